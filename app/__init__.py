@@ -1,0 +1,169 @@
+"""Switchboard: a unified inbox and integration hub for field-service companies."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app import realtime  # noqa: F401  (registers the Socket.IO handlers)
+from app.api.auth import load_user_from_request
+from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
+from app.config import Config, ensure_instance_secrets
+from app.crypto import keyring
+from app.extensions import csrf, db, htmx, login, migrate, socketio
+from app.jobs.broker import Broker
+from app.logs import configure_logging
+from app.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, *, start_embedded_worker: bool = True) -> Flask:
+    """Build the app.
+
+    ``test_config`` overrides settings read from the environment. The embedded
+    worker thread starts only when there is no ``REDIS_URL`` and the caller
+    wants it (``worker.py`` and CLI commands do not).
+    """
+    configure_logging()
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SWITCHBOARD_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(Config.from_env(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    ensure_instance_secrets(app.instance_path, app.config)
+    keyring.configure(app.config["ENCRYPTION_KEYS"])
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    _init_login(app)
+
+    broker = Broker.from_url(app.config["REDIS_URL"])
+    app.extensions["broker"] = broker
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        async_mode="threading",
+        cors_allowed_origins=_allowed_origins(app),
+        logger=False,
+        engineio_logger=False,
+    )
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+
+    if broker.embedded and start_embedded_worker:
+        broker.start_embedded_worker(app)
+    return app
+
+
+def _allowed_origins(app: Flask) -> list[str]:
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    port = app.config["PORT"]
+    return sorted({base, f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
+
+
+def _init_login(app: Flask) -> None:
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message = "Please sign in to continue."
+    login.login_message_category = "info"
+    login.session_protection = "strong"
+
+    @login.user_loader
+    def load_user(user_id: str):
+        try:
+            return db.session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            return None
+
+    login.request_loader(load_user_from_request)
+
+    @login.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error(
+                401, "authentication_required", "Sign in, or send a bearer token."
+            )
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if request.headers.get("HX-Request"):
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
+    from app.auth.routes import bp as auth_bp
+    from app.health.routes import bp as health_bp
+    from app.inbox.api import bp as inbox_api_bp
+    from app.inbox.routes import bp as inbox_bp
+    from app.mobile.routes import bp as mobile_bp
+    from app.notifications.api import bp as notifications_api_bp
+    from app.notifications.routes import bp as notifications_bp
+
+    for blueprint in (
+        auth_bp,
+        health_bp,
+        inbox_bp,
+        inbox_api_bp,
+        admin_bp,
+        mobile_bp,
+        notifications_bp,
+        notifications_api_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return json_error(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf_failed", exc.description)
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message=f"{exc.description} Reload the page and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            return http_exception_as_json(exc)
+        titles = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
+        return render_template(
+            "errors/error.html",
+            code=exc.code,
+            title=titles.get(exc.code, exc.name),
+            message=exc.description,
+        ), exc.code
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.ui import register_template_helpers
+
+    register_template_helpers(app)

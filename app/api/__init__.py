@@ -1,0 +1,1 @@
+"""Shared plumbing of the JSON APIs: authentication guard and JSON errors."""

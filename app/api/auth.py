@@ -1,0 +1,61 @@
+"""Authentication for the app's JSON API (CONTRACT §6).
+
+A request is authenticated by the browser session or by ``Authorization: Bearer
+<personal token>``. Session requests that change something must carry the CSRF
+token like any form; token requests cannot be forged cross-site, so they skip it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+
+from app.api.errors import ApiError
+from app.auth.tokens import user_for_personal_token
+from app.extensions import csrf
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def load_user_from_request(req):
+    """Flask-Login request loader: personal tokens, on API paths only."""
+    if not req.path.startswith("/api/"):
+        return None
+    token = bearer_token()
+    if token is None:
+        return None
+    user = user_for_personal_token(token)
+    if user is not None:
+        g.authenticated_by_token = True
+    return user
+
+
+def guard_json_api(bp: Blueprint) -> Blueprint:
+    """Require a signed-in user (session or token) on every route of ``bp``."""
+    csrf.exempt(bp)
+
+    @bp.before_request
+    def _authenticate():
+        if bearer_token() is not None and not g.get("authenticated_by_token"):
+            # Resolve the token now so a bad one is reported as such.
+            current_user._get_current_object()
+        if not current_user.is_authenticated:
+            if bearer_token() is not None:
+                raise ApiError(401, "invalid_token", "The bearer token is invalid, expired or revoked.")
+            raise ApiError(
+                401,
+                "authentication_required",
+                "Sign in, or send Authorization: Bearer <personal API token>.",
+            )
+        if request.method not in SAFE_METHODS and not g.get("authenticated_by_token"):
+            csrf.protect()
+
+    return bp

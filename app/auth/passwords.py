@@ -1,0 +1,22 @@
+"""Password hashing (scrypt via Werkzeug), kept in one place."""
+
+from __future__ import annotations
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return generate_password_hash(password, method="scrypt")
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    return check_password_hash(password_hash, password)
+
+
+# A hash to check against when the e-mail is unknown, so a wrong e-mail costs
+# the same time as a wrong password and does not reveal which accounts exist.
+DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")

@@ -1,0 +1,91 @@
+"""``flask --app wsgi …`` commands (CONTRACT §1). Each prints JSON when it creates."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.auth.services import create_user, normalise_email
+from app.auth.tokens import issue_token
+from app.extensions import db
+from app.models import User
+from app.models.enums import Role, TokenKind
+from app.partners.services import create_partner
+from app.seed.demo import load_demo_data
+
+seed_cli = AppGroup("seed", help="Load data.")
+users_cli = AppGroup("users", help="Manage staff accounts.")
+partners_cli = AppGroup("partners", help="Manage partners.")
+
+
+def _emit(payload: dict) -> None:
+    click.echo(json.dumps(payload))
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@seed_cli.command("demo")
+@click.option("--force", is_flag=True, help="Load even if the database already has users.")
+def seed_demo(force: bool) -> None:
+    """Demo users, partners, articles, channels, templates and threads."""
+    summary = load_demo_data(force=force)
+    db.session.commit()
+    _emit(summary)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(Role.values()))
+@click.option("--password", required=True)
+def users_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a user who can sign in."""
+    try:
+        user = create_user(email, name, role, password)
+    except ValueError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    _emit({"id": str(user.id), "email": user.email, "name": user.name, "role": user.role.value})
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="CLI token", help="A label to tell tokens apart.")
+def users_token(email: str, name: str) -> None:
+    """Issue a personal API token (shown once)."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        _fail(f"no user with e-mail {email}")
+    _, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
+    db.session.commit()
+    _emit({"token": token})
+
+
+@partners_cli.command("create")
+@click.argument("name")
+@click.option("--webhook-url", default=None, help="Where status callbacks are POSTed.")
+def partners_create(name: str, webhook_url: str | None) -> None:
+    """Create a partner with an API key and a webhook secret (shown once)."""
+    try:
+        partner = create_partner(name, webhook_url=webhook_url)
+    except ValueError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    _emit(
+        {
+            "partner_id": str(partner.organization.id),
+            "api_key": partner.api_key,
+            "webhook_secret": partner.webhook_secret,
+        }
+    )
+
+
+def register_commands(app: Flask) -> None:
+    for group in (seed_cli, users_cli, partners_cli):
+        app.cli.add_command(group)

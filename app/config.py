@@ -1,0 +1,164 @@
+"""Configuration read from the environment (CONTRACT §2).
+
+Every setting the outside world may change is read here and nowhere else, so a
+reader finds the whole surface in one file. Secrets that are absent are generated
+once into the instance folder by :func:`ensure_instance_secrets`, so a fresh clone
+runs without any set-up and keeps its sessions and encrypted data across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def parse_pairs(raw: str | None) -> dict[str, str]:
+    """Parse ``key=value,key=value`` (used by TEAMS_WEBHOOK_URLS, MAKE_WEBHOOK_URLS)."""
+    pairs: dict[str, str] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise RuntimeError(f"expected key=value, got {part.strip()!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings for a running deployment, read when the class body executes.
+
+    ``create_app`` calls :meth:`from_env` so that tests can change the
+    environment between apps.
+    """
+
+    @classmethod
+    def from_env(cls, instance_path: str) -> dict:
+        default_db = "sqlite:///" + str(Path(instance_path) / "switchboard.db")
+        graph_tenant = _env("GRAPH_TENANT_ID")
+        return {
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+                _env("DATABASE_URL", default_db)
+            ),
+            "REDIS_URL": _env("REDIS_URL"),
+            "SECRET_KEY": _env("SECRET_KEY"),
+            "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS"),
+            "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+            "WHATSAPP_API_BASE": _env("WHATSAPP_API_BASE", "https://graph.facebook.com"),
+            "WHATSAPP_API_VERSION": _env("WHATSAPP_API_VERSION", "v18.0"),
+            "WHATSAPP_PHONE_NUMBER_ID": _env("WHATSAPP_PHONE_NUMBER_ID"),
+            "WHATSAPP_ACCESS_TOKEN": _env("WHATSAPP_ACCESS_TOKEN"),
+            "WHATSAPP_APP_SECRET": _env("WHATSAPP_APP_SECRET"),
+            "WHATSAPP_VERIFY_TOKEN": _env("WHATSAPP_VERIFY_TOKEN"),
+            "GRAPH_API_BASE": _env("GRAPH_API_BASE", "https://graph.microsoft.com"),
+            "GRAPH_AUTHORITY": _env(
+                "GRAPH_AUTHORITY",
+                f"https://login.microsoftonline.com/{graph_tenant or 'common'}",
+            ),
+            "GRAPH_TENANT_ID": graph_tenant,
+            "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
+            "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
+            "GRAPH_MAILBOX": _env("GRAPH_MAILBOX"),
+            "TEAMS_WEBHOOK_URLS": parse_pairs(_env("TEAMS_WEBHOOK_URLS")),
+            "SENDGRID_API_BASE": _env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
+            "SENDGRID_API_KEY": _env("SENDGRID_API_KEY"),
+            "MAIL_FROM": _env("MAIL_FROM"),
+            "SMS_API_BASE": _env("SMS_API_BASE"),
+            "SMS_ACCOUNT_SID": _env("SMS_ACCOUNT_SID"),
+            "SMS_AUTH_TOKEN": _env("SMS_AUTH_TOKEN"),
+            "SMS_FROM": _env("SMS_FROM"),
+            "PDOK_API_BASE": _env(
+                "PDOK_API_BASE", "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+            ),
+            "MAKE_WEBHOOK_URLS": parse_pairs(_env("MAKE_WEBHOOK_URLS")),
+            "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
+            "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),
+            "DELIVERY_RETRY_BASE_SECONDS": _env_float("DELIVERY_RETRY_BASE_SECONDS", 60.0),
+            "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
+            "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            "ATTACHMENTS_DIR": _env(
+                "ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")
+            ),
+            "PORT": _env_int("PORT", 5000),
+            # Sign-in protection: this many failures lock an account for
+            # LOGIN_LOCKOUT_SECONDS; the same budget applies per client address.
+            "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
+            "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 900),
+            "INBOX_PAGE_SIZE": 50,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        }
+
+
+def ensure_instance_secrets(instance_path: str, config: dict) -> None:
+    """Fill SECRET_KEY and ENCRYPTION_KEYS from ``instance/`` or create them there.
+
+    Files are written with mode 0600; the environment always wins, so production
+    sets both variables and never relies on the files.
+    """
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _read_or_create(
+            folder / "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+    if not config.get("ENCRYPTION_KEYS"):
+        config["ENCRYPTION_KEYS"] = _read_or_create(
+            folder / "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+
+
+def _read_or_create(path: Path, make) -> str:
+    if path.exists():
+        value = path.read_text().strip()
+        if value:
+            return value
+    value = make()
+    # O_EXCL: when two processes start together only one writes; the other reads.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

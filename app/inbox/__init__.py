@@ -1,0 +1,1 @@
+"""The unified inbox: every conversation, newest first."""

@@ -1,0 +1,1 @@
+"""Background work on RQ: queue declarations, enqueueing, and the workers."""

@@ -1,0 +1,116 @@
+"""The Redis connection behind the queues: real Redis, or an embedded stand-in.
+
+With ``REDIS_URL`` unset (``make run``, tests without services) the queues live
+in an in-memory fakeredis server and an in-process worker thread runs them, so
+the whole app works with nothing installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+from rq.timeouts import TimerDeathPenalty
+from rq.utils import current_timestamp
+
+from app.jobs.queues import QUEUE_NAMES
+from app.jobs.worker import AppWorker
+
+log = logging.getLogger(__name__)
+
+
+class Broker:
+    """Owns the Redis connection and hands out queues bound to it."""
+
+    def __init__(self, connection: redis.Redis, embedded: bool) -> None:
+        self.connection = connection
+        self.embedded = embedded
+        self._queues: dict[str, Queue] = {}
+        self._embedded_worker: EmbeddedWorker | None = None
+
+    @classmethod
+    def from_url(cls, url: str | None) -> "Broker":
+        if url:
+            return cls(redis.Redis.from_url(url, socket_timeout=30), embedded=False)
+        import fakeredis  # only the embedded mode needs it
+
+        return cls(fakeredis.FakeRedis(server=fakeredis.FakeServer()), embedded=True)
+
+    def queue(self, name: str) -> Queue:
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.connection)
+        return self._queues[name]
+
+    def ping(self) -> bool:
+        return bool(self.connection.ping())
+
+    def start_embedded_worker(self, app) -> "EmbeddedWorker":
+        """Run the queues in a daemon thread of this process (embedded mode)."""
+        if self._embedded_worker is None or not self._embedded_worker.is_alive():
+            self._embedded_worker = EmbeddedWorker(app, self)
+            self._embedded_worker.start()
+        return self._embedded_worker
+
+    def stop_embedded_worker(self) -> None:
+        if self._embedded_worker is not None:
+            self._embedded_worker.stop()
+            self._embedded_worker = None
+
+
+class ThreadWorker(AppWorker):
+    """An :class:`AppWorker` that can live in a non-main thread.
+
+    Signal handlers can only be installed from the main thread, and job timeouts
+    use a timer instead of SIGALRM for the same reason.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+class EmbeddedWorker(threading.Thread):
+    """Polls the embedded queues, and moves due scheduled/retried jobs onto them.
+
+    RQ's own scheduler forks a process, which cannot see an in-memory Redis, so
+    this thread does the scheduler's one duty itself.
+    """
+
+    poll_seconds = 0.05
+
+    def __init__(self, app, broker: Broker) -> None:
+        super().__init__(name="embedded-rq-worker", daemon=True)
+        self.app = app
+        self.broker = broker
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+    def run(self) -> None:
+        queues = [self.broker.queue(name) for name in QUEUE_NAMES]
+        worker = ThreadWorker(queues, connection=self.broker.connection, app=self.app)
+        while not self._stop_event.is_set():
+            try:
+                self._enqueue_due_scheduled_jobs(queues)
+                worked = worker.work(burst=True, max_jobs=100, logging_level="WARNING")
+            except Exception:
+                log.exception("embedded worker loop failed; continuing")
+                worked = False
+            if not worked:
+                self._stop_event.wait(self.poll_seconds)
+
+    def _enqueue_due_scheduled_jobs(self, queues: list[Queue]) -> None:
+        now = current_timestamp()
+        for queue in queues:
+            registry = ScheduledJobRegistry(queue=queue)
+            for job_id in registry.get_jobs_to_schedule(now):
+                job = queue.fetch_job(job_id)
+                registry.remove(job_id)
+                if job is not None:
+                    queue._enqueue_job(job)

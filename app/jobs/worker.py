@@ -1,0 +1,35 @@
+"""The RQ worker class every process uses: jobs run inside an app context."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import SimpleWorker
+from rq.job import Job
+from rq.queue import Queue
+
+from app.extensions import db
+from app.logs import job_context
+
+log = logging.getLogger(__name__)
+
+
+class AppWorker(SimpleWorker):
+    """Runs each job in its own Flask app context.
+
+    A fresh context per job means a fresh ``db.session``: nothing one job loaded
+    or left uncommitted leaks into the next. Jobs run in the worker process
+    (no fork per job), which keeps the database pool warm; scale out by running
+    more ``worker.py`` processes.
+    """
+
+    def __init__(self, *args, app, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        with self.app.app_context(), job_context(job.id):
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()

@@ -1,0 +1,58 @@
+"""The data model, split by domain. Importing this package registers every table."""
+
+from app.models.communication import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    InternalTask,
+)
+from app.models.crm import Address, Contact, Organization
+from app.models.identity import ApiToken, ApiUsageLog, Team, User
+from app.models.orders import (
+    Article,
+    Commission,
+    LineItem,
+    Order,
+    OrderNumberCounter,
+    OrderStatusTransition,
+    PartnerSkuMapping,
+)
+from app.models.partners import PartnerIntegration
+from app.models.platform import (
+    AuditLog,
+    DeliveryAttempt,
+    InboundWebhookEvent,
+    Notification,
+    OutboundDelivery,
+    SandboxSend,
+)
+
+__all__ = [
+    "Address",
+    "ApiToken",
+    "ApiUsageLog",
+    "Article",
+    "AuditLog",
+    "Commission",
+    "CommunicationChannel",
+    "CommunicationMessage",
+    "CommunicationTemplate",
+    "CommunicationThread",
+    "Contact",
+    "DeliveryAttempt",
+    "InboundWebhookEvent",
+    "InternalTask",
+    "LineItem",
+    "Notification",
+    "Order",
+    "OrderNumberCounter",
+    "OrderStatusTransition",
+    "Organization",
+    "OutboundDelivery",
+    "PartnerIntegration",
+    "PartnerSkuMapping",
+    "SandboxSend",
+    "Team",
+    "User",
+]

@@ -1,0 +1,256 @@
+"""Seed 003's five communication tables: channels, threads, messages, tasks, templates.
+
+Column names follow the seed. Where the seed points ``*_contact_id`` at contacts
+for staff, these tables point ``*_user_id`` at users: staff sign in here (see
+``User``), while customers and partners stay contacts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.crypto import EncryptedJSON
+from app.extensions import db
+from app.database import Entity, enum_column, utcnow
+from app.models.enums import (
+    ChannelType,
+    DeliveryStatus,
+    MessageType,
+    Priority,
+    TaskStatus,
+    TaskType,
+    TemplateBusinessEntity,
+    TemplateCategory,
+    TemplateChannelType,
+    ThreadStatus,
+    ThreadType,
+)
+
+# How the contract (CONTRACT §6) names a message's direction, from its type.
+DIRECTION_BY_TYPE = {
+    MessageType.INCOMING: "inbound",
+    MessageType.OUTGOING: "outbound",
+    MessageType.AUTO_RESPONSE: "outbound",
+    MessageType.INTERNAL_NOTE: "internal",
+    MessageType.SYSTEM_NOTIFICATION: "internal",
+}
+
+
+class CommunicationChannel(Entity, db.Model):
+    """A configured way of talking: an Outlook mailbox, a WhatsApp number, notes."""
+
+    __tablename__ = "communication_channel"
+
+    channel_type: so.Mapped[ChannelType] = so.mapped_column(enum_column(ChannelType), index=True)
+    channel_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Holds API keys and tokens, so the whole document is encrypted at rest.
+    configuration: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(EncryptedJSON)
+    auto_assignment_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    response_sla_hours: so.Mapped[Optional[int]] = so.mapped_column()
+    escalation_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+
+
+class CommunicationThread(Entity, db.Model):
+    """One conversation with a customer or partner, across every channel it touched."""
+
+    __tablename__ = "communication_thread"
+    __table_args__ = (
+        # The inbox: newest activity first, optionally narrowed by status.
+        sa.Index("ix_communication_thread_last_message", "last_message_at", "id"),
+        sa.Index("ix_communication_thread_status_last", "status", "last_message_at"),
+        # The SLA scanner finds threads crossing a deadline without a full scan.
+        sa.Index("ix_communication_thread_response_due", "response_due_at"),
+        sa.Index(
+            "ix_communication_thread_assignee_last", "assigned_to_user_id", "last_message_at"
+        ),
+    )
+
+    thread_subject: so.Mapped[str] = so.mapped_column(sa.Text)
+    thread_type: so.Mapped[ThreadType] = so.mapped_column(
+        enum_column(ThreadType), default=ThreadType.CUSTOMER_SUPPORT
+    )
+    priority: so.Mapped[Priority] = so.mapped_column(enum_column(Priority), default=Priority.NORMAL)
+    status: so.Mapped[ThreadStatus] = so.mapped_column(
+        enum_column(ThreadStatus), default=ThreadStatus.OPEN
+    )
+    channel_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_channel.id", ondelete="SET NULL"), index=True
+    )
+    contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    order_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    customer_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    assigned_team_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    assigned_to_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Why auto-assignment chose the assignee, shown on the thread.
+    assignment_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Never empty (set to the creation time until a message arrives), so keyset
+    # pagination on (last_message_at, id) needs no NULL handling.
+    last_message_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_message_preview: so.Mapped[Optional[str]] = so.mapped_column(sa.String(280))
+    response_due_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    first_response_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # SLA clock pause while waiting on the customer (seconds banked, start of pause).
+    sla_paused_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    sla_paused_seconds: so.Mapped[int] = so.mapped_column(default=0)
+    # Highest escalation-ladder step fired in the current SLA cycle (0 = none).
+    sla_stage: so.Mapped[int] = so.mapped_column(default=0)
+    tags: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    external_references: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # Bumped on every edit a person makes, so a stale form is refused, not applied.
+    lock_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    channel: so.Mapped[Optional[CommunicationChannel]] = so.relationship()
+    contact = so.relationship("Contact")
+    order = so.relationship("Order")
+    assigned_to = so.relationship("User", foreign_keys=[assigned_to_user_id])
+    assigned_team = so.relationship("Team")
+    messages: so.Mapped[list["CommunicationMessage"]] = so.relationship(
+        back_populates="thread", order_by="CommunicationMessage.created_at",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+class CommunicationMessage(Entity, db.Model):
+    """One message in a thread: inbound, outbound, a note or a system line."""
+
+    __tablename__ = "communication_message"
+    __table_args__ = (
+        sa.Index("ix_communication_message_thread_created", "thread_id", "created_at"),
+        # Provider ids (wamid, Graph id) arrive more than once; one row each.
+        sa.UniqueConstraint("channel_id", "external_message_id"),
+    )
+
+    thread_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("communication_thread.id", ondelete="CASCADE")
+    )
+    channel_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_channel.id", ondelete="SET NULL")
+    )
+    message_type: so.Mapped[MessageType] = so.mapped_column(enum_column(MessageType))
+    sender_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    sender_contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    sender_external: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    recipient_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    recipient_external: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    subject: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    message_content: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    message_html: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    attachments: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    external_message_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    delivery_status: so.Mapped[DeliveryStatus] = so.mapped_column(
+        enum_column(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    delivery_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    template_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_template.id", ondelete="SET NULL")
+    )
+    sent_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    read_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
+
+    thread: so.Mapped[CommunicationThread] = so.relationship(back_populates="messages")
+    channel: so.Mapped[Optional[CommunicationChannel]] = so.relationship()
+    sender_user = so.relationship("User", foreign_keys=[sender_user_id])
+    sender_contact = so.relationship("Contact", foreign_keys=[sender_contact_id])
+
+    @property
+    def direction(self) -> str:
+        return DIRECTION_BY_TYPE[self.message_type]
+
+
+class InternalTask(Entity, db.Model):
+    """A piece of work for a person, often born from a conversation."""
+
+    __tablename__ = "internal_task"
+    __table_args__ = (
+        sa.Index("ix_internal_task_status_due", "status", "due_date"),
+        sa.Index("ix_internal_task_assignee_status", "assigned_to_user_id", "status"),
+    )
+
+    task_title: so.Mapped[str] = so.mapped_column(sa.String(255))
+    task_description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    task_type: so.Mapped[TaskType] = so.mapped_column(enum_column(TaskType), default=TaskType.OTHER)
+    priority: so.Mapped[Priority] = so.mapped_column(enum_column(Priority), default=Priority.NORMAL)
+    status: so.Mapped[TaskStatus] = so.mapped_column(enum_column(TaskStatus), default=TaskStatus.OPEN)
+    assigned_to_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    assigned_team_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    created_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    thread_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_thread.id", ondelete="SET NULL"), index=True
+    )
+    order_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    due_date: so.Mapped[Optional[date]] = so.mapped_column()
+    due_time: so.Mapped[Optional[str]] = so.mapped_column(sa.String(5))
+    completed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    completion_notes: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    reminder_settings: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # When the next reminder is due, so the reminder job reads an index, not every task.
+    next_reminder_at: so.Mapped[Optional[datetime]] = so.mapped_column(index=True)
+    lock_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    assigned_to = so.relationship("User", foreign_keys=[assigned_to_user_id])
+    thread = so.relationship("CommunicationThread")
+
+
+class CommunicationTemplate(Entity, db.Model):
+    """A reusable message with ``{{placeholders}}``."""
+
+    __tablename__ = "communication_template"
+
+    template_name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    template_category: so.Mapped[TemplateCategory] = so.mapped_column(
+        enum_column(TemplateCategory)
+    )
+    channel_type: so.Mapped[TemplateChannelType] = so.mapped_column(
+        enum_column(TemplateChannelType), default=TemplateChannelType.ANY
+    )
+    subject_template: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    message_template: so.Mapped[str] = so.mapped_column(sa.Text)
+    html_template: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    variables: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    business_entity: so.Mapped[TemplateBusinessEntity] = so.mapped_column(
+        enum_column(TemplateBusinessEntity), default=TemplateBusinessEntity.ALL
+    )
+    # The approved WhatsApp template this one maps to, for sends outside 24 hours.
+    whatsapp_template_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    language: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    usage_count: so.Mapped[int] = so.mapped_column(default=0)

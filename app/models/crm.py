@@ -1,0 +1,145 @@
+"""Organizations, contacts and addresses: who we work for and where."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.database import Entity, enum_column
+from app.models.enums import (
+    AddressType,
+    AddressValidation,
+    BusinessEntity,
+    ContactType,
+    OrganizationType,
+)
+
+
+class Organization(Entity, db.Model):
+    """A customer household or business, a partner, a supplier, or ChargeCars itself.
+
+    Partners form a channel hierarchy (master partner → regional partner → dealer)
+    through ``parent_organization_id``; commissions are paid per level of it.
+    """
+
+    __tablename__ = "organizations"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), index=True)
+    organization_type: so.Mapped[OrganizationType] = so.mapped_column(
+        enum_column(OrganizationType), index=True
+    )
+    business_entity: so.Mapped[BusinessEntity] = so.mapped_column(
+        enum_column(BusinessEntity), default=BusinessEntity.CHARGECARS
+    )
+    parent_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    kvk_number: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    vat_number: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
+    phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    website: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Commission percentage per channel level for partners: {"1": 5.0, "2": 3.0}.
+    commission_rates: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
+
+    parent: so.Mapped[Optional["Organization"]] = so.relationship(
+        remote_side="Organization.id", back_populates="children"
+    )
+    children: so.Mapped[list["Organization"]] = so.relationship(back_populates="parent")
+    contacts: so.Mapped[list["Contact"]] = so.relationship(
+        back_populates="organization", foreign_keys="Contact.organization_id"
+    )
+
+    def channel_chain(self) -> list["Organization"]:
+        """This organization and its ancestors, nearest first (cycle-safe)."""
+        chain: list[Organization] = []
+        seen: set[uuid.UUID] = set()
+        node: Organization | None = self
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = node.parent
+        return chain
+
+
+class Contact(Entity, db.Model):
+    """A person, or an organization acting as a party on an order (seed 001).
+
+    Phone numbers are stored in E.164 (``+31612345678``) so inbound WhatsApp and
+    SMS senders match without guessing at formats.
+    """
+
+    __tablename__ = "contacts"
+
+    contact_type: so.Mapped[ContactType] = so.mapped_column(
+        enum_column(ContactType), default=ContactType.PERSON
+    )
+    organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    first_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    last_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(150))
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(255), index=True)
+    email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254), index=True)
+    phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20), index=True)
+    whatsapp_profile_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    job_title: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    is_primary: so.Mapped[bool] = so.mapped_column(default=False)
+    preferred_channel: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    locale: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
+    extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
+
+    organization: so.Mapped[Optional[Organization]] = so.relationship(
+        back_populates="contacts", foreign_keys=[organization_id]
+    )
+
+
+class Address(Entity, db.Model):
+    """A Dutch address, checked against the BAG through PDOK Locatieserver.
+
+    ``raw_input`` keeps what the sender typed, so a failed validation never loses
+    the original.
+    """
+
+    __tablename__ = "addresses"
+    __table_args__ = (sa.Index("ix_addresses_postcode_number", "postal_code", "house_number"),)
+
+    organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    address_type: so.Mapped[AddressType] = so.mapped_column(
+        enum_column(AddressType), default=AddressType.INSTALLATION
+    )
+    street: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    house_number: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
+    house_number_addition: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
+    postal_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(7))
+    city: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    province: so.Mapped[Optional[str]] = so.mapped_column(sa.String(60))
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), default="NL")
+    bag_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20), index=True)
+    latitude: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(9, 6))
+    longitude: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(9, 6))
+    validation_state: so.Mapped[AddressValidation] = so.mapped_column(
+        enum_column(AddressValidation), default=AddressValidation.UNVALIDATED
+    )
+    validation_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    validated_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    raw_input: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+
+    def one_line(self) -> str:
+        number = " ".join(p for p in (self.house_number, self.house_number_addition) if p)
+        street = " ".join(p for p in (self.street, number) if p)
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (street, place) if p)

@@ -1,0 +1,126 @@
+"""People who sign in, their teams, and the tokens machines use instead."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from app.extensions import db
+from app.database import Entity, enum_column, utcnow
+from app.models.enums import Availability, Role, TokenKind
+
+
+class Team(Entity, db.Model):
+    """A group of users that threads and tasks are routed to (customer service, tech, ...)."""
+
+    __tablename__ = "teams"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Which Teams incoming-webhook (TEAMS_WEBHOOK_URLS key) hears this team's alerts.
+    teams_channel_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+
+    members: so.Mapped[list["User"]] = so.relationship(back_populates="team")
+
+
+class User(UserMixin, Entity, db.Model):
+    """A staff member: agent, technician, team lead, manager or admin.
+
+    Seed 003 points ``*_contact_id`` columns at contacts for staff; here staff sign
+    in, so the communication tables reference this table instead (``*_user_id``).
+    """
+
+    __tablename__ = "users"
+
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role), index=True)
+    team_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    skills: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    availability: so.Mapped[Availability] = so.mapped_column(
+        enum_column(Availability), default=Availability.AVAILABLE
+    )
+    # Open threads an agent can carry before auto-assignment passes them over.
+    max_open_threads: so.Mapped[int] = so.mapped_column(default=25)
+    phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    is_active_account: so.Mapped[bool] = so.mapped_column(default=True)
+    failed_login_count: so.Mapped[int] = so.mapped_column(default=0)
+    locked_until: so.Mapped[Optional[datetime]] = so.mapped_column()
+    last_login_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+    team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot sign in
+        return self.is_active_account
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+
+class ApiToken(Entity, db.Model):
+    """A bearer credential, stored only as a SHA-256 hash.
+
+    Personal tokens belong to a user (JSON API); partner keys belong to a partner
+    organization (partner API). ``prefix`` is the first characters of the token,
+    kept in clear so a person can tell their keys apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    kind: so.Mapped[TokenKind] = so.mapped_column(enum_column(TokenKind))
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
+    user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    last_used_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+    user: so.Mapped[Optional[User]] = so.relationship()
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+class ApiUsageLog(Entity, db.Model):
+    """One API request: who, which endpoint, outcome and duration (usage analytics)."""
+
+    __tablename__ = "api_usage_logs"
+    __table_args__ = (sa.Index("ix_api_usage_logs_endpoint_created", "endpoint", "created_at"),)
+
+    api_token_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True
+    )
+    user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    method: so.Mapped[str] = so.mapped_column(sa.String(8))
+    endpoint: so.Mapped[str] = so.mapped_column(sa.String(200))
+    path: so.Mapped[str] = so.mapped_column(sa.String(500))
+    status_code: so.Mapped[int] = so.mapped_column()
+    duration_ms: so.Mapped[float] = so.mapped_column()
+    client_ip: so.Mapped[Optional[str]] = so.mapped_column(sa.String(45))

@@ -1,0 +1,216 @@
+"""Articles, partner SKU mappings, orders, their lines, history and commissions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.database import Entity, enum_column
+from app.models.enums import (
+    ArticleType,
+    BusinessEntity,
+    CommissionStatus,
+    LineItemStatus,
+    OrderSource,
+    OrderStatus,
+)
+
+
+class Article(Entity, db.Model):
+    """Something ChargeCars sells or does: a wallbox, an installation package."""
+
+    __tablename__ = "articles"
+
+    sku: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    article_type: so.Mapped[ArticleType] = so.mapped_column(enum_column(ArticleType))
+    brand: so.Mapped[Optional[str]] = so.mapped_column(sa.String(80))
+    unit_price: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
+    vat_rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(4, 2), default=Decimal("21"))
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+
+
+class PartnerSkuMapping(Entity, db.Model):
+    """A partner's product code and the ChargeCars article it stands for (seed 001)."""
+
+    __tablename__ = "partner_sku_mappings"
+    __table_args__ = (
+        sa.UniqueConstraint("partner_organization_id", "partner_sku"),
+    )
+
+    partner_organization_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    partner_sku: so.Mapped[str] = so.mapped_column(sa.String(64))
+    article_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="RESTRICT"), index=True
+    )
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+
+    article: so.Mapped[Article] = so.relationship()
+
+
+class OrderNumberCounter(db.Model):
+    """The last order number handed out per year.
+
+    Incremented under a row lock in the order's own transaction, so numbers are
+    unique and gap-free even when intakes race (a rolled-back order gives its
+    number back).
+    """
+
+    __tablename__ = "order_number_counters"
+
+    year: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    last_value: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class Order(Entity, db.Model):
+    """An installation order, from whichever source it came."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        # One order per partner reference: the idempotency key of the partner API.
+        sa.UniqueConstraint("partner_organization_id", "partner_order_id"),
+        sa.Index("ix_orders_status_created", "status", "created_at"),
+    )
+
+    order_number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    status: so.Mapped[OrderStatus] = so.mapped_column(
+        enum_column(OrderStatus), default=OrderStatus.NEW
+    )
+    source: so.Mapped[OrderSource] = so.mapped_column(
+        enum_column(OrderSource), default=OrderSource.MANUAL
+    )
+    order_type: so.Mapped[str] = so.mapped_column(sa.String(32), default="installation")
+    business_entity: so.Mapped[BusinessEntity] = so.mapped_column(
+        enum_column(BusinessEntity), default=BusinessEntity.CHARGECARS
+    )
+    # Seed 001: the account (who we invoice, often the partner) and the end customer.
+    account_contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    end_customer_contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    partner_contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    customer_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    # Contact ids of every partner level the order came through, nearest first.
+    channel_contact_ids: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    # Copy of partner_external_references["partner_order_id"], as a real column so
+    # the unique constraint above can hold it.
+    partner_order_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    partner_external_references: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    installation_address_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("addresses.id", ondelete="SET NULL")
+    )
+    installation_preferences: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    needs_review: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    review_reasons: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    scheduled_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
+    assigned_technician_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    total_amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(12, 2), default=Decimal("0"))
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="EUR")
+    notes: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    completed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+    line_items: so.Mapped[list["LineItem"]] = so.relationship(
+        back_populates="order", order_by="LineItem.line_order", cascade="all, delete-orphan"
+    )
+    transitions: so.Mapped[list["OrderStatusTransition"]] = so.relationship(
+        back_populates="order",
+        order_by="OrderStatusTransition.created_at",
+        cascade="all, delete-orphan",
+    )
+    end_customer = so.relationship("Contact", foreign_keys=[end_customer_contact_id])
+    account_contact = so.relationship("Contact", foreign_keys=[account_contact_id])
+    partner_organization = so.relationship(
+        "Organization", foreign_keys=[partner_organization_id]
+    )
+    installation_address = so.relationship("Address")
+
+
+class LineItem(Entity, db.Model):
+    """One line of an order. ``article_id`` is empty when a partner SKU is unmapped."""
+
+    __tablename__ = "line_items"
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    article_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    partner_sku: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    description: so.Mapped[str] = so.mapped_column(sa.String(255))
+    quantity: so.Mapped[int] = so.mapped_column(default=1)
+    unit_price: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
+    line_item_status: so.Mapped[LineItemStatus] = so.mapped_column(
+        enum_column(LineItemStatus), default=LineItemStatus.QUOTED
+    )
+    line_order: so.Mapped[int] = so.mapped_column(default=1)
+    external_item_reference: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    needs_review: so.Mapped[bool] = so.mapped_column(default=False)
+    note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+    order: so.Mapped[Order] = so.relationship(back_populates="line_items")
+    article: so.Mapped[Optional["Article"]] = so.relationship()
+
+
+class OrderStatusTransition(Entity, db.Model):
+    """One move of an order's status, written by the status engine only."""
+
+    __tablename__ = "order_status_transitions"
+    __table_args__ = (sa.Index("ix_order_status_transitions_order_created", "order_id", "created_at"),)
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE")
+    )
+    from_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(32))
+    transition_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    business_context: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    actor_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    order: so.Mapped[Order] = so.relationship(back_populates="transitions")
+
+
+class Commission(Entity, db.Model):
+    """What one level of the partner channel earns on a completed order (seed 001)."""
+
+    __tablename__ = "commissions"
+    __table_args__ = (sa.UniqueConstraint("order_id", "beneficiary_contact_id"),)
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    beneficiary_contact_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="RESTRICT"), index=True
+    )
+    beneficiary_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    commission_level: so.Mapped[int] = so.mapped_column()
+    commission_rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(5, 2))
+    base_amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(12, 2))
+    commission_amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(12, 2))
+    status: so.Mapped[CommissionStatus] = so.mapped_column(
+        enum_column(CommissionStatus), default=CommissionStatus.PENDING
+    )

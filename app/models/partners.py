@@ -1,0 +1,50 @@
+"""Seed 002's partner integration: how we talk to one partner's systems."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.crypto import EncryptedJSON, EncryptedText
+from app.extensions import db
+from app.database import Entity, enum_column
+from app.models.enums import AuthenticationType, SyncFrequency
+
+
+class PartnerIntegration(Entity, db.Model):
+    """Configuration and health of one partner's API and webhook integration."""
+
+    __tablename__ = "partner_integrations"
+
+    partner_organization_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    integration_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    api_base_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2000))
+    api_version: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    authentication_type: so.Mapped[AuthenticationType] = so.mapped_column(
+        enum_column(AuthenticationType), default=AuthenticationType.API_KEY
+    )
+    api_credentials: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(EncryptedJSON)
+    webhook_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2000))
+    webhook_secret: so.Mapped[Optional[str]] = so.mapped_column(EncryptedText)
+    webhook_events: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    status_mapping: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    sync_enabled: so.Mapped[bool] = so.mapped_column(default=True)
+    last_sync_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    sync_frequency: so.Mapped[SyncFrequency] = so.mapped_column(
+        enum_column(SyncFrequency), default=SyncFrequency.REAL_TIME
+    )
+    success_rate: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(5, 2))
+    last_error_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    last_error_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Requests per minute allowed on the partner API for this partner.
+    rate_limit_per_minute: so.Mapped[int] = so.mapped_column(default=120)
+
+    partner_organization = so.relationship("Organization")

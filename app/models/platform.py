@@ -1,0 +1,155 @@
+"""Cross-cutting records: notifications, the audit trail, webhook in- and outboxes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.database import Entity, enum_column
+from app.models.enums import DeliveryKind, OutboundState, Priority, ProcessingState
+
+
+class Notification(Entity, db.Model):
+    """An in-app notice for one user (seed 000: type, title, message, source)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE")
+    )
+    notification_type: so.Mapped[str] = so.mapped_column(sa.String(64))
+    title: so.Mapped[str] = so.mapped_column(sa.String(255))
+    message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    priority: so.Mapped[Priority] = so.mapped_column(enum_column(Priority), default=Priority.NORMAL)
+    source_table: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    source_record_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    link: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    read_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+
+class AuditLog(Entity, db.Model):
+    """Who changed what, and from what to what. Written, never updated."""
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (sa.Index("ix_audit_logs_record", "table_name", "record_id"),)
+
+    table_name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    record_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    action: so.Mapped[str] = so.mapped_column(sa.String(64))
+    changed_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    changes: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    ip_address: so.Mapped[Optional[str]] = so.mapped_column(sa.String(45))
+
+
+class InboundWebhookEvent(Entity, db.Model):
+    """A webhook exactly as it arrived, stored before anything is done with it.
+
+    ``dedupe_key`` (a wamid, a Stripe event id, a body hash) is unique per source,
+    so a provider's retry finds the first copy instead of making a second.
+    """
+
+    __tablename__ = "inbound_webhook_events"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "dedupe_key"),
+        sa.Index("ix_inbound_webhook_events_state_created", "processing_state", "created_at"),
+    )
+
+    source: so.Mapped[str] = so.mapped_column(sa.String(64))
+    event_type: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    dedupe_key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    raw_body: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    headers: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    processing_state: so.Mapped[ProcessingState] = so.mapped_column(
+        enum_column(ProcessingState), default=ProcessingState.RECEIVED
+    )
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    processed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+
+class OutboundDelivery(Entity, db.Model):
+    """An HTTP call we owe someone (partner callback, Make scenario, Teams card).
+
+    Written in the same transaction as the change that causes it (an outbox), and
+    worked off by the delivery job; ``next_attempt_at`` drives retries.
+    """
+
+    __tablename__ = "outbound_deliveries"
+    __table_args__ = (
+        sa.Index("ix_outbound_deliveries_state_next", "state", "next_attempt_at"),
+    )
+
+    kind: so.Mapped[DeliveryKind] = so.mapped_column(enum_column(DeliveryKind))
+    partner_integration_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("partner_integrations.id", ondelete="SET NULL"), index=True
+    )
+    order_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    event_type: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # The Standard Webhooks message id: stable across retries of one delivery.
+    webhook_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    target_url: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    payload: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    state: so.Mapped[OutboundState] = so.mapped_column(
+        enum_column(OutboundState), default=OutboundState.PENDING
+    )
+    attempt_count: so.Mapped[int] = so.mapped_column(default=0)
+    max_attempts: so.Mapped[int] = so.mapped_column(default=3)
+    next_attempt_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    last_status_code: so.Mapped[Optional[int]] = so.mapped_column()
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+    attempts: so.Mapped[list["DeliveryAttempt"]] = so.relationship(
+        back_populates="delivery", order_by="DeliveryAttempt.attempt_number",
+        cascade="all, delete-orphan",
+    )
+
+
+class DeliveryAttempt(Entity, db.Model):
+    """One try at an outbound delivery, kept for the delivery log."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "attempt_number"),)
+
+    delivery_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("outbound_deliveries.id", ondelete="CASCADE")
+    )
+    attempt_number: so.Mapped[int] = so.mapped_column()
+    status_code: so.Mapped[Optional[int]] = so.mapped_column()
+    latency_ms: so.Mapped[Optional[float]] = so.mapped_column()
+    response_excerpt: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    triggered_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    delivery: so.Mapped[OutboundDelivery] = so.relationship(back_populates="attempts")
+
+
+class SandboxSend(Entity, db.Model):
+    """An outbound provider call recorded instead of sent (credentials unset).
+
+    The sandbox transport writes these so ``make run`` works end to end and a
+    person can see in the UI exactly what would have left the machine.
+    """
+
+    __tablename__ = "sandbox_sends"
+    __table_args__ = (sa.Index("ix_sandbox_sends_provider_created", "provider", "created_at"),)
+
+    provider: so.Mapped[str] = so.mapped_column(sa.String(32))
+    recipient: so.Mapped[Optional[str]] = so.mapped_column(sa.String(320))
+    request_body: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    simulated_status: so.Mapped[str] = so.mapped_column(sa.String(32), default="delivered")
+    message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_message.id", ondelete="SET NULL"), index=True
+    )

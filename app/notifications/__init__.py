@@ -1,0 +1,1 @@
+"""In-app notifications (seed 000) and their live delivery."""

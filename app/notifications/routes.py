@@ -1,0 +1,33 @@
+"""The notification bell's panel (an htmx partial)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.notifications.services import mark_all_read, recent_notifications, unread_count
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.get("/notifications")
+@login_required
+def panel():
+    return render_template(
+        "notifications/_panel.html",
+        notifications=recent_notifications(current_user.id),
+        unread=unread_count(current_user.id),
+    )
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_all():
+    mark_all_read(current_user.id)
+    db.session.commit()
+    return render_template(
+        "notifications/_panel.html",
+        notifications=recent_notifications(current_user.id),
+        unread=0,
+    )

@@ -1,0 +1,1 @@
+"""Partners: organizations that send us orders and hear back about them."""

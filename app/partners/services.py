@@ -1,0 +1,107 @@
+"""Onboarding a partner: organization, contact, integration, credentials."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.auth.tokens import issue_token
+from app.extensions import db
+from app.models import Contact, Organization, PartnerIntegration
+from app.models.enums import ContactType, OrganizationType, TokenKind
+
+DEFAULT_WEBHOOK_EVENTS = ["status_changed"]
+
+
+@dataclass
+class NewPartner:
+    organization: Organization
+    integration: PartnerIntegration
+    api_key: str
+    webhook_secret: str
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def validate_webhook_url(url: str) -> str:
+    """Check a callback URL's form. Raises ValueError naming the problem.
+
+    https only, unless ALLOW_PRIVATE_WEBHOOK_URLS is set for development and
+    tests; the address check against private ranges happens at delivery time,
+    when DNS is resolved.
+    """
+    parts = urlsplit(url.strip())
+    allow_http = current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
+    if parts.scheme not in (("https", "http") if allow_http else ("https",)):
+        raise ValueError("webhook_url: must be an https:// URL")
+    if not parts.hostname:
+        raise ValueError("webhook_url: has no host")
+    return url.strip()
+
+
+def create_partner(
+    name: str, *, webhook_url: str | None = None, parent: Organization | None = None
+) -> NewPartner:
+    """Create a partner organization with its API key and webhook secret.
+
+    The caller commits. The plain API key and secret exist only in the returned
+    object: the key is stored hashed and the secret encrypted.
+    """
+    name = name.strip()
+    if not name:
+        raise ValueError("name: required")
+    existing = db.session.scalar(
+        sa.select(Organization.id).where(
+            sa.func.lower(Organization.name) == name.lower(),
+            Organization.organization_type == OrganizationType.PARTNER,
+        )
+    )
+    if existing:
+        raise ValueError(f"name: a partner called {name!r} already exists")
+    if webhook_url:
+        webhook_url = validate_webhook_url(webhook_url)
+
+    organization = Organization(
+        name=name,
+        organization_type=OrganizationType.PARTNER,
+        parent_organization_id=parent.id if parent else None,
+    )
+    db.session.add(organization)
+    db.session.flush()
+    # Seed 001 models the partner as a contact of type organization too, so it can
+    # be an order's account contact and a commission beneficiary.
+    db.session.add(
+        Contact(
+            contact_type=ContactType.ORGANIZATION,
+            organization_id=organization.id,
+            display_name=name,
+            is_primary=True,
+        )
+    )
+    secret = new_webhook_secret()
+    integration = PartnerIntegration(
+        partner_organization_id=organization.id,
+        integration_name=_slug(name) + "_api",
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_events=list(DEFAULT_WEBHOOK_EVENTS),
+        status_mapping={"chargecars_to_partner": {}, "partner_to_chargecars": {}},
+    )
+    db.session.add(integration)
+    _, api_key = issue_token(
+        TokenKind.PARTNER, f"{name} API key", partner_organization_id=organization.id
+    )
+    db.session.flush()
+    return NewPartner(organization, integration, api_key, secret)
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_") or "partner"

@@ -1,0 +1,63 @@
+"""What every page's layout needs: navigation by role and display labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, request
+from flask_login import current_user
+
+from app.models.enums import Role
+
+ALL = tuple(Role)
+DESK = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[Role, ...]
+
+
+# Only pages that exist are listed; later features add theirs here.
+NAVIGATION = (
+    NavItem("Inbox", "inbox.index", DESK),
+    NavItem("My day", "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
+    NavItem("Users", "admin.users", (Role.ADMIN,)),
+)
+
+ROLE_LABELS = {
+    Role.AGENT: "Agent",
+    Role.TECHNICIAN: "Technician",
+    Role.TEAM_LEAD: "Team lead",
+    Role.MANAGER: "Manager",
+    Role.ADMIN: "Admin",
+}
+
+CHANNEL_LABELS = {
+    "email_outlook": "Email",
+    "whatsapp_business": "WhatsApp",
+    "sms": "SMS",
+    "internal_comment": "Note",
+    "internal_task": "Task",
+    "internal_ticket": "Ticket",
+    "phone_call": "Phone",
+}
+
+
+def navigation_for(user) -> list[NavItem]:
+    if not user.is_authenticated:
+        return []
+    return [item for item in NAVIGATION if user.role in item.roles]
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def layout_context():
+        return {
+            "nav_items": navigation_for(current_user),
+            "active_endpoint": request.endpoint,
+            "role_labels": ROLE_LABELS,
+            "channel_labels": CHANNEL_LABELS,
+        }
