@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from flask import Flask, redirect, render_template, request, url_for
+import socketio as socketio_server
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -56,7 +57,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     app.extensions["broker"] = broker
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"],
+        client_manager=_socketio_manager(app.config["REDIS_URL"]),
         async_mode="threading",
         cors_allowed_origins=_allowed_origins(app),
         logger=False,
@@ -71,6 +72,17 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     if broker.embedded and start_embedded_worker:
         broker.start_embedded_worker(app)
     return app
+
+
+def _socketio_manager(redis_url: str | None):
+    """Room bookkeeping for Socket.IO: through Redis when there is one.
+
+    Built here rather than by passing ``message_queue``, because the extension
+    would otherwise keep the first app's manager for every later app.
+    """
+    if redis_url:
+        return socketio_server.RedisManager(redis_url, channel="switchboard-socketio")
+    return socketio_server.Manager()
 
 
 def _allowed_origins(app: Flask) -> list[str]:

@@ -1,0 +1,162 @@
+"""Fixtures: a migrated database shared by the session, cleaned for every test.
+
+``TEST_DATABASE_URL`` and ``TEST_REDIS_URL`` point the suite at real PostgreSQL
+and Redis (CI does); without them it runs on SQLite and the embedded queue.
+With ``CI=true`` a configured service that cannot be reached fails the run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.auth.services import create_user
+from app.extensions import db
+from tests.helpers import PASSWORD, AuthActions
+from tests.live_server import LiveServer
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+_TMP = Path(tempfile.mkdtemp(prefix="switchboard-tests-"))
+_SQLITE_URL = f"sqlite:///{_TMP / 'test.db'}"
+
+
+def database_url() -> str:
+    return TEST_DATABASE_URL or _SQLITE_URL
+
+
+def base_config(**overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": "test-secret",
+        "ENCRYPTION_KEYS": "x7n6Qnq0Z5N0p3uJ0VqQ4mFz3cQ1pN2mX7d9h0k6bL8=",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "ALLOW_PRIVATE_WEBHOOK_URLS": True,
+        "ATTACHMENTS_DIR": str(_TMP / "attachments"),
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def migrated_database():
+    """Run the real migrations once, on the database the suite uses."""
+    app = create_app(base_config(), start_embedded_worker=False)
+    with app.app_context():
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as exc:
+            pytest.exit(f"TEST_DATABASE_URL is set but unreachable: {exc}", returncode=3)
+        db.drop_all()
+        db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        upgrade()
+    if TEST_REDIS_URL:
+        broker = app.extensions["broker"]
+        try:
+            broker.ping()
+        except Exception as exc:
+            pytest.exit(f"TEST_REDIS_URL is set but unreachable: {exc}", returncode=3)
+    return database_url()
+
+
+def clean_database() -> None:
+    """Empty every table, fast: one TRUNCATE on PostgreSQL, DELETEs on SQLite."""
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(migrated_database):
+    """Build apps on the clean test database; each is torn down after the test."""
+    built = []
+
+    def _make(start_embedded_worker: bool = True, **overrides):
+        app = create_app(base_config(**overrides), start_embedded_worker=start_embedded_worker)
+        built.append(app)
+        return app
+
+    yield _make
+    for app in built:
+        app.extensions["broker"].stop_embedded_worker()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests get their own app context, as in production.
+
+    The ``app`` fixture keeps an app context open for the test body; without this,
+    requests would share its ``g`` (cached user, CSRF token) with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        clean_database()
+        if TEST_REDIS_URL:
+            app.extensions["broker"].connection.flushdb()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with a role; commits so other connections see it."""
+
+    def _make(role: str = "agent", email: str | None = None, password: str = PASSWORD, **fields):
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@switchboard.test"
+        user = create_user(email, f"Test {role}", role, password, **fields)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP and Socket.IO on a free local port."""
+    server = LiveServer(app).start()
+    yield server
+    server.stop()

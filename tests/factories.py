@@ -1,0 +1,70 @@
+"""Small factories for test data: plain functions, explicit values, one flush each."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+)
+from app.models.enums import ChannelType, MessageType
+
+_counter = itertools.count(1)
+
+
+def channel(channel_type: ChannelType = ChannelType.WHATSAPP_BUSINESS, **fields):
+    record = CommunicationChannel(
+        channel_type=channel_type,
+        channel_name=fields.pop("channel_name", f"{channel_type.value} {next(_counter)}"),
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def contact(**fields):
+    n = next(_counter)
+    record = Contact(
+        display_name=fields.pop("display_name", f"Klant {n}"),
+        email=fields.pop("email", f"klant{n}@example.nl"),
+        phone=fields.pop("phone", f"+3161234{n:04d}"),
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def thread(channel_record=None, contact_record=None, *, minutes_ago: int = 0, **fields):
+    when = utcnow() - timedelta(minutes=minutes_ago)
+    record = CommunicationThread(
+        thread_subject=fields.pop("thread_subject", f"Vraag {next(_counter)}"),
+        channel_id=channel_record.id if channel_record else None,
+        contact_id=contact_record.id if contact_record else None,
+        last_message_at=when,
+        created_at=when,
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def message(thread_record, content: str = "Hallo", **fields):
+    record = CommunicationMessage(
+        thread_id=thread_record.id,
+        channel_id=thread_record.channel_id,
+        message_type=fields.pop("message_type", MessageType.INCOMING),
+        message_content=content,
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record

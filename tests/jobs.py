@@ -1,0 +1,47 @@
+"""Running queued jobs in tests, in either queue mode."""
+
+from __future__ import annotations
+
+import time
+
+from rq.registry import StartedJobRegistry
+
+from app.jobs.queues import QUEUE_NAMES
+from app.jobs.worker import AppWorker
+
+
+def drain_queues(app, timeout: float = 10.0) -> None:
+    """Run every queued job to completion.
+
+    Embedded mode: wait for the in-process worker thread. Real Redis: run a
+    burst worker here, as ``worker.py`` would in its own process.
+    """
+    broker = app.extensions["broker"]
+    queues = [broker.queue(name) for name in QUEUE_NAMES]
+    if not broker.embedded:
+        AppWorker(queues, connection=broker.connection, app=app).work(
+            burst=True, logging_level="WARNING"
+        )
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = any(q.count for q in queues) or any(
+            StartedJobRegistry(queue=q).count for q in queues
+        )
+        if not busy:
+            return
+        time.sleep(0.02)
+    raise AssertionError("queued jobs did not finish in time")
+
+
+def wait_for_event(sio_client, name: str, timeout: float = 10.0) -> dict:
+    """The first Socket.IO event called ``name`` this client receives."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        for packet in sio_client.get_received():
+            seen.append(packet["name"])
+            if packet["name"] == name:
+                return packet["args"][0]
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} event within {timeout}s (saw {seen})")

@@ -1,0 +1,66 @@
+"""Serve an app on a free local port from a thread, for browsers and socket clients."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import requests
+import socketio
+from werkzeug.serving import make_server
+
+from tests.helpers import csrf_token_from
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        # Werkzeug's threaded server speaks WebSocket through simple-websocket,
+        # exactly as `python wsgi.py` does.
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def signed_in_session(base_url: str, email: str, password: str) -> requests.Session:
+    """A requests session signed in through the login form."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=10)
+    token = csrf_token_from(page.text)
+    response = session.post(
+        f"{base_url}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+@contextlib.contextmanager
+def socket_client(base_url: str, session: requests.Session | None):
+    """A real Socket.IO client that authenticates with the session's cookie."""
+    received: list[tuple[str, object]] = []
+    client = socketio.Client(reconnection=False)
+
+    @client.on("*")
+    def _any(event, data=None):
+        received.append((event, data))
+
+    headers = {}
+    if session is not None:
+        headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    client.received = received
+    try:
+        client.connect(base_url, headers=headers, transports=["polling"], wait_timeout=5)
+        yield client
+    finally:
+        if client.connected:
+            client.disconnect()

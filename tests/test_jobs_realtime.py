@@ -1,0 +1,85 @@
+"""The background loop: a request enqueues, a worker runs, the browser hears it.
+
+The Socket.IO side uses a real client over HTTP against the live server, so the
+same test proves both modes: the embedded queue with in-process events, and
+Redis with the worker's events crossing the Redis message queue.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import socketio
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.jobs.queues import QUEUES, enqueue
+from app.models import Notification
+from tests.helpers import PASSWORD
+from tests.jobs import drain_queues
+from tests.live_server import signed_in_session, socket_client
+
+
+def wait_for(client, name: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event, data in list(client.received):
+            if event == name:
+                return data
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} within {timeout}s; got {client.received}")
+
+
+def test_request_enqueues_worker_runs_socket_client_receives(app, live_server, make_user):
+    user = make_user("agent", email="live@switchboard.test")
+    browser = signed_in_session(live_server.url, "live@switchboard.test", PASSWORD)
+    with socket_client(live_server.url, browser) as live:
+        token = browser.get(f"{live_server.url}/inbox", timeout=10).text.split(
+            'name="csrf-token" content="'
+        )[1].split('"')[0]
+        response = browser.post(
+            f"{live_server.url}/api/notifications/test", headers={"X-CSRFToken": token}, timeout=10
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["data"]["job_id"]
+
+        drain_queues(app)
+        event = wait_for(live, "notification:new")
+
+    assert event["title"] == "Test notification"
+    db.session.expire_all()
+    stored = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)).all()
+    assert [n.title for n in stored] == ["Test notification"]
+    assert event["id"] == str(stored[0].id)
+
+
+def test_events_only_reach_their_user(app, live_server, make_user):
+    make_user("agent", email="one@switchboard.test")
+    make_user("agent", email="two@switchboard.test")
+    first = signed_in_session(live_server.url, "one@switchboard.test", PASSWORD)
+    second = signed_in_session(live_server.url, "two@switchboard.test", PASSWORD)
+    with socket_client(live_server.url, first) as one, socket_client(live_server.url, second) as two:
+        page = second.get(f"{live_server.url}/inbox", timeout=10).text
+        token = page.split('name="csrf-token" content="')[1].split('"')[0]
+        second.post(f"{live_server.url}/api/notifications/test", headers={"X-CSRFToken": token})
+        drain_queues(app)
+        wait_for(two, "notification:new")
+        time.sleep(0.3)
+        assert all(event != "notification:new" for event, _ in one.received)
+
+
+def test_anonymous_socket_connection_is_refused(live_server):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        with socket_client(live_server.url, None):
+            pass
+
+
+def test_jobs_get_queue_defaults(app):
+    job = enqueue(
+        "app.notifications.jobs.send_test_notification", "00000000-0000-0000-0000-000000000000"
+    )
+    assert job.origin == "default"
+    assert job.timeout == QUEUES["default"].timeout
+    assert job.retries_left == len(QUEUES["default"].retry_intervals)
+    drain_queues(app)
