@@ -20,7 +20,9 @@ def main() -> int:
     app = create_app(start_embedded_worker=False)
     broker = app.extensions["broker"]
     if broker.embedded:
-        log.error("REDIS_URL is not set: worker.py needs Redis (make run uses an in-process worker)")
+        log.error(
+            "REDIS_URL is not set: worker.py needs Redis (make run uses an in-process worker)"
+        )
         return 2
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     worker = AppWorker(queues, connection=broker.connection, app=app)

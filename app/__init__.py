@@ -6,8 +6,8 @@ import os
 import uuid
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, request, url_for
 import socketio as socketio_server
+from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -96,7 +96,9 @@ def _init_login(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = "Please sign in to continue."
     login.login_message_category = "info"
-    login.session_protection = "strong"
+    # "basic": a technician on a mobile network changes address often; "strong"
+    # would sign them out each time.
+    login.session_protection = "basic"
 
     @login.user_loader
     def load_user(user_id: str):
@@ -110,9 +112,7 @@ def _init_login(app: Flask) -> None:
     @login.unauthorized_handler
     def unauthorized():
         if wants_json():
-            return json_error(
-                401, "authentication_required", "Sign in, or send a bearer token."
-            )
+            return json_error(401, "authentication_required", "Sign in, or send a bearer token.")
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
         if request.headers.get("HX-Request"):
             response = app.response_class(status=401)
@@ -153,8 +153,12 @@ def _register_error_handlers(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         if wants_json():
             return json_error(400, "csrf_failed", exc.description)
-        return render_template("errors/error.html", code=400, title="Form expired",
-                               message=f"{exc.description} Reload the page and try again."), 400
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="Form expired",
+            message=f"{exc.description} Reload the page and try again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -59,7 +59,7 @@ def normalise_database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at psycopg 3, the driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -74,14 +74,14 @@ class Config:
     def from_env(cls, instance_path: str) -> dict:
         default_db = "sqlite:///" + str(Path(instance_path) / "switchboard.db")
         graph_tenant = _env("GRAPH_TENANT_ID")
+        public_base_url = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        https = public_base_url.startswith("https://")
         return {
-            "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-                _env("DATABASE_URL", default_db)
-            ),
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(_env("DATABASE_URL", default_db)),
             "REDIS_URL": _env("REDIS_URL"),
             "SECRET_KEY": _env("SECRET_KEY"),
             "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS"),
-            "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+            "PUBLIC_BASE_URL": public_base_url,
             "WHATSAPP_API_BASE": _env("WHATSAPP_API_BASE", "https://graph.facebook.com"),
             "WHATSAPP_API_VERSION": _env("WHATSAPP_API_VERSION", "v18.0"),
             "WHATSAPP_PHONE_NUMBER_ID": _env("WHATSAPP_PHONE_NUMBER_ID"),
@@ -114,9 +114,7 @@ class Config:
             "DELIVERY_RETRY_BASE_SECONDS": _env_float("DELIVERY_RETRY_BASE_SECONDS", 60.0),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
-            "ATTACHMENTS_DIR": _env(
-                "ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")
-            ),
+            "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),
             "PORT": _env_int("PORT", 5000),
             # Sign-in protection: this many failures lock an account for
             # LOGIN_LOCKOUT_SECONDS; the same budget applies per client address.
@@ -124,6 +122,9 @@ class Config:
             "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 900),
             "INBOX_PAGE_SIZE": 50,
             "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": https,
+            "REMEMBER_COOKIE_SECURE": https,
+            "REMEMBER_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

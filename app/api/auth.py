@@ -49,7 +49,9 @@ def guard_json_api(bp: Blueprint) -> Blueprint:
             current_user._get_current_object()
         if not current_user.is_authenticated:
             if bearer_token() is not None:
-                raise ApiError(401, "invalid_token", "The bearer token is invalid, expired or revoked.")
+                raise ApiError(
+                    401, "invalid_token", "The bearer token is invalid, expired or revoked."
+                )
             raise ApiError(
                 401,
                 "authentication_required",

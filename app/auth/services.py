@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from app.database import utcnow
 from app.extensions import db
 from app.jobs.queues import broker
 from app.models import User
-from app.database import utcnow
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)

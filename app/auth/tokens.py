@@ -12,9 +12,9 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, User
-from app.database import utcnow
 from app.models.enums import TokenKind
 
 PREFIXES = {TokenKind.PERSONAL: "sbp_", TokenKind.PARTNER: "sbk_"}

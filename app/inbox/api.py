@@ -12,7 +12,6 @@ from app.inbox.services import FILTERS, InvalidCursor, list_threads, thread_to_d
 bp = guard_json_api(Blueprint("inbox_api", __name__, url_prefix="/api/communication"))
 
 
-
 @bp.get("/threads")
 def threads():
     filter_name = "all"
@@ -24,18 +23,26 @@ def threads():
         filter_name = request.args["channel"]
         if filter_name not in FILTERS:
             raise ApiError(
-                422, "invalid_filter", "Unknown channel filter.",
+                422,
+                "invalid_filter",
+                "Unknown channel filter.",
                 {"channel": "must be one of email, whatsapp, sms, tasks"},
             )
     try:
         limit = min(max(int(request.args.get("limit", 50)), 1), 200)
     except ValueError as exc:
-        raise ApiError(422, "invalid_limit", "limit must be a whole number.",
-                       {"limit": "must be a whole number from 1 to 200"}) from exc
+        raise ApiError(
+            422,
+            "invalid_limit",
+            "limit must be a whole number.",
+            {"limit": "must be a whole number from 1 to 200"},
+        ) from exc
     try:
         page = list_threads(
-            current_user, filter_name=filter_name,
-            cursor=request.args.get("cursor") or None, limit=limit,
+            current_user,
+            filter_name=filter_name,
+            cursor=request.args.get("cursor") or None,
+            limit=limit,
         )
     except InvalidCursor as exc:
         raise ApiError(422, "invalid_cursor", str(exc), {"cursor": "invalid"}) from exc

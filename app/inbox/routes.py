@@ -6,8 +6,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
-from app.inbox.services import FILTERS, InvalidCursor, list_threads, sla_label
 from app.database import utcnow
+from app.inbox.services import FILTERS, InvalidCursor, list_threads, sla_label
 
 bp = Blueprint("inbox", __name__)
 

@@ -16,9 +16,9 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Contact, User
-from app.database import utcnow
 from app.models.enums import ChannelType, ThreadStatus
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)

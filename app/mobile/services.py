@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import Order
-from app.database import utcnow
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.crypto import EncryptedJSON
-from app.extensions import db
 from app.database import Entity, enum_column, utcnow
+from app.extensions import db
 from app.models.enums import (
     ChannelType,
     DeliveryStatus,
@@ -66,9 +66,7 @@ class CommunicationThread(Entity, db.Model):
         sa.Index("ix_communication_thread_status_last", "status", "last_message_at"),
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
-        sa.Index(
-            "ix_communication_thread_assignee_last", "assigned_to_user_id", "last_message_at"
-        ),
+        sa.Index("ix_communication_thread_assignee_last", "assigned_to_user_id", "last_message_at"),
     )
 
     thread_subject: so.Mapped[str] = so.mapped_column(sa.Text)
@@ -128,8 +126,10 @@ class CommunicationThread(Entity, db.Model):
     assigned_to = so.relationship("User", foreign_keys=[assigned_to_user_id])
     assigned_team = so.relationship("Team")
     messages: so.Mapped[list["CommunicationMessage"]] = so.relationship(
-        back_populates="thread", order_by="CommunicationMessage.created_at",
-        cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="thread",
+        order_by="CommunicationMessage.created_at",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
@@ -201,7 +201,9 @@ class InternalTask(Entity, db.Model):
     task_description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     task_type: so.Mapped[TaskType] = so.mapped_column(enum_column(TaskType), default=TaskType.OTHER)
     priority: so.Mapped[Priority] = so.mapped_column(enum_column(Priority), default=Priority.NORMAL)
-    status: so.Mapped[TaskStatus] = so.mapped_column(enum_column(TaskStatus), default=TaskStatus.OPEN)
+    status: so.Mapped[TaskStatus] = so.mapped_column(
+        enum_column(TaskStatus), default=TaskStatus.OPEN
+    )
     assigned_to_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -236,9 +238,7 @@ class CommunicationTemplate(Entity, db.Model):
     __tablename__ = "communication_template"
 
     template_name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
-    template_category: so.Mapped[TemplateCategory] = so.mapped_column(
-        enum_column(TemplateCategory)
-    )
+    template_category: so.Mapped[TemplateCategory] = so.mapped_column(enum_column(TemplateCategory))
     channel_type: so.Mapped[TemplateChannelType] = so.mapped_column(
         enum_column(TemplateChannelType), default=TemplateChannelType.ANY
     )

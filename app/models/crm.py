@@ -10,8 +10,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
 from app.database import Entity, enum_column
+from app.extensions import db
 from app.models.enums import (
     AddressType,
     AddressValidation,

@@ -248,7 +248,7 @@ class AuthenticationType(StrEnum):
     API_KEY = "api_key"
     OAUTH2 = "oauth2"
     BASIC_AUTH = "basic_auth"
-    BEARER_TOKEN = "bearer_token"
+    BEARER_TOKEN = "bearer_token"  # noqa: S105  (a method name, not a secret)
 
 
 class SyncFrequency(StrEnum):

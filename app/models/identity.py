@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from app.extensions import db
 from app.database import Entity, enum_column, utcnow
+from app.extensions import db
 from app.models.enums import Availability, Role, TokenKind
 
 

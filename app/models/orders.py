@@ -10,8 +10,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
 from app.database import Entity, enum_column
+from app.extensions import db
 from app.models.enums import (
     ArticleType,
     BusinessEntity,
@@ -41,9 +41,7 @@ class PartnerSkuMapping(Entity, db.Model):
     """A partner's product code and the ChargeCars article it stands for (seed 001)."""
 
     __tablename__ = "partner_sku_mappings"
-    __table_args__ = (
-        sa.UniqueConstraint("partner_organization_id", "partner_sku"),
-    )
+    __table_args__ = (sa.UniqueConstraint("partner_organization_id", "partner_sku"),)
 
     partner_organization_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE")
@@ -139,9 +137,7 @@ class Order(Entity, db.Model):
     )
     end_customer = so.relationship("Contact", foreign_keys=[end_customer_contact_id])
     account_contact = so.relationship("Contact", foreign_keys=[account_contact_id])
-    partner_organization = so.relationship(
-        "Organization", foreign_keys=[partner_organization_id]
-    )
+    partner_organization = so.relationship("Organization", foreign_keys=[partner_organization_id])
     installation_address = so.relationship("Address")
 
 
@@ -176,7 +172,9 @@ class OrderStatusTransition(Entity, db.Model):
     """One move of an order's status, written by the status engine only."""
 
     __tablename__ = "order_status_transitions"
-    __table_args__ = (sa.Index("ix_order_status_transitions_order_created", "order_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_order_status_transitions_order_created", "order_id", "created_at"),
+    )
 
     order_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE")

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.crypto import EncryptedJSON, EncryptedText
-from app.extensions import db
 from app.database import Entity, enum_column
+from app.extensions import db
 from app.models.enums import AuthenticationType, SyncFrequency
 
 

@@ -9,8 +9,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
 from app.database import Entity, enum_column
+from app.extensions import db
 from app.models.enums import DeliveryKind, OutboundState, Priority, ProcessingState
 
 
@@ -20,9 +20,7 @@ class Notification(Entity, db.Model):
     __tablename__ = "notifications"
     __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)
 
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE")
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     notification_type: so.Mapped[str] = so.mapped_column(sa.String(64))
     title: so.Mapped[str] = so.mapped_column(sa.String(255))
     message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
@@ -83,9 +81,7 @@ class OutboundDelivery(Entity, db.Model):
     """
 
     __tablename__ = "outbound_deliveries"
-    __table_args__ = (
-        sa.Index("ix_outbound_deliveries_state_next", "state", "next_attempt_at"),
-    )
+    __table_args__ = (sa.Index("ix_outbound_deliveries_state_next", "state", "next_attempt_at"),)
 
     kind: so.Mapped[DeliveryKind] = so.mapped_column(enum_column(DeliveryKind))
     partner_integration_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
@@ -110,7 +106,8 @@ class OutboundDelivery(Entity, db.Model):
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
 
     attempts: so.Mapped[list["DeliveryAttempt"]] = so.relationship(
-        back_populates="delivery", order_by="DeliveryAttempt.attempt_number",
+        back_populates="delivery",
+        order_by="DeliveryAttempt.attempt_number",
         cascade="all, delete-orphan",
     )
 

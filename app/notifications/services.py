@@ -6,9 +6,9 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import Notification
-from app.database import utcnow
 from app.models.enums import Priority
 from app.realtime import publish_to_users
 
@@ -59,11 +59,14 @@ def announce(notification: Notification) -> None:
 
 
 def unread_count(user_id: uuid.UUID) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Notification.id)).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def recent_notifications(user_id: uuid.UUID, limit: int = 20) -> list[Notification]:

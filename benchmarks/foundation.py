@@ -1,0 +1,87 @@
+"""Foundation figures: inbox first page server time and job throughput.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/switchboard_bench \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python benchmarks/foundation.py
+
+The database named by BENCH_DATABASE_URL is wiped and rebuilt from the migrations,
+then filled with the demo data. The Redis database is flushed. Prints figures only.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.jobs.queues import QUEUE_NAMES, enqueue  # noqa: E402
+from app.jobs.worker import AppWorker  # noqa: E402
+from app.models import User  # noqa: E402
+from app.seed.demo import load_demo_data  # noqa: E402
+from tests.helpers import AuthActions  # noqa: E402
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    redis_url = os.environ.get("BENCH_REDIS_URL")
+    if not database_url or not redis_url:
+        sys.exit("set BENCH_DATABASE_URL and BENCH_REDIS_URL (see the module docstring)")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
+        start_embedded_worker=False,
+    )
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        upgrade()
+        started = time.perf_counter()
+        summary = load_demo_data()
+        db.session.commit()
+        print(f"demo data: {summary} in {time.perf_counter() - started:.1f} s")
+        app.extensions["broker"].connection.flushdb()
+        agent = db.session.scalar(sa.select(User).where(User.email == "agent@switchboard.test"))
+        agent_id = str(agent.id)
+
+    client = app.test_client()
+    AuthActions(client).login("agent@switchboard.test", "demo1234")
+    for _ in range(20):  # warm caches and the connection pool
+        client.get("/inbox")
+    samples = []
+    for _ in range(200):
+        started = time.perf_counter()
+        response = client.get("/inbox")
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    print(
+        f"inbox first page (50 rows): p50 {statistics.median(samples):.1f} ms, "
+        f"p95 {percentile(samples, 95):.1f} ms over {len(samples)} requests"
+    )
+
+    jobs = 500
+    with app.app_context():
+        for _ in range(jobs):
+            enqueue("app.notifications.jobs.send_test_notification", agent_id)
+        broker = app.extensions["broker"]
+        worker = AppWorker([broker.queue(n) for n in QUEUE_NAMES], connection=broker.connection, app=app)
+        started = time.perf_counter()
+        worker.work(burst=True, logging_level="WARNING")
+        elapsed = time.perf_counter() - started
+    print(f"jobs (create notification + emit): {jobs / elapsed:.0f} jobs/s on one worker")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""A person signs in, sees the inbox, signs out; a technician is kept out of admin pages."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models.enums import ChannelType, Priority
+from tests import factories
+from tests.helpers import PASSWORD
+
+
+def _some_threads():
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    email = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
+    jan = factories.contact(display_name="Jan Jansen")
+    eva = factories.contact(display_name="Eva de Boer")
+    factories.thread(
+        whatsapp,
+        jan,
+        minutes_ago=5,
+        thread_subject="Laadpaal werkt niet",
+        priority=Priority.URGENT,
+        last_message_preview="Hij knippert rood",
+    )
+    factories.thread(email, eva, minutes_ago=60, thread_subject="Vraag over offerte")
+    db.session.commit()
+
+
+def test_agent_signs_in_sees_inbox_and_signs_out(live_server, page, make_user):
+    make_user("agent", email="agent@switchboard.test")
+    _some_threads()
+
+    page.goto(f"{live_server.url}/inbox")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("E-mail").fill("agent@switchboard.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    rows = page.locator(".thread-row")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Jan Jansen")
+    expect(rows.first).to_contain_text("Laadpaal werkt niet")
+    expect(rows.nth(1)).to_contain_text("Eva de Boer")
+
+    # The WhatsApp filter swaps the list through htmx and pushes the URL.
+    page.get_by_role("link", name="WhatsApp", exact=True).click()
+    expect(page).to_have_url(re.compile(r"filter=whatsapp"))
+    expect(rows).to_have_count(1)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    page.goto(f"{live_server.url}/inbox")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_wrong_password_shows_error(live_server, page, make_user):
+    make_user("agent", email="agent@switchboard.test")
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail").fill("agent@switchboard.test")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("login-error")).to_have_text("Invalid e-mail or password.")
+
+
+def test_technician_gets_403_on_admin_page(live_server, page, make_user):
+    make_user("technician", email="tech@switchboard.test")
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail").fill("tech@switchboard.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/m/$"))
+
+    response = page.goto(f"{live_server.url}/admin/users")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()

@@ -1,0 +1,116 @@
+"""CONTRACT §1 commands print JSON and create what they say."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ApiToken, Organization, PartnerIntegration, User
+
+
+def test_users_create_and_token(runner, client):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "new@switchboard.test",
+            "--name",
+            "Nieuw",
+            "--role",
+            "manager",
+            "--password",
+            "longenough1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["role"] == "manager"
+    assert db.session.scalar(sa.select(User).where(User.email == "new@switchboard.test"))
+
+    result = runner.invoke(args=["users", "token", "new@switchboard.test"])
+    assert result.exit_code == 0, result.output
+    token = json.loads(result.output)["token"]
+    response = client.get(
+        "/api/communication/threads", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+
+
+def test_users_create_refuses_bad_input(runner):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "x@switchboard.test",
+            "--name",
+            "X",
+            "--role",
+            "agent",
+            "--password",
+            "short",
+        ]
+    )
+    assert result.exit_code != 0
+    assert "password" in result.output
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "x@switchboard.test",
+            "--name",
+            "X",
+            "--role",
+            "pilot",
+            "--password",
+            "longenough1",
+        ]
+    )
+    assert result.exit_code != 0
+
+
+def test_users_token_for_unknown_user_fails(runner):
+    result = runner.invoke(args=["users", "token", "ghost@switchboard.test"])
+    assert result.exit_code != 0
+    assert "no user" in result.output
+
+
+def test_partners_create(runner):
+    result = runner.invoke(
+        args=["partners", "create", "Groendus", "--webhook-url", "https://partner.example/hook"]
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert set(created) == {"partner_id", "api_key", "webhook_secret"}
+    assert created["webhook_secret"].startswith("whsec_")
+    org = db.session.get(Organization, uuid.UUID(created["partner_id"]))
+    assert org.name == "Groendus"
+    integration = db.session.scalar(
+        sa.select(PartnerIntegration).where(PartnerIntegration.partner_organization_id == org.id)
+    )
+    assert integration.webhook_url == "https://partner.example/hook"
+    assert integration.webhook_secret == created["webhook_secret"]
+    # The key is only stored hashed, the secret only encrypted.
+    assert not db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == created["api_key"])
+    )
+    raw = db.session.execute(
+        sa.text("SELECT webhook_secret FROM partner_integrations")
+    ).scalar_one()
+    assert created["webhook_secret"] not in raw
+
+    again = runner.invoke(args=["partners", "create", "groendus"])
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+
+def test_partners_create_refuses_plain_http_without_allowance(make_app):
+    app = make_app(start_embedded_worker=False, ALLOW_PRIVATE_WEBHOOK_URLS=False)
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["partners", "create", "Essent", "--webhook-url", "http://partner.example/hook"]
+        )
+    assert result.exit_code != 0
+    assert "https" in result.output
