@@ -51,7 +51,9 @@ def test_revoked_token_is_refused(client, make_user):
     record, plain = issue_token(TokenKind.PERSONAL, "test", user_id=user.id)
     record.revoked_at = utcnow()
     db.session.commit()
-    response = client.get("/api/communication/threads", headers={"Authorization": f"Bearer {plain}"})
+    response = client.get(
+        "/api/communication/threads", headers={"Authorization": f"Bearer {plain}"}
+    )
     assert response.status_code == 401
 
 
@@ -59,7 +61,9 @@ def test_partner_key_is_not_a_personal_token(client, make_user):
     make_user("agent")
     _, plain = issue_token(TokenKind.PARTNER, "partner")
     db.session.commit()
-    response = client.get("/api/communication/threads", headers={"Authorization": f"Bearer {plain}"})
+    response = client.get(
+        "/api/communication/threads", headers={"Authorization": f"Bearer {plain}"}
+    )
     assert response.status_code == 401
 
 

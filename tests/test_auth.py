@@ -84,7 +84,9 @@ def test_htmx_header_token_is_accepted(client, auth, make_user):
     auth.login("d@switchboard.test")
     token = auth.csrf_token()
     assert client.post("/notifications/read").status_code == 400
-    response = client.post("/notifications/read", headers={"X-CSRFToken": token, "HX-Request": "true"})
+    response = client.post(
+        "/notifications/read", headers={"X-CSRFToken": token, "HX-Request": "true"}
+    )
     assert response.status_code == 200
 
 

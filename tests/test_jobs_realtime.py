@@ -35,9 +35,11 @@ def test_request_enqueues_worker_runs_socket_client_receives(app, live_server, m
     user = make_user("agent", email="live@switchboard.test")
     browser = signed_in_session(live_server.url, "live@switchboard.test", PASSWORD)
     with socket_client(live_server.url, browser) as live:
-        token = browser.get(f"{live_server.url}/inbox", timeout=10).text.split(
-            'name="csrf-token" content="'
-        )[1].split('"')[0]
+        token = (
+            browser.get(f"{live_server.url}/inbox", timeout=10)
+            .text.split('name="csrf-token" content="')[1]
+            .split('"')[0]
+        )
         response = browser.post(
             f"{live_server.url}/api/notifications/test", headers={"X-CSRFToken": token}, timeout=10
         )
@@ -49,7 +51,9 @@ def test_request_enqueues_worker_runs_socket_client_receives(app, live_server, m
 
     assert event["title"] == "Test notification"
     db.session.expire_all()
-    stored = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)).all()
+    stored = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == user.id)
+    ).all()
     assert [n.title for n in stored] == ["Test notification"]
     assert event["id"] == str(stored[0].id)
 
@@ -59,7 +63,10 @@ def test_events_only_reach_their_user(app, live_server, make_user):
     make_user("agent", email="two@switchboard.test")
     first = signed_in_session(live_server.url, "one@switchboard.test", PASSWORD)
     second = signed_in_session(live_server.url, "two@switchboard.test", PASSWORD)
-    with socket_client(live_server.url, first) as one, socket_client(live_server.url, second) as two:
+    with (
+        socket_client(live_server.url, first) as one,
+        socket_client(live_server.url, second) as two,
+    ):
         page = second.get(f"{live_server.url}/inbox", timeout=10).text
         token = page.split('name="csrf-token" content="')[1].split('"')[0]
         second.post(f"{live_server.url}/api/notifications/test", headers={"X-CSRFToken": token})
