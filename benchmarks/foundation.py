@@ -76,7 +76,9 @@ def main() -> None:
         for _ in range(jobs):
             enqueue("app.notifications.jobs.send_test_notification", agent_id)
         broker = app.extensions["broker"]
-        worker = AppWorker([broker.queue(n) for n in QUEUE_NAMES], connection=broker.connection, app=app)
+        worker = AppWorker(
+            [broker.queue(n) for n in QUEUE_NAMES], connection=broker.connection, app=app
+        )
         started = time.perf_counter()
         worker.work(burst=True, logging_level="WARNING")
         elapsed = time.perf_counter() - started

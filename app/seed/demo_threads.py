@@ -1,0 +1,238 @@
+"""Demo conversations: ~300 threads over e-mail, WhatsApp, SMS and internal channels."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread, Order
+from app.models.enums import ChannelType, Priority, Role, ThreadStatus, ThreadType
+from app.seed.context import DemoContext
+from app.seed.demo_conversations import Scenario
+from app.seed.demo_conversations_extra import SCENARIOS
+from app.seed.demo_messages import MessageBuilder, thread_facts
+
+C, T = ChannelType, ThreadStatus
+# How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.
+PLAN = [
+    (C.EMAIL_OUTLOOK, "storing", 22), (C.EMAIL_OUTLOOK, "planning", 20),
+    (C.EMAIL_OUTLOOK, "offerte", 25), (C.EMAIL_OUTLOOK, "factuur", 28),
+    (C.EMAIL_OUTLOOK, "klacht", 14), (C.EMAIL_OUTLOOK, "partner", 26),
+    (C.WHATSAPP_BUSINESS, "storing", 25), (C.WHATSAPP_BUSINESS, "planning", 22),
+    (C.WHATSAPP_BUSINESS, "offerte", 12), (C.WHATSAPP_BUSINESS, "factuur", 14),
+    (C.WHATSAPP_BUSINESS, "klacht", 8), (C.WHATSAPP_BUSINESS, "status", 24),
+    (C.SMS, "sms", 15), (C.INTERNAL_TASK, "taak", 25), (C.INTERNAL_COMMENT, "overleg", 20),
+]
+CUSTOMER_STATUSES = {
+    T.OPEN: 20, T.IN_PROGRESS: 20, T.WAITING_CUSTOMER: 15, T.WAITING_INTERNAL: 7,
+    T.ESCALATED: 5, T.RESOLVED: 18, T.CLOSED: 15,
+}
+SMS_STATUSES = {T.OPEN: 10, T.WAITING_CUSTOMER: 30, T.RESOLVED: 40, T.CLOSED: 20}
+INTERNAL_STATUSES = {T.OPEN: 30, T.IN_PROGRESS: 25, T.WAITING_INTERNAL: 15, T.RESOLVED: 20,
+                     T.CLOSED: 10}
+# Statuses in which the customer is waiting for us: the last message is theirs.
+AWAITING_US = {T.OPEN, T.IN_PROGRESS, T.ESCALATED}
+PRIORITIES = {Priority.LOW: 15, Priority.NORMAL: 55, Priority.HIGH: 20, Priority.URGENT: 8,
+              Priority.CRITICAL: 2}
+COMPLAINT_PRIORITIES = {Priority.NORMAL: 30, Priority.HIGH: 45, Priority.URGENT: 20,
+                        Priority.CRITICAL: 5}
+# Internal work has no channel SLA; it is due sooner the more it matters.
+INTERNAL_SLA_HOURS = {Priority.CRITICAL: 2, Priority.URGENT: 4, Priority.HIGH: 8,
+                      Priority.NORMAL: 24, Priority.LOW: 72}
+INTERNAL_CHANNELS = {C.INTERNAL_TASK, C.INTERNAL_COMMENT}
+
+
+@dataclass
+class ThreadInfo:
+    """A built thread plus what the task and notification builders need to know."""
+
+    thread: CommunicationThread
+    scenario: Scenario
+    topic: int
+    facts: dict
+    order: Order | None
+    last_incoming: CommunicationMessage | None
+
+
+def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
+    """Add the threads and their messages; return the threads and the message count."""
+    plan = [(channel, key) for channel, key, count in PLAN for _ in range(count)]
+    ctx.rng.shuffle(plan)
+    orders_by_status: dict[str, list[Order]] = {}
+    for order in ctx.orders:
+        orders_by_status.setdefault(order.status.value, []).append(order)
+    infos, messages = [], []
+    for channel_type, key in plan:
+        info, thread_messages = _thread(ctx, channel_type, SCENARIOS[key], orders_by_status)
+        infos.append(info)
+        messages += thread_messages
+    db.session.add_all([info.thread for info in infos])
+    db.session.flush()
+    for start in range(0, len(messages), 500):
+        db.session.add_all(messages[start:start + 500])
+        db.session.flush()
+    return infos, len(messages)
+
+
+def _weighted(rng, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_status):
+    rng = ctx.rng
+    internal = channel_type in INTERNAL_CHANNELS
+    topic = rng.randrange(len(scenario.topics))
+    order, customer = _subject_of(ctx, scenario, topic, orders_by_status)
+    partner = _order_partner(ctx, order)
+    about_partner = scenario.thread_type == ThreadType.PARTNER_INQUIRY
+    contact = partner.contact if about_partner else customer.contact
+    status = _weighted(rng, INTERNAL_STATUSES if internal else SMS_STATUSES
+                       if channel_type == C.SMS else CUSTOMER_STATUSES)
+    priority = _weighted(rng, COMPLAINT_PRIORITIES if scenario.thread_type == ThreadType.COMPLAINT
+                         else PRIORITIES)
+    if status == T.ESCALATED and priority in (Priority.LOW, Priority.NORMAL):
+        priority = Priority.HIGH
+    team_slug = _weighted(rng, dict(scenario.teams))
+    assignee = None
+    if internal or status != T.OPEN or rng.random() > 0.35:
+        assignee = _pick_member(ctx, team_slug, escalated=status == T.ESCALATED)
+    facts = thread_facts(ctx, customer, order, partner)
+    channel = ctx.channels[channel_type]
+    sla_hours = INTERNAL_SLA_HOURS[priority] if internal else channel.response_sla_hours
+
+    anchor, due = _last_activity(ctx, status, sla_hours)
+    thread = CommunicationThread(
+        id=uuid.uuid4(), thread_subject=scenario.topics[topic].subject.format_map(facts),
+        thread_type=scenario.thread_type, priority=priority, status=status,
+        channel_id=channel.id, contact_id=contact.id, order_id=order.id if order else None,
+        customer_organization_id=customer.organization.id,
+        partner_organization_id=partner.master.id if partner else None,
+        assigned_team_id=ctx.teams[team_slug].id,
+        assigned_to_user_id=assignee.id if assignee else None,
+        assignment_reason=_assignment_reason(ctx, scenario, team_slug, assignee),
+        response_due_at=due, sla_stage=_sla_stage(ctx.now, anchor, due),
+        tags=_tags(ctx, scenario, order, partner),
+        external_references=_external_references(ctx, channel_type, contact),
+        sla_paused_seconds=0, lock_version=1,
+    )
+    builder = MessageBuilder(ctx, thread, scenario, channel, contact, facts, topic, assignee)
+    thread_messages = builder.build(status, anchor, internal)
+    first, last = thread_messages[0], thread_messages[-1]
+    thread.created_at = first.created_at
+    thread.updated_at = thread.last_message_at = last.created_at
+    thread.last_message_preview = last.message_content[:280]
+    thread.first_response_at = builder.first_response_at
+    thread.created_by_user_id = first.sender_user_id
+    if status in (T.RESOLVED, T.CLOSED):
+        thread.resolved_at = last.created_at
+    if status == T.WAITING_CUSTOMER:
+        thread.sla_paused_at = last.created_at
+    info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming)
+    return info, thread_messages
+
+
+def _subject_of(ctx: DemoContext, scenario: Scenario, topic: int, orders_by_status):
+    """The order a thread is about (if any) and the household it belongs to."""
+    rng = ctx.rng
+    # Sales questions usually come from people who have not ordered yet.
+    if scenario.thread_type == ThreadType.SALES_INQUIRY and rng.random() < 0.6:
+        return None, rng.choice(ctx.customers)
+    statuses = scenario.topics[topic].order_statuses or scenario.order_statuses
+    candidates = [order for status in statuses for order in orders_by_status.get(status, [])]
+    if scenario.thread_type == ThreadType.PARTNER_INQUIRY:
+        candidates = [order for order in candidates if order.partner_order_id]
+    order = rng.choice(candidates)
+    return order, ctx.order_customer[order.id]
+
+
+def _order_partner(ctx: DemoContext, order: Order | None):
+    if order is None or order.partner_organization_id is None:
+        return None
+    for partner in ctx.partners.values():
+        if partner.organization.id == order.partner_organization_id:
+            return partner
+    return None
+
+
+def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool):
+    members = ctx.team_members(team_slug)
+    if escalated:
+        leads = [user for user in members if user.role in (Role.TEAM_LEAD, Role.MANAGER)]
+        members = leads or members
+    weights = [
+        4 if user.email == "agent@switchboard.test" else 0 if user.role == Role.ADMIN
+        else 1 if user.role in (Role.TEAM_LEAD, Role.MANAGER) else 2
+        for user in members
+    ]
+    if not any(weights):
+        weights = [1] * len(members)
+    return ctx.rng.choices(members, weights=weights)[0]
+
+
+def _last_activity(ctx: DemoContext, status: T, sla_hours: int):
+    """When the thread last moved and, if we owe an answer, when it is due.
+
+    Threads waiting on us get a deadline one SLA after the last customer message;
+    about a third of them (and every escalated one) are already past it.
+    """
+    rng = ctx.rng
+    if status in AWAITING_US:
+        if status == T.ESCALATED or rng.random() < 0.3:
+            age = sla_hours * rng.uniform(1.05, 1.6) + rng.uniform(0, 30)
+        else:
+            age = sla_hours * rng.uniform(0.05, 0.9)
+        anchor = ctx.ago(hours=age)
+        return anchor, anchor + timedelta(hours=sla_hours)
+    if status == T.WAITING_INTERNAL:
+        anchor = ctx.ago(hours=rng.uniform(1, 30))
+        return anchor, anchor + timedelta(hours=24)
+    age_hours = {T.WAITING_CUSTOMER: (2, 120), T.RESOLVED: (3, 14 * 24), T.CLOSED: (48, 21 * 24)}
+    return ctx.ago(hours=rng.uniform(*age_hours[status])), None
+
+
+def _sla_stage(now: datetime, started: datetime, due: datetime | None) -> int:
+    """The escalation step already passed (seed 003's 75% / 90% / 100% / +24 h ladder).
+
+    Set so the SLA scanner does not fire a burst of old alerts on the first run.
+    """
+    if due is None:
+        return 0
+    elapsed = (now - started) / (due - started)
+    if now - due >= timedelta(hours=24):
+        return 4
+    return 3 if elapsed >= 1 else 2 if elapsed >= 0.9 else 1 if elapsed >= 0.75 else 0
+
+
+def _assignment_reason(ctx, scenario: Scenario, team_slug: str, assignee) -> str | None:
+    if assignee is None:
+        return None
+    team = ctx.teams[team_slug].name
+    if ctx.rng.random() < 0.7:
+        return f"Auto-toewijzing: {scenario.thread_type.value} → {team} (laagste werkvoorraad)"
+    return f"Handmatig toegewezen aan {assignee.name} door Sanne Bakker"
+
+
+def _tags(ctx: DemoContext, scenario: Scenario, order: Order | None, partner) -> list[str]:
+    tags = list(scenario.tags)
+    charger = ctx.order_charger.get(order.id) if order else None
+    if charger:
+        tags.append(charger.split()[0].lower())
+    if partner is not None:
+        tags.append(partner.master.name.lower())
+    if ctx.rng.random() < 0.06:
+        tags.append("terugbellen")
+    if ctx.rng.random() < 0.03:
+        tags.append("vip")
+    return tags
+
+
+def _external_references(ctx: DemoContext, channel_type: C, contact) -> dict:
+    if channel_type == C.EMAIL_OUTLOOK:
+        return {"outlook_conversation_id": "AAQkAD" + ctx.token(40)}
+    if channel_type == C.WHATSAPP_BUSINESS and contact.phone:
+        return {"whatsapp_chat_id": contact.phone.lstrip("+")}
+    if channel_type == C.SMS and contact.phone:
+        return {"sms_number": contact.phone}
+    return {}

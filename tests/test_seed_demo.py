@@ -1,0 +1,94 @@
+"""``flask seed demo``: the demo database is complete, consistent and loaded once."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.mobile.services import local_today
+from app.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Order,
+    OrderNumberCounter,
+    Organization,
+    PartnerSkuMapping,
+    User,
+)
+from app.models.enums import OrganizationType
+from app.seed.demo import load_demo_data
+
+DEMO_EMAILS = {
+    "admin@switchboard.test",
+    "manager@switchboard.test",
+    "agent@switchboard.test",
+    "tech@switchboard.test",
+}
+SEED_001_MAPPINGS = {
+    ("GRO-ALFEN-11", "ALF-EVE-S-11KW"),
+    ("GRO-INSTALL-1", "INST-BASIC-1P"),
+    ("ESS-WALLBOX-22", "ALF-EVE-D-22KW"),
+    ("50F-ZAPPI-7", "MYE-ZAPPI-7KW"),
+}
+
+
+def test_demo_seed_populates_and_is_idempotent(app):
+    summary = load_demo_data()
+    db.session.commit()
+
+    emails = set(db.session.scalars(sa.select(User.email)))
+    assert len(emails) >= 4
+    assert DEMO_EMAILS <= emails
+
+    top_level_partners = set(db.session.scalars(
+        sa.select(Organization.name).where(
+            Organization.organization_type == OrganizationType.PARTNER,
+            Organization.parent_organization_id.is_(None),
+        )
+    ))
+    assert top_level_partners == {"Groendus", "Essent", "Eneco", "50five", "Alva"}
+    mappings = {
+        (mapping.partner_sku, mapping.article.sku)
+        for mapping in db.session.scalars(sa.select(PartnerSkuMapping))
+    }
+    assert SEED_001_MAPPINGS <= mappings
+
+    thread_count = db.session.scalar(sa.select(sa.func.count(CommunicationThread.id)))
+    message_count = db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id)))
+    assert thread_count >= 250
+    assert message_count > thread_count
+    silent_threads = db.session.scalar(
+        sa.select(sa.func.count(CommunicationThread.id)).where(
+            ~sa.exists().where(CommunicationMessage.thread_id == CommunicationThread.id)
+        )
+    )
+    assert silent_threads == 0
+    assert summary["threads"] == thread_count
+    assert summary["messages"] == message_count
+
+    numbers = list(db.session.scalars(sa.select(Order.order_number)))
+    assert numbers and len(numbers) == len(set(numbers))
+    assert all(re.fullmatch(r"CC-\d{4}-\d{5}", number) for number in numbers)
+    highest: dict[int, int] = {}
+    for number in numbers:
+        _, year, value = number.split("-")
+        highest[int(year)] = max(highest.get(int(year), 0), int(value))
+    counters = {
+        counter.year: counter.last_value
+        for counter in db.session.scalars(sa.select(OrderNumberCounter))
+    }
+    assert counters == highest
+
+    # The technician's phone page has visits for today.
+    tech_id = db.session.scalar(sa.select(User.id).where(User.email == "tech@switchboard.test"))
+    todays_visits = db.session.scalar(
+        sa.select(sa.func.count(Order.id)).where(
+            Order.assigned_technician_id == tech_id, Order.scheduled_date == local_today()
+        )
+    )
+    assert todays_visits >= 1
+
+    assert load_demo_data() == {"skipped": True, "reason": "database already has users"}
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == len(numbers)
