@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_login import current_user
@@ -46,6 +48,17 @@ CHANNEL_LABELS = {
 }
 
 
+# Staff work in the Netherlands: show times there, whatever the server's zone.
+DISPLAY_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def local_time(value: datetime | None, fmt: str = "%d %b %H:%M") -> str:
+    """Format a UTC timestamp in Amsterdam time for display."""
+    if value is None:
+        return ""
+    return value.astimezone(DISPLAY_ZONE).strftime(fmt)
+
+
 def navigation_for(user) -> list[NavItem]:
     if not user.is_authenticated:
         return []
@@ -53,6 +66,8 @@ def navigation_for(user) -> list[NavItem]:
 
 
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+
     @app.context_processor
     def layout_context():
         return {

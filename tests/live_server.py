@@ -45,7 +45,7 @@ def signed_in_session(base_url: str, email: str, password: str) -> requests.Sess
 
 
 @contextlib.contextmanager
-def socket_client(base_url: str, session: requests.Session | None):
+def socket_client(base_url: str, session: requests.Session | None, origin: str | None = None):
     """A real Socket.IO client that authenticates with the session's cookie."""
     received: list[tuple[str, object]] = []
     client = socketio.Client(reconnection=False)
@@ -57,6 +57,8 @@ def socket_client(base_url: str, session: requests.Session | None):
     headers = {}
     if session is not None:
         headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    if origin is not None:
+        headers["Origin"] = origin
     client.received = received
     try:
         client.connect(base_url, headers=headers, transports=["polling"], wait_timeout=5)

@@ -90,3 +90,13 @@ def test_jobs_get_queue_defaults(app):
     assert job.timeout == QUEUES["default"].timeout
     assert job.retries_left == len(QUEUES["default"].retry_intervals)
     drain_queues(app)
+
+
+def test_cross_site_socket_connection_is_refused(live_server, make_user):
+    make_user("agent", email="x@switchboard.test")
+    browser = signed_in_session(live_server.url, "x@switchboard.test", PASSWORD)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        with socket_client(live_server.url, browser, origin="https://evil.example"):
+            pass
+    with socket_client(live_server.url, browser, origin=live_server.url) as same_site:
+        assert same_site.connected

@@ -131,18 +131,19 @@ def test_secrets_are_encrypted_at_rest(app):
     channel = CommunicationChannel(
         channel_type=ChannelType.WHATSAPP_BUSINESS,
         channel_name="WhatsApp",
-        configuration={"access_token": "EAAG-very-secret"},
+        configuration={"business_hours": "08:00-17:00"},
+        credentials={"access_token": "EAAG-very-secret"},
     )
     db.session.add(channel)
     db.session.commit()
     raw = db.session.execute(
-        sa.text("SELECT configuration FROM communication_channel WHERE id = :id"),
+        sa.text("SELECT credentials FROM communication_channel WHERE id = :id"),
         {"id": channel.id.hex if db.engine.dialect.name == "sqlite" else channel.id},
     ).scalar_one()
     assert "EAAG-very-secret" not in raw
     assert keyring.decrypt(raw) == '{"access_token":"EAAG-very-secret"}'
     db.session.expire_all()
-    assert db.session.get(CommunicationChannel, channel.id).configuration == {
+    assert db.session.get(CommunicationChannel, channel.id).credentials == {
         "access_token": "EAAG-very-secret"
     }
     assert PartnerIntegration.__table__.c.webhook_secret.type.__class__.__name__ == "EncryptedText"

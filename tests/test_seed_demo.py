@@ -42,12 +42,14 @@ def test_demo_seed_populates_and_is_idempotent(app):
     assert len(emails) >= 4
     assert DEMO_EMAILS <= emails
 
-    top_level_partners = set(db.session.scalars(
-        sa.select(Organization.name).where(
-            Organization.organization_type == OrganizationType.PARTNER,
-            Organization.parent_organization_id.is_(None),
+    top_level_partners = set(
+        db.session.scalars(
+            sa.select(Organization.name).where(
+                Organization.organization_type == OrganizationType.PARTNER,
+                Organization.parent_organization_id.is_(None),
+            )
         )
-    ))
+    )
     assert top_level_partners == {"Groendus", "Essent", "Eneco", "50five", "Alva"}
     mappings = {
         (mapping.partner_sku, mapping.article.sku)

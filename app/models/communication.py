@@ -49,8 +49,14 @@ class CommunicationChannel(Entity, db.Model):
     channel_type: so.Mapped[ChannelType] = so.mapped_column(enum_column(ChannelType), index=True)
     channel_name: so.Mapped[str] = so.mapped_column(sa.String(120))
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
-    # Holds API keys and tokens, so the whole document is encrypted at rest.
-    configuration: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(EncryptedJSON)
+    # Seed 003 keeps settings and secrets in one ``configuration`` document. They
+    # are split here: settings (mailbox, business hours, signature) stay readable
+    # and cheap to load on every inbox page; API keys and tokens live in
+    # ``credentials``, encrypted at rest and loaded only when a transport asks.
+    configuration: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    credentials: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(
+        EncryptedJSON, deferred=True
+    )
     auto_assignment_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     response_sla_hours: so.Mapped[Optional[int]] = so.mapped_column()
     escalation_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.jobs.queues import enqueue
 from app.notifications.services import mark_all_read, recent_notifications, unread_count
 
 bp = Blueprint("notifications", __name__)
@@ -18,6 +19,19 @@ def panel():
         "notifications/_panel.html",
         notifications=recent_notifications(current_user.id),
         unread=unread_count(current_user.id),
+    )
+
+
+@bp.post("/notifications/test")
+@login_required
+def send_test():
+    """Queue a test notification: proves worker and live updates on a deployment."""
+    enqueue("app.notifications.jobs.send_test_notification", str(current_user.id))
+    return render_template(
+        "notifications/_panel.html",
+        notifications=recent_notifications(current_user.id),
+        unread=unread_count(current_user.id),
+        notice="Test notification queued; it appears here in a moment.",
     )
 
 

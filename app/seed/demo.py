@@ -47,28 +47,94 @@ TEAMS = [
 
 # e-mail, name, role, team slug, skills, availability
 STAFF = [
-    ("admin@switchboard.test", "Jeroen Smit", Role.ADMIN, "management", ["beheer"],
-     Availability.AVAILABLE),
-    ("manager@switchboard.test", "Marieke Bos", Role.MANAGER, "management",
-     ["escalaties", "partners"], Availability.AVAILABLE),
-    ("agent@switchboard.test", "Anouk de Vries", Role.AGENT, "customer-service",
-     ["email", "whatsapp", "facturatie"], Availability.AVAILABLE),
-    ("tech@switchboard.test", "Daan Mulder", Role.TECHNICIAN, "tech",
-     ["alfen", "zaptec", "3-phase"], Availability.BUSY),
-    ("sanne.bakker@switchboard.test", "Sanne Bakker", Role.TEAM_LEAD, "customer-service",
-     ["email", "whatsapp", "klachten"], Availability.AVAILABLE),
-    ("thomas.vandijk@switchboard.test", "Thomas van Dijk", Role.AGENT, "customer-service",
-     ["email", "sms", "planning"], Availability.AVAILABLE),
-    ("fatima.elamrani@switchboard.test", "Fatima el Amrani", Role.AGENT, "customer-service",
-     ["whatsapp", "facturatie"], Availability.AWAY),
-    ("lars.meijer@switchboard.test", "Lars Meijer", Role.AGENT, "sales",
-     ["offertes", "zakelijk", "load-balancing"], Availability.AVAILABLE),
-    ("emma.peters@switchboard.test", "Emma Peters", Role.AGENT, "sales",
-     ["offertes", "vve"], Availability.OFFLINE),
-    ("ruben.dejong@switchboard.test", "Ruben de Jong", Role.TECHNICIAN, "tech",
-     ["easee", "myenergi", "load-balancing"], Availability.BUSY),
-    ("kevin.hendriks@switchboard.test", "Kevin Hendriks", Role.TEAM_LEAD, "tech",
-     ["planning", "alfen", "3-phase"], Availability.AVAILABLE),
+    (
+        "admin@switchboard.test",
+        "Jeroen Smit",
+        Role.ADMIN,
+        "management",
+        ["beheer"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "manager@switchboard.test",
+        "Marieke Bos",
+        Role.MANAGER,
+        "management",
+        ["escalaties", "partners"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "agent@switchboard.test",
+        "Anouk de Vries",
+        Role.AGENT,
+        "customer-service",
+        ["email", "whatsapp", "facturatie"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "tech@switchboard.test",
+        "Daan Mulder",
+        Role.TECHNICIAN,
+        "tech",
+        ["alfen", "zaptec", "3-phase"],
+        Availability.BUSY,
+    ),
+    (
+        "sanne.bakker@switchboard.test",
+        "Sanne Bakker",
+        Role.TEAM_LEAD,
+        "customer-service",
+        ["email", "whatsapp", "klachten"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "thomas.vandijk@switchboard.test",
+        "Thomas van Dijk",
+        Role.AGENT,
+        "customer-service",
+        ["email", "sms", "planning"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "fatima.elamrani@switchboard.test",
+        "Fatima el Amrani",
+        Role.AGENT,
+        "customer-service",
+        ["whatsapp", "facturatie"],
+        Availability.AWAY,
+    ),
+    (
+        "lars.meijer@switchboard.test",
+        "Lars Meijer",
+        Role.AGENT,
+        "sales",
+        ["offertes", "zakelijk", "load-balancing"],
+        Availability.AVAILABLE,
+    ),
+    (
+        "emma.peters@switchboard.test",
+        "Emma Peters",
+        Role.AGENT,
+        "sales",
+        ["offertes", "vve"],
+        Availability.OFFLINE,
+    ),
+    (
+        "ruben.dejong@switchboard.test",
+        "Ruben de Jong",
+        Role.TECHNICIAN,
+        "tech",
+        ["easee", "myenergi", "load-balancing"],
+        Availability.BUSY,
+    ),
+    (
+        "kevin.hendriks@switchboard.test",
+        "Kevin Hendriks",
+        Role.TEAM_LEAD,
+        "tech",
+        ["planning", "alfen", "3-phase"],
+        Availability.AVAILABLE,
+    ),
 ]
 
 # name, website domain, order-id prefix, commission per channel level, sync frequency
@@ -86,21 +152,67 @@ SUB_PARTNERS = [
 ]
 
 _STATUS_ORDER = [
-    "new", "quote_sent", "approved", "scheduled", "in_progress", "completed", "on_hold",
+    "new",
+    "quote_sent",
+    "approved",
+    "scheduled",
+    "in_progress",
+    "completed",
+    "on_hold",
     "cancelled",
 ]
 # Each partner's own words for our statuses (seed 002's status_mapping), same order.
 PARTNER_VOCABULARY = {
-    "Groendus": ["RECEIVED", "QUOTED", "CONFIRMED", "PLANNED", "IN_PROGRESS", "DELIVERED",
-                 "ON_HOLD", "CANCELLED"],
-    "Essent": ["ontvangen", "offerte_verstuurd", "akkoord", "ingepland", "in_uitvoering",
-               "afgerond", "gepauzeerd", "geannuleerd"],
-    "Eneco": ["OPEN", "QUOTE", "ACCEPTED", "SCHEDULED", "WORK_STARTED", "DONE", "PAUSED",
-              "CANCELLED"],
-    "50five": ["received", "quoted", "confirmed", "scheduled", "installing", "installed",
-               "on_hold", "cancelled"],
-    "Alva": ["NEW", "OFFER_SENT", "APPROVED", "APPOINTMENT_SET", "IN_PROGRESS", "COMPLETED",
-             "ON_HOLD", "CANCELLED"],
+    "Groendus": [
+        "RECEIVED",
+        "QUOTED",
+        "CONFIRMED",
+        "PLANNED",
+        "IN_PROGRESS",
+        "DELIVERED",
+        "ON_HOLD",
+        "CANCELLED",
+    ],
+    "Essent": [
+        "ontvangen",
+        "offerte_verstuurd",
+        "akkoord",
+        "ingepland",
+        "in_uitvoering",
+        "afgerond",
+        "gepauzeerd",
+        "geannuleerd",
+    ],
+    "Eneco": [
+        "OPEN",
+        "QUOTE",
+        "ACCEPTED",
+        "SCHEDULED",
+        "WORK_STARTED",
+        "DONE",
+        "PAUSED",
+        "CANCELLED",
+    ],
+    "50five": [
+        "received",
+        "quoted",
+        "confirmed",
+        "scheduled",
+        "installing",
+        "installed",
+        "on_hold",
+        "cancelled",
+    ],
+    "Alva": [
+        "NEW",
+        "OFFER_SENT",
+        "APPROVED",
+        "APPOINTMENT_SET",
+        "IN_PROGRESS",
+        "COMPLETED",
+        "ON_HOLD",
+        "CANCELLED",
+    ],
 }
 
 
@@ -112,10 +224,17 @@ def load_demo_data(force: bool = False) -> dict:
     """
     if not force and db.session.scalar(sa.select(User.id).limit(1)) is not None:
         return {"skipped": True, "reason": "database already has users"}
-    if db.session.scalar(sa.select(Organization.id).where(
-        Organization.organization_type == OrganizationType.PARTNER,
-        Organization.name == PARTNERS[0][0],
-    ).limit(1)) is not None:
+    if (
+        db.session.scalar(
+            sa.select(Organization.id)
+            .where(
+                Organization.organization_type == OrganizationType.PARTNER,
+                Organization.name == PARTNERS[0][0],
+            )
+            .limit(1)
+        )
+        is not None
+    ):
         return {"skipped": True, "reason": "demo partners already exist (demo data loaded?)"}
 
     ctx = DemoContext.start(utcnow())
@@ -152,7 +271,10 @@ def build_staff(ctx: DemoContext) -> None:
     existing_teams = {team.slug: team for team in db.session.scalars(sa.select(Team))}
     for slug, name, channel_key, description in TEAMS:
         team = existing_teams.get(slug) or Team(
-            id=uuid.uuid4(), slug=slug, name=name, teams_channel_key=channel_key,
+            id=uuid.uuid4(),
+            slug=slug,
+            name=name,
+            teams_channel_key=channel_key,
             description=description,
         )
         db.session.add(team)
@@ -166,7 +288,12 @@ def build_staff(ctx: DemoContext) -> None:
     }
     for email, name, role, team_slug, skills, availability in STAFF:
         user = existing_users.get(email) or create_user(
-            email, name, role, DEMO_PASSWORD, team_id=ctx.teams[team_slug].id, skills=skills,
+            email,
+            name,
+            role,
+            DEMO_PASSWORD,
+            team_id=ctx.teams[team_slug].id,
+            skills=skills,
             availability=availability,
             max_open_threads=15 if role in (Role.TEAM_LEAD, Role.MANAGER) else 25,
             phone="+3161" + ctx.token(7, "0123456789"),
@@ -190,8 +317,11 @@ def build_partners(ctx: DemoContext) -> None:
         integration.api_version = "v2"
         integration.authentication_type = AuthenticationType.API_KEY
         integration.sync_frequency = frequency
-        integration.webhook_events = ["status_changed", "installation_scheduled",
-                                      "installation_completed"]
+        integration.webhook_events = [
+            "status_changed",
+            "installation_scheduled",
+            "installation_completed",
+        ]
         integration.success_rate = Decimal(str(round(ctx.rng.uniform(96.5, 99.9), 2)))
         integration.last_sync_at = ctx.ago(minutes=ctx.rng.randint(2, 90))
         integration.rate_limit_per_minute = 120
@@ -202,10 +332,12 @@ def build_partners(ctx: DemoContext) -> None:
 
     partner_contacts = {
         contact.organization_id: contact
-        for contact in db.session.scalars(sa.select(Contact).where(
-            Contact.contact_type == ContactType.ORGANIZATION,
-            Contact.organization_id.in_([org.id for org, _ in made.values()]),
-        ))
+        for contact in db.session.scalars(
+            sa.select(Contact).where(
+                Contact.contact_type == ContactType.ORGANIZATION,
+                Contact.organization_id.in_([org.id for org, _ in made.values()]),
+            )
+        )
     }
     orgs_by_id = {org.id: org for org, _ in made.values()}
     prefixes = {name: prefix for name, _domain, prefix, _rates, _freq in PARTNERS}
@@ -217,9 +349,11 @@ def build_partners(ctx: DemoContext) -> None:
         contact.email = organization.email
         contact.phone = organization.phone
         ctx.partners[name] = Partner(
-            organization=organization, contact=contact,
+            organization=organization,
+            contact=contact,
             chain=[partner_contacts[org.id] for org in chain_orgs],
-            master=chain_orgs[-1], order_prefix=prefixes[chain_orgs[-1].name],
+            master=chain_orgs[-1],
+            order_prefix=prefixes[chain_orgs[-1].name],
         )
     db.session.flush()
 

@@ -20,20 +20,40 @@ from app.seed.context import DemoContext
 # sku, name, type, brand, price excl. VAT
 ARTICLES = [
     ("ALF-EVE-S-11KW", "Alfen Eve Single Pro-line 11 kW", ArticleType.WALLBOX, "Alfen", "899.00"),
-    ("ALF-EVE-D-22KW", "Alfen Eve Double Pro-line 2x11 kW", ArticleType.WALLBOX, "Alfen",
-     "1749.00"),
+    (
+        "ALF-EVE-D-22KW",
+        "Alfen Eve Double Pro-line 2x11 kW",
+        ArticleType.WALLBOX,
+        "Alfen",
+        "1749.00",
+    ),
     ("MYE-ZAPPI-7KW", "myenergi zappi 7 kW (1-fase)", ArticleType.WALLBOX, "myenergi", "1095.00"),
     ("ZAP-GO-11KW", "Zaptec Go 11 kW", ArticleType.WALLBOX, "Zaptec", "849.00"),
     ("EAS-CHARGEUP-22KW", "Easee Charge Up 22 kW", ArticleType.WALLBOX, "Easee", "799.00"),
-    ("INST-BASIC-1P", "Standaard installatie 1-fase (t/m 10 m kabel)",
-     ArticleType.INSTALLATION, None, "549.00"),
-    ("INST-BASIC-3P", "Standaard installatie 3-fase (t/m 10 m kabel)",
-     ArticleType.INSTALLATION, None, "749.00"),
+    (
+        "INST-BASIC-1P",
+        "Standaard installatie 1-fase (t/m 10 m kabel)",
+        ArticleType.INSTALLATION,
+        None,
+        "549.00",
+    ),
+    (
+        "INST-BASIC-3P",
+        "Standaard installatie 3-fase (t/m 10 m kabel)",
+        ArticleType.INSTALLATION,
+        None,
+        "749.00",
+    ),
     ("ACC-LB-KIT", "Load balancing kit met P1-module", ArticleType.ACCESSORY, "Alfen", "249.00"),
     ("ACC-CABLE-M", "Extra kabel per meter (5x6 mm²)", ArticleType.ACCESSORY, None, "24.50"),
     ("ACC-STAND-POST", "Staander voor vrijstaande montage", ArticleType.ACCESSORY, None, "329.00"),
-    ("SRV-MK-UPGRADE", "Meterkast uitbreiding (extra groep + aardlek)",
-     ArticleType.SERVICE, None, "395.00"),
+    (
+        "SRV-MK-UPGRADE",
+        "Meterkast uitbreiding (extra groep + aardlek)",
+        ArticleType.SERVICE,
+        None,
+        "395.00",
+    ),
     ("SRV-SERVICE-VISIT", "Servicebezoek / storingsdiagnose", ArticleType.SERVICE, None, "125.00"),
 ]
 
@@ -77,16 +97,26 @@ ESCALATION_RULES = {
 }
 
 CHANNELS = [
-    (ChannelType.EMAIL_OUTLOOK, "Outlook klantenservice", 4, {
-        "mailbox": "klantenservice@chargecars.nl",
-        "sync_folders": ["Inbox", "Sent Items"],
-        "auto_create_threads": True,
-        "email_signature": "ChargeCars Team",
-    }),
-    (ChannelType.WHATSAPP_BUSINESS, "WhatsApp Business", 1, {
-        "business_hours": "08:00-17:00",
-        "auto_responses": True,
-    }),
+    (
+        ChannelType.EMAIL_OUTLOOK,
+        "Outlook klantenservice",
+        4,
+        {
+            "mailbox": "klantenservice@chargecars.nl",
+            "sync_folders": ["Inbox", "Sent Items"],
+            "auto_create_threads": True,
+            "email_signature": "ChargeCars Team",
+        },
+    ),
+    (
+        ChannelType.WHATSAPP_BUSINESS,
+        "WhatsApp Business",
+        1,
+        {
+            "business_hours": "08:00-17:00",
+            "auto_responses": True,
+        },
+    ),
     (ChannelType.SMS, "SMS", 4, {"sender_name": "ChargeCars"}),
     (ChannelType.INTERNAL_COMMENT, "Interne notities", None, {}),
     (ChannelType.INTERNAL_TASK, "Interne taken", 24, {}),
@@ -102,61 +132,125 @@ _SIGNATURE = "\n\nMet vriendelijke groet,\n{{agent_name}}\nChargeCars Klantenser
 
 # name, category, channel, WhatsApp template name, subject, body
 TEMPLATES = [
-    ("order_status_update", TemplateCategory.CUSTOMER_SERVICE, _WHATSAPP, "order_status_update",
-     None,
-     "Beste {{customer_name}}, de status van uw bestelling {{order_id}} is gewijzigd naar: "
-     "{{status}}. Heeft u vragen? Reageer gerust op dit bericht. Groet, ChargeCars"),
-    ("order_confirmation", TemplateCategory.CUSTOMER_SERVICE, _EMAIL, None,
-     "Orderbevestiging {{order_id}}",
-     "Beste {{customer_name}},\n\nBedankt voor uw bestelling bij ChargeCars. Hierbij bevestigen "
-     "wij order {{order_id}} met een totaalbedrag van {{order_total}} (excl. btw).\n\n"
-     "Bestelde artikelen:\n{{articles}}\n\nDe geplande installatiedatum is {{installation_date}}. "
-     "Uw vaste aanspreekpunt is {{team_contact}}." + _SIGNATURE),
-    ("installation_scheduling", TemplateCategory.INSTALLATION_SCHEDULING, _EMAIL, None,
-     "Planning installatie laadpaal – {{order_id}}",
-     "Beste {{customer_name}},\n\nGoed nieuws: we kunnen uw laadpaal installeren op "
-     "{{installation_date}} in de {{time_window}}. Onze monteur {{technician_name}} neemt op de "
-     "dag zelf contact met u op als hij onderweg is.\n\nKomt deze datum niet uit? Antwoord dan "
-     "op deze e-mail, dan zoeken we samen een ander moment." + _SIGNATURE),
-    ("visit_reminder", TemplateCategory.INSTALLATION_SCHEDULING, _EMAIL, None,
-     "Herinnering: monteur komt {{visit_date}}",
-     "Beste {{customer_name}},\n\nMorgen, {{visit_date}} om {{visit_time}}, komt "
-     "{{technician_name}} uw laadpaal installeren. Bereikbaar op {{technician_phone}}.\n\n"
-     "Ter voorbereiding: {{preparation_notes}}" + _SIGNATURE),
-    ("visit_reminder_whatsapp", TemplateCategory.INSTALLATION_SCHEDULING, _WHATSAPP,
-     "visit_reminder", None,
-     "Hoi {{customer_name}}, een herinnering: morgen ({{visit_date}}) om {{visit_time}} komt "
-     "{{technician_name}} de laadpaal installeren. Zorgt u dat de meterkast vrij "
-     "toegankelijk is? Groet, ChargeCars"),
-    ("visit_reminder_sms", TemplateCategory.INSTALLATION_SCHEDULING, _SMS, None, None,
-     "ChargeCars: morgen {{visit_date}} om {{visit_time}} installeert {{technician_name}} uw "
-     "laadpaal. Past dit niet? Bel 030-2001234."),
-    ("complaint_response", TemplateCategory.COMPLAINT_RESPONSE, _EMAIL, None,
-     "Uw klacht over order {{order_id}}",
-     "Beste {{customer_name}},\n\nDank u wel voor uw bericht, en excuses dat het niet is gegaan "
-     "zoals u van ons mag verwachten. We nemen uw klacht serieus: {{team_contact}} neemt uiterlijk "
-     "{{response_date}} contact met u op om een oplossing te bespreken." + _SIGNATURE),
-    ("technical_support_follow_up", TemplateCategory.TECHNICAL_SUPPORT, _ANY, None,
-     "Opvolging storing laadpaal – {{order_id}}",
-     "Beste {{customer_name}},\n\nWe willen graag weten of uw {{charger_model}} weer naar "
-     "behoren laadt na onze aanpassing van {{fix_date}}. Werkt alles? Dan sluiten we de melding."
-     + _SIGNATURE),
-    ("quote_follow_up", TemplateCategory.SALES_INQUIRY, _EMAIL, None,
-     "Uw offerte voor een laadpaal – {{quote_number}}",
-     "Beste {{customer_name}},\n\nOnlangs stuurden we u een offerte voor een {{charger_model}}. "
-     "Heeft u nog vragen over de installatie of de mogelijkheden voor load balancing? "
-     "We denken graag met u mee." + _SIGNATURE),
-    ("order_completion_notification", TemplateCategory.FOLLOW_UP, _WHATSAPP,
-     "order_completion_notification", None,
-     "Beste {{customer_name}}, uw bestelling {{order_id}} is vandaag afgerond! Bedankt voor uw "
-     "vertrouwen in ChargeCars. Het opleverrapport ontvangt u per e-mail."),
-    ("out_of_hours_auto_response", TemplateCategory.AUTO_RESPONSE, _WHATSAPP, None, None,
-     "Bedankt voor uw bericht! Onze klantenservice is bereikbaar op werkdagen van 08:00 tot "
-     "17:00. We reageren zo snel mogelijk, uiterlijk de volgende werkdag."),
-    ("internal_escalation", TemplateCategory.INTERNAL_NOTIFICATION, TemplateChannelType.
-     INTERNAL_COMMENT, None, None,
-     "Let op: thread {{thread_subject}} ({{customer_name}}) is over de SLA. "
-     "Graag vandaag oppakken, {{assignee_name}}."),
+    (
+        "order_status_update",
+        TemplateCategory.CUSTOMER_SERVICE,
+        _WHATSAPP,
+        "order_status_update",
+        None,
+        "Beste {{customer_name}}, de status van uw bestelling {{order_id}} is gewijzigd naar: "
+        "{{status}}. Heeft u vragen? Reageer gerust op dit bericht. Groet, ChargeCars",
+    ),
+    (
+        "order_confirmation",
+        TemplateCategory.CUSTOMER_SERVICE,
+        _EMAIL,
+        None,
+        "Orderbevestiging {{order_id}}",
+        "Beste {{customer_name}},\n\nBedankt voor uw bestelling bij ChargeCars. Hierbij bevestigen "
+        "wij order {{order_id}} met een totaalbedrag van {{order_total}} (excl. btw).\n\n"
+        "Bestelde artikelen:\n{{articles}}\n\n"
+        "De geplande installatiedatum is {{installation_date}}. "
+        "Uw vaste aanspreekpunt is {{team_contact}}." + _SIGNATURE,
+    ),
+    (
+        "installation_scheduling",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _EMAIL,
+        None,
+        "Planning installatie laadpaal – {{order_id}}",
+        "Beste {{customer_name}},\n\nGoed nieuws: we kunnen uw laadpaal installeren op "
+        "{{installation_date}} in de {{time_window}}. Onze monteur {{technician_name}} neemt op de "
+        "dag zelf contact met u op als hij onderweg is.\n\nKomt deze datum niet uit? Antwoord dan "
+        "op deze e-mail, dan zoeken we samen een ander moment." + _SIGNATURE,
+    ),
+    (
+        "visit_reminder",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _EMAIL,
+        None,
+        "Herinnering: monteur komt {{visit_date}}",
+        "Beste {{customer_name}},\n\nMorgen, {{visit_date}} om {{visit_time}}, komt "
+        "{{technician_name}} uw laadpaal installeren. Bereikbaar op {{technician_phone}}.\n\n"
+        "Ter voorbereiding: {{preparation_notes}}" + _SIGNATURE,
+    ),
+    (
+        "visit_reminder_whatsapp",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _WHATSAPP,
+        "visit_reminder",
+        None,
+        "Hoi {{customer_name}}, een herinnering: morgen ({{visit_date}}) om {{visit_time}} komt "
+        "{{technician_name}} de laadpaal installeren. Zorgt u dat de meterkast vrij "
+        "toegankelijk is? Groet, ChargeCars",
+    ),
+    (
+        "visit_reminder_sms",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _SMS,
+        None,
+        None,
+        "ChargeCars: morgen {{visit_date}} om {{visit_time}} installeert {{technician_name}} uw "
+        "laadpaal. Past dit niet? Bel 030-2001234.",
+    ),
+    (
+        "complaint_response",
+        TemplateCategory.COMPLAINT_RESPONSE,
+        _EMAIL,
+        None,
+        "Uw klacht over order {{order_id}}",
+        "Beste {{customer_name}},\n\nDank u wel voor uw bericht, en excuses dat het niet is gegaan "
+        "zoals u van ons mag verwachten. We nemen uw klacht serieus: "
+        "{{team_contact}} neemt uiterlijk "
+        "{{response_date}} contact met u op om een oplossing te bespreken." + _SIGNATURE,
+    ),
+    (
+        "technical_support_follow_up",
+        TemplateCategory.TECHNICAL_SUPPORT,
+        _ANY,
+        None,
+        "Opvolging storing laadpaal – {{order_id}}",
+        "Beste {{customer_name}},\n\nWe willen graag weten of uw {{charger_model}} weer naar "
+        "behoren laadt na onze aanpassing van {{fix_date}}. Werkt alles? Dan sluiten we de melding."
+        + _SIGNATURE,
+    ),
+    (
+        "quote_follow_up",
+        TemplateCategory.SALES_INQUIRY,
+        _EMAIL,
+        None,
+        "Uw offerte voor een laadpaal – {{quote_number}}",
+        "Beste {{customer_name}},\n\nOnlangs stuurden we u een offerte voor een {{charger_model}}. "
+        "Heeft u nog vragen over de installatie of de mogelijkheden voor load balancing? "
+        "We denken graag met u mee." + _SIGNATURE,
+    ),
+    (
+        "order_completion_notification",
+        TemplateCategory.FOLLOW_UP,
+        _WHATSAPP,
+        "order_completion_notification",
+        None,
+        "Beste {{customer_name}}, uw bestelling {{order_id}} is vandaag afgerond! Bedankt voor uw "
+        "vertrouwen in ChargeCars. Het opleverrapport ontvangt u per e-mail.",
+    ),
+    (
+        "out_of_hours_auto_response",
+        TemplateCategory.AUTO_RESPONSE,
+        _WHATSAPP,
+        None,
+        None,
+        "Bedankt voor uw bericht! Onze klantenservice is bereikbaar op werkdagen van 08:00 tot "
+        "17:00. We reageren zo snel mogelijk, uiterlijk de volgende werkdag.",
+    ),
+    (
+        "internal_escalation",
+        TemplateCategory.INTERNAL_NOTIFICATION,
+        TemplateChannelType.INTERNAL_COMMENT,
+        None,
+        None,
+        "Let op: thread {{thread_subject}} ({{customer_name}}) is over de SLA. "
+        "Graag vandaag oppakken, {{assignee_name}}.",
+    ),
 ]
 
 _PLACEHOLDER = re.compile(r"{{\s*(\w+)\s*}}")
@@ -176,8 +270,13 @@ def build_catalogue(ctx: DemoContext) -> None:
     """Articles and partner SKU mappings (partners must exist already)."""
     for sku, name, article_type, brand, price in ARTICLES:
         ctx.articles[sku] = Article(
-            id=uuid.uuid4(), sku=sku, name=name, article_type=article_type, brand=brand,
-            unit_price=Decimal(price), vat_rate=Decimal("21"),
+            id=uuid.uuid4(),
+            sku=sku,
+            name=name,
+            article_type=article_type,
+            brand=brand,
+            unit_price=Decimal(price),
+            vat_rate=Decimal("21"),
             description=f"{name}, geleverd en geïnstalleerd door ChargeCars.",
         )
     db.session.add_all(ctx.articles.values())
@@ -187,10 +286,14 @@ def build_catalogue(ctx: DemoContext) -> None:
         article = ctx.articles[sku]
         partner = ctx.partners[partner_name]
         ctx.sku_map[(partner_name, partner_sku)] = article
-        mappings.append(PartnerSkuMapping(
-            partner_organization_id=partner.organization.id, partner_sku=partner_sku,
-            article_id=article.id, description=article.name,
-        ))
+        mappings.append(
+            PartnerSkuMapping(
+                partner_organization_id=partner.organization.id,
+                partner_sku=partner_sku,
+                article_id=article.id,
+                description=article.name,
+            )
+        )
     db.session.add_all(mappings)
 
 
@@ -199,8 +302,11 @@ def build_channels_and_templates(ctx: DemoContext) -> None:
     for channel_type, name, sla_hours, configuration in CHANNELS:
         customer_facing = channel_type in (ChannelType.EMAIL_OUTLOOK, ChannelType.WHATSAPP_BUSINESS)
         ctx.channels[channel_type] = CommunicationChannel(
-            id=uuid.uuid4(), channel_type=channel_type, channel_name=name,
-            response_sla_hours=sla_hours, configuration=configuration,
+            id=uuid.uuid4(),
+            channel_type=channel_type,
+            channel_name=name,
+            response_sla_hours=sla_hours,
+            configuration=configuration,
             auto_assignment_rules=(
                 AUTO_ASSIGNMENT_RULES if channel_type == ChannelType.EMAIL_OUTLOOK else {}
             ),
@@ -208,10 +314,16 @@ def build_channels_and_templates(ctx: DemoContext) -> None:
         )
     for name, category, channel_type, wa_name, subject, body in TEMPLATES:
         ctx.templates[name] = CommunicationTemplate(
-            id=uuid.uuid4(), template_name=name, template_category=category,
-            channel_type=channel_type, subject_template=subject, message_template=body,
-            variables=placeholders(subject, body), whatsapp_template_name=wa_name,
-            business_entity=TemplateBusinessEntity.CHARGECARS, language="nl",
+            id=uuid.uuid4(),
+            template_name=name,
+            template_category=category,
+            channel_type=channel_type,
+            subject_template=subject,
+            message_template=body,
+            variables=placeholders(subject, body),
+            whatsapp_template_name=wa_name,
+            business_entity=TemplateBusinessEntity.CHARGECARS,
+            language="nl",
             usage_count=ctx.rng.randint(3, 240),
         )
     db.session.add_all([*ctx.channels.values(), *ctx.templates.values()])

@@ -43,16 +43,28 @@ def build_customers(ctx: DemoContext) -> None:
         email = _unique_email(rng, first, last, emails)
         phone = _unique(phones, lambda: "+316" + ctx.token(8, "0123456789"))
         organization = Organization(
-            id=uuid.uuid4(), name=f"{name} (Particulier)",
-            organization_type=OrganizationType.CUSTOMER_INDIVIDUAL, email=email, phone=phone,
-            created_at=created, updated_at=created,
+            id=uuid.uuid4(),
+            name=f"{name} (Particulier)",
+            organization_type=OrganizationType.CUSTOMER_INDIVIDUAL,
+            email=email,
+            phone=phone,
+            created_at=created,
+            updated_at=created,
         )
         contact = Contact(
-            id=uuid.uuid4(), contact_type=ContactType.PERSON, organization_id=organization.id,
-            first_name=first, last_name=last, display_name=name, email=email, phone=phone,
-            whatsapp_profile_name=first if rng.random() < 0.5 else None, is_primary=True,
+            id=uuid.uuid4(),
+            contact_type=ContactType.PERSON,
+            organization_id=organization.id,
+            first_name=first,
+            last_name=last,
+            display_name=name,
+            email=email,
+            phone=phone,
+            whatsapp_profile_name=first if rng.random() < 0.5 else None,
+            is_primary=True,
             preferred_channel=rng.choice(["whatsapp", "whatsapp", "email", "email", "phone"]),
-            created_at=created, updated_at=created,
+            created_at=created,
+            updated_at=created,
         )
         address = _address(ctx, organization, contact, needs_review=index % NEEDS_REVIEW_EVERY == 7)
         organizations.append(organization)
@@ -65,8 +77,9 @@ def build_customers(ctx: DemoContext) -> None:
         db.session.flush()
 
 
-def _address(ctx: DemoContext, organization: Organization, contact: Contact,
-             *, needs_review: bool) -> Address:
+def _address(
+    ctx: DemoContext, organization: Organization, contact: Contact, *, needs_review: bool
+) -> Address:
     rng = ctx.rng
     city = rng.choice(CITIES)
     street = rng.choice(city.streets)
@@ -79,11 +92,20 @@ def _address(ctx: DemoContext, organization: Organization, contact: Contact,
         "city": city.name,
     }
     address = Address(
-        id=uuid.uuid4(), organization_id=organization.id, contact_id=contact.id,
-        address_type=AddressType.INSTALLATION, street=street, house_number=number,
-        house_number_addition=addition, postal_code=postal_code, city=city.name,
-        province=city.province, country="NL", raw_input=typed,
-        created_at=contact.created_at, updated_at=contact.created_at,
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        contact_id=contact.id,
+        address_type=AddressType.INSTALLATION,
+        street=street,
+        house_number=number,
+        house_number_addition=addition,
+        postal_code=postal_code,
+        city=city.name,
+        province=city.province,
+        country="NL",
+        raw_input=typed,
+        created_at=contact.created_at,
+        updated_at=contact.created_at,
     )
     if needs_review:
         address.validation_state = AddressValidation.NEEDS_REVIEW
@@ -126,10 +148,14 @@ def _unique_email(rng, first: str, last: str, seen: set[str]) -> str:
     plain_last = "".join(ch for ch in _ascii(last).lower() if ch.isalnum())
     plain_first = _ascii(first).lower()
     domain = rng.choice(EMAIL_DOMAINS)
-    local = rng.choice([
-        f"{plain_first}.{plain_last}", f"{plain_first[0]}.{plain_last}",
-        f"{plain_first}{plain_last}", f"{plain_first}_{plain_last}",
-    ])
+    local = rng.choice(
+        [
+            f"{plain_first}.{plain_last}",
+            f"{plain_first[0]}.{plain_last}",
+            f"{plain_first}{plain_last}",
+            f"{plain_first}_{plain_last}",
+        ]
+    )
     candidate = f"{local}@{domain}"
     suffix = 1
     while candidate in seen:

@@ -52,21 +52,25 @@ def thread_facts(ctx: DemoContext, customer: Customer, order: Order | None, part
         past = ctx.today - timedelta(days=rng.randint(3, 25))
     cable = ctx.articles["ACC-CABLE-M"].unit_price
     return {
-        "first_name": contact.first_name, "customer": contact.display_name,
-        "email": contact.email, "city": address.city,
+        "first_name": contact.first_name,
+        "customer": contact.display_name,
+        "email": contact.email,
+        "city": address.city,
         "street": f"{address.street} {address.house_number}",
         "order_number": order.order_number if order else "",
         "status": STATUS_LABELS[order.status.value] if order else "",
         "partner_order_id": (order.partner_order_id or "") if order else "",
         "partner": partner.master.name if partner else "",
-        "past_date": dutch_date(past), "future_date": dutch_date(future),
+        "past_date": dutch_date(past),
+        "future_date": dutch_date(future),
         "alt_date": dutch_date(next_workday(future + timedelta(days=rng.randint(2, 5)))),
         "friday": dutch_date(friday),
         "time_window": rng.choice(["tussen 08:00 en 12:00", "tussen 12:00 en 17:00"]),
         "technician": technician or rng.choice(["Daan Mulder", "Ruben de Jong"]),
         "charger": ctx.order_charger.get(order.id, "laadpaal") if order else "laadpaal",
         "amount": money(order.total_amount * Decimal("1.21") if order else rng.randint(1100, 2400)),
-        "cable_price": money(cable), "cable_credit": money(cable * 10),
+        "cable_price": money(cable),
+        "cable_credit": money(cable * 10),
         "lb_price": money(ctx.articles["ACC-LB-KIT"].unit_price),
         "compensation": money(rng.choice([50, 75, 100, 150])),
         "reference": ctx.token(8, string.digits),
@@ -76,8 +80,17 @@ def thread_facts(ctx: DemoContext, customer: Customer, order: Order | None, part
 class MessageBuilder:
     """Writes one thread's messages, oldest first, ending at a given moment."""
 
-    def __init__(self, ctx: DemoContext, thread: CommunicationThread, scenario: Scenario,
-                 channel: CommunicationChannel, contact, facts: dict, topic: int, assignee):
+    def __init__(
+        self,
+        ctx: DemoContext,
+        thread: CommunicationThread,
+        scenario: Scenario,
+        channel: CommunicationChannel,
+        contact,
+        facts: dict,
+        topic: int,
+        assignee,
+    ):
         self.ctx, self.rng = ctx, ctx.rng
         self.thread, self.scenario, self.channel = thread, scenario, channel
         self.contact, self.facts, self.topic = contact, facts, topic
@@ -101,8 +114,9 @@ class MessageBuilder:
         messages = []
         for index, (direction, moment) in enumerate(zip(directions, times, strict=True)):
             last = index == len(directions) - 1
-            text = self._text(direction, index, last and status in (
-                ThreadStatus.RESOLVED, ThreadStatus.CLOSED))
+            text = self._text(
+                direction, index, last and status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
+            )
             messages.append(self._message(direction, moment, text, index, last, status))
         messages += self._extras(directions, times, internal)
         messages.sort(key=lambda message: message.created_at)
@@ -150,8 +164,13 @@ class MessageBuilder:
     def _message(self, direction, moment, text, index, last, status) -> CommunicationMessage:
         channel_type = self.channel.channel_type
         message = CommunicationMessage(
-            thread_id=self.thread.id, channel_id=self.channel.id, created_at=moment,
-            updated_at=moment, attachments=[], extra={}, sender_external={},
+            thread_id=self.thread.id,
+            channel_id=self.channel.id,
+            created_at=moment,
+            updated_at=moment,
+            attachments=[],
+            extra={},
+            sender_external={},
             recipient_external={},
         )
         if direction == "note":
@@ -166,8 +185,11 @@ class MessageBuilder:
             message.message_content = self._wrap_incoming(text)
             message.delivery_status = DeliveryStatus.DELIVERED
             unread = last and status == ThreadStatus.OPEN
-            message.read_at = None if unread else min(
-                moment + timedelta(minutes=self.rng.uniform(1, 20)), self.ctx.now)
+            message.read_at = (
+                None
+                if unread
+                else min(moment + timedelta(minutes=self.rng.uniform(1, 20)), self.ctx.now)
+            )
             if text.startswith("Hierbij de foto"):
                 message.attachments = list(PHOTOS)
             self.last_incoming = message
@@ -196,19 +218,33 @@ class MessageBuilder:
         out_of_hours = local.weekday() >= 5 or not 8 <= local.hour < 17
         # The out-of-hours auto-reply goes out at most once a day per contact, so not
         # every evening message in the demo gets one.
-        if (channel_type == C.WHATSAPP_BUSINESS and directions[0] == "in" and out_of_hours
-                and self.rng.random() < 0.5):
+        if (
+            channel_type == C.WHATSAPP_BUSINESS
+            and directions[0] == "in"
+            and out_of_hours
+            and self.rng.random() < 0.5
+        ):
             moment = times[0] + timedelta(seconds=4)
             template = self.ctx.templates["out_of_hours_auto_response"]
-            extras.append(CommunicationMessage(
-                thread_id=self.thread.id, channel_id=self.channel.id, created_at=moment,
-                updated_at=moment, message_type=MessageType.AUTO_RESPONSE,
-                message_content=template.message_template, template_id=template.id,
-                recipient_external=self._address_of_contact(), sent_at=moment,
-                delivery_status=DeliveryStatus.DELIVERED, delivered_at=moment,
-                external_message_id=self._external_id(), attachments=[], extra={},
-                sender_external={},
-            ))
+            extras.append(
+                CommunicationMessage(
+                    thread_id=self.thread.id,
+                    channel_id=self.channel.id,
+                    created_at=moment,
+                    updated_at=moment,
+                    message_type=MessageType.AUTO_RESPONSE,
+                    message_content=template.message_template,
+                    template_id=template.id,
+                    recipient_external=self._address_of_contact(),
+                    sent_at=moment,
+                    delivery_status=DeliveryStatus.DELIVERED,
+                    delivered_at=moment,
+                    external_message_id=self._external_id(),
+                    attachments=[],
+                    extra={},
+                    sender_external={},
+                )
+            )
         if internal or len(times) < 2:
             return extras
         if self.rng.random() < 0.3:
@@ -218,25 +254,45 @@ class MessageBuilder:
             extras.append(self._internal(MessageType.INTERNAL_NOTE, moment, text, self.responder))
         if self.thread.order_id and self.facts["status"] and self.rng.random() < 0.15:
             moment = times[-2] + (times[-1] - times[-2]) * 0.3
-            text = (f"Orderstatus van {self.facts['order_number']} gewijzigd naar "
-                    f"'{self.facts['status']}'.")
+            text = (
+                f"Orderstatus van {self.facts['order_number']} gewijzigd naar "
+                f"'{self.facts['status']}'."
+            )
             extras.append(self._internal(MessageType.SYSTEM_NOTIFICATION, moment, text, None))
         return extras
 
     def _internal(self, message_type, moment, text, user) -> CommunicationMessage:
         return CommunicationMessage(
-            thread_id=self.thread.id, channel_id=self.notes_channel.id, created_at=moment,
-            updated_at=moment, message_type=message_type, message_content=text,
-            sender_user_id=user.id if user else None, delivery_status=DeliveryStatus.DELIVERED,
-            attachments=[], extra={}, sender_external={}, recipient_external={},
+            thread_id=self.thread.id,
+            channel_id=self.notes_channel.id,
+            created_at=moment,
+            updated_at=moment,
+            message_type=message_type,
+            message_content=text,
+            sender_user_id=user.id if user else None,
+            delivery_status=DeliveryStatus.DELIVERED,
+            attachments=[],
+            extra={},
+            sender_external={},
+            recipient_external={},
         )
 
     def _delivery(self, message: CommunicationMessage, moment, last: bool) -> None:
         rng, now = self.rng, self.ctx.now
         message.sent_at = moment
         if self.channel.channel_type == C.WHATSAPP_BUSINESS:
-            status = rng.choice([DeliveryStatus.READ, DeliveryStatus.READ, DeliveryStatus.DELIVERED,
-                                 DeliveryStatus.SENT]) if last else DeliveryStatus.READ
+            status = (
+                rng.choice(
+                    [
+                        DeliveryStatus.READ,
+                        DeliveryStatus.READ,
+                        DeliveryStatus.DELIVERED,
+                        DeliveryStatus.SENT,
+                    ]
+                )
+                if last
+                else DeliveryStatus.READ
+            )
         elif self.channel.channel_type == C.EMAIL_OUTLOOK:
             status = DeliveryStatus.READ if rng.random() < 0.2 else DeliveryStatus.DELIVERED
         else:
@@ -250,23 +306,29 @@ class MessageBuilder:
     def _address_of_contact(self) -> dict:
         if self.channel.channel_type == C.EMAIL_OUTLOOK:
             return {"email": self.contact.email, "name": self.contact.display_name}
-        return {"phone": self.contact.phone,
-                "profile_name": self.contact.whatsapp_profile_name or self.contact.display_name}
+        return {
+            "phone": self.contact.phone,
+            "profile_name": self.contact.whatsapp_profile_name or self.contact.display_name,
+        }
 
     def _wrap_incoming(self, text: str) -> str:
         if self.channel.channel_type != C.EMAIL_OUTLOOK:
             return text
         if self.contact.first_name is None:  # a partner's desk, not a person
-            return (f"Beste ChargeCars,\n\n{text}\n\nMet vriendelijke groet,\n"
-                    f"Partnerdesk {self.contact.display_name}")
+            return (
+                f"Beste ChargeCars,\n\n{text}\n\nMet vriendelijke groet,\n"
+                f"Partnerdesk {self.contact.display_name}"
+            )
         return f"{text}\n\nMet vriendelijke groet,\n{self.contact.display_name}"
 
     def _wrap_outgoing(self, text: str) -> str:
         channel_type = self.channel.channel_type
         if channel_type == C.EMAIL_OUTLOOK:
             greeting = self.contact.first_name or f"collega's van {self.contact.display_name}"
-            return (f"Beste {greeting},\n\n{text}\n\nMet vriendelijke groet,\n"
-                    f"{self.responder.name}\n{SIGNATURE}")
+            return (
+                f"Beste {greeting},\n\n{text}\n\nMet vriendelijke groet,\n"
+                f"{self.responder.name}\n{SIGNATURE}"
+            )
         if channel_type == C.SMS:
             return text if text.startswith("ChargeCars") else f"ChargeCars: {text}"
         return f"{text}\n\nGroet, {self.responder.name.split()[0]} – ChargeCars"

@@ -15,12 +15,17 @@ PARTNER_WEIGHTS = {
 
 # Per master partner: (one of these partner SKUs, chance it is on the order, quantity range).
 PARTNER_BASKETS = {
-    "Groendus": [(["GRO-ALFEN-11", "GRO-ALFEN-11", "GRO-ZAPTEC-GO"], 1.0, (1, 1)),
-                 (["GRO-INSTALL-1", "GRO-INSTALL-3"], 1.0, (1, 1)),
-                 (["GRO-KABEL-M"], 0.35, (3, 15))],
+    "Groendus": [
+        (["GRO-ALFEN-11", "GRO-ALFEN-11", "GRO-ZAPTEC-GO"], 1.0, (1, 1)),
+        (["GRO-INSTALL-1", "GRO-INSTALL-3"], 1.0, (1, 1)),
+        (["GRO-KABEL-M"], 0.35, (3, 15)),
+    ],
     "Essent": [(["ESS-WALLBOX-22"], 1.0, (1, 1)), (["ESS-INSTALL-STD"], 1.0, (1, 1))],
-    "Eneco": [(["ENE-EASEE-22"], 1.0, (1, 1)), (["ENE-INST-1F"], 1.0, (1, 1)),
-              (["ENE-LB-P1"], 0.4, (1, 1))],
+    "Eneco": [
+        (["ENE-EASEE-22"], 1.0, (1, 1)),
+        (["ENE-INST-1F"], 1.0, (1, 1)),
+        (["ENE-LB-P1"], 0.4, (1, 1)),
+    ],
     "50five": [(["50F-ZAPPI-7"], 1.0, (1, 1)), (["50F-INSTALL"], 1.0, (1, 1))],
     "Alva": [(["ALV-EVE-S"], 1.0, (1, 1)), (["ALV-INSTALL-3F"], 1.0, (1, 1))],
 }

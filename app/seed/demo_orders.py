@@ -31,23 +31,43 @@ from app.seed.demo_order_texts import (
 
 S = OrderStatus
 STATUS_COUNTS = {
-    S.NEW: 15, S.QUOTE_SENT: 15, S.APPROVED: 13, S.SCHEDULED: 26, S.IN_PROGRESS: 3,
-    S.COMPLETED: 35, S.ON_HOLD: 8, S.CANCELLED: 5,
+    S.NEW: 15,
+    S.QUOTE_SENT: 15,
+    S.APPROVED: 13,
+    S.SCHEDULED: 26,
+    S.IN_PROGRESS: 3,
+    S.COMPLETED: 35,
+    S.ON_HOLD: 8,
+    S.CANCELLED: 5,
 }
 # How many days ago an order in this status was typically placed.
 AGE_DAYS = {
-    S.NEW: (0.05, 4), S.QUOTE_SENT: (1, 12), S.APPROVED: (4, 20), S.SCHEDULED: (6, 30),
-    S.IN_PROGRESS: (8, 35), S.COMPLETED: (20, 120), S.ON_HOLD: (6, 60), S.CANCELLED: (5, 90),
+    S.NEW: (0.05, 4),
+    S.QUOTE_SENT: (1, 12),
+    S.APPROVED: (4, 20),
+    S.SCHEDULED: (6, 30),
+    S.IN_PROGRESS: (8, 35),
+    S.COMPLETED: (20, 120),
+    S.ON_HOLD: (6, 60),
+    S.CANCELLED: (5, 90),
 }
 _HAPPY_PATH = [S.NEW, S.QUOTE_SENT, S.APPROVED, S.SCHEDULED, S.IN_PROGRESS, S.COMPLETED]
 LINE_STATUS = {
-    S.NEW: LineItemStatus.QUOTED, S.QUOTE_SENT: LineItemStatus.QUOTED,
-    S.APPROVED: LineItemStatus.CONFIRMED, S.SCHEDULED: LineItemStatus.CONFIRMED,
-    S.IN_PROGRESS: LineItemStatus.DELIVERED, S.COMPLETED: LineItemStatus.INSTALLED,
-    S.ON_HOLD: LineItemStatus.CONFIRMED, S.CANCELLED: LineItemStatus.CANCELLED,
+    S.NEW: LineItemStatus.QUOTED,
+    S.QUOTE_SENT: LineItemStatus.QUOTED,
+    S.APPROVED: LineItemStatus.CONFIRMED,
+    S.SCHEDULED: LineItemStatus.CONFIRMED,
+    S.IN_PROGRESS: LineItemStatus.DELIVERED,
+    S.COMPLETED: LineItemStatus.INSTALLED,
+    S.ON_HOLD: LineItemStatus.CONFIRMED,
+    S.CANCELLED: LineItemStatus.CANCELLED,
 }
-DIRECT_SOURCES = [OrderSource.FILLOUT] * 4 + [OrderSource.EMAIL] * 3 + [
-    OrderSource.MANUAL] * 3 + [OrderSource.MAKE] * 2
+DIRECT_SOURCES = (
+    [OrderSource.FILLOUT] * 4
+    + [OrderSource.EMAIL] * 3
+    + [OrderSource.MANUAL] * 3
+    + [OrderSource.MAKE] * 2
+)
 # Visits on today's date, so the technicians' /m/ page has work to show.
 TODAY_VISITS = ["tech", "tech", "tech", "ruben.dejong", "ruben.dejong"]
 # Who is on site right now, one per order in progress.
@@ -66,8 +86,13 @@ def build_orders(ctx: DemoContext) -> None:
     seen = {S.SCHEDULED: 0, S.IN_PROGRESS: 0}
     for status, customer in zip(statuses, buyers, strict=True):
         order = Order(
-            id=uuid.uuid4(), status=status, currency="EUR", needs_review=False,
-            review_reasons=[], channel_contact_ids=[], partner_external_references={},
+            id=uuid.uuid4(),
+            status=status,
+            currency="EUR",
+            needs_review=False,
+            review_reasons=[],
+            channel_contact_ids=[],
+            partner_external_references={},
         )
         partner = _pick_partner(ctx) if rng.random() < 0.5 else None
         technician = None
@@ -84,7 +109,10 @@ def build_orders(ctx: DemoContext) -> None:
         rows += _line_items(ctx, order, partner, status)
         rows += _transitions(ctx, order, partner, times)
         if customer.address.validation_state == AddressValidation.NEEDS_REVIEW and status in (
-            S.NEW, S.QUOTE_SENT, S.APPROVED, S.ON_HOLD,
+            S.NEW,
+            S.QUOTE_SENT,
+            S.APPROVED,
+            S.ON_HOLD,
         ):
             order.needs_review = True
             order.review_reasons = order.review_reasons + ["address not confirmed by PDOK"]
@@ -117,10 +145,16 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
     latest = ctx.ago(minutes=rng.randint(20, 180))
     visit_steps: list[tuple[S, datetime]] = []
     if status in (S.SCHEDULED, S.IN_PROGRESS):
-        offset = 0 if technician and status == S.SCHEDULED else rng.choice(
-            [1, 2, 3, 3, 4, 5, 7, 8, 10, 14])
-        order.scheduled_date = ctx.today if status == S.IN_PROGRESS or offset == 0 else (
-            next_workday(ctx.today + timedelta(days=offset)))
+        offset = (
+            0
+            if technician and status == S.SCHEDULED
+            else rng.choice([1, 2, 3, 3, 4, 5, 7, 8, 10, 14])
+        )
+        order.scheduled_date = (
+            ctx.today
+            if status == S.IN_PROGRESS or offset == 0
+            else (next_workday(ctx.today + timedelta(days=offset)))
+        )
         if technician is None and rng.random() < 0.8:
             technician = rng.choice(["tech", "ruben.dejong"])
         if status == S.IN_PROGRESS:
@@ -152,8 +186,9 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
     return steps + visit_steps
 
 
-def _parties(ctx: DemoContext, order: Order, customer: Customer, partner: Partner | None,
-             used: set[str]) -> None:
+def _parties(
+    ctx: DemoContext, order: Order, customer: Customer, partner: Partner | None, used: set[str]
+) -> None:
     """Who the order is for, who pays, and the partner chain it came through."""
     rng = ctx.rng
     order.end_customer_contact_id = customer.contact.id
@@ -205,23 +240,31 @@ def _line_items(ctx: DemoContext, order: Order, partner: Partner | None, status:
     else:
         wallbox, install = rng.choice(DIRECT_WALLBOXES)
         lines += [(wallbox, None, 1), (install, None, 1)]
-        for sku, chance, quantity in (("ACC-LB-KIT", 0.35, (1, 1)), ("ACC-CABLE-M", 0.4, (2, 15)),
-                                      ("ACC-STAND-POST", 0.15, (1, 1)),
-                                      ("SRV-MK-UPGRADE", 0.2, (1, 1))):
+        for sku, chance, quantity in (
+            ("ACC-LB-KIT", 0.35, (1, 1)),
+            ("ACC-CABLE-M", 0.4, (2, 15)),
+            ("ACC-STAND-POST", 0.15, (1, 1)),
+            ("SRV-MK-UPGRADE", 0.2, (1, 1)),
+        ):
             if rng.random() < chance:
                 lines.append((sku, None, rng.randint(*quantity)))
     items, total = [], Decimal("0")
     for position, (sku, partner_sku, quantity) in enumerate(lines, start=1):
         article = ctx.articles[sku] if sku else None
         item = LineItem(
-            order_id=order.id, article_id=article.id if article else None,
-            partner_sku=partner_sku, quantity=quantity, line_order=position,
+            order_id=order.id,
+            article_id=article.id if article else None,
+            partner_sku=partner_sku,
+            quantity=quantity,
+            line_order=position,
             description=article.name if article else f"Onbekend partnerartikel {partner_sku}",
             unit_price=article.unit_price if article else Decimal("0"),
-            line_item_status=LINE_STATUS[status], needs_review=article is None,
+            line_item_status=LINE_STATUS[status],
+            needs_review=article is None,
             external_item_reference=f"{partner_sku}-{position:02d}" if partner_sku else None,
             note="Partner-SKU niet gekoppeld; handmatig koppelen." if article is None else None,
-            created_at=order.created_at, updated_at=order.created_at,
+            created_at=order.created_at,
+            updated_at=order.created_at,
         )
         total += item.unit_price * quantity
         if article is not None and article.article_type == ArticleType.WALLBOX:
@@ -240,7 +283,8 @@ def _transitions(ctx: DemoContext, order: Order, partner: Partner | None, times)
     for status, moment in times:
         if status == S.NEW:
             reason = REASONS["new"][order.source.value].format(
-                partner=partner.organization.name if partner else "")
+                partner=partner.organization.name if partner else ""
+            )
         elif status == S.SCHEDULED:
             reason = REASONS["scheduled"].format(date=dutch_date(order.scheduled_date))
         else:
@@ -252,11 +296,18 @@ def _transitions(ctx: DemoContext, order: Order, partner: Partner | None, times)
             context["scheduled_date"] = order.scheduled_date.isoformat()
         if status in (S.ON_HOLD, S.CANCELLED):
             order.notes = reason
-        rows.append(OrderStatusTransition(
-            order_id=order.id, from_status=previous.value if previous else None,
-            to_status=status.value, transition_reason=reason, business_context=context,
-            actor_user_id=_actor(ctx, order, status), created_at=moment, updated_at=moment,
-        ))
+        rows.append(
+            OrderStatusTransition(
+                order_id=order.id,
+                from_status=previous.value if previous else None,
+                to_status=status.value,
+                transition_reason=reason,
+                business_context=context,
+                actor_user_id=_actor(ctx, order, status),
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
         previous = status
     return rows
 
@@ -276,22 +327,33 @@ def _actor(ctx: DemoContext, order: Order, status: S) -> uuid.UUID | None:
 def _commissions(ctx: DemoContext, order: Order, partner: Partner) -> list:
     """One row per channel level; level 1 is the master partner, as in seed 001."""
     age = ctx.now - order.completed_at
-    status = (CommissionStatus.PAID if age > timedelta(days=30)
-              else CommissionStatus.APPROVED if age > timedelta(days=10)
-              else CommissionStatus.PENDING)
+    status = (
+        CommissionStatus.PAID
+        if age > timedelta(days=30)
+        else CommissionStatus.APPROVED
+        if age > timedelta(days=10)
+        else CommissionStatus.PENDING
+    )
     rows = []
     for level, contact in enumerate(reversed(partner.chain), start=1):
         rate = partner.master.commission_rates.get(str(level))
         if rate is None:
             continue
         rate = Decimal(str(rate))
-        rows.append(Commission(
-            order_id=order.id, beneficiary_contact_id=contact.id,
-            beneficiary_organization_id=contact.organization_id, commission_level=level,
-            commission_rate=rate, base_amount=order.total_amount,
-            commission_amount=(order.total_amount * rate / 100).quantize(Decimal("0.01")),
-            status=status, created_at=order.completed_at, updated_at=order.completed_at,
-        ))
+        rows.append(
+            Commission(
+                order_id=order.id,
+                beneficiary_contact_id=contact.id,
+                beneficiary_organization_id=contact.organization_id,
+                commission_level=level,
+                commission_rate=rate,
+                base_amount=order.total_amount,
+                commission_amount=(order.total_amount * rate / 100).quantize(Decimal("0.01")),
+                status=status,
+                created_at=order.completed_at,
+                updated_at=order.completed_at,
+            )
+        )
     return rows
 
 

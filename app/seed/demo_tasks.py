@@ -43,12 +43,24 @@ def build_tasks(ctx: DemoContext, infos: list[ThreadInfo]) -> list[InternalTask]
         if info.scenario.thread_type == ThreadType.INTERNAL_TASK:
             topic, task_type = INTERNAL_TOPICS[info.topic]
             description = topic.opener.format_map(info.facts)
-            tasks.append(_task(ctx, info, info.thread.thread_subject, description, task_type,
-                               TASK_STATUS_BY_THREAD[info.thread.status]))
+            tasks.append(
+                _task(
+                    ctx,
+                    info,
+                    info.thread.thread_subject,
+                    description,
+                    task_type,
+                    TASK_STATUS_BY_THREAD[info.thread.status],
+                )
+            )
     customer_threads = [
-        info for info in infos
-        if info.thread.channel_id not in (ctx.channels[ChannelType.INTERNAL_TASK].id,
-                                          ctx.channels[ChannelType.INTERNAL_COMMENT].id)
+        info
+        for info in infos
+        if info.thread.channel_id
+        not in (
+            ctx.channels[ChannelType.INTERNAL_TASK].id,
+            ctx.channels[ChannelType.INTERNAL_COMMENT].id,
+        )
         and info.thread.status != ThreadStatus.CLOSED
     ]
     for info in rng.sample(customer_threads, FOLLOW_UP_TASK_COUNT):
@@ -57,17 +69,25 @@ def build_tasks(ctx: DemoContext, infos: list[ThreadInfo]) -> list[InternalTask]
         ]
         task_type, title = rng.choice(choices)
         facts = dict(info.facts, subject=info.thread.thread_subject)
-        status = rng.choice([TaskStatus.OPEN, TaskStatus.OPEN, TaskStatus.IN_PROGRESS,
-                             TaskStatus.COMPLETED, TaskStatus.CANCELLED])
-        description = f"Naar aanleiding van de thread \"{info.thread.thread_subject}\"."
+        status = rng.choice(
+            [
+                TaskStatus.OPEN,
+                TaskStatus.OPEN,
+                TaskStatus.IN_PROGRESS,
+                TaskStatus.COMPLETED,
+                TaskStatus.CANCELLED,
+            ]
+        )
+        description = f'Naar aanleiding van de thread "{info.thread.thread_subject}".'
         tasks.append(_task(ctx, info, title.format_map(facts), description, task_type, status))
     db.session.add_all(tasks)
     db.session.flush()
     return tasks
 
 
-def _task(ctx: DemoContext, info: ThreadInfo, title: str, description: str, task_type,
-          status: TaskStatus) -> InternalTask:
+def _task(
+    ctx: DemoContext, info: ThreadInfo, title: str, description: str, task_type, status: TaskStatus
+) -> InternalTask:
     rng, thread = ctx.rng, info.thread
     created = min(thread.created_at + timedelta(minutes=rng.randint(5, 120)), ctx.now)
     if status in ACTIVE:
@@ -77,15 +97,23 @@ def _task(ctx: DemoContext, info: ThreadInfo, title: str, description: str, task
         due_date = ctx.today - timedelta(days=rng.randint(0, 10))
     due_time = rng.choice(DUE_TIMES)
     task = InternalTask(
-        task_title=title[:255], task_description=description, task_type=task_type,
-        priority=thread.priority, status=status,
-        assigned_to_user_id=thread.assigned_to_user_id or rng.choice(
-            ctx.team_members("customer-service")).id,
+        task_title=title[:255],
+        task_description=description,
+        task_type=task_type,
+        priority=thread.priority,
+        status=status,
+        assigned_to_user_id=thread.assigned_to_user_id
+        or rng.choice(ctx.team_members("customer-service")).id,
         assigned_team_id=thread.assigned_team_id,
         created_by_user_id=thread.created_by_user_id or ctx.user("sanne.bakker").id,
-        thread_id=thread.id, order_id=thread.order_id, due_date=due_date, due_time=due_time,
+        thread_id=thread.id,
+        order_id=thread.order_id,
+        due_date=due_date,
+        due_time=due_time,
         reminder_settings={"remind_before_minutes": 60, "channels": ["in_app"]},
-        created_at=created, updated_at=created, lock_version=1,
+        created_at=created,
+        updated_at=created,
+        lock_version=1,
     )
     if status == TaskStatus.COMPLETED:
         task.completed_at = max(created, min(ctx.local_time(due_date, 15, 0), ctx.now))
@@ -98,55 +126,95 @@ def _task(ctx: DemoContext, info: ThreadInfo, title: str, description: str, task
     return task
 
 
-def build_notifications(ctx: DemoContext, infos: list[ThreadInfo],
-                        tasks: list[InternalTask]) -> int:
+def build_notifications(
+    ctx: DemoContext, infos: list[ThreadInfo], tasks: list[InternalTask]
+) -> int:
     """A handful of notifications for agent@switchboard.test, the newest unread."""
     agent = ctx.user("agent")
     mine = sorted(
         (info for info in infos if info.thread.assigned_to_user_id == agent.id),
-        key=lambda info: info.thread.last_message_at, reverse=True,
+        key=lambda info: info.thread.last_message_at,
+        reverse=True,
     )
     rows: list[Notification] = []
 
     def add(kind, title, message, moment, *, priority=Priority.NORMAL, source=None, link=None):
         table, record_id = source or (None, None)
-        rows.append(Notification(
-            user_id=agent.id, notification_type=kind, title=title, message=message,
-            priority=priority, source_table=table, source_record_id=record_id, link=link,
-            created_at=moment, updated_at=moment,
-        ))
+        rows.append(
+            Notification(
+                user_id=agent.id,
+                notification_type=kind,
+                title=title,
+                message=message,
+                priority=priority,
+                source_table=table,
+                source_record_id=record_id,
+                link=link,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
 
     incoming = [info for info in mine if info.last_incoming is not None][:3]
-    kinds = {ctx.channels[ChannelType.WHATSAPP_BUSINESS].id: "Nieuw WhatsApp-bericht",
-             ctx.channels[ChannelType.SMS].id: "Nieuwe sms"}
+    kinds = {
+        ctx.channels[ChannelType.WHATSAPP_BUSINESS].id: "Nieuw WhatsApp-bericht",
+        ctx.channels[ChannelType.SMS].id: "Nieuwe sms",
+    }
     for info in incoming:
         message = info.last_incoming
         kind = kinds.get(info.thread.channel_id, "Nieuwe e-mail")
-        add("message_received", f"{kind} van {info.facts['customer']}",
-            message.message_content[:200], message.created_at,
-            source=("communication_message", message.id), link=f"/threads/{info.thread.id}")
+        add(
+            "message_received",
+            f"{kind} van {info.facts['customer']}",
+            message.message_content[:200],
+            message.created_at,
+            source=("communication_message", message.id),
+            link=f"/threads/{info.thread.id}",
+        )
     for info in mine[3:5]:
-        add("thread_assigned", f"Thread aan u toegewezen: {info.thread.thread_subject}",
-            info.thread.assignment_reason, info.thread.created_at,
-            source=("communication_thread", info.thread.id), link=f"/threads/{info.thread.id}")
-    overdue = [info for info in mine if info.thread.response_due_at
-               and info.thread.response_due_at < ctx.now][:2]
+        add(
+            "thread_assigned",
+            f"Thread aan u toegewezen: {info.thread.thread_subject}",
+            info.thread.assignment_reason,
+            info.thread.created_at,
+            source=("communication_thread", info.thread.id),
+            link=f"/threads/{info.thread.id}",
+        )
+    overdue = [
+        info
+        for info in mine
+        if info.thread.response_due_at and info.thread.response_due_at < ctx.now
+    ][:2]
     for info in overdue:
-        add("sla_breach", f"SLA verlopen: {info.thread.thread_subject}",
+        add(
+            "sla_breach",
+            f"SLA verlopen: {info.thread.thread_subject}",
             "De reactietermijn is verstreken. Graag zo snel mogelijk reageren.",
-            info.thread.response_due_at, priority=Priority.HIGH,
-            source=("communication_thread", info.thread.id), link=f"/threads/{info.thread.id}")
+            info.thread.response_due_at,
+            priority=Priority.HIGH,
+            source=("communication_thread", info.thread.id),
+            link=f"/threads/{info.thread.id}",
+        )
     for task in [task for task in tasks if task.assigned_to_user_id == agent.id][:2]:
-        add("task_assigned", f"Nieuwe taak: {task.task_title}", task.task_description,
-            task.created_at, source=("internal_task", task.id), link="/tasks")
+        add(
+            "task_assigned",
+            f"Nieuwe taak: {task.task_title}",
+            task.task_description,
+            task.created_at,
+            source=("internal_task", task.id),
+            link="/tasks",
+        )
     newest = max(ctx.orders, key=lambda order: order.created_at)
     customer = ctx.order_customer[newest.id]
-    add("order_intake_received", f"Nieuwe intake: {customer.contact.display_name}",
-        f"Locatie: {customer.address.one_line()}", newest.created_at,
-        source=("orders", newest.id))
+    add(
+        "order_intake_received",
+        f"Nieuwe intake: {customer.contact.display_name}",
+        f"Locatie: {customer.address.one_line()}",
+        newest.created_at,
+        source=("orders", newest.id),
+    )
     rows.sort(key=lambda row: row.created_at, reverse=True)
     for row in rows[4:]:  # older ones have been seen
         row.read_at = min(row.created_at + timedelta(minutes=30), ctx.now)
     db.session.add_all(rows)
     return len(rows)
-

@@ -17,30 +17,62 @@ from app.seed.demo_messages import MessageBuilder, thread_facts
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.
 PLAN = [
-    (C.EMAIL_OUTLOOK, "storing", 22), (C.EMAIL_OUTLOOK, "planning", 20),
-    (C.EMAIL_OUTLOOK, "offerte", 25), (C.EMAIL_OUTLOOK, "factuur", 28),
-    (C.EMAIL_OUTLOOK, "klacht", 14), (C.EMAIL_OUTLOOK, "partner", 26),
-    (C.WHATSAPP_BUSINESS, "storing", 25), (C.WHATSAPP_BUSINESS, "planning", 22),
-    (C.WHATSAPP_BUSINESS, "offerte", 12), (C.WHATSAPP_BUSINESS, "factuur", 14),
-    (C.WHATSAPP_BUSINESS, "klacht", 8), (C.WHATSAPP_BUSINESS, "status", 24),
-    (C.SMS, "sms", 15), (C.INTERNAL_TASK, "taak", 25), (C.INTERNAL_COMMENT, "overleg", 20),
+    (C.EMAIL_OUTLOOK, "storing", 22),
+    (C.EMAIL_OUTLOOK, "planning", 20),
+    (C.EMAIL_OUTLOOK, "offerte", 25),
+    (C.EMAIL_OUTLOOK, "factuur", 28),
+    (C.EMAIL_OUTLOOK, "klacht", 14),
+    (C.EMAIL_OUTLOOK, "partner", 26),
+    (C.WHATSAPP_BUSINESS, "storing", 25),
+    (C.WHATSAPP_BUSINESS, "planning", 22),
+    (C.WHATSAPP_BUSINESS, "offerte", 12),
+    (C.WHATSAPP_BUSINESS, "factuur", 14),
+    (C.WHATSAPP_BUSINESS, "klacht", 8),
+    (C.WHATSAPP_BUSINESS, "status", 24),
+    (C.SMS, "sms", 15),
+    (C.INTERNAL_TASK, "taak", 25),
+    (C.INTERNAL_COMMENT, "overleg", 20),
 ]
 CUSTOMER_STATUSES = {
-    T.OPEN: 20, T.IN_PROGRESS: 20, T.WAITING_CUSTOMER: 15, T.WAITING_INTERNAL: 7,
-    T.ESCALATED: 5, T.RESOLVED: 18, T.CLOSED: 15,
+    T.OPEN: 20,
+    T.IN_PROGRESS: 20,
+    T.WAITING_CUSTOMER: 15,
+    T.WAITING_INTERNAL: 7,
+    T.ESCALATED: 5,
+    T.RESOLVED: 18,
+    T.CLOSED: 15,
 }
 SMS_STATUSES = {T.OPEN: 10, T.WAITING_CUSTOMER: 30, T.RESOLVED: 40, T.CLOSED: 20}
-INTERNAL_STATUSES = {T.OPEN: 30, T.IN_PROGRESS: 25, T.WAITING_INTERNAL: 15, T.RESOLVED: 20,
-                     T.CLOSED: 10}
+INTERNAL_STATUSES = {
+    T.OPEN: 30,
+    T.IN_PROGRESS: 25,
+    T.WAITING_INTERNAL: 15,
+    T.RESOLVED: 20,
+    T.CLOSED: 10,
+}
 # Statuses in which the customer is waiting for us: the last message is theirs.
 AWAITING_US = {T.OPEN, T.IN_PROGRESS, T.ESCALATED}
-PRIORITIES = {Priority.LOW: 15, Priority.NORMAL: 55, Priority.HIGH: 20, Priority.URGENT: 8,
-              Priority.CRITICAL: 2}
-COMPLAINT_PRIORITIES = {Priority.NORMAL: 30, Priority.HIGH: 45, Priority.URGENT: 20,
-                        Priority.CRITICAL: 5}
+PRIORITIES = {
+    Priority.LOW: 15,
+    Priority.NORMAL: 55,
+    Priority.HIGH: 20,
+    Priority.URGENT: 8,
+    Priority.CRITICAL: 2,
+}
+COMPLAINT_PRIORITIES = {
+    Priority.NORMAL: 30,
+    Priority.HIGH: 45,
+    Priority.URGENT: 20,
+    Priority.CRITICAL: 5,
+}
 # Internal work has no channel SLA; it is due sooner the more it matters.
-INTERNAL_SLA_HOURS = {Priority.CRITICAL: 2, Priority.URGENT: 4, Priority.HIGH: 8,
-                      Priority.NORMAL: 24, Priority.LOW: 72}
+INTERNAL_SLA_HOURS = {
+    Priority.CRITICAL: 2,
+    Priority.URGENT: 4,
+    Priority.HIGH: 8,
+    Priority.NORMAL: 24,
+    Priority.LOW: 72,
+}
 INTERNAL_CHANNELS = {C.INTERNAL_TASK, C.INTERNAL_COMMENT}
 
 
@@ -71,7 +103,7 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
     db.session.add_all([info.thread for info in infos])
     db.session.flush()
     for start in range(0, len(messages), 500):
-        db.session.add_all(messages[start:start + 500])
+        db.session.add_all(messages[start : start + 500])
         db.session.flush()
     return infos, len(messages)
 
@@ -88,10 +120,17 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
     partner = _order_partner(ctx, order)
     about_partner = scenario.thread_type == ThreadType.PARTNER_INQUIRY
     contact = partner.contact if about_partner else customer.contact
-    status = _weighted(rng, INTERNAL_STATUSES if internal else SMS_STATUSES
-                       if channel_type == C.SMS else CUSTOMER_STATUSES)
-    priority = _weighted(rng, COMPLAINT_PRIORITIES if scenario.thread_type == ThreadType.COMPLAINT
-                         else PRIORITIES)
+    status = _weighted(
+        rng,
+        INTERNAL_STATUSES
+        if internal
+        else SMS_STATUSES
+        if channel_type == C.SMS
+        else CUSTOMER_STATUSES,
+    )
+    priority = _weighted(
+        rng, COMPLAINT_PRIORITIES if scenario.thread_type == ThreadType.COMPLAINT else PRIORITIES
+    )
     if status == T.ESCALATED and priority in (Priority.LOW, Priority.NORMAL):
         priority = Priority.HIGH
     team_slug = _weighted(rng, dict(scenario.teams))
@@ -104,18 +143,25 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
 
     anchor, due = _last_activity(ctx, status, sla_hours)
     thread = CommunicationThread(
-        id=uuid.uuid4(), thread_subject=scenario.topics[topic].subject.format_map(facts),
-        thread_type=scenario.thread_type, priority=priority, status=status,
-        channel_id=channel.id, contact_id=contact.id, order_id=order.id if order else None,
+        id=uuid.uuid4(),
+        thread_subject=scenario.topics[topic].subject.format_map(facts),
+        thread_type=scenario.thread_type,
+        priority=priority,
+        status=status,
+        channel_id=channel.id,
+        contact_id=contact.id,
+        order_id=order.id if order else None,
         customer_organization_id=customer.organization.id,
         partner_organization_id=partner.master.id if partner else None,
         assigned_team_id=ctx.teams[team_slug].id,
         assigned_to_user_id=assignee.id if assignee else None,
         assignment_reason=_assignment_reason(ctx, scenario, team_slug, assignee),
-        response_due_at=due, sla_stage=_sla_stage(ctx.now, anchor, due),
+        response_due_at=due,
+        sla_stage=_sla_stage(ctx.now, anchor, due),
         tags=_tags(ctx, scenario, order, partner),
         external_references=_external_references(ctx, channel_type, contact),
-        sla_paused_seconds=0, lock_version=1,
+        sla_paused_seconds=0,
+        lock_version=1,
     )
     builder = MessageBuilder(ctx, thread, scenario, channel, contact, facts, topic, assignee)
     thread_messages = builder.build(status, anchor, internal)
@@ -162,8 +208,13 @@ def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool):
         leads = [user for user in members if user.role in (Role.TEAM_LEAD, Role.MANAGER)]
         members = leads or members
     weights = [
-        4 if user.email == "agent@switchboard.test" else 0 if user.role == Role.ADMIN
-        else 1 if user.role in (Role.TEAM_LEAD, Role.MANAGER) else 2
+        4
+        if user.email == "agent@switchboard.test"
+        else 0
+        if user.role == Role.ADMIN
+        else 1
+        if user.role in (Role.TEAM_LEAD, Role.MANAGER)
+        else 2
         for user in members
     ]
     if not any(weights):

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models.enums import ChannelType, Priority
 from tests import factories
 from tests.helpers import PASSWORD
+from tests.jobs import drain_queues
 
 
 def _some_threads():
@@ -78,3 +79,21 @@ def test_technician_gets_403_on_admin_page(live_server, page, make_user):
     response = page.goto(f"{live_server.url}/admin/users")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_live_notification_reaches_the_open_page(live_server, page, make_user, app):
+    """Browser WebSocket, worker and Socket.IO rooms together: the bell counts up live."""
+    make_user("agent", email="agent@switchboard.test")
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail").fill("agent@switchboard.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+
+    page.get_by_role("button", name="Notifications").click()
+    page.get_by_role("button", name="Send me a test notification").click()
+    expect(page.get_by_role("status")).to_contain_text("Test notification queued")
+    drain_queues(app)
+    expect(page.locator("#bell-count")).to_have_text("1")
+    expect(page.locator("#bell-count")).to_be_visible()
