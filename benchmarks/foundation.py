@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess  # noqa: S404  (starts worker.py for the live-update figure)
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -27,6 +29,7 @@ from app.jobs.worker import AppWorker  # noqa: E402
 from app.models import User  # noqa: E402
 from app.seed.demo import load_demo_data  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
+from tests.live_server import LiveServer, signed_in_session, socket_client  # noqa: E402
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -83,6 +86,47 @@ def main() -> None:
         worker.work(burst=True, logging_level="WARNING")
         elapsed = time.perf_counter() - started
     print(f"jobs (create notification + emit): {jobs / elapsed:.0f} jobs/s on one worker")
+    measure_live_update_latency(app, database_url, redis_url)
+
+
+def measure_live_update_latency(app, database_url: str, redis_url: str, rounds: int = 50) -> None:
+    """Request → Redis queue → worker.py process → Redis message queue → socket client."""
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url)
+    worker = subprocess.Popen(  # noqa: S603  (our own entry point, fixed arguments)
+        [sys.executable, str(ROOT / "worker.py")],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = LiveServer(app).start()
+    try:
+        browser = signed_in_session(server.url, "agent@switchboard.test", "demo1234")
+        page = browser.get(f"{server.url}/inbox", timeout=10).text
+        token = page.split('name="csrf-token" content="')[1].split('"')[0]
+        samples = []
+        with socket_client(server.url, browser) as live:
+            for _ in range(rounds):
+                seen = len(live.received)
+                started = time.perf_counter()
+                browser.post(
+                    f"{server.url}/api/notifications/test",
+                    headers={"X-CSRFToken": token},
+                    timeout=10,
+                )
+                while len(live.received) == seen:
+                    if time.perf_counter() - started > 10:
+                        raise RuntimeError("no live event within 10 s; is worker.py running?")
+                    time.sleep(0.002)
+                samples.append((time.perf_counter() - started) * 1000)
+        print(
+            f"live update (request → worker.py → browser event): "
+            f"p50 {statistics.median(samples):.0f} ms, p95 {percentile(samples, 95):.0f} ms"
+        )
+    finally:
+        server.stop()
+        worker.terminate()
+        worker.wait(timeout=10)
 
 
 if __name__ == "__main__":

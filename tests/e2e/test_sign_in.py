@@ -13,6 +13,13 @@ from tests.helpers import PASSWORD
 from tests.jobs import drain_queues
 
 
+def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def _some_threads():
     whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
     email = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
@@ -61,19 +68,13 @@ def test_agent_signs_in_sees_inbox_and_signs_out(live_server, page, make_user):
 
 def test_wrong_password_shows_error(live_server, page, make_user):
     make_user("agent", email="agent@switchboard.test")
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail").fill("agent@switchboard.test")
-    page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "agent@switchboard.test", "not-the-password")
     expect(page.get_by_test_id("login-error")).to_have_text("Invalid e-mail or password.")
 
 
 def test_technician_gets_403_on_admin_page(live_server, page, make_user):
     make_user("technician", email="tech@switchboard.test")
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail").fill("tech@switchboard.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "tech@switchboard.test")
     expect(page).to_have_url(re.compile(r"/m/$"))
 
     response = page.goto(f"{live_server.url}/admin/users")
@@ -84,10 +85,7 @@ def test_technician_gets_403_on_admin_page(live_server, page, make_user):
 def test_live_notification_reaches_the_open_page(live_server, page, make_user, app):
     """Browser WebSocket, worker and Socket.IO rooms together: the bell counts up live."""
     make_user("agent", email="agent@switchboard.test")
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail").fill("agent@switchboard.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "agent@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
     page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
 
