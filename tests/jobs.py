@@ -20,7 +20,7 @@ def drain_queues(app, timeout: float = 10.0) -> None:
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     if not broker.embedded:
         AppWorker(queues, connection=broker.connection, app=app).work(
-            burst=True, logging_level="WARNING"
+            burst=True, with_scheduler=True, logging_level="WARNING"
         )
         return
     deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ import time
 import pytest
 import socketio
 import sqlalchemy as sa
+from rq import Retry
 
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue
@@ -100,3 +101,22 @@ def test_cross_site_socket_connection_is_refused(live_server, make_user):
             pass
     with socket_client(live_server.url, browser, origin=live_server.url) as same_site:
         assert same_site.connected
+
+
+def test_failed_job_is_retried_after_its_interval(app):
+    """A retry is a scheduled job: the embedded worker must move it back when due."""
+    broker = app.extensions["broker"]
+    job = broker.queue("default").enqueue(
+        "tests.sample_jobs.fail_first_time", "retry-test-calls", retry=Retry(max=2, interval=1)
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not broker.embedded:
+            drain_queues(app)  # a burst worker; due retries are moved by its scheduler pass
+        job.refresh()
+        if job.get_status() == "finished":
+            break
+        time.sleep(0.2)
+    assert job.get_status() == "finished"
+    assert job.return_value() == 2
+    assert int(broker.connection.get("retry-test-calls")) == 2

@@ -80,7 +80,9 @@ class EmbeddedWorker(threading.Thread):
     this thread does the scheduler's one duty itself.
     """
 
-    poll_seconds = 0.05
+    # How long one blocking wait for a job lasts; also the longest delay before a
+    # due scheduled (retried) job is moved onto its queue, or a stop is noticed.
+    wait_seconds = 1
 
     def __init__(self, app, broker: Broker) -> None:
         super().__init__(name="embedded-rq-worker", daemon=True)
@@ -88,22 +90,32 @@ class EmbeddedWorker(threading.Thread):
         self.broker = broker
         self._stop_event = threading.Event()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """Ask the thread to finish; it does within ``wait_seconds`` of its current job."""
         self._stop_event.set()
-        self.join(timeout=5)
+        if wait:
+            self.join(timeout=self.wait_seconds + 5)
 
     def run(self) -> None:
         queues = [self.broker.queue(name) for name in QUEUE_NAMES]
         worker = ThreadWorker(queues, connection=self.broker.connection, app=self.app)
-        while not self._stop_event.is_set():
-            try:
-                self._enqueue_due_scheduled_jobs(queues)
-                worked = worker.work(burst=True, max_jobs=100, logging_level="WARNING")
-            except Exception:
-                log.exception("embedded worker loop failed; continuing")
-                worked = False
-            if not worked:
-                self._stop_event.wait(self.poll_seconds)
+        worker.bootstrap(logging_level="WARNING")
+        try:
+            while not self._stop_event.is_set():
+                try:
+                    self._enqueue_due_scheduled_jobs(queues)
+                    # Blocks on the queues (no polling) until a job arrives or
+                    # wait_seconds pass.
+                    result = worker.dequeue_job_and_maintain_ttl(
+                        timeout=self.wait_seconds, max_idle_time=self.wait_seconds
+                    )
+                    if result is not None:
+                        worker.execute_job(*result)
+                except Exception:
+                    log.exception("embedded worker loop failed; continuing")
+                    self._stop_event.wait(self.wait_seconds)
+        finally:
+            worker.teardown()
 
     def _enqueue_due_scheduled_jobs(self, queues: list[Queue]) -> None:
         now = current_timestamp()
