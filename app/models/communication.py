@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from app.crypto import EncryptedJSON
 from app.database import Entity, enum_column, utcnow
@@ -67,12 +68,39 @@ class CommunicationThread(Entity, db.Model):
 
     __tablename__ = "communication_thread"
     __table_args__ = (
-        # The inbox: newest activity first, optionally narrowed by status.
+        # "Newest" order of the inbox.
         sa.Index("ix_communication_thread_last_message", "last_message_at", "id"),
-        sa.Index("ix_communication_thread_status_last", "status", "last_message_at"),
+        # "Urgency" order of the inbox, whole and narrowed the common ways; each
+        # is an ordered index scan that stops after one page.
+        sa.Index("ix_communication_thread_urgency", "urgency_bucket", "urgency_score", "id"),
+        sa.Index(
+            "ix_communication_thread_assignee_urgency",
+            "assigned_to_user_id",
+            "urgency_bucket",
+            "urgency_score",
+            "id",
+        ),
+        sa.Index(
+            "ix_communication_thread_team_urgency",
+            "assigned_team_id",
+            "urgency_bucket",
+            "urgency_score",
+            "id",
+        ),
+        sa.Index(
+            "ix_communication_thread_channel_urgency",
+            "channel_id",
+            "urgency_bucket",
+            "urgency_score",
+            "id",
+        ),
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
-        sa.Index("ix_communication_thread_assignee_last", "assigned_to_user_id", "last_message_at"),
+        sa.Index(
+            "ix_communication_thread_search",
+            "search_vector",
+            postgresql_using="gin",
+        ),
     )
 
     thread_subject: so.Mapped[str] = so.mapped_column(sa.Text)
@@ -125,6 +153,15 @@ class CommunicationThread(Entity, db.Model):
     external_references: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     # Bumped on every edit a person makes, so a stale form is refused, not applied.
     lock_version: so.Mapped[int] = so.mapped_column(default=1)
+    # The inbox's urgency order as two sortable columns (see ``refresh_urgency``),
+    # kept on the row because an ORDER BY over an expression cannot use an index.
+    urgency_bucket: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=1)
+    urgency_score: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    # Full-text document (subject, contact, every message) on PostgreSQL; unused
+    # on SQLite, where search falls back to LIKE.
+    search_vector: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.Text().with_variant(TSVECTOR(), "postgresql"), deferred=True
+    )
 
     channel: so.Mapped[Optional[CommunicationChannel]] = so.relationship()
     contact = so.relationship("Contact")
@@ -137,6 +174,28 @@ class CommunicationThread(Entity, db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    def refresh_urgency(self) -> None:
+        """Recompute the urgency sort key from status, deadline and activity.
+
+        Ascending ``(urgency_bucket, urgency_score, id)`` gives: open threads with
+        a deadline, most overdue first; then open threads without one (waiting on
+        the customer, say), newest activity first; then resolved and closed ones.
+        """
+        closed = self.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
+        if not closed and self.response_due_at is not None:
+            self.urgency_bucket = 0
+            self.urgency_score = int(self.response_due_at.timestamp())
+        else:
+            self.urgency_bucket = 2 if closed else 1
+            last = self.last_message_at or utcnow()
+            self.urgency_score = -int(last.timestamp())
+
+
+@sa.event.listens_for(CommunicationThread, "before_insert")
+@sa.event.listens_for(CommunicationThread, "before_update")
+def _keep_urgency_current(mapper, connection, thread: CommunicationThread) -> None:
+    thread.refresh_urgency()
 
 
 class CommunicationMessage(Entity, db.Model):
