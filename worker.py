@@ -10,6 +10,7 @@ import logging
 import sys
 
 from app import create_app
+from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
 
@@ -26,6 +27,7 @@ def main() -> int:
         return 2
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     worker = AppWorker(queues, connection=broker.connection, app=app)
+    PeriodicScheduler(broker).start()
     log.info("worker %s listening on %s", worker.name, ", ".join(QUEUE_NAMES))
     worker.work(with_scheduler=True, logging_level="INFO")
     return 0

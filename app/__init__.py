@@ -121,21 +121,31 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.health.routes import bp as health_bp
-    from app.inbox.api import bp as inbox_api_bp
     from app.inbox.routes import bp as inbox_bp
+    from app.message_templates.api import bp as templates_api_bp
+    from app.message_templates.routes import bp as templates_bp
     from app.mobile.routes import bp as mobile_bp
     from app.notifications.api import bp as notifications_api_bp
     from app.notifications.routes import bp as notifications_bp
+    from app.tasks.api import bp as tasks_api_bp
+    from app.tasks.routes import bp as tasks_bp
+    from app.threads.api import bp as threads_api_bp
+    from app.threads.routes import bp as threads_bp
 
     for blueprint in (
         auth_bp,
         health_bp,
         inbox_bp,
-        inbox_api_bp,
         admin_bp,
         mobile_bp,
         notifications_bp,
         notifications_api_bp,
+        threads_bp,
+        threads_api_bp,
+        tasks_bp,
+        tasks_api_bp,
+        templates_bp,
+        templates_api_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -25,7 +25,9 @@ class NavItem:
 # Only pages that exist are listed; later features add theirs here.
 NAVIGATION = (
     NavItem("Inbox", "inbox.index", DESK),
+    NavItem("Tasks", "tasks.board", DESK),
     NavItem("My day", "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
+    NavItem("Templates", "message_templates.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
 )
 

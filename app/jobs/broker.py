@@ -16,6 +16,7 @@ from rq.registry import ScheduledJobRegistry
 from rq.timeouts import TimerDeathPenalty
 from rq.utils import current_timestamp
 
+from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
 
@@ -104,6 +105,7 @@ class EmbeddedWorker(threading.Thread):
             while not self._stop_event.is_set():
                 try:
                     self._enqueue_due_scheduled_jobs(queues)
+                    enqueue_due_periodic_jobs(self.broker)
                     # Blocks on the queues (no polling) until a job arrives or
                     # wait_seconds pass.
                     result = worker.dequeue_job_and_maintain_ttl(

@@ -9,7 +9,7 @@ from app.api.auth import guard_json_api
 from app.api.errors import ApiError
 from app.inbox.services import FILTERS, InvalidCursor, list_threads, thread_to_dict
 
-bp = guard_json_api(Blueprint("inbox_api", __name__, url_prefix="/api/communication"))
+bp = guard_json_api(Blueprint("communication_api", __name__, url_prefix="/api/communication"))
 
 
 @bp.get("/threads")

@@ -1,0 +1,65 @@
+"""Who may see and change which threads, and who hears about them live.
+
+- Managers and admins: every thread.
+- Agents and team leads: threads of their team, threads not yet given to a team,
+  and threads assigned to them personally.
+- Technicians: threads about orders they are the technician for.
+
+The list query, the single-thread check and the Socket.IO rooms all come from
+here, so what a person can open, what they see listed and what they are told
+about live always agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.models import CommunicationThread, Order, User
+from app.models.enums import Role
+from app.realtime import role_room, team_room, user_room
+
+SEE_EVERYTHING = (Role.MANAGER, Role.ADMIN)
+DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD)
+
+
+def visible_threads_clause(user: User) -> sa.ColumnElement[bool] | None:
+    """A WHERE clause limiting threads to what ``user`` may see (None: no limit)."""
+    if user.role in SEE_EVERYTHING:
+        return None
+    if user.role in DESK_ROLES:
+        allowed = [
+            CommunicationThread.assigned_team_id.is_(None),
+            CommunicationThread.assigned_to_user_id == user.id,
+        ]
+        if user.team_id is not None:
+            allowed.append(CommunicationThread.assigned_team_id == user.team_id)
+        return sa.or_(*allowed)
+    return CommunicationThread.order_id.in_(
+        sa.select(Order.id).where(Order.assigned_technician_id == user.id)
+    )
+
+
+def can_access_thread(user: User, thread: CommunicationThread) -> bool:
+    if user.role in SEE_EVERYTHING:
+        return True
+    if user.role in DESK_ROLES:
+        return (
+            thread.assigned_team_id is None
+            or thread.assigned_to_user_id == user.id
+            or (user.team_id is not None and thread.assigned_team_id == user.team_id)
+        )
+    return thread.order is not None and thread.order.assigned_technician_id == user.id
+
+
+def thread_rooms(thread: CommunicationThread) -> list[str]:
+    """The Socket.IO rooms whose members may see ``thread``."""
+    rooms = [role_room(role) for role in SEE_EVERYTHING]
+    if thread.assigned_team_id is None:
+        rooms.extend(role_room(role) for role in DESK_ROLES)
+    else:
+        rooms.append(team_room(thread.assigned_team_id))
+    if thread.assigned_to_user_id is not None:
+        rooms.append(user_room(thread.assigned_to_user_id))
+    if thread.order is not None and thread.order.assigned_technician_id is not None:
+        rooms.append(user_room(thread.order.assigned_technician_id))
+    return rooms

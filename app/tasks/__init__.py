@@ -1,0 +1,1 @@
+"""Internal tasks (seed 003 internal_task): the board, reminders and API."""

@@ -1,0 +1,1 @@
+"""A conversation: the thread page, the composer, and sending replies."""
