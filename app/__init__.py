@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.inbox.routes import bp as inbox_bp
     from app.message_templates.api import bp as templates_api_bp
     from app.message_templates.routes import bp as templates_bp
+    from app.message_templates.routes import preview_bp as template_preview_bp
     from app.mobile.routes import bp as mobile_bp
     from app.notifications.api import bp as notifications_api_bp
     from app.notifications.routes import bp as notifications_bp
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         tasks_api_bp,
         templates_bp,
         templates_api_bp,
+        template_preview_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -121,6 +121,8 @@ class Config:
             "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
             "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 900),
             "INBOX_PAGE_SIZE": 50,
+            # Seconds between the sandbox's simulated delivered/read reports.
+            "SANDBOX_DELIVERY_STEP_SECONDS": _env_float("SANDBOX_DELIVERY_STEP_SECONDS", 1.5),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SECURE": https,
             "REMEMBER_COOKIE_SECURE": https,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from app.models.enums import Role
@@ -61,6 +61,17 @@ def local_time(value: datetime | None, fmt: str = "%d %b %H:%M") -> str:
     return value.astimezone(DISPLAY_ZONE).strftime(fmt)
 
 
+# Ticks on outbound messages: (symbol, words for screen readers and the title).
+DELIVERY_TICKS = {
+    "pending": ("\u25f7", "Sending"),
+    "sent": ("\u2713", "Sent"),
+    "delivered": ("\u2713\u2713", "Delivered"),
+    "read": ("\u2713\u2713", "Read"),
+    "failed": ("\u2715", "Failed"),
+    "bounced": ("\u2715", "Bounced"),
+}
+
+
 def navigation_for(user) -> list[NavItem]:
     if not user.is_authenticated:
         return []
@@ -77,4 +88,6 @@ def register_template_helpers(app: Flask) -> None:
             "active_endpoint": request.endpoint,
             "role_labels": ROLE_LABELS,
             "channel_labels": CHANNEL_LABELS,
+            "delivery_ticks": DELIVERY_TICKS,
+            "url_endpoints": current_app.view_functions,
         }

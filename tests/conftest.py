@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.auth.services import create_user
 from app.extensions import db
+from app.jobs.broker import EmbeddedWorker
 from tests.helpers import PASSWORD, AuthActions
 from tests.live_server import LiveServer
 
@@ -46,6 +47,7 @@ def base_config(**overrides) -> dict:
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "ALLOW_PRIVATE_WEBHOOK_URLS": True,
         "ATTACHMENTS_DIR": str(_TMP / "attachments"),
+        "SANDBOX_DELIVERY_STEP_SECONDS": 0.2,
     }
     config.update(overrides)
     return config
@@ -160,3 +162,20 @@ def live_server(app):
     server = LiveServer(app).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def running_worker(app):
+    """Jobs run in the background during the test, in either queue mode.
+
+    The embedded mode already has its worker thread; with real Redis the same
+    thread class is started against it, standing in for ``worker.py``.
+    """
+    broker = app.extensions["broker"]
+    if broker.embedded:
+        yield broker
+        return
+    worker = EmbeddedWorker(app, broker)
+    worker.start()
+    yield broker
+    worker.stop(wait=True)

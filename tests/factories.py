@@ -10,10 +10,12 @@ from app.extensions import db
 from app.models import (
     CommunicationChannel,
     CommunicationMessage,
+    CommunicationTemplate,
     CommunicationThread,
     Contact,
+    Team,
 )
-from app.models.enums import ChannelType, MessageType
+from app.models.enums import ChannelType, MessageType, TemplateCategory
 
 _counter = itertools.count(1)
 
@@ -63,6 +65,26 @@ def message(thread_record, content: str = "Hallo", **fields):
         channel_id=thread_record.channel_id,
         message_type=fields.pop("message_type", MessageType.INCOMING),
         message_content=content,
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def team(name: str | None = None):
+    n = next(_counter)
+    record = Team(name=name or f"Team {n}", slug=f"team-{n}")
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def template(body: str = "Hallo {{customer_name}}", **fields):
+    record = CommunicationTemplate(
+        template_name=fields.pop("template_name", f"Template {next(_counter)}"),
+        template_category=fields.pop("template_category", TemplateCategory.CUSTOMER_SERVICE),
+        message_template=body,
         **fields,
     )
     db.session.add(record)

@@ -7,8 +7,9 @@ from datetime import timedelta
 from app.auth.tokens import issue_token
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.services import list_threads, sla_label
-from app.models.enums import ChannelType, ThreadStatus, TokenKind
+from app.inbox.search import rebuild_search_documents
+from app.inbox.services import InboxQuery, list_threads, sla_label
+from app.models.enums import ChannelType, Priority, ThreadStatus, TokenKind
 from tests import factories
 
 
@@ -53,7 +54,7 @@ def test_unknown_filter_is_a_clear_400(client, auth, make_user):
     auth.login("inbox@switchboard.test")
     response = client.get("/inbox?filter=pigeons")
     assert response.status_code == 400
-    assert b"Unknown filter" in response.data
+    assert b"Invalid filter" in response.data
 
 
 def test_keyset_pages_cover_everything_once(app, make_user):
@@ -130,4 +131,114 @@ def test_threads_api_shape_and_cursor(client, make_user):
     assert len(second["data"]) == 1 and second["next_cursor"] is None
     bad = client.get("/api/communication/threads?cursor=zzz", headers=headers)
     assert bad.status_code == 422
-    assert bad.json["error"]["fields"] == {"cursor": "invalid"}
+    assert set(bad.json["error"]["fields"]) == {"cursor"}
+
+
+def test_urgency_order_puts_most_overdue_first(app, make_user):
+    viewer = make_user("manager")
+    channel = factories.channel()
+    now = utcnow()
+    closed = factories.thread(channel, None, status=ThreadStatus.CLOSED, minutes_ago=1)
+    no_deadline = factories.thread(channel, None, minutes_ago=2)
+    due_later = factories.thread(channel, None, response_due_at=now + timedelta(hours=3))
+    overdue = factories.thread(channel, None, response_due_at=now - timedelta(hours=2))
+    due_soon = factories.thread(channel, None, response_due_at=now + timedelta(minutes=20))
+    db.session.commit()
+    order = [t.id for t in list_threads(viewer).threads]
+    assert order == [overdue.id, due_soon.id, due_later.id, no_deadline.id, closed.id]
+    newest = list_threads(viewer, InboxQuery(sort="newest")).threads
+    stamps = [t.last_message_at for t in newest]
+    assert stamps == sorted(stamps, reverse=True) and {t.id for t in newest} == set(order)
+
+
+def test_urgency_pages_cover_everything_once(app, make_user):
+    viewer = make_user("manager")
+    channel = factories.channel()
+    now = utcnow()
+    ids = set()
+    for i in range(9):
+        due = now + timedelta(minutes=10 * (i % 3)) if i % 2 else None
+        ids.add(factories.thread(channel, None, response_due_at=due, minutes_ago=i).id)
+    db.session.commit()
+    seen, cursor = [], None
+    while True:
+        page = list_threads(viewer, InboxQuery(), cursor=cursor, limit=4)
+        seen += [t.id for t in page.threads]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 9 and set(seen) == ids
+
+
+def test_search_finds_subject_contact_and_message_text(app, make_user):
+    viewer = make_user("manager")
+    channel = factories.channel()
+    jansen = factories.contact(
+        display_name="Piet Jansen", email="piet@voorbeeld.nl", phone="+31611112222"
+    )
+    other = factories.contact(
+        display_name="Eva de Boer", email="eva@example.nl", phone="+31633334444"
+    )
+    by_subject = factories.thread(channel, other, thread_subject="Factuur klopt niet")
+    by_contact = factories.thread(channel, jansen, thread_subject="Vraag")
+    by_message = factories.thread(channel, other, thread_subject="Overig")
+    factories.message(by_message, "De laadpalen in de garage doen het niet")
+    db.session.flush()
+    rebuild_search_documents()
+    db.session.commit()
+
+    def found(q):
+        return {t.id for t in list_threads(viewer, InboxQuery(q=q)).threads}
+
+    assert found("factuur") == {by_subject.id}
+    assert found("jans") == {by_contact.id}
+    assert found("piet@voorbeeld") == {by_contact.id}
+    assert found("0611112222") == {by_contact.id}
+    assert found("garage") == {by_message.id}
+    assert found("garage laadpalen") == {by_message.id}
+    assert found("onbekendwoord") == set()
+
+
+def test_status_priority_tag_and_team_filters(app, make_user):
+    viewer = make_user("manager")
+    channel = factories.channel()
+    team = factories.team()
+    tagged = factories.thread(channel, None, tags=["storing", "vip"])
+    waiting = factories.thread(channel, None, status=ThreadStatus.WAITING_CUSTOMER)
+    urgent = factories.thread(channel, None, priority=Priority.URGENT, assigned_team_id=team.id)
+    db.session.commit()
+
+    def ids(**kw):
+        return [t.id for t in list_threads(viewer, InboxQuery(**kw)).threads]
+
+    assert ids(tag="vip") == [tagged.id]
+    assert ids(status="waiting_customer") == [waiting.id]
+    assert ids(priority="urgent") == [urgent.id]
+    assert ids(team_id=team.id) == [urgent.id]
+
+
+def test_agent_sees_own_team_and_unrouted_threads_only(app, make_user):
+    mine, theirs = factories.team(), factories.team()
+    agent = make_user("agent", team_id=mine.id)
+    channel = factories.channel()
+    own = factories.thread(channel, None, assigned_team_id=mine.id)
+    unrouted = factories.thread(channel, None)
+    foreign = factories.thread(channel, None, assigned_team_id=theirs.id)
+    personal = factories.thread(
+        channel, None, assigned_team_id=theirs.id, assigned_to_user_id=agent.id
+    )
+    db.session.commit()
+    seen = {t.id for t in list_threads(agent).threads}
+    assert seen == {own.id, unrouted.id, personal.id}
+    assert foreign.id not in seen
+
+
+def test_search_box_swaps_the_inbox_and_keeps_the_url(client, auth, make_user):
+    make_user("agent", email="inbox@switchboard.test")
+    _inbox()
+    auth.login("inbox@switchboard.test")
+    response = client.get("/inbox?q=zzzz&filter=email", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert 'id="inbox"' in html and "<html" not in html
+    assert "match “zzzz”" in html
+    assert 'value="zzzz"' in html

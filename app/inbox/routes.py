@@ -1,4 +1,4 @@
-"""The inbox page. An htmx request gets only the list partial."""
+"""The inbox page. htmx requests get the inbox component or, for "load more", rows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.database import utcnow
-from app.inbox.services import FILTERS, InvalidCursor, list_threads, sla_label
+from app.inbox.services import (
+    FILTERS,
+    InboxQuery,
+    InvalidQuery,
+    filter_choices,
+    list_threads,
+    sla_label,
+)
 
 bp = Blueprint("inbox", __name__)
 
@@ -25,27 +32,27 @@ FILTER_LABELS = {
 @bp.get("/inbox")
 @role_required(*STAFF_DESK_ROLES)
 def index():
-    filter_name = request.args.get("filter", "all")
-    if filter_name not in FILTERS:
-        abort(400, f"Unknown filter {filter_name!r}; choose one of {', '.join(FILTERS)}.")
     try:
+        query = InboxQuery.from_args(request.args)
         page = list_threads(
             current_user,
-            filter_name=filter_name,
+            query,
             cursor=request.args.get("cursor") or None,
             limit=current_app.config["INBOX_PAGE_SIZE"],
         )
-    except InvalidCursor as exc:
-        abort(400, str(exc))
+    except InvalidQuery as exc:
+        abort(400, f"Invalid {exc.field}: {exc.message}.")
     now = utcnow()
-    rows = [(thread, sla_label(thread, now)) for thread in page.threads]
     context = dict(
-        rows=rows,
+        rows=[(thread, sla_label(thread, now)) for thread in page.threads],
         next_cursor=page.next_cursor,
-        filter_name=filter_name,
+        query=query,
         filters=[(name, FILTER_LABELS[name]) for name in FILTERS],
+        choices=filter_choices(),
         appending=bool(request.args.get("cursor")),
     )
-    if request.htmx:
+    if request.htmx and request.htmx.target == "more-threads":
         return render_template("inbox/_rows.html", **context)
+    if request.htmx:
+        return render_template("inbox/_inbox.html", **context)
     return render_template("inbox/index.html", **context)

@@ -1,16 +1,20 @@
 """Listing threads for the inbox and the JSON API.
 
-Pages are keyset-paginated on ``(last_message_at, id)``: the next page starts
-after the last row seen, so page 400 costs what page 1 costs and rows never
-repeat or vanish when new messages arrive between pages.
+Two orders, both keyset-paginated so page 400 costs what page 1 costs and rows
+never repeat or vanish when new messages arrive between pages:
+
+- ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — most overdue
+  first, then due soonest, then threads without a deadline, then closed ones;
+- ``newest``: ``(last_message_at, id)`` descending.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,8 +22,10 @@ import sqlalchemy.orm as so
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, Contact, User
-from app.models.enums import ChannelType, ThreadStatus
+from app.inbox.access import visible_threads_clause
+from app.inbox.search import search_clause
+from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
+from app.models.enums import ChannelType, Priority, ThreadStatus
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -28,78 +34,193 @@ CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
     "email": (ChannelType.EMAIL_OUTLOOK,),
     "whatsapp": (ChannelType.WHATSAPP_BUSINESS,),
     "sms": (ChannelType.SMS,),
-    "tasks": (ChannelType.INTERNAL_TASK, ChannelType.INTERNAL_TICKET),
+    "tasks": (ChannelType.INTERNAL_TASK, ChannelType.INTERNAL_TICKET, ChannelType.INTERNAL_COMMENT),
 }
 FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine")
+SORTS = ("urgency", "newest")
 
 
-class InvalidCursor(ValueError):
-    pass
+class InvalidQuery(ValueError):
+    """A filter value or cursor that is not valid; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
-def encode_cursor(thread: CommunicationThread) -> str:
-    raw = f"{thread.last_message_at.isoformat()}|{thread.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+InvalidCursor = InvalidQuery
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("cursor: not a cursor this server handed out") from exc
+@dataclass
+class InboxQuery:
+    filter_name: str = "all"
+    status: str | None = None
+    priority: str | None = None
+    team_id: uuid.UUID | None = None
+    tag: str | None = None
+    q: str | None = None
+    sort: str = "urgency"
+
+    @classmethod
+    def from_args(cls, args) -> "InboxQuery":
+        """Parse query-string arguments, refusing unknown values by name."""
+        query = cls(
+            filter_name=args.get("filter") or "all",
+            status=args.get("status") or None,
+            priority=args.get("priority") or None,
+            tag=(args.get("tag") or "").strip() or None,
+            q=(args.get("q") or "").strip() or None,
+            sort=args.get("sort") or "urgency",
+        )
+        if query.filter_name not in FILTERS:
+            raise InvalidQuery("filter", f"must be one of {', '.join(FILTERS)}")
+        if query.status and query.status not in ThreadStatus.values():
+            raise InvalidQuery("status", f"must be one of {', '.join(ThreadStatus.values())}")
+        if query.priority and query.priority not in Priority.values():
+            raise InvalidQuery("priority", f"must be one of {', '.join(Priority.values())}")
+        if query.sort not in SORTS:
+            raise InvalidQuery("sort", f"must be one of {', '.join(SORTS)}")
+        if args.get("team"):
+            try:
+                query.team_id = uuid.UUID(args["team"])
+            except ValueError as exc:
+                raise InvalidQuery("team", "not a team id") from exc
+        return query
+
+    def as_args(self) -> dict[str, str]:
+        """The non-default values, for links that keep the current view."""
+        values = {
+            "filter": self.filter_name if self.filter_name != "all" else None,
+            "status": self.status,
+            "priority": self.priority,
+            "team": str(self.team_id) if self.team_id else None,
+            "tag": self.tag,
+            "q": self.q,
+            "sort": self.sort if self.sort != "urgency" else None,
+        }
+        return {k: v for k, v in values.items() if v}
 
 
 @dataclass
 class ThreadPage:
     threads: list[CommunicationThread]
     next_cursor: str | None
+    query: InboxQuery = field(default_factory=InboxQuery)
+
+
+def _encode_cursor(sort: str, thread: CommunicationThread) -> str:
+    if sort == "urgency":
+        key = [sort, thread.urgency_bucket, thread.urgency_score, str(thread.id)]
+    else:
+        key = [sort, thread.last_message_at.isoformat(), str(thread.id)]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _cursor_clause(sort: str, cursor: str) -> sa.ColumnElement[bool]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if key[0] != sort:
+            raise ValueError("cursor of another order")
+        if sort == "urgency":
+            bucket, score, ident = int(key[1]), int(key[2]), uuid.UUID(key[3])
+            return sa.tuple_(
+                CommunicationThread.urgency_bucket,
+                CommunicationThread.urgency_score,
+                CommunicationThread.id,
+            ) > sa.tuple_(bucket, score, ident)
+        stamp, ident = datetime.fromisoformat(key[1]), uuid.UUID(key[2])
+        return sa.tuple_(CommunicationThread.last_message_at, CommunicationThread.id) < sa.tuple_(
+            stamp, ident
+        )
+    except (ValueError, TypeError, IndexError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidQuery("cursor", "not a cursor this server handed out") from exc
+
+
+def _tag_clause(tag: str) -> sa.ColumnElement[bool]:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return CommunicationThread.tags.op("@>")(sa.cast([tag], CommunicationThread.tags.type))
+    tags = sa.func.json_each(CommunicationThread.tags).table_valued("value")
+    return sa.exists(sa.select(tags.c.value).where(tags.c.value == tag))
 
 
 def list_threads(
     viewer: User,
+    query: InboxQuery | None = None,
     *,
-    filter_name: str = "all",
+    filter_name: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
     now: datetime | None = None,
 ) -> ThreadPage:
-    """One page of the inbox for ``viewer``, newest activity first."""
-    if filter_name not in FILTERS:
-        raise ValueError(f"filter: must be one of {', '.join(FILTERS)}")
+    """One page of the inbox as ``viewer`` may see it."""
+    query = query or InboxQuery()
+    if filter_name is not None:
+        if filter_name not in FILTERS:
+            raise InvalidQuery("filter", f"must be one of {', '.join(FILTERS)}")
+        query.filter_name = filter_name
     now = now or utcnow()
-    query = (
-        sa.select(CommunicationThread)
+    thread = CommunicationThread
+    if query.sort == "urgency":
+        order = (thread.urgency_bucket, thread.urgency_score, thread.id)
+    else:
+        order = (thread.last_message_at.desc(), thread.id.desc())
+    statement = (
+        sa.select(thread)
         .options(
-            so.joinedload(CommunicationThread.contact),
-            so.joinedload(CommunicationThread.channel),
-            so.joinedload(CommunicationThread.assigned_to),
+            so.joinedload(thread.contact),
+            so.joinedload(thread.channel),
+            so.joinedload(thread.assigned_to),
         )
-        .order_by(CommunicationThread.last_message_at.desc(), CommunicationThread.id.desc())
+        .order_by(*order)
         .limit(limit + 1)
     )
-    if filter_name in CHANNEL_FILTERS:
-        query = query.join(CommunicationThread.channel).where(
-            CommunicationChannel.channel_type.in_(CHANNEL_FILTERS[filter_name])
+    conditions = []
+    visible = visible_threads_clause(viewer)
+    if visible is not None:
+        conditions.append(visible)
+    if query.filter_name in CHANNEL_FILTERS:
+        channel_ids = sa.select(CommunicationChannel.id).where(
+            CommunicationChannel.channel_type.in_(CHANNEL_FILTERS[query.filter_name])
         )
-    elif filter_name == "overdue":
-        query = query.where(
-            CommunicationThread.response_due_at < now,
-            CommunicationThread.status.not_in(CLOSED_STATUSES),
-        )
-    elif filter_name == "mine":
-        query = query.where(CommunicationThread.assigned_to_user_id == viewer.id)
+        conditions.append(thread.channel_id.in_(channel_ids))
+    elif query.filter_name == "overdue":
+        # Bucket 0 holds exactly the open threads with a deadline, scored by it.
+        conditions += [thread.urgency_bucket == 0, thread.urgency_score < int(now.timestamp())]
+    elif query.filter_name == "mine":
+        conditions.append(thread.assigned_to_user_id == viewer.id)
+    if query.status:
+        conditions.append(thread.status == ThreadStatus(query.status))
+    if query.priority:
+        conditions.append(thread.priority == Priority(query.priority))
+    if query.team_id:
+        conditions.append(thread.assigned_team_id == query.team_id)
+    if query.tag:
+        conditions.append(_tag_clause(query.tag))
+    if query.q:
+        matched = search_clause(query.q)
+        if matched is not None:
+            conditions.append(matched)
     if cursor:
-        stamp, ident = decode_cursor(cursor)
-        query = query.where(
-            sa.tuple_(CommunicationThread.last_message_at, CommunicationThread.id)
-            < sa.tuple_(stamp, ident)
-        )
-    rows = list(db.session.scalars(query).unique())
+        conditions.append(_cursor_clause(query.sort, cursor))
+    if conditions:
+        statement = statement.where(*conditions)
+    rows = list(db.session.scalars(statement).unique())
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return ThreadPage(rows, encode_cursor(rows[-1]) if has_more and rows else None)
+    next_cursor = _encode_cursor(query.sort, rows[-1]) if has_more and rows else None
+    return ThreadPage(rows, next_cursor, query)
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Options for the inbox's filter selects."""
+    teams = db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name)).all()
+    return {
+        "status": [(s, s.replace("_", " ").capitalize()) for s in ThreadStatus.values()],
+        "priority": [(p, p.capitalize()) for p in Priority.values()],
+        "team": [(str(team_id), name) for team_id, name in teams],
+    }
 
 
 def sla_label(thread: CommunicationThread, now: datetime | None = None) -> tuple[str, str] | None:
@@ -151,8 +272,10 @@ def thread_to_dict(thread: CommunicationThread) -> dict:
             if thread.assigned_to
             else None
         ),
+        "assigned_team_id": str(thread.assigned_team_id) if thread.assigned_team_id else None,
         "order_id": str(thread.order_id) if thread.order_id else None,
         "last_message_at": thread.last_message_at.isoformat(),
         "response_due_at": thread.response_due_at.isoformat() if thread.response_due_at else None,
         "tags": list(thread.tags or []),
+        "lock_version": thread.lock_version,
     }

@@ -1,1 +1,7 @@
-"""Message templates (seed 003 communication_template): admin pages, rendering, API."""
+"""Message templates (seed 003 communication_template): admin pages, rendering, API.
+
+- ``rendering``: placeholders, the known variables, filling a template for a thread.
+- ``services``: listing, validation, saving, usage counting.
+- ``routes``: admin pages (``bp``) and the composer's preview (``preview_bp``).
+- ``api``: ``GET/POST /api/templates``.
+"""

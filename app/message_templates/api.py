@@ -1,5 +1,72 @@
-from flask import Blueprint
+"""JSON API for message templates (CONTRACT §6): list for everyone, create for admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
 
 from app.api.auth import guard_json_api
+from app.api.errors import ApiError
+from app.extensions import db
+from app.message_templates.services import (
+    TemplateValidationError,
+    create_template,
+    get_template,
+    list_templates,
+    template_to_dict,
+)
+from app.models.enums import Role
 
 bp = guard_json_api(Blueprint("templates_api", __name__, url_prefix="/api/templates"))
+
+TRUE = {"1", "true", "yes"}
+FALSE = {"0", "false", "no"}
+
+
+def _active_filter() -> bool | None:
+    raw = request.args.get("active")
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in TRUE:
+        return True
+    if raw.lower() in FALSE:
+        return False
+    raise ApiError(422, "invalid_filter", "active must be true or false.", {"active": "1 or 0"})
+
+
+@bp.get("")
+def index():
+    """Filters: ``channel`` and ``category`` (exact values), ``active`` (1/0)."""
+    try:
+        templates = list_templates(
+            channel=request.args.get("channel") or None,
+            category=request.args.get("category") or None,
+            active=_active_filter(),
+        )
+    except TemplateValidationError as exc:
+        raise ApiError(422, "invalid_filter", "Unknown filter value.", exc.fields) from exc
+    return jsonify(data=[template_to_dict(t) for t in templates], next_cursor=None)
+
+
+@bp.get("/<template_id>")
+def show(template_id: str):
+    template = get_template(template_id)
+    if template is None:
+        raise ApiError(404, "not_found", "No such template.")
+    return jsonify(data=template_to_dict(template))
+
+
+@bp.post("")
+def create():
+    if current_user.role != Role.ADMIN:
+        raise ApiError(403, "forbidden", "Only admins can create message templates.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "Send the template as a JSON object.")
+    try:
+        template = create_template(body)
+    except TemplateValidationError as exc:
+        db.session.rollback()
+        raise ApiError(422, "validation_failed", "The template was not saved.", exc.fields) from exc
+    db.session.commit()
+    return jsonify(data=template_to_dict(template)), 201

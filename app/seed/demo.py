@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from app.auth.services import create_user
 from app.database import utcnow
 from app.extensions import db
+from app.inbox.search import rebuild_search_documents
 from app.models import Contact, Organization, Team, User
 from app.models.enums import (
     AuthenticationType,
@@ -248,6 +249,8 @@ def load_demo_data(force: bool = False) -> dict:
     tasks = build_tasks(ctx, threads)
     notification_count = build_notifications(ctx, threads, tasks)
     db.session.flush()
+    # Search documents are built in one statement once every message is in.
+    rebuild_search_documents()
     return {
         "users": len(ctx.users),
         "teams": len(ctx.teams),

@@ -1,3 +1,240 @@
-from flask import Blueprint
+"""The thread page: header with inline edits, the timeline, and the composer.
+
+Every POST answers htmx with the partial it changed (422/409 partials carry the
+error for the person to read); plain form posts get a full page or a redirect.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.message_templates.rendering import TemplateRenderError, render_for_thread
+from app.message_templates.services import templates_for_channel
+from app.models import CommunicationTemplate
+from app.models.enums import Priority, ThreadStatus
+from app.threads.editing import StaleEdit, assignable_users, update_thread
+from app.threads.jobs import enqueue_send
+from app.threads.presenters import announce_message, announce_thread
+from app.threads.services import (
+    AccessDenied,
+    InvalidInput,
+    ThreadNotFound,
+    add_note,
+    compose_reply,
+    load_thread,
+    reachable_channels,
+    timeline,
+)
 
 bp = Blueprint("threads", __name__)
+
+
+def _thread(thread_id: str):
+    try:
+        return load_thread(thread_id, current_user)
+    except ThreadNotFound:
+        abort(404, "There is no such conversation.")
+    except AccessDenied:
+        abort(403, "This conversation belongs to another team.")
+
+
+def _composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):
+    channels = reachable_channels(thread)
+    selected = next((c for c in channels if str(c.id) == str(channel_id)), None) or (
+        channels[0] if channels else None
+    )
+    return {
+        "thread": thread,
+        "channels": channels,
+        "selected_channel": selected,
+        "templates": templates_for_channel(selected.channel_type.value if selected else None),
+        "form": form or {},
+        "errors": errors or {},
+        "preview": preview,
+    }
+
+
+def _header_context(thread, *, error=None):
+    return {
+        "thread": thread,
+        "users": assignable_users(),
+        "statuses": ThreadStatus.values(),
+        "priorities": Priority.values(),
+        "header_error": error,
+    }
+
+
+def _page(thread, status: int = 200, **composer):
+    return (
+        render_template(
+            "threads/show.html",
+            entries=timeline(thread),
+            **{**_composer_context(thread, **composer), **_header_context(thread)},
+        ),
+        status,
+    )
+
+
+@bp.get("/threads/<thread_id>")
+@login_required
+def show(thread_id):
+    return _page(_thread(thread_id))
+
+
+@bp.get("/threads/<thread_id>/timeline")
+@login_required
+def timeline_partial(thread_id):
+    thread = _thread(thread_id)
+    return render_template("threads/_timeline.html", thread=thread, entries=timeline(thread))
+
+
+@bp.get("/threads/<thread_id>/header")
+@login_required
+def header_partial(thread_id):
+    return render_template("threads/_header.html", **_header_context(_thread(thread_id)))
+
+
+@bp.get("/threads/<thread_id>/composer")
+@login_required
+def composer(thread_id):
+    """Re-render the composer for another channel, or prefilled from a template."""
+    thread = _thread(thread_id)
+    channel_id = request.args.get("channel_id")
+    template_id = request.args.get("template_id")
+    form = {"channel_id": channel_id, "template_id": template_id}
+    if not template_id:
+        return render_template(
+            "threads/_composer.html", **_composer_context(thread, channel_id=channel_id, form=form)
+        )
+    template = db.session.get(CommunicationTemplate, _uuid_or_404(template_id))
+    if template is None or not template.is_active:
+        abort(404, "There is no such template.")
+    try:
+        rendered = render_for_thread(template, thread, current_user)
+    except TemplateRenderError as exc:
+        context = _composer_context(
+            thread,
+            channel_id=channel_id,
+            form=form,
+            errors=exc.fields or {"template_id": exc.message},
+        )
+        return render_template("threads/_composer.html", **context), 422
+    form.update(content=rendered.body, subject=rendered.subject or "")
+    context = _composer_context(thread, channel_id=channel_id, form=form, preview=rendered)
+    return render_template("threads/_composer.html", **context)
+
+
+@bp.post("/threads/<thread_id>/reply")
+@login_required
+def reply(thread_id):
+    thread = _thread(thread_id)
+    form = request.form.to_dict()
+    try:
+        message = compose_reply(
+            thread,
+            current_user,
+            content=form.get("content"),
+            channel_id=form.get("channel_id") or None,
+            subject=form.get("subject"),
+            template_id=form.get("template_id") or None,
+        )
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _composer_error(thread, form, exc.fields)
+    db.session.commit()
+    # Render before enqueueing, so the answer shows the message as it was stored
+    # (pending); the ticks then move on through live updates.
+    response = _after_post(thread)
+    enqueue_send(message.id)
+    announce_message(message)
+    announce_thread(thread, "message", message_id=message.id)
+    return response
+
+
+@bp.post("/threads/<thread_id>/note")
+@login_required
+def note(thread_id):
+    thread = _thread(thread_id)
+    form = request.form.to_dict()
+    try:
+        message = add_note(thread, current_user, form.get("content"))
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _composer_error(thread, {**form, "mode": "note"}, exc.fields)
+    db.session.commit()
+    announce_message(message)
+    return _after_post(thread)
+
+
+@bp.post("/threads/<thread_id>/edit")
+@login_required
+def edit(thread_id):
+    thread = _thread(thread_id)
+    form = request.form
+    changes = {key: form[key] for key in ("status", "priority", "tags") if key in form}
+    if "assigned_to_user_id" in form:
+        changes["assigned_to_user_id"] = form["assigned_to_user_id"]
+    try:
+        expected = int(form.get("lock_version", ""))
+    except ValueError:
+        expected = None
+    try:
+        update_thread(thread, current_user, expected_version=expected, changes=changes)
+    except StaleEdit:
+        db.session.expire_all()
+        thread = _thread(thread_id)
+        error = (
+            "Someone else changed this conversation while you were looking at it. "
+            "The current values are shown; make your change again if it still applies."
+        )
+        return _header_response(thread, 409, error)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _header_response(thread, 422, "; ".join(exc.fields.values()))
+    db.session.commit()
+    announce_thread(thread, "edit")
+    if not request.htmx:
+        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+    response = render_template("threads/_header.html", **_header_context(thread))
+    timeline_html = render_template(
+        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+    )
+    return response + timeline_html
+
+
+def _header_response(thread, status: int, error: str):
+    if not request.htmx:
+        return render_template(
+            "threads/show.html",
+            entries=timeline(thread),
+            **{**_composer_context(thread), **_header_context(thread, error=error)},
+        ), status
+    return render_template("threads/_header.html", **_header_context(thread, error=error)), status
+
+
+def _composer_error(thread, form, errors):
+    if not request.htmx:
+        return _page(thread, 422, form=form, errors=errors, channel_id=form.get("channel_id"))
+    context = _composer_context(thread, channel_id=form.get("channel_id"), form=form, errors=errors)
+    return render_template("threads/_composer.html", **context), 422
+
+
+def _after_post(thread):
+    if not request.htmx:
+        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+    composer_html = render_template("threads/_composer.html", **_composer_context(thread))
+    timeline_html = render_template(
+        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+    )
+    return composer_html + timeline_html
+
+
+def _uuid_or_404(raw: str):
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        abort(404)

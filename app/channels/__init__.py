@@ -1,0 +1,1 @@
+"""Channel transports: how a message leaves the building, one interface per kind."""

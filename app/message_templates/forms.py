@@ -1,0 +1,123 @@
+"""The admin form for a message template, and the labels its pages show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+
+from app.message_templates.rendering import KNOWN_VARIABLES, declared_names
+from app.models import CommunicationTemplate
+from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
+
+CATEGORY_LABELS = {
+    TemplateCategory.CUSTOMER_SERVICE: "Customer service",
+    TemplateCategory.INSTALLATION_SCHEDULING: "Installation scheduling",
+    TemplateCategory.TECHNICAL_SUPPORT: "Technical support",
+    TemplateCategory.SALES_INQUIRY: "Sales inquiry",
+    TemplateCategory.COMPLAINT_RESPONSE: "Complaint response",
+    TemplateCategory.FOLLOW_UP: "Follow-up",
+    TemplateCategory.AUTO_RESPONSE: "Auto-response",
+    TemplateCategory.INTERNAL_NOTIFICATION: "Internal notification",
+}
+CHANNEL_LABELS = {
+    TemplateChannelType.EMAIL_OUTLOOK: "Email",
+    TemplateChannelType.WHATSAPP_BUSINESS: "WhatsApp",
+    TemplateChannelType.SMS: "SMS",
+    TemplateChannelType.INTERNAL_COMMENT: "Note",
+    TemplateChannelType.ANY: "Any channel",
+}
+ENTITY_LABELS = {
+    TemplateBusinessEntity.ALL: "All brands",
+    TemplateBusinessEntity.CHARGECARS: "ChargeCars",
+    TemplateBusinessEntity.LADERTHUIS: "LaderThuis",
+    TemplateBusinessEntity.METERKASTTHUIS: "MeterkastThuis",
+    TemplateBusinessEntity.ZAPTECSHOP: "ZaptecShop",
+    TemplateBusinessEntity.RATIOSHOP: "RatioShop",
+}
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(member.value, label) for member, label in labels.items()]
+
+
+class TemplateForm(FlaskForm):
+    """Shape only; the services decide what is valid, and name the field if not."""
+
+    template_name = StringField("Name", validators=[Length(max=120)])
+    template_category = SelectField("Category", choices=_choices(CATEGORY_LABELS))
+    channel_type = SelectField(
+        "Channel", choices=_choices(CHANNEL_LABELS), default=TemplateChannelType.ANY.value
+    )
+    business_entity = SelectField(
+        "Brand", choices=_choices(ENTITY_LABELS), default=TemplateBusinessEntity.ALL.value
+    )
+    language = StringField("Language", default="nl", validators=[Length(max=10)])
+    whatsapp_template_name = StringField(
+        "Approved WhatsApp template",
+        validators=[Optional(), Length(max=120)],
+        description="For sends outside WhatsApp's 24-hour window.",
+    )
+    subject_template = StringField("Subject", description="E-mail only.")
+    message_template = TextAreaField("Message")
+    html_template = TextAreaField("HTML version", description="Optional, e-mail only.")
+    variables = StringField(
+        "Extra variables",
+        description="Other names the sender fills in, separated by commas.",
+    )
+    is_active = BooleanField("Active: agents can use it", default=True)
+    version = HiddenField()
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields as the services expect them."""
+        return {
+            "template_name": self.template_name.data,
+            "template_category": self.template_category.data,
+            "channel_type": self.channel_type.data,
+            "business_entity": self.business_entity.data,
+            "language": self.language.data,
+            "whatsapp_template_name": self.whatsapp_template_name.data,
+            "subject_template": self.subject_template.data,
+            "message_template": self.message_template.data,
+            "html_template": self.html_template.data,
+            "variables": self.variables.data or "",
+            "is_active": bool(self.is_active.data),
+        }
+
+    def fill_from(self, template: CommunicationTemplate, version: str) -> None:
+        """Show a saved template; only the declared extras go in "Extra variables"."""
+        self.template_name.data = template.template_name
+        self.template_category.data = str(template.template_category)
+        self.channel_type.data = str(template.channel_type)
+        self.business_entity.data = str(template.business_entity)
+        self.language.data = template.language
+        self.whatsapp_template_name.data = template.whatsapp_template_name
+        self.subject_template.data = template.subject_template
+        self.message_template.data = template.message_template
+        self.html_template.data = template.html_template
+        extras = [n for n in declared_names(template.variables) if n not in KNOWN_VARIABLES]
+        self.variables.data = ", ".join(extras)
+        self.is_active.data = template.is_active
+        self.version.data = version
+
+    def add_errors(self, fields: dict[str, str]) -> list[str]:
+        """Attach service errors to their fields; return those that fit no field."""
+        leftover = []
+        for name, message in fields.items():
+            field = self._fields.get(name)
+            if field is None:
+                leftover.append(f"{name}: {message}")
+                continue
+            if not isinstance(field.errors, list):
+                field.errors = []
+            field.errors.append(message[:1].upper() + message[1:])
+        return leftover

@@ -1,0 +1,165 @@
+"""Inline edits of a thread by a person: status, priority, assignee, tags.
+
+Edits are compare-and-set on ``lock_version``, so two people changing the same
+thread cannot silently overwrite each other; each change is written into the
+timeline as a system line.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread, User
+from app.models.enums import DeliveryStatus, MessageType, Priority, Role, ThreadStatus
+from app.threads.services import InvalidInput
+
+MAX_TAGS = 20
+
+
+class StaleEdit(Exception):
+    """The thread changed since the editor loaded it."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("the thread was changed by someone else")
+        self.current_version = current_version
+
+
+STATUS_LABELS = {s: s.value.replace("_", " ") for s in ThreadStatus}
+
+
+def update_thread(
+    thread: CommunicationThread,
+    actor: User,
+    *,
+    expected_version: int | None,
+    changes: dict,
+) -> list[str]:
+    """Apply status/priority/assignee/tag changes made by a person.
+
+    ``expected_version`` is the ``lock_version`` the person saw; if the thread
+    changed since, nothing is applied and :class:`StaleEdit` is raised. Each
+    change is written to the timeline as a system line. Returns those lines.
+    """
+    values = _validate_changes(changes)
+    if expected_version is None:
+        raise InvalidInput({"lock_version": "required: reload the thread and try again"})
+    # Compare-and-set: concurrent editors cannot both win.
+    bumped = db.session.execute(
+        sa.update(CommunicationThread)
+        .where(
+            CommunicationThread.id == thread.id,
+            CommunicationThread.lock_version == expected_version,
+        )
+        .values(lock_version=CommunicationThread.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:
+        db.session.rollback()
+        current = db.session.scalar(
+            sa.select(CommunicationThread.lock_version).where(CommunicationThread.id == thread.id)
+        )
+        raise StaleEdit(current or 0)
+    db.session.refresh(thread, ["lock_version"])
+    lines = []
+    if "status" in values and values["status"] != thread.status:
+        lines.append(
+            f"{actor.name} changed the status from {STATUS_LABELS[thread.status]} "
+            f"to {STATUS_LABELS[values['status']]}"
+        )
+        thread.status = values["status"]
+        if thread.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
+            thread.resolved_at = thread.resolved_at or utcnow()
+        else:
+            thread.resolved_at = None
+    if "priority" in values and values["priority"] != thread.priority:
+        lines.append(
+            f"{actor.name} changed the priority from {thread.priority.value} "
+            f"to {values['priority'].value}"
+        )
+        thread.priority = values["priority"]
+    if "assignee" in values and values["assignee"] != thread.assigned_to:
+        assignee = values["assignee"]
+        thread.assigned_to_user_id = assignee.id if assignee else None
+        thread.assigned_to = assignee
+        if assignee is not None and assignee.team_id is not None:
+            thread.assigned_team_id = assignee.team_id
+        thread.assignment_reason = f"Assigned by {actor.name}"
+        lines.append(
+            f"{actor.name} assigned the thread to {assignee.name}"
+            if assignee
+            else f"{actor.name} unassigned the thread"
+        )
+    if "tags" in values and values["tags"] != list(thread.tags or []):
+        thread.tags = values["tags"]
+        lines.append(f"{actor.name} set the tags to {', '.join(values['tags']) or 'none'}")
+    now = utcnow()
+    for line in lines:
+        db.session.add(
+            CommunicationMessage(
+                thread_id=thread.id,
+                message_type=MessageType.SYSTEM_NOTIFICATION,
+                sender_user_id=actor.id,
+                message_content=line,
+                delivery_status=DeliveryStatus.DELIVERED,
+                created_at=now,
+            )
+        )
+    db.session.flush()
+    return lines
+
+
+def _validate_changes(changes: dict) -> dict:
+    values: dict = {}
+    errors: dict[str, str] = {}
+    if changes.get("status") is not None:
+        try:
+            values["status"] = ThreadStatus(changes["status"])
+        except ValueError:
+            errors["status"] = f"must be one of {', '.join(ThreadStatus.values())}"
+    if changes.get("priority") is not None:
+        try:
+            values["priority"] = Priority(changes["priority"])
+        except ValueError:
+            errors["priority"] = f"must be one of {', '.join(Priority.values())}"
+    if "assigned_to_user_id" in changes:
+        raw = changes["assigned_to_user_id"]
+        if raw in (None, ""):
+            values["assignee"] = None
+        else:
+            try:
+                assignee = db.session.get(User, uuid.UUID(str(raw)))
+            except ValueError:
+                assignee = None
+            if assignee is None or not assignee.is_active:
+                errors["assigned_to_user_id"] = "no active user with that id"
+            else:
+                values["assignee"] = assignee
+    if changes.get("tags") is not None:
+        raw_tags = changes["tags"]
+        if isinstance(raw_tags, str):
+            raw_tags = raw_tags.split(",")
+        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
+            errors["tags"] = "must be a list of words"
+        else:
+            tags = sorted({t.strip().lower() for t in raw_tags if t.strip()})
+            if len(tags) > MAX_TAGS or any(len(t) > 40 for t in tags):
+                errors["tags"] = f"at most {MAX_TAGS} tags of at most 40 characters"
+            else:
+                values["tags"] = tags
+    if errors:
+        raise InvalidInput(errors)
+    return values
+
+
+def assignable_users() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.is_active_account.is_(True), User.role != Role.TECHNICIAN)
+            .order_by(User.name)
+        )
+    )

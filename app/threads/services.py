@@ -1,0 +1,392 @@
+"""A conversation's life: loading it, its timeline, replies, notes and edits.
+
+Routes and the JSON API call these functions and commit; after the commit they
+call :func:`announce_message` / :func:`announce_thread` so browsers never hear
+about a change before the database has it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.channels.registry import SENDABLE_CHANNELS
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.access import can_access_thread
+from app.inbox.search import append_to_search_document, rebuild_search_documents
+from app.message_templates.rendering import TemplateRenderError, render_for_thread
+from app.message_templates.services import record_use
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    Contact,
+    InternalTask,
+    Order,
+    User,
+)
+from app.models.enums import (
+    ChannelType,
+    DeliveryStatus,
+    MessageType,
+    Priority,
+    ThreadStatus,
+    ThreadType,
+)
+
+PREVIEW_LENGTH = 280
+MAX_MESSAGE_LENGTH = 20_000
+
+# Delivery only moves forward; a late "delivered" never overwrites "read".
+DELIVERY_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+FINAL_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
+
+
+class ThreadNotFound(LookupError):
+    pass
+
+
+class AccessDenied(PermissionError):
+    pass
+
+
+class InvalidInput(ValueError):
+    """Bad input; ``fields`` maps each offending field to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def load_thread(thread_id: uuid.UUID | str, viewer: User) -> CommunicationThread:
+    """The thread, if it exists and ``viewer`` may see it."""
+    try:
+        ident = thread_id if isinstance(thread_id, uuid.UUID) else uuid.UUID(str(thread_id))
+    except ValueError as exc:
+        raise ThreadNotFound(str(thread_id)) from exc
+    thread = db.session.scalar(
+        sa.select(CommunicationThread)
+        .options(
+            so.joinedload(CommunicationThread.contact),
+            so.joinedload(CommunicationThread.channel),
+            so.joinedload(CommunicationThread.assigned_to),
+            so.joinedload(CommunicationThread.order),
+        )
+        .where(CommunicationThread.id == ident)
+    )
+    if thread is None:
+        raise ThreadNotFound(str(thread_id))
+    if not can_access_thread(viewer, thread):
+        raise AccessDenied(str(thread_id))
+    return thread
+
+
+# --- the timeline ------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # "message" or "task"
+    at: datetime
+    item: CommunicationMessage | InternalTask
+
+
+def timeline(thread: CommunicationThread) -> list[TimelineEntry]:
+    """Messages of every channel, notes, status changes and tasks, oldest first."""
+    messages = db.session.scalars(
+        sa.select(CommunicationMessage)
+        .options(
+            so.joinedload(CommunicationMessage.channel),
+            so.joinedload(CommunicationMessage.sender_user),
+            so.joinedload(CommunicationMessage.sender_contact),
+        )
+        .where(CommunicationMessage.thread_id == thread.id)
+        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
+    ).all()
+    tasks = db.session.scalars(
+        sa.select(InternalTask)
+        .options(so.joinedload(InternalTask.assigned_to))
+        .where(InternalTask.thread_id == thread.id)
+    ).all()
+    entries = [TimelineEntry("message", m.created_at, m) for m in messages]
+    entries += [TimelineEntry("task", t.created_at, t) for t in tasks]
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+# --- replying ----------------------------------------------------------------
+
+
+def reachable_channels(thread: CommunicationThread) -> list[CommunicationChannel]:
+    """Active sending channels the thread's contact has an address on, own channel first."""
+    contact = thread.contact
+    if contact is None:
+        return []
+    wanted = []
+    if contact.phone:
+        wanted += [ChannelType.WHATSAPP_BUSINESS, ChannelType.SMS]
+    if contact.email:
+        wanted.append(ChannelType.EMAIL_OUTLOOK)
+    channels = db.session.scalars(
+        sa.select(CommunicationChannel)
+        .where(
+            CommunicationChannel.is_active.is_(True),
+            CommunicationChannel.channel_type.in_(wanted),
+        )
+        .order_by(CommunicationChannel.channel_name)
+    ).all()
+    return sorted(channels, key=lambda channel: channel.id != thread.channel_id)
+
+
+def _recipient_for(thread: CommunicationThread, channel: CommunicationChannel) -> dict:
+    contact = thread.contact
+    if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
+        return {"email": contact.email, "name": contact.display_name}
+    return {"phone": contact.phone, "name": contact.display_name}
+
+
+def _touch_thread(thread: CommunicationThread, message: CommunicationMessage) -> None:
+    thread.last_message_at = message.created_at
+    text = " ".join((message.message_content or "").split())
+    thread.last_message_preview = text[:PREVIEW_LENGTH]
+    append_to_search_document(thread.id, message.message_content)
+
+
+def compose_reply(
+    thread: CommunicationThread,
+    author: User,
+    *,
+    content: str | None,
+    channel_id: uuid.UUID | str | None = None,
+    subject: str | None = None,
+    template_id: uuid.UUID | str | None = None,
+    variables: dict[str, str] | None = None,
+) -> CommunicationMessage:
+    """Add an outbound reply (pending) to ``thread``; the caller commits and announces.
+
+    With a template and no content, the template is rendered for this thread;
+    with both, the (possibly edited) content is sent and the template recorded.
+    """
+    channels = reachable_channels(thread)
+    channel = _pick_channel(thread, channels, channel_id)
+    template = _load_template(template_id) if template_id else None
+    body = (content or "").strip()
+    html = None
+    if template is not None and not body:
+        try:
+            rendered = render_for_thread(template, thread, author, variables)
+        except TemplateRenderError as exc:
+            raise InvalidInput(exc.fields or {"template_id": exc.message}) from exc
+        body, html = rendered.body.strip(), rendered.html
+        subject = subject or rendered.subject
+    if not body:
+        raise InvalidInput({"content": "Write a reply before sending."})
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput({"content": f"A reply can be at most {MAX_MESSAGE_LENGTH} characters."})
+    if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
+        subject = (subject or "").strip() or _reply_subject(thread.thread_subject)
+    else:
+        subject = None
+
+    now = utcnow()
+    message = CommunicationMessage(
+        thread_id=thread.id,
+        channel_id=channel.id,
+        message_type=MessageType.OUTGOING,
+        sender_user_id=author.id,
+        recipient_external=_recipient_for(thread, channel),
+        subject=subject,
+        message_content=body,
+        message_html=html,
+        template_id=template.id if template else None,
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=now,
+        extra={"reply_to": _last_inbound_external_id(thread, channel)},
+    )
+    db.session.add(message)
+    _touch_thread(thread, message)
+    if thread.first_response_at is None:
+        thread.first_response_at = now
+    # The customer has their answer; nothing is owed until they write again.
+    thread.response_due_at = None
+    if thread.status == ThreadStatus.OPEN:
+        thread.status = ThreadStatus.IN_PROGRESS
+    if template is not None:
+        record_use(template.id)
+    db.session.flush()
+    return message
+
+
+def _pick_channel(thread, channels, channel_id) -> CommunicationChannel:
+    if not channels:
+        raise InvalidInput(
+            {"channel": "This contact has no phone number or e-mail address to reply to."}
+        )
+    if channel_id:
+        for channel in channels:
+            if str(channel.id) == str(channel_id):
+                return channel
+        raise InvalidInput({"channel": "The contact cannot be reached on that channel."})
+    return channels[0]
+
+
+def _load_template(template_id) -> CommunicationTemplate:
+    try:
+        template = db.session.get(CommunicationTemplate, uuid.UUID(str(template_id)))
+    except ValueError:
+        template = None
+    if template is None or not template.is_active:
+        raise InvalidInput({"template_id": "No active template with that id."})
+    return template
+
+
+def _reply_subject(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _last_inbound_external_id(thread, channel) -> str | None:
+    return db.session.scalar(
+        sa.select(CommunicationMessage.external_message_id)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.channel_id == channel.id,
+            CommunicationMessage.message_type == MessageType.INCOMING,
+            CommunicationMessage.external_message_id.is_not(None),
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(1)
+    )
+
+
+def add_note(
+    thread: CommunicationThread, author: User, content: str | None
+) -> CommunicationMessage:
+    """An internal note: seen by colleagues, never sent to the customer."""
+    body = (content or "").strip()
+    if not body:
+        raise InvalidInput({"content": "Write a note before saving."})
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput({"content": f"A note can be at most {MAX_MESSAGE_LENGTH} characters."})
+    message = CommunicationMessage(
+        thread_id=thread.id,
+        message_type=MessageType.INTERNAL_NOTE,
+        sender_user_id=author.id,
+        message_content=body,
+        delivery_status=DeliveryStatus.DELIVERED,
+        created_at=utcnow(),
+    )
+    db.session.add(message)
+    append_to_search_document(thread.id, body)
+    db.session.flush()
+    return message
+
+
+def advance_delivery(
+    message: CommunicationMessage, status: DeliveryStatus, error: str | None = None
+) -> bool:
+    """Move a message's delivery status forward; returns whether it changed."""
+    current = message.delivery_status
+    if current in FINAL_DELIVERY or current == status:
+        return False
+    if status not in FINAL_DELIVERY and DELIVERY_RANK[status] < DELIVERY_RANK[current]:
+        return False
+    now = utcnow()
+    message.delivery_status = status
+    if status == DeliveryStatus.SENT:
+        message.sent_at = message.sent_at or now
+    elif status == DeliveryStatus.DELIVERED:
+        message.delivered_at = message.delivered_at or now
+    elif status == DeliveryStatus.READ:
+        message.delivered_at = message.delivered_at or now
+        message.read_at = message.read_at or now
+    else:
+        message.delivery_error = error or "The provider refused the message."
+    return True
+
+
+def sendable(channel: CommunicationChannel | None) -> bool:
+    return channel is not None and channel.channel_type.value in SENDABLE_CHANNELS
+
+
+def open_thread(
+    author: User,
+    *,
+    subject: str | None,
+    contact_id: uuid.UUID | str | None = None,
+    channel_type: str | None = None,
+    thread_type: str | None = None,
+    priority: str | None = None,
+    order_id: uuid.UUID | str | None = None,
+    tags: list[str] | None = None,
+) -> CommunicationThread:
+    """Start a conversation by hand (a phone call logged, an internal ticket)."""
+    errors: dict[str, str] = {}
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = "required"
+    elif len(subject) > 500:
+        errors["subject"] = "at most 500 characters"
+    values: dict = {}
+    for field, enum, raw in (
+        ("thread_type", ThreadType, thread_type),
+        ("priority", Priority, priority),
+    ):
+        if raw is not None:
+            try:
+                values[field] = enum(raw)
+            except ValueError:
+                errors[field] = f"must be one of {', '.join(enum.values())}"
+    contact = _get_or_error(Contact, contact_id, "contact_id", errors)
+    order = _get_or_error(Order, order_id, "order_id", errors)
+    channel = None
+    if channel_type is not None:
+        channel = db.session.scalar(
+            sa.select(CommunicationChannel).where(
+                CommunicationChannel.channel_type == channel_type,
+                CommunicationChannel.is_active.is_(True),
+            )
+        )
+        if channel is None:
+            errors["channel"] = "no active channel of that type"
+    if tags is not None and (
+        not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags)
+    ):
+        errors["tags"] = "must be a list of words"
+    if errors:
+        raise InvalidInput(errors)
+    thread = CommunicationThread(
+        thread_subject=subject,
+        contact_id=contact.id if contact else None,
+        channel_id=channel.id if channel else None,
+        order_id=order.id if order else None,
+        created_by_user_id=author.id,
+        tags=sorted({t.strip().lower() for t in tags or []}),
+        **values,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    rebuild_search_documents([thread.id])
+    return thread
+
+
+def _get_or_error(model, raw_id, field: str, errors: dict[str, str]):
+    if raw_id in (None, ""):
+        return None
+    try:
+        record = db.session.get(model, uuid.UUID(str(raw_id)))
+    except ValueError:
+        record = None
+    if record is None:
+        errors[field] = "not found"
+    return record
