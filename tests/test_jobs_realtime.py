@@ -17,6 +17,8 @@ from rq import Retry
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue
 from app.models import Notification
+from app.models.enums import ChannelType
+from tests import factories
 from tests.helpers import PASSWORD
 from tests.jobs import drain_queues
 from tests.live_server import signed_in_session, socket_client
@@ -120,3 +122,37 @@ def test_failed_job_is_retried_after_its_interval(app):
     assert job.get_status() == "finished"
     assert job.return_value() == 2
     assert int(broker.connection.get("retry-test-calls")) == 2
+
+
+def test_thread_events_reach_only_people_who_may_see_the_thread(app, live_server, make_user):
+    support, tech = factories.team("Klantenservice"), factories.team("Techniek")
+    db.session.commit()
+    make_user("agent", email="support@switchboard.test", team_id=support.id)
+    make_user("agent", email="tech@switchboard.test", team_id=tech.id)
+    make_user("manager", email="boss@switchboard.test")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    contact = factories.contact(phone="+31612345678")
+    thread = factories.thread(channel, contact, assigned_team_id=support.id)
+    db.session.commit()
+
+    sessions = {
+        email: signed_in_session(live_server.url, f"{email}@switchboard.test", PASSWORD)
+        for email in ("support", "tech", "boss")
+    }
+    with (
+        socket_client(live_server.url, sessions["support"]) as colleague,
+        socket_client(live_server.url, sessions["tech"]) as outsider,
+        socket_client(live_server.url, sessions["boss"]) as manager,
+    ):
+        page = sessions["support"].get(f"{live_server.url}/threads/{thread.id}", timeout=10).text
+        token = page.split('name="csrf-token" content="')[1].split('"')[0]
+        response = sessions["support"].post(
+            f"{live_server.url}/threads/{thread.id}/note",
+            data={"content": "Alleen voor het team", "csrf_token": token},
+            timeout=10,
+        )
+        assert response.status_code in (200, 303)
+        assert wait_for(colleague, "message:new")["thread_id"] == str(thread.id)
+        assert wait_for(manager, "message:new")["message"]["content"] == "Alleen voor het team"
+        time.sleep(0.3)
+        assert all(event != "message:new" for event, _ in outsider.received)
