@@ -28,6 +28,16 @@ def search_terms(query: str) -> list[str]:
     return [t for t in terms if t][:MAX_TERMS]
 
 
+# The contact's part of a thread's document, over a ``contacts`` row aliased ``c``:
+# name, e-mail whole and split at @ and dots (so "piet@voorbeeld" matches), and
+# the phone as stored, as digits, and in national form (0612345678).
+CONTACT_DOCUMENT_SQL = r"""(
+    coalesce(c.display_name, '') || ' ' || coalesce(c.email, '') || ' ' ||
+    coalesce(translate(c.email, '@.', '  '), '') || ' ' || coalesce(c.phone, '') || ' ' ||
+    coalesce(regexp_replace(c.phone, '\D', '', 'g'), '') || ' ' ||
+    coalesce('0' || substr(regexp_replace(c.phone, '\D', '', 'g'), 3), ''))"""
+
+
 def _tsquery_literal(terms: list[str]) -> str:
     # Each term quoted as a lexeme with prefix matching, all required.
     quoted = ["'" + term.replace("\\", "").replace("'", "") + "':*" for term in terms]
@@ -95,24 +105,21 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
     """
     if not is_postgresql():
         return 0
-    scope = "" if thread_ids is None else "WHERE t.id = ANY(:ids)"
+    params: dict = {"config": TEXT_SEARCH_CONFIG}
+    only = ""
+    if thread_ids is not None:
+        only, params["ids"] = "AND t.id = ANY(:ids)", list(thread_ids)
     result = db.session.execute(
         sa.text(
             f"""
             UPDATE communication_thread AS t SET search_vector = to_tsvector(:config,
-                coalesce(t.thread_subject, '') || ' ' || coalesce(c.display_name, '') || ' ' ||
-                coalesce(c.email, '') || ' ' ||
-                coalesce(translate(c.email, '@.', '  '), '') || ' ' ||
-                coalesce(c.phone, '') || ' ' ||
-                coalesce(regexp_replace(c.phone, '\\D', '', 'g'), '') || ' ' ||
-                coalesce('0' || substr(regexp_replace(c.phone, '\\D', '', 'g'), 3), '') || ' ' ||
+                coalesce(t.thread_subject, '') || ' ' || {CONTACT_DOCUMENT_SQL} || ' ' ||
                 coalesce((SELECT string_agg(m.message_content, ' ')
                           FROM communication_message m WHERE m.thread_id = t.id), ''))
             FROM communication_thread AS t2 LEFT JOIN contacts c ON c.id = t2.contact_id
-            WHERE t2.id = t.id {scope.replace('WHERE', 'AND')}
-            """  # noqa: S608  (scope is one of two fixed strings)
+            WHERE t2.id = t.id {only}
+            """  # noqa: S608  (only fixed fragments are interpolated)
         ),
-        {"config": TEXT_SEARCH_CONFIG, "ids": thread_ids} if thread_ids is not None
-        else {"config": TEXT_SEARCH_CONFIG},
+        params,
     )
     return result.rowcount or 0

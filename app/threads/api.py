@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
@@ -24,6 +23,7 @@ from app.threads.editing import StaleEdit, update_thread
 from app.threads.jobs import enqueue_send
 from app.threads.presenters import announce_message, announce_thread, message_to_dict
 from app.threads.services import (
+    MESSAGE_LOAD_OPTIONS,
     AccessDenied,
     InvalidInput,
     ThreadNotFound,
@@ -173,11 +173,7 @@ def _thread_detail(thread) -> dict:
     data = thread_to_dict(thread)
     messages = db.session.scalars(
         sa.select(CommunicationMessage)
-        .options(
-            so.joinedload(CommunicationMessage.channel),
-            so.joinedload(CommunicationMessage.sender_user),
-            so.joinedload(CommunicationMessage.sender_contact),
-        )
+        .options(*MESSAGE_LOAD_OPTIONS)
         .where(CommunicationMessage.thread_id == thread.id)
         .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
     ).all()
@@ -195,11 +191,7 @@ def messages():
     thread = _thread(thread_id)
     statement = (
         sa.select(CommunicationMessage)
-        .options(
-            so.joinedload(CommunicationMessage.channel),
-            so.joinedload(CommunicationMessage.sender_user),
-            so.joinedload(CommunicationMessage.sender_contact),
-        )
+        .options(*MESSAGE_LOAD_OPTIONS)
         .where(CommunicationMessage.thread_id == thread.id)
         .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
     )

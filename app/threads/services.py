@@ -94,6 +94,18 @@ def load_thread(thread_id: uuid.UUID | str, viewer: User) -> CommunicationThread
 
 # --- the timeline ------------------------------------------------------------
 
+# A thread can hold hundreds of messages from a handful of senders and channels:
+# load those once each (selectin) instead of repeating them on every row, and
+# leave out the columns the timeline never shows.
+MESSAGE_LOAD_OPTIONS = (
+    so.selectinload(CommunicationMessage.channel),
+    so.selectinload(CommunicationMessage.sender_user),
+    so.selectinload(CommunicationMessage.sender_contact),
+    so.defer(CommunicationMessage.recipient_external),
+    so.defer(CommunicationMessage.extra),
+    so.defer(CommunicationMessage.message_html),
+)
+
 
 @dataclass
 class TimelineEntry:
@@ -106,11 +118,7 @@ def timeline(thread: CommunicationThread) -> list[TimelineEntry]:
     """Messages of every channel, notes, status changes and tasks, oldest first."""
     messages = db.session.scalars(
         sa.select(CommunicationMessage)
-        .options(
-            so.joinedload(CommunicationMessage.channel),
-            so.joinedload(CommunicationMessage.sender_user),
-            so.joinedload(CommunicationMessage.sender_contact),
-        )
+        .options(*MESSAGE_LOAD_OPTIONS)
         .where(CommunicationMessage.thread_id == thread.id)
         .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
     ).all()

@@ -72,12 +72,17 @@ def upgrade():
         """
     )
     if dialect == "postgresql":
+        # The same document as app.inbox.search.rebuild_search_documents builds,
+        # copied here because a migration must not change when the app does.
         op.execute(
             """
             UPDATE communication_thread t SET search_vector =
               to_tsvector('dutch', coalesce(t.thread_subject, '') || ' ' ||
                 coalesce(c.display_name, '') || ' ' || coalesce(c.email, '') || ' ' ||
-                coalesce(c.phone, '') || ' ' || coalesce(m.body, ''))
+                coalesce(translate(c.email, '@.', '  '), '') || ' ' || coalesce(c.phone, '') || ' ' ||
+                coalesce(regexp_replace(c.phone, '\\D', '', 'g'), '') || ' ' ||
+                coalesce('0' || substr(regexp_replace(c.phone, '\\D', '', 'g'), 3), '') || ' ' ||
+                coalesce(m.body, ''))
             FROM communication_thread t2
             LEFT JOIN contacts c ON c.id = t2.contact_id
             LEFT JOIN (

@@ -1,0 +1,298 @@
+"""Inbox figures at scale: 200,000 threads and 1,000,000 messages in PostgreSQL.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/switchboard_inbox_bench \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python benchmarks/inbox.py \
+        [--threads 200000 --messages 1000000 --reuse --explain]
+
+The database named by BENCH_DATABASE_URL is created if missing, wiped and rebuilt
+from the migrations, then filled in SQL by benchmarks/_inbox_data.py; with --reuse a
+database that already holds threads is kept. The Redis database is flushed.
+
+Figures are server time: the time around the Flask test client's GET, in process,
+signed in as agent@switchboard.test, after 20 warm-up requests. A request that misses
+its target has its slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS);
+--explain does that for every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from benchmarks._inbox_data import (  # noqa: E402
+    AGENT_EMAIL,
+    AGENT_PASSWORD,
+    LONG_THREAD_MARK,
+    bulk_load,
+    create_staff_and_channels,
+    phase,
+)
+from tests.helpers import AuthActions  # noqa: E402
+
+PAGE_TARGET_MS = 150
+THREAD_TARGET_MS = 200
+PAGES = [("first inbox page", "/inbox"), ("filtered: whatsapp", "/inbox?filter=whatsapp"),
+         ("filtered: mine", "/inbox?filter=mine"), ("filtered: overdue", "/inbox?filter=overdue")]
+# Inbox rows and thread-page messages, counted to show what a page held.
+ROW = re.compile(r'data-(?:thread|message)-id="([0-9a-f-]{36})"')
+
+
+@dataclass
+class Scenario:
+    label: str
+    path: str  # as printed: "/inbox?filter=mine", "/threads/<id>"
+    urls: list[str]
+    target_ms: float
+    samples: list[float] = field(default_factory=list)
+    statements: list[int] = field(default_factory=list)
+    sql_ms: list[float] = field(default_factory=list)
+    per_url: dict[str, list[float]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    last_sql: dict[str, list] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples, 95)
+
+    @property
+    def passed(self) -> bool:
+        return self.p95 < self.target_ms
+
+
+class StatementLog:
+    """Every SQL statement the engine runs, with its parameters and duration."""
+
+    def __init__(self, engine) -> None:
+        self.entries: list[tuple[str, object, float]] = []
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        started = conn.info["bench_started"].pop()
+        self.entries.append((statement, parameters, (time.perf_counter() - started) * 1000))
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=200_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=60_000)
+    parser.add_argument("--long-thread", type=int, default=500, help="messages in the long thread")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="keep a database that has data")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN every request's SQL")
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    target = sa.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if not conn.scalar(query, {"name": target.database}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    admin.dispose()
+
+
+def data_present() -> bool:
+    try:
+        return bool(db.session.scalar(sa.text("SELECT count(*) FROM communication_thread")))
+    except sa.exc.ProgrammingError:
+        db.session.rollback()
+        return False
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Rebuild the schema and load the data, unless --reuse finds data already there."""
+    if args.reuse and data_present():
+        print("reusing the loaded database (--reuse)")
+        return
+    started = time.perf_counter()
+    with phase("schema (DROP SCHEMA, migrations)"):
+        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+        db.session.execute(sa.text("CREATE SCHEMA public"))
+        db.session.commit()
+        upgrade()
+    with phase("teams, users, channels (ORM)"):
+        staff = create_staff_and_channels()
+    bulk_load(staff, args.threads, args.messages, args.contacts, args.long_thread)
+    print(f"  load: {'total':<38} {time.perf_counter() - started:6.1f} s")
+
+
+def fixtures(args: argparse.Namespace) -> tuple[str, list[tuple[str, str]]]:
+    """The long thread's id and the search terms (some taken from a visible contact)."""
+    args.threads, args.messages, args.contacts = db.session.execute(sa.text(
+        "SELECT (SELECT count(*) FROM communication_thread), "
+        "(SELECT count(*) FROM communication_message), (SELECT count(*) FROM contacts)")).one()
+    long_thread = db.session.scalar(sa.text(
+        "SELECT id FROM communication_thread WHERE external_references @> CAST(:mark AS jsonb)"
+    ), {"mark": LONG_THREAD_MARK})
+    contact = db.session.execute(sa.text(
+        "SELECT c.last_name, c.email, c.phone FROM communication_thread t "
+        "JOIN contacts c ON c.id = t.contact_id JOIN users u ON u.email = :agent "
+        "WHERE t.assigned_team_id = u.team_id AND c.email IS NOT NULL "
+        "AND c.phone LIKE '+316%' ORDER BY t.last_message_at DESC LIMIT 1"
+    ), {"agent": AGENT_EMAIL}).one()
+    terms = [
+        ("common word", "laadpaal"), ("common word", "factuur"),
+        ("two common words", "monteur afspraak"), ("medium word", "aardlekschakelaar"),
+        ("rare word", "bliksemafleider"), ("no match", "xylofoonles"),
+        ("surname", contact.last_name), ("e-mail address", contact.email),
+        ("e-mail fragment", contact.email.split("@")[0]),
+        ("phone number", contact.phone), ("phone, national prefix", "0" + contact.phone[3:9]),
+    ]
+    return str(long_thread), terms
+
+
+def run_scenario(client, log: StatementLog, scenario: Scenario, args) -> None:
+    first = client.get(scenario.urls[0])
+    if first.status_code != 200:
+        scenario.skipped = (
+            "not available yet" if first.status_code == 404 else "failed"
+        ) + f" (GET {scenario.urls[0]} returned {first.status_code})"
+        return
+    for i in range(args.warmup):
+        client.get(scenario.urls[i % len(scenario.urls)])
+    for i in range(args.requests):
+        url = scenario.urls[i % len(scenario.urls)]
+        log.entries.clear()
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} returned {response.status_code} during the run")
+        scenario.samples.append(elapsed)
+        scenario.statements.append(len(log.entries))
+        scenario.sql_ms.append(sum(entry[2] for entry in log.entries))
+        scenario.per_url.setdefault(url, []).append(elapsed)
+        scenario.rows[url] = len(ROW.findall(response.get_data(as_text=True)))
+        scenario.last_sql[url] = list(log.entries)
+
+
+def report(scenario: Scenario, terms: list[tuple[str, str]] | None = None) -> None:
+    if scenario.skipped:
+        print(f"{scenario.label:<26} {scenario.skipped}")
+        return
+    s = scenario.samples
+    print(f"{scenario.label:<26} p50 {statistics.median(s):6.1f} ms  p95 {scenario.p95:6.1f} ms  "
+          f"max {max(s):6.1f} ms  SQL/request {statistics.median(scenario.statements):.0f} "
+          f"taking p50 {statistics.median(scenario.sql_ms):.1f} ms  "
+          f"rows {scenario.rows[scenario.urls[0]]}  "
+          f"target p95 < {scenario.target_ms:.0f} ms  {'PASS' if scenario.passed else 'FAIL'}")
+    for (kind, term), url in zip(terms or [], scenario.urls, strict=False):
+        times = scenario.per_url[url]
+        print(f"    {kind:<22} {term!r:<30} p50 {statistics.median(times):6.1f} ms  "
+              f"max {max(times):6.1f} ms  rows on page {scenario.rows[url]}")
+
+
+def explain(scenario: Scenario) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) the slowest SELECT of the scenario's slowest URL."""
+    url = max(scenario.per_url, key=lambda u: percentile(scenario.per_url[u], 95))
+    selects = [e for e in scenario.last_sql[url] if e[0].lstrip().upper().startswith("SELECT")]
+    if not selects:
+        return
+    statement, parameters, took = max(selects, key=lambda e: e[2])
+    raw = db.engine.raw_connection()
+    try:
+        sql = psycopg.ClientCursor(raw.driver_connection).mogrify(statement, parameters)
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        raw.rollback()
+    finally:
+        raw.close()
+    print(f"\n--- {scenario.label}: slowest statement of GET {url} ({took:.1f} ms in the run)")
+    print(sql.strip() + ";\n")
+    print(plan)
+
+
+def markdown(scenarios: list[Scenario], args, search_note: str) -> None:
+    print(
+        f"\n{args.threads:,} threads, {args.messages:,} messages, {args.contacts:,} contacts; "
+        f"PostgreSQL, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}); server "
+        "time around the Flask test client's GET, in process, "
+        f"{args.requests} requests after {args.warmup} warm-up, signed in as an agent.\n"
+    )
+    print("| request | p50 | p95 | max | SQL/request | target (p95) | result |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for sc in scenarios:
+        figures = ["–"] * 4 if sc.skipped else [
+            f"{statistics.median(sc.samples):.0f} ms", f"{sc.p95:.0f} ms",
+            f"{max(sc.samples):.0f} ms", f"{statistics.median(sc.statements):.0f}"]
+        result = sc.skipped.split(" (")[0] if sc.skipped else ("PASS" if sc.passed else "FAIL")
+        print(f"| {sc.label} `{sc.path}` | {' | '.join(figures)} | < {sc.target_ms:.0f} ms "
+              f"| {result} |")
+    print(f"\n{search_note}" if search_note else "")
+
+
+def main() -> None:
+    args = parse_args()
+    database_url, redis_url = (os.environ.get(f"BENCH_{k}_URL") for k in ("DATABASE", "REDIS"))
+    if not database_url or not redis_url:
+        sys.exit("set BENCH_DATABASE_URL and BENCH_REDIS_URL (see the module docstring)")
+    ensure_database(database_url)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
+        start_embedded_worker=False,
+    )
+    with app.app_context():
+        prepare(args)
+        app.extensions["broker"].connection.flushdb()
+        long_thread, terms = fixtures(args)
+        log = StatementLog(db.engine)
+
+    client = app.test_client()
+    signed_in = AuthActions(client).login(AGENT_EMAIL, AGENT_PASSWORD)
+    assert signed_in.status_code == 302, "could not sign in as the benchmark agent"
+    probe = ROW.findall(client.get("/inbox?q=zzqxjvnohit").get_data(as_text=True))
+    q_ignored = bool(probe) and probe == ROW.findall(client.get("/inbox").get_data(as_text=True))
+    search_note = (
+        "Note: the inbox ignores `q` in this version, so the search figures are those of "
+        "the unfiltered first page." if q_ignored else ""
+    )
+    scenarios = [Scenario(label, path, [path], PAGE_TARGET_MS) for label, path in PAGES] + [
+        Scenario("search", f"/inbox?q=… ({len(terms)} queries)",
+                 [f"/inbox?q={quote(t)}" for _, t in terms], PAGE_TARGET_MS),
+        Scenario(f"thread ({args.long_thread} messages)", "/threads/<id>",
+                 [f"/threads/{long_thread}"], THREAD_TARGET_MS),
+    ]
+    print()
+    for scenario in scenarios:
+        run_scenario(client, log, scenario, args)
+        report(scenario, terms if scenario.label == "search" else None)
+    print(search_note)
+    with app.app_context():
+        for scenario in scenarios:
+            if not scenario.skipped and (args.explain or not scenario.passed):
+                explain(scenario)
+    markdown(scenarios, args, search_note)
+
+
+if __name__ == "__main__":
+    main()
