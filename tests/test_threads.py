@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationMessage, InternalTask, Order, SandboxSend
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.models.enums import (
+    ChannelType,
+    DeliveryStatus,
+    MessageType,
+    TemplateCategory,
+    TemplateChannelType,
+    ThreadStatus,
+)
 from tests import factories
 from tests.jobs import drain_queues
 
@@ -298,3 +305,31 @@ def test_technician_sees_only_threads_of_their_orders(client, auth, make_user):
     thread.order_id = order.id
     db.session.commit()
     assert client.get(f"/threads/{thread.id}").status_code == 200
+
+
+def test_composer_filters_templates_by_channel_and_category(client, auth, make_user):
+    _signed_in(auth, make_user)
+    thread = _conversation()
+    factories.template(
+        "WhatsApp planning",
+        template_name="WA planning",
+        channel_type=TemplateChannelType.WHATSAPP_BUSINESS,
+        template_category=TemplateCategory.INSTALLATION_SCHEDULING,
+    )
+    factories.template(
+        "Mail klacht",
+        template_name="Mail klacht",
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+        template_category=TemplateCategory.COMPLAINT_RESPONSE,
+    )
+    factories.template(
+        "Overal", template_name="Overal bruikbaar", template_category=TemplateCategory.FOLLOW_UP
+    )
+    db.session.commit()
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "WA planning" in html and "Overal bruikbaar" in html and "Mail klacht" not in html
+    narrowed = client.get(
+        f"/threads/{thread.id}/composer?channel_id={thread.channel_id}&category=follow_up",
+        headers=HX,
+    ).get_data(as_text=True)
+    assert "Overal bruikbaar" in narrowed and "WA planning" not in narrowed

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
-from app.models.enums import Priority, ThreadStatus
+from app.models.enums import Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.jobs import enqueue_send
 from app.threads.presenters import announce_message, announce_thread
@@ -47,12 +47,17 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
     selected = next((c for c in channels if str(c.id) == str(channel_id)), None) or (
         channels[0] if channels else None
     )
+    form = form or {}
+    category = form.get("category") if form.get("category") in TemplateCategory.values() else None
     return {
         "thread": thread,
         "channels": channels,
         "selected_channel": selected,
-        "templates": templates_for_channel(selected.channel_type.value if selected else None),
-        "form": form or {},
+        "categories": TemplateCategory.values(),
+        "templates": templates_for_channel(
+            selected.channel_type.value if selected else None, category
+        ),
+        "form": form,
         "errors": errors or {},
         "preview": preview,
     }
@@ -105,7 +110,11 @@ def composer(thread_id):
     thread = _thread(thread_id)
     channel_id = request.args.get("channel_id")
     template_id = request.args.get("template_id")
-    form = {"channel_id": channel_id, "template_id": template_id}
+    form = {
+        "channel_id": channel_id,
+        "template_id": template_id,
+        "category": request.args.get("category"),
+    }
     if not template_id:
         return render_template(
             "threads/_composer.html", **_composer_context(thread, channel_id=channel_id, form=form)

@@ -16,6 +16,23 @@
     }
   });
 
+  // Desktop alerts for urgent notifications need the person's permission, asked
+  // from a click (browsers ignore requests that no gesture started).
+  document.addEventListener("htmx:afterSwap", function () {
+    const offer = document.querySelector("[data-enable-desktop-alerts]");
+    if (offer && "Notification" in window && Notification.permission === "default") {
+      offer.hidden = false;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const offer = event.target.closest("[data-enable-desktop-alerts]");
+    if (!offer || !("Notification" in window)) return;
+    Notification.requestPermission().then(function (answer) {
+      offer.textContent = answer === "granted" ? "Desktop alerts are on" : "Desktop alerts are blocked";
+      offer.disabled = true;
+    });
+  });
+
   // Composer tabs: Reply / Internal note.
   document.addEventListener("click", function (event) {
     const tab = event.target.closest(".composer-tabs [data-show]");
