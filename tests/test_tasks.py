@@ -16,8 +16,9 @@ from app.jobs.periodic import PERIODIC_JOBS, enqueue_due_periodic_jobs
 from app.models import InternalTask, Notification, Order, Team
 from app.models.enums import Priority, TaskStatus, TokenKind
 from app.tasks import services
+from app.tasks.board import board_columns, list_tasks
 from app.tasks.jobs import send_due_reminders
-from app.tasks.services import AMSTERDAM
+from app.tasks.reminders import AMSTERDAM, reminder_moment
 from tests import factories
 from tests.helpers import csrf_token_from
 
@@ -156,7 +157,7 @@ def test_overdue_filter_uses_amsterdam_time(app, make_user):
     _task("Straks", due_date=date(2030, 1, 15), due_time="09:00")
     _task("Vandaag zonder tijd", due_date=date(2030, 1, 15))
     _task("Klaar", due_date=date(2030, 1, 1), status=TaskStatus.COMPLETED, completed_at=now)
-    columns = services.board_columns(agent, "overdue", now)
+    columns = board_columns(agent, "overdue", now)
     titles = sorted(card.task.task_title for column in columns for card in column.cards)
     assert titles == ["Gisteren", "Vannacht"]
     assert all(card.overdue for column in columns[:3] for card in column.cards)
@@ -406,7 +407,7 @@ def test_a_task_about_a_visible_thread_is_visible(app, make_user):
     db.session.commit()
     linked = _task("Via thread", assigned_team_id=theirs.id, thread_id=thread.id)
     _task("Niet zichtbaar", assigned_team_id=theirs.id)
-    assert [t.id for t in services.list_tasks(agent).tasks] == [linked.id]
+    assert [t.id for t in list_tasks(agent).tasks] == [linked.id]
 
 
 def test_technicians_see_only_their_own_tasks(client, make_user):
@@ -750,7 +751,7 @@ def test_demo_style_reminder_settings_are_understood(app, make_user):
         due_time="09:00",
         reminder_settings={"remind_before_minutes": 60, "channels": ["in_app"]},
     )
-    assert services.reminder_moment(task) == datetime(2030, 1, 15, 7, 0, tzinfo=timezone.utc)
+    assert reminder_moment(task) == datetime(2030, 1, 15, 7, 0, tzinfo=timezone.utc)
 
 
 def test_board_is_for_desk_roles_only(client, auth, make_user):

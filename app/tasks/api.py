@@ -14,19 +14,17 @@ from app.api.errors import ApiError
 from app.extensions import db
 from app.models import InternalTask, User
 from app.models.enums import TaskStatus
+from app.tasks.board import InvalidCursor, list_tasks
 from app.tasks.services import (
-    EDITABLE_FIELDS,
-    InvalidCursor,
     StaleTaskError,
     TaskForbidden,
     TaskNotFound,
-    TaskValidationError,
     create_task,
-    list_tasks,
     load_task,
     publish_task_outcome,
     update_task,
 )
+from app.tasks.validation import EDITABLE_FIELDS, TaskValidationError
 
 bp = guard_json_api(Blueprint("tasks_api", __name__, url_prefix="/api/tasks"))
 

@@ -20,7 +20,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.models import InternalTask, Team, User
 from app.models.enums import Priority, TaskStatus, TaskType
-from app.tasks.services import AMSTERDAM, MAX_MINUTES_BEFORE, order_number_for
+from app.tasks.reminders import AMSTERDAM
+from app.tasks.services import order_number_for
+from app.tasks.validation import MAX_MINUTES_BEFORE
 
 # 00:00 to 23:59; the service checks again for API callers.
 CLOCK_TIME = r"^([01]?\d|2[0-3]):[0-5]\d$"

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import InternalTask, Notification
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
-from app.tasks.services import CLOSED_STATUSES, describe_due, is_overdue, reminder_moment
+from app.tasks.reminders import CLOSED_STATUSES, describe_due, is_overdue, reminder_moment
 
 log = logging.getLogger(__name__)
 

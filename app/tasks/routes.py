@@ -11,25 +11,23 @@ from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.database import utcnow
 from app.extensions import db
 from app.models.enums import TaskStatus
+from app.tasks.board import BOARD_FILTERS, BOARD_STATUSES, board_columns
 from app.tasks.forms import PRIORITY_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, TaskForm
+from app.tasks.reminders import reminder_sent_at
 from app.tasks.services import (
-    BOARD_FILTERS,
-    BOARD_STATUSES,
     StaleTaskError,
     TaskForbidden,
     TaskNotFound,
-    TaskValidationError,
     all_teams,
     assignable_users,
-    board_columns,
     create_task,
     linked_thread,
     load_task,
     move_task,
     publish_task_outcome,
-    reminder_sent_at,
     update_task,
 )
+from app.tasks.validation import TaskValidationError
 
 bp = Blueprint("tasks", __name__)
 
