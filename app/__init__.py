@@ -120,6 +120,12 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.channels.email.routes import bp as sendgrid_webhook_bp
+    from app.channels.outlook.routes import bp as outlook_webhook_bp
+    from app.channels.routes import bp as channels_admin_bp
+    from app.channels.sms.routes import bp as sms_webhook_bp
+    from app.channels.whatsapp.routes import bp as whatsapp_webhook_bp
+    from app.external.routes import bp as external_api_bp
     from app.health.routes import bp as health_bp
     from app.inbox.routes import bp as inbox_bp
     from app.message_templates.api import bp as templates_api_bp
@@ -132,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.tasks.routes import bp as tasks_bp
     from app.threads.api import bp as threads_api_bp
     from app.threads.routes import bp as threads_bp
+    from app.webhooks.routes import bp as webhook_events_bp
 
     for blueprint in (
         auth_bp,
@@ -148,6 +155,13 @@ def _register_blueprints(app: Flask) -> None:
         templates_bp,
         templates_api_bp,
         template_preview_bp,
+        whatsapp_webhook_bp,
+        outlook_webhook_bp,
+        sms_webhook_bp,
+        sendgrid_webhook_bp,
+        external_api_bp,
+        channels_admin_bp,
+        webhook_events_bp,
     ):
         app.register_blueprint(blueprint)
 

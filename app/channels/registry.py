@@ -6,6 +6,8 @@ provider's credentials are configured its sandbox is used.
 
 from __future__ import annotations
 
+import importlib
+
 from flask import current_app
 
 from app.channels.sandbox import SandboxTransport
@@ -14,12 +16,21 @@ from app.channels.transport import Transport
 # channel type → (provider name, config keys that must all be set for the real one)
 PROVIDERS = {
     "whatsapp_business": ("whatsapp", ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN")),
-    "email_outlook": ("graph", ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET")),
+    "email_outlook": (
+        "graph",
+        ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_MAILBOX"),
+    ),
     "sms": ("sms", ("SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM")),
 }
 
-# provider name → factory(app config) for real transports; filled by later features.
-REAL_TRANSPORTS: dict = {}
+# provider name → "module:Class" of the real transport, built with the app config.
+# Imported only when that provider is configured, so a sandbox deployment never
+# loads a provider client it does not use.
+REAL_TRANSPORTS: dict[str, str] = {
+    "whatsapp": "app.channels.whatsapp.transport:WhatsAppTransport",
+    "graph": "app.channels.outlook.transport:GraphTransport",
+    "sms": "app.channels.sms.transport:SmsTransport",
+}
 
 SENDABLE_CHANNELS = tuple(PROVIDERS)
 
@@ -40,4 +51,5 @@ def transport_for(channel_type: str) -> Transport:
     provider = provider_for(channel_type)
     if is_sandboxed(channel_type):
         return SandboxTransport(provider)
-    return REAL_TRANSPORTS[provider](current_app.config)
+    module, _, name = REAL_TRANSPORTS[provider].partition(":")
+    return getattr(importlib.import_module(module), name)(current_app.config)

@@ -25,6 +25,7 @@ from app.models.platform import (
     InboundWebhookEvent,
     Notification,
     OutboundDelivery,
+    ProviderStatus,
     SandboxSend,
 )
 

@@ -150,3 +150,22 @@ class SandboxSend(Entity, db.Model):
     message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("communication_message.id", ondelete="SET NULL"), index=True
     )
+
+
+class ProviderStatus(Entity, db.Model):
+    """How an outside provider (WhatsApp, Graph, SMS, Teams, SendGrid) is doing.
+
+    Updated by every real call, so the channels page can say "failing since 10:42:
+    token expired" without asking the provider.
+    """
+
+    __tablename__ = "provider_status"
+
+    provider: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    last_success_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    last_error_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    last_error_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    consecutive_failures: so.Mapped[int] = so.mapped_column(default=0)
+    # Set when the provider says our credentials are no good (WhatsApp error 190):
+    # sending stops being worth retrying until a person fixes the configuration.
+    unhealthy: so.Mapped[bool] = so.mapped_column(default=False)

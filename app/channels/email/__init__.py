@@ -1,0 +1,1 @@
+"""Transactional e-mail through SendGrid v3 and its signed event webhook."""

@@ -1,0 +1,1 @@
+"""Outlook through Microsoft Graph: subscriptions, notifications, delta sync, replies."""

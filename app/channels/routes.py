@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("channels_admin", __name__, url_prefix="/admin/channels")

@@ -1,0 +1,1 @@
+"""Microsoft Teams alerts as Adaptive Cards posted to Workflows webhooks."""

@@ -1,0 +1,1 @@
+"""WhatsApp Business Cloud API: webhook, inbound processing, outbound transport, media."""

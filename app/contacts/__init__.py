@@ -1,0 +1,1 @@
+"""Finding the customer behind a phone number or an e-mail address."""

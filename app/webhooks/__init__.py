@@ -1,0 +1,1 @@
+"""Inbound webhooks: stored raw first, processed by jobs, re-runnable by admins."""

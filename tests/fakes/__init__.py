@@ -1,0 +1,103 @@
+"""Fake provider servers for tests: real HTTP on a local port, documented wire formats.
+
+Each fake is a small Flask app served from a thread. It records every request it
+gets (method, path, query, headers, body) so a test can assert exactly what left
+Switchboard, and it can be told to answer the next calls with an error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from flask import Flask, Response, request
+from werkzeug.serving import make_server
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    args: dict
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    def form(self) -> dict:
+        return dict(parse_qsl(self.body.decode()))
+
+
+@dataclass
+class QueuedAnswer:
+    status: int
+    body: object
+    headers: dict = field(default_factory=dict)
+
+
+class FakeServer:
+    """Serve ``self.app`` on 127.0.0.1 and record what it receives."""
+
+    def __init__(self, name: str) -> None:
+        self.app = Flask(name)
+        self.requests: list[RecordedRequest] = []
+        self._answers: list[QueuedAnswer] = []
+        self._lock = threading.Lock()
+
+        @self.app.before_request
+        def _record():
+            with self._lock:
+                self.requests.append(
+                    RecordedRequest(
+                        method=request.method,
+                        path=request.path,
+                        args=request.args.to_dict(),
+                        headers=dict(request.headers),
+                        body=request.get_data(),
+                    )
+                )
+                answer = self._answers.pop(0) if self._answers else None
+            if answer is not None:
+                body = (
+                    answer.body
+                    if isinstance(answer.body, (str, bytes))
+                    else json.dumps(answer.body)
+                )
+                return Response(
+                    body,
+                    status=answer.status,
+                    headers=answer.headers,
+                    content_type="application/json",
+                )
+            return None
+
+        self._server = None
+        self._thread = None
+        self.url = ""
+
+    def answer_next(self, status: int, body: object, headers: dict | None = None, times: int = 1):
+        """Make the next ``times`` requests get this answer instead of the normal one."""
+        with self._lock:
+            self._answers.extend(QueuedAnswer(status, body, headers or {}) for _ in range(times))
+
+    def start(self) -> "FakeServer":
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+
+    def requests_to(self, path_part: str, method: str | None = None) -> list[RecordedRequest]:
+        return [
+            r
+            for r in list(self.requests)
+            if path_part in r.path and (method is None or r.method == method)
+        ]
