@@ -31,11 +31,15 @@ def after_commit(callback: Callable[[], object]) -> None:
 def commit() -> None:
     """Commit ``db.session``, then run what was registered with :func:`after_commit`."""
     session = db.session()
+    callbacks = session.info.pop(_KEY, [])
     session.commit()
-    for callback in session.info.pop(_KEY, []):
+    for callback in callbacks:
         callback()
 
 
-@sa.event.listens_for(so.Session, "after_rollback")
-def _drop_pending(session: so.Session) -> None:
-    session.info.pop(_KEY, None)
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _drop_pending(session: so.Session, previous_transaction) -> None:
+    # Only the whole transaction's rollback cancels the work; a savepoint rolled
+    # back (a duplicate insert, say) leaves what the rest of it registered.
+    if previous_transaction.parent is None:
+        session.info.pop(_KEY, None)

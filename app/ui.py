@@ -28,6 +28,8 @@ NAVIGATION = (
     NavItem("Tasks", "tasks.board", DESK),
     NavItem("My day", "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
     NavItem("Templates", "message_templates.index", (Role.ADMIN,)),
+    NavItem("Channels", "channels_admin.index", (Role.ADMIN,)),
+    NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
 )
 

@@ -14,7 +14,7 @@ PROVIDERS = ("whatsapp", "graph", "sms", "teams", "sendgrid")
 def _status(provider: str) -> ProviderStatus:
     status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == provider))
     if status is None:
-        status = ProviderStatus(provider=provider)
+        status = ProviderStatus(provider=provider, consecutive_failures=0, unhealthy=False)
         db.session.add(status)
     return status
 

@@ -18,7 +18,7 @@ from typing import Protocol
 class OutboundMessage:
     """Everything a transport needs, as plain values (no ORM objects)."""
 
-    message_id: uuid.UUID
+    message_id: uuid.UUID | None
     channel_type: str
     recipient: str  # E.164 phone number or e-mail address
     body: str

@@ -29,6 +29,15 @@ class PeriodicJob:
 # Later features add their clocks here (SLA scans, health checks, digests).
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("task-reminders", "app.tasks.jobs.send_due_reminders", every_seconds=30),
+    PeriodicJob(
+        "outlook-subscriptions",
+        "app.channels.outlook.subscriptions.renew_subscriptions",
+        every_seconds=15 * 60,
+    ),
+    PeriodicJob("outlook-delta", "app.channels.outlook.delta.poll_delta", every_seconds=5 * 60),
+    PeriodicJob(
+        "visit-reminders", "app.channels.email.reminders.send_visit_reminders", every_seconds=3600
+    ),
 )
 
 

@@ -1,3 +1,65 @@
-from flask import Blueprint
+"""Admin page of inbound webhook events: what arrived, what failed, re-run."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from app.auth.decorators import role_required
+from app.extensions import db
+from app.models import InboundWebhookEvent
+from app.models.enums import ProcessingState, Role
+from app.transactions import commit
+from app.webhooks.admin import list_events, pretty_body, rerun, sources, state_counts
 
 bp = Blueprint("webhook_events", __name__, url_prefix="/admin/events")
+
+
+def _event(event_id: str) -> InboundWebhookEvent:
+    try:
+        event = db.session.get(InboundWebhookEvent, uuid.UUID(event_id))
+    except ValueError:
+        event = None
+    if event is None:
+        abort(404, "There is no such event.")
+    return event
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    source = request.args.get("source") or None
+    state = request.args.get("state") or None
+    if state and state not in ProcessingState.values():
+        abort(400, f"Unknown state {state!r}.")
+    events, next_before = list_events(source, state, request.args.get("before"))
+    context = dict(
+        events=events,
+        next_before=next_before,
+        source=source,
+        state=state,
+        sources=sources(),
+        states=ProcessingState.values(),
+        counts=state_counts(),
+    )
+    if request.htmx:
+        return render_template("webhooks/_events.html", **context)
+    return render_template("webhooks/index.html", **context)
+
+
+@bp.get("/<event_id>")
+@role_required(Role.ADMIN)
+def show(event_id):
+    event = _event(event_id)
+    return render_template("webhooks/show.html", event=event, body=pretty_body(event))
+
+
+@bp.post("/<event_id>/rerun")
+@role_required(Role.ADMIN)
+def rerun_event(event_id):
+    event = _event(event_id)
+    rerun(event)
+    commit()
+    flash("The event is queued to be processed again.", "info")
+    return redirect(url_for("webhook_events.show", event_id=event.id), 303)
