@@ -22,6 +22,7 @@ def test_runs_after_commit_only(app):
 
 def test_rollback_drops_the_work(app):
     ran = []
+    factories.contact()
     after_commit(lambda: ran.append("nope"))
     db.session.rollback()
     commit()
@@ -30,6 +31,7 @@ def test_rollback_drops_the_work(app):
 
 def test_a_rolled_back_savepoint_keeps_the_rest(app):
     ran = []
+    factories.contact()
     after_commit(lambda: ran.append("kept"))
     try:
         with db.session.begin_nested():
