@@ -47,23 +47,35 @@ def whatsapp_payload(n: int) -> bytes:
     phone = f"316{10_000_000 + n % 90_000_000:08d}"
     body = {
         "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "WHATSAPP_BUSINESS_ACCOUNT_ID",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "31612345678",
-                                 "phone_number_id": PHONE_NUMBER_ID},
-                    "contacts": [{"profile": {"name": f"Klant {n}"}, "wa_id": phone}],
-                    "messages": [{
-                        "from": phone, "id": f"wamid.bench{n:012d}",
-                        "timestamp": str(1_790_000_000 + n), "type": "text",
-                        "text": {"body": f"Hallo, ik heb een vraag over mijn laadpaal ({n})"},
-                    }],
-                },
-            }],
-        }],
+        "entry": [
+            {
+                "id": "WHATSAPP_BUSINESS_ACCOUNT_ID",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "31612345678",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [{"profile": {"name": f"Klant {n}"}, "wa_id": phone}],
+                            "messages": [
+                                {
+                                    "from": phone,
+                                    "id": f"wamid.bench{n:012d}",
+                                    "timestamp": str(1_790_000_000 + n),
+                                    "type": "text",
+                                    "text": {
+                                        "body": f"Hallo, ik heb een vraag over mijn laadpaal ({n})"
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -101,9 +113,22 @@ def free_port() -> int:
 
 def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     out = subprocess.run(  # noqa: S603  (fixed arguments)
-        [shutil.which("wrk") or "/usr/bin/wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        [
+            shutil.which("wrk") or "/usr/bin/wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     percentiles = {}
@@ -128,8 +153,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
-                     start_embedded_worker=False)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
+        start_embedded_worker=False,
+    )
     with app.app_context():
         db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
         db.session.execute(sa.text("CREATE SCHEMA public"))
@@ -144,14 +171,32 @@ def main() -> None:
     lua_script(script, [whatsapp_payload(n) for n in range(total)])
 
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
-               WHATSAPP_APP_SECRET=APP_SECRET, PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        PYTHONPATH=str(ROOT),
+    )
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
-         "--workers", str(args.workers), "--threads", str(args.threads),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "benchmarks.ingest_wsgi:app"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "benchmarks.ingest_wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -169,8 +214,7 @@ def main() -> None:
             db.session.commit()
             app.extensions["broker"].connection.flushdb()
         bare = run_wrk(f"{base}/bench/bare", script, args.seconds, args.connections)
-        ingest = run_wrk(f"{base}/api/v1/webhooks/whatsapp", script, args.seconds,
-                         args.connections)
+        ingest = run_wrk(f"{base}/api/v1/webhooks/whatsapp", script, args.seconds, args.connections)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -178,17 +222,23 @@ def main() -> None:
         stored = db.session.scalar(sa.text("SELECT count(*) FROM inbound_webhook_events"))
         queued = app.extensions["broker"].queue("webhooks").count
 
-    print(f"gunicorn gthread {args.workers}×{args.threads}, wrk 2 threads × "
-          f"{args.connections} connections, {args.seconds} s each, PostgreSQL + Redis")
+    print(
+        f"gunicorn gthread {args.workers}×{args.threads}, wrk 2 threads × "
+        f"{args.connections} connections, {args.seconds} s each, PostgreSQL + Redis"
+    )
     for name, result in (("bare endpoint", bare), ("WhatsApp webhook", ingest)):
         p = result["p"]
-        print(f"{name:18} {result['rate']:8.0f} req/s   p50 {p.get(50, 0):6.1f} ms   "
-              f"p90 {p.get(90, 0):6.1f} ms   p99 {p.get(99, 0):6.1f} ms   "
-              f"non-2xx {result['non2xx']}")
+        print(
+            f"{name:18} {result['rate']:8.0f} req/s   p50 {p.get(50, 0):6.1f} ms   "
+            f"p90 {p.get(90, 0):6.1f} ms   p99 {p.get(99, 0):6.1f} ms   "
+            f"non-2xx {result['non2xx']}"
+        )
     ratio = ingest["rate"] / bare["rate"]
-    print(f"ratio webhook/bare: {ratio:.2f} (target ≥ 0.50)   "
-          f"p99 {ingest['p'].get(99, 0):.1f} ms (target < 100 ms)   "
-          f"{'PASS' if ratio >= 0.5 and ingest['p'].get(99, 1e9) < 100 else 'FAIL'}")
+    print(
+        f"ratio webhook/bare: {ratio:.2f} (target ≥ 0.50)   "
+        f"p99 {ingest['p'].get(99, 0):.1f} ms (target < 100 ms)   "
+        f"{'PASS' if ratio >= 0.5 and ingest['p'].get(99, 1e9) < 100 else 'FAIL'}"
+    )
     print(f"events stored: {stored}, processing jobs queued: {queued}")
 
 
