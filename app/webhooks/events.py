@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import sqlalchemy as sa
 from flask import request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.api.errors import ApiError
+from app.database import utcnow
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import InboundWebhookEvent
@@ -87,33 +90,40 @@ def record_event(
     nothing on conflict and the existing row is returned. A new event is queued
     for processing once the caller commits.
     """
-    dedupe_key = dedupe_key[:255]
-    event = InboundWebhookEvent(
-        source=source,
-        dedupe_key=dedupe_key,
-        raw_body=raw_body,
-        headers=headers if headers is not None else kept_headers(),
-        event_type=event_type,
-        processing_state=ProcessingState.RECEIVED,
+    now = utcnow()
+    values = {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "source": source,
+        "dedupe_key": dedupe_key[:255],
+        "raw_body": raw_body,
+        "headers": headers if headers is not None else kept_headers(),
+        "event_type": event_type,
+        "processing_state": ProcessingState.RECEIVED,
+        "attempts": 0,
+    }
+    # One INSERT … ON CONFLICT DO NOTHING: no savepoint, no extra round trip on
+    # the hot path, and two copies arriving together still make one row.
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboundWebhookEvent.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+        .returning(InboundWebhookEvent.__table__.c.id)
     )
-    try:
-        # A savepoint, so a duplicate only undoes this insert, not the caller's work.
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
+    if db.session.execute(statement).scalar() is None:
         existing = db.session.scalar(
             sa.select(InboundWebhookEvent).where(
                 InboundWebhookEvent.source == source,
-                InboundWebhookEvent.dedupe_key == dedupe_key,
+                InboundWebhookEvent.dedupe_key == values["dedupe_key"],
             )
         )
-        if existing is None:  # the conflict was something else: do not hide it
-            raise
         return existing, False
     if process:
-        event_id = str(event.id)
+        event_id = str(values["id"])
         after_commit(lambda: enqueue_processing(event_id))
-    return event, True
+    return InboundWebhookEvent(**values), True
 
 
 def enqueue_processing(event_id: str):
