@@ -10,7 +10,7 @@ import logging
 import sys
 
 from app import create_app
-from app.jobs.periodic import PeriodicScheduler
+from app.jobs.periodic import InboxPump, PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
 
@@ -28,6 +28,7 @@ def main() -> int:
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     worker = AppWorker(queues, connection=broker.connection, app=app)
     PeriodicScheduler(broker).start()
+    InboxPump(broker).start()
     log.info("worker %s listening on %s", worker.name, ", ".join(QUEUE_NAMES))
     worker.work(with_scheduler=True, logging_level="INFO")
     return 0

@@ -8,6 +8,7 @@ from rq.registry import StartedJobRegistry
 
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
+from app.webhooks.events import pump_inbox
 
 
 def drain_queues(app, timeout: float = 10.0) -> None:
@@ -19,6 +20,7 @@ def drain_queues(app, timeout: float = 10.0) -> None:
     broker = app.extensions["broker"]
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     if not broker.embedded:
+        pump_inbox(broker)  # webhook hand-offs, as worker.py's pump thread does
         AppWorker(queues, connection=broker.connection, app=app).work(
             burst=True, with_scheduler=True, logging_level="WARNING"
         )

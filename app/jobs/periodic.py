@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from app.jobs.queues import QUEUES
+from app.webhooks.events import pump_inbox
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ class PeriodicJob:
 # Later features add their clocks here (SLA scans, health checks, digests).
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("task-reminders", "app.tasks.jobs.send_due_reminders", every_seconds=30),
+    PeriodicJob(
+        "stalled-webhook-events", "app.webhooks.processing.requeue_stalled_events", every_seconds=60
+    ),
     PeriodicJob(
         "outlook-subscriptions",
         "app.channels.outlook.subscriptions.renew_subscriptions",
@@ -56,6 +60,26 @@ def enqueue_due_periodic_jobs(broker, now: float | None = None, jobs=PERIODIC_JO
         )
         enqueued.append(job.name)
     return enqueued
+
+
+class InboxPump(threading.Thread):
+    """A daemon thread of ``worker.py`` turning webhook hand-offs into RQ jobs."""
+
+    def __init__(self, broker) -> None:
+        super().__init__(name="webhook-inbox-pump", daemon=True)
+        self.broker = broker
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                pump_inbox(self.broker, block_seconds=1)
+            except Exception:
+                log.exception("webhook inbox pump failed; retrying")
+                self._stop_event.wait(1)
 
 
 class PeriodicScheduler(threading.Thread):

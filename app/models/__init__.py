@@ -53,6 +53,7 @@ __all__ = [
     "OutboundDelivery",
     "PartnerIntegration",
     "PartnerSkuMapping",
+    "ProviderStatus",
     "SandboxSend",
     "Team",
     "User",

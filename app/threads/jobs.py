@@ -24,6 +24,7 @@ from app.models import CommunicationMessage, CommunicationTemplate
 from app.models.enums import DeliveryStatus
 from app.threads.presenters import announce_thread
 from app.threads.services import advance_delivery
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,18 @@ def send_message(message_id: str) -> str | None:
         return None
     channel_type = message.channel.channel_type.value
     recipient = message.recipient_external.get("phone") or message.recipient_external.get("email")
+    extra = message.extra or {}
     template = (
         db.session.get(CommunicationTemplate, message.template_id) if message.template_id else None
     )
+    # A message goes out as an approved WhatsApp template when whoever wrote it
+    # stored the template's parameters (compose_reply past the 24-hour window,
+    # the order-status auto-reply, the external send API, which may also name
+    # the approved template itself); otherwise its text is sent as written.
+    template_name = extra.get("template_name") or (
+        template.whatsapp_template_name if template else None
+    )
+    as_template = bool(template_name) and "template_parameters" in extra
     outbound = OutboundMessage(
         message_id=message.id,
         channel_type=channel_type,
@@ -69,8 +79,9 @@ def send_message(message_id: str) -> str | None:
         body=message.message_content,
         subject=message.subject,
         html=message.message_html,
-        reply_to_external_id=(message.extra or {}).get("reply_to"),
-        template_name=template.whatsapp_template_name if template else None,
+        reply_to_external_id=extra.get("reply_to"),
+        template_name=template_name if as_template else None,
+        template_parameters=list(extra.get("template_parameters") or []) if as_template else [],
     )
     transport = transport_for(channel_type)
     try:
@@ -78,14 +89,18 @@ def send_message(message_id: str) -> str | None:
     except TransportError as exc:
         if exc.retryable:
             log.warning("send of message %s failed, will retry: %s", message_id, exc)
+            # Keep what the transport noted about the provider's health; the
+            # message itself stays pending for the retry.
+            commit()
             raise
         advance_delivery(message, DeliveryStatus.FAILED, str(exc))
-        db.session.commit()
+        # commit() runs what the transport queued for after the commit (admin alerts).
+        commit()
         announce_thread(message.thread, "delivery", message_id=message.id, delivery_status="failed")
         return None
     message.external_message_id = result.external_message_id
     advance_delivery(message, DeliveryStatus(result.status))
-    db.session.commit()
+    commit()
     announce_thread(
         message.thread, "delivery", message_id=message.id, delivery_status=result.status
     )

@@ -11,11 +11,12 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.channels.whatsapp.window import closed_notice, service_window
 from app.extensions import db
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
-from app.models.enums import Priority, TemplateCategory, ThreadStatus
+from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.jobs import enqueue_send
 from app.threads.presenters import announce_message, announce_thread
@@ -49,14 +50,22 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
     )
     form = form or {}
     category = form.get("category") if form.get("category") in TemplateCategory.values() else None
+    templates = templates_for_channel(selected.channel_type.value if selected else None, category)
+    # Past WhatsApp's 24-hour window only approved templates can be sent: say so,
+    # and offer only those.
+    window_notice = None
+    if selected and selected.channel_type == ChannelType.WHATSAPP_BUSINESS:
+        window = service_window(thread)
+        if not window.is_open:
+            window_notice = closed_notice(window)
+            templates = [t for t in templates if t.whatsapp_template_name]
     return {
         "thread": thread,
         "channels": channels,
         "selected_channel": selected,
         "categories": TemplateCategory.values(),
-        "templates": templates_for_channel(
-            selected.channel_type.value if selected else None, category
-        ),
+        "templates": templates,
+        "window_notice": window_notice,
         "form": form,
         "errors": errors or {},
         "preview": preview,

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.channels.registry import SENDABLE_CHANNELS
+from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
+from app.channels.whatsapp.window import closed_refusal, service_window
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import can_access_thread
@@ -191,11 +193,21 @@ def compose_reply(
     template = _load_template(template_id) if template_id else None
     body = (content or "").strip()
     html = None
-    if template is not None and not body:
+    # Past WhatsApp's 24-hour window only an approved template goes through.
+    as_whatsapp_template = False
+    if channel.channel_type == ChannelType.WHATSAPP_BUSINESS:
+        window = service_window(thread)
+        if not window.is_open:
+            if template is None or not template.whatsapp_template_name:
+                raise InvalidInput({"content": closed_refusal(window)})
+            as_whatsapp_template = True
+    if template is not None and (not body or as_whatsapp_template):
         try:
             rendered = render_for_thread(template, thread, author, variables)
         except TemplateRenderError as exc:
             raise InvalidInput(exc.fields or {"template_id": exc.message}) from exc
+        if as_whatsapp_template and body and not same_text(body, rendered.body):
+            raise InvalidInput({"content": EDITED_TEMPLATE})
         body, html = rendered.body.strip(), rendered.html
         subject = subject or rendered.subject
     if not body:
@@ -222,6 +234,11 @@ def compose_reply(
         created_at=now,
         extra={"reply_to": _last_inbound_external_id(thread, channel)},
     )
+    if as_whatsapp_template:
+        # The send job sends a template message when these are present.
+        message.extra["template_parameters"] = template_parameters(
+            template, thread, author, variables
+        )
     db.session.add(message)
     _touch_thread(thread, message)
     if thread.first_response_at is None:

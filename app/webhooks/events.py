@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 
+import redis
 import sqlalchemy as sa
-from flask import request
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from flask import current_app, request
 
 from app.api.errors import ApiError
 from app.database import utcnow
 from app.extensions import db
-from app.jobs.queues import enqueue
+from app.jobs.queues import QUEUES, enqueue
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import after_commit
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 # Headers worth keeping with the event; signatures are kept for audits, cookies never.
@@ -105,14 +107,8 @@ def record_event(
     }
     # One INSERT … ON CONFLICT DO NOTHING: no savepoint, no extra round trip on
     # the hot path, and two copies arriving together still make one row.
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(InboundWebhookEvent.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
-        .returning(InboundWebhookEvent.__table__.c.id)
-    )
-    if db.session.execute(statement).scalar() is None:
+    statement = _insert_statement()
+    if db.session.execute(statement, values).scalar() is None:
         existing = db.session.scalar(
             sa.select(InboundWebhookEvent).where(
                 InboundWebhookEvent.source == source,
@@ -122,8 +118,129 @@ def record_event(
         return existing, False
     if process:
         event_id = str(values["id"])
-        after_commit(lambda: enqueue_processing(event_id))
+        after_commit(lambda: hand_to_workers(event_id))
     return InboundWebhookEvent(**values), True
+
+
+def store_event(
+    source: str, dedupe_key: str, raw_body: bytes, *, event_type: str | None = None
+) -> tuple[str, bool]:
+    """Store an event on its own and hand it to the workers; returns (id, is_new).
+
+    The webhook endpoints' hot path. The insert runs as a single-statement
+    transaction on an autocommit connection: it is durable when the statement
+    returns, with none of the BEGIN/COMMIT round trips or session bookkeeping of
+    :func:`record_event`, which is for storing an event inside a larger unit of work.
+    """
+    now = utcnow()
+    event_id = uuid.uuid4()
+    values = {
+        "id": event_id,
+        "created_at": now,
+        "updated_at": now,
+        "source": source,
+        "dedupe_key": dedupe_key[:255],
+        "raw_body": raw_body,
+        "headers": kept_headers(),
+        "event_type": event_type,
+        "processing_state": ProcessingState.RECEIVED,
+        "attempts": 0,
+    }
+    with db.engine.connect() as connection:
+        inserted = (
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            .execute(_insert_statement(), values)
+            .scalar()
+        )
+    if inserted is None:
+        return "", False
+    hand_to_workers(str(event_id))
+    return str(event_id), True
+
+
+_INSERT_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "source",
+    "dedupe_key",
+    "raw_body",
+    "headers",
+    "event_type",
+    "processing_state",
+    "attempts",
+)
+_insert_statement_cache: list[sa.TextClause] = []
+
+
+def _insert_statement() -> sa.TextClause:
+    """The insert as SQL text, which both PostgreSQL and SQLite (3.35+) accept.
+
+    Written out rather than built with the dialect ``insert()`` constructs,
+    because those are not cached by SQLAlchemy 2.0 and compiling the statement
+    on every webhook costs more than everything else on the request. Typed bind
+    parameters keep UUIDs, timestamps, JSON and the enum converted as in the ORM.
+    """
+    if not _insert_statement_cache:
+        table = InboundWebhookEvent.__table__
+        names = ", ".join(_INSERT_COLUMNS)
+        params = ", ".join(f":{name}" for name in _INSERT_COLUMNS)
+        statement = (
+            sa.text(
+                f"INSERT INTO {table.name} ({names}) VALUES ({params}) "  # noqa: S608
+                "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id"
+            )
+            .bindparams(*(sa.bindparam(n, type_=table.c[n].type) for n in _INSERT_COLUMNS))
+            .columns(table.c.id)
+        )
+        _insert_statement_cache.append(statement)
+    return _insert_statement_cache[0]
+
+
+# --- from the web process to the workers ---------------------------------------
+#
+# The webhook answers as soon as the event is committed, so handing it on must be
+# cheap: one LPUSH of its id onto a Redis list. Each worker.py runs a pump that
+# moves ids from that list into RQ jobs; an id lost between the commit and the
+# push (Redis down for a moment) is found again by ``requeue_stalled_events``.
+# In the embedded mode the web process is the worker, so the job is queued directly.
+
+INBOX_KEY = "switchboard:webhook-inbox"
+
+
+def hand_to_workers(event_id: str) -> None:
+    broker = current_app.extensions["broker"]
+    try:
+        if broker.embedded:
+            enqueue_processing(event_id)
+        else:
+            broker.connection.lpush(INBOX_KEY, event_id)
+    except redis.RedisError:
+        log.warning("could not queue webhook event %s now; the sweeper will", event_id)
+
+
+def pump_inbox(broker, *, block_seconds: float = 0, limit: int = 500) -> int:
+    """Move waiting event ids from the inbox list into RQ jobs; returns how many."""
+    moved = 0
+    queue = broker.queue("webhooks")
+    spec = QUEUES["webhooks"]
+    while moved < limit:
+        if block_seconds and moved == 0:
+            item = broker.connection.brpop(INBOX_KEY, timeout=block_seconds)
+            event_id = item[1] if item else None
+        else:
+            event_id = broker.connection.rpop(INBOX_KEY)
+        if event_id is None:
+            break
+        queue.enqueue(
+            "app.webhooks.processing.process_event",
+            event_id.decode() if isinstance(event_id, bytes) else event_id,
+            job_timeout=spec.timeout,
+            retry=spec.retry(),
+            failure_ttl=7 * 24 * 3600,
+        )
+        moved += 1
+    return moved
 
 
 def enqueue_processing(event_id: str):

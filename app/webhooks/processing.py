@@ -11,12 +11,16 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import commit
+from app.webhooks.events import enqueue_processing
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +77,35 @@ def _finish(event_id: str, state: ProcessingState, error: str) -> str:
     event.last_error = error[:2000]
     db.session.commit()
     return state.value
+
+
+# Received but not picked up after this long: the hand-off was lost (see events.py).
+STALLED_RECEIVED_AFTER = timedelta(minutes=2)
+# Processing for this long: the worker died mid-way (jobs time out well before).
+STALLED_PROCESSING_AFTER = timedelta(minutes=15)
+
+
+def requeue_stalled_events() -> int:
+    """Periodic job: queue again events whose hand-off or processing was lost."""
+    now = utcnow()
+    stalled = db.session.scalars(
+        sa.select(InboundWebhookEvent.id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    InboundWebhookEvent.processing_state == ProcessingState.RECEIVED,
+                    InboundWebhookEvent.created_at < now - STALLED_RECEIVED_AFTER,
+                ),
+                sa.and_(
+                    InboundWebhookEvent.processing_state == ProcessingState.PROCESSING,
+                    InboundWebhookEvent.updated_at < now - STALLED_PROCESSING_AFTER,
+                ),
+            )
+        )
+        .limit(1000)
+    ).all()
+    for event_id in stalled:
+        enqueue_processing(str(event_id))
+    if stalled:
+        log.warning("re-queued %d stalled webhook events", len(stalled))
+    return len(stalled)

@@ -1,0 +1,161 @@
+"""Seed 000 step 5: answering "where is my order?" on WhatsApp by itself.
+
+A customer's text that asks after an order ("wat is de status van mijn
+bestelling?", "waar blijft CC-2026-00042?", "order status?") is answered with
+the approved ``order_status_update`` template: the order named in the text, if
+it is this customer's, else their latest order. The answer is an outbound
+message of type ``auto_response`` (no sending agent) sent by the usual send job
+once the event is committed. The thread's reply deadline is left alone: an
+agent still reads what the customer wrote.
+
+Only a newly stored message gets here (a repeated wamid never does), so one
+question gets at most one answer; a customer asking again within
+``COOLDOWN`` is left to the agents rather than answered with the same text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.channels.whatsapp.templates import template_parameters
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.search import append_to_search_document
+from app.message_templates.rendering import (
+    ORDER_STATUS_LABELS,
+    TemplateRenderError,
+    render_for_thread,
+)
+from app.message_templates.services import record_use
+from app.models import CommunicationMessage, CommunicationTemplate, Contact, Order
+from app.models.enums import DeliveryStatus, MessageType
+from app.threads.jobs import enqueue_send
+from app.threads.presenters import announce_message
+from app.threads.services import PREVIEW_LENGTH
+from app.transactions import after_commit
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_TEMPLATE = "order_status_update"
+COOLDOWN = timedelta(minutes=30)
+ORDER_NUMBER = re.compile(r"\bCC-\d{4}-\d{5}\b", re.IGNORECASE)
+STATUS_QUESTION = re.compile(
+    r"\b(status|bestelling|order|waar\s+blijft|stand\s+van\s+zaken|hoe\s+staat\s+het"
+    r"|where\s+is\s+my|track(ing)?)\b",
+    re.IGNORECASE,
+)
+
+
+def is_order_status_question(text: str) -> bool:
+    """Whether a customer's text asks about an order (Dutch or English)."""
+    return bool(STATUS_QUESTION.search(text or ""))
+
+
+def answer_order_status_question(
+    inbound: CommunicationMessage, contact: Contact
+) -> CommunicationMessage | None:
+    """Queue the status template as the answer to ``inbound``, when it asks and may be told."""
+    thread = inbound.thread
+    if not is_order_status_question(inbound.message_content):
+        return None
+    if (inbound.channel.configuration or {}).get("auto_responses") is False:
+        return None
+    order = _order_asked_about(inbound.message_content, contact, thread)
+    template = _status_template()
+    if order is None or template is None or _answered_recently(thread.id, template.id):
+        return None
+    if thread.order_id is None:
+        thread.order = order  # the conversation is about this order now
+    label = _status_label(order, template.language)
+    values = {"order_id": order.order_number, "order_status": label, "status": label}
+    try:
+        rendered = render_for_thread(template, thread, None, values)
+    except TemplateRenderError as exc:
+        log.warning("order-status auto-reply skipped, template incomplete: %s", exc.message)
+        return None
+    now = utcnow()
+    reply = CommunicationMessage(
+        thread_id=thread.id,
+        channel_id=inbound.channel_id,
+        message_type=MessageType.AUTO_RESPONSE,
+        sender_user_id=None,
+        recipient_external={"phone": contact.phone, "name": contact.display_name},
+        message_content=rendered.body.strip(),
+        template_id=template.id,
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=max(now, inbound.created_at),
+        extra={
+            "template_parameters": template_parameters(template, thread, None, values),
+            "reply_to": inbound.external_message_id,
+            "auto_reply_to": str(inbound.id),
+            "order_id": str(order.id),
+        },
+    )
+    db.session.add(reply)
+    db.session.flush()
+    thread.last_message_at = reply.created_at
+    thread.last_message_preview = " ".join(reply.message_content.split())[:PREVIEW_LENGTH]
+    append_to_search_document(thread.id, reply.message_content)
+    record_use(template.id)
+    after_commit(lambda: (enqueue_send(reply.id), announce_message(reply)))
+    return reply
+
+
+def _order_asked_about(text: str, contact: Contact, thread) -> Order | None:
+    """The order named in ``text`` if it is this customer's, else their latest one.
+
+    A number the customer does not own gets no answer: a status is not told to
+    whoever happens to know an order number.
+    """
+    mine = sa.or_(
+        Order.end_customer_contact_id == contact.id,
+        Order.account_contact_id == contact.id,
+        Order.id == thread.order_id,
+    )
+    named = ORDER_NUMBER.search(text or "")
+    if named:
+        return db.session.scalar(
+            sa.select(Order).where(Order.order_number == named.group(0).upper(), mine)
+        )
+    if thread.order is not None:
+        return thread.order
+    return db.session.scalar(
+        sa.select(Order).where(mine).order_by(Order.created_at.desc()).limit(1)
+    )
+
+
+def _status_template() -> CommunicationTemplate | None:
+    return db.session.scalar(
+        sa.select(CommunicationTemplate)
+        .where(
+            CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE,
+            CommunicationTemplate.is_active.is_(True),
+        )
+        .order_by(CommunicationTemplate.created_at)
+        .limit(1)
+    )
+
+
+def _answered_recently(thread_id, template_id) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(CommunicationMessage.id)
+            .where(
+                CommunicationMessage.thread_id == thread_id,
+                CommunicationMessage.message_type == MessageType.AUTO_RESPONSE,
+                CommunicationMessage.template_id == template_id,
+                CommunicationMessage.created_at > utcnow() - COOLDOWN,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _status_label(order: Order, language: str | None) -> str:
+    labels = ORDER_STATUS_LABELS.get((language or "nl")[:2].lower(), ORDER_STATUS_LABELS["nl"])
+    return labels.get(order.status, str(order.status))

@@ -1,0 +1,140 @@
+"""Sending through the WhatsApp Business Cloud API.
+
+``POST {WHATSAPP_API_BASE}/{version}/{phone_number_id}/messages`` with either a
+free text (only inside the customer's 24-hour window) or an approved template
+(any time). What a failure means decides what happens next:
+
+* 131047 (re-engagement: the 24 hours are over) fails the message for good,
+  with a reason that points the agent at a template;
+* throttling (130429 and friends), Meta's 5xx and timeouts are retried by the
+  send job (``TransportError(retryable=True)``);
+* 190 (the token is no good) marks the provider unhealthy, alerts the admins
+  and fails the message: no retry can fix a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from app.channels.health import record_failure, record_success
+from app.channels.ratelimit import RateLimited, acquire
+from app.channels.transport import OutboundMessage, SendResult, TransportError
+from app.channels.whatsapp.alerts import report_invalid_token
+from app.channels.whatsapp.client import RE_ENGAGEMENT, ApiFailure, WhatsAppApi
+from app.extensions import db
+from app.models import CommunicationTemplate
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "whatsapp"
+DEFAULT_LANGUAGE = "nl"
+RE_ENGAGEMENT_ADVICE = (
+    "the customer last wrote more than 24 hours ago, so WhatsApp only accepts an "
+    "approved template now — send one of those instead"
+)
+
+
+class WhatsAppTransport:
+    """The real WhatsApp transport, built by the registry with the app config."""
+
+    provider = PROVIDER
+
+    def __init__(self, config: Mapping) -> None:
+        self.api = WhatsAppApi(config)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Send one message; raises :class:`TransportError` saying whether to retry."""
+        try:
+            acquire(PROVIDER)
+        except RateLimited as exc:
+            raise TransportError(str(exc), retryable=True, code="rate_limited") from exc
+        try:
+            path = f"{self.api.phone_number_id}/messages"
+            answer = self.api.post_json(path, request_body(message))
+            external_id = answer["messages"][0]["id"]
+        except ApiFailure as exc:
+            raise self._failed(exc) from exc
+        except (KeyError, IndexError, TypeError) as exc:
+            record_failure(PROVIDER, "the send answer carried no message id")
+            raise TransportError(
+                "WhatsApp accepted the call but returned no message id", retryable=True
+            ) from exc
+        record_success(PROVIDER)
+        return SendResult(external_message_id=str(external_id), status="sent")
+
+    def _failed(self, failure: ApiFailure) -> TransportError:
+        code = str(failure.code) if failure.code is not None else None
+        if failure.token_invalid:
+            report_invalid_token(failure.reason)
+            return TransportError(
+                f"WhatsApp rejected the access token ({failure.reason}); an admin must "
+                "configure a new one",
+                retryable=False,
+                code=code,
+            )
+        if failure.code == RE_ENGAGEMENT:
+            return TransportError(
+                f"{RE_ENGAGEMENT}: Re-engagement message — {RE_ENGAGEMENT_ADVICE}",
+                retryable=False,
+                code=code,
+            )
+        if failure.retryable:
+            record_failure(PROVIDER, failure.reason)
+        log.warning("WhatsApp send failed (retryable=%s): %s", failure.retryable, failure.reason)
+        return TransportError(
+            f"WhatsApp refused the message: {failure.reason}",
+            retryable=failure.retryable,
+            code=code,
+        )
+
+
+def recipient_digits(recipient: str) -> str:
+    """Meta wants the number as digits with the country code and no plus."""
+    return re.sub(r"\D", "", recipient or "")
+
+
+def request_body(message: OutboundMessage) -> dict:
+    """The JSON body Meta expects for ``message``: a template or a plain text."""
+    body: dict = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient_digits(message.recipient),
+    }
+    if message.template_name:
+        template: dict = {
+            "name": message.template_name,
+            "language": {"code": template_language(message.template_name)},
+        }
+        if message.template_parameters:
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": str(value)}
+                        for value in message.template_parameters
+                    ],
+                }
+            ]
+        body.update(type="template", template=template)
+    else:
+        body.update(type="text", text={"preview_url": False, "body": message.body})
+    if message.reply_to_external_id:
+        body["context"] = {"message_id": message.reply_to_external_id}
+    return body
+
+
+def template_language(whatsapp_template_name: str) -> str:
+    """The language the approved template was registered in (ours records it)."""
+    # OutboundMessage carries no language; the template row that maps to the
+    # approved name knows it.
+    language = db.session.scalar(
+        sa.select(CommunicationTemplate.language)
+        .where(CommunicationTemplate.whatsapp_template_name == whatsapp_template_name)
+        .order_by(CommunicationTemplate.is_active.desc())
+        .limit(1)
+    )
+    return language or DEFAULT_LANGUAGE

@@ -1,0 +1,96 @@
+"""WhatsApp's 24-hour customer-service window.
+
+A business may send free text to a WhatsApp user only within 24 hours of that
+user's last message; after that only approved templates go through (Meta
+answers 131047 otherwise). The window belongs to the customer, not to one
+thread, so the latest incoming WhatsApp message of the thread or of its
+contact counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
+from app.models.enums import ChannelType, MessageType
+from app.ui import local_time
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """Whether free text may be sent now, and when that ends (or ended)."""
+
+    is_open: bool
+    closes_at: datetime | None
+
+    @property
+    def last_customer_message_at(self) -> datetime | None:
+        return self.closes_at - WINDOW if self.closes_at else None
+
+
+def service_window(thread: CommunicationThread, now: datetime | None = None) -> WindowState:
+    """The window for replying on WhatsApp in ``thread`` at ``now``."""
+    now = now or utcnow()
+    last = _latest_incoming(thread)
+    if last is None:
+        return WindowState(is_open=False, closes_at=None)
+    closes_at = last + WINDOW
+    return WindowState(is_open=now < closes_at, closes_at=closes_at)
+
+
+def _latest_incoming(thread: CommunicationThread) -> datetime | None:
+    def latest(condition) -> datetime | None:
+        return db.session.scalar(
+            sa.select(sa.func.max(CommunicationMessage.created_at))
+            .join(CommunicationChannel, CommunicationChannel.id == CommunicationMessage.channel_id)
+            .where(
+                condition,
+                CommunicationMessage.message_type == MessageType.INCOMING,
+                CommunicationChannel.channel_type == ChannelType.WHATSAPP_BUSINESS,
+            )
+        )
+
+    # Two indexed lookups rather than one OR, which would scan.
+    found = [latest(CommunicationMessage.thread_id == thread.id)]
+    if thread.contact_id is not None:
+        found.append(latest(CommunicationMessage.sender_contact_id == thread.contact_id))
+    found = [value for value in found if value is not None]
+    return max(found) if found else None
+
+
+def closed_refusal(state: WindowState) -> str:
+    """Why free text is refused, for the composer's and the API's error."""
+    if state.closes_at is None:
+        return (
+            "This customer has not written on WhatsApp yet, so WhatsApp only allows an "
+            "approved template — send an approved template instead."
+        )
+    return (
+        f"The 24-hour WhatsApp window closed at {local_time(state.closes_at)} — "
+        "send an approved template instead."
+    )
+
+
+def closed_notice(state: WindowState, now: datetime | None = None) -> str:
+    """The composer's plain-words explanation of a closed window."""
+    if state.last_customer_message_at is None:
+        return (
+            "No WhatsApp message from this customer yet — "
+            "WhatsApp only allows approved templates now"
+        )
+    ago = _ago((now or utcnow()) - state.last_customer_message_at)
+    return f"Last customer message {ago} — WhatsApp only allows approved templates now"
+
+
+def _ago(delta: timedelta) -> str:
+    days, hours = delta.days, delta.seconds // 3600
+    if days >= 1:
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    return "1 hour ago" if hours == 1 else f"{hours} hours ago"
