@@ -9,9 +9,9 @@ from app.channels.registry import transport_for
 from app.channels.status import CHANNEL_TYPE_OF
 from app.channels.transport import OutboundMessage, TransportError
 from app.contacts.phones import normalise_phone
-from app.extensions import db
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def send_test(provider: str, recipient: str, user_id: str) -> str:
         uuid.UUID(user_id), "channel_test", title, outcome, priority=priority,
         link="/admin/channels/",
     )
-    db.session.commit()
+    commit()
     announce(notification)
     return outcome
 
@@ -71,7 +71,7 @@ def _send(provider: str, recipient: str) -> str:
                 subject="Switchboard test",
             )
         )
-        db.session.commit()
+        commit()
         return f"Accepted by {provider} as {result.external_message_id}."
     if provider == "teams":
         from app.channels.teams import sender

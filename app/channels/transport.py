@@ -28,6 +28,8 @@ class OutboundMessage:
     reply_to_external_id: str | None = None
     template_name: str | None = None
     template_parameters: list[str] = field(default_factory=list)
+    # The approved template's language code (nl, en_US); None: look it up.
+    template_language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,9 @@ TEMPLATES = [
         _WHATSAPP,
         "order_status_update",
         None,
-        "Beste {{customer_name}}, de status van uw bestelling {{order_id}} is gewijzigd naar: "
-        "{{status}}. Heeft u vragen? Reageer gerust op dit bericht. Groet, ChargeCars",
+        # Meta's approved template takes two body parameters: order number and status.
+        "De status van uw bestelling {{order_id}} is gewijzigd naar: {{order_status}}. "
+        "Heeft u vragen? Reageer gerust op dit bericht. Groet, ChargeCars",
     ),
     (
         "order_confirmation",

@@ -82,6 +82,7 @@ def send_message(message_id: str) -> str | None:
         reply_to_external_id=extra.get("reply_to"),
         template_name=template_name if as_template else None,
         template_parameters=list(extra.get("template_parameters") or []) if as_template else [],
+        template_language=extra.get("template_language") if as_template else None,
     )
     transport = transport_for(channel_type)
     try:

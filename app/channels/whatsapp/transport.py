@@ -107,7 +107,9 @@ def request_body(message: OutboundMessage) -> dict:
     if message.template_name:
         template: dict = {
             "name": message.template_name,
-            "language": {"code": template_language(message.template_name)},
+            "language": {
+                "code": message.template_language or template_language(message.template_name)
+            },
         }
         if message.template_parameters:
             template["components"] = [
