@@ -85,24 +85,34 @@ def signature(body: bytes) -> str:
 
 
 def lua_script(path: Path, bodies: list[bytes]) -> None:
-    """A wrk script cycling through pre-signed bodies, one counter per wrk thread."""
-    lines = ["local bodies = {}", "local sigs = {}"]
-    for i, body in enumerate(bodies, start=1):
-        lines.append(f"bodies[{i}] = {json.dumps(body.decode())}")
-        lines.append(f'sigs[{i}] = "{signature(body)}"')
-    lines += [
-        "local counter = 0",
-        "local offset = 0",
-        "function setup(thread) thread:set('offset', math.random(0, 1000000)) end",
-        "function init(args) offset = tonumber(wrk.thread:get('offset') or 0) end",
-        "function request()",
-        "  counter = counter + 1",
-        f"  local i = ((counter * 7919 + offset) % {len(bodies)}) + 1",
-        "  return wrk.format('POST', nil, {['Content-Type']='application/json',"
-        " ['X-Hub-Signature-256']=sigs[i]}, bodies[i])",
-        "end",
-    ]
-    path.write_text("\n".join(lines))
+    """A wrk script cycling through pre-signed bodies read from a file next to it.
+
+    The bodies live in a data file (signature, tab, body per line) because a Lua
+    chunk with tens of thousands of string constants fails to load.
+    """
+    data = path.with_suffix(".tsv")
+    data.write_text("".join(f"{signature(b)}\t{b.decode()}\n" for b in bodies))
+    path.write_text(
+        f"""
+local bodies, sigs = {{}}, {{}}
+local counter, offset = 0, 0
+function setup(thread) thread:set("offset", math.random(0, 1000000)) end
+function init(args)
+  for line in io.lines("{data}") do
+    local tab = string.find(line, "\t", 1, true)
+    sigs[#sigs + 1] = string.sub(line, 1, tab - 1)
+    bodies[#bodies + 1] = string.sub(line, tab + 1)
+  end
+  offset = tonumber(wrk.thread:get("offset")) or 0
+end
+function request()
+  counter = counter + 1
+  local i = ((counter * 7919 + offset) % #bodies) + 1
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json",
+    ["X-Hub-Signature-256"] = sigs[i]}}, bodies[i])
+end
+"""
+    )
 
 
 def free_port() -> int:
