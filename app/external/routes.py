@@ -1,5 +1,120 @@
-from flask import Blueprint
+"""Seed 000's ``/api/v1/external/*`` endpoints (CONTRACT §6).
+
+Signed in by personal bearer token, or session plus CSRF header. Each route
+checks the body, calls one service, commits, and answers 202: the provider
+call happens in a job.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from app.api.auth import guard_json_api
+from app.api.errors import ApiError
+from app.channels.email.transactional import send_transactional
+from app.external.email import parse_send_bulk, parse_send_email
+from app.external.validation import InvalidRequest
+from app.external.whatsapp import parse_send_whatsapp, queue_whatsapp
+from app.jobs.queues import broker, enqueue
+from app.models.enums import Role
+from app.transactions import commit
 
 bp = guard_json_api(Blueprint("external_api", __name__, url_prefix="/api/v1/external"))
+
+# Mailing everyone at once is a manager's decision, not every agent's.
+BULK_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return body
+
+
+def _parse(parser, *args):
+    try:
+        return parser(_json_body(), *args)
+    except InvalidRequest as exc:
+        raise ApiError(422, "validation_failed", "Some fields are not valid.", exc.fields) from exc
+
+
+def _accepted(message) -> tuple:
+    data = {
+        "message_id": str(message.id),
+        "thread_id": str(message.thread_id),
+        "delivery_status": message.delivery_status.value,
+    }
+    return jsonify(success=True, data=data), 202
+
+
+@bp.post("/send-whatsapp")
+def send_whatsapp():
+    send = _parse(parse_send_whatsapp)
+    message = queue_whatsapp(send, current_user)
+    commit()
+    return _accepted(message)
+
+
+@bp.post("/send-email")
+def send_email():
+    send = _parse(parse_send_email, current_app.config)
+    message = send_transactional(
+        send.to,
+        send.template_key,
+        send.dynamic_data,
+        send.categories,
+        send.send_at,
+        name=send.name,
+        sender_user_id=current_user.id,
+    )
+    commit()
+    return _accepted(message)
+
+
+@bp.post("/send-bulk-email")
+def send_bulk_email():
+    _require_bulk_role()
+    send = _parse(parse_send_bulk, current_app.config)
+    job = enqueue(
+        "app.channels.email.bulk.send_bulk",
+        send.list_id,
+        send.template_key,
+        send.send_at,
+        str(current_user.id),
+        queue="bulk",
+    )
+    data = {
+        "job_id": job.id,
+        "list_id": send.list_id,
+        "status": "queued",
+        "progress_url": f"{bp.url_prefix}/bulk-jobs/{job.id}",
+    }
+    return jsonify(success=True, data=data), 202
+
+
+@bp.get("/bulk-jobs/<job_id>")
+def bulk_job(job_id: str):
+    _require_bulk_role()
+    try:
+        job = Job.fetch(job_id, connection=broker().connection)
+    except NoSuchJobError as exc:
+        raise ApiError(404, "not_found", "No bulk job with that id (or it has expired).") from exc
+    if job.func_name != "app.channels.email.bulk.send_bulk":
+        raise ApiError(404, "not_found", "No bulk job with that id (or it has expired).")
+    meta = job.get_meta()
+    data = {
+        "job_id": job.id,
+        "status": job.get_status().value,
+        "total": meta.get("total"),
+        "queued": meta.get("queued", 0),
+    }
+    return jsonify(success=True, data=data)
+
+
+def _require_bulk_role() -> None:
+    if current_user.role not in BULK_ROLES:
+        raise ApiError(403, "forbidden", "Bulk e-mail needs the manager or admin role.")

@@ -1,0 +1,71 @@
+"""What order e-mails say and who they go to."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.channels.email.settings import reply_to
+from app.extensions import db
+from app.models import Contact, Order, User
+
+# Dutch date as the rest of the app writes it (template variables use the same).
+DATE_FORMAT = "%d-%m-%Y"
+
+
+def customer_of(order: Order) -> Contact | None:
+    """The person the order is for, if we have their e-mail address.
+
+    A partner order's account contact is the partner, who gets partner callbacks,
+    not the customer's mail; only direct orders fall back to it.
+    """
+    contact = order.end_customer
+    if contact is None and order.partner_organization_id is None:
+        contact = order.account_contact
+    if contact is None or not (contact.email or "").strip():
+        return None
+    return contact
+
+
+def euros(amount: Decimal | None) -> str:
+    """``€ 1.234,50``: Dutch thousands and decimal separators."""
+    text = f"{amount or Decimal('0'):,.2f}"
+    return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def confirmation_data(order: Order, contact: Contact, config) -> dict:
+    """Seed 000's order confirmation fields."""
+    return {
+        "customer_name": contact.display_name,
+        "order_id": order.order_number,
+        "order_total": euros(order.total_amount),
+        "installation_date": (
+            order.scheduled_date.strftime(DATE_FORMAT) if order.scheduled_date else None
+        ),
+        "team_contact": reply_to(config),
+        "articles": [
+            {"name": line.description, "quantity": line.quantity} for line in order.line_items
+        ],
+    }
+
+
+def reminder_data(order: Order, contact: Contact) -> dict:
+    """Seed 000's visit reminder fields; the technician's phone only if they have one."""
+    preferences = order.installation_preferences or {}
+    technician = order_technician(order)
+    return {
+        "customer_name": contact.display_name,
+        "order_id": order.order_number,
+        "visit_date": order.scheduled_date.strftime(DATE_FORMAT),
+        "visit_time": preferences.get("time_window"),
+        "technician_name": technician.name if technician else None,
+        "technician_phone": technician.phone if technician else None,
+        "preparation_notes": (
+            "Zorg dat de meterkast en de plek van de laadpaal vrij toegankelijk zijn."
+        ),
+    }
+
+
+def order_technician(order: Order) -> User | None:
+    if order.assigned_technician_id is None:
+        return None
+    return db.session.get(User, order.assigned_technician_id)

@@ -1,0 +1,166 @@
+"""Which teams hear which alert, and the Adaptive Card each alert becomes.
+
+Seed 000's triggers (``order_urgent`` → operations + management,
+``technician_absent`` → operations, ``system_error`` → tech + management) plus
+``sla_escalation`` → management for the SLA engine. A card shows only the facts
+its trigger declares: whatever else a caller passes in ``data`` (an e-mail
+address, a phone number) never leaves the building.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+TEAMS = ("operations", "management", "tech")
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_VERSION = "1.4"  # the newest version Teams renders everywhere, mobile included
+MAX_FACT_LENGTH = 300
+
+# Adaptive Card TextBlock colours by the seed's priorities.
+PRIORITY_COLOURS = {"critical": "Attention", "high": "Warning", "medium": "Accent"}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    teams: tuple[str, ...]
+    priority: str
+    title: str
+    # (label shown, key in the caller's data), in the order shown.
+    facts: tuple[tuple[str, str], ...]
+    action_title: str
+    # A path under PUBLIC_BASE_URL, formatted with the data; the fallback when a
+    # key it needs is missing.
+    path: str
+    fallback_path: str = "/inbox"
+
+
+TRIGGERS: dict[str, Trigger] = {
+    "order_urgent": Trigger(
+        teams=("operations", "management"),
+        priority="high",
+        title="Urgent order",
+        facts=(
+            ("Order", "order_number"),
+            ("Customer", "customer_name"),
+            ("Status", "status"),
+            ("Reason", "reason"),
+            ("Team", "assigned_team"),
+        ),
+        action_title="View order",
+        path="/inbox?q={order_number}",
+    ),
+    "technician_absent": Trigger(
+        teams=("operations",),
+        priority="medium",
+        title="Technician absent",
+        facts=(
+            ("Technician", "technician_name"),
+            ("Date", "date"),
+            ("Reason", "reason"),
+            ("Visits affected", "affected_visits"),
+        ),
+        action_title="Open the task board",
+        path="/tasks",
+    ),
+    "system_error": Trigger(
+        teams=("tech", "management"),
+        priority="critical",
+        title="System error",
+        facts=(
+            ("Component", "component"),
+            ("Error", "error"),
+            ("Since", "since"),
+            ("Failures", "failure_count"),
+        ),
+        action_title="Open integrations",
+        path="/admin/channels/",
+    ),
+    "sla_escalation": Trigger(
+        teams=("management",),
+        priority="high",
+        title="SLA escalation",
+        facts=(
+            ("Conversation", "thread_subject"),
+            ("Channel", "channel"),
+            ("Response due", "response_due_at"),
+            ("Overdue by", "overdue_by"),
+            ("Assigned to", "assigned_to"),
+            ("Escalation step", "stage"),
+        ),
+        action_title="Open the conversation",
+        path="/threads/{thread_id}",
+    ),
+}
+
+
+def build_message(trigger_name: str, data: dict, base_url: str) -> dict:
+    """The Workflows webhook body: a ``message`` with one Adaptive Card 1.4 attachment."""
+    trigger = TRIGGERS[trigger_name]
+    facts = [
+        {"title": label, "value": _text(data[key])}
+        for label, key in trigger.facts
+        if data.get(key) not in (None, "")
+    ]
+    body: list[dict] = [
+        {
+            "type": "TextBlock",
+            "text": trigger.title,
+            "weight": "Bolder",
+            "size": "Medium",
+            "color": PRIORITY_COLOURS.get(trigger.priority, "Default"),
+            "wrap": True,
+        }
+    ]
+    if data.get("summary"):
+        body.append({"type": "TextBlock", "text": _text(data["summary"]), "wrap": True})
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    link = base_url.rstrip("/") + _path(trigger, data)
+    return wrap_card(body, [{"type": "Action.OpenUrl", "title": trigger.action_title, "url": link}])
+
+
+def build_test_message(team: str, base_url: str) -> dict:
+    """A harmless card for the channels page's "send test" button."""
+    body = [
+        {"type": "TextBlock", "text": "Switchboard test", "weight": "Bolder", "size": "Medium"},
+        {"type": "FactSet", "facts": [{"title": "Team", "value": team}]},
+    ]
+    url = base_url.rstrip("/") + "/admin/channels/"
+    return wrap_card(body, [{"type": "Action.OpenUrl", "title": "Open channels", "url": url}])
+
+
+def wrap_card(body: list[dict], actions: list[dict]) -> dict:
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": CARD_SCHEMA,
+                    "type": "AdaptiveCard",
+                    "version": CARD_VERSION,
+                    "body": body,
+                    "actions": actions,
+                },
+            }
+        ],
+    }
+
+
+def _text(value) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_FACT_LENGTH else text[: MAX_FACT_LENGTH - 1] + "…"
+
+
+def _path(trigger: Trigger, data: dict) -> str:
+    """The link's path; only ever a path of ours, so a card cannot point elsewhere."""
+    override = data.get("path")
+    if isinstance(override, str) and override.startswith("/") and not override.startswith("//"):
+        return override
+    try:
+        values = {key: quote(str(value), safe="") for key, value in data.items()}
+        return trigger.path.format(**values)
+    except KeyError:
+        return trigger.fallback_path
