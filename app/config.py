@@ -101,6 +101,9 @@ class Config:
             "SENDGRID_API_BASE": _env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
             "SENDGRID_API_KEY": _env("SENDGRID_API_KEY"),
             "MAIL_FROM": _env("MAIL_FROM"),
+            "MAIL_REPLY_TO": _env("MAIL_REPLY_TO", "info@chargecars.nl"),
+            # key=d-template-id pairs overriding the built-in SendGrid template ids.
+            "SENDGRID_TEMPLATE_IDS": parse_pairs(_env("SENDGRID_TEMPLATE_IDS")),
             "SMS_API_BASE": _env("SMS_API_BASE"),
             "SMS_ACCOUNT_SID": _env("SMS_ACCOUNT_SID"),
             "SMS_AUTH_TOKEN": _env("SMS_AUTH_TOKEN"),
