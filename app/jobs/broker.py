@@ -55,6 +55,9 @@ class Broker:
             self._embedded_worker.start()
         return self._embedded_worker
 
+    def embedded_worker_busy(self) -> bool:
+        return self._embedded_worker is not None and self._embedded_worker.busy
+
     def stop_embedded_worker(self) -> None:
         if self._embedded_worker is not None:
             self._embedded_worker.stop()
@@ -90,6 +93,10 @@ class EmbeddedWorker(threading.Thread):
         self.app = app
         self.broker = broker
         self._stop_event = threading.Event()
+        # True from the moment a job is taken off a queue until it has run, so
+        # "nothing queued and nothing running" can be told apart from the gap
+        # between the two (tests and the CLI wait on it).
+        self.busy = False
 
     def stop(self, wait: bool = False) -> None:
         """Ask the thread to finish; it does within ``wait_seconds`` of its current job."""
@@ -112,10 +119,13 @@ class EmbeddedWorker(threading.Thread):
                         timeout=self.wait_seconds, max_idle_time=self.wait_seconds
                     )
                     if result is not None:
+                        self.busy = True
                         worker.execute_job(*result)
                 except Exception:
                     log.exception("embedded worker loop failed; continuing")
                     self._stop_event.wait(self.wait_seconds)
+                finally:
+                    self.busy = False
         finally:
             worker.teardown()
 

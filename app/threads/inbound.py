@@ -125,15 +125,21 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
                 CommunicationThread.external_references["conversation_key"].as_string()
                 == inbound.conversation_key,
             )
+            # After a closed thread, the conversation continues in a newer one.
+            .order_by(CommunicationThread.last_message_at.desc())
             .limit(1)
         )
     if thread is None and inbound.replies_to:
-        thread = db.session.scalar(
-            sa.select(CommunicationThread)
-            .join(CommunicationMessage, CommunicationMessage.thread_id == CommunicationThread.id)
-            .where(CommunicationMessage.external_message_id.in_(inbound.replies_to))
-            .limit(1)
-        )
+        thread = _thread_replied_to(contact, inbound.replies_to)
+        if thread is not None and thread.status not in CLOSED and inbound.conversation_key:
+            # Found through In-Reply-To (e.g. the answer to a mail we started):
+            # later mails of this conversation can then be matched by its key.
+            references = thread.external_references or {}
+            if not references.get("conversation_key"):
+                thread.external_references = {
+                    **references,
+                    "conversation_key": inbound.conversation_key,
+                }
     if thread is None and not inbound.conversation_key:
         thread = db.session.scalar(
             sa.select(CommunicationThread)
@@ -161,6 +167,33 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
     db.session.add(thread)
     db.session.flush()
     rebuild_search_documents([thread.id])
+    return thread
+
+
+def _thread_replied_to(contact, replies_to: list[str]) -> CommunicationThread | None:
+    """The thread holding a message this one answers.
+
+    ``replies_to`` holds provider ids (a WhatsApp context id, the Message-ID we
+    gave an outgoing mail) or, for e-mail, the Message-IDs of the customer's own
+    earlier mails, which are kept as ``internet_message_id`` in their metadata.
+    """
+    thread = db.session.scalar(
+        sa.select(CommunicationThread)
+        .join(CommunicationMessage, CommunicationMessage.thread_id == CommunicationThread.id)
+        .where(CommunicationMessage.external_message_id.in_(replies_to))
+        .limit(1)
+    )
+    if thread is None:
+        # Narrowed to the sender's own messages, which the sender index finds.
+        thread = db.session.scalar(
+            sa.select(CommunicationThread)
+            .join(CommunicationMessage, CommunicationMessage.thread_id == CommunicationThread.id)
+            .where(
+                CommunicationMessage.sender_contact_id == contact.id,
+                CommunicationMessage.extra["internet_message_id"].as_string().in_(replies_to),
+            )
+            .limit(1)
+        )
     return thread
 
 

@@ -17,6 +17,7 @@ import uuid
 import redis
 import sqlalchemy as sa
 from flask import current_app, request
+from psycopg.types.json import Jsonb
 
 from app.api.errors import ApiError
 from app.database import utcnow
@@ -146,16 +147,53 @@ def store_event(
         "processing_state": ProcessingState.RECEIVED,
         "attempts": 0,
     }
-    with db.engine.connect() as connection:
-        inserted = (
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            .execute(_insert_statement(), values)
-            .scalar()
-        )
+    if db.engine.dialect.name == "postgresql":
+        inserted = _insert_with_psycopg(values)
+    else:
+        with db.engine.connect() as connection:
+            inserted = (
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                .execute(_insert_statement(), values)
+                .scalar()
+            )
     if inserted is None:
         return "", False
     hand_to_workers(str(event_id))
     return str(event_id), True
+
+
+_PG_INSERT = (
+    "INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, dedupe_key, "
+    "raw_body, headers, event_type, processing_state, attempts) "
+    "VALUES (%(id)s, %(created_at)s, %(updated_at)s, %(source)s, %(dedupe_key)s, %(raw_body)s, "
+    "%(headers)s, %(event_type)s, %(processing_state)s, %(attempts)s) "
+    "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id"
+)
+
+
+def _insert_with_psycopg(values: dict):
+    """The PostgreSQL insert straight through psycopg, autocommit, prepared.
+
+    SQLAlchemy's execution layer costs more CPU per call than the insert itself;
+    on the hottest path of the system it is skipped. psycopg adapts UUIDs,
+    aware datetimes and bytes natively; JSON is wrapped explicitly.
+    """
+    params = dict(
+        values, headers=Jsonb(values["headers"]), processing_state=values["processing_state"].value
+    )
+    connection = db.engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        driver.autocommit = True
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(_PG_INSERT, params, prepare=True)
+                row = cursor.fetchone()
+        finally:
+            driver.autocommit = False
+    finally:
+        connection.close()  # back to the pool
+    return row[0] if row else None
 
 
 _INSERT_COLUMNS = (

@@ -1,0 +1,137 @@
+"""Processing stored Graph notifications: fetch new mail and thread it; lifecycle events.
+
+A change notification only names the message; the message itself is fetched
+here (with its headers, for threading, and its attachment list). Lifecycle
+notifications keep the subscription alive or trigger the delta catch-up.
+
+Like every processor this works in the job's transaction without committing,
+and raises to fail the event. Graph is called before anything is written (see
+:mod:`app.channels.outlook.client`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.channels.outlook.client import GraphClient, GraphError
+from app.channels.outlook.mail import ATTACHMENT_FIELDS, MESSAGE_FIELDS, sender_of, to_inbound
+from app.channels.outlook.state import exclusive, outlook_channel, subscription_of
+from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
+from app.channels.registry import is_sandboxed
+from app.contacts.services import contact_for_email
+from app.extensions import db
+from app.jobs.queues import enqueue
+from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
+from app.models.enums import ChannelType
+from app.threads.inbound import receive
+from app.transactions import after_commit
+from app.webhooks.processing import UnprocessableEvent
+
+log = logging.getLogger(__name__)
+
+
+def process_event(event: InboundWebhookEvent) -> None:
+    """Handle one stored Graph notification (see :mod:`app.channels.outlook.notifications`)."""
+    if is_sandboxed("email_outlook"):
+        raise UnprocessableEvent("Graph is not configured; the notification cannot be fetched")
+    notification = json.loads(event.raw_body)
+    client = GraphClient(current_app.config)
+    lifecycle = notification.get("lifecycleEvent")
+    if lifecycle:
+        handle_lifecycle(client, lifecycle, notification.get("subscriptionId"))
+        return
+    if notification.get("changeType") != "created":
+        log.info("ignoring Graph %s notification", notification.get("changeType"))
+        return
+    message_id = _message_id(notification)
+    if not message_id:
+        raise UnprocessableEvent("the notification names no message")
+    if already_stored(message_id):
+        return
+    fetched = fetch_message(client, message_id)
+    if fetched is not None:
+        store_message(client, *fetched)
+
+
+def handle_lifecycle(client: GraphClient, lifecycle: str, subscription_id: str | None) -> None:
+    """Act on reauthorizationRequired, subscriptionRemoved and missed."""
+    if lifecycle == "missed":
+        # Graph does not say which messages were missed: walk the Inbox delta.
+        after_commit(lambda: enqueue("app.channels.outlook.delta.poll_delta", queue="bulk"))
+        return
+    channel = outlook_channel()
+    current = subscription_of(channel)
+    if current is None or current.get("id") != subscription_id:
+        # About a subscription we already replaced; acting would create a second one.
+        log.info("ignoring %s for old Graph subscription %s", lifecycle, subscription_id)
+        return
+    with exclusive("subscription", ttl_seconds=120) as acquired:
+        if not acquired:
+            log.info("another worker is handling the Graph subscription")
+            return
+        if lifecycle == "reauthorizationRequired":
+            ensure_subscription(client, channel, force_renew=True)
+        elif lifecycle == "subscriptionRemoved":
+            create_subscription(client, channel)
+        else:
+            log.warning("unknown Graph lifecycle event %r", lifecycle)
+
+
+def already_stored(graph_message_id: str) -> bool:
+    """Whether an Outlook message with this Graph id is already in a thread."""
+    found = db.session.scalar(
+        sa.select(CommunicationMessage.id)
+        .join(CommunicationChannel, CommunicationChannel.id == CommunicationMessage.channel_id)
+        .where(
+            CommunicationChannel.channel_type == ChannelType.EMAIL_OUTLOOK,
+            CommunicationMessage.external_message_id == graph_message_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def fetch_message(client: GraphClient, graph_message_id: str) -> tuple[dict, list[dict]] | None:
+    """The message and its attachment list; None when it is gone (deleted, moved)."""
+    path = client.mailbox_path("messages", graph_message_id)
+    try:
+        message = client.get(path, params={"$select": MESSAGE_FIELDS})
+    except GraphError as exc:
+        if exc.status == 404:
+            log.info("Graph message %s is gone before it could be fetched", graph_message_id)
+            return None
+        raise
+    attachments: list[dict] = []
+    # hasAttachments leaves out inline images; those stay in the HTML only.
+    if message.get("hasAttachments"):
+        listing = client.get(f"{path}/attachments", params={"$select": ATTACHMENT_FIELDS})
+        attachments = listing.get("value", [])
+    return message, attachments
+
+
+def store_message(
+    client: GraphClient, message: dict, attachments: list[dict]
+) -> CommunicationMessage | None:
+    """Thread a fetched message; None when skipped or already stored."""
+    address, name = sender_of(message)
+    if not address:
+        log.info("Graph message %s has no sender; not threaded", message.get("id"))
+        return None
+    if address.lower() == client.mailbox.lower():
+        # Our own mail (a copy to ourselves, a bounce loop): not a customer message.
+        return None
+    contact = contact_for_email(address, name)
+    return receive(outlook_channel(), contact, to_inbound(message, attachments))
+
+
+def _message_id(notification: dict) -> str | None:
+    resource_id = (notification.get("resourceData") or {}).get("id")
+    if resource_id:
+        return resource_id
+    # "Users/{user id}/Messages/{message id}"
+    parts = (notification.get("resource") or "").rstrip("/").split("/")
+    return parts[-1] if len(parts) >= 2 and parts[-2].lower() == "messages" else None

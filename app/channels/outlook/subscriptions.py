@@ -1,0 +1,145 @@
+"""Keeping one Graph change-notification subscription alive on the mailbox's Inbox.
+
+Graph subscriptions on mail expire after a few days and must be renewed before
+they do; a removed or expired one has to be created anew (Graph answers 404 to a
+renewal then). :func:`renew_subscriptions` runs every 15 minutes and does
+whatever is due; lifecycle notifications call :func:`ensure_subscription` with
+``force_renew`` (reauthorization) or :func:`create_subscription` (removal).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from app.channels.outlook.client import GraphClient, GraphError, graph_time, parse_graph_time
+from app.channels.outlook.state import (
+    client_state_of,
+    exclusive,
+    outlook_channel,
+    save_client_state,
+    save_subscription,
+    subscription_of,
+)
+from app.channels.registry import is_sandboxed
+from app.database import utcnow
+from app.models import CommunicationChannel
+from app.transactions import commit
+
+log = logging.getLogger(__name__)
+
+# Graph's limit for mail subscriptions has been documented as 4230 minutes (and
+# lately as 10080); staying under the smaller one is valid either way.
+LIFETIME = timedelta(minutes=4200)
+# Renew this long before expiry: several 15-minute runs can fail before it lapses.
+RENEW_WITHIN = timedelta(hours=12)
+WEBHOOK_PATH = "/api/v1/webhooks/outlook"
+
+
+def renew_subscriptions() -> int:
+    """Periodic job: create or renew the Inbox subscription when due.
+
+    Returns the number of subscriptions created or renewed (0 in sandbox mode,
+    or when nothing was due).
+    """
+    if is_sandboxed("email_outlook"):
+        return 0
+    with exclusive("subscription", ttl_seconds=120) as acquired:
+        if not acquired:
+            log.info("another worker is renewing the Graph subscription")
+            return 0
+        channel = outlook_channel()
+        # Commit a newly created channel now, before any Graph call (see client.py).
+        commit()
+        changed = ensure_subscription(GraphClient(current_app.config), channel)
+        commit()
+    return int(changed)
+
+
+def ensure_subscription(
+    client: GraphClient, channel: CommunicationChannel, *, force_renew: bool = False
+) -> bool:
+    """Make sure a live subscription matches the configuration; True if Graph was changed.
+
+    Does not commit: the caller owns the transaction.
+    """
+    current = subscription_of(channel)
+    now = utcnow()
+    if current is None or not _matches_configuration(current, client) or _expiry(current) <= now:
+        create_subscription(client, channel)
+        return True
+    if not force_renew and _expiry(current) - now > RENEW_WITHIN:
+        return False
+    expires = now + LIFETIME
+    try:
+        # A PATCH with a new expiry also reauthorizes; Graph advises against
+        # sending /reauthorize and a PATCH for one subscription within minutes.
+        answer = client.patch(
+            f"subscriptions/{current['id']}", {"expirationDateTime": graph_time(expires)}
+        )
+    except GraphError as exc:
+        if exc.status != 404:
+            raise
+        log.warning("Graph subscription %s is gone; creating a new one", current["id"])
+        create_subscription(client, channel)
+        return True
+    save_subscription(
+        channel, {**current, "expires_at": answer.get("expirationDateTime", graph_time(expires))}
+    )
+    return True
+
+
+def create_subscription(client: GraphClient, channel: CommunicationChannel) -> dict:
+    """Subscribe to new Inbox messages and remember the subscription on ``channel``.
+
+    The ``clientState`` secret is kept across re-creations: notifications still
+    in flight from the old subscription then remain verifiable.
+    """
+    client_state = client_state_of(channel) or secrets.token_urlsafe(32)
+    notification_url = _notification_url()
+    resource = _resource(client)
+    # Graph calls our webhook with a validationToken before it answers this POST.
+    answer = client.post(
+        "subscriptions",
+        {
+            "changeType": "created",
+            "notificationUrl": notification_url,
+            "lifecycleNotificationUrl": notification_url,
+            "resource": resource,
+            "expirationDateTime": graph_time(utcnow() + LIFETIME),
+            "clientState": client_state,
+        },
+    )
+    subscription = {
+        "id": answer["id"],
+        "resource": resource,
+        "notification_url": notification_url,
+        "expires_at": answer["expirationDateTime"],
+    }
+    save_client_state(channel, client_state)
+    save_subscription(channel, subscription)
+    log.info("created Graph subscription %s on %s", answer["id"], resource)
+    return subscription
+
+
+def _resource(client: GraphClient) -> str:
+    return f"users/{client.mailbox}/mailFolders('Inbox')/messages"
+
+
+def _notification_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + WEBHOOK_PATH
+
+
+def _matches_configuration(subscription: dict, client: GraphClient) -> bool:
+    # A changed mailbox or public URL needs a new subscription, not a renewal.
+    return (
+        subscription.get("resource") == _resource(client)
+        and subscription.get("notification_url") == _notification_url()
+    )
+
+
+def _expiry(subscription: dict) -> datetime:
+    return parse_graph_time(subscription["expires_at"])

@@ -1,0 +1,90 @@
+"""Sending e-mail from the shared mailbox through Microsoft Graph.
+
+An answer to a customer's mail goes out with ``/messages/{id}/reply``, so it lands
+in the customer's conversation with the right subject and In-Reply-To; a mail
+that answers nothing (a WhatsApp customer written to by e-mail) goes out with
+``/sendMail``. Both save a copy in Sent Items.
+
+Neither call returns an id (Graph answers 202 with no body). Rather than a
+draft-then-send round trip (two calls, and an orphaned draft when the second
+fails), the message gets an RFC 5322 Message-ID chosen here, derived from our
+message id. Graph lets a new message carry its own ``internetMessageId``; the
+customer's mail client quotes it in In-Reply-To, which is how their answer finds
+its thread (:func:`app.threads.inbound.receive` matches it against
+``external_message_id``). Being derived from our id, a retried send carries the
+same Message-ID, which mail clients use to fold duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.channels.outlook.client import GraphClient, GraphError
+from app.channels.transport import OutboundMessage, SendResult, TransportError
+
+
+class GraphTransport:
+    """The real transport of the ``email_outlook`` channel."""
+
+    provider = "graph"
+
+    def __init__(self, config: Mapping) -> None:
+        self.client = GraphClient(config)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        internet_message_id = self.internet_message_id(message)
+        body = (
+            {"contentType": "HTML", "content": message.html}
+            if message.html
+            else {"contentType": "Text", "content": message.body}
+        )
+        try:
+            if message.reply_to_external_id:
+                try:
+                    self._reply(message, body, internet_message_id)
+                except GraphError as exc:
+                    if exc.status != 404:
+                        raise
+                    # The mail being answered was deleted from the mailbox; the
+                    # customer still gets the answer, as a new mail.
+                    self._send_new(message, body, internet_message_id)
+            else:
+                self._send_new(message, body, internet_message_id)
+        except GraphError as exc:
+            raise _transport_error(exc) from exc
+        return SendResult(external_message_id=internet_message_id, status="sent")
+
+    def _reply(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
+        # Only the body: Graph refuses a reply with both "comment" and a body,
+        # and sets the recipients and "RE:" subject from the original itself.
+        path = self.client.mailbox_path("messages", message.reply_to_external_id, "reply")
+        payload = {"message": {"body": body, "internetMessageId": internet_message_id}}
+        self.client.post(path, payload)
+
+    def _send_new(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
+        self.client.post(
+            self.client.mailbox_path("sendMail"),
+            {
+                "message": {
+                    "subject": message.subject or "",
+                    "body": body,
+                    "toRecipients": [{"emailAddress": {"address": message.recipient}}],
+                    "internetMessageId": internet_message_id,
+                },
+                "saveToSentItems": True,
+            },
+        )
+
+    def internet_message_id(self, message: OutboundMessage) -> str:
+        """``<switchboard.{our message id}@{mailbox domain}>``."""
+        domain = self.client.mailbox.rpartition("@")[2] or "switchboard.invalid"
+        return f"<switchboard.{message.message_id.hex}@{domain}>"
+
+
+def _transport_error(exc: GraphError) -> TransportError:
+    # The client has already recorded the failure on the provider status
+    # (unhealthy for 401/403); here it only decides whether a retry may help.
+    error = TransportError(str(exc), retryable=exc.retryable, code=exc.code)
+    # Graph's Retry-After, for a caller that schedules its own retries.
+    error.retry_after = exc.retry_after
+    return error

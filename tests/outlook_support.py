@@ -1,0 +1,110 @@
+"""Shared by the Outlook tests: an app wired to the fake Graph, and small steps."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from app.channels.outlook.subscriptions import renew_subscriptions
+from app.extensions import db
+from app.jobs import broker as broker_module
+from app.jobs.periodic import PERIODIC_JOBS, enqueue_due_periodic_jobs
+from app.models import CommunicationMessage, InboundWebhookEvent
+from app.models.enums import ProcessingState
+from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.fakes.graph import GraphFake
+from tests.jobs import drain_queues
+
+MAILBOX = "klantenservice@chargecars.nl"
+CUSTOMER = "jan@example.nl"
+WEBHOOK = "/api/v1/webhooks/outlook"
+PUBLIC_BASE_URL = "https://switchboard.chargecars.nl"
+
+
+def graph_fake(monkeypatch):
+    """Yield a running fake Graph that the app's HTTPS clients trust."""
+    fake = GraphFake(mailbox=MAILBOX).start()
+    # MSAL and the Graph client both verify TLS through requests' CA bundle.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_bundle)
+    yield fake
+    fake.stop()
+
+
+def outlook_app(make_app, graph: GraphFake, monkeypatch):
+    """Yield an app configured for Graph against ``graph`` (as conftest's ``app`` does).
+
+    The embedded worker's clock would start the subscription and delta jobs at
+    any moment; these tests run them themselves, so they are left off its schedule.
+    """
+    unscheduled = tuple(job for job in PERIODIC_JOBS if ".outlook." not in job.func_path)
+    monkeypatch.setattr(
+        broker_module,
+        "enqueue_due_periodic_jobs",
+        lambda broker: enqueue_due_periodic_jobs(broker, jobs=unscheduled),
+    )
+    app = make_app(**graph.app_config(), PUBLIC_BASE_URL=PUBLIC_BASE_URL)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        clean_database()
+        if TEST_REDIS_URL:
+            app.extensions["broker"].connection.flushdb()
+        yield app
+        db.session.remove()
+
+
+def subscribe(client, graph: GraphFake) -> dict:
+    """Create the subscription, Graph checking our webhook with a validationToken."""
+
+    def validate(url):
+        # Graph calls the notificationUrl; here it reaches the app's test client.
+        parts = urlsplit(url)
+        response = client.post(f"{parts.path}?{parts.query}", content_type="text/plain")
+        return response.status_code, response.mimetype, response.get_data(as_text=True)
+
+    graph.validator = validate
+    assert renew_subscriptions() == 1
+    return graph.active_subscription()
+
+
+def notify(client, payload):
+    return client.post(WEBHOOK, data=json.dumps(payload), content_type="application/json")
+
+
+def settle(app, done, timeout: float = 10.0):
+    """Run queued jobs until ``done()`` holds (a job may queue another as it ends)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        drain_queues(app)
+        db.session.expire_all()
+        result = done()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def events_processed() -> bool:
+    states = db.session.scalars(sa.select(InboundWebhookEvent.processing_state)).all()
+    return all(state == ProcessingState.PROCESSED for state in states)
+
+
+def stored(graph_message_id: str) -> CommunicationMessage | None:
+    return db.session.scalar(
+        sa.select(CommunicationMessage).where(
+            CommunicationMessage.external_message_id == graph_message_id
+        )
+    )
+
+
+def deliver(app, client, graph: GraphFake, graph_message_id: str) -> CommunicationMessage | None:
+    """Notify a message Graph holds and run the processing; the stored message."""
+    assert notify(client, graph.notification(graph_message_id)).status_code == 202
+    assert settle(app, events_processed)
+    return stored(graph_message_id)
+
+
+def aware(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
