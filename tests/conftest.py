@@ -7,6 +7,7 @@ With ``CI=true`` a configured service that cannot be reached fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import tempfile
@@ -116,9 +117,13 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-@pytest.fixture
-def app(make_app):
-    app = make_app()
+@contextlib.contextmanager
+def opened(app):
+    """Use ``app`` for a test: its context open, database and Redis emptied.
+
+    Every fixture that builds an app with its own settings (a fake provider's
+    base URL, say) goes through here, so all tests start from the same state.
+    """
     app.test_client_class = IsolatedClient
     with app.app_context():
         clean_database()
@@ -126,6 +131,12 @@ def app(make_app):
             app.extensions["broker"].connection.flushdb()
         yield app
         db.session.remove()
+
+
+@pytest.fixture
+def app(make_app):
+    with opened(make_app()) as app:
+        yield app
 
 
 @pytest.fixture

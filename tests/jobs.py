@@ -53,3 +53,14 @@ def wait_for_event(sio_client, name: str, timeout: float = 10.0) -> dict:
                 return packet["args"][0]
         time.sleep(0.02)
     raise AssertionError(f"no {name!r} event within {timeout}s (saw {seen})")
+
+
+def drain_until(app, done, timeout: float = 15.0) -> None:
+    """Run jobs until ``done()`` holds (retries and scheduled jobs take a few rounds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        drain_queues(app)
+        if done():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")

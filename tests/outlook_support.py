@@ -15,7 +15,7 @@ from app.jobs import broker as broker_module
 from app.jobs.periodic import PERIODIC_JOBS, enqueue_due_periodic_jobs
 from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ProcessingState
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import opened
 from tests.fakes.graph import GraphFake
 from tests.jobs import drain_queues
 
@@ -47,13 +47,8 @@ def outlook_app(make_app, graph: GraphFake, monkeypatch):
         lambda broker: enqueue_due_periodic_jobs(broker, jobs=unscheduled),
     )
     app = make_app(**graph.app_config(), PUBLIC_BASE_URL=PUBLIC_BASE_URL)
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
 
 
 def subscribe(client, graph: GraphFake) -> dict:

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import CommunicationMessage, Order, SandboxSend
 from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, TokenKind
 from tests import factories
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.jobs import drain_queues
 
@@ -61,13 +61,8 @@ def app(make_app, sendgrid):
     app = make_app(
         SENDGRID_API_BASE=sendgrid.url, SENDGRID_API_KEY=API_KEY, MAIL_FROM="noreply@chargecars.nl"
     )
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
 
 
 def bearer(user) -> dict:

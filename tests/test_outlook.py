@@ -274,4 +274,3 @@ def test_the_outlook_jobs_are_on_the_clock():
     scheduled = {job.func_path: job.every_seconds for job in PERIODIC_JOBS}
     assert scheduled["app.channels.outlook.subscriptions.renew_subscriptions"] <= 15 * 60
     assert scheduled["app.channels.outlook.delta.poll_delta"] <= 5 * 60
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,9 +28,9 @@ from app.models import (
 from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus
 from app.transactions import commit
 from tests import factories
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
-from tests.jobs import drain_queues
+from tests.jobs import drain_queues, drain_until
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
@@ -60,23 +59,8 @@ def app(make_app, sendgrid):
         PUBLIC_BASE_URL=PUBLIC_BASE_URL,
         DELIVERY_RETRY_BASE_SECONDS=0.2,
     )
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
-
-
-def drain_until(app, done, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        drain_queues(app)
-        if done():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def reload(message_id) -> CommunicationMessage:

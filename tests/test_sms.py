@@ -13,7 +13,7 @@ from app.channels.transport import OutboundMessage, TransportError
 from app.extensions import db
 from app.models import CommunicationMessage, InboundWebhookEvent, ProviderStatus
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import opened
 from tests.fakes.twilio import FakeTwilio
 from tests.jobs import drain_queues
 
@@ -39,13 +39,8 @@ def app(make_app, twilio):
         SMS_FROM=OUR_NUMBER,
         PUBLIC_BASE_URL=PUBLIC_BASE_URL,
     )
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
 
 
 def post_form(client, twilio, form, *, signature=None):

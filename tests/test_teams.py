@@ -15,9 +15,9 @@ from app.channels.teams import sender
 from app.channels.teams.sender import notify_teams, send_test_card
 from app.extensions import db
 from app.models import ProviderStatus, SandboxSend
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import TEST_REDIS_URL, opened
 from tests.fakes.teams import FakeTeams, card_problems
-from tests.jobs import drain_queues
+from tests.jobs import drain_queues, drain_until
 
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
 HOOKS = {"operations": "/ops", "management": "/mgmt", "tech": "/tech"}
@@ -56,24 +56,8 @@ def app(make_app, teams):
         PUBLIC_BASE_URL=PUBLIC_BASE_URL,
         DELIVERY_RETRY_BASE_SECONDS=0.2,
     )
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
-
-
-def drain_until(app, done, timeout: float = 15.0) -> None:
-    """Run jobs, including retries scheduled for later, until ``done()`` holds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        drain_queues(app)
-        if done():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def provider_status() -> ProviderStatus:

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, InboundWebhookEvent
 from app.models.enums import ChannelType, MessageType
 from tests import factories
-from tests.conftest import TEST_REDIS_URL, IsolatedClient, clean_database
+from tests.conftest import opened
 from tests.fakes import whatsapp as wa
 from tests.jobs import drain_queues
 
@@ -30,13 +30,8 @@ def whatsapp_app(make_app, fake: wa.FakeWhatsApp, attachments_dir):
         WHATSAPP_VERIFY_TOKEN=wa.VERIFY_TOKEN,
         ATTACHMENTS_DIR=str(attachments_dir),
     )
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+    with opened(app) as app:
         yield app
-        db.session.remove()
 
 
 def post_signed(client, payload, secret: str = wa.APP_SECRET):
