@@ -19,6 +19,7 @@ from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
 from app.models import CommunicationMessage
 from app.models.enums import MessageType
+from app.threads.creation import open_thread
 from app.threads.editing import StaleEdit, update_thread
 from app.threads.jobs import enqueue_send
 from app.threads.presenters import announce_message, announce_thread, message_to_dict
@@ -30,7 +31,6 @@ from app.threads.services import (
     add_note,
     compose_reply,
     load_thread,
-    open_thread,
     reachable_channels,
 )
 

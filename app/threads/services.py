@@ -20,7 +20,7 @@ from app.channels.whatsapp.window import closed_refusal, service_window
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.inbox.search import append_to_search_document, rebuild_search_documents
+from app.inbox.search import append_to_search_document
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
 from app.models import (
@@ -28,18 +28,14 @@ from app.models import (
     CommunicationMessage,
     CommunicationTemplate,
     CommunicationThread,
-    Contact,
     InternalTask,
-    Order,
     User,
 )
 from app.models.enums import (
     ChannelType,
     DeliveryStatus,
     MessageType,
-    Priority,
     ThreadStatus,
-    ThreadType,
 )
 
 PREVIEW_LENGTH = 280
@@ -342,76 +338,3 @@ def advance_delivery(
 
 def sendable(channel: CommunicationChannel | None) -> bool:
     return channel is not None and channel.channel_type.value in SENDABLE_CHANNELS
-
-
-def open_thread(
-    author: User,
-    *,
-    subject: str | None,
-    contact_id: uuid.UUID | str | None = None,
-    channel_type: str | None = None,
-    thread_type: str | None = None,
-    priority: str | None = None,
-    order_id: uuid.UUID | str | None = None,
-    tags: list[str] | None = None,
-) -> CommunicationThread:
-    """Start a conversation by hand (a phone call logged, an internal ticket)."""
-    errors: dict[str, str] = {}
-    subject = (subject or "").strip()
-    if not subject:
-        errors["subject"] = "required"
-    elif len(subject) > 500:
-        errors["subject"] = "at most 500 characters"
-    values: dict = {}
-    for field, enum, raw in (
-        ("thread_type", ThreadType, thread_type),
-        ("priority", Priority, priority),
-    ):
-        if raw is not None:
-            try:
-                values[field] = enum(raw)
-            except ValueError:
-                errors[field] = f"must be one of {', '.join(enum.values())}"
-    contact = _get_or_error(Contact, contact_id, "contact_id", errors)
-    order = _get_or_error(Order, order_id, "order_id", errors)
-    channel = None
-    if channel_type is not None:
-        channel = db.session.scalar(
-            sa.select(CommunicationChannel).where(
-                CommunicationChannel.channel_type == channel_type,
-                CommunicationChannel.is_active.is_(True),
-            )
-        )
-        if channel is None:
-            errors["channel"] = "no active channel of that type"
-    if tags is not None and (
-        not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags)
-    ):
-        errors["tags"] = "must be a list of words"
-    if errors:
-        raise InvalidInput(errors)
-    thread = CommunicationThread(
-        thread_subject=subject,
-        contact_id=contact.id if contact else None,
-        channel_id=channel.id if channel else None,
-        order_id=order.id if order else None,
-        created_by_user_id=author.id,
-        tags=sorted({t.strip().lower() for t in tags or []}),
-        **values,
-    )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    return thread
-
-
-def _get_or_error(model, raw_id, field: str, errors: dict[str, str]):
-    if raw_id in (None, ""):
-        return None
-    try:
-        record = db.session.get(model, uuid.UUID(str(raw_id)))
-    except ValueError:
-        record = None
-    if record is None:
-        errors[field] = "not found"
-    return record
