@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.mobile.routes import bp as mobile_bp
     from app.notifications.api import bp as notifications_api_bp
     from app.notifications.routes import bp as notifications_bp
+    from app.orders.api import bp as orders_api_bp
     from app.tasks.api import bp as tasks_api_bp
     from app.tasks.routes import bp as tasks_bp
     from app.threads.api import bp as threads_api_bp
@@ -162,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
         external_api_bp,
         channels_admin_bp,
         webhook_events_bp,
+        orders_api_bp,
     ):
         app.register_blueprint(blueprint)
 

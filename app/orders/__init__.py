@@ -1,0 +1,1 @@
+"""Orders: the status engine and the order API."""

@@ -1,0 +1,56 @@
+"""CONTRACT §6: read an order, and move its status through the status engine."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from app.api.auth import guard_json_api
+from app.api.errors import ApiError
+from app.orders.services import find_order, may_change_status, order_to_dict
+from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
+from app.transactions import commit
+
+bp = guard_json_api(Blueprint("orders_api", __name__, url_prefix="/api/orders"))
+
+
+def _order(key: str):
+    order = find_order(key)
+    if order is None:
+        raise ApiError(404, "not_found", "No order with that id or number.")
+    return order
+
+
+@bp.get("/<key>")
+def get_order(key):
+    return jsonify(data=order_to_dict(_order(key)))
+
+
+@bp.post("/<key>/status")
+def change_status(key):
+    order = _order(key)
+    if not may_change_status(current_user, order):
+        raise ApiError(403, "forbidden", "You may not change this order's status.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    try:
+        to_status = parse_status(str(body.get("to_status", "")))
+    except ValueError as exc:
+        raise ApiError(
+            422, "validation_failed", "Unknown status.", {"to_status": str(exc)}
+        ) from exc
+    reason = body.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "reason must be text.",
+            {"reason": "text of at most 2000 characters"},
+        )
+    try:
+        change_entity_status(order, to_status, reason, {"via": "api"}, current_user)
+    except IllegalTransition as exc:
+        raise ApiError(409, "illegal_transition", str(exc)) from exc
+    commit()
+    return jsonify(data=order_to_dict(order))

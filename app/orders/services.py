@@ -1,0 +1,60 @@
+"""Finding orders and presenting them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Order, User
+from app.models.enums import Role
+
+ORDER_NUMBER = re.compile(r"^CC-\d{4}-\d{5}$")
+CHANGE_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+
+
+def find_order(key: str) -> Order | None:
+    """An order by its UUID or its number (CC-2026-00001)."""
+    if ORDER_NUMBER.match(key or ""):
+        return db.session.scalar(sa.select(Order).where(Order.order_number == key))
+    try:
+        return db.session.get(Order, uuid.UUID(key))
+    except ValueError:
+        return None
+
+
+def may_change_status(user: User, order: Order) -> bool:
+    """Desk staff may move any order; a technician only the orders they visit."""
+    if user.role in CHANGE_ROLES:
+        return True
+    return user.role == Role.TECHNICIAN and order.assigned_technician_id == user.id
+
+
+def order_to_dict(order: Order) -> dict:
+    return {
+        "id": str(order.id),
+        "order_number": order.order_number,
+        "status": order.status.value,
+        "source": order.source.value,
+        "partner_order_id": order.partner_order_id,
+        "partner_external_references": order.partner_external_references or {},
+        "needs_review": order.needs_review,
+        "review_reasons": order.review_reasons or [],
+        "scheduled_date": order.scheduled_date.isoformat() if order.scheduled_date else None,
+        "total_amount": str(order.total_amount),
+        "currency": order.currency,
+        "completed_at": order.completed_at.isoformat() if order.completed_at else None,
+        "created_at": order.created_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+        "transitions": [
+            {
+                "from_status": t.from_status,
+                "to_status": t.to_status,
+                "reason": t.transition_reason,
+                "at": t.created_at.isoformat(),
+            }
+            for t in order.transitions
+        ],
+    }

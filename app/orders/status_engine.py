@@ -1,0 +1,101 @@
+"""The status engine: the only way an order's status changes.
+
+An explicit table says which moves are allowed. Every move writes an
+``OrderStatusTransition`` and an audit entry in the caller's transaction, and
+runs the registered follow-ups (partner callbacks, customer notices, Teams
+alerts) in that same transaction, so a status change and what it causes are
+committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import AuditLog, Order, OrderStatusTransition, User
+from app.models.enums import OrderStatus
+
+S = OrderStatus
+ACTIVE = (S.NEW, S.QUOTE_SENT, S.APPROVED, S.SCHEDULED, S.IN_PROGRESS)
+
+ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.QUOTE_SENT, S.APPROVED, S.ON_HOLD, S.CANCELLED}),
+    S.QUOTE_SENT: frozenset({S.NEW, S.APPROVED, S.ON_HOLD, S.CANCELLED}),
+    S.APPROVED: frozenset({S.SCHEDULED, S.ON_HOLD, S.CANCELLED}),
+    # A visit can be moved back to "approved" when it has to be re-planned.
+    S.SCHEDULED: frozenset({S.APPROVED, S.IN_PROGRESS, S.ON_HOLD, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.ON_HOLD, S.SCHEDULED}),
+    # On hold resumes where work can pick up again.
+    S.ON_HOLD: frozenset(set(ACTIVE) | {S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Follow-ups run inside the status change's transaction: (order, transition) → None.
+StatusHook = Callable[[Order, OrderStatusTransition], None]
+STATUS_HOOKS: list[StatusHook] = []
+
+
+class IllegalTransition(Exception):
+    def __init__(self, from_status: OrderStatus, to_status: OrderStatus) -> None:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[from_status])) or "none"
+        super().__init__(
+            f"an order cannot go from {from_status.value} to {to_status.value} "
+            f"(allowed from {from_status.value}: {allowed})"
+        )
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+def parse_status(value: str) -> OrderStatus:
+    """The status named ``value``; ValueError listing the statuses otherwise."""
+    try:
+        return OrderStatus(value)
+    except ValueError as exc:
+        raise ValueError(f"must be one of {', '.join(OrderStatus.values())}") from exc
+
+
+def change_entity_status(
+    order: Order,
+    to_status: OrderStatus,
+    reason: str | None = None,
+    context: dict | None = None,
+    actor: User | None = None,
+) -> OrderStatusTransition:
+    """Move ``order`` to ``to_status`` (no commit); raises :class:`IllegalTransition`."""
+    from_status = order.status
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        raise IllegalTransition(from_status, to_status)
+    now = utcnow()
+    transition = OrderStatusTransition(
+        order_id=order.id,
+        from_status=from_status.value,
+        to_status=to_status.value,
+        transition_reason=(reason or "").strip() or None,
+        business_context=context or {},
+        actor_user_id=actor.id if actor else None,
+        created_at=now,
+    )
+    order.status = to_status
+    if to_status == S.COMPLETED:
+        order.completed_at = now
+    db.session.add(transition)
+    db.session.add(
+        AuditLog(
+            table_name="orders",
+            record_id=order.id,
+            action="STATUS_CHANGE",
+            changed_by_user_id=actor.id if actor else None,
+            changes={
+                "from_status": from_status.value,
+                "to_status": to_status.value,
+                "reason": transition.transition_reason,
+                "context": context or {},
+            },
+        )
+    )
+    db.session.flush()
+    for hook in STATUS_HOOKS:
+        hook(order, transition)
+    return transition
