@@ -15,7 +15,7 @@ from app.models import CommunicationMessage, InboundWebhookEvent, ProviderStatus
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
 from tests.conftest import opened
 from tests.fakes.twilio import FakeTwilio
-from tests.jobs import drain_queues
+from tests.jobs import drain_queues, drain_until
 
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
 WEBHOOK_URL = PUBLIC_BASE_URL + "/api/v1/webhooks/sms"
@@ -157,7 +157,9 @@ def test_reply_goes_out_by_sms_and_status_callbacks_move_its_ticks(app, client, 
     for status in ("sent", "delivered", "delivered"):  # Twilio may repeat a callback
         callback = twilio.status_callback(reply.external_message_id, status, to=CUSTOMER)
         assert post_form(client, twilio, callback).status_code == 200
-    drain_queues(app)
+    drain_until(
+        app, lambda: messages(MessageType.OUTGOING)[0].delivery_status == DeliveryStatus.DELIVERED
+    )
     [reply] = messages(MessageType.OUTGOING)
     assert reply.delivery_status == DeliveryStatus.DELIVERED
     assert reply.delivered_at is not None
