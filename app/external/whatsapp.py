@@ -21,7 +21,7 @@ from app.external.validation import InvalidRequest
 from app.inbox.search import append_to_search_document, rebuild_search_documents
 from app.models import CommunicationMessage, CommunicationTemplate, CommunicationThread, User
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
-from app.threads.inbound import channel_of_type
+from app.threads.inbound import channel_of_type, latest_open_thread, subject_from
 from app.threads.jobs import enqueue_send
 from app.threads.presenters import announce_message, announce_thread
 from app.transactions import after_commit
@@ -176,22 +176,12 @@ def _thread_for(contact, channel_id, content: str) -> CommunicationThread:
     A thread started by an API send is created resolved: nothing is owed to the
     customer until they write, and their reply reopens it.
     """
-    thread = db.session.scalar(
-        sa.select(CommunicationThread)
-        .where(
-            CommunicationThread.channel_id == channel_id,
-            CommunicationThread.contact_id == contact.id,
-            CommunicationThread.status != ThreadStatus.CLOSED,
-        )
-        .order_by(CommunicationThread.last_message_at.desc())
-        .limit(1)
-    )
+    thread = latest_open_thread(channel_id, contact.id)
     if thread is not None:
         return thread
     now = utcnow()
-    words = " ".join(content.split())
     thread = CommunicationThread(
-        thread_subject=words if len(words) <= 80 else words[:77].rstrip() + "…",
+        thread_subject=subject_from(content),
         status=ThreadStatus.RESOLVED,
         resolved_at=now,
         channel_id=channel_id,

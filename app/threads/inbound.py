@@ -115,6 +115,25 @@ def receive(
     return message
 
 
+def latest_open_thread(
+    channel_id: uuid.UUID, contact_id: uuid.UUID, order_id: uuid.UUID | None = None
+) -> CommunicationThread | None:
+    """The contact's most recent thread on a channel that is not closed (of an order)."""
+    query = (
+        sa.select(CommunicationThread)
+        .where(
+            CommunicationThread.channel_id == channel_id,
+            CommunicationThread.contact_id == contact_id,
+            CommunicationThread.status.not_in(CLOSED),
+        )
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+    if order_id is not None:
+        query = query.where(CommunicationThread.order_id == order_id)
+    return db.session.scalar(query)
+
+
 def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThread:
     thread = None
     if inbound.conversation_key:
@@ -141,19 +160,10 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
                     "conversation_key": inbound.conversation_key,
                 }
     if thread is None and not inbound.conversation_key:
-        thread = db.session.scalar(
-            sa.select(CommunicationThread)
-            .where(
-                CommunicationThread.channel_id == channel.id,
-                CommunicationThread.contact_id == contact.id,
-                CommunicationThread.status.not_in(CLOSED),
-            )
-            .order_by(CommunicationThread.last_message_at.desc())
-            .limit(1)
-        )
+        thread = latest_open_thread(channel.id, contact.id)
     if thread is not None and thread.status not in CLOSED:
         return thread
-    subject = (inbound.subject or "").strip() or _subject_from(inbound.content)
+    subject = (inbound.subject or "").strip() or subject_from(inbound.content)
     thread = CommunicationThread(
         thread_subject=subject,
         channel_id=channel.id,
@@ -197,7 +207,7 @@ def _thread_replied_to(contact, replies_to: list[str]) -> CommunicationThread | 
     return thread
 
 
-def _subject_from(content: str) -> str:
+def subject_from(content: str) -> str:
     words = " ".join(content.split())
     if not words:
         return "New conversation"

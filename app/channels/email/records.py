@@ -20,7 +20,7 @@ from app.extensions import db
 from app.inbox.search import append_to_search_document, rebuild_search_documents
 from app.models import CommunicationMessage, CommunicationThread, Contact, Order
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus, ThreadType
-from app.threads.inbound import channel_of_type
+from app.threads.inbound import channel_of_type, latest_open_thread
 from app.threads.presenters import announce_message, announce_thread
 from app.transactions import after_commit
 
@@ -73,21 +73,9 @@ def record_mail(
 def _thread_for(
     contact: Contact, channel_id: uuid.UUID, order: Order | None, subject: str
 ) -> CommunicationThread:
-    query = (
-        sa.select(CommunicationThread)
-        .where(
-            CommunicationThread.channel_id == channel_id,
-            CommunicationThread.contact_id == contact.id,
-            CommunicationThread.status != ThreadStatus.CLOSED,
-        )
-        .order_by(CommunicationThread.last_message_at.desc())
-        .limit(1)
-    )
     # Order mails stay in that order's conversation, so "was it sent?" is one
     # indexed look-up by order (see already_sent).
-    if order is not None:
-        query = query.where(CommunicationThread.order_id == order.id)
-    thread = db.session.scalar(query)
+    thread = latest_open_thread(channel_id, contact.id, order.id if order else None)
     if thread is not None:
         return thread
     now = utcnow()
