@@ -16,14 +16,8 @@ from app.webhooks.admin import list_events, pretty_body, rerun, sources, state_c
 bp = Blueprint("webhook_events", __name__, url_prefix="/admin/events")
 
 
-def _event(event_id: str) -> InboundWebhookEvent:
-    try:
-        event = db.session.get(InboundWebhookEvent, uuid.UUID(event_id))
-    except ValueError:
-        event = None
-    if event is None:
-        abort(404, "There is no such event.")
-    return event
+def _event(event_id: uuid.UUID) -> InboundWebhookEvent:
+    return db.get_or_404(InboundWebhookEvent, event_id, description="There is no such event.")
 
 
 @bp.get("/")
@@ -48,14 +42,14 @@ def index():
     return render_template("webhooks/index.html", **context)
 
 
-@bp.get("/<event_id>")
+@bp.get("/<uuid:event_id>")
 @role_required(Role.ADMIN)
 def show(event_id):
     event = _event(event_id)
     return render_template("webhooks/show.html", event=event, body=pretty_body(event))
 
 
-@bp.post("/<event_id>/rerun")
+@bp.post("/<uuid:event_id>/rerun")
 @role_required(Role.ADMIN)
 def rerun_event(event_id):
     event = _event(event_id)
