@@ -49,9 +49,6 @@ class InvalidQuery(ValueError):
         self.message = message
 
 
-InvalidCursor = InvalidQuery
-
-
 @dataclass
 class InboxQuery:
     filter_name: str = "all"

@@ -14,7 +14,6 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.channels.registry import SENDABLE_CHANNELS
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
 from app.database import utcnow
@@ -334,7 +333,3 @@ def advance_delivery(
     else:
         message.delivery_error = error or "The provider refused the message."
     return True
-
-
-def sendable(channel: CommunicationChannel | None) -> bool:
-    return channel is not None and channel.channel_type.value in SENDABLE_CHANNELS
