@@ -8,6 +8,13 @@ from app.models.communication import (
     InternalTask,
 )
 from app.models.crm import Address, Contact, Organization
+from app.models.intake import (
+    CustomerFeedback,
+    FormSubmission,
+    IntakeForm,
+    OrderDraft,
+    Payment,
+)
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.orders import (
     Article,
@@ -30,6 +37,11 @@ from app.models.platform import (
 )
 
 __all__ = [
+    "CustomerFeedback",
+    "FormSubmission",
+    "IntakeForm",
+    "OrderDraft",
+    "Payment",
     "Address",
     "ApiToken",
     "ApiUsageLog",

@@ -261,3 +261,9 @@ class SyncFrequency(StrEnum):
 class TokenKind(StrEnum):
     PERSONAL = "personal"
     PARTNER = "partner"
+
+
+class DraftState(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    CREATED = "created"
+    REJECTED = "rejected"

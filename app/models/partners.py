@@ -46,5 +46,14 @@ class PartnerIntegration(Entity, db.Model):
     last_error_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     # Requests per minute allowed on the partner API for this partner.
     rate_limit_per_minute: so.Mapped[int] = so.mapped_column(default=120)
+    # How many times one callback is tried before a person is alerted (seed 001: 3).
+    max_delivery_attempts: so.Mapped[int] = so.mapped_column(default=3)
+    # Set when the partner's endpoint answered 410 Gone: no callbacks until re-enabled.
+    webhook_disabled_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    webhook_disabled_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Mailbox address partner order e-mails arrive on (Alva), parsed into drafts.
+    order_email_address: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254), index=True)
+    # Where alerts about failing callbacks go when the partner has no contact e-mail.
+    alert_email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
 
     partner_organization = so.relationship("Organization")

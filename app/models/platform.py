@@ -95,6 +95,9 @@ class OutboundDelivery(Entity, db.Model):
     webhook_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     target_url: so.Mapped[str] = so.mapped_column(sa.String(2000))
     payload: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # The exact bytes sent (and signed), so every retry carries the same body and
+    # signature checks on the receiver hold whatever JSONB does to key order.
+    body: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     state: so.Mapped[OutboundState] = so.mapped_column(
         enum_column(OutboundState), default=OutboundState.PENDING
     )
@@ -104,6 +107,9 @@ class OutboundDelivery(Entity, db.Model):
     last_status_code: so.Mapped[Optional[int]] = so.mapped_column()
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # When a worker took the delivery; a claim older than the lease means the
+    # worker died mid-call and the delivery is handed out again.
+    claimed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
 
     attempts: so.Mapped[list["DeliveryAttempt"]] = so.relationship(
         back_populates="delivery",

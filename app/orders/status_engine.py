@@ -10,6 +10,8 @@ committed together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from importlib import import_module
 
 from app.database import utcnow
 from app.extensions import db
@@ -33,8 +35,28 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 # Follow-ups run inside the status change's transaction: (order, transition) → None.
+# Named by dotted path so the engine does not import every feature that listens.
 StatusHook = Callable[[Order, OrderStatusTransition], None]
-STATUS_HOOKS: list[StatusHook] = []
+STATUS_HOOKS: list[str | StatusHook] = [
+    # Seed 002: the partner's signed status callback, via the outbox.
+    "app.deliveries.partner_callbacks:on_status_change",
+    # Seed 000: Make.com scenarios subscribed to order events.
+    "app.deliveries.make:on_status_change",
+    # Seed 001: commission records per channel level when an order completes.
+    "app.partners.commissions:on_status_change",
+    # Customer notices on milestones and Teams alerts for urgent orders.
+    "app.orders.milestones:on_status_change",
+]
+
+
+@cache
+def _resolve(path: str) -> StatusHook:
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
+
+
+def _hooks() -> list[StatusHook]:
+    return [_resolve(hook) if isinstance(hook, str) else hook for hook in STATUS_HOOKS]
 
 
 class IllegalTransition(Exception):
@@ -56,6 +78,20 @@ def parse_status(value: str) -> OrderStatus:
         raise ValueError(f"must be one of {', '.join(OrderStatus.values())}") from exc
 
 
+def record_initial_status(
+    order: Order,
+    reason: str,
+    context: dict | None = None,
+    actor: User | None = None,
+) -> OrderStatusTransition:
+    """Record a new order's first status (from nothing to ``order.status``).
+
+    The order must be flushed. The hooks run as for any move, so a partner
+    subscribed to ``order_created`` hears of it from the same transaction.
+    """
+    return _record(order, None, order.status, reason, context, actor)
+
+
 def change_entity_status(
     order: Order,
     to_status: OrderStatus,
@@ -67,10 +103,21 @@ def change_entity_status(
     from_status = order.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
         raise IllegalTransition(from_status, to_status)
+    return _record(order, from_status, to_status, reason, context, actor)
+
+
+def _record(
+    order: Order,
+    from_status: OrderStatus | None,
+    to_status: OrderStatus,
+    reason: str | None,
+    context: dict | None,
+    actor: User | None,
+) -> OrderStatusTransition:
     now = utcnow()
     transition = OrderStatusTransition(
         order_id=order.id,
-        from_status=from_status.value,
+        from_status=from_status.value if from_status else None,
         to_status=to_status.value,
         transition_reason=(reason or "").strip() or None,
         business_context=context or {},
@@ -85,10 +132,10 @@ def change_entity_status(
         AuditLog(
             table_name="orders",
             record_id=order.id,
-            action="STATUS_CHANGE",
+            action="STATUS_CHANGE" if from_status else "STATUS_INITIAL",
             changed_by_user_id=actor.id if actor else None,
             changes={
-                "from_status": from_status.value,
+                "from_status": from_status.value if from_status else None,
                 "to_status": to_status.value,
                 "reason": transition.transition_reason,
                 "context": context or {},
@@ -96,6 +143,6 @@ def change_entity_status(
         )
     )
     db.session.flush()
-    for hook in STATUS_HOOKS:
+    for hook in _hooks():
         hook(order, transition)
     return transition

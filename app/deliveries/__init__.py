@@ -1,0 +1,1 @@
+"""Outbound webhooks: an outbox of deliveries, signed, retried and logged."""
