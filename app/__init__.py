@@ -119,15 +119,20 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
+    from app.api.docs import bp as api_docs_bp
     from app.auth.routes import bp as auth_bp
     from app.channels.email.routes import bp as sendgrid_webhook_bp
     from app.channels.outlook.routes import bp as outlook_webhook_bp
     from app.channels.routes import bp as channels_admin_bp
     from app.channels.sms.routes import bp as sms_webhook_bp
     from app.channels.whatsapp.routes import bp as whatsapp_webhook_bp
+    from app.email_intake.routes import bp as email_intake_bp
     from app.external.routes import bp as external_api_bp
+    from app.fillout.admin import bp as intake_forms_bp
+    from app.fillout.routes import bp as fillout_webhook_bp
     from app.health.routes import bp as health_bp
     from app.inbox.routes import bp as inbox_bp
+    from app.make.routes import bp as make_webhook_bp
     from app.message_templates.api import bp as templates_api_bp
     from app.message_templates.routes import bp as templates_bp
     from app.message_templates.routes import preview_bp as template_preview_bp
@@ -135,6 +140,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.notifications.api import bp as notifications_api_bp
     from app.notifications.routes import bp as notifications_bp
     from app.orders.api import bp as orders_api_bp
+    from app.orders.routes import bp as orders_bp
+    from app.partners.api import bp as partner_api_bp
+    from app.partners.routes import bp as partners_admin_bp
+    from app.partners.webhook_routes import bp as partner_status_webhook_bp
     from app.tasks.api import bp as tasks_api_bp
     from app.tasks.routes import bp as tasks_bp
     from app.threads.api import bp as threads_api_bp
@@ -164,6 +173,15 @@ def _register_blueprints(app: Flask) -> None:
         channels_admin_bp,
         webhook_events_bp,
         orders_api_bp,
+        orders_bp,
+        partners_admin_bp,
+        partner_api_bp,
+        api_docs_bp,
+        partner_status_webhook_bp,
+        make_webhook_bp,
+        fillout_webhook_bp,
+        intake_forms_bp,
+        email_intake_bp,
     ):
         app.register_blueprint(blueprint)
 

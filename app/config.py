@@ -115,6 +115,9 @@ class Config:
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),
             "DELIVERY_RETRY_BASE_SECONDS": _env_float("DELIVERY_RETRY_BASE_SECONDS", 60.0),
+            # Seconds a worker may hold a delivery mid-call; an older claim means the
+            # worker died and another one sends it again (longer than the 10 s timeout).
+            "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),

@@ -90,4 +90,3 @@ class TimestampMixin:
 
 class Entity(IdMixin, TimestampMixin):
     """UUID primary key plus ``created_at``/``updated_at``: every table has these."""
-

@@ -26,9 +26,12 @@ class NavItem:
 NAVIGATION = (
     NavItem("Inbox", "inbox.index", DESK),
     NavItem("Tasks", "tasks.board", DESK),
+    NavItem("Order e-mails", "email_intake.queue", DESK),
     NavItem("My day", "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
     NavItem("Templates", "message_templates.index", (Role.ADMIN,)),
     NavItem("Channels", "channels_admin.index", (Role.ADMIN,)),
+    NavItem("Partners", "partners.index", (Role.ADMIN,)),
+    NavItem("Forms", "intake_forms.index", (Role.ADMIN,)),
     NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
 )

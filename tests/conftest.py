@@ -49,6 +49,9 @@ def base_config(**overrides) -> dict:
         "ALLOW_PRIVATE_WEBHOOK_URLS": True,
         "ATTACHMENTS_DIR": str(_TMP / "attachments"),
         "SANDBOX_DELIVERY_STEP_SECONDS": 0.2,
+        # Nothing listens on port 9: an address check that forgets the fake fails
+        # fast (and flags for review) instead of calling the real PDOK.
+        "PDOK_API_BASE": "http://127.0.0.1:9/pdok",
     }
     config.update(overrides)
     return config
@@ -190,3 +193,14 @@ def running_worker(app):
     worker.start()
     yield broker
     worker.stop(wait=True)
+
+
+@pytest.fixture
+def fake_pdok(app):
+    """A fake PDOK Locatieserver, with ``PDOK_API_BASE`` of ``app`` pointed at it."""
+    from tests.fakes.pdok import FakePdok
+
+    server = FakePdok().start()
+    app.config["PDOK_API_BASE"] = server.url
+    yield server
+    server.stop()

@@ -51,7 +51,11 @@ def send_test(provider: str, recipient: str, user_id: str) -> str:
         title, priority = f"Test via {provider} failed", Priority.HIGH
         log.warning("test send via %s failed: %s", provider, exc)
     notification = create_notification(
-        uuid.UUID(user_id), "channel_test", title, outcome, priority=priority,
+        uuid.UUID(user_id),
+        "channel_test",
+        title,
+        outcome,
+        priority=priority,
         link="/admin/channels/",
     )
     commit()

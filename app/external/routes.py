@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
+from pydantic import ValidationError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
+from app.api.validation import field_errors
 from app.channels.email.transactional import send_transactional
 from app.external.email import parse_send_bulk, parse_send_email
+from app.external.schemas import SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.external.validation import InvalidRequest
 from app.external.whatsapp import parse_send_whatsapp, queue_whatsapp
 from app.jobs.queues import broker, enqueue
@@ -35,11 +38,18 @@ def _json_body() -> dict:
     return body
 
 
-def _parse(parser, *args):
+def _parse(parser, schema, *args):
+    body = _json_body()
     try:
-        return parser(_json_body(), *args)
+        parsed = parser(body, *args)
+        schema.model_validate(body)
     except InvalidRequest as exc:
         raise ApiError(422, "validation_failed", "Some fields are not valid.", exc.fields) from exc
+    except ValidationError as exc:
+        raise ApiError(
+            422, "validation_failed", "Some fields are not valid.", field_errors(exc)
+        ) from exc
+    return parsed
 
 
 def _accepted(message) -> tuple:
@@ -53,7 +63,7 @@ def _accepted(message) -> tuple:
 
 @bp.post("/send-whatsapp")
 def send_whatsapp():
-    send = _parse(parse_send_whatsapp)
+    send = _parse(parse_send_whatsapp, SendWhatsAppIn)
     message = queue_whatsapp(send, current_user)
     commit()
     return _accepted(message)
@@ -61,7 +71,7 @@ def send_whatsapp():
 
 @bp.post("/send-email")
 def send_email():
-    send = _parse(parse_send_email, current_app.config)
+    send = _parse(parse_send_email, SendEmailIn, current_app.config)
     message = send_transactional(
         send.to,
         send.template_key,
@@ -78,7 +88,7 @@ def send_email():
 @bp.post("/send-bulk-email")
 def send_bulk_email():
     _require_bulk_role()
-    send = _parse(parse_send_bulk, current_app.config)
+    send = _parse(parse_send_bulk, SendBulkEmailIn, current_app.config)
     job = enqueue(
         "app.channels.email.bulk.send_bulk",
         send.list_id,

@@ -34,6 +34,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "stalled-webhook-events", "app.webhooks.processing.requeue_stalled_events", every_seconds=60
     ),
     PeriodicJob(
+        "stalled-deliveries", "app.deliveries.jobs.requeue_stalled_deliveries", every_seconds=60
+    ),
+    PeriodicJob(
         "outlook-subscriptions",
         "app.channels.outlook.subscriptions.renew_subscriptions",
         every_seconds=15 * 60,

@@ -8,6 +8,7 @@ from app.models.communication import (
     InternalTask,
 )
 from app.models.crm import Address, Contact, Organization
+from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.intake import (
     CustomerFeedback,
     FormSubmission,
@@ -15,7 +16,6 @@ from app.models.intake import (
     OrderDraft,
     Payment,
 )
-from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.orders import (
     Article,
     Commission,

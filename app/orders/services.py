@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Order, User
 from app.models.enums import Role
+from app.partners.commissions import commissions_as_dicts
 
 ORDER_NUMBER = re.compile(r"^CC-\d{4}-\d{5}$")
 CHANGE_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
@@ -23,6 +24,12 @@ def find_order(key: str) -> Order | None:
         return db.session.get(Order, uuid.UUID(key))
     except ValueError:
         return None
+
+
+def partner_status_of(order: Order, integration) -> str:
+    """The order's status in the partner's words; ours when they have no word for it."""
+    mapping = (integration.status_mapping or {}).get("chargecars_to_partner") or {}
+    return mapping.get(order.status.value) or order.status.value
 
 
 def may_change_status(user: User, order: Order) -> bool:
@@ -57,4 +64,5 @@ def order_to_dict(order: Order) -> dict:
             }
             for t in order.transitions
         ],
+        "commissions": commissions_as_dicts(order),
     }

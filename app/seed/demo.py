@@ -322,7 +322,7 @@ def build_partners(ctx: DemoContext) -> None:
         integration.sync_frequency = frequency
         integration.webhook_events = [
             "status_changed",
-            "installation_scheduled",
+            "visit_scheduled",
             "installation_completed",
         ]
         integration.success_rate = Decimal(str(round(ctx.rng.uniform(96.5, 99.9), 2)))

@@ -14,7 +14,7 @@ from app.threads.services import InvalidInput
 
 
 def open_thread(
-    author: User,
+    author: User | None,
     *,
     subject: str | None,
     contact_id: uuid.UUID | str | None = None,
@@ -64,7 +64,8 @@ def open_thread(
         contact_id=contact.id if contact else None,
         channel_id=channel.id if channel else None,
         order_id=order.id if order else None,
-        created_by_user_id=author.id,
+        # None when an automation (a Make scenario, say) opens the thread.
+        created_by_user_id=author.id if author else None,
         tags=sorted({t.strip().lower() for t in tags or []}),
         **values,
     )

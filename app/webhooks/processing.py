@@ -30,6 +30,9 @@ PROCESSORS: dict[str, str] = {
     "outlook": "app.channels.outlook.inbound:process_event",
     "sms": "app.channels.sms.inbound:process_event",
     "sendgrid": "app.channels.email.events:process_event",
+    "partner_status": "app.partners.status_webhook:process_event",
+    "fillout": "app.fillout.processing:process_event",
+    "make": "app.make.inbound:process_event",
 }
 
 

@@ -40,7 +40,7 @@ def record_mail(
 ) -> CommunicationMessage:
     """Add a pending outbound e-mail for ``contact``; the caller commits."""
     channel = channel_of_type(ChannelType.EMAIL_OUTLOOK)
-    thread = _thread_for(contact, channel.id, order, subject)
+    thread = order_thread_for(contact, channel.id, order, subject)
     now = utcnow()
     message = CommunicationMessage(
         thread_id=thread.id,
@@ -70,7 +70,7 @@ def record_mail(
     return message
 
 
-def _thread_for(
+def order_thread_for(
     contact: Contact, channel_id: uuid.UUID, order: Order | None, subject: str
 ) -> CommunicationThread:
     # Order mails stay in that order's conversation, so "was it sent?" is one

@@ -19,6 +19,8 @@ SANDBOX_FROM = "noreply@chargecars.nl"
 DEFAULT_TEMPLATE_IDS = {
     "order_confirmation": "d-order-confirmation-2025",
     "visit_reminder": "d-visit-reminder-2025",
+    "partner_order_confirmation": "d-partner-order-confirmation-2025",
+    "order_status_update": "d-order-status-update-2025",
 }
 DYNAMIC_TEMPLATE_ID = re.compile(r"^d-[A-Za-z0-9-]{1,120}$")
 

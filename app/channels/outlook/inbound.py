@@ -23,6 +23,7 @@ from app.channels.outlook.state import exclusive, outlook_channel, subscription_
 from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
 from app.channels.registry import is_sandboxed
 from app.contacts.services import contact_for_email
+from app.email_intake.outlook import hand_over_order_email
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
@@ -125,7 +126,11 @@ def store_message(
         # Our own mail (a copy to ourselves, a bounce loop): not a customer message.
         return None
     contact = contact_for_email(address, name)
-    return receive(outlook_channel(), contact, to_inbound(message, attachments))
+    stored = receive(outlook_channel(), contact, to_inbound(message, attachments))
+    if stored is not None:
+        # Mail to a partner's order mailbox (Alva) is also read as an order.
+        hand_over_order_email(stored, message)
+    return stored
 
 
 def _message_id(notification: dict) -> str | None:

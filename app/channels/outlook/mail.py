@@ -21,7 +21,7 @@ from app.threads.inbound import InboundMessage
 # The properties the processor needs; bodies and headers only come when asked for.
 MESSAGE_FIELDS = (
     "id,internetMessageId,conversationId,from,subject,body,uniqueBody,"
-    "receivedDateTime,hasAttachments,internetMessageHeaders"
+    "receivedDateTime,hasAttachments,internetMessageHeaders,toRecipients,ccRecipients"
 )
 ATTACHMENT_FIELDS = "id,name,contentType,size,isInline"
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -59,9 +59,7 @@ def to_inbound(graph_message: dict, attachments: list[dict]) -> InboundMessage:
 
 def replied_message_ids(headers: list[dict]) -> list[str]:
     """Message-IDs from In-Reply-To and References, the most direct parent first."""
-    values = {
-        (header.get("name") or "").lower(): header.get("value") or "" for header in headers
-    }
+    values = {(header.get("name") or "").lower(): header.get("value") or "" for header in headers}
     ids = _MESSAGE_ID.findall(values.get("in-reply-to", ""))
     # References lists the oldest first; the newest is the closest ancestor.
     ids += reversed(_MESSAGE_ID.findall(values.get("references", "")))
@@ -103,8 +101,28 @@ class _TextExtractor(HTMLParser):
     """Visible text of an HTML mail, with line breaks where blocks end."""
 
     BLOCKS = {
-        "address", "blockquote", "br", "div", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
-        "h5", "h6", "hr", "li", "ol", "p", "pre", "section", "table", "tr", "ul",
+        "address",
+        "blockquote",
+        "br",
+        "div",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tr",
+        "ul",
     }
     INVISIBLE = {"head", "script", "style", "template", "title"}
 

@@ -32,7 +32,7 @@ def record_notifications(payload: dict) -> int:
         or not notifications
         or not all(isinstance(item, dict) for item in notifications)
     ):
-        raise ApiError(400, "malformed_notification", "Expected {\"value\": [notification, …]}.")
+        raise ApiError(400, "malformed_notification", 'Expected {"value": [notification, …]}.')
     expected = client_state_of(outlook_channel())
     if expected is None or not all(_client_state_ok(item, expected) for item in notifications):
         raise ApiError(401, "invalid_client_state", "The notification's clientState is not ours.")

@@ -91,6 +91,22 @@ TRIGGERS: dict[str, Trigger] = {
         action_title="Open the conversation",
         path="/threads/{thread_id}",
     ),
+    # An outbound partner callback (or Make.com scenario) gave up after its retries.
+    "partner_callback_failed": Trigger(
+        teams=("operations", "tech"),
+        priority="high",
+        title="Partner callback failed",
+        facts=(
+            ("Partner", "partner_name"),
+            ("Order", "order_number"),
+            ("Event", "event"),
+            ("Attempts", "attempts"),
+            ("Error", "error"),
+        ),
+        action_title="Open the delivery log",
+        path="/partners/{partner_organization_id}/deliveries",
+        fallback_path="/partners",
+    ),
 }
 
 

@@ -65,34 +65,61 @@ def answer_order_status_question(
     if (inbound.channel.configuration or {}).get("auto_responses") is False:
         return None
     order = _order_asked_about(inbound.message_content, contact, thread)
-    template = _status_template()
+    template = status_template()
     if order is None or template is None or _answered_recently(thread.id, template.id):
         return None
     if thread.order_id is None:
         thread.order = order  # the conversation is about this order now
+    return queue_status_template(
+        thread,
+        inbound.channel_id,
+        contact,
+        order,
+        template,
+        message_type=MessageType.AUTO_RESPONSE,
+        not_before=inbound.created_at,
+        extra={"reply_to": inbound.external_message_id, "auto_reply_to": str(inbound.id)},
+    )
+
+
+def queue_status_template(
+    thread,
+    channel_id,
+    contact: Contact,
+    order: Order,
+    template: CommunicationTemplate,
+    *,
+    message_type: MessageType,
+    not_before=None,
+    extra: dict | None = None,
+) -> CommunicationMessage | None:
+    """Write the filled-in status template to ``thread`` and queue it after the commit.
+
+    Used for answers to status questions and for milestone notices; as an
+    approved template it may go out even outside the 24-hour window.
+    """
     label = _status_label(order, template.language)
     values = {"order_id": order.order_number, "order_status": label, "status": label}
     try:
         rendered = render_for_thread(template, thread, None, values)
     except TemplateRenderError as exc:
-        log.warning("order-status auto-reply skipped, template incomplete: %s", exc.message)
+        log.warning("order-status template skipped, template incomplete: %s", exc.message)
         return None
     now = utcnow()
     reply = CommunicationMessage(
         thread_id=thread.id,
-        channel_id=inbound.channel_id,
-        message_type=MessageType.AUTO_RESPONSE,
+        channel_id=channel_id,
+        message_type=message_type,
         sender_user_id=None,
         recipient_external={"phone": contact.phone, "name": contact.display_name},
         message_content=rendered.body.strip(),
         template_id=template.id,
         delivery_status=DeliveryStatus.PENDING,
-        created_at=max(now, inbound.created_at),
+        created_at=max(now, not_before) if not_before else now,
         extra={
             "template_parameters": template_parameters(template, thread, None, values),
-            "reply_to": inbound.external_message_id,
-            "auto_reply_to": str(inbound.id),
             "order_id": str(order.id),
+            **(extra or {}),
         },
     )
     db.session.add(reply)
@@ -128,7 +155,7 @@ def _order_asked_about(text: str, contact: Contact, thread) -> Order | None:
     )
 
 
-def _status_template() -> CommunicationTemplate | None:
+def status_template() -> CommunicationTemplate | None:
     return db.session.scalar(
         sa.select(CommunicationTemplate)
         .where(

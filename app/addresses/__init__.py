@@ -1,0 +1,1 @@
+"""Dutch addresses: validation against the BAG through PDOK Locatieserver."""

@@ -1,0 +1,399 @@
+"""``/api/v1/openapi.json``: OpenAPI 3.1, built from the pydantic models that validate.
+
+Every ``/api/v1`` route has an entry in :data:`OPERATIONS`; request and answer
+bodies are the same pydantic models the routes validate with, turned into JSON
+Schema (2020-12, which OpenAPI 3.1 uses as is). A test checks that no
+``/api/v1`` route is missing, so a new endpoint cannot go undocumented.
+Provider webhooks (Meta, Graph, Twilio, SendGrid) take the provider's own
+documented format; their entries say so and link to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
+from app.partners.schemas import (
+    ErrorBody,
+    IntegrationConfigIn,
+    IntegrationOut,
+    OrderAccepted,
+    OrderStatusOut,
+    PartnerOrderIn,
+    PartnerStatusUpdateIn,
+    StatusCallback,
+)
+
+ERROR = "#/components/responses/Error"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    security: tuple[str, ...] = ()
+    body: type[BaseModel] | tuple[type[BaseModel], ...] | None = None
+    body_description: str | None = None
+    body_media: str = "application/json"
+    responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
+    description: str | None = None
+    parameters: tuple[dict, ...] = ()
+
+
+def _make_scenarios() -> tuple[type[BaseModel], ...]:
+    from app.make.schemas import SCENARIOS
+
+    return tuple(SCENARIOS.values())
+
+
+PARTNER_ERRORS = {
+    401: ("Missing or invalid API key", ErrorBody),
+    403: ("A key of another partner, or the integration is switched off", ErrorBody),
+    429: ("Over the rate limit; see Retry-After", ErrorBody),
+}
+SIGNED_WEBHOOK = {401: ("Bad or missing signature", ErrorBody), 400: ("Malformed body", ErrorBody)}
+
+
+def operations() -> list[Operation]:
+    return [
+        Operation(
+            "post",
+            "/api/v1/partners/{partner_id}/orders",
+            "Send an installation order",
+            "Partner API",
+            ("ApiKey", "Bearer"),
+            PartnerOrderIn,
+            description=(
+                "Accepts seed 002's `line_items[].sku` or seed 001's `products[].partner_sku`. "
+                "Idempotent on `partner_order_id`: the same id again answers 200 with the same "
+                "order. Unmapped SKUs and addresses PDOK cannot confirm do not refuse the order; "
+                "it is created and flagged for review (`needs_review`)."
+            ),
+            responses={
+                201: ("Order created", OrderAccepted),
+                200: ("This partner_order_id was sent before: the same order", OrderAccepted),
+                422: ("Invalid fields, each named in error.fields", ErrorBody),
+                **PARTNER_ERRORS,
+            },
+        ),
+        Operation(
+            "get",
+            "/api/v1/partners/{partner_id}/orders/{partner_order_id}/status",
+            "An order's current status",
+            "Partner API",
+            ("ApiKey", "Bearer"),
+            description="At most once a minute per order (429 with Retry-After otherwise).",
+            responses={
+                200: ("The status", OrderStatusOut),
+                404: ("No order with this partner_order_id", ErrorBody),
+                **PARTNER_ERRORS,
+            },
+        ),
+        Operation(
+            "post",
+            "/api/v1/partners/{partner_id}/integration-config",
+            "Configure callbacks and status mapping",
+            "Partner API",
+            ("ApiKey", "Bearer"),
+            IntegrationConfigIn,
+            responses={
+                200: ("The configuration now in force", IntegrationOut),
+                422: ("Invalid fields; nothing was changed", ErrorBody),
+                **PARTNER_ERRORS,
+            },
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/partner-status/{partner_id}",
+            "Tell us about a status change in your system",
+            "Webhooks",
+            ("StandardWebhooks",),
+            PartnerStatusUpdateIn,
+            description=(
+                "Signed with Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, "
+                "webhook-signature) using your secret. The status is mapped with your "
+                "`partner_to_chargecars` mapping; the same webhook-id twice changes nothing."
+            ),
+            responses={
+                200: ("Applied", None),
+                404: ("Unknown partner or order", ErrorBody),
+                409: ("The mapped status cannot follow the order's current one", ErrorBody),
+                422: ("Invalid fields or an unmapped status", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/make/{scenario}",
+            "Make.com scenario callback",
+            "Webhooks",
+            ("MakeSignature",),
+            _make_scenarios(),
+            description=(
+                "Scenarios: order-created, visit-completed, payment-received, customer-feedback. "
+                "X-Make-Signature is the hex HMAC-SHA256 of the raw body with MAKE_WEBHOOK_SECRET."
+            ),
+            responses={
+                202: ("Stored and queued", None),
+                404: ("Unknown scenario", ErrorBody),
+                422: ("Invalid fields", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/fillout",
+            "Fillout form submission",
+            "Webhooks",
+            ("FilloutSecret",),
+            body_description=(
+                "Fillout's webhook body (formId, submission.questions[] with name/value, "
+                "submissionId, submissionTime, urlParameters) or seed 000's `responses` object."
+            ),
+            responses={
+                200: ("Stored and queued", None),
+                422: ("Missing fields", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
+        ),
+        Operation(
+            "get",
+            "/api/v1/webhooks/whatsapp",
+            "Meta's subscription handshake",
+            "Webhooks",
+            description="hub.mode=subscribe and hub.verify_token; answers hub.challenge as text.",
+            parameters=tuple(
+                {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                for n in ("hub.mode", "hub.verify_token", "hub.challenge")
+            ),
+            responses={200: ("The challenge, text/plain", None), 403: ("Wrong token", None)},
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/whatsapp",
+            "WhatsApp Cloud API events",
+            "Webhooks",
+            ("MetaSignature",),
+            body_description=(
+                "Meta's webhook payload (object whatsapp_business_account, entry[].changes[])."
+            ),
+            responses={200: ("Stored", None), 413: ("Body over 1 MB", ErrorBody), **SIGNED_WEBHOOK},
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/outlook",
+            "Microsoft Graph change notifications",
+            "Webhooks",
+            body_description="Graph's notification collection (value[] with clientState).",
+            parameters=(
+                {
+                    "name": "validationToken",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                },
+            ),
+            responses={
+                200: ("validationToken echoed as text/plain", None),
+                202: ("Stored", None),
+                **SIGNED_WEBHOOK,
+            },
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/sms",
+            "Twilio-compatible inbound SMS and status callbacks",
+            "Webhooks",
+            ("TwilioSignature",),
+            body_description="Twilio's form post (From, To, Body, MessageSid, MessageStatus).",
+            body_media="application/x-www-form-urlencoded",
+            responses={200: ("Empty TwiML", None), **SIGNED_WEBHOOK},
+        ),
+        Operation(
+            "post",
+            "/api/v1/webhooks/sendgrid",
+            "SendGrid signed event webhook",
+            "Webhooks",
+            ("SendGridSignature",),
+            body_description="SendGrid's event array (delivered, bounce, open …) with sg_event_id.",
+            responses={200: ("Stored", None), **SIGNED_WEBHOOK},
+        ),
+        Operation(
+            "post",
+            "/api/v1/external/send-whatsapp",
+            "Send a WhatsApp text or template",
+            "External send API",
+            ("Bearer",),
+            SendWhatsAppIn,
+            responses={202: ("Queued", Accepted), 422: ("Invalid fields", ErrorBody)},
+        ),
+        Operation(
+            "post",
+            "/api/v1/external/send-email",
+            "Send a transactional e-mail",
+            "External send API",
+            ("Bearer",),
+            SendEmailIn,
+            responses={202: ("Queued", Accepted), 422: ("Invalid fields", ErrorBody)},
+        ),
+        Operation(
+            "post",
+            "/api/v1/external/send-bulk-email",
+            "Mail one template to an audience",
+            "External send API",
+            ("Bearer",),
+            SendBulkEmailIn,
+            responses={202: ("Job queued", None), 403: ("Needs manager or admin", ErrorBody)},
+        ),
+        Operation(
+            "get",
+            "/api/v1/external/bulk-jobs/{job_id}",
+            "Progress of a bulk e-mail job",
+            "External send API",
+            ("Bearer",),
+            responses={200: ("Progress", None), 404: ("No such job", ErrorBody)},
+        ),
+        Operation(
+            "get",
+            "/api/v1/openapi.json",
+            "This document",
+            "Meta",
+            responses={200: ("OpenAPI 3.1", None)},
+        ),
+    ]
+
+
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "Bearer": {"type": "http", "scheme": "bearer"},
+    "StandardWebhooks": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "webhook-signature",
+        "description": "Standard Webhooks v1 signature with your whsec_ secret.",
+    },
+    "MakeSignature": {"type": "apiKey", "in": "header", "name": "X-Make-Signature"},
+    "FilloutSecret": {"type": "http", "scheme": "bearer", "description": "FILLOUT_WEBHOOK_SECRET"},
+    "MetaSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"},
+    "TwilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature"},
+    "SendGridSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Twilio-Email-Event-Webhook-Signature",
+    },
+}
+
+
+def _models(ops: list[Operation]) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = [ErrorBody, StatusCallback]
+    for op in ops:
+        bodies = op.body if isinstance(op.body, tuple) else (op.body,) if op.body else ()
+        found.extend(bodies)
+        found.extend(model for _, model in op.responses.values() if model is not None)
+    return list(dict.fromkeys(found))
+
+
+@cache
+def build_spec(server_url: str) -> dict:
+    ops = operations()
+    models = _models(ops)
+    keyed, schemas = models_json_schema(
+        [(model, "validation") for model in models],
+        ref_template="#/components/schemas/{model}",
+    )
+    refs = {model: keyed[(model, "validation")] for model in models}
+    paths: dict[str, dict] = {}
+    for op in ops:
+        entry: dict = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": _operation_id(op),
+            "responses": {
+                str(code): _response(description, refs.get(model))
+                for code, (description, model) in sorted(op.responses.items())
+            },
+        }
+        if op.description:
+            entry["description"] = op.description
+        if op.security:
+            entry["security"] = [{name: []} for name in op.security]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", op.path)
+        ] + list(op.parameters)
+        if parameters:
+            entry["parameters"] = parameters
+        if op.body or op.body_description:
+            entry["requestBody"] = _request_body(op, refs)
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Switchboard API",
+            "version": "1.0.0",
+            "description": (
+                "ChargeCars' partner API, inbound webhooks and send API. Errors are "
+                '`{"success": false, "error": {"code", "message", "fields"}}`. '
+                "Status callbacks we send you are described by the StatusCallback schema "
+                "and the `statusCallback` webhook."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "webhooks": {
+            "statusCallback": {
+                "post": {
+                    "summary": "An order's status changed (CONTRACT §5)",
+                    "requestBody": {
+                        "content": {"application/json": {"schema": refs[StatusCallback]}}
+                    },
+                    "responses": {"2XX": {"description": "Delivered; anything else is retried"}},
+                }
+            }
+        },
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+    }
+
+
+def _operation_id(op: Operation) -> str:
+    words = re.sub(r"[{}]", "", op.path.removeprefix("/api/v1/")).replace("-", "_").split("/")
+    return op.method + "_" + "_".join(w for w in words if w)
+
+
+def _response(description: str, ref: dict | None) -> dict:
+    response: dict = {"description": description}
+    if ref is not None:
+        response["content"] = {"application/json": {"schema": ref}}
+    return response
+
+
+def _request_body(op: Operation, refs: dict) -> dict:
+    if op.body is None:
+        schema: dict = {"type": "object", "description": op.body_description}
+        if op.body_media.endswith("x-www-form-urlencoded"):
+            schema = {"type": "object", "additionalProperties": {"type": "string"}}
+        return {
+            "required": True,
+            "description": op.body_description,
+            "content": {op.body_media: {"schema": schema}},
+        }
+    if isinstance(op.body, tuple):
+        schema = {"oneOf": [refs[model] for model in op.body]}
+    else:
+        schema = refs[op.body]
+    return {"required": True, "content": {op.body_media: {"schema": schema}}}
+
+
+def flask_rule_to_path(rule: str) -> str:
+    """``/orders/<path:partner_order_id>`` → ``/orders/{partner_order_id}``."""
+    return re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", rule)

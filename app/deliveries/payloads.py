@@ -1,0 +1,63 @@
+"""Seed 002's callback body, built from an order and its status transition."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from app.database import utcnow
+from app.models import Order, OrderStatusTransition, PartnerIntegration
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 with a ``Z``, as seed 002's examples write times."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def callback_payload(
+    order: Order, transition: OrderStatusTransition, event: str, partner_status: str
+) -> dict:
+    """The JSON a partner receives for one status change (CONTRACT §5)."""
+    references = order.partner_external_references or {}
+    customer = order.end_customer
+    return {
+        "timestamp": iso(utcnow()),
+        "event": event,
+        "chargecars_order_id": order.order_number,
+        "partner_order_id": order.partner_order_id or references.get("partner_order_id"),
+        "partner_customer_id": references.get("partner_customer_id"),
+        "status": partner_status,
+        "status_details": {
+            "from_status": transition.from_status,
+            "to_status": transition.to_status,
+            "reason": transition.transition_reason,
+            "timestamp": iso(transition.created_at),
+        },
+        "customer_info": {
+            "name": customer.display_name if customer else None,
+            "email": customer.email if customer else None,
+        },
+    }
+
+
+def sample_callback_payload(integration: PartnerIntegration) -> dict:
+    """A made-up order's callback for the "send test event" button, in the same shape."""
+    mapping = (integration.status_mapping or {}).get("chargecars_to_partner") or {}
+    now = iso(utcnow())
+    return {
+        "timestamp": now,
+        "event": "test",
+        "chargecars_order_id": "CC-0000-00000",
+        "partner_order_id": "TEST-ORDER",
+        "partner_customer_id": "TEST-CUSTOMER",
+        "status": mapping.get("approved") or "approved",
+        "status_details": {
+            "from_status": "new",
+            "to_status": "approved",
+            "reason": "Test event sent from Switchboard",
+            "timestamp": now,
+        },
+        "customer_info": {"name": "Test Klant", "email": "test@example.com"},
+        "test": True,
+    }

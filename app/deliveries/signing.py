@@ -1,0 +1,78 @@
+"""Signing outbound webhooks (CONTRACT §5).
+
+Every partner callback carries two signatures made with the partner's secret:
+
+- ``X-ChargeCars-Signature``: hex HMAC-SHA256 of the raw body, keyed with the
+  secret string exactly as the partner was given it (``whsec_…``, UTF-8), as
+  seed 002's ``generateWebhookSignature`` does;
+- Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``):
+  ``v1,<base64 HMAC-SHA256>`` of ``"{id}.{timestamp}.{body}"`` keyed with the
+  base64-decoded part of the secret after ``whsec_``, so any Standard Webhooks
+  library verifies it.
+
+Make.com scenarios get ``X-Make-Signature`` (hex HMAC of the body with
+``MAKE_WEBHOOK_SECRET``) when that secret is configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
+
+
+def hex_signature(secret: str, body: bytes) -> str:
+    """Seed 002's signature: hex HMAC-SHA256 of ``body`` keyed with ``secret`` as text."""
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def standard_webhooks_key(secret: str) -> bytes:
+    """The HMAC key Standard Webhooks derives from a ``whsec_…`` secret."""
+    encoded = secret[len(SECRET_PREFIX) :] if secret.startswith(SECRET_PREFIX) else secret
+    try:
+        # As the reference library: tolerate missing padding.
+        return base64.b64decode(encoded + "==")
+    except (binascii.Error, ValueError):
+        # Not base64 at all (a hand-typed secret): the reference library would
+        # refuse it; signing with its bytes at least keeps the hex signature usable.
+        return encoded.encode("utf-8")
+
+
+def standard_webhooks_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64>`` over ``"{msg_id}.{timestamp}.{body}"``."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def partner_callback_headers(
+    *, event: str, msg_id: str, body: bytes, secret: str, timestamp: int | None = None
+) -> dict[str, str]:
+    """Every header of one partner callback attempt (the timestamp is the attempt's)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": "application/json",
+        "X-ChargeCars-Event": event,
+        "X-ChargeCars-Signature": hex_signature(secret, body),
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_webhooks_signature(secret, msg_id, timestamp, body),
+    }
+
+
+def make_scenario_headers(
+    *, scenario: str, msg_id: str, body: bytes, secret: str | None
+) -> dict[str, str]:
+    """Headers for a Make.com scenario webhook; the id lets a scenario drop repeats."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-ChargeCars-Event": scenario,
+        "webhook-id": msg_id,
+    }
+    if secret:
+        headers["X-Make-Signature"] = hex_signature(secret, body)
+    return headers

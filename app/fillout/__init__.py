@@ -1,0 +1,1 @@
+"""Fillout forms: intake submissions become customers, addresses and preliminary orders."""

@@ -1,0 +1,74 @@
+"""Make.com ``payment-received``: a payment recorded once per provider reference."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.database import utcnow
+from app.extensions import db
+from app.make.orders import order_for
+from app.make.schemas import PaymentReceived
+from app.models import AuditLog, InboundWebhookEvent, Payment
+from app.webhooks.processing import UnprocessableEvent
+
+log = logging.getLogger(__name__)
+
+
+def payment_received(body: PaymentReceived, event: InboundWebhookEvent) -> Payment:
+    """Record the payment; the same ``payment_reference`` again records nothing."""
+    order = order_for(body)
+    existing = _by_reference(body.payment_reference)
+    if existing is not None:
+        return _known(existing, order.id, body.payment_reference)
+    payment = Payment(
+        order_id=order.id,
+        amount=body.amount,
+        currency=body.currency.upper(),
+        method=body.method,
+        external_reference=body.payment_reference,
+        paid_at=body.paid_at or utcnow(),
+        raw=body.model_dump(mode="json", exclude_none=True),
+    )
+    try:
+        # Two scenarios reporting one payment at once: the unique reference
+        # lets one insert win; the other finds it.
+        with db.session.begin_nested():
+            db.session.add(payment)
+    except IntegrityError:
+        existing = _by_reference(body.payment_reference)
+        if existing is None:
+            raise
+        return _known(existing, order.id, body.payment_reference)
+    db.session.add(
+        AuditLog(
+            table_name="orders",
+            record_id=order.id,
+            action="PAYMENT_RECEIVED",
+            changes={
+                "payment_id": str(payment.id),
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "payment_reference": body.payment_reference,
+                "method": body.method,
+                "make_event_id": str(event.id),
+            },
+        )
+    )
+    return payment
+
+
+def _by_reference(reference: str) -> Payment | None:
+    return db.session.scalar(sa.select(Payment).where(Payment.external_reference == reference))
+
+
+def _known(payment: Payment, order_id, reference: str) -> Payment:
+    if payment.order_id != order_id:
+        # One provider payment cannot pay two orders: a person has to look.
+        raise UnprocessableEvent(
+            f"payment {reference} is already recorded for another order ({payment.order_id})"
+        )
+    log.info("payment %s already recorded", reference)
+    return payment

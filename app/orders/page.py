@@ -1,0 +1,51 @@
+"""What the order page shows beside the order itself, gathered in a few queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Commission, Contact, Order, User
+from app.models.enums import OrderStatus
+from app.orders.status_engine import ALLOWED_TRANSITIONS
+from app.partners.admin import DeliveryLog, order_deliveries
+from app.partners.commissions import order_commissions
+
+
+@dataclass
+class OrderPage:
+    order: Order
+    next_statuses: list[str]
+    actor_names: dict[uuid.UUID, str]
+    commissions: list[Commission]
+    beneficiary_names: dict[uuid.UUID, str]
+    deliveries: DeliveryLog
+
+
+def order_page(order: Order) -> OrderPage:
+    """The order with its allowed moves, who moved it, commissions and callbacks."""
+    allowed = ALLOWED_TRANSITIONS[order.status]
+    # In the lifecycle's own order, not alphabetically.
+    next_statuses = [s.value for s in OrderStatus if s in allowed]
+    actor_ids = {t.actor_user_id for t in order.transitions} - {None}
+    commissions = order_commissions(order)
+    beneficiary_ids = {c.beneficiary_contact_id for c in commissions}
+    return OrderPage(
+        order=order,
+        next_statuses=next_statuses,
+        actor_names=_names(User.id, User.name, actor_ids),
+        commissions=commissions,
+        beneficiary_names=_names(Contact.id, Contact.display_name, beneficiary_ids),
+        deliveries=order_deliveries(order),
+    )
+
+
+def _names(id_column, name_column, ids: set) -> dict:
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(sa.select(id_column, name_column).where(id_column.in_(ids))).all()
+    )

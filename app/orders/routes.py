@@ -1,0 +1,65 @@
+"""The order page: where an order stands, what it contains, and moving it on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.extensions import db
+from app.orders.page import order_page
+from app.orders.services import find_order, may_change_status
+from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
+from app.transactions import commit
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+MAX_REASON = 2000
+
+
+def _order(key: str):
+    order = find_order(key)
+    if order is None:
+        abort(404, "There is no order with that id or number.")
+    return order
+
+
+def _page(order, status: int = 200, error: str | None = None, reason: str = ""):
+    return (
+        render_template(
+            "orders/show.html",
+            page=order_page(order),
+            may_change=may_change_status(current_user, order),
+            status_error=error,
+            reason=reason,
+        ),
+        status,
+    )
+
+
+@bp.get("/<key>")
+@role_required(*STAFF_DESK_ROLES)
+def show(key):
+    return _page(_order(key))
+
+
+@bp.post("/<key>/status")
+@role_required(*STAFF_DESK_ROLES)
+def change_status(key):
+    order = _order(key)
+    if not may_change_status(current_user, order):
+        abort(403, "You may not change this order's status.")
+    reason = request.form.get("reason", "").strip()
+    try:
+        to_status = parse_status(request.form.get("to_status", ""))
+    except ValueError as exc:
+        return _page(order, 422, f"to_status: {exc}", reason)
+    if len(reason) > MAX_REASON:
+        return _page(order, 422, f"reason: at most {MAX_REASON} characters", reason)
+    try:
+        change_entity_status(order, to_status, reason, {"via": "order_page"}, current_user)
+    except IllegalTransition as exc:
+        db.session.rollback()
+        return _page(order, 409, str(exc), reason)
+    commit()
+    flash(f"{order.order_number} is now {to_status.value}.", "info")
+    return redirect(url_for("orders.show", key=order.order_number), 303)

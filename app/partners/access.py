@@ -1,0 +1,142 @@
+"""Who is calling the partner API, and whether they may right now (CONTRACT §4).
+
+A key comes in ``X-API-Key`` or ``Authorization: Bearer``. No or an unknown key
+is 401; a valid key for another partner is 403; more requests than the
+partner's per-minute allowance is 429 with ``Retry-After``. The counters live
+in Redis, so the limit holds however many web processes serve the API.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, request
+
+from app.api.errors import ApiError
+from app.auth.tokens import find_token
+from app.database import utcnow
+from app.extensions import db
+from app.models import ApiToken, Organization, PartnerIntegration
+from app.models.enums import OrganizationType, TokenKind
+
+# Seed 001: partners may poll an order's status once a minute.
+STATUS_POLL_SECONDS = 60
+
+
+@dataclass
+class PartnerCaller:
+    partner: Organization
+    integration: PartnerIntegration
+    token: ApiToken
+
+
+def presented_key() -> str | None:
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def authenticate(partner_id: str) -> PartnerCaller:
+    """The partner behind the request's key, which must be ``partner_id``."""
+    key = presented_key()
+    if not key:
+        raise ApiError(
+            401,
+            "missing_api_key",
+            "Send your API key in the X-API-Key header (or Authorization: Bearer).",
+            headers={"WWW-Authenticate": 'Bearer realm="partner-api"'},
+        )
+    token = find_token(key, TokenKind.PARTNER)
+    if token is None:
+        raise ApiError(
+            401,
+            "invalid_api_key",
+            "This API key is not valid (unknown, revoked or expired).",
+            headers={"WWW-Authenticate": 'Bearer realm="partner-api", error="invalid_token"'},
+        )
+    if str(token.partner_organization_id) != str(_uuid_or_none(partner_id)):
+        raise ApiError(403, "forbidden", "This API key belongs to another partner.")
+    partner = db.session.get(Organization, token.partner_organization_id)
+    integration = db.session.scalar(
+        sa.select(PartnerIntegration).where(
+            PartnerIntegration.partner_organization_id == token.partner_organization_id
+        )
+    )
+    if (
+        partner is None
+        or partner.organization_type != OrganizationType.PARTNER
+        or integration is None
+    ):
+        raise ApiError(403, "forbidden", "This partner has no API integration.")
+    if not partner.is_active or not integration.is_active:
+        raise ApiError(403, "integration_inactive", "This partner integration is switched off.")
+    _touch(token)
+    return PartnerCaller(partner, integration, token)
+
+
+def enforce_rate_limit(caller: PartnerCaller, now: float | None = None) -> dict[str, str]:
+    """Count the request against the partner's minute; 429 when over.
+
+    Returns the ``X-RateLimit-*`` headers to send with the answer.
+    """
+    limit = max(int(caller.integration.rate_limit_per_minute or 0), 1)
+    now = time.time() if now is None else now
+    window = int(now // 60)
+    key = f"switchboard:partner-rate:{caller.partner.id}:{window}"
+    connection = current_app.extensions["broker"].connection
+    pipe = connection.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 120)
+    count, _ = pipe.execute()
+    reset = (window + 1) * 60 - now
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(limit - count, 0)),
+        "X-RateLimit-Reset": str(int((window + 1) * 60)),
+    }
+    if count > limit:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"More than {limit} requests in a minute; try again in {int(reset) + 1} s.",
+            headers={**headers, "Retry-After": str(int(reset) + 1)},
+        )
+    return headers
+
+
+def enforce_status_poll_limit(caller: PartnerCaller, partner_order_id: str) -> None:
+    """Seed 001: one status request per order per minute."""
+    key = f"switchboard:partner-poll:{caller.partner.id}:{partner_order_id}"
+    connection = current_app.extensions["broker"].connection
+    if connection.set(key, "1", nx=True, ex=STATUS_POLL_SECONDS):
+        return
+    wait = connection.ttl(key)
+    wait = wait if isinstance(wait, int) and wait > 0 else STATUS_POLL_SECONDS
+    raise ApiError(
+        429,
+        "rate_limited",
+        f"An order's status may be asked once a minute; try again in {wait} s, "
+        "or subscribe to status callbacks.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _touch(token: ApiToken) -> None:
+    # Once a minute at most: a busy partner should not write a row per call.
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now

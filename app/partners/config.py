@@ -1,0 +1,264 @@
+"""A partner integration's configuration (seed 002), checked before anything changes.
+
+Both the admin pages and ``POST /api/v1/partners/<id>/integration-config`` go
+through :func:`apply_integration_config`: every field is checked first, each
+error names its field by dotted path, and only a body without errors is
+applied. Keys that are absent are left as they are, so a form can send just
+its own section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
+from app.models import PartnerIntegration
+from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
+from app.partners.services import validate_webhook_url
+
+# Every event a partner can subscribe to, in the order's lifecycle: seed 002's
+# names plus the per-status events the callback hook sends
+# (app.deliveries.partner_callbacks). The admin page offers exactly these.
+KNOWN_EVENTS = (
+    "status_changed",
+    "order_created",
+    "quote_sent",
+    "order_approved",
+    "visit_scheduled",
+    "installation_started",
+    "installation_completed",
+    "order_completed",
+    "order_on_hold",
+    "order_cancelled",
+    "test",
+)
+MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
+MAX_PARTNER_STATUS = 64
+RATE_LIMIT_RANGE = (1, 10000)
+DELIVERY_ATTEMPTS_RANGE = (1, 10)
+
+
+class ConfigInvalid(ValueError):
+    """The configuration was refused; ``fields`` maps dotted paths to what is wrong."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+class _FieldError(Exception):
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+
+
+def apply_integration_config(integration: PartnerIntegration, data: dict) -> None:
+    """Check ``data`` and, if all of it is valid, apply it to ``integration`` (no commit).
+
+    Raises :class:`ConfigInvalid` naming every wrong or unknown field; in that
+    case the integration is not touched at all.
+    """
+    if not isinstance(data, dict):
+        raise ConfigInvalid({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    unknown = sorted(str(key) for key in data if key not in FIELDS)
+    for key in unknown:
+        errors[key] = "unknown field"
+    for key, check in FIELDS.items():
+        if key not in data:
+            continue
+        try:
+            cleaned[key] = check(data[key], key)
+        except _FieldError as exc:
+            errors.update(exc.fields)
+    if "order_email_address" in cleaned and "order_email_address" not in errors:
+        _check_mailbox_free(integration, cleaned["order_email_address"], errors)
+    if errors:
+        raise ConfigInvalid(errors)
+
+    for key, value in cleaned.items():
+        if key == "status_mapping":
+            # A direction left out of the body keeps its current rows.
+            value = {**(integration.status_mapping or {}), **value}
+        setattr(integration, key, value)
+
+
+def empty_status_mapping() -> dict[str, dict[str, str]]:
+    return {direction: {} for direction in MAPPING_DIRECTIONS}
+
+
+# --- field checks: each returns the cleaned value or raises _FieldError ---------
+
+
+def _fail(path: str, message: str):
+    raise _FieldError({path: message})
+
+
+def _text(max_length: int, *, required: bool = False) -> Callable[[Any, str], str | None]:
+    def check(value, path):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                _fail(path, "required")
+            return None
+        if not isinstance(value, str):
+            _fail(path, "must be text")
+        value = value.strip()
+        if len(value) > max_length:
+            _fail(path, f"at most {max_length} characters")
+        return value
+
+    return check
+
+
+def _choice(enum_cls) -> Callable[[Any, str], Any]:
+    def check(value, path):
+        try:
+            return enum_cls(value)
+        except ValueError:
+            _fail(path, f"must be one of {', '.join(enum_cls.values())}")
+
+    return check
+
+
+def _integer(low: int, high: int) -> Callable[[Any, str], int]:
+    def check(value, path):
+        # A form posts text; JSON may send a number. A bool is not a number here.
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            _fail(path, f"a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _boolean(value, path) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, "must be true or false")
+    return value
+
+
+def _api_base_url(value, path) -> str | None:
+    value = _text(2000)(value, path)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    schemes = ("https", "http") if current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"] else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        _fail(path, "must be an https:// URL")
+    return value
+
+
+def _webhook_url(value, path) -> str | None:
+    value = _text(2000)(value, path)
+    if value is None:
+        return None
+    try:
+        return validate_webhook_url(value)
+    except ValueError as exc:
+        # validate_webhook_url says "webhook_url: <problem>"; the path is ours to give.
+        _fail(path, str(exc).split(": ", 1)[-1])
+
+
+def _email(value, path) -> str | None:
+    value = _text(MAX_EMAIL_LENGTH)(value, path)
+    if value is None:
+        return None
+    if not EMAIL.match(value):
+        _fail(path, "not a valid e-mail address")
+    return value.lower()
+
+
+def _webhook_events(value, path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        _fail(path, "must be a list of event names")
+    unknown = [item for item in value if item not in KNOWN_EVENTS]
+    if unknown:
+        _fail(
+            path,
+            f"unknown event {', '.join(map(repr, unknown))}; known: {', '.join(KNOWN_EVENTS)}",
+        )
+    # Keep the partner's order, once each.
+    return list(dict.fromkeys(value))
+
+
+def _status_mapping(value, path) -> dict[str, dict[str, str]]:
+    if not isinstance(value, dict):
+        _fail(path, "must be an object with chargecars_to_partner and partner_to_chargecars")
+    errors: dict[str, str] = {}
+    cleaned: dict[str, dict[str, str]] = {}
+    for direction, rows in value.items():
+        where = f"{path}.{direction}"
+        if direction not in MAPPING_DIRECTIONS:
+            errors[where] = f"unknown direction; use {' or '.join(MAPPING_DIRECTIONS)}"
+            continue
+        if rows is None:  # sent as null: this direction stays as it is
+            continue
+        if not isinstance(rows, dict):
+            errors[where] = "must be an object of status → status"
+            continue
+        ours_are_keys = direction == "chargecars_to_partner"
+        cleaned[direction] = {}
+        for key, target in rows.items():
+            ours, theirs = (key, target) if ours_are_keys else (target, key)
+            row = f"{where}.{key}"
+            if ours not in OrderStatus.values():
+                errors[row] = (
+                    f"{ours!r} is not a status; use one of {', '.join(OrderStatus.values())}"
+                )
+                continue
+            if not isinstance(theirs, str) or not theirs.strip():
+                errors[row] = "the partner's status must be non-empty text"
+                continue
+            if len(theirs.strip()) > MAX_PARTNER_STATUS:
+                errors[row] = f"the partner's status is at most {MAX_PARTNER_STATUS} characters"
+                continue
+            theirs = theirs.strip()
+            key, target = (ours, theirs) if ours_are_keys else (theirs, ours)
+            if key in cleaned[direction]:
+                errors[row] = f"{key!r} is mapped twice"
+                continue
+            cleaned[direction][key] = target
+    if errors:
+        raise _FieldError(errors)
+    return cleaned
+
+
+def _check_mailbox_free(
+    integration: PartnerIntegration, address: str | None, errors: dict[str, str]
+) -> None:
+    """Order e-mails are routed to a partner by this address, so two cannot share it."""
+    if address is None:
+        return
+    taken = db.session.scalar(
+        sa.select(PartnerIntegration.id).where(
+            sa.func.lower(PartnerIntegration.order_email_address) == address,
+            PartnerIntegration.id != integration.id,
+        )
+    )
+    if taken is not None:
+        errors["order_email_address"] = "another partner already receives orders on this address"
+
+
+FIELDS: dict[str, Callable[[Any, str], Any]] = {
+    "integration_name": _text(120, required=True),
+    "api_base_url": _api_base_url,
+    "api_version": _text(20),
+    "authentication_type": _choice(AuthenticationType),
+    "webhook_url": _webhook_url,
+    "webhook_events": _webhook_events,
+    "status_mapping": _status_mapping,
+    "sync_frequency": _choice(SyncFrequency),
+    "sync_enabled": _boolean,
+    "is_active": _boolean,
+    "rate_limit_per_minute": _integer(*RATE_LIMIT_RANGE),
+    "max_delivery_attempts": _integer(*DELIVERY_ATTEMPTS_RANGE),
+    "alert_email": _email,
+    "order_email_address": _email,
+}

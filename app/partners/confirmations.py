@@ -1,0 +1,82 @@
+"""The confirmation e-mail a partner gets for each order it sends (seed 001 step 4)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.channels.email.orders import euros
+from app.channels.email.records import already_sent
+from app.channels.email.settings import reply_to
+from app.channels.email.transactional import send_transactional
+from app.extensions import db
+from app.models import Contact, Order, Organization
+from app.models.enums import ContactType
+from app.transactions import commit
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_KEY = "partner_order_confirmation"
+CATEGORIES = ["order", "partner", "confirmation", "transactional"]
+
+
+def partner_mail_contact(partner: Organization) -> Contact | None:
+    """The partner's organization contact with an e-mail address to write to."""
+    contact = db.session.scalar(
+        sa.select(Contact)
+        .where(
+            Contact.organization_id == partner.id,
+            Contact.contact_type == ContactType.ORGANIZATION,
+        )
+        .order_by(Contact.created_at)
+        .limit(1)
+    )
+    if contact is not None and not contact.email and partner.email:
+        contact.email = partner.email
+    if contact is None or not (contact.email or "").strip():
+        return None
+    return contact
+
+
+def send_partner_confirmation(order_id: str) -> str | None:
+    """Job: confirm a partner's order to the partner; once per order.
+
+    Returns the message id, or None when there is nobody to write to (the
+    partner has no e-mail address on file) or it was sent before.
+    """
+    order = db.session.get(Order, uuid.UUID(str(order_id)), with_for_update=True)
+    if order is None or order.partner_organization is None:
+        return None
+    if already_sent(order.id, TEMPLATE_KEY):
+        db.session.rollback()
+        return None
+    contact = partner_mail_contact(order.partner_organization)
+    if contact is None:
+        log.info("partner of %s has no e-mail address; no confirmation sent", order.order_number)
+        db.session.rollback()
+        return None
+    address = order.installation_address
+    message = send_transactional(
+        contact.email,
+        TEMPLATE_KEY,
+        {
+            "partner_name": order.partner_organization.name,
+            "order_id": order.order_number,
+            "partner_order_id": order.partner_order_id,
+            "customer_name": order.end_customer.display_name if order.end_customer else None,
+            "installation_address": address.one_line() if address else None,
+            "order_total": euros(order.total_amount),
+            "needs_review": order.needs_review,
+            "review_reasons": list(order.review_reasons or []),
+            "team_contact": reply_to(current_app.config),
+        },
+        CATEGORIES,
+        contact=contact,
+        order=order,
+        subject=f"Order ontvangen: {order.order_number} ({order.partner_order_id})",
+    )
+    commit()
+    return str(message.id)

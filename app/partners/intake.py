@@ -1,0 +1,285 @@
+"""Order intake from partners (seeds 001 and 002).
+
+One call turns a validated partner payload into an order: the end customer
+(found by e-mail, then phone), the partner's contact and channel chain, an
+installation address checked against the BAG, lines mapped from partner SKUs,
+the partner's references, a gap-free order number and the first status
+through the status engine. All of it in the caller's transaction.
+
+The partner's ``partner_order_id`` is the idempotency key: the same id again,
+even at the same moment from twenty connections, gives the one order.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from app.addresses.pdok import AddressCheck
+from app.extensions import db
+from app.jobs.queues import enqueue
+from app.models import Contact, Order, Organization, PartnerIntegration, User
+from app.models.enums import ContactType, OrderSource, OrderStatus
+from app.orders.creation import (
+    AddressDetails,
+    add_line,
+    allocate_order_number,
+    check_details,
+    find_or_create_customer,
+    flag_for_review,
+    installation_address,
+    new_order,
+)
+from app.orders.status_engine import record_initial_status
+from app.partners.schemas import PartnerOrderIn, order_field_errors, validate_partner_order
+from app.transactions import after_commit
+
+log = logging.getLogger(__name__)
+
+# What the partner API promises (CONTRACT §4): "received", processed in 24–48 h.
+RECEIVED = "received"
+ESTIMATED_PROCESSING_TIME = "24-48 hours"
+
+SOURCE_REASONS = {
+    OrderSource.PARTNER_API: "Order created via partner API",
+    OrderSource.EMAIL: "Order created from a partner e-mail",
+    OrderSource.MAKE: "Order created by a Make.com scenario",
+    OrderSource.FILLOUT: "Order created from a form",
+    OrderSource.MANUAL: "Order created by hand",
+}
+
+
+class IntakeInvalid(Exception):
+    """The payload is not an order we can take; ``fields`` says what is wrong."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def response_data(self) -> dict:
+        """The ``data`` of the partner API's answer (CONTRACT §4)."""
+        data = {
+            "chargecars_order_id": self.order.order_number,
+            "chargecars_order_uuid": str(self.order.id),
+            "status": RECEIVED,
+            "estimated_processing_time": ESTIMATED_PROCESSING_TIME,
+        }
+        if self.order.needs_review:
+            # Seed 001: a failed address check or unknown SKU is told to the partner.
+            data["needs_review"] = True
+            data["review_reasons"] = list(self.order.review_reasons or [])
+        return data
+
+
+def parse_order(body: object) -> PartnerOrderIn:
+    try:
+        return validate_partner_order(body)
+    except ValidationError as exc:
+        raise IntakeInvalid(order_field_errors(body, exc)) from exc
+
+
+def existing_order(partner: Organization, partner_order_id: str) -> Order | None:
+    return db.session.scalar(
+        sa.select(Order).where(
+            Order.partner_organization_id == partner.id,
+            Order.partner_order_id == partner_order_id,
+        )
+    )
+
+
+def create_partner_order(
+    partner: Organization,
+    body: object,
+    *,
+    source: OrderSource = OrderSource.PARTNER_API,
+    actor: User | None = None,
+) -> IntakeResult:
+    """Create the order in ``body`` for ``partner``, or find the one made before.
+
+    Raises :class:`IntakeInvalid`. Does not commit; call
+    :func:`app.transactions.commit` so the confirmation e-mail is queued.
+    """
+    payload = parse_order(body)
+    # PDOK first, outside any lock: it is the slow part and needs no database.
+    details = _address_details(payload)
+    check = check_details(details)
+    _serialise_on(partner, payload.partner_order_id)
+    found = existing_order(partner, payload.partner_order_id)
+    if found is not None:
+        log.info("duplicate partner order %s from %s", payload.partner_order_id, partner.name)
+        return IntakeResult(found, created=False)
+    try:
+        # A savepoint: if another intake won the race the unique constraint catches
+        # (SQLite has no advisory lock), only this attempt is undone.
+        with db.session.begin_nested():
+            order = _build_order(partner, payload, details, check, source, actor)
+    except IntegrityError:
+        found = existing_order(partner, payload.partner_order_id)
+        if found is None:
+            raise
+        return IntakeResult(found, created=False)
+    order_id = str(order.id)
+    after_commit(lambda: enqueue("app.partners.confirmations.send_partner_confirmation", order_id))
+    return IntakeResult(order, created=True)
+
+
+def _serialise_on(partner: Organization, partner_order_id: str) -> None:
+    """On PostgreSQL, make intakes of one partner order id wait for each other.
+
+    The transaction-scoped advisory lock is taken before looking for the order,
+    so the second of two simultaneous requests sees the first one's order
+    instead of failing on the unique constraint.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"partner-order:{partner.id}:{partner_order_id}"},
+    )
+
+
+def _address_details(payload: PartnerOrderIn) -> AddressDetails:
+    address = payload.customer.address
+    return AddressDetails(
+        street=address.street,
+        house_number=address.house_number,
+        house_number_addition=address.house_number_addition,
+        postal_code=address.postal_code,
+        city=address.city,
+    )
+
+
+def _build_order(
+    partner: Organization,
+    payload: PartnerOrderIn,
+    details: AddressDetails,
+    check: AddressCheck,
+    source: OrderSource,
+    actor: User | None,
+) -> Order:
+    # Gap-free numbers make intakes take turns on the year's counter row, from
+    # the upsert to the commit. On PostgreSQL the number is therefore taken last,
+    # just before the first status (whose hooks need it); until then the order
+    # carries a unique placeholder. On SQLite it is taken first instead: as the
+    # transaction's first write it takes the write lock up front, where a later
+    # lock upgrade could deadlock with a concurrent intake.
+    late = db.session.get_bind().dialect.name == "postgresql"
+    order_number = f"TMP-{uuid.uuid4().hex[:16]}" if late else allocate_order_number()
+    integration = db.session.scalar(
+        sa.select(PartnerIntegration).where(
+            PartnerIntegration.partner_organization_id == partner.id
+        )
+    )
+    customer = payload.customer
+    contact = find_or_create_customer(customer.name, customer.email, customer.phone)
+    address = installation_address(contact, details, check)
+    chain = channel_contacts(partner)
+    references = {
+        "partner_order_id": payload.partner_order_id,
+        "partner_customer_id": payload.partner_customer_id,
+        "dealer_group_id": payload.dealer_group_id,
+        "purchase_order_number": payload.purchase_order_number,
+        **(
+            payload.partner_references.model_dump(exclude_none=True)
+            if payload.partner_references
+            else {}
+        ),
+        "partner_system": integration.integration_name if integration else None,
+        "api_version": integration.api_version if integration else None,
+        "created_via_api": source == OrderSource.PARTNER_API,
+    }
+    preferences = (
+        payload.installation_preferences.model_dump(mode="json", exclude_none=True)
+        if payload.installation_preferences
+        else {}
+    )
+    order = new_order(
+        order_number,
+        status=OrderStatus.NEW,
+        source=source,
+        partner_organization_id=partner.id,
+        account_contact_id=chain[0].id,
+        partner_contact_id=chain[0].id,
+        end_customer_contact_id=contact.id,
+        customer_organization_id=contact.organization_id,
+        channel_contact_ids=[str(c.id) for c in chain],
+        partner_order_id=payload.partner_order_id,
+        partner_external_references={k: v for k, v in references.items() if v is not None},
+        installation_address_id=address.id,
+        installation_preferences=preferences,
+        notes=preferences.get("notes") or preferences.get("access_notes"),
+    )
+    if address.validation_state.value != "valid":
+        flag_for_review(order, f"address not confirmed by PDOK: {address.validation_message}")
+    for line in payload.lines():
+        add_line(
+            order,
+            sku=line.sku,
+            description=line.description,
+            quantity=line.quantity,
+            partner_organization_id=partner.id,
+            external_item_reference=line.partner_item_id,
+        )
+    if late:
+        order.order_number = allocate_order_number()
+        db.session.flush()
+    record_initial_status(
+        order,
+        SOURCE_REASONS.get(source, "Order created"),
+        {
+            "partner_source": True,
+            "integration_name": integration.integration_name if integration else None,
+            "partner_order_id": payload.partner_order_id,
+            "source": source.value,
+        },
+        actor,
+    )
+    return order
+
+
+def channel_contacts(partner: Organization) -> list[Contact]:
+    """The organization contacts of the partner and its parents, nearest first.
+
+    Seed 001 keeps these in ``channel_contact_ids`` so commissions can be paid
+    per level; a partner level without its organization contact gets one.
+    """
+    chain = partner.channel_chain()
+    ids = [org.id for org in chain]
+    existing = {
+        c.organization_id: c
+        for c in db.session.scalars(
+            sa.select(Contact)
+            .where(
+                Contact.organization_id.in_(ids),
+                Contact.contact_type == ContactType.ORGANIZATION,
+            )
+            .order_by(Contact.created_at.desc())
+        )
+    }
+    contacts = []
+    for org in chain:
+        contact = existing.get(org.id)
+        if contact is None:
+            contact = Contact(
+                contact_type=ContactType.ORGANIZATION,
+                organization_id=org.id,
+                display_name=org.name,
+                email=org.email,
+                is_primary=True,
+            )
+            db.session.add(contact)
+            db.session.flush()
+        contacts.append(contact)
+    return contacts

@@ -1,0 +1,133 @@
+"""Partner API keys and webhook secrets: issued, rotated and revoked.
+
+A key's plain value exists only in the return value of the function that made
+it (the page shows it once); the database keeps its SHA-256 hash and a short
+prefix so a person can tell keys apart. Rotation issues a new key and leaves
+the old one working for a grace period, so a partner can deploy the new key
+before the old one stops: both are valid until the old one expires or is
+revoked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.auth.tokens import issue_token
+from app.database import utcnow
+from app.extensions import db
+from app.models import ApiToken, AuditLog, Organization, PartnerIntegration, User
+from app.models.enums import TokenKind
+from app.partners.services import new_webhook_secret
+
+# How long a rotated-out key keeps working unless it is revoked sooner.
+ROTATION_GRACE = timedelta(days=7)
+MAX_KEY_NAME = 120
+
+
+def partner_keys(partner: Organization) -> list[ApiToken]:
+    """The partner's keys, newest first (revoked and expired ones included)."""
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(
+                ApiToken.kind == TokenKind.PARTNER,
+                ApiToken.partner_organization_id == partner.id,
+            )
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def issue_partner_key(
+    partner: Organization, name: str, user: User | None = None
+) -> tuple[ApiToken, str]:
+    """A new API key for ``partner``; returns the record and the plain key (no commit)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError("name: required")
+    if len(name) > MAX_KEY_NAME:
+        raise ValueError(f"name: at most {MAX_KEY_NAME} characters")
+    token, plain = issue_token(TokenKind.PARTNER, name, partner_organization_id=partner.id)
+    _audit(token, "PARTNER_KEY_ISSUED", user, {"name": name})
+    return token, plain
+
+
+def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiToken, str]:
+    """Replace ``token`` with a new key of the same name (no commit).
+
+    The old key stays valid for :data:`ROTATION_GRACE` (or less, if it was due
+    to expire sooner) and until someone revokes it.
+    """
+    _require_partner_key(token)
+    if not token.is_usable():
+        raise ValueError("This key is already revoked or expired; issue a new key instead.")
+    new_token, plain = issue_token(
+        TokenKind.PARTNER, token.name, partner_organization_id=token.partner_organization_id
+    )
+    grace_until = utcnow() + ROTATION_GRACE
+    if token.expires_at is None or token.expires_at > grace_until:
+        token.expires_at = grace_until
+    _audit(
+        new_token,
+        "PARTNER_KEY_ROTATED",
+        user,
+        {"replaces": str(token.id), "old_prefix": token.prefix, "old_key_expires_at": _iso(token)},
+    )
+    return new_token, plain
+
+
+def revoke_partner_key(token: ApiToken, user: User | None = None) -> None:
+    """Stop ``token`` working now (no commit). Revoking twice is refused."""
+    _require_partner_key(token)
+    if token.revoked_at is not None:
+        raise ValueError("This key is already revoked.")
+    token.revoked_at = utcnow()
+    _audit(token, "PARTNER_KEY_REVOKED", user, {})
+
+
+def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = None) -> str:
+    """A new signing secret for callbacks and the inbound status webhook (no commit).
+
+    Returns the plain secret to show once. The old secret stops working at
+    once: callbacks are signed with one secret, and the partner is expected to
+    switch when told.
+    """
+    secret = new_webhook_secret()
+    integration.webhook_secret = secret
+    db.session.add(
+        AuditLog(
+            table_name="partner_integrations",
+            record_id=integration.id,
+            action="WEBHOOK_SECRET_ROTATED",
+            changed_by_user_id=user.id if user else None,
+            changes={"partner_organization_id": str(integration.partner_organization_id)},
+        )
+    )
+    return secret
+
+
+def _require_partner_key(token: ApiToken) -> None:
+    if token.kind != TokenKind.PARTNER or token.partner_organization_id is None:
+        raise ValueError("Not a partner API key.")
+
+
+def _iso(token: ApiToken) -> str | None:
+    return token.expires_at.isoformat() if token.expires_at else None
+
+
+def _audit(token: ApiToken, action: str, user: User | None, extra: dict) -> None:
+    db.session.add(
+        AuditLog(
+            table_name="api_tokens",
+            record_id=token.id,
+            action=action,
+            changed_by_user_id=user.id if user else None,
+            changes={
+                "partner_organization_id": str(token.partner_organization_id),
+                "prefix": token.prefix,
+                **extra,
+            },
+        )
+    )

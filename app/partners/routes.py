@@ -1,0 +1,434 @@
+"""Partner admin pages (CONTRACT §7, admins): health list, one partner's setup, delivery log.
+
+Plain forms that work without JavaScript; htmx swaps the SKU table and a
+delivery's row in place. A key or secret is shown in the response to the POST
+that made it and never again (the page is sent ``no-store``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.database import utcnow
+from app.deliveries.services import reenable_endpoint, retry_delivery, send_test_event
+from app.extensions import db
+from app.models import ApiToken, OutboundDelivery
+from app.models.enums import AuthenticationType, OrderStatus, Role, SyncFrequency, TokenKind
+from app.partners import admin
+from app.partners.config import KNOWN_EVENTS, ConfigInvalid
+from app.partners.health import partner_health
+from app.partners.keys import (
+    ROTATION_GRACE,
+    issue_partner_key,
+    partner_keys,
+    revoke_partner_key,
+    rotate_partner_key,
+    rotate_webhook_secret,
+)
+from app.transactions import commit
+
+bp = Blueprint("partners", __name__, url_prefix="/partners")
+
+SETTINGS_TEXT = (
+    "integration_name",
+    "api_base_url",
+    "api_version",
+    "authentication_type",
+    "sync_frequency",
+    "rate_limit_per_minute",
+    "max_delivery_attempts",
+    "alert_email",
+    "order_email_address",
+)
+SETTINGS_FLAGS = ("is_active", "sync_enabled")
+
+
+def _partner(partner_id: uuid.UUID):
+    partner = admin.find_partner(partner_id)
+    if partner is None:
+        abort(404, "There is no such partner.")
+    return partner
+
+
+def _no_store(response):
+    """Pages carrying a fresh key or secret must not sit in a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the list ------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    return _list_page()
+
+
+def _list_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
+    return (
+        render_template(
+            "partners/index.html",
+            partners=partner_health(),
+            errors=errors or {},
+            values=values or {},
+        ),
+        status,
+    )
+
+
+@bp.post("/")
+@role_required(Role.ADMIN)
+def create():
+    values = {key: request.form.get(key, "") for key in ("name", "webhook_url", "parent")}
+    try:
+        new = admin.onboard_partner(values["name"], values["parent"], values["webhook_url"])
+    except ConfigInvalid as exc:
+        db.session.rollback()
+        return _list_page(422, exc.fields, values)
+    commit()
+    return _show_page(
+        new.organization,
+        status=201,
+        new_key=new.api_key,
+        new_secret=new.webhook_secret,
+        created=True,
+    )
+
+
+# --- one partner ---------------------------------------------------------------
+
+
+@bp.get("/<uuid:partner_id>")
+@role_required(Role.ADMIN)
+def show(partner_id):
+    partner = _partner(partner_id)
+    response = _show_page(partner)
+    commit()  # an integration made for a partner that had none
+    return response
+
+
+def _show_page(partner, *, status: int = 200, errors=None, section=None, submitted=None, **extra):
+    """The partner page; ``section``'s form shows ``submitted`` values and ``errors``."""
+    integration = admin.integration_of(partner)
+    mapping = integration.status_mapping or {}
+    context = dict(
+        partner=partner,
+        integration=integration,
+        keys=partner_keys(partner),
+        now=utcnow(),
+        rotation_days=ROTATION_GRACE.days,
+        parents=admin.possible_parents(partner),
+        chain=partner.channel_chain(),
+        children=sorted(partner.children, key=lambda org: org.name.lower()),
+        mappings=admin.sku_mappings(partner),
+        articles=admin.articles(),
+        statuses=OrderStatus.values(),
+        known_events=KNOWN_EVENTS,
+        authentication_types=AuthenticationType.values(),
+        sync_frequencies=SyncFrequency.values(),
+        outbound=mapping.get("chargecars_to_partner", {}),
+        inbound=sorted(mapping.get("partner_to_chargecars", {}).items()),
+        rates=sorted((partner.commission_rates or {}).items(), key=lambda kv: int(kv[0])),
+        settings={key: getattr(integration, key) for key in SETTINGS_TEXT + SETTINGS_FLAGS},
+        webhook={"webhook_url": integration.webhook_url, "events": integration.webhook_events},
+        errors={},
+        sku_errors={},
+        sku_submitted={},
+    )
+    if section:
+        context["errors"] = {section: errors or {}}
+        context.update(submitted or {})
+    context.update(extra)
+    return _no_store(make_response(render_template("partners/show.html", **context), status))
+
+
+def _invalid(partner, section: str, exc: ConfigInvalid, submitted: dict | None = None):
+    db.session.rollback()
+    return _show_page(partner, status=422, errors=exc.fields, section=section, submitted=submitted)
+
+
+def _saved(partner, message: str):
+    commit()
+    flash(message, "info")
+    return redirect(url_for("partners.show", partner_id=partner.id), 303)
+
+
+@bp.post("/<uuid:partner_id>/keys")
+@role_required(Role.ADMIN)
+def issue_key(partner_id):
+    partner = _partner(partner_id)
+    try:
+        _, plain = issue_partner_key(partner, request.form.get("name", ""), current_user)
+    except ValueError as exc:
+        return _invalid(partner, "keys", ConfigInvalid({"name": str(exc).partition(": ")[2]}))
+    commit()
+    return _show_page(partner, status=201, new_key=plain)
+
+
+def _key(partner, token_id: uuid.UUID) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if (
+        token is None
+        or token.kind != TokenKind.PARTNER
+        or token.partner_organization_id != partner.id
+    ):
+        abort(404, "This partner has no such key.")
+    return token
+
+
+@bp.post("/<uuid:partner_id>/keys/<uuid:token_id>/rotate")
+@role_required(Role.ADMIN)
+def rotate_key(partner_id, token_id):
+    partner = _partner(partner_id)
+    try:
+        _, plain = rotate_partner_key(_key(partner, token_id), current_user)
+    except ValueError as exc:
+        return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
+    commit()
+    return _show_page(partner, status=201, new_key=plain, rotated=True)
+
+
+@bp.post("/<uuid:partner_id>/keys/<uuid:token_id>/revoke")
+@role_required(Role.ADMIN)
+def revoke_key(partner_id, token_id):
+    partner = _partner(partner_id)
+    token = _key(partner, token_id)
+    try:
+        revoke_partner_key(token, current_user)
+    except ValueError as exc:
+        return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
+    return _saved(partner, f"Key {token.prefix}… is revoked; requests with it now get 401.")
+
+
+@bp.post("/<uuid:partner_id>/webhook")
+@role_required(Role.ADMIN)
+def save_webhook(partner_id):
+    partner = _partner(partner_id)
+    data = {
+        "webhook_url": request.form.get("webhook_url", ""),
+        "webhook_events": request.form.getlist("webhook_events"),
+    }
+    try:
+        admin.update_integration(admin.integration_of(partner), data, current_user)
+    except ConfigInvalid as exc:
+        submitted = {
+            "webhook": {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
+        }
+        return _invalid(partner, "webhook", exc, submitted)
+    return _saved(partner, "Webhook saved.")
+
+
+@bp.post("/<uuid:partner_id>/webhook/secret")
+@role_required(Role.ADMIN)
+def rotate_secret(partner_id):
+    partner = _partner(partner_id)
+    secret = rotate_webhook_secret(admin.integration_of(partner), current_user)
+    commit()
+    return _show_page(partner, status=201, new_secret=secret)
+
+
+@bp.post("/<uuid:partner_id>/webhook/reenable")
+@role_required(Role.ADMIN)
+def reenable(partner_id):
+    partner = _partner(partner_id)
+    reenable_endpoint(admin.integration_of(partner), current_user)  # commits
+    flash("The endpoint is enabled again; new callbacks will be sent.", "info")
+    return redirect(url_for("partners.show", partner_id=partner.id), 303)
+
+
+@bp.post("/<uuid:partner_id>/settings")
+@role_required(Role.ADMIN)
+def save_settings(partner_id):
+    partner = _partner(partner_id)
+    data = {key: request.form.get(key, "") for key in SETTINGS_TEXT}
+    data.update({key: key in request.form for key in SETTINGS_FLAGS})
+    try:
+        admin.update_integration(admin.integration_of(partner), data, current_user)
+    except ConfigInvalid as exc:
+        return _invalid(partner, "settings", exc, {"settings": data})
+    return _saved(partner, "Integration settings saved.")
+
+
+@bp.post("/<uuid:partner_id>/status-mapping")
+@role_required(Role.ADMIN)
+def save_status_mapping(partner_id):
+    partner = _partner(partner_id)
+    outbound = {
+        key.removeprefix("out_"): value
+        for key, value in request.form.items()
+        if key.startswith("out_")
+    }
+    inbound = list(
+        zip(request.form.getlist("in_partner"), request.form.getlist("in_ours"), strict=False)
+    )
+    submitted = {"outbound": outbound, "inbound": inbound}
+    try:
+        mapping = admin.mapping_from_rows(outbound, inbound)
+        admin.update_integration(
+            admin.integration_of(partner), {"status_mapping": mapping}, current_user
+        )
+    except ConfigInvalid as exc:
+        return _invalid(partner, "status_mapping", exc, submitted)
+    return _saved(partner, "Status mapping saved.")
+
+
+@bp.post("/<uuid:partner_id>/parent")
+@role_required(Role.ADMIN)
+def save_parent(partner_id):
+    partner = _partner(partner_id)
+    try:
+        admin.set_parent(partner, request.form.get("parent_organization_id") or None, current_user)
+    except ConfigInvalid as exc:
+        return _invalid(partner, "parent", exc)
+    return _saved(partner, "Channel position saved.")
+
+
+@bp.post("/<uuid:partner_id>/commission-rates")
+@role_required(Role.ADMIN)
+def save_commission_rates(partner_id):
+    partner = _partner(partner_id)
+    rows = list(zip(request.form.getlist("level"), request.form.getlist("rate"), strict=False))
+    try:
+        admin.set_commission_rates(partner, rows, current_user)
+    except ConfigInvalid as exc:
+        return _invalid(partner, "commission_rates", exc, {"rates": rows})
+    return _saved(partner, "Commission rates saved.")
+
+
+# --- SKU mappings (htmx swaps the table) ----------------------------------------
+
+
+def _sku_table(partner, status: int = 200, sku_errors=None, submitted=None):
+    if not request.htmx:
+        if sku_errors:
+            return _show_page(
+                partner,
+                status=status,
+                section="skus",
+                errors={},
+                submitted={"sku_errors": sku_errors, "sku_submitted": submitted or {}},
+            )
+        return redirect(url_for("partners.show", partner_id=partner.id), 303)
+    return render_template(
+        "partners/_skus.html",
+        partner=partner,
+        mappings=admin.sku_mappings(partner),
+        articles=admin.articles(),
+        sku_errors=sku_errors or {},
+        sku_submitted=submitted or {},
+    ), status
+
+
+def _sku_form():
+    return {key: request.form.get(key, "") for key in ("partner_sku", "article_id", "description")}
+
+
+@bp.post("/<uuid:partner_id>/skus")
+@role_required(Role.ADMIN)
+def add_sku(partner_id):
+    return _save_sku(_partner(partner_id), None)
+
+
+@bp.post("/<uuid:partner_id>/skus/<uuid:mapping_id>")
+@role_required(Role.ADMIN)
+def edit_sku(partner_id, mapping_id):
+    partner = _partner(partner_id)
+    mapping = admin.find_sku_mapping(partner, mapping_id)
+    if mapping is None:
+        abort(404, "This partner has no such SKU mapping.")
+    return _save_sku(partner, mapping)
+
+
+def _save_sku(partner, mapping):
+    form = _sku_form()
+    row = str(mapping.id) if mapping else "new"
+    try:
+        admin.save_sku_mapping(partner, mapping, user=current_user, **form)
+    except ConfigInvalid as exc:
+        db.session.rollback()
+        # 200 for htmx, which swaps only successful answers; the row shows the errors.
+        return _sku_table(partner, 200 if request.htmx else 422, {row: exc.fields}, {row: form})
+    commit()
+    if not request.htmx:
+        flash("SKU mapping saved.", "info")
+    return _sku_table(partner)
+
+
+@bp.post("/<uuid:partner_id>/skus/<uuid:mapping_id>/delete")
+@role_required(Role.ADMIN)
+def delete_sku(partner_id, mapping_id):
+    partner = _partner(partner_id)
+    mapping = admin.find_sku_mapping(partner, mapping_id)
+    if mapping is not None:  # deleting twice (a double click) is not an error
+        admin.delete_sku_mapping(mapping, current_user)
+        commit()
+    return _sku_table(partner)
+
+
+# --- the delivery log ----------------------------------------------------------
+
+
+@bp.get("/<uuid:partner_id>/deliveries")
+@role_required(Role.ADMIN)
+def deliveries(partner_id):
+    partner = _partner(partner_id)
+    integration = admin.integration_of(partner)
+    log = admin.delivery_log(integration, request.args.get("before"))
+    commit()
+    return render_template(
+        "partners/deliveries.html", partner=partner, integration=integration, log=log
+    )
+
+
+@bp.post("/<uuid:partner_id>/deliveries/<uuid:delivery_id>/retry")
+@role_required(Role.ADMIN)
+def retry(partner_id, delivery_id):
+    partner = _partner(partner_id)
+    integration = admin.integration_of(partner)
+    delivery = db.session.get(OutboundDelivery, delivery_id)
+    if delivery is None or delivery.partner_integration_id != integration.id:
+        abort(404, "This partner has no such delivery.")
+    error = None
+    try:
+        delivery = retry_delivery(delivery.id, current_user)  # commits and queues
+    except ValueError as exc:
+        db.session.rollback()
+        error = str(exc)
+    if request.htmx:
+        log = admin.describe_deliveries([db.session.get(OutboundDelivery, delivery_id)], None)
+        return render_template(
+            "partners/_delivery.html",
+            partner=partner,
+            delivery=log.deliveries[0],
+            log=log,
+            row_error=error,
+        )
+    flash(error or "Retry queued; the attempt appears in the log.", "error" if error else "info")
+    return redirect(url_for("partners.deliveries", partner_id=partner.id), 303)
+
+
+@bp.post("/<uuid:partner_id>/deliveries/test")
+@role_required(Role.ADMIN)
+def test_event(partner_id):
+    partner = _partner(partner_id)
+    try:
+        send_test_event(admin.integration_of(partner), current_user)  # commits and queues
+        flash("Test event queued; its attempt appears below.", "info")
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("partners.deliveries", partner_id=partner.id), 303)

@@ -1,0 +1,321 @@
+"""Request bodies of the partner API (CONTRACT §4), as pydantic models.
+
+The same models validate requests and produce the JSON Schema the OpenAPI
+document is built from, so the docs cannot drift from what is enforced.
+Both order shapes are accepted: seed 002 (``line_items[].sku``) and seed 001
+(``products[].partner_sku``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from app.addresses.pdok import normalise_postal_code, split_house_number
+from app.api.validation import field_errors
+from app.contacts.phones import normalise_phone
+
+OrderStatusName = Literal[
+    "new",
+    "quote_sent",
+    "approved",
+    "scheduled",
+    "in_progress",
+    "completed",
+    "on_hold",
+    "cancelled",
+]
+EventName = Literal[
+    "status_changed",
+    "order_created",
+    "order_approved",
+    "visit_scheduled",
+    "installation_completed",
+    "order_completed",
+    "order_cancelled",
+    "test",
+]
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not EMAIL.match(value):
+        raise ValueError("must be an e-mail address like jan@example.com")
+    return value
+
+
+def _phone(value: str) -> str:
+    phone = normalise_phone(value)
+    if phone is None:
+        raise ValueError("must be a phone number, e.g. +31612345678 or 06-12345678")
+    return phone
+
+
+def _postal_code(value: str) -> str:
+    code = normalise_postal_code(value)
+    if code is None:
+        raise ValueError("must be a Dutch postal code like 1012AB")
+    return code
+
+
+Email = Annotated[str, Field(max_length=254, examples=["jan@example.com"]), AfterValidator(_email)]
+Phone = Annotated[
+    str,
+    Field(max_length=32, description="Any common notation; stored as E.164."),
+    AfterValidator(_phone),
+]
+PostalCode = Annotated[str, Field(max_length=8, examples=["1012AB"]), AfterValidator(_postal_code)]
+Text = Annotated[str, Field(max_length=200)]
+Reference = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e ]+$")]
+
+
+class Schema(BaseModel):
+    # Partners send more than we read (their own ids, metadata): keep it lenient.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class AddressIn(Schema):
+    street: Text | None = Field(
+        None, description="Street, with the house number if it is not separate"
+    )
+    house_number: Annotated[str, Field(max_length=12)] | None = None
+    house_number_addition: Annotated[str, Field(max_length=10)] | None = None
+    postal_code: PostalCode
+    city: Text | None = None
+
+    @model_validator(mode="after")
+    def _number_from_street(self) -> "AddressIn":
+        # Seed 002 writes "Hoofdstraat 123": split the number off the street.
+        if not self.house_number and self.street:
+            match = re.match(r"^(.*?\D)\s*(\d{1,5})\s*[-\s]?([A-Za-z0-9]{0,6})$", self.street)
+            if match:
+                self.street = match.group(1).strip(" ,")
+                self.house_number = match.group(2)
+                self.house_number_addition = self.house_number_addition or match.group(3) or None
+        if not self.house_number:
+            raise ValueError("house_number: required (separately or at the end of street)")
+        if split_house_number(self.house_number) is None:
+            raise ValueError("house_number: must be a number, optionally with a letter (12a)")
+        return self
+
+
+class CustomerIn(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: Email
+    phone: Phone
+    address: AddressIn
+
+
+class LineItemIn(Schema):
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(max_length=255)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    partner_item_id: Annotated[str, Field(max_length=100)] | None = None
+
+
+class ProductIn(Schema):
+    partner_sku: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(max_length=255)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class InstallationPreferences(Schema):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    preferred_date: dt.date | None = None
+    time_preference: Annotated[str, Field(max_length=40)] | None = None
+    access_notes: Annotated[str, Field(max_length=2000)] | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class PartnerReferences(Schema):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    dealer_group_id: Reference | None = None
+    purchase_order: Reference | None = None
+    customer_account: Reference | None = None
+
+
+class PartnerOrderIn(Schema):
+    """A new installation order from a partner's system."""
+
+    partner_order_id: Reference = Field(
+        description="Your id for the order; sending it again returns the same order."
+    )
+    partner_customer_id: Reference | None = None
+    dealer_group_id: Reference | None = None
+    purchase_order_number: Reference | None = None
+    customer: CustomerIn
+    line_items: Annotated[list[LineItemIn], Field(max_length=50)] | None = Field(
+        None, description="Seed 002 shape. Give this or `products`."
+    )
+    products: Annotated[list[ProductIn], Field(max_length=50)] | None = Field(
+        None, description="Seed 001 shape. Give this or `line_items`."
+    )
+    installation_preferences: InstallationPreferences | None = None
+    partner_references: PartnerReferences | None = None
+
+    @model_validator(mode="after")
+    def _has_products(self) -> "PartnerOrderIn":
+        if not self.line_items and not self.products:
+            raise ValueError("line_items: at least one line (or products[]) is required")
+        return self
+
+    def lines(self) -> list[LineItemIn]:
+        """Both shapes as one list of lines."""
+        if self.line_items:
+            return list(self.line_items)
+        return [
+            LineItemIn(sku=p.partner_sku, description=p.description, quantity=p.quantity)
+            for p in self.products or []
+        ]
+
+
+class StatusMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chargecars_to_partner: dict[OrderStatusName, Annotated[str, Field(max_length=64)]] | None = (
+        Field(None, description="Our status → the word your system uses.")
+    )
+    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], OrderStatusName] | None = (
+        Field(None, description="Your status → ours; used by the partner status webhook.")
+    )
+
+
+class IntegrationConfigIn(BaseModel):
+    """Seed 002's integration configuration. Only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+    integration_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    api_base_url: Annotated[str, Field(max_length=2000)] | None = None
+    api_version: Annotated[str, Field(max_length=20)] | None = None
+    authentication_type: Literal["api_key", "oauth2", "basic_auth", "bearer_token"] | None = None
+    webhook_url: Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="https URL that receives status callbacks (CONTRACT §5)."
+    )
+    webhook_events: list[EventName] | None = None
+    status_mapping: StatusMapping | None = None
+    sync_frequency: Literal["real_time", "every_15_minutes", "hourly", "daily"] | None = None
+    sync_enabled: bool | None = None
+    is_active: bool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=10000)] | None = None
+    max_delivery_attempts: Annotated[int, Field(ge=1, le=10)] | None = None
+    alert_email: Email | None = None
+    order_email_address: Email | None = None
+
+
+class PartnerStatusUpdateIn(Schema):
+    """Seed 002's status update a partner posts to us."""
+
+    partner_order_id: Reference
+    partner_customer_id: Reference | None = None
+    status: Annotated[str, Field(min_length=1, max_length=64)]
+    timestamp: dt.datetime | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+    technician_info: dict | None = None
+
+
+def validate_partner_order(body: object) -> PartnerOrderIn:
+    """The order in ``body``; :class:`ValidationError` → use :func:`order_field_errors`."""
+    return PartnerOrderIn.model_validate(body)
+
+
+def order_field_errors(body: object, exc: ValidationError) -> dict[str, str]:
+    """Field errors of an order, including "no lines" next to the others.
+
+    Pydantic skips the model-level check when a field already failed; a
+    partner fixing one error at a time would learn of the missing lines last.
+    """
+    fields = field_errors(exc)
+    if isinstance(body, dict) and not body.get("line_items") and not body.get("products"):
+        fields.setdefault("line_items", "at least one line (or products[]) is required")
+    return fields
+
+
+# --- answers, for the OpenAPI document -----------------------------------------
+
+
+class OrderAcceptedData(BaseModel):
+    chargecars_order_id: str = Field(examples=["CC-2026-00001"])
+    chargecars_order_uuid: str
+    status: Literal["received"] = "received"
+    estimated_processing_time: str = Field(examples=["24-48 hours"])
+    needs_review: bool | None = Field(
+        None, description="Present when an address or SKU could not be confirmed."
+    )
+    review_reasons: list[str] | None = None
+
+
+class OrderAccepted(BaseModel):
+    success: Literal[True] = True
+    data: OrderAcceptedData
+
+
+class OrderStatusData(BaseModel):
+    partner_order_id: str
+    chargecars_order_id: str
+    status: str = Field(description="In your vocabulary (chargecars_to_partner mapping).")
+    internal_status: OrderStatusName
+    needs_review: bool
+    updated_at: dt.datetime
+
+
+class OrderStatusOut(BaseModel):
+    success: Literal[True] = True
+    data: OrderStatusData
+
+
+class IntegrationOut(BaseModel):
+    success: Literal[True] = True
+    data: dict = Field(description="The integration as stored, without secrets.")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["validation_failed"])
+    message: str
+    fields: dict[str, str] | None = Field(
+        None, examples=[{"customer.email": "must be an e-mail address like jan@example.com"}]
+    )
+
+
+class ErrorBody(BaseModel):
+    success: Literal[False] = False
+    error: ErrorDetail
+
+
+class StatusDetails(BaseModel):
+    from_status: OrderStatusName | None
+    to_status: OrderStatusName
+    reason: str | None
+    timestamp: dt.datetime
+
+
+class CustomerInfo(BaseModel):
+    name: str | None
+    email: str | None
+
+
+class StatusCallback(BaseModel):
+    """What we POST to your ``webhook_url`` (CONTRACT §5).
+
+    Headers: ``X-ChargeCars-Event``, ``X-ChargeCars-Signature`` (hex HMAC-SHA256
+    of the raw body keyed with your ``whsec_…`` secret as given), and Standard
+    Webhooks ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``.
+    """
+
+    timestamp: dt.datetime
+    event: EventName
+    chargecars_order_id: str
+    partner_order_id: str
+    partner_customer_id: str | None
+    status: str
+    status_details: StatusDetails
+    customer_info: CustomerInfo

@@ -1,0 +1,156 @@
+"""Killing the worker in the middle of a delivery loses no callback (PostgreSQL + Redis).
+
+A real ``worker.py`` process takes the callback to a receiver that hangs, is
+killed with SIGKILL while the request is in flight, and a new worker delivers
+it once the claim's lease has expired: exactly once more, with the same
+``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.deliveries.jobs import deliver, requeue_stalled_deliveries
+from app.extensions import db
+from app.models import DeliveryAttempt, OutboundDelivery
+from app.models.enums import OrderStatus, OutboundState
+from app.orders.status_engine import change_entity_status
+from app.partners.services import new_webhook_secret
+from app.transactions import commit
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.fakes.receiver import FakeReceiver
+from tests.test_deliveries import HOOK_PATH, deliveries, partner_order
+
+pytestmark = pytest.mark.skipif(
+    not (TEST_DATABASE_URL and TEST_REDIS_URL),
+    reason="needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)",
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LEASE_SECONDS = 2
+
+
+@pytest.fixture
+def app(make_app):
+    with opened(make_app(DELIVERY_LEASE_SECONDS=LEASE_SECONDS)) as app:
+        yield app
+
+
+@pytest.fixture
+def receiver():
+    fake = FakeReceiver(new_webhook_secret()).start()
+    yield fake
+    fake.stop()
+
+
+def start_worker() -> subprocess.Popen:
+    config = base_config()
+    env = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": config["SECRET_KEY"],
+        "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+        "ALLOW_PRIVATE_WEBHOOK_URLS": "1",
+        "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+    # Its own process group, so SIGKILL takes RQ's forked scheduler down with it.
+    return subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def kill(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout}s")
+
+
+def delivered(delivery_id) -> bool:
+    db.session.expire_all()
+    state = db.session.scalar(
+        sa.select(OutboundDelivery.state).where(OutboundDelivery.id == delivery_id)
+    )
+    db.session.rollback()
+    return state == OutboundState.DELIVERED
+
+
+def test_killing_the_worker_mid_delivery_loses_no_callback(app, receiver):
+    _, order = partner_order(receiver)
+    receiver.behave_next(sleep=60)  # the first request hangs until the test ends
+    workers = [start_worker()]
+    try:
+        change_entity_status(order, OrderStatus.APPROVED, "Offerte getekend")
+        commit()
+        [delivery] = deliveries()
+        wait_for(lambda: len(receiver.requests) == 1, 30, "the first request")
+        kill(workers[0])
+        db.session.expire_all()
+        assert db.session.get(OutboundDelivery, delivery.id).state == OutboundState.IN_PROGRESS
+
+        workers.append(start_worker())
+        time.sleep(LEASE_SECONDS + 0.5)
+        # What the periodic "stalled-deliveries" job does every minute.
+        assert requeue_stalled_deliveries() == 1
+        wait_for(lambda: delivered(delivery.id), 30, "the second delivery")
+    finally:
+        for worker in workers:
+            kill(worker)
+
+    hook_requests = [r for r in receiver.requests if r.path == HOOK_PATH]
+    assert len(hook_requests) == 2 and len(receiver.delivered()) == 1
+    assert {r.headers["Webhook-Id"] for r in hook_requests} == {delivery.webhook_id}
+    assert receiver.rejections == []
+    db.session.expire_all()
+    delivery = db.session.get(OutboundDelivery, delivery.id)
+    assert delivery.state == OutboundState.DELIVERED and delivery.attempt_count == 2
+    logged = db.session.scalars(
+        sa.select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery.id)
+        .order_by(DeliveryAttempt.attempt_number)
+    ).all()
+    assert [(a.attempt_number, a.status_code) for a in logged] == [(1, None), (2, 200)]
+
+
+def test_concurrent_jobs_for_one_delivery_send_it_once(app, receiver):
+    _, order = partner_order(receiver)
+    change_entity_status(order, OrderStatus.APPROVED, "x")
+    db.session.commit()  # no job queued: the threads below are the workers
+    [delivery] = deliveries()
+    results = []
+
+    def work():
+        with app.app_context():
+            results.append(deliver(str(delivery.id)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["delivered"] + ["skipped"] * 7
+    assert len(receiver.requests) == 1

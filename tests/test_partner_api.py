@@ -1,0 +1,330 @@
+"""The partner API of CONTRACT §4: intake, idempotency, validation, limits, polling."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import uuid
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    Address,
+    Contact,
+    LineItem,
+    Order,
+    OrderStatusTransition,
+    SandboxSend,
+)
+from app.models.enums import AddressValidation
+from app.partners.keys import revoke_partner_key, rotate_partner_key
+from tests.jobs import drain_queues
+from tests.partner_support import add_articles, make_partner, seed_001_order, seed_002_order
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _post_order(client, partner, body, **headers):
+    return client.post(
+        f"/api/v1/partners/{partner.id}/orders", json=body, headers=headers or partner.headers
+    )
+
+
+def test_intake_creates_the_order_and_a_duplicate_returns_it(app, client, fake_pdok):
+    partner = make_partner()
+    add_articles(partner)
+    response = _post_order(client, partner, seed_002_order())
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["success"] is True
+    data = body["data"]
+    assert data["chargecars_order_id"].startswith("CC-")
+    assert data["status"] == "received"
+    assert data["estimated_processing_time"] == "24-48 hours"
+    assert "needs_review" not in data
+
+    order = db.session.scalar(sa.select(Order))
+    assert str(order.id) == data["chargecars_order_uuid"]
+    assert order.order_number == data["chargecars_order_id"]
+    assert order.status.value == "new" and order.source.value == "partner_api"
+    assert order.partner_order_id == "GRO-2026-000123"
+    refs = order.partner_external_references
+    assert refs["partner_customer_id"] == "CUST-456789"
+    assert refs["dealer_group_id"] == "VAN_MOSSEL_WEST"
+    assert refs["purchase_order_number"] == "PO-20260601-001"
+    assert refs["partner_system"] == "groendus_api"
+
+    customer = order.end_customer
+    assert (customer.display_name, customer.email, customer.phone) == (
+        "Jan Janssen",
+        "jan@example.com",
+        "+31612345678",
+    )
+    assert customer.organization.organization_type.value == "customer_individual"
+    partner_contact = db.session.get(Contact, order.account_contact_id)
+    assert partner_contact.organization_id == partner.organization.id
+    assert order.channel_contact_ids == [str(partner_contact.id)]
+
+    address = order.installation_address
+    assert address.validation_state == AddressValidation.VALID
+    assert (address.street, address.house_number, address.postal_code) == (
+        "Hoofdstraat",
+        "123",
+        "1012AB",
+    )
+    assert address.bag_id == "0363200000123456"
+    assert address.province == "Noord-Holland"
+    assert float(address.latitude) == pytest.approx(52.3731)
+    assert fake_pdok.requests_to("/free")[0].args["fq"] == "type:adres"
+
+    lines = order.line_items
+    assert [(li.partner_sku, li.article.sku, li.needs_review) for li in lines] == [
+        ("GRO-ALFEN-11", "ALF-EVE-S-11KW", False),
+        ("GRO-INSTALL-1", "INST-BASIC-1P", False),
+    ]
+    assert lines[0].external_item_reference == "VLV-WALLBOX-001"
+    assert str(order.total_amount) == "1644.00"
+    assert order.installation_preferences["preferred_date"] == "2026-12-15"
+    first = db.session.scalar(sa.select(OrderStatusTransition))
+    assert (first.from_status, first.to_status) == (None, "new")
+    assert first.business_context["partner_order_id"] == "GRO-2026-000123"
+
+    # The confirmation goes to the partner, once.
+    drain_queues(app)
+    sent = db.session.scalars(
+        sa.select(SandboxSend).where(SandboxSend.provider == "sendgrid")
+    ).all()
+    assert [s.recipient for s in sent] == ["orders@groendus.example"]
+    assert sent[0].request_body["personalizations"][0]["dynamic_template_data"]["order_id"] == (
+        order.order_number
+    )
+
+    again = _post_order(client, partner, seed_002_order())
+    assert again.status_code == 200
+    assert again.get_json()["data"] == data
+    assert _count(Order) == 1
+    drain_queues(app)
+    assert _count(SandboxSend) == 1
+
+
+def test_seed_001_shape_with_parent_chain(app, client, fake_pdok):
+    master = make_partner("Eneco")
+    dealer = make_partner("Eneco Dealer Utrecht", parent=master.organization)
+    add_articles(dealer)
+    response = _post_order(client, dealer, seed_001_order())
+    assert response.status_code == 201, response.get_json()
+    order = db.session.scalar(sa.select(Order))
+    chain = [
+        db.session.get(Contact, uuid.UUID(cid)).organization_id for cid in order.channel_contact_ids
+    ]
+    assert chain == [dealer.organization.id, master.organization.id]
+    assert order.line_items[0].article.sku == "ALF-EVE-S-11KW"
+    assert order.installation_address.house_number_addition == "a"
+    assert order.partner_external_references["purchase_order"] == "PO-77"
+    assert order.installation_preferences["notes"] == "Liefst na 10 uur"
+
+
+def test_unmapped_sku_and_unknown_address_are_flagged_not_refused(client, fake_pdok):
+    partner = make_partner()
+    add_articles(partner)
+    body = seed_002_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 2}])
+    body["customer"]["address"] = {"street": "Nergensstraat 1", "postal_code": "9999ZZ"}
+    response = _post_order(client, partner, body)
+    assert response.status_code == 201
+    data = response.get_json()["data"]
+    assert data["needs_review"] is True
+    assert any("GRO-MYSTERY-9" in r for r in data["review_reasons"])
+    assert any("address not confirmed" in r for r in data["review_reasons"])
+    line = db.session.scalar(sa.select(LineItem))
+    assert line.article_id is None and line.needs_review and "GRO-MYSTERY-9" in line.note
+    assert db.session.scalar(sa.select(Address)).validation_state == AddressValidation.INVALID
+
+
+def test_pdok_down_keeps_the_order_for_review(client):
+    # PDOK_API_BASE points at a closed port in tests.
+    partner = make_partner()
+    response = _post_order(client, partner, seed_002_order())
+    assert response.status_code == 201
+    assert response.get_json()["data"]["needs_review"] is True
+    address = db.session.scalar(sa.select(Address))
+    assert address.validation_state == AddressValidation.NEEDS_REVIEW
+    assert address.raw_input["postal_code"] == "1012AB"
+
+
+def test_keys_wrong_key_401_other_partners_key_403(client):
+    groendus = make_partner()
+    essent = make_partner("Essent")
+    url = f"/api/v1/partners/{groendus.id}/orders"
+    assert client.post(url, json=seed_002_order()).status_code == 401
+    bad = client.post(url, json=seed_002_order(), headers={"X-API-Key": "sbk_nope"})
+    assert bad.status_code == 401
+    assert bad.get_json()["error"]["code"] == "invalid_api_key"
+    other = client.post(url, json=seed_002_order(), headers=essent.headers)
+    assert other.status_code == 403
+    assert other.get_json() == {
+        "success": False,
+        "error": {"code": "forbidden", "message": "This API key belongs to another partner."},
+    }
+    bearer = client.post(
+        url, json=seed_002_order(), headers={"Authorization": f"Bearer {groendus.api_key}"}
+    )
+    assert bearer.status_code == 201
+    assert _count(Order) == 1
+
+
+def test_invalid_body_is_422_naming_every_field_and_writes_nothing(client):
+    partner = make_partner()
+    before = (_count(Contact), _count(Address))
+    body = {
+        "partner_order_id": "",
+        "customer": {
+            "name": "Jan",
+            "email": "not-an-email",
+            "phone": "12",
+            "address": {"street": "Hoofdstraat 1", "postal_code": "ABCD12"},
+        },
+    }
+    response = _post_order(client, partner, body)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert set(error["fields"]) == {
+        "partner_order_id",
+        "customer.email",
+        "customer.phone",
+        "customer.address.postal_code",
+        "line_items",
+    }
+    assert "Dutch postal code" in error["fields"]["customer.address.postal_code"]
+    assert (_count(Order), _count(Contact), _count(Address)) == (0, *before)
+
+    malformed = client.post(
+        f"/api/v1/partners/{partner.id}/orders",
+        data="{not json",
+        headers={**partner.headers, "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 400
+    assert malformed.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_rate_limit_429_with_retry_after(client):
+    partner = make_partner(rate_limit_per_minute=2)
+    url = f"/api/v1/partners/{partner.id}/orders/none/status"
+    codes = [client.get(url, headers=partner.headers) for _ in range(3)]
+    assert [r.status_code for r in codes] == [404, 404, 429]
+    assert 1 <= int(codes[2].headers["Retry-After"]) <= 61
+    assert codes[0].headers["X-RateLimit-Limit"] == "2"
+    assert codes[2].get_json()["error"]["code"] == "rate_limited"
+
+
+def test_status_poll_in_partner_words_once_a_minute(client, fake_pdok):
+    partner = make_partner()
+    _post_order(client, partner, seed_002_order())
+    url = f"/api/v1/partners/{partner.id}/orders/GRO-2026-000123/status"
+    first = client.get(url, headers=partner.headers)
+    assert first.status_code == 200
+    data = first.get_json()["data"]
+    assert data["partner_order_id"] == "GRO-2026-000123"
+    assert data["chargecars_order_id"].startswith("CC-")
+    assert (data["status"], data["internal_status"]) == ("RECEIVED", "new")
+    assert data["updated_at"]
+    second = client.get(url, headers=partner.headers)
+    assert second.status_code == 429
+    assert 50 <= int(second.headers["Retry-After"]) <= 60
+
+
+def test_integration_config_applies_or_names_fields(client):
+    partner = make_partner()
+    url = f"/api/v1/partners/{partner.id}/integration-config"
+    good = {
+        "integration_name": "groendus_portal",
+        "authentication_type": "bearer_token",
+        "webhook_url": "https://partner.example/webhooks/chargecars",
+        "webhook_events": ["status_changed", "order_created"],
+        "status_mapping": {
+            "chargecars_to_partner": {"new": "RECEIVED"},
+            "partner_to_chargecars": {"RECEIVED": "new"},
+        },
+    }
+    response = client.post(url, json=good, headers=partner.headers)
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()["data"]
+    assert data["webhook_url"] == "https://partner.example/webhooks/chargecars"
+    assert data["webhook_events"] == ["status_changed", "order_created"]
+    assert "webhook_secret" not in data
+
+    bad = client.post(
+        url,
+        json={
+            "integration_name": "changed",
+            "webhook_events": ["status_changed", "bogus"],
+            "status_mapping": {"partner_to_chargecars": {"DONE": "finished"}},
+            "colour": "blue",
+        },
+        headers=partner.headers,
+    )
+    assert bad.status_code == 422
+    fields = bad.get_json()["error"]["fields"]
+    assert {"webhook_events.1", "status_mapping.partner_to_chargecars.DONE", "colour"} <= set(
+        fields
+    )
+    db.session.expire_all()
+    assert partner.integration.integration_name == "groendus_portal"
+
+
+def test_rotated_key_works_alongside_the_old_until_revoked(client):
+    partner = make_partner()
+    old_token = (
+        partner.organization
+        and db.session.scalars(
+            sa.select(__import__("app.models", fromlist=["ApiToken"]).ApiToken)
+        ).one()
+    )
+    _, new_key = rotate_partner_key(old_token)
+    db.session.commit()
+    url = f"/api/v1/partners/{partner.id}/orders/x/status"
+    assert client.get(url, headers=partner.headers).status_code == 404
+    assert client.get(url, headers={"X-API-Key": new_key}).status_code == 404
+    revoke_partner_key(old_token)
+    db.session.commit()
+    assert client.get(url, headers=partner.headers).status_code == 401
+    assert client.get(url, headers={"X-API-Key": new_key}).status_code == 404
+
+
+def test_twenty_concurrent_intakes_of_one_order_give_one_order(app, live_server, fake_pdok):
+    partner = make_partner()
+    add_articles(partner)
+    url = f"{live_server.url}/api/v1/partners/{partner.id}/orders"
+
+    def post(_):
+        return requests.post(url, json=seed_002_order(), headers=partner.headers, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(post, range(20)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 19 + [201], [r.text for r in responses if r.status_code >= 300]
+    assert len({r.json()["data"]["chargecars_order_uuid"] for r in responses}) == 1
+    assert _count(Order) == 1
+    assert _count(LineItem) == 2
+
+
+def test_order_numbers_are_gap_free_under_concurrency(app, live_server, fake_pdok):
+    partner = make_partner(rate_limit_per_minute=1000)
+    url = f"{live_server.url}/api/v1/partners/{partner.id}/orders"
+
+    def post(n):
+        return requests.post(
+            url, json=seed_002_order(f"GRO-{n:04d}"), headers=partner.headers, timeout=30
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(post, range(30)))
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    numbers = sorted(
+        int(n.rsplit("-", 1)[1]) for n in db.session.scalars(sa.select(Order.order_number))
+    )
+    assert numbers == list(range(1, 31))
