@@ -1,0 +1,61 @@
+"""An admin on a phone follows a partner's order from intake to approval, and reads the API docs."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.test_sign_in import sign_in
+from tests.partner_support import add_articles, make_partner, seed_002_order
+
+
+def _no_sideways_scroll(page, width: int) -> None:
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} is {scroll}px wide on a {width}px screen"
+
+
+def test_admin_follows_a_flagged_partner_order_on_a_phone(live_server, browser, make_user):
+    make_user("admin", email="admin@switchboard.test")
+    partner = make_partner()
+    add_articles(partner)
+    body = seed_002_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 1}])
+    answer = requests.post(
+        f"{live_server.url}/api/v1/partners/{partner.id}/orders",
+        json=body,
+        headers=partner.headers,
+        timeout=10,
+    )
+    assert answer.status_code == 201
+    number = answer.json()["data"]["chargecars_order_id"]
+
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_server.url, "admin@switchboard.test")
+        page.goto(f"{live_server.url}/partners")
+        expect(page.get_by_test_id("partner-health")).to_contain_text("Groendus")
+        _no_sideways_scroll(page, 390)
+        page.get_by_role("link", name="Groendus").first.click()
+        expect(page).to_have_url(re.compile(rf"/partners/{partner.id}"))
+        expect(page.get_by_text("GRO-ALFEN-11").first).to_be_visible()
+        _no_sideways_scroll(page, 390)
+
+        page.goto(f"{live_server.url}/orders/{number}")
+        expect(page.get_by_text("GRO-MYSTERY-9").first).to_be_visible()
+        _no_sideways_scroll(page, 390)
+        page.get_by_label("Move to").select_option("approved")
+        page.get_by_label("Reason").fill("Artikel nagevraagd bij Groendus")
+        page.get_by_role("button", name="Change status").click()
+        expect(page.get_by_text("Artikel nagevraagd bij Groendus").first).to_be_visible()
+        expect(page.locator("h1")).to_contain_text("approved")
+    finally:
+        context.close()
+
+
+def test_api_docs_render_from_the_vendored_viewer(live_server, page):
+    page.goto(f"{live_server.url}/api/docs")
+    expect(page.get_by_text("/api/v1/partners/{partner_id}/orders").first).to_be_visible()
+    expect(page.get_by_text("Send an installation order")).to_be_visible()
