@@ -35,6 +35,7 @@ from app.models.platform import (
     ProviderStatus,
     SandboxSend,
 )
+from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 
 __all__ = [
     "CustomerFeedback",
@@ -45,6 +46,7 @@ __all__ = [
     "Address",
     "ApiToken",
     "ApiUsageLog",
+    "BusinessCalendar",
     "Article",
     "AuditLog",
     "Commission",
@@ -67,6 +69,8 @@ __all__ = [
     "PartnerSkuMapping",
     "ProviderStatus",
     "SandboxSend",
+    "SlaAlert",
+    "SlaPolicy",
     "Team",
     "User",
 ]

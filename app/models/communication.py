@@ -61,6 +61,10 @@ class CommunicationChannel(Entity, db.Model):
     auto_assignment_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     response_sla_hours: so.Mapped[Optional[int]] = so.mapped_column()
     escalation_rules: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # Opening hours the SLA clock runs in; None = the default calendar.
+    business_calendar_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("business_calendars.id", ondelete="SET NULL")
+    )
 
 
 class CommunicationThread(Entity, db.Model):
@@ -96,6 +100,7 @@ class CommunicationThread(Entity, db.Model):
         ),
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
+        sa.Index("ix_communication_thread_sla_next_check", "sla_next_check_at"),
         sa.Index(
             "ix_communication_thread_search",
             "search_vector",
@@ -149,6 +154,17 @@ class CommunicationThread(Entity, db.Model):
     sla_paused_seconds: so.Mapped[int] = so.mapped_column(default=0)
     # Highest escalation-ladder step fired in the current SLA cycle (0 = none).
     sla_stage: so.Mapped[int] = so.mapped_column(default=0)
+    # The current SLA cycle: when its clock started, its length in business
+    # seconds, and a counter so each ladder step fires once per cycle.
+    sla_started_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    sla_target_seconds: so.Mapped[Optional[int]] = so.mapped_column()
+    sla_cycle: so.Mapped[int] = so.mapped_column(default=0)
+    # When the next ladder step falls due (None = nothing to check): the
+    # escalation scan reads only rows whose moment has come, by index.
+    sla_next_check_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Business seconds to the first answer and to resolution, for analytics.
+    first_response_seconds: so.Mapped[Optional[int]] = so.mapped_column()
+    resolution_seconds: so.Mapped[Optional[int]] = so.mapped_column()
     tags: so.Mapped[list[Any]] = so.mapped_column(default=list)
     external_references: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     # Bumped on every edit a person makes, so a stale form is refused, not applied.
