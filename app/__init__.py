@@ -119,7 +119,10 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
+    from app.analytics.routes import bp as analytics_bp
     from app.api.docs import bp as api_docs_bp
+    from app.assignment.routes import bp as assignment_admin_bp
+    from app.attachments.routes import bp as attachments_bp
     from app.auth.routes import bp as auth_bp
     from app.channels.email.routes import bp as sendgrid_webhook_bp
     from app.channels.outlook.routes import bp as outlook_webhook_bp
@@ -144,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.partners.api import bp as partner_api_bp
     from app.partners.routes import bp as partners_admin_bp
     from app.partners.webhook_routes import bp as partner_status_webhook_bp
+    from app.sla.routes import bp as sla_admin_bp
     from app.tasks.api import bp as tasks_api_bp
     from app.tasks.routes import bp as tasks_bp
     from app.threads.api import bp as threads_api_bp
@@ -156,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox_bp,
         admin_bp,
         mobile_bp,
+        attachments_bp,
         notifications_bp,
         notifications_api_bp,
         threads_bp,
@@ -182,6 +187,9 @@ def _register_blueprints(app: Flask) -> None:
         fillout_webhook_bp,
         intake_forms_bp,
         email_intake_bp,
+        assignment_admin_bp,
+        analytics_bp,
+        sla_admin_bp,
     ):
         app.register_blueprint(blueprint)
 

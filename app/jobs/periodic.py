@@ -31,6 +31,13 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("task-reminders", "app.tasks.jobs.send_due_reminders", every_seconds=30),
     PeriodicJob(
+        "assignment-escalation",
+        "app.assignment.escalation.escalate_unanswered_threads",
+        every_seconds=60,
+    ),
+    # Every 15 s, so an escalation-ladder alert goes out within 60 s of its moment.
+    PeriodicJob("sla-ladder", "app.sla.ladder.scan", every_seconds=15),
+    PeriodicJob(
         "stalled-webhook-events", "app.webhooks.processing.requeue_stalled_events", every_seconds=60
     ),
     PeriodicJob(
@@ -45,6 +52,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "visit-reminders", "app.channels.email.reminders.send_visit_reminders", every_seconds=3600
     ),
+    # Cheap outside its 07:30 window; inside, only the first run of the day sends.
+    PeriodicJob("daily-digest", "app.analytics.digest.send_daily_digests", every_seconds=300),
 )
 
 

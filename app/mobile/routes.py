@@ -1,19 +1,189 @@
-"""``/m/``: today's visits on a phone."""
+"""``/m/``: the technician's day on a phone, and the one-tap updates from it.
+
+Every action is a plain form post that answers with a redirect to ``/m/`` and a
+flash (works without JavaScript); with htmx the same post answers with just
+the visit card or task list it changed, the message inside it (422 when the
+action was refused, which the page's htmx settings swap in too).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+import uuid
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.attachments.storage import discard_message_files
 from app.auth.decorators import role_required
-from app.mobile.services import local_today, visits_for
-from app.models.enums import Role
+from app.extensions import db
+from app.mobile.cards import technician_day, visit_card
+from app.mobile.photos import MAX_PHOTO_BYTES, PhotoRejected, attach_photo, read_photo
+from app.mobile.quick_replies import send_quick_reply
+from app.mobile.services import local_today, tasks_for
+from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap, send_after_commit
+from app.models import Order
+from app.models.enums import Role, TaskStatus
+from app.orders.services import may_change_status
+from app.tasks.services import (
+    StaleTaskError,
+    TaskForbidden,
+    TaskNotFound,
+    load_task,
+    move_task,
+    publish_task_outcome,
+)
+from app.tasks.validation import TaskValidationError
+from app.threads.presenters import announce_message
+from app.threads.services import InvalidInput
+from app.transactions import commit
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
+PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)
+# Room for the caption, the CSRF token and multipart boundaries beside the photo.
+FORM_OVERHEAD = 64 * 1024
+TOO_LARGE = f"The photo is over the {MAX_PHOTO_BYTES // (1024 * 1024)} MB limit."
+
+
+@bp.context_processor
+def _phone_view_context():
+    return {"tap_labels": TAP_LABELS, "max_photo_bytes": MAX_PHOTO_BYTES}
+
+
+@bp.url_value_preprocessor
+def _limit_upload_size(endpoint, values):
+    # URL value preprocessors run before the app's CSRF check reads the form, so
+    # an oversized upload is refused from its Content-Length before it is spooled.
+    if endpoint == "mobile.photo":
+        request.max_content_length = MAX_PHOTO_BYTES + FORM_OVERHEAD
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    order_id = (request.view_args or {}).get("order_id")
+    order = db.session.get(Order, order_id) if isinstance(order_id, uuid.UUID) else None
+    # The refusal came before the route's own checks: show the card only to
+    # someone who may work on it.
+    if (
+        order is None
+        or not current_user.is_authenticated
+        or current_user.role not in PHONE_ROLES
+        or not may_change_status(current_user, order)
+    ):
+        return render_template(
+            "errors/error.html", code=413, title="Too large", message=TOO_LARGE
+        ), 413
+    return _answer(order, error=TOO_LARGE)
 
 
 @bp.get("/")
-@role_required(Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)
+@role_required(*PHONE_ROLES)
 def today():
-    day = local_today()
-    return render_template("mobile/today.html", day=day, visits=visits_for(current_user.id, day))
+    return render_template("mobile/today.html", plan=technician_day(current_user, local_today()))
+
+
+def _order_for_action(order_id: uuid.UUID) -> Order:
+    """The order, locked for this transaction so two quick taps are applied one by one."""
+    order = db.session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        abort(404, "There is no such visit.")
+    if not may_change_status(current_user, order):
+        abort(403, "This visit is assigned to another technician.")
+    return order
+
+
+def _answer(order: Order, *, notice: str | None = None, error: str | None = None):
+    if request.htmx:
+        card = visit_card(order, current_user, local_today())
+        body = render_template("mobile/_visit.html", visit=card, notice=notice, error=error)
+        return body, 422 if error else 200
+    flash(error or notice, "error" if error else "info")
+    return redirect(url_for("mobile.today", _anchor=f"visit-{order.id}"), 303)
+
+
+@bp.post("/visits/<uuid:order_id>/status")
+@role_required(*PHONE_ROLES)
+def status(order_id: uuid.UUID):
+    order = _order_for_action(order_id)
+    try:
+        outcome = apply_tap(order, current_user, request.form.get("tap", ""), local_today())
+    except VisitActionRefused as exc:
+        db.session.rollback()
+        return _answer(order, error=str(exc))
+    commit()
+    notice = outcome.notice
+    if outcome.customer_problem:
+        notice += f" The customer was not told: {outcome.customer_problem}"
+    return _answer(order, notice=notice)
+
+
+@bp.post("/visits/<uuid:order_id>/photo")
+@role_required(*PHONE_ROLES)
+def photo(order_id: uuid.UUID):
+    order = _order_for_action(order_id)
+    upload = request.files.get("photo")
+    try:
+        data, mime = read_photo(upload.stream if upload and upload.filename else None)
+        note = attach_photo(
+            order, current_user, data, mime, upload.filename, request.form.get("caption")
+        )
+    except (PhotoRejected, InvalidInput) as exc:
+        db.session.rollback()
+        return _answer(order, error=" ".join(exc.fields.values()))
+    try:
+        commit()
+    except Exception:
+        db.session.rollback()
+        discard_message_files(note.id)
+        raise
+    announce_message(note)
+    return _answer(order, notice=f"{order.order_number}: photo added to the conversation.")
+
+
+@bp.post("/visits/<uuid:order_id>/reply")
+@role_required(*PHONE_ROLES)
+def reply(order_id: uuid.UUID):
+    order = _order_for_action(order_id)
+    try:
+        message = send_quick_reply(
+            order, current_user, request.form.get("template_id"), local_today()
+        )
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _answer(order, error="Not sent: " + " ".join(exc.fields.values()))
+    send_after_commit(message)
+    commit()
+    return _answer(order, notice=f"{order.order_number}: message sent to the customer.")
+
+
+@bp.post("/tasks/<uuid:task_id>/done")
+@role_required(*PHONE_ROLES)
+def task_done(task_id: uuid.UUID):
+    try:
+        task = load_task(current_user, task_id)
+    except TaskNotFound:
+        abort(404, "No such task.")
+    except TaskForbidden:
+        abort(403, "This task is someone else's.")
+    title = task.task_title
+    try:
+        expected = int(request.form["lock_version"]) if request.form.get("lock_version") else None
+    except ValueError:
+        abort(400, "lock_version must be a number.")
+    try:
+        outcome = move_task(
+            current_user, task, TaskStatus.COMPLETED, expected_lock_version=expected
+        )
+    except (StaleTaskError, TaskValidationError) as exc:
+        db.session.rollback()
+        notice, error = None, f"“{title}” was not completed: {exc}"
+    else:
+        db.session.commit()
+        publish_task_outcome(outcome)
+        notice, error = f"Done: “{title}”.", None
+    if request.htmx:
+        tasks = tasks_for(current_user.id, local_today())
+        body = render_template("mobile/_tasks.html", tasks=tasks, notice=notice, error=error)
+        return body, 422 if error else 200
+    flash(error or notice, "error" if error else "info")
+    return redirect(url_for("mobile.today", _anchor="tasks"), 303)

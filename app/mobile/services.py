@@ -1,9 +1,10 @@
-"""What a technician needs today."""
+"""What a technician needs today: their visits and tasks, ready for the phone view."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -11,9 +12,20 @@ import sqlalchemy.orm as so
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Order
+from app.models import InternalTask, LineItem, Order
+from app.models.enums import TaskStatus
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
+# Installation preferences worth reading before ringing the bell, in this order
+# (access notes are shown on their own, outside the folded details).
+PREFERENCE_LABELS = {
+    "time_window": "Time window",
+    "time_preference": "Time preference",
+    "phase": "Connection",
+    "notes": "Notes",
+    "preference": "Preference",
+}
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -28,8 +40,48 @@ def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
             .options(
                 so.joinedload(Order.installation_address),
                 so.joinedload(Order.end_customer),
+                so.selectinload(Order.line_items).joinedload(LineItem.article),
             )
             .where(Order.assigned_technician_id == technician_id, Order.scheduled_date == day)
             .order_by(Order.order_number)
         )
     )
+
+
+def tasks_for(user_id: uuid.UUID, day: date) -> list[InternalTask]:
+    """Open tasks assigned to the person, due today or overdue, most overdue first."""
+    return list(
+        db.session.scalars(
+            sa.select(InternalTask)
+            .where(
+                InternalTask.assigned_to_user_id == user_id,
+                InternalTask.status.not_in((TaskStatus.COMPLETED, TaskStatus.CANCELLED)),
+                InternalTask.due_date <= day,
+            )
+            .order_by(InternalTask.due_date, InternalTask.due_time, InternalTask.task_title)
+        )
+    )
+
+
+def maps_link(address_line: str) -> str:
+    """A Google Maps search the phone opens in its maps app (nothing is loaded here)."""
+    return MAPS_SEARCH + quote_plus(address_line)
+
+
+def access_note(order: Order) -> str | None:
+    """How to get in (key with the neighbours, gate code), from the intake."""
+    note = (order.installation_preferences or {}).get("access_notes")
+    return str(note) if note else None
+
+
+def preference_lines(order: Order) -> list[tuple[str, str]]:
+    """The other installation preferences and the order's notes, as (label, text)."""
+    preferences = order.installation_preferences or {}
+    lines = [
+        (label, str(preferences[key]))
+        for key, label in PREFERENCE_LABELS.items()
+        if preferences.get(key) not in (None, "", [], {})
+    ]
+    if order.notes and order.notes not in {text for _, text in lines}:
+        lines.append(("Order notes", order.notes))
+    return lines

@@ -32,9 +32,11 @@ from app.partners.services import create_partner
 from app.seed.context import DemoContext, Partner
 from app.seed.demo_catalogue import build_catalogue, build_channels_and_templates
 from app.seed.demo_customers import build_customers
+from app.seed.demo_intake import build_order_email_intake
 from app.seed.demo_orders import build_orders
 from app.seed.demo_tasks import build_notifications, build_tasks
 from app.seed.demo_threads import build_threads
+from app.sla.admin import ensure_defaults as ensure_sla_defaults
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password (CONTRACT §1)
 
@@ -243,15 +245,18 @@ def load_demo_data(force: bool = False) -> dict:
     build_partners(ctx)
     build_catalogue(ctx)
     build_channels_and_templates(ctx)
+    ensure_sla_defaults()  # the default calendar and SLA policies the threads are timed by
     build_customers(ctx)
     build_orders(ctx)
     threads, message_count = build_threads(ctx)
     tasks = build_tasks(ctx, threads)
     notification_count = build_notifications(ctx, threads, tasks)
+    drafts = build_order_email_intake()
     db.session.flush()
     # Search documents are built in one statement once every message is in.
     rebuild_search_documents()
     return {
+        "order_email_drafts": drafts,
         "users": len(ctx.users),
         "teams": len(ctx.teams),
         "partners": len(PARTNERS),

@@ -75,18 +75,31 @@ SKU_MAPPINGS = [
     ("Alva", "ALV-INSTALL-3F", "INST-BASIC-3P"),
 ]
 
-# Seed 003's auto-assignment example, as the e-mail channel's routing rules.
+# Seed 003's routing with the demo's teams (by slug) and people (by e-mail); see
+# app/assignment/rules.py for the keys.
 AUTO_ASSIGNMENT_RULES = {
+    "enabled": True,
+    "strategy": "least_loaded",
+    "fallback_to_busy": True,
     "customer_support": {
-        "default_assignee": "customer_service_team",
+        "default_assignee": "customer-service",
         "escalation_after_hours": 4,
-        "escalation_to": "support_manager",
+        "escalation_to": "manager@switchboard.test",
     },
     "technical_issue": {
-        "default_assignee": "technical_team",
+        "default_assignee": "tech",
         "skill_matching": True,
         "escalation_after_hours": 2,
+        "escalation_to": "management",
     },
+    "installation_coordination": {"default_assignee": "tech"},
+    "sales_inquiry": {"default_assignee": "sales"},
+    "complaint": {
+        "default_assignee": "customer-service",
+        "escalation_after_hours": 2,
+        "escalation_to": "manager@switchboard.test",
+    },
+    "default": {"default_assignee": "customer-service"},
 }
 # Seed 003's escalation ladder: reminder, team lead, manager, executive.
 ESCALATION_RULES = {
@@ -115,6 +128,7 @@ CHANNELS = [
         {
             "business_hours": "08:00-17:00",
             "auto_responses": True,
+            "out_of_hours_template": "out_of_hours_auto_response",
         },
     ),
     (ChannelType.SMS, "SMS", 4, {"sender_name": "ChargeCars"}),
@@ -238,10 +252,11 @@ TEMPLATES = [
         "out_of_hours_auto_response",
         TemplateCategory.AUTO_RESPONSE,
         _WHATSAPP,
+        "out_of_hours",
         None,
-        None,
-        "Bedankt voor uw bericht! Onze klantenservice is bereikbaar op werkdagen van 08:00 tot "
-        "17:00. We reageren zo snel mogelijk, uiterlijk de volgende werkdag.",
+        # {{next_opening}} is filled in by the auto-response ("morgen om 08:00").
+        "Bedankt voor uw bericht! Onze klantenservice is nu gesloten en weer bereikbaar "
+        "{{next_opening}}. We reageren dan zo snel mogelijk.",
     ),
     (
         "internal_escalation",
@@ -308,9 +323,7 @@ def build_channels_and_templates(ctx: DemoContext) -> None:
             channel_name=name,
             response_sla_hours=sla_hours,
             configuration=configuration,
-            auto_assignment_rules=(
-                AUTO_ASSIGNMENT_RULES if channel_type == ChannelType.EMAIL_OUTLOOK else {}
-            ),
+            auto_assignment_rules=AUTO_ASSIGNMENT_RULES if customer_facing else {},
             escalation_rules=ESCALATION_RULES if customer_facing else {},
         )
     for name, category, channel_type, wa_name, subject, body in TEMPLATES:

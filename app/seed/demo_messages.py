@@ -7,6 +7,7 @@ import string
 from datetime import timedelta
 from decimal import Decimal
 
+from app.channels.whatsapp.out_of_hours import describe_opening
 from app.mobile.services import AMSTERDAM
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
@@ -233,7 +234,7 @@ class MessageBuilder:
                     created_at=moment,
                     updated_at=moment,
                     message_type=MessageType.AUTO_RESPONSE,
-                    message_content=template.message_template,
+                    message_content=_out_of_hours_text(template.message_template, moment),
                     template_id=template.id,
                     recipient_external=self._address_of_contact(),
                     sent_at=moment,
@@ -349,3 +350,14 @@ def email_html(text: str) -> str:
     return "".join(
         "<p>" + html.escape(part).replace("\n", "<br>") + "</p>" for part in text.split("\n\n")
     )
+
+
+def _out_of_hours_text(body: str, moment) -> str:
+    """The out-of-hours template as the auto-response fills it in (Mon–Fri 08:00)."""
+    opens = moment.astimezone(AMSTERDAM).replace(hour=8, minute=0, second=0, microsecond=0)
+    if opens <= moment:
+        opens += timedelta(days=1)
+    while opens.weekday() >= 5:
+        opens += timedelta(days=1)
+    when = describe_opening(opens, moment, "Europe/Amsterdam")
+    return body.replace("{{next_opening}}", when)

@@ -13,6 +13,9 @@ from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
+from app.sla import clock as sla_clock
+from app.sla.calendar import Schedule, calendar_for, schedule_of
+from app.sla.policies import active_policies
 
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.
@@ -96,8 +99,10 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
     for order in ctx.orders:
         orders_by_status.setdefault(order.status.value, []).append(order)
     infos, messages = [], []
+    # Every demo channel runs on the default calendar; look it and the policies up once.
+    sla = DemoSla(schedule_of(calendar_for(None)), active_policies())
     for channel_type, key in plan:
-        info, thread_messages = _thread(ctx, channel_type, SCENARIOS[key], orders_by_status)
+        info, thread_messages = _thread(ctx, channel_type, SCENARIOS[key], orders_by_status, sla)
         infos.append(info)
         messages += thread_messages
     db.session.add_all([info.thread for info in infos])
@@ -112,7 +117,13 @@ def _weighted(rng, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_status):
+@dataclass(frozen=True)
+class DemoSla:
+    schedule: Schedule
+    policies: list
+
+
+def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_status, sla: DemoSla):
     rng = ctx.rng
     internal = channel_type in INTERNAL_CHANNELS
     topic = rng.randrange(len(scenario.topics))
@@ -175,6 +186,8 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         thread.resolved_at = last.created_at
     if status == T.WAITING_CUSTOMER:
         thread.sla_paused_at = last.created_at
+    if due is not None:
+        _start_sla_cycle(ctx, sla, thread, channel, anchor)
     info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming)
     return info, thread_messages
 
@@ -241,6 +254,18 @@ def _last_activity(ctx: DemoContext, status: T, sla_hours: int):
         return anchor, anchor + timedelta(hours=24)
     age_hours = {T.WAITING_CUSTOMER: (2, 120), T.RESOLVED: (3, 14 * 24), T.CLOSED: (48, 21 * 24)}
     return ctx.ago(hours=rng.uniform(*age_hours[status])), None
+
+
+def _start_sla_cycle(ctx: DemoContext, sla: DemoSla, thread, channel, anchor: datetime) -> None:
+    """The business-time cycle the clock started at ``anchor``, past steps marked done.
+
+    Replaces the wall-clock deadline above, so the demo's deadlines, ladder
+    stages and next checks are exactly what live traffic would have produced.
+    """
+    thread.channel = channel
+    with db.session.no_autoflush:
+        sla_clock.start_cycle(thread, anchor, schedule=sla.schedule, policies=sla.policies)
+    sla_clock.skip_passed_steps(thread, ctx.now, sla.schedule)
 
 
 def _sla_stage(now: datetime, started: datetime, due: datetime | None) -> int:

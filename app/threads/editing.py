@@ -15,6 +15,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, User
 from app.models.enums import DeliveryStatus, MessageType, Priority, Role, ThreadStatus
+from app.sla import clock as sla_clock
 from app.threads.services import InvalidInput
 
 MAX_TAGS = 20
@@ -70,11 +71,10 @@ def update_thread(
             f"{actor.name} changed the status from {STATUS_LABELS[thread.status]} "
             f"to {STATUS_LABELS[values['status']]}"
         )
+        previous_status = thread.status
         thread.status = values["status"]
-        if thread.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
-            thread.resolved_at = thread.resolved_at or utcnow()
-        else:
-            thread.resolved_at = None
+        # Pause, resume, resolve or escalate the SLA clock to match.
+        sla_clock.status_changed(thread, previous_status, utcnow())
     if "priority" in values and values["priority"] != thread.priority:
         lines.append(
             f"{actor.name} changed the priority from {thread.priority.value} "

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.assignment.services import assign_thread
 from app.extensions import db
 from app.inbox.search import append_to_search_document, rebuild_search_documents
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Contact
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.sla import clock as sla_clock
 from app.threads.presenters import announce_message, announce_thread
 from app.threads.services import PREVIEW_LENGTH, advance_delivery
 from app.transactions import after_commit
@@ -104,12 +106,12 @@ def receive(
     if inbound.received_at >= thread.last_message_at:
         thread.last_message_at = inbound.received_at
         thread.last_message_preview = " ".join(inbound.content.split())[:PREVIEW_LENGTH]
+    if thread.status in REOPENABLE:
+        sla_clock.reopen(thread)
     if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:
         thread.status = ThreadStatus.OPEN
-        thread.resolved_at = None
-    if thread.response_due_at is None:
-        hours = channel.response_sla_hours or DEFAULT_SLA_HOURS.get(channel.channel_type, 4)
-        thread.response_due_at = inbound.received_at + timedelta(hours=hours)
+    # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
+    sla_clock.customer_wrote(thread, inbound.received_at)
     append_to_search_document(thread.id, " ".join(filter(None, [inbound.subject, inbound.content])))
     after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
     return message
@@ -177,6 +179,8 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
     db.session.add(thread)
     db.session.flush()
     rebuild_search_documents([thread.id])
+    # A new conversation is routed by the channel's rules (seed 003 message flow).
+    assign_thread(thread)
     return thread
 
 

@@ -36,6 +36,7 @@ from app.models.enums import (
     MessageType,
     ThreadStatus,
 )
+from app.sla import clock as sla_clock
 
 PREVIEW_LENGTH = 280
 MAX_MESSAGE_LENGTH = 20_000
@@ -236,10 +237,8 @@ def compose_reply(
         )
     db.session.add(message)
     _touch_thread(thread, message)
-    if thread.first_response_at is None:
-        thread.first_response_at = now
     # The customer has their answer; nothing is owed until they write again.
-    thread.response_due_at = None
+    sla_clock.record_first_response(thread, now)
     if thread.status == ThreadStatus.OPEN:
         thread.status = ThreadStatus.IN_PROGRESS
     if template is not None:

@@ -21,6 +21,7 @@ DEFAULT_TEMPLATE_IDS = {
     "visit_reminder": "d-visit-reminder-2025",
     "partner_order_confirmation": "d-partner-order-confirmation-2025",
     "order_status_update": "d-order-status-update-2025",
+    "daily_digest": "d-daily-digest-2025",
 }
 DYNAMIC_TEMPLATE_ID = re.compile(r"^d-[A-Za-z0-9-]{1,120}$")
 

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timezone
 
 from app.channels.whatsapp.autoreply import answer_order_status_question
+from app.channels.whatsapp.out_of_hours import answer_out_of_hours
 from app.channels.whatsapp.payloads import change_values, parse_message, profile_names
 from app.contacts.phones import normalise_phone
 from app.contacts.services import contact_for_phone
@@ -86,6 +87,7 @@ def receive_message(
         _fetch_after_commit(str(stored.id), attachment["media_id"])
     if message.get("type") == "text":
         answer_order_status_question(stored, contact)
+    answer_out_of_hours(stored, contact)
     return stored
 
 

@@ -1,0 +1,1 @@
+"""Manager analytics (``/analytics``) and the agents' daily digest e-mail."""

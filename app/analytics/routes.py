@@ -1,0 +1,53 @@
+"""``/analytics``: the managers' dashboard, and ``/analytics.csv`` for each of its tables."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from app.analytics.export import filename, table_csv
+from app.analytics.figures import FIGURES, compute
+from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
+from app.analytics.services import build_dashboard
+from app.analytics.tables import display
+from app.auth.decorators import role_required
+from app.database import utcnow
+from app.models.enums import Role
+
+bp = Blueprint("analytics", __name__)
+
+VIEWERS = (Role.MANAGER, Role.ADMIN)
+
+
+@bp.get("/analytics")
+@role_required(*VIEWERS)
+def index():
+    f, errors = parse_filter(request.args)
+    dashboard = None if errors else build_dashboard(f, utcnow())
+    return render_template(
+        "analytics/index.html",
+        dashboard=dashboard,
+        filter=f,
+        values=request.args if errors else f.query_args(),
+        errors=errors,
+        teams=team_choices(),
+        max_days=MAX_DAYS,
+        display=display,
+    ), (400 if errors else 200)
+
+
+@bp.get("/analytics.csv")
+@role_required(*VIEWERS)
+def export_csv():
+    f, errors = parse_filter(request.args)
+    figure = request.args.get("figure", "")
+    if figure not in FIGURES:
+        errors["figure"] = f"Choose one of: {', '.join(FIGURES)}."
+    if errors:
+        text = "\n".join(f"{field}: {message}" for field, message in errors.items())
+        return Response(text + "\n", status=400, mimetype="text/plain")
+    table = compute(figure, f, utcnow())
+    return Response(
+        table_csv(table),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename(table, f)}"'},
+    )

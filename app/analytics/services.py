@@ -1,0 +1,108 @@
+"""The analytics page as a whole: every figure, its chart, and the headline numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.analytics.charts import bar_chart, day_chart
+from app.analytics.figures import SLA_TARGET, TASK_TARGET, TEMPLATE_TARGET, compute_all
+from app.analytics.filters import AnalyticsFilter
+from app.analytics.tables import COUNT, DURATION, PERCENT, Table, display
+
+# Per figure: (value column, its kind, chart title, target, higher is better).
+CHARTS = {
+    "first_response_channel": ("average", DURATION, "Average first response per channel", None),
+    "first_response_team": ("average", DURATION, "Average first response per team", None),
+    "sla": ("compliance", PERCENT, "SLA compliance per channel", SLA_TARGET),
+    "resolution": ("average", DURATION, "Average resolution time per channel", None),
+    "escalation": ("rate", PERCENT, "Escalation rate per team", None),
+    "workload": ("open", COUNT, "Open assigned threads per agent", None),
+    "tasks": ("share", PERCENT, "Tasks completed on time per team", TASK_TARGET),
+    "templates": ("share", PERCENT, "Share of outbound messages from templates", TEMPLATE_TARGET),
+}
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: str
+    detail: str = ""
+    tone: str = ""  # "good", "bad" or "" when there is no target
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filter: AnalyticsFilter
+    tables: list[Table]
+    headlines: list[Headline]
+
+    def table(self, key: str) -> Table:
+        return next(table for table in self.tables if table.key == key)
+
+
+def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
+    """Compute every figure for the filter and attach its chart."""
+    tables = compute_all(f, now)
+    for table in tables:
+        if table.key == "volume":
+            table.chart = day_chart(table, "Messages per day")
+        elif table.key in CHARTS:
+            value_key, kind, title, target = CHARTS[table.key]
+            table.chart = bar_chart(table, value_key, kind, title, target=target)
+    dashboard = Dashboard(f, tables, [])
+    dashboard.headlines.extend(_headlines(dashboard))
+    return dashboard
+
+
+def _total(dashboard: Dashboard, key: str, column: str):
+    total = dashboard.table(key).total
+    return None if total is None else total.get(column)
+
+
+def _tone(value: float | None, target: float) -> str:
+    if value is None:
+        return ""
+    return "good" if value >= target else "bad"
+
+
+def _headlines(dashboard: Dashboard) -> list[Headline]:
+    compliance = _total(dashboard, "sla", "compliance")
+    on_time = _total(dashboard, "tasks", "share")
+    templated = _total(dashboard, "templates", "share")
+    return [
+        Headline(
+            "Average first response",
+            display(_total(dashboard, "first_response_channel", "average"), DURATION),
+            f"{_total(dashboard, 'first_response_channel', 'n') or 0:,} threads answered",
+        ),
+        Headline(
+            "SLA compliance",
+            display(compliance, PERCENT),
+            f"target {SLA_TARGET:.0f} %",
+            _tone(compliance, SLA_TARGET),
+        ),
+        Headline(
+            "Average resolution",
+            display(_total(dashboard, "resolution", "average"), DURATION),
+            f"{_total(dashboard, 'resolution', 'n') or 0:,} threads resolved",
+        ),
+        Headline(
+            "Escalation rate",
+            display(_total(dashboard, "escalation", "rate"), PERCENT),
+            f"{_total(dashboard, 'escalation', 'escalated') or 0:,} escalated",
+        ),
+        Headline(
+            "Tasks on time",
+            display(on_time, PERCENT),
+            f"target {TASK_TARGET:.0f} %",
+            _tone(on_time, TASK_TARGET),
+        ),
+        Headline(
+            "From templates",
+            display(templated, PERCENT),
+            f"aim above {TEMPLATE_TARGET:.0f} %",
+            _tone(templated, TEMPLATE_TARGET),
+        ),
+        Headline("Messages", display(_total(dashboard, "volume", "total"), COUNT), "in the range"),
+    ]

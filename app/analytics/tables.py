@@ -1,0 +1,78 @@
+"""What a figure is once computed: a titled table of raw values, plus formatting.
+
+Rows keep raw values (seconds, percentages 0–100, counts, days) so the page,
+the chart and the CSV export all show the same numbers, each in its own form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = TEXT
+
+
+@dataclass
+class Table:
+    """One figure: rows of raw values under labelled columns, and an optional total."""
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    total: dict[str, Any] | None = None
+    note: str = ""
+    chart: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        return self.rows + ([self.total] if self.total else [])
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """``part`` of ``whole`` in percent, or None when there is nothing to divide."""
+    return None if not whole else 100.0 * part / whole
+
+
+def average(total: float | None, count: int) -> float | None:
+    return None if not count or total is None else total / count
+
+
+def format_duration(seconds: float | None) -> str:
+    """``4 h 05 min``, ``12 min``, ``40 s``; an em dash for no value."""
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def display(value: Any, kind: str) -> str:
+    """A cell as the page shows it."""
+    if value is None:
+        return "—"
+    if kind == DURATION:
+        return format_duration(value)
+    if kind == PERCENT:
+        return f"{value:.1f} %"
+    if kind == COUNT:
+        return f"{int(value):,}"
+    if kind == DAY and isinstance(value, date):
+        return value.strftime("%a %d %b %Y")
+    return str(value)

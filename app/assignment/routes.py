@@ -1,0 +1,52 @@
+"""Admin page of auto-assignment rules: one validated JSON editor per channel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from app.assignment.admin import (
+    ChannelNotFound,
+    reference,
+    rule_cards,
+    save_rules,
+    team_rows,
+)
+from app.assignment.rules import InvalidRules
+from app.auth.decorators import role_required
+from app.models.enums import Role
+from app.transactions import commit
+
+bp = Blueprint("assignment_admin", __name__, url_prefix="/admin/assignment")
+
+
+def _page(status: int = 200, **submitted):
+    return (
+        render_template(
+            "assignment/index.html",
+            cards=rule_cards(**submitted),
+            teams=team_rows(),
+            reference=reference(),
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    return _page()
+
+
+@bp.post("/<channel_id>")
+@role_required(Role.ADMIN)
+def save(channel_id: str):
+    text = request.form.get("rules", "")
+    try:
+        channel = save_rules(channel_id, text)
+    except ChannelNotFound:
+        abort(404)
+    except InvalidRules as exc:
+        return _page(422, submitted_channel_id=channel_id, submitted_text=text, errors=exc.fields)
+    commit()
+    flash(f"Assignment rules of {channel.channel_name} saved.", "info")
+    return redirect(url_for("assignment_admin.index") + f"#channel-{channel.id}", 303)

@@ -1,0 +1,251 @@
+"""Seed 003's out-of-hours auto-response on WhatsApp.
+
+A customer writing while the desk is closed gets one friendly answer saying
+when it opens again, written from a message template:
+
+- the template named by the channel's ``configuration["out_of_hours_template"]``
+  (a template name), else the active template whose WhatsApp name is
+  ``out_of_hours``; its ``{{next_opening}}`` is filled in ("maandag 6 januari
+  om 08:00"), or a sentence saying so is added when it has no such placeholder;
+- opening hours are the channel's business calendar (:mod:`app.sla.calendar`).
+  Seed 003 also keeps ``business_hours: "08:00-17:00"`` in a WhatsApp channel's
+  configuration; a channel without a calendar of its own uses those hours on
+  the default calendar's working days (holidays still apply);
+- once per conversation window: after one out-of-hours answer, no other goes
+  to the thread until the desk has answered or 24 hours have passed, so a
+  burst of messages gets one reply. The thread's row lock serialises messages
+  of one conversation processed by different workers;
+- the customer has just written, so WhatsApp's 24-hour window is open and the
+  answer goes out as free text by the usual send job;
+- ``configuration["auto_responses"] = false`` switches it off, as it does the
+  order-status answer.
+
+It is an answer from nobody in particular: the thread's reply deadline and
+first-response time are left alone, since a person still owes the real answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.search import append_to_search_document
+from app.message_templates.rendering import (
+    TemplateRenderError,
+    placeholders_in,
+    render_for_thread,
+)
+from app.message_templates.services import record_use
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    Contact,
+)
+from app.models.enums import DeliveryStatus, MessageType
+from app.models.sla import BusinessCalendar
+from app.sla.calendar import (
+    DEFAULT_WEEKLY_HOURS,
+    calendar_for,
+    is_open,
+    next_opening,
+    parse_clock,
+)
+from app.threads.jobs import enqueue_send
+from app.threads.presenters import announce_message
+from app.threads.services import PREVIEW_LENGTH
+from app.transactions import after_commit
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_TEMPLATE = "out_of_hours"
+CONFIG_TEMPLATE_KEY = "out_of_hours_template"
+AUTO_RESPONSE_KIND = "out_of_hours"
+# One answer per conversation window: WhatsApp's customer-service window.
+WINDOW = timedelta(hours=24)
+
+DAYS = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "nl": (
+        "januari februari maart april mei juni juli augustus september oktober november december"
+    ).split(),
+    "en": (
+        "January February March April May June July August September October November December"
+    ).split(),
+}
+WORDS = {
+    "nl": {"today": "vandaag", "tomorrow": "morgen", "at": "om"},
+    "en": {"today": "today", "tomorrow": "tomorrow", "at": "at"},
+}
+ADDED_SENTENCE = {
+    "nl": "We zijn weer bereikbaar vanaf {when}.",
+    "en": "We are back {when}.",
+}
+
+
+def answer_out_of_hours(
+    inbound: CommunicationMessage, contact: Contact, now: datetime | None = None
+) -> CommunicationMessage | None:
+    """Queue the out-of-hours answer to ``inbound`` when the desk is closed; None otherwise."""
+    channel = inbound.channel or db.session.get(CommunicationChannel, inbound.channel_id)
+    if channel is None or (channel.configuration or {}).get("auto_responses") is False:
+        return None
+    now = now or utcnow()
+    calendar = desk_calendar(channel)
+    # Closed when the customer wrote and still closed now: a late-processed
+    # message never tells a customer "we open at 08:00" at 08:05.
+    if is_open(calendar, inbound.created_at) or is_open(calendar, now):
+        return None
+    template = out_of_hours_template(channel)
+    if template is None:
+        log.info("desk closed but no out-of-hours template is active; no auto-response")
+        return None
+    thread = inbound.thread
+    # Serialise the messages of one conversation (a burst handled by several
+    # workers), so exactly one of them finds no earlier answer below.
+    db.session.execute(
+        sa.select(CommunicationThread.id)
+        .where(CommunicationThread.id == thread.id)
+        .with_for_update()
+    )
+    if already_answered_this_window(thread.id, now):
+        return None
+    opens_at = next_opening(calendar, now)
+    language = (template.language or "nl")[:2].lower()
+    when = describe_opening(opens_at, now, calendar.timezone, language)
+    try:
+        body = _render(template, thread, when, language)
+    except TemplateRenderError as exc:
+        log.warning("out-of-hours template %s cannot be filled: %s", template.id, exc.message)
+        return None
+    reply = CommunicationMessage(
+        thread_id=thread.id,
+        channel_id=channel.id,
+        message_type=MessageType.AUTO_RESPONSE,
+        recipient_external={"phone": contact.phone, "name": contact.display_name},
+        message_content=body,
+        template_id=template.id,
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=max(now, inbound.created_at),
+        extra={
+            "auto_response": AUTO_RESPONSE_KIND,
+            "next_opening": opens_at.isoformat(),
+            "reply_to": inbound.external_message_id,
+            "auto_reply_to": str(inbound.id),
+        },
+    )
+    db.session.add(reply)
+    db.session.flush()
+    if reply.created_at >= thread.last_message_at:
+        thread.last_message_at = reply.created_at
+        thread.last_message_preview = " ".join(body.split())[:PREVIEW_LENGTH]
+    append_to_search_document(thread.id, body)
+    record_use(template.id)
+    after_commit(lambda: (enqueue_send(reply.id), announce_message(reply)))
+    return reply
+
+
+def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
+    """The channel's calendar; seed 003's ``business_hours`` when it has none of its own."""
+    calendar = calendar_for(channel)
+    hours = (channel.configuration or {}).get("business_hours")
+    if channel.business_calendar_id is not None or not isinstance(hours, str):
+        return calendar
+    start, _, end = hours.partition("-")
+    try:
+        opens, closes = parse_clock(start), parse_clock(end)
+    except ValueError:
+        log.warning("channel %s: ignoring business_hours %r", channel.id, hours)
+        return calendar
+    if opens is None or (closes is not None and closes <= opens):
+        log.warning("channel %s: ignoring business_hours %r", channel.id, hours)
+        return calendar
+    weekly = calendar.weekly_hours or DEFAULT_WEEKLY_HOURS
+    # An unsaved copy: the same zone, working days and holidays, other hours.
+    return BusinessCalendar(
+        name=f"{calendar.name} ({hours.strip()})",
+        timezone=calendar.timezone,
+        weekly_hours={
+            day: ([[start.strip(), end.strip()]] if periods else [])
+            for day, periods in weekly.items()
+        },
+        holiday_country=calendar.holiday_country,
+        closed_dates=list(calendar.closed_dates or []),
+    )
+
+
+def out_of_hours_template(channel: CommunicationChannel) -> CommunicationTemplate | None:
+    """The configured template, else the one approved as ``out_of_hours``."""
+    active = sa.select(CommunicationTemplate).where(CommunicationTemplate.is_active.is_(True))
+    configured = (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY)
+    if configured:
+        template = db.session.scalar(
+            active.where(CommunicationTemplate.template_name == str(configured))
+        )
+        if template is not None:
+            return template
+        log.warning(
+            "channel %s names out-of-hours template %r, which is not active", channel.id, configured
+        )
+    return db.session.scalar(
+        active.where(CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE)
+        .order_by(CommunicationTemplate.created_at)
+        .limit(1)
+    )
+
+
+def already_answered_this_window(thread_id, now: datetime) -> bool:
+    """An out-of-hours answer went out in the last 24 hours and nobody has answered since."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(CommunicationMessage.created_at)).where(
+            CommunicationMessage.thread_id == thread_id,
+            CommunicationMessage.message_type == MessageType.AUTO_RESPONSE,
+            CommunicationMessage.extra["auto_response"].as_string() == AUTO_RESPONSE_KIND,
+        )
+    )
+    if last is None or last <= now - WINDOW:
+        return False
+    desk_answer = db.session.scalar(
+        sa.select(CommunicationMessage.id)
+        .where(
+            CommunicationMessage.thread_id == thread_id,
+            CommunicationMessage.message_type == MessageType.OUTGOING,
+            CommunicationMessage.created_at > last,
+        )
+        .limit(1)
+    )
+    return desk_answer is None
+
+
+def describe_opening(opens_at: datetime, now: datetime, zone: str, language: str = "nl") -> str:
+    """ "morgen om 08:00", "vandaag om 08:00", "maandag 6 januari om 08:00" (or English)."""
+    language = language if language in DAYS else "nl"
+    tz = ZoneInfo(zone)
+    local, today = opens_at.astimezone(tz), now.astimezone(tz).date()
+    words = WORDS[language]
+    clock = f"{words['at']} {local:%H:%M}"
+    if local.date() == today:
+        return f"{words['today']} {clock}"
+    if local.date() == today + timedelta(days=1):
+        return f"{words['tomorrow']} {clock}"
+    day = DAYS[language][local.weekday()]
+    month = MONTHS[language][local.month - 1]
+    return f"{day} {local.day} {month} {clock}"
+
+
+def _render(template, thread, when: str, language: str) -> str:
+    rendered = render_for_thread(template, thread, None, {"next_opening": when})
+    body = rendered.body.strip()
+    if "next_opening" not in placeholders_in(template.message_template):
+        sentence = ADDED_SENTENCE.get(language, ADDED_SENTENCE["nl"]).format(when=when)
+        body = f"{body}\n\n{sentence}"
+    return body

@@ -1,0 +1,115 @@
+"""The order's conversation: where a visit's events, photos and quick replies land.
+
+Agents follow an order in its customer thread (``/threads/<id>``), so what the
+technician does on site is written there: status taps and "on the way" as
+system lines, photos as internal notes, quick replies as ordinary replies.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.channels.email.records import order_thread_for
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.search import append_to_search_document, rebuild_search_documents
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    Order,
+    User,
+)
+from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus, ThreadType
+from app.threads.presenters import announce_message, announce_thread
+from app.transactions import after_commit
+
+
+def find_order_thread(order: Order) -> CommunicationThread | None:
+    """The order's latest conversation that is not closed, the end customer's first."""
+    customer_first = sa.case(
+        (CommunicationThread.contact_id == order.end_customer_contact_id, 0), else_=1
+    )
+    return db.session.scalar(
+        sa.select(CommunicationThread)
+        .where(
+            CommunicationThread.order_id == order.id,
+            CommunicationThread.status != ThreadStatus.CLOSED,
+        )
+        .order_by(customer_first, CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+
+
+def customer_channel(contact: Contact | None) -> CommunicationChannel | None:
+    """Where a new conversation with the customer would run: WhatsApp, else e-mail."""
+    if contact is None:
+        return None
+    wanted = []
+    if contact.phone:
+        wanted.append(ChannelType.WHATSAPP_BUSINESS)
+    if contact.email:
+        wanted.append(ChannelType.EMAIL_OUTLOOK)
+    for channel_type in wanted:
+        channel = db.session.scalar(
+            sa.select(CommunicationChannel)
+            .where(
+                CommunicationChannel.channel_type == channel_type,
+                CommunicationChannel.is_active.is_(True),
+            )
+            .order_by(CommunicationChannel.created_at)
+            .limit(1)
+        )
+        if channel is not None:
+            return channel
+    return None
+
+
+def order_thread(order: Order) -> CommunicationThread:
+    """The order's conversation, started (resolved: nothing is owed yet) if it has none."""
+    thread = find_order_thread(order)
+    if thread is not None:
+        return thread
+    subject = f"Order {order.order_number}"
+    contact = order.end_customer
+    channel = customer_channel(contact)
+    if channel is not None:
+        return order_thread_for(contact, channel.id, order, subject)
+    # No customer, or no way to reach them: the thread still holds the visit's record.
+    now = utcnow()
+    thread = CommunicationThread(
+        thread_subject=subject,
+        thread_type=ThreadType.INSTALLATION_COORDINATION,
+        status=ThreadStatus.RESOLVED,
+        resolved_at=now,
+        contact_id=contact.id if contact else None,
+        customer_organization_id=order.customer_organization_id,
+        order_id=order.id,
+        last_message_at=now,
+        created_at=now,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    rebuild_search_documents([thread.id])
+    return thread
+
+
+def record_visit_event(
+    thread: CommunicationThread, order: Order, actor: User, event: str, text: str
+) -> CommunicationMessage:
+    """A system line on the thread ("… is on the way", "… completed the visit")."""
+    message = CommunicationMessage(
+        thread_id=thread.id,
+        message_type=MessageType.SYSTEM_NOTIFICATION,
+        sender_user_id=actor.id,
+        message_content=text,
+        delivery_status=DeliveryStatus.DELIVERED,
+        created_at=utcnow(),
+        extra={"visit_event": event, "order_id": str(order.id)},
+    )
+    db.session.add(message)
+    db.session.flush()
+    append_to_search_document(thread.id, text)
+    after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
+    return message

@@ -1,0 +1,150 @@
+"""Quick replies: installation-scheduling templates as one-tap buttons on a visit.
+
+The buttons are the active templates of category ``installation_scheduling``
+that fit the channel the customer would be answered on and that can be filled
+in completely for this visit, the technician's own details included
+(``technician_name``, ``technician_phone``, ``visit_date``, ``visit_time``).
+Past WhatsApp's 24-hour window only approved templates are offered. A tap sends
+through :func:`app.threads.services.compose_reply`, the path every reply takes,
+so its checks (channel, window, placeholders) apply and its refusal is shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.channels.whatsapp.window import service_window
+from app.extensions import db
+from app.message_templates.rendering import TemplateRenderError, render_for_thread
+from app.mobile.conversation import customer_channel, order_thread
+from app.models import (
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    Order,
+    User,
+)
+from app.models.enums import ChannelType, TemplateCategory
+from app.threads.services import InvalidInput, compose_reply, reachable_channels
+
+QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
+MAX_QUICK_REPLIES = 6
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    template_id: uuid.UUID
+    label: str
+    preview: str
+
+
+def quick_reply_templates() -> list[CommunicationTemplate]:
+    """The candidates, loaded once per page."""
+    return list(
+        db.session.scalars(
+            sa.select(CommunicationTemplate)
+            .where(
+                CommunicationTemplate.is_active.is_(True),
+                CommunicationTemplate.template_category == QUICK_REPLY_CATEGORY,
+            )
+            .order_by(CommunicationTemplate.template_name)
+        )
+    )
+
+
+def visit_variables(order: Order, technician: User, day: date) -> dict[str, str]:
+    """What the technician's templates may ask for beyond the thread's own variables."""
+    preferences = order.installation_preferences or {}
+    values = {
+        "technician_name": technician.name,
+        "technician_phone": technician.phone,
+        "visit_date": (order.scheduled_date or day).strftime("%d-%m-%Y"),
+        "visit_time": preferences.get("time_window") or preferences.get("time_preference"),
+    }
+    return {name: str(value) for name, value in values.items() if value}
+
+
+def quick_replies_for(
+    order: Order,
+    thread: CommunicationThread | None,
+    technician: User,
+    day: date,
+    templates: list[CommunicationTemplate],
+) -> list[QuickReply]:
+    """The buttons for one visit (read-only: no conversation is started to show them)."""
+    if order.end_customer is None or not templates:
+        return []
+    thread = thread or _unsaved_thread(order)
+    if thread is None:
+        return []
+    channels = reachable_channels(thread)
+    if not channels:
+        return []
+    channel = channels[0]  # the one compose_reply will choose
+    approved_only = (
+        channel.channel_type == ChannelType.WHATSAPP_BUSINESS and not service_window(thread).is_open
+    )
+    variables = visit_variables(order, technician, day)
+    replies = []
+    for template in templates:
+        if template.channel_type.value not in ("any", channel.channel_type.value):
+            continue
+        if approved_only and not template.whatsapp_template_name:
+            continue
+        try:
+            rendered = render_for_thread(template, thread, technician, variables)
+        except TemplateRenderError:
+            continue  # needs something this visit cannot fill in: no one-tap button
+        replies.append(QuickReply(template.id, template.template_name, rendered.body.strip()))
+        if len(replies) == MAX_QUICK_REPLIES:
+            break
+    return replies
+
+
+def _unsaved_thread(order: Order) -> CommunicationThread | None:
+    """The conversation :func:`order_thread` would start, kept out of the session.
+
+    Rendering needs a thread; a page view must not write one. Nothing refers to
+    this object from the session, so it is never flushed.
+    """
+    channel = customer_channel(order.end_customer)
+    if channel is None:
+        return None
+    thread = CommunicationThread(
+        thread_subject=f"Order {order.order_number}", channel_id=channel.id
+    )
+    thread.contact = order.end_customer
+    thread.order = order
+    return thread
+
+
+def send_quick_reply(
+    order: Order, technician: User, template_id: str | None, day: date
+) -> CommunicationMessage:
+    """Send one quick reply on the order's conversation; InvalidInput says why not."""
+    template = _quick_reply_template(template_id)
+    return compose_reply(
+        order_thread(order),
+        technician,
+        content=None,
+        template_id=template.id,
+        variables=visit_variables(order, technician, day),
+    )
+
+
+def _quick_reply_template(template_id: str | None) -> CommunicationTemplate:
+    try:
+        template = db.session.get(CommunicationTemplate, uuid.UUID(str(template_id)))
+    except ValueError:
+        template = None
+    if (
+        template is None
+        or not template.is_active
+        or template.template_category != QUICK_REPLY_CATEGORY
+    ):
+        raise InvalidInput({"template_id": "That is not one of the quick replies."})
+    return template

@@ -1,0 +1,226 @@
+"""One-tap visit updates: on the way, started, completed.
+
+"Started" and "Completed" are order statuses and go through the status engine,
+so its hooks follow in the same transaction (the partner's signed callback,
+Make.com scenarios, commissions, the customer's milestone notice). A visit
+still ``scheduled`` when "Completed" is tapped passes through ``in_progress``
+first, as the lifecycle requires; a partner hears both moves.
+
+"On the way" is no order status. It is kept as a visit event: a system line on
+the order's conversation, an ``AuditLog`` row (``VISIT_ON_THE_WAY``), and a
+message to the customer through the normal send path
+(:func:`app.threads.services.compose_reply`): the active template named
+``technician_on_the_way`` (by template name or approved WhatsApp name) when
+there is one, else a short Dutch text. Each channel the customer can be reached
+on is tried in turn, so a closed WhatsApp window falls back to e-mail; when
+none can carry it the event is still recorded and the technician is told why.
+It counts once per visit day: a second tap changes nothing.
+
+Nothing here commits; the caller commits with :func:`app.transactions.commit`
+so what the hooks queued goes out only after the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.mobile.conversation import order_thread, record_visit_event
+from app.mobile.services import AMSTERDAM
+from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
+from app.models.enums import OrderStatus
+from app.orders.status_engine import IllegalTransition, change_entity_status
+from app.threads.jobs import enqueue_send
+from app.threads.presenters import announce_message
+from app.threads.services import InvalidInput, compose_reply, reachable_channels
+from app.transactions import after_commit
+
+ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
+TAPS = (ON_THE_WAY, STARTED, COMPLETED)
+TAP_LABELS = {ON_THE_WAY: "On the way", STARTED: "Started", COMPLETED: "Completed"}
+ON_THE_WAY_ACTION = "VISIT_ON_THE_WAY"
+ON_THE_WAY_TEMPLATE = "technician_on_the_way"
+DEFAULT_ON_THE_WAY_TEXT = (
+    "Goedendag {name}, onze monteur {technician} is nu onderweg naar u voor de installatie "
+    "van order {order}. Tot zo! Groet, ChargeCars"
+)
+CONTEXT = {"via": "mobile"}
+
+
+class VisitActionRefused(Exception):
+    """The tap does not fit where the visit stands; the message says why."""
+
+
+@dataclass
+class VisitOutcome:
+    notice: str
+    # Why the customer was not told, when they should have been.
+    customer_problem: str | None = None
+
+
+def available_taps(order: Order, on_the_way_at: datetime | None) -> list[str]:
+    """The taps that make sense now, for the buttons shown."""
+    if order.status == OrderStatus.SCHEDULED:
+        return [ON_THE_WAY, STARTED, COMPLETED] if on_the_way_at is None else [STARTED, COMPLETED]
+    if order.status == OrderStatus.IN_PROGRESS:
+        return [COMPLETED]
+    return []
+
+
+def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
+    """Carry out one tap on ``order`` (locked by the caller); raises VisitActionRefused."""
+    if tap == ON_THE_WAY:
+        return mark_on_the_way(order, actor, day)
+    if tap == STARTED:
+        return start_visit(order, actor)
+    if tap == COMPLETED:
+        return complete_visit(order, actor)
+    raise VisitActionRefused(f"Unknown update; choose one of {', '.join(TAP_LABELS.values())}.")
+
+
+def start_visit(order: Order, actor: User) -> VisitOutcome:
+    _move(order, OrderStatus.IN_PROGRESS, actor, STARTED, "Visit started on site")
+    record_visit_event(
+        order_thread(order), order, actor, STARTED, f"{actor.name} started the visit on site."
+    )
+    return VisitOutcome(f"{order.order_number}: visit started.")
+
+
+def complete_visit(order: Order, actor: User) -> VisitOutcome:
+    if order.status == OrderStatus.SCHEDULED:
+        _move(order, OrderStatus.IN_PROGRESS, actor, COMPLETED, "Visit started on site")
+    _move(order, OrderStatus.COMPLETED, actor, COMPLETED, "Visit completed on site")
+    record_visit_event(
+        order_thread(order), order, actor, COMPLETED, f"{actor.name} completed the visit."
+    )
+    return VisitOutcome(f"{order.order_number}: visit completed.")
+
+
+def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: str) -> None:
+    try:
+        change_entity_status(order, to_status, reason, CONTEXT, actor)
+    except IllegalTransition as exc:
+        raise VisitActionRefused(
+            f"Can't mark {order.order_number} {TAP_LABELS[tap].lower()}: "
+            f"the order is {exc.from_status.value.replace('_', ' ')}."
+        ) from exc
+
+
+def on_the_way_since(order_ids: list[uuid.UUID], day: date) -> dict[uuid.UUID, datetime]:
+    """When each order's technician set off on ``day`` (order id → time), if they did."""
+    if not order_ids:
+        return {}
+    start = datetime.combine(day, time.min, AMSTERDAM)
+    rows = db.session.execute(
+        sa.select(AuditLog.record_id, sa.func.min(AuditLog.created_at))
+        .where(
+            AuditLog.table_name == "orders",
+            AuditLog.action == ON_THE_WAY_ACTION,
+            AuditLog.record_id.in_(order_ids),
+            AuditLog.created_at >= start,
+        )
+        .group_by(AuditLog.record_id)
+    ).all()
+    return dict(rows)
+
+
+def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
+    if order.status != OrderStatus.SCHEDULED:
+        raise VisitActionRefused(
+            f"Can't mark {order.order_number} on the way: the order is "
+            f"{order.status.value.replace('_', ' ')}, not scheduled."
+        )
+    if on_the_way_since([order.id], day):
+        return VisitOutcome(f"{order.order_number}: already marked on the way today.")
+    thread = order_thread(order)
+    message, channel_name, problem = _tell_customer(order, thread, actor)
+    told = f"customer told by {channel_name}" if message else None
+    record_visit_event(
+        thread,
+        order,
+        actor,
+        ON_THE_WAY,
+        f"{actor.name} is on the way to the visit"
+        + (f" ({told})." if told else f" (customer not told: {problem})."),
+    )
+    db.session.add(
+        AuditLog(
+            table_name="orders",
+            record_id=order.id,
+            action=ON_THE_WAY_ACTION,
+            changed_by_user_id=actor.id,
+            changes={
+                "event": ON_THE_WAY,
+                "thread_id": str(thread.id),
+                "customer_message_id": str(message.id) if message else None,
+                "customer_not_told": problem,
+            },
+        )
+    )
+    db.session.flush()
+    return VisitOutcome(
+        f"{order.order_number}: on the way" + (f", {told}." if told else "."),
+        customer_problem=problem,
+    )
+
+
+def _tell_customer(
+    order: Order, thread, actor: User
+) -> tuple[CommunicationMessage | None, str | None, str | None]:
+    """Send the on-the-way message on the first channel that can carry it."""
+    contact = thread.contact
+    if contact is None:
+        return None, None, "the order has no customer contact"
+    template = on_the_way_template()
+    variables = {"technician_name": actor.name, "technician_phone": actor.phone or ""}
+    text = DEFAULT_ON_THE_WAY_TEXT.format(
+        name=contact.first_name or contact.display_name,
+        technician=actor.name,
+        order=order.order_number,
+    )
+    problem = "the customer has no phone number or e-mail address on an active channel"
+    for channel in reachable_channels(thread):
+        use_template = template is not None and template.channel_type.value in (
+            "any",
+            channel.channel_type.value,
+        )
+        try:
+            message = compose_reply(
+                thread,
+                actor,
+                content=None if use_template else text,
+                channel_id=channel.id,
+                subject=f"Uw monteur is onderweg ({order.order_number})",
+                template_id=template.id if use_template else None,
+                variables=variables,
+            )
+        except InvalidInput as exc:
+            problem = "; ".join(exc.fields.values())
+            continue
+        send_after_commit(message)
+        return message, channel.channel_name, None
+    return None, None, problem
+
+
+def send_after_commit(message: CommunicationMessage) -> None:
+    """Queue an outbound reply's send, and show it to viewers, once it is committed."""
+    after_commit(lambda: (enqueue_send(message.id), announce_message(message)))
+
+
+def on_the_way_template() -> CommunicationTemplate | None:
+    return db.session.scalar(
+        sa.select(CommunicationTemplate)
+        .where(
+            CommunicationTemplate.is_active.is_(True),
+            sa.or_(
+                CommunicationTemplate.template_name == ON_THE_WAY_TEMPLATE,
+                CommunicationTemplate.whatsapp_template_name == ON_THE_WAY_TEMPLATE,
+            ),
+        )
+        .order_by(CommunicationTemplate.created_at)
+        .limit(1)
+    )

@@ -1,0 +1,1 @@
+"""SLA engine: business time, policies, the per-thread clock and the escalation ladder."""

@@ -1,0 +1,116 @@
+"""/admin/sla: business calendars and SLA policies, for admins."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from app.auth.decorators import role_required
+from app.extensions import db
+from app.models.enums import ChannelType, Priority, Role
+from app.sla import admin
+from app.sla.clock import EXECUTIVE_AFTER, STEP_FRACTIONS
+from app.ui import CHANNEL_LABELS
+
+bp = Blueprint("sla_admin", __name__, url_prefix="/admin/sla")
+
+
+def _page(status: int = 200, **forms_state):
+    return (
+        render_template(
+            "sla/index.html",
+            day_labels=admin.DAY_LABELS,
+            channels=admin.channels(),
+            channel_labels=CHANNEL_LABELS,
+            channel_types=ChannelType.values(),
+            priorities=Priority.values(),
+            closed_soon={str(c.id): admin.upcoming_closed_days(c) for c in admin.calendars()},
+            ladder=_ladder_description(),
+            **admin.page_forms(**forms_state),
+        ),
+        status,
+    )
+
+
+def _ladder_description() -> list[str]:
+    shares = [f"{int(f * 100)}%" for f in STEP_FRACTIONS.values()]
+    hours = int(EXECUTIVE_AFTER.total_seconds() // 3600)
+    return [
+        f"{shares[0]}: a reminder to the assignee (the team lead if nobody is assigned)",
+        f"{shares[1]}: an alert to the team lead",
+        f"{shares[2]}: escalated to the managers, with an escalation task",
+        f"{hours} hours overdue: an executive alert to managers and admins",
+    ]
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    if admin.ensure_defaults():
+        db.session.commit()
+    return _page()
+
+
+@bp.post("/calendars")
+@bp.post("/calendars/<uuid:calendar_id>")
+@role_required(Role.ADMIN)
+def save_calendar(calendar_id: uuid.UUID | None = None):
+    calendar = _found(admin.get_calendar, calendar_id)
+    key = f"calendar-{calendar_id}" if calendar_id else "calendar-new"
+    try:
+        saved = admin.save_calendar(calendar, request.form)
+    except admin.FormErrors as exc:
+        db.session.rollback()
+        return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
+    db.session.commit()
+    flash(f"Calendar “{saved.name}” saved.", "info")
+    return redirect(url_for("sla_admin.index", _anchor=f"calendar-{saved.id}"), 303)
+
+
+@bp.post("/calendars/<uuid:calendar_id>/delete")
+@role_required(Role.ADMIN)
+def delete_calendar(calendar_id: uuid.UUID):
+    calendar = _found(admin.get_calendar, calendar_id)
+    try:
+        admin.delete_calendar(calendar)
+    except admin.FormErrors as exc:
+        db.session.rollback()
+        return _page(422, failed_key=f"calendar-{calendar_id}", errors=exc.fields)
+    db.session.commit()
+    flash("Calendar deleted; its channels use the default calendar.", "info")
+    return redirect(url_for("sla_admin.index"), 303)
+
+
+@bp.post("/policies")
+@bp.post("/policies/<uuid:policy_id>")
+@role_required(Role.ADMIN)
+def save_policy(policy_id: uuid.UUID | None = None):
+    policy = _found(admin.get_policy, policy_id)
+    key = f"policy-{policy_id}" if policy_id else "policy-new"
+    try:
+        saved = admin.save_policy(policy, request.form)
+    except admin.FormErrors as exc:
+        db.session.rollback()
+        return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
+    db.session.commit()
+    flash(f"Policy “{saved.name}” saved.", "info")
+    return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
+
+
+@bp.post("/policies/<uuid:policy_id>/delete")
+@role_required(Role.ADMIN)
+def delete_policy(policy_id: uuid.UUID):
+    admin.delete_policy(_found(admin.get_policy, policy_id))
+    db.session.commit()
+    flash("Policy deleted.", "info")
+    return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
+
+
+def _found(getter, record_id):
+    if record_id is None:
+        return None
+    record = getter(record_id)
+    if record is None:
+        abort(404)
+    return record

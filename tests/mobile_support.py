@@ -1,0 +1,104 @@
+"""Set-up for the phone-view tests: a technician's visit today, and small real images."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from datetime import date
+
+from app.extensions import db
+from app.mobile.services import local_today
+from app.models import Address, LineItem, Order
+from app.models.enums import AddressType, ChannelType, OrderStatus
+from tests import factories
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A valid RGB PNG, built by hand (no imaging library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+WEBP_HEAD = b"RIFF\x24\x00\x00\x00WEBPVP8 "
+
+
+def visit(
+    technician,
+    *,
+    number: str = "CC-2026-00042",
+    status: OrderStatus = OrderStatus.SCHEDULED,
+    day: date | None = None,
+    with_whatsapp: bool = True,
+    contact_fields: dict | None = None,
+    **fields,
+) -> Order:
+    """An order of ``technician`` on ``day`` (today), with customer, address and lines."""
+    if with_whatsapp:
+        factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
+    contact = factories.contact(
+        **{
+            "display_name": "Jan Jansen",
+            "first_name": "Jan",
+            "phone": "+31612345678",
+            "email": "jan@example.nl",
+            **(contact_fields or {}),
+        }
+    )
+    address = Address(
+        address_type=AddressType.INSTALLATION,
+        street="Stationsstraat",
+        house_number="12",
+        house_number_addition="A",
+        postal_code="3511 AB",
+        city="Utrecht",
+        contact_id=contact.id,
+    )
+    db.session.add(address)
+    db.session.flush()
+    order = Order(
+        order_number=number,
+        status=status,
+        end_customer_contact_id=contact.id,
+        installation_address_id=address.id,
+        assigned_technician_id=technician.id if technician else None,
+        scheduled_date=day or local_today(),
+        installation_preferences={
+            "access_notes": "Sleutel ligt bij de buren (nr. 14)",
+            "time_window": "ochtend",
+        },
+        notes="Meterkast in de garage",
+        **fields,
+    )
+    db.session.add(order)
+    db.session.flush()
+    db.session.add_all(
+        [
+            LineItem(order_id=order.id, description="Alfen Eve Single S-line 11 kW", line_order=1),
+            LineItem(
+                order_id=order.id,
+                description="Installatie tot 10 m kabel",
+                quantity=1,
+                line_order=2,
+            ),
+        ]
+    )
+    db.session.commit()
+    return order

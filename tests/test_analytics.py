@@ -1,0 +1,494 @@
+"""/analytics: every figure against values worked out by hand on a fixed fixture.
+
+The fixture is one week, Monday 3 to Sunday 9 March 2025 (CET, UTC+1), so the
+range runs from 2025-03-02 23:00Z to 2025-03-09 23:00Z. Each thread, message
+and task below carries its expected effect in a comment.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from app.analytics.figures import FIGURES, compute
+from app.analytics.filters import AnalyticsFilter, parse_filter
+from app.auth.services import create_user
+from app.database import utcnow
+from app.extensions import db
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    InternalTask,
+    SlaAlert,
+    Team,
+)
+from app.models.enums import (
+    ChannelType,
+    MessageType,
+    Role,
+    TaskStatus,
+    TemplateCategory,
+    ThreadStatus,
+)
+from tests.helpers import PASSWORD
+
+WEEK = {"from": "2025-03-03", "to": "2025-03-09"}
+
+
+def at(text: str) -> datetime:
+    """A UTC moment from ``"2025-03-03 08:00"``."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def week(team_id=None) -> AnalyticsFilter:
+    return AnalyticsFilter(date(2025, 3, 3), date(2025, 3, 9), team_id)
+
+
+class Fixture:
+    pass
+
+
+@pytest.fixture
+def data(app):
+    d = Fixture()
+    d.team_a = Team(name="Klantenservice", slug="ks")
+    d.team_b = Team(name="Techniek", slug="tech")
+    d.mail = CommunicationChannel(channel_type=ChannelType.EMAIL_OUTLOOK, channel_name="Mail")
+    d.wa = CommunicationChannel(channel_type=ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    d.template = CommunicationTemplate(
+        template_name="Bevestiging",
+        template_category=TemplateCategory.CUSTOMER_SERVICE,
+        message_template="Dank voor uw bericht",
+    )
+    db.session.add_all([d.team_a, d.team_b, d.mail, d.wa, d.template])
+    db.session.flush()
+
+    def user(email, name, role, team):
+        return create_user(email, name, role, PASSWORD, team_id=team.id if team else None)
+
+    d.anna = user("anna@switchboard.test", "Anna", Role.AGENT, d.team_a)
+    d.bram = user("bram@switchboard.test", "Bram", Role.AGENT, d.team_b)
+    d.cor = user("cor@switchboard.test", "Cor", Role.AGENT, d.team_a)  # nothing to do
+    d.manager = user("manager@switchboard.test", "Mies", Role.MANAGER, None)
+
+    def thread(channel, team, who, created, **fields):
+        record = CommunicationThread(
+            thread_subject=f"Vraag {created}",
+            channel_id=channel.id,
+            assigned_team_id=team.id,
+            assigned_to_user_id=who.id if who else None,
+            created_at=at(created),
+            last_message_at=at(created),
+            **fields,
+        )
+        db.session.add(record)
+        db.session.flush()
+        return record
+
+    # t1: mail, A, answered after 30 min wall clock (no business figure), met, resolved
+    # a day later (wall clock 86,400 s).
+    t1 = thread(
+        d.mail,
+        d.team_a,
+        d.anna,
+        "2025-03-03 08:00",
+        first_response_at=at("2025-03-03 08:30"),
+        response_due_at=at("2025-03-03 12:00"),
+        resolved_at=at("2025-03-04 08:00"),
+        status=ThreadStatus.RESOLVED,
+    )
+    # t2: mail, B, answered 2 h later in wall time but 3,600 business seconds; missed;
+    # escalated now.
+    t2 = thread(
+        d.mail,
+        d.team_b,
+        d.bram,
+        "2025-03-04 10:00",
+        first_response_at=at("2025-03-04 12:00"),
+        first_response_seconds=3600,
+        response_due_at=at("2025-03-04 11:00"),
+        status=ThreadStatus.ESCALATED,
+    )
+    # t3: WhatsApp, A, 600 business seconds, met; a ladder step 2 (not an escalation).
+    t3 = thread(
+        d.wa,
+        d.team_a,
+        d.anna,
+        "2025-03-05 12:00",
+        first_response_at=at("2025-03-05 12:10"),
+        first_response_seconds=600,
+        response_due_at=at("2025-03-05 13:00"),
+    )
+    # t4: WhatsApp, B, unassigned, never answered and past due: missed; step 3 fired.
+    t4 = thread(d.wa, d.team_b, None, "2025-03-06 12:00", response_due_at=at("2025-03-06 13:00"))
+    # t5: WhatsApp, A, unanswered but its deadline is still ahead: not rated yet.
+    t5 = thread(
+        d.wa, d.team_a, d.anna, "2025-03-07 12:00", response_due_at=utcnow() + timedelta(days=1)
+    )
+    # t6: mail, A, created before the range, resolved in it (7,200 business seconds).
+    thread(
+        d.mail,
+        d.team_a,
+        None,
+        "2025-02-20 09:00",
+        first_response_at=at("2025-02-20 09:05"),
+        response_due_at=at("2025-02-20 13:00"),
+        resolved_at=at("2025-03-05 12:00"),
+        resolution_seconds=7200,
+        status=ThreadStatus.CLOSED,
+    )
+    # t7: mail, B, created 00:30 on Monday 10 March local: just after the range.
+    t7 = thread(
+        d.mail,
+        d.team_b,
+        d.bram,
+        "2025-03-09 23:30",
+        first_response_at=at("2025-03-10 08:00"),
+        response_due_at=at("2025-03-10 12:00"),
+    )
+    # t8: WhatsApp, A, closed within the hour (3,600 s wall clock); no deadline.
+    thread(
+        d.wa,
+        d.team_a,
+        d.anna,
+        "2025-03-08 09:00",
+        resolved_at=at("2025-03-08 10:00"),
+        status=ThreadStatus.CLOSED,
+    )
+    db.session.add_all(
+        [
+            SlaAlert(thread_id=t3.id, sla_cycle=1, step=2),
+            SlaAlert(thread_id=t4.id, sla_cycle=1, step=3),
+        ]
+    )
+
+    def message(thread_record, kind, when, sender=None, template=False):
+        db.session.add(
+            CommunicationMessage(
+                thread_id=thread_record.id,
+                channel_id=thread_record.channel_id,
+                message_type=kind,
+                sender_user_id=sender.id if sender else None,
+                created_at=at(when),
+                template_id=d.template.id if template else None,
+                message_content="…",
+            )
+        )
+
+    message(t1, MessageType.INCOMING, "2025-03-03 08:00")
+    message(t1, MessageType.OUTGOING, "2025-03-03 08:30", d.anna, template=True)
+    message(t2, MessageType.INCOMING, "2025-03-04 10:00")
+    message(t2, MessageType.OUTGOING, "2025-03-04 12:00", d.bram)
+    message(t2, MessageType.INTERNAL_NOTE, "2025-03-04 12:05", d.bram)
+    message(t2, MessageType.SYSTEM_NOTIFICATION, "2025-03-04 12:06")  # not counted
+    message(t3, MessageType.INCOMING, "2025-03-05 12:00")
+    message(t3, MessageType.AUTO_RESPONSE, "2025-03-05 12:00:30", template=True)
+    message(t3, MessageType.OUTGOING, "2025-03-05 12:10", d.anna, template=True)
+    message(t4, MessageType.INCOMING, "2025-03-05 23:30")  # 00:30 local: Thursday 6 March
+    message(t4, MessageType.INCOMING, "2025-03-06 12:00")
+    message(t5, MessageType.INCOMING, "2025-03-09 22:59")  # 23:59 local: still Sunday
+    message(t7, MessageType.INCOMING, "2025-03-09 23:30")  # after the range
+    message(t7, MessageType.OUTGOING, "2025-03-10 08:00", d.bram)  # after the range
+
+    def task(title, team, who, due, completed, due_time=None, status=TaskStatus.COMPLETED):
+        db.session.add(
+            InternalTask(
+                task_title=title,
+                assigned_team_id=team.id if team else None,
+                assigned_to_user_id=who.id if who else None,
+                due_date=date.fromisoformat(due) if due else None,
+                due_time=due_time,
+                completed_at=at(completed) if completed else None,
+                status=status,
+            )
+        )
+
+    # Anna's team (A) through her: on time (23:30 local on the due date).
+    task("k1", None, d.anna, "2025-03-04", "2025-03-04 22:30")
+    # Team B: 10:30 local against a 10:00 deadline: late.
+    task("k2", d.team_b, None, "2025-03-05", "2025-03-05 09:30", due_time="10:00")
+    # Team B: 09:59 local against 10:00: on time.
+    task("k3", d.team_b, d.anna, "2025-03-06", "2025-03-06 08:59", due_time="10:00")
+    # Team A: no due date, completed: counted, not rated.
+    task("k4", d.team_a, None, None, "2025-03-07 10:00")
+    # Completed after the range, and one still open: neither counted.
+    task("k5", d.team_a, None, "2025-03-08", "2025-03-09 23:30")
+    task("k6", d.team_a, None, "2025-03-05", None, status=TaskStatus.OPEN)
+    db.session.commit()
+    return d
+
+
+def rows(table) -> dict:
+    return {row["label"]: row for row in table.rows}
+
+
+def figure(key, team_id=None):
+    return compute(key, week(team_id), utcnow())
+
+
+def test_first_response_by_channel_and_team(data):
+    by_channel = figure("first_response_channel")
+    mail, wa = rows(by_channel)["Mail"], rows(by_channel)["WhatsApp"]
+    # Mail: t1 1,800 s wall clock and t2 3,600 business seconds (not its 7,200 wall clock).
+    assert (mail["n"], mail["average"], mail["business"], mail["wall_clock"]) == (2, 2700, 1, 1)
+    assert (wa["n"], wa["average"], wa["business"], wa["wall_clock"]) == (1, 600, 1, 0)
+    assert by_channel.total["n"] == 3
+    assert by_channel.total["average"] == pytest.approx(6000 / 3)
+
+    by_team = rows(figure("first_response_team"))
+    assert by_team["Klantenservice"]["average"] == pytest.approx((1800 + 600) / 2)
+    assert by_team["Techniek"]["average"] == 3600
+
+
+def test_sla_compliance(data):
+    table = figure("sla")
+    mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
+    assert (mail["met"], mail["missed"], mail["running"], mail["compliance"]) == (1, 1, 0, 50.0)
+    # t3 met, t4 unanswered past its deadline, t5 still inside it.
+    assert (wa["met"], wa["missed"], wa["running"], wa["compliance"]) == (1, 1, 1, 50.0)
+    assert (table.total["met"], table.total["missed"], table.total["compliance"]) == (2, 2, 50.0)
+    assert table.extra["target"] == 95.0
+
+
+def test_resolution_time(data):
+    table = figure("resolution")
+    mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
+    # t1 86,400 s wall clock, t6 (created before the range) 7,200 business seconds.
+    assert (mail["n"], mail["average"]) == (2, (86400 + 7200) / 2)
+    assert (wa["n"], wa["average"]) == (1, 3600)
+    assert table.total["average"] == pytest.approx((86400 + 7200 + 3600) / 3)
+
+
+def test_message_volume_per_channel_per_day(data):
+    table = figure("volume")
+    assert len(table.rows) == 7
+    series = dict(table.extra["series"])  # key -> channel name
+    key = {name: k for k, name in series.items()}
+    by_day = {row["day"]: row for row in table.rows}
+    expected = {  # (mail, WhatsApp) per local day
+        date(2025, 3, 3): (2, 0),
+        date(2025, 3, 4): (3, 0),  # in, out, note; the system line is left out
+        date(2025, 3, 5): (0, 3),
+        date(2025, 3, 6): (0, 2),  # 23:30Z on the 5th is the 6th in Amsterdam
+        date(2025, 3, 7): (0, 0),
+        date(2025, 3, 8): (0, 0),
+        date(2025, 3, 9): (0, 1),
+    }
+    for day, (mail, wa) in expected.items():
+        assert (by_day[day][key["Mail"]], by_day[day][key["WhatsApp"]]) == (mail, wa), day
+        assert by_day[day]["total"] == mail + wa
+    assert (table.total[key["Mail"]], table.total[key["WhatsApp"]], table.total["total"]) == (
+        5,
+        6,
+        11,
+    )
+
+
+def test_escalation_rate(data):
+    table = figure("escalation")
+    a, b = rows(table)["Klantenservice"], rows(table)["Techniek"]
+    # A: t1, t3 (only step 2), t5, t8; B: t2 (status escalated), t4 (step 3).
+    assert (a["n"], a["escalated"], a["rate"]) == (4, 0, 0.0)
+    assert (b["n"], b["escalated"], b["rate"]) == (2, 2, 100.0)
+    assert table.total["rate"] == pytest.approx(100 * 2 / 6)
+
+
+def test_workload_per_agent(data):
+    table = figure("workload")
+    assert [(r["label"], r["open"], r["sent"]) for r in table.rows] == [
+        ("Anna", 2, 2),  # t3 and t5 open; outgoing on t1 and t3 (auto-responses aren't hers)
+        ("Bram", 2, 1),  # t2 and t7 open; t7's reply was after the range
+        ("Cor", 0, 0),
+    ]
+    assert (table.total["open"], table.total["sent"]) == (4, 3)
+
+
+def test_tasks_completed_on_time(data):
+    table = figure("tasks")
+    a, b = rows(table)["Klantenservice"], rows(table)["Techniek"]
+    assert (a["n"], a["with_due"], a["on_time"], a["share"]) == (2, 1, 1, 100.0)
+    assert (b["n"], b["with_due"], b["on_time"], b["share"]) == (2, 2, 1, 50.0)
+    assert table.total["share"] == pytest.approx(100 * 2 / 3)
+
+
+def test_share_of_outbound_messages_from_templates(data):
+    table = figure("templates")
+    mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
+    assert (mail["n"], mail["templated"], mail["share"]) == (2, 1, 50.0)
+    assert (wa["n"], wa["templated"], wa["share"]) == (2, 2, 100.0)
+    assert table.total["share"] == 75.0
+
+
+def test_team_filter_narrows_every_figure(data):
+    team = data.team_a.id
+    first = rows(figure("first_response_channel", team))
+    assert (first["Mail"]["average"], first["WhatsApp"]["average"]) == (1800, 600)
+    sla = figure("sla", team)
+    assert (sla.total["met"], sla.total["missed"], sla.total["compliance"]) == (2, 0, 100.0)
+    volume = figure("volume", team)
+    assert volume.total["total"] == 6  # t1's two, t3's three, t5's one
+    assert [r["label"] for r in figure("workload", team).rows] == ["Anna", "Cor"]
+    tasks = figure("tasks", team)
+    assert [r["label"] for r in tasks.rows] == ["Klantenservice"]
+    assert tasks.total["share"] == 100.0
+    templates = figure("templates", team)
+    assert (templates.total["n"], templates.total["templated"]) == (3, 3)
+    escalation = figure("escalation", team)
+    assert (escalation.total["n"], escalation.total["escalated"]) == (4, 0)
+    resolution = rows(figure("resolution", team))
+    assert (resolution["Mail"]["n"], resolution["WhatsApp"]["n"]) == (2, 1)
+
+
+def test_date_range_narrows_the_figures(data):
+    monday_tuesday = AnalyticsFilter(date(2025, 3, 3), date(2025, 3, 4))
+    first = compute("first_response_channel", monday_tuesday, utcnow())
+    assert list(rows(first)) == ["Mail"]
+    assert rows(first)["Mail"]["average"] == 2700
+    volume = compute("volume", monday_tuesday, utcnow())
+    assert [r["total"] for r in volume.rows] == [2, 3]
+    # The Sunday after the range holds t7 (00:30 local on Monday 10 March) only when included.
+    longer = AnalyticsFilter(date(2025, 3, 3), date(2025, 3, 10))
+    assert compute("first_response_channel", longer, utcnow()).total["n"] == 4
+
+
+# --- the page and the CSV export ---------------------------------------------------
+
+
+def sign_in(client, auth, email):
+    assert auth.login(email).status_code == 302
+
+
+def test_page_shows_every_figure_with_charts(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    page = client.get("/analytics", query_string=WEEK)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for key in FIGURES:
+        assert f'data-figure="{key}"' in html
+        assert f"/analytics.csv?figure={key}" in html
+    assert html.count('role="img"') >= 8
+    assert "<title id=" in html and "<desc id=" in html
+    assert "Mail: 45 min; WhatsApp: 10 min" in html  # the first-response chart's text
+    assert "target 95.0 %" in html
+    assert "50.0 %" in html and "33 min" in html  # compliance, overall first response
+
+
+def test_default_range_is_the_last_30_days(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    html = client.get("/analytics").get_data(as_text=True)
+    assert "(30 days)" in html
+
+
+def test_team_filter_on_the_page(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    html = client.get("/analytics", query_string={**WEEK, "team": str(data.team_b.id)}).get_data(
+        as_text=True
+    )
+    assert "team Techniek" in html
+    assert "Anna</td>" not in html  # workload lists team B only
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "message"),
+    [
+        ({"from": "03-03-2025"}, "From", "Enter a date as YYYY-MM-DD."),
+        ({"from": "2025-03-09", "to": "2025-03-03"}, "To", "must not be before"),
+        ({"from": "2024-01-01", "to": "2025-03-03"}, "From", "at most 366 days"),
+        ({"team": "not-a-team"}, "Team", "Choose a team from the list."),
+        ({"team": "6f1c1f4e-8d1e-4a55-9d5c-2b8c6a1e0f00"}, "Team", "does not exist"),
+    ],
+)
+def test_invalid_filters_are_explained_on_the_page(client, auth, data, args, field, message):
+    sign_in(client, auth, data.manager.email)
+    page = client.get("/analytics", query_string=args)
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert 'data-testid="filter-errors"' in html
+    assert f"{field}: " in html and message in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_parse_filter_accepts_a_full_year():
+    f, errors = parse_filter({"from": "2024-03-10", "to": "2025-03-10"})
+    assert not errors and f.days == 366
+
+
+def read_csv(response) -> list[list[str]]:
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+
+
+def test_csv_matches_the_table(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    response = client.get(
+        "/analytics.csv", query_string={**WEEK, "figure": "first_response_channel"}
+    )
+    assert response.status_code == 200
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="switchboard-first_response_channel-2025-03-03-2025-03-09.csv"'
+    )
+    assert b"\r\n" in response.data
+    assert read_csv(response) == [
+        ["Channel", "Answered", "Average (min)", "In business time", "In wall-clock time"],
+        ["Mail", "2", "45,0", "1", "1"],
+        ["WhatsApp", "1", "10,0", "1", "0"],
+        ["All", "3", "33,3", "2", "1"],
+    ]
+
+
+def test_every_csv_has_the_rows_of_its_table(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    for key in FIGURES:
+        table = compute(key, week(), utcnow())
+        lines = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": key}))
+        assert len(lines) == 1 + len(table.all_rows()), key
+        assert lines[0][0] == table.columns[0].label
+    sla = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": "sla"}))
+    assert sla[-1] == ["All", "2", "2", "1", "50,0"]
+    volume = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": "volume"}))
+    assert volume[0] == ["Day", "Mail", "WhatsApp", "Total"]
+    assert volume[4] == ["2025-03-06", "0", "2", "2"]
+
+
+def test_csv_filters_and_errors(client, auth, data):
+    sign_in(client, auth, data.manager.email)
+    team_b = read_csv(
+        client.get(
+            "/analytics.csv",
+            query_string={**WEEK, "figure": "workload", "team": str(data.team_b.id)},
+        )
+    )
+    assert [line[0] for line in team_b[1:]] == ["Bram", "All"]
+    unknown = client.get("/analytics.csv", query_string={**WEEK, "figure": "nope"})
+    assert unknown.status_code == 400
+    assert "figure: Choose one of" in unknown.get_data(as_text=True)
+    bad_date = client.get("/analytics.csv", query_string={"figure": "sla", "to": "soon"})
+    assert bad_date.status_code == 400 and "to: Enter a date" in bad_date.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.TEAM_LEAD, Role.TECHNICIAN])
+def test_only_managers_and_admins_may_look(client, auth, make_user, role):
+    user = make_user(role.value)
+    sign_in(client, auth, user.email)
+    assert client.get("/analytics").status_code == 403
+    assert client.get("/analytics.csv?figure=sla").status_code == 403
+    assert "/analytics" not in client.get("/inbox").get_data(as_text=True)
+
+
+def test_admins_see_it_and_the_nav_links_it(client, auth, make_user):
+    admin = make_user("admin")
+    sign_in(client, auth, admin.email)
+    page = client.get("/analytics")
+    assert page.status_code == 200
+    assert 'href="/analytics"' in page.get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_the_login(client):
+    assert client.get("/analytics").status_code == 302
