@@ -23,8 +23,13 @@ def create_notification(
     source_table: str | None = None,
     source_record_id: uuid.UUID | None = None,
     link: str | None = None,
+    flush: bool = True,
 ) -> Notification:
-    """Add a notification to the session; the caller commits, then calls ``announce``."""
+    """Add a notification to the session; the caller commits, then calls ``announce``.
+
+    ``flush=False`` leaves the insert for the caller's next flush, for callers
+    making many at once (the SLA ladder), which then flush once.
+    """
     notification = Notification(
         user_id=user_id,
         notification_type=notification_type,
@@ -36,7 +41,8 @@ def create_notification(
         link=link,
     )
     db.session.add(notification)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return notification
 
 

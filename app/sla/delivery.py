@@ -37,7 +37,7 @@ from app.models.enums import (
     ThreadStatus,
 )
 from app.models.sla import SlaAlert
-from app.notifications.services import announce, create_notification
+from app.notifications.services import create_notification, notification_to_dict
 from app.realtime import publish_to_users
 from app.sla.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.tasks.services import TaskOutcome, publish_task_outcome
@@ -257,9 +257,13 @@ def deliver(fired: list[FiredAlert], context: RoundContext) -> None:
             .execution_options(synchronize_session=False)
         )
 
+    # Built now: after the commit each notification would be reloaded, one query each.
+    db.session.flush()
+    bells = [(n.user_id, notification_to_dict(n)) for n in notifications]
+
     def _announce() -> None:
-        for notification in notifications:
-            announce(notification)
+        for user_id, bell in bells:
+            publish_to_users("notification:new", bell, [user_id])
         for user_id, payload in live:
             publish_to_users("sla:alert", payload, [user_id])
         for card in teams_cards:
@@ -305,6 +309,7 @@ def _alert_notification(user_id: uuid.UUID, alert: FiredAlert, context: RoundCon
         source_table="sla_alerts",
         source_record_id=alert.alert_id,
         link=f"/threads/{thread.id}",
+        flush=False,
     )
 
 
@@ -320,6 +325,7 @@ def _digest_notification(user_id: uuid.UUID, alerts: list[FiredAlert], context: 
         priority=max((NOTIFICATION_PRIORITY[a.step] for a in alerts), key=_priority_rank),
         source_table="sla_alerts",
         link="/inbox?sort=urgency",
+        flush=False,
     )
 
 
