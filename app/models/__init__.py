@@ -16,6 +16,14 @@ from app.models.intake import (
     OrderDraft,
     Payment,
 )
+from app.models.integrations import (
+    FieldMapping,
+    Integration,
+    PlatformEvent,
+    SyncJob,
+    SyncRecord,
+    WebhookEndpoint,
+)
 from app.models.orders import (
     Article,
     Commission,
@@ -38,6 +46,12 @@ from app.models.platform import (
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 
 __all__ = [
+    "FieldMapping",
+    "Integration",
+    "PlatformEvent",
+    "SyncJob",
+    "SyncRecord",
+    "WebhookEndpoint",
     "CustomerFeedback",
     "FormSubmission",
     "IntakeForm",

@@ -90,6 +90,9 @@ class OutboundDelivery(Entity, db.Model):
     order_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
     )
+    webhook_endpoint_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="SET NULL"), index=True
+    )
     event_type: so.Mapped[str] = so.mapped_column(sa.String(64))
     # The Standard Webhooks message id: stable across retries of one delivery.
     webhook_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
