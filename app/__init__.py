@@ -17,6 +17,7 @@ from app.api.errors import ApiError, http_exception_as_json, json_error, wants_j
 from app.config import Config, ensure_instance_secrets
 from app.crypto import keyring
 from app.extensions import csrf, db, htmx, login, migrate, socketio
+from app.integrations.usage import init_usage_logging
 from app.jobs.broker import Broker
 from app.logs import configure_logging
 from app.models import User
@@ -135,6 +136,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.fillout.routes import bp as fillout_webhook_bp
     from app.health.routes import bp as health_bp
     from app.inbox.routes import bp as inbox_bp
+    from app.integrations.api import bp as integrations_api_bp
+    from app.integrations.endpoint_routes import bp as integration_webhooks_bp
+    from app.integrations.routes import bp as integrations_bp
+    from app.integrations.sync_routes import bp as integration_sync_bp
+    from app.integrations.webhook_routes import bp as provider_webhooks_bp
     from app.make.routes import bp as make_webhook_bp
     from app.message_templates.api import bp as templates_api_bp
     from app.message_templates.routes import bp as templates_bp
@@ -190,8 +196,15 @@ def _register_blueprints(app: Flask) -> None:
         assignment_admin_bp,
         analytics_bp,
         sla_admin_bp,
+        integrations_bp,
+        integrations_api_bp,
+        integration_webhooks_bp,
+        integration_sync_bp,
+        # Last: /api/v1/webhooks/<provider> must not shadow the channels' fixed paths.
+        provider_webhooks_bp,
     ):
         app.register_blueprint(blueprint)
+    init_usage_logging(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -63,6 +63,48 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Provider endpoints of the integration hub (app/integrations/registry.py names
+# these keys). Each is overridable so tests and staging point at fake servers;
+# ROVIDA, Yardi and Financeit are hosted per customer, so their base URL is set
+# on the integration itself when the environment leaves it empty.
+_INTEGRATION_URL_DEFAULTS: dict[str, str | None] = {
+    "SALESFORCE_API_BASE": "https://login.salesforce.com",
+    "SALESFORCE_OAUTH_AUTHORIZE_URL": "https://login.salesforce.com/services/oauth2/authorize",
+    "SALESFORCE_OAUTH_TOKEN_URL": "https://login.salesforce.com/services/oauth2/token",
+    "HUBSPOT_API_BASE": "https://api.hubapi.com",
+    "HUBSPOT_OAUTH_AUTHORIZE_URL": "https://app.hubspot.com/oauth/authorize",
+    "HUBSPOT_OAUTH_TOKEN_URL": "https://api.hubapi.com/oauth/v1/token",
+    "PIPEDRIVE_API_BASE": "https://api.pipedrive.com/v1",
+    "PIPEDRIVE_OAUTH_AUTHORIZE_URL": "https://oauth.pipedrive.com/oauth/authorize",
+    "PIPEDRIVE_OAUTH_TOKEN_URL": "https://oauth.pipedrive.com/oauth/token",
+    "ZOHO_CRM_API_BASE": "https://www.zohoapis.eu/crm/v6",
+    "ZOHO_OAUTH_AUTHORIZE_URL": "https://accounts.zoho.eu/oauth/v2/auth",
+    "ZOHO_OAUTH_TOKEN_URL": "https://accounts.zoho.eu/oauth/v2/token",
+    "QUICKBOOKS_API_BASE": "https://quickbooks.api.intuit.com",
+    "QUICKBOOKS_OAUTH_AUTHORIZE_URL": "https://appcenter.intuit.com/connect/oauth2",
+    "QUICKBOOKS_OAUTH_TOKEN_URL": "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+    "XERO_API_BASE": "https://api.xero.com/api.xro/2.0",
+    "XERO_OAUTH_AUTHORIZE_URL": "https://login.xero.com/identity/connect/authorize",
+    "XERO_OAUTH_TOKEN_URL": "https://identity.xero.com/connect/token",
+    "SAGE_API_BASE": "https://api.accounting.sage.com/v3.1",
+    "FRESHBOOKS_API_BASE": "https://api.freshbooks.com",
+    "FRESHBOOKS_OAUTH_AUTHORIZE_URL": "https://auth.freshbooks.com/oauth/authorize",
+    "FRESHBOOKS_OAUTH_TOKEN_URL": "https://api.freshbooks.com/auth/oauth/token",
+    "ROVIDA_API_BASE": None,
+    "YARDI_API_BASE": None,
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "SQUARE_API_BASE": "https://connect.squareup.com/v2",
+    "SQUARE_OAUTH_AUTHORIZE_URL": "https://connect.squareup.com/oauth2/authorize",
+    "SQUARE_OAUTH_TOKEN_URL": "https://connect.squareup.com/oauth2/token",
+    "FINANCEIT_API_BASE": None,
+}
+
+
+def integration_urls() -> dict[str, str | None]:
+    """The provider URL keys above, each from the environment when set there."""
+    return {key: _env(key, default) for key, default in _INTEGRATION_URL_DEFAULTS.items()}
+
+
 class Config:
     """Settings for a running deployment, read when the class body executes.
 
@@ -136,6 +178,7 @@ class Config:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            **integration_urls(),
         }
 
 

@@ -34,6 +34,7 @@ NAVIGATION = (
     NavItem("Assignment", "assignment_admin.index", (Role.ADMIN,)),
     NavItem("Service levels", "sla_admin.index", (Role.ADMIN,)),
     NavItem("Partners", "partners.index", (Role.ADMIN,)),
+    NavItem("Integrations", "integrations.index", (Role.ADMIN,)),
     NavItem("Forms", "intake_forms.index", (Role.ADMIN,)),
     NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),

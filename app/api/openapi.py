@@ -227,6 +227,30 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "post",
+            "/api/v1/webhooks/{provider}",
+            "Integration hub provider events (Stripe, HubSpot, QuickBooks)",
+            "Webhooks",
+            ("StripeSignature", "HubSpotSignatureV3", "IntuitSignature"),
+            body_description=(
+                "The provider's own webhook body: a Stripe event; a HubSpot array of "
+                "subscription events; a QuickBooks eventNotifications object."
+            ),
+            description=(
+                "provider is stripe (Stripe-Signature, 300 s tolerance), hubspot "
+                "(X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp, 5 minutes) or "
+                "quickbooks (intuit-signature), checked with the secret of an active "
+                "integration of that provider. Each event is stored once per provider event id "
+                "and routed to platform events."
+            ),
+            responses={
+                200: ("Stored; data.received new events, data.duplicates repeats", None),
+                404: ("Unknown provider, or no active integration for it", ErrorBody),
+                413: ("Body over 1 MB", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
+        ),
+        Operation(
+            "post",
             "/api/v1/external/send-whatsapp",
             "Send a WhatsApp text or template",
             "External send API",
@@ -282,6 +306,9 @@ SECURITY_SCHEMES = {
     "MakeSignature": {"type": "apiKey", "in": "header", "name": "X-Make-Signature"},
     "FilloutSecret": {"type": "http", "scheme": "bearer", "description": "FILLOUT_WEBHOOK_SECRET"},
     "MetaSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"},
+    "StripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
+    "HubSpotSignatureV3": {"type": "apiKey", "in": "header", "name": "X-HubSpot-Signature-v3"},
+    "IntuitSignature": {"type": "apiKey", "in": "header", "name": "intuit-signature"},
     "TwilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature"},
     "SendGridSignature": {
         "type": "apiKey",

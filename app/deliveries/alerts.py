@@ -9,6 +9,7 @@ the status update by e-mail instead of by webhook.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -35,6 +36,8 @@ DEFAULT_EMAIL_TEMPLATE = "d-partner-callback-failed-2025"
 def delivery_log_path(delivery: OutboundDelivery, integration: PartnerIntegration | None) -> str:
     if integration is not None:
         return f"/partners/{integration.partner_organization_id}/deliveries"
+    if delivery.webhook_endpoint_id is not None:
+        return f"/integrations/webhooks/{delivery.webhook_endpoint_id}"
     return "/admin/channels/"
 
 
@@ -49,6 +52,8 @@ def alert_final_failure(
     partner = integration.partner_organization if integration else None
     order = db.session.get(Order, delivery.order_id) if delivery.order_id else None
     who = partner.name if partner else "Make.com"
+    if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
+        who = f"webhook endpoint {urlsplit(delivery.target_url).hostname or delivery.target_url}"
     what = delivery.event_type + (f" for {order.order_number}" if order else "")
     title = f"Callback to {who} failed: {what}"
     message = (

@@ -37,11 +37,15 @@ from app.deliveries.health import record_attempt_health
 from app.deliveries.outbox import DELIVER_JOB, QUEUE, disabled_note, serialise
 from app.deliveries.payloads import iso
 from app.deliveries.safety import UnsafeTarget, check_target
-from app.deliveries.signing import make_scenario_headers, partner_callback_headers
+from app.deliveries.signing import (
+    endpoint_headers,
+    make_scenario_headers,
+    partner_callback_headers,
+)
 from app.deliveries.transport import MAX_DELAY_SECONDS, Outcome, post
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue, get_queue
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
+from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration, WebhookEndpoint
 from app.models.enums import DeliveryKind, OutboundState
 from app.transactions import after_commit, commit
 
@@ -55,7 +59,11 @@ MAX_EARLY_WAIT_SECONDS = 2.0
 STALLED_PENDING_AFTER = timedelta(seconds=30)
 TEST_EVENT = "test"
 MAKE_PROVIDER = "make"
-SENT_KINDS = (DeliveryKind.PARTNER_CALLBACK, DeliveryKind.MAKE_SCENARIO)
+SENT_KINDS = (
+    DeliveryKind.PARTNER_CALLBACK,
+    DeliveryKind.MAKE_SCENARIO,
+    DeliveryKind.WEBHOOK_ENDPOINT,
+)
 
 
 def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
@@ -146,9 +154,10 @@ def schedule_attempt(delivery_id: uuid.UUID, due: datetime) -> None:
     )
 
 
-def backoff_seconds(attempt_number: int) -> float:
+def backoff_seconds(attempt_number: int, base: float | None = None) -> float:
     """Delay after failed attempt ``n``: base × 2^(n-1), at most an hour."""
-    base = float(current_app.config["DELIVERY_RETRY_BASE_SECONDS"])
+    if base is None:
+        base = float(current_app.config["DELIVERY_RETRY_BASE_SECONDS"])
     return min(base * 2 ** (attempt_number - 1), MAX_DELAY_SECONDS)
 
 
@@ -239,6 +248,8 @@ def _not_sendable(delivery: OutboundDelivery, integration: PartnerIntegration | 
     """Why a delivery must not go out now, or None."""
     if delivery.kind not in SENT_KINDS:
         return f"not sent: {delivery.kind.value} deliveries are not sent by this engine"
+    if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
+        return _endpoint_not_sendable(delivery)
     if delivery.kind != DeliveryKind.PARTNER_CALLBACK:
         return None
     if integration is None:
@@ -254,9 +265,38 @@ def _not_sendable(delivery: OutboundDelivery, integration: PartnerIntegration | 
     return None
 
 
+def _endpoint(delivery: OutboundDelivery) -> WebhookEndpoint | None:
+    if delivery.kind != DeliveryKind.WEBHOOK_ENDPOINT or delivery.webhook_endpoint_id is None:
+        return None
+    return db.session.get(WebhookEndpoint, delivery.webhook_endpoint_id)
+
+
+def _endpoint_not_sendable(delivery: OutboundDelivery) -> str | None:
+    endpoint = _endpoint(delivery)
+    if endpoint is None:
+        return "not sent: the webhook endpoint was removed"
+    if endpoint.disabled_at is not None:
+        return f"not sent: the endpoint is disabled ({endpoint.disabled_reason or 'no reason'})"
+    if not endpoint.is_active:
+        return "not sent: the endpoint is switched off"
+    if not endpoint.secret:
+        return "not sent: the endpoint has no secret to sign with"
+    delivery.target_url = endpoint.url  # an edited URL applies to retries too
+    return None
+
+
 def _headers(
     delivery: OutboundDelivery, integration: PartnerIntegration | None, body: bytes
 ) -> dict[str, str]:
+    if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
+        endpoint = _endpoint(delivery)
+        return endpoint_headers(
+            event=delivery.event_type,
+            msg_id=delivery.webhook_id,
+            body=body,
+            secret=endpoint.secret,
+            custom_headers=endpoint.custom_headers,
+        )
     if delivery.kind == DeliveryKind.PARTNER_CALLBACK:
         return partner_callback_headers(
             event=delivery.event_type,
@@ -304,21 +344,27 @@ def _settle(
         delivery.delivered_at = now
         delivery.next_attempt_at = None
         result = "delivered"
-    elif outcome.gone and integration is not None:
-        integration.webhook_disabled_at = now
-        integration.webhook_disabled_reason = (
-            f"{delivery.target_url} answered 410 Gone on {iso(now)}"
-        )
+    elif outcome.gone and (integration is not None or _endpoint(delivery) is not None):
+        gone_since = f"{delivery.target_url} answered 410 Gone on {iso(now)}"
+        if integration is not None:
+            integration.webhook_disabled_at = now
+            integration.webhook_disabled_reason = gone_since
+        else:
+            endpoint = _endpoint(delivery)
+            endpoint.disabled_at = now
+            endpoint.disabled_reason = gone_since
         _fail(delivery, integration, "the endpoint answered 410 Gone and is now disabled", alert)
         result = "disabled"
     elif final or delivery.attempt_count >= delivery.max_attempts:
         _fail(delivery, integration, outcome.summary(), alert)
         result = "failed"
     else:
+        endpoint = _endpoint(delivery)
+        base = endpoint.retry_base_seconds if endpoint is not None else None
         delay = (
             outcome.retry_after
             if outcome.retry_after is not None
-            else backoff_seconds(delivery.attempt_count)
+            else backoff_seconds(delivery.attempt_count, base)
         )
         due = now + timedelta(seconds=delay)
         delivery.state = OutboundState.PENDING

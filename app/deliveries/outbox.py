@@ -17,7 +17,7 @@ from app.database import utcnow
 from app.deliveries.payloads import iso
 from app.extensions import db
 from app.jobs.queues import enqueue
-from app.models import Order, OutboundDelivery, PartnerIntegration
+from app.models import Order, OutboundDelivery, PartnerIntegration, WebhookEndpoint
 from app.models.enums import DeliveryKind, OutboundState
 from app.transactions import after_commit
 
@@ -44,6 +44,7 @@ def record_delivery(
     payload: dict,
     integration: PartnerIntegration | None = None,
     order: Order | None = None,
+    webhook_endpoint: WebhookEndpoint | None = None,
     max_attempts: int | None = None,
     not_sent_reason: str | None = None,
     triggered_by_user_id: uuid.UUID | None = None,
@@ -62,6 +63,7 @@ def record_delivery(
         kind=kind,
         partner_integration_id=integration.id if integration else None,
         order_id=order.id if order else None,
+        webhook_endpoint_id=webhook_endpoint.id if webhook_endpoint else None,
         event_type=event_type,
         webhook_id=new_webhook_id(),
         target_url=target_url,

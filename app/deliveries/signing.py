@@ -76,3 +76,32 @@ def make_scenario_headers(
     if secret:
         headers["X-Make-Signature"] = hex_signature(secret, body)
     return headers
+
+
+def endpoint_headers(
+    *,
+    event: str,
+    msg_id: str,
+    body: bytes,
+    secret: str,
+    custom_headers: dict | None = None,
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """Headers for an integration-hub webhook endpoint (seed 004).
+
+    The endpoint's own headers go first, so none of them can replace the
+    signature, the id or the content type set after them.
+    """
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    headers = {str(name): str(value) for name, value in (custom_headers or {}).items()}
+    headers.update(
+        {
+            "Content-Type": "application/json",
+            "X-ChargeCars-Event": event,
+            "X-ChargeCars-Signature": hex_signature(secret, body),
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": standard_webhooks_signature(secret, msg_id, timestamp, body),
+        }
+    )
+    return headers

@@ -54,6 +54,22 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     ),
     # Cheap outside its 07:30 window; inside, only the first run of the day sends.
     PeriodicJob("daily-digest", "app.analytics.digest.send_daily_digests", every_seconds=300),
+    # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").
+    PeriodicJob(
+        "integration-syncs", "app.integrations.sync.run_scheduled_syncs", every_seconds=300
+    ),
+    PeriodicJob(
+        "integration-health",
+        "app.integrations.health.scheduled_health_checks",
+        every_seconds=300,
+    ),
+    PeriodicJob("api-usage-flush", "app.integrations.usage.flush_usage", every_seconds=15),
+    # Looks 15 minutes ahead, so tokens are renewed before a sync needs them.
+    PeriodicJob(
+        "integration-token-refresh",
+        "app.integrations.services.refresh_expiring_tokens",
+        every_seconds=300,
+    ),
 )
 
 

@@ -46,6 +46,10 @@ STATUS_HOOKS: list[str | StatusHook] = [
     "app.partners.commissions:on_status_change",
     # Customer notices on milestones and Teams alerts for urgent orders.
     "app.orders.milestones:on_status_change",
+    # Seed 004: job.* platform events for subscribed webhook endpoints.
+    "app.integrations.events:on_status_change",
+    # Seed 004: a completed job becomes an invoice in the accounting integrations.
+    "app.integrations.sync:on_status_change",
 ]
 
 

@@ -33,6 +33,9 @@ PROCESSORS: dict[str, str] = {
     "partner_status": "app.partners.status_webhook:process_event",
     "fillout": "app.fillout.processing:process_event",
     "make": "app.make.inbound:process_event",
+    "stripe": "app.integrations.webhook_routing:process_event",
+    "hubspot": "app.integrations.webhook_routing:process_event",
+    "quickbooks": "app.integrations.webhook_routing:process_event",
 }
 
 

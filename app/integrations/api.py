@@ -1,0 +1,211 @@
+"""JSON API of the integration hub (seed 004's endpoint list), admins only.
+
+``GET|POST /api/integrations``, ``GET|PATCH|DELETE /api/integrations/<id>``,
+``POST /api/integrations/<id>/test``, ``GET /api/integrations/<id>/logs`` and the
+OAuth pair ``POST /api/integrations/oauth/initiate`` / ``oauth/callback`` (for a
+client that receives the provider's redirect itself). Credentials go in, never
+out: answers carry only their "set …abcd" summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from app.api.auth import guard_json_api
+from app.api.errors import ApiError
+from app.integrations import oauth, services
+from app.integrations.routes import check_connection
+from app.integrations.sync import SyncRefused, start_sync, sync_history
+from app.models import AuditLog, Integration
+from app.models.enums import Role
+from app.transactions import commit
+
+bp = guard_json_api(Blueprint("integrations_api", __name__, url_prefix="/api/integrations"))
+
+WRITABLE = frozenset(
+    {"provider", "name", "status", "sync_direction", "sync_frequency", "batch_size"}
+    | {"webhooks_enabled", *services.CONFIG_FIELDS}
+    | {"api_key", "client_id", "client_secret", "webhook_secret"}
+)
+
+
+@bp.before_request
+def _admins_only():
+    # guard_json_api has signed the caller in; this API is the admin page's twin.
+    if current_user.role != Role.ADMIN:
+        raise ApiError(403, "forbidden", "Integrations are for admins.")
+
+
+def _json_body(allowed: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "Send a JSON object.")
+    unknown = sorted(set(body) - (WRITABLE | {"id"} if allowed is None else set(allowed)))
+    if unknown:
+        raise ApiError(
+            422, "validation_failed", "Unknown fields.", {k: "unknown field" for k in unknown}
+        )
+    return body
+
+
+def _integration(integration_id: str) -> Integration:
+    integration = services.get_integration(integration_id)
+    if integration is None:
+        raise ApiError(404, "not_found", "There is no such integration.")
+    return integration
+
+
+def _invalid(exc: services.IntegrationInvalid) -> ApiError:
+    return ApiError(422, "validation_failed", "Some fields are not valid.", exc.errors)
+
+
+@bp.get("")
+def index():
+    return jsonify(
+        data=[services.integration_to_dict(i) for i in services.list_integrations()],
+        stats=services.hub_stats(),
+    )
+
+
+@bp.post("")
+def create():
+    try:
+        integration = services.create_integration(_json_body(), current_user)
+    except services.IntegrationInvalid as exc:
+        raise _invalid(exc) from exc
+    commit()
+    return jsonify(data=services.integration_to_dict(integration)), 201
+
+
+@bp.get("/<integration_id>")
+def show(integration_id: str):
+    return jsonify(data=services.integration_to_dict(_integration(integration_id)))
+
+
+@bp.patch("/<integration_id>")
+def update(integration_id: str):
+    integration = _integration(integration_id)
+    body = _json_body()
+    body.pop("id", None)
+    if "provider" in body and body["provider"] != integration.provider:
+        raise ApiError(
+            422, "validation_failed", "Some fields are not valid.", {"provider": "cannot change"}
+        )
+    try:
+        services.update_integration(integration, body, current_user)
+    except services.IntegrationInvalid as exc:
+        raise _invalid(exc) from exc
+    commit()
+    return jsonify(data=services.integration_to_dict(integration))
+
+
+@bp.delete("/<integration_id>")
+def delete(integration_id: str):
+    services.delete_integration(_integration(integration_id), current_user)
+    commit()
+    return "", 204
+
+
+@bp.post("/<integration_id>/test")
+def test(integration_id: str):
+    integration = _integration(integration_id)
+    ok, message = check_connection(integration, current_user)
+    commit()
+    return jsonify(data={"ok": ok, "message": message, "status": integration.status})
+
+
+SYNC_FIELDS = frozenset({"object_type", "direction", "only_failed"})
+
+
+@bp.post("/<integration_id>/sync")
+def trigger_sync(integration_id: str):
+    """Seed 004: start a sync (``object_type``, ``direction``, ``only_failed``)."""
+    integration = _integration(integration_id)
+    body = _json_body(SYNC_FIELDS)
+    try:
+        job = start_sync(
+            integration,
+            str(body.get("object_type") or ""),
+            str(body.get("direction") or integration.sync_direction),
+            current_user,
+            only_failed=bool(body.get("only_failed", False)),
+        )
+    except SyncRefused as exc:
+        raise ApiError(422, "validation_failed", "The sync cannot start.", exc.fields) from exc
+    commit()
+    return jsonify(data=_job_to_dict(job)), 202
+
+
+@bp.get("/<integration_id>/sync")
+def sync_jobs(integration_id: str):
+    """Seed 004: the integration's sync history, newest first."""
+    integration = _integration(integration_id)
+    return jsonify(data=[_job_to_dict(job) for job in sync_history(integration)])
+
+
+def _job_to_dict(job) -> dict[str, Any]:
+    return {
+        "id": str(job.id),
+        "object_type": job.object_type,
+        "direction": job.direction,
+        "status": job.status,
+        "only_failed": job.only_failed,
+        "total_records": job.total_records,
+        "processed": job.processed,
+        "succeeded": job.succeeded,
+        "failed": job.failed,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+    }
+
+
+@bp.get("/<integration_id>/logs")
+def logs(integration_id: str):
+    integration = _integration(integration_id)
+    return jsonify(data=[_audit_to_dict(e) for e in services.audit_entries(integration.id)])
+
+
+@bp.post("/oauth/initiate")
+def oauth_initiate():
+    body = request.get_json(silent=True) or {}
+    integration = _integration(str(body.get("integration_id") or ""))
+    try:
+        url = services.start_oauth(integration, current_user)
+    except services.IntegrationInvalid as exc:
+        raise _invalid(exc) from exc
+    return jsonify(data={"authorization_url": url, "redirect_uri": oauth.redirect_uri()})
+
+
+@bp.post("/oauth/callback")
+def oauth_callback():
+    body = request.get_json(silent=True) or {}
+    pending = oauth.claim_state(str(body.get("state") or ""), str(current_user.id))
+    if pending is None:
+        raise ApiError(
+            400, "invalid_state", "The state is unknown, expired, already used or not yours."
+        )
+    code = str(body.get("code") or "")
+    if not code or len(code) > 2000:
+        raise ApiError(422, "validation_failed", "No code.", {"code": "required"})
+    extra = {"realmId": str(body.get("realmId") or body.get("realm_id") or "")}
+    try:
+        integration = services.complete_oauth(pending, code, current_user, extra)
+    except services.IntegrationAuthError as exc:
+        commit()
+        raise ApiError(502, "oauth_failed", str(exc)) from exc
+    commit()
+    return jsonify(data=services.integration_to_dict(integration))
+
+
+def _audit_to_dict(entry: AuditLog) -> dict[str, Any]:
+    return {
+        "id": str(entry.id),
+        "action": entry.action,
+        "changes": entry.changes,
+        "user_id": str(entry.changed_by_user_id) if entry.changed_by_user_id else None,
+        "created_at": entry.created_at.isoformat(),
+    }

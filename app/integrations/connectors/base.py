@@ -1,0 +1,212 @@
+"""The one interface every provider connector speaks, and the HTTP plumbing they share.
+
+A connector knows one provider's wire format: where an object type lives, how
+a page of records is asked for, how the answer's id and errors are read. Sync
+jobs only ever see :class:`Connector`; what a provider calls a customer is the
+connector's business. Every call has a timeout; a 429 is waited out when the
+provider says how long (``Retry-After``, capped), and errors come back as one
+:class:`ConnectorError` saying whether trying again may help.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds: well inside the bulk queue's job timeout.
+TIMEOUT = (5, 30)
+# A provider asking us to wait longer than this gets a retryable error instead:
+# the sync job's own backoff (or the next run) picks the record up again.
+MAX_RETRY_AFTER_SECONDS = 30.0
+RATE_LIMIT_RETRIES = 2
+ERROR_EXCERPT_CHARS = 300
+
+
+class ConnectorError(Exception):
+    """A call the provider refused or never answered.
+
+    ``retryable`` says whether the same call may succeed later (timeouts, 429,
+    5xx); ``status`` is the HTTP status when an answer came.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def auth_failed(self) -> bool:
+        """The credentials were refused: every further call would fail the same way."""
+        return self.status in (401, 403)
+
+
+class Connector(ABC):
+    """One provider's REST API, seen as objects that can be listed, created and updated.
+
+    ``token`` is called for every request so an OAuth token refreshed halfway
+    through a long sync is picked up.
+    """
+
+    #: The object types (registry names) this connector can sync.
+    objects: tuple[str, ...] = ()
+    #: Largest page the provider serves.
+    max_page_size: int = 100
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str],
+        *,
+        config: dict | None = None,
+        page_size: int = 100,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.config = dict(config or {})
+        self.page_size = max(1, min(int(page_size or 100), self.max_page_size))
+        self._session = session or requests.Session()
+
+    # -- the interface ---------------------------------------------------------
+
+    @abstractmethod
+    def test_connection(self) -> tuple[bool, str]:
+        """(ok, message): one cheap authenticated read."""
+
+    @abstractmethod
+    def list_remote(
+        self, object_type: str, cursor: str | None = None
+    ) -> tuple[list[dict], str | None]:
+        """One page of ``object_type`` records, and the cursor of the next page (or None)."""
+
+    @abstractmethod
+    def create_remote(
+        self, object_type: str, payload: dict, idempotency_key: str | None = None
+    ) -> str:
+        """Create one record; returns the provider's id for it."""
+
+    @abstractmethod
+    def update_remote(self, object_type: str, remote_id: str, payload: dict) -> None:
+        """Change the record ``remote_id`` to hold ``payload``'s fields."""
+
+    @staticmethod
+    def remote_id_of(record: dict) -> str | None:
+        """The provider's id in a listed record."""
+        value = record.get("id")
+        return None if value is None else str(value)
+
+    # -- shared plumbing ---------------------------------------------------------
+
+    def check_object(self, object_type: str) -> None:
+        if object_type not in self.objects:
+            raise ConnectorError(
+                f"{object_type!r} is not an object this connector syncs "
+                f"(one of {', '.join(self.objects)})"
+            )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token()}"}
+
+    def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
+        """Send one call; the answer's JSON (or None when empty), else ConnectorError."""
+        url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
+        headers = {"Accept": "application/json", **self.auth_headers()}
+        headers.update(kwargs.pop("headers", None) or {})
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                response = self._session.request(
+                    method, url, headers=headers, timeout=TIMEOUT, allow_redirects=False, **kwargs
+                )
+            except requests.Timeout as exc:
+                raise ConnectorError(f"{method} {_path(url)} timed out", retryable=True) from exc
+            except requests.RequestException as exc:
+                raise ConnectorError(
+                    f"{method} {_path(url)} failed: {type(exc).__name__}", retryable=True
+                ) from exc
+            if response.status_code == 429:
+                wait = _retry_after(response)
+                if attempt < RATE_LIMIT_RETRIES and wait is not None:
+                    log.info("rate limited on %s %s; waiting %.1fs", method, _path(url), wait)
+                    time.sleep(wait)
+                    continue
+                raise ConnectorError(
+                    f"rate limited: {self.error_message(response)}",
+                    retryable=True,
+                    status=429,
+                    retry_after=wait,
+                )
+            break
+        if response.status_code >= 400:
+            raise ConnectorError(
+                self.error_message(response),
+                retryable=response.status_code >= 500,
+                status=response.status_code,
+            )
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ConnectorError(
+                f"{method} {_path(url)} answered HTTP {response.status_code} without JSON",
+                retryable=False,
+                status=response.status_code,
+            ) from exc
+
+    def error_message(self, response: requests.Response) -> str:
+        """The provider's own words for a refusal; connectors read their error shape."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        message = _first_text(body) if body is not None else response.text
+        message = (message or "").strip()[:ERROR_EXCERPT_CHARS]
+        return f"HTTP {response.status_code}" + (f": {message}" if message else "")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = max(0.0, float(value))
+    except ValueError:
+        return None
+    return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
+
+
+def _first_text(body: Any) -> str | None:
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error", "detail", "Message"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        for value in body.values():
+            found = _first_text(value)
+            if found:
+                return found
+    if isinstance(body, list):
+        for value in body:
+            found = _first_text(value)
+            if found:
+                return found
+    return None
+
+
+def _path(url: str) -> str:
+    # Logged and shown without the query: it may carry a cursor or an api key.
+    return url.split("?", 1)[0]

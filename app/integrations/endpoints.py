@@ -1,0 +1,343 @@
+"""Outgoing webhook endpoints (seed 004 ``WebhookEndpoint``): what admins do with them.
+
+An endpoint is someone's URL that hears about the platform events it
+subscribes to, delivered by the partner callbacks' engine
+(:mod:`app.deliveries`): signed with Standard Webhooks headers and the
+endpoint's own ``whsec_`` secret, its custom headers added, retried on its own
+budget. The secret is shown once, when made; custom header values may hold
+tokens, so they are encrypted and only their names are ever shown or audited.
+
+Every function here works in the caller's transaction; the routes commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.database import utcnow
+from app.deliveries.services import retry_delivery
+from app.extensions import db
+from app.integrations.events import EVENT_NAMES, TEST_EVENT, queue_to_endpoint
+from app.models import AuditLog, OutboundDelivery, User, WebhookEndpoint
+from app.models.enums import OutboundState
+from app.partners.admin import DeliveryLog, describe_deliveries
+from app.partners.services import new_webhook_secret, validate_webhook_url
+
+MAX_HEADERS = 20
+HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+# Set by the engine on every call; an endpoint's own header cannot replace them.
+RESERVED_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "host",
+        "connection",
+        "transfer-encoding",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "x-chargecars-event",
+        "x-chargecars-signature",
+    }
+)
+DEFAULT_MAX_ATTEMPTS = 3
+DELIVERY_PAGE_SIZE = 50
+
+
+class EndpointInvalid(ValueError):
+    """Form values that cannot be saved; ``fields`` names each problem."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class EndpointForm:
+    url: str
+    description: str | None
+    events: list[str]
+    max_attempts: int
+    retry_base_seconds: int | None
+    # None: keep the headers the endpoint has (the form never shows their values).
+    custom_headers: dict[str, str] | None
+
+
+def parse_form(form, *, creating: bool) -> EndpointForm:
+    """Validate the endpoint form (a MultiDict); raises :class:`EndpointInvalid`."""
+    fields: dict[str, str] = {}
+    url = (form.get("url") or "").strip()
+    try:
+        url = validate_webhook_url(url)
+    except ValueError as exc:
+        fields["url"] = str(exc).partition(": ")[2] or str(exc)
+    if len(url) > 2000:
+        fields["url"] = "at most 2,000 characters"
+    description = (form.get("description") or "").strip() or None
+    if description and len(description) > 255:
+        fields["description"] = "at most 255 characters"
+    events = list(dict.fromkeys(form.getlist("events")))
+    unknown = [name for name in events if name not in EVENT_NAMES]
+    if unknown:
+        fields["events"] = f"unknown events: {', '.join(unknown)}"
+    elif not events:
+        fields["events"] = "choose at least one event"
+    max_attempts = _whole(form.get("max_attempts"), DEFAULT_MAX_ATTEMPTS, 1, 10)
+    if max_attempts is None:
+        fields["max_attempts"] = "a whole number from 1 to 10"
+    raw_base = (form.get("retry_base_seconds") or "").strip()
+    retry_base = _whole(raw_base, None, 1, 3600) if raw_base else None
+    if raw_base and retry_base is None:
+        fields["retry_base_seconds"] = "a whole number of seconds from 1 to 3600, or empty"
+    custom_headers = None
+    raw_headers = form.get("custom_headers") or ""
+    if creating or raw_headers.strip() or form.get("clear_headers"):
+        try:
+            custom_headers = parse_headers(raw_headers)
+        except EndpointInvalid as exc:
+            fields.update(exc.fields)
+    if fields:
+        raise EndpointInvalid(fields)
+    return EndpointForm(url, description, events, max_attempts, retry_base, custom_headers)
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value`` lines to a dict; raises :class:`EndpointInvalid` naming the line."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        where = f"custom_headers.line{number}"
+        if not sep or not HEADER_NAME.match(name):
+            return _bad_header(where, "write Name: value; names are letters, digits and -")
+        if name.lower() in RESERVED_HEADERS:
+            return _bad_header(where, f"{name} is set by Switchboard and cannot be replaced")
+        if not value or len(value) > 1000 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return _bad_header(where, f"{name} needs a value of 1 to 1,000 printable characters")
+        if name.lower() in {existing.lower() for existing in headers}:
+            return _bad_header(where, f"{name} is given twice")
+        headers[name] = value
+    if len(headers) > MAX_HEADERS:
+        raise EndpointInvalid({"custom_headers": f"at most {MAX_HEADERS} headers"})
+    return headers
+
+
+def _bad_header(where: str, message: str):
+    raise EndpointInvalid({where: message})
+
+
+def _whole(raw, default, low: int, high: int) -> int | None:
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+# --- changes (audited; secrets and header values never are) -------------------------
+
+
+def create_endpoint(form: EndpointForm, user: User) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its plain secret, to show once."""
+    secret = new_webhook_secret()
+    endpoint = WebhookEndpoint(
+        url=form.url,
+        description=form.description,
+        events=form.events,
+        secret=secret,
+        custom_headers=form.custom_headers or {},
+        max_attempts=form.max_attempts,
+        retry_base_seconds=form.retry_base_seconds,
+        is_active=True,
+        created_by_user_id=user.id,
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    _audit(endpoint, "WEBHOOK_ENDPOINT_CREATED", user, _described(endpoint))
+    return endpoint, secret
+
+
+def update_endpoint(endpoint: WebhookEndpoint, form: EndpointForm, user: User) -> None:
+    before = _described(endpoint)
+    endpoint.url = form.url
+    endpoint.description = form.description
+    endpoint.events = form.events
+    endpoint.max_attempts = form.max_attempts
+    endpoint.retry_base_seconds = form.retry_base_seconds
+    if form.custom_headers is not None:
+        endpoint.custom_headers = form.custom_headers
+    after = _described(endpoint)
+    changes = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    if changes:
+        _audit(endpoint, "WEBHOOK_ENDPOINT_UPDATED", user, changes)
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool, user: User) -> None:
+    """Switch an endpoint on or off; switching on also lifts a 410 block."""
+    previous = endpoint.disabled_reason
+    endpoint.is_active = active
+    if active:
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = None
+    action = "WEBHOOK_ENDPOINT_ENABLED" if active else "WEBHOOK_ENDPOINT_DISABLED"
+    _audit(endpoint, action, user, {"previous_block": previous} if active else {})
+
+
+def rotate_secret(endpoint: WebhookEndpoint, user: User) -> str:
+    """A new signing secret (the old one stops at once); returned to show once."""
+    secret = new_webhook_secret()
+    endpoint.secret = secret
+    _audit(endpoint, "WEBHOOK_ENDPOINT_SECRET_ROTATED", user, {})
+    return secret
+
+
+def delete_endpoint(endpoint: WebhookEndpoint, user: User) -> None:
+    """Delete the endpoint; its deliveries stay in the log (their link is cleared)."""
+    _audit(endpoint, "WEBHOOK_ENDPOINT_DELETED", user, _described(endpoint))
+    db.session.delete(endpoint)
+
+
+def send_test_event(endpoint: WebhookEndpoint, user: User) -> OutboundDelivery:
+    """One signed ``test`` delivery, one attempt, logged like any other."""
+    if endpoint.disabled_at is not None or not endpoint.is_active:
+        raise ValueError("This endpoint is switched off; switch it on before sending a test.")
+    body = {
+        "id": f"evt_test_{uuid.uuid4().hex[:16]}",
+        "type": TEST_EVENT,
+        "timestamp": utcnow().isoformat(),
+        "source": "switchboard",
+        "data": {"message": "A test event from Switchboard.", "subscribed": endpoint.events},
+    }
+    return queue_to_endpoint(endpoint, TEST_EVENT, body, triggered_by_user_id=user.id)
+
+
+def retry(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, user: User) -> OutboundDelivery:
+    """Retry one of the endpoint's deliveries now (commits, as the engine's retry does).
+
+    Raises LookupError for a delivery of another endpoint and ValueError with a
+    message for the person when it cannot be retried.
+    """
+    delivery = db.session.get(OutboundDelivery, delivery_id)
+    if delivery is None or delivery.webhook_endpoint_id != endpoint.id:
+        raise LookupError(f"endpoint {endpoint.id} has no delivery {delivery_id}")
+    if endpoint.disabled_at is not None or not endpoint.is_active:
+        raise ValueError("This endpoint is switched off; switch it on before retrying.")
+    return retry_delivery(delivery.id, user)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    endpoint: WebhookEndpoint
+    delivered_24h: int
+    failed_24h: int
+    header_names: list[str]
+
+    @property
+    def state(self) -> str:
+        if self.endpoint.disabled_at is not None:
+            return "disabled"
+        return "active" if self.endpoint.is_active else "off"
+
+
+def endpoint_rows() -> list[EndpointRow]:
+    """Every endpoint with its last 24 hours of outcomes: the webhooks list."""
+    endpoints = db.session.scalars(
+        sa.select(WebhookEndpoint).order_by(WebhookEndpoint.created_at)
+    ).all()
+    since = utcnow() - timedelta(hours=24)
+    counts = db.session.execute(
+        sa.select(
+            OutboundDelivery.webhook_endpoint_id,
+            OutboundDelivery.state,
+            sa.func.count(OutboundDelivery.id),
+        )
+        .where(
+            OutboundDelivery.webhook_endpoint_id.is_not(None),
+            OutboundDelivery.created_at >= since,
+        )
+        .group_by(OutboundDelivery.webhook_endpoint_id, OutboundDelivery.state)
+    ).all()
+    tally: dict[tuple, int] = {(row[0], row[1]): row[2] for row in counts}
+    return [
+        EndpointRow(
+            endpoint,
+            tally.get((endpoint.id, OutboundState.DELIVERED), 0),
+            tally.get((endpoint.id, OutboundState.FAILED), 0),
+            sorted((endpoint.custom_headers or {}).keys()),
+        )
+        for endpoint in endpoints
+    ]
+
+
+def active_endpoint_count() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(WebhookEndpoint.id)).where(
+                WebhookEndpoint.is_active.is_(True), WebhookEndpoint.disabled_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def delivery_log(endpoint: WebhookEndpoint, before: str | None = None) -> DeliveryLog:
+    """The endpoint's deliveries, newest first, with every attempt; keyset pages."""
+    query = (
+        sa.select(OutboundDelivery)
+        .where(OutboundDelivery.webhook_endpoint_id == endpoint.id)
+        .options(so.selectinload(OutboundDelivery.attempts))
+        .order_by(OutboundDelivery.created_at.desc(), OutboundDelivery.id.desc())
+        .limit(DELIVERY_PAGE_SIZE + 1)
+    )
+    anchor = None
+    if before:
+        try:
+            anchor = db.session.get(OutboundDelivery, uuid.UUID(before))
+        except ValueError:
+            anchor = None
+    if anchor is not None:
+        query = query.where(
+            sa.tuple_(OutboundDelivery.created_at, OutboundDelivery.id)
+            < sa.tuple_(anchor.created_at, anchor.id)
+        )
+    rows = list(db.session.scalars(query))
+    page = rows[:DELIVERY_PAGE_SIZE]
+    next_before = str(page[-1].id) if len(rows) > DELIVERY_PAGE_SIZE else None
+    return describe_deliveries(page, next_before)
+
+
+def _described(endpoint: WebhookEndpoint) -> dict:
+    """What the audit log keeps of an endpoint: never the secret or header values."""
+    return {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": list(endpoint.events or []),
+        "max_attempts": endpoint.max_attempts,
+        "retry_base_seconds": endpoint.retry_base_seconds,
+        "custom_header_names": sorted((endpoint.custom_headers or {}).keys()),
+    }
+
+
+def _audit(endpoint: WebhookEndpoint, action: str, user: User, changes: dict) -> None:
+    db.session.add(
+        AuditLog(
+            table_name="webhook_endpoints",
+            record_id=endpoint.id,
+            action=action,
+            changed_by_user_id=user.id,
+            changes=changes,
+        )
+    )

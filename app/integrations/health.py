@@ -1,0 +1,280 @@
+"""Integration health checks (seed 000), run by a periodic job every five minutes.
+
+Each check asks a provider something cheap and harmless: WhatsApp's phone
+number object, SendGrid's key scopes, a one-row PDOK query, each active
+integration's connector ``test_connection()``. Teams and Make are judged from
+configuration and the outcome of the last real calls, so no card or scenario
+is fired just to look. A provider without credentials runs in sandbox mode and
+is reported so, not checked.
+
+Outcomes go to ``provider_status`` under ``health:<name>``; admins get one
+in-app alert when a check starts failing (the first failure of a streak), not
+one every five minutes. The latest run is kept in Redis for the page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+import redis
+import requests
+import sqlalchemy as sa
+from flask import current_app
+
+from app.channels.health import record_failure, record_success
+from app.database import utcnow
+from app.extensions import db
+from app.integrations.connectors import connector_for
+from app.models import Integration, OutboundDelivery, ProviderStatus, User
+from app.models.enums import DeliveryKind, OutboundState, Priority, Role
+from app.notifications.services import announce, create_notification
+from app.transactions import after_commit, commit
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 8
+SNAPSHOT_KEY = "switchboard:integration-health"
+NOTIFICATION_TYPE = "integration_health_failed"
+OK, FAILED, SANDBOX = "ok", "failed", "sandbox"
+
+
+class CheckFailed(Exception):
+    """The provider is configured and does not answer as it should (message: why)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    label: str
+    state: str
+    message: str
+    checked_at: str
+
+
+# --- the checks: each returns (state, message) or raises CheckFailed ---------------
+
+
+def check_whatsapp(config) -> tuple[str, str]:
+    token, number = config.get("WHATSAPP_ACCESS_TOKEN"), config.get("WHATSAPP_PHONE_NUMBER_ID")
+    if not token or not number:
+        return SANDBOX, "no access token or phone number id: messages are sandboxed"
+    base = config["WHATSAPP_API_BASE"].rstrip("/")
+    url = f"{base}/{config['WHATSAPP_API_VERSION']}/{number}"
+    body = _get_json(url, {"fields": "display_phone_number,quality_rating"}, bearer=token)
+    return (
+        OK,
+        f"{body.get('display_phone_number', number)} (quality {body.get('quality_rating', '?')})",
+    )
+
+
+def check_sendgrid(config) -> tuple[str, str]:
+    key = config.get("SENDGRID_API_KEY")
+    if not key:
+        return SANDBOX, "no API key: e-mail is sandboxed"
+    body = _get_json(config["SENDGRID_API_BASE"].rstrip("/") + "/v3/scopes", bearer=key)
+    scopes = body.get("scopes") or []
+    if "mail.send" not in scopes:
+        raise CheckFailed("the API key lacks the mail.send scope")
+    return OK, f"key valid, {len(scopes)} scopes"
+
+
+def check_teams(config) -> tuple[str, str]:
+    channels = config.get("TEAMS_WEBHOOK_URLS") or {}
+    if not channels:
+        return SANDBOX, "no TEAMS_WEBHOOK_URLS: cards are sandboxed"
+    status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == "teams"))
+    if status is not None and status.consecutive_failures:
+        raise CheckFailed(f"last card failed: {status.last_error_message or 'no reason'}")
+    last = status.last_success_at.isoformat() if status and status.last_success_at else "none yet"
+    return OK, f"{len(channels)} channel(s) configured; last card delivered: {last}"
+
+
+def check_make(config) -> tuple[str, str]:
+    scenarios = config.get("MAKE_WEBHOOK_URLS") or {}
+    if not scenarios:
+        return SANDBOX, "no MAKE_WEBHOOK_URLS: scenarios are not called"
+    last = db.session.scalar(
+        sa.select(OutboundDelivery)
+        .where(
+            OutboundDelivery.kind == DeliveryKind.MAKE_SCENARIO,
+            OutboundDelivery.state.in_((OutboundState.DELIVERED, OutboundState.FAILED)),
+            OutboundDelivery.created_at >= utcnow() - timedelta(days=1),
+        )
+        .order_by(OutboundDelivery.created_at.desc())
+        .limit(1)
+    )
+    if last is not None and last.state == OutboundState.FAILED:
+        raise CheckFailed(
+            f"last call to {last.event_type} failed: {last.last_error or 'no reason'}"
+        )
+    return OK, f"{len(scenarios)} scenario(s) configured"
+
+
+def check_pdok(config) -> tuple[str, str]:
+    body = _get_json(
+        config["PDOK_API_BASE"].rstrip("/") + "/free",
+        {"q": "postcode:1012JS", "fq": "type:adres", "rows": 1},
+    )
+    if "response" not in body:
+        raise CheckFailed("the answer has no response object")
+    return OK, f"{body['response'].get('numFound', 0)} addresses for 1012JS"
+
+
+CHECKS: tuple[tuple[str, str, Callable], ...] = (
+    ("whatsapp", "WhatsApp", check_whatsapp),
+    ("sendgrid", "SendGrid", check_sendgrid),
+    ("teams", "Microsoft Teams", check_teams),
+    ("make", "Make.com", check_make),
+    ("pdok", "PDOK address check", check_pdok),
+)
+
+
+def _get_json(url: str, params: dict | None = None, *, bearer: str | None = None) -> dict:
+    headers = {"Accept": "application/json"}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    try:
+        response = requests.get(url, params=params, headers=headers, timeout=TIMEOUT_SECONDS)
+    except requests.Timeout as exc:
+        raise CheckFailed(f"no answer within {TIMEOUT_SECONDS} s") from exc
+    except requests.RequestException as exc:
+        raise CheckFailed(f"connection failed ({type(exc).__name__})") from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200:
+        raise CheckFailed(f"HTTP {response.status_code}: {_provider_words(body)}")
+    return body if isinstance(body, dict) else {}
+
+
+def _provider_words(body) -> str:
+    """The provider's own error text (Meta's error.message, SendGrid's errors[].message)."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:300]
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message", ""))[:300]
+    return "no error text"
+
+
+# --- integrations ------------------------------------------------------------------------
+
+
+def integration_checks() -> list[tuple[str, str, Callable]]:
+    """One check per active integration, through its connector's ``test_connection()``."""
+    integrations = db.session.scalars(
+        sa.select(Integration).where(Integration.status == "active").order_by(Integration.name)
+    ).all()
+    return [
+        (
+            f"{integration.provider}:{integration.id.hex[:8]}",
+            integration.name,
+            _connector_check(integration),
+        )
+        for integration in integrations
+    ]
+
+
+def _connector_check(integration: Integration) -> Callable:
+    def check(_config) -> tuple[str, str]:
+        try:
+            ok, message = connector_for(integration).test_connection()
+        except Exception as exc:  # a connector's failure of any kind is the finding
+            raise CheckFailed(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+        if not ok:
+            raise CheckFailed(message or "connection test failed")
+        return OK, message or "connection test passed"
+
+    return check
+
+
+# --- the job -----------------------------------------------------------------------------
+
+
+WARM_UP_KEY = "switchboard:integration-health:first-seen"
+WARM_UP_SECONDS = 300
+
+
+def scheduled_health_checks() -> list[CheckResult]:
+    """Periodic job: :func:`run_health_checks`, once the system has run five minutes.
+
+    A system just started (workers coming up, first token fetches) is given
+    one interval to settle, so a deploy does not page admins by itself.
+    """
+    connection = current_app.extensions["broker"].connection
+    if connection.set(WARM_UP_KEY, "1", nx=True, ex=WARM_UP_SECONDS * 1000):
+        return []
+    if connection.ttl(WARM_UP_KEY) > WARM_UP_SECONDS * 1000 - WARM_UP_SECONDS:
+        return []
+    return run_health_checks()
+
+
+def run_health_checks() -> list[CheckResult]:
+    """Periodic job: run every check, record outcomes, alert on a new failure. Commits."""
+    config = current_app.config
+    results = []
+    for name, label, check in CHECKS + tuple(integration_checks()):
+        try:
+            state, message = check(config)
+        except CheckFailed as exc:
+            state, message = FAILED, str(exc)
+        results.append(CheckResult(name, label, state, message, utcnow().isoformat()))
+        _record(name, label, state, message)
+        log.info("health check %s: %s (%s)", name, state, message)
+    commit()
+    _keep_snapshot(results)
+    return results
+
+
+def _record(name: str, label: str, state: str, message: str) -> None:
+    key = f"health:{name}"[:32]
+    if state == OK:
+        record_success(key)
+    elif state == FAILED:
+        status = record_failure(key, message)
+        if status.consecutive_failures == 1:  # the first failure of a streak
+            _alert_admins(label, message)
+
+
+def _alert_admins(label: str, message: str) -> None:
+    admins = db.session.scalars(
+        sa.select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
+    ).all()
+    notifications = [
+        create_notification(
+            admin.id,
+            NOTIFICATION_TYPE,
+            f"{label} health check failed",
+            message,
+            priority=Priority.HIGH,
+            source_table="provider_status",
+            link="/integrations",
+        )
+        for admin in admins
+    ]
+    after_commit(lambda: [announce(n) for n in notifications])
+
+
+def _keep_snapshot(results: list[CheckResult]) -> None:
+    try:
+        current_app.extensions["broker"].connection.set(
+            SNAPSHOT_KEY, json.dumps([asdict(r) for r in results]), ex=3600
+        )
+    except redis.RedisError as exc:
+        log.warning("health snapshot not kept: %s", type(exc).__name__)
+
+
+def latest_results() -> list[CheckResult]:
+    """The last run's results, for the page (empty before the first run)."""
+    try:
+        raw = current_app.extensions["broker"].connection.get(SNAPSHOT_KEY)
+    except redis.RedisError:
+        return []
+    return [CheckResult(**item) for item in json.loads(raw)] if raw else []

@@ -1,0 +1,273 @@
+"""The 13 providers the integration hub knows (seed 004), as data.
+
+Everything that differs between providers — category, how they authenticate,
+which objects sync, which directions make sense, where their OAuth endpoints and
+API live — is a field of :class:`Provider`. Code asks the registry; it never
+branches on a provider's name. URLs are config keys (``app/config.py``) so tests
+and staging point them at fake servers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CATEGORIES: dict[str, str] = {
+    "crm": "CRM",
+    "accounting": "Accounting",
+    "property": "Property",
+    "payments": "Payments",
+}
+AUTH_METHODS: dict[str, str] = {"oauth2": "OAuth 2.0", "api_key": "API key"}
+DIRECTIONS: dict[str, str] = {
+    "one_way_in": "One-way in",
+    "one_way_out": "One-way out",
+    "two_way": "Two-way",
+}
+FREQUENCIES: dict[str, str] = {
+    "real_time": "Real time (webhooks)",
+    "hourly": "Hourly",
+    "daily": "Daily",
+    "weekly": "Weekly",
+    "manual": "Manual",
+}
+STATUSES = ("active", "inactive", "error")
+
+ALL_DIRECTIONS = ("one_way_in", "one_way_out", "two_way")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One outside system we can connect to.
+
+    ``oauth_authorize_url_key`` / ``oauth_token_url_key`` / ``api_base_key`` name
+    config keys, read at call time. ``connector`` picks the connector class:
+    ``hubspot``, ``quickbooks`` and ``stripe`` are real ones, the rest run through
+    the generic REST connector configured per integration.
+    """
+
+    key: str
+    name: str
+    category: str
+    auth_method: str
+    objects: tuple[str, ...]
+    description: str
+    directions: tuple[str, ...] = ALL_DIRECTIONS
+    default_frequency: str = "daily"
+    connector: str = "generic"
+    api_base_key: str | None = None
+    oauth_authorize_url_key: str | None = None
+    oauth_token_url_key: str | None = None
+    oauth_scopes: tuple[str, ...] = ()
+    # How the token endpoint wants our client secret: "basic" (HTTP Basic) or "post" in
+    # the form body (RFC 6749 §2.3.1).
+    client_auth: str = "basic"
+    # Extra query parameters some authorize endpoints need (Salesforce's prompt, …).
+    oauth_extra_params: dict[str, str] = field(default_factory=dict)
+    docs_url: str = ""
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.auth_method == "oauth2"
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES[self.category]
+
+    @property
+    def auth_label(self) -> str:
+        return AUTH_METHODS[self.auth_method]
+
+
+def _oauth(prefix: str) -> dict[str, str]:
+    return {
+        "oauth_authorize_url_key": f"{prefix}_OAUTH_AUTHORIZE_URL",
+        "oauth_token_url_key": f"{prefix}_OAUTH_TOKEN_URL",
+    }
+
+
+_PROVIDERS: tuple[Provider, ...] = (
+    # --- CRM ---------------------------------------------------------------------
+    Provider(
+        key="salesforce",
+        client_auth="post",
+        name="Salesforce",
+        category="crm",
+        auth_method="oauth2",
+        objects=("accounts", "contacts", "opportunities"),
+        description="Accounts, contacts and opportunities; cross-referrals as opportunities.",
+        default_frequency="hourly",
+        api_base_key="SALESFORCE_API_BASE",
+        oauth_scopes=("api", "refresh_token"),
+        docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+        **_oauth("SALESFORCE"),
+    ),
+    Provider(
+        key="hubspot",
+        client_auth="post",
+        name="HubSpot",
+        category="crm",
+        auth_method="oauth2",
+        objects=("contacts", "companies", "deals"),
+        description="Contacts, companies and deals, with real-time webhooks.",
+        default_frequency="real_time",
+        connector="hubspot",
+        api_base_key="HUBSPOT_API_BASE",
+        oauth_scopes=(
+            "crm.objects.contacts.read",
+            "crm.objects.contacts.write",
+            "crm.objects.companies.read",
+            "crm.objects.companies.write",
+            "crm.objects.deals.read",
+            "crm.objects.deals.write",
+        ),
+        docs_url="https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
+        **_oauth("HUBSPOT"),
+    ),
+    Provider(
+        key="pipedrive",
+        name="Pipedrive",
+        category="crm",
+        auth_method="oauth2",
+        objects=("persons", "organizations", "deals"),
+        description="Persons, organizations and deals.",
+        default_frequency="hourly",
+        api_base_key="PIPEDRIVE_API_BASE",
+        docs_url="https://developers.pipedrive.com/docs/api/v1",
+        **_oauth("PIPEDRIVE"),
+    ),
+    Provider(
+        key="zoho_crm",
+        client_auth="post",
+        name="Zoho CRM",
+        category="crm",
+        auth_method="oauth2",
+        objects=("accounts", "contacts", "deals"),
+        description="Accounts, contacts and deals.",
+        default_frequency="hourly",
+        api_base_key="ZOHO_CRM_API_BASE",
+        oauth_scopes=("ZohoCRM.modules.ALL",),
+        oauth_extra_params={"access_type": "offline"},
+        docs_url="https://www.zoho.com/crm/developer/docs/api/v6/",
+        **_oauth("ZOHO"),
+    ),
+    # --- accounting --------------------------------------------------------------
+    Provider(
+        key="quickbooks",
+        name="QuickBooks Online",
+        category="accounting",
+        auth_method="oauth2",
+        objects=("customers", "invoices", "payments"),
+        description="Customers, invoices and payments; a completed job becomes an invoice.",
+        default_frequency="real_time",
+        connector="quickbooks",
+        api_base_key="QUICKBOOKS_API_BASE",
+        oauth_scopes=("com.intuit.quickbooks.accounting",),
+        docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice",
+        **_oauth("QUICKBOOKS"),
+    ),
+    Provider(
+        key="xero",
+        name="Xero",
+        category="accounting",
+        auth_method="oauth2",
+        objects=("contacts", "invoices", "payments"),
+        description="Contacts, invoices and payments.",
+        api_base_key="XERO_API_BASE",
+        oauth_scopes=("offline_access", "accounting.transactions", "accounting.contacts"),
+        docs_url="https://developer.xero.com/documentation/api/accounting/overview",
+        **_oauth("XERO"),
+    ),
+    Provider(
+        key="sage",
+        name="Sage",
+        category="accounting",
+        auth_method="api_key",
+        objects=("customers", "invoices", "accounts"),
+        description="Customers, invoices and accounts; scheduled daily sync.",
+        api_base_key="SAGE_API_BASE",
+        docs_url="https://developer.sage.com/accounting/reference/",
+    ),
+    Provider(
+        key="freshbooks",
+        client_auth="post",
+        name="FreshBooks",
+        category="accounting",
+        auth_method="oauth2",
+        objects=("clients", "invoices", "payments"),
+        description="Clients, invoices and payments.",
+        api_base_key="FRESHBOOKS_API_BASE",
+        docs_url="https://www.freshbooks.com/api/start",
+        **_oauth("FRESHBOOKS"),
+    ),
+    # --- property management -----------------------------------------------------
+    Provider(
+        key="rovida",
+        name="ROVIDA",
+        category="property",
+        auth_method="api_key",
+        objects=("properties", "units", "work_orders", "tenants"),
+        description="Properties, units, work orders and tenants; work orders become jobs.",
+        api_base_key="ROVIDA_API_BASE",
+    ),
+    Provider(
+        key="yardi",
+        name="Yardi",
+        category="property",
+        auth_method="api_key",
+        objects=("properties", "residents", "work_orders"),
+        description="Properties, residents and work orders.",
+        api_base_key="YARDI_API_BASE",
+    ),
+    # --- payments ----------------------------------------------------------------
+    Provider(
+        key="stripe",
+        name="Stripe",
+        category="payments",
+        # Stripe's secret keys are bearer API keys; Connect OAuth is not needed here.
+        auth_method="api_key",
+        objects=("customers", "invoices", "payment_intents"),
+        description="Customers, invoices and payment intents; payments mark invoices paid.",
+        default_frequency="real_time",
+        connector="stripe",
+        api_base_key="STRIPE_API_BASE",
+        docs_url="https://docs.stripe.com/api",
+    ),
+    Provider(
+        key="square",
+        client_auth="post",
+        name="Square",
+        category="payments",
+        auth_method="oauth2",
+        objects=("customers", "payments"),
+        description="Customers and transactions from the point of sale.",
+        directions=("one_way_in", "two_way"),
+        api_base_key="SQUARE_API_BASE",
+        oauth_scopes=("CUSTOMERS_READ", "CUSTOMERS_WRITE", "PAYMENTS_READ"),
+        docs_url="https://developer.squareup.com/reference/square",
+        **_oauth("SQUARE"),
+    ),
+    Provider(
+        key="financeit",
+        name="Financeit",
+        category="payments",
+        auth_method="api_key",
+        objects=("applications",),
+        description="Consumer financing applications and their approvals.",
+        directions=("one_way_in",),
+        api_base_key="FINANCEIT_API_BASE",
+    ),
+)
+
+PROVIDERS: dict[str, Provider] = {provider.key: provider for provider in _PROVIDERS}
+
+
+def get_provider(key: str) -> Provider | None:
+    return PROVIDERS.get(key)
+
+
+def providers_by_category() -> dict[str, list[Provider]]:
+    """Providers grouped in the dialog's tab order (CRM, Accounting, Property, Payments)."""
+    grouped: dict[str, list[Provider]] = {category: [] for category in CATEGORIES}
+    for provider in _PROVIDERS:
+        grouped[provider.category].append(provider)
+    return grouped

@@ -1,0 +1,247 @@
+"""The /integrations admin pages: the hub, one integration's settings, the OAuth hops.
+
+Plain forms that work without JavaScript. The add-integration dialog is opened
+by a link (``?tab=crm``) and rendered by the server, so its tabs are anchors;
+htmx only swaps a test result in place. Pages that show credential summaries
+are sent ``no-store``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.integrations import oauth, services
+from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.endpoints import endpoint_rows
+from app.integrations.health import latest_results
+from app.integrations.registry import (
+    CATEGORIES,
+    DIRECTIONS,
+    FREQUENCIES,
+    PROVIDERS,
+    providers_by_category,
+)
+from app.integrations.usage import usage_summary
+from app.models import Integration, User
+from app.models.enums import Role
+from app.transactions import commit
+
+bp = Blueprint("integrations", __name__, url_prefix="/integrations")
+
+# Form fields the settings and add forms may send; anything else is ignored.
+FORM_FIELDS = (
+    ("provider", "name", "status", "sync_direction", "sync_frequency", "batch_size")
+    + services.CONFIG_FIELDS
+    + ("api_key", "client_id", "client_secret", "webhook_secret")
+)
+
+
+def check_connection(integration: Integration, user: User) -> tuple[bool, str]:
+    """Test ``integration`` through its connector and keep the outcome (no commit)."""
+    try:
+        connector = connector_for(integration)
+    except ConnectorError as exc:
+        failure = exc.message
+        return services.run_connection_test(integration, user, lambda: (False, failure))
+    return services.run_connection_test(integration, user, connector.test_connection)
+
+
+def form_data() -> dict:
+    """The submitted fields; the webhooks checkbox is absent when unticked."""
+    data = {name: request.form[name] for name in FORM_FIELDS if name in request.form}
+    if request.form.get("form") == "settings" or "provider" in data:
+        data["webhooks_enabled"] = request.form.get("webhooks_enabled") == "on"
+    return data
+
+
+def _integration(integration_id: uuid.UUID) -> Integration:
+    integration = services.get_integration(integration_id)
+    if integration is None:
+        abort(404, "There is no such integration.")
+    return integration
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the hub -------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    return _hub_page()
+
+
+@bp.post("/")
+@role_required(Role.ADMIN)
+def create():
+    data = form_data()
+    try:
+        integration = services.create_integration(data, current_user)
+    except services.IntegrationInvalid as exc:
+        provider = PROVIDERS.get(str(data.get("provider") or ""))
+        tab = provider.category if provider else "crm"
+        return _hub_page(tab=tab, provider_key=data.get("provider"), errors=exc.errors, status=422)
+    commit()
+    if integration.auth_method == "oauth2":
+        flash(f"{integration.name} saved. Connect it with OAuth to activate it.", "info")
+        return redirect(url_for(".show", integration_id=integration.id), 303)
+    flash(f"{integration.name} added.", "info")
+    return redirect(url_for(".index"), 303)
+
+
+def _hub_page(tab=None, provider_key=None, errors=None, status=200):
+    tab = tab or request.args.get("tab")
+    provider_key = provider_key or request.args.get("provider")
+    provider = PROVIDERS.get(provider_key or "")
+    if provider is not None:
+        tab = provider.category
+    integrations = services.list_integrations()
+    html = render_template(
+        "integrations/index.html",
+        integrations=integrations,
+        stats=services.hub_stats(),
+        failed_counts=services.failed_record_counts(),
+        providers=providers_by_category(),
+        providers_by_key=PROVIDERS,
+        config_urls={
+            p.api_base_key: current_app.config.get(p.api_base_key)
+            for p in PROVIDERS.values()
+            if p.api_base_key
+        },
+        redirect_uri=oauth.redirect_uri(),
+        categories=CATEGORIES,
+        directions=DIRECTIONS,
+        frequencies=FREQUENCIES,
+        dialog_open=tab in CATEGORIES,
+        tab=tab if tab in CATEGORIES else "crm",
+        chosen=provider,
+        errors=errors or {},
+        values=request.form if errors else {},
+        webhooks=endpoint_rows(),
+        usage=usage_summary(),
+        health=latest_results(),
+    )
+    return _no_store(make_response(html, status))
+
+
+# --- one integration -----------------------------------------------------------
+
+
+@bp.get("/<uuid:integration_id>")
+@role_required(Role.ADMIN)
+def show(integration_id):
+    return _settings_page(_integration(integration_id))
+
+
+@bp.post("/<uuid:integration_id>")
+@role_required(Role.ADMIN)
+def update(integration_id):
+    integration = _integration(integration_id)
+    try:
+        changes = services.update_integration(integration, form_data(), current_user)
+    except services.IntegrationInvalid as exc:
+        return _settings_page(integration, errors=exc.errors, status=422)
+    commit()
+    flash("Saved." if changes else "Nothing changed.", "info")
+    return redirect(url_for(".show", integration_id=integration.id), 303)
+
+
+@bp.post("/<uuid:integration_id>/delete")
+@role_required(Role.ADMIN)
+def delete(integration_id):
+    integration = _integration(integration_id)
+    name = integration.name
+    services.delete_integration(integration, current_user)
+    commit()
+    flash(f"{name} deleted.", "info")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<uuid:integration_id>/test")
+@role_required(Role.ADMIN)
+def test(integration_id):
+    integration = _integration(integration_id)
+    ok, message = check_connection(integration, current_user)
+    commit()
+    if request.headers.get("HX-Request"):
+        return render_template(
+            "integrations/_test_result.html", integration=integration, ok=ok, message=message
+        )
+    flash(("Connection works: " if ok else "Connection failed: ") + message, "info")
+    if request.form.get("back") == "settings":
+        return redirect(url_for(".show", integration_id=integration.id), 303)
+    return redirect(url_for(".index"), 303)
+
+
+def _settings_page(integration: Integration, errors=None, status=200):
+    html = render_template(
+        "integrations/show.html",
+        integration=integration,
+        provider=services.provider_of(integration),
+        credentials=services.credential_summary(integration),
+        directions=DIRECTIONS,
+        frequencies=FREQUENCIES,
+        audit=services.audit_entries(integration.id, limit=20),
+        errors=errors or {},
+        values=request.form if errors else {},
+        redirect_uri=oauth.redirect_uri(),
+    )
+    return _no_store(make_response(html, status))
+
+
+# --- OAuth ---------------------------------------------------------------------
+
+
+@bp.post("/<uuid:integration_id>/oauth/start")
+@role_required(Role.ADMIN)
+def oauth_start(integration_id):
+    integration = _integration(integration_id)
+    try:
+        url = services.start_oauth(integration, current_user)
+    except services.IntegrationInvalid as exc:
+        return _settings_page(integration, errors=exc.errors, status=422)
+    return redirect(url, 303)
+
+
+@bp.get("/oauth/callback")
+@role_required(Role.ADMIN)
+def oauth_callback():
+    pending = oauth.claim_state(request.args.get("state", ""), str(current_user.id))
+    if pending is None:
+        abort(400, "This sign-in link is unknown, expired or already used. Start again.")
+    back = url_for(".show", integration_id=pending.integration_id)
+    if request.args.get("error"):
+        # The admin declined, or the provider refused; its words, shortened.
+        reason = request.args.get("error", "")[:100]
+        flash(f"The provider did not authorize the connection ({reason}).", "info")
+        return redirect(back, 303)
+    code = request.args.get("code", "")
+    if not code or len(code) > 2000:
+        abort(400, "The provider sent no authorization code.")
+    try:
+        integration = services.complete_oauth(pending, code, current_user, request.args)
+    except services.IntegrationAuthError as exc:
+        commit()  # the failure is kept on the integration and in the audit log
+        flash(f"Connecting failed: {exc}", "info")
+        return redirect(back, 303)
+    commit()
+    flash(f"{integration.name} is connected.", "info")
+    return redirect(back, 303)

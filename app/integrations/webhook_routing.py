@@ -1,0 +1,152 @@
+"""From a stored provider event to platform events, in the webhook job.
+
+:data:`app.webhooks.processing.PROCESSORS` sends ``stripe``, ``hubspot`` and
+``quickbooks`` events here. Each provider's event names map to our catalogue
+(:mod:`app.integrations.events`); an event we do not route (Stripe sends
+hundreds of kinds) is processed with nothing to do. Everything happens in the
+job's transaction: the platform event, its deliveries to subscribed endpoints
+and any sync work commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from app.extensions import db
+from app.integrations.events import emit_event
+from app.integrations.sync import PaymentNotApplicable, apply_payment_succeeded
+from app.integrations.webhooks_in import INTEGRATION_HEADER
+from app.models import InboundWebhookEvent, Integration
+from app.webhooks.processing import UnprocessableEvent
+
+log = logging.getLogger(__name__)
+
+STRIPE_EVENTS = {
+    "customer.created": "customer.created",
+    "customer.updated": "customer.updated",
+    "customer.deleted": "customer.deleted",
+    "invoice.created": "invoice.created",
+    "invoice.updated": "invoice.updated",
+    "invoice.sent": "invoice.sent",
+    "invoice.paid": "invoice.paid",
+    "invoice.overdue": "invoice.overdue",
+    "invoice.payment_failed": "payment.failed",
+    "payment_intent.succeeded": "payment.succeeded",
+    "payment_intent.payment_failed": "payment.failed",
+    "charge.refunded": "payment.refunded",
+}
+HUBSPOT_EVENTS = {
+    "contact.creation": "customer.created",
+    "contact.propertyChange": "customer.updated",
+    "contact.deletion": "customer.deleted",
+    "company.creation": "customer.created",
+    "company.propertyChange": "customer.updated",
+    "company.deletion": "customer.deleted",
+    "deal.creation": "job.created",
+    "deal.propertyChange": "job.updated",
+    "deal.deletion": "job.cancelled",
+}
+QUICKBOOKS_EVENTS = {
+    "Customer.Create": "customer.created",
+    "Customer.Update": "customer.updated",
+    "Customer.Merge": "customer.updated",
+    "Customer.Delete": "customer.deleted",
+    "Invoice.Create": "invoice.created",
+    "Invoice.Update": "invoice.updated",
+    "Invoice.Emailed": "invoice.sent",
+    "Payment.Create": "payment.received",
+    "Payment.Delete": "payment.refunded",
+}
+# Sync work a provider event triggers besides its platform event, called with
+# (integration, provider object) in the same transaction.
+SYNC_HANDLERS = {
+    ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
+}
+
+
+def process_event(event: InboundWebhookEvent) -> None:
+    """PROCESSORS entry for ``stripe``, ``hubspot`` and ``quickbooks``."""
+    integration = _integration(event)
+    try:
+        body = json.loads(event.raw_body)
+    except ValueError as exc:
+        raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
+    routed = ROUTERS[event.source](body)
+    if routed is None:
+        log.info("%s event %s (%s) is not routed", event.source, event.id, event.event_type)
+        return
+    name, data, provider_object = routed
+    emit_event(name, data, source=event.source, integration=integration, inbound_event=event)
+    handler = SYNC_HANDLERS.get((event.source, data["provider_event_type"]))
+    if handler is not None:
+        try:
+            handler(integration, provider_object)
+        except PaymentNotApplicable as exc:
+            # Not one of our orders (a payment taken elsewhere): the platform
+            # event still stands, there is just nothing to reconcile.
+            log.info("%s event %s has no sync work: %s", event.source, event.id, exc)
+
+
+def route_stripe(body: dict):
+    name = STRIPE_EVENTS.get(body.get("type"))
+    if name is None:
+        return None
+    obj = body["data"]["object"]
+    data = _data("stripe", body["id"], body["type"], obj.get("object"), obj.get("id"))
+    data["object"] = obj
+    return name, data, obj
+
+
+def route_hubspot(item: dict):
+    name = HUBSPOT_EVENTS.get(item.get("subscriptionType"))
+    if name is None:
+        return None
+    kind = item["subscriptionType"].partition(".")[0]
+    data = _data("hubspot", item["eventId"], item["subscriptionType"], kind, item.get("objectId"))
+    data.update(
+        portal_id=item.get("portalId"),
+        occurred_at=item.get("occurredAt"),
+        property_name=item.get("propertyName"),
+        property_value=item.get("propertyValue"),
+        change_source=item.get("changeSource"),
+    )
+    return name, data, item
+
+
+def route_quickbooks(change: dict):
+    provider_type = f"{change.get('name')}.{change.get('operation')}"
+    name = QUICKBOOKS_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    key = ":".join(
+        str(change.get(k, "")) for k in ("realmId", "name", "id", "operation", "lastUpdated")
+    )
+    data = _data("quickbooks", key, provider_type, str(change["name"]).lower(), change.get("id"))
+    data.update(realm_id=change.get("realmId"), last_updated=change.get("lastUpdated"))
+    return name, data, change
+
+
+ROUTERS = {"stripe": route_stripe, "hubspot": route_hubspot, "quickbooks": route_quickbooks}
+
+
+def _data(provider, event_id, event_type, object_type, object_id) -> dict:
+    return {
+        "provider": provider,
+        "provider_event_id": str(event_id),
+        "provider_event_type": event_type,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+    }
+
+
+def _integration(event: InboundWebhookEvent) -> Integration:
+    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
+    try:
+        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        integration = None
+    if integration is None:
+        raise UnprocessableEvent("the integration this event was verified for no longer exists")
+    return integration

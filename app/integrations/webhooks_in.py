@@ -1,0 +1,330 @@
+"""Provider webhooks of the integration hub: each checked with the provider's own scheme.
+
+``POST /api/v1/webhooks/<provider>`` for Stripe, HubSpot and QuickBooks Online:
+
+- **Stripe** ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]``: hex HMAC-SHA256 of
+  ``"{t}.{body}"`` with the endpoint's signing secret (``whsec_…``, used as
+  text); any ``v1`` may match (Stripe sends two while a secret is rolled);
+  ``t`` within 300 s.
+- **HubSpot v3** ``X-HubSpot-Signature-v3``: base64 HMAC-SHA256, keyed with the
+  app's client secret, of ``method + uri + body + timestamp`` where the
+  timestamp is ``X-HubSpot-Request-Timestamp`` (milliseconds), at most 5
+  minutes old. The URI is the one HubSpot called, so both the URL as the
+  request arrived and the same path under ``PUBLIC_BASE_URL`` (behind a proxy)
+  are tried.
+- **QuickBooks** ``intuit-signature``: base64 HMAC-SHA256 of the body keyed
+  with the app's verifier token.
+
+The signing secret belongs to an active :class:`Integration` of that provider
+(``credentials["webhook_secret"]``, ``["client_secret"]``,
+``["verifier_token"]``); with several, the one whose secret verifies the call
+is the one it came from. A verified call is split into the provider's events
+(HubSpot and QuickBooks send batches), each stored once under the provider's
+own event id, and answered at once; :mod:`app.integrations.webhook_routing`
+turns them into platform events in the webhook job.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app, request
+
+from app.api.errors import ApiError
+from app.extensions import db
+from app.models import Integration
+from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
+
+STRIPE_TOLERANCE_SECONDS = 300
+HUBSPOT_TOLERANCE_MS = 5 * 60 * 1000
+# The stored event names the integration it was verified for, for the job.
+INTEGRATION_HEADER = "x-switchboard-integration-id"
+# HubSpot signs the URI with these characters decoded (its validation docs).
+HUBSPOT_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+
+
+class SignatureRefused(Exception):
+    """The call is not signed with this secret, or signed too long ago."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One event of a call, as stored: the provider's id for it and its own JSON."""
+
+    dedupe_key: str
+    event_type: str
+    raw: bytes
+
+
+def _b64_hmac(key: str, message: bytes) -> str:
+    return base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+# --- Stripe ---------------------------------------------------------------------
+
+
+def verify_stripe(raw_body: bytes, secret: str, now: float | None = None) -> None:
+    header = request.headers.get("Stripe-Signature", "")
+    timestamp, signatures = None, []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1" and value:
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise SignatureRefused("invalid_signature", "Stripe-Signature is missing or malformed.")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    if not any(_same(given, expected.hexdigest()) for given in signatures):
+        raise SignatureRefused("invalid_signature", "Stripe-Signature does not match the body.")
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > STRIPE_TOLERANCE_SECONDS:
+        raise SignatureRefused(
+            "stale_signature",
+            f"Stripe-Signature's timestamp is more than {STRIPE_TOLERANCE_SECONDS} s away.",
+        )
+
+
+def split_stripe(payload) -> list[ProviderEvent]:
+    if not isinstance(payload, dict):
+        raise ApiError(400, "malformed_event", "A Stripe event is a JSON object.")
+    event_id, event_type = payload.get("id"), payload.get("type")
+    fields = {}
+    if not isinstance(event_id, str) or not event_id.startswith("evt_"):
+        fields["id"] = "must be a Stripe event id (evt_…)"
+    if not isinstance(event_type, str) or not event_type:
+        fields["type"] = "required"
+    if not isinstance((payload.get("data") or {}).get("object"), dict):
+        fields["data.object"] = "required"
+    if fields:
+        raise ApiError(400, "malformed_event", "This is not a Stripe event.", fields)
+    return [ProviderEvent(event_id, event_type, b"")]  # b"": the body itself is stored
+
+
+# --- HubSpot --------------------------------------------------------------------
+
+
+def hubspot_uri_candidates() -> list[str]:
+    path = request.full_path.rstrip("?")
+    public = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    candidates = []
+    for uri in (request.url, public):
+        for encoded, plain in HUBSPOT_DECODED.items():
+            uri = uri.replace(encoded, plain).replace(encoded.lower(), plain)
+        if uri not in candidates:
+            candidates.append(uri)
+    return candidates
+
+
+def verify_hubspot(raw_body: bytes, secret: str, now_ms: int | None = None) -> None:
+    given = request.headers.get("X-HubSpot-Signature-v3", "")
+    timestamp = request.headers.get("X-HubSpot-Request-Timestamp", "").strip()
+    if not given or not timestamp.isdigit():
+        raise SignatureRefused(
+            "invalid_signature",
+            "X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp is missing.",
+        )
+    signed_tail = raw_body + timestamp.encode()
+    if not any(
+        _same(given, _b64_hmac(secret, f"{request.method}{uri}".encode() + signed_tail))
+        for uri in hubspot_uri_candidates()
+    ):
+        raise SignatureRefused("invalid_signature", "X-HubSpot-Signature-v3 does not match.")
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if abs(now_ms - int(timestamp)) > HUBSPOT_TOLERANCE_MS:
+        raise SignatureRefused(
+            "stale_signature", "X-HubSpot-Request-Timestamp is more than 5 minutes away."
+        )
+
+
+def split_hubspot(payload) -> list[ProviderEvent]:
+    items = payload if isinstance(payload, list) else [payload]
+    events = []
+    for index, item in enumerate(items):
+        if (
+            not isinstance(item, dict)
+            or item.get("eventId") in (None, "")
+            or not item.get("subscriptionType")
+        ):
+            raise ApiError(
+                400,
+                "malformed_event",
+                "Every HubSpot event needs eventId and subscriptionType.",
+                {f"[{index}]": "eventId and subscriptionType are required"},
+            )
+        events.append(
+            ProviderEvent(str(item["eventId"]), str(item["subscriptionType"]), _compact(item))
+        )
+    return events
+
+
+# --- QuickBooks Online ----------------------------------------------------------
+
+
+def verify_quickbooks(raw_body: bytes, secret: str) -> None:
+    given = request.headers.get("intuit-signature", "")
+    if not given:
+        raise SignatureRefused("invalid_signature", "intuit-signature is missing.")
+    if not _same(given, _b64_hmac(secret, raw_body)):
+        raise SignatureRefused("invalid_signature", "intuit-signature does not match the body.")
+
+
+def split_quickbooks(payload) -> list[ProviderEvent]:
+    """One stored event per changed entity of ``eventNotifications[].dataChangeEvent``.
+
+    QuickBooks gives no event id: realm, entity, id, operation and
+    ``lastUpdated`` together name one change, and a redelivery repeats them.
+    """
+    notifications = payload.get("eventNotifications") if isinstance(payload, dict) else None
+    if not isinstance(notifications, list) or not notifications:
+        raise ApiError(
+            400,
+            "malformed_event",
+            "This is not a QuickBooks notification.",
+            {"eventNotifications": "a non-empty list is required"},
+        )
+    events = []
+    for n, notification in enumerate(notifications):
+        realm = (notification or {}).get("realmId")
+        entities = ((notification or {}).get("dataChangeEvent") or {}).get("entities")
+        if not realm or not isinstance(entities, list):
+            raise ApiError(
+                400,
+                "malformed_event",
+                "Each notification needs realmId and dataChangeEvent.entities.",
+                {f"eventNotifications[{n}]": "realmId and dataChangeEvent.entities required"},
+            )
+        for e, entity in enumerate(entities):
+            keys = ("name", "id", "operation")
+            if not isinstance(entity, dict) or not all(entity.get(k) for k in keys):
+                raise ApiError(
+                    400,
+                    "malformed_event",
+                    "Each entity needs name, id and operation.",
+                    {f"eventNotifications[{n}].dataChangeEvent.entities[{e}]": "incomplete"},
+                )
+            change = {"realmId": str(realm), **entity}
+            key = ":".join(
+                str(change.get(k, ""))
+                for k in ("realmId", "name", "id", "operation", "lastUpdated")
+            )
+            events.append(
+                ProviderEvent(key, f"{entity['name']}.{entity['operation']}", _compact(change))
+            )
+    return events
+
+
+def _compact(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Scheme:
+    credential: str
+    verify: object
+    split: object
+
+
+SCHEMES: dict[str, Scheme] = {
+    "stripe": Scheme("webhook_secret", verify_stripe, split_stripe),
+    "hubspot": Scheme("client_secret", verify_hubspot, split_hubspot),
+    "quickbooks": Scheme("verifier_token", verify_quickbooks, split_quickbooks),
+}
+
+
+# --- receiving --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    integration_id: str
+    stored: int
+    duplicates: int
+
+
+def receive(provider: str) -> Received:
+    """Verify, split and store one provider call in the session (the route commits)."""
+    scheme = SCHEMES.get(provider)
+    if scheme is None:
+        raise ApiError(404, "unknown_provider", f"No webhook receiver for {provider!r}.")
+    raw_body = read_raw_body()
+    integration = _verified_integration(provider, scheme, raw_body)
+    events = scheme.split(_parse(raw_body))
+    headers = kept_headers()
+    headers[INTEGRATION_HEADER] = str(integration.id)
+    stored = 0
+    for event in events:
+        _, is_new = record_event(
+            provider,
+            event.dedupe_key,
+            event.raw or raw_body,
+            event_type=event.event_type[:120],
+            headers=headers,
+        )
+        stored += is_new
+    return Received(str(integration.id), stored, len(events) - stored)
+
+
+def _parse(raw_body: bytes):
+    try:
+        return json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return parse_json(raw_body)  # raises the shared 400 with the parser's words
+
+
+def _verified_integration(provider: str, scheme: Scheme, raw_body: bytes) -> Integration:
+    integrations = db.session.scalars(
+        sa.select(Integration)
+        .where(Integration.provider == provider, Integration.status == "active")
+        .options(so.undefer(Integration.credentials))
+        .order_by(Integration.created_at)
+    ).all()
+    if not integrations:
+        raise ApiError(404, "no_integration", f"There is no active {provider} integration.")
+    refusal = None
+    for integration in integrations:
+        secret = (integration.credentials or {}).get(scheme.credential)
+        if not secret:
+            continue
+        try:
+            scheme.verify(raw_body, secret)
+        except SignatureRefused as exc:
+            # A stale but genuine call says more than another secret's mismatch.
+            if refusal is None or exc.code == "stale_signature":
+                refusal = exc
+            continue
+        return integration
+    if refusal is None:
+        raise ApiError(
+            401, "not_configured", f"No {provider} integration has a secret to verify calls with."
+        )
+    raise ApiError(401, refusal.code, refusal.message)

@@ -1,0 +1,120 @@
+"""A fake HubSpot CRM v3: ``/crm/v3/objects/{contacts,companies,deals}``.
+
+Records are ``{"id", "properties", "createdAt", "updatedAt", "archived"}``; lists
+page with ``limit``/``after`` and answer ``paging.next.after``; errors are
+``{"status": "error", "message", "correlationId", "category"}``. A contact whose
+e-mail is already held answers 409 "Contact already exists. Existing ID: n".
+Tests list e-mails in :attr:`reject_emails` to have those creates refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from datetime import datetime, timezone
+
+from flask import jsonify, request
+
+from tests.fakes import FakeServer
+
+TOKEN = "hubspot-access-token"
+OBJECTS = ("contacts", "companies", "deals")
+
+
+class FakeHubSpot(FakeServer):
+    def __init__(self, token: str = TOKEN) -> None:
+        super().__init__("fake-hubspot")
+        self.token = token
+        self.records: dict[str, dict[str, dict]] = {name: {} for name in OBJECTS}
+        self.reject_emails: set[str] = set()
+        self.delay_seconds = 0.0
+        self._ids = itertools.count(501)
+
+        def refused():
+            if request.headers.get("Authorization") != f"Bearer {self.token}":
+                return _error(
+                    401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"
+                )
+            return None
+
+        @self.app.get("/crm/v3/objects/<object_type>")
+        def list_objects(object_type):
+            if (answer := refused()) is not None:
+                return answer
+            records = sorted(self.records.get(object_type, {}).values(), key=lambda r: int(r["id"]))
+            limit = min(int(request.args.get("limit", 10)), 100)
+            after = int(request.args.get("after", 0))
+            page = [r for r in records if int(r["id"]) > after][:limit]
+            body = {"results": page}
+            if page and int(page[-1]["id"]) < int(records[-1]["id"]):
+                body["paging"] = {"next": {"after": page[-1]["id"], "link": "..."}}
+            return jsonify(body)
+
+        @self.app.post("/crm/v3/objects/<object_type>")
+        def create(object_type):
+            if (answer := refused()) is not None:
+                return answer
+            if self.delay_seconds:
+                time.sleep(self.delay_seconds)
+            properties = (request.get_json(silent=True) or {}).get("properties")
+            if not isinstance(properties, dict):
+                return _error(400, "Invalid input JSON: properties is required", "VALIDATION_ERROR")
+            email = properties.get("email")
+            if object_type == "contacts":
+                if email in self.reject_emails or (email and "@" not in email):
+                    return _error(
+                        400,
+                        f'Property values were not valid: [{{"isValid":false,"message":'
+                        f'"Email address {email} is invalid","error":"INVALID_EMAIL",'
+                        f'"name":"email"}}]',
+                        "VALIDATION_ERROR",
+                    )
+                for record in self.records["contacts"].values():
+                    if email and record["properties"].get("email") == email:
+                        return _error(
+                            409,
+                            f"Contact already exists. Existing ID: {record['id']}",
+                            "CONFLICT",
+                        )
+            return jsonify(self.add(object_type, properties)), 201
+
+        @self.app.patch("/crm/v3/objects/<object_type>/<record_id>")
+        def update(object_type, record_id):
+            if (answer := refused()) is not None:
+                return answer
+            record = self.records.get(object_type, {}).get(record_id)
+            if record is None:
+                return _error(404, "resource not found", "OBJECT_NOT_FOUND")
+            record["properties"].update((request.get_json() or {}).get("properties") or {})
+            record["updatedAt"] = _now()
+            return jsonify(record)
+
+    def add(self, object_type: str, properties: dict) -> dict:
+        record_id = str(next(self._ids))
+        record = {
+            "id": record_id,
+            "properties": dict(properties),
+            "createdAt": _now(),
+            "updatedAt": _now(),
+            "archived": False,
+        }
+        self.records[object_type][record_id] = record
+        return record
+
+    def contacts_by_email(self) -> dict[str, dict]:
+        return {r["properties"].get("email"): r for r in self.records["contacts"].values()}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _error(status: int, message: str, category: str):
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+    }
+    return jsonify(body), status
