@@ -17,9 +17,11 @@ import sqlalchemy as sa
 import stripe
 
 from app.extensions import db
-from app.models import InboundWebhookEvent, Integration, PlatformEvent
+from app.models import Contact, InboundWebhookEvent, Integration, PlatformEvent, SyncJob
 from app.models.enums import ProcessingState
-from tests.jobs import drain_queues
+from tests.fakes.hubspot import TOKEN as HUBSPOT_TOKEN
+from tests.fakes.hubspot import FakeHubSpot
+from tests.jobs import drain_queues, drain_until
 
 STRIPE_SECRET = "whsec_test_stripe_signing_secret"  # noqa: S105
 HUBSPOT_SECRET = "hubspot-client-secret-0000"  # noqa: S105
@@ -338,3 +340,35 @@ def test_quickbooks_bad_signature_and_malformed(app, client):
     assert answer.status_code == 400
     assert "eventNotifications" in answer.get_json()["error"]["fields"]
     assert db.session.scalar(sa.select(sa.func.count(InboundWebhookEvent.id))) == 0
+
+
+def test_hubspot_contact_event_pulls_contacts_for_a_real_time_integration(app, client):
+    fake = FakeHubSpot().start()
+    try:
+        app.config["HUBSPOT_API_BASE"] = fake.url
+        integration = make_integration(
+            "hubspot", {"client_secret": HUBSPOT_SECRET, "api_key": HUBSPOT_TOKEN}
+        )
+        integration.sync_frequency = "real_time"
+        integration.sync_direction = "two_way"
+        db.session.commit()
+        fake.add("contacts", {"email": "nieuw@example.nl", "firstname": "Nina"})
+        body = json.dumps(HUBSPOT_BATCH[:1])
+        uri = "http://localhost" + HUBSPOT_URL
+        assert (
+            client.post(HUBSPOT_URL, data=body, headers=hubspot_headers(body, uri)).status_code
+            == 200
+        )
+        drain_until(
+            app,
+            lambda: (
+                db.session.scalar(
+                    sa.select(sa.func.count(Contact.id)).where(Contact.email == "nieuw@example.nl")
+                )
+                == 1
+            ),
+        )
+        job = db.session.scalar(sa.select(SyncJob))
+        assert (job.object_type, job.direction) == ("contacts", "in")
+    finally:
+        fake.stop()

@@ -16,9 +16,14 @@ import uuid
 
 from app.extensions import db
 from app.integrations.events import emit_event
-from app.integrations.sync import PaymentNotApplicable, apply_payment_succeeded
+from app.integrations.sync import (
+    PaymentNotApplicable,
+    SyncRefused,
+    apply_payment_succeeded,
+    start_sync,
+)
 from app.integrations.webhooks_in import INTEGRATION_HEADER
-from app.models import InboundWebhookEvent, Integration
+from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
@@ -79,6 +84,7 @@ def process_event(event: InboundWebhookEvent) -> None:
         return
     name, data, provider_object = routed
     emit_event(name, data, source=event.source, integration=integration, inbound_event=event)
+    pull_now(integration, name)
     handler = SYNC_HANDLERS.get((event.source, data["provider_event_type"]))
     if handler is not None:
         try:
@@ -87,6 +93,28 @@ def process_event(event: InboundWebhookEvent) -> None:
             # Not one of our orders (a payment taken elsewhere): the platform
             # event still stands, there is just nothing to reconcile.
             log.info("%s event %s has no sync work: %s", event.source, event.id, exc)
+
+
+# Platform events that mean "their contacts changed": for an integration synced
+# in real time they start an inbound contacts sync (the webhook is the trigger).
+PULL_ON = {"customer.created", "customer.updated"}
+PULL_DIRECTIONS = ("one_way_in", "two_way")
+
+
+def pull_now(integration: Integration, name: str) -> SyncJob | None:
+    """Start an inbound contacts sync for a real-time integration, unless one runs."""
+    if (
+        name not in PULL_ON
+        or integration.sync_frequency != "real_time"
+        or integration.sync_direction not in PULL_DIRECTIONS
+    ):
+        return None
+    try:
+        return start_sync(integration, "contacts", "in", None)
+    except SyncRefused as exc:
+        # Already running (it will see this change) or contacts are not pulled here.
+        log.info("real-time pull for %s not started: %s", integration.name, exc)
+        return None
 
 
 def route_stripe(body: dict):
