@@ -195,7 +195,15 @@ def test_the_scheduled_job_lets_a_fresh_system_settle(configured, provider):
 # --- usage logs ------------------------------------------------------------------------
 
 
-def test_usage_is_buffered_then_flushed_per_endpoint(app, client):
+@pytest.fixture
+def quiet_app(make_app):
+    """No embedded worker: its periodic usage flush would empty the buffer mid-test."""
+    with opened(make_app(start_embedded_worker=False)) as app:
+        yield app
+
+
+def test_usage_is_buffered_then_flushed_per_endpoint(quiet_app):
+    client = quiet_app.test_client()
     for _ in range(3):
         assert client.get("/api/v1/openapi.json").status_code == 200
     for _ in range(2):
