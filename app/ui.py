@@ -100,3 +100,9 @@ def register_template_helpers(app: Flask) -> None:
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,
         }
+
+
+def no_store(response):
+    """Mark a page that shows a fresh key or secret as never to be cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -43,6 +43,7 @@ from benchmarks._inbox_data import (  # noqa: E402
     create_staff_and_channels,
     phase,
 )
+from benchmarks._support import ensure_database  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
 PAGE_TARGET_MS = 150
@@ -108,16 +109,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep a database that has data")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every request's SQL")
     return parser.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    target = sa.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
-        if not conn.scalar(query, {"name": target.database}):
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-    admin.dispose()
 
 
 def data_present() -> bool:

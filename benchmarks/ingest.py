@@ -21,12 +21,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess  # noqa: S404  (runs gunicorn and wrk, fixed arguments)
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +35,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.webhooks.events import INBOX_KEY  # noqa: E402
+from benchmarks._support import gunicorn  # noqa: E402
 
 APP_SECRET = "bench-app-secret"  # noqa: S105  (a throwaway secret for this run)
 PHONE_NUMBER_ID = "106742025925718"
@@ -116,12 +114,6 @@ end
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     out = subprocess.run(  # noqa: S603  (fixed arguments)
         [
@@ -181,42 +173,8 @@ def main() -> None:
     script = workdir / "whatsapp.lua"
     lua_script(script, [whatsapp_payload(n) for n in range(total)])
 
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        PYTHONPATH=str(ROOT),
-    )
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "benchmarks.ingest_wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "WHATSAPP_APP_SECRET": APP_SECRET}
+    with gunicorn("benchmarks.ingest_wsgi:app", args.workers, args.threads, env) as base:
         # Warm both paths (connection pools, imports) before measuring.
         run_wrk(f"{base}/bench/bare", script, 3, args.connections)
         run_wrk(f"{base}/api/v1/webhooks/whatsapp", script, 3, args.connections)
@@ -226,9 +184,6 @@ def main() -> None:
             app.extensions["broker"].connection.flushdb()
         bare = run_wrk(f"{base}/bench/bare", script, args.seconds, args.connections)
         ingest = run_wrk(f"{base}/api/v1/webhooks/whatsapp", script, args.seconds, args.connections)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     with app.app_context():
         stored = db.session.scalar(sa.text("SELECT count(*) FROM inbound_webhook_events"))
         queued = app.extensions["broker"].connection.llen(INBOX_KEY)

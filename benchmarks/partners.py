@@ -28,8 +28,6 @@ import subprocess  # noqa: S404  (runs gunicorn and wrk with fixed arguments)
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,7 +43,7 @@ from app.extensions import db  # noqa: E402
 from app.models import Article, PartnerSkuMapping  # noqa: E402
 from app.models.enums import ArticleType  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
-from benchmarks.ingest import free_port  # noqa: E402
+from benchmarks._support import ensure_database, gunicorn  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_partners"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -202,52 +200,21 @@ def intake(args, database_url: str, redis_url: str) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="partners-bench-"))
     script = workdir / "orders.lua"
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        PDOK_API_BASE=f"http://127.0.0.1:{pdok.server_port}",
-        PYTHONPATH=str(ROOT),
-    )
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    url = f"{base}/api/v1/partners/{partner_id}/orders"
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PDOK_API_BASE": f"http://127.0.0.1:{pdok.server_port}",
+    }
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        script.write_text(WRK_SCRIPT.replace("%API_KEY%", api_key).replace("%RUN%", "1"))
-        run_wrk(url, script, 3, args.connections)  # warm-up
-        script.write_text(WRK_SCRIPT.replace("%API_KEY%", api_key).replace("%RUN%", "2"))
-        with app.app_context():
-            before = db.session.scalar(sa.text("SELECT count(*) FROM orders"))
-        result = run_wrk(url, script, args.seconds, args.connections)
+        with gunicorn("wsgi:app", args.workers, args.threads, env) as base:
+            url = f"{base}/api/v1/partners/{partner_id}/orders"
+            script.write_text(WRK_SCRIPT.replace("%API_KEY%", api_key).replace("%RUN%", "1"))
+            run_wrk(url, script, 3, args.connections)  # warm-up
+            script.write_text(WRK_SCRIPT.replace("%API_KEY%", api_key).replace("%RUN%", "2"))
+            with app.app_context():
+                before = db.session.scalar(sa.text("SELECT count(*) FROM orders"))
+            result = run_wrk(url, script, args.seconds, args.connections)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
         pdok.shutdown()
     with app.app_context():
         numbers = [
@@ -282,25 +249,13 @@ def main() -> None:
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
-    _ensure_database(database_url)
+    ensure_database(database_url)
     if not args.callbacks:
         intake(args, database_url, redis_url)
     if not args.intake:
         from benchmarks import partners_callbacks
 
         partners_callbacks.main([])
-
-
-def _ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-        )
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 if __name__ == "__main__":

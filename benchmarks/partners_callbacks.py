@@ -43,6 +43,7 @@ from app.jobs.queues import enqueue  # noqa: E402
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
 from app.models.enums import DeliveryKind, OutboundState  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
+from benchmarks._support import ensure_database  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     database_url = os.environ.get("BENCH_CALLBACKS_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_CALLBACKS_REDIS_URL", DEFAULT_REDIS)
     encryption_key = Fernet.generate_key().decode()
-    _ensure_database(database_url)
+    ensure_database(database_url)
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -236,18 +237,6 @@ def _clear_deliveries(app) -> None:
     db.session.execute(sa.delete(OutboundDelivery))
     db.session.commit()
     app.extensions["broker"].connection.flushdb()
-
-
-def _ensure_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-        )
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def _print_table(rows: list[dict], expected: int) -> None:

@@ -47,6 +47,7 @@ from app.extensions import db  # noqa: E402
 from app.models import CommunicationTemplate, User  # noqa: E402
 from app.models.enums import Role, TemplateCategory  # noqa: E402
 from benchmarks._inbox_data import AGENT_PASSWORD, create_staff_and_channels, phase  # noqa: E402
+from benchmarks._support import ensure_database  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_sla"
@@ -85,16 +86,6 @@ def summary(samples: list[float]) -> str:
         f"p50 {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms  "
         f"max {max(samples):7.1f} ms  (target < {TARGET_MS:.0f} ms: {verdict})"
     )
-
-
-def ensure_database(url: str) -> None:
-    target = sa.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
-        if not conn.scalar(query, {"name": target.database}):
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-    admin.dispose()
 
 
 # --- the load ----------------------------------------------------------------------

@@ -12,15 +12,16 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import mappings
-from app.integrations.mappings import MappingError, MappingSpec, build_inbound, build_outbound
+from app.integrations import mappings, transforms
+from app.integrations.mapping_defaults import MappingSpec, default_mappings
+from app.integrations.mappings import MappingError, build_inbound, build_outbound
 from app.models import AuditLog, FieldMapping, Integration
 from tests import factories
 from tests.helpers import csrf_token_from
 
 
 def test_transforms_are_a_fixed_table_of_plain_functions():
-    assert set(mappings.TRANSFORMS) == {
+    assert set(transforms.TRANSFORMS) == {
         "none",
         "upper",
         "lower",
@@ -30,7 +31,7 @@ def test_transforms_are_a_fixed_table_of_plain_functions():
         "euros_to_cents",
         "date_iso",
     }
-    t = mappings.TRANSFORMS
+    t = transforms.TRANSFORMS
     assert t["e164"]("06 12345678") == "+31612345678"
     assert t["euros_to_cents"]("14.99") == 1499 and t["cents_to_euros"](1499) == Decimal("14.99")
     assert t["date_iso"](datetime(2026, 3, 1, 9, tzinfo=timezone.utc)) == "2026-03-01"
@@ -89,12 +90,12 @@ def test_inbound_reads_dot_paths_and_undoes_unit_transforms():
 
 
 def test_quickbooks_customer_defaults_follow_seed_004():
-    specs = {s.local_field: s for s in mappings.default_mappings("quickbooks", "customers")}
+    specs = {s.local_field: s for s in default_mappings("quickbooks", "customers")}
     assert specs["contact.name"].remote_field == "DisplayName" and specs["contact.name"].required
     assert specs["contact.email"].remote_field == "PrimaryEmailAddr.Address"
     assert specs["contact.phone"].remote_field == "PrimaryPhone.FreeFormNumber"
-    assert mappings.default_mappings("pipedrive", "persons")  # generic contacts
-    assert mappings.default_mappings("rovida", "properties") == ()
+    assert default_mappings("pipedrive", "persons")  # generic contacts
+    assert default_mappings("rovida", "properties") == ()
 
 
 def test_validate_rows_rejects_unknown_fields_paths_and_transforms():

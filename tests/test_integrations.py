@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import services
+from app.integrations import tokens
 from app.integrations.registry import CATEGORIES, PROVIDERS, providers_by_category
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 from tests.conftest import opened
@@ -121,8 +121,8 @@ def test_add_api_key_integration_encrypts_and_never_shows_the_key(app, client, a
     assert integration.status == "active"
     assert (integration.sync_direction, integration.sync_frequency) == ("two_way", "real_time")
     assert integration.batch_size == 50 and integration.webhooks_enabled
-    assert services.access_token(integration) == API_KEY
-    assert services.integration_credentials(integration)["webhook_secret"] == WEBHOOK_SECRET
+    assert tokens.access_token(integration) == API_KEY
+    assert tokens.integration_credentials(integration)["webhook_secret"] == WEBHOOK_SECRET
     raw = db.session.execute(sa.text("SELECT credentials FROM integrations")).scalar_one()
     assert API_KEY not in str(raw) and WEBHOOK_SECRET not in str(raw)
 
@@ -195,7 +195,7 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
     integration = db.session.get(Integration, integration.id)
     assert (integration.name, integration.status) == ("Stripe NL", "inactive")
     assert integration.batch_size == 200 and not integration.webhooks_enabled
-    assert services.integration_credentials(integration)["api_key"] == API_KEY
+    assert tokens.integration_credentials(integration)["api_key"] == API_KEY
 
     client.post(
         f"/integrations/{integration.id}",
@@ -203,7 +203,7 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
     )
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
-    assert services.access_token(integration) == NEW_API_KEY
+    assert tokens.access_token(integration) == NEW_API_KEY
     updates = db.session.scalars(
         sa.select(AuditLog.changes)
         .where(AuditLog.action == "integration_updated")

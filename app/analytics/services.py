@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.analytics.activity import TASK_TARGET, TEMPLATE_TARGET
 from app.analytics.charts import bar_chart, day_chart
-from app.analytics.figures import SLA_TARGET, TASK_TARGET, TEMPLATE_TARGET, compute_all
+from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.service_level import SLA_TARGET
 from app.analytics.tables import COUNT, DURATION, PERCENT, Table, display
 
 # Per figure: (value column, its kind, chart title, target, higher is better).

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.contacts.emails import EMAIL_ADDRESS
 from app.contacts.phones import normalise_phone
 from app.fillout.payloads import Answer, Submission
 from app.orders.creation import AddressDetails, parse_address_line
@@ -70,7 +71,6 @@ DEFAULT_LABELS: dict[str, str] = {
 }
 # URL parameters that name the partner a form link was handed out by.
 PARTNER_PARAMETERS = ("partner", "partner_id", "ref")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Intake:
     @property
     def email(self) -> str | None:
         email = (self.get("email") or "").lower()
-        return email if EMAIL.match(email) else None
+        return email if EMAIL_ADDRESS.match(email) else None
 
     @property
     def phone(self) -> str | None:

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
-from app.integrations import oauth, services
+from app.integrations import oauth, presenters, services, tokens
 from app.integrations.routes import check_connection
 from app.integrations.sync import SyncRefused, start_sync, sync_history
 from app.models import AuditLog, Integration
@@ -65,8 +65,8 @@ def _invalid(exc: services.IntegrationInvalid) -> ApiError:
 @bp.get("")
 def index():
     return jsonify(
-        data=[services.integration_to_dict(i) for i in services.list_integrations()],
-        stats=services.hub_stats(),
+        data=[presenters.integration_to_dict(i) for i in services.list_integrations()],
+        stats=presenters.hub_stats(),
     )
 
 
@@ -77,12 +77,12 @@ def create():
     except services.IntegrationInvalid as exc:
         raise _invalid(exc) from exc
     commit()
-    return jsonify(data=services.integration_to_dict(integration)), 201
+    return jsonify(data=presenters.integration_to_dict(integration)), 201
 
 
 @bp.get("/<integration_id>")
 def show(integration_id: str):
-    return jsonify(data=services.integration_to_dict(_integration(integration_id)))
+    return jsonify(data=presenters.integration_to_dict(_integration(integration_id)))
 
 
 @bp.patch("/<integration_id>")
@@ -99,7 +99,7 @@ def update(integration_id: str):
     except services.IntegrationInvalid as exc:
         raise _invalid(exc) from exc
     commit()
-    return jsonify(data=services.integration_to_dict(integration))
+    return jsonify(data=presenters.integration_to_dict(integration))
 
 
 @bp.delete("/<integration_id>")
@@ -166,7 +166,7 @@ def _job_to_dict(job) -> dict[str, Any]:
 @bp.get("/<integration_id>/logs")
 def logs(integration_id: str):
     integration = _integration(integration_id)
-    return jsonify(data=[_audit_to_dict(e) for e in services.audit_entries(integration.id)])
+    return jsonify(data=[_audit_to_dict(e) for e in presenters.audit_entries(integration.id)])
 
 
 @bp.post("/oauth/initiate")
@@ -194,11 +194,11 @@ def oauth_callback():
     extra = {"realmId": str(body.get("realmId") or body.get("realm_id") or "")}
     try:
         integration = services.complete_oauth(pending, code, current_user, extra)
-    except services.IntegrationAuthError as exc:
+    except tokens.IntegrationAuthError as exc:
         commit()
         raise ApiError(502, "oauth_failed", str(exc)) from exc
     commit()
-    return jsonify(data=services.integration_to_dict(integration))
+    return jsonify(data=presenters.integration_to_dict(integration))
 
 
 def _audit_to_dict(entry: AuditLog) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from app.models import OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
 from app.partners.admin import describe_deliveries
 from app.transactions import commit
+from app.ui import no_store
 
 bp = Blueprint("integration_webhooks", __name__, url_prefix="/integrations/webhooks")
 
@@ -48,11 +49,6 @@ def _endpoint(endpoint_id) -> WebhookEndpoint:
     if endpoint is None:
         abort(404, "There is no such webhook endpoint.")
     return endpoint
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")
@@ -106,7 +102,7 @@ def _show_page(endpoint, *, status=200, errors=None, values=None, **extra):
         },
     )
     context.update(extra)
-    return _no_store(make_response(render_template("integrations/webhook.html", **context), status))
+    return no_store(make_response(render_template("integrations/webhook.html", **context), status))
 
 
 def _submitted() -> dict:

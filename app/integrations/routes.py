@@ -24,7 +24,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.integrations import oauth, services
+from app.integrations import oauth, presenters, services, tokens
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.endpoints import endpoint_rows
 from app.integrations.health import latest_results
@@ -117,8 +117,8 @@ def _hub_page(tab=None, provider_key=None, errors=None, status=200):
     html = render_template(
         "integrations/index.html",
         integrations=integrations,
-        stats=services.hub_stats(),
-        failed_counts=services.failed_record_counts(),
+        stats=presenters.hub_stats(),
+        failed_counts=presenters.failed_record_counts(),
         providers=providers_by_category(),
         providers_by_key=PROVIDERS,
         config_urls={
@@ -196,10 +196,10 @@ def _settings_page(integration: Integration, errors=None, status=200):
         "integrations/show.html",
         integration=integration,
         provider=services.provider_of(integration),
-        credentials=services.credential_summary(integration),
+        credentials=presenters.credential_summary(integration),
         directions=DIRECTIONS,
         frequencies=FREQUENCIES,
-        audit=services.audit_entries(integration.id, limit=20),
+        audit=presenters.audit_entries(integration.id, limit=20),
         errors=errors or {},
         values=request.form if errors else {},
         redirect_uri=oauth.redirect_uri(),
@@ -238,7 +238,7 @@ def oauth_callback():
         abort(400, "The provider sent no authorization code.")
     try:
         integration = services.complete_oauth(pending, code, current_user, request.args)
-    except services.IntegrationAuthError as exc:
+    except tokens.IntegrationAuthError as exc:
         commit()  # the failure is kept on the integration and in the audit log
         flash(f"Connecting failed: {exc}", "info")
         return redirect(back, 303)

@@ -18,7 +18,9 @@ from app.auth.decorators import role_required
 from app.extensions import db
 from app.integrations import mappings, sync
 from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.mapping_defaults import MappingSpec, kind_of, local_field_names
 from app.integrations.registry import get_provider
+from app.integrations.transforms import TRANSFORMS
 from app.models import Integration, SyncJob
 from app.models.enums import Role
 from app.transactions import commit
@@ -47,7 +49,7 @@ def _objects(integration: Integration) -> list[str]:
     except ConnectorError:
         provider = get_provider(integration.provider)
         objects = provider.objects if provider else ()
-    return [o for o in objects if mappings.kind_of(o) is not None]
+    return [o for o in objects if kind_of(o) is not None]
 
 
 # --- sync jobs -------------------------------------------------------------------
@@ -94,7 +96,7 @@ def trigger(integration_id):
 
 def _default_direction(integration: Integration, object_type: str) -> str:
     direction = sync.DIRECTIONS.get(integration.sync_direction, "two_way")
-    if mappings.kind_of(object_type) != "contact":
+    if kind_of(object_type) != "contact":
         return "out"
     return direction
 
@@ -203,7 +205,7 @@ def _form_rows() -> list[dict]:
     return rows
 
 
-def _row(spec: mappings.MappingSpec) -> dict:
+def _row(spec: MappingSpec) -> dict:
     return {
         "local_field": spec.local_field,
         "remote_field": spec.remote_field,
@@ -215,7 +217,7 @@ def _row(spec: mappings.MappingSpec) -> dict:
 
 
 def _mapping_page(integration, objects, object_type, rows, errors=None, status=200):
-    kind = mappings.kind_of(object_type)
+    kind = kind_of(object_type)
     blank = {"local_field": "", "remote_field": "", "data_type": "string"}
     rows = list(rows) + [dict(blank, direction="both", transform="none", required="")] * 3
     html = render_template(
@@ -225,10 +227,10 @@ def _mapping_page(integration, objects, object_type, rows, errors=None, status=2
         object_type=object_type,
         rows=rows,
         errors=errors or {},
-        local_fields=mappings.local_field_names(kind) if kind else [],
+        local_fields=local_field_names(kind) if kind else [],
         data_types=mappings.DATA_TYPES,
         directions=mappings.DIRECTIONS,
-        transforms=list(mappings.TRANSFORMS),
+        transforms=list(TRANSFORMS),
         saved=mappings.has_saved_mappings(integration, object_type),
     )
     return html, status

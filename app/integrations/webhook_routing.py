@@ -16,12 +16,8 @@ import uuid
 
 from app.extensions import db
 from app.integrations.events import emit_event
-from app.integrations.sync import (
-    PaymentNotApplicable,
-    SyncRefused,
-    apply_payment_succeeded,
-    start_sync,
-)
+from app.integrations.sync import SyncRefused, start_sync
+from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
 from app.integrations.webhooks_in import INTEGRATION_HEADER
 from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent

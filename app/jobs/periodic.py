@@ -67,7 +67,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Looks 15 minutes ahead, so tokens are renewed before a sync needs them.
     PeriodicJob(
         "integration-token-refresh",
-        "app.integrations.services.refresh_expiring_tokens",
+        "app.integrations.tokens.refresh_expiring_tokens",
         every_seconds=300,
     ),
 )

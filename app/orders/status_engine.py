@@ -49,7 +49,7 @@ STATUS_HOOKS: list[str | StatusHook] = [
     # Seed 004: job.* platform events for subscribed webhook endpoints.
     "app.integrations.events:on_status_change",
     # Seed 004: a completed job becomes an invoice in the accounting integrations.
-    "app.integrations.sync:on_status_change",
+    "app.integrations.use_cases:on_status_change",
 ]
 
 

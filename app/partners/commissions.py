@@ -24,7 +24,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Commission, Contact, Order, OrderStatusTransition, Organization
-from app.models.enums import ContactType, OrderStatus
+from app.models.enums import OrderStatus
+from app.partners.services import organization_contact
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -91,7 +92,7 @@ def channel_chain(order: Order) -> list[Contact]:
         partner = db.session.get(Organization, order.partner_organization_id)
         if partner is None:
             return []
-        return [c for c in map(_organization_contact, partner.channel_chain()) if c]
+        return [c for c in map(organization_contact, partner.channel_chain()) if c]
     contacts = {
         contact.id: contact
         for contact in db.session.scalars(sa.select(Contact).where(Contact.id.in_(ids)))
@@ -168,15 +169,3 @@ def commissions_as_dicts(order: Order) -> list[dict]:
         else {}
     )
     return [commission_to_dict(c, names) for c in commissions]
-
-
-def _organization_contact(organization: Organization) -> Contact | None:
-    return db.session.scalar(
-        sa.select(Contact)
-        .where(
-            Contact.organization_id == organization.id,
-            Contact.contact_type == ContactType.ORGANIZATION,
-        )
-        .order_by(Contact.created_at)
-        .limit(1)
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.channels.email.orders import euros
@@ -14,7 +13,7 @@ from app.channels.email.settings import reply_to
 from app.channels.email.transactional import send_transactional
 from app.extensions import db
 from app.models import Contact, Order, Organization
-from app.models.enums import ContactType
+from app.partners.services import organization_contact
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -25,15 +24,7 @@ CATEGORIES = ["order", "partner", "confirmation", "transactional"]
 
 def partner_mail_contact(partner: Organization) -> Contact | None:
     """The partner's organization contact with an e-mail address to write to."""
-    contact = db.session.scalar(
-        sa.select(Contact)
-        .where(
-            Contact.organization_id == partner.id,
-            Contact.contact_type == ContactType.ORGANIZATION,
-        )
-        .order_by(Contact.created_at)
-        .limit(1)
-    )
+    contact = organization_contact(partner)
     if contact is not None and not contact.email and partner.email:
         contact.email = partner.email
     if contact is None or not (contact.email or "").strip():

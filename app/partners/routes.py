@@ -39,6 +39,7 @@ from app.partners.keys import (
     rotate_webhook_secret,
 )
 from app.transactions import commit
+from app.ui import no_store
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 
@@ -61,12 +62,6 @@ def _partner(partner_id: uuid.UUID):
     if partner is None:
         abort(404, "There is no such partner.")
     return partner
-
-
-def _no_store(response):
-    """Pages carrying a fresh key or secret must not sit in a cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- the list ------------------------------------------------------------------
@@ -153,7 +148,7 @@ def _show_page(partner, *, status: int = 200, errors=None, section=None, submitt
         context["errors"] = {section: errors or {}}
         context.update(submitted or {})
     context.update(extra)
-    return _no_store(make_response(render_template("partners/show.html", **context), status))
+    return no_store(make_response(render_template("partners/show.html", **context), status))
 
 
 def _invalid(partner, section: str, exc: ConfigInvalid, submitted: dict | None = None):

@@ -103,5 +103,18 @@ def create_partner(
     return NewPartner(organization, integration, api_key, secret)
 
 
+def organization_contact(organization: Organization) -> Contact | None:
+    """The contact standing for ``organization`` itself (seed 001's contact_type organization)."""
+    return db.session.scalar(
+        sa.select(Contact)
+        .where(
+            Contact.organization_id == organization.id,
+            Contact.contact_type == ContactType.ORGANIZATION,
+        )
+        .order_by(Contact.created_at)
+        .limit(1)
+    )
+
+
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_") or "partner"

@@ -1,0 +1,284 @@
+"""Activity figures: message volume, workload, tasks and template use.
+
+Which rows each counts, for a range of local days and an optional team:
+
+- volume: messages created in the range, by local day (system lines excluded);
+- workload: open threads assigned to each person now, and the messages they
+  sent in the range;
+- tasks: tasks completed in the range; on time = completed no later than the
+  due date (and due time, when one is set), in Amsterdam time;
+- templates: outbound messages (outgoing and auto-responses) sent in the range,
+  and how many of them came from a message template.
+
+The volume and template figures share one statement (:func:`message_activity`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.analytics.filters import AnalyticsFilter
+from app.analytics.grouping import (
+    BY_CHANNEL,
+    BY_TEAM,
+    between,
+    count_if,
+    group_name,
+    scoped_messages,
+)
+from app.analytics.sql import local_clock, local_date
+from app.analytics.tables import COUNT, DAY, PERCENT, Column, Table, ratio
+from app.extensions import db
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    InternalTask,
+    Team,
+    User,
+)
+from app.models.enums import MessageType, Role, TaskStatus, ThreadStatus
+
+Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
+CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
+OUTBOUND = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
+TEMPLATE_TARGET = 60.0  # seed 003: more than 60 % of messages from templates
+TASK_TARGET = 95.0
+
+
+# --- message volume per channel per day ----------------------------------------
+
+
+def message_activity(f: AnalyticsFilter, memo: dict) -> list[tuple]:
+    """Messages per (local day, channel): all, outbound, outbound from a template.
+
+    The volume and template figures both read this one statement, so the page
+    scans the message table for them once; ``memo`` holds it for the page.
+    """
+    if "activity" in memo:
+        return memo["activity"]
+    day = local_date(Message.created_at)
+    outbound = Message.message_type.in_(OUTBOUND)
+    grouped = sa.select(
+        day.label("day"),
+        Message.channel_id.label("key"),
+        sa.func.count().label("n"),
+        count_if(outbound).label("outbound"),
+        count_if(sa.and_(outbound, Message.template_id.is_not(None))).label("templated"),
+    ).where(
+        between(Message.created_at, f),
+        Message.message_type != MessageType.SYSTEM_NOTIFICATION,
+    )
+    grouped = scoped_messages(grouped, f).group_by(day, Message.channel_id).subquery()
+    query = (
+        sa.select(
+            grouped.c.day,
+            Channel.channel_name,
+            grouped.c.n,
+            grouped.c.outbound,
+            grouped.c.templated,
+        )
+        .select_from(grouped)
+        .outerjoin(Channel, Channel.id == grouped.c.key)
+    )
+    memo["activity"] = [
+        (when, group_name(name, BY_CHANNEL.empty), int(n), int(out or 0), int(templated or 0))
+        for when, name, n, out, templated in db.session.execute(query)
+    ]
+    return memo["activity"]
+
+
+def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
+    counts: dict = {}
+    for when, name, n, _outbound, _templated in message_activity(f, memo):
+        bucket = counts.setdefault(name, {})
+        bucket[when] = bucket.get(when, 0) + n
+    channels = sorted(counts)
+    keys = {name: f"ch{index}" for index, name in enumerate(channels)}
+    rows = []
+    for offset in range(f.days):
+        when = f.first_day + timedelta(days=offset)
+        row = {"day": when}
+        row.update({keys[name]: counts[name].get(when, 0) for name in channels})
+        row["total"] = sum(row[keys[name]] for name in channels)
+        rows.append(row)
+    total = {"day": "All days", **{keys[n]: sum(counts[n].values()) for n in channels}}
+    total["total"] = sum(total[keys[n]] for n in channels)
+    columns = (
+        Column("day", "Day", DAY),
+        *(Column(keys[name], name, COUNT) for name in channels),
+        Column("total", "Total", COUNT),
+    )
+    note = "Messages in and out per channel per day (Amsterdam days), internal notes included."
+    table = Table("volume", "Message volume per channel per day", columns, rows, total, note)
+    table.extra["series"] = [(keys[name], name) for name in channels]
+    return table
+
+
+# --- workload --------------------------------------------------------------------
+
+
+def workload(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
+    open_threads = (
+        sa.select(Thread.assigned_to_user_id.label("user_id"), sa.func.count().label("n"))
+        .where(Thread.assigned_to_user_id.is_not(None), Thread.status.not_in(CLOSED))
+        .group_by(Thread.assigned_to_user_id)
+        .subquery()
+    )
+    sent = (
+        sa.select(Message.sender_user_id.label("user_id"), sa.func.count().label("n"))
+        .where(
+            Message.sender_user_id.is_not(None),
+            Message.message_type == MessageType.OUTGOING,
+            between(Message.created_at, f),
+        )
+        .group_by(Message.sender_user_id)
+        .subquery()
+    )
+    open_count = sa.func.coalesce(open_threads.c.n, 0)
+    sent_count = sa.func.coalesce(sent.c.n, 0)
+    desk = sa.and_(User.role.in_((Role.AGENT, Role.TEAM_LEAD)), User.is_active_account.is_(True))
+    query = (
+        sa.select(User.name, Team.name, open_count.label("open"), sent_count.label("sent"))
+        .select_from(User)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(open_threads, open_threads.c.user_id == User.id)
+        .outerjoin(sent, sent.c.user_id == User.id)
+        .where(sa.or_(desk, open_threads.c.n.is_not(None), sent.c.n.is_not(None)))
+        .order_by(open_count.desc(), sent_count.desc(), User.name)
+    )
+    if f.team_id is not None:
+        query = query.where(User.team_id == f.team_id)
+    rows = [
+        {"label": name, "team": team or BY_TEAM.empty, "open": int(o), "sent": int(s)}
+        for name, team, o, s in db.session.execute(query)
+    ]
+    total = {
+        "label": "All",
+        "team": "",
+        "open": sum(r["open"] for r in rows),
+        "sent": sum(r["sent"] for r in rows),
+    }
+    columns = (
+        Column("label", "Agent"),
+        Column("team", "Team"),
+        Column("open", "Open assigned threads (now)", COUNT),
+        Column("sent", "Messages sent in range", COUNT),
+    )
+    note = "Agents and team leads, plus anyone else holding open threads or sending in the range."
+    return Table("workload", "Workload per agent", columns, rows, total if rows else None, note)
+
+
+# --- tasks and templates -----------------------------------------------------------
+
+
+def tasks_on_time(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
+    assignee = so.aliased(User)
+    team_id = sa.func.coalesce(InternalTask.assigned_team_id, assignee.team_id)
+    completed_day = local_date(InternalTask.completed_at)
+    on_time = sa.and_(
+        InternalTask.due_date.is_not(None),
+        sa.or_(
+            completed_day < InternalTask.due_date,
+            sa.and_(
+                completed_day == InternalTask.due_date,
+                sa.or_(
+                    InternalTask.due_time.is_(None),
+                    local_clock(InternalTask.completed_at) <= InternalTask.due_time,
+                ),
+            ),
+        ),
+    )
+    query = (
+        sa.select(
+            Team.name,
+            sa.func.count().label("n"),
+            sa.func.count(InternalTask.due_date).label("with_due"),
+            count_if(on_time).label("on_time"),
+        )
+        .select_from(InternalTask)
+        .outerjoin(assignee, assignee.id == InternalTask.assigned_to_user_id)
+        .outerjoin(Team, Team.id == team_id)
+        .where(
+            InternalTask.status == TaskStatus.COMPLETED,
+            InternalTask.completed_at.is_not(None),
+            between(InternalTask.completed_at, f),
+        )
+        .group_by(Team.id, Team.name)
+        .order_by(Team.name)
+    )
+    if f.team_id is not None:
+        query = query.where(team_id == f.team_id)
+    rows = [
+        _task_row(group_name(name, BY_TEAM.empty), n, with_due, done)
+        for name, n, with_due, done in db.session.execute(query)
+    ]
+    total = _task_row(
+        "All",
+        sum(r["n"] for r in rows),
+        sum(r["with_due"] for r in rows),
+        sum(r["on_time"] for r in rows),
+    )
+    columns = (
+        Column("label", "Team"),
+        Column("n", "Completed", COUNT),
+        Column("with_due", "With a due date", COUNT),
+        Column("on_time", "On time", COUNT),
+        Column("share", "On time", PERCENT),
+    )
+    note = (
+        "Tasks completed in the range; on time = completed no later than their due date and "
+        f"time (Amsterdam). Tasks without a due date are not rated. Target {TASK_TARGET:.0f} %."
+    )
+    table = Table("tasks", "Tasks completed on time", columns, rows, total if rows else None, note)
+    table.extra["target"] = TASK_TARGET
+    return table
+
+
+def _task_row(label: str, n, with_due, on_time) -> dict:
+    n, with_due, on_time = int(n or 0), int(with_due or 0), int(on_time or 0)
+    return {
+        "label": label,
+        "n": n,
+        "with_due": with_due,
+        "on_time": on_time,
+        "share": ratio(on_time, with_due),
+    }
+
+
+def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
+    # Summed from the per-day activity rows (at most days x channels of them).
+    per_channel: dict[str, list[int]] = {}
+    for _when, name, _n, outbound, templated in message_activity(f, memo):
+        sums = per_channel.setdefault(name, [0, 0])
+        sums[0] += outbound
+        sums[1] += templated
+    rows = [
+        _template_row(name, outbound, templated)
+        for name, (outbound, templated) in sorted(per_channel.items())
+        if outbound
+    ]
+    total = _template_row("All", sum(r["n"] for r in rows), sum(r["templated"] for r in rows))
+    columns = (
+        Column("label", "Channel"),
+        Column("n", "Outbound messages", COUNT),
+        Column("templated", "From a template", COUNT),
+        Column("share", "Share", PERCENT),
+    )
+    note = (
+        "Outgoing messages and auto-responses sent in the range that used a message "
+        f"template; seed 003 aims above {TEMPLATE_TARGET:.0f} %."
+    )
+    table = Table(
+        "templates", "Messages sent from templates", columns, rows, total if rows else None, note
+    )
+    table.extra["target"] = TEMPLATE_TARGET
+    return table
+
+
+def _template_row(label: str, n, templated) -> dict:
+    n, templated = int(n or 0), int(templated or 0)
+    return {"label": label, "n": n, "templated": templated, "share": ratio(templated, n)}

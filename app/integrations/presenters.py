@@ -1,0 +1,119 @@
+"""What the integration pages and API show: hub counts, JSON shapes, audit log.
+
+Read-only helpers. Secrets never leave here: :func:`credential_summary` says
+"set …1234" and no more, and :func:`integration_to_dict` carries only that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.integrations.services import SECRET_FIELDS
+from app.integrations.tokens import TABLE
+from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
+
+
+def credential_summary(integration: Integration) -> dict[str, str]:
+    """What a page may show of each secret field: "not set", "set" or "set …abcd".
+
+    The last four characters only of long values, so a short secret is not
+    half-revealed.
+    """
+    credentials = integration.credentials or {}
+    summary = {}
+    for name in SECRET_FIELDS.get(integration.auth_method, ()):
+        value = credentials.get(name)
+        if not value:
+            summary[name] = "not set"
+        elif len(str(value)) >= 16:
+            summary[name] = f"set …{str(value)[-4:]}"
+        else:
+            summary[name] = "set"
+    if integration.auth_method == "oauth2":
+        summary["connected"] = "yes" if credentials.get("access_token") else "no"
+    return summary
+
+
+def hub_stats(now: datetime | None = None) -> dict[str, int]:
+    """The four cards of /integrations."""
+    now = now or utcnow()
+    midnight = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    count = sa.func.count()
+    return {
+        "active_integrations": db.session.scalar(
+            sa.select(count).select_from(Integration).where(Integration.status == "active")
+        )
+        or 0,
+        "syncs_today": db.session.scalar(
+            sa.select(count).select_from(SyncJob).where(SyncJob.created_at >= midnight)
+        )
+        or 0,
+        "records_synced": db.session.scalar(
+            sa.select(count).select_from(SyncRecord).where(SyncRecord.status == "synced")
+        )
+        or 0,
+        "active_webhooks": db.session.scalar(
+            sa.select(count)
+            .select_from(WebhookEndpoint)
+            .where(WebhookEndpoint.is_active, WebhookEndpoint.disabled_at.is_(None))
+        )
+        or 0,
+    }
+
+
+def failed_record_counts() -> dict[uuid.UUID, int]:
+    """Failed sync records per integration, for the cards' error counts."""
+    rows = db.session.execute(
+        sa.select(SyncRecord.integration_id, sa.func.count())
+        .where(SyncRecord.status == "failed")
+        .group_by(SyncRecord.integration_id)
+    )
+    return {integration_id: total for integration_id, total in rows}
+
+
+def integration_to_dict(integration: Integration) -> dict[str, Any]:
+    """The JSON shape of an integration; credentials only as their summary."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": str(integration.id),
+        "provider": integration.provider,
+        "name": integration.name,
+        "category": integration.category,
+        "auth_method": integration.auth_method,
+        "status": integration.status,
+        "sync_direction": integration.sync_direction,
+        "sync_frequency": integration.sync_frequency,
+        "batch_size": integration.batch_size,
+        "webhooks_enabled": integration.webhooks_enabled,
+        # ``config`` is never secret (the model keeps secrets in ``credentials``).
+        "config": dict(integration.config or {}),
+        "credentials": credential_summary(integration),
+        "token_expires_at": iso(integration.token_expires_at),
+        "last_sync_at": iso(integration.last_sync_at),
+        "last_success_at": iso(integration.last_success_at),
+        "last_error_at": iso(integration.last_error_at),
+        "last_error_message": integration.last_error_message,
+        "records_synced": integration.records_synced,
+        "created_at": iso(integration.created_at),
+    }
+
+
+def audit_entries(integration_id: uuid.UUID, limit: int = 50) -> list[AuditLog]:
+    """The newest audit entries of one integration (its log)."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditLog)
+            .where(AuditLog.table_name == TABLE, AuditLog.record_id == integration_id)
+            .order_by(AuditLog.created_at.desc())
+            .limit(limit)
+        )
+    )

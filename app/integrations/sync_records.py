@@ -1,0 +1,99 @@
+"""What pushing and pulling share: the run's context and each record's sync state."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.integrations.connectors import Connector
+from app.integrations.mapping_defaults import MappingSpec, kind_of
+from app.integrations.mappings import mappings_for
+from app.models import Integration, SyncJob, SyncRecord
+
+# Records a re-run picks up: failed last time, or queued by a hook and not yet tried.
+OUTSTANDING = ("failed", "pending")
+MAX_ATTEMPTS = 3
+
+
+# --- the run ------------------------------------------------------------------------
+
+
+@dataclass
+class SyncRun:
+    job: SyncJob
+    integration: Integration
+    connector: Connector
+    # Per object type, the mappings read once for the run.
+    specs: dict[str, list[MappingSpec]] = field(default_factory=dict)
+
+    # SyncRecords met in this run: a batch is not flushed until its commit, so
+    # a record pushed earlier in the batch is found here, not by a query.
+    states: dict[tuple[str, str], SyncRecord] = field(default_factory=dict)
+
+    def state(self, object_type: str, local_id: str) -> SyncRecord:
+        key = (object_type, local_id)
+        if key not in self.states:
+            self.states[key] = sync_record(self.integration, object_type, local_id)
+        return self.states[key]
+
+    def mappings(self, object_type: str) -> list[MappingSpec]:
+        if object_type not in self.specs:
+            self.specs[object_type] = mappings_for(self.integration, object_type)
+        return self.specs[object_type]
+
+    def object_for(self, kind: str) -> str | None:
+        """This provider's object holding records of ``kind`` (its customers, its invoices)."""
+        preferred = {"contact": "customers", "order": "invoices", "payment": "payments"}
+        objects = self.connector.objects
+        if preferred.get(kind) in objects:
+            return preferred[kind]
+        return next((o for o in objects if kind_of(o) == kind), None)
+
+
+def cancel_requested(job: SyncJob) -> bool:
+    # A fresh read: the cancel comes from a web request's own transaction.
+    return bool(db.session.scalar(sa.select(SyncJob.cancel_requested).where(SyncJob.id == job.id)))
+
+
+def sync_record(integration: Integration, object_type: str, local_id: str) -> SyncRecord:
+    state = db.session.scalar(
+        sa.select(SyncRecord).where(
+            SyncRecord.integration_id == integration.id,
+            SyncRecord.object_type == object_type,
+            SyncRecord.local_id == local_id,
+        )
+    )
+    if state is None:
+        state = SyncRecord(
+            integration_id=integration.id,
+            object_type=object_type,
+            local_id=local_id,
+            status="pending",
+            attempts=0,
+        )
+        db.session.add(state)
+    return state
+
+
+def mark_failed(state: SyncRecord, job: SyncJob, message: str) -> None:
+    state.status = "failed"
+    state.last_error = message[:2000]
+    state.last_sync_job_id = job.id
+    return None
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    base = float(current_app.config.get("SYNC_RETRY_BASE_SECONDS", 1.0))
+    return max(retry_after or 0.0, base * (2 ** (attempt - 1)))
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
