@@ -179,7 +179,7 @@ def main() -> None:
         run_wrk(f"{base}/bench/bare", script, 3, args.connections)
         run_wrk(f"{base}/api/v1/webhooks/whatsapp", script, 3, args.connections)
         with app.app_context():
-            db.session.execute(sa.text("TRUNCATE inbound_webhook_events"))
+            db.session.execute(sa.text("TRUNCATE inbound_webhook_events CASCADE"))
             db.session.commit()
             app.extensions["broker"].connection.flushdb()
         bare = run_wrk(f"{base}/bench/bare", script, args.seconds, args.connections)
