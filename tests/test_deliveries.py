@@ -355,6 +355,37 @@ def test_private_addresses_are_refused_without_retries(app, receiver):
     assert receiver.requests == []
 
 
+def test_a_name_rebound_to_a_private_address_is_refused_at_connect(app, receiver, monkeypatch):
+    """DNS rebinding: public when checked, 127.0.0.1 when the worker connects."""
+    import socket
+
+    partner, order = partner_order(receiver)
+    app.config["ALLOW_PRIVATE_WEBHOOK_URLS"] = False
+    port = receiver.url.rsplit(":", 1)[1]
+    partner.webhook_url = f"https://rebind.example:{port}{HOOK_PATH}"
+    db.session.commit()
+    real_getaddrinfo = socket.getaddrinfo
+    answers = []
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "rebind.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        address = "93.184.216.34" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    move(order, "approved")
+    [delivery] = deliveries()
+    drain_until(app, settled(delivery.id))
+    db.session.expire_all()
+
+    assert answers == ["93.184.216.34", "127.0.0.1"]  # the check, then the connect
+    assert delivery.state == OutboundState.FAILED and delivery.attempt_count == 1
+    assert "connected to 127.0.0.1" in delivery.last_error
+    assert receiver.requests == []  # not a byte of the callback reached it
+
+
 def test_plain_http_is_refused_in_production(app, receiver):
     _, order = partner_order(receiver)
     app.config["ALLOW_PRIVATE_WEBHOOK_URLS"] = False

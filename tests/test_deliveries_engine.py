@@ -19,7 +19,7 @@ from app.deliveries.jobs import _claim, requeue_stalled_deliveries
 from app.deliveries.make import trigger_make_scenario
 from app.deliveries.safety import UnsafeTarget, check_target
 from app.deliveries.signing import partner_callback_headers
-from app.deliveries.transport import retry_after_seconds
+from app.deliveries.transport import post, retry_after_seconds
 from app.extensions import db
 from app.models import DeliveryAttempt, Notification, Order, OutboundDelivery
 from app.models.enums import DeliveryKind, OrderStatus, OutboundState
@@ -117,6 +117,35 @@ def test_internal_or_plain_http_targets_are_refused(url):
 def test_public_https_targets_pass_and_development_allows_local_http():
     check_target("https://93.184.216.34/hook", allow_private=False)  # an IP literal: no lookup
     check_target("http://127.0.0.1:5000/hook", allow_private=True)
+
+
+def test_the_transport_refuses_a_connection_that_lands_on_a_private_address():
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://localhost:{server.server_port}/hook"
+    try:
+        with pytest.raises(UnsafeTarget, match="connected to 127.0.0.1"):
+            post(url, b"{}", {}, allow_private=False)
+        assert hits == []
+        assert post(url, b"{}", {}, allow_private=True).status_code == 204  # development
+        assert hits == ["/hook"]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_retry_after_as_seconds_or_http_date_capped_at_an_hour():

@@ -113,8 +113,10 @@ def test_killing_the_worker_mid_delivery_loses_no_callback(app, receiver):
 
         workers.append(start_worker())
         time.sleep(LEASE_SECONDS + 0.5)
-        # What the periodic "stalled-deliveries" job does every minute.
-        assert requeue_stalled_deliveries() == 1
+        # What the periodic "stalled-deliveries" job does every minute. The new
+        # worker runs that job as it starts, so on a slow start it may already
+        # have re-queued the delivery: then there is nothing left for this call.
+        requeue_stalled_deliveries()
         wait_for(lambda: delivered(delivery.id), 30, "the second delivery")
     finally:
         for worker in workers:

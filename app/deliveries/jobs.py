@@ -86,13 +86,11 @@ def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
     blocked = _not_sendable(delivery, integration)
     if blocked is not None:
         return _cancel(delivery, blocked)
+    allow_private = current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
     try:
-        check_target(
-            delivery.target_url, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
-        )
+        check_target(delivery.target_url, allow_private=allow_private)
     except UnsafeTarget as exc:
-        refused = Outcome(None, 0.0, error=str(exc))
-        return _settle(delivery, integration, refused, user_id, final=True)
+        return _refuse(delivery, integration, exc, user_id)
     if delivery.kind == DeliveryKind.MAKE_SCENARIO:
         try:
             acquire(MAKE_PROVIDER)
@@ -100,8 +98,18 @@ def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
             # Over Make.com's budget is not an attempt: hand the claim back for later.
             return _release(delivery, exc.retry_after)
     body = (delivery.body or serialise(delivery.payload)).encode("utf-8")
-    outcome = post(delivery.target_url, body, _headers(delivery, integration, body))
+    headers = _headers(delivery, integration, body)
+    try:
+        outcome = post(delivery.target_url, body, headers, allow_private=allow_private)
+    except UnsafeTarget as exc:  # the name now points inside: refused at connect
+        return _refuse(delivery, integration, exc, user_id)
     return _settle(delivery, integration, outcome, user_id)
+
+
+def _refuse(delivery, integration, reason: UnsafeTarget, user_id) -> str:
+    """An unsafe target is final: retrying would only knock on the same door."""
+    refused = Outcome(None, 0.0, error=str(reason))
+    return _settle(delivery, integration, refused, user_id, final=True)
 
 
 def requeue_stalled_deliveries() -> int:

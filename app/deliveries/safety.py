@@ -7,8 +7,12 @@ before every attempt because DNS can change after the URL was saved.
 ``ALLOW_PRIVATE_WEBHOOK_URLS`` lifts it for development and tests, whose
 receivers listen on 127.0.0.1 over plain http.
 
-Known gap: ``requests`` resolves the host again when it connects, so a name
-that changes between the two look-ups (DNS rebinding) is not caught here.
+``requests`` resolves the host again when it connects, so a name that answers
+a public address to the check and a private one a moment later (DNS
+rebinding) would slip past it. :class:`GuardedAdapter` closes that gap: it
+checks the address the socket actually connected to, before a byte of TLS or
+HTTP is sent. Through a configured egress proxy the peer is the proxy, and
+keeping traffic off the private network is then the proxy's job.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from urllib.parse import urlsplit
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 
 class UnsafeTarget(Exception):
@@ -66,3 +74,58 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
         or address.is_unspecified
         or not address.is_global
     )
+
+
+def refuse_internal_peer(sock: socket.socket, host: str) -> None:
+    """Raise :class:`UnsafeTarget` if ``sock`` is connected to an internal address."""
+    address = ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0])
+    if _is_internal(address):
+        raise UnsafeTarget(
+            f"refused: {host} connected to {address}, a private or reserved address "
+            "(its DNS answer changed after the check)"
+        )
+
+
+class _PeerCheck:
+    """Checks the connected peer right after the TCP connect (see the module notes)."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        if not self.proxy:  # type: ignore[attr-defined]
+            try:
+                refuse_internal_peer(sock, self.host)  # type: ignore[attr-defined]
+            except UnsafeTarget:
+                sock.close()
+                raise
+        return sock
+
+
+class _GuardedHTTPConnection(_PeerCheck, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_PeerCheck, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A ``requests`` adapter whose connections refuse internal peers.
+
+    :class:`UnsafeTarget` is not an ``OSError``, so urllib3 and ``requests`` let
+    it through unwrapped: the caller sees the refusal, not a network failure to retry.
+    """
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }

@@ -11,6 +11,8 @@ from email.utils import parsedate_to_datetime
 import requests
 import urllib3
 
+from app.deliveries.safety import GuardedAdapter
+
 TIMEOUT_SECONDS = 10
 EXCERPT_CHARS = 500
 # Read no more of an answer than the excerpt needs: a partner's error page can be large.
@@ -45,18 +47,29 @@ class Outcome:
         return f"HTTP {self.status_code}"
 
 
-def _session() -> requests.Session:
+def _session(allow_private: bool) -> requests.Session:
     # One keep-alive pool per worker thread: callbacks to one partner reuse it.
-    if not hasattr(_local, "session"):
-        _local.session = requests.Session()
-    return _local.session
+    name = "open_session" if allow_private else "guarded_session"
+    session = getattr(_local, name, None)
+    if session is None:
+        session = requests.Session()
+        if not allow_private:
+            guarded = GuardedAdapter()
+            session.mount("https://", guarded)
+            session.mount("http://", guarded)
+        setattr(_local, name, session)
+    return session
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST ``body`` once: 10 s timeout, redirects not followed (a 3xx is a failure)."""
+def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool) -> Outcome:
+    """POST ``body`` once: 10 s timeout, redirects not followed (a 3xx is a failure).
+
+    Unless ``allow_private``, the connection is refused (:class:`UnsafeTarget`
+    raised) when it reaches an internal address, whatever DNS said before.
+    """
     started = time.monotonic()
     try:
-        response = _session().post(
+        response = _session(allow_private).post(
             url,
             data=body,
             headers=headers,

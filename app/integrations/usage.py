@@ -1,9 +1,9 @@
 """API usage logs (seed 000 "usage analytics"): every ``/api/*`` request, per endpoint.
 
 The webhook endpoints answer thousands of calls a second, so the request
-itself pays for one pipelined Redis push of a compact record and nothing
-else. :func:`flush_usage`, a periodic job, moves the buffered records into
-``api_usage_logs`` in one bulk insert; :func:`usage_summary` gives the
+itself only appends a compact record to the process's batched Redis pusher
+(:mod:`app.jobs.list_pusher`). :func:`flush_usage`, a periodic job, moves the
+buffered records into ``api_usage_logs`` in one bulk insert; :func:`usage_summary` gives the
 /integrations page count, success rate and average response time per endpoint.
 A Redis outage loses usage records, never a request.
 """
@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import redis
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -79,18 +78,16 @@ def usage_record(status_code: int, started: float) -> list:
 
 
 def buffer_record(record: list) -> None:
-    try:
-        pipe = current_app.extensions["broker"].connection.pipeline(transaction=False)
-        pipe.rpush(BUFFER_KEY, json.dumps(record, separators=(",", ":")))
-        pipe.ltrim(BUFFER_KEY, -MAX_BUFFERED, -1)
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("API usage record dropped: %s", type(exc).__name__)
+    current_app.extensions["broker"].lists.push(
+        BUFFER_KEY, json.dumps(record, separators=(",", ":")), max_length=MAX_BUFFERED
+    )
 
 
 def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
     """Periodic job: move buffered records into ``api_usage_logs``; returns how many."""
-    connection = current_app.extensions["broker"].connection
+    broker = current_app.extensions["broker"]
+    broker.lists.flush()  # this process's records not pushed yet
+    connection = broker.connection
     moved = 0
     while moved < limit:
         pipe = connection.pipeline(transaction=True)

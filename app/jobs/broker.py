@@ -16,6 +16,7 @@ from rq.registry import ScheduledJobRegistry
 from rq.timeouts import TimerDeathPenalty
 from rq.utils import current_timestamp
 
+from app.jobs.list_pusher import ListPusher
 from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
@@ -31,6 +32,9 @@ class Broker:
         self.embedded = embedded
         self._queues: dict[str, Queue] = {}
         self._embedded_worker: EmbeddedWorker | None = None
+        # Hand-offs and usage records ride a batched pusher; the embedded mode
+        # pushes at once (one process, nothing to batch).
+        self.lists = ListPusher(connection, synchronous=embedded)
 
     @classmethod
     def from_url(cls, url: str | None) -> "Broker":

@@ -258,7 +258,7 @@ def _insert_statement() -> sa.TextClause:
 # --- from the web process to the workers ---------------------------------------
 #
 # The webhook answers as soon as the event is committed, so handing it on must be
-# cheap: one LPUSH of its id onto a Redis list. Each worker.py runs a pump that
+# cheap: its id joins the process's batched LPUSH onto a Redis list. Each worker.py runs a pump that
 # moves ids from that list into RQ jobs; an id lost between the commit and the
 # push (Redis down for a moment) is found again by ``requeue_stalled_events``.
 # In the embedded mode the web process is the worker, so the job is queued directly.
@@ -268,17 +268,18 @@ INBOX_KEY = "switchboard:webhook-inbox"
 
 def hand_to_workers(event_id: str) -> None:
     broker = current_app.extensions["broker"]
+    if not broker.embedded:
+        broker.lists.push(INBOX_KEY, event_id, left=True)  # batched; see app.jobs.list_pusher
+        return
     try:
-        if broker.embedded:
-            enqueue_processing(event_id)
-        else:
-            broker.connection.lpush(INBOX_KEY, event_id)
+        enqueue_processing(event_id)
     except redis.RedisError:
         log.warning("could not queue webhook event %s now; the sweeper will", event_id)
 
 
 def pump_inbox(broker, *, block_seconds: float = 0, limit: int = 500) -> int:
     """Move waiting event ids from the inbox list into RQ jobs; returns how many."""
+    broker.lists.flush()  # ids this process handed off and has not pushed yet
     moved = 0
     queue = broker.queue("webhooks")
     spec = QUEUES["webhooks"]
