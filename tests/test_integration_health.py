@@ -215,45 +215,60 @@ def test_usage_is_buffered_then_flushed_per_endpoint(quiet_app):
     # Nothing written on the request path: the records wait in Redis.
     assert db.session.scalar(sa.select(sa.func.count(ApiUsageLog.id))) == 0
     assert usage.flush_usage() == 6
-    rows = db.session.scalars(sa.select(ApiUsageLog)).all()
-    assert len(rows) == 6
-    summary = {f"{u.method} {u.endpoint}": u for u in usage.usage_summary()}
-    assert set(summary) == {
+    rows = {f"{r.method} {r.endpoint}": r for r in db.session.scalars(sa.select(ApiUsageLog))}
+    assert set(rows) == {  # a row a day per endpoint, not a row per call
         "GET /api/v1/openapi.json",
         "POST /api/v1/webhooks/<provider>",
         "POST /api/v1/webhooks/stripe",
     }
+    docs_row = rows["GET /api/v1/openapi.json"]
+    assert (docs_row.day, docs_row.request_count, docs_row.success_count) == (
+        utcnow().date(),
+        3,
+        3,
+    )
+    assert docs_row.total_duration_ms > 0
+    summary = {f"{u.method} {u.endpoint}": u for u in usage.usage_summary()}
+    assert set(summary) == set(rows)
     docs = summary["GET /api/v1/openapi.json"]
     assert (docs.requests, docs.success_rate) == (3, 100.0)
+    assert docs.avg_ms == pytest.approx(docs_row.total_duration_ms / 3, abs=0.1)
     refused = summary["POST /api/v1/webhooks/<provider>"]
     assert (refused.requests, refused.success_rate) == (2, 0.0)
-    durations = [r.duration_ms for r in rows if r.endpoint == "/api/v1/openapi.json"]
-    assert docs.avg_ms == pytest.approx(sum(durations) / 3, abs=0.1)
-    assert all(r.duration_ms > 0 for r in rows)
     assert usage.flush_usage() == 0
+
+    # The next flush adds to the day's row.
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert usage.flush_usage() == 1
+    db.session.refresh(docs_row)
+    assert (docs_row.request_count, docs_row.success_count) == (4, 4)
+    assert db.session.scalar(sa.select(sa.func.count(ApiUsageLog.id))) == 3
 
 
 def test_usage_figures_and_panel(app):
-    now = utcnow()
-    for status, ms in ((200, 100.0), (201, 200.0), (500, 300.0)):
+    today = utcnow().date()
+    for day, requests, succeeded, total_ms in (
+        (today, 2, 1, 300.0),
+        (today - timedelta(days=6), 1, 1, 300.0),  # the window's first day
+    ):
         db.session.add(
             ApiUsageLog(
+                day=day,
                 method="POST",
                 endpoint="/api/v1/external/send-whatsapp",
-                path="/api/v1/external/send-whatsapp",
-                status_code=status,
-                duration_ms=ms,
-                created_at=now - timedelta(hours=1),
+                request_count=requests,
+                success_count=succeeded,
+                total_duration_ms=total_ms,
             )
         )
     db.session.add(
         ApiUsageLog(
+            day=today - timedelta(days=7),  # outside the window
             method="GET",
             endpoint="/api/v1/openapi.json",
-            path="/api/v1/openapi.json",
-            status_code=200,
-            duration_ms=5.0,
-            created_at=now - timedelta(days=8),  # outside the window
+            request_count=5,
+            success_count=5,
+            total_duration_ms=25.0,
         )
     )
     db.session.commit()
@@ -285,10 +300,13 @@ def test_a_redis_outage_costs_the_record_not_the_request(app, client, monkeypatc
 def test_unreadable_records_are_skipped(app):
     connection = app.extensions["broker"].connection
     connection.rpush(usage.BUFFER_KEY, "not json")
-    record = [time.time(), "GET", "/api/x", "/api/x", 200, 1.5, None, "127.0.0.1"]
-    connection.rpush(usage.BUFFER_KEY, json.dumps(record))
-    assert usage.flush_usage() == 2
-    assert db.session.scalar(sa.select(sa.func.count(ApiUsageLog.id))) == 1
+    connection.rpush(usage.BUFFER_KEY, json.dumps([time.time(), "GET", "/api/x", 200, 1.5]))
+    # A record in the per-request layout of earlier releases, still in Redis at upgrade.
+    earlier = [time.time(), "GET", "/api/x", "/api/x", 500, 2.5, None, "127.0.0.1"]
+    connection.rpush(usage.BUFFER_KEY, json.dumps(earlier))
+    assert usage.flush_usage() == 3
+    [row] = db.session.scalars(sa.select(ApiUsageLog)).all()
+    assert (row.request_count, row.success_count, row.total_duration_ms) == (2, 1, 4.0)
 
 
 def test_integration_model_untouched_by_checks(configured, provider):

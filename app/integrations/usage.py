@@ -2,10 +2,12 @@
 
 The webhook endpoints answer thousands of calls a second, so the request
 itself only appends a compact record to the process's batched Redis pusher
-(:mod:`app.jobs.list_pusher`). :func:`flush_usage`, a periodic job, moves the
-buffered records into ``api_usage_logs`` in one bulk insert; :func:`usage_summary` gives the
-/integrations page count, success rate and average response time per endpoint.
-A Redis outage loses usage records, never a request.
+(:mod:`app.jobs.list_pusher`). :func:`flush_usage`, a periodic job, sums the
+buffered records per day, method and endpoint and adds them to
+``api_usage_logs`` with one upsert, so the table grows by a row a day per
+endpoint, not a row per call; :func:`usage_summary` gives the /integrations page
+count, success rate and average response time per endpoint. A Redis outage
+loses usage records, never a request.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import json
 import logging
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.database import utcnow
@@ -31,7 +35,8 @@ BUFFER_KEY = "switchboard:api-usage"
 # Past this many unflushed records (no worker for a long while) the oldest go.
 MAX_BUFFERED = 200_000
 FLUSH_BATCH = 5_000
-RETENTION = timedelta(days=30)
+# A row a day per endpoint is small: keep a year and a month, for year-on-year figures.
+RETENTION = timedelta(days=400)
 SUMMARY_WINDOW = timedelta(days=7)
 # Route arguments with few, known values: worth telling apart in the summary.
 NAMED_ARGUMENTS = ("provider", "scenario")
@@ -61,19 +66,12 @@ def usage_record(status_code: int, started: float) -> list:
             value = (request.view_args or {}).get(name)
             if isinstance(value, str):
                 rule = rule.replace(f"<{name}>", value)
-    user = g.get("_login_user")  # only if this request already loaded one: no query here
-    user_id = (
-        str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
-    )
     return [
         time.time(),
         request.method,
         rule[:200],
-        request.path[:500],
         status_code,
         round((time.perf_counter() - started) * 1000, 2),
-        user_id,
-        (request.remote_addr or "")[:45] or None,
     ]
 
 
@@ -84,7 +82,7 @@ def buffer_record(record: list) -> None:
 
 
 def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
-    """Periodic job: move buffered records into ``api_usage_logs``; returns how many."""
+    """Periodic job: add buffered records to the daily sums; returns how many records."""
     broker = current_app.extensions["broker"]
     broker.lists.flush()  # this process's records not pushed yet
     connection = broker.connection
@@ -96,11 +94,10 @@ def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
         raw, _ = pipe.execute()
         if not raw:
             break
-        rows = [_row(item) for item in raw]
-        rows = [row for row in rows if row is not None]
-        if rows:
+        sums = _daily_sums(raw)
+        if sums:
             try:
-                db.session.execute(sa.insert(ApiUsageLog), rows)
+                _add_to_daily_rows(sums)
                 db.session.commit()
             except SQLAlchemyError:
                 db.session.rollback()
@@ -113,32 +110,66 @@ def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
     return moved
 
 
-def _row(item) -> dict | None:
-    try:
-        stamp, method, endpoint, path, status, ms, user_id, ip = json.loads(item)
-        created = datetime.fromtimestamp(stamp, timezone.utc)
-        return {
+def _daily_sums(raw: list) -> dict[tuple[date, str, str], list]:
+    """Records summed per (day, method, endpoint): [requests, succeeded, total ms]."""
+    sums: dict[tuple[date, str, str], list] = defaultdict(lambda: [0, 0, 0.0])
+    for item in raw:
+        try:
+            fields = json.loads(item)
+            if len(fields) == 8:  # the per-request layout of earlier releases
+                stamp, method, endpoint, _, status, ms, _, _ = fields
+            else:
+                stamp, method, endpoint, status, ms = fields
+            day = datetime.fromtimestamp(stamp, timezone.utc).date()
+            status, ms = int(status), float(ms)
+        except (ValueError, TypeError) as exc:
+            log.warning("unreadable API usage record skipped: %s", exc)
+            continue
+        total = sums[(day, str(method)[:8], str(endpoint)[:200])]
+        total[0] += 1
+        total[1] += status < 400
+        total[2] += ms
+    return sums
+
+
+def _add_to_daily_rows(sums: dict[tuple[date, str, str], list]) -> None:
+    """One upsert: new (day, method, endpoint) rows inserted, existing ones added to."""
+    now = utcnow()
+    rows = [
+        {
             "id": uuid.uuid4(),
-            "created_at": created,
-            "updated_at": created,
+            "created_at": now,
+            "updated_at": now,
+            "day": day,
             "method": method,
             "endpoint": endpoint,
-            "path": path,
-            "status_code": int(status),
-            "duration_ms": float(ms),
-            "user_id": uuid.UUID(user_id) if user_id else None,
-            "client_ip": ip,
+            "request_count": requests,
+            "success_count": succeeded,
+            "total_duration_ms": round(total_ms, 2),
         }
-    except (ValueError, TypeError) as exc:
-        log.warning("unreadable API usage record skipped: %s", exc)
-        return None
+        for (day, method, endpoint), (requests, succeeded, total_ms) in sums.items()
+    ]
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ApiUsageLog)
+    table = ApiUsageLog.__table__.c
+    db.session.execute(
+        insert.values(rows).on_conflict_do_update(
+            index_elements=[table.day, table.method, table.endpoint],
+            set_={
+                "request_count": table.request_count + insert.excluded.request_count,
+                "success_count": table.success_count + insert.excluded.success_count,
+                "total_duration_ms": table.total_duration_ms + insert.excluded.total_duration_ms,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+    )
 
 
 def _prune_once_an_hour(connection) -> None:
     slot = int(time.time() // 3600)
     if not connection.set(f"switchboard:api-usage-pruned:{slot}", "1", nx=True, ex=7200):
         return
-    expired = ApiUsageLog.created_at < utcnow() - RETENTION
+    expired = ApiUsageLog.day < (utcnow() - RETENTION).date()
     # Look before deleting: a read takes no write lock, and there is usually nothing.
     if db.session.scalar(sa.select(ApiUsageLog.id).where(expired).limit(1)) is not None:
         db.session.execute(sa.delete(ApiUsageLog).where(expired))
@@ -164,21 +195,24 @@ class EndpointUsage:
 def usage_summary(
     window: timedelta = SUMMARY_WINDOW, now: datetime | None = None
 ) -> list[EndpointUsage]:
-    """Per endpoint over ``window``: requests, success rate, average response time."""
-    since = (now or utcnow()) - window
+    """Per endpoint over the last ``window`` of days (today included): requests,
+    success rate, average response time."""
+    since = ((now or utcnow()) - window + timedelta(days=1)).date()
+    requests = sa.func.sum(ApiUsageLog.request_count)
     rows = db.session.execute(
         sa.select(
             ApiUsageLog.method,
             ApiUsageLog.endpoint,
-            sa.func.count(ApiUsageLog.id),
-            sa.func.count(ApiUsageLog.id).filter(ApiUsageLog.status_code < 400),
-            sa.func.avg(ApiUsageLog.duration_ms),
+            requests,
+            sa.func.sum(ApiUsageLog.success_count),
+            sa.func.sum(ApiUsageLog.total_duration_ms),
         )
-        .where(ApiUsageLog.created_at >= since)
+        .where(ApiUsageLog.day >= since)
         .group_by(ApiUsageLog.method, ApiUsageLog.endpoint)
-        .order_by(sa.func.count(ApiUsageLog.id).desc(), ApiUsageLog.endpoint)
+        .order_by(requests.desc(), ApiUsageLog.endpoint)
     ).all()
     return [
-        EndpointUsage(method, endpoint, count, ok, round(float(avg or 0), 1))
-        for method, endpoint, count, ok, avg in rows
+        EndpointUsage(method, endpoint, int(count), int(ok), round(float(total) / count, 1))
+        for method, endpoint, count, ok, total in rows
+        if count
     ]
