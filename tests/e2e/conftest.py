@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,6 +23,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# Assertions wait as long as actions do (Playwright's own default is 5 s): the
+# first pages of a run render on a cold server.
+expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(items):

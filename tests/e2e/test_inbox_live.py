@@ -76,6 +76,9 @@ def test_agent_replies_with_template_and_colleague_sees_it_live(
     expect(page.locator(".thread-row")).to_have_count(1)
     page.get_by_role("link", name=re.compile("Laadpaal werkt niet")).click()
     expect(page).to_have_url(thread_url)
+    # The URL changes before htmx has wired up the new page; a change event
+    # fired before that would send nothing.
+    page.wait_for_load_state("load")
 
     page.get_by_test_id("composer-template").select_option(label="Monteur morgen")
     preview = page.get_by_test_id("template-preview")
