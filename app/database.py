@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
@@ -50,6 +51,15 @@ class UTCDateTime(sa.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def upsert_insert(model, dialect: str):
+    """An INSERT into ``model`` that offers ``on_conflict_do_update``/``_nothing``.
+
+    Both databases the app runs on have ``INSERT … ON CONFLICT``; SQLAlchemy
+    spells it per dialect, so callers pass the session's dialect name.
+    """
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def enum_column(enum_cls, **kwargs: Any) -> sa.Enum:

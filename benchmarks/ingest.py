@@ -183,7 +183,7 @@ def main() -> None:
 
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "WHATSAPP_APP_SECRET": APP_SECRET}
     with gunicorn("benchmarks.ingest_wsgi:app", args.workers, args.threads, env) as base:
-        # Warm both paths (connection pools, imports) before measuring.
+        # Warm every path (connection pools, imports) before measuring.
         for path in ("/bench/bare", "/bench/insert", "/api/v1/webhooks/whatsapp"):
             run_wrk(f"{base}{path}", script, 3, args.connections)
         with app.app_context():

@@ -12,18 +12,16 @@ Both go through the same server, the same Flask app and its request hooks:
 
 from __future__ import annotations
 
-import threading
 import uuid
 
-import psycopg
 from flask import request
 
 from app import create_app
-from app.extensions import csrf, db
+from app.extensions import csrf
+from app.webhooks.events import thread_connection
 from benchmarks.ingest import FLOOR_TABLE
 
 app = create_app(start_embedded_worker=False)
-_local = threading.local()
 
 
 @app.post("/bench/bare")
@@ -35,11 +33,7 @@ def bare():
 @app.post("/bench/insert")
 @csrf.exempt
 def insert_only():
-    connection = getattr(_local, "connection", None)
-    if connection is None:
-        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = _local.connection = psycopg.connect(url, autocommit=True)
-    connection.execute(
+    thread_connection().execute(
         f"INSERT INTO {FLOOR_TABLE} (id, body) VALUES (%s, %s)",  # noqa: S608  (a constant)
         (uuid.uuid4(), request.get_data()),
         prepare=True,

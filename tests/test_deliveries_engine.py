@@ -120,32 +120,17 @@ def test_public_https_targets_pass_and_development_allows_local_http():
 
 
 def test_the_transport_refuses_a_connection_that_lands_on_a_private_address():
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    hits = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            hits.append(self.path)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://localhost:{server.server_port}/hook"
+    server = FakeServer("private-receiver").start()
+    server.answer_next(204, "")
+    url = server.url.replace("127.0.0.1", "localhost") + "/hook"
     try:
         with pytest.raises(UnsafeTarget, match="connected to 127.0.0.1"):
             post(url, b"{}", {}, allow_private=False)
-        assert hits == []
+        assert server.requests == []
         assert post(url, b"{}", {}, allow_private=True).status_code == 204  # development
-        assert hits == ["/hook"]
+        assert [r.path for r in server.requests] == ["/hook"]
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_retry_after_as_seconds_or_http_date_capped_at_an_hour():

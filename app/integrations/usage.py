@@ -22,10 +22,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.database import utcnow
+from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import ApiUsageLog
 
@@ -149,8 +148,7 @@ def _add_to_daily_rows(sums: dict[tuple[date, str, str], list]) -> None:
         }
         for (day, method, endpoint), (requests, succeeded, total_ms) in sums.items()
     ]
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ApiUsageLog)
+    insert = upsert_insert(ApiUsageLog, db.session.get_bind().dialect.name)
     table = ApiUsageLog.__table__.c
     db.session.execute(
         insert.values(rows).on_conflict_do_update(

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.addresses import pdok
 from app.contacts.phones import normalise_phone
-from app.database import utcnow
+from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import (
     Address,
@@ -76,10 +75,8 @@ def allocate_order_number(year: int | None = None) -> str:
     intakes take turns; a rolled-back intake gives its number back.
     """
     year = year or utcnow().year
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(OrderNumberCounter)
+        upsert_insert(OrderNumberCounter, db.session.get_bind().dialect.name)
         .values(year=year, last_value=1)
         .on_conflict_do_update(
             index_elements=[OrderNumberCounter.year],

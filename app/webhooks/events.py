@@ -191,7 +191,7 @@ def _insert_with_psycopg(values: dict):
         values, headers=Jsonb(values["headers"]), processing_state=values["processing_state"].value
     )
     for attempt in (1, 2):
-        connection = _thread_connection()
+        connection = thread_connection()
         try:
             with connection.cursor() as cursor:
                 cursor.execute(_PG_INSERT, params, prepare=True)
@@ -205,7 +205,8 @@ def _insert_with_psycopg(values: dict):
     return None
 
 
-def _thread_connection() -> psycopg.Connection:
+def thread_connection() -> psycopg.Connection:
+    """This thread's own autocommit psycopg connection to the app's PostgreSQL."""
     connection = getattr(_local, "connection", None)
     if connection is None or connection.closed:
         url = db.engine.url.set(drivername="postgresql")
