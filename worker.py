@@ -10,9 +10,10 @@ import logging
 import sys
 
 from app import create_app
-from app.jobs.periodic import InboxPump, PeriodicScheduler
+from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
+from app.webhooks.pump import InboxPump
 
 log = logging.getLogger("worker")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from importlib import import_module
 from pathlib import Path
 
 import socketio as socketio_server
@@ -17,7 +18,7 @@ from app.api.errors import ApiError, http_exception_as_json, json_error, wants_j
 from app.config import Config, ensure_instance_secrets
 from app.crypto import keyring
 from app.extensions import csrf, db, htmx, login, migrate, socketio
-from app.integrations.usage import init_usage_logging
+from app.features import collect, resolve
 from app.jobs.broker import Broker
 from app.logs import configure_logging
 from app.models import User
@@ -67,7 +68,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
         engineio_logger=False,
     )
 
-    _register_blueprints(app)
+    _register_features(app, broker)
     _register_error_handlers(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -118,93 +119,17 @@ def _init_login(app: Flask) -> None:
         return redirect(target)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from app.admin.routes import bp as admin_bp
-    from app.analytics.routes import bp as analytics_bp
-    from app.api.docs import bp as api_docs_bp
-    from app.assignment.routes import bp as assignment_admin_bp
-    from app.attachments.routes import bp as attachments_bp
-    from app.auth.routes import bp as auth_bp
-    from app.channels.email.routes import bp as sendgrid_webhook_bp
-    from app.channels.outlook.routes import bp as outlook_webhook_bp
-    from app.channels.routes import bp as channels_admin_bp
-    from app.channels.sms.routes import bp as sms_webhook_bp
-    from app.channels.whatsapp.routes import bp as whatsapp_webhook_bp
-    from app.email_intake.routes import bp as email_intake_bp
-    from app.external.routes import bp as external_api_bp
-    from app.fillout.admin import bp as intake_forms_bp
-    from app.fillout.routes import bp as fillout_webhook_bp
-    from app.health.routes import bp as health_bp
-    from app.inbox.routes import bp as inbox_bp
-    from app.integrations.api import bp as integrations_api_bp
-    from app.integrations.endpoint_routes import bp as integration_webhooks_bp
-    from app.integrations.routes import bp as integrations_bp
-    from app.integrations.sync_routes import bp as integration_sync_bp
-    from app.integrations.webhook_routes import bp as provider_webhooks_bp
-    from app.make.routes import bp as make_webhook_bp
-    from app.message_templates.api import bp as templates_api_bp
-    from app.message_templates.routes import bp as templates_bp
-    from app.message_templates.routes import preview_bp as template_preview_bp
-    from app.mobile.routes import bp as mobile_bp
-    from app.notifications.api import bp as notifications_api_bp
-    from app.notifications.routes import bp as notifications_bp
-    from app.orders.api import bp as orders_api_bp
-    from app.orders.routes import bp as orders_bp
-    from app.partners.api import bp as partner_api_bp
-    from app.partners.routes import bp as partners_admin_bp
-    from app.partners.webhook_routes import bp as partner_status_webhook_bp
-    from app.sla.routes import bp as sla_admin_bp
-    from app.tasks.api import bp as tasks_api_bp
-    from app.tasks.routes import bp as tasks_bp
-    from app.threads.api import bp as threads_api_bp
-    from app.threads.routes import bp as threads_bp
-    from app.webhooks.routes import bp as webhook_events_bp
-
-    for blueprint in (
-        auth_bp,
-        health_bp,
-        inbox_bp,
-        admin_bp,
-        mobile_bp,
-        attachments_bp,
-        notifications_bp,
-        notifications_api_bp,
-        threads_bp,
-        threads_api_bp,
-        tasks_bp,
-        tasks_api_bp,
-        templates_bp,
-        templates_api_bp,
-        template_preview_bp,
-        whatsapp_webhook_bp,
-        outlook_webhook_bp,
-        sms_webhook_bp,
-        sendgrid_webhook_bp,
-        external_api_bp,
-        channels_admin_bp,
-        webhook_events_bp,
-        orders_api_bp,
-        orders_bp,
-        partners_admin_bp,
-        partner_api_bp,
-        api_docs_bp,
-        partner_status_webhook_bp,
-        make_webhook_bp,
-        fillout_webhook_bp,
-        intake_forms_bp,
-        email_intake_bp,
-        assignment_admin_bp,
-        analytics_bp,
-        sla_admin_bp,
-        integrations_bp,
-        integrations_api_bp,
-        integration_webhooks_bp,
-        integration_sync_bp,
-        # Last: /api/v1/webhooks/<provider> must not shadow the channels' fixed paths.
-        provider_webhooks_bp,
-    ):
-        app.register_blueprint(blueprint)
-    init_usage_logging(app)
+def _register_features(app: Flask, broker: Broker) -> None:
+    """Add what every feature declared (see :mod:`app.features`)."""
+    registry = collect()
+    app.extensions["features"] = registry
+    for path in registry.blueprints:
+        app.register_blueprint(resolve(path))
+    for module in registry.listeners:
+        import_module(module)  # its @listens_to registers the listeners
+    for path in registry.init_apps:
+        resolve(path)(app)
+    broker.periodic_jobs = tuple(registry.periodic_jobs)
 
 
 def _register_error_handlers(app: Flask) -> None:

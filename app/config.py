@@ -160,6 +160,9 @@ class Config:
             # Seconds a worker may hold a delivery mid-call; an older claim means the
             # worker died and another one sends it again (longer than the 10 s timeout).
             "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),
+            # How long a worker's claim on an inbound event or a message send
+            # lasts: a worker that dies mid-job costs at most this plus a sweep.
+            "PROCESSING_LEASE_SECONDS": _env_float("PROCESSING_LEASE_SECONDS", 40.0),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),

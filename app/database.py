@@ -62,6 +62,19 @@ def upsert_insert(model, dialect: str):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+def hold_advisory_lock(session: so.Session, key: str) -> None:
+    """Wait for, and hold until the transaction ends, the lock named ``key``.
+
+    A PostgreSQL transaction-scoped advisory lock: transactions naming the same
+    key take turns, others run in parallel, and nothing needs releasing. SQLite
+    lets one writer at a time anyway, so there it is not needed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
 def enum_column(enum_cls, **kwargs: Any) -> sa.Enum:
     """A string-backed enum column storing the member values."""
     return sa.Enum(

@@ -1,11 +1,13 @@
-"""Work that must wait for the commit.
+"""Ending a unit of work: commit, then tell the world.
 
-Telling browsers or queueing a job about a row that is not committed yet races
-the commit: a worker or a browser may look before the row is there, and a
-rollback would leave them told about something that never happened. Code deep
-inside a transaction registers such work with :func:`after_commit`; whoever owns
-the transaction ends it with :func:`commit`, which commits and then runs it. A
-rollback drops it.
+Telling browsers, queueing a job or running another feature's reaction to a
+row that is not committed yet races the commit: a worker or a browser may look
+before the row is there, and a rollback would leave them told about something
+that never happened. Code inside a transaction therefore only *registers* such
+work: domain events with :func:`publish` (see :mod:`app.events`), plain
+follow-ups (queueing a job) with :func:`after_commit`. Whoever owns the
+transaction ends it with :func:`commit`, the one commit helper of the app,
+which commits and then runs what was registered, in order. A rollback drops it.
 
 (SQLAlchemy's own ``after_commit`` event cannot be used for this: the session
 may not load anything inside it, and announcing needs the committed values.)
@@ -13,12 +15,16 @@ may not load anything inside it, and announcing needs the committed values.)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.events import DomainEvent, dispatch
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 _KEY = "switchboard_after_commit"
 
@@ -28,13 +34,34 @@ def after_commit(callback: Callable[[], object]) -> None:
     db.session().info.setdefault(_KEY, []).append(callback)
 
 
+def publish(event: DomainEvent) -> None:
+    """Tell ``event``'s listeners once the current transaction is committed."""
+    db.session().info.setdefault(_KEY, []).append(event)
+
+
 def commit() -> None:
-    """Commit ``db.session``, then run what was registered with :func:`after_commit`."""
+    """Commit ``db.session``, then run the follow-ups and dispatch the events registered.
+
+    What runs after the commit cannot undo it, so a follow-up that fails (Redis
+    away while a job is queued, say) is logged and the rest still run; the
+    periodic sweeps pick up work whose hand-off was lost this way.
+    """
     session = db.session()
-    callbacks = session.info.pop(_KEY, [])
+    pending = session.info.pop(_KEY, [])
     session.commit()
-    for callback in callbacks:
-        callback()
+    for item in pending:
+        if isinstance(item, DomainEvent):
+            dispatch(item)
+            continue
+        try:
+            item()
+        except Exception:  # the commit stands; say what was not done
+            log.exception("after-commit follow-up %r failed", item)
+
+
+def rollback() -> None:
+    """Roll back ``db.session``; what was registered for after the commit is dropped."""
+    db.session.rollback()
 
 
 @sa.event.listens_for(so.Session, "after_soft_rollback")

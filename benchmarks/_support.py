@@ -1,11 +1,12 @@
-"""What the benchmarks share: a scratch database, a free port, the app under gunicorn."""
+"""What the benchmarks share: a scratch database, a free port, gunicorn and worker.py."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
-import subprocess  # noqa: S404  (runs gunicorn with fixed arguments)
+import subprocess  # noqa: S404  (runs gunicorn and worker.py with fixed arguments)
 import sys
 import time
 import urllib.request
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from rq import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +28,12 @@ def ensure_database(url: str) -> None:
         if not conn.scalar(query, {"name": target.database}):
             conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
     admin.dispose()
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """The nearest-rank ``pct`` percentile of ``samples`` (not empty)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def free_port() -> int:
@@ -73,3 +81,45 @@ def gunicorn(app_spec: str, workers: int, threads: int, env: dict[str, str]) -> 
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    """Start ``python worker.py`` with exactly ``env`` in a session of its own.
+
+    Its own session, so :func:`stop_process` can signal the worker and anything
+    it started as one group. Its output goes to ``log`` (appended), else nowhere.
+    """
+    output = open(log, "ab") if log else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(  # noqa: S603  (our own entry point, fixed arguments)
+            [sys.executable, str(ROOT / "worker.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        if log:
+            output.close()  # the child holds its own copy of the descriptor
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM the process group of ``process``; SIGKILL it after 30 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_for_workers(connection, count: int, timeout: float = 60) -> None:
+    """Return once ``count`` RQ workers have registered in Redis; exit after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(Worker.all(connection=connection)) >= count:
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"{count} worker(s) did not start within {timeout}s")

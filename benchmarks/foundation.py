@@ -28,13 +28,9 @@ from app.jobs.queues import QUEUE_NAMES, enqueue  # noqa: E402
 from app.jobs.worker import AppWorker  # noqa: E402
 from app.models import User  # noqa: E402
 from app.seed.demo import load_demo_data  # noqa: E402
+from benchmarks._support import percentile  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 from tests.live_server import LiveServer, signed_in_session, socket_client  # noqa: E402
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ from benchmarks._inbox_data import (  # noqa: E402
     create_staff_and_channels,
     phase,
 )
-from benchmarks._support import ensure_database  # noqa: E402
+from benchmarks._support import ensure_database, percentile  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
 PAGE_TARGET_MS = 150
@@ -91,11 +91,6 @@ class StatementLog:
     def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
         started = conn.info["bench_started"].pop()
         self.entries.append((statement, parameters, (time.perf_counter() - started) * 1000))
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def parse_args() -> argparse.Namespace:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess  # noqa: S404  (starts our own worker.py with fixed arguments)
 import sys
 import threading
 import time
@@ -33,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from rq import Worker  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.deliveries.outbox import DELIVER_JOB, QUEUE, record_delivery  # noqa: E402
@@ -43,7 +40,12 @@ from app.jobs.queues import enqueue  # noqa: E402
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
 from app.models.enums import DeliveryKind, OutboundState  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
-from benchmarks._support import ensure_database  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    ensure_database,
+    start_worker,
+    stop_process,
+    wait_for_workers,
+)
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
@@ -137,9 +139,9 @@ def main(argv: list[str] | None = None) -> None:
 def _round(app, env, receiver, integration_id, workers: int, args) -> dict:
     _clear_deliveries(app)
     receiver.reset()
-    processes = [_start_worker(env) for _ in range(workers)]
+    processes = [start_worker(env) for _ in range(workers)]
     try:
-        _wait_for_workers(app, workers)
+        wait_for_workers(app.extensions["broker"].connection, workers)
         ids = _record(integration_id, args.deliveries)
         started = time.perf_counter()
         for delivery_id in ids:
@@ -148,7 +150,7 @@ def _round(app, env, receiver, integration_id, workers: int, args) -> dict:
         seconds = time.perf_counter() - started
     finally:
         for process in processes:
-            _stop(process)
+            stop_process(process)
     return {
         "workers": workers,
         "delivered": delivered,
@@ -191,37 +193,6 @@ def _wait_delivered(expected: int, deadline: float) -> int:
             break
         time.sleep(0.05)
     return delivered
-
-
-def _wait_for_workers(app, count: int, timeout: float = 60) -> None:
-    connection = app.extensions["broker"].connection
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(Worker.all(connection=connection)) >= count:
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"{count} worker(s) did not start within {timeout}s")
-
-
-def _start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603  (our own entry point, fixed arguments)
-        [sys.executable, str(ROOT / "worker.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def _rebuild(app) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from app.conversations import Sender, record_inbound
+from app.models.enums import ChannelType
+
 PASSWORD = "correct-horse-battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -37,3 +40,12 @@ class AuthActions:
     def logout(self):
         token = self.csrf_token()
         return self._client.post("/logout", data={"csrf_token": token})
+
+
+def receive(channel, contact, inbound):
+    """Record ``inbound`` from ``contact`` as its channel's processor would."""
+    if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
+        sender = Sender("email", contact.email, name=contact.display_name)
+    else:
+        sender = Sender("phone", contact.phone)
+    return record_inbound(channel, sender, inbound)

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from app.channels.outlook.subscriptions import renew_subscriptions
 from app.extensions import db
+from app.features import collect
 from app.jobs import broker as broker_module
-from app.jobs.periodic import PERIODIC_JOBS, enqueue_due_periodic_jobs
+from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ProcessingState
 from tests.conftest import opened
@@ -40,7 +41,7 @@ def outlook_app(make_app, graph: GraphFake, monkeypatch):
     The embedded worker's clock would start the subscription and delta jobs at
     any moment; these tests run them themselves, so they are left off its schedule.
     """
-    unscheduled = tuple(job for job in PERIODIC_JOBS if ".outlook." not in job.func_path)
+    unscheduled = tuple(job for job in collect().periodic_jobs if ".outlook." not in job.func_path)
     monkeypatch.setattr(
         broker_module,
         "enqueue_due_periodic_jobs",

@@ -6,12 +6,11 @@ import sys
 
 import sqlalchemy as sa
 
-from app.channels.health import record_failure, record_success
 from app.extensions import db
 from app.models import InboundWebhookEvent, Notification, SandboxSend
 from app.models.enums import ProcessingState
 from app.transactions import commit
-from app.webhooks import processing
+from app.transports.health import record_failure, record_success
 from app.webhooks.events import record_event
 from tests.jobs import drain_queues
 
@@ -71,7 +70,9 @@ def test_events_page_lists_and_reruns_a_failed_event(app, client, auth, make_use
         if len(calls) == 1:
             raise RuntimeError("downstream hiccup")
 
-    monkeypatch.setitem(processing.PROCESSORS, "test", "tests.test_admin_channels:PROCESSOR")
+    monkeypatch.setitem(
+        app.extensions["features"].webhook_processors, "test", "tests.test_admin_channels:PROCESSOR"
+    )
     monkeypatch.setattr(sys.modules[__name__], "PROCESSOR", failing_then_fine, raising=False)
     event, created = record_event("test", "evt-1", b'{"hello": "world"}', headers={})
     again, created_again = record_event("test", "evt-1", b'{"hello": "world"}', headers={})

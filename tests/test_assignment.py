@@ -10,14 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from app.assignment.services import assign_thread, open_loads
+from app.conversations import InboundMessage
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Notification
 from app.models.enums import Availability, ChannelType, ThreadStatus, ThreadType
-from app.threads.inbound import InboundMessage, receive
 from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.helpers import receive
 
 
 def _team_with(make_user, *people, name="Techniek"):

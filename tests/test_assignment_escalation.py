@@ -13,7 +13,7 @@ from rq.utils import import_attribute
 from app.assignment.escalation import MARKER_EVENT, escalate_unanswered_threads
 from app.database import utcnow
 from app.extensions import db
-from app.jobs.periodic import PERIODIC_JOBS
+from app.features import collect
 from app.models import CommunicationMessage, CommunicationThread, Notification
 from app.models.enums import ChannelType, MessageType, ThreadStatus, ThreadType
 from app.models.sla import BusinessCalendar
@@ -88,7 +88,7 @@ def _markers(thread) -> list[CommunicationMessage]:
 
 
 def test_escalation_is_a_periodic_job():
-    [job] = [job for job in PERIODIC_JOBS if job.name == "assignment-escalation"]
+    [job] = [job for job in collect().periodic_jobs if job.name == "assignment-escalation"]
     assert import_attribute(job.func_path) is escalate_unanswered_threads
     assert job.every_seconds <= 60
 

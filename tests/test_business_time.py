@@ -7,11 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.extensions import db
-from app.models.enums import ChannelType, ThreadStatus
-from app.models.sla import BusinessCalendar
-from app.sla import clock
-from app.sla.calendar import (
+from app.business_time import clock
+from app.business_time.calendar import (
     add_business_seconds,
     business_seconds_between,
     calendar_for,
@@ -19,6 +16,9 @@ from app.sla.calendar import (
     is_open,
     next_opening,
 )
+from app.extensions import db
+from app.models.enums import ChannelType, ThreadStatus
+from app.models.sla import BusinessCalendar
 from tests import factories
 
 AMS = ZoneInfo("Europe/Amsterdam")

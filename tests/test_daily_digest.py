@@ -15,7 +15,7 @@ from app.analytics.digest import (
 )
 from app.auth.services import create_user
 from app.extensions import db
-from app.jobs.periodic import PERIODIC_JOBS
+from app.features import collect
 from app.models import (
     CommunicationMessage,
     CommunicationThread,
@@ -210,6 +210,6 @@ def test_only_on_working_mornings(app):
 
 
 def test_the_scheduler_runs_the_digest():
-    job = next(job for job in PERIODIC_JOBS if job.name == "daily-digest")
+    job = next(job for job in collect().periodic_jobs if job.name == "daily-digest")
     assert job.func_path == "app.analytics.digest.send_daily_digests"
     assert job.every_seconds <= 600

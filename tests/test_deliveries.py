@@ -197,7 +197,7 @@ def test_a_failed_status_change_writes_and_sends_no_callback(app, receiver, monk
         raise RuntimeError("customer notice failed")
 
     monkeypatch.setattr(
-        status_engine, "STATUS_HOOKS", [partner_callbacks.on_status_change, later_hook_fails]
+        status_engine, "_hooks", lambda: [partner_callbacks.on_status_change, later_hook_fails]
     )
     with pytest.raises(RuntimeError):
         change_entity_status(order, OrderStatus.APPROVED, "x")

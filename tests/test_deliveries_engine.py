@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from flask import request
 from standardwebhooks.webhooks import Webhook
 
-from app.channels import ratelimit
-from app.channels.ratelimit import Limit
 from app.database import utcnow
 from app.deliveries.jobs import _claim, requeue_stalled_deliveries
 from app.deliveries.make import trigger_make_scenario
@@ -26,6 +24,8 @@ from app.models.enums import DeliveryKind, OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
 from app.transactions import commit
+from app.transports import ratelimit
+from app.transports.ratelimit import Limit
 from tests.conftest import opened
 from tests.fakes import FakeServer
 from tests.fakes.receiver import FakeReceiver

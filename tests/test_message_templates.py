@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -178,8 +179,12 @@ def test_record_use_increments_in_the_database(app):
     )
     statements = []
 
+    test_thread = threading.get_ident()
+
     def capture(conn, cursor, statement, *args):
-        statements.append(statement)
+        # Only this test's statements: the embedded worker's sweeps share the engine.
+        if threading.get_ident() == test_thread:
+            statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", capture)
     try:

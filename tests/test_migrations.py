@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
-from app.models import ApiUsageLog
+from app.models import ApiUsageLog, AuditLog, CommunicationThread, Contact, ContactIdentity
+from app.models.enums import ContactType
+from tests import factories
 
 
 def test_0007_sums_the_per_request_usage_log_into_daily_rows(app):
@@ -54,3 +56,53 @@ def test_0007_sums_the_per_request_usage_log_into_daily_rows(app):
         ("2026-11-21", "GET", 1, 1, 1.0),
         ("2026-11-21", "POST", 1, 1, 5.0),
     ]
+
+
+def test_0008_merges_contacts_that_share_an_address_and_gives_each_address_one_owner(app):
+    downgrade(revision="0007")
+    try:
+        start = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+        ages = iter(range(10))
+
+        def person(**fields):
+            return factories.contact(
+                created_at=start + timedelta(minutes=next(ages)), **fields
+            )
+
+        first = person(phone="+31611111111", email=None)
+        twin = person(phone="+31611111111", email=None)  # the race's second contact
+        jan = person(phone=None, email="jan@example.nl")
+        jan_again = person(phone="+31622222222", email="Jan@Example.nl")
+        partner_desk = factories.contact(
+            contact_type=ContactType.ORGANIZATION, phone="+31611111111", email="desk@partner.nl"
+        )
+        twin_thread = factories.thread(None, twin)
+        jan_thread = factories.thread(None, jan_again)
+        first_id, twin_id, jan_id, jan_again_id = first.id, twin.id, jan.id, jan_again.id
+        desk_id, twin_thread_id, jan_thread_id = partner_desk.id, twin_thread.id, jan_thread.id
+        db.session.commit()
+    finally:
+        db.session.remove()
+        upgrade()
+
+    remaining = {c.id for c in db.session.scalars(sa.select(Contact))}
+    assert remaining == {first_id, jan_id, desk_id}
+    assert db.session.get(CommunicationThread, twin_thread_id).contact_id == first_id
+    assert db.session.get(CommunicationThread, jan_thread_id).contact_id == jan_id
+    # The survivor keeps what the merged contact knew and it lacked.
+    assert db.session.get(Contact, jan_id).phone == "+31622222222"
+    owners = {
+        (i.kind, i.address): i.contact_id for i in db.session.scalars(sa.select(ContactIdentity))
+    }
+    assert owners == {
+        ("phone", "+31611111111"): first_id,
+        ("email", "jan@example.nl"): jan_id,
+        ("phone", "+31622222222"): jan_id,
+        ("email", "desk@partner.nl"): desk_id,
+    }
+    merges = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.action == "merge").order_by(AuditLog.record_id)
+    ).all()
+    assert sorted((m.record_id, tuple(m.changes["merged_contact_ids"])) for m in merges) == sorted(
+        [(first_id, (str(twin_id),)), (jan_id, (str(jan_again_id),))]
+    )

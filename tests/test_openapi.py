@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from app.api.openapi import flask_rule_to_path
+from app.api_docs.openapi import flask_rule_to_path
 
 
 def test_document_is_valid_openapi_3_1_and_covers_every_v1_route(app, client):

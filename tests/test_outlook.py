@@ -15,7 +15,7 @@ from app.channels.outlook.delta import poll_delta
 from app.channels.outlook.state import outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
 from app.extensions import db
-from app.jobs.periodic import PERIODIC_JOBS
+from app.features import collect
 from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ProcessingState
 from tests.outlook_support import (
@@ -271,6 +271,6 @@ def test_delta_catch_up_stores_missed_mail_once_and_keeps_the_delta_link(
 
 
 def test_the_outlook_jobs_are_on_the_clock():
-    scheduled = {job.func_path: job.every_seconds for job in PERIODIC_JOBS}
+    scheduled = {job.func_path: job.every_seconds for job in collect().periodic_jobs}
     assert scheduled["app.channels.outlook.subscriptions.renew_subscriptions"] <= 15 * 60
     assert scheduled["app.channels.outlook.delta.poll_delta"] <= 5 * 60

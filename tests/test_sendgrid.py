@@ -11,11 +11,9 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry
 
-from app.channels import ratelimit
 from app.channels.email.confirmations import send_order_confirmation
 from app.channels.email.reminders import send_visit_reminders
 from app.channels.email.transactional import send_transactional
-from app.channels.ratelimit import Limit
 from app.database import utcnow
 from app.extensions import db
 from app.models import (
@@ -27,6 +25,8 @@ from app.models import (
 )
 from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus
 from app.transactions import commit
+from app.transports import ratelimit
+from app.transports.ratelimit import Limit
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid

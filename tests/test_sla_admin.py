@@ -6,12 +6,12 @@ import html
 
 import sqlalchemy as sa
 
+from app.business_time.calendar import calendar_for
+from app.business_time.policies import DEFAULT_POLICIES, target_seconds
 from app.extensions import db
 from app.models import CommunicationChannel
 from app.models.enums import ChannelType, Priority
 from app.models.sla import BusinessCalendar, SlaPolicy
-from app.sla.calendar import calendar_for
-from app.sla.policies import DEFAULT_POLICIES, target_seconds
 from tests import factories
 
 PAGE = "/admin/sla/"

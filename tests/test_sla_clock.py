@@ -7,17 +7,22 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.business_time import clock
+from app.business_time.calendar import (
+    add_business_seconds,
+    business_seconds_between,
+    default_calendar,
+)
+from app.business_time.policies import DEFAULT_POLICIES, ensure_default_policies, target_seconds
+from app.conversations import InboundMessage
 from app.extensions import db
 from app.models import CommunicationThread
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
 from app.models.sla import SlaPolicy
-from app.sla import clock
-from app.sla.calendar import add_business_seconds, business_seconds_between, default_calendar
-from app.sla.policies import DEFAULT_POLICIES, ensure_default_policies, target_seconds
 from app.threads.editing import update_thread
-from app.threads.inbound import InboundMessage, receive
 from app.threads.services import compose_reply
 from tests import factories
+from tests.helpers import receive
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MINUTE, HOUR = 60, 3600

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from app.business_time import clock
 from app.extensions import db
 from app.models import CommunicationThread, InternalTask, Notification
 from app.models.enums import ChannelType, TaskType, ThreadStatus
 from app.models.sla import SlaAlert
-from app.sla import clock, delivery
+from app.sla import delivery
 from app.sla.ladder import advance, due_threads_query, scan
 from app.transactions import commit
 from tests import factories

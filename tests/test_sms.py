@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
 from app.channels.sms.transport import SmsTransport
-from app.channels.transport import OutboundMessage, TransportError
 from app.extensions import db
 from app.models import CommunicationMessage, InboundWebhookEvent, ProviderStatus
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
+from app.transports.base import OutboundMessage, TransportError
 from tests.conftest import opened
 from tests.fakes.twilio import FakeTwilio
 from tests.jobs import drain_queues, drain_until

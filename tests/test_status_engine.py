@@ -36,7 +36,7 @@ def test_a_move_writes_transition_audit_and_runs_hooks(app, make_user, monkeypat
     agent = make_user("agent")
     order = _order()
     seen = []
-    monkeypatch.setattr(status_engine, "STATUS_HOOKS", [lambda o, t: seen.append(t.to_status)])
+    monkeypatch.setattr(status_engine, "_hooks", lambda: [lambda o, t: seen.append(t.to_status)])
     for step in ("approved", "scheduled", "in_progress", "completed"):
         change_entity_status(order, OrderStatus(step), f"to {step}", {"k": 1}, agent)
     db.session.commit()

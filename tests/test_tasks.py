@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from app.auth.tokens import issue_token
 from app.database import utcnow
 from app.extensions import db
-from app.jobs.periodic import PERIODIC_JOBS, enqueue_due_periodic_jobs
+from app.features import collect
+from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.models import InternalTask, Notification, Order, Team
 from app.models.enums import Priority, TaskStatus, TokenKind
 from app.tasks import services
@@ -733,7 +734,7 @@ def test_a_save_racing_another_save_is_refused(app, make_user):
 
 def test_periodic_slot_enqueues_task_reminders_once(app):
     broker = app.extensions["broker"]
-    jobs = [job for job in PERIODIC_JOBS if job.name == "task-reminders"]
+    jobs = [job for job in collect().periodic_jobs if job.name == "task-reminders"]
     assert jobs and jobs[0].func_path == "app.tasks.jobs.send_due_reminders"
     # A fixed moment in the past: the embedded worker's own ticks use other slots.
     slot_start = 1_000_000_020.0

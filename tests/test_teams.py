@@ -9,12 +9,14 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry
 
-from app.channels import ratelimit
-from app.channels.ratelimit import Limit, RateLimited, acquire
 from app.channels.teams import sender
-from app.channels.teams.sender import notify_teams, send_test_card
+from app.channels.teams.sender import notify_teams
 from app.extensions import db
 from app.models import ProviderStatus, SandboxSend
+from app.transports import ratelimit
+from app.transports.base import OutboundMessage, TransportError
+from app.transports.ratelimit import Limit, RateLimited, acquire
+from app.transports.registry import transport_for
 from tests.conftest import TEST_REDIS_URL, opened
 from tests.fakes.teams import FakeTeams, card_problems
 from tests.jobs import drain_queues, drain_until
@@ -217,12 +219,13 @@ def test_team_without_a_url_is_recorded_in_the_sandbox(app, teams, monkeypatch):
 
 
 def test_test_card_for_the_channels_page(app, teams):
-    send_test_card("tech")
+    transport = transport_for("teams")
+    transport.send(OutboundMessage(None, "teams", "tech", "test"))
     db.session.commit()
     [card] = teams.cards_to("/tech")
     assert card["body"][0]["text"] == "Switchboard test"
-    with pytest.raises(ValueError):
-        send_test_card("sales")
+    with pytest.raises(TransportError, match="Unknown team 'sales'"):
+        transport.send(OutboundMessage(None, "teams", "sales", "test"))
     with pytest.raises(ValueError):
         notify_teams("party", {})
 

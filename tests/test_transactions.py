@@ -1,11 +1,14 @@
-"""after_commit: work runs after a commit, never after a rollback."""
+"""After the commit: follow-ups and domain events run then, never after a rollback."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
+from app.events import DomainEvent, listeners_of, listens_to
 from app.extensions import db
-from app.transactions import after_commit, commit
+from app.transactions import after_commit, commit, publish
 from tests import factories
 
 
@@ -40,3 +43,71 @@ def test_a_rolled_back_savepoint_keeps_the_rest(app):
         pass
     commit()
     assert ran == ["kept"]
+
+
+@dataclass(frozen=True)
+class Happened(DomainEvent):
+    what: str
+
+
+heard: list[str] = []
+
+
+@listens_to(Happened)
+def _first_listener(event: Happened) -> None:
+    if event.what == "boom":
+        raise RuntimeError("listener failed")
+    heard.append(f"first:{event.what}")
+
+
+@listens_to(Happened)
+def _second_listener(event: Happened) -> None:
+    heard.append(f"second:{event.what}")
+
+
+def test_events_reach_their_listeners_after_the_commit_in_order(app):
+    heard.clear()
+    factories.contact()
+    publish(Happened("a"))
+    publish(Happened("b"))
+    assert heard == []
+    commit()
+    assert heard == ["first:a", "second:a", "first:b", "second:b"]
+
+
+def test_a_rollback_drops_the_events(app):
+    heard.clear()
+    factories.contact()  # events are published by writes, inside a transaction
+    publish(Happened("never"))
+    db.session.rollback()
+    commit()
+    assert heard == []
+
+
+def test_a_failing_listener_neither_undoes_the_commit_nor_silences_the_others(app, caplog):
+    heard.clear()
+    contact = factories.contact()
+    publish(Happened("boom"))
+    commit()
+    assert heard == ["second:boom"]
+    assert "listener" in caplog.text and "failed" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(type(contact), contact.id) is not None
+
+
+def test_a_failing_follow_up_is_logged_and_the_next_still_runs(app, caplog):
+    ran = []
+
+    def broken():
+        raise ConnectionError("redis away")
+
+    after_commit(broken)
+    after_commit(lambda: ran.append("next"))
+    commit()
+    assert ran == ["next"]
+    assert "redis away" in caplog.text
+
+
+def test_a_listener_registers_once_however_often_its_module_is_imported():
+    listens_to(Happened)(_second_listener)
+    assert listeners_of(Happened).count(_second_listener) == 1

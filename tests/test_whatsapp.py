@@ -232,16 +232,16 @@ def test_every_message_type_is_stored_readably(app, client):
 
 
 def test_failed_processing_leaves_nothing_half_written_and_can_be_rerun(app, client, monkeypatch):
-    real_receive = whatsapp_inbound.receive
+    real_receive = whatsapp_inbound.record_inbound
     calls = []
 
-    def receive_then_break(channel, contact, inbound):
+    def receive_then_break(channel, sender, inbound):
         calls.append(inbound.external_message_id)
         if len(calls) == 2:
             raise RuntimeError("database hiccup")
-        return real_receive(channel, contact, inbound)
+        return real_receive(channel, sender, inbound)
 
-    monkeypatch.setattr(whatsapp_inbound, "receive", receive_then_break)
+    monkeypatch.setattr(whatsapp_inbound, "record_inbound", receive_then_break)
     now = int(time.time())
     payload = wa.webhook(
         contacts=[wa.contact(CUSTOMER, "Jan Jansen")],
@@ -257,7 +257,7 @@ def test_failed_processing_leaves_nothing_half_written_and_can_be_rerun(app, cli
     assert messages() == []
     assert db.session.scalars(sa.select(Contact)).all() == []
 
-    monkeypatch.setattr(whatsapp_inbound, "receive", real_receive)
+    monkeypatch.setattr(whatsapp_inbound, "record_inbound", real_receive)
     assert process_event(str(event.id)) == "processed"
     db.session.expire_all()
     assert [m.message_content for m in messages()] == ["Eerste", "Tweede"]

@@ -7,10 +7,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from rq import Retry
 
 import app.channels.whatsapp.client as whatsapp_client
-import app.threads.jobs as thread_jobs
+import app.conversations.sending as sending
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.models import Notification, Order, ProviderStatus
@@ -247,7 +246,7 @@ def test_re_engagement_error_fails_the_message_with_advice(app, client, auth, ag
 def test_rate_limit_is_retried_and_the_second_attempt_succeeds(
     app, client, auth, agent, fake_whatsapp, monkeypatch
 ):
-    monkeypatch.setattr(thread_jobs, "SEND_RETRY", Retry(max=2, interval=1))
+    monkeypatch.setattr(sending, "RETRY_DELAYS", (1, 1))
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
     fake_whatsapp.answer_error(400, 130429, "Rate limit hit")
     _reply(client, auth, thread, content="Een moment geduld")
@@ -260,7 +259,7 @@ def test_rate_limit_is_retried_and_the_second_attempt_succeeds(
 def test_a_provider_that_does_not_answer_in_time_is_retried(
     app, client, auth, agent, fake_whatsapp, monkeypatch
 ):
-    monkeypatch.setattr(thread_jobs, "SEND_RETRY", Retry(max=2, interval=1))
+    monkeypatch.setattr(sending, "RETRY_DELAYS", (1, 1))
     monkeypatch.setattr(whatsapp_client, "TIMEOUT", (2, 0.3))
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
     fake_whatsapp.answer_slowly(1.0)

@@ -1,1 +1,5 @@
 """Administration pages (admins only)."""
+
+from app.features import Feature
+
+FEATURE = Feature(blueprints=("app.admin.routes:bp",))

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.analytics.sql import ZONE
+from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.channels.email.transactional import send_transactional
 from app.database import utcnow
 from app.extensions import db
@@ -40,7 +41,6 @@ from app.models import (
     User,
 )
 from app.models.enums import MessageType, Role, ThreadStatus
-from app.sla.calendar import calendar_for, is_holiday, schedule_of
 from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
 from app.tasks.reminders import due_moment
 from app.transactions import commit

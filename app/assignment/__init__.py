@@ -8,3 +8,18 @@
 - :mod:`app.assignment.escalation` moves threads left unanswered too long;
 - :mod:`app.assignment.routes` is the admin page that edits the rules.
 """
+
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+FEATURE = Feature(
+    blueprints=("app.assignment.routes:bp",),
+    listeners=("app.assignment.listeners",),
+    periodic_jobs=(
+        PeriodicJob(
+            "assignment-escalation",
+            "app.assignment.escalation.escalate_unanswered_threads",
+            every_seconds=60,
+        ),
+    ),
+)

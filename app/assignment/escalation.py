@@ -24,13 +24,13 @@ import sqlalchemy as sa
 
 from app.assignment.rules import ChannelRules, InvalidRules, TypeRule, rules_for
 from app.assignment.services import apply_assignment, describe, pick_agent
+from app.business_time.calendar import business_seconds_between, calendar_for
+from app.conversations import record_status_line
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
-from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
-from app.sla.calendar import business_seconds_between, calendar_for
-from app.threads.presenters import announce_message
-from app.transactions import after_commit, commit
+from app.models.enums import MessageType, ThreadStatus
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -163,17 +163,7 @@ def _move(thread: CommunicationThread, rule: TypeRule, rules: ChannelRules, now)
         person = pick.user
         reason = describe(rule, pick, prefix=f"Escalated: unanswered for {hours} → {team.name}")
     apply_assignment(thread, team, person, reason)
-    line = CommunicationMessage(
-        thread_id=thread.id,
-        message_type=MessageType.SYSTEM_NOTIFICATION,
-        message_content=reason,
-        delivery_status=DeliveryStatus.DELIVERED,
-        created_at=now,
-        extra={"event": MARKER_EVENT},
-    )
-    db.session.add(line)
-    db.session.flush()
-    after_commit(lambda: announce_message(line))
+    record_status_line(thread, reason, at=now, extra={"event": MARKER_EVENT})
     return reason
 
 

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 
 from app.assignment import rotation
 from app.assignment.rules import InvalidRules, TypeRule, rules_for, thread_type_label
+from app.conversations import assign
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Team, User
 from app.models.enums import Availability, Role, ThreadStatus
 from app.notifications.services import announce, create_notification
-from app.threads.presenters import announce_thread
 from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -208,14 +208,7 @@ def apply_assignment(
     thread: CommunicationThread, team: Team | None, user: User | None, reason: str
 ) -> None:
     """Write the assignment; after the commit, notify the new assignee and the browsers."""
-    previous_user_id = thread.assigned_to_user_id
-    thread.assigned_team_id = team.id if team else None
-    thread.assigned_team = team
-    thread.assigned_to_user_id = user.id if user else None
-    thread.assigned_to = user
-    thread.assignment_reason = reason
-    db.session.flush()
-    if user is not None and user.id != previous_user_id:
+    if assign(thread, team=team, user=user, reason=reason) and user is not None:
         notification = create_notification(
             user.id,
             "thread_assigned",
@@ -227,4 +220,3 @@ def apply_assignment(
             link=f"/threads/{thread.id}",
         )
         after_commit(lambda: announce(notification))
-    after_commit(lambda: announce_thread(thread, "assignment"))

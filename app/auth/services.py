@@ -15,6 +15,7 @@ from app.extensions import db
 from app.jobs.queues import broker
 from app.models import User
 from app.models.enums import Role
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +110,13 @@ def sign_in(email: str, password: str, client_ip: str) -> SignInResult:
             user.locked_until = now + timedelta(seconds=window)
             user.failed_login_count = 0
             log.warning("account %s locked after %d failed sign-ins", user.id, max_failures)
-        db.session.commit()
+        commit()
         return SignInResult(error="Invalid e-mail or password.")
 
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
-    db.session.commit()
+    commit()
     return SignInResult(user=user)
 
 

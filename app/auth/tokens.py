@@ -16,6 +16,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.enums import TokenKind
+from app.transactions import commit
 
 PREFIXES = {TokenKind.PERSONAL: "sbp_", TokenKind.PARTNER: "sbk_"}
 
@@ -66,5 +67,5 @@ def user_for_personal_token(plain: str) -> User | None:
     # Touch at most once a minute: a busy client should not write on every call.
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
         record.last_used_at = now
-        db.session.commit()
+        commit()
     return record.user

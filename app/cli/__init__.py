@@ -16,6 +16,7 @@ from app.models import User
 from app.models.enums import Role, TokenKind
 from app.partners.services import create_partner
 from app.seed.demo import load_demo_data
+from app.transactions import commit
 
 seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage staff accounts.")
@@ -35,7 +36,7 @@ def _fail(message: str) -> None:
 def seed_demo(force: bool) -> None:
     """Demo users, partners, articles, channels, templates and threads."""
     summary = load_demo_data(force=force)
-    db.session.commit()
+    commit()
     _emit(summary)
 
 
@@ -50,7 +51,7 @@ def users_create(email: str, name: str, role: str, password: str) -> None:
         user = create_user(email, name, role, password)
     except ValueError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     _emit({"id": str(user.id), "email": user.email, "name": user.name, "role": user.role.value})
 
 
@@ -63,7 +64,7 @@ def users_token(email: str, name: str) -> None:
     if user is None:
         _fail(f"no user with e-mail {email}")
     _, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
-    db.session.commit()
+    commit()
     _emit({"token": token})
 
 
@@ -76,7 +77,7 @@ def partners_create(name: str, webhook_url: str | None) -> None:
         partner = create_partner(name, webhook_url=webhook_url)
     except ValueError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     _emit(
         {
             "partner_id": str(partner.organization.id),

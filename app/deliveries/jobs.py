@@ -30,24 +30,20 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.channels.ratelimit import RateLimited, acquire
 from app.database import utcnow
 from app.deliveries.alerts import alert_final_failure
 from app.deliveries.health import record_attempt_health
-from app.deliveries.outbox import DELIVER_JOB, QUEUE, disabled_note, serialise
+from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise
 from app.deliveries.payloads import iso
 from app.deliveries.safety import UnsafeTarget, check_target
-from app.deliveries.signing import (
-    endpoint_headers,
-    make_scenario_headers,
-    partner_callback_headers,
-)
+from app.deliveries.targets import DeliveryTarget, target_for
 from app.deliveries.transport import MAX_DELAY_SECONDS, Outcome, post
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue, get_queue
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration, WebhookEndpoint
-from app.models.enums import DeliveryKind, OutboundState
+from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
+from app.models.enums import OutboundState
 from app.transactions import after_commit, commit
+from app.transports.ratelimit import RateLimited, acquire
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +54,6 @@ MAX_EARLY_WAIT_SECONDS = 2.0
 # A pending delivery this far past due has lost its job: queue it again.
 STALLED_PENDING_AFTER = timedelta(seconds=30)
 TEST_EVENT = "test"
-MAKE_PROVIDER = "make"
-SENT_KINDS = (
-    DeliveryKind.PARTNER_CALLBACK,
-    DeliveryKind.MAKE_SCENARIO,
-    DeliveryKind.WEBHOOK_ENDPOINT,
-)
 
 
 def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
@@ -76,40 +66,40 @@ def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
         log.info("delivery %s is not due or is taken; nothing to do", delivery_id)
         return "skipped"
     delivery, reclaimed = claimed
-    integration = (
-        db.session.get(PartnerIntegration, delivery.partner_integration_id)
-        if delivery.partner_integration_id
-        else None
-    )
-    if reclaimed and _log_lost_attempt(delivery, integration):
+    target = target_for(delivery)
+    if target is None:
+        return _cancel(
+            delivery, f"not sent: {delivery.kind.value} deliveries are not sent by this engine"
+        )
+    if reclaimed and _log_lost_attempt(delivery, target.integration):
         return "failed"
-    blocked = _not_sendable(delivery, integration)
+    blocked = target.not_sendable(delivery)
     if blocked is not None:
         return _cancel(delivery, blocked)
     allow_private = current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
     try:
         check_target(delivery.target_url, allow_private=allow_private)
     except UnsafeTarget as exc:
-        return _refuse(delivery, integration, exc, user_id)
-    if delivery.kind == DeliveryKind.MAKE_SCENARIO:
+        return _refuse(delivery, target, exc, user_id)
+    if target.rate_limit:
         try:
-            acquire(MAKE_PROVIDER)
+            acquire(target.rate_limit)
         except RateLimited as exc:
-            # Over Make.com's budget is not an attempt: hand the claim back for later.
+            # Over the receiver's budget is not an attempt: hand the claim back for later.
             return _release(delivery, exc.retry_after)
     body = (delivery.body or serialise(delivery.payload)).encode("utf-8")
-    headers = _headers(delivery, integration, body)
+    headers = target.headers(delivery, body)
     try:
         outcome = post(delivery.target_url, body, headers, allow_private=allow_private)
     except UnsafeTarget as exc:  # the name now points inside: refused at connect
-        return _refuse(delivery, integration, exc, user_id)
-    return _settle(delivery, integration, outcome, user_id)
+        return _refuse(delivery, target, exc, user_id)
+    return _settle(delivery, target, outcome, user_id)
 
 
-def _refuse(delivery, integration, reason: UnsafeTarget, user_id) -> str:
+def _refuse(delivery, target: DeliveryTarget, reason: UnsafeTarget, user_id) -> str:
     """An unsafe target is final: retrying would only knock on the same door."""
     refused = Outcome(None, 0.0, error=str(reason))
-    return _settle(delivery, integration, refused, user_id, final=True)
+    return _settle(delivery, target, refused, user_id, final=True)
 
 
 def requeue_stalled_deliveries() -> int:
@@ -225,7 +215,7 @@ def _claim(key: uuid.UUID) -> tuple[OutboundDelivery, bool] | None:
             DeliveryAttempt.delivery_id == key, DeliveryAttempt.attempt_number == claimed - 1
         )
     )
-    db.session.commit()
+    commit()
     return db.session.get(OutboundDelivery, key, populate_existing=True), lost
 
 
@@ -252,83 +242,16 @@ def _log_lost_attempt(delivery: OutboundDelivery, integration: PartnerIntegratio
     return True
 
 
-def _not_sendable(delivery: OutboundDelivery, integration: PartnerIntegration | None) -> str | None:
-    """Why a delivery must not go out now, or None."""
-    if delivery.kind not in SENT_KINDS:
-        return f"not sent: {delivery.kind.value} deliveries are not sent by this engine"
-    if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
-        return _endpoint_not_sendable(delivery)
-    if delivery.kind != DeliveryKind.PARTNER_CALLBACK:
-        return None
-    if integration is None:
-        return "not sent: the partner integration was removed"
-    if integration.webhook_disabled_at is not None:
-        return disabled_note(integration)
-    if not integration.webhook_url:
-        return "not sent: the partner has no webhook URL"
-    if not integration.webhook_secret:
-        return "not sent: the partner has no webhook secret to sign with"
-    # The partner may have moved its endpoint since: a retry goes where it is now.
-    delivery.target_url = integration.webhook_url
-    return None
-
-
-def _endpoint(delivery: OutboundDelivery) -> WebhookEndpoint | None:
-    if delivery.kind != DeliveryKind.WEBHOOK_ENDPOINT or delivery.webhook_endpoint_id is None:
-        return None
-    return db.session.get(WebhookEndpoint, delivery.webhook_endpoint_id)
-
-
-def _endpoint_not_sendable(delivery: OutboundDelivery) -> str | None:
-    endpoint = _endpoint(delivery)
-    if endpoint is None:
-        return "not sent: the webhook endpoint was removed"
-    if endpoint.disabled_at is not None:
-        return f"not sent: the endpoint is disabled ({endpoint.disabled_reason or 'no reason'})"
-    if not endpoint.is_active:
-        return "not sent: the endpoint is switched off"
-    if not endpoint.secret:
-        return "not sent: the endpoint has no secret to sign with"
-    delivery.target_url = endpoint.url  # an edited URL applies to retries too
-    return None
-
-
-def _headers(
-    delivery: OutboundDelivery, integration: PartnerIntegration | None, body: bytes
-) -> dict[str, str]:
-    if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
-        endpoint = _endpoint(delivery)
-        return endpoint_headers(
-            event=delivery.event_type,
-            msg_id=delivery.webhook_id,
-            body=body,
-            secret=endpoint.secret,
-            custom_headers=endpoint.custom_headers,
-        )
-    if delivery.kind == DeliveryKind.PARTNER_CALLBACK:
-        return partner_callback_headers(
-            event=delivery.event_type,
-            msg_id=delivery.webhook_id,
-            body=body,
-            secret=integration.webhook_secret,
-        )
-    return make_scenario_headers(
-        scenario=delivery.event_type,
-        msg_id=delivery.webhook_id,
-        body=body,
-        secret=current_app.config.get("MAKE_WEBHOOK_SECRET"),
-    )
-
-
 def _settle(
     delivery: OutboundDelivery,
-    integration: PartnerIntegration | None,
+    target: DeliveryTarget,
     outcome: Outcome,
     user_id: uuid.UUID | None,
     *,
     final: bool = False,
 ) -> str:
     """Log the attempt and decide: delivered, retry later, or give up. Commits."""
+    integration = target.integration
     now = utcnow()
     db.session.add(
         DeliveryAttempt(
@@ -352,27 +275,19 @@ def _settle(
         delivery.delivered_at = now
         delivery.next_attempt_at = None
         result = "delivered"
-    elif outcome.gone and (integration is not None or _endpoint(delivery) is not None):
-        gone_since = f"{delivery.target_url} answered 410 Gone on {iso(now)}"
-        if integration is not None:
-            integration.webhook_disabled_at = now
-            integration.webhook_disabled_reason = gone_since
-        else:
-            endpoint = _endpoint(delivery)
-            endpoint.disabled_at = now
-            endpoint.disabled_reason = gone_since
+    elif outcome.gone and target.disable(
+        now, f"{delivery.target_url} answered 410 Gone on {iso(now)}"
+    ):
         _fail(delivery, integration, "the endpoint answered 410 Gone and is now disabled", alert)
         result = "disabled"
     elif final or delivery.attempt_count >= delivery.max_attempts:
         _fail(delivery, integration, outcome.summary(), alert)
         result = "failed"
     else:
-        endpoint = _endpoint(delivery)
-        base = endpoint.retry_base_seconds if endpoint is not None else None
         delay = (
             outcome.retry_after
             if outcome.retry_after is not None
-            else backoff_seconds(delivery.attempt_count, base)
+            else backoff_seconds(delivery.attempt_count, target.retry_base_seconds())
         )
         due = now + timedelta(seconds=delay)
         delivery.state = OutboundState.PENDING

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from app.email_intake.mailbox import graph_recipients, partner_for_recipients
+from app.conversations.events import MessageCreated
+from app.email_intake.mailbox import partner_for_recipients
+from app.events import listens_to
+from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import CommunicationMessage
-from app.transactions import after_commit
+from app.models.enums import ChannelType
+from app.transactions import commit
 
 
-def hand_over_order_email(message: CommunicationMessage, graph_message: dict) -> bool:
+@listens_to(MessageCreated)
+def hand_over_order_email(event: MessageCreated) -> bool:
     """Queue :func:`app.email_intake.jobs.process_order_email` for a partner's order mail.
 
-    Called in the Outlook processor's transaction right after the message is
-    stored. The recipients are kept on the message (Graph's resource is not
-    stored), so the job can tell which partner the mail is for. The mail stays
-    in its thread either way: a person may still want to answer it.
+    The Outlook channel keeps the addresses a mail was sent to in its metadata;
+    those naming a partner's order mailbox are copied where the job looks
+    (``recipient_external``) and the job is queued. The mail stays in its
+    thread either way: a person may still want to answer it.
     """
-    recipients = graph_recipients(graph_message)
-    if partner_for_recipients(recipients) is None:
+    if event.direction != "inbound" or event.channel_type != ChannelType.EMAIL_OUTLOOK:
+        return False
+    message = db.session.get(CommunicationMessage, event.message_id)
+    recipients = list(((message.extra or {}) if message else {}).get("recipients") or [])
+    if message is None or partner_for_recipients(recipients) is None:
         return False
     message.recipient_external = {**(message.recipient_external or {}), "addresses": recipients}
-    message_id = str(message.id)
-    after_commit(lambda: enqueue("app.email_intake.jobs.process_order_email", message_id))
+    commit()
+    enqueue("app.email_intake.jobs.process_order_email", str(message.id))
     return True

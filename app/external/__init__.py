@@ -1,1 +1,5 @@
 """Seed 000's /api/v1/external/* endpoints: send WhatsApp and e-mail on request."""
+
+from app.features import Feature
+
+FEATURE = Feature(blueprints=("app.external.routes:bp",))

@@ -15,22 +15,16 @@ import sqlalchemy as sa
 
 from app.contacts.phones import normalise_phone
 from app.contacts.services import contact_for_phone
-from app.database import utcnow
+from app.conversations import channel_of_type, post_outbound, subject_from, thread_for_contact
 from app.extensions import db
 from app.external.validation import InvalidRequest
-from app.inbox.search import append_to_search_document, rebuild_search_documents
-from app.models import CommunicationMessage, CommunicationTemplate, CommunicationThread, User
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
-from app.threads.inbound import channel_of_type, latest_open_thread, subject_from
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message, announce_thread
-from app.transactions import after_commit
+from app.models import CommunicationMessage, CommunicationTemplate, User
+from app.models.enums import ChannelType
 
 MAX_TEXT_LENGTH = 4096  # WhatsApp's limit for a text message body
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 MAX_PARAMETERS = 20
-PREVIEW_LENGTH = 280
 
 
 @dataclass
@@ -133,29 +127,18 @@ def queue_whatsapp(send: WhatsAppSend, sender: User) -> CommunicationMessage:
     """Add the pending message and queue its send after the commit; the caller commits."""
     contact = contact_for_phone(send.phone)
     channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
-    thread = _thread_for(contact, channel.id, send.content())
-    now = utcnow()
-    message = CommunicationMessage(
-        thread_id=thread.id,
+    # A thread started by an API send is created resolved: nothing is owed to
+    # the customer until they write, and their reply reopens it.
+    thread = thread_for_contact(contact, channel, subject=subject_from(send.content()))
+    return post_outbound(
+        thread,
         channel_id=channel.id,
-        message_type=MessageType.OUTGOING,
-        sender_user_id=sender.id,
-        recipient_external={"phone": contact.phone, "name": contact.display_name},
-        message_content=send.content(),
+        body=send.content(),
+        recipient={"phone": contact.phone, "name": contact.display_name},
+        author_id=sender.id,
         template_id=_approved_template_id(send.template_name),
-        delivery_status=DeliveryStatus.PENDING,
-        created_at=now,
         extra=_extra(send),
     )
-    db.session.add(message)
-    db.session.flush()
-    thread.last_message_at = now
-    thread.last_message_preview = " ".join(message.message_content.split())[:PREVIEW_LENGTH]
-    append_to_search_document(thread.id, message.message_content)
-    message_id = message.id
-    after_commit(lambda: enqueue_send(message_id))
-    after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
-    return message
 
 
 def _extra(send: WhatsAppSend) -> dict:
@@ -168,32 +151,6 @@ def _extra(send: WhatsAppSend) -> dict:
             template_parameters=send.parameters,
         )
     return extra
-
-
-def _thread_for(contact, channel_id, content: str) -> CommunicationThread:
-    """The contact's latest WhatsApp thread that is not closed, or a new one.
-
-    A thread started by an API send is created resolved: nothing is owed to the
-    customer until they write, and their reply reopens it.
-    """
-    thread = latest_open_thread(channel_id, contact.id)
-    if thread is not None:
-        return thread
-    now = utcnow()
-    thread = CommunicationThread(
-        thread_subject=subject_from(content),
-        status=ThreadStatus.RESOLVED,
-        resolved_at=now,
-        channel_id=channel_id,
-        contact_id=contact.id,
-        customer_organization_id=contact.organization_id,
-        last_message_at=now,
-        created_at=now,
-    )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    return thread
 
 
 def _approved_template_id(name: str | None):

@@ -1,1 +1,5 @@
 """The unified inbox: every conversation, newest first."""
+
+from app.features import Feature
+
+FEATURE = Feature(blueprints=("app.inbox.routes:bp",))

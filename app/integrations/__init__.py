@@ -5,3 +5,46 @@ keeps their credentials and hands out access tokens; ``oauth`` speaks the
 authorization-code flow; ``routes`` is the ``/integrations`` admin page and
 ``api`` its JSON twin under ``/api/integrations``.
 """
+
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+FEATURE = Feature(
+    blueprints=(
+        "app.integrations.routes:bp",
+        "app.integrations.api:bp",
+        "app.integrations.endpoint_routes:bp",
+        "app.integrations.sync_routes:bp",
+        # Last of all: /api/v1/webhooks/<provider> must not shadow fixed paths.
+        "app.integrations.webhook_routes:bp",
+    ),
+    webhook_processors={
+        provider: "app.integrations.webhook_routing:process_event"
+        for provider in ("stripe", "hubspot", "quickbooks")
+    },
+    status_hooks=(
+        # Seed 004: job.* platform events for subscribed webhook endpoints.
+        "app.integrations.events:on_status_change",
+        # Seed 004: a completed job becomes an invoice in the accounting integrations.
+        "app.integrations.use_cases:on_status_change",
+    ),
+    periodic_jobs=(
+        # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").
+        PeriodicJob(
+            "integration-syncs", "app.integrations.sync.run_scheduled_syncs", every_seconds=300
+        ),
+        PeriodicJob(
+            "integration-health",
+            "app.integrations.health.scheduled_health_checks",
+            every_seconds=300,
+        ),
+        PeriodicJob("api-usage-flush", "app.integrations.usage.flush_usage", every_seconds=15),
+        # Looks 15 minutes ahead, so tokens are renewed before a sync needs them.
+        PeriodicJob(
+            "integration-token-refresh",
+            "app.integrations.tokens.refresh_expiring_tokens",
+            every_seconds=300,
+        ),
+    ),
+    init_app="app.integrations.usage:init_usage_logging",
+)

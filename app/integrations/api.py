@@ -17,7 +17,6 @@ from flask_login import current_user
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
 from app.integrations import oauth, presenters, services, tokens
-from app.integrations.routes import check_connection
 from app.integrations.sync import SyncRefused, start_sync, sync_history
 from app.models import AuditLog, Integration
 from app.models.enums import Role
@@ -112,7 +111,7 @@ def delete(integration_id: str):
 @bp.post("/<integration_id>/test")
 def test(integration_id: str):
     integration = _integration(integration_id)
-    ok, message = check_connection(integration, current_user)
+    ok, message = services.check_connection(integration, current_user)
     commit()
     return jsonify(data={"ok": ok, "message": message, "status": integration.status})
 

@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import role_required
+from app.deliveries.log import describe_deliveries
 from app.extensions import db
 from app.integrations.endpoints import (
     EndpointInvalid,
@@ -37,7 +38,6 @@ from app.integrations.endpoints import (
 from app.integrations.events import EVENT_GROUPS
 from app.models import OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
-from app.partners.admin import describe_deliveries
 from app.transactions import commit
 from app.ui import no_store
 

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.database import utcnow
+from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.deliveries.services import retry_delivery
 from app.extensions import db
 from app.integrations.events import EVENT_NAMES, TEST_EVENT, queue_to_endpoint
 from app.models import AuditLog, OutboundDelivery, User, WebhookEndpoint
 from app.models.enums import OutboundState
-from app.partners.admin import DeliveryLog, describe_deliveries
 from app.partners.services import new_webhook_secret, validate_webhook_url
 
 MAX_HEADERS = 20

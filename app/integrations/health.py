@@ -25,7 +25,6 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
-from app.channels.health import record_failure, record_success
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import connector_for
@@ -33,6 +32,7 @@ from app.models import Integration, OutboundDelivery, ProviderStatus, User
 from app.models.enums import DeliveryKind, OutboundState, Priority, Role
 from app.notifications.services import announce, create_notification
 from app.transactions import after_commit, commit
+from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 

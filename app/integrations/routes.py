@@ -25,7 +25,6 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.integrations import oauth, presenters, services, tokens
-from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.endpoints import endpoint_rows
 from app.integrations.health import latest_results
 from app.integrations.registry import (
@@ -36,7 +35,7 @@ from app.integrations.registry import (
     providers_by_category,
 )
 from app.integrations.usage import usage_summary
-from app.models import Integration, User
+from app.models import Integration
 from app.models.enums import Role
 from app.transactions import commit
 
@@ -48,16 +47,6 @@ FORM_FIELDS = (
     + services.CONFIG_FIELDS
     + ("api_key", "client_id", "client_secret", "webhook_secret")
 )
-
-
-def check_connection(integration: Integration, user: User) -> tuple[bool, str]:
-    """Test ``integration`` through its connector and keep the outcome (no commit)."""
-    try:
-        connector = connector_for(integration)
-    except ConnectorError as exc:
-        failure = exc.message
-        return services.run_connection_test(integration, user, lambda: (False, failure))
-    return services.run_connection_test(integration, user, connector.test_connection)
 
 
 def form_data() -> dict:
@@ -179,7 +168,7 @@ def delete(integration_id):
 @role_required(Role.ADMIN)
 def test(integration_id):
     integration = _integration(integration_id)
-    ok, message = check_connection(integration, current_user)
+    ok, message = services.check_connection(integration, current_user)
     commit()
     if request.headers.get("HX-Request"):
         return render_template(

@@ -21,6 +21,7 @@ from flask import current_app
 from app.database import utcnow
 from app.extensions import db
 from app.integrations import oauth
+from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.registry import (
     FREQUENCIES,
     PROVIDERS,
@@ -374,3 +375,13 @@ def _truthy(value: Any) -> bool:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def check_connection(integration: Integration, user: User) -> tuple[bool, str]:
+    """Test ``integration`` through its connector and keep the outcome (no commit)."""
+    try:
+        connector = connector_for(integration)
+    except ConnectorError as exc:
+        failure = exc.message
+        return run_connection_test(integration, user, lambda: (False, failure))
+    return run_connection_test(integration, user, connector.test_connection)

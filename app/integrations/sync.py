@@ -165,7 +165,7 @@ def run_sync(job_id: str) -> None:
     integration = db.session.get(Integration, job.integration_id)
     job.status = "running"
     job.started_at = job.started_at or utcnow()
-    db.session.commit()
+    commit()
     log.info("sync job %s: %s %s for %s", job_id, job.direction, job.object_type, integration.name)
     try:
         run = SyncRun(job, integration, connector_for(integration))
@@ -202,7 +202,7 @@ def _finish(job: SyncJob, integration: Integration, status: str | None, error: s
     elif status != "cancelled":
         integration.last_error_at = now
         integration.last_error_message = (error or f"{job.failed} records failed")[:2000]
-    db.session.commit()
+    commit()
     log.info(
         "sync job %s %s: %s/%s processed, %s failed",
         job.id,

@@ -25,6 +25,7 @@ from app.integrations.sync_records import (
     sync_record,
 )
 from app.models import Contact, SyncRecord
+from app.transactions import commit
 
 
 def pull_all(run: SyncRun) -> bool:
@@ -41,7 +42,7 @@ def pull_all(run: SyncRun) -> bool:
             job.processed += 1
             job.succeeded += ok
             job.failed += not ok
-        db.session.commit()
+        commit()
         if not cursor:
             return False
 

@@ -33,6 +33,7 @@ from app.integrations.sync_records import (
 )
 from app.models import Order, SyncRecord
 from app.models.enums import OrderStatus
+from app.transactions import commit
 
 
 def _batches(items: list, size: int):
@@ -49,7 +50,7 @@ def push_all(run: SyncRun) -> bool:
     kind = kind_of(job.object_type)
     ids = _outbound_ids(run, kind)
     job.total_records = len(ids)
-    db.session.commit()
+    commit()
     model = KIND_MODELS[kind]
     for batch in _batches(ids, max(1, run.integration.batch_size or 100)):
         if cancel_requested(job):
@@ -59,7 +60,7 @@ def push_all(run: SyncRun) -> bool:
         # cancel (or anything else touching these rows) never waits on them.
         with db.session.no_autoflush:
             _push_batch(run, kind, model, batch)
-        db.session.commit()
+        commit()
         run.states.clear()
     return False
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import ApiUsageLog
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
         if sums:
             try:
                 _add_to_daily_rows(sums)
-                db.session.commit()
+                commit()
             except SQLAlchemyError:
                 db.session.rollback()
                 connection.lpush(BUFFER_KEY, *reversed(raw))  # back in front, for the next run
@@ -171,7 +172,7 @@ def _prune_once_an_hour(connection) -> None:
     # Look before deleting: a read takes no write lock, and there is usually nothing.
     if db.session.scalar(sa.select(ApiUsageLog.id).where(expired).limit(1)) is not None:
         db.session.execute(sa.delete(ApiUsageLog).where(expired))
-        db.session.commit()
+        commit()
     else:
         db.session.rollback()
 

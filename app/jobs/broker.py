@@ -31,6 +31,8 @@ class Broker:
         self.connection = connection
         self.embedded = embedded
         self._queues: dict[str, Queue] = {}
+        # What the schedulers enqueue on their clocks; the features' jobs, set by create_app.
+        self.periodic_jobs: tuple = ()
         self._embedded_worker: EmbeddedWorker | None = None
         # Hand-offs and usage records ride a batched pusher; the embedded mode
         # pushes at once (one process, nothing to batch).

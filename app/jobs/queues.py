@@ -33,8 +33,10 @@ class QueueSpec:
 QUEUES: dict[str, QueueSpec] = {
     spec.name: spec
     for spec in (
-        # Inbound webhook processing: customers are waiting on these.
-        QueueSpec("webhooks", timeout=60),
+        # Inbound webhook processing: customers are waiting on these. Stopped
+        # before its claim's lease (PROCESSING_LEASE_SECONDS, 40 s) runs out, so
+        # a slow job is never processed twice at once.
+        QueueSpec("webhooks", timeout=35),
         # Outbound message sends (WhatsApp, e-mail, SMS) and partner callbacks.
         # Callback retries are timed by the delivery engine itself, not by RQ.
         QueueSpec("deliveries", timeout=60, retry_intervals=()),

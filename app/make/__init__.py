@@ -1,1 +1,8 @@
 """Make.com: inbound scenarios (CONTRACT §3) posting orders, visits, payments and feedback."""
+
+from app.features import Feature
+
+FEATURE = Feature(
+    blueprints=("app.make.routes:bp",),
+    webhook_processors={"make": "app.make.inbound:process_event"},
+)

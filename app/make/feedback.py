@@ -13,17 +13,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.conversations import record_status_line
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import append_to_search_document
 from app.make.orders import order_for
 from app.make.schemas import CustomerFeedback as FeedbackIn
-from app.models import CommunicationMessage, CommunicationThread, CustomerFeedback, Order
-from app.models.enums import DeliveryStatus, MessageType, Priority, ThreadType
+from app.models import CommunicationThread, CustomerFeedback, Order
+from app.models.enums import Priority, ThreadType
 from app.threads.creation import open_thread
-from app.threads.presenters import announce_thread
-from app.threads.services import PREVIEW_LENGTH
-from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -76,25 +73,19 @@ def open_follow_up(order: Order, body: FeedbackIn) -> CommunicationThread:
     text = f"Klantbeoordeling {body.score}/{body.scale}" + (
         f": {body.comment}" if body.comment else " (zonder toelichting)"
     )
-    db.session.add(
-        CommunicationMessage(
-            thread_id=thread.id,
-            message_type=MessageType.SYSTEM_NOTIFICATION,
-            sender_contact_id=order.end_customer_contact_id,
-            sender_external={"name": "Make.com customer-feedback"},
-            message_content=text,
-            delivery_status=DeliveryStatus.DELIVERED,
-            created_at=now,
-        )
+    record_status_line(
+        thread,
+        text,
+        sender_contact_id=order.end_customer_contact_id,
+        sender_external={"name": "Make.com customer-feedback"},
+        at=now,
+        searchable=True,
+        preview=True,
     )
     thread.customer_organization_id = order.customer_organization_id
     thread.partner_organization_id = order.partner_organization_id
-    thread.last_message_at = now
-    thread.last_message_preview = " ".join(text.split())[:PREVIEW_LENGTH]
     thread.response_due_at = now + FOLLOW_UP_WITHIN
-    append_to_search_document(thread.id, text)
     db.session.flush()
-    after_commit(lambda: announce_thread(thread, "created"))
     return thread
 
 

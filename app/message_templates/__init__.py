@@ -5,3 +5,13 @@
 - ``routes``: admin pages (``bp``) and the composer's preview (``preview_bp``).
 - ``api``: ``GET/POST /api/templates``.
 """
+
+from app.features import Feature
+
+FEATURE = Feature(
+    blueprints=(
+        "app.message_templates.routes:bp",
+        "app.message_templates.api:bp",
+        "app.message_templates.routes:preview_bp",
+    )
+)

@@ -16,6 +16,7 @@ from app.message_templates.services import (
     template_to_dict,
 )
 from app.models.enums import Role
+from app.transactions import commit
 
 bp = guard_json_api(Blueprint("templates_api", __name__, url_prefix="/api/templates"))
 
@@ -68,5 +69,5 @@ def create():
     except TemplateValidationError as exc:
         db.session.rollback()
         raise ApiError(422, "validation_failed", "The template was not saved.", exc.fields) from exc
-    db.session.commit()
+    commit()
     return jsonify(data=template_to_dict(template)), 201

@@ -40,6 +40,7 @@ from app.message_templates.services import (
 )
 from app.models import CommunicationTemplate, CommunicationThread
 from app.models.enums import Role
+from app.transactions import commit
 
 bp = Blueprint("message_templates", __name__, url_prefix="/admin/templates")
 preview_bp = Blueprint("template_preview", __name__)
@@ -120,7 +121,7 @@ def new():
     except TemplateValidationError as exc:
         _refused(form, exc.fields)
         return _form_page(form, None, 422)
-    db.session.commit()
+    commit()
     flash(f"Template “{template.template_name}” created.", "success")
     return redirect(url_for(".index"), 303)
 
@@ -146,7 +147,7 @@ def edit(template_id: uuid.UUID):
     except TemplateValidationError as exc:
         _refused(form, exc.fields)
         return _form_page(form, template, 422)
-    db.session.commit()
+    commit()
     flash(f"Template “{template.template_name}” saved.", "success")
     return redirect(url_for(".index"), 303)
 
@@ -157,7 +158,7 @@ def _set_active(template_id: uuid.UUID, active: bool):
         activate_template(template)
     else:
         deactivate_template(template)
-    db.session.commit()
+    commit()
     if request.htmx:
         return render_template("message_templates/_row.html", template=template, **LABELS)
     state = "activated" if active else "deactivated"

@@ -10,9 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.channels.email.records import order_thread_for
-from app.database import utcnow
+from app.conversations import announce_change, open_thread, record_status_line
 from app.extensions import db
-from app.inbox.search import append_to_search_document, rebuild_search_documents
 from app.models import (
     CommunicationChannel,
     CommunicationMessage,
@@ -21,9 +20,7 @@ from app.models import (
     Order,
     User,
 )
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus, ThreadType
-from app.threads.presenters import announce_message, announce_thread
-from app.transactions import after_commit
+from app.models.enums import ChannelType, ThreadStatus, ThreadType
 
 
 def find_order_thread(order: Order) -> CommunicationThread | None:
@@ -75,41 +72,28 @@ def order_thread(order: Order) -> CommunicationThread:
     contact = order.end_customer
     channel = customer_channel(contact)
     if channel is not None:
-        return order_thread_for(contact, channel.id, order, subject)
+        return order_thread_for(contact, channel, order, subject)
     # No customer, or no way to reach them: the thread still holds the visit's record.
-    now = utcnow()
-    thread = CommunicationThread(
-        thread_subject=subject,
+    return open_thread(
+        subject=subject,
+        contact=contact,
+        order_id=order.id,
         thread_type=ThreadType.INSTALLATION_COORDINATION,
         status=ThreadStatus.RESOLVED,
-        resolved_at=now,
-        contact_id=contact.id if contact else None,
         customer_organization_id=order.customer_organization_id,
-        order_id=order.id,
-        last_message_at=now,
-        created_at=now,
     )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    return thread
 
 
 def record_visit_event(
     thread: CommunicationThread, order: Order, actor: User, event: str, text: str
 ) -> CommunicationMessage:
     """A system line on the thread ("… is on the way", "… completed the visit")."""
-    message = CommunicationMessage(
-        thread_id=thread.id,
-        message_type=MessageType.SYSTEM_NOTIFICATION,
-        sender_user_id=actor.id,
-        message_content=text,
-        delivery_status=DeliveryStatus.DELIVERED,
-        created_at=utcnow(),
+    line = record_status_line(
+        thread,
+        text,
+        author_id=actor.id,
         extra={"visit_event": event, "order_id": str(order.id)},
+        searchable=True,
     )
-    db.session.add(message)
-    db.session.flush()
-    append_to_search_document(thread.id, text)
-    after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
-    return message
+    announce_change(thread, "message")
+    return line

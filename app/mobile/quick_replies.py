@@ -18,6 +18,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.channels.whatsapp.window import service_window
+from app.conversations import unsaved_thread
 from app.extensions import db
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.mobile.conversation import customer_channel, order_thread
@@ -114,12 +115,12 @@ def _unsaved_thread(order: Order) -> CommunicationThread | None:
     channel = customer_channel(order.end_customer)
     if channel is None:
         return None
-    thread = CommunicationThread(
-        thread_subject=f"Order {order.order_number}", channel_id=channel.id
+    return unsaved_thread(
+        subject=f"Order {order.order_number}",
+        channel_id=channel.id,
+        contact=order.end_customer,
+        order=order,
     )
-    thread.contact = order.end_customer
-    thread.order = order
-    return thread
 
 
 def send_quick_reply(

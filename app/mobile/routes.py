@@ -21,7 +21,7 @@ from app.mobile.cards import technician_day, visit_card
 from app.mobile.photos import MAX_PHOTO_BYTES, PhotoRejected, attach_photo, read_photo
 from app.mobile.quick_replies import send_quick_reply
 from app.mobile.services import local_today, tasks_for
-from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap, send_after_commit
+from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
 from app.models import Order
 from app.models.enums import Role, TaskStatus
 from app.orders.services import may_change_status
@@ -34,7 +34,6 @@ from app.tasks.services import (
     publish_task_outcome,
 )
 from app.tasks.validation import TaskValidationError
-from app.threads.presenters import announce_message
 from app.threads.services import InvalidInput
 from app.transactions import commit
 
@@ -136,7 +135,6 @@ def photo(order_id: uuid.UUID):
         db.session.rollback()
         discard_message_files(note.id)
         raise
-    announce_message(note)
     return _answer(order, notice=f"{order.order_number}: photo added to the conversation.")
 
 
@@ -145,13 +143,12 @@ def photo(order_id: uuid.UUID):
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     try:
-        message = send_quick_reply(
+        send_quick_reply(
             order, current_user, request.form.get("template_id"), local_today()
         )
     except InvalidInput as exc:
         db.session.rollback()
         return _answer(order, error="Not sent: " + " ".join(exc.fields.values()))
-    send_after_commit(message)
     commit()
     return _answer(order, notice=f"{order.order_number}: message sent to the customer.")
 
@@ -178,7 +175,7 @@ def task_done(task_id: uuid.UUID):
         db.session.rollback()
         notice, error = None, f"“{title}” was not completed: {exc}"
     else:
-        db.session.commit()
+        commit()
         publish_task_outcome(outcome)
         notice, error = f"Done: “{title}”.", None
     if request.htmx:

@@ -34,10 +34,7 @@ from app.mobile.services import AMSTERDAM
 from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
 from app.models.enums import OrderStatus
 from app.orders.status_engine import IllegalTransition, change_entity_status
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
-from app.transactions import after_commit
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
 TAPS = (ON_THE_WAY, STARTED, COMPLETED)
@@ -201,14 +198,8 @@ def _tell_customer(
         except InvalidInput as exc:
             problem = "; ".join(exc.fields.values())
             continue
-        send_after_commit(message)
         return message, channel.channel_name, None
     return None, None, problem
-
-
-def send_after_commit(message: CommunicationMessage) -> None:
-    """Queue an outbound reply's send, and show it to viewers, once it is committed."""
-    after_commit(lambda: (enqueue_send(message.id), announce_message(message)))
 
 
 def on_the_way_template() -> CommunicationTemplate | None:

@@ -7,7 +7,7 @@ from app.models.communication import (
     CommunicationThread,
     InternalTask,
 )
-from app.models.crm import Address, Contact, Organization
+from app.models.crm import Address, Contact, ContactIdentity, Organization
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.intake import (
     CustomerFeedback,
@@ -69,6 +69,7 @@ __all__ = [
     "CommunicationTemplate",
     "CommunicationThread",
     "Contact",
+    "ContactIdentity",
     "DeliveryAttempt",
     "InboundWebhookEvent",
     "InternalTask",

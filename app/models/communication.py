@@ -222,6 +222,13 @@ class CommunicationMessage(Entity, db.Model):
         sa.Index("ix_communication_message_thread_created", "thread_id", "created_at"),
         # Provider ids (wamid, Graph id) arrive more than once; one row each.
         sa.UniqueConstraint("channel_id", "external_message_id"),
+        # The send sweeper reads only messages still waiting to go out.
+        sa.Index(
+            "ix_communication_message_pending_send",
+            "created_at",
+            postgresql_where=sa.text("delivery_status = 'pending'"),
+            sqlite_where=sa.text("delivery_status = 'pending'"),
+        ),
     )
 
     thread_id: so.Mapped[uuid.UUID] = so.mapped_column(
@@ -257,6 +264,8 @@ class CommunicationMessage(Entity, db.Model):
     sent_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # While a worker sends it: until when its claim holds (see app/conversations/sending.py).
+    send_lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
 
     thread: so.Mapped[CommunicationThread] = so.relationship(back_populates="messages")

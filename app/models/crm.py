@@ -102,6 +102,26 @@ class Contact(Entity, db.Model):
     )
 
 
+class ContactIdentity(Entity, db.Model):
+    """A customer's address on a channel (a phone number, an e-mail address).
+
+    Each address belongs to exactly one contact: the unique key is what keeps a
+    burst of messages from a new sender, processed by several workers at once,
+    from becoming two contacts. Phone numbers are E.164, e-mail addresses lower
+    case; WhatsApp and SMS share the ``phone`` kind, because one number is one
+    person on both.
+    """
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (sa.UniqueConstraint("kind", "address"),)
+
+    contact_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    address: so.Mapped[str] = so.mapped_column(sa.String(254))
+
+
 class Address(Entity, db.Model):
     """A Dutch address, checked against the BAG through PDOK Locatieserver.
 

@@ -71,6 +71,9 @@ class InboundWebhookEvent(Entity, db.Model):
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     processed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # While processing: until when the worker's claim holds. A worker that dies
+    # mid-way leaves it to run out, and the sweeper hands the event on.
+    lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
 
 
 class OutboundDelivery(Entity, db.Model):

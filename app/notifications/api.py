@@ -6,7 +6,6 @@ from flask import Blueprint, jsonify
 from flask_login import current_user
 
 from app.api.auth import guard_json_api
-from app.extensions import db
 from app.jobs.queues import enqueue
 from app.notifications.services import (
     mark_all_read,
@@ -14,6 +13,7 @@ from app.notifications.services import (
     recent_notifications,
     unread_count,
 )
+from app.transactions import commit
 
 bp = guard_json_api(Blueprint("notifications_api", __name__, url_prefix="/api/notifications"))
 
@@ -29,7 +29,7 @@ def index():
 @bp.post("/read")
 def read_all():
     changed = mark_all_read(current_user.id)
-    db.session.commit()
+    commit()
     return jsonify(data={"marked_read": changed})
 
 

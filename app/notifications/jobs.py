@@ -8,6 +8,7 @@ import uuid
 from app.extensions import db
 from app.models import User
 from app.notifications.services import announce, create_notification
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,6 @@ def send_test_notification(user_id: str) -> str | None:
         "Test notification",
         "Background jobs and live updates work: this came from a worker.",
     )
-    db.session.commit()
+    commit()
     announce(notification)
     return str(notification.id)

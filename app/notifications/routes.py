@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.jobs.queues import enqueue
 from app.notifications.services import mark_all_read, recent_notifications, unread_count
+from app.transactions import commit
 
 bp = Blueprint("notifications", __name__)
 
@@ -39,7 +39,7 @@ def send_test():
 @login_required
 def read_all():
     mark_all_read(current_user.id)
-    db.session.commit()
+    commit()
     return render_template(
         "notifications/_panel.html",
         notifications=recent_notifications(current_user.id),

@@ -116,7 +116,7 @@ def _whatsapp_notice(order: Order, contact) -> bool:
     template = status_template()
     if channel is None or template is None:
         return False
-    thread = order_thread_for(contact, channel.id, order, f"Order {order.order_number}")
+    thread = order_thread_for(contact, channel, order, f"Order {order.order_number}")
     message = queue_status_template(
         thread,
         channel.id,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
 from app.models import Commission, Contact, Order, User
 from app.models.enums import OrderStatus
+from app.orders.commissions import order_commissions
 from app.orders.status_engine import ALLOWED_TRANSITIONS
-from app.partners.admin import DeliveryLog, order_deliveries
-from app.partners.commissions import order_commissions
 
 
 @dataclass

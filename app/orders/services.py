@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Order, User
 from app.models.enums import Role
-from app.partners.commissions import commissions_as_dicts
+from app.orders.commissions import commissions_as_dicts
 
 ORDER_NUMBER = re.compile(r"^CC-\d{4}-\d{5}$")
 CHANGE_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from importlib import import_module
+
+from flask import current_app
 
 from app.database import utcnow
 from app.extensions import db
+from app.features import resolve
 from app.models import AuditLog, Order, OrderStatusTransition, User
 from app.models.enums import OrderStatus
 
@@ -35,32 +37,18 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 # Follow-ups run inside the status change's transaction: (order, transition) → None.
-# Named by dotted path so the engine does not import every feature that listens.
+# Each feature declares its own (``status_hooks`` of its FEATURE, app.features),
+# so the engine imports none of the features that react.
 StatusHook = Callable[[Order, OrderStatusTransition], None]
-STATUS_HOOKS: list[str | StatusHook] = [
-    # Seed 002: the partner's signed status callback, via the outbox.
-    "app.deliveries.partner_callbacks:on_status_change",
-    # Seed 000: Make.com scenarios subscribed to order events.
-    "app.deliveries.make:on_status_change",
-    # Seed 001: commission records per channel level when an order completes.
-    "app.partners.commissions:on_status_change",
-    # Customer notices on milestones and Teams alerts for urgent orders.
-    "app.orders.milestones:on_status_change",
-    # Seed 004: job.* platform events for subscribed webhook endpoints.
-    "app.integrations.events:on_status_change",
-    # Seed 004: a completed job becomes an invoice in the accounting integrations.
-    "app.integrations.use_cases:on_status_change",
-]
 
 
 @cache
 def _resolve(path: str) -> StatusHook:
-    module, _, name = path.partition(":")
-    return getattr(import_module(module), name)
+    return resolve(path)
 
 
 def _hooks() -> list[StatusHook]:
-    return [_resolve(hook) if isinstance(hook, str) else hook for hook in STATUS_HOOKS]
+    return [_resolve(path) for path in current_app.extensions["features"].status_hooks]
 
 
 class IllegalTransition(Exception):

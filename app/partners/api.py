@@ -68,7 +68,7 @@ def order_status(partner_id, partner_order_id):
     if order is None:
         raise ApiError(404, "not_found", f"No order with partner_order_id {partner_order_id!r}.")
     enforce_status_poll_limit(caller, partner_order_id)
-    db.session.commit()
+    commit()
     return jsonify(
         success=True,
         data={

@@ -6,6 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.business_time import clock as sla_clock
+from app.business_time.calendar import Schedule, calendar_for, schedule_of
+from app.business_time.policies import active_policies
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, Order
 from app.models.enums import ChannelType, Priority, Role, ThreadStatus, ThreadType
@@ -13,9 +16,6 @@ from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
-from app.sla import clock as sla_clock
-from app.sla.calendar import Schedule, calendar_for, schedule_of
-from app.sla.policies import active_policies
 
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.

@@ -1,1 +1,12 @@
 """SLA engine: business time, policies, the per-thread clock and the escalation ladder."""
+
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+FEATURE = Feature(
+    blueprints=("app.sla.routes:bp",),
+    periodic_jobs=(
+        # Every 15 s, so an escalation-ladder alert goes out within 60 s of its moment.
+        PeriodicJob("sla-ladder", "app.sla.ladder.scan", every_seconds=15),
+    ),
+)

@@ -18,18 +18,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.enums import ChannelType, Priority
-from app.models.sla import BusinessCalendar, SlaPolicy
-from app.sla.calendar import (
+from app.business_time.calendar import (
     WEEKDAYS,
     default_calendar,
     is_holiday,
     schedule_of,
 )
-from app.sla.policies import ensure_default_policies
+from app.business_time.policies import ensure_default_policies
+from app.database import utcnow
+from app.extensions import db
+from app.models import CommunicationChannel
+from app.models.enums import ChannelType, Priority
+from app.models.sla import BusinessCalendar, SlaPolicy
 
 DAY_LABELS = dict(
     zip(

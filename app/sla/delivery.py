@@ -18,18 +18,17 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.business_time.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.channels.teams.sender import notify_teams
+from app.conversations import announce_change, record_status_line
 from app.extensions import db
 from app.models import (
     CommunicationChannel,
-    CommunicationMessage,
     CommunicationThread,
     InternalTask,
     User,
 )
 from app.models.enums import (
-    DeliveryStatus,
-    MessageType,
     Priority,
     Role,
     TaskStatus,
@@ -39,9 +38,7 @@ from app.models.enums import (
 from app.models.sla import SlaAlert
 from app.notifications.services import create_notification, notification_to_dict
 from app.realtime import publish_to_users
-from app.sla.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.tasks.services import TaskOutcome, publish_task_outcome
-from app.threads.presenters import announce_thread
 from app.transactions import after_commit
 
 DIGEST_THRESHOLD = 5
@@ -172,14 +169,8 @@ def escalate(thread: CommunicationThread, now: datetime, context: RoundContext) 
         thread.status = ThreadStatus.ESCALATED
         # A form opened before this change must not silently undo it.
         thread.lock_version = (thread.lock_version or 0) + 1
-    db.session.add(
-        CommunicationMessage(
-            thread_id=thread.id,
-            message_type=MessageType.SYSTEM_NOTIFICATION,
-            message_content="No answer within the response time: escalated to management.",
-            delivery_status=DeliveryStatus.DELIVERED,
-            created_at=now,
-        )
+    record_status_line(
+        thread, "No answer within the response time: escalated to management.", at=now
     )
     has_task = db.session.scalar(
         sa.select(InternalTask.id)
@@ -216,7 +207,7 @@ def escalate(thread: CommunicationThread, now: datetime, context: RoundContext) 
         )
         db.session.add(task)
         after_commit(lambda: publish_task_outcome(TaskOutcome(task, newly_assigned_to=manager)))
-    after_commit(lambda: announce_thread(thread, "sla_escalated"))
+    announce_change(thread, "sla_escalated")
 
 
 # --- delivery -----------------------------------------------------------------------

@@ -31,11 +31,7 @@ import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationThread
-from app.models.sla import SlaAlert
-from app.sla.clock import (
+from app.business_time.clock import (
     CLOSED,
     LAST_STEP,
     STEP_ESCALATION,
@@ -43,6 +39,10 @@ from app.sla.clock import (
     schedule_next_check,
     step_moment,
 )
+from app.database import utcnow
+from app.extensions import db
+from app.models import CommunicationThread
+from app.models.sla import SlaAlert
 from app.sla.delivery import FiredAlert, RoundContext, deliver, escalate
 from app.transactions import commit
 

@@ -7,10 +7,11 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.auth.decorators import role_required
+from app.business_time.clock import EXECUTIVE_AFTER, STEP_FRACTIONS
 from app.extensions import db
 from app.models.enums import ChannelType, Priority, Role
 from app.sla import admin
-from app.sla.clock import EXECUTIVE_AFTER, STEP_FRACTIONS
+from app.transactions import commit
 from app.ui import CHANNEL_LABELS
 
 bp = Blueprint("sla_admin", __name__, url_prefix="/admin/sla")
@@ -48,7 +49,7 @@ def _ladder_description() -> list[str]:
 @role_required(Role.ADMIN)
 def index():
     if admin.ensure_defaults():
-        db.session.commit()
+        commit()
     return _page()
 
 
@@ -63,7 +64,7 @@ def save_calendar(calendar_id: uuid.UUID | None = None):
     except admin.FormErrors as exc:
         db.session.rollback()
         return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
-    db.session.commit()
+    commit()
     flash(f"Calendar “{saved.name}” saved.", "info")
     return redirect(url_for("sla_admin.index", _anchor=f"calendar-{saved.id}"), 303)
 
@@ -77,7 +78,7 @@ def delete_calendar(calendar_id: uuid.UUID):
     except admin.FormErrors as exc:
         db.session.rollback()
         return _page(422, failed_key=f"calendar-{calendar_id}", errors=exc.fields)
-    db.session.commit()
+    commit()
     flash("Calendar deleted; its channels use the default calendar.", "info")
     return redirect(url_for("sla_admin.index"), 303)
 
@@ -93,7 +94,7 @@ def save_policy(policy_id: uuid.UUID | None = None):
     except admin.FormErrors as exc:
         db.session.rollback()
         return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
-    db.session.commit()
+    commit()
     flash(f"Policy “{saved.name}” saved.", "info")
     return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
 
@@ -102,7 +103,7 @@ def save_policy(policy_id: uuid.UUID | None = None):
 @role_required(Role.ADMIN)
 def delete_policy(policy_id: uuid.UUID):
     admin.delete_policy(_found(admin.get_policy, policy_id))
-    db.session.commit()
+    commit()
     flash("Policy deleted.", "info")
     return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
 

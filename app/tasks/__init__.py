@@ -1,1 +1,11 @@
 """Internal tasks (seed 003 internal_task): the board, reminders and API."""
+
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+FEATURE = Feature(
+    blueprints=("app.tasks.routes:bp", "app.tasks.api:bp"),
+    periodic_jobs=(
+        PeriodicJob("task-reminders", "app.tasks.jobs.send_due_reminders", every_seconds=30),
+    ),
+)

@@ -25,6 +25,7 @@ from app.tasks.services import (
     update_task,
 )
 from app.tasks.validation import EDITABLE_FIELDS, TaskValidationError
+from app.transactions import commit
 
 bp = guard_json_api(Blueprint("tasks_api", __name__, url_prefix="/api/tasks"))
 
@@ -144,7 +145,7 @@ def create():
     except TaskValidationError as exc:
         db.session.rollback()
         raise _invalid(exc.fields) from exc
-    db.session.commit()
+    commit()
     publish_task_outcome(outcome)
     return jsonify(data=task_to_dict(outcome.task)), 201
 
@@ -175,6 +176,6 @@ def update(task_id: str):
             str(exc),
             {"lock_version": f"is now {exc.current_version}; you sent {expected}"},
         ) from exc
-    db.session.commit()
+    commit()
     publish_task_outcome(outcome)
     return jsonify(data=task_to_dict(outcome.task))

@@ -13,6 +13,7 @@ from app.models import InternalTask, Notification
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
 from app.tasks.reminders import CLOSED_STATUSES, describe_due, is_overdue, reminder_moment
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         if not tasks:
             break
         notifications = [n for n in (fire_reminder(task, now) for task in tasks) if n]
-        db.session.commit()
+        commit()
         for notification in notifications:
             announce(notification)
         sent += len(notifications)

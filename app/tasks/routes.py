@@ -28,6 +28,7 @@ from app.tasks.services import (
     update_task,
 )
 from app.tasks.validation import TaskValidationError
+from app.transactions import commit
 
 bp = Blueprint("tasks", __name__)
 
@@ -106,7 +107,7 @@ def move(task_id: uuid.UUID):
         db.session.rollback()
         notice = f"“{title}” was not moved: {exc}"
     else:
-        db.session.commit()
+        commit()
         publish_task_outcome(outcome)
         notice = f"Moved “{title}” to {STATUS_LABELS[status]}."
     if request.htmx:
@@ -135,7 +136,7 @@ def new():
             db.session.rollback()
             form.add_service_errors(exc.fields)
         else:
-            db.session.commit()
+            commit()
             publish_task_outcome(outcome)
             flash(f"Task “{outcome.task.task_title}” created.", "info")
             return redirect(url_for("tasks.board"), 303)
@@ -166,7 +167,7 @@ def edit(task_id: uuid.UUID):
             db.session.rollback()
             form.add_service_errors(exc.fields)
         else:
-            db.session.commit()
+            commit()
             publish_task_outcome(outcome)
             flash(f"Task “{outcome.task.task_title}” saved.", "info")
             return redirect(url_for("tasks.board"), 303)

@@ -1,1 +1,8 @@
 """A conversation: the thread page, the composer, and sending replies."""
+
+from app.features import Feature
+
+FEATURE = Feature(
+    blueprints=("app.threads.routes:bp", "app.threads.api:bp"),
+    listeners=("app.threads.listeners",),
+)

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
+from app.conversations import announce_change
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
@@ -21,8 +22,7 @@ from app.models import CommunicationMessage
 from app.models.enums import MessageType
 from app.threads.creation import open_thread
 from app.threads.editing import StaleEdit, update_thread
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message, announce_thread, message_to_dict
+from app.threads.presenters import message_to_dict
 from app.threads.services import (
     MESSAGE_LOAD_OPTIONS,
     AccessDenied,
@@ -33,6 +33,7 @@ from app.threads.services import (
     load_thread,
     reachable_channels,
 )
+from app.transactions import commit
 
 bp = guard_json_api(Blueprint("communication_api", __name__, url_prefix="/api/communication"))
 
@@ -120,8 +121,7 @@ def create_thread():
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
-    db.session.commit()
-    announce_thread(thread, "created")
+    commit()
     return jsonify(data=_thread_detail(thread)), 201
 
 
@@ -164,8 +164,7 @@ def put_thread(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
-    db.session.commit()
-    announce_thread(thread, "edit")
+    commit()
     return jsonify(data=_thread_detail(thread))
 
 
@@ -256,12 +255,10 @@ def post_message():
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
-    db.session.commit()
-    if message.message_type == MessageType.OUTGOING:
-        enqueue_send(message.id)
-    announce_message(message)
-    announce_thread(thread, "message", message_id=message.id)
-    return jsonify(data=message_to_dict(message)), 201
+    # As stored (pending): the send job may take it the moment the commit is done.
+    data = message_to_dict(message)
+    commit()
+    return jsonify(data=data), 201
 
 
 def _channel_id_for(thread, channel: str | None):
@@ -301,6 +298,7 @@ def put_message(message_id):
                 422, "validation_failed", "A note cannot be empty.", {"content": "required"}
             )
         message.message_content = content
+        announce_change(message.thread, "message", message_id=message.id)
     else:
         raise ApiError(
             422,
@@ -308,5 +306,5 @@ def put_message(message_id):
             "Set read=true on an inbound message, or content on your own note.",
             {"read": "only inbound messages", "content": "only your own notes"},
         )
-    db.session.commit()
+    commit()
     return jsonify(data=message_to_dict(message))

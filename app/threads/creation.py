@@ -6,8 +6,8 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.conversations import open_thread as start_thread
 from app.extensions import db
-from app.inbox.search import rebuild_search_documents
 from app.models import CommunicationChannel, CommunicationThread, Contact, Order, User
 from app.models.enums import Priority, ThreadType
 from app.threads.services import InvalidInput
@@ -59,20 +59,16 @@ def open_thread(
         errors["tags"] = "must be a list of words"
     if errors:
         raise InvalidInput(errors)
-    thread = CommunicationThread(
-        thread_subject=subject,
-        contact_id=contact.id if contact else None,
-        channel_id=channel.id if channel else None,
+    return start_thread(
+        subject=subject,
+        contact=contact,
+        channel=channel,
         order_id=order.id if order else None,
         # None when an automation (a Make scenario, say) opens the thread.
         created_by_user_id=author.id if author else None,
-        tags=sorted({t.strip().lower() for t in tags or []}),
+        tags=tags or [],
         **values,
     )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    return thread
 
 
 def _get_or_error(model, raw_id, field: str, errors: dict[str, str]):

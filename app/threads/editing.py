@@ -11,11 +11,12 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.business_time import clock as sla_clock
+from app.conversations import announce_change, assign, record_status_line
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, User
-from app.models.enums import DeliveryStatus, MessageType, Priority, Role, ThreadStatus
-from app.sla import clock as sla_clock
+from app.models import CommunicationThread, User
+from app.models.enums import Priority, Role, ThreadStatus
 from app.threads.services import InvalidInput
 
 MAX_TAGS = 20
@@ -83,11 +84,10 @@ def update_thread(
         thread.priority = values["priority"]
     if "assignee" in values and values["assignee"] != thread.assigned_to:
         assignee = values["assignee"]
-        thread.assigned_to_user_id = assignee.id if assignee else None
-        thread.assigned_to = assignee
-        if assignee is not None and assignee.team_id is not None:
-            thread.assigned_team_id = assignee.team_id
-        thread.assignment_reason = f"Assigned by {actor.name}"
+        team = assignee.team if assignee is not None and assignee.team_id else thread.assigned_team
+        assign(
+            thread, team=team, user=assignee, reason=f"Assigned by {actor.name}", announce=None
+        )
         lines.append(
             f"{actor.name} assigned the thread to {assignee.name}"
             if assignee
@@ -98,17 +98,8 @@ def update_thread(
         lines.append(f"{actor.name} set the tags to {', '.join(values['tags']) or 'none'}")
     now = utcnow()
     for line in lines:
-        db.session.add(
-            CommunicationMessage(
-                thread_id=thread.id,
-                message_type=MessageType.SYSTEM_NOTIFICATION,
-                sender_user_id=actor.id,
-                message_content=line,
-                delivery_status=DeliveryStatus.DELIVERED,
-                created_at=now,
-            )
-        )
-    db.session.flush()
+        record_status_line(thread, line, author_id=actor.id, at=now)
+    announce_change(thread, "edit")
     return lines
 
 

@@ -18,8 +18,6 @@ from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message, announce_thread
 from app.threads.services import (
     AccessDenied,
     InvalidInput,
@@ -30,6 +28,7 @@ from app.threads.services import (
     reachable_channels,
     timeline,
 )
+from app.transactions import commit
 
 bp = Blueprint("threads", __name__)
 
@@ -152,7 +151,7 @@ def reply(thread_id):
     thread = _thread(thread_id)
     form = request.form.to_dict()
     try:
-        message = compose_reply(
+        compose_reply(
             thread,
             current_user,
             content=form.get("content"),
@@ -163,14 +162,10 @@ def reply(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, form, exc.fields)
-    db.session.commit()
-    # Render before enqueueing, so the answer shows the message as it was stored
-    # (pending); the ticks then move on through live updates.
-    response = _after_post(thread)
-    enqueue_send(message.id)
-    announce_message(message)
-    announce_thread(thread, "message", message_id=message.id)
-    return response
+    # Queues the send and tells the thread's viewers; the ticks then move on
+    # through live updates.
+    commit()
+    return _after_post(thread)
 
 
 @bp.post("/threads/<thread_id>/note")
@@ -179,12 +174,11 @@ def note(thread_id):
     thread = _thread(thread_id)
     form = request.form.to_dict()
     try:
-        message = add_note(thread, current_user, form.get("content"))
+        add_note(thread, current_user, form.get("content"))
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, {**form, "mode": "note"}, exc.fields)
-    db.session.commit()
-    announce_message(message)
+    commit()
     return _after_post(thread)
 
 
@@ -213,8 +207,7 @@ def edit(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         return _header_response(thread, 422, "; ".join(exc.fields.values()))
-    db.session.commit()
-    announce_thread(thread, "edit")
+    commit()
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     response = render_template("threads/_header.html", **_header_context(thread))

@@ -1,8 +1,9 @@
-"""A conversation's life: loading it, its timeline, replies, notes and edits.
+"""What an agent does in a conversation: loading it, its timeline, replies and notes.
 
-Routes and the JSON API call these functions and commit; after the commit they
-call :func:`announce_message` / :func:`announce_thread` so browsers never hear
-about a change before the database has it.
+Routes and the JSON API call these functions and commit with
+``app.transactions.commit``. The messages themselves are written by the
+conversation's owner (:mod:`app.conversations`), whose events tell browsers and
+queue the send once the commit is done.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import sqlalchemy.orm as so
 
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
-from app.database import utcnow
+from app.conversations import post_note, post_outbound
 from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.inbox.search import append_to_search_document
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
 from app.models import (
@@ -30,25 +30,9 @@ from app.models import (
     InternalTask,
     User,
 )
-from app.models.enums import (
-    ChannelType,
-    DeliveryStatus,
-    MessageType,
-    ThreadStatus,
-)
-from app.sla import clock as sla_clock
+from app.models.enums import ChannelType, MessageType
 
-PREVIEW_LENGTH = 280
 MAX_MESSAGE_LENGTH = 20_000
-
-# Delivery only moves forward; a late "delivered" never overwrites "read".
-DELIVERY_RANK = {
-    DeliveryStatus.PENDING: 0,
-    DeliveryStatus.SENT: 1,
-    DeliveryStatus.DELIVERED: 2,
-    DeliveryStatus.READ: 3,
-}
-FINAL_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
 
 
 class ThreadNotFound(LookupError):
@@ -162,13 +146,6 @@ def _recipient_for(thread: CommunicationThread, channel: CommunicationChannel) -
     return {"phone": contact.phone, "name": contact.display_name}
 
 
-def _touch_thread(thread: CommunicationThread, message: CommunicationMessage) -> None:
-    thread.last_message_at = message.created_at
-    text = " ".join((message.message_content or "").split())
-    thread.last_message_preview = text[:PREVIEW_LENGTH]
-    append_to_search_document(thread.id, message.message_content)
-
-
 def compose_reply(
     thread: CommunicationThread,
     author: User,
@@ -179,7 +156,7 @@ def compose_reply(
     template_id: uuid.UUID | str | None = None,
     variables: dict[str, str] | None = None,
 ) -> CommunicationMessage:
-    """Add an outbound reply (pending) to ``thread``; the caller commits and announces.
+    """Add an outbound reply (pending) to ``thread``; the caller commits.
 
     With a template and no content, the template is rendered for this thread;
     with both, the (possibly edited) content is sent and the template recorded.
@@ -215,35 +192,25 @@ def compose_reply(
     else:
         subject = None
 
-    now = utcnow()
-    message = CommunicationMessage(
-        thread_id=thread.id,
-        channel_id=channel.id,
-        message_type=MessageType.OUTGOING,
-        sender_user_id=author.id,
-        recipient_external=_recipient_for(thread, channel),
-        subject=subject,
-        message_content=body,
-        message_html=html,
-        template_id=template.id if template else None,
-        delivery_status=DeliveryStatus.PENDING,
-        created_at=now,
-        extra={"reply_to": _last_inbound_external_id(thread, channel)},
-    )
+    extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if as_whatsapp_template:
         # The send job sends a template message when these are present.
-        message.extra["template_parameters"] = template_parameters(
-            template, thread, author, variables
-        )
-    db.session.add(message)
-    _touch_thread(thread, message)
-    # The customer has their answer; nothing is owed until they write again.
-    sla_clock.record_first_response(thread, now)
-    if thread.status == ThreadStatus.OPEN:
-        thread.status = ThreadStatus.IN_PROGRESS
+        extra["template_parameters"] = template_parameters(template, thread, author, variables)
+    message = post_outbound(
+        thread,
+        channel_id=channel.id,
+        body=body,
+        recipient=_recipient_for(thread, channel),
+        author_id=author.id,
+        subject=subject,
+        html=html,
+        template_id=template.id if template else None,
+        extra=extra,
+        # The customer has their answer; nothing is owed until they write again.
+        answers_customer=True,
+    )
     if template is not None:
         record_use(template.id)
-    db.session.flush()
     return message
 
 
@@ -297,38 +264,4 @@ def add_note(
         raise InvalidInput({"content": "Write a note before saving."})
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput({"content": f"A note can be at most {MAX_MESSAGE_LENGTH} characters."})
-    message = CommunicationMessage(
-        thread_id=thread.id,
-        message_type=MessageType.INTERNAL_NOTE,
-        sender_user_id=author.id,
-        message_content=body,
-        delivery_status=DeliveryStatus.DELIVERED,
-        created_at=utcnow(),
-    )
-    db.session.add(message)
-    append_to_search_document(thread.id, body)
-    db.session.flush()
-    return message
-
-
-def advance_delivery(
-    message: CommunicationMessage, status: DeliveryStatus, error: str | None = None
-) -> bool:
-    """Move a message's delivery status forward; returns whether it changed."""
-    current = message.delivery_status
-    if current in FINAL_DELIVERY or current == status:
-        return False
-    if status not in FINAL_DELIVERY and DELIVERY_RANK[status] < DELIVERY_RANK[current]:
-        return False
-    now = utcnow()
-    message.delivery_status = status
-    if status == DeliveryStatus.SENT:
-        message.sent_at = message.sent_at or now
-    elif status == DeliveryStatus.DELIVERED:
-        message.delivered_at = message.delivered_at or now
-    elif status == DeliveryStatus.READ:
-        message.delivered_at = message.delivered_at or now
-        message.read_at = message.read_at or now
-    else:
-        message.delivery_error = error or "The provider refused the message."
-    return True
+    return post_note(thread, author.id, body)

@@ -1,1 +1,17 @@
 """Inbound webhooks: stored raw first, processed by jobs, re-runnable by admins."""
+
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+FEATURE = Feature(
+    blueprints=("app.webhooks.routes:bp",),
+    periodic_jobs=(
+        # Every 10 s: an event whose worker died is taken up again within its
+        # lease (PROCESSING_LEASE_SECONDS) plus 10 s; a lost hand-off after 60 s.
+        PeriodicJob(
+            "stalled-webhook-events",
+            "app.webhooks.processing.requeue_stalled_events",
+            every_seconds=10,
+        ),
+    ),
+)

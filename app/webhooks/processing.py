@@ -1,22 +1,29 @@
 """Processing stored webhook events, in a job, all-or-nothing.
 
-Each source names one processor, a function taking the event and doing its work
+Each source names one processor (declared by its feature, see
+:mod:`app.features`), a function taking the event and doing its work
 in the session without committing. The job commits when the processor returns;
 when it raises, everything it wrote is rolled back and the event is marked
 failed with the error, to be re-run from the admin events page.
+
+A job first *claims* its event with one conditional ``UPDATE`` that sets a lease
+(``PROCESSING_LEASE_SECONDS``): two jobs for one event never both work on it,
+and when a worker dies mid-way the lease runs out and the sweeper (every 10 s)
+hands the event to another worker, so a crash costs well under a minute.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.database import utcnow
 from app.extensions import db
+from app.features import resolve
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import commit
@@ -24,75 +31,107 @@ from app.webhooks.events import enqueue_processing
 
 log = logging.getLogger(__name__)
 
-# source → "module:function". Each channel adds its line here.
-PROCESSORS: dict[str, str] = {
-    "whatsapp": "app.channels.whatsapp.inbound:process_event",
-    "outlook": "app.channels.outlook.inbound:process_event",
-    "sms": "app.channels.sms.inbound:process_event",
-    "sendgrid": "app.channels.email.events:process_event",
-    "partner_status": "app.partners.status_webhook:process_event",
-    "fillout": "app.fillout.processing:process_event",
-    "make": "app.make.inbound:process_event",
-    "stripe": "app.integrations.webhook_routing:process_event",
-    "hubspot": "app.integrations.webhook_routing:process_event",
-    "quickbooks": "app.integrations.webhook_routing:process_event",
-}
-
-
 class UnprocessableEvent(Exception):
     """The event is well-formed but cannot be handled (kept as failed, not retried)."""
 
 
-def resolve(path: str):
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+def processor_for(source: str) -> str | None:
+    """The ``"module:function"`` a feature declared for a webhook source."""
+    return current_app.extensions["features"].webhook_processors.get(source)
+
+
+# Finished: a job for such an event has nothing left to do.
+DONE = (ProcessingState.PROCESSED, ProcessingState.IGNORED)
+# PostgreSQL's "try again" errors: a deadlock victim, a serialization failure.
+TRANSIENT_SQLSTATES = ("40P01", "40001")
+TRANSIENT_RETRIES = 3
+
+
+def _claim(event_id: uuid.UUID) -> bool:
+    """Take the event for this worker until the lease runs out; False if not ours."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["PROCESSING_LEASE_SECONDS"])
+    claimed = db.session.execute(
+        sa.update(InboundWebhookEvent)
+        .where(
+            InboundWebhookEvent.id == event_id,
+            InboundWebhookEvent.processing_state.not_in(DONE),
+            sa.or_(
+                InboundWebhookEvent.processing_state != ProcessingState.PROCESSING,
+                InboundWebhookEvent.lease_expires_at.is_(None),
+                InboundWebhookEvent.lease_expires_at < now,
+            ),
+        )
+        .values(
+            processing_state=ProcessingState.PROCESSING,
+            lease_expires_at=now + lease,
+            attempts=InboundWebhookEvent.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    commit()
+    return claimed == 1
 
 
 def process_event(event_id: str) -> str:
     """Run the event's processor; returns the final processing state."""
-    event = db.session.get(InboundWebhookEvent, uuid.UUID(event_id))
-    if event is None:
-        log.warning("webhook event %s vanished before processing", event_id)
-        return "missing"
-    if event.processing_state == ProcessingState.PROCESSED:
-        return event.processing_state.value
-    path = PROCESSORS.get(event.source)
+    ident = uuid.UUID(event_id)
+    if not _claim(ident):
+        state = db.session.scalar(
+            sa.select(InboundWebhookEvent.processing_state).where(InboundWebhookEvent.id == ident)
+        )
+        if state is None:
+            log.warning("webhook event %s vanished before processing", event_id)
+            return "missing"
+        # Done already, or another worker holds it (a duplicate job, a sweep).
+        return "skipped" if state == ProcessingState.PROCESSING else state.value
+    event = db.session.get(InboundWebhookEvent, ident, populate_existing=True)
+    path = processor_for(event.source)
     if path is None:
         return _finish(
             event_id, ProcessingState.IGNORED, f"no processor for source {event.source!r}"
         )
-    event.processing_state = ProcessingState.PROCESSING
-    event.attempts += 1
-    db.session.commit()
     try:
         resolve(path)(event)
         event.processing_state = ProcessingState.PROCESSED
         event.processed_at = utcnow()
+        event.lease_expires_at = None
         event.last_error = None
         commit()
     except Exception as exc:  # any failure: undo the work, keep the event as failed
         db.session.rollback()
+        if _is_transient(exc) and event.attempts <= TRANSIENT_RETRIES:
+            log.warning("webhook event %s (%s) hit %s; trying again", event_id, event.source, exc)
+            _finish(event_id, ProcessingState.RECEIVED, f"{type(exc).__name__}: {exc}")
+            enqueue_processing(event_id)
+            return ProcessingState.RECEIVED.value
         log.exception("processing webhook event %s (%s) failed", event_id, event.source)
         return _finish(event_id, ProcessingState.FAILED, f"{type(exc).__name__}: {exc}")
     return ProcessingState.PROCESSED.value
 
 
+def _is_transient(exc: Exception) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, sa.exc.DBAPIError) and code in TRANSIENT_SQLSTATES
+
+
 def _finish(event_id: str, state: ProcessingState, error: str) -> str:
     event = db.session.get(InboundWebhookEvent, uuid.UUID(event_id))
     event.processing_state = state
+    event.lease_expires_at = None
     event.last_error = error[:2000]
-    db.session.commit()
+    commit()
     return state.value
 
 
-# Received but not picked up after this long: the hand-off was lost (see events.py).
-STALLED_RECEIVED_AFTER = timedelta(minutes=2)
-# Processing for this long: the worker died mid-way (jobs time out well before).
-STALLED_PROCESSING_AFTER = timedelta(minutes=15)
+# Received but not picked up after this long: the hand-off was lost (Redis
+# restarted, a web process killed with ids still in its buffer; see events.py).
+STALLED_RECEIVED_AFTER = timedelta(seconds=60)
 
 
 def requeue_stalled_events() -> int:
-    """Periodic job: queue again events whose hand-off or processing was lost."""
+    """Periodic job (10 s): queue again events whose hand-off or worker was lost."""
     now = utcnow()
     stalled = db.session.scalars(
         sa.select(InboundWebhookEvent.id)
@@ -104,12 +143,20 @@ def requeue_stalled_events() -> int:
                 ),
                 sa.and_(
                     InboundWebhookEvent.processing_state == ProcessingState.PROCESSING,
-                    InboundWebhookEvent.updated_at < now - STALLED_PROCESSING_AFTER,
+                    sa.or_(
+                        InboundWebhookEvent.lease_expires_at < now,
+                        # Claimed before leases existed.
+                        sa.and_(
+                            InboundWebhookEvent.lease_expires_at.is_(None),
+                            InboundWebhookEvent.updated_at < now - timedelta(minutes=15),
+                        ),
+                    ),
                 ),
             )
         )
         .limit(1000)
     ).all()
+    db.session.rollback()
     for event_id in stalled:
         enqueue_processing(str(event_id))
     if stalled:

@@ -18,12 +18,10 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from app.conversations import record_delivery
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ChannelType, DeliveryStatus
-from app.threads.presenters import announce_thread
-from app.threads.services import advance_delivery
-from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +58,8 @@ def apply_event(item: dict) -> bool:
     # A new dict, so the JSON column sees the change.
     message.extra = {**(message.extra or {}), "sendgrid_events": history[-MAX_HISTORY:]}
     status, error = _status_of(kind, item)
-    if status is not None and advance_delivery(message, status, error):
-        thread, message_id = message.thread, message.id
-        after_commit(
-            lambda: announce_thread(
-                thread, "delivery", message_id=message_id, delivery_status=status.value
-            )
-        )
+    if status is not None:
+        record_delivery(message, status, error)
     return True
 
 

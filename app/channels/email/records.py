@@ -15,16 +15,16 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.database import utcnow
+from app.conversations import channel_of_type, post_outbound, thread_for_contact
 from app.extensions import db
-from app.inbox.search import append_to_search_document, rebuild_search_documents
-from app.models import CommunicationMessage, CommunicationThread, Contact, Order
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus, ThreadType
-from app.threads.inbound import channel_of_type, latest_open_thread
-from app.threads.presenters import announce_message, announce_thread
-from app.transactions import after_commit
-
-PREVIEW_LENGTH = 280
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    Order,
+)
+from app.models.enums import ChannelType, MessageType, ThreadType
 
 
 def record_mail(
@@ -40,18 +40,16 @@ def record_mail(
 ) -> CommunicationMessage:
     """Add a pending outbound e-mail for ``contact``; the caller commits."""
     channel = channel_of_type(ChannelType.EMAIL_OUTLOOK)
-    thread = order_thread_for(contact, channel.id, order, subject)
-    now = utcnow()
-    message = CommunicationMessage(
-        thread_id=thread.id,
+    thread = order_thread_for(contact, channel, order, subject)
+    # Sent by the SendGrid delivery job (app.channels.email.transactional), which
+    # keeps its own schedule, not by the conversation's send job.
+    return post_outbound(
+        thread,
         channel_id=channel.id,
-        message_type=MessageType.OUTGOING,
-        sender_user_id=sender_user_id,
-        recipient_external={"email": contact.email, "name": contact.display_name},
+        body=summary,
+        recipient={"email": contact.email, "name": contact.display_name},
+        author_id=sender_user_id,
         subject=subject,
-        message_content=summary,
-        delivery_status=DeliveryStatus.PENDING,
-        created_at=now,
         extra={
             **(extra or {}),
             "provider": "sendgrid",
@@ -59,42 +57,25 @@ def record_mail(
             "order_id": str(order.id) if order else None,
             "sendgrid": sendgrid,
         },
+        send=False,
     )
-    db.session.add(message)
-    db.session.flush()
-    if now >= thread.last_message_at:
-        thread.last_message_at = now
-        thread.last_message_preview = " ".join(summary.split())[:PREVIEW_LENGTH]
-    append_to_search_document(thread.id, f"{subject} {summary}")
-    after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
-    return message
 
 
 def order_thread_for(
-    contact: Contact, channel_id: uuid.UUID, order: Order | None, subject: str
+    contact: Contact, channel: CommunicationChannel, order: Order | None, subject: str
 ) -> CommunicationThread:
-    # Order mails stay in that order's conversation, so "was it sent?" is one
-    # indexed look-up by order (see already_sent).
-    thread = latest_open_thread(channel_id, contact.id, order.id if order else None)
-    if thread is not None:
-        return thread
-    now = utcnow()
-    thread = CommunicationThread(
-        thread_subject=subject,
-        thread_type=ThreadType.INSTALLATION_COORDINATION if order else ThreadType.CUSTOMER_SUPPORT,
-        status=ThreadStatus.RESOLVED,
-        resolved_at=now,
-        channel_id=channel_id,
-        contact_id=contact.id,
-        customer_organization_id=contact.organization_id,
+    """The order's conversation with ``contact`` on ``channel``, started resolved if new.
+
+    Order mails stay in that order's conversation, so "was it sent?" is one
+    indexed look-up by order (see already_sent).
+    """
+    return thread_for_contact(
+        contact,
+        channel,
+        subject=subject,
         order_id=order.id if order else None,
-        last_message_at=now,
-        created_at=now,
+        thread_type=ThreadType.INSTALLATION_COORDINATION if order else ThreadType.CUSTOMER_SUPPORT,
     )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    return thread
 
 
 def already_sent(order_id: uuid.UUID, template_key: str, **match: str) -> bool:

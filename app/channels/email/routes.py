@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from app.api.errors import ApiError
-from app.channels.email.settings import is_sandboxed
+from app.channels.email.sendgrid import PROVIDER
 from app.channels.email.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -22,6 +22,7 @@ from app.channels.email.signature import (
 )
 from app.extensions import csrf
 from app.transactions import commit
+from app.transports.registry import is_sandboxed
 from app.webhooks.events import body_digest, read_raw_body, record_event
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def _verify(raw_body: bytes) -> None:
     if not key:
         # Without a key nothing can be checked. In sandbox mode no real mail exists
         # for a forged event to touch, so local testing may post unsigned events.
-        if is_sandboxed(current_app.config):
+        if is_sandboxed(PROVIDER):
             return
         raise ApiError(401, "invalid_signature", "Event signing is not configured on this server.")
     try:

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 
 import requests
-from flask import current_app
 
-from app.channels.email.settings import FROM_NAME, SANDBOX_FROM, is_sandboxed, reply_to
-from app.channels.health import record_failure, record_success
-from app.channels.ratelimit import RateLimited, acquire
-from app.channels.transport import TransportError
-from app.extensions import db
-from app.models import SandboxSend
+from app.channels.email.settings import FROM_NAME, SANDBOX_FROM, reply_to
+from app.transports.base import TransportError
+from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +30,6 @@ TRACKING_SETTINGS = {
 
 class SendGridError(TransportError):
     """A refused or failed send; ``retry_after`` is SendGrid's wait when it gave one."""
-
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
-        super().__init__(message, retryable=retryable)
-        self.retry_after = retry_after
 
 
 def build_mail(
@@ -129,34 +120,3 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         return None
     return None
-
-
-def send_test_mail(recipient: str) -> str:
-    """Send a plain test mail now (channels page); the caller commits. Returns its id."""
-    config = current_app.config
-    payload = build_mail(
-        config,
-        to_email=recipient,
-        to_name=None,
-        template_id=None,
-        dynamic_data=None,
-        categories=["test"],
-        subject="Switchboard test",
-        text="Testbericht van Switchboard: dit kanaal werkt.",
-    )
-    if is_sandboxed(config):
-        external_id = f"sandbox.sendgrid.{uuid.uuid4().hex}"
-        db.session.add(
-            SandboxSend(
-                provider=PROVIDER,
-                recipient=recipient,
-                request_body=payload,
-                simulated_status="delivered",
-            )
-        )
-        return external_id
-    try:
-        acquire(PROVIDER)
-    except RateLimited as exc:
-        raise SendGridError(str(exc), retryable=True, retry_after=exc.retry_after) from exc
-    return post_mail(config, payload)

@@ -46,10 +46,5 @@ def template_id_for(key: str, config: Mapping) -> str:
     )
 
 
-def is_sandboxed(config: Mapping) -> bool:
-    """No API key or no sender: mails are recorded, not sent (CONTRACT §2)."""
-    return not (config.get("SENDGRID_API_KEY") and config.get("MAIL_FROM"))
-
-
 def reply_to(config: Mapping) -> str:
     return config.get("MAIL_REPLY_TO") or DEFAULT_REPLY_TO

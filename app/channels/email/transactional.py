@@ -18,18 +18,18 @@ from flask import current_app
 from rq import get_current_job
 
 from app.channels.email.records import record_mail
-from app.channels.email.sendgrid import PROVIDER, SendGridError, build_mail, post_mail
-from app.channels.email.settings import is_sandboxed, template_id_for
-from app.channels.ratelimit import RateLimited, acquire
+from app.channels.email.sendgrid import PROVIDER, build_mail
+from app.channels.email.settings import template_id_for
 from app.contacts.services import contact_for_email
+from app.conversations import record_delivery
 from app.database import utcnow
 from app.extensions import db
 from app.jobs.queues import QUEUES, get_queue
-from app.models import CommunicationMessage, Contact, Order, SandboxSend
+from app.models import CommunicationMessage, Contact, Order
 from app.models.enums import DeliveryStatus
-from app.threads.presenters import announce_thread
-from app.threads.services import advance_delivery
-from app.transactions import after_commit
+from app.transactions import after_commit, commit
+from app.transports.base import RATE_LIMITED, OutboundMessage, TransportError
+from app.transports.registry import is_sandboxed, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -132,62 +132,48 @@ def deliver(message_id: str, attempt: int = 1) -> str | None:
         categories=spec.get("categories") or [],
         send_at=_still_ahead(spec.get("send_at")),
     )
-    if is_sandboxed(config):
-        return _record_in_sandbox(message, payload)
     try:
-        acquire(PROVIDER)
-    except RateLimited as exc:
-        # Over the shared 600/minute budget: wait for the next window, not an attempt.
-        _requeue(message_id, attempt, exc.retry_after)
-        return "rate_limited"
-    try:
-        external_id = post_mail(config, payload)
-    except SendGridError as exc:
+        result = transport_for(PROVIDER).send(
+            OutboundMessage(
+                message.id,
+                PROVIDER,
+                message.recipient_external["email"],
+                message.message_content,
+                subject=message.subject,
+                payload=payload,
+            )
+        )
+    except TransportError as exc:
+        if exc.code == RATE_LIMITED:
+            # Over the shared 600/minute budget: wait for the next window, not an attempt.
+            _requeue(message_id, attempt, exc.retry_after or 1)
+            return "rate_limited"
         return _failed(message, attempt, exc)
-    message.external_message_id = external_id
-    advance_delivery(message, DeliveryStatus.SENT)
-    db.session.commit()
-    announce_thread(message.thread, "delivery", message_id=message.id, delivery_status="sent")
-    return external_id
+    message.external_message_id = result.external_message_id
+    record_delivery(message, DeliveryStatus.SENT)
+    commit()
+    if is_sandboxed(PROVIDER):
+        # As for chat replies: a simulated "delivered" follows, so the UI shows real ticks.
+        get_queue("deliveries").enqueue_in(
+            timedelta(seconds=current_app.config["SANDBOX_DELIVERY_STEP_SECONDS"]),
+            "app.conversations.sending.record_delivery_status",
+            str(message.id),
+            DeliveryStatus.DELIVERED.value,
+        )
+    return result.external_message_id
 
 
-def _failed(message: CommunicationMessage, attempt: int, exc: SendGridError) -> str:
+def _failed(message: CommunicationMessage, attempt: int, exc: TransportError) -> str:
     if exc.retryable and attempt < MAX_ATTEMPTS:
-        db.session.commit()  # keeps the provider status post_mail recorded
+        commit()  # keeps the provider status the transport recorded
         delay = exc.retry_after or _backoff(attempt)
         log.warning("e-mail %s: %s; retry %d in %.0fs", message.id, exc, attempt + 1, delay)
         _requeue(str(message.id), attempt + 1, delay)
         return "retrying"
-    advance_delivery(message, DeliveryStatus.FAILED, str(exc))
-    db.session.commit()
+    record_delivery(message, DeliveryStatus.FAILED, str(exc))
+    commit()
     log.error("e-mail %s failed after %d attempt(s): %s", message.id, attempt, exc)
-    announce_thread(message.thread, "delivery", message_id=message.id, delivery_status="failed")
     return "failed"
-
-
-def _record_in_sandbox(message: CommunicationMessage, payload: dict) -> str:
-    external_id = f"sandbox.sendgrid.{uuid.uuid4().hex}"
-    db.session.add(
-        SandboxSend(
-            provider=PROVIDER,
-            recipient=message.recipient_external["email"],
-            request_body=payload,
-            simulated_status="sent",
-            message_id=message.id,
-        )
-    )
-    message.external_message_id = external_id
-    advance_delivery(message, DeliveryStatus.SENT)
-    db.session.commit()
-    announce_thread(message.thread, "delivery", message_id=message.id, delivery_status="sent")
-    # As for chat replies: a simulated "delivered" follows, so the UI shows real ticks.
-    get_queue("deliveries").enqueue_in(
-        timedelta(seconds=current_app.config["SANDBOX_DELIVERY_STEP_SECONDS"]),
-        "app.threads.jobs.record_delivery_status",
-        str(message.id),
-        DeliveryStatus.DELIVERED.value,
-    )
-    return external_id
 
 
 def _requeue(message_id: str, attempt: int, delay: float) -> None:

@@ -28,9 +28,9 @@ import requests
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.channels.health import record_failure, record_success
 from app.database import utcnow
-from app.extensions import db
+from app.transactions import commit
+from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def _record_apart(record, *args, **kwargs) -> bool:
     try:
         with current_app._get_current_object().app_context():
             record(*args, **kwargs)
-            db.session.commit()
+            commit()
         return True
     except SQLAlchemyError:
         log.exception("could not record the Graph provider status")

@@ -18,11 +18,11 @@ from flask import current_app
 from app.channels.outlook.client import GraphClient, GraphError, graph_time
 from app.channels.outlook.inbound import fetch_message, store_message
 from app.channels.outlook.state import delta_of, exclusive, outlook_channel, save_delta
-from app.channels.registry import is_sandboxed
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationMessage
 from app.transactions import commit
+from app.transports.registry import is_sandboxed
 
 log = logging.getLogger(__name__)
 

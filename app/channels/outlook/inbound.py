@@ -21,15 +21,14 @@ from app.channels.outlook.client import GraphClient, GraphError
 from app.channels.outlook.mail import ATTACHMENT_FIELDS, MESSAGE_FIELDS, sender_of, to_inbound
 from app.channels.outlook.state import exclusive, outlook_channel, subscription_of
 from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
-from app.channels.registry import is_sandboxed
-from app.contacts.services import contact_for_email
-from app.email_intake.outlook import hand_over_order_email
+from app.contacts.identities import EMAIL
+from app.conversations import Sender, record_inbound
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ChannelType
-from app.threads.inbound import receive
 from app.transactions import after_commit
+from app.transports.registry import is_sandboxed
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
@@ -125,12 +124,11 @@ def store_message(
     if address.lower() == client.mailbox.lower():
         # Our own mail (a copy to ourselves, a bounce loop): not a customer message.
         return None
-    contact = contact_for_email(address, name)
-    stored = receive(outlook_channel(), contact, to_inbound(message, attachments))
-    if stored is not None:
-        # Mail to a partner's order mailbox (Alva) is also read as an order.
-        hand_over_order_email(stored, message)
-    return stored
+    # Mail to a partner's order mailbox (Alva) is also read as an order, by a
+    # listener of the stored message (app.email_intake.listeners).
+    return record_inbound(
+        outlook_channel(), Sender(EMAIL, address, name=name), to_inbound(message, attachments)
+    )
 
 
 def _message_id(notification: dict) -> str | None:

@@ -10,13 +10,14 @@ every reply drags along.
 from __future__ import annotations
 
 import re
+from email.utils import getaddresses
 from html.parser import HTMLParser
 
 import nh3
 
 from app.channels.outlook.client import parse_graph_time
+from app.conversations import InboundMessage
 from app.database import utcnow
-from app.threads.inbound import InboundMessage
 
 # The properties the processor needs; bodies and headers only come when asked for.
 MESSAGE_FIELDS = (
@@ -53,8 +54,35 @@ def to_inbound(graph_message: dict, attachments: list[dict]) -> InboundMessage:
         metadata={
             "internet_message_id": internet_message_id,
             "conversation_id": graph_message.get("conversationId"),
+            # Which of our addresses it was sent to: a partner's order mailbox
+            # makes it an order too (app.email_intake.listeners).
+            "recipients": recipients_of(graph_message),
         },
     )
+
+
+# Headers that name who a mail was for. Delivered-To and X-Original-To keep the
+# alias an order mailbox forwards from, where To may be a list's address.
+RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
+
+
+def recipients_of(graph_message: dict) -> list[str]:
+    """Every recipient address of a Graph message resource, lower case.
+
+    Read from ``toRecipients``/``ccRecipients`` when selected, and from the
+    internet message headers, which the Outlook channel always fetches.
+    """
+    found = []
+    for key in ("toRecipients", "ccRecipients", "bccRecipients"):
+        for recipient in graph_message.get(key) or []:
+            found.append(((recipient or {}).get("emailAddress") or {}).get("address") or "")
+    header_values = [
+        header.get("value") or ""
+        for header in graph_message.get("internetMessageHeaders") or []
+        if (header.get("name") or "").lower() in RECIPIENT_HEADERS
+    ]
+    found += [address for _, address in getaddresses(header_values)]
+    return list(dict.fromkeys(address.strip().lower() for address in found if "@" in address))
 
 
 def replied_message_ids(headers: list[dict]) -> list[str]:

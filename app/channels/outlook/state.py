@@ -14,9 +14,9 @@ from contextlib import contextmanager
 
 from flask import current_app
 
+from app.conversations import channel_of_type
 from app.models import CommunicationChannel
 from app.models.enums import ChannelType
-from app.threads.inbound import channel_of_type
 
 SUBSCRIPTION = "graph_subscription"
 DELTA = "graph_delta"

@@ -24,10 +24,10 @@ from app.channels.outlook.state import (
     save_subscription,
     subscription_of,
 )
-from app.channels.registry import is_sandboxed
 from app.database import utcnow
 from app.models import CommunicationChannel
 from app.transactions import commit
+from app.transports.registry import is_sandboxed
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ draft-then-send round trip (two calls, and an orphaned draft when the second
 fails), the message gets an RFC 5322 Message-ID chosen here, derived from our
 message id. Graph lets a new message carry its own ``internetMessageId``; the
 customer's mail client quotes it in In-Reply-To, which is how their answer finds
-its thread (:func:`app.threads.inbound.receive` matches it against
+its thread (:func:`app.conversations.record_inbound` matches it against
 ``external_message_id``). Being derived from our id, a retried send carries the
 same Message-ID, which mail clients use to fold duplicates.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.channels.outlook.client import GraphClient, GraphError
-from app.channels.transport import OutboundMessage, SendResult, TransportError
+from app.transports.base import OutboundMessage, SendResult, TransportError
 
 
 class GraphTransport:

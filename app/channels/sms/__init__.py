@@ -1,1 +1,18 @@
 """SMS through a Twilio-compatible API."""
+
+from app.features import Feature, TransportSpec
+
+FEATURE = Feature(
+    blueprints=("app.channels.sms.routes:bp",),
+    webhook_processors={"sms": "app.channels.sms.inbound:process_event"},
+    transports=(
+        TransportSpec(
+            "sms",
+            requires=("SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"),
+            real="app.channels.sms.transport:SmsTransport",
+            label="SMS",
+            recipient="phone",
+            channel_type="sms",
+        ),
+    ),
+)

@@ -9,11 +9,17 @@ from __future__ import annotations
 import logging
 
 from app.channels.sms.payloads import is_status_callback, message_sid, message_status, parse_form
+from app.contacts.identities import PHONE
 from app.contacts.phones import normalise_phone
-from app.contacts.services import contact_for_phone
+from app.conversations import (
+    InboundMessage,
+    Sender,
+    apply_delivery_report,
+    channel_of_type,
+    record_inbound,
+)
 from app.models import InboundWebhookEvent
 from app.models.enums import ChannelType, DeliveryStatus
-from app.threads.inbound import InboundMessage, apply_delivery_report, channel_of_type, receive
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +55,6 @@ def process_event(event: InboundWebhookEvent) -> None:
 
 def _receive(event: InboundWebhookEvent, fields: dict[str, str]) -> None:
     sender = fields.get("From", "")
-    # Raises ValueError for a sender that is no phone number (a short code name):
-    # the event is kept as failed for a person to look at, never silently dropped.
-    contact = contact_for_phone(sender)
     inbound = InboundMessage(
         external_message_id=message_sid(fields),
         content=fields.get("Body", ""),
@@ -65,7 +68,9 @@ def _receive(event: InboundWebhookEvent, fields: dict[str, str]) -> None:
             "provider": "sms",
         },
     )
-    message = receive(channel_of_type(ChannelType.SMS), contact, inbound)
+    # Raises ValueError for a sender that is no phone number (a short code name):
+    # the event is kept as failed for a person to look at, never silently dropped.
+    message = record_inbound(channel_of_type(ChannelType.SMS), Sender(PHONE, sender), inbound)
     if message is None:
         log.info("SMS %s was already stored", inbound.external_message_id)
 

@@ -2,7 +2,7 @@
 
 ``POST {SMS_API_BASE}/2010-04-01/Accounts/{sid}/Messages.json`` with HTTP basic
 auth and a form body; the answer's ``sid`` is the message's id in every later
-status callback. Built by :mod:`app.channels.registry` when ``SMS_ACCOUNT_SID``,
+status callback. Built by :mod:`app.transports.registry` when ``SMS_ACCOUNT_SID``,
 ``SMS_AUTH_TOKEN`` and ``SMS_FROM`` are set.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 import requests
 
-from app.channels.health import record_failure, record_success
-from app.channels.transport import OutboundMessage, SendResult, TransportError
+from app.transports.base import OutboundMessage, SendResult, TransportError
+from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 

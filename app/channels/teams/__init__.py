@@ -1,1 +1,15 @@
 """Microsoft Teams alerts as Adaptive Cards posted to Workflows webhooks."""
+
+from app.features import Feature, TransportSpec
+
+FEATURE = Feature(
+    transports=(
+        TransportSpec(
+            "teams",
+            requires=("TEAMS_WEBHOOK_URLS",),
+            real="app.channels.teams.transport:TeamsTransport",
+            label="Microsoft Teams",
+            recipient="team",
+        ),
+    ),
+)

@@ -1,40 +1,32 @@
 """Posting alert cards to Teams channels through their Workflows webhooks.
 
 :func:`notify_teams` enqueues one :func:`post_card` job per team the trigger
-names. Each job builds the card from plain data, takes a slot of the shared
-Teams rate limit, and POSTs it to the team's URL from ``TEAMS_WEBHOOK_URLS``;
-any 2xx is success. Timeouts, 5xx and 429 are retried with exponential backoff
-(429's ``Retry-After`` wins), other 4xx are not: the card or URL is wrong and
-sending it again will not fix it. A team without a URL gets a ``SandboxSend``
-row instead, so the alert still shows on the channels page.
-
-The webhook URLs carry their own signature (``sig=``) and are secrets: they are
-never logged, only the team's name is.
+names. Each job builds the card from plain data and hands it to the Teams
+transport (:mod:`app.channels.teams.transport`: the shared rate limit, the
+team's URL from ``TEAMS_WEBHOOK_URLS``, any 2xx is success; a team without a
+URL is recorded in the sandbox). Timeouts, 5xx and 429 are retried here with
+exponential backoff (429's ``Retry-After`` wins), other 4xx are not: the card
+or URL is wrong and sending it again will not fix it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from flask import current_app
 
-from app.channels.health import record_failure, record_success
-from app.channels.ratelimit import RateLimited, acquire
-from app.channels.teams.cards import TEAMS, TRIGGERS, build_message, build_test_message
-from app.channels.transport import TransportError
-from app.extensions import db
+from app.channels.teams.cards import TRIGGERS, build_message
+from app.channels.teams.transport import PROVIDER
 from app.jobs.queues import QUEUES, enqueue, get_queue
-from app.models import SandboxSend
+from app.transactions import commit
+from app.transports.base import RATE_LIMITED, OutboundMessage, TransportError
+from app.transports.registry import is_sandboxed, transport_for
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "teams"
 QUEUE = "deliveries"
-TIMEOUT = (5, 15)  # (connect, read) seconds
 MAX_ATTEMPTS = 5
 MAX_DELAY_SECONDS = 3600
 
@@ -56,99 +48,40 @@ def notify_teams(trigger: str, data: dict) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class PostOutcome:
-    ok: bool
-    retryable: bool = False
-    error: str | None = None
-    retry_after: float | None = None
-
-
 def post_card(team: str, trigger: str, data_json: str, attempt: int = 1) -> str:
     """Job: post one trigger's card to one team; returns what happened."""
     card = build_message(trigger, json.loads(data_json), current_app.config["PUBLIC_BASE_URL"])
-    url = current_app.config.get("TEAMS_WEBHOOK_URLS", {}).get(team)
-    if not url:
-        _record_sandbox(team, card)
-        db.session.commit()
-        return "sandbox"
+    transport = transport_for(PROVIDER)
     try:
-        acquire(PROVIDER)
-    except RateLimited as exc:
-        # Over budget is not a failure of this card: try again when the window opens.
-        _schedule(team, trigger, data_json, attempt, exc.retry_after)
-        return "rate_limited"
-    outcome = _post(url, card)
-    if outcome.ok:
-        record_success(PROVIDER)
-        db.session.commit()
-        return "delivered"
-    record_failure(PROVIDER, f"{team}: {outcome.error}")
-    db.session.commit()
-    if outcome.retryable and attempt < MAX_ATTEMPTS:
-        delay = outcome.retry_after or _backoff(attempt)
-        log.warning(
-            "Teams %s card for %s failed (attempt %d, %s); retrying in %.1fs",
-            trigger,
-            team,
-            attempt,
-            outcome.error,
-            delay,
+        transport.send(OutboundMessage(None, PROVIDER, team, trigger, payload=card))
+    except TransportError as exc:
+        commit()  # keeps the provider status the transport recorded
+        if exc.code == RATE_LIMITED:
+            # Over budget is not a failure of this card: try again when the window opens.
+            _schedule(team, trigger, data_json, attempt, exc.retry_after or 1)
+            return "rate_limited"
+        if exc.retryable and attempt < MAX_ATTEMPTS:
+            delay = exc.retry_after or _backoff(attempt)
+            log.warning(
+                "Teams %s card for %s failed (attempt %d, %s); retrying in %.1fs",
+                trigger,
+                team,
+                attempt,
+                exc,
+                delay,
+            )
+            _schedule(team, trigger, data_json, attempt + 1, delay)
+            return "retrying"
+        log.error(
+            "Teams %s card for %s failed after %d attempt(s): %s", trigger, team, attempt, exc
         )
-        _schedule(team, trigger, data_json, attempt + 1, delay)
-        return "retrying"
-    log.error(
-        "Teams %s card for %s failed after %d attempt(s): %s", trigger, team, attempt, outcome.error
-    )
-    return "failed"
+        return "failed"
+    commit()
+    return "sandbox" if is_sandboxed(PROVIDER) or team not in _urls() else "delivered"
 
 
-def send_test_card(team: str) -> None:
-    """Post a test card to ``team`` now (channels page); raises TransportError on failure.
-
-    The caller commits (the provider status and any sandbox record).
-    """
-    if team not in TEAMS:
-        raise ValueError(f"Unknown team {team!r}; use one of {', '.join(TEAMS)}.")
-    card = build_test_message(team, current_app.config["PUBLIC_BASE_URL"])
-    url = current_app.config.get("TEAMS_WEBHOOK_URLS", {}).get(team)
-    if not url:
-        _record_sandbox(team, card)
-        return
-    try:
-        acquire(PROVIDER)
-    except RateLimited as exc:
-        raise TransportError(str(exc), retryable=True) from exc
-    outcome = _post(url, card)
-    if not outcome.ok:
-        record_failure(PROVIDER, f"{team}: {outcome.error}")
-        raise TransportError(outcome.error or "Teams refused the card", retryable=outcome.retryable)
-    record_success(PROVIDER)
-
-
-def _post(url: str, card: dict) -> PostOutcome:
-    try:
-        response = requests.post(url, json=card, timeout=TIMEOUT)
-    except requests.RequestException as exc:
-        # Not str(exc): it would contain the URL, and the URL is the secret.
-        return PostOutcome(ok=False, retryable=True, error=f"unreachable ({type(exc).__name__})")
-    if 200 <= response.status_code < 300:
-        return PostOutcome(ok=True)
-    status = response.status_code
-    retryable = status in (408, 429) or status >= 500
-    return PostOutcome(
-        ok=False,
-        retryable=retryable,
-        error=f"HTTP {status}: {response.text[:200].strip() or response.reason}",
-        retry_after=_retry_after(response) if status == 429 else None,
-    )
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0) or None
-    except ValueError:  # an HTTP date instead of seconds: fall back to our backoff
-        return None
+def _urls() -> dict:
+    return current_app.config.get("TEAMS_WEBHOOK_URLS") or {}
 
 
 def _backoff(attempt: int) -> float:
@@ -166,12 +99,4 @@ def _schedule(team: str, trigger: str, data_json: str, attempt: int, delay: floa
         attempt,
         job_timeout=QUEUES[QUEUE].timeout,
         failure_ttl=7 * 24 * 3600,
-    )
-
-
-def _record_sandbox(team: str, card: dict) -> None:
-    db.session.add(
-        SandboxSend(
-            provider=PROVIDER, recipient=team, request_body=card, simulated_status="delivered"
-        )
     )

@@ -6,12 +6,12 @@ import logging
 
 import sqlalchemy as sa
 
-from app.channels.health import record_failure, statuses
 from app.extensions import db
 from app.models import User
 from app.models.enums import Priority, Role
 from app.notifications.services import announce, create_notification
 from app.transactions import after_commit
+from app.transports.health import record_failure, statuses
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.channels.whatsapp.templates import template_parameters
+from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import append_to_search_document
 from app.message_templates.rendering import (
     ORDER_STATUS_LABELS,
     TemplateRenderError,
@@ -32,11 +32,7 @@ from app.message_templates.rendering import (
 )
 from app.message_templates.services import record_use
 from app.models import CommunicationMessage, CommunicationTemplate, Contact, Order
-from app.models.enums import DeliveryStatus, MessageType
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message
-from app.threads.services import PREVIEW_LENGTH
-from app.transactions import after_commit
+from app.models.enums import MessageType
 
 log = logging.getLogger(__name__)
 
@@ -106,29 +102,21 @@ def queue_status_template(
         log.warning("order-status template skipped, template incomplete: %s", exc.message)
         return None
     now = utcnow()
-    reply = CommunicationMessage(
-        thread_id=thread.id,
+    reply = post_outbound(
+        thread,
         channel_id=channel_id,
+        body=rendered.body.strip(),
+        recipient={"phone": contact.phone, "name": contact.display_name},
         message_type=message_type,
-        sender_user_id=None,
-        recipient_external={"phone": contact.phone, "name": contact.display_name},
-        message_content=rendered.body.strip(),
         template_id=template.id,
-        delivery_status=DeliveryStatus.PENDING,
-        created_at=max(now, not_before) if not_before else now,
+        at=max(now, not_before) if not_before else now,
         extra={
             "template_parameters": template_parameters(template, thread, None, values),
             "order_id": str(order.id),
             **(extra or {}),
         },
     )
-    db.session.add(reply)
-    db.session.flush()
-    thread.last_message_at = reply.created_at
-    thread.last_message_preview = " ".join(reply.message_content.split())[:PREVIEW_LENGTH]
-    append_to_search_document(thread.id, reply.message_content)
     record_use(template.id)
-    after_commit(lambda: (enqueue_send(reply.id), announce_message(reply)))
     return reply
 
 

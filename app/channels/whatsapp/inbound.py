@@ -1,9 +1,10 @@
 """Processing a stored WhatsApp webhook event: customer messages and our ticks.
 
 Runs in the webhook job (:mod:`app.webhooks.processing`), which commits when
-this returns and rolls everything back when it raises. Jobs that must only
-start once the messages are committed (media downloads, the auto-reply's send)
-are registered with ``after_commit``.
+this returns and rolls everything back when it raises. The conversation's owner
+stores each message; what follows a customer's message (media downloads, the
+order-status and out-of-hours answers) are listeners of its ``MessageCreated``
+(:mod:`app.channels.whatsapp.listeners`), run after the commit.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from app.channels.whatsapp.autoreply import answer_order_status_question
-from app.channels.whatsapp.out_of_hours import answer_out_of_hours
 from app.channels.whatsapp.payloads import change_values, parse_message, profile_names
+from app.contacts.identities import PHONE
 from app.contacts.phones import normalise_phone
-from app.contacts.services import contact_for_phone
+from app.conversations import (
+    InboundMessage,
+    Sender,
+    apply_delivery_report,
+    channel_of_type,
+    hold_senders,
+    record_inbound,
+)
 from app.database import utcnow
-from app.jobs.queues import enqueue
 from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ChannelType, DeliveryStatus
-from app.threads.inbound import InboundMessage, apply_delivery_report, channel_of_type, receive
-from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,15 @@ def process_event(event: InboundWebhookEvent) -> None:
     """Store every message of the event and apply every status; raise to fail it."""
     payload = json.loads(event.raw_body)
     channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
+    # Every sender of the event held at once, in one order: two events naming
+    # the same customers never wait on each other.
+    hold_senders(
+        [
+            Sender(PHONE, message["from"])
+            for value in change_values(payload)
+            for message in value.get("messages") or []
+        ]
+    )
     for value in change_values(payload):
         names = profile_names(value)
         phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
@@ -63,11 +76,10 @@ def receive_message(
     a thread since closed; the quoted id is kept in the metadata.
     """
     wa_id = message["from"]
-    contact = contact_for_phone(wa_id, profile_name)
     parsed = parse_message(message)
-    stored = receive(
+    return record_inbound(
         channel,
-        contact,
+        Sender(PHONE, wa_id, whatsapp_profile_name=profile_name),
         InboundMessage(
             external_message_id=message["id"],
             content=parsed.content,
@@ -81,18 +93,6 @@ def receive_message(
             metadata={**parsed.metadata, "phone_number_id": phone_number_id},
         ),
     )
-    if stored is None:
-        return None
-    for attachment in parsed.attachments:
-        _fetch_after_commit(str(stored.id), attachment["media_id"])
-    if message.get("type") == "text":
-        answer_order_status_question(stored, contact)
-    answer_out_of_hours(stored, contact)
-    return stored
-
-
-def _fetch_after_commit(message_id: str, media_id: str) -> None:
-    after_commit(lambda: enqueue("app.channels.whatsapp.media.fetch_media", message_id, media_id))
 
 
 def apply_status(status: dict) -> bool:

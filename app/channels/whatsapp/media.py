@@ -26,13 +26,13 @@ from flask import current_app
 from rq import get_current_job
 from werkzeug.utils import secure_filename
 
-from app.channels.health import record_failure, record_success
 from app.channels.whatsapp.alerts import report_invalid_token
 from app.channels.whatsapp.client import ApiFailure, WhatsAppApi
+from app.conversations import announce_change
 from app.extensions import db
 from app.models import CommunicationMessage
-from app.threads.presenters import announce_thread
-from app.transactions import after_commit, commit
+from app.transactions import commit
+from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,6 @@ def _finish(message: CommunicationMessage, media_id: str, **changes) -> str:
         {**entry, **changes} if entry.get("media_id") == media_id else entry
         for entry in message.attachments or []
     ]
-    thread, message_ref = message.thread, message.id
-    after_commit(lambda: announce_thread(thread, "attachment", message_id=message_ref))
+    announce_change(message.thread, "attachment", message_id=message.id)
     commit()
     return changes.get("status", "")

@@ -7,7 +7,7 @@ when it opens again, written from a message template:
   (a template name), else the active template whose WhatsApp name is
   ``out_of_hours``; its ``{{next_opening}}`` is filled in ("maandag 6 januari
   om 08:00"), or a sentence saying so is added when it has no such placeholder;
-- opening hours are the channel's business calendar (:mod:`app.sla.calendar`).
+- opening hours are the channel's business calendar (:mod:`app.business_time.calendar`).
   Seed 003 also keeps ``business_hours: "08:00-17:00"`` in a WhatsApp channel's
   configuration; a channel without a calendar of its own uses those hours on
   the default calendar's working days (holidays still apply);
@@ -32,9 +32,16 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.business_time.calendar import (
+    DEFAULT_WEEKLY_HOURS,
+    calendar_for,
+    is_open,
+    next_opening,
+    parse_clock,
+)
+from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import append_to_search_document
 from app.message_templates.rendering import (
     TemplateRenderError,
     placeholders_in,
@@ -48,19 +55,8 @@ from app.models import (
     CommunicationThread,
     Contact,
 )
-from app.models.enums import DeliveryStatus, MessageType
+from app.models.enums import MessageType
 from app.models.sla import BusinessCalendar
-from app.sla.calendar import (
-    DEFAULT_WEEKLY_HOURS,
-    calendar_for,
-    is_open,
-    next_opening,
-    parse_clock,
-)
-from app.threads.jobs import enqueue_send
-from app.threads.presenters import announce_message
-from app.threads.services import PREVIEW_LENGTH
-from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +123,14 @@ def answer_out_of_hours(
     except TemplateRenderError as exc:
         log.warning("out-of-hours template %s cannot be filled: %s", template.id, exc.message)
         return None
-    reply = CommunicationMessage(
-        thread_id=thread.id,
+    reply = post_outbound(
+        thread,
         channel_id=channel.id,
+        body=body,
+        recipient={"phone": contact.phone, "name": contact.display_name},
         message_type=MessageType.AUTO_RESPONSE,
-        recipient_external={"phone": contact.phone, "name": contact.display_name},
-        message_content=body,
         template_id=template.id,
-        delivery_status=DeliveryStatus.PENDING,
-        created_at=max(now, inbound.created_at),
+        at=max(now, inbound.created_at),
         extra={
             "auto_response": AUTO_RESPONSE_KIND,
             "next_opening": opens_at.isoformat(),
@@ -143,14 +138,7 @@ def answer_out_of_hours(
             "auto_reply_to": str(inbound.id),
         },
     )
-    db.session.add(reply)
-    db.session.flush()
-    if reply.created_at >= thread.last_message_at:
-        thread.last_message_at = reply.created_at
-        thread.last_message_preview = " ".join(body.split())[:PREVIEW_LENGTH]
-    append_to_search_document(thread.id, body)
     record_use(template.id)
-    after_commit(lambda: (enqueue_send(reply.id), announce_message(reply)))
     return reply
 
 

@@ -20,13 +20,13 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from app.channels.health import record_failure, record_success
-from app.channels.ratelimit import RateLimited, acquire
-from app.channels.transport import OutboundMessage, SendResult, TransportError
 from app.channels.whatsapp.alerts import report_invalid_token
 from app.channels.whatsapp.client import RE_ENGAGEMENT, ApiFailure, WhatsAppApi
 from app.extensions import db
 from app.models import CommunicationTemplate
+from app.transports.base import OutboundMessage, SendResult, TransportError
+from app.transports.health import record_failure, record_success
+from app.transports.ratelimit import RateLimited, acquire
 
 log = logging.getLogger(__name__)
 

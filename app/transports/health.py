@@ -8,8 +8,6 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import ProviderStatus
 
-PROVIDERS = ("whatsapp", "graph", "sms", "teams", "sendgrid")
-
 
 def _status(provider: str) -> ProviderStatus:
     status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == provider))

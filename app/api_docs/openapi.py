@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
+from app.make.schemas import SCENARIOS
 from app.partners.schemas import (
     ErrorBody,
     IntegrationConfigIn,
@@ -48,8 +49,6 @@ class Operation:
 
 
 def _make_scenarios() -> tuple[type[BaseModel], ...]:
-    from app.make.schemas import SCENARIOS
-
     return tuple(SCENARIOS.values())
 
 

@@ -2,23 +2,25 @@
 
 Used whenever a provider's credentials are unset. Each send becomes a
 ``SandboxSend`` row with the request body the real provider would have received
-and a simulated delivery status, and the message then moves through delivered
-(and read, for chat channels) as a real one would, so the UI shows real ticks.
+and a simulated delivery status; a conversation's message then moves through
+delivered (and read, for chat channels) as a real one would, so the UI shows
+real ticks.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from app.channels.transport import OutboundMessage, SendResult
 from app.extensions import db
 from app.models import SandboxSend
+from app.transports.base import OutboundMessage, SendResult
 
 # Chat channels report "read"; e-mail and SMS stop at "delivered".
 SIMULATED_STATUSES = {
     "whatsapp_business": ("delivered", "read"),
     "sms": ("delivered",),
     "email_outlook": ("delivered",),
+    "sendgrid": ("delivered",),
 }
 
 
@@ -28,21 +30,25 @@ class SandboxTransport:
 
     def send(self, message: OutboundMessage) -> SendResult:
         external_id = f"sandbox.{self.provider}.{uuid.uuid4().hex}"
-        body = {
-            "to": message.recipient,
-            "subject": message.subject,
-            "text": message.body,
-            "html": message.html,
-            "reply_to": message.reply_to_external_id,
-            "template": message.template_name,
-            "template_parameters": message.template_parameters,
-            "external_message_id": external_id,
-        }
+        if message.payload is not None:
+            body = message.payload
+        else:
+            body = {
+                "to": message.recipient,
+                "subject": message.subject,
+                "text": message.body,
+                "html": message.html,
+                "reply_to": message.reply_to_external_id,
+                "template": message.template_name,
+                "template_parameters": message.template_parameters,
+                "external_message_id": external_id,
+            }
+            body = {k: v for k, v in body.items() if v not in (None, [])}
         db.session.add(
             SandboxSend(
                 provider=self.provider,
                 recipient=message.recipient,
-                request_body={k: v for k, v in body.items() if v not in (None, [])},
+                request_body=body,
                 simulated_status="sent",
                 message_id=message.message_id,
             )

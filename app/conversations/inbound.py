@@ -1,38 +1,55 @@
-"""Messages arriving from customers, whatever the channel, and delivery reports.
+"""A customer's message arriving, whatever the channel.
 
-Channel processors (WhatsApp, Outlook, SMS, SendGrid) parse their provider's
-payload and call these functions; the threading, deduplication, SLA deadline and
-live announcements are the same for all of them. Nothing here commits: the
-webhook job commits once the whole event is processed, and the announcements
-are sent after that commit.
+Channel processors (WhatsApp, Outlook, SMS) parse their provider's payload into
+an :class:`InboundMessage` and a :class:`Sender` and call :func:`record_inbound`,
+which does the rest the same way for all of them:
+
+1. hold the sender's address for the transaction (a PostgreSQL advisory lock),
+   so one customer's burst is taken one message at a time by however many
+   workers, while other customers run in parallel;
+2. find the contact behind the address, or make it (one per address, by a
+   unique key);
+3. skip a message already stored (providers deliver twice);
+4. find the conversation, or open one (routed by the assignment rules once
+   committed);
+5. store the message at the provider's timestamp, and keep the thread's
+   preview, status, SLA clock and search document right;
+6. publish ``MessageCreated`` for the listeners (live updates, automations).
+
+Nothing here commits: the webhook job does, once the whole event is processed.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.assignment.services import assign_thread
+from app.business_time import clock as sla_clock
+from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
+from app.contacts.services import contact_for_email, contact_for_phone
+from app.conversations.events import ThreadChanged
+from app.conversations.messages import add_message, touch
+from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
-from app.inbox.search import append_to_search_document, rebuild_search_documents
+from app.inbox.search import append_to_search_document
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Contact
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
-from app.sla import clock as sla_clock
-from app.threads.presenters import announce_message, announce_thread
-from app.threads.services import PREVIEW_LENGTH, advance_delivery
-from app.transactions import after_commit
+from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
+from app.transactions import publish
 
-# Threads in these states take new messages; a closed conversation starts anew.
 REOPENABLE = (ThreadStatus.RESOLVED,)
-CLOSED = (ThreadStatus.CLOSED,)
-DEFAULT_SLA_HOURS = {
-    ChannelType.EMAIL_OUTLOOK: 4,
-    ChannelType.WHATSAPP_BUSINESS: 1,
-    ChannelType.SMS: 4,
-}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote: an address on the channel (``phone`` or ``email``) and a name."""
+
+    kind: str
+    address: str
+    name: str | None = None
+    # WhatsApp's profile name, kept apart from the name an agent may have typed.
+    whatsapp_profile_name: str | None = None
 
 
 @dataclass
@@ -53,29 +70,36 @@ class InboundMessage:
     metadata: dict = field(default_factory=dict)
 
 
-def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
-    """The active channel of a type; created on first use so inbound never drops."""
-    channel = db.session.scalar(
-        sa.select(CommunicationChannel)
-        .where(CommunicationChannel.channel_type == channel_type)
-        .order_by(CommunicationChannel.is_active.desc(), CommunicationChannel.created_at)
-        .limit(1)
-    )
-    if channel is None:
-        channel = CommunicationChannel(
-            channel_type=channel_type,
-            channel_name=channel_type.value.replace("_", " ").title(),
-            response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
-        )
-        db.session.add(channel)
-        db.session.flush()
-    return channel
+def hold_senders(senders: list[Sender]) -> None:
+    """Hold several senders' addresses at once, in one order (an event with many)."""
+    by_kind: dict[str, list[str]] = {}
+    for sender in senders:
+        address = normalise_address(sender.kind, sender.address)
+        if address is not None:
+            by_kind.setdefault(sender.kind, []).append(address)
+    for kind in sorted(by_kind):
+        hold_addresses(kind, by_kind[kind])
 
 
-def receive(
-    channel: CommunicationChannel, contact: Contact, inbound: InboundMessage
+def identify(sender: Sender) -> Contact:
+    """The contact behind ``sender``, made if new; holds the address till the commit.
+
+    Raises ValueError when the address cannot be read (a short code, no @).
+    """
+    address = normalise_address(sender.kind, sender.address)
+    if address is None:
+        raise ValueError(f"not a {sender.kind} address: {sender.address!r}")
+    hold_address(sender.kind, address)
+    if sender.kind == PHONE:
+        return contact_for_phone(address, sender.whatsapp_profile_name)
+    return contact_for_email(address, sender.name)
+
+
+def record_inbound(
+    channel: CommunicationChannel, sender: Sender, inbound: InboundMessage
 ) -> CommunicationMessage | None:
-    """Store an inbound message in the right thread; None if it was already stored."""
+    """Store a customer's message in the right thread; None if it was stored before."""
+    contact = identify(sender)
     duplicate = db.session.scalar(
         sa.select(CommunicationMessage.id).where(
             CommunicationMessage.channel_id == channel.id,
@@ -98,14 +122,13 @@ def receive(
         external_message_id=inbound.external_message_id,
         delivery_status=DeliveryStatus.DELIVERED,
         delivered_at=inbound.received_at,
+        # The provider's moment, so a burst shows in the order the customer
+        # sent it, whichever worker stored which message first.
         created_at=inbound.received_at,
         extra=inbound.metadata,
     )
-    db.session.add(message)
-    db.session.flush()
-    if inbound.received_at >= thread.last_message_at:
-        thread.last_message_at = inbound.received_at
-        thread.last_message_preview = " ".join(inbound.content.split())[:PREVIEW_LENGTH]
+    message.channel = channel
+    touch(thread, inbound.received_at, inbound.content)
     if thread.status in REOPENABLE:
         sla_clock.reopen(thread)
     if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:
@@ -113,27 +136,9 @@ def receive(
     # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
     sla_clock.customer_wrote(thread, inbound.received_at)
     append_to_search_document(thread.id, " ".join(filter(None, [inbound.subject, inbound.content])))
-    after_commit(lambda: (announce_message(message), announce_thread(thread, "message")))
+    add_message(thread, message)
+    publish(ThreadChanged(thread.id, "message"))
     return message
-
-
-def latest_open_thread(
-    channel_id: uuid.UUID, contact_id: uuid.UUID, order_id: uuid.UUID | None = None
-) -> CommunicationThread | None:
-    """The contact's most recent thread on a channel that is not closed (of an order)."""
-    query = (
-        sa.select(CommunicationThread)
-        .where(
-            CommunicationThread.channel_id == channel_id,
-            CommunicationThread.contact_id == contact_id,
-            CommunicationThread.status.not_in(CLOSED),
-        )
-        .order_by(CommunicationThread.last_message_at.desc())
-        .limit(1)
-    )
-    if order_id is not None:
-        query = query.where(CommunicationThread.order_id == order_id)
-    return db.session.scalar(query)
 
 
 def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThread:
@@ -165,23 +170,17 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
         thread = latest_open_thread(channel.id, contact.id)
     if thread is not None and thread.status not in CLOSED:
         return thread
-    subject = (inbound.subject or "").strip() or subject_from(inbound.content)
-    thread = CommunicationThread(
-        thread_subject=subject,
-        channel_id=channel.id,
-        contact_id=contact.id,
-        customer_organization_id=contact.organization_id,
-        last_message_at=inbound.received_at,
+    return open_thread(
+        subject=(inbound.subject or "").strip() or subject_from(inbound.content),
+        channel=channel,
+        contact=contact,
         external_references=(
             {"conversation_key": inbound.conversation_key} if inbound.conversation_key else {}
         ),
+        at=inbound.received_at,
+        # A new conversation is routed by the channel's rules (seed 003 message flow).
+        needs_routing=True,
     )
-    db.session.add(thread)
-    db.session.flush()
-    rebuild_search_documents([thread.id])
-    # A new conversation is routed by the channel's rules (seed 003 message flow).
-    assign_thread(thread)
-    return thread
 
 
 def _thread_replied_to(contact, replies_to: list[str]) -> CommunicationThread | None:
@@ -216,34 +215,3 @@ def subject_from(content: str) -> str:
     if not words:
         return "New conversation"
     return words if len(words) <= 80 else words[:77].rstrip() + "…"
-
-
-def apply_delivery_report(
-    channel_type: ChannelType,
-    external_message_id: str,
-    status: DeliveryStatus,
-    *,
-    error: str | None = None,
-) -> bool:
-    """Update an outbound message's ticks from a provider report; False if unknown."""
-    message = db.session.scalar(
-        sa.select(CommunicationMessage)
-        .join(CommunicationChannel, CommunicationChannel.id == CommunicationMessage.channel_id)
-        .where(
-            CommunicationChannel.channel_type == channel_type,
-            CommunicationMessage.external_message_id == external_message_id,
-        )
-        .limit(1)
-    )
-    if message is None:
-        return False
-    if not advance_delivery(message, status, error):
-        return True
-    thread = message.thread
-    message_id: uuid.UUID = message.id
-    after_commit(
-        lambda: announce_thread(
-            thread, "delivery", message_id=message_id, delivery_status=status.value
-        ),
-    )
-    return True

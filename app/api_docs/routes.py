@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
 
-from app.api.openapi import build_spec
+from app.api_docs.openapi import build_spec
 
 bp = Blueprint("api_docs", __name__)
 

@@ -31,17 +31,17 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from app.models import CommunicationThread
-from app.models.enums import ThreadStatus
-from app.models.sla import SlaPolicy
-from app.sla.calendar import (
+from app.business_time.calendar import (
     Schedule,
     add_business_seconds,
     business_seconds_between,
     calendar_for,
     schedule_of,
 )
-from app.sla.policies import target_seconds
+from app.business_time.policies import target_seconds
+from app.models import CommunicationThread
+from app.models.enums import ThreadStatus
+from app.models.sla import SlaPolicy
 
 # Ladder steps and the share of the target at which each falls due; step 4 is
 # a wall-clock day after the deadline (executives count real hours overdue).

@@ -1,0 +1,42 @@
+"""SendGrid behind the transport interface: one Mail Send call per message.
+
+A message carries its Mail Send body ready-made (``payload``, built by
+:func:`app.channels.email.sendgrid.build_mail` from a dynamic template); a
+plain one (the channels page's test) becomes a text mail here. The shared
+600-a-minute budget is taken first; over it, the send fails as
+``rate_limited`` with the seconds to wait, and the caller waits, not retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.channels.email.sendgrid import PROVIDER, build_mail, post_mail
+from app.transports.base import RATE_LIMITED, OutboundMessage, SendResult, TransportError
+from app.transports.ratelimit import RateLimited, acquire
+
+
+class SendGridTransport:
+    provider = PROVIDER
+
+    def __init__(self, config: Mapping) -> None:
+        self.config = config
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        payload = message.payload or build_mail(
+            self.config,
+            to_email=message.recipient,
+            to_name=None,
+            template_id=None,
+            dynamic_data=None,
+            categories=["test"] if message.message_id is None else [],
+            subject=message.subject,
+            text=message.body,
+        )
+        try:
+            acquire(PROVIDER)
+        except RateLimited as exc:
+            raise TransportError(
+                str(exc), retryable=True, code=RATE_LIMITED, retry_after=exc.retry_after
+            ) from exc
+        return SendResult(external_message_id=post_mail(self.config, payload))

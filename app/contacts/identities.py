@@ -1,0 +1,113 @@
+"""One contact per channel address, however many workers meet a new sender at once.
+
+A customer's WhatsApp or SMS number and e-mail address are *identities*
+(``contact_identities``, unique on kind and address). Finding the contact
+behind an inbound message reads the identity; a new sender gets a new contact
+and its identity in one savepoint, inserted with ``ON CONFLICT DO NOTHING``: when
+another worker claimed the address first, ours is rolled back and theirs
+returned. Callers that must also keep one *conversation* per sender hold
+:func:`hold_address` for the transaction first (see ``app.conversations``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from app.contacts.phones import normalise_phone
+from app.database import hold_advisory_lock, upsert_insert, utcnow
+from app.extensions import db
+from app.models import Contact, ContactIdentity
+
+PHONE = "phone"
+EMAIL = "email"
+
+
+def normalise_address(kind: str, raw: str | None) -> str | None:
+    """The address as identities store it (E.164, lower-case mail); None if unreadable."""
+    if kind == PHONE:
+        return normalise_phone(raw)
+    address = (raw or "").strip().lower()
+    return address if "@" in address and len(address) <= 254 else None
+
+
+def hold_address(kind: str, address: str) -> None:
+    """Serialise, until the commit, everything done for this sender in any worker."""
+    hold_addresses(kind, [address])
+
+
+def hold_addresses(kind: str, addresses: Iterable[str]) -> None:
+    # Sorted, so two transactions holding several senders never wait on each other.
+    for address in sorted(set(addresses)):
+        hold_advisory_lock(db.session, f"sender:{kind}:{address}")
+
+
+def contact_with(kind: str, address: str) -> Contact | None:
+    """The contact this address belongs to, if any."""
+    return db.session.scalar(
+        sa.select(Contact)
+        .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
+        .where(ContactIdentity.kind == kind, ContactIdentity.address == address)
+    )
+
+
+def contact_for_address(kind: str, address: str, new_contact: Callable[[], Contact]) -> Contact:
+    """The contact behind ``address``; ``new_contact()`` (not yet added) if there is none.
+
+    A contact that has the address in its own fields but no identity yet (made
+    by a partner's order, a form, an import) is given the identity, so the
+    customer stays one contact across the ways they reach us.
+    """
+    contact = contact_with(kind, address)
+    if contact is not None:
+        return contact
+    column = Contact.phone if kind == PHONE else sa.func.lower(Contact.email)
+    existing = db.session.scalar(
+        sa.select(Contact).where(column == address).order_by(Contact.created_at).limit(1)
+    )
+    if existing is not None:
+        if claim(kind, address, existing.id):
+            return existing
+        return contact_with(kind, address) or existing
+    savepoint = db.session.begin_nested()
+    contact = new_contact()
+    db.session.add(contact)
+    db.session.flush()
+    if claim(kind, address, contact.id):
+        savepoint.commit()
+        return contact
+    savepoint.rollback()
+    # Another worker's contact won; it is committed, or this read would have waited.
+    winner = contact_with(kind, address)
+    if winner is None:
+        raise RuntimeError(f"identity {kind}:{address} conflicted but cannot be read")
+    return winner
+
+
+def claim(kind: str, address: str, contact_id: uuid.UUID) -> bool:
+    """Give ``address`` to ``contact_id`` unless it belongs to someone; True if it is theirs now."""
+    now = utcnow()
+    statement = (
+        upsert_insert(ContactIdentity, db.engine.dialect.name)
+        .values(
+            id=uuid.uuid4(),
+            created_at=now,
+            updated_at=now,
+            contact_id=contact_id,
+            kind=kind,
+            address=address,
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "address"])
+        .returning(ContactIdentity.contact_id)
+    )
+    return db.session.execute(statement).scalar() is not None
+
+
+def claim_addresses_of(contact: Contact) -> None:
+    """Give a contact the identities of its phone and e-mail that nobody has yet."""
+    for kind, raw in ((PHONE, contact.phone), (EMAIL, contact.email)):
+        address = normalise_address(kind, raw)
+        if address is not None:
+            claim(kind, address, contact.id)

@@ -1,0 +1,87 @@
+"""The conversation's owner: the only code that writes threads and messages.
+
+Every feature that adds to a conversation calls these functions: channel
+processors record a customer's message, the composer posts our reply, a note
+or a status line is recorded, a provider's report moves the ticks. Each keeps
+the thread's preview, search document and SLA clock right in the caller's
+transaction and publishes events (:mod:`app.conversations.events`) that
+listeners of other features hear after the commit: live updates
+(``app.threads.listeners``), routing (``app.assignment.listeners``), the
+WhatsApp automations (``app.channels.whatsapp.listeners``) and the send job
+(:mod:`app.conversations.sending`). A test keeps anyone else from constructing
+a thread or a message.
+"""
+
+from app.conversations.events import (
+    MessageCreated,
+    ThreadAssigned,
+    ThreadChanged,
+    ThreadOpened,
+)
+from app.conversations.inbound import (
+    InboundMessage,
+    Sender,
+    hold_senders,
+    record_inbound,
+    subject_from,
+)
+from app.conversations.messages import (
+    PREVIEW_LENGTH,
+    advance_delivery,
+    apply_delivery_report,
+    post_note,
+    post_outbound,
+    record_delivery,
+    record_status_line,
+    touch,
+)
+from app.conversations.threads import (
+    announce_change,
+    assign,
+    channel_of_type,
+    latest_open_thread,
+    open_thread,
+    thread_for_contact,
+    unsaved_thread,
+)
+from app.features import Feature
+from app.jobs.periodic import PeriodicJob
+
+__all__ = [
+    "PREVIEW_LENGTH",
+    "InboundMessage",
+    "MessageCreated",
+    "Sender",
+    "ThreadAssigned",
+    "ThreadChanged",
+    "ThreadOpened",
+    "advance_delivery",
+    "announce_change",
+    "assign",
+    "apply_delivery_report",
+    "channel_of_type",
+    "hold_senders",
+    "latest_open_thread",
+    "open_thread",
+    "post_note",
+    "post_outbound",
+    "record_delivery",
+    "record_inbound",
+    "record_status_line",
+    "subject_from",
+    "thread_for_contact",
+    "touch",
+    "unsaved_thread",
+]
+
+FEATURE = Feature(
+    # The send job is queued by a listener of the owner's own MessageCreated.
+    listeners=("app.conversations.sending",),
+    periodic_jobs=(
+        # Every 10 s: a send whose worker died, or whose job was lost, is taken
+        # up again within its lease (PROCESSING_LEASE_SECONDS) plus 10 s.
+        PeriodicJob(
+            "stalled-sends", "app.conversations.sending.requeue_stalled_sends", every_seconds=10
+        ),
+    ),
+)

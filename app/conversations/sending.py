@@ -1,0 +1,211 @@
+"""Sending our messages in the background, and the sandbox's simulated delivery.
+
+Jobs take message ids. A worker claims a pending message with one conditional
+``UPDATE`` that sets a lease (``PROCESSING_LEASE_SECONDS``): two jobs for one
+message never both send it, and when a worker dies mid-send its lease runs out
+and :func:`requeue_stalled_sends` (every 10 s) hands the message to another
+worker, so a crash costs seconds. A send is at-least-once: a worker that dies
+after the provider accepted the message but before the commit has it sent
+again; the message row only ever moves forward.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from app.conversations.events import MessageCreated
+from app.conversations.messages import record_delivery
+from app.database import utcnow
+from app.events import listens_to
+from app.extensions import db
+from app.jobs.queues import get_queue
+from app.models import CommunicationMessage, CommunicationTemplate
+from app.models.enums import DeliveryStatus, MessageType
+from app.transactions import commit
+from app.transports.base import OutboundMessage, TransportError
+from app.transports.registry import is_sandboxed, transport_for
+from app.transports.sandbox import SandboxTransport
+
+log = logging.getLogger(__name__)
+
+# Seconds before each new try of a send the provider refused for now (rate
+# limit, time-out, 5xx); after the last one the message is marked failed.
+RETRY_DELAYS: tuple[float, ...] = (5, 30, 120)
+SEND_JOB = "app.conversations.sending.send_message"
+# Never claimed this long after it was written: its job was lost (Redis restarted).
+UNCLAIMED_AFTER = timedelta(seconds=60)
+OUTBOUND_TYPES = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
+
+
+def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
+    options = {"job_timeout": _lease().total_seconds(), "failure_ttl": 7 * 24 * 3600}
+    queue = get_queue("deliveries")
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), SEND_JOB, str(message_id), **options)
+    else:
+        queue.enqueue(SEND_JOB, str(message_id), **options)
+
+
+@listens_to(MessageCreated)
+def queue_send(event: MessageCreated) -> None:
+    """Hand a new outbound message to the send job once it is committed."""
+    if event.queued_send:
+        enqueue_send(event.message_id)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["PROCESSING_LEASE_SECONDS"])
+
+
+def _claim(message_id: uuid.UUID) -> bool:
+    """Take the message for this worker until the lease runs out; False if not ours."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(CommunicationMessage)
+        .where(
+            CommunicationMessage.id == message_id,
+            CommunicationMessage.delivery_status == DeliveryStatus.PENDING,
+            sa.or_(
+                CommunicationMessage.send_lease_expires_at.is_(None),
+                CommunicationMessage.send_lease_expires_at < now,
+            ),
+        )
+        .values(send_lease_expires_at=now + _lease())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    commit()
+    return claimed == 1
+
+
+def _load(message_id: str) -> CommunicationMessage | None:
+    return db.session.get(
+        CommunicationMessage,
+        uuid.UUID(message_id),
+        options=[
+            so.joinedload(CommunicationMessage.thread),
+            so.joinedload(CommunicationMessage.channel),
+        ],
+        populate_existing=True,
+    )
+
+
+def send_message(message_id: str) -> str | None:
+    """Hand a pending outbound message to its channel's transport."""
+    if not _claim(uuid.UUID(message_id)):
+        log.info("message %s is not pending or another worker sends it", message_id)
+        return None
+    message = _load(message_id)
+    channel_type = message.channel.channel_type.value
+    recipient = message.recipient_external.get("phone") or message.recipient_external.get("email")
+    extra = message.extra or {}
+    template = (
+        db.session.get(CommunicationTemplate, message.template_id) if message.template_id else None
+    )
+    # A message goes out as an approved WhatsApp template when whoever wrote it
+    # stored the template's parameters (compose_reply past the 24-hour window,
+    # the order-status auto-reply, the external send API, which may also name
+    # the approved template itself); otherwise its text is sent as written.
+    template_name = extra.get("template_name") or (
+        template.whatsapp_template_name if template else None
+    )
+    as_template = bool(template_name) and "template_parameters" in extra
+    outbound = OutboundMessage(
+        message_id=message.id,
+        channel_type=channel_type,
+        recipient=recipient,
+        body=message.message_content,
+        subject=message.subject,
+        html=message.message_html,
+        reply_to_external_id=extra.get("reply_to"),
+        template_name=template_name if as_template else None,
+        template_parameters=list(extra.get("template_parameters") or []) if as_template else [],
+        template_language=extra.get("template_language") if as_template else None,
+    )
+    transport = transport_for(channel_type)
+    try:
+        result = transport.send(outbound)
+    except TransportError as exc:
+        message.send_lease_expires_at = None
+        attempt = int(extra.get("send_attempts") or 0) + 1
+        message.extra = {**extra, "send_attempts": attempt}
+        if exc.retryable and attempt <= len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[attempt - 1]
+            log.warning("send of message %s failed, retry in %ss: %s", message_id, delay, exc)
+            # The lease stands until the retry is due, so the sweeper leaves it
+            # to the scheduled job (and takes over only if that job is lost).
+            message.send_lease_expires_at = utcnow() + timedelta(seconds=max(delay - 0.5, 0))
+            # Keep what the transport noted about the provider's health too.
+            commit()
+            enqueue_send(message.id, delay=delay)
+            return None
+        record_delivery(message, DeliveryStatus.FAILED, str(exc))
+        # commit() runs what the transport queued for after the commit (admin alerts).
+        commit()
+        return None
+    message.external_message_id = result.external_message_id
+    message.send_lease_expires_at = None
+    record_delivery(message, DeliveryStatus(result.status))
+    commit()
+    if is_sandboxed(channel_type):
+        _schedule_simulated_progress(message.id, channel_type)
+    return result.external_message_id
+
+
+def _schedule_simulated_progress(message_id: uuid.UUID, channel_type: str) -> None:
+    queue = get_queue("deliveries")
+    step_seconds = current_app.config["SANDBOX_DELIVERY_STEP_SECONDS"]
+    for step, status in enumerate(SandboxTransport.simulated_progress(channel_type), start=1):
+        queue.enqueue_in(
+            timedelta(seconds=step_seconds * step),
+            "app.conversations.sending.record_delivery_status",
+            str(message_id),
+            status,
+        )
+
+
+def record_delivery_status(message_id: str, status: str, error: str | None = None) -> bool:
+    """Apply a delivery status report (sandbox simulation)."""
+    message = _load(message_id)
+    if message is None:
+        return False
+    changed = record_delivery(message, DeliveryStatus(status), error)
+    commit()
+    return changed
+
+
+def requeue_stalled_sends() -> int:
+    """Periodic job: send again what a dead worker held, or what lost its job."""
+    now = utcnow()
+    stalled = db.session.scalars(
+        sa.select(CommunicationMessage.id)
+        .where(
+            CommunicationMessage.delivery_status == DeliveryStatus.PENDING,
+            CommunicationMessage.message_type.in_(OUTBOUND_TYPES),
+            CommunicationMessage.channel_id.is_not(None),
+            # Transactional mail is sent, and re-sent, by its own delivery job.
+            sa.func.coalesce(CommunicationMessage.extra["provider"].as_string(), "")
+            != "sendgrid",
+            sa.or_(
+                CommunicationMessage.send_lease_expires_at < now,
+                sa.and_(
+                    CommunicationMessage.send_lease_expires_at.is_(None),
+                    CommunicationMessage.created_at < now - UNCLAIMED_AFTER,
+                    # Younger than a day: older ones wait for a person, not a sweep.
+                    CommunicationMessage.created_at > now - timedelta(days=1),
+                ),
+            ),
+        )
+        .limit(500)
+    ).all()
+    db.session.rollback()
+    for message_id in stalled:
+        enqueue_send(message_id)
+    if stalled:
+        log.warning("re-queued %d stalled message sends", len(stalled))
+    return len(stalled)

@@ -1,0 +1,193 @@
+"""Opening conversations and finding the one a message belongs to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.search import rebuild_search_documents
+from app.models import CommunicationChannel, CommunicationThread, Contact
+from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.transactions import publish
+
+# Threads in these states take no new messages; the conversation starts anew.
+CLOSED = (ThreadStatus.CLOSED,)
+DEFAULT_SLA_HOURS = {
+    ChannelType.EMAIL_OUTLOOK: 4,
+    ChannelType.WHATSAPP_BUSINESS: 1,
+    ChannelType.SMS: 4,
+}
+
+
+def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
+    """The active channel of a type; created on first use so inbound never drops."""
+    channel = db.session.scalar(
+        sa.select(CommunicationChannel)
+        .where(CommunicationChannel.channel_type == channel_type)
+        .order_by(CommunicationChannel.is_active.desc(), CommunicationChannel.created_at)
+        .limit(1)
+    )
+    if channel is None:
+        channel = CommunicationChannel(
+            channel_type=channel_type,
+            channel_name=channel_type.value.replace("_", " ").title(),
+            response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
+        )
+        db.session.add(channel)
+        db.session.flush()
+    return channel
+
+
+def latest_open_thread(
+    channel_id: uuid.UUID, contact_id: uuid.UUID, order_id: uuid.UUID | None = None
+) -> CommunicationThread | None:
+    """The contact's most recent thread on a channel that is not closed (of an order)."""
+    query = (
+        sa.select(CommunicationThread)
+        .where(
+            CommunicationThread.channel_id == channel_id,
+            CommunicationThread.contact_id == contact_id,
+            CommunicationThread.status.not_in(CLOSED),
+        )
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+    if order_id is not None:
+        query = query.where(CommunicationThread.order_id == order_id)
+    return db.session.scalar(query)
+
+
+def open_thread(
+    *,
+    subject: str,
+    channel: CommunicationChannel | None = None,
+    contact: Contact | None = None,
+    order_id: uuid.UUID | None = None,
+    thread_type: ThreadType | None = None,
+    priority: Priority | None = None,
+    status: ThreadStatus = ThreadStatus.OPEN,
+    tags: Iterable[str] = (),
+    created_by_user_id: uuid.UUID | None = None,
+    customer_organization_id: uuid.UUID | None = None,
+    partner_organization_id: uuid.UUID | None = None,
+    external_references: dict | None = None,
+    at: datetime | None = None,
+    needs_routing: bool = False,
+) -> CommunicationThread:
+    """Start a conversation; the only place a ``CommunicationThread`` is made.
+
+    A thread opened ``status=RESOLVED`` (for a mail we sent on our own, say) owes
+    the customer nothing until they write. ``needs_routing`` hands it to the
+    assignment rules once committed (a customer's first message does).
+    """
+    at = at or utcnow()
+    thread = CommunicationThread(
+        thread_subject=subject,
+        channel_id=channel.id if channel else None,
+        contact_id=contact.id if contact else None,
+        order_id=order_id,
+        status=status,
+        resolved_at=at if status == ThreadStatus.RESOLVED else None,
+        tags=sorted({t.strip().lower() for t in tags if t.strip()}),
+        created_by_user_id=created_by_user_id,
+        customer_organization_id=customer_organization_id
+        or (contact.organization_id if contact else None),
+        partner_organization_id=partner_organization_id,
+        external_references=dict(external_references or {}),
+        last_message_at=at,
+        created_at=at,
+    )
+    if thread_type is not None:
+        thread.thread_type = thread_type
+    if priority is not None:
+        thread.priority = priority
+    db.session.add(thread)
+    db.session.flush()
+    rebuild_search_documents([thread.id])
+    publish(
+        ThreadOpened(
+            thread.id,
+            channel.channel_type.value if channel else None,
+            needs_routing=needs_routing,
+        )
+    )
+    return thread
+
+
+def thread_for_contact(
+    contact: Contact,
+    channel: CommunicationChannel,
+    *,
+    subject: str,
+    order_id: uuid.UUID | None = None,
+    thread_type: ThreadType | None = None,
+) -> CommunicationThread:
+    """The contact's open thread on ``channel`` (of the order), or a new, resolved one.
+
+    For messages we start (a transactional mail, an API send, a visit notice):
+    nothing is owed to the customer until they write, and their reply reopens it.
+    """
+    thread = latest_open_thread(channel.id, contact.id, order_id)
+    if thread is not None:
+        return thread
+    return open_thread(
+        subject=subject,
+        channel=channel,
+        contact=contact,
+        order_id=order_id,
+        thread_type=thread_type,
+        status=ThreadStatus.RESOLVED,
+    )
+
+
+def unsaved_thread(
+    *, subject: str, channel_id: uuid.UUID | None, contact: Contact | None, order
+) -> CommunicationThread:
+    """A thread as :func:`open_thread` would make it, never added to the session.
+
+    For rendering a template before any conversation exists (a page view must
+    not write one).
+    """
+    thread = CommunicationThread(thread_subject=subject, channel_id=channel_id)
+    thread.contact = contact
+    thread.order = order
+    return thread
+
+
+def announce_change(thread: CommunicationThread, reason: str, **details) -> None:
+    """Tell the thread's viewers, after the commit, that ``reason`` changed."""
+    publish(ThreadChanged(thread.id, reason, details))
+
+
+def assign(
+    thread: CommunicationThread, *, team, user, reason: str, announce: str | None = "assignment"
+) -> bool:
+    """Give the thread to ``user`` (and ``team``), saying why; True if the assignee changed.
+
+    ``announce`` is the reason browsers hear, or None when the caller announces
+    the change itself (an inline edit says "edit").
+    """
+    previous_user_id = thread.assigned_to_user_id
+    thread.assigned_team_id = team.id if team else None
+    thread.assigned_team = team
+    thread.assigned_to_user_id = user.id if user else None
+    thread.assigned_to = user
+    thread.assignment_reason = reason
+    db.session.flush()
+    changed = thread.assigned_to_user_id != previous_user_id
+    if changed:
+        publish(
+            ThreadAssigned(
+                thread.id, thread.assigned_to_user_id, thread.assigned_team_id,
+                previous_user_id, reason,
+            )
+        )
+    if announce:
+        publish(ThreadChanged(thread.id, announce))
+    return changed

@@ -1,0 +1,564 @@
+"""End to end: signed WhatsApp messages in, ``message:new`` out, at rising rates.
+
+    .venv/bin/python benchmarks/e2e.py [--rates 10,20,30] [--step-seconds 12] [--reuse]
+
+Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×100 for
+pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
+two ``worker.py`` processes, PostgreSQL and Redis. The WhatsApp credentials are
+set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
+auto-reply never leaves the machine. A manager signs in through the login form
+and listens with a Socket.IO client: managers hear ``message:new`` for every
+thread (``thread_rooms`` in app/inbox/access.py always names ``role:manager``).
+
+Then signed Meta text-message webhooks go out open-loop (on schedule, whatever
+the answers) at fixed rates, step by step: a share from numbers never seen
+before, the rest from a pool of senders who already have a contact and an open
+thread. Each message is timed from just before its POST until its
+``message:new`` (matched by wamid) reaches the manager's connection. Per step:
+offered and achieved rate, latency percentiles, messages still missing after
+the drain, the workers' event rate, and where a message spent its time (from
+the event rows and RQ's job records). A rate is held when its p95 is under
+1 s with nothing missing; stepping stops at the first step that clearly fails
+(p95 over 5 s or over 1 % missing), and ``--budget`` bounds the whole run.
+
+Databases (wiped first; ``--reuse`` keeps the database and its senders):
+BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_e2e)
+and BENCH_REDIS_URL (default redis://127.0.0.1:6379/11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import logging
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+import socketio  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from rq.job import Job  # noqa: E402
+from rq.registry import FailedJobRegistry, FinishedJobRegistry  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.auth.services import create_user  # noqa: E402
+from app.channels.whatsapp.inbound import receive_message  # noqa: E402
+from app.conversations import channel_of_type  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import CommunicationThread, Contact, InboundWebhookEvent, User  # noqa: E402
+from app.models.enums import ChannelType, ProcessingState, Role, ThreadStatus  # noqa: E402
+from app.transactions import commit  # noqa: E402
+from app.webhooks.events import body_digest  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    ensure_database,
+    gunicorn,
+    percentile,
+    start_worker,
+    stop_process,
+    wait_for_workers,
+)
+from tests.fakes.whatsapp import (  # noqa: E402
+    ACCESS_TOKEN,
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    FakeWhatsApp,
+    contact,
+    signed,
+    text_message,
+    webhook,
+)
+from tests.live_server import signed_in_session  # noqa: E402
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_e2e"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
+MANAGER_EMAIL = "manager@e2e-bench.test"
+MANAGER_PASSWORD = "e2e-bench-manager"  # noqa: S105  (a throwaway account in a scratch database)
+POOL_PREFIX, NEW_PREFIX = "3161", "3162"  # repeat senders and first-time senders
+TEXTS = (
+    "Hallo, mijn laadpaal geeft een rood lampje en laadt niet.",
+    "Wanneer komt de monteur langs voor de installatie?",
+    # Asks after an order, so the order-status auto-reply looks for one too.
+    "Wat is de status van mijn bestelling?",
+    "Ik heb een foto van de meterkast gestuurd.",
+    "Bedankt, tot morgen!",
+)
+# A step clearly fails (and stepping stops) past either of these.
+FAIL_P95_SECONDS = 5.0
+FAIL_MISSING_SHARE = 0.01
+# Held: p95 below this, nothing missing, no errors and the rate actually offered.
+HELD_P95_SECONDS = 1.0
+HELD_SEND_SHARE = 0.95
+
+
+@dataclass
+class Message:
+    """One webhook post and what happened to it (wall-clock seconds, as the server's rows)."""
+
+    wamid: str
+    digest: str
+    body: bytes
+    headers: dict
+    posted: float = 0.0
+    acked: float = 0.0
+    status: int = 0
+
+
+@dataclass
+class Step:
+    rate: int
+    messages: list[Message]
+    send_rate: float = 0.0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    missing: int = 0
+    ack_p95: float = 0.0
+    worker_rate: float = 0.0
+    disconnects: int = 0  # of the manager's connection: what it missed meanwhile is lost
+    segments: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies, 95) if self.latencies else float("inf")
+
+    @property
+    def held(self) -> bool:
+        return (
+            self.send_rate >= HELD_SEND_SHARE * self.rate
+            and self.errors == 0
+            and self.missing == 0
+            and self.p95 < HELD_P95_SECONDS
+        )
+
+    @property
+    def failed(self) -> bool:
+        sent = max(1, len(self.messages))
+        return self.p95 > FAIL_P95_SECONDS or self.missing > FAIL_MISSING_SHARE * sent
+
+
+class Poster:
+    """Posts webhooks on schedule from a pool of threads, each with a keep-alive session.
+
+    Open loop: a slow answer delays only its own thread, never the schedule, as
+    with Meta, which does not wait for one delivery before the next.
+    """
+
+    def __init__(self, url: str, threads: int = 64) -> None:
+        self.url = url
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="post")
+        self.local = threading.local()
+
+    def send(self, messages: list[Message], rate: float) -> None:
+        start = time.monotonic()
+        futures = []
+        for n, message in enumerate(messages):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(self.pool.submit(self._post, message))
+        wait_for(futures)
+
+    def _post(self, message: Message) -> None:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            session = self.local.session = requests.Session()
+        message.posted = time.time()
+        try:
+            answer = session.post(self.url, data=message.body, headers=message.headers, timeout=30)
+            message.status = answer.status_code
+        except requests.RequestException:
+            message.status = -1
+        message.acked = time.time()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class Listener:
+    """The manager's Socket.IO connection, noting when each wamid's ``message:new`` arrives."""
+
+    def __init__(self, base_url: str, session: requests.Session, log: Path) -> None:
+        self.arrived: dict[str, float] = {}
+        self.disconnects: list[str] = []
+        # The client's own warnings say why a connection dropped.
+        logger = logging.getLogger("e2e.socket")
+        logger.addHandler(logging.FileHandler(log))
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        self.client = socketio.Client(reconnection=True, logger=logger, engineio_logger=logger)
+        self.client.on("message:new", self._message_new)
+        self.client.on("disconnect", self._disconnected)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        # Long-polling, as the tests use: the client's WebSocket transport needs
+        # websocket-client, which the project does not install. A pending poll
+        # is answered as soon as an event is queued for the connection.
+        self.client.connect(
+            base_url, headers={"Cookie": cookie}, transports=["polling"], wait_timeout=10
+        )
+
+    def _message_new(self, data) -> None:
+        self.arrived.setdefault(data["message"]["external_message_id"], time.time())
+
+    def _disconnected(self, reason=None) -> None:
+        self.disconnects.append(f"{time.strftime('%H:%M:%S')} {reason}")
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+
+class Senders:
+    """Who writes: a pool of repeat senders, and fresh numbers for the first-timers."""
+
+    def __init__(self, pool: int, new_share: float, fresh_from: int, seed: int = 2026) -> None:
+        self.pool = pool
+        self.new_share = new_share
+        self.fresh = itertools.count(fresh_from)
+        self.rng = random.Random(seed)
+
+    def pool_number(self, n: int) -> str:
+        return f"{POOL_PREFIX}{n:07d}"
+
+    def messages(self, prefix: str, count: int) -> list[Message]:
+        out = []
+        for n in range(count):
+            if self.rng.random() < self.new_share:
+                phone = f"{NEW_PREFIX}{next(self.fresh):07d}"
+            else:
+                phone = self.pool_number(self.rng.randrange(self.pool))
+            wamid = f"wamid.{prefix}{n:06d}"
+            text = self.rng.choice(TEXTS)
+            payload = webhook(
+                messages=[text_message(phone, text, wamid, int(time.time()))],
+                contacts=[contact(phone, f"Klant {phone[-5:]}")],
+            )
+            body, headers = signed(payload, APP_SECRET)
+            out.append(Message(wamid, body_digest(body), body, headers))
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="10,20,30,40,50,75,100,150,200", help="msg/s per step")
+    parser.add_argument("--step-seconds", type=float, default=12)
+    parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
+    parser.add_argument("--senders", type=int, default=500, help="pool of repeat senders")
+    parser.add_argument("--new-share", type=float, default=0.2, help="share of first-time senders")
+    parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
+    parser.add_argument("--budget", type=float, default=300, help="seconds for all steps at most")
+    parser.add_argument("--reuse", action="store_true", help="keep the database and its senders")
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",") if r.strip()]
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    ensure_database(database_url)
+
+    scratch = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
+    fake = FakeWhatsApp().start()
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # Every process must sign sessions and encrypt with the same keys.
+        "SECRET_KEY": uuid.uuid4().hex,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SWITCHBOARD_INSTANCE_PATH": str(scratch),
+        "ATTACHMENTS_DIR": str(scratch / "attachments"),
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_API_BASE": fake.url,
+    }
+    # This process sets up the data with the same settings as the servers and
+    # workers, which inherit its environment.
+    os.environ.update(env)
+    app = create_app(start_embedded_worker=False)
+    broker = app.extensions["broker"]
+    with app.app_context():
+        fresh_from = prepare(app, args)
+    senders = Senders(args.senders, args.new_share, fresh_from)
+
+    run = uuid.uuid4().hex[:6]
+    steps: list[Step] = []
+    stop_reason = "all rates done"
+    with contextlib.ExitStack() as stack:
+        pages = stack.enter_context(gunicorn("wsgi:app", 1, 100, env))
+        hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
+        worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
+        for _ in range(args.workers):
+            process = start_worker(worker_env, log=scratch / "worker.log")
+            stack.callback(stop_process, process)
+        wait_for_workers(broker.connection, args.workers)
+        listener = Listener(
+            pages, signed_in_session(pages, MANAGER_EMAIL, MANAGER_PASSWORD), scratch / "socket.log"
+        )
+        stack.callback(listener.close)
+        poster = Poster(f"{hooks}/api/v1/webhooks/whatsapp")
+        stack.callback(poster.close)
+        print(
+            f"pages+Socket.IO gunicorn 1×100 at {pages}, webhooks gunicorn 3×4 at {hooks}, "
+            f"{args.workers} worker.py; logs in {scratch}"
+        )
+        warm_up(poster, listener, senders.messages(f"{run}w", 20))
+
+        started, load_before = time.monotonic(), os.getloadavg()[0]
+        for number, rate in enumerate(rates):
+            remaining = args.budget - (time.monotonic() - started)
+            if remaining < args.step_seconds + 5:
+                stop_reason = f"time budget ({args.budget:.0f} s) used"
+                break
+            messages = senders.messages(f"{run}{number:02d}", int(rate * args.step_seconds))
+            drain = min(args.drain, max(2.0, remaining - args.step_seconds))
+            step = run_step(rate, messages, poster, listener, drain)
+            with app.app_context():
+                attribute_server_time(step, broker, listener)
+            steps.append(step)
+            print_step(step)
+            if step.failed:
+                stop_reason = f"{rate} msg/s clearly failed"
+                break
+        disconnects = list(listener.disconnects)  # closing it adds one
+        # The machine's other work makes figures noisy; the load shows how much.
+        load = (load_before, os.getloadavg()[0])
+    fake.stop()
+    with app.app_context():
+        summary = integrity()
+    print_summary(steps, args, stop_reason, load, disconnects, summary, len(fake.sent()))
+
+
+def prepare(app, args) -> int:
+    """Wipe (unless reusing), migrate, add the manager and the pool; returns the first new number.
+
+    The pool's senders get their contact and open thread here, in this process,
+    so the steps mix first-time and repeat senders in the same proportion
+    throughout instead of drifting from new to repeat.
+    """
+    if not args.reuse:
+        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+        db.session.execute(sa.text("CREATE SCHEMA public"))
+        db.session.commit()
+    upgrade()
+    app.extensions["broker"].connection.flushdb()
+    if db.session.scalar(sa.select(User.id).where(User.email == MANAGER_EMAIL)) is None:
+        create_user(MANAGER_EMAIL, "Bench Manager", Role.MANAGER, MANAGER_PASSWORD)
+    channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    known = set(db.session.scalars(sa.select(Contact.phone).where(Contact.phone.is_not(None))))
+    senders = Senders(args.senders, 0, 0)
+    started, seeded = time.perf_counter(), 0
+    for n in range(args.senders):
+        phone = senders.pool_number(n)
+        if f"+{phone}" in known:
+            continue
+        message = text_message(phone, "Goedemorgen!", f"wamid.seed{n:07d}", int(time.time()))
+        receive_message(channel, message, f"Klant {phone[-5:]}", PHONE_NUMBER_ID)
+        seeded += 1
+        if seeded % 100 == 0:
+            commit()
+    commit()
+    if seeded:
+        seconds = time.perf_counter() - started
+        print(
+            f"seeded {seeded} repeat senders in-process in {seconds:.1f} s "
+            f"({seconds / seeded * 1000:.0f} ms per first message, no HTTP, no queue)"
+        )
+    fresh_from = db.session.scalar(sa.select(sa.func.count(Contact.id)))
+    db.engine.dispose()
+    return fresh_from
+
+
+def warm_up(poster: Poster, listener: Listener, messages: list[Message]) -> None:
+    """Warm pools and imports in every process; refuse to measure a pipeline that loses all."""
+    poster.send(messages, rate=10)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(m.wamid not in listener.arrived for m in messages):
+        time.sleep(0.05)
+    arrived = sum(m.wamid in listener.arrived for m in messages)
+    if arrived == 0:
+        statuses = sorted({m.status for m in messages})
+        sys.exit(f"warm-up: no message:new arrived (webhook answers {statuses}); see the logs")
+    print(f"warm-up: {arrived}/{len(messages)} arrived")
+
+
+def run_step(rate: int, messages: list[Message], poster, listener, drain: float) -> Step:
+    dropped = len(listener.disconnects)
+    poster.send(messages, rate)
+    step = Step(rate, messages)
+    accepted = [m for m in messages if m.status == 200]
+    step.errors = len(messages) - len(accepted)
+    deadline = time.time() + drain
+    while time.time() < deadline and any(m.wamid not in listener.arrived for m in accepted):
+        time.sleep(0.05)
+    posted = sorted(m.posted for m in messages)
+    if len(posted) > 1 and posted[-1] > posted[0]:
+        step.send_rate = (len(posted) - 1) / (posted[-1] - posted[0])
+    step.latencies = [
+        listener.arrived[m.wamid] - m.posted for m in accepted if m.wamid in listener.arrived
+    ]
+    step.missing = len(accepted) - len(step.latencies)
+    step.disconnects = len(listener.disconnects) - dropped
+    step.ack_p95 = percentile([m.acked - m.posted for m in messages], 95)
+    return step
+
+
+def attribute_server_time(step: Step, broker, listener: Listener) -> None:
+    """Split each message's time by the event row and its RQ job (clocks of one machine).
+
+    stored: POST → row written; hand-off: row → job queued (batched push, pump);
+    queued: waiting for a free worker; job: processing, commit and emit;
+    to browser: job end → event at the manager (Redis pub/sub, long-poll); it
+    can be below zero, as the emit happens inside the job before RQ notes its end.
+    """
+    by_digest = {m.digest: m for m in step.messages}
+    events = db.session.execute(
+        sa.select(
+            InboundWebhookEvent.id,
+            InboundWebhookEvent.dedupe_key,
+            InboundWebhookEvent.created_at,
+            InboundWebhookEvent.processed_at,
+        ).where(
+            InboundWebhookEvent.source == "whatsapp",
+            InboundWebhookEvent.dedupe_key.in_(list(by_digest)),
+        )
+    ).all()
+    db.session.rollback()
+    processed = [e for e in events if e.processed_at is not None]
+    if processed:
+        span = max(e.processed_at for e in processed) - min(e.created_at for e in processed)
+        step.worker_rate = len(processed) / max(span.total_seconds(), 1e-3)
+    jobs = webhook_jobs(broker)
+    segments: dict[str, list[float]] = {
+        k: [] for k in ("stored", "hand-off", "queued", "job", "to browser")
+    }
+    for event in events:
+        message, job = by_digest[event.dedupe_key], jobs.get(str(event.id))
+        created = event.created_at.timestamp()
+        segments["stored"].append(created - message.posted)
+        if job is None or not (job.enqueued_at and job.started_at and job.ended_at):
+            continue
+        segments["hand-off"].append(job.enqueued_at.timestamp() - created)
+        segments["queued"].append((job.started_at - job.enqueued_at).total_seconds())
+        segments["job"].append((job.ended_at - job.started_at).total_seconds())
+        if message.wamid in listener.arrived:
+            segments["to browser"].append(
+                listener.arrived[message.wamid] - job.ended_at.timestamp()
+            )
+    step.segments = segments
+
+
+def webhook_jobs(broker) -> dict[str, Job]:
+    """The webhook queue's finished and failed jobs by event id (RQ keeps them 500 s)."""
+    queue = broker.queue("webhooks")
+    ids = FinishedJobRegistry(queue=queue).get_job_ids()
+    ids += FailedJobRegistry(queue=queue).get_job_ids()
+    jobs = Job.fetch_many(ids, connection=broker.connection)
+    return {str(job.args[0]): job for job in jobs if job is not None and job.args}
+
+
+def integrity() -> dict[str, int]:
+    """What the run left behind: failed events, and senders split over two contacts or threads."""
+    twice = sa.select(Contact.phone).group_by(Contact.phone).having(sa.func.count() > 1)
+    open_threads = (
+        sa.select(CommunicationThread.contact_id)
+        .where(CommunicationThread.status != ThreadStatus.CLOSED)
+        .group_by(CommunicationThread.contact_id)
+        .having(sa.func.count() > 1)
+    )
+    per_second = (
+        sa.select(sa.func.count().label("n"))
+        .where(InboundWebhookEvent.processed_at.is_not(None))
+        .group_by(sa.func.date_trunc("second", InboundWebhookEvent.processed_at))
+    )
+    counts = sorted(db.session.scalars(per_second))
+    return {
+        "failed": db.session.scalar(
+            sa.select(sa.func.count()).where(
+                InboundWebhookEvent.processing_state == ProcessingState.FAILED
+            )
+        ),
+        "contacts twice": db.session.scalar(
+            sa.select(sa.func.count()).select_from(twice.subquery())
+        ),
+        "two open threads": db.session.scalar(
+            sa.select(sa.func.count()).select_from(open_threads.subquery())
+        ),
+        # The best second's count would flatter bursts; the fifth best is steadier.
+        "peak processed/s": counts[-5] if len(counts) >= 5 else (counts[-1] if counts else 0),
+    }
+
+
+def ms(seconds: float) -> str:
+    return "—" if seconds == float("inf") else f"{seconds * 1000:.0f}"
+
+
+def print_step(step: Step) -> None:
+    lat = step.latencies or [float("inf")]
+    print(
+        f"{step.rate:>4} msg/s offered: sent {step.send_rate:6.1f}/s, {len(step.messages)} msgs, "
+        f"errors {step.errors}, p50 {ms(statistics.median(lat))} ms, p95 {ms(step.p95)} ms, "
+        f"p99 {ms(percentile(lat, 99))} ms, missing {step.missing}, "
+        f"worker {step.worker_rate:.1f} ev/s, socket disconnects {step.disconnects}"
+    )
+
+
+def print_summary(steps, args, stop_reason, load, disconnects, summary, sends) -> None:
+    print(
+        f"\nWhatsApp webhook → worker.py ×{args.workers} → Socket.IO (manager), "
+        f"{args.step_seconds:.0f} s per step, pool of {args.senders} senders + "
+        f"{args.new_share:.0%} first-time; stopped: {stop_reason}; "
+        f"load average {load[0]:.1f} before, {load[1]:.1f} after"
+    )
+    header = (
+        f"{'offered':>7} {'sent/s':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'missing':>7} {'ack p95':>7} {'worker ev/s':>11}  verdict"
+    )
+    print(header)
+    for step in steps:
+        lat = step.latencies or [float("inf")]
+        verdict = "held" if step.held else ("FAILED" if step.failed else "not held")
+        print(
+            f"{step.rate:>7} {step.send_rate:>7.1f} {step.errors:>6} "
+            f"{ms(statistics.median(lat)):>7} {ms(step.p95):>7} {ms(percentile(lat, 99)):>7} "
+            f"{step.missing:>7} {ms(step.ack_p95):>7} {step.worker_rate:>11.1f}  {verdict}"
+        )
+    print("\nwhere a message's time went, p50 (p95) ms")
+    names = ("stored", "hand-off", "queued", "job", "to browser")
+    print(f"{'offered':>7} " + " ".join(f"{n:>15}" for n in names))
+    for step in steps:
+        cells = []
+        for name in names:
+            values = step.segments.get(name) or []
+            cells.append(
+                f"{ms(statistics.median(values))} ({ms(percentile(values, 95))})" if values else "—"
+            )
+        print(f"{step.rate:>7} " + " ".join(f"{c:>15}" for c in cells))
+    held = [s.rate for s in steps if s.held]
+    print(
+        f"\nhighest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
+        f"{f'{max(held)} msg/s' if held else 'none'}"
+    )
+    print(
+        f"workers: peak {summary['peak processed/s']} events processed/s (5th best second); "
+        f"failed events {summary['failed']}; senders with two contacts "
+        f"{summary['contacts twice']}, with two open threads {summary['two open threads']}; "
+        f"sends to the fake Graph API {sends}; "
+        f"socket disconnects {len(disconnects)} {'; '.join(disconnects)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
