@@ -1,13 +1,17 @@
 """Worker entry point: ``python worker.py`` runs RQ on every named queue, with the scheduler.
 
 Run as many as the load needs; each takes jobs from the same Redis. RQ's
-scheduler lock makes sure only one of them moves scheduled jobs at a time.
+scheduler lock makes sure only one of them moves scheduled jobs at a time. A
+worker that loses Redis waits for it and carries on.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+
+import redis
 
 from app import create_app
 from app.jobs.periodic import PeriodicScheduler
@@ -26,13 +30,31 @@ def main() -> int:
             "REDIS_URL is not set: worker.py needs Redis (make run uses an in-process worker)"
         )
         return 2
-    queues = [broker.queue(name) for name in QUEUE_NAMES]
-    worker = AppWorker(queues, connection=broker.connection, app=app)
     PeriodicScheduler(broker).start()
     InboxPump(broker).start()
-    log.info("worker %s listening on %s", worker.name, ", ".join(QUEUE_NAMES))
-    worker.work(with_scheduler=True, logging_level="INFO")
-    return 0
+    while True:
+        queues = [broker.queue(name) for name in QUEUE_NAMES]
+        worker = AppWorker(queues, connection=broker.connection, app=app)
+        log.info("worker %s listening on %s", worker.name, ", ".join(QUEUE_NAMES))
+        try:
+            worker.work(with_scheduler=True, logging_level="INFO")
+            return 0  # asked to stop (SIGTERM, SIGINT)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Redis restarted or unreachable: wait for it and take up work again,
+            # instead of leaving the deployment with one worker fewer. What the
+            # restart lost is found again by the stalled-event and send sweeps.
+            log.warning("worker %s lost Redis (%s); reconnecting", worker.name, exc)
+            _wait_for_redis(broker)
+
+
+def _wait_for_redis(broker, pause_seconds: float = 1.0) -> None:
+    while True:
+        time.sleep(pause_seconds)
+        try:
+            broker.ping()
+            return
+        except (redis.ConnectionError, redis.TimeoutError):
+            continue
 
 
 if __name__ == "__main__":
