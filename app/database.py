@@ -62,6 +62,15 @@ def upsert_insert(model, dialect: str):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+HELD_LOCKS = "switchboard_held_locks"
+
+
+@sa.event.listens_for(so.Session, "after_transaction_end")
+def _locks_end_with_the_transaction(session: so.Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(HELD_LOCKS, None)
+
+
 def hold_advisory_lock(session: so.Session, key: str) -> None:
     """Wait for, and hold until the transaction ends, the lock named ``key``.
 
@@ -69,7 +78,11 @@ def hold_advisory_lock(session: so.Session, key: str) -> None:
     key take turns, others run in parallel, and nothing needs releasing. SQLite
     lets one writer at a time anyway, so there it is not needed.
     """
+    held = session.info.setdefault(HELD_LOCKS, set())
+    if key in held:
+        return  # already ours in this transaction
     if session.get_bind().dialect.name == "postgresql":
+        held.add(key)
         session.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
         )

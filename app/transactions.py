@@ -27,6 +27,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 _KEY = "switchboard_after_commit"
+_DEPTH_KEY = "switchboard_commit_depth"
+_LOADED_KEY = "switchboard_loaded"
 
 
 def after_commit(callback: Callable[[], object]) -> None:
@@ -34,9 +36,16 @@ def after_commit(callback: Callable[[], object]) -> None:
     db.session().info.setdefault(_KEY, []).append(callback)
 
 
-def publish(event: DomainEvent) -> None:
-    """Tell ``event``'s listeners once the current transaction is committed."""
-    db.session().info.setdefault(_KEY, []).append(event)
+def publish(event: DomainEvent, *loaded: object) -> None:
+    """Tell ``event``'s listeners once the current transaction is committed.
+
+    ``loaded``: the rows the event is about. They are kept in memory until the
+    listeners have run, so a listener's ``db.session.get`` finds them there
+    instead of reading them back (the session only holds them weakly).
+    """
+    info = db.session().info
+    info.setdefault(_KEY, []).append(event)
+    info.setdefault(_LOADED_KEY, []).extend(loaded)
 
 
 def commit() -> None:
@@ -48,15 +57,32 @@ def commit() -> None:
     """
     session = db.session()
     pending = session.info.pop(_KEY, [])
-    session.commit()
-    for item in pending:
-        if isinstance(item, DomainEvent):
-            dispatch(item)
-            continue
-        try:
-            item()
-        except Exception:  # the commit stands; say what was not done
-            log.exception("after-commit follow-up %r failed", item)
+    loaded = session.info.pop(_LOADED_KEY, [])  # noqa: F841  (kept alive until the end)
+    if not pending:
+        session.commit()
+        return
+    # The listeners read what this transaction wrote: keep it loaded through
+    # them instead of reading every row back, and expire it all once the
+    # outermost commit's listeners are done (so callers see fresh rows after).
+    depth = session.info.get(_DEPTH_KEY, 0)
+    expire = session.expire_on_commit
+    session.info[_DEPTH_KEY] = depth + 1
+    session.expire_on_commit = False
+    try:
+        session.commit()
+        for item in pending:
+            if isinstance(item, DomainEvent):
+                dispatch(item)
+                continue
+            try:
+                item()
+            except Exception:  # the commit stands; say what was not done
+                log.exception("after-commit follow-up %r failed", item)
+    finally:
+        session.info[_DEPTH_KEY] = depth
+        session.expire_on_commit = expire
+        if depth == 0 and expire:
+            session.expire_all()
 
 
 def rollback() -> None:
@@ -70,3 +96,4 @@ def _drop_pending(session: so.Session, previous_transaction) -> None:
     # back (a duplicate insert, say) leaves what the rest of it registered.
     if previous_transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_LOADED_KEY, None)

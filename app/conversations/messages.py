@@ -53,7 +53,9 @@ def add_message(
             message.message_type.value,
             channel_type,
             queued_send=send,
-        )
+        ),
+        message,
+        thread,
     )
     return message
 

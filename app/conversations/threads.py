@@ -115,7 +115,8 @@ def open_thread(
             thread.id,
             channel.channel_type.value if channel else None,
             needs_routing=needs_routing,
-        )
+        ),
+        thread,
     )
     return thread
 

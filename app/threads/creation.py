@@ -6,6 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.conversations import announce_change
 from app.conversations import open_thread as start_thread
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Contact, Order, User
@@ -59,7 +60,7 @@ def open_thread(
         errors["tags"] = "must be a list of words"
     if errors:
         raise InvalidInput(errors)
-    return start_thread(
+    thread = start_thread(
         subject=subject,
         contact=contact,
         channel=channel,
@@ -69,6 +70,9 @@ def open_thread(
         tags=tags or [],
         **values,
     )
+    # Opened by hand, with no message yet: the inbox hears of it now.
+    announce_change(thread, "created")
+    return thread
 
 
 def _get_or_error(model, raw_id, field: str, errors: dict[str, str]):

@@ -6,8 +6,6 @@ filled or a media id the provider forgot never costs the customer's message.
 
 from __future__ import annotations
 
-import sqlalchemy.orm as so
-
 from app.channels.whatsapp.autoreply import answer_order_status_question
 from app.channels.whatsapp.out_of_hours import answer_out_of_hours
 from app.conversations.events import MessageCreated
@@ -22,15 +20,8 @@ from app.transactions import commit
 def _customer_message(event: MessageCreated) -> CommunicationMessage | None:
     if event.direction != "inbound" or event.channel_type != ChannelType.WHATSAPP_BUSINESS:
         return None
-    return db.session.get(
-        CommunicationMessage,
-        event.message_id,
-        options=[
-            so.joinedload(CommunicationMessage.thread),
-            so.joinedload(CommunicationMessage.channel),
-            so.joinedload(CommunicationMessage.sender_contact),
-        ],
-    )
+    # A plain get: the committed message is still loaded (app.transactions).
+    return db.session.get(CommunicationMessage, event.message_id)
 
 
 @listens_to(MessageCreated)
