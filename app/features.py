@@ -76,6 +76,9 @@ class TransportSpec:
     # What a test send on the channels page needs: phone, email or team.
     recipient: str
     channel_type: str | None = None
+    # "module:function(message, config) -> dict": the provider's request body for a
+    # plain message, so the sandbox records what the real provider would receive.
+    shape: str | None = None
 
 
 @dataclass(frozen=True)

@@ -50,5 +50,6 @@ def is_sandboxed(name: str) -> bool:
 def transport_for(name: str) -> Transport:
     spec = spec_for(name)
     if is_sandboxed(name):
-        return SandboxTransport(spec.provider)
+        shape = resolve(spec.shape) if spec.shape else None
+        return SandboxTransport(spec.provider, shape=shape, config=current_app.config)
     return resolve(spec.real)(current_app.config)

@@ -10,6 +10,8 @@ real ticks.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from app.extensions import db
 from app.models import SandboxSend
@@ -25,11 +27,23 @@ SIMULATED_STATUSES = {
 
 
 class SandboxTransport:
-    def __init__(self, provider: str) -> None:
+    """Records sends. ``shape`` builds the provider's body for a plain message."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        shape: Callable[[OutboundMessage, Mapping], dict] | None = None,
+        config: Mapping | None = None,
+    ) -> None:
         self.provider = provider
+        self.shape = shape
+        self.config = config or {}
 
     def send(self, message: OutboundMessage) -> SendResult:
         external_id = f"sandbox.{self.provider}.{uuid.uuid4().hex}"
+        if message.payload is None and self.shape is not None:
+            message = replace(message, payload=self.shape(message, self.config))
         if message.payload is not None:
             body = message.payload
         else:

@@ -20,6 +20,7 @@ FEATURE = Feature(
             real="app.channels.email.transport:SendGridTransport",
             label="SendGrid e-mail",
             recipient="email",
+            shape="app.channels.email.transport:plain_mail",
         ),
     ),
 )

@@ -16,6 +16,20 @@ from app.transports.base import RATE_LIMITED, OutboundMessage, SendResult, Trans
 from app.transports.ratelimit import RateLimited, acquire
 
 
+def plain_mail(message: OutboundMessage, config: Mapping) -> dict:
+    """The Mail Send body of a message without a template: a plain text mail."""
+    return build_mail(
+        config,
+        to_email=message.recipient,
+        to_name=None,
+        template_id=None,
+        dynamic_data=None,
+        categories=["test"] if message.message_id is None else [],
+        subject=message.subject,
+        text=message.body,
+    )
+
+
 class SendGridTransport:
     provider = PROVIDER
 
@@ -23,16 +37,7 @@ class SendGridTransport:
         self.config = config
 
     def send(self, message: OutboundMessage) -> SendResult:
-        payload = message.payload or build_mail(
-            self.config,
-            to_email=message.recipient,
-            to_name=None,
-            template_id=None,
-            dynamic_data=None,
-            categories=["test"] if message.message_id is None else [],
-            subject=message.subject,
-            text=message.body,
-        )
+        payload = message.payload or plain_mail(message, self.config)
         try:
             acquire(PROVIDER)
         except RateLimited as exc:

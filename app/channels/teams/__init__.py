@@ -10,6 +10,7 @@ FEATURE = Feature(
             real="app.channels.teams.transport:TeamsTransport",
             label="Microsoft Teams",
             recipient="team",
+            shape="app.channels.teams.transport:plain_card",
         ),
     ),
 )

@@ -38,7 +38,7 @@ class TeamsTransport:
             raise TransportError(
                 f"Unknown team {team!r}; use one of {', '.join(TEAMS)}.", retryable=False
             )
-        card = message.payload or build_test_message(team, self.config["PUBLIC_BASE_URL"])
+        card = message.payload or plain_card(message, self.config)
         url = (self.config.get("TEAMS_WEBHOOK_URLS") or {}).get(team)
         if not url:
             return SandboxTransport(PROVIDER).send(
@@ -53,6 +53,11 @@ class TeamsTransport:
         _post(url, card, team)
         record_success(PROVIDER)
         return SendResult(external_message_id=f"teams.{uuid.uuid4().hex}", status="delivered")
+
+
+def plain_card(message: OutboundMessage, config: Mapping) -> dict:
+    """The card for a message without one: the channels page's test card."""
+    return build_test_message(message.recipient, config["PUBLIC_BASE_URL"])
 
 
 def _post(url: str, card: dict, team: str) -> None:
