@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from app.transports.base import RATE_LIMITED, TransportError
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -50,3 +52,13 @@ def acquire(provider: str, now: float | None = None) -> None:
     count, _ = pipe.execute()
     if count > limit.requests:
         raise RateLimited(provider, (window + 1) * limit.per_seconds - now)
+
+
+def take_send_slot(provider: str) -> None:
+    """:func:`acquire` for a transport: over budget is a retryable ``rate_limited`` failure."""
+    try:
+        acquire(provider)
+    except RateLimited as exc:
+        raise TransportError(
+            str(exc), retryable=True, code=RATE_LIMITED, retry_after=exc.retry_after
+        ) from exc

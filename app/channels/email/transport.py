@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.channels.email.sendgrid import PROVIDER, build_mail, post_mail
-from app.transports.base import RATE_LIMITED, OutboundMessage, SendResult, TransportError
-from app.transports.ratelimit import RateLimited, acquire
+from app.transports.base import OutboundMessage, SendResult
+from app.transports.ratelimit import take_send_slot
 
 
 def plain_mail(message: OutboundMessage, config: Mapping) -> dict:
@@ -38,10 +38,5 @@ class SendGridTransport:
 
     def send(self, message: OutboundMessage) -> SendResult:
         payload = message.payload or plain_mail(message, self.config)
-        try:
-            acquire(PROVIDER)
-        except RateLimited as exc:
-            raise TransportError(
-                str(exc), retryable=True, code=RATE_LIMITED, retry_after=exc.retry_after
-            ) from exc
+        take_send_slot(PROVIDER)
         return SendResult(external_message_id=post_mail(self.config, payload))

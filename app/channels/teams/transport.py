@@ -17,9 +17,9 @@ from collections.abc import Mapping
 import requests
 
 from app.channels.teams.cards import TEAMS, build_test_message
-from app.transports.base import RATE_LIMITED, OutboundMessage, SendResult, TransportError
+from app.transports.base import OutboundMessage, SendResult, TransportError
 from app.transports.health import record_failure, record_success
-from app.transports.ratelimit import RateLimited, acquire
+from app.transports.ratelimit import take_send_slot
 from app.transports.sandbox import SandboxTransport
 
 PROVIDER = "teams"
@@ -44,12 +44,7 @@ class TeamsTransport:
             return SandboxTransport(PROVIDER).send(
                 OutboundMessage(None, "teams", team, message.body, payload=card)
             )
-        try:
-            acquire(PROVIDER)
-        except RateLimited as exc:
-            raise TransportError(
-                str(exc), retryable=True, code=RATE_LIMITED, retry_after=exc.retry_after
-            ) from exc
+        take_send_slot(PROVIDER)
         _post(url, card, team)
         record_success(PROVIDER)
         return SendResult(external_message_id=f"teams.{uuid.uuid4().hex}", status="delivered")

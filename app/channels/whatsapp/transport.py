@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import CommunicationTemplate
 from app.transports.base import OutboundMessage, SendResult, TransportError
 from app.transports.health import record_failure, record_success
-from app.transports.ratelimit import RateLimited, acquire
+from app.transports.ratelimit import take_send_slot
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,7 @@ class WhatsAppTransport:
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Send one message; raises :class:`TransportError` saying whether to retry."""
-        try:
-            acquire(PROVIDER)
-        except RateLimited as exc:
-            raise TransportError(str(exc), retryable=True, code="rate_limited") from exc
+        take_send_slot(PROVIDER)
         try:
             path = f"{self.api.phone_number_id}/messages"
             answer = self.api.post_json(path, request_body(message))
