@@ -12,6 +12,7 @@ again; the message row only ever moves forward.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -40,6 +41,8 @@ RETRY_DELAYS: tuple[float, ...] = (5, 30, 120)
 SEND_JOB = "app.conversations.sending.send_message"
 # Never claimed this long after it was written: its job was lost (Redis restarted).
 UNCLAIMED_AFTER = timedelta(seconds=60)
+# How early a scheduled retry's job may start (RQ's schedule has whole seconds).
+MAX_EARLY_START_SECONDS = 2.0
 OUTBOUND_TYPES = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
 
 
@@ -95,8 +98,25 @@ def _load(message_id: str) -> CommunicationMessage | None:
     )
 
 
+def _wait_for_retry(message_id: uuid.UUID) -> None:
+    """A retry's job may start up to a second early (RQ schedules in whole seconds):
+    wait out the rest of its own lease instead of finding the message taken."""
+    lease = db.session.scalar(
+        sa.select(CommunicationMessage.send_lease_expires_at).where(
+            CommunicationMessage.id == message_id,
+            CommunicationMessage.delivery_status == DeliveryStatus.PENDING,
+        )
+    )
+    db.session.rollback()  # hold no transaction open while waiting
+    if lease is not None:
+        wait = (lease - utcnow()).total_seconds()
+        if 0 < wait <= MAX_EARLY_START_SECONDS:
+            time.sleep(wait + 0.01)
+
+
 def send_message(message_id: str) -> str | None:
     """Hand a pending outbound message to its channel's transport."""
+    _wait_for_retry(uuid.UUID(message_id))
     if not _claim(uuid.UUID(message_id)):
         log.info("message %s is not pending or another worker sends it", message_id)
         return None
@@ -139,7 +159,7 @@ def send_message(message_id: str) -> str | None:
             log.warning("send of message %s failed, retry in %ss: %s", message_id, delay, exc)
             # The lease stands until the retry is due, so the sweeper leaves it
             # to the scheduled job (and takes over only if that job is lost).
-            message.send_lease_expires_at = utcnow() + timedelta(seconds=max(delay - 0.5, 0))
+            message.send_lease_expires_at = utcnow() + timedelta(seconds=delay)
             # Keep what the transport noted about the provider's health too.
             commit()
             enqueue_send(message.id, delay=delay)

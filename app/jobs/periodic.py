@@ -51,13 +51,18 @@ def enqueue_due_periodic_jobs(broker, now: float | None = None, jobs=None) -> li
     return enqueued
 
 
-class PeriodicScheduler(threading.Thread):
-    """A daemon thread of ``worker.py`` that enqueues periodic jobs on time."""
+class BrokerLoop(threading.Thread):
+    """A daemon thread of ``worker.py`` doing one thing over and over until stopped.
 
-    def __init__(self, broker, tick_seconds: float = 1.0) -> None:
-        super().__init__(name="periodic-scheduler", daemon=True)
+    A failed round is logged and the loop carries on after ``pause_seconds``:
+    Redis may blip, and every round's work is found again by the next.
+    """
+
+    pause_seconds = 1.0
+
+    def __init__(self, broker, name: str) -> None:
+        super().__init__(name=name, daemon=True)
         self.broker = broker
-        self.tick_seconds = tick_seconds
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -66,9 +71,22 @@ class PeriodicScheduler(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                enqueue_due_periodic_jobs(self.broker)
+                self.round()
             except Exception:
-                # Redis may blip; the next tick tries again and a missed slot
-                # only delays work that queries for what is due.
-                log.exception("periodic scheduler tick failed")
-            self._stop_event.wait(self.tick_seconds)
+                log.exception("%s: a round failed; carrying on", self.name)
+                self._stop_event.wait(self.pause_seconds)
+
+    def round(self) -> None:
+        raise NotImplementedError
+
+
+class PeriodicScheduler(BrokerLoop):
+    """Enqueues the periodic jobs on time (a missed slot only delays work that queries)."""
+
+    def __init__(self, broker, tick_seconds: float = 1.0) -> None:
+        super().__init__(broker, "periodic-scheduler")
+        self.tick_seconds = tick_seconds
+
+    def round(self) -> None:
+        enqueue_due_periodic_jobs(self.broker)
+        self._stop_event.wait(self.tick_seconds)

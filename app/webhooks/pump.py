@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-
+from app.jobs.periodic import BrokerLoop
 from app.webhooks.events import pump_inbox
 
-log = logging.getLogger(__name__)
 
-
-class InboxPump(threading.Thread):
-    """A daemon thread of ``worker.py`` turning webhook hand-offs into RQ jobs."""
+class InboxPump(BrokerLoop):
+    """Turns webhook hand-offs into RQ jobs, waiting up to a second for the next."""
 
     def __init__(self, broker) -> None:
-        super().__init__(name="webhook-inbox-pump", daemon=True)
-        self.broker = broker
-        self._stop_event = threading.Event()
+        super().__init__(broker, "webhook-inbox-pump")
 
-    def stop(self) -> None:
-        self._stop_event.set()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                pump_inbox(self.broker, block_seconds=1)
-            except Exception:
-                log.exception("webhook inbox pump failed; retrying")
-                self._stop_event.wait(1)
+    def round(self) -> None:
+        pump_inbox(self.broker, block_seconds=1)
