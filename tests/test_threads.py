@@ -247,6 +247,52 @@ def test_inline_edit_writes_system_lines(client, auth, make_user):
     assert len(lines) == 4
 
 
+def _system_lines() -> list[str]:
+    return db.session.scalars(
+        sa.select(CommunicationMessage.message_content).where(
+            CommunicationMessage.message_type == MessageType.SYSTEM_NOTIFICATION
+        )
+    ).all()
+
+
+def test_saving_one_field_leaves_a_technicians_assignment_and_the_tags_alone(
+    client, auth, make_user
+):
+    _signed_in(auth, make_user)
+    technician = make_user("technician")
+    thread = _conversation(assigned_to_user_id=technician.id, tags=["storing", "factuur"])
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    # The dropdown shows who has it, and each control posts only its own field.
+    assert f'value="{technician.id}" selected>{technician.name} (technician)' in page
+    assert 'hx-params="csrf_token,lock_version,priority"' in page
+    token = auth.csrf_token(f"/threads/{thread.id}")
+    # What htmx sends for a priority change.
+    answer = client.post(
+        f"/threads/{thread.id}/edit",
+        headers=HX,
+        data={"priority": "high", "lock_version": "1", "csrf_token": token},
+    )
+    assert answer.status_code == 200
+    # What the form sends without JavaScript: every field, as the page showed it.
+    client.post(
+        f"/threads/{thread.id}/edit",
+        data={
+            "status": "open",
+            "priority": "urgent",
+            "assigned_to_user_id": str(technician.id),
+            "tags": "storing, factuur",
+            "lock_version": "2",
+            "csrf_token": token,
+        },
+    )
+    db.session.expire_all()
+    edited = db.session.get(type(thread), thread.id)
+    assert edited.priority.value == "urgent"
+    assert edited.assigned_to_user_id == technician.id
+    lines = _system_lines()
+    assert len(lines) == 2 and all("priority" in line for line in lines)
+
+
 def test_stale_edit_is_refused_with_a_message(client, auth, make_user):
     _signed_in(auth, make_user)
     thread = _conversation()

@@ -93,7 +93,10 @@ def update_thread(
             if assignee
             else f"{actor.name} unassigned the thread"
         )
-    if "tags" in values and values["tags"] != list(thread.tags or []):
+    # Compared as the form normalises them, so a save of other fields never
+    # writes "set the tags to …" for tags that were only stored in another order.
+    current_tags = sorted({str(t).strip().lower() for t in thread.tags or [] if str(t).strip()})
+    if "tags" in values and values["tags"] != current_tags:
         thread.tags = values["tags"]
         lines.append(f"{actor.name} set the tags to {', '.join(values['tags']) or 'none'}")
     now = utcnow()
@@ -146,11 +149,20 @@ def _validate_changes(changes: dict) -> dict:
     return values
 
 
-def assignable_users() -> list[User]:
-    return list(
+def assignable_users(thread: CommunicationThread | None = None) -> list[User]:
+    """Desk staff to assign to, and whoever has ``thread`` now (a technician, say).
+
+    The current assignee is always offered, so the dropdown shows who it is and a
+    save of another field cannot silently unassign them.
+    """
+    users = list(
         db.session.scalars(
             sa.select(User)
             .where(User.is_active_account.is_(True), User.role != Role.TECHNICIAN)
             .order_by(User.name)
         )
     )
+    current = thread.assigned_to if thread is not None else None
+    if current is not None and current not in users:
+        users.append(current)
+    return users

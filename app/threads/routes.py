@@ -74,7 +74,7 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
 def _header_context(thread, *, error=None):
     return {
         "thread": thread,
-        "users": assignable_users(),
+        "users": assignable_users(thread),
         "statuses": ThreadStatus.values(),
         "priorities": Priority.values(),
         "header_error": error,
