@@ -37,8 +37,16 @@
     Array.from(input.files).forEach((file, index) => {
       const item = document.createElement("li");
       item.className = "attach-item";
-      item.dataset.testid = "attached-file";
       item.setAttribute("data-testid", "attached-file");
+      if (/^image\/(png|jpeg)$/.test(file.type)) {
+        // A small preview, so a pasted screenshot can be told from another.
+        const thumb = document.createElement("img");
+        thumb.className = "attach-thumb";
+        thumb.alt = "";
+        thumb.src = URL.createObjectURL(file);
+        thumb.addEventListener("load", () => URL.revokeObjectURL(thumb.src), { once: true });
+        item.append(thumb);
+      }
       const name = document.createElement("span");
       name.textContent = file.name + " · " + sizeLabel(file.size);
       const remove = document.createElement("button");
