@@ -121,10 +121,15 @@ def last_customer_email(thread: CommunicationThread) -> CommunicationMessage | N
     )
 
 
-def prefilled_addressees(thread: CommunicationThread, channel: CommunicationChannel) -> Addressees:
-    """To and CC as a reply-all to the customer's last e-mail, without our own mailbox."""
+def prefilled_addressees(
+    thread: CommunicationThread,
+    channel: CommunicationChannel,
+    last: CommunicationMessage | None = None,
+) -> Addressees:
+    """To and CC as a reply-all to the customer's last e-mail (``last``: already
+    looked up), without our own mailbox."""
     ours = our_addresses(channel)
-    last = last_customer_email(thread)
+    last = last or last_customer_email(thread)
     meta = (last.extra or {}) if last is not None else {}
     sender = (last.sender_external or {}).get("email") if last is not None else None
     fallback = sender or (thread.contact.email if thread.contact else None)
@@ -162,8 +167,8 @@ def reply_signatures(author: User, channel: CommunicationChannel) -> list[str]:
 def email_composer(
     thread: CommunicationThread, channel: CommunicationChannel, author: User
 ) -> EmailComposer:
-    prefill = prefilled_addressees(thread, channel)
     quoted = last_customer_email(thread)
+    prefill = prefilled_addressees(thread, channel, quoted)
     excerpt = None
     if quoted is not None:
         text = " ".join((quoted.message_content or "").split())

@@ -78,6 +78,9 @@
     const form = event.target.closest && event.target.closest("form");
     const input = form && form.querySelector("[data-attachment-input]");
     if (!input || !event.clipboardData) return;
+    // Text copied from Word or a web page also carries a picture of itself:
+    // that paste is the text, not a file.
+    if (Array.from(event.clipboardData.types || []).includes("text/plain")) return;
     const pasted = Array.from(event.clipboardData.items || [])
       .filter((item) => item.kind === "file")
       .map((item) => item.getAsFile())
