@@ -91,7 +91,9 @@ def _shoot(page, name: str) -> None:
     page.screenshot(path=f"{SHOTS}/{name}-1440.png", full_page=False)
     page.set_viewport_size({"width": 375, "height": 812})
     page.locator("#composer").scroll_into_view_if_needed()
-    page.screenshot(path=f"{SHOTS}/{name}-375.png", full_page=True)
+    page.screenshot(path=f"{SHOTS}/{name}-375-full.png", full_page=True)
+    page.locator("#composer button[type=submit]").first.scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/{name}-375.png")
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
