@@ -102,7 +102,7 @@ CATALOGUE: dict[str, str] = {
     "automation.transactional_email": N_("Automatic e-mail"),
     "automation.auto_response": N_("Automatic reply"),
     # The body of an automatic e-mail whose content lives at the mail provider.
-    "email.sent_from_template": N_("“%(template)s” e-mail sent to the customer."),
+    "email.sent_from_template": N_("“%(template)s” e-mail sent."),
     # Labels used as parameters.
     "status.open": N_("open"),
     "status.in_progress": N_("in progress"),
