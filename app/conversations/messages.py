@@ -23,6 +23,7 @@ from app.inbox.search import append_to_search_document
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
 from app.models.communication import DIRECTION_BY_TYPE
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.system_texts import CATALOGUE, Sentence, english, to_json
 from app.transactions import publish
 
 PREVIEW_LENGTH = 280
@@ -85,6 +86,8 @@ def post_outbound(
     answers_customer: bool = False,
     send: bool = True,
     files: Sequence[UploadedFile] = (),
+    automation: str | None = None,
+    body_text: Sentence | None = None,
 ) -> CommunicationMessage:
     """A message from us to the customer, pending until its channel's job sends it.
 
@@ -95,8 +98,21 @@ def post_outbound(
     stored beside the message (``ATTACHMENTS_DIR/<message id>/``) before the
     commit; the send job reads them by the message's id. If the commit fails
     the caller removes them (``app.attachments.storage.discard_message_files``).
+    ``automation``: the kind of
+    automation that wrote it (``out_of_hours``, ``visit_reminder`` …), a key of
+    the system-text catalogue (``automation.<kind>``) that the timeline shows as
+    its sender. ``body_text``: a catalogue sentence standing for the body when
+    the real content lives at the provider (a SendGrid template).
     """
     at = at or utcnow()
+    extra = dict(extra or {})
+    if automation is not None:
+        if f"automation.{automation}" not in CATALOGUE:
+            raise KeyError(f"automation {automation!r} has no label in the catalogue")
+        extra["automation"] = automation
+    if body_text is not None:
+        body = english(body_text)
+        extra["system_text"] = to_json(body_text)
     message = CommunicationMessage(
         thread_id=thread.id,
         channel_id=channel_id,
@@ -109,7 +125,7 @@ def post_outbound(
         template_id=template_id,
         delivery_status=DeliveryStatus.PENDING,
         created_at=at,
-        extra=dict(extra or {}),
+        extra=extra,
     )
     touch(thread, at, body)
     append_to_search_document(thread.id, " ".join(filter(None, [subject, body])))
@@ -148,7 +164,7 @@ def post_note(
 
 def record_status_line(
     thread: CommunicationThread,
-    text: str,
+    line: Sentence,
     *,
     author_id: uuid.UUID | None = None,
     sender_contact_id: uuid.UUID | None = None,
@@ -158,8 +174,15 @@ def record_status_line(
     searchable: bool = False,
     preview: bool = False,
 ) -> CommunicationMessage:
-    """A line in the timeline saying what happened ("escalated", "on the way")."""
+    """A line in the timeline saying what happened ("escalated", "on the way").
+
+    ``line`` comes from the system-text catalogue (:mod:`app.system_texts`): its
+    key and parameters are kept in ``extra["system_text"]`` and shown in the
+    reader's language; the English text is the message's content, for search
+    and the API.
+    """
     at = at or utcnow()
+    text = english(line)
     message = CommunicationMessage(
         thread_id=thread.id,
         message_type=MessageType.SYSTEM_NOTIFICATION,
@@ -169,7 +192,7 @@ def record_status_line(
         message_content=text,
         delivery_status=DeliveryStatus.DELIVERED,
         created_at=at,
-        extra=dict(extra or {}),
+        extra={**(extra or {}), "system_text": to_json(line)},
     )
     if searchable:
         append_to_search_document(thread.id, text)

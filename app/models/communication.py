@@ -142,6 +142,9 @@ class CommunicationThread(Entity, db.Model):
     )
     # Why auto-assignment chose the assignee, shown on the thread.
     assignment_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The same reason as system-text keys and parameters (app/system_texts.py),
+    # shown in the reader's language; None on threads routed before it existed.
+    assignment_reason_text: so.Mapped[Optional[list[Any]]] = so.mapped_column()
     # Never empty (set to the creation time until a message arrives), so keyset
     # pagination on (last_message_at, id) needs no NULL handling.
     last_message_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

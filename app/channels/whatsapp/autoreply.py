@@ -73,6 +73,7 @@ def answer_order_status_question(
         order,
         template,
         message_type=MessageType.AUTO_RESPONSE,
+        automation="order_status_answer",
         not_before=inbound.created_at,
         extra={"reply_to": inbound.external_message_id, "auto_reply_to": str(inbound.id)},
     )
@@ -86,6 +87,7 @@ def queue_status_template(
     template: CommunicationTemplate,
     *,
     message_type: MessageType,
+    automation: str,
     not_before=None,
     extra: dict | None = None,
 ) -> CommunicationMessage | None:
@@ -109,6 +111,7 @@ def queue_status_template(
         recipient={"phone": contact.phone, "name": contact.display_name},
         message_type=message_type,
         template_id=template.id,
+        automation=automation,
         at=max(now, not_before) if not_before else now,
         extra={
             "template_parameters": template_parameters(template, thread, None, values),
