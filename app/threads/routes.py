@@ -11,12 +11,10 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.channels.whatsapp.window import closed_notice, service_window
 from app.extensions import db
-from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
-from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
+from app.models.enums import Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.services import (
     AccessDenied,
@@ -27,6 +25,12 @@ from app.threads.services import (
     load_thread,
     reachable_channels,
     timeline,
+)
+from app.threads.template_choice import (
+    chosen_template,
+    composer_state,
+    typed_variables,
+    usable_templates,
 )
 from app.transactions import commit
 
@@ -52,12 +56,9 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
     templates = templates_for_channel(selected.channel_type.value if selected else None, category)
     # Past WhatsApp's 24-hour window only approved templates can be sent: say so,
     # and offer only those.
-    window_notice = None
-    if selected and selected.channel_type == ChannelType.WHATSAPP_BUSINESS:
-        window = service_window(thread)
-        if not window.is_open:
-            window_notice = closed_notice(window)
-            templates = [t for t in templates if t.whatsapp_template_name]
+    usable = usable_templates(thread, selected, templates)
+    templates, window_notice = usable.templates, usable.window_notice
+    chosen = chosen_template(templates, form.get("template_id"))
     return {
         "thread": thread,
         "channels": channels,
@@ -68,6 +69,8 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
         "form": form,
         "errors": errors or {},
         "preview": preview,
+        # The chosen template's variable inputs (prefilled) and text, if any.
+        "template_state": composer_state(chosen, thread, current_user, form),
     }
 
 
@@ -130,18 +133,17 @@ def composer(thread_id):
     template = db.session.get(CommunicationTemplate, _uuid_or_404(template_id))
     if template is None or not template.is_active:
         abort(404, "There is no such template.")
-    try:
-        rendered = render_for_thread(template, thread, current_user)
-    except TemplateRenderError as exc:
-        context = _composer_context(
-            thread,
-            channel_id=channel_id,
-            form=form,
-            errors=exc.fields or {"template_id": exc.message},
-        )
+    form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})
+    context = _composer_context(thread, channel_id=channel_id, form=form)
+    state = context["template_state"]
+    if state is None:
+        context["errors"] = {"template_id": "This template cannot be sent on this channel now."}
         return render_template("threads/_composer.html", **context), 422
-    form.update(content=rendered.body, subject=rendered.subject or "")
-    context = _composer_context(thread, channel_id=channel_id, form=form, preview=rendered)
+    if not state.complete:
+        # The inputs show what is missing; 422 as sending it now would be refused.
+        return render_template("threads/_composer.html", **context), 422
+    form.update(content=state.draft.body, subject=state.draft.subject or "")
+    context["preview"] = state.draft
     return render_template("threads/_composer.html", **context)
 
 
@@ -158,6 +160,7 @@ def reply(thread_id):
             channel_id=form.get("channel_id") or None,
             subject=form.get("subject"),
             template_id=form.get("template_id") or None,
+            variables=typed_variables(form),
         )
     except InvalidInput as exc:
         db.session.rollback()
