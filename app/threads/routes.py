@@ -143,7 +143,6 @@ def composer(thread_id):
         # The inputs show what is missing; 422 as sending it now would be refused.
         return render_template("threads/_composer.html", **context), 422
     form.update(content=state.draft.body, subject=state.draft.subject or "")
-    context["preview"] = state.draft
     return render_template("threads/_composer.html", **context)
 
 
