@@ -9,10 +9,12 @@ customer messages are in :mod:`app.conversations.inbound`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.attachments.uploads import UploadedFile, store_uploads
 from app.business_time import clock as sla_clock
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.database import utcnow
@@ -82,13 +84,17 @@ def post_outbound(
     at: datetime | None = None,
     answers_customer: bool = False,
     send: bool = True,
+    files: Sequence[UploadedFile] = (),
 ) -> CommunicationMessage:
     """A message from us to the customer, pending until its channel's job sends it.
 
     ``answers_customer``: an agent's reply, which stops the SLA clock's first
     response and moves an open thread to in progress. ``send``: queue the
     channel's send job after the commit (False when the caller's own delivery
-    job sends it, as transactional mail does).
+    job sends it, as transactional mail does). ``files``: checked uploads,
+    stored beside the message (``ATTACHMENTS_DIR/<message id>/``) before the
+    commit; the send job reads them by the message's id. If the commit fails
+    the caller removes them (``app.attachments.storage.discard_message_files``).
     """
     at = at or utcnow()
     message = CommunicationMessage(
@@ -111,7 +117,15 @@ def post_outbound(
         sla_clock.record_first_response(thread, at)
         if thread.status == ThreadStatus.OPEN:
             thread.status = ThreadStatus.IN_PROGRESS
+    if files:
+        # The files' names count as the message's text for search and preview.
+        names = " ".join(f.filename for f in files)
+        append_to_search_document(thread.id, names)
+        if not body:
+            touch(thread, at, f"\U0001f4ce {names}")
     add_message(thread, message, send=send)
+    if files:
+        message.attachments = store_uploads(message.id, files)
     publish(ThreadChanged(thread.id, "message"))
     return message
 

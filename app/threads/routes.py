@@ -10,12 +10,16 @@ import uuid
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.attachments.storage import discard_message_files
+from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
-from app.models.enums import Priority, TemplateCategory, ThreadStatus
+from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
+from app.threads.email_reply import email_composer
 from app.threads.services import (
     AccessDenied,
     InvalidInput,
@@ -69,6 +73,13 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
         "form": form,
         "errors": errors or {},
         "preview": preview,
+        # To/CC prefill, the quote and the signatures of an e-mail reply.
+        "email": (
+            email_composer(thread, selected, current_user)
+            if selected and selected.channel_type == ChannelType.EMAIL_OUTLOOK
+            else None
+        ),
+        "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
         # The chosen template's variable inputs (prefilled) and text, if any.
         "template_state": composer_state(chosen, thread, current_user, form),
     }
@@ -146,13 +157,29 @@ def composer(thread_id):
     return render_template("threads/_composer.html", **context)
 
 
+@bp.url_value_preprocessor
+def _limit_reply_size(endpoint, values):
+    # Before the CSRF check reads the form: an oversized upload is refused from
+    # its Content-Length instead of being spooled first.
+    if endpoint == "threads.reply":
+        request.max_content_length = MAX_REQUEST_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _reply_too_large(exc):
+    thread = _thread((request.view_args or {}).get("thread_id"))
+    limit = size_label(MAX_REQUEST_BYTES)
+    message = f"The attached files are over {limit} together; nothing was sent."
+    return _composer_error(thread, {}, {"attachments": message})
+
+
 @bp.post("/threads/<thread_id>/reply")
 @login_required
 def reply(thread_id):
     thread = _thread(thread_id)
     form = request.form.to_dict()
     try:
-        compose_reply(
+        message = compose_reply(
             thread,
             current_user,
             content=form.get("content"),
@@ -160,13 +187,24 @@ def reply(thread_id):
             subject=form.get("subject"),
             template_id=form.get("template_id") or None,
             variables=typed_variables(form),
+            to=form.get("to"),
+            cc=form.get("cc"),
+            bcc=form.get("bcc"),
+            uploads=[(f.filename, f.stream) for f in request.files.getlist("attachments")],
+            # The composer offers the quote with a checkbox; unticked leaves it out.
+            include_quote="quote_offered" not in form or form.get("quote") == "1",
         )
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, form, exc.fields)
     # Queues the send and tells the thread's viewers; the ticks then move on
-    # through live updates.
-    commit()
+    # through live updates. No files without their message.
+    try:
+        commit()
+    except Exception:
+        db.session.rollback()
+        discard_message_files(message.id)
+        raise
     return _after_post(thread)
 
 

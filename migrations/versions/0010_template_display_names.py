@@ -5,7 +5,7 @@ made from their internal one (``quote_follow_up`` -> "Quote follow-up"), so the
 composer and the admin list never show a bare internal name.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0012
 Create Date: 2026-11-22 12:30:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0008'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
