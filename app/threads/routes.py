@@ -14,9 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
-from app.channels.whatsapp.window import closed_notice, service_window
 from app.extensions import db
-from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
@@ -31,6 +29,12 @@ from app.threads.services import (
     load_thread,
     reachable_channels,
     timeline,
+)
+from app.threads.template_choice import (
+    chosen_template,
+    composer_state,
+    typed_variables,
+    usable_templates,
 )
 from app.transactions import commit
 
@@ -56,12 +60,9 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
     templates = templates_for_channel(selected.channel_type.value if selected else None, category)
     # Past WhatsApp's 24-hour window only approved templates can be sent: say so,
     # and offer only those.
-    window_notice = None
-    if selected and selected.channel_type == ChannelType.WHATSAPP_BUSINESS:
-        window = service_window(thread)
-        if not window.is_open:
-            window_notice = closed_notice(window)
-            templates = [t for t in templates if t.whatsapp_template_name]
+    usable = usable_templates(thread, selected, templates)
+    templates, window_notice = usable.templates, usable.window_notice
+    chosen = chosen_template(templates, form.get("template_id"))
     return {
         "thread": thread,
         "channels": channels,
@@ -79,6 +80,8 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
             else None
         ),
         "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
+        # The chosen template's variable inputs (prefilled) and text, if any.
+        "template_state": composer_state(chosen, thread, current_user, form),
     }
 
 
@@ -141,18 +144,16 @@ def composer(thread_id):
     template = db.session.get(CommunicationTemplate, _uuid_or_404(template_id))
     if template is None or not template.is_active:
         abort(404, "There is no such template.")
-    try:
-        rendered = render_for_thread(template, thread, current_user)
-    except TemplateRenderError as exc:
-        context = _composer_context(
-            thread,
-            channel_id=channel_id,
-            form=form,
-            errors=exc.fields or {"template_id": exc.message},
-        )
+    form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})
+    context = _composer_context(thread, channel_id=channel_id, form=form)
+    state = context["template_state"]
+    if state is None:
+        context["errors"] = {"template_id": "This template cannot be sent on this channel now."}
         return render_template("threads/_composer.html", **context), 422
-    form.update(content=rendered.body, subject=rendered.subject or "")
-    context = _composer_context(thread, channel_id=channel_id, form=form, preview=rendered)
+    if not state.complete:
+        # The inputs show what is missing; 422 as sending it now would be refused.
+        return render_template("threads/_composer.html", **context), 422
+    form.update(content=state.draft.body, subject=state.draft.subject or "")
     return render_template("threads/_composer.html", **context)
 
 
@@ -185,6 +186,7 @@ def reply(thread_id):
             channel_id=form.get("channel_id") or None,
             subject=form.get("subject"),
             template_id=form.get("template_id") or None,
+            variables=typed_variables(form),
             to=form.get("to"),
             cc=form.get("cc"),
             bcc=form.get("bcc"),

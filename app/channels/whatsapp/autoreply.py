@@ -25,12 +25,9 @@ from app.channels.whatsapp.templates import template_parameters
 from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.rendering import (
-    ORDER_STATUS_LABELS,
-    TemplateRenderError,
-    render_for_thread,
-)
+from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
+from app.message_templates.variables import ORDER_STATUS_LABELS
 from app.models import CommunicationMessage, CommunicationTemplate, Contact, Order
 from app.models.enums import MessageType
 
