@@ -324,7 +324,13 @@ def undo_send(thread_id, message_id):
     if message is None:
         db.session.rollback()
         error = {"content": "Too late to undo: the message is already being sent."}
-        return _composer_error(thread, {}, error, status=409)
+        response = _composer_error(thread, {}, error, status=409)
+        if request.htmx:  # and the timeline as it is now, without the Undo
+            timeline_html = render_template(
+                "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+            )
+            return response[0] + timeline_html, 409
+        return response
     commit()
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
