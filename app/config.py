@@ -163,6 +163,9 @@ class Config:
             # How long a worker's claim on an inbound event or a message send
             # lasts: a worker that dies mid-job costs at most this plus a sweep.
             "PROCESSING_LEASE_SECONDS": _env_float("PROCESSING_LEASE_SECONDS", 40.0),
+            # Seconds an agent's reply is held after Send, while "Undo" can still
+            # withdraw it; 0 sends at once.
+            "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),

@@ -18,6 +18,7 @@ from app.conversations.events import (
     ThreadChanged,
     ThreadOpened,
 )
+from app.conversations.holding import withdraw_outbound
 from app.conversations.inbound import (
     InboundMessage,
     Sender,
@@ -72,6 +73,7 @@ __all__ = [
     "thread_for_contact",
     "touch",
     "unsaved_thread",
+    "withdraw_outbound",
 ]
 
 FEATURE = Feature(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from app.events import DomainEvent
 
@@ -26,7 +27,8 @@ class MessageCreated(DomainEvent):
     """A message in a thread: a customer's (``inbound``), ours, a note or a status line.
 
     ``queued_send`` is True when an outbound message was handed to its channel's
-    send job after the commit.
+    send job after the commit; ``send_at`` when that job should run (a reply
+    held for Undo), None for at once.
     """
 
     thread_id: uuid.UUID
@@ -35,6 +37,7 @@ class MessageCreated(DomainEvent):
     message_type: str
     channel_type: str | None
     queued_send: bool = False
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from app.attachments.uploads import UploadedFile, store_uploads
 from app.business_time import clock as sla_clock
 from app.conversations.events import MessageCreated, ThreadChanged
+from app.conversations.holding import BEFORE_SEND, before_send
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.search import append_to_search_document
@@ -39,7 +40,11 @@ FINAL_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
 
 
 def add_message(
-    thread: CommunicationThread, message: CommunicationMessage, *, send: bool = False
+    thread: CommunicationThread,
+    message: CommunicationMessage,
+    *,
+    send: bool = False,
+    send_at: datetime | None = None,
 ) -> CommunicationMessage:
     """Add ``message`` and publish it (within this package: the writers above call it)."""
     db.session.add(message)
@@ -56,6 +61,7 @@ def add_message(
             message.message_type.value,
             channel_type,
             queued_send=send,
+            send_at=send_at,
         ),
         message,
         thread,
@@ -88,6 +94,7 @@ def post_outbound(
     files: Sequence[UploadedFile] = (),
     automation: str | None = None,
     body_text: Sentence | None = None,
+    hold_until: datetime | None = None,
 ) -> CommunicationMessage:
     """A message from us to the customer, pending until its channel's job sends it.
 
@@ -98,11 +105,13 @@ def post_outbound(
     stored beside the message (``ATTACHMENTS_DIR/<message id>/``) before the
     commit; the send job reads them by the message's id. If the commit fails
     the caller removes them (``app.attachments.storage.discard_message_files``).
-    ``automation``: the kind of
-    automation that wrote it (``out_of_hours``, ``visit_reminder`` …), a key of
-    the system-text catalogue (``automation.<kind>``) that the timeline shows as
-    its sender. ``body_text``: a catalogue sentence standing for the body when
-    the real content lives at the provider (a SendGrid template).
+    ``automation``: the kind of automation that wrote it (``out_of_hours``,
+    ``visit_reminder`` …), a key of the system-text catalogue
+    (``automation.<kind>``) that the timeline shows as its sender.
+    ``body_text``: a catalogue sentence standing for the body when the real
+    content lives at the provider (a SendGrid template). ``hold_until``: not
+    sent before then, and until then its author may
+    withdraw it (:mod:`app.conversations.holding`).
     """
     at = at or utcnow()
     extra = dict(extra or {})
@@ -113,6 +122,10 @@ def post_outbound(
     if body_text is not None:
         body = english(body_text)
         extra["system_text"] = to_json(body_text)
+    if hold_until is not None:
+        # The lease stands until the hold ends: the stalled-send sweep takes the
+        # message up after that even if its scheduled job is lost.
+        extra[BEFORE_SEND] = before_send(thread)
     message = CommunicationMessage(
         thread_id=thread.id,
         channel_id=channel_id,
@@ -126,6 +139,8 @@ def post_outbound(
         delivery_status=DeliveryStatus.PENDING,
         created_at=at,
         extra=extra,
+        send_held_until=hold_until,
+        send_lease_expires_at=hold_until,
     )
     touch(thread, at, body)
     append_to_search_document(thread.id, " ".join(filter(None, [subject, body])))
@@ -139,7 +154,7 @@ def post_outbound(
         append_to_search_document(thread.id, names)
         if not body:
             touch(thread, at, f"\U0001f4ce {names}")
-    add_message(thread, message, send=send)
+    add_message(thread, message, send=send, send_at=hold_until)
     if files:
         message.attachments = store_uploads(message.id, files)
     publish(ThreadChanged(thread.id, "message"))

@@ -60,7 +60,8 @@ def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
 def queue_send(event: MessageCreated) -> None:
     """Hand a new outbound message to the send job once it is committed."""
     if event.queued_send:
-        enqueue_send(event.message_id)
+        delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
+        enqueue_send(event.message_id, delay=delay)
 
 
 def _lease() -> timedelta:
@@ -79,8 +80,14 @@ def _claim(message_id: uuid.UUID) -> bool:
                 CommunicationMessage.send_lease_expires_at.is_(None),
                 CommunicationMessage.send_lease_expires_at < now,
             ),
+            # A reply held for Undo is not taken before its hold ends; taking it
+            # clears the hold, which is what makes a late Undo find nothing.
+            sa.or_(
+                CommunicationMessage.send_held_until.is_(None),
+                CommunicationMessage.send_held_until <= now,
+            ),
         )
-        .values(send_lease_expires_at=now + _lease())
+        .values(send_lease_expires_at=now + _lease(), send_held_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     commit()

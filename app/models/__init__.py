@@ -8,6 +8,7 @@ from app.models.communication import (
     InternalTask,
 )
 from app.models.crm import Address, Contact, ContactIdentity, Organization
+from app.models.drafts import MessageDraft
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.intake import (
     CustomerFeedback,
@@ -74,6 +75,7 @@ __all__ = [
     "InboundWebhookEvent",
     "InternalTask",
     "LineItem",
+    "MessageDraft",
     "Notification",
     "Order",
     "OrderNumberCounter",

@@ -269,6 +269,9 @@ class CommunicationMessage(Entity, db.Model):
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # While a worker sends it: until when its claim holds (see app/conversations/sending.py).
     send_lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # An agent's reply waits until then before it is sent, while Undo can still
+    # withdraw it (see app/conversations/holding.py); cleared when a worker claims it.
+    send_held_until: so.Mapped[Optional[datetime]] = so.mapped_column()
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
 
     thread: so.Mapped[CommunicationThread] = so.relationship(back_populates="messages")
@@ -279,6 +282,11 @@ class CommunicationMessage(Entity, db.Model):
     @property
     def direction(self) -> str:
         return DIRECTION_BY_TYPE[self.message_type]
+
+    @property
+    def is_held(self) -> bool:
+        """Still inside its undo window: not sent, and its author may withdraw it."""
+        return self.send_held_until is not None and self.send_held_until > utcnow()
 
 
 class InternalTask(Entity, db.Model):

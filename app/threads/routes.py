@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api.errors import json_error
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
+from app.threads.composer import composer_extras, undo_reply
+from app.threads.drafts import discard_draft, parse_draft, save_draft
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
 from app.threads.services import (
@@ -82,6 +85,8 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
         "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
         # The chosen template's variable inputs (prefilled) and text, if any.
         "template_state": composer_state(chosen, thread, current_user, form),
+        # Issue 13.12 (composer): the user's drafts and WhatsApp's window countdown.
+        **composer_extras(thread, current_user, usable.window),
     }
 
 
@@ -193,10 +198,12 @@ def reply(thread_id):
             uploads=[(f.filename, f.stream) for f in request.files.getlist("attachments")],
             # The composer offers the quote with a checkbox; unticked leaves it out.
             include_quote="quote_offered" not in form or form.get("quote") == "1",
+            hold_seconds=current_app.config["SEND_UNDO_SECONDS"],
         )
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, form, exc.fields)
+    discard_draft(current_user, thread, "reply")
     # Queues the send and tells the thread's viewers; the ticks then move on
     # through live updates. No files without their message.
     try:
@@ -218,6 +225,7 @@ def note(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, {**form, "mode": "note"}, exc.fields)
+    discard_draft(current_user, thread, "note")
     commit()
     return _after_post(thread)
 
@@ -267,11 +275,11 @@ def _header_response(thread, status: int, error: str):
     return render_template("threads/_header.html", **_header_context(thread, error=error)), status
 
 
-def _composer_error(thread, form, errors):
+def _composer_error(thread, form, errors, status: int = 422):
     if not request.htmx:
-        return _page(thread, 422, form=form, errors=errors, channel_id=form.get("channel_id"))
+        return _page(thread, status, form=form, errors=errors, channel_id=form.get("channel_id"))
     context = _composer_context(thread, channel_id=form.get("channel_id"), form=form, errors=errors)
-    return render_template("threads/_composer.html", **context), 422
+    return render_template("threads/_composer.html", **context), status
 
 
 def _after_post(thread):
@@ -289,3 +297,56 @@ def _uuid_or_404(raw: str):
         return uuid.UUID(raw)
     except ValueError:
         abort(404)
+
+
+# --- composer: drafts and Undo send (issue 13.12) ------------------------------------
+
+
+@bp.post("/threads/<thread_id>/draft")
+@login_required
+def draft(thread_id):
+    """Save what the user typed in the reply or note box (JSON or form: kind, content)."""
+    thread = _thread(thread_id)
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    try:
+        kind, content = parse_draft(data if isinstance(data, dict) else {})
+    except InvalidInput as exc:
+        return json_error(422, "invalid_input", "The draft was not saved.", exc.fields)
+    save_draft(current_user, thread, kind, content)
+    commit()
+    return {"saved": True, "kind": kind}
+
+
+@bp.post("/threads/<thread_id>/messages/<message_id>/undo")
+@login_required
+def undo_send(thread_id, message_id):
+    """Withdraw a held reply; its text goes back into the reply box."""
+    thread = _thread(thread_id)
+    message = undo_reply(thread, current_user, _uuid_or_404(message_id))
+    if message is None:
+        db.session.rollback()
+        error = {"content": "Too late to undo: the message is already being sent."}
+        response = _composer_error(thread, {}, error, status=409)
+        if request.htmx:  # and the timeline as it is now, without the Undo
+            timeline_html = render_template(
+                "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+            )
+            return response[0] + timeline_html, 409
+        return response
+    commit()
+    if not request.htmx:
+        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+    form = {
+        "content": message.message_content,
+        "subject": message.subject or "",
+        "channel_id": str(message.channel_id),
+        "template_id": str(message.template_id or ""),
+    }
+    composer_html = render_template(
+        "threads/_composer.html",
+        **_composer_context(thread, channel_id=message.channel_id, form=form),
+    )
+    timeline_html = render_template(
+        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+    )
+    return composer_html + timeline_html

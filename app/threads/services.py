@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from app.attachments.uploads import AttachmentRefused, read_uploads
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
 from app.conversations import post_note, post_outbound
+from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
@@ -171,8 +172,12 @@ def compose_reply(
     bcc: str | None = None,
     uploads: Sequence[tuple[str | None, BinaryIO]] = (),
     include_quote: bool = True,
+    hold_seconds: float = 0,
 ) -> CommunicationMessage:
     """Add an outbound reply (pending) to ``thread``; the caller commits.
+
+    ``hold_seconds``: the reply waits that long before it is sent, while its
+    author may still undo it (the composer's "Undo send").
 
     With a template and no content, the template is rendered for this thread;
     with both, the (possibly edited) content is sent and the template recorded.
@@ -243,6 +248,7 @@ def compose_reply(
         # The customer has their answer; nothing is owed until they write again.
         answers_customer=True,
         files=files,
+        hold_until=utcnow() + timedelta(seconds=hold_seconds) if hold_seconds > 0 else None,
     )
     if template is not None:
         record_use(template.id)

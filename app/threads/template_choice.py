@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.channels.whatsapp.window import closed_notice, service_window
+from app.channels.whatsapp.window import WindowState, closed_notice, service_window
 from app.message_templates.rendering import TemplateInputs, template_inputs
 from app.models import CommunicationChannel, CommunicationTemplate, CommunicationThread, User
 from app.models.enums import ChannelType
@@ -24,6 +24,7 @@ VARIABLE_PREFIX = "variables."
 class UsableTemplates:
     templates: list[CommunicationTemplate]
     window_notice: str | None  # set when only approved WhatsApp templates may be sent
+    window: WindowState | None = None  # WhatsApp's 24-hour window, on a WhatsApp channel
 
 
 def usable_templates(
@@ -36,9 +37,9 @@ def usable_templates(
         return UsableTemplates(templates, None)
     window = service_window(thread)
     if window.is_open:
-        return UsableTemplates(templates, None)
+        return UsableTemplates(templates, None, window)
     approved = [template for template in templates if template.whatsapp_template_name]
-    return UsableTemplates(approved, closed_notice(window))
+    return UsableTemplates(approved, closed_notice(window), window)
 
 
 def typed_variables(form: Mapping[str, object]) -> dict[str, str]:

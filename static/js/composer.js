@@ -1,0 +1,240 @@
+// The reply box (issue 13.12): drafts saved as you type, Ctrl/Cmd+Enter to send,
+// the emoji picker, Undo send's window and WhatsApp's 24-hour countdown.
+(function () {
+  "use strict";
+
+  const SAVE_AFTER_MS = 1000;
+  // A compact built-in set rather than a full picker library: agents use a
+  // handful of friendly emoji with customers, and this needs no emoji database,
+  // no IndexedDB and nothing to load (see the report of issue 13.12).
+  const EMOJI = [
+    "🙂", "😊", "😀", "😄", "😉", "😅", "🙏", "👍",
+    "👌", "👋", "👏", "🙌", "💪", "🤝", "✅", "✔️",
+    "❌", "⚠️", "❗", "❓", "💡", "🔌", "⚡", "🔋",
+    "🚗", "🚙", "🏠", "🔧", "🛠️", "📅", "⏰", "⏳",
+    "📞", "📧", "📄", "📷", "📍", "🎉", "⭐", "❤️",
+    "😔", "😕", "😮", "🤔", "😂", "🥳", "👀", "☀️",
+  ];
+
+  const timers = new Map();
+  let saving = Promise.resolve();
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function draftBoxes(root) {
+    return (root || document).querySelectorAll("#composer textarea[data-draft]");
+  }
+
+  function showStatus(box, text) {
+    const status = box.form && box.form.querySelector("[data-draft-status]");
+    if (status) status.textContent = text;
+  }
+
+  // Saves run one after another, so the server keeps the newest text.
+  function save(box, keepalive) {
+    clearTimeout(timers.get(box));
+    timers.delete(box);
+    const composer = box.closest("#composer");
+    if (!composer || box.readOnly || box.dataset.savedValue === box.value) return saving;
+    const content = box.value;
+    box.dataset.savedValue = content;
+    saving = saving.then(function () {
+      return fetch(composer.dataset.draftUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: Boolean(keepalive),
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRFToken": csrfToken(),
+        },
+        body: JSON.stringify({ kind: box.dataset.draft, content: content }),
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("draft not saved: " + response.status);
+          showStatus(box, content.trim() ? "Draft saved" : "");
+        })
+        .catch(function () {
+          delete box.dataset.savedValue; // try again on the next change
+          showStatus(box, "Draft not saved");
+        });
+    });
+    return saving;
+  }
+
+  function saveAll(keepalive) {
+    draftBoxes().forEach(function (box) { save(box, keepalive); });
+    return saving;
+  }
+
+  function pending() {
+    return Array.from(draftBoxes()).some(function (box) {
+      return !box.readOnly && box.dataset.savedValue !== box.value;
+    });
+  }
+
+  // What the page arrived with is what the server has: no save until it changes.
+  function remember(root) {
+    draftBoxes(root).forEach(function (box) {
+      if (box.dataset.savedValue === undefined) box.dataset.savedValue = box.value;
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    const box = event.target.closest && event.target.closest("#composer textarea[data-draft]");
+    if (!box) return;
+    showStatus(box, "");
+    clearTimeout(timers.get(box));
+    timers.set(box, setTimeout(function () { save(box); }, SAVE_AFTER_MS));
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target.matches && event.target.matches("#composer textarea[data-draft]")) save(event.target);
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") saveAll(true);
+  });
+
+  // Anything the composer sends (Send, Add note, switching channel or template)
+  // waits for the draft to be saved first, so a late save cannot bring back a
+  // draft that sending has just cleared.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.target.closest || !event.target.closest("#composer")) return;
+    if (!pending()) return;
+    event.preventDefault();
+    saveAll().then(function () { event.detail.issueRequest(true); });
+  });
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends the reply or adds the note.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    const box = event.target.closest && event.target.closest("#composer .composer-form textarea");
+    if (!box || box.readOnly) return;
+    event.preventDefault();
+    box.form.requestSubmit();
+  });
+
+  // --- emoji ------------------------------------------------------------------
+
+  function closePanels(except) {
+    document.querySelectorAll("[data-emoji-panel]").forEach(function (panel) {
+      if (panel === except) return;
+      panel.hidden = true;
+      const toggle = panel.parentElement.querySelector("[data-emoji-toggle]");
+      if (toggle) toggle.setAttribute("aria-expanded", "false");
+    });
+  }
+
+  function fillPanel(panel) {
+    if (panel.childElementCount) return;
+    EMOJI.forEach(function (emoji) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = emoji;
+      button.dataset.emoji = emoji;
+      button.setAttribute("aria-label", "Insert " + emoji);
+      panel.appendChild(button);
+    });
+  }
+
+  function insertAtCursor(box, text) {
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? start;
+    box.setRangeText(text, start, end, "end");
+    box.focus();
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest("[data-emoji-toggle]");
+    if (toggle) {
+      const panel = toggle.parentElement.querySelector("[data-emoji-panel]");
+      fillPanel(panel);
+      closePanels(panel);
+      panel.hidden = !panel.hidden;
+      toggle.setAttribute("aria-expanded", panel.hidden ? "false" : "true");
+      if (!panel.hidden) panel.querySelector("button").focus();
+      return;
+    }
+    const choice = event.target.closest("[data-emoji-panel] [data-emoji]");
+    if (choice) {
+      const box = choice.closest("form").querySelector("textarea[data-draft]");
+      if (box) insertAtCursor(box, choice.dataset.emoji);
+      closePanels();
+      return;
+    }
+    if (!event.target.closest("[data-emoji-panel]")) closePanels();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closePanels();
+  });
+
+  // --- Undo send: the button goes when the hold is over ------------------------
+
+  function watchHeld(root) {
+    (root || document).querySelectorAll("[data-held-until]").forEach(function (footer) {
+      if (footer.dataset.watched) return;
+      footer.dataset.watched = "1";
+      const wait = Date.parse(footer.dataset.heldUntil) - Date.now();
+      setTimeout(function () {
+        const undo = footer.querySelector(".undo-send");
+        if (undo) undo.remove();
+      }, Math.max(wait, 0));
+    });
+  }
+
+  // --- WhatsApp's 24-hour window ---------------------------------------------
+
+  // Worded as app/threads/composer.py's countdown_text.
+  function countdownText(minutes) {
+    if (minutes < 1) return "Window closes in less than a minute";
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return hours ? "Window closes in " + hours + " h " + rest + " min" : "Window closes in " + rest + " min";
+  }
+
+  function reloadComposer(composer) {
+    const channel = composer.querySelector("[name=channel_id]");
+    const url = composer.dataset.composerUrl + (channel ? "?channel_id=" + encodeURIComponent(channel.value) : "");
+    saveAll().then(function () {
+      if (window.htmx) htmx.ajax("GET", url, { target: "#composer", swap: "outerHTML" });
+    });
+  }
+
+  function tickCountdowns() {
+    document.querySelectorAll("[data-window-closes-at]").forEach(function (line) {
+      const left = Date.parse(line.dataset.windowClosesAt) - Date.now();
+      if (left <= 0) {
+        // Closed: the server shows the "only approved templates" notice instead.
+        line.removeAttribute("data-window-closes-at");
+        reloadComposer(line.closest("#composer"));
+        return;
+      }
+      line.textContent = countdownText(Math.floor(left / 60000));
+      line.classList.toggle("closing", left < 3600 * 1000);
+    });
+  }
+
+  function start(root) {
+    remember(root);
+    watchHeld(root);
+    tickCountdowns();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    start(document);
+    setInterval(tickCountdowns, 60 * 1000);
+    // A closing window should not wait a whole minute to say so.
+    setInterval(function () {
+      document.querySelectorAll("[data-window-closes-at]").forEach(function (line) {
+        if (Date.parse(line.dataset.windowClosesAt) <= Date.now()) tickCountdowns();
+      });
+    }, 5000);
+  });
+  document.addEventListener("htmx:load", function (event) { start(event.target); });
+})();
