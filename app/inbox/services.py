@@ -3,8 +3,9 @@
 Two orders, both keyset-paginated so page 400 costs what page 1 costs and rows
 never repeat or vanish when new messages arrive between pages:
 
-- ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — most overdue
-  first, then due soonest, then threads without a deadline, then closed ones;
+- ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — customers
+  waiting on us, most overdue first; then internal tasks and notes by deadline;
+  then threads without a deadline; then closed ones (``app.models.urgency``);
 - ``newest``: ``(last_message_at, id)`` descending.
 """
 
@@ -26,6 +27,7 @@ from app.inbox.access import visible_threads_clause
 from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
+from app.models.urgency import DEADLINE_BUCKETS
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -183,8 +185,12 @@ def list_threads(
         )
         conditions.append(thread.channel_id.in_(channel_ids))
     elif query.filter_name == "overdue":
-        # Bucket 0 holds exactly the open threads with a deadline, scored by it.
-        conditions += [thread.urgency_bucket == 0, thread.urgency_score < int(now.timestamp())]
+        # These buckets hold exactly the open threads with a deadline, scored by it;
+        # the leading IN keeps the index walk in order (customers first).
+        conditions += [
+            thread.urgency_bucket.in_(DEADLINE_BUCKETS),
+            thread.urgency_score < int(now.timestamp()),
+        ]
     elif query.filter_name == "mine":
         conditions.append(thread.assigned_to_user_id == viewer.id)
     if query.status:
