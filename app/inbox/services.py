@@ -23,7 +23,7 @@ import sqlalchemy.orm as so
 
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.access import visible_threads_clause
+from app.inbox.access import visible_team_ids, visible_threads_clause
 from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
@@ -216,9 +216,13 @@ def list_threads(
     return ThreadPage(rows, next_cursor, query)
 
 
-def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """Options for the inbox's filter selects."""
-    teams = db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name)).all()
+def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
+    """Options for the inbox's filter selects; teams only those ``viewer`` can see."""
+    teams_query = sa.select(Team.id, Team.name).order_by(Team.name)
+    team_ids = visible_team_ids(viewer)
+    if team_ids is not None:
+        teams_query = teams_query.where(Team.id.in_(team_ids))
+    teams = db.session.execute(teams_query).all()
     return {
         "status": [(s, s.replace("_", " ").capitalize()) for s in ThreadStatus.values()],
         "priority": [(p, p.capitalize()) for p in Priority.values()],

@@ -22,6 +22,7 @@ from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
+from app.threads.refusal import refusal_response
 from app.threads.services import (
     AccessDenied,
     InvalidInput,
@@ -42,8 +43,8 @@ def _thread(thread_id: str):
         return load_thread(thread_id, current_user)
     except ThreadNotFound:
         abort(404, "There is no such conversation.")
-    except AccessDenied:
-        abort(403, "This conversation belongs to another team.")
+    except AccessDenied as denied:
+        abort(refusal_response(denied))
 
 
 def _composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):
