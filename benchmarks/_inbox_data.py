@@ -287,8 +287,9 @@ SELECT p.id, p.subject, p.thread_type, p.priority, p.status, p.channel_id, p.con
   CASE WHEN p.status NOT IN ('resolved', 'closed') AND p.due IS NOT NULL
        THEN CAST(EXTRACT(EPOCH FROM p.due) AS BIGINT)
        ELSE -CAST(EXTRACT(EPOCH FROM p.last_at) AS BIGINT) END,
-  to_tsvector('dutch', coalesce(p.subject, '') || ' ' || """ + CONTACT_DOCUMENT_SQL + """ || ' ' ||
-    coalesce(m.body, ''))
+  to_tsvector('dutch', regexp_replace(
+    coalesce(p.subject, '') || ' ' || """ + CONTACT_DOCUMENT_SQL + """ || ' ' ||
+    coalesce(m.body, ''), '-(?=\\d)', ' ', 'g'))
 FROM bench_plan p
 LEFT JOIN contacts c ON c.id = p.contact_id
 LEFT JOIN (

@@ -30,6 +30,7 @@ def threads(app, make_user):
         "singular": factories.thread(channel, other, thread_subject="Storing"),
         "plural": factories.thread(channel, other, thread_subject="Zakelijk"),
         "order": factories.thread(channel, other, thread_subject="Levering"),
+        "order_number": factories.thread(channel, None, thread_subject="Bestelling CC-2026-00060"),
     }
     factories.message(found["singular"], "Mijn laadpaal geeft een rood lampje.")
     factories.message(found["plural"], "Wij willen twee laadpalen in de parkeergarage.")
@@ -95,6 +96,9 @@ def test_a_number_finds_only_the_contacts_it_belongs_to(threads, q, expected):
         ("jans", {"mobile"}),
         ("12-03-2024", {"order"}),
         ("4471", {"order"}),
+        ("CC-2026-00060", {"order_number"}),
+        ("2026", {"order_number"}),  # inside an order number, on PostgreSQL too
+        ("00060", {"order_number"}),
         ("xylofoonles", set()),
     ],
 )

@@ -18,7 +18,16 @@ import uuid
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.inbox.search_terms import Document, PhoneTerm, Term, WordTerm, parse_query, tsquery_source
+from app.inbox.search_terms import (
+    DASH_BEFORE_DIGIT_SQL,
+    Document,
+    PhoneTerm,
+    Term,
+    WordTerm,
+    loosen_numbers,
+    parse_query,
+    tsquery_source,
+)
 from app.models import CommunicationMessage, CommunicationThread, Contact
 
 # Dutch stemming: customers and agents write Dutch; e-mail addresses and
@@ -121,7 +130,7 @@ def append_to_search_document(thread_id: uuid.UUID, text: str) -> None:
         .values(
             search_vector=sa.func.coalesce(
                 CommunicationThread.search_vector, sa.literal_column("''::tsvector")
-            ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, text))
+            ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text)))
         )
         .execution_options(synchronize_session=False)
     )
@@ -134,7 +143,7 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
     """
     if not is_postgresql():
         return 0
-    params: dict = {"config": TEXT_SEARCH_CONFIG}
+    params: dict = {"config": TEXT_SEARCH_CONFIG, "dash": DASH_BEFORE_DIGIT_SQL}
     only = ""
     if thread_ids is not None:
         only, params["ids"] = "AND t.id = ANY(:ids)", list(thread_ids)
@@ -142,9 +151,11 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
         sa.text(
             f"""
             UPDATE communication_thread AS t SET search_vector = to_tsvector(:config,
+              regexp_replace(
                 coalesce(t.thread_subject, '') || ' ' || {CONTACT_DOCUMENT_SQL} || ' ' ||
                 coalesce((SELECT string_agg(m.message_content, ' ')
-                          FROM communication_message m WHERE m.thread_id = t.id), ''))
+                          FROM communication_message m WHERE m.thread_id = t.id), ''),
+                :dash, ' ', 'g'))
             FROM communication_thread AS t2 LEFT JOIN contacts c ON c.id = t2.contact_id
             WHERE t2.id = t.id {only}
             """  # noqa: S608  (only fixed fragments are interpolated)

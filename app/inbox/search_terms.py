@@ -28,9 +28,19 @@ MIN_PHONE_DIGITS = 6
 # Words as the inbox has always split them: e-mail addresses and dotted names whole.
 WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 # A number typed with spaces, dashes, dots or brackets between its digit groups.
-PHONE_CHUNK = re.compile(r"(?<![\w@+])\+?[\d(][\d ().\-]*[\d)](?![\w@])")
+# Not inside a word: "CC-2026-00060" is an order number, searched as a word.
+PHONE_CHUNK = re.compile(r"(?<![\w@+\-./])\+?[\d(][\d ().\-]*[\d)](?![\w@])")
 PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 TOKEN = re.compile(r"\w+", re.UNICODE)
+# PostgreSQL's parser reads "-2026" in "CC-2026-00060" as a negative number, which
+# "2026" would not find; documents and queries get a space there instead.
+DASH_BEFORE_DIGIT = re.compile(r"-(?=\d)")
+DASH_BEFORE_DIGIT_SQL = r"-(?=\d)"
+
+
+def loosen_numbers(text: str) -> str:
+    """``text`` with a space for each dash before a digit, as documents are indexed."""
+    return DASH_BEFORE_DIGIT.sub(" ", text)
 
 # PostgreSQL's tsearch_data/dutch.stop (Snowball's list): words neither backend indexes.
 STOP_WORDS = frozenset(
@@ -149,7 +159,7 @@ def tsquery_source(terms: Iterable[Term]) -> str:
 
 
 def _quoted(word: str) -> str:
-    return "'" + word.replace("\\", "").replace("'", "") + "':*"
+    return "'" + loosen_numbers(word).replace("\\", "").replace("'", "") + "':*"
 
 
 def _tsquery_term(term: Term) -> str:

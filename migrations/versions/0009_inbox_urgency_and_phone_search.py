@@ -8,7 +8,9 @@ Create Date: 2026-11-22
   deadline (1), after customers waiting on us (0); threads without a deadline move
   to 2 and closed ones to 3 (app.models.urgency). Scores do not change.
 - On PostgreSQL the search document is rebuilt with the endings (6+ digits) of the
-  contact's national number, so a partial phone number is found by prefix.
+  contact's national number, so a partial phone number is found by prefix, and
+  with a space for a dash before a digit ("CC-2026-00060": PostgreSQL's parser
+  would read "-2026" as a negative number, which a search for "2026" misses).
 
 The rules are copied here, not imported, because a migration must not change when
 the app does. A downgrade puts the old buckets back; the extra words stay in the
@@ -28,7 +30,7 @@ INTERNAL_CHANNELS = (
 )
 
 DOCUMENT_SQL = r"""
-UPDATE communication_thread AS t SET search_vector = to_tsvector('dutch',
+UPDATE communication_thread AS t SET search_vector = to_tsvector('dutch', regexp_replace(
     coalesce(t.thread_subject, '') || ' ' ||
     coalesce(c.display_name, '') || ' ' || coalesce(c.email, '') || ' ' ||
     coalesce(translate(c.email, '@.', '  '), '') || ' ' || coalesce(c.phone, '') || ' ' ||
@@ -40,7 +42,7 @@ UPDATE communication_thread AS t SET search_vector = to_tsvector('dutch',
                     FROM (SELECT regexp_replace(c.phone, '\D', '', 'g') AS d) AS p) AS n,
                    generate_series(least(6, length(n.national)), length(n.national)) AS k),
              '') || ' ' ||
-    coalesce(m.body, ''))
+    coalesce(m.body, ''), '-(?=\d)', ' ', 'g'))
 FROM communication_thread AS t2
 LEFT JOIN contacts c ON c.id = t2.contact_id
 LEFT JOIN (
