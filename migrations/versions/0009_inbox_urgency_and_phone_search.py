@@ -1,7 +1,7 @@
 """Inbox: customers before internal items in the urgency order; phone endings searchable.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0012
 Create Date: 2026-11-22
 
 - ``urgency_bucket`` gets a bucket of its own for internal tasks and notes with a
@@ -20,7 +20,7 @@ search documents, where the old code ignores them.
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
