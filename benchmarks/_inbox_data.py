@@ -267,7 +267,8 @@ FROM (
 ORDER BY at;
 """
 
-# Urgency exactly as migration 0002's UPDATE; the search document as the app builds it.
+# Urgency as app.models.urgency ranks it (internal channels 3 and 4 after customers);
+# the search document as the app builds it.
 THREADS_SQL = """
 INSERT INTO communication_thread (id, thread_subject, thread_type, priority, status, channel_id,
   contact_id, assigned_team_id, assigned_to_user_id, last_message_at, last_message_preview,
@@ -281,12 +282,14 @@ SELECT p.id, p.subject, p.thread_type, p.priority, p.status, p.channel_id, p.con
   CASE WHEN p.status = 'waiting_customer' THEN p.last_at END, 0,
   CASE WHEN p.due < now() THEN 1 ELSE 0 END, '[]',
   CASE WHEN p.g = 1 THEN CAST(:mark AS jsonb) ELSE '{}' END, 1, p.created, p.last_at,
-  CASE WHEN p.status IN ('resolved', 'closed') THEN 2 WHEN p.due IS NOT NULL THEN 0 ELSE 1 END,
+  CASE WHEN p.status IN ('resolved', 'closed') THEN 3 WHEN p.due IS NULL THEN 2
+       WHEN p.ch IN (3, 4) THEN 1 ELSE 0 END,
   CASE WHEN p.status NOT IN ('resolved', 'closed') AND p.due IS NOT NULL
        THEN CAST(EXTRACT(EPOCH FROM p.due) AS BIGINT)
        ELSE -CAST(EXTRACT(EPOCH FROM p.last_at) AS BIGINT) END,
-  to_tsvector('dutch', coalesce(p.subject, '') || ' ' || """ + CONTACT_DOCUMENT_SQL + """ || ' ' ||
-    coalesce(m.body, ''))
+  to_tsvector('dutch', regexp_replace(
+    coalesce(p.subject, '') || ' ' || """ + CONTACT_DOCUMENT_SQL + """ || ' ' ||
+    coalesce(m.body, ''), '-(?=\\d)', ' ', 'g'))
 FROM bench_plan p
 LEFT JOIN contacts c ON c.id = p.contact_id
 LEFT JOIN (

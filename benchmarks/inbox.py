@@ -152,6 +152,9 @@ def fixtures(args: argparse.Namespace) -> tuple[str, list[tuple[str, str]]]:
         ("surname", contact.last_name), ("e-mail address", contact.email),
         ("e-mail fragment", contact.email.split("@")[0]),
         ("phone number", contact.phone), ("phone, national prefix", "0" + contact.phone[3:9]),
+        ("phone, 06- as typed", "06-" + contact.phone[4:]),
+        ("phone, +31 6 spaced", "+31 6 " + contact.phone[4:8] + " " + contact.phone[8:]),
+        ("phone, partial", contact.phone[-7:]),
     ]
     return str(long_thread), terms
 

@@ -155,7 +155,7 @@ SELECT id, 'Vraag over laadpaal ' || g,
   CASE WHEN resolved IS NOT NULL AND r_biz < .8
        THEN CAST(EXTRACT(EPOCH FROM resolved - created) * .3 AS int) END,
   '[]', '{}', 1, created, created,
-  CASE WHEN NOT is_open THEN 2 WHEN due IS NOT NULL THEN 0 ELSE 1 END,
+  CASE WHEN NOT is_open THEN 3 WHEN due IS NULL THEN 2 WHEN ch IN (3, 4) THEN 1 ELSE 0 END,
   CASE WHEN is_open AND due IS NOT NULL THEN CAST(EXTRACT(EPOCH FROM due) AS bigint)
        ELSE -CAST(EXTRACT(EPOCH FROM coalesce(resolved, created)) AS bigint) END
 FROM (

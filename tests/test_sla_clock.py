@@ -16,7 +16,7 @@ from app.business_time.calendar import (
 from app.business_time.policies import DEFAULT_POLICIES, ensure_default_policies, target_seconds
 from app.conversations import InboundMessage
 from app.extensions import db
-from app.models import CommunicationThread
+from app.models import CommunicationThread, urgency
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
 from app.models.sla import SlaPolicy
 from app.threads.editing import update_thread
@@ -118,7 +118,7 @@ def test_an_inbound_email_starts_a_cycle_in_business_time(app):
     assert thread.response_due_at == ams(2030, 6, 17, 11, 30)
     assert thread.sla_next_check_at == ams(2030, 6, 17, 10, 30)  # 75 % = 3 business hours
     db.session.commit()
-    assert thread.urgency_bucket == 0  # the inbox ranks it by its deadline
+    assert thread.urgency_bucket == urgency.CUSTOMER_WAITING  # ranked by its deadline
 
     # A second message while the first waits for an answer does not restart the clock.
     receive(channel, contact, _inbound("m2", ams(2030, 6, 17, 9, 0), "Nog iets"))
@@ -172,7 +172,7 @@ def test_waiting_customer_pauses_and_the_customer_writing_resumes(app, make_user
     assert thread.response_due_at is None and thread.sla_next_check_at is None
     paused_at = thread.sla_paused_at
     db.session.commit()
-    assert thread.urgency_bucket == 1  # no deadline while we wait on them
+    assert thread.urgency_bucket == urgency.NO_DEADLINE  # none while we wait on them
 
     # Resuming is tested with a fixed clock: take the pause back to a known moment.
     thread.sla_paused_at = ams(2030, 6, 17, 10, 0)

@@ -12,6 +12,8 @@ about live always agree.
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from app.models import CommunicationThread, Order, User
@@ -37,6 +39,19 @@ def visible_threads_clause(user: User) -> sa.ColumnElement[bool] | None:
     return CommunicationThread.order_id.in_(
         sa.select(Order.id).where(Order.assigned_technician_id == user.id)
     )
+
+
+def visible_team_ids(user: User) -> list[uuid.UUID] | None:
+    """The teams whose threads ``user`` may list by team (None: every team).
+
+    An agent sees their own team's threads; a thread of another team reaches them
+    only by being assigned to them personally, which the team filter is not for.
+    """
+    if user.role in SEE_EVERYTHING:
+        return None
+    if user.role in DESK_ROLES and user.team_id is not None:
+        return [user.team_id]
+    return []
 
 
 def can_access_thread(user: User, thread: CommunicationThread) -> bool:

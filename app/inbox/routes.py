@@ -48,7 +48,7 @@ def index():
         next_cursor=page.next_cursor,
         query=query,
         filters=[(name, FILTER_LABELS[name]) for name in FILTERS],
-        choices=filter_choices(),
+        choices=filter_choices(current_user),
         appending=bool(request.args.get("cursor")),
     )
     if request.htmx and request.htmx.target == "more-threads":

@@ -1,47 +1,56 @@
 """Full-text search over threads: subject, contact and every message.
 
-PostgreSQL keeps a ``tsvector`` per thread (GIN-indexed), extended as messages
-arrive; a query matches word prefixes, so "Jans" finds "Jansen" and "laadpal"
-finds "laadpalen". SQLite has no such index; there the same search runs as
-case-insensitive LIKE over the same fields, which is fine at demo sizes.
+What a query means (words by stemmed prefix, phone numbers in any common Dutch
+form) is decided once, in ``app.inbox.search_terms``; this module asks each
+backend for it. PostgreSQL keeps a ``tsvector`` per thread (GIN-indexed),
+extended as messages arrive, and is asked with ``to_tsquery``. SQLite has no
+such index; there a Python function registered on each connection reads the same
+document (subject, contact, messages) and applies the same stemmer and the same
+rules, which is fine at the sizes SQLite serves (``make run``, tests).
 """
 
 from __future__ import annotations
 
-import re
+import json
+import sqlite3
 import uuid
 
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.inbox.search_terms import (
+    DASH_BEFORE_DIGIT_SQL,
+    Document,
+    PhoneTerm,
+    Term,
+    WordTerm,
+    loosen_numbers,
+    parse_query,
+    tsquery_source,
+)
 from app.models import CommunicationMessage, CommunicationThread, Contact
 
 # Dutch stemming: customers and agents write Dutch; e-mail addresses and
 # numbers pass through the parser unchanged.
 TEXT_SEARCH_CONFIG = "dutch"
-TERM = re.compile(r"[\w@.+-]+", re.UNICODE)
-MAX_TERMS = 8
-
-
-def search_terms(query: str) -> list[str]:
-    terms = [t.strip(".-+") for t in TERM.findall(query.lower())]
-    return [t for t in terms if t][:MAX_TERMS]
-
+SQLITE_MATCH_FUNCTION = "switchboard_search_match"
 
 # The contact's part of a thread's document, over a ``contacts`` row aliased ``c``:
-# name, e-mail whole and split at @ and dots (so "piet@voorbeeld" matches), and
-# the phone as stored, as digits, and in national form (0612345678).
+# name, e-mail whole and split at @ and dots (so "piet@voorbeeld" matches), the
+# phone as stored, as digits, and in national form (0612345678) with that form's
+# endings of 6+ digits (88493461, 849346…: a partial number is found by prefix).
+# ``search_terms.phone_lexemes`` is the same rule for SQLite.
 CONTACT_DOCUMENT_SQL = r"""(
     coalesce(c.display_name, '') || ' ' || coalesce(c.email, '') || ' ' ||
     coalesce(translate(c.email, '@.', '  '), '') || ' ' || coalesce(c.phone, '') || ' ' ||
     coalesce(regexp_replace(c.phone, '\D', '', 'g'), '') || ' ' ||
-    coalesce('0' || substr(regexp_replace(c.phone, '\D', '', 'g'), 3), ''))"""
-
-
-def _tsquery_literal(terms: list[str]) -> str:
-    # Each term quoted as a lexeme with prefix matching, all required.
-    quoted = ["'" + term.replace("\\", "").replace("'", "") + "':*" for term in terms]
-    return " & ".join(quoted)
+    coalesce((SELECT string_agg(right(n.national, k), ' ')
+              FROM (SELECT CASE WHEN p.d LIKE '0031%' THEN '0' || substr(p.d, 5)
+                                WHEN p.d LIKE '31%' THEN '0' || substr(p.d, 3)
+                                WHEN p.d LIKE '0%' THEN p.d END AS national
+                    FROM (SELECT regexp_replace(c.phone, '\D', '', 'g') AS d) AS p) AS n,
+                   generate_series(least(6, length(n.national)), length(n.national)) AS k),
+             ''))"""
 
 
 def is_postgresql() -> bool:
@@ -50,36 +59,65 @@ def is_postgresql() -> bool:
 
 def search_clause(query: str) -> sa.ColumnElement[bool] | None:
     """A WHERE clause for threads matching ``query`` (None when nothing to search)."""
-    terms = search_terms(query)
+    terms = parse_query(query)
     if not terms:
         return None
     if is_postgresql():
         return CommunicationThread.search_vector.op("@@")(
-            sa.func.to_tsquery(TEXT_SEARCH_CONFIG, _tsquery_literal(terms))
+            sa.func.to_tsquery(TEXT_SEARCH_CONFIG, tsquery_source(terms))
         )
-    clauses = []
-    for term in terms:
-        pattern = f"%{term}%"
-        contact_match = sa.select(Contact.id).where(
-            Contact.id == CommunicationThread.contact_id,
-            sa.or_(
-                sa.func.lower(Contact.display_name).like(pattern),
-                sa.func.lower(Contact.email).like(pattern),
-                Contact.phone.like(f"%{term.lstrip('0')}%"),
-            ),
+    return _sqlite_clause(terms)
+
+
+def _sqlite_clause(terms: list[Term]) -> sa.ColumnElement[bool]:
+    thread = CommunicationThread
+    contact_text = (
+        sa.select(
+            sa.func.coalesce(Contact.display_name, "") + " " + sa.func.coalesce(Contact.email, "")
         )
-        message_match = sa.select(CommunicationMessage.id).where(
-            CommunicationMessage.thread_id == CommunicationThread.id,
-            sa.func.lower(CommunicationMessage.message_content).like(pattern),
+        .where(Contact.id == thread.contact_id)
+        .scalar_subquery()
+    )
+    phone = sa.select(Contact.phone).where(Contact.id == thread.contact_id).scalar_subquery()
+    messages = (
+        sa.select(sa.func.group_concat(CommunicationMessage.message_content, " "))
+        .where(CommunicationMessage.thread_id == thread.id)
+        .scalar_subquery()
+    )
+    document = (
+        sa.func.coalesce(thread.thread_subject, "")
+        + " "
+        + sa.func.coalesce(contact_text, "")
+        + " "
+        + sa.func.coalesce(messages, "")
+    )
+    encoded = json.dumps([_term_as_json(term) for term in terms])
+    return getattr(sa.func, SQLITE_MATCH_FUNCTION)(document, phone, encoded) == 1
+
+
+def _term_as_json(term: Term) -> dict:
+    if isinstance(term, WordTerm):
+        return {"word": term.text}
+    return {"forms": list(term.forms), "as_typed": term.as_typed}
+
+
+def _term_from_json(data: dict) -> Term:
+    if "word" in data:
+        return WordTerm(data["word"])
+    return PhoneTerm(tuple(data["forms"]), data["as_typed"])
+
+
+def _sqlite_match(document: str | None, phone: str | None, encoded: str) -> int:
+    terms = [_term_from_json(item) for item in json.loads(encoded)]
+    return int(Document(document or "", phone).matches(terms))
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _register_sqlite_match(dbapi_connection, connection_record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            SQLITE_MATCH_FUNCTION, 3, _sqlite_match, deterministic=True
         )
-        clauses.append(
-            sa.or_(
-                sa.func.lower(CommunicationThread.thread_subject).like(pattern),
-                contact_match.exists(),
-                message_match.exists(),
-            )
-        )
-    return sa.and_(*clauses)
 
 
 def append_to_search_document(thread_id: uuid.UUID, text: str) -> None:
@@ -92,7 +130,7 @@ def append_to_search_document(thread_id: uuid.UUID, text: str) -> None:
         .values(
             search_vector=sa.func.coalesce(
                 CommunicationThread.search_vector, sa.literal_column("''::tsvector")
-            ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, text))
+            ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text)))
         )
         .execution_options(synchronize_session=False)
     )
@@ -105,7 +143,7 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
     """
     if not is_postgresql():
         return 0
-    params: dict = {"config": TEXT_SEARCH_CONFIG}
+    params: dict = {"config": TEXT_SEARCH_CONFIG, "dash": DASH_BEFORE_DIGIT_SQL}
     only = ""
     if thread_ids is not None:
         only, params["ids"] = "AND t.id = ANY(:ids)", list(thread_ids)
@@ -113,9 +151,11 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
         sa.text(
             f"""
             UPDATE communication_thread AS t SET search_vector = to_tsvector(:config,
+              regexp_replace(
                 coalesce(t.thread_subject, '') || ' ' || {CONTACT_DOCUMENT_SQL} || ' ' ||
                 coalesce((SELECT string_agg(m.message_content, ' ')
-                          FROM communication_message m WHERE m.thread_id = t.id), ''))
+                          FROM communication_message m WHERE m.thread_id = t.id), ''),
+                :dash, ' ', 'g'))
             FROM communication_thread AS t2 LEFT JOIN contacts c ON c.id = t2.contact_id
             WHERE t2.id = t.id {only}
             """  # noqa: S608  (only fixed fragments are interpolated)

@@ -3,8 +3,9 @@
 Two orders, both keyset-paginated so page 400 costs what page 1 costs and rows
 never repeat or vanish when new messages arrive between pages:
 
-- ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — most overdue
-  first, then due soonest, then threads without a deadline, then closed ones;
+- ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — customers
+  waiting on us, most overdue first; then internal tasks and notes by deadline;
+  then threads without a deadline; then closed ones (``app.models.urgency``);
 - ``newest``: ``(last_message_at, id)`` descending.
 """
 
@@ -22,10 +23,11 @@ import sqlalchemy.orm as so
 
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.access import visible_threads_clause
+from app.inbox.access import visible_team_ids, visible_threads_clause
 from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
+from app.models.urgency import DEADLINE_BUCKETS
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -183,8 +185,12 @@ def list_threads(
         )
         conditions.append(thread.channel_id.in_(channel_ids))
     elif query.filter_name == "overdue":
-        # Bucket 0 holds exactly the open threads with a deadline, scored by it.
-        conditions += [thread.urgency_bucket == 0, thread.urgency_score < int(now.timestamp())]
+        # These buckets hold exactly the open threads with a deadline, scored by it;
+        # the leading IN keeps the index walk in order (customers first).
+        conditions += [
+            thread.urgency_bucket.in_(DEADLINE_BUCKETS),
+            thread.urgency_score < int(now.timestamp()),
+        ]
     elif query.filter_name == "mine":
         conditions.append(thread.assigned_to_user_id == viewer.id)
     if query.status:
@@ -210,9 +216,13 @@ def list_threads(
     return ThreadPage(rows, next_cursor, query)
 
 
-def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """Options for the inbox's filter selects."""
-    teams = db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name)).all()
+def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
+    """Options for the inbox's filter selects; teams only those ``viewer`` can see."""
+    teams_query = sa.select(Team.id, Team.name).order_by(Team.name)
+    team_ids = visible_team_ids(viewer)
+    if team_ids is not None:
+        teams_query = teams_query.where(Team.id.in_(team_ids))
+    teams = db.session.execute(teams_query).all()
     return {
         "status": [(s, s.replace("_", " ").capitalize()) for s in ThreadStatus.values()],
         "priority": [(p, p.capitalize()) for p in Priority.values()],

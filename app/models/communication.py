@@ -31,6 +31,7 @@ from app.models.enums import (
     ThreadStatus,
     ThreadType,
 )
+from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES, urgency_key
 
 # How the contract (CONTRACT §6) names a message's direction, from its type.
 DIRECTION_BY_TYPE = {
@@ -194,27 +195,44 @@ class CommunicationThread(Entity, db.Model):
         passive_deletes=True,
     )
 
-    def refresh_urgency(self) -> None:
-        """Recompute the urgency sort key from status, deadline and activity.
+    def refresh_urgency(self, *, internal: bool = False) -> None:
+        """Recompute the urgency sort key (``app.models.urgency`` has the order).
 
-        Ascending ``(urgency_bucket, urgency_score, id)`` gives: open threads with
-        a deadline, most overdue first; then open threads without one (waiting on
-        the customer, say), newest activity first; then resolved and closed ones.
+        ``internal``: the thread is a task or note among colleagues, not a customer's.
         """
-        closed = self.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
-        if not closed and self.response_due_at is not None:
-            self.urgency_bucket = 0
-            self.urgency_score = int(self.response_due_at.timestamp())
-        else:
-            self.urgency_bucket = 2 if closed else 1
-            last = self.last_message_at or utcnow()
-            self.urgency_score = -int(last.timestamp())
+        self.urgency_bucket, self.urgency_score = urgency_key(
+            closed=self.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED),
+            internal=internal,
+            response_due_at=self.response_due_at,
+            last_activity=self.last_message_at or utcnow(),
+        )
+
+
+# A channel's type never changes, so one look-up per channel and process will do.
+_INTERNAL_CHANNEL: dict[uuid.UUID, bool] = {}
+
+
+def _is_internal(connection: sa.Connection, thread: CommunicationThread) -> bool:
+    if thread.thread_type in INTERNAL_THREAD_TYPES:
+        return True
+    if thread.channel_id is None:
+        return False
+    if thread.channel_id not in _INTERNAL_CHANNEL:
+        channel_type = connection.scalar(
+            sa.select(CommunicationChannel.channel_type).where(
+                CommunicationChannel.id == thread.channel_id
+            )
+        )
+        _INTERNAL_CHANNEL[thread.channel_id] = channel_type in INTERNAL_CHANNEL_TYPES
+    return _INTERNAL_CHANNEL[thread.channel_id]
 
 
 @sa.event.listens_for(CommunicationThread, "before_insert")
 @sa.event.listens_for(CommunicationThread, "before_update")
 def _keep_urgency_current(mapper, connection, thread: CommunicationThread) -> None:
-    thread.refresh_urgency()
+    # Only a deadline makes the difference; the look-up is skipped otherwise.
+    has_deadline = thread.response_due_at is not None
+    thread.refresh_urgency(internal=has_deadline and _is_internal(connection, thread))
 
 
 class CommunicationMessage(Entity, db.Model):

@@ -23,6 +23,7 @@ from app.threads.composer import composer_extras, undo_reply
 from app.threads.drafts import discard_draft, parse_draft, save_draft
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
+from app.threads.refusal import refusal_response
 from app.threads.services import (
     AccessDenied,
     InvalidInput,
@@ -49,8 +50,8 @@ def _thread(thread_id: str):
         return load_thread(thread_id, current_user)
     except ThreadNotFound:
         abort(404, "There is no such conversation.")
-    except AccessDenied:
-        abort(403, "This conversation belongs to another team.")
+    except AccessDenied as denied:
+        abort(refusal_response(denied))
 
 
 def _composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):

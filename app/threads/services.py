@@ -53,7 +53,24 @@ class ThreadNotFound(LookupError):
 
 
 class AccessDenied(PermissionError):
-    pass
+    """The viewer may not see the thread; ``owner`` says whose it is, for the refusal."""
+
+    def __init__(self, thread_id: str, owner: str = "") -> None:
+        super().__init__(thread_id)
+        self.owner = owner
+
+
+def _owner(thread: CommunicationThread) -> str:
+    """Whose conversation this is, in a sentence for the person turned away."""
+    team = thread.assigned_team.name if thread.assigned_team else None
+    assignee = thread.assigned_to.name if thread.assigned_to else None
+    if team and assignee:
+        return f"This conversation belongs to the team {team} and is assigned to {assignee}."
+    if team:
+        return f"This conversation belongs to the team {team} and is not assigned to anyone yet."
+    if assignee:
+        return f"This conversation is assigned to {assignee}."
+    return "This conversation is not one you can open."
 
 
 class InvalidInput(ValueError):
@@ -83,7 +100,7 @@ def load_thread(thread_id: uuid.UUID | str, viewer: User) -> CommunicationThread
     if thread is None:
         raise ThreadNotFound(str(thread_id))
     if not can_access_thread(viewer, thread):
-        raise AccessDenied(str(thread_id))
+        raise AccessDenied(str(thread_id), _owner(thread))
     return thread
 
 

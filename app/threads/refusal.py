@@ -1,0 +1,35 @@
+"""The page for a thread the viewer may not open: whose it is, and the way back.
+
+A bare "403 Forbidden" leaves an agent who followed a colleague's link stuck;
+this says which team and person have the conversation and links to the inbox.
+API clients and JSON requests get the usual JSON error.
+"""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template, url_for
+from flask_login import current_user
+
+from app.api.errors import json_error, wants_json
+from app.auth.decorators import STAFF_DESK_ROLES
+from app.threads.services import AccessDenied
+
+
+def refusal_response(denied: AccessDenied) -> Response:
+    if wants_json():
+        return json_error(403, "forbidden", denied.owner or "You may not open this thread.")
+    page = render_template(
+        "errors/error.html",
+        code=403,
+        title="This conversation is not yours to open",
+        message=f"{denied.owner} Ask them, your team lead or a manager if you need it.",
+        **_way_back(),
+    )
+    return make_response(page, 403)
+
+
+def _way_back() -> dict[str, str]:
+    # Technicians work from their visits page, not the inbox.
+    if current_user.role in STAFF_DESK_ROLES:
+        return {"back_url": url_for("inbox.index"), "back_label": "Back to the inbox"}
+    return {"back_url": url_for("auth.root"), "back_label": "Back to your start page"}
