@@ -6,6 +6,7 @@ from app.models.communication import (
     CommunicationTemplate,
     CommunicationThread,
     InternalTask,
+    ThreadRead,
 )
 from app.models.crm import Address, Contact, ContactIdentity, Organization
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
@@ -73,6 +74,7 @@ __all__ = [
     "DeliveryAttempt",
     "InboundWebhookEvent",
     "InternalTask",
+    "ThreadRead",
     "LineItem",
     "Notification",
     "Order",

@@ -3,6 +3,10 @@
 from app.features import Feature
 
 FEATURE = Feature(
-    blueprints=("app.threads.routes:bp", "app.threads.api:bp"),
+    blueprints=(
+        "app.threads.routes:bp",
+        "app.threads.customer_routes:bp",
+        "app.threads.api:bp",
+    ),
     listeners=("app.threads.listeners",),
 )

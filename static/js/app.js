@@ -81,8 +81,10 @@
   }
 
   const refreshInbox = debounce(function () {
-    if (document.querySelector("#inbox") && !document.querySelector("#inbox .more-loaded")) {
-      refresh("#inbox", window.location.pathname + window.location.search);
+    const inbox = document.querySelector("#inbox");
+    if (inbox && !inbox.querySelector(".more-loaded")) {
+      // The list may sit beside an open conversation (/threads/<id>): it knows its own URL.
+      refresh("#inbox", inbox.dataset.refreshUrl || window.location.pathname + window.location.search);
     }
   }, 300);
 
