@@ -89,7 +89,8 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
         new_phone = normalise_address(PHONE, phone)
         if new_phone is None:
             raise InvalidContact(
-                "phone", f"{phone.strip()!r} is not a phone number (try 06-12345678 or +31 6 12345678)"
+                "phone",
+                f"{phone.strip()!r} is not a phone number (try 06-12345678 or +31 6 12345678)",
             )
         _refuse_if_taken("phone", PHONE, new_phone, contact)
     new_email = None

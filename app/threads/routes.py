@@ -14,8 +14,8 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.channels.whatsapp.window import closed_notice, service_window
 from app.auth.decorators import STAFF_DESK_ROLES
+from app.channels.whatsapp.window import closed_notice, service_window
 from app.conversations import mark_read
 from app.extensions import db
 from app.inbox.services import InvalidQuery
@@ -24,6 +24,7 @@ from app.message_templates.rendering import TemplateRenderError, render_for_thre
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
+from app.threads.customer import customer_panel
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.services import (
     AccessDenied,
@@ -34,7 +35,6 @@ from app.threads.services import (
     load_thread,
     reachable_channels,
 )
-from app.threads.customer import customer_panel
 from app.threads.timeline import InvalidCursor, timeline_page
 from app.transactions import commit
 
