@@ -9,7 +9,9 @@ from the migrations, then filled in SQL by benchmarks/_inbox_data.py; with --reu
 database that already holds threads is kept. The Redis database is flushed.
 
 Figures are server time: the time around the Flask test client's GET, in process,
-signed in as agent@switchboard.test, after 20 warm-up requests. A request that misses
+signed in as agent@switchboard.test, after 20 warm-up requests. The thread page is the
+desktop workspace (list, the latest 50 messages, the customer sidebar); "earlier 50" is the
+page its sentinel loads when the agent scrolls up. A request that misses
 its target has its slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS);
 --explain does that for every request.
 """
@@ -52,6 +54,7 @@ PAGES = [("first inbox page", "/inbox"), ("filtered: whatsapp", "/inbox?filter=w
          ("filtered: mine", "/inbox?filter=mine"), ("filtered: overdue", "/inbox?filter=overdue")]
 # Inbox rows and thread-page messages, counted to show what a page held.
 ROW = re.compile(r'data-(?:thread|message)-id="([0-9a-f-]{36})"')
+EARLIER = re.compile(r'hx-get="(/threads/[^"]+/timeline\?before=[^"]+)"')
 
 
 @dataclass
@@ -268,6 +271,11 @@ def main() -> None:
         Scenario(f"thread ({args.long_thread} messages)", "/threads/<id>",
                  [f"/threads/{long_thread}"], THREAD_TARGET_MS),
     ]
+    # The page opens on the latest 50 messages; scrolling up asks for the 50 before.
+    earlier = EARLIER.search(client.get(f"/threads/{long_thread}").get_data(as_text=True))
+    if earlier:
+        scenarios.append(Scenario("thread: earlier 50", "/threads/<id>/timeline?before=…",
+                                  [earlier.group(1).replace("&amp;", "&")], THREAD_TARGET_MS))
     print()
     for scenario in scenarios:
         run_scenario(client, log, scenario, args)

@@ -80,6 +80,7 @@
       if (control) control.focus({ preventScroll: true });
     }
     syncList();
+    nextHeaderEdit();
   });
 
   document.addEventListener("htmx:afterSwap", syncList);
@@ -134,14 +135,28 @@
   }
 
   // Change a header control as a person would, so htmx posts just that field.
+  // While one edit is on its way, the next waits for the header it brings back
+  // (it carries the new lock version; sent at once it would be refused as stale).
+  const headerQueue = [];
+
   function setHeaderControl(name, value) {
     const control = document.querySelector('#thread-header [name="' + name + '"]');
     if (!control || !Array.from(control.options).some((o) => o.value === value)) return false;
+    if (document.querySelector("#thread-header .htmx-request")) {
+      headerQueue.push([name, value]);
+      return true;
+    }
     if (control.value !== value) {
       control.value = value;
       control.dispatchEvent(new Event("change", { bubbles: true }));
     }
     return true;
+  }
+
+  function nextHeaderEdit() {
+    if (headerQueue.length && !document.querySelector("#thread-header .htmx-request")) {
+      setHeaderControl.apply(null, headerQueue.shift());
+    }
   }
 
   function showShortcuts() {
