@@ -15,11 +15,21 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from app.conversations import InboundMessage
+from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationThread, ContactIdentity, Order, ThreadRead
+from app.models import (
+    CommunicationChannel,
+    CommunicationThread,
+    ContactIdentity,
+    Order,
+    ThreadRead,
+)
 from app.models.enums import ChannelType, OrderStatus, ThreadStatus
+from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.helpers import receive
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -101,6 +111,30 @@ def test_a_conversation_opens_beside_the_list_and_back_returns(live_server, desk
     assert set(reads) == {first.id, second.id}
 
 
+def test_a_customer_reply_shows_live_in_the_open_pane(
+    live_server, desk, make_user, running_worker
+):
+    _, first, _, _ = _desk_data(make_user)
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    desk.goto(f"{live_server.url}/inbox")
+    desk.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    _row(desk, first).get_by_role("link").click()
+    expect(desk.locator("#thread h1")).to_have_text("Laadpaal knippert rood")
+
+    inbound = InboundMessage(
+        external_message_id="wamid.live-1", content="Nu doet hij helemaal niets meer",
+        received_at=utcnow(),
+    )
+    receive(db.session.get(CommunicationChannel, first.channel_id), first.contact, inbound)
+    commit()
+
+    expect(desk.locator("#timeline")).to_contain_text("Nu doet hij helemaal niets meer")
+    expect(_row(desk, first)).to_contain_text("Nu doet hij helemaal niets meer")
+    # The agent is looking at it: the list does not call it unread.
+    expect(_row(desk, first).get_by_test_id("unread-dot")).to_have_count(0)
+    expect(desk.get_by_test_id("thread-list")).to_be_visible()
+
+
 def test_the_list_is_worked_with_the_keyboard_alone(live_server, desk, make_user):
     anouk, first, second, _ = _desk_data(make_user)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
@@ -173,9 +207,8 @@ def test_earlier_messages_load_on_scroll_and_keep_the_place(live_server, desk, m
     thread = factories.thread(channel, jan, thread_subject="Lang gesprek")
     start = thread.created_at - timedelta(days=1)
     for i in range(120):
-        factories.message(
-            thread, f"bericht {i}", sender_contact_id=jan.id, created_at=start + timedelta(minutes=i)
-        )
+        at = start + timedelta(minutes=i)
+        factories.message(thread, f"bericht {i}", sender_contact_id=jan.id, created_at=at)
     db.session.commit()
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/threads/{thread.id}")
