@@ -131,6 +131,33 @@ def test_tab_counts_are_open_conversations_the_viewer_may_see(app, make_user):
     assert tab_counts(bram) == {"mine": 1, "unassigned": 2, "overdue": 2}
 
 
+def test_tab_counts_agree_with_the_tabs_for_every_kind_of_viewer(app, make_user):
+    mine, other = factories.team(), factories.team()
+    viewers = [
+        make_user("agent", team_id=mine.id),
+        make_user("team_lead"),  # no team: sees unteamed threads and their own
+        make_user("manager"),
+    ]
+    channel = factories.channel()
+    past = utcnow() - timedelta(hours=1)
+    for team in (None, mine, other):
+        for assignee in (None, *viewers):
+            for due in (None, past):
+                factories.thread(
+                    channel, factories.contact(), assigned_team_id=team.id if team else None,
+                    assigned_to_user_id=assignee.id if assignee else None, response_due_at=due,
+                )
+    db.session.commit()
+    for viewer in viewers:
+        listed = {}
+        for name in ("mine", "unassigned", "overdue"):
+            threads = list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads
+            listed[name] = sum(
+                t.status not in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED) for t in threads
+            )
+        assert tab_counts(viewer) == listed, viewer.role
+
+
 def test_the_tabs_show_counts_and_the_unassigned_tab_lists_unassigned(
     client, auth, make_user
 ):

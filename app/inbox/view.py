@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from flask import current_app, url_for
 
 from app.database import utcnow
-from app.inbox.counts import tab_counts
+from app.inbox.counts import cached_tab_counts
 from app.inbox.services import FILTERS, InboxQuery, filter_choices, list_threads, sla_label
 from app.models import User
 
@@ -45,7 +45,7 @@ def inbox_view(
         query=query,
         filters=[(name, FILTER_LABELS[name]) for name in FILTERS],
         # Appending rows ("load more") leaves the tabs as they were: no counts.
-        counts={} if cursor else tab_counts(viewer, now),
+        counts={} if cursor else cached_tab_counts(viewer),
         choices=filter_choices(),
         appending=bool(cursor),
         open_thread_id=open_thread_id,

@@ -98,6 +98,14 @@ class CommunicationThread(Entity, db.Model):
             "urgency_score",
             "id",
         ),
+        # The Unassigned tab's count: an index-only count per team (app/inbox/counts.py).
+        sa.Index(
+            "ix_communication_thread_unassigned",
+            "assigned_team_id",
+            "urgency_bucket",
+            postgresql_where=sa.text("assigned_to_user_id IS NULL"),
+            sqlite_where=sa.text("assigned_to_user_id IS NULL"),
+        ),
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
         sa.Index("ix_communication_thread_sla_next_check", "sla_next_check_at"),

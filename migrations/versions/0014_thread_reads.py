@@ -3,7 +3,8 @@
 ``thread_reads`` holds, per agent and conversation, up to when the agent has
 seen it; ``communication_thread.last_customer_message_at`` the newest customer
 message, kept by ``record_inbound``. A conversation is unread for an agent when
-the second is newer than the first (or the agent has no row).
+the second is newer than the first (or the agent has no row). A partial index
+on unassigned threads keeps the Unassigned tab's count an index-only count.
 
 The backfill takes only customer messages nobody has marked read
 (``read_at IS NULL``), so an upgrade does not turn every answered conversation of
@@ -43,6 +44,7 @@ def upgrade():
 
     with op.batch_alter_table('communication_thread', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_customer_message_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_communication_thread_unassigned', ['assigned_team_id', 'urgency_bucket'], unique=False, postgresql_where=sa.text('assigned_to_user_id IS NULL'), sqlite_where=sa.text('assigned_to_user_id IS NULL'))
 
     op.execute(sa.text(
         "UPDATE communication_thread SET last_customer_message_at = ("
@@ -54,6 +56,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('communication_thread', schema=None) as batch_op:
+        batch_op.drop_index('ix_communication_thread_unassigned', postgresql_where=sa.text('assigned_to_user_id IS NULL'), sqlite_where=sa.text('assigned_to_user_id IS NULL'))
         batch_op.drop_column('last_customer_message_at')
 
     with op.batch_alter_table('thread_reads', schema=None) as batch_op:
