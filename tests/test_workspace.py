@@ -205,9 +205,11 @@ def test_a_direct_load_renders_the_workspace_with_the_list_and_the_thread(
     db.session.commit()
     auth.login("anouk@switchboard.test")
     html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
-    assert 'id="thread-list"' in html and str(other.id) in html
     assert f'data-thread-id="{thread.id}"' in html and 'id="customer-panel"' in html
-    assert "is-open" in html
+    # The list beside it is asked for once on screen, as the inbox component.
+    assert re.search(r'id="inbox"[^>]*hx-get="/inbox"[^>]*hx-trigger="intersect once"', html)
+    rows = client.get("/inbox", headers={"HX-Request": "true", "HX-Target": "inbox"})
+    assert b"<html" not in rows.data and str(other.id) in rows.get_data(as_text=True)
 
 
 # --- timeline pages --------------------------------------------------------------

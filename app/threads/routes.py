@@ -18,8 +18,6 @@ from app.auth.decorators import STAFF_DESK_ROLES
 from app.channels.whatsapp.window import closed_notice, service_window
 from app.conversations import mark_read
 from app.extensions import db
-from app.inbox.services import InvalidQuery
-from app.inbox.view import inbox_view
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
@@ -103,21 +101,23 @@ def _detail_context(thread, header_error=None, **composer) -> dict:
     }
 
 
-def _list_beside(thread) -> dict:
-    """The conversation list of the workspace (desk staff only; technicians get none)."""
+def _list_beside() -> dict:
+    """Where the workspace loads its conversation list from (desk staff only).
+
+    The list comes in its own request once it is on screen, so opening a
+    conversation costs the conversation alone, and a phone (whose thread page
+    hides the list) never asks for it.
+    """
     if current_user.role not in STAFF_DESK_ROLES:
         return {}
-    try:
-        return inbox_view(current_user, request.args, open_thread_id=thread.id)
-    except InvalidQuery:
-        return inbox_view(current_user, {}, open_thread_id=thread.id)
+    return {"list_url": url_for("inbox.index")}
 
 
 def _page(thread, status: int = 200, header_error=None, **composer):
     return (
         render_template(
             "threads/show.html",
-            **_list_beside(thread),
+            **_list_beside(),
             **_detail_context(thread, header_error, **composer),
         ),
         status,

@@ -82,7 +82,8 @@
 
   const refreshInbox = debounce(function () {
     const inbox = document.querySelector("#inbox");
-    if (inbox && !inbox.querySelector(".more-loaded")) {
+    // A list not on screen (a phone's thread page) is not asked for.
+    if (inbox && inbox.offsetParent !== null && !inbox.querySelector(".more-loaded")) {
       // The list may sit beside an open conversation (/threads/<id>): it knows its own URL.
       refresh("#inbox", inbox.dataset.refreshUrl || window.location.pathname + window.location.search);
     }
