@@ -65,11 +65,17 @@
   // agent was using instead of letting it fall to the top of the page.
   let headerFocus = null;
 
+  // A live refresh of the list likewise keeps the keyboard on its row.
+  let listFocus = false;
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     const target = event.detail.target;
     const active = document.activeElement;
     if (target && target.id === "thread-header" && active && target.contains(active) && active.name) {
       headerFocus = active.name;
+    }
+    if (target && target.id === "inbox" && active && active.matches("#thread-list .thread-link")) {
+      listFocus = true;
     }
   });
 
@@ -78,6 +84,12 @@
       const control = document.querySelector('#thread-header [name="' + headerFocus + '"]');
       headerFocus = null;
       if (control) control.focus({ preventScroll: true });
+    }
+    if (listFocus) {
+      listFocus = false;
+      const row = rows().find((r) => r.dataset.threadId === keyboardRowId);
+      const link = row && row.querySelector(".thread-link");
+      if (link) link.focus({ preventScroll: true });
     }
     syncList();
     nextHeaderEdit();
