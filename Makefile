@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test lint install install-dev worker migrate clean
+.PHONY: run test lint install install-dev worker migrate clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,6 +45,14 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+# After changing system texts (app/system_texts.py) or a translation: refresh the
+# .po files and compile the .mo files, which are committed (tests/test_i18n.py
+# fails when they disagree), so a fresh clone needs no compile step.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
+	$(BIN)/pybabel compile -d translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

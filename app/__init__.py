@@ -12,7 +12,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import realtime  # noqa: F401  (registers the Socket.IO handlers)
+from app import i18n, realtime  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.config import Config, ensure_instance_secrets
@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     )
     csrf.init_app(app)
     htmx.init_app(app)
+    i18n.init_app(app)
     _init_login(app)
 
     broker = Broker.from_url(app.config["REDIS_URL"])

@@ -34,6 +34,7 @@ FEATURES: tuple[str, ...] = (
     "app.notifications",
     "app.conversations",
     "app.threads",
+    "app.signatures",
     "app.tasks",
     "app.message_templates",
     "app.channels",

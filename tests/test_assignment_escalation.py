@@ -117,7 +117,11 @@ def test_an_unanswered_thread_moves_to_the_escalation_team_once(app, make_user):
     )
     [line] = _markers(late)
     assert line.message_content == late.assignment_reason
-    assert line.extra == {"event": MARKER_EVENT}
+    assert line.extra["event"] == MARKER_EVENT
+    assert [part["key"] for part in line.extra["system_text"]] == [
+        "routing.escalated_to_team",
+        "routing.least_loaded",
+    ]
     [notification] = db.session.scalars(sa.select(Notification)).all()
     assert (notification.user_id, notification.link) == (manager.id, f"/threads/{late.id}")
     for untouched in (early, answered, paused, other_type):

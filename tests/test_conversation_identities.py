@@ -140,3 +140,13 @@ def test_the_same_message_delivered_to_two_workers_is_stored_once(app):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len([r for r in results if r is not None]) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationMessage)) == 1
+
+
+def test_a_customer_made_by_an_order_owns_their_addresses_at_once(app):
+    from app.orders.creation import find_or_create_customer
+
+    customer = find_or_create_customer("Jan de Vries", "Jan@Voorbeeld.nl", "06-11122233")
+    commit()
+    assert contact_with(PHONE, "+31611122233").id == customer.id
+    assert contact_with("email", "jan@voorbeeld.nl").id == customer.id
+    assert contact_for_phone("0611122233").id == customer.id

@@ -123,23 +123,28 @@ def test_unknown_placeholder_is_refused_by_name(app):
 def test_missing_order_value_is_refused_and_overrides_fill_it(app):
     thread = factories.thread(factories.channel(), factories.contact(display_name="Piet"))
     template = make_template(
-        body="Order {{order_id}} voor {{customer_name}}: {{time_window}}",
-        variables=["order_id", "customer_name", "time_window"],
+        body="Order {{order_id}} voor {{customer_name}}: {{response_date}}",
+        variables=["order_id", "customer_name", "response_date"],
     )
     with pytest.raises(TemplateRenderError) as caught:
         render_for_thread(template, thread)
     assert caught.value.fields == {
         "variables.order_id": "this thread has no linked order",
-        "variables.time_window": "fill in a value",
+        "variables.response_date": "fill in a value",
     }
-    assert "{{order_id}} has no value: this thread has no linked order" in caught.value.message
+    # Each missing value is named by its human name, once.
+    assert caught.value.message == "Fill in: Order number, Reply by (date)."
+    assert caught.value.missing == ["Order number", "Reply by (date)"]
     # Blank overrides do not count as a value.
-    with pytest.raises(TemplateRenderError):
-        render_for_thread(template, thread, overrides={"order_id": " ", "time_window": "ochtend"})
+    with pytest.raises(TemplateRenderError) as caught:
+        render_for_thread(
+            template, thread, overrides={"order_id": " ", "response_date": "vrijdag"}
+        )
+    assert caught.value.message == "Fill in: Order number."
     rendered = render_for_thread(
-        template, thread, overrides={"order_id": "CC-2026-00077", "time_window": "ochtend"}
+        template, thread, overrides={"order_id": "CC-2026-00077", "response_date": "vrijdag"}
     )
-    assert rendered.body == "Order CC-2026-00077 voor Piet: ochtend"
+    assert rendered.body == "Order CC-2026-00077 voor Piet: vrijdag"
 
 
 def test_template_text_is_never_evaluated(app):
@@ -262,16 +267,18 @@ def test_validation_names_each_field(app):
 
 
 FORM = {
-    "template_name": "Planning bevestigd",
+    "template_name": "planning_bevestigd",
+    "display_name": "Planning confirmed",
+    "description": "After the customer agreed to a date.",
     "template_category": "installation_scheduling",
     "channel_type": "whatsapp_business",
     "business_entity": "chargecars",
     "language": "nl",
     "subject_template": "",
-    "message_template": "Hoi {{customer_first_name}}, we komen op {{installation_date}} "
-    "in de {{time_window}}.",
+    "message_template": "Hoi {{customer_first_name}}, we komen op {{installation_date}}. "
+    "Graag antwoord voor {{response_date}}.",
     "html_template": "",
-    "variables": "time_window",
+    "variables": "response_date",
     "is_active": "y",
 }
 
@@ -286,17 +293,22 @@ def test_admin_creates_edits_and_deactivates_a_template(client, auth, make_user)
     response = client.post("/admin/templates/new", data={**FORM, "csrf_token": token})
     assert response.status_code == 303
     listing = client.get("/admin/templates/").get_data(as_text=True)
-    assert "Planning bevestigd" in listing
+    # The human name leads; the internal name is there, small.
+    assert ">Planning confirmed</a>" in listing
+    assert 'data-testid="template-internal-name">planning_bevestigd</small>' in listing
+    assert "After the customer agreed to a date." in listing
     template = db.session.scalar(sa.select(CommunicationTemplate))
-    assert template.variables == ["customer_first_name", "installation_date", "time_window"]
+    assert template.variables == ["customer_first_name", "installation_date", "response_date"]
     assert [t.id for t in templates_for_channel("whatsapp_business")] == [template.id]
 
     edit = client.get(f"/admin/templates/{template.id}/edit").get_data(as_text=True)
-    assert 'value="time_window"' in edit
+    assert 'value="response_date"' in edit
+    assert 'value="Planning confirmed"' in edit
     response = client.post(
         f"/admin/templates/{template.id}/edit",
         data={
             **FORM,
+            "display_name": "Date agreed",
             "template_name": "Planning akkoord",
             "csrf_token": csrf_token_from(edit),
             "version": _hidden(edit, "version"),
@@ -305,6 +317,7 @@ def test_admin_creates_edits_and_deactivates_a_template(client, auth, make_user)
     assert response.status_code == 303
     db.session.refresh(template)
     assert template.template_name == "Planning akkoord"
+    assert template.display_name == "Date agreed"
 
     response = client.post(
         f"/admin/templates/{template.id}/deactivate",
@@ -387,15 +400,15 @@ def test_admin_preview_renders_sample_values(client, auth, make_user):
     response = client.post(
         "/admin/templates/preview",
         data={
-            "message_template": "Hoi {{customer_name}}, {{time_window}} {{oops}}",
-            "variables": "time_window",
+            "message_template": "Hoi {{customer_name}}, {{fix_date}} {{oops}}",
+            "variables": "fix_date",
             "csrf_token": token,
         },
         headers={"HX-Request": "true"},
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Hoi Jan de Vries, [time_window] {{oops}}" in html
+    assert "Hoi Jan de Vries, [fix_date] {{oops}}" in html
     assert 'class="placeholder-unknown"' in html
 
 

@@ -46,6 +46,7 @@ def test_scheduled_goes_to_whatsapp_with_the_status_template(app):
         )
     ).all()
     assert notice.thread.order_id == order.id
+    assert notice.extra["automation"] == "order_milestone"
     assert "CC-2026-00042" in notice.message_content
     drain_queues(app)
     [sent] = _sends("whatsapp")

@@ -117,6 +117,7 @@ def test_a_burst_out_of_hours_gets_one_reply_saying_when_we_open(app, client, fa
     assert reply.message_content == expected
     assert reply.template_id == template.id
     assert reply.extra["auto_response"] == "out_of_hours"
+    assert reply.extra["automation"] == "out_of_hours"
     assert reply.thread_id == only_thread().id
     # Inside the customer's 24-hour window: sent as free text, answering the first message.
     assert fake_whatsapp.sent() == [

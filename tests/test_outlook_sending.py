@@ -72,12 +72,15 @@ def test_replies_go_out_through_graph_and_answers_find_their_thread(
     _reply_on_page(client, auth, thread, "Wij plannen een monteur in.")
     (sent,) = settle(app, lambda: _sent_messages(1))
     (reply,) = graph.requests_to("/messages/AAMkAD-q/reply", "POST")
-    assert reply.json() == {
-        "message": {
-            "body": {"contentType": "Text", "content": "Wij plannen een monteur in."},
-            "internetMessageId": f"<switchboard.{sent.id.hex}@chargecars.nl>",
-        }
-    }
+    message = reply.json()["message"]
+    assert message["internetMessageId"] == f"<switchboard.{sent.id.hex}@chargecars.nl>"
+    assert message["toRecipients"] == [{"emailAddress": {"address": CUSTOMER}}]
+    # The reply, then the customer's mail quoted below it (issue 13, point 12).
+    assert message["body"]["contentType"] == "HTML"
+    content = message["body"]["content"]
+    assert content.startswith("<p>Wij plannen een monteur in.</p>")
+    assert "wrote:</p><blockquote" in content and "Hallo" in content
+    assert "comment" not in reply.json()
     assert sent.external_message_id == f"<switchboard.{sent.id.hex}@chargecars.nl>"
 
     # A WhatsApp customer written to by e-mail: a new conversation, via sendMail.

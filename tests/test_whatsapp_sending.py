@@ -344,6 +344,7 @@ def test_order_status_question_is_answered_with_the_template(app, client, fake_w
     db.session.expire_all()
     [answer] = messages(MessageType.AUTO_RESPONSE)
     assert answer.sender_user_id is None
+    assert answer.extra["automation"] == "order_status_answer"
     assert answer.message_content == "Uw bestelling CC-2026-00042 heeft nu de status: Ingepland."
     assert answer.delivery_status == DeliveryStatus.SENT
     assert only_thread().order_id == order.id

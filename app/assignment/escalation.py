@@ -30,6 +30,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
 from app.models.enums import MessageType, ThreadStatus
+from app.system_texts import english, hours_text, text
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -152,19 +153,20 @@ def _lock_team(team: Team) -> None:
 
 
 def _move(thread: CommunicationThread, rule: TypeRule, rules: ChannelRules, now) -> str:
-    hours = _hours(rule.escalation_after_hours)
+    hours = hours_text(rule.escalation_after_hours)
     if rule.escalation_user is not None:
         person = rule.escalation_user
         team = person.team or thread.assigned_team
-        reason = f"Escalated: unanswered for {hours} → {person.name}, named in the rules"
+        reason = [text("routing.escalated_to_person", hours=hours, user=person.name)]
     else:
         team = rule.escalation_team
         pick = pick_agent(team, fallback_to_busy=rules.fallback_to_busy, ignore_skills=True)
         person = pick.user
-        reason = describe(rule, pick, prefix=f"Escalated: unanswered for {hours} → {team.name}")
+        prefix = text("routing.escalated_to_team", hours=hours, team=team.name)
+        reason = describe(rule, pick, prefix=prefix)
     apply_assignment(thread, team, person, reason)
     record_status_line(thread, reason, at=now, extra={"event": MARKER_EVENT})
-    return reason
+    return english(reason)
 
 
 def waiting_since(thread: CommunicationThread) -> datetime:
@@ -188,8 +190,3 @@ def waiting_since(thread: CommunicationThread) -> datetime:
     if last_answer is not None:
         query = query.where(CommunicationMessage.created_at > last_answer)
     return db.session.scalar(query) or thread.created_at
-
-
-def _hours(value: float) -> str:
-    number = int(value) if float(value).is_integer() else value
-    return f"{number} business hour" + ("" if number == 1 else "s")

@@ -14,8 +14,8 @@ The thread's type picks the team (the channel's rules). Inside the team:
 - the least loaded wins; equal loads take turns (:mod:`app.assignment.rotation`).
 
 Nobody eligible: the thread goes to the team's queue (team set, no person),
-where every team member sees it. The decision is written to
-``thread.assignment_reason`` as a sentence for the thread page.
+where every team member sees it. The decision is written to the thread as a
+sentence of the system-text catalogue (:mod:`app.system_texts`) for the page.
 """
 
 from __future__ import annotations
@@ -27,13 +27,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.assignment import rotation
-from app.assignment.rules import InvalidRules, TypeRule, rules_for, thread_type_label
+from app.assignment.rules import InvalidRules, TypeRule, rules_for
 from app.conversations import assign
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Team, User
 from app.models.enums import Availability, Role, ThreadStatus
-from app.notifications.services import announce, create_notification
-from app.transactions import after_commit
+from app.system_texts import Sentence, SystemText, english, text, thread_type_label, to_json
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class Pick:
     took_turn: bool = False  # several were equally loaded; the rotation chose
     busy_fallback: bool = False
     skills: tuple[str, ...] = ()
-    why_nobody: str | None = None
+    why_nobody: SystemText | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class AssignmentDecision:
     """The outcome of :func:`assign_thread`; ``assigned`` is False when nothing changed."""
 
     assigned: bool
-    reason: str | None
+    reason: Sentence | None
     team: Team | None = None
     user: User | None = None
     rule_key: str | None = None
@@ -78,8 +77,9 @@ def assign_thread(thread: CommunicationThread) -> AssignmentDecision:
         rules = rules_for(channel)
     except InvalidRules as exc:
         log.warning("auto-assignment rules of channel %s are invalid: %s", channel.id, exc)
-        reason = f"Not auto-assigned: the rules of {channel.channel_name} need fixing ({exc})"
-        thread.assignment_reason = reason
+        reason = text("routing.rules_broken", channel=channel.channel_name, error=str(exc))
+        thread.assignment_reason = english(reason)
+        thread.assignment_reason_text = to_json(reason)
         return AssignmentDecision(False, reason)
     rule = rules.rule_for(thread.thread_type) if rules else None
     if rule is None:
@@ -125,7 +125,8 @@ def pick_agent(
     if skills:
         members = [m for m in members if set(skills) <= {str(s).lower() for s in m.skills or []}]
         if not members:
-            return Pick(None, skills=skills, why_nobody=f"nobody has skills {', '.join(skills)}")
+            why = text("routing.nobody_with_skills", skills=", ".join(skills))
+            return Pick(None, skills=skills, why_nobody=why)
     loads = open_loads([m.id for m in members])
     tiers = [(Availability.AVAILABLE, False)]
     if fallback_to_busy:
@@ -150,9 +151,9 @@ def pick_agent(
             busy_fallback=is_fallback,
             skills=skills,
         )
-    why = "everyone who is in is at capacity" if present else "nobody is available"
+    why = text("routing.at_capacity" if present else "routing.nobody_available")
     if skills:
-        why = f"{why} among people with skills {', '.join(skills)}"
+        why = text("routing.among_skills", why=why, skills=", ".join(skills))
     return Pick(None, skills=skills, why_nobody=why)
 
 
@@ -182,41 +183,39 @@ def open_loads(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return {user_id: count for user_id, count in rows}
 
 
-def describe(rule: TypeRule, pick: Pick, prefix: str | None = None) -> str:
+def describe(rule: TypeRule, pick: Pick, prefix: SystemText | None = None) -> list[SystemText]:
     """The sentence on the thread page: "Technical issue → Techniek; skills …; least loaded …"."""
-    parts = [prefix or f"{thread_type_label(rule.key)} → {rule.team.name}"]
-    parts.append(describe_pick(pick, rule.team))
-    return "; ".join(part for part in parts if part)
+    first = prefix or text(
+        "routing.rule", thread_type=thread_type_label(rule.key), team=rule.team.name
+    )
+    return [first, *describe_pick(pick, rule.team)]
 
 
-def describe_pick(pick: Pick, team: Team) -> str:
+def describe_pick(pick: Pick, team: Team) -> list[SystemText]:
     if pick.user is None:
-        return f"left in the {team.name} queue: {pick.why_nobody}"
+        return [text("routing.queue", team=team.name, why=pick.why_nobody)]
     parts = []
     if pick.skills:
-        parts.append(f"skills {', '.join(pick.skills)}")
-    load = f"{pick.load} open of {pick.capacity}"
-    if pick.took_turn:
-        load += ", next in turn among equals"
-    parts.append(f"{pick.user.name}, least loaded ({load})")
+        parts.append(text("routing.skills", skills=", ".join(pick.skills)))
+    parts.append(
+        text(
+            "routing.least_loaded_turn" if pick.took_turn else "routing.least_loaded",
+            user=pick.user.name,
+            load=pick.load,
+            capacity=pick.capacity,
+        )
+    )
     if pick.busy_fallback:
-        parts.append("busy, as nobody available had room")
-    return "; ".join(parts)
+        parts.append(text("routing.busy_fallback"))
+    return parts
 
 
 def apply_assignment(
-    thread: CommunicationThread, team: Team | None, user: User | None, reason: str
-) -> None:
-    """Write the assignment; after the commit, notify the new assignee and the browsers."""
-    if assign(thread, team=team, user=user, reason=reason) and user is not None:
-        notification = create_notification(
-            user.id,
-            "thread_assigned",
-            f"Thread assigned to you: {thread.thread_subject}"[:255],
-            reason,
-            priority=thread.priority,
-            source_table="communication_thread",
-            source_record_id=thread.id,
-            link=f"/threads/{thread.id}",
-        )
-        after_commit(lambda: announce(notification))
+    thread: CommunicationThread, team: Team | None, user: User | None, reason: Sentence
+) -> bool:
+    """Write the assignment made by a rule or an escalation; True if the assignee changed.
+
+    The new assignee hears of it from the notifications feature, which listens
+    to the conversation's ThreadAssigned; browsers are told after the commit.
+    """
+    return assign(thread, team=team, user=user, reason=reason)

@@ -1,15 +1,21 @@
-"""Admin page of channels: each provider's state, a test send, the sandbox outbox."""
+"""Admin page of channels: each provider's state, a test send, the sandbox outbox,
+and each Outlook mailbox's signature."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.channels.status import provider_states, recent_sandbox_sends
 from app.channels.testing import InvalidRecipient, check_recipient
+from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models.enums import Role
+from app.signatures.services import InvalidSignature, mailbox, mailboxes, save_mailbox_signature
+from app.transactions import commit
 
 bp = Blueprint("channels_admin", __name__, url_prefix="/admin/channels")
 
@@ -20,6 +26,7 @@ def _page(status: int = 200, **extra):
             "channels/index.html",
             providers=provider_states(),
             sandbox_sends=recent_sandbox_sends(),
+            mailboxes=mailboxes(),
             **extra,
         ),
         status,
@@ -43,3 +50,23 @@ def send_test():
     enqueue("app.channels.testing.send_test", provider, recipient, str(current_user.id))
     flash(f"Test via {provider} queued; the outcome arrives as a notification.", "info")
     return redirect(url_for("channels_admin.index"), 303)
+
+
+@bp.post("/<uuid:channel_id>/signature")
+@role_required(Role.ADMIN)
+def save_signature(channel_id: uuid.UUID):
+    channel = mailbox(channel_id)
+    if channel is None:
+        abort(404, "There is no such mailbox.")
+    text = request.form.get("signature", "")
+    try:
+        save_mailbox_signature(channel, text)
+    except InvalidSignature as exc:
+        db.session.rollback()
+        key = str(channel_id)
+        return _page(
+            422, signature_errors={key: f"Signature: {exc}"}, signature_drafts={key: text}
+        )
+    commit()
+    flash(f"Signature of {channel.channel_name} saved.", "info")
+    return redirect(url_for("channels_admin.index", _anchor="signatures"), 303)

@@ -52,10 +52,15 @@ class ThreadChanged(DomainEvent):
 
 @dataclass(frozen=True)
 class ThreadAssigned(DomainEvent):
-    """A thread got a new assignee (or team), by a rule or by a person."""
+    """A thread got a new assignee (or team), by a rule or by a person.
+
+    ``by_user_id`` is the person who assigned it; None when a rule or an
+    escalation did. ``reason`` is in English.
+    """
 
     thread_id: uuid.UUID
     user_id: uuid.UUID | None
     team_id: uuid.UUID | None
     previous_user_id: uuid.UUID | None
     reason: str
+    by_user_id: uuid.UUID | None = None

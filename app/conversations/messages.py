@@ -9,10 +9,12 @@ customer messages are in :mod:`app.conversations.inbound`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.attachments.uploads import UploadedFile, store_uploads
 from app.business_time import clock as sla_clock
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.database import utcnow
@@ -21,6 +23,7 @@ from app.inbox.search import append_to_search_document
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
 from app.models.communication import DIRECTION_BY_TYPE
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.system_texts import CATALOGUE, Sentence, english, to_json
 from app.transactions import publish
 
 PREVIEW_LENGTH = 280
@@ -82,15 +85,34 @@ def post_outbound(
     at: datetime | None = None,
     answers_customer: bool = False,
     send: bool = True,
+    files: Sequence[UploadedFile] = (),
+    automation: str | None = None,
+    body_text: Sentence | None = None,
 ) -> CommunicationMessage:
     """A message from us to the customer, pending until its channel's job sends it.
 
     ``answers_customer``: an agent's reply, which stops the SLA clock's first
     response and moves an open thread to in progress. ``send``: queue the
     channel's send job after the commit (False when the caller's own delivery
-    job sends it, as transactional mail does).
+    job sends it, as transactional mail does). ``files``: checked uploads,
+    stored beside the message (``ATTACHMENTS_DIR/<message id>/``) before the
+    commit; the send job reads them by the message's id. If the commit fails
+    the caller removes them (``app.attachments.storage.discard_message_files``).
+    ``automation``: the kind of
+    automation that wrote it (``out_of_hours``, ``visit_reminder`` …), a key of
+    the system-text catalogue (``automation.<kind>``) that the timeline shows as
+    its sender. ``body_text``: a catalogue sentence standing for the body when
+    the real content lives at the provider (a SendGrid template).
     """
     at = at or utcnow()
+    extra = dict(extra or {})
+    if automation is not None:
+        if f"automation.{automation}" not in CATALOGUE:
+            raise KeyError(f"automation {automation!r} has no label in the catalogue")
+        extra["automation"] = automation
+    if body_text is not None:
+        body = english(body_text)
+        extra["system_text"] = to_json(body_text)
     message = CommunicationMessage(
         thread_id=thread.id,
         channel_id=channel_id,
@@ -103,7 +125,7 @@ def post_outbound(
         template_id=template_id,
         delivery_status=DeliveryStatus.PENDING,
         created_at=at,
-        extra=dict(extra or {}),
+        extra=extra,
     )
     touch(thread, at, body)
     append_to_search_document(thread.id, " ".join(filter(None, [subject, body])))
@@ -111,7 +133,15 @@ def post_outbound(
         sla_clock.record_first_response(thread, at)
         if thread.status == ThreadStatus.OPEN:
             thread.status = ThreadStatus.IN_PROGRESS
+    if files:
+        # The files' names count as the message's text for search and preview.
+        names = " ".join(f.filename for f in files)
+        append_to_search_document(thread.id, names)
+        if not body:
+            touch(thread, at, f"\U0001f4ce {names}")
     add_message(thread, message, send=send)
+    if files:
+        message.attachments = store_uploads(message.id, files)
     publish(ThreadChanged(thread.id, "message"))
     return message
 
@@ -134,7 +164,7 @@ def post_note(
 
 def record_status_line(
     thread: CommunicationThread,
-    text: str,
+    line: Sentence,
     *,
     author_id: uuid.UUID | None = None,
     sender_contact_id: uuid.UUID | None = None,
@@ -144,8 +174,15 @@ def record_status_line(
     searchable: bool = False,
     preview: bool = False,
 ) -> CommunicationMessage:
-    """A line in the timeline saying what happened ("escalated", "on the way")."""
+    """A line in the timeline saying what happened ("escalated", "on the way").
+
+    ``line`` comes from the system-text catalogue (:mod:`app.system_texts`): its
+    key and parameters are kept in ``extra["system_text"]`` and shown in the
+    reader's language; the English text is the message's content, for search
+    and the API.
+    """
     at = at or utcnow()
+    text = english(line)
     message = CommunicationMessage(
         thread_id=thread.id,
         message_type=MessageType.SYSTEM_NOTIFICATION,
@@ -155,7 +192,7 @@ def record_status_line(
         message_content=text,
         delivery_status=DeliveryStatus.DELIVERED,
         created_at=at,
-        extra=dict(extra or {}),
+        extra={**(extra or {}), "system_text": to_json(line)},
     )
     if searchable:
         append_to_search_document(thread.id, text)

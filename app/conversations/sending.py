@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from app.attachments.storage import stored_file
 from app.conversations.events import MessageCreated
 from app.conversations.messages import record_delivery
 from app.database import utcnow
@@ -29,7 +30,7 @@ from app.jobs.queues import get_queue
 from app.models import CommunicationMessage, CommunicationTemplate
 from app.models.enums import DeliveryStatus, MessageType
 from app.transactions import commit
-from app.transports.base import OutboundMessage, TransportError
+from app.transports.base import OutboundAttachment, OutboundMessage, TransportError
 from app.transports.registry import is_sandboxed, transport_for
 from app.transports.sandbox import SandboxTransport
 
@@ -135,6 +136,17 @@ def send_message(message_id: str) -> str | None:
         template.whatsapp_template_name if template else None
     )
     as_template = bool(template_name) and "template_parameters" in extra
+    addressees = message.recipient_external
+    try:
+        attachments = _attachments_of(message)
+    except FileNotFoundError as exc:
+        # Stored with the message in one transaction: a missing file is a lost
+        # disk, and sending the message without it would mislead the customer.
+        log.error("message %s not sent: %s", message_id, exc)
+        message.send_lease_expires_at = None
+        record_delivery(message, DeliveryStatus.FAILED, str(exc))
+        commit()
+        return None
     outbound = OutboundMessage(
         message_id=message.id,
         channel_type=channel_type,
@@ -146,6 +158,10 @@ def send_message(message_id: str) -> str | None:
         template_name=template_name if as_template else None,
         template_parameters=list(extra.get("template_parameters") or []) if as_template else [],
         template_language=extra.get("template_language") if as_template else None,
+        to=tuple(addressees.get("to") or ()),
+        cc=tuple(addressees.get("cc") or ()),
+        bcc=tuple(addressees.get("bcc") or ()),
+        attachments=attachments,
     )
     transport = transport_for(channel_type)
     try:
@@ -175,6 +191,18 @@ def send_message(message_id: str) -> str | None:
     if is_sandboxed(channel_type):
         _schedule_simulated_progress(message.id, channel_type)
     return result.external_message_id
+
+
+def _attachments_of(message: CommunicationMessage) -> tuple[OutboundAttachment, ...]:
+    """The message's stored files, as the transport reads them (never the upload itself)."""
+    found = []
+    for entry in message.attachments or []:
+        path = stored_file(entry) if isinstance(entry, dict) else None
+        if path is None:
+            name = entry.get("filename") if isinstance(entry, dict) else entry
+            raise FileNotFoundError(f"the attached file {name} is missing from storage")
+        found.append(OutboundAttachment(entry["filename"], entry["mime_type"], str(path)))
+    return tuple(found)
 
 
 def _schedule_simulated_progress(message_id: uuid.UUID, channel_type: str) -> None:

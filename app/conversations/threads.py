@@ -14,6 +14,7 @@ from app.extensions import db
 from app.inbox.search import rebuild_search_documents
 from app.models import CommunicationChannel, CommunicationThread, Contact
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.system_texts import Sentence, english, to_json
 from app.transactions import publish
 
 # Threads in these states take no new messages; the conversation starts anew.
@@ -167,26 +168,37 @@ def announce_change(thread: CommunicationThread, reason: str, **details) -> None
 
 
 def assign(
-    thread: CommunicationThread, *, team, user, reason: str, announce: str | None = "assignment"
+    thread: CommunicationThread,
+    *,
+    team,
+    user,
+    reason: Sentence,
+    announce: str | None = "assignment",
+    by_user_id: uuid.UUID | None = None,
 ) -> bool:
     """Give the thread to ``user`` (and ``team``), saying why; True if the assignee changed.
 
-    ``announce`` is the reason browsers hear, or None when the caller announces
-    the change itself (an inline edit says "edit").
+    ``reason`` is a catalogue sentence (:mod:`app.system_texts`): kept as keys for
+    the thread page and in English for search and the API. ``by_user_id`` is the
+    person who assigned it (None: a rule or an escalation), so the assignee is not
+    told about what they did themselves. ``announce`` is the reason browsers
+    hear, or None when the caller announces the change itself (an inline edit
+    says "edit").
     """
     previous_user_id = thread.assigned_to_user_id
     thread.assigned_team_id = team.id if team else None
     thread.assigned_team = team
     thread.assigned_to_user_id = user.id if user else None
     thread.assigned_to = user
-    thread.assignment_reason = reason
+    thread.assignment_reason = english(reason)
+    thread.assignment_reason_text = to_json(reason)
     db.session.flush()
     changed = thread.assigned_to_user_id != previous_user_id
     if changed:
         publish(
             ThreadAssigned(
                 thread.id, thread.assigned_to_user_id, thread.assigned_team_id,
-                previous_user_id, reason,
+                previous_user_id, thread.assignment_reason, by_user_id,
             )
         )
     if announce:

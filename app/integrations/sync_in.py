@@ -12,6 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.contacts.identities import claim_addresses_of
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import ConnectorError
@@ -105,6 +106,7 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
         names = " ".join(p for p in (contact.first_name, contact.last_name) if p)
         contact.display_name = names or contact.email or f"{object_type} {remote_id}"
     db.session.flush()
+    claim_addresses_of(contact)
     state = state or sync_record(run.integration, object_type, str(contact.id))
     state.remote_id = remote_id
     state.status = "synced"

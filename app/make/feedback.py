@@ -20,6 +20,7 @@ from app.make.orders import order_for
 from app.make.schemas import CustomerFeedback as FeedbackIn
 from app.models import CommunicationThread, CustomerFeedback, Order
 from app.models.enums import Priority, ThreadType
+from app.system_texts import text
 from app.threads.creation import open_thread
 
 log = logging.getLogger(__name__)
@@ -70,12 +71,13 @@ def open_follow_up(order: Order, body: FeedbackIn) -> CommunicationThread:
         tags=["feedback", "make"],
     )
     now = utcnow()
-    text = f"Klantbeoordeling {body.score}/{body.scale}" + (
-        f": {body.comment}" if body.comment else " (zonder toelichting)"
-    )
+    if body.comment:
+        line = text("feedback.score", score=body.score, scale=body.scale, comment=body.comment)
+    else:
+        line = text("feedback.score_no_comment", score=body.score, scale=body.scale)
     record_status_line(
         thread,
-        text,
+        line,
         sender_contact_id=order.end_customer_contact_id,
         sender_external={"name": "Make.com customer-feedback"},
         at=now,

@@ -15,7 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from app.message_templates.rendering import KNOWN_VARIABLES, declared_names
+from app.message_templates.rendering import declared_names
+from app.message_templates.variables import KNOWN_VARIABLES
 from app.models import CommunicationTemplate
 from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 
@@ -53,7 +54,21 @@ def _choices(labels: dict) -> list[SelectChoice]:
 class TemplateForm(FlaskForm):
     """Shape only; the services decide what is valid, and name the field if not."""
 
-    template_name = StringField("Name", validators=[Length(max=120)])
+    display_name = StringField(
+        "Name",
+        validators=[Length(max=120)],
+        description="What agents see, e.g. “Quote follow-up”.",
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=500)],
+        description="When to use it; shown in the composer's template list.",
+    )
+    template_name = StringField(
+        "Internal name",
+        validators=[Length(max=120)],
+        description="A fixed key, e.g. quote_follow_up; automations refer to it.",
+    )
     template_category = SelectField("Category", choices=_choices(CATEGORY_LABELS))
     channel_type = SelectField(
         "Channel", choices=_choices(CHANNEL_LABELS), default=TemplateChannelType.ANY.value
@@ -81,6 +96,8 @@ class TemplateForm(FlaskForm):
         """The fields as the services expect them."""
         return {
             "template_name": self.template_name.data,
+            "display_name": self.display_name.data,
+            "description": self.description.data,
             "template_category": self.template_category.data,
             "channel_type": self.channel_type.data,
             "business_entity": self.business_entity.data,
@@ -96,6 +113,8 @@ class TemplateForm(FlaskForm):
     def fill_from(self, template: CommunicationTemplate, version: str) -> None:
         """Show a saved template; only the declared extras go in "Extra variables"."""
         self.template_name.data = template.template_name
+        self.display_name.data = template.display_name
+        self.description.data = template.description
         self.template_category.data = str(template.template_category)
         self.channel_type.data = str(template.channel_type)
         self.business_entity.data = str(template.business_entity)

@@ -1,80 +1,53 @@
-"""Filling a template's ``{{placeholders}}`` from a thread, its contact and its order.
+"""Filling a template's ``{{placeholders}}`` from a thread, its contact, order and visit.
 
 Template text is written by people in the admin pages, so it is treated as data:
 placeholders are replaced by plain string substitution, in one pass, and never
 handed to Jinja or ``eval``. ``{{ 7*7 }}`` stays ``{{ 7*7 }}`` (and is refused
 when saving or sending, as it is no placeholder).
 
-Known variables (the admin form lists them as help):
+The known variables (``customer_name``, ``order_id``, ``visit_date``,
+``technician_name``…) and their human names live in
+:mod:`app.message_templates.variables`. A template may declare further names in
+its ``variables`` list (``response_date``); the sender types those. Sending is
+refused, naming every variable without a value by its human name
+("Fill in: Visit date, Order number"), and every unknown placeholder.
 
-==========================  ===================================================
-``customer_name``           the thread contact's display name
-``customer_first_name``     the contact's first name
-``customer_email``          the contact's e-mail address
-``customer_phone``          the contact's phone number (E.164)
-``order_id``                the linked order's number, e.g. ``CC-2026-00042``
-``order_status``            the order's status, in the template's language
-``installation_date``       the order's scheduled date, ``dd-mm-yyyy``
-``installation_address``    the order's installation address on one line
-``agent_name``              the name of the person sending
-``company_name``            ``ChargeCars``
-``thread_subject``          the thread's subject
-==========================  ===================================================
-
-A template may declare further names in its ``variables`` list (``order_total``,
-``time_window``); the sender fills those in as overrides. Sending is refused,
-with every problem named, when a placeholder is unknown or has no value.
+:func:`template_inputs` is what the composer shows: one input per placeholder,
+prefilled from the thread, with what is still missing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from markupsafe import escape
 
+from app.message_templates.variables import (
+    KNOWN_VARIABLES,
+    VARIABLES,
+    VariableContext,
+    label_for,
+)
 from app.models import CommunicationTemplate, CommunicationThread, User
-from app.models.enums import OrderStatus
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 VARIABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Anything between double braces; what PLACEHOLDER does not accept is malformed.
 _BRACED = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
-COMPANY_NAME = "ChargeCars"
-
-ORDER_STATUS_LABELS: dict[str, dict[OrderStatus, str]] = {
-    "nl": {
-        OrderStatus.NEW: "Nieuw",
-        OrderStatus.QUOTE_SENT: "Offerte verstuurd",
-        OrderStatus.APPROVED: "Goedgekeurd",
-        OrderStatus.SCHEDULED: "Ingepland",
-        OrderStatus.IN_PROGRESS: "In uitvoering",
-        OrderStatus.COMPLETED: "Afgerond",
-        OrderStatus.ON_HOLD: "In de wacht",
-        OrderStatus.CANCELLED: "Geannuleerd",
-    },
-    "en": {
-        OrderStatus.NEW: "New",
-        OrderStatus.QUOTE_SENT: "Quote sent",
-        OrderStatus.APPROVED: "Approved",
-        OrderStatus.SCHEDULED: "Scheduled",
-        OrderStatus.IN_PROGRESS: "In progress",
-        OrderStatus.COMPLETED: "Completed",
-        OrderStatus.ON_HOLD: "On hold",
-        OrderStatus.CANCELLED: "Cancelled",
-    },
-}
-
-
 class TemplateRenderError(ValueError):
-    """A template cannot be filled in: ``fields`` maps ``variables.<name>`` to why."""
+    """A template cannot be filled in: ``fields`` maps ``variables.<name>`` to why.
 
-    def __init__(self, message: str, fields: dict[str, str]):
+    ``missing`` holds the human names of the variables left without a value.
+    """
+
+    def __init__(self, message: str, fields: dict[str, str], missing: list[str] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields
+        self.missing = missing or []
 
 
 @dataclass
@@ -82,150 +55,6 @@ class RenderedMessage:
     subject: str | None
     body: str
     html: str | None
-
-
-@dataclass(frozen=True)
-class _Context:
-    thread: CommunicationThread
-    agent: User | None
-    language: str
-
-
-@dataclass(frozen=True)
-class Variable:
-    """A variable the app fills in itself: how, and what to say when it cannot."""
-
-    name: str
-    description: str
-    sample: str
-    value: Callable[[_Context], object]
-    missing: Callable[[_Context], str]
-
-
-def _contact_missing(what: str) -> Callable[[_Context], str]:
-    def reason(ctx: _Context) -> str:
-        if ctx.thread.contact is None:
-            return "this thread has no contact"
-        return f"the contact has no {what}"
-
-    return reason
-
-
-def _order_missing(what: str) -> Callable[[_Context], str]:
-    def reason(ctx: _Context) -> str:
-        if ctx.thread.order is None:
-            return "this thread has no linked order"
-        return f"order {ctx.thread.order.order_number} has no {what}"
-
-    return reason
-
-
-def _contact(attr: str) -> Callable[[_Context], object]:
-    return lambda ctx: getattr(ctx.thread.contact, attr) if ctx.thread.contact else None
-
-
-def _order_status(ctx: _Context) -> str | None:
-    order = ctx.thread.order
-    if order is None or order.status is None:
-        return None
-    labels = ORDER_STATUS_LABELS.get(ctx.language[:2].lower(), ORDER_STATUS_LABELS["nl"])
-    return labels.get(order.status, str(order.status))
-
-
-def _installation_date(ctx: _Context) -> str | None:
-    order = ctx.thread.order
-    if order is None or order.scheduled_date is None:
-        return None
-    return order.scheduled_date.strftime("%d-%m-%Y")
-
-
-def _installation_address(ctx: _Context) -> str | None:
-    order = ctx.thread.order
-    if order is None or order.installation_address is None:
-        return None
-    return order.installation_address.one_line()
-
-
-VARIABLES: tuple[Variable, ...] = (
-    Variable(
-        "customer_name",
-        "Contact's full name",
-        "Jan de Vries",
-        _contact("display_name"),
-        _contact_missing("name"),
-    ),
-    Variable(
-        "customer_first_name",
-        "Contact's first name",
-        "Jan",
-        _contact("first_name"),
-        _contact_missing("first name"),
-    ),
-    Variable(
-        "customer_email",
-        "Contact's e-mail address",
-        "jan.devries@example.nl",
-        _contact("email"),
-        _contact_missing("e-mail address"),
-    ),
-    Variable(
-        "customer_phone",
-        "Contact's phone number",
-        "+31612345678",
-        _contact("phone"),
-        _contact_missing("phone number"),
-    ),
-    Variable(
-        "order_id",
-        "Order number of the linked order",
-        "CC-2026-00042",
-        lambda ctx: ctx.thread.order.order_number if ctx.thread.order else None,
-        _order_missing("order number"),
-    ),
-    Variable(
-        "order_status",
-        "Status of the linked order",
-        "Ingepland",
-        _order_status,
-        _order_missing("status"),
-    ),
-    Variable(
-        "installation_date",
-        "Scheduled installation date (dd-mm-yyyy)",
-        "14-05-2026",
-        _installation_date,
-        _order_missing("installation date yet"),
-    ),
-    Variable(
-        "installation_address",
-        "Installation address on one line",
-        "Stationsstraat 12, 3511 AB Utrecht",
-        _installation_address,
-        _order_missing("installation address"),
-    ),
-    Variable(
-        "agent_name",
-        "Name of the person sending",
-        "Anouk Jansen",
-        lambda ctx: ctx.agent.name if ctx.agent else None,
-        lambda ctx: "no sending agent is known",
-    ),
-    Variable(
-        "company_name",
-        "Company name",
-        COMPANY_NAME,
-        lambda ctx: COMPANY_NAME,
-        lambda ctx: "no company name is configured",
-    ),
-    Variable(
-        "thread_subject",
-        "Subject of the conversation",
-        "Vraag over mijn laadpaal",
-        lambda ctx: ctx.thread.thread_subject,
-        lambda ctx: "this thread has no subject",
-    ),
-)
-KNOWN_VARIABLES: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
 
 
 def placeholders_in(*texts: str | None) -> list[str]:
@@ -279,7 +108,7 @@ def variables_for_thread(
     thread: CommunicationThread, agent: User | None = None, *, language: str = "nl"
 ) -> dict[str, str | None]:
     """Every known variable and its value for ``thread`` (None: no value)."""
-    ctx = _Context(thread=thread, agent=agent, language=language or "nl")
+    ctx = VariableContext(thread=thread, agent=agent, language=language or "nl")
     return {variable.name: _as_value(variable.value(ctx)) for variable in VARIABLES}
 
 
@@ -308,50 +137,134 @@ def _template_texts(template: CommunicationTemplate) -> dict[str, str | None]:
     }
 
 
+@dataclass(frozen=True)
+class VariableInput:
+    """One placeholder as the composer offers it: an input with a human label.
+
+    ``value`` is what the sender typed, else what the thread knows, else "".
+    ``source`` says where a value came from (``typed``, ``contact``, ``order``,
+    ``visit``…); ``missing`` says why there is none (None when there is one).
+    """
+
+    name: str
+    label: str
+    value: str
+    source: str | None
+    missing: str | None
+    known: bool = True
+
+
+@dataclass
+class TemplateInputs:
+    """A template filled in as far as possible, for the composer."""
+
+    inputs: list[VariableInput]
+    draft: RenderedMessage  # missing values shown as ``[Visit date]``
+    error: TemplateRenderError | None
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return self.error.missing if self.error else []
+
+
+@dataclass
+class _Resolution:
+    values: dict[str, str]
+    inputs: list[VariableInput]
+    fields: dict[str, str]
+    problems: list[str]
+    missing: list[str]
+
+
+def _resolve(
+    template: CommunicationTemplate,
+    thread: CommunicationThread,
+    agent: User | None,
+    overrides: Mapping[str, object] | None,
+) -> _Resolution:
+    texts = _template_texts(template)
+    typed = {name: value for name, raw in (overrides or {}).items() if (value := _as_value(raw))}
+    ctx = VariableContext(thread=thread, agent=agent, language=template.language or "nl")
+    known = variables_for_thread(thread, agent, language=ctx.language)
+    declared = set(declared_names(template.variables))
+    result = _Resolution(values={}, inputs=[], fields={}, problems=[], missing=[])
+    for field, text in texts.items():
+        for snippet in malformed_placeholders(text):
+            result.fields.setdefault(field, malformed_message(snippet))
+            result.problems.append(malformed_message(snippet))
+
+    for name in placeholders_in(*texts.values()):
+        label = label_for(name)
+        variable = KNOWN_VARIABLES.get(name)
+        if name in typed:
+            value, source, reason = typed[name], "typed", None
+        elif known.get(name) is not None:
+            value, source, reason = known[name], variable.source, None
+        elif variable is not None:
+            value, source, reason = "", None, variable.missing(ctx)
+        elif name in declared:
+            value, source, reason = "", None, "fill in a value"
+        else:
+            result.fields[f"variables.{name}"] = "unknown placeholder"
+            result.problems.append(f"Unknown placeholder {{{{{name}}}}}")
+            result.inputs.append(VariableInput(name, label, "", None, "unknown", known=False))
+            continue
+        result.inputs.append(VariableInput(name, label, value or "", source, reason))
+        if reason is None:
+            result.values[name] = value
+        else:
+            result.fields[f"variables.{name}"] = reason
+            result.missing.append(label)
+    return result
+
+
+def _error(resolution: _Resolution) -> TemplateRenderError | None:
+    if not resolution.missing and not resolution.problems:
+        return None
+    parts = []
+    if resolution.missing:
+        parts.append("Fill in: " + ", ".join(resolution.missing))
+    parts += resolution.problems
+    return TemplateRenderError(
+        "; ".join(parts) + ".", dict(resolution.fields), list(resolution.missing)
+    )
+
+
 def render_for_thread(
     template: CommunicationTemplate,
     thread: CommunicationThread,
     agent: User | None = None,
-    overrides: dict[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> RenderedMessage:
     """Fill ``template`` in for ``thread``; refuse if any placeholder cannot be filled.
 
-    ``overrides`` win over the thread's values and may name any variable. The
-    error names every unknown placeholder and every one left without a value.
+    ``overrides`` (what the sender typed) win over the thread's values and may
+    name any variable. The error names every variable left without a value by
+    its human name ("Fill in: Visit date, Order number") and every unknown one.
     """
-    texts = _template_texts(template)
-    given = {name: value for name, raw in (overrides or {}).items() if (value := _as_value(raw))}
-    ctx = _Context(thread=thread, agent=agent, language=template.language or "nl")
-    known = variables_for_thread(thread, agent, language=ctx.language)
-    declared = set(declared_names(template.variables))
+    resolution = _resolve(template, thread, agent, overrides)
+    error = _error(resolution)
+    if error is not None:
+        raise error
+    return _fill(_template_texts(template), resolution.values)
 
-    problems: list[str] = []
-    fields: dict[str, str] = {}
-    for field, text in texts.items():
-        for snippet in malformed_placeholders(text):
-            fields.setdefault(field, malformed_message(snippet))
-            problems.append(malformed_message(snippet))
 
-    values: dict[str, str] = {}
-    for name in placeholders_in(*texts.values()):
-        if name in given:
-            values[name] = given[name]
-        elif known.get(name) is not None:
-            values[name] = known[name]
-        elif name in KNOWN_VARIABLES:
-            reason = KNOWN_VARIABLES[name].missing(ctx)
-            fields[f"variables.{name}"] = reason
-            problems.append(f"{{{{{name}}}}} has no value: {reason}")
-        elif name in declared:
-            fields[f"variables.{name}"] = "fill in a value"
-            problems.append(f"{{{{{name}}}}} has no value: fill it in before sending")
-        else:
-            fields[f"variables.{name}"] = "unknown placeholder"
-            problems.append(f"Unknown placeholder {{{{{name}}}}}")
-    if problems:
-        raise TemplateRenderError("; ".join(problems) + ".", fields)
-
-    return _fill(texts, values)
+def template_inputs(
+    template: CommunicationTemplate,
+    thread: CommunicationThread,
+    agent: User | None = None,
+    typed: Mapping[str, object] | None = None,
+) -> TemplateInputs:
+    """The composer's view of ``template``: inputs prefilled from the thread, the text
+    as far as it can be filled in, and the error sending would give (None: complete)."""
+    resolution = _resolve(template, thread, agent, typed)
+    placeholders = {item.name: f"[{item.label}]" for item in resolution.inputs}
+    draft = _fill(_template_texts(template), {**placeholders, **resolution.values})
+    return TemplateInputs(inputs=resolution.inputs, draft=draft, error=_error(resolution))
 
 
 def _fill(texts: dict[str, str | None], values: dict[str, str]) -> RenderedMessage:

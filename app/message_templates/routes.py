@@ -122,7 +122,7 @@ def new():
         _refused(form, exc.fields)
         return _form_page(form, None, 422)
     commit()
-    flash(f"Template “{template.template_name}” created.", "success")
+    flash(f"Template “{template.display_name}” created.", "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -148,7 +148,7 @@ def edit(template_id: uuid.UUID):
         _refused(form, exc.fields)
         return _form_page(form, template, 422)
     commit()
-    flash(f"Template “{template.template_name}” saved.", "success")
+    flash(f"Template “{template.display_name}” saved.", "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -162,7 +162,7 @@ def _set_active(template_id: uuid.UUID, active: bool):
     if request.htmx:
         return render_template("message_templates/_row.html", template=template, **LABELS)
     state = "activated" if active else "deactivated"
-    flash(f"Template “{template.template_name}” {state}.", "success")
+    flash(f"Template “{template.display_name}” {state}.", "success")
     return redirect(url_for(".index"), 303)
 
 

@@ -23,9 +23,11 @@ from app.message_templates.rendering import (
     placeholders_in,
 )
 from app.models import CommunicationTemplate
+from app.models.communication import humanize_template_name
 from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 
 NAME_MAX = 120
+DESCRIPTION_MAX = 500
 TEXT_FIELDS = ("subject_template", "message_template", "html_template")
 # Meta's rule for approved WhatsApp template names.
 WHATSAPP_NAME = re.compile(r"[a-z0-9_]{1,120}")
@@ -67,7 +69,7 @@ def list_templates(
     Raises ``TemplateValidationError`` for a channel or category that does not exist.
     """
     query = sa.select(CommunicationTemplate).order_by(
-        sa.func.lower(CommunicationTemplate.template_name)
+        sa.func.lower(CommunicationTemplate.display_name)
     )
     if channel:
         value = _enum_value(TemplateChannelType, channel, "channel")
@@ -94,7 +96,7 @@ def templates_for_channel(
         .where(CommunicationTemplate.is_active.is_(True))
         .order_by(
             CommunicationTemplate.usage_count.desc(),
-            sa.func.lower(CommunicationTemplate.template_name),
+            sa.func.lower(CommunicationTemplate.display_name),
         )
     )
     if channel_type is not None:
@@ -121,6 +123,8 @@ def template_to_dict(template: CommunicationTemplate) -> dict[str, Any]:
     return {
         "id": str(template.id),
         "template_name": template.template_name,
+        "display_name": template.display_name,
+        "description": template.description,
         "template_category": str(template.template_category),
         "channel_type": str(template.channel_type),
         "subject_template": template.subject_template,
@@ -226,6 +230,8 @@ def clean_template_data(
         if db.session.scalar(taken.limit(1)) is not None:
             errors["template_name"] = "another template already has this name"
 
+    _clean_human_name(data, cleaned, errors)
+
     for field, enum_cls, default in (
         ("template_category", TemplateCategory, None),
         ("channel_type", TemplateChannelType, TemplateChannelType.ANY),
@@ -283,9 +289,27 @@ def clean_template_data(
     return cleaned
 
 
+def _clean_human_name(data: Mapping[str, Any], cleaned: dict, errors: dict[str, str]) -> None:
+    """``display_name`` (made from the internal name when left out) and ``description``."""
+    display_name = _optional_text(data, "display_name", errors)
+    if display_name is None and "display_name" not in errors:
+        internal = cleaned.get("template_name")
+        display_name = humanize_template_name(internal) if internal else None
+    if display_name is not None:
+        if len(display_name.strip()) > NAME_MAX:
+            errors["display_name"] = f"must be at most {NAME_MAX} characters"
+        cleaned["display_name"] = display_name.strip()
+    description = _optional_text(data, "description", errors)
+    if description is not None and len(description.strip()) > DESCRIPTION_MAX:
+        errors["description"] = f"must be at most {DESCRIPTION_MAX} characters"
+    cleaned["description"] = description.strip() if description else None
+
+
 def _editable_fields(template: CommunicationTemplate) -> dict[str, Any]:
     return {
         "template_name": template.template_name,
+        "display_name": template.display_name,
+        "description": template.description,
         "template_category": template.template_category,
         "channel_type": template.channel_type,
         "subject_template": template.subject_template,

@@ -21,6 +21,7 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, ThreadStatus, ThreadType
+from app.system_texts import SystemText
 
 
 def find_order_thread(order: Order) -> CommunicationThread | None:
@@ -85,15 +86,15 @@ def order_thread(order: Order) -> CommunicationThread:
 
 
 def record_visit_event(
-    thread: CommunicationThread, order: Order, actor: User, event: str, text: str
+    thread: CommunicationThread, order: Order, actor: User, event: str, line: SystemText
 ) -> CommunicationMessage:
     """A system line on the thread ("… is on the way", "… completed the visit")."""
-    line = record_status_line(
+    message = record_status_line(
         thread,
-        text,
+        line,
         author_id=actor.id,
         extra={"visit_event": event, "order_id": str(order.id)},
         searchable=True,
     )
     announce_change(thread, "message")
-    return line
+    return message

@@ -100,7 +100,7 @@ def quick_replies_for(
             rendered = render_for_thread(template, thread, technician, variables)
         except TemplateRenderError:
             continue  # needs something this visit cannot fill in: no one-tap button
-        replies.append(QuickReply(template.id, template.template_name, rendered.body.strip()))
+        replies.append(QuickReply(template.id, template.display_name, rendered.body.strip()))
         if len(replies) == MAX_QUICK_REPLIES:
             break
     return replies

@@ -34,6 +34,7 @@ from app.mobile.services import AMSTERDAM
 from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
 from app.models.enums import OrderStatus
 from app.orders.status_engine import IllegalTransition, change_entity_status
+from app.system_texts import text
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
@@ -82,7 +83,7 @@ def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
 def start_visit(order: Order, actor: User) -> VisitOutcome:
     _move(order, OrderStatus.IN_PROGRESS, actor, STARTED, "Visit started on site")
     record_visit_event(
-        order_thread(order), order, actor, STARTED, f"{actor.name} started the visit on site."
+        order_thread(order), order, actor, STARTED, text("visit.started", actor=actor.name)
     )
     return VisitOutcome(f"{order.order_number}: visit started.")
 
@@ -92,7 +93,7 @@ def complete_visit(order: Order, actor: User) -> VisitOutcome:
         _move(order, OrderStatus.IN_PROGRESS, actor, COMPLETED, "Visit started on site")
     _move(order, OrderStatus.COMPLETED, actor, COMPLETED, "Visit completed on site")
     record_visit_event(
-        order_thread(order), order, actor, COMPLETED, f"{actor.name} completed the visit."
+        order_thread(order), order, actor, COMPLETED, text("visit.completed", actor=actor.name)
     )
     return VisitOutcome(f"{order.order_number}: visit completed.")
 
@@ -141,8 +142,9 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
         order,
         actor,
         ON_THE_WAY,
-        f"{actor.name} is on the way to the visit"
-        + (f" ({told})." if told else f" (customer not told: {problem})."),
+        text("visit.on_the_way_told", actor=actor.name, channel=channel_name)
+        if message
+        else text("visit.on_the_way_not_told", actor=actor.name, problem=problem),
     )
     db.session.add(
         AuditLog(

@@ -150,6 +150,9 @@ class CommunicationThread(Entity, db.Model):
     )
     # Why auto-assignment chose the assignee, shown on the thread.
     assignment_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The same reason as system-text keys and parameters (app/system_texts.py),
+    # shown in the reader's language; None on threads routed before it existed.
+    assignment_reason_text: so.Mapped[Optional[list[Any]]] = so.mapped_column()
     # Never empty (set to the creation time until a message arrives), so keyset
     # pagination on (last_message_at, id) needs no NULL handling.
     last_message_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -352,12 +355,29 @@ class InternalTask(Entity, db.Model):
     thread = so.relationship("CommunicationThread")
 
 
+def humanize_template_name(name: str) -> str:
+    """``quote_follow_up`` -> "Quote follow-up": a readable name until an admin writes one."""
+    words = " ".join(name.replace("_", " ").split())
+    words = words.replace("follow up", "follow-up").replace("Follow up", "Follow-up")
+    return words[:1].upper() + words[1:]
+
+
+def _display_name_default(context) -> str:
+    return humanize_template_name(context.get_current_parameters()["template_name"])
+
+
 class CommunicationTemplate(Entity, db.Model):
-    """A reusable message with ``{{placeholders}}``."""
+    """A reusable message with ``{{placeholders}}``.
+
+    ``template_name`` is the internal key (code and approved WhatsApp templates
+    refer to it); people see ``display_name`` and ``description``.
+    """
 
     __tablename__ = "communication_template"
 
     template_name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(120), default=_display_name_default)
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     template_category: so.Mapped[TemplateCategory] = so.mapped_column(enum_column(TemplateCategory))
     channel_type: so.Mapped[TemplateChannelType] = so.mapped_column(
         enum_column(TemplateChannelType), default=TemplateChannelType.ANY

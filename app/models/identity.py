@@ -56,6 +56,8 @@ class User(UserMixin, Entity, db.Model):
     failed_login_count: so.Mapped[int] = so.mapped_column(default=0)
     locked_until: so.Mapped[Optional[datetime]] = so.mapped_column()
     last_login_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Plain text under the agent's e-mail replies, above the mailbox's own.
+    email_signature: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
 

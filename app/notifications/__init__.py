@@ -1,5 +1,12 @@
-"""In-app notifications (seed 000) and their live delivery."""
+"""In-app notifications (seed 000) and their live delivery.
+
+Its listeners tell people about their conversations: a customer's reply, a
+thread assigned to them, an @mention in a note (:mod:`app.notifications.listeners`).
+"""
 
 from app.features import Feature
 
-FEATURE = Feature(blueprints=("app.notifications.routes:bp", "app.notifications.api:bp"))
+FEATURE = Feature(
+    blueprints=("app.notifications.routes:bp", "app.notifications.api:bp"),
+    listeners=("app.notifications.listeners",),
+)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import uuid
+
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from app.jobs.queues import enqueue
-from app.notifications.services import mark_all_read, recent_notifications, unread_count
+from app.notifications.services import (
+    mark_all_read,
+    mark_read,
+    recent_notifications,
+    unread_count,
+)
 from app.transactions import commit
 
 bp = Blueprint("notifications", __name__)
@@ -40,8 +47,22 @@ def send_test():
 def read_all():
     mark_all_read(current_user.id)
     commit()
+    return _panel()
+
+
+@bp.post("/notifications/<uuid:notification_id>/read")
+@login_required
+def read_one(notification_id: uuid.UUID):
+    """Mark one notification read (its link was followed, or "Mark read" pressed)."""
+    if not mark_read(current_user.id, notification_id):
+        abort(404)
+    commit()
+    return _panel()
+
+
+def _panel():
     return render_template(
         "notifications/_panel.html",
         notifications=recent_notifications(current_user.id),
-        unread=0,
+        unread=unread_count(current_user.id),
     )

@@ -86,6 +86,19 @@ def recent_notifications(user_id: uuid.UUID, limit: int = 20) -> list[Notificati
     )
 
 
+def mark_read(user_id: uuid.UUID, notification_id: uuid.UUID) -> bool:
+    """Mark one of the user's notifications read; False if it is not theirs (or unknown).
+
+    Reading one that is already read changes nothing and is no error.
+    """
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user_id:
+        return False
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    return True
+
+
 def mark_all_read(user_id: uuid.UUID) -> int:
     result = db.session.execute(
         sa.update(Notification)

@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.addresses import pdok
+from app.contacts.identities import claim_addresses_of
 from app.contacts.phones import normalise_phone
 from app.database import upsert_insert, utcnow
 from app.extensions import db
@@ -146,6 +147,8 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None) -> 
     )
     db.session.add(contact)
     db.session.flush()
+    # Claimed now, so the customer's first WhatsApp or e-mail lands on this contact.
+    claim_addresses_of(contact)
     return contact
 
 

@@ -124,6 +124,7 @@ def _whatsapp_notice(order: Order, contact) -> bool:
         order,
         template,
         message_type=MessageType.SYSTEM_NOTIFICATION,
+        automation="order_milestone",
         extra={"milestone": order.status.value},
     )
     return message is not None

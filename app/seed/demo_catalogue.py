@@ -269,6 +269,59 @@ TEMPLATES = [
     ),
 ]
 
+# What agents see of each template: a human name and when to use it.
+TEMPLATE_NAMES = {
+    "order_status_update": (
+        "Order status update",
+        "Tells the customer their order moved to a new status. Approved by WhatsApp, "
+        "so it can be sent after the 24-hour window.",
+    ),
+    "order_confirmation": (
+        "Order confirmation",
+        "Confirms a new order by e-mail: total, ordered items and the installation date.",
+    ),
+    "installation_scheduling": (
+        "Installation date proposal",
+        "Proposes the installation date and time window, with the technician's name.",
+    ),
+    "visit_reminder": (
+        "Visit reminder (e-mail)",
+        "The day before the visit: date, time, technician and how to prepare.",
+    ),
+    "visit_reminder_whatsapp": (
+        "Visit reminder (WhatsApp)",
+        "The day before the visit, on WhatsApp. Approved template.",
+    ),
+    "visit_reminder_sms": (
+        "Visit reminder (SMS)",
+        "Short reminder of tomorrow's visit by text message.",
+    ),
+    "complaint_response": (
+        "Complaint response",
+        "Apologises and says who will call back, and by when.",
+    ),
+    "technical_support_follow_up": (
+        "Fault follow-up",
+        "Asks whether the charger works again after a repair or remote fix.",
+    ),
+    "quote_follow_up": (
+        "Quote follow-up",
+        "A few days after a quote: offers help with questions about the installation.",
+    ),
+    "order_completion_notification": (
+        "Order completed",
+        "Thanks the customer once the installation is done. Approved WhatsApp template.",
+    ),
+    "out_of_hours_auto_response": (
+        "Out-of-hours auto-reply",
+        "Sent automatically outside office hours with the next opening time.",
+    ),
+    "internal_escalation": (
+        "SLA escalation (internal)",
+        "Internal note asking the assignee to pick up a conversation past its SLA.",
+    ),
+}
+
 _PLACEHOLDER = re.compile(r"{{\s*(\w+)\s*}}")
 
 
@@ -327,9 +380,12 @@ def build_channels_and_templates(ctx: DemoContext) -> None:
             escalation_rules=ESCALATION_RULES if customer_facing else {},
         )
     for name, category, channel_type, wa_name, subject, body in TEMPLATES:
+        display_name, description = TEMPLATE_NAMES[name]
         ctx.templates[name] = CommunicationTemplate(
             id=uuid.uuid4(),
             template_name=name,
+            display_name=display_name,
+            description=description,
             template_category=category,
             channel_type=channel_type,
             subject_template=subject,

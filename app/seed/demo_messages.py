@@ -15,6 +15,10 @@ from app.seed.context import Customer, DemoContext, money
 from app.seed.demo_content import dutch_date, next_workday
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import STATUS_LABELS
+from app.system_texts import SystemText, label, to_json
+from app.system_texts import text as system_text
+
+ORDER_STATUS_BY_LABEL = {dutch: value for value, dutch in STATUS_LABELS.items()}
 
 C = ChannelType
 # Minutes between two messages, by channel and (earlier, later) direction: e-mail is
@@ -258,25 +262,28 @@ class MessageBuilder:
             extras.append(self._internal(MessageType.INTERNAL_NOTE, moment, text, self.responder))
         if self.thread.order_id and self.facts["status"] and self.rng.random() < 0.15:
             moment = times[-2] + (times[-1] - times[-2]) * 0.3
-            text = (
-                f"Orderstatus van {self.facts['order_number']} gewijzigd naar "
-                f"'{self.facts['status']}'."
+            line = system_text(
+                "order.status_changed",
+                order=self.facts["order_number"],
+                status=label("order_status", ORDER_STATUS_BY_LABEL[self.facts["status"]]),
             )
-            extras.append(self._internal(MessageType.SYSTEM_NOTIFICATION, moment, text, None))
+            extras.append(self._internal(MessageType.SYSTEM_NOTIFICATION, moment, line, None))
         return extras
 
     def _internal(self, message_type, moment, text, user) -> CommunicationMessage:
+        """A note (``text`` as written) or a system line (``text`` from the catalogue)."""
+        line = text if isinstance(text, SystemText) else None
         return CommunicationMessage(
             thread_id=self.thread.id,
             channel_id=self.notes_channel.id,
             created_at=moment,
             updated_at=moment,
             message_type=message_type,
-            message_content=text,
+            message_content=line.english() if line else text,
             sender_user_id=user.id if user else None,
             delivery_status=DeliveryStatus.DELIVERED,
             attachments=[],
-            extra={},
+            extra={"system_text": to_json(line)} if line else {},
             sender_external={},
             recipient_external={},
         )

@@ -16,6 +16,7 @@ from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
+from app.system_texts import SystemText, english, text, thread_type_label, to_json
 
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.
@@ -166,7 +167,13 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         partner_organization_id=partner.master.id if partner else None,
         assigned_team_id=ctx.teams[team_slug].id,
         assigned_to_user_id=assignee.id if assignee else None,
-        assignment_reason=_assignment_reason(ctx, scenario, team_slug, assignee),
+        # Drawn here, in the order the demo's random sequence has always had.
+        assignment_reason=(
+            english(reason)
+            if (reason := _assignment_reason(ctx, scenario, team_slug, assignee))
+            else None
+        ),
+        assignment_reason_text=to_json(reason) if reason else None,
         response_due_at=due,
         sla_stage=_sla_stage(ctx.now, anchor, due),
         tags=_tags(ctx, scenario, order, partner),
@@ -281,13 +288,17 @@ def _sla_stage(now: datetime, started: datetime, due: datetime | None) -> int:
     return 3 if elapsed >= 1 else 2 if elapsed >= 0.9 else 1 if elapsed >= 0.75 else 0
 
 
-def _assignment_reason(ctx, scenario: Scenario, team_slug: str, assignee) -> str | None:
+def _assignment_reason(ctx, scenario: Scenario, team_slug: str, assignee) -> SystemText | None:
     if assignee is None:
         return None
     team = ctx.teams[team_slug].name
     if ctx.rng.random() < 0.7:
-        return f"Auto-toewijzing: {scenario.thread_type.value} → {team} (laagste werkvoorraad)"
-    return f"Handmatig toegewezen aan {assignee.name} door Sanne Bakker"
+        return text(
+            "routing.auto_lowest_load",
+            thread_type=thread_type_label(scenario.thread_type.value),
+            team=team,
+        )
+    return text("routing.manual_to", assignee=assignee.name, actor="Sanne Bakker")
 
 
 def _tags(ctx: DemoContext, scenario: Scenario, order: Order | None, partner) -> list[str]:

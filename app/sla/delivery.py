@@ -38,6 +38,7 @@ from app.models.enums import (
 from app.models.sla import SlaAlert
 from app.notifications.services import create_notification, notification_to_dict
 from app.realtime import publish_to_users
+from app.system_texts import text
 from app.tasks.services import TaskOutcome, publish_task_outcome
 from app.transactions import after_commit
 
@@ -169,9 +170,7 @@ def escalate(thread: CommunicationThread, now: datetime, context: RoundContext) 
         thread.status = ThreadStatus.ESCALATED
         # A form opened before this change must not silently undo it.
         thread.lock_version = (thread.lock_version or 0) + 1
-    record_status_line(
-        thread, "No answer within the response time: escalated to management.", at=now
-    )
+    record_status_line(thread, text("sla.escalated"), at=now)
     has_task = db.session.scalar(
         sa.select(InternalTask.id)
         .where(

@@ -7,6 +7,7 @@ FEATURE = Feature(
         "app.threads.routes:bp",
         "app.threads.customer_routes:bp",
         "app.threads.api:bp",
+        "app.threads.composer_templates:bp",
     ),
     listeners=("app.threads.listeners",),
 )

@@ -17,6 +17,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationThread, User
 from app.models.enums import Priority, Role, ThreadStatus
+from app.system_texts import SystemText, priority_label, status_label, text
 from app.threads.services import InvalidInput
 
 MAX_TAGS = 20
@@ -30,16 +31,13 @@ class StaleEdit(Exception):
         self.current_version = current_version
 
 
-STATUS_LABELS = {s: s.value.replace("_", " ") for s in ThreadStatus}
-
-
 def update_thread(
     thread: CommunicationThread,
     actor: User,
     *,
     expected_version: int | None,
     changes: dict,
-) -> list[str]:
+) -> list[SystemText]:
     """Apply status/priority/assignee/tag changes made by a person.
 
     ``expected_version`` is the ``lock_version`` the person saw; if the thread
@@ -69,8 +67,12 @@ def update_thread(
     lines = []
     if "status" in values and values["status"] != thread.status:
         lines.append(
-            f"{actor.name} changed the status from {STATUS_LABELS[thread.status]} "
-            f"to {STATUS_LABELS[values['status']]}"
+            text(
+                "edit.status",
+                actor=actor.name,
+                old=status_label(thread.status),
+                new=status_label(values["status"]),
+            )
         )
         previous_status = thread.status
         thread.status = values["status"]
@@ -78,27 +80,37 @@ def update_thread(
         sla_clock.status_changed(thread, previous_status, utcnow())
     if "priority" in values and values["priority"] != thread.priority:
         lines.append(
-            f"{actor.name} changed the priority from {thread.priority.value} "
-            f"to {values['priority'].value}"
+            text(
+                "edit.priority",
+                actor=actor.name,
+                old=priority_label(thread.priority),
+                new=priority_label(values["priority"]),
+            )
         )
         thread.priority = values["priority"]
     if "assignee" in values and values["assignee"] != thread.assigned_to:
         assignee = values["assignee"]
         team = assignee.team if assignee is not None and assignee.team_id else thread.assigned_team
         assign(
-            thread, team=team, user=assignee, reason=f"Assigned by {actor.name}", announce=None
+            thread,
+            team=team,
+            user=assignee,
+            reason=text("routing.manual", actor=actor.name),
+            announce=None,
+            by_user_id=actor.id,
         )
         lines.append(
-            f"{actor.name} assigned the thread to {assignee.name}"
+            text("edit.assigned", actor=actor.name, assignee=assignee.name)
             if assignee
-            else f"{actor.name} unassigned the thread"
+            else text("edit.unassigned", actor=actor.name)
         )
     # Compared as the form normalises them, so a save of other fields never
     # writes "set the tags to …" for tags that were only stored in another order.
     current_tags = sorted({str(t).strip().lower() for t in thread.tags or [] if str(t).strip()})
     if "tags" in values and values["tags"] != current_tags:
         thread.tags = values["tags"]
-        lines.append(f"{actor.name} set the tags to {', '.join(values['tags']) or 'none'}")
+        tags = ", ".join(values["tags"]) if values["tags"] else text("tags.none")
+        lines.append(text("edit.tags", actor=actor.name, tags=tags))
     now = utcnow()
     for line in lines:
         record_status_line(thread, line, author_id=actor.id, at=now)

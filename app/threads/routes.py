@@ -13,17 +13,19 @@ import uuid
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.attachments.storage import discard_message_files
+from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES
-from app.channels.whatsapp.window import closed_notice, service_window
 from app.conversations import mark_read
 from app.extensions import db
-from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.customer import customer_panel
 from app.threads.editing import StaleEdit, assignable_users, update_thread
+from app.threads.email_reply import email_composer
 from app.threads.services import (
     AccessDenied,
     InvalidInput,
@@ -32,6 +34,12 @@ from app.threads.services import (
     compose_reply,
     load_thread,
     reachable_channels,
+)
+from app.threads.template_choice import (
+    chosen_template,
+    composer_state,
+    typed_variables,
+    usable_templates,
 )
 from app.threads.timeline import InvalidCursor, timeline_page
 from app.transactions import commit
@@ -58,12 +66,9 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
     templates = templates_for_channel(selected.channel_type.value if selected else None, category)
     # Past WhatsApp's 24-hour window only approved templates can be sent: say so,
     # and offer only those.
-    window_notice = None
-    if selected and selected.channel_type == ChannelType.WHATSAPP_BUSINESS:
-        window = service_window(thread)
-        if not window.is_open:
-            window_notice = closed_notice(window)
-            templates = [t for t in templates if t.whatsapp_template_name]
+    usable = usable_templates(thread, selected, templates)
+    templates, window_notice = usable.templates, usable.window_notice
+    chosen = chosen_template(templates, form.get("template_id"))
     return {
         "thread": thread,
         "channels": channels,
@@ -74,6 +79,15 @@ def _composer_context(thread, *, channel_id=None, form=None, errors=None, previe
         "form": form,
         "errors": errors or {},
         "preview": preview,
+        # To/CC prefill, the quote and the signatures of an e-mail reply.
+        "email": (
+            email_composer(thread, selected, current_user)
+            if selected and selected.channel_type == ChannelType.EMAIL_OUTLOOK
+            else None
+        ),
+        "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
+        # The chosen template's variable inputs (prefilled) and text, if any.
+        "template_state": composer_state(chosen, thread, current_user, form),
     }
 
 
@@ -185,19 +199,33 @@ def composer(thread_id):
     template = db.session.get(CommunicationTemplate, _uuid_or_404(template_id))
     if template is None or not template.is_active:
         abort(404, "There is no such template.")
-    try:
-        rendered = render_for_thread(template, thread, current_user)
-    except TemplateRenderError as exc:
-        context = _composer_context(
-            thread,
-            channel_id=channel_id,
-            form=form,
-            errors=exc.fields or {"template_id": exc.message},
-        )
+    form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})
+    context = _composer_context(thread, channel_id=channel_id, form=form)
+    state = context["template_state"]
+    if state is None:
+        context["errors"] = {"template_id": "This template cannot be sent on this channel now."}
         return render_template("threads/_composer.html", **context), 422
-    form.update(content=rendered.body, subject=rendered.subject or "")
-    context = _composer_context(thread, channel_id=channel_id, form=form, preview=rendered)
+    if not state.complete:
+        # The inputs show what is missing; 422 as sending it now would be refused.
+        return render_template("threads/_composer.html", **context), 422
+    form.update(content=state.draft.body, subject=state.draft.subject or "")
     return render_template("threads/_composer.html", **context)
+
+
+@bp.url_value_preprocessor
+def _limit_reply_size(endpoint, values):
+    # Before the CSRF check reads the form: an oversized upload is refused from
+    # its Content-Length instead of being spooled first.
+    if endpoint == "threads.reply":
+        request.max_content_length = MAX_REQUEST_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _reply_too_large(exc):
+    thread = _thread((request.view_args or {}).get("thread_id"))
+    limit = size_label(MAX_REQUEST_BYTES)
+    message = f"The attached files are over {limit} together; nothing was sent."
+    return _composer_error(thread, {}, {"attachments": message})
 
 
 @bp.post("/threads/<thread_id>/reply")
@@ -206,20 +234,32 @@ def reply(thread_id):
     thread = _thread(thread_id)
     form = request.form.to_dict()
     try:
-        compose_reply(
+        message = compose_reply(
             thread,
             current_user,
             content=form.get("content"),
             channel_id=form.get("channel_id") or None,
             subject=form.get("subject"),
             template_id=form.get("template_id") or None,
+            variables=typed_variables(form),
+            to=form.get("to"),
+            cc=form.get("cc"),
+            bcc=form.get("bcc"),
+            uploads=[(f.filename, f.stream) for f in request.files.getlist("attachments")],
+            # The composer offers the quote with a checkbox; unticked leaves it out.
+            include_quote="quote_offered" not in form or form.get("quote") == "1",
         )
     except InvalidInput as exc:
         db.session.rollback()
         return _composer_error(thread, form, exc.fields)
     # Queues the send and tells the thread's viewers; the ticks then move on
-    # through live updates.
-    commit()
+    # through live updates. No files without their message.
+    try:
+        commit()
+    except Exception:
+        db.session.rollback()
+        discard_message_files(message.id)
+        raise
     return _after_post(thread)
 
 

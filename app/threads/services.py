@@ -9,12 +9,15 @@ queue the send once the commit is done.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.attachments.uploads import AttachmentRefused, read_uploads
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
 from app.conversations import post_note, post_outbound
@@ -31,6 +34,15 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, MessageType
+from app.threads.email_reply import (
+    BadAddresses,
+    last_customer_email,
+    prefilled_addressees,
+    read_addressees,
+    reply_html,
+    reply_signatures,
+    with_signatures,
+)
 
 MAX_MESSAGE_LENGTH = 20_000
 
@@ -78,12 +90,11 @@ def load_thread(thread_id: uuid.UUID | str, viewer: User) -> CommunicationThread
 
 # A thread can hold hundreds of messages from a handful of senders and channels:
 # load those once each (selectin) instead of repeating them on every row, and
-# leave out the columns the timeline never shows.
+# leave out the columns the timeline never shows (it shows e-mail addressees).
 MESSAGE_LOAD_OPTIONS = (
     so.selectinload(CommunicationMessage.channel),
     so.selectinload(CommunicationMessage.sender_user),
     so.selectinload(CommunicationMessage.sender_contact),
-    so.defer(CommunicationMessage.recipient_external),
     so.defer(CommunicationMessage.extra),
     so.defer(CommunicationMessage.message_html),
 )
@@ -155,11 +166,23 @@ def compose_reply(
     subject: str | None = None,
     template_id: uuid.UUID | str | None = None,
     variables: dict[str, str] | None = None,
+    to: str | None = None,
+    cc: str | None = None,
+    bcc: str | None = None,
+    uploads: Sequence[tuple[str | None, BinaryIO]] = (),
+    include_quote: bool = True,
 ) -> CommunicationMessage:
     """Add an outbound reply (pending) to ``thread``; the caller commits.
 
     With a template and no content, the template is rendered for this thread;
     with both, the (possibly edited) content is sent and the template recorded.
+
+    E-mail replies go to ``to``/``cc``/``bcc`` (comma-separated; ``to`` None:
+    the addressees of the customer's last mail), carry the agent's and the
+    mailbox's signatures and, unless ``include_quote`` is False, quote the
+    customer's last mail. ``uploads`` (filename, stream) are checked against the
+    channel's limits before anything is written. If the caller's commit fails,
+    it removes the stored files (``discard_message_files(message.id)``).
     """
     channels = reachable_channels(thread)
     channel = _pick_channel(thread, channels, channel_id)
@@ -183,16 +206,27 @@ def compose_reply(
             raise InvalidInput({"content": EDITED_TEMPLATE})
         body, html = rendered.body.strip(), rendered.html
         subject = subject or rendered.subject
-    if not body:
+    files = _checked_files(uploads, channel, as_whatsapp_template)
+    if not body and not files:
         raise InvalidInput({"content": "Write a reply before sending."})
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput({"content": f"A reply can be at most {MAX_MESSAGE_LENGTH} characters."})
+    recipient = _recipient_for(thread, channel)
+    extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
         subject = (subject or "").strip() or _reply_subject(thread.thread_subject)
+        addressees = _addressees(thread, channel, to, cc, bcc)
+        recipient.update(email=addressees.to[0], to=addressees.to, cc=addressees.cc)
+        recipient["bcc"] = addressees.bcc
+        signatures = reply_signatures(author, channel)
+        quoted = last_customer_email(thread) if include_quote else None
+        html = reply_html(body, html, signatures, quoted)
+        body = with_signatures(body, signatures)
+        if quoted is not None:
+            extra["quoted_message_id"] = str(quoted.id)
     else:
         subject = None
 
-    extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if as_whatsapp_template:
         # The send job sends a template message when these are present.
         extra["template_parameters"] = template_parameters(template, thread, author, variables)
@@ -200,7 +234,7 @@ def compose_reply(
         thread,
         channel_id=channel.id,
         body=body,
-        recipient=_recipient_for(thread, channel),
+        recipient=recipient,
         author_id=author.id,
         subject=subject,
         html=html,
@@ -208,10 +242,35 @@ def compose_reply(
         extra=extra,
         # The customer has their answer; nothing is owed until they write again.
         answers_customer=True,
+        files=files,
     )
     if template is not None:
         record_use(template.id)
     return message
+
+
+def _checked_files(uploads, channel: CommunicationChannel, as_template: bool):
+    uploads = [(name, stream) for name, stream in uploads if name]
+    if uploads and as_template:
+        raise InvalidInput(
+            {"attachments": "An approved WhatsApp template cannot carry files; send it without."}
+        )
+    try:
+        return read_uploads(uploads, channel.channel_type.value)
+    except AttachmentRefused as exc:
+        raise InvalidInput({"attachments": str(exc)}) from exc
+
+
+def _addressees(thread, channel, to, cc, bcc):
+    if to is None and cc is None and bcc is None:
+        # No fields at all (the JSON API, the phone): reply to whom the customer asked.
+        prefill = prefilled_addressees(thread, channel)
+        if prefill.to:
+            return prefill
+    try:
+        return read_addressees(to, cc, bcc)
+    except BadAddresses as exc:
+        raise InvalidInput(exc.fields) from exc
 
 
 def _pick_channel(thread, channels, channel_id) -> CommunicationChannel:

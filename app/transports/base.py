@@ -16,6 +16,23 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class OutboundAttachment:
+    """A stored file going out with a message; the transport reads it from ``path``."""
+
+    filename: str
+    mime_type: str
+    path: str
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as handle:
+            return handle.read()
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type in ("image/jpeg", "image/png")
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """Everything a transport needs, as plain values (no ORM objects)."""
 
@@ -35,6 +52,11 @@ class OutboundMessage:
     # A body already in the provider's shape (a Teams card, a SendGrid Mail Send
     # request); None: the transport builds one from the text above.
     payload: dict | None = None
+    # E-mail: every addressee; ``recipient`` is the first of ``to`` (empty: only it).
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    attachments: tuple[OutboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

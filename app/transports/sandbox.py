@@ -55,6 +55,10 @@ class SandboxTransport:
                 "reply_to": message.reply_to_external_id,
                 "template": message.template_name,
                 "template_parameters": message.template_parameters,
+                "cc": list(message.cc),
+                "bcc": list(message.bcc),
+                # Names only: the sandbox outbox is a page, not a file store.
+                "attachments": [a.filename for a in message.attachments],
                 "external_message_id": external_id,
             }
             body = {k: v for k, v in body.items() if v not in (None, [])}

@@ -11,7 +11,7 @@ The backfill takes only customer messages nobody has marked read
 the past into an unread one.
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-22 12:40:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-// Switchboard browser glue: htmx settings, live updates over Socket.IO, the bell.
+// Switchboard browser glue: htmx settings, live updates over Socket.IO.
+// The bell is in notifications.js.
 (function () {
   "use strict";
 
@@ -14,23 +15,6 @@
         { code: "[45]..", swap: false, error: true },
       ];
     }
-  });
-
-  // Desktop alerts for urgent notifications need the person's permission, asked
-  // from a click (browsers ignore requests that no gesture started).
-  document.addEventListener("htmx:afterSwap", function () {
-    const offer = document.querySelector("[data-enable-desktop-alerts]");
-    if (offer && "Notification" in window && Notification.permission === "default") {
-      offer.hidden = false;
-    }
-  });
-  document.addEventListener("click", function (event) {
-    const offer = event.target.closest("[data-enable-desktop-alerts]");
-    if (!offer || !("Notification" in window)) return;
-    Notification.requestPermission().then(function (answer) {
-      offer.textContent = answer === "granted" ? "Desktop alerts are on" : "Desktop alerts are blocked";
-      offer.disabled = true;
-    });
   });
 
   // Composer tabs: Reply / Internal note.
@@ -51,19 +35,6 @@
   if (!body.dataset.userId || typeof io === "undefined") {
     return;
   }
-
-  const bellCount = document.getElementById("bell-count");
-
-  function setUnread(count) {
-    if (!bellCount) return;
-    bellCount.textContent = String(count);
-    bellCount.hidden = count <= 0;
-  }
-
-  fetch("/api/notifications", { credentials: "same-origin" })
-    .then((response) => (response.ok ? response.json() : null))
-    .then((payload) => payload && setUnread(payload.unread))
-    .catch(() => {});
 
   // Several events often arrive together (message + thread update): refresh once.
   function debounce(fn, wait) {
@@ -126,14 +97,7 @@
     if (detail.reason !== "delivery") refreshInbox();
   });
 
-  socket.on("notification:new", (notification) => {
-    setUnread(Number(bellCount ? bellCount.textContent : 0) + 1);
-    const urgent = notification.priority === "urgent" || notification.priority === "critical";
-    if (urgent && "Notification" in window && Notification.permission === "granted") {
-      new Notification(notification.title, { body: notification.message || "" });
-    }
-  });
-
+  // notifications.js (the bell) and other pages' scripts listen to these.
   ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
     socket.on(name, (detail) => {
       document.dispatchEvent(new CustomEvent("switchboard:" + name, { detail: detail }));

@@ -7,12 +7,15 @@ throwaway CA made at first use; a test points ``REQUESTS_CA_BUNDLE`` at
 It speaks the documented shapes: OpenID discovery and the v2.0 token endpoint
 (client credentials), subscriptions (create with the validationToken handshake,
 renew), messages with ``$select``, attachments, the Inbox delta with
-nextLink/deltaLink, ``reply`` and ``sendMail`` (202, no body), and Graph's
-``{"error": {"code", "message"}}`` errors.
+nextLink/deltaLink, ``reply`` and ``sendMail`` (202, no body; recipients and
+``fileAttachment``s checked as Graph checks them, 4 MB per request), and
+Graph's ``{"error": {"code", "message"}}`` errors.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import ssl
 import threading
@@ -37,6 +40,8 @@ from tests.fakes.graph_resources import (
 from tests.fakes.tls import local_tls_files
 
 MAX_MAIL_SUBSCRIPTION = timedelta(minutes=4230)
+# Graph refuses a request body over 4 MB; larger attachments need upload sessions.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
 SUBSCRIPTION_FIELDS = (
     "resource",
     "changeType",
@@ -276,14 +281,35 @@ class GraphFake(FakeServer):
             body = request.get_json()
             if body.get("comment") is not None and (body.get("message") or {}).get("body"):
                 return graph_error(400, "ErrorInvalidRequest", "Specify comment or body, not both.")
-            return "", 202
+            return self._message_problem(body.get("message") or {}) or ("", 202)
 
         @app.post("/v1.0/users/<mailbox>/sendMail")
         def _send_mail(mailbox):
             message = (request.get_json() or {}).get("message") or {}
             if not message.get("toRecipients"):
                 return graph_error(400, "ErrorInvalidRecipients", "At least one recipient.")
-            return "", 202
+            return self._message_problem(message) or ("", 202)
+
+    def _message_problem(self, message: dict):
+        """Graph's answer to a message resource it would refuse; None when it is fine."""
+        if request.content_length and request.content_length > MAX_REQUEST_BYTES:
+            return graph_error(413, "RequestBodyTooLarge", "The request body is over 4 MB.")
+        for key in ("toRecipients", "ccRecipients", "bccRecipients"):
+            for recipient in message.get(key) or []:
+                address = ((recipient or {}).get("emailAddress") or {}).get("address") or ""
+                if "@" not in address:
+                    problem = f"Invalid recipient {address!r}."
+                    return graph_error(400, "ErrorInvalidRecipients", problem)
+        for attachment in message.get("attachments") or []:
+            if attachment.get("@odata.type") != "#microsoft.graph.fileAttachment" or not (
+                attachment.get("name")
+            ):
+                return graph_error(400, "ErrorInvalidRequest", "Attachment type or name missing.")
+            try:
+                base64.b64decode(attachment.get("contentBytes") or "", validate=True)
+            except (binascii.Error, ValueError):
+                return graph_error(400, "ErrorInvalidRequest", "contentBytes is not base64.")
+        return None
 
     def _subscription_problem(self, body: dict) -> str | None:
         for key in ("changeType", "notificationUrl", "resource", "expirationDateTime"):

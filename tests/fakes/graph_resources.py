@@ -29,6 +29,8 @@ def message_resource(
     internet_message_id: str | None = None,
     in_reply_to: str | None = None,
     references: str | None = None,
+    cc: tuple[str, ...] = (),
+    reply_to: tuple[str, ...] = (),
 ) -> dict:
     internet_message_id = internet_message_id or f"<{message_id}@mail.example>"
     headers = [
@@ -60,6 +62,8 @@ def message_resource(
         "from": address,
         "sender": address,
         "toRecipients": [{"emailAddress": {"name": "Klantenservice", "address": mailbox}}],
+        "ccRecipients": [{"emailAddress": {"name": a, "address": a}} for a in cc],
+        "replyTo": [{"emailAddress": {"name": a, "address": a}} for a in reply_to],
         "internetMessageHeaders": headers,
     }
 

@@ -5,6 +5,9 @@
 * ``GET /<version>/<media_id>`` → ``{"url", "mime_type", "sha256", "file_size",
   "id", "messaging_product"}`` for media added with :meth:`add_media`
 * ``GET /media/<media_id>`` → the bytes (the "temporary URL")
+* ``POST /<version>/<phone_number_id>/media`` (multipart: ``messaging_product``,
+  ``type``, ``file``) → ``{"id"}``; an ``image``/``document`` message must name
+  an uploaded id, else Meta's 131053 (media upload error)
 
 Every call must carry ``Authorization: Bearer <token>``; a wrong one gets
 Meta's error 190. :meth:`answer_error` queues Meta's error shape for the next
@@ -35,6 +38,8 @@ class FakeWhatsApp(FakeServer):
     def __init__(self) -> None:
         super().__init__("fake-whatsapp")
         self.media: dict[str, dict] = {}
+        # Files we uploaded for sending, by the media id handed back.
+        self.uploads: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._slow: list[float] = []
         app = self.app
@@ -46,12 +51,34 @@ class FakeWhatsApp(FakeServer):
             if self._slow:
                 time.sleep(self._slow.pop(0))
             body = request.get_json()
+            kind = body.get("type")
+            media_id = (body.get(kind) or {}).get("id")
+            if kind in ("image", "document") and media_id not in self.uploads:
+                error = self.error_body(131053, "Media upload error", "OAuthException")
+                return jsonify(error), 400
             wamid = f"wamid.fake{next(self._ids):06d}"
             return jsonify(
                 messaging_product="whatsapp",
                 contacts=[{"input": body.get("to"), "wa_id": body.get("to")}],
                 messages=[{"id": wamid}],
             )
+
+        @app.post("/<version>/<phone_id>/media")
+        def upload(version, phone_id):
+            if not self._authorised():
+                return self._token_error()
+            upload = request.files.get("file")
+            if request.form.get("messaging_product") != "whatsapp" or upload is None:
+                error = self.error_body(100, "Param file or messaging_product is required.")
+                return jsonify(error), 400
+            media_id = f"{next(self._ids) + 900000000000000}"
+            self.uploads[media_id] = {
+                "filename": upload.filename,
+                "type": request.form.get("type"),
+                "mime_type": upload.mimetype,
+                "content": upload.read(),
+            }
+            return jsonify(id=media_id)
 
         @app.get("/<version>/<media_id>")
         def media_info(version, media_id):

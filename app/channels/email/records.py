@@ -25,20 +25,26 @@ from app.models import (
     Order,
 )
 from app.models.enums import ChannelType, MessageType, ThreadType
+from app.system_texts import SystemText, email_automation, text
 
 
 def record_mail(
     contact: Contact,
     *,
     subject: str,
-    summary: str,
     sendgrid: dict,
     template_key: str,
     order: Order | None = None,
     sender_user_id: uuid.UUID | None = None,
     extra: dict | None = None,
 ) -> CommunicationMessage:
-    """Add a pending outbound e-mail for ``contact``; the caller commits."""
+    """Add a pending outbound e-mail for ``contact``; the caller commits.
+
+    Its content lives at SendGrid (a dynamic template), so the timeline shows
+    which mail it was, as a catalogue sentence; the template id stays in
+    ``extra["sendgrid"]`` (shown to admins only).
+    """
+    automation = email_automation(template_key)
     channel = channel_of_type(ChannelType.EMAIL_OUTLOOK)
     thread = order_thread_for(contact, channel, order, subject)
     # Sent by the SendGrid delivery job (app.channels.email.transactional), which
@@ -46,7 +52,11 @@ def record_mail(
     return post_outbound(
         thread,
         channel_id=channel.id,
-        body=summary,
+        body="",
+        body_text=text(
+            "email.sent_from_template", template=SystemText(f"automation.{automation}")
+        ),
+        automation=None if sender_user_id else automation,
         recipient={"email": contact.email, "name": contact.display_name},
         author_id=sender_user_id,
         subject=subject,

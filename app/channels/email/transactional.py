@@ -71,7 +71,6 @@ def send_transactional(
     message = record_mail(
         contact,
         subject=subject or f"E-mail: {template_key}",
-        summary=f"Sent with SendGrid template {template_id} ({template_key}).",
         template_key=template_key,
         order=order,
         sender_user_id=sender_user_id,

@@ -22,7 +22,7 @@ from app.database import utcnow
 # The properties the processor needs; bodies and headers only come when asked for.
 MESSAGE_FIELDS = (
     "id,internetMessageId,conversationId,from,subject,body,uniqueBody,"
-    "receivedDateTime,hasAttachments,internetMessageHeaders,toRecipients,ccRecipients"
+    "receivedDateTime,hasAttachments,internetMessageHeaders,toRecipients,ccRecipients,replyTo"
 )
 ATTACHMENT_FIELDS = "id,name,contentType,size,isInline"
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -57,6 +57,9 @@ def to_inbound(graph_message: dict, attachments: list[dict]) -> InboundMessage:
             # Which of our addresses it was sent to: a partner's order mailbox
             # makes it an order too (app.email_intake.listeners).
             "recipients": recipients_of(graph_message),
+            # Who a reply-all goes to: the composer prefills To and CC from these.
+            "reply_to": addresses_of(graph_message, "replyTo"),
+            "cc": addresses_of(graph_message, "ccRecipients"),
         },
     )
 
@@ -83,6 +86,15 @@ def recipients_of(graph_message: dict) -> list[str]:
     ]
     found += [address for _, address in getaddresses(header_values)]
     return list(dict.fromkeys(address.strip().lower() for address in found if "@" in address))
+
+
+def addresses_of(graph_message: dict, key: str) -> list[str]:
+    """The addresses of one recipient list of a Graph message (``replyTo``, ``ccRecipients``)."""
+    found = (
+        ((recipient or {}).get("emailAddress") or {}).get("address") or ""
+        for recipient in graph_message.get(key) or []
+    )
+    return list(dict.fromkeys(address.strip() for address in found if "@" in address))
 
 
 def replied_message_ids(headers: list[dict]) -> list[str]:

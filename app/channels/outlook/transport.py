@@ -13,10 +13,16 @@ customer's mail client quotes it in In-Reply-To, which is how their answer finds
 its thread (:func:`app.conversations.record_inbound` matches it against
 ``external_message_id``). Being derived from our id, a retried send carries the
 same Message-ID, which mail clients use to fold duplicates.
+
+Recipients (To, CC, BCC) and files go in the message resource of either call;
+files as ``fileAttachment`` with base64 ``contentBytes``, inline in the request
+(Graph's limit is 4 MB per request, which is why a reply's files may be 3 MB
+together: see :mod:`app.attachments.uploads`).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
 from app.channels.outlook.client import GraphClient, GraphError
@@ -55,30 +61,56 @@ class GraphTransport:
         return SendResult(external_message_id=internet_message_id, status="sent")
 
     def _reply(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
-        # Only the body: Graph refuses a reply with both "comment" and a body,
-        # and sets the recipients and "RE:" subject from the original itself.
+        # No "comment": Graph refuses a reply with both a comment and a body. It
+        # sets the "RE:" subject and threading headers from the original; the
+        # recipients are ours when the agent chose them.
         path = self.client.mailbox_path("messages", message.reply_to_external_id, "reply")
-        payload = {"message": {"body": body, "internetMessageId": internet_message_id}}
-        self.client.post(path, payload)
+        resource = {"body": body, "internetMessageId": internet_message_id}
+        resource.update(_addressing(message, default_to=False))
+        self.client.post(path, {"message": resource})
 
     def _send_new(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
+        resource = {
+            "subject": message.subject or "",
+            "body": body,
+            **_addressing(message, default_to=True),
+            "internetMessageId": internet_message_id,
+        }
         self.client.post(
             self.client.mailbox_path("sendMail"),
-            {
-                "message": {
-                    "subject": message.subject or "",
-                    "body": body,
-                    "toRecipients": [{"emailAddress": {"address": message.recipient}}],
-                    "internetMessageId": internet_message_id,
-                },
-                "saveToSentItems": True,
-            },
+            {"message": resource, "saveToSentItems": True},
         )
 
     def internet_message_id(self, message: OutboundMessage) -> str:
         """``<switchboard.{our message id}@{mailbox domain}>``."""
         domain = self.client.mailbox.rpartition("@")[2] or "switchboard.invalid"
         return f"<switchboard.{message.message_id.hex}@{domain}>"
+
+
+def _addressing(message: OutboundMessage, *, default_to: bool) -> dict:
+    """toRecipients/ccRecipients/bccRecipients and attachments of a message resource."""
+    resource: dict = {}
+    to = message.to or ((message.recipient,) if default_to else ())
+    for key, addresses in (("toRecipients", to), ("ccRecipients", message.cc)):
+        if addresses:
+            resource[key] = _recipients(addresses)
+    if message.bcc:
+        resource["bccRecipients"] = _recipients(message.bcc)
+    if message.attachments:
+        resource["attachments"] = [
+            {
+                "@odata.type": "#microsoft.graph.fileAttachment",
+                "name": attachment.filename,
+                "contentType": attachment.mime_type,
+                "contentBytes": base64.b64encode(attachment.read()).decode("ascii"),
+            }
+            for attachment in message.attachments
+        ]
+    return resource
+
+
+def _recipients(addresses) -> list[dict]:
+    return [{"emailAddress": {"address": address}} for address in addresses]
 
 
 def _transport_error(exc: GraphError) -> TransportError:

@@ -25,12 +25,9 @@ from app.channels.whatsapp.templates import template_parameters
 from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.rendering import (
-    ORDER_STATUS_LABELS,
-    TemplateRenderError,
-    render_for_thread,
-)
+from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
+from app.message_templates.variables import ORDER_STATUS_LABELS
 from app.models import CommunicationMessage, CommunicationTemplate, Contact, Order
 from app.models.enums import MessageType
 
@@ -73,6 +70,7 @@ def answer_order_status_question(
         order,
         template,
         message_type=MessageType.AUTO_RESPONSE,
+        automation="order_status_answer",
         not_before=inbound.created_at,
         extra={"reply_to": inbound.external_message_id, "auto_reply_to": str(inbound.id)},
     )
@@ -86,6 +84,7 @@ def queue_status_template(
     template: CommunicationTemplate,
     *,
     message_type: MessageType,
+    automation: str,
     not_before=None,
     extra: dict | None = None,
 ) -> CommunicationMessage | None:
@@ -109,6 +108,7 @@ def queue_status_template(
         recipient={"phone": contact.phone, "name": contact.display_name},
         message_type=message_type,
         template_id=template.id,
+        automation=automation,
         at=max(now, not_before) if not_before else now,
         extra={
             "template_parameters": template_parameters(template, thread, None, values),

@@ -130,6 +130,7 @@ def answer_out_of_hours(
         recipient={"phone": contact.phone, "name": contact.display_name},
         message_type=MessageType.AUTO_RESPONSE,
         template_id=template.id,
+        automation="out_of_hours",
         at=max(now, inbound.created_at),
         extra={
             "auto_response": AUTO_RESPONSE_KIND,

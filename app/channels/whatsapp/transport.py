@@ -10,6 +10,13 @@ free text (only inside the customer's 24-hour window) or an approved template
   send job (``TransportError(retryable=True)``);
 * 190 (the token is no good) marks the provider unhealthy, alerts the admins
   and fails the message: no retry can fix a token.
+
+Files are uploaded first (``POST /{phone_number_id}/media``) and then sent by
+their media id, one message each: an ``image`` (JPEG, PNG) with a caption or a
+``document`` with its filename. The reply's text rides along as the caption of
+the first file. The message's ticks follow that first WhatsApp message. A
+retry after a partial failure sends the files again (at-least-once, as every
+send here).
 """
 
 from __future__ import annotations
@@ -50,9 +57,10 @@ class WhatsAppTransport:
         """Send one message; raises :class:`TransportError` saying whether to retry."""
         take_send_slot(PROVIDER)
         try:
+            bodies = [request_body(message)] if not message.attachments else self._media(message)
             path = f"{self.api.phone_number_id}/messages"
-            answer = self.api.post_json(path, request_body(message))
-            external_id = answer["messages"][0]["id"]
+            external_ids = [self.api.post_json(path, body)["messages"][0]["id"] for body in bodies]
+            external_id = external_ids[0]
         except ApiFailure as exc:
             raise self._failed(exc) from exc
         except (KeyError, IndexError, TypeError) as exc:
@@ -62,6 +70,17 @@ class WhatsAppTransport:
             ) from exc
         record_success(PROVIDER)
         return SendResult(external_message_id=str(external_id), status="sent")
+
+    def _media(self, message: OutboundMessage) -> list[dict]:
+        """Upload each file; the image/document message bodies that send them."""
+        bodies = []
+        for index, attachment in enumerate(message.attachments):
+            media_id = self.api.upload_media(
+                attachment.filename, attachment.mime_type, attachment.read()
+            )
+            caption = message.body if index == 0 and message.body else None
+            bodies.append(media_body(message, attachment, media_id, caption))
+        return bodies
 
     def _failed(self, failure: ApiFailure) -> TransportError:
         code = str(failure.code) if failure.code is not None else None
@@ -121,6 +140,26 @@ def request_body(message: OutboundMessage) -> dict:
         body.update(type="template", template=template)
     else:
         body.update(type="text", text={"preview_url": False, "body": message.body})
+    if message.reply_to_external_id:
+        body["context"] = {"message_id": message.reply_to_external_id}
+    return body
+
+
+def media_body(message: OutboundMessage, attachment, media_id: str, caption: str | None) -> dict:
+    """An ``image`` ({id, caption}) or ``document`` ({id, filename, caption}) message."""
+    kind = "image" if attachment.is_image else "document"
+    media: dict = {"id": media_id}
+    if kind == "document":
+        media["filename"] = attachment.filename
+    if caption:
+        media["caption"] = caption
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient_digits(message.recipient),
+        "type": kind,
+        kind: media,
+    }
     if message.reply_to_external_id:
         body["context"] = {"message_id": message.reply_to_external_id}
     return body

@@ -1,0 +1,272 @@
+"""The variables a template may use, each with a human name, and where the app finds them.
+
+A known variable is resolved from the thread: its contact, its order, the order's
+planned visit (date, time window, technician), the agent sending, or the thread
+itself. Any other name a template declares is typed by the sender; ``label_for``
+gives those a human name as well, so the composer never shows ``visit_time``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.extensions import db
+from app.models import CommunicationThread, Order, User
+from app.models.enums import ArticleType, OrderStatus
+
+COMPANY_NAME = "ChargeCars"
+DATE_FORMAT = "%d-%m-%Y"
+
+ORDER_STATUS_LABELS: dict[str, dict[OrderStatus, str]] = {
+    "nl": {
+        OrderStatus.NEW: "Nieuw",
+        OrderStatus.QUOTE_SENT: "Offerte verstuurd",
+        OrderStatus.APPROVED: "Goedgekeurd",
+        OrderStatus.SCHEDULED: "Ingepland",
+        OrderStatus.IN_PROGRESS: "In uitvoering",
+        OrderStatus.COMPLETED: "Afgerond",
+        OrderStatus.ON_HOLD: "In de wacht",
+        OrderStatus.CANCELLED: "Geannuleerd",
+    },
+    "en": {
+        OrderStatus.NEW: "New",
+        OrderStatus.QUOTE_SENT: "Quote sent",
+        OrderStatus.APPROVED: "Approved",
+        OrderStatus.SCHEDULED: "Scheduled",
+        OrderStatus.IN_PROGRESS: "In progress",
+        OrderStatus.COMPLETED: "Completed",
+        OrderStatus.ON_HOLD: "On hold",
+        OrderStatus.CANCELLED: "Cancelled",
+    },
+}
+
+# Human names of variables the sender types (declared by templates, not resolved).
+TYPED_LABELS = {
+    "preparation_notes": "Preparation notes",
+    "response_date": "Reply by (date)",
+    "fix_date": "Date of the fix",
+    "next_opening": "Next opening time",
+}
+
+
+@dataclass(frozen=True)
+class VariableContext:
+    thread: CommunicationThread
+    agent: User | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A variable the app fills in itself: its human name, how, and why it may fail."""
+
+    name: str
+    label: str
+    source: str  # where the value comes from: contact, order, visit, agent, thread, company
+    description: str
+    sample: str
+    value: Callable[[VariableContext], object]
+    missing: Callable[[VariableContext], str]
+
+
+def label_for(name: str) -> str:
+    """The human name of any variable: ``visit_date`` -> "Visit date"."""
+    if name in KNOWN_VARIABLES:
+        return KNOWN_VARIABLES[name].label
+    return TYPED_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+# --- how values are found ---------------------------------------------------------
+
+
+def _contact_missing(what: str) -> Callable[[VariableContext], str]:
+    def reason(ctx: VariableContext) -> str:
+        if ctx.thread.contact is None:
+            return "this thread has no contact"
+        return f"the contact has no {what}"
+
+    return reason
+
+
+def _order_missing(what: str) -> Callable[[VariableContext], str]:
+    def reason(ctx: VariableContext) -> str:
+        if ctx.thread.order is None:
+            return "this thread has no linked order"
+        return f"order {ctx.thread.order.order_number} has no {what}"
+
+    return reason
+
+
+def _contact(attr: str) -> Callable[[VariableContext], object]:
+    return lambda ctx: getattr(ctx.thread.contact, attr) if ctx.thread.contact else None
+
+
+def _from_order(read: Callable[[Order], object]) -> Callable[[VariableContext], object]:
+    return lambda ctx: read(ctx.thread.order) if ctx.thread.order is not None else None
+
+
+def _order_status(ctx: VariableContext) -> str | None:
+    order = ctx.thread.order
+    if order is None or order.status is None:
+        return None
+    labels = ORDER_STATUS_LABELS.get(ctx.language[:2].lower(), ORDER_STATUS_LABELS["nl"])
+    return labels.get(order.status, str(order.status))
+
+
+def _scheduled_date(order: Order) -> str | None:
+    return order.scheduled_date.strftime(DATE_FORMAT) if order.scheduled_date else None
+
+
+def _address(order: Order) -> str | None:
+    return order.installation_address.one_line() if order.installation_address else None
+
+
+def _time_window(order: Order) -> str | None:
+    preferences = order.installation_preferences or {}
+    return preferences.get("time_window") or preferences.get("time_preference")
+
+
+def _technician(order: Order) -> User | None:
+    if order.assigned_technician_id is None:
+        return None
+    return db.session.get(User, order.assigned_technician_id)
+
+
+def _technician_attr(attr: str) -> Callable[[Order], object]:
+    def read(order: Order) -> object:
+        technician = _technician(order)
+        return getattr(technician, attr) if technician else None
+
+    return read
+
+
+def _total(order: Order) -> str | None:
+    """``€ 1.234,50`` (Dutch separators); an order without amount has no total yet."""
+    if not order.total_amount:
+        return None
+    text = f"{Decimal(order.total_amount):,.2f}"
+    return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _articles(order: Order) -> str | None:
+    lines = [f"{line.quantity}× {line.description}" for line in order.line_items]
+    return "\n".join(lines) or None
+
+
+def _charger_model(order: Order) -> str | None:
+    for line in order.line_items:
+        if line.article is not None and line.article.article_type == ArticleType.WALLBOX:
+            return line.article.name
+    return None
+
+
+def _assignee(ctx: VariableContext) -> str | None:
+    return ctx.thread.assigned_to.name if ctx.thread.assigned_to else None
+
+
+def _agent_name(ctx: VariableContext) -> str | None:
+    return ctx.agent.name if ctx.agent else None
+
+
+def _no_agent(ctx: VariableContext) -> str:
+    return "no sending agent is known"
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "customer_name", "Customer name", "contact", "Contact's full name", "Jan de Vries",
+        _contact("display_name"), _contact_missing("name"),
+    ),
+    Variable(
+        "customer_first_name", "Customer first name", "contact", "Contact's first name", "Jan",
+        _contact("first_name"), _contact_missing("first name"),
+    ),
+    Variable(
+        "customer_email", "Customer e-mail", "contact", "Contact's e-mail address",
+        "jan.devries@example.nl", _contact("email"), _contact_missing("e-mail address"),
+    ),
+    Variable(
+        "customer_phone", "Customer phone", "contact", "Contact's phone number",
+        "+31612345678", _contact("phone"), _contact_missing("phone number"),
+    ),
+    Variable(
+        "order_id", "Order number", "order", "Order number of the linked order",
+        "CC-2026-00042", _from_order(lambda order: order.order_number),
+        _order_missing("order number"),
+    ),
+    Variable(
+        "quote_number", "Quote number", "order", "Number of the quoted order", "CC-2026-00042",
+        _from_order(lambda order: order.order_number), _order_missing("order number"),
+    ),
+    Variable(
+        "order_status", "Order status", "order", "Status of the linked order", "Ingepland",
+        _order_status, _order_missing("status"),
+    ),
+    Variable(
+        "order_total", "Order total", "order", "Total amount of the order", "€ 1.849,00",
+        _from_order(_total), _order_missing("total amount"),
+    ),
+    Variable(
+        "articles", "Ordered items", "order", "The order's lines, one per line",
+        "1× Zaptec Go 22 kW", _from_order(_articles), _order_missing("order lines"),
+    ),
+    Variable(
+        "charger_model", "Charger model", "order", "The charger on the order", "Zaptec Go",
+        _from_order(_charger_model), _order_missing("charger"),
+    ),
+    Variable(
+        "installation_date", "Installation date", "visit",
+        "The order's scheduled date, dd-mm-yyyy", "14-05-2026",
+        _from_order(_scheduled_date), _order_missing("planned visit"),
+    ),
+    Variable(
+        "installation_address", "Installation address", "order",
+        "Installation address on one line", "Stationsstraat 12, 3511 AB Utrecht",
+        _from_order(_address), _order_missing("installation address"),
+    ),
+    Variable(
+        "visit_date", "Visit date", "visit", "Date of the planned visit, dd-mm-yyyy",
+        "14-05-2026", _from_order(_scheduled_date), _order_missing("planned visit"),
+    ),
+    Variable(
+        "visit_time", "Visit time", "visit", "Time window of the planned visit",
+        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing("time window"),
+    ),
+    Variable(
+        "time_window", "Time window", "visit", "Time window of the planned visit",
+        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing("time window"),
+    ),
+    Variable(
+        "technician_name", "Technician", "visit", "Technician of the planned visit",
+        "Ruben Visser", _from_order(_technician_attr("name")), _order_missing("technician"),
+    ),
+    Variable(
+        "technician_phone", "Technician's phone", "visit", "Phone of the visit's technician",
+        "+31687654321", _from_order(_technician_attr("phone")),
+        _order_missing("technician with a phone number"),
+    ),
+    Variable(
+        "agent_name", "Your name", "agent", "Name of the person sending", "Anouk Jansen",
+        _agent_name, _no_agent,
+    ),
+    Variable(
+        "team_contact", "Contact person", "agent", "The customer's contact: the sender",
+        "Anouk Jansen", _agent_name, _no_agent,
+    ),
+    Variable(
+        "assignee_name", "Assigned agent", "thread", "Who the conversation is assigned to",
+        "Anouk Jansen", _assignee, lambda ctx: "this conversation is not assigned",
+    ),
+    Variable(
+        "company_name", "Company name", "company", "Company name", COMPANY_NAME,
+        lambda ctx: COMPANY_NAME, lambda ctx: "no company name is configured",
+    ),
+    Variable(
+        "thread_subject", "Conversation subject", "thread", "Subject of the conversation",
+        "Vraag over mijn laadpaal", lambda ctx: ctx.thread.thread_subject,
+        lambda ctx: "this thread has no subject",
+    ),
+)
+KNOWN_VARIABLES: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}

@@ -1,0 +1,152 @@
+"""Notifications about conversations: a customer's reply, an assignment, a mention.
+
+They listen to the conversation's events (:mod:`app.conversations.events`), so
+the code that writes a message or assigns a thread never calls this feature.
+Each listener runs after the commit that made its event true, writes its
+notifications in a transaction of its own and pushes them live afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from app.conversations.events import MessageCreated, ThreadAssigned
+from app.events import listens_to
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread, Notification, User
+from app.models.enums import MessageType
+from app.notifications.mentions import mentioned_colleagues
+from app.notifications.services import announce, create_notification
+from app.transactions import commit
+
+EXCERPT_LENGTH = 200
+# A customer writing three times in a row is one thing to look at, not three:
+# no new reply notice while one about the thread is still unread.
+COALESCED_TYPES = ("customer_reply", "thread_assigned")
+
+
+@listens_to(MessageCreated)
+def notify_assignee_of_customer_reply(event: MessageCreated) -> None:
+    """(a) A customer's message on a thread assigned to someone tells that person."""
+    if event.direction != "inbound":
+        return
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    message = db.session.get(CommunicationMessage, event.message_id)
+    if thread is None or message is None or thread.assigned_to_user_id is None:
+        return
+    assignee_id = thread.assigned_to_user_id
+    if _has_unread_about(assignee_id, thread.id):
+        return
+    sender = message.sender_contact.display_name if message.sender_contact else "The customer"
+    _notify(
+        assignee_id,
+        "customer_reply",
+        f"{sender} replied: {thread.thread_subject}",
+        _excerpt(message.message_content),
+        thread,
+        link=f"/threads/{thread.id}#message-{message.id}",
+    )
+
+
+@listens_to(ThreadAssigned)
+def notify_new_assignee(event: ThreadAssigned) -> None:
+    """(b) A thread given to someone by a rule, an escalation or a colleague tells them.
+
+    Nobody is told about a thread they took themselves.
+    """
+    if event.user_id is None or event.user_id == event.by_user_id:
+        return
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    assignee = db.session.get(User, event.user_id)
+    if thread is None or assignee is None or not assignee.is_active_account:
+        return
+    # A later assignment already moved it on: this one is news to nobody.
+    if thread.assigned_to_user_id != event.user_id:
+        return
+    by = db.session.get(User, event.by_user_id) if event.by_user_id else None
+    _notify(
+        assignee.id,
+        "thread_assigned",
+        (
+            f"{by.name} assigned you: {thread.thread_subject}"
+            if by
+            else f"Thread assigned to you: {thread.thread_subject}"
+        ),
+        event.reason,
+        thread,
+        link=f"/threads/{thread.id}",
+    )
+
+
+@listens_to(MessageCreated)
+def notify_mentioned_colleagues(event: MessageCreated) -> None:
+    """(c) An @mention in an internal note tells each mentioned colleague once."""
+    if event.message_type != MessageType.INTERNAL_NOTE.value:
+        return
+    note = db.session.get(CommunicationMessage, event.message_id)
+    if note is None:
+        return
+    colleagues = mentioned_colleagues(note.message_content, note.sender_user_id)
+    if not colleagues:
+        return
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    author = note.sender_user.name if note.sender_user else "A colleague"
+    made = [
+        create_notification(
+            colleague.id,
+            "mention",
+            f"{author} mentioned you: {thread.thread_subject}"[:255],
+            _excerpt(note.message_content),
+            priority=thread.priority,
+            source_table="communication_message",
+            source_record_id=note.id,
+            link=f"/threads/{thread.id}#message-{note.id}",
+        )
+        for colleague in colleagues
+    ]
+    commit()
+    for notification in made:
+        announce(notification)
+
+
+def _notify(
+    user_id: uuid.UUID, kind: str, title: str, message: str | None, thread, *, link: str
+) -> None:
+    notification = create_notification(
+        user_id,
+        kind,
+        title[:255],
+        message,
+        priority=thread.priority,
+        source_table="communication_thread",
+        source_record_id=thread.id,
+        link=link,
+    )
+    commit()
+    announce(notification)
+
+
+def _has_unread_about(user_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Notification.id)
+            .where(
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+                Notification.source_table == "communication_thread",
+                Notification.source_record_id == thread_id,
+                Notification.notification_type.in_(COALESCED_TYPES),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _excerpt(text: str | None) -> str | None:
+    words = " ".join((text or "").split())
+    if len(words) <= EXCERPT_LENGTH:
+        return words or None
+    return words[: EXCERPT_LENGTH - 1] + "…"

@@ -1,0 +1,56 @@
+"""The composer's template helpers: the live preview while variables are typed, and
+the "/" list of canned responses (``static/js/canned.js``).
+
+Both read only; sending goes through ``threads.reply`` like every reply.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from app.message_templates.services import get_template, templates_for_channel
+from app.threads.services import AccessDenied, ThreadNotFound, load_thread, reachable_channels
+from app.threads.template_choice import canned_items, composer_state, usable_templates
+
+bp = Blueprint("composer_templates", __name__)
+
+
+def _thread(thread_id: str):
+    try:
+        return load_thread(thread_id, current_user)
+    except ThreadNotFound:
+        abort(404, "There is no such conversation.")
+    except AccessDenied:
+        abort(403, "This conversation belongs to another team.")
+
+
+def _channel(thread, channel_id: str | None):
+    channels = reachable_channels(thread)
+    chosen = next((c for c in channels if str(c.id) == str(channel_id or "")), None)
+    return chosen or (channels[0] if channels else None)
+
+
+@bp.get("/threads/<thread_id>/template-preview")
+@login_required
+def preview(thread_id):
+    """The chosen template filled in with the typed values; errors beside each input."""
+    thread = _thread(thread_id)
+    template = get_template(request.args.get("template_id") or "")
+    if template is None or not template.is_active:
+        abort(404, "There is no such template.")
+    state = composer_state(template, thread, current_user, request.args)
+    return render_template("threads/_template_preview.html", state=state, oob=True)
+
+
+@bp.get("/threads/<thread_id>/canned")
+@login_required
+def canned(thread_id):
+    """Templates usable on the selected channel, for the "/" list, most used first."""
+    thread = _thread(thread_id)
+    channel = _channel(thread, request.args.get("channel_id"))
+    if channel is None:
+        return jsonify(data=[])
+    templates = templates_for_channel(channel.channel_type.value)
+    usable = usable_templates(thread, channel, templates)
+    return jsonify(data=canned_items(thread, channel, usable.templates, current_user))

@@ -1,0 +1,152 @@
+"""Issue 13.5 acceptance: a customer's reply reaches the agent's bell live; the panel behaves."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from app.conversations import InboundMessage
+from app.database import utcnow
+from app.extensions import db
+from app.models.enums import ChannelType
+from app.transactions import commit
+from tests import factories
+from tests.e2e.test_sign_in import sign_in
+from tests.helpers import receive
+
+# Screenshots for a person to look at, outside the repository (set SHOTS_DIR to keep them).
+SHOTS = os.environ.get("SHOTS_DIR")
+
+
+def _world(make_user):
+    team = factories.team("Klantenservice")
+    anouk = make_user("agent", email="anouk@switchboard.test", team_id=team.id)
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp Business")
+    jan = factories.contact(display_name="Jan Jansen", phone="+31612345678")
+    eva = factories.contact(display_name="Eva de Boer", phone="+31687654321")
+    threads = []
+    for contact, subject in ((jan, "Laadpaal knippert rood"), (eva, "Vraag over de offerte")):
+        thread = factories.thread(
+            whatsapp,
+            contact,
+            thread_subject=subject,
+            assigned_team_id=team.id,
+            assigned_to_user_id=anouk.id,
+            minutes_ago=5,
+        )
+        factories.message(thread, "Goedemorgen", sender_contact_id=contact.id)
+        threads.append(thread)
+    db.session.commit()
+    return whatsapp, (jan, eva), threads
+
+
+def _customer_writes(channel, contact, external_id: str, content: str) -> None:
+    """A customer's WhatsApp message, recorded as the channel's processor records it."""
+    receive(
+        channel,
+        contact,
+        InboundMessage(
+            external_message_id=external_id,
+            content=content,
+            received_at=utcnow() - timedelta(seconds=1),
+        ),
+    )
+    commit()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / name))
+
+
+def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
+    live_server, browser, make_user
+):
+    whatsapp, (jan, eva), threads = _world(make_user)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    bell = page.locator("#bell")
+    badge = page.locator("#bell-count")
+    panel = page.locator("#notification-panel")
+    expect(badge).to_be_hidden()
+
+    _customer_writes(whatsapp, jan, "wamid.e2e1", "Hij knippert nog steeds rood")
+
+    expect(badge).to_have_text("1")
+    expect(badge).to_be_visible()
+    expect(bell).to_have_attribute("aria-expanded", "false")
+
+    bell.click()
+    expect(panel).to_be_visible()
+    expect(bell).to_have_attribute("aria-expanded", "true")
+    jan_link = panel.get_by_role("link", name="Jan Jansen replied: Laadpaal knippert rood")
+    expect(jan_link).to_be_visible()
+    _shot(page, "bell-panel-1440.png")
+
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(bell).to_have_attribute("aria-expanded", "false")
+    expect(bell).to_be_focused()
+
+    bell.click()
+    expect(panel).to_be_visible()
+    bell.click()
+    expect(panel).to_be_hidden()
+    expect(bell).to_have_attribute("aria-expanded", "false")
+    expect(bell).to_be_focused()
+
+    bell.click()
+    expect(panel).to_be_visible()
+    page.mouse.click(700, 850)  # an empty spot of the page, away from the panel
+    expect(panel).to_be_hidden()
+    expect(bell).to_have_attribute("aria-expanded", "false")
+
+    # A second customer, while the panel is open: it shows up in it, and reading one counts down.
+    bell.click()
+    _customer_writes(whatsapp, eva, "wamid.e2e2", "Klopt het bedrag op de offerte?")
+    expect(badge).to_have_text("2")
+    eva_item = panel.locator("li", has_text="Eva de Boer replied")
+    expect(eva_item).to_be_visible()
+    eva_item.get_by_role("button", name="Mark read").click()
+    expect(badge).to_have_text("1")
+
+    panel.get_by_role("button", name="Mark all read").click()
+    expect(badge).to_be_hidden()
+    expect(badge).to_have_text("0")
+    expect(panel.locator("li.unread")).to_have_count(0)
+
+    # Following a notification's link opens the customer's message in the thread.
+    link = panel.get_by_role("link", name="Jan Jansen replied: Laadpaal knippert rood")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/threads/{threads[0].id}#message-"))
+    message_id = page.url.rsplit("#message-", 1)[1]
+    expect(page.locator(f"#message-{message_id}")).to_contain_text("Hij knippert nog steeds rood")
+    context.close()
+
+
+def test_the_panel_on_a_phone(live_server, browser, make_user):
+    whatsapp, (jan, _), _ = _world(make_user)
+    _customer_writes(whatsapp, jan, "wamid.e2e3", "Hij knippert nog steeds rood")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    expect(page.locator("#bell-count")).to_have_text("1")
+    page.locator("#bell").click()
+    panel = page.locator("#notification-panel")
+    expect(panel.get_by_role("link", name=re.compile("Jan Jansen replied"))).to_be_visible()
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    _shot(page, "bell-panel-375.png")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    context.close()
