@@ -23,7 +23,7 @@ from app.models.enums import ChannelType, Role
 AGENT_EMAIL = "agent@switchboard.test"
 AGENT_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
 LONG_THREAD_MARK = '{"benchmark": "long-thread"}'
-TABLES = ("contacts", "communication_thread", "communication_message")
+TABLES = ("contacts", "communication_thread", "communication_message", "thread_reads")
 TEAMS = [("customer-service", "Klantenservice"), ("tech", "Techniek"), ("sales", "Sales"),
          ("management", "Management")]
 # Staff per team besides the agent (in team 1): 38 people.
@@ -129,6 +129,8 @@ def bulk_load(staff: dict, threads: int, messages: int, contacts: int, long_thre
             conn.execute(sa.text(MESSAGES_SQL), params)
         with phase("threads + urgency + search_vector"):
             conn.execute(sa.text(THREADS_SQL), {"mark": LONG_THREAD_MARK})
+        with phase("thread_reads: the agent has seen half their team's threads"):
+            conn.execute(sa.text(READS_SQL))
         with phase(f"rebuild {len(indexes)} secondary indexes"):
             for _, definition in indexes:
                 run(definition)
@@ -267,6 +269,16 @@ FROM (
 ORDER BY at;
 """
 
+# Unread: the agent (bench_user k = 1) opened a random half of their team's threads
+# after the last message, the rest have customer messages they have not seen.
+READS_SQL = """
+INSERT INTO thread_reads (id, user_id, thread_id, last_read_at, created_at, updated_at)
+SELECT gen_random_uuid(), u.id, t.id, t.last_message_at, t.last_message_at, t.last_message_at
+FROM communication_thread t JOIN bench_user u ON u.k = 1 AND u.team_no = 1
+JOIN teams tm ON tm.id = t.assigned_team_id AND tm.slug = 'customer-service'
+WHERE random() < .5;
+"""
+
 # Urgency as app.models.urgency ranks it (internal channels 3 and 4 after customers);
 # the search document as the app builds it.
 THREADS_SQL = """
@@ -274,7 +286,7 @@ INSERT INTO communication_thread (id, thread_subject, thread_type, priority, sta
   contact_id, assigned_team_id, assigned_to_user_id, last_message_at, last_message_preview,
   response_due_at, first_response_at, resolved_at, sla_paused_at, sla_paused_seconds, sla_stage,
   tags, external_references, lock_version, created_at, updated_at, urgency_bucket,
-  urgency_score, search_vector)
+  urgency_score, search_vector, last_customer_message_at)
 SELECT p.id, p.subject, p.thread_type, p.priority, p.status, p.channel_id, p.contact_id,
   p.team_id, p.user_id, p.last_at, left(m.last_body, 280), p.due,
   CASE WHEN p.c > 1 THEN p.created + p.step END,
@@ -289,12 +301,13 @@ SELECT p.id, p.subject, p.thread_type, p.priority, p.status, p.channel_id, p.con
        ELSE -CAST(EXTRACT(EPOCH FROM p.last_at) AS BIGINT) END,
   to_tsvector('dutch', regexp_replace(
     coalesce(p.subject, '') || ' ' || """ + CONTACT_DOCUMENT_SQL + """ || ' ' ||
-    coalesce(m.body, ''), '-(?=\\d)', ' ', 'g'))
+    coalesce(m.body, ''), '-(?=\\d)', ' ', 'g')), m.last_in
 FROM bench_plan p
 LEFT JOIN contacts c ON c.id = p.contact_id
 LEFT JOIN (
   SELECT thread_id, string_agg(message_content, ' ' ORDER BY created_at) AS body,
-         (array_agg(message_content ORDER BY created_at DESC))[1] AS last_body
+         (array_agg(message_content ORDER BY created_at DESC))[1] AS last_body,
+         max(created_at) FILTER (WHERE message_type = 'incoming') AS last_in
   FROM communication_message GROUP BY thread_id
 ) m ON m.thread_id = p.id
 ORDER BY p.created;

@@ -9,7 +9,10 @@ from the migrations, then filled in SQL by benchmarks/_inbox_data.py; with --reu
 database that already holds threads is kept. The Redis database is flushed.
 
 Figures are server time: the time around the Flask test client's GET, in process,
-signed in as agent@switchboard.test, after 20 warm-up requests. A request that misses
+signed in as agent@switchboard.test, after 20 warm-up requests. The thread page is the
+desktop workspace (the latest 50 messages and the customer sidebar; the list beside it comes
+in its own request, the inbox page's); "pane" is the same conversation opened from the list,
+"earlier 50" the page its sentinel loads when the agent scrolls up. A request that misses
 its target has its slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS);
 --explain does that for every request.
 """
@@ -52,6 +55,7 @@ PAGES = [("first inbox page", "/inbox"), ("filtered: whatsapp", "/inbox?filter=w
          ("filtered: mine", "/inbox?filter=mine"), ("filtered: overdue", "/inbox?filter=overdue")]
 # Inbox rows and thread-page messages, counted to show what a page held.
 ROW = re.compile(r'data-(?:thread|message)-id="([0-9a-f-]{36})"')
+EARLIER = re.compile(r'hx-get="(/threads/[^"]+/timeline\?before=[^"]+)"')
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Scenario:
     path: str  # as printed: "/inbox?filter=mine", "/threads/<id>"
     urls: list[str]
     target_ms: float
+    headers: dict[str, str] = field(default_factory=dict)
     samples: list[float] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
@@ -160,19 +165,19 @@ def fixtures(args: argparse.Namespace) -> tuple[str, list[tuple[str, str]]]:
 
 
 def run_scenario(client, log: StatementLog, scenario: Scenario, args) -> None:
-    first = client.get(scenario.urls[0])
+    first = client.get(scenario.urls[0], headers=scenario.headers)
     if first.status_code != 200:
         scenario.skipped = (
             "not available yet" if first.status_code == 404 else "failed"
         ) + f" (GET {scenario.urls[0]} returned {first.status_code})"
         return
     for i in range(args.warmup):
-        client.get(scenario.urls[i % len(scenario.urls)])
+        client.get(scenario.urls[i % len(scenario.urls)], headers=scenario.headers)
     for i in range(args.requests):
         url = scenario.urls[i % len(scenario.urls)]
         log.entries.clear()
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, headers=scenario.headers)
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise RuntimeError(f"GET {url} returned {response.status_code} during the run")
@@ -270,7 +275,16 @@ def main() -> None:
                  [f"/inbox?q={quote(t)}" for _, t in terms], PAGE_TARGET_MS),
         Scenario(f"thread ({args.long_thread} messages)", "/threads/<id>",
                  [f"/threads/{long_thread}"], THREAD_TARGET_MS),
+        # A click in the list: htmx asks for the conversation pane alone.
+        Scenario("thread pane (htmx)", "/threads/<id> HX-Target: workspace-detail",
+                 [f"/threads/{long_thread}"], THREAD_TARGET_MS,
+                 headers={"HX-Request": "true", "HX-Target": "workspace-detail"}),
     ]
+    # The page opens on the latest 50 messages; scrolling up asks for the 50 before.
+    earlier = EARLIER.search(client.get(f"/threads/{long_thread}").get_data(as_text=True))
+    if earlier:
+        scenarios.append(Scenario("thread: earlier 50", "/threads/<id>/timeline?before=…",
+                                  [earlier.group(1).replace("&amp;", "&")], THREAD_TARGET_MS))
     print()
     for scenario in scenarios:
         run_scenario(client, log, scenario, args)

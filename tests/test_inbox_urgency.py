@@ -110,15 +110,15 @@ def test_urgency_pages_cross_the_buckets_without_repeats(app, make_user):
     assert buckets == sorted(buckets)
 
 
-def _migration_0009():
-    path = next(Path("migrations/versions").glob("0009_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0009", path)
+def _migration_0013():
+    path = next(Path("migrations/versions").glob("0013_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_migration_0009_moves_internal_items_after_customers(app):
+def test_migration_0013_moves_internal_items_after_customers(app):
     whatsapp, notes, _ = _channels()
     now = utcnow()
     note = factories.thread(notes, None, response_due_at=now - timedelta(days=4))
@@ -132,7 +132,7 @@ def test_migration_0009_moves_internal_items_after_customers(app):
         db.session.expire_all()
         return [db.session.get(CommunicationThread, i).urgency_bucket for i in ids]
 
-    downgrade(revision=_migration_0009().down_revision)
+    downgrade(revision=_migration_0013().down_revision)
     try:
         assert buckets() == [0, 0, 1, 2]  # the old order: the note ranked with customers
     finally:

@@ -1,5 +1,5 @@
 """Templates in the composer: inputs prefilled from contact, order and visit; missing
-values named; typed values sent; the "/" list; human names (migration 0010)."""
+values named; typed values sent; the "/" list; human names (migration 0011)."""
 
 from __future__ import annotations
 
@@ -281,10 +281,10 @@ def test_every_demo_template_has_a_human_name_and_description():
         assert len(description) > 20
 
 
-def test_0010_names_existing_templates_from_their_internal_name(app):
-    # Whatever 0010 follows once the migrations are chained, go back to it.
+def test_0011_names_existing_templates_from_their_internal_name(app):
+    # Whatever 0011 follows once the migrations are chained, go back to it.
     config = current_app.extensions["migrate"].migrate.get_config()
-    downgrade(revision=ScriptDirectory.from_config(config).get_revision("0010").down_revision)
+    downgrade(revision=ScriptDirectory.from_config(config).get_revision("0011").down_revision)
     try:
         insert = sa.text(
             "INSERT INTO communication_template (id, created_at, updated_at, template_name, "

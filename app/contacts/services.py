@@ -6,7 +6,16 @@ so a customer we first wrote to and who then writes back is one contact.
 
 from __future__ import annotations
 
-from app.contacts.identities import EMAIL, PHONE, contact_for_address, normalise_address
+from app.contacts.emails import is_email_address
+from app.contacts.identities import (
+    EMAIL,
+    PHONE,
+    claim_addresses_of,
+    contact_for_address,
+    contact_with,
+    normalise_address,
+)
+from app.extensions import db
 from app.models import Contact
 from app.models.enums import ContactType
 
@@ -48,3 +57,56 @@ def contact_for_email(email: str, name: str | None = None) -> Contact:
             email=address,
         ),
     )
+
+
+class InvalidContact(ValueError):
+    """A contact detail that cannot be saved; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+MAX_NAME = 255
+
+
+def update_contact_details(contact: Contact, *, name: str, phone: str, email: str) -> None:
+    """Change a contact's name, phone and e-mail as an agent typed them; the caller commits.
+
+    The phone is stored in E.164 and the e-mail in lower case, as identities keep
+    them; an address that is another customer's identity is refused, because an
+    inbound message from it would keep going to them. Nothing is changed unless
+    every field is valid. The new addresses become this contact's identities.
+    """
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidContact("name", "a name is required")
+    if len(name) > MAX_NAME:
+        raise InvalidContact("name", f"at most {MAX_NAME} characters")
+    new_phone = None
+    if (phone or "").strip():
+        new_phone = normalise_address(PHONE, phone)
+        if new_phone is None:
+            raise InvalidContact(
+                "phone",
+                f"{phone.strip()!r} is not a phone number (try 06-12345678 or +31 6 12345678)",
+            )
+        _refuse_if_taken("phone", PHONE, new_phone, contact)
+    new_email = None
+    if (email or "").strip():
+        new_email = email.strip().lower()
+        if not is_email_address(new_email):
+            raise InvalidContact("email", f"{email.strip()!r} is not an e-mail address")
+        _refuse_if_taken("email", EMAIL, new_email, contact)
+    contact.display_name = name
+    contact.phone = new_phone
+    contact.email = new_email
+    db.session.flush()
+    claim_addresses_of(contact)
+
+
+def _refuse_if_taken(field: str, kind: str, address: str, contact: Contact) -> None:
+    owner = contact_with(kind, address)
+    if owner is not None and owner.id != contact.id:
+        raise InvalidContact(field, f"{address} belongs to another customer, {owner.display_name}")

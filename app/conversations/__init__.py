@@ -36,6 +36,7 @@ from app.conversations.messages import (
     record_status_line,
     touch,
 )
+from app.conversations.reads import mark_read
 from app.conversations.threads import (
     announce_change,
     assign,
@@ -63,6 +64,7 @@ __all__ = [
     "channel_of_type",
     "hold_senders",
     "latest_open_thread",
+    "mark_read",
     "open_thread",
     "post_note",
     "post_outbound",

@@ -13,7 +13,7 @@ which does the rest the same way for all of them:
 4. find the conversation, or open one (routed by the assignment rules once
    committed);
 5. store the message at the provider's timestamp, and keep the thread's
-   preview, status, SLA clock and search document right;
+   preview, status, SLA clock, unread mark and search document right;
 6. publish ``MessageCreated`` for the listeners (live updates, automations).
 
 Nothing here commits: the webhook job does, once the whole event is processed.
@@ -31,6 +31,7 @@ from app.contacts.identities import PHONE, hold_address, hold_addresses, normali
 from app.contacts.services import contact_for_email, contact_for_phone
 from app.conversations.events import ThreadChanged
 from app.conversations.messages import add_message, touch
+from app.conversations.reads import note_customer_message
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
 from app.inbox.search import append_to_search_document
@@ -129,6 +130,7 @@ def record_inbound(
     )
     message.channel = channel
     touch(thread, inbound.received_at, inbound.content)
+    note_customer_message(thread, inbound.received_at)
     if thread.status in REOPENABLE:
         sla_clock.reopen(thread)
     if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:

@@ -24,8 +24,9 @@ import sqlalchemy.orm as so
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_team_ids, visible_threads_clause
+from app.inbox.counts import unread_expression, viewer_read_join
 from app.inbox.search import search_clause
-from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
+from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import DEADLINE_BUCKETS
 
@@ -38,7 +39,7 @@ CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
     "sms": (ChannelType.SMS,),
     "tasks": (ChannelType.INTERNAL_TASK, ChannelType.INTERNAL_TICKET, ChannelType.INTERNAL_COMMENT),
 }
-FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine")
+FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine", "unassigned")
 SORTS = ("urgency", "newest")
 
 
@@ -106,6 +107,8 @@ class ThreadPage:
     threads: list[CommunicationThread]
     next_cursor: str | None
     query: InboxQuery = field(default_factory=InboxQuery)
+    # Threads on this page with customer messages the viewer has not seen.
+    unread_ids: set[uuid.UUID] = field(default_factory=set)
 
 
 def _encode_cursor(sort: str, thread: CommunicationThread) -> str:
@@ -166,7 +169,8 @@ def list_threads(
     else:
         order = (thread.last_message_at.desc(), thread.id.desc())
     statement = (
-        sa.select(thread)
+        sa.select(thread, unread_expression().label("unread"))
+        .outerjoin(ThreadRead, viewer_read_join(viewer))
         .options(
             so.joinedload(thread.contact),
             so.joinedload(thread.channel),
@@ -193,6 +197,8 @@ def list_threads(
         ]
     elif query.filter_name == "mine":
         conditions.append(thread.assigned_to_user_id == viewer.id)
+    elif query.filter_name == "unassigned":
+        conditions.append(thread.assigned_to_user_id.is_(None))
     if query.status:
         conditions.append(thread.status == ThreadStatus(query.status))
     if query.priority:
@@ -209,11 +215,12 @@ def list_threads(
         conditions.append(_cursor_clause(query.sort, cursor))
     if conditions:
         statement = statement.where(*conditions)
-    rows = list(db.session.scalars(statement).unique())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    found = list(db.session.execute(statement).unique())
+    has_more = len(found) > limit
+    rows = [row[0] for row in found[:limit]]
+    unread_ids = {row[0].id for row in found[:limit] if row[1]}
     next_cursor = _encode_cursor(query.sort, rows[-1]) if has_more and rows else None
-    return ThreadPage(rows, next_cursor, query)
+    return ThreadPage(rows, next_cursor, query, unread_ids)
 
 
 def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:

@@ -6,6 +6,7 @@ from app.models.communication import (
     CommunicationTemplate,
     CommunicationThread,
     InternalTask,
+    ThreadRead,
 )
 from app.models.crm import Address, Contact, ContactIdentity, Organization
 from app.models.drafts import MessageDraft
@@ -74,6 +75,7 @@ __all__ = [
     "DeliveryAttempt",
     "InboundWebhookEvent",
     "InternalTask",
+    "ThreadRead",
     "LineItem",
     "MessageDraft",
     "Notification",

@@ -99,6 +99,14 @@ class CommunicationThread(Entity, db.Model):
             "urgency_score",
             "id",
         ),
+        # The Unassigned tab's count: an index-only count per team (app/inbox/counts.py).
+        sa.Index(
+            "ix_communication_thread_unassigned",
+            "assigned_team_id",
+            "urgency_bucket",
+            postgresql_where=sa.text("assigned_to_user_id IS NULL"),
+            sqlite_where=sa.text("assigned_to_user_id IS NULL"),
+        ),
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
         sa.Index("ix_communication_thread_sla_next_check", "sla_next_check_at"),
@@ -150,6 +158,9 @@ class CommunicationThread(Entity, db.Model):
     # pagination on (last_message_at, id) needs no NULL handling.
     last_message_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_message_preview: so.Mapped[Optional[str]] = so.mapped_column(sa.String(280))
+    # The newest customer message (kept by the owner's ``record_inbound``): a
+    # conversation is unread for an agent whose ``ThreadRead`` is older than this.
+    last_customer_message_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     response_due_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     first_response_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column()
@@ -305,6 +316,25 @@ class CommunicationMessage(Entity, db.Model):
     def is_held(self) -> bool:
         """Still inside its undo window: not sent, and its author may withdraw it."""
         return self.send_held_until is not None and self.send_held_until > utcnow()
+
+
+class ThreadRead(Entity, db.Model):
+    """Up to when one agent has seen one conversation (written by ``mark_read``).
+
+    One row per agent and thread, upserted on every open; the inbox joins the
+    viewer's row to mark conversations with newer customer messages unread.
+    """
+
+    __tablename__ = "thread_reads"
+    __table_args__ = (sa.UniqueConstraint("user_id", "thread_id"),)
+
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE")
+    )
+    thread_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("communication_thread.id", ondelete="CASCADE"), index=True
+    )
+    last_read_at: so.Mapped[datetime] = so.mapped_column()
 
 
 class InternalTask(Entity, db.Model):

@@ -190,6 +190,9 @@ class MessageBuilder:
             message.message_content = self._wrap_incoming(text)
             message.delivery_status = DeliveryStatus.DELIVERED
             unread = last and status == ThreadStatus.OPEN
+            if unread:
+                # What record_inbound keeps: the inbox shows it unread to every agent.
+                self.thread.last_customer_message_at = moment
             message.read_at = (
                 None
                 if unread

@@ -5,6 +5,7 @@ from app.features import Feature
 FEATURE = Feature(
     blueprints=(
         "app.threads.routes:bp",
+        "app.threads.customer_routes:bp",
         "app.threads.api:bp",
         "app.threads.composer_templates:bp",
     ),

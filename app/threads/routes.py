@@ -1,5 +1,8 @@
 """The thread page: header with inline edits, the timeline, and the composer.
 
+On a desktop the page is the workspace: the conversation list stays on the left
+and a conversation opens beside it (htmx asks for ``#workspace-detail`` only),
+with the customer's sidebar on the right. Opening a conversation marks it read.
 Every POST answers htmx with the partial it changed (422/409 partials carry the
 error for the person to read); plain form posts get a full page or a redirect.
 """
@@ -15,11 +18,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.api.errors import json_error
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
+from app.auth.decorators import STAFF_DESK_ROLES
+from app.conversations import mark_read
 from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.threads.composer import composer_extras, undo_reply
+from app.threads.customer import customer_panel
 from app.threads.drafts import discard_draft, parse_draft, save_draft
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
@@ -32,7 +38,6 @@ from app.threads.services import (
     compose_reply,
     load_thread,
     reachable_channels,
-    timeline,
 )
 from app.threads.template_choice import (
     chosen_template,
@@ -40,6 +45,7 @@ from app.threads.template_choice import (
     typed_variables,
     usable_templates,
 )
+from app.threads.timeline import InvalidCursor, timeline_page
 from app.transactions import commit
 
 bp = Blueprint("threads", __name__)
@@ -101,12 +107,38 @@ def _header_context(thread, *, error=None):
     }
 
 
-def _page(thread, status: int = 200, **composer):
+def _timeline_context(thread) -> dict:
+    page = timeline_page(thread)
+    return {"thread": thread, "entries": page.entries, "earlier_cursor": page.earlier_cursor}
+
+
+def _detail_context(thread, header_error=None, **composer) -> dict:
+    return {
+        **_timeline_context(thread),
+        **_composer_context(thread, **composer),
+        **_header_context(thread, error=header_error),
+        "customer": customer_panel(thread, current_user),
+    }
+
+
+def _list_beside() -> dict:
+    """Where the workspace loads its conversation list from (desk staff only).
+
+    The list comes in its own request once it is on screen, so opening a
+    conversation costs the conversation alone, and a phone (whose thread page
+    hides the list) never asks for it.
+    """
+    if current_user.role not in STAFF_DESK_ROLES:
+        return {}
+    return {"list_url": url_for("inbox.index")}
+
+
+def _page(thread, status: int = 200, header_error=None, **composer):
     return (
         render_template(
             "threads/show.html",
-            entries=timeline(thread),
-            **{**_composer_context(thread, **composer), **_header_context(thread)},
+            **_list_beside(),
+            **_detail_context(thread, header_error, **composer),
         ),
         status,
     )
@@ -115,14 +147,37 @@ def _page(thread, status: int = 200, **composer):
 @bp.get("/threads/<thread_id>")
 @login_required
 def show(thread_id):
-    return _page(_thread(thread_id))
+    thread = _thread(thread_id)
+    if request.htmx.target == "workspace-detail" and not request.htmx.history_restore_request:
+        html = render_template("threads/_detail.html", pane=True, **_detail_context(thread))
+    else:
+        html, _ = _page(thread)
+    # Seen as rendered: marked after the page is built, so the list drawn beside
+    # it is the one from before the agent opened this conversation.
+    mark_read(thread, current_user)
+    commit()
+    return html
 
 
 @bp.get("/threads/<thread_id>/timeline")
 @login_required
 def timeline_partial(thread_id):
+    """The latest page (live updates; the agent is looking, so it is read) or an earlier one."""
     thread = _thread(thread_id)
-    return render_template("threads/_timeline.html", thread=thread, entries=timeline(thread))
+    before = request.args.get("before")
+    if before:
+        try:
+            page = timeline_page(thread, before=before)
+        except InvalidCursor:
+            abort(400, "Invalid before: not a cursor this server handed out.")
+        return render_template(
+            "threads/_timeline.html", thread=thread, entries=page.entries,
+            earlier_cursor=page.earlier_cursor, fragment=True,
+        )
+    html = render_template("threads/_timeline.html", **_timeline_context(thread))
+    mark_read(thread, current_user)
+    commit()
+    return html
 
 
 @bp.get("/threads/<thread_id>/header")
@@ -260,19 +315,13 @@ def edit(thread_id):
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     response = render_template("threads/_header.html", **_header_context(thread))
-    timeline_html = render_template(
-        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
-    )
+    timeline_html = render_template("threads/_timeline.html", **_timeline_context(thread), oob=True)
     return response + timeline_html
 
 
 def _header_response(thread, status: int, error: str):
     if not request.htmx:
-        return render_template(
-            "threads/show.html",
-            entries=timeline(thread),
-            **{**_composer_context(thread), **_header_context(thread, error=error)},
-        ), status
+        return _page(thread, status, header_error=error)
     return render_template("threads/_header.html", **_header_context(thread, error=error)), status
 
 
@@ -287,9 +336,7 @@ def _after_post(thread):
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     composer_html = render_template("threads/_composer.html", **_composer_context(thread))
-    timeline_html = render_template(
-        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
-    )
+    timeline_html = render_template("threads/_timeline.html", **_timeline_context(thread), oob=True)
     return composer_html + timeline_html
 
 

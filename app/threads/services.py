@@ -109,11 +109,12 @@ def load_thread(thread_id: uuid.UUID | str, viewer: User) -> CommunicationThread
 # A thread can hold hundreds of messages from a handful of senders and channels:
 # load those once each (selectin) instead of repeating them on every row, and
 # leave out the columns the timeline never shows (it shows e-mail addressees).
+# ``extra`` is loaded: the sender labels and system texts read it on every row
+# (deferred, it cost one query per message).
 MESSAGE_LOAD_OPTIONS = (
     so.selectinload(CommunicationMessage.channel),
     so.selectinload(CommunicationMessage.sender_user),
     so.selectinload(CommunicationMessage.sender_contact),
-    so.defer(CommunicationMessage.extra),
     so.defer(CommunicationMessage.message_html),
 )
 

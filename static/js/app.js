@@ -52,8 +52,11 @@
   }
 
   const refreshInbox = debounce(function () {
-    if (document.querySelector("#inbox") && !document.querySelector("#inbox .more-loaded")) {
-      refresh("#inbox", window.location.pathname + window.location.search);
+    const inbox = document.querySelector("#inbox");
+    // A list not on screen (a phone's thread page) is not asked for.
+    if (inbox && inbox.offsetParent !== null && !inbox.querySelector(".more-loaded")) {
+      // The list may sit beside an open conversation (/threads/<id>): it knows its own URL.
+      refresh("#inbox", inbox.dataset.refreshUrl || window.location.pathname + window.location.search);
     }
   }, 300);
 

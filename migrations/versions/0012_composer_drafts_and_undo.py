@@ -6,8 +6,8 @@ one row per (user, thread, kind), saved with an upsert on that unique key.
 ``communication_message.send_held_until``: an agent's reply waits until then
 before it is sent, while Undo can still withdraw it.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-22 12:40:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ Message templates get a human name and a description. Existing rows get a name
 made from their internal one (``quote_follow_up`` -> "Quote follow-up"), so the
 composer and the admin list never show a bare internal name.
 
-Revision ID: 0010
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-22 12:30:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

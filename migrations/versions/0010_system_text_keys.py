@@ -5,8 +5,8 @@ the English sentence, so the thread page shows them in the reader's language
 (see app/system_texts.py). Status lines keep theirs in the message's ``extra``
 and need no column. Existing threads keep their stored sentence.
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-22 12:40:00
 
 """
@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0012'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

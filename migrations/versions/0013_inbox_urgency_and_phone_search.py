@@ -1,6 +1,6 @@
 """Inbox: customers before internal items in the urgency order; phone endings searchable.
 
-Revision ID: 0009
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-22
 
@@ -19,8 +19,8 @@ search documents, where the old code ignores them.
 
 from alembic import op
 
-revision = "0009"
-down_revision = '0013'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

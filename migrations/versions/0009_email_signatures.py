@@ -4,7 +4,7 @@ Each agent's signature, added under their e-mail replies (above the
 mailbox's, which lives in the Outlook channel's ``configuration``).
 Plain text: it is escaped into the HTML body when a reply is written.
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-22 12:40:00
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,134 @@
+"""Unread marks and the counts on the inbox tabs.
+
+A conversation is unread for the viewer when a customer wrote after the
+viewer last opened it (``thread_reads``, kept by ``app.conversations.mark_read``).
+The tab counts are of open conversations (resolved and closed ones sit in
+urgency bucket 2), each one an index range count, kept briefly per viewer:
+
+- Mine: ``ix_communication_thread_assignee_urgency`` on (me, bucket < 2);
+- Unassigned: ``ix_communication_thread_unassigned`` (partial: no assignee) on
+  (team, bucket < 2), once per team the viewer sees;
+- Overdue: ``ix_communication_thread_team_urgency`` on (team, bucket 0, score < now),
+  likewise, or ``ix_communication_thread_urgency`` for those who see everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from redis.exceptions import RedisError
+
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.access import DESK_ROLES, SEE_EVERYTHING, visible_threads_clause
+from app.jobs.queues import broker
+from app.models import CommunicationThread, ThreadRead, User
+
+OPEN_BUCKETS = 2  # urgency_bucket < 2: open, with or without a deadline
+# The counts of a viewer are kept this long: every list refresh (each message,
+# each edit, for every agent watching) would otherwise count again.
+COUNTS_CACHE_SECONDS = 15
+
+log = logging.getLogger(__name__)
+
+
+def viewer_read_join(viewer: User) -> sa.ColumnElement[bool]:
+    """The ON clause of the outer join to the viewer's own read mark."""
+    return sa.and_(
+        ThreadRead.thread_id == CommunicationThread.id, ThreadRead.user_id == viewer.id
+    )
+
+
+def unread_expression() -> sa.ColumnElement[bool]:
+    """True for a row of the outer join whose customer wrote after the viewer looked."""
+    thread = CommunicationThread
+    return sa.and_(
+        thread.last_customer_message_at.is_not(None),
+        sa.or_(
+            ThreadRead.last_read_at.is_(None),
+            ThreadRead.last_read_at < thread.last_customer_message_at,
+        ),
+    )
+
+
+def cached_tab_counts(viewer: User) -> dict[str, int]:
+    """:func:`tab_counts`, kept in Redis per viewer for ``COUNTS_CACHE_SECONDS``.
+
+    A count may lag a change by that long; the rows themselves never do. When
+    Redis does not answer the counts are made afresh, never left out.
+    """
+    key = f"switchboard:inbox-counts:{viewer.id}"
+    connection = broker().connection
+    try:
+        cached = connection.get(key)
+    except RedisError:
+        log.warning("inbox counts cache unavailable; counting afresh", exc_info=True)
+        return tab_counts(viewer)
+    if cached:
+        return json.loads(cached)
+    counts = tab_counts(viewer)
+    try:
+        connection.set(key, json.dumps(counts), ex=COUNTS_CACHE_SECONDS)
+    except RedisError:
+        log.warning("inbox counts not cached", exc_info=True)
+    return counts
+
+
+def tab_counts(viewer: User, now: datetime | None = None) -> dict[str, int]:
+    """Open conversations on the Mine, Unassigned and Overdue tabs, in one round trip."""
+    now = now or utcnow()
+    thread = CommunicationThread
+    parts = _visible_parts(viewer)
+    unassigned = [
+        _count(thread.assigned_to_user_id.is_(None), thread.urgency_bucket < OPEN_BUCKETS, *part)
+        for part, personal in parts
+        if not personal  # threads assigned to the viewer are never unassigned
+    ]
+    overdue = [
+        _count(thread.urgency_bucket == 0, thread.urgency_score < int(now.timestamp()), *part)
+        for part, _ in parts
+    ]
+    # Assigned to the viewer: always visible to them, no access condition needed.
+    mine = _count(thread.assigned_to_user_id == viewer.id, thread.urgency_bucket < OPEN_BUCKETS)
+    figures = db.session.execute(sa.select(mine, *unassigned, *overdue)).one()
+    return {
+        "mine": figures[0],
+        "unassigned": sum(figures[1 : 1 + len(unassigned)]),
+        "overdue": sum(figures[1 + len(unassigned) :]),
+    }
+
+
+def _count(*conditions) -> sa.ScalarSelect:
+    return (
+        sa.select(sa.func.count())
+        .select_from(CommunicationThread)
+        .where(*conditions)
+        .scalar_subquery()
+    )
+
+
+def _visible_parts(viewer: User) -> list[tuple[tuple[sa.ColumnElement[bool], ...], bool]]:
+    """What ``viewer`` may see (``app.inbox.access``) as disjoint parts, each an index range.
+
+    Counted as one OR, the database visits every matching row in the table; as
+    parts, each is an index-only count on the team (or assignee) index. The
+    parts add up to exactly ``visible_threads_clause``: a test holds them to it.
+    Each part comes with whether it holds only threads assigned to the viewer.
+    """
+    thread = CommunicationThread
+    if viewer.role in SEE_EVERYTHING:
+        return [((), False)]
+    if viewer.role not in DESK_ROLES:
+        return [((visible_threads_clause(viewer),), False)]
+    parts = [((thread.assigned_team_id.is_(None),), False)]
+    if viewer.team_id is not None:
+        parts.append(((thread.assigned_team_id == viewer.team_id,), False))
+    # Assigned to them personally in another team's queue.
+    other_team = [thread.assigned_team_id.is_not(None)]
+    if viewer.team_id is not None:
+        other_team.append(thread.assigned_team_id != viewer.team_id)
+    parts.append(((thread.assigned_to_user_id == viewer.id, *other_team), True))
+    return parts

@@ -1,0 +1,130 @@
+"""The customer beside a conversation: who they are, where to reach them, what else is going on.
+
+The workspace's right-hand sidebar reads everything here in a handful of
+indexed queries: the contact's identities (every address they reach us from),
+their other conversations the viewer may see, and their orders with the next
+planned visit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.contacts.services import update_contact_details
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.access import visible_threads_clause
+from app.inbox.search import rebuild_search_documents
+from app.models import CommunicationThread, Contact, ContactIdentity, Order, User
+from app.models.enums import OrderStatus
+from app.ui import DISPLAY_ZONE
+
+OTHER_THREADS = 8
+ORDERS = 8
+FINISHED_ORDERS = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+CHANNEL_NAMES = {"phone": "WhatsApp · SMS", "email": "E-mail"}
+
+
+@dataclass
+class Reachable:
+    kind: str  # "phone" or "email"
+    label: str
+    address: str
+
+
+@dataclass
+class OrderLine:
+    order: Order
+    next_visit: date | None
+
+
+@dataclass
+class CustomerPanel:
+    contact: Contact | None
+    channels: list[Reachable] = field(default_factory=list)
+    other_threads: list[CommunicationThread] = field(default_factory=list)
+    orders: list[OrderLine] = field(default_factory=list)
+
+
+def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
+    """What the sidebar shows for ``thread``'s customer, as ``viewer`` may see it."""
+    contact = thread.contact
+    if contact is None:
+        return CustomerPanel(None)
+    return CustomerPanel(
+        contact,
+        channels=reachable_on(contact),
+        other_threads=_other_threads(thread, contact, viewer),
+        orders=_orders(thread, contact),
+    )
+
+
+def reachable_on(contact: Contact) -> list[Reachable]:
+    """Every address of the contact: its identities, and its own fields if not claimed yet."""
+    addresses = db.session.execute(
+        sa.select(ContactIdentity.kind, ContactIdentity.address)
+        .where(ContactIdentity.contact_id == contact.id)
+        .order_by(ContactIdentity.kind.desc(), ContactIdentity.created_at)
+    ).all()
+    seen = {(kind, address) for kind, address in addresses}
+    for kind, own in (("phone", contact.phone), ("email", (contact.email or "").lower() or None)):
+        if own and (kind, own) not in seen:
+            addresses.append((kind, own))
+            seen.add((kind, own))
+    return [Reachable(kind, CHANNEL_NAMES.get(kind, kind), address) for kind, address in addresses]
+
+
+def _other_threads(thread, contact, viewer) -> list[CommunicationThread]:
+    query = (
+        sa.select(CommunicationThread)
+        .options(so.joinedload(CommunicationThread.channel))
+        .where(CommunicationThread.contact_id == contact.id, CommunicationThread.id != thread.id)
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(OTHER_THREADS)
+    )
+    visible = visible_threads_clause(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    return list(db.session.scalars(query))
+
+
+def _orders(thread, contact) -> list[OrderLine]:
+    mine = [Order.end_customer_contact_id == contact.id, Order.account_contact_id == contact.id]
+    if thread.order_id is not None:
+        mine.append(Order.id == thread.order_id)
+    orders = db.session.scalars(
+        sa.select(Order).where(sa.or_(*mine)).order_by(Order.created_at.desc()).limit(ORDERS)
+    ).all()
+    today = utcnow().astimezone(DISPLAY_ZONE).date()
+    return [
+        OrderLine(
+            order,
+            order.scheduled_date
+            if order.scheduled_date
+            and order.scheduled_date >= today
+            and order.status not in FINISHED_ORDERS
+            else None,
+        )
+        for order in orders
+    ]
+
+
+def edit_contact(contact_id: uuid.UUID, *, name: str, phone: str, email: str) -> Contact:
+    """Save an agent's edit of the contact and refresh their threads' search documents.
+
+    Raises ``InvalidContact`` naming the field; the caller rolls back and commits.
+    """
+    contact = db.session.get(Contact, contact_id)
+    update_contact_details(contact, name=name, phone=phone, email=email)
+    thread_ids = list(
+        db.session.scalars(
+            sa.select(CommunicationThread.id).where(CommunicationThread.contact_id == contact.id)
+        )
+    )
+    rebuild_search_documents(thread_ids)
+    return contact

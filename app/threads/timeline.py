@@ -1,0 +1,81 @@
+"""The timeline a page at a time: the latest 50 messages, earlier ones as the agent scrolls up.
+
+Pages are keyset-paginated on ``(created_at, id)`` of the messages
+(``ix_communication_message_thread_created``), so the tenth page of a long
+thread costs what the first does and a message arriving meanwhile never shifts
+a page. Tasks are shown between the messages of the page whose time span holds
+them: page 1 spans from its oldest message on, each earlier page up to where the
+later one began, the first page of the thread from the beginning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread, InternalTask
+from app.threads.services import MESSAGE_LOAD_OPTIONS, TimelineEntry
+
+PAGE_SIZE = 50
+
+
+class InvalidCursor(ValueError):
+    """A ``before`` value this server did not hand out."""
+
+
+@dataclass
+class TimelinePage:
+    entries: list[TimelineEntry]
+    # Where the page before this one ends; None when this page reaches the start.
+    earlier_cursor: str | None
+
+
+def encode_cursor(message: CommunicationMessage) -> str:
+    key = [message.created_at.isoformat(), str(message.id)]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor(cursor) from exc
+
+
+def timeline_page(
+    thread: CommunicationThread, *, before: str | None = None, limit: int = PAGE_SIZE
+) -> TimelinePage:
+    """The ``limit`` messages before ``before`` (the latest without it), oldest first."""
+    message = CommunicationMessage
+    query = sa.select(message).options(*MESSAGE_LOAD_OPTIONS).where(message.thread_id == thread.id)
+    upper: datetime | None = None
+    if before:
+        upper, ident = decode_cursor(before)
+        query = query.where(sa.tuple_(message.created_at, message.id) < sa.tuple_(upper, ident))
+    newest_first = db.session.scalars(
+        query.order_by(message.created_at.desc(), message.id.desc()).limit(limit + 1)
+    ).all()
+    has_earlier = len(newest_first) > limit
+    messages = list(reversed(newest_first[:limit]))
+    lower = messages[0].created_at if has_earlier and messages else None
+
+    tasks = sa.select(InternalTask).options(so.joinedload(InternalTask.assigned_to))
+    tasks = tasks.where(InternalTask.thread_id == thread.id)
+    if lower is not None:
+        tasks = tasks.where(InternalTask.created_at >= lower)
+    if upper is not None:
+        tasks = tasks.where(InternalTask.created_at < upper)
+    entries = [TimelineEntry("message", m.created_at, m) for m in messages]
+    entries += [TimelineEntry("task", t.created_at, t) for t in db.session.scalars(tasks)]
+    entries.sort(key=lambda entry: entry.at)
+    return TimelinePage(entries, encode_cursor(messages[0]) if has_earlier else None)

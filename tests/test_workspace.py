@@ -1,0 +1,364 @@
+"""Issue 13, points 10, 11 and the thread paging: unread marks, tab counts, pages, the sidebar."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.conversations import InboundMessage, mark_read, post_outbound
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.counts import tab_counts
+from app.inbox.services import InboxQuery, list_threads
+from app.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    ContactIdentity,
+    InternalTask,
+    Order,
+    ThreadRead,
+)
+from app.models.enums import ChannelType, OrderStatus, ThreadStatus
+from app.threads.timeline import timeline_page
+from app.transactions import commit
+from tests import factories
+from tests.helpers import receive
+
+
+def _inbound(contact, channel, text="Mijn laadpaal doet het niet", *, at=None):
+    inbound = InboundMessage(
+        external_message_id=f"wamid.{uuid.uuid4().hex}",
+        content=text,
+        received_at=at or utcnow(),
+    )
+    message = receive(channel, contact, inbound)
+    commit()
+    return message
+
+
+def _unread_for(user) -> set[uuid.UUID]:
+    db.session.expire_all()
+    return list_threads(user, InboxQuery()).unread_ids
+
+
+# --- unread ------------------------------------------------------------------
+
+
+def test_a_customer_message_is_unread_for_everyone_until_each_opens_it(app, make_user):
+    anouk, bram = make_user("agent"), make_user("agent")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(phone="+31612345678")
+    thread = _inbound(jan, channel).thread
+    thread.assigned_to_user_id = anouk.id
+    commit()
+
+    assert thread.id in _unread_for(anouk)
+    assert thread.id in _unread_for(bram)
+
+    mark_read(db.session.get(CommunicationThread, thread.id), anouk)
+    commit()
+    assert thread.id not in _unread_for(anouk)
+    assert thread.id in _unread_for(bram), "opening marks it read only for who opened it"
+
+    _inbound(jan, channel, "Nog een vraag")
+    assert thread.id in _unread_for(anouk), "a newer customer message makes it unread again"
+
+
+def test_our_own_reply_and_notes_never_make_a_conversation_unread(app, make_user):
+    anouk = make_user("agent")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(phone="+31612345679")
+    thread = _inbound(jan, channel).thread
+    mark_read(thread, anouk)
+    commit()
+    post_outbound(
+        thread, channel_id=channel.id, body="We komen eraan", recipient={"phone": jan.phone},
+        author_id=anouk.id, answers_customer=True, send=False,
+    )
+    commit()
+    assert thread.id not in _unread_for(anouk)
+
+
+def test_a_late_older_message_does_not_move_the_mark_back(app, make_user):
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(phone="+31612345670")
+    newest = utcnow()
+    thread = _inbound(jan, channel, at=newest).thread
+    _inbound(jan, channel, "eerder verstuurd", at=newest - timedelta(minutes=5))
+    db.session.expire_all()
+    assert db.session.get(CommunicationThread, thread.id).last_customer_message_at == newest
+
+
+def test_mark_read_is_one_row_per_agent_and_thread(app, make_user):
+    anouk = make_user("agent")
+    thread = _inbound(factories.contact(), factories.channel()).thread
+    for _ in range(3):
+        mark_read(thread, anouk)
+        commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ThreadRead)) == 1
+
+
+# --- tab counts ----------------------------------------------------------------
+
+
+def test_tab_counts_are_open_conversations_the_viewer_may_see(app, make_user):
+    mine, other = factories.team(), factories.team()
+    anouk = make_user("agent", team_id=mine.id)
+    bram = make_user("agent", team_id=mine.id)
+    channel = factories.channel()
+    past = utcnow() - timedelta(hours=2)
+    factories.thread(channel, factories.contact(), assigned_to_user_id=anouk.id)
+    factories.thread(
+        channel, factories.contact(), assigned_to_user_id=anouk.id, response_due_at=past
+    )
+    factories.thread(
+        channel, factories.contact(), assigned_to_user_id=anouk.id, status=ThreadStatus.RESOLVED
+    )
+    factories.thread(channel, factories.contact(), assigned_to_user_id=bram.id)
+    factories.thread(channel, factories.contact())  # unassigned, no team
+    factories.thread(channel, factories.contact(), assigned_team_id=mine.id, response_due_at=past)
+    factories.thread(channel, factories.contact(), assigned_team_id=other.id)  # not visible
+    factories.thread(
+        channel, factories.contact(), assigned_team_id=other.id, response_due_at=past
+    )
+    db.session.commit()
+
+    assert tab_counts(anouk) == {"mine": 2, "unassigned": 2, "overdue": 2}
+    assert tab_counts(bram) == {"mine": 1, "unassigned": 2, "overdue": 2}
+
+
+def test_tab_counts_agree_with_the_tabs_for_every_kind_of_viewer(app, make_user):
+    mine, other = factories.team(), factories.team()
+    viewers = [
+        make_user("agent", team_id=mine.id),
+        make_user("team_lead"),  # no team: sees unteamed threads and their own
+        make_user("manager"),
+    ]
+    channel = factories.channel()
+    past = utcnow() - timedelta(hours=1)
+    for team in (None, mine, other):
+        for assignee in (None, *viewers):
+            for due in (None, past):
+                factories.thread(
+                    channel, factories.contact(), assigned_team_id=team.id if team else None,
+                    assigned_to_user_id=assignee.id if assignee else None, response_due_at=due,
+                )
+    db.session.commit()
+    for viewer in viewers:
+        listed = {}
+        for name in ("mine", "unassigned", "overdue"):
+            threads = list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads
+            listed[name] = sum(
+                t.status not in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED) for t in threads
+            )
+        assert tab_counts(viewer) == listed, viewer.role
+
+
+def test_the_tabs_show_counts_and_the_unassigned_tab_lists_unassigned(
+    client, auth, make_user
+):
+    anouk = make_user("agent", email="anouk@switchboard.test")
+    channel = factories.channel()
+    factories.thread(channel, factories.contact(), assigned_to_user_id=anouk.id)
+    waiting = factories.thread(channel, factories.contact(), thread_subject="Niemand heeft mij")
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+    html = client.get("/inbox").get_data(as_text=True)
+    assert re.search(r'data-testid="count-mine"[^>]*>1<', html)
+    assert re.search(r'data-testid="count-unassigned"[^>]*>1<', html)
+    assert re.search(r'data-testid="count-overdue"[^>]*>0<', html)
+    unassigned = client.get("/inbox?filter=unassigned").get_data(as_text=True)
+    assert unassigned.count('class="thread-row') == 1 and str(waiting.id) in unassigned
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+def test_opening_a_conversation_marks_it_read_and_the_list_shows_the_dot(
+    client, auth, make_user
+):
+    anouk = make_user("agent", email="anouk@switchboard.test")
+    thread = _inbound(factories.contact(), factories.channel()).thread
+    auth.login("anouk@switchboard.test")
+    assert 'data-testid="unread-dot"' in client.get("/inbox").get_data(as_text=True)
+
+    pane = client.get(
+        f"/threads/{thread.id}", headers={"HX-Request": "true", "HX-Target": "workspace-detail"}
+    )
+    assert pane.status_code == 200
+    assert b"<html" not in pane.data and b'id="customer-panel"' in pane.data
+    assert db.session.scalar(sa.select(ThreadRead.user_id)) == anouk.id
+    assert 'data-testid="unread-dot"' not in client.get("/inbox").get_data(as_text=True)
+
+
+def test_a_direct_load_renders_the_workspace_with_the_list_and_the_thread(
+    client, auth, make_user
+):
+    make_user("agent", email="anouk@switchboard.test")
+    channel = factories.channel()
+    thread = factories.thread(channel, factories.contact(), thread_subject="Open mij")
+    other = factories.thread(channel, factories.contact(), thread_subject="Naast mij")
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'data-thread-id="{thread.id}"' in html and 'id="customer-panel"' in html
+    # The list beside it is asked for once on screen, as the inbox component.
+    assert re.search(r'id="inbox"[^>]*hx-get="/inbox"[^>]*hx-trigger="intersect once"', html)
+    rows = client.get("/inbox", headers={"HX-Request": "true", "HX-Target": "inbox"})
+    assert b"<html" not in rows.data and str(other.id) in rows.get_data(as_text=True)
+
+
+# --- timeline pages --------------------------------------------------------------
+
+
+def _long_thread(count: int, *, ties_every: int = 7):
+    """``count`` messages, a minute apart except groups that share a timestamp."""
+    channel = factories.channel()
+    thread = factories.thread(channel, factories.contact())
+    start = utcnow() - timedelta(days=2)
+    ids = []
+    for i in range(count):
+        at = start + timedelta(minutes=i - i % ties_every if i % 3 == 0 else i)
+        ids.append(factories.message(thread, f"bericht {i}", created_at=at).id)
+    db.session.commit()
+    return thread
+
+
+def test_the_timeline_pages_cover_every_message_once_in_order(app):
+    thread = _long_thread(123)
+    expected = db.session.scalars(
+        sa.select(CommunicationMessage.id).order_by(
+            CommunicationMessage.created_at, CommunicationMessage.id
+        )
+    ).all()
+    first = timeline_page(thread)
+    assert len(first.entries) == 50 and first.earlier_cursor
+    pages, cursor = [first], first.earlier_cursor
+    while cursor:
+        page = timeline_page(thread, before=cursor)
+        pages.append(page)
+        cursor = page.earlier_cursor
+    assert [len(p.entries) for p in pages] == [50, 50, 23]
+    seen = [e.item.id for p in reversed(pages) for e in p.entries]
+    assert seen == expected, "oldest first, no gap, no message twice"
+
+
+def test_a_task_shows_once_on_the_page_whose_span_holds_it(app):
+    thread = _long_thread(60, ties_every=1)
+    oldest = db.session.scalar(sa.select(sa.func.min(CommunicationMessage.created_at)))
+    db.session.add(InternalTask(task_title="Terugbellen", thread_id=thread.id, created_at=oldest))
+    db.session.commit()
+    latest = timeline_page(thread)
+    earlier = timeline_page(thread, before=latest.earlier_cursor)
+    assert [e.kind for e in latest.entries].count("task") == 0
+    assert [e.kind for e in earlier.entries].count("task") == 1
+
+
+def test_the_thread_page_shows_the_latest_50_and_a_sentinel_for_earlier(
+    client, auth, make_user
+):
+    make_user("manager", email="boss@switchboard.test")
+    thread = _long_thread(80)
+    auth.login("boss@switchboard.test")
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert html.count("data-message-id=") == 50
+    assert "bericht 79" in html and "bericht 0<" not in html
+    url = re.search(r'hx-get="(/threads/[^"]+/timeline\?before=[^"]+)"', html).group(1)
+    earlier = client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    text = earlier.get_data(as_text=True)
+    assert text.count("data-message-id=") == 30 and 'id="timeline"' not in text
+    assert "timeline?before=" not in text, "the first page of the thread has no sentinel"
+    assert client.get(f"/threads/{thread.id}/timeline?before=nonsense").status_code == 400
+
+
+# --- the customer sidebar ------------------------------------------------------
+
+
+def test_the_sidebar_lists_channels_orders_and_other_conversations(client, auth, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    email = factories.channel(ChannelType.EMAIL_OUTLOOK)
+    jan = factories.contact(display_name="Jan Jansen", phone="+31612340000", email="jan@x.nl")
+    db.session.add_all([
+        ContactIdentity(contact_id=jan.id, kind="phone", address="+31612340000"),
+        ContactIdentity(contact_id=jan.id, kind="email", address="jan@werk.nl"),
+    ])
+    order = Order(
+        order_number="CC-2026-00042", status=OrderStatus.SCHEDULED, end_customer_contact_id=jan.id,
+        scheduled_date=date.today() + timedelta(days=3),
+    )
+    db.session.add(order)
+    thread = factories.thread(whatsapp, jan, thread_subject="Laadpaal")
+    factories.thread(email, jan, thread_subject="Factuur vraag")
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+    html = client.get(f"/threads/{thread.id}/customer").get_data(as_text=True)
+    channels = html.split('data-testid="customer-channels"')[1].split("</ul>")[0]
+    assert "+31612340000" in channels and "jan@werk.nl" in channels and "jan@x.nl" in channels
+    orders = html.split('data-testid="customer-orders"')[1].split("</ul>")[0]
+    assert "/orders/CC-2026-00042" in orders and "scheduled" in orders
+    assert "Next visit " + order.scheduled_date.strftime("%d-%m-%Y") in orders
+    assert "Factuur vraag" in html.split('data-testid="customer-threads"')[1]
+
+
+def _edit(client, auth, thread, **fields):
+    token = auth.csrf_token(f"/threads/{thread.id}")
+    data = {"name": "Jan Jansen", "phone": "", "email": "", **fields, "csrf_token": token}
+    return client.post(
+        f"/threads/{thread.id}/customer", data=data, headers={"HX-Request": "true"}
+    )
+
+
+def test_contact_details_are_saved_with_the_phone_in_e164(client, auth, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    jan = factories.contact(display_name="Jan", phone=None, email=None)
+    thread = factories.thread(factories.channel(), jan)
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+    response = _edit(
+        client, auth, thread, name="Jan  Jansen", phone="06-12345678", email="Jan@Example.NL"
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    saved = db.session.get(Contact, jan.id)
+    assert (saved.display_name, saved.phone, saved.email) == (
+        "Jan Jansen", "+31612345678", "jan@example.nl"
+    )
+    identities = set(
+        db.session.execute(
+            sa.select(ContactIdentity.kind, ContactIdentity.address).where(
+                ContactIdentity.contact_id == jan.id
+            )
+        ).all()
+    )
+    assert identities == {("phone", "+31612345678"), ("email", "jan@example.nl")}
+
+
+def test_a_bad_contact_detail_is_refused_naming_the_field(client, auth, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    piet = factories.contact(display_name="Piet", phone="+31687654321", email="piet@x.nl")
+    db.session.add(ContactIdentity(contact_id=piet.id, kind="phone", address="+31687654321"))
+    jan = factories.contact(display_name="Jan", phone="+31611112222", email="jan@x.nl")
+    thread = factories.thread(factories.channel(), jan)
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+    cases = {
+        "Phone:": dict(phone="12ab", email="jan@x.nl"),
+        "Email:": dict(phone="+31611112222", email="jan-at-x.nl"),
+        "Name:": dict(name="  ", phone="+31611112222"),
+    }
+    for field, fields in cases.items():
+        response = _edit(client, auth, thread, **fields)
+        assert response.status_code == 422
+        assert field in response.get_data(as_text=True)
+    taken = _edit(client, auth, thread, phone="06 87654321", email="jan@x.nl")
+    assert taken.status_code == 422 and "belongs to another customer, Piet" in taken.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    kept = db.session.get(Contact, jan.id)
+    assert (kept.display_name, kept.phone, kept.email) == ("Jan", "+31611112222", "jan@x.nl")
