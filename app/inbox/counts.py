@@ -3,12 +3,12 @@
 A conversation is unread for the viewer when a customer wrote after the
 viewer last opened it (``thread_reads``, kept by ``app.conversations.mark_read``).
 The tab counts are of open conversations (resolved and closed ones sit in
-urgency bucket 2), each one an index range count, kept briefly per viewer:
+urgency bucket 3, ``app.models.urgency``), each one an index range count, kept briefly per viewer:
 
-- Mine: ``ix_communication_thread_assignee_urgency`` on (me, bucket < 2);
+- Mine: ``ix_communication_thread_assignee_urgency`` on (me, bucket < 3);
 - Unassigned: ``ix_communication_thread_unassigned`` (partial: no assignee) on
-  (team, bucket < 2), once per team the viewer sees;
-- Overdue: ``ix_communication_thread_team_urgency`` on (team, bucket 0, score < now),
+  (team, bucket < 3), once per team the viewer sees;
+- Overdue: ``ix_communication_thread_team_urgency`` on (team, buckets 0–1, score < now),
   likewise, or ``ix_communication_thread_urgency`` for those who see everything.
 """
 
@@ -26,8 +26,8 @@ from app.extensions import db
 from app.inbox.access import DESK_ROLES, SEE_EVERYTHING, visible_threads_clause
 from app.jobs.queues import broker
 from app.models import CommunicationThread, ThreadRead, User
+from app.models.urgency import CLOSED, DEADLINE_BUCKETS
 
-OPEN_BUCKETS = 2  # urgency_bucket < 2: open, with or without a deadline
 # The counts of a viewer are kept this long: every list refresh (each message,
 # each edit, for every agent watching) would otherwise count again.
 COUNTS_CACHE_SECONDS = 15
@@ -83,16 +83,20 @@ def tab_counts(viewer: User, now: datetime | None = None) -> dict[str, int]:
     thread = CommunicationThread
     parts = _visible_parts(viewer)
     unassigned = [
-        _count(thread.assigned_to_user_id.is_(None), thread.urgency_bucket < OPEN_BUCKETS, *part)
+        _count(thread.assigned_to_user_id.is_(None), thread.urgency_bucket < CLOSED, *part)
         for part, personal in parts
         if not personal  # threads assigned to the viewer are never unassigned
     ]
     overdue = [
-        _count(thread.urgency_bucket == 0, thread.urgency_score < int(now.timestamp()), *part)
+        _count(
+            thread.urgency_bucket.in_(DEADLINE_BUCKETS),
+            thread.urgency_score < int(now.timestamp()),
+            *part,
+        )
         for part, _ in parts
     ]
     # Assigned to the viewer: always visible to them, no access condition needed.
-    mine = _count(thread.assigned_to_user_id == viewer.id, thread.urgency_bucket < OPEN_BUCKETS)
+    mine = _count(thread.assigned_to_user_id == viewer.id, thread.urgency_bucket < CLOSED)
     figures = db.session.execute(sa.select(mine, *unassigned, *overdue)).one()
     return {
         "mine": figures[0],

@@ -377,7 +377,7 @@ def undo_send(thread_id, message_id):
         response = _composer_error(thread, {}, error, status=409)
         if request.htmx:  # and the timeline as it is now, without the Undo
             timeline_html = render_template(
-                "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+                "threads/_timeline.html", **_timeline_context(thread), oob=True
             )
             return response[0] + timeline_html, 409
         return response
@@ -395,6 +395,6 @@ def undo_send(thread_id, message_id):
         **_composer_context(thread, channel_id=message.channel_id, form=form),
     )
     timeline_html = render_template(
-        "threads/_timeline.html", thread=thread, entries=timeline(thread), oob=True
+        "threads/_timeline.html", **_timeline_context(thread), oob=True
     )
     return composer_html + timeline_html
