@@ -195,3 +195,21 @@ def test_mentions_match_first_names_full_names_and_handles(app):
     assert mentioned_in("@sannebakker", users) == [sanne]
     # Longer words are not a mention of a shorter name, nor is an address.
     assert mentioned_in("@Anouks @daniel sanne@example.nl", users) == []
+
+
+def test_a_mention_tells_only_colleagues_who_may_open_the_conversation(app, pushed):
+    anouk, daan, _ = _desk()
+    mine, other = factories.team(), factories.team()
+    anouk.team_id = daan.team_id = mine.id
+    outsider = _person("Emma Peters", "emma@switchboard.test", team_id=other.id)
+    technician = _person("Tim Monteur", "tim@switchboard.test", role="technician")
+    _, _, thread = _thread(assignee=anouk)
+    thread.assigned_team_id = mine.id
+    commit()
+
+    add_note(thread, anouk, "@Daan, @Emma en @Tim: kijk even mee.")
+    commit()
+
+    assert [n.user_id for n in _notifications()] == [daan.id]
+    assert outsider.id not in [users[0] for _, _, users in pushed]
+    assert technician.id not in [users[0] for _, _, users in pushed]

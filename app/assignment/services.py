@@ -28,11 +28,11 @@ import sqlalchemy as sa
 
 from app.assignment import rotation
 from app.assignment.rules import InvalidRules, TypeRule, rules_for
-from app.conversations import assign
+from app.conversations import assign, note_routing
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationThread, Team, User
 from app.models.enums import Availability, Role, ThreadStatus
-from app.system_texts import Sentence, SystemText, english, text, thread_type_label, to_json
+from app.system_texts import Sentence, SystemText, text, thread_type_label
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,7 @@ def assign_thread(thread: CommunicationThread) -> AssignmentDecision:
     except InvalidRules as exc:
         log.warning("auto-assignment rules of channel %s are invalid: %s", channel.id, exc)
         reason = text("routing.rules_broken", channel=channel.channel_name, error=str(exc))
-        thread.assignment_reason = english(reason)
-        thread.assignment_reason_text = to_json(reason)
+        note_routing(thread, reason)
         return AssignmentDecision(False, reason)
     rule = rules.rule_for(thread.thread_type) if rules else None
     if rule is None:

@@ -109,4 +109,4 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
 def _refuse_if_taken(field: str, kind: str, address: str, contact: Contact) -> None:
     owner = contact_with(kind, address)
     if owner is not None and owner.id != contact.id:
-        raise InvalidContact(field, f"{address} belongs to another customer, {owner.display_name}")
+        raise InvalidContact(field, f"{address} already belongs to another customer")

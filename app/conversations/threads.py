@@ -167,6 +167,22 @@ def announce_change(thread: CommunicationThread, reason: str, **details) -> None
     publish(ThreadChanged(thread.id, reason, details))
 
 
+def refresh_customer_search(contact_id: uuid.UUID) -> None:
+    """Rebuild the search documents of a customer's threads after their details changed."""
+    thread_ids = list(
+        db.session.scalars(
+            sa.select(CommunicationThread.id).where(CommunicationThread.contact_id == contact_id)
+        )
+    )
+    rebuild_search_documents(thread_ids)
+
+
+def note_routing(thread: CommunicationThread, reason: Sentence) -> None:
+    """Say why the thread sits where it is ("Why here"), without moving it."""
+    thread.assignment_reason = english(reason)
+    thread.assignment_reason_text = to_json(reason)
+
+
 def assign(
     thread: CommunicationThread,
     *,
@@ -190,8 +206,7 @@ def assign(
     thread.assigned_team = team
     thread.assigned_to_user_id = user.id if user else None
     thread.assigned_to = user
-    thread.assignment_reason = english(reason)
-    thread.assignment_reason_text = to_json(reason)
+    note_routing(thread, reason)
     db.session.flush()
     changed = thread.assigned_to_user_id != previous_user_id
     if changed:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.conversations.events import MessageCreated, ThreadAssigned
 from app.events import listens_to
 from app.extensions import db
+from app.inbox.access import can_access_thread
 from app.models import CommunicationMessage, CommunicationThread, Notification, User
 from app.models.enums import MessageType
 from app.notifications.mentions import mentioned_colleagues
@@ -88,10 +89,16 @@ def notify_mentioned_colleagues(event: MessageCreated) -> None:
     note = db.session.get(CommunicationMessage, event.message_id)
     if note is None:
         return
-    colleagues = mentioned_colleagues(note.message_content, note.sender_user_id)
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    # Only those who may open the conversation: the title and excerpt would
+    # otherwise show another team's internal note to whoever was named.
+    colleagues = [
+        colleague
+        for colleague in mentioned_colleagues(note.message_content, note.sender_user_id)
+        if can_access_thread(colleague, thread)
+    ]
     if not colleagues:
         return
-    thread = db.session.get(CommunicationThread, event.thread_id)
     author = note.sender_user.name if note.sender_user else "A colleague"
     made = [
         create_notification(

@@ -15,11 +15,12 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.auth.decorators import STAFF_DESK_ROLES
 from app.contacts.services import update_contact_details
+from app.conversations import refresh_customer_search
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_threads_clause
-from app.inbox.search import rebuild_search_documents
 from app.models import CommunicationThread, Contact, ContactIdentity, Order, User
 from app.models.enums import OrderStatus
 from app.ui import DISPLAY_ZONE
@@ -60,7 +61,7 @@ def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
         contact,
         channels=reachable_on(contact),
         other_threads=_other_threads(thread, contact, viewer),
-        orders=_orders(thread, contact),
+        orders=_orders(thread, contact, viewer),
     )
 
 
@@ -93,7 +94,10 @@ def _other_threads(thread, contact, viewer) -> list[CommunicationThread]:
     return list(db.session.scalars(query))
 
 
-def _orders(thread, contact) -> list[OrderLine]:
+def _orders(thread, contact, viewer) -> list[OrderLine]:
+    # Orders (amounts, partner references) are the desk's, as on /orders/<n>.
+    if viewer.role not in STAFF_DESK_ROLES:
+        return []
     mine = [Order.end_customer_contact_id == contact.id, Order.account_contact_id == contact.id]
     if thread.order_id is not None:
         mine.append(Order.id == thread.order_id)
@@ -121,10 +125,5 @@ def edit_contact(contact_id: uuid.UUID, *, name: str, phone: str, email: str) ->
     """
     contact = db.session.get(Contact, contact_id)
     update_contact_details(contact, name=name, phone=phone, email=email)
-    thread_ids = list(
-        db.session.scalars(
-            sa.select(CommunicationThread.id).where(CommunicationThread.contact_id == contact.id)
-        )
-    )
-    rebuild_search_documents(thread_ids)
+    refresh_customer_search(contact.id)
     return contact
