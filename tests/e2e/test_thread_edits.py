@@ -46,3 +46,23 @@ def test_a_priority_change_on_a_technicians_thread_keeps_the_assignee(
         )
     ).all()
     assert len(lines) == 1 and "priority" in lines[0]
+
+
+def test_enter_in_the_tags_field_saves_once_and_stays_on_the_page(live_server, page, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    thread = factories.thread(channel, factories.contact(), tags=["storing"])
+    db.session.commit()
+
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    page.goto(f"{live_server.url}/threads/{thread.id}")
+    page.wait_for_load_state("load")
+    tags = page.locator("input[name=tags]")
+    tags.fill("storing, factuur")
+    tags.press("Enter")
+    expect(page.get_by_text("set the tags to")).to_be_visible()
+    page.wait_for_timeout(500)  # a second, native submit would have landed by now
+    assert page.url.endswith(f"/threads/{thread.id}")
+    expect(page.get_by_test_id("header-error")).to_have_count(0)
+    db.session.expire_all()
+    assert sorted(db.session.get(CommunicationThread, thread.id).tags) == ["factuur", "storing"]
