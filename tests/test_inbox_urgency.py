@@ -148,3 +148,26 @@ def test_migration_0013_moves_internal_items_after_customers(app):
         urgency.NO_DEADLINE,
         urgency.CLOSED,
     ]
+
+
+def test_at_the_same_deadline_the_higher_priority_comes_first(app, make_user):
+    viewer = make_user("manager")
+    whatsapp, _, _ = _channels()
+    monday = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    low, normal, critical, urgent = (
+        factories.thread(whatsapp, factories.contact(), priority=p, response_due_at=monday)
+        for p in (Priority.LOW, Priority.NORMAL, Priority.CRITICAL, Priority.URGENT)
+    )
+    earlier = factories.thread(
+        whatsapp, factories.contact(), priority=Priority.LOW,
+        response_due_at=monday - timedelta(minutes=1),
+    )
+    db.session.commit()
+
+    order = [t.id for t in list_threads(viewer).threads]
+    assert order == [earlier.id, critical.id, urgent.id, normal.id, low.id]
+
+    normal.priority = Priority.CRITICAL  # an edit re-ranks it
+    db.session.commit()
+    order = [t.id for t in list_threads(viewer).threads]
+    assert order.index(normal.id) < order.index(urgent.id)

@@ -216,6 +216,7 @@ class CommunicationThread(Entity, db.Model):
             internal=internal,
             response_due_at=self.response_due_at,
             last_activity=self.last_message_at or utcnow(),
+            priority=self.priority or Priority.NORMAL,
         )
 
 

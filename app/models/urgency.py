@@ -4,7 +4,8 @@ Ascending ``(urgency_bucket, urgency_score, id)`` is the order; an index on thos
 columns lets a page be read by walking the index and stopping after one page.
 The buckets, in order:
 
-0. customer conversations waiting on us (open, with a deadline), most overdue first;
+0. customer conversations waiting on us (open, with a deadline), most overdue first
+   and, at the same deadline, the higher priority first;
 1. internal tasks and notes with a deadline, most overdue first: however late,
    a colleague's to-do never pushes a waiting customer down the list;
 2. open threads without a deadline (waiting on the customer, say), newest first;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.models.enums import ChannelType, ThreadType
+from app.models.enums import ChannelType, Priority, ThreadType
 
 CUSTOMER_WAITING = 0
 INTERNAL_DUE = 1
@@ -24,6 +25,14 @@ CLOSED = 3
 # The buckets ranked by a deadline (score = its epoch second): the overdue tab's.
 DEADLINE_BUCKETS = (CUSTOMER_WAITING, INTERNAL_DUE)
 
+# Deadlines often coincide (every ticket of a weekend is due when the office opens
+# on Monday): at the same deadline the higher priority goes first. The score is the
+# deadline's epoch second minus these few seconds, which also lets a critical
+# thread count as overdue 4 s early, a difference nobody can notice.
+PRIORITY_LEAD_SECONDS = {
+    Priority.CRITICAL: 4, Priority.URGENT: 3, Priority.HIGH: 2, Priority.NORMAL: 1, Priority.LOW: 0
+}
+
 INTERNAL_CHANNEL_TYPES = frozenset(
     {ChannelType.INTERNAL_TASK, ChannelType.INTERNAL_TICKET, ChannelType.INTERNAL_COMMENT}
 )
@@ -31,10 +40,16 @@ INTERNAL_THREAD_TYPES = frozenset({ThreadType.INTERNAL_TASK})
 
 
 def urgency_key(
-    *, closed: bool, internal: bool, response_due_at: datetime | None, last_activity: datetime
+    *,
+    closed: bool,
+    internal: bool,
+    response_due_at: datetime | None,
+    last_activity: datetime,
+    priority: Priority = Priority.NORMAL,
 ) -> tuple[int, int]:
     """``(bucket, score)`` of a thread; see the module docstring for the order."""
     if not closed and response_due_at is not None:
         bucket = INTERNAL_DUE if internal else CUSTOMER_WAITING
-        return bucket, int(response_due_at.timestamp())
+        lead = PRIORITY_LEAD_SECONDS.get(Priority(priority), 1)
+        return bucket, int(response_due_at.timestamp()) - lead
     return (CLOSED if closed else NO_DEADLINE), -int(last_activity.timestamp())
