@@ -250,8 +250,12 @@ def test_a_phone_keeps_the_one_column_flow(live_server, browser, make_user):
         context.close()
 
 
-@pytest.mark.skipif(not os.environ.get("WORKSPACE_SHOTS"), reason="set WORKSPACE_SHOTS=<dir>")
-def test_screenshots_of_the_demo_workspace(live_server, browser):
+def test_the_demo_workspace_renders_at_every_width(live_server, browser, tmp_path):
+    """The demo data in the workspace at 1440, 1920 and on a phone.
+
+    The screenshots go to ``tmp_path``, or to ``WORKSPACE_SHOTS`` (the README's
+    ``docs/`` pictures are taken with ``WORKSPACE_SHOTS=docs``).
+    """
     from app.seed.demo import load_demo_data
 
     load_demo_data()
@@ -260,7 +264,7 @@ def test_screenshots_of_the_demo_workspace(live_server, browser):
         sa.select(sa.func.count()).where(CommunicationThread.last_customer_message_at.is_not(None))
     )
     print(f"demo threads with unread customer messages: {unread}")
-    target = Path(os.environ["WORKSPACE_SHOTS"])
+    target = Path(os.environ.get("WORKSPACE_SHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
     for name, viewport in (("1440", DESKTOP), ("1920", {"width": 1920, "height": 1080}),
                            ("phone", PHONE)):
@@ -275,6 +279,8 @@ def test_screenshots_of_the_demo_workspace(live_server, browser):
             expect(page.locator("#customer-panel")).to_be_visible()
             page.keyboard.press("j")
         page.wait_for_timeout(500)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"nothing sticks out sideways at {name}"
         page.screenshot(path=str(target / f"workspace-{name}.png"))
         if name == "phone":
             rows.nth(1).click()

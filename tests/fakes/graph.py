@@ -68,7 +68,9 @@ class GraphFake(FakeServer):
         self.tenant_guid = str(uuid.uuid4())
         self.user_guid = str(uuid.uuid4())
         self.client_id = "switchboard-app"
-        self.client_secret = "graph-client-secret-value"
+        # Unique per fake: the app keeps one MSAL client (and its cached token) per
+        # authority and secret, and a later fake may get an earlier one's port.
+        self.client_secret = f"graph-client-secret-{uuid.uuid4().hex}"
         self.tokens_issued: list[str] = []
         self.subscriptions: dict[str, dict] = {}
         self.messages: dict[str, dict] = {}
