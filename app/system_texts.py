@@ -34,6 +34,7 @@ CATALOGUE: dict[str, str] = {
     "edit.status": N_("%(actor)s changed the status from %(old)s to %(new)s"),
     "edit.priority": N_("%(actor)s changed the priority from %(old)s to %(new)s"),
     "edit.assigned": N_("%(actor)s assigned the thread to %(assignee)s"),
+    "edit.took": N_("%(actor)s took the conversation"),
     "edit.unassigned": N_("%(actor)s unassigned the thread"),
     "edit.tags": N_("%(actor)s set the tags to %(tags)s"),
     "tags.none": N_("none"),
@@ -103,6 +104,66 @@ CATALOGUE: dict[str, str] = {
     "automation.auto_response": N_("Automatic reply"),
     # The body of an automatic e-mail whose content lives at the mail provider.
     "email.sent_from_template": N_("“%(template)s” e-mail sent."),
+    # The line above the quoted customer mail in an e-mail reply (app/threads/email_reply.py).
+    "email.quote_intro": N_("On %(date)s %(time)s, %(name)s wrote:"),
+    "email.the_customer": N_("the customer"),
+    # Notifications (the bell, live pushes): app/notifications and its callers.
+    "notification.verbatim": N_("%(text)s"),  # what others wrote: an excerpt, a provider's error
+    "notification.the_customer": N_("The customer"),
+    "notification.a_colleague": N_("A colleague"),
+    "notification.customer_reply": N_("%(sender)s replied: %(subject)s"),
+    "notification.assigned_by": N_("%(actor)s assigned you: %(subject)s"),
+    "notification.assigned": N_("Thread assigned to you: %(subject)s"),
+    "notification.mention": N_("%(author)s mentioned you: %(subject)s"),
+    "notification.new_whatsapp": N_("New WhatsApp message from %(sender)s"),
+    "notification.new_sms": N_("New text message from %(sender)s"),
+    "notification.new_email": N_("New e-mail from %(sender)s"),
+    "notification.sla_passed": N_("SLA passed: %(subject)s"),
+    "notification.sla_passed_body": N_(
+        "The response time has passed. Please answer as soon as possible."
+    ),
+    "notification.new_task": N_("New task: %(task)s"),
+    "notification.test": N_("Test notification"),
+    "notification.test_body": N_("Background jobs and live updates work: this came from a worker."),
+    "notification.task_reminder": N_("Reminder: %(task)s"),
+    "notification.task_overdue": N_("Overdue since %(due)s."),
+    "notification.task_due": N_("Due %(due)s."),
+    "notification.task_assigned": N_("Task assigned to you: %(task)s"),
+    "notification.task_from": N_("From %(actor)s."),
+    "notification.task_from_due": N_("From %(actor)s. Due %(due)s."),
+    "notification.intake": N_("New intake: %(customer)s"),
+    "notification.intake_location": N_("Location: %(location)s"),
+    "notification.unknown": N_("unknown"),
+    "notification.channel_test_sent": N_("Test via %(provider)s sent"),
+    "notification.channel_test_failed": N_("Test via %(provider)s failed"),
+    "notification.whatsapp_token": N_("WhatsApp stopped sending: the access token was rejected"),
+    "notification.whatsapp_token_body": N_(
+        "Meta answered %(reason)s. Replies on WhatsApp fail until a new "
+        "WHATSAPP_ACCESS_TOKEN is configured."
+    ),
+    "notification.integration_broken": N_("%(integration)s stopped working"),
+    "notification.integration_reconnect": N_("%(problem)s Reconnect it on the integrations page."),
+    "notification.health_failed": N_("%(label)s health check failed"),
+    "notification.draft_review": N_("Partner order to review"),
+    "notification.draft_review_body": N_(
+        "%(partner)s: %(subject)s — %(confidence)s%% sure. Check and approve."
+    ),
+    "notification.no_subject": N_("(no subject)"),
+    "notification.callback_failed": N_("Callback to %(who)s failed: %(what)s"),
+    "notification.callback_gave_up": N_(
+        "Gave up after %(attempts)s attempt(s) to %(url)s: %(reason)s"
+    ),
+    "notification.sla": N_("SLA: %(subject)s"),
+    "notification.sla_answer_due": N_("%(stage)s. Answer due %(due)s."),
+    "notification.sla_overdue_by": N_("%(stage)s. Overdue by %(span)s."),
+    "notification.sla_stage": N_("%(stage)s."),
+    "notification.sla_digest": N_("%(count)s conversations need attention (SLA)"),
+    "notification.sla_digest_line": N_("%(subject)s (%(stage)s)"),
+    "notification.sla_digest_more": N_("… and %(count)s more"),
+    "sla_step.used": N_("%(percent)s%% of the response time used"),
+    "sla_step.3": N_("response deadline passed: escalated to management"),
+    "sla_step.3_first": N_("Response deadline passed: escalated to management"),
+    "sla_step.4": N_("24 hours overdue"),
     # Labels used as parameters.
     "status.open": N_("open"),
     "status.in_progress": N_("in progress"),
@@ -184,6 +245,11 @@ def thread_type_label(key: str) -> SystemText:
 def hours_text(value: float) -> SystemText:
     number = int(value) if float(value).is_integer() else value
     return text("hours.one" if number == 1 else "hours.many", count=number)
+
+
+def verbatim(value: Any) -> SystemText:
+    """Text we did not write (a customer's words, a provider's error), shown as it is."""
+    return SystemText("notification.verbatim", {"text": str(value)})
 
 
 def parts(sentence: Sentence) -> list[SystemText]:

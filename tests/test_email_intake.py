@@ -299,7 +299,7 @@ def test_messy_mail_waits_for_review_and_tells_agents_and_team_leads(alva, make_
     assert orders() == []
     notified = db.session.scalars(sa.select(Notification)).all()
     assert {n.user_id for n in notified} == {agent.id, lead.id}
-    assert {n.title for n in notified} == {"Partnerorder ter controle"}
+    assert {n.title for n in notified} == {"Partner order to review"}  # nl in the bell
     assert notified[0].link == f"/intake/drafts/{draft.id}"
 
 

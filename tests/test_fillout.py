@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.fillout.mapping import intake_problems, map_submission
@@ -32,6 +33,7 @@ from app.models.enums import (
     ProcessingState,
 )
 from app.partners.services import create_partner
+from app.system_texts import render_stored
 from app.transactions import commit
 from app.webhooks.admin import rerun
 from tests.conftest import opened
@@ -196,8 +198,14 @@ def test_seed_000_submission_runs_the_seven_steps(app, client, fake_pdok, wallbo
     assert {n.user_id for n in notifications} == {agent.id, lead.id}
     note = notifications[0]
     assert note.notification_type == "order_intake_received"
-    assert note.title == "Nieuwe intake: Jan Janssen"
-    assert note.message == "Locatie: Kerkstraat 123, 1234AB Amsterdam"
+    # English stored for the API; each reader sees the catalogue sentence in their language.
+    assert note.title == "New intake: Jan Janssen"
+    assert note.message == "Location: Kerkstraat 123, 1234AB Amsterdam"
+    with force_locale("nl"):
+        assert render_stored(note.title_text, note.title) == "Nieuwe intake: Jan Janssen"
+        assert render_stored(note.message_text, note.message) == (
+            "Locatie: Kerkstraat 123, 1234AB Amsterdam"
+        )
     assert note.source_record_id == order.id and note.link == f"/orders/{order.order_number}"
 
 

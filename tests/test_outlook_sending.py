@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -79,7 +80,9 @@ def test_replies_go_out_through_graph_and_answers_find_their_thread(
     assert message["body"]["contentType"] == "HTML"
     content = message["body"]["content"]
     assert content.startswith("<p>Wij plannen een monteur in.</p>")
-    assert "wrote:</p><blockquote" in content and "Hallo" in content
+    # The quote line is in the customer's language: Dutch.
+    assert re.search(r"Op \d\d-\d\d-\d{4} om \d\d:\d\d schreef [^<]+:</p><blockquote", content)
+    assert "Hallo" in content
     assert "comment" not in reply.json()
     assert sent.external_message_id == f"<switchboard.{sent.id.hex}@chargecars.nl>"
 

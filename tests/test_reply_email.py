@@ -92,15 +92,13 @@ def test_the_composer_prefills_recipients_and_shows_quote_and_signatures(client,
     assert 'name="to" value="jan.werk@example.nl"' in page
     assert 'name="cc" value="piet@example.nl"' in page
     assert 'name="bcc" value=""' in page
-    assert "wrote: “Kunnen jullie de offerte opnieuw sturen?”" in page
-    assert "Jan Jansen wrote:" in page
+    assert "schreef Jan Jansen: “Kunnen jullie de offerte opnieuw sturen?”" in page
+    assert "schreef Jan Jansen:" in page  # the customer reads Dutch
     assert AGENT_SIGNATURE in page and MAILBOX_SIGNATURE in page
     assert 'type="file" name="attachments"' in page
 
 
-def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(
-    app, client, auth, graph, thread
-):
+def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(app, client, auth, graph, thread):
     response = _post(
         client,
         auth,
@@ -137,7 +135,7 @@ def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(
     content = body["content"]
     # The reply, the agent's signature, the mailbox's, then Jan's mail quoted.
     order = ["Hierbij de offerte.", "Anouk de Vries<br>Klantenservice", MAILBOX_SIGNATURE]
-    order += ["Jan Jansen wrote:", "<blockquote", "Kunnen jullie de offerte opnieuw sturen?"]
+    order += ["schreef Jan Jansen:", "<blockquote", "Kunnen jullie de offerte opnieuw sturen?"]
     positions = [content.index(part) for part in order]
     assert positions == sorted(positions)
 
@@ -153,32 +151,61 @@ def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(
 
 
 def test_leaving_the_quote_out_and_replying_without_fields(app, client, auth, graph, thread):
-    assert _post(client, auth, thread, content="Kort antwoord.", quote_offered="1",
-                 to="jan.werk@example.nl", cc="", bcc="").status_code == 200
+    assert (
+        _post(
+            client,
+            auth,
+            thread,
+            content="Kort antwoord.",
+            quote_offered="1",
+            to="jan.werk@example.nl",
+            cc="",
+            bcc="",
+        ).status_code
+        == 200
+    )
     settle(app, _sent_replies)
     (reply,) = graph.requests_to("/reply", "POST")
     content = reply.json()["message"]["body"]["content"]
     assert "Kort antwoord." in content and MAILBOX_SIGNATURE in content
-    assert "blockquote" not in content and "wrote:" not in content
+    assert "blockquote" not in content and "schreef" not in content
     assert "ccRecipients" not in reply.json()["message"]
 
 
 @pytest.mark.parametrize(
     ("files", "form", "error"),
     [
-        ([("offerte.exe", b"MZ\x90\x00")], {},
-         "offerte.exe: this file type is not allowed (allowed: PDF, JPEG, PNG, Word, Excel, "
-         "PowerPoint, TXT, CSV)."),
-        ([("deel1.pdf", PDF + b"0" * (2 * MB)), ("deel2.pdf", PDF + b"0" * (2 * MB))], {},
-         "The attached files are 4 MB together; the limit for an e-mail is 3 MB."),
-        ([("groot.pdf", PDF + b"0" * int(3.5 * MB))], {},
-         "groot.pdf is 3.5 MB; the limit is 3 MB."),
-        ([("factuur.pdf", b"MZ\x90\x00 not a pdf")], {},
-         "factuur.pdf: the content is not what its name says (.pdf)."),
-        ([("offerte.pdf", PDF)], {"cc": "piet@example.nl, jan@"},
-         "CC: 'jan@' is not an e-mail address."),
-        ([], {"to": "jan.werk@example.nl", "bcc": "archief@chargecars"},
-         "BCC: 'archief@chargecars' is not an e-mail address."),
+        (
+            [("offerte.exe", b"MZ\x90\x00")],
+            {},
+            "offerte.exe: this file type is not allowed (allowed: PDF, JPEG, PNG, Word, Excel, "
+            "PowerPoint, TXT, CSV).",
+        ),
+        (
+            [("deel1.pdf", PDF + b"0" * (2 * MB)), ("deel2.pdf", PDF + b"0" * (2 * MB))],
+            {},
+            "The attached files are 4 MB together; the limit for an e-mail is 3 MB.",
+        ),
+        (
+            [("groot.pdf", PDF + b"0" * int(3.5 * MB))],
+            {},
+            "groot.pdf is 3.5 MB; the limit is 3 MB.",
+        ),
+        (
+            [("factuur.pdf", b"MZ\x90\x00 not a pdf")],
+            {},
+            "factuur.pdf: the content is not what its name says (.pdf).",
+        ),
+        (
+            [("offerte.pdf", PDF)],
+            {"cc": "piet@example.nl, jan@"},
+            "CC: 'jan@' is not an e-mail address.",
+        ),
+        (
+            [],
+            {"to": "jan.werk@example.nl", "bcc": "archief@chargecars"},
+            "BCC: 'archief@chargecars' is not an e-mail address.",
+        ),
         ([], {"to": ""}, "To: add at least one e-mail address."),
     ],
 )
@@ -200,7 +227,5 @@ def test_a_refused_file_or_address_sends_and_stores_nothing(
         )
     ).all()
     assert outgoing == []
-    assert not (tmp_path / "attachments").exists() or not any(
-        (tmp_path / "attachments").iterdir()
-    )
+    assert not (tmp_path / "attachments").exists() or not any((tmp_path / "attachments").iterdir())
     assert graph.requests_to("/reply") == [] and graph.requests_to("/sendMail") == []

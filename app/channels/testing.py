@@ -12,6 +12,7 @@ import uuid
 from app.contacts.phones import normalise_phone
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
+from app.system_texts import text, verbatim
 from app.transactions import commit
 from app.transports.base import OutboundMessage, TransportError
 from app.transports.registry import spec_for, specs, transport_for
@@ -49,17 +50,18 @@ def send_test(provider: str, recipient: str, user_id: str) -> str:
     """Job: send one test message and tell the person who asked how it went."""
     try:
         outcome = _send(provider, recipient)
-        title, priority = f"Test via {provider} sent", Priority.NORMAL
+        title, priority = text("notification.channel_test_sent", provider=provider), Priority.NORMAL
     except (TransportError, RuntimeError, ValueError) as exc:
         outcome = str(exc)
-        title, priority = f"Test via {provider} failed", Priority.HIGH
+        title = text("notification.channel_test_failed", provider=provider)
+        priority = Priority.HIGH
         log.warning("test send via %s failed: %s", provider, exc)
     commit()  # what the transport recorded: the provider's health, a sandbox send
     notification = create_notification(
         uuid.UUID(user_id),
         "channel_test",
         title,
-        outcome,
+        verbatim(outcome),  # the provider's answer or error, as it gave it
         priority=priority,
         link="/admin/channels/",
     )

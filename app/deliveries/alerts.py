@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import Contact, Order, Organization, OutboundDelivery, PartnerIntegration, User
 from app.models.enums import DeliveryKind, Priority, Role
 from app.notifications.services import announce, create_notification
+from app.system_texts import SystemText, text
 from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,12 @@ def alert_final_failure(
     if delivery.kind == DeliveryKind.WEBHOOK_ENDPOINT:
         who = f"webhook endpoint {urlsplit(delivery.target_url).hostname or delivery.target_url}"
     what = delivery.event_type + (f" for {order.order_number}" if order else "")
-    title = f"Callback to {who} failed: {what}"
-    message = (
-        f"Gave up after {delivery.attempt_count} attempt(s) to {delivery.target_url}: {reason}"
+    title = text("notification.callback_failed", who=who, what=what)
+    message = text(
+        "notification.callback_gave_up",
+        attempts=delivery.attempt_count,
+        url=delivery.target_url,
+        reason=reason,
     )
     link = delivery_log_path(delivery, integration)
     _notify_staff(delivery, title, message, link)
@@ -74,7 +78,9 @@ def alert_final_failure(
         _email_partner(delivery, integration, partner, order, reason)
 
 
-def _notify_staff(delivery: OutboundDelivery, title: str, message: str, link: str) -> None:
+def _notify_staff(
+    delivery: OutboundDelivery, title: SystemText, message: SystemText, link: str
+) -> None:
     users = db.session.scalars(
         sa.select(User).where(User.role.in_(ALERTED_ROLES), User.is_active_account.is_(True))
     ).all()

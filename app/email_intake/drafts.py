@@ -41,6 +41,7 @@ from app.models import (
 from app.models.enums import DraftState, OrderSource, Priority, Role
 from app.notifications.services import announce, create_notification
 from app.partners.intake import IntakeInvalid, create_partner_order
+from app.system_texts import text
 from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -248,9 +249,13 @@ def _ask_for_review(draft: OrderDraft, partner: Organization) -> None:
         notification = create_notification(
             user.id,
             REVIEW_NOTIFICATION,
-            "Partnerorder ter controle",
-            f"{partner.name}: {draft.subject or '(geen onderwerp)'} — "
-            f"{int(draft.confidence)}% zeker. Controleer en keur goed.",
+            text("notification.draft_review"),
+            text(
+                "notification.draft_review_body",
+                partner=partner.name,
+                subject=draft.subject or text("notification.no_subject"),
+                confidence=int(draft.confidence),
+            ),
             priority=Priority.HIGH,
             source_table=OrderDraft.__tablename__,
             source_record_id=draft.id,

@@ -33,6 +33,7 @@ from app.orders.creation import (
 )
 from app.orders.status_engine import record_initial_status
 from app.partners.intake import channel_contacts
+from app.system_texts import text
 from app.transactions import after_commit
 from app.webhooks.processing import UnprocessableEvent
 
@@ -139,8 +140,8 @@ def notify_desk(order: Order, customer_name: str, location: str) -> None:
         notification = create_notification(
             user.id,
             "order_intake_received",
-            f"Nieuwe intake: {customer_name}",
-            f"Locatie: {location or 'onbekend'}",
+            text("notification.intake", customer=customer_name),
+            text("notification.intake_location", location=location or text("notification.unknown")),
             source_table="orders",
             source_record_id=order.id,
             link=f"/orders/{order.order_number}",

@@ -31,6 +31,7 @@ from app.integrations.connectors import connector_for
 from app.models import Integration, OutboundDelivery, ProviderStatus, User
 from app.models.enums import DeliveryKind, OutboundState, Priority, Role
 from app.notifications.services import announce, create_notification
+from app.system_texts import text, verbatim
 from app.transactions import after_commit, commit
 from app.transports.health import record_failure, record_success
 
@@ -251,8 +252,8 @@ def _alert_admins(label: str, message: str) -> None:
         create_notification(
             admin.id,
             NOTIFICATION_TYPE,
-            f"{label} health check failed",
-            message,
+            text("notification.health_failed", label=label),
+            verbatim(message),  # the check's own finding
             priority=Priority.HIGH,
             source_table="provider_status",
             link="/integrations",

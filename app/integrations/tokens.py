@@ -30,6 +30,7 @@ from app.integrations.registry import PROVIDERS
 from app.models import AuditLog, Integration, User
 from app.models.enums import Priority, Role
 from app.notifications.services import announce, create_notification
+from app.system_texts import text
 from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def _mark_error(session: so.Session, integration: Integration, message: str) -> 
 
 def _alert_admins(session: so.Session, integration: Integration, message: str) -> None:
     link = "/integrations/"
-    title = f"{integration.name} stopped working"
+    title = text("notification.integration_broken", integration=integration.name)
     admins = session.scalars(
         sa.select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
     ).all()
@@ -195,7 +196,7 @@ def _alert_admins(session: so.Session, integration: Integration, message: str) -
             admin.id,
             ADMIN_NOTIFICATION_TYPE,
             title,
-            f"{message} Reconnect it on the integrations page.",
+            text("notification.integration_reconnect", problem=message),
             priority=Priority.URGENT,
             source_table=TABLE,
             source_record_id=integration.id,

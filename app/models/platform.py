@@ -24,6 +24,10 @@ class Notification(Entity, db.Model):
     notification_type: so.Mapped[str] = so.mapped_column(sa.String(64))
     title: so.Mapped[str] = so.mapped_column(sa.String(255))
     message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The same as catalogue sentences (app/system_texts.py), rendered in the
+    # reader's language; title/message keep the English for the API.
+    title_text: so.Mapped[Optional[list[Any]]] = so.mapped_column()
+    message_text: so.Mapped[Optional[list[Any]]] = so.mapped_column()
     priority: so.Mapped[Priority] = so.mapped_column(enum_column(Priority), default=Priority.NORMAL)
     source_table: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     source_record_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()

@@ -8,6 +8,7 @@ import uuid
 from app.extensions import db
 from app.models import User
 from app.notifications.services import announce, create_notification
+from app.system_texts import text
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,8 @@ def send_test_notification(user_id: str) -> str | None:
     notification = create_notification(
         user.id,
         "test",
-        "Test notification",
-        "Background jobs and live updates work: this came from a worker.",
+        text("notification.test"),
+        text("notification.test_body"),
     )
     commit()
     announce(notification)

@@ -20,6 +20,7 @@ from app.models import CommunicationMessage, CommunicationThread, Notification, 
 from app.models.enums import MessageType
 from app.notifications.mentions import mentioned_colleagues
 from app.notifications.services import announce, create_notification
+from app.system_texts import Sentence, SystemText, from_json, text, verbatim
 from app.transactions import commit
 
 EXCERPT_LENGTH = 200
@@ -40,11 +41,15 @@ def notify_assignee_of_customer_reply(event: MessageCreated) -> None:
     assignee_id = thread.assigned_to_user_id
     if _has_unread_about(assignee_id, thread.id):
         return
-    sender = message.sender_contact.display_name if message.sender_contact else "The customer"
+    sender = (
+        message.sender_contact.display_name
+        if message.sender_contact
+        else text("notification.the_customer")
+    )
     _notify(
         assignee_id,
         "customer_reply",
-        f"{sender} replied: {thread.thread_subject}",
+        text("notification.customer_reply", sender=sender, subject=thread.thread_subject),
         _excerpt(message.message_content),
         thread,
         link=f"/threads/{thread.id}#message-{message.id}",
@@ -71,11 +76,13 @@ def notify_new_assignee(event: ThreadAssigned) -> None:
         assignee.id,
         "thread_assigned",
         (
-            f"{by.name} assigned you: {thread.thread_subject}"
+            text("notification.assigned_by", actor=by.name, subject=thread.thread_subject)
             if by
-            else f"Thread assigned to you: {thread.thread_subject}"
+            else text("notification.assigned", subject=thread.thread_subject)
         ),
-        event.reason,
+        # The routing reason as the catalogue sentence the thread keeps, when it has one.
+        from_json(thread.assignment_reason_text)
+        or (verbatim(event.reason) if event.reason else None),
         thread,
         link=f"/threads/{thread.id}",
     )
@@ -99,12 +106,12 @@ def notify_mentioned_colleagues(event: MessageCreated) -> None:
     ]
     if not colleagues:
         return
-    author = note.sender_user.name if note.sender_user else "A colleague"
+    author = note.sender_user.name if note.sender_user else text("notification.a_colleague")
     made = [
         create_notification(
             colleague.id,
             "mention",
-            f"{author} mentioned you: {thread.thread_subject}"[:255],
+            text("notification.mention", author=author, subject=thread.thread_subject),
             _excerpt(note.message_content),
             priority=thread.priority,
             source_table="communication_message",
@@ -119,12 +126,18 @@ def notify_mentioned_colleagues(event: MessageCreated) -> None:
 
 
 def _notify(
-    user_id: uuid.UUID, kind: str, title: str, message: str | None, thread, *, link: str
+    user_id: uuid.UUID,
+    kind: str,
+    title: SystemText,
+    message: Sentence | None,
+    thread,
+    *,
+    link: str,
 ) -> None:
     notification = create_notification(
         user_id,
         kind,
-        title[:255],
+        title,
         message,
         priority=thread.priority,
         source_table="communication_thread",
@@ -152,8 +165,9 @@ def _has_unread_about(user_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
     )
 
 
-def _excerpt(text: str | None) -> str | None:
-    words = " ".join((text or "").split())
-    if len(words) <= EXCERPT_LENGTH:
-        return words or None
-    return words[: EXCERPT_LENGTH - 1] + "…"
+def _excerpt(content: str | None) -> SystemText | None:
+    """The start of what someone wrote, shown as they wrote it."""
+    words = " ".join((content or "").split())
+    if len(words) > EXCERPT_LENGTH:
+        words = words[: EXCERPT_LENGTH - 1] + "…"
+    return verbatim(words) if words else None

@@ -5,19 +5,23 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Notification
+from app.i18n import LANGUAGES
+from app.models import Notification, User
 from app.models.enums import Priority
 from app.realtime import publish_to_users
+from app.system_texts import Sentence, SystemText, english, parts, render_stored, to_json
 
 
 def create_notification(
     user_id: uuid.UUID,
     notification_type: str,
-    title: str,
-    message: str | None = None,
+    title: Sentence,
+    message: Sentence | None = None,
     *,
     priority: Priority = Priority.NORMAL,
     source_table: str | None = None,
@@ -29,12 +33,21 @@ def create_notification(
 
     ``flush=False`` leaves the insert for the caller's next flush, for callers
     making many at once (the SLA ladder), which then flush once.
+
+    ``title`` and ``message`` are catalogue sentences (:mod:`app.system_texts`),
+    never plain strings, so every reader gets them in their own language; words
+    we did not write (a customer's excerpt) go in as ``verbatim(...)``.
     """
+    for name, sentence in (("title", title), ("message", message)):
+        if sentence is not None and not all(isinstance(p, SystemText) for p in parts(sentence)):
+            raise TypeError(f"a notification's {name} is a catalogue sentence, not {sentence!r}")
     notification = Notification(
         user_id=user_id,
         notification_type=notification_type,
-        title=title,
-        message=message,
+        title=english(title)[:255],
+        title_text=to_json(title),
+        message=english(message) if message is not None else None,
+        message_text=to_json(message) if message is not None else None,
         priority=priority,
         source_table=source_table,
         source_record_id=source_record_id,
@@ -46,12 +59,17 @@ def create_notification(
     return notification
 
 
-def notification_to_dict(notification: Notification) -> dict:
+def notification_to_dict(notification: Notification, *, rendered: bool = False) -> dict:
+    """The API's view (English title and message); ``rendered``: in the recipient's language."""
+    title, message = notification.title, notification.message
+    if rendered:
+        with force_locale(recipient_language(notification.user_id)):
+            title, message = rendered_texts(notification)
     return {
         "id": str(notification.id),
         "type": notification.notification_type,
-        "title": notification.title,
-        "message": notification.message,
+        "title": title,
+        "message": message,
         "priority": notification.priority.value,
         "link": notification.link,
         "created_at": notification.created_at.isoformat(),
@@ -59,9 +77,28 @@ def notification_to_dict(notification: Notification) -> dict:
     }
 
 
+def rendered_texts(notification: Notification) -> tuple[str, str | None]:
+    """Title and message in the current locale (rows from before the catalogue: as stored)."""
+    message = None
+    if notification.message_text or notification.message:
+        message = render_stored(notification.message_text, notification.message)
+    return render_stored(notification.title_text, notification.title), message
+
+
+def recipient_language(user_id: uuid.UUID) -> str:
+    """The language a push is rendered in: the user's, once users choose one; else the default."""
+    user = db.session.get(User, user_id)
+    language = getattr(user, "language", None)
+    return language if language in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def announce(notification: Notification) -> None:
-    """Push a committed notification to its user's browsers."""
-    publish_to_users("notification:new", notification_to_dict(notification), [notification.user_id])
+    """Push a committed notification to its user's browsers, in their language."""
+    publish_to_users(
+        "notification:new",
+        notification_to_dict(notification, rendered=True),
+        [notification.user_id],
+    )
 
 
 def unread_count(user_id: uuid.UUID) -> int:

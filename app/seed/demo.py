@@ -140,6 +140,9 @@ STAFF = [
     ),
 ]
 
+# Who answers customers, so signs e-mails: the demo shows the signature feature.
+SIGNED_ROLES = (Role.AGENT, Role.TEAM_LEAD)
+
 # name, website domain, order-id prefix, commission per channel level, sync frequency
 PARTNERS = [
     ("Groendus", "groendus.nl", "GRO", {"1": 5.0, "2": 3.0, "3": 2.0}, SyncFrequency.REAL_TIME),
@@ -306,7 +309,14 @@ def build_staff(ctx: DemoContext) -> None:
             max_open_threads=15 if role in (Role.TEAM_LEAD, Role.MANAGER) else 25,
             phone="+3161" + ctx.token(7, "0123456789"),
         )
+        if role in SIGNED_ROLES and not user.email_signature:
+            user.email_signature = agent_signature_text(name)
         ctx.users[email.split("@")[0]] = user
+
+
+def agent_signature_text(name: str) -> str:
+    """The Dutch signature a demo agent signs customer mails with."""
+    return f"Met vriendelijke groet,\n{name}\nKlantenservice ChargeCars"
 
 
 def build_partners(ctx: DemoContext) -> None:

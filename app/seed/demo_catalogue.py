@@ -118,7 +118,8 @@ CHANNELS = [
             "mailbox": "klantenservice@chargecars.nl",
             "sync_folders": ["Inbox", "Sent Items"],
             "auto_create_threads": True,
-            "email_signature": "ChargeCars Team",
+            # The mailbox's signature under every reply (app/signatures), after the agent's.
+            "signature": "ChargeCars B.V.\nklantenservice@chargecars.nl · www.chargecars.nl",
         },
     ),
     (

@@ -20,6 +20,7 @@ from app.seed.demo_conversations_extra import (
     TASK_COMPLETION_NOTES,
 )
 from app.seed.demo_threads import ThreadInfo
+from app.system_texts import english, from_json, text, to_json, verbatim
 
 FOLLOW_UP_TASK_COUNT = 15
 TASK_STATUS_BY_THREAD = {
@@ -138,14 +139,17 @@ def build_notifications(
     )
     rows: list[Notification] = []
 
+    # Catalogue sentences, as create_notification stores them: each reader's language.
     def add(kind, title, message, moment, *, priority=Priority.NORMAL, source=None, link=None):
         table, record_id = source or (None, None)
         rows.append(
             Notification(
                 user_id=agent.id,
                 notification_type=kind,
-                title=title,
-                message=message,
+                title=english(title),
+                title_text=to_json(title),
+                message=english(message) if message else None,
+                message_text=to_json(message) if message else None,
                 priority=priority,
                 source_table=table,
                 source_record_id=record_id,
@@ -157,16 +161,16 @@ def build_notifications(
 
     incoming = [info for info in mine if info.last_incoming is not None][:3]
     kinds = {
-        ctx.channels[ChannelType.WHATSAPP_BUSINESS].id: "Nieuw WhatsApp-bericht",
-        ctx.channels[ChannelType.SMS].id: "Nieuwe sms",
+        ctx.channels[ChannelType.WHATSAPP_BUSINESS].id: "notification.new_whatsapp",
+        ctx.channels[ChannelType.SMS].id: "notification.new_sms",
     }
     for info in incoming:
         message = info.last_incoming
-        kind = kinds.get(info.thread.channel_id, "Nieuwe e-mail")
+        kind = kinds.get(info.thread.channel_id, "notification.new_email")
         add(
             "message_received",
-            f"{kind} van {info.facts['customer']}",
-            message.message_content[:200],
+            text(kind, sender=info.facts["customer"]),
+            verbatim(message.message_content[:200]),
             message.created_at,
             source=("communication_message", message.id),
             link=f"/threads/{info.thread.id}",
@@ -174,8 +178,9 @@ def build_notifications(
     for info in mine[3:5]:
         add(
             "thread_assigned",
-            f"Thread aan u toegewezen: {info.thread.thread_subject}",
-            info.thread.assignment_reason,
+            text("notification.assigned", subject=info.thread.thread_subject),
+            from_json(info.thread.assignment_reason_text)
+            or (verbatim(info.thread.assignment_reason) if info.thread.assignment_reason else None),
             info.thread.created_at,
             source=("communication_thread", info.thread.id),
             link=f"/threads/{info.thread.id}",
@@ -188,8 +193,8 @@ def build_notifications(
     for info in overdue:
         add(
             "sla_breach",
-            f"SLA verlopen: {info.thread.thread_subject}",
-            "De reactietermijn is verstreken. Graag zo snel mogelijk reageren.",
+            text("notification.sla_passed", subject=info.thread.thread_subject),
+            text("notification.sla_passed_body"),
             info.thread.response_due_at,
             priority=Priority.HIGH,
             source=("communication_thread", info.thread.id),
@@ -198,8 +203,8 @@ def build_notifications(
     for task in [task for task in tasks if task.assigned_to_user_id == agent.id][:2]:
         add(
             "task_assigned",
-            f"Nieuwe taak: {task.task_title}",
-            task.task_description,
+            text("notification.new_task", task=task.task_title),
+            verbatim(task.task_description) if task.task_description else None,
             task.created_at,
             source=("internal_task", task.id),
             link="/tasks",
@@ -208,8 +213,8 @@ def build_notifications(
     customer = ctx.order_customer[newest.id]
     add(
         "order_intake_received",
-        f"Nieuwe intake: {customer.contact.display_name}",
-        f"Locatie: {customer.address.one_line()}",
+        text("notification.intake", customer=customer.contact.display_name),
+        text("notification.intake_location", location=customer.address.one_line()),
         newest.created_at,
         source=("orders", newest.id),
     )

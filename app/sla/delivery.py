@@ -38,7 +38,7 @@ from app.models.enums import (
 from app.models.sla import SlaAlert
 from app.notifications.services import create_notification, notification_to_dict
 from app.realtime import publish_to_users
-from app.system_texts import text
+from app.system_texts import SystemText, text
 from app.tasks.services import TaskOutcome, publish_task_outcome
 from app.transactions import after_commit
 
@@ -249,7 +249,7 @@ def deliver(fired: list[FiredAlert], context: RoundContext) -> None:
 
     # Built now: after the commit each notification would be reloaded, one query each.
     db.session.flush()
-    bells = [(n.user_id, notification_to_dict(n)) for n in notifications]
+    bells = [(n.user_id, notification_to_dict(n, rendered=True)) for n in notifications]
 
     def _announce() -> None:
         for user_id, bell in bells:
@@ -293,8 +293,8 @@ def _alert_notification(user_id: uuid.UUID, alert: FiredAlert, context: RoundCon
     return create_notification(
         user_id,
         f"sla_{STEP_NAMES[alert.step]}",
-        f"SLA: {thread.thread_subject}"[:255],
-        f"{STEP_LABELS[alert.step].capitalize()}. {_due_text(alert, context)}",
+        text("notification.sla", subject=thread.thread_subject),
+        _due_text(alert, context),
         priority=NOTIFICATION_PRIORITY[alert.step],
         source_table="sla_alerts",
         source_record_id=alert.alert_id,
@@ -304,14 +304,21 @@ def _alert_notification(user_id: uuid.UUID, alert: FiredAlert, context: RoundCon
 
 
 def _digest_notification(user_id: uuid.UUID, alerts: list[FiredAlert], context: RoundContext):
-    lines = [f"- {a.thread.thread_subject} ({STEP_LABELS[a.step]})" for a in alerts[:DIGEST_LISTED]]
+    lines = [
+        text(
+            "notification.sla_digest_line",
+            subject=a.thread.thread_subject,
+            stage=step_text(a.step),
+        )
+        for a in alerts[:DIGEST_LISTED]
+    ]
     if len(alerts) > DIGEST_LISTED:
-        lines.append(f"… and {len(alerts) - DIGEST_LISTED} more")
+        lines.append(text("notification.sla_digest_more", count=len(alerts) - DIGEST_LISTED))
     return create_notification(
         user_id,
         "sla_digest",
-        f"{len(alerts)} conversations need attention (SLA)",
-        "\n".join(lines),
+        text("notification.sla_digest", count=len(alerts)),
+        lines,
         priority=max((NOTIFICATION_PRIORITY[a.step] for a in alerts), key=_priority_rank),
         source_table="sla_alerts",
         link="/inbox?sort=urgency",
@@ -346,13 +353,24 @@ def _teams_digest(alerts: list[FiredAlert], context: RoundContext) -> dict:
     }
 
 
-def _due_text(alert: FiredAlert, context: RoundContext) -> str:
+def step_text(step: int, *, first: bool = False) -> SystemText:
+    """A step of the ladder as a catalogue label (``first``: opening a sentence)."""
+    if step in (1, 2):
+        return text("sla_step.used", percent=75 if step == 1 else 90)
+    return text("sla_step.3_first" if first and step == 3 else f"sla_step.{step}")
+
+
+def _due_text(alert: FiredAlert, context: RoundContext) -> SystemText:
+    """The stage, then when the answer is due or how long it is overdue."""
+    stage = step_text(alert.step, first=True)
     due = alert.thread.response_due_at
     if due is None:
-        return ""
+        return text("notification.sla_stage", stage=stage)
     if due > context.now:
-        return f"Answer due {_local(due, context, alert.thread)}."
-    return f"Overdue by {_span(context.now - due)}."
+        return text(
+            "notification.sla_answer_due", stage=stage, due=_local(due, context, alert.thread)
+        )
+    return text("notification.sla_overdue_by", stage=stage, span=_span(context.now - due))
 
 
 def _local(moment: datetime | None, context: RoundContext, thread: CommunicationThread):

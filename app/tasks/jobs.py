@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import InternalTask, Notification
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
+from app.system_texts import text
 from app.tasks.reminders import CLOSED_STATUSES, describe_due, is_overdue, reminder_moment
 from app.transactions import commit
 
@@ -90,13 +91,13 @@ def fire_reminder(task: InternalTask, now: datetime) -> Notification | None:
         priority = Priority.HIGH if overdue else Priority.NORMAL
     due = describe_due(task)
     if overdue:
-        message = f"Overdue since {due}."
+        message = text("notification.task_overdue", due=due)
     else:
-        message = f"Due {due}." if due else None
+        message = text("notification.task_due", due=due) if due else None
     return create_notification(
         task.assigned_to_user_id,
         "task_reminder",
-        f"Reminder: {task.task_title}"[:255],
+        text("notification.task_reminder", task=task.task_title),
         message,
         priority=priority,
         source_table="internal_task",

@@ -25,6 +25,7 @@ from app.models import CommunicationThread, InternalTask, Notification, Order, T
 from app.models.enums import Priority, TaskStatus, TaskType
 from app.notifications.services import announce, create_notification
 from app.realtime import publish, user_room
+from app.system_texts import text
 from app.tasks.access import can_access_task
 from app.tasks.reminders import REMINDER_BOOKKEEPING, describe_due, schedule_reminder
 from app.tasks.validation import clean_task_input
@@ -162,8 +163,12 @@ def _assignment_notification(task: InternalTask, actor: User) -> Notification:
     return create_notification(
         task.assigned_to_user_id,
         "task_assigned",
-        f"Task assigned to you: {task.task_title}"[:255],
-        f"From {actor.name}." + (f" Due {due}." if due else ""),
+        text("notification.task_assigned", task=task.task_title),
+        (
+            text("notification.task_from_due", actor=actor.name, due=due)
+            if due
+            else text("notification.task_from", actor=actor.name)
+        ),
         priority=task.priority,
         source_table="internal_task",
         source_record_id=task.id,

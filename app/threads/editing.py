@@ -99,11 +99,12 @@ def update_thread(
             announce=None,
             by_user_id=actor.id,
         )
-        lines.append(
-            text("edit.assigned", actor=actor.name, assignee=assignee.name)
-            if assignee
-            else text("edit.unassigned", actor=actor.name)
-        )
+        if assignee is None:
+            lines.append(text("edit.unassigned", actor=actor.name))
+        elif assignee.id == actor.id:  # "assign to me": not "Anouk assigned … to Anouk"
+            lines.append(text("edit.took", actor=actor.name))
+        else:
+            lines.append(text("edit.assigned", actor=actor.name, assignee=assignee.name))
     # Compared as the form normalises them, so a save of other fields never
     # writes "set the tags to …" for tags that were only stored in another order.
     current_tags = sorted({str(t).strip().lower() for t in thread.tags or [] if str(t).strip()})

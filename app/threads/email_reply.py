@@ -5,7 +5,7 @@
   mail's CC. Our own mailbox addresses are never prefilled: we would mail
   ourselves. Every address an agent types is checked, and a bad one is named.
 * **Quote.** The customer's last e-mail, below the reply as mail clients do it:
-  "On 12-03-2026 14:02, Jan wrote:" and a blockquote.
+  "Op 12-03-2026 om 14:02 schreef Jan:" (in the customer's language) and a blockquote.
 * **Signatures.** The agent's, then the mailbox's (:mod:`app.signatures`).
 
 Everything a person typed is escaped into the HTML here; the only markup in a
@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, User
 from app.models.enums import ChannelType, MessageType
 from app.signatures.services import agent_signature, mailbox_signature
+from app.system_texts import text
 from app.ui import local_time
 
 MAX_RECIPIENTS = 50
+# What our customers read is Dutch; a language per mailbox can come when one is needed.
+CUSTOMER_LOCALE = "nl"
 QUOTE_PREVIEW_LENGTH = 140
 # Deliberately plain: one @, no spaces or list separators, a dotted domain.
 # Mail servers accept more, but what an agent types wrongly ("jan@", "jan@home")
@@ -150,13 +154,20 @@ def prefilled_addressees(
 
 
 def quote_intro(message: CommunicationMessage) -> str:
-    name = (
-        (message.sender_contact.display_name if message.sender_contact else None)
-        or (message.sender_external or {}).get("name")
-        or (message.sender_external or {}).get("email")
-        or "the customer"
-    )
-    return f"On {local_time(message.created_at, '%d-%m-%Y %H:%M')}, {name} wrote:"
+    """The line above the quote, in the customer's language (Dutch until a mailbox says)."""
+    with force_locale(CUSTOMER_LOCALE):
+        name = (
+            (message.sender_contact.display_name if message.sender_contact else None)
+            or (message.sender_external or {}).get("name")
+            or (message.sender_external or {}).get("email")
+            or text("email.the_customer").render()
+        )
+        return text(
+            "email.quote_intro",
+            date=local_time(message.created_at, "%d-%m-%Y"),
+            time=local_time(message.created_at, "%H:%M"),
+            name=name,
+        ).render()
 
 
 def reply_signatures(author: User, channel: CommunicationChannel) -> list[str]:

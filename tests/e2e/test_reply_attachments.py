@@ -126,7 +126,7 @@ def test_an_email_reply_with_a_file_a_cc_and_the_signature(
     # Prefilled from Jan's mail: To him, CC Piet (never our own mailbox).
     expect(page.get_by_test_id("reply-to")).to_have_value("jan@example.nl")
     expect(page.get_by_test_id("reply-cc")).to_have_value("piet@example.nl")
-    expect(page.get_by_test_id("quote-preview")).to_contain_text("Jan Jansen wrote:")
+    expect(page.get_by_test_id("quote-preview")).to_contain_text("schreef Jan Jansen:")
     expect(page.get_by_test_id("signature-preview")).to_contain_text("Anouk de Vries")
 
     page.get_by_test_id("reply-content").fill("Hierbij de offerte opnieuw.")
@@ -169,7 +169,7 @@ def test_an_email_reply_with_a_file_a_cc_and_the_signature(
     content = message["body"]["content"]
     assert "Anouk de Vries<br>Klantenservice ChargeCars" in content
     assert "ChargeCars B.V. · 020 123 4567" in content
-    assert "Jan Jansen wrote:" in content and "<blockquote" in content
+    assert "schreef Jan Jansen:" in content and "<blockquote" in content
 
 
 def test_a_pasted_image_goes_out_on_whatsapp(
@@ -215,7 +215,7 @@ def test_a_pasted_image_goes_out_on_whatsapp(
     expect(page.locator("#timeline")).to_contain_text("Zo moet de laadkabel erin.")
 
     (image,) = _eventually(fake_whatsapp.sent)
-    (media_id, uploaded), = fake_whatsapp.uploads.items()
+    ((media_id, uploaded),) = fake_whatsapp.uploads.items()
     assert uploaded["type"] == "image/png" and uploaded["content"] == PNG
     assert uploaded["filename"].startswith("pasted-") and uploaded["filename"].endswith(".png")
     (upload_request,) = fake_whatsapp.requests_to(f"/{wa.PHONE_NUMBER_ID}/media", "POST")

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import User
 from app.models.enums import Priority, Role
 from app.notifications.services import announce, create_notification
+from app.system_texts import text
 from app.transactions import after_commit
 from app.transports.health import record_failure, statuses
 
@@ -41,9 +42,8 @@ def report_invalid_token(reason: str) -> None:
         notification = create_notification(
             admin.id,
             "integration_unhealthy",
-            "WhatsApp stopped sending: the access token was rejected",
-            f"Meta answered {reason}. Replies on WhatsApp fail until a new "
-            "WHATSAPP_ACCESS_TOKEN is configured.",
+            text("notification.whatsapp_token"),
+            text("notification.whatsapp_token_body", reason=reason),
             priority=Priority.URGENT,
             link=CHANNELS_PAGE,
         )
