@@ -143,19 +143,38 @@ def test_tab_counts_agree_with_the_tabs_for_every_kind_of_viewer(app, make_user)
     for team in (None, mine, other):
         for assignee in (None, *viewers):
             for due in (None, past):
-                factories.thread(
-                    channel, factories.contact(), assigned_team_id=team.id if team else None,
-                    assigned_to_user_id=assignee.id if assignee else None, response_due_at=due,
-                )
+                for status in (ThreadStatus.OPEN, ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
+                    factories.thread(
+                        channel, factories.contact(), status=status,
+                        assigned_team_id=team.id if team else None,
+                        assigned_to_user_id=assignee.id if assignee else None,
+                        response_due_at=due,
+                    )
     db.session.commit()
     for viewer in viewers:
-        listed = {}
-        for name in ("mine", "unassigned", "overdue"):
-            threads = list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads
-            listed[name] = sum(
-                t.status not in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED) for t in threads
-            )
+        listed = {
+            name: len(list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads)
+            for name in ("mine", "unassigned", "overdue")
+        }
         assert tab_counts(viewer) == listed, viewer.role
+        assert listed["mine"] > 0 and listed["unassigned"] > 0, viewer.role
+
+
+def test_a_status_filter_decides_on_the_mine_and_unassigned_tabs(app, make_user):
+    anouk = make_user("agent")
+    channel = factories.channel()
+    factories.thread(channel, factories.contact(), assigned_to_user_id=anouk.id)
+    resolved = factories.thread(
+        channel, factories.contact(), assigned_to_user_id=anouk.id, status=ThreadStatus.RESOLVED
+    )
+    closed = factories.thread(channel, factories.contact(), status=ThreadStatus.CLOSED)
+    db.session.commit()
+    for name, expected in (("mine", resolved), ("unassigned", None)):
+        shown = list_threads(anouk, InboxQuery(filter_name=name, status="resolved")).threads
+        assert [t.id for t in shown] == ([expected.id] if expected else [])
+    shown = list_threads(anouk, InboxQuery(filter_name="unassigned", status="closed")).threads
+    assert [t.id for t in shown] == [closed.id]
+    assert resolved.id not in {t.id for t in list_threads(anouk, filter_name="mine").threads}
 
 
 def test_the_tabs_show_counts_and_the_unassigned_tab_lists_unassigned(
