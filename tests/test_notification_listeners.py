@@ -93,7 +93,7 @@ def test_a_customer_reply_tells_the_assignee_once(app, pushed):
     assert notification.notification_type == "customer_reply"
     assert notification.title == "Jan Jansen replied: Laadpaal knippert rood"
     assert notification.message == "Hij doet het nog steeds niet"
-    assert notification.link == f"/threads/{thread.id}#message-{message.id}"
+    assert notification.link == f"/threads/{thread.id}?message={message.id}#message-{message.id}"
     assert [(event, users) for event, _, users in pushed] == [("notification:new", [anouk.id])]
 
     # A second message while the first notice is unread is the same thing to look at.
@@ -174,7 +174,7 @@ def test_a_mention_in_a_note_tells_each_mentioned_colleague_once(app, pushed):
     for notification in notifications:
         assert notification.notification_type == "mention"
         assert notification.title == "Anouk de Vries mentioned you: Laadpaal knippert rood"
-        assert notification.link == f"/threads/{thread.id}#message-{note.id}"
+        assert notification.link == f"/threads/{thread.id}?message={note.id}#message-{note.id}"
     assert sorted(users[0] for _, _, users in pushed) == sorted([daan.id, sanne.id])
 
 

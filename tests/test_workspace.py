@@ -59,7 +59,8 @@ def test_a_customer_message_is_unread_for_everyone_until_each_opens_it(app, make
     assert thread.id in _unread_for(anouk)
     assert thread.id in _unread_for(bram)
 
-    mark_read(db.session.get(CommunicationThread, thread.id), anouk)
+    opened = db.session.get(CommunicationThread, thread.id)
+    mark_read(opened, anouk, up_to=opened.last_customer_message_at)
     commit()
     assert thread.id not in _unread_for(anouk)
     assert thread.id in _unread_for(bram), "opening marks it read only for who opened it"
@@ -73,7 +74,7 @@ def test_our_own_reply_and_notes_never_make_a_conversation_unread(app, make_user
     channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
     jan = factories.contact(phone="+31612345679")
     thread = _inbound(jan, channel).thread
-    mark_read(thread, anouk)
+    mark_read(thread, anouk, up_to=thread.last_customer_message_at)
     commit()
     post_outbound(
         thread, channel_id=channel.id, body="We komen eraan", recipient={"phone": jan.phone},
@@ -83,21 +84,70 @@ def test_our_own_reply_and_notes_never_make_a_conversation_unread(app, make_user
     assert thread.id not in _unread_for(anouk)
 
 
-def test_a_late_older_message_does_not_move_the_mark_back(app, make_user):
+def test_the_unread_mark_is_our_ingest_time_and_never_moves_back(app, make_user):
     channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
     jan = factories.contact(phone="+31612345670")
-    newest = utcnow()
-    thread = _inbound(jan, channel, at=newest).thread
-    _inbound(jan, channel, "eerder verstuurd", at=newest - timedelta(minutes=5))
+    before = utcnow()
+    thread = _inbound(jan, channel, at=before - timedelta(hours=3)).thread
     db.session.expire_all()
-    assert db.session.get(CommunicationThread, thread.id).last_customer_message_at == newest
+    kept = db.session.get(CommunicationThread, thread.id).last_customer_message_at
+    assert kept >= before, "our clock, not the provider's three-hour-old timestamp"
+    ahead = utcnow() + timedelta(minutes=5)
+    db.session.get(CommunicationThread, thread.id).last_customer_message_at = ahead
+    commit()
+    _inbound(jan, channel, "eerder verstuurd", at=before - timedelta(minutes=5))
+    db.session.expire_all()
+    assert db.session.get(CommunicationThread, thread.id).last_customer_message_at == ahead
+
+
+def test_a_late_delivered_message_after_opening_is_unread(app, make_user):
+    anouk = make_user("agent")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(phone="+31612345671")
+    thread = _inbound(jan, channel).thread
+    mark_read(thread, anouk, up_to=thread.last_customer_message_at)
+    commit()
+    assert thread.id not in _unread_for(anouk)
+    # Sent 30 s ago by the customer, delivered to us only now: after the mark.
+    _inbound(jan, channel, "Hallo?", at=utcnow() - timedelta(seconds=30))
+    assert thread.id in _unread_for(anouk)
+
+
+def test_a_message_arriving_between_render_and_mark_stays_unread(app, make_user):
+    anouk = make_user("agent")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(phone="+31612345672")
+    thread = _inbound(jan, channel).thread
+    rendered = thread.last_customer_message_at  # what the timeline showed
+    _inbound(jan, channel, "Nog iets")  # taken in before the mark is written
+    mark_read(db.session.get(CommunicationThread, thread.id), anouk, up_to=rendered)
+    commit()
+    assert thread.id in _unread_for(anouk)
+    # An older tab marking late does not undo a newer mark.
+    newest = db.session.get(CommunicationThread, thread.id).last_customer_message_at
+    mark_read(thread, anouk, up_to=newest)
+    commit()
+    mark_read(thread, anouk, up_to=rendered)
+    commit()
+    assert thread.id not in _unread_for(anouk)
+
+
+def test_a_live_refresh_marks_read_only_when_the_page_is_visible(client, auth, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    thread = _inbound(factories.contact(), factories.channel()).thread
+    auth.login("anouk@switchboard.test")
+    hidden = client.get(f"/threads/{thread.id}/timeline", headers={"HX-Request": "true"})
+    assert hidden.status_code == 200 and 'id="timeline"' in hidden.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ThreadRead)) == 0
+    client.get(f"/threads/{thread.id}/timeline?visible=1", headers={"HX-Request": "true"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ThreadRead)) == 1
 
 
 def test_mark_read_is_one_row_per_agent_and_thread(app, make_user):
     anouk = make_user("agent")
     thread = _inbound(factories.contact(), factories.channel()).thread
     for _ in range(3):
-        mark_read(thread, anouk)
+        mark_read(thread, anouk, up_to=thread.last_customer_message_at)
         commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ThreadRead)) == 1
 
@@ -143,19 +193,38 @@ def test_tab_counts_agree_with_the_tabs_for_every_kind_of_viewer(app, make_user)
     for team in (None, mine, other):
         for assignee in (None, *viewers):
             for due in (None, past):
-                factories.thread(
-                    channel, factories.contact(), assigned_team_id=team.id if team else None,
-                    assigned_to_user_id=assignee.id if assignee else None, response_due_at=due,
-                )
+                for status in (ThreadStatus.OPEN, ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
+                    factories.thread(
+                        channel, factories.contact(), status=status,
+                        assigned_team_id=team.id if team else None,
+                        assigned_to_user_id=assignee.id if assignee else None,
+                        response_due_at=due,
+                    )
     db.session.commit()
     for viewer in viewers:
-        listed = {}
-        for name in ("mine", "unassigned", "overdue"):
-            threads = list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads
-            listed[name] = sum(
-                t.status not in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED) for t in threads
-            )
+        listed = {
+            name: len(list_threads(viewer, InboxQuery(filter_name=name), limit=500).threads)
+            for name in ("mine", "unassigned", "overdue")
+        }
         assert tab_counts(viewer) == listed, viewer.role
+        assert listed["mine"] > 0 and listed["unassigned"] > 0, viewer.role
+
+
+def test_a_status_filter_decides_on_the_mine_and_unassigned_tabs(app, make_user):
+    anouk = make_user("agent")
+    channel = factories.channel()
+    factories.thread(channel, factories.contact(), assigned_to_user_id=anouk.id)
+    resolved = factories.thread(
+        channel, factories.contact(), assigned_to_user_id=anouk.id, status=ThreadStatus.RESOLVED
+    )
+    closed = factories.thread(channel, factories.contact(), status=ThreadStatus.CLOSED)
+    db.session.commit()
+    for name, expected in (("mine", resolved), ("unassigned", None)):
+        shown = list_threads(anouk, InboxQuery(filter_name=name, status="resolved")).threads
+        assert [t.id for t in shown] == ([expected.id] if expected else [])
+    shown = list_threads(anouk, InboxQuery(filter_name="unassigned", status="closed")).threads
+    assert [t.id for t in shown] == [closed.id]
+    assert resolved.id not in {t.id for t in list_threads(anouk, filter_name="mine").threads}
 
 
 def test_the_tabs_show_counts_and_the_unassigned_tab_lists_unassigned(
@@ -273,6 +342,58 @@ def test_the_thread_page_shows_the_latest_50_and_a_sentinel_for_earlier(
     assert text.count("data-message-id=") == 30 and 'id="timeline"' not in text
     assert "timeline?before=" not in text, "the first page of the thread has no sentinel"
     assert client.get(f"/threads/{thread.id}/timeline?before=nonsense").status_code == 400
+
+
+def _ordered_ids(thread) -> list[str]:
+    return [
+        str(i)
+        for i in db.session.scalars(
+            sa.select(CommunicationMessage.id)
+            .where(CommunicationMessage.thread_id == thread.id)
+            .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
+        )
+    ]
+
+
+def test_a_link_to_a_message_older_than_the_latest_page_shows_from_it(client, auth, make_user):
+    make_user("manager", email="boss@switchboard.test")
+    thread = _long_thread(80)
+    ids = _ordered_ids(thread)
+    target = ids[10]  # 70 messages from the newest: not on the latest page of 50
+    auth.login("boss@switchboard.test")
+    html = client.get(f"/threads/{thread.id}?message={target}").get_data(as_text=True)
+    assert f'id="message-{target}"' in html
+    assert re.findall(r'data-message-id="([^"]+)"', html) == ids[10:]
+    url = re.search(r'hx-get="(/threads/[^"]+/timeline\?before=[^"]+)"', html).group(1)
+    earlier = client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert re.findall(r'data-message-id="([^"]+)"', earlier.get_data(as_text=True)) == ids[:10]
+
+    other = _long_thread(3)
+    elsewhere = _ordered_ids(other)[0]
+    latest = client.get(f"/threads/{thread.id}?message={elsewhere}").get_data(as_text=True)
+    assert latest.count("data-message-id=") == 50, "another thread's message: the latest page"
+    assert client.get(f"/threads/{thread.id}?message=nonsense").status_code == 422
+
+
+def test_a_live_refresh_answers_the_latest_part_from_where_it_starts(client, auth, make_user):
+    make_user("manager", email="boss@switchboard.test")
+    thread = _long_thread(60)
+    auth.login("boss@switchboard.test")
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    start = re.search(r'id="timeline-latest" data-from="([^"]+)"', html).group(1)
+    newest = factories.message(thread, "net binnen", created_at=utcnow())
+    db.session.commit()
+    ids = _ordered_ids(thread)
+    part = client.get(
+        f"/threads/{thread.id}/timeline?from={start}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert part.lstrip().startswith('<div class="tl-latest" id="timeline-latest"')
+    assert 'id="timeline"' not in part and "timeline?before=" not in part
+    # The 50 it showed plus the new one: nothing shifts out under the earlier pages.
+    assert re.findall(r'data-message-id="([^"]+)"', part) == ids[10:]
+    assert ids[-1] == str(newest.id)
+    bad = client.get(f"/threads/{thread.id}/timeline?from=nonsense", headers={"HX-Request": "true"})
+    assert bad.status_code == 400
 
 
 # --- the customer sidebar ------------------------------------------------------

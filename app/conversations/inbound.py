@@ -13,7 +13,8 @@ which does the rest the same way for all of them:
 4. find the conversation, or open one (routed by the assignment rules once
    committed);
 5. store the message at the provider's timestamp, and keep the thread's
-   preview, status, SLA clock, unread mark and search document right;
+   preview, status, SLA clock, unread mark (at our ingest time) and search
+   document right;
 6. publish ``MessageCreated`` for the listeners (live updates, automations).
 
 Nothing here commits: the webhook job does, once the whole event is processed.
@@ -130,7 +131,9 @@ def record_inbound(
     )
     message.channel = channel
     touch(thread, inbound.received_at, inbound.content)
-    note_customer_message(thread, inbound.received_at)
+    # Our clock, not the provider's: a message delivered late must still come
+    # after the read mark of an agent who looked before it arrived.
+    note_customer_message(thread)
     if thread.status in REOPENABLE:
         sla_clock.reopen(thread)
     if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:

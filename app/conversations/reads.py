@@ -1,9 +1,11 @@
 """Who has seen what: a conversation is unread for an agent until they open it.
 
-The thread keeps the moment of its newest customer message
-(``last_customer_message_at``, set by :func:`record_inbound`); each agent has a
-``thread_reads`` row saying up to when they have seen it. Our own replies and
-notes never touch the first, so they never make a conversation unread.
+The thread keeps the moment we took in its newest customer message
+(``last_customer_message_at``, set by :func:`record_inbound` from OUR clock,
+not the provider's: a message that reaches us late still comes after any mark
+an agent made before it arrived). Each agent has a ``thread_reads`` row saying
+up to which of those moments they have seen it. Our own replies and notes never
+touch the first, so they never make a conversation unread.
 """
 
 from __future__ import annotations
@@ -11,27 +13,31 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import CommunicationThread, ThreadRead, User
 
 
-def note_customer_message(thread: CommunicationThread, at: datetime) -> None:
-    """Remember the newest customer message (a late, older one changes nothing)."""
+def note_customer_message(thread: CommunicationThread, at: datetime | None = None) -> None:
+    """Remember that a customer message was taken in at ``at`` (now); never moves back."""
+    at = at or utcnow()
     if thread.last_customer_message_at is None or at > thread.last_customer_message_at:
         thread.last_customer_message_at = at
 
 
-def mark_read(thread: CommunicationThread, user: User, *, at: datetime | None = None) -> None:
-    """``user`` has seen ``thread`` as it is now; the caller commits.
+def mark_read(thread: CommunicationThread, user: User, *, up_to: datetime | None) -> None:
+    """``user`` has seen ``thread`` up to ``up_to``; the caller commits.
 
-    One upsert on (user, thread). The mark is never earlier than the newest
-    customer message, so a provider timestamp a little ahead of our clock does
-    not leave the conversation unread after it was opened.
+    ``up_to`` is the thread's ``last_customer_message_at`` as it was when the
+    timeline the agent looks at was rendered, never "now": a message taken in
+    between render and mark stays unread. None (no customer message shown)
+    marks nothing. One upsert on (user, thread) that never moves a mark back,
+    so an older tab marking late does not undo a newer one.
     """
-    seen = at or utcnow()
-    if thread.last_customer_message_at is not None:
-        seen = max(seen, thread.last_customer_message_at)
+    if up_to is None:
+        return
     now = utcnow()
     insert = upsert_insert(ThreadRead, db.engine.dialect.name)
     statement = insert.values(
@@ -40,9 +46,15 @@ def mark_read(thread: CommunicationThread, user: User, *, at: datetime | None = 
         updated_at=now,
         user_id=user.id,
         thread_id=thread.id,
-        last_read_at=seen,
+        last_read_at=up_to,
     ).on_conflict_do_update(
         index_elements=["user_id", "thread_id"],
-        set_={"last_read_at": insert.excluded.last_read_at, "updated_at": now},
+        set_={
+            "last_read_at": sa.case(
+                (ThreadRead.last_read_at > insert.excluded.last_read_at, ThreadRead.last_read_at),
+                else_=insert.excluded.last_read_at,
+            ),
+            "updated_at": now,
+        },
     )
     db.session.execute(statement)

@@ -28,7 +28,7 @@ from app.inbox.counts import unread_expression, viewer_read_join
 from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
-from app.models.urgency import DEADLINE_BUCKETS
+from app.models.urgency import CLOSED, DEADLINE_BUCKETS
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -199,6 +199,10 @@ def list_threads(
         conditions.append(thread.assigned_to_user_id == viewer.id)
     elif query.filter_name == "unassigned":
         conditions.append(thread.assigned_to_user_id.is_(None))
+    if query.filter_name in ("mine", "unassigned") and not query.status:
+        # Like their tab counts: open conversations only, unless a status is chosen.
+        # A bucket range, so the walk stays on the (assignee, urgency) indexes.
+        conditions.append(thread.urgency_bucket < CLOSED)
     if query.status:
         conditions.append(thread.status == ThreadStatus(query.status))
     if query.priority:

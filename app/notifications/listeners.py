@@ -52,7 +52,7 @@ def notify_assignee_of_customer_reply(event: MessageCreated) -> None:
         text("notification.customer_reply", sender=sender, subject=thread.thread_subject),
         _excerpt(message.message_content),
         thread,
-        link=f"/threads/{thread.id}#message-{message.id}",
+        link=_message_link(thread.id, message.id),
     )
 
 
@@ -116,7 +116,7 @@ def notify_mentioned_colleagues(event: MessageCreated) -> None:
             priority=thread.priority,
             source_table="communication_message",
             source_record_id=note.id,
-            link=f"/threads/{thread.id}#message-{note.id}",
+            link=_message_link(thread.id, note.id),
         )
         for colleague in colleagues
     ]
@@ -171,3 +171,8 @@ def _excerpt(content: str | None) -> SystemText | None:
     if len(words) > EXCERPT_LENGTH:
         words = words[: EXCERPT_LENGTH - 1] + "…"
     return verbatim(words) if words else None
+
+
+def _message_link(thread_id, message_id) -> str:
+    """The thread shown from this message on (older than its latest page too), scrolled to it."""
+    return f"/threads/{thread_id}?message={message_id}#message-{message_id}"

@@ -45,7 +45,12 @@ from app.threads.template_choice import (
     typed_variables,
     usable_templates,
 )
-from app.threads.timeline import InvalidCursor, timeline_page
+from app.threads.timeline import (
+    InvalidCursor,
+    timeline_from_message,
+    timeline_page,
+    timeline_since,
+)
 from app.transactions import commit
 
 bp = Blueprint("threads", __name__)
@@ -107,14 +112,30 @@ def _header_context(thread, *, error=None):
     }
 
 
-def _timeline_context(thread) -> dict:
-    page = timeline_page(thread)
-    return {"thread": thread, "entries": page.entries, "earlier_cursor": page.earlier_cursor}
-
-
-def _detail_context(thread, header_error=None, **composer) -> dict:
+def _timeline_context(thread, page=None) -> dict:
+    page = page or timeline_page(thread)
     return {
-        **_timeline_context(thread),
+        "thread": thread,
+        "entries": page.entries,
+        "earlier_cursor": page.earlier_cursor,
+        "from_cursor": page.from_cursor,
+    }
+
+
+def _linked_page(thread):
+    """``?message=<id>`` (a notification's link): the timeline from that message on."""
+    raw = request.args.get("message")
+    if not raw:
+        return None
+    try:
+        return timeline_from_message(thread, uuid.UUID(raw))
+    except ValueError:
+        abort(422, "Invalid message: not a message id.")
+
+
+def _detail_context(thread, header_error=None, page=None, **composer) -> dict:
+    return {
+        **_timeline_context(thread, page),
         **_composer_context(thread, **composer),
         **_header_context(thread, error=header_error),
         "customer": customer_panel(thread, current_user),
@@ -133,12 +154,12 @@ def _list_beside() -> dict:
     return {"list_url": url_for("inbox.index")}
 
 
-def _page(thread, status: int = 200, header_error=None, **composer):
+def _page(thread, status: int = 200, header_error=None, page=None, **composer):
     return (
         render_template(
             "threads/show.html",
             **_list_beside(),
-            **_detail_context(thread, header_error, **composer),
+            **_detail_context(thread, header_error, page, **composer),
         ),
         status,
     )
@@ -148,13 +169,18 @@ def _page(thread, status: int = 200, header_error=None, **composer):
 @login_required
 def show(thread_id):
     thread = _thread(thread_id)
+    # Read up to what this page shows, not "now": a customer message taken in
+    # while it renders stays unread.
+    shown_up_to = thread.last_customer_message_at
+    page = _linked_page(thread)
     if request.htmx.target == "workspace-detail" and not request.htmx.history_restore_request:
-        html = render_template("threads/_detail.html", pane=True, **_detail_context(thread))
+        context = _detail_context(thread, page=page)
+        html = render_template("threads/_detail.html", pane=True, **context)
     else:
-        html, _ = _page(thread)
-    # Seen as rendered: marked after the page is built, so the list drawn beside
-    # it is the one from before the agent opened this conversation.
-    mark_read(thread, current_user)
+        html, _ = _page(thread, page=page)
+    # Marked after the page is built, so the list drawn beside it is the one
+    # from before the agent opened this conversation.
+    mark_read(thread, current_user, up_to=shown_up_to)
     commit()
     return html
 
@@ -162,21 +188,33 @@ def show(thread_id):
 @bp.get("/threads/<thread_id>/timeline")
 @login_required
 def timeline_partial(thread_id):
-    """The latest page (live updates; the agent is looking, so it is read) or an earlier one."""
+    """An earlier page (``before``), or the latest part for a live update.
+
+    ``from`` re-reads the latest part the page already shows from where it
+    starts (only ``#timeline-latest`` is answered, so earlier pages loaded above
+    it stay). ``visible=1``: the agent has the page in front of them, so what it
+    shows is read; a refresh in a background tab marks nothing.
+    """
     thread = _thread(thread_id)
-    before = request.args.get("before")
-    if before:
-        try:
+    shown_up_to = thread.last_customer_message_at
+    before, since = request.args.get("before"), request.args.get("from")
+    try:
+        if before:
             page = timeline_page(thread, before=before)
-        except InvalidCursor:
-            abort(400, "Invalid before: not a cursor this server handed out.")
-        return render_template(
-            "threads/_timeline.html", thread=thread, entries=page.entries,
-            earlier_cursor=page.earlier_cursor, fragment=True,
-        )
-    html = render_template("threads/_timeline.html", **_timeline_context(thread))
-    mark_read(thread, current_user)
-    commit()
+            return render_template(
+                "threads/_timeline.html", thread=thread, entries=page.entries,
+                earlier_cursor=page.earlier_cursor, fragment=True,
+            )
+        page = timeline_since(thread, since) if since else timeline_page(thread)
+    except InvalidCursor:
+        name = "before" if before else "from"
+        abort(400, f"Invalid {name}: not a cursor this server handed out.")
+    html = render_template(
+        "threads/_timeline.html", **_timeline_context(thread, page), latest_only=bool(since)
+    )
+    if request.args.get("visible") == "1":
+        mark_read(thread, current_user, up_to=shown_up_to)
+        commit()
     return html
 
 

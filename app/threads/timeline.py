@@ -6,6 +6,10 @@ thread costs what the first does and a message arriving meanwhile never shifts
 a page. Tasks are shown between the messages of the page whose time span holds
 them: page 1 spans from its oldest message on, each earlier page up to where the
 later one began, the first page of the thread from the beginning.
+
+The latest part is also asked for from a fixed start (:func:`timeline_since`):
+a live refresh re-reads exactly what is on screen below the earlier pages (plus
+whatever is newer), and a link to one message shows from that message onwards.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class TimelinePage:
     entries: list[TimelineEntry]
     # Where the page before this one ends; None when this page reaches the start.
     earlier_cursor: str | None
+    # Where this page starts (its oldest message, inclusive); None when it is empty.
+    from_cursor: str | None = None
 
 
 def encode_cursor(message: CommunicationMessage) -> str:
@@ -57,7 +63,7 @@ def timeline_page(
 ) -> TimelinePage:
     """The ``limit`` messages before ``before`` (the latest without it), oldest first."""
     message = CommunicationMessage
-    query = sa.select(message).options(*MESSAGE_LOAD_OPTIONS).where(message.thread_id == thread.id)
+    query = _messages(thread)
     upper: datetime | None = None
     if before:
         upper, ident = decode_cursor(before)
@@ -68,7 +74,57 @@ def timeline_page(
     has_earlier = len(newest_first) > limit
     messages = list(reversed(newest_first[:limit]))
     lower = messages[0].created_at if has_earlier and messages else None
+    start = encode_cursor(messages[0]) if messages else None
+    return TimelinePage(
+        _with_tasks(thread, messages, lower, upper), start if has_earlier else None, start
+    )
 
+
+def timeline_since(thread: CommunicationThread, since: str) -> TimelinePage:
+    """Every message from ``since`` (inclusive) to the newest, oldest first.
+
+    Unbounded on purpose: it is what the agent already has on screen (a live
+    refresh) or asked to see (a link to one message).
+    """
+    message = CommunicationMessage
+    key = sa.tuple_(message.created_at, message.id)
+    lower, ident = decode_cursor(since)
+    bound = sa.tuple_(lower, ident)
+    messages = db.session.scalars(
+        _messages(thread).where(key >= bound).order_by(message.created_at, message.id)
+    ).all()
+    has_earlier = db.session.scalar(
+        sa.select(sa.exists().where(message.thread_id == thread.id, key < bound))
+    )
+    entries = _with_tasks(thread, list(messages), lower if has_earlier else None, None)
+    return TimelinePage(entries, since if has_earlier else None, since)
+
+
+def timeline_from_message(thread: CommunicationThread, message_id: uuid.UUID) -> TimelinePage:
+    """From one message of ``thread`` onwards (a notification's link); the latest page
+    when the thread has no such message (withdrawn, or another thread's)."""
+    found = db.session.scalar(
+        sa.select(CommunicationMessage).where(
+            CommunicationMessage.id == message_id, CommunicationMessage.thread_id == thread.id
+        )
+    )
+    if found is None:
+        return timeline_page(thread)
+    return timeline_since(thread, encode_cursor(found))
+
+
+def _messages(thread: CommunicationThread) -> sa.Select:
+    message = CommunicationMessage
+    return sa.select(message).options(*MESSAGE_LOAD_OPTIONS).where(message.thread_id == thread.id)
+
+
+def _with_tasks(
+    thread: CommunicationThread,
+    messages: list[CommunicationMessage],
+    lower: datetime | None,
+    upper: datetime | None,
+) -> list[TimelineEntry]:
+    """The messages and the thread's tasks created in [lower, upper), in time order."""
     tasks = sa.select(InternalTask).options(so.joinedload(InternalTask.assigned_to))
     tasks = tasks.where(InternalTask.thread_id == thread.id)
     if lower is not None:
@@ -78,4 +134,4 @@ def timeline_page(
     entries = [TimelineEntry("message", m.created_at, m) for m in messages]
     entries += [TimelineEntry("task", t.created_at, t) for t in db.session.scalars(tasks)]
     entries.sort(key=lambda entry: entry.at)
-    return TimelinePage(entries, encode_cursor(messages[0]) if has_earlier else None)
+    return entries

@@ -64,10 +64,41 @@
     return document.getElementById("thread");
   }
 
+  // Only the latest part is read again, from where it starts: earlier pages the
+  // agent loaded above it stay, and so does the message they are reading. The
+  // server marks the conversation read only when the page is in front of them.
   const refreshTimeline = debounce(function () {
     const page = threadPage();
-    if (page) refresh("#timeline", page.dataset.timelineUrl);
+    const latest = document.getElementById("timeline-latest");
+    if (!page || !window.htmx) return;
+    const params = new URLSearchParams();
+    if (document.visibilityState === "visible") params.set("visible", "1");
+    if (!latest || !latest.dataset.from) {
+      refresh("#timeline", page.dataset.timelineUrl + "?" + params);
+      return;
+    }
+    params.set("from", latest.dataset.from);
+    const restore = keepReadingPosition(page.querySelector(".timeline-scroll"));
+    htmx
+      .ajax("GET", page.dataset.timelineUrl + "?" + params, { target: "#timeline-latest", swap: "outerHTML" })
+      .then(restore);
   }, 150);
+
+  // At the newest message the view follows new ones; scrolled up, the message at
+  // the top of the view stays where it is.
+  function keepReadingPosition(scroller) {
+    if (!scroller || Math.abs(scroller.scrollTop) < 2) return function () {};
+    const top = scroller.getBoundingClientRect().top;
+    const anchor = Array.from(scroller.querySelectorAll("[data-message-id]")).find(
+      (row) => row.getBoundingClientRect().bottom > top
+    );
+    if (!anchor) return function () {};
+    const before = anchor.getBoundingClientRect().top;
+    return function () {
+      const again = document.getElementById(anchor.id);
+      if (again) scroller.scrollTop += again.getBoundingClientRect().top - before;
+    };
+  }
 
   const refreshHeader = debounce(function () {
     const page = threadPage();

@@ -15,17 +15,18 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.conversations import InboundMessage
+from app.conversations import InboundMessage, record_delivery
 from app.database import utcnow
 from app.extensions import db
 from app.models import (
     CommunicationChannel,
+    CommunicationMessage,
     CommunicationThread,
     ContactIdentity,
     Order,
     ThreadRead,
 )
-from app.models.enums import ChannelType, OrderStatus, ThreadStatus
+from app.models.enums import ChannelType, DeliveryStatus, MessageType, OrderStatus, ThreadStatus
 from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
@@ -108,7 +109,8 @@ def test_a_conversation_opens_beside_the_list_and_back_returns(live_server, desk
 
     db.session.expire_all()
     reads = db.session.scalars(sa.select(ThreadRead.thread_id)).all()
-    assert set(reads) == {first.id, second.id}
+    # Read up to the customer message it showed; the second has none to mark.
+    assert set(reads) == {first.id}
 
 
 def test_a_customer_reply_shows_live_in_the_open_pane(
@@ -228,6 +230,85 @@ def test_earlier_messages_load_on_scroll_and_keep_the_place(live_server, desk, m
     assert abs(after - before) < 2 and after >= top - 2000
     desk.locator(".timeline-scroll").evaluate("box => box.scrollBy(0, -box.scrollHeight)")
     expect(messages).to_have_count(120)
+
+
+def test_a_live_message_keeps_the_earlier_page_and_the_place(
+    live_server, desk, make_user, running_worker
+):
+    make_user("agent", email="anouk@switchboard.test")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    jan = factories.contact(display_name="Jan Jansen", phone="+31612345678")
+    thread = factories.thread(channel, jan, thread_subject="Lang gesprek")
+    start = thread.created_at - timedelta(days=1)
+    for i in range(79):
+        at = start + timedelta(minutes=i)
+        factories.message(thread, f"bericht {i}", sender_contact_id=jan.id, created_at=at)
+    ours = factories.message(
+        thread, "We komen morgen langs", message_type=MessageType.OUTGOING,
+        delivery_status=DeliveryStatus.SENT, external_message_id="wamid.ours",
+        created_at=start + timedelta(minutes=79),
+    )
+    db.session.commit()
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    desk.goto(f"{live_server.url}/threads/{thread.id}")
+    desk.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    messages = desk.locator("#timeline [data-message-id]")
+    expect(messages).to_have_count(50)
+    desk.locator(".timeline-scroll").evaluate("box => box.scrollBy(0, -box.scrollHeight)")
+    expect(messages).to_have_count(80)
+    desk.get_by_text("bericht 5", exact=True).scroll_into_view_if_needed()
+    before = desk.get_by_text("bericht 5", exact=True).bounding_box()["y"]
+
+    inbound = InboundMessage(
+        external_message_id="wamid.live-late", content="Is er al nieuws?", received_at=utcnow()
+    )
+    receive(channel, jan, inbound)
+    commit()
+
+    expect(desk.locator("#timeline")).to_contain_text("Is er al nieuws?")
+    expect(messages).to_have_count(81)
+    expect(desk.get_by_text("bericht 0", exact=True)).to_be_attached()
+    after = desk.get_by_text("bericht 5", exact=True).bounding_box()["y"]
+    assert abs(after - before) < 2, "the message being read stays where it was"
+
+    # Ticks of our message on the latest page still move live.
+    record_delivery(db.session.get(CommunicationMessage, ours.id), DeliveryStatus.READ)
+    commit()
+    tick = desk.locator(f'#message-{ours.id} [data-testid="delivery"]')
+    expect(tick).to_have_attribute("data-status", "read")
+    expect(messages).to_have_count(81)
+
+
+def test_a_notification_link_opens_an_old_message_in_a_long_thread(
+    live_server, desk, make_user
+):
+    make_user("agent", email="anouk@switchboard.test")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    jan = factories.contact(display_name="Jan Jansen")
+    thread = factories.thread(channel, jan, thread_subject="Lang gesprek")
+    start = thread.created_at - timedelta(days=1)
+    ids = [
+        factories.message(
+            thread, f"bericht {i}", sender_contact_id=jan.id,
+            created_at=start + timedelta(minutes=i),
+        ).id
+        for i in range(90)
+    ]
+    db.session.commit()
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    target = ids[20]
+    desk.goto(f"{live_server.url}/threads/{thread.id}?message={target}#message-{target}")
+    linked = desk.locator(f"#message-{target}")
+    expect(linked).to_contain_text("bericht 20")
+    expect(linked).to_be_in_viewport()
+    expect(linked).to_have_class(re.compile("tl-target"))
+    shots = Path("/work/shots/fixread")
+    if shots.is_dir():
+        desk.screenshot(path=str(shots / "notification-link-1440.png"))
+        desk.set_viewport_size(PHONE)
+        desk.reload()
+        expect(linked).to_be_in_viewport()
+        desk.screenshot(path=str(shots / "notification-link-375.png"))
 
 
 def test_a_phone_keeps_the_one_column_flow(live_server, browser, make_user):
