@@ -430,3 +430,60 @@ def test_countdown_words():
     )
     assert countdown_text(now + timedelta(minutes=59, seconds=59), now) == "Window closes in 59 min"
     assert countdown_text(now + timedelta(seconds=30), now) == "Window closes in less than a minute"
+
+
+# --- Undo send: templates, the clock, and who may use the composer's routes -------------
+
+
+def test_undo_brings_back_the_template_and_its_typed_values(app, client, agent, thread):
+    template = factories.template(
+        body="Wij antwoorden voor {{response_date}}.", variables=["response_date"]
+    )
+    db.session.commit()
+    token = _token(client, thread)
+    response = client.post(
+        f"/threads/{thread.id}/reply",
+        data={"csrf_token": token, "content": "", "template_id": str(template.id),
+              "variables.response_date": "vrijdag"},
+        headers=HX,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [held] = _outgoing()
+    assert held.message_content == "Wij antwoorden voor vrijdag."
+
+    page = client.post(
+        f"/threads/{thread.id}/messages/{held.id}/undo", data={"csrf_token": token}, headers=HX
+    ).get_data(as_text=True)
+
+    composer = page.split('id="timeline"')[0]
+    assert re.search(rf'<option value="{template.id}" selected>', composer)
+    assert 'name="variables.response_date" value="vrijdag"' in composer
+    # Nothing typed: sending again renders the template anew.
+    assert _textarea(composer, "reply-content") == ""
+
+
+def test_the_undo_button_says_how_many_seconds_the_server_holds_it(app, client, agent, thread):
+    token = _token(client, thread)
+    timeline = _reply(client, thread, token, "Even geduld").get_data(as_text=True)
+    held_for = float(re.search(r'data-held-for="([\d.]+)"', timeline).group(1))
+    assert 0 < held_for <= HOLD_SECONDS
+
+
+def test_the_composer_routes_refuse_with_the_page_saying_whose_thread_it_is(
+    app, client, agent, thread
+):
+    token = _token(client, thread)
+    thread.assigned_team_id = factories.team("Installaties").id
+    db.session.commit()
+    for path in (f"/threads/{thread.id}/customer", f"/threads/{thread.id}/canned"):
+        page = client.get(path)
+        assert page.status_code == 403
+        assert "belongs to the team Installaties" in page.get_data(as_text=True), path
+    undo = client.post(
+        f"/threads/{thread.id}/messages/{thread.id}/undo", data={"csrf_token": token}
+    )
+    assert undo.status_code == 403 and "belongs to the team Installaties" in undo.get_data(
+        as_text=True
+    )
+    as_json = client.get(f"/threads/{thread.id}/customer", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and as_json.is_json

@@ -318,6 +318,13 @@ class CommunicationMessage(Entity, db.Model):
         """Still inside its undo window: not sent, and its author may withdraw it."""
         return self.send_held_until is not None and self.send_held_until > utcnow()
 
+    @property
+    def held_seconds_left(self) -> float:
+        """Seconds until the hold ends by the server's clock (0 when not held)."""
+        if self.send_held_until is None:
+            return 0.0
+        return round(max((self.send_held_until - utcnow()).total_seconds(), 0.0), 1)
+
 
 class ThreadRead(Entity, db.Model):
     """Up to when one agent has seen one conversation (written by ``mark_read``).

@@ -8,6 +8,7 @@ FEATURE = Feature(
         "app.threads.customer_routes:bp",
         "app.threads.api:bp",
         "app.threads.composer_templates:bp",
+        "app.threads.composer_routes:bp",
     ),
     listeners=("app.threads.listeners",),
 )

@@ -7,6 +7,7 @@ by the conversation's owner.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.channels.whatsapp.window import WindowState
@@ -14,6 +15,8 @@ from app.conversations import withdraw_outbound
 from app.database import utcnow
 from app.models import CommunicationMessage, CommunicationThread, User
 from app.threads.drafts import drafts_for, save_draft
+from app.threads.services import TYPED
+from app.threads.template_choice import VARIABLE_PREFIX
 
 
 def composer_extras(
@@ -41,16 +44,66 @@ def countdown_text(closes_at: datetime, now: datetime | None = None) -> str:
     return f"Window closes in {minutes} min"
 
 
+@dataclass(frozen=True)
+class UndoneReply:
+    """A withdrawn reply, as the reply box gets it back."""
+
+    form: dict[str, str]  # the composer's fields, as the agent had typed them
+    files: list[str]  # names of the files it carried: attached again by hand
+    kept_newer: bool  # text typed after Send was in the box and is kept below
+
+
 def undo_reply(
     thread: CommunicationThread, user: User, message_id: uuid.UUID
-) -> CommunicationMessage | None:
-    """Withdraw the user's held reply in ``thread`` and keep its text as their draft.
+) -> UndoneReply | None:
+    """Withdraw the user's held reply in ``thread``; what they typed becomes their draft.
 
-    None when it cannot be undone any more (it is being sent) or is not theirs.
-    The caller commits.
+    Text typed in the box after Send (their reply draft; sending cleared the
+    old one) is kept under the restored text rather than overwritten: nothing
+    the agent wrote is lost, and the restored reply stays first, as it was
+    written first. None when it cannot be undone any more (it is being sent)
+    or is not theirs. The caller commits.
     """
+    newer = drafts_for(user, thread).get("reply", "").strip()
     message = withdraw_outbound(thread, message_id, author_id=user.id)
     if message is None:
         return None
-    save_draft(user, thread, "reply", message.message_content)
-    return message
+    form = restored_form(message)
+    restored = form["content"].rstrip()
+    kept_newer = bool(newer) and newer != restored.strip()
+    if kept_newer:
+        form["content"] = f"{restored}\n\n{newer}" if restored else newer
+    save_draft(user, thread, "reply", form["content"])
+    files = [a.get("filename") or "file" for a in message.attachments or []]
+    return UndoneReply(form=form, files=files, kept_newer=kept_newer)
+
+
+def restored_form(message: CommunicationMessage) -> dict[str, str]:
+    """The reply box's fields for a withdrawn reply, as its author typed them.
+
+    From the ``extra`` compose_reply kept; a reply held before that was kept
+    comes back with its stored text (signatures included) and subject.
+    """
+    typed = (message.extra or {}).get(TYPED)
+    if typed is None:
+        return {
+            "content": message.message_content or "",
+            "subject": message.subject or "",
+            "channel_id": str(message.channel_id),
+            "template_id": str(message.template_id or ""),
+        }
+    form = {
+        "content": typed.get("content") or "",
+        "subject": typed.get("subject") or "",
+        "channel_id": typed.get("channel_id") or str(message.channel_id),
+        "template_id": typed.get("template_id") or "",
+        # The reply form offers the quote with this pair (see _reply_extras.html).
+        "quote_offered": "1",
+        **({"quote": "1"} if typed.get("include_quote", True) else {}),
+    }
+    for key in ("to", "cc", "bcc"):
+        if typed.get(key) is not None:
+            form[key] = typed[key]
+    for name, value in (typed.get("variables") or {}).items():
+        form[f"{VARIABLE_PREFIX}{name}"] = value
+    return form

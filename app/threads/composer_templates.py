@@ -10,19 +10,12 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from app.message_templates.services import get_template, templates_for_channel
-from app.threads.services import AccessDenied, ThreadNotFound, load_thread, reachable_channels
+from app.threads.refusal import thread_or_refuse
+from app.threads.services import reachable_channels
 from app.threads.template_choice import canned_items, composer_state, usable_templates
 
 bp = Blueprint("composer_templates", __name__)
 
-
-def _thread(thread_id: str):
-    try:
-        return load_thread(thread_id, current_user)
-    except ThreadNotFound:
-        abort(404, "There is no such conversation.")
-    except AccessDenied:
-        abort(403, "This conversation belongs to another team.")
 
 
 def _channel(thread, channel_id: str | None):
@@ -35,7 +28,7 @@ def _channel(thread, channel_id: str | None):
 @login_required
 def preview(thread_id):
     """The chosen template filled in with the typed values; errors beside each input."""
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     template = get_template(request.args.get("template_id") or "")
     if template is None or not template.is_active:
         abort(404, "There is no such template.")
@@ -47,7 +40,7 @@ def preview(thread_id):
 @login_required
 def canned(thread_id):
     """Templates usable on the selected channel, for the "/" list, most used first."""
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     channel = _channel(thread, request.args.get("channel_id"))
     if channel is None:
         return jsonify(data=[])

@@ -9,19 +9,11 @@ from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.contacts.services import InvalidContact
 from app.extensions import db
 from app.threads.customer import customer_panel, edit_contact
-from app.threads.services import AccessDenied, ThreadNotFound, load_thread
+from app.threads.refusal import thread_or_refuse
 from app.transactions import commit
 
 bp = Blueprint("customer", __name__)
 
-
-def _thread(thread_id: str):
-    try:
-        return load_thread(thread_id, current_user)
-    except ThreadNotFound:
-        abort(404, "There is no such conversation.")
-    except AccessDenied:
-        abort(403, "This conversation belongs to another team.")
 
 
 def _panel(thread, status: int = 200, *, error=None, form=None):
@@ -38,14 +30,14 @@ def _panel(thread, status: int = 200, *, error=None, form=None):
 @bp.get("/threads/<thread_id>/customer")
 @login_required
 def show(thread_id):
-    return _panel(_thread(thread_id))
+    return _panel(thread_or_refuse(thread_id))
 
 
 @bp.post("/threads/<thread_id>/customer")
 @role_required(*STAFF_DESK_ROLES)
 def update(thread_id):
     """Save name, phone and e-mail; a bad value is refused naming its field (422)."""
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     if thread.contact is None:
         abort(404, "This conversation has no customer.")
     form = {key: request.form.get(key, "") for key in ("name", "phone", "email")}
@@ -53,7 +45,7 @@ def update(thread_id):
         edit_contact(thread.contact.id, **form)
     except InvalidContact as exc:
         db.session.rollback()
-        return _panel(_thread(thread_id), 422, error=exc, form=form)
+        return _panel(thread_or_refuse(thread_id), 422, error=exc, form=form)
     commit()
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)

@@ -7,12 +7,24 @@ API clients and JSON requests get the usual JSON error.
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, url_for
+from flask import Response, abort, make_response, render_template, url_for
 from flask_login import current_user
 
 from app.api.errors import json_error, wants_json
 from app.auth.decorators import STAFF_DESK_ROLES
-from app.threads.services import AccessDenied
+from app.models import CommunicationThread
+from app.threads.services import AccessDenied, ThreadNotFound, load_thread
+
+
+def thread_or_refuse(thread_id: str | None) -> CommunicationThread:
+    """The thread for the signed-in user, for every thread route: 404 when there is
+    no such thread, and the refusal (page or JSON 403) when it is not theirs."""
+    try:
+        return load_thread(thread_id or "", current_user)
+    except ThreadNotFound:
+        abort(404, "There is no such conversation.")
+    except AccessDenied as denied:
+        abort(refusal_response(denied))
 
 
 def refusal_response(denied: AccessDenied) -> Response:

@@ -15,7 +15,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api.errors import json_error
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES
@@ -24,19 +23,16 @@ from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
-from app.threads.composer import composer_extras, undo_reply
+from app.threads.composer import composer_extras
 from app.threads.customer import customer_panel
-from app.threads.drafts import discard_draft, parse_draft, save_draft
+from app.threads.drafts import discard_draft
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
-from app.threads.refusal import refusal_response
+from app.threads.refusal import thread_or_refuse
 from app.threads.services import (
-    AccessDenied,
     InvalidInput,
-    ThreadNotFound,
     add_note,
     compose_reply,
-    load_thread,
     reachable_channels,
 )
 from app.threads.template_choice import (
@@ -56,16 +52,7 @@ from app.transactions import commit
 bp = Blueprint("threads", __name__)
 
 
-def _thread(thread_id: str):
-    try:
-        return load_thread(thread_id, current_user)
-    except ThreadNotFound:
-        abort(404, "There is no such conversation.")
-    except AccessDenied as denied:
-        abort(refusal_response(denied))
-
-
-def _composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):
+def composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):
     channels = reachable_channels(thread)
     selected = next((c for c in channels if str(c.id) == str(channel_id)), None) or (
         channels[0] if channels else None
@@ -112,7 +99,7 @@ def _header_context(thread, *, error=None):
     }
 
 
-def _timeline_context(thread, page=None) -> dict:
+def timeline_context(thread, page=None) -> dict:
     page = page or timeline_page(thread)
     return {
         "thread": thread,
@@ -135,8 +122,8 @@ def _linked_page(thread):
 
 def _detail_context(thread, header_error=None, page=None, **composer) -> dict:
     return {
-        **_timeline_context(thread, page),
-        **_composer_context(thread, **composer),
+        **timeline_context(thread, page),
+        **composer_context(thread, **composer),
         **_header_context(thread, error=header_error),
         "customer": customer_panel(thread, current_user),
     }
@@ -168,7 +155,7 @@ def _page(thread, status: int = 200, header_error=None, page=None, **composer):
 @bp.get("/threads/<thread_id>")
 @login_required
 def show(thread_id):
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     # Read up to what this page shows, not "now": a customer message taken in
     # while it renders stays unread.
     shown_up_to = thread.last_customer_message_at
@@ -195,7 +182,7 @@ def timeline_partial(thread_id):
     it stay). ``visible=1``: the agent has the page in front of them, so what it
     shows is read; a refresh in a background tab marks nothing.
     """
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     shown_up_to = thread.last_customer_message_at
     before, since = request.args.get("before"), request.args.get("from")
     try:
@@ -210,7 +197,7 @@ def timeline_partial(thread_id):
         name = "before" if before else "from"
         abort(400, f"Invalid {name}: not a cursor this server handed out.")
     html = render_template(
-        "threads/_timeline.html", **_timeline_context(thread, page), latest_only=bool(since)
+        "threads/_timeline.html", **timeline_context(thread, page), latest_only=bool(since)
     )
     if request.args.get("visible") == "1":
         mark_read(thread, current_user, up_to=shown_up_to)
@@ -221,14 +208,14 @@ def timeline_partial(thread_id):
 @bp.get("/threads/<thread_id>/header")
 @login_required
 def header_partial(thread_id):
-    return render_template("threads/_header.html", **_header_context(_thread(thread_id)))
+    return render_template("threads/_header.html", **_header_context(thread_or_refuse(thread_id)))
 
 
 @bp.get("/threads/<thread_id>/composer")
 @login_required
 def composer(thread_id):
     """Re-render the composer for another channel, or prefilled from a template."""
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     channel_id = request.args.get("channel_id")
     template_id = request.args.get("template_id")
     form = {
@@ -238,13 +225,13 @@ def composer(thread_id):
     }
     if not template_id:
         return render_template(
-            "threads/_composer.html", **_composer_context(thread, channel_id=channel_id, form=form)
+            "threads/_composer.html", **composer_context(thread, channel_id=channel_id, form=form)
         )
-    template = db.session.get(CommunicationTemplate, _uuid_or_404(template_id))
+    template = db.session.get(CommunicationTemplate, uuid_or_404(template_id))
     if template is None or not template.is_active:
         abort(404, "There is no such template.")
     form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})
-    context = _composer_context(thread, channel_id=channel_id, form=form)
+    context = composer_context(thread, channel_id=channel_id, form=form)
     state = context["template_state"]
     if state is None:
         context["errors"] = {"template_id": "This template cannot be sent on this channel now."}
@@ -266,16 +253,16 @@ def _limit_reply_size(endpoint, values):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _reply_too_large(exc):
-    thread = _thread((request.view_args or {}).get("thread_id"))
+    thread = thread_or_refuse((request.view_args or {}).get("thread_id"))
     limit = size_label(MAX_REQUEST_BYTES)
     message = f"The attached files are over {limit} together; nothing was sent."
-    return _composer_error(thread, {}, {"attachments": message})
+    return composer_error(thread, {}, {"attachments": message})
 
 
 @bp.post("/threads/<thread_id>/reply")
 @login_required
 def reply(thread_id):
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     form = request.form.to_dict()
     try:
         message = compose_reply(
@@ -296,7 +283,7 @@ def reply(thread_id):
         )
     except InvalidInput as exc:
         db.session.rollback()
-        return _composer_error(thread, form, exc.fields)
+        return composer_error(thread, form, exc.fields)
     discard_draft(current_user, thread, "reply")
     # Queues the send and tells the thread's viewers; the ticks then move on
     # through live updates. No files without their message.
@@ -312,13 +299,13 @@ def reply(thread_id):
 @bp.post("/threads/<thread_id>/note")
 @login_required
 def note(thread_id):
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     form = request.form.to_dict()
     try:
         add_note(thread, current_user, form.get("content"))
     except InvalidInput as exc:
         db.session.rollback()
-        return _composer_error(thread, {**form, "mode": "note"}, exc.fields)
+        return composer_error(thread, {**form, "mode": "note"}, exc.fields)
     discard_draft(current_user, thread, "note")
     commit()
     return _after_post(thread)
@@ -327,7 +314,7 @@ def note(thread_id):
 @bp.post("/threads/<thread_id>/edit")
 @login_required
 def edit(thread_id):
-    thread = _thread(thread_id)
+    thread = thread_or_refuse(thread_id)
     form = request.form
     changes = {key: form[key] for key in ("status", "priority", "tags") if key in form}
     if "assigned_to_user_id" in form:
@@ -340,7 +327,7 @@ def edit(thread_id):
         update_thread(thread, current_user, expected_version=expected, changes=changes)
     except StaleEdit:
         db.session.expire_all()
-        thread = _thread(thread_id)
+        thread = thread_or_refuse(thread_id)
         error = (
             "Someone else changed this conversation while you were looking at it. "
             "The current values are shown; make your change again if it still applies."
@@ -353,7 +340,7 @@ def edit(thread_id):
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     response = render_template("threads/_header.html", **_header_context(thread))
-    timeline_html = render_template("threads/_timeline.html", **_timeline_context(thread), oob=True)
+    timeline_html = render_template("threads/_timeline.html", **timeline_context(thread), oob=True)
     return response + timeline_html
 
 
@@ -363,76 +350,23 @@ def _header_response(thread, status: int, error: str):
     return render_template("threads/_header.html", **_header_context(thread, error=error)), status
 
 
-def _composer_error(thread, form, errors, status: int = 422):
+def composer_error(thread, form, errors, status: int = 422):
     if not request.htmx:
         return _page(thread, status, form=form, errors=errors, channel_id=form.get("channel_id"))
-    context = _composer_context(thread, channel_id=form.get("channel_id"), form=form, errors=errors)
+    context = composer_context(thread, channel_id=form.get("channel_id"), form=form, errors=errors)
     return render_template("threads/_composer.html", **context), status
 
 
 def _after_post(thread):
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
-    composer_html = render_template("threads/_composer.html", **_composer_context(thread))
-    timeline_html = render_template("threads/_timeline.html", **_timeline_context(thread), oob=True)
+    composer_html = render_template("threads/_composer.html", **composer_context(thread))
+    timeline_html = render_template("threads/_timeline.html", **timeline_context(thread), oob=True)
     return composer_html + timeline_html
 
 
-def _uuid_or_404(raw: str):
+def uuid_or_404(raw: str):
     try:
         return uuid.UUID(raw)
     except ValueError:
         abort(404)
-
-
-# --- composer: drafts and Undo send (issue 13.12) ------------------------------------
-
-
-@bp.post("/threads/<thread_id>/draft")
-@login_required
-def draft(thread_id):
-    """Save what the user typed in the reply or note box (JSON or form: kind, content)."""
-    thread = _thread(thread_id)
-    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-    try:
-        kind, content = parse_draft(data if isinstance(data, dict) else {})
-    except InvalidInput as exc:
-        return json_error(422, "invalid_input", "The draft was not saved.", exc.fields)
-    save_draft(current_user, thread, kind, content)
-    commit()
-    return {"saved": True, "kind": kind}
-
-
-@bp.post("/threads/<thread_id>/messages/<message_id>/undo")
-@login_required
-def undo_send(thread_id, message_id):
-    """Withdraw a held reply; its text goes back into the reply box."""
-    thread = _thread(thread_id)
-    message = undo_reply(thread, current_user, _uuid_or_404(message_id))
-    if message is None:
-        db.session.rollback()
-        error = {"content": "Too late to undo: the message is already being sent."}
-        response = _composer_error(thread, {}, error, status=409)
-        if request.htmx:  # and the timeline as it is now, without the Undo
-            timeline_html = render_template(
-                "threads/_timeline.html", **_timeline_context(thread), oob=True
-            )
-            return response[0] + timeline_html, 409
-        return response
-    commit()
-    if not request.htmx:
-        return redirect(url_for("threads.show", thread_id=thread.id), 303)
-    form = {
-        "content": message.message_content,
-        "subject": message.subject or "",
-        "channel_id": str(message.channel_id),
-        "template_id": str(message.template_id or ""),
-    }
-    composer_html = render_template(
-        "threads/_composer.html",
-        **_composer_context(thread, channel_id=message.channel_id, form=form),
-    )
-    timeline_html = render_template(
-        "threads/_timeline.html", **_timeline_context(thread), oob=True
-    )
-    return composer_html + timeline_html

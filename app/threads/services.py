@@ -46,6 +46,8 @@ from app.threads.email_reply import (
 )
 
 MAX_MESSAGE_LENGTH = 20_000
+# The key of a held reply's ``extra`` that keeps the composer's fields as typed.
+TYPED = "composer_typed"
 
 
 class ThreadNotFound(LookupError):
@@ -210,6 +212,19 @@ def compose_reply(
     channels = reachable_channels(thread)
     channel = _pick_channel(thread, channels, channel_id)
     template = _load_template(template_id) if template_id else None
+    # As typed, before signatures, quote and template are added: Undo send puts
+    # exactly this back in the reply box (app.threads.composer.restored_form).
+    typed = {
+        "content": content or "",
+        "subject": subject,
+        "channel_id": str(channel.id),
+        "template_id": str(template.id) if template else None,
+        "variables": dict(variables or {}),
+        "to": to,
+        "cc": cc,
+        "bcc": bcc,
+        "include_quote": include_quote,
+    }
     body = (content or "").strip()
     html = None
     # Past WhatsApp's 24-hour window only an approved template goes through.
@@ -236,6 +251,8 @@ def compose_reply(
         raise InvalidInput({"content": f"A reply can be at most {MAX_MESSAGE_LENGTH} characters."})
     recipient = _recipient_for(thread, channel)
     extra = {"reply_to": _last_inbound_external_id(thread, channel)}
+    if hold_seconds > 0:
+        extra[TYPED] = typed
     if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
         subject = (subject or "").strip() or _reply_subject(thread.thread_subject)
         addressees = _addressees(thread, channel, to, cc, bcc)

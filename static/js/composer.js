@@ -102,20 +102,29 @@
   // Anything the composer sends (Send, Add note, switching channel or template)
   // waits for the draft to be saved first, so a late save cannot bring back a
   // draft that sending has just cleared.
+  // Undo send (in the timeline) counts too: it brings the reply back into the
+  // box, and the server keeps text typed since Send only if it has it.
   document.addEventListener("htmx:confirm", function (event) {
-    if (!event.target.closest || !event.target.closest("#composer")) return;
+    if (!event.target.closest || !event.target.closest("#composer, .undo-send")) return;
     if (!pending()) return;
     event.preventDefault();
     saveAll().then(function () { event.detail.issueRequest(true); });
   });
 
-  // Ctrl+Enter (Cmd+Enter on a Mac) sends the reply or adds the note.
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends the reply or adds the note, from the
+  // text or any one-line field of the form. A plain Enter in a one-line field
+  // (To, CC, BCC, Subject, a template variable) would submit the form too, as
+  // browsers do: it is kept from sending a half-written reply.
+  const ONE_LINE = 'input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=hidden])';
+
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    const box = event.target.closest && event.target.closest("#composer .composer-form textarea");
-    if (!box || box.readOnly) return;
+    if (event.key !== "Enter" || event.isComposing) return;
+    const field = event.target.closest && event.target.closest("#composer .composer-form textarea, #composer .composer-form " + ONE_LINE);
+    if (!field) return;
+    const send = event.ctrlKey || event.metaKey;
+    if (field.tagName === "TEXTAREA" && (!send || field.readOnly)) return;
     event.preventDefault();
-    box.form.requestSubmit();
+    if (send) field.form.requestSubmit();
   });
 
   // --- emoji ------------------------------------------------------------------
@@ -170,17 +179,27 @@
     if (!event.target.closest("[data-emoji-panel]")) closePanels();
   });
 
+  // Esc closes an open emoji panel and nothing else (defaultPrevented tells the
+  // bell and the shortcuts it was handled); focus goes back to its toggle.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closePanels();
+    if (event.key !== "Escape") return;
+    const open = document.querySelector("[data-emoji-panel]:not([hidden])");
+    if (!open) return;
+    event.preventDefault();
+    closePanels();
+    const toggle = open.parentElement.querySelector("[data-emoji-toggle]");
+    if (toggle) toggle.focus();
   });
 
   // --- Undo send: the button goes when the hold is over ------------------------
+  // Counted from when the footer arrives, in the seconds the server says are
+  // left: the browser's clock may be minutes off the server's.
 
   function watchHeld(root) {
-    (root || document).querySelectorAll("[data-held-until]").forEach(function (footer) {
+    (root || document).querySelectorAll("[data-held-for]").forEach(function (footer) {
       if (footer.dataset.watched) return;
       footer.dataset.watched = "1";
-      const wait = Date.parse(footer.dataset.heldUntil) - Date.now();
+      const wait = (parseFloat(footer.dataset.heldFor) || 0) * 1000;
       setTimeout(function () {
         const undo = footer.querySelector(".undo-send");
         if (undo) undo.remove();

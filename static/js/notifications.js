@@ -45,7 +45,10 @@
     else open();
   });
 
+  // One Esc closes one thing: an open dialog (the shortcuts) or a panel that
+  // already took this Esc (defaultPrevented) goes first, the bell waits.
   document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || document.querySelector("dialog[open]")) return;
     if (event.key === "Escape" && isOpen()) {
       event.preventDefault();
       close(true);

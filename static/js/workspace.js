@@ -202,9 +202,15 @@
     "?": showShortcuts,
   };
 
+  // Keys pressed inside the reply box (its emoji panel focuses a button, not a
+  // field) or inside an open popup (the bell's panel) belong to that, not to
+  // the workspace: "e" there must not resolve the conversation.
+  const OWN_KEYS = '#composer, [role="dialog"], [role="menu"], #notification-panel, dialog';
+
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTyping(event.target) || document.querySelector("dialog[open]")) return;
+    if (event.target.closest && event.target.closest(OWN_KEYS)) return;
     const action = KEYS[event.key];
     if (action && action()) event.preventDefault();
   });
