@@ -166,3 +166,21 @@ def test_the_quote_ticked_comes_back_ticked(app, client, auth, thread):
     page = _undo(client, auth, thread, held)
     quote = re.search(r'<input type="checkbox" name="quote"[^>]*>', page).group(0)
     assert "checked" in quote
+
+
+def test_the_box_text_posted_with_undo_is_kept_even_before_its_draft_is_saved(
+    app, client, auth, thread
+):
+    _reply(client, auth, thread, **TYPED)
+    [held] = _held()
+    response = client.post(
+        f"/threads/{thread.id}/messages/{held.id}/undo",
+        data={"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), "content": "PS: tot dan."},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert _box(page) == "Hierbij de offerte.\n\nPS: tot dan."
+    assert (
+        db.session.scalar(sa.select(MessageDraft.content)) == "Hierbij de offerte.\n\nPS: tot dan."
+    )

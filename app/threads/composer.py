@@ -19,9 +19,7 @@ from app.threads.services import TYPED
 from app.threads.template_choice import VARIABLE_PREFIX
 
 
-def composer_extras(
-    thread: CommunicationThread, user: User, window: WindowState | None
-) -> dict:
+def composer_extras(thread: CommunicationThread, user: User, window: WindowState | None) -> dict:
     """What the composer shows besides the form: the user's drafts and, while
     replying on WhatsApp inside the 24-hour window, when that window closes."""
     open_window = window is not None and window.is_open
@@ -54,17 +52,23 @@ class UndoneReply:
 
 
 def undo_reply(
-    thread: CommunicationThread, user: User, message_id: uuid.UUID
+    thread: CommunicationThread,
+    user: User,
+    message_id: uuid.UUID,
+    typed_since: str | None = None,
 ) -> UndoneReply | None:
     """Withdraw the user's held reply in ``thread``; what they typed becomes their draft.
 
-    Text typed in the box after Send (their reply draft; sending cleared the
-    old one) is kept under the restored text rather than overwritten: nothing
+    Text typed in the box after Send (``typed_since``, what the box holds as
+    Undo is pressed; else their reply draft, which sending cleared) is kept
+    under the restored text rather than overwritten: nothing
     the agent wrote is lost, and the restored reply stays first, as it was
     written first. None when it cannot be undone any more (it is being sent)
     or is not theirs. The caller commits.
     """
-    newer = drafts_for(user, thread).get("reply", "").strip()
+    if typed_since is None:
+        typed_since = drafts_for(user, thread).get("reply", "")
+    newer = typed_since.strip()
     message = withdraw_outbound(thread, message_id, author_id=user.id)
     if message is None:
         return None

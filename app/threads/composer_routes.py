@@ -42,7 +42,9 @@ def draft(thread_id):
 def undo_send(thread_id, message_id):
     """Withdraw a held reply; the reply box gets back what the agent had typed."""
     thread = thread_or_refuse(thread_id)
-    undone = undo_reply(thread, current_user, uuid_or_404(message_id))
+    # The reply box's text as Undo was pressed (hx-include), kept with the reply.
+    typed_since = request.form.get("content")
+    undone = undo_reply(thread, current_user, uuid_or_404(message_id), typed_since)
     if undone is None:
         db.session.rollback()
         error = {"content": "Too late to undo: the message is already being sent."}

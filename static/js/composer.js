@@ -18,6 +18,7 @@
 
   const timers = new Map();
   let saving = Promise.resolve();
+  let inFlight = 0; // saves started and not yet answered
 
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -41,6 +42,7 @@
     if (!composer || box.readOnly || box.dataset.savedValue === box.value) return saving;
     const content = box.value;
     box.dataset.savedValue = content;
+    inFlight += 1;
     saving = saving.then(function () {
       return fetch(composer.dataset.draftUrl, {
         method: "POST",
@@ -60,7 +62,8 @@
         .catch(function () {
           delete box.dataset.savedValue; // try again on the next change
           showStatus(box, "Draft not saved");
-        });
+        })
+        .finally(function () { inFlight -= 1; });
     });
     return saving;
   }
@@ -101,14 +104,32 @@
 
   // Anything the composer sends (Send, Add note, switching channel or template)
   // waits for the draft to be saved first, so a late save cannot bring back a
-  // draft that sending has just cleared.
-  // Undo send (in the timeline) counts too: it brings the reply back into the
-  // box, and the server keeps text typed since Send only if it has it.
+  // draft that sending has just cleared. A save already on its way counts too.
   document.addEventListener("htmx:confirm", function (event) {
-    if (!event.target.closest || !event.target.closest("#composer, .undo-send")) return;
-    if (!pending()) return;
+    if (!event.target.closest || !event.target.closest("#composer")) return;
+    if (!pending() && !inFlight) return;
     event.preventDefault();
     saveAll().then(function () { event.detail.issueRequest(true); });
+  });
+
+  // Undo send (in the timeline) brings the reply back into the box, with the
+  // text typed since Send, which goes along as "content". Any save of that
+  // text is waited for first, so a late save cannot replace the two with the
+  // newer text alone. The request is not tied to the button: a live update may
+  // re-render the timeline (and the button) meanwhile.
+  document.addEventListener("htmx:confirm", function (event) {
+    const undo = event.target.closest && event.target.closest(".undo-send");
+    if (!undo || !window.htmx) return;
+    event.preventDefault();
+    const url = undo.getAttribute("hx-post");
+    saveAll().then(function () {
+      const box = document.querySelector("#composer #reply-content");
+      htmx.ajax("POST", url, {
+        target: "#composer",
+        swap: "outerHTML",
+        values: box ? { content: box.value } : {},
+      });
+    });
   });
 
   // Ctrl+Enter (Cmd+Enter on a Mac) sends the reply or adds the note, from the
