@@ -62,3 +62,43 @@ def test_another_teams_thread_says_whose_it_is_and_leads_back(live_server, page,
     expect(owner_line).to_be_visible()
     page.get_by_role("link", name="Back to the inbox").click()
     expect(page).to_have_url(f"{live_server.url}/inbox")
+
+
+def test_most_urgent_first_puts_customers_waiting_above_an_overdue_internal_note(
+    live_server, page, make_user
+):
+    """Point 8: a colleague's overdue note never outranks a customer waiting on us."""
+    from datetime import timedelta
+
+    from app.database import utcnow
+    from app.models.enums import Priority, ThreadStatus
+
+    make_user("manager", email="marieke@switchboard.test")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    notes = factories.channel(ChannelType.INTERNAL_COMMENT, channel_name="Notes")
+    now = utcnow()
+    factories.thread(
+        notes, None, thread_subject="Notitie: voorraad tellen", priority=Priority.LOW,
+        response_due_at=now - timedelta(days=4),
+    )
+    factories.thread(
+        whatsapp, factories.contact(display_name="Kees Kaya"),
+        thread_subject="Monteur niet gekomen",
+        status=ThreadStatus.ESCALATED, priority=Priority.URGENT,
+        response_due_at=now + timedelta(minutes=30),
+    )
+    factories.thread(
+        whatsapp, factories.contact(display_name="Linda Jansen"),
+        thread_subject="Laadpaal defect",
+        priority=Priority.CRITICAL, response_due_at=now + timedelta(minutes=30),
+    )
+    db.session.commit()
+
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, live_server.url, "marieke@switchboard.test")
+    page.goto(f"{live_server.url}/inbox?sort=urgency")
+    rows = page.locator("li.thread-row")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Laadpaal defect")  # critical, same deadline
+    expect(rows.nth(1)).to_contain_text("Monteur niet gekomen")
+    expect(rows.nth(2)).to_contain_text("Notitie: voorraad tellen")
