@@ -143,7 +143,8 @@ _EMAIL, _WHATSAPP, _SMS, _ANY = (
     TemplateChannelType.SMS,
     TemplateChannelType.ANY,
 )
-_SIGNATURE = "\n\nMet vriendelijke groet,\n{{agent_name}}\nChargeCars Klantenservice"
+# Agent-facing e-mail templates end with their text: the composer adds the agent's
+# and the mailbox's signatures (app/signatures), which carry the sign-off.
 
 # name, category, channel, WhatsApp template name, subject, body
 TEMPLATES = [
@@ -167,7 +168,7 @@ TEMPLATES = [
         "wij order {{order_id}} met een totaalbedrag van {{order_total}} (excl. btw).\n\n"
         "Bestelde artikelen:\n{{articles}}\n\n"
         "De geplande installatiedatum is {{installation_date}}. "
-        "Uw vaste aanspreekpunt is {{team_contact}}." + _SIGNATURE,
+        "Uw vaste aanspreekpunt is {{team_contact}}.",
     ),
     (
         "installation_scheduling",
@@ -178,7 +179,7 @@ TEMPLATES = [
         "Beste {{customer_name}},\n\nGoed nieuws: we kunnen uw laadpaal installeren op "
         "{{installation_date}} in de {{time_window}}. Onze monteur {{technician_name}} neemt op de "
         "dag zelf contact met u op als hij onderweg is.\n\nKomt deze datum niet uit? Antwoord dan "
-        "op deze e-mail, dan zoeken we samen een ander moment." + _SIGNATURE,
+        "op deze e-mail, dan zoeken we samen een ander moment.",
     ),
     (
         "visit_reminder",
@@ -188,7 +189,7 @@ TEMPLATES = [
         "Herinnering: monteur komt {{visit_date}}",
         "Beste {{customer_name}},\n\nMorgen, {{visit_date}} om {{visit_time}}, komt "
         "{{technician_name}} uw laadpaal installeren. Bereikbaar op {{technician_phone}}.\n\n"
-        "Ter voorbereiding: {{preparation_notes}}" + _SIGNATURE,
+        "Ter voorbereiding: {{preparation_notes}}",
     ),
     (
         "visit_reminder_whatsapp",
@@ -218,7 +219,7 @@ TEMPLATES = [
         "Beste {{customer_name}},\n\nDank u wel voor uw bericht, en excuses dat het niet is gegaan "
         "zoals u van ons mag verwachten. We nemen uw klacht serieus: "
         "{{team_contact}} neemt uiterlijk "
-        "{{response_date}} contact met u op om een oplossing te bespreken." + _SIGNATURE,
+        "{{response_date}} contact met u op om een oplossing te bespreken.",
     ),
     (
         "technical_support_follow_up",
@@ -227,8 +228,8 @@ TEMPLATES = [
         None,
         "Opvolging storing laadpaal – {{order_id}}",
         "Beste {{customer_name}},\n\nWe willen graag weten of uw {{charger_model}} weer naar "
-        "behoren laadt na onze aanpassing van {{fix_date}}. Werkt alles? Dan sluiten we de melding."
-        + _SIGNATURE,
+        "behoren laadt na onze aanpassing van {{fix_date}}. Werkt alles? "
+        "Dan sluiten we de melding.",
     ),
     (
         "quote_follow_up",
@@ -238,7 +239,7 @@ TEMPLATES = [
         "Uw offerte voor een laadpaal – {{quote_number}}",
         "Beste {{customer_name}},\n\nOnlangs stuurden we u een offerte voor een {{charger_model}}. "
         "Heeft u nog vragen over de installatie of de mogelijkheden voor load balancing? "
-        "We denken graag met u mee." + _SIGNATURE,
+        "We denken graag met u mee.",
     ),
     (
         "order_completion_notification",

@@ -54,7 +54,7 @@ def _shot(page, name: str) -> None:
 
 
 def test_a_missing_value_is_named_typed_and_sent(live_server, page, make_user):
-    make_user("agent", email="anouk@switchboard.test")
+    anouk = make_user("agent", email="anouk@switchboard.test")
     thread = _email_thread(make_user)
     factories.template(
         REMINDER,
@@ -94,9 +94,11 @@ def test_a_missing_value_is_named_typed_and_sent(live_server, page, make_user):
 
     expect(page.locator("#timeline")).to_contain_text("Op 14-05-2026 in de ochtend")
     db.session.expire_all()
+    # Anouk's reply (the order's own automatic mails are outgoing too).
     sent = db.session.scalar(
         sa.select(CommunicationMessage).where(
-            CommunicationMessage.message_type == MessageType.OUTGOING
+            CommunicationMessage.message_type == MessageType.OUTGOING,
+            CommunicationMessage.sender_user_id == anouk.id,
         )
     )
     assert sent.subject == "Herinnering: monteur komt 14-05-2026"
