@@ -26,6 +26,7 @@ from app.jobs.periodic import PeriodicJob
 # the integration hub's catch-all /api/v1/webhooks/<provider> comes last.
 FEATURES: tuple[str, ...] = (
     "app.auth",
+    "app.audit",
     "app.health",
     "app.inbox",
     "app.admin",

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app.auth.forms import LoginForm
 from app.auth.services import home_endpoint_for, sign_in
+from app.auth.signin import finish_sign_in
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only follow ``next`` to a path on this site (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,9 +21,11 @@ def login():
     if form.validate_on_submit():
         result = sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
         if result.user is not None:
-            login_user(result.user, remember=form.remember.data)
-            return redirect(
-                _safe_next(request.args.get("next")) or url_for(home_endpoint_for(result.user))
+            return finish_sign_in(
+                result.user,
+                remember=form.remember.data,
+                method="password",
+                next_url=request.args.get("next"),
             )
         form.password.errors.append(result.error)
         status = 429 if result.retry_after else 200

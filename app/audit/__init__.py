@@ -1,0 +1,5 @@
+"""The audit log: who changed what, when, from what to what (never secret values)."""
+
+from app.features import Feature
+
+FEATURE = Feature()
