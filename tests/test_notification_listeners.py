@@ -106,6 +106,26 @@ def test_a_customer_reply_tells_the_assignee_once(app, pushed):
     assert [n.user_id for n in _notifications()] == [anouk.id, anouk.id]
 
 
+def test_two_workers_racing_on_a_burst_write_one_notice(app, pushed, monkeypatch):
+    """The unread check passes in both workers before either inserts: the
+    database's unique key keeps the second notice out, and nobody is pushed twice."""
+    from app.notifications import listeners
+
+    anouk, _, _ = _desk()
+    channel, jan, thread = _thread(assignee=anouk)
+    monkeypatch.setattr(listeners, "_has_unread_about", lambda user_id, thread_id: False)
+
+    first = _reply(channel, jan, "wamid.race.1", "Hallo")
+    _reply(channel, jan, "wamid.race.2", "Is daar iemand?")
+
+    [notification] = _notifications()
+    assert notification.link.endswith(f"#message-{first.id}")
+    assert [users for _, _, users in pushed] == [[anouk.id]]
+    # Both customer messages are kept: only the second notice was dropped.
+    db.session.expire_all()
+    assert len(db.session.get(type(thread), thread.id).messages) == 2
+
+
 def test_a_reply_on_an_unassigned_thread_tells_nobody(app, pushed):
     _desk()
     channel, jan, _ = _thread(assignee=None)

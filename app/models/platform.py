@@ -14,11 +14,31 @@ from app.extensions import db
 from app.models.enums import DeliveryKind, OutboundState, Priority, ProcessingState
 
 
+# Notices about a thread that coalesce while unread (app/notifications/listeners.py).
+UNREAD_THREAD_NOTICE = (
+    "read_at IS NULL AND source_table = 'communication_thread' "
+    "AND notification_type IN ('customer_reply', 'thread_assigned')"
+)
+
+
 class Notification(Entity, db.Model):
     """An in-app notice for one user (seed 000: type, title, message, source)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+        # One unread reply/assignment notice per user and thread, enforced by the
+        # database: two workers handling a customer's burst at once would both
+        # find none unread and each tell the assignee.
+        sa.Index(
+            "uq_notifications_unread_thread_notice",
+            "user_id",
+            "source_record_id",
+            unique=True,
+            sqlite_where=sa.text(UNREAD_THREAD_NOTICE),
+            postgresql_where=sa.text(UNREAD_THREAD_NOTICE),
+        ),
+    )
 
     user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     notification_type: so.Mapped[str] = so.mapped_column(sa.String(64))

@@ -134,16 +134,21 @@ def _notify(
     *,
     link: str,
 ) -> None:
-    notification = create_notification(
-        user_id,
-        kind,
-        title,
-        message,
-        priority=thread.priority,
-        source_table="communication_thread",
-        source_record_id=thread.id,
-        link=link,
-    )
+    try:
+        with db.session.begin_nested():
+            notification = create_notification(
+                user_id,
+                kind,
+                title,
+                message,
+                priority=thread.priority,
+                source_table="communication_thread",
+                source_record_id=thread.id,
+                link=link,
+            )
+    except sa.exc.IntegrityError:
+        # Another worker told them about this thread a moment ago; it is unread.
+        return
     commit()
     announce(notification)
 
