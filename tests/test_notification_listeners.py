@@ -139,7 +139,9 @@ def test_a_colleague_assigning_a_thread_tells_the_new_assignee(app, pushed):
     _, _, thread = _thread(assignee=None)
 
     update_thread(
-        thread, sanne, expected_version=thread.lock_version,
+        thread,
+        sanne,
+        expected_version=thread.lock_version,
         changes={"assigned_to_user_id": str(anouk.id)},
     )
     commit()
@@ -157,7 +159,9 @@ def test_taking_a_thread_yourself_tells_nobody(app, pushed):
     anouk, _, _ = _desk()
     _, _, thread = _thread(assignee=None)
     update_thread(
-        thread, anouk, expected_version=thread.lock_version,
+        thread,
+        anouk,
+        expected_version=thread.lock_version,
         changes={"assigned_to_user_id": str(anouk.id)},
     )
     commit()
@@ -172,7 +176,8 @@ def test_a_reassignment_by_a_rule_tells_the_new_assignee_not_the_old(app, pushed
     commit()
     [notification] = _notifications()
     assert (notification.user_id, notification.title) == (
-        daan.id, "Thread assigned to you: Laadpaal knippert rood"
+        daan.id,
+        "Thread assigned to you: Laadpaal knippert rood",
     )
 
 

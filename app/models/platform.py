@@ -13,7 +13,6 @@ from app.database import Entity, enum_column
 from app.extensions import db
 from app.models.enums import DeliveryKind, OutboundState, Priority, ProcessingState
 
-
 # Notices about a thread that coalesce while unread (app/notifications/listeners.py).
 UNREAD_THREAD_NOTICE = (
     "read_at IS NULL AND source_table = 'communication_thread' "
