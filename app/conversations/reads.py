@@ -39,7 +39,7 @@ def mark_read(thread: CommunicationThread, user: User, *, up_to: datetime | None
     if up_to is None:
         return
     now = utcnow()
-    insert = upsert_insert(ThreadRead, db.engine.dialect.name)
+    insert = upsert_insert(ThreadRead, db.session.get_bind().dialect.name)
     statement = insert.values(
         id=uuid.uuid4(),
         created_at=now,

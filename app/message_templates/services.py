@@ -23,8 +23,8 @@ from app.message_templates.rendering import (
     placeholders_in,
 )
 from app.models import CommunicationTemplate
-from app.models.communication import humanize_template_name
 from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
+from app.models.templates import humanize_template_name
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 500

@@ -3,7 +3,6 @@
 from app.models.communication import (
     CommunicationChannel,
     CommunicationMessage,
-    CommunicationTemplate,
     CommunicationThread,
     InternalTask,
     ThreadRead,
@@ -46,6 +45,7 @@ from app.models.platform import (
     SandboxSend,
 )
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
+from app.models.templates import CommunicationTemplate
 
 __all__ = [
     "FieldMapping",

@@ -1,4 +1,4 @@
-"""Seed 003's five communication tables: channels, threads, messages, tasks, templates.
+"""Seed 003's communication tables: channels, threads, messages, tasks (templates: templates.py).
 
 Column names follow the seed. Where the seed points ``*_contact_id`` at contacts
 for staff, these tables point ``*_user_id`` at users: staff sign in here (see
@@ -25,9 +25,6 @@ from app.models.enums import (
     Priority,
     TaskStatus,
     TaskType,
-    TemplateBusinessEntity,
-    TemplateCategory,
-    TemplateChannelType,
     ThreadStatus,
     ThreadType,
 )
@@ -336,9 +333,7 @@ class ThreadRead(Entity, db.Model):
     __tablename__ = "thread_reads"
     __table_args__ = (sa.UniqueConstraint("user_id", "thread_id"),)
 
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE")
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     thread_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("communication_thread.id", ondelete="CASCADE"), index=True
     )
@@ -387,44 +382,3 @@ class InternalTask(Entity, db.Model):
 
     assigned_to = so.relationship("User", foreign_keys=[assigned_to_user_id])
     thread = so.relationship("CommunicationThread")
-
-
-def humanize_template_name(name: str) -> str:
-    """``quote_follow_up`` -> "Quote follow-up": a readable name until an admin writes one."""
-    words = " ".join(name.replace("_", " ").split())
-    words = words.replace("follow up", "follow-up").replace("Follow up", "Follow-up")
-    return words[:1].upper() + words[1:]
-
-
-def _display_name_default(context) -> str:
-    return humanize_template_name(context.get_current_parameters()["template_name"])
-
-
-class CommunicationTemplate(Entity, db.Model):
-    """A reusable message with ``{{placeholders}}``.
-
-    ``template_name`` is the internal key (code and approved WhatsApp templates
-    refer to it); people see ``display_name`` and ``description``.
-    """
-
-    __tablename__ = "communication_template"
-
-    template_name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
-    display_name: so.Mapped[str] = so.mapped_column(sa.String(120), default=_display_name_default)
-    description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    template_category: so.Mapped[TemplateCategory] = so.mapped_column(enum_column(TemplateCategory))
-    channel_type: so.Mapped[TemplateChannelType] = so.mapped_column(
-        enum_column(TemplateChannelType), default=TemplateChannelType.ANY
-    )
-    subject_template: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    message_template: so.Mapped[str] = so.mapped_column(sa.Text)
-    html_template: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    variables: so.Mapped[list[Any]] = so.mapped_column(default=list)
-    business_entity: so.Mapped[TemplateBusinessEntity] = so.mapped_column(
-        enum_column(TemplateBusinessEntity), default=TemplateBusinessEntity.ALL
-    )
-    # The approved WhatsApp template this one maps to, for sends outside 24 hours.
-    whatsapp_template_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
-    language: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
-    is_active: so.Mapped[bool] = so.mapped_column(default=True)
-    usage_count: so.Mapped[int] = so.mapped_column(default=0)

@@ -24,9 +24,7 @@ class MessageDraft(Entity, db.Model):
     __tablename__ = "message_drafts"
     __table_args__ = (sa.UniqueConstraint("user_id", "thread_id", "kind"),)
 
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE")
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     thread_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("communication_thread.id", ondelete="CASCADE"), index=True
     )

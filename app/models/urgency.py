@@ -30,7 +30,11 @@ DEADLINE_BUCKETS = (CUSTOMER_WAITING, INTERNAL_DUE)
 # deadline's epoch second minus these few seconds, which also lets a critical
 # thread count as overdue 4 s early, a difference nobody can notice.
 PRIORITY_LEAD_SECONDS = {
-    Priority.CRITICAL: 4, Priority.URGENT: 3, Priority.HIGH: 2, Priority.NORMAL: 1, Priority.LOW: 0
+    Priority.CRITICAL: 4,
+    Priority.URGENT: 3,
+    Priority.HIGH: 2,
+    Priority.NORMAL: 1,
+    Priority.LOW: 0,
 }
 
 INTERNAL_CHANNEL_TYPES = frozenset(
