@@ -197,7 +197,8 @@ TEMPLATES = [
         _WHATSAPP,
         "visit_reminder",
         None,
-        "Hoi {{customer_name}}, een herinnering: morgen ({{visit_date}}) om {{visit_time}} komt "
+        # No "morgen": technicians send it from the phone on the day itself too.
+        "Hoi {{customer_name}}, een herinnering: op {{visit_date}} om {{visit_time}} komt "
         "{{technician_name}} de laadpaal installeren. Zorgt u dat de meterkast vrij "
         "toegankelijk is? Groet, ChargeCars",
     ),
@@ -207,7 +208,7 @@ TEMPLATES = [
         _SMS,
         None,
         None,
-        "ChargeCars: morgen {{visit_date}} om {{visit_time}} installeert {{technician_name}} uw "
+        "ChargeCars: op {{visit_date}} om {{visit_time}} installeert {{technician_name}} uw "
         "laadpaal. Past dit niet? Bel 030-2001234.",
     ),
     (
