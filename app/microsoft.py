@@ -30,11 +30,17 @@ def confidential_client(
     secret: str,
     *,
     timeout: float,
-    keep_tokens: bool = True,
+    sign_in_only: bool = False,
 ) -> msal.ConfidentialClientApplication:
-    """The process's MSAL client for this registration; ``keep_tokens=False`` caches none."""
+    """The process's MSAL client for this registration.
+
+    ``sign_in_only``: the client only proves who a person is, so it asks for no
+    refresh token (``offline_access``, which MSAL adds by default) and keeps no
+    tokens.
+    """
     # The secret is part of the key (hashed) so a rotated secret gets a fresh client.
-    key = (authority, client_id, hashlib.sha256(secret.encode()).hexdigest(), timeout, keep_tokens)
+    secret_hash = hashlib.sha256(secret.encode()).hexdigest()
+    key = (authority, client_id, secret_hash, timeout, sign_in_only)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -46,7 +52,8 @@ def confidential_client(
                 # instance discovery, so sovereign clouds and test fakes work.
                 instance_discovery=False,
                 timeout=timeout,
-                token_cache=None if keep_tokens else _NoTokenCache(),
+                exclude_scopes=["offline_access"] if sign_in_only else None,
+                token_cache=_NoTokenCache() if sign_in_only else None,
             )
             _clients[key] = client
     return client

@@ -8,6 +8,7 @@ spoilt in turn and must be refused with nothing signed in.
 from __future__ import annotations
 
 import time
+import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -92,7 +93,8 @@ def test_start_sends_the_browser_to_the_authority_with_state_nonce_and_pkce(clie
     query = {key: values[0] for key, values in parse_qs(authorize.query).items()}
     assert query["client_id"] == entra.client_id
     assert query["redirect_uri"] == PUBLIC_BASE_URL + CALLBACK_PATH
-    assert {"openid", "profile", "email"} <= set(query["scope"].split())
+    # Who the person is, nothing more: no refresh token (offline_access), no API.
+    assert set(query["scope"].split()) == {"openid", "profile", "email"}
     assert query["response_type"] == "code"
     assert query["code_challenge_method"] == "S256"
     assert query["state"] and query["nonce"] and query["code_challenge"]
@@ -237,11 +239,11 @@ def test_mfa_at_microsoft_counts_as_the_second_factor(
             lambda fake: fake.token_overrides.update(aud="another-app"), id="wrong-audience"
         ),
         pytest.param(
-            lambda fake: fake.token_overrides.update(iss=fake.issuer("another-tenant")),
+            lambda fake: fake.token_overrides.update(iss=fake.issuer(str(uuid.uuid4()))),
             id="wrong-issuer",
         ),
         pytest.param(
-            lambda fake: fake.token_overrides.update(tid="another-tenant"),
+            lambda fake: fake.token_overrides.update(tid=str(uuid.uuid4())),
             id="other-tenant",
         ),
         pytest.param(
@@ -266,6 +268,16 @@ def test_id_token_that_does_not_check_out_is_refused(client, entra, make_user, s
     assert "could not be verified" in page_text(response)
     assert not signed_in(client)
     assert db.session.scalar(sa.select(User.microsoft_object_id)) is None
+
+
+def test_rolled_over_signing_key_is_fetched_again(app, client, entra, make_user):
+    make_user("agent", email="anouk@chargecars.nl")
+    entra.sign_in_as("anouk@chargecars.nl")
+    assert round_trip(client, entra).status_code == 302  # keys now cached
+
+    entra.rotate_key()
+    assert round_trip(app.test_client(), entra).status_code == 302
+    assert len(entra.requests_to("/discovery/v2.0/keys")) == 2
 
 
 # -- the round trip going wrong ---------------------------------------------------
@@ -362,7 +374,7 @@ def test_multi_tenant_believes_only_domain_verified_addresses(client, entra, mak
 def test_multi_tenant_issuer_must_name_the_tokens_own_tenant(client, entra, make_user, tenant):
     make_user("agent", email="anouk@chargecars.nl")
     entra.sign_in_as("anouk@chargecars.nl", xms_edov=True)
-    entra.token_overrides["iss"] = entra.issuer("some-other-tenant")
+    entra.token_overrides["iss"] = entra.issuer(str(uuid.uuid4()))
 
     response = round_trip(client, entra)
 

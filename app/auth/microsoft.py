@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -97,7 +98,7 @@ class MicrosoftSignIn:
                 self.client_id,
                 self.client_secret,
                 timeout=TIMEOUT_SECONDS,
-                keep_tokens=False,
+                sign_in_only=True,
             )
         except (ValueError, requests.RequestException) as exc:
             raise _unreachable(f"reading {self.authority}: {exc.__class__.__name__}") from exc
@@ -128,12 +129,10 @@ def complete(settings: MicrosoftSignIn, pending: dict | None, answer: Mapping) -
         raise _expired("no sign-in was started in this browser session")
     if time.time() - pending.get("started_at", 0) > FLOW_LIFETIME_SECONDS:
         raise _expired("the sign-in was started too long ago")
-    if answer.get("error"):
-        raise _refused_by_microsoft(str(answer["error"]), str(answer.get("error_description", "")))
     client = settings.client()
     try:
         result = client.acquire_token_by_auth_code_flow(pending["flow"], dict(answer))
-    except ValueError as exc:  # MSAL: state missing or not ours
+    except ValueError as exc:  # MSAL: state missing or not ours (checked before any error)
         raise _expired(f"state check failed: {exc.__class__.__name__}") from exc
     except RuntimeError as exc:  # MSAL: the ID token's nonce is not the one we sent
         raise _unverified(f"nonce check failed: {exc.__class__.__name__}") from exc
@@ -170,10 +169,14 @@ def _identity(settings: MicrosoftSignIn, claims: dict) -> MicrosoftIdentity:
             address = normalise_email(candidate)
             if address not in addresses:
                 addresses.append(address)
+    try:  # Entra's ids are GUIDs; kept in one spelling so the pair always matches
+        tenant_id, object_id = (str(uuid.UUID(str(claims[name]))) for name in ("tid", "oid"))
+    except ValueError as exc:
+        raise _unverified("tid or oid is not a GUID") from exc
     amr = claims.get("amr")
     return MicrosoftIdentity(
-        tenant_id=str(claims["tid"]).lower(),
-        object_id=str(claims["oid"]).lower(),
+        tenant_id=tenant_id,
+        object_id=object_id,
         addresses=tuple(addresses),
         second_factor=isinstance(amr, list) and "mfa" in amr,
     )
@@ -256,7 +259,7 @@ def _refused_by_microsoft(code: str, description: str) -> MicrosoftSignInError:
     # where anyone can write text onto our page. The code is kept to its alphabet.
     code = "".join(ch for ch in code if ch.isalnum() or ch == "_")[:64]
     if code == "access_denied":
-        message = gettext("Microsoft sign-in was cancelled or refused. Nothing was signed in.")
+        message = gettext("Microsoft sign-in was cancelled or refused. You are not signed in.")
     else:
         message = gettext(
             "Microsoft could not sign you in (%(code)s). Try again or sign in with your password.",
@@ -269,7 +272,7 @@ def _refused_by_microsoft(code: str, description: str) -> MicrosoftSignInError:
 
 def _unverified(reason: str) -> MicrosoftSignInError:
     return MicrosoftSignInError(
-        gettext("Microsoft's answer could not be verified. Nothing was signed in."),
+        gettext("Microsoft's answer could not be verified. You are not signed in."),
         status=400,
         reason=reason,
     )

@@ -92,6 +92,11 @@ class EntraFake(FakeServer):
         }
         return self.account
 
+    def rotate_key(self) -> None:
+        """Sign from now on with a new key under a new kid, as Entra's key rollover does."""
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = uuid.uuid4().hex
+
     # -- protocol ------------------------------------------------------------
 
     def issuer(self, tenant_id: str) -> str:
@@ -118,7 +123,8 @@ class EntraFake(FakeServer):
         if self.sign_with_unpublished_key:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
-        signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+        encoded = (b64url(json.dumps(part).encode()) for part in (header, claims))
+        signing_input = ".".join(encoded)
         signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{b64url(signature)}"
 
