@@ -7,6 +7,7 @@ spoilt in turn and must be refused with nothing signed in.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -200,6 +201,32 @@ def test_another_microsoft_account_with_a_bound_users_address_is_refused(
     assert response.status_code == 403
     assert "different Microsoft account" in page_text(response)
     assert not signed_in(newcomer)
+
+
+def test_unbinding_lets_a_new_microsoft_account_take_over(app, client, entra, make_user):
+    anouk = make_user("agent", email="anouk@chargecars.nl")
+    entra.sign_in_as("anouk@chargecars.nl")
+    assert round_trip(client, entra).status_code == 302
+
+    result = app.test_cli_runner().invoke(args=["users", "unbind-microsoft", "Anouk@chargecars.nl"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"email": "anouk@chargecars.nl", "was_bound": True}
+
+    # ChargeCars moved to a new tenant: her new account is matched by e-mail again.
+    account = entra.sign_in_as("anouk@chargecars.nl")
+    assert round_trip(app.test_client(), entra).status_code == 302
+    db.session.refresh(anouk)
+    assert anouk.microsoft_object_id == account["oid"]
+    actions = db.session.scalars(
+        sa.select(AuditLog.action)
+        .where(AuditLog.record_id == anouk.id)
+        .order_by(AuditLog.created_at)
+    ).all()
+    assert actions == [
+        "microsoft_account_bound",
+        "microsoft_account_unbound",
+        "microsoft_account_bound",
+    ]
 
 
 @pytest.mark.parametrize(("amr", "second_factor"), [(["pwd", "mfa"], True), (["pwd"], False)])

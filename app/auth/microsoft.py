@@ -33,6 +33,7 @@ import requests
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from app.audit.records import record_change
 from app.auth.id_tokens import IdTokenRejected, KeysUnavailable, verify_id_token
 from app.auth.services import normalise_email
 from app.database import utcnow
@@ -182,10 +183,11 @@ def _identity(settings: MicrosoftSignIn, claims: dict) -> MicrosoftIdentity:
     )
 
 
-def account_for(identity: MicrosoftIdentity) -> tuple[User, bool]:
-    """The user this Microsoft account signs in as, and whether it was just bound to them.
+def account_for(identity: MicrosoftIdentity, *, ip_address: str | None) -> User:
+    """The user this Microsoft account signs in as; raises :class:`MicrosoftSignInError`.
 
-    Binding and ``last_login_at`` are written to the session; the caller commits.
+    A first sign-in binds the account to the user (audited). The binding and
+    ``last_login_at`` are written to the session; the caller commits.
     """
     user = db.session.scalar(
         sa.select(User).where(
@@ -193,7 +195,6 @@ def account_for(identity: MicrosoftIdentity) -> tuple[User, bool]:
             User.microsoft_object_id == identity.object_id,
         )
     )
-    newly_bound = False
     if user is None:
         user = _user_by_address(identity)
         if user.microsoft_object_id is not None:
@@ -213,11 +214,44 @@ def account_for(identity: MicrosoftIdentity) -> tuple[User, bool]:
             reason=f"user {user.id} is deactivated",
         )
     if user.microsoft_object_id is None:
-        user.microsoft_tenant_id = identity.tenant_id
-        user.microsoft_object_id = identity.object_id
-        newly_bound = True
+        _bind(user, identity, ip_address)
     user.last_login_at = utcnow()
-    return user, newly_bound
+    return user
+
+
+def _bind(user: User, identity: MicrosoftIdentity, ip_address: str | None) -> None:
+    user.microsoft_tenant_id = identity.tenant_id
+    user.microsoft_object_id = identity.object_id
+    record_change(
+        "users",
+        user.id,
+        "microsoft_account_bound",
+        {"microsoft_tenant_id": identity.tenant_id, "microsoft_object_id": identity.object_id},
+        user_id=user.id,
+        ip_address=ip_address,
+    )
+
+
+def unbind_microsoft_account(user: User) -> bool:
+    """Forget ``user``'s Microsoft account (audited); False if none was bound.
+
+    For an address handed to someone else or a move to another tenant: the next
+    Microsoft sign-in for the user is matched by e-mail again.
+    """
+    if user.microsoft_object_id is None:
+        return False
+    record_change(
+        "users",
+        user.id,
+        "microsoft_account_unbound",
+        {
+            "microsoft_tenant_id": user.microsoft_tenant_id,
+            "microsoft_object_id": user.microsoft_object_id,
+        },
+    )
+    user.microsoft_tenant_id = None
+    user.microsoft_object_id = None
+    return True
 
 
 def _user_by_address(identity: MicrosoftIdentity) -> User:

@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.audit.records import record_change
 from app.auth import microsoft
 from app.auth.forms import LoginForm
 from app.auth.services import home_endpoint_for
@@ -57,13 +56,12 @@ def start():
     settings = _settings()
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint_for(current_user)))
+    next_url = safe_next(request.args.get("next"))
     redirect_uri = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + CALLBACK_PATH
     try:
-        pending, auth_uri = microsoft.begin(
-            settings, redirect_uri, safe_next(request.args.get("next"))
-        )
+        pending, auth_uri = microsoft.begin(settings, redirect_uri, next_url)
     except microsoft.MicrosoftSignInError as exc:
-        return _refused(exc, next_url=safe_next(request.args.get("next")))
+        return _refused(exc, next_url=next_url)
     session[PENDING_KEY] = pending
     return redirect(auth_uri)
 
@@ -72,29 +70,18 @@ def start():
 def callback():
     settings = _settings()
     pending = session.pop(PENDING_KEY, None)
+    next_url = pending.get("next") if isinstance(pending, dict) else None
     try:
         identity = microsoft.complete(settings, pending, request.args)
-        user, newly_bound = microsoft.account_for(identity)
+        user = microsoft.account_for(identity, ip_address=request.remote_addr)
     except microsoft.MicrosoftSignInError as exc:
-        return _refused(exc, next_url=pending.get("next") if isinstance(pending, dict) else None)
-    if newly_bound:
-        record_change(
-            "users",
-            user.id,
-            "microsoft_account_bound",
-            {
-                "microsoft_tenant_id": identity.tenant_id,
-                "microsoft_object_id": identity.object_id,
-            },
-            user_id=user.id,
-            ip_address=request.remote_addr,
-        )
+        return _refused(exc, next_url=next_url)
     commit()
     return finish_sign_in(
         user,
         remember=False,
         method="microsoft",
-        next_url=pending.get("next"),
+        next_url=next_url,
         second_factor=identity.second_factor,
     )
 
