@@ -105,6 +105,29 @@ def integration_urls() -> dict[str, str | None]:
     return {key: _env(key, default) for key, default in _INTEGRATION_URL_DEFAULTS.items()}
 
 
+_MICROSOFT_SIGN_IN_REQUIRED = (
+    "MICROSOFT_SIGNIN_CLIENT_ID",
+    "MICROSOFT_SIGNIN_CLIENT_SECRET",
+    "MICROSOFT_SIGNIN_TENANT",
+)
+
+
+def microsoft_sign_in() -> dict[str, str | None]:
+    """ "Sign in with Microsoft" settings: all three of client id, secret and tenant, or none.
+
+    Half a configuration is refused at start rather than leaving the button
+    missing (or failing at Microsoft) without saying why.
+    """
+    settings = {name: _env(name) for name in _MICROSOFT_SIGN_IN_REQUIRED}
+    missing = [name for name, value in settings.items() if value is None]
+    if missing and len(missing) < len(settings):
+        raise RuntimeError(f"Sign in with Microsoft needs {', '.join(missing)} set as well")
+    settings["MICROSOFT_SIGNIN_AUTHORITY_BASE"] = _env(
+        "MICROSOFT_SIGNIN_AUTHORITY_BASE", "https://login.microsoftonline.com"
+    )
+    return settings
+
+
 class Config:
     """Settings for a running deployment, read when the class body executes.
 
@@ -139,6 +162,7 @@ class Config:
             "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
             "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
             "GRAPH_MAILBOX": _env("GRAPH_MAILBOX"),
+            **microsoft_sign_in(),
             "TEAMS_WEBHOOK_URLS": parse_pairs(_env("TEAMS_WEBHOOK_URLS")),
             "SENDGRID_API_BASE": _env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
             "SENDGRID_API_KEY": _env("SENDGRID_API_KEY"),

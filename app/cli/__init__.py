@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.auth.microsoft import unbind_microsoft_account
 from app.auth.services import create_user, normalise_email
 from app.auth.tokens import issue_token
 from app.extensions import db
@@ -66,6 +67,18 @@ def users_token(email: str, name: str) -> None:
     _, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
     commit()
     _emit({"token": token})
+
+
+@users_cli.command("unbind-microsoft")
+@click.argument("email")
+def users_unbind_microsoft(email: str) -> None:
+    """Forget the Microsoft account a user signs in with; the next one is matched by e-mail."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        _fail(f"no user with e-mail {email}")
+    was_bound = unbind_microsoft_account(user)
+    commit()
+    _emit({"email": user.email, "was_bound": was_bound})
 
 
 @partners_cli.command("create")

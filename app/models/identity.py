@@ -37,6 +37,7 @@ class User(UserMixin, Entity, db.Model):
     """
 
     __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("microsoft_tenant_id", "microsoft_object_id"),)
 
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -58,6 +59,10 @@ class User(UserMixin, Entity, db.Model):
     last_login_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # Plain text under the agent's e-mail replies, above the mailbox's own.
     email_signature: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The Microsoft account this user signs in with (Entra tenant id + object id),
+    # bound at the first "Sign in with Microsoft" (app/auth/microsoft.py).
+    microsoft_tenant_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
+    microsoft_object_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
 
     team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
 

@@ -8,12 +8,15 @@ Switchboard, and it can be told to answer the next calls with an error.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
+
+from tests.fakes.tls import local_tls_files
 
 
 @dataclass
@@ -39,7 +42,14 @@ class QueuedAnswer:
 
 
 class FakeServer:
-    """Serve ``self.app`` on 127.0.0.1 and record what it receives."""
+    """Serve ``self.app`` on 127.0.0.1 and record what it receives.
+
+    A subclass with ``tls = True`` serves HTTPS with the throwaway certificate of
+    :mod:`tests.fakes.tls` (MSAL refuses plain-http authorities); a test trusts
+    :attr:`ca_bundle`, e.g. through ``REQUESTS_CA_BUNDLE``.
+    """
+
+    tls = False
 
     def __init__(self, name: str) -> None:
         self.app = Flask(name)
@@ -77,6 +87,7 @@ class FakeServer:
         self._server = None
         self._thread = None
         self.url = ""
+        self.ca_bundle = ""
 
     def answer_next(self, status: int, body: object, headers: dict | None = None, times: int = 1):
         """Make the next ``times`` requests get this answer instead of the normal one."""
@@ -84,8 +95,14 @@ class FakeServer:
             self._answers.extend(QueuedAnswer(status, body, headers or {}) for _ in range(times))
 
     def start(self) -> "FakeServer":
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        context = None
+        if self.tls:
+            cert, key, self.ca_bundle = local_tls_files()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=context)
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -17,15 +17,12 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import ssl
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from flask import jsonify, request
-from werkzeug.serving import make_server
 
 from tests.fakes import FakeServer
 from tests.fakes.graph_resources import (
@@ -37,7 +34,6 @@ from tests.fakes.graph_resources import (
     openid_configuration,
     selected,
 )
-from tests.fakes.tls import local_tls_files
 
 MAX_MAIL_SUBSCRIPTION = timedelta(minutes=4230)
 # Graph refuses a request body over 4 MB; larger attachments need upload sessions.
@@ -61,6 +57,8 @@ def graph_error(status: int, code: str, message: str):
 class GraphFake(FakeServer):
     """Entra ID's token endpoint and Graph's mail API for one mailbox."""
 
+    tls = True
+
     def __init__(self, *, mailbox: str, tenant: str = "tenant-id") -> None:
         super().__init__("graph-fake")
         self.mailbox = mailbox
@@ -83,7 +81,6 @@ class GraphFake(FakeServer):
         self._next_walk: list[list[dict]] = [[]]
         self._walks = itertools.count(1)
         self._failures: list[tuple[str, int, dict | None, dict, float]] = []
-        self.ca_bundle = ""
         self._client_state: str | None = None
         self._routes()
 
@@ -152,16 +149,6 @@ class GraphFake(FakeServer):
         return {"value": [item]}
 
     # -- serving -------------------------------------------------------------
-
-    def start(self) -> "GraphFake":
-        cert, key, self.ca_bundle = local_tls_files()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=context)
-        self.url = f"https://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
 
     @property
     def _mailbox_prefix(self) -> str:

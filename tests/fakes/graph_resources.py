@@ -115,10 +115,14 @@ def lifecycle_notification(
     }
 
 
-def openid_configuration(base: str) -> dict:
-    """The v2.0 OpenID discovery document MSAL reads before asking for a token."""
+def openid_configuration(base: str, issuer: str | None = None) -> dict:
+    """The v2.0 OpenID discovery document MSAL reads before asking for a token.
+
+    ``issuer`` defaults to the tenant's own; Entra's multi-tenant documents
+    (``organizations``, ``common``) name ``https://…/{tenantid}/v2.0`` instead.
+    """
     return {
-        "issuer": f"{base}/v2.0",
+        "issuer": issuer or f"{base}/v2.0",
         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "jwks_uri": f"{base}/discovery/v2.0/keys",

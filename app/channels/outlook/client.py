@@ -1,6 +1,6 @@
 """Calling Microsoft Graph as the ChargeCars app (client credentials).
 
-One MSAL ``ConfidentialClientApplication`` per process and app registration:
+One MSAL client per process and app registration (:mod:`app.microsoft`):
 MSAL keeps the access token in that object's in-memory cache and hands it out
 until shortly before it expires, so a busy worker asks Entra ID for a token about
 once an hour, not once per call.
@@ -14,9 +14,7 @@ caller should do its Graph calls before its own writes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -29,6 +27,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.database import utcnow
+from app.microsoft import confidential_client
 from app.transactions import commit
 from app.transports.health import record_failure, record_success
 
@@ -43,9 +42,6 @@ TIMEOUT = (5, 30)
 # when Graph asks for at most this many seconds; longer waits go back to the job.
 INLINE_RETRY_LIMIT = 5.0
 RETRY_STATUSES = {429, 503}
-
-_token_apps: dict[tuple[str, str, str], msal.ConfidentialClientApplication] = {}
-_token_apps_lock = threading.Lock()
 
 
 class GraphError(Exception):
@@ -76,25 +72,12 @@ class GraphError(Exception):
 
 
 def _token_app(config: Mapping) -> msal.ConfidentialClientApplication:
-    authority = config["GRAPH_AUTHORITY"]
-    client_id = config["GRAPH_CLIENT_ID"]
-    secret = config["GRAPH_CLIENT_SECRET"]
-    # The secret is part of the key (hashed) so a rotated secret gets a fresh app.
-    key = (authority, client_id, hashlib.sha256(secret.encode()).hexdigest())
-    with _token_apps_lock:
-        token_app = _token_apps.get(key)
-        if token_app is None:
-            token_app = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=secret,
-                authority=authority,
-                # The authority is taken as configured: no call to Microsoft's
-                # instance discovery, so sovereign clouds and test fakes work.
-                instance_discovery=False,
-                timeout=TIMEOUT[1],
-            )
-            _token_apps[key] = token_app
-    return token_app
+    return confidential_client(
+        config["GRAPH_AUTHORITY"],
+        config["GRAPH_CLIENT_ID"],
+        config["GRAPH_CLIENT_SECRET"],
+        timeout=TIMEOUT[1],
+    )
 
 
 class GraphClient:
