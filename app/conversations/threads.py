@@ -235,8 +235,12 @@ def assign(
     if changed:
         publish(
             ThreadAssigned(
-                thread.id, thread.assigned_to_user_id, thread.assigned_team_id,
-                previous_user_id, thread.assignment_reason, by_user_id,
+                thread.id,
+                thread.assigned_to_user_id,
+                thread.assigned_team_id,
+                previous_user_id,
+                thread.assignment_reason,
+                by_user_id,
             )
         )
     if announce:
