@@ -9,8 +9,15 @@ import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
 from app.extensions import db
-from app.models import CommunicationMessage, Order, SandboxSend
-from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, TokenKind
+from app.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    ContactIdentity,
+    Order,
+    SandboxSend,
+)
+from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus, TokenKind
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
@@ -256,3 +263,86 @@ def test_bulk_email_goes_to_the_named_audience_one_job_each(app, client, sendgri
     }
     missing = client.get("/api/v1/external/bulk-jobs/no-such-job", headers=headers)
     assert missing.status_code == 404
+
+
+# --- who may send, and into which conversation (issue 14, point 1) ------------
+
+
+def _written() -> dict[str, int]:
+    """How many rows a send could have added, table by table."""
+    return {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Contact, ContactIdentity, CommunicationThread, CommunicationMessage)
+    }
+
+
+def _teams_customer(channel_type: ChannelType, owners, **thread_fields):
+    """A customer (phone of TEXT, address of EMAIL) in an open thread of ``owners``' team."""
+    customer = factories.contact(phone="+31687654321", email="customer@example.com")
+    thread = factories.thread(
+        factories.channel(channel_type), customer, assigned_team_id=owners.id, **thread_fields
+    )
+    db.session.commit()
+    return thread
+
+
+@pytest.mark.parametrize(("endpoint", "body"), [("send-whatsapp", TEXT), ("send-email", EMAIL)])
+def test_a_technicians_token_sends_nothing(app, client, sendgrid, make_user, endpoint, body):
+    before = _written()
+
+    response = client.post(
+        f"/api/v1/external/{endpoint}", headers=bearer(make_user("technician")), json=body
+    )
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "forbidden"
+    drain_queues(app)
+    assert _written() == before
+    assert db.session.scalars(sa.select(SandboxSend)).all() == []
+    assert sendgrid.mails() == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "channel_type"),
+    [
+        ("send-whatsapp", TEXT, ChannelType.WHATSAPP_BUSINESS),
+        ("send-email", EMAIL, ChannelType.EMAIL_OUTLOOK),
+    ],
+)
+def test_a_send_into_another_teams_conversation_is_refused_before_anything_is_written(
+    app, client, sendgrid, make_user, endpoint, body, channel_type
+):
+    ours, theirs = factories.team("Klantenservice"), factories.team("Techniek")
+    thread = _teams_customer(channel_type, theirs)
+    outsider = make_user("agent", team_id=ours.id)
+    before = _written()
+
+    refused = client.post(f"/api/v1/external/{endpoint}", headers=bearer(outsider), json=body)
+
+    assert refused.status_code == 403, refused.json
+    assert refused.json["error"]["fields"] == {"to": "in a conversation you cannot open"}
+    # The caller could not open the thread it would have gone into either.
+    opened_thread = client.get(f"/api/communication/threads/{thread.id}", headers=bearer(outsider))
+    assert opened_thread.status_code == 403
+    drain_queues(app)
+    assert _written() == before  # not even the customer's address claimed as an identity
+    assert db.session.scalars(sa.select(SandboxSend)).all() == []
+    assert sendgrid.mails() == []
+
+    for insider in (make_user("agent", team_id=theirs.id), make_user("manager")):
+        accepted = client.post(f"/api/v1/external/{endpoint}", headers=bearer(insider), json=body)
+        assert accepted.status_code == 202, accepted.json
+        assert accepted.json["data"]["thread_id"] == str(thread.id)
+
+
+def test_a_closed_conversation_of_another_team_does_not_block_a_new_one(client, make_user):
+    ours, theirs = factories.team("Klantenservice"), factories.team("Techniek")
+    closed = _teams_customer(ChannelType.WHATSAPP_BUSINESS, theirs, status=ThreadStatus.CLOSED)
+    sender = bearer(make_user("agent", team_id=ours.id))
+
+    response = client.post("/api/v1/external/send-whatsapp", headers=sender, json=TEXT)
+
+    assert response.status_code == 202, response.json
+    new_thread = response.json["data"]["thread_id"]
+    assert new_thread != str(closed.id)
+    assert client.get(f"/api/communication/threads/{new_thread}", headers=sender).status_code == 200

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
 from app.extensions import db
-from app.models import CommunicationMessage
+from app.models import CommunicationMessage, CommunicationThread, Order
 from app.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.jobs import drain_queues
@@ -236,3 +236,63 @@ def test_other_teams_thread_is_403_in_api(client, make_user):
     )
     listed = client.get("/api/communication/threads", headers=headers).json["data"]
     assert str(thread.id) not in [t["id"] for t in listed]
+
+
+# --- what a new thread may name (issue 14, point 2) ---------------------------
+
+
+def _threads_of(contact) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CommunicationThread)
+        .where(CommunicationThread.contact_id == contact.id)
+    )
+
+
+def test_a_new_thread_may_not_name_another_teams_customer(client, make_user):
+    ours, theirs = factories.team("Klantenservice"), factories.team("Techniek")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    foreign = factories.contact(display_name="Bram Smit", phone="+31611112222")
+    factories.thread(whatsapp, foreign, assigned_team_id=theirs.id)
+    shared = factories.contact(display_name="Eva de Boer")
+    factories.thread(whatsapp, shared, assigned_team_id=theirs.id)
+    factories.thread(whatsapp, shared, assigned_team_id=ours.id)
+    newcomer = factories.contact(display_name="Noor Bakker")  # no conversation yet
+    db.session.commit()
+    agent = _headers(make_user("agent", team_id=ours.id))
+
+    def create(headers, contact_id):
+        body = {"subject": "Terugbelverzoek", "contact_id": contact_id}
+        return client.post("/api/communication/threads", headers=headers, json=body)
+
+    refused = create(agent, str(foreign.id))
+    assert refused.status_code == 403
+    assert refused.json["error"]["fields"] == {"contact_id": "a customer of another team"}
+    assert "Bram" not in refused.get_data(as_text=True)
+    assert _threads_of(foreign) == 1
+
+    assert create(agent, str(shared.id)).status_code == 201
+    assert create(agent, str(newcomer.id)).status_code == 201
+    missing = create(agent, str(uuid.uuid4()))
+    assert missing.status_code == 422
+    assert missing.json["error"]["fields"] == {"contact_id": "not found"}
+    manager = create(_headers(make_user("manager")), str(foreign.id))
+    assert manager.status_code == 201
+
+
+def test_a_technician_cannot_open_threads_naming_orders_or_customers(client, make_user):
+    technician = make_user("technician")
+    customer = factories.contact()
+    order = Order(order_number="CC-2026-00001", assigned_technician_id=technician.id)
+    db.session.add(order)
+    db.session.commit()
+
+    response = client.post(
+        "/api/communication/threads",
+        headers=_headers(technician),
+        json={"subject": "Bezoek", "order_id": str(order.id), "contact_id": str(customer.id)},
+    )
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "forbidden"
+    assert _threads_of(customer) == 0

@@ -57,6 +57,14 @@ PARTNER_ERRORS = {
     403: ("A key of another partner, or the integration is switched off", ErrorBody),
     429: ("Over the rate limit; see Retry-After", ErrorBody),
 }
+EXTERNAL_SEND_ERRORS = {
+    403: (
+        "Not a desk role (agent, team lead, manager, admin), or the send would join "
+        "an open conversation the caller cannot open",
+        ErrorBody,
+    ),
+    422: ("Invalid fields", ErrorBody),
+}
 SIGNED_WEBHOOK = {401: ("Bad or missing signature", ErrorBody), 400: ("Malformed body", ErrorBody)}
 
 
@@ -255,7 +263,7 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             SendWhatsAppIn,
-            responses={202: ("Queued", Accepted), 422: ("Invalid fields", ErrorBody)},
+            responses={202: ("Queued", Accepted), **EXTERNAL_SEND_ERRORS},
         ),
         Operation(
             "post",
@@ -264,7 +272,7 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             SendEmailIn,
-            responses={202: ("Queued", Accepted), 422: ("Invalid fields", ErrorBody)},
+            responses={202: ("Queued", Accepted), **EXTERNAL_SEND_ERRORS},
         ),
         Operation(
             "post",

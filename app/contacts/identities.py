@@ -63,10 +63,7 @@ def contact_for_address(kind: str, address: str, new_contact: Callable[[], Conta
     contact = contact_with(kind, address)
     if contact is not None:
         return contact
-    column = Contact.phone if kind == PHONE else sa.func.lower(Contact.email)
-    existing = db.session.scalar(
-        sa.select(Contact).where(column == address).order_by(Contact.created_at).limit(1)
-    )
+    existing = _contact_by_field(kind, address)
     if existing is not None:
         if claim(kind, address, existing.id):
             return existing
@@ -84,6 +81,20 @@ def contact_for_address(kind: str, address: str, new_contact: Callable[[], Conta
     if winner is None:
         raise RuntimeError(f"identity {kind}:{address} conflicted but cannot be read")
     return winner
+
+
+def known_contact(kind: str, address: str) -> Contact | None:
+    """The contact :func:`contact_for_address` would return, read only: None if it would
+    create one. For checks that must come before anything is written."""
+    return contact_with(kind, address) or _contact_by_field(kind, address)
+
+
+def _contact_by_field(kind: str, address: str) -> Contact | None:
+    """The oldest contact with ``address`` in its own phone or e-mail field."""
+    column = Contact.phone if kind == PHONE else sa.func.lower(Contact.email)
+    return db.session.scalar(
+        sa.select(Contact).where(column == address).order_by(Contact.created_at).limit(1)
+    )
 
 
 def claim(kind: str, address: str, contact_id: uuid.UUID) -> bool:

@@ -45,6 +45,7 @@ from app.conversations.threads import (
     note_routing,
     open_thread,
     refresh_customer_search,
+    thread_a_send_would_join,
     thread_for_contact,
     unsaved_thread,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "record_status_line",
     "refresh_customer_search",
     "subject_from",
+    "thread_a_send_would_join",
     "thread_for_contact",
     "touch",
     "unsaved_thread",

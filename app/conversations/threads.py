@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.contacts.identities import known_contact, normalise_address
 from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
 from app.database import utcnow
 from app.extensions import db
@@ -26,14 +27,19 @@ DEFAULT_SLA_HOURS = {
 }
 
 
-def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
-    """The active channel of a type; created on first use so inbound never drops."""
-    channel = db.session.scalar(
+def existing_channel(channel_type: ChannelType) -> CommunicationChannel | None:
+    """The channel of a type that :func:`channel_of_type` uses, if there is one yet."""
+    return db.session.scalar(
         sa.select(CommunicationChannel)
         .where(CommunicationChannel.channel_type == channel_type)
         .order_by(CommunicationChannel.is_active.desc(), CommunicationChannel.created_at)
         .limit(1)
     )
+
+
+def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
+    """The active channel of a type; created on first use so inbound never drops."""
+    channel = existing_channel(channel_type)
     if channel is None:
         channel = CommunicationChannel(
             channel_type=channel_type,
@@ -148,6 +154,23 @@ def thread_for_contact(
     )
 
 
+def thread_a_send_would_join(
+    kind: str, address: str, channel_type: ChannelType
+) -> CommunicationThread | None:
+    """The open thread a send we start to ``address`` would be added to, found read only.
+
+    The same choice as :func:`thread_for_contact` (no order) makes after the contact
+    and channel are found or created; None when the send would open a new thread.
+    For checking who may send before anything is written.
+    """
+    normalised = normalise_address(kind, address)
+    contact = known_contact(kind, normalised) if normalised else None
+    channel = existing_channel(channel_type)
+    if contact is None or channel is None:
+        return None
+    return latest_open_thread(channel.id, contact.id)
+
+
 def unsaved_thread(
     *, subject: str, channel_id: uuid.UUID | None, contact: Contact | None, order
 ) -> CommunicationThread:
@@ -212,8 +235,12 @@ def assign(
     if changed:
         publish(
             ThreadAssigned(
-                thread.id, thread.assigned_to_user_id, thread.assigned_team_id,
-                previous_user_id, thread.assignment_reason, by_user_id,
+                thread.id,
+                thread.assigned_to_user_id,
+                thread.assigned_team_id,
+                previous_user_id,
+                thread.assignment_reason,
+                by_user_id,
             )
         )
     if announce:

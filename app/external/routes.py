@@ -1,8 +1,9 @@
 """Seed 000's ``/api/v1/external/*`` endpoints (CONTRACT §6).
 
 Signed in by personal bearer token, or session plus CSRF header. Each route
-checks the body, calls one service, commits, and answers 202: the provider
-call happens in a job.
+checks the caller's role, then the body, then that the send may land where it
+would (:mod:`app.external.access`), calls one service, commits, and answers
+202: the provider call happens in a job.
 """
 
 from __future__ import annotations
@@ -13,22 +14,31 @@ from pydantic import ValidationError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from app.api.auth import guard_json_api
+from app.api.auth import api_role_required, guard_json_api
 from app.api.errors import ApiError
 from app.api.validation import field_errors
+from app.auth.decorators import STAFF_DESK_ROLES
 from app.channels.email.transactional import send_transactional
+from app.contacts.identities import EMAIL, PHONE
+from app.external.access import SendRefused, check_send_target
 from app.external.email import parse_send_bulk, parse_send_email
 from app.external.schemas import SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.external.validation import InvalidRequest
 from app.external.whatsapp import parse_send_whatsapp, queue_whatsapp
 from app.jobs.queues import broker, enqueue
-from app.models.enums import Role
+from app.models.enums import ChannelType, Role
 from app.transactions import commit
 
 bp = guard_json_api(Blueprint("external_api", __name__, url_prefix="/api/v1/external"))
 
+# Writing to customers is desk work; a technician's token sends nothing.
+desk_roles_only = api_role_required(
+    *STAFF_DESK_ROLES, message="Sending to customers needs a desk role (agent or above)."
+)
 # Mailing everyone at once is a manager's decision, not every agent's.
-BULK_ROLES = (Role.MANAGER, Role.ADMIN)
+bulk_roles_only = api_role_required(
+    Role.MANAGER, Role.ADMIN, message="Bulk e-mail needs the manager or admin role."
+)
 
 
 def _json_body() -> dict:
@@ -61,17 +71,30 @@ def _accepted(message) -> tuple:
     return jsonify(success=True, data=data), 202
 
 
+def _check_target(kind: str, address: str, channel_type: ChannelType) -> None:
+    try:
+        check_send_target(current_user, kind, address, channel_type)
+    except SendRefused as exc:
+        raise ApiError(
+            403, "forbidden", str(exc), {"to": "in a conversation you cannot open"}
+        ) from exc
+
+
 @bp.post("/send-whatsapp")
+@desk_roles_only
 def send_whatsapp():
     send = _parse(parse_send_whatsapp, SendWhatsAppIn)
+    _check_target(PHONE, send.phone, ChannelType.WHATSAPP_BUSINESS)
     message = queue_whatsapp(send, current_user)
     commit()
     return _accepted(message)
 
 
 @bp.post("/send-email")
+@desk_roles_only
 def send_email():
     send = _parse(parse_send_email, SendEmailIn, current_app.config)
+    _check_target(EMAIL, send.to, ChannelType.EMAIL_OUTLOOK)
     message = send_transactional(
         send.to,
         send.template_key,
@@ -86,8 +109,8 @@ def send_email():
 
 
 @bp.post("/send-bulk-email")
+@bulk_roles_only
 def send_bulk_email():
-    _require_bulk_role()
     send = _parse(parse_send_bulk, SendBulkEmailIn, current_app.config)
     job = enqueue(
         "app.channels.email.bulk.send_bulk",
@@ -107,8 +130,8 @@ def send_bulk_email():
 
 
 @bp.get("/bulk-jobs/<job_id>")
+@bulk_roles_only
 def bulk_job(job_id: str):
-    _require_bulk_role()
     try:
         job = Job.fetch(job_id, connection=broker().connection)
     except NoSuchJobError as exc:
@@ -123,8 +146,3 @@ def bulk_job(job_id: str):
         "queued": meta.get("queued", 0),
     }
     return jsonify(success=True, data=data)
-
-
-def _require_bulk_role() -> None:
-    if current_user.role not in BULK_ROLES:
-        raise ApiError(403, "forbidden", "Bulk e-mail needs the manager or admin role.")

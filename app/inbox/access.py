@@ -5,6 +5,11 @@
   and threads assigned to them personally.
 - Technicians: threads about orders they are the technician for.
 
+A customer (contact) is seen through their conversations: whoever may open one
+of them may see the customer, and desk staff may also see customers nobody is
+talking to yet (made by an order or a form). A customer whose every
+conversation is another team's is that team's.
+
 The list query, the single-thread check and the Socket.IO rooms all come from
 here, so what a person can open, what they see listed and what they are told
 about live always agree.
@@ -16,7 +21,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.models import CommunicationThread, Order, User
+from app.extensions import db
+from app.models import CommunicationThread, Contact, Order, User
 from app.models.enums import Role
 from app.realtime import role_room, team_room, user_room
 
@@ -64,6 +70,17 @@ def can_access_thread(user: User, thread: CommunicationThread) -> bool:
             or (user.team_id is not None and thread.assigned_team_id == user.team_id)
         )
     return thread.order is not None and thread.order.assigned_technician_id == user.id
+
+
+def can_see_contact(user: User, contact: Contact) -> bool:
+    """Whether ``user`` may see ``contact`` (and name them on a new thread)."""
+    clause = visible_threads_clause(user)
+    if clause is None:
+        return True
+    threads = sa.select(CommunicationThread.id).where(CommunicationThread.contact_id == contact.id)
+    if db.session.scalar(threads.where(clause).limit(1)) is not None:
+        return True
+    return user.role in DESK_ROLES and db.session.scalar(threads.limit(1)) is None
 
 
 def thread_rooms(thread: CommunicationThread) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api
+from app.api.auth import guard_json_api, require_api_role
 from app.api.errors import ApiError
 from app.integrations import oauth, presenters, services, tokens
 from app.integrations.sync import SyncRefused, start_sync, sync_history
@@ -34,8 +34,7 @@ WRITABLE = frozenset(
 @bp.before_request
 def _admins_only():
     # guard_json_api has signed the caller in; this API is the admin page's twin.
-    if current_user.role != Role.ADMIN:
-        raise ApiError(403, "forbidden", "Integrations are for admins.")
+    require_api_role((Role.ADMIN,), "Integrations are for admins.")
 
 
 def _json_body(allowed: frozenset[str] | set[str] | None = None) -> dict[str, Any]:

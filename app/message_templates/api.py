@@ -1,12 +1,16 @@
-"""JSON API for message templates (CONTRACT §6): list for everyone, create for admins."""
+"""JSON API for message templates (CONTRACT §6): list for the desk, create for admins.
+
+Technicians are refused as in the composer's template preview: their quick
+replies come ready-made on /m/.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 
-from app.api.auth import guard_json_api
+from app.api.auth import api_role_required, guard_json_api
 from app.api.errors import ApiError
+from app.auth.decorators import STAFF_DESK_ROLES
 from app.extensions import db
 from app.message_templates.services import (
     TemplateValidationError,
@@ -19,6 +23,9 @@ from app.models.enums import Role
 from app.transactions import commit
 
 bp = guard_json_api(Blueprint("templates_api", __name__, url_prefix="/api/templates"))
+desk_roles_only = api_role_required(
+    *STAFF_DESK_ROLES, message="Message templates are for desk roles (agent or above)."
+)
 
 TRUE = {"1", "true", "yes"}
 FALSE = {"0", "false", "no"}
@@ -36,6 +43,7 @@ def _active_filter() -> bool | None:
 
 
 @bp.get("")
+@desk_roles_only
 def index():
     """Filters: ``channel`` and ``category`` (exact values), ``active`` (1/0)."""
     try:
@@ -50,6 +58,7 @@ def index():
 
 
 @bp.get("/<template_id>")
+@desk_roles_only
 def show(template_id: str):
     template = get_template(template_id)
     if template is None:
@@ -58,9 +67,8 @@ def show(template_id: str):
 
 
 @bp.post("")
+@api_role_required(Role.ADMIN, message="Only admins can create message templates.")
 def create():
-    if current_user.role != Role.ADMIN:
-        raise ApiError(403, "forbidden", "Only admins can create message templates.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "Send the template as a JSON object.")

@@ -7,7 +7,13 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
-from app.orders.services import find_order, may_change_status, order_to_dict
+from app.orders.services import (
+    find_order,
+    may_change_status,
+    may_view_orders,
+    order_status_to_dict,
+    order_to_dict,
+)
 from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
 from app.transactions import commit
 
@@ -23,6 +29,10 @@ def _order(key: str):
 
 @bp.get("/<key>")
 def get_order(key):
+    # Refused before the look-up, as on the page: order numbers are guessable,
+    # and a 404/403 difference would tell a technician which ones exist.
+    if not may_view_orders(current_user):
+        raise ApiError(403, "forbidden", "Orders are for desk staff; your visits are on /m/.")
     return jsonify(data=order_to_dict(_order(key)))
 
 
@@ -53,4 +63,5 @@ def change_status(key):
     except IllegalTransition as exc:
         raise ApiError(409, "illegal_transition", str(exc)) from exc
     commit()
-    return jsonify(data=order_to_dict(order))
+    shown = order_to_dict(order) if may_view_orders(current_user) else order_status_to_dict(order)
+    return jsonify(data=shown)

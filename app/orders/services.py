@@ -13,7 +13,8 @@ from app.models.enums import Role
 from app.orders.commissions import commissions_as_dicts
 
 ORDER_NUMBER = re.compile(r"^CC-\d{4}-\d{5}$")
-CHANGE_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+# The desk: every order, with its amounts, partner references, history and commissions.
+ORDER_DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
 
 def find_order(key: str) -> Order | None:
@@ -32,11 +33,32 @@ def partner_status_of(order: Order, integration) -> str:
     return mapping.get(order.status.value) or order.status.value
 
 
+def may_view_orders(user: User) -> bool:
+    """Whether ``user`` may read orders: the order page's rule, and the order API's.
+
+    Desk staff read every order. A technician reads none, not even the ones they
+    visit: what a visit needs is on their phone (``/m/``), without the amounts,
+    partner references and commissions an order carries.
+    """
+    return user.role in ORDER_DESK_ROLES
+
+
 def may_change_status(user: User, order: Order) -> bool:
     """Desk staff may move any order; a technician only the orders they visit."""
-    if user.role in CHANGE_ROLES:
+    if user.role in ORDER_DESK_ROLES:
         return True
     return user.role == Role.TECHNICIAN and order.assigned_technician_id == user.id
+
+
+def order_status_to_dict(order: Order) -> dict:
+    """Where an order stands, without its contents: for callers who may move it but
+    not read it (a technician moving their visit along)."""
+    return {
+        "id": str(order.id),
+        "order_number": order.order_number,
+        "status": order.status.value,
+        "updated_at": order.updated_at.isoformat(),
+    }
 
 
 def order_to_dict(order: Order) -> dict:

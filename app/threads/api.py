@@ -12,15 +12,16 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api
+from app.api.auth import api_role_required, guard_json_api
 from app.api.errors import ApiError
+from app.auth.decorators import STAFF_DESK_ROLES
 from app.conversations import announce_change
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
 from app.models import CommunicationMessage
 from app.models.enums import MessageType
-from app.threads.creation import open_thread
+from app.threads.creation import NamedRecordHidden, open_thread
 from app.threads.editing import StaleEdit, update_thread
 from app.threads.presenters import message_to_dict
 from app.threads.services import (
@@ -105,6 +106,9 @@ def threads():
 
 
 @bp.post("/threads")
+# A technician's conversations are those of their visits, opened from /m/; one
+# they started here, without an order of theirs, they could not open again.
+@api_role_required(*STAFF_DESK_ROLES, message="Opening conversations by hand is desk work.")
 def create_thread():
     body = _json_body()
     try:
@@ -121,6 +125,9 @@ def create_thread():
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
+    except NamedRecordHidden as exc:
+        db.session.rollback()
+        raise ApiError(403, "forbidden", "You may not see what you named.", exc.fields) from exc
     commit()
     return jsonify(data=_thread_detail(thread)), 201
 

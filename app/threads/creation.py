@@ -1,4 +1,12 @@
-"""Starting a conversation by hand, through the JSON API."""
+"""Starting a conversation by hand, through the JSON API.
+
+The person starting it must be able to see what they name: the order by the
+order page's rule, the customer by the inbox's (a customer whose conversations
+all belong to another team is not theirs to write to). A name that does not
+exist is a field error (422); one that exists but is not theirs is refused
+(403), as the API refuses another team's thread rather than pretending it is
+missing: ids are random UUIDs, so the difference tells nobody anything.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,19 @@ import sqlalchemy as sa
 from app.conversations import announce_change
 from app.conversations import open_thread as start_thread
 from app.extensions import db
+from app.inbox.access import can_see_contact
 from app.models import CommunicationChannel, CommunicationThread, Contact, Order, User
 from app.models.enums import Priority, ThreadType
+from app.orders.services import may_view_orders
 from app.threads.services import InvalidInput
+
+
+class NamedRecordHidden(PermissionError):
+    """The author named an order or customer they may not see; ``fields`` says which."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
 
 
 def open_thread(
@@ -60,6 +78,8 @@ def open_thread(
         errors["tags"] = "must be a list of words"
     if errors:
         raise InvalidInput(errors)
+    if author is not None:
+        _refuse_hidden(author, contact, order)
     thread = start_thread(
         subject=subject,
         contact=contact,
@@ -73,6 +93,16 @@ def open_thread(
     # Opened by hand, with no message yet: the inbox hears of it now.
     announce_change(thread, "created")
     return thread
+
+
+def _refuse_hidden(author: User, contact: Contact | None, order: Order | None) -> None:
+    hidden: dict[str, str] = {}
+    if order is not None and not may_view_orders(author):
+        hidden["order_id"] = "an order you may not see"
+    if contact is not None and not can_see_contact(author, contact):
+        hidden["contact_id"] = "a customer of another team"
+    if hidden:
+        raise NamedRecordHidden(hidden)
 
 
 def _get_or_error(model, raw_id, field: str, errors: dict[str, str]):
