@@ -19,6 +19,7 @@ from app.assignment.rules import (
     validate_rules,
 )
 from app.assignment.services import CANDIDATE_ROLES, open_loads
+from app.audit.records import record_edit, snapshot
 from app.extensions import db
 from app.models import CommunicationChannel, Team, User
 from app.models.enums import ThreadType
@@ -111,8 +112,16 @@ def save_rules(channel_id: str, text: str) -> CommunicationChannel:
         channel = None
     if channel is None:
         raise ChannelNotFound(channel_id)
+    before = snapshot(channel, ("auto_assignment_rules",))
     channel.auto_assignment_rules = validate_rules(parse_rules_text(text))
     db.session.flush()
+    record_edit(
+        CommunicationChannel.__tablename__,
+        channel.id,
+        "ASSIGNMENT_RULES_SAVED",
+        before,
+        snapshot(channel, ("auto_assignment_rules",)),
+    )
     return channel
 
 

@@ -2,4 +2,4 @@
 
 from app.features import Feature
 
-FEATURE = Feature()
+FEATURE = Feature(init_app="app.audit.actor:init_app")

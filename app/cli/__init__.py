@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.audit.records import field_changes, record_change
 from app.auth.microsoft import unbind_microsoft_account
 from app.auth.services import create_user, normalise_email
 from app.auth.tokens import issue_token
 from app.extensions import db
-from app.models import User
+from app.models import ApiToken, User
 from app.models.enums import Role, TokenKind
 from app.partners.services import create_partner
 from app.seed.demo import load_demo_data
@@ -52,6 +53,15 @@ def users_create(email: str, name: str, role: str, password: str) -> None:
         user = create_user(email, name, role, password)
     except ValueError as exc:
         _fail(str(exc))
+    # No person is signed in on the command line: the entry names nobody.
+    record_change(
+        User.__tablename__,
+        user.id,
+        "USER_CREATED",
+        field_changes(
+            {}, {"email": user.email, "name": user.name, "role": user.role, "password": password}
+        ),
+    )
     commit()
     _emit({"id": str(user.id), "email": user.email, "name": user.name, "role": user.role.value})
 
@@ -64,7 +74,13 @@ def users_token(email: str, name: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
         _fail(f"no user with e-mail {email}")
-    _, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
+    issued, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
+    record_change(
+        ApiToken.__tablename__,
+        issued.id,
+        "API_TOKEN_ISSUED",
+        {"user": user.email, "name": name, "prefix": issued.prefix},
+    )
     commit()
     _emit({"token": token})
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import uuid
 
+from app.audit.records import record_change
 from app.database import utcnow
 from app.deliveries.outbox import queue_after_commit, record_delivery
 from app.deliveries.payloads import sample_callback_payload
 from app.extensions import db
-from app.models import AuditLog, OutboundDelivery, PartnerIntegration, User
+from app.models import OutboundDelivery, PartnerIntegration, User
 from app.models.enums import DeliveryKind, OutboundState
 from app.transactions import commit
 
@@ -86,14 +87,12 @@ def reenable_endpoint(integration: PartnerIntegration, user: User) -> PartnerInt
     previous = integration.webhook_disabled_reason
     integration.webhook_disabled_at = None
     integration.webhook_disabled_reason = None
-    db.session.add(
-        AuditLog(
-            table_name="partner_integrations",
-            record_id=integration.id,
-            action="WEBHOOK_REENABLED",
-            changed_by_user_id=user.id,
-            changes={"previous_reason": previous},
-        )
+    record_change(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "WEBHOOK_REENABLED",
+        {"previous_reason": previous},
+        user_id=user.id,
     )
     commit()
     return integration

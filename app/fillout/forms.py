@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.records import record_edit
 from app.extensions import db
 from app.fillout.mapping import mapping_problems, target_field
 from app.fillout.payloads import InvalidSubmission, Submission, parse_submission
@@ -98,11 +99,28 @@ def update_form(
             problems["partner_organization_id"] = "not a partner"
     if problems:
         raise InvalidForm(problems)
+    before = _audited(form)
     form.name = name
     form.field_mapping = mapping
     form.partner_organization_id = partner.id if partner else None
     form.is_active = is_active
+    record_edit(IntakeForm.__tablename__, form.id, "INTAKE_FORM_UPDATED", before, _audited(form))
     return form
+
+
+def _audited(form: IntakeForm) -> dict:
+    """What the audit log compares of a form: the partner by name, as the page shows it."""
+    partner = (
+        db.session.get(Organization, form.partner_organization_id)
+        if form.partner_organization_id
+        else None
+    )
+    return {
+        "name": form.name,
+        "field_mapping": form.field_mapping,
+        "partner": partner.name if partner else None,
+        "is_active": form.is_active,
+    }
 
 
 def submission_counts() -> dict[uuid.UUID, int]:

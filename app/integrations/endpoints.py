@@ -20,12 +20,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.audit.records import SECRET_CHANGED, field_changes, record_change
 from app.database import utcnow
 from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.deliveries.services import retry_delivery
 from app.extensions import db
 from app.integrations.events import EVENT_NAMES, TEST_EVENT, queue_to_endpoint
-from app.models import AuditLog, OutboundDelivery, User, WebhookEndpoint
+from app.models import OutboundDelivery, User, WebhookEndpoint
 from app.models.enums import OutboundState
 from app.partners.services import new_webhook_secret, validate_webhook_url
 
@@ -168,7 +169,8 @@ def create_endpoint(form: EndpointForm, user: User) -> tuple[WebhookEndpoint, st
 
 
 def update_endpoint(endpoint: WebhookEndpoint, form: EndpointForm, user: User) -> None:
-    before = _described(endpoint)
+    # Header values may be tokens: the log says only that they changed.
+    before = {**_described(endpoint), "custom_headers": dict(endpoint.custom_headers or {})}
     endpoint.url = form.url
     endpoint.description = form.description
     endpoint.events = form.events
@@ -176,8 +178,8 @@ def update_endpoint(endpoint: WebhookEndpoint, form: EndpointForm, user: User) -
     endpoint.retry_base_seconds = form.retry_base_seconds
     if form.custom_headers is not None:
         endpoint.custom_headers = form.custom_headers
-    after = _described(endpoint)
-    changes = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    after = {**_described(endpoint), "custom_headers": dict(endpoint.custom_headers or {})}
+    changes = field_changes(before, after, secret=("custom_headers",))
     if changes:
         _audit(endpoint, "WEBHOOK_ENDPOINT_UPDATED", user, changes)
 
@@ -197,7 +199,7 @@ def rotate_secret(endpoint: WebhookEndpoint, user: User) -> str:
     """A new signing secret (the old one stops at once); returned to show once."""
     secret = new_webhook_secret()
     endpoint.secret = secret
-    _audit(endpoint, "WEBHOOK_ENDPOINT_SECRET_ROTATED", user, {})
+    _audit(endpoint, "WEBHOOK_ENDPOINT_SECRET_ROTATED", user, {"secret": SECRET_CHANGED})
     return secret
 
 
@@ -332,12 +334,4 @@ def _described(endpoint: WebhookEndpoint) -> dict:
 
 
 def _audit(endpoint: WebhookEndpoint, action: str, user: User, changes: dict) -> None:
-    db.session.add(
-        AuditLog(
-            table_name="webhook_endpoints",
-            record_id=endpoint.id,
-            action=action,
-            changed_by_user_id=user.id,
-            changes=changes,
-        )
-    )
+    record_change(WebhookEndpoint.__tablename__, endpoint.id, action, changes, user_id=user.id)

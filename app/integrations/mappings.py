@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.audit.records import record_change
 from app.extensions import db
 from app.integrations.mapping_defaults import (
     KIND_MODELS,
@@ -40,7 +41,7 @@ from app.integrations.transforms import (
     to_local_type,
     to_remote_type,
 )
-from app.models import AuditLog, FieldMapping, Integration
+from app.models import FieldMapping, Integration
 
 DATA_TYPES = ("string", "number", "boolean", "date", "money")
 DIRECTIONS = ("in", "out", "both")
@@ -212,18 +213,15 @@ def save_mappings(
         for position, spec in enumerate(specs)
     ]
     db.session.add_all(rows)
-    db.session.add(
-        AuditLog(
-            table_name="integration_field_mappings",
-            record_id=integration.id,
-            action="MAPPINGS_SAVED",
-            changed_by_user_id=actor.id if actor else None,
-            changes={
-                "object_type": object_type,
-                "before": before,
-                "after": [asdict(spec) for spec in specs],
-            },
-        )
+    record_change(
+        "integration_field_mappings",
+        integration.id,
+        "MAPPINGS_SAVED",
+        {
+            "object_type": object_type,
+            "mappings": {"from": before, "to": [asdict(spec) for spec in specs]},
+        },
+        user_id=actor.id if actor else None,
     )
     db.session.flush()
     return rows

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from app.audit.records import field_changes, record_change
 from app.database import utcnow
 from app.extensions import db
 from app.integrations import oauth
@@ -33,7 +34,7 @@ from app.integrations.tokens import (
     integration_credentials,
     store_tokens,
 )
-from app.models import AuditLog, Integration, User
+from app.models import Integration, User
 
 MAX_NAME = 120
 MAX_BATCH_SIZE = 1000
@@ -118,7 +119,12 @@ def create_integration(data: Mapping[str, Any], user: User | None) -> Integratio
         integration.status = "active"
     db.session.add(integration)
     db.session.flush()
-    record_audit(integration, "integration_created", user, _audited(settings, secrets))
+    record_audit(
+        integration,
+        "integration_created",
+        user,
+        field_changes({}, {**settings, **secrets}, secret=secrets),
+    )
     return integration
 
 
@@ -138,19 +144,17 @@ def update_integration(
             errors["status"] = "connect with OAuth first"
     if errors:
         raise IntegrationInvalid(errors)
-    changes: dict[str, Any] = {}
+    before = {name: _current(integration, name) for name in settings}
     for name, value in settings.items():
-        before = _current(integration, name)
-        if before != value:
-            changes[name] = {"from": before, "to": value}
+        if before[name] != value:
             _assign(integration, name, value)
+    after = dict(settings)
     if secrets:
         credentials = integration_credentials(integration)
-        for name, value in secrets.items():
-            if credentials.get(name) != value:
-                credentials[name] = value
-                changes[name] = "changed"
-        integration.credentials = credentials
+        before.update({name: credentials.get(name) for name in secrets})
+        after.update(secrets)
+        integration.credentials = {**credentials, **secrets}
+    changes = field_changes(before, after, secret=secrets)
     if changes:
         record_audit(integration, "integration_updated", user, changes)
     return changes
@@ -171,16 +175,8 @@ def delete_integration(integration: Integration, user: User | None) -> None:
 def record_audit(
     integration: Integration, action: str, user: User | None, changes: dict[str, Any]
 ) -> None:
-    """Write one audit entry for ``integration`` (no commit). ``changes`` holds no secret."""
-    db.session.add(
-        AuditLog(
-            table_name=TABLE,
-            record_id=integration.id,
-            action=action,
-            changed_by_user_id=user.id if user else None,
-            changes=changes,
-        )
-    )
+    """Write one audit entry for ``integration`` (no commit); secret values are never kept."""
+    record_change(TABLE, integration.id, action, changes, user_id=user.id if user else None)
 
 
 def run_connection_test(
@@ -359,12 +355,6 @@ def _current(integration: Integration, name: str) -> Any:
     if name.startswith("config."):
         return (integration.config or {}).get(name.removeprefix("config."))
     return getattr(integration, name)
-
-
-def _audited(settings: dict[str, Any], secrets: dict[str, str]) -> dict[str, Any]:
-    changes: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
-    changes.update({name: "set" for name in secrets})
-    return changes
 
 
 def _truthy(value: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.records import record_edit
 from app.extensions import db
 from app.message_templates.rendering import (
     KNOWN_VARIABLES,
@@ -337,6 +338,7 @@ def create_template(data: Mapping[str, Any]) -> CommunicationTemplate:
         raise TemplateValidationError(
             {"template_name": "another template already has this name"}
         ) from exc
+    _audit(template, "TEMPLATE_CREATED", {})
     return template
 
 
@@ -358,7 +360,8 @@ def update_template(
                 "Someone else changed this template since you opened it. "
                 "Reload the page to see their version."
             )
-    merged = {**_editable_fields(template), **data}
+    before = _editable_fields(template)
+    merged = {**before, **data}
     cleaned = clean_template_data(merged, current=template)
     try:
         with db.session.begin_nested():
@@ -368,15 +371,31 @@ def update_template(
         raise TemplateValidationError(
             {"template_name": "another template already has this name"}
         ) from exc
+    _audit(template, "TEMPLATE_UPDATED", before)
     return template
 
 
 def deactivate_template(template: CommunicationTemplate) -> None:
     """Hide the template from composers; past messages keep their link to it."""
-    template.is_active = False
-    db.session.flush()
+    _set_active(template, False)
 
 
 def activate_template(template: CommunicationTemplate) -> None:
-    template.is_active = True
+    _set_active(template, True)
+
+
+def _set_active(template: CommunicationTemplate, active: bool) -> None:
+    before = _editable_fields(template)
+    template.is_active = active
     db.session.flush()
+    _audit(template, "TEMPLATE_ACTIVATED" if active else "TEMPLATE_DEACTIVATED", before)
+
+
+def _audit(template: CommunicationTemplate, action: str, before: dict[str, Any]) -> None:
+    record_edit(
+        CommunicationTemplate.__tablename__,
+        template.id,
+        action,
+        before,
+        _editable_fields(template),
+    )

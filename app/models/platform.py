@@ -58,7 +58,11 @@ class AuditLog(Entity, db.Model):
     """Who changed what, and from what to what. Written, never updated."""
 
     __tablename__ = "audit_logs"
-    __table_args__ = (sa.Index("ix_audit_logs_record", "table_name", "record_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_logs_record", "table_name", "record_id"),
+        # The audit page lists newest first, a page at a time (keyset on created_at, id).
+        sa.Index("ix_audit_logs_created_at", "created_at", "id"),
+    )
 
     table_name: so.Mapped[str] = so.mapped_column(sa.String(64))
     record_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()

@@ -13,11 +13,11 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.audit.records import field_changes, record_change, record_edit, snapshot
 from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.extensions import db
 from app.models import (
     Article,
-    AuditLog,
     Organization,
     OutboundDelivery,
     PartnerIntegration,
@@ -85,15 +85,17 @@ def onboard_partner(name: str, parent_id: str | None, webhook_url: str | None) -
 
 def update_integration(integration: PartnerIntegration, data: dict, user: User | None) -> None:
     """Apply part of the configuration (a form's section) and audit which keys changed."""
-    before = {key: _plain(getattr(integration, key)) for key in data if hasattr(integration, key)}
+    fields = [key for key in data if hasattr(integration, key)]
+    before = snapshot(integration, fields)
     apply_integration_config(integration, data)
-    changed = {
-        key: {"from": before[key], "to": _plain(getattr(integration, key))}
-        for key in before
-        if before[key] != _plain(getattr(integration, key))
-    }
-    if changed:
-        _audit("partner_integrations", integration.id, "INTEGRATION_CONFIG_UPDATED", user, changed)
+    record_edit(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "INTEGRATION_CONFIG_UPDATED",
+        before,
+        snapshot(integration, fields),
+        user_id=user.id if user else None,
+    )
 
 
 def mapping_from_rows(
@@ -158,16 +160,21 @@ def set_parent(partner: Organization, parent_id: str | None, user: User | None) 
                     )
                 }
             )
-    previous = partner.parent_organization_id
-    if previous == (parent.id if parent else None):
+    previous = partner.parent
+    if partner.parent_organization_id == (parent.id if parent else None):
         return
     partner.parent = parent
     _audit(
-        "organizations",
+        Organization.__tablename__,
         partner.id,
         "PARTNER_PARENT_CHANGED",
         user,
-        {"from": str(previous) if previous else None, "to": str(parent.id) if parent else None},
+        {
+            "parent": {
+                "from": previous.name if previous else None,
+                "to": parent.name if parent else None,
+            }
+        },
     )
 
 
@@ -243,11 +250,11 @@ def set_commission_rates(
     ordered = dict(sorted(rates.items(), key=lambda item: int(item[0])))
     if ordered != (partner.commission_rates or {}):
         _audit(
-            "organizations",
+            Organization.__tablename__,
             partner.id,
             "COMMISSION_RATES_CHANGED",
             user,
-            {"from": partner.commission_rates or {}, "to": ordered},
+            {"commission_rates": {"from": partner.commission_rates or {}, "to": ordered}},
         )
         partner.commission_rates = ordered
 
@@ -318,6 +325,7 @@ def save_sku_mapping(
         raise ConfigInvalid(errors)
 
     action = "SKU_MAPPING_CHANGED" if mapping else "SKU_MAPPING_ADDED"
+    before = _sku_audited(mapping) if mapping else {}
     if mapping is None:
         mapping = PartnerSkuMapping(partner_organization_id=partner.id)
         db.session.add(mapping)
@@ -327,24 +335,33 @@ def save_sku_mapping(
     mapping.description = description
     db.session.flush()
     _audit(
-        "partner_sku_mappings",
+        PartnerSkuMapping.__tablename__,
         mapping.id,
         action,
         user,
-        {"partner_sku": partner_sku, "article_sku": article.sku},
+        field_changes(before, _sku_audited(mapping)),
     )
     return mapping
 
 
 def delete_sku_mapping(mapping: PartnerSkuMapping, user: User | None) -> None:
     _audit(
-        "partner_sku_mappings",
+        PartnerSkuMapping.__tablename__,
         mapping.id,
         "SKU_MAPPING_DELETED",
         user,
-        {"partner_sku": mapping.partner_sku, "article_id": str(mapping.article_id)},
+        field_changes(_sku_audited(mapping), {}),
     )
     db.session.delete(mapping)
+
+
+def _sku_audited(mapping: PartnerSkuMapping) -> dict:
+    article = db.session.get(Article, mapping.article_id) if mapping.article_id else None
+    return {
+        "partner_sku": mapping.partner_sku,
+        "article_sku": article.sku if article else None,
+        "description": mapping.description,
+    }
 
 
 # --- the delivery log ----------------------------------------------------------
@@ -381,22 +398,5 @@ def _delivery_by_text_id(value: str) -> OutboundDelivery | None:
 # --- helpers -------------------------------------------------------------------
 
 
-def _plain(value):
-    """A value as the audit log's JSON can hold it."""
-    if hasattr(value, "value"):
-        return value.value
-    if isinstance(value, (dict, list, str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def _audit(table: str, record_id, action: str, user: User | None, changes: dict) -> None:
-    db.session.add(
-        AuditLog(
-            table_name=table,
-            record_id=record_id,
-            action=action,
-            changed_by_user_id=user.id if user else None,
-            changes=changes,
-        )
-    )
+    record_change(table, record_id, action, changes, user_id=user.id if user else None)

@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.audit.records import SECRET_CHANGED, record_change
 from app.auth.tokens import issue_token
 from app.database import utcnow
 from app.extensions import db
-from app.models import ApiToken, AuditLog, Organization, PartnerIntegration, User
+from app.models import ApiToken, Organization, PartnerIntegration, User
 from app.models.enums import TokenKind
 from app.partners.services import new_webhook_secret
 
@@ -96,14 +97,15 @@ def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = N
     """
     secret = new_webhook_secret()
     integration.webhook_secret = secret
-    db.session.add(
-        AuditLog(
-            table_name="partner_integrations",
-            record_id=integration.id,
-            action="WEBHOOK_SECRET_ROTATED",
-            changed_by_user_id=user.id if user else None,
-            changes={"partner_organization_id": str(integration.partner_organization_id)},
-        )
+    record_change(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "WEBHOOK_SECRET_ROTATED",
+        {
+            "partner_organization_id": str(integration.partner_organization_id),
+            "webhook_secret": SECRET_CHANGED,
+        },
+        user_id=user.id if user else None,
     )
     return secret
 
@@ -118,16 +120,14 @@ def _iso(token: ApiToken) -> str | None:
 
 
 def _audit(token: ApiToken, action: str, user: User | None, extra: dict) -> None:
-    db.session.add(
-        AuditLog(
-            table_name="api_tokens",
-            record_id=token.id,
-            action=action,
-            changed_by_user_id=user.id if user else None,
-            changes={
-                "partner_organization_id": str(token.partner_organization_id),
-                "prefix": token.prefix,
-                **extra,
-            },
-        )
+    record_change(
+        ApiToken.__tablename__,
+        token.id,
+        action,
+        {
+            "partner_organization_id": str(token.partner_organization_id),
+            "prefix": token.prefix,
+            **extra,
+        },
+        user_id=user.id if user else None,
     )

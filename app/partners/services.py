@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from app.audit.records import field_changes, record_change
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.models import Contact, Organization, PartnerIntegration
@@ -100,6 +101,21 @@ def create_partner(
         TokenKind.PARTNER, f"{name} API key", partner_organization_id=organization.id
     )
     db.session.flush()
+    record_change(
+        Organization.__tablename__,
+        organization.id,
+        "PARTNER_CREATED",
+        field_changes(
+            {},
+            {
+                "name": name,
+                "parent": parent.name if parent else None,
+                "webhook_url": webhook_url,
+                "api_key": api_key,
+                "webhook_secret": secret,
+            },
+        ),
+    )
     return NewPartner(organization, integration, api_key, secret)
 
 

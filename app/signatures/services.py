@@ -12,6 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.audit.records import record_edit
 from app.extensions import db
 from app.models import CommunicationChannel, User
 from app.models.enums import ChannelType, Role
@@ -50,11 +51,20 @@ def mailbox_signature(channel: CommunicationChannel | None) -> str | None:
 
 
 def save_agent_signature(user: User, text: str | None) -> None:
+    before = {"email_signature": user.email_signature}
     user.email_signature = clean_signature(text)
+    record_edit(
+        User.__tablename__,
+        user.id,
+        "SIGNATURE_SAVED",
+        before,
+        {"email_signature": user.email_signature},
+    )
 
 
 def save_mailbox_signature(channel: CommunicationChannel, text: str | None) -> None:
     settings = dict(channel.configuration or {})
+    before = {SIGNATURE_KEY: settings.get(SIGNATURE_KEY)}
     signature = clean_signature(text)
     if signature:
         settings[SIGNATURE_KEY] = signature
@@ -62,6 +72,13 @@ def save_mailbox_signature(channel: CommunicationChannel, text: str | None) -> N
         settings.pop(SIGNATURE_KEY, None)
     # A new dict: JSON columns only notice assignment, not changes in place.
     channel.configuration = settings
+    record_edit(
+        CommunicationChannel.__tablename__,
+        channel.id,
+        "MAILBOX_SIGNATURE_SAVED",
+        before,
+        {SIGNATURE_KEY: signature},
+    )
 
 
 def mailboxes() -> list[CommunicationChannel]:

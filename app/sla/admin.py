@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 import sqlalchemy as sa
 
+from app.audit.records import record_edit, snapshot
 from app.business_time.calendar import (
     WEEKDAYS,
     default_calendar,
@@ -42,6 +43,16 @@ PERIOD = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$|^24:00$")
 MAX_RESPONSE_MINUTES = 60 * 24 * 30  # a month; longer is not a service level
 MAX_CLOSED_DATES = 400
+# What the audit log compares before and after an edit.
+CALENDAR_FIELDS = (
+    "name",
+    "timezone",
+    "holiday_country",
+    "weekly_hours",
+    "closed_dates",
+    "is_default",
+)
+POLICY_FIELDS = ("name", "channel_type", "priority", "escalated", "response_minutes", "is_active")
 
 
 class FormErrors(ValueError):
@@ -125,6 +136,8 @@ def save_calendar(calendar: BusinessCalendar | None, form: Mapping[str, Any]) ->
     if errors:
         raise FormErrors(errors)
 
+    before = _calendar_audited(calendar) if calendar is not None else {}
+    action = "CALENDAR_UPDATED" if calendar is not None else "CALENDAR_CREATED"
     if calendar is None:
         calendar = BusinessCalendar(name=name)
         db.session.add(calendar)
@@ -147,7 +160,19 @@ def save_calendar(calendar: BusinessCalendar | None, form: Mapping[str, Any]) ->
         elif channel.business_calendar_id == calendar.id:
             channel.business_calendar_id = None  # back to the default calendar
     db.session.flush()
+    record_edit(
+        BusinessCalendar.__tablename__, calendar.id, action, before, _calendar_audited(calendar)
+    )
     return calendar
+
+
+def _calendar_audited(calendar: BusinessCalendar) -> dict[str, Any]:
+    """The calendar's settings and the channels that keep its hours, as the log compares them."""
+    audited = snapshot(calendar, CALENDAR_FIELDS)
+    audited["channels"] = sorted(
+        c.channel_name for c in channels() if c.business_calendar_id == calendar.id
+    )
+    return audited
 
 
 def delete_calendar(calendar: BusinessCalendar) -> None:
@@ -156,6 +181,13 @@ def delete_calendar(calendar: BusinessCalendar) -> None:
         raise FormErrors(
             {"calendar": "The default calendar cannot be deleted; make another the default first."}
         )
+    record_edit(
+        BusinessCalendar.__tablename__,
+        calendar.id,
+        "CALENDAR_DELETED",
+        _calendar_audited(calendar),
+        {},
+    )
     db.session.execute(
         sa.update(CommunicationChannel)
         .where(CommunicationChannel.business_calendar_id == calendar.id)
@@ -257,6 +289,8 @@ def save_policy(policy: SlaPolicy | None, form: Mapping[str, Any]) -> SlaPolicy:
             errors["channel_type"] = f"“{clash.name}” already covers this channel and priority."
     if errors:
         raise FormErrors(errors)
+    before = snapshot(policy, POLICY_FIELDS) if policy is not None else {}
+    action = "SLA_POLICY_UPDATED" if policy is not None else "SLA_POLICY_CREATED"
     if policy is None:
         policy = SlaPolicy(name=name, response_minutes=minutes)
         db.session.add(policy)
@@ -267,10 +301,18 @@ def save_policy(policy: SlaPolicy | None, form: Mapping[str, Any]) -> SlaPolicy:
     policy.response_minutes = minutes
     policy.is_active = _checked(form, "is_active")
     db.session.flush()
+    record_edit(SlaPolicy.__tablename__, policy.id, action, before, snapshot(policy, POLICY_FIELDS))
     return policy
 
 
 def delete_policy(policy: SlaPolicy) -> None:
+    record_edit(
+        SlaPolicy.__tablename__,
+        policy.id,
+        "SLA_POLICY_DELETED",
+        snapshot(policy, POLICY_FIELDS),
+        {},
+    )
     db.session.delete(policy)
     db.session.flush()
 

@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.audit.records import field_changes, record_change, snapshot
 from app.extensions import db
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
@@ -15,6 +16,7 @@ from app.transactions import after_commit
 from app.webhooks.events import enqueue_processing
 
 PAGE_SIZE = 50
+RERUN_FIELDS = ("processing_state", "last_error")
 
 
 def list_events(source: str | None, state: str | None, before: str | None = None):
@@ -68,7 +70,14 @@ def pretty_body(event: InboundWebhookEvent) -> str:
 
 def rerun(event: InboundWebhookEvent) -> None:
     """Queue the event for processing again (after a fix); the caller commits."""
+    before = snapshot(event, RERUN_FIELDS)
     event.processing_state = ProcessingState.RECEIVED
     event.last_error = None
+    record_change(
+        InboundWebhookEvent.__tablename__,
+        event.id,
+        "WEBHOOK_EVENT_RERUN",
+        {"source": event.source, **field_changes(before, snapshot(event, RERUN_FIELDS))},
+    )
     event_id = str(event.id)
     after_commit(lambda: enqueue_processing(event_id))
