@@ -247,8 +247,9 @@ def test_integration_config_applies_or_names_fields(client):
         "webhook_events": ["status_changed", "order_created"],
         "status_mapping": {
             "chargecars_to_partner": {"new": "RECEIVED"},
-            "partner_to_chargecars": {"RECEIVED": "new"},
+            "partner_to_chargecars": {"PAUSED": "on_hold"},
         },
+        "alert_email": "ops@groendus.example",
     }
     response = client.post(url, json=good, headers=partner.headers)
     assert response.status_code == 200, response.get_json()
@@ -274,6 +275,83 @@ def test_integration_config_applies_or_names_fields(client):
     )
     db.session.expire_all()
     assert partner.integration.integration_name == "groendus_portal"
+
+
+ADMIN_ONLY = {
+    "rate_limit_per_minute": 10000,
+    "max_delivery_attempts": 10,
+    "is_active": True,
+    "order_email_address": "info@chargecars.test",
+    "sync_enabled": True,
+    "sync_frequency": "real_time",
+}
+
+
+@pytest.mark.parametrize("field", list(ADMIN_ONLY))
+def test_a_partner_cannot_change_settings_that_are_ours(client, field):
+    """Issue 14 point 4: limits, activation and mail routing are set by an admin only."""
+    partner = make_partner(rate_limit_per_minute=60, max_delivery_attempts=3)
+    url = f"/api/v1/partners/{partner.id}/integration-config"
+    before = {key: getattr(partner.integration, key) for key in ADMIN_ONLY}
+    response = client.post(
+        url,
+        json={"webhook_url": "https://partner.example/hook", field: ADMIN_ONLY[field]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert set(error["fields"]) == {field}
+    assert "set by ChargeCars" in error["fields"][field]
+    db.session.expire_all()
+    integration = db.session.get(type(partner.integration), partner.integration.id)
+    assert {key: getattr(integration, key) for key in ADMIN_ONLY} == before
+    assert integration.webhook_url is None  # the valid part of the body is not applied either
+
+
+def test_refused_settings_are_named_beside_the_other_errors(client):
+    partner = make_partner()
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/integration-config",
+        json={"rate_limit_per_minute": 10000, "is_active": False, "webhook_events": ["bogus"]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {
+        "rate_limit_per_minute",
+        "is_active",
+        "webhook_events.0",
+    }
+
+
+def test_a_partner_cannot_map_its_status_to_one_only_we_set(client):
+    """Issue 14 point 4: e.g. DELIVERED → completed would earn commissions and an invoice."""
+    partner = make_partner()
+    before = dict(partner.integration.status_mapping)
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/integration-config",
+        json={
+            "status_mapping": {
+                "partner_to_chargecars": {
+                    "DELIVERED": "completed",
+                    "PLANNED": "scheduled",
+                    "CANCELLED": "cancelled",
+                    "PAUSED": "on_hold",
+                }
+            }
+        },
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {
+        "status_mapping.partner_to_chargecars.DELIVERED",
+        "status_mapping.partner_to_chargecars.PLANNED",
+        "status_mapping.partner_to_chargecars.CANCELLED",
+    }
+    assert "'completed' is ours to set" in fields["status_mapping.partner_to_chargecars.DELIVERED"]
+    db.session.expire_all()
+    integration = db.session.get(type(partner.integration), partner.integration.id)
+    assert integration.status_mapping == before
 
 
 def test_rotated_key_works_alongside_the_old_until_revoked(client):
