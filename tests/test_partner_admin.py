@@ -727,7 +727,7 @@ def test_order_page_moves_the_status_and_shows_refusals(client, auth, make_user)
     _, csrf = _signed_in(client, auth, make_user, "agent")
 
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "unmapped product: GRO-X" in page and "WEST" in page
+    assert "No article is mapped to product GRO-X" in page and "WEST" in page
     select = page.split('id="to-status"', 1)[1].split("</select>", 1)[0]
     assert '"approved"' in select and '"completed"' not in select
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app.api.errors import ApiError
 from app.api.validation import field_errors
 from app.extensions import csrf, db
+from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
 from app.partners.access import authenticate, enforce_rate_limit, enforce_status_poll_limit
 from app.partners.config import (
@@ -80,7 +81,7 @@ def order_status(partner_id, partner_order_id):
             "chargecars_order_id": order.order_number,
             "status": partner_status_of(order, caller.integration),
             "internal_status": order.status.value,
-            "needs_review": order.needs_review,
+            "needs_review": bool(partner_review_reasons(order)),
             "updated_at": order.updated_at.isoformat(),
         },
     )
