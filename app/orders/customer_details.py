@@ -4,7 +4,7 @@ Every intake (partner API, partner e-mail, Make, Fillout) finds a known
 customer by e-mail, then phone. Whoever sent the order may know only one of
 the two, so the sender's word never changes the contact's addresses: not
 even a blank is filled, because an e-mail or phone planted on a customer
-would receive what we send that customer (order notices, quotes, the portal).
+would receive what we send that customer (order notices, visit reminders).
 The order keeps what was sent (``Order.customer_as_sent``), and an address
 the contact does not have is flagged for an agent, who can add it to the
 contact after checking with the customer.
