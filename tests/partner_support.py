@@ -36,15 +36,12 @@ def make_partner(
             "scheduled": "PLANNED",
             "in_progress": "IN_PROGRESS",
             "completed": "DELIVERED",
+            "on_hold": "ON_HOLD",
             "cancelled": "CANCELLED",
         },
-        "partner_to_chargecars": {
-            "RECEIVED": "new",
-            "CONFIRMED": "approved",
-            "PLANNED": "scheduled",
-            "IN_PROGRESS": "in_progress",
-            "DELIVERED": "completed",
-        },
+        # A partner may only pause an order (app.partners.config); its
+        # cancellation is a request an agent confirms.
+        "partner_to_chargecars": {"ON_HOLD": "on_hold", "CANCELLED": "on_hold"},
     }
     for key, value in integration_fields.items():
         setattr(new.integration, key, value)

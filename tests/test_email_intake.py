@@ -22,12 +22,14 @@ from app.models import (
     Article,
     AuditLog,
     CommunicationMessage,
+    Contact,
     Notification,
     Order,
     OrderDraft,
     PartnerSkuMapping,
 )
-from app.models.enums import ArticleType, DraftState, OrderSource
+from app.models.enums import ArticleType, ContactType, DraftState, OrderSource
+from app.orders.customer_details import EMAIL_DIFFERS
 from app.partners.intake import IntakeInvalid
 from app.transactions import commit
 from tests.helpers import csrf_token_from
@@ -485,6 +487,24 @@ def test_uploading_a_good_eml_makes_the_draft_and_the_order(alva, client, auth, 
     assert again.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(OrderDraft.id))) == 1
     assert len(orders()) == 1
+
+
+def test_a_partner_mail_never_changes_a_known_customers_addresses(alva, client, auth, make_user):
+    """Issue 14 point 5, through the partner's order mail: it shares the partner intake."""
+    known = Contact(
+        contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"
+    )
+    db.session.add(known)
+    db.session.commit()
+    auth.login(make_user("agent").email)
+    response = upload(client, auth, alva.id, (FIXTURES / "alva_clean.eml").read_bytes())
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Contact, known.id).email is None
+    (order,) = orders()
+    assert order.end_customer_contact_id == known.id
+    assert order.customer_as_sent["email"] == "sanne.devries@example.nl"
+    assert EMAIL_DIFFERS in order.review_reasons
 
 
 def test_bad_uploads_are_refused_with_a_clear_message(alva, client, auth, make_user):

@@ -27,11 +27,13 @@ from app.models import (
 from app.models.enums import (
     AddressValidation,
     ArticleType,
+    ContactType,
     OrderSource,
     OrderStatus,
     OrganizationType,
     ProcessingState,
 )
+from app.orders.customer_details import EMAIL_DIFFERS, keep_customer_as_sent
 from app.partners.services import create_partner
 from app.system_texts import render_stored
 from app.transactions import commit
@@ -207,6 +209,42 @@ def test_seed_000_submission_runs_the_seven_steps(app, client, fake_pdok, wallbo
             "Locatie: Kerkstraat 123, 1234AB Amsterdam"
         )
     assert note.source_record_id == order.id and note.link == f"/orders/{order.order_number}"
+
+
+def test_a_form_never_changes_a_known_customers_addresses(app, client, fake_pdok, wallbox):
+    """Issue 14 point 5, through Fillout: anyone can fill in a known customer's phone."""
+    known = Contact(
+        contact_type=ContactType.PERSON,
+        display_name="Marieke Bos",
+        email="marieke@thuis.example",
+        phone="+31612345678",
+    )
+    db.session.add(known)
+    db.session.commit()
+    body = copy.deepcopy(SEED_BODY)
+    body["responses"]["email"] = "iemand@anders.example"
+    assert _post(client, body).status_code == 200
+    drain_queues(app)
+    db.session.expire_all()
+    contact = db.session.get(Contact, known.id)
+    assert (contact.display_name, contact.email, contact.phone) == (
+        "Marieke Bos",
+        "marieke@thuis.example",
+        "+31612345678",
+    )
+    order = db.session.scalar(sa.select(Order))
+    assert order.end_customer_contact_id == known.id
+    assert order.customer_as_sent == {
+        "name": "Jan Janssen",
+        "email": "iemand@anders.example",
+        "phone": "+31612345678",
+    }
+    assert EMAIL_DIFFERS in order.review_reasons
+    # Applied again (a job retried after a crash): no second reason.
+    keep_customer_as_sent(
+        order, contact, name="Jan Janssen", email="iemand@anders.example", phone="06-12345678"
+    )
+    assert order.review_reasons.count(EMAIL_DIFFERS) == 1
 
 
 def test_fillouts_own_body_with_a_form_mapping_and_a_partner_link(app, client, fake_pdok, wallbox):

@@ -29,12 +29,14 @@ from app.models import (
 from app.models.enums import (
     AddressValidation,
     ArticleType,
+    ContactType,
     OrderSource,
     OrderStatus,
     Priority,
     ProcessingState,
     ThreadType,
 )
+from app.orders.customer_details import EMAIL_DIFFERS
 from app.partners.services import create_partner
 from tests.conftest import opened
 from tests.jobs import drain_queues
@@ -235,6 +237,29 @@ def test_a_partners_order_is_one_order_per_partner_order_id(app, client, fake_pd
     assert order.partner_organization_id == partner.organization.id
     assert order.partner_order_id == "50F-1"
     assert order.channel_contact_ids and order.account_contact_id == order.partner_contact_id
+
+
+def test_order_created_never_changes_a_known_customers_addresses(app, client, fake_pdok):
+    """Issue 14 point 5, through Make: the order keeps what was sent, flagged once."""
+    partner = create_partner("50five")
+    known = Contact(
+        contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"
+    )
+    db.session.add(known)
+    db.session.commit()
+    body = dict(ORDER_BODY, partner_id=str(partner.organization.id), partner_order_id="50F-7")
+    body["customer"] = {**ORDER_BODY["customer"], "email": "orders@50five.example"}
+    # Delivered twice, as two executions: two events, one order, one reason.
+    for execution in ("exec-a", "exec-b"):
+        _post(client, "order-created", body, headers={"X-Make-Execution-Id": execution})
+    drain_queues(app)
+    assert _event().processing_state == ProcessingState.PROCESSED
+    contact = db.session.get(Contact, known.id)
+    assert (contact.email, contact.phone) == (None, "+31612345678")
+    order = db.session.scalar(sa.select(Order))
+    assert order.end_customer_contact_id == known.id
+    assert order.customer_as_sent["email"] == "orders@50five.example"
+    assert order.review_reasons.count(EMAIL_DIFFERS) == 1
 
 
 def test_an_unknown_partner_fails_the_event_and_writes_nothing(app, client, fake_pdok):

@@ -41,3 +41,19 @@ def test_docs_page_uses_the_vendored_viewer(client):
     assert "/api/v1/openapi.json" in page
     assert "https://" not in page
     assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200
+
+
+def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
+    """Issue 14 point 4: the documented body is the one the partner may send."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/partners/{partner_id}/integration-config"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = spec["components"]["schemas"]
+    config = schemas[ref.rsplit("/", 1)[1]]
+    for field in ("rate_limit_per_minute", "max_delivery_attempts", "is_active"):
+        assert field not in config["properties"]
+        assert f"`{field}`" in operation["description"]
+    inbound = schemas["StatusMapping"]["properties"]["partner_to_chargecars"]["anyOf"][0]
+    assert inbound["additionalProperties"]["enum"] == ["on_hold"]
+    webhook = spec["paths"]["/api/v1/webhooks/partner-status/{partner_id}"]["post"]
+    assert "`on_hold`" in webhook["description"]

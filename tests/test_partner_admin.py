@@ -45,12 +45,9 @@ SEED_002_CONFIG = {
             "in_progress": "IN_PROGRESS",
             "completed": "DELIVERED",
         },
-        "partner_to_chargecars": {
-            "RECEIVED": "new",
-            "CONFIRMED": "approved",
-            "IN_PROGRESS": "in_progress",
-            "DELIVERED": "completed",
-        },
+        # Seed 002 maps the partner's RECEIVED/CONFIRMED/IN_PROGRESS/DELIVERED to ours
+        # too; a partner may only put an order on hold (app.partners.config).
+        "partner_to_chargecars": {"PAUSED": "on_hold", "CANCELLED": "on_hold"},
     },
     "sync_frequency": "hourly",
     "is_active": True,
@@ -108,7 +105,7 @@ def test_seed_002_configuration_is_applied(app):
         "order_approved",
         "installation_completed",
     ]
-    assert integration.status_mapping["partner_to_chargecars"]["DELIVERED"] == "completed"
+    assert integration.status_mapping["partner_to_chargecars"]["PAUSED"] == "on_hold"
     assert integration.sync_frequency.value == "hourly"
     assert (integration.rate_limit_per_minute, integration.max_delivery_attempts) == (300, 5)
     assert integration.alert_email == "ops@volvo-dealer.com"
@@ -144,6 +141,7 @@ def test_invalid_configuration_names_every_field_and_applies_nothing(app):
         "status_mapping.chargecars_to_partner.foo",
         "status_mapping.chargecars_to_partner.new",
         "status_mapping.partner_to_chargecars.DONE",
+        "status_mapping.partner_to_chargecars.OK",
         "status_mapping.sideways",
         "authentication_type",
         "sync_frequency",
@@ -156,6 +154,7 @@ def test_invalid_configuration_names_every_field_and_applies_nothing(app):
     }
     assert "order_teleported" in fields["webhook_events"]
     assert "'finished' is not a status" in fields["status_mapping.partner_to_chargecars.DONE"]
+    assert "ours to set" in fields["status_mapping.partner_to_chargecars.OK"]
     assert fields["colour"] == "unknown field"
     db.session.commit()
     integration = _reload(integration)
@@ -180,9 +179,9 @@ def test_one_direction_of_the_mapping_can_change_alone(app):
     integration = _partner().integration
     apply_integration_config(integration, {"status_mapping": SEED_002_CONFIG["status_mapping"]})
     apply_integration_config(
-        integration, {"status_mapping": {"partner_to_chargecars": {"KLAAR": "completed"}}}
+        integration, {"status_mapping": {"partner_to_chargecars": {"WACHT": "on_hold"}}}
     )
-    assert integration.status_mapping["partner_to_chargecars"] == {"KLAAR": "completed"}
+    assert integration.status_mapping["partner_to_chargecars"] == {"WACHT": "on_hold"}
     assert integration.status_mapping["chargecars_to_partner"]["completed"] == "DELIVERED"
 
 
@@ -435,7 +434,7 @@ def test_status_mapping_editor_refuses_unknown_statuses(client, auth, make_user)
 
     twice = client.post(
         f"{base}/status-mapping",
-        data={"csrf_token": csrf, "in_partner": ["OK", "OK"], "in_ours": ["new", "approved"]},
+        data={"csrf_token": csrf, "in_partner": ["OK", "OK"], "in_ours": ["on_hold", "on_hold"]},
     )
     assert twice.status_code == 422 and "mapped twice" in twice.get_data(as_text=True)
 
@@ -446,20 +445,50 @@ def test_status_mapping_editor_refuses_unknown_statuses(client, auth, make_user)
             "out_new": "RECEIVED",
             "out_completed": " DELIVERED ",
             "out_approved": "",
-            "in_partner": ["RECEIVED", "DELIVERED", ""],
-            "in_ours": ["new", "completed", ""],
+            "in_partner": ["PAUSED", "CANCELLED", ""],
+            "in_ours": ["on_hold", "on_hold", ""],
         },
     )
     assert good.status_code == 303
     assert _reload(partner.integration).status_mapping == {
         "chargecars_to_partner": {"new": "RECEIVED", "completed": "DELIVERED"},
-        "partner_to_chargecars": {"RECEIVED": "new", "DELIVERED": "completed"},
+        "partner_to_chargecars": {"PAUSED": "on_hold", "CANCELLED": "on_hold"},
     }
     page = client.get(base).get_data(as_text=True)
     assert 'name="out_completed" maxlength="64" value="DELIVERED"' in page
-    # Targets are offered as a select of real statuses only.
+    # A partner's status is offered only the statuses a partner may report.
+    select = page.split('aria-label="Our status for PAUSED">', 1)[1].split("</select>", 1)[0]
+    assert select.count("<option") == 2 and 'value="on_hold"' in select
+
+
+def test_status_mapping_editor_refuses_statuses_only_we_set(client, auth, make_user):
+    """Issue 14 point 4: the admin too cannot let a partner complete, plan or cancel."""
+    partner = _partner()
+    base = f"/partners/{partner.organization.id}"
+    _, csrf = _signed_in(client, auth, make_user)
+    forbidden = [s.value for s in OrderStatus if s != OrderStatus.ON_HOLD]
+    refused = client.post(
+        f"{base}/status-mapping",
+        data={
+            "csrf_token": csrf,
+            "in_partner": [f"P_{status.upper()}" for status in forbidden],
+            "in_ours": forbidden,
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    for status in forbidden:
+        assert f'data-field="status_mapping.partner_to_chargecars.P_{status.upper()}"' in html
+    assert "is ours to set" in html
+    assert _reload(partner.integration).status_mapping["partner_to_chargecars"] == {}
+
+    # A row stored before the rule is shown as not allowed, not silently changed.
+    integration = _reload(partner.integration)
+    integration.status_mapping = {"partner_to_chargecars": {"DELIVERED": "completed"}}
+    db.session.commit()
+    page = client.get(base).get_data(as_text=True)
     select = page.split('aria-label="Our status for DELIVERED">', 1)[1].split("</select>", 1)[0]
-    assert select.count("<option") == len(OrderStatus) + 1
+    assert '<option value="completed" selected>completed (not allowed)</option>' in select
 
 
 def _article(sku: str) -> Article:
@@ -698,7 +727,7 @@ def test_order_page_moves_the_status_and_shows_refusals(client, auth, make_user)
     _, csrf = _signed_in(client, auth, make_user, "agent")
 
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "unmapped product: GRO-X" in page and "WEST" in page
+    assert "No article is mapped to product GRO-X" in page and "WEST" in page
     select = page.split('id="to-status"', 1)[1].split("</select>", 1)[0]
     assert '"approved"' in select and '"completed"' not in select
 

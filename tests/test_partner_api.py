@@ -9,6 +9,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from app.contacts.identities import EMAIL, claim_addresses_of, contact_with
 from app.extensions import db
 from app.models import (
     Address,
@@ -16,9 +17,11 @@ from app.models import (
     LineItem,
     Order,
     OrderStatusTransition,
+    OutboundDelivery,
     SandboxSend,
 )
-from app.models.enums import AddressValidation
+from app.models.enums import AddressValidation, ContactType
+from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
 from app.partners.keys import revoke_partner_key, rotate_partner_key
 from tests.jobs import drain_queues
 from tests.partner_support import add_articles, make_partner, seed_001_order, seed_002_order
@@ -247,8 +250,9 @@ def test_integration_config_applies_or_names_fields(client):
         "webhook_events": ["status_changed", "order_created"],
         "status_mapping": {
             "chargecars_to_partner": {"new": "RECEIVED"},
-            "partner_to_chargecars": {"RECEIVED": "new"},
+            "partner_to_chargecars": {"PAUSED": "on_hold"},
         },
+        "alert_email": "ops@groendus.example",
     }
     response = client.post(url, json=good, headers=partner.headers)
     assert response.status_code == 200, response.get_json()
@@ -274,6 +278,83 @@ def test_integration_config_applies_or_names_fields(client):
     )
     db.session.expire_all()
     assert partner.integration.integration_name == "groendus_portal"
+
+
+ADMIN_ONLY = {
+    "rate_limit_per_minute": 10000,
+    "max_delivery_attempts": 10,
+    "is_active": True,
+    "order_email_address": "info@chargecars.test",
+    "sync_enabled": True,
+    "sync_frequency": "real_time",
+}
+
+
+@pytest.mark.parametrize("field", list(ADMIN_ONLY))
+def test_a_partner_cannot_change_settings_that_are_ours(client, field):
+    """Issue 14 point 4: limits, activation and mail routing are set by an admin only."""
+    partner = make_partner(rate_limit_per_minute=60, max_delivery_attempts=3)
+    url = f"/api/v1/partners/{partner.id}/integration-config"
+    before = {key: getattr(partner.integration, key) for key in ADMIN_ONLY}
+    response = client.post(
+        url,
+        json={"webhook_url": "https://partner.example/hook", field: ADMIN_ONLY[field]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert set(error["fields"]) == {field}
+    assert "set by ChargeCars" in error["fields"][field]
+    db.session.expire_all()
+    integration = db.session.get(type(partner.integration), partner.integration.id)
+    assert {key: getattr(integration, key) for key in ADMIN_ONLY} == before
+    assert integration.webhook_url is None  # the valid part of the body is not applied either
+
+
+def test_refused_settings_are_named_beside_the_other_errors(client):
+    partner = make_partner()
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/integration-config",
+        json={"rate_limit_per_minute": 10000, "is_active": False, "webhook_events": ["bogus"]},
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {
+        "rate_limit_per_minute",
+        "is_active",
+        "webhook_events.0",
+    }
+
+
+def test_a_partner_cannot_map_its_status_to_one_only_we_set(client):
+    """Issue 14 point 4: e.g. DELIVERED → completed would earn commissions and an invoice."""
+    partner = make_partner()
+    before = dict(partner.integration.status_mapping)
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/integration-config",
+        json={
+            "status_mapping": {
+                "partner_to_chargecars": {
+                    "DELIVERED": "completed",
+                    "PLANNED": "scheduled",
+                    "CANCELLED": "cancelled",
+                    "PAUSED": "on_hold",
+                }
+            }
+        },
+        headers=partner.headers,
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {
+        "status_mapping.partner_to_chargecars.DELIVERED",
+        "status_mapping.partner_to_chargecars.PLANNED",
+        "status_mapping.partner_to_chargecars.CANCELLED",
+    }
+    assert "'completed' is ours to set" in fields["status_mapping.partner_to_chargecars.DELIVERED"]
+    db.session.expire_all()
+    integration = db.session.get(type(partner.integration), partner.integration.id)
+    assert integration.status_mapping == before
 
 
 def test_rotated_key_works_alongside_the_old_until_revoked(client):
@@ -328,3 +409,144 @@ def test_order_numbers_are_gap_free_under_concurrency(app, live_server, fake_pdo
         int(n.rsplit("-", 1)[1]) for n in db.session.scalars(sa.select(Order.order_number))
     )
     assert numbers == list(range(1, 31))
+
+
+# --- issue 14 point 5: intake never changes a known customer's addresses ------------
+
+
+def _known_customer(**fields) -> Contact:
+    """A customer we know by phone (a WhatsApp conversation, say), with its identities."""
+    contact = Contact(
+        contact_type=ContactType.PERSON,
+        display_name="Marieke Bos",
+        phone="+31612345678",
+        **fields,
+    )
+    db.session.add(contact)
+    db.session.flush()
+    claim_addresses_of(contact)
+    db.session.commit()
+    return contact
+
+
+def _planted_order(**customer) -> dict:
+    body = seed_002_order()
+    body["customer"] = {**body["customer"], "email": "orders@partner.example", **customer}
+    return body
+
+
+def test_a_partner_cannot_plant_its_email_on_a_customer_known_by_phone(client, fake_pdok):
+    # Nothing listens on port 9: the callback is recorded, its delivery fails fast.
+    partner = make_partner(webhook_events=["order_created"], webhook_url="http://127.0.0.1:9/h")
+    add_articles(partner)
+    known = _known_customer()
+    response = _post_order(client, partner, _planted_order(name="Iemand Anders"))
+    assert response.status_code == 201, response.get_json()
+    # The partner is told nothing about our customer: no review flag, no reason.
+    assert "needs_review" not in response.get_json()["data"]
+
+    db.session.expire_all()
+    contact = db.session.get(Contact, known.id)
+    assert (contact.display_name, contact.email, contact.phone) == (
+        "Marieke Bos",
+        None,
+        "+31612345678",
+    )
+    assert contact_with(EMAIL, "orders@partner.example") is None
+    order = db.session.scalar(sa.select(Order))
+    assert order.end_customer_contact_id == known.id
+    assert order.customer_as_sent == {
+        "name": "Iemand Anders",
+        "email": "orders@partner.example",
+        "phone": "+31612345678",
+    }
+    assert order.needs_review and order.review_reasons == [EMAIL_DIFFERS]
+    # The callback carries what the partner sent, never the contact we hold.
+    delivery = db.session.scalar(sa.select(OutboundDelivery))
+    assert delivery.payload["customer_info"] == {
+        "name": "Iemand Anders",
+        "email": "orders@partner.example",
+    }
+    # The same order again (a partner's retry): one order, one reason.
+    again = _post_order(client, partner, _planted_order(name="Iemand Anders"))
+    assert again.status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Order)).review_reasons == [EMAIL_DIFFERS]
+    poll = client.get(
+        f"/api/v1/partners/{partner.id}/orders/GRO-2026-000123/status", headers=partner.headers
+    )
+    assert poll.get_json()["data"]["needs_review"] is False
+
+
+def test_the_partners_confirmation_names_the_customer_as_the_partner_sent_it(
+    app, client, fake_pdok
+):
+    partner = make_partner()
+    add_articles(partner)
+    _known_customer(email="marieke@thuis.example")
+    assert _post_order(client, partner, _planted_order(name="Iemand Anders")).status_code == 201
+    drain_queues(app)
+    confirmation = db.session.scalar(
+        sa.select(SandboxSend).where(SandboxSend.recipient == "orders@groendus.example")
+    )
+    data = confirmation.request_body["personalizations"][0]["dynamic_template_data"]
+    assert (data["customer_name"], data["needs_review"], data["review_reasons"]) == (
+        "Iemand Anders",
+        False,
+        [],
+    )
+    # Nothing was sent to the planted address on the customer's behalf.
+    assert (
+        db.session.scalar(
+            sa.select(SandboxSend).where(SandboxSend.recipient == "orders@partner.example")
+        )
+        is None
+    )
+
+
+def test_a_customer_found_by_email_keeps_its_phone(client, fake_pdok):
+    partner = make_partner()
+    add_articles(partner)
+    known = _known_customer(email="marieke@thuis.example")
+    # Found by its e-mail; the partner's phone number is not the customer's.
+    body = _planted_order(email="Marieke@Thuis.example", phone="06-99999999")
+    assert _post_order(client, partner, body).status_code == 201
+    db.session.expire_all()
+    contact = db.session.get(Contact, known.id)
+    assert (contact.email, contact.phone) == ("marieke@thuis.example", "+31612345678")
+    order = db.session.scalar(sa.select(Order))
+    assert order.end_customer_contact_id == known.id
+    assert order.review_reasons == [PHONE_DIFFERS]
+    assert order.customer_as_sent["phone"] == "+31699999999"
+
+
+def test_a_new_customer_is_created_with_what_the_partner_sent_and_not_flagged(client, fake_pdok):
+    partner = make_partner()
+    add_articles(partner)
+    response = _post_order(client, partner, seed_002_order())
+    assert response.status_code == 201
+    order = db.session.scalar(sa.select(Order))
+    assert not order.needs_review
+    assert (order.end_customer.email, order.end_customer.phone) == (
+        "jan@example.com",
+        "+31612345678",
+    )
+
+
+def test_the_order_page_shows_agents_what_was_sent_and_why_it_waits(
+    client, auth, make_user, fake_pdok
+):
+    partner = make_partner()
+    add_articles(partner)
+    _known_customer()
+    number = _post_order(client, partner, _planted_order()).get_json()["data"][
+        "chargecars_order_id"
+    ]
+    auth.login(make_user("agent").email)
+    page = client.get(f"/orders/{number}").get_data(as_text=True)
+    reasons = page.split('data-testid="review-reasons">', 1)[1].split("</ul>", 1)[0]
+    assert "The e-mail address sent with this order is not the one on the customer" in reasons
+    sent = page.split('data-testid="customer-as-sent">', 1)[1].split("</dl>", 1)[0]
+    assert "orders@partner.example" in sent and "the contact has none" in sent
+    # The customer card shows the contact as it is: no e-mail.
+    assert page.count("orders@partner.example") == 1

@@ -77,7 +77,7 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
             )
             assert moved.status_code == 200, moved.get_json()
 
-        # The partner says its technician started; their word is mapped to ours.
+        # The partner's customer asks to wait; their word is mapped to ours.
         applied = _partner_webhook(
             client,
             partner,
@@ -85,18 +85,23 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
             {
                 "partner_order_id": "GRO-2026-000123",
                 "partner_customer_id": "CUST-456789",
-                "status": "IN_PROGRESS",
+                "status": "ON_HOLD",
                 "timestamp": "2026-12-15T08:30:00Z",
-                "notes": "Monteur is begonnen",
+                "notes": "Klant wacht op levering van de auto",
             },
         )
         assert applied.status_code == 200, applied.get_json()
-        assert applied.get_json()["data"]["mapped_status"] == "in_progress"
+        assert applied.get_json()["data"]["mapped_status"] == "on_hold"
 
         illegal = client.post(
-            f"/api/orders/{number}/status", json={"to_status": "new"}, headers=staff
+            f"/api/orders/{number}/status", json={"to_status": "completed"}, headers=staff
         )
         assert illegal.status_code == 409
+        for step in ("scheduled", "in_progress"):
+            moved = client.post(
+                f"/api/orders/{number}/status", json={"to_status": step}, headers=staff
+            )
+            assert moved.status_code == 200, moved.get_json()
         done = client.post(
             f"/api/orders/{number}/status",
             json={"to_status": "completed", "reason": "Opgeleverd"},
@@ -104,12 +109,14 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
         )
         assert done.status_code == 200
 
-        drain_until(app, lambda: len(receiver.events) >= 5, timeout=20)
+        drain_until(app, lambda: len(receiver.events) >= 7, timeout=20)
         assert receiver.rejections == []
         seen = [(e.event, e.payload["status"]) for e in receiver.events]
         assert seen == [
             ("order_created", "RECEIVED"),
             ("status_changed", "CONFIRMED"),
+            ("status_changed", "PLANNED"),
+            ("status_changed", "ON_HOLD"),
             ("status_changed", "PLANNED"),
             ("status_changed", "IN_PROGRESS"),
             ("status_changed", "DELIVERED"),
@@ -122,20 +129,22 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
         assert last["status_details"]["to_status"] == "completed"
         assert last["status_details"]["reason"] == "Opgeleverd"
         assert last["customer_info"] == {"name": "Jan Janssen", "email": "jan@example.com"}
-        assert len({e.webhook_id for e in receiver.events}) == 5
+        assert len({e.webhook_id for e in receiver.events}) == 7
 
         order = db.session.scalar(sa.select(Order))
         assert [t.to_status for t in order.transitions] == [
             "new",
             "approved",
             "scheduled",
+            "on_hold",
+            "scheduled",
             "in_progress",
             "completed",
         ]
         partner_step = order.transitions[3]
-        assert partner_step.business_context["original_partner_status"] == "IN_PROGRESS"
+        assert partner_step.business_context["original_partner_status"] == "ON_HOLD"
         states = db.session.scalars(sa.select(OutboundDelivery.state)).all()
-        assert states == [OutboundState.DELIVERED] * 5
+        assert states == [OutboundState.DELIVERED] * 7
 
         # Polling agrees, in the partner's words.
         poll = client.get(

@@ -28,19 +28,15 @@ from tests.jobs import drain_queues
 
 MAPPING = {
     "chargecars_to_partner": {"in_progress": "IN_PROGRESS", "completed": "DELIVERED"},
-    "partner_to_chargecars": {
-        "RECEIVED": "new",
-        "CONFIRMED": "approved",
-        "IN_PROGRESS": "in_progress",
-        "DELIVERED": "completed",
-    },
+    # A partner may only put an order on hold (app.partners.config).
+    "partner_to_chargecars": {"ON_HOLD": "on_hold", "CANCELLED": "on_hold"},
 }
 BODY = {
     "partner_order_id": "VLV-2025-789123",
     "partner_customer_id": "CUST-456789",
-    "status": "IN_PROGRESS",
+    "status": "ON_HOLD",
     "timestamp": "2025-06-01T10:30:00Z",
-    "notes": "Installation scheduled for tomorrow",
+    "notes": "Customer waits for the car to be delivered",
     "technician_info": {"name": "Partner Tech Team", "phone": "+31612345678"},
 }
 
@@ -93,24 +89,26 @@ def test_a_signed_update_moves_the_order_and_is_recorded(client, partner):
     data = response.json["data"]
     assert response.json["success"] is True
     assert data["chargecars_order_id"] == order.order_number
-    assert data["mapped_status"] == "in_progress"
+    assert data["mapped_status"] == "on_hold"
 
     db.session.expire_all()
-    assert db.session.get(Order, order.id).status == OrderStatus.IN_PROGRESS
+    assert db.session.get(Order, order.id).status == OrderStatus.ON_HOLD
     transition = db.session.get(OrderStatusTransition, uuid.UUID(data["transition_id"]))
-    assert (transition.from_status, transition.to_status) == ("scheduled", "in_progress")
-    assert transition.transition_reason == "Partner update: Installation scheduled for tomorrow"
+    assert (transition.from_status, transition.to_status) == ("scheduled", "on_hold")
+    assert transition.transition_reason == (
+        "Partner update: Customer waits for the car to be delivered"
+    )
     context = transition.business_context
     assert context["partner_source"] is True
     assert context["partner_order_id"] == "VLV-2025-789123"
     assert context["partner_customer_id"] == "CUST-456789"
     assert context["partner_technician"] == {"name": "Partner Tech Team", "phone": "+31612345678"}
-    assert context["original_partner_status"] == "IN_PROGRESS"
+    assert context["original_partner_status"] == "ON_HOLD"
 
     audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "PARTNER_STATUS_UPDATE"))
     assert audit.record_id == order.id
-    assert audit.changes["partner_status"] == "IN_PROGRESS"
-    assert audit.changes["chargecars_status"] == "in_progress"
+    assert audit.changes["partner_status"] == "ON_HOLD"
+    assert audit.changes["chargecars_status"] == "on_hold"
     assert db.session.get(PartnerIntegration, partner.integration.id).last_sync_at is not None
 
     event = db.session.scalar(sa.select(InboundWebhookEvent))
@@ -133,12 +131,12 @@ def test_the_same_webhook_id_again_answers_the_first_result_and_changes_nothing(
 
 
 def test_a_status_the_order_already_has_is_accepted_without_a_transition(client, partner):
-    order = _order(partner, status=OrderStatus.IN_PROGRESS)
+    order = _order(partner, status=OrderStatus.ON_HOLD)
     response = _post(client, partner)
     assert response.status_code == 200
     assert response.json["data"] == {
         "chargecars_order_id": order.order_number,
-        "mapped_status": "in_progress",
+        "mapped_status": "on_hold",
         "transition_id": None,
     }
     assert _count(OrderStatusTransition) == 0
@@ -184,7 +182,7 @@ def test_unverifiable_requests_are_401_and_store_nothing(client, partner, case):
         signature = Webhook(partner.webhook_secret).sign("msg_t", now, raw)
         response = client.post(
             f"/api/v1/webhooks/partner-status/{partner.organization.id}",
-            data=raw.replace("IN_PROGRESS", "DELIVERED"),
+            data=raw.replace("ON_HOLD", "CANCELLED"),
             headers={
                 "webhook-id": "msg_t",
                 "webhook-timestamp": str(int(now.timestamp())),
@@ -303,16 +301,16 @@ def test_a_retry_after_a_rejection_is_applied_once_the_mapping_allows_it(client,
 
 def test_status_matching_ignores_case(client, partner):
     _order(partner)
-    response = _post(client, partner, body=dict(BODY, status="in_progress"))
+    response = _post(client, partner, body=dict(BODY, status="on_hold"))
     assert response.status_code == 200
-    assert response.json["data"]["mapped_status"] == "in_progress"
+    assert response.json["data"]["mapped_status"] == "on_hold"
 
 
 def test_an_illegal_move_is_409_and_changes_nothing(client, partner):
     order = _order(partner, status=OrderStatus.COMPLETED)
     response = _post(client, partner)
     assert response.status_code == 409
-    assert "from completed to in_progress" in response.json["error"]["message"]
+    assert "from completed to on_hold" in response.json["error"]["message"]
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.COMPLETED
     assert _count(OrderStatusTransition) == 0
@@ -322,3 +320,49 @@ def test_an_illegal_move_is_409_and_changes_nothing(client, partner):
         )
         == 0
     )
+
+
+# Issue 14 point 4: from each status, a stored mapping to a status only we set,
+# where the status engine itself would allow the move.
+ONLY_OURS = {
+    OrderStatus.COMPLETED: OrderStatus.IN_PROGRESS,
+    OrderStatus.IN_PROGRESS: OrderStatus.SCHEDULED,
+    OrderStatus.SCHEDULED: OrderStatus.APPROVED,
+    OrderStatus.APPROVED: OrderStatus.NEW,
+    OrderStatus.QUOTE_SENT: OrderStatus.NEW,
+    OrderStatus.NEW: OrderStatus.QUOTE_SENT,
+    OrderStatus.CANCELLED: OrderStatus.SCHEDULED,
+}
+
+
+def test_every_status_but_on_hold_is_ours_to_set():
+    assert set(ONLY_OURS) | {OrderStatus.ON_HOLD} == set(OrderStatus)
+
+
+@pytest.mark.parametrize("target", list(ONLY_OURS), ids=lambda status: status.value)
+def test_an_update_mapped_to_a_status_only_we_set_is_refused_and_changes_nothing(
+    client, partner, target
+):
+    # The mapping was stored before the rule (or by hand): the update is still refused.
+    integration = db.session.get(PartnerIntegration, partner.integration.id)
+    integration.status_mapping = {"partner_to_chargecars": {"PARTNER_WORD": target.value}}
+    db.session.commit()
+    order = _order(partner, status=ONLY_OURS[target])
+    response = _post(client, partner, body=dict(BODY, status="PARTNER_WORD"))
+    assert response.status_code == 422, response.json
+    error = response.json["error"]
+    assert error["code"] == "status_not_allowed"
+    assert "is ours to set" in error["fields"]["status"]
+    assert "on_hold" in error["message"]
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == ONLY_OURS[target]
+    assert _count(OrderStatusTransition) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(AuditLog.action == "PARTNER_STATUS_UPDATE")
+        )
+        == 0
+    )
+    # Kept as a failed event, for an admin to see.
+    event = db.session.scalar(sa.select(InboundWebhookEvent))
+    assert event.processing_state == ProcessingState.FAILED

@@ -19,7 +19,9 @@ from pydantic.json_schema import models_json_schema
 
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
+from app.partners.config import ADMIN_ONLY_SETTINGS
 from app.partners.schemas import (
+    REPORTABLE,
     ErrorBody,
     IntegrationConfigIn,
     IntegrationOut,
@@ -110,9 +112,17 @@ def operations() -> list[Operation]:
             "Partner API",
             ("ApiKey", "Bearer"),
             IntegrationConfigIn,
+            description=(
+                "Only the fields sent are changed. Settings that are ours to give are refused "
+                f"(422 naming the field): {', '.join(f'`{key}`' for key in ADMIN_ONLY_SETTINGS)}. "
+                "Your `partner_to_chargecars` mapping may reach only "
+                f"{', '.join(f'`{status}`' for status in REPORTABLE)}: quotes, approvals, visits, "
+                "completion (which earns commissions and sends the invoice) and cancellation "
+                "are set by ChargeCars."
+            ),
             responses={
                 200: ("The configuration now in force", IntegrationOut),
-                422: ("Invalid fields; nothing was changed", ErrorBody),
+                422: ("Invalid or refused fields; nothing was changed", ErrorBody),
                 **PARTNER_ERRORS,
             },
         ),
@@ -126,13 +136,15 @@ def operations() -> list[Operation]:
             description=(
                 "Signed with Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, "
                 "webhook-signature) using your secret. The status is mapped with your "
-                "`partner_to_chargecars` mapping; the same webhook-id twice changes nothing."
+                "`partner_to_chargecars` mapping; the same webhook-id twice changes nothing. "
+                f"You may put an order only in {', '.join(f'`{s}`' for s in REPORTABLE)}; "
+                "an update that maps to any other status is refused (422) and changes nothing."
             ),
             responses={
                 200: ("Applied", None),
                 404: ("Unknown partner or order", ErrorBody),
                 409: ("The mapped status cannot follow the order's current one", ErrorBody),
-                422: ("Invalid fields or an unmapped status", ErrorBody),
+                422: ("Invalid fields, an unmapped status or one only we set", ErrorBody),
                 **SIGNED_WEBHOOK,
             },
         ),

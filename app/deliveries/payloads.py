@@ -20,7 +20,6 @@ def callback_payload(
 ) -> dict:
     """The JSON a partner receives for one status change (CONTRACT §5)."""
     references = order.partner_external_references or {}
-    customer = order.end_customer
     return {
         "timestamp": iso(utcnow()),
         "event": event,
@@ -34,10 +33,9 @@ def callback_payload(
             "reason": transition.transition_reason,
             "timestamp": iso(transition.created_at),
         },
-        "customer_info": {
-            "name": customer.display_name if customer else None,
-            "email": customer.email if customer else None,
-        },
+        # What the partner sent, not our contact: a partner that knows a customer's
+        # phone number must not learn the name and e-mail we hold.
+        "customer_info": order.customer_info_for_partner(),
     }
 
 

@@ -31,6 +31,7 @@ from app.orders.creation import (
     installation_address,
     new_order,
 )
+from app.orders.customer_details import keep_customer_as_sent
 from app.orders.status_engine import record_initial_status
 from app.partners.intake import channel_contacts
 from app.system_texts import text
@@ -103,6 +104,7 @@ def create_intake_order(
         notes=_notes(intake),
     )
     record.order_id = order.id
+    keep_customer_as_sent(order, contact, name=name, email=intake.email, phone=intake.phone)
     if address is None:
         flag_for_review(order, "the form gave no installation address")
     elif address.validation_state != AddressValidation.VALID:

@@ -30,6 +30,7 @@ from app.orders.creation import (
     installation_address,
     new_order,
 )
+from app.orders.customer_details import keep_customer_as_sent
 from app.orders.services import find_order
 from app.orders.status_engine import (
     ALLOWED_TRANSITIONS,
@@ -134,6 +135,9 @@ def _build_order(
         installation_address_id=address.id,
         installation_preferences=body.installation_preferences or {},
         notes=body.notes,
+    )
+    keep_customer_as_sent(
+        order, customer, name=customer_in.name, email=customer_in.email, phone=customer_in.phone
     )
     if address.validation_state != AddressValidation.VALID:
         flag_for_review(order, f"address not confirmed by PDOK: {address.validation_message}")

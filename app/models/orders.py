@@ -118,6 +118,10 @@ class Order(Entity, db.Model):
     installation_preferences: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     needs_review: so.Mapped[bool] = so.mapped_column(default=False, index=True)
     review_reasons: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    # The end customer's name, e-mail and phone as the intake sent them. An intake
+    # never changes a known contact's addresses (issue 14), so what differs stays
+    # here; None for orders not made by an intake, or made before.
+    customer_as_sent: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     scheduled_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
     assigned_technician_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -139,6 +143,20 @@ class Order(Entity, db.Model):
     account_contact = so.relationship("Contact", foreign_keys=[account_contact_id])
     partner_organization = so.relationship("Organization", foreign_keys=[partner_organization_id])
     installation_address = so.relationship("Address")
+
+    def customer_info_for_partner(self) -> dict[str, Optional[str]]:
+        """The customer's name and e-mail as the partner may see them: what was sent.
+
+        A partner that knows only a customer's phone number must not learn the
+        name and e-mail we hold; orders from before ``customer_as_sent`` show the contact.
+        """
+        if self.customer_as_sent is not None:
+            return {key: self.customer_as_sent.get(key) for key in ("name", "email")}
+        customer = self.end_customer
+        return {
+            "name": customer.display_name if customer else None,
+            "email": customer.email if customer else None,
+        }
 
 
 class LineItem(Entity, db.Model):

@@ -101,8 +101,10 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None) -> 
     """The end customer: by e-mail, then by phone; otherwise a new household.
 
     A new customer gets a ``customer_individual`` organization (seed 002) so the
-    address and later orders hang together. Known contacts gain a missing
-    phone or e-mail but keep their name.
+    address and later orders hang together. A known contact is returned as it
+    is: the sender may know only one of its addresses, so its name, e-mail and
+    phone are never changed, not even filled in (the order keeps what was sent,
+    see :mod:`app.orders.customer_details`).
     """
     email = (email or "").strip().lower() or None
     phone = normalise_phone(phone) if phone else None
@@ -124,8 +126,6 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None) -> 
             .limit(1)
         )
     if contact is not None:
-        contact.email = contact.email or email
-        contact.phone = contact.phone or phone
         return contact
     name = " ".join((name or "").split()) or email or phone or "Onbekende klant"
     organization = Organization(
@@ -207,8 +207,13 @@ def installation_address(
 
 
 def flag_for_review(order: Order, reason: str) -> None:
-    """Mark the order for a person to check, with the reason shown to them."""
+    """Mark the order for a person to check, with the reason shown to them.
+
+    A reason the order already has is not added again (an intake run twice).
+    """
     order.needs_review = True
+    if reason in (order.review_reasons or []):
+        return
     # A new list, so the JSON column sees the change.
     order.review_reasons = [*(order.review_reasons or []), reason]
 

@@ -12,6 +12,8 @@ from app.extensions import db
 from app.models import Commission, Contact, Order, User
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
+from app.orders.customer_details import Difference, customer_differences
+from app.orders.review import readable_reason
 from app.orders.status_engine import ALLOWED_TRANSITIONS
 
 
@@ -23,10 +25,14 @@ class OrderPage:
     commissions: list[Commission]
     beneficiary_names: dict[uuid.UUID, str]
     deliveries: DeliveryLog
+    review_reasons: list[str]
+    customer_differences: list[Difference]
 
 
 def order_page(order: Order) -> OrderPage:
-    """The order with its allowed moves, who moved it, commissions and callbacks."""
+    """The order with its allowed moves, who moved it, commissions and callbacks,
+    its review reasons in the reader's language and the customer details sent
+    with it that the contact does not have."""
     allowed = ALLOWED_TRANSITIONS[order.status]
     # In the lifecycle's own order, not alphabetically.
     next_statuses = [s.value for s in OrderStatus if s in allowed]
@@ -40,6 +46,8 @@ def order_page(order: Order) -> OrderPage:
         commissions=commissions,
         beneficiary_names=_names(Contact.id, Contact.display_name, beneficiary_ids),
         deliveries=order_deliveries(order),
+        review_reasons=[readable_reason(str(r)) for r in order.review_reasons or []],
+        customer_differences=customer_differences(order, order.end_customer),
     )
 
 

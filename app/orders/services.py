@@ -71,6 +71,7 @@ def order_to_dict(order: Order) -> dict:
         "partner_external_references": order.partner_external_references or {},
         "needs_review": order.needs_review,
         "review_reasons": order.review_reasons or [],
+        "customer_as_sent": order.customer_as_sent,
         "scheduled_date": order.scheduled_date.isoformat() if order.scheduled_date else None,
         "total_amount": str(order.total_amount),
         "currency": order.currency,

@@ -13,9 +13,14 @@ from pydantic import ValidationError
 from app.api.errors import ApiError
 from app.api.validation import field_errors
 from app.extensions import csrf, db
+from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
 from app.partners.access import authenticate, enforce_rate_limit, enforce_status_poll_limit
-from app.partners.config import ConfigInvalid, apply_integration_config
+from app.partners.config import (
+    ConfigInvalid,
+    apply_integration_config,
+    refused_partner_settings,
+)
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order
 from app.partners.schemas import IntegrationConfigIn
 from app.transactions import commit
@@ -76,7 +81,7 @@ def order_status(partner_id, partner_order_id):
             "chargecars_order_id": order.order_number,
             "status": partner_status_of(order, caller.integration),
             "internal_status": order.status.value,
-            "needs_review": order.needs_review,
+            "needs_review": bool(partner_review_reasons(order)),
             "updated_at": order.updated_at.isoformat(),
         },
     )
@@ -85,17 +90,9 @@ def order_status(partner_id, partner_order_id):
 @bp.post("/<partner_id>/integration-config")
 def integration_config(partner_id):
     caller = _caller(partner_id)
-    body = _json_body()
+    settings = _partner_settings(_json_body())
     try:
-        config = IntegrationConfigIn.model_validate(body)
-        apply_integration_config(
-            caller.integration, config.model_dump(exclude_unset=True, mode="json")
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        raise ApiError(
-            422, "validation_failed", "The configuration has invalid fields.", field_errors(exc)
-        ) from exc
+        apply_integration_config(caller.integration, settings)
     except ConfigInvalid as exc:
         db.session.rollback()
         raise ApiError(
@@ -103,6 +100,27 @@ def integration_config(partner_id):
         ) from exc
     commit()
     return jsonify(success=True, data=integration_to_dict(caller.integration))
+
+
+def _partner_settings(body) -> dict:
+    """The settings in ``body`` that are the partner's to change, validated.
+
+    Ours to give (rate limit, delivery attempts, active or not…) are refused
+    with the rest of the body's errors, so one answer names every wrong field.
+    """
+    errors = refused_partner_settings(body)
+    if isinstance(body, dict):
+        body = {key: value for key, value in body.items() if key not in errors}
+    settings = {}
+    try:
+        config = IntegrationConfigIn.model_validate(body)
+        settings = config.model_dump(exclude_unset=True, mode="json")
+    except ValidationError as exc:
+        errors.update(field_errors(exc))
+    if errors:
+        db.session.rollback()
+        raise ApiError(422, "validation_failed", "The configuration has invalid fields.", errors)
+    return settings
 
 
 def integration_to_dict(integration) -> dict:

@@ -39,6 +39,26 @@ KNOWN_EVENTS = (
     "test",
 )
 MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
+# The only statuses of ours a partner's own word may put an order in (its
+# ``partner_to_chargecars`` mapping, the status webhook). A pause is the
+# partner's to report: its customer asks to wait, a car is not delivered yet;
+# it is undone by an agent and moves no money. Everything else is ours: a quote,
+# an approval and a visit commit our people and prices, and ``completed`` earns
+# the channel its commissions and sends the invoice. Cancelling is ours too:
+# it cannot be undone and tells the customer, and the cancellation policy
+# decides what it costs; a partner's cancellation maps to ``on_hold`` as a
+# request, which an agent confirms.
+PARTNER_REPORTABLE_STATUSES = (OrderStatus.ON_HOLD,)
+# Settings that are ours to give (CONTRACT §4): the partner API refuses them,
+# naming the field; the admin pages set them. Each says why it is ours.
+ADMIN_ONLY_SETTINGS = {
+    "is_active": "switches the integration on or off",
+    "rate_limit_per_minute": "is the partner's request limit",
+    "max_delivery_attempts": "limits how often we retry a callback",
+    "order_email_address": "routes mail sent to our mailbox to this partner as orders",
+    "sync_enabled": "switches our sync with the partner's system on or off",
+    "sync_frequency": "schedules our workers' sync with the partner's system",
+}
 MAX_PARTNER_STATUS = 64
 RATE_LIMIT_RANGE = (1, 10000)
 DELIVERY_ATTEMPTS_RANGE = (1, 10)
@@ -87,6 +107,25 @@ def apply_integration_config(integration: PartnerIntegration, data: dict) -> Non
             # A direction left out of the body keeps its current rows.
             value = {**(integration.status_mapping or {}), **value}
         setattr(integration, key, value)
+
+
+def refused_partner_settings(data: object) -> dict[str, str]:
+    """The admin-only settings in a partner's own configuration body, each with why."""
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: f"set by ChargeCars, not through the partner API: it {why}"
+        for key, why in ADMIN_ONLY_SETTINGS.items()
+        if key in data
+    }
+
+
+def partner_status_problem(ours: str) -> str | None:
+    """Why a partner's status may not map to our ``ours``; None when it may."""
+    if ours in (status.value for status in PARTNER_REPORTABLE_STATUSES):
+        return None
+    allowed = ", ".join(status.value for status in PARTNER_REPORTABLE_STATUSES)
+    return f"{ours!r} is ours to set; a partner's status may map only to {allowed}"
 
 
 def empty_status_mapping() -> dict[str, dict[str, str]]:
@@ -212,6 +251,9 @@ def _status_mapping(value, path) -> dict[str, dict[str, str]]:
                 errors[row] = (
                     f"{ours!r} is not a status; use one of {', '.join(OrderStatus.values())}"
                 )
+                continue
+            if not ours_are_keys and (problem := partner_status_problem(ours)):
+                errors[row] = problem
                 continue
             if not isinstance(theirs, str) or not theirs.strip():
                 errors[row] = "the partner's status must be non-empty text"

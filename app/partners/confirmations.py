@@ -13,6 +13,7 @@ from app.channels.email.settings import reply_to
 from app.channels.email.transactional import send_transactional
 from app.extensions import db
 from app.models import Contact, Order, Organization
+from app.orders.customer_details import partner_review_reasons
 from app.partners.services import organization_contact
 from app.transactions import commit
 
@@ -50,6 +51,7 @@ def send_partner_confirmation(order_id: str) -> str | None:
         db.session.rollback()
         return None
     address = order.installation_address
+    reasons = partner_review_reasons(order)
     message = send_transactional(
         contact.email,
         TEMPLATE_KEY,
@@ -57,11 +59,11 @@ def send_partner_confirmation(order_id: str) -> str | None:
             "partner_name": order.partner_organization.name,
             "order_id": order.order_number,
             "partner_order_id": order.partner_order_id,
-            "customer_name": order.end_customer.display_name if order.end_customer else None,
+            "customer_name": order.customer_info_for_partner()["name"],
             "installation_address": address.one_line() if address else None,
             "order_total": euros(order.total_amount),
-            "needs_review": order.needs_review,
-            "review_reasons": list(order.review_reasons or []),
+            "needs_review": bool(reasons),
+            "review_reasons": reasons,
             "team_contact": reply_to(current_app.config),
         },
         CATEGORIES,

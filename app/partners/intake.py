@@ -1,7 +1,8 @@
 """Order intake from partners (seeds 001 and 002).
 
 One call turns a validated partner payload into an order: the end customer
-(found by e-mail, then phone), the partner's contact and channel chain, an
+(found by e-mail, then phone, and never changed: the order keeps the details
+sent, :mod:`app.orders.customer_details`), the partner's contact and channel chain, an
 installation address checked against the BAG, lines mapped from partner SKUs,
 the partner's references, a gap-free order number and the first status
 through the status engine. All of it in the caller's transaction.
@@ -35,6 +36,7 @@ from app.orders.creation import (
     installation_address,
     new_order,
 )
+from app.orders.customer_details import keep_customer_as_sent, partner_review_reasons
 from app.orders.status_engine import record_initial_status
 from app.partners.schemas import PartnerOrderIn, order_field_errors, validate_partner_order
 from app.transactions import after_commit
@@ -76,10 +78,12 @@ class IntakeResult:
             "status": RECEIVED,
             "estimated_processing_time": ESTIMATED_PROCESSING_TIME,
         }
-        if self.order.needs_review:
-            # Seed 001: a failed address check or unknown SKU is told to the partner.
+        reasons = partner_review_reasons(self.order)
+        if reasons:
+            # Seed 001: a failed address check or unknown SKU is told to the partner;
+            # what we hold about the customer's contact is not.
             data["needs_review"] = True
-            data["review_reasons"] = list(self.order.review_reasons or [])
+            data["review_reasons"] = reasons
         return data
 
 
@@ -220,6 +224,9 @@ def _build_order(
         installation_address_id=address.id,
         installation_preferences=preferences,
         notes=preferences.get("notes") or preferences.get("access_notes"),
+    )
+    keep_customer_as_sent(
+        order, contact, name=customer.name, email=customer.email, phone=customer.phone
     )
     if address.validation_state.value != "valid":
         flag_for_review(order, f"address not confirmed by PDOK: {address.validation_message}")

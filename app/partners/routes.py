@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import ApiToken, OutboundDelivery
 from app.models.enums import AuthenticationType, OrderStatus, Role, SyncFrequency, TokenKind
 from app.partners import admin
-from app.partners.config import KNOWN_EVENTS, ConfigInvalid
+from app.partners.config import KNOWN_EVENTS, PARTNER_REPORTABLE_STATUSES, ConfigInvalid
 from app.partners.health import partner_health
 from app.partners.keys import (
     ROTATION_GRACE,
@@ -132,6 +132,7 @@ def _show_page(partner, *, status: int = 200, errors=None, section=None, submitt
         mappings=admin.sku_mappings(partner),
         articles=admin.articles(),
         statuses=OrderStatus.values(),
+        reportable_statuses=[status.value for status in PARTNER_REPORTABLE_STATUSES],
         known_events=KNOWN_EVENTS,
         authentication_types=AuthenticationType.values(),
         sync_frequencies=SyncFrequency.values(),

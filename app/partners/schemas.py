@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -25,6 +26,7 @@ from app.addresses.pdok import normalise_postal_code, split_house_number
 from app.api.validation import field_errors
 from app.contacts.emails import is_email_address
 from app.contacts.phones import normalise_phone
+from app.partners.config import PARTNER_REPORTABLE_STATUSES, partner_status_problem
 
 OrderStatusName = Literal[
     "new",
@@ -180,18 +182,54 @@ class PartnerOrderIn(Schema):
         ]
 
 
+def _reportable(value: str) -> str:
+    problem = partner_status_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+REPORTABLE = [status.value for status in PARTNER_REPORTABLE_STATUSES]
+# Our statuses a partner's own status may map to; the JSON Schema lists only those.
+ReportableStatus = Annotated[
+    OrderStatusName,
+    AfterValidator(_reportable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": REPORTABLE,
+            "description": (
+                "Quotes, approvals, visits, completion and cancellation are set by "
+                "ChargeCars; map your cancellation to on_hold and we confirm it."
+            ),
+        }
+    ),
+]
+
+
 class StatusMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chargecars_to_partner: dict[OrderStatusName, Annotated[str, Field(max_length=64)]] | None = (
         Field(None, description="Our status → the word your system uses.")
     )
-    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], OrderStatusName] | None = (
-        Field(None, description="Your status → ours; used by the partner status webhook.")
+    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], ReportableStatus] | None = (
+        Field(
+            None,
+            description=(
+                "Your status → ours; used by the partner status webhook. Only "
+                f"{', '.join(REPORTABLE)} may be reached; any other target is refused (422)."
+            ),
+        )
     )
 
 
 class IntegrationConfigIn(BaseModel):
-    """Seed 002's integration configuration. Only the fields sent are changed."""
+    """Seed 002's integration configuration. Only the fields sent are changed.
+
+    ``is_active``, ``rate_limit_per_minute``, ``max_delivery_attempts``,
+    ``order_email_address``, ``sync_enabled`` and ``sync_frequency`` are set by
+    ChargeCars: sending any of them is refused (422 naming the field).
+    """
 
     model_config = ConfigDict(extra="forbid")
     integration_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
@@ -203,13 +241,9 @@ class IntegrationConfigIn(BaseModel):
     )
     webhook_events: list[EventName] | None = None
     status_mapping: StatusMapping | None = None
-    sync_frequency: Literal["real_time", "every_15_minutes", "hourly", "daily"] | None = None
-    sync_enabled: bool | None = None
-    is_active: bool | None = None
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=10000)] | None = None
-    max_delivery_attempts: Annotated[int, Field(ge=1, le=10)] | None = None
-    alert_email: Email | None = None
-    order_email_address: Email | None = None
+    alert_email: Email | None = Field(
+        None, description="Where we write when callbacks to your webhook_url keep failing."
+    )
 
 
 class PartnerStatusUpdateIn(Schema):

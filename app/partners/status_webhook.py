@@ -1,14 +1,16 @@
 """Seed 002's inbound partner status webhook: verify, map, move the order.
 
-A partner tells us its order moved (``IN_PROGRESS``, ``DELIVERED``…). The
+A partner tells us its order moved (``ON_HOLD``, ``CANCELLED``…). The
 request is signed the Standard Webhooks way with the partner's ``whsec_``
 secret; the partner's ``partner_to_chargecars`` mapping turns its status into
-ours, and the status engine makes the move.
+ours, and the status engine makes the move. Only the statuses in
+:data:`~app.partners.config.PARTNER_REPORTABLE_STATUSES` are the partner's to
+report; an update that maps to any other is refused and changes nothing.
 
 Unlike the other webhooks this one is applied while the partner waits, because
 the answer says whether the move was possible (404 unknown order, 422 unmapped
-status, 409 illegal move). The raw event, the status change, the audit entry
-and the event's "processed" mark are one transaction; the same ``webhook-id``
+status or one only we set, 409 illegal move). The raw event, the status change,
+the audit entry and the event's "processed" mark are one transaction; the same ``webhook-id``
 again finds that event and answers with the first result. A rejected update is
 kept as a failed event, so an admin can see it and re-run it after fixing the
 mapping (:func:`process_event`).
@@ -34,6 +36,7 @@ from app.extensions import db
 from app.models import AuditLog, InboundWebhookEvent, Order, Organization, PartnerIntegration
 from app.models.enums import OrderStatus, OrganizationType, ProcessingState
 from app.orders.status_engine import IllegalTransition, change_entity_status
+from app.partners.config import partner_status_problem
 from app.partners.schemas import PartnerStatusUpdateIn, field_errors
 from app.webhooks.events import record_event
 from app.webhooks.processing import UnprocessableEvent
@@ -243,7 +246,8 @@ def apply_update(
 
 
 def map_status(integration: PartnerIntegration, partner_status: str) -> OrderStatus:
-    """Our status for the partner's; :class:`StatusUpdateRejected` (422) when unmapped."""
+    """Our status for the partner's; :class:`StatusUpdateRejected` (422) when it is
+    unmapped or maps to a status only we set."""
     mapping = (integration.status_mapping or {}).get("partner_to_chargecars") or {}
     target = mapping.get(partner_status)
     if target is None:
@@ -259,7 +263,7 @@ def map_status(integration: PartnerIntegration, partner_status: str) -> OrderSta
             {"status": f"unknown status {partner_status!r}"},
         )
     try:
-        return OrderStatus(target)
+        status = OrderStatus(target)
     except ValueError as exc:
         raise StatusUpdateRejected(
             422,
@@ -267,6 +271,17 @@ def map_status(integration: PartnerIntegration, partner_status: str) -> OrderSta
             f"Status {partner_status!r} maps to {target!r}, which is not an order status.",
             {"status": f"{partner_status!r} maps to unknown status {target!r}"},
         ) from exc
+    # A mapping stored before the rule (or written to the database by hand) is
+    # checked again here: the rule holds for every update, not only for new mappings.
+    problem = partner_status_problem(status.value)
+    if problem:
+        raise StatusUpdateRejected(
+            422,
+            "status_not_allowed",
+            f"Status {partner_status!r} maps to {status.value}: {problem}.",
+            {"status": problem},
+        )
+    return status
 
 
 def previous_result(

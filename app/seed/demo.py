@@ -329,7 +329,12 @@ def build_partners(ctx: DemoContext) -> None:
         vocabulary = PARTNER_VOCABULARY[name]
         integration.status_mapping = {
             "chargecars_to_partner": dict(zip(_STATUS_ORDER, vocabulary, strict=True)),
-            "partner_to_chargecars": dict(zip(vocabulary, _STATUS_ORDER, strict=True)),
+            # A partner may only pause an order; its cancellation is a request (on hold)
+            # that an agent confirms (app.partners.config.PARTNER_REPORTABLE_STATUSES).
+            "partner_to_chargecars": {
+                vocabulary[_STATUS_ORDER.index("on_hold")]: "on_hold",
+                vocabulary[_STATUS_ORDER.index("cancelled")]: "on_hold",
+            },
         }
         integration.api_base_url = f"https://api.{domain}/chargecars"
         integration.api_version = "v2"

@@ -7,6 +7,9 @@ import re
 import requests
 from playwright.sync_api import expect
 
+from app.extensions import db
+from app.models import Contact
+from app.models.enums import ContactType
 from tests.e2e.test_sign_in import sign_in
 from tests.partner_support import add_articles, make_partner, seed_002_order
 
@@ -53,6 +56,48 @@ def test_admin_follows_a_flagged_partner_order_on_a_phone(live_server, browser, 
         expect(page.locator("h1")).to_contain_text("approved")
     finally:
         context.close()
+
+
+def test_an_agent_sees_what_a_partner_sent_for_a_known_customer(
+    live_server, browser, make_user, fake_pdok
+):
+    """Issue 14 point 5: the contact is kept; the order shows what differs, and why."""
+    make_user("agent", email="agent@switchboard.test")
+    known = Contact(
+        contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"
+    )
+    db.session.add(known)
+    db.session.commit()
+    partner = make_partner()
+    add_articles(partner)
+    body = seed_002_order()
+    body["customer"]["email"] = "orders@partner.example"
+    answer = requests.post(
+        f"{live_server.url}/api/v1/partners/{partner.id}/orders",
+        json=body,
+        headers=partner.headers,
+        timeout=10,
+    )
+    assert answer.status_code == 201
+    number = answer.json()["data"]["chargecars_order_id"]
+
+    for width, height in ((1440, 900), (375, 812)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            sign_in(page, live_server.url, "agent@switchboard.test")
+            page.goto(f"{live_server.url}/orders/{number}")
+            expect(page.get_by_test_id("review-reasons")).to_contain_text(
+                "The e-mail address sent with this order is not the one on the customer's contact"
+            )
+            sent = page.get_by_test_id("customer-as-sent")
+            expect(sent).to_contain_text("orders@partner.example")
+            expect(sent).to_contain_text("the contact has none")
+            expect(page.locator("#customer")).to_contain_text("Marieke Bos")
+            _no_sideways_scroll(page, width)
+        finally:
+            context.close()
 
 
 def test_api_docs_render_from_the_vendored_viewer(live_server, page):
