@@ -5,7 +5,7 @@ known contact's e-mail or phone; the order keeps what was sent, and a
 difference flags the order for review (issue 14). Orders made before have
 nothing here (NULL).
 
-Revision ID: 0019_partner_guardrails
+Revision ID: 0019
 Revises: 0016 (0016_notification_texts; the coordinator re-chains it)
 Create Date: 2026-12-01 10:00:00
 
@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_partner_guardrails'
-down_revision = '0016'  # 0016_notification_texts.py
+revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
