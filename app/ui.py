@@ -38,6 +38,7 @@ NAVIGATION = (
     NavItem("Forms", "intake_forms.index", (Role.ADMIN,)),
     NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
+    NavItem("Privacy", "gdpr.search", (Role.ADMIN,)),
 )
 
 ROLE_LABELS = {
