@@ -23,6 +23,7 @@ from app.contacts.mentions import Mentions
 from app.conversations import ERASED_SUBJECT
 from app.extensions import db
 from app.gdpr.erasure import erase_contact
+from app.inbox.search import search_clause
 from app.models import (
     AuditLog,
     CommunicationMessage,
@@ -79,6 +80,12 @@ def _erase(client, auth, contact_id, word="ERASE", **extra):
     return client.post(f"/admin/contacts/{contact_id}/erase", data=data)
 
 
+def _inbox_search(query: str) -> list[str]:
+    """Subjects of the threads the inbox search finds for ``query`` (the index on PostgreSQL)."""
+    clause = search_clause(query)
+    return list(db.session.scalars(sa.select(CommunicationThread.thread_subject).where(clause)))
+
+
 def _audit(action: str) -> list[AuditLog]:
     return list(
         db.session.scalars(
@@ -103,6 +110,7 @@ def test_erasure_leaves_no_trace_of_her_anywhere_and_keeps_the_books(app, client
     }, before  # fmt: skip
 
     auth.login(scenario.admin.email)
+    assert _inbox_search("oosterhuis")  # her conversation is in the search index
     response = _erase(client, auth, customer_id)
     assert response.status_code == 303
     page = client.get(response.headers["Location"])
@@ -110,6 +118,8 @@ def test_erasure_leaves_no_trace_of_her_anywhere_and_keeps_the_books(app, client
     db.session.expire_all()
 
     assert g.tables_mentioning() == {}
+    for query in ("oosterhuis", g.EMAIL, g.PHONE, g.STREET):
+        assert _inbox_search(query) == [], query
     # Piet, who wrote in the same WhatsApp batch, keeps his message and his raw event.
     left = g.stored_text_by_table()
     assert "verhoeven" in left["contacts"] and "knippert" in left["communication_message"]
@@ -362,3 +372,22 @@ def test_mentions_find_a_number_however_it_is_written_and_keep_others_records():
     assert mentions.redact_records(batch) == {"messages": [{"from": "31655512345"}]}
     assert mentions.redact_body(b"Body=hoi&From=%2B31641234567") == b""
     assert Mentions.of(names=["Jan"]).searchable is False
+
+
+def test_an_erased_customer_cannot_be_given_details_again(app, client, auth, scenario):
+    auth.login(scenario.admin.email)
+    assert _erase(client, auth, scenario.customer.id).status_code == 303
+    page = client.get(f"/threads/{scenario.thread.id}")
+    assert "personal data was erased" in page.get_data(as_text=True)
+    refused = client.post(
+        f"/threads/{scenario.thread.id}/customer",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "name": g.NAME,
+            "phone": g.PHONE,
+            "email": g.EMAIL,
+        },
+    )
+    assert refused.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Contact, scenario.customer.id).email is None

@@ -34,7 +34,8 @@ from app.conversations import erase_messages, erase_threads, redact_mentions
 from app.database import utcnow
 from app.extensions import db
 from app.gdpr.footprint import Footprint, channel_addresses, chunked, footprint_of
-from app.gdpr.orders import constant, erase_order_details, redact_order_drafts, rewrite
+from app.gdpr.orders import erase_order_details, redact_order_drafts
+from app.gdpr.rows import constant, rewrite
 from app.gdpr.sweeps import sweep
 from app.models import CommunicationMessage, Contact, ContactIdentity
 from app.models.enums import ContactType

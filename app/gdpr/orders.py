@@ -10,14 +10,12 @@ comment, the partner mail the order was read from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import sqlalchemy as sa
 
 from app.contacts.mentions import Mentions, redact_any_contact_details
 from app.extensions import db
 from app.gdpr.footprint import Footprint
+from app.gdpr.rows import Redactor, constant, rewrite
 from app.models import (
     Address,
     CustomerFeedback,
@@ -28,28 +26,6 @@ from app.models import (
     OrderStatusTransition,
     Payment,
 )
-
-Redactor = Callable[[Any], Any]
-
-
-def rewrite(rows, redactors: dict[str, Redactor]) -> int:
-    """Apply ``redactors`` (attribute → new value from old) to ``rows``; rows changed."""
-    changed = 0
-    for row in rows:
-        updates = {}
-        for name, redact in redactors.items():
-            old = getattr(row, name)
-            new = redact(old)
-            if new != old:
-                updates[name] = new
-        for name, value in updates.items():
-            setattr(row, name, value)
-        changed += bool(updates)
-    return changed
-
-
-def constant(value: Any) -> Redactor:
-    return lambda _old: value
 
 
 def erase_order_details(footprint: Footprint) -> dict[str, int]:

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.gdpr.erasure import NotAPerson, erase_contact
 from app.gdpr.export import zip_chunks
 from app.gdpr.services import (
+    CATEGORY_LABELS,
     CONFIRMATION_WORD,
     confirmation_matches,
     export_contact,
@@ -52,6 +53,7 @@ def _page(contact: Contact, status: int = 200, *, error: str | None = None):
         erasure=last_erasure(contact),
         error=error,
         confirmation_word=gettext(CONFIRMATION_WORD),
+        category_labels=CATEGORY_LABELS,
     )
     return no_store(Response(html, status))
 

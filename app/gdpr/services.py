@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.audit.records import record_change
 from app.contacts.identities import EMAIL, PHONE, normalise_address
 from app.extensions import db
 from app.gdpr.erasure import AUDIT_ACTION
 from app.gdpr.export import ContactExport, build_export
-from app.gdpr.footprint import chunked, footprint_of
+from app.gdpr.footprint import channel_addresses, chunked, footprint_of
 from app.models import AuditLog, CommunicationMessage, Contact, ContactIdentity, User
 from app.models.enums import ContactType
 
@@ -23,11 +24,39 @@ EXPORT_ACTION = "gdpr_export"
 CONFIRMATION_WORD = "ERASE"
 
 
+# How the privacy page names an erasure's categories (the audit entry's keys).
+CATEGORY_LABELS = {
+    "contact": _l("contact"),
+    "identities": _l("phone numbers and e-mail addresses"),
+    "organization": _l("household"),
+    "addresses": _l("addresses"),
+    "conversations": _l("conversations"),
+    "messages": _l("messages"),
+    "attachments": _l("files"),
+    "mentions_in_conversations": _l("mentions in other conversations"),
+    "drafts": _l("drafts"),
+    "tasks": _l("tasks"),
+    "notifications": _l("notifications"),
+    "orders": _l("orders"),
+    "order_lines": _l("order lines"),
+    "order_history": _l("order history"),
+    "order_drafts": _l("partner order mails"),
+    "payments": _l("payments"),
+    "form_submissions": _l("forms"),
+    "feedback": _l("feedback"),
+    "sandbox_sends": _l("outbox"),
+    "deliveries": _l("delivery log"),
+    "platform_events": _l("platform events"),
+    "webhook_events": _l("raw webhooks"),
+    "audit_entries": _l("audit entries"),
+}
+
+
 @dataclass
 class Holdings:
     """How much is stored about a contact, for the privacy page."""
 
-    identities: int
+    identities: int  # phone numbers and e-mail addresses, claimed or not
     conversations: int
     messages: int
     attachments: int
@@ -90,7 +119,7 @@ def holdings(contact: Contact) -> Holdings:
                 1 for e in entries or [] if isinstance(e, dict) and e.get("status") == "stored"
             )
     return Holdings(
-        identities=len(footprint.identities),
+        identities=sum(len(found) for found in channel_addresses(contact).values()),
         conversations=len(footprint.thread_ids),
         messages=messages,
         attachments=attachments,

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from app.contacts.mentions import Mentions, redact_any_contact_details, text_of_bytes
 from app.extensions import db
 from app.gdpr.footprint import Footprint, chunked
-from app.gdpr.orders import rewrite
+from app.gdpr.rows import rewrite
 from app.models import (
     AuditLog,
     DeliveryAttempt,
