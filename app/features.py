@@ -56,6 +56,7 @@ FEATURES: tuple[str, ...] = (
     "app.assignment",
     "app.analytics",
     "app.sla",
+    "app.gdpr",
     "app.integrations",
 )
 

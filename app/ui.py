@@ -39,6 +39,7 @@ NAVIGATION = (
     NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
     NavItem("Audit log", "admin.audit", (Role.ADMIN,)),
+    NavItem("Privacy", "gdpr.search", (Role.ADMIN,)),
 )
 
 ROLE_LABELS = {

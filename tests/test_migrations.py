@@ -11,7 +11,6 @@ from flask_migrate import downgrade, upgrade
 from app.extensions import db
 from app.models import ApiUsageLog, AuditLog, CommunicationThread, Contact, ContactIdentity
 from app.models.enums import ContactType
-from tests import factories
 
 
 def test_0007_sums_the_per_request_usage_log_into_daily_rows(app):
@@ -65,21 +64,17 @@ def test_0008_merges_contacts_that_share_an_address_and_gives_each_address_one_o
         ages = iter(range(10))
 
         def person(**fields):
-            return factories.contact(
-                created_at=start + timedelta(minutes=next(ages)), **fields
-            )
+            return _contact_at_0007(created_at=start + timedelta(minutes=next(ages)), **fields)
 
-        first = person(phone="+31611111111", email=None)
-        twin = person(phone="+31611111111", email=None)  # the race's second contact
-        jan = person(phone=None, email="jan@example.nl")
-        jan_again = person(phone="+31622222222", email="Jan@Example.nl")
-        partner_desk = factories.contact(
+        first_id = person(phone="+31611111111", email=None)
+        twin_id = person(phone="+31611111111", email=None)  # the race's second contact
+        jan_id = person(phone=None, email="jan@example.nl")
+        jan_again_id = person(phone="+31622222222", email="Jan@Example.nl")
+        desk_id = _contact_at_0007(
             contact_type=ContactType.ORGANIZATION, phone="+31611111111", email="desk@partner.nl"
         )
-        twin_thread_id = _thread_at_0007(twin)
-        jan_thread_id = _thread_at_0007(jan_again)
-        first_id, twin_id, jan_id, jan_again_id = first.id, twin.id, jan.id, jan_again.id
-        desk_id = partner_desk.id
+        twin_thread_id = _thread_at_0007(twin_id)
+        jan_thread_id = _thread_at_0007(jan_again_id)
         db.session.commit()
     finally:
         db.session.remove()
@@ -108,13 +103,22 @@ def test_0008_merges_contacts_that_share_an_address_and_gives_each_address_one_o
     )
 
 
-def _thread_at_0007(contact) -> uuid.UUID:
+def _thread_at_0007(contact_id: uuid.UUID) -> uuid.UUID:
     """A thread as the 0007 schema holds it: a Core insert names only the columns it
     is given or that have defaults, so columns added by later migrations stay out."""
     thread_id = uuid.uuid4()
     db.session.execute(
         sa.insert(CommunicationThread.__table__).values(
-            id=thread_id, thread_subject="Vraag", contact_id=contact.id
+            id=thread_id, thread_subject="Vraag", contact_id=contact_id
         )
     )
     return thread_id
+
+
+def _contact_at_0007(**fields) -> uuid.UUID:
+    """A contact as the 0007 schema holds it (a Core insert, as for threads above)."""
+    contact_id = uuid.uuid4()
+    db.session.execute(
+        sa.insert(Contact.__table__).values(id=contact_id, display_name="Klant", **fields)
+    )
+    return contact_id

@@ -79,6 +79,9 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
     inbound message from it would keep going to them. Nothing is changed unless
     every field is valid. The new addresses become this contact's identities.
     """
+    if contact.erased_at is not None:
+        # Details typed into an erased contact would tie them to its orders again.
+        raise InvalidContact("name", "this customer's data was erased; they cannot be edited")
     name = " ".join((name or "").split())
     if not name:
         raise InvalidContact("name", "a name is required")

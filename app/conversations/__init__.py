@@ -2,7 +2,8 @@
 
 Every feature that adds to a conversation calls these functions: channel
 processors record a customer's message, the composer posts our reply, a note
-or a status line is recorded, a provider's report moves the ticks. Each keeps
+or a status line is recorded, a provider's report moves the ticks, an admin's
+GDPR erasure empties a customer's conversations (:mod:`.erasure`). Each keeps
 the thread's preview, search document and SLA clock right in the caller's
 transaction and publishes events (:mod:`app.conversations.events`) that
 listeners of other features hear after the commit: live updates
@@ -12,6 +13,13 @@ WhatsApp automations (``app.channels.whatsapp.listeners``) and the send job
 a thread or a message.
 """
 
+from app.conversations.erasure import (
+    ERASED_SUBJECT,
+    ConversationsErased,
+    erase_messages,
+    erase_threads,
+    redact_mentions,
+)
 from app.conversations.events import (
     MessageCreated,
     ThreadAssigned,
@@ -53,7 +61,9 @@ from app.features import Feature
 from app.jobs.periodic import PeriodicJob
 
 __all__ = [
+    "ERASED_SUBJECT",
     "PREVIEW_LENGTH",
+    "ConversationsErased",
     "InboundMessage",
     "MessageCreated",
     "Sender",
@@ -65,6 +75,8 @@ __all__ = [
     "assign",
     "apply_delivery_report",
     "channel_of_type",
+    "erase_messages",
+    "erase_threads",
     "hold_senders",
     "latest_open_thread",
     "mark_read",
@@ -75,6 +87,7 @@ __all__ = [
     "record_delivery",
     "record_inbound",
     "record_status_line",
+    "redact_mentions",
     "refresh_customer_search",
     "subject_from",
     "thread_a_send_would_join",

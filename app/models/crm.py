@@ -96,6 +96,9 @@ class Contact(Entity, db.Model):
     preferred_channel: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     locale: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
+    # When an admin erased the person's data (GDPR, app/gdpr): the row stays, as
+    # orders and conversations keep pointing at it, but holds nothing personal.
+    erased_at: so.Mapped[Optional[datetime]] = so.mapped_column()
 
     organization: so.Mapped[Optional[Organization]] = so.relationship(
         back_populates="contacts", foreign_keys=[organization_id]

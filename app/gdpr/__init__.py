@@ -1,0 +1,10 @@
+"""GDPR tools for admins: export everything stored about a contact, and erase it.
+
+See :mod:`app.gdpr.export`, :mod:`app.gdpr.erasure` (with the conversation
+owner's part in :mod:`app.conversations.erasure`) and the README's
+"Privacy (GDPR)".
+"""
+
+from app.features import Feature
+
+FEATURE = Feature(blueprints=("app.gdpr.routes:bp",))
