@@ -72,7 +72,7 @@ MESSAGE_FIELDS = (
 ORDER_FIELDS = (
     "id", "order_number", "status", "source", "order_type", "business_entity",
     "total_amount", "currency", "scheduled_date", "completed_at", "notes",
-    "installation_preferences", "partner_order_id", "created_at",
+    "installation_preferences", "customer_as_sent", "partner_order_id", "created_at",
 )  # fmt: skip
 LINE_FIELDS = ("description", "partner_sku", "quantity", "unit_price", "line_item_status")
 TRANSITION_FIELDS = ("from_status", "to_status", "transition_reason", "created_at")

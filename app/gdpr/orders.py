@@ -3,7 +3,8 @@
 Kept: number, status and its history, amounts, lines, VAT-relevant country and
 city, dates, partner and partner references, commissions, payments' amounts
 and references. Gone: the installation address (street, number, postal code,
-coordinates, what was typed), preferences and notes, and any e-mail address or
+coordinates, what was typed), preferences and notes, the customer details the
+partner sent with the order, and any e-mail address or
 phone number in the review reasons; the form they filled in, their feedback
 comment, the partner mail the order was read from.
 """
@@ -44,6 +45,8 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
         {
             "installation_preferences": constant({}),
             "notes": constant(None),
+            # What the partner sent (issue 14.5): their name, e-mail and phone.
+            "customer_as_sent": constant(None),
             "review_reasons": reasons,
             "partner_external_references": mentions.redact_strings,
         },
