@@ -30,9 +30,16 @@ from app.models import (
     CommunicationThread,
     Contact,
     ContactIdentity,
+    CustomerFeedback,
+    FormSubmission,
+    Integration,
     Order,
+    PartnerIntegration,
+    ProviderStatus,
+    SyncJob,
+    SyncRecord,
 )
-from app.models.enums import ContactType, DeliveryStatus, MessageType, ThreadStatus
+from app.models.enums import ChannelType, ContactType, DeliveryStatus, MessageType, ThreadStatus
 from app.transactions import commit
 from tests import factories
 from tests import gdpr_support as g
@@ -391,3 +398,65 @@ def test_an_erased_customer_cannot_be_given_details_again(app, client, auth, sce
     assert refused.status_code == 422
     db.session.expire_all()
     assert db.session.get(Contact, scenario.customer.id).email is None
+
+
+def test_error_texts_and_unlinked_records_that_quote_her_lose_her_too(app, client, auth, scenario):
+    """Rows that do not point at her but quote her: a form submission and feedback that
+    matched no contact, a sync's error, a provider's or partner's last error, a failed
+    send's error in another customer's conversation."""
+    quoted = f"{g.NAME} <{g.EMAIL}>, {g.E164}"
+    submission = FormSubmission(
+        external_form_id="laadpaal-aanvraag",
+        external_submission_id="unmatched-1",
+        raw_data={"questions": [{"name": "E-mail", "value": g.EMAIL}], "note": quoted},
+    )
+    feedback = CustomerFeedback(score=2, comment=f"Bel {g.NAME} terug", raw={"email": g.EMAIL})
+    hubspot = Integration(
+        provider="hubspot",
+        name="HubSpot",
+        category="crm",
+        auth_method="api_key",
+        last_error_message=f"Property values were not valid: email {g.EMAIL}",
+    )
+    db.session.add_all([submission, feedback, hubspot])
+    db.session.flush()
+    job = SyncJob(
+        integration_id=hubspot.id,
+        object_type="contact",
+        direction="push",
+        error=f"1 failed: {g.EMAIL}",
+    )
+    db.session.add(job)
+    db.session.flush()
+    db.session.add(
+        SyncRecord(
+            integration_id=hubspot.id,
+            object_type="contact",
+            local_id=str(scenario.customer.id),
+            status="failed",
+            last_error=f"Contact already exists: {g.EMAIL}",
+            last_sync_job_id=job.id,
+        )
+    )
+    db.session.add(ProviderStatus(provider="whatsapp", last_error_message=f"{g.E164} is blocked"))
+    partner = db.session.scalars(sa.select(PartnerIntegration)).first()
+    partner.last_error_message = f"callback refused: unknown customer {g.EMAIL}"
+    partner.webhook_disabled_reason = f"410 for {g.NAME}"
+    others = factories.thread(factories.channel(ChannelType.EMAIL_OUTLOOK), scenario.other)
+    message = factories.message(others, "Doorgestuurd", message_type=MessageType.OUTGOING)
+    message.delivery_error = f"bounced: cc {g.EMAIL} does not exist"
+    commit()
+    assert set(g.tables_mentioning()) >= {
+        "form_submissions", "customer_feedback", "integrations", "sync_jobs", "sync_records",
+        "provider_status", "partner_integrations", "communication_message",
+    }  # fmt: skip
+
+    auth.login(scenario.admin.email)
+    assert _erase(client, auth, scenario.customer.id).status_code == 303
+    db.session.expire_all()
+
+    assert g.tables_mentioning() == {}
+    # What is not hers stays: the states, the error's shape, the other customer's message.
+    assert db.session.scalars(sa.select(SyncRecord.status)).one() == "failed"
+    assert "bounced" in db.session.get(CommunicationMessage, message.id).delivery_error
+    assert db.session.get(CustomerFeedback, feedback.id).score == 2

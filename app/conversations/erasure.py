@@ -164,6 +164,7 @@ def redact_mentions(mentions: Mentions, *, skip_thread_ids: Collection[uuid.UUID
         message.recipient_external,
         message.attachments,
         message.extra,
+        message.delivery_error,
     )
     for row in db.session.scalars(sa.select(message).where(mentions.clause(*columns))):
         fields = [getattr(row, column.key) for column in columns]
@@ -176,6 +177,7 @@ def redact_mentions(mentions: Mentions, *, skip_thread_ids: Collection[uuid.UUID
         row.recipient_external = mentions.redact_records(row.recipient_external)
         row.attachments = mentions.redact_strings(row.attachments)
         row.extra = mentions.redact_records(row.extra)
+        row.delivery_error = mentions.redact_text(row.delivery_error)
         touched_threads.add(row.thread_id)
         changed += 1
     db.session.flush()

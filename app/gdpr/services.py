@@ -49,6 +49,8 @@ CATEGORY_LABELS = {
     "platform_events": _l("platform events"),
     "webhook_events": _l("raw webhooks"),
     "audit_entries": _l("audit entries"),
+    "unmatched_submissions": _l("forms and feedback not linked to them"),
+    "error_texts": _l("error messages"),
 }
 
 

@@ -11,7 +11,11 @@ found by their e-mail address or number (:meth:`Mentions.clause`, then
 * sandbox sends, platform events and audit entries lose the mentions;
 * notifications about their conversations or orders, or quoting them, are
   deleted, and so are colleagues' unsent drafts in their conversations;
-* tasks keep their state and dates, the title and description lose the mentions.
+* tasks keep their state and dates, the title and description lose the mentions;
+* form submissions and feedback that matched no contact or order of theirs lose
+  the mentions in what was received;
+* error texts (a sync's, an integration's, a partner callback's, a provider's)
+  lose the mentions: remote systems echo the values they refused.
 
 These are text scans over the tables (an erasure is rare, and must not miss a
 row because no index pointed at it).
@@ -29,16 +33,23 @@ from app.gdpr.footprint import Footprint, chunked
 from app.gdpr.rows import rewrite
 from app.models import (
     AuditLog,
+    CustomerFeedback,
     DeliveryAttempt,
+    FormSubmission,
     InboundWebhookEvent,
+    Integration,
     InternalTask,
     MessageDraft,
     Notification,
     OrderDraft,
     OutboundDelivery,
+    PartnerIntegration,
     PlatformEvent,
+    ProviderStatus,
     SandboxSend,
     SlaAlert,
+    SyncJob,
+    SyncRecord,
 )
 from app.models.communication import CommunicationMessage
 
@@ -55,6 +66,8 @@ def sweep(footprint: Footprint, message_ids: list[uuid.UUID]) -> dict[str, int]:
         "platform_events": _platform_events(mentions),
         "webhook_events": _webhook_events(mentions),
         "audit_entries": _audit_entries(footprint, mentions),
+        "unmatched_submissions": _unmatched_submissions(mentions),
+        "error_texts": _error_texts(mentions),
     }
 
 
@@ -269,3 +282,35 @@ def _audit_entries(footprint: Footprint, mentions: Mentions) -> int:
     tied = db.session.scalars(sa.select(audit).where(sa.or_(*tied_conditions)))
     found = _found(audit, mentions, audit.changes)
     return rewrite(_unique(tied, found), {"changes": mentions.redact_strings})
+
+
+def _unmatched_submissions(mentions: Mentions) -> int:
+    """Forms and feedback quoting the person that were not tied to them (those are erased
+    with their orders, :mod:`app.gdpr.orders`)."""
+    form, feedback = FormSubmission, CustomerFeedback
+    return rewrite(
+        _found(form, mentions, form.raw_data), {"raw_data": mentions.redact_records}
+    ) + rewrite(
+        _found(feedback, mentions, feedback.comment, feedback.raw),
+        {"comment": mentions.redact_text, "raw": mentions.redact_records},
+    )
+
+
+# Error texts kept from other systems' answers, which often echo the values refused.
+_ERROR_COLUMNS = (
+    (SyncRecord, ("last_error",)),
+    (SyncJob, ("error",)),
+    (Integration, ("last_error_message",)),
+    (PartnerIntegration, ("last_error_message", "webhook_disabled_reason")),
+    (ProviderStatus, ("last_error_message",)),
+)
+
+
+def _error_texts(mentions: Mentions) -> int:
+    changed = 0
+    for model, names in _ERROR_COLUMNS:
+        columns = [getattr(model, name) for name in names]
+        changed += rewrite(
+            _found(model, mentions, *columns), dict.fromkeys(names, mentions.redact_text)
+        )
+    return changed
