@@ -77,7 +77,13 @@ def rerun(event: InboundWebhookEvent) -> None:
         InboundWebhookEvent.__tablename__,
         event.id,
         "WEBHOOK_EVENT_RERUN",
-        {"source": event.source, **field_changes(before, snapshot(event, RERUN_FIELDS))},
+        # The error text is kept like a secret (only "removed"): it quotes what the
+        # provider sent (a validation error's input, a failed INSERT's parameters),
+        # which is customer data the audit log has no business keeping.
+        {
+            "source": event.source,
+            **field_changes(before, snapshot(event, RERUN_FIELDS), secret=("last_error",)),
+        },
     )
     event_id = str(event.id)
     after_commit(lambda: enqueue_processing(event_id))
