@@ -75,3 +75,24 @@ def test_a_technician_moves_their_visit_without_reading_the_order(client, make_u
     desk = client.get(f"/api/orders/{order.id}", headers=_headers(make_user("agent")))
     assert desk.json["data"]["total_amount"] == "1849.00"
     assert desk.json["data"]["status"] == "in_progress"
+
+
+def test_a_technician_cannot_probe_order_numbers_by_moving_them(client, make_user):
+    technician = make_user("technician")
+    _visit(make_user("technician"), "CC-2026-00002")  # another technician's visit
+    headers = _headers(technician)
+    answers = {
+        number: client.post(
+            f"/api/orders/{number}/status", headers=headers, json={"to_status": "in_progress"}
+        )
+        for number in ("CC-2026-00002", "CC-2026-99999")
+    }
+    assert {n: r.status_code for n, r in answers.items()} == {
+        "CC-2026-00002": 403,
+        "CC-2026-99999": 403,
+    }
+    assert answers["CC-2026-00002"].json == answers["CC-2026-99999"].json
+    # The desk, who may read every order, is told which ones do not exist.
+    desk = _headers(make_user("agent"))
+    missing = client.post("/api/orders/CC-2026-99999/status", headers=desk, json={})
+    assert missing.status_code == 404

@@ -36,11 +36,20 @@ def get_order(key):
     return jsonify(data=order_to_dict(_order(key)))
 
 
+def _order_to_move(key: str):
+    """The order the caller may move; a technician gets 403 for a number that does not
+    exist as for another's visit, so 404 against 403 tells them nothing."""
+    order = find_order(key)
+    if order is None and may_view_orders(current_user):
+        raise ApiError(404, "not_found", "No order with that id or number.")
+    if order is None or not may_change_status(current_user, order):
+        raise ApiError(403, "forbidden", "You may not change this order's status.")
+    return order
+
+
 @bp.post("/<key>/status")
 def change_status(key):
-    order = _order(key)
-    if not may_change_status(current_user, order):
-        raise ApiError(403, "forbidden", "You may not change this order's status.")
+    order = _order_to_move(key)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
