@@ -632,3 +632,18 @@ def test_field_changes_keeps_only_what_changed_and_never_a_secret_value():
         "access_token": "[redacted]",
         "totp_enabled": True,
     }
+
+
+def test_a_url_keeps_where_it_points_but_not_the_credential_in_its_query():
+    changes = field_changes(
+        {"webhook_url": "https://eneco.example/callbacks"},
+        {"webhook_url": "https://eneco.example/callbacks?token=s3cr3t&v=2"},
+    )
+    stored = json.dumps(redact(changes))
+    assert "s3cr3t" not in stored
+    assert redact(changes) == {
+        "webhook_url": {
+            "from": "https://eneco.example/callbacks",
+            "to": "https://eneco.example/callbacks?[redacted]",
+        }
+    }

@@ -33,6 +33,9 @@ _SECRET_KEY = re.compile(
 # Facts *about* a secret are not the secret: when a token expires, a key's
 # prefix, which header names an endpoint sends, whether 2FA is on.
 _ABOUT_A_SECRET = re.compile(r"_(at|id|ids|prefix|names|count|enabled)$", re.I)
+# A callback URL may carry its credential in the query (``?token=…``): the log
+# keeps where it points, not what it says.
+_URL_WITH_QUERY = re.compile(r"^(https?://[^?#\s]+)\?[^#\s]*", re.I)
 
 
 def is_secret_field(name: object) -> bool:
@@ -54,6 +57,8 @@ def redact(changes: Any) -> Any:
         }
     if isinstance(changes, list):
         return [redact(item) for item in changes]
+    if isinstance(changes, str) and _URL_WITH_QUERY.match(changes):
+        return _URL_WITH_QUERY.sub(r"\1?" + REDACTED, changes)
     return changes
 
 
