@@ -1,5 +1,8 @@
-"""Sign-in, roles and API tokens."""
+"""Sign-in, sessions, two-factor authentication, roles and API tokens."""
 
 from app.features import Feature
 
-FEATURE = Feature(blueprints=("app.auth.routes:bp",))
+FEATURE = Feature(
+    blueprints=("app.auth.routes:bp", "app.auth.settings_routes:bp"),
+    init_app="app.auth.signin:init_app",
+)

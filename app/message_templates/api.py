@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
+from app.auth.decorators import require_second_factor
 from app.extensions import db
 from app.message_templates.services import (
     TemplateValidationError,
@@ -61,6 +62,7 @@ def show(template_id: str):
 def create():
     if current_user.role != Role.ADMIN:
         raise ApiError(403, "forbidden", "Only admins can create message templates.")
+    require_second_factor()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "Send the template as a JSON object.")
