@@ -8,6 +8,7 @@ import pytest
 
 from app import create_app
 from app.auth import services
+from app.config import Config
 from tests.conftest import base_config, opened
 from tests.helpers import PASSWORD, AuthActions
 
@@ -109,3 +110,14 @@ def test_every_failure_costs_one_password_check(app, make_user, monkeypatch):
         auth.login("anouk@switchboard.test", "wrong-password")
     auth.login("nobody@switchboard.test", "wrong-password")
     assert len(checks) == app.config["LOGIN_MAX_FAILURES"] + 2
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    monkeypatch.delenv("REMEMBER_ME_DAYS", raising=False)
+    defaults = Config.from_env(str(tmp_path))
+    assert (defaults["TRUSTED_PROXY_HOPS"], defaults["REMEMBER_ME_DAYS"]) == (0, 30)
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "2")
+    monkeypatch.setenv("REMEMBER_ME_DAYS", "14")
+    config = Config.from_env(str(tmp_path))
+    assert (config["TRUSTED_PROXY_HOPS"], config["REMEMBER_ME_DAYS"]) == (2, 14)

@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 import pyotp
 import pytest
 import sqlalchemy as sa
+from flask import session
 
+from app.auth import two_factor
 from app.auth.signin import PENDING_KEY, SECOND_FACTOR_KEY, finish_sign_in
 from app.auth.tokens import issue_token
 from app.extensions import db
@@ -105,8 +107,6 @@ def test_the_secret_is_stored_encrypted_and_the_codes_hashed(client, auth, make_
 
 
 def test_the_otpauth_address_names_switchboard_and_the_user(app, make_user):
-    from app.auth import two_factor
-
     user = make_user("agent", email="anouk@switchboard.test")
     credential = two_factor.start_setup(user)
     uri = two_factor.provisioning_uri(user, credential)
@@ -229,8 +229,6 @@ def test_remembered_browser_keeps_the_second_factor(app, client, auth, make_user
 def test_microsoft_sign_in_skips_the_code_only_after_its_own_mfa(app, make_user, mfa):
     user = make_user("agent", email="anouk@switchboard.test", two_factor=True)
     with app.test_request_context("/auth/microsoft/callback"):
-        from flask import session
-
         response = finish_sign_in(
             user, remember=False, method="microsoft", next_url="/tasks", second_factor=mfa
         )
@@ -403,8 +401,6 @@ def test_only_admins_reset_two_factor(app, client, auth, make_user):
 
 
 def test_clock_drift_of_one_step_is_accepted(app, make_user):
-    from app.auth import two_factor
-
     user = make_user("agent", email="anouk@switchboard.test", two_factor=True)
     credential = two_factor.credential_for(user)
     totp = pyotp.TOTP(credential.secret)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -77,7 +77,7 @@ def _throttled_result() -> SignInResult:
     )
 
 
-def record_failure(user: User | None, client_ip: str, now) -> None:
+def record_failure(user: User | None, client_ip: str, now: datetime) -> None:
     """Count a wrong password or code against the address and, if known, the account.
 
     A locked account does not count further, so hammering it does not keep it

@@ -43,6 +43,7 @@ SECOND_FACTOR_KEY = "second_factor"
 # A password that was right, waiting for its second factor on /login/verify.
 PENDING_KEY = "pending_sign_in"
 PENDING_SECONDS = 300
+SOCKETIO_PATH = "/socket.io"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -174,7 +175,9 @@ def restore_remembered_session(req) -> User | None:
     gets a session again, so the next requests need no token.
     """
     plain = req.cookies.get(REMEMBER_COOKIE)
-    if not plain:
+    if not plain or req.path.startswith(SOCKETIO_PATH):
+        # A Socket.IO handshake has no response to carry the new token back:
+        # the page's own request restores the session first.
         return None
     redeemed = redeem_remember_token(plain, user_agent=req.user_agent.string)
     if redeemed is None:
