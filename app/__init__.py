@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import os
-import uuid
 from importlib import import_module
 from pathlib import Path
 
 import socketio as socketio_server
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import i18n, realtime  # noqa: F401  (realtime registers the Socket.IO handlers)
-from app.api.auth import load_user_from_request
+from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
+from app.auth.decorators import SecondFactorRequired
+from app.auth.sessions import load_user
+from app.auth.signin import restore_remembered_session
 from app.config import Config, ensure_instance_secrets
 from app.crypto import keyring
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
 from app.jobs.broker import Broker
 from app.logs import configure_logging
-from app.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,9 +77,28 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     _register_cli(app)
     _register_template_helpers(app)
 
+    _trust_proxies(app)
+
     if broker.embedded and start_embedded_worker:
         broker.start_embedded_worker(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXY_HOPS`` load balancers, see the client they saw.
+
+    Each trusted proxy appends to X-Forwarded-For; ProxyFix takes the address
+    that many hops from the right, so ``remote_addr`` (and the sign-in throttle
+    keyed on it) is the real client, and addresses a client wrote into the
+    header itself are never believed. With 0 the headers are ignored entirely.
+    X-Forwarded-Host is not trusted: links are built from ``PUBLIC_BASE_URL``.
+    Applied last so it wraps the Socket.IO middleware too.
+    """
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops < 0:
+        raise RuntimeError(f"TRUSTED_PROXY_HOPS must be 0 or more, got {hops}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _socketio_manager(redis_url: str | None):
@@ -99,14 +121,16 @@ def _init_login(app: Flask) -> None:
     # would sign them out each time.
     login.session_protection = "basic"
 
-    @login.user_loader
-    def load_user(user_id: str):
-        try:
-            return db.session.get(User, uuid.UUID(user_id))
-        except ValueError:
-            return None
+    # The session names the user and their session version (User.get_id), so
+    # signing out anywhere ends it (app/auth/sessions.py).
+    login.user_loader(load_user)
 
-    login.request_loader(load_user_from_request)
+    @login.request_loader
+    def load_user_without_session(req):
+        # A bearer token on the JSON API, else a remembered browser's cookie.
+        if bearer_token() is not None:
+            return load_user_from_request(req)
+        return restore_remembered_session(req)
 
     @login.unauthorized_handler
     def unauthorized():
@@ -117,6 +141,23 @@ def _init_login(app: Flask) -> None:
             response = app.response_class(status=401)
             response.headers["HX-Redirect"] = target
             return response
+        return redirect(target)
+
+    @app.errorhandler(SecondFactorRequired)
+    def second_factor_required(exc: SecondFactorRequired):
+        message = gettext(
+            "Admin pages and integrations need two-factor sign-in. Complete it below to continue."
+        )
+        if wants_json():
+            return json_error(403, "two_factor_required", message)
+        # Back to the page after setup; a form post cannot be repeated by a link.
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        target = url_for("security.index", next=back)
+        if request.headers.get("HX-Request"):
+            response = app.response_class(status=403)
+            response.headers["HX-Redirect"] = target
+            return response
+        flash(message, "info")
         return redirect(target)
 
 

@@ -198,6 +198,13 @@ class Config:
             # LOGIN_LOCKOUT_SECONDS; the same budget applies per client address.
             "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
             "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 900),
+            # How many proxies (load balancers) in front of the app append to
+            # X-Forwarded-For/-Proto. 0 trusts none: a client's own header is
+            # ignored and the throttle keys on the connecting address.
+            "TRUSTED_PROXY_HOPS": _env_int("TRUSTED_PROXY_HOPS", 0),
+            # "Keep me signed in": days a remembered browser stays signed in
+            # without being used (each use renews it).
+            "REMEMBER_ME_DAYS": _env_int("REMEMBER_ME_DAYS", 30),
             "INBOX_PAGE_SIZE": 50,
             # Seconds between the sandbox's simulated delivered/read reports.
             "SANDBOX_DELIVERY_STEP_SECONDS": _env_float("SANDBOX_DELIVERY_STEP_SECONDS", 1.5),

@@ -23,7 +23,7 @@ from app import create_app
 from app.auth.services import create_user
 from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
-from tests.helpers import PASSWORD, AuthActions
+from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -169,10 +169,20 @@ def auth(client):
 def make_user(app):
     """Create a user with a role; commits so other connections see it."""
 
-    def _make(role: str = "agent", email: str | None = None, password: str = PASSWORD, **fields):
+    def _make(
+        role: str = "agent",
+        email: str | None = None,
+        password: str = PASSWORD,
+        two_factor: bool | None = None,
+        **fields,
+    ):
+        """Admins and managers get two-factor sign-in (their pages need it)
+        unless ``two_factor=False``; others only with ``two_factor=True``."""
         email = email or f"{role}-{uuid.uuid4().hex[:8]}@switchboard.test"
         user = create_user(email, f"Test {role}", role, password, **fields)
         db.session.commit()
+        if two_factor if two_factor is not None else role in ("admin", "manager"):
+            enroll_two_factor(user)
         return user
 
     return _make

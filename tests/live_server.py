@@ -9,7 +9,7 @@ import requests
 import socketio
 from werkzeug.serving import make_server
 
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, second_factor_code
 
 
 class LiveServer:
@@ -41,6 +41,15 @@ def signed_in_session(base_url: str, email: str, password: str) -> requests.Sess
         timeout=10,
     )
     assert response.status_code == 302, response.text[:500]
+    if response.headers["Location"].endswith("/login/verify"):
+        page = session.get(f"{base_url}/login/verify", timeout=10)
+        response = session.post(
+            f"{base_url}/login/verify",
+            data={"code": second_factor_code(email), "csrf_token": csrf_token_from(page.text)},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, response.text[:500]
     return session
 
 

@@ -56,10 +56,11 @@ def test_account_locks_after_repeated_failures(client, auth, make_user, app):
         auth.login("b@switchboard.test", "wrong-password")
     db.session.refresh(user)
     assert user.locked_until is not None
-    # Even the right password is refused while locked.
+    # Even the right password is refused while locked, with the answer a wrong
+    # password gets (test_sign_in_throttle.py: the same as for no account at all).
     response = auth.login("b@switchboard.test", PASSWORD)
-    assert response.status_code == 429
-    assert b"locked" in response.data
+    assert response.status_code == 200
+    assert b"Invalid e-mail or password." in response.data
     assert client.get("/inbox").status_code == 302
 
 

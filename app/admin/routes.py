@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import uuid
 
-from app.admin.services import list_users
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from app.admin.services import list_users, reset_two_factor
 from app.audit.log import parse_filter
 from app.audit.presenters import audit_page
 from app.auth.decorators import role_required
+from app.auth.signin import client_address
+from app.auth.two_factor import users_with_two_factor
 from app.database import utcnow
+from app.extensions import db
+from app.models import User
 from app.models.enums import Role
+from app.transactions import commit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -17,7 +26,32 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/users")
 @role_required(Role.ADMIN)
 def users():
-    return render_template("admin/users.html", users=list_users(), now=utcnow())
+    return render_template(
+        "admin/users.html", users=list_users(), two_factor=users_with_two_factor(), now=utcnow()
+    )
+
+
+@bp.post("/users/<uuid:user_id>/two-factor/reset")
+@role_required(Role.ADMIN)
+def reset_user_two_factor(user_id: uuid.UUID):
+    """A user lost their authenticator: remove it so they can set up a new one."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, "There is no such user.")
+    admin = current_user._get_current_object()
+    if reset_two_factor(user, admin=admin, ip_address=client_address()):
+        commit()
+        flash(
+            gettext(
+                "Two-factor sign-in of %(name)s is reset and their sessions are ended. "
+                "They sign in with their password and set it up again.",
+                name=user.name,
+            ),
+            "info",
+        )
+    else:
+        flash(gettext("%(name)s has no two-factor sign-in to reset.", name=user.name), "info")
+    return redirect(url_for("admin.users"))
 
 
 @bp.get("/audit")

@@ -1,19 +1,46 @@
-"""Role gates for views."""
+"""Role gates for views, and the second factor that privileged pages ask for."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
 
+from app.auth.signin import passed_second_factor
+from app.auth.two_factor import PRIVILEGED_ROLES
 from app.models.enums import Role
 
 STAFF_DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
 
+class SecondFactorRequired(Exception):
+    """A privileged page was asked for by a session without a second factor.
+
+    ``create_app`` answers it: JSON 403 ``two_factor_required``, or a redirect
+    to the setup page for a browser.
+    """
+
+
+def require_second_factor() -> None:
+    """Refuse unless this sign-in passed a second factor.
+
+    Personal API tokens pass: a token is its own credential, issued by a
+    signed-in user (see README, Security).
+    """
+    if g.get("authenticated_by_token"):
+        return
+    if not passed_second_factor():
+        raise SecondFactorRequired()
+
+
 def role_required(*roles: Role):
-    """Allow signed-in users with one of ``roles``; others get the 403 page."""
+    """Allow signed-in users with one of ``roles``; others get the 403 page.
+
+    A page only admins and managers may open (admin pages, integrations,
+    analytics) also needs a sign-in with a second factor (seed 004).
+    """
+    privileged = set(roles) <= PRIVILEGED_ROLES
 
     def decorator(view):
         @wraps(view)
@@ -21,6 +48,8 @@ def role_required(*roles: Role):
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
+            if privileged:
+                require_second_factor()
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,13 +1,22 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in (with its second step) and sign-out pages."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_babel import gettext
+from flask_login import current_user, login_required
 
-from app.auth.forms import LoginForm
-from app.auth.services import home_endpoint_for, sign_in
-from app.auth.signin import finish_sign_in
+from app.auth.forms import LoginForm, SecondFactorForm
+from app.auth.services import check_second_factor, home_endpoint_for, sign_in
+from app.auth.signin import (
+    abandon_pending_sign_in,
+    client_address,
+    finish_pending_sign_in,
+    finish_sign_in,
+    pending_sign_in,
+    pending_user_id,
+    sign_out_everywhere,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -19,7 +28,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        result = sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
+        result = sign_in(form.email.data, form.password.data, client_address())
         if result.user is not None:
             return finish_sign_in(
                 result.user,
@@ -31,15 +40,41 @@ def login():
         status = 429 if result.retry_after else 200
     elif form.is_submitted():
         status = 400
-    response = render_template("auth/login.html", form=form), status
-    return response
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def verify():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    pending = pending_sign_in()
+    if pending is None:
+        abandon_pending_sign_in()
+        flash(gettext("Sign in again: the sign-in expired."), "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        result = check_second_factor(pending_user_id(pending), form.code.data, client_address())
+        if result.user is not None:
+            return finish_pending_sign_in(result.user, pending)
+        if result.locked:
+            abandon_pending_sign_in()
+            flash(result.error, "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors.append(result.error)
+        status = 429 if result.retry_after else 200
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/verify.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    flash("You are signed out.", "info")
+    # Signing out ends every session of the user, not only this browser's:
+    # a copy of a cookie (another device, a stolen one) must not outlive it.
+    sign_out_everywhere(current_user._get_current_object())
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

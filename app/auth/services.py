@@ -1,15 +1,18 @@
-"""Signing in: password check, account lockout and per-address throttling."""
+"""Signing in: password and second-factor checks, account lockout, per-address throttling."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from app.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from app.auth.two_factor import verify_second_factor
 from app.database import utcnow
 from app.extensions import db
 from app.jobs.queues import broker
@@ -24,8 +27,10 @@ log = logging.getLogger(__name__)
 class SignInResult:
     user: User | None = None
     error: str | None = None
-    # Seconds until another attempt may succeed (lockout or throttle), else 0.
+    # Seconds until another attempt may succeed (address throttle), else 0.
     retry_after: int = 0
+    # The account is locked (during the second step): the sign-in starts over.
+    locked: bool = False
 
 
 def normalise_email(email: str) -> str:
@@ -59,65 +64,101 @@ def _throttle_key(client_ip: str) -> str:
     return f"switchboard:login-failures:{client_ip}"
 
 
-def _address_failures(client_ip: str) -> int:
+def _address_throttled(client_ip: str) -> bool:
+    """Whether ``client_ip`` has failed too often, across any accounts."""
     raw = broker().connection.get(_throttle_key(client_ip))
-    return int(raw or 0)
+    return int(raw or 0) >= current_app.config["LOGIN_MAX_FAILURES"] * 4
 
 
-def _record_address_failure(client_ip: str) -> None:
+def _throttled_result() -> SignInResult:
+    return SignInResult(
+        error=gettext("Too many failed sign-in attempts from your network. Try again later."),
+        retry_after=current_app.config["LOGIN_LOCKOUT_SECONDS"],
+    )
+
+
+def record_failure(user: User | None, client_ip: str, now: datetime) -> None:
+    """Count a wrong password or code against the address and, if known, the account.
+
+    A locked account does not count further, so hammering it does not keep it
+    locked past the window.
+    """
+    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
     window = current_app.config["LOGIN_LOCKOUT_SECONDS"]
     pipe = broker().connection.pipeline()
     pipe.incr(_throttle_key(client_ip))
     pipe.expire(_throttle_key(client_ip), window)
     pipe.execute()
+    if user is None or user.is_locked(now):
+        return
+    user.failed_login_count += 1
+    if user.failed_login_count >= max_failures:
+        user.locked_until = now + timedelta(seconds=window)
+        user.failed_login_count = 0
+        log.warning("account %s locked after %d failed sign-ins", user.id, max_failures)
+    commit()
+
+
+def invalid_credentials() -> str:
+    return gettext("Invalid e-mail or password.")
 
 
 def sign_in(email: str, password: str, client_ip: str) -> SignInResult:
-    """Check credentials; count failures per account and per client address.
+    """Check an e-mail and password; count failures per account and per client address.
 
-    After ``LOGIN_MAX_FAILURES`` wrong passwords an account is locked for
-    ``LOGIN_LOCKOUT_SECONDS``; an address that fails that many times (across
-    any accounts) is throttled for the same window, which stops guessing
-    spread over many e-mail addresses.
+    After ``LOGIN_MAX_FAILURES`` wrong passwords (or second-factor codes) an
+    account is locked for ``LOGIN_LOCKOUT_SECONDS``; an address that fails four
+    times that many (across any accounts) is throttled for the same window,
+    which stops guessing spread over many e-mail addresses. ``client_ip`` is the
+    real client behind trusted proxies (``TRUSTED_PROXY_HOPS``).
+
+    A wrong password, an unknown e-mail, a locked and a deactivated account
+    all get the same answer after the same work (one scrypt check), so the
+    answer does not tell whether an account exists or is locked.
+
+    Success does not reset the failure count: the sign-in is not finished
+    until :func:`record_sign_in` (after the second factor, if the user has one),
+    so a known password does not buy fresh guesses at the code.
     """
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    window = current_app.config["LOGIN_LOCKOUT_SECONDS"]
-    if _address_failures(client_ip) >= max_failures * 4:
-        return SignInResult(
-            error="Too many failed sign-in attempts from your network. Try again later.",
-            retry_after=window,
-        )
+    if _address_throttled(client_ip):
+        return _throttled_result()
 
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     now = utcnow()
-    if user is not None and user.is_locked(now):
-        seconds = int((user.locked_until - now).total_seconds()) + 1
+    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    if user is None or user.is_locked(now) or not user.is_active or not password_ok:
+        record_failure(user, client_ip, now)
+        return SignInResult(error=invalid_credentials())
+    return SignInResult(user=user)
+
+
+def check_second_factor(user_id: uuid.UUID, code: str, client_ip: str) -> SignInResult:
+    """The second step of a password sign-in: an authenticator or recovery code.
+
+    Wrong codes count towards the same lockout as wrong passwords. A locked
+    account answers ``locked=True``: the sign-in has to start over.
+    """
+    if _address_throttled(client_ip):
+        return _throttled_result()
+    user = db.session.get(User, user_id)
+    now = utcnow()
+    if user is None or not user.is_active or user.is_locked(now):
+        return SignInResult(error=invalid_credentials(), locked=True)
+    if verify_second_factor(user, code, now):
+        return SignInResult(user=user)
+    record_failure(user, client_ip, now)
+    if user.is_locked(now):
         return SignInResult(
-            error=f"This account is locked after too many failed attempts. "
-            f"Try again in {max(1, round(seconds / 60))} minute(s).",
-            retry_after=seconds,
+            error=gettext("Too many wrong codes. Sign in again later."), locked=True
         )
+    return SignInResult(error=gettext("That code is not right. Try the code your app shows now."))
 
-    if user is None:
-        verify_password(DUMMY_HASH, password)
-        _record_address_failure(client_ip)
-        return SignInResult(error="Invalid e-mail or password.")
 
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        user.failed_login_count += 1
-        _record_address_failure(client_ip)
-        if user.failed_login_count >= max_failures:
-            user.locked_until = now + timedelta(seconds=window)
-            user.failed_login_count = 0
-            log.warning("account %s locked after %d failed sign-ins", user.id, max_failures)
-        commit()
-        return SignInResult(error="Invalid e-mail or password.")
-
+def record_sign_in(user: User) -> None:
+    """A sign-in finished: clear the failure count and note when (no commit)."""
     user.failed_login_count = 0
     user.locked_until = None
-    user.last_login_at = now
-    commit()
-    return SignInResult(user=user)
+    user.last_login_at = utcnow()
 
 
 def home_endpoint_for(user: User) -> str:

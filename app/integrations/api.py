@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api, require_api_role
 from app.api.errors import ApiError
+from app.auth.decorators import require_second_factor
 from app.integrations import oauth, presenters, services, tokens
 from app.integrations.sync import SyncRefused, start_sync, sync_history
 from app.models import AuditLog, Integration
@@ -35,6 +36,7 @@ WRITABLE = frozenset(
 def _admins_only():
     # guard_json_api has signed the caller in; this API is the admin page's twin.
     require_api_role((Role.ADMIN,), "Integrations are for admins.")
+    require_second_factor()  # seed 004: two-factor auth for integration management
 
 
 def _json_body(allowed: frozenset[str] | set[str] | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from app.api.auth import api_role_required, guard_json_api
 from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES
+from app.auth.decorators import STAFF_DESK_ROLES, require_second_factor
 from app.extensions import db
 from app.message_templates.services import (
     TemplateValidationError,
@@ -69,6 +69,7 @@ def show(template_id: str):
 @bp.post("")
 @api_role_required(Role.ADMIN, message="Only admins can create message templates.")
 def create():
+    require_second_factor()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "Send the template as a JSON object.")

@@ -44,6 +44,7 @@ from app.models.platform import (
     ProviderStatus,
     SandboxSend,
 )
+from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 
@@ -87,9 +88,12 @@ __all__ = [
     "PartnerIntegration",
     "PartnerSkuMapping",
     "ProviderStatus",
+    "RecoveryCode",
+    "RememberToken",
     "SandboxSend",
     "SlaAlert",
     "SlaPolicy",
     "Team",
+    "TotpCredential",
     "User",
 ]

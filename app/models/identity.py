@@ -57,6 +57,9 @@ class User(UserMixin, Entity, db.Model):
     failed_login_count: so.Mapped[int] = so.mapped_column(default=0)
     locked_until: so.Mapped[Optional[datetime]] = so.mapped_column()
     last_login_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Part of every session this user holds (see get_id): raising it ends them
+    # all, on every device, which signing out and a new password do.
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Plain text under the agent's e-mail replies, above the mailbox's own.
     email_signature: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     # The Microsoft account this user signs in with (Entra tenant id + object id),
@@ -69,6 +72,14 @@ class User(UserMixin, Entity, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot sign in
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """What the session cookie names: the user *and* their session version.
+
+        Flask-Login's "alternative id": a cookie copied before the version went
+        up names a version that no longer exists, so it signs nobody in.
+        """
+        return f"{self.id}:{self.session_version}"
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles

@@ -9,15 +9,20 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models.enums import ChannelType, Priority
 from tests import factories
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, has_second_factor, second_factor_code
 from tests.jobs import drain_queues
 
 
 def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the form; a user with two-factor sign-in types a code too."""
     page.goto(f"{base_url}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if password == PASSWORD and has_second_factor(email):
+        page.wait_for_url(re.compile(r"/login/verify$"))
+        page.get_by_label("Code").fill(second_factor_code(email))
+        page.get_by_role("button", name="Verify").click()
 
 
 def _some_threads():

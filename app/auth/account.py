@@ -1,0 +1,117 @@
+"""A signed-in user's own security settings: password and second factor.
+
+Each change is written to the audit log (never a secret's value). Ending the
+other sessions after a change is the route's part (:mod:`app.auth.signin`),
+since it renews this browser's cookies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext
+
+from app.audit.records import record_change
+from app.auth import two_factor
+from app.auth.passwords import hash_password, verify_password
+from app.auth.services import record_failure
+from app.database import utcnow
+from app.models import User
+
+
+class AccountChangeRefused(ValueError):
+    """The change was not made; ``fields`` maps each form field to what is wrong."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def change_password(user: User, current: str, new: str, *, client_ip: str) -> None:
+    """Set a new password once the current one is right (no commit).
+
+    A wrong current password counts towards the sign-in lockout, so a session
+    left open cannot be used to guess it.
+    """
+    now = utcnow()
+    if user.is_locked(now):
+        raise AccountChangeRefused(
+            {"current_password": gettext("Too many wrong passwords. Try again later.")}
+        )
+    if not verify_password(user.password_hash, current):
+        record_failure(user, client_ip, now)
+        raise AccountChangeRefused({"current_password": gettext("That is not your password.")})
+    if new == current:
+        raise AccountChangeRefused(
+            {"new_password": gettext("Choose a password different from the current one.")}
+        )
+    try:
+        user.password_hash = hash_password(new)
+    except ValueError as exc:
+        raise AccountChangeRefused({"new_password": str(exc)}) from exc
+    record_change(
+        "users",
+        user.id,
+        "password_changed",
+        {"password": "changed"},
+        user_id=user.id,
+        ip_address=client_ip,
+    )
+
+
+def turn_on_two_factor(
+    user: User, code: str, *, client_ip: str, now: datetime | None = None
+) -> list[str]:
+    """Confirm the setup under way with ``code``; returns the recovery codes."""
+    try:
+        codes = two_factor.confirm_setup(user, code, now)
+    except two_factor.TwoFactorError as exc:
+        raise AccountChangeRefused({"code": str(exc)}) from exc
+    record_change(
+        "users",
+        user.id,
+        "two_factor_enabled",
+        {"two_factor": "on"},
+        user_id=user.id,
+        ip_address=client_ip,
+    )
+    return codes
+
+
+def turn_off_two_factor(user: User, code: str, *, client_ip: str) -> None:
+    """Remove the authenticator once ``code`` (or a recovery code) proves it is theirs."""
+    prove_second_factor(user, code, client_ip)
+    two_factor.disable_two_factor(user)
+    record_change(
+        "users",
+        user.id,
+        "two_factor_disabled",
+        {"two_factor": "off"},
+        user_id=user.id,
+        ip_address=client_ip,
+    )
+
+
+def new_recovery_codes(user: User, code: str, *, client_ip: str) -> list[str]:
+    """Replace the recovery codes once ``code`` proves the authenticator is theirs."""
+    prove_second_factor(user, code, client_ip)
+    codes = two_factor.regenerate_recovery_codes(user)
+    record_change(
+        "users",
+        user.id,
+        "recovery_codes_regenerated",
+        {"recovery_codes": "replaced"},
+        user_id=user.id,
+        ip_address=client_ip,
+    )
+    return codes
+
+
+def prove_second_factor(user: User, code: str, client_ip: str) -> None:
+    """Check a current authenticator or recovery code; a wrong one counts as a failure."""
+    now = utcnow()
+    if user.is_locked(now):
+        raise AccountChangeRefused({"code": gettext("Too many wrong codes. Try again later.")})
+    if not two_factor.verify_second_factor(user, code, now):
+        record_failure(user, client_ip, now)
+        raise AccountChangeRefused({"code": gettext("That code is not right.")})
