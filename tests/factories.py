@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from app.database import utcnow
 from app.extensions import db
+from app.integrations.registry import PROVIDERS
 from app.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
     CommunicationThread,
     Contact,
+    Integration,
     Team,
 )
 from app.models.enums import ChannelType, MessageType, TemplateCategory
@@ -85,6 +87,24 @@ def template(body: str = "Hallo {{customer_name}}", **fields):
         template_name=fields.pop("template_name", f"Template {next(_counter)}"),
         template_category=fields.pop("template_category", TemplateCategory.CUSTOMER_SERVICE),
         message_template=body,
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def integration(provider: str = "stripe", **fields):
+    """An active integration with ``provider``, named, filed and authenticated as the
+    registry has it; ``credentials`` as given."""
+    known = PROVIDERS[provider]
+    record = Integration(
+        provider=provider,
+        name=fields.pop("name", known.name),
+        category=fields.pop("category", known.category),
+        auth_method=fields.pop("auth_method", known.auth_method),
+        status=fields.pop("status", "active"),
+        config=fields.pop("config", {}),
         **fields,
     )
     db.session.add(record)

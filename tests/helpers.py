@@ -1,20 +1,30 @@
-"""Helpers shared by tests: signing in through the real forms."""
+"""Helpers shared by tests: signing in through the real forms, replying, racing workers.
+
+The functions named as fixture bodies take fixture names as parameters; a test
+module binds one with ``agent = pytest.fixture(signed_in_agent, name="agent")``.
+"""
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
 
 import pyotp
 import sqlalchemy as sa
 
 from app.auth import two_factor
-from app.conversations import Sender, record_inbound
+from app.conversations import InboundMessage, Sender, record_inbound
+from app.database import utcnow
 from app.extensions import db
-from app.models import TotpCredential, User
-from app.models.enums import ChannelType
+from app.inbox.services import list_threads
+from app.models import CommunicationMessage, TotpCredential, User
+from app.models.enums import ChannelType, MessageType
+from app.transactions import commit
 
 PASSWORD = "correct-horse-battery"
+HX = {"HX-Request": "true"}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -120,3 +130,116 @@ def receive(channel, contact, inbound):
     else:
         sender = Sender("phone", contact.phone)
     return record_inbound(channel, sender, inbound)
+
+
+def customer_writes(channel, contact, external_id: str, content: str):
+    """``contact``'s message of a second ago, recorded as ``channel``'s processor
+    records it and committed; the stored message."""
+    inbound = InboundMessage(
+        external_message_id=external_id,
+        content=content,
+        received_at=utcnow() - timedelta(seconds=1),
+    )
+    message = receive(channel, contact, inbound)
+    commit()
+    return message
+
+
+def serving(fake):
+    """Yield ``fake`` (a fake provider server) started, and stop it after: the body
+    of its fixture, as in ``yield from serving(FakeTeams())``."""
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def signed_in_agent(auth, make_user):
+    """An agent, signed in on the test client (the body of an ``agent`` fixture)."""
+    user = make_user("agent", email="agent@switchboard.test")
+    auth.login("agent@switchboard.test")
+    return user
+
+
+def signed_in_admin(auth, make_user):
+    """An admin, signed in on the test client (the body of an ``admin`` fixture)."""
+    user = make_user("admin")
+    auth.login(user.email)
+    return user
+
+
+def post_reply(client, auth, thread, files=(), **form):
+    """Send ``thread``'s reply box as the composer does: htmx, multipart, ``files`` as
+    (name, bytes) pairs."""
+    data = {"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), **form}
+    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(
+        f"/threads/{thread.id}/reply", data=data, headers=HX, content_type="multipart/form-data"
+    )
+
+
+def outgoing_messages() -> list[CommunicationMessage]:
+    """The outgoing messages as the database has them now (held, sent or failed), oldest
+    first."""
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(CommunicationMessage)
+            .where(CommunicationMessage.message_type == MessageType.OUTGOING)
+            .order_by(CommunicationMessage.created_at)
+        )
+    )
+
+
+def reader_language(app):
+    """Fixture body: yields ``set_language(language)``, which sets the reader's language
+    directly in place of the app's locale selector (restored afterwards)."""
+    babel = app.extensions["babel"]
+    original = babel.locale_selector
+
+    def set_language(language: str) -> None:
+        babel.locale_selector = lambda: language
+
+    yield set_language
+    babel.locale_selector = original
+
+
+def inbox_page_by_page(viewer, limit: int) -> list:
+    """The ids of ``viewer``'s inbox, in order, walked ``limit`` at a time by its cursor."""
+    seen, cursor = [], None
+    while True:
+        page = list_threads(viewer, cursor=cursor, limit=limit)
+        seen += [thread.id for thread in page.threads]
+        if not page.next_cursor:
+            return seen
+        cursor = page.next_cursor
+
+
+def race(app, work, count: int = 2) -> list:
+    """Run ``work(index)`` in ``count`` threads released together, each in its own app
+    context and committed; what each returned, or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results[index] = work(index)
+                commit()
+            except Exception as exc:  # reported to the test, which fails on it
+                db.session.rollback()
+                results[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def raised(results: list) -> list[Exception]:
+    """The exceptions among ``race``'s results."""
+    return [result for result in results if isinstance(result, Exception)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 import requests
 import socketio
@@ -75,3 +76,14 @@ def socket_client(base_url: str, session: requests.Session | None, origin: str |
     finally:
         if client.connected:
             client.disconnect()
+
+
+def wait_for_event(client, name: str, timeout: float = 10.0):
+    """The data of the first ``name`` event ``client`` (a ``socket_client``) received."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event, data in list(client.received):
+            if event == name:
+                return data
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} within {timeout}s; got {client.received}")

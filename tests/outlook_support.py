@@ -1,4 +1,9 @@
-"""Shared by the Outlook tests: an app wired to the fake Graph, and small steps."""
+"""Shared by the Outlook tests: an app wired to the fake Graph, and small steps.
+
+``graph_fake``, ``outlook_app`` and ``jans_mail_for_anouk`` are fixture bodies (their
+parameters are fixture names); a test module binds them under the names its tests
+ask for, as in ``graph = pytest.fixture(graph_fake, name="graph")``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from app.channels.outlook.state import outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
 from app.extensions import db
 from app.features import collect
@@ -16,6 +22,7 @@ from app.jobs import broker as broker_module
 from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ProcessingState
+from app.signatures.services import save_mailbox_signature
 from tests.conftest import opened
 from tests.fakes.graph import GraphFake
 from tests.jobs import drain_queues
@@ -24,6 +31,8 @@ MAILBOX = "klantenservice@chargecars.nl"
 CUSTOMER = "jan@example.nl"
 WEBHOOK = "/api/v1/webhooks/outlook"
 PUBLIC_BASE_URL = "https://switchboard.chargecars.nl"
+AGENT_SIGNATURE = "Anouk de Vries\nKlantenservice"
+MAILBOX_SIGNATURE = "ChargeCars · 020 123 4567"
 
 
 def graph_fake(monkeypatch):
@@ -35,11 +44,10 @@ def graph_fake(monkeypatch):
     fake.stop()
 
 
-def outlook_app(make_app, graph: GraphFake, monkeypatch):
-    """Yield an app configured for Graph against ``graph`` (as conftest's ``app`` does).
+def keep_outlook_jobs_off_the_clock(monkeypatch) -> None:
+    """Leave the subscription and delta jobs off the embedded worker's schedule.
 
-    The embedded worker's clock would start the subscription and delta jobs at
-    any moment; these tests run them themselves, so they are left off its schedule.
+    Its clock would start them at any moment; the tests run them themselves.
     """
     unscheduled = tuple(job for job in collect().periodic_jobs if ".outlook." not in job.func_path)
     monkeypatch.setattr(
@@ -47,7 +55,13 @@ def outlook_app(make_app, graph: GraphFake, monkeypatch):
         "enqueue_due_periodic_jobs",
         lambda broker: enqueue_due_periodic_jobs(broker, jobs=unscheduled),
     )
-    app = make_app(**graph.app_config(), PUBLIC_BASE_URL=PUBLIC_BASE_URL)
+
+
+def outlook_app(make_app, graph: GraphFake, monkeypatch, **overrides):
+    """Yield an app configured for Graph against ``graph`` (as conftest's ``app`` does),
+    the Outlook jobs off the clock; ``overrides`` are further settings."""
+    keep_outlook_jobs_off_the_clock(monkeypatch)
+    app = make_app(**graph.app_config(), PUBLIC_BASE_URL=PUBLIC_BASE_URL, **overrides)
     with opened(app) as app:
         yield app
 
@@ -100,6 +114,27 @@ def deliver(app, client, graph: GraphFake, graph_message_id: str) -> Communicati
     assert notify(client, graph.notification(graph_message_id)).status_code == 202
     assert settle(app, events_processed)
     return stored(graph_message_id)
+
+
+def jans_mail_for_anouk(app, client, auth, make_user, graph: GraphFake):
+    """Jan's mail (Reply-To his work address, CC Piet and our own mailbox), through the
+    webhook; its thread, open to Anouk, signed in. Both she and the mailbox sign."""
+    subscribe(client, graph)
+    make_user("agent", email="anouk@switchboard.test", email_signature=AGENT_SIGNATURE)
+    auth.login("anouk@switchboard.test")
+    graph.add_message(
+        "AAMkAD-jan",
+        sender=CUSTOMER,
+        name="Jan Jansen",
+        subject="Offerte laadpaal",
+        html="<p>Kunnen jullie de offerte opnieuw sturen?</p>",
+        cc=("piet@example.nl", MAILBOX),
+        reply_to=("jan.werk@example.nl",),
+    )
+    thread = deliver(app, client, graph, "AAMkAD-jan").thread
+    save_mailbox_signature(outlook_channel(), MAILBOX_SIGNATURE)
+    db.session.commit()
+    return thread
 
 
 def aware(value: str) -> datetime:

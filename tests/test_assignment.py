@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from app.models.enums import Availability, ChannelType, ThreadStatus, ThreadType
 from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
-from tests.helpers import receive
+from tests.helpers import race, raised, receive
 
 
 def _team_with(make_user, *people, name="Techniek"):
@@ -250,28 +249,14 @@ def test_channels_without_rules_leave_threads_alone(app, make_user):
 def test_two_workers_assigning_at_once_never_overfill_an_agent(app, make_user):
     team, members = _team_with(make_user, {"max_open_threads": 15}, {"max_open_threads": 15})
     channel_id = _channel({"technical_issue": {"default_assignee": team.slug}}).id
-    start = threading.Barrier(2)
-    failures = []
 
-    def worker() -> None:
-        with app.app_context():
-            try:
-                channel = db.session.get(CommunicationChannel, channel_id)
-                start.wait(timeout=10)
-                for _ in range(20):
-                    assign_thread(_new_thread(channel))
-                    commit()
-            except Exception as exc:  # reported by the assertion below
-                failures.append(exc)
-            finally:
-                db.session.remove()
+    def assign_twenty(_index: int) -> None:
+        channel = db.session.get(CommunicationChannel, channel_id)
+        for _ in range(20):
+            assign_thread(_new_thread(channel))
+            commit()
 
-    workers = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=60)
-    assert failures == []
+    assert raised(race(app, assign_twenty)) == []
     assert open_loads([m.id for m in members]) == {members[0].id: 15, members[1].id: 15}
     queued = db.session.scalar(
         sa.select(sa.func.count()).where(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +18,7 @@ from app.models.enums import ChannelType, MessageType, ThreadStatus, ThreadType
 from app.models.sla import BusinessCalendar
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, opened
+from tests.helpers import race, raised
 
 ALWAYS_OPEN = {
     day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -186,25 +186,8 @@ def test_two_workers_scanning_at_once_move_each_thread_once(app, make_user):
     channel, agent, manager, _ = _setup(make_user)
     now = utcnow()
     threads = [_waiting_thread(channel, agent, now - timedelta(hours=3)) for _ in range(30)]
-    start = threading.Barrier(2)
-    moved, failures = [], []
-
-    def worker() -> None:
-        with app.app_context():
-            try:
-                start.wait(timeout=10)
-                moved.append(escalate_unanswered_threads(now))
-            except Exception as exc:  # reported by the assertion below
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
-    workers = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=60)
-    assert failures == []
+    moved = race(app, lambda _index: escalate_unanswered_threads(now))
+    assert raised(moved) == []
     assert sum(moved) == 30
     db.session.expire_all()
     for thread in threads:

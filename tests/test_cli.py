@@ -40,34 +40,16 @@ def test_users_create_and_token(runner, client):
 
 
 def test_users_create_refuses_bad_input(runner):
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "x@switchboard.test",
-            "--name",
-            "X",
-            "--role",
-            "agent",
-            "--password",
-            "short",
-        ]
-    )
+    def create(role: str, password: str):
+        return runner.invoke(
+            args=["users", "create", "x@switchboard.test", "--name", "X"]
+            + ["--role", role, "--password", password]
+        )
+
+    result = create("agent", "short")
     assert result.exit_code != 0
     assert "password" in result.output
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "x@switchboard.test",
-            "--name",
-            "X",
-            "--role",
-            "pilot",
-            "--password",
-            "longenough1",
-        ]
-    )
+    result = create("pilot", "longenough1")
     assert result.exit_code != 0
 
 

@@ -20,12 +20,18 @@ from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
 from app.threads.composer import countdown_text
 from app.threads.drafts import save_draft
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, opened
-from tests.fakes import whatsapp as wa
+from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import HX, outgoing_messages, signed_in_agent
 from tests.jobs import drain_queues
-from tests.whatsapp_support import customer_text, deliver, only_thread, wait_until
+from tests.whatsapp_support import (
+    customer_text,
+    deliver,
+    fake_whatsapp_server,
+    only_thread,
+    wait_until,
+    whatsapp_app,
+)
 
-HX = {"HX-Request": "true"}
 HOLD_SECONDS = 1.5
 THREAD_FIELDS = (
     "last_message_at",
@@ -40,34 +46,13 @@ THREAD_FIELDS = (
 )
 
 
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+agent = pytest.fixture(signed_in_agent, name="agent")
 
 
 @pytest.fixture
 def app(make_app, fake_whatsapp, tmp_path):
-    built = make_app(
-        WHATSAPP_API_BASE=fake_whatsapp.url,
-        WHATSAPP_API_VERSION=wa.VERSION,
-        WHATSAPP_PHONE_NUMBER_ID=wa.PHONE_NUMBER_ID,
-        WHATSAPP_ACCESS_TOKEN=wa.ACCESS_TOKEN,
-        WHATSAPP_APP_SECRET=wa.APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN=wa.VERIFY_TOKEN,
-        ATTACHMENTS_DIR=str(tmp_path / "attachments"),
-        SEND_UNDO_SECONDS=HOLD_SECONDS,
-    )
-    with opened(built) as app:
-        yield app
-
-
-@pytest.fixture
-def agent(auth, make_user):
-    user = make_user("agent", email="agent@switchboard.test")
-    auth.login("agent@switchboard.test")
-    return user
+    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path, SEND_UNDO_SECONDS=HOLD_SECONDS)
 
 
 @pytest.fixture
@@ -83,9 +68,7 @@ def _token(client, thread):
 
 
 def _save(client, thread, token, **body):
-    return client.post(
-        f"/threads/{thread.id}/draft", json=body, headers={"X-CSRFToken": token}
-    )
+    return client.post(f"/threads/{thread.id}/draft", json=body, headers={"X-CSRFToken": token})
 
 
 def _reply(client, thread, token, content):
@@ -106,15 +89,6 @@ def _thread_state(thread_id):
     db.session.expire_all()
     thread = db.session.get(CommunicationThread, thread_id)
     return {name: getattr(thread, name) for name in THREAD_FIELDS}
-
-
-def _outgoing():
-    db.session.expire_all()
-    return db.session.scalars(
-        sa.select(CommunicationMessage).where(
-            CommunicationMessage.message_type == MessageType.OUTGOING
-        )
-    ).all()
 
 
 # --- drafts --------------------------------------------------------------------------
@@ -239,7 +213,7 @@ def test_undo_within_the_hold_sends_nothing_and_leaves_the_thread_as_before(
     assert response.status_code == 200
     timeline = response.get_data(as_text=True)
     assert 'data-status="held"' in timeline and 'data-testid="undo-send"' in timeline
-    [held] = _outgoing()
+    [held] = outgoing_messages()
     assert held.is_held and held.delivery_status == DeliveryStatus.PENDING
     # Meanwhile it counts as the reply: the inbox shows it, the clock stopped.
     assert _thread_state(thread.id)["last_message_preview"] == "We komen morgen langs."
@@ -251,7 +225,7 @@ def test_undo_within_the_hold_sends_nothing_and_leaves_the_thread_as_before(
     html = response.get_data(as_text=True)
     assert _textarea(html, "reply-content") == "We komen morgen langs."
     assert "We komen morgen langs." not in html.split('id="timeline"')[1]
-    assert _outgoing() == []
+    assert outgoing_messages() == []
     assert _thread_state(thread.id) == before
     # The text is the draft again, so a reload shows it too.
     assert db.session.scalar(sa.select(MessageDraft.content)) == "We komen morgen langs."
@@ -269,10 +243,10 @@ def test_after_the_hold_the_reply_is_sent_and_undo_is_too_late(
     token = _token(client, thread)
     started = time.monotonic()
     _reply(client, thread, token, "We komen morgen langs.")
-    [held] = _outgoing()
+    [held] = outgoing_messages()
     wait_until(lambda: bool(fake_whatsapp.sent()), app)
     assert time.monotonic() - started >= HOLD_SECONDS - 1.0  # RQ schedules in whole seconds
-    [message] = _outgoing()
+    [message] = outgoing_messages()
     assert message.delivery_status == DeliveryStatus.SENT and message.send_held_until is None
     assert fake_whatsapp.sent()[0]["text"]["body"] == "We komen morgen langs."
 
@@ -281,7 +255,7 @@ def test_after_the_hold_the_reply_is_sent_and_undo_is_too_late(
     )
     assert response.status_code == 409
     assert "Too late to undo" in response.get_data(as_text=True)
-    assert len(_outgoing()) == 1
+    assert len(outgoing_messages()) == 1
 
 
 def test_a_held_reply_whose_job_was_lost_is_sent_by_the_sweep(
@@ -301,14 +275,14 @@ def test_a_held_reply_whose_job_was_lost_is_sent_by_the_sweep(
 def test_undo_and_the_send_job_one_after_the_other(app, client, agent, thread, fake_whatsapp):
     token = _token(client, thread)
     _reply(client, thread, token, "Eerste")
-    [first] = _outgoing()
+    [first] = outgoing_messages()
     # Undo first: the job finds nothing to send.
     assert withdraw_outbound(thread, first.id, author_id=agent.id) is not None
     db.session.commit()
     assert sending.send_message(str(first.id)) is None
 
     _reply(client, thread, token, "Tweede")
-    [second] = _outgoing()
+    [second] = outgoing_messages()
     db.session.execute(
         sa.update(CommunicationMessage)
         .where(CommunicationMessage.id == second.id)
@@ -325,7 +299,7 @@ def test_undo_and_the_send_job_one_after_the_other(app, client, agent, thread, f
 def test_only_the_author_can_undo(app, client, auth, agent, make_user, thread):
     token = _token(client, thread)
     _reply(client, thread, token, "Van mij")
-    [held] = _outgoing()
+    [held] = outgoing_messages()
     make_user("agent", email="collega@switchboard.test")
     auth.logout()
     auth.login("collega@switchboard.test")
@@ -336,7 +310,7 @@ def test_only_the_author_can_undo(app, client, auth, agent, make_user, thread):
         f"/threads/{thread.id}/messages/{held.id}/undo", data={"csrf_token": token}, headers=HX
     )
     assert response.status_code == 409
-    assert len(_outgoing()) == 1
+    assert len(outgoing_messages()) == 1
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL")
@@ -349,7 +323,7 @@ def test_undo_racing_the_job_exactly_one_wins(
     ids = []
     for n in range(6):
         _reply(client, thread, token, f"Bericht {n}")
-    ids = [m.id for m in _outgoing()]
+    ids = [m.id for m in outgoing_messages()]
     held_until = utcnow() + timedelta(seconds=30)
     db.session.execute(
         sa.update(CommunicationMessage).values(
@@ -390,7 +364,7 @@ def test_undo_racing_the_job_exactly_one_wins(
             worker.join()
         assert outcomes[(message_id, "undo")] != outcomes[(message_id, "claim")], message_id
     db.session.expire_all()
-    left = {m.id for m in _outgoing()}
+    left = {m.id for m in outgoing_messages()}
     claimed = {i for i in ids if outcomes[(i, "claim")]}
     assert left == claimed
 
@@ -443,12 +417,16 @@ def test_undo_brings_back_the_template_and_its_typed_values(app, client, agent, 
     token = _token(client, thread)
     response = client.post(
         f"/threads/{thread.id}/reply",
-        data={"csrf_token": token, "content": "", "template_id": str(template.id),
-              "variables.response_date": "vrijdag"},
+        data={
+            "csrf_token": token,
+            "content": "",
+            "template_id": str(template.id),
+            "variables.response_date": "vrijdag",
+        },
         headers=HX,
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    [held] = _outgoing()
+    [held] = outgoing_messages()
     assert held.message_content == "Wij antwoorden voor vrijdag."
 
     page = client.post(

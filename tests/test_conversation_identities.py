@@ -7,7 +7,6 @@ version, with ``worker.py`` processes, is in ``test_scale_out.py``.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -23,35 +22,11 @@ from app.models.enums import ChannelType
 from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import race, raised
 
 needs_postgresql = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL (CI runs it)"
 )
-
-
-def _race(app, work, count: int) -> list:
-    """Run ``work(index)`` in ``count`` threads released together; their results or errors."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results[index] = work(index)
-                commit()
-            except Exception as exc:  # reported to the test, which fails on it
-                db.session.rollback()
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_an_address_is_found_in_any_way_it_is_written(app):
@@ -84,8 +59,8 @@ def test_an_address_keeps_its_first_owner(app):
 
 @needs_postgresql
 def test_eight_workers_meeting_a_new_number_at_once_make_one_contact(app):
-    results = _race(app, lambda i: contact_for_phone("+31699990000").id, 8)
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(app, lambda i: contact_for_phone("+31699990000").id, 8)
+    assert not raised(results), results
     assert len(set(results)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 1
 
@@ -109,8 +84,8 @@ def test_a_burst_from_a_new_sender_is_one_contact_one_thread_in_order(app):
         )
         return stored.id
 
-    results = _race(app, receive, 12)
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(app, receive, 12)
+    assert not raised(results), results
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 1
     [thread] = db.session.scalars(sa.select(CommunicationThread)).all()
     texts = db.session.scalars(
@@ -136,8 +111,8 @@ def test_the_same_message_delivered_to_two_workers_is_stored_once(app):
         )
         return stored.id if stored else None
 
-    results = _race(app, receive, 4)
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(app, receive, 4)
+    assert not raised(results), results
     assert len([r for r in results if r is not None]) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationMessage)) == 1
 

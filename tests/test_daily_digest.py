@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ from app.models import (
     SandboxSend,
 )
 from app.models.enums import MessageType, Role, TaskStatus, ThreadStatus
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, race
 from tests.jobs import drain_queues
 
 # Tuesday 4 March 2025, 07:45 in Amsterdam (CET).
@@ -157,20 +156,7 @@ def test_each_agent_gets_one_digest_per_day_through_the_sandbox(app):
 
 def test_two_workers_racing_send_once(app):
     anna, lead, *_ = setup_people()
-    start = threading.Barrier(2)
-    results = []
-
-    def worker():
-        with app.app_context():
-            start.wait()
-            results.append(send_daily_digests(MORNING))
-            db.session.remove()
-
-    workers = [threading.Thread(target=worker) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=30)
+    results = race(app, lambda _index: send_daily_digests(MORNING))
     assert sorted(results) == [0, 2]
     db.session.expire_all()
     assert len(digests_of(anna.email)) == 1 and len(digests_of(lead.email)) == 1

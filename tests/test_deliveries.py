@@ -33,6 +33,7 @@ from app.transactions import commit
 from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.teams import FakeTeams
+from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until
 
 BASE = 0.2
@@ -52,16 +53,12 @@ MAPPING = {
 
 @pytest.fixture
 def receiver():
-    fake = FakeReceiver(new_webhook_secret()).start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeReceiver(new_webhook_secret()))
 
 
 @pytest.fixture
 def teams():
-    fake = FakeTeams().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeTeams())
 
 
 @pytest.fixture

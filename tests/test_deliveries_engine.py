@@ -19,7 +19,7 @@ from app.deliveries.safety import UnsafeTarget, check_target
 from app.deliveries.signing import partner_callback_headers
 from app.deliveries.transport import post, retry_after_seconds
 from app.extensions import db
-from app.models import DeliveryAttempt, Notification, Order, OutboundDelivery
+from app.models import Notification, Order, OutboundDelivery
 from app.models.enums import DeliveryKind, OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
@@ -29,8 +29,9 @@ from app.transports.ratelimit import Limit
 from tests.conftest import opened
 from tests.fakes import FakeServer
 from tests.fakes.receiver import FakeReceiver
+from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until
-from tests.test_deliveries import deliveries, partner_order, settled
+from tests.test_deliveries import attempts, deliveries, partner_order, settled
 
 MAKE_SECRET = "make-shared-secret"
 
@@ -54,9 +55,7 @@ class FakeMake(FakeServer):
 
 @pytest.fixture
 def make_hooks():
-    fake = FakeMake().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeMake())
 
 
 @pytest.fixture
@@ -73,9 +72,7 @@ def app(make_app, make_hooks):
 
 @pytest.fixture
 def receiver():
-    fake = FakeReceiver(new_webhook_secret()).start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeReceiver(new_webhook_secret()))
 
 
 def test_signatures_verify_with_the_reference_library_and_seed_002():
@@ -214,11 +211,7 @@ def test_the_sweep_finds_lost_jobs_and_a_dead_workers_delivery(app, receiver):
     drain_until(app, lambda: settled(lost_job.id)() and settled(dead_worker.id)())
     db.session.expire_all()
     assert lost_job.state == dead_worker.state == OutboundState.DELIVERED
-    logged = db.session.scalars(
-        sa.select(DeliveryAttempt)
-        .where(DeliveryAttempt.delivery_id == dead_worker.id)
-        .order_by(DeliveryAttempt.attempt_number)
-    ).all()
+    logged = attempts(dead_worker.id)
     assert [(a.attempt_number, a.status_code) for a in logged] == [(1, None), (2, 200)]
     assert "worker stopped" in logged[0].error
     assert {e.webhook_id for e in receiver.events} == {lost_job.webhook_id, dead_worker.webhook_id}

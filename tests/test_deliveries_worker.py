@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,14 +20,15 @@ import sqlalchemy as sa
 
 from app.deliveries.jobs import deliver, requeue_stalled_deliveries
 from app.extensions import db
-from app.models import DeliveryAttempt, OutboundDelivery
+from app.models import OutboundDelivery
 from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
 from app.transactions import commit
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
 from tests.fakes.receiver import FakeReceiver
-from tests.test_deliveries import HOOK_PATH, deliveries, partner_order
+from tests.helpers import race, serving
+from tests.test_deliveries import HOOK_PATH, attempts, deliveries, partner_order
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -47,9 +47,7 @@ def app(make_app):
 
 @pytest.fixture
 def receiver():
-    fake = FakeReceiver(new_webhook_secret()).start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeReceiver(new_webhook_secret()))
 
 
 def start_worker() -> subprocess.Popen:
@@ -129,11 +127,7 @@ def test_killing_the_worker_mid_delivery_loses_no_callback(app, receiver):
     db.session.expire_all()
     delivery = db.session.get(OutboundDelivery, delivery.id)
     assert delivery.state == OutboundState.DELIVERED and delivery.attempt_count == 2
-    logged = db.session.scalars(
-        sa.select(DeliveryAttempt)
-        .where(DeliveryAttempt.delivery_id == delivery.id)
-        .order_by(DeliveryAttempt.attempt_number)
-    ).all()
+    logged = attempts(delivery.id)
     assert [(a.attempt_number, a.status_code) for a in logged] == [(1, None), (2, 200)]
 
 
@@ -142,17 +136,7 @@ def test_concurrent_jobs_for_one_delivery_send_it_once(app, receiver):
     change_entity_status(order, OrderStatus.APPROVED, "x")
     db.session.commit()  # no job queued: the threads below are the workers
     [delivery] = deliveries()
-    results = []
-
-    def work():
-        with app.app_context():
-            results.append(deliver(str(delivery.id)))
-            db.session.remove()
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    delivery_id = str(delivery.id)
+    results = race(app, lambda _index: deliver(delivery_id), 8)
     assert sorted(results) == ["delivered"] + ["skipped"] * 7
     assert len(receiver.requests) == 1

@@ -117,16 +117,11 @@ def test_validate_rows_rejects_unknown_fields_paths_and_transforms():
 
 
 def _quickbooks(realm="123") -> Integration:
-    integration = Integration(
-        provider="quickbooks",
-        name="QuickBooks",
-        category="accounting",
-        auth_method="oauth2",
-        status="active",
+    integration = factories.integration(
+        "quickbooks",
         credentials={"access_token": "t", "expires_at": time.time() + 3600},
         config={"realm_id": realm},
     )
-    db.session.add(integration)
     db.session.commit()
     return integration
 

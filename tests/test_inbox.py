@@ -11,6 +11,7 @@ from app.inbox.search import rebuild_search_documents
 from app.inbox.services import InboxQuery, list_threads, sla_label
 from app.models.enums import ChannelType, Priority, ThreadStatus, TokenKind
 from tests import factories
+from tests.helpers import inbox_page_by_page
 
 
 def _inbox(n_whatsapp=3, n_email=2):
@@ -69,13 +70,7 @@ def test_keyset_pages_cover_everything_once(app, make_user):
         t.last_message_at = same_time if i % 2 else base - timedelta(minutes=i)
         expected.append(t.id)
     db.session.commit()
-    seen, cursor = [], None
-    while True:
-        page = list_threads(viewer, cursor=cursor, limit=2)
-        seen.extend(t.id for t in page.threads)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = inbox_page_by_page(viewer, limit=2)
     assert sorted(seen) == sorted(expected)
     assert len(seen) == len(set(seen))
 
@@ -160,13 +155,7 @@ def test_urgency_pages_cover_everything_once(app, make_user):
         due = now + timedelta(minutes=10 * (i % 3)) if i % 2 else None
         ids.add(factories.thread(channel, None, response_due_at=due, minutes_ago=i).id)
     db.session.commit()
-    seen, cursor = [], None
-    while True:
-        page = list_threads(viewer, InboxQuery(), cursor=cursor, limit=4)
-        seen += [t.id for t in page.threads]
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
+    seen = inbox_page_by_page(viewer, limit=4)
     assert len(seen) == len(set(seen)) == 9 and set(seen) == ids
 
 

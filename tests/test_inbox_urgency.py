@@ -15,6 +15,7 @@ from app.inbox.services import InboxQuery, list_threads
 from app.models import CommunicationThread, urgency
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
 from tests import factories
+from tests.helpers import inbox_page_by_page
 
 
 def _channels():
@@ -99,13 +100,7 @@ def test_urgency_pages_cross_the_buckets_without_repeats(app, make_user):
         due = now + timedelta(minutes=7 * i - 30) if i % 4 else None
         ids.add(factories.thread(channel, None, response_due_at=due, minutes_ago=i).id)
     db.session.commit()
-    seen, cursor = [], None
-    while True:
-        page = list_threads(viewer, InboxQuery(), cursor=cursor, limit=3)
-        seen += [t.id for t in page.threads]
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
+    seen = inbox_page_by_page(viewer, limit=3)
     assert len(seen) == len(set(seen)) == 10 and set(seen) == ids
     buckets = [db.session.get(CommunicationThread, i).urgency_bucket for i in seen]
     assert buckets == sorted(buckets)
@@ -159,7 +154,9 @@ def test_at_the_same_deadline_the_higher_priority_comes_first(app, make_user):
         for p in (Priority.LOW, Priority.NORMAL, Priority.CRITICAL, Priority.URGENT)
     )
     earlier = factories.thread(
-        whatsapp, factories.contact(), priority=Priority.LOW,
+        whatsapp,
+        factories.contact(),
+        priority=Priority.LOW,
         response_due_at=monday - timedelta(minutes=1),
     )
     db.session.commit()

@@ -21,6 +21,7 @@ from app.integrations import health, usage
 from app.models import ApiUsageLog, Integration, Notification, ProviderStatus
 from tests.conftest import opened
 from tests.fakes import FakeServer
+from tests.helpers import serving
 from tests.test_provider_webhooks import make_integration, post_stripe, stripe_event
 
 WHATSAPP_TOKEN = "EAAG-secret-token"  # noqa: S105
@@ -30,9 +31,7 @@ PDOK_OK = {"response": {"numFound": 1, "docs": [{"id": "adr-1"}]}}
 
 @pytest.fixture
 def provider():
-    fake = FakeServer("fake-providers").start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeServer("fake-providers"))
 
 
 @pytest.fixture

@@ -50,35 +50,10 @@ def stripe_fake(app):
     fake.stop()
 
 
-def oauth_integration(provider, category, token, **fields) -> Integration:
-    integration = Integration(
-        provider=provider,
-        name=provider.title(),
-        category=category,
-        auth_method="oauth2",
-        status="active",
-        credentials={"access_token": token, "expires_at": time.time() + 3600},
-        config=fields.pop("config", {}),
-        sync_direction=fields.pop("sync_direction", "two_way"),
-        batch_size=fields.pop("batch_size", 100),
-        **fields,
+def oauth_integration(provider, token, **fields) -> Integration:
+    integration = factories.integration(
+        provider, credentials={"access_token": token, "expires_at": time.time() + 3600}, **fields
     )
-    db.session.add(integration)
-    db.session.commit()
-    return integration
-
-
-def stripe_integration() -> Integration:
-    integration = Integration(
-        provider="stripe",
-        name="Stripe",
-        category="payments",
-        auth_method="api_key",
-        status="active",
-        credentials={"api_key": SECRET_KEY},
-        config={},
-    )
-    db.session.add(integration)
     db.session.commit()
     return integration
 
@@ -95,7 +70,7 @@ def run_to_end(app, job: SyncJob, timeout: float = 120) -> SyncJob:
 
 
 def test_a_thousand_contacts_with_three_bad_ones_then_only_those_three_again(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN)
     contacts = [
         Contact(
             display_name=f"Klant {i}",
@@ -146,7 +121,7 @@ def test_a_thousand_contacts_with_three_bad_ones_then_only_those_three_again(app
 
 
 def test_cancel_mid_sync_stops_between_batches(app, hubspot, running_worker):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN, batch_size=10)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN, batch_size=10)
     for i in range(60):
         factories.contact(email=f"slow{i}@example.nl")
     db.session.commit()
@@ -170,7 +145,7 @@ def test_cancel_mid_sync_stops_between_batches(app, hubspot, running_worker):
 
 
 def test_temporary_errors_are_retried_and_refused_token_fails_the_run(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN)
     factories.contact(email="retry@example.nl")
     db.session.commit()
     hubspot.answer_next(503, {"status": "error", "message": "upstream", "category": "x"}, times=2)
@@ -195,7 +170,7 @@ def _started(integration, object_type, direction, only_failed=False) -> SyncJob:
 
 
 def test_new_customer_appears_in_hubspot(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN)
     contact = factories.contact(
         display_name="Sanne de Vries",
         first_name="Sanne",
@@ -227,7 +202,7 @@ def test_new_customer_appears_in_hubspot(app, hubspot):
 
 
 def test_inbound_sync_upserts_contacts_by_remote_id_then_email(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN, batch_size=2)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN, batch_size=2)
     existing = factories.contact(display_name="Oud", email="bestaand@example.nl")
     db.session.commit()
     hubspot.add(
@@ -266,9 +241,7 @@ def _completed_order(customer) -> Order:
 
 
 def test_completed_order_creates_quickbooks_invoice(app, quickbooks):
-    integration = oauth_integration(
-        "quickbooks", "accounting", QBO_TOKEN, config={"realm_id": REALM}
-    )
+    integration = oauth_integration("quickbooks", QBO_TOKEN, config={"realm_id": REALM})
     customer = factories.contact(display_name="Fam. Jansen", email="jansen@example.nl")
     db.session.commit()
     order = _completed_order(customer)
@@ -293,8 +266,9 @@ def test_completed_order_creates_quickbooks_invoice(app, quickbooks):
 
 
 def test_stripe_payment_marks_the_quickbooks_invoice_paid(app, quickbooks, stripe_fake):
-    oauth_integration("quickbooks", "accounting", QBO_TOKEN, config={"realm_id": REALM})
-    stripe = stripe_integration()
+    oauth_integration("quickbooks", QBO_TOKEN, config={"realm_id": REALM})
+    stripe = factories.integration("stripe", credentials={"api_key": SECRET_KEY})
+    db.session.commit()
     customer = factories.contact(display_name="Fam. Bakker", email="bakker@example.nl")
     db.session.commit()
     order = _completed_order(customer)
@@ -332,7 +306,7 @@ def test_stripe_payment_marks_the_quickbooks_invoice_paid(app, quickbooks, strip
 
 
 def test_start_sync_refuses_what_cannot_run(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN, sync_direction="one_way_out")
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN, sync_direction="one_way_out")
     with pytest.raises(sync.SyncRefused) as refused:
         sync.start_sync(integration, "tickets", "in", None)
     assert set(refused.value.fields) == {"object_type", "direction"}
@@ -342,8 +316,8 @@ def test_start_sync_refuses_what_cannot_run(app, hubspot):
 
 
 def test_scheduled_syncs_follow_the_frequency(app, hubspot):
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN, sync_frequency="hourly")
-    oauth_integration("hubspot", "crm", HUBSPOT_TOKEN, sync_frequency="manual")
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN, sync_frequency="hourly")
+    oauth_integration("hubspot", HUBSPOT_TOKEN, sync_frequency="manual")
     started = sync.run_scheduled_syncs()
     jobs = db.session.scalars(sa.select(SyncJob)).all()
     assert len(started) == 3 and {j.integration_id for j in jobs} == {integration.id}
@@ -358,7 +332,7 @@ def test_scheduled_syncs_follow_the_frequency(app, hubspot):
 def test_json_api_starts_a_sync_and_lists_the_history(app, client, auth, make_user, hubspot):
     admin = make_user("admin")
     auth.login(admin.email)
-    integration = oauth_integration("hubspot", "crm", HUBSPOT_TOKEN)
+    integration = oauth_integration("hubspot", HUBSPOT_TOKEN)
     factories.contact(display_name="Sanne de Vries", email="sanne@example.nl")
     db.session.commit()
     token = auth.csrf_token("/integrations/")

@@ -12,9 +12,10 @@ from app.extensions import db
 from app.integrations import tokens
 from app.integrations.registry import CATEGORIES, PROVIDERS, providers_by_category
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
+from tests import factories
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, signed_in_admin
 
 API_KEY = "sk_test_51SwitchboardSecretKeyXYZ9876"
 NEW_API_KEY = "sk_test_51SwitchboardRotatedKeyABC1234"
@@ -36,11 +37,7 @@ def app(make_app, stripe_api):
         yield app
 
 
-@pytest.fixture
-def admin(make_user, auth):
-    user = make_user("admin")
-    auth.login(user.email)
-    return user
+admin = pytest.fixture(signed_in_admin, name="admin")
 
 
 def _csrf(client) -> str:
@@ -377,16 +374,7 @@ def test_hub_page_shows_stats_cards_and_the_add_dialog(app, client, admin):
 
 @pytest.mark.parametrize("role", ["agent", "technician", "team_lead", "manager"])
 def test_every_route_is_admin_only(app, client, make_user, auth, role):
-    integration = Integration(
-        provider="stripe",
-        name="Stripe",
-        category="payments",
-        auth_method="api_key",
-        status="active",
-        credentials={"api_key": API_KEY},
-        config={},
-    )
-    db.session.add(integration)
+    integration = factories.integration("stripe", credentials={"api_key": API_KEY})
     db.session.commit()
     user = make_user(role)
     auth.login(user.email)

@@ -17,16 +17,14 @@ from app.integrations.oauth import STATE_KEY
 from app.models import AuditLog, Integration, Notification
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider, s256
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, serving, signed_in_admin
 
 CLIENT_SECRET = "client-secret-abcdef-0123456789"  # noqa: S105
 
 
 @pytest.fixture
 def provider():
-    server = FakeOAuthProvider(client_secret=CLIENT_SECRET).start()
-    yield server
-    server.stop()
+    yield from serving(FakeOAuthProvider(client_secret=CLIENT_SECRET))
 
 
 @pytest.fixture
@@ -46,11 +44,7 @@ def app(make_app, provider):
         yield app
 
 
-@pytest.fixture
-def admin(make_user, auth):
-    user = make_user("admin")
-    auth.login(user.email)
-    return user
+admin = pytest.fixture(signed_in_admin, name="admin")
 
 
 def _csrf(client) -> str:

@@ -21,17 +21,7 @@ from app.models.enums import ChannelType
 from tests import factories
 from tests.helpers import PASSWORD
 from tests.jobs import drain_queues
-from tests.live_server import signed_in_session, socket_client
-
-
-def wait_for(client, name: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event, data in list(client.received):
-            if event == name:
-                return data
-        time.sleep(0.02)
-    raise AssertionError(f"no {name!r} within {timeout}s; got {client.received}")
+from tests.live_server import signed_in_session, socket_client, wait_for_event
 
 
 def test_request_enqueues_worker_runs_socket_client_receives(app, live_server, make_user):
@@ -50,7 +40,7 @@ def test_request_enqueues_worker_runs_socket_client_receives(app, live_server, m
         assert response.json()["data"]["job_id"]
 
         drain_queues(app)
-        event = wait_for(live, "notification:new")
+        event = wait_for_event(live, "notification:new")
 
     assert event["title"] == "Test notification"
     db.session.expire_all()
@@ -74,7 +64,7 @@ def test_events_only_reach_their_user(app, live_server, make_user):
         token = page.split('name="csrf-token" content="')[1].split('"')[0]
         second.post(f"{live_server.url}/api/notifications/test", headers={"X-CSRFToken": token})
         drain_queues(app)
-        wait_for(two, "notification:new")
+        wait_for_event(two, "notification:new")
         time.sleep(0.3)
         assert all(event != "notification:new" for event, _ in one.received)
 
@@ -152,7 +142,8 @@ def test_thread_events_reach_only_people_who_may_see_the_thread(app, live_server
             timeout=10,
         )
         assert response.status_code in (200, 303)
-        assert wait_for(colleague, "message:new")["thread_id"] == str(thread.id)
-        assert wait_for(manager, "message:new")["message"]["content"] == "Alleen voor het team"
+        assert wait_for_event(colleague, "message:new")["thread_id"] == str(thread.id)
+        seen = wait_for_event(manager, "message:new")
+        assert seen["message"]["content"] == "Alleen voor het team"
         time.sleep(0.3)
         assert all(event != "message:new" for event, _ in outsider.received)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
 from app.auth.services import create_user
-from app.conversations import InboundMessage, assign
-from app.database import utcnow
+from app.conversations import assign
 from app.extensions import db
 from app.models import Notification
 from app.models.enums import ChannelType
@@ -20,7 +17,7 @@ from app.threads.editing import update_thread
 from app.threads.services import add_note
 from app.transactions import commit
 from tests import factories
-from tests.helpers import PASSWORD, receive
+from tests.helpers import PASSWORD, customer_writes
 
 
 @pytest.fixture
@@ -69,17 +66,7 @@ def _thread(assignee=None):
 
 
 def _reply(channel, contact, external_id: str, content: str = "Hij doet het nog steeds niet"):
-    message = receive(
-        channel,
-        contact,
-        InboundMessage(
-            external_message_id=external_id,
-            content=content,
-            received_at=utcnow() - timedelta(seconds=1),
-        ),
-    )
-    commit()
-    return message
+    return customer_writes(channel, contact, external_id, content)
 
 
 def test_a_customer_reply_tells_the_assignee_once(app, pushed):

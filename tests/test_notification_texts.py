@@ -22,6 +22,7 @@ from app.threads.editing import update_thread
 from app.threads.email_reply import quote_intro
 from app.transactions import commit
 from tests import factories
+from tests.helpers import reader_language
 
 ENGLISH = [
     "Jan Jansen replied: Laadpaal",
@@ -41,17 +42,7 @@ DUTCH = [
 ]
 
 
-@pytest.fixture
-def speak(app):
-    """Set the reader's language directly: replaces the app's locale selector."""
-    babel = app.extensions["babel"]
-    original = babel.locale_selector
-
-    def set_language(language: str) -> None:
-        babel.locale_selector = lambda: language
-
-    yield set_language
-    babel.locale_selector = original
+speak = pytest.fixture(reader_language, name="speak")
 
 
 def _notify(user):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -16,14 +15,15 @@ from app.extensions import db
 from app.models import CommunicationChannel
 from app.models.enums import ChannelType, MessageType, TemplateCategory, TemplateChannelType
 from app.models.sla import BusinessCalendar
-from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
+from tests.helpers import race, raised
 from tests.whatsapp_support import (
     CUSTOMER,
     customer_text,
     deliver,
+    fake_whatsapp_server,
     messages,
     only_thread,
     whatsapp_app,
@@ -37,16 +37,8 @@ MONTHS = (
 ).split()
 
 
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(make_app, fake_whatsapp, tmp_path):
-    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path / "attachments")
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+app = pytest.fixture(whatsapp_app, name="app")
 
 
 def _calendar(*, closed_days: int = 0, always_open: bool = False) -> BusinessCalendar:
@@ -225,27 +217,12 @@ def test_two_workers_handling_a_burst_at_once_send_one_reply(app, fake_whatsapp)
     _template("Gesloten, open {{next_opening}}.")
     whatsapp_thread_with_jan(channel)
     channel_id = channel.id  # the threads below must not touch this session's objects
-    start = threading.Barrier(2)
-    failures = []
 
-    def worker(wamid: str) -> None:
-        with app.app_context():
-            try:
-                start.wait(timeout=10)
-                message = wa.text_message(CUSTOMER, "Hallo?", wamid, int(time.time()))
-                receive_message(db.session.get(CommunicationChannel, channel_id), message, "Jan")
-                commit()
-            except Exception as exc:  # reported below, with the test's own assertion
-                failures.append(exc)
-            finally:
-                db.session.remove()
+    def receive(index: int) -> None:
+        message = wa.text_message(CUSTOMER, "Hallo?", f"wamid.c{index + 1}", int(time.time()))
+        receive_message(db.session.get(CommunicationChannel, channel_id), message, "Jan")
 
-    workers = [threading.Thread(target=worker, args=(f"wamid.c{n}",)) for n in (1, 2)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=30)
-    assert failures == []
+    assert raised(race(app, receive)) == []
     db.session.expire_all()
     assert len(messages(MessageType.INCOMING)) == 3
     assert len(_auto_responses()) == 1

@@ -33,15 +33,8 @@ from tests.outlook_support import (
     subscribe,
 )
 
-
-@pytest.fixture
-def graph(monkeypatch):
-    yield from graph_fake(monkeypatch)
-
-
-@pytest.fixture
-def app(make_app, graph, monkeypatch):
-    yield from outlook_app(make_app, graph, monkeypatch)
+graph = pytest.fixture(graph_fake, name="graph")
+app = pytest.fixture(outlook_app, name="app")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from app.models import CommunicationMessage, ProviderStatus
 from app.models.enums import ChannelType, DeliveryStatus, MessageType
 from app.transports.base import OutboundMessage, TransportError
 from tests import factories
+from tests.helpers import signed_in_agent
 from tests.outlook_support import (
     CUSTOMER,
     deliver,
@@ -25,20 +26,8 @@ from tests.outlook_support import (
     subscribe,
 )
 
-
-@pytest.fixture
-def graph(monkeypatch):
-    yield from graph_fake(monkeypatch)
-
-
-@pytest.fixture
-def app(make_app, graph, monkeypatch):
-    yield from outlook_app(make_app, graph, monkeypatch)
-
-
-@pytest.fixture
-def subscribed(app, client, graph):
-    return subscribe(client, graph)
+graph = pytest.fixture(graph_fake, name="graph")
+app = pytest.fixture(outlook_app, name="app")
 
 
 def _reply_on_page(client, auth, thread, content, channel_id=None):
@@ -63,10 +52,10 @@ def _sent_messages(expected: int) -> list[CommunicationMessage]:
 
 
 def test_replies_go_out_through_graph_and_answers_find_their_thread(
-    app, client, auth, make_user, graph, subscribed
+    app, client, auth, make_user, graph
 ):
-    make_user("agent", email="agent@switchboard.test")
-    auth.login("agent@switchboard.test")
+    subscribe(client, graph)
+    signed_in_agent(auth, make_user)
     graph.add_message("AAMkAD-q", sender=CUSTOMER, subject="Offerte", conversation_id="conv-q")
     thread = deliver(app, client, graph, "AAMkAD-q").thread
 

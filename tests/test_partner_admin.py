@@ -28,7 +28,7 @@ from app.partners.config import ConfigInvalid, apply_integration_config
 from app.partners.health import partner_health, start_of_day
 from app.partners.services import create_partner
 from tests.fakes import FakeServer
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until
 
 SEED_002_CONFIG = {
@@ -68,9 +68,7 @@ class Receiver(FakeServer):
 
 @pytest.fixture
 def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
+    yield from serving(Receiver())
 
 
 def _partner(name="Groendus", **kwargs):

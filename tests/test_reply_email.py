@@ -5,75 +5,35 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
 import pytest
 import sqlalchemy as sa
 
 from app.attachments.uploads import MB
-from app.channels.outlook.state import outlook_channel
 from app.extensions import db
 from app.models import CommunicationMessage
 from app.models.enums import DeliveryStatus, MessageType
-from app.signatures.services import save_mailbox_signature
+from tests.helpers import post_reply
 from tests.outlook_support import (
-    CUSTOMER,
-    MAILBOX,
-    deliver,
+    AGENT_SIGNATURE,
+    MAILBOX_SIGNATURE,
     graph_fake,
+    jans_mail_for_anouk,
     outlook_app,
     settle,
-    subscribe,
 )
 
-HX = {"HX-Request": "true"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-AGENT_SIGNATURE = "Anouk de Vries\nKlantenservice"
-MAILBOX_SIGNATURE = "ChargeCars · 020 123 4567"
 
-
-@pytest.fixture
-def graph(monkeypatch):
-    yield from graph_fake(monkeypatch)
+graph = pytest.fixture(graph_fake, name="graph")
+thread = pytest.fixture(jans_mail_for_anouk, name="thread")
 
 
 @pytest.fixture
 def app(make_app, graph, monkeypatch, tmp_path):
-    for app in outlook_app(make_app, graph, monkeypatch):
-        app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
-        yield app
-
-
-@pytest.fixture
-def thread(app, client, auth, make_user, graph):
-    """Jan's mail (Reply-To his work address, CC Piet and our own mailbox), answered by Anouk."""
-    subscribe(client, graph)
-    make_user("agent", email="anouk@switchboard.test", email_signature=AGENT_SIGNATURE)
-    auth.login("anouk@switchboard.test")
-    graph.add_message(
-        "AAMkAD-jan",
-        sender=CUSTOMER,
-        name="Jan Jansen",
-        subject="Offerte laadpaal",
-        html="<p>Kunnen jullie de offerte opnieuw sturen?</p>",
-        cc=("piet@example.nl", MAILBOX),
-        reply_to=("jan.werk@example.nl",),
-    )
-    thread = deliver(app, client, graph, "AAMkAD-jan").thread
-    save_mailbox_signature(outlook_channel(), MAILBOX_SIGNATURE)
-    db.session.commit()
-    return thread
-
-
-def _post(client, auth, thread, files=(), **form):
-    data = {"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), **form}
-    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post(
-        f"/threads/{thread.id}/reply",
-        data=data,
-        headers=HX,
-        content_type="multipart/form-data",
+    yield from outlook_app(
+        make_app, graph, monkeypatch, ATTACHMENTS_DIR=str(tmp_path / "attachments")
     )
 
 
@@ -99,7 +59,7 @@ def test_the_composer_prefills_recipients_and_shows_quote_and_signatures(client,
 
 
 def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(app, client, auth, graph, thread):
-    response = _post(
+    response = post_reply(
         client,
         auth,
         thread,
@@ -152,7 +112,7 @@ def test_an_email_reply_carries_files_cc_bcc_quote_and_signatures(app, client, a
 
 def test_leaving_the_quote_out_and_replying_without_fields(app, client, auth, graph, thread):
     assert (
-        _post(
+        post_reply(
             client,
             auth,
             thread,
@@ -213,7 +173,7 @@ def test_a_refused_file_or_address_sends_and_stores_nothing(
     app, client, auth, graph, thread, tmp_path, files, form, error
 ):
     form = {"to": "jan.werk@example.nl", **form}
-    response = _post(client, auth, thread, files=files, content="Zie bijlage.", **form)
+    response = post_reply(client, auth, thread, files=files, content="Zie bijlage.", **form)
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert error in page

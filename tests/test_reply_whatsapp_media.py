@@ -4,7 +4,6 @@ upload and out as image/document messages; refused files send nothing."""
 from __future__ import annotations
 
 import html
-import io
 from datetime import timedelta
 
 import pytest
@@ -13,46 +12,30 @@ from app.attachments.uploads import MB
 from app.extensions import db
 from app.models.enums import DeliveryStatus, MessageType
 from tests.fakes import whatsapp as wa
+from tests.helpers import post_reply, signed_in_agent
 from tests.jobs import drain_queues
-from tests.whatsapp_support import CUSTOMER, messages, wait_until, whatsapp_app, whatsapp_thread
+from tests.whatsapp_support import (
+    CUSTOMER,
+    fake_whatsapp_server,
+    messages,
+    wait_until,
+    whatsapp_app,
+    whatsapp_thread,
+)
 
-HX = {"HX-Request": "true"}
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 200
 PDF = b"%PDF-1.4\n%%EOF\n"
 
-
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(make_app, fake_whatsapp, tmp_path):
-    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path / "attachments")
-
-
-@pytest.fixture
-def agent(auth, make_user):
-    user = make_user("agent", email="agent@switchboard.test")
-    auth.login("agent@switchboard.test")
-    return user
-
-
-def _reply(client, auth, thread, files=(), **form):
-    data = {"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), **form}
-    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post(
-        f"/threads/{thread.id}/reply", data=data, headers=HX, content_type="multipart/form-data"
-    )
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+app = pytest.fixture(whatsapp_app, name="app")
+agent = pytest.fixture(signed_in_agent, name="agent")
 
 
 def test_an_image_and_a_document_are_uploaded_then_sent_by_media_id(
     app, client, auth, agent, fake_whatsapp
 ):
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
-    response = _reply(
+    response = post_reply(
         client,
         auth,
         thread,
@@ -95,7 +78,7 @@ def test_an_image_and_a_document_are_uploaded_then_sent_by_media_id(
 
 def test_an_image_alone_goes_out_without_caption(app, client, auth, agent, fake_whatsapp):
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
-    response = _reply(client, auth, thread, files=[("foto.png", b"\x89PNG\r\n\x1a\n123")])
+    response = post_reply(client, auth, thread, files=[("foto.png", b"\x89PNG\r\n\x1a\n123")])
     assert response.status_code == 200
     wait_until(lambda: len(fake_whatsapp.sent()) == 1, app)
     (image,) = fake_whatsapp.sent()
@@ -105,11 +88,15 @@ def test_an_image_alone_goes_out_without_caption(app, client, auth, agent, fake_
 @pytest.mark.parametrize(
     ("files", "error"),
     [
-        ([("foto.jpg", JPEG + b"\x00" * int(12.3 * MB - len(JPEG)))],
-         "foto.jpg is 12.3 MB; the limit is 5 MB."),
-        ([("offerte.exe", b"MZ\x90\x00")],
-         "offerte.exe: this file type is not allowed (allowed: PDF, JPEG, PNG, Word, Excel, "
-         "PowerPoint, TXT)."),
+        (
+            [("foto.jpg", JPEG + b"\x00" * int(12.3 * MB - len(JPEG)))],
+            "foto.jpg is 12.3 MB; the limit is 5 MB.",
+        ),
+        (
+            [("offerte.exe", b"MZ\x90\x00")],
+            "offerte.exe: this file type is not allowed (allowed: PDF, JPEG, PNG, Word, Excel, "
+            "PowerPoint, TXT).",
+        ),
         ([("lijst.csv", b"a,b\n")], "lijst.csv: this file type is not allowed"),
         ([("foto.jpg", b"GIF89a....")], "foto.jpg: the content is not what its name says (.jpg)."),
     ],
@@ -118,7 +105,7 @@ def test_a_refused_file_sends_and_stores_nothing(
     app, client, auth, agent, fake_whatsapp, tmp_path, files, error
 ):
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
-    response = _reply(client, auth, thread, files=files, content="Kijk maar")
+    response = post_reply(client, auth, thread, files=files, content="Kijk maar")
     assert response.status_code == 422
     assert error in html.unescape(response.get_data(as_text=True))
     drain_queues(app)
@@ -131,7 +118,7 @@ def test_a_refused_file_sends_and_stores_nothing(
 
 def test_files_need_the_24_hour_window(app, client, auth, agent, fake_whatsapp):
     thread = whatsapp_thread(inbound_ago=timedelta(hours=30))
-    response = _reply(client, auth, thread, files=[("foto.jpg", JPEG)], content="Kijk maar")
+    response = post_reply(client, auth, thread, files=[("foto.jpg", JPEG)], content="Kijk maar")
     assert response.status_code == 422
     assert messages(MessageType.OUTGOING) == [] and fake_whatsapp.requests == []
     # Past the window the composer offers no file picker at all.

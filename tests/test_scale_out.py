@@ -42,7 +42,9 @@ from tests.conftest import IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL, base_config
 from tests.fakes import whatsapp as wa
 from tests.fakes.graph import GraphFake
 from tests.fakes.twilio import FakeTwilio
+from tests.helpers import serving
 from tests.topology import LocalRedis, Topology, wait_until
+from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -101,18 +103,12 @@ def app(make_app):
         yield app
 
 
-@pytest.fixture
-def fake_whatsapp():
-    fake = wa.FakeWhatsApp().start()
-    yield fake
-    fake.stop()
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 
 
 @pytest.fixture
 def fake_twilio():
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeTwilio())
 
 
 @pytest.fixture
@@ -133,12 +129,7 @@ def make_topology(app, tmp_path, fake_whatsapp, fake_twilio):
                 "REDIS_URL": TEST_REDIS_URL,
                 "SECRET_KEY": config["SECRET_KEY"],
                 "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-                "WHATSAPP_API_BASE": fake_whatsapp.url,
-                "WHATSAPP_API_VERSION": wa.VERSION,
-                "WHATSAPP_PHONE_NUMBER_ID": wa.PHONE_NUMBER_ID,
-                "WHATSAPP_ACCESS_TOKEN": wa.ACCESS_TOKEN,
-                "WHATSAPP_APP_SECRET": wa.APP_SECRET,
-                "WHATSAPP_VERIFY_TOKEN": wa.VERIFY_TOKEN,
+                **whatsapp_settings(fake_whatsapp),
                 "SMS_API_BASE": fake_twilio.url,
                 "SMS_ACCOUNT_SID": fake_twilio.account_sid,
                 "SMS_AUTH_TOKEN": fake_twilio.auth_token,

@@ -30,6 +30,7 @@ from app.transports.ratelimit import Limit
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
+from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -44,9 +45,7 @@ TRACKING = {
 
 @pytest.fixture
 def sendgrid():
-    fake = FakeSendGrid().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeSendGrid())
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from app.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
 from app.transports.base import OutboundMessage, TransportError
 from tests.conftest import opened
 from tests.fakes.twilio import FakeTwilio
+from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until
 
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
@@ -25,9 +26,7 @@ CUSTOMER = "+31612345678"
 
 @pytest.fixture
 def twilio():
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeTwilio())
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from app.system_texts import CATALOGUE, hours_text, text
 from app.threads.editing import update_thread
 from app.transactions import commit
 from tests import factories
+from tests.helpers import reader_language
 from tests.test_sendgrid import make_order
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -82,17 +83,7 @@ def test_a_parameter_the_catalogue_lacks_is_refused_where_the_line_is_written():
         text("no.such.text")
 
 
-@pytest.fixture
-def speak(app):
-    """Set the reader's language directly: replaces the app's locale selector."""
-    babel = app.extensions["babel"]
-    original = babel.locale_selector
-
-    def set_language(language: str) -> None:
-        babel.locale_selector = lambda: language
-
-    yield set_language
-    babel.locale_selector = original
+speak = pytest.fixture(reader_language, name="speak")
 
 
 def _timeline_with_everything(make_user):

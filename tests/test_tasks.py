@@ -500,31 +500,17 @@ def test_api_create_list_and_update(client, make_user):
 
 def test_api_validation_errors_are_422_with_fields(client, make_user):
     headers = _bearer(make_user("agent"))
-    response = client.post(
-        "/api/tasks",
-        json={
-            "task_type": "pigeon",
-            "due_date": "15-01-2030",
-            "due_time": "9.30",
-            "order_id": "CC-2026-99999",
-            "reminder_settings": {"minutes_before": 30, "remind_at": "2030-01-01T09:00"},
-            "colour": "blue",
-        },
-        headers=headers,
-    )
+    bad = {
+        "task_type": "pigeon",
+        "due_date": "15-01-2030",
+        "due_time": "9.30",
+        "order_id": "CC-2026-99999",
+        "reminder_settings": {"minutes_before": 30, "remind_at": "2030-01-01T09:00"},
+    }
+    response = client.post("/api/tasks", json={**bad, "colour": "blue"}, headers=headers)
     assert response.status_code == 422
     assert response.json["error"]["fields"] == {"colour": "unknown field"}
-    response = client.post(
-        "/api/tasks",
-        json={
-            "task_type": "pigeon",
-            "due_date": "15-01-2030",
-            "due_time": "9.30",
-            "order_id": "CC-2026-99999",
-            "reminder_settings": {"minutes_before": 30, "remind_at": "2030-01-01T09:00"},
-        },
-        headers=headers,
-    )
+    response = client.post("/api/tasks", json=bad, headers=headers)
     assert response.status_code == 422
     body = response.json
     assert body["success"] is False and body["error"]["code"] == "validation_failed"

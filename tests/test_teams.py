@@ -19,6 +19,7 @@ from app.transports.ratelimit import Limit, RateLimited, acquire
 from app.transports.registry import transport_for
 from tests.conftest import TEST_REDIS_URL, opened
 from tests.fakes.teams import FakeTeams, card_problems
+from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until
 
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
@@ -46,9 +47,7 @@ TRIGGER_DATA = {
 
 @pytest.fixture
 def teams():
-    fake = FakeTeams().start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeTeams())
 
 
 @pytest.fixture

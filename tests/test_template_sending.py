@@ -11,41 +11,30 @@ from app.channels.outlook.state import outlook_channel
 from app.extensions import db
 from app.models.enums import TemplateCategory
 from tests import factories
-from tests.fakes import whatsapp as wa
+from tests.helpers import post_reply, signed_in_agent
 from tests.jobs import drain_queues
 from tests.outlook_support import graph_fake, outlook_app, settle
-from tests.whatsapp_support import CUSTOMER, whatsapp_app, whatsapp_thread
+from tests.whatsapp_support import CUSTOMER, fake_whatsapp_server, whatsapp_app, whatsapp_thread
 
-HX = {"HX-Request": "true"}
 REMINDER = (
     "Hoi {{customer_name}}, een herinnering: morgen ({{visit_date}}) om {{visit_time}} komt "
     "{{technician_name}} de laadpaal installeren. Groet, ChargeCars"
 )
 
 
-def _post_reply(client, auth, thread, **form):
-    token = auth.csrf_token(f"/threads/{thread.id}")
-    return client.post(
-        f"/threads/{thread.id}/reply", data={"csrf_token": token, **form}, headers=HX
-    )
-
-
 class TestWhatsApp:
     @pytest.fixture
     def fake_whatsapp(self):
-        server = wa.FakeWhatsApp().start()
-        yield server
-        server.stop()
+        yield from fake_whatsapp_server()
 
     @pytest.fixture
     def app(self, make_app, fake_whatsapp, tmp_path):
-        yield from whatsapp_app(make_app, fake_whatsapp, tmp_path / "attachments")
+        yield from whatsapp_app(make_app, fake_whatsapp, tmp_path)
 
     def test_typed_values_become_the_approved_templates_parameters(
         self, app, client, auth, make_user, fake_whatsapp
     ):
-        make_user("agent", email="agent@switchboard.test")
-        auth.login("agent@switchboard.test")
+        signed_in_agent(auth, make_user)
         thread = whatsapp_thread(inbound_ago=timedelta(days=2))
         template = factories.template(
             REMINDER,
@@ -56,7 +45,7 @@ class TestWhatsApp:
         db.session.commit()
         form = {"template_id": str(template.id), "content": ""}
 
-        refused = _post_reply(client, auth, thread, **form)
+        refused = post_reply(client, auth, thread, **form)
         assert refused.status_code == 422
         assert "Fill in: Visit date, Visit time, Technician." in refused.get_data(as_text=True)
 
@@ -65,7 +54,7 @@ class TestWhatsApp:
             "variables.visit_time": "09:00",
             "variables.technician_name": "Ruben",
         }
-        assert _post_reply(client, auth, thread, **form, **typed).status_code == 200
+        assert post_reply(client, auth, thread, **form, **typed).status_code == 200
         drain_queues(app)
         [body] = fake_whatsapp.sent()
         assert body["to"] == CUSTOMER
@@ -90,8 +79,7 @@ class TestEmail:
     def test_typed_values_fill_the_subject_and_body_sent_through_graph(
         self, app, client, auth, make_user, graph
     ):
-        make_user("agent", email="agent@switchboard.test")
-        auth.login("agent@switchboard.test")
+        signed_in_agent(auth, make_user)
         piet = factories.contact(display_name="Piet Bakker", email="piet@example.nl")
         thread = factories.thread(outlook_channel(), piet, thread_subject="Offerte")
         template = factories.template(
@@ -101,7 +89,7 @@ class TestEmail:
             variables=["response_date"],
         )
         db.session.commit()
-        response = _post_reply(
+        response = post_reply(
             client,
             auth,
             thread,

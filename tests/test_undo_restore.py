@@ -5,75 +5,43 @@ files are named to attach again, and text typed after Send is kept."""
 from __future__ import annotations
 
 import html
-import io
 import re
 
 import pytest
 import sqlalchemy as sa
 
-from app.channels.outlook.state import outlook_channel
 from app.extensions import db
-from app.models import CommunicationMessage, MessageDraft
-from app.models.enums import MessageType
-from app.signatures.services import save_mailbox_signature
-from tests.outlook_support import CUSTOMER, MAILBOX, deliver, graph_fake, outlook_app, subscribe
+from app.models import MessageDraft
+from tests.helpers import HX, outgoing_messages, post_reply
+from tests.outlook_support import (
+    AGENT_SIGNATURE,
+    MAILBOX_SIGNATURE,
+    graph_fake,
+    jans_mail_for_anouk,
+    outlook_app,
+)
 
-HX = {"HX-Request": "true"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-AGENT_SIGNATURE = "Anouk de Vries\nKlantenservice"
-MAILBOX_SIGNATURE = "ChargeCars · 020 123 4567"
 
-
-@pytest.fixture
-def graph(monkeypatch):
-    yield from graph_fake(monkeypatch)
+graph = pytest.fixture(graph_fake, name="graph")
+thread = pytest.fixture(jans_mail_for_anouk, name="thread")
 
 
 @pytest.fixture
 def app(make_app, graph, monkeypatch, tmp_path):
-    for app in outlook_app(make_app, graph, monkeypatch):
-        app.config["ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
+    yield from outlook_app(
+        make_app,
+        graph,
+        monkeypatch,
+        ATTACHMENTS_DIR=str(tmp_path / "attachments"),
         # Long enough that every Undo below is in time, however slow the machine.
-        app.config["SEND_UNDO_SECONDS"] = 60
-        yield app
-
-
-@pytest.fixture
-def thread(app, client, auth, make_user, graph):
-    subscribe(client, graph)
-    make_user("agent", email="anouk@switchboard.test", email_signature=AGENT_SIGNATURE)
-    auth.login("anouk@switchboard.test")
-    graph.add_message(
-        "AAMkAD-jan",
-        sender=CUSTOMER,
-        name="Jan Jansen",
-        subject="Offerte laadpaal",
-        html="<p>Kunnen jullie de offerte opnieuw sturen?</p>",
-        cc=("piet@example.nl", MAILBOX),
-        reply_to=("jan.werk@example.nl",),
+        SEND_UNDO_SECONDS=60,
     )
-    thread = deliver(app, client, graph, "AAMkAD-jan").thread
-    save_mailbox_signature(outlook_channel(), MAILBOX_SIGNATURE)
-    db.session.commit()
-    return thread
 
 
 def _reply(client, auth, thread, files=(), **form):
-    data = {"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), **form}
-    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    response = client.post(
-        f"/threads/{thread.id}/reply", data=data, headers=HX, content_type="multipart/form-data"
-    )
+    response = post_reply(client, auth, thread, files, **form)
     assert response.status_code == 200, response.get_data(as_text=True)
-
-
-def _held():
-    db.session.expire_all()
-    return db.session.scalars(
-        sa.select(CommunicationMessage).where(
-            CommunicationMessage.message_type == MessageType.OUTGOING
-        )
-    ).all()
 
 
 def _undo(client, auth, thread, message) -> str:
@@ -107,7 +75,7 @@ TYPED = dict(
 
 def test_undo_gives_back_what_was_typed_and_names_the_files(app, client, auth, thread):
     _reply(client, auth, thread, files=[("offerte.pdf", PDF)], **TYPED)
-    [held] = _held()
+    [held] = outgoing_messages()
     assert AGENT_SIGNATURE in held.message_content  # what is sent carries it
 
     page = _undo(client, auth, thread, held)
@@ -121,17 +89,17 @@ def test_undo_gives_back_what_was_typed_and_names_the_files(app, client, auth, t
     assert "checked" not in quote
     notice = re.search(r'data-testid="undo-attach-again">([^<]*)<', page).group(1)
     assert notice == "Attach this file again before sending: offerte.pdf."
-    assert _held() == []
+    assert outgoing_messages() == []
     assert db.session.scalar(sa.select(MessageDraft.content)) == "Hierbij de offerte."
 
 
 def test_sending_the_restored_reply_again_signs_it_once(app, client, auth, thread):
     _reply(client, auth, thread, **TYPED)
-    [held] = _held()
+    [held] = outgoing_messages()
     page = _undo(client, auth, thread, held)
     form = {k: _value(page, k) for k in ("subject", "to", "cc", "bcc")}
     _reply(client, auth, thread, content=_box(page), quote_offered="1", **form)
-    [again] = _held()
+    [again] = outgoing_messages()
     assert again.message_content.count("Anouk de Vries") == 1
     assert again.message_content.count(MAILBOX_SIGNATURE) == 1
     assert again.recipient_external["bcc"] == ["archief@chargecars.nl"]
@@ -140,7 +108,7 @@ def test_sending_the_restored_reply_again_signs_it_once(app, client, auth, threa
 
 def test_text_typed_after_send_is_kept_below_the_restored_reply(app, client, auth, thread):
     _reply(client, auth, thread, **TYPED)
-    [held] = _held()
+    [held] = outgoing_messages()
     # Typed in the emptied box after Send, saved as the draft (composer.js saves
     # it before Undo goes out).
     token = auth.csrf_token(f"/threads/{thread.id}")
@@ -162,7 +130,7 @@ def test_text_typed_after_send_is_kept_below_the_restored_reply(app, client, aut
 
 def test_the_quote_ticked_comes_back_ticked(app, client, auth, thread):
     _reply(client, auth, thread, **{**TYPED, "quote": "1"})
-    [held] = _held()
+    [held] = outgoing_messages()
     page = _undo(client, auth, thread, held)
     quote = re.search(r'<input type="checkbox" name="quote"[^>]*>', page).group(0)
     assert "checked" in quote
@@ -172,7 +140,7 @@ def test_the_box_text_posted_with_undo_is_kept_even_before_its_draft_is_saved(
     app, client, auth, thread
 ):
     _reply(client, auth, thread, **TYPED)
-    [held] = _held()
+    [held] = outgoing_messages()
     response = client.post(
         f"/threads/{thread.id}/messages/{held.id}/undo",
         data={"csrf_token": auth.csrf_token(f"/threads/{thread.id}"), "content": "PS: tot dan."},

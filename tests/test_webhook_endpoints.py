@@ -20,6 +20,7 @@ from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.transactions import commit
 from tests.fakes.receiver import FakeReceiver
+from tests.helpers import serving, signed_in_admin
 from tests.jobs import drain_queues, drain_until
 from tests.test_provider_webhooks import make_integration, post_stripe, stripe_event
 
@@ -29,16 +30,10 @@ HEADER_TOKEN = "tok-very-secret-123"  # noqa: S105
 
 @pytest.fixture
 def receiver():
-    fake = FakeReceiver("whsec_placeholder").start()
-    yield fake
-    fake.stop()
+    yield from serving(FakeReceiver("whsec_placeholder"))
 
 
-@pytest.fixture
-def admin(auth, make_user):
-    user = make_user("admin")
-    auth.login(user.email)
-    return user
+admin = pytest.fixture(signed_in_admin, name="admin")
 
 
 class Form(dict):

@@ -24,13 +24,14 @@ from app.webhooks.processing import process_event
 from tests.fakes import whatsapp as wa
 from tests.helpers import PASSWORD
 from tests.jobs import drain_queues
-from tests.live_server import signed_in_session, socket_client
+from tests.live_server import signed_in_session, socket_client, wait_for_event
 from tests.whatsapp_support import (
     CUSTOMER,
     CUSTOMER_E164,
     customer_text,
     deliver,
     events,
+    fake_whatsapp_server,
     messages,
     only_thread,
     post_signed,
@@ -40,26 +41,8 @@ from tests.whatsapp_support import (
 URL = "/api/v1/webhooks/whatsapp"
 
 
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(make_app, fake_whatsapp, tmp_path):
-    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path / "attachments")
-
-
-def _wait_for(client, name: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event, data in list(client.received):
-            if event == name:
-                return data
-        time.sleep(0.02)
-    raise AssertionError(f"no {name!r} within {timeout}s; got {client.received}")
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+app = pytest.fixture(whatsapp_app, name="app")
 
 
 # --- the endpoint ------------------------------------------------------------------
@@ -94,7 +77,7 @@ def test_signed_text_creates_contact_thread_message_and_tells_browsers(app, live
         assert response.status_code == 200
         assert response.json() == {"status": "received"}
         drain_queues(app)
-        event = _wait_for(live, "message:new")
+        event = wait_for_event(live, "message:new")
 
     db.session.expire_all()
     contact = db.session.scalars(sa.select(Contact)).one()

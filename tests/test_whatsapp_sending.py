@@ -16,12 +16,14 @@ from app.models import Notification, Order, ProviderStatus
 from app.models.enums import DeliveryStatus, MessageType, OrderStatus, Role, TokenKind
 from tests import factories
 from tests.fakes import whatsapp as wa
+from tests.helpers import HX, post_reply, signed_in_agent
 from tests.jobs import drain_queues
 from tests.whatsapp_support import (
     CUSTOMER,
     CUSTOMER_E164,
     customer_text,
     deliver,
+    fake_whatsapp_server,
     messages,
     only_thread,
     wait_until,
@@ -29,34 +31,12 @@ from tests.whatsapp_support import (
     whatsapp_thread,
 )
 
-HX = {"HX-Request": "true"}
 STATUS_TEXT = "Uw bestelling {{order_id}} heeft nu de status: {{order_status}}."
 
 
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(make_app, fake_whatsapp, tmp_path):
-    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path / "attachments")
-
-
-@pytest.fixture
-def agent(auth, make_user):
-    user = make_user("agent", email="agent@switchboard.test")
-    auth.login("agent@switchboard.test")
-    return user
-
-
-def _reply(client, auth, thread, **form):
-    token = auth.csrf_token(f"/threads/{thread.id}")
-    return client.post(
-        f"/threads/{thread.id}/reply", data={"csrf_token": token, **form}, headers=HX
-    )
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+app = pytest.fixture(whatsapp_app, name="app")
+agent = pytest.fixture(signed_in_agent, name="agent")
 
 
 def _outgoing():
@@ -81,7 +61,7 @@ def test_reply_reaches_the_api_and_the_delivered_status_shows(
 ):
     deliver(app, client, customer_text("Mijn laadpaal knippert rood", wamid="wamid.in1"))
     thread = only_thread()
-    response = _reply(client, auth, thread, content="We komen morgen langs.")
+    response = post_reply(client, auth, thread, content="We komen morgen langs.")
     assert response.status_code == 200
     drain_queues(app)
     assert fake_whatsapp.sent() == [
@@ -122,7 +102,7 @@ def test_reply_reaches_the_api_and_the_delivered_status_shows(
 
 def test_failed_status_webhook_names_metas_error(app, client, auth, agent):
     deliver(app, client, customer_text("Hallo"))
-    _reply(client, auth, only_thread(), content="Hallo Jan")
+    post_reply(client, auth, only_thread(), content="Hallo Jan")
     drain_queues(app)
     db.session.expire_all()
     wamid = _outgoing().external_message_id
@@ -145,7 +125,7 @@ def test_failed_status_webhook_names_metas_error(app, client, auth, agent):
 
 def test_free_text_outside_the_window_is_refused(app, client, auth, agent, fake_whatsapp):
     thread = whatsapp_thread(inbound_ago=timedelta(days=2))
-    response = _reply(client, auth, thread, content="Nog vragen?")
+    response = post_reply(client, auth, thread, content="Nog vragen?")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "The 24-hour WhatsApp window closed at" in html
@@ -197,11 +177,11 @@ def test_template_goes_out_as_an_approved_template_outside_the_window(
     rendered = "Uw bestelling CC-2026-00042 heeft nu de status: Ingepland."
     assert rendered in composer
 
-    edited = _reply(client, auth, thread, template_id=str(template.id), content="Iets anders")
+    edited = post_reply(client, auth, thread, template_id=str(template.id), content="Iets anders")
     assert edited.status_code == 422
     assert "cannot be edited" in edited.get_data(as_text=True)
 
-    response = _reply(client, auth, thread, template_id=str(template.id), content=rendered)
+    response = post_reply(client, auth, thread, template_id=str(template.id), content=rendered)
     assert response.status_code == 200
     drain_queues(app)
     [body] = fake_whatsapp.sent()
@@ -233,7 +213,7 @@ def test_template_goes_out_as_an_approved_template_outside_the_window(
 def test_re_engagement_error_fails_the_message_with_advice(app, client, auth, agent, fake_whatsapp):
     thread = whatsapp_thread(inbound_ago=timedelta(hours=23))
     fake_whatsapp.answer_error(400, 131047, "Re-engagement message")
-    _reply(client, auth, thread, content="Bent u nog thuis?")
+    post_reply(client, auth, thread, content="Bent u nog thuis?")
     drain_queues(app)
     db.session.expire_all()
     reply = _outgoing()
@@ -249,7 +229,7 @@ def test_rate_limit_is_retried_and_the_second_attempt_succeeds(
     monkeypatch.setattr(sending, "RETRY_DELAYS", (1, 1))
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
     fake_whatsapp.answer_error(400, 130429, "Rate limit hit")
-    _reply(client, auth, thread, content="Een moment geduld")
+    post_reply(client, auth, thread, content="Een moment geduld")
     wait_until(lambda: _outgoing().delivery_status == DeliveryStatus.SENT, app)
     assert len(fake_whatsapp.sent()) == 2
     status = db.session.scalars(sa.select(ProviderStatus)).one()
@@ -263,7 +243,7 @@ def test_a_provider_that_does_not_answer_in_time_is_retried(
     monkeypatch.setattr(whatsapp_client, "TIMEOUT", (2, 0.3))
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
     fake_whatsapp.answer_slowly(1.0)
-    _reply(client, auth, thread, content="Komt eraan")
+    post_reply(client, auth, thread, content="Komt eraan")
     wait_until(lambda: _outgoing().delivery_status == DeliveryStatus.SENT, app)
     assert len(fake_whatsapp.sent()) == 2
 
@@ -290,7 +270,7 @@ def test_metas_errors_are_read_by_code(http_status, body, retryable):
 
 def test_no_free_text_to_a_customer_who_never_wrote_on_whatsapp(app, client, auth, agent):
     thread = whatsapp_thread(inbound_ago=None)
-    response = _reply(client, auth, thread, content="Hallo Jan")
+    response = post_reply(client, auth, thread, content="Hallo Jan")
     assert response.status_code == 422
     assert "has not written on WhatsApp yet" in response.get_data(as_text=True)
 
@@ -301,8 +281,8 @@ def test_rejected_token_marks_whatsapp_unhealthy_and_alerts_admins_once(
     admins = [make_user("admin"), make_user("admin")]
     thread = whatsapp_thread(inbound_ago=timedelta(minutes=5))
     fake_whatsapp.answer_error(401, 190, "Error validating access token", times=2)
-    _reply(client, auth, thread, content="Eerste")
-    _reply(client, auth, thread, content="Tweede")
+    post_reply(client, auth, thread, content="Eerste")
+    post_reply(client, auth, thread, content="Tweede")
     drain_queues(app)
     db.session.expire_all()
     replies = messages(MessageType.OUTGOING)

@@ -1,4 +1,11 @@
-"""Shared by the WhatsApp tests: an app wired to the fake Cloud API, and small steps."""
+"""Shared by the WhatsApp tests: an app wired to the fake Cloud API, and small steps.
+
+``fake_whatsapp_server`` and ``whatsapp_app`` are fixture bodies (their parameters
+are fixture names); a test module binds them under the names its tests ask for::
+
+    fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
+    app = pytest.fixture(whatsapp_app, name="app")
+"""
 
 from __future__ import annotations
 
@@ -13,22 +20,37 @@ from app.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.conftest import opened
 from tests.fakes import whatsapp as wa
+from tests.helpers import serving
 from tests.jobs import drain_queues
 
 CUSTOMER = "31687654321"
 CUSTOMER_E164 = "+31687654321"
 
 
-def whatsapp_app(make_app, fake: wa.FakeWhatsApp, attachments_dir):
-    """Yield an app configured for the real transport against ``fake`` (as ``app`` does)."""
+def fake_whatsapp_server():
+    """Yield a running fake Cloud API."""
+    yield from serving(wa.FakeWhatsApp())
+
+
+def whatsapp_settings(fake: wa.FakeWhatsApp) -> dict:
+    """The settings that point the real WhatsApp transport at ``fake``."""
+    return {
+        "WHATSAPP_API_BASE": fake.url,
+        "WHATSAPP_API_VERSION": wa.VERSION,
+        "WHATSAPP_PHONE_NUMBER_ID": wa.PHONE_NUMBER_ID,
+        "WHATSAPP_ACCESS_TOKEN": wa.ACCESS_TOKEN,
+        "WHATSAPP_APP_SECRET": wa.APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": wa.VERIFY_TOKEN,
+    }
+
+
+def whatsapp_app(make_app, fake_whatsapp: wa.FakeWhatsApp, tmp_path, **overrides):
+    """Yield an app configured for the real transport against ``fake_whatsapp`` (as ``app``
+    does), its files under ``tmp_path``; ``overrides`` are further settings."""
     app = make_app(
-        WHATSAPP_API_BASE=fake.url,
-        WHATSAPP_API_VERSION=wa.VERSION,
-        WHATSAPP_PHONE_NUMBER_ID=wa.PHONE_NUMBER_ID,
-        WHATSAPP_ACCESS_TOKEN=wa.ACCESS_TOKEN,
-        WHATSAPP_APP_SECRET=wa.APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN=wa.VERIFY_TOKEN,
-        ATTACHMENTS_DIR=str(attachments_dir),
+        **whatsapp_settings(fake_whatsapp),
+        ATTACHMENTS_DIR=str(tmp_path / "attachments"),
+        **overrides,
     )
     with opened(app) as app:
         yield app

@@ -17,11 +17,10 @@ from app.extensions import db
 from app.models import CommunicationMessage, MessageDraft
 from app.models.enums import DeliveryStatus, MessageType
 from tests import factories
-from tests.conftest import opened
 from tests.e2e.test_sign_in import sign_in
-from tests.fakes import whatsapp as wa
+from tests.helpers import outgoing_messages
 from tests.jobs import drain_queues
-from tests.whatsapp_support import whatsapp_thread
+from tests.whatsapp_support import fake_whatsapp_server, whatsapp_app, whatsapp_thread
 
 HOLD_SECONDS = 3
 # Undo is clicked by a browser on a loaded 2-core CI machine: give it time.
@@ -31,11 +30,7 @@ INBOUND_AGO = timedelta(hours=20, minutes=47, seconds=30)
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
 
 
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 
 
 @pytest.fixture
@@ -46,27 +41,14 @@ def hold_seconds():
 
 @pytest.fixture
 def app(make_app, fake_whatsapp, tmp_path, hold_seconds):
-    built = make_app(
-        WHATSAPP_API_BASE=fake_whatsapp.url,
-        WHATSAPP_API_VERSION=wa.VERSION,
-        WHATSAPP_PHONE_NUMBER_ID=wa.PHONE_NUMBER_ID,
-        WHATSAPP_ACCESS_TOKEN=wa.ACCESS_TOKEN,
-        WHATSAPP_APP_SECRET=wa.APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN=wa.VERIFY_TOKEN,
-        ATTACHMENTS_DIR=str(tmp_path / "attachments"),
-        SEND_UNDO_SECONDS=hold_seconds,
-    )
-    with opened(built) as app:
-        yield app
+    yield from whatsapp_app(make_app, fake_whatsapp, tmp_path, SEND_UNDO_SECONDS=hold_seconds)
 
 
 @pytest.fixture
-def desk(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def desk(page):
+    """The agent's browser, at a desk's screen size."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    return page
 
 
 @pytest.fixture
@@ -124,14 +106,14 @@ def test_send_then_undo_sends_nothing_and_puts_the_text_back(
     desk.get_by_role("button", name="Send").click()
     held = desk.locator('[data-status="held"]')
     expect(held).to_contain_text("Sending…")
-    [message_id] = _outgoing_ids()
+    [message_id] = [m.id for m in outgoing_messages()]
     _screenshot(desk, "undo-send-1440.png")
     desk.get_by_test_id("undo-send").click()
     expect(desk.get_by_test_id("reply-content")).to_have_value("Sorry, verkeerde klant")
     expect(held).to_have_count(0)
     # Withdrawn: the row is gone, so the send job its hold scheduled, run now
     # instead of waiting for it, finds nothing; nothing stalled is left either.
-    assert _outgoing_ids() == []
+    assert outgoing_messages() == []
     assert sending.send_message(str(message_id)) is None
     drain_queues(app)
     assert sending.requeue_stalled_sends() == 0
@@ -195,17 +177,6 @@ def test_the_whatsapp_window_counts_down(conversation, desk):
     _screenshot(desk, "composer-375.png")
 
 
-def _outgoing_ids():
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            sa.select(CommunicationMessage.id).where(
-                CommunicationMessage.message_type == MessageType.OUTGOING
-            )
-        )
-    )
-
-
 def test_enter_in_a_template_value_does_not_send_ctrl_enter_does(app, live_server, desk, make_user):
     make_user("agent", email="anouk@switchboard.test")
     thread = whatsapp_thread(inbound_ago=INBOUND_AGO)
@@ -224,7 +195,7 @@ def test_enter_in_a_template_value_does_not_send_ctrl_enter_does(app, live_serve
     # A plain Enter would have sent: give the request time to happen if it were going to.
     desk.wait_for_timeout(700)
     expect(desk.locator('[data-status="held"]')).to_have_count(0)
-    assert _outgoing_ids() == []
+    assert outgoing_messages() == []
     desk.get_by_test_id("variable-response_date").press("Control+Enter")
     expect(desk.locator('[data-status="held"]')).to_have_count(1)
     db.session.expire_all()

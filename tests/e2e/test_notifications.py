@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.conversations import InboundMessage
-from app.database import utcnow
 from app.extensions import db
 from app.models.enums import ChannelType
-from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import receive
+from tests.helpers import customer_writes
 
 # Screenshots for a person to look at, outside the repository (set SHOTS_DIR to keep them).
 SHOTS = os.environ.get("SHOTS_DIR")
@@ -44,20 +40,6 @@ def _world(make_user):
     return whatsapp, (jan, eva), threads
 
 
-def _customer_writes(channel, contact, external_id: str, content: str) -> None:
-    """A customer's WhatsApp message, recorded as the channel's processor records it."""
-    receive(
-        channel,
-        contact,
-        InboundMessage(
-            external_message_id=external_id,
-            content=content,
-            received_at=utcnow() - timedelta(seconds=1),
-        ),
-    )
-    commit()
-
-
 def _shot(page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -79,7 +61,7 @@ def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
     panel = page.locator("#notification-panel")
     expect(badge).to_be_hidden()
 
-    _customer_writes(whatsapp, jan, "wamid.e2e1", "Hij knippert nog steeds rood")
+    customer_writes(whatsapp, jan, "wamid.e2e1", "Hij knippert nog steeds rood")
 
     expect(badge).to_have_text("1")
     expect(badge).to_be_visible()
@@ -112,7 +94,7 @@ def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
 
     # A second customer, while the panel is open: it shows up in it, and reading one counts down.
     bell.click()
-    _customer_writes(whatsapp, eva, "wamid.e2e2", "Klopt het bedrag op de offerte?")
+    customer_writes(whatsapp, eva, "wamid.e2e2", "Klopt het bedrag op de offerte?")
     expect(badge).to_have_text("2")
     eva_item = panel.locator("li", has_text="Eva de Boer replied")
     expect(eva_item).to_be_visible()
@@ -135,7 +117,7 @@ def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
 
 def test_the_panel_on_a_phone(live_server, browser, make_user):
     whatsapp, (jan, _), _ = _world(make_user)
-    _customer_writes(whatsapp, jan, "wamid.e2e3", "Hij knippert nog steeds rood")
+    customer_writes(whatsapp, jan, "wamid.e2e3", "Hij knippert nog steeds rood")
     context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -19,16 +19,13 @@ from playwright.sync_api import expect
 from app.channels.outlook.state import outlook_channel
 from app.database import utcnow
 from app.extensions import db
-from app.features import collect
-from app.jobs import broker as broker_module
-from app.jobs.periodic import enqueue_due_periodic_jobs
 from app.signatures.services import save_mailbox_signature
 from tests import factories
 from tests.conftest import opened
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa
-from tests.outlook_support import MAILBOX, graph_fake
-from tests.whatsapp_support import whatsapp_thread
+from tests.outlook_support import MAILBOX, graph_fake, keep_outlook_jobs_off_the_clock
+from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings, whatsapp_thread
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A 1x1 PNG, as a screenshot pasted from the clipboard would arrive.
@@ -39,34 +36,17 @@ SIGNATURE = "Anouk de Vries\nKlantenservice ChargeCars"
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
 
-@pytest.fixture
-def graph(monkeypatch):
-    yield from graph_fake(monkeypatch)
-
-
-@pytest.fixture
-def fake_whatsapp():
-    server = wa.FakeWhatsApp().start()
-    yield server
-    server.stop()
+graph = pytest.fixture(graph_fake, name="graph")
+fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 
 
 @pytest.fixture
 def app(make_app, graph, fake_whatsapp, monkeypatch, tmp_path):
     # Graph's subscription jobs are not part of this; keep them off the clock.
-    unscheduled = tuple(job for job in collect().periodic_jobs if ".outlook." not in job.func_path)
-    monkeypatch.setattr(
-        broker_module,
-        "enqueue_due_periodic_jobs",
-        lambda broker: enqueue_due_periodic_jobs(broker, jobs=unscheduled),
-    )
+    keep_outlook_jobs_off_the_clock(monkeypatch)
     built = make_app(
         **graph.app_config(),
-        WHATSAPP_API_BASE=fake_whatsapp.url,
-        WHATSAPP_API_VERSION=wa.VERSION,
-        WHATSAPP_PHONE_NUMBER_ID=wa.PHONE_NUMBER_ID,
-        WHATSAPP_ACCESS_TOKEN=wa.ACCESS_TOKEN,
-        WHATSAPP_APP_SECRET=wa.APP_SECRET,
+        **whatsapp_settings(fake_whatsapp),
         ATTACHMENTS_DIR=str(tmp_path / "attachments"),
     )
     with opened(built) as app:
