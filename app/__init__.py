@@ -12,7 +12,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import i18n, realtime  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import i18n, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.config import Config, ensure_instance_secrets
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    security.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
     _init_login(app)
@@ -153,7 +154,7 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if wants_json():
             return http_exception_as_json(exc)
-        titles = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
+        titles = {403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Slow down"}
         return render_template(
             "errors/error.html",
             code=exc.code,

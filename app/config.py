@@ -175,6 +175,13 @@ class Config:
             "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
             "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 900),
             "INBOX_PAGE_SIZE": 50,
+            # The largest request body, refused with 413 from its Content-Length
+            # (app/security/bodies.py); upload routes declare their own, larger limit.
+            "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024),
+            # Form fields other than files held in memory, and parts of one form
+            # (Flask's defaults, stated here so the limits are found in one place).
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
             # Seconds between the sandbox's simulated delivered/read reports.
             "SANDBOX_DELIVERY_STEP_SECONDS": _env_float("SANDBOX_DELIVERY_STEP_SECONDS", 1.5),
             "SESSION_COOKIE_HTTPONLY": True,

@@ -40,6 +40,7 @@ from flask import current_app, request
 from app.api.errors import ApiError
 from app.extensions import db
 from app.models import Integration
+from app.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
 
 STRIPE_TOLERANCE_SECONDS = 300
@@ -296,7 +297,7 @@ def receive(provider: str) -> Received:
 
 def _parse(raw_body: bytes):
     try:
-        return json.loads(raw_body)
+        return untrusted_json(raw_body)
     except (ValueError, UnicodeDecodeError):
         return parse_json(raw_body)  # raises the shared 400 with the parser's words
 

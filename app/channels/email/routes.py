@@ -7,7 +7,6 @@ body's SHA-256), answer 200. Events are applied in the webhook job by
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
@@ -21,6 +20,7 @@ from app.channels.email.signature import (
     signature_is_valid,
 )
 from app.extensions import csrf
+from app.security.bodies import loads as untrusted_json
 from app.transactions import commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.events import body_digest, read_raw_body, record_event
@@ -65,7 +65,7 @@ def _verify(raw_body: bytes) -> None:
 
 def _parse(raw_body: bytes) -> list[dict]:
     try:
-        events = json.loads(raw_body)
+        events = untrusted_json(raw_body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from exc
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
