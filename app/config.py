@@ -182,6 +182,8 @@ class Config:
             # (Flask's defaults, stated here so the limits are found in one place).
             "MAX_FORM_MEMORY_SIZE": 500_000,
             "MAX_FORM_PARTS": 1_000,
+            # How far a signed webhook's timestamp may be from our clock (replays).
+            "WEBHOOK_TOLERANCE_SECONDS": _env_int("WEBHOOK_TOLERANCE_SECONDS", 300),
             # Seconds between the sandbox's simulated delivered/read reports.
             "SANDBOX_DELIVERY_STEP_SECONDS": _env_float("SANDBOX_DELIVERY_STEP_SECONDS", 1.5),
             "SESSION_COOKIE_HTTPONLY": True,
