@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from app import i18n, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
-from app.config import Config, ensure_instance_secrets
+from app.config import Config, ensure_instance_secrets, ensure_private_sqlite_file
 from app.crypto import keyring
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     if test_config:
         app.config.update(test_config)
     ensure_instance_secrets(app.instance_path, app.config)
+    ensure_private_sqlite_file(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
     keyring.configure(app.config["ENCRYPTION_KEYS"])
 
     db.init_app(app)
