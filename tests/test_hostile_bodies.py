@@ -289,3 +289,23 @@ def test_413_arrives_over_a_real_socket_without_the_body_being_sent(live_server)
     status_line = answer.split(b"\r\n", 1)[0]
     assert status_line.startswith(b"HTTP/1.1 413"), answer[:300]
     assert time.monotonic() - started < 5
+
+
+def test_a_chunked_upload_over_a_real_socket_is_413_at_the_limit(live_server):
+    host, port = live_server.url.removeprefix("http://").split(":")
+    head = (
+        "POST /login HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Transfer-Encoding: chunked\r\n"
+        "\r\n"
+    ).encode()
+    chunk = b"a" * (64 * 1024)
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head)
+        for _ in range(3 * MB // len(chunk)):  # 3 MB, one more MB than the limit
+            connection.sendall(frame)
+        connection.sendall(b"0\r\n\r\n")
+        answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]

@@ -113,13 +113,20 @@ def refuse_oversized_body(endpoint: str | None, values: dict | None) -> None:
     if allowed is None:
         return
     length = request.content_length
-    if length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+    if length is None and _is_dechunked(request.environ):
         length = _buffer_chunked_body(request.environ, allowed)
     if length is not None and length > allowed:
         # Answered by the app's error handlers: JSON on API paths, a page elsewhere.
         raise RequestEntityTooLarge(
             f"The request is larger than {size_label(allowed)}, the most this address takes."
         )
+
+
+def _is_dechunked(environ: dict) -> bool:
+    # A server that does not decode chunked bodies does not set wsgi.input_terminated,
+    # and Werkzeug then gives the app no body at all: nothing to read here either.
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked and bool(environ.get("wsgi.input_terminated"))
 
 
 def _buffer_chunked_body(environ: dict, limit: int) -> int:
