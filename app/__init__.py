@@ -13,13 +13,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import i18n, realtime  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import i18n, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.auth.decorators import SecondFactorRequired
 from app.auth.sessions import load_user
 from app.auth.signin import restore_remembered_session
-from app.config import Config, ensure_instance_secrets
+from app.config import Config, ensure_instance_secrets, ensure_private_sqlite_file
 from app.crypto import keyring
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     if test_config:
         app.config.update(test_config)
     ensure_instance_secrets(app.instance_path, app.config)
+    ensure_private_sqlite_file(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
     keyring.configure(app.config["ENCRYPTION_KEYS"])
 
     db.init_app(app)
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    security.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
     _init_login(app)
@@ -194,7 +196,7 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if wants_json():
             return http_exception_as_json(exc)
-        titles = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
+        titles = {403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Slow down"}
         return render_template(
             "errors/error.html",
             code=exc.code,

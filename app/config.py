@@ -1,9 +1,10 @@
 """Configuration read from the environment (CONTRACT §2).
 
 Every setting the outside world may change is read here and nowhere else, so a
-reader finds the whole surface in one file. Secrets that are absent are generated
-once into the instance folder by :func:`ensure_instance_secrets`, so a fresh clone
-runs without any set-up and keeps its sessions and encrypted data across restarts.
+reader finds the whole surface in one file. On SQLite, secrets that are absent are
+generated once into the instance folder by :func:`ensure_instance_secrets`, so a
+fresh clone runs without any set-up and keeps its sessions and encrypted data
+across restarts; a deployment on PostgreSQL must set them (the app refuses to start).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -206,6 +208,15 @@ class Config:
             # without being used (each use renews it).
             "REMEMBER_ME_DAYS": _env_int("REMEMBER_ME_DAYS", 30),
             "INBOX_PAGE_SIZE": 50,
+            # The largest request body, refused with 413 from its Content-Length
+            # (app/security/bodies.py); upload routes declare their own, larger limit.
+            "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024),
+            # Form fields other than files held in memory, and parts of one form
+            # (Flask's defaults, stated here so the limits are found in one place).
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            # How far a signed webhook's timestamp may be from our clock (replays).
+            "WEBHOOK_TOLERANCE_SECONDS": _env_int("WEBHOOK_TOLERANCE_SECONDS", 300),
             # Seconds between the sandbox's simulated delivered/read reports.
             "SANDBOX_DELIVERY_STEP_SECONDS": _env_float("SANDBOX_DELIVERY_STEP_SECONDS", 1.5),
             "SESSION_COOKIE_HTTPONLY": True,
@@ -219,14 +230,24 @@ class Config:
         }
 
 
+DEPLOYMENT_SECRETS = ("SECRET_KEY", "ENCRYPTION_KEYS")
+
+
 def ensure_instance_secrets(instance_path: str, config: dict) -> None:
     """Fill SECRET_KEY and ENCRYPTION_KEYS from ``instance/`` or create them there.
 
-    Files are written with mode 0600; the environment always wins, so production
-    sets both variables and never relies on the files.
+    Only on SQLite, which is one machine's database (``make run``): files are
+    written with mode 0600 and the environment always wins. With any other
+    database several hosts share the data, so both must come from the
+    environment and the app refuses to start without them.
     """
+    # No database set means the default, SQLite in the instance folder.
+    if not is_sqlite(config.get("SQLALCHEMY_DATABASE_URI") or "sqlite:"):
+        missing = [name for name in DEPLOYMENT_SECRETS if not config.get(name)]
+        if missing:
+            raise RuntimeError(missing_secrets_message(missing))
     folder = Path(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _read_or_create(
             folder / "secret_key", lambda: secrets.token_urlsafe(48)
@@ -235,6 +256,47 @@ def ensure_instance_secrets(instance_path: str, config: dict) -> None:
         config["ENCRYPTION_KEYS"] = _read_or_create(
             folder / "encryption_keys", lambda: Fernet.generate_key().decode()
         )
+
+
+def missing_secrets_message(missing: list[str]) -> str:
+    names = " and ".join(missing)
+    return (
+        f"{names} must be set in the environment when DATABASE_URL is not SQLite. "
+        "Every web and worker process of a deployment has to use the same keys: a key "
+        "generated on each host would make one host's sessions and CSRF tokens invalid "
+        "on the others, and credentials stored encrypted by one host unreadable on the "
+        "others. Generate them once and give every process the same values: SECRET_KEY="
+        "$(python -c 'import secrets; print(secrets.token_urlsafe(48))') ENCRYPTION_KEYS="
+        "$(python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())')"
+    )
+
+
+def is_sqlite(database_url: str) -> bool:
+    return database_url.startswith("sqlite:")
+
+
+def ensure_private_sqlite_file(instance_path: str, database_url: str) -> None:
+    """Create the SQLite database file readable by its owner only (0600).
+
+    SQLite would create it with the process's umask (usually world-readable);
+    an empty file is a valid empty database, and SQLite gives its journal and
+    WAL files the database file's mode.
+    """
+    if not is_sqlite(database_url):
+        return
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.is_absolute():  # Flask-SQLAlchemy reads relative paths from the instance folder
+        path = Path(instance_path) / path
+    if not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _read_or_create(path: Path, make) -> str:

@@ -1,10 +1,13 @@
-"""Logging set-up: every line names the request or job it belongs to."""
+"""Logging set-up: every line names the request or job it belongs to, and no secret
+sent in a query string (see :mod:`app.security.redaction`)."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import logging
+
+from app.security.redaction import QuerySecretsFilter
 
 _job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id", default=None)
 
@@ -33,6 +36,10 @@ def configure_logging(level: int = logging.INFO) -> None:
         return
     handler = logging.StreamHandler()
     handler.addFilter(JobIdFilter())
+    handler.addFilter(QuerySecretsFilter())
+    # Werkzeug's request log (``python wsgi.py``) also on the logger itself, so
+    # any handler a deployment adds there gets the redacted line too.
+    logging.getLogger("werkzeug").addFilter(QuerySecretsFilter())
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [job %(job_id)s] %(message)s")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess  # noqa: S404  (runs gunicorn and worker.py with fixed arguments)
@@ -14,9 +15,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from rq import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def use_throwaway_secrets() -> None:
+    """SECRET_KEY and ENCRYPTION_KEYS for this run, inherited by the processes it starts.
+
+    On PostgreSQL the app refuses to start without them (one key per process
+    would break sessions and stored credentials); a benchmark's data is thrown
+    away afterwards, and so are its keys.
+    """
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("ENCRYPTION_KEYS", Fernet.generate_key().decode())
 
 
 def ensure_database(url: str) -> None:

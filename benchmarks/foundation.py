@@ -28,7 +28,7 @@ from app.jobs.queues import QUEUE_NAMES, enqueue  # noqa: E402
 from app.jobs.worker import AppWorker  # noqa: E402
 from app.models import User  # noqa: E402
 from app.seed.demo import load_demo_data  # noqa: E402
-from benchmarks._support import percentile  # noqa: E402
+from benchmarks._support import percentile, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 from tests.live_server import LiveServer, signed_in_session, socket_client  # noqa: E402
 
@@ -38,6 +38,7 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL")
     if not database_url or not redis_url:
         sys.exit("set BENCH_DATABASE_URL and BENCH_REDIS_URL (see the module docstring)")
+    use_throwaway_secrets()
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
         start_embedded_worker=False,

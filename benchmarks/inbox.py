@@ -46,7 +46,11 @@ from benchmarks._inbox_data import (  # noqa: E402
     create_staff_and_channels,
     phase,
 )
-from benchmarks._support import ensure_database, percentile  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    ensure_database,
+    percentile,
+    use_throwaway_secrets,
+)
 from tests.helpers import AuthActions  # noqa: E402
 
 PAGE_TARGET_MS = 150
@@ -251,6 +255,7 @@ def main() -> None:
     if not database_url or not redis_url:
         sys.exit("set BENCH_DATABASE_URL and BENCH_REDIS_URL (see the module docstring)")
     ensure_database(database_url)
+    use_throwaway_secrets()
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
         start_embedded_worker=False,

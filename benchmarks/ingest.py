@@ -38,7 +38,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.webhooks.events import INBOX_KEY  # noqa: E402
-from benchmarks._support import gunicorn  # noqa: E402
+from benchmarks._support import gunicorn, use_throwaway_secrets  # noqa: E402
 
 APP_SECRET = "bench-app-secret"  # noqa: S105  (a throwaway secret for this run)
 PHONE_NUMBER_ID = "106742025925718"
@@ -160,6 +160,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
+    use_throwaway_secrets()
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url},
         start_embedded_worker=False,

@@ -43,7 +43,11 @@ from app.extensions import db  # noqa: E402
 from app.models import Article, PartnerSkuMapping  # noqa: E402
 from app.models.enums import ArticleType  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
-from benchmarks._support import ensure_database, gunicorn  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    ensure_database,
+    gunicorn,
+    use_throwaway_secrets,
+)
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_partners"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -247,6 +251,7 @@ def main() -> None:
     parser.add_argument("--intake", action="store_true", help="only the intake part")
     parser.add_argument("--callbacks", action="store_true", help="only the callback part")
     args = parser.parse_args()
+    use_throwaway_secrets()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     ensure_database(database_url)

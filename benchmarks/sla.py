@@ -47,7 +47,7 @@ from app.extensions import db  # noqa: E402
 from app.models import CommunicationTemplate, User  # noqa: E402
 from app.models.enums import Role, TemplateCategory  # noqa: E402
 from benchmarks._inbox_data import AGENT_PASSWORD, create_staff_and_channels, phase  # noqa: E402
-from benchmarks._support import ensure_database  # noqa: E402
+from benchmarks._support import ensure_database, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_sla"
@@ -443,6 +443,7 @@ def main() -> None:
     args = parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     ensure_database(database_url)
+    use_throwaway_secrets()
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": os.environ.get("BENCH_REDIS_URL")},
         start_embedded_worker=False,

@@ -5,7 +5,8 @@ reads a double-clicked CSV without an import wizard: a UTF-8 byte-order mark
 (so é and € survive), ``;`` between fields (the Dutch list separator, since
 ``,`` is the decimal sign there), decimal commas, and CRLF line ends. Durations
 are in minutes and percentages in percent, each labelled in its header; the
-rows and the "All" total are exactly those of the table on the page.
+rows and the "All" total are exactly those of the table on the page. Text that
+Excel would run as a formula is made inert (:mod:`app.security.spreadsheets`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, Table
+from app.security.spreadsheets import inert_text
 
 BOM = "\ufeff"
 DELIMITER = ";"
@@ -34,6 +36,8 @@ def cell(value, kind: str) -> str:
         return str(int(value))
     if kind == DAY and isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):  # names people typed: never a formula in Excel
+        return inert_text(value)
     return str(value)
 
 

@@ -28,6 +28,7 @@ from typing import BinaryIO
 from werkzeug.utils import secure_filename
 
 from app.attachments.storage import store_bytes
+from app.security.bodies import size_label
 
 MB = 1024 * 1024
 MAX_FILES = 10
@@ -111,13 +112,6 @@ class UploadedFile:
     @property
     def is_image(self) -> bool:
         return self.mime_type in (JPEG, PNG)
-
-
-def size_label(size: int) -> str:
-    """``12.3 MB`` / ``5 MB`` / ``840 KB``: sizes as people read them."""
-    if size >= MB:
-        return f"{size / MB:.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, round(size / 1024))} KB"
 
 
 def read_uploads(

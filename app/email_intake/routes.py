@@ -29,12 +29,14 @@ from app.extensions import db
 from app.models import OrderDraft, Organization
 from app.models.enums import OrganizationType
 from app.partners.intake import IntakeInvalid
+from app.security.bodies import accepts_body_up_to
 from app.transactions import commit
 
 bp = Blueprint("email_intake", __name__, url_prefix="/intake")
 
 # Room for the multipart envelope and the other form fields around the file.
 UPLOAD_LIMIT = MAX_EML_BYTES + 64 * 1024
+TOO_LARGE = "The file is larger than 5 MB."
 
 
 @bp.app_template_filter("confidence_band")
@@ -78,20 +80,34 @@ def queue():
     return _queue_page()
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(exc):
+    # Refused from its Content-Length before the route ran (accepts_body_up_to):
+    # the queue, with the reason by the file field, only for whom the route serves.
+    if (
+        request.endpoint == "email_intake.upload"
+        and current_user.is_authenticated
+        and current_user.role in STAFF_DESK_ROLES
+    ):
+        return _queue_page(413, UploadInvalid("eml", TOO_LARGE))
+    return render_template(
+        "errors/error.html", code=413, title="Too large", message=exc.description
+    ), 413
+
+
 @bp.post("/drafts/upload")
+@accepts_body_up_to(UPLOAD_LIMIT)
 @role_required(*STAFF_DESK_ROLES)
 def upload():
     chosen = request.form.get("partner_id")
     try:
-        if (request.content_length or 0) > UPLOAD_LIMIT:
-            raise UploadInvalid("eml", "The file is larger than 5 MB.")
         partner_id, data = read_upload(request.files, request.form)
         partner = db.session.get(Organization, partner_id)
         if partner is None or partner.organization_type != OrganizationType.PARTNER:
             raise UploadInvalid("partner_id", "Choose one of the listed partners.")
         mail = read_eml(data)
     except RequestEntityTooLarge:
-        return _queue_page(413, UploadInvalid("eml", "The file is larger than 5 MB."), chosen)
+        return _queue_page(413, UploadInvalid("eml", TOO_LARGE), chosen)
     except EmlError as exc:
         return _queue_page(422, UploadInvalid("eml", str(exc)), chosen)
     except UploadInvalid as exc:

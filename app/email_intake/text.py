@@ -17,7 +17,7 @@ import nh3
 CELL = "\t"
 
 POSTAL_CODE = re.compile(r"(?<![\w])([1-9]\d{3})\s?([A-Z]{2})(?![\w])")
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Dutch numbers as people type them: 06-12345678, 020 555 0100, +31 6 1234 5678.
 PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|0)[\s.-]?(?:\(0\)\s?)?[1-9](?:[\s.-]?\d){8}(?!\d)")
 # "Prinsengracht 263-2", "Laan van Meerdervoort 1021", "Kerkstraat 12 a".

@@ -25,6 +25,7 @@ from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
 from app.models import Order
 from app.models.enums import Role, TaskStatus
 from app.orders.services import may_change_status
+from app.security.bodies import accepts_body_up_to
 from app.tasks.services import (
     StaleTaskError,
     TaskForbidden,
@@ -47,14 +48,6 @@ TOO_LARGE = f"The photo is over the {MAX_PHOTO_BYTES // (1024 * 1024)} MB limit.
 @bp.context_processor
 def _phone_view_context():
     return {"tap_labels": TAP_LABELS, "max_photo_bytes": MAX_PHOTO_BYTES}
-
-
-@bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    # URL value preprocessors run before the app's CSRF check reads the form, so
-    # an oversized upload is refused from its Content-Length before it is spooled.
-    if endpoint == "mobile.photo":
-        request.max_content_length = MAX_PHOTO_BYTES + FORM_OVERHEAD
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -117,6 +110,9 @@ def status(order_id: uuid.UUID):
 
 
 @bp.post("/visits/<uuid:order_id>/photo")
+# Raised before the CSRF check reads the form, so an oversized upload is refused
+# from its Content-Length before it is spooled.
+@accepts_body_up_to(MAX_PHOTO_BYTES + FORM_OVERHEAD)
 @role_required(*PHONE_ROLES)
 def photo(order_id: uuid.UUID):
     order = _order_for_action(order_id)
@@ -143,9 +139,7 @@ def photo(order_id: uuid.UUID):
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     try:
-        send_quick_reply(
-            order, current_user, request.form.get("template_id"), local_today()
-        )
+        send_quick_reply(order, current_user, request.form.get("template_id"), local_today())
     except InvalidInput as exc:
         db.session.rollback()
         return _answer(order, error="Not sent: " + " ".join(exc.fields.values()))

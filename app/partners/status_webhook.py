@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,14 +39,13 @@ from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.partners.config import partner_status_problem
 from app.partners.schemas import PartnerStatusUpdateIn, field_errors
 from app.webhooks.events import record_event
+from app.webhooks.freshness import signed_recently, stale_message
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 
 SOURCE = "partner_status"
 AUDIT_ACTION = "PARTNER_STATUS_UPDATE"
-# Standard Webhooks: refuse timestamps this far from now either way (replays).
-TOLERANCE = timedelta(minutes=5)
 
 
 class InvalidSignature(Exception):
@@ -130,9 +129,8 @@ def verify_signature(
         sent_at = int(timestamp)
     except ValueError as exc:
         raise InvalidSignature("webhook-timestamp must be Unix seconds.") from exc
-    now_seconds = (now or utcnow()).timestamp()
-    if abs(now_seconds - sent_at) > TOLERANCE.total_seconds():
-        raise InvalidSignature("webhook-timestamp is more than 5 minutes from now.")
+    if not signed_recently(sent_at, (now or utcnow()).timestamp()):
+        raise InvalidSignature(stale_message("webhook-timestamp"))
     expected = standard_webhooks_signature(secret, webhook_id, sent_at, raw_body).encode()
     for candidate in signatures:
         if hmac.compare_digest(candidate.encode(), expected):

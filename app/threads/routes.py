@@ -23,6 +23,7 @@ from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
+from app.security.bodies import accepts_body_up_to
 from app.threads.composer import composer_extras
 from app.threads.customer import customer_panel
 from app.threads.drafts import discard_draft
@@ -189,8 +190,11 @@ def timeline_partial(thread_id):
         if before:
             page = timeline_page(thread, before=before)
             return render_template(
-                "threads/_timeline.html", thread=thread, entries=page.entries,
-                earlier_cursor=page.earlier_cursor, fragment=True,
+                "threads/_timeline.html",
+                thread=thread,
+                entries=page.entries,
+                earlier_cursor=page.earlier_cursor,
+                fragment=True,
             )
         page = timeline_since(thread, since) if since else timeline_page(thread)
     except InvalidCursor:
@@ -243,14 +247,6 @@ def composer(thread_id):
     return render_template("threads/_composer.html", **context)
 
 
-@bp.url_value_preprocessor
-def _limit_reply_size(endpoint, values):
-    # Before the CSRF check reads the form: an oversized upload is refused from
-    # its Content-Length instead of being spooled first.
-    if endpoint == "threads.reply":
-        request.max_content_length = MAX_REQUEST_BYTES
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def _reply_too_large(exc):
     thread = thread_or_refuse((request.view_args or {}).get("thread_id"))
@@ -260,6 +256,9 @@ def _reply_too_large(exc):
 
 
 @bp.post("/threads/<thread_id>/reply")
+# Files ride along: raised before the CSRF check reads the form, so an upload over
+# it is refused from its Content-Length instead of being spooled first.
+@accepts_body_up_to(MAX_REQUEST_BYTES)
 @login_required
 def reply(thread_id):
     thread = thread_or_refuse(thread_id)

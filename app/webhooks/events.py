@@ -10,7 +10,6 @@ on record to be re-run.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import uuid
@@ -27,6 +26,7 @@ from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
+from app.security.bodies import loads as untrusted_json
 from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def read_raw_body(limit: int = MAX_BODY_BYTES) -> bytes:
 def parse_json(raw_body: bytes) -> dict:
     """The body as a JSON object; 400 naming the problem otherwise."""
     try:
-        payload = json.loads(raw_body)
+        payload = untrusted_json(raw_body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):

@@ -17,6 +17,12 @@
     }
   });
 
+  // A form whose fields each save themselves (the thread header) is never
+  // submitted as a whole: Enter in one of its fields would save twice.
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-fields-save-themselves]")) event.preventDefault();
+  });
+
   // Composer tabs: Reply / Internal note.
   document.addEventListener("click", function (event) {
     const tab = event.target.closest(".composer-tabs [data-show]");

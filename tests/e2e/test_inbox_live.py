@@ -55,13 +55,13 @@ def test_agent_replies_with_template_and_colleague_sees_it_live(
     sign_in(colleague_thread, live_server.url, "daan@switchboard.test")
     colleague_thread.goto(thread_url)
     colleague_thread.wait_for_function(
-        "window.switchboardSocket && window.switchboardSocket.connected"
+        "() => window.switchboardSocket && window.switchboardSocket.connected"
     )
     colleague_inbox = colleague.new_page()
     colleague_inbox.set_default_timeout(15_000)
     colleague_inbox.goto(f"{live_server.url}/inbox")
     colleague_inbox.wait_for_function(
-        "window.switchboardSocket && window.switchboardSocket.connected"
+        "() => window.switchboardSocket && window.switchboardSocket.connected"
     )
 
     agent = browser.new_context(viewport={"width": 1280, "height": 800})

@@ -55,7 +55,7 @@ def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
     page.set_default_timeout(15_000)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
-    page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
     bell = page.locator("#bell")
     badge = page.locator("#bell-count")
     panel = page.locator("#notification-panel")

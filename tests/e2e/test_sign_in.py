@@ -92,7 +92,7 @@ def test_live_notification_reaches_the_open_page(live_server, page, make_user, a
     make_user("agent", email="agent@switchboard.test")
     sign_in(page, live_server.url, "agent@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
-    page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
 
     page.get_by_role("button", name="Notifications").click()
     page.get_by_role("button", name="Send me a test notification").click()

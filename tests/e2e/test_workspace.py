@@ -119,7 +119,7 @@ def test_a_customer_reply_shows_live_in_the_open_pane(
     _, first, _, _ = _desk_data(make_user)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/inbox")
-    desk.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    desk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
     _row(desk, first).get_by_role("link").click()
     expect(desk.locator("#thread h1")).to_have_text("Laadpaal knippert rood")
 
@@ -251,7 +251,7 @@ def test_a_live_message_keeps_the_earlier_page_and_the_place(
     db.session.commit()
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/threads/{thread.id}")
-    desk.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+    desk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
     messages = desk.locator("#timeline [data-message-id]")
     expect(messages).to_have_count(50)
     desk.locator(".timeline-scroll").evaluate("box => box.scrollBy(0, -box.scrollHeight)")

@@ -1,13 +1,13 @@
 """``POST /api/v1/webhooks/sendgrid``: SendGrid's signed event webhook.
 
-Verify the ECDSA signature over the raw body, store the batch once (keyed by the
-body's SHA-256), answer 200. Events are applied in the webhook job by
+Verify the ECDSA signature over the timestamp and raw body, and that the
+timestamp is recent (:mod:`app.webhooks.freshness`); store the batch once (keyed
+by the body's SHA-256), answer 200. Events are applied in the webhook job by
 :mod:`app.channels.email.events`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
@@ -21,9 +21,11 @@ from app.channels.email.signature import (
     signature_is_valid,
 )
 from app.extensions import csrf
+from app.security.bodies import loads as untrusted_json
 from app.transactions import commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.events import body_digest, read_raw_body, record_event
+from app.webhooks.freshness import signed_recently, stale_message
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +63,16 @@ def _verify(raw_body: bytes) -> None:
         valid = False
     if not valid:
         raise ApiError(401, "invalid_signature", f"{SIGNATURE_HEADER} is missing or wrong.")
+    # The signature covers the timestamp, which must be recent: else a recorded
+    # batch could be replayed (a "delivered" over a later "bounce") for ever.
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "").strip()
+    if not timestamp.isdigit() or not signed_recently(int(timestamp)):
+        raise ApiError(401, "stale_signature", stale_message(TIMESTAMP_HEADER))
 
 
 def _parse(raw_body: bytes) -> list[dict]:
     try:
-        events = json.loads(raw_body)
+        events = untrusted_json(raw_body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from exc
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):

@@ -1,0 +1,25 @@
+"""gunicorn's settings, read from the working directory (``gunicorn wsgi:app``).
+
+Command-line options (workers, threads, bind, ``--access-logfile``) still come
+from the deployment; this file only makes gunicorn's logs as careful as ours.
+"""
+
+from gunicorn.glogging import Logger
+
+from app.security.redaction import QuerySecretsFilter
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger; its access and error lines never carry query-string secrets.
+
+    Both print the request line (the error log on a failed request), query
+    string included, where Meta puts ``hub.verify_token`` and Fillout ``?secret=``.
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            log.addFilter(QuerySecretsFilter())
+
+
+logger_class = RedactingLogger
