@@ -47,10 +47,10 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 # After changing system texts (app/system_texts.py) or a translation: refresh the
-# .po files and compile the .mo files, which are committed (tests/test_i18n.py
+# .po files and compile the .mo files, which are committed (tests/test_system_texts.py
 # fails when they disagree), so a fresh clone needs no compile step.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l --no-location -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
 	$(BIN)/pybabel compile -d translations
 

@@ -1,14 +1,15 @@
 """Languages: Flask-Babel set up once, and which language a reader gets.
 
-For now only system texts (:mod:`app.system_texts`) are translated. The reader's
-language is the user's ``language`` when the users table has one (a later issue
-adds it, with the Dutch interface), else ``DEFAULT_LOCALE`` (English). An app may
+System texts (:mod:`app.system_texts`) and the interface's wrapped strings are
+translated. The reader's language is the user's ``language`` when the users
+table has one (a later issue adds it, with the Dutch interface), else
+``DEFAULT_LOCALE`` (English). An app may
 pass its own selector to :func:`init_app`; tests force a locale with
 ``flask_babel.force_locale``.
 
 The compiled catalogues (``translations/*/LC_MESSAGES/messages.mo``) are
 committed beside their ``.po`` files, so a fresh clone, ``pip install`` and a
-container build need no compile step; ``tests/test_i18n.py`` fails when a
+container build need no compile step; ``tests/test_system_texts.py`` fails when a
 ``.mo`` no longer matches its ``.po`` (``make translations`` recompiles).
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 from app.system_texts import automation_label, automation_of, provider_detail, render_stored
@@ -43,6 +44,7 @@ def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=locale_selector or users_language)
+    app.add_template_global(get_locale)  # <html lang>: screen readers pronounce Dutch as Dutch
     app.add_template_filter(render_stored, "system_text")
     app.add_template_global(automation_of)
     app.add_template_global(automation_label)

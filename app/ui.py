@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.models.enums import Role
@@ -17,37 +18,37 @@ DESK = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str  # lazy: read in the reader's language
     endpoint: str
     roles: tuple[Role, ...]
 
 
 # Only pages that exist are listed; later features add theirs here.
 NAVIGATION = (
-    NavItem("Inbox", "inbox.index", DESK),
-    NavItem("Tasks", "tasks.board", DESK),
-    NavItem("Order e-mails", "email_intake.queue", DESK),
-    NavItem("My day", "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
-    NavItem("Analytics", "analytics.index", (Role.MANAGER, Role.ADMIN)),
-    NavItem("Templates", "message_templates.index", (Role.ADMIN,)),
-    NavItem("Channels", "channels_admin.index", (Role.ADMIN,)),
-    NavItem("Assignment", "assignment_admin.index", (Role.ADMIN,)),
-    NavItem("Service levels", "sla_admin.index", (Role.ADMIN,)),
-    NavItem("Partners", "partners.index", (Role.ADMIN,)),
-    NavItem("Integrations", "integrations.index", (Role.ADMIN,)),
-    NavItem("Forms", "intake_forms.index", (Role.ADMIN,)),
-    NavItem("Events", "webhook_events.index", (Role.ADMIN,)),
-    NavItem("Users", "admin.users", (Role.ADMIN,)),
-    NavItem("Audit log", "admin.audit", (Role.ADMIN,)),
-    NavItem("Privacy", "gdpr.search", (Role.ADMIN,)),
+    NavItem(_l("Inbox"), "inbox.index", DESK),
+    NavItem(_l("Tasks"), "tasks.board", DESK),
+    NavItem(_l("Order e-mails"), "email_intake.queue", DESK),
+    NavItem(_l("My day"), "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
+    NavItem(_l("Analytics"), "analytics.index", (Role.MANAGER, Role.ADMIN)),
+    NavItem(_l("Templates"), "message_templates.index", (Role.ADMIN,)),
+    NavItem(_l("Channels"), "channels_admin.index", (Role.ADMIN,)),
+    NavItem(_l("Assignment"), "assignment_admin.index", (Role.ADMIN,)),
+    NavItem(_l("Service levels"), "sla_admin.index", (Role.ADMIN,)),
+    NavItem(_l("Partners"), "partners.index", (Role.ADMIN,)),
+    NavItem(_l("Integrations"), "integrations.index", (Role.ADMIN,)),
+    NavItem(_l("Forms"), "intake_forms.index", (Role.ADMIN,)),
+    NavItem(_l("Events"), "webhook_events.index", (Role.ADMIN,)),
+    NavItem(_l("Users"), "admin.users", (Role.ADMIN,)),
+    NavItem(_l("Audit log"), "admin.audit", (Role.ADMIN,)),
+    NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,)),
 )
 
 ROLE_LABELS = {
-    Role.AGENT: "Agent",
-    Role.TECHNICIAN: "Technician",
-    Role.TEAM_LEAD: "Team lead",
-    Role.MANAGER: "Manager",
-    Role.ADMIN: "Admin",
+    Role.AGENT: _l("Agent"),
+    Role.TECHNICIAN: _l("Technician"),
+    Role.TEAM_LEAD: _l("Team lead"),
+    Role.MANAGER: _l("Manager"),
+    Role.ADMIN: _l("Admin"),
 }
 
 CHANNEL_LABELS = {

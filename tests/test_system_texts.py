@@ -51,10 +51,19 @@ ENGLISH_SENDERS = ["Automatic reply", "Order status update", "Visit reminder"]
 DUTCH_SENDERS = ["Automatisch antwoord", "Update orderstatus", "Herinnering bezoek"]
 
 
-def _catalogue(po_path: Path) -> dict[str, str]:
+def _entries(catalog) -> dict:
+    """msgid → msgstr; a plural entry as (singular, plural) → (each form, …), which
+    read_po gives as tuples and read_mo as lists."""
+
+    def hashable(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    return {hashable(m.id): hashable(m.string) for m in catalog if m.id}
+
+
+def _catalogue(po_path: Path) -> dict:
     with po_path.open("rb") as po:
-        catalog = read_po(po)
-    return {m.id: m.string for m in catalog if m.id}
+        return _entries(read_po(po))
 
 
 def test_every_system_text_has_a_dutch_translation():
@@ -72,7 +81,7 @@ def test_the_committed_mo_files_match_their_po_files():
     assert po_files
     for po_path in po_files:
         with po_path.with_suffix(".mo").open("rb") as mo:
-            compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+            compiled = _entries(read_mo(mo))
         assert compiled == _catalogue(po_path), f"{po_path}: run `make translations`"
 
 

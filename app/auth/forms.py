@@ -7,7 +7,7 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH
 
 # A shape check only: staff addresses may use reserved domains (demo accounts
 # are @switchboard.test), which strict validators reject.
-EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an e-mail address.")
+EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))
 
 
 class LoginForm(FlaskForm):

@@ -22,6 +22,7 @@ from datetime import datetime
 import pyotp
 import segno
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.auth.tokens import hash_token
 from app.database import utcnow
@@ -61,7 +62,7 @@ def start_setup(user: User) -> TotpCredential:
     """A fresh, unconfirmed secret for ``user`` (replacing an unfinished one)."""
     credential = credential_for(user)
     if credential is not None and credential.confirmed_at is not None:
-        raise TwoFactorError("Two-factor sign-in is already on.")
+        raise TwoFactorError(gettext("Two-factor sign-in is already on."))
     if credential is None:
         credential = TotpCredential(user_id=user.id, secret=pyotp.random_base32())
         db.session.add(credential)
@@ -87,7 +88,10 @@ def provisioning_uri(user: User, credential: TotpCredential) -> str:
 def qr_code_svg(uri: str) -> str:
     """The QR code of ``uri`` as an inline ``<svg>`` (drawn here: no script needed)."""
     return segno.make(uri, error="m").svg_inline(
-        scale=4, dark="#101828", light="#ffffff", title="QR code for your authenticator app"
+        scale=4,
+        dark="#101828",
+        light="#ffffff",
+        title=gettext("QR code for your authenticator app"),
     )
 
 
@@ -104,9 +108,11 @@ def confirm_setup(user: User, code: str, now: datetime | None = None) -> list[st
     """
     credential = pending_setup(user)
     if credential is None:
-        raise TwoFactorError("Start the setup again: there is none under way.")
+        raise TwoFactorError(gettext("Start the setup again: there is none under way."))
     if not _accept_totp(credential, code, now):
-        raise TwoFactorError("That code is not right. Type the 6 digits your app shows now.")
+        raise TwoFactorError(
+            gettext("That code is not right. Type the 6 digits your app shows now.")
+        )
     credential.confirmed_at = utcnow()
     return regenerate_recovery_codes(user)
 

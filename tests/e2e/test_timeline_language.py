@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask_login import current_user
 from playwright.sync_api import expect
 
 from app.assignment.services import Pick, describe_pick
@@ -46,7 +47,11 @@ def test_the_timeline_speaks_the_readers_language(
     commit()
     email, thread_id = lead.email, thread.id
     db.session.remove()
-    app.extensions["babel"].locale_selector = lambda: language
+    # The reader's language, as users_language gives it: the signed-in user's. The
+    # login page before it is anonymous, so in English (its labels are translated too).
+    app.extensions["babel"].locale_selector = lambda: (
+        language if current_user.is_authenticated else None
+    )
     for size, viewport in SIZES.items():
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
