@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 
+import click
+
 from app import create_app
 from app.extensions import socketio
 
-app = create_app()
+# Loaded by the `flask` command (db upgrade, seed, users…) there is a click
+# context: no embedded worker then, or its periodic jobs would run against a
+# database the command is still migrating, and die with the command anyway.
+app = create_app(start_embedded_worker=click.get_current_context(silent=True) is None)
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", app.config["PORT"]))

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -96,3 +100,22 @@ def test_partners_create_refuses_plain_http_without_allowance(make_app):
         )
     assert result.exit_code != 0
     assert "https" in result.output
+
+
+def test_the_flask_command_runs_no_embedded_worker(tmp_path):
+    """`make run` migrates with `flask --app wsgi db upgrade` before serving: an embedded
+    worker in that process ran periodic jobs against tables not made yet (tracebacks)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS")
+    }
+    env["SWITCHBOARD_INSTANCE_PATH"] = str(tmp_path / "instance")
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "Traceback" not in upgrade.stderr + upgrade.stdout
+    assert "no such table" not in upgrade.stderr + upgrade.stdout

@@ -72,7 +72,17 @@ def area_label(table_name: str) -> str:
 
 
 # Words the log's identifiers spell in lower case that people write otherwise.
-ACRONYMS = {"sla": "SLA", "api": "API", "sku": "SKU", "url": "URL", "id": "ID", "oauth": "OAuth"}
+ACRONYMS = {
+    "sla": "SLA",
+    "api": "API",
+    "sku": "SKU",
+    "url": "URL",
+    "id": "ID",
+    "oauth": "OAuth",
+    "gdpr": "GDPR",
+    "csv": "CSV",
+    "totp": "TOTP",
+}
 
 
 def _as_words(identifier: str) -> str:
@@ -130,6 +140,13 @@ def show_value(value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
         return ", ".join(str(item) for item in value)
+    if isinstance(value, dict) and all(
+        isinstance(item, (str, int, float, bool)) for item in value.values()
+    ):
+        # Counts and small settings (an erasure's "addresses: 1, messages: 4") read as words.
+        return ", ".join(
+            f"{field_label(key)}: {show_value(item)}" for key, item in sorted(value.items())
+        )
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)

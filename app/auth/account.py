@@ -114,4 +114,6 @@ def prove_second_factor(user: User, code: str, client_ip: str) -> None:
         raise AccountChangeRefused({"code": gettext("Too many wrong codes. Try again later.")})
     if not two_factor.verify_second_factor(user, code, now):
         record_failure(user, client_ip, now)
-        raise AccountChangeRefused({"code": gettext("That code is not right.")})
+        raise AccountChangeRefused(
+            {"code": gettext("That code is not right, or it was just used.")}
+        )

@@ -151,7 +151,11 @@ def check_second_factor(user_id: uuid.UUID, code: str, client_ip: str) -> SignIn
         return SignInResult(
             error=gettext("Too many wrong codes. Sign in again later."), locked=True
         )
-    return SignInResult(error=gettext("That code is not right. Try the code your app shows now."))
+    return SignInResult(
+        error=gettext(
+            "That code is not right, or it was just used. Wait for the next code in your app."
+        )
+    )
 
 
 def record_sign_in(user: User) -> None:

@@ -96,7 +96,7 @@ def test_agent_sets_up_and_signs_in_with_a_code_then_a_recovery_code(
     page.get_by_label("Code").fill("000000" if totp.now() != "000000" else "111111")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_test_id("code-error")).to_have_text(
-        "That code is not right. Try the code your app shows now."
+        "That code is not right, or it was just used. Wait for the next code in your app."
     )
     shot(page, f"verify-wrong-{page.size}")
     # The setup used this step's code: the app's next one (a step ahead) is taken.
