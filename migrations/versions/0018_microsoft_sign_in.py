@@ -5,7 +5,7 @@ first time and from then on by these two ids, which Entra never changes or
 reuses; one Microsoft account reaches at most one user.
 
 Revision ID: 0018
-Revises: 0016 (the coordinator re-chains it after 0017)
+Revises: 0017
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0024'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

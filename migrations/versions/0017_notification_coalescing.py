@@ -5,8 +5,8 @@ found none and both wrote one. A partial unique index makes the second insert
 fail; the listener then leaves it at the first. Duplicates already written are
 marked read first (the newest stays unread), so the index can be built.
 
-Revision ID: 0024
-Revises: 0016 (the coordinator re-chains it)
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-22 15:50:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None

@@ -5,8 +5,8 @@ known contact's e-mail or phone; the order keeps what was sent, and a
 difference flags the order for review (issue 14). Orders made before have
 nothing here (NULL).
 
-Revision ID: 0019
-Revises: 0016 (0016_notification_texts; the coordinator re-chains it)
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01 10:00:00
 
 """
@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0021'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ authenticator secrets and ``recovery_codes`` the hashed one-time codes.
 Sessions signed before this revision carry no version and end once on upgrade,
 as do the old 365-day remember cookies (they named the user, not a token).
 
-Revision ID: 0017
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-11-23 10:00:00
 
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

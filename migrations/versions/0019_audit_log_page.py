@@ -4,8 +4,8 @@ The admin audit page pages through audit_logs by (created_at, id), newest
 first, with or without filters; the table also holds every order's status
 history, so it grows with the business.
 
-Revision ID: 0021
-Revises: 0016 (the coordinator re-chains it after the other issue 14 migrations)
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None

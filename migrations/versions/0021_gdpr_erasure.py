@@ -5,8 +5,8 @@ because orders, commissions and conversations keep pointing at it, but its
 details are removed; ``erased_at`` says when, so pages can say so and a second
 erasure knows it has nothing left to do.
 
-Revision ID: 0020
-Revises: 0016 (the coordinator re-chains it)
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-11-23 10:00:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
