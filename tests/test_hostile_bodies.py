@@ -309,3 +309,32 @@ def test_a_chunked_upload_over_a_real_socket_is_413_at_the_limit(live_server):
         connection.sendall(b"0\r\n\r\n")
         answer = connection.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+
+
+def test_a_deeply_nested_cursor_is_refused_not_a_crash(client, auth, make_user):
+    """Paging cursors are base64 JSON we hand out; a forged one nesting thousands of
+    lists must be an invalid cursor (4xx), not a RecursionError (500)."""
+    import base64
+
+    agent = make_user("agent")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    thread = factories.thread(channel, factories.contact())
+    db.session.commit()
+    forged = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode().rstrip("=")
+
+    api = bearer(agent)
+    assert client.get(f"/api/communication/threads?cursor={forged}", headers=api).status_code == 422
+    answer = client.get(
+        f"/api/communication/messages?thread_id={thread.id}&cursor={forged}", headers=api
+    )
+    assert answer.status_code == 422
+    auth.login(agent.email)
+    assert client.get(f"/threads/{thread.id}/timeline?before={forged}").status_code == 400
+
+
+def test_admin_json_fields_refuse_deep_nesting_by_name():
+    from app.assignment.rules import InvalidRules, parse_rules_text
+
+    with pytest.raises(InvalidRules) as refused:
+        parse_rules_text("[" * 5000 + "]" * 5000)
+    assert "nests more than" in refused.value.fields["rules"]

@@ -34,6 +34,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import CommunicationChannel, Team, User
 from app.models.enums import ThreadType
+from app.security.bodies import JSONTooDeep
+from app.security.bodies import loads as load_json
 from app.threads.services import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,9 @@ def parse_rules_text(text: str) -> dict:
     if not (text or "").strip():
         return {}
     try:
-        data = json.loads(text)
+        data = load_json(text)
+    except JSONTooDeep as exc:
+        raise InvalidRules({"rules": f"not accepted: {exc}"}) from exc
     except json.JSONDecodeError as exc:
         raise InvalidRules(
             {"rules": f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}

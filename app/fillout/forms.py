@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from app.fillout.mapping import mapping_problems, target_field
 from app.fillout.payloads import InvalidSubmission, Submission, parse_submission
 from app.models import FormSubmission, IntakeForm, Organization
 from app.models.enums import OrganizationType
+from app.security.bodies import loads as load_json
 
 
 def find_form(external_form_id: str) -> IntakeForm | None:
@@ -83,7 +83,7 @@ def update_form(
     elif len(name) > 200:
         problems["name"] = "at most 200 characters"
     try:
-        mapping = json.loads(mapping_json or "{}")
+        mapping = load_json(mapping_json or "{}")
     except ValueError as exc:
         mapping = None
         problems["field_mapping"] = f"not valid JSON: {exc}"

@@ -29,6 +29,7 @@ from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS
+from app.security.bodies import loads as load_json
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -122,7 +123,7 @@ def _encode_cursor(sort: str, thread: CommunicationThread) -> str:
 def _cursor_clause(sort: str, cursor: str) -> sa.ColumnElement[bool]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = load_json(base64.urlsafe_b64decode(padded.encode()))
         if key[0] != sort:
             raise ValueError("cursor of another order")
         if sort == "urgency":

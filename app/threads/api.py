@@ -21,6 +21,7 @@ from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
 from app.models import CommunicationMessage
 from app.models.enums import MessageType
+from app.security.bodies import loads as load_json
 from app.threads.creation import NamedRecordHidden, open_thread
 from app.threads.editing import StaleEdit, update_thread
 from app.threads.presenters import message_to_dict
@@ -222,7 +223,7 @@ def messages():
 
 def _decode_message_cursor(cursor: str):
     try:
-        stamp, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        stamp, ident = load_json(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(stamp), uuid.UUID(ident)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise ApiError(422, "validation_failed", "Invalid cursor.", {"cursor": "invalid"}) from exc

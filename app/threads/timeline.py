@@ -26,6 +26,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, InternalTask
+from app.security.bodies import loads as load_json
 from app.threads.services import MESSAGE_LOAD_OPTIONS, TimelineEntry
 
 PAGE_SIZE = 50
@@ -52,7 +53,7 @@ def encode_cursor(message: CommunicationMessage) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        stamp, ident = load_json(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(stamp), uuid.UUID(ident)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor(cursor) from exc
