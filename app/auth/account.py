@@ -49,14 +49,7 @@ def change_password(user: User, current: str, new: str, *, client_ip: str) -> No
         user.password_hash = hash_password(new)
     except ValueError as exc:
         raise AccountChangeRefused({"new_password": str(exc)}) from exc
-    record_change(
-        "users",
-        user.id,
-        "password_changed",
-        {"password": "changed"},
-        user_id=user.id,
-        ip_address=client_ip,
-    )
+    _record_own_change(user, "password_changed", {"password": "changed"}, client_ip)
 
 
 def turn_on_two_factor(
@@ -67,14 +60,7 @@ def turn_on_two_factor(
         codes = two_factor.confirm_setup(user, code, now)
     except two_factor.TwoFactorError as exc:
         raise AccountChangeRefused({"code": str(exc)}) from exc
-    record_change(
-        "users",
-        user.id,
-        "two_factor_enabled",
-        {"two_factor": "on"},
-        user_id=user.id,
-        ip_address=client_ip,
-    )
+    _record_own_change(user, "two_factor_enabled", {"two_factor": "on"}, client_ip)
     return codes
 
 
@@ -82,27 +68,15 @@ def turn_off_two_factor(user: User, code: str, *, client_ip: str) -> None:
     """Remove the authenticator once ``code`` (or a recovery code) proves it is theirs."""
     prove_second_factor(user, code, client_ip)
     two_factor.disable_two_factor(user)
-    record_change(
-        "users",
-        user.id,
-        "two_factor_disabled",
-        {"two_factor": "off"},
-        user_id=user.id,
-        ip_address=client_ip,
-    )
+    _record_own_change(user, "two_factor_disabled", {"two_factor": "off"}, client_ip)
 
 
 def new_recovery_codes(user: User, code: str, *, client_ip: str) -> list[str]:
     """Replace the recovery codes once ``code`` proves the authenticator is theirs."""
     prove_second_factor(user, code, client_ip)
     codes = two_factor.regenerate_recovery_codes(user)
-    record_change(
-        "users",
-        user.id,
-        "recovery_codes_regenerated",
-        {"recovery_codes": "replaced"},
-        user_id=user.id,
-        ip_address=client_ip,
+    _record_own_change(
+        user, "recovery_codes_regenerated", {"recovery_codes": "replaced"}, client_ip
     )
     return codes
 
@@ -117,3 +91,8 @@ def prove_second_factor(user: User, code: str, client_ip: str) -> None:
         raise AccountChangeRefused(
             {"code": gettext("That code is not right, or it was just used.")}
         )
+
+
+def _record_own_change(user: User, action: str, changes: dict, client_ip: str) -> None:
+    """A user changed their own sign-in settings: they are the actor, never a value stored."""
+    record_change("users", user.id, action, changes, user_id=user.id, ip_address=client_ip)
