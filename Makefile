@@ -46,9 +46,11 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# After changing system texts (app/system_texts.py) or a translation: refresh the
-# .po files and compile the .mo files, which are committed (tests/test_system_texts.py
-# fails when they disagree), so a fresh clone needs no compile step.
+# After changing system texts (app/system_texts.py), a marked text or a translation:
+# refresh the .po files of every language (translations/nl, translations/en) and
+# compile the .mo files, which are committed (tests/test_system_texts.py fails when
+# they disagree), so a fresh clone needs no compile step. A new language:
+# pybabel init -i translations/messages.pot -d translations -l <code>.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l --no-location -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap

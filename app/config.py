@@ -114,6 +114,24 @@ _MICROSOFT_SIGN_IN_REQUIRED = (
 )
 
 
+# The interface languages (translations/<language>/); Dutch first, English second.
+INTERFACE_LANGUAGES = ("nl", "en")
+
+
+def default_language() -> str:
+    """``DEFAULT_LANGUAGE``: the language of a reader whose own is unknown.
+
+    Used when a user chose none and their browser asks for no language we speak,
+    and for texts sent to a team rather than a person (Teams cards).
+    """
+    language = (_env("DEFAULT_LANGUAGE", "nl") or "nl").lower()
+    if language not in INTERFACE_LANGUAGES:
+        raise RuntimeError(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(INTERFACE_LANGUAGES)}, got {language!r}"
+        )
+    return language
+
+
 def microsoft_sign_in() -> dict[str, str | None]:
     """ "Sign in with Microsoft" settings: all three of client id, secret and tenant, or none.
 
@@ -196,6 +214,7 @@ class Config:
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),
             "PORT": _env_int("PORT", 5000),
+            "DEFAULT_LANGUAGE": default_language(),
             # Sign-in protection: this many failures lock an account for
             # LOGIN_LOCKOUT_SECONDS; the same budget applies per client address.
             "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),

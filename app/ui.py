@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
 from flask import Flask, current_app, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -66,11 +70,74 @@ CHANNEL_LABELS = {
 DISPLAY_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
+# Pages ask for a layout in strftime's terms ("%a %d %b %H:%M"); each directive
+# becomes the CLDR field Babel writes in the reader's language ("zo 22 nov 14:05"
+# in Dutch, "Sun 22 Nov 14:05" in English). Layout stays the page's choice.
+_CLDR_FIELDS = {
+    "a": "EEE",
+    "A": "EEEE",
+    "b": "MMM",
+    "B": "MMMM",
+    "d": "dd",
+    "m": "MM",
+    "y": "yy",
+    "Y": "y",
+    "H": "HH",
+    "M": "mm",
+    "S": "ss",
+    "%": "%",
+}
+_DIRECTIVE = re.compile(r"%(.)|([^%]+)")
+
+
+def cldr_pattern(fmt: str) -> str:
+    """A strftime layout as a CLDR pattern; literal text is quoted."""
+    pattern = []
+    for directive, literal in _DIRECTIVE.findall(fmt):
+        if literal:
+            pattern.append("'" + literal.replace("'", "''") + "'" if literal.strip() else literal)
+        elif directive in _CLDR_FIELDS:
+            pattern.append(_CLDR_FIELDS[directive])
+        else:
+            raise ValueError(f"no locale-aware form of %{directive} in {fmt!r}")
+    return "".join(pattern)
+
+
+def display_locale():
+    """The locale dates and numbers are written in: the reader's (or a forced one)."""
+    return get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"
+
+
 def local_time(value: datetime | None, fmt: str = "%d %b %H:%M") -> str:
-    """Format a UTC timestamp in Amsterdam time for display."""
+    """A UTC timestamp in Amsterdam time, in the reader's language ("22 nov 14:05")."""
     if value is None:
         return ""
-    return value.astimezone(DISPLAY_ZONE).strftime(fmt)
+    return format_datetime(
+        value, cldr_pattern(fmt), tzinfo=DISPLAY_ZONE, locale=display_locale()
+    )
+
+
+def local_date(value: date | None, fmt: str = "%d %b %Y") -> str:
+    """A calendar day (no time zone) in the reader's language ("di 04 mrt 2025")."""
+    if value is None:
+        return ""
+    return format_date(value, cldr_pattern(fmt), locale=display_locale())
+
+
+def local_number(value: float | int | None, decimals: int = 0) -> str:
+    """A number with the reader's separators ("1.234,5" in Dutch, "1,234.5" in English)."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, pattern, locale=display_locale())
+
+
+def local_percent(value: float | None, decimals: int = 1) -> str:
+    """A percentage given as 0–100, with the reader's decimal sign ("92,5 %")."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
+    return format_percent(value / 100, pattern, locale=display_locale())
 
 
 # Ticks on outbound messages: (symbol, words for screen readers and the title).
@@ -84,6 +151,37 @@ DELIVERY_TICKS = {
 }
 
 
+# Texts that static/js writes into the page, by key. base.html renders them, in the
+# reader's language, into <script type="application/json" id="ui-texts"> (a data
+# block: the Content-Security-Policy runs no inline script, and this is none), and
+# static/js/i18n.js's t(key, params) reads them. Placeholders as in gettext.
+SCRIPT_TEXTS = {
+    "remove": _l("Remove"),
+    "remove_file": _l("Remove %(name)s"),
+    "approved_template": _l("Approved template"),
+    "needs_fields": _l("Needs: %(fields)s"),
+    "templates_menu": _l("Templates and canned responses"),
+    "no_template_matches": _l("No template matches “%(query)s”"),
+    "no_templates": _l("No templates for this channel"),
+    "draft_saved": _l("Draft saved"),
+    "draft_not_saved": _l("Draft not saved"),
+    "insert_emoji": _l("Insert %(emoji)s"),
+    "window_closes_soon": _l("Window closes in less than a minute"),
+    "window_closes_hours": _l("Window closes in %(hours)s h %(minutes)s min"),
+    "window_closes_minutes": _l("Window closes in %(minutes)s min"),
+    "photo_too_big": _l("The photo is over the %(limit)s MB limit."),
+    "notifications": _l("Notifications"),
+    "notifications_unread": _l("Notifications, %(count)s unread"),
+    "desktop_alerts_on": _l("Desktop alerts are on"),
+    "desktop_alerts_blocked": _l("Desktop alerts are blocked"),
+}
+
+
+def script_texts() -> dict[str, str]:
+    """:data:`SCRIPT_TEXTS` in the reader's language, ready for ``tojson``."""
+    return {key: str(value) for key, value in SCRIPT_TEXTS.items()}
+
+
 def navigation_for(user) -> list[NavItem]:
     if not user.is_authenticated:
         return []
@@ -92,6 +190,9 @@ def navigation_for(user) -> list[NavItem]:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(local_number, "local_number")
+    app.add_template_filter(local_percent, "local_percent")
 
     @app.context_processor
     def layout_context():
@@ -102,6 +203,7 @@ def register_template_helpers(app: Flask) -> None:
             "channel_labels": CHANNEL_LABELS,
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,
+            "script_texts": script_texts,
         }
 
 

@@ -54,6 +54,15 @@ def base_config(**overrides) -> dict:
         # Nothing listens on port 9: an address check that forgets the fake fails
         # fast (and flags for review) instead of calling the real PDOK.
         "PDOK_API_BASE": "http://127.0.0.1:9/pdok",
+        # The suite's assertions are written in English, so a reader whose language
+        # is unknown gets English here (production's default is Dutch). One setting
+        # covers both places the default applies: a request without Accept-Language
+        # (the test client, `requests` against the live server) and texts made
+        # outside a request (jobs, e-mails, Teams cards) for users who chose no
+        # language. Sending "Accept-Language: en" from the test client instead would
+        # leave the second place Dutch. Tests of the Dutch default and of a Dutch
+        # user's pages say so themselves (tests/test_i18n.py).
+        "DEFAULT_LANGUAGE": "en",
     }
     config.update(overrides)
     return config

@@ -75,14 +75,37 @@ def test_every_system_text_has_a_dutch_translation():
         ), f"{key}: the Dutch names other parameters"
 
 
+def _translated(entries: dict) -> dict:
+    """The entries whose translation is not simply the msgid.
+
+    The English catalogue leaves every msgstr empty (the msgids are English):
+    ``pybabel compile`` leaves such an entry out of the .mo, or writes a plural
+    one with its msgids; either way gettext shows the msgid.
+    """
+    return {
+        key: value
+        for key, value in entries.items()
+        if value and value != key and (not isinstance(value, tuple) or all(value))
+    }
+
+
 def test_the_committed_mo_files_match_their_po_files():
     """The .mo files are committed (no compile step on a fresh clone); they must be current."""
     po_files = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
-    assert po_files
+    assert {path.parts[-3] for path in po_files} >= {"en", "nl"}
     for po_path in po_files:
-        with po_path.with_suffix(".mo").open("rb") as mo:
-            compiled = _entries(read_mo(mo))
-        assert compiled == _catalogue(po_path), f"{po_path}: run `make translations`"
+        mo_path = po_path.with_suffix(".mo")
+        assert mo_path.exists(), f"{po_path}: not compiled, run `make translations`"
+        with mo_path.open("rb") as mo:
+            compiled = _translated(_entries(read_mo(mo)))
+        assert compiled == _translated(_catalogue(po_path)), f"{po_path}: run `make translations`"
+
+
+def test_the_english_catalogue_holds_every_marked_text():
+    """English is a language of its own: every msgid of the template is in its catalogue."""
+    with (TRANSLATIONS / "messages.pot").open("rb") as pot:
+        marked = {key for key in _entries(read_po(pot))}
+    assert marked <= set(_catalogue(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"))
 
 
 def test_a_parameter_the_catalogue_lacks_is_refused_where_the_line_is_written():

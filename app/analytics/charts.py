@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.analytics.tables import PERCENT, Table, display
+from app.ui import local_date, local_number
 
 WIDTH = 400
 LABEL_WIDTH = 128
@@ -159,8 +160,8 @@ def day_chart(table: Table, title: str) -> DayChart | None:
     busiest = max(rows, key=lambda row: row["total"])
     total = sum(row["total"] for row in rows)
     desc = (
-        f"{total:,} messages over {len(rows)} days; busiest day "
-        f"{display(busiest['day'], 'day')} with {busiest['total']:,}."
+        f"{local_number(total)} messages over {len(rows)} days; busiest day "
+        f"{display(busiest['day'], 'day')} with {local_number(busiest['total'])}."
     )
     return DayChart(
         title,
@@ -172,8 +173,8 @@ def day_chart(table: Table, title: str) -> DayChart | None:
         plot_width,
         plot_height,
         columns,
-        f"{peak:,}",
-        rows[0]["day"].strftime("%d %b"),
-        rows[-1]["day"].strftime("%d %b"),
+        local_number(peak),
+        local_date(rows[0]["day"], "%d %b"),
+        local_date(rows[-1]["day"], "%d %b"),
         [(number % SERIES_COLOURS, name) for number, (_key, name) in enumerate(series)],
     )

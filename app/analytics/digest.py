@@ -25,12 +25,14 @@ from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from app.analytics.sql import ZONE
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.channels.email.transactional import send_transactional
 from app.database import utcnow
 from app.extensions import db
+from app.i18n import language_of
 from app.jobs.queues import broker
 from app.models import (
     CommunicationMessage,
@@ -44,6 +46,7 @@ from app.models.enums import MessageType, Role, ThreadStatus
 from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
 from app.tasks.reminders import due_moment
 from app.transactions import commit
+from app.ui import local_date, local_time
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +85,13 @@ class Digest:
             parts.insert(0, f"{self.threads_overdue} overdue")
         if self.tasks:
             parts.append(f"{len(self.tasks)} task{'s' if len(self.tasks) != 1 else ''} due")
-        return f"Your day, {self.day.strftime('%a %d %b')}: " + ", ".join(parts)
+        return f"Your day, {local_date(self.day, '%a %d %b')}: " + ", ".join(parts)
 
     def dynamic_data(self, base_url: str) -> dict:
         return {
             "name": self.user.name,
             "date": self.day.isoformat(),
-            "date_text": self.day.strftime("%A %d %B %Y"),
+            "date_text": local_date(self.day, "%A %d %B %Y"),
             "threads": self.threads,
             "threads_total": self.threads_total,
             "threads_overdue": self.threads_overdue,
@@ -156,10 +159,12 @@ def _send_one(user_id, day: date, now: datetime) -> str:
         user = db.session.get(User, user_id)
         if user is None or already_sent(user, day):
             return SKIPPED
-        digest = build_digest(user, day, now)
-        if not digest.has_pending_work:
-            return SKIPPED
-        send_digest(digest)
+        # Written in the agent's language: dates, and the texts, are theirs.
+        with force_locale(language_of(user)):
+            digest = build_digest(user, day, now)
+            if not digest.has_pending_work:
+                return SKIPPED
+            send_digest(digest)
         commit()
         return SENT
     except Exception:
@@ -221,7 +226,7 @@ def build_digest(user: User, day: date, now: datetime) -> Digest:
 
 
 def _local_text(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(ZONE).strftime("%a %d %b %H:%M")
+    return None if moment is None else local_time(moment, "%a %d %b %H:%M")
 
 
 def _thread_item(thread: CommunicationThread, now: datetime, base_url: str) -> dict:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.ui import local_date, local_number, local_percent
+
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
 
 
@@ -69,10 +71,11 @@ def display(value: Any, kind: str) -> str:
         return "—"
     if kind == DURATION:
         return format_duration(value)
+    # Separators, decimal sign and day names in the reader's language (app/ui.py).
     if kind == PERCENT:
-        return f"{value:.1f} %"
+        return local_percent(value, 1)
     if kind == COUNT:
-        return f"{int(value):,}"
+        return local_number(int(value))
     if kind == DAY and isinstance(value, date):
-        return value.strftime("%a %d %b %Y")
+        return local_date(value, "%a %d %b %Y")
     return str(value)

@@ -7,6 +7,7 @@ FEATURE = Feature(
         "app.auth.routes:bp",
         "app.auth.microsoft_routes:bp",
         "app.auth.settings_routes:bp",
+        "app.auth.preferences_routes:bp",
     ),
     init_app="app.auth.signin:init_app",
 )

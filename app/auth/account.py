@@ -1,4 +1,4 @@
-"""A signed-in user's own security settings: password and second factor.
+"""A signed-in user's own settings: password, second factor and interface language.
 
 Each change is written to the audit log (never a secret's value). Ending the
 other sessions after a change is the route's part (:mod:`app.auth.signin`),
@@ -16,6 +16,7 @@ from app.auth import two_factor
 from app.auth.passwords import hash_password, verify_password
 from app.auth.services import record_failure
 from app.database import utcnow
+from app.i18n import LANGUAGES
 from app.models import User
 
 
@@ -93,6 +94,22 @@ def prove_second_factor(user: User, code: str, client_ip: str) -> None:
         )
 
 
+def choose_language(user: User, language: str | None, *, client_ip: str) -> bool:
+    """Set the interface language ("nl", "en", or None to follow the browser); no commit.
+
+    Returns whether anything changed (choosing the same again records nothing).
+    """
+    language = (language or "").strip() or None
+    if language is not None and language not in LANGUAGES:
+        raise AccountChangeRefused({"language": gettext("Choose one of the languages listed.")})
+    if language == user.language:
+        return False
+    changes = {"language": {"from": user.language, "to": language}}
+    user.language = language
+    _record_own_change(user, "language_changed", changes, client_ip)
+    return True
+
+
 def _record_own_change(user: User, action: str, changes: dict, client_ip: str) -> None:
-    """A user changed their own sign-in settings: they are the actor, never a value stored."""
+    """A user changed their own settings: they are the actor, never a secret's value stored."""
     record_change("users", user.id, action, changes, user_id=user.id, ip_address=client_ip)

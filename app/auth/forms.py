@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH
@@ -47,3 +47,10 @@ class PasswordChangeForm(FlaskForm):
             EqualTo("new_password", message=_l("The two new passwords differ.")),
         ],
     )
+
+
+class PreferencesForm(FlaskForm):
+    """The interface language; "" leaves it to the browser. The service checks the value
+    (:func:`app.auth.account.choose_language`), so a forged one is named, not ignored."""
+
+    language = SelectField(_l("Language"), validate_choice=False)

@@ -66,6 +66,9 @@ class User(UserMixin, Entity, db.Model):
     # bound at the first "Sign in with Microsoft" (app/auth/microsoft.py).
     microsoft_tenant_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
     microsoft_object_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
+    # The interface language the user chose ("nl" or "en"); unset follows the
+    # browser (app/i18n.py), and texts sent outside a request use the default.
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(5))
 
     team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 
 from app.database import utcnow
 from app.extensions import db
-from app.i18n import LANGUAGES
+from app.i18n import language_of
 from app.models import Notification, User
 from app.models.enums import Priority
 from app.realtime import publish_to_users
@@ -86,10 +85,8 @@ def rendered_texts(notification: Notification) -> tuple[str, str | None]:
 
 
 def recipient_language(user_id: uuid.UUID) -> str:
-    """The language a push is rendered in: the user's, once users choose one; else the default."""
-    user = db.session.get(User, user_id)
-    language = getattr(user, "language", None)
-    return language if language in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    """The language a push is rendered in: the recipient's (:func:`app.i18n.language_of`)."""
+    return language_of(db.session.get(User, user_id))
 
 
 def announce(notification: Notification) -> None:

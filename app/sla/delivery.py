@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.business_time.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.channels.teams.sender import notify_teams
 from app.conversations import announce_change, record_status_line
 from app.extensions import db
+from app.i18n import default_language, language_of
 from app.models import (
     CommunicationChannel,
     CommunicationThread,
@@ -219,26 +221,32 @@ def deliver(fired: list[FiredAlert], context: RoundContext) -> None:
     digest_id = uuid.uuid4().hex
     digested: set[uuid.UUID] = set()
     per_user: dict[uuid.UUID, list[FiredAlert]] = defaultdict(list)
+    recipients: dict[uuid.UUID, User] = {}
     for alert in fired:
         for user in alert.recipients:
             per_user[user.id].append(alert)
+            recipients[user.id] = user
     notifications = []
     live: list[tuple[uuid.UUID, dict]] = []
     for user_id, alerts in per_user.items():
-        if len(alerts) > DIGEST_THRESHOLD:
-            notifications.append(_digest_notification(user_id, alerts, context))
-            live.append((user_id, _digest_payload(digest_id, alerts, context)))
-            digested.update(a.alert_id for a in alerts)
-        else:
-            for alert in alerts:
-                notifications.append(_alert_notification(user_id, alert, context))
-                live.append((user_id, alert_payload(alert, context)))
+        # The live alert is read by its recipient: built in their language.
+        with force_locale(language_of(recipients[user_id])):
+            if len(alerts) > DIGEST_THRESHOLD:
+                notifications.append(_digest_notification(user_id, alerts, context))
+                live.append((user_id, _digest_payload(digest_id, alerts, context)))
+                digested.update(a.alert_id for a in alerts)
+            else:
+                for alert in alerts:
+                    notifications.append(_alert_notification(user_id, alert, context))
+                    live.append((user_id, alert_payload(alert, context)))
     teams_alerts = [a for a in fired if a.step in TEAMS_STEPS]
-    if len(teams_alerts) > DIGEST_THRESHOLD:
-        teams_cards = [_teams_digest(teams_alerts, context)]
-        digested.update(a.alert_id for a in teams_alerts)
-    else:
-        teams_cards = [_teams_card(a, context) for a in teams_alerts]
+    # A Teams channel is read by a team, not one person: the default language.
+    with force_locale(default_language()):
+        if len(teams_alerts) > DIGEST_THRESHOLD:
+            teams_cards = [_teams_digest(teams_alerts, context)]
+            digested.update(a.alert_id for a in teams_alerts)
+        else:
+            teams_cards = [_teams_card(a, context) for a in teams_alerts]
     if digested:
         db.session.execute(
             sa.update(SlaAlert)

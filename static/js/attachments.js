@@ -25,8 +25,8 @@
   }
 
   function sizeLabel(bytes) {
-    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
-    return Math.max(1, Math.round(bytes / 1024)) + " KB";
+    if (bytes >= 1024 * 1024) return formatNumber(bytes / (1024 * 1024), 1) + " MB";
+    return formatNumber(Math.max(1, Math.round(bytes / 1024))) + " KB";
   }
 
   function render(input) {
@@ -52,8 +52,8 @@
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "link attach-remove";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.textContent = t("remove");
+      remove.setAttribute("aria-label", t("remove_file", { name: file.name }));
       remove.addEventListener("click", function () {
         const files = Array.from(input.files);
         files.splice(index, 1);

@@ -79,7 +79,7 @@
     if (item.kind === "approved" || item.text === null) {
       const tag = document.createElement("span");
       tag.className = "canned-tag";
-      tag.textContent = item.kind === "approved" ? "Approved template" : "Needs: " + item.missing.join(", ");
+      tag.textContent = item.kind === "approved" ? t("approved_template") : t("needs_fields", { fields: item.missing.join(", ") });
       head.append(tag);
     }
     row.append(head);
@@ -98,7 +98,7 @@
       menu.className = "canned-menu";
       menu.id = "canned-menu";
       menu.setAttribute("role", "listbox");
-      menu.setAttribute("aria-label", "Templates and canned responses");
+      menu.setAttribute("aria-label", t("templates_menu"));
       menu.dataset.testid = "canned-menu";
       // Keep the focus in the reply box while clicking an option.
       menu.addEventListener("mousedown", (event) => event.preventDefault());
@@ -118,8 +118,8 @@
       const empty = document.createElement("div");
       empty.className = "canned-empty";
       empty.textContent = state.items.length
-        ? "No template matches “" + state.query + "”"
-        : "No templates for this channel";
+        ? t("no_template_matches", { query: state.query })
+        : t("no_templates");
       menu.append(empty);
       state.box.removeAttribute("aria-activedescendant");
       return;

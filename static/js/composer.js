@@ -57,11 +57,11 @@
       })
         .then(function (response) {
           if (!response.ok) throw new Error("draft not saved: " + response.status);
-          showStatus(box, content.trim() ? "Draft saved" : "");
+          showStatus(box, content.trim() ? t("draft_saved") : "");
         })
         .catch(function () {
           delete box.dataset.savedValue; // try again on the next change
-          showStatus(box, "Draft not saved");
+          showStatus(box, t("draft_not_saved"));
         })
         .finally(function () { inFlight -= 1; });
     });
@@ -166,7 +166,7 @@
       button.type = "button";
       button.textContent = emoji;
       button.dataset.emoji = emoji;
-      button.setAttribute("aria-label", "Insert " + emoji);
+      button.setAttribute("aria-label", t("insert_emoji", { emoji: emoji }));
       panel.appendChild(button);
     });
   }
@@ -232,10 +232,12 @@
 
   // Worded as app/threads/composer.py's countdown_text.
   function countdownText(minutes) {
-    if (minutes < 1) return "Window closes in less than a minute";
+    if (minutes < 1) return t("window_closes_soon");
     const hours = Math.floor(minutes / 60);
     const rest = minutes % 60;
-    return hours ? "Window closes in " + hours + " h " + rest + " min" : "Window closes in " + rest + " min";
+    return hours
+      ? t("window_closes_hours", { hours: hours, minutes: rest })
+      : t("window_closes_minutes", { minutes: rest });
   }
 
   function reloadComposer(composer) {

@@ -9,7 +9,7 @@
     const limit = Number(input.dataset.maxBytes);
     const tooBig = input.files[0].size > limit;
     input.setCustomValidity(
-      tooBig ? "The photo is over the " + Math.round(limit / 1048576) + " MB limit." : ""
+      tooBig ? t("photo_too_big", { limit: Math.round(limit / 1048576) }) : ""
     );
     if (tooBig) input.reportValidity();
   });

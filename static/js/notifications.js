@@ -15,7 +15,7 @@
     unread = Math.max(0, Number(count) || 0);
     badge.textContent = String(unread);
     badge.hidden = unread <= 0;
-    bell.setAttribute("aria-label", unread ? "Notifications, " + unread + " unread" : "Notifications");
+    bell.setAttribute("aria-label", unread ? t("notifications_unread", { count: unread }) : t("notifications"));
   }
 
   function isOpen() {
@@ -101,7 +101,7 @@
     const offer = event.target.closest("[data-enable-desktop-alerts]");
     if (!offer || !("Notification" in window)) return;
     Notification.requestPermission().then(function (answer) {
-      offer.textContent = answer === "granted" ? "Desktop alerts are on" : "Desktop alerts are blocked";
+      offer.textContent = answer === "granted" ? t("desktop_alerts_on") : t("desktop_alerts_blocked");
       offer.disabled = true;
     });
   });

@@ -16,9 +16,11 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 
 from app.channels.teams.cards import TRIGGERS, build_message
 from app.channels.teams.transport import PROVIDER
+from app.i18n import default_language
 from app.jobs.queues import QUEUES, enqueue, get_queue
 from app.transactions import commit
 from app.transports.base import RATE_LIMITED, OutboundMessage, TransportError
@@ -50,7 +52,11 @@ def notify_teams(trigger: str, data: dict) -> list[str]:
 
 def post_card(team: str, trigger: str, data_json: str, attempt: int = 1) -> str:
     """Job: post one trigger's card to one team; returns what happened."""
-    card = build_message(trigger, json.loads(data_json), current_app.config["PUBLIC_BASE_URL"])
+    # A channel is read by a whole team: the card is in the default language.
+    with force_locale(default_language()):
+        card = build_message(
+            trigger, json.loads(data_json), current_app.config["PUBLIC_BASE_URL"]
+        )
     transport = transport_for(PROVIDER)
     try:
         transport.send(OutboundMessage(None, PROVIDER, team, trigger, payload=card))

@@ -1,0 +1,54 @@
+"""``/settings/preferences``: how the interface speaks to the signed-in user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.auth import account
+from app.auth.forms import PreferencesForm
+from app.auth.signin import client_address
+from app.extensions import db
+from app.i18n import LANGUAGE_NAMES, select_locale
+from app.transactions import commit
+
+bp = Blueprint("preferences", __name__, url_prefix="/settings")
+
+# Each language is named in itself, so a reader who cannot read the current
+# interface still finds their own.
+AUTOMATIC = ("", _l("Automatic (browser language)"))
+
+
+def _form() -> PreferencesForm:
+    form = PreferencesForm()
+    form.language.choices = [AUTOMATIC, *LANGUAGE_NAMES.items()]
+    return form
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def edit():
+    user = current_user._get_current_object()
+    form = _form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            account.choose_language(user, form.language.data, client_ip=client_address())
+        except account.AccountChangeRefused as exc:
+            db.session.rollback()
+            form.language.errors = [exc.fields["language"]]
+            status = 422
+        else:
+            commit()
+            # Said in the language just chosen: the next page is in it too.
+            with force_locale(select_locale()):
+                flash(gettext("Your preferences are saved."), "info")
+            return redirect(url_for("preferences.edit"))
+    elif form.is_submitted():
+        status = 400
+    else:
+        form.language.data = user.language or ""
+    return render_template("auth/preferences.html", form=form), status
+
