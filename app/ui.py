@@ -152,9 +152,9 @@ DELIVERY_TICKS = {
 
 
 # Texts that static/js writes into the page, by key. base.html renders them, in the
-# reader's language, into <script type="application/json" id="ui-texts"> (a data
-# block: the Content-Security-Policy runs no inline script, and this is none), and
-# static/js/i18n.js's t(key, params) reads them. Placeholders as in gettext.
+# reader's language, as JSON in <body data-ui-texts> (the Content-Security-Policy
+# allows no inline script), and static/js/i18n.js's t(key, params) reads them.
+# Placeholders as in gettext.
 SCRIPT_TEXTS = {
     "remove": _l("Remove"),
     "remove_file": _l("Remove %(name)s"),

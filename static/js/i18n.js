@@ -1,7 +1,8 @@
 // Interface texts for the scripts, in the reader's language. base.html renders
-// them from app/ui.py SCRIPT_TEXTS into <script type="application/json"
-// id="ui-texts">; t("key", {name: value}) fills gettext-style %(name)s
-// placeholders. A key missing from the page is shown as itself, never thrown.
+// them from app/ui.py SCRIPT_TEXTS as JSON into <body data-ui-texts> (no inline
+// script: the Content-Security-Policy allows none); t("key", {name: value}) fills
+// gettext-style %(name)s placeholders. A key missing from the page is shown as
+// itself, never thrown.
 (function () {
   "use strict";
 
@@ -9,9 +10,9 @@
 
   function catalogue() {
     if (texts === null) {
-      const block = document.getElementById("ui-texts");
+      const raw = document.body && document.body.dataset.uiTexts;
       try {
-        texts = block ? JSON.parse(block.textContent) : {};
+        texts = raw ? JSON.parse(raw) : {};
       } catch (error) {
         texts = {};
       }
