@@ -37,7 +37,7 @@ from app.system_texts import automation_label, automation_of, provider_detail, r
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 LANGUAGES = INTERFACE_LANGUAGES
-# What the preferences page offers; None (no choice) follows the browser.
+# What the preferences page offers, each in its own words, not translated.
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 babel = Babel()
@@ -49,7 +49,7 @@ def default_language() -> str:
 
 
 def language_of(user) -> str:
-    """The language to write to ``user`` in outside a request: theirs, else the default.
+    """The language to write to ``user`` in, outside a request: theirs, else the default.
 
     A user who left the choice to the browser gets ``DEFAULT_LANGUAGE`` in
     e-mails and pushes: no browser is asking then.

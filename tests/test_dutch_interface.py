@@ -1,7 +1,7 @@
 """The Dutch interface: every marked text has Dutch, and a Dutch reader gets it.
 
-The reader's language is set in place of the app's locale selector (the users
-table has no language column yet), as in tests/test_system_texts.py.
+The reader's language is set in place of the app's locale selector, as in
+tests/test_system_texts.py; how it is chosen is tested in tests/test_i18n.py.
 """
 
 from __future__ import annotations

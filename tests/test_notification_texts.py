@@ -114,7 +114,7 @@ def test_the_live_push_is_rendered_for_its_recipient(app, make_user, monkeypatch
         lambda event, data, users: pushed.append(data),
     )
     dutch, english = make_user("agent"), make_user("agent")
-    dutch.language = "nl"  # the column comes with the Dutch interface; read with getattr
+    dutch.language = "nl"
     for user in (dutch, english):
         notification_services.announce(_notify(user))
     assert pushed[0]["title"] == "SLA: Laadpaal"

@@ -16,8 +16,9 @@ from app.transactions import commit
 
 bp = Blueprint("preferences", __name__, url_prefix="/settings")
 
-# Each language is named in itself, so a reader who cannot read the current
-# interface still finds their own.
+# No choice ("", stored as NULL) follows the browser. The languages themselves are
+# named in their own words (LANGUAGE_NAMES), so a reader who cannot read the
+# current interface still finds theirs.
 AUTOMATIC = ("", _l("Automatic (browser language)"))
 
 
