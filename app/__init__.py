@@ -218,6 +218,8 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from app.theme import register_theme
     from app.ui import register_template_helpers
 
     register_template_helpers(app)
+    register_theme(app)

@@ -90,19 +90,6 @@ def navigation_for(user) -> list[NavItem]:
     return [item for item in NAVIGATION if user.role in item.roles]
 
 
-# Light, dark or the system's setting; the switch in the top bar (static/js/theme.js)
-# keeps the choice in this cookie, so the page is rendered in it from the first paint.
-THEME_COOKIE = "theme"
-THEMES = ("system", "light", "dark")
-THEME_LABELS = {"system": _l("System theme"), "light": _l("Light"), "dark": _l("Dark")}
-
-
-def theme_preference() -> str:
-    """The reader's chosen theme, ``system`` unless the cookie names another."""
-    chosen = request.cookies.get(THEME_COOKIE)
-    return chosen if chosen in THEMES else "system"
-
-
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
 
@@ -115,8 +102,6 @@ def register_template_helpers(app: Flask) -> None:
             "channel_labels": CHANNEL_LABELS,
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,
-            "theme": theme_preference(),
-            "theme_labels": THEME_LABELS,
         }
 
 
