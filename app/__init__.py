@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import socketio as socketio_server
 from flask import Flask, flash, redirect, render_template, request, url_for
@@ -110,7 +111,12 @@ def _socketio_manager(redis_url: str | None):
     would otherwise keep the first app's manager for every later app.
     """
     if redis_url:
-        return socketio_server.RedisManager(redis_url, channel="switchboard-socketio")
+        # Redis publish/subscribe ignores the database number: two installations
+        # on one Redis server (db 1 and db 2) would hear each other's events.
+        database = urlsplit(redis_url).path.strip("/") or "0"
+        return socketio_server.RedisManager(
+            redis_url, channel=f"switchboard-socketio-db{database}"
+        )
     return socketio_server.Manager()
 
 
@@ -212,6 +218,8 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from app.theme import register_theme
     from app.ui import register_template_helpers
 
     register_template_helpers(app)
+    register_theme(app)

@@ -2,4 +2,4 @@
 
 from app.features import Feature
 
-FEATURE = Feature(blueprints=("app.inbox.routes:bp",))
+FEATURE = Feature(blueprints=("app.inbox.routes:bp", "app.inbox.saved_view_routes:bp"))

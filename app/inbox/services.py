@@ -180,6 +180,24 @@ def list_threads(
         .order_by(*order)
         .limit(limit + 1)
     )
+    conditions = thread_conditions(viewer, query, now)
+    if cursor:
+        conditions.append(_cursor_clause(query.sort, cursor))
+    if conditions:
+        statement = statement.where(*conditions)
+    found = list(db.session.execute(statement).unique())
+    has_more = len(found) > limit
+    rows = [row[0] for row in found[:limit]]
+    unread_ids = {row[0].id for row in found[:limit] if row[1]}
+    next_cursor = _encode_cursor(query.sort, rows[-1]) if has_more and rows else None
+    return ThreadPage(rows, next_cursor, query, unread_ids)
+
+
+def thread_conditions(
+    viewer: User, query: InboxQuery, now: datetime
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of ``query`` as ``viewer`` may see it (list and view counts)."""
+    thread = CommunicationThread
     conditions = []
     visible = visible_threads_clause(viewer)
     if visible is not None:
@@ -216,16 +234,7 @@ def list_threads(
         matched = search_clause(query.q)
         if matched is not None:
             conditions.append(matched)
-    if cursor:
-        conditions.append(_cursor_clause(query.sort, cursor))
-    if conditions:
-        statement = statement.where(*conditions)
-    found = list(db.session.execute(statement).unique())
-    has_more = len(found) > limit
-    rows = [row[0] for row in found[:limit]]
-    unread_ids = {row[0].id for row in found[:limit] if row[1]}
-    next_cursor = _encode_cursor(query.sort, rows[-1]) if has_more and rows else None
-    return ThreadPage(rows, next_cursor, query, unread_ids)
+    return conditions
 
 
 def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:

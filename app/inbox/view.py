@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import current_app, url_for
 
 from app.database import utcnow
 from app.inbox.counts import cached_tab_counts
+from app.inbox.saved_views import can_edit, visibility_choices, visible_views
 from app.inbox.services import FILTERS, InboxQuery, filter_choices, list_threads, sla_label
-from app.models import User
+from app.inbox.view_counts import cached_view_counts
+from app.models import SavedView, User
 
 FILTER_LABELS = {
     "all": "All",
@@ -28,17 +31,27 @@ FILTER_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class SidebarView:
+    """A saved view as the sidebar shows it: with its count, and whether it is on screen."""
+
+    view: SavedView
+    count: int | None
+    active: bool
+    editable: bool
+
+
 def inbox_view(
     viewer: User, args: Mapping[str, str], *, open_thread_id: uuid.UUID | None = None
 ) -> dict:
     """The list's template context for ``viewer`` (raises ``InvalidQuery`` on bad args)."""
     query = InboxQuery.from_args(args)
     cursor = args.get("cursor") or None
-    page = list_threads(
-        viewer, query, cursor=cursor, limit=current_app.config["INBOX_PAGE_SIZE"]
-    )
+    page = list_threads(viewer, query, cursor=cursor, limit=current_app.config["INBOX_PAGE_SIZE"])
     now = utcnow()
     return dict(
+        saved_views=[] if cursor else sidebar_views(viewer, query.as_args()),
+        view_choices=[] if cursor else visibility_choices(viewer),
         rows=[(thread, sla_label(thread, now)) for thread in page.threads],
         unread_ids=page.unread_ids,
         next_cursor=page.next_cursor,
@@ -52,3 +65,18 @@ def inbox_view(
         # Live updates refresh the list from here, whichever page it sits on.
         inbox_url=url_for("inbox.index", **query.as_args()),
     )
+
+
+def sidebar_views(viewer: User, current_args: Mapping[str, str]) -> list[SidebarView]:
+    """The views ``viewer`` sees, counted; the one matching the list on screen is active."""
+    views = visible_views(viewer)
+    counts = cached_view_counts(viewer, views)
+    return [
+        SidebarView(
+            view,
+            counts.get(str(view.id)),
+            active=view.query == dict(current_args),
+            editable=can_edit(viewer, view),
+        )
+        for view in views
+    ]

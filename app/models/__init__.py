@@ -44,11 +44,13 @@ from app.models.platform import (
     ProviderStatus,
     SandboxSend,
 )
+from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 
 __all__ = [
+    "SavedView",
     "FieldMapping",
     "Integration",
     "PlatformEvent",

@@ -7,6 +7,7 @@ import uuid
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.events import listens_to
 from app.extensions import db
+from app.inbox.view_counts import inbox_changed
 from app.models import CommunicationMessage, CommunicationThread
 from app.threads.presenters import announce_message, announce_thread
 
@@ -15,6 +16,14 @@ from app.threads.presenters import announce_message, announce_thread
 # so these read the identity map instead of the database.
 def _thread(thread_id: uuid.UUID) -> CommunicationThread | None:
     return db.session.get(CommunicationThread, thread_id)
+
+
+# Registered before the announcements below, so the saved-view counts are
+# stale before any browser hears of the change and asks for its list again.
+@listens_to(MessageCreated, ThreadChanged)
+def recount_saved_views(event: MessageCreated | ThreadChanged) -> None:
+    if getattr(event, "reason", None) != "delivery":  # a tick changes no count
+        inbox_changed()
 
 
 @listens_to(MessageCreated)
