@@ -6,6 +6,7 @@ import os
 from importlib import import_module
 from pathlib import Path
 
+import redis
 import socketio as socketio_server
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -110,7 +111,11 @@ def _socketio_manager(redis_url: str | None):
     would otherwise keep the first app's manager for every later app.
     """
     if redis_url:
-        return socketio_server.RedisManager(redis_url, channel="switchboard-socketio")
+        # Redis pub/sub ignores the database number: two deployments (or test
+        # processes) on one Redis would hear each other's events unless the
+        # channel names the database.
+        database = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0)
+        return socketio_server.RedisManager(redis_url, channel=f"switchboard-socketio-{database}")
     return socketio_server.Manager()
 
 
