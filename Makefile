@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
+# Test processes for `make test` (pytest-xdist; tests/parallel.py gives each its own
+# database and Redis database). TEST_PROCESSES=0 runs the suite in one process.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test lint install install-dev worker migrate clean translations
 
@@ -40,7 +43,7 @@ worker: install
 	$(BIN)/python worker.py
 
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -25,10 +25,14 @@ from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
+from tests.parallel import own_database, own_redis_database
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+# `make test` runs the suite in parallel (pytest-xdist): each test process gets
+# its own database and Redis database, so their cleaning never crosses.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_DATABASE_URL = own_database(os.environ.get("TEST_DATABASE_URL"), XDIST_WORKER)
+TEST_REDIS_URL = own_redis_database(os.environ.get("TEST_REDIS_URL"), XDIST_WORKER)
 
 _TMP = Path(tempfile.mkdtemp(prefix="switchboard-tests-"))
 _SQLITE_URL = f"sqlite:///{_TMP / 'test.db'}"
