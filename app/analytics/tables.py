@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
+# An average rating on a 1–5 scale (customer satisfaction), one decimal.
+RATING = "rating"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def display(value: Any, kind: str) -> str:
         return format_duration(value)
     if kind == PERCENT:
         return f"{value:.1f} %"
+    if kind == RATING:
+        return f"{value:.1f}"
     if kind == COUNT:
         return f"{int(value):,}"
     if kind == DAY and isinstance(value, date):
