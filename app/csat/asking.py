@@ -175,13 +175,14 @@ def ask_missed() -> int:
     missed = db.session.scalars(
         sa.select(CommunicationThread.id)
         .join(CommunicationChannel, CommunicationChannel.id == CommunicationThread.channel_id)
+        .join(Contact, Contact.id == CommunicationThread.contact_id)
         .where(
             CommunicationThread.status.in_(RESOLVED),
             CommunicationThread.resolved_at > now - ASK_WITHIN,
             CommunicationThread.resolved_at < now - SWEEP_AFTER,
-            CommunicationThread.contact_id.is_not(None),
             CommunicationThread.last_customer_message_at.is_not(None),
             CommunicationChannel.channel_type.in_(SURVEYED_CHANNELS),
+            Contact.erased_at.is_(None),  # an erased customer is asked nothing
             ~decided,
         )
         .limit(500)
