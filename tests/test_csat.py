@@ -16,6 +16,7 @@ from app.csat.asking import ask_missed, ask_rating, enqueue_ask
 from app.csat.tokens import rating_token
 from app.database import utcnow
 from app.extensions import db
+from app.gdpr.erasure import erase_contact
 from app.models import CommunicationMessage, CommunicationThread, CsatResponse, SandboxSend
 from app.models.enums import ChannelType, MessageType, ThreadStatus
 from app.threads.editing import update_thread
@@ -148,8 +149,8 @@ def test_without_an_address_outside_the_window_nobody_is_asked(app, agent, fake_
 
 def test_a_customer_is_not_asked_twice_within_the_quiet_days(app, agent, fake_whatsapp):
     first = conversation(wrote_ago=timedelta(hours=30), email="jan@example.nl")
-    second = conversation(wrote_ago=timedelta(hours=30), contact=first.contact)
     resolve(app, first, agent)
+    second = conversation(wrote_ago=timedelta(hours=30), contact=first.contact)
     resolve(app, second, agent)
     asked, quiet = surveys()
     assert asked.state == "asked" and (quiet.state, quiet.skip_reason) == (
@@ -162,6 +163,19 @@ def test_a_customer_is_not_asked_twice_within_the_quiet_days(app, agent, fake_wh
     third = conversation(wrote_ago=timedelta(hours=30), contact=first.contact)
     resolve(app, third, agent)
     assert [s.state for s in surveys()] == ["asked", "skipped", "asked"]
+
+
+def test_a_customer_with_another_open_conversation_is_asked_when_that_one_is_resolved(
+    app, agent, fake_whatsapp
+):
+    first = conversation(wrote_ago=timedelta(hours=30), email="jan@example.nl")
+    second = conversation(wrote_ago=timedelta(hours=30), contact=first.contact)
+    resolve(app, first, agent)
+    resolve(app, second, agent)
+    assert [(s.thread_id, s.state, s.skip_reason) for s in surveys()] == [
+        (first.id, "skipped", "other_open"),
+        (second.id, "asked", None),
+    ]
 
 
 def test_switched_off_nothing_is_asked_and_the_sweep_takes_up_lost_jobs(
@@ -393,3 +407,14 @@ def test_sandbox_records_the_interactive_list(make_app):
             sa.select(SandboxSend).where(SandboxSend.provider == "whatsapp")
         ).all()
         assert send.request_body["interactive"]["type"] == "list"
+
+
+def test_erasing_the_customer_erases_their_comment_and_keeps_the_rating(emailed_survey):
+    emailed_survey.rating, emailed_survey.comment = 2, "Jan Jansen, Dorpsstraat 1: te laat"
+    emailed_survey.answered_at = utcnow()
+    db.session.commit()
+    erase_contact(emailed_survey.contact_id, actor_id=None)
+    commit()
+    db.session.expire_all()
+    survey = db.session.get(CsatResponse, emailed_survey.id)
+    assert (survey.rating, survey.comment) == (2, None)

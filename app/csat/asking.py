@@ -46,7 +46,8 @@ ASK_WITHIN = timedelta(hours=24)
 # How long the sweep leaves a fresh resolution to the job its commit queued.
 SWEEP_AFTER = timedelta(seconds=60)
 ASKED, SKIPPED = "asked", "skipped"
-QUIET_PERIOD, NO_ADDRESS = "quiet_period", "no_address"
+QUIET_PERIOD, NO_ADDRESS, OTHER_OPEN = "quiet_period", "no_address", "other_open"
+CUSTOMER_CHANNELS = (*SURVEYED_CHANNELS, ChannelType.SMS)
 
 
 def enqueue_ask(thread_id: uuid.UUID | str) -> None:
@@ -129,6 +130,11 @@ def decide(response: CsatResponse, thread: CommunicationThread, contact: Contact
     if asked_recently(contact.id, now):
         response.state, response.skip_reason = SKIPPED, QUIET_PERIOD
         return
+    if other_conversation_open(thread, contact.id):
+        # Still waiting on us elsewhere (or this one was merged into another):
+        # asked when that one is resolved instead.
+        response.state, response.skip_reason = SKIPPED, OTHER_OPEN
+        return
     route = ask_channel(thread, contact, now)
     if route is None:
         response.state, response.skip_reason = SKIPPED, NO_ADDRESS
@@ -146,6 +152,24 @@ def asked_recently(contact_id: uuid.UUID, now: datetime) -> bool:
                 CsatResponse.contact_id == contact_id,
                 CsatResponse.state == ASKED,
                 CsatResponse.asked_at > since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def other_conversation_open(thread: CommunicationThread, contact_id: uuid.UUID) -> bool:
+    """Whether the customer has another conversation with us that is not resolved."""
+    return (
+        db.session.scalar(
+            sa.select(CommunicationThread.id)
+            .join(CommunicationChannel, CommunicationChannel.id == CommunicationThread.channel_id)
+            .where(
+                CommunicationThread.contact_id == contact_id,
+                CommunicationThread.id != thread.id,
+                CommunicationThread.status.not_in(RESOLVED),
+                CommunicationChannel.channel_type.in_(CUSTOMER_CHANNELS),
             )
             .limit(1)
         )
