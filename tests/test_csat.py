@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+import app.conversations.sending as sending
 from app.analytics.figures import compute
 from app.analytics.filters import AnalyticsFilter
 from app.auth.services import create_user
@@ -18,7 +19,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.models import CommunicationMessage, CommunicationThread, CsatResponse, SandboxSend
-from app.models.enums import ChannelType, MessageType, ThreadStatus
+from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
 from app.threads.editing import update_thread
 from app.transactions import commit
 from tests import factories
@@ -125,6 +126,29 @@ def test_inside_the_window_the_question_is_a_whatsapp_list_asked_once(
     question = db.session.get(CommunicationMessage, survey.message_id)
     assert question.thread_id == thread.id and question.extra["automation"] == "csat"
     assert db.session.get(CommunicationThread, thread.id).status == ThreadStatus.RESOLVED
+
+
+def test_a_question_whose_send_was_lost_goes_out_with_the_stalled_sends(
+    app, agent, fake_whatsapp, monkeypatch
+):
+    thread = conversation()
+    db.session.get(CommunicationThread, thread.id).status = ThreadStatus.RESOLVED
+    db.session.get(CommunicationThread, thread.id).resolved_at = utcnow()
+    db.session.commit()
+    # The job wrote the survey and its question, then the worker died before
+    # the send job was queued (or Redis lost it).
+    with monkeypatch.context() as lost:
+        lost.setattr(sending, "enqueue_send", lambda *args, **kwargs: None)
+        survey_id = ask_rating(str(thread.id))
+    question = db.session.get(CsatResponse, survey_id).message_id
+    db.session.get(CommunicationMessage, question).created_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert interactive_sends(fake_whatsapp) == []
+
+    assert sending.requeue_stalled_sends() == 1
+    drain_queues(app)
+    wait_for(lambda: len(interactive_sends(fake_whatsapp)) == 1)
+    assert db.session.get(CommunicationMessage, question).delivery_status != DeliveryStatus.PENDING
 
 
 def test_outside_the_window_the_question_is_an_email_with_a_link(app, agent, fake_whatsapp):
