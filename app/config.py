@@ -210,6 +210,10 @@ class Config:
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),
+            # Customer satisfaction (app/csat): ask a customer for a 1-5 rating when
+            # their conversation is resolved, at most once per CSAT_QUIET_DAYS.
+            "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),
+            "CSAT_QUIET_DAYS": _env_int("CSAT_QUIET_DAYS", 30),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),

@@ -57,6 +57,7 @@ FEATURES: tuple[str, ...] = (
     "app.analytics",
     "app.sla",
     "app.gdpr",
+    "app.csat",
     "app.integrations",
 )
 

@@ -102,6 +102,10 @@ CATALOGUE: dict[str, str] = {
     "automation.bulk_email": N_("Bulk e-mail"),
     "automation.transactional_email": N_("Automatic e-mail"),
     "automation.auto_response": N_("Automatic reply"),
+    "automation.csat": N_("Satisfaction survey"),
+    # The customer's answer to the satisfaction survey (app/csat).
+    "csat.rated": N_("Customer rated %(rating)s/5"),
+    "csat.rated_comment": N_("Customer rated %(rating)s/5: %(comment)s"),
     # The body of an automatic e-mail whose content lives at the mail provider.
     "email.sent_from_template": N_("“%(template)s” e-mail sent."),
     # The line above the quoted customer mail in an e-mail reply (app/threads/email_reply.py).

@@ -16,7 +16,7 @@ import io
 from datetime import date
 
 from app.analytics.filters import AnalyticsFilter
-from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, Table
+from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, RATING, Table
 from app.security.spreadsheets import inert_text
 
 BOM = "\ufeff"
@@ -30,7 +30,7 @@ def cell(value, kind: str) -> str:
         return ""
     if kind == DURATION:
         return f"{value / 60:.1f}".replace(".", ",")
-    if kind == PERCENT:
+    if kind in (PERCENT, RATING):
         return f"{value:.1f}".replace(".", ",")
     if kind == COUNT:
         return str(int(value))

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from app.analytics.activity import message_volume, tasks_on_time, template_share, workload
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.satisfaction import csat_by_agent, csat_by_channel, csat_by_team, csat_by_week
 from app.analytics.service_level import (
     escalation_rate,
     first_response_by_channel,
@@ -43,6 +44,10 @@ FIGURES: dict[str, Callable[[AnalyticsFilter, datetime, dict], Table]] = {
     "workload": workload,
     "tasks": tasks_on_time,
     "templates": template_share,
+    "csat_agent": csat_by_agent,
+    "csat_team": csat_by_team,
+    "csat_channel": csat_by_channel,
+    "csat_week": csat_by_week,
 }
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from app.analytics.activity import TASK_TARGET, TEMPLATE_TARGET
 from app.analytics.charts import bar_chart, day_chart
 from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.satisfaction import CSAT_TARGET
 from app.analytics.service_level import SLA_TARGET
-from app.analytics.tables import COUNT, DURATION, PERCENT, Table, display
+from app.analytics.tables import COUNT, DURATION, PERCENT, RATING, Table, display
 
 # Per figure: (value column, its kind, chart title, target, higher is better).
 CHARTS = {
@@ -22,6 +25,8 @@ CHARTS = {
     "workload": ("open", COUNT, "Open assigned threads per agent", None),
     "tasks": ("share", PERCENT, "Tasks completed on time per team", TASK_TARGET),
     "templates": ("share", PERCENT, "Share of outbound messages from templates", TEMPLATE_TARGET),
+    "csat_agent": ("score", PERCENT, _l("Customer satisfaction (4–5) per agent"), CSAT_TARGET),
+    "csat_channel": ("score", PERCENT, _l("Customer satisfaction (4–5) per channel"), CSAT_TARGET),
 }
 
 
@@ -72,6 +77,9 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
     compliance = _total(dashboard, "sla", "compliance")
     on_time = _total(dashboard, "tasks", "share")
     templated = _total(dashboard, "templates", "share")
+    satisfaction = _total(dashboard, "csat_channel", "score")
+    rated = _total(dashboard, "csat_channel", "n") or 0
+    average_rating = display(_total(dashboard, "csat_channel", "average"), RATING)
     return [
         Headline(
             "Average first response",
@@ -107,4 +115,10 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
             _tone(templated, TEMPLATE_TARGET),
         ),
         Headline("Messages", display(_total(dashboard, "volume", "total"), COUNT), "in the range"),
+        Headline(
+            str(_l("Customer satisfaction")),
+            display(satisfaction, PERCENT),
+            str(_l("%(n)s ratings, average %(average)s", n=f"{rated:,}", average=average_rating)),
+            _tone(satisfaction, CSAT_TARGET) if rated else "",
+        ),
     ]

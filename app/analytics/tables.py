@@ -13,6 +13,8 @@ from typing import Any
 from app.ui import local_date, local_number, local_percent
 
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
+# An average rating on a 1–5 scale (customer satisfaction), one decimal.
+RATING = "rating"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ def display(value: Any, kind: str) -> str:
     # Separators, decimal sign and day names in the reader's language (app/ui.py).
     if kind == PERCENT:
         return local_percent(value, 1)
+    if kind == RATING:
+        return local_number(value, 1)
     if kind == COUNT:
         return local_number(int(value))
     if kind == DAY and isinstance(value, date):

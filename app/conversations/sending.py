@@ -169,6 +169,7 @@ def send_message(message_id: str) -> str | None:
         cc=tuple(addressees.get("cc") or ()),
         bcc=tuple(addressees.get("bcc") or ()),
         attachments=attachments,
+        interactive=extra.get("interactive"),
     )
     transport = transport_for(channel_type)
     try:

@@ -37,7 +37,7 @@ from app.gdpr.footprint import Footprint, channel_addresses, chunked, footprint_
 from app.gdpr.orders import erase_order_details, redact_order_drafts
 from app.gdpr.rows import constant, rewrite
 from app.gdpr.sweeps import sweep
-from app.models import CommunicationMessage, Contact, ContactIdentity
+from app.models import CommunicationMessage, Contact, ContactIdentity, CsatResponse
 from app.models.enums import ContactType
 
 ERASED_NAME = "Erased contact"
@@ -100,6 +100,7 @@ def erase_contact(
     )
     counts.update(erase_order_details(footprint))
     counts.update(order_drafts=redact_order_drafts(footprint.mentions))
+    counts.update(satisfaction_comments=_erase_satisfaction_comments(footprint))
     counts.update(sweep(footprint, _message_ids(footprint)))
     report = ErasureReport(
         contact.id, {key: value for key, value in sorted(counts.items()) if value}, erased_before
@@ -148,6 +149,16 @@ def _erase_contact_row(footprint: Footprint) -> dict[str, int]:
         )
     db.session.flush()
     return counts
+
+
+def _erase_satisfaction_comments(footprint: Footprint) -> int:
+    """Her comments on our service (the ratings stay: numbers, for the figures)."""
+    return db.session.execute(
+        sa.update(CsatResponse)
+        .where(CsatResponse.contact_id == footprint.contact.id, CsatResponse.comment.is_not(None))
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _message_ids(footprint: Footprint) -> list[uuid.UUID]:

@@ -34,6 +34,7 @@ from app.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
+    CsatResponse,
     CustomerFeedback,
     FormSubmission,
     InternalTask,
@@ -131,6 +132,15 @@ def build_export(contact: Contact) -> ContactExport:
         "feedback": [
             {"score": f.score, "comment": f.comment, "given_at": _value(f.created_at)}
             for f in _rows(CustomerFeedback, footprint, CustomerFeedback.contact_id)
+        ],
+        "satisfaction": [
+            {"rating": r.rating, "comment": r.comment, "answered_at": _value(r.answered_at)}
+            for r in db.session.scalars(
+                sa.select(CsatResponse)
+                .where(CsatResponse.contact_id == footprint.contact.id)
+                .where(CsatResponse.rating.is_not(None))
+                .order_by(CsatResponse.answered_at)
+            )
         ],
         "tasks": [_fields(task, TASK_FIELDS) for task in _tasks(footprint)],
     }

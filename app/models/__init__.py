@@ -8,6 +8,7 @@ from app.models.communication import (
     ThreadRead,
 )
 from app.models.crm import Address, Contact, ContactIdentity, Organization
+from app.models.csat import CsatResponse
 from app.models.drafts import MessageDraft
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.models.intake import (
@@ -74,6 +75,7 @@ __all__ = [
     "CommunicationTemplate",
     "CommunicationThread",
     "Contact",
+    "CsatResponse",
     "ContactIdentity",
     "DeliveryAttempt",
     "InboundWebhookEvent",

@@ -57,6 +57,9 @@ class OutboundMessage:
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     attachments: tuple[OutboundAttachment, ...] = ()
+    # WhatsApp: an interactive message's ``interactive`` object (a list of
+    # choices); the text above is what the timeline shows of it.
+    interactive: dict | None = None
 
 
 @dataclass(frozen=True)

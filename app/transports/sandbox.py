@@ -59,6 +59,7 @@ class SandboxTransport:
                 "bcc": list(message.bcc),
                 # Names only: the sandbox outbox is a page, not a file store.
                 "attachments": [a.filename for a in message.attachments],
+                "interactive": message.interactive,
                 "external_message_id": external_id,
             }
             body = {k: v for k, v in body.items() if v not in (None, [])}

@@ -14,6 +14,7 @@ import logging
 from datetime import datetime, timezone
 
 from app.channels.whatsapp.payloads import change_values, parse_message, profile_names
+from app.channels.whatsapp.replies import InteractiveReply, take_reply
 from app.contacts.identities import PHONE
 from app.contacts.phones import normalise_phone
 from app.conversations import (
@@ -69,7 +70,9 @@ def receive_message(
     profile_name: str | None,
     phone_number_id: str | None = None,
 ) -> CommunicationMessage | None:
-    """Store one customer message; None when the same wamid was stored before.
+    """Store one customer message; None when the same wamid was stored before,
+    or when it answers an interactive message a feature takes itself
+    (:mod:`app.channels.whatsapp.replies`).
 
     WhatsApp is one conversation per customer: the message joins the contact's
     open WhatsApp thread, even when it quotes (``context``) an older message of
@@ -77,6 +80,11 @@ def receive_message(
     """
     wa_id = message["from"]
     parsed = parse_message(message)
+    reply_id = parsed.metadata.get("reply_id")
+    if reply_id and take_reply(
+        InteractiveReply(str(reply_id), parsed.content, wa_id, message["id"])
+    ):
+        return None  # an answer another feature keeps (a satisfaction rating)
     return record_inbound(
         channel,
         Sender(PHONE, wa_id, whatsapp_profile_name=profile_name),

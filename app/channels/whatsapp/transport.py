@@ -138,6 +138,8 @@ def request_body(message: OutboundMessage) -> dict:
                 }
             ]
         body.update(type="template", template=template)
+    elif message.interactive:
+        body.update(type="interactive", interactive=message.interactive)
     else:
         body.update(type="text", text={"preview_url": False, "body": message.body})
     if message.reply_to_external_id:
