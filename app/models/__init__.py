@@ -25,6 +25,7 @@ from app.models.integrations import (
     SyncRecord,
     WebhookEndpoint,
 )
+from app.models.merges import ContactMerge, ConversationMerge
 from app.models.orders import (
     Article,
     Commission,
@@ -73,6 +74,8 @@ __all__ = [
     "CommunicationThread",
     "Contact",
     "ContactIdentity",
+    "ContactMerge",
+    "ConversationMerge",
     "DeliveryAttempt",
     "InboundWebhookEvent",
     "InternalTask",
