@@ -78,6 +78,9 @@ CATALOGUE: dict[str, str] = {
     "visit.on_the_way_not_told": N_(
         "%(actor)s is on the way to the visit (customer not told: %(problem)s)."
     ),
+    # Merging two conversations of one customer (app/conversations/merging.py).
+    "merge.merged_into": N_("%(actor)s merged this conversation into “%(subject)s”."),
+    "merge.merged_here": N_("%(actor)s merged the conversation “%(subject)s” into this one."),
     # Orders (demo data and status changes).
     "order.status_changed": N_("The status of order %(order)s changed to “%(status)s”."),
     "order_status.new": N_("received"),

@@ -23,6 +23,8 @@ from app.models import (
     CommunicationChannel,
     CommunicationTemplate,
     Contact,
+    ContactMerge,
+    ConversationMerge,
     InboundWebhookEvent,
     IntakeForm,
     Integration,
@@ -56,6 +58,8 @@ AREAS: dict[str, Any] = {
     Order.__tablename__: _l("Orders"),
     OrderDraft.__tablename__: _l("Order e-mails"),
     Contact.__tablename__: _l("Contacts"),
+    ContactMerge.__tablename__: _l("Contact merges"),
+    ConversationMerge.__tablename__: _l("Conversation merges"),
 }
 
 SECRET_NOTES = {
@@ -248,6 +252,15 @@ RECORD_PAGES: dict[str, RecordPage] = {
     ),
     OrderDraft.__tablename__: RecordPage(
         OrderDraft, (), lambda row, _e: url_for("email_intake.show", draft_id=row.id)
+    ),
+    # The merge record, where a contact merge is undone within its day.
+    ContactMerge.__tablename__: RecordPage(
+        ContactMerge, (), lambda row, _e: url_for("merges.contact_merge", merge_id=row.id)
+    ),
+    ConversationMerge.__tablename__: RecordPage(
+        ConversationMerge,
+        ("kept_thread_id",),
+        lambda row, _e: url_for("threads.show", thread_id=row.kept_thread_id),
     ),
 }
 

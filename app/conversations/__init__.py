@@ -3,7 +3,8 @@
 Every feature that adds to a conversation calls these functions: channel
 processors record a customer's message, the composer posts our reply, a note
 or a status line is recorded, a provider's report moves the ticks, an admin's
-GDPR erasure empties a customer's conversations (:mod:`.erasure`). Each keeps
+GDPR erasure empties a customer's conversations (:mod:`.erasure`), two
+conversations become one or change customer (:mod:`.merging`). Each keeps
 the thread's preview, search document and SLA clock right in the caller's
 transaction and publishes events (:mod:`app.conversations.events`) that
 listeners of other features hear after the commit: live updates
@@ -33,6 +34,15 @@ from app.conversations.inbound import (
     hold_senders,
     record_inbound,
     subject_from,
+)
+from app.conversations.merging import (
+    MergeRefused,
+    MovedConversations,
+    kept_thread_of,
+    merge_pointer,
+    merge_threads,
+    merged_thread_ids,
+    move_conversations,
 )
 from app.conversations.messages import (
     PREVIEW_LENGTH,
@@ -65,7 +75,9 @@ __all__ = [
     "PREVIEW_LENGTH",
     "ConversationsErased",
     "InboundMessage",
+    "MergeRefused",
     "MessageCreated",
+    "MovedConversations",
     "Sender",
     "ThreadAssigned",
     "ThreadChanged",
@@ -78,8 +90,13 @@ __all__ = [
     "erase_messages",
     "erase_threads",
     "hold_senders",
+    "kept_thread_of",
     "latest_open_thread",
     "mark_read",
+    "merge_pointer",
+    "merge_threads",
+    "merged_thread_ids",
+    "move_conversations",
     "note_routing",
     "open_thread",
     "post_note",

@@ -31,6 +31,7 @@ from app.business_time import clock as sla_clock
 from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
 from app.contacts.services import contact_for_email, contact_for_phone
 from app.conversations.events import ThreadChanged
+from app.conversations.merging import kept_thread_of
 from app.conversations.messages import add_message, touch
 from app.conversations.reads import note_customer_message
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
@@ -171,8 +172,11 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
                     **references,
                     "conversation_key": inbound.conversation_key,
                 }
+    if thread is not None:
+        # A reply to a conversation merged into another goes on in that one.
+        thread = kept_thread_of(thread.id) or thread
     if thread is None and not inbound.conversation_key:
-        thread = latest_open_thread(channel.id, contact.id)
+        thread = latest_open_thread(channel.id, contact.id) or _merged_on(channel, contact)
     if thread is not None and thread.status not in CLOSED:
         return thread
     return open_thread(
@@ -186,6 +190,24 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
         # A new conversation is routed by the channel's rules (seed 003 message flow).
         needs_routing=True,
     )
+
+
+def _merged_on(channel, contact) -> CommunicationThread | None:
+    """The conversation the customer's latest one on ``channel`` was merged into, if any.
+
+    Their WhatsApp message finds no open thread on WhatsApp when the kept
+    conversation is on another channel (e-mail, say); it belongs there.
+    """
+    latest = db.session.scalar(
+        sa.select(CommunicationThread.id)
+        .where(
+            CommunicationThread.channel_id == channel.id,
+            CommunicationThread.contact_id == contact.id,
+        )
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+    return kept_thread_of(latest) if latest is not None else None
 
 
 def _thread_replied_to(contact, replies_to: list[str]) -> CommunicationThread | None:

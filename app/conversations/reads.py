@@ -38,14 +38,19 @@ def mark_read(thread: CommunicationThread, user: User, *, up_to: datetime | None
     """
     if up_to is None:
         return
+    mark_read_by(thread.id, user.id, up_to=up_to)
+
+
+def mark_read_by(thread_id: uuid.UUID, user_id: uuid.UUID, *, up_to: datetime) -> None:
+    """:func:`mark_read` by ids (a merge carries agents' marks over to the kept thread)."""
     now = utcnow()
     insert = upsert_insert(ThreadRead, db.session.get_bind().dialect.name)
     statement = insert.values(
         id=uuid.uuid4(),
         created_at=now,
         updated_at=now,
-        user_id=user.id,
-        thread_id=thread.id,
+        user_id=user_id,
+        thread_id=thread_id,
         last_read_at=up_to,
     ).on_conflict_do_update(
         index_elements=["user_id", "thread_id"],

@@ -26,6 +26,7 @@ from app.models.integrations import (
     SyncRecord,
     WebhookEndpoint,
 )
+from app.models.merges import ContactMerge, ConversationMerge
 from app.models.orders import (
     Article,
     Commission,
@@ -77,6 +78,8 @@ __all__ = [
     "Contact",
     "CsatResponse",
     "ContactIdentity",
+    "ContactMerge",
+    "ConversationMerge",
     "DeliveryAttempt",
     "InboundWebhookEvent",
     "InternalTask",

@@ -21,7 +21,8 @@ from app.conversations import refresh_customer_search
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_threads_clause
-from app.models import CommunicationThread, Contact, ContactIdentity, Order, User
+from app.merges.contacts import recent_merges_into
+from app.models import CommunicationThread, Contact, ContactIdentity, ContactMerge, Order, User
 from app.models.enums import OrderStatus
 from app.ui import DISPLAY_ZONE
 
@@ -50,6 +51,8 @@ class CustomerPanel:
     channels: list[Reachable] = field(default_factory=list)
     other_threads: list[CommunicationThread] = field(default_factory=list)
     orders: list[OrderLine] = field(default_factory=list)
+    # Contacts merged into this one in the last day: each can still be undone.
+    recent_merges: list[ContactMerge] = field(default_factory=list)
 
 
 def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
@@ -62,6 +65,7 @@ def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
         channels=reachable_on(contact),
         other_threads=_other_threads(thread, contact, viewer),
         orders=_orders(thread, contact, viewer),
+        recent_merges=recent_merges_into(contact.id) if viewer.role in STAFF_DESK_ROLES else [],
     )
 
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES
-from app.conversations import mark_read
+from app.conversations import mark_read, merge_pointer
 from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
@@ -93,6 +93,8 @@ def composer_context(thread, *, channel_id=None, form=None, errors=None, preview
 def _header_context(thread, *, error=None):
     return {
         "thread": thread,
+        # Merged into another conversation: the header points there (app/merges).
+        "merged_into": merge_pointer(thread.id),
         "users": assignable_users(thread),
         "statuses": ThreadStatus.values(),
         "priorities": Priority.values(),
@@ -157,6 +159,12 @@ def _page(thread, status: int = 200, header_error=None, page=None, **composer):
 @login_required
 def show(thread_id):
     thread = thread_or_refuse(thread_id)
+    merged = merge_pointer(thread.id) if request.args.get("message") else None
+    if merged is not None:
+        # A link to a message of a merged conversation: the message lives on there.
+        return redirect(
+            url_for("threads.show", thread_id=merged.kept_thread_id, **request.args), 303
+        )
     # Read up to what this page shows, not "now": a customer message taken in
     # while it renders stays unread.
     shown_up_to = thread.last_customer_message_at

@@ -1,0 +1,126 @@
+"""Merging a conversation into another of the same customer: the choice, the checks, the audit.
+
+The writing is the conversation owner's (``app.conversations.merge_threads``);
+this module offers the candidates an agent may pick, refuses what they may not
+merge, and records the merge in the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from app.audit.records import record_change
+from app.conversations import MergeRefused, merge_threads, merged_thread_ids
+from app.extensions import db
+from app.inbox.access import can_access_thread, visible_threads_clause
+from app.models import CommunicationThread, ConversationMerge, Order, User
+from app.models.enums import ThreadStatus
+
+CANDIDATES = 20
+AUDIT_TABLE = ConversationMerge.__tablename__
+AUDIT_ACTION = "conversation_merge"
+
+REFUSALS = {
+    "same_thread": _l("A conversation cannot be merged into itself."),
+    "not_found": _l("There is no such conversation."),
+    "no_customer": _l("Only conversations with a customer can be merged."),
+    "different_customers": _l(
+        "These conversations are with different customers; only conversations of "
+        "the same customer can be merged. Merge the two contacts first if they are "
+        "one person."
+    ),
+    "already_merged": _l("This conversation was already merged into another one."),
+    "kept_merged": _l("That conversation was merged into another one; merge into that one."),
+    "kept_closed": _l(
+        "That conversation is closed; reopen it first, or merge the other way round."
+    ),
+    "no_access": _l("You may not open that conversation, so you cannot merge into it."),
+}
+
+
+class ConversationMergeRefused(ValueError):
+    """Why a conversation cannot be merged, in the reader's language (``message``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return str(REFUSALS[self.reason])
+
+
+def merge_candidates(
+    thread: CommunicationThread, viewer: User, query: str = ""
+) -> list[CommunicationThread]:
+    """The customer's other conversations ``viewer`` may merge ``thread`` into, newest first.
+
+    ``query`` narrows them by subject or order number. Closed conversations and
+    those merged away take nothing more, so they are not offered.
+    """
+    if thread.contact_id is None:
+        return []
+    statement = (
+        sa.select(CommunicationThread)
+        .options(
+            so.joinedload(CommunicationThread.channel), so.joinedload(CommunicationThread.order)
+        )
+        .where(
+            CommunicationThread.contact_id == thread.contact_id,
+            CommunicationThread.id != thread.id,
+            CommunicationThread.status != ThreadStatus.CLOSED,
+        )
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(CANDIDATES)
+    )
+    visible = visible_threads_clause(viewer)
+    if visible is not None:
+        statement = statement.where(visible)
+    term = " ".join(query.split())
+    if term:
+        statement = statement.where(
+            sa.or_(
+                CommunicationThread.thread_subject.icontains(term, autoescape=True),
+                CommunicationThread.order_id.in_(
+                    sa.select(Order.id).where(Order.order_number.icontains(term, autoescape=True))
+                ),
+            )
+        )
+    candidates = list(db.session.scalars(statement))
+    merged = merged_thread_ids([c.id for c in candidates])
+    return [c for c in candidates if c.id not in merged]
+
+
+def merge_conversation(
+    thread: CommunicationThread, into_id: uuid.UUID, actor: User
+) -> ConversationMerge:
+    """Merge ``thread`` (which ``actor`` has open) into conversation ``into_id``; no commit.
+
+    Raises :class:`ConversationMergeRefused`.
+    """
+    target = db.session.get(CommunicationThread, into_id)
+    if target is None:
+        raise ConversationMergeRefused("not_found")
+    if not can_access_thread(actor, target) or not can_access_thread(actor, thread):
+        raise ConversationMergeRefused("no_access")
+    try:
+        merge = merge_threads(target.id, thread.id, actor=actor)
+    except MergeRefused as refused:
+        raise ConversationMergeRefused(refused.reason) from refused
+    record_change(
+        AUDIT_TABLE,
+        merge.id,
+        AUDIT_ACTION,
+        {
+            "kept_thread_id": target.id,
+            "merged_thread_id": thread.id,
+            "contact_id": target.contact_id,
+            "moved": merge.moved,
+        },
+        user_id=actor.id,
+    )
+    return merge
