@@ -5,7 +5,7 @@ as JSON, never SQL), private or shared with a team or everyone; one name per
 owner.
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0025
 Create Date: 2026-11-22 19:00:00
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0022'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ the thread and the moment it was resolved), written before the question goes
 out, so duplicate events and two workers never ask twice.
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0026
 Create Date: 2026-11-22 19:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0022'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
