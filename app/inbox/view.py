@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.inbox.counts import cached_tab_counts
@@ -25,6 +26,7 @@ FILTER_LABELS = {
     "overdue": "Overdue",
     "mine": "Mine",
     "unassigned": "Unassigned",
+    "snoozed": _l("Snoozed"),
 }
 
 
