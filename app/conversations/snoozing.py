@@ -73,6 +73,8 @@ def snooze(
     thread.snoozed_at = thread.snoozed_at or at
     thread.snoozed_until = until
     thread.snoozed_by_user_id = actor.id
+    # A header open elsewhere shows the old state: its next save must reload.
+    thread.lock_version = CommunicationThread.lock_version + 1
     sla_clock.pause(thread, at)
     if until is None:
         line = text("snooze.until_reply", actor=actor.name)
@@ -83,7 +85,8 @@ def snooze(
             until=until.astimezone(WAKE_TIME_ZONE).strftime(WAKE_TIME_FORMAT),
         )
     record_status_line(thread, line, author_id=actor.id, at=at)
-    publish(ThreadChanged(thread.id, "snoozed"))
+    # "edit": the browsers showing it refresh the header too (app.js).
+    publish(ThreadChanged(thread.id, "edit"))
     return line
 
 
@@ -91,6 +94,7 @@ def unsnooze(thread: CommunicationThread, actor: User, *, at: datetime | None = 
     """A person ends the snooze now; False if it was not snoozed (or woke meanwhile)."""
     if not _claim(CommunicationThread.id == thread.id):
         return False
+    db.session.refresh(thread, ["lock_version"])  # bumped by the claim
     _woken(thread, text("snooze.cancelled", actor=actor.name), at or utcnow(), actor.id)
     return True
 
@@ -99,6 +103,7 @@ def wake_for_reply(thread: CommunicationThread, at: datetime | None = None) -> b
     """The customer wrote: a snoozed thread wakes at once (called by ``record_inbound``)."""
     if thread.snoozed_at is None or not _claim(CommunicationThread.id == thread.id):
         return False
+    db.session.refresh(thread, ["lock_version"])  # bumped by the claim
     _woken(thread, text("snooze.ended_by_reply"), at or utcnow())
     return True
 
@@ -145,7 +150,12 @@ def _claim(*conditions) -> list[uuid.UUID]:
     statement = (
         sa.update(CommunicationThread)
         .where(CommunicationThread.snoozed_at.is_not(None), *conditions)
-        .values(snoozed_at=None, snoozed_until=None, snoozed_by_user_id=None)
+        .values(
+            snoozed_at=None,
+            snoozed_until=None,
+            snoozed_by_user_id=None,
+            lock_version=CommunicationThread.lock_version + 1,
+        )
         .returning(CommunicationThread.id)
         .execution_options(synchronize_session=False)
     )
@@ -168,4 +178,4 @@ def _woken(
     if thread.status != ThreadStatus.WAITING_CUSTOMER:
         sla_clock.resume(thread, at)
     record_status_line(thread, line, author_id=author_id, at=at)
-    publish(ThreadChanged(thread.id, "snooze_ended"))
+    publish(ThreadChanged(thread.id, "edit"))
