@@ -40,12 +40,12 @@ def app(make_app):
         yield app
 
 
-def _snoozed(make_user, count: int, until) -> list:
+def _snoozed(make_user, count: int, until, at) -> list:
     agent = make_user("agent")
     channel = factories.channel()
     threads = [factories.thread(channel) for _ in range(count)]
     for thread in threads:
-        snooze(thread, agent, until=until)
+        snooze(thread, agent, until=until, at=at)
     commit()
     return [thread.id for thread in threads]
 
@@ -71,8 +71,9 @@ def _still_snoozed() -> int:
 
 
 def test_racing_wake_up_jobs_wake_each_conversation_once(app, make_user):
-    ids = _snoozed(make_user, 120, utcnow() + timedelta(seconds=1))
-    time.sleep(1.2)
+    now = utcnow()
+    ids = _snoozed(make_user, 120, now + timedelta(seconds=1), now)
+    wait_until(lambda: utcnow() > now + timedelta(seconds=1), 10, "the snooze time")
     results = race(app, lambda _index: wake_due_snoozes(), 4)
     assert not raised(results), results
     assert sum(results) == len(ids)
@@ -94,8 +95,9 @@ def test_two_worker_processes_wake_each_conversation_once(app, make_user, tmp_pa
     try:
         topology.start_worker()
         topology.start_worker()
-        due = utcnow() + timedelta(seconds=2)
-        ids = _snoozed(make_user, THREADS, due)
+        now = utcnow()
+        due = now + timedelta(seconds=2)
+        ids = _snoozed(make_user, THREADS, due, now)
         wait_until(lambda: utcnow() > due, 10, "the snooze time")
         # Beside the schedulers' own runs: copies that the two workers take at once.
         queue = app.extensions["broker"].queue("periodic")

@@ -85,8 +85,8 @@ def snooze(
             until=until.astimezone(WAKE_TIME_ZONE).strftime(WAKE_TIME_FORMAT),
         )
     record_status_line(thread, line, author_id=actor.id, at=at)
-    # "edit": the browsers showing it refresh the header too (app.js).
-    publish(ThreadChanged(thread.id, "edit"))
+    # Browsers showing it refresh the header (its snooze badge) too (app.js).
+    publish(ThreadChanged(thread.id, "snooze"))
     return line
 
 
@@ -130,7 +130,9 @@ def wake_due_snoozes(now: datetime | None = None) -> int:
         if not ids:
             db.session.rollback()
             return woken
-        for row in db.session.scalars(sa.select(thread).where(thread.id.in_(ids))):
+        # As the claim left them: a copy this session held from before is stale.
+        woken_rows = sa.select(thread).where(thread.id.in_(ids))
+        for row in db.session.scalars(woken_rows.execution_options(populate_existing=True)):
             _woken(row, text("snooze.ended"), now)
         commit()
         woken += len(ids)
@@ -178,4 +180,4 @@ def _woken(
     if thread.status != ThreadStatus.WAITING_CUSTOMER:
         sla_clock.resume(thread, at)
     record_status_line(thread, line, author_id=author_id, at=at)
-    publish(ThreadChanged(thread.id, "edit"))
+    publish(ThreadChanged(thread.id, "snooze"))

@@ -7,6 +7,8 @@
   "use strict";
 
   const selected = new Set();
+  // The id of the last row clicked, not its element: a live refresh of the list
+  // between two clicks replaces every row, and the range still starts there.
   let lastClicked = null;
 
   function boxes() {
@@ -36,15 +38,15 @@
     const box = event.target.closest ? event.target.closest(".bulk-select") : null;
     if (!box) return;
     const list = boxes();
-    if (event.shiftKey && lastClicked && list.includes(lastClicked)) {
-      const from = list.indexOf(lastClicked);
+    const from = list.findIndex((other) => other.value === lastClicked);
+    if (event.shiftKey && from >= 0) {
       const to = list.indexOf(box);
       const [start, end] = from < to ? [from, to] : [to, from];
       list.slice(start, end + 1).forEach((other) => setBox(other, box.checked));
     } else {
       setBox(box, box.checked);
     }
-    lastClicked = box;
+    lastClicked = box.value;
     updateBar();
   });
 
@@ -69,7 +71,6 @@
           if (!present.has(id)) selected.delete(id);
         });
       }
-      lastClicked = null;
       updateBar();
     }
   });
