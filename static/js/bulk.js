@@ -18,7 +18,9 @@
   function updateBar() {
     const count = document.getElementById("bulk-count");
     const actions = document.getElementById("bulk-actions");
-    const all = document.getElementById("bulk-select-all");
+    // Found by class: an input with an id would carry a style attribute a
+    // screenshot tool left on it into the swapped-in bar (htmx settles by id).
+    const all = document.querySelector("#bulk-bar .bulk-select-all");
     const visible = boxes();
     if (count) {
       const label = count.closest(".bulk-bar").dataset.selectedLabel || "{count}";
@@ -51,7 +53,7 @@
   });
 
   document.addEventListener("change", function (event) {
-    if (event.target.id !== "bulk-select-all") return;
+    if (!event.target.classList || !event.target.classList.contains("bulk-select-all")) return;
     boxes().forEach((box) => setBox(box, event.target.checked));
     updateBar();
   });
