@@ -37,7 +37,14 @@ CATALOGUE: dict[str, str] = {
     "edit.took": N_("%(actor)s took the conversation"),
     "edit.unassigned": N_("%(actor)s unassigned the thread"),
     "edit.tags": N_("%(actor)s set the tags to %(tags)s"),
+    "edit.team": N_("%(actor)s moved the conversation to team %(team)s"),
     "tags.none": N_("none"),
+    # Snoozing a conversation (app/conversations/snoozing.py); times in Amsterdam.
+    "snooze.until": N_("%(actor)s snoozed the conversation until %(until)s"),
+    "snooze.until_reply": N_("%(actor)s snoozed the conversation until the customer replies"),
+    "snooze.ended": N_("Snooze ended"),
+    "snooze.ended_by_reply": N_("Snooze ended: the customer replied"),
+    "snooze.cancelled": N_("%(actor)s ended the snooze"),
     # Routing reasons (app/assignment), shown as "Why here".
     "routing.rule": N_("%(thread_type)s → %(team)s"),
     "routing.any_type": N_("Any other type"),

@@ -4,7 +4,8 @@ Every feature that adds to a conversation calls these functions: channel
 processors record a customer's message, the composer posts our reply, a note
 or a status line is recorded, a provider's report moves the ticks, an admin's
 GDPR erasure empties a customer's conversations (:mod:`.erasure`), two
-conversations become one or change customer (:mod:`.merging`). Each keeps
+conversations become one or change customer (:mod:`.merging`), a person
+snoozes one and it wakes (:mod:`.snoozing`). Each keeps
 the thread's preview, search document and SLA clock right in the caller's
 transaction and publishes events (:mod:`app.conversations.events`) that
 listeners of other features hear after the commit: live updates
@@ -55,6 +56,13 @@ from app.conversations.messages import (
     touch,
 )
 from app.conversations.reads import mark_read
+from app.conversations.snoozing import (
+    CannotSnooze,
+    end_for_status_change,
+    snooze,
+    unsnooze,
+    wake_due_snoozes,
+)
 from app.conversations.threads import (
     announce_change,
     assign,
@@ -71,6 +79,7 @@ from app.features import Feature
 from app.jobs.periodic import PeriodicJob
 
 __all__ = [
+    "CannotSnooze",
     "ERASED_SUBJECT",
     "PREVIEW_LENGTH",
     "ConversationsErased",
@@ -88,6 +97,7 @@ __all__ = [
     "apply_delivery_report",
     "channel_of_type",
     "erase_messages",
+    "end_for_status_change",
     "erase_threads",
     "hold_senders",
     "kept_thread_of",
@@ -106,11 +116,14 @@ __all__ = [
     "record_status_line",
     "redact_mentions",
     "refresh_customer_search",
+    "snooze",
     "subject_from",
     "thread_a_send_would_join",
     "thread_for_contact",
     "touch",
     "unsaved_thread",
+    "unsnooze",
+    "wake_due_snoozes",
     "withdraw_outbound",
 ]
 
@@ -122,6 +135,11 @@ FEATURE = Feature(
         # up again within its lease (PROCESSING_LEASE_SECONDS) plus 10 s.
         PeriodicJob(
             "stalled-sends", "app.conversations.sending.requeue_stalled_sends", every_seconds=10
+        ),
+        # Every 5 s: a snoozed conversation is back in the lists within 5 s of its
+        # time (one indexed range read when nothing is due).
+        PeriodicJob(
+            "snooze-wake", "app.conversations.snoozing.wake_due_snoozes", every_seconds=5
         ),
     ),
 )

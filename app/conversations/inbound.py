@@ -34,6 +34,7 @@ from app.conversations.events import ThreadChanged
 from app.conversations.merging import kept_thread_of
 from app.conversations.messages import add_message, touch
 from app.conversations.reads import note_customer_message
+from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
 from app.inbox.search import append_to_search_document
@@ -139,6 +140,8 @@ def record_inbound(
         sla_clock.reopen(thread)
     if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:
         thread.status = ThreadStatus.OPEN
+    # A snoozed conversation is back in the lists the moment the customer writes.
+    wake_for_reply(thread)
     # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
     sla_clock.customer_wrote(thread, inbound.received_at)
     append_to_search_document(thread.id, " ".join(filter(None, [inbound.subject, inbound.content])))

@@ -28,7 +28,7 @@ from app.inbox.counts import unread_expression, viewer_read_join
 from app.inbox.search import search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
-from app.models.urgency import CLOSED, DEADLINE_BUCKETS
+from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
 from app.security.bodies import loads as load_json
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
@@ -40,7 +40,7 @@ CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
     "sms": (ChannelType.SMS,),
     "tasks": (ChannelType.INTERNAL_TASK, ChannelType.INTERNAL_TICKET, ChannelType.INTERNAL_COMMENT),
 }
-FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine", "unassigned")
+FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine", "unassigned", "snoozed")
 SORTS = ("urgency", "newest")
 
 
@@ -218,6 +218,13 @@ def thread_conditions(
         conditions.append(thread.assigned_to_user_id == viewer.id)
     elif query.filter_name == "unassigned":
         conditions.append(thread.assigned_to_user_id.is_(None))
+    if query.filter_name == "snoozed":
+        # Their own bucket, ordered by wake time (app.models.urgency).
+        conditions.append(thread.urgency_bucket == SNOOZED)
+    else:
+        # Snoozed threads leave every other list; the bucket comes last, so this
+        # is a range on the leading column of each urgency index.
+        conditions.append(thread.urgency_bucket < SNOOZED)
     if query.filter_name in ("mine", "unassigned") and not query.status:
         # Like their tab counts: open conversations only, unless a status is chosen.
         # A bucket range, so the walk stays on the (assignee, urgency) indexes.

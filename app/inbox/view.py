@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.inbox.counts import cached_tab_counts
@@ -28,6 +29,7 @@ FILTER_LABELS = {
     "overdue": "Overdue",
     "mine": "Mine",
     "unassigned": "Unassigned",
+    "snoozed": _l("Snoozed"),
 }
 
 

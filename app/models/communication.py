@@ -107,6 +107,13 @@ class CommunicationThread(Entity, db.Model):
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
         sa.Index("ix_communication_thread_sla_next_check", "sla_next_check_at"),
+        # The wake-up job reads only snoozed threads whose time has come.
+        sa.Index(
+            "ix_communication_thread_snoozed_until",
+            "snoozed_until",
+            postgresql_where=sa.text("snoozed_until IS NOT NULL"),
+            sqlite_where=sa.text("snoozed_until IS NOT NULL"),
+        ),
         sa.Index(
             "ix_communication_thread_search",
             "search_vector",
@@ -177,6 +184,14 @@ class CommunicationThread(Entity, db.Model):
     # Business seconds to the first answer and to resolution, for analytics.
     first_response_seconds: so.Mapped[Optional[int]] = so.mapped_column()
     resolution_seconds: so.Mapped[Optional[int]] = so.mapped_column()
+    # Snoozed (``app.conversations.snoozing``): out of the open lists since
+    # ``snoozed_at`` until ``snoozed_until``, or until the customer writes when
+    # that is empty. The SLA clock is paused meanwhile (``sla_paused_at``).
+    snoozed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    snoozed_until: so.Mapped[Optional[datetime]] = so.mapped_column()
+    snoozed_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     tags: so.Mapped[list[Any]] = so.mapped_column(default=list)
     external_references: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     # Bumped on every edit a person makes, so a stale form is refused, not applied.
@@ -196,6 +211,7 @@ class CommunicationThread(Entity, db.Model):
     order = so.relationship("Order")
     assigned_to = so.relationship("User", foreign_keys=[assigned_to_user_id])
     assigned_team = so.relationship("Team")
+    snoozed_by = so.relationship("User", foreign_keys=[snoozed_by_user_id])
     messages: so.Mapped[list["CommunicationMessage"]] = so.relationship(
         back_populates="thread",
         order_by="CommunicationMessage.created_at",
@@ -214,7 +230,13 @@ class CommunicationThread(Entity, db.Model):
             response_due_at=self.response_due_at,
             last_activity=self.last_message_at or utcnow(),
             priority=self.priority or Priority.NORMAL,
+            snoozed=self.snoozed_at is not None,
+            snoozed_until=self.snoozed_until,
         )
+
+    @property
+    def is_snoozed(self) -> bool:
+        return self.snoozed_at is not None
 
 
 # A channel's type never changes, so one look-up per channel and process will do.

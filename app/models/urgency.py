@@ -9,7 +9,11 @@ The buckets, in order:
 1. internal tasks and notes with a deadline, most overdue first: however late,
    a colleague's to-do never pushes a waiting customer down the list;
 2. open threads without a deadline (waiting on the customer, say), newest first;
-3. resolved and closed threads, newest first.
+3. resolved and closed threads, newest first;
+4. snoozed threads (``app.conversations.snoozing``), the soonest to wake first and
+   those waiting for the customer's reply last. Every list but "Snoozed" stops
+   before this bucket, so a snoozed thread leaves the open lists and their
+   counts by the same index range that orders them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ CUSTOMER_WAITING = 0
 INTERNAL_DUE = 1
 NO_DEADLINE = 2
 CLOSED = 3
+SNOOZED = 4
+# Snoozed until the customer replies: after every snooze with a wake time.
+UNTIL_REPLY_SCORE = 2**62
 # The buckets ranked by a deadline (score = its epoch second): the overdue tab's.
 DEADLINE_BUCKETS = (CUSTOMER_WAITING, INTERNAL_DUE)
 
@@ -50,8 +57,14 @@ def urgency_key(
     response_due_at: datetime | None,
     last_activity: datetime,
     priority: Priority = Priority.NORMAL,
+    snoozed: bool = False,
+    snoozed_until: datetime | None = None,
 ) -> tuple[int, int]:
     """``(bucket, score)`` of a thread; see the module docstring for the order."""
+    if snoozed and not closed:
+        if snoozed_until is None:
+            return SNOOZED, UNTIL_REPLY_SCORE
+        return SNOOZED, int(snoozed_until.timestamp())
     if not closed and response_due_at is not None:
         bucket = INTERNAL_DUE if internal else CUSTOMER_WAITING
         lead = PRIORITY_LEAD_SECONDS.get(Priority(priority), 1)

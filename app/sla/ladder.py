@@ -60,6 +60,9 @@ def due_threads_query(now: datetime, limit: int = BATCH_SIZE) -> sa.Select:
         .where(
             CommunicationThread.sla_next_check_at.is_not(None),
             CommunicationThread.sla_next_check_at <= now,
+            # Snoozing pauses the clock and empties the check; this also holds
+            # for a check written by anything else while it sleeps.
+            CommunicationThread.snoozed_at.is_(None),
         )
         .order_by(CommunicationThread.sla_next_check_at)
         .limit(limit)

@@ -9,6 +9,8 @@ FEATURE = Feature(
         "app.threads.api:bp",
         "app.threads.composer_templates:bp",
         "app.threads.composer_routes:bp",
+        "app.threads.snooze_routes:bp",
+        "app.threads.bulk_routes:bp",
     ),
     listeners=("app.threads.listeners",),
 )

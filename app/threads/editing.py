@@ -12,7 +12,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.business_time import clock as sla_clock
-from app.conversations import announce_change, assign, record_status_line
+from app.conversations import announce_change, assign, end_for_status_change, record_status_line
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationThread, User
@@ -44,7 +44,7 @@ def update_thread(
     changed since, nothing is applied and :class:`StaleEdit` is raised. Each
     change is written to the timeline as a system line. Returns those lines.
     """
-    values = _validate_changes(changes)
+    values = validate_changes(changes)
     if expected_version is None:
         raise InvalidInput({"lock_version": "required: reload the thread and try again"})
     # Compare-and-set: concurrent editors cannot both win.
@@ -64,8 +64,20 @@ def update_thread(
         )
         raise StaleEdit(current or 0)
     db.session.refresh(thread, ["lock_version"])
+    return apply_changes(thread, actor, values)
+
+
+def apply_changes(thread: CommunicationThread, actor: User, values: dict) -> list[SystemText]:
+    """Apply checked ``values`` (from :func:`validate_changes`) and write their lines.
+
+    The caller has settled the version: :func:`update_thread` by compare-and-set,
+    a bulk action by bumping it in its own transaction.
+    """
     lines = []
     if "status" in values and values["status"] != thread.status:
+        if thread.is_snoozed:
+            # Whoever sets the status has acted on the conversation: it is awake.
+            end_for_status_change(thread, actor)
         lines.append(
             text(
                 "edit.status",
@@ -119,7 +131,8 @@ def update_thread(
     return lines
 
 
-def _validate_changes(changes: dict) -> dict:
+def validate_changes(changes: dict) -> dict:
+    """The changes as values to apply; :class:`InvalidInput` naming each bad field."""
     values: dict = {}
     errors: dict[str, str] = {}
     if changes.get("status") is not None:

@@ -377,3 +377,17 @@ def uuid_or_404(raw: str):
         return uuid.UUID(raw)
     except ValueError:
         abort(404)
+
+
+def header_changed(thread):
+    """The answer to a change made from the header: it, and the timeline out of band."""
+    if not request.htmx:
+        return redirect(url_for("threads.show", thread_id=thread.id), 303)
+    response = render_template("threads/_header.html", **_header_context(thread))
+    timeline_html = render_template("threads/_timeline.html", **timeline_context(thread), oob=True)
+    return response + timeline_html
+
+
+def header_refusal(thread, status: int, error: str):
+    """The header with ``error`` for the person to read (a refused header change)."""
+    return _header_response(thread, status, error)

@@ -5,7 +5,7 @@ messages went into; unique per merged conversation. ``contact_merges`` keeps
 what a contact merge moved, so it can be undone for a day.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-11-22 19:00:00
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -125,6 +125,8 @@
     const page = threadPage();
     if (page && page.dataset.threadId === detail.thread_id) {
       refreshTimeline();
+      // Snoozed or woken (by its time, the customer, a colleague): the header's badge changes.
+      if (detail.reason === "snooze") refreshHeader();
       if (detail.reason === "edit") {
         const header = document.getElementById("thread-header");
         // Only refresh if our copy is older, so our own edit is not swapped twice.
