@@ -10,6 +10,7 @@ from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import system_texts
 from app.models.enums import Role
 
 ALL = tuple(Role)
@@ -51,14 +52,24 @@ ROLE_LABELS = {
     Role.ADMIN: _l("Admin"),
 }
 
+
+def status_label(value) -> str:
+    """A thread status as people read it ("waiting customer"); the value stays English."""
+    return system_texts.label("status", value).render()
+
+
+def priority_label(value) -> str:
+    return system_texts.label("priority", value).render()
+
+
 CHANNEL_LABELS = {
-    "email_outlook": "Email",
-    "whatsapp_business": "WhatsApp",
+    "email_outlook": _l("E-mail"),
+    "whatsapp_business": "WhatsApp",  # a brand: the same in every language
     "sms": "SMS",
-    "internal_comment": "Note",
-    "internal_task": "Task",
-    "internal_ticket": "Ticket",
-    "phone_call": "Phone",
+    "internal_comment": _l("Note"),
+    "internal_task": _l("Task"),
+    "internal_ticket": _l("Ticket"),
+    "phone_call": _l("Phone"),
 }
 
 
@@ -75,12 +86,12 @@ def local_time(value: datetime | None, fmt: str = "%d %b %H:%M") -> str:
 
 # Ticks on outbound messages: (symbol, words for screen readers and the title).
 DELIVERY_TICKS = {
-    "pending": ("\u25f7", "Sending"),
-    "sent": ("\u2713", "Sent"),
-    "delivered": ("\u2713\u2713", "Delivered"),
-    "read": ("\u2713\u2713", "Read"),
-    "failed": ("\u2715", "Failed"),
-    "bounced": ("\u2715", "Bounced"),
+    "pending": ("\u25f7", _l("Sending")),
+    "sent": ("\u2713", _l("Sent")),
+    "delivered": ("\u2713\u2713", _l("Delivered")),
+    "read": ("\u2713\u2713", _l("Read")),
+    "failed": ("\u2715", _l("Failed")),
+    "bounced": ("\u2715", _l("Bounced")),
 }
 
 
@@ -92,6 +103,8 @@ def navigation_for(user) -> list[NavItem]:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(priority_label, "priority_label")
 
     @app.context_processor
     def layout_context():

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.inbox.counts import cached_tab_counts
@@ -17,14 +18,14 @@ from app.inbox.services import FILTERS, InboxQuery, filter_choices, list_threads
 from app.models import User
 
 FILTER_LABELS = {
-    "all": "All",
-    "email": "Email",
+    "all": _l("All"),
+    "email": _l("E-mail"),
     "whatsapp": "WhatsApp",
     "sms": "SMS",
-    "tasks": "Tasks",
-    "overdue": "Overdue",
-    "mine": "Mine",
-    "unassigned": "Unassigned",
+    "tasks": _l("Tasks"),
+    "overdue": _l("Overdue"),
+    "mine": _l("Mine"),
+    "unassigned": _l("Unassigned"),
 }
 
 
