@@ -62,6 +62,10 @@ def priority_label(value) -> str:
     return system_texts.label("priority", value).render()
 
 
+def order_status_label(value) -> str:
+    return system_texts.label("order_status", value).render()
+
+
 CHANNEL_LABELS = {
     "email_outlook": _l("E-mail"),
     "whatsapp_business": "WhatsApp",  # a brand: the same in every language
@@ -105,6 +109,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(priority_label, "priority_label")
+    app.add_template_filter(order_status_label, "order_status_label")
 
     @app.context_processor
     def layout_context():
