@@ -44,6 +44,13 @@ NAVIGATION = (
     NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,)),
 )
 
+AVAILABILITY_LABELS = {
+    "available": _l("available"),
+    "busy": _l("busy"),
+    "away": _l("away"),
+    "offline": _l("offline"),
+}
+
 ROLE_LABELS = {
     Role.AGENT: _l("Agent"),
     Role.TECHNICIAN: _l("Technician"),
@@ -117,6 +124,7 @@ def register_template_helpers(app: Flask) -> None:
             "nav_items": navigation_for(current_user),
             "active_endpoint": request.endpoint,
             "role_labels": ROLE_LABELS,
+            "availability_labels": AVAILABILITY_LABELS,
             "channel_labels": CHANNEL_LABELS,
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,
