@@ -201,6 +201,11 @@ ERROR_MESSAGES = {
 
 
 def _error_message(exc: HTTPException) -> str:
+    size_limit = getattr(exc, "size_limit", None)  # set by app.security.bodies
+    if size_limit:
+        return gettext(
+            "The request is larger than %(size)s, the most this address takes.", size=size_limit
+        )
     if exc.description == type(exc).description and exc.code in ERROR_MESSAGES:
         return str(ERROR_MESSAGES[exc.code])
     return exc.description or ""
