@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import socketio as socketio_server
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -182,6 +183,40 @@ def _register_features(app: Flask, broker: Broker) -> None:
     broker.periodic_jobs = tuple(registry.periodic_jobs)
 
 
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Slow down"),
+    500: _l("Something went wrong"),
+}
+
+# Werkzeug's own descriptions are English; an abort() in our code passes its own,
+# already translated text, which is shown as it is.
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist, or it was removed."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. Try again later."),
+}
+
+
+def _error_message(exc: HTTPException) -> str:
+    size_limit = getattr(exc, "size_limit", None)  # set by app.security.bodies
+    if size_limit:
+        return gettext(
+            "The request is larger than %(size)s, the most this address takes.", size=size_limit
+        )
+    if exc.description == type(exc).description and exc.code in ERROR_MESSAGES:
+        return str(ERROR_MESSAGES[exc.code])
+    return exc.description or ""
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
@@ -194,20 +229,19 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html",
             code=400,
-            title="Form expired",
-            message=f"{exc.description} Reload the page and try again.",
+            title=gettext("Form expired"),
+            message=gettext("The form has expired. Reload the page and try again."),
         ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():
             return http_exception_as_json(exc)
-        titles = {403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Slow down"}
         return render_template(
             "errors/error.html",
             code=exc.code,
-            title=titles.get(exc.code, exc.name),
-            message=exc.description,
+            title=ERROR_TITLES.get(exc.code, exc.name),
+            message=_error_message(exc),
         ), exc.code
 
 

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import system_texts
 from app.models.enums import Role
 
 ALL = tuple(Role)
@@ -47,6 +48,13 @@ NAVIGATION = (
     NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,)),
 )
 
+AVAILABILITY_LABELS = {
+    "available": _l("available"),
+    "busy": _l("busy"),
+    "away": _l("away"),
+    "offline": _l("offline"),
+}
+
 ROLE_LABELS = {
     Role.AGENT: _l("Agent"),
     Role.TECHNICIAN: _l("Technician"),
@@ -55,14 +63,28 @@ ROLE_LABELS = {
     Role.ADMIN: _l("Admin"),
 }
 
+
+def status_label(value) -> str:
+    """A thread status as people read it ("waiting customer"); the value stays English."""
+    return system_texts.label("status", value).render()
+
+
+def priority_label(value) -> str:
+    return system_texts.label("priority", value).render()
+
+
+def order_status_label(value) -> str:
+    return system_texts.label("order_status", value).render()
+
+
 CHANNEL_LABELS = {
-    "email_outlook": "Email",
-    "whatsapp_business": "WhatsApp",
+    "email_outlook": _l("E-mail"),
+    "whatsapp_business": "WhatsApp",  # a brand: the same in every language
     "sms": "SMS",
-    "internal_comment": "Note",
-    "internal_task": "Task",
-    "internal_ticket": "Ticket",
-    "phone_call": "Phone",
+    "internal_comment": _l("Note"),
+    "internal_task": _l("Task"),
+    "internal_ticket": _l("Ticket"),
+    "phone_call": _l("Phone"),
 }
 
 
@@ -142,12 +164,12 @@ def local_percent(value: float | None, decimals: int = 1) -> str:
 
 # Ticks on outbound messages: (symbol, words for screen readers and the title).
 DELIVERY_TICKS = {
-    "pending": ("\u25f7", "Sending"),
-    "sent": ("\u2713", "Sent"),
-    "delivered": ("\u2713\u2713", "Delivered"),
-    "read": ("\u2713\u2713", "Read"),
-    "failed": ("\u2715", "Failed"),
-    "bounced": ("\u2715", "Bounced"),
+    "pending": ("\u25f7", _l("Sending")),
+    "sent": ("\u2713", _l("Sent")),
+    "delivered": ("\u2713\u2713", _l("Delivered")),
+    "read": ("\u2713\u2713", _l("Read")),
+    "failed": ("\u2715", _l("Failed")),
+    "bounced": ("\u2715", _l("Bounced")),
 }
 
 
@@ -193,6 +215,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(local_number, "local_number")
     app.add_template_filter(local_percent, "local_percent")
+    app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(priority_label, "priority_label")
+    app.add_template_filter(order_status_label, "order_status_label")
 
     @app.context_processor
     def layout_context():
@@ -200,6 +225,7 @@ def register_template_helpers(app: Flask) -> None:
             "nav_items": navigation_for(current_user),
             "active_endpoint": request.endpoint,
             "role_labels": ROLE_LABELS,
+            "availability_labels": AVAILABILITY_LABELS,
             "channel_labels": CHANNEL_LABELS,
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,

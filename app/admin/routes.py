@@ -37,7 +37,7 @@ def reset_user_two_factor(user_id: uuid.UUID):
     """A user lost their authenticator: remove it so they can set up a new one."""
     user = db.session.get(User, user_id)
     if user is None:
-        abort(404, "There is no such user.")
+        abort(404, gettext("There is no such user."))
     admin = current_user._get_current_object()
     if reset_two_factor(user, admin=admin, ip_address=client_address()):
         commit()

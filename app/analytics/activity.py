@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
@@ -105,15 +106,15 @@ def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         row.update({keys[name]: counts[name].get(when, 0) for name in channels})
         row["total"] = sum(row[keys[name]] for name in channels)
         rows.append(row)
-    total = {"day": "All days", **{keys[n]: sum(counts[n].values()) for n in channels}}
+    total = {"day": _("All days"), **{keys[n]: sum(counts[n].values()) for n in channels}}
     total["total"] = sum(total[keys[n]] for n in channels)
     columns = (
-        Column("day", "Day", DAY),
+        Column("day", _("Day"), DAY),
         *(Column(keys[name], name, COUNT) for name in channels),
-        Column("total", "Total", COUNT),
+        Column("total", _("Total"), COUNT),
     )
-    note = "Messages in and out per channel per day (Amsterdam days), internal notes included."
-    table = Table("volume", "Message volume per channel per day", columns, rows, total, note)
+    note = _("Messages in and out per channel per day (Amsterdam days), internal notes included.")
+    table = Table("volume", _("Message volume per channel per day"), columns, rows, total, note)
     table.extra["series"] = [(keys[name], name) for name in channels]
     return table
 
@@ -157,19 +158,22 @@ def workload(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         for name, team, o, s in db.session.execute(query)
     ]
     total = {
-        "label": "All",
+        "label": _("All"),
         "team": "",
         "open": sum(r["open"] for r in rows),
         "sent": sum(r["sent"] for r in rows),
     }
     columns = (
-        Column("label", "Agent"),
-        Column("team", "Team"),
-        Column("open", "Open assigned threads (now)", COUNT),
-        Column("sent", "Messages sent in range", COUNT),
+        Column("label", _("Agent")),
+        Column("team", _("Team")),
+        Column("open", _("Open assigned conversations (now)"), COUNT),
+        Column("sent", _("Messages sent in range"), COUNT),
     )
-    note = "Agents and team leads, plus anyone else holding open threads or sending in the range."
-    return Table("workload", "Workload per agent", columns, rows, total if rows else None, note)
+    note = _(
+        "Agents and team leads, plus anyone else holding open conversations or sending "
+        "in the range."
+    )
+    return Table("workload", _("Workload per agent"), columns, rows, total if rows else None, note)
 
 
 # --- tasks and templates -----------------------------------------------------------
@@ -217,23 +221,26 @@ def tasks_on_time(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         for name, n, with_due, done in db.session.execute(query)
     ]
     total = _task_row(
-        "All",
+        _("All"),
         sum(r["n"] for r in rows),
         sum(r["with_due"] for r in rows),
         sum(r["on_time"] for r in rows),
     )
     columns = (
-        Column("label", "Team"),
-        Column("n", "Completed", COUNT),
-        Column("with_due", "With a due date", COUNT),
-        Column("on_time", "On time", COUNT),
-        Column("share", "On time", PERCENT),
+        Column("label", _("Team")),
+        Column("n", _("Completed"), COUNT),
+        Column("with_due", _("With a due date"), COUNT),
+        Column("on_time", _("On time"), COUNT),
+        Column("share", _("On time"), PERCENT),
     )
-    note = (
+    note = _(
         "Tasks completed in the range; on time = completed no later than their due date and "
-        f"time (Amsterdam). Tasks without a due date are not rated. Target {TASK_TARGET:.0f} %."
+        "time (Amsterdam). Tasks without a due date are not rated. Target %(target)s %%.",
+        target=f"{TASK_TARGET:.0f}",
     )
-    table = Table("tasks", "Tasks completed on time", columns, rows, total if rows else None, note)
+    table = Table(
+        "tasks", _("Tasks completed on time"), columns, rows, total if rows else None, note
+    )
     table.extra["target"] = TASK_TARGET
     return table
 
@@ -261,19 +268,20 @@ def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         for name, (outbound, templated) in sorted(per_channel.items())
         if outbound
     ]
-    total = _template_row("All", sum(r["n"] for r in rows), sum(r["templated"] for r in rows))
+    total = _template_row(_("All"), sum(r["n"] for r in rows), sum(r["templated"] for r in rows))
     columns = (
-        Column("label", "Channel"),
-        Column("n", "Outbound messages", COUNT),
-        Column("templated", "From a template", COUNT),
-        Column("share", "Share", PERCENT),
+        Column("label", _("Channel")),
+        Column("n", _("Outbound messages"), COUNT),
+        Column("templated", _("From a template"), COUNT),
+        Column("share", _("Share"), PERCENT),
     )
-    note = (
+    note = _(
         "Outgoing messages and auto-responses sent in the range that used a message "
-        f"template; seed 003 aims above {TEMPLATE_TARGET:.0f} %."
+        "template; seed 003 aims above %(target)s %%.",
+        target=f"{TEMPLATE_TARGET:.0f}",
     )
     table = Table(
-        "templates", "Messages sent from templates", columns, rows, total if rows else None, note
+        "templates", _("Messages sent from templates"), columns, rows, total if rows else None, note
     )
     table.extra["target"] = TEMPLATE_TARGET
     return table

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.analytics.tables import PERCENT, Table, display
+from flask_babel import gettext as _
+
+from app.analytics.tables import COUNT, DAY, PERCENT, Table, display
 from app.ui import local_date, local_number
 
 WIDTH = 400
@@ -121,7 +123,7 @@ def bar_chart(
     height = TOP * 2 + len(rows) * ROW_HEIGHT + (16 if target is not None else 0)
     target_x = None if target is None else plot_x + target / scale_max * plot_width
     described = "; ".join(f"{bar.label}: {bar.value_text}" for bar in bars)
-    target_text = "" if target is None else f"target {display(target, kind)}"
+    target_text = "" if target is None else _("target %(value)s", value=display(target, kind))
     desc = described + (f" ({target_text})" if target_text else "")
     return BarChart(title, desc, WIDTH, height, plot_x, plot_width, bars, target_x, target_text)
 
@@ -159,9 +161,12 @@ def day_chart(table: Table, title: str) -> DayChart | None:
         )
     busiest = max(rows, key=lambda row: row["total"])
     total = sum(row["total"] for row in rows)
-    desc = (
-        f"{local_number(total)} messages over {len(rows)} days; busiest day "
-        f"{display(busiest['day'], 'day')} with {local_number(busiest['total'])}."
+    desc = _(
+        "%(total)s messages over %(days)s days; busiest day %(day)s with %(busiest)s.",
+        total=display(total, COUNT),
+        days=len(rows),
+        day=display(busiest["day"], DAY),
+        busiest=display(busiest["total"], COUNT),
     )
     return DayChart(
         title,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.analytics.sql import ZONE
 from app.database import utcnow
@@ -81,9 +82,9 @@ def parse_filter(
     last_day = _parse_day(args.get("to"), default.last_day, "to", errors)
     if not errors:
         if first_day > last_day:
-            errors["to"] = "The end date must not be before the start date."
+            errors["to"] = _("The end date must not be before the start date.")
         elif (last_day - first_day).days + 1 > MAX_DAYS:
-            errors["from"] = f"Choose a range of at most {MAX_DAYS} days."
+            errors["from"] = _("Choose a range of at most %(max)s days.", max=MAX_DAYS)
     team_id, team_name = _parse_team(args.get("team"), errors)
     if errors:
         return default, errors
@@ -97,10 +98,10 @@ def _parse_day(raw: str | None, fallback: date, field: str, errors: dict[str, st
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        errors[field] = "Enter a date as YYYY-MM-DD."
+        errors[field] = _("Enter a date as YYYY-MM-DD.")
         return fallback
     if not 2000 <= day.year <= 2100:
-        errors[field] = "Enter a date between 2000 and 2100."
+        errors[field] = _("Enter a date between 2000 and 2100.")
     return day
 
 
@@ -111,11 +112,11 @@ def _parse_team(raw: str | None, errors: dict[str, str]) -> tuple[uuid.UUID | No
     try:
         team_id = uuid.UUID(text)
     except ValueError:
-        errors["team"] = "Choose a team from the list."
+        errors["team"] = _("Choose a team from the list.")
         return None, None
     name = db.session.scalar(sa.select(Team.name).where(Team.id == team_id))
     if name is None:
-        errors["team"] = "That team does not exist (any more)."
+        errors["team"] = _("That team does not exist (any more).")
         return None, None
     return team_id, name
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.analytics.filters import AnalyticsFilter
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
@@ -29,8 +30,10 @@ class Dimension:
     empty: str
 
 
-BY_CHANNEL = Dimension("Channel", Thread.channel_id, Channel, Channel.channel_name, "No channel")
-BY_TEAM = Dimension("Team", Thread.assigned_team_id, Team, Team.name, "No team")
+BY_CHANNEL = Dimension(
+    _l("Channel"), Thread.channel_id, Channel, Channel.channel_name, _l("No channel")
+)
+BY_TEAM = Dimension(_l("Team"), Thread.assigned_team_id, Team, Team.name, _l("No team"))
 
 
 def named(grouped: sa.Select, model: type, name_column) -> sa.Select:

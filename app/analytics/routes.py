@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 
 from app.analytics.export import filename, table_csv
 from app.analytics.figures import FIGURES, compute
@@ -41,7 +42,7 @@ def export_csv():
     f, errors = parse_filter(request.args)
     figure = request.args.get("figure", "")
     if figure not in FIGURES:
-        errors["figure"] = f"Choose one of: {', '.join(FIGURES)}."
+        errors["figure"] = _("Choose one of: %(figures)s.", figures=", ".join(FIGURES))
     if errors:
         text = "\n".join(f"{field}: {message}" for field, message in errors.items())
         return Response(text + "\n", status=400, mimetype="text/plain")

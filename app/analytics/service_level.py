@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
@@ -51,7 +53,7 @@ FIRST_RESPONSE_SECONDS = sa.func.coalesce(
 RESOLUTION_SECONDS = sa.func.coalesce(
     Thread.resolution_seconds, seconds_between(Thread.resolved_at, Thread.created_at)
 )
-DURATION_NOTE = (
+DURATION_NOTE = _l(
     "Business time (opening hours only) where the SLA engine measured it; wall-clock "
     "time for older threads. The last two columns say how many of each."
 )
@@ -75,7 +77,7 @@ def _duration_table(
     for name, n, seconds_sum, measured in db.session.execute(query):
         rows.append(_duration_row(group_name(name, dim.empty), n, seconds_sum, measured))
     total = _duration_row(
-        "All",
+        _("All"),
         sum(r["n"] for r in rows),
         sum(r["seconds"] for r in rows),
         sum(r["business"] for r in rows),
@@ -83,9 +85,9 @@ def _duration_table(
     columns = (
         Column("label", dim.label),
         Column("n", count_label, COUNT),
-        Column("average", "Average", DURATION),
-        Column("business", "In business time", COUNT),
-        Column("wall_clock", "In wall-clock time", COUNT),
+        Column("average", _("Average"), DURATION),
+        Column("business", _("In business time"), COUNT),
+        Column("wall_clock", _("In wall-clock time"), COUNT),
     )
     return Table(key, title, columns, rows, total if rows else None, DURATION_NOTE)
 
@@ -109,18 +111,18 @@ def _first_response(key: str, title: str, dim: Dimension, f: AnalyticsFilter) ->
         *thread_team(f),
     ]
     return _duration_table(
-        key, title, dim, FIRST_RESPONSE_SECONDS, where, "Answered", Thread.first_response_seconds
+        key, title, dim, FIRST_RESPONSE_SECONDS, where, _("Answered"), Thread.first_response_seconds
     )
 
 
 def first_response_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     return _first_response(
-        "first_response_channel", "Average first response by channel", BY_CHANNEL, f
+        "first_response_channel", _("Average first response by channel"), BY_CHANNEL, f
     )
 
 
 def first_response_by_team(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    return _first_response("first_response_team", "Average first response by team", BY_TEAM, f)
+    return _first_response("first_response_team", _("Average first response by team"), BY_TEAM, f)
 
 
 def resolution_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
@@ -131,11 +133,11 @@ def resolution_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Tabl
     ]
     return _duration_table(
         "resolution",
-        "Average resolution time by channel",
+        _("Average resolution time by channel"),
         BY_CHANNEL,
         RESOLUTION_SECONDS,
         where,
-        "Resolved",
+        _("Resolved"),
         Thread.resolution_seconds,
     )
 
@@ -167,23 +169,24 @@ def sla_compliance(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         for name, met, miss, n in db.session.execute(query)
     ]
     total = _compliance_row(
-        "All",
+        _("All"),
         sum(r["met"] for r in rows),
         sum(r["missed"] for r in rows),
         sum(r["met"] + r["missed"] + r["running"] for r in rows),
     )
     columns = (
-        Column("label", "Channel"),
-        Column("met", "Met", COUNT),
-        Column("missed", "Missed", COUNT),
-        Column("running", "Still within deadline", COUNT),
-        Column("compliance", "Compliance", PERCENT),
+        Column("label", _("Channel")),
+        Column("met", _("Met"), COUNT),
+        Column("missed", _("Missed"), COUNT),
+        Column("running", _("Still within deadline"), COUNT),
+        Column("compliance", _("Compliance"), PERCENT),
     )
-    note = (
-        f"Share of threads answered before their response deadline; target {SLA_TARGET:.0f} %. "
-        "Unanswered threads count as missed once their deadline has passed."
+    note = _(
+        "Share of conversations answered before their response deadline; target %(target)s %%. "
+        "Unanswered conversations count as missed once their deadline has passed.",
+        target=f"{SLA_TARGET:.0f}",
     )
-    table = Table("sla", "SLA compliance", columns, rows, total if rows else None, note)
+    table = Table("sla", _("SLA compliance"), columns, rows, total if rows else None, note)
     table.extra["target"] = SLA_TARGET
     return table
 
@@ -222,19 +225,19 @@ def escalation_rate(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         _escalation_row(group_name(name, BY_TEAM.empty), n, esc)
         for name, n, esc in db.session.execute(query)
     ]
-    total = _escalation_row("All", sum(r["n"] for r in rows), sum(r["escalated"] for r in rows))
+    total = _escalation_row(_("All"), sum(r["n"] for r in rows), sum(r["escalated"] for r in rows))
     columns = (
-        Column("label", "Team"),
-        Column("n", "Threads", COUNT),
-        Column("escalated", "Escalated", COUNT),
-        Column("rate", "Escalation rate", PERCENT),
+        Column("label", _("Team")),
+        Column("n", _("Conversations"), COUNT),
+        Column("escalated", _("Escalated"), COUNT),
+        Column("rate", _("Escalation rate"), PERCENT),
     )
-    note = (
-        "Threads created in the range that are escalated now or whose SLA deadline passed "
-        "(escalation ladder step 3 or 4)."
+    note = _(
+        "Conversations created in the range that are escalated now or whose SLA deadline "
+        "passed (escalation ladder step 3 or 4)."
     )
     return Table(
-        "escalation", "Escalation rate by team", columns, rows, total if rows else None, note
+        "escalation", _("Escalation rate by team"), columns, rows, total if rows else None, note
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.analytics.activity import TASK_TARGET, TEMPLATE_TARGET
@@ -17,14 +18,19 @@ from app.analytics.tables import COUNT, DURATION, PERCENT, RATING, Table, displa
 
 # Per figure: (value column, its kind, chart title, target, higher is better).
 CHARTS = {
-    "first_response_channel": ("average", DURATION, "Average first response per channel", None),
-    "first_response_team": ("average", DURATION, "Average first response per team", None),
-    "sla": ("compliance", PERCENT, "SLA compliance per channel", SLA_TARGET),
-    "resolution": ("average", DURATION, "Average resolution time per channel", None),
-    "escalation": ("rate", PERCENT, "Escalation rate per team", None),
-    "workload": ("open", COUNT, "Open assigned threads per agent", None),
-    "tasks": ("share", PERCENT, "Tasks completed on time per team", TASK_TARGET),
-    "templates": ("share", PERCENT, "Share of outbound messages from templates", TEMPLATE_TARGET),
+    "first_response_channel": ("average", DURATION, _l("Average first response per channel"), None),
+    "first_response_team": ("average", DURATION, _l("Average first response per team"), None),
+    "sla": ("compliance", PERCENT, _l("SLA compliance per channel"), SLA_TARGET),
+    "resolution": ("average", DURATION, _l("Average resolution time per channel"), None),
+    "escalation": ("rate", PERCENT, _l("Escalation rate per team"), None),
+    "workload": ("open", COUNT, _l("Open assigned conversations per agent"), None),
+    "tasks": ("share", PERCENT, _l("Tasks completed on time per team"), TASK_TARGET),
+    "templates": (
+        "share",
+        PERCENT,
+        _l("Share of outbound messages from templates"),
+        TEMPLATE_TARGET,
+    ),
     "csat_agent": ("score", PERCENT, _l("Customer satisfaction (4–5) per agent"), CSAT_TARGET),
     "csat_channel": ("score", PERCENT, _l("Customer satisfaction (4–5) per channel"), CSAT_TARGET),
 }
@@ -53,7 +59,7 @@ def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
     tables = compute_all(f, now)
     for table in tables:
         if table.key == "volume":
-            table.chart = day_chart(table, "Messages per day")
+            table.chart = day_chart(table, _("Messages per day"))
         elif table.key in CHARTS:
             value_key, kind, title, target = CHARTS[table.key]
             table.chart = bar_chart(table, value_key, kind, title, target=target)
@@ -65,6 +71,10 @@ def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
 def _total(dashboard: Dashboard, key: str, column: str):
     total = dashboard.table(key).total
     return None if total is None else total.get(column)
+
+
+def _count(dashboard: Dashboard, key: str, column: str) -> str:
+    return display(_total(dashboard, key, column) or 0, COUNT)
 
 
 def _tone(value: float | None, target: float) -> str:
@@ -82,43 +92,52 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
     average_rating = display(_total(dashboard, "csat_channel", "average"), RATING)
     return [
         Headline(
-            "Average first response",
+            _("Average first response"),
             display(_total(dashboard, "first_response_channel", "average"), DURATION),
-            f"{_total(dashboard, 'first_response_channel', 'n') or 0:,} threads answered",
+            _(
+                "%(count)s conversations answered",
+                count=_count(dashboard, "first_response_channel", "n"),
+            ),
         ),
         Headline(
-            "SLA compliance",
+            _("SLA compliance"),
             display(compliance, PERCENT),
-            f"target {SLA_TARGET:.0f} %",
+            _("target %(target)s %%", target=f"{SLA_TARGET:.0f}"),
             _tone(compliance, SLA_TARGET),
         ),
         Headline(
-            "Average resolution",
+            _("Average resolution"),
             display(_total(dashboard, "resolution", "average"), DURATION),
-            f"{_total(dashboard, 'resolution', 'n') or 0:,} threads resolved",
+            _("%(count)s conversations resolved", count=_count(dashboard, "resolution", "n")),
         ),
         Headline(
-            "Escalation rate",
+            _("Escalation rate"),
             display(_total(dashboard, "escalation", "rate"), PERCENT),
-            f"{_total(dashboard, 'escalation', 'escalated') or 0:,} escalated",
+            _("%(count)s escalated", count=_count(dashboard, "escalation", "escalated")),
         ),
         Headline(
-            "Tasks on time",
+            _("Tasks on time"),
             display(on_time, PERCENT),
-            f"target {TASK_TARGET:.0f} %",
+            _("target %(target)s %%", target=f"{TASK_TARGET:.0f}"),
             _tone(on_time, TASK_TARGET),
         ),
         Headline(
-            "From templates",
+            _("From templates"),
             display(templated, PERCENT),
-            f"aim above {TEMPLATE_TARGET:.0f} %",
+            _("aim above %(target)s %%", target=f"{TEMPLATE_TARGET:.0f}"),
             _tone(templated, TEMPLATE_TARGET),
         ),
-        Headline("Messages", display(_total(dashboard, "volume", "total"), COUNT), "in the range"),
         Headline(
-            str(_l("Customer satisfaction")),
+            _("Customer satisfaction"),
             display(satisfaction, PERCENT),
-            str(_l("%(n)s ratings, average %(average)s", n=f"{rated:,}", average=average_rating)),
+            _(
+                "%(n)s ratings, average %(average)s",
+                n=display(rated, COUNT),
+                average=average_rating,
+            ),
             _tone(satisfaction, CSAT_TARGET) if rated else "",
+        ),
+        Headline(
+            _("Messages"), display(_total(dashboard, "volume", "total"), COUNT), _("in the range")
         ),
     ]

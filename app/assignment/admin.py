@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.assignment.rules import (
     DEFAULT_KEY,
@@ -23,6 +24,7 @@ from app.audit.records import record_edit, snapshot
 from app.extensions import db
 from app.models import CommunicationChannel, Team, User
 from app.models.enums import ThreadType
+from app.ui import AVAILABILITY_LABELS, ROLE_LABELS
 
 
 class ChannelNotFound(LookupError):
@@ -71,7 +73,9 @@ def rule_cards(
         try:
             card.summary = summarise(rules_for(channel))
         except InvalidRules as exc:
-            card.errors = {f"saved rules: {name}": text for name, text in exc.fields.items()}
+            card.errors = {
+                _("saved rules: %(name)s", name=name): text for name, text in exc.fields.items()
+            }
         if submitted_channel_id == str(channel.id):
             card.text = submitted_text or ""
             card.errors = errors or {}
@@ -91,16 +95,19 @@ def summarise(rules: ChannelRules | None) -> list[str]:
     for key, rule in sorted(rules.by_type.items(), key=lambda item: item[0] == DEFAULT_KEY):
         line = f"{thread_type_label(key)} → {rule.team.name}"
         if rule.required_skills:
-            line += f", needs skills {', '.join(rule.required_skills)}"
+            line += _(", needs skills %(skills)s", skills=", ".join(rule.required_skills))
         if rule.skill_matching:
-            line += ", skills matched to the thread's tags"
+            line += _(", skills matched to the conversation's tags")
         if rule.escalation_after_hours:
             target = rule.escalation_user or rule.escalation_team
-            hours = f"{rule.escalation_after_hours:g}"
-            line += f"; unanswered after {hours} business hours → {target.name}"
+            line += _(
+                "; unanswered after %(hours)s business hours → %(target)s",
+                hours=f"{rule.escalation_after_hours:g}",
+                target=target.name,
+            )
         lines.append(line)
     if not rules.fallback_to_busy:
-        lines.append("Busy people are never given threads.")
+        lines.append(_("Busy people are never given conversations."))
     return lines
 
 
@@ -141,8 +148,8 @@ def team_rows() -> list[TeamRow]:
         members = [
             MemberRow(
                 name=person.name,
-                role=person.role.value.replace("_", " "),
-                availability=person.availability.value,
+                role=ROLE_LABELS[person.role],
+                availability=AVAILABILITY_LABELS[person.availability.value],
                 skills=", ".join(str(skill) for skill in person.skills or []),
                 load=loads.get(person.id, 0),
                 capacity=person.max_open_threads,

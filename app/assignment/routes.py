@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.assignment.admin import (
     ChannelNotFound,
@@ -48,5 +49,5 @@ def save(channel_id: str):
     except InvalidRules as exc:
         return _page(422, submitted_channel_id=channel_id, submitted_text=text, errors=exc.fields)
     commit()
-    flash(f"Assignment rules of {channel.channel_name} saved.", "info")
+    flash(_("Assignment rules of %(channel)s saved.", channel=channel.channel_name), "info")
     return redirect(url_for("assignment_admin.index") + f"#channel-{channel.id}", 303)

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from app import system_texts
 from app.extensions import db
 from app.models import CommunicationChannel, Team, User
 from app.models.enums import ThreadType
@@ -83,7 +85,7 @@ class ChannelRules:
 
 
 def thread_type_label(key: str) -> str:
-    return "Any other type" if key == DEFAULT_KEY else key.replace("_", " ").capitalize()
+    return system_texts.thread_type_label(key).render()
 
 
 # --- reading what is stored ---------------------------------------------------
@@ -111,10 +113,17 @@ def parse_rules_text(text: str) -> dict:
     try:
         data = load_json(text)
     except JSONTooDeep as exc:
-        raise InvalidRules({"rules": f"not accepted: {exc}"}) from exc
+        raise InvalidRules({"rules": _("not accepted: %(error)s", error=exc)}) from exc
     except json.JSONDecodeError as exc:
         raise InvalidRules(
-            {"rules": f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
+            {
+                "rules": _(
+                    "not valid JSON: %(error)s at line %(line)s, column %(column)s",
+                    error=exc.msg,
+                    line=exc.lineno,
+                    column=exc.colno,
+                )
+            }
         ) from exc
     return data
 
@@ -172,12 +181,12 @@ def _parse(data: Any, directory: _Directory) -> tuple[dict, ChannelRules]:
             if isinstance(data[key], bool):
                 top[key] = canonical[key] = data[key]
             else:
-                errors[key] = "must be true or false"
+                errors[key] = _("must be true or false")
     if "strategy" in data:
         if data["strategy"] in STRATEGIES:
             canonical["strategy"] = data["strategy"]
         else:
-            errors["strategy"] = f"must be one of: {', '.join(STRATEGIES)}"
+            errors["strategy"] = _("must be one of: %(values)s", values=", ".join(STRATEGIES))
 
     known_types = ThreadType.values()
     by_type: dict[str, TypeRule] = {}
@@ -185,8 +194,10 @@ def _parse(data: Any, directory: _Directory) -> tuple[dict, ChannelRules]:
         if key in TOP_SETTINGS:
             continue
         if key not in known_types and key != DEFAULT_KEY:
-            errors[key] = (
-                f"unknown thread type; use one of {', '.join(known_types)}, or {DEFAULT_KEY}"
+            errors[key] = _(
+                "unknown thread type; use one of %(types)s, or %(default)s",
+                types=", ".join(known_types),
+                default=DEFAULT_KEY,
             )
             continue
         parsed = _parse_type_rule(key, value, directory, errors)
@@ -203,30 +214,34 @@ def _parse(data: Any, directory: _Directory) -> tuple[dict, ChannelRules]:
 
 def _parse_type_rule(key: str, value: Any, directory: _Directory, errors: dict):
     if not isinstance(value, dict):
-        errors[key] = 'must be an object such as {"default_assignee": "<team>"}'
+        errors[key] = _('must be an object such as {"default_assignee": "<team>"}')
         return None
     before = len(errors)
     for setting in value:
         if setting not in RULE_SETTINGS:
-            errors[f"{key}.{setting}"] = f"unknown setting; use {', '.join(RULE_SETTINGS)}"
+            errors[f"{key}.{setting}"] = _(
+                "unknown setting; use %(settings)s", settings=", ".join(RULE_SETTINGS)
+            )
 
     stored: dict[str, Any] = {}
     team = None
     reference = value.get("default_assignee")
     if not isinstance(reference, str) or not reference.strip():
-        errors[f"{key}.default_assignee"] = "required: the team that gets these threads"
+        errors[f"{key}.default_assignee"] = _("required: the team that gets these threads")
     else:
         team = directory.team(reference)
         if team is None:
-            errors[f"{key}.default_assignee"] = (
-                f"no team {reference!r}; teams: {directory.teams_hint()}"
+            errors[f"{key}.default_assignee"] = _(
+                "no team %(name)s; teams: %(teams)s",
+                name=repr(reference),
+                teams=directory.teams_hint(),
             )
         else:
             stored["default_assignee"] = team.slug
 
     skill_matching = value.get("skill_matching", False)
     if not isinstance(skill_matching, bool):
-        errors[f"{key}.skill_matching"] = "must be true or false"
+        errors[f"{key}.skill_matching"] = _("must be true or false")
     elif "skill_matching" in value:
         stored["skill_matching"] = skill_matching
 
@@ -238,13 +253,15 @@ def _parse_type_rule(key: str, value: Any, directory: _Directory, errors: dict):
     if hours is not None:
         is_number = isinstance(hours, (int, float)) and not isinstance(hours, bool)
         if not is_number or not math.isfinite(hours):
-            errors[f"{key}.escalation_after_hours"] = "must be a number of hours"
+            errors[f"{key}.escalation_after_hours"] = _("must be a number of hours")
             hours = None
         elif hours <= 0:
-            errors[f"{key}.escalation_after_hours"] = "must be more than 0 hours"
+            errors[f"{key}.escalation_after_hours"] = _("must be more than 0 hours")
             hours = None
         elif hours > MAX_ESCALATION_HOURS:
-            errors[f"{key}.escalation_after_hours"] = f"at most {MAX_ESCALATION_HOURS} hours"
+            errors[f"{key}.escalation_after_hours"] = _(
+                "at most %(max)s hours", max=MAX_ESCALATION_HOURS
+            )
             hours = None
         else:
             stored["escalation_after_hours"] = hours
@@ -253,19 +270,25 @@ def _parse_type_rule(key: str, value: Any, directory: _Directory, errors: dict):
     target = value.get("escalation_to")
     if target is not None:
         if not isinstance(target, str) or not target.strip():
-            errors[f"{key}.escalation_to"] = "must name a team or a person's e-mail"
+            errors[f"{key}.escalation_to"] = _("must name a team or a person's e-mail")
         elif "@" not in target and (escalation_team := directory.team(target)) is not None:
             stored["escalation_to"] = escalation_team.slug
         elif (escalation_user := directory.user(target)) is not None:
             stored["escalation_to"] = escalation_user.email
         else:
-            errors[f"{key}.escalation_to"] = (
-                f"no team or active person {target!r}; teams: {directory.teams_hint()}"
+            errors[f"{key}.escalation_to"] = _(
+                "no team or active person %(name)s; teams: %(teams)s",
+                name=repr(target),
+                teams=directory.teams_hint(),
             )
     if "escalation_after_hours" in value and target is None:
-        errors[f"{key}.escalation_to"] = "required with escalation_after_hours: who takes over"
+        errors[f"{key}.escalation_to"] = _(
+            "required with escalation_after_hours: who takes over"
+        )
     if target is not None and "escalation_after_hours" not in value:
-        errors[f"{key}.escalation_after_hours"] = "required with escalation_to: after how long"
+        errors[f"{key}.escalation_after_hours"] = _(
+            "required with escalation_to: after how long"
+        )
 
     if len(errors) > before or team is None:
         return None
@@ -283,13 +306,13 @@ def _parse_type_rule(key: str, value: Any, directory: _Directory, errors: dict):
 
 def _skills(raw: Any, name: str, errors: dict) -> tuple[str, ...] | None:
     if not isinstance(raw, list) or not all(isinstance(skill, str) for skill in raw):
-        errors[name] = "must be a list of skill words"
+        errors[name] = _("must be a list of skill words")
         return None
     skills = []
     for skill in raw:
         word = skill.strip().lower()
         if not word or len(word) > MAX_SKILL_LENGTH:
-            errors[name] = f"each skill is 1 to {MAX_SKILL_LENGTH} characters"
+            errors[name] = _("each skill is 1 to %(max)s characters", max=MAX_SKILL_LENGTH)
             return None
         if word not in skills:
             skills.append(word)

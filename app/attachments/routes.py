@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, send_file
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.attachments.storage import stored_file
@@ -25,12 +26,12 @@ def download(message_id: uuid.UUID, index: int):
     message = db.session.get(CommunicationMessage, message_id)
     if message is None or not can_access_thread(current_user, message.thread):
         # The same answer for "no such message" and "not yours": ids are not probed.
-        abort(404, "There is no such attachment.")
+        abort(404, _("There is no such attachment."))
     entries = message.attachments or []
     entry = entries[index] if index < len(entries) else None
     path = stored_file(entry) if isinstance(entry, dict) else None
     if path is None:
-        abort(404, "This attachment is not stored (yet).")
+        abort(404, _("This attachment is not stored (yet)."))
     mime = entry.get("mime_type") or "application/octet-stream"
     response = send_file(
         path,

@@ -96,12 +96,113 @@ def _as_words(identifier: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# What the log's action identifiers mean, in the reader's language; an action
+# not listed here (a new one) still reads as words made from its identifier.
+ACTION_LABELS: dict[str, Any] = {
+    "USER_CREATED": _l("User created"),
+    "API_TOKEN_ISSUED": _l("API key issued"),
+    "password_changed": _l("Password changed"),
+    "two_factor_enabled": _l("Two-factor sign-in turned on"),
+    "two_factor_disabled": _l("Two-factor sign-in turned off"),
+    "two_factor_reset": _l("Two-factor sign-in reset"),
+    "recovery_codes_regenerated": _l("Recovery codes renewed"),
+    "microsoft_account_bound": _l("Microsoft account linked"),
+    "microsoft_account_unbound": _l("Microsoft account unlinked"),
+    "SIGNATURE_SAVED": _l("Signature saved"),
+    "MAILBOX_SIGNATURE_SAVED": _l("Mailbox signature saved"),
+    "ASSIGNMENT_RULES_SAVED": _l("Assignment rules saved"),
+    "CALENDAR_CREATED": _l("Calendar created"),
+    "CALENDAR_UPDATED": _l("Calendar changed"),
+    "CALENDAR_DELETED": _l("Calendar deleted"),
+    "SLA_POLICY_CREATED": _l("Service level created"),
+    "SLA_POLICY_UPDATED": _l("Service level changed"),
+    "SLA_POLICY_DELETED": _l("Service level deleted"),
+    "TEMPLATE_CREATED": _l("Template created"),
+    "TEMPLATE_UPDATED": _l("Template changed"),
+    "TEMPLATE_ACTIVATED": _l("Template activated"),
+    "TEMPLATE_DEACTIVATED": _l("Template deactivated"),
+    "INTAKE_FORM_UPDATED": _l("Intake form changed"),
+    "INTEGRATION_CONFIG_UPDATED": _l("Integration settings changed"),
+    "MAPPINGS_SAVED": _l("Field mappings saved"),
+    "integration_token_refreshed": _l("Integration token refreshed"),
+    "integration_error": _l("Integration error"),
+    "PARTNER_CREATED": _l("Partner created"),
+    "PARTNER_PARENT_CHANGED": _l("Parent partner changed"),
+    "PARTNER_KEY_ISSUED": _l("Partner key issued"),
+    "PARTNER_KEY_ROTATED": _l("Partner key renewed"),
+    "PARTNER_KEY_REVOKED": _l("Partner key revoked"),
+    "PARTNER_STATUS_UPDATE": _l("Status update from partner"),
+    "COMMISSION_RATES_CHANGED": _l("Commission rates changed"),
+    "SKU_MAPPING_ADDED": _l("SKU mapping added"),
+    "SKU_MAPPING_CHANGED": _l("SKU mapping changed"),
+    "SKU_MAPPING_DELETED": _l("SKU mapping deleted"),
+    "WEBHOOK_SECRET_ROTATED": _l("Webhook secret renewed"),
+    "WEBHOOK_REENABLED": _l("Webhook re-enabled"),
+    "WEBHOOK_ENDPOINT_CREATED": _l("Webhook endpoint created"),
+    "WEBHOOK_ENDPOINT_UPDATED": _l("Webhook endpoint changed"),
+    "WEBHOOK_ENDPOINT_DELETED": _l("Webhook endpoint deleted"),
+    "WEBHOOK_ENDPOINT_ENABLED": _l("Webhook endpoint enabled"),
+    "WEBHOOK_ENDPOINT_DISABLED": _l("Webhook endpoint disabled"),
+    "WEBHOOK_ENDPOINT_SECRET_ROTATED": _l("Webhook endpoint secret renewed"),
+    "WEBHOOK_EVENT_RERUN": _l("Webhook event run again"),
+    "STATUS_INITIAL": _l("First status"),
+    "STATUS_CHANGE": _l("Status changed"),
+    "PAYMENT_RECEIVED": _l("Payment received"),
+    "VISIT_ON_THE_WAY": _l("Technician on the way"),
+    "gdpr_export": _l("Personal data exported"),
+    "gdpr_erase": _l("Personal data erased"),
+}
+
+# Field names in the logged changes, as people call them (others read as words).
+FIELD_LABELS: dict[str, Any] = {
+    "name": _l("Name"),
+    "email": _l("E-mail"),
+    "role": _l("Role"),
+    "team": _l("Team"),
+    "team_id": _l("Team"),
+    "availability": _l("Availability"),
+    "skills": _l("Skills"),
+    "max_open_threads": _l("Maximum open conversations"),
+    "is_active": _l("Active"),
+    "is_active_account": _l("Active"),
+    "password": _l("Password"),
+    "two_factor": _l("Two-factor"),
+    "sessions": _l("Sessions"),
+    "recovery_codes": _l("Recovery codes"),
+    "signature": _l("Signature"),
+    "email_signature": _l("E-mail signature"),
+    "auto_assignment_rules": _l("Assignment rules"),
+    "status": _l("Status"),
+    "from_status": _l("Previous status"),
+    "to_status": _l("New status"),
+    "priority": _l("Priority"),
+    "description": _l("Description"),
+    "display_name": _l("Name"),
+    "channel_type": _l("Channel"),
+    "field_mapping": _l("Question mapping"),
+    "partner_organization_id": _l("Partner"),
+    "webhook_url": _l("Webhook URL"),
+    "webhook_secret": _l("Webhook secret"),
+    "thread_id": _l("Conversation"),
+    "order_number": _l("Order number"),
+    "response_minutes": _l("Response minutes"),
+    "resolution_minutes": _l("Resolution minutes"),
+    "escalated": _l("Escalated"),
+    "timezone": _l("Time zone"),
+    "weekly_hours": _l("Weekly hours"),
+    "holiday_country": _l("Holiday country"),
+    "closed_dates": _l("Closed dates"),
+    "is_default": _l("Default"),
+    "api_key": _l("API key"),
+}
+
+
 def action_label(action: str) -> str:
-    return _as_words(action)
+    return str(ACTION_LABELS.get(action) or _as_words(action))
 
 
 def field_label(name: str) -> str:
-    return _as_words(name)
+    return str(FIELD_LABELS.get(name) or _as_words(name))
 
 
 @dataclass(frozen=True)

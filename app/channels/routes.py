@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -48,7 +49,13 @@ def send_test():
     except InvalidRecipient as exc:
         return _page(422, test_errors={provider: str(exc)})
     enqueue("app.channels.testing.send_test", provider, recipient, str(current_user.id))
-    flash(f"Test via {provider} queued; the outcome arrives as a notification.", "info")
+    flash(
+        _(
+            "Test via %(provider)s queued; the outcome arrives as a notification.",
+            provider=provider,
+        ),
+        "info",
+    )
     return redirect(url_for("channels_admin.index"), 303)
 
 
@@ -57,7 +64,7 @@ def send_test():
 def save_signature(channel_id: uuid.UUID):
     channel = mailbox(channel_id)
     if channel is None:
-        abort(404, "There is no such mailbox.")
+        abort(404, _("There is no such mailbox."))
     text = request.form.get("signature", "")
     try:
         save_mailbox_signature(channel, text)
@@ -65,8 +72,10 @@ def save_signature(channel_id: uuid.UUID):
         db.session.rollback()
         key = str(channel_id)
         return _page(
-            422, signature_errors={key: f"Signature: {exc}"}, signature_drafts={key: text}
+            422,
+            signature_errors={key: _("Signature: %(error)s", error=exc)},
+            signature_drafts={key: text},
         )
     commit()
-    flash(f"Signature of {channel.channel_name} saved.", "info")
+    flash(_("Signature of %(channel)s saved.", channel=channel.channel_name), "info")
     return redirect(url_for("channels_admin.index", _anchor="signatures"), 303)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import SandboxSend
@@ -14,9 +15,9 @@ from app.transports.registry import is_sandboxed, specs
 
 # What a test send needs as its recipient, by the kind a transport declares.
 RECIPIENT_HINTS = {
-    "phone": "phone number, e.g. 06 12345678",
-    "email": "e-mail address",
-    "team": "team: operations, management or tech",
+    "phone": _l("phone number, e.g. 06 12345678"),
+    "email": _l("e-mail address"),
+    "team": _l("team: operations, management or tech"),
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from flask_babel import gettext as _
+
 from app.contacts.phones import normalise_phone
 from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
@@ -29,20 +31,20 @@ class InvalidRecipient(ValueError):
 def check_recipient(provider: str, recipient: str) -> str:
     """The recipient in the form the provider needs, or InvalidRecipient naming why."""
     if provider not in specs():
-        raise InvalidRecipient(f"Unknown provider {provider!r}.")
+        raise InvalidRecipient(_("Unknown provider %(provider)s.", provider=repr(provider)))
     recipient = (recipient or "").strip()
     kind = spec_for(provider).recipient
     if kind == "phone":
         phone = normalise_phone(recipient)
         if phone is None:
-            raise InvalidRecipient("Enter a phone number, e.g. 06 12345678.")
+            raise InvalidRecipient(_("Enter a phone number, e.g. 06 12345678."))
         return phone
     if kind == "email":
         if "@" not in recipient or " " in recipient:
-            raise InvalidRecipient("Enter an e-mail address.")
+            raise InvalidRecipient(_("Enter an e-mail address."))
         return recipient.lower()
     if not recipient:
-        raise InvalidRecipient("Enter a team name: operations, management or tech.")
+        raise InvalidRecipient(_("Enter a team name: operations, management or tech."))
     return recipient
 
 

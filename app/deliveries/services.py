@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
+
 from app.audit.records import record_change
 from app.database import utcnow
 from app.deliveries.outbox import queue_after_commit, record_delivery
@@ -34,14 +36,15 @@ def retry_delivery(delivery_id: uuid.UUID, user: User) -> OutboundDelivery:
         raise LookupError(f"no delivery {delivery_id}")
     if delivery.state not in RETRYABLE_STATES:
         if delivery.state == OutboundState.IN_PROGRESS:
-            raise ValueError("This delivery is being sent right now; wait for the outcome.")
-        raise ValueError("This delivery was delivered already; there is nothing to retry.")
+            raise ValueError(_("This delivery is being sent right now; wait for the outcome."))
+        raise ValueError(_("This delivery was delivered already; there is nothing to retry."))
     integration = _integration(delivery)
     if integration is not None and integration.webhook_disabled_at is not None:
         raise ValueError(
-            "The partner's endpoint is disabled "
-            f"({integration.webhook_disabled_reason or 'no reason recorded'}); "
-            "re-enable it first."
+            _(
+                "The partner's endpoint is disabled (%(reason)s); re-enable it first.",
+                reason=integration.webhook_disabled_reason or _("no reason recorded"),
+            )
         )
     delivery.state = OutboundState.PENDING
     delivery.next_attempt_at = utcnow()
@@ -60,15 +63,19 @@ def send_test_event(integration: PartnerIntegration, user: User) -> OutboundDeli
     webhook URL or the endpoint is disabled.
     """
     if not (integration.webhook_url or "").strip():
-        raise ValueError("This partner has no webhook URL; set one before sending a test event.")
+        raise ValueError(
+            _("This partner has no webhook URL; set one before sending a test event.")
+        )
     if integration.webhook_disabled_at is not None:
         raise ValueError(
-            "The partner's endpoint is disabled "
-            f"({integration.webhook_disabled_reason or 'no reason recorded'}); "
-            "re-enable it before sending a test event."
+            _(
+                "The partner's endpoint is disabled (%(reason)s); "
+                "re-enable it before sending a test event.",
+                reason=integration.webhook_disabled_reason or _("no reason recorded"),
+            )
         )
     if not integration.webhook_secret:
-        raise ValueError("This partner has no webhook secret to sign the test event with.")
+        raise ValueError(_("This partner has no webhook secret to sign the test event with."))
     delivery = record_delivery(
         DeliveryKind.PARTNER_CALLBACK,
         target_url=integration.webhook_url.strip(),

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
@@ -144,9 +145,9 @@ def reject_draft(draft: OrderDraft, user: User, reason: str) -> OrderDraft:
     """Close the draft without an order. Raises ValueError naming ``reason`` when empty."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("reason: say why the draft is rejected")
+        raise ValueError(_("reason: say why the draft is rejected"))
     if len(reason) > MAX_REASON:
-        raise ValueError(f"reason: at most {MAX_REASON} characters")
+        raise ValueError(_("reason: at most %(max)s characters", max=MAX_REASON))
     draft = _locked(draft)
     draft.state = DraftState.REJECTED
     draft.error = reason
@@ -274,8 +275,11 @@ def _locked(draft: OrderDraft) -> OrderDraft:
         .execution_options(populate_existing=True)
     )
     if locked is None or locked.state != DraftState.PENDING_REVIEW:
-        state = locked.state.value if locked else "deleted"
-        raise DraftClosed(f"This draft is already {state.replace('_', ' ')}.")
+        if locked is None:
+            raise DraftClosed(_("This draft is already deleted."))
+        if locked.state == DraftState.REJECTED:
+            raise DraftClosed(_("This draft is already rejected."))
+        raise DraftClosed(_("This draft is already created."))
     return locked
 
 

@@ -8,6 +8,8 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
+from flask_babel import gettext as _
+
 MAX_EML_BYTES = 5 * 1024 * 1024
 
 
@@ -32,16 +34,18 @@ def read_eml(data: bytes) -> ReceivedMail:
     no text or HTML body to read an order from.
     """
     if len(data) > MAX_EML_BYTES:
-        raise EmlError("The file is larger than 5 MB.")
+        raise EmlError(_("The file is larger than 5 MB."))
     if not data.strip():
-        raise EmlError("The file is empty.")
+        raise EmlError(_("The file is empty."))
     try:
         message = message_from_bytes(data, policy=policy.default)
         if not isinstance(message, EmailMessage):
-            raise EmlError("The file is not an e-mail message.")
+            raise EmlError(_("The file is not an e-mail message."))
         headers = {key.lower() for key in message.keys()}
         if not headers & {"from", "subject", "message-id", "date"}:
-            raise EmlError("The file has no e-mail headers (From, Subject, Date, Message-ID).")
+            raise EmlError(
+                _("The file has no e-mail headers (From, Subject, Date, Message-ID).")
+            )
         text = _body(message, "plain")
         html = _body(message, "html")
         subject = str(message.get("subject") or "")
@@ -61,9 +65,9 @@ def read_eml(data: bytes) -> ReceivedMail:
     except (MessageError, LookupError, UnicodeError, ValueError) as exc:
         if isinstance(exc, EmlError):
             raise
-        raise EmlError(f"The file could not be read as an e-mail: {exc}") from exc
+        raise EmlError(_("The file could not be read as an e-mail: %(error)s", error=exc)) from exc
     if not (text or html):
-        raise EmlError("The e-mail has no text or HTML body to read an order from.")
+        raise EmlError(_("The e-mail has no text or HTML body to read an order from."))
     return ReceivedMail(subject.strip(), text, html, sender, message_id, recipients)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.email_intake import labels as f
@@ -42,13 +43,13 @@ def read_upload(files: MultiDict, form: MultiDict) -> tuple[uuid.UUID, bytes]:
     try:
         partner_id = uuid.UUID(form.get("partner_id", ""))
     except ValueError:
-        raise UploadInvalid("partner_id", "Choose the partner the e-mail is from.") from None
+        raise UploadInvalid("partner_id", _("Choose the partner the e-mail is from.")) from None
     upload: FileStorage | None = files.get("eml")
     if upload is None or not upload.filename:
-        raise UploadInvalid("eml", "Choose an .eml file to upload.")
+        raise UploadInvalid("eml", _("Choose an .eml file to upload."))
     if not upload.filename.lower().endswith(".eml"):
-        raise UploadInvalid("eml", "Only .eml files (an e-mail saved from the mail program).")
+        raise UploadInvalid("eml", _("Only .eml files (an e-mail saved from the mail program)."))
     data = upload.stream.read(MAX_EML_BYTES + 1)
     if len(data) > MAX_EML_BYTES:
-        raise UploadInvalid("eml", "The file is larger than 5 MB.")
+        raise UploadInvalid("eml", _("The file is larger than 5 MB."))
     return partner_id, data

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 ORDER_ID = "partner_order_id"
 CUSTOMER_ID = "partner_customer_id"
 NAME = "customer.name"
@@ -24,18 +26,18 @@ NOTES = "installation_preferences.notes"
 
 # In the order a reviewer reads them; with the words the review page shows.
 FIELDS: dict[str, str] = {
-    ORDER_ID: "Partner order ID",
-    CUSTOMER_ID: "Partner customer ID",
-    NAME: "Customer name",
-    EMAIL: "E-mail",
-    PHONE: "Phone",
-    STREET: "Street",
-    HOUSE_NUMBER: "House number",
-    POSTAL_CODE: "Postal code",
-    CITY: "City",
-    PREFERRED_DATE: "Preferred date",
-    NOTES: "Notes",
-    LINE_ITEMS: "Products",
+    ORDER_ID: _l("Partner order ID"),
+    CUSTOMER_ID: _l("Partner customer ID"),
+    NAME: _l("Customer name"),
+    EMAIL: _l("E-mail"),
+    PHONE: _l("Phone"),
+    STREET: _l("Street"),
+    HOUSE_NUMBER: _l("House number"),
+    POSTAL_CODE: _l("Postal code"),
+    CITY: _l("City"),
+    PREFERRED_DATE: _l("Preferred date"),
+    NOTES: _l("Notes"),
+    LINE_ITEMS: _l("Products"),
 }
 SCALAR_FIELDS = tuple(path for path in FIELDS if path != LINE_ITEMS)
 # What an order cannot do without (e-mail or phone: one way to reach the customer).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.email_intake import labels as f
 from app.email_intake.drafts import field_of_error
@@ -118,7 +119,7 @@ def draft_page(draft: OrderDraft) -> DraftPage:
     )
     return DraftPage(
         draft=draft,
-        partner_name=partner.name if partner else "(partner removed)",
+        partner_name=partner.name if partner else _("(partner removed)"),
         fields=[row for row in rows if row.path != f.LINE_ITEMS],
         line_items=items + (spare if draft.state == DraftState.PENDING_REVIEW else []),
         line_items_field=next(row for row in rows if row.path == f.LINE_ITEMS),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -36,7 +38,7 @@ bp = Blueprint("email_intake", __name__, url_prefix="/intake")
 
 # Room for the multipart envelope and the other form fields around the file.
 UPLOAD_LIMIT = MAX_EML_BYTES + 64 * 1024
-TOO_LARGE = "The file is larger than 5 MB."
+TOO_LARGE = _l("The file is larger than 5 MB.")
 
 
 @bp.app_template_filter("confidence_band")
@@ -45,7 +47,7 @@ def _confidence_band(value) -> str:
 
 
 def _draft(draft_id: uuid.UUID) -> OrderDraft:
-    return db.get_or_404(OrderDraft, draft_id, description="There is no such order draft.")
+    return db.get_or_404(OrderDraft, draft_id, description=_("There is no such order draft."))
 
 
 def _queue_page(status: int = 200, upload_error: UploadInvalid | None = None, partner_id=None):
@@ -89,9 +91,9 @@ def _upload_too_large(exc):
         and current_user.is_authenticated
         and current_user.role in STAFF_DESK_ROLES
     ):
-        return _queue_page(413, UploadInvalid("eml", TOO_LARGE))
+        return _queue_page(413, UploadInvalid("eml", str(TOO_LARGE)))
     return render_template(
-        "errors/error.html", code=413, title="Too large", message=exc.description
+        "errors/error.html", code=413, title=_("Too large"), message=exc.description
     ), 413
 
 
@@ -104,10 +106,10 @@ def upload():
         partner_id, data = read_upload(request.files, request.form)
         partner = db.session.get(Organization, partner_id)
         if partner is None or partner.organization_type != OrganizationType.PARTNER:
-            raise UploadInvalid("partner_id", "Choose one of the listed partners.")
+            raise UploadInvalid("partner_id", _("Choose one of the listed partners."))
         mail = read_eml(data)
     except RequestEntityTooLarge:
-        return _queue_page(413, UploadInvalid("eml", TOO_LARGE), chosen)
+        return _queue_page(413, UploadInvalid("eml", str(TOO_LARGE)), chosen)
     except EmlError as exc:
         return _queue_page(422, UploadInvalid("eml", str(exc)), chosen)
     except UploadInvalid as exc:
@@ -125,11 +127,11 @@ def upload():
     )
     commit()
     if seen:
-        flash("This e-mail was read before; here is its draft.", "info")
+        flash(_("This e-mail was read before; here is its draft."), "info")
     elif draft.order_id:
-        flash("The e-mail was clear enough: the order is created.", "info")
+        flash(_("The e-mail was clear enough: the order is created."), "info")
     else:
-        flash("The e-mail is waiting for review below.", "info")
+        flash(_("The e-mail is waiting for review below."), "info")
     return redirect(url_for("email_intake.show", draft_id=draft.id), 303)
 
 
@@ -154,7 +156,7 @@ def approve(draft_id):
         flash(str(exc), "info")
         return redirect(url_for("email_intake.show", draft_id=draft_id), 303)
     commit()
-    flash(f"Order {order.order_number} is created.", "info")
+    flash(_("Order %(number)s is created.", number=order.order_number), "info")
     return redirect(url_for("email_intake.show", draft_id=draft_id), 303)
 
 
@@ -172,5 +174,5 @@ def reject(draft_id):
         flash(str(exc), "info")
         return redirect(url_for("email_intake.show", draft_id=draft_id), 303)
     commit()
-    flash("The draft is rejected.", "info")
+    flash(_("The draft is rejected."), "info")
     return redirect(url_for("email_intake.queue"), 303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.auth.decorators import role_required
 from app.extensions import db
@@ -38,7 +39,7 @@ def index():
 @bp.route("/<uuid:form_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit(form_id):
-    form = db.get_or_404(IntakeForm, form_id, description="There is no such intake form.")
+    form = db.get_or_404(IntakeForm, form_id, description=_("There is no such intake form."))
     errors: dict[str, str] = {}
     mapping_text = json.dumps(form.field_mapping or {}, indent=2, ensure_ascii=False)
     if request.method == "POST":
@@ -56,7 +57,7 @@ def edit(form_id):
             errors = exc.fields
         else:
             commit()
-            flash("The intake form is saved.", "info")
+            flash(_("The intake form is saved."), "info")
             return redirect(url_for("intake_forms.edit", form_id=form.id), 303)
     return render_template(
         "fillout/edit.html",
@@ -66,6 +67,6 @@ def edit(form_id):
         mapping_text=mapping_text,
         partners=partners(),
         questions=latest_questions(form),
-        intake_fields={**INTAKE_FIELDS, IGNORE: "Leave the answer out"},
+        intake_fields={**INTAKE_FIELDS, IGNORE: _("Leave the answer out")},
         default_labels=sorted(DEFAULT_LABELS.items(), key=lambda item: (item[1], item[0])),
     ), (422 if errors else 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.records import record_edit
@@ -79,14 +80,14 @@ def update_form(
     problems: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        problems["name"] = "required"
+        problems["name"] = _("required")
     elif len(name) > 200:
-        problems["name"] = "at most 200 characters"
+        problems["name"] = _("at most %(max)s characters", max=200)
     try:
         mapping = load_json(mapping_json or "{}")
     except ValueError as exc:
         mapping = None
-        problems["field_mapping"] = f"not valid JSON: {exc}"
+        problems["field_mapping"] = _("not valid JSON: %(error)s", error=exc)
     else:
         problems.update(mapping_problems(mapping))
     partner = None
@@ -96,7 +97,7 @@ def update_form(
         except ValueError:
             partner = None
         if partner is None or partner.organization_type != OrganizationType.PARTNER:
-            problems["partner_organization_id"] = "not a partner"
+            problems["partner_organization_id"] = _("not a partner")
     if problems:
         raise InvalidForm(problems)
     before = _audited(form)

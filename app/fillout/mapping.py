@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app.contacts.emails import EMAIL_ADDRESS
 from app.contacts.phones import normalise_phone
 from app.fillout.payloads import Answer, Submission
@@ -20,22 +23,22 @@ from app.orders.creation import AddressDetails, parse_address_line
 IGNORE = "ignore"
 # The intake fields a question can fill, with what an admin sees for each.
 INTAKE_FIELDS: dict[str, str] = {
-    "customer_name": "Full name",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "E-mail address",
-    "phone": "Phone number",
-    "address": "Address on one line (Kerkstraat 123, 1234AB Amsterdam)",
-    "street": "Street",
-    "house_number": "House number",
-    "house_number_addition": "House number addition",
-    "postal_code": "Postal code",
-    "city": "City",
-    "charging_needs": "Charging needs (becomes the order's notes)",
-    "installation_preference": "Installation preference",
-    "notes": "Other remarks",
-    "selected_products": "Selected products (one line each)",
-    "partner": "Partner (id or name)",
+    "customer_name": _l("Full name"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("E-mail address"),
+    "phone": _l("Phone number"),
+    "address": _l("Address on one line (Kerkstraat 123, 1234AB Amsterdam)"),
+    "street": _l("Street"),
+    "house_number": _l("House number"),
+    "house_number_addition": _l("House number addition"),
+    "postal_code": _l("Postal code"),
+    "city": _l("City"),
+    "charging_needs": _l("Charging needs (becomes the order's notes)"),
+    "installation_preference": _l("Installation preference"),
+    "notes": _l("Other remarks"),
+    "selected_products": _l("Selected products (one line each)"),
+    "partner": _l("Partner (id or name)"),
 }
 _LABELS = {
     "customer_name": "customer_name name naam volledige_naam full_name uw_naam je_naam "
@@ -222,14 +225,16 @@ def intake_problems(intake: Intake) -> dict[str, str]:
 def mapping_problems(mapping: Any) -> dict[str, str]:
     """Check an admin's mapping: an object of question → intake field (or ``ignore``)."""
     if not isinstance(mapping, dict):
-        return {"field_mapping": "must be a JSON object of question name or id → field"}
+        return {"field_mapping": _("must be a JSON object of question name or id → field")}
     problems = {}
     allowed = [*INTAKE_FIELDS, IGNORE]
     for question, target in mapping.items():
         if not str(question).strip():
-            problems["field_mapping"] = "a question name may not be empty"
+            problems["field_mapping"] = _("a question name may not be empty")
         elif target not in allowed:
-            problems[f"field_mapping.{question}"] = (
-                f"{target!r} is not a field; use one of {', '.join(allowed)}"
+            problems[f"field_mapping.{question}"] = _(
+                "%(target)s is not a field; use one of %(fields)s",
+                target=repr(target),
+                fields=", ".join(allowed),
             )
     return problems

@@ -41,7 +41,7 @@ bp = Blueprint("gdpr", __name__, url_prefix="/admin")
 def _contact(contact_id: uuid.UUID) -> Contact:
     contact = db.session.get(Contact, contact_id)
     if contact is None:
-        abort(404, "There is no such contact.")
+        abort(404, gettext("There is no such contact."))
     return contact
 
 

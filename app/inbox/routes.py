@@ -6,6 +6,7 @@ htmx requests get the inbox component or, for "load more", rows.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
@@ -21,7 +22,7 @@ def index():
     try:
         context = inbox_view(current_user, request.args)
     except InvalidQuery as exc:
-        abort(400, f"Invalid {exc.field}: {exc.message}.")
+        abort(400, _("Invalid %(field)s: %(message)s.", field=exc.field, message=exc.message))
     if request.htmx and request.htmx.target == "more-threads":
         return render_template("inbox/_rows.html", **context)
     if request.htmx and not request.htmx.history_restore_request:

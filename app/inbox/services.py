@@ -20,6 +20,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.database import utcnow
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.models import CommunicationChannel, CommunicationThread, Contact, Team,
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
 from app.security.bodies import loads as load_json
+from app.ui import priority_label, status_label
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -252,8 +254,8 @@ def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
         teams_query = teams_query.where(Team.id.in_(team_ids))
     teams = db.session.execute(teams_query).all()
     return {
-        "status": [(s, s.replace("_", " ").capitalize()) for s in ThreadStatus.values()],
-        "priority": [(p, p.capitalize()) for p in Priority.values()],
+        "status": [(s, status_label(s).capitalize()) for s in ThreadStatus.values()],
+        "priority": [(p, priority_label(p).capitalize()) for p in Priority.values()],
         "team": [(str(team_id), name) for team_id, name in teams],
     }
 
@@ -266,19 +268,19 @@ def sla_label(thread: CommunicationThread, now: datetime | None = None) -> tuple
     seconds = (thread.response_due_at - now).total_seconds()
     span = _human_span(abs(seconds))
     if seconds < 0:
-        return f"{span} overdue", "overdue"
+        return _("%(span)s overdue", span=span), "overdue"
     tone = "soon" if seconds < 3600 else "ok"
-    return f"due in {span}", tone
+    return _("due in %(span)s", span=span), tone
 
 
 def _human_span(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)} min"
+        return _("%(count)d min", count=max(minutes, 1))
     hours = minutes // 60
     if hours < 48:
-        return f"{hours}h"
-    return f"{hours // 24}d"
+        return _("%(count)dh", count=hours)
+    return _("%(count)dd", count=hours // 24)
 
 
 def contact_summary(contact: Contact | None) -> dict | None:

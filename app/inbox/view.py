@@ -21,14 +21,14 @@ from app.inbox.view_counts import cached_view_counts
 from app.models import SavedView, User
 
 FILTER_LABELS = {
-    "all": "All",
-    "email": "Email",
+    "all": _l("All"),
+    "email": _l("E-mail"),
     "whatsapp": "WhatsApp",
     "sms": "SMS",
-    "tasks": "Tasks",
-    "overdue": "Overdue",
-    "mine": "Mine",
-    "unassigned": "Unassigned",
+    "tasks": _l("Tasks"),
+    "overdue": _l("Overdue"),
+    "mine": _l("Mine"),
+    "unassigned": _l("Unassigned"),
     "snoozed": _l("Snoozed"),
 }
 

@@ -117,9 +117,12 @@ def refuse_oversized_body(endpoint: str | None, values: dict | None) -> None:
         length = _buffer_chunked_body(request.environ, allowed)
     if length is not None and length > allowed:
         # Answered by the app's error handlers: JSON on API paths, a page elsewhere.
-        raise RequestEntityTooLarge(
+        # English for the JSON API; the page (app/__init__.py) says it in the reader's language.
+        refusal = RequestEntityTooLarge(
             f"The request is larger than {size_label(allowed)}, the most this address takes."
         )
+        refusal.size_limit = size_label(allowed)
+        raise refusal
 
 
 def _is_dechunked(environ: dict) -> bool:
