@@ -22,6 +22,7 @@ from flask import Flask
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
+from app.labels import label
 from app.system_texts import automation_label, automation_of, provider_detail, render_stored
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None
     babel.init_app(app, locale_selector=locale_selector or users_language)
     app.add_template_global(get_locale)  # <html lang>: screen readers pronounce Dutch as Dutch
     app.add_template_filter(render_stored, "system_text")
+    app.add_template_filter(label, "label")  # enum values as people read them
     app.add_template_global(automation_of)
     app.add_template_global(automation_label)
     app.add_template_global(provider_detail)

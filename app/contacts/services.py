@@ -6,6 +6,8 @@ so a customer we first wrote to and who then writes back is one contact.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.contacts.emails import is_email_address
 from app.contacts.identities import (
     EMAIL,
@@ -81,26 +83,31 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
     """
     if contact.erased_at is not None:
         # Details typed into an erased contact would tie them to its orders again.
-        raise InvalidContact("name", "this customer's data was erased; they cannot be edited")
+        raise InvalidContact("name", _("this customer's data was erased; they cannot be edited"))
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidContact("name", "a name is required")
+        raise InvalidContact("name", _("a name is required"))
     if len(name) > MAX_NAME:
-        raise InvalidContact("name", f"at most {MAX_NAME} characters")
+        raise InvalidContact("name", _("at most %(count)s characters", count=MAX_NAME))
     new_phone = None
     if (phone or "").strip():
         new_phone = normalise_address(PHONE, phone)
         if new_phone is None:
             raise InvalidContact(
                 "phone",
-                f"{phone.strip()!r} is not a phone number (try 06-12345678 or +31 6 12345678)",
+                _(
+                    "%(value)s is not a phone number (try 06-12345678 or +31 6 12345678)",
+                    value=repr(phone.strip()),
+                ),
             )
         _refuse_if_taken("phone", PHONE, new_phone, contact)
     new_email = None
     if (email or "").strip():
         new_email = email.strip().lower()
         if not is_email_address(new_email):
-            raise InvalidContact("email", f"{email.strip()!r} is not an e-mail address")
+            raise InvalidContact(
+                "email", _("%(value)s is not an e-mail address", value=repr(email.strip()))
+            )
         _refuse_if_taken("email", EMAIL, new_email, contact)
     contact.display_name = name
     contact.phone = new_phone
@@ -112,4 +119,6 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
 def _refuse_if_taken(field: str, kind: str, address: str, contact: Contact) -> None:
     owner = contact_with(kind, address)
     if owner is not None and owner.id != contact.id:
-        raise InvalidContact(field, f"{address} already belongs to another customer")
+        raise InvalidContact(
+            field, _("%(address)s already belongs to another customer", address=address)
+        )
