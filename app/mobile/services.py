@@ -84,7 +84,7 @@ def preference_lines(order: Order) -> list[tuple[str, str]]:
         for key, label in PREFERENCE_LABELS.items()
         if preferences.get(key) not in (None, "", [], {})
     ]
-    if order.notes and order.notes not in {text for _, text in lines}:
+    if order.notes and order.notes not in {text for _label, text in lines}:
         lines.append((_("Order notes"), order.notes))
 
     return lines

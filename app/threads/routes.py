@@ -166,7 +166,7 @@ def show(thread_id):
         context = _detail_context(thread, page=page)
         html = render_template("threads/_detail.html", pane=True, **context)
     else:
-        html, _ = _page(thread, page=page)
+        html, _status = _page(thread, page=page)
     # Marked after the page is built, so the list drawn beside it is the one
     # from before the agent opened this conversation.
     mark_read(thread, current_user, up_to=shown_up_to)
