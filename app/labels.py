@@ -64,7 +64,15 @@ LABELS: dict[str, dict[str, Any]] = {
         "paid": _l("paid"),
         "cancelled": _l("cancelled"),
     },
+    "webhook_state": {
+        "received": _l("received"),
+        "processing": _l("processing"),
+        "processed": _l("processed"),
+        "failed": _l("failed"),
+        "ignored": _l("ignored"),
+    },
     "template_category": {
+
         "customer_service": _l("customer service"),
         "installation_scheduling": _l("installation scheduling"),
         "technical_support": _l("technical support"),
