@@ -71,7 +71,24 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "ignored": _l("ignored"),
     },
+    "integration_status": {
+        "active": _l("active"),
+        "inactive": _l("inactive"),
+        "error": _l("error"),
+    },
+    "sync_status": {
+        "pending": _l("pending"),
+        "running": _l("running"),
+        "completed": _l("completed"),
+        "completed_with_errors": _l("completed with errors"),
+        "failed": _l("failed"),
+        "cancelled": _l("cancelled"),
+    },
+    # Health checks and webhook endpoints.
+    "check_state": {"ok": _l("ok"), "failed": _l("failed"), "unknown": _l("unknown")},
+    "endpoint_state": {"active": _l("active"), "disabled": _l("disabled"), "paused": _l("paused")},
     "template_category": {
+
 
         "customer_service": _l("customer service"),
         "installation_scheduling": _l("installation scheduling"),

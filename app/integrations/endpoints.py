@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.audit.records import SECRET_CHANGED, field_changes, record_change
 from app.database import utcnow
@@ -212,7 +213,7 @@ def delete_endpoint(endpoint: WebhookEndpoint, user: User) -> None:
 def send_test_event(endpoint: WebhookEndpoint, user: User) -> OutboundDelivery:
     """One signed ``test`` delivery, one attempt, logged like any other."""
     if endpoint.disabled_at is not None or not endpoint.is_active:
-        raise ValueError("This endpoint is switched off; switch it on before sending a test.")
+        raise ValueError(_("This endpoint is switched off; switch it on before sending a test."))
     body = {
         "id": f"evt_test_{uuid.uuid4().hex[:16]}",
         "type": TEST_EVENT,
@@ -233,7 +234,7 @@ def retry(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, user: User) -> Outb
     if delivery is None or delivery.webhook_endpoint_id != endpoint.id:
         raise LookupError(f"endpoint {endpoint.id} has no delivery {delivery_id}")
     if endpoint.disabled_at is not None or not endpoint.is_active:
-        raise ValueError("This endpoint is switched off; switch it on before retrying.")
+        raise ValueError(_("This endpoint is switched off; switch it on before retrying."))
     return retry_delivery(delivery.id, user)
 
 
