@@ -52,13 +52,13 @@ ROLE_LABELS = {
 }
 
 CHANNEL_LABELS = {
-    "email_outlook": _l("Email"),
+    "email_outlook": "Email",
     "whatsapp_business": "WhatsApp",
     "sms": "SMS",
-    "internal_comment": _l("Note"),
-    "internal_task": _l("Task"),
-    "internal_ticket": _l("Ticket"),
-    "phone_call": _l("Phone"),
+    "internal_comment": "Note",
+    "internal_task": "Task",
+    "internal_ticket": "Ticket",
+    "phone_call": "Phone",
 }
 
 
@@ -75,12 +75,12 @@ def local_time(value: datetime | None, fmt: str = "%d %b %H:%M") -> str:
 
 # Ticks on outbound messages: (symbol, words for screen readers and the title).
 DELIVERY_TICKS = {
-    "pending": ("\u25f7", _l("Sending")),
-    "sent": ("\u2713", _l("Sent")),
-    "delivered": ("\u2713\u2713", _l("Delivered")),
-    "read": ("\u2713\u2713", _l("Read")),
-    "failed": ("\u2715", _l("Failed")),
-    "bounced": ("\u2715", _l("Bounced")),
+    "pending": ("\u25f7", "Sending"),
+    "sent": ("\u2713", "Sent"),
+    "delivered": ("\u2713\u2713", "Delivered"),
+    "read": ("\u2713\u2713", "Read"),
+    "failed": ("\u2715", "Failed"),
+    "bounced": ("\u2715", "Bounced"),
 }
 
 

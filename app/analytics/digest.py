@@ -25,8 +25,6 @@ from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from app.analytics.sql import ZONE
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
@@ -79,17 +77,12 @@ class Digest:
         return bool(self.threads_total or self.tasks)
 
     def subject(self) -> str:
-        # Read in the recipient's language: the caller renders it under their locale.
-        parts = [ngettext("%(num)d open thread", "%(num)d open threads", self.threads_total)]
+        parts = [f"{self.threads_total} open thread{'s' if self.threads_total != 1 else ''}"]
         if self.threads_overdue:
-            parts.insert(0, _("%(count)s overdue", count=self.threads_overdue))
+            parts.insert(0, f"{self.threads_overdue} overdue")
         if self.tasks:
-            parts.append(ngettext("%(num)d task due", "%(num)d tasks due", len(self.tasks)))
-        return _(
-            "Your day, %(date)s: %(summary)s",
-            date=self.day.strftime("%a %d %b"),
-            summary=", ".join(parts),
-        )
+            parts.append(f"{len(self.tasks)} task{'s' if len(self.tasks) != 1 else ''} due")
+        return f"Your day, {self.day.strftime('%a %d %b')}: " + ", ".join(parts)
 
     def dynamic_data(self, base_url: str) -> dict:
         return {
