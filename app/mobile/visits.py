@@ -80,7 +80,7 @@ def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
         return start_visit(order, actor)
     if tap == COMPLETED:
         return complete_visit(order, actor)
-    choices = ", ".join(str(label) for label in TAP_LABELS.values())
+    choices = ", ".join(str(tap_label) for tap_label in TAP_LABELS.values())
     raise VisitActionRefused(_("Unknown update; choose one of %(choices)s.", choices=choices))
 
 
