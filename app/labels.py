@@ -88,8 +88,6 @@ LABELS: dict[str, dict[str, Any]] = {
     "check_state": {"ok": _l("ok"), "failed": _l("failed"), "unknown": _l("unknown")},
     "endpoint_state": {"active": _l("active"), "disabled": _l("disabled"), "paused": _l("paused")},
     "template_category": {
-
-
         "customer_service": _l("customer service"),
         "installation_scheduling": _l("installation scheduling"),
         "technical_support": _l("technical support"),

@@ -132,7 +132,6 @@ def parse_headers(text: str) -> dict[str, str]:
         headers[name] = value
     if len(headers) > MAX_HEADERS:
         raise EndpointInvalid({"custom_headers": _("at most %(count)s headers", count=MAX_HEADERS)})
-
     return headers
 
 

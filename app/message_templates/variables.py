@@ -251,7 +251,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "technician_phone", _l("Technician's phone"), "visit",
         _l("Phone of the visit's technician"),
-
         "+31687654321", _from_order(_technician_attr("phone")),
         _order_missing(_l("technician with a phone number")),
     ),

@@ -149,5 +149,4 @@ def _quick_reply_template(template_id: str | None) -> CommunicationTemplate:
         or template.template_category != QUICK_REPLY_CATEGORY
     ):
         raise InvalidInput({"template_id": _("That is not one of the quick replies.")})
-
     return template

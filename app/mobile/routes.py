@@ -189,7 +189,6 @@ def task_done(task_id: uuid.UUID):
         commit()
         publish_task_outcome(outcome)
         notice, error = _("Done: “%(title)s”.", title=title), None
-
     if request.htmx:
         tasks = tasks_for(current_user.id, local_today())
         body = render_template("mobile/_tasks.html", tasks=tasks, notice=notice, error=error)

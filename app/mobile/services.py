@@ -86,5 +86,4 @@ def preference_lines(order: Order) -> list[tuple[str, str]]:
     ]
     if order.notes and order.notes not in {text for _label, text in lines}:
         lines.append((_("Order notes"), order.notes))
-
     return lines

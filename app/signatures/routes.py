@@ -66,5 +66,4 @@ def save(user_id: uuid.UUID | None = None):
         return _page(user, 422, error=_("Signature: %(problem)s", problem=exc), text=text)
     commit()
     flash(_("Signature saved."), "info")
-
     return redirect(request.path, 303)

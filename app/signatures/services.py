@@ -43,7 +43,6 @@ def clean_signature(text: str | None) -> str | None:
         raise InvalidSignature(
             _("A signature can be at most %(count)s lines.", count=MAX_SIGNATURE_LINES)
         )
-
     return cleaned or None
 
 

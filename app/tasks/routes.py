@@ -187,7 +187,6 @@ def edit(task_id: uuid.UUID):
             commit()
             publish_task_outcome(outcome)
             flash(_("Task “%(title)s” saved.", title=outcome.task.task_title), "info")
-
             return redirect(url_for("tasks.board"), 303)
     return _render_form(form, task=task, stale=stale)
 

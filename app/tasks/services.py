@@ -42,7 +42,6 @@ class StaleTaskError(Exception):
                 "not saved: reload to see the latest version, then apply them again."
             )
         )
-
         self.current_version = current_version
 
 

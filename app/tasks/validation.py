@@ -168,7 +168,6 @@ def _order(value: Any) -> uuid.UUID | None:
     order = find_order(str(value))
     if order is None:
         raise ValueError(_("no order has this number"))
-
     return order.id
 
 

@@ -49,7 +49,6 @@ def undo_send(thread_id, message_id):
     if undone is None:
         db.session.rollback()
         error = {"content": _("Too late to undo: the message is already being sent.")}
-
         response = composer_error(thread, {}, error, status=409)
         if request.htmx:  # and the timeline as it is now, without the Undo
             return response[0] + _timeline(thread), 409

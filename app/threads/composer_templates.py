@@ -32,7 +32,6 @@ def preview(thread_id):
     template = get_template(request.args.get("template_id") or "")
     if template is None or not template.is_active:
         abort(404, _("There is no such template."))
-
     state = composer_state(template, thread, current_user, request.args)
     return render_template("threads/_template_preview.html", state=state, oob=True)
 

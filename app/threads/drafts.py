@@ -32,7 +32,6 @@ def parse_draft(data: dict) -> tuple[str, str]:
         raise InvalidInput(
             {"content": _("At most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
         )
-
     return kind, content
 
 

@@ -160,7 +160,6 @@ def _validate_changes(changes: dict) -> dict:
                 errors["tags"] = _(
                     "at most %(count)s tags of at most 40 characters", count=MAX_TAGS
                 )
-
             else:
                 values["tags"] = tags
     if errors:

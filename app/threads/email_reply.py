@@ -87,7 +87,6 @@ def parse_addresses(label: str, raw: str | None) -> list[str]:
                     )
                 }
             )
-
         if address.lower() not in (a.lower() for a in found):
             found.append(address)
     return found
@@ -106,7 +105,6 @@ def read_addressees(to: str | None, cc: str | None, bcc: str | None) -> Addresse
         problems["to"] = _("To: add at least one e-mail address.")
     if not problems and sum(len(v) for v in parsed.values()) > MAX_RECIPIENTS:
         problems["to"] = _("A reply can go to at most %(count)s addresses.", count=MAX_RECIPIENTS)
-
     if problems:
         raise BadAddresses(problems)
     return Addressees(parsed["To"], parsed["CC"], parsed["BCC"])

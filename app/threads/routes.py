@@ -332,7 +332,6 @@ def edit(thread_id):
             "Someone else changed this conversation while you were looking at it. "
             "The current values are shown; make your change again if it still applies."
         )
-
         return _header_response(thread, 409, error)
     except InvalidInput as exc:
         db.session.rollback()

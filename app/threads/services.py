@@ -370,7 +370,6 @@ def add_note(
     body = (content or "").strip()
     if not body:
         raise InvalidInput({"content": _("Write a note before saving.")})
-
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput({"content": f"A note can be at most {MAX_MESSAGE_LENGTH} characters."})
     return post_note(thread, author.id, body)

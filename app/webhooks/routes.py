@@ -57,5 +57,4 @@ def rerun_event(event_id):
     rerun(event)
     commit()
     flash(_("The event is queued to be processed again."), "info")
-
     return redirect(url_for("webhook_events.show", event_id=event.id), 303)
