@@ -32,6 +32,7 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 from app.config import INTERFACE_LANGUAGES
+from app.labels import label
 from app.system_texts import automation_label, automation_of, provider_detail, render_stored
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +76,13 @@ def browsers_language() -> str | None:
 
 
 def select_locale() -> str:
-    """The reader's language: their own choice, else their browser's, else the default."""
-    return users_language() or browsers_language() or default_language()
+    """The reader's language: their own choice, else their browser's, else the default.
+
+    The JSON API's default is English, not ``DEFAULT_LANGUAGE``: partners' systems
+    send no ``Accept-Language`` and read errors in the contract's language.
+    """
+    fallback = "en" if has_request_context() and request.path.startswith("/api/") else None
+    return users_language() or browsers_language() or fallback or default_language()
 
 
 def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None) -> None:
@@ -87,6 +93,7 @@ def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None
     babel.init_app(app, locale_selector=locale_selector or select_locale)
     app.add_template_global(get_locale)  # <html lang>: screen readers pronounce Dutch as Dutch
     app.add_template_filter(render_stored, "system_text")
+    app.add_template_filter(label, "label")  # enum values as people read them
     app.add_template_global(automation_of)
     app.add_template_global(automation_label)
     app.add_template_global(provider_detail)

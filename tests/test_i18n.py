@@ -14,7 +14,7 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, refresh
 
 from app.analytics.digest import send_daily_digests
 from app.analytics.tables import COUNT, DAY, PERCENT, display
@@ -74,6 +74,19 @@ def test_the_sign_in_page_follows_the_browser_then_dutch(
     page = dutch_default_app.test_client().get("/login", headers=headers)
     assert page.status_code == 200
     assert _lang(page) == expected
+
+
+def test_the_json_api_answers_a_system_that_names_no_language_in_english(dutch_default_app):
+    """A partner's system sends no Accept-Language: the contract's English, not Dutch."""
+    dutch = {"Accept-Language": "nl"}
+    for path, headers, expected in (
+        ("/api/v1/orders", {}, "en"),
+        ("/api/notifications", dutch, "nl"),  # the agent's browser asks for Dutch
+        ("/inbox", {}, "nl"),  # a page: the default
+    ):
+        with dutch_default_app.test_request_context(path, headers=headers):
+            refresh()  # the fixture's app context (g) would keep the first answer
+            assert str(get_locale()) == expected, path
 
 
 def test_a_users_own_language_wins_over_the_browser(dutch_default_app):

@@ -83,14 +83,12 @@ def update_contact_details(contact: Contact, *, name: str, phone: str, email: st
     """
     if contact.erased_at is not None:
         # Details typed into an erased contact would tie them to its orders again.
-        raise InvalidContact(
-            "name", _("this customer's data was erased; they cannot be edited")
-        )
+        raise InvalidContact("name", _("this customer's data was erased; they cannot be edited"))
     name = " ".join((name or "").split())
     if not name:
         raise InvalidContact("name", _("a name is required"))
     if len(name) > MAX_NAME:
-        raise InvalidContact("name", _("at most %(max)s characters", max=MAX_NAME))
+        raise InvalidContact("name", _("at most %(count)s characters", count=MAX_NAME))
     new_phone = None
     if (phone or "").strip():
         new_phone = normalise_address(PHONE, phone)

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -47,7 +48,7 @@ bp = Blueprint("integration_webhooks", __name__, url_prefix="/integrations/webho
 def _endpoint(endpoint_id) -> WebhookEndpoint:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        abort(404, "There is no such webhook endpoint.")
+        abort(404, _("There is no such webhook endpoint."))
     return endpoint
 
 
@@ -123,7 +124,7 @@ def update(endpoint_id):
         return _show_page(endpoint, status=422, errors=exc.fields, values=_submitted())
     update_endpoint(endpoint, form, current_user)
     commit()
-    flash("Webhook endpoint saved.", "info")
+    flash(_("Webhook endpoint saved."), "info")
     return redirect(url_for("integration_webhooks.show", endpoint_id=endpoint.id), 303)
 
 
@@ -134,7 +135,7 @@ def delete(endpoint_id):
     if endpoint is not None:  # a second click finds it gone: not an error
         delete_endpoint(endpoint, current_user)
         commit()
-        flash("Webhook endpoint deleted; its deliveries stay in the log.", "info")
+        flash(_("Webhook endpoint deleted; its deliveries stay in the log."), "info")
     return redirect(url_for("integration_webhooks.index"), 303)
 
 
@@ -154,7 +155,7 @@ def switch(endpoint_id):
     active = request.form.get("active") == "1"
     set_active(endpoint, active, current_user)
     commit()
-    flash("Endpoint switched on." if active else "Endpoint switched off.", "info")
+    flash(_("Endpoint switched on.") if active else _("Endpoint switched off."), "info")
     return redirect(url_for("integration_webhooks.show", endpoint_id=endpoint.id), 303)
 
 
@@ -165,7 +166,7 @@ def test_event(endpoint_id):
     try:
         send_test_event(endpoint, current_user)
         commit()
-        flash("Test event queued; its attempt appears in the log below.", "info")
+        flash(_("Test event queued; its attempt appears in the log below."), "info")
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -180,7 +181,7 @@ def retry_one(endpoint_id, delivery_id):
     try:
         retry(endpoint, delivery_id, current_user)  # commits and queues
     except LookupError:
-        abort(404, "This endpoint has no such delivery.")
+        abort(404, _("This endpoint has no such delivery."))
     except ValueError as exc:
         db.session.rollback()
         error = str(exc)
@@ -193,5 +194,5 @@ def retry_one(endpoint_id, delivery_id):
             log=log,
             row_error=error,
         )
-    flash(error or "Retry queued; the attempt appears in the log.", "error" if error else "info")
+    flash(error or _("Retry queued; the attempt appears in the log."), "error" if error else "info")
     return redirect(url_for("integration_webhooks.show", endpoint_id=endpoint.id), 303)

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.audit.records import SECRET_CHANGED, field_changes, record_change
 from app.database import utcnow
@@ -79,23 +80,23 @@ def parse_form(form, *, creating: bool) -> EndpointForm:
     except ValueError as exc:
         fields["url"] = str(exc).partition(": ")[2] or str(exc)
     if len(url) > 2000:
-        fields["url"] = "at most 2,000 characters"
+        fields["url"] = _("at most 2,000 characters")
     description = (form.get("description") or "").strip() or None
     if description and len(description) > 255:
-        fields["description"] = "at most 255 characters"
+        fields["description"] = _("at most 255 characters")
     events = list(dict.fromkeys(form.getlist("events")))
     unknown = [name for name in events if name not in EVENT_NAMES]
     if unknown:
-        fields["events"] = f"unknown events: {', '.join(unknown)}"
+        fields["events"] = _("unknown events: %(events)s", events=", ".join(unknown))
     elif not events:
-        fields["events"] = "choose at least one event"
+        fields["events"] = _("choose at least one event")
     max_attempts = _whole(form.get("max_attempts"), DEFAULT_MAX_ATTEMPTS, 1, 10)
     if max_attempts is None:
-        fields["max_attempts"] = "a whole number from 1 to 10"
+        fields["max_attempts"] = _("a whole number from 1 to 10")
     raw_base = (form.get("retry_base_seconds") or "").strip()
     retry_base = _whole(raw_base, None, 1, 3600) if raw_base else None
     if raw_base and retry_base is None:
-        fields["retry_base_seconds"] = "a whole number of seconds from 1 to 3600, or empty"
+        fields["retry_base_seconds"] = _("a whole number of seconds from 1 to 3600, or empty")
     custom_headers = None
     raw_headers = form.get("custom_headers") or ""
     if creating or raw_headers.strip() or form.get("clear_headers"):
@@ -118,16 +119,19 @@ def parse_headers(text: str) -> dict[str, str]:
         name, value = name.strip(), value.strip()
         where = f"custom_headers.line{number}"
         if not sep or not HEADER_NAME.match(name):
-            return _bad_header(where, "write Name: value; names are letters, digits and -")
+            return _bad_header(where, _("write Name: value; names are letters, digits and -"))
         if name.lower() in RESERVED_HEADERS:
-            return _bad_header(where, f"{name} is set by Switchboard and cannot be replaced")
+            return _bad_header(
+                where, _("%(name)s is set by Switchboard and cannot be replaced", name=name)
+            )
         if not value or len(value) > 1000 or any(ord(c) < 32 or ord(c) == 127 for c in value):
-            return _bad_header(where, f"{name} needs a value of 1 to 1,000 printable characters")
+            problem = _("%(name)s needs a value of 1 to 1,000 printable characters", name=name)
+            return _bad_header(where, problem)
         if name.lower() in {existing.lower() for existing in headers}:
-            return _bad_header(where, f"{name} is given twice")
+            return _bad_header(where, _("%(name)s is given twice", name=name))
         headers[name] = value
     if len(headers) > MAX_HEADERS:
-        raise EndpointInvalid({"custom_headers": f"at most {MAX_HEADERS} headers"})
+        raise EndpointInvalid({"custom_headers": _("at most %(count)s headers", count=MAX_HEADERS)})
     return headers
 
 
@@ -212,7 +216,7 @@ def delete_endpoint(endpoint: WebhookEndpoint, user: User) -> None:
 def send_test_event(endpoint: WebhookEndpoint, user: User) -> OutboundDelivery:
     """One signed ``test`` delivery, one attempt, logged like any other."""
     if endpoint.disabled_at is not None or not endpoint.is_active:
-        raise ValueError("This endpoint is switched off; switch it on before sending a test.")
+        raise ValueError(_("This endpoint is switched off; switch it on before sending a test."))
     body = {
         "id": f"evt_test_{uuid.uuid4().hex[:16]}",
         "type": TEST_EVENT,
@@ -233,7 +237,7 @@ def retry(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, user: User) -> Outb
     if delivery is None or delivery.webhook_endpoint_id != endpoint.id:
         raise LookupError(f"endpoint {endpoint.id} has no delivery {delivery_id}")
     if endpoint.disabled_at is not None or not endpoint.is_active:
-        raise ValueError("This endpoint is switched off; switch it on before retrying.")
+        raise ValueError(_("This endpoint is switched off; switch it on before retrying."))
     return retry_delivery(delivery.id, user)
 
 

@@ -21,6 +21,7 @@ from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.records import record_change
 from app.extensions import db
@@ -163,25 +164,33 @@ def validate_rows(object_type: str, rows: list[dict[str, Any]]) -> list[MappingS
             continue  # an empty editor row
         key = f"rows-{i}"
         if local not in allowed:
-            errors[f"{key}-local_field"] = "must be one of " + ", ".join(sorted(allowed))
+            errors[f"{key}-local_field"] = _(
+                "must be one of %(values)s", values=", ".join(sorted(allowed))
+            )
         if not REMOTE_PATH.fullmatch(remote) or len(remote) > 255:
-            errors[f"{key}-remote_field"] = "must be a dot path like PrimaryEmailAddr.Address"
+            errors[f"{key}-remote_field"] = _("must be a dot path like PrimaryEmailAddr.Address")
         data_type = str(row.get("data_type") or "string")
         if data_type not in DATA_TYPES:
-            errors[f"{key}-data_type"] = "must be one of " + ", ".join(DATA_TYPES)
+            errors[f"{key}-data_type"] = _(
+                "must be one of %(values)s", values=", ".join(DATA_TYPES)
+            )
         direction = str(row.get("direction") or "both")
         if direction not in DIRECTIONS:
-            errors[f"{key}-direction"] = "must be one of " + ", ".join(DIRECTIONS)
+            errors[f"{key}-direction"] = _(
+                "must be one of %(values)s", values=", ".join(DIRECTIONS)
+            )
         transform = str(row.get("transform") or "none")
         if transform not in TRANSFORMS:
-            errors[f"{key}-transform"] = "must be one of " + ", ".join(TRANSFORMS)
+            errors[f"{key}-transform"] = _(
+                "must be one of %(values)s", values=", ".join(TRANSFORMS)
+            )
         if (local, remote) in seen:
-            errors[f"{key}-remote_field"] = "maps the same two fields as an earlier row"
+            errors[f"{key}-remote_field"] = _("maps the same two fields as an earlier row")
         seen.add((local, remote))
         required = row.get("required") in (True, "on", "true", "1", "y")
         specs.append(MappingSpec(local, remote, data_type, required, direction, transform))
     if not specs and not errors:
-        errors["rows"] = "add at least one mapping"
+        errors["rows"] = _("add at least one mapping")
     if errors:
         raise MappingError(errors)
     return specs

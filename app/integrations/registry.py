@@ -10,25 +10,28 @@ and staging point them at fake servers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-CATEGORIES: dict[str, str] = {
+from flask_babel import lazy_gettext as _l
+
+CATEGORIES: dict[str, Any] = {  # labels are lazy: read in the reader's language
     "crm": "CRM",
-    "accounting": "Accounting",
-    "property": "Property",
-    "payments": "Payments",
+    "accounting": _l("Accounting"),
+    "property": _l("Property"),
+    "payments": _l("Payments"),
 }
-AUTH_METHODS: dict[str, str] = {"oauth2": "OAuth 2.0", "api_key": "API key"}
-DIRECTIONS: dict[str, str] = {
-    "one_way_in": "One-way in",
-    "one_way_out": "One-way out",
-    "two_way": "Two-way",
+AUTH_METHODS: dict[str, Any] = {"oauth2": "OAuth 2.0", "api_key": _l("API key")}
+DIRECTIONS: dict[str, Any] = {
+    "one_way_in": _l("One-way in"),
+    "one_way_out": _l("One-way out"),
+    "two_way": _l("Two-way"),
 }
-FREQUENCIES: dict[str, str] = {
-    "real_time": "Real time (webhooks)",
-    "hourly": "Hourly",
-    "daily": "Daily",
-    "weekly": "Weekly",
-    "manual": "Manual",
+FREQUENCIES: dict[str, Any] = {
+    "real_time": _l("Real time (webhooks)"),
+    "hourly": _l("Hourly"),
+    "daily": _l("Daily"),
+    "weekly": _l("Weekly"),
+    "manual": _l("Manual"),
 }
 STATUSES = ("active", "inactive", "error")
 
@@ -50,7 +53,7 @@ class Provider:
     category: str
     auth_method: str
     objects: tuple[str, ...]
-    description: str
+    description: Any  # lazy text
     directions: tuple[str, ...] = ALL_DIRECTIONS
     default_frequency: str = "daily"
     connector: str = "generic"
@@ -71,11 +74,11 @@ class Provider:
 
     @property
     def category_label(self) -> str:
-        return CATEGORIES[self.category]
+        return str(CATEGORIES[self.category])
 
     @property
     def auth_label(self) -> str:
-        return AUTH_METHODS[self.auth_method]
+        return str(AUTH_METHODS[self.auth_method])
 
 
 def _oauth(prefix: str) -> dict[str, str]:
@@ -94,7 +97,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="crm",
         auth_method="oauth2",
         objects=("accounts", "contacts", "opportunities"),
-        description="Accounts, contacts and opportunities; cross-referrals as opportunities.",
+        description=_l("Accounts, contacts and opportunities; cross-referrals as opportunities."),
         default_frequency="hourly",
         api_base_key="SALESFORCE_API_BASE",
         oauth_scopes=("api", "refresh_token"),
@@ -108,7 +111,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="crm",
         auth_method="oauth2",
         objects=("contacts", "companies", "deals"),
-        description="Contacts, companies and deals, with real-time webhooks.",
+        description=_l("Contacts, companies and deals, with real-time webhooks."),
         default_frequency="real_time",
         connector="hubspot",
         api_base_key="HUBSPOT_API_BASE",
@@ -129,7 +132,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="crm",
         auth_method="oauth2",
         objects=("persons", "organizations", "deals"),
-        description="Persons, organizations and deals.",
+        description=_l("Persons, organizations and deals."),
         default_frequency="hourly",
         api_base_key="PIPEDRIVE_API_BASE",
         docs_url="https://developers.pipedrive.com/docs/api/v1",
@@ -142,7 +145,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="crm",
         auth_method="oauth2",
         objects=("accounts", "contacts", "deals"),
-        description="Accounts, contacts and deals.",
+        description=_l("Accounts, contacts and deals."),
         default_frequency="hourly",
         api_base_key="ZOHO_CRM_API_BASE",
         oauth_scopes=("ZohoCRM.modules.ALL",),
@@ -157,7 +160,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="accounting",
         auth_method="oauth2",
         objects=("customers", "invoices", "payments"),
-        description="Customers, invoices and payments; a completed job becomes an invoice.",
+        description=_l("Customers, invoices and payments; a completed job becomes an invoice."),
         default_frequency="real_time",
         connector="quickbooks",
         api_base_key="QUICKBOOKS_API_BASE",
@@ -171,7 +174,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="accounting",
         auth_method="oauth2",
         objects=("contacts", "invoices", "payments"),
-        description="Contacts, invoices and payments.",
+        description=_l("Contacts, invoices and payments."),
         api_base_key="XERO_API_BASE",
         oauth_scopes=("offline_access", "accounting.transactions", "accounting.contacts"),
         docs_url="https://developer.xero.com/documentation/api/accounting/overview",
@@ -183,7 +186,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="accounting",
         auth_method="api_key",
         objects=("customers", "invoices", "accounts"),
-        description="Customers, invoices and accounts; scheduled daily sync.",
+        description=_l("Customers, invoices and accounts; scheduled daily sync."),
         api_base_key="SAGE_API_BASE",
         docs_url="https://developer.sage.com/accounting/reference/",
     ),
@@ -194,7 +197,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="accounting",
         auth_method="oauth2",
         objects=("clients", "invoices", "payments"),
-        description="Clients, invoices and payments.",
+        description=_l("Clients, invoices and payments."),
         api_base_key="FRESHBOOKS_API_BASE",
         docs_url="https://www.freshbooks.com/api/start",
         **_oauth("FRESHBOOKS"),
@@ -206,7 +209,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="property",
         auth_method="api_key",
         objects=("properties", "units", "work_orders", "tenants"),
-        description="Properties, units, work orders and tenants; work orders become jobs.",
+        description=_l("Properties, units, work orders and tenants; work orders become jobs."),
         api_base_key="ROVIDA_API_BASE",
     ),
     Provider(
@@ -215,7 +218,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="property",
         auth_method="api_key",
         objects=("properties", "residents", "work_orders"),
-        description="Properties, residents and work orders.",
+        description=_l("Properties, residents and work orders."),
         api_base_key="YARDI_API_BASE",
     ),
     # --- payments ----------------------------------------------------------------
@@ -226,7 +229,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         # Stripe's secret keys are bearer API keys; Connect OAuth is not needed here.
         auth_method="api_key",
         objects=("customers", "invoices", "payment_intents"),
-        description="Customers, invoices and payment intents; payments mark invoices paid.",
+        description=_l("Customers, invoices and payment intents; payments mark invoices paid."),
         default_frequency="real_time",
         connector="stripe",
         api_base_key="STRIPE_API_BASE",
@@ -239,7 +242,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="payments",
         auth_method="oauth2",
         objects=("customers", "payments"),
-        description="Customers and transactions from the point of sale.",
+        description=_l("Customers and transactions from the point of sale."),
         directions=("one_way_in", "two_way"),
         api_base_key="SQUARE_API_BASE",
         oauth_scopes=("CUSTOMERS_READ", "CUSTOMERS_WRITE", "PAYMENTS_READ"),
@@ -252,7 +255,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         category="payments",
         auth_method="api_key",
         objects=("applications",),
-        description="Consumer financing applications and their approvals.",
+        description=_l("Consumer financing applications and their approvals."),
         directions=("one_way_in",),
         api_base_key="FINANCEIT_API_BASE",
     ),

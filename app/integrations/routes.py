@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -60,7 +61,7 @@ def form_data() -> dict:
 def _integration(integration_id: uuid.UUID) -> Integration:
     integration = services.get_integration(integration_id)
     if integration is None:
-        abort(404, "There is no such integration.")
+        abort(404, _("There is no such integration."))
     return integration
 
 
@@ -90,9 +91,12 @@ def create():
         return _hub_page(tab=tab, provider_key=data.get("provider"), errors=exc.errors, status=422)
     commit()
     if integration.auth_method == "oauth2":
-        flash(f"{integration.name} saved. Connect it with OAuth to activate it.", "info")
+        flash(
+            _("%(name)s saved. Connect it with OAuth to activate it.", name=integration.name),
+            "info",
+        )
         return redirect(url_for(".show", integration_id=integration.id), 303)
-    flash(f"{integration.name} added.", "info")
+    flash(_("%(name)s added.", name=integration.name), "info")
     return redirect(url_for(".index"), 303)
 
 
@@ -149,7 +153,7 @@ def update(integration_id):
     except services.IntegrationInvalid as exc:
         return _settings_page(integration, errors=exc.errors, status=422)
     commit()
-    flash("Saved." if changes else "Nothing changed.", "info")
+    flash(_("Saved.") if changes else _("Nothing changed."), "info")
     return redirect(url_for(".show", integration_id=integration.id), 303)
 
 
@@ -160,7 +164,7 @@ def delete(integration_id):
     name = integration.name
     services.delete_integration(integration, current_user)
     commit()
-    flash(f"{name} deleted.", "info")
+    flash(_("%(name)s deleted.", name=name), "info")
     return redirect(url_for(".index"), 303)
 
 
@@ -174,7 +178,10 @@ def test(integration_id):
         return render_template(
             "integrations/_test_result.html", integration=integration, ok=ok, message=message
         )
-    flash(("Connection works: " if ok else "Connection failed: ") + message, "info")
+    if ok:
+        flash(_("Connection works: %(message)s", message=message), "info")
+    else:
+        flash(_("Connection failed: %(message)s", message=message), "info")
     if request.form.get("back") == "settings":
         return redirect(url_for(".show", integration_id=integration.id), 303)
     return redirect(url_for(".index"), 303)
@@ -215,22 +222,24 @@ def oauth_start(integration_id):
 def oauth_callback():
     pending = oauth.claim_state(request.args.get("state", ""), str(current_user.id))
     if pending is None:
-        abort(400, "This sign-in link is unknown, expired or already used. Start again.")
+        abort(400, _("This sign-in link is unknown, expired or already used. Start again."))
     back = url_for(".show", integration_id=pending.integration_id)
     if request.args.get("error"):
         # The admin declined, or the provider refused; its words, shortened.
         reason = request.args.get("error", "")[:100]
-        flash(f"The provider did not authorize the connection ({reason}).", "info")
+        flash(
+            _("The provider did not authorize the connection (%(reason)s).", reason=reason), "info"
+        )
         return redirect(back, 303)
     code = request.args.get("code", "")
     if not code or len(code) > 2000:
-        abort(400, "The provider sent no authorization code.")
+        abort(400, _("The provider sent no authorization code."))
     try:
         integration = services.complete_oauth(pending, code, current_user, request.args)
     except tokens.IntegrationAuthError as exc:
         commit()  # the failure is kept on the integration and in the audit log
-        flash(f"Connecting failed: {exc}", "info")
+        flash(_("Connecting failed: %(problem)s", problem=exc), "info")
         return redirect(back, 303)
     commit()
-    flash(f"{integration.name} is connected.", "info")
+    flash(_("%(name)s is connected.", name=integration.name), "info")
     return redirect(back, 303)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.audit.records import field_changes, record_change
 from app.database import utcnow
@@ -141,7 +142,7 @@ def update_integration(
     secrets = _secrets(provider, data, errors, creating=False)
     if settings.get("status") == "active" and provider.is_oauth:
         if not (integration.credentials or {}).get("access_token"):
-            errors["status"] = "connect with OAuth first"
+            errors["status"] = _("connect with OAuth first")
     if errors:
         raise IntegrationInvalid(errors)
     before = {name: _current(integration, name) for name in settings}
@@ -270,22 +271,24 @@ def _settings(
     if "name" in data or creating:
         name = str(data.get("name") or "").strip() or provider.name
         if len(name) > MAX_NAME:
-            errors["name"] = f"at most {MAX_NAME} characters"
+            errors["name"] = _("at most %(count)s characters", count=MAX_NAME)
         settings["name"] = name
     if "status" in data:
         status = str(data.get("status") or "")
         if status not in ("active", "inactive"):
-            errors["status"] = "must be active or inactive"
+            errors["status"] = _("must be active or inactive")
         settings["status"] = status
     if data.get("sync_direction") not in (None, ""):
         direction = str(data["sync_direction"])
         if direction not in provider.directions:
-            errors["sync_direction"] = "must be one of " + ", ".join(provider.directions)
+            errors["sync_direction"] = _(
+                "must be one of %(values)s", values=", ".join(provider.directions)
+            )
         settings["sync_direction"] = direction
     if data.get("sync_frequency") not in (None, ""):
         frequency = str(data["sync_frequency"])
         if frequency not in FREQUENCIES:
-            errors["sync_frequency"] = "must be one of " + ", ".join(FREQUENCIES)
+            errors["sync_frequency"] = _("must be one of %(values)s", values=", ".join(FREQUENCIES))
         settings["sync_frequency"] = frequency
     if data.get("batch_size") not in (None, ""):
         try:
@@ -293,7 +296,7 @@ def _settings(
         except (TypeError, ValueError):
             batch_size = 0
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            errors["batch_size"] = f"a whole number from 1 to {MAX_BATCH_SIZE}"
+            errors["batch_size"] = _("a whole number from 1 to %(max)s", max=MAX_BATCH_SIZE)
         settings["batch_size"] = batch_size
     if "webhooks_enabled" in data:
         settings["webhooks_enabled"] = _truthy(data["webhooks_enabled"])
@@ -311,15 +314,17 @@ def _settings(
                 else ("https",)
             )
             if parts.scheme not in schemes or not parts.hostname or len(value) > 2000:
-                errors["base_url"] = "must be an https:// URL"
+                errors["base_url"] = _("must be an https:// URL")
         elif name == "auth_style" and value and value not in AUTH_STYLES:
-            errors[name] = "must be bearer or header"
+            errors[name] = _("must be bearer or header")
         elif len(value) > 120:
-            errors[name] = "at most 120 characters"
+            errors[name] = _("at most 120 characters")
         settings["config." + name] = value or None
     needs_base = provider.api_base_key and not current_app.config.get(provider.api_base_key)
     if creating and needs_base and not settings.get("config.base_url"):
-        errors["base_url"] = f"required: {provider.name} is hosted per customer"
+        errors["base_url"] = _(
+            "required: %(provider)s is hosted per customer", provider=provider.name
+        )
     return settings
 
 
@@ -330,11 +335,11 @@ def _secrets(
     for name in SECRET_FIELDS[provider.auth_method]:
         value = str(data.get(name) or "").strip()
         if len(value) > MAX_SECRET:
-            errors[name] = f"at most {MAX_SECRET} characters"
+            errors[name] = _("at most %(count)s characters", count=MAX_SECRET)
         elif value:
             secrets[name] = value
         elif creating and name in REQUIRED_SECRETS[provider.auth_method]:
-            errors[name] = "required"
+            errors[name] = _("required")
     return secrets
 
 

@@ -12,6 +12,7 @@ import json
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -31,14 +32,14 @@ bp = Blueprint("integration_sync", __name__, url_prefix="/integrations")
 def _integration(integration_id: uuid.UUID) -> Integration:
     integration = db.session.get(Integration, integration_id)
     if integration is None:
-        abort(404, "There is no such integration.")
+        abort(404, _("There is no such integration."))
     return integration
 
 
 def _job(integration: Integration, job_id: uuid.UUID) -> SyncJob:
     job = db.session.get(SyncJob, job_id)
     if job is None or job.integration_id != integration.id:
-        abort(404, "There is no such sync job.")
+        abort(404, _("There is no such sync job."))
     return job
 
 
@@ -124,9 +125,9 @@ def cancel(integration_id, job_id):
     job = _job(integration, job_id)
     if sync.cancel_sync(job):
         commit()
-        flash("Cancelling: the job stops after the batch it is on.", "info")
+        flash(_("Cancelling: the job stops after the batch it is on."), "info")
     else:
-        flash("That job has already ended.", "info")
+        flash(_("That job has already ended."), "info")
     return redirect(url_for(".show_job", integration_id=integration.id, job_id=job.id), 303)
 
 
@@ -140,7 +141,7 @@ def edit_mappings(integration_id):
     objects = _objects(integration)
     object_type = request.args.get("object") or (objects[0] if objects else "")
     if object_type not in objects:
-        abort(404, "This integration has no such object.")
+        abort(404, _("This integration has no such object."))
     rows = [_row(spec) for spec in mappings.mappings_for(integration, object_type)]
     return _mapping_page(integration, objects, object_type, rows)
 
@@ -152,7 +153,7 @@ def save_mappings(integration_id):
     objects = _objects(integration)
     object_type = request.form.get("object_type", "")
     if object_type not in objects:
-        abort(404, "This integration has no such object.")
+        abort(404, _("This integration has no such object."))
     rows = _form_rows()
     try:
         specs = mappings.validate_rows(object_type, rows)
@@ -160,7 +161,7 @@ def save_mappings(integration_id):
         return _mapping_page(integration, objects, object_type, rows, exc.fields, status=422)
     mappings.save_mappings(integration, object_type, specs, current_user)
     commit()
-    flash(f"Mappings for {object_type} saved.", "info")
+    flash(_("Mappings for %(object)s saved.", object=object_type), "info")
     target = url_for(".edit_mappings", integration_id=integration.id, object=object_type)
     return redirect(target, 303)
 
@@ -172,7 +173,7 @@ def preview_mappings(integration_id):
     integration = _integration(integration_id)
     object_type = request.form.get("object_type", "")
     if object_type not in _objects(integration):
-        abort(404, "This integration has no such object.")
+        abort(404, _("This integration has no such object."))
     result = {"errors": {}, "payload": None, "record": None}
     try:
         specs = mappings.validate_rows(object_type, _form_rows())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,24 +22,24 @@ from app.models import CommunicationTemplate
 from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 
 CATEGORY_LABELS = {
-    TemplateCategory.CUSTOMER_SERVICE: "Customer service",
-    TemplateCategory.INSTALLATION_SCHEDULING: "Installation scheduling",
-    TemplateCategory.TECHNICAL_SUPPORT: "Technical support",
-    TemplateCategory.SALES_INQUIRY: "Sales inquiry",
-    TemplateCategory.COMPLAINT_RESPONSE: "Complaint response",
-    TemplateCategory.FOLLOW_UP: "Follow-up",
-    TemplateCategory.AUTO_RESPONSE: "Auto-response",
-    TemplateCategory.INTERNAL_NOTIFICATION: "Internal notification",
+    TemplateCategory.CUSTOMER_SERVICE: _l("Customer service"),
+    TemplateCategory.INSTALLATION_SCHEDULING: _l("Installation scheduling"),
+    TemplateCategory.TECHNICAL_SUPPORT: _l("Technical support"),
+    TemplateCategory.SALES_INQUIRY: _l("Sales inquiry"),
+    TemplateCategory.COMPLAINT_RESPONSE: _l("Complaint response"),
+    TemplateCategory.FOLLOW_UP: _l("Follow-up"),
+    TemplateCategory.AUTO_RESPONSE: _l("Auto-response"),
+    TemplateCategory.INTERNAL_NOTIFICATION: _l("Internal notification"),
 }
 CHANNEL_LABELS = {
-    TemplateChannelType.EMAIL_OUTLOOK: "Email",
+    TemplateChannelType.EMAIL_OUTLOOK: _l("Email"),
     TemplateChannelType.WHATSAPP_BUSINESS: "WhatsApp",
     TemplateChannelType.SMS: "SMS",
-    TemplateChannelType.INTERNAL_COMMENT: "Note",
-    TemplateChannelType.ANY: "Any channel",
+    TemplateChannelType.INTERNAL_COMMENT: _l("Note"),
+    TemplateChannelType.ANY: _l("Any channel"),
 }
 ENTITY_LABELS = {
-    TemplateBusinessEntity.ALL: "All brands",
+    TemplateBusinessEntity.ALL: _l("All brands"),
     TemplateBusinessEntity.CHARGECARS: "ChargeCars",
     TemplateBusinessEntity.LADERTHUIS: "LaderThuis",
     TemplateBusinessEntity.METERKASTTHUIS: "MeterkastThuis",
@@ -55,41 +56,41 @@ class TemplateForm(FlaskForm):
     """Shape only; the services decide what is valid, and name the field if not."""
 
     display_name = StringField(
-        "Name",
+        _l("Name"),
         validators=[Length(max=120)],
-        description="What agents see, e.g. “Quote follow-up”.",
+        description=_l("What agents see, e.g. “Quote follow-up”."),
     )
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         validators=[Length(max=500)],
-        description="When to use it; shown in the composer's template list.",
+        description=_l("When to use it; shown in the composer's template list."),
     )
     template_name = StringField(
-        "Internal name",
+        _l("Internal name"),
         validators=[Length(max=120)],
-        description="A fixed key, e.g. quote_follow_up; automations refer to it.",
+        description=_l("A fixed key, e.g. quote_follow_up; automations refer to it."),
     )
-    template_category = SelectField("Category", choices=_choices(CATEGORY_LABELS))
+    template_category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS))
     channel_type = SelectField(
-        "Channel", choices=_choices(CHANNEL_LABELS), default=TemplateChannelType.ANY.value
+        _l("Channel"), choices=_choices(CHANNEL_LABELS), default=TemplateChannelType.ANY.value
     )
     business_entity = SelectField(
-        "Brand", choices=_choices(ENTITY_LABELS), default=TemplateBusinessEntity.ALL.value
+        _l("Brand"), choices=_choices(ENTITY_LABELS), default=TemplateBusinessEntity.ALL.value
     )
-    language = StringField("Language", default="nl", validators=[Length(max=10)])
+    language = StringField(_l("Language"), default="nl", validators=[Length(max=10)])
     whatsapp_template_name = StringField(
-        "Approved WhatsApp template",
+        _l("Approved WhatsApp template"),
         validators=[Optional(), Length(max=120)],
-        description="For sends outside WhatsApp's 24-hour window.",
+        description=_l("For sends outside WhatsApp's 24-hour window."),
     )
-    subject_template = StringField("Subject", description="E-mail only.")
-    message_template = TextAreaField("Message")
-    html_template = TextAreaField("HTML version", description="Optional, e-mail only.")
+    subject_template = StringField(_l("Subject"), description=_l("E-mail only."))
+    message_template = TextAreaField(_l("Message"))
+    html_template = TextAreaField(_l("HTML version"), description=_l("Optional, e-mail only."))
     variables = StringField(
-        "Extra variables",
-        description="Other names the sender fills in, separated by commas.",
+        _l("Extra variables"),
+        description=_l("Other names the sender fills in, separated by commas."),
     )
-    is_active = BooleanField("Active: agents can use it", default=True)
+    is_active = BooleanField(_l("Active: agents can use it"), default=True)
     version = HiddenField()
 
     def to_data(self) -> dict[str, Any]:
@@ -111,7 +112,7 @@ class TemplateForm(FlaskForm):
         }
 
     def fill_from(self, template: CommunicationTemplate, version: str) -> None:
-        """Show a saved template; only the declared extras go in "Extra variables"."""
+        """Show a saved template; only the declared extras go in _l("Extra variables")."""
         self.template_name.data = template.template_name
         self.display_name.data = template.display_name
         self.description.data = template.description

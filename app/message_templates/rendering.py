@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from app.message_templates.variables import (
@@ -36,6 +37,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 VARIABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Anything between double braces; what PLACEHOLDER does not accept is malformed.
 _BRACED = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
 
 class TemplateRenderError(ValueError):
     """A template cannot be filled in: ``fields`` maps ``variables.<name>`` to why.
@@ -76,9 +78,10 @@ def malformed_placeholders(text: str | None) -> list[str]:
 
 
 def malformed_message(snippet: str) -> str:
-    return (
-        f"{snippet} is not a placeholder: use lowercase letters, digits and _ "
-        "between double braces, like {{customer_name}}"
+    return _(
+        "%(snippet)s is not a placeholder: use lowercase letters, digits and _ "
+        "between double braces, like {{customer_name}}",
+        snippet=snippet,
     )
 
 
@@ -207,10 +210,10 @@ def _resolve(
         elif variable is not None:
             value, source, reason = "", None, variable.missing(ctx)
         elif name in declared:
-            value, source, reason = "", None, "fill in a value"
+            value, source, reason = "", None, _("fill in a value")
         else:
-            result.fields[f"variables.{name}"] = "unknown placeholder"
-            result.problems.append(f"Unknown placeholder {{{{{name}}}}}")
+            result.fields[f"variables.{name}"] = _("unknown placeholder")
+            result.problems.append(_("Unknown placeholder %(name)s", name="{{" + name + "}}"))
             result.inputs.append(VariableInput(name, label, "", None, "unknown", known=False))
             continue
         result.inputs.append(VariableInput(name, label, value or "", source, reason))
@@ -227,7 +230,7 @@ def _error(resolution: _Resolution) -> TemplateRenderError | None:
         return None
     parts = []
     if resolution.missing:
-        parts.append("Fill in: " + ", ".join(resolution.missing))
+        parts.append(_("Fill in: %(names)s", names=", ".join(resolution.missing)))
     parts += resolution.problems
     return TemplateRenderError(
         "; ".join(parts) + ".", dict(resolution.fields), list(resolution.missing)
@@ -317,11 +320,11 @@ def render_sample(
     for name in placeholders_in(subject, body, html):
         if name in KNOWN_VARIABLES:
             values[name] = samples[name]
-            uses.append(PlaceholderUse(name, "known", KNOWN_VARIABLES[name].description))
+            uses.append(PlaceholderUse(name, "known", str(KNOWN_VARIABLES[name].description)))
         elif name in extra:
             values[name] = f"[{name}]"
-            uses.append(PlaceholderUse(name, "declared", "Filled in by the sender"))
+            uses.append(PlaceholderUse(name, "declared", _("Filled in by the sender")))
         else:
-            uses.append(PlaceholderUse(name, "unknown", "Not a known or declared variable"))
+            uses.append(PlaceholderUse(name, "unknown", _("Not a known or declared variable")))
     malformed = [snippet for text in texts.values() for snippet in malformed_placeholders(text)]
     return SamplePreview(rendered=_fill(texts, values), placeholders=uses, malformed=malformed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.api.errors import json_error
@@ -55,7 +56,7 @@ LABELS = dict(
 def _template_or_404(template_id: uuid.UUID) -> CommunicationTemplate:
     template = get_template(template_id)
     if template is None:
-        abort(404, "No such template.")
+        abort(404, _("No such template."))
     return template
 
 
@@ -67,7 +68,8 @@ def index():
     try:
         templates = list_templates(channel=channel, category=category)
     except TemplateValidationError as exc:
-        abort(400, "Unknown filter: " + "; ".join(f"{k} {v}" for k, v in exc.fields.items()))
+        problems = "; ".join(f"{k} {v}" for k, v in exc.fields.items())
+        abort(400, _("Unknown filter: %(problems)s", problems=problems))
     context = dict(templates=templates, channel=channel, category=category, **LABELS)
     if request.htmx:
         return render_template("message_templates/_list.html", **context)
@@ -122,7 +124,7 @@ def new():
         _refused(form, exc.fields)
         return _form_page(form, None, 422)
     commit()
-    flash(f"Template “{template.display_name}” created.", "success")
+    flash(_("Template “%(name)s” created.", name=template.display_name), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -148,7 +150,7 @@ def edit(template_id: uuid.UUID):
         _refused(form, exc.fields)
         return _form_page(form, template, 422)
     commit()
-    flash(f"Template “{template.display_name}” saved.", "success")
+    flash(_("Template “%(name)s” saved.", name=template.display_name), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -161,8 +163,10 @@ def _set_active(template_id: uuid.UUID, active: bool):
     commit()
     if request.htmx:
         return render_template("message_templates/_row.html", template=template, **LABELS)
-    state = "activated" if active else "deactivated"
-    flash(f"Template “{template.display_name}” {state}.", "success")
+    if active:
+        flash(_("Template “%(name)s” activated.", name=template.display_name), "success")
+    else:
+        flash(_("Template “%(name)s” deactivated.", name=template.display_name), "success")
     return redirect(url_for(".index"), 303)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.records import record_edit
@@ -58,7 +59,8 @@ def version_of(template: CommunicationTemplate) -> str:
 def _enum_value(enum_cls, value: object, field: str) -> str:
     text = str(value)
     if text not in enum_cls.values():
-        raise TemplateValidationError({field: f"must be one of {', '.join(enum_cls.values())}"})
+        known = ", ".join(enum_cls.values())
+        raise TemplateValidationError({field: _("must be one of %(values)s", values=known)})
     return text
 
 
@@ -174,7 +176,7 @@ def _optional_text(data: Mapping[str, Any], field: str, errors: dict[str, str]) 
     if value is None:
         return None
     if not isinstance(value, str):
-        errors[field] = "must be text"
+        errors[field] = _("must be text")
         return None
     return value if value.strip() else None
 
@@ -188,14 +190,15 @@ def _variable_list(value: object, errors: dict[str, str]) -> list[str]:
     elif isinstance(value, list | tuple):
         items = value
     else:
-        errors["variables"] = "must be a list of names"
+        errors["variables"] = _("must be a list of names")
         return []
     names: list[str] = []
     for item in items:
         name = item.strip().strip("{} ") if isinstance(item, str) else item
         if not is_variable_name(name):
-            errors["variables"] = (
-                f"{item!r} is not a valid name: use lowercase letters, digits and _"
+            errors["variables"] = _(
+                "%(item)s is not a valid name: use lowercase letters, digits and _",
+                item=repr(item),
             )
             return []
         if name not in names:
@@ -216,11 +219,11 @@ def clean_template_data(
 
     name = data.get("template_name")
     if name is None or (isinstance(name, str) and not name.strip()):
-        errors["template_name"] = "required"
+        errors["template_name"] = _("required")
     elif not isinstance(name, str):
-        errors["template_name"] = "must be text"
+        errors["template_name"] = _("must be text")
     elif len(name.strip()) > NAME_MAX:
-        errors["template_name"] = f"must be at most {NAME_MAX} characters"
+        errors["template_name"] = _("must be at most %(count)s characters", count=NAME_MAX)
     else:
         cleaned["template_name"] = name.strip()
         taken = sa.select(CommunicationTemplate.id).where(
@@ -229,7 +232,7 @@ def clean_template_data(
         if current is not None:
             taken = taken.where(CommunicationTemplate.id != current.id)
         if db.session.scalar(taken.limit(1)) is not None:
-            errors["template_name"] = "another template already has this name"
+            errors["template_name"] = _("another template already has this name")
 
     _clean_human_name(data, cleaned, errors)
 
@@ -240,32 +243,32 @@ def clean_template_data(
     ):
         value = data.get(field) or default
         if value is None:
-            errors[field] = "required"
+            errors[field] = _("required")
         elif str(value) not in enum_cls.values():
-            errors[field] = f"must be one of {', '.join(enum_cls.values())}"
+            errors[field] = _("must be one of %(values)s", values=", ".join(enum_cls.values()))
         else:
             cleaned[field] = enum_cls(str(value))
 
     for field in TEXT_FIELDS:
         cleaned[field] = _optional_text(data, field, errors)
     if cleaned["message_template"] is None and "message_template" not in errors:
-        errors["message_template"] = "required"
+        errors["message_template"] = _("required")
 
     whatsapp_name = _optional_text(data, "whatsapp_template_name", errors)
     if whatsapp_name is not None and not WHATSAPP_NAME.fullmatch(whatsapp_name.strip()):
-        errors["whatsapp_template_name"] = (
+        errors["whatsapp_template_name"] = _(
             "use lowercase letters, digits and _ (at most 120), as approved by Meta"
         )
     cleaned["whatsapp_template_name"] = whatsapp_name.strip() if whatsapp_name else None
 
     language = _optional_text(data, "language", errors) or "nl"
     if not LANGUAGE.fullmatch(language.strip()):
-        errors["language"] = "use a language code such as nl, en or en_US"
+        errors["language"] = _("use a language code such as nl, en or en_US")
     cleaned["language"] = language.strip()
 
     active = data.get("is_active", True)
     if not isinstance(active, bool):
-        errors["is_active"] = "must be true or false"
+        errors["is_active"] = _("must be true or false")
     cleaned["is_active"] = bool(active)
 
     declared = _variable_list(data.get("variables"), errors)
@@ -275,8 +278,10 @@ def clean_template_data(
         text = cleaned[field]
         problems = [malformed_message(snippet) for snippet in malformed_placeholders(text)]
         problems += [
-            f"Unknown placeholder {{{{{name}}}}}: use a known variable or declare it "
-            "under variables"
+            _(
+                "Unknown placeholder %(name)s: use a known variable or declare it under variables",
+                name="{{" + name + "}}",
+            )
             for name in placeholders_in(text)
             if name not in KNOWN_VARIABLES and name not in declared
         ]
@@ -298,11 +303,11 @@ def _clean_human_name(data: Mapping[str, Any], cleaned: dict, errors: dict[str, 
         display_name = humanize_template_name(internal) if internal else None
     if display_name is not None:
         if len(display_name.strip()) > NAME_MAX:
-            errors["display_name"] = f"must be at most {NAME_MAX} characters"
+            errors["display_name"] = _("must be at most %(count)s characters", count=NAME_MAX)
         cleaned["display_name"] = display_name.strip()
     description = _optional_text(data, "description", errors)
     if description is not None and len(description.strip()) > DESCRIPTION_MAX:
-        errors["description"] = f"must be at most {DESCRIPTION_MAX} characters"
+        errors["description"] = _("must be at most %(count)s characters", count=DESCRIPTION_MAX)
     cleaned["description"] = description.strip() if description else None
 
 
@@ -336,7 +341,7 @@ def create_template(data: Mapping[str, Any]) -> CommunicationTemplate:
             db.session.add(template)
     except IntegrityError as exc:
         raise TemplateValidationError(
-            {"template_name": "another template already has this name"}
+            {"template_name": _("another template already has this name")}
         ) from exc
     _audit(template, "TEMPLATE_CREATED", {})
     return template
@@ -357,8 +362,10 @@ def update_template(
         db.session.refresh(template, with_for_update=True)
         if version_of(template) != expected_version:
             raise StaleTemplate(
-                "Someone else changed this template since you opened it. "
-                "Reload the page to see their version."
+                _(
+                    "Someone else changed this template since you opened it. "
+                    "Reload the page to see their version."
+                )
             )
     before = _editable_fields(template)
     merged = {**before, **data}
@@ -369,7 +376,7 @@ def update_template(
                 setattr(template, field, value)
     except IntegrityError as exc:
         raise TemplateValidationError(
-            {"template_name": "another template already has this name"}
+            {"template_name": _("another template already has this name")}
         ) from exc
     _audit(template, "TEMPLATE_UPDATED", before)
     return template

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import CommunicationThread, Order, User
@@ -44,10 +48,10 @@ ORDER_STATUS_LABELS: dict[str, dict[OrderStatus, str]] = {
 
 # Human names of variables the sender types (declared by templates, not resolved).
 TYPED_LABELS = {
-    "preparation_notes": "Preparation notes",
-    "response_date": "Reply by (date)",
-    "fix_date": "Date of the fix",
-    "next_opening": "Next opening time",
+    "preparation_notes": _l("Preparation notes"),
+    "response_date": _l("Reply by (date)"),
+    "fix_date": _l("Date of the fix"),
+    "next_opening": _l("Next opening time"),
 }
 
 
@@ -74,27 +78,27 @@ class Variable:
 def label_for(name: str) -> str:
     """The human name of any variable: ``visit_date`` -> "Visit date"."""
     if name in KNOWN_VARIABLES:
-        return KNOWN_VARIABLES[name].label
-    return TYPED_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+        return str(KNOWN_VARIABLES[name].label)
+    return str(TYPED_LABELS.get(name) or name.replace("_", " ").strip().capitalize())
 
 
 # --- how values are found ---------------------------------------------------------
 
 
-def _contact_missing(what: str) -> Callable[[VariableContext], str]:
+def _contact_missing(what: Any) -> Callable[[VariableContext], str]:
     def reason(ctx: VariableContext) -> str:
         if ctx.thread.contact is None:
-            return "this thread has no contact"
-        return f"the contact has no {what}"
+            return _("this thread has no contact")
+        return _("the contact has no %(what)s", what=what)
 
     return reason
 
 
-def _order_missing(what: str) -> Callable[[VariableContext], str]:
+def _order_missing(what: Any) -> Callable[[VariableContext], str]:
     def reason(ctx: VariableContext) -> str:
         if ctx.thread.order is None:
-            return "this thread has no linked order"
-        return f"order {ctx.thread.order.order_number} has no {what}"
+            return _("this thread has no linked order")
+        return _("order %(order)s has no %(what)s", order=ctx.thread.order.order_number, what=what)
 
     return reason
 
@@ -171,102 +175,105 @@ def _agent_name(ctx: VariableContext) -> str | None:
 
 
 def _no_agent(ctx: VariableContext) -> str:
-    return "no sending agent is known"
+    return _("no sending agent is known")
 
 
 VARIABLES: tuple[Variable, ...] = (
     Variable(
-        "customer_name", "Customer name", "contact", "Contact's full name", "Jan de Vries",
-        _contact("display_name"), _contact_missing("name"),
+        "customer_name", _l("Customer name"), "contact", _l("Contact's full name"), "Jan de Vries",
+        _contact("display_name"), _contact_missing(_l("name")),
     ),
     Variable(
-        "customer_first_name", "Customer first name", "contact", "Contact's first name", "Jan",
-        _contact("first_name"), _contact_missing("first name"),
+        "customer_first_name", _l("Customer first name"), "contact",
+        _l("Contact's first name"), "Jan",
+        _contact("first_name"), _contact_missing(_l("first name")),
     ),
     Variable(
-        "customer_email", "Customer e-mail", "contact", "Contact's e-mail address",
-        "jan.devries@example.nl", _contact("email"), _contact_missing("e-mail address"),
+        "customer_email", _l("Customer e-mail"), "contact", _l("Contact's e-mail address"),
+        "jan.devries@example.nl", _contact("email"), _contact_missing(_l("e-mail address")),
     ),
     Variable(
-        "customer_phone", "Customer phone", "contact", "Contact's phone number",
-        "+31612345678", _contact("phone"), _contact_missing("phone number"),
+        "customer_phone", _l("Customer phone"), "contact", _l("Contact's phone number"),
+        "+31612345678", _contact("phone"), _contact_missing(_l("phone number")),
     ),
     Variable(
-        "order_id", "Order number", "order", "Order number of the linked order",
+        "order_id", _l("Order number"), "order", _l("Order number of the linked order"),
         "CC-2026-00042", _from_order(lambda order: order.order_number),
-        _order_missing("order number"),
+        _order_missing(_l("order number")),
     ),
     Variable(
-        "quote_number", "Quote number", "order", "Number of the quoted order", "CC-2026-00042",
-        _from_order(lambda order: order.order_number), _order_missing("order number"),
+        "quote_number", _l("Quote number"), "order", _l("Number of the quoted order"),
+        "CC-2026-00042",
+        _from_order(lambda order: order.order_number), _order_missing(_l("order number")),
     ),
     Variable(
-        "order_status", "Order status", "order", "Status of the linked order", "Ingepland",
-        _order_status, _order_missing("status"),
+        "order_status", _l("Order status"), "order", _l("Status of the linked order"), "Ingepland",
+        _order_status, _order_missing(_l("status")),
     ),
     Variable(
-        "order_total", "Order total", "order", "Total amount of the order", "€ 1.849,00",
-        _from_order(_total), _order_missing("total amount"),
+        "order_total", _l("Order total"), "order", _l("Total amount of the order"), "€ 1.849,00",
+        _from_order(_total), _order_missing(_l("total amount")),
     ),
     Variable(
-        "articles", "Ordered items", "order", "The order's lines, one per line",
-        "1× Zaptec Go 22 kW", _from_order(_articles), _order_missing("order lines"),
+        "articles", _l("Ordered items"), "order", _l("The order's lines, one per line"),
+        "1× Zaptec Go 22 kW", _from_order(_articles), _order_missing(_l("order lines")),
     ),
     Variable(
-        "charger_model", "Charger model", "order", "The charger on the order", "Zaptec Go",
-        _from_order(_charger_model), _order_missing("charger"),
+        "charger_model", _l("Charger model"), "order", _l("The charger on the order"), "Zaptec Go",
+        _from_order(_charger_model), _order_missing(_l("charger")),
     ),
     Variable(
-        "installation_date", "Installation date", "visit",
-        "The order's scheduled date, dd-mm-yyyy", "14-05-2026",
-        _from_order(_scheduled_date), _order_missing("planned visit"),
+        "installation_date", _l("Installation date"), "visit",
+        _l("The order's scheduled date, dd-mm-yyyy"), "14-05-2026",
+        _from_order(_scheduled_date), _order_missing(_l("planned visit")),
     ),
     Variable(
-        "installation_address", "Installation address", "order",
-        "Installation address on one line", "Stationsstraat 12, 3511 AB Utrecht",
-        _from_order(_address), _order_missing("installation address"),
+        "installation_address", _l("Installation address"), "order",
+        _l("Installation address on one line"), "Stationsstraat 12, 3511 AB Utrecht",
+        _from_order(_address), _order_missing(_l("installation address")),
     ),
     Variable(
-        "visit_date", "Visit date", "visit", "Date of the planned visit, dd-mm-yyyy",
-        "14-05-2026", _from_order(_scheduled_date), _order_missing("planned visit"),
+        "visit_date", _l("Visit date"), "visit", _l("Date of the planned visit, dd-mm-yyyy"),
+        "14-05-2026", _from_order(_scheduled_date), _order_missing(_l("planned visit")),
     ),
     Variable(
-        "visit_time", "Visit time", "visit", "Time window of the planned visit",
-        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing("time window"),
+        "visit_time", _l("Visit time"), "visit", _l("Time window of the planned visit"),
+        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
     ),
     Variable(
-        "time_window", "Time window", "visit", "Time window of the planned visit",
-        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing("time window"),
+        "time_window", _l("Time window"), "visit", _l("Time window of the planned visit"),
+        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
     ),
     Variable(
-        "technician_name", "Technician", "visit", "Technician of the planned visit",
-        "Ruben Visser", _from_order(_technician_attr("name")), _order_missing("technician"),
+        "technician_name", _l("Technician"), "visit", _l("Technician of the planned visit"),
+        "Ruben Visser", _from_order(_technician_attr("name")), _order_missing(_l("technician")),
     ),
     Variable(
-        "technician_phone", "Technician's phone", "visit", "Phone of the visit's technician",
+        "technician_phone", _l("Technician's phone"), "visit",
+        _l("Phone of the visit's technician"),
         "+31687654321", _from_order(_technician_attr("phone")),
-        _order_missing("technician with a phone number"),
+        _order_missing(_l("technician with a phone number")),
     ),
     Variable(
-        "agent_name", "Your name", "agent", "Name of the person sending", "Anouk Jansen",
+        "agent_name", _l("Your name"), "agent", _l("Name of the person sending"), "Anouk Jansen",
         _agent_name, _no_agent,
     ),
     Variable(
-        "team_contact", "Contact person", "agent", "The customer's contact: the sender",
+        "team_contact", _l("Contact person"), "agent", _l("The customer's contact: the sender"),
         "Anouk Jansen", _agent_name, _no_agent,
     ),
     Variable(
-        "assignee_name", "Assigned agent", "thread", "Who the conversation is assigned to",
-        "Anouk Jansen", _assignee, lambda ctx: "this conversation is not assigned",
+        "assignee_name", _l("Assigned agent"), "thread", _l("Who the conversation is assigned to"),
+        "Anouk Jansen", _assignee, lambda ctx: _("this conversation is not assigned"),
     ),
     Variable(
-        "company_name", "Company name", "company", "Company name", COMPANY_NAME,
-        lambda ctx: COMPANY_NAME, lambda ctx: "no company name is configured",
+        "company_name", _l("Company name"), "company", _l("Company name"), COMPANY_NAME,
+        lambda ctx: COMPANY_NAME, lambda ctx: _("no company name is configured"),
     ),
     Variable(
-        "thread_subject", "Conversation subject", "thread", "Subject of the conversation",
+        "thread_subject", _l("Conversation subject"), "thread", _l("Subject of the conversation"),
         "Vraag over mijn laadpaal", lambda ctx: ctx.thread.thread_subject,
-        lambda ctx: "this thread has no subject",
+        lambda ctx: _("this thread has no subject"),
     ),
 )
 KNOWN_VARIABLES: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}

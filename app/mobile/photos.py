@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
+
 from app.attachments.storage import store_bytes
 from app.channels.whatsapp.media import safe_filename
 from app.mobile.conversation import order_thread
@@ -57,20 +59,23 @@ def sniff_image_type(head: bytes) -> str | None:
     return None
 
 
+def too_large_text() -> str:
+    megabytes = MAX_PHOTO_BYTES // (1024 * 1024)
+    return _("The photo is over the %(size)s MB limit.", size=megabytes)
+
+
 def read_photo(stream: BinaryIO | None) -> tuple[bytes, str]:
     """The upload's bytes and real type; PhotoRejected if it is missing, too big or no photo."""
     if stream is None:
-        raise PhotoRejected({"photo": "Choose or take a photo first."})
+        raise PhotoRejected({"photo": _("Choose or take a photo first.")})
     data = stream.read(MAX_PHOTO_BYTES + 1)
     if not data:
-        raise PhotoRejected({"photo": "Choose or take a photo first."})
+        raise PhotoRejected({"photo": _("Choose or take a photo first.")})
     if len(data) > MAX_PHOTO_BYTES:
-        raise PhotoRejected(
-            {"photo": f"The photo is over the {MAX_PHOTO_BYTES // (1024 * 1024)} MB limit."}
-        )
+        raise PhotoRejected({"photo": too_large_text()})
     mime = sniff_image_type(data[:16])
     if mime is None:
-        raise PhotoRejected({"photo": "That file is not a JPEG, PNG, WebP or HEIC photo."})
+        raise PhotoRejected({"photo": _("That file is not a JPEG, PNG, WebP or HEIC photo.")})
     return data, mime
 
 
@@ -89,7 +94,9 @@ def attach_photo(
     """
     caption = (caption or "").strip()
     if len(caption) > MAX_CAPTION:
-        raise PhotoRejected({"caption": f"A caption can be at most {MAX_CAPTION} characters."})
+        raise PhotoRejected(
+            {"caption": _("A caption can be at most %(count)s characters.", count=MAX_CAPTION)}
+        )
     note = add_note(
         order_thread(order),
         technician,

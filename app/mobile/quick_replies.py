@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.channels.whatsapp.window import service_window
 from app.conversations import unsaved_thread
@@ -147,5 +148,5 @@ def _quick_reply_template(template_id: str | None) -> CommunicationTemplate:
         or not template.is_active
         or template.template_category != QUICK_REPLY_CATEGORY
     ):
-        raise InvalidInput({"template_id": "That is not one of the quick replies."})
+        raise InvalidInput({"template_id": _("That is not one of the quick replies.")})
     return template

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,7 +19,13 @@ from app.attachments.storage import discard_message_files
 from app.auth.decorators import role_required
 from app.extensions import db
 from app.mobile.cards import technician_day, visit_card
-from app.mobile.photos import MAX_PHOTO_BYTES, PhotoRejected, attach_photo, read_photo
+from app.mobile.photos import (
+    MAX_PHOTO_BYTES,
+    PhotoRejected,
+    attach_photo,
+    read_photo,
+    too_large_text,
+)
 from app.mobile.quick_replies import send_quick_reply
 from app.mobile.services import local_today, tasks_for
 from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
@@ -42,7 +49,6 @@ bp = Blueprint("mobile", __name__, url_prefix="/m")
 PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)
 # Room for the caption, the CSRF token and multipart boundaries beside the photo.
 FORM_OVERHEAD = 64 * 1024
-TOO_LARGE = f"The photo is over the {MAX_PHOTO_BYTES // (1024 * 1024)} MB limit."
 
 
 @bp.context_processor
@@ -63,9 +69,9 @@ def _too_large(exc):
         or not may_change_status(current_user, order)
     ):
         return render_template(
-            "errors/error.html", code=413, title="Too large", message=TOO_LARGE
+            "errors/error.html", code=413, title=_("Too large"), message=too_large_text()
         ), 413
-    return _answer(order, error=TOO_LARGE)
+    return _answer(order, error=too_large_text())
 
 
 @bp.get("/")
@@ -78,9 +84,9 @@ def _order_for_action(order_id: uuid.UUID) -> Order:
     """The order, locked for this transaction so two quick taps are applied one by one."""
     order = db.session.get(Order, order_id, with_for_update=True)
     if order is None:
-        abort(404, "There is no such visit.")
+        abort(404, _("There is no such visit."))
     if not may_change_status(current_user, order):
-        abort(403, "This visit is assigned to another technician.")
+        abort(403, _("This visit is assigned to another technician."))
     return order
 
 
@@ -105,7 +111,9 @@ def status(order_id: uuid.UUID):
     commit()
     notice = outcome.notice
     if outcome.customer_problem:
-        notice += f" The customer was not told: {outcome.customer_problem}"
+        notice += " " + _(
+            "The customer was not told: %(problem)s", problem=outcome.customer_problem
+        )
     return _answer(order, notice=notice)
 
 
@@ -131,7 +139,9 @@ def photo(order_id: uuid.UUID):
         db.session.rollback()
         discard_message_files(note.id)
         raise
-    return _answer(order, notice=f"{order.order_number}: photo added to the conversation.")
+    return _answer(
+        order, notice=_("%(order)s: photo added to the conversation.", order=order.order_number)
+    )
 
 
 @bp.post("/visits/<uuid:order_id>/reply")
@@ -142,9 +152,13 @@ def reply(order_id: uuid.UUID):
         send_quick_reply(order, current_user, request.form.get("template_id"), local_today())
     except InvalidInput as exc:
         db.session.rollback()
-        return _answer(order, error="Not sent: " + " ".join(exc.fields.values()))
+        return _answer(
+            order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values()))
+        )
     commit()
-    return _answer(order, notice=f"{order.order_number}: message sent to the customer.")
+    return _answer(
+        order, notice=_("%(order)s: message sent to the customer.", order=order.order_number)
+    )
 
 
 @bp.post("/tasks/<uuid:task_id>/done")
@@ -153,25 +167,28 @@ def task_done(task_id: uuid.UUID):
     try:
         task = load_task(current_user, task_id)
     except TaskNotFound:
-        abort(404, "No such task.")
+        abort(404, _("No such task."))
     except TaskForbidden:
-        abort(403, "This task is someone else's.")
+        abort(403, _("This task is someone else's."))
     title = task.task_title
     try:
         expected = int(request.form["lock_version"]) if request.form.get("lock_version") else None
     except ValueError:
-        abort(400, "lock_version must be a number.")
+        abort(400, _("lock_version must be a number."))
     try:
         outcome = move_task(
             current_user, task, TaskStatus.COMPLETED, expected_lock_version=expected
         )
     except (StaleTaskError, TaskValidationError) as exc:
         db.session.rollback()
-        notice, error = None, f"“{title}” was not completed: {exc}"
+        notice, error = (
+            None,
+            _("“%(title)s” was not completed: %(problem)s", title=title, problem=exc),
+        )
     else:
         commit()
         publish_task_outcome(outcome)
-        notice, error = f"Done: “{title}”.", None
+        notice, error = _("Done: “%(title)s”.", title=title), None
     if request.htmx:
         tasks = tasks_for(current_user.id, local_today())
         body = render_template("mobile/_tasks.html", tasks=tasks, notice=notice, error=error)

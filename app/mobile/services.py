@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.extensions import db
@@ -20,11 +22,11 @@ MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 # Installation preferences worth reading before ringing the bell, in this order
 # (access notes are shown on their own, outside the folded details).
 PREFERENCE_LABELS = {
-    "time_window": "Time window",
-    "time_preference": "Time preference",
-    "phase": "Connection",
-    "notes": "Notes",
-    "preference": "Preference",
+    "time_window": _l("Time window"),
+    "time_preference": _l("Time preference"),
+    "phase": _l("Connection"),
+    "notes": _l("Notes"),
+    "preference": _l("Preference"),
 }
 
 
@@ -78,10 +80,10 @@ def preference_lines(order: Order) -> list[tuple[str, str]]:
     """The other installation preferences and the order's notes, as (label, text)."""
     preferences = order.installation_preferences or {}
     lines = [
-        (label, str(preferences[key]))
+        (str(label), str(preferences[key]))
         for key, label in PREFERENCE_LABELS.items()
         if preferences.get(key) not in (None, "", [], {})
     ]
-    if order.notes and order.notes not in {text for _, text in lines}:
-        lines.append(("Order notes", order.notes))
+    if order.notes and order.notes not in {text for _label, text in lines}:
+        lines.append((_("Order notes"), order.notes))
     return lines

@@ -27,8 +27,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.labels import label
 from app.mobile.conversation import order_thread, record_visit_event
 from app.mobile.services import AMSTERDAM
 from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
@@ -39,7 +42,7 @@ from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
 TAPS = (ON_THE_WAY, STARTED, COMPLETED)
-TAP_LABELS = {ON_THE_WAY: "On the way", STARTED: "Started", COMPLETED: "Completed"}
+TAP_LABELS = {ON_THE_WAY: _l("On the way"), STARTED: _l("Started"), COMPLETED: _l("Completed")}
 ON_THE_WAY_ACTION = "VISIT_ON_THE_WAY"
 ON_THE_WAY_TEMPLATE = "technician_on_the_way"
 DEFAULT_ON_THE_WAY_TEXT = (
@@ -77,7 +80,8 @@ def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
         return start_visit(order, actor)
     if tap == COMPLETED:
         return complete_visit(order, actor)
-    raise VisitActionRefused(f"Unknown update; choose one of {', '.join(TAP_LABELS.values())}.")
+    choices = ", ".join(str(tap_label) for tap_label in TAP_LABELS.values())
+    raise VisitActionRefused(_("Unknown update; choose one of %(choices)s.", choices=choices))
 
 
 def start_visit(order: Order, actor: User) -> VisitOutcome:
@@ -85,7 +89,7 @@ def start_visit(order: Order, actor: User) -> VisitOutcome:
     record_visit_event(
         order_thread(order), order, actor, STARTED, text("visit.started", actor=actor.name)
     )
-    return VisitOutcome(f"{order.order_number}: visit started.")
+    return VisitOutcome(_("%(order)s: visit started.", order=order.order_number))
 
 
 def complete_visit(order: Order, actor: User) -> VisitOutcome:
@@ -95,7 +99,7 @@ def complete_visit(order: Order, actor: User) -> VisitOutcome:
     record_visit_event(
         order_thread(order), order, actor, COMPLETED, text("visit.completed", actor=actor.name)
     )
-    return VisitOutcome(f"{order.order_number}: visit completed.")
+    return VisitOutcome(_("%(order)s: visit completed.", order=order.order_number))
 
 
 def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: str) -> None:
@@ -103,8 +107,12 @@ def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: s
         change_entity_status(order, to_status, reason, CONTEXT, actor)
     except IllegalTransition as exc:
         raise VisitActionRefused(
-            f"Can't mark {order.order_number} {TAP_LABELS[tap].lower()}: "
-            f"the order is {exc.from_status.value.replace('_', ' ')}."
+            _(
+                "Can't mark %(order)s %(tap)s: the order is %(status)s.",
+                order=order.order_number,
+                tap=str(TAP_LABELS[tap]).lower(),
+                status=label(exc.from_status, "order"),
+            )
         ) from exc
 
 
@@ -129,14 +137,18 @@ def on_the_way_since(order_ids: list[uuid.UUID], day: date) -> dict[uuid.UUID, d
 def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
     if order.status != OrderStatus.SCHEDULED:
         raise VisitActionRefused(
-            f"Can't mark {order.order_number} on the way: the order is "
-            f"{order.status.value.replace('_', ' ')}, not scheduled."
+            _(
+                "Can't mark %(order)s on the way: the order is %(status)s, not scheduled.",
+                order=order.order_number,
+                status=label(order.status, "order"),
+            )
         )
     if on_the_way_since([order.id], day):
-        return VisitOutcome(f"{order.order_number}: already marked on the way today.")
+        return VisitOutcome(
+            _("%(order)s: already marked on the way today.", order=order.order_number)
+        )
     thread = order_thread(order)
     message, channel_name, problem = _tell_customer(order, thread, actor)
-    told = f"customer told by {channel_name}" if message else None
     record_visit_event(
         thread,
         order,
@@ -161,10 +173,15 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
         )
     )
     db.session.flush()
-    return VisitOutcome(
-        f"{order.order_number}: on the way" + (f", {told}." if told else "."),
-        customer_problem=problem,
-    )
+    if message:
+        notice = _(
+            "%(order)s: on the way, customer told by %(channel)s.",
+            order=order.order_number,
+            channel=channel_name,
+        )
+    else:
+        notice = _("%(order)s: on the way.", order=order.order_number)
+    return VisitOutcome(notice, customer_problem=problem)
 
 
 def _tell_customer(

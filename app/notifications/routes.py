@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.jobs.queues import enqueue
@@ -38,7 +39,7 @@ def send_test():
         "notifications/_panel.html",
         notifications=recent_notifications(current_user.id),
         unread=unread_count(current_user.id),
-        notice="Test notification queued; it appears here in a moment.",
+        notice=_("Test notification queued; it appears here in a moment."),
     )
 
 

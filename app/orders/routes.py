@@ -7,9 +7,16 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.labels import label
+from app.models.enums import OrderStatus
 from app.orders.page import order_page
 from app.orders.services import find_order, may_change_status, may_view_orders
-from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
+from app.orders.status_engine import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransition,
+    change_entity_status,
+    parse_status,
+)
 from app.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -23,7 +30,7 @@ def _order(key: str):
         abort(403, gettext("Orders are for the desk; your visits are on your phone."))
     order = find_order(key)
     if order is None:
-        abort(404, "There is no order with that id or number.")
+        abort(404, gettext("There is no order with that id or number."))
     return order
 
 
@@ -51,19 +58,41 @@ def show(key):
 def change_status(key):
     order = _order(key)
     if not may_change_status(current_user, order):
-        abort(403, "You may not change this order's status.")
+        abort(403, gettext("You may not change this order's status."))
     reason = request.form.get("reason", "").strip()
     try:
         to_status = parse_status(request.form.get("to_status", ""))
-    except ValueError as exc:
-        return _page(order, 422, f"to_status: {exc}", reason)
+    except ValueError:
+        known = ", ".join(label(status, "order") for status in OrderStatus)
+        error = gettext("Status: must be one of %(statuses)s", statuses=known)
+        return _page(order, 422, error, reason)
     if len(reason) > MAX_REASON:
-        return _page(order, 422, f"reason: at most {MAX_REASON} characters", reason)
+        error = gettext("Reason: at most %(count)s characters", count=MAX_REASON)
+        return _page(order, 422, error, reason)
     try:
         change_entity_status(order, to_status, reason, {"via": "order_page"}, current_user)
     except IllegalTransition as exc:
         db.session.rollback()
-        return _page(order, 409, str(exc), reason)
+        # The exception's own text is English for the partner API; people read this.
+        allowed = ", ".join(
+            label(status, "order")
+            for status in OrderStatus
+            if status in ALLOWED_TRANSITIONS[exc.from_status]
+        )
+        error = gettext(
+            "An order cannot go from %(old)s to %(new)s (allowed from %(old)s: %(allowed)s)",
+            old=label(exc.from_status, "order"),
+            new=label(exc.to_status, "order"),
+            allowed=allowed or gettext("none"),
+        )
+        return _page(order, 409, error, reason)
     commit()
-    flash(f"{order.order_number} is now {to_status.value}.", "info")
+    flash(
+        gettext(
+            "%(order)s is now %(status)s.",
+            order=order.order_number,
+            status=label(to_status, "order"),
+        ),
+        "info",
+    )
     return redirect(url_for("orders.show", key=order.order_number), 303)

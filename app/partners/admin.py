@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.audit.records import field_changes, record_change, record_edit, snapshot
 from app.deliveries.log import DeliveryLog, describe_deliveries
@@ -71,7 +72,7 @@ def onboard_partner(name: str, parent_id: str | None, webhook_url: str | None) -
     if parent_id:
         parent = _partner_by_text_id(parent_id)
         if parent is None:
-            errors["parent_organization_id"] = "not a partner"
+            errors["parent_organization_id"] = _("not a partner")
     if errors:
         raise ConfigInvalid(errors)
     try:
@@ -79,7 +80,7 @@ def onboard_partner(name: str, parent_id: str | None, webhook_url: str | None) -
             name or "", webhook_url=(webhook_url or "").strip() or None, parent=parent
         )
     except ValueError as exc:
-        field, _, message = str(exc).partition(": ")
+        field, _sep, message = str(exc).partition(": ")
         raise ConfigInvalid({field or "name": message or str(exc)}) from exc
 
 
@@ -115,9 +116,11 @@ def mapping_from_rows(
             continue
         path = f"status_mapping.partner_to_chargecars.{theirs}"
         if not theirs:
-            errors[f"status_mapping.partner_to_chargecars.{ours}"] = "the partner's status is empty"
+            errors[f"status_mapping.partner_to_chargecars.{ours}"] = _(
+                "the partner's status is empty"
+            )
         elif theirs in inbound:
-            errors[path] = f"{theirs!r} is mapped twice"
+            errors[path] = _("%(status)s is mapped twice", status=repr(theirs))
         else:
             inbound[theirs] = ours
     if errors:
@@ -148,15 +151,19 @@ def set_parent(partner: Organization, parent_id: str | None, user: User | None) 
     if parent_id:
         parent = _partner_by_text_id(parent_id)
         if parent is None:
-            raise ConfigInvalid({"parent_organization_id": "not a partner"})
+            raise ConfigInvalid({"parent_organization_id": _("not a partner")})
         if parent.id == partner.id:
-            raise ConfigInvalid({"parent_organization_id": "a partner cannot be its own parent"})
+            raise ConfigInvalid({"parent_organization_id": _("a partner cannot be its own parent")})
         if parent.id in _descendants(partner.id):
             raise ConfigInvalid(
                 {
                     "parent_organization_id": (
-                        f"{parent.name} is below {partner.name} in the channel; "
-                        "making it the parent would create a cycle"
+                        _(
+                            "%(parent)s is below %(partner)s in the channel; "
+                            "making it the parent would create a cycle",
+                            parent=parent.name,
+                            partner=partner.name,
+                        )
                     )
                 }
             )
@@ -222,13 +229,13 @@ def set_commission_rates(
         if not level_text and not percent_text:
             continue
         if not level_text.isdigit() or not 1 <= int(level_text) <= MAX_COMMISSION_LEVEL:
-            errors[f"commission_rates.row{number}.level"] = (
-                f"a level from 1 to {MAX_COMMISSION_LEVEL}"
+            errors[f"commission_rates.row{number}.level"] = _(
+                "a level from 1 to %(max)s", max=MAX_COMMISSION_LEVEL
             )
             continue
         path = f"commission_rates.{int(level_text)}"
         if str(int(level_text)) in rates:
-            errors[path] = "this level is given twice"
+            errors[path] = _("this level is given twice")
             continue
         if not percent_text:
             continue
@@ -242,7 +249,7 @@ def set_commission_rates(
             or not Decimal("0") <= percent <= Decimal("100")
             or percent != percent.quantize(Decimal("0.01"))
         ):
-            errors[path] = "a percentage from 0 to 100, at most two decimals"
+            errors[path] = _("a percentage from 0 to 100, at most two decimals")
             continue
         rates[str(int(level_text))] = float(percent)
     if errors:
@@ -297,9 +304,9 @@ def save_sku_mapping(
     errors: dict[str, str] = {}
     partner_sku = (partner_sku or "").strip()
     if not partner_sku:
-        errors["partner_sku"] = "required"
+        errors["partner_sku"] = _("required")
     elif len(partner_sku) > MAX_SKU:
-        errors["partner_sku"] = f"at most {MAX_SKU} characters"
+        errors["partner_sku"] = _("at most %(count)s characters", count=MAX_SKU)
     else:
         # Intake matches SKUs without regard to case, so neither may the table.
         query = sa.select(PartnerSkuMapping.id).where(
@@ -310,17 +317,19 @@ def save_sku_mapping(
             query = query.where(PartnerSkuMapping.id != mapping.id)
         clash = db.session.scalar(query.limit(1))
         if clash is not None:
-            errors["partner_sku"] = f"{partner_sku!r} is already mapped for this partner"
+            errors["partner_sku"] = _(
+                "%(sku)s is already mapped for this partner", sku=repr(partner_sku)
+            )
     article = None
     try:
         article = db.session.get(Article, uuid.UUID(article_id or ""))
     except ValueError:
         pass
     if article is None:
-        errors["article_id"] = "choose an article"
+        errors["article_id"] = _("choose an article")
     description = (description or "").strip() or None
     if description and len(description) > MAX_SKU_DESCRIPTION:
-        errors["description"] = f"at most {MAX_SKU_DESCRIPTION} characters"
+        errors["description"] = _("at most %(count)s characters", count=MAX_SKU_DESCRIPTION)
     if errors:
         raise ConfigInvalid(errors)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.records import SECRET_CHANGED, record_change
 from app.auth.tokens import issue_token
@@ -47,9 +48,9 @@ def issue_partner_key(
     """A new API key for ``partner``; returns the record and the plain key (no commit)."""
     name = " ".join((name or "").split())
     if not name:
-        raise ValueError("name: required")
+        raise ValueError("name: " + _("required"))
     if len(name) > MAX_KEY_NAME:
-        raise ValueError(f"name: at most {MAX_KEY_NAME} characters")
+        raise ValueError("name: " + _("at most %(count)s characters", count=MAX_KEY_NAME))
     token, plain = issue_token(TokenKind.PARTNER, name, partner_organization_id=partner.id)
     _audit(token, "PARTNER_KEY_ISSUED", user, {"name": name})
     return token, plain
@@ -63,7 +64,7 @@ def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiTo
     """
     _require_partner_key(token)
     if not token.is_usable():
-        raise ValueError("This key is already revoked or expired; issue a new key instead.")
+        raise ValueError(_("This key is already revoked or expired; issue a new key instead."))
     new_token, plain = issue_token(
         TokenKind.PARTNER, token.name, partner_organization_id=token.partner_organization_id
     )
@@ -83,7 +84,7 @@ def revoke_partner_key(token: ApiToken, user: User | None = None) -> None:
     """Stop ``token`` working now (no commit). Revoking twice is refused."""
     _require_partner_key(token)
     if token.revoked_at is not None:
-        raise ValueError("This key is already revoked.")
+        raise ValueError(_("This key is already revoked."))
     token.revoked_at = utcnow()
     _audit(token, "PARTNER_KEY_REVOKED", user, {})
 
@@ -112,7 +113,7 @@ def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = N
 
 def _require_partner_key(token: ApiToken) -> None:
     if token.kind != TokenKind.PARTNER or token.partner_organization_id is None:
-        raise ValueError("Not a partner API key.")
+        raise ValueError(_("Not a partner API key."))
 
 
 def _iso(token: ApiToken) -> str | None:

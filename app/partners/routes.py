@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -60,7 +61,7 @@ SETTINGS_FLAGS = ("is_active", "sync_enabled")
 def _partner(partner_id: uuid.UUID):
     partner = admin.find_partner(partner_id)
     if partner is None:
-        abort(404, "There is no such partner.")
+        abort(404, _("There is no such partner."))
     return partner
 
 
@@ -168,7 +169,7 @@ def _saved(partner, message: str):
 def issue_key(partner_id):
     partner = _partner(partner_id)
     try:
-        _, plain = issue_partner_key(partner, request.form.get("name", ""), current_user)
+        _token, plain = issue_partner_key(partner, request.form.get("name", ""), current_user)
     except ValueError as exc:
         return _invalid(partner, "keys", ConfigInvalid({"name": str(exc).partition(": ")[2]}))
     commit()
@@ -182,7 +183,7 @@ def _key(partner, token_id: uuid.UUID) -> ApiToken:
         or token.kind != TokenKind.PARTNER
         or token.partner_organization_id != partner.id
     ):
-        abort(404, "This partner has no such key.")
+        abort(404, _("This partner has no such key."))
     return token
 
 
@@ -191,7 +192,7 @@ def _key(partner, token_id: uuid.UUID) -> ApiToken:
 def rotate_key(partner_id, token_id):
     partner = _partner(partner_id)
     try:
-        _, plain = rotate_partner_key(_key(partner, token_id), current_user)
+        _token, plain = rotate_partner_key(_key(partner, token_id), current_user)
     except ValueError as exc:
         return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
     commit()
@@ -207,7 +208,9 @@ def revoke_key(partner_id, token_id):
         revoke_partner_key(token, current_user)
     except ValueError as exc:
         return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
-    return _saved(partner, f"Key {token.prefix}… is revoked; requests with it now get 401.")
+    return _saved(
+        partner, _("Key %(prefix)s… is revoked; requests with it now get 401.", prefix=token.prefix)
+    )
 
 
 @bp.post("/<uuid:partner_id>/webhook")
@@ -225,7 +228,7 @@ def save_webhook(partner_id):
             "webhook": {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
         }
         return _invalid(partner, "webhook", exc, submitted)
-    return _saved(partner, "Webhook saved.")
+    return _saved(partner, _("Webhook saved."))
 
 
 @bp.post("/<uuid:partner_id>/webhook/secret")
@@ -242,7 +245,7 @@ def rotate_secret(partner_id):
 def reenable(partner_id):
     partner = _partner(partner_id)
     reenable_endpoint(admin.integration_of(partner), current_user)  # commits
-    flash("The endpoint is enabled again; new callbacks will be sent.", "info")
+    flash(_("The endpoint is enabled again; new callbacks will be sent."), "info")
     return redirect(url_for("partners.show", partner_id=partner.id), 303)
 
 
@@ -256,7 +259,7 @@ def save_settings(partner_id):
         admin.update_integration(admin.integration_of(partner), data, current_user)
     except ConfigInvalid as exc:
         return _invalid(partner, "settings", exc, {"settings": data})
-    return _saved(partner, "Integration settings saved.")
+    return _saved(partner, _("Integration settings saved."))
 
 
 @bp.post("/<uuid:partner_id>/status-mapping")
@@ -279,7 +282,7 @@ def save_status_mapping(partner_id):
         )
     except ConfigInvalid as exc:
         return _invalid(partner, "status_mapping", exc, submitted)
-    return _saved(partner, "Status mapping saved.")
+    return _saved(partner, _("Status mapping saved."))
 
 
 @bp.post("/<uuid:partner_id>/parent")
@@ -290,7 +293,7 @@ def save_parent(partner_id):
         admin.set_parent(partner, request.form.get("parent_organization_id") or None, current_user)
     except ConfigInvalid as exc:
         return _invalid(partner, "parent", exc)
-    return _saved(partner, "Channel position saved.")
+    return _saved(partner, _("Channel position saved."))
 
 
 @bp.post("/<uuid:partner_id>/commission-rates")
@@ -302,7 +305,7 @@ def save_commission_rates(partner_id):
         admin.set_commission_rates(partner, rows, current_user)
     except ConfigInvalid as exc:
         return _invalid(partner, "commission_rates", exc, {"rates": rows})
-    return _saved(partner, "Commission rates saved.")
+    return _saved(partner, _("Commission rates saved."))
 
 
 # --- SKU mappings (htmx swaps the table) ----------------------------------------
@@ -345,7 +348,7 @@ def edit_sku(partner_id, mapping_id):
     partner = _partner(partner_id)
     mapping = admin.find_sku_mapping(partner, mapping_id)
     if mapping is None:
-        abort(404, "This partner has no such SKU mapping.")
+        abort(404, _("This partner has no such SKU mapping."))
     return _save_sku(partner, mapping)
 
 
@@ -360,7 +363,7 @@ def _save_sku(partner, mapping):
         return _sku_table(partner, 200 if request.htmx else 422, {row: exc.fields}, {row: form})
     commit()
     if not request.htmx:
-        flash("SKU mapping saved.", "info")
+        flash(_("SKU mapping saved."), "info")
     return _sku_table(partner)
 
 
@@ -397,7 +400,7 @@ def retry(partner_id, delivery_id):
     integration = admin.integration_of(partner)
     delivery = db.session.get(OutboundDelivery, delivery_id)
     if delivery is None or delivery.partner_integration_id != integration.id:
-        abort(404, "This partner has no such delivery.")
+        abort(404, _("This partner has no such delivery."))
     error = None
     try:
         delivery = retry_delivery(delivery.id, current_user)  # commits and queues
@@ -413,7 +416,7 @@ def retry(partner_id, delivery_id):
             log=log,
             row_error=error,
         )
-    flash(error or "Retry queued; the attempt appears in the log.", "error" if error else "info")
+    flash(error or _("Retry queued; the attempt appears in the log."), "error" if error else "info")
     return redirect(url_for("partners.deliveries", partner_id=partner.id), 303)
 
 
@@ -423,7 +426,7 @@ def test_event(partner_id):
     partner = _partner(partner_id)
     try:
         send_test_event(admin.integration_of(partner), current_user)  # commits and queues
-        flash("Test event queued; its attempt appears below.", "info")
+        flash(_("Test event queued; its attempt appears below."), "info")
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "error")

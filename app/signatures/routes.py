@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -27,7 +28,7 @@ def _owner(user_id: uuid.UUID | None):
     if user is None:
         # Only admins edit other people's signatures; the same answer for
         # "no such user" as for "not yours".
-        abort(404, "There is no such user.")
+        abort(404, _("There is no such user."))
     return user
 
 
@@ -62,7 +63,7 @@ def save(user_id: uuid.UUID | None = None):
         save_agent_signature(user, text)
     except InvalidSignature as exc:
         db.session.rollback()
-        return _page(user, 422, error=f"Signature: {exc}", text=text)
+        return _page(user, 422, error=_("Signature: %(problem)s", problem=exc), text=text)
     commit()
-    flash("Signature saved.", "info")
+    flash(_("Signature saved."), "info")
     return redirect(request.path, 303)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.records import record_edit
 from app.extensions import db
@@ -32,11 +33,16 @@ def clean_signature(text: str | None) -> str | None:
     cleaned = "\n".join(lines).strip()
     if len(cleaned) > MAX_SIGNATURE_LENGTH:
         raise InvalidSignature(
-            f"A signature can be at most {MAX_SIGNATURE_LENGTH} characters "
-            f"(this one has {len(cleaned)})."
+            _(
+                "A signature can be at most %(max)s characters (this one has %(count)s).",
+                max=MAX_SIGNATURE_LENGTH,
+                count=len(cleaned),
+            )
         )
     if cleaned.count("\n") + 1 > MAX_SIGNATURE_LINES:
-        raise InvalidSignature(f"A signature can be at most {MAX_SIGNATURE_LINES} lines.")
+        raise InvalidSignature(
+            _("A signature can be at most %(count)s lines.", count=MAX_SIGNATURE_LINES)
+        )
     return cleaned or None
 
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.audit.records import record_edit, snapshot
 from app.business_time.calendar import (
@@ -35,7 +37,15 @@ from app.models.sla import BusinessCalendar, SlaPolicy
 DAY_LABELS = dict(
     zip(
         WEEKDAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        (
+            _l("Monday"),
+            _l("Tuesday"),
+            _l("Wednesday"),
+            _l("Thursday"),
+            _l("Friday"),
+            _l("Saturday"),
+            _l("Sunday"),
+        ),
         strict=True,
     )
 )
@@ -100,19 +110,19 @@ def save_calendar(calendar: BusinessCalendar | None, form: Mapping[str, Any]) ->
     errors: dict[str, str] = {}
     name = str(form.get("name") or "").strip()
     if not name:
-        errors["name"] = "Give the calendar a name."
+        errors["name"] = _("Give the calendar a name.")
     elif len(name) > 120:
-        errors["name"] = "At most 120 characters."
+        errors["name"] = _("At most 120 characters.")
     elif _name_taken(name, calendar):
-        errors["name"] = "Another calendar has this name."
+        errors["name"] = _("Another calendar has this name.")
     zone = str(form.get("timezone") or "").strip()
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = "Use a time zone name such as Europe/Amsterdam."
+        errors["timezone"] = _("Use a time zone name such as Europe/Amsterdam.")
     country = str(form.get("holiday_country") or "").strip().upper()
     if country and country not in holidays.list_supported_countries():
-        errors["holiday_country"] = "Use a two-letter country code such as NL (or leave empty)."
+        errors["holiday_country"] = _("Use a two-letter country code such as NL (or leave empty).")
     weekly: dict[str, list[list[str]]] = {}
     for day in WEEKDAYS:
         try:
@@ -120,19 +130,21 @@ def save_calendar(calendar: BusinessCalendar | None, form: Mapping[str, Any]) ->
         except ValueError as exc:
             errors[f"hours_{day}"] = str(exc)
     if not any(f"hours_{d}" in errors for d in WEEKDAYS) and not any(weekly.values()):
-        errors["hours_mon"] = "Open at least one period a week, or no deadline could ever fall."
+        errors["hours_mon"] = _("Open at least one period a week, or no deadline could ever fall.")
     closed, bad = parse_dates(str(form.get("closed_dates") or ""))
     if bad:
-        errors["closed_dates"] = f"Not dates (use YYYY-MM-DD): {', '.join(bad[:5])}"
+        errors["closed_dates"] = _(
+            "Not dates (use YYYY-MM-DD): %(dates)s", dates=", ".join(bad[:5])
+        )
     elif len(closed) > MAX_CLOSED_DATES:
-        errors["closed_dates"] = f"At most {MAX_CLOSED_DATES} dates."
+        errors["closed_dates"] = _("At most %(count)s dates.", count=MAX_CLOSED_DATES)
     known = {str(c.id): c for c in channels()}
     chosen = _list(form, "channel_ids")
     if any(channel_id not in known for channel_id in chosen):
-        errors["channel_ids"] = "Pick channels from the list."
+        errors["channel_ids"] = _("Pick channels from the list.")
     make_default = _checked(form, "is_default")
     if calendar is not None and calendar.is_default and not make_default:
-        errors["is_default"] = "Make another calendar the default instead."
+        errors["is_default"] = _("Make another calendar the default instead.")
     if errors:
         raise FormErrors(errors)
 
@@ -179,7 +191,11 @@ def delete_calendar(calendar: BusinessCalendar) -> None:
     """Remove a calendar; its channels fall back to the default. The default stays."""
     if calendar.is_default:
         raise FormErrors(
-            {"calendar": "The default calendar cannot be deleted; make another the default first."}
+            {
+                "calendar": _(
+                    "The default calendar cannot be deleted; make another the default first."
+                )
+            }
         )
     record_edit(
         BusinessCalendar.__tablename__,
@@ -206,17 +222,19 @@ def parse_periods(text: str) -> list[list[str]]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = PERIOD.match(part)
         if not match:
-            raise ValueError(f"Write periods as 08:00-17:00, separated by commas ({part!r}).")
+            raise ValueError(
+                _("Write periods as 08:00-17:00, separated by commas (%(part)s).", part=repr(part))
+            )
         start, end = (_clock(t) for t in match.groups())
         if not (CLOCK.match(start) and CLOCK.match(end)) or start == "24:00":
-            raise ValueError(f"{part!r}: times run from 00:00 to 24:00.")
+            raise ValueError(_("%(part)s: times run from 00:00 to 24:00.", part=repr(part)))
         if end <= start:
-            raise ValueError(f"{part!r}: the end must come after the start.")
+            raise ValueError(_("%(part)s: the end must come after the start.", part=repr(part)))
         periods.append([start, end])
     periods.sort()
-    for (_, earlier_end), (later_start, _) in zip(periods, periods[1:], strict=False):
+    for (_start, earlier_end), (later_start, _end) in zip(periods, periods[1:], strict=False):
         if later_start < earlier_end:
-            raise ValueError("Periods overlap.")
+            raise ValueError(_("Periods overlap."))
     return periods
 
 
@@ -269,24 +287,28 @@ def save_policy(policy: SlaPolicy | None, form: Mapping[str, Any]) -> SlaPolicy:
     errors: dict[str, str] = {}
     name = str(form.get("name") or "").strip()
     if not name:
-        errors["name"] = "Give the policy a name."
+        errors["name"] = _("Give the policy a name.")
     elif len(name) > 120:
-        errors["name"] = "At most 120 characters."
+        errors["name"] = _("At most 120 characters.")
     channel_type = str(form.get("channel_type") or "").strip() or None
     if channel_type is not None and channel_type not in ChannelType.values():
-        errors["channel_type"] = "Pick a channel from the list."
+        errors["channel_type"] = _("Pick a channel from the list.")
     priority = str(form.get("priority") or "").strip() or None
     if priority is not None and priority not in Priority.values():
-        errors["priority"] = "Pick a priority from the list."
+        errors["priority"] = _("Pick a priority from the list.")
     raw_minutes = str(form.get("response_minutes") or "").strip()
     minutes = int(raw_minutes) if raw_minutes.isdigit() else None
     if minutes is None or not 1 <= minutes <= MAX_RESPONSE_MINUTES:
-        errors["response_minutes"] = f"A whole number of minutes from 1 to {MAX_RESPONSE_MINUTES}."
+        errors["response_minutes"] = _(
+            "A whole number of minutes from 1 to %(max)s.", max=MAX_RESPONSE_MINUTES
+        )
     escalated = _checked(form, "escalated")
     if "channel_type" not in errors and "priority" not in errors:
         clash = _policy_for(channel_type, priority, escalated)
         if clash is not None and clash is not policy:
-            errors["channel_type"] = f"“{clash.name}” already covers this channel and priority."
+            errors["channel_type"] = _(
+                "“%(name)s” already covers this channel and priority.", name=clash.name
+            )
     if errors:
         raise FormErrors(errors)
     before = snapshot(policy, POLICY_FIELDS) if policy is not None else {}

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 
 from app.business_time.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.channels.teams.sender import notify_teams
@@ -188,8 +189,8 @@ def escalate(thread: CommunicationThread, now: datetime, context: RoundContext) 
         due = add_business_seconds(schedule, now, ESCALATION_TASK_MINUTES * 60)
         local_due = due.astimezone(ZoneInfo(schedule.zone))
         task = InternalTask(
-            task_title=f"SLA escalation: {thread.thread_subject}"[:255],
-            task_description=(
+            task_title=_("SLA escalation: %(subject)s", subject=thread.thread_subject)[:255],
+            task_description=_(
                 "The customer has had no answer within the response time. "
                 "Answer them or hand the conversation to someone who can."
             ),
@@ -346,16 +347,23 @@ def _teams_card(alert: FiredAlert, context: RoundContext) -> dict:
             alert.due_at if alert.step < 4 else thread.response_due_at, context, thread
         ),
         "overdue_by": _span(context.now - (thread.response_due_at or alert.due_at)),
-        "assigned_to": assignee.name if assignee else "nobody",
-        "stage": f"{alert.step} of 4: {STEP_LABELS[alert.step]}",
+        "assigned_to": assignee.name if assignee else _("nobody"),
+        "stage": _(
+            "%(step)s of 4: %(label)s", step=alert.step, label=step_text(alert.step).render()
+        ),
     }
 
 
 def _teams_digest(alerts: list[FiredAlert], context: RoundContext) -> dict:
     subjects = "; ".join(a.thread.thread_subject for a in alerts[:DIGEST_LISTED])
     return {
-        "summary": f"{len(alerts)} conversations passed their SLA: {subjects}",
-        "thread_subject": f"{len(alerts)} conversations",
+        "summary": ngettext(
+            "%(num)d conversation passed its SLA: %(subjects)s",
+            "%(num)d conversations passed their SLA: %(subjects)s",
+            len(alerts),
+            subjects=subjects,
+        ),
+        "thread_subject": ngettext("%(num)d conversation", "%(num)d conversations", len(alerts)),
         "stage": "digest",
         "path": "/inbox?sort=urgency",
     }
@@ -391,9 +399,11 @@ def _local(moment: datetime | None, context: RoundContext, thread: Communication
 def _span(delta: timedelta) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)s min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    return _("%(hours)s h", hours=hours)
 
 
 def _priority_rank(priority: Priority) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.auth.decorators import role_required
 from app.business_time.clock import EXECUTIVE_AFTER, STEP_FRACTIONS
@@ -38,10 +39,13 @@ def _ladder_description() -> list[str]:
     shares = [f"{int(f * 100)}%" for f in STEP_FRACTIONS.values()]
     hours = int(EXECUTIVE_AFTER.total_seconds() // 3600)
     return [
-        f"{shares[0]}: a reminder to the assignee (the team lead if nobody is assigned)",
-        f"{shares[1]}: an alert to the team lead",
-        f"{shares[2]}: escalated to the managers, with an escalation task",
-        f"{hours} hours overdue: an executive alert to managers and admins",
+        _(
+            "%(share)s: a reminder to the assignee (the team lead if nobody is assigned)",
+            share=shares[0],
+        ),
+        _("%(share)s: an alert to the team lead", share=shares[1]),
+        _("%(share)s: escalated to the managers, with an escalation task", share=shares[2]),
+        _("%(hours)s hours overdue: an executive alert to managers and admins", hours=hours),
     ]
 
 
@@ -65,7 +69,7 @@ def save_calendar(calendar_id: uuid.UUID | None = None):
         db.session.rollback()
         return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
     commit()
-    flash(f"Calendar “{saved.name}” saved.", "info")
+    flash(_("Calendar “%(name)s” saved.", name=saved.name), "info")
     return redirect(url_for("sla_admin.index", _anchor=f"calendar-{saved.id}"), 303)
 
 
@@ -79,7 +83,7 @@ def delete_calendar(calendar_id: uuid.UUID):
         db.session.rollback()
         return _page(422, failed_key=f"calendar-{calendar_id}", errors=exc.fields)
     commit()
-    flash("Calendar deleted; its channels use the default calendar.", "info")
+    flash(_("Calendar deleted; its channels use the default calendar."), "info")
     return redirect(url_for("sla_admin.index"), 303)
 
 
@@ -95,7 +99,7 @@ def save_policy(policy_id: uuid.UUID | None = None):
         db.session.rollback()
         return _page(422, failed_key=key, submitted=request.form, errors=exc.fields)
     commit()
-    flash(f"Policy “{saved.name}” saved.", "info")
+    flash(_("Policy “%(name)s” saved.", name=saved.name), "info")
     return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
 
 
@@ -104,7 +108,7 @@ def save_policy(policy_id: uuid.UUID | None = None):
 def delete_policy(policy_id: uuid.UUID):
     admin.delete_policy(_found(admin.get_policy, policy_id))
     commit()
-    flash("Policy deleted.", "info")
+    flash(_("Policy deleted."), "info")
     return redirect(url_for("sla_admin.index", _anchor="policies"), 303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -28,24 +29,30 @@ from app.tasks.validation import MAX_MINUTES_BEFORE
 CLOCK_TIME = r"^([01]?\d|2[0-3]):[0-5]\d$"
 
 TASK_TYPE_LABELS = {
-    TaskType.FOLLOW_UP: "Follow up",
-    TaskType.CALLBACK: "Call back",
-    TaskType.SEND_EMAIL: "Send e-mail",
-    TaskType.SCHEDULE_VISIT: "Schedule visit",
-    TaskType.ESCALATE: "Escalate",
-    TaskType.RESEARCH: "Research",
-    TaskType.DOCUMENTATION: "Documentation",
-    TaskType.APPROVAL_REQUEST: "Approval request",
-    TaskType.OTHER: "Other",
+    TaskType.FOLLOW_UP: _l("Follow up"),
+    TaskType.CALLBACK: _l("Call back"),
+    TaskType.SEND_EMAIL: _l("Send e-mail"),
+    TaskType.SCHEDULE_VISIT: _l("Schedule visit"),
+    TaskType.ESCALATE: _l("Escalate"),
+    TaskType.RESEARCH: _l("Research"),
+    TaskType.DOCUMENTATION: _l("Documentation"),
+    TaskType.APPROVAL_REQUEST: _l("Approval request"),
+    TaskType.OTHER: _l("Other"),
 }
 STATUS_LABELS = {
-    TaskStatus.OPEN: "Open",
-    TaskStatus.IN_PROGRESS: "In progress",
-    TaskStatus.WAITING: "Waiting",
-    TaskStatus.COMPLETED: "Completed",
-    TaskStatus.CANCELLED: "Cancelled",
+    TaskStatus.OPEN: _l("Open"),
+    TaskStatus.IN_PROGRESS: _l("In progress"),
+    TaskStatus.WAITING: _l("Waiting"),
+    TaskStatus.COMPLETED: _l("Completed"),
+    TaskStatus.CANCELLED: _l("Cancelled"),
 }
-PRIORITY_LABELS = {priority: priority.value.capitalize() for priority in Priority}
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+    Priority.CRITICAL: _l("Critical"),
+}
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -58,63 +65,65 @@ FORM_FIELD_FOR = {"order_id": "order_number", "reminder_settings": "remind_minut
 
 class TaskForm(FlaskForm):
     task_title = StringField(
-        "Title", validators=[DataRequired(message="Enter a title."), Length(max=255)]
+        _l("Title"), validators=[DataRequired(message=_l("Enter a title.")), Length(max=255)]
     )
-    task_description = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
+    task_description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     task_type = SelectField(
-        "Type", choices=_choices(TASK_TYPE_LABELS), default=TaskType.FOLLOW_UP.value
+        _l("Type"), choices=_choices(TASK_TYPE_LABELS), default=TaskType.FOLLOW_UP.value
     )
     priority = SelectField(
-        "Priority",
+        _l("Priority"),
         choices=_choices(PRIORITY_LABELS),
         default=Priority.NORMAL.value,
     )
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=_choices(STATUS_LABELS),
         default=TaskStatus.OPEN.value,
     )
     # Filled per request from the database (``set_choices``); "" means nobody.
-    assigned_to_user_id = SelectField("Assignee", choices=[], default="")
-    assigned_team_id = SelectField("Team", choices=[], default="")
-    due_date = DateField("Due date", validators=[Optional()], render_kw={"autocomplete": "off"})
+    assigned_to_user_id = SelectField(_l("Assignee"), choices=[], default="")
+    assigned_team_id = SelectField(_l("Team"), choices=[], default="")
+    due_date = DateField(_l("Due date"), validators=[Optional()], render_kw={"autocomplete": "off"})
     due_time = StringField(
-        "Due time",
+        _l("Due time"),
         validators=[
             Optional(),
-            Regexp(CLOCK_TIME, message="Enter a time as HH:MM, for example 09:30."),
+            Regexp(CLOCK_TIME, message=_l("Enter a time as HH:MM, for example 09:30.")),
         ],
-        render_kw={"type": "time", "placeholder": "HH:MM"},
+        render_kw={"type": "time", "placeholder": _l("HH:MM")},
     )
     thread_id = StringField(
-        "Conversation id",
+        _l("Conversation id"),
         validators=[Optional(), Length(max=36)],
         render_kw={"spellcheck": "false"},
     )
     order_number = StringField(
-        "Order number",
+        _l("Order number"),
         validators=[Optional(), Length(max=36)],
         render_kw={"placeholder": "CC-2026-00001", "spellcheck": "false"},
     )
     remind_minutes_before = IntegerField(
-        "Remind the assignee (minutes before due)",
+        _l("Remind the assignee (minutes before due)"),
         validators=[
             Optional(),
-            NumberRange(min=0, max=MAX_MINUTES_BEFORE, message="Enter 0 to 10080 minutes."),
+            NumberRange(min=0, max=MAX_MINUTES_BEFORE, message=_l("Enter 0 to 10080 minutes.")),
         ],
         render_kw={"inputmode": "numeric", "min": 0, "max": MAX_MINUTES_BEFORE},
     )
     remind_at = DateTimeLocalField(
-        "…or remind at", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("…or remind at"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
-    completion_notes = TextAreaField("Completion notes", validators=[Optional(), Length(max=20000)])
+    completion_notes = TextAreaField(
+        _l("Completion notes"), validators=[Optional(), Length(max=20000)]
+    )
     lock_version = HiddenField()
 
     def set_choices(self, users: list[User], teams: list[Team]) -> None:
-        self.assigned_to_user_id.choices = [SelectChoice("", "Unassigned")] + [
+        self.assigned_to_user_id.choices = [SelectChoice("", _l("Unassigned"))] + [
             SelectChoice(str(user.id), user.name) for user in users
         ]
-        self.assigned_team_id.choices = [SelectChoice("", "No team")] + [
+        self.assigned_team_id.choices = [SelectChoice("", _l("No team"))] + [
             SelectChoice(str(team.id), team.name) for team in teams
         ]
 

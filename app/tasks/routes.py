@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
@@ -32,7 +34,12 @@ from app.transactions import commit
 
 bp = Blueprint("tasks", __name__)
 
-FILTER_LABELS = {"all": "All", "mine": "Mine", "team": "My team", "overdue": "Overdue"}
+FILTER_LABELS = {
+    "all": _l("All"),
+    "mine": _l("Mine"),
+    "team": _l("My team"),
+    "overdue": _l("Overdue"),
+}
 
 
 def _board_context(filter_name: str, notice: str | None = None) -> dict:
@@ -51,7 +58,14 @@ def _board_context(filter_name: str, notice: str | None = None) -> dict:
 def _filter_arg(value: str | None) -> str:
     filter_name = value or "all"
     if filter_name not in BOARD_FILTERS:
-        abort(400, f"Unknown filter {filter_name!r}; choose one of {', '.join(BOARD_FILTERS)}.")
+        abort(
+            400,
+            _(
+                "Unknown filter %(name)s; choose one of %(filters)s.",
+                name=repr(filter_name),
+                filters=", ".join(BOARD_FILTERS),
+            ),
+        )
     return filter_name
 
 
@@ -64,9 +78,9 @@ def _task_or_abort(task_id: uuid.UUID):
     try:
         return load_task(current_user, task_id)
     except TaskNotFound:
-        abort(404, "No such task.")
+        abort(404, _("No such task."))
     except TaskForbidden:
-        abort(403, "This task belongs to work you cannot see.")
+        abort(403, _("This task belongs to work you cannot see."))
 
 
 @bp.get("/tasks")
@@ -86,11 +100,11 @@ def move(task_id: uuid.UUID):
     try:
         status = TaskStatus(request.form.get("status", ""))
     except ValueError:
-        abort(400, "Choose a column to move the task to.")
+        abort(400, _("Choose a column to move the task to."))
     try:
         expected = int(request.form["lock_version"]) if request.form.get("lock_version") else None
     except ValueError:
-        abort(400, "lock_version must be a number.")
+        abort(400, _("lock_version must be a number."))
     title = task.task_title
     try:
         outcome = move_task(
@@ -102,14 +116,17 @@ def move(task_id: uuid.UUID):
         )
     except StaleTaskError:
         db.session.rollback()
-        notice = f"Someone else changed “{title}” meanwhile; the board now shows the latest."
+        notice = _(
+            "Someone else changed “%(title)s” meanwhile; the board now shows the latest.",
+            title=title,
+        )
     except TaskValidationError as exc:
         db.session.rollback()
-        notice = f"“{title}” was not moved: {exc}"
+        notice = _("“%(title)s” was not moved: %(problem)s", title=title, problem=exc)
     else:
         commit()
         publish_task_outcome(outcome)
-        notice = f"Moved “{title}” to {STATUS_LABELS[status]}."
+        notice = _("Moved “%(title)s” to %(status)s.", title=title, status=STATUS_LABELS[status])
     if request.htmx:
         return render_template("tasks/_board.html", **_board_context(filter_name, notice))
     flash(notice, "info")
@@ -138,7 +155,7 @@ def new():
         else:
             commit()
             publish_task_outcome(outcome)
-            flash(f"Task “{outcome.task.task_title}” created.", "info")
+            flash(_("Task “%(title)s” created.", title=outcome.task.task_title), "info")
             return redirect(url_for("tasks.board"), 303)
     return _render_form(form, task=None)
 
@@ -169,7 +186,7 @@ def edit(task_id: uuid.UUID):
         else:
             commit()
             publish_task_outcome(outcome)
-            flash(f"Task “{outcome.task.task_title}” saved.", "info")
+            flash(_("Task “%(title)s” saved.", title=outcome.task.task_title), "info")
             return redirect(url_for("tasks.board"), 303)
     return _render_form(form, task=task, stale=stale)
 

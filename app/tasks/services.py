@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.database import utcnow
 from app.extensions import db
@@ -36,8 +37,10 @@ class StaleTaskError(Exception):
 
     def __init__(self, current_version: int) -> None:
         super().__init__(
-            "Someone else changed this task while you were editing it. Your changes were "
-            "not saved: reload to see the latest version, then apply them again."
+            _(
+                "Someone else changed this task while you were editing it. Your changes were "
+                "not saved: reload to see the latest version, then apply them again."
+            )
         )
         self.current_version = current_version
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Mapping
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.inbox.access import can_access_thread
@@ -48,13 +49,13 @@ def _text(value: Any, *, required: bool = False, max_length: int | None = None) 
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise ValueError("must be text")
+        raise ValueError(_("must be text"))
     if not text:
         if required:
-            raise ValueError("is required")
+            raise ValueError(_("is required"))
         return None
     if max_length is not None and len(text) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
+        raise ValueError(_("must be at most %(count)s characters", count=max_length))
     return text
 
 
@@ -62,7 +63,8 @@ def _choice(enum_cls, value: Any):
     try:
         return enum_cls(value)
     except ValueError as exc:
-        raise ValueError(f"must be one of {', '.join(enum_cls.values())}") from exc
+        known = ", ".join(enum_cls.values())
+        raise ValueError(_("must be one of %(values)s", values=known)) from exc
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -73,7 +75,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError as exc:
-        raise ValueError("is not a valid id") from exc
+        raise ValueError(_("is not a valid id")) from exc
 
 
 def _due_date(value: Any) -> date | None:
@@ -84,7 +86,7 @@ def _due_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise ValueError("must be a date as YYYY-MM-DD") from exc
+        raise ValueError(_("must be a date as YYYY-MM-DD")) from exc
 
 
 def _due_time(value: Any) -> str | None:
@@ -92,7 +94,7 @@ def _due_time(value: Any) -> str | None:
         return None
     match = TIME_PATTERN.match(str(value).strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError("must be a time as HH:MM, from 00:00 to 23:59")
+        raise ValueError(_("must be a time as HH:MM, from 00:00 to 23:59"))
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -100,21 +102,25 @@ def _reminder_settings(value: Any) -> dict[str, Any]:
     if value in (None, ""):
         return {}
     if not isinstance(value, Mapping):
-        raise ValueError('must be an object such as {"minutes_before": 30}')
+        raise ValueError(_('must be an object such as {"minutes_before": 30}'))
     minutes = value.get("minutes_before", value.get(LEGACY_MINUTES_KEY))
     remind_at = value.get("remind_at")
     if minutes not in (None, "") and remind_at not in (None, ""):
-        raise ValueError("choose minutes before the due time or a reminder time, not both")
+        raise ValueError(_("choose minutes before the due time or a reminder time, not both"))
     if remind_at not in (None, ""):
         try:
             return {"remind_at": _as_utc_moment(remind_at).isoformat()}
         except (TypeError, ValueError) as exc:
-            raise ValueError("remind_at must be a date and time such as 2026-11-21T09:00") from exc
+            raise ValueError(
+                _("remind_at must be a date and time such as 2026-11-21T09:00")
+            ) from exc
     if minutes not in (None, ""):
         if isinstance(minutes, bool) or not str(minutes).strip().isdigit():
-            raise ValueError("minutes_before must be a whole number of minutes")
+            raise ValueError(_("minutes_before must be a whole number of minutes"))
         if int(minutes) > MAX_MINUTES_BEFORE:
-            raise ValueError(f"minutes_before must be at most {MAX_MINUTES_BEFORE} (a week)")
+            raise ValueError(
+                _("minutes_before must be at most %(count)s (a week)", count=MAX_MINUTES_BEFORE)
+            )
         return {"minutes_before": int(minutes)}
     return {}
 
@@ -125,14 +131,14 @@ def _assignee(value: Any, current: uuid.UUID | None) -> uuid.UUID | None:
         return user_id
     user = db.session.get(User, user_id)
     if user is None or not user.is_active_account:
-        raise ValueError("no active user has this id")
+        raise ValueError(_("no active user has this id"))
     return user_id
 
 
 def _team(value: Any) -> uuid.UUID | None:
     team_id = _uuid(value)
     if team_id is not None and db.session.get(Team, team_id) is None:
-        raise ValueError("no team has this id")
+        raise ValueError(_("no team has this id"))
     return team_id
 
 
@@ -143,7 +149,7 @@ def _thread(value: Any, viewer: User, current: uuid.UUID | None) -> uuid.UUID | 
     thread = db.session.get(CommunicationThread, thread_id)
     # The same answer for "no such thread" and "not yours", so ids cannot be probed.
     if thread is None or not can_access_thread(viewer, thread):
-        raise ValueError("no conversation you can open has this id")
+        raise ValueError(_("no conversation you can open has this id"))
     return thread_id
 
 
@@ -161,7 +167,7 @@ def _order(value: Any) -> uuid.UUID | None:
         return None
     order = find_order(str(value))
     if order is None:
-        raise ValueError("no order has this number")
+        raise ValueError(_("no order has this number"))
     return order.id
 
 

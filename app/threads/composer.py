@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from app.channels.whatsapp.window import WindowState
 from app.conversations import withdraw_outbound
 from app.database import utcnow
@@ -35,11 +37,11 @@ def countdown_text(closes_at: datetime, now: datetime | None = None) -> str:
     """ "Window closes in 3 h 12 min" (static/js/composer.js words it the same way)."""
     minutes = int((closes_at - (now or utcnow())).total_seconds() // 60)
     if minutes < 1:
-        return "Window closes in less than a minute"
+        return _("Window closes in less than a minute")
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"Window closes in {hours} h {minutes} min"
-    return f"Window closes in {minutes} min"
+        return _("Window closes in %(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    return _("Window closes in %(minutes)s min", minutes=minutes)
 
 
 @dataclass(frozen=True)

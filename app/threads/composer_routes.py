@@ -8,6 +8,7 @@ The composer and timeline they answer with are the thread page's
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.api.errors import json_error
@@ -47,7 +48,7 @@ def undo_send(thread_id, message_id):
     undone = undo_reply(thread, current_user, uuid_or_404(message_id), typed_since)
     if undone is None:
         db.session.rollback()
-        error = {"content": "Too late to undo: the message is already being sent."}
+        error = {"content": _("Too late to undo: the message is already being sent.")}
         response = composer_error(thread, {}, error, status=409)
         if request.htmx:  # and the timeline as it is now, without the Undo
             return response[0] + _timeline(thread), 409

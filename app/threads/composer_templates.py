@@ -7,6 +7,7 @@ Both read only; sending goes through ``threads.reply`` like every reply.
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.message_templates.services import get_template, templates_for_channel
@@ -15,7 +16,6 @@ from app.threads.services import reachable_channels
 from app.threads.template_choice import canned_items, composer_state, usable_templates
 
 bp = Blueprint("composer_templates", __name__)
-
 
 
 def _channel(thread, channel_id: str | None):
@@ -31,7 +31,7 @@ def preview(thread_id):
     thread = thread_or_refuse(thread_id)
     template = get_template(request.args.get("template_id") or "")
     if template is None or not template.is_active:
-        abort(404, "There is no such template.")
+        abort(404, _("There is no such template."))
     state = composer_state(template, thread, current_user, request.args)
     return render_template("threads/_template_preview.html", state=state, oob=True)
 

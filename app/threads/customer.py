@@ -14,6 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
 from app.auth.decorators import STAFF_DESK_ROLES
 from app.contacts.services import update_contact_details
@@ -29,7 +30,7 @@ from app.ui import DISPLAY_ZONE
 OTHER_THREADS = 8
 ORDERS = 8
 FINISHED_ORDERS = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
-CHANNEL_NAMES = {"phone": "WhatsApp · SMS", "email": "E-mail"}
+CHANNEL_NAMES = {"phone": "WhatsApp · SMS", "email": _l("E-mail")}
 
 
 @dataclass
@@ -81,7 +82,9 @@ def reachable_on(contact: Contact) -> list[Reachable]:
         if own and (kind, own) not in seen:
             addresses.append((kind, own))
             seen.add((kind, own))
-    return [Reachable(kind, CHANNEL_NAMES.get(kind, kind), address) for kind, address in addresses]
+    return [
+        Reachable(kind, str(CHANNEL_NAMES.get(kind, kind)), address) for kind, address in addresses
+    ]
 
 
 def _other_threads(thread, contact, viewer) -> list[CommunicationThread]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.database import upsert_insert, utcnow
 from app.extensions import db
@@ -24,11 +25,13 @@ def parse_draft(data: dict) -> tuple[str, str]:
     """Validate a save request: ``kind`` (reply/note) and ``content`` (text)."""
     kind, content = data.get("kind"), data.get("content", "")
     if kind not in DRAFT_KINDS:
-        raise InvalidInput({"kind": "Must be reply or note."})
+        raise InvalidInput({"kind": _("Must be reply or note.")})
     if not isinstance(content, str):
-        raise InvalidInput({"content": "Must be text."})
+        raise InvalidInput({"content": _("Must be text.")})
     if len(content) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput({"content": f"At most {MAX_MESSAGE_LENGTH} characters."})
+        raise InvalidInput(
+            {"content": _("At most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
+        )
     return kind, content
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.business_time import clock as sla_clock
 from app.conversations import announce_change, assign, end_for_status_change, record_status_line
@@ -139,12 +140,14 @@ def validate_changes(changes: dict) -> dict:
         try:
             values["status"] = ThreadStatus(changes["status"])
         except ValueError:
-            errors["status"] = f"must be one of {', '.join(ThreadStatus.values())}"
+            errors["status"] = _(
+                "must be one of %(values)s", values=", ".join(ThreadStatus.values())
+            )
     if changes.get("priority") is not None:
         try:
             values["priority"] = Priority(changes["priority"])
         except ValueError:
-            errors["priority"] = f"must be one of {', '.join(Priority.values())}"
+            errors["priority"] = _("must be one of %(values)s", values=", ".join(Priority.values()))
     if "assigned_to_user_id" in changes:
         raw = changes["assigned_to_user_id"]
         if raw in (None, ""):
@@ -155,7 +158,7 @@ def validate_changes(changes: dict) -> dict:
             except ValueError:
                 assignee = None
             if assignee is None or not assignee.is_active:
-                errors["assigned_to_user_id"] = "no active user with that id"
+                errors["assigned_to_user_id"] = _("no active user with that id")
             else:
                 values["assignee"] = assignee
     if changes.get("tags") is not None:
@@ -163,11 +166,13 @@ def validate_changes(changes: dict) -> dict:
         if isinstance(raw_tags, str):
             raw_tags = raw_tags.split(",")
         if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
-            errors["tags"] = "must be a list of words"
+            errors["tags"] = _("must be a list of words")
         else:
             tags = sorted({t.strip().lower() for t in raw_tags if t.strip()})
             if len(tags) > MAX_TAGS or any(len(t) > 40 for t in tags):
-                errors["tags"] = f"at most {MAX_TAGS} tags of at most 40 characters"
+                errors["tags"] = _(
+                    "at most %(count)s tags of at most 40 characters", count=MAX_TAGS
+                )
             else:
                 values["tags"] = tags
     if errors:

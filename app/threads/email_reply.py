@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.extensions import db
@@ -79,7 +80,13 @@ def parse_addresses(label: str, raw: str | None) -> list[str]:
         named = _NAMED.match(text)
         address = (named.group(1) if named else text).strip()
         if not _ADDRESS.match(address):
-            raise BadAddresses({label.lower(): f"{label}: '{text}' is not an e-mail address."})
+            raise BadAddresses(
+                {
+                    label.lower(): _(
+                        "%(field)s: '%(text)s' is not an e-mail address.", field=label, text=text
+                    )
+                }
+            )
         if address.lower() not in (a.lower() for a in found):
             found.append(address)
     return found
@@ -95,9 +102,9 @@ def read_addressees(to: str | None, cc: str | None, bcc: str | None) -> Addresse
         except BadAddresses as exc:
             problems.update(exc.fields)
     if not problems and not parsed["To"]:
-        problems["to"] = "To: add at least one e-mail address."
+        problems["to"] = _("To: add at least one e-mail address.")
     if not problems and sum(len(v) for v in parsed.values()) > MAX_RECIPIENTS:
-        problems["to"] = f"A reply can go to at most {MAX_RECIPIENTS} addresses."
+        problems["to"] = _("A reply can go to at most %(count)s addresses.", count=MAX_RECIPIENTS)
     if problems:
         raise BadAddresses(problems)
     return Addressees(parsed["To"], parsed["CC"], parsed["BCC"])

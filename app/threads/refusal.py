@@ -8,6 +8,7 @@ API clients and JSON requests get the usual JSON error.
 from __future__ import annotations
 
 from flask import Response, abort, make_response, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api.errors import json_error, wants_json
@@ -22,19 +23,21 @@ def thread_or_refuse(thread_id: str | None) -> CommunicationThread:
     try:
         return load_thread(thread_id or "", current_user)
     except ThreadNotFound:
-        abort(404, "There is no such conversation.")
+        abort(404, _("There is no such conversation."))
     except AccessDenied as denied:
         abort(refusal_response(denied))
 
 
 def refusal_response(denied: AccessDenied) -> Response:
     if wants_json():
-        return json_error(403, "forbidden", denied.owner or "You may not open this thread.")
+        return json_error(403, "forbidden", denied.owner or _("You may not open this thread."))
     page = render_template(
         "errors/error.html",
         code=403,
-        title="This conversation is not yours to open",
-        message=f"{denied.owner} Ask them, your team lead or a manager if you need it.",
+        title=_("This conversation is not yours to open"),
+        message=_(
+            "%(owner)s Ask them, your team lead or a manager if you need it.", owner=denied.owner
+        ),
         **_way_back(),
     )
     return make_response(page, 403)
@@ -43,5 +46,5 @@ def refusal_response(denied: AccessDenied) -> Response:
 def _way_back() -> dict[str, str]:
     # Technicians work from their visits page, not the inbox.
     if current_user.role in STAFF_DESK_ROLES:
-        return {"back_url": url_for("inbox.index"), "back_label": "Back to the inbox"}
-    return {"back_url": url_for("auth.root"), "back_label": "Back to your start page"}
+        return {"back_url": url_for("inbox.index"), "back_label": _("Back to the inbox")}
+    return {"back_url": url_for("auth.root"), "back_label": _("Back to your start page")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -173,7 +174,7 @@ def show(thread_id):
         context = _detail_context(thread, page=page)
         html = render_template("threads/_detail.html", pane=True, **context)
     else:
-        html, _ = _page(thread, page=page)
+        html, _status = _page(thread, page=page)
     # Marked after the page is built, so the list drawn beside it is the one
     # from before the agent opened this conversation.
     mark_read(thread, current_user, up_to=shown_up_to)
@@ -241,12 +242,12 @@ def composer(thread_id):
         )
     template = db.session.get(CommunicationTemplate, uuid_or_404(template_id))
     if template is None or not template.is_active:
-        abort(404, "There is no such template.")
+        abort(404, _("There is no such template."))
     form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})
     context = composer_context(thread, channel_id=channel_id, form=form)
     state = context["template_state"]
     if state is None:
-        context["errors"] = {"template_id": "This template cannot be sent on this channel now."}
+        context["errors"] = {"template_id": _("This template cannot be sent on this channel now.")}
         return render_template("threads/_composer.html", **context), 422
     if not state.complete:
         # The inputs show what is missing; 422 as sending it now would be refused.
@@ -259,7 +260,7 @@ def composer(thread_id):
 def _reply_too_large(exc):
     thread = thread_or_refuse((request.view_args or {}).get("thread_id"))
     limit = size_label(MAX_REQUEST_BYTES)
-    message = f"The attached files are over {limit} together; nothing was sent."
+    message = _("The attached files are over %(limit)s together; nothing was sent.", limit=limit)
     return composer_error(thread, {}, {"attachments": message})
 
 
@@ -335,7 +336,7 @@ def edit(thread_id):
     except StaleEdit:
         db.session.expire_all()
         thread = thread_or_refuse(thread_id)
-        error = (
+        error = _(
             "Someone else changed this conversation while you were looking at it. "
             "The current values are shown; make your change again if it still applies."
         )

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.attachments.uploads import AttachmentRefused, read_uploads
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
@@ -67,12 +68,19 @@ def _owner(thread: CommunicationThread) -> str:
     team = thread.assigned_team.name if thread.assigned_team else None
     assignee = thread.assigned_to.name if thread.assigned_to else None
     if team and assignee:
-        return f"This conversation belongs to the team {team} and is assigned to {assignee}."
+        return _(
+            "This conversation belongs to the team %(team)s and is assigned to %(assignee)s.",
+            team=team,
+            assignee=assignee,
+        )
     if team:
-        return f"This conversation belongs to the team {team} and is not assigned to anyone yet."
+        return _(
+            "This conversation belongs to the team %(team)s and is not assigned to anyone yet.",
+            team=team,
+        )
     if assignee:
-        return f"This conversation is assigned to {assignee}."
-    return "This conversation is not one you can open."
+        return _("This conversation is assigned to %(assignee)s.", assignee=assignee)
+    return _("This conversation is not one you can open.")
 
 
 class InvalidInput(ValueError):
@@ -246,7 +254,7 @@ def compose_reply(
         subject = subject or rendered.subject
     files = _checked_files(uploads, channel, as_whatsapp_template)
     if not body and not files:
-        raise InvalidInput({"content": "Write a reply before sending."})
+        raise InvalidInput({"content": _("Write a reply before sending.")})
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput({"content": f"A reply can be at most {MAX_MESSAGE_LENGTH} characters."})
     recipient = _recipient_for(thread, channel)
@@ -294,7 +302,7 @@ def _checked_files(uploads, channel: CommunicationChannel, as_template: bool):
     uploads = [(name, stream) for name, stream in uploads if name]
     if uploads and as_template:
         raise InvalidInput(
-            {"attachments": "An approved WhatsApp template cannot carry files; send it without."}
+            {"attachments": _("An approved WhatsApp template cannot carry files; send it without.")}
         )
     try:
         return read_uploads(uploads, channel.channel_type.value)
@@ -317,13 +325,13 @@ def _addressees(thread, channel, to, cc, bcc):
 def _pick_channel(thread, channels, channel_id) -> CommunicationChannel:
     if not channels:
         raise InvalidInput(
-            {"channel": "This contact has no phone number or e-mail address to reply to."}
+            {"channel": _("This contact has no phone number or e-mail address to reply to.")}
         )
     if channel_id:
         for channel in channels:
             if str(channel.id) == str(channel_id):
                 return channel
-        raise InvalidInput({"channel": "The contact cannot be reached on that channel."})
+        raise InvalidInput({"channel": _("The contact cannot be reached on that channel.")})
     return channels[0]
 
 
@@ -333,7 +341,7 @@ def _load_template(template_id) -> CommunicationTemplate:
     except ValueError:
         template = None
     if template is None or not template.is_active:
-        raise InvalidInput({"template_id": "No active template with that id."})
+        raise InvalidInput({"template_id": _("No active template with that id.")})
     return template
 
 
@@ -361,7 +369,7 @@ def add_note(
     """An internal note: seen by colleagues, never sent to the customer."""
     body = (content or "").strip()
     if not body:
-        raise InvalidInput({"content": "Write a note before saving."})
+        raise InvalidInput({"content": _("Write a note before saving.")})
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput({"content": f"A note can be at most {MAX_MESSAGE_LENGTH} characters."})
     return post_note(thread, author.id, body)

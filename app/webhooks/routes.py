@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.auth.decorators import role_required
 from app.extensions import db
@@ -17,7 +18,7 @@ bp = Blueprint("webhook_events", __name__, url_prefix="/admin/events")
 
 
 def _event(event_id: uuid.UUID) -> InboundWebhookEvent:
-    return db.get_or_404(InboundWebhookEvent, event_id, description="There is no such event.")
+    return db.get_or_404(InboundWebhookEvent, event_id, description=_("There is no such event."))
 
 
 @bp.get("/")
@@ -26,7 +27,7 @@ def index():
     source = request.args.get("source") or None
     state = request.args.get("state") or None
     if state and state not in ProcessingState.values():
-        abort(400, f"Unknown state {state!r}.")
+        abort(400, _("Unknown state %(state)s.", state=repr(state)))
     events, next_before = list_events(source, state, request.args.get("before"))
     context = dict(
         events=events,
@@ -55,5 +56,5 @@ def rerun_event(event_id):
     event = _event(event_id)
     rerun(event)
     commit()
-    flash("The event is queued to be processed again.", "info")
+    flash(_("The event is queued to be processed again."), "info")
     return redirect(url_for("webhook_events.show", event_id=event.id), 303)

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 TEAMS = ("operations", "management", "tech")
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.4"  # the newest version Teams renders everywhere, mobile included
@@ -25,7 +28,7 @@ PRIORITY_COLOURS = {"critical": "Attention", "high": "Warning", "medium": "Accen
 class Trigger:
     teams: tuple[str, ...]
     priority: str
-    title: str
+    title: str  # lazy: read in the language of the app's default locale
     # (label shown, key in the caller's data), in the order shown.
     facts: tuple[tuple[str, str], ...]
     action_title: str
@@ -39,71 +42,71 @@ TRIGGERS: dict[str, Trigger] = {
     "order_urgent": Trigger(
         teams=("operations", "management"),
         priority="high",
-        title="Urgent order",
+        title=_l("Urgent order"),
         facts=(
-            ("Order", "order_number"),
-            ("Customer", "customer_name"),
-            ("Status", "status"),
-            ("Reason", "reason"),
-            ("Team", "assigned_team"),
+            (_l("Order"), "order_number"),
+            (_l("Customer"), "customer_name"),
+            (_l("Status"), "status"),
+            (_l("Reason"), "reason"),
+            (_l("Team"), "assigned_team"),
         ),
-        action_title="View order",
+        action_title=_l("View order"),
         path="/inbox?q={order_number}",
     ),
     "technician_absent": Trigger(
         teams=("operations",),
         priority="medium",
-        title="Technician absent",
+        title=_l("Technician absent"),
         facts=(
-            ("Technician", "technician_name"),
-            ("Date", "date"),
-            ("Reason", "reason"),
-            ("Visits affected", "affected_visits"),
+            (_l("Technician"), "technician_name"),
+            (_l("Date"), "date"),
+            (_l("Reason"), "reason"),
+            (_l("Visits affected"), "affected_visits"),
         ),
-        action_title="Open the task board",
+        action_title=_l("Open the task board"),
         path="/tasks",
     ),
     "system_error": Trigger(
         teams=("tech", "management"),
         priority="critical",
-        title="System error",
+        title=_l("System error"),
         facts=(
-            ("Component", "component"),
-            ("Error", "error"),
-            ("Since", "since"),
-            ("Failures", "failure_count"),
+            (_l("Component"), "component"),
+            (_l("Error"), "error"),
+            (_l("Since"), "since"),
+            (_l("Failures"), "failure_count"),
         ),
-        action_title="Open integrations",
+        action_title=_l("Open integrations"),
         path="/admin/channels/",
     ),
     "sla_escalation": Trigger(
         teams=("management",),
         priority="high",
-        title="SLA escalation",
+        title=_l("SLA escalation"),
         facts=(
-            ("Conversation", "thread_subject"),
-            ("Channel", "channel"),
-            ("Response due", "response_due_at"),
-            ("Overdue by", "overdue_by"),
-            ("Assigned to", "assigned_to"),
-            ("Escalation step", "stage"),
+            (_l("Conversation"), "thread_subject"),
+            (_l("Channel"), "channel"),
+            (_l("Response due"), "response_due_at"),
+            (_l("Overdue by"), "overdue_by"),
+            (_l("Assigned to"), "assigned_to"),
+            (_l("Escalation step"), "stage"),
         ),
-        action_title="Open the conversation",
+        action_title=_l("Open the conversation"),
         path="/threads/{thread_id}",
     ),
     # An outbound partner callback (or Make.com scenario) gave up after its retries.
     "partner_callback_failed": Trigger(
         teams=("operations", "tech"),
         priority="high",
-        title="Partner callback failed",
+        title=_l("Partner callback failed"),
         facts=(
-            ("Partner", "partner_name"),
-            ("Order", "order_number"),
-            ("Event", "event"),
-            ("Attempts", "attempts"),
-            ("Error", "error"),
+            (_l("Partner"), "partner_name"),
+            (_l("Order"), "order_number"),
+            (_l("Event"), "event"),
+            (_l("Attempts"), "attempts"),
+            (_l("Error"), "error"),
         ),
-        action_title="Open the delivery log",
+        action_title=_l("Open the delivery log"),
         path="/partners/{partner_organization_id}/deliveries",
         fallback_path="/partners",
     ),
@@ -114,14 +117,14 @@ def build_message(trigger_name: str, data: dict, base_url: str) -> dict:
     """The Workflows webhook body: a ``message`` with one Adaptive Card 1.4 attachment."""
     trigger = TRIGGERS[trigger_name]
     facts = [
-        {"title": label, "value": _text(data[key])}
+        {"title": str(label), "value": _text(data[key])}
         for label, key in trigger.facts
         if data.get(key) not in (None, "")
     ]
     body: list[dict] = [
         {
             "type": "TextBlock",
-            "text": trigger.title,
+            "text": str(trigger.title),
             "weight": "Bolder",
             "size": "Medium",
             "color": PRIORITY_COLOURS.get(trigger.priority, "Default"),
@@ -133,17 +136,19 @@ def build_message(trigger_name: str, data: dict, base_url: str) -> dict:
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     link = base_url.rstrip("/") + _path(trigger, data)
-    return wrap_card(body, [{"type": "Action.OpenUrl", "title": trigger.action_title, "url": link}])
+    return wrap_card(
+        body, [{"type": "Action.OpenUrl", "title": str(trigger.action_title), "url": link}]
+    )
 
 
 def build_test_message(team: str, base_url: str) -> dict:
     """A harmless card for the channels page's "send test" button."""
     body = [
-        {"type": "TextBlock", "text": "Switchboard test", "weight": "Bolder", "size": "Medium"},
-        {"type": "FactSet", "facts": [{"title": "Team", "value": team}]},
+        {"type": "TextBlock", "text": _("Switchboard test"), "weight": "Bolder", "size": "Medium"},
+        {"type": "FactSet", "facts": [{"title": _("Team"), "value": team}]},
     ]
     url = base_url.rstrip("/") + "/admin/channels/"
-    return wrap_card(body, [{"type": "Action.OpenUrl", "title": "Open channels", "url": url}])
+    return wrap_card(body, [{"type": "Action.OpenUrl", "title": _("Open channels"), "url": url}])
 
 
 def wrap_card(body: list[dict], actions: list[dict]) -> dict:

@@ -1,0 +1,111 @@
+"""How enum values are shown to people: one translated label per value.
+
+Templates write ``{{ thread.status | label("status") }}``. Thread statuses,
+priorities and thread types reuse the system-text catalogue (the same words as
+the timeline's lines); the other kinds are listed here. A value without a label
+is shown as it is stored, underscores as spaces, so a new enum value never
+breaks a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.system_texts import CATALOGUE, SystemText
+
+LABELS: dict[str, dict[str, Any]] = {
+    # Orders as staff and technicians see them (customers get ``order_status.*``).
+    "order": {
+        "new": _l("new"),
+        "quote_sent": _l("quote sent"),
+        "approved": _l("approved"),
+        "scheduled": _l("scheduled"),
+        "in_progress": _l("in progress"),
+        "completed": _l("completed"),
+        "on_hold": _l("on hold"),
+        "cancelled": _l("cancelled"),
+    },
+    "task_status": {
+        "open": _l("open"),
+        "in_progress": _l("in progress"),
+        "waiting": _l("waiting"),
+        "completed": _l("completed"),
+        "cancelled": _l("cancelled"),
+    },
+    "task_type": {
+        "follow_up": _l("follow up"),
+        "callback": _l("callback"),
+        "send_email": _l("send e-mail"),
+        "schedule_visit": _l("schedule visit"),
+        "escalate": _l("escalate"),
+        "research": _l("research"),
+        "documentation": _l("documentation"),
+        "approval_request": _l("approval request"),
+        "other": _l("other"),
+    },
+    "order_source": {
+        "partner_api": _l("partner API"),
+        "fillout": "Fillout",
+        "make": "Make",
+        "email": _l("e-mail"),
+        "manual": _l("manual"),
+    },
+    "address_validation": {
+        "unvalidated": _l("unvalidated"),
+        "valid": _l("valid"),
+        "invalid": _l("invalid"),
+        "needs_review": _l("needs review"),
+    },
+    "commission": {
+        "pending": _l("pending"),
+        "approved": _l("approved"),
+        "paid": _l("paid"),
+        "cancelled": _l("cancelled"),
+    },
+    "webhook_state": {
+        "received": _l("received"),
+        "processing": _l("processing"),
+        "processed": _l("processed"),
+        "failed": _l("failed"),
+        "ignored": _l("ignored"),
+    },
+    "integration_status": {
+        "active": _l("active"),
+        "inactive": _l("inactive"),
+        "error": _l("error"),
+    },
+    "sync_status": {
+        "pending": _l("pending"),
+        "running": _l("running"),
+        "completed": _l("completed"),
+        "completed_with_errors": _l("completed with errors"),
+        "failed": _l("failed"),
+        "cancelled": _l("cancelled"),
+    },
+    # Health checks and webhook endpoints.
+    "check_state": {"ok": _l("ok"), "failed": _l("failed"), "unknown": _l("unknown")},
+    "endpoint_state": {"active": _l("active"), "disabled": _l("disabled"), "paused": _l("paused")},
+    "template_category": {
+        "customer_service": _l("customer service"),
+        "installation_scheduling": _l("installation scheduling"),
+        "technical_support": _l("technical support"),
+        "sales_inquiry": _l("sales inquiry"),
+        "complaint_response": _l("complaint response"),
+        "follow_up": _l("follow up"),
+        "auto_response": _l("auto response"),
+        "internal_notification": _l("internal notification"),
+    },
+}
+
+
+def label(value: Any, kind: str) -> str:
+    """``value`` (an enum member or its stored string) as a label of ``kind``."""
+    raw = str(getattr(value, "value", value))
+    known = LABELS.get(kind, {}).get(raw)
+    if known is not None:
+        return str(known)
+    if f"{kind}.{raw}" in CATALOGUE:
+        return SystemText(f"{kind}.{raw}").render()
+    return raw.replace("_", " ")
