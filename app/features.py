@@ -35,6 +35,7 @@ FEATURES: tuple[str, ...] = (
     "app.notifications",
     "app.conversations",
     "app.threads",
+    "app.presence",
     "app.signatures",
     "app.tasks",
     "app.message_templates",

@@ -13,18 +13,20 @@ business calendar is open (weekends and Dutch public holidays are skipped):
   conversation, with ``digest_date`` in its metadata), so nobody gets two
   digests in a day however runs overlap or Redis is flushed.
 
-Agents and team leads with no open assigned thread and no task due are skipped:
-a digest that says "nothing to do" teaches people to ignore it.
+Agents and team leads with no open assigned thread, no task due and no unread
+@mention are skipped: a digest that says "nothing to do" teaches people to
+ignore it. Unread mentions are listed with a link to the note itself.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from app.analytics.sql import ZONE
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
@@ -41,6 +43,7 @@ from app.models import (
     User,
 )
 from app.models.enums import MessageType, Role, ThreadStatus
+from app.notifications.services import recipient_language, rendered_texts
 from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
 from app.tasks.reminders import due_moment
 from app.transactions import commit
@@ -71,10 +74,12 @@ class Digest:
     threads_overdue: int
     tasks: list[dict]
     unread_notifications: int
+    # Unread @mentions in colleagues' notes, newest first, each linking to its note.
+    mentions: list[dict] = field(default_factory=list)
 
     @property
     def has_pending_work(self) -> bool:
-        return bool(self.threads_total or self.tasks)
+        return bool(self.threads_total or self.tasks or self.mentions)
 
     def subject(self) -> str:
         parts = [f"{self.threads_total} open thread{'s' if self.threads_total != 1 else ''}"]
@@ -82,6 +87,9 @@ class Digest:
             parts.insert(0, f"{self.threads_overdue} overdue")
         if self.tasks:
             parts.append(f"{len(self.tasks)} task{'s' if len(self.tasks) != 1 else ''} due")
+        if self.mentions:
+            count = len(self.mentions)
+            parts.append(f"{count} mention{'s' if count != 1 else ''}")
         return f"Your day, {self.day.strftime('%a %d %b')}: " + ", ".join(parts)
 
     def dynamic_data(self, base_url: str) -> dict:
@@ -95,6 +103,7 @@ class Digest:
             "threads_not_listed": max(self.threads_total - len(self.threads), 0),
             "tasks": self.tasks,
             "unread_notifications": self.unread_notifications,
+            "mentions": self.mentions,
             "inbox_url": f"{base_url}/inbox?filter=mine",
             "tasks_url": f"{base_url}/tasks",
         }
@@ -217,7 +226,36 @@ def build_digest(user: User, day: date, now: datetime) -> Digest:
         threads_overdue=int(threads_overdue),
         tasks=[_task_item(task, now, base_url) for task in tasks],
         unread_notifications=int(unread or 0),
+        mentions=unread_mentions(user, base_url),
     )
+
+
+def unread_mentions(user: User, base_url: str) -> list[dict]:
+    """``user``'s unread @mention notifications, newest first, in their language."""
+    mentions = db.session.scalars(
+        sa.select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.notification_type == "mention",
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.created_at.desc())
+        .limit(MAX_LISTED)
+    ).all()
+    items = []
+    with force_locale(recipient_language(user.id)):
+        for mention in mentions:
+            title, excerpt = rendered_texts(mention)
+            items.append(
+                {
+                    "title": title,
+                    "excerpt": excerpt,
+                    "at_text": _local_text(mention.created_at),
+                    # The note itself: the thread from that message on, scrolled to it.
+                    "url": f"{base_url}{mention.link}" if mention.link else None,
+                }
+            )
+    return items
 
 
 def _local_text(moment: datetime | None) -> str | None:

@@ -13,6 +13,12 @@ WhatsApp automations (``app.channels.whatsapp.listeners``) and the send job
 a thread or a message.
 """
 
+from app.conversations.collisions import (
+    ReplyCollision,
+    UnknownSeenMessage,
+    latest_message_id,
+    newer_than_seen,
+)
 from app.conversations.erasure import (
     ERASED_SUBJECT,
     ConversationsErased,
@@ -66,10 +72,12 @@ __all__ = [
     "ConversationsErased",
     "InboundMessage",
     "MessageCreated",
+    "ReplyCollision",
     "Sender",
     "ThreadAssigned",
     "ThreadChanged",
     "ThreadOpened",
+    "UnknownSeenMessage",
     "advance_delivery",
     "announce_change",
     "assign",
@@ -78,8 +86,10 @@ __all__ = [
     "erase_messages",
     "erase_threads",
     "hold_senders",
+    "latest_message_id",
     "latest_open_thread",
     "mark_read",
+    "newer_than_seen",
     "note_routing",
     "open_thread",
     "post_note",
