@@ -8,6 +8,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.analytics.digest import build_digest
@@ -20,8 +21,10 @@ from app.presence.people import initials
 from app.threads.services import add_note, compose_reply, load_thread
 from app.transactions import commit
 from tests import factories
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config
 from tests.helpers import HX, PASSWORD, customer_writes
 from tests.live_server import signed_in_session, socket_client, wait_for_event
+from tests.topology import Topology
 
 
 def _person(make_user, role, email, name, **fields):
@@ -44,6 +47,17 @@ def _conversation(**fields):
 
 
 # --- presence: rooms behind the access check, entries that expire -----------------
+
+
+def _update_with(client, count: int, timeout: float = 10.0) -> dict:
+    """The first ``presence:update`` ``client`` heard that lists ``count`` people."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event, data in list(client.received):
+            if event == "presence:update" and len(data["viewers"]) == count:
+                return data
+        time.sleep(0.05)
+    raise AssertionError(f"no presence:update with {count} viewers; got {client.received}")
 
 
 def test_only_people_who_may_open_a_conversation_join_its_room(app, live_server, make_user):
@@ -77,13 +91,8 @@ def test_only_people_who_may_open_a_conversation_join_its_room(app, live_server,
             ("Sanne de Vries", "SV"),
         ]
         # The colleague hears the manager arrive.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            updates = [d for e, d in colleague.received if e == "presence:update"]
-            if updates and len(updates[-1]["viewers"]) == 2:
-                break
-            time.sleep(0.05)
-        assert {v["id"] for v in updates[-1]["viewers"]} == {str(sanne.id), str(boss.id)}
+        update = _update_with(colleague, 2)
+        assert {v["id"] for v in update["viewers"]} == {str(sanne.id), str(boss.id)}
 
         # Typing reaches the room, not the outsider, and an outsider cannot type into it.
         assert colleague.call("presence:typing", {**room, "kind": "reply"}, timeout=5)["ok"]
@@ -103,6 +112,56 @@ def test_only_people_who_may_open_a_conversation_join_its_room(app, live_server,
         while board.viewers(thread.id) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert board.viewers(thread.id) == []
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL and TEST_REDIS_URL),
+    reason="two web processes share PostgreSQL and Redis",
+)
+def test_presence_crosses_web_processes_and_a_killed_ones_page_expires(
+    app, live_server, make_user, tmp_path
+):
+    """One agent on this process, one on ``python wsgi.py``: each sees the other."""
+    sanne = _person(make_user, "agent", "sanne@switchboard.test", "Sanne de Vries")
+    anouk = _person(make_user, "agent", "anouk@switchboard.test", "Anouk Jansen")
+    _, _, thread, _ = _conversation()
+    config = base_config()
+    other = Topology(
+        tmp_path / "web-2",
+        {
+            "DATABASE_URL": TEST_DATABASE_URL,
+            "REDIS_URL": TEST_REDIS_URL,
+            "SECRET_KEY": config["SECRET_KEY"],
+            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+        },
+    )
+    other.workdir.mkdir(parents=True)
+    room = {"thread_id": str(thread.id)}
+    try:
+        web = other.start_web()
+        here = signed_in_session(live_server.url, "sanne@switchboard.test", PASSWORD)
+        there = signed_in_session(other.base_url, "anouk@switchboard.test", PASSWORD)
+        with (
+            socket_client(live_server.url, here) as sanne_page,
+            socket_client(other.base_url, there) as anouk_page,
+        ):
+            assert sanne_page.call("presence:join", room, timeout=5)["ok"]
+            joined = anouk_page.call("presence:join", room, timeout=10)
+            assert {v["id"] for v in joined["viewers"]} == {str(sanne.id), str(anouk.id)}
+            update = _update_with(sanne_page, 2)
+            assert {v["name"] for v in update["viewers"]} == {"Sanne de Vries", "Anouk Jansen"}
+            anouk_page.call("presence:typing", {**room, "kind": "note"}, timeout=5)
+            typing = wait_for_event(sanne_page, "presence:typing")
+            assert (typing["user"]["name"], typing["kind"]) == ("Anouk Jansen", "note")
+            # Anouk's process dies: no goodbye, her entry stays until it expires.
+            web.kill()
+            assert anouk.id in board.viewers(thread.id)
+            later = time.time() + board.EXPIRES_AFTER_SECONDS + 1
+            board.enter(thread.id, sanne.id, "sanne-heartbeat", now=later - 5)
+            assert board.viewers(thread.id, now=later) == [sanne.id]
+    finally:
+        other.stop()
+        print(other.report())
 
 
 def test_a_page_that_stops_beating_expires(app):

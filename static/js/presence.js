@@ -96,8 +96,18 @@
     if (joined && socket.connected) socket.emit("presence:join", { thread_id: joined }, renderViewers);
   }
 
+  // Refused (the conversation went to another team meanwhile): show no one.
+  function afterBeat(payload) {
+    if (payload && payload.ok === false) {
+      renderViewers({ thread_id: joined, viewers: [] });
+      clearTypers();
+      return;
+    }
+    renderViewers(payload);
+  }
+
   function beat() {
-    if (joined && socket.connected) socket.emit("presence:heartbeat", { thread_id: joined }, renderViewers);
+    if (joined && socket.connected) socket.emit("presence:heartbeat", { thread_id: joined }, afterBeat);
   }
 
   // The conversation on screen changes without a page load in the workspace:
