@@ -36,6 +36,7 @@ FEATURES: tuple[str, ...] = (
     "app.conversations",
     "app.threads",
     "app.merges",
+    "app.presence",
     "app.signatures",
     "app.tasks",
     "app.message_templates",

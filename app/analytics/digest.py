@@ -13,14 +13,15 @@ business calendar is open (weekends and Dutch public holidays are skipped):
   conversation, with ``digest_date`` in its metadata), so nobody gets two
   digests in a day however runs overlap or Redis is flushed.
 
-Agents and team leads with no open assigned thread and no task due are skipped:
-a digest that says "nothing to do" teaches people to ignore it.
+Agents and team leads with no open assigned thread, no task due and no unread
+@mention are skipped: a digest that says "nothing to do" teaches people to
+ignore it. Unread mentions are listed with a link to the note itself.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ from app.models import (
     User,
 )
 from app.models.enums import MessageType, Role, ThreadStatus
+from app.notifications.services import recipient_language, rendered_texts
 from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
 from app.tasks.reminders import due_moment
 from app.transactions import commit
@@ -75,10 +77,12 @@ class Digest:
     threads_overdue: int
     tasks: list[dict]
     unread_notifications: int
+    # Unread @mentions in colleagues' notes, newest first, each linking to its note.
+    mentions: list[dict] = field(default_factory=list)
 
     @property
     def has_pending_work(self) -> bool:
-        return bool(self.threads_total or self.tasks)
+        return bool(self.threads_total or self.tasks or self.mentions)
 
     def subject(self) -> str:
         """In the current locale: the job sending it chooses the reader's language."""
@@ -87,6 +91,8 @@ class Digest:
             parts.insert(0, _("%(count)d overdue", count=self.threads_overdue))
         if self.tasks:
             parts.append(ngettext("%(num)d task due", "%(num)d tasks due", len(self.tasks)))
+        if self.mentions:
+            parts.append(ngettext("%(num)d mention", "%(num)d mentions", len(self.mentions)))
         return _(
             "Your day, %(day)s: %(summary)s",
             day=local_date(self.day, "%a %d %b"),
@@ -104,6 +110,7 @@ class Digest:
             "threads_not_listed": max(self.threads_total - len(self.threads), 0),
             "tasks": self.tasks,
             "unread_notifications": self.unread_notifications,
+            "mentions": self.mentions,
             "inbox_url": f"{base_url}/inbox?filter=mine",
             "tasks_url": f"{base_url}/tasks",
         }
@@ -228,7 +235,36 @@ def build_digest(user: User, day: date, now: datetime) -> Digest:
         threads_overdue=int(threads_overdue),
         tasks=[_task_item(task, now, base_url) for task in tasks],
         unread_notifications=int(unread or 0),
+        mentions=unread_mentions(user, base_url),
     )
+
+
+def unread_mentions(user: User, base_url: str) -> list[dict]:
+    """``user``'s unread @mention notifications, newest first, in their language."""
+    mentions = db.session.scalars(
+        sa.select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.notification_type == "mention",
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.created_at.desc())
+        .limit(MAX_LISTED)
+    ).all()
+    items = []
+    with force_locale(recipient_language(user.id)):
+        for mention in mentions:
+            title, excerpt = rendered_texts(mention)
+            items.append(
+                {
+                    "title": title,
+                    "excerpt": excerpt,
+                    "at_text": _local_text(mention.created_at),
+                    # The note itself: the thread from that message on, scrolled to it.
+                    "url": f"{base_url}{mention.link}" if mention.link else None,
+                }
+            )
+    return items
 
 
 def _local_text(moment: datetime | None) -> str | None:

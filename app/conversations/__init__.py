@@ -15,6 +15,12 @@ WhatsApp automations (``app.channels.whatsapp.listeners``) and the send job
 a thread or a message.
 """
 
+from app.conversations.collisions import (
+    ReplyCollision,
+    UnknownSeenMessage,
+    latest_message_id,
+    newer_than_seen,
+)
 from app.conversations.erasure import (
     ERASED_SUBJECT,
     ConversationsErased,
@@ -87,10 +93,12 @@ __all__ = [
     "MergeRefused",
     "MessageCreated",
     "MovedConversations",
+    "ReplyCollision",
     "Sender",
     "ThreadAssigned",
     "ThreadChanged",
     "ThreadOpened",
+    "UnknownSeenMessage",
     "advance_delivery",
     "announce_change",
     "assign",
@@ -101,12 +109,14 @@ __all__ = [
     "erase_threads",
     "hold_senders",
     "kept_thread_of",
+    "latest_message_id",
     "latest_open_thread",
     "mark_read",
     "merge_pointer",
     "merge_threads",
     "merged_thread_ids",
     "move_conversations",
+    "newer_than_seen",
     "note_routing",
     "open_thread",
     "post_note",

@@ -322,6 +322,12 @@ class CommunicationMessage(Entity, db.Model):
     # withdraw it (see app/conversations/holding.py); cleared when a worker claims it.
     send_held_until: so.Mapped[Optional[datetime]] = so.mapped_column()
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
+    # When we wrote it down; ``created_at`` is when it happened, and a customer's
+    # message carries the provider's time, often earlier. The reply box's check for
+    # crossing messages (app/conversations/collisions.py) needs the order of arrival.
+    recorded_at: so.Mapped[datetime] = so.mapped_column(
+        default=utcnow, server_default=sa.func.now()
+    )
 
     thread: so.Mapped[CommunicationThread] = so.relationship(back_populates="messages")
     channel: so.Mapped[Optional[CommunicationChannel]] = so.relationship()

@@ -19,12 +19,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES
-from app.conversations import mark_read, merge_pointer
+from app.conversations import ReplyCollision, latest_message_id, mark_read, merge_pointer
 from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
 from app.security.bodies import accepts_body_up_to
+from app.threads.collision import collision_warning
 from app.threads.composer import composer_extras
 from app.threads.customer import customer_panel
 from app.threads.drafts import discard_draft
@@ -54,7 +55,9 @@ from app.transactions import commit
 bp = Blueprint("threads", __name__)
 
 
-def composer_context(thread, *, channel_id=None, form=None, errors=None, preview=None):
+def composer_context(
+    thread, *, channel_id=None, form=None, errors=None, preview=None, collision=None
+):
     channels = reachable_channels(thread)
     selected = next((c for c in channels if str(c.id) == str(channel_id)), None) or (
         channels[0] if channels else None
@@ -77,6 +80,10 @@ def composer_context(thread, *, channel_id=None, form=None, errors=None, preview
         "form": form,
         "errors": errors or {},
         "preview": preview,
+        # The newest message on the page: a reply posted with it is checked
+        # for crossing others' messages (app.conversations.collisions).
+        "seen_message_id": str(latest_message_id(thread) or ""),
+        "collision": collision,
         # To/CC prefill, the quote and the signatures of an e-mail reply.
         "email": (
             email_composer(thread, selected, current_user)
@@ -288,10 +295,16 @@ def reply(thread_id):
             # The composer offers the quote with a checkbox; unticked leaves it out.
             include_quote="quote_offered" not in form or form.get("quote") == "1",
             hold_seconds=current_app.config["SEND_UNDO_SECONDS"],
+            # Absent (an old page, a script): no check; the composer always sends it.
+            seen_message_id=form.get("seen_message_id"),
+            confirm=form.get("confirm") == "1",
         )
     except InvalidInput as exc:
         db.session.rollback()
         return composer_error(thread, form, exc.fields)
+    except ReplyCollision as exc:
+        db.session.rollback()
+        return _collision(thread, form, exc)
     discard_draft(current_user, thread, "reply")
     # Queues the send and tells the thread's viewers; the ticks then move on
     # through live updates. No files without their message.
@@ -363,6 +376,22 @@ def composer_error(thread, form, errors, status: int = 422):
         return _page(thread, status, form=form, errors=errors, channel_id=form.get("channel_id"))
     context = composer_context(thread, channel_id=form.get("channel_id"), form=form, errors=errors)
     return render_template("threads/_composer.html", **context), status
+
+
+def _collision(thread, form, collision: ReplyCollision):
+    """409: someone else wrote meanwhile; the agent chooses to send anyway or read first.
+
+    htmx gets the warning inside the reply form, which stays as typed (files
+    too), and the timeline brought up to date; a plain post gets the page.
+    """
+    warning = collision_warning(thread, collision)
+    if not request.htmx:
+        form = {**form, "seen_message_id": warning.latest_message_id}
+        return _page(thread, 409, form=form, channel_id=form.get("channel_id"), collision=warning)
+    html = render_template("threads/_collision.html", collision=warning)
+    timeline_html = render_template("threads/_timeline.html", **timeline_context(thread), oob=True)
+    headers = {"HX-Retarget": "#reply-collision", "HX-Reswap": "innerHTML"}
+    return html + timeline_html, 409, headers
 
 
 def _after_post(thread):

@@ -21,7 +21,13 @@ from flask_babel import gettext as _
 from app.attachments.uploads import AttachmentRefused, read_uploads
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
-from app.conversations import post_note, post_outbound
+from app.conversations import (
+    ReplyCollision,
+    UnknownSeenMessage,
+    newer_than_seen,
+    post_note,
+    post_outbound,
+)
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import can_access_thread
@@ -201,6 +207,8 @@ def compose_reply(
     uploads: Sequence[tuple[str | None, BinaryIO]] = (),
     include_quote: bool = True,
     hold_seconds: float = 0,
+    seen_message_id: str | None = None,
+    confirm: bool = False,
 ) -> CommunicationMessage:
     """Add an outbound reply (pending) to ``thread``; the caller commits.
 
@@ -216,7 +224,15 @@ def compose_reply(
     customer's last mail. ``uploads`` (filename, stream) are checked against the
     channel's limits before anything is written. If the caller's commit fails,
     it removes the stored files (``discard_message_files(message.id)``).
+
+    ``seen_message_id``: the newest message the agent's page showed ("" for
+    none). If a colleague replied or the customer wrote after it, nothing is
+    written and :class:`~app.conversations.ReplyCollision` lists those
+    messages, unless the agent ``confirm``-ed sending anyway. None (the JSON
+    API, the phone) checks nothing.
     """
+    if seen_message_id is not None and not confirm:
+        _refuse_crossing(thread, author, seen_message_id)
     channels = reachable_channels(thread)
     channel = _pick_channel(thread, channels, channel_id)
     template = _load_template(template_id) if template_id else None
@@ -296,6 +312,17 @@ def compose_reply(
     if template is not None:
         record_use(template.id)
     return message
+
+
+def _refuse_crossing(thread: CommunicationThread, author: User, seen_message_id: str) -> None:
+    try:
+        newer = newer_than_seen(thread, seen_message_id, author_id=author.id)
+    except UnknownSeenMessage as exc:
+        raise InvalidInput(
+            {"seen_message_id": _("Not a message of this conversation; reload the page.")}
+        ) from exc
+    if newer:
+        raise ReplyCollision(newer)
 
 
 def _checked_files(uploads, channel: CommunicationChannel, as_template: bool):
