@@ -277,7 +277,7 @@ def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     )
     note = _(
         "Outgoing messages and auto-responses sent in the range that used a message "
-        "template; seed 003 aims above %(target)s %%.",
+        "template; the aim is above %(target)s %%.",
         target=f"{TEMPLATE_TARGET:.0f}",
     )
     table = Table(

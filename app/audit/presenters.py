@@ -108,6 +108,7 @@ ACTION_LABELS: dict[str, Any] = {
     "recovery_codes_regenerated": _l("Recovery codes renewed"),
     "microsoft_account_bound": _l("Microsoft account linked"),
     "microsoft_account_unbound": _l("Microsoft account unlinked"),
+    "language_changed": _l("Language changed"),
     "SIGNATURE_SAVED": _l("Signature saved"),
     "MAILBOX_SIGNATURE_SAVED": _l("Mailbox signature saved"),
     "ASSIGNMENT_RULES_SAVED": _l("Assignment rules saved"),
@@ -167,6 +168,7 @@ FIELD_LABELS: dict[str, Any] = {
     "is_active_account": _l("Active"),
     "password": _l("Password"),
     "two_factor": _l("Two-factor"),
+    "language": _l("Language"),
     "sessions": _l("Sessions"),
     "recovery_codes": _l("Recovery codes"),
     "signature": _l("Signature"),
@@ -237,12 +239,18 @@ def change_lines(changes: dict[str, Any] | None) -> list[ChangeLine]:
     return lines
 
 
+# Words the log stores as values ("two_factor": "on"), in the reader's language.
+STORED_WORDS: dict[str, Any] = {"on": _l("on"), "off": _l("off")}
+
+
 def show_value(value: Any) -> str:
     """A stored value for reading: "—" for nothing, yes/no, lists joined, objects as JSON."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str) and value in STORED_WORDS:
+        return str(STORED_WORDS[value])
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict) and all(

@@ -90,6 +90,8 @@
       picker.appendChild(item);
     });
     picker.hidden = false;
+    // The note box sits at the foot of the page: bring the list into view.
+    picker.scrollIntoView({ block: "nearest" });
     box.setAttribute("aria-expanded", "true");
     if (matches.length) highlight(0);
   }
