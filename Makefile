@@ -43,7 +43,7 @@ worker: install
 	$(BIN)/python worker.py
 
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --durations=15
 
 lint: install-dev
 	$(BIN)/ruff check .
