@@ -1,8 +1,10 @@
 """Issue 15 points 4 and 5 in the browser: snooze and see it come back; bulk actions.
 
-The clock is the real one, made short: the conversation is snoozed until a few
-seconds from now, and the app's own periodic wake-up job (run by the test's
-worker, as ``worker.py`` runs it) brings it back. Nothing in the app is faked.
+The clock is controlled: the agent snoozes until tomorrow morning, then the test
+moves the wake-up job's clock (``app.conversations.snoozing.utcnow``; the live
+server and the worker run in the test's process) past that moment, and the app's
+own periodic wake-up job (run by the test's worker, as ``worker.py`` runs it)
+brings the conversation back. Nothing else is faked.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _live(page) -> None:
 
 
 def test_a_snoozed_conversation_leaves_the_list_and_comes_back(
-    live_server, page, make_user, running_worker
+    live_server, page, make_user, running_worker, monkeypatch
 ):
     team = factories.team("Klantenservice")
     make_user("agent", email="anouk@switchboard.test", team_id=team.id)
@@ -50,15 +52,23 @@ def test_a_snoozed_conversation_leaves_the_list_and_comes_back(
     _live(page)
 
     page.get_by_test_id("snooze-menu").locator("summary").click()
-    wake = (utcnow() + timedelta(seconds=8)).astimezone(AMSTERDAM)
-    page.get_by_test_id("snooze-until").fill(wake.strftime("%Y-%m-%dT%H:%M:%S"))
-    page.get_by_test_id("snooze-custom").click()
-    expect(page.get_by_test_id("snoozed-badge")).to_contain_text(wake.strftime("%H:%M"))
-    # Gone from the open list beside it, and listed under Snoozed with its time.
+    page.get_by_role("button", name="Tomorrow morning").click()
+    badge = page.get_by_test_id("snoozed-badge")
+    tomorrow = (utcnow().astimezone(AMSTERDAM) + timedelta(days=1)).strftime("%d-%m-%Y")
+    expect(badge).to_contain_text(f"Snoozed until {tomorrow}")
+    # Gone from the open list beside it.
     expect(row).to_have_count(0)
     expect(page.locator(".thread-row")).to_have_count(1)
+    db.session.expire_all()
+    wake_at = db.session.get(type(thread), thread.id).snoozed_until
+    page.wait_for_timeout(6_000)  # a wake-up round or more passes: still asleep
+    expect(row).to_have_count(0)
 
-    # Back by itself once the time has passed (the wake-up job runs every 5 s).
+    # The clock moves to a minute past the wake time: back by itself (the wake-up
+    # job runs every 5 s).
+    monkeypatch.setattr(
+        "app.conversations.snoozing.utcnow", lambda: wake_at + timedelta(minutes=1)
+    )
     expect(row).to_have_count(1, timeout=30_000)
     expect(page.locator("#timeline")).to_contain_text("Snooze ended")
     page.reload()
