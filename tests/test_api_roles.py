@@ -61,6 +61,8 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/tasks/<task_id>": STAFF,
     "PUT /api/tasks/<task_id>": STAFF,
     "GET /api/notifications": STAFF,
+    # The @mention picker: the colleagues a desk user may mention.
+    "GET /api/colleagues": DESK,
     "POST /api/notifications/read": STAFF,
     "POST /api/notifications/test": STAFF,
     # Templates: the composer's; creating one is the admin page's.

@@ -54,13 +54,31 @@
   function refresh(selector, url) {
     const target = document.querySelector(selector);
     if (!target || !window.htmx) return;
-    htmx.ajax("GET", url, { target: selector, swap: "outerHTML" });
+    htmx.ajax("GET", url, { target: selector, swap: "outerHTML", headers: { "X-Live-Refresh": "1" } });
   }
+
+  // A search typed but not yet applied (its request waits for the pause in
+  // typing): a live refresh of the list would replace the box and lose the text.
+  // The search's own request brings fresh rows anyway.
+  function searchPending(inbox) {
+    const search = inbox && inbox.querySelector("#inbox-q");
+    if (!search) return false;
+    const shown = new URL(inbox.dataset.refreshUrl || window.location.href, window.location.href);
+    return search.value.trim() !== (shown.searchParams.get("q") || "").trim();
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const config = event.detail.requestConfig;
+    const live = config && config.headers && config.headers["X-Live-Refresh"];
+    if (live && event.detail.target.id === "inbox" && searchPending(event.detail.target)) {
+      event.detail.shouldSwap = false;
+    }
+  });
 
   const refreshInbox = debounce(function () {
     const inbox = document.querySelector("#inbox");
     // A list not on screen (a phone's thread page) is not asked for.
-    if (inbox && inbox.offsetParent !== null && !inbox.querySelector(".more-loaded")) {
+    if (inbox && inbox.offsetParent !== null && !inbox.querySelector(".more-loaded") && !searchPending(inbox)) {
       // The list may sit beside an open conversation (/threads/<id>): it knows its own URL.
       refresh("#inbox", inbox.dataset.refreshUrl || window.location.pathname + window.location.search);
     }
