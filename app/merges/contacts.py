@@ -41,6 +41,7 @@ from app.conversations import move_conversations, refresh_customer_search
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import SEE_EVERYTHING, can_see_contact, visible_threads_clause
+from app.merges.refusals import RefusedMerge
 from app.models import (
     Address,
     CommunicationMessage,
@@ -106,16 +107,10 @@ REFUSALS = {
 }
 
 
-class ContactMergeRefused(ValueError):
+class ContactMergeRefused(RefusedMerge):
     """Why two contacts cannot be merged (or a merge undone), in words (``message``)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.reason])
+    refusals = REFUSALS
 
 
 # --- who may, and with whom ---------------------------------------------------------

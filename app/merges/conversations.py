@@ -17,6 +17,7 @@ from app.audit.records import record_change
 from app.conversations import MergeRefused, merge_threads, merged_thread_ids
 from app.extensions import db
 from app.inbox.access import can_access_thread, visible_threads_clause
+from app.merges.refusals import RefusedMerge
 from app.models import CommunicationThread, ConversationMerge, Order, User
 from app.models.enums import ThreadStatus
 
@@ -42,16 +43,10 @@ REFUSALS = {
 }
 
 
-class ConversationMergeRefused(ValueError):
+class ConversationMergeRefused(RefusedMerge):
     """Why a conversation cannot be merged, in the reader's language (``message``)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.reason])
+    refusals = REFUSALS
 
 
 def merge_candidates(
