@@ -36,7 +36,7 @@ from app.models.orders import (
     OrderStatusTransition,
     PartnerSkuMapping,
 )
-from app.models.partners import PartnerIntegration
+from app.models.partners import PartnerApiUsage, PartnerIntegration
 from app.models.platform import (
     AuditLog,
     DeliveryAttempt,
@@ -92,6 +92,7 @@ __all__ = [
     "OrderStatusTransition",
     "Organization",
     "OutboundDelivery",
+    "PartnerApiUsage",
     "PartnerIntegration",
     "PartnerSkuMapping",
     "ProviderStatus",

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app, g, request
 
 from app.api.errors import ApiError
 from app.auth.tokens import find_token
@@ -61,6 +61,9 @@ def authenticate(partner_id: str) -> PartnerCaller:
             "This API key is not valid (unknown, revoked or expired).",
             headers={"WWW-Authenticate": 'Bearer realm="partner-api", error="invalid_token"'},
         )
+    # The call counts for the key's partner in the API usage figures
+    # (app.integrations.usage), whatever the answer: refusals are their errors too.
+    g.api_partner_id = token.partner_organization_id
     if str(token.partner_organization_id) != str(_uuid_or_none(partner_id)):
         raise ApiError(403, "forbidden", "This API key belongs to another partner.")
     partner = db.session.get(Organization, token.partner_organization_id)

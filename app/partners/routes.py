@@ -39,6 +39,13 @@ from app.partners.keys import (
     rotate_partner_key,
     rotate_webhook_secret,
 )
+from app.partners.performance import (
+    PERIODS,
+    partner_performance,
+    performance_csv,
+    period_days,
+    period_of,
+)
 from app.transactions import commit
 from app.ui import no_store
 
@@ -75,15 +82,32 @@ def index():
 
 
 def _list_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
+    days = period_days(request.args.get("days"))
     return (
         render_template(
             "partners/index.html",
             partners=partner_health(),
+            performance=partner_performance(days),
+            period=period_of(days),
+            periods=PERIODS,
             errors=errors or {},
             values=values or {},
         ),
         status,
     )
+
+
+@bp.get("/performance.csv")
+@role_required(Role.ADMIN)
+def performance_export():
+    days = period_days(request.args.get("days"))
+    period = period_of(days)
+    body = performance_csv(partner_performance(days), period)
+    response = make_response(body.encode("utf-8"))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = f"partner-performance-{period.first_day}-{period.last_day}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.post("/")
