@@ -75,6 +75,10 @@ def _callback(integration, day: date, state: OutboundState) -> None:
 
 @pytest.fixture
 def fixture(app):
+    return build_fixture()
+
+
+def build_fixture() -> dict:
     """Alfa has figures in both 7-day periods; Bèta has none; one order has no partner."""
     alfa = create_partner("Alfa Laadpalen")
     beta = create_partner("Bèta Energie")

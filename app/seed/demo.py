@@ -34,6 +34,7 @@ from app.seed.demo_catalogue import build_catalogue, build_channels_and_template
 from app.seed.demo_customers import build_customers
 from app.seed.demo_intake import build_order_email_intake
 from app.seed.demo_orders import build_orders
+from app.seed.demo_partner_activity import build_partner_activity
 from app.seed.demo_tasks import build_notifications, build_tasks
 from app.seed.demo_threads import build_threads
 from app.sla.admin import ensure_defaults as ensure_sla_defaults
@@ -255,6 +256,7 @@ def load_demo_data(force: bool = False) -> dict:
     tasks = build_tasks(ctx, threads)
     notification_count = build_notifications(ctx, threads, tasks)
     drafts = build_order_email_intake()
+    partner_activity = build_partner_activity(ctx)
     db.session.flush()
     # Search documents are built in one statement once every message is in.
     rebuild_search_documents()
@@ -274,6 +276,7 @@ def load_demo_data(force: bool = False) -> dict:
         "messages": message_count,
         "tasks": len(tasks),
         "notifications": notification_count,
+        **partner_activity,
     }
 
 
