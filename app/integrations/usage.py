@@ -190,7 +190,8 @@ def _add_to_partner_rows(sums: dict[tuple[date, uuid.UUID, int], list]) -> None:
             "error_count": errors,
             "total_duration_ms": round(total_ms, 2),
         }
-        for (day, partner_id, bucket), (requests, errors, total_ms) in sums.items()
+        # In key order, so two flushes adding to the same rows lock them in the same order.
+        for (day, partner_id, bucket), (requests, errors, total_ms) in sorted(sums.items())
     ]
     insert = upsert_insert(PartnerApiUsage, db.session.get_bind().dialect.name)
     table = PartnerApiUsage.__table__.c

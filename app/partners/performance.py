@@ -20,8 +20,6 @@ so the page costs the same few queries for five partners or five hundred.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +35,8 @@ from app.models.enums import DeliveryKind, OrganizationType, OutboundState
 from app.ui import DISPLAY_ZONE
 
 PERIODS = (7, 30, 90)
+# A p50/p95 above this is in the open-ended slowest bucket: "more than", not "at most".
+LARGEST_BOUND_MS = PartnerApiUsage.BUCKETS_MS[-1]
 DEFAULT_PERIOD = 30
 CURRENT, PREVIOUS = "current", "previous"
 
@@ -123,7 +123,7 @@ class Trend:
 
     @property
     def verdict(self) -> str:
-        """"good", "bad" or "neutral", for the colour of the arrow."""
+        """ "good", "bad" or "neutral", for the colour of the arrow."""
         if self.direction == "flat":
             return "neutral"
         return "good" if (self.direction == "up") == self.rise_is_good else "bad"
@@ -154,9 +154,7 @@ class PartnerPerformance:
 
     @property
     def order_value_trend(self) -> Trend:
-        return Trend(
-            _relative(self.current.average_order_value, self.previous.average_order_value)
-        )
+        return Trend(_relative(self.current.average_order_value, self.previous.average_order_value))
 
     @property
     def review_trend(self) -> Trend:
@@ -304,90 +302,6 @@ def _callback_rows(period: Period) -> list:
         )
         .group_by(PartnerIntegration.partner_organization_id, which)
     ).all()
-
-
-CSV_COLUMNS = (
-    "partner",
-    "partner_id",
-    "period_days",
-    "period_first_day",
-    "period_last_day",
-    "orders",
-    "orders_previous_period",
-    "orders_change_pct",
-    "orders_per_day",
-    "orders_per_week",
-    "orders_per_month",
-    "average_order_value_eur",
-    "average_order_value_previous_eur",
-    "orders_needing_review",
-    "review_share_pct",
-    "review_share_previous_pct",
-    "api_calls",
-    "api_errors",
-    "api_error_rate_pct",
-    "api_error_rate_previous_pct",
-    "api_average_ms",
-    "api_p50_ms",
-    "api_p95_ms",
-    "callbacks_delivered",
-    "callbacks_failed",
-    "callback_success_pct",
-    "callback_success_previous_pct",
-)
-
-
-def performance_csv(rows: list[PartnerPerformance], period: Period) -> str:
-    """The figures as CSV: a header row, one row per partner, numbers with a decimal point.
-
-    An empty cell is a figure without a base (no orders, no calls); a p50/p95 in the
-    slowest bucket is written as -1, since it has no upper bound.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        now, before = row.current, row.previous
-        writer.writerow(
-            _cells(
-                row.organization.name,
-                row.organization.id,
-                period.days,
-                period.first_day.isoformat(),
-                period.last_day.isoformat(),
-                now.orders,
-                before.orders,
-                row.orders_trend.change,
-                row.orders_per_day,
-                row.orders_per_week,
-                row.orders_per_month,
-                now.average_order_value,
-                before.average_order_value,
-                now.needing_review,
-                now.review_share,
-                before.review_share,
-                now.api_requests,
-                now.api_errors,
-                now.api_error_rate,
-                before.api_error_rate,
-                now.api_average_ms,
-                _bound(now.api_p50_ms),
-                _bound(now.api_p95_ms),
-                now.callbacks_delivered,
-                now.callbacks_failed,
-                now.callback_success_rate,
-                before.callback_success_rate,
-            )
-        )
-    return out.getvalue()
-
-
-def _cells(*values) -> list[str]:
-    return ["" if value is None else str(value) for value in values]
-
-
-def _bound(ms: int | None) -> int | None:
-    return -1 if ms == PartnerApiUsage.SLOWER_BUCKET_MS else ms
 
 
 def _percent(part: int, whole: int) -> float | None:

@@ -40,12 +40,13 @@ from app.partners.keys import (
     rotate_webhook_secret,
 )
 from app.partners.performance import (
+    LARGEST_BOUND_MS,
     PERIODS,
     partner_performance,
-    performance_csv,
     period_days,
     period_of,
 )
+from app.partners.performance_export import performance_csv
 from app.transactions import commit
 from app.ui import no_store
 
@@ -90,6 +91,7 @@ def _list_page(status: int = 200, errors: dict | None = None, values: dict | Non
             performance=partner_performance(days),
             period=period_of(days),
             periods=PERIODS,
+            largest_bound_ms=LARGEST_BOUND_MS,
             errors=errors or {},
             values=values or {},
         ),
