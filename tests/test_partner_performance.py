@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.integrations import usage
-from app.models import Order, OutboundDelivery, PartnerApiUsage
+from app.models import ApiUsageLog, Order, OutboundDelivery, PartnerApiUsage
 from app.models.enums import DeliveryKind, OutboundState
 from app.partners.performance import partner_performance, period_of
 from app.partners.services import create_partner
@@ -296,3 +297,29 @@ def test_latency_buckets():
     assert usage.latency_bucket(25.01) == 50
     assert usage.latency_bucket(5000) == 5000
     assert usage.latency_bucket(5000.1) == PartnerApiUsage.SLOWER_BUCKET_MS
+
+
+def test_the_open_ended_bucket_reads_as_more_than(app, client, auth, make_user, speak):
+    slow = create_partner("Traag B.V.").organization
+    today = period_of(7).last_day
+    _usage(slow, today, PartnerApiUsage.SLOWER_BUCKET_MS, 3, 0, 21_000.0)
+    db.session.commit()
+    _admin(client, auth, make_user)
+    speak("nl")
+    html = client.get("/partners/?days=7").get_data(as_text=True)
+    assert "> 5.000 ms / > 5.000 ms" in html  # the slowest bucket has no upper bound
+    rows = list(csv.DictReader(io.StringIO(client.get("/partners/performance.csv").text)))
+    assert (rows[0]["api_p50_ms"], rows[0]["api_p95_ms"], rows[0]["api_average_ms"]) == (
+        "-1",
+        "-1",
+        "7000.0",
+    )
+
+
+def test_calls_of_a_partner_deleted_before_the_flush_are_dropped(quiet_app):
+    connection = quiet_app.extensions["broker"].connection
+    record = [time.time(), "GET", "/api/x", 200, 12.0, str(uuid.uuid4())]
+    connection.rpush(usage.BUFFER_KEY, json.dumps(record))
+    assert usage.flush_usage() == 1
+    assert db.session.scalar(sa.select(sa.func.count(PartnerApiUsage.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.sum(ApiUsageLog.request_count))) == 1
