@@ -375,3 +375,55 @@ def _number_orders(ctx: DemoContext) -> None:
             db.session.add(counter)
         counter.last_value += 1
         order.order_number = f"CC-{year}-{counter.last_value:05d}"
+
+
+def build_partner_order_history(ctx: DemoContext, count: int) -> list[Order]:
+    """``count`` more completed partner orders of the last months, for the partner figures.
+
+    The partner performance page compares a period with the one before it; the
+    orders above are mostly recent, so without these most partners would show
+    nothing before. Numbered after the orders above (numbers are unique, not
+    chronological, as after an import). The caller hands ``ctx`` a random
+    generator of its own, so nothing drawn here changes the rest of the demo.
+    """
+    used = {order.partner_order_id for order in ctx.orders if order.partner_order_id}
+    orders, rows = [], []
+    for _ in range(count):
+        order = Order(
+            id=uuid.uuid4(),
+            status=S.COMPLETED,
+            currency="EUR",
+            needs_review=False,
+            review_reasons=[],
+            channel_contact_ids=[],
+            partner_external_references={},
+        )
+        partner = _pick_partner(ctx)
+        customer = ctx.rng.choice(ctx.customers)
+        times = _timeline(ctx, order, S.COMPLETED, None)
+        order.created_at = times[0][1]
+        order.updated_at = times[-1][1]
+        _parties(ctx, order, customer, partner, used)
+        rows += _line_items(ctx, order, partner, S.COMPLETED)
+        rows += _transitions(ctx, order, partner, times)
+        rows += _commissions(ctx, order, partner)
+        ctx.order_customer[order.id] = customer
+        orders.append(order)
+    orders.sort(key=lambda order: order.created_at)
+    counters = {
+        counter.year: counter for counter in db.session.scalars(sa.select(OrderNumberCounter))
+    }
+    for order in orders:
+        year = order.created_at.astimezone(AMSTERDAM).year
+        counter = counters.get(year)
+        if counter is None:
+            counter = counters[year] = OrderNumberCounter(year=year, last_value=0)
+            db.session.add(counter)
+        counter.last_value += 1
+        order.order_number = f"CC-{year}-{counter.last_value:05d}"
+    ctx.orders.extend(orders)
+    db.session.add_all(orders)
+    db.session.flush()
+    db.session.add_all(rows)
+    db.session.flush()
+    return orders

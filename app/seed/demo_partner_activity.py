@@ -1,8 +1,10 @@
 """Demo partner activity: API calls and status callbacks behind the partner performance page.
 
-The partners' orders come from :mod:`app.seed.demo_orders`; this adds what
-those partners did around them over the last half year, so every period on
-/partners (up to 90 days and the 90 before) has figures to compare: per day
+The partners' orders come from :mod:`app.seed.demo_orders`, plus a few dozen
+completed ones of the last months made here, so the periods before the recent
+ones have orders too; this adds what those partners did around them over the
+last half year, so every period on /partners (up to 90 days and the 90 before)
+has figures to compare: per day
 and response-time bucket the calls each master partner made to the API, and
 a status callback for each status change of their orders, delivered or given
 up on. Each partner has a profile of its own (busy and fast, slow, flaky), so
@@ -31,9 +33,11 @@ from app.models import (
 )
 from app.models.enums import DeliveryKind, OutboundState
 from app.seed.context import DemoContext
+from app.seed.demo_orders import build_partner_order_history
 
 ACTIVITY_SEED = 16_008
 DAYS = 180
+HISTORY_ORDERS = 45
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,12 @@ PROFILES = {
 def build_partner_activity(ctx: DemoContext) -> dict[str, int]:
     """API usage rows and callback deliveries for the demo partners; returns counts."""
     rng = random.Random(ACTIVITY_SEED)  # noqa: S311 - demo data, not security
+    # The order builders draw from ctx.rng: a generator of our own while they run here.
+    shared_rng, ctx.rng = ctx.rng, random.Random(ACTIVITY_SEED + 1)  # noqa: S311
+    try:
+        history = build_partner_order_history(ctx, HISTORY_ORDERS)
+    finally:
+        ctx.rng = shared_rng
     integrations = dict(
         db.session.execute(
             sa.select(PartnerIntegration.partner_organization_id, PartnerIntegration.id)
@@ -67,7 +77,11 @@ def build_partner_activity(ctx: DemoContext) -> dict[str, int]:
         db.session.execute(sa.insert(PartnerApiUsage), usage_rows)
     callbacks = _callbacks(ctx, rng, integrations)
     db.session.flush()
-    return {"partner_usage_rows": len(usage_rows), "partner_callbacks": callbacks}
+    return {
+        "partner_history_orders": len(history),
+        "partner_usage_rows": len(usage_rows),
+        "partner_callbacks": callbacks,
+    }
 
 
 def _usage_rows(ctx: DemoContext, rng: random.Random) -> list[dict]:
