@@ -461,7 +461,11 @@ def test_page_shows_every_figure_with_charts(client, auth, data):
         assert f'data-figure="{key}"' in html
         assert f"/analytics.csv?figure={key}" in html
     assert html.count('role="img"') >= 8
-    assert "<title id=" in html and "<desc id=" in html
+    # Each chart is named and described for screen readers (the title and desc spans).
+    assert 'aria-labelledby="chart-sla-title chart-sla-desc"' in html
+    assert 'id="chart-sla-desc"' in html
+    for key in ("first_response_channel", "sla", "resolution", "escalation"):
+        assert f'data-testid="definition-{key}"' in html
     assert "Mail: 1 h 32 min; WhatsApp: 10 min" in html  # the first-response chart's text
     assert "target 95.0 %" in html
     # Compliance now (t5 overdue too: 3 met of 7), overall first response (4,560 s).
