@@ -70,5 +70,6 @@ def test_day_chart_labels_mondays_once_a_week(app):
         ("30", 0),
     ]
     labelled = [rows[round(t.at / 100 * 30 - 0.5)]["day"] for t in chart.x_ticks]
-    assert all(day.weekday() == 0 for day in labelled) and len(labelled) == 4  # 26 Oct, 2, 9, 16 Nov
+    # Mondays 26 October, 2, 9 and 16 November.
+    assert all(day.weekday() == 0 for day in labelled) and len(labelled) == 4
     assert chart.columns[29].segments[0][1] == pytest.approx(29 / 30 * 100, abs=0.001)
