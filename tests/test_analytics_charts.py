@@ -21,7 +21,7 @@ from app.analytics.tables import COUNT, DURATION, PERCENT, Column, Table
         (2400, DURATION, 600),  # 40 min: 10-minute steps
         (5550, DURATION, 1800),  # 1 h 32: half hours
         (40_680, DURATION, 4 * 3600),  # 11 h 18 min: 4-hour steps
-        (87.5, PERCENT, 20),
+        (87.5, PERCENT, 25),
     ],
 )
 def test_steps_are_one_two_five(peak, kind, step):
@@ -52,7 +52,8 @@ def test_bars_are_a_share_of_the_axis_and_the_target_sits_on_it(app):
     assert [bar.percent for bar in chart.bars] == [50.0, 100.0]
     assert [bar.tone for bar in chart.bars] == ["bad", "good"]
     assert chart.target_percent == 95.0
-    assert [t.text for t in chart.ticks] == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+    assert [t.text for t in chart.ticks] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
+    assert [t.minor for t in chart.ticks] == [False, True, False, True, False]
 
 
 def test_day_chart_labels_mondays_once_a_week(app):

@@ -87,7 +87,7 @@ class DayChart:
 def nice_step(peak: float, kind: str) -> float:
     """The smallest 1-2-5 step (time units for durations) that covers ``peak`` in MAX_TICKS."""
     if kind == PERCENT:
-        return 20.0
+        return 25.0  # 0, 25, 50, 75, 100: quarters read at a glance
     if kind == DURATION:
         wanted = peak / MAX_TICKS
         return next((s for s in DURATION_STEPS if s >= wanted), DURATION_STEPS[-1])
@@ -115,7 +115,7 @@ def tick_text(value: float, kind: str) -> str:
 def value_axis(peak: float, kind: str) -> tuple[float, list[Tick]]:
     """The axis end (a whole number of steps, at least ``peak``) and its ticks."""
     step = nice_step(peak or 1.0, kind)
-    steps = 5 if kind == PERCENT else max(math.ceil((peak or 1.0) / step), 1)
+    steps = 4 if kind == PERCENT else max(math.ceil((peak or 1.0) / step), 1)
     end = step * steps
     ticks = [
         Tick(100.0 * n / steps, tick_text(n * step, kind), minor=n % 2 == 1 and steps > 3)
