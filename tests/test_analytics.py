@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from app.analytics.definitions import DEFINITIONS
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import AnalyticsFilter, parse_filter
 from app.auth.services import create_user
@@ -440,9 +441,13 @@ def test_date_range_narrows_the_figures(data):
 
 
 def test_every_service_level_figure_says_what_it_counts(data):
+    # The sentence under each figure is the one definition its SQL comes with.
     for key in ("first_response_channel", "first_response_team", "sla", "resolution"):
-        assert "internal notes and tasks" in figure(key).note or "customer" in figure(key).note
-    assert "missed" in figure("escalation").note
+        assert figure(key).note == str(DEFINITIONS[key])
+    assert "internal notes and tasks excluded" in figure("first_response_channel").note
+    assert "business time" in figure("resolution").note
+    assert "missed = escalated" in figure("sla").note
+    assert "count as missed in SLA compliance" in figure("escalation").note
 
 
 # --- the page and the CSV export ---------------------------------------------------
