@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
+from app.analytics.definitions import DEFINITIONS
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import AnalyticsFilter, parse_filter
 from app.auth.services import create_user
+from app.business_time import clock
 from app.database import utcnow
 from app.extensions import db
 from app.models import (
@@ -34,6 +36,7 @@ from app.models.enums import (
     TaskStatus,
     TemplateCategory,
     ThreadStatus,
+    ThreadType,
 )
 from tests.helpers import PASSWORD, enroll_two_factor
 
@@ -60,12 +63,18 @@ def data(app):
     d.team_b = Team(name="Techniek", slug="tech")
     d.mail = CommunicationChannel(channel_type=ChannelType.EMAIL_OUTLOOK, channel_name="Mail")
     d.wa = CommunicationChannel(channel_type=ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    d.notes = CommunicationChannel(
+        channel_type=ChannelType.INTERNAL_COMMENT, channel_name="Notities"
+    )
+    d.tasks_channel = CommunicationChannel(
+        channel_type=ChannelType.INTERNAL_TASK, channel_name="Taken"
+    )
     d.template = CommunicationTemplate(
         template_name="Bevestiging",
         template_category=TemplateCategory.CUSTOMER_SERVICE,
         message_template="Dank voor uw bericht",
     )
-    db.session.add_all([d.team_a, d.team_b, d.mail, d.wa, d.template])
+    db.session.add_all([d.team_a, d.team_b, d.mail, d.wa, d.notes, d.tasks_channel, d.template])
     db.session.flush()
 
     def user(email, name, role, team):
@@ -83,7 +92,7 @@ def data(app):
         record = CommunicationThread(
             thread_subject=f"Vraag {created}",
             channel_id=channel.id,
-            assigned_team_id=team.id,
+            assigned_team_id=team.id if team else None,
             assigned_to_user_id=who.id if who else None,
             created_at=at(created),
             last_message_at=at(created),
@@ -93,80 +102,113 @@ def data(app):
         db.session.flush()
         return record
 
-    # t1: mail, A, answered after 30 min wall clock (no business figure), met, resolved
-    # a day later (wall clock 86,400 s).
-    t1 = thread(
+    def conversation(channel, team, who, asked, answered=None, resolved=None, **fields):
+        """A thread whose SLA clock ran as live traffic runs it (app.business_time.clock).
+
+        Targets (default policies): mail 240, WhatsApp 60, escalated 30 business
+        minutes; business hours Mon–Fri 08:00–17:00 Amsterdam = 07:00–16:00Z in March.
+        """
+        record = thread(channel, team, who, asked, **fields)
+        clock.customer_wrote(record, at(asked))
+        if answered:
+            clock.record_first_response(record, at(answered))
+        if resolved:
+            clock.resolve(record, at(resolved))
+        return record
+
+    # t1: mail, A, Mon 09:00 local, answered 09:30: 1,800 business s, met. Resolved Tue
+    # 09:00 local: Mon 09–17 (28,800) + Tue 08–09 (3,600) = 32,400 business s (86,400 wall).
+    t1 = conversation(
         d.mail,
         d.team_a,
         d.anna,
         "2025-03-03 08:00",
-        first_response_at=at("2025-03-03 08:30"),
-        response_due_at=at("2025-03-03 12:00"),
-        resolved_at=at("2025-03-04 08:00"),
+        answered="2025-03-03 08:30",
+        resolved="2025-03-04 08:00",
         status=ThreadStatus.RESOLVED,
     )
-    # t2: mail, B, answered 2 h later in wall time but 3,600 business seconds; missed;
-    # escalated now.
-    t2 = thread(
+    # t2: mail, B, Tue 11:00 local, due 15:00 local, answered 16:00 local: 18,000 business
+    # s. The ladder escalated it at the deadline (step 3) and the answer cleared the
+    # deadline and the status: still missed and escalated.
+    t2 = conversation(
         d.mail,
         d.team_b,
         d.bram,
         "2025-03-04 10:00",
-        first_response_at=at("2025-03-04 12:00"),
-        first_response_seconds=3600,
-        response_due_at=at("2025-03-04 11:00"),
-        status=ThreadStatus.ESCALATED,
+        answered="2025-03-04 15:00",
+        status=ThreadStatus.IN_PROGRESS,
     )
     # t3: WhatsApp, A, 600 business seconds, met; a ladder step 2 (not an escalation).
-    t3 = thread(
-        d.wa,
-        d.team_a,
-        d.anna,
-        "2025-03-05 12:00",
-        first_response_at=at("2025-03-05 12:10"),
-        first_response_seconds=600,
-        response_due_at=at("2025-03-05 13:00"),
-    )
-    # t4: WhatsApp, B, unassigned, never answered and past due: missed; step 3 fired.
-    t4 = thread(d.wa, d.team_b, None, "2025-03-06 12:00", response_due_at=at("2025-03-06 13:00"))
-    # t5: WhatsApp, A, unanswered but its deadline is still ahead: not rated yet.
-    t5 = thread(
-        d.wa, d.team_a, d.anna, "2025-03-07 12:00", response_due_at=utcnow() + timedelta(days=1)
-    )
-    # t6: mail, A, created before the range, resolved in it (7,200 business seconds).
-    thread(
+    t3 = conversation(d.wa, d.team_a, d.anna, "2025-03-05 12:00", answered="2025-03-05 12:10")
+    # t4: WhatsApp, B, unassigned; first message 00:30 local Thursday (out of hours, so
+    # due 09:00 local), never answered: overdue, missed and escalated (no alert yet).
+    t4 = conversation(d.wa, d.team_b, None, "2025-03-05 23:30")
+    # t5: WhatsApp, A, 23:59 local on Sunday: due Monday 09:00 local (08:00Z). At NOW
+    # (07:30Z) still waiting in time; on the page (now) it is overdue.
+    t5 = conversation(d.wa, d.team_a, d.anna, "2025-03-09 22:59")
+    # t6: mail, A, created before the range (Fri 16:00 local), resolved in it on Monday
+    # 09:00 local: Fri 16–17 + Mon 08–09 = 7,200 business s (234,000 wall).
+    conversation(
         d.mail,
         d.team_a,
         None,
-        "2025-02-20 09:00",
-        first_response_at=at("2025-02-20 09:05"),
-        response_due_at=at("2025-02-20 13:00"),
-        resolved_at=at("2025-03-05 12:00"),
-        resolution_seconds=7200,
+        "2025-02-28 15:00",
+        answered="2025-02-28 15:05",
+        resolved="2025-03-03 08:00",
         status=ThreadStatus.CLOSED,
     )
-    # t7: mail, B, created 00:30 on Monday 10 March local: just after the range.
-    t7 = thread(
-        d.mail,
-        d.team_b,
-        d.bram,
-        "2025-03-09 23:30",
-        first_response_at=at("2025-03-10 08:00"),
-        response_due_at=at("2025-03-10 12:00"),
-    )
-    # t8: WhatsApp, A, closed within the hour (3,600 s wall clock); no deadline.
-    thread(
+    # t7: mail, B, created 00:30 on Monday 10 March local: just after the range; answered
+    # 09:00 local: 3,600 business s.
+    t7 = conversation(d.mail, d.team_b, d.bram, "2025-03-09 23:30", answered="2025-03-10 08:00")
+    # t8: WhatsApp, A, Saturday 10:00 local, closed an hour later unanswered (spam): not
+    # rated for SLA; resolution 0 business s (3,600 wall).
+    t8 = conversation(
         d.wa,
         d.team_a,
         d.anna,
         "2025-03-08 09:00",
-        resolved_at=at("2025-03-08 10:00"),
+        resolved="2025-03-08 10:00",
         status=ThreadStatus.CLOSED,
+    )
+    # t9: mail, A, Thu 09:00 local, answered 09:20 (1,200 business s, in time), then a
+    # person escalated it: missed and escalated although its first answer was in time.
+    t9 = conversation(d.mail, d.team_a, d.anna, "2025-03-06 08:00", answered="2025-03-06 08:20")
+    t9.status = ThreadStatus.ESCALATED
+    clock.status_changed(t9, ThreadStatus.IN_PROGRESS, at("2025-03-06 08:30"))
+    # t10: mail, B, Friday 19:00 local (out of hours), answered Monday 08:20 local:
+    # 1,200 business s (220,800 wall), within its deadline (Monday 12:00 local): met.
+    t10 = conversation(
+        d.mail,
+        d.team_b,
+        d.bram,
+        "2025-03-07 18:00",
+        answered="2025-03-10 07:20",
+        status=ThreadStatus.IN_PROGRESS,
+    )
+    # Internal items, in no service-level figure: a note answered in 900 s, resolved,
+    # escalated by the ladder; a task overdue and escalated.
+    n1 = conversation(
+        d.notes,
+        d.team_a,
+        d.anna,
+        "2025-03-04 09:00",
+        answered="2025-03-04 09:15",
+        resolved="2025-03-04 10:00",
+        status=ThreadStatus.RESOLVED,
+    )
+    conversation(
+        d.tasks_channel,
+        d.team_b,
+        None,
+        "2025-03-05 08:00",
+        status=ThreadStatus.ESCALATED,
+        thread_type=ThreadType.INTERNAL_TASK,
     )
     db.session.add_all(
         [
+            SlaAlert(thread_id=t2.id, sla_cycle=1, step=3),
             SlaAlert(thread_id=t3.id, sla_cycle=1, step=2),
-            SlaAlert(thread_id=t4.id, sla_cycle=1, step=3),
+            SlaAlert(thread_id=n1.id, sla_cycle=1, step=3),
         ]
     )
 
@@ -186,9 +228,9 @@ def data(app):
     message(t1, MessageType.INCOMING, "2025-03-03 08:00")
     message(t1, MessageType.OUTGOING, "2025-03-03 08:30", d.anna, template=True)
     message(t2, MessageType.INCOMING, "2025-03-04 10:00")
-    message(t2, MessageType.OUTGOING, "2025-03-04 12:00", d.bram)
-    message(t2, MessageType.INTERNAL_NOTE, "2025-03-04 12:05", d.bram)
-    message(t2, MessageType.SYSTEM_NOTIFICATION, "2025-03-04 12:06")  # not counted
+    message(t2, MessageType.OUTGOING, "2025-03-04 15:00", d.bram)
+    message(t2, MessageType.INTERNAL_NOTE, "2025-03-04 15:05", d.bram)
+    message(t2, MessageType.SYSTEM_NOTIFICATION, "2025-03-04 15:06")  # not counted
     message(t3, MessageType.INCOMING, "2025-03-05 12:00")
     message(t3, MessageType.AUTO_RESPONSE, "2025-03-05 12:00:30", template=True)
     message(t3, MessageType.OUTGOING, "2025-03-05 12:10", d.anna, template=True)
@@ -197,6 +239,11 @@ def data(app):
     message(t5, MessageType.INCOMING, "2025-03-09 22:59")  # 23:59 local: still Sunday
     message(t7, MessageType.INCOMING, "2025-03-09 23:30")  # after the range
     message(t7, MessageType.OUTGOING, "2025-03-10 08:00", d.bram)  # after the range
+    message(t8, MessageType.INCOMING, "2025-03-08 09:00")
+    message(t9, MessageType.INCOMING, "2025-03-06 08:00")
+    message(t9, MessageType.OUTGOING, "2025-03-06 08:20", d.anna)
+    message(t10, MessageType.INCOMING, "2025-03-07 18:00")
+    message(t10, MessageType.OUTGOING, "2025-03-10 07:20", d.bram)  # after the range
 
     def task(title, team, who, due, completed, due_time=None, status=TaskStatus.COMPLETED):
         db.session.add(
@@ -230,41 +277,67 @@ def rows(table) -> dict:
     return {row["label"]: row for row in table.rows}
 
 
+# Monday 10 March 08:30 local: t5 still waits in time, every other deadline has passed.
+NOW = at("2025-03-10 07:30")
+
+
 def figure(key, team_id=None):
-    return compute(key, week(team_id), utcnow())
+    return compute(key, week(team_id), NOW)
 
 
 def test_first_response_by_channel_and_team(data):
     by_channel = figure("first_response_channel")
+    assert set(rows(by_channel)) == {"Mail", "WhatsApp"}  # no notes, no tasks
     mail, wa = rows(by_channel)["Mail"], rows(by_channel)["WhatsApp"]
-    # Mail: t1 1,800 s wall clock and t2 3,600 business seconds (not its 7,200 wall clock).
-    assert (mail["n"], mail["average"], mail["business"], mail["wall_clock"]) == (2, 2700, 1, 1)
-    assert (wa["n"], wa["average"], wa["business"], wa["wall_clock"]) == (1, 600, 1, 0)
-    assert by_channel.total["n"] == 3
-    assert by_channel.total["average"] == pytest.approx(6000 / 3)
+    # Mail: t1 1,800 + t2 18,000 + t9 1,200 + t10 1,200 (not its 220,800 wall-clock
+    # seconds over the weekend) = 22,200 / 4 = 5,550. WhatsApp: t3 600; t4, t5 and t8
+    # were never answered.
+    assert (mail["n"], mail["average"]) == (4, 5550)
+    assert (wa["n"], wa["average"]) == (1, 600)
+    assert (by_channel.total["n"], by_channel.total["average"]) == (5, 22800 / 5)
 
     by_team = rows(figure("first_response_team"))
-    assert by_team["Klantenservice"]["average"] == pytest.approx((1800 + 600) / 2)
-    assert by_team["Techniek"]["average"] == 3600
+    # A: t1 1,800, t3 600, t9 1,200; B: t2 18,000, t10 1,200.
+    assert (by_team["Klantenservice"]["n"], by_team["Klantenservice"]["average"]) == (3, 1200)
+    assert (by_team["Techniek"]["n"], by_team["Techniek"]["average"]) == (2, 9600)
 
 
 def test_sla_compliance(data):
     table = figure("sla")
+    assert set(rows(table)) == {"Mail", "WhatsApp"}  # no notes, no tasks
     mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
-    assert (mail["met"], mail["missed"], mail["running"], mail["compliance"]) == (1, 1, 0, 50.0)
-    # t3 met, t4 unanswered past its deadline, t5 still inside it.
+    # Met: t1, t10. Missed: t2 (answered late, ladder step 3), t9 (escalated by a person).
+    assert (mail["met"], mail["missed"], mail["running"], mail["compliance"]) == (2, 2, 0, 50.0)
+    # Met: t3. Missed: t4 (overdue). Running: t5. t8 was closed unanswered: not rated.
     assert (wa["met"], wa["missed"], wa["running"], wa["compliance"]) == (1, 1, 1, 50.0)
-    assert (table.total["met"], table.total["missed"], table.total["compliance"]) == (2, 2, 50.0)
+    total = table.total
+    assert (total["met"], total["missed"], total["running"], total["compliance"]) == (
+        3,
+        3,
+        1,
+        50.0,
+    )
     assert table.extra["target"] == 95.0
+
+
+def test_escalated_conversations_are_the_missed_ones(data):
+    # One definition: every escalated conversation counts as missed, and no other.
+    assert figure("escalation").total["escalated"] == figure("sla").total["missed"] == 3
+    # Later, t5's deadline has passed too: it moves to both at once.
+    later = at("2025-03-10 09:00")
+    assert compute("escalation", week(), later).total["escalated"] == 4
+    assert compute("sla", week(), later).total["missed"] == 4
 
 
 def test_resolution_time(data):
     table = figure("resolution")
+    assert set(rows(table)) == {"Mail", "WhatsApp"}  # n1, a note resolved in range: left out
     mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
-    # t1 86,400 s wall clock, t6 (created before the range) 7,200 business seconds.
-    assert (mail["n"], mail["average"]) == (2, (86400 + 7200) / 2)
-    assert (wa["n"], wa["average"]) == (1, 3600)
-    assert table.total["average"] == pytest.approx((86400 + 7200 + 3600) / 3)
+    # t1 32,400 business s (86,400 wall), t6 created before the range 7,200 (234,000 wall).
+    assert (mail["n"], mail["average"]) == (2, (32400 + 7200) / 2)
+    # t8 was closed on a Saturday: no business time passed.
+    assert (wa["n"], wa["average"]) == (1, 0)
+    assert table.total["average"] == (32400 + 7200 + 0) / 3
 
 
 def test_message_volume_per_channel_per_day(data):
@@ -277,38 +350,41 @@ def test_message_volume_per_channel_per_day(data):
         date(2025, 3, 3): (2, 0),
         date(2025, 3, 4): (3, 0),  # in, out, note; the system line is left out
         date(2025, 3, 5): (0, 3),
-        date(2025, 3, 6): (0, 2),  # 23:30Z on the 5th is the 6th in Amsterdam
-        date(2025, 3, 7): (0, 0),
-        date(2025, 3, 8): (0, 0),
+        date(2025, 3, 6): (2, 2),  # t4's 23:30Z on the 5th is the 6th in Amsterdam
+        date(2025, 3, 7): (1, 0),
+        date(2025, 3, 8): (0, 1),
         date(2025, 3, 9): (0, 1),
     }
     for day, (mail, wa) in expected.items():
         assert (by_day[day][key["Mail"]], by_day[day][key["WhatsApp"]]) == (mail, wa), day
         assert by_day[day]["total"] == mail + wa
     assert (table.total[key["Mail"]], table.total[key["WhatsApp"]], table.total["total"]) == (
-        5,
-        6,
-        11,
+        8,
+        7,
+        15,
     )
 
 
 def test_escalation_rate(data):
     table = figure("escalation")
+    assert set(rows(table)) == {"Klantenservice", "Techniek"}
     a, b = rows(table)["Klantenservice"], rows(table)["Techniek"]
-    # A: t1, t3 (only step 2), t5, t8; B: t2 (status escalated), t4 (step 3).
-    assert (a["n"], a["escalated"], a["rate"]) == (4, 0, 0.0)
-    assert (b["n"], b["escalated"], b["rate"]) == (2, 2, 100.0)
-    assert table.total["rate"] == pytest.approx(100 * 2 / 6)
+    # A: t1, t3 (only step 2), t5, t8, t9 (escalated by a person); B: t2 (step 3), t4
+    # (overdue), t10. The escalated internal task is not a customer conversation.
+    assert (a["n"], a["escalated"], a["rate"]) == (5, 1, 20.0)
+    assert (b["n"], b["escalated"]) == (3, 2)
+    assert b["rate"] == pytest.approx(100 * 2 / 3)
+    assert table.total["rate"] == 100 * 3 / 8
 
 
 def test_workload_per_agent(data):
     table = figure("workload")
     assert [(r["label"], r["open"], r["sent"]) for r in table.rows] == [
-        ("Anna", 2, 2),  # t3 and t5 open; outgoing on t1 and t3 (auto-responses aren't hers)
-        ("Bram", 2, 1),  # t2 and t7 open; t7's reply was after the range
+        ("Anna", 3, 3),  # t3, t5, t9 open; outgoing on t1, t3, t9 (auto-responses aren't hers)
+        ("Bram", 3, 1),  # t2, t7, t10 open; t7's and t10's replies were after the range
         ("Cor", 0, 0),
     ]
-    assert (table.total["open"], table.total["sent"]) == (4, 3)
+    assert (table.total["open"], table.total["sent"]) == (6, 4)
 
 
 def test_tasks_completed_on_time(data):
@@ -322,41 +398,56 @@ def test_tasks_completed_on_time(data):
 def test_share_of_outbound_messages_from_templates(data):
     table = figure("templates")
     mail, wa = rows(table)["Mail"], rows(table)["WhatsApp"]
-    assert (mail["n"], mail["templated"], mail["share"]) == (2, 1, 50.0)
+    # Mail: t1 (template), t2, t9; WhatsApp: t3's auto-response and reply, both templates.
+    assert (mail["n"], mail["templated"]) == (3, 1)
+    assert mail["share"] == pytest.approx(100 / 3)
     assert (wa["n"], wa["templated"], wa["share"]) == (2, 2, 100.0)
-    assert table.total["share"] == 75.0
+    assert table.total["share"] == 60.0
 
 
 def test_team_filter_narrows_every_figure(data):
     team = data.team_a.id
     first = rows(figure("first_response_channel", team))
-    assert (first["Mail"]["average"], first["WhatsApp"]["average"]) == (1800, 600)
+    # Mail: t1 1,800 and t9 1,200; WhatsApp: t3 600.
+    assert (first["Mail"]["average"], first["WhatsApp"]["average"]) == (1500, 600)
     sla = figure("sla", team)
-    assert (sla.total["met"], sla.total["missed"], sla.total["compliance"]) == (2, 0, 100.0)
+    # Met t1, t3; missed t9; t5 running.
+    assert (sla.total["met"], sla.total["missed"], sla.total["running"]) == (2, 1, 1)
+    assert sla.total["compliance"] == pytest.approx(100 * 2 / 3)
     volume = figure("volume", team)
-    assert volume.total["total"] == 6  # t1's two, t3's three, t5's one
+    assert volume.total["total"] == 9  # t1 2, t3 3, t5 1, t8 1, t9 2
     assert [r["label"] for r in figure("workload", team).rows] == ["Anna", "Cor"]
     tasks = figure("tasks", team)
     assert [r["label"] for r in tasks.rows] == ["Klantenservice"]
     assert tasks.total["share"] == 100.0
     templates = figure("templates", team)
-    assert (templates.total["n"], templates.total["templated"]) == (3, 3)
+    assert (templates.total["n"], templates.total["templated"]) == (4, 3)
     escalation = figure("escalation", team)
-    assert (escalation.total["n"], escalation.total["escalated"]) == (4, 0)
+    assert (escalation.total["n"], escalation.total["escalated"]) == (5, 1)
     resolution = rows(figure("resolution", team))
     assert (resolution["Mail"]["n"], resolution["WhatsApp"]["n"]) == (2, 1)
 
 
 def test_date_range_narrows_the_figures(data):
     monday_tuesday = AnalyticsFilter(date(2025, 3, 3), date(2025, 3, 4))
-    first = compute("first_response_channel", monday_tuesday, utcnow())
+    first = compute("first_response_channel", monday_tuesday, NOW)
     assert list(rows(first)) == ["Mail"]
-    assert rows(first)["Mail"]["average"] == 2700
-    volume = compute("volume", monday_tuesday, utcnow())
+    assert rows(first)["Mail"]["average"] == (1800 + 18000) / 2  # t1 and t2
+    volume = compute("volume", monday_tuesday, NOW)
     assert [r["total"] for r in volume.rows] == [2, 3]
     # The Sunday after the range holds t7 (00:30 local on Monday 10 March) only when included.
     longer = AnalyticsFilter(date(2025, 3, 3), date(2025, 3, 10))
-    assert compute("first_response_channel", longer, utcnow()).total["n"] == 4
+    assert compute("first_response_channel", longer, NOW).total["n"] == 6
+
+
+def test_every_service_level_figure_says_what_it_counts(data):
+    # The sentence under each figure is the one definition its SQL comes with.
+    for key in ("first_response_channel", "first_response_team", "sla", "resolution"):
+        assert figure(key).note == str(DEFINITIONS[key])
+    assert "internal notes and tasks excluded" in figure("first_response_channel").note
+    assert "business time" in figure("resolution").note
+    assert "missed = escalated" in figure("sla").note
+    assert "count as missed in SLA compliance" in figure("escalation").note
 
 
 # --- the page and the CSV export ---------------------------------------------------
@@ -375,10 +466,15 @@ def test_page_shows_every_figure_with_charts(client, auth, data):
         assert f'data-figure="{key}"' in html
         assert f"/analytics.csv?figure={key}" in html
     assert html.count('role="img"') >= 8
-    assert "<title id=" in html and "<desc id=" in html
-    assert "Mail: 45 min; WhatsApp: 10 min" in html  # the first-response chart's text
+    # Each chart is named and described for screen readers (the title and desc spans).
+    assert 'aria-labelledby="chart-sla-title chart-sla-desc"' in html
+    assert 'id="chart-sla-desc"' in html
+    for key in ("first_response_channel", "sla", "resolution", "escalation"):
+        assert f'data-testid="definition-{key}"' in html
+    assert "Mail: 1 h 32 min; WhatsApp: 10 min" in html  # the first-response chart's text
     assert "target 95.0 %" in html
-    assert "50.0 %" in html and "33 min" in html  # compliance, overall first response
+    # Compliance now (t5 overdue too: 3 met of 7), overall first response (4,560 s).
+    assert "42.9 %" in html and "1 h 16 min" in html
 
 
 def test_default_range_is_the_last_30_days(client, auth, data):
@@ -439,25 +535,29 @@ def test_csv_matches_the_table(client, auth, data):
     )
     assert b"\r\n" in response.data
     assert read_csv(response) == [
-        ["Channel", "Answered", "Average (min)", "In business time", "In wall-clock time"],
-        ["Mail", "2", "45,0", "1", "1"],
-        ["WhatsApp", "1", "10,0", "1", "0"],
-        ["All", "3", "33,3", "2", "1"],
+        ["Channel", "Answered", "Average (business time) (min)"],
+        [
+            "Mail",
+            "4",
+            "92,5",
+        ],
+        ["WhatsApp", "1", "10,0"],
+        ["All", "5", "76,0"],
     ]
 
 
 def test_every_csv_has_the_rows_of_its_table(client, auth, data):
     sign_in(client, auth, data.manager.email)
     for key in FIGURES:
-        table = compute(key, week(), utcnow())
+        table = compute(key, week(), utcnow())  # the page's now: t5 is overdue
         lines = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": key}))
         assert len(lines) == 1 + len(table.all_rows()), key
         assert lines[0][0] == table.columns[0].label
     sla = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": "sla"}))
-    assert sla[-1] == ["All", "2", "2", "1", "50,0"]
+    assert sla[-1] == ["All", "3", "4", "0", "42,9"]
     volume = read_csv(client.get("/analytics.csv", query_string={**WEEK, "figure": "volume"}))
     assert volume[0] == ["Day", "Mail", "WhatsApp", "Total"]
-    assert volume[4] == ["2025-03-06", "0", "2", "2"]
+    assert volume[4] == ["2025-03-06", "2", "2", "4"]
 
 
 def test_csv_filters_and_errors(client, auth, data):

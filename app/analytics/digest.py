@@ -29,6 +29,7 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from app.analytics.definitions import overdue
 from app.analytics.sql import ZONE
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.channels.email.transactional import send_transactional
@@ -196,7 +197,7 @@ def build_digest(user: User, day: date, now: datetime) -> Digest:
     threads_total, threads_overdue = db.session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count(Thread.id).filter(Thread.response_due_at < now),
+            sa.func.count(Thread.id).filter(overdue(now)),
         ).where(open_threads)
     ).one()
     # Earliest deadline first puts the overdue ones on top; no deadline goes last.

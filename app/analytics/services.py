@@ -42,6 +42,7 @@ class Headline:
     value: str
     detail: str = ""
     tone: str = ""  # "good", "bad" or "" when there is no target
+    figure: str = ""  # the figure (and its definition) the number comes from
 
 
 @dataclass(frozen=True)
@@ -98,34 +99,40 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
                 "%(count)s conversations answered",
                 count=_count(dashboard, "first_response_channel", "n"),
             ),
+            figure="first_response_channel",
         ),
         Headline(
             _("SLA compliance"),
             display(compliance, PERCENT),
             _("target %(target)s %%", target=f"{SLA_TARGET:.0f}"),
             _tone(compliance, SLA_TARGET),
+            figure="sla",
         ),
         Headline(
             _("Average resolution"),
             display(_total(dashboard, "resolution", "average"), DURATION),
             _("%(count)s conversations resolved", count=_count(dashboard, "resolution", "n")),
+            figure="resolution",
         ),
         Headline(
             _("Escalation rate"),
             display(_total(dashboard, "escalation", "rate"), PERCENT),
             _("%(count)s escalated", count=_count(dashboard, "escalation", "escalated")),
+            figure="escalation",
         ),
         Headline(
             _("Tasks on time"),
             display(on_time, PERCENT),
             _("target %(target)s %%", target=f"{TASK_TARGET:.0f}"),
             _tone(on_time, TASK_TARGET),
+            figure="tasks",
         ),
         Headline(
             _("From templates"),
             display(templated, PERCENT),
             _("aim above %(target)s %%", target=f"{TEMPLATE_TARGET:.0f}"),
             _tone(templated, TEMPLATE_TARGET),
+            figure="templates",
         ),
         Headline(
             _("Customer satisfaction"),
@@ -136,8 +143,12 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
                 average=average_rating,
             ),
             _tone(satisfaction, CSAT_TARGET) if rated else "",
+            figure="csat_channel",
         ),
         Headline(
-            _("Messages"), display(_total(dashboard, "volume", "total"), COUNT), _("in the range")
+            label=_("Messages"),
+            value=display(_total(dashboard, "volume", "total"), COUNT),
+            detail=_("in the range"),
+            figure="volume",
         ),
     ]

@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.business_time import clock as sla_clock
-from app.business_time.calendar import Schedule, calendar_for, schedule_of
+from app.business_time.calendar import (
+    Schedule,
+    business_seconds_between,
+    calendar_for,
+    schedule_of,
+)
 from app.business_time.policies import active_policies
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, Order
-from app.models.enums import ChannelType, Priority, Role, ThreadStatus, ThreadType
+from app.models.enums import ChannelType, MessageType, Priority, Role, ThreadStatus, ThreadType
 from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
@@ -193,6 +198,7 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         thread.resolved_at = last.created_at
     if status == T.WAITING_CUSTOMER:
         thread.sla_paused_at = last.created_at
+    _business_durations(sla.schedule, thread, thread_messages)
     if due is not None:
         _start_sla_cycle(ctx, sla, thread, channel, anchor)
     info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming)
@@ -261,6 +267,19 @@ def _last_activity(ctx: DemoContext, status: T, sla_hours: int):
         return anchor, anchor + timedelta(hours=24)
     age_hours = {T.WAITING_CUSTOMER: (2, 120), T.RESOLVED: (3, 14 * 24), T.CLOSED: (48, 21 * 24)}
     return ctx.ago(hours=rng.uniform(*age_hours[status])), None
+
+
+def _business_durations(schedule: Schedule, thread, thread_messages) -> None:
+    """First response and resolution in business time, as the live SLA clock records them."""
+    asked = next((m for m in thread_messages if m.message_type == MessageType.INCOMING), None)
+    if asked is not None and thread.first_response_at is not None:
+        thread.first_response_seconds = max(
+            business_seconds_between(schedule, asked.created_at, thread.first_response_at), 0
+        )
+    if thread.resolved_at is not None:
+        thread.resolution_seconds = max(
+            business_seconds_between(schedule, thread.created_at, thread.resolved_at), 0
+        )
 
 
 def _start_sla_cycle(ctx: DemoContext, sla: DemoSla, thread, channel, anchor: datetime) -> None:
