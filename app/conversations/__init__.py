@@ -40,6 +40,7 @@ from app.conversations.inbound import (
     Sender,
     hold_senders,
     record_inbound,
+    record_sent_elsewhere,
     subject_from,
 )
 from app.conversations.merging import (
@@ -70,6 +71,7 @@ from app.conversations.snoozing import (
     wake_due_snoozes,
 )
 from app.conversations.threads import (
+    DEFAULT_SLA_HOURS,
     announce_change,
     assign,
     channel_of_type,
@@ -85,6 +87,7 @@ from app.features import Feature
 from app.jobs.periodic import PeriodicJob
 
 __all__ = [
+    "DEFAULT_SLA_HOURS",
     "CannotSnooze",
     "ERASED_SUBJECT",
     "PREVIEW_LENGTH",
@@ -123,6 +126,7 @@ __all__ = [
     "post_outbound",
     "record_delivery",
     "record_inbound",
+    "record_sent_elsewhere",
     "record_status_line",
     "redact_mentions",
     "refresh_customer_search",

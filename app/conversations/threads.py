@@ -86,12 +86,14 @@ def open_thread(
     external_references: dict | None = None,
     at: datetime | None = None,
     needs_routing: bool = False,
+    team_id: uuid.UUID | None = None,
 ) -> CommunicationThread:
     """Start a conversation; the only place a ``CommunicationThread`` is made.
 
     A thread opened ``status=RESOLVED`` (for a mail we sent on our own, say) owes
     the customer nothing until they write. ``needs_routing`` hands it to the
     assignment rules once committed (a customer's first message does).
+    ``team_id``: the team whose queue it starts in (the mailbox it came in on).
     """
     at = at or utcnow()
     thread = CommunicationThread(
@@ -107,6 +109,7 @@ def open_thread(
         or (contact.organization_id if contact else None),
         partner_organization_id=partner_organization_id,
         external_references=dict(external_references or {}),
+        assigned_team_id=team_id,
         last_message_at=at,
         created_at=at,
     )
