@@ -71,11 +71,11 @@ from app.conversations.snoozing import (
     wake_due_snoozes,
 )
 from app.conversations.threads import (
-    DEFAULT_SLA_HOURS,
     announce_change,
     assign,
     channel_of_type,
     latest_open_thread,
+    new_channel,
     note_routing,
     open_thread,
     refresh_customer_search,
@@ -87,7 +87,6 @@ from app.features import Feature
 from app.jobs.periodic import PeriodicJob
 
 __all__ = [
-    "DEFAULT_SLA_HOURS",
     "CannotSnooze",
     "ERASED_SUBJECT",
     "PREVIEW_LENGTH",
@@ -114,6 +113,7 @@ __all__ = [
     "kept_thread_of",
     "latest_message_id",
     "latest_open_thread",
+    "new_channel",
     "mark_read",
     "merge_pointer",
     "merge_threads",

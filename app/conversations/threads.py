@@ -39,15 +39,21 @@ def existing_channel(channel_type: ChannelType) -> CommunicationChannel | None:
 
 def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
     """The active channel of a type; created on first use so inbound never drops."""
-    channel = existing_channel(channel_type)
-    if channel is None:
-        channel = CommunicationChannel(
-            channel_type=channel_type,
-            channel_name=channel_type.value.replace("_", " ").title(),
-            response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
-        )
-        db.session.add(channel)
-        db.session.flush()
+    return existing_channel(channel_type) or new_channel(channel_type)
+
+
+def new_channel(
+    channel_type: ChannelType, name: str | None = None, configuration: dict | None = None
+) -> CommunicationChannel:
+    """A further channel of a type (one per Outlook mailbox), with its default SLA."""
+    channel = CommunicationChannel(
+        channel_type=channel_type,
+        channel_name=name or channel_type.value.replace("_", " ").title(),
+        response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
+        configuration=dict(configuration or {}),
+    )
+    db.session.add(channel)
+    db.session.flush()
     return channel
 
 

@@ -20,9 +20,9 @@ from app.audit.records import record_change, record_edit
 from app.channels.outlook.client import parse_graph_time
 from app.channels.outlook.state import default_mailbox, normalise_mailbox
 from app.contacts.emails import is_email_address
-from app.conversations import DEFAULT_SLA_HOURS
+from app.conversations import new_channel
 from app.extensions import db
-from app.models import CommunicationChannel, OutlookMailbox, Team
+from app.models import OutlookMailbox, Team
 from app.models.enums import ChannelType
 from app.signatures.services import InvalidSignature, clean_signature
 
@@ -78,27 +78,26 @@ def get_mailbox(mailbox_id: uuid.UUID) -> OutlookMailbox | None:
 
 def add_mailbox(address: str, form: MailboxForm) -> OutlookMailbox:
     """Add a mailbox with its own channel; raises :class:`InvalidMailbox`. No commit."""
+    # The Outlook channel from before there were several mailboxes is the default's.
+    default = default_mailbox()
     errors: dict[str, str] = {}
     clean_address = normalise_mailbox(address)
     if not clean_address:
         errors["address"] = _("Enter the mailbox's e-mail address.")
     elif not is_email_address(clean_address):
         errors["address"] = _("%(address)s is not an e-mail address.", address=clean_address)
-    elif db.session.scalar(
+    elif clean_address == default.address or db.session.scalar(
         sa.select(OutlookMailbox.id).where(OutlookMailbox.address == clean_address)
     ):
         errors["address"] = _("%(address)s is already a mailbox here.", address=clean_address)
     values = _checked(form, errors)
     if errors:
         raise InvalidMailbox(errors)
-    channel = CommunicationChannel(
-        channel_type=ChannelType.EMAIL_OUTLOOK,
-        channel_name=values["display_name"] or clean_address,
-        response_sla_hours=DEFAULT_SLA_HOURS.get(ChannelType.EMAIL_OUTLOOK),
-        configuration=_channel_settings({"mailbox": clean_address}, values["signature"]),
+    channel = new_channel(
+        ChannelType.EMAIL_OUTLOOK,
+        values["display_name"] or clean_address,
+        _channel_settings({"mailbox": clean_address}, values["signature"]),
     )
-    db.session.add(channel)
-    db.session.flush()
     mailbox = OutlookMailbox(
         address=clean_address,
         display_name=values["display_name"] or None,

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import current_app
 
-from app.conversations import channel_of_type
+from app.conversations import new_channel
 from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, OutlookMailbox
@@ -45,7 +45,7 @@ def default_mailbox() -> OutlookMailbox:
     address = normalise_mailbox(current_app.config.get("GRAPH_MAILBOX") or "")
     mailbox = db.session.scalar(sa.select(OutlookMailbox).where(OutlookMailbox.is_default))
     if mailbox is None:
-        channel = channel_of_type(ChannelType.EMAIL_OUTLOOK)
+        channel = _unclaimed_channel()
         now = utcnow()
         db.session.execute(
             upsert_insert(OutlookMailbox, db.engine.dialect.name)
@@ -63,6 +63,13 @@ def default_mailbox() -> OutlookMailbox:
             .on_conflict_do_nothing()
         )
         mailbox = db.session.scalar(sa.select(OutlookMailbox).where(OutlookMailbox.is_default))
+    if mailbox is None:
+        # GRAPH_MAILBOX names a mailbox an admin added: that one is the default now.
+        mailbox = db.session.scalar(
+            sa.select(OutlookMailbox).where(OutlookMailbox.address == address)
+        )
+        mailbox.is_default = True
+        mailbox.is_active = True
     if address and mailbox.address != address:
         # GRAPH_MAILBOX was changed: the old subscriptions and links no longer
         # match it and are replaced by the jobs (see subscriptions.py, delta.py).
@@ -72,6 +79,21 @@ def default_mailbox() -> OutlookMailbox:
         # Shown beside the channel's name wherever mailboxes are listed.
         channel.configuration = {**(channel.configuration or {}), "mailbox": mailbox.address}
     return mailbox
+
+
+def _unclaimed_channel() -> CommunicationChannel:
+    """The Outlook channel no mailbox owns yet (the one from before there were
+    several, so its conversations stay the default mailbox's), or a new one."""
+    owned = sa.select(OutlookMailbox.id).where(OutlookMailbox.channel_id == CommunicationChannel.id)
+    channel = db.session.scalar(
+        sa.select(CommunicationChannel)
+        .where(CommunicationChannel.channel_type == ChannelType.EMAIL_OUTLOOK, ~owned.exists())
+        .order_by(CommunicationChannel.is_active.desc(), CommunicationChannel.created_at)
+        .limit(1)
+    )
+    if channel is None:
+        channel = new_channel(ChannelType.EMAIL_OUTLOOK)
+    return channel
 
 
 def active_mailboxes() -> list[OutlookMailbox]:
