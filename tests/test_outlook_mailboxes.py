@@ -242,3 +242,10 @@ def test_a_disabled_mailbox_is_not_read_and_its_replies_leave_from_the_default(
     assert db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id))) == 0
     assert mailbox_address(service.channel_id) == MAILBOX
     assert db.session.get(OutlookMailbox, service.id).subscriptions == {}
+
+
+def test_mail_from_another_of_our_mailboxes_is_no_customer_mail(app, client, graph, service):
+    subscribe(client, graph)
+    graph.add_message("AAMk-fwd", sender=SERVICE.upper(), subject="FW: Storing")
+    assert deliver(app, client, graph, "AAMk-fwd") is None
+    assert db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id))) == 0

@@ -26,7 +26,12 @@ from app.channels.outlook.client import GraphClient, GraphError
 from app.channels.outlook.mail import ATTACHMENT_FIELDS, MESSAGE_FIELDS, sender_of, to_inbound
 from app.channels.outlook.notifications import mailbox_of_notification
 from app.channels.outlook.sent import is_from_mailbox, record_sent_mail
-from app.channels.outlook.state import default_mailbox, exclusive, folder_of_subscription
+from app.channels.outlook.state import (
+    default_mailbox,
+    exclusive,
+    folder_of_subscription,
+    is_our_mailbox,
+)
 from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
 from app.contacts.identities import EMAIL
 from app.conversations import Sender, record_inbound
@@ -141,6 +146,12 @@ def store_message(
     if is_from_mailbox(message, mailbox):
         # Written as the mailbox: a colleague's reply from Outlook, or our own.
         return record_sent_mail(mailbox, message, attachments)
+    if is_our_mailbox(address):
+        # From another of our mailboxes (a forward, a copy): not a customer's mail.
+        log.info(
+            "Graph message %s is from our mailbox %s; not threaded", message.get("id"), address
+        )
+        return None
     # Mail to a partner's order mailbox (Alva) is also read as an order, by a
     # listener of the stored message (app.email_intake.listeners).
     return record_inbound(

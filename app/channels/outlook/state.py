@@ -107,6 +107,14 @@ def active_mailboxes() -> list[OutlookMailbox]:
     return [default, *others]
 
 
+def is_our_mailbox(address: str) -> bool:
+    """Whether ``address`` is one of the mailboxes Switchboard reads (enabled or not)."""
+    found = db.session.scalar(
+        sa.select(OutlookMailbox.id).where(OutlookMailbox.address == normalise_mailbox(address))
+    )
+    return found is not None
+
+
 def mailbox_of_channel(channel_id: uuid.UUID | None) -> OutlookMailbox | None:
     """The mailbox whose conversations live on ``channel_id`` (None: not a mailbox's)."""
     if channel_id is None:
