@@ -53,3 +53,18 @@ def test_admin_adds_a_shared_mailbox(app, live_server, browser, make_user):
             page.screenshot(path=SCREENSHOT, full_page=True)
     finally:
         context.close()
+
+    # On a phone, in the dark theme: one column, nothing off screen.
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, color_scheme="dark")
+    page = phone.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_server.url, admin.email)
+        page.goto(f"{live_server.url}/admin/mailboxes/")
+        expect(page.get_by_test_id("mailbox-planning@chargecars.nl")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the mailbox page is {width}px wide on a 375px screen"
+        if SCREENSHOT:
+            page.screenshot(path=SCREENSHOT.replace(".png", "-phone.png"), full_page=True)
+    finally:
+        phone.close()
