@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.channels.outlook import subscriptions
 from app.channels.outlook.delta import poll_delta
-from app.channels.outlook.state import outlook_channel
+from app.channels.outlook.state import default_mailbox, outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
 from app.extensions import db
 from app.features import collect
@@ -33,6 +33,8 @@ from tests.outlook_support import (
     subscribe,
 )
 
+INBOX_DELTA = "mailFolders('Inbox')/messages/delta"
+
 graph = pytest.fixture(graph_fake, name="graph")
 app = pytest.fixture(outlook_app, name="app")
 
@@ -52,15 +54,18 @@ def test_validation_token_is_echoed_as_plain_text(client):
 
 
 def test_subscription_is_created_then_renewed_before_expiry(app, graph, subscribed, monkeypatch):
-    (created,) = graph.requests_to("/v1.0/subscriptions", "POST")
+    created, sent_created = graph.requests_to("/v1.0/subscriptions", "POST")
     body = created.json()
+    # Sent Items too: replies colleagues write in Outlook itself.
+    assert sent_created.json()["resource"] == f"users/{MAILBOX}/mailFolders('SentItems')/messages"
+    assert sent_created.json()["clientState"] == body["clientState"]
     assert body["changeType"] == "created"
     assert body["resource"] == f"users/{MAILBOX}/mailFolders('Inbox')/messages"
     url = "https://switchboard.chargecars.nl/api/v1/webhooks/outlook"
     assert body["notificationUrl"] == body["lifecycleNotificationUrl"] == url
     assert len(body["clientState"]) >= 32
     channel = outlook_channel()
-    assert channel.configuration["graph_subscription"]["id"] == subscribed["id"]
+    assert default_mailbox().subscriptions["inbox"]["id"] == subscribed["id"]
     assert channel.credentials["graph_client_state"] == body["clientState"]
     # The secret is encrypted at rest and absent from the readable settings.
     raw = db.session.execute(
@@ -69,30 +74,30 @@ def test_subscription_is_created_then_renewed_before_expiry(app, graph, subscrib
     assert body["clientState"] not in str(raw.configuration) + str(raw.credentials)
 
     assert renew_subscriptions() == 0  # nothing due: no Graph call
-    assert len(graph.requests_to("/v1.0/subscriptions")) == 1
+    assert len(graph.requests_to("/v1.0/subscriptions")) == 2
 
     first_expiry = subscribed["expirationDateTime"]
     later = aware(first_expiry) - timedelta(hours=11)
     monkeypatch.setattr(subscriptions, "utcnow", lambda: later)
     graph.now = lambda: later
-    assert renew_subscriptions() == 1
+    assert renew_subscriptions() == 2  # Inbox and Sent Items
     (renewal,) = graph.requests_to(f"/v1.0/subscriptions/{subscribed['id']}", "PATCH")
     new_expiry = renewal.json()["expirationDateTime"]
     assert aware(new_expiry) > aware(first_expiry)
     db.session.expire_all()
-    assert outlook_channel().configuration["graph_subscription"]["expires_at"] == new_expiry
+    assert default_mailbox().subscriptions["inbox"]["expires_at"] == new_expiry
 
     # Graph dropped it: the next renewal gets 404 and subscribes anew, same secret.
     graph.subscriptions.clear()
     evening = aware(new_expiry) - timedelta(hours=1)
     monkeypatch.setattr(subscriptions, "utcnow", lambda: evening)
     graph.now = lambda: evening
-    assert renew_subscriptions() == 1
-    assert len(graph.requests_to("/v1.0/subscriptions", "POST")) == 2
+    assert renew_subscriptions() == 2
+    assert len(graph.requests_to("/v1.0/subscriptions", "POST")) == 4
     replacement = graph.active_subscription()
     assert replacement["clientState"] == body["clientState"]
     db.session.expire_all()
-    assert outlook_channel().configuration["graph_subscription"]["id"] == replacement["id"]
+    assert default_mailbox().subscriptions["inbox"]["id"] == replacement["id"]
 
 
 def test_sandbox_mode_makes_no_graph_calls(app, graph):
@@ -204,21 +209,21 @@ def test_lifecycle_notifications(app, client, graph, subscribed):
     assert settle(app, events_processed)
     assert len(graph.requests_to(f"/v1.0/subscriptions/{subscribed['id']}", "PATCH")) == 1
 
-    graph.subscriptions.clear()  # Graph removed it and says so
+    graph.subscriptions.pop(subscribed["id"])  # Graph removed it and says so
     removed = graph.lifecycle("subscriptionRemoved", subscription_id=subscribed["id"])
     assert notify(client, removed).status_code == 202
     assert settle(app, events_processed)
     replacement = graph.active_subscription()
     assert replacement["id"] != subscribed["id"]
     db.session.expire_all()
-    assert outlook_channel().configuration["graph_subscription"]["id"] == replacement["id"]
+    assert default_mailbox().subscriptions["inbox"]["id"] == replacement["id"]
 
     # The same notice about the replaced subscription again does not subscribe twice.
     again = graph.lifecycle("subscriptionRemoved", subscription_id=subscribed["id"])
     again["value"][0]["subscriptionExpirationDateTime"] = "2030-01-01T00:00:00Z"
     assert notify(client, again).status_code == 202
     assert settle(app, events_processed)
-    assert len(graph.subscriptions) == 1
+    assert len(graph.subscriptions) == 2  # Inbox and Sent Items
 
     graph.add_message("AAMkAD-missed", sender=CUSTOMER)
     graph.queue_delta([[{"id": "AAMkAD-missed"}]])
@@ -241,25 +246,25 @@ def test_delta_catch_up_stores_missed_mail_once_and_keeps_the_delta_link(
         ]
     )
     assert poll_delta() == 2
-    first = graph.requests_to("/messages/delta", "GET")
+    first = graph.requests_to(INBOX_DELTA, "GET")
     assert first[0].args["$filter"].startswith("receivedDateTime ge ")
     assert first[1].args["$skiptoken"] == "1"
     assert graph.requests_to("/messages/AAMkAD-a", "GET")[1:] == []  # not fetched again
     ids = db.session.scalars(sa.select(CommunicationMessage.external_message_id)).all()
     assert sorted(ids) == ["AAMkAD-a", "AAMkAD-b", "AAMkAD-c"]
     db.session.expire_all()
-    state = outlook_channel().configuration["graph_delta"]
+    state = default_mailbox().delta_state["inbox"]
     assert state["mailbox"] == MAILBOX and "$deltatoken=walk-1" in state["delta_link"]
 
     assert poll_delta() == 0  # from the deltaLink: nothing new
-    assert graph.requests_to("/messages/delta", "GET")[-1].args["$deltatoken"] == "walk-1"
+    assert graph.requests_to(INBOX_DELTA, "GET")[-1].args["$deltatoken"] == "walk-1"
 
     # An expired delta token (410) starts a fresh walk.
     graph.fail_next(
         "/messages/delta", 410, {"error": {"code": "SyncStateNotFound", "message": "x"}}
     )
     assert poll_delta() == 0
-    assert "$filter" in graph.requests_to("/messages/delta", "GET")[-1].args
+    assert "$filter" in graph.requests_to(INBOX_DELTA, "GET")[-1].args
     assert db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id))) == 3
 
 

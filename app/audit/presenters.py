@@ -31,6 +31,7 @@ from app.models import (
     Order,
     OrderDraft,
     Organization,
+    OutlookMailbox,
     PartnerIntegration,
     PartnerSkuMapping,
     SlaPolicy,
@@ -52,6 +53,7 @@ AREAS: dict[str, Any] = {
     InboundWebhookEvent.__tablename__: _l("Webhook events"),
     CommunicationTemplate.__tablename__: _l("Templates"),
     CommunicationChannel.__tablename__: _l("Channels"),
+    OutlookMailbox.__tablename__: _l("Mailboxes"),
     SlaPolicy.__tablename__: _l("Service levels"),
     BusinessCalendar.__tablename__: _l("Business hours"),
     IntakeForm.__tablename__: _l("Intake forms"),
@@ -111,6 +113,10 @@ ACTION_LABELS: dict[str, Any] = {
     "language_changed": _l("Language changed"),
     "SIGNATURE_SAVED": _l("Signature saved"),
     "MAILBOX_SIGNATURE_SAVED": _l("Mailbox signature saved"),
+    "MAILBOX_ADDED": _l("Mailbox added"),
+    "MAILBOX_CHANGED": _l("Mailbox changed"),
+    "MAILBOX_ENABLED": _l("Mailbox enabled"),
+    "MAILBOX_DISABLED": _l("Mailbox disabled"),
     "ASSIGNMENT_RULES_SAVED": _l("Assignment rules saved"),
     "CALENDAR_CREATED": _l("Calendar created"),
     "CALENDAR_UPDATED": _l("Calendar changed"),
@@ -195,6 +201,7 @@ FIELD_LABELS: dict[str, Any] = {
     "holiday_country": _l("Holiday country"),
     "closed_dates": _l("Closed dates"),
     "is_default": _l("Default"),
+    "address": _l("Address"),
     "api_key": _l("API key"),
 }
 
@@ -345,6 +352,9 @@ RECORD_PAGES: dict[str, RecordPage] = {
         lambda row, _e: url_for("message_templates.edit", template_id=row.id),
     ),
     CommunicationChannel.__tablename__: RecordPage(CommunicationChannel, (), _channel_page),
+    OutlookMailbox.__tablename__: RecordPage(
+        OutlookMailbox, (), lambda _row, _e: url_for("outlook_mailboxes.index")
+    ),
     SlaPolicy.__tablename__: RecordPage(
         SlaPolicy, (), lambda row, _e: url_for("sla_admin.index", _anchor=f"policy-{row.id}")
     ),

@@ -40,6 +40,7 @@ from app.conversations.inbound import (
     Sender,
     hold_senders,
     record_inbound,
+    record_sent_elsewhere,
     subject_from,
 )
 from app.conversations.merging import (
@@ -74,6 +75,7 @@ from app.conversations.threads import (
     assign,
     channel_of_type,
     latest_open_thread,
+    new_channel,
     note_routing,
     open_thread,
     refresh_customer_search,
@@ -111,6 +113,7 @@ __all__ = [
     "kept_thread_of",
     "latest_message_id",
     "latest_open_thread",
+    "new_channel",
     "mark_read",
     "merge_pointer",
     "merge_threads",
@@ -123,6 +126,7 @@ __all__ = [
     "post_outbound",
     "record_delivery",
     "record_inbound",
+    "record_sent_elsewhere",
     "record_status_line",
     "redact_mentions",
     "refresh_customer_search",

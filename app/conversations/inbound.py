@@ -22,6 +22,7 @@ Nothing here commits: the webhook job does, once the whole event is processed.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -100,9 +101,17 @@ def identify(sender: Sender) -> Contact:
 
 
 def record_inbound(
-    channel: CommunicationChannel, sender: Sender, inbound: InboundMessage
+    channel: CommunicationChannel,
+    sender: Sender,
+    inbound: InboundMessage,
+    *,
+    team_id: uuid.UUID | None = None,
 ) -> CommunicationMessage | None:
-    """Store a customer's message in the right thread; None if it was stored before."""
+    """Store a customer's message in the right thread; None if it was stored before.
+
+    ``team_id``: the team a conversation it opens lands in (an Outlook mailbox's
+    team); the channel's assignment rules may still pick a person or team.
+    """
     contact = identify(sender)
     duplicate = db.session.scalar(
         sa.select(CommunicationMessage.id).where(
@@ -112,7 +121,7 @@ def record_inbound(
     )
     if duplicate is not None:
         return None
-    thread = _thread_for(channel, contact, inbound)
+    thread = _thread_for(channel, contact, inbound, team_id)
     message = CommunicationMessage(
         thread_id=thread.id,
         channel_id=channel.id,
@@ -150,20 +159,110 @@ def record_inbound(
     return message
 
 
-def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThread:
-    thread = None
-    if inbound.conversation_key:
-        thread = db.session.scalar(
-            sa.select(CommunicationThread)
-            .where(
-                CommunicationThread.channel_id == channel.id,
-                CommunicationThread.external_references["conversation_key"].as_string()
-                == inbound.conversation_key,
-            )
-            # After a closed thread, the conversation continues in a newer one.
-            .order_by(CommunicationThread.last_message_at.desc())
-            .limit(1)
+def record_sent_elsewhere(
+    channel: CommunicationChannel,
+    recipients: list[Sender],
+    sent: InboundMessage,
+    *,
+    author_id: uuid.UUID | None = None,
+) -> CommunicationMessage | None:
+    """Record a reply our side sent outside Switchboard (a colleague in Outlook).
+
+    It joins the conversation it answers, found by the provider's conversation
+    key or by the messages it replies to, as an outbound message already sent,
+    and counts as the answer to the customer (first response, SLA cycle ended)
+    unless the customer wrote again after it. ``sent.external_message_id`` must
+    identify the mail however it is reported (the Internet Message-ID): the
+    unique key on it keeps a mail reported twice, or sent by us, single.
+    Returns None when it answers no conversation of ours or is stored already.
+    """
+    hold_senders(recipients)
+    duplicate = db.session.scalar(
+        sa.select(CommunicationMessage.id).where(
+            CommunicationMessage.channel_id == channel.id,
+            CommunicationMessage.external_message_id == sent.external_message_id,
         )
+    )
+    if duplicate is not None:
+        return None
+    thread = _conversation_of(channel, sent.conversation_key)
+    if thread is None and sent.replies_to:
+        thread = _thread_replied_to(None, sent.replies_to) or _thread_quoting(
+            channel, sent.replies_to
+        )
+    if thread is not None:
+        thread = kept_thread_of(thread.id) or thread
+    if thread is None or thread.status in CLOSED:
+        return None
+    at = sent.received_at
+    first = recipients[0].address if recipients else None
+    message = CommunicationMessage(
+        thread_id=thread.id,
+        channel_id=channel.id,
+        message_type=MessageType.OUTGOING,
+        sender_user_id=author_id,
+        sender_external=sent.sender_external,
+        recipient_external={
+            "email": first,
+            "to": [recipient.address for recipient in recipients],
+        },
+        subject=sent.subject,
+        message_content=sent.content,
+        message_html=sent.html,
+        attachments=sent.attachments,
+        external_message_id=sent.external_message_id,
+        delivery_status=DeliveryStatus.SENT,
+        sent_at=at,
+        created_at=at,
+        extra=sent.metadata,
+    )
+    message.channel = channel
+    touch(thread, at, sent.content)
+    append_to_search_document(thread.id, " ".join(filter(None, [sent.subject, sent.content])))
+    if thread.last_customer_message_at is None or at >= thread.last_customer_message_at:
+        # The customer has their answer, as if it was written here.
+        sla_clock.record_first_response(thread, at)
+        if thread.status == ThreadStatus.OPEN:
+            thread.status = ThreadStatus.IN_PROGRESS
+    add_message(thread, message)
+    publish(ThreadChanged(thread.id, "message"))
+    return message
+
+
+def _conversation_of(channel, conversation_key: str | None) -> CommunicationThread | None:
+    if not conversation_key:
+        return None
+    return db.session.scalar(
+        sa.select(CommunicationThread)
+        .where(
+            CommunicationThread.channel_id == channel.id,
+            CommunicationThread.external_references["conversation_key"].as_string()
+            == conversation_key,
+        )
+        # After a closed thread, the conversation continues in a newer one.
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+
+
+def _thread_quoting(channel, replies_to: list[str]) -> CommunicationThread | None:
+    """The thread on ``channel`` with a customer's mail whose Message-ID is answered."""
+    return db.session.scalar(
+        sa.select(CommunicationThread)
+        .join(CommunicationMessage, CommunicationMessage.thread_id == CommunicationThread.id)
+        .where(
+            CommunicationMessage.channel_id == channel.id,
+            CommunicationMessage.extra["internet_message_id"].as_string().in_(replies_to),
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(1)
+    )
+
+
+def _thread_for(
+    channel, contact, inbound: InboundMessage, team_id: uuid.UUID | None = None
+) -> CommunicationThread:
+    thread = _conversation_of(channel, inbound.conversation_key)
     if thread is None and inbound.replies_to:
         thread = _thread_replied_to(contact, inbound.replies_to)
         if thread is not None and thread.status not in CLOSED and inbound.conversation_key:
@@ -190,6 +289,7 @@ def _thread_for(channel, contact, inbound: InboundMessage) -> CommunicationThrea
             {"conversation_key": inbound.conversation_key} if inbound.conversation_key else {}
         ),
         at=inbound.received_at,
+        team_id=team_id,
         # A new conversation is routed by the channel's rules (seed 003 message flow).
         needs_routing=True,
     )
@@ -226,7 +326,7 @@ def _thread_replied_to(contact, replies_to: list[str]) -> CommunicationThread | 
         .where(CommunicationMessage.external_message_id.in_(replies_to))
         .limit(1)
     )
-    if thread is None:
+    if thread is None and contact is not None:
         # Narrowed to the sender's own messages, which the sender index finds.
         thread = db.session.scalar(
             sa.select(CommunicationThread)

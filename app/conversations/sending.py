@@ -170,6 +170,7 @@ def send_message(message_id: str) -> str | None:
         bcc=tuple(addressees.get("bcc") or ()),
         attachments=attachments,
         interactive=extra.get("interactive"),
+        channel_id=message.channel_id,
     )
     transport = transport_for(channel_type)
     try:

@@ -39,15 +39,21 @@ def existing_channel(channel_type: ChannelType) -> CommunicationChannel | None:
 
 def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
     """The active channel of a type; created on first use so inbound never drops."""
-    channel = existing_channel(channel_type)
-    if channel is None:
-        channel = CommunicationChannel(
-            channel_type=channel_type,
-            channel_name=channel_type.value.replace("_", " ").title(),
-            response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
-        )
-        db.session.add(channel)
-        db.session.flush()
+    return existing_channel(channel_type) or new_channel(channel_type)
+
+
+def new_channel(
+    channel_type: ChannelType, name: str | None = None, configuration: dict | None = None
+) -> CommunicationChannel:
+    """A further channel of a type (one per Outlook mailbox), with its default SLA."""
+    channel = CommunicationChannel(
+        channel_type=channel_type,
+        channel_name=name or channel_type.value.replace("_", " ").title(),
+        response_sla_hours=DEFAULT_SLA_HOURS.get(channel_type),
+        configuration=dict(configuration or {}),
+    )
+    db.session.add(channel)
+    db.session.flush()
     return channel
 
 
@@ -86,12 +92,14 @@ def open_thread(
     external_references: dict | None = None,
     at: datetime | None = None,
     needs_routing: bool = False,
+    team_id: uuid.UUID | None = None,
 ) -> CommunicationThread:
     """Start a conversation; the only place a ``CommunicationThread`` is made.
 
     A thread opened ``status=RESOLVED`` (for a mail we sent on our own, say) owes
     the customer nothing until they write. ``needs_routing`` hands it to the
     assignment rules once committed (a customer's first message does).
+    ``team_id``: the team whose queue it starts in (the mailbox it came in on).
     """
     at = at or utcnow()
     thread = CommunicationThread(
@@ -107,6 +115,7 @@ def open_thread(
         or (contact.organization_id if contact else None),
         partner_organization_id=partner_organization_id,
         external_references=dict(external_references or {}),
+        assigned_team_id=team_id,
         last_message_at=at,
         created_at=at,
     )

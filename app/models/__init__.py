@@ -26,6 +26,7 @@ from app.models.integrations import (
     SyncRecord,
     WebhookEndpoint,
 )
+from app.models.mailboxes import OutlookMailbox
 from app.models.merges import ContactMerge, ConversationMerge
 from app.models.orders import (
     Article,
@@ -52,6 +53,7 @@ from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 
 __all__ = [
+    "OutlookMailbox",
     "SavedView",
     "FieldMapping",
     "Integration",

@@ -60,6 +60,9 @@ class OutboundMessage:
     # WhatsApp: an interactive message's ``interactive`` object (a list of
     # choices); the text above is what the timeline shows of it.
     interactive: dict | None = None
+    # The channel the message belongs to; a provider with several accounts on
+    # one channel type (Outlook mailboxes) sends from that channel's account.
+    channel_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

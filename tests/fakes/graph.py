@@ -6,8 +6,8 @@ throwaway CA made at first use; a test points ``REQUESTS_CA_BUNDLE`` at
 
 It speaks the documented shapes: OpenID discovery and the v2.0 token endpoint
 (client credentials), subscriptions (create with the validationToken handshake,
-renew), messages with ``$select``, attachments, the Inbox delta with
-nextLink/deltaLink, ``reply`` and ``sendMail`` (202, no body; recipients and
+renew), messages with ``$select``, attachments, each mailbox's Inbox and
+SentItems delta with nextLink/deltaLink, ``reply`` and ``sendMail`` (202, no body; recipients and
 ``fileAttachment``s checked as Graph checks them, 4 MB per request), and
 Graph's ``{"error": {"code", "message"}}`` errors.
 """
@@ -55,7 +55,11 @@ def graph_error(status: int, code: str, message: str):
 
 
 class GraphFake(FakeServer):
-    """Entra ID's token endpoint and Graph's mail API for one mailbox."""
+    """Entra ID's token endpoint and Graph's mail API for the tenant's mailboxes.
+
+    ``mailbox`` is the default one (GRAPH_MAILBOX); a message lives in one
+    mailbox, and Graph answers 404 for it under another mailbox's path.
+    """
 
     tls = True
 
@@ -72,13 +76,16 @@ class GraphFake(FakeServer):
         self.tokens_issued: list[str] = []
         self.subscriptions: dict[str, dict] = {}
         self.messages: dict[str, dict] = {}
+        # Graph message id -> (mailbox, folder) it is in.
+        self.locations: dict[str, tuple[str, str]] = {}
         self.attachments: dict[str, list[dict]] = {}
         self.now = lambda: datetime.now(timezone.utc)
         # Called with the validation URL when a subscription is created, as Graph
         # calls the notificationUrl; returns (status, mimetype, text).
         self.validator = None
-        self._delta_walk: list[list[dict]] = [[]]
-        self._next_walk: list[list[dict]] = [[]]
+        # Per (mailbox, folder): the walk being served and the next one.
+        self._delta_walk: dict[tuple[str, str], list[list[dict]]] = {}
+        self._next_walk: dict[tuple[str, str], list[list[dict]]] = {}
         self._walks = itertools.count(1)
         self._failures: list[tuple[str, int, dict | None, dict, float]] = []
         self._client_state: str | None = None
@@ -102,20 +109,47 @@ class GraphFake(FakeServer):
             for _ in range(times):
                 self._failures.append((path_part, status, body, headers or {}, delay))
 
-    def queue_delta(self, pages: list[list[dict]]) -> None:
-        """What the next delta walk (initial or from the deltaLink) returns, page by page."""
-        self._next_walk = pages
+    def queue_delta(
+        self, pages: list[list[dict]], *, mailbox: str | None = None, folder: str = "Inbox"
+    ) -> None:
+        """What the next delta walk (initial or from the deltaLink) of a mailbox's
+        folder returns, page by page."""
+        self._next_walk[(mailbox or self.mailbox, folder)] = pages
 
-    def active_subscription(self) -> dict:
-        (subscription,) = self.subscriptions.values()
+    def active_subscription(self, mailbox: str | None = None, folder: str = "Inbox") -> dict:
+        resource = f"users/{mailbox or self.mailbox}/mailFolders('{folder}')/messages"
+        (subscription,) = [s for s in self.subscriptions.values() if s["resource"] == resource]
         return subscription
 
-    def add_message(self, message_id: str, *, sender: str, **fields) -> dict:
-        """Put a message in the Inbox (fields: see ``message_resource``)."""
+    def add_message(
+        self, message_id: str, *, sender: str, mailbox: str | None = None, **fields
+    ) -> dict:
+        """Put a message in a mailbox's Inbox (fields: see ``message_resource``)."""
+        mailbox = mailbox or self.mailbox
         fields.setdefault("received", self.now())
-        message = message_resource(message_id, mailbox=self.mailbox, sender=sender, **fields)
+        message = message_resource(message_id, mailbox=mailbox, sender=sender, **fields)
         message["hasAttachments"] = bool(self.attachments.get(message_id))
         self.messages[message_id] = message
+        self.locations[message_id] = (mailbox, "Inbox")
+        return message
+
+    def add_sent_message(
+        self, message_id: str, *, mailbox: str | None = None, to: tuple[str, ...], **fields
+    ) -> dict:
+        """A mail sent as ``mailbox`` from Outlook itself, now in its Sent Items.
+
+        ``fields["colleague"]``: who sent it on the mailbox's behalf (Graph's ``sender``).
+        """
+        mailbox = mailbox or self.mailbox
+        colleague = fields.pop("colleague", None)
+        fields.setdefault("received", self.now())
+        fields.setdefault("name", "Klantenservice")
+        message = message_resource(message_id, mailbox=mailbox, sender=mailbox, to=to, **fields)
+        if colleague:
+            message["sender"] = {"emailAddress": {"name": colleague, "address": colleague}}
+        message["isRead"] = True
+        self.messages[message_id] = message
+        self.locations[message_id] = (mailbox, "SentItems")
         return message
 
     def add_attachment(self, message_id: str, name: str, content_type: str, size: int) -> None:
@@ -125,8 +159,10 @@ class GraphFake(FakeServer):
             self.messages[message_id]["hasAttachments"] = True
 
     def notification(self, message_id: str, client_state: str | None = None) -> dict:
-        """A change notification for a new Inbox message, as Graph posts it."""
-        subscription = self.active_subscription()
+        """A change notification for a new message, as Graph posts it (from the
+        subscription on the message's mailbox and folder)."""
+        mailbox, folder = self.locations.get(message_id, (self.mailbox, "Inbox"))
+        subscription = self.active_subscription(mailbox, folder)
         item = change_notification(
             subscription,
             message_id,
@@ -149,10 +185,6 @@ class GraphFake(FakeServer):
         return {"value": [item]}
 
     # -- serving -------------------------------------------------------------
-
-    @property
-    def _mailbox_prefix(self) -> str:
-        return f"{self.url}/v1.0/users/{quote(self.mailbox, safe='@')}"
 
     def _routes(self) -> None:
         app = self.app
@@ -234,30 +266,37 @@ class GraphFake(FakeServer):
 
         @app.get("/v1.0/users/<mailbox>/messages/<message_id>")
         def _message(mailbox, message_id):
-            message = self.messages.get(message_id) if mailbox == self.mailbox else None
+            message = self.messages.get(message_id) if self._holds(mailbox, message_id) else None
             if message is None:
                 return _not_found()
             return jsonify(selected(message, request.args.get("$select")))
 
         @app.get("/v1.0/users/<mailbox>/messages/<message_id>/attachments")
         def _attachments(mailbox, message_id):
-            if message_id not in self.messages:
+            if not self._holds(mailbox, message_id):
                 return _not_found()
             items = self.attachments.get(message_id, [])
             fields = request.args.get("$select")
             return jsonify({"value": [selected(item, fields) for item in items]})
 
-        @app.get("/v1.0/users/<mailbox>/mailFolders('Inbox')/messages/delta")
-        def _delta(mailbox):
+        @app.get("/v1.0/users/<mailbox>/<folder_segment>/messages/delta")
+        def _delta(mailbox, folder_segment):
+            folder = folder_segment.removeprefix("mailFolders('").removesuffix("')")
+            if folder not in ("Inbox", "SentItems"):
+                return _not_found()
+            key = (mailbox, folder)
             skip = request.args.get("$skiptoken")
-            if skip is None:
-                self._delta_walk, self._next_walk = self._next_walk or [[]], [[]]
-                index = 0
-            else:
-                index = int(skip)
-            body = {"value": self._delta_walk[index]}
-            link = f"{self._mailbox_prefix}/mailFolders('Inbox')/messages/delta"
-            if index + 1 < len(self._delta_walk):
+            with self._lock:
+                if skip is None:
+                    self._delta_walk[key] = self._next_walk.pop(key, None) or [[]]
+                    index = 0
+                else:
+                    index = int(skip)
+                walk = self._delta_walk.get(key) or [[]]
+            body = {"value": walk[index]}
+            prefix = f"{self.url}/v1.0/users/{quote(mailbox, safe='@')}"
+            link = f"{prefix}/mailFolders('{folder}')/messages/delta"
+            if index + 1 < len(walk):
                 body["@odata.nextLink"] = f"{link}?$skiptoken={index + 1}"
             else:
                 body["@odata.deltaLink"] = f"{link}?$deltatoken=walk-{next(self._walks)}"
@@ -265,7 +304,7 @@ class GraphFake(FakeServer):
 
         @app.post("/v1.0/users/<mailbox>/messages/<message_id>/reply")
         def _reply(mailbox, message_id):
-            if message_id not in self.messages:
+            if not self._holds(mailbox, message_id):
                 return _not_found()
             body = request.get_json()
             if body.get("comment") is not None and (body.get("message") or {}).get("body"):
@@ -278,6 +317,10 @@ class GraphFake(FakeServer):
             if not message.get("toRecipients"):
                 return graph_error(400, "ErrorInvalidRecipients", "At least one recipient.")
             return self._message_problem(message) or ("", 202)
+
+    def _holds(self, mailbox: str, message_id: str) -> bool:
+        location = self.locations.get(message_id)
+        return location is not None and location[0].lower() == mailbox.lower()
 
     def _message_problem(self, message: dict):
         """Graph's answer to a message resource it would refuse; None when it is fine."""

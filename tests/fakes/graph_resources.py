@@ -31,6 +31,7 @@ def message_resource(
     references: str | None = None,
     cc: tuple[str, ...] = (),
     reply_to: tuple[str, ...] = (),
+    to: tuple[str, ...] = (),
 ) -> dict:
     internet_message_id = internet_message_id or f"<{message_id}@mail.example>"
     headers = [
@@ -61,7 +62,10 @@ def message_resource(
         },
         "from": address,
         "sender": address,
-        "toRecipients": [{"emailAddress": {"name": "Klantenservice", "address": mailbox}}],
+        "toRecipients": [
+            {"emailAddress": {"name": "Klantenservice" if a == mailbox else a, "address": a}}
+            for a in (to or (mailbox,))
+        ],
         "ccRecipients": [{"emailAddress": {"name": a, "address": a}} for a in cc],
         "replyTo": [{"emailAddress": {"name": a, "address": a}} for a in reply_to],
         "internetMessageHeaders": headers,

@@ -4,7 +4,7 @@ from app.features import Feature, TransportSpec
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
-    blueprints=("app.channels.outlook.routes:bp",),
+    blueprints=("app.channels.outlook.routes:bp", "app.channels.outlook.admin:bp"),
     webhook_processors={"outlook": "app.channels.outlook.inbound:process_event"},
     periodic_jobs=(
         PeriodicJob(
@@ -12,9 +12,7 @@ FEATURE = Feature(
             "app.channels.outlook.subscriptions.renew_subscriptions",
             every_seconds=15 * 60,
         ),
-        PeriodicJob(
-            "outlook-delta", "app.channels.outlook.delta.poll_delta", every_seconds=5 * 60
-        ),
+        PeriodicJob("outlook-delta", "app.channels.outlook.delta.poll_delta", every_seconds=5 * 60),
     ),
     transports=(
         TransportSpec(

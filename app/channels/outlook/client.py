@@ -81,12 +81,16 @@ def _token_app(config: Mapping) -> msal.ConfidentialClientApplication:
 
 
 class GraphClient:
-    """Graph calls for the configured mailbox, authenticated as the app."""
+    """Graph calls for one mailbox (default: ``GRAPH_MAILBOX``), authenticated as the app.
 
-    def __init__(self, config: Mapping) -> None:
+    The app's application permission reaches every mailbox of the tenant the
+    admin allowed, shared mailboxes included, so one app registration serves all.
+    """
+
+    def __init__(self, config: Mapping, mailbox: str | None = None) -> None:
         self.config = config
         self.api_base = config["GRAPH_API_BASE"].rstrip("/")
-        self.mailbox = config["GRAPH_MAILBOX"]
+        self.mailbox = mailbox or config["GRAPH_MAILBOX"]
         self._session = requests.Session()
         self._success_noted = False
 

@@ -1,8 +1,8 @@
-"""Catching up with the Inbox through Graph's delta query.
+"""Catching up with each mailbox's Inbox and Sent Items through Graph's delta query.
 
 Notifications can be lost (our endpoint down, Graph's "missed" lifecycle event),
-so every few minutes the Inbox delta is walked from the last ``deltaLink``. Each
-message not yet stored is fetched and threaded like a notified one. Progress is
+so every few minutes each folder's delta is walked from its last ``deltaLink``.
+Each message not yet stored is fetched and threaded like a notified one. Progress is
 committed page by page with the link to continue from, so a long first walk that
 is interrupted resumes where it stopped instead of starting over.
 """
@@ -17,10 +17,10 @@ from flask import current_app
 
 from app.channels.outlook.client import GraphClient, GraphError, graph_time
 from app.channels.outlook.inbound import fetch_message, store_message
-from app.channels.outlook.state import delta_of, exclusive, outlook_channel, save_delta
+from app.channels.outlook.state import FOLDERS, active_mailboxes, delta_of, exclusive, save_delta
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage
+from app.models import CommunicationMessage, OutlookMailbox
 from app.transactions import commit
 from app.transports.registry import is_sandboxed
 
@@ -35,35 +35,48 @@ LOCK_SECONDS = 15 * 60
 
 
 def poll_delta() -> int:
-    """Periodic job: store Inbox messages the notifications missed; returns how many."""
+    """Periodic job: store mail the notifications missed, in every mailbox; returns how many."""
     if is_sandboxed("email_outlook"):
         return 0
-    with exclusive("delta", ttl_seconds=LOCK_SECONDS) as acquired:
-        if not acquired:
-            log.info("another worker is walking the Inbox delta")
-            return 0
-        client = GraphClient(current_app.config)
-        channel = outlook_channel()
-        # Commit a newly created channel now, before any Graph call (see client.py).
-        commit()
-        try:
-            return _walk(client, channel)
-        except GraphError as exc:
-            if exc.status != 410:
-                raise
-            # The delta token expired or was invalidated: start a fresh walk.
-            log.warning("Graph delta state expired (%s); starting over", exc.code)
-            save_delta(channel, None)
-            commit()
-            return _walk(client, channel)
-
-
-def _walk(client: GraphClient, channel: CommunicationChannel) -> int:
+    mailboxes = active_mailboxes()
+    # Commit a newly made default mailbox now, before any Graph call (see client.py).
+    commit()
     stored = 0
-    url = _resume_link(client, channel)
+    for mailbox in mailboxes:
+        with exclusive(f"delta:{mailbox.id}", ttl_seconds=LOCK_SECONDS) as acquired:
+            if not acquired:
+                log.info("another worker is walking the deltas of %s", mailbox.address)
+                continue
+            client = GraphClient(current_app.config, mailbox.address)
+            for folder in FOLDERS:
+                stored += _walk_folder(client, mailbox, folder)
+    return stored
+
+
+def _walk_folder(client: GraphClient, mailbox: OutlookMailbox, folder: str) -> int:
+    try:
+        return _walk(client, mailbox, folder)
+    except GraphError as exc:
+        if exc.status != 410:
+            raise
+        # The delta token expired or was invalidated: start a fresh walk.
+        log.warning(
+            "Graph delta state of %s %s expired (%s); starting over",
+            mailbox.address,
+            folder,
+            exc.code,
+        )
+        save_delta(mailbox, folder, None)
+        commit()
+        return _walk(client, mailbox, folder)
+
+
+def _walk(client: GraphClient, mailbox: OutlookMailbox, folder: str) -> int:
+    stored = 0
+    url = _resume_link(client, mailbox, folder)
     params = None
     if url is None:
-        url = client.mailbox_path("mailFolders('Inbox')", "messages", "delta")
+        url = client.mailbox_path(f"mailFolders('{FOLDERS[folder]}')", "messages", "delta")
         params = {
             "$select": "id,receivedDateTime",
             "$filter": f"receivedDateTime ge {graph_time(utcnow() - FIRST_WALK)}",
@@ -74,31 +87,36 @@ def _walk(client: GraphClient, channel: CommunicationChannel) -> int:
         # Fetch everything first, then write: see the note in client.py.
         fetched = [
             found
-            for graph_id in _unseen_ids(channel, page.get("value", []))
+            for graph_id in _unseen_ids(mailbox, page.get("value", []))
             if (found := fetch_message(client, graph_id)) is not None
         ]
         for message, attachments in fetched:
-            stored += store_message(client, message, attachments) is not None
+            stored += store_message(client, message, attachments, mailbox) is not None
         next_link = page.get("@odata.nextLink")
         link_kind = "next_link" if next_link else "delta_link"
         link = next_link or page.get("@odata.deltaLink")
         if link:
-            save_delta(channel, {"mailbox": client.mailbox, link_kind: link})
+            save_delta(mailbox, folder, {"mailbox": client.mailbox, link_kind: link})
         commit()
         url = next_link
     if stored:
-        log.info("Inbox delta stored %d message(s) the notifications missed", stored)
+        log.info(
+            "%s delta of %s stored %d message(s) the notifications missed",
+            folder,
+            mailbox.address,
+            stored,
+        )
     return stored
 
 
-def _resume_link(client: GraphClient, channel: CommunicationChannel) -> str | None:
-    state = delta_of(channel) or {}
+def _resume_link(client: GraphClient, mailbox: OutlookMailbox, folder: str) -> str | None:
+    state = delta_of(mailbox, folder) or {}
     if state.get("mailbox") != client.mailbox:
         return None  # another mailbox was configured: its links mean nothing here
     return state.get("next_link") or state.get("delta_link")
 
 
-def _unseen_ids(channel: CommunicationChannel, items: list[dict]) -> list[str]:
+def _unseen_ids(mailbox: OutlookMailbox, items: list[dict]) -> list[str]:
     # "@removed" entries are deletions; everything else is a message now in the Inbox.
     ids = [item["id"] for item in items if "id" in item and "@removed" not in item]
     if not ids:
@@ -106,7 +124,7 @@ def _unseen_ids(channel: CommunicationChannel, items: list[dict]) -> list[str]:
     seen = set(
         db.session.scalars(
             sa.select(CommunicationMessage.external_message_id).where(
-                CommunicationMessage.channel_id == channel.id,
+                CommunicationMessage.channel_id == mailbox.channel_id,
                 CommunicationMessage.external_message_id.in_(ids),
             )
         )

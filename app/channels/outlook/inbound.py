@@ -1,8 +1,13 @@
 """Processing stored Graph notifications: fetch new mail and thread it; lifecycle events.
 
 A change notification only names the message; the message itself is fetched
-here (with its headers, for threading, and its attachment list). Lifecycle
-notifications keep the subscription alive or trigger the delta catch-up.
+here (with its headers, for threading, and its attachment list) from the
+mailbox whose ``clientState`` the notification carries. Mail from a customer
+goes into that mailbox's conversations (new ones in its team); mail from the
+mailbox itself is a reply a colleague wrote in Outlook (Sent Items), recorded as
+our answer in the conversation it belongs to (:mod:`app.channels.outlook.sent`).
+Lifecycle notifications keep the subscriptions alive or trigger the delta
+catch-up.
 
 Like every processor this works in the job's transaction without committing,
 and raises to fail the event. Graph is called before anything is written (see
@@ -19,14 +24,20 @@ from flask import current_app
 
 from app.channels.outlook.client import GraphClient, GraphError
 from app.channels.outlook.mail import ATTACHMENT_FIELDS, MESSAGE_FIELDS, sender_of, to_inbound
-from app.channels.outlook.state import exclusive, outlook_channel, subscription_of
+from app.channels.outlook.notifications import mailbox_of_notification
+from app.channels.outlook.sent import is_from_mailbox, record_sent_mail
+from app.channels.outlook.state import (
+    default_mailbox,
+    exclusive,
+    folder_of_subscription,
+    is_our_mailbox,
+)
 from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
 from app.contacts.identities import EMAIL
 from app.conversations import Sender, record_inbound
 from app.extensions import db
 from app.jobs.queues import enqueue
-from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ChannelType
+from app.models import CommunicationMessage, InboundWebhookEvent, OutlookMailbox
 from app.transactions import after_commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.processing import UnprocessableEvent
@@ -39,55 +50,61 @@ def process_event(event: InboundWebhookEvent) -> None:
     if is_sandboxed("email_outlook"):
         raise UnprocessableEvent("Graph is not configured; the notification cannot be fetched")
     notification = json.loads(event.raw_body)
-    client = GraphClient(current_app.config)
+    mailbox = mailbox_of_notification(notification)
+    if mailbox is None:
+        raise UnprocessableEvent("no mailbox has this notification's clientState")
+    client = GraphClient(current_app.config, mailbox.address)
     lifecycle = notification.get("lifecycleEvent")
     if lifecycle:
-        handle_lifecycle(client, lifecycle, notification.get("subscriptionId"))
+        handle_lifecycle(client, mailbox, lifecycle, notification.get("subscriptionId"))
         return
     if notification.get("changeType") != "created":
         log.info("ignoring Graph %s notification", notification.get("changeType"))
         return
+    if not mailbox.is_active:
+        log.info("ignoring a notification for disabled mailbox %s", mailbox.address)
+        return
     message_id = _message_id(notification)
     if not message_id:
         raise UnprocessableEvent("the notification names no message")
-    if already_stored(message_id):
+    if already_stored(mailbox, message_id):
         return
     fetched = fetch_message(client, message_id)
     if fetched is not None:
-        store_message(client, *fetched)
+        store_message(client, *fetched, mailbox)
 
 
-def handle_lifecycle(client: GraphClient, lifecycle: str, subscription_id: str | None) -> None:
+def handle_lifecycle(
+    client: GraphClient, mailbox: OutlookMailbox, lifecycle: str, subscription_id: str | None
+) -> None:
     """Act on reauthorizationRequired, subscriptionRemoved and missed."""
     if lifecycle == "missed":
-        # Graph does not say which messages were missed: walk the Inbox delta.
+        # Graph does not say which messages were missed: walk the deltas.
         after_commit(lambda: enqueue("app.channels.outlook.delta.poll_delta", queue="bulk"))
         return
-    channel = outlook_channel()
-    current = subscription_of(channel)
-    if current is None or current.get("id") != subscription_id:
+    folder = folder_of_subscription(mailbox, subscription_id)
+    if folder is None or not mailbox.is_active:
         # About a subscription we already replaced; acting would create a second one.
         log.info("ignoring %s for old Graph subscription %s", lifecycle, subscription_id)
         return
-    with exclusive("subscription", ttl_seconds=120) as acquired:
+    with exclusive(f"subscription:{mailbox.id}", ttl_seconds=120) as acquired:
         if not acquired:
-            log.info("another worker is handling the Graph subscription")
+            log.info("another worker is handling the subscriptions of %s", mailbox.address)
             return
         if lifecycle == "reauthorizationRequired":
-            ensure_subscription(client, channel, force_renew=True)
+            ensure_subscription(client, mailbox, folder, force_renew=True)
         elif lifecycle == "subscriptionRemoved":
-            create_subscription(client, channel)
+            create_subscription(client, mailbox, folder)
         else:
             log.warning("unknown Graph lifecycle event %r", lifecycle)
 
 
-def already_stored(graph_message_id: str) -> bool:
-    """Whether an Outlook message with this Graph id is already in a thread."""
+def already_stored(mailbox: OutlookMailbox, graph_message_id: str) -> bool:
+    """Whether a message with this Graph id is already in one of the mailbox's threads."""
     found = db.session.scalar(
         sa.select(CommunicationMessage.id)
-        .join(CommunicationChannel, CommunicationChannel.id == CommunicationMessage.channel_id)
         .where(
-            CommunicationChannel.channel_type == ChannelType.EMAIL_OUTLOOK,
+            CommunicationMessage.channel_id == mailbox.channel_id,
             CommunicationMessage.external_message_id == graph_message_id,
         )
         .limit(1)
@@ -114,20 +131,34 @@ def fetch_message(client: GraphClient, graph_message_id: str) -> tuple[dict, lis
 
 
 def store_message(
-    client: GraphClient, message: dict, attachments: list[dict]
+    client: GraphClient,
+    message: dict,
+    attachments: list[dict],
+    mailbox: OutlookMailbox | None = None,
 ) -> CommunicationMessage | None:
-    """Thread a fetched message; None when skipped or already stored."""
+    """Thread a fetched message of ``mailbox`` (default: the default mailbox); None when
+    skipped or already stored."""
+    mailbox = mailbox or default_mailbox()
     address, name = sender_of(message)
     if not address:
         log.info("Graph message %s has no sender; not threaded", message.get("id"))
         return None
-    if address.lower() == client.mailbox.lower():
-        # Our own mail (a copy to ourselves, a bounce loop): not a customer message.
+    if is_from_mailbox(message, mailbox):
+        # Written as the mailbox: a colleague's reply from Outlook, or our own.
+        return record_sent_mail(mailbox, message, attachments)
+    if is_our_mailbox(address):
+        # From another of our mailboxes (a forward, a copy): not a customer's mail.
+        log.info(
+            "Graph message %s is from our mailbox %s; not threaded", message.get("id"), address
+        )
         return None
     # Mail to a partner's order mailbox (Alva) is also read as an order, by a
     # listener of the stored message (app.email_intake.listeners).
     return record_inbound(
-        outlook_channel(), Sender(EMAIL, address, name=name), to_inbound(message, attachments)
+        mailbox.channel,
+        Sender(EMAIL, address, name=name),
+        to_inbound(message, attachments),
+        team_id=mailbox.team_id,
     )
 
 

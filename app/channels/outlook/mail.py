@@ -21,7 +21,7 @@ from app.database import utcnow
 
 # The properties the processor needs; bodies and headers only come when asked for.
 MESSAGE_FIELDS = (
-    "id,internetMessageId,conversationId,from,subject,body,uniqueBody,"
+    "id,internetMessageId,conversationId,from,sender,subject,body,uniqueBody,"
     "receivedDateTime,hasAttachments,internetMessageHeaders,toRecipients,ccRecipients,replyTo"
 )
 ATTACHMENT_FIELDS = "id,name,contentType,size,isInline"

@@ -1,10 +1,12 @@
-"""Keeping one Graph change-notification subscription alive on the mailbox's Inbox.
+"""Keeping each mailbox's Graph change-notification subscriptions alive.
 
-Graph subscriptions on mail expire after a few days and must be renewed before
-they do; a removed or expired one has to be created anew (Graph answers 404 to a
-renewal then). :func:`renew_subscriptions` runs every 15 minutes and does
-whatever is due; lifecycle notifications call :func:`ensure_subscription` with
-``force_renew`` (reauthorization) or :func:`create_subscription` (removal).
+Every active mailbox has two: new messages in its Inbox (customers' mail) and in
+its Sent Items (replies colleagues write in Outlook itself). Graph subscriptions
+on mail expire after a few days and must be renewed before they do; a removed or
+expired one has to be created anew (Graph answers 404 to a renewal then).
+:func:`renew_subscriptions` runs every 15 minutes and does whatever is due;
+lifecycle notifications call :func:`ensure_subscription` with ``force_renew``
+(reauthorization) or :func:`create_subscription` (removal).
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from flask import current_app
 
 from app.channels.outlook.client import GraphClient, GraphError, graph_time, parse_graph_time
 from app.channels.outlook.state import (
+    FOLDERS,
+    active_mailboxes,
     client_state_of,
     exclusive,
-    outlook_channel,
     save_client_state,
     save_subscription,
     subscription_of,
 )
 from app.database import utcnow
-from app.models import CommunicationChannel
+from app.models import OutlookMailbox
 from app.transactions import commit
 from app.transports.registry import is_sandboxed
 
@@ -40,36 +43,51 @@ WEBHOOK_PATH = "/api/v1/webhooks/outlook"
 
 
 def renew_subscriptions() -> int:
-    """Periodic job: create or renew the Inbox subscription when due.
+    """Periodic job: create or renew every active mailbox's subscriptions when due.
 
     Returns the number of subscriptions created or renewed (0 in sandbox mode,
-    or when nothing was due).
+    or when nothing was due). One mailbox failing does not hold up the others;
+    the job fails afterwards so the failure is seen.
     """
     if is_sandboxed("email_outlook"):
         return 0
-    with exclusive("subscription", ttl_seconds=120) as acquired:
-        if not acquired:
-            log.info("another worker is renewing the Graph subscription")
-            return 0
-        channel = outlook_channel()
-        # Commit a newly created channel now, before any Graph call (see client.py).
-        commit()
-        changed = ensure_subscription(GraphClient(current_app.config), channel)
-        commit()
-    return int(changed)
+    mailboxes = active_mailboxes()
+    # Commit a newly made default mailbox now, before any Graph call (see client.py).
+    commit()
+    changed = 0
+    failure: GraphError | None = None
+    for mailbox in mailboxes:
+        with exclusive(f"subscription:{mailbox.id}", ttl_seconds=120) as acquired:
+            if not acquired:
+                log.info("another worker is renewing the subscriptions of %s", mailbox.address)
+                continue
+            client = GraphClient(current_app.config, mailbox.address)
+            for folder in FOLDERS:
+                try:
+                    changed += ensure_subscription(client, mailbox, folder)
+                except GraphError as exc:
+                    log.warning("Graph subscription of %s %s: %s", mailbox.address, folder, exc)
+                    failure = failure or exc
+                commit()
+    if failure is not None:
+        raise failure
+    return changed
 
 
 def ensure_subscription(
-    client: GraphClient, channel: CommunicationChannel, *, force_renew: bool = False
+    client: GraphClient, mailbox: OutlookMailbox, folder: str, *, force_renew: bool = False
 ) -> bool:
-    """Make sure a live subscription matches the configuration; True if Graph was changed.
-
-    Does not commit: the caller owns the transaction.
+    """Make sure a live subscription on ``folder`` matches the configuration; True if
+    Graph was changed. Does not commit: the caller owns the transaction.
     """
-    current = subscription_of(channel)
+    current = subscription_of(mailbox, folder)
     now = utcnow()
-    if current is None or not _matches_configuration(current, client) or _expiry(current) <= now:
-        create_subscription(client, channel)
+    if (
+        current is None
+        or not _matches_configuration(current, client, folder)
+        or _expiry(current) <= now
+    ):
+        create_subscription(client, mailbox, folder)
         return True
     if not force_renew and _expiry(current) - now > RENEW_WITHIN:
         return False
@@ -84,23 +102,26 @@ def ensure_subscription(
         if exc.status != 404:
             raise
         log.warning("Graph subscription %s is gone; creating a new one", current["id"])
-        create_subscription(client, channel)
+        create_subscription(client, mailbox, folder)
         return True
     save_subscription(
-        channel, {**current, "expires_at": answer.get("expirationDateTime", graph_time(expires))}
+        mailbox,
+        folder,
+        {**current, "expires_at": answer.get("expirationDateTime", graph_time(expires))},
     )
     return True
 
 
-def create_subscription(client: GraphClient, channel: CommunicationChannel) -> dict:
-    """Subscribe to new Inbox messages and remember the subscription on ``channel``.
+def create_subscription(client: GraphClient, mailbox: OutlookMailbox, folder: str) -> dict:
+    """Subscribe to new messages in ``folder`` and remember the subscription on ``mailbox``.
 
-    The ``clientState`` secret is kept across re-creations: notifications still
-    in flight from the old subscription then remain verifiable.
+    The ``clientState`` secret is the mailbox's and kept across re-creations:
+    notifications still in flight from the old subscription remain verifiable.
     """
+    channel = mailbox.channel
     client_state = client_state_of(channel) or secrets.token_urlsafe(32)
     notification_url = _notification_url()
-    resource = _resource(client)
+    resource = _resource(client, folder)
     # Graph calls our webhook with a validationToken before it answers this POST.
     answer = client.post(
         "subscriptions",
@@ -120,23 +141,23 @@ def create_subscription(client: GraphClient, channel: CommunicationChannel) -> d
         "expires_at": answer["expirationDateTime"],
     }
     save_client_state(channel, client_state)
-    save_subscription(channel, subscription)
+    save_subscription(mailbox, folder, subscription)
     log.info("created Graph subscription %s on %s", answer["id"], resource)
     return subscription
 
 
-def _resource(client: GraphClient) -> str:
-    return f"users/{client.mailbox}/mailFolders('Inbox')/messages"
+def _resource(client: GraphClient, folder: str) -> str:
+    return f"users/{client.mailbox}/mailFolders('{FOLDERS[folder]}')/messages"
 
 
 def _notification_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + WEBHOOK_PATH
 
 
-def _matches_configuration(subscription: dict, client: GraphClient) -> bool:
+def _matches_configuration(subscription: dict, client: GraphClient, folder: str) -> bool:
     # A changed mailbox or public URL needs a new subscription, not a renewal.
     return (
-        subscription.get("resource") == _resource(client)
+        subscription.get("resource") == _resource(client, folder)
         and subscription.get("notification_url") == _notification_url()
     )
 

@@ -1,4 +1,10 @@
-"""Sending e-mail from the shared mailbox through Microsoft Graph.
+"""Sending e-mail from a mailbox through Microsoft Graph.
+
+A reply goes out from the mailbox its conversation came in on (the message's
+channel is that mailbox's, :mod:`app.channels.outlook.state`): Graph's
+``/users/{mailbox}/…`` with the app's application permission sends as that
+mailbox, shared mailboxes included. Anything else goes out from the default
+mailbox (``GRAPH_MAILBOX``).
 
 An answer to a customer's mail goes out with ``/messages/{id}/reply``, so it lands
 in the customer's conversation with the right subject and In-Reply-To; a mail
@@ -26,6 +32,7 @@ import base64
 from collections.abc import Mapping
 
 from app.channels.outlook.client import GraphClient, GraphError
+from app.channels.outlook.state import mailbox_address
 from app.transports.base import OutboundMessage, SendResult, TransportError
 
 
@@ -35,10 +42,14 @@ class GraphTransport:
     provider = "graph"
 
     def __init__(self, config: Mapping) -> None:
+        self.config = config
         self.client = GraphClient(config)
 
     def send(self, message: OutboundMessage) -> SendResult:
-        internet_message_id = self.internet_message_id(message)
+        client = self.client
+        if message.channel_id is not None:
+            client = GraphClient(self.config, mailbox_address(message.channel_id))
+        internet_message_id = self.internet_message_id(message, client)
         body = (
             {"contentType": "HTML", "content": message.html}
             if message.html
@@ -47,43 +58,52 @@ class GraphTransport:
         try:
             if message.reply_to_external_id:
                 try:
-                    self._reply(message, body, internet_message_id)
+                    self._reply(client, message, body, internet_message_id)
                 except GraphError as exc:
                     if exc.status != 404:
                         raise
                     # The mail being answered was deleted from the mailbox; the
                     # customer still gets the answer, as a new mail.
-                    self._send_new(message, body, internet_message_id)
+                    self._send_new(client, message, body, internet_message_id)
             else:
-                self._send_new(message, body, internet_message_id)
+                self._send_new(client, message, body, internet_message_id)
         except GraphError as exc:
             raise _transport_error(exc) from exc
         return SendResult(external_message_id=internet_message_id, status="sent")
 
-    def _reply(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
+    def _reply(
+        self, client: GraphClient, message: OutboundMessage, body: dict, internet_message_id: str
+    ) -> None:
         # No "comment": Graph refuses a reply with both a comment and a body. It
         # sets the "RE:" subject and threading headers from the original; the
         # recipients are ours when the agent chose them.
-        path = self.client.mailbox_path("messages", message.reply_to_external_id, "reply")
+        path = client.mailbox_path("messages", message.reply_to_external_id, "reply")
         resource = {"body": body, "internetMessageId": internet_message_id}
         resource.update(_addressing(message, default_to=False))
-        self.client.post(path, {"message": resource})
+        client.post(path, {"message": resource})
 
-    def _send_new(self, message: OutboundMessage, body: dict, internet_message_id: str) -> None:
+    def _send_new(
+        self, client: GraphClient, message: OutboundMessage, body: dict, internet_message_id: str
+    ) -> None:
         resource = {
             "subject": message.subject or "",
             "body": body,
             **_addressing(message, default_to=True),
             "internetMessageId": internet_message_id,
         }
-        self.client.post(
-            self.client.mailbox_path("sendMail"),
+        client.post(
+            client.mailbox_path("sendMail"),
             {"message": resource, "saveToSentItems": True},
         )
 
-    def internet_message_id(self, message: OutboundMessage) -> str:
-        """``<switchboard.{our message id}@{mailbox domain}>``."""
-        domain = self.client.mailbox.rpartition("@")[2] or "switchboard.invalid"
+    def internet_message_id(
+        self, message: OutboundMessage, client: GraphClient | None = None
+    ) -> str:
+        """``<switchboard.{our message id}@{mailbox domain}>``.
+
+        :mod:`app.channels.outlook.sent` recognises this shape in Sent Items.
+        """
+        domain = (client or self.client).mailbox.rpartition("@")[2] or "switchboard.invalid"
         return f"<switchboard.{message.message_id.hex}@{domain}>"
 
 
