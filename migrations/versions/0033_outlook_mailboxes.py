@@ -6,7 +6,7 @@ on the Outlook channel's settings moves to a default mailbox row for that
 channel, named by the state itself or by ``GRAPH_MAILBOX``.
 
 Revision ID: 0033
-Revises: 0028
+Revises: 0032
 Create Date: 2026-11-22 22:00:00
 
 """
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0033'
-down_revision = '0028'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 
