@@ -67,9 +67,7 @@ def _left_the_building() -> dict:
     db.session.expire_all()
     return {
         "callbacks": db.session.scalar(
-            sa.select(sa.func.count()).where(
-                OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK
-            )
+            sa.select(sa.func.count()).where(OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK)
         ),
         "outbound": db.session.scalar(
             sa.select(sa.func.count()).where(
