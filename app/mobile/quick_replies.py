@@ -39,6 +39,7 @@ from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
 MAX_QUICK_REPLIES = 6
+TECHNICIAN_PREFIX = "technician_"
 
 
 ETA_VARIABLE = "eta"
@@ -130,14 +131,16 @@ def quick_replies_for(
     )
     variables = visit_variables(order, technician, day)
     replies = []
-    for template in templates:
+    # The technician's own replies ("Ik sta voor de deur") before the planners'.
+    mine_first = sorted(templates, key=lambda t: not t.template_name.startswith(TECHNICIAN_PREFIX))
+    for template in mine_first:
         if template.channel_type.value not in ("any", channel.channel_type.value):
             continue
         if approved_only and not template.whatsapp_template_name:
             continue
         wants_eta = needs_eta(template)
         # The arrival time is picked at the tap; the preview shows where it goes.
-        filled = {**variables, ETA_VARIABLE: "…"} if wants_eta else variables
+        filled = {**variables, ETA_VARIABLE: "--:--"} if wants_eta else variables
         try:
             rendered = render_for_thread(template, thread, technician, filled)
         except TemplateRenderError:
