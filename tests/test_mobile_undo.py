@@ -124,6 +124,11 @@ def test_completed_asks_in_a_dialog_on_the_card_with_htmx(client, auth, make_use
     card = answer.get_data(as_text=True)
     assert card.lstrip().startswith("<li") and '<dialog class="m-confirm" open' in card
     assert _status(order) == OrderStatus.SCHEDULED
+    # A script asking for JSON is told to confirm (428) and nothing is held.
+    scripted = _post(client, order, token, JSON, tap="completed", expected_status="scheduled")
+    assert scripted.status_code == 428
+    assert scripted.json["confirm"] == "Mark CC-2026-00042 completed?"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingVisitMove)) == 0
 
 
 def test_started_needs_no_confirmation(client, auth, make_user):

@@ -208,6 +208,10 @@ def _confirm(order: Order, tap: str):
         "tap": tap,
         "skips": order.status.value != "in_progress",
     }
+    if _wants_json():
+        # A script (the offline queue) asks on the phone itself and posts confirmed=1.
+        question = _("Mark %(order)s completed?", order=order.order_number)
+        return jsonify({"order_id": str(order.id), "confirm": question}), 428
     if request.htmx:
         visit = visit_card(order, current_user, local_today())
         return render_template("mobile/_visit.html", visit=visit, confirm=context)
