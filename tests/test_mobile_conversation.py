@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask_migrate import downgrade, upgrade
 
+from app.database import utcnow
 from app.extensions import db
 from app.message_templates.visit_moment import parse_time_window, visit_moment
 from app.mobile.conversation import order_thread
 from app.mobile.quick_replies import quick_replies_for, quick_reply_templates
 from app.mobile.services import local_today
-from app.models import CommunicationMessage
+from app.models import CommunicationMessage, CommunicationTemplate
 from app.models.enums import MessageType, TemplateCategory
 from app.threads.services import add_note
 from app.transactions import commit
@@ -58,9 +63,7 @@ def test_the_visit_moment_says_today_on_the_day_and_reads_naturally_all_day():
 
 def test_the_reminder_quick_reply_says_today_on_the_visit_day(app, make_user):
     tech = make_user("technician")
-    order = visit(
-        tech, with_whatsapp=False, preferences={"time_window": "hele dag beschikbaar"}
-    )
+    order = visit(tech, with_whatsapp=False, preferences={"time_window": "hele dag beschikbaar"})
     factories.template(
         "Hoi {{customer_name}}, een herinnering aan de installatie van uw laadpaal. "
         "Wanneer: {{visit_moment}}. Monteur: {{technician_name}}.",
@@ -197,3 +200,48 @@ def test_technicians_see_only_the_conversations_of_their_own_visits(client, auth
     agent = make_user("agent")
     auth.login(agent.email)
     assert client.get(f"/m/visits/{mine.id}/conversation").status_code == 403
+
+
+def test_0029_words_the_reminders_by_day_and_adds_the_technician_replies(app):
+    old_whatsapp = (
+        "Hoi {{customer_name}}, een herinnering: op {{visit_date}} om {{visit_time}} komt "
+        "{{technician_name}} de laadpaal installeren. Zorgt u dat de meterkast vrij "
+        "toegankelijk is? Groet, ChargeCars"
+    )
+    edited_sms = "Eigen tekst: {{visit_date}} om {{visit_time}}."
+    # Whatever 0029 follows once the migrations are chained, go back to it.
+    config = current_app.extensions["migrate"].migrate.get_config()
+    downgrade(revision=ScriptDirectory.from_config(config).get_revision("0029").down_revision)
+    try:
+        insert = sa.text(
+            "INSERT INTO communication_template (id, created_at, updated_at, template_name, "
+            "display_name, template_category, channel_type, message_template, variables, "
+            "business_entity, language, is_active, usage_count) VALUES (:id, :at, :at, :name, "
+            ":name, 'installation_scheduling', 'any', :body, '[]', 'all', 'nl', :true, 0)"
+        ).bindparams(
+            sa.bindparam("id", type_=sa.Uuid()),
+            sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+            sa.bindparam("true", type_=sa.Boolean()),
+        )
+        for name, body in (
+            ("visit_reminder_whatsapp", old_whatsapp),
+            ("visit_reminder_sms", edited_sms),
+            ("technician_at_the_door", "Al aangepast door een beheerder."),
+        ):
+            db.session.execute(
+                insert,
+                {"id": uuid.uuid4(), "at": utcnow(), "name": name, "body": body, "true": True},
+            )
+        db.session.commit()
+    finally:
+        upgrade()
+    texts = dict(
+        db.session.execute(
+            sa.select(CommunicationTemplate.template_name, CommunicationTemplate.message_template)
+        ).all()
+    )
+    assert "Wanneer: {{visit_moment}}." in texts["visit_reminder_whatsapp"]
+    assert texts["visit_reminder_sms"] == edited_sms  # edited by an admin: left alone
+    assert texts["technician_at_the_door"] == "Al aangepast door een beheerder."
+    assert "{{eta}}" in texts["technician_eta"]
+    assert "15 minuten later" in texts["technician_running_late"]
