@@ -210,6 +210,9 @@ class Config:
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),
+            # Seconds a technician's status tap or quick reply on the phone (/m/)
+            # waits before anything leaves, while "Undo" can still call it off; 0: at once.
+            "VISIT_UNDO_SECONDS": _env_float("VISIT_UNDO_SECONDS", 8.0),
             # Customer satisfaction (app/csat): ask a customer for a 1-5 rating when
             # their conversation is resolved, at most once per CSAT_QUIET_DAYS.
             "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),

@@ -55,6 +55,8 @@ def base_config(**overrides) -> dict:
         "SANDBOX_DELIVERY_STEP_SECONDS": 0.2,
         # Replies go out at once unless a test is about "Undo send".
         "SEND_UNDO_SECONDS": 0,
+        # Likewise a technician's taps and quick replies on the phone.
+        "VISIT_UNDO_SECONDS": 0,
         # Nothing listens on port 9: an address check that forgets the fake fails
         # fast (and flags for review) instead of calling the real PDOK.
         "PDOK_API_BASE": "http://127.0.0.1:9/pdok",

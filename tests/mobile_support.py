@@ -47,6 +47,7 @@ def visit(
     day: date | None = None,
     with_whatsapp: bool = True,
     contact_fields: dict | None = None,
+    preferences: dict | None = None,
     **fields,
 ) -> Order:
     """An order of ``technician`` on ``day`` (today), with customer, address and lines."""
@@ -83,6 +84,7 @@ def visit(
         installation_preferences={
             "access_notes": "Sleutel ligt bij de buren (nr. 14)",
             "time_window": "ochtend",
+            **(preferences or {}),
         },
         notes="Meterkast in de garage",
         **fields,

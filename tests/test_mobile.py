@@ -37,12 +37,12 @@ def _sign_in(auth, user):
     return auth.csrf_token("/m/")
 
 
-def _tap(client, token, order, tap, headers=None):
-    return client.post(
-        f"/m/visits/{order.id}/status",
-        data={"tap": tap, "csrf_token": token},
-        headers=headers or {},
-    )
+def _tap(client, token, order, tap, headers=None, confirmed=True):
+    # "Completed" is asked about first (tests/test_mobile_undo.py); these tests answer yes.
+    data = {"tap": tap, "csrf_token": token}
+    if confirmed:
+        data["confirmed"] = "1"
+    return client.post(f"/m/visits/{order.id}/status", data=data, headers=headers or {})
 
 
 def _system_lines(order) -> list[str]:

@@ -305,6 +305,8 @@ def test_0011_names_existing_templates_from_their_internal_name(app):
         upgrade()
     rows = db.session.execute(
         sa.select(CommunicationTemplate.template_name, CommunicationTemplate.display_name)
+        # Later migrations add templates of their own (0029: the technician's replies).
+        .where(CommunicationTemplate.template_name.in_(("quote_follow_up", "Orderstatus")))
         .order_by(CommunicationTemplate.template_name)
     ).all()
     assert [tuple(row) for row in rows] == [

@@ -17,6 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.message_templates.visit_moment import (
+    amsterdam_today,
+    parse_time_window,
+    visit_moment,
+)
 from app.models import CommunicationThread, Order, User
 from app.models.enums import ArticleType, OrderStatus
 
@@ -52,6 +57,7 @@ TYPED_LABELS = {
     "response_date": _l("Reply by (date)"),
     "fix_date": _l("Date of the fix"),
     "next_opening": _l("Next opening time"),
+    "eta": _l("Expected arrival"),
 }
 
 
@@ -130,6 +136,16 @@ def _address(order: Order) -> str | None:
 def _time_window(order: Order) -> str | None:
     preferences = order.installation_preferences or {}
     return preferences.get("time_window") or preferences.get("time_preference")
+
+
+def _visit_moment(ctx: VariableContext) -> str | None:
+    """ "vandaag tussen 12:00 en 17:00": the visit relative to the day it is sent."""
+    order = ctx.thread.order
+    if order is None:
+        return None
+    preferences = order.installation_preferences or {}
+    window = parse_time_window(preferences.get("time_window") or preferences.get("time_preference"))
+    return visit_moment(order.scheduled_date, window, amsterdam_today(), ctx.language)
 
 
 def _technician(order: Order) -> User | None:
@@ -239,6 +255,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "visit_time", _l("Visit time"), "visit", _l("Time window of the planned visit"),
         "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
+    ),
+    Variable(
+        "visit_moment", _l("Visit day and time"), "visit",
+        _l("The planned visit in words, from the day it is sent: today, tomorrow or a date"),
+        "vandaag tussen 12:00 en 17:00", _visit_moment, _order_missing(_l("planned visit")),
     ),
     Variable(
         "time_window", _l("Time window"), "visit", _l("Time window of the planned visit"),

@@ -1,5 +1,13 @@
 """The technician's phone view."""
 
 from app.features import Feature
+from app.jobs.periodic import PeriodicJob
 
-FEATURE = Feature(blueprints=("app.mobile.routes:bp",))
+FEATURE = Feature(
+    blueprints=("app.mobile.routes:bp",),
+    periodic_jobs=(
+        # Status taps whose undo window closed and whose own job was lost (Redis
+        # restarted, the web process died after the commit) go through all the same.
+        PeriodicJob("mobile-held-taps", "app.mobile.pending.apply_due_moves", every_seconds=15),
+    ),
+)

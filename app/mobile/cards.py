@@ -5,11 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.message_templates.visit_moment import TimeWindow
 from app.mobile.conversation import find_order_thread
-from app.mobile.quick_replies import QuickReply, quick_replies_for, quick_reply_templates
-from app.mobile.services import access_note, maps_link, preference_lines, tasks_for, visits_for
+from app.mobile.pending import MoveState, latest_moves
+from app.mobile.quick_replies import (
+    ETA_CHOICES,
+    QuickReply,
+    quick_replies_for,
+    quick_reply_templates,
+)
+from app.mobile.services import (
+    access_note,
+    maps_link,
+    preference_lines,
+    tasks_for,
+    time_window,
+    visits_for,
+)
 from app.mobile.visits import available_taps, on_the_way_since
-from app.models import CommunicationTemplate, CommunicationThread, InternalTask, Order, User
+from app.models import (
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    InternalTask,
+    Order,
+    User,
+)
+from app.models.visits import PENDING
 from app.orders.services import may_change_status
 
 
@@ -24,7 +50,17 @@ class Visit:
     taps: list[str]
     on_the_way_at: datetime | None
     may_act: bool
+    window: TimeWindow | None = None
     quick_replies: list[QuickReply] = field(default_factory=list)
+    # The latest tap: waiting out its undo window, or just applied / refused.
+    move: MoveState | None = None
+    # The technician's quick reply still held for Undo, if any.
+    held_reply: CommunicationMessage | None = None
+    eta_choices: tuple[int, ...] = ETA_CHOICES
+
+    @property
+    def waiting(self) -> MoveState | None:
+        return self.move if self.move is not None and self.move.state == PENDING else None
 
 
 @dataclass
@@ -41,11 +77,13 @@ def build_visit(
     *,
     on_the_way_at: datetime | None,
     templates: list[CommunicationTemplate],
+    move: MoveState | None = None,
 ) -> Visit:
     """One visit card, from what the page looked up once for all cards."""
     address = order.installation_address.one_line() if order.installation_address else ""
     thread = find_order_thread(order)
     may_act = may_change_status(technician, order)
+    waiting = move is not None and move.state == PENDING
     return Visit(
         order=order,
         thread=thread,
@@ -53,12 +91,33 @@ def build_visit(
         maps_url=maps_link(address) if address else None,
         access_note=access_note(order),
         preferences=preference_lines(order),
-        taps=available_taps(order, on_the_way_at) if may_act else [],
+        taps=available_taps(order, on_the_way_at) if may_act and not waiting else [],
         on_the_way_at=on_the_way_at,
         may_act=may_act,
+        window=time_window(order),
         quick_replies=(
             quick_replies_for(order, thread, technician, day, templates) if may_act else []
         ),
+        move=move,
+        held_reply=held_reply(thread, technician) if may_act else None,
+    )
+
+
+def held_reply(
+    thread: CommunicationThread | None, technician: User
+) -> CommunicationMessage | None:
+    """The technician's latest reply on the thread still waiting out its Undo."""
+    if thread is None:
+        return None
+    return db.session.scalar(
+        sa.select(CommunicationMessage)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.sender_user_id == technician.id,
+            CommunicationMessage.send_held_until > utcnow(),
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(1)
     )
 
 
@@ -70,6 +129,7 @@ def visit_card(order: Order, technician: User, day: date) -> Visit:
         day,
         on_the_way_at=on_the_way_since([order.id], day).get(order.id),
         templates=quick_reply_templates(),
+        move=latest_moves([order.id]).get(order.id),
     )
 
 
@@ -77,10 +137,17 @@ def technician_day(technician: User, day: date) -> Day:
     """Today's visits of ``technician`` as cards, and their tasks due today or overdue."""
     orders = visits_for(technician.id, day)
     templates = quick_reply_templates()
-    departed = on_the_way_since([order.id for order in orders], day)
+    order_ids = [order.id for order in orders]
+    departed = on_the_way_since(order_ids, day)
+    moves = latest_moves(order_ids)
     visits = [
         build_visit(
-            order, technician, day, on_the_way_at=departed.get(order.id), templates=templates
+            order,
+            technician,
+            day,
+            on_the_way_at=departed.get(order.id),
+            templates=templates,
+            move=moves.get(order.id),
         )
         for order in orders
     ]

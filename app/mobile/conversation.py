@@ -8,6 +8,7 @@ system lines, photos as internal notes, quick replies as ordinary replies.
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.channels.email.records import order_thread_for
 from app.conversations import announce_change, open_thread, record_status_line
@@ -38,6 +39,25 @@ def find_order_thread(order: Order) -> CommunicationThread | None:
         .order_by(customer_first, CommunicationThread.last_message_at.desc())
         .limit(1)
     )
+
+
+# The phone shows the latest messages; older ones are on the desktop page.
+CONVERSATION_LIMIT = 60
+
+
+def conversation_messages(thread: CommunicationThread) -> list[CommunicationMessage]:
+    """The thread's latest messages, notes and lines, oldest first, for the phone."""
+    latest = db.session.scalars(
+        sa.select(CommunicationMessage)
+        .options(
+            so.joinedload(CommunicationMessage.sender_user),
+            so.joinedload(CommunicationMessage.sender_contact),
+        )
+        .where(CommunicationMessage.thread_id == thread.id)
+        .order_by(CommunicationMessage.created_at.desc(), CommunicationMessage.id.desc())
+        .limit(CONVERSATION_LIMIT)
+    ).all()
+    return list(reversed(latest))
 
 
 def customer_channel(contact: Contact | None) -> CommunicationChannel | None:

@@ -11,18 +11,22 @@ so its checks (channel, window, placeholders) apply and its refusal is shown.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.channels.whatsapp.window import service_window
-from app.conversations import unsaved_thread
+from app.conversations import unsaved_thread, withdraw_outbound
+from app.database import utcnow
 from app.extensions import db
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
-from app.mobile.conversation import customer_channel, order_thread
+from app.message_templates.visit_moment import visit_moment
+from app.mobile.conversation import customer_channel, find_order_thread, order_thread
+from app.mobile.services import AMSTERDAM, time_window
 from app.models import (
     CommunicationMessage,
     CommunicationTemplate,
@@ -35,6 +39,14 @@ from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
 MAX_QUICK_REPLIES = 6
+TECHNICIAN_PREFIX = "technician_"
+
+
+ETA_VARIABLE = "eta"
+# The arrival times offered with one tap, in minutes from now.
+ETA_CHOICES = (15, 30, 45, 60)
+MAX_ETA_MINUTES = 12 * 60
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,31 @@ class QuickReply:
     template_id: uuid.UUID
     label: str
     preview: str
+    # The template asks for the expected arrival ({{eta}}), picked on the phone.
+    needs_eta: bool = False
+
+
+def needs_eta(template: CommunicationTemplate) -> bool:
+    return ETA_VARIABLE in (template.variables or []) or "{{eta}}" in (
+        template.message_template or ""
+    )
+
+
+def eta_text(minutes: str | None, clock: str | None, now: datetime | None = None) -> str:
+    """The arrival time the technician picked ("14:35"); InvalidInput when unusable."""
+    if clock:
+        match = _CLOCK.match(clock.strip())
+        if match is None:
+            raise InvalidInput({"eta": _("Give the arrival time as hours:minutes, e.g. 14:30.")})
+        return f"{int(match[1]):02d}:{match[2]}"
+    try:
+        count = int(minutes or "")
+    except ValueError:
+        count = 0
+    if not 0 < count <= MAX_ETA_MINUTES:
+        raise InvalidInput({"eta": _("Pick when you expect to arrive.")})
+    arrival = (now or utcnow()).astimezone(AMSTERDAM) + timedelta(minutes=count)
+    return arrival.strftime("%H:%M")
 
 
 def quick_reply_templates() -> list[CommunicationTemplate]:
@@ -66,6 +103,8 @@ def visit_variables(order: Order, technician: User, day: date) -> dict[str, str]
         "technician_phone": technician.phone,
         "visit_date": (order.scheduled_date or day).strftime("%d-%m-%Y"),
         "visit_time": preferences.get("time_window") or preferences.get("time_preference"),
+        # "vandaag tussen 12:00 en 17:00", not "morgen (22-11-2026)" on the day itself.
+        "visit_moment": visit_moment(order.scheduled_date, time_window(order), day),
     }
     return {name: str(value) for name, value in values.items() if value}
 
@@ -92,16 +131,23 @@ def quick_replies_for(
     )
     variables = visit_variables(order, technician, day)
     replies = []
-    for template in templates:
+    # The technician's own replies ("Ik sta voor de deur") before the planners'.
+    mine_first = sorted(templates, key=lambda t: not t.template_name.startswith(TECHNICIAN_PREFIX))
+    for template in mine_first:
         if template.channel_type.value not in ("any", channel.channel_type.value):
             continue
         if approved_only and not template.whatsapp_template_name:
             continue
+        wants_eta = needs_eta(template)
+        # The arrival time is picked at the tap; the preview shows where it goes.
+        filled = {**variables, ETA_VARIABLE: "--:--"} if wants_eta else variables
         try:
-            rendered = render_for_thread(template, thread, technician, variables)
+            rendered = render_for_thread(template, thread, technician, filled)
         except TemplateRenderError:
             continue  # needs something this visit cannot fill in: no one-tap button
-        replies.append(QuickReply(template.id, template.display_name, rendered.body.strip()))
+        replies.append(
+            QuickReply(template.id, template.display_name, rendered.body.strip(), wants_eta)
+        )
         if len(replies) == MAX_QUICK_REPLIES:
             break
     return replies
@@ -125,17 +171,43 @@ def _unsaved_thread(order: Order) -> CommunicationThread | None:
 
 
 def send_quick_reply(
-    order: Order, technician: User, template_id: str | None, day: date
+    order: Order,
+    technician: User,
+    template_id: str | None,
+    day: date,
+    *,
+    eta: str | None = None,
+    hold_seconds: float = 0,
 ) -> CommunicationMessage:
-    """Send one quick reply on the order's conversation; InvalidInput says why not."""
+    """Send one quick reply on the order's conversation; InvalidInput says why not.
+
+    ``eta``: the arrival time for a template asking for one. ``hold_seconds``:
+    the reply waits that long (Undo) before it goes out, as an agent's does.
+    """
     template = _quick_reply_template(template_id)
+    variables = visit_variables(order, technician, day)
+    if needs_eta(template):
+        if not eta:
+            raise InvalidInput({"eta": _("Pick when you expect to arrive.")})
+        variables[ETA_VARIABLE] = eta
     return compose_reply(
         order_thread(order),
         technician,
         content=None,
         template_id=template.id,
-        variables=visit_variables(order, technician, day),
+        variables=variables,
+        hold_seconds=hold_seconds,
     )
+
+
+def withdraw_quick_reply(
+    order: Order, technician: User, message_id: uuid.UUID
+) -> CommunicationMessage | None:
+    """Take back a held quick reply before it leaves; None once it is being sent."""
+    thread = find_order_thread(order)
+    if thread is None:
+        return None
+    return withdraw_outbound(thread, message_id, author_id=technician.id)
 
 
 def _quick_reply_template(template_id: str | None) -> CommunicationTemplate:

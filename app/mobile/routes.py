@@ -3,14 +3,29 @@
 Every action is a plain form post that answers with a redirect to ``/m/`` and a
 flash (works without JavaScript); with htmx the same post answers with just
 the visit card or task list it changed, the message inside it (422 when the
-action was refused, which the page's htmx settings swap in too).
+action was refused, 409 when the visit moved on since the card was shown; the
+page's htmx settings swap those in too).
+
+"Completed" asks first: without JavaScript on a page of its own, with htmx in
+a dialog on the card. Status taps and quick replies then wait
+``VISIT_UNDO_SECONDS`` on the server (see :mod:`app.mobile.pending` and Undo
+send) while the card offers Undo; nothing leaves before that.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -19,6 +34,14 @@ from app.attachments.storage import discard_message_files
 from app.auth.decorators import role_required
 from app.extensions import db
 from app.mobile.cards import technician_day, visit_card
+from app.mobile.conversation import conversation_messages, find_order_thread, order_thread
+from app.mobile.pending import (
+    MoveAlreadyWaiting,
+    hold_tap,
+    stale_refusal,
+    undo_move,
+    undo_seconds,
+)
 from app.mobile.photos import (
     MAX_PHOTO_BYTES,
     PhotoRejected,
@@ -26,9 +49,20 @@ from app.mobile.photos import (
     read_photo,
     too_large_text,
 )
-from app.mobile.quick_replies import send_quick_reply
+from app.mobile.quick_replies import (
+    eta_text,
+    send_quick_reply,
+    withdraw_quick_reply,
+)
 from app.mobile.services import local_today, tasks_for
-from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
+from app.mobile.visits import (
+    TAP_LABELS,
+    VisitActionRefused,
+    apply_tap,
+    available_taps,
+    needs_confirmation,
+    on_the_way_since,
+)
 from app.models import Order
 from app.models.enums import Role, TaskStatus
 from app.orders.services import may_change_status
@@ -42,8 +76,9 @@ from app.tasks.services import (
     publish_task_outcome,
 )
 from app.tasks.validation import TaskValidationError
-from app.threads.services import InvalidInput
+from app.threads.services import InvalidInput, add_note
 from app.transactions import commit
+from app.ui import order_status_label
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
 PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)
@@ -90,21 +125,70 @@ def _order_for_action(order_id: uuid.UUID) -> Order:
     return order
 
 
-def _answer(order: Order, *, notice: str | None = None, error: str | None = None):
+def _order_to_read(order_id: uuid.UUID) -> Order:
+    """The order, for a page about it: only its own technician (or a lead) reads it."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404, _("There is no such visit."))
+    if not may_change_status(current_user, order):
+        abort(403, _("This visit is assigned to another technician."))
+    return order
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and not request.htmx
+
+
+def _answer(
+    order: Order,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    code: int | None = None,
+):
+    """The card (htmx), JSON (a script that asked for it), or back to /m/ with a flash."""
+    code = code or (422 if error else 200)
+    if _wants_json():
+        body = {"order_id": str(order.id), "status": order.status.value}
+        body.update({"error": error} if error else {"notice": notice})
+        return jsonify(body), code
     if request.htmx:
         card = visit_card(order, current_user, local_today())
         body = render_template("mobile/_visit.html", visit=card, notice=notice, error=error)
-        return body, 422 if error else 200
-    flash(error or notice, "error" if error else "info")
+        return body, code
+    if error or notice:
+        flash(error or notice, "error" if error else "info")
     return redirect(url_for("mobile.today", _anchor=f"visit-{order.id}"), 303)
+
+
+@bp.get("/visits/<uuid:order_id>/card")
+@role_required(*PHONE_ROLES)
+def card(order_id: uuid.UUID):
+    """One card as it stands now (the page refreshes a card when its Undo runs out)."""
+    order = _order_to_read(order_id)
+    visit = visit_card(order, current_user, local_today())
+    return render_template("mobile/_visit.html", visit=visit)
 
 
 @bp.post("/visits/<uuid:order_id>/status")
 @role_required(*PHONE_ROLES)
 def status(order_id: uuid.UUID):
     order = _order_for_action(order_id)
+    tap = request.form.get("tap", "")
+    expected = request.form.get("expected_status")
+    if expected and expected != order.status.value:
+        # The card was out of date (another device, an agent, a replayed offline tap).
+        db.session.rollback()
+        return _answer(order, error=stale_refusal(order), code=409)
+    if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
+        db.session.rollback()
+        return _confirm(order, tap)
+    seconds = undo_seconds()
+    if seconds > 0:
+        return _hold(order, tap, seconds)
     try:
-        outcome = apply_tap(order, current_user, request.form.get("tap", ""), local_today())
+        outcome = apply_tap(order, current_user, tap, local_today())
     except VisitActionRefused as exc:
         db.session.rollback()
         return _answer(order, error=str(exc))
@@ -115,6 +199,60 @@ def status(order_id: uuid.UUID):
             "The customer was not told: %(problem)s", problem=outcome.customer_problem
         )
     return _answer(order, notice=notice)
+
+
+def _confirm(order: Order, tap: str):
+    """Ask before "Completed": a dialog on the card (htmx), else a page of its own."""
+    context = {
+        "order": order,
+        "tap": tap,
+        "skips": order.status.value != "in_progress",
+    }
+    if _wants_json():
+        # A script (the offline queue) asks on the phone itself and posts confirmed=1.
+        question = _("Mark %(order)s completed?", order=order.order_number)
+        return jsonify({"order_id": str(order.id), "confirm": question}), 428
+    if request.htmx:
+        visit = visit_card(order, current_user, local_today())
+        return render_template("mobile/_visit.html", visit=visit, confirm=context)
+    return render_template("mobile/confirm.html", confirm=context)
+
+
+def _hold(order: Order, tap: str, seconds: float):
+    """Write the tap down to go through once its undo window closes."""
+    if tap not in available_taps(order, on_the_way_since([order.id], local_today()).get(order.id)):
+        db.session.rollback()
+        label = TAP_LABELS.get(tap)
+        return _answer(
+            order,
+            error=_(
+                "Can't mark %(order)s %(tap)s now: the visit is %(status)s.",
+                order=order.order_number,
+                tap=str(label).lower() if label else tap,
+                status=order_status_label(order.status),
+            ),
+        )
+    try:
+        hold_tap(order, current_user, tap, order.status.value, seconds)
+    except MoveAlreadyWaiting:
+        return _answer(
+            order, error=_("An update of this visit is already waiting; undo it or wait.")
+        )
+    return _answer(order)
+
+
+@bp.post("/visits/<uuid:order_id>/undo")
+@role_required(*PHONE_ROLES)
+def undo(order_id: uuid.UUID):
+    """Call off the waiting status tap: nothing of it happened, nothing will."""
+    order = _order_to_read(order_id)
+    try:
+        move_id = uuid.UUID(request.form.get("move_id", ""))
+    except ValueError:
+        abort(400, _("move_id must be a UUID."))
+    if undo_move(move_id, current_user):
+        return _answer(order, notice=_("Undone: the visit was not changed."))
+    return _answer(order, error=_("Too late to undo: the update has gone through."), code=409)
 
 
 @bp.post("/visits/<uuid:order_id>/photo")
@@ -148,17 +286,100 @@ def photo(order_id: uuid.UUID):
 @role_required(*PHONE_ROLES)
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
+    form = request.form
+    seconds = undo_seconds()
     try:
-        send_quick_reply(order, current_user, request.form.get("template_id"), local_today())
+        eta = (
+            eta_text(form.get("eta_minutes"), form.get("eta_time"))
+            if form.get("eta_minutes") or form.get("eta_time")
+            else None
+        )
+        message = send_quick_reply(
+            order,
+            current_user,
+            form.get("template_id"),
+            local_today(),
+            eta=eta,
+            hold_seconds=seconds,
+        )
     except InvalidInput as exc:
         db.session.rollback()
-        return _answer(
+        return _back(
             order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values()))
         )
     commit()
-    return _answer(
+    if seconds > 0 and message.is_held:
+        return _back(order)  # the card shows "Sending in 8 s · Undo"
+    return _back(
         order, notice=_("%(order)s: message sent to the customer.", order=order.order_number)
     )
+
+
+@bp.post("/visits/<uuid:order_id>/reply/undo")
+@role_required(*PHONE_ROLES)
+def undo_reply(order_id: uuid.UUID):
+    """Take back a quick reply inside its undo window: it never leaves."""
+    order = _order_to_read(order_id)
+    try:
+        message_id = uuid.UUID(request.form.get("message_id", ""))
+    except ValueError:
+        abort(400, _("message_id must be a UUID."))
+    if withdraw_quick_reply(order, current_user, message_id) is None:
+        db.session.rollback()
+        return _back(order, error=_("Too late to undo: the message has been sent."), code=409)
+    commit()
+    return _back(order, notice=_("Undone: the message was not sent."))
+
+
+def _back(order: Order, **answer):
+    """Answer a post made on the conversation page there, any other on the card."""
+    if request.form.get("from") != "conversation":
+        return _answer(order, **answer)
+    code = answer.pop("code", None) or (422 if answer.get("error") else 200)
+    if request.htmx or _wants_json():
+        if _wants_json():
+            return _answer(order, code=code, **answer)
+        return _conversation_page(order, partial=True, **answer), code
+    message = answer.get("error") or answer.get("notice")
+    if message:
+        flash(message, "error" if answer.get("error") else "info")
+    return redirect(url_for("mobile.conversation", order_id=order.id), 303)
+
+
+@bp.get("/visits/<uuid:order_id>/conversation")
+@role_required(*PHONE_ROLES)
+def conversation(order_id: uuid.UUID):
+    """The order's conversation on the phone: read it, add a note, reply in one tap."""
+    return _conversation_page(_order_to_read(order_id))
+
+
+def _conversation_page(
+    order: Order, *, partial: bool = False, notice: str | None = None, error: str | None = None
+):
+    thread = find_order_thread(order)
+    context = {
+        "visit": visit_card(order, current_user, local_today()),
+        "thread": thread,
+        "messages": conversation_messages(thread) if thread else [],
+        "notice": notice,
+        "error": error,
+    }
+    template = "mobile/_conversation.html" if partial else "mobile/conversation.html"
+    return render_template(template, **context)
+
+
+@bp.post("/visits/<uuid:order_id>/note")
+@role_required(*PHONE_ROLES)
+def note(order_id: uuid.UUID):
+    """An internal note on the order's conversation (colleagues see it; never sent)."""
+    order = _order_for_action(order_id)
+    try:
+        add_note(order_thread(order), current_user, request.form.get("content"))
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _back(order, error=" ".join(exc.fields.values()))
+    commit()
+    return _back(order, notice=_("%(order)s: note added.", order=order.order_number))
 
 
 @bp.post("/tasks/<uuid:task_id>/done")

@@ -14,16 +14,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import InternalTask, LineItem, Order
+from app.message_templates.visit_moment import TimeWindow, parse_time_window
+from app.models import InternalTask, LineItem, Order, OrderStatusTransition, User
 from app.models.enums import TaskStatus
+from app.ui import local_time
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 # Installation preferences worth reading before ringing the bell, in this order
-# (access notes are shown on their own, outside the folded details).
+# (the time window and access notes are shown on their own, at the top of the card).
 PREFERENCE_LABELS = {
-    "time_window": _l("Time window"),
-    "time_preference": _l("Time preference"),
     "phase": _l("Connection"),
     "notes": _l("Notes"),
     "preference": _l("Preference"),
@@ -35,8 +35,15 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(AMSTERDAM).date()
 
 
+def time_window(order: Order) -> TimeWindow | None:
+    """The order's planned time window, from its installation preferences."""
+    preferences = order.installation_preferences or {}
+    return parse_time_window(preferences.get("time_window") or preferences.get("time_preference"))
+
+
 def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
-    return list(
+    """The technician's visits on ``day``, by planned time (all day last), then number."""
+    orders = list(
         db.session.scalars(
             sa.select(Order)
             .options(
@@ -48,6 +55,28 @@ def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
             .order_by(Order.order_number)
         )
     )
+    return sorted(orders, key=_planned)
+
+
+def _planned(order: Order) -> tuple[str, str]:
+    window = time_window(order)
+    return (window.sort_key if window else "99:99", order.order_number)
+
+
+def last_status_change(order: Order) -> tuple[str | None, str | None]:
+    """Who last moved the order's status, and at what local time ("14:20")."""
+    row = db.session.execute(
+        sa.select(User.name, OrderStatusTransition.created_at)
+        .select_from(OrderStatusTransition)
+        .outerjoin(User, User.id == OrderStatusTransition.actor_user_id)
+        .where(OrderStatusTransition.order_id == order.id)
+        .order_by(OrderStatusTransition.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    name, at = row
+    return name, local_time(at, "%H:%M")
 
 
 def tasks_for(user_id: uuid.UUID, day: date) -> list[InternalTask]:

@@ -72,6 +72,12 @@ def available_taps(order: Order, on_the_way_at: datetime | None) -> list[str]:
     return []
 
 
+def needs_confirmation(order: Order, tap: str) -> bool:
+    """ "Completed" is asked about first: it tells the partner and the customer, and
+    from ``scheduled`` it skips "Started" as well."""
+    return tap == COMPLETED and order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
+
+
 def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
     """Carry out one tap on ``order`` (locked by the caller); raises VisitActionRefused."""
     if tap == ON_THE_WAY:

@@ -51,9 +51,11 @@ from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
+from app.models.visits import PendingVisitMove
 
 __all__ = [
     "OutlookMailbox",
+    "PendingVisitMove",
     "SavedView",
     "FieldMapping",
     "Integration",

@@ -6,6 +6,8 @@ import re
 import uuid
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from app.extensions import db
 from app.models import Article, CommunicationChannel, CommunicationTemplate, PartnerSkuMapping
 from app.models.enums import (
@@ -186,10 +188,12 @@ TEMPLATES = [
         TemplateCategory.INSTALLATION_SCHEDULING,
         _EMAIL,
         None,
-        "Herinnering: monteur komt {{visit_date}}",
-        "Beste {{customer_name}},\n\nMorgen, {{visit_date}} om {{visit_time}}, komt "
-        "{{technician_name}} uw laadpaal installeren. Bereikbaar op {{technician_phone}}.\n\n"
-        "Ter voorbereiding: {{preparation_notes}}",
+        "Herinnering: installatie van uw laadpaal",
+        # {{visit_moment}} reads "vandaag tussen 12:00 en 17:00" / "morgen (23-11-2026) …"
+        # from the day it is sent, so the text never says "morgen" on the day itself.
+        "Beste {{customer_name}},\n\nEen herinnering aan de installatie van uw laadpaal.\n"
+        "Wanneer: {{visit_moment}}\nMonteur: {{technician_name}}, bereikbaar op "
+        "{{technician_phone}}.\n\nTer voorbereiding: {{preparation_notes}}",
     ),
     (
         "visit_reminder_whatsapp",
@@ -197,10 +201,10 @@ TEMPLATES = [
         _WHATSAPP,
         "visit_reminder",
         None,
-        # No "morgen": technicians send it from the phone on the day itself too.
-        "Hoi {{customer_name}}, een herinnering: op {{visit_date}} om {{visit_time}} komt "
-        "{{technician_name}} de laadpaal installeren. Zorgt u dat de meterkast vrij "
-        "toegankelijk is? Groet, ChargeCars",
+        # Technicians send it from the phone on the day itself too: {{visit_moment}}.
+        "Hoi {{customer_name}}, een herinnering aan de installatie van uw laadpaal. "
+        "Wanneer: {{visit_moment}}. Monteur: {{technician_name}}. Zorgt u dat de meterkast "
+        "vrij toegankelijk is? Groet, ChargeCars",
     ),
     (
         "visit_reminder_sms",
@@ -208,8 +212,37 @@ TEMPLATES = [
         _SMS,
         None,
         None,
-        "ChargeCars: op {{visit_date}} om {{visit_time}} installeert {{technician_name}} uw "
-        "laadpaal. Past dit niet? Bel 030-2001234.",
+        "ChargeCars installeert uw laadpaal {{visit_moment}} (monteur {{technician_name}}). "
+        "Past dit niet? Bel 030-2001234.",
+    ),
+    # The technician's quick replies on the phone (migration 0029 adds them to an
+    # existing install with the same texts).
+    (
+        "technician_eta",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _ANY,
+        None,
+        None,
+        "Hoi {{customer_name}}, ik ben onderweg naar u voor de installatie van uw laadpaal. "
+        "Verwachte aankomst: {{eta}}. Groet, {{technician_name}} van ChargeCars",
+    ),
+    (
+        "technician_running_late",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _ANY,
+        None,
+        None,
+        "Hoi {{customer_name}}, ik ben ongeveer 15 minuten later dan gepland. Excuses voor "
+        "het wachten! Groet, {{technician_name}} van ChargeCars",
+    ),
+    (
+        "technician_at_the_door",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _ANY,
+        None,
+        None,
+        "Hoi {{customer_name}}, ik sta voor de deur voor de installatie van uw laadpaal. "
+        "Groet, {{technician_name}} van ChargeCars",
     ),
     (
         "complaint_response",
@@ -299,6 +332,18 @@ TEMPLATE_NAMES = {
         "Visit reminder (SMS)",
         "Short reminder of tomorrow's visit by text message.",
     ),
+    "technician_eta": (
+        "Ik ben onderweg",
+        "From the technician's phone: on the way, with the expected arrival picked there.",
+    ),
+    "technician_running_late": (
+        "Ik ben 15 minuten later",
+        "From the technician's phone: running about 15 minutes late.",
+    ),
+    "technician_at_the_door": (
+        "Ik sta voor de deur",
+        "From the technician's phone: at the customer's door.",
+    ),
     "complaint_response": (
         "Complaint response",
         "Apologises and says who will call back, and by when.",
@@ -382,7 +427,11 @@ def build_channels_and_templates(ctx: DemoContext) -> None:
             auto_assignment_rules=AUTO_ASSIGNMENT_RULES if customer_facing else {},
             escalation_rules=ESCALATION_RULES if customer_facing else {},
         )
+    # Migration 0029 adds the technician's quick replies to every database.
+    existing = set(db.session.scalars(sa.select(CommunicationTemplate.template_name)))
     for name, category, channel_type, wa_name, subject, body in TEMPLATES:
+        if name in existing:
+            continue
         display_name, description = TEMPLATE_NAMES[name]
         ctx.templates[name] = CommunicationTemplate(
             id=uuid.uuid4(),

@@ -59,6 +59,8 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
         expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit started.")
         expect(card.get_by_test_id("visit-status")).to_have_text("in progress")
         card.get_by_role("button", name="Completed").click()
+        # Completing is asked about first (tests/e2e/test_technician_safety.py).
+        page.get_by_role("dialog").get_by_role("button", name="Yes, completed").click()
         expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit completed.")
         expect(card.get_by_test_id("visit-status")).to_have_text("completed")
 

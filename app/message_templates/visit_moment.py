@@ -1,0 +1,103 @@
+"""When the technician comes, in words a customer reads naturally.
+
+The intake writes a visit's time window as free text ("middag (12:00-17:00)",
+"hele dag beschikbaar"). :func:`parse_time_window` reads it once for every
+place that shows or sorts by it; :func:`visit_moment` words the visit relative
+to the day the message is sent: "vandaag tussen 12:00 en 17:00",
+"vandaag, de hele dag", "morgen (23-11-2026) tussen 08:00 en 12:00".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.database import utcnow
+
+DATE_FORMAT = "%d-%m-%Y"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_HOURS = re.compile(r"(\d{1,2})[:.](\d{2})\s*(?:-|–|tot|en)\s*(\d{1,2})[:.](\d{2})")
+_ALL_DAY = ("hele dag", "all day", "heel de dag")
+_LETTERS = re.compile(r"[^\W\d_]")
+# Customer-facing words per template language (templates carry their own language).
+_WORDS = {
+    "nl": {
+        "today": "vandaag",
+        "tomorrow": "morgen ({date})",
+        "on": "op {date}",
+        "between": "{day} tussen {start} en {end}",
+        "all_day": "{day}, de hele dag",
+        "window": "{day}, {window}",
+    },
+    "en": {
+        "today": "today",
+        "tomorrow": "tomorrow ({date})",
+        "on": "on {date}",
+        "between": "{day} between {start} and {end}",
+        "all_day": "{day}, all day",
+        "window": "{day}, {window}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A visit's time window: its name ("middag"), hours, or all day."""
+
+    raw: str
+    name: str | None
+    start: str | None
+    end: str | None
+    all_day: bool
+
+    @property
+    def sort_key(self) -> str:
+        # All-day visits after the timed ones: they fit in anywhere.
+        return self.start if self.start and not self.all_day else "99:99"
+
+
+def parse_time_window(raw: object) -> TimeWindow | None:
+    """The window in ``raw`` (free text from the intake); None when there is none."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    match = _HOURS.search(text)
+    start = f"{int(match[1]):02d}:{match[2]}" if match else None
+    end = f"{int(match[3]):02d}:{match[4]}" if match else None
+    all_day = any(words in text.lower() for words in _ALL_DAY)
+    name = text.split("(")[0].strip() if match else None
+    if name is not None and not _LETTERS.search(name):
+        name = None
+    if not match and not all_day:
+        name = text
+    return TimeWindow(raw=text, name=name, start=start, end=end, all_day=all_day)
+
+
+def amsterdam_today(now: datetime | None = None) -> date:
+    """Today where the customers and technicians are, not in UTC."""
+    return (now or utcnow()).astimezone(AMSTERDAM).date()
+
+
+def visit_moment(
+    scheduled: date | None, window: TimeWindow | None, today: date, language: str = "nl"
+) -> str | None:
+    """The visit's day and window as one phrase; None without a planned date."""
+    if scheduled is None:
+        return None
+    words = _WORDS.get(language[:2], _WORDS["nl"])
+    when = scheduled.strftime(DATE_FORMAT)
+    if scheduled == today:
+        day = words["today"]
+    elif scheduled == today + timedelta(days=1):
+        day = words["tomorrow"].format(date=when)
+    else:
+        day = words["on"].format(date=when)
+    if window is None:
+        return day
+    if window.start and window.end:
+        return words["between"].format(day=day, start=window.start, end=window.end)
+    if window.all_day:
+        return words["all_day"].format(day=day)
+    return words["window"].format(day=day, window=window.raw)

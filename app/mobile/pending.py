@@ -1,0 +1,235 @@
+"""Status taps held for an undo window: nothing of a tap happens before it closes.
+
+A tap on the phone ("Started", "Completed", "On the way") is written as a
+:class:`~app.models.PendingVisitMove` with ``apply_at`` a few seconds ahead
+(``VISIT_UNDO_SECONDS``) and nothing else: no status change, no partner
+callback, no customer notice. Once the window has passed, :func:`apply_move`
+(enqueued for that moment, and swept up by :func:`apply_due_moves` should the
+job be lost) carries it out through :func:`app.mobile.visits.apply_tap`, so the
+status engine and its hooks run as for an immediate tap.
+
+Undo and the job meet exactly once: each takes the row with one conditional
+UPDATE on ``state`` (``pending`` → ``undone`` only before ``apply_at``,
+``pending`` → ``applied`` only after it), and the job applies the tap in the
+same transaction as its claim, so a failed apply leaves the move pending for
+the next sweep. The row outlives the browser: closing the phone changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.database import utcnow
+from app.extensions import db
+from app.jobs.queues import get_queue
+from app.labels import label
+from app.mobile.services import last_status_change, local_today
+from app.mobile.visits import VisitActionRefused, apply_tap
+from app.models import Order, PendingVisitMove, User
+from app.models.visits import APPLIED, PENDING, REFUSED, UNDONE
+from app.transactions import after_commit, commit
+
+log = logging.getLogger(__name__)
+
+APPLY_JOB = "app.mobile.pending.apply_move"
+# How long a finished move's outcome is still shown on its card.
+OUTCOME_SHOWN = timedelta(minutes=10)
+SWEEP_BATCH = 100
+
+
+class MoveAlreadyWaiting(Exception):
+    """The visit has a tap waiting out its undo window already."""
+
+
+@dataclass(frozen=True)
+class MoveState:
+    """What a card shows about its visit's latest tap."""
+
+    move_id: uuid.UUID
+    tap: str
+    state: str
+    apply_at: datetime
+    outcome: str | None
+
+    @property
+    def seconds_left(self) -> int:
+        return max(int((self.apply_at - utcnow()).total_seconds() + 0.999), 0)
+
+
+def undo_seconds() -> float:
+    return float(current_app.config["VISIT_UNDO_SECONDS"])
+
+
+def hold_tap(
+    order: Order, technician: User, tap: str, expected_status: str, seconds: float
+) -> PendingVisitMove:
+    """Write the tap down to be applied in ``seconds`` and commit; its job is queued.
+
+    Raises :class:`MoveAlreadyWaiting` when another tap on the visit still waits
+    (the partial unique index decides, not a look first).
+    """
+    move = PendingVisitMove(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        technician_id=technician.id,
+        tap=tap,
+        expected_status=expected_status,
+        apply_at=utcnow() + timedelta(seconds=seconds),
+        state=PENDING,
+    )
+    db.session.add(move)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise MoveAlreadyWaiting from exc
+    move_id = move.id
+    after_commit(lambda: _enqueue_apply(move_id, seconds))
+    commit()
+    return move
+
+
+def _enqueue_apply(move_id: uuid.UUID, delay: float) -> None:
+    # A moment after the window closes, so the job never finds it still open.
+    get_queue("default").enqueue_in(
+        timedelta(seconds=delay + 0.5), APPLY_JOB, str(move_id), job_timeout=120
+    )
+
+
+def undo_move(move_id: uuid.UUID, technician: User) -> bool:
+    """Call off the technician's waiting tap; False when its window has closed."""
+    undone = db.session.execute(
+        sa.update(PendingVisitMove)
+        .where(
+            PendingVisitMove.id == move_id,
+            PendingVisitMove.technician_id == technician.id,
+            PendingVisitMove.state == PENDING,
+            PendingVisitMove.apply_at > utcnow(),
+        )
+        .values(state=UNDONE, finished_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    commit()
+    return undone == 1
+
+
+def apply_move(move_id: str) -> str | None:
+    """Carry out one held tap once its window has passed; exactly once however called."""
+    claimed = db.session.execute(
+        sa.update(PendingVisitMove)
+        .where(
+            PendingVisitMove.id == uuid.UUID(move_id),
+            PendingVisitMove.state == PENDING,
+            PendingVisitMove.apply_at <= utcnow(),
+        )
+        .values(state=APPLIED, finished_at=utcnow(), updated_at=utcnow())
+        .returning(
+            PendingVisitMove.order_id,
+            PendingVisitMove.technician_id,
+            PendingVisitMove.tap,
+            PendingVisitMove.expected_status,
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
+        db.session.rollback()
+        return None
+    order_id, technician_id, tap, expected_status = claimed
+    order = db.session.get(Order, order_id, with_for_update=True)
+    technician = db.session.get(User, technician_id)
+    try:
+        if order.status.value != expected_status:
+            raise VisitActionRefused(stale_refusal(order))
+        outcome = apply_tap(order, technician, tap, local_today())
+    except VisitActionRefused as exc:
+        db.session.rollback()
+        _finish(move_id, REFUSED, str(exc))
+        log.info("held tap %s on order %s refused: %s", move_id, order_id, exc)
+        return REFUSED
+    notice = outcome.notice
+    if outcome.customer_problem:
+        notice += " " + _(
+            "The customer was not told: %(problem)s", problem=outcome.customer_problem
+        )
+    _set_outcome(move_id, notice)
+    # The claim, the status move, its hooks and the outcome commit together.
+    commit()
+    return APPLIED
+
+
+def _set_outcome(move_id: str, outcome: str) -> None:
+    db.session.execute(
+        sa.update(PendingVisitMove)
+        .where(PendingVisitMove.id == uuid.UUID(move_id))
+        .values(outcome=outcome)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _finish(move_id: str, state: str, outcome: str) -> None:
+    """Mark a claimed move refused (its claim was rolled back with the refused apply)."""
+    db.session.execute(
+        sa.update(PendingVisitMove)
+        .where(PendingVisitMove.id == uuid.UUID(move_id), PendingVisitMove.state == PENDING)
+        .values(state=state, outcome=outcome, finished_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    commit()
+
+
+def apply_due_moves() -> int:
+    """Periodic sweep: apply every move whose window passed (its job may be lost)."""
+    due = db.session.scalars(
+        sa.select(PendingVisitMove.id)
+        .where(PendingVisitMove.state == PENDING, PendingVisitMove.apply_at <= utcnow())
+        .order_by(PendingVisitMove.apply_at)
+        .limit(SWEEP_BATCH)
+    ).all()
+    db.session.rollback()
+    return sum(1 for move_id in due if apply_move(str(move_id)) is not None)
+
+
+def latest_moves(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, MoveState]:
+    """Each order's waiting tap, else its latest tap finished in the last minutes."""
+    if not order_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(PendingVisitMove)
+        .where(
+            PendingVisitMove.order_id.in_(order_ids),
+            sa.or_(
+                PendingVisitMove.state == PENDING,
+                sa.and_(
+                    PendingVisitMove.state.in_((APPLIED, REFUSED)),
+                    PendingVisitMove.finished_at > utcnow() - OUTCOME_SHOWN,
+                ),
+            ),
+        )
+        .order_by(PendingVisitMove.created_at)
+    ).all()
+    latest = {}
+    for row in rows:
+        latest[row.order_id] = MoveState(row.id, row.tap, row.state, row.apply_at, row.outcome)
+    return latest
+
+
+def stale_refusal(order: Order) -> str:
+    """ "Not changed: the visit is already 'completed' (changed by Sarah at 14:20)." """
+    who, when = last_status_change(order)
+    status = label(order.status, "order")
+    if who and when:
+        return _(
+            "Not changed: the visit is already '%(status)s' (changed by %(name)s at %(time)s).",
+            status=status,
+            name=who,
+            time=when,
+        )
+    return _("Not changed: the visit is already '%(status)s'.", status=status)

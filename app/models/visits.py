@@ -1,0 +1,53 @@
+"""A technician's status tap, held for a few seconds so it can be undone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.database import Entity
+from app.extensions import db
+
+PENDING, APPLIED, UNDONE, REFUSED = "pending", "applied", "undone", "refused"
+
+
+class PendingVisitMove(Entity, db.Model):
+    """A tap on the phone ("Completed") waiting out its undo window.
+
+    Nothing of the tap happens before ``apply_at``: the job that applies it and
+    the technician's Undo each take the row with one conditional UPDATE on
+    ``state``, so exactly one of them wins. At most one move per order waits
+    at a time (the partial unique index), so a second tap cannot slip past
+    the first.
+    """
+
+    __tablename__ = "pending_visit_moves"
+    __table_args__ = (
+        sa.Index(
+            "uq_pending_visit_moves_order_waiting",
+            "order_id",
+            unique=True,
+            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state = 'pending'"),
+        ),
+        sa.Index("ix_pending_visit_moves_state_apply_at", "state", "apply_at"),
+    )
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    technician_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE")
+    )
+    tap: so.Mapped[str] = so.mapped_column(sa.String(32))
+    # The order status the card showed when the tap was made.
+    expected_status: so.Mapped[str] = so.mapped_column(sa.String(32))
+    apply_at: so.Mapped[datetime] = so.mapped_column()
+    state: so.Mapped[str] = so.mapped_column(sa.String(16), default=PENDING)
+    finished_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # What the technician is told once it went through or was refused.
+    outcome: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)

@@ -1,0 +1,186 @@
+"""Issue 16 points 1-4 on a 375x812 touch phone: the day's cards, "Completed?" in a
+dialog, Undo inside the window (nothing reaches the partner or the customer), the
+move going through after it, quick replies with an arrival time, and the phone
+conversation with a note."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import (
+    CommunicationMessage,
+    Order,
+    OutboundDelivery,
+    PendingVisitMove,
+    SandboxSend,
+)
+from app.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
+from tests import factories
+from tests.e2e.test_sign_in import sign_in
+from tests.mobile_support import visit
+from tests.partner_support import make_partner
+
+PHONE = {"width": 375, "height": 812}
+UNDO_SECONDS = 3
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def _count(query) -> int:
+    db.session.expire_all()
+    value = db.session.scalar(query)
+    db.session.rollback()
+    return value
+
+
+def _left() -> dict:
+    """What reached, or is on its way to, the partner or the customer."""
+    return {
+        "callbacks": _count(
+            sa.select(sa.func.count()).where(
+                OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK
+            )
+        ),
+        "deliveries": _count(sa.select(sa.func.count()).select_from(OutboundDelivery)),
+        "sandbox": _count(sa.select(sa.func.count()).select_from(SandboxSend)),
+        "outgoing": _count(
+            sa.select(sa.func.count()).where(
+                CommunicationMessage.message_type == MessageType.OUTGOING
+            )
+        ),
+    }
+
+
+def _setup(make_user):
+    technician = make_user("technician", email="monteur@switchboard.test")
+    partner = make_partner(webhook_url="http://127.0.0.1:9/hooks")  # nothing listens
+    for name, body in (
+        (
+            "technician_eta",
+            "Hoi {{customer_first_name}}, ik ben onderweg. Verwachte aankomst: {{eta}}.",
+        ),
+        ("technician_at_the_door", "Hoi {{customer_first_name}}, ik sta voor de deur."),
+    ):
+        factories.template(
+            body,
+            template_name=name,
+            display_name={"technician_eta": "Ik ben onderweg"}.get(name, "Ik sta voor de deur"),
+            template_category=TemplateCategory.INSTALLATION_SCHEDULING,
+        )
+    later = visit(
+        technician,
+        number="CC-2026-00050",
+        with_whatsapp=False,
+        preferences={"time_window": "middag (12:00-17:00)", "access_notes": "Poortcode 4711"},
+        partner_organization_id=partner.organization.id,
+        partner_order_id="GRO-50",
+    )
+    earlier = visit(
+        technician,
+        number="CC-2026-00060",
+        with_whatsapp=False,
+        preferences={"time_window": "ochtend (08:00-12:00)"},
+    )
+    return later, earlier
+
+
+def test_technician_day_with_confirmation_undo_and_quick_replies(
+    app, live_server, running_worker, phone, make_user
+):
+    app.config["VISIT_UNDO_SECONDS"] = UNDO_SECONDS
+    later, earlier = _setup(make_user)
+    page = phone
+    sign_in(page, live_server.url, "monteur@switchboard.test")
+    expect(page).to_have_url(re.compile(r"/m/$"))
+    page.wait_for_load_state("load")
+
+    # Point 2: by planned time, with the window, address link and site notes on the card.
+    cards = page.get_by_test_id("visit")
+    expect(cards.nth(0)).to_have_attribute("data-order", "CC-2026-00060")
+    expect(cards.nth(1)).to_have_attribute("data-order", "CC-2026-00050")
+    card = cards.filter(has_text="CC-2026-00050")
+    expect(card.get_by_test_id("visit-window")).to_have_text("middag 12:00–17:00")
+    expect(card.get_by_test_id("visit-address")).to_have_attribute(
+        "href", re.compile(r"^https://www\.google\.com/maps/search/")
+    )
+    expect(card).to_contain_text("Poortcode 4711")
+    expect(card.get_by_test_id("visit-notes")).to_be_visible()
+    expect(card.get_by_test_id("visit-notes")).to_contain_text("Meterkast in de garage")
+
+    # Point 1: "Completed" asks in a dialog; Cancel changes nothing.
+    card.get_by_role("button", name="Completed").tap()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Mark CC-2026-00050 completed?")
+    dialog.get_by_role("link", name="Cancel").tap()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert _count(sa.select(sa.func.count()).select_from(PendingVisitMove)) == 0
+
+    # Confirmed, then undone inside the window: nothing leaves.
+    card.get_by_role("button", name="Completed").tap()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, completed").tap()
+    pending = card.get_by_test_id("visit-pending")
+    expect(pending).to_contain_text(re.compile(r"Completed in \d s"))
+    pending.get_by_role("button", name="Undo").tap()
+    expect(card.get_by_test_id("visit-notice")).to_have_text("Undone: the visit was not changed.")
+    page.wait_for_timeout((UNDO_SECONDS + 2) * 1000)
+    assert _left() == {"callbacks": 0, "deliveries": 0, "sandbox": 0, "outgoing": 0}
+    assert _count(sa.select(Order.status).where(Order.id == later.id)) == OrderStatus.SCHEDULED
+
+    # Not undone: after the window the move goes through the status engine.
+    card.get_by_role("button", name="Started").tap()
+    expect(card.get_by_test_id("visit-pending")).to_contain_text(re.compile(r"Started in \d s"))
+    assert _left()["callbacks"] == 0
+    expect(card.get_by_test_id("visit-status")).to_have_text("in progress", timeout=25_000)
+    expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00050: visit started.")
+    assert _left()["callbacks"] == 1
+
+    # Point 3: "on the way" with the arrival picked on the phone, undone: never sent.
+    eta = card.locator("fieldset.m-eta-choices")
+    eta.get_by_role("button", name="+30 min").tap()
+    held = card.get_by_test_id("reply-pending")
+    expect(held).to_contain_text(re.compile(r"Sending in \d s"))
+    expect(held).to_contain_text("Verwachte aankomst: ")
+    held.get_by_role("button", name="Undo").tap()
+    expect(card.get_by_test_id("visit-notice")).to_have_text("Undone: the message was not sent.")
+    page.wait_for_timeout((UNDO_SECONDS + 2) * 1000)
+    assert _left()["sandbox"] == 0 and _left()["outgoing"] == 0
+
+    # "Ik sta voor de deur", left to go: sent once the window closes.
+    card.get_by_role("button", name=re.compile("Ik sta voor de deur")).tap()
+    expect(card.get_by_test_id("reply-pending")).to_be_visible()
+    expect(card.get_by_test_id("reply-pending")).to_have_count(0, timeout=25_000)
+    for _ in range(50):
+        if _left()["sandbox"] == 1:
+            break
+        page.wait_for_timeout(200)
+    assert _left()["sandbox"] == 1
+
+    # Point 4: the phone conversation, with a note; back to the day.
+    card.get_by_role("link", name="Open the conversation").tap()
+    expect(page).to_have_url(re.compile(rf"/m/visits/{later.id}/conversation$"))
+    timeline = page.get_by_test_id("conversation-timeline")
+    expect(timeline).to_contain_text("Hoi Jan, ik sta voor de deur.")
+    expect(timeline).to_contain_text("started the visit on site")
+    page.get_by_label("Internal note").fill("Hond binnen, kabel via de garage.")
+    page.get_by_role("button", name="Add note").tap()
+    expect(page.get_by_test_id("conversation-notice")).to_have_text("CC-2026-00050: note added.")
+    expect(timeline).to_contain_text("Hond binnen, kabel via de garage.")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"conversation is {width}px wide"
+    page.get_by_test_id("back-to-day").tap()
+    expect(page).to_have_url(re.compile(r"/m/#visit-"))
+    assert earlier.id  # the other visit was never touched
+    assert _count(sa.select(Order.status).where(Order.id == earlier.id)) == OrderStatus.SCHEDULED
