@@ -27,6 +27,7 @@ from app.mobile.photos import (
     too_large_text,
 )
 from app.mobile.quick_replies import send_quick_reply
+from app.mobile.replay import replayable
 from app.mobile.services import local_today, tasks_for
 from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
 from app.models import Order
@@ -101,6 +102,7 @@ def _answer(order: Order, *, notice: str | None = None, error: str | None = None
 
 @bp.post("/visits/<uuid:order_id>/status")
 @role_required(*PHONE_ROLES)
+@replayable
 def status(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     try:
@@ -122,6 +124,7 @@ def status(order_id: uuid.UUID):
 # from its Content-Length before it is spooled.
 @accepts_body_up_to(MAX_PHOTO_BYTES + FORM_OVERHEAD)
 @role_required(*PHONE_ROLES)
+@replayable
 def photo(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     upload = request.files.get("photo")
@@ -146,6 +149,7 @@ def photo(order_id: uuid.UUID):
 
 @bp.post("/visits/<uuid:order_id>/reply")
 @role_required(*PHONE_ROLES)
+@replayable
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     try:
@@ -163,6 +167,7 @@ def reply(order_id: uuid.UUID):
 
 @bp.post("/tasks/<uuid:task_id>/done")
 @role_required(*PHONE_ROLES)
+@replayable
 def task_done(task_id: uuid.UUID):
     try:
         task = load_task(current_user, task_id)

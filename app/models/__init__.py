@@ -27,6 +27,7 @@ from app.models.integrations import (
     WebhookEndpoint,
 )
 from app.models.merges import ContactMerge, ConversationMerge
+from app.models.mobile import MobileAction, PushSubscription
 from app.models.orders import (
     Article,
     Commission,
@@ -52,6 +53,8 @@ from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 
 __all__ = [
+    "MobileAction",
+    "PushSubscription",
     "SavedView",
     "FieldMapping",
     "Integration",
