@@ -27,7 +27,7 @@ from app.models.integrations import (
     WebhookEndpoint,
 )
 from app.models.merges import ContactMerge, ConversationMerge
-from app.models.mobile import MobileAction, PushSubscription
+from app.models.mobile import MobileAction, PushDelivery, PushSubscription
 from app.models.orders import (
     Article,
     Commission,
@@ -54,6 +54,7 @@ from app.models.templates import CommunicationTemplate
 
 __all__ = [
     "MobileAction",
+    "PushDelivery",
     "PushSubscription",
     "SavedView",
     "FieldMapping",

@@ -4,7 +4,7 @@ A phone that lost its signal keeps its form posts and sends them again later,
 each with an id it made up (``client_action_id``); :class:`MobileAction`
 remembers which of them were done, so a post sent twice is done once.
 :class:`PushSubscription` is where the browser's push service accepts Web Push
-messages for one technician's phone.
+messages for one technician's phone; :class:`PushDelivery` makes each push go once.
 """
 
 from __future__ import annotations
@@ -46,3 +46,22 @@ class PushSubscription(Entity, db.Model):
     endpoint: so.Mapped[str] = so.mapped_column(sa.Text, unique=True)
     p256dh: so.Mapped[str] = so.mapped_column(sa.String(200))
     auth: so.Mapped[str] = so.mapped_column(sa.String(100))
+
+
+class PushDelivery(Entity, db.Model):
+    """One push about one event to one subscription, claimed before it is sent.
+
+    The unique key makes a job that runs twice (two workers, a retry) push
+    once; a worker that dies between the claim and the send loses that push
+    rather than doubling it, which suits a notice the technician also sees on ``/m/``.
+    """
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (sa.UniqueConstraint("subscription_id", "event_key"),)
+
+    subscription_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("push_subscriptions.id", ondelete="CASCADE")
+    )
+    event_key: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # The push service's answer (201 taken, 404/410 gone, …); None before sending.
+    status_code: so.Mapped[Optional[int]] = so.mapped_column()

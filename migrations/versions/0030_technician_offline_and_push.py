@@ -2,7 +2,8 @@
 
 ``mobile_actions``: form posts from the phone done once per ``client_action_id``
 (a replay after a lost signal answers as before). ``push_subscriptions``: where
-each technician's browser receives Web Push messages.
+each technician's browser receives Web Push messages; ``push_deliveries``:
+each push claimed once per subscription and event.
 
 Revision ID: 0030
 Revises: 0028
@@ -52,9 +53,19 @@ def upgrade():
     )
     with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_push_subscriptions_user_id'), ['user_id'], unique=False)
+    op.create_table('push_deliveries',
+    sa.Column('subscription_id', sa.Uuid(), nullable=False),
+    sa.Column('event_key', sa.String(length=120), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    *_entity_columns(),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscriptions.id'], name=op.f('fk_push_deliveries_subscription_id_push_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_deliveries')),
+    sa.UniqueConstraint('subscription_id', 'event_key', name=op.f('uq_push_deliveries_subscription_id_event_key'))
+    )
 
 
 def downgrade():
+    op.drop_table('push_deliveries')
     with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_push_subscriptions_user_id'))
     op.drop_table('push_subscriptions')
