@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from io import BytesIO
 
 import sqlalchemy as sa
 
+from app.database import utcnow
 from app.extensions import db
+from app.mobile.replay import forget_old_actions
 from app.models import CommunicationMessage, MobileAction, OrderStatusTransition
 from tests.mobile_support import png_bytes, visit
 
@@ -118,3 +121,31 @@ def test_a_post_without_the_field_or_with_a_malformed_one_works_as_before(
     assert answer.status_code == 200
     assert "X-Client-Action" not in answer.headers
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 0
+
+
+def test_every_phone_post_is_done_once(app):
+    """Each form post of /m/ takes a client_action_id (the offline queue sends one)."""
+    posts = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("mobile.") and "POST" in rule.methods
+    ]
+    assert posts
+    missing = [name for name in posts if not getattr(app.view_functions[name], "replayable", False)]
+    assert missing == [], f"add @replayable to {missing}"
+
+
+def test_answers_older_than_a_week_are_forgotten(client, auth, make_user):
+    tech = make_user("technician")
+    for age in (1, 8):
+        db.session.add(
+            MobileAction(
+                user_id=tech.id,
+                client_action_id=uuid.uuid4(),
+                status_code=200,
+                created_at=utcnow() - timedelta(days=age),
+            )
+        )
+    db.session.commit()
+    assert forget_old_actions() == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 1

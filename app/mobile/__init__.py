@@ -1,9 +1,17 @@
 """The technician's phone view."""
 
 from app.features import Feature
+from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.mobile.routes:bp", "app.mobile.offline:bp"),
     listeners=("app.mobile.listeners",),
     init_app="app.mobile.offline:init_app",
+    periodic_jobs=(
+        PeriodicJob(
+            "forget-old-phone-actions",
+            "app.mobile.replay.forget_old_actions",
+            every_seconds=3600,
+        ),
+    ),
 )

@@ -28,7 +28,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "technician-offline.
 
 def _wait_until_kept_offline(page) -> None:
     """The worker controls the page and has the day page and its scripts in its cache."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
     page.wait_for_function(
         """async () => {
              const page = await caches.match('/m/');
