@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from io import BytesIO
 
@@ -12,9 +14,12 @@ from app.database import utcnow
 from app.extensions import db
 from app.mobile.replay import forget_old_actions
 from app.models import CommunicationMessage, MobileAction, OrderStatusTransition
+from tests.helpers import PASSWORD, csrf_token_from
+from tests.live_server import signed_in_session
 from tests.mobile_support import png_bytes, visit
 
 HTMX = {"HX-Request": "true"}
+RACERS = 6
 
 
 def _moves(order) -> list[tuple[str | None, str]]:
@@ -149,3 +154,29 @@ def test_answers_older_than_a_week_are_forgotten(client, auth, make_user):
     db.session.commit()
     assert forget_old_actions() == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 1
+
+
+def test_the_same_post_sent_at_once_from_many_connections_is_done_once(
+    live_server, make_user
+):
+    """The phone's retries racing each other: PostgreSQL's unique key lets one through."""
+    tech = make_user("technician")
+    order = visit(tech)
+    session = signed_in_session(live_server.url, tech.email, PASSWORD)
+    token = csrf_token_from(session.get(f"{live_server.url}/m/", timeout=10).text)
+    form = {"tap": "started", "csrf_token": token, "client_action_id": str(uuid.uuid4())}
+    start = threading.Barrier(RACERS)
+    url = f"{live_server.url}/m/visits/{order.id}/status"
+
+    def post(_):
+        start.wait()
+        return session.post(url, data=form, headers=HTMX, timeout=30)
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        answers = list(pool.map(post, range(RACERS)))
+
+    # Done once; the others got the kept answer, or "try again" while it was written.
+    assert {a.status_code for a in answers} <= {200, 503}
+    assert [a.headers.get("X-Client-Action") for a in answers].count("done") == 1
+    db.session.expire_all()
+    assert _moves(order) == [("scheduled", "in_progress")]

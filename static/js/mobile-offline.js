@@ -107,6 +107,14 @@
   // Plain form posts (no htmx) made offline.
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    if (new URL(form.action, location.href).pathname === "/logout" && "caches" in window) {
+      // A shared phone: the next person must not find this day in the cache.
+      // Unsent posts stay, kept under this user, for when they sign in again.
+      caches.keys().then(function (names) {
+        names.forEach(function (name) { if (name.startsWith("switchboard-phone-")) caches.delete(name); });
+      });
+      return;
+    }
     if (form.hasAttribute("hx-post") || (form.method || "").toLowerCase() !== "post") return;
     if (!ours(form.action) || (navigator.onLine && pending === 0)) return;
     event.preventDefault();

@@ -131,6 +131,8 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
                 "visit-status"
             )
         ).to_have_text("afgerond")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-replayed.png")))
         page.get_by_role("button", name="Begrepen").click()
         expect(results).to_be_hidden()
     finally:
