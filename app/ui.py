@@ -202,6 +202,11 @@ SCRIPT_TEXTS = {
     "queue_not_kept": _l("This phone could not keep the action: try again with a signal."),
     "queue_done": _l("Done: %(action)s"),
     "queue_refused": _l("Not processed: %(action)s — %(reason)s"),
+    "queue_asks_again": _l("it needs your confirmation: tap it again on the card."),
+    "queue_confirm_completed": _l(
+        "%(action)s: mark completed? The partner and the customer are told once you have"
+        " a connection again."
+    ),
     "push_turn_on": _l("Turn on notifications"),
     "push_turn_off": _l("Turn off notifications"),
     "push_blocked": _l("Notifications are blocked in this browser"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mobile.replay import forget_old_actions
+from app.mobile.replay import forget_old_actions, is_offline_replay
 from app.models import CommunicationMessage, MobileAction, OrderStatusTransition
 from tests.helpers import PASSWORD, csrf_token_from
 from tests.live_server import signed_in_session
@@ -180,3 +180,14 @@ def test_the_same_post_sent_at_once_from_many_connections_is_done_once(
     assert [a.headers.get("X-Client-Action") for a in answers].count("done") == 1
     db.session.expire_all()
     assert _moves(order) == [("scheduled", "in_progress")]
+
+
+def test_a_post_from_the_offline_queue_is_recognised(app):
+    action = {"client_action_id": str(uuid.uuid4())}
+    replayed = {"X-Offline-Replay": "1"}
+    with app.test_request_context("/m/", method="POST", data=action, headers=replayed):
+        assert is_offline_replay()
+    with app.test_request_context("/m/", method="POST", data=action):
+        assert not is_offline_replay()
+    with app.test_request_context("/m/", method="POST", data={}, headers=replayed):
+        assert not is_offline_replay()

@@ -11,6 +11,10 @@ answer kept from the first time instead of doing the action again. A refused
 action rolls its key back with it: sending it again asks again.
 
 Posts without the field (no script, or an old page) are done as before.
+
+The phone marks posts it sends from its queue with ``X-Offline-Replay: 1``:
+:func:`is_offline_replay` lets a route treat them as decided long ago (no Undo
+window to wait out: the technician is no longer looking at that card).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ MAX_KEPT_BODY = 200_000
 # A replay that arrives while the first request is still being answered: the
 # phone tries again shortly (it treats 503 like a lost connection).
 RETRY_AFTER_SECONDS = "2"
+REPLAY_HEADER = "X-Offline-Replay"
 
 
 def replayable(view):
@@ -61,6 +66,11 @@ def replayable(view):
     # find every phone post that is not yet done once.
     wrapper.replayable = True
     return wrapper
+
+
+def is_offline_replay() -> bool:
+    """True for a post the phone kept while offline and sends now, with its action id."""
+    return request.headers.get(REPLAY_HEADER) == "1" and _action_id() is not None
 
 
 def _action_id() -> uuid.UUID | None:

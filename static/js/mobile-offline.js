@@ -46,7 +46,10 @@
       resultsList.replaceChildren.apply(resultsList, results.map(function (row) {
         return row.ok
           ? item(t("queue_done", { action: clock(row.queuedAt) + " · " + row.label }), "m-result-ok")
-          : item(t("queue_refused", { action: clock(row.queuedAt) + " · " + row.label, reason: row.reason }), "m-result-refused");
+          : item(t("queue_refused", {
+            action: clock(row.queuedAt) + " · " + row.label,
+            reason: row.asks ? t("queue_asks_again") : row.reason,
+          }), "m-result-refused");
       }));
     });
   }
@@ -58,16 +61,45 @@
     return card ? card.dataset.order + " · " + what : what;
   }
 
+  // A status tap made offline: "Completed" is asked here (the server's dialog
+  // cannot come), and a tap after another waiting tap on the same visit builds on
+  // that one, so only the first carries the status the card showed.
+  function prepareTap(path, fields, label) {
+    return PhoneQueue.pending(userId).then(function (waiting) {
+      const tap = fields.filter(function (f) { return f[0] === "tap"; }).map(function (f) { return f[1]; })[0];
+      if (tap === "completed" && !fields.some(function (f) { return f[0] === "confirmed"; })) {
+        if (!window.confirm(t("queue_confirm_completed", { action: label }))) return null;
+        fields.push(["confirmed", "1"]);
+      }
+      if (waiting.some(function (row) { return row.path === path; })) {
+        fields = fields.filter(function (f) { return f[0] !== "expected_status"; });
+      }
+      return fields;
+    });
+  }
+
   function queue(path, formData, form, submitter) {
-    const fields = [];
+    let fields = [];
     formData.forEach(function (value, name) {
       if (name !== "csrf_token") fields.push([name, value]);
     });
     if (!formData.get("client_action_id")) fields.push(["client_action_id", PhoneQueue.newActionId()]);
+    const label = labelFor(form, submitter);
+    const isTap = /\/status$/.test(path);
     pending += 1;
+    return (isTap ? prepareTap(path, fields, label) : Promise.resolve(fields)).then(function (ready) {
+      if (!ready) {
+        pending -= 1;
+        return null;
+      }
+      return store(path, ready, label, form);
+    });
+  }
+
+  function store(path, fields, label, form) {
     return PhoneQueue.add({
       userId: userId, path: path, fields: fields,
-      label: labelFor(form, submitter), queuedAt: Date.now(),
+      label: label, queuedAt: Date.now(),
     }).then(function () {
       form.reset();
       askForSync();

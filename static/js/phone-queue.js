@@ -109,13 +109,16 @@
             method: "POST",
             body: bodyOf(item, session.token),
             credentials: "same-origin",
-            headers: { "HX-Request": "true", "X-CSRFToken": session.token },
+            // Sent from the queue: decided long ago, so no Undo window (app/mobile/replay.py).
+            headers: { "HX-Request": "true", "X-CSRFToken": session.token, "X-Offline-Replay": "1" },
           }).then(function (response) {
             if (RETRY_LATER.indexOf(response.status) >= 0 || response.redirected) return done;
             return response.text().then(function (html) {
+              // A card that asks "Completed?" again did nothing yet.
+              const asks = /<dialog[^>]*class="m-confirm"/.test(html);
               const result = {
                 userId: item.userId, label: item.label, queuedAt: item.queuedAt,
-                sentAt: Date.now(), ok: response.ok,
+                sentAt: Date.now(), ok: response.ok && !asks, asks: asks,
                 reason: response.ok ? "" : reasonOf(html, response.status),
               };
               return withStore(QUEUE, "readwrite", function (store) { return store.delete(item.seq); })

@@ -68,6 +68,13 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         page.wait_for_load_state("load")
         _wait_until_kept_offline(page)
 
+        asked = []
+
+        def answer_dialog(dialog):
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer_dialog)
         phone.set_offline(True)
         card = page.get_by_test_id("visit").filter(has_text="CC-2026-00042")
         other = page.get_by_test_id("visit").filter(has_text="CC-2026-00043")
@@ -81,6 +88,11 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         other.get_by_role("button", name="Begonnen").click()
         card.get_by_role("button", name="Afgerond").click()
         expect(page.get_by_test_id("offline-queue")).to_contain_text("Wacht op verbinding (4)")
+        # "Afgerond" is asked on the phone: the server's dialog cannot come offline.
+        assert asked == [
+            "CC-2026-00042 · Afgerond: als afgerond markeren? De partner en de klant horen"
+            " het zodra je weer verbinding hebt."
+        ]
 
         # Reloaded without a signal: the day and the queue are still there.
         page.reload()
