@@ -74,7 +74,10 @@ def test_a_customer_message_reaches_the_phone_as_a_notification(
             lambda event: registrations.extend(event["registrations"]),
         )
         devtools.send("ServiceWorker.enable")
-        page.wait_for_timeout(200)
+        for _ in range(50):
+            if any(r["scopeURL"].endswith("/m/") for r in registrations):
+                break
+            page.wait_for_timeout(100)
         registration = next(r for r in registrations if r["scopeURL"].endswith("/m/"))
         devtools.send(
             "ServiceWorker.deliverPushMessage",
@@ -84,13 +87,17 @@ def test_a_customer_message_reaches_the_phone_as_a_notification(
                 "data": json.dumps(pushed),
             },
         )
-        shown = page.wait_for_function(
-            """() => navigator.serviceWorker.ready
-                 .then(r => r.getNotifications())
-                 .then(list => list.length
-                   ? list.map(n => ({title: n.title, body: n.body, url: n.data.url}))
-                   : null)"""
-        ).json_value()
+        shown = None
+        for _ in range(50):  # the worker shows it within moments
+            shown = page.evaluate(
+                """() => navigator.serviceWorker.ready
+                     .then(r => r.getNotifications())
+                     .then(list => list.map(
+                       n => ({title: n.title, body: n.body, url: n.data.url})))"""
+            )
+            if shown:
+                break
+            page.wait_for_timeout(100)
         assert shown == [
             {
                 "title": "CC-2026-00042: bericht van Jan Jansen",
