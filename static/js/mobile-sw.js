@@ -1,7 +1,7 @@
 // Service worker of the technician's phone view, served as /m/sw.js (scope /m/).
 // - The day page: network first, the last copy when there is no signal (the page
 //   then says "Offline — last updated 14:20" itself, from the time it was made).
-// - Styles, scripts and icons: from the cache, refreshed in the background.
+// - Styles, scripts and icons: from the network, the last copy without a signal.
 // - Background Sync "phone-queue": sends the queued posts (phone-queue.js) when
 //   the browser sees the connection back, even with the page closed.
 // - Web Push: shows the notification; a tap opens the /m/ page it names.
@@ -71,19 +71,17 @@ function dayPage(request) {
   });
 }
 
+// Network first here too, so a new release's styles and scripts come with its
+// pages; the copy is for when there is no signal.
 function staticFile(request) {
-  return caches.open(CACHE).then(function (cache) {
-    return cache.match(request).then(function (cached) {
-      const refresh = fetch(request).then(function (response) {
-        if (response.ok) cache.put(request, response.clone());
-        return response;
-      });
-      if (cached) {
-        refresh.catch(function () { return null; });
-        return cached;
-      }
-      return refresh;
-    });
+  return fetch(request).then(function (response) {
+    if (response.ok) {
+      const copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }, function () {
+    return caches.match(request).then(function (cached) { return cached || Response.error(); });
   });
 }
 

@@ -67,6 +67,15 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         expect(page).to_have_url(re.compile(r"/m/$"))
         page.wait_for_load_state("load")
         _wait_until_kept_offline(page)
+        # Chromium reads the manifest without complaint and would offer to install.
+        devtools = phone.new_cdp_session(page)
+        manifest = devtools.send("Page.getAppManifest")
+        assert manifest["url"].endswith("/m/manifest.webmanifest")
+        assert manifest["errors"] == []
+        problems = devtools.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        # A Playwright context is a private window, where no browser installs apps.
+        assert [p["errorId"] for p in problems if p["errorId"] != "in-incognito"] == []
+        devtools.detach()
 
         asked = []
 
