@@ -202,6 +202,7 @@ SCRIPT_TEXTS = {
     "queue_not_kept": _l("This phone could not keep the action: try again with a signal."),
     "queue_done": _l("Done: %(action)s"),
     "queue_refused": _l("Not processed: %(action)s — %(reason)s"),
+    "queue_on_card": _l("Waiting for connection: %(count)s"),
     "queue_asks_again": _l("it needs your confirmation: tap it again on the card."),
     "queue_confirm_completed": _l(
         "%(action)s: mark completed? The partner and the customer are told once you have"

@@ -42,6 +42,7 @@
       queueList.replaceChildren.apply(queueList, waiting.map(function (row) {
         return item(clock(row.queuedAt) + " · " + row.label);
       }));
+      markCards(waiting);
       resultsBox.hidden = !results.length;
       resultsList.replaceChildren.apply(resultsList, results.map(function (row) {
         return row.ok
@@ -51,6 +52,31 @@
             reason: row.asks ? t("queue_asks_again") : row.reason,
           }), "m-result-refused");
       }));
+    });
+  }
+
+  // Each visit card says how many of its actions wait, so a tap that seems to do
+  // nothing is not tapped again.
+  function markCards(waiting) {
+    const counts = {};
+    waiting.forEach(function (row) {
+      const match = /\/visits\/([0-9a-f-]+)\//.exec(row.path);
+      if (match) counts[match[1]] = (counts[match[1]] || 0) + 1;
+    });
+    document.querySelectorAll(".m-visit[id^='visit-']").forEach(function (card) {
+      const count = counts[card.id.slice("visit-".length)] || 0;
+      let note = card.querySelector(".m-queued");
+      if (!count) {
+        if (note) note.remove();
+        return;
+      }
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "m-queued";
+        note.setAttribute("data-testid", "visit-queued");
+        card.prepend(note);
+      }
+      note.textContent = t("queue_on_card", { count: count });
     });
   }
 

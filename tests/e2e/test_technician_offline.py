@@ -111,6 +111,9 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         expect(page.get_by_test_id("visit")).to_have_count(2)
         queue = page.get_by_test_id("offline-queue")
         expect(queue).to_contain_text("Wacht op verbinding (4)")
+        expect(page.get_by_test_id("visit-queued")).to_have_text(
+            ["Wacht op verbinding: 3", "Wacht op verbinding: 1"]
+        )
         expect(queue.locator("li")).to_have_text(
             [
                 re.compile(r"CC-2026-00042 · Begonnen$"),
@@ -146,6 +149,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
             ]
         )
         expect(page.get_by_test_id("offline-queue")).to_be_hidden()
+        expect(page.get_by_test_id("visit-queued")).to_have_count(0)
         expect(page.get_by_test_id("offline-banner")).to_be_hidden()
         expect(
             page.get_by_test_id("visit").filter(has_text="CC-2026-00042").get_by_test_id(
