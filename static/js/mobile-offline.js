@@ -221,7 +221,7 @@
   // Web Push: the button shows only when the server has VAPID keys and the
   // browser can receive push.
   function setUpPush(registration) {
-    const button = root.querySelector("[data-push-toggle]");
+    const button = document.querySelector("[data-push-toggle]");
     if (!button || !registration.pushManager || !("Notification" in window)) return;
     const key = root.dataset.pushKey;
     function show(subscription) {
