@@ -219,6 +219,12 @@ class Config:
             "CSAT_QUIET_DAYS": _env_int("CSAT_QUIET_DAYS", 30),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            # Web Push to the technician's phone (app/mobile/push.py): the VAPID key
+            # pair (`flask push-keys` makes one) and a mailto:/https: contact for
+            # the push services. Without both keys push is off and its button hidden.
+            "VAPID_PUBLIC_KEY": _env("VAPID_PUBLIC_KEY"),
+            "VAPID_PRIVATE_KEY": _env("VAPID_PRIVATE_KEY"),
+            "VAPID_SUBJECT": _env("VAPID_SUBJECT", "mailto:support@chargecars.nl"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),
             "PORT": _env_int("PORT", 5000),
             "DEFAULT_LANGUAGE": default_language(),

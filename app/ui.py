@@ -196,6 +196,21 @@ SCRIPT_TEXTS = {
     "notifications_unread": _l("Notifications, %(count)s unread"),
     "desktop_alerts_on": _l("Desktop alerts are on"),
     "desktop_alerts_blocked": _l("Desktop alerts are blocked"),
+    # The technician's offline queue (static/js/mobile-offline.js).
+    "queue_waiting": _l("Waiting for connection (%(count)s)"),
+    "queue_sending": _l("Sending (%(count)s)…"),
+    "queue_not_kept": _l("This phone could not keep the action: try again with a signal."),
+    "queue_done": _l("Done: %(action)s"),
+    "queue_refused": _l("Not processed: %(action)s — %(reason)s"),
+    "queue_on_card": _l("Waiting for connection: %(count)s"),
+    "queue_asks_again": _l("it needs your confirmation: tap it again on the card."),
+    "queue_confirm_completed": _l(
+        "%(action)s: mark completed? The partner and the customer are told once you have"
+        " a connection again."
+    ),
+    "push_turn_on": _l("Turn on notifications"),
+    "push_turn_off": _l("Turn off notifications"),
+    "push_blocked": _l("Notifications are blocked in this browser"),
 }
 
 

@@ -54,6 +54,7 @@ from app.mobile.quick_replies import (
     send_quick_reply,
     withdraw_quick_reply,
 )
+from app.mobile.replay import is_offline_replay, replayable
 from app.mobile.services import local_today, tasks_for
 from app.mobile.visits import (
     TAP_LABELS,
@@ -173,6 +174,7 @@ def card(order_id: uuid.UUID):
 
 @bp.post("/visits/<uuid:order_id>/status")
 @role_required(*PHONE_ROLES)
+@replayable
 def status(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     tap = request.form.get("tap", "")
@@ -184,7 +186,9 @@ def status(order_id: uuid.UUID):
     if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
         db.session.rollback()
         return _confirm(order, tap)
-    seconds = undo_seconds()
+    # A post kept offline was made a while ago and is replayed in order; holding it
+    # again would refuse the next queued tap on the visit ("an update is waiting").
+    seconds = 0 if is_offline_replay() else undo_seconds()
     if seconds > 0:
         return _hold(order, tap, seconds)
     try:
@@ -243,6 +247,7 @@ def _hold(order: Order, tap: str, seconds: float):
 
 @bp.post("/visits/<uuid:order_id>/undo")
 @role_required(*PHONE_ROLES)
+@replayable
 def undo(order_id: uuid.UUID):
     """Call off the waiting status tap: nothing of it happened, nothing will."""
     order = _order_to_read(order_id)
@@ -260,6 +265,7 @@ def undo(order_id: uuid.UUID):
 # from its Content-Length before it is spooled.
 @accepts_body_up_to(MAX_PHOTO_BYTES + FORM_OVERHEAD)
 @role_required(*PHONE_ROLES)
+@replayable
 def photo(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     upload = request.files.get("photo")
@@ -284,10 +290,13 @@ def photo(order_id: uuid.UUID):
 
 @bp.post("/visits/<uuid:order_id>/reply")
 @role_required(*PHONE_ROLES)
+@replayable
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     form = request.form
-    seconds = undo_seconds()
+    # A post kept offline was made a while ago and is replayed in order; holding it
+    # again would refuse the next queued tap on the visit ("an update is waiting").
+    seconds = 0 if is_offline_replay() else undo_seconds()
     try:
         eta = (
             eta_text(form.get("eta_minutes"), form.get("eta_time"))
@@ -317,6 +326,7 @@ def reply(order_id: uuid.UUID):
 
 @bp.post("/visits/<uuid:order_id>/reply/undo")
 @role_required(*PHONE_ROLES)
+@replayable
 def undo_reply(order_id: uuid.UUID):
     """Take back a quick reply inside its undo window: it never leaves."""
     order = _order_to_read(order_id)
@@ -370,6 +380,7 @@ def _conversation_page(
 
 @bp.post("/visits/<uuid:order_id>/note")
 @role_required(*PHONE_ROLES)
+@replayable
 def note(order_id: uuid.UUID):
     """An internal note on the order's conversation (colleagues see it; never sent)."""
     order = _order_for_action(order_id)
@@ -384,6 +395,7 @@ def note(order_id: uuid.UUID):
 
 @bp.post("/tasks/<uuid:task_id>/done")
 @role_required(*PHONE_ROLES)
+@replayable
 def task_done(task_id: uuid.UUID):
     try:
         task = load_task(current_user, task_id)

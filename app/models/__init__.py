@@ -28,6 +28,7 @@ from app.models.integrations import (
 )
 from app.models.mailboxes import OutlookMailbox
 from app.models.merges import ContactMerge, ConversationMerge
+from app.models.mobile import MobileAction, PushDelivery, PushSubscription
 from app.models.orders import (
     Article,
     Commission,
@@ -56,6 +57,9 @@ from app.models.visits import PendingVisitMove
 __all__ = [
     "OutlookMailbox",
     "PendingVisitMove",
+    "MobileAction",
+    "PushDelivery",
+    "PushSubscription",
     "SavedView",
     "FieldMapping",
     "Integration",

@@ -5,7 +5,7 @@ day and response-time bucket (a small histogram), so the partner performance
 page can show error rates and p50/p95 response times per partner.
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0030
 Create Date: 2026-11-22 22:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0032'
-down_revision = '0029'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

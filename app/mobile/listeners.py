@@ -1,0 +1,44 @@
+"""Pushes to the technician's phone, queued after the commit that made them true.
+
+A customer's message on the conversation of a visit goes to the visit's
+technician; a visit given to a technician, or moved to another day, goes to
+that technician (:class:`app.orders.planning.VisitPlanned`). The jobs
+(:mod:`app.mobile.push_jobs`) build the text and send it.
+"""
+
+from __future__ import annotations
+
+from app.conversations.events import MessageCreated
+from app.events import listens_to
+from app.extensions import db
+from app.jobs.queues import enqueue
+from app.mobile.push import has_subscription, push_enabled
+from app.models import CommunicationThread, Order
+from app.orders.planning import VisitPlanned
+
+
+@listens_to(MessageCreated)
+def push_customer_message(event: MessageCreated) -> None:
+    """A customer's message on an order's conversation: push it to the order's technician."""
+    if event.direction != "inbound" or not push_enabled():
+        return
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    order = db.session.get(Order, thread.order_id) if thread and thread.order_id else None
+    if order is None or order.assigned_technician_id is None:
+        return
+    if has_subscription(order.assigned_technician_id):
+        enqueue("app.mobile.push_jobs.push_customer_message", str(event.message_id))
+
+
+@listens_to(VisitPlanned)
+def push_visit_planned(event: VisitPlanned) -> None:
+    """A visit given to a technician or moved to another day: push it to them."""
+    if event.technician_id is None or not push_enabled():
+        return
+    if has_subscription(event.technician_id):
+        enqueue(
+            "app.mobile.push_jobs.push_visit_planned",
+            str(event.order_id),
+            str(event.technician_id),
+            event.change_key,
+        )

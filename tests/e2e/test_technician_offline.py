@@ -1,0 +1,192 @@
+"""Issue 16 point 5: the technician's day works without a signal.
+
+On a 375×812 touch phone, in Dutch: the service worker keeps the day page; with
+the connection cut the technician taps "Begonnen", takes a photo and taps on a
+second visit, reloads (the page and the queue are still there), and when the
+connection returns the posts reach the server in the order they were made,
+each once. The office meanwhile completed the second visit, so that tap is
+refused, and the phone says so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread, MobileAction, Order
+from app.models.enums import MessageType, OrderStatus
+from tests.e2e.test_sign_in import sign_in
+from tests.mobile_support import png_bytes, visit
+
+PHONE = {"width": 375, "height": 812}
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "technician-offline.png"
+
+
+def _wait_until_kept_offline(page) -> None:
+    """The worker controls the page and has the day page and its scripts in its cache."""
+    page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
+    page.wait_for_function(
+        """async () => {
+             const page = await caches.match('/m/');
+             const script = await caches.match(
+               document.querySelector('script[src*="mobile-offline.js"]').src);
+             return Boolean(page && script);
+           }"""
+    )
+
+
+def _moves(order_id) -> list[tuple[str | None, str]]:
+    return db.session.execute(
+        sa.text(
+            "SELECT from_status, to_status FROM order_status_transitions"
+            " WHERE order_id = :id ORDER BY created_at"
+        ),
+        {"id": order_id},
+    ).all()
+
+
+def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
+    live_server, browser, make_user
+):
+    technician = make_user("technician", email="monteur@switchboard.test", language="nl")
+    first = visit(technician)
+    second = visit(technician, number="CC-2026-00043", with_whatsapp=False)
+    first_id, second_id = first.id, second.id
+
+    phone = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
+    )
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in(page, live_server.url, "monteur@switchboard.test")
+        expect(page).to_have_url(re.compile(r"/m/$"))
+        page.wait_for_load_state("load")
+        _wait_until_kept_offline(page)
+        # Chromium reads the manifest without complaint and would offer to install.
+        devtools = phone.new_cdp_session(page)
+        manifest = devtools.send("Page.getAppManifest")
+        assert manifest["url"].endswith("/m/manifest.webmanifest")
+        assert manifest["errors"] == []
+        problems = devtools.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        # A Playwright context is a private window, where no browser installs apps.
+        assert [p["errorId"] for p in problems if p["errorId"] != "in-incognito"] == []
+        devtools.detach()
+
+        asked = []
+
+        def answer_dialog(dialog):
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer_dialog)
+        phone.set_offline(True)
+        card = page.get_by_test_id("visit").filter(has_text="CC-2026-00042")
+        other = page.get_by_test_id("visit").filter(has_text="CC-2026-00043")
+        card.get_by_role("button", name="Begonnen").click()
+        expect(page.get_by_test_id("offline-queue")).to_contain_text("Wacht op verbinding (1)")
+        card.get_by_label("Foto", exact=True).set_input_files(
+            {"name": "meterkast.png", "mimeType": "image/png", "buffer": png_bytes(40, 30)}
+        )
+        card.get_by_role("button", name="Foto uploaden").click()
+        expect(page.get_by_test_id("offline-queue")).to_contain_text("Wacht op verbinding (2)")
+        other.get_by_role("button", name="Begonnen").click()
+        card.get_by_role("button", name="Afgerond").click()
+        expect(page.get_by_test_id("offline-queue")).to_contain_text("Wacht op verbinding (4)")
+        # "Afgerond" is asked on the phone: the server's dialog cannot come offline.
+        assert asked == [
+            "CC-2026-00042 · Afgerond: als afgerond markeren? De partner en de klant horen"
+            " het zodra je weer verbinding hebt."
+        ]
+
+        # Reloaded without a signal: the day and the queue are still there.
+        page.reload()
+        expect(page.get_by_test_id("offline-banner")).to_have_text(
+            re.compile(r"Offline — laatst bijgewerkt \d\d:\d\d")
+        )
+        expect(page.get_by_test_id("visit")).to_have_count(2)
+        queue = page.get_by_test_id("offline-queue")
+        expect(queue).to_contain_text("Wacht op verbinding (4)")
+        expect(page.get_by_test_id("visit-queued")).to_have_text(
+            ["Wacht op verbinding: 3", "Wacht op verbinding: 1"]
+        )
+        expect(queue.locator("li")).to_have_text(
+            [
+                re.compile(r"CC-2026-00042 · Begonnen$"),
+                re.compile(r"CC-2026-00042 · Foto uploaden$"),
+                re.compile(r"CC-2026-00043 · Begonnen$"),
+                re.compile(r"CC-2026-00042 · Afgerond$"),
+            ]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT))
+        assert _moves(first_id) == []  # nothing left the phone
+
+        # Meanwhile the office finished the second visit.
+        db.session.execute(
+            sa.update(Order).where(Order.id == second_id).values(status=OrderStatus.COMPLETED)
+        )
+        db.session.commit()
+
+        phone.set_offline(False)
+        results = page.get_by_test_id("offline-results")
+        expect(results.locator("li")).to_have_count(4, timeout=20_000)
+        expect(results.locator("li")).to_have_text(
+            [
+                re.compile(r"^Verwerkt: .*CC-2026-00042 · Begonnen$"),
+                re.compile(r"^Verwerkt: .*CC-2026-00042 · Foto uploaden$"),
+                re.compile(
+                    r"^Niet verwerkt: .*CC-2026-00043 · Begonnen — Kan CC-2026-00043 niet"
+                    r" als begonnen markeren: de order is afgerond\.$"
+                ),
+                re.compile(r"^Verwerkt: .*CC-2026-00042 · Afgerond$"),
+            ]
+        )
+        expect(page.get_by_test_id("offline-queue")).to_be_hidden()
+        expect(page.get_by_test_id("visit-queued")).to_have_count(0)
+        expect(page.get_by_test_id("offline-banner")).to_be_hidden()
+        expect(
+            page.get_by_test_id("visit").filter(has_text="CC-2026-00042").get_by_test_id(
+                "visit-status"
+            )
+        ).to_have_text("afgerond")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-replayed.png")))
+        page.get_by_role("button", name="Begrepen").click()
+        expect(results).to_be_hidden()
+    finally:
+        phone.close()
+
+    db.session.expire_all()
+    # In the order they were made, each once.
+    assert _moves(first_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
+    assert _moves(second_id) == []
+    thread_id = db.session.scalar(
+        sa.select(CommunicationThread.id).where(CommunicationThread.order_id == first_id)
+    )
+    timeline = db.session.scalars(
+        sa.select(CommunicationMessage)
+        .where(CommunicationMessage.thread_id == thread_id)
+        .order_by(CommunicationMessage.created_at)
+    ).all()
+    photos = [m for m in timeline if m.message_type == MessageType.INTERNAL_NOTE]
+    assert len(photos) == 1
+    started_at, completed_at = (
+        db.session.execute(
+            sa.text(
+                "SELECT created_at FROM order_status_transitions WHERE order_id = :id"
+                " ORDER BY created_at"
+            ),
+            {"id": first_id},
+        )
+        .scalars()
+        .all()
+    )
+    assert started_at < photos[0].created_at < completed_at
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 3
