@@ -142,8 +142,8 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Begonnen$"),
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Foto uploaden$"),
                 re.compile(
-                    r"^Niet verwerkt: .*CC-2026-00043 · Begonnen — Kan CC-2026-00043 niet"
-                    r" als begonnen markeren: de order is afgerond\.$"
+                    r"^Niet verwerkt: .*CC-2026-00043 · Begonnen — Niet gewijzigd: het bezoek"
+                    r" is al 'afgerond'\.$"
                 ),
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Afgerond$"),
             ]
