@@ -1,5 +1,6 @@
 """The data model, split by domain. Importing this package registers every table."""
 
+from app.models.calls import PhoneCall
 from app.models.communication import (
     CommunicationChannel,
     CommunicationMessage,
@@ -94,6 +95,7 @@ __all__ = [
     "OutboundDelivery",
     "PartnerIntegration",
     "PartnerSkuMapping",
+    "PhoneCall",
     "ProviderStatus",
     "RecoveryCode",
     "RememberToken",
