@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, Any]] = {
     # Logged phone calls (issue 16.11).
     "call_outcome": {
         "reached": _l("reached"),
-        "no_answer": _l("no answer"),
+        "no_answer": _l("not answered"),
         "voicemail": _l("voicemail"),
         "wrong_number": _l("wrong number"),
         "callback_requested": _l("call back requested"),
