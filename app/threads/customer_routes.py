@@ -15,6 +15,7 @@ from app.transactions import commit
 bp = Blueprint("customer", __name__)
 
 
+
 def _panel(thread, status: int = 200, *, error=None, form=None):
     html = render_template(
         "threads/_customer.html",
