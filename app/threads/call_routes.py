@@ -2,7 +2,7 @@
 
 The checks and the write are in :mod:`app.threads.calls`; the page answers
 with the composer (the call form emptied, or with its errors) and the
-timeline out of band, as a reply or a note does.
+timeline and header out of band.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from app.models.enums import CallOutcome
 from app.threads.calls import add_call, read_call
 from app.threads.presenters import message_to_dict
 from app.threads.refusal import thread_or_refuse
-from app.threads.routes import composer_context, composer_error, timeline_context
+from app.threads.routes import (
+    composer_context,
+    composer_error,
+    header_out_of_band,
+    timeline_context,
+)
 from app.threads.services import AccessDenied, InvalidInput, ThreadNotFound, load_thread
 from app.transactions import commit
 
@@ -55,7 +60,8 @@ def log(thread_id):
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     composer_html = render_template("threads/_composer.html", **composer_context(thread))
     timeline_html = render_template("threads/_timeline.html", **timeline_context(thread), oob=True)
-    return composer_html + timeline_html
+    # A call that reached the customer moves the status and stops the SLA clock.
+    return composer_html + timeline_html + header_out_of_band(thread)
 
 
 @api_bp.post("/calls")
