@@ -19,6 +19,7 @@ from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import customer_writes
+from tests.test_analytics_calls import calls  # noqa: F401 (the hand-counted week)
 
 SHOTS = os.environ.get("SHOTS_DIR")
 
@@ -89,4 +90,28 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
         page.reload()
         page.get_by_role("tab", name="Gesprek vastleggen").click()
         page.screenshot(path=f"{SHOTS}/call-form-375.png", full_page=True)
+    context.close()
+
+
+def test_the_calls_card_on_analytics(live_server, app, browser, calls):
+    """The managers' card: counts, talk time and the three tables, readable at 1440×900."""
+    db.session.remove()
+    app.extensions["babel"].locale_selector = lambda: (
+        "nl" if current_user.is_authenticated else None
+    )
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server.url, "manager@switchboard.test")
+    page.goto(f"{live_server.url}/analytics?from=2025-03-03&to=2025-03-09")
+    card = page.get_by_test_id("calls-card")
+    expect(card.get_by_test_id("calls-total")).to_have_text("4")
+    expect(card.get_by_test_id("calls-talk-time")).to_have_text("15 min")
+    expect(card.locator('[data-figure="calls_by_outcome"] tbody tr')).to_have_count(3)
+    if SHOTS:
+        card.scroll_into_view_if_needed()
+        card.screenshot(path=f"{SHOTS}/calls-analytics-1440.png")
+    # Every table fits its column: nothing clipped or scrolled sideways.
+    for table in card.locator("table").all():
+        widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+        assert widths[0] <= widths[1] + 1, widths
     context.close()
