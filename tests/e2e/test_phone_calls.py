@@ -19,7 +19,7 @@ from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import customer_writes
-from tests.test_analytics_calls import calls  # noqa: F401 (the hand-counted week)
+from tests.test_analytics_calls import calls as hand_counted_week  # noqa: F401 (a fixture)
 
 SHOTS = os.environ.get("SHOTS_DIR")
 
@@ -93,7 +93,7 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
     context.close()
 
 
-def test_the_calls_card_on_analytics(live_server, app, browser, calls):
+def test_the_calls_card_on_analytics(live_server, app, browser, hand_counted_week):
     """The managers' card: counts, talk time and the three tables, readable at 1440×900."""
     db.session.remove()
     app.extensions["babel"].locale_selector = lambda: (
