@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from flask_login import current_user
 from playwright.sync_api import expect
 
@@ -19,9 +20,10 @@ from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import customer_writes
-from tests.test_analytics_calls import calls as hand_counted_week  # noqa: F401 (a fixture)
+from tests.test_analytics_calls import hand_counted_calls
 
 SHOTS = os.environ.get("SHOTS_DIR")
+calls = pytest.fixture(hand_counted_calls, name="calls")
 
 
 def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
@@ -93,7 +95,7 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
     context.close()
 
 
-def test_the_calls_card_on_analytics(live_server, app, browser, hand_counted_week):
+def test_the_calls_card_on_analytics(live_server, app, browser, calls):
     """The managers' card: counts, talk time and the three tables, readable at 1440×900."""
     db.session.remove()
     app.extensions["babel"].locale_selector = lambda: (
