@@ -20,7 +20,12 @@ CALL_COUNT = 24
 CALLS = [
     (CallDirection.OUTBOUND, CallOutcome.REACHED, (90, 420), "Klant gebeld, bezoek ingepland."),
     (CallDirection.OUTBOUND, CallOutcome.REACHED, (60, 300), "Offerte telefonisch toegelicht."),
-    (CallDirection.INBOUND, CallOutcome.REACHED, (120, 600), "Klant belde met een vraag, meteen beantwoord."),
+    (
+        CallDirection.INBOUND,
+        CallOutcome.REACHED,
+        (120, 600),
+        "Klant belde met een vraag, meteen beantwoord.",
+    ),
     (CallDirection.OUTBOUND, CallOutcome.NO_ANSWER, (0, 0), ""),
     (CallDirection.OUTBOUND, CallOutcome.VOICEMAIL, (15, 40), "Voicemail ingesproken."),
     (
