@@ -340,3 +340,19 @@ def test_api_names_the_bad_fields(app, client, make_user):
     missing = client.post("/api/communication/calls", json={}, headers=_bearer(user))
     assert missing.status_code == 422
     assert "thread_id" in missing.get_json()["error"]["fields"]
+
+
+def test_erasing_the_conversation_erases_the_call_notes_keeps_the_count(app, client, agent):
+    from app.conversations import erase_threads
+
+    thread = _customer_thread()
+    message = _log(thread, agent, notes="Gate code 4411, hond in de tuin")
+    erase_threads([thread.id])
+    commit()
+    db.session.expire_all()
+    message = db.session.get(CommunicationMessage, message.id)
+    assert "4411" not in message.message_content
+    assert message.phone_call.duration_seconds == 252  # the figures stay, nothing personal
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert 'data-testid="call-entry"' in html and 'data-testid="erased-message"' in html
+    assert "4411" not in html
