@@ -64,6 +64,14 @@ LABELS: dict[str, dict[str, Any]] = {
         "paid": _l("paid"),
         "cancelled": _l("cancelled"),
     },
+    # Logged phone calls (issue 16.11).
+    "call_outcome": {
+        "reached": _l("reached"),
+        "no_answer": _l("not answered"),
+        "voicemail": _l("voicemail"),
+        "wrong_number": _l("wrong number"),
+        "callback_requested": _l("call back requested"),
+    },
     "webhook_state": {
         "received": _l("received"),
         "processing": _l("processing"),

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import system_texts
+from app.models.calls import CALL_PREVIEW_MARK
 from app.models.enums import Role
 
 ALL = tuple(Role)
@@ -225,7 +226,26 @@ def navigation_for(user) -> list[NavItem]:
     return [item for item in NAVIGATION if user.role in item.roles]
 
 
+# The mark and a duration ("📞 4:12"), so a customer's own "📞 call me" is left alone.
+_CALL_PREVIEW = re.compile(re.escape(CALL_PREVIEW_MARK) + r" \d{1,2}(?::\d{2}){1,2}(?: · |$)")
+
+
+def message_preview(text: str | None) -> str:
+    """A thread's stored preview as the reader sees it.
+
+    A logged call's preview is stored without words ("📞 4:12 · notes") and
+    gets "Phone call" in the reader's language here ("📞 Gesprek 4:12 · notes").
+    """
+    text = text or ""
+    if _CALL_PREVIEW.match(text):
+        mark = CALL_PREVIEW_MARK + " "
+        word = _l("Phone call")
+        return f"{mark}{word} {text[len(mark):]}"
+    return text
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(message_preview, "message_preview")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(local_number, "local_number")

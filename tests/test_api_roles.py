@@ -52,6 +52,8 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/communication/threads": DESK,
     "GET /api/communication/threads/<thread_id>": STAFF,
     "PUT /api/communication/threads/<thread_id>": STAFF,
+    # Logging a phone call is desk work (issue 16.11).
+    "POST /api/communication/calls": DESK,
     "GET /api/communication/messages": STAFF,
     "POST /api/communication/messages": STAFF,
     "PUT /api/communication/messages/<message_id>": STAFF,

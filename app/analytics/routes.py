@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
+from app.analytics.calls import call_figures
 from app.analytics.export import filename, table_csv
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
@@ -27,6 +28,7 @@ def index():
     return render_template(
         "analytics/index.html",
         dashboard=dashboard,
+        calls=None if errors else call_figures(f),
         filter=f,
         values=request.args if errors else f.query_args(),
         errors=errors,

@@ -31,8 +31,11 @@ from app.partners.schemas import (
     PartnerStatusUpdateIn,
     StatusCallback,
 )
+from app.threads.call_schemas import CallIn, CallLogged
 
 ERROR = "#/components/responses/Error"
+# Routes outside ``/api/v1`` that the document describes too.
+DOCUMENTED_APP_ROUTES = frozenset({"/api/communication/calls"})
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,26 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             responses={200: ("Progress", None), 404: ("No such job", ErrorBody)},
+        ),
+        Operation(
+            "post",
+            "/api/communication/calls",
+            "Log a phone call on a conversation",
+            "Communication API",
+            ("Bearer",),
+            CallIn,
+            description=(
+                "Issue 16.11: a call an agent made or took, shown in the conversation's "
+                "timeline. A call that reached the customer counts as the first response "
+                "for the SLA; no answer, voicemail, a wrong number or a callback request "
+                "do not. Desk roles only; the signed-in session works as well as a token."
+            ),
+            responses={
+                201: ("Logged", CallLogged),
+                403: ("Not a desk role, or a conversation of another team", ErrorBody),
+                404: ("No such conversation", ErrorBody),
+                422: ("Invalid fields, each named in error.fields", ErrorBody),
+            },
         ),
         Operation(
             "get",

@@ -15,6 +15,11 @@ WhatsApp automations (``app.channels.whatsapp.listeners``) and the send job
 a thread or a message.
 """
 
+from app.conversations.calls import (
+    call_answers_customer,
+    format_duration,
+    log_call,
+)
 from app.conversations.collisions import (
     ReplyCollision,
     UnknownSeenMessage,
@@ -104,15 +109,18 @@ __all__ = [
     "advance_delivery",
     "announce_change",
     "assign",
+    "call_answers_customer",
     "apply_delivery_report",
     "channel_of_type",
     "erase_messages",
     "end_for_status_change",
     "erase_threads",
+    "format_duration",
     "hold_senders",
     "kept_thread_of",
     "latest_message_id",
     "latest_open_thread",
+    "log_call",
     "new_channel",
     "mark_read",
     "merge_pointer",

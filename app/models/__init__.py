@@ -1,5 +1,6 @@
 """The data model, split by domain. Importing this package registers every table."""
 
+from app.models.calls import PhoneCall
 from app.models.communication import (
     CommunicationChannel,
     CommunicationMessage,
@@ -103,6 +104,7 @@ __all__ = [
     "PartnerApiUsage",
     "PartnerIntegration",
     "PartnerSkuMapping",
+    "PhoneCall",
     "ProviderStatus",
     "RecoveryCode",
     "RememberToken",

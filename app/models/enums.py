@@ -267,3 +267,19 @@ class DraftState(StrEnum):
     PENDING_REVIEW = "pending_review"
     CREATED = "created"
     REJECTED = "rejected"
+
+
+# --- logged phone calls (issue 16.11) ----------------------------------------
+
+
+class CallDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    CALLBACK_REQUESTED = "callback_requested"

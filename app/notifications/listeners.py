@@ -17,7 +17,7 @@ from app.events import listens_to
 from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.models import CommunicationMessage, CommunicationThread, Notification, User
-from app.models.enums import MessageType
+from app.models.enums import ChannelType, MessageType
 from app.notifications.mentions import mentioned_colleagues
 from app.notifications.services import announce, create_notification
 from app.system_texts import Sentence, SystemText, from_json, text, verbatim
@@ -32,7 +32,9 @@ COALESCED_TYPES = ("customer_reply", "thread_assigned")
 @listens_to(MessageCreated)
 def notify_assignee_of_customer_reply(event: MessageCreated) -> None:
     """(a) A customer's message on a thread assigned to someone tells that person."""
-    if event.direction != "inbound":
+    # A customer's call is logged by the agent who took it: nothing is waiting
+    # for the assignee to read, so it is no reply to notify of.
+    if event.direction != "inbound" or event.channel_type == ChannelType.PHONE_CALL:
         return
     thread = db.session.get(CommunicationThread, event.thread_id)
     message = db.session.get(CommunicationMessage, event.message_id)

@@ -30,6 +30,7 @@ from app.models.enums import (
 )
 from app.partners.services import create_partner
 from app.seed.context import DemoContext, Partner
+from app.seed.demo_calls import build_calls
 from app.seed.demo_catalogue import build_catalogue, build_channels_and_templates
 from app.seed.demo_customers import build_customers
 from app.seed.demo_intake import build_order_email_intake
@@ -255,6 +256,7 @@ def load_demo_data(force: bool = False) -> dict:
     threads, message_count = build_threads(ctx)
     tasks = build_tasks(ctx, threads)
     notification_count = build_notifications(ctx, threads, tasks)
+    calls = build_calls(ctx, threads)
     drafts = build_order_email_intake()
     partner_activity = build_partner_activity(ctx)
     db.session.flush()
@@ -273,7 +275,8 @@ def load_demo_data(force: bool = False) -> dict:
         "customers": len(ctx.customers),
         "orders": len(ctx.orders),
         "threads": len(threads),
-        "messages": message_count,
+        "messages": message_count + calls,
+        "calls": calls,
         "tasks": len(tasks),
         "notifications": notification_count,
         **partner_activity,

@@ -137,6 +137,8 @@ CHANNELS = [
     (ChannelType.SMS, "SMS", 4, {"sender_name": "ChargeCars"}),
     (ChannelType.INTERNAL_COMMENT, "Interne notities", None, {}),
     (ChannelType.INTERNAL_TASK, "Interne taken", 24, {}),
+    # Logged calls (issue 16.11): never sent through, so no SLA hours or settings.
+    (ChannelType.PHONE_CALL, "Telefoon", None, {}),
 ]
 
 _EMAIL, _WHATSAPP, _SMS, _ANY = (

@@ -11,6 +11,8 @@ FEATURE = Feature(
         "app.threads.composer_routes:bp",
         "app.threads.snooze_routes:bp",
         "app.threads.bulk_routes:bp",
+        "app.threads.call_routes:bp",
+        "app.threads.call_routes:api_bp",
     ),
     listeners=("app.threads.listeners",),
 )

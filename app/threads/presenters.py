@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import uuid
 
+from app.conversations import format_duration
 from app.inbox.access import thread_rooms
 from app.models import CommunicationMessage, CommunicationThread
+from app.models.enums import ChannelType
 from app.realtime import publish
 
 
@@ -41,6 +43,25 @@ def message_to_dict(message: CommunicationMessage) -> dict:
         "template_id": str(message.template_id) if message.template_id else None,
         "sender": sender,
         "created_at": message.created_at.isoformat(),
+        "call": call_to_dict(message),
+    }
+
+
+def call_to_dict(message: CommunicationMessage) -> dict | None:
+    """A logged call's facts (direction, outcome, duration); None for other messages."""
+    # Only a phone_call message loads its call row: no query per ordinary message.
+    if message.channel is None or message.channel.channel_type != ChannelType.PHONE_CALL:
+        return None
+    call = message.phone_call
+    if call is None:
+        return None
+    return {
+        "direction": call.direction.value,
+        "outcome": call.outcome.value,
+        "duration_seconds": call.duration_seconds,
+        "duration": format_duration(call.duration_seconds),
+        "called_at": call.called_at.isoformat(),
+        "agent_id": str(call.agent_id) if call.agent_id else None,
     }
 
 

@@ -418,6 +418,11 @@ def header_changed(thread):
     return response + timeline_html
 
 
+def header_out_of_band(thread) -> str:
+    """The header, to swap in beside another answer (a logged call changed its status or SLA)."""
+    return render_template("threads/_header.html", **_header_context(thread), header_oob=True)
+
+
 def header_refusal(thread, status: int, error: str):
     """The header with ``error`` for the person to read (a refused header change)."""
     return _header_response(thread, status, error)
