@@ -31,12 +31,14 @@ from app.logs import configure_logging
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None, *, start_embedded_worker: bool = True) -> Flask:
+def create_app(test_config: dict | None = None, *, start_embedded_worker: bool = False) -> Flask:
     """Build the app.
 
-    ``test_config`` overrides settings read from the environment. The embedded
-    worker thread starts only when there is no ``REDIS_URL`` and the caller
-    wants it (``worker.py`` and CLI commands do not).
+    ``test_config`` overrides settings read from the environment. Building an
+    app starts no thread: the embedded worker (no ``REDIS_URL``) is started by
+    whoever serves requests (``python wsgi.py``, gunicorn's ``post_worker_init``
+    hook, or a caller passing ``start_embedded_worker=True``), so CLI commands
+    such as ``db upgrade`` never run jobs against a schema that is not there yet.
     """
     configure_logging()
     app = Flask(
