@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import socketio as socketio_server
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -82,12 +82,34 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     _register_error_handlers(app)
     _register_cli(app)
     _register_template_helpers(app)
+    _register_favicon(app)
 
     _trust_proxies(app)
 
     if broker.embedded and start_embedded_worker:
         broker.start_embedded_worker(app)
     return app
+
+
+# A week: the icon changes with a release at most, and every page asks for it.
+FAVICON_MAX_AGE = 7 * 24 * 3600
+
+
+def _register_favicon(app: Flask) -> None:
+    """The icon at the address browsers ask for by themselves (``/favicon.ico``).
+
+    Pages link it too; pages that do not (the API viewer, a JSON error) would
+    otherwise log a 404 in the console. Cached, unlike other dynamic answers.
+    """
+
+    def favicon():
+        response = send_from_directory(
+            app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=FAVICON_MAX_AGE
+        )
+        response.cache_control.public = True
+        return response
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 def _trust_proxies(app: Flask) -> None:
