@@ -115,7 +115,7 @@ def test_every_bad_key_and_value_is_named(teams):
         "complaint.priority": fields["complaint.priority"],
         "sales_inquiry.required_skills": "must be a list of skill words",
         "sales_inquiry.skill_matching": "must be true or false",
-        "sales_inquiry.escalation_to": "required with escalation_after_hours: who takes over",
+        "sales_inquiry.escalation_to": "required when an escalation time is set: who takes over",
         "partner_inquiry": 'must be an object such as {"default_assignee": "<team>"}',
     }
     assert fields["technical_isue"].startswith("unknown thread type; use one of customer_support")
@@ -291,7 +291,7 @@ def test_the_rules_form_names_the_bad_field(client, auth, make_user, channel):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "<strong>Complaint · Escalate after (business hours)</strong>: must be a number" in html
-    assert "<strong>Complaint · Escalate to</strong>: required with" in html
+    assert "<strong>Complaint · Escalate to</strong>: required when an escalation" in html
     assert 'value="vier" inputmode="decimal" aria-invalid="true"' in html  # kept, marked
     db.session.expire_all()
     assert not db.session.get(CommunicationChannel, channel.id).auto_assignment_rules

@@ -120,6 +120,8 @@ def test_admin_pages_at_desk_width(live_server, browser, make_user, running_work
 
 
 def test_the_menu_on_a_phone(live_server, browser, make_user):
+    factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp Business")
+    db.session.commit()
     context, page, failures = _dutch_admin_page(browser, live_server, make_user, PHONE)
     try:
         page.goto(f"{live_server.url}/admin/sla/")
@@ -130,8 +132,12 @@ def test_the_menu_on_a_phone(live_server, browser, make_user):
         page.get_by_test_id("admin-menu").locator("summary").tap()
         page.get_by_test_id("admin-menu").locator("a[href='/admin/channels/']").tap()
         page.wait_for_url("**/admin/channels/")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, f"/admin/channels is {width}px wide on a 375px screen"
+        for path in ("/admin/channels/", "/admin/assignment/", "/admin/sla/"):
+            page.goto(f"{live_server.url}{path}")
+            # Every section opened: the forms inside must fit the phone too.
+            page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width}px wide on a 375px screen"
         assert failures == []
     finally:
         context.close()
