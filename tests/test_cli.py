@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -145,3 +147,13 @@ def test_building_the_app_starts_no_thread(tmp_path):
         cwd=root, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
+
+
+def test_gunicorn_starts_the_embedded_worker_after_forking(make_app):
+    """Without REDIS_URL a gunicorn worker process runs the queues (gunicorn.conf.py)."""
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    app = make_app(start_embedded_worker=False, REDIS_URL=None)
+    broker = app.extensions["broker"]
+    assert broker.embedded and not broker.embedded_worker_busy()
+    settings["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert broker._embedded_worker is not None and broker._embedded_worker.is_alive()
