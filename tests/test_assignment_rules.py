@@ -277,7 +277,9 @@ def test_the_rules_form_saves_the_same_document(client, auth, make_user, channel
     }
     assert validate_rules(stored) == stored
     page = client.get("/admin/assignment/").get_data(as_text=True)
-    assert 'value="1.5"' in page and 'value="laadpalen, zakelijk"' in page
+    assert 'value="1.5"' in page and 'value="laadpalen, zakelijk"' in page  # English reader
+    dutch = client.get("/admin/assignment/", headers={"Accept-Language": "nl"})
+    assert 'value="1,5"' in dutch.get_data(as_text=True)  # read back as 1.5 when saved again
 
 
 def test_the_rules_form_names_the_bad_field(client, auth, make_user, channel):

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.assignment.rules import DEFAULT_KEY, thread_type_label
 from app.models.enums import ThreadType
+from app.ui import display_locale
 
 # What each setting is called on the form (and in its errors).
 SETTING_LABELS = {
@@ -155,7 +157,8 @@ def _hours_text(hours: object) -> str:
     if hours is None:
         return ""
     is_number = isinstance(hours, (int, float)) and not isinstance(hours, bool)
-    return f"{hours:g}" if is_number else str(hours)
+    # "1,5" for a Dutch reader; the form reads either decimal sign back.
+    return format_decimal(hours, "0.##", locale=display_locale()) if is_number else str(hours)
 
 
 def _number(text: str) -> float | str:
