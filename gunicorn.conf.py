@@ -23,3 +23,15 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker):
+    """Without ``REDIS_URL`` each gunicorn worker runs the embedded queue worker.
+
+    Started here, in the serving process after the fork, not when the app is
+    built: building it also happens in CLI commands, which must run no jobs.
+    """
+    app = worker.wsgi  # the loaded application (wsgi:app)
+    broker = getattr(app, "extensions", {}).get("broker")
+    if broker is not None and broker.embedded:
+        broker.start_embedded_worker(app)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import os
 
-import click
-
 from app import create_app
 from app.extensions import socketio
 
-# Loaded by the `flask` command (db upgrade, seed, users…) there is a click
-# context: no embedded worker then, or its periodic jobs would run against a
-# database the command is still migrating, and die with the command anyway.
-app = create_app(start_embedded_worker=click.get_current_context(silent=True) is None)
+# No background thread starts here: the `flask` command (db upgrade, seed demo…)
+# imports this module too, and an embedded worker would then run periodic jobs
+# against tables the command has not made yet. Serving starts it (below, and
+# gunicorn.conf.py's post_worker_init).
+app = create_app()
+
+
+def start_background_work() -> None:
+    """Start the in-process worker when there is no Redis (``make run``); serving only."""
+    broker = app.extensions["broker"]
+    if broker.embedded:
+        broker.start_embedded_worker(app)
+
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", app.config["PORT"]))
     host = os.environ.get("HOST", "127.0.0.1")
+    start_background_work()
     # Werkzeug serves WebSockets through simple-websocket in threading mode; for
     # production run gunicorn (see README), which this flag does not affect.
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)

@@ -36,4 +36,8 @@ case "$status" in 302*/inbox) ;; *) echo "demo agent could not sign in"; exit 1 
 rows=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/inbox" | grep -c 'class="thread-row' || true)
 echo "inbox rows on the first page: $rows"
 [ "$rows" -gt 0 ] || { echo "inbox is empty"; exit 1; }
+# Issue 16 point 12: migrating and seeding run nothing before the schema exists.
+if grep -E "Traceback|no such table" "$LOG" >/dev/null; then
+  cat "$LOG"; echo "make run printed a traceback"; exit 1
+fi
 echo "make run smoke test passed"

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import socketio as socketio_server
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -31,12 +31,14 @@ from app.logs import configure_logging
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None, *, start_embedded_worker: bool = True) -> Flask:
+def create_app(test_config: dict | None = None, *, start_embedded_worker: bool = False) -> Flask:
     """Build the app.
 
-    ``test_config`` overrides settings read from the environment. The embedded
-    worker thread starts only when there is no ``REDIS_URL`` and the caller
-    wants it (``worker.py`` and CLI commands do not).
+    ``test_config`` overrides settings read from the environment. Building an
+    app starts no thread: the embedded worker (no ``REDIS_URL``) is started by
+    whoever serves requests (``python wsgi.py``, gunicorn's ``post_worker_init``
+    hook, or a caller passing ``start_embedded_worker=True``), so CLI commands
+    such as ``db upgrade`` never run jobs against a schema that is not there yet.
     """
     configure_logging()
     app = Flask(
@@ -80,12 +82,34 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     _register_error_handlers(app)
     _register_cli(app)
     _register_template_helpers(app)
+    _register_favicon(app)
 
     _trust_proxies(app)
 
     if broker.embedded and start_embedded_worker:
         broker.start_embedded_worker(app)
     return app
+
+
+# A week: the icon changes with a release at most, and every page asks for it.
+FAVICON_MAX_AGE = 7 * 24 * 3600
+
+
+def _register_favicon(app: Flask) -> None:
+    """The icon at the address browsers ask for by themselves (``/favicon.ico``).
+
+    Pages link it too; pages that do not (the API viewer, a JSON error) would
+    otherwise log a 404 in the console. Cached, unlike other dynamic answers.
+    """
+
+    def favicon():
+        response = send_from_directory(
+            app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=FAVICON_MAX_AGE
+        )
+        response.cache_control.public = True
+        return response
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -27,6 +27,8 @@ class NavItem:
     label: str  # lazy: read in the reader's language
     endpoint: str
     roles: tuple[Role, ...]
+    # "admin": set-up pages, listed under one menu so the top bar stays one row.
+    group: str = ""
 
 
 # Only pages that exist are listed; later features add theirs here.
@@ -36,17 +38,17 @@ NAVIGATION = (
     NavItem(_l("Order e-mails"), "email_intake.queue", DESK),
     NavItem(_l("My day"), "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
     NavItem(_l("Analytics"), "analytics.index", (Role.MANAGER, Role.ADMIN)),
-    NavItem(_l("Templates"), "message_templates.index", (Role.ADMIN,)),
-    NavItem(_l("Channels"), "channels_admin.index", (Role.ADMIN,)),
-    NavItem(_l("Assignment"), "assignment_admin.index", (Role.ADMIN,)),
-    NavItem(_l("Service levels"), "sla_admin.index", (Role.ADMIN,)),
-    NavItem(_l("Partners"), "partners.index", (Role.ADMIN,)),
-    NavItem(_l("Integrations"), "integrations.index", (Role.ADMIN,)),
-    NavItem(_l("Forms"), "intake_forms.index", (Role.ADMIN,)),
-    NavItem(_l("Events"), "webhook_events.index", (Role.ADMIN,)),
-    NavItem(_l("Users"), "admin.users", (Role.ADMIN,)),
-    NavItem(_l("Audit log"), "admin.audit", (Role.ADMIN,)),
-    NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,)),
+    NavItem(_l("Templates"), "message_templates.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Channels"), "channels_admin.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Assignment"), "assignment_admin.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Service levels"), "sla_admin.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Partners"), "partners.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Integrations"), "integrations.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Forms"), "intake_forms.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Events"), "webhook_events.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Users"), "admin.users", (Role.ADMIN,), "admin"),
+    NavItem(_l("Audit log"), "admin.audit", (Role.ADMIN,), "admin"),
+    NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,), "admin"),
 )
 
 AVAILABILITY_LABELS = {

@@ -6,8 +6,9 @@ import sys
 
 import sqlalchemy as sa
 
+from app.channels.presenters import readable_fields, summary
 from app.extensions import db
-from app.models import InboundWebhookEvent, Notification, SandboxSend
+from app.models import InboundWebhookEvent, Notification, ProviderStatus, SandboxSend
 from app.models.enums import ProcessingState
 from app.transactions import commit
 from app.transports.health import record_failure, record_success
@@ -99,3 +100,63 @@ def test_events_page_lists_and_reruns_a_failed_event(app, client, auth, make_use
         db.session.get(InboundWebhookEvent, event.id).processing_state == ProcessingState.PROCESSED
     )
     assert len(calls) == 2
+
+
+def test_a_sandbox_send_fills_last_success_and_reads_without_json(app, client, auth, make_user):
+    """Issue 16 point 14: "Last success" stayed "—" because the sandbox recorded nothing;
+    the outbox showed the raw request JSON."""
+    _admin(auth, make_user)
+    token = auth.csrf_token("/admin/channels/")
+    client.post(
+        "/admin/channels/test",
+        data={"provider": "sms", "recipient": "06 12345678", "csrf_token": token},
+    )
+    drain_queues(app)
+    db.session.expire_all()
+    status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == "sms"))
+    assert status.last_success_at is not None and status.consecutive_failures == 0
+    html = client.get("/admin/channels/").get_data(as_text=True)
+    card = html.split('data-provider="sms"', 1)[1].split("</section>", 1)[0]
+    assert "Last success: —" not in card
+    outbox = html.split("<main", 1)[1]
+    assert "{&#34;" not in outbox and '{"' not in outbox  # no JSON shown
+    assert "+31612345678" in outbox
+
+
+def test_a_second_success_is_race_safe_and_resets_failures(app):
+    record_failure("teams", "500 from the webhook")
+    db.session.commit()
+    record_success("teams")
+    record_success("teams")
+    db.session.commit()
+    rows = db.session.scalars(sa.select(ProviderStatus).where(ProviderStatus.provider == "teams"))
+    (status,) = rows.all()
+    assert status.consecutive_failures == 0 and status.last_success_at is not None
+
+
+def test_provider_settings_are_fields_with_secrets_masked(app, client, auth, make_user):
+    _admin(auth, make_user)
+    app.config.update(
+        WHATSAPP_PHONE_NUMBER_ID="1234567890", WHATSAPP_ACCESS_TOKEN="EAAG-very-secret"
+    )
+    html = client.get("/admin/channels/").get_data(as_text=True)
+    settings = html.split('data-testid="settings-whatsapp"', 1)[1].split("</dl>", 1)[0]
+    assert "WHATSAPP_PHONE_NUMBER_ID" in settings and "1234567890" in settings
+    assert "WHATSAPP_ACCESS_TOKEN" in settings and "••••••" in settings
+    assert "EAAG-very-secret" not in html
+
+
+def test_request_bodies_read_as_fields():
+    body = {
+        "to": "+31612345678",
+        "text": {"body": "Hallo"},
+        "personalizations": [{"to": [{"email": "a@b.nl"}]}],
+        "headers": {"Authorization": "Bearer x"},
+        "categories": ["visit", "reminder"],
+    }
+    fields = {field.label: field.value for field in readable_fields(body)}
+    assert fields["text · body"] == "Hallo"
+    assert fields["personalizations 1 · to 1 · email"] == "a@b.nl"
+    assert fields["headers · Authorization"] == "••••••"
+    assert fields["categories"] == "visit, reminder"
+    assert summary(body) == "Hallo"

@@ -9,7 +9,7 @@ import pytest
 from app.assignment.rules import InvalidRules, parse_rules_text, validate_rules
 from app.extensions import db
 from app.models import CommunicationChannel
-from app.models.enums import ChannelType
+from app.models.enums import ChannelType, ThreadType
 from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
 from tests import factories
 from tests.helpers import csrf_token_from
@@ -115,7 +115,7 @@ def test_every_bad_key_and_value_is_named(teams):
         "complaint.priority": fields["complaint.priority"],
         "sales_inquiry.required_skills": "must be a list of skill words",
         "sales_inquiry.skill_matching": "must be true or false",
-        "sales_inquiry.escalation_to": "required with escalation_after_hours: who takes over",
+        "sales_inquiry.escalation_to": "required when an escalation time is set: who takes over",
         "partner_inquiry": 'must be an object such as {"default_assignee": "<team>"}',
     }
     assert fields["technical_isue"].startswith("unknown thread type; use one of customer_support")
@@ -206,6 +206,7 @@ def test_admin_saves_valid_rules_and_shows_them_in_words(client, auth, make_user
 
 
 def test_admin_sees_field_errors_and_keeps_the_text(client, auth, make_user, channel):
+    """A JSON document posted whole is still checked and its errors named."""
     make_user("admin", email="admin@switchboard.test")
     auth.login("admin@switchboard.test")
     channel.auto_assignment_rules = {"default": {"default_assignee": "sales"}}
@@ -217,13 +218,97 @@ def test_admin_sees_field_errors_and_keeps_the_text(client, auth, make_user, cha
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "<code>complaint.default_assignee</code>: no team &#39;nowhere&#39;" in html
-    assert "<code>complaint.escalation_after_hours</code>: must be more than 0 hours" in html
-    assert "&#34;nowhere&#34;" in html  # the admin's text is still in the editor
+    assert "<strong>Complaint · Team</strong>: no team &#39;nowhere&#39;" in html
+    assert "<strong>Complaint · Escalate after (business hours)</strong>: must be more" in html
+    assert '<option value="nowhere" selected>nowhere</option>' in html  # kept in the form
     db.session.expire_all()
     assert db.session.get(CommunicationChannel, channel.id).auto_assignment_rules == {
         "default": {"default_assignee": "sales"}
     }
+
+
+def _rules_form(token: str, **rows) -> dict:
+    """The rules form as a browser posts it: every thread type's fields, most empty."""
+    data = {"csrf_token": token, "enabled": "on", "fallback_to_busy": "on"}
+    for key in [*ThreadType.values(), "default"]:
+        for setting in ("default_assignee", "required_skills", "escalation_after_hours"):
+            data[f"rule-{key}-{setting}"] = ""
+        data[f"rule-{key}-escalation_to"] = ""
+    for key, fields in rows.items():
+        for setting, value in fields.items():
+            data[f"rule-{key}-{setting}"] = value
+    return data
+
+
+def test_the_rules_form_saves_the_same_document(client, auth, make_user, channel):
+    """Issue 16 point 14: fields instead of JSON, stored in the shape the rules always had."""
+    make_user("admin", email="admin@switchboard.test")
+    auth.login("admin@switchboard.test")
+    page = client.get("/admin/assignment/").get_data(as_text=True)
+    assert "<textarea" not in page
+    assert 'name="rule-technical_issue-default_assignee"' in page
+    data = _rules_form(
+        csrf_token_from(page),
+        technical_issue={
+            "default_assignee": "tech",
+            "required_skills": "Laadpalen, zakelijk",
+            "skill_matching": "on",
+            "escalation_after_hours": "1,5",
+            "escalation_to": "manager@switchboard.test",
+        },
+        default={"default_assignee": "sales"},
+    )
+    del data["fallback_to_busy"]  # unticked
+    response = client.post(f"/admin/assignment/{channel.id}", data=data)
+    assert response.status_code == 303
+    db.session.expire_all()
+    stored = db.session.get(CommunicationChannel, channel.id).auto_assignment_rules
+    assert stored == {
+        "enabled": True,
+        "fallback_to_busy": False,
+        "technical_issue": {
+            "default_assignee": "tech",
+            "skill_matching": True,
+            "required_skills": ["laadpalen", "zakelijk"],
+            "escalation_after_hours": 1.5,
+            "escalation_to": "manager@switchboard.test",
+        },
+        "default": {"default_assignee": "sales"},
+    }
+    assert validate_rules(stored) == stored
+    page = client.get("/admin/assignment/").get_data(as_text=True)
+    assert 'value="1.5"' in page and 'value="laadpalen, zakelijk"' in page  # English reader
+    dutch = client.get("/admin/assignment/", headers={"Accept-Language": "nl"})
+    assert 'value="1,5"' in dutch.get_data(as_text=True)  # read back as 1.5 when saved again
+
+
+def test_the_rules_form_names_the_bad_field(client, auth, make_user, channel):
+    make_user("admin", email="admin@switchboard.test")
+    auth.login("admin@switchboard.test")
+    token = csrf_token_from(client.get("/admin/assignment/").get_data(as_text=True))
+    data = _rules_form(
+        token, complaint={"default_assignee": "sales", "escalation_after_hours": "vier"}
+    )
+    response = client.post(f"/admin/assignment/{channel.id}", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<strong>Complaint · Escalate after (business hours)</strong>: must be a number" in html
+    assert "<strong>Complaint · Escalate to</strong>: required when an escalation" in html
+    assert 'value="vier" inputmode="decimal" aria-invalid="true"' in html  # kept, marked
+    db.session.expire_all()
+    assert not db.session.get(CommunicationChannel, channel.id).auto_assignment_rules
+
+
+def test_an_empty_rules_form_clears_the_rules(client, auth, make_user, channel):
+    make_user("admin", email="admin@switchboard.test")
+    auth.login("admin@switchboard.test")
+    channel.auto_assignment_rules = {"default": {"default_assignee": "sales"}}
+    db.session.commit()
+    token = csrf_token_from(client.get("/admin/assignment/").get_data(as_text=True))
+    response = client.post(f"/admin/assignment/{channel.id}", data=_rules_form(token))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CommunicationChannel, channel.id).auto_assignment_rules == {}
 
 
 def test_saving_needs_the_csrf_token(client, auth, make_user, channel):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -102,20 +104,56 @@ def test_partners_create_refuses_plain_http_without_allowance(make_app):
     assert "https" in result.output
 
 
-def test_the_flask_command_runs_no_embedded_worker(tmp_path):
-    """`make run` migrates with `flask --app wsgi db upgrade` before serving: an embedded
-    worker in that process ran periodic jobs against tables not made yet (tracebacks)."""
+def test_first_run_commands_run_nothing_before_the_schema_exists(tmp_path):
+    """`make run` migrates and seeds with the `flask` command before serving. Building
+    the app there starts no background thread: an embedded worker in that process ran
+    periodic jobs against tables not made yet ("no such table: internal_task")."""
     root = Path(__file__).resolve().parent.parent
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS")
+        and not key.startswith(("TEST_", "PYTEST_"))
     }
+    # A fresh SQLite file, as on a fresh clone.
     env["SWITCHBOARD_INSTANCE_PATH"] = str(tmp_path / "instance")
-    upgrade = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'first-run.db'}"
+    for command in (["db", "upgrade"], ["seed", "demo"]):
+        ran = subprocess.run(  # noqa: S603  (our own entry point)
+            [sys.executable, "-m", "flask", "--app", "wsgi", *command],
+            cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        output = ran.stderr + ran.stdout
+        assert ran.returncode == 0, ran.stderr
+        assert "Traceback" not in output, command
+        assert "no such table" not in output, command
+        assert "embedded worker loop failed" not in output, command
+
+
+def test_building_the_app_starts_no_thread(tmp_path):
+    """Only serving starts the embedded worker (wsgi.py's main, gunicorn's hook)."""
+    root = Path(__file__).resolve().parent.parent
+    probe = (
+        "import threading, wsgi; "
+        "names = [t.name for t in threading.enumerate()]; "
+        "assert 'embedded-rq-worker' not in names, names; "
+        "wsgi.start_background_work(); "
+        "assert 'embedded-rq-worker' in [t.name for t in threading.enumerate()]"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["SWITCHBOARD_INSTANCE_PATH"] = str(tmp_path / "instance")
+    ran = subprocess.run(  # noqa: S603  (our own entry point)
+        [sys.executable, "-c", probe],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert upgrade.returncode == 0, upgrade.stderr
-    assert "Traceback" not in upgrade.stderr + upgrade.stdout
-    assert "no such table" not in upgrade.stderr + upgrade.stdout
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_gunicorn_starts_the_embedded_worker_after_forking(make_app):
+    """Without REDIS_URL a gunicorn worker process runs the queues (gunicorn.conf.py)."""
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    app = make_app(start_embedded_worker=False, REDIS_URL=None)
+    broker = app.extensions["broker"]
+    assert broker.embedded and not broker.embedded_worker_busy()
+    settings["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert broker._embedded_worker is not None and broker._embedded_worker.is_alive()

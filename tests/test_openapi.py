@@ -57,3 +57,11 @@ def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
     assert inbound["additionalProperties"]["enum"] == ["on_hold"]
     webhook = spec["paths"]["/api/v1/webhooks/partner-status/{partner_id}"]["post"]
     assert "`on_hold`" in webhook["description"]
+
+
+def test_servers_is_the_address_the_document_was_fetched_from(client):
+    """Issue 16 point 14: "Try it out" calls the host and port the reader is on."""
+    spec = client.get("/api/v1/openapi.json", base_url="http://docs.example:8123").get_json()
+    assert spec["servers"] == [{"url": "http://docs.example:8123"}]
+    spec = client.get("/api/v1/openapi.json", base_url="https://staging.example").get_json()
+    assert spec["servers"] == [{"url": "https://staging.example"}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import sqlalchemy as sa
 
@@ -234,3 +235,17 @@ def test_policies_are_validated_and_used(client, auth, make_user):
     assert policy.response_minutes == 90 and policy.is_active is False  # unticked: inactive
     assert _post(client, auth, f"/admin/sla/policies/{policy.id}/delete", {}).status_code == 303
     assert db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.name == "Urgent mail")) is None
+
+
+def test_each_calendar_and_policy_is_one_closed_section(client, auth, make_user):
+    """Issue 16 point 14: not a wall of forms; one thing opened at a time, no JS needed."""
+    _admin(auth, make_user)
+    text = client.get(PAGE).get_data(as_text=True)
+    sections = re.findall(r'<details class="card sla-item[^>]*>', text)
+    assert len(sections) == 1 + 1 + len(DEFAULT_POLICIES) + 1  # calendar, new, policies, new
+    assert all('name="sla-edit"' in tag and " open" not in tag for tag in sections)
+    response = _post(client, auth, "/admin/sla/calendars", {**WEEK, "name": "", "timezone": "x"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    failed = re.search(r'<details [^>]*data-testid="calendar-new"[^>]*>', page)
+    assert failed and failed.group(0).endswith(" open>")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -11,19 +11,22 @@ from flask_babel import gettext as _
 
 from app.assignment.rules import (
     DEFAULT_KEY,
-    RULE_SETTINGS,
     ChannelRules,
     InvalidRules,
-    parse_rules_text,
     rules_for,
     thread_type_label,
     validate_rules,
+)
+from app.assignment.rules_form import (
+    RulesForm,
+    attach_errors,
+    field_name,
+    form_from_document,
 )
 from app.assignment.services import CANDIDATE_ROLES, open_loads
 from app.audit.records import record_edit, snapshot
 from app.extensions import db
 from app.models import CommunicationChannel, Team, User
-from app.models.enums import ThreadType
 from app.ui import AVAILABILITY_LABELS, ROLE_LABELS
 
 
@@ -33,12 +36,13 @@ class ChannelNotFound(LookupError):
 
 @dataclass
 class RulesCard:
-    """One channel's editor: its rules as JSON, in words, and any errors."""
+    """One channel's editor: its rules as a form, in words, and any errors."""
 
     channel: CommunicationChannel
-    text: str
+    form: RulesForm
     summary: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    # (the field in words, the problem), for the list above the form.
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,31 +64,30 @@ class TeamRow:
 
 def rule_cards(
     submitted_channel_id: str | None = None,
-    submitted_text: str | None = None,
-    errors: dict[str, str] | None = None,
+    submitted_form: RulesForm | None = None,
+    errors: Mapping[str, str] | None = None,
 ) -> list[RulesCard]:
-    """Every channel's card; a refused submission keeps its text and errors."""
+    """Every channel's card; a refused submission keeps what was typed and its errors."""
     cards = []
     channels = db.session.scalars(
         sa.select(CommunicationChannel).order_by(CommunicationChannel.channel_name)
     )
     for channel in channels:
-        card = RulesCard(channel, rules_as_text(channel.auto_assignment_rules))
+        card = RulesCard(channel, form_from_document(channel.auto_assignment_rules))
         try:
             card.summary = summarise(rules_for(channel))
         except InvalidRules as exc:
-            card.errors = {
-                _("saved rules: %(name)s", name=name): text for name, text in exc.fields.items()
-            }
+            attach_errors(card.form, exc.fields)
+            card.errors = [
+                (_("saved rules: %(name)s", name=field_name(name)), text)
+                for name, text in exc.fields.items()
+            ]
         if submitted_channel_id == str(channel.id):
-            card.text = submitted_text or ""
-            card.errors = errors or {}
+            card.form = submitted_form or card.form
+            attach_errors(card.form, errors or {})
+            card.errors = [(field_name(name), text) for name, text in (errors or {}).items()]
         cards.append(card)
     return cards
-
-
-def rules_as_text(rules: dict | None) -> str:
-    return json.dumps(rules, indent=2, ensure_ascii=False) if rules else ""
 
 
 def summarise(rules: ChannelRules | None) -> list[str]:
@@ -111,7 +114,7 @@ def summarise(rules: ChannelRules | None) -> list[str]:
     return lines
 
 
-def save_rules(channel_id: str, text: str) -> CommunicationChannel:
+def save_rules(channel_id: str, document: dict) -> CommunicationChannel:
     """Validate and store a channel's rules; raises :class:`InvalidRules`. The caller commits."""
     try:
         channel = db.session.get(CommunicationChannel, uuid.UUID(channel_id))
@@ -120,7 +123,7 @@ def save_rules(channel_id: str, text: str) -> CommunicationChannel:
     if channel is None:
         raise ChannelNotFound(channel_id)
     before = snapshot(channel, ("auto_assignment_rules",))
-    channel.auto_assignment_rules = validate_rules(parse_rules_text(text))
+    channel.auto_assignment_rules = validate_rules(document)
     db.session.flush()
     record_edit(
         CommunicationChannel.__tablename__,
@@ -162,27 +165,20 @@ def team_rows() -> list[TeamRow]:
     return rows
 
 
-def reference() -> dict:
-    return {
-        "thread_types": [*ThreadType.values(), DEFAULT_KEY],
-        "settings": RULE_SETTINGS,
-        "example": rules_as_text(
-            {
-                "enabled": True,
-                "strategy": "least_loaded",
-                "fallback_to_busy": True,
-                "customer_support": {
-                    "default_assignee": "customer-service",
-                    "escalation_after_hours": 4,
-                    "escalation_to": "manager@switchboard.test",
-                },
-                "technical_issue": {
-                    "default_assignee": "tech",
-                    "skill_matching": True,
-                    "required_skills": ["laadpalen"],
-                    "escalation_after_hours": 2,
-                    "escalation_to": "management",
-                },
-            }
-        ),
-    }
+@dataclass
+class Choices:
+    """What the form's lists offer: teams (by slug) and active people (by e-mail)."""
+
+    teams: list[tuple[str, str]]
+    people: list[tuple[str, str]]
+
+
+def choices() -> Choices:
+    teams = db.session.scalars(sa.select(Team).order_by(Team.name))
+    people = db.session.scalars(
+        sa.select(User).where(User.is_active_account.is_(True)).order_by(User.name)
+    )
+    return Choices(
+        teams=[(team.slug, team.name) for team in teams],
+        people=[(person.email, person.name) for person in people],
+    )

@@ -283,11 +283,11 @@ def _parse_type_rule(key: str, value: Any, directory: _Directory, errors: dict):
             )
     if "escalation_after_hours" in value and target is None:
         errors[f"{key}.escalation_to"] = _(
-            "required with escalation_after_hours: who takes over"
+            "required when an escalation time is set: who takes over"
         )
     if target is not None and "escalation_after_hours" not in value:
         errors[f"{key}.escalation_after_hours"] = _(
-            "required with escalation_to: after how long"
+            "required when someone to escalate to is set: after how many business hours"
         )
 
     if len(errors) > before or team is None:

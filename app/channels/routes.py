@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.channels.status import provider_states, recent_sandbox_sends
+from app.channels.status import provider_states, sandbox_outbox
 from app.channels.testing import InvalidRecipient, check_recipient
 from app.extensions import db
 from app.jobs.queues import enqueue
@@ -26,7 +26,7 @@ def _page(status: int = 200, **extra):
         render_template(
             "channels/index.html",
             providers=provider_states(),
-            sandbox_sends=recent_sandbox_sends(),
+            sandbox_sends=sandbox_outbox(),
             mailboxes=mailboxes(),
             **extra,
         ),

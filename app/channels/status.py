@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.channels.presenters import Field, readable_fields, setting_fields, summary
 from app.extensions import db
 from app.models import SandboxSend
 from app.transports.health import statuses
@@ -30,6 +32,8 @@ class ProviderState:
     last_error_at: datetime | None
     last_error_message: str | None
     recipient_hint: str
+    # The settings the real transport needs, readable, secrets masked.
+    settings: list[Field]
 
 
 def provider_states() -> list[ProviderState]:
@@ -51,6 +55,7 @@ def provider_states() -> list[ProviderState]:
                 last_error_at=status.last_error_at if status else None,
                 last_error_message=status.last_error_message if status else None,
                 recipient_hint=RECIPIENT_HINTS[spec.recipient],
+                settings=setting_fields(spec.requires, current_app.config),
             )
         )
     return states
@@ -62,3 +67,19 @@ def recent_sandbox_sends(limit: int = 25) -> list[SandboxSend]:
             sa.select(SandboxSend).order_by(SandboxSend.created_at.desc()).limit(limit)
         )
     )
+
+
+@dataclass
+class OutboxRow:
+    """One sandbox send as the page shows it: what was sent, not the raw JSON."""
+
+    send: SandboxSend
+    summary: str
+    fields: list[Field]
+
+
+def sandbox_outbox(limit: int = 25) -> list[OutboxRow]:
+    return [
+        OutboxRow(send, summary(send.request_body), readable_fields(send.request_body))
+        for send in recent_sandbox_sends(limit)
+    ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from app.database import utcnow
+from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import ProviderStatus
 
@@ -17,11 +20,51 @@ def _status(provider: str) -> ProviderStatus:
     return status
 
 
+# A success younger than this is not written again: the channels page shows
+# minutes, and every send of a busy provider would otherwise queue on one row.
+SUCCESS_RESOLUTION = timedelta(minutes=1)
+
+
 def record_success(provider: str) -> None:
-    status = _status(provider)
-    status.last_success_at = utcnow()
-    status.consecutive_failures = 0
-    status.unhealthy = False
+    """Note a successful call (real or sandbox), in the caller's transaction.
+
+    Race-safe without select-then-insert: a conditional UPDATE (which leaves a
+    fresh, healthy row untouched and unlocked), else an INSERT that yields to a
+    row another process made first.
+    """
+    now = utcnow()
+    table = ProviderStatus.__table__
+    updated = db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.provider == provider,
+            sa.or_(
+                table.c.last_success_at.is_(None),
+                table.c.last_success_at < now - SUCCESS_RESOLUTION,
+                table.c.consecutive_failures > 0,
+                table.c.unhealthy.is_(True),
+            ),
+        )
+        .values(last_success_at=now, consecutive_failures=0, unhealthy=False, updated_at=now)
+    )
+    if updated.rowcount == 0:
+        db.session.execute(
+            upsert_insert(ProviderStatus, db.engine.dialect.name)
+            .values(
+                id=uuid.uuid4(),
+                created_at=now,
+                updated_at=now,
+                provider=provider,
+                last_success_at=now,
+                consecutive_failures=0,
+                unhealthy=False,
+            )
+            .on_conflict_do_nothing(index_elements=["provider"])
+        )
+    # Rows of this table already in the session would show the old state.
+    for instance in db.session.identity_map.values():
+        if isinstance(instance, ProviderStatus) and instance.provider == provider:
+            db.session.expire(instance)
 
 
 def record_failure(provider: str, message: str, *, unhealthy: bool = False) -> ProviderStatus:

@@ -180,3 +180,23 @@
     });
   });
 })();
+
+// The top bar's "Admin" menu (a <details>) closes like a menu: on a click
+// elsewhere and on Escape. Without this script it still opens and closes by itself.
+(function () {
+  "use strict";
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.navgroup[open]").forEach((menu) => {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", (event) => closeMenus(event.target.closest("details.navgroup")));
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const open = document.querySelector("details.navgroup[open]");
+    if (!open) return;
+    closeMenus(null);
+    open.querySelector("summary").focus();
+  });
+})();

@@ -31,7 +31,9 @@ def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_us
         ).click()
         expect(page.get_by_text("Signature of Service mailbox saved.")).to_be_visible()
 
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+        navigation = page.get_by_role("navigation", name="Main")
+        navigation.get_by_text("Administration").click()  # the set-up pages' menu
+        navigation.get_by_role("link", name="Audit log").click()
         entry = page.get_by_test_id("audit-entry").first
         expect(entry).to_contain_text("Mailbox signature saved")
         expect(entry).to_contain_text(admin.name)

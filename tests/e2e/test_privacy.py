@@ -101,7 +101,9 @@ def test_the_privacy_search_leads_to_a_customer(live_server, page, make_user):
     anna, _thread = _customer_with_a_photo()
     page.set_viewport_size({"width": 1440, "height": 900})
     sign_in(page, live_server.url, "admin@switchboard.test")
-    page.get_by_role("link", name="Privacy").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Administration").click()  # the set-up pages' menu
+    navigation.get_by_role("link", name="Privacy").click()
     page.get_by_placeholder("Name, e-mail address or phone number").fill("06-44455566")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_test_id("privacy-results")).to_contain_text("Anna de Wit")
