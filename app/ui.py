@@ -40,6 +40,7 @@ NAVIGATION = (
     NavItem(_l("Analytics"), "analytics.index", (Role.MANAGER, Role.ADMIN)),
     NavItem(_l("Templates"), "message_templates.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Channels"), "channels_admin.index", (Role.ADMIN,), "admin"),
+    NavItem(_l("Mailboxes"), "outlook_mailboxes.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Assignment"), "assignment_admin.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Service levels"), "sla_admin.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Partners"), "partners.index", (Role.ADMIN,), "admin"),
