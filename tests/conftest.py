@@ -26,6 +26,7 @@ from app.jobs.broker import EmbeddedWorker
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
+from tests.topology import Topology
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # `make test` runs the suite in parallel (pytest-xdist): each test process gets
@@ -237,3 +238,36 @@ def fake_pdok(app):
     app.config["PDOK_API_BASE"] = server.url
     yield server
     server.stop()
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    """Real ``worker.py`` (and web) processes on the test database and Redis.
+
+    ``deployment(**settings)`` gives a :class:`tests.topology.Topology` with the
+    test's secrets and any provider settings; the test starts the processes it
+    needs. They are stopped afterwards, and their log tails printed (pytest shows
+    them only for a failing test).
+    """
+    topologies: list[Topology] = []
+
+    def _make(**settings) -> Topology:
+        config = base_config()
+        topology = Topology(
+            tmp_path / f"topology-{len(topologies)}",
+            {
+                "DATABASE_URL": TEST_DATABASE_URL,
+                "REDIS_URL": TEST_REDIS_URL,
+                "SECRET_KEY": config["SECRET_KEY"],
+                "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+                **settings,
+            },
+        )
+        topology.workdir.mkdir(parents=True)
+        topologies.append(topology)
+        return topology
+
+    yield _make
+    for topology in topologies:
+        topology.stop()
+        print(topology.report())

@@ -26,8 +26,8 @@ from app.models.enums import ChannelType, DeliveryStatus
 from app.threads.editing import update_thread
 from app.transactions import commit
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
-from tests.topology import Topology, wait_until
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
+from tests.topology import wait_until
 from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings
 
 pytestmark = pytest.mark.skipif(
@@ -52,22 +52,8 @@ def app(make_app, fake_whatsapp):
 
 
 @pytest.fixture
-def workers(app, tmp_path, fake_whatsapp):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-            **whatsapp_settings(fake_whatsapp),
-        },
-    )
-    topology.workdir.mkdir(parents=True)
-    yield topology
-    topology.stop()
-    print(topology.report())  # shown by pytest only when the test failed
+def workers(app, fake_whatsapp, deployment):
+    return deployment(**whatsapp_settings(fake_whatsapp))
 
 
 def resolved_conversations(make_user) -> list[CommunicationThread]:

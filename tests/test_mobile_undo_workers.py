@@ -19,9 +19,9 @@ from app.extensions import db
 from app.mobile.pending import hold_tap, undo_move
 from app.models import Order, OrderStatusTransition, PendingVisitMove
 from app.models.visits import APPLIED, PENDING, UNDONE
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.mobile_support import visit
-from tests.topology import Topology, wait_until
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -44,51 +44,35 @@ def _states() -> Counter:
     return Counter(rows)
 
 
-def test_two_worker_processes_apply_each_held_tap_once(app, make_user, tmp_path):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-        },
-    )
-    topology.workdir.mkdir(parents=True)
-    try:
-        topology.start_worker()
-        topology.start_worker()
-        tech = make_user("technician")
-        orders = [
-            visit(tech, number=f"CC-2026-{index:05d}", with_whatsapp=False)
-            for index in range(VISITS)
-        ]
-        moves = [hold_tap(order, tech, "completed", "scheduled", 3) for order in orders]
-        undone = {moves[index].order_id for index in range(UNDONE_VISITS)}
-        assert all(undo_move(moves[index].id, tech) for index in range(UNDONE_VISITS))
-        # Beside each tap's own job and the schedulers' sweeps: sweeps both take at once.
-        queue = app.extensions["broker"].queue("periodic")
-        time.sleep(3)
-        for _ in range(6):
-            queue.enqueue("app.mobile.pending.apply_due_moves")
-        wait_until(lambda: _states().get(PENDING, 0) == 0, 60, "every tap applied", every=0.5)
-        wait_until(lambda: queue.count == 0, 30, "the queued sweeps taken", every=0.2)
-        time.sleep(2)
+def test_two_worker_processes_apply_each_held_tap_once(app, make_user, deployment):
+    topology = deployment()
+    topology.start_worker()
+    topology.start_worker()
+    tech = make_user("technician")
+    orders = [
+        visit(tech, number=f"CC-2026-{index:05d}", with_whatsapp=False)
+        for index in range(VISITS)
+    ]
+    moves = [hold_tap(order, tech, "completed", "scheduled", 3) for order in orders]
+    undone = {moves[index].order_id for index in range(UNDONE_VISITS)}
+    assert all(undo_move(moves[index].id, tech) for index in range(UNDONE_VISITS))
+    # Beside each tap's own job and the schedulers' sweeps: sweeps both take at once.
+    queue = app.extensions["broker"].queue("periodic")
+    time.sleep(3)
+    for _ in range(6):
+        queue.enqueue("app.mobile.pending.apply_due_moves")
+    wait_until(lambda: _states().get(PENDING, 0) == 0, 60, "every tap applied", every=0.5)
+    wait_until(lambda: queue.count == 0, 30, "the queued sweeps taken", every=0.2)
+    time.sleep(2)
 
-        assert _states() == Counter({APPLIED: VISITS - UNDONE_VISITS, UNDONE: UNDONE_VISITS})
-        completed = Counter(
-            db.session.scalars(
-                sa.select(OrderStatusTransition.order_id).where(
-                    OrderStatusTransition.to_status == "completed"
-                )
-            ).all()
-        )
-        assert completed == Counter({order.id: 1 for order in orders if order.id not in undone})
-        statuses = dict(db.session.execute(sa.select(Order.id, Order.status)).all())
-        assert {statuses[order_id].value for order_id in undone} == {"scheduled"}
-    except AssertionError:
-        print(topology.report())
-        raise
-    finally:
-        topology.stop()
+    assert _states() == Counter({APPLIED: VISITS - UNDONE_VISITS, UNDONE: UNDONE_VISITS})
+    completed = Counter(
+        db.session.scalars(
+            sa.select(OrderStatusTransition.order_id).where(
+                OrderStatusTransition.to_status == "completed"
+            )
+        ).all()
+    )
+    assert completed == Counter({order.id: 1 for order in orders if order.id not in undone})
+    statuses = dict(db.session.execute(sa.select(Order.id, Order.status)).all())
+    assert {statuses[order_id].value for order_id in undone} == {"scheduled"}

@@ -27,7 +27,7 @@ from app.models import CommunicationMessage, CommunicationThread, InboundWebhook
 from app.models.enums import MessageType, ProcessingState
 from app.transactions import commit
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.graph import GraphFake
 from tests.outlook_support import (
     MAILBOX,
@@ -36,7 +36,7 @@ from tests.outlook_support import (
     notify,
     subscribe,
 )
-from tests.topology import Topology, wait_until
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -84,23 +84,12 @@ def app(make_app, graph, monkeypatch):
 
 
 @pytest.fixture
-def topology(app, graph, tmp_path):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-            **graph.app_config(),
-            "REQUESTS_CA_BUNDLE": graph.ca_bundle,
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        },
+def topology(app, graph, deployment):
+    return deployment(
+        **graph.app_config(),
+        REQUESTS_CA_BUNDLE=graph.ca_bundle,
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
     )
-    topology.workdir.mkdir(parents=True)
-    yield topology
-    topology.stop()
 
 
 def _fresh(statement):

@@ -15,8 +15,8 @@ from rq.registry import FailedJobRegistry
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import Notification, ProviderStatus, SandboxSend
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
-from tests.topology import Topology, wait_until
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -35,21 +35,8 @@ def app(make_app):
 
 
 @pytest.fixture
-def workers(app, tmp_path):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-        },
-    )
-    topology.workdir.mkdir(parents=True)
-    yield topology
-    topology.stop()
-    print(topology.report())  # shown by pytest only when the test failed
+def workers(app, deployment):
+    return deployment()
 
 
 def _count(model) -> int:

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import PushDelivery
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.helpers import AuthActions, customer_writes
 from tests.push_support import VAPID_SETTINGS, fake_push_service, visit_with_conversation
-from tests.topology import Topology, wait_until
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -47,22 +47,8 @@ def app(make_app):
 
 
 @pytest.fixture
-def workers(app, tmp_path):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-            **VAPID_SETTINGS,
-        },
-    )
-    topology.workdir.mkdir(parents=True)
-    yield topology
-    topology.stop()
-    print(topology.report())  # shown by pytest only when the test failed
+def workers(app, deployment):
+    return deployment(**VAPID_SETTINGS)
 
 
 def test_two_workers_push_each_customer_message_exactly_once(

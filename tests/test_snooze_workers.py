@@ -22,9 +22,9 @@ from app.models import CommunicationMessage, CommunicationThread
 from app.models.enums import MessageType
 from app.transactions import commit
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.helpers import race, raised
-from tests.topology import Topology, wait_until
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -80,36 +80,20 @@ def test_racing_wake_up_jobs_wake_each_conversation_once(app, make_user):
     assert _ended_lines() == Counter({thread_id: 1 for thread_id in ids})
 
 
-def test_two_worker_processes_wake_each_conversation_once(app, make_user, tmp_path):
-    config = base_config()
-    topology = Topology(
-        tmp_path / "topology",
-        {
-            "DATABASE_URL": TEST_DATABASE_URL,
-            "REDIS_URL": TEST_REDIS_URL,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-        },
-    )
-    topology.workdir.mkdir(parents=True)
-    try:
-        topology.start_worker()
-        topology.start_worker()
-        now = utcnow()
-        due = now + timedelta(seconds=2)
-        ids = _snoozed(make_user, THREADS, due, now)
-        wait_until(lambda: utcnow() > due, 10, "the snooze time")
-        # Beside the schedulers' own runs: copies that the two workers take at once.
-        queue = app.extensions["broker"].queue("periodic")
-        for _ in range(6):
-            queue.enqueue("app.conversations.snoozing.wake_due_snoozes")
-        wait_until(lambda: _still_snoozed() == 0, 60, "every conversation awake", every=0.5)
-        # Let the jobs still running finish, then count.
-        wait_until(lambda: queue.count == 0, 30, "the queued wake-ups taken", every=0.2)
-        time.sleep(2)
-        assert _ended_lines() == Counter({thread_id: 1 for thread_id in ids})
-    except AssertionError:
-        print(topology.report())
-        raise
-    finally:
-        topology.stop()
+def test_two_worker_processes_wake_each_conversation_once(app, make_user, deployment):
+    topology = deployment()
+    topology.start_worker()
+    topology.start_worker()
+    now = utcnow()
+    due = now + timedelta(seconds=2)
+    ids = _snoozed(make_user, THREADS, due, now)
+    wait_until(lambda: utcnow() > due, 10, "the snooze time")
+    # Beside the schedulers' own runs: copies that the two workers take at once.
+    queue = app.extensions["broker"].queue("periodic")
+    for _ in range(6):
+        queue.enqueue("app.conversations.snoozing.wake_due_snoozes")
+    wait_until(lambda: _still_snoozed() == 0, 60, "every conversation awake", every=0.5)
+    # Let the jobs still running finish, then count.
+    wait_until(lambda: queue.count == 0, 30, "the queued wake-ups taken", every=0.2)
+    time.sleep(2)
+    assert _ended_lines() == Counter({thread_id: 1 for thread_id in ids})
