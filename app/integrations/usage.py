@@ -193,8 +193,6 @@ def _add_to_partner_rows(sums: dict[tuple[date, uuid.UUID, int], list]) -> None:
         # In key order, so two flushes adding to the same rows lock them in the same order.
         for (day, partner_id, bucket), (requests, errors, total_ms) in sorted(sums.items())
     ]
-    insert = upsert_insert(PartnerApiUsage, db.session.get_bind().dialect.name)
-    table = PartnerApiUsage.__table__.c
     known = set(
         db.session.scalars(
             sa.select(Organization.id).where(
@@ -205,16 +203,11 @@ def _add_to_partner_rows(sums: dict[tuple[date, uuid.UUID, int], list]) -> None:
     rows = [row for row in rows if row["partner_organization_id"] in known]
     if not rows:
         return
-    db.session.execute(
-        insert.values(rows).on_conflict_do_update(
-            index_elements=[table.day, table.partner_organization_id, table.bucket_ms],
-            set_={
-                "request_count": table.request_count + insert.excluded.request_count,
-                "error_count": table.error_count + insert.excluded.error_count,
-                "total_duration_ms": table.total_duration_ms + insert.excluded.total_duration_ms,
-                "updated_at": insert.excluded.updated_at,
-            },
-        )
+    _add_counts(
+        PartnerApiUsage,
+        rows,
+        keys=("day", "partner_organization_id", "bucket_ms"),
+        counts=("request_count", "error_count", "total_duration_ms"),
     )
 
 
@@ -235,15 +228,23 @@ def _add_to_daily_rows(sums: dict[tuple[date, str, str], list]) -> None:
         }
         for (day, method, endpoint), (requests, succeeded, total_ms) in sums.items()
     ]
-    insert = upsert_insert(ApiUsageLog, db.session.get_bind().dialect.name)
-    table = ApiUsageLog.__table__.c
+    _add_counts(
+        ApiUsageLog,
+        rows,
+        keys=("day", "method", "endpoint"),
+        counts=("request_count", "success_count", "total_duration_ms"),
+    )
+
+
+def _add_counts(model, rows: list[dict], *, keys: tuple[str, ...], counts: tuple[str, ...]) -> None:
+    """Insert the rows; where one with the same ``keys`` exists, add to its ``counts``."""
+    insert = upsert_insert(model, db.session.get_bind().dialect.name)
+    table = model.__table__.c
     db.session.execute(
         insert.values(rows).on_conflict_do_update(
-            index_elements=[table.day, table.method, table.endpoint],
+            index_elements=[table[key] for key in keys],
             set_={
-                "request_count": table.request_count + insert.excluded.request_count,
-                "success_count": table.success_count + insert.excluded.success_count,
-                "total_duration_ms": table.total_duration_ms + insert.excluded.total_duration_ms,
+                **{count: table[count] + insert.excluded[count] for count in counts},
                 "updated_at": insert.excluded.updated_at,
             },
         )
