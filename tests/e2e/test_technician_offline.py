@@ -190,3 +190,89 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
     )
     assert started_at < photos[0].created_at < completed_at
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 3
+
+
+def test_notes_made_offline_on_the_conversation_page_arrive_once_in_order(
+    live_server, browser, make_user
+):
+    technician = make_user("technician", email="monteur@switchboard.test", language="nl")
+    order_id = visit(technician).id
+
+    phone = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
+    )
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in(page, live_server.url, "monteur@switchboard.test")
+        expect(page).to_have_url(re.compile(r"/m/$"))
+        page.wait_for_load_state("load")
+        _wait_until_kept_offline(page)
+        # Visited online first, so the worker keeps this page too.
+        page.goto(f"{live_server.url}/m/visits/{order_id}/conversation")
+        page.wait_for_function(
+            "async () => Boolean(await caches.match(location.pathname))"
+        )
+
+        phone.set_offline(True)
+        queue = page.get_by_test_id("offline-queue")
+        page.get_by_label("Interne notitie").fill("Meterkast zit achter de trap.")
+        page.get_by_role("button", name="Notitie toevoegen").click()
+        expect(queue).to_contain_text("Wacht op verbinding (1)")
+        # The form is emptied for the next note; the note waits in the queue.
+        expect(page.get_by_label("Interne notitie")).to_have_value("")
+        page.get_by_label("Interne notitie").fill("Groepenkast vol: extra groep nodig.")
+        page.get_by_role("button", name="Notitie toevoegen").click()
+        expect(queue).to_contain_text("Wacht op verbinding (2)")
+
+        # Reloaded without a signal: the conversation and its queue are still there.
+        page.reload()
+        expect(page.get_by_test_id("offline-banner")).to_be_visible()
+        expect(queue.locator("li")).to_have_text(
+            [
+                re.compile(r"CC-2026-00042 · Notitie: Meterkast zit achter de trap\.$"),
+                re.compile(r"CC-2026-00042 · Notitie: Groepenkast vol: extra groep nodig\.$"),
+            ]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-notes.png")))
+        assert _notes(order_id) == []  # nothing left the phone
+
+        phone.set_offline(False)
+        results = page.get_by_test_id("offline-results")
+        expect(results.locator("li")).to_have_count(2, timeout=20_000)
+        expect(results.locator("li")).to_have_text(
+            [
+                re.compile(r"^Verwerkt: .*Notitie: Meterkast zit achter de trap\.$"),
+                re.compile(r"^Verwerkt: .*Notitie: Groepenkast vol: extra groep nodig\.$"),
+            ]
+        )
+        expect(queue).to_be_hidden()
+        # The page came back fresh with the notes in its timeline.
+        expect(page.get_by_test_id("conversation-message")).to_contain_text(
+            ["Meterkast zit achter de trap.", "Groepenkast vol: extra groep nodig."]
+        )
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-notes-sent.png")))
+    finally:
+        phone.close()
+
+    db.session.expire_all()
+    assert _notes(order_id) == [
+        "Meterkast zit achter de trap.",
+        "Groepenkast vol: extra groep nodig.",
+    ]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 2
+
+
+def _notes(order_id) -> list[str]:
+    return db.session.scalars(
+        sa.select(CommunicationMessage.message_content)
+        .join(CommunicationThread, CommunicationThread.id == CommunicationMessage.thread_id)
+        .where(
+            CommunicationThread.order_id == order_id,
+            CommunicationMessage.message_type == MessageType.INTERNAL_NOTE,
+        )
+        .order_by(CommunicationMessage.created_at)
+    ).all()
