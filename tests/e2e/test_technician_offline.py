@@ -210,9 +210,7 @@ def test_notes_made_offline_on_the_conversation_page_arrive_once_in_order(
         _wait_until_kept_offline(page)
         # Visited online first, so the worker keeps this page too.
         page.goto(f"{live_server.url}/m/visits/{order_id}/conversation")
-        page.wait_for_function(
-            "async () => Boolean(await caches.match(location.pathname))"
-        )
+        page.wait_for_function("async () => Boolean(await caches.match(location.pathname))")
 
         phone.set_offline(True)
         queue = page.get_by_test_id("offline-queue")
