@@ -4,8 +4,9 @@ On a 375×812 touch phone, in Dutch: the service worker keeps the day page; with
 the connection cut the technician taps "Begonnen", takes a photo and taps on a
 second visit, reloads (the page and the queue are still there), and when the
 connection returns the posts reach the server in the order they were made,
-each once. The office meanwhile completed the second visit, so that tap is
-refused, and the phone says so.
+each once. The office (Sarah) meanwhile completed the second visit, so that tap is
+refused, and the phone says who changed it and when. Notes written offline on
+the conversation page queue the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, MobileAction, Order
 from app.models.enums import MessageType, OrderStatus
+from app.orders.status_engine import change_entity_status
+from app.transactions import commit
 from tests.e2e.test_sign_in import sign_in
 from tests.mobile_support import png_bytes, visit
 
@@ -128,11 +131,13 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         page.screenshot(path=str(SCREENSHOT))
         assert _moves(first_id) == []  # nothing left the phone
 
-        # Meanwhile the office finished the second visit.
-        db.session.execute(
-            sa.update(Order).where(Order.id == second_id).values(status=OrderStatus.COMPLETED)
-        )
-        db.session.commit()
+        # Meanwhile Sarah at the office finished the second visit.
+        sarah = make_user("agent", email="sarah@switchboard.test")
+        sarah.name = "Sarah"
+        second = db.session.get(Order, second_id)
+        change_entity_status(second, OrderStatus.IN_PROGRESS, "on site", {}, sarah)
+        change_entity_status(second, OrderStatus.COMPLETED, "done", {}, sarah)
+        commit()
 
         phone.set_offline(False)
         results = page.get_by_test_id("offline-results")
@@ -143,7 +148,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Foto uploaden$"),
                 re.compile(
                     r"^Niet verwerkt: .*CC-2026-00043 · Begonnen — Niet gewijzigd: het bezoek"
-                    r" is al 'afgerond'\.$"
+                    r" is al 'afgerond' \(gewijzigd door Sarah om \d\d:\d\d\)\.$"
                 ),
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Afgerond$"),
             ]
@@ -166,7 +171,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
     db.session.expire_all()
     # In the order they were made, each once.
     assert _moves(first_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
-    assert _moves(second_id) == []
+    assert _moves(second_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
     thread_id = db.session.scalar(
         sa.select(CommunicationThread.id).where(CommunicationThread.order_id == first_id)
     )
