@@ -14,14 +14,16 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.mobile.pending import apply_due_moves
+from app.mobile.services import local_today
 from app.models import (
     CommunicationMessage,
+    InternalTask,
     MobileAction,
     Order,
     OrderStatusTransition,
     PendingVisitMove,
 )
-from app.models.enums import MessageType, OrderStatus, TemplateCategory
+from app.models.enums import MessageType, OrderStatus, TaskStatus, TemplateCategory
 from app.models.visits import PENDING, REFUSED
 from app.orders.status_engine import change_entity_status
 from app.transactions import commit
@@ -325,6 +327,28 @@ def test_replayed_refusals_answer_with_a_reason_the_queue_can_show(app, client, 
     bad_reply = _replay(client, order, token, path="reply", template_id="nonsense")
     assert bad_reply.status_code == 422
     assert _alert(bad_reply.get_data(as_text=True)).startswith("Not sent:")
+
+    no_photo = _replay(client, order, token, path="photo", caption="meterkast")
+    assert no_photo.status_code == 422
+    assert _alert(no_photo.get_data(as_text=True))
+
+    task = InternalTask(
+        task_title="Laadpaal ophalen",
+        assigned_to_user_id=tech.id,
+        due_date=local_today(),
+        status=TaskStatus.OPEN,
+        reminder_settings={},
+        lock_version=2,
+    )
+    db.session.add(task)
+    db.session.commit()
+    stale_task = client.post(
+        f"/m/tasks/{task.id}/done",
+        data={"csrf_token": token, "client_action_id": str(uuid.uuid4()), "lock_version": "1"},
+        headers=REPLAY,
+    )
+    assert stale_task.status_code == 422
+    assert _alert(stale_task.get_data(as_text=True)).startswith("“Laadpaal ophalen” was not")
 
     # Reassigned while the phone was offline: an error page, with its reason readable.
     reassigned = _replay(client, someone_elses, token, tap="started")
