@@ -24,15 +24,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
 from app.extensions import db
+from app.i18n import language_of
 from app.jobs.queues import get_queue
 from app.labels import label
 from app.mobile.services import last_status_change, local_today
-from app.mobile.visits import VisitActionRefused, apply_tap
+from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
 from app.models import Order, PendingVisitMove, User
 from app.models.visits import APPLIED, PENDING, REFUSED, UNDONE
 from app.transactions import after_commit, commit
@@ -145,6 +147,18 @@ def apply_move(move_id: str) -> str | None:
     order_id, technician_id, tap, expected_status = claimed
     order = db.session.get(Order, order_id, with_for_update=True)
     technician = db.session.get(User, technician_id)
+    # Written now, outside the technician's request: the card's message (and
+    # whatever the tap writes as it would have in their request) is in their
+    # language, not the app's default.
+    with force_locale(language_of(technician)):
+        return _carry_out(move_id, order, technician, tap, expected_status)
+
+
+def _carry_out(
+    move_id: str, order: Order, technician: User, tap: str, expected_status: str
+) -> str:
+    """Apply a claimed move in the open transaction and commit; REFUSED or APPLIED."""
+    order_id = order.id
     try:
         if order.status.value != expected_status:
             raise VisitActionRefused(stale_refusal(order))
@@ -197,6 +211,15 @@ def apply_due_moves() -> int:
     return sum(1 for move_id in due if apply_move(str(move_id)) is not None)
 
 
+def waiting_move(order_id: uuid.UUID) -> PendingVisitMove | None:
+    """The visit's tap still waiting to go through (its window open or just closed)."""
+    return db.session.scalar(
+        sa.select(PendingVisitMove).where(
+            PendingVisitMove.order_id == order_id, PendingVisitMove.state == PENDING
+        )
+    )
+
+
 def latest_moves(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, MoveState]:
     """Each order's waiting tap, else its latest tap finished in the last minutes."""
     if not order_ids:
@@ -222,7 +245,11 @@ def latest_moves(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, MoveState]:
 
 
 def stale_refusal(order: Order) -> str:
-    """ "Not changed: the visit is already 'completed' (changed by Sarah at 14:20)." """
+    """ "Not changed: the visit is already 'completed' (changed by Sarah at 14:20)."
+
+    Who and when come from the status history (the move to the current status);
+    a move by no person (a partner's API, an automation) gives only the time.
+    """
     who, when = last_status_change(order)
     status = label(order.status, "order")
     if who and when:
@@ -232,4 +259,20 @@ def stale_refusal(order: Order) -> str:
             name=who,
             time=when,
         )
+    if when:
+        return _(
+            "Not changed: the visit is already '%(status)s' (changed at %(time)s).",
+            status=status,
+            time=when,
+        )
     return _("Not changed: the visit is already '%(status)s'.", status=status)
+
+
+def still_waiting_refusal(move: PendingVisitMove) -> str:
+    """Why a tap replayed from the offline queue is not done while an earlier one waits."""
+    tap = TAP_LABELS.get(move.tap)
+    return _(
+        "Not changed: an earlier update of this visit (%(tap)s) is still waiting to go"
+        " through; tap again once it has.",
+        tap=str(tap) if tap else move.tap,
+    )

@@ -40,6 +40,9 @@ from app.threads.services import InvalidInput, compose_reply, reachable_channels
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
 MAX_QUICK_REPLIES = 6
 TECHNICIAN_PREFIX = "technician_"
+# A replayed reply goes this long after the held one before it, so the send jobs
+# never take them the other way round.
+HELD_REPLY_GAP_SECONDS = 2
 
 
 ETA_VARIABLE = "eta"
@@ -198,6 +201,23 @@ def send_quick_reply(
         variables=variables,
         hold_seconds=hold_seconds,
     )
+
+
+def seconds_behind_held(order: Order) -> float:
+    """How long a reply must wait to go out after every reply still held on the order's
+    conversation (0 when none is): replies reach the customer in the order written."""
+    thread = find_order_thread(order)
+    if thread is None:
+        return 0
+    last_release = db.session.scalar(
+        sa.select(sa.func.max(CommunicationMessage.send_held_until)).where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.send_held_until > utcnow(),
+        )
+    )
+    if last_release is None:
+        return 0
+    return (last_release - utcnow()).total_seconds() + HELD_REPLY_GAP_SECONDS
 
 
 def withdraw_quick_reply(

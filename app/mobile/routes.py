@@ -39,8 +39,10 @@ from app.mobile.pending import (
     MoveAlreadyWaiting,
     hold_tap,
     stale_refusal,
+    still_waiting_refusal,
     undo_move,
     undo_seconds,
+    waiting_move,
 )
 from app.mobile.photos import (
     MAX_PHOTO_BYTES,
@@ -51,6 +53,7 @@ from app.mobile.photos import (
 )
 from app.mobile.quick_replies import (
     eta_text,
+    seconds_behind_held,
     send_quick_reply,
     withdraw_quick_reply,
 )
@@ -183,6 +186,13 @@ def status(order_id: uuid.UUID):
         # The card was out of date (another device, an agent, a replayed offline tap).
         db.session.rollback()
         return _answer(order, error=stale_refusal(order), code=409)
+    waiting = waiting_move(order.id) if is_offline_replay() else None
+    if waiting is not None:
+        # Done now, the replayed tap would overtake the earlier one still held for
+        # its Undo (which would then be refused as stale): out of order either way.
+        refusal = still_waiting_refusal(waiting)
+        db.session.rollback()
+        return _answer(order, error=refusal, code=409)
     if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
         db.session.rollback()
         return _confirm(order, tap)
@@ -294,9 +304,10 @@ def photo(order_id: uuid.UUID):
 def reply(order_id: uuid.UUID):
     order = _order_for_action(order_id)
     form = request.form
-    # A post kept offline was made a while ago and is replayed in order; holding it
-    # again would refuse the next queued tap on the visit ("an update is waiting").
-    seconds = 0 if is_offline_replay() else undo_seconds()
+    # A post kept offline was made a while ago and is replayed in order: it goes at
+    # once, unless an earlier reply still waits out its Undo; then just after it,
+    # so the customer reads them in the order they were written.
+    seconds = seconds_behind_held(order) if is_offline_replay() else undo_seconds()
     try:
         eta = (
             eta_text(form.get("eta_minutes"), form.get("eta_time"))

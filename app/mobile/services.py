@@ -64,12 +64,19 @@ def _planned(order: Order) -> tuple[str, str]:
 
 
 def last_status_change(order: Order) -> tuple[str | None, str | None]:
-    """Who last moved the order's status, and at what local time ("14:20")."""
+    """Who moved the order to its current status, and at what local time ("14:20").
+
+    (None, None) when its history has no such move (a status set by a data fix):
+    an older move, by someone else, would name the wrong person.
+    """
     row = db.session.execute(
         sa.select(User.name, OrderStatusTransition.created_at)
         .select_from(OrderStatusTransition)
         .outerjoin(User, User.id == OrderStatusTransition.actor_user_id)
-        .where(OrderStatusTransition.order_id == order.id)
+        .where(
+            OrderStatusTransition.order_id == order.id,
+            OrderStatusTransition.to_status == order.status.value,
+        )
         .order_by(OrderStatusTransition.created_at.desc())
         .limit(1)
     ).first()

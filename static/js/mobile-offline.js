@@ -19,6 +19,8 @@
   const lang = document.documentElement.lang || "nl";
   const sent = new WeakMap();  // htmx request element -> what it posted
   let pending = 0;
+  // How much of a typed text a queued action's label shows.
+  const LABEL_TEXT = 60;
 
   function clock(ms) {
     return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
@@ -80,10 +82,18 @@
     });
   }
 
-  function labelFor(form, submitter) {
+  // "CC-2026-00042 · Begonnen"; a form with data-offline-text adds the start of
+  // what was typed ("… · Notitie: Meterkast zit achter de trap."), so two
+  // queued notes can be told apart.
+  function labelFor(form, submitter, fields) {
     const card = form.closest("[data-order]");
     const button = submitter || form.querySelector("button[type=submit], button:not([type])");
-    const what = (form.dataset.offlineLabel || (button && button.textContent) || "").replace(/\s+/g, " ").trim();
+    let what = (form.dataset.offlineLabel || (button && button.textContent) || "").replace(/\s+/g, " ").trim();
+    const typed = fields.filter(function (f) { return f[0] === form.dataset.offlineText; })[0];
+    if (typed && typeof typed[1] === "string" && typed[1].trim()) {
+      const text = typed[1].replace(/\s+/g, " ").trim();
+      what += ": " + (text.length > LABEL_TEXT ? text.slice(0, LABEL_TEXT - 1) + "…" : text);
+    }
     return card ? card.dataset.order + " · " + what : what;
   }
 
@@ -110,7 +120,7 @@
       if (name !== "csrf_token") fields.push([name, value]);
     });
     if (!formData.get("client_action_id")) fields.push(["client_action_id", PhoneQueue.newActionId()]);
-    const label = labelFor(form, submitter);
+    const label = labelFor(form, submitter, fields);
     const isTap = /\/status$/.test(path);
     pending += 1;
     return (isTap ? prepareTap(path, fields, label) : Promise.resolve(fields)).then(function (ready) {

@@ -74,9 +74,10 @@
       .replace(/\s+/g, " ").trim();
   }
 
-  // The refusal the server wrote into the card (role="alert"), else its plain text.
+  // The refusal the server wrote into the card (role="alert") or its error page
+  // ("This visit is assigned to another technician."), else its plain text.
   function reasonOf(html, status) {
-    const alert = /<[^>]+role="alert"[^>]*>([\s\S]*?)<\/(p|div|span)>/.exec(html);
+    const alert = /<[^>]+(?:role="alert"|data-error-message)[^>]*>([\s\S]*?)<\/(p|div|span)>/.exec(html);
     const text = unescapeHtml(alert ? alert[1] : (html.length < 400 ? html : ""));
     return text || ("HTTP " + status);
   }

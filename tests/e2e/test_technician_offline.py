@@ -4,8 +4,9 @@ On a 375×812 touch phone, in Dutch: the service worker keeps the day page; with
 the connection cut the technician taps "Begonnen", takes a photo and taps on a
 second visit, reloads (the page and the queue are still there), and when the
 connection returns the posts reach the server in the order they were made,
-each once. The office meanwhile completed the second visit, so that tap is
-refused, and the phone says so.
+each once. The office (Sarah) meanwhile completed the second visit, so that tap is
+refused, and the phone says who changed it and when. Notes written offline on
+the conversation page queue the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, MobileAction, Order
 from app.models.enums import MessageType, OrderStatus
+from app.orders.status_engine import change_entity_status
+from app.transactions import commit
 from tests.e2e.test_sign_in import sign_in
 from tests.mobile_support import png_bytes, visit
 
@@ -128,11 +131,13 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         page.screenshot(path=str(SCREENSHOT))
         assert _moves(first_id) == []  # nothing left the phone
 
-        # Meanwhile the office finished the second visit.
-        db.session.execute(
-            sa.update(Order).where(Order.id == second_id).values(status=OrderStatus.COMPLETED)
-        )
-        db.session.commit()
+        # Meanwhile Sarah at the office finished the second visit.
+        sarah = make_user("agent", email="sarah@switchboard.test")
+        sarah.name = "Sarah"
+        second = db.session.get(Order, second_id)
+        change_entity_status(second, OrderStatus.IN_PROGRESS, "on site", {}, sarah)
+        change_entity_status(second, OrderStatus.COMPLETED, "done", {}, sarah)
+        commit()
 
         phone.set_offline(False)
         results = page.get_by_test_id("offline-results")
@@ -143,7 +148,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Foto uploaden$"),
                 re.compile(
                     r"^Niet verwerkt: .*CC-2026-00043 · Begonnen — Niet gewijzigd: het bezoek"
-                    r" is al 'afgerond'\.$"
+                    r" is al 'afgerond' \(gewijzigd door Sarah om \d\d:\d\d\)\.$"
                 ),
                 re.compile(r"^Verwerkt: .*CC-2026-00042 · Afgerond$"),
             ]
@@ -166,7 +171,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
     db.session.expire_all()
     # In the order they were made, each once.
     assert _moves(first_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
-    assert _moves(second_id) == []
+    assert _moves(second_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
     thread_id = db.session.scalar(
         sa.select(CommunicationThread.id).where(CommunicationThread.order_id == first_id)
     )
@@ -190,3 +195,87 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
     )
     assert started_at < photos[0].created_at < completed_at
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 3
+
+
+def test_notes_made_offline_on_the_conversation_page_arrive_once_in_order(
+    live_server, browser, make_user
+):
+    technician = make_user("technician", email="monteur@switchboard.test", language="nl")
+    order_id = visit(technician).id
+
+    phone = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
+    )
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in(page, live_server.url, "monteur@switchboard.test")
+        expect(page).to_have_url(re.compile(r"/m/$"))
+        page.wait_for_load_state("load")
+        _wait_until_kept_offline(page)
+        # Visited online first, so the worker keeps this page too.
+        page.goto(f"{live_server.url}/m/visits/{order_id}/conversation")
+        page.wait_for_function("async () => Boolean(await caches.match(location.pathname))")
+
+        phone.set_offline(True)
+        queue = page.get_by_test_id("offline-queue")
+        page.get_by_label("Interne notitie").fill("Meterkast zit achter de trap.")
+        page.get_by_role("button", name="Notitie toevoegen").click()
+        expect(queue).to_contain_text("Wacht op verbinding (1)")
+        # The form is emptied for the next note; the note waits in the queue.
+        expect(page.get_by_label("Interne notitie")).to_have_value("")
+        page.get_by_label("Interne notitie").fill("Groepenkast vol: extra groep nodig.")
+        page.get_by_role("button", name="Notitie toevoegen").click()
+        expect(queue).to_contain_text("Wacht op verbinding (2)")
+
+        # Reloaded without a signal: the conversation and its queue are still there.
+        page.reload()
+        expect(page.get_by_test_id("offline-banner")).to_be_visible()
+        expect(queue.locator("li")).to_have_text(
+            [
+                re.compile(r"CC-2026-00042 · Notitie: Meterkast zit achter de trap\.$"),
+                re.compile(r"CC-2026-00042 · Notitie: Groepenkast vol: extra groep nodig\.$"),
+            ]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-notes.png")))
+        assert _notes(order_id) == []  # nothing left the phone
+
+        phone.set_offline(False)
+        results = page.get_by_test_id("offline-results")
+        expect(results.locator("li")).to_have_count(2, timeout=20_000)
+        expect(results.locator("li")).to_have_text(
+            [
+                re.compile(r"^Verwerkt: .*Notitie: Meterkast zit achter de trap\.$"),
+                re.compile(r"^Verwerkt: .*Notitie: Groepenkast vol: extra groep nodig\.$"),
+            ]
+        )
+        expect(queue).to_be_hidden()
+        # The page came back fresh with the notes in its timeline.
+        expect(page.get_by_test_id("conversation-message")).to_contain_text(
+            ["Meterkast zit achter de trap.", "Groepenkast vol: extra groep nodig."]
+        )
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-notes-sent.png")))
+    finally:
+        phone.close()
+
+    db.session.expire_all()
+    assert _notes(order_id) == [
+        "Meterkast zit achter de trap.",
+        "Groepenkast vol: extra groep nodig.",
+    ]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MobileAction)) == 2
+
+
+def _notes(order_id) -> list[str]:
+    return db.session.scalars(
+        sa.select(CommunicationMessage.message_content)
+        .join(CommunicationThread, CommunicationThread.id == CommunicationMessage.thread_id)
+        .where(
+            CommunicationThread.order_id == order_id,
+            CommunicationMessage.message_type == MessageType.INTERNAL_NOTE,
+        )
+        .order_by(CommunicationMessage.created_at)
+    ).all()
