@@ -29,9 +29,11 @@ def _phone(browser):
     return context, page
 
 
+# What sticks out past the phone's right edge (the failure message names it).
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-  .slice(0, 8).map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+  .slice(0, 8)
+  .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
 
 
 def _page_width(page) -> int:
