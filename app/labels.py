@@ -92,6 +92,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "cancelled": _l("cancelled"),
     },
+    # What a sandbox transport recorded instead of sending (the channels page's outbox).
+    "sandbox_status": {"sent": _l("sent"), "delivered": _l("delivered"), "failed": _l("failed")},
     # Health checks and webhook endpoints.
     "check_state": {"ok": _l("ok"), "failed": _l("failed"), "unknown": _l("unknown")},
     "endpoint_state": {"active": _l("active"), "disabled": _l("disabled"), "paused": _l("paused")},

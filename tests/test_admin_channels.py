@@ -121,6 +121,10 @@ def test_a_sandbox_send_fills_last_success_and_reads_without_json(app, client, a
     outbox = html.split("<main", 1)[1]
     assert "{&#34;" not in outbox and '{"' not in outbox  # no JSON shown
     assert "+31612345678" in outbox
+    # The recorded status reads in the reader's language, not as its stored value.
+    dutch = client.get("/admin/channels/", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    row = dutch.split("+31612345678", 1)[1].split("</tr>", 1)[0]
+    assert "<td>verstuurd</td>" in row and "<td>sent</td>" not in row
 
 
 def test_a_second_success_is_race_safe_and_resets_failures(app):

@@ -318,7 +318,8 @@ def test_health_figures_per_partner(app, client, auth, make_user):
     _signed_in(client, auth, make_user)
     html = client.get("/partners/").get_data(as_text=True)
     row = html.split('data-partner="Groendus"', 1)[1].split("</tr>", 1)[0]
-    assert "50.0%" in row and 'data-testid="endpoint-disabled"' in row
+    # In the reader's number format, as every other percentage ("50,0 %" in Dutch).
+    assert "50.0 %" in row and 'data-testid="endpoint-disabled"' in row
     assert '<td data-testid="failing"><a class="status badge-bad"' in row
 
 

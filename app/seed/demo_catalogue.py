@@ -307,31 +307,32 @@ TEMPLATES = [
     ),
 ]
 
-# What agents see of each template: a human name and when to use it.
+# What agents see of each template: a human name and when to use it. The names are
+# the Dutch team's own (they show on the technician's phone as quick replies too).
 TEMPLATE_NAMES = {
     "order_status_update": (
-        "Order status update",
+        "Update orderstatus",
         "Tells the customer their order moved to a new status. Approved by WhatsApp, "
         "so it can be sent after the 24-hour window.",
     ),
     "order_confirmation": (
-        "Order confirmation",
+        "Orderbevestiging",
         "Confirms a new order by e-mail: total, ordered items and the installation date.",
     ),
     "installation_scheduling": (
-        "Installation date proposal",
+        "Voorstel installatiedatum",
         "Proposes the installation date and time window, with the technician's name.",
     ),
     "visit_reminder": (
-        "Visit reminder (e-mail)",
+        "Herinnering bezoek (e-mail)",
         "The day before the visit: date, time, technician and how to prepare.",
     ),
     "visit_reminder_whatsapp": (
-        "Visit reminder (WhatsApp)",
+        "Herinnering bezoek (WhatsApp)",
         "The day before the visit, on WhatsApp. Approved template.",
     ),
     "visit_reminder_sms": (
-        "Visit reminder (SMS)",
+        "Herinnering bezoek (sms)",
         "Short reminder of tomorrow's visit by text message.",
     ),
     "technician_eta": (
@@ -347,27 +348,27 @@ TEMPLATE_NAMES = {
         "From the technician's phone: at the customer's door.",
     ),
     "complaint_response": (
-        "Complaint response",
+        "Reactie op klacht",
         "Apologises and says who will call back, and by when.",
     ),
     "technical_support_follow_up": (
-        "Fault follow-up",
+        "Opvolging storing",
         "Asks whether the charger works again after a repair or remote fix.",
     ),
     "quote_follow_up": (
-        "Quote follow-up",
+        "Opvolging offerte",
         "A few days after a quote: offers help with questions about the installation.",
     ),
     "order_completion_notification": (
-        "Order completed",
+        "Installatie afgerond",
         "Thanks the customer once the installation is done. Approved WhatsApp template.",
     ),
     "out_of_hours_auto_response": (
-        "Out-of-hours auto-reply",
+        "Automatisch antwoord buiten kantooruren",
         "Sent automatically outside office hours with the next opening time.",
     ),
     "internal_escalation": (
-        "SLA escalation (internal)",
+        "SLA-escalatie (intern)",
         "Internal note asking the assignee to pick up a conversation past its SLA.",
     ),
 }
