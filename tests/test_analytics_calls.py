@@ -143,3 +143,19 @@ def test_a_range_without_calls_says_so(client, auth, calls):
         "/analytics", query_string={"from": "2025-04-01", "to": "2025-04-02"}
     ).get_data(as_text=True)
     assert "No calls logged in this period." in html or "geen gesprekken" in html
+
+
+def test_each_calls_table_downloads_as_csv(client, auth, calls):
+    assert auth.login("manager@switchboard.test").status_code == 302
+    week_args = {"from": "2025-03-03", "to": "2025-03-09"}
+    page = client.get("/analytics", query_string=week_args).get_data(as_text=True)
+    for key in ("calls_by_agent", "calls_by_outcome", "calls_by_day"):
+        assert f'data-testid="csv-{key}"' in page
+    answer = client.get("/analytics.csv", query_string={**week_args, "figure": "calls_by_agent"})
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/csv"
+    lines = answer.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    # Agent; calls; reached; talk time in minutes (Dutch decimal comma), as on the page.
+    assert lines == ["Agent;Calls;Reached;Talk time (min)", "Anna;3;1;4,7", "Bram;1;1;10,0"]
+    unknown = client.get("/analytics.csv", query_string={**week_args, "figure": "calls"})
+    assert unknown.status_code == 400 and "calls_by_day" in unknown.get_data(as_text=True)

@@ -123,3 +123,12 @@ def _row(result: sa.Row, **named) -> dict:
         "reached": int(result.reached or 0),
         "talk": int(result.talk or 0),
     }
+
+
+# The call tables by their ``figure`` key of the CSV export (``/analytics.csv``).
+CALL_TABLES = ("calls_by_agent", "calls_by_outcome", "calls_by_day")
+
+
+def call_table(key: str, f: AnalyticsFilter) -> Table:
+    """One of :data:`CALL_TABLES`, as the calls card shows it."""
+    return getattr(call_figures(f), key.removeprefix("calls_"))

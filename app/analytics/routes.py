@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
-from app.analytics.calls import call_figures
+from app.analytics.calls import CALL_TABLES, call_figures, call_table
 from app.analytics.export import filename, table_csv
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
@@ -43,12 +43,14 @@ def index():
 def export_csv():
     f, errors = parse_filter(request.args)
     figure = request.args.get("figure", "")
-    if figure not in FIGURES:
-        errors["figure"] = _("Choose one of: %(figures)s.", figures=", ".join(FIGURES))
+    if figure not in FIGURES and figure not in CALL_TABLES:
+        errors["figure"] = _(
+            "Choose one of: %(figures)s.", figures=", ".join((*FIGURES, *CALL_TABLES))
+        )
     if errors:
         text = "\n".join(f"{field}: {message}" for field, message in errors.items())
         return Response(text + "\n", status=400, mimetype="text/plain")
-    table = compute(figure, f, utcnow())
+    table = call_table(figure, f) if figure in CALL_TABLES else compute(figure, f, utcnow())
     return Response(
         table_csv(table),
         mimetype="text/csv",

@@ -51,3 +51,8 @@ class OutlookMailbox(Entity, db.Model):
 
     channel: so.Mapped[CommunicationChannel] = so.relationship()
     team = so.relationship("Team")
+
+    @property
+    def address_is_placeholder(self) -> bool:
+        """True for the default mailbox kept while ``GRAPH_MAILBOX`` is unset (sandbox)."""
+        return self.address.endswith(".invalid")

@@ -53,6 +53,7 @@ def default_mailbox() -> OutlookMailbox:
                 id=uuid.uuid4(),
                 created_at=now,
                 updated_at=now,
+                # A unique stand-in (see OutlookMailbox.address_is_placeholder).
                 address=address or f"default@{channel.id.hex}.invalid",
                 channel_id=channel.id,
                 is_default=True,
@@ -75,9 +76,12 @@ def default_mailbox() -> OutlookMailbox:
         # match it and are replaced by the jobs (see subscriptions.py, delta.py).
         mailbox.address = address
     channel = mailbox.channel
-    if (channel.configuration or {}).get("mailbox") != mailbox.address:
-        # Shown beside the channel's name wherever mailboxes are listed.
-        channel.configuration = {**(channel.configuration or {}), "mailbox": mailbox.address}
+    shown = None if mailbox.address_is_placeholder else mailbox.address
+    if (channel.configuration or {}).get("mailbox") != shown:
+        # Shown beside the channel's name wherever mailboxes are listed (not the
+        # sandbox's stand-in address).
+        configuration = {**(channel.configuration or {}), "mailbox": shown}
+        channel.configuration = {k: v for k, v in configuration.items() if v is not None}
     return mailbox
 
 
