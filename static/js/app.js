@@ -77,8 +77,10 @@
 
   const refreshInbox = debounce(function () {
     const inbox = document.querySelector("#inbox");
-    // A list not on screen (a phone's thread page) is not asked for.
-    if (inbox && inbox.offsetParent !== null && !inbox.querySelector(".more-loaded") && !searchPending(inbox)) {
+    // A list not on screen (a phone's thread page) is not asked for. The list's pane
+    // tells: #inbox itself has no box of its own there (workspace.css).
+    const pane = inbox && (inbox.closest(".ws-list") || inbox);
+    if (inbox && pane.offsetParent !== null && !inbox.querySelector(".more-loaded") && !searchPending(inbox)) {
       // The list may sit beside an open conversation (/threads/<id>): it knows its own URL.
       refresh("#inbox", inbox.dataset.refreshUrl || window.location.pathname + window.location.search);
     }
