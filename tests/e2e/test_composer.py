@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import CommunicationMessage, MessageDraft
 from app.models.enums import DeliveryStatus, MessageType
 from tests import factories
+from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import outgoing_messages
 from tests.jobs import drain_queues
@@ -109,6 +110,7 @@ def test_send_then_undo_sends_nothing_and_puts_the_text_back(
     expect(held).to_contain_text("Sending…")
     [message_id] = [m.id for m in outgoing_messages()]
     _screenshot(desk, "undo-send-1440.png")
+    wait_for_live_refreshes(desk)  # the timeline's live refresh re-renders Undo
     desk.get_by_test_id("undo-send").click()
     expect(desk.get_by_test_id("reply-content")).to_have_value("Sorry, verkeerde klant")
     expect(held).to_have_count(0)
@@ -252,6 +254,9 @@ def test_text_typed_after_send_survives_undo(conversation, desk):
     desk.get_by_role("button", name="Send").click()
     expect(desk.get_by_test_id("undo-send")).to_be_visible()
     expect(box).to_have_value("")
+    # The live refresh of the timeline that Send causes re-renders the Undo button; a
+    # click landing while it is swapped is lost (seen on a loaded CI machine): let it settle.
+    wait_for_live_refreshes(desk)
     # Typed and Undo clicked at once, before the draft's own save is due.
     box.fill("Tussen 8 en 12 uur.")
     desk.get_by_test_id("undo-send").click()

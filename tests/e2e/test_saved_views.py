@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models.enums import ChannelType
 from app.transactions import commit
 from tests import factories
+from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import receive
 
@@ -69,6 +70,9 @@ def test_a_saved_view_counts_live_is_shared_with_the_team_and_dark_mode_sticks(
     anouk.goto(f"{live_server.url}/inbox")
     expect(rows).to_have_count(3)
     anouk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    # A live refresh re-renders the list with its views; a click landing while it is
+    # swapped goes astray (seen on a loaded CI machine): let the list settle first.
+    wait_for_live_refreshes(anouk)
     view.click()
     expect(anouk).to_have_url(re.compile(r"filter=whatsapp"))
     expect(anouk).to_have_url(re.compile(r"q=laadpaal"))
