@@ -255,16 +255,21 @@ def _hold(order: Order, tap: str, seconds: float):
     return _answer(order)
 
 
+def _form_uuid(field: str) -> uuid.UUID:
+    """The id an Undo button posts (400 naming the field when it is not one)."""
+    try:
+        return uuid.UUID(request.form.get(field, ""))
+    except ValueError:
+        abort(400, _("%(field)s must be a UUID.", field=field))
+
+
 @bp.post("/visits/<uuid:order_id>/undo")
 @role_required(*PHONE_ROLES)
 @replayable
 def undo(order_id: uuid.UUID):
     """Call off the waiting status tap: nothing of it happened, nothing will."""
     order = _order_to_read(order_id)
-    try:
-        move_id = uuid.UUID(request.form.get("move_id", ""))
-    except ValueError:
-        abort(400, _("move_id must be a UUID."))
+    move_id = _form_uuid("move_id")
     if undo_move(move_id, current_user):
         return _answer(order, notice=_("Undone: the visit was not changed."))
     return _answer(order, error=_("Too late to undo: the update has gone through."), code=409)
@@ -341,10 +346,7 @@ def reply(order_id: uuid.UUID):
 def undo_reply(order_id: uuid.UUID):
     """Take back a quick reply inside its undo window: it never leaves."""
     order = _order_to_read(order_id)
-    try:
-        message_id = uuid.UUID(request.form.get("message_id", ""))
-    except ValueError:
-        abort(400, _("message_id must be a UUID."))
+    message_id = _form_uuid("message_id")
     if withdraw_quick_reply(order, current_user, message_id) is None:
         db.session.rollback()
         return _back(order, error=_("Too late to undo: the message has been sent."), code=409)
