@@ -175,8 +175,19 @@ def test_the_conversation_on_the_phone_with_a_note(client, auth, make_user):
         data={"csrf_token": token, "content": " ", "from": "conversation"},
     )
     assert empty.status_code == 303
-    assert "Write a note before saving." in client.get(empty.headers["Location"]).get_data(
+    # Without JavaScript the answer lands in the page's own slot, where htmx puts it.
+    answered = client.get(empty.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="conversation-error">Write a note before saving.</p>' in answered
+    assert "Write a note before saving." not in client.get(empty.headers["Location"]).get_data(
         as_text=True
+    )
+    plain = client.post(
+        f"/m/visits/{order.id}/note",
+        data={"csrf_token": token, "content": "Zonder JavaScript.", "from": "conversation"},
+    )
+    assert plain.status_code == 303
+    assert f'data-testid="conversation-notice">{order.order_number}: note added.</p>' in (
+        client.get(plain.headers["Location"]).get_data(as_text=True)
     )
 
 

@@ -24,6 +24,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -354,6 +355,9 @@ def undo_reply(order_id: uuid.UUID):
     return _back(order, notice=_("Undone: the message was not sent."))
 
 
+_CONVERSATION_ANSWER = "mobile_conversation_answer"
+
+
 def _back(order: Order, **answer):
     """Answer a post made on the conversation page there, any other on the card."""
     if request.form.get("from") != "conversation":
@@ -363,9 +367,11 @@ def _back(order: Order, **answer):
         if _wants_json():
             return _answer(order, code=code, **answer)
         return _conversation_page(order, partial=True, **answer), code
-    message = answer.get("error") or answer.get("notice")
-    if message:
-        flash(message, "error" if answer.get("error") else "info")
+    # Without JavaScript the answer survives the redirect in the session and is
+    # shown in the page's own notice slot, the same place the htmx answer goes.
+    session[_CONVERSATION_ANSWER] = {
+        key: answer[key] for key in ("notice", "error") if answer.get(key)
+    }
     return redirect(url_for("mobile.conversation", order_id=order.id), 303)
 
 
@@ -373,7 +379,8 @@ def _back(order: Order, **answer):
 @role_required(*PHONE_ROLES)
 def conversation(order_id: uuid.UUID):
     """The order's conversation on the phone: read it, add a note, reply in one tap."""
-    return _conversation_page(_order_to_read(order_id))
+    answer = session.pop(_CONVERSATION_ANSWER, None) or {}
+    return _conversation_page(_order_to_read(order_id), **answer)
 
 
 def _conversation_page(
