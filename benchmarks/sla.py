@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/sla.py [--open 100000 --closed 50000 --messages 1000000
                                         --due-share 0.015 --runs 5 --reuse]
+    .venv/bin/python benchmarks/sla.py --scale 10m [--reuse]   # 10 M messages, 2 M threads
 
 The PostgreSQL database BENCH_DATABASE_URL (default
 postgresql+psycopg://postgres@127.0.0.1/sb_bench_sla) is created if missing, wiped
@@ -60,6 +61,11 @@ LOAD_SETTINGS = (
     "maintenance_work_mem = '1GB'",
     "session_replication_role = replica",
 )
+# --scale presets; 10m keeps the 1m shape (a tenth of the threads open, five messages a thread).
+SCALES = {
+    "1m": {"open": 100_000, "closed": 50_000, "messages": 1_000_000, "tasks": 20_000},
+    "10m": {"open": 200_000, "closed": 1_800_000, "messages": 10_000_000, "tasks": 200_000},
+}
 TABLES = ("communication_thread", "communication_message", "internal_task", "sla_alerts")
 
 
@@ -72,7 +78,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--due-share", type=float, default=0.015)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep a database that has data")
-    return parser.parse_args()
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        help="a preset size: 1m (the defaults) or 10m (10 M messages, 2 M threads)",
+    )
+    args = parser.parse_args()
+    if args.scale:
+        for name, value in SCALES[args.scale].items():
+            setattr(args, name, value)
+    return args
 
 
 def percentile(samples: list[float], pct: float) -> float:
