@@ -30,10 +30,13 @@ from app.analytics.grouping import (
     group_name,
     scoped_messages,
 )
+from app.analytics.rollups import Coverage, combined, coverage, in_days, on_days
 from app.analytics.sql import local_clock, local_date
 from app.analytics.tables import COUNT, DAY, PERCENT, Column, Table, ratio
 from app.extensions import db
 from app.models import (
+    AnalyticsMessageDaily,
+    AnalyticsSenderDaily,
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
@@ -44,6 +47,7 @@ from app.models import (
 from app.models.enums import MessageType, Role, TaskStatus, ThreadStatus
 
 Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
+MessageDaily, SenderDaily = AnalyticsMessageDaily, AnalyticsSenderDaily
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 OUTBOUND = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
 TEMPLATE_TARGET = 60.0  # seed 003: more than 60 % of messages from templates
@@ -53,7 +57,7 @@ TASK_TARGET = 95.0
 # --- message volume per channel per day ----------------------------------------
 
 
-def message_activity(f: AnalyticsFilter, memo: dict) -> list[tuple]:
+def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tuple]:
     """Messages per (local day, channel): all, outbound, outbound from a template.
 
     The volume and template figures both read this one statement, so the page
@@ -61,19 +65,34 @@ def message_activity(f: AnalyticsFilter, memo: dict) -> list[tuple]:
     """
     if "activity" in memo:
         return memo["activity"]
-    day = local_date(Message.created_at)
-    outbound = Message.message_type.in_(OUTBOUND)
-    grouped = sa.select(
-        day.label("day"),
-        Message.channel_id.label("key"),
-        sa.func.count().label("n"),
-        count_if(outbound).label("outbound"),
-        count_if(sa.and_(outbound, Message.template_id.is_not(None))).label("templated"),
-    ).where(
-        between(Message.created_at, f),
-        Message.message_type != MessageType.SYSTEM_NOTIFICATION,
-    )
-    grouped = scoped_messages(grouped, f).group_by(day, Message.channel_id).subquery()
+    cov = coverage(f, now, memo)
+    parts = []
+    if cov.direct:
+        day = local_date(Message.created_at)
+        outbound = Message.message_type.in_(OUTBOUND)
+        direct = sa.select(
+            day.label("day"),
+            Message.channel_id.label("key"),
+            sa.func.count().label("n"),
+            count_if(outbound).label("outbound"),
+            count_if(sa.and_(outbound, Message.template_id.is_not(None))).label("templated"),
+        ).where(
+            in_days(Message.created_at, cov.direct),
+            Message.message_type != MessageType.SYSTEM_NOTIFICATION,
+        )
+        parts.append(scoped_messages(direct, f).group_by(day, Message.channel_id))
+    if cov.rolled:
+        rolled = sa.select(
+            MessageDaily.day.label("day"),
+            MessageDaily.channel_id.label("key"),
+            sa.func.sum(MessageDaily.messages).label("n"),
+            sa.func.sum(MessageDaily.outbound).label("outbound"),
+            sa.func.sum(MessageDaily.templated).label("templated"),
+        ).where(on_days(MessageDaily.day, cov.rolled))
+        if f.team_id is not None:
+            rolled = rolled.where(MessageDaily.team_id == f.team_id)
+        parts.append(rolled.group_by(MessageDaily.day, MessageDaily.channel_id))
+    grouped = combined(parts, ("day", "key"), ("n", "outbound", "templated"), "n").subquery()
     query = (
         sa.select(
             grouped.c.day,
@@ -94,7 +113,7 @@ def message_activity(f: AnalyticsFilter, memo: dict) -> list[tuple]:
 
 def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     counts: dict = {}
-    for when, name, n, _outbound, _templated in message_activity(f, memo):
+    for when, name, n, _outbound, _templated in message_activity(f, now, memo):
         bucket = counts.setdefault(name, {})
         bucket[when] = bucket.get(when, 0) + n
     channels = sorted(counts)
@@ -129,16 +148,7 @@ def workload(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         .group_by(Thread.assigned_to_user_id)
         .subquery()
     )
-    sent = (
-        sa.select(Message.sender_user_id.label("user_id"), sa.func.count().label("n"))
-        .where(
-            Message.sender_user_id.is_not(None),
-            Message.message_type == MessageType.OUTGOING,
-            between(Message.created_at, f),
-        )
-        .group_by(Message.sender_user_id)
-        .subquery()
-    )
+    sent = _sent(f, coverage(f, now, memo))
     open_count = sa.func.coalesce(open_threads.c.n, 0)
     sent_count = sa.func.coalesce(sent.c.n, 0)
     desk = sa.and_(User.role.in_((Role.AGENT, Role.TEAM_LEAD)), User.is_active_account.is_(True))
@@ -174,6 +184,30 @@ def workload(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         "in the range."
     )
     return Table("workload", _("Workload per agent"), columns, rows, total if rows else None, note)
+
+
+def _sent(f: AnalyticsFilter, cov: Coverage):
+    """Outgoing messages per sender in the range: direct days plus rolled-up days."""
+    parts = []
+    if cov.direct:
+        parts.append(
+            sa.select(Message.sender_user_id.label("user_id"), sa.func.count().label("n"))
+            .where(
+                Message.sender_user_id.is_not(None),
+                Message.message_type == MessageType.OUTGOING,
+                in_days(Message.created_at, cov.direct),
+            )
+            .group_by(Message.sender_user_id)
+        )
+    if cov.rolled:
+        parts.append(
+            sa.select(
+                SenderDaily.user_id.label("user_id"), sa.func.sum(SenderDaily.sent).label("n")
+            )
+            .where(on_days(SenderDaily.day, cov.rolled))
+            .group_by(SenderDaily.user_id)
+        )
+    return combined(parts, ("user_id",), ("n",), "n").subquery()
 
 
 # --- tasks and templates -----------------------------------------------------------
@@ -259,7 +293,7 @@ def _task_row(label: str, n, with_due, on_time) -> dict:
 def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     # Summed from the per-day activity rows (at most days x channels of them).
     per_channel: dict[str, list[int]] = {}
-    for _when, name, _n, outbound, templated in message_activity(f, memo):
+    for _when, name, _n, outbound, templated in message_activity(f, now, memo):
         sums = per_channel.setdefault(name, [0, 0])
         sums[0] += outbound
         sums[1] += templated

@@ -1,7 +1,9 @@
 """The figures of ``/analytics``: each is ONE aggregate query, grouped in SQL.
 
 Nothing here loops over threads or messages in Python: every function sends a
-single ``GROUP BY`` statement and reshapes its handful of grouped rows (one per
+single ``GROUP BY`` statement (over the source rows of the days computed
+directly, united with the daily roll-ups of the others, see
+:mod:`app.analytics.rollups`) and reshapes its handful of grouped rows (one per
 channel, team, agent or day) into a :class:`~app.analytics.tables.Table`. The
 volume and template figures share one statement
 (:func:`~app.analytics.activity.message_activity`), so a page reads the message
@@ -22,6 +24,7 @@ from datetime import datetime
 
 from app.analytics.activity import message_volume, tasks_on_time, template_share, workload
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.rollups import direct_coverage
 from app.analytics.satisfaction import csat_by_agent, csat_by_channel, csat_by_team, csat_by_week
 from app.analytics.service_level import (
     escalation_rate,
@@ -51,14 +54,20 @@ FIGURES: dict[str, Callable[[AnalyticsFilter, datetime, dict], Table]] = {
 }
 
 
-def compute(key: str, f: AnalyticsFilter, now: datetime) -> Table:
+def _memo(f: AnalyticsFilter, direct: bool) -> dict:
+    # ``direct`` skips the roll-ups: the reference computation they must equal.
+    return {"coverage": direct_coverage(f)} if direct else {}
+
+
+def compute(key: str, f: AnalyticsFilter, now: datetime, *, direct: bool = False) -> Table:
     """One figure by its key (raises KeyError for an unknown key)."""
     figure = FIGURES[key]
     prepare_connection()
-    return figure(f, now, {})
+    return figure(f, now, _memo(f, direct))
 
 
-def compute_all(f: AnalyticsFilter, now: datetime) -> list[Table]:
+def compute_all(f: AnalyticsFilter, now: datetime, *, direct: bool = False) -> list[Table]:
+    """Every figure; past days from the daily roll-ups where they hold, unless ``direct``."""
     prepare_connection()
-    memo: dict = {}
+    memo = _memo(f, direct)
     return [figure(f, now, memo) for figure in FIGURES.values()]

@@ -36,12 +36,12 @@ class AnalyticsFilter:
     @property
     def start(self) -> datetime:
         """The first instant of the range (UTC)."""
-        return _local_midnight(self.first_day)
+        return local_midnight(self.first_day)
 
     @property
     def end(self) -> datetime:
         """The first instant after the range (UTC)."""
-        return _local_midnight(self.last_day + timedelta(days=1))
+        return local_midnight(self.last_day + timedelta(days=1))
 
     @property
     def days(self) -> int:
@@ -55,7 +55,7 @@ class AnalyticsFilter:
         return args
 
 
-def _local_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZONE).astimezone(timezone.utc)
 
 

@@ -28,12 +28,16 @@ class Dimension:
     model: type
     name_column: sa.ColumnElement
     empty: str
+    # The same grouping in the daily roll-ups (app/analytics/rollups.py).
+    daily_key: str
 
 
 BY_CHANNEL = Dimension(
-    _l("Channel"), Thread.channel_id, Channel, Channel.channel_name, _l("No channel")
+    _l("Channel"), Thread.channel_id, Channel, Channel.channel_name, _l("No channel"), "channel_id"
 )
-BY_TEAM = Dimension(_l("Team"), Thread.assigned_team_id, Team, Team.name, _l("No team"))
+BY_TEAM = Dimension(
+    _l("Team"), Thread.assigned_team_id, Team, Team.name, _l("No team"), "team_id"
+)
 
 
 def named(grouped: sa.Select, model: type, name_column) -> sa.Select:

@@ -30,37 +30,74 @@ from app.analytics.grouping import (
     BY_CHANNEL,
     BY_TEAM,
     Dimension,
-    between,
     count_if,
     group_name,
     named,
     thread_team,
 )
+from app.analytics.rollups import Coverage, combined, coverage, in_days, on_days
 from app.analytics.tables import COUNT, DURATION, PERCENT, Column, Table, average, ratio
 from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, Team
+from app.models import AnalyticsThreadDaily, CommunicationChannel, CommunicationThread, Team
 from app.models.enums import ThreadStatus
 
-Thread, Channel = CommunicationThread, CommunicationChannel
+Thread, Channel, Daily = CommunicationThread, CommunicationChannel, AnalyticsThreadDaily
 SLA_TARGET = 95.0
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
+
+
+# --- reading days: direct rows of some, roll-ups of the others ------------------------
+
+
+def _grouped(
+    f: AnalyticsFilter,
+    cov: Coverage,
+    keys: tuple,
+    moment,
+    where: list,
+    direct: dict,
+    daily: dict,
+    present: str,
+) -> sa.Select:
+    """A figure's groups (labelled ``key``) summed over direct days and rolled-up days.
+
+    ``keys`` is the thread column and the roll-up column grouped by, ``moment``
+    the thread time that places a thread on a day; ``direct`` the aggregates
+    over threads and ``daily`` the roll-up columns that hold the same sums.
+    Groups whose ``present`` count is 0 are left out, as a direct query would.
+    """
+    direct_key, daily_key = keys
+    parts = []
+    if cov.direct:
+        parts.append(
+            sa.select(direct_key.label("key"), *(v.label(k) for k, v in direct.items()))
+            .where(customer_thread(), in_days(moment, cov.direct), *thread_team(f), *where)
+            .group_by(direct_key)
+        )
+    if cov.rolled:
+        parts.append(
+            sa.select(
+                daily_key.label("key"),
+                *(sa.func.sum(getattr(Daily, column)).label(k) for k, column in daily.items()),
+            )
+            .where(on_days(Daily.day, cov.rolled), *daily_team(f))
+            .group_by(daily_key)
+        )
+    outputs = tuple(k for k in direct if k != "rows")
+    return combined(parts, ("key",), outputs, present)
+
+
+def daily_team(f: AnalyticsFilter) -> list[sa.ColumnElement[bool]]:
+    """The team filter on the thread roll-ups (the thread's assigned team)."""
+    return [] if f.team_id is None else [Daily.team_id == f.team_id]
 
 
 # --- response and resolution times -------------------------------------------
 
 
 def _duration_table(
-    key: str, title: str, dim: Dimension, seconds, where: list, count_label: str
+    key: str, title: str, dim: Dimension, grouped: sa.Select, count_label: str
 ) -> Table:
-    grouped = (
-        sa.select(
-            dim.key.label("key"),
-            sa.func.count().label("n"),
-            sa.func.sum(seconds).label("seconds"),
-        )
-        .where(seconds.is_not(None), customer_thread(), *where)
-        .group_by(dim.key)
-    )
     query = named(grouped, dim.model, dim.name_column)
     rows = []
     for name, n, seconds_sum in db.session.execute(query):
@@ -84,30 +121,60 @@ def _duration_row(label: str, n: int, seconds_sum) -> dict:
     }
 
 
-def _first_response(key: str, title: str, dim: Dimension, f: AnalyticsFilter) -> Table:
-    where = [between(Thread.created_at, f), *thread_team(f)]
-    return _duration_table(key, title, dim, Thread.first_response_seconds, where, _("Answered"))
+def _durations(
+    f: AnalyticsFilter, cov: Coverage, dim: Dimension, moment, seconds, n: str, total: str
+) -> sa.Select:
+    return _grouped(
+        f,
+        cov,
+        (dim.key, getattr(Daily, dim.daily_key)),
+        moment,
+        [seconds.is_not(None)],
+        {"n": sa.func.count(), "seconds": sa.func.sum(seconds)},
+        {"n": n, "seconds": total},
+        "n",
+    )
+
+
+def _first_response(
+    key: str, title: str, dim: Dimension, f: AnalyticsFilter, now: datetime, memo: dict
+) -> Table:
+    grouped = _durations(
+        f,
+        coverage(f, now, memo),
+        dim,
+        Thread.created_at,
+        Thread.first_response_seconds,
+        "first_responses",
+        "first_response_seconds",
+    )
+    return _duration_table(key, title, dim, grouped, _("Answered"))
 
 
 def first_response_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     return _first_response(
-        "first_response_channel", _("Average first response by channel"), BY_CHANNEL, f
+        "first_response_channel", _("Average first response by channel"), BY_CHANNEL, f, now, memo
     )
 
 
 def first_response_by_team(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    return _first_response("first_response_team", _("Average first response by team"), BY_TEAM, f)
+    return _first_response(
+        "first_response_team", _("Average first response by team"), BY_TEAM, f, now, memo
+    )
 
 
 def resolution_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    where = [between(Thread.resolved_at, f), *thread_team(f)]
-    return _duration_table(
-        "resolution",
-        _("Average resolution time by channel"),
+    grouped = _durations(
+        f,
+        coverage(f, now, memo),
         BY_CHANNEL,
+        Thread.resolved_at,
         Thread.resolution_seconds,
-        where,
-        _("Resolved"),
+        "resolved",
+        "resolution_seconds",
+    )
+    return _duration_table(
+        "resolution", _("Average resolution time by channel"), BY_CHANNEL, grouped, _("Resolved")
     )
 
 
@@ -120,15 +187,20 @@ def sla_compliance(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     met = sa.and_(answered, sa.not_(missed))
     # Unanswered and in time; one closed unanswered (spam, a duplicate) owes nothing.
     running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
-    grouped = (
-        sa.select(
-            Thread.channel_id.label("key"),
-            count_if(met).label("met"),
-            count_if(missed).label("missed"),
-            count_if(running).label("running"),
-        )
-        .where(has_sla_clock(), customer_thread(), between(Thread.created_at, f), *thread_team(f))
-        .group_by(Thread.channel_id)
+    grouped = _grouped(
+        f,
+        coverage(f, now, memo),
+        (Thread.channel_id, Daily.channel_id),
+        Thread.created_at,
+        [has_sla_clock()],
+        {
+            "met": count_if(met),
+            "missed": count_if(missed),
+            "running": count_if(running),
+            "rows": sa.func.count(),
+        },
+        {"met": "sla_met", "missed": "sla_missed", "running": "sla_running", "rows": "sla_threads"},
+        "rows",
     )
     query = named(grouped, Channel, Channel.channel_name)
     rows = [
@@ -170,14 +242,15 @@ def _compliance_row(label: str, met, missed, running) -> dict:
 
 
 def escalation_rate(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    grouped = (
-        sa.select(
-            Thread.assigned_team_id.label("key"),
-            sa.func.count().label("n"),
-            count_if(escalated(now)).label("escalated"),
-        )
-        .where(customer_thread(), between(Thread.created_at, f), *thread_team(f))
-        .group_by(Thread.assigned_team_id)
+    grouped = _grouped(
+        f,
+        coverage(f, now, memo),
+        (Thread.assigned_team_id, Daily.team_id),
+        Thread.created_at,
+        [],
+        {"n": sa.func.count(), "escalated": count_if(escalated(now))},
+        {"n": "threads", "escalated": "escalated"},
+        "n",
     )
     query = named(grouped, Team, Team.name)
     rows = [

@@ -1,5 +1,12 @@
 """The data model, split by domain. Importing this package registers every table."""
 
+from app.models.analytics import (
+    AnalyticsDay,
+    AnalyticsDirtyDay,
+    AnalyticsMessageDaily,
+    AnalyticsSenderDaily,
+    AnalyticsThreadDaily,
+)
 from app.models.calls import PhoneCall
 from app.models.communication import (
     CommunicationChannel,
@@ -56,6 +63,11 @@ from app.models.templates import CommunicationTemplate
 from app.models.visits import PendingVisitMove
 
 __all__ = [
+    "AnalyticsDay",
+    "AnalyticsDirtyDay",
+    "AnalyticsMessageDaily",
+    "AnalyticsSenderDaily",
+    "AnalyticsThreadDaily",
     "OutlookMailbox",
     "PendingVisitMove",
     "MobileAction",

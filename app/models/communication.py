@@ -107,6 +107,10 @@ class CommunicationThread(Entity, db.Model):
         # The SLA scanner finds threads crossing a deadline without a full scan.
         sa.Index("ix_communication_thread_response_due", "response_due_at"),
         sa.Index("ix_communication_thread_sla_next_check", "sla_next_check_at"),
+        # Analytics recomputes one day's roll-ups from the threads created or
+        # resolved that day (app/analytics/rollups.py), and reads today directly.
+        sa.Index("ix_communication_thread_created", "created_at"),
+        sa.Index("ix_communication_thread_resolved", "resolved_at"),
         # The wake-up job reads only snoozed threads whose time has come.
         sa.Index(
             "ix_communication_thread_snoozed_until",
@@ -272,6 +276,8 @@ class CommunicationMessage(Entity, db.Model):
     __tablename__ = "communication_message"
     __table_args__ = (
         sa.Index("ix_communication_message_thread_created", "thread_id", "created_at"),
+        # One day's messages for the analytics roll-ups and today's direct figures.
+        sa.Index("ix_communication_message_created", "created_at"),
         # Provider ids (wamid, Graph id) arrive more than once; one row each.
         sa.UniqueConstraint("channel_id", "external_message_id"),
         # The send sweeper reads only messages still waiting to go out.

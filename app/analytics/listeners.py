@@ -1,0 +1,43 @@
+"""Keeping the analytics roll-ups true: mark the past days a committed change touched.
+
+The marks are all these listeners write (one upsert, none for a change to a
+conversation of today, which the page reads directly anyway); the periodic
+job recomputes the marked days (:func:`app.analytics.rollups.refresh`).
+"""
+
+from __future__ import annotations
+
+from app.analytics.rollups import mark_dirty, message_days
+from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
+from app.events import listens_to
+from app.extensions import db
+from app.models import CommunicationMessage, CommunicationThread
+from app.transactions import commit
+
+# Changes that never move a thread's messages to another team or thread; any
+# other (an assignment, an edit, a merge, a withdrawn message) re-marks the
+# days of every message of the thread too.
+LEAVES_MESSAGES = frozenset({"message", "attachment", "delivery", "snooze", "csat", "customer"})
+
+
+@listens_to(ThreadChanged, ThreadAssigned)
+def thread_days_changed(event: ThreadChanged | ThreadAssigned) -> None:
+    """The thread's created and resolved days (and its messages' days when they moved)."""
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    if thread is None:
+        return
+    moments = {thread.created_at, thread.resolved_at}
+    if isinstance(event, ThreadAssigned) or event.reason not in LEAVES_MESSAGES:
+        moments |= message_days(thread.id)
+    if mark_dirty(moments):
+        commit()
+    else:
+        db.session.rollback()
+
+
+@listens_to(MessageCreated)
+def message_day_changed(event: MessageCreated) -> None:
+    """A message recorded on an earlier day (imported history) changes that day's counts."""
+    message = db.session.get(CommunicationMessage, event.message_id)
+    if message is not None and mark_dirty([message.created_at]):
+        commit()

@@ -1,0 +1,456 @@
+"""Daily roll-ups of the analytics figures: which days they cover, and how a day is recomputed.
+
+A year of ``/analytics`` reads a few thousand roll-up rows (days x channels x
+teams) instead of ten million messages. Every additive quantity the page shows
+is kept per Amsterdam day: counts, and sums of business seconds for the
+averages (there are no medians or percentiles on the page, so nothing needs a
+histogram). Tasks, satisfaction surveys and calls stay direct: their tables
+grow with conversations or by hand, not with messages, and are read through
+their time indexes.
+
+How they stay equal to the direct computation (the reference,
+:func:`app.analytics.figures.compute_all` with ``direct=True``):
+
+- A day is *recomputed whole* from the source rows with the very conditions
+  the direct figures use (:mod:`app.analytics.definitions`), never patched by
+  increments. Changes reach past days late and sideways (a conversation opened
+  last week is resolved today, a reassignment moves a thread's messages to
+  another team, a merge moves messages between threads); recomputing the days
+  touched is simple and cannot drift, and one day is a few index range reads.
+- Listeners (:mod:`app.analytics.listeners`) mark the days a committed change
+  touches as dirty, an upsert on ``analytics_dirty_days`` (a unique key, so
+  two workers marking the same day meet in the database). The periodic job
+  :func:`refresh` recomputes dirty days, days just past midnight and days
+  whose deadlines ran out.
+- The page reads a day from the roll-ups only while they hold: computed, not
+  marked dirty since, computed no later than ``now`` and before the first
+  response deadline still ahead at the time (an unanswered conversation turns
+  "missed" when its deadline passes, with no write to mark it). Every other
+  day, today always, is computed directly. So a lagging job costs speed,
+  never correctness.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.analytics.definitions import customer_thread, escalated, has_sla_clock
+from app.analytics.filters import AnalyticsFilter, local_midnight, local_today
+from app.analytics.sql import local_date, prepare_connection
+from app.database import UTCDateTime, upsert_insert, utcnow
+from app.extensions import db
+from app.models import (
+    AnalyticsDay,
+    AnalyticsDirtyDay,
+    AnalyticsMessageDaily,
+    AnalyticsSenderDaily,
+    AnalyticsThreadDaily,
+    CommunicationMessage,
+    CommunicationThread,
+)
+from app.models.enums import MessageType, ThreadStatus
+from app.transactions import commit
+
+log = logging.getLogger(__name__)
+
+Thread, Message = CommunicationThread, CommunicationMessage
+DayRuns = tuple[tuple[date, date], ...]
+CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
+OUTBOUND = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
+# After an outage the job rolls up the days it missed this far back; older ones
+# wait for ``flask analytics rebuild`` (and are read directly until then).
+CATCH_UP_DAYS = 35
+# Days a periodic run recomputes at most (one short transaction each).
+REFRESH_LIMIT = 31
+
+
+# --- which days the page reads from the roll-ups -------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The filter's days split into runs read from roll-ups and runs computed directly."""
+
+    rolled: DayRuns
+    direct: DayRuns
+
+
+def day_runs(days: Iterable[date]) -> DayRuns:
+    """Consecutive days as (first, last) runs."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return tuple(runs)
+
+
+def direct_coverage(f: AnalyticsFilter) -> Coverage:
+    """Every day computed from the source rows: the reference the roll-ups must equal."""
+    return Coverage((), ((f.first_day, f.last_day),))
+
+
+def coverage(f: AnalyticsFilter, now: datetime, memo: dict) -> Coverage:
+    """Which of the filter's days hold in the roll-ups at ``now`` (memoised for the page)."""
+    if "coverage" not in memo:
+        memo["coverage"] = _coverage(f, now)
+    return memo["coverage"]
+
+
+def _coverage(f: AnalyticsFilter, now: datetime) -> Coverage:
+    last_past = min(f.last_day, local_today(now) - timedelta(days=1))
+    held: set[date] = set()
+    if f.first_day <= last_past:
+        dirty = sa.select(AnalyticsDirtyDay.day).where(AnalyticsDirtyDay.day == AnalyticsDay.day)
+        held = set(
+            db.session.scalars(
+                sa.select(AnalyticsDay.day).where(
+                    AnalyticsDay.day.between(f.first_day, last_past),
+                    AnalyticsDay.as_of <= now,
+                    sa.or_(AnalyticsDay.valid_until.is_(None), AnalyticsDay.valid_until >= now),
+                    ~dirty.exists(),
+                )
+            )
+        )
+    every_day = (f.first_day + timedelta(days=n) for n in range(f.days))
+    return Coverage(day_runs(held), day_runs(d for d in every_day if d not in held))
+
+
+def in_days(column, runs: DayRuns) -> sa.ColumnElement[bool]:
+    """A timestamp ``column`` falls on one of the runs' local days."""
+    return sa.or_(
+        *(
+            sa.and_(column >= local_midnight(first), column < local_midnight(last + timedelta(1)))
+            for first, last in runs
+        )
+    )
+
+
+def on_days(day_column, runs: DayRuns) -> sa.ColumnElement[bool]:
+    """A roll-up's ``day_column`` is one of the runs' days."""
+    return sa.or_(*(day_column.between(first, last) for first, last in runs))
+
+
+def combined(parts: list[sa.Select], keys: tuple[str, ...], sums: tuple[str, ...], present: str):
+    """Sum ``sums`` per ``keys`` over the union of ``parts`` (direct and rolled-up rows).
+
+    A group appears only if its ``present`` count is above 0, as a direct
+    ``GROUP BY`` would (a roll-up row may hold zeros for one figure).
+    """
+    union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    return (
+        sa.select(*(union.c[k] for k in keys), *(sa.func.sum(union.c[s]).label(s) for s in sums))
+        .group_by(*(union.c[k] for k in keys))
+        .having(sa.func.sum(union.c[present]) > 0)
+    )
+
+
+# --- recomputing days from the source rows -------------------------------------------
+
+
+def recompute(first: date, last: date, now: datetime | None = None) -> int:
+    """Roll up the local days ``first`` .. ``last`` afresh (no commit); the rows written.
+
+    The days' ``analytics_days`` rows are upserted first: that row lock makes
+    two workers recomputing the same day take turns, and each writes the whole
+    day, so the last one leaves a complete copy.
+    """
+    now = now or utcnow()
+    prepare_connection()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    dialect = db.session.get_bind().dialect.name
+    stamp = {"as_of": now, "valid_until": None, "updated_at": now}
+    insert = upsert_insert(AnalyticsDay, dialect)
+    db.session.execute(
+        insert.values([{"id": uuid.uuid4(), "day": d, "created_at": now, **stamp} for d in days])
+        .on_conflict_do_update(index_elements=["day"], set_=stamp)
+    )
+    seen = dict(
+        db.session.execute(
+            sa.select(AnalyticsDirtyDay.day, AnalyticsDirtyDay.marked_at).where(
+                AnalyticsDirtyDay.day.between(first, last)
+            )
+        ).all()
+    )
+    start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
+    threads, valid_until = _thread_days(start, end, now)
+    rows = {
+        AnalyticsThreadDaily: threads,
+        AnalyticsMessageDaily: _message_days(start, end),
+        AnalyticsSenderDaily: _sender_days(start, end),
+    }
+    for model, values in rows.items():
+        db.session.execute(sa.delete(model).where(model.day.between(first, last)))
+        if values:
+            for row in values:
+                row.update(id=uuid.uuid4(), created_at=now, updated_at=now)
+            db.session.execute(sa.insert(model), values)
+    for day, until in valid_until.items():
+        db.session.execute(
+            sa.update(AnalyticsDay).where(AnalyticsDay.day == day).values(valid_until=until)
+        )
+    for day, marked_at in seen.items():
+        # Marked again after we read the mark: keep it, the next run picks the day up.
+        db.session.execute(
+            sa.delete(AnalyticsDirtyDay).where(
+                AnalyticsDirtyDay.day == day, AnalyticsDirtyDay.marked_at == marked_at
+            )
+        )
+    return sum(len(values) for values in rows.values())
+
+
+def _as_date(value) -> date:
+    # SQLite hands a computed date back as text.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _thread_days(start: datetime, end: datetime, now: datetime):
+    """Thread figures per (day, channel, team), and each day's earliest deadline ahead."""
+    missed = escalated(now)
+    answered = Thread.first_response_at.is_not(None)
+    clock = has_sla_clock()
+    running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
+    ahead = sa.case((Thread.response_due_at >= now, Thread.response_due_at))
+    created_day = local_date(Thread.created_at)
+    opened = (
+        sa.select(
+            created_day.label("day"),
+            Thread.channel_id,
+            Thread.assigned_team_id,
+            sa.func.count().label("threads"),
+            sa.func.count().filter(missed).label("escalated"),
+            sa.func.count(Thread.first_response_seconds).label("first_responses"),
+            sa.func.coalesce(sa.func.sum(Thread.first_response_seconds), 0).label("fr_seconds"),
+            sa.func.count().filter(clock).label("sla_threads"),
+            sa.func.count().filter(sa.and_(clock, answered, sa.not_(missed))).label("sla_met"),
+            sa.func.count().filter(sa.and_(clock, missed)).label("sla_missed"),
+            sa.func.count().filter(sa.and_(clock, running)).label("sla_running"),
+            sa.func.min(ahead).label("ahead"),
+        )
+        .where(customer_thread(), Thread.created_at >= start, Thread.created_at < end)
+        .group_by(created_day, Thread.channel_id, Thread.assigned_team_id)
+    )
+    resolved_day = local_date(Thread.resolved_at)
+    resolved = (
+        sa.select(
+            resolved_day.label("day"),
+            Thread.channel_id,
+            Thread.assigned_team_id,
+            sa.func.count().label("resolved"),
+            sa.func.sum(Thread.resolution_seconds).label("seconds"),
+        )
+        .where(
+            customer_thread(),
+            Thread.resolution_seconds.is_not(None),
+            Thread.resolved_at >= start,
+            Thread.resolved_at < end,
+        )
+        .group_by(resolved_day, Thread.channel_id, Thread.assigned_team_id)
+    )
+    groups: dict[tuple, dict] = {}
+    valid_until: dict[date, datetime] = {}
+
+    def group(day, channel_id, team_id) -> dict:
+        key = (_as_date(day), channel_id, team_id)
+        return groups.setdefault(
+            key,
+            {
+                "day": key[0], "channel_id": channel_id, "team_id": team_id,
+                **dict.fromkeys(COUNT_COLUMNS, 0),
+            },
+        )  # fmt: skip
+
+    for row in db.session.execute(opened):
+        values = group(row.day, row.channel_id, row.assigned_team_id)
+        values.update(
+            threads=row.threads,
+            escalated=row.escalated,
+            first_responses=row.first_responses,
+            first_response_seconds=int(row.fr_seconds),
+            sla_threads=row.sla_threads,
+            sla_met=row.sla_met,
+            sla_missed=row.sla_missed,
+            sla_running=row.sla_running,
+        )
+        if row.ahead is not None:
+            ahead_at = _as_datetime(row.ahead)
+            day = values["day"]
+            valid_until[day] = min(valid_until.get(day, ahead_at), ahead_at)
+    for row in db.session.execute(resolved):
+        values = group(row.day, row.channel_id, row.assigned_team_id)
+        values.update(resolved=row.resolved, resolution_seconds=int(row.seconds or 0))
+    return list(groups.values()), valid_until
+
+
+COUNT_COLUMNS = (
+    "threads", "escalated", "first_responses", "first_response_seconds", "sla_threads",
+    "sla_met", "sla_missed", "sla_running", "resolved", "resolution_seconds",
+)  # fmt: skip
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, str):  # SQLite: a MIN over a CASE loses the column type
+        return UTCDateTime().process_result_value(value, db.session.get_bind().dialect)
+    return value
+
+
+def _message_days(start: datetime, end: datetime) -> list[dict]:
+    """Messages per (day, channel, thread's team), as the volume and template figures count."""
+    day = local_date(Message.created_at)
+    outbound = Message.message_type.in_(OUTBOUND)
+    query = (
+        sa.select(
+            day.label("day"),
+            Message.channel_id,
+            Thread.assigned_team_id,
+            sa.func.count().label("messages"),
+            sa.func.count().filter(outbound).label("outbound"),
+            sa.func.count()
+            .filter(sa.and_(outbound, Message.template_id.is_not(None)))
+            .label("templated"),
+        )
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(
+            Message.created_at >= start,
+            Message.created_at < end,
+            Message.message_type != MessageType.SYSTEM_NOTIFICATION,
+        )
+        .group_by(day, Message.channel_id, Thread.assigned_team_id)
+    )
+    return [
+        {
+            "day": _as_date(r.day), "channel_id": r.channel_id, "team_id": r.assigned_team_id,
+            "messages": r.messages, "outbound": r.outbound, "templated": r.templated,
+        }  # fmt: skip
+        for r in db.session.execute(query)
+    ]
+
+
+def _sender_days(start: datetime, end: datetime) -> list[dict]:
+    """Outgoing messages per (day, sender), the workload figure's "sent"."""
+    day = local_date(Message.created_at)
+    query = (
+        sa.select(day.label("day"), Message.sender_user_id, sa.func.count().label("sent"))
+        .where(
+            Message.sender_user_id.is_not(None),
+            Message.message_type == MessageType.OUTGOING,
+            Message.created_at >= start,
+            Message.created_at < end,
+        )
+        .group_by(day, Message.sender_user_id)
+    )
+    return [
+        {"day": _as_date(r.day), "user_id": r.sender_user_id, "sent": r.sent}
+        for r in db.session.execute(query)
+    ]
+
+
+# --- marking days dirty, the periodic job and the rebuild ----------------------------
+
+
+def mark_dirty(moments: Iterable[datetime | date | None], now: datetime | None = None) -> int:
+    """Mark the local days of ``moments`` before today as changed (no commit); how many."""
+    now = now or utcnow()
+    today = local_today(now)
+    days = {
+        m if not isinstance(m, datetime) else local_today(m) for m in moments if m is not None
+    }
+    days = sorted(d for d in days if d < today)
+    if not days:
+        return 0
+    insert = upsert_insert(AnalyticsDirtyDay, db.session.get_bind().dialect.name)
+    db.session.execute(
+        insert.values(
+            [
+                {"id": uuid.uuid4(), "day": d, "marked_at": now, "created_at": now,
+                 "updated_at": now}
+                for d in days
+            ]
+        ).on_conflict_do_update(
+            index_elements=["day"],
+            set_={"marked_at": insert.excluded.marked_at, "updated_at": insert.excluded.updated_at},
+        )
+    )  # fmt: skip
+    return len(days)
+
+
+def message_days(thread_id: uuid.UUID) -> set[datetime]:
+    """When the thread's messages were written (one per local day is enough)."""
+    return set(
+        db.session.scalars(sa.select(Message.created_at).where(Message.thread_id == thread_id))
+    )
+
+
+def days_to_refresh(now: datetime, limit: int = REFRESH_LIMIT) -> list[date]:
+    """Past days whose roll-ups are missing, marked dirty or past their deadline."""
+    today = local_today(now)
+    yesterday = today - timedelta(days=1)
+    dirty = set(
+        db.session.scalars(sa.select(AnalyticsDirtyDay.day).where(AnalyticsDirtyDay.day < today))
+    )
+    expired = set(
+        db.session.scalars(sa.select(AnalyticsDay.day).where(AnalyticsDay.valid_until < now))
+    )
+    recent = sa.select(AnalyticsDay.day).where(
+        AnalyticsDay.day.between(today - timedelta(days=CATCH_UP_DAYS), yesterday)
+    )
+    have = set(db.session.scalars(recent))
+    missing = {
+        yesterday - timedelta(days=n) for n in range(CATCH_UP_DAYS)
+    } - have
+    # Changed days before missing ones (those are read directly meanwhile, and
+    # a fresh install has a month of them); newest first, what managers look at.
+    changed = sorted(dirty | expired, reverse=True)
+    return (changed + sorted(missing - set(changed), reverse=True))[:limit]
+
+
+def refresh(now: datetime | None = None) -> int:
+    """The periodic job: recompute the days that need it, one transaction a day."""
+    days = days_to_refresh(now or utcnow())
+    db.session.rollback()
+    for day in days:
+        recompute(day, day, now)
+        commit()
+    if days:
+        log.info("analytics roll-ups recomputed for %s day(s)", len(days))
+    return len(days)
+
+
+def rebuild(
+    since: date | None = None,
+    now: datetime | None = None,
+    batch_days: int = 7,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Roll up every past day from ``since`` (the first message's day by default); rows written.
+
+    In batches of ``batch_days`` days, each its own transaction, so a rebuild
+    of years can run beside the live system and be resumed.
+    """
+    now = now or utcnow()
+    if since is None:
+        first = db.session.scalar(sa.select(sa.func.min(Thread.created_at)))
+        since = local_today(first) if first else local_today(now)
+    last = local_today(now) - timedelta(days=1)
+    written, day = 0, since
+    while day <= last:
+        batch_end = min(last, day + timedelta(days=batch_days - 1))
+        started = time.perf_counter()
+        rows = recompute(day, batch_end, now)
+        commit()
+        written += rows
+        if progress:
+            progress(
+                f"{day.isoformat()} .. {batch_end.isoformat()}: {rows} rows "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
+        day = batch_end + timedelta(days=1)
+    return written

@@ -1,0 +1,138 @@
+"""The daily roll-ups give exactly the figures of the direct computation (issue 17.4).
+
+On the hand-computed fixture of tests/test_analytics.py every figure is
+computed twice, from the roll-ups and directly from the source rows (the
+reference), for the whole week, per team, and over ranges that reach today
+(read directly) or days whose deadlines ran out since the roll-up.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.analytics.figures import compute_all
+from app.analytics.filters import AnalyticsFilter, local_today
+from app.analytics.listeners import thread_days_changed
+from app.analytics.rollups import coverage, day_runs, rebuild, refresh
+from app.conversations.events import ThreadAssigned
+from app.extensions import db
+from app.models import (
+    AnalyticsDay,
+    AnalyticsDirtyDay,
+    AnalyticsThreadDaily,
+    CommunicationThread,
+)
+from tests.conftest import opened
+from tests.test_analytics import NOW, at, data, week  # noqa: F401 - the fixture
+
+FIRST = date(2025, 3, 1)
+
+
+@pytest.fixture
+def app(make_app):
+    # No embedded worker: its periodic jobs (the SLA scan, the roll-up refresh)
+    # would run on today's clock against the 2025 fixture in the middle of a test.
+    with opened(make_app(start_embedded_worker=False)) as app:
+        yield app
+
+
+def figures(f: AnalyticsFilter, now=NOW, *, direct: bool) -> list:
+    return [(t.key, t.rows, t.total) for t in compute_all(f, now, direct=direct)]
+
+
+def assert_equal_to_direct(f: AnalyticsFilter, now=NOW) -> None:
+    rolled, reference = figures(f, now, direct=False), figures(f, now, direct=True)
+    for (key, rows, total), (_, want_rows, want_total) in zip(rolled, reference, strict=True):
+        assert rows == want_rows, (key, f)
+        assert total == want_total, key
+
+
+def test_every_figure_from_rollups_equals_the_direct_computation(data):  # noqa: F811
+    written = rebuild(FIRST, now=NOW, batch_days=3)
+    assert written > 0
+    # NOW is Monday 10 March: the whole week is past and read from the roll-ups.
+    assert coverage(week(), NOW, {}).rolled == ((date(2025, 3, 3), date(2025, 3, 9)),)
+    assert coverage(week(), NOW, {}).direct == ()
+    for team in (None, data.team_a.id, data.team_b.id):
+        assert_equal_to_direct(week(team))
+    # Part roll-ups, part direct (today) and a single day.
+    assert_equal_to_direct(AnalyticsFilter(date(2025, 3, 5), date(2025, 3, 10)))
+    assert_equal_to_direct(AnalyticsFilter(date(2025, 3, 7), date(2025, 3, 7)))
+
+
+def test_the_rollups_hold_the_hand_computed_numbers(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    tables = {t.key: t for t in compute_all(week(), NOW)}
+    # The numbers tests/test_analytics.py works out by hand.
+    assert tables["first_response_channel"].total["n"] == 5
+    assert tables["first_response_channel"].total["average"] == 22800 / 5
+
+
+def test_a_day_whose_deadline_passed_is_read_directly_until_recomputed(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    held = db.session.scalars(
+        sa.select(AnalyticsDay).where(AnalyticsDay.valid_until.is_not(None))
+    ).all()
+    assert held, "t5 still waits in time at NOW: its day holds only until its deadline"
+    later = max(day.valid_until for day in held) + timedelta(minutes=1)
+    stale = {day.day for day in held}
+    assert not stale & {d for run in coverage(week(), later, {}).rolled for d in _days(run)}
+    assert_equal_to_direct(week(), later)
+    # The periodic job recomputes them; then they are read from the roll-ups again.
+    assert refresh(later) >= len(stale)
+    assert coverage(week(), later, {}).direct == ()
+    assert_equal_to_direct(week(), later)
+
+
+def _days(run):
+    first, last = run
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def test_a_reassignment_marks_the_old_days_and_the_job_recomputes_them(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    thread = db.session.scalar(
+        sa.select(CommunicationThread)
+        .where(CommunicationThread.assigned_team_id == data.team_a.id)
+        .order_by(CommunicationThread.created_at)
+        .limit(1)
+    )
+    # The owner moves the thread to team B and publishes the assignment.
+    thread.assigned_team_id = data.team_b.id
+    db.session.commit()
+    thread_days_changed(ThreadAssigned(thread.id, None, data.team_b.id, None, "test"))
+
+    dirty = set(db.session.scalars(sa.select(AnalyticsDirtyDay.day)))
+    assert local_today(thread.created_at) in dirty
+    in_week = {d for d in dirty if week().first_day <= d <= week().last_day}
+    assert in_week, "the thread has messages in the week"
+    assert {d for run in coverage(week(), NOW, {}).direct for d in _days(run)} == in_week
+    for team in (None, data.team_a.id, data.team_b.id):
+        assert_equal_to_direct(week(team))  # the marked days are read directly meanwhile
+
+    assert refresh(NOW) >= len(dirty)
+    # The app's own SLA scan (the embedded worker, on today's clock) may have
+    # escalated fixture threads meanwhile: those days are marked, and read directly.
+    still = set(db.session.scalars(sa.select(AnalyticsDirtyDay.day)))
+    in_week = {d for d in still if week().first_day <= d <= week().last_day}
+    assert {d for run in coverage(week(), NOW, {}).direct for d in _days(run)} == in_week
+    for team in (None, data.team_a.id, data.team_b.id):
+        assert_equal_to_direct(week(team))
+
+
+def test_recomputing_a_day_twice_leaves_one_copy(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AnalyticsThreadDaily))
+    rebuild(FIRST, now=NOW, batch_days=1)
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AnalyticsThreadDaily))
+    assert before == after
+    assert_equal_to_direct(week())
+
+
+def test_day_runs_join_consecutive_days():
+    d = date(2025, 3, 1)
+    days = [d, d + timedelta(1), d + timedelta(2), d + timedelta(5)]
+    assert day_runs(days) == ((d, d + timedelta(2)), (d + timedelta(5), d + timedelta(5)))
