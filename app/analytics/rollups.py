@@ -146,8 +146,11 @@ def combined(parts: list[sa.Select], keys: tuple[str, ...], sums: tuple[str, ...
     ``GROUP BY`` would (a roll-up row may hold zeros for one figure).
     """
     union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    # Every quantity is a whole number (counts, whole business seconds); PostgreSQL
+    # sums bigints into numeric, which would reach Python as Decimal.
+    totals = (sa.cast(sa.func.sum(union.c[s]), sa.BigInteger).label(s) for s in sums)
     return (
-        sa.select(*(union.c[k] for k in keys), *(sa.func.sum(union.c[s]).label(s) for s in sums))
+        sa.select(*(union.c[k] for k in keys), *totals)
         .group_by(*(union.c[k] for k in keys))
         .having(sa.func.sum(union.c[present]) > 0)
     )
