@@ -111,6 +111,14 @@ class CommunicationThread(Entity, db.Model):
         # resolved that day (app/analytics/rollups.py), and reads today directly.
         sa.Index("ix_communication_thread_created", "created_at"),
         sa.Index("ix_communication_thread_resolved", "resolved_at"),
+        # The workload figure's open conversations per assignee, now: an index-only
+        # count of the open ones instead of a scan of every thread ever.
+        sa.Index(
+            "ix_communication_thread_open_assignee",
+            "assigned_to_user_id",
+            postgresql_where=sa.text("status NOT IN ('resolved', 'closed')"),
+            sqlite_where=sa.text("status NOT IN ('resolved', 'closed')"),
+        ),
         # The wake-up job reads only snoozed threads whose time has come.
         sa.Index(
             "ix_communication_thread_snoozed_until",

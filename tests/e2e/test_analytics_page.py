@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.analytics.rollups import rebuild
 from app.extensions import db
 from app.seed.demo import load_demo_data
 from tests.e2e.test_sign_in import sign_in
@@ -40,6 +41,8 @@ MEASURE = """() => ({
 def manager(app, make_user):
     load_demo_data()
     db.session.commit()
+    # Past days from the daily roll-ups, as in production once the job has run.
+    rebuild()
     return make_user("manager", email="mies@switchboard.test", language="nl")
 
 
