@@ -6,9 +6,10 @@ directly, united with the daily roll-ups of the others, see
 :mod:`app.analytics.rollups`) and reshapes its handful of grouped rows (one per
 channel, team, agent or day) into a :class:`~app.analytics.tables.Table`. The
 volume and template figures share one statement
-(:func:`~app.analytics.activity.message_activity`), so a page reads the message
-table twice (that one, and workload), not three times. Totals are sums of those
-grouped rows, so averages stay exact (sum / count).
+(:func:`~app.analytics.activity.message_activity`), so a page reads the
+messages (today's, and the roll-ups of past days) twice (that one, and
+workload), not three times. Totals are sums of those grouped rows, and the
+roll-ups keep sums and counts, never averages, so averages stay exact (sum / count).
 
 The figures live by feature: :mod:`app.analytics.service_level` (first
 response, SLA compliance, resolution, escalation) and
