@@ -18,11 +18,16 @@ from app.transactions import commit
 # other (an assignment, an edit, a merge, a withdrawn message) re-marks the
 # days of every message of the thread too.
 LEAVES_MESSAGES = frozenset({"message", "attachment", "delivery", "snooze", "csat", "customer"})
+# Changes no figure counts: a provider's delivery report (several per message we
+# send) should not cost even the thread's lookup.
+IGNORED = frozenset({"delivery"})
 
 
 @listens_to(ThreadChanged, ThreadAssigned)
 def thread_days_changed(event: ThreadChanged | ThreadAssigned) -> None:
     """The thread's created and resolved days (and its messages' days when they moved)."""
+    if isinstance(event, ThreadChanged) and event.reason in IGNORED:
+        return
     thread = db.session.get(CommunicationThread, event.thread_id)
     if thread is None:
         return
