@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
@@ -595,3 +596,29 @@ def test_admins_see_it_and_the_nav_links_it(client, auth, make_user):
 
 def test_signed_out_visitors_are_sent_to_the_login(client):
     assert client.get("/analytics").status_code == 302
+
+
+def test_a_long_range_shows_volume_per_week_and_the_csv_keeps_days(client, auth, data):
+    # 2025-01-01 (a Wednesday) to 2025-04-30: 120 days, over the 92 shown per day.
+    long = AnalyticsFilter(date(2025, 1, 1), date(2025, 4, 30))
+    table = compute("volume", long, NOW)
+    assert table.title == "Message volume per channel per week"
+    days = [row["day"] for row in table.rows]
+    # The range's first day, then every Monday: 18 rows, not 120.
+    assert days[0] == date(2025, 1, 1) and days[1] == date(2025, 1, 6)
+    assert all(day.weekday() == 0 for day in days[1:]) and len(days) == 18
+    key = {name: k for k, name in table.extra["series"]}
+    fixture_week = next(row for row in table.rows if row["day"] == date(2025, 3, 3))
+    # The fixture's week of 3 March, summed: 8 mail and 7 WhatsApp messages.
+    assert (fixture_week[key["Mail"]], fixture_week[key["WhatsApp"]]) == (8, 7)
+    daily = compute("volume", replace(long, every_day=True), NOW)
+    assert len(daily.rows) == 120
+    assert table.total == daily.total  # the same messages, only grouped otherwise
+    assert table.total["total"] == sum(row["total"] for row in table.rows) > 15
+
+    sign_in(client, auth, data.manager.email)
+    query = {"from": "2025-01-01", "to": "2025-04-30"}
+    page = client.get("/analytics", query_string=query).get_data(as_text=True)
+    assert "Messages per week" in page and "busiest week from" in page
+    lines = read_csv(client.get("/analytics.csv", query_string={**query, "figure": "volume"}))
+    assert lines[0][0] == "Day" and len(lines) == 1 + 120 + 1  # header, days, total

@@ -15,7 +15,7 @@ The volume and template figures share one statement (:func:`message_activity`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -115,12 +115,12 @@ def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     counts: dict = {}
     for when, name, n, _outbound, _templated in message_activity(f, now, memo):
         bucket = counts.setdefault(name, {})
-        bucket[when] = bucket.get(when, 0) + n
+        period = _period_start(when, f)
+        bucket[period] = bucket.get(period, 0) + n
     channels = sorted(counts)
     keys = {name: f"ch{index}" for index, name in enumerate(channels)}
     rows = []
-    for offset in range(f.days):
-        when = f.first_day + timedelta(days=offset)
+    for when in _periods(f):
         row = {"day": when}
         row.update({keys[name]: counts[name].get(when, 0) for name in channels})
         row["total"] = sum(row[keys[name]] for name in channels)
@@ -128,14 +128,40 @@ def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     total = {"day": _("All days"), **{keys[n]: sum(counts[n].values()) for n in channels}}
     total["total"] = sum(total[keys[n]] for n in channels)
     columns = (
-        Column("day", _("Day"), DAY),
+        Column("day", _("Week of") if f.per_week else _("Day"), DAY),
         *(Column(keys[name], name, COUNT) for name in channels),
         Column("total", _("Total"), COUNT),
     )
-    note = _("Messages in and out per channel per day (Amsterdam days), internal notes included.")
-    table = Table("volume", _("Message volume per channel per day"), columns, rows, total, note)
+    if f.per_week:
+        title = _("Message volume per channel per week")
+        note = _(
+            "Messages in and out per channel per week (from Monday; Amsterdam days), "
+            "internal notes included. The CSV has one row per day."
+        )
+    else:
+        title = _("Message volume per channel per day")
+        note = _(
+            "Messages in and out per channel per day (Amsterdam days), internal notes included."
+        )
+    table = Table("volume", title, columns, rows, total, note)
     table.extra["series"] = [(keys[name], name) for name in channels]
+    table.extra["per_week"] = f.per_week
     return table
+
+
+def _period_start(day: date, f: AnalyticsFilter) -> date:
+    """The row a day counts in: the day itself, or its week's Monday (not before the range)."""
+    if not f.per_week:
+        return day
+    return max(day - timedelta(days=day.weekday()), f.first_day)
+
+
+def _periods(f: AnalyticsFilter) -> list[date]:
+    """The table's rows: every day of the range, or the first day and each Monday after it."""
+    days = [f.first_day + timedelta(days=offset) for offset in range(f.days)]
+    if not f.per_week:
+        return days
+    return [day for day in days if day == f.first_day or day.weekday() == 0]
 
 
 # --- workload --------------------------------------------------------------------

@@ -165,6 +165,10 @@ def _day_step(days: int) -> int:
     return 28
 
 
+def _first_monday(rows: list[dict]) -> int:
+    return next((i for i, row in enumerate(rows) if row["day"].weekday() == 0), 0)
+
+
 def day_chart(table: Table, title: str) -> DayChart | None:
     """Stacked columns of the volume table; None when the range has no messages."""
     series = table.extra.get("series", [])
@@ -197,9 +201,10 @@ def day_chart(table: Table, title: str) -> DayChart | None:
         )
     # The y axis runs top-down in the SVG: the highest tick at 0 %.
     y_ticks = [Tick(100.0 - tick.at, tick.text, tick.minor) for tick in value_ticks]
-    step = _day_step(len(rows))
-    # Weekly labels fall on Mondays, so a month reads as its weeks.
-    first = 0 if step == 1 else next(i for i, r in enumerate(rows) if r["day"].weekday() == 0)
+    weekly = bool(table.extra.get("per_week"))
+    # A label every fourth week reads as months; per day, weekly labels fall on Mondays.
+    step = 4 if weekly else _day_step(len(rows))
+    first = 0 if step == 1 else _first_monday(rows)
     x_ticks = [
         Tick(
             round((index + 0.5) / len(rows) * 100.0, 3),
@@ -210,13 +215,23 @@ def day_chart(table: Table, title: str) -> DayChart | None:
     ]
     busiest = max(rows, key=lambda row: row["total"])
     total = sum(row["total"] for row in rows)
-    desc = _(
-        "%(total)s messages over %(days)s days; busiest day %(day)s with %(busiest)s.",
-        total=display(total, COUNT),
-        days=len(rows),
-        day=display(busiest["day"], DAY),
-        busiest=display(busiest["total"], COUNT),
-    )
+    if weekly:
+        desc = _(
+            "%(total)s messages over %(weeks)s weeks; busiest week from %(day)s "
+            "with %(busiest)s.",
+            total=display(total, COUNT),
+            weeks=len(rows),
+            day=display(busiest["day"], DAY),
+            busiest=display(busiest["total"], COUNT),
+        )
+    else:
+        desc = _(
+            "%(total)s messages over %(days)s days; busiest day %(day)s with %(busiest)s.",
+            total=display(total, COUNT),
+            days=len(rows),
+            day=display(busiest["day"], DAY),
+            busiest=display(busiest["total"], COUNT),
+        )
     return DayChart(
         title,
         desc,

@@ -24,6 +24,10 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
 
+# A quarter still reads per day (92 columns); anything longer is shown per week.
+WEEKLY_AFTER_DAYS = 92
+
+
 @dataclass(frozen=True)
 class AnalyticsFilter:
     """A validated range of local days and an optional team."""
@@ -32,6 +36,13 @@ class AnalyticsFilter:
     last_day: date
     team_id: uuid.UUID | None = None
     team_name: str | None = None
+    # The CSV export keeps one row per day whatever the range; the page does not.
+    every_day: bool = False
+
+    @property
+    def per_week(self) -> bool:
+        """Long ranges show the message volume per week: 53 columns read, 365 do not."""
+        return not self.every_day and self.days > WEEKLY_AFTER_DAYS
 
     @property
     def start(self) -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
@@ -50,6 +52,8 @@ def export_csv():
     if errors:
         text = "\n".join(f"{field}: {message}" for field, message in errors.items())
         return Response(text + "\n", status=400, mimetype="text/plain")
+    # An export keeps one row per day even where the page shows weeks.
+    f = replace(f, every_day=True)
     table = call_table(figure, f) if figure in CALL_TABLES else compute(figure, f, utcnow())
     return Response(
         table_csv(table),

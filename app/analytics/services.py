@@ -60,7 +60,10 @@ def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
     tables = compute_all(f, now)
     for table in tables:
         if table.key == "volume":
-            table.chart = day_chart(table, _("Messages per day"))
+            per_week = table.extra.get("per_week")
+            table.chart = day_chart(
+                table, _("Messages per week") if per_week else _("Messages per day")
+            )
         elif table.key in CHARTS:
             value_key, kind, title, target = CHARTS[table.key]
             table.chart = bar_chart(table, value_key, kind, title, target=target)
