@@ -47,11 +47,16 @@ TRANSIENT_SQLSTATES = ("40P01", "40001")
 TRANSIENT_RETRIES = 3
 
 
-def _claim(event_id: uuid.UUID) -> bool:
-    """Take the event for this worker until the lease runs out; False if not ours."""
+def _claim(event_id: uuid.UUID) -> InboundWebhookEvent | None:
+    """Take the event for this worker until the lease runs out; None if not ours.
+
+    The claim's ``RETURNING`` loads the event, so processing reads no row back;
+    the claim is committed on its own so that a worker dying mid-job leaves the
+    event visibly ``processing`` with a lease the sweep can see run out.
+    """
     now = utcnow()
     lease = timedelta(seconds=current_app.config["PROCESSING_LEASE_SECONDS"])
-    claimed = db.session.execute(
+    event = db.session.scalar(
         sa.update(InboundWebhookEvent)
         .where(
             InboundWebhookEvent.id == event_id,
@@ -68,16 +73,24 @@ def _claim(event_id: uuid.UUID) -> bool:
             attempts=InboundWebhookEvent.attempts + 1,
             updated_at=now,
         )
+        .returning(InboundWebhookEvent)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    commit()
-    return claimed == 1
+    )
+    session = db.session()
+    # Keep the returned row loaded through the commit instead of reading it again.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        commit()
+    finally:
+        session.expire_on_commit = expire
+    return event
 
 
 def process_event(event_id: str) -> str:
     """Run the event's processor; returns the final processing state."""
     ident = uuid.UUID(event_id)
-    if not _claim(ident):
+    event = _claim(ident)
+    if event is None:
         state = db.session.scalar(
             sa.select(InboundWebhookEvent.processing_state).where(InboundWebhookEvent.id == ident)
         )
@@ -86,7 +99,6 @@ def process_event(event_id: str) -> str:
             return "missing"
         # Done already, or another worker holds it (a duplicate job, a sweep).
         return "skipped" if state == ProcessingState.PROCESSING else state.value
-    event = db.session.get(InboundWebhookEvent, ident, populate_existing=True)
     path = processor_for(event.source)
     if path is None:
         return _finish(
