@@ -260,7 +260,9 @@ class Config:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # No ping on every checkout: create_app pings only connections idle
+            # for a while (app.database.ping_when_idle).
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
             **integration_urls(),
         }
 
