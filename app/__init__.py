@@ -23,6 +23,7 @@ from app.auth.sessions import load_user
 from app.auth.signin import restore_remembered_session
 from app.config import Config, ensure_instance_secrets, ensure_private_sqlite_file
 from app.crypto import keyring
+from app.database import ping_when_idle
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
 from app.jobs.broker import Broker
@@ -56,6 +57,9 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     keyring.configure(app.config["ENCRYPTION_KEYS"])
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_when_idle(engine)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

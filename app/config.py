@@ -207,6 +207,9 @@ class Config:
             # How long a worker's claim on an inbound event or a message send
             # lasts: a worker that dies mid-job costs at most this plus a sweep.
             "PROCESSING_LEASE_SECONDS": _env_float("PROCESSING_LEASE_SECONDS", 40.0),
+            # Seconds a worker keeps settings every inbound message reads and
+            # people seldom change (a WhatsApp desk's opening hours); 0: read each time.
+            "CONFIGURATION_CACHE_SECONDS": _env_float("CONFIGURATION_CACHE_SECONDS", 5.0),
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),
@@ -257,7 +260,9 @@ class Config:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # No ping on every checkout: create_app pings only connections idle
+            # for a while (app.database.ping_when_idle).
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
             **integration_urls(),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -126,3 +127,35 @@ class TimestampMixin:
 
 class Entity(IdMixin, TimestampMixin):
     """UUID primary key plus ``created_at``/``updated_at``: every table has these."""
+
+
+# A pooled connection unused for this long is checked before it is handed out.
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Check a pooled connection on checkout only when it has been idle a while.
+
+    ``pool_pre_ping`` pings on every checkout, and a session checks out once per
+    transaction: an inbound message's job took three or four extra round trips
+    that way. A connection that was in use seconds ago is alive; one idle longer
+    (a database restart, a firewall dropping quiet connections) is pinged, and a
+    dead one is replaced before anyone uses it, as ``pool_pre_ping`` would.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_idle(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and hands out a fresh one.
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("the connection did not answer a ping")

@@ -1,6 +1,7 @@
 """End to end: signed WhatsApp messages in, ``message:new`` out, at rising rates.
 
-    .venv/bin/python benchmarks/e2e.py [--rates 10,20,30] [--step-seconds 12] [--reuse]
+    .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
+                                       [--step-seconds 12] [--reuse]
 
 Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×100 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
@@ -11,9 +12,18 @@ and listens with a Socket.IO client: managers hear ``message:new`` for every
 thread (``thread_rooms`` in app/inbox/access.py always names ``role:manager``).
 
 Then signed Meta text-message webhooks go out open-loop (on schedule, whatever
-the answers) at fixed rates, step by step: a share from numbers never seen
-before, the rest from a pool of senders who already have a contact and an open
-thread. Each message is timed from just before its POST until its
+the answers) at fixed rates, step by step, in two mixes (``--mix both``, the
+default, runs one after the other and prints both):
+
+- *steady*: 70 % of the messages from a pool of senders who already have a
+  contact and an open conversation, 30 % from numbers never seen before; the
+  desk is open (the channel's calendar is open around the clock), so no
+  out-of-hours answer goes out;
+- *new customers*: every sender new, and the desk closed (the channel's
+  calendar is closed today and tomorrow, with an active ``out_of_hours``
+  template), so each new conversation gets the out-of-hours answer, sent to
+  the fake Graph API by the usual send job.
+ Each message is timed from just before its POST until its
 ``message:new`` (matched by wamid) reaches the manager's connection. Per step:
 offered and achieved rate, latency percentiles, messages still missing after
 the drain, the workers' event rate, and where a message spent its time (from
@@ -61,8 +71,23 @@ from app.auth.services import create_user  # noqa: E402
 from app.channels.whatsapp.inbound import receive_message  # noqa: E402
 from app.conversations import channel_of_type  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import CommunicationThread, Contact, InboundWebhookEvent, User  # noqa: E402
-from app.models.enums import ChannelType, ProcessingState, Role, ThreadStatus  # noqa: E402
+from app.models import (  # noqa: E402
+    CommunicationChannel,
+    CommunicationTemplate,
+    CommunicationThread,
+    Contact,
+    InboundWebhookEvent,
+    User,
+)
+from app.models.enums import (  # noqa: E402
+    ChannelType,
+    ProcessingState,
+    Role,
+    TemplateCategory,
+    TemplateChannelType,
+    ThreadStatus,
+)
+from app.models.sla import BusinessCalendar  # noqa: E402
 from app.transactions import commit  # noqa: E402
 from app.webhooks.events import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
@@ -131,6 +156,7 @@ class Step:
     worker_rate: float = 0.0
     disconnects: int = 0  # of the manager's connection: what it missed meanwhile is lost
     segments: dict[str, list[float]] = field(default_factory=dict)
+    started: float = 0.0  # wall clock, to count the events of one mix
 
     @property
     def p95(self) -> float:
@@ -254,13 +280,22 @@ class Senders:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="10,20,30,40,50,75,100,150,200", help="msg/s per step")
+    parser.add_argument(
+        "--mix", choices=("steady", "new", "both"), default="both", help="who writes (see above)"
+    )
+    parser.add_argument(
+        "--rates", default="10,20,30,40,50,75,100,150,200,250", help="msg/s per step"
+    )
     parser.add_argument("--step-seconds", type=float, default=12)
     parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
     parser.add_argument("--senders", type=int, default=500, help="pool of repeat senders")
-    parser.add_argument("--new-share", type=float, default=0.2, help="share of first-time senders")
+    parser.add_argument(
+        "--new-share", type=float, default=0.3, help="share of first-time senders (steady mix)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
-    parser.add_argument("--budget", type=float, default=300, help="seconds for all steps at most")
+    parser.add_argument(
+        "--budget", type=float, default=300, help="seconds for one mix's steps at most"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the database and its senders")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
@@ -269,6 +304,8 @@ def main() -> None:
     ensure_database(database_url)
 
     scratch = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
+    # The fake Graph API's request log would bury the figures (the out-of-hours answers).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     fake = FakeWhatsApp().start()
     env = {
         "DATABASE_URL": database_url,
@@ -293,8 +330,6 @@ def main() -> None:
     senders = Senders(args.senders, args.new_share, fresh_from)
 
     run = uuid.uuid4().hex[:6]
-    steps: list[Step] = []
-    stop_reason = "all rates done"
     with contextlib.ExitStack() as stack:
         pages = stack.enter_context(gunicorn("wsgi:app", 1, 100, env))
         hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
@@ -315,29 +350,109 @@ def main() -> None:
         )
         warm_up(poster, listener, senders.messages(f"{run}w", 20))
 
-        started, load_before = time.monotonic(), os.getloadavg()[0]
-        for number, rate in enumerate(rates):
-            remaining = args.budget - (time.monotonic() - started)
-            if remaining < args.step_seconds + 5:
-                stop_reason = f"time budget ({args.budget:.0f} s) used"
-                break
-            messages = senders.messages(f"{run}{number:02d}", int(rate * args.step_seconds))
-            drain = min(args.drain, max(2.0, remaining - args.step_seconds))
-            step = run_step(rate, messages, poster, listener, drain)
+        mixes = ("steady", "new") if args.mix == "both" else (args.mix,)
+        results = []
+        for mix in mixes:
             with app.app_context():
-                attribute_server_time(step, broker, listener)
-            steps.append(step)
-            print_step(step)
-            if step.failed:
-                stop_reason = f"{rate} msg/s clearly failed"
-                break
+                open_desk(mix == "steady")
+            senders.new_share = args.new_share if mix == "steady" else 1.0
+            results.append(
+                run_mix(mix, rates, args, app, broker, senders, poster, listener, f"{run}{mix[0]}")
+            )
         disconnects = list(listener.disconnects)  # closing it adds one
-        # The machine's other work makes figures noisy; the load shows how much.
-        load = (load_before, os.getloadavg()[0])
     fake.stop()
     with app.app_context():
         summary = integrity()
-    print_summary(steps, args, stop_reason, load, disconnects, summary, len(fake.sent()))
+        for result in results:
+            result.update(mix_figures(result["steps"]))
+    for result in results:
+        print_summary(result, args)
+    print_integrity(summary, disconnects, len(fake.sent()))
+
+
+def run_mix(mix, rates, args, app, broker, senders, poster, listener, prefix) -> dict:
+    """Step through the rates for one mix; stops at the first clear failure or the budget."""
+    print(f"\n== mix {MIX_NAMES[mix]} ==")
+    steps: list[Step] = []
+    stop_reason = "all rates done"
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    for number, rate in enumerate(rates):
+        remaining = args.budget - (time.monotonic() - started)
+        if remaining < args.step_seconds + 5:
+            stop_reason = f"time budget ({args.budget:.0f} s) used"
+            break
+        messages = senders.messages(f"{prefix}{number:02d}", int(rate * args.step_seconds))
+        drain = min(args.drain, max(2.0, remaining - args.step_seconds))
+        step = run_step(rate, messages, poster, listener, drain)
+        with app.app_context():
+            attribute_server_time(step, broker, listener)
+        steps.append(step)
+        print_step(step)
+        if step.failed:
+            stop_reason = f"{rate} msg/s clearly failed"
+            break
+    # The machine's other work makes figures noisy; the load shows how much.
+    load = (load_before, os.getloadavg()[0])
+    return {"mix": mix, "steps": steps, "stop_reason": stop_reason, "load": load}
+
+
+MIX_NAMES = {"steady": "steady (70 % open conversations, 30 % new)", "new": "new customers"}
+OUT_OF_HOURS_TEMPLATE = "e2e out of hours"
+CALENDAR_OPEN, CALENDAR_CLOSED = "e2e always open", "e2e closed today and tomorrow"
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def open_desk(is_open: bool) -> None:
+    """Point the WhatsApp channel at an always-open calendar, or at one closed for two days.
+
+    Workers may keep the channel's settings for a few seconds, so this waits
+    that long before the mix starts.
+    """
+    channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
+    name = CALENDAR_OPEN if is_open else CALENDAR_CLOSED
+    calendar = db.session.scalar(sa.select(BusinessCalendar).where(BusinessCalendar.name == name))
+    if calendar is None:
+        today = time.strftime("%Y-%m-%d")
+        tomorrow = time.strftime("%Y-%m-%d", time.localtime(time.time() + 86400))
+        calendar = BusinessCalendar(
+            name=name,
+            weekly_hours={
+                day: [["00:00", "24:00"]] if is_open else [["08:00", "17:00"]] for day in EVERY_DAY
+            },
+            holiday_country=None,
+            # Both the local and Amsterdam's date are closed, whatever the hour.
+            closed_dates=[] if is_open else sorted({today, tomorrow}),
+        )
+        db.session.add(calendar)
+        db.session.flush()
+    if calendar.closed_dates:
+        yesterday = time.strftime("%Y-%m-%d", time.localtime(time.time() - 86400))
+        calendar.closed_dates = sorted({*calendar.closed_dates, yesterday})
+    db.session.get(CommunicationChannel, channel.id).business_calendar_id = calendar.id
+    template = db.session.scalar(
+        sa.select(CommunicationTemplate).where(
+            CommunicationTemplate.template_name == OUT_OF_HOURS_TEMPLATE
+        )
+    )
+    if template is None:
+        template = CommunicationTemplate(
+            template_name=OUT_OF_HOURS_TEMPLATE,
+            template_category=TemplateCategory.AUTO_RESPONSE,
+            channel_type=TemplateChannelType.WHATSAPP_BUSINESS,
+            whatsapp_template_name="out_of_hours",
+            message_template=(
+                "Hoi {{customer_name}}, we zijn gesloten. Weer open: {{next_opening}}."
+            ),
+        )
+        db.session.add(template)
+    template.is_active = not is_open
+    commit()
+    db.engine.dispose()
+    time.sleep(CONFIGURATION_SETTLE_SECONDS)
+
+
+# Longer than any worker keeps a channel's settings in memory.
+CONFIGURATION_SETTLE_SECONDS = 6
 
 
 def prepare(app, args) -> int:
@@ -478,12 +593,6 @@ def integrity() -> dict[str, int]:
         .group_by(CommunicationThread.contact_id)
         .having(sa.func.count() > 1)
     )
-    per_second = (
-        sa.select(sa.func.count().label("n"))
-        .where(InboundWebhookEvent.processed_at.is_not(None))
-        .group_by(sa.func.date_trunc("second", InboundWebhookEvent.processed_at))
-    )
-    counts = sorted(db.session.scalars(per_second))
     return {
         "failed": db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -496,8 +605,29 @@ def integrity() -> dict[str, int]:
         "two open threads": db.session.scalar(
             sa.select(sa.func.count()).select_from(open_threads.subquery())
         ),
+    }
+
+
+def mix_figures(steps: list[Step]) -> dict:
+    """The workers' saturated rate and job time over one mix's messages."""
+    digests = [m.digest for step in steps for m in step.messages]
+    per_second = (
+        sa.select(sa.func.count().label("n"))
+        .where(
+            InboundWebhookEvent.processed_at.is_not(None),
+            InboundWebhookEvent.source == "whatsapp",
+            InboundWebhookEvent.dedupe_key.in_(digests),
+        )
+        .group_by(sa.func.date_trunc("second", InboundWebhookEvent.processed_at))
+    )
+    counts = sorted(db.session.scalars(per_second)) if digests else []
+    db.session.rollback()
+    jobs = [t for step in steps for t in step.segments.get("job") or []]
+    return {
         # The best second's count would flatter bursts; the fifth best is steadier.
-        "peak processed/s": counts[-5] if len(counts) >= 5 else (counts[-1] if counts else 0),
+        "peak": counts[-5] if len(counts) >= 5 else (counts[-1] if counts else 0),
+        "job p50": statistics.median(jobs) if jobs else float("inf"),
+        "job p95": percentile(jobs, 95) if jobs else float("inf"),
     }
 
 
@@ -515,11 +645,12 @@ def print_step(step: Step) -> None:
     )
 
 
-def print_summary(steps, args, stop_reason, load, disconnects, summary, sends) -> None:
+def print_summary(result: dict, args) -> None:
+    steps, load = result["steps"], result["load"]
     print(
-        f"\nWhatsApp webhook → worker.py ×{args.workers} → Socket.IO (manager), "
-        f"{args.step_seconds:.0f} s per step, pool of {args.senders} senders + "
-        f"{args.new_share:.0%} first-time; stopped: {stop_reason}; "
+        f"\nmix {MIX_NAMES[result['mix']]}: WhatsApp webhook → worker.py ×{args.workers} → "
+        f"Socket.IO (manager), {args.step_seconds:.0f} s per step, pool of {args.senders} "
+        f"senders; stopped: {result['stop_reason']}; "
         f"load average {load[0]:.1f} before, {load[1]:.1f} after"
     )
     header = (
@@ -548,12 +679,16 @@ def print_summary(steps, args, stop_reason, load, disconnects, summary, sends) -
         print(f"{step.rate:>7} " + " ".join(f"{c:>15}" for c in cells))
     held = [s.rate for s in steps if s.held]
     print(
-        f"\nhighest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
-        f"{f'{max(held)} msg/s' if held else 'none'}"
+        f"highest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
+        f"{f'{max(held)} msg/s' if held else 'none'}; worker time per inbound message "
+        f"(job) p50 {ms(result['job p50'])} ms, p95 {ms(result['job p95'])} ms; "
+        f"saturated {result['peak']} events processed/s (5th best second)"
     )
+
+
+def print_integrity(summary: dict, disconnects: list[str], sends: int) -> None:
     print(
-        f"workers: peak {summary['peak processed/s']} events processed/s (5th best second); "
-        f"failed events {summary['failed']}; senders with two contacts "
+        f"\nwhole run: failed events {summary['failed']}; senders with two contacts "
         f"{summary['contacts twice']}, with two open threads {summary['two open threads']}; "
         f"sends to the fake Graph API {sends}; "
         f"socket disconnects {len(disconnects)} {'; '.join(disconnects)}"

@@ -38,7 +38,7 @@ from app.conversations.reads import note_customer_message
 from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
-from app.inbox.search import append_to_search_document
+from app.inbox.search import append_on_flush, append_to_search_document
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Contact
 from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
 from app.transactions import publish
@@ -153,9 +153,11 @@ def record_inbound(
     wake_for_reply(thread)
     # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
     sla_clock.customer_wrote(thread, inbound.received_at)
-    append_to_search_document(thread.id, " ".join(filter(None, [inbound.subject, inbound.content])))
+    # In the thread's own UPDATE, which add_message's flush sends.
+    append_on_flush(thread, " ".join(filter(None, [inbound.subject, inbound.content])))
     add_message(thread, message)
-    publish(ThreadChanged(thread.id, "message"))
+    # The contact too stays loaded for the listeners (the automations read it).
+    publish(ThreadChanged(thread.id, "message"), contact)
     return message
 
 

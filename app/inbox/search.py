@@ -127,13 +127,31 @@ def append_to_search_document(thread_id: uuid.UUID, text: str) -> None:
     db.session.execute(
         sa.update(CommunicationThread)
         .where(CommunicationThread.id == thread_id)
-        .values(
-            search_vector=sa.func.coalesce(
-                CommunicationThread.search_vector, sa.literal_column("''::tsvector")
-            ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text)))
-        )
+        .values(search_vector=_appended(text))
         .execution_options(synchronize_session=False)
     )
+
+
+def append_on_flush(thread: CommunicationThread, text: str) -> None:
+    """Like :func:`append_to_search_document`, riding on the thread's next flush.
+
+    The message's arrival updates the thread's row anyway (preview, times), so
+    the document is set in that same ``UPDATE`` instead of a statement (and a
+    round trip) of its own. The thread must be stored already.
+    """
+    if not is_postgresql() or not text:
+        return
+    if sa.inspect(thread).persistent:
+        thread.search_vector = _appended(text)
+    else:
+        db.session.flush()
+        append_to_search_document(thread.id, text)
+
+
+def _appended(text: str):
+    return sa.func.coalesce(
+        CommunicationThread.search_vector, sa.literal_column("''::tsvector")
+    ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text)))
 
 
 def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:

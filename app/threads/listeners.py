@@ -22,7 +22,10 @@ def _thread(thread_id: uuid.UUID) -> CommunicationThread | None:
 # stale before any browser hears of the change and asks for its list again.
 @listens_to(MessageCreated, ThreadChanged)
 def recount_saved_views(event: MessageCreated | ThreadChanged) -> None:
-    if getattr(event, "reason", None) != "delivery":  # a tick changes no count
+    # A tick changes no count; a thread changed by a new message was counted
+    # stale already by that message's MessageCreated, published (and so
+    # dispatched) before it in the same commit: one Redis round trip saved.
+    if getattr(event, "reason", None) not in ("delivery", "message"):
         inbox_changed()
 
 

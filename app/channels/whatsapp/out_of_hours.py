@@ -27,17 +27,23 @@ first-response time are left alone, since a person still owes the real answer.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.business_time.calendar import (
     DEFAULT_WEEKLY_HOURS,
+    Schedule,
     calendar_for,
     is_open,
     next_opening,
     parse_clock,
+    schedule_of,
 )
 from app.conversations import post_outbound
 from app.database import utcnow
@@ -96,10 +102,10 @@ def answer_out_of_hours(
     if channel is None or (channel.configuration or {}).get("auto_responses") is False:
         return None
     now = now or utcnow()
-    calendar = desk_calendar(channel)
+    schedule = desk_schedule(channel)
     # Closed when the customer wrote and still closed now: a late-processed
     # message never tells a customer "we open at 08:00" at 08:05.
-    if is_open(calendar, inbound.created_at) or is_open(calendar, now):
+    if is_open(schedule, inbound.created_at) or is_open(schedule, now):
         return None
     template = out_of_hours_template(channel)
     if template is None:
@@ -115,9 +121,9 @@ def answer_out_of_hours(
     )
     if already_answered_this_window(thread.id, now):
         return None
-    opens_at = next_opening(calendar, now)
+    opens_at = next_opening(schedule, now)
     language = (template.language or "nl")[:2].lower()
-    when = describe_opening(opens_at, now, calendar.timezone, language)
+    when = describe_opening(opens_at, now, schedule.zone, language)
     try:
         body = _render(template, thread, when, language)
     except TemplateRenderError as exc:
@@ -141,6 +147,34 @@ def answer_out_of_hours(
     )
     record_use(template.id)
     return reply
+
+
+# Every customer message asks whether the desk is open; its hours change
+# seldom. Each worker keeps a channel's schedule for CONFIGURATION_CACHE_SECONDS
+# (a change to the hours is seen that much later), keyed by what picks the calendar.
+_schedules: dict[tuple, tuple[float, Schedule]] = {}
+_schedules_lock = threading.Lock()
+
+
+def desk_schedule(channel: CommunicationChannel) -> Schedule:
+    """The opening hours of :func:`desk_calendar`, kept a few seconds per worker."""
+    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
+    key: tuple[uuid.UUID, uuid.UUID | None, object] = (
+        channel.id,
+        channel.business_calendar_id,
+        (channel.configuration or {}).get("business_hours"),
+    )
+    now = time.monotonic()
+    if keep > 0:
+        with _schedules_lock:
+            cached = _schedules.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+    schedule = schedule_of(desk_calendar(channel))
+    if keep > 0:
+        with _schedules_lock:
+            _schedules[key] = (now + keep, schedule)
+    return schedule
 
 
 def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:

@@ -1,0 +1,195 @@
+"""Where an inbound WhatsApp message's job spends its time, in one process.
+
+    .venv/bin/python benchmarks/inbound_profile.py [--messages 300] [--new-share 0.3]
+                                                   [--cprofile 25] [--reuse]
+
+Stores signed Meta text-message events as the webhook does (one row each, no
+HTTP, no queue), a pool of 200 senders with an open conversation first, then
+runs the webhook job (``app.webhooks.processing.process_event``) on each event
+in turn, in its own app context as a worker would, listeners included. Prints
+the job's wall time per message (p50/p95), the SQL statements, commits and
+connection checkouts per message, the statements by kind, and with
+``--cprofile N`` the N functions with the most time of their own.
+
+No RQ and no second process: the figures are the job's own cost, without the
+queue's per-job overhead, which ``benchmarks/e2e.py`` measures from outside.
+
+Databases (wiped first; ``--reuse`` keeps the schema): BENCH_DATABASE_URL
+(default postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_inbound_profile)
+and BENCH_REDIS_URL (default redis://127.0.0.1:6379/13).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.transactions import commit  # noqa: E402
+from app.webhooks import processing  # noqa: E402
+from app.webhooks.events import body_digest, record_event  # noqa: E402
+from benchmarks._support import ensure_database, percentile  # noqa: E402
+from tests.fakes.whatsapp import (  # noqa: E402
+    ACCESS_TOKEN,
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    contact,
+    signed,
+    text_message,
+    webhook,
+)
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_inbound_profile"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+POOL = 200
+TEXTS = (
+    "Hallo, mijn laadpaal geeft een rood lampje en laadt niet.",
+    "Wanneer komt de monteur langs voor de installatie?",
+    "Wat is de status van mijn bestelling?",  # the order-status answer looks for an order
+    "Bedankt, tot morgen!",
+)
+
+
+class Tally:
+    """Statements, commits and checkouts on every engine, counted while ``on``."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.statements = 0
+        self.commits = 0
+        self.checkouts = 0
+        self.kinds: collections.Counter[str] = collections.Counter()
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._statement)
+        sa.event.listen(sa.engine.Engine, "commit", self._commit)
+        sa.event.listen(sa.pool.Pool, "checkout", self._checkout)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self.on:
+            self.statements += 1
+            self.kinds[" ".join(statement.split())[:100]] += 1
+
+    def _commit(self, conn) -> None:
+        if self.on:
+            self.commits += 1
+
+    def _checkout(self, dbapi_connection, record, proxy) -> None:
+        if self.on:
+            self.checkouts += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--new-share", type=float, default=0.3, help="share of first-time senders")
+    parser.add_argument("--cprofile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--reuse", action="store_true", help="keep the schema")
+    args = parser.parse_args()
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    ensure_database(database_url)
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+            "SECRET_KEY": uuid.uuid4().hex,
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "WHATSAPP_APP_SECRET": APP_SECRET,
+            "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            # Nothing listens on port 9: an automatic answer's send job is only queued.
+            "WHATSAPP_API_BASE": "http://127.0.0.1:9/",
+        }
+    )
+    app = create_app(start_embedded_worker=False)
+    rng = random.Random(2026)
+    with app.app_context():
+        if not args.reuse:
+            db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+            db.session.execute(sa.text("CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        app.extensions["broker"].connection.flushdb()
+        run = uuid.uuid4().hex[:6]
+        pool = [f"3161{n:07d}" for n in range(POOL)]
+        seeded = [_store(phone, f"{run}s{n}", rng) for n, phone in enumerate(pool)]
+        commit()
+    for event_id in seeded:
+        _process(app, event_id)
+    with app.app_context():
+        events = []
+        for n in range(args.messages):
+            if rng.random() < args.new_share:
+                phone = f"3162{rng.randrange(10**7):07d}"
+            else:
+                phone = rng.choice(pool)
+            events.append(_store(phone, f"{run}m{n}", rng))
+        commit()
+
+    tally = Tally()
+    profile = cProfile.Profile() if args.cprofile else None
+    seconds = []
+    for event_id in events:
+        tally.on = True
+        started = time.perf_counter()
+        if profile:
+            profile.enable()
+        _process(app, event_id)
+        if profile:
+            profile.disable()
+        seconds.append(time.perf_counter() - started)
+        tally.on = False
+    count = len(events)
+    print(
+        f"{count} messages ({args.new_share:.0%} first-time senders), one at a time: "
+        f"job p50 {statistics.median(seconds) * 1000:.1f} ms, "
+        f"p95 {percentile(seconds, 95) * 1000:.1f} ms; per message "
+        f"{tally.statements / count:.1f} statements, {tally.commits / count:.1f} commits, "
+        f"{tally.checkouts / count:.1f} connection checkouts; load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print("\nstatements per message, by kind")
+    for statement, n in tally.kinds.most_common(40):
+        print(f"{n / count:6.2f}  {statement}")
+    if profile:
+        print()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.cprofile)
+
+
+def _store(phone: str, key: str, rng: random.Random) -> str:
+    payload = webhook(
+        messages=[text_message(phone, rng.choice(TEXTS), f"wamid.{key}", int(time.time()))],
+        contacts=[contact(phone, f"Klant {phone[-5:]}")],
+    )
+    body, _ = signed(payload, APP_SECRET)
+    event, _ = record_event(
+        "whatsapp", body_digest(body), body, event_type="message", headers={}, process=False
+    )
+    return str(event.id)
+
+
+def _process(app, event_id: str) -> None:
+    with app.app_context():
+        try:
+            processing.process_event(event_id)
+        finally:
+            db.session.remove()
+
+
+if __name__ == "__main__":
+    main()
