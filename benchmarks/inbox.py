@@ -2,7 +2,10 @@
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/switchboard_inbox_bench \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python benchmarks/inbox.py \
-        [--threads 200000 --messages 1000000 --reuse --explain]
+        [--scale 1m | --threads 200000 --messages 1000000] [--reuse --explain]
+
+--scale 10m loads 10,000,000 messages in 2,000,000 threads with 600,000 contacts: the
+default data (1m) ten times over, in the same proportions and distributions.
 
 The database named by BENCH_DATABASE_URL is created if missing, wiped and rebuilt
 from the migrations, then filled in SQL by benchmarks/_inbox_data.py; with --reuse a
@@ -102,8 +105,18 @@ class StatementLog:
         self.entries.append((statement, parameters, (time.perf_counter() - started) * 1000))
 
 
+def scale(text: str) -> int:
+    """Messages for ``--scale``: "1m", "10m", "500k" or a plain number."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a scale like 1m or 10m: {text!r}")
+    return int(float(match.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2)])
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=scale, help="messages, e.g. 1m (default) or 10m; "
+                        "threads (1 in 5) and contacts (6 per 100) follow")
     parser.add_argument("--threads", type=int, default=200_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=60_000)
@@ -112,7 +125,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="keep a database that has data")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every request's SQL")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.scale:
+        # The proportions of the default data: 5 messages a thread, 3.3 threads a contact.
+        args.messages, args.threads, args.contacts = (
+            args.scale, args.scale // 5, args.scale * 6 // 100)
+    return args
 
 
 def data_present() -> bool:
