@@ -223,7 +223,8 @@ SELECT g, gen_random_uuid() AS id, ch, (CAST(:channels AS uuid[]))[ch] AS channe
   CASE WHEN ch IN (3, 4) THEN 'internal_task' ELSE {_pick("types", "r_subj")} END AS thread_type,
   CASE WHEN ch IN (3, 4) THEN {_pick("subject_notes", "r_subj")}
        ELSE {_pick("subjects", "r_subj")} END
-  || CASE WHEN g % 5 < 3 THEN ' (order CC-' || (20000 + (g::bigint * 7919) % 80000) || ')' ELSE '' END
+  || CASE WHEN g % 5 < 3 THEN ' (order CC-' || (20000 + (g::bigint * 7919) % 80000) || ')'
+          ELSE '' END
     AS subject
 FROM t;
 """
