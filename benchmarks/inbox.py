@@ -150,7 +150,9 @@ def data_present() -> bool:
 def prepare(args: argparse.Namespace) -> None:
     """Rebuild the schema and load the data, unless --reuse finds data already there."""
     if args.reuse and data_present():
-        # Migrations newer than the load (an index, say) apply to the loaded data.
+        # Migrations newer than the load (an index, say) apply to the loaded data;
+        # the count above ends its transaction first, or its lock holds them up.
+        db.session.rollback()
         upgrade()
         print("reusing the loaded database (--reuse)")
         return
