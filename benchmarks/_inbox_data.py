@@ -150,8 +150,8 @@ SELECT CAST(md5('contact-' || n) AS uuid), 'person', f, l, f || ' ' || l,
        || '@' || (CAST(:domains AS text[]))[1 + n % 8] END,
   CASE WHEN n % 11 = 0 THEN NULL
        WHEN n % 6 = 0 THEN '+31' || (ARRAY['10','20','30','40','50','70'])[1 + n % 5]
-            || lpad(((n * 7919) % 10000000)::text, 7, '0')
-       ELSE '+316' || lpad(((n * 7919 + 1234567) % 100000000)::text, 8, '0') END,
+            || lpad(((n::bigint * 7919) % 10000000)::text, 7, '0')
+       ELSE '+316' || lpad(((n::bigint * 7919 + 1234567) % 100000000)::text, 8, '0') END,
   CASE WHEN n % 11 <> 0 AND n % 6 <> 0 THEN f END, true,
   CASE WHEN n % 3 = 0 THEN 'whatsapp' ELSE 'email' END, 'nl', '{}',
   now() - (n % 700) * interval '1 day', now() - (n % 700) * interval '1 day'
@@ -223,7 +223,8 @@ SELECT g, gen_random_uuid() AS id, ch, (CAST(:channels AS uuid[]))[ch] AS channe
   CASE WHEN ch IN (3, 4) THEN 'internal_task' ELSE {_pick("types", "r_subj")} END AS thread_type,
   CASE WHEN ch IN (3, 4) THEN {_pick("subject_notes", "r_subj")}
        ELSE {_pick("subjects", "r_subj")} END
-  || CASE WHEN g % 5 < 3 THEN ' (order CC-' || (20000 + (g * 7919) % 80000) || ')' ELSE '' END
+  || CASE WHEN g % 5 < 3 THEN ' (order CC-' || (20000 + (g::bigint * 7919) % 80000) || ')'
+          ELSE '' END
     AS subject
 FROM t;
 """

@@ -2,19 +2,25 @@
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/switchboard_inbox_bench \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python benchmarks/inbox.py \
-        [--threads 200000 --messages 1000000 --reuse --explain]
+        [--scale 1m | --threads 200000 --messages 1000000] [--reuse --explain]
+
+--scale 10m loads 10,000,000 messages in 2,000,000 threads with 600,000 contacts: the
+default data (1m) ten times over, in the same proportions and distributions.
 
 The database named by BENCH_DATABASE_URL is created if missing, wiped and rebuilt
 from the migrations, then filled in SQL by benchmarks/_inbox_data.py; with --reuse a
-database that already holds threads is kept. The Redis database is flushed.
+database that already holds threads is kept (migrations newer than it are applied).
+The Redis database is flushed.
 
 Figures are server time: the time around the Flask test client's GET, in process,
 signed in as agent@switchboard.test, after 20 warm-up requests. The thread page is the
 desktop workspace (the latest 50 messages and the customer sidebar; the list beside it comes
 in its own request, the inbox page's); "pane" is the same conversation opened from the list,
-"earlier 50" the page its sentinel loads when the agent scrolls up. A request that misses
-its target has its slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS);
---explain does that for every request.
+"earlier 50" the page its sentinel loads when the agent scrolls up. The tab counts are
+kept in Redis for 15 s, so most first-page requests reuse them; "counts not kept" is the
+first page with the kept counts removed before each request, as every 15 s for each agent.
+A request that misses its target has its slowest SQL statement printed with EXPLAIN
+(ANALYZE, BUFFERS); --explain does that for every request.
 """
 
 from __future__ import annotations
@@ -53,8 +59,10 @@ from benchmarks._support import (  # noqa: E402
 )
 from tests.helpers import AuthActions  # noqa: E402
 
-PAGE_TARGET_MS = 150
-THREAD_TARGET_MS = 200
+# Issue 17: every inbox page and the thread view under 50 ms p95 at 10 M messages
+# (earlier targets: 150 ms for list pages, 200 ms for the thread, at 1 M).
+PAGE_TARGET_MS = 50
+THREAD_TARGET_MS = 50
 PAGES = [("first inbox page", "/inbox"), ("filtered: whatsapp", "/inbox?filter=whatsapp"),
          ("filtered: mine", "/inbox?filter=mine"), ("filtered: overdue", "/inbox?filter=overdue")]
 # Inbox rows and thread-page messages, counted to show what a page held.
@@ -69,6 +77,7 @@ class Scenario:
     urls: list[str]
     target_ms: float
     headers: dict[str, str] = field(default_factory=dict)
+    forget_counts: bool = False  # remove the counts kept in Redis before each request
     samples: list[float] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
@@ -102,8 +111,18 @@ class StatementLog:
         self.entries.append((statement, parameters, (time.perf_counter() - started) * 1000))
 
 
+def scale(text: str) -> int:
+    """Messages for ``--scale``: "1m", "10m", "500k" or a plain number."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([km]?)", text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a scale like 1m or 10m: {text!r}")
+    return int(float(match.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2)])
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=scale, help="messages, e.g. 1m (default) or 10m; "
+                        "threads (1 in 5) and contacts (6 per 100) follow")
     parser.add_argument("--threads", type=int, default=200_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=60_000)
@@ -112,7 +131,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="keep a database that has data")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every request's SQL")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.scale:
+        # The proportions of the default data: 5 messages a thread, 3.3 threads a contact.
+        args.messages, args.threads, args.contacts = (
+            args.scale, args.scale // 5, args.scale * 6 // 100)
+    return args
 
 
 def data_present() -> bool:
@@ -126,6 +150,10 @@ def data_present() -> bool:
 def prepare(args: argparse.Namespace) -> None:
     """Rebuild the schema and load the data, unless --reuse finds data already there."""
     if args.reuse and data_present():
+        # Migrations newer than the load (an index, say) apply to the loaded data;
+        # the count above ends its transaction first, or its lock holds them up.
+        db.session.rollback()
+        upgrade()
         print("reusing the loaded database (--reuse)")
         return
     started = time.perf_counter()
@@ -168,7 +196,7 @@ def fixtures(args: argparse.Namespace) -> tuple[str, list[tuple[str, str]]]:
     return str(long_thread), terms
 
 
-def run_scenario(client, log: StatementLog, scenario: Scenario, args) -> None:
+def run_scenario(client, log: StatementLog, scenario: Scenario, args, redis) -> None:
     first = client.get(scenario.urls[0], headers=scenario.headers)
     if first.status_code != 200:
         scenario.skipped = (
@@ -179,6 +207,9 @@ def run_scenario(client, log: StatementLog, scenario: Scenario, args) -> None:
         client.get(scenario.urls[i % len(scenario.urls)], headers=scenario.headers)
     for i in range(args.requests):
         url = scenario.urls[i % len(scenario.urls)]
+        if scenario.forget_counts:
+            redis.delete(*redis.keys("switchboard:inbox-counts:*"),
+                         *redis.keys("switchboard:view-counts:*"), "switchboard:none")
         log.entries.clear()
         started = time.perf_counter()
         response = client.get(url, headers=scenario.headers)
@@ -262,7 +293,8 @@ def main() -> None:
     )
     with app.app_context():
         prepare(args)
-        app.extensions["broker"].connection.flushdb()
+        redis = app.extensions["broker"].connection
+        redis.flushdb()
         long_thread, terms = fixtures(args)
         log = StatementLog(db.engine)
 
@@ -276,6 +308,8 @@ def main() -> None:
         "the unfiltered first page." if q_ignored else ""
     )
     scenarios = [Scenario(label, path, [path], PAGE_TARGET_MS) for label, path in PAGES] + [
+        Scenario("first page, counts not kept", "/inbox (tab counts counted afresh)",
+                 ["/inbox"], PAGE_TARGET_MS, forget_counts=True),
         Scenario("search", f"/inbox?q=… ({len(terms)} queries)",
                  [f"/inbox?q={quote(t)}" for _, t in terms], PAGE_TARGET_MS),
         Scenario(f"thread ({args.long_thread} messages)", "/threads/<id>",
@@ -292,7 +326,7 @@ def main() -> None:
                                   [earlier.group(1).replace("&amp;", "&")], THREAD_TARGET_MS))
     print()
     for scenario in scenarios:
-        run_scenario(client, log, scenario, args)
+        run_scenario(client, log, scenario, args, redis)
         report(scenario, terms if scenario.label == "search" else None)
     print(search_note)
     with app.app_context():

@@ -10,7 +10,7 @@ import pytest
 
 from app.auth.tokens import issue_token
 from app.extensions import db
-from app.inbox.search import rebuild_search_documents
+from app.inbox.search import finds_few, rebuild_search_documents
 from app.inbox.search_terms import PhoneTerm, WordTerm, parse_query, phone_lexemes
 from app.inbox.services import InboxQuery, list_threads
 from app.models.enums import ChannelType, TokenKind
@@ -141,3 +141,28 @@ def test_the_document_holds_the_endings_of_the_national_number():
         "493461",
     }
     assert phone_lexemes(None) == set()
+
+
+@pytest.mark.parametrize("sort", ["urgency", "newest"])
+def test_a_specific_search_keeps_the_list_order_and_its_pages(threads, sort):
+    # A phone number is asked of the full-text index and sorted, not found by walking
+    # the order's index (finds_few); the order and the pages must not change with it.
+    viewer, _ = threads
+    channel = factories.channel(ChannelType.SMS)
+    contact = factories.contact(display_name="Lotte Bakker", phone="+31655501234")
+    for n in range(5):
+        factories.thread(channel, contact, thread_subject=f"Vraag {n}")
+    db.session.flush()
+    rebuild_search_documents()
+    db.session.commit()
+    assert finds_few("06-55501234") and not finds_few("laadpaal")
+
+    everything = list_threads(viewer, InboxQuery(q="Bakker", sort=sort), limit=50).threads
+    shown, cursor = [], None
+    while True:
+        page = list_threads(viewer, InboxQuery(q="06-55501234", sort=sort), cursor=cursor, limit=2)
+        shown += page.threads
+        if not (cursor := page.next_cursor):
+            break
+    assert [t.id for t in shown] == [t.id for t in everything]
+    assert len(shown) == 5

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.conversations import InboundMessage, mark_read, post_outbound
 from app.database import utcnow
 from app.extensions import db
+from app.inbox import counts
 from app.inbox.counts import tab_counts
 from app.inbox.services import InboxQuery, list_threads
 from app.models import (
@@ -242,6 +243,31 @@ def test_the_tabs_show_counts_and_the_unassigned_tab_lists_unassigned(
     assert re.search(r'data-testid="count-overdue"[^>]*>0<', html)
     unassigned = client.get("/inbox?filter=unassigned").get_data(as_text=True)
     assert unassigned.count('class="thread-row') == 1 and str(waiting.id) in unassigned
+
+
+def test_counts_stop_at_the_cap_and_read_as_more_than_it(client, auth, make_user, monkeypatch):
+    # At millions of conversations an exact count visits every row; above the cap
+    # (999, here 2 to keep the test small) the tab reads "2+" and the count stops.
+    monkeypatch.setattr(counts, "COUNT_CAP", 2)
+    team = factories.team()
+    anouk = make_user("agent", email="anouk@switchboard.test", team_id=team.id)
+    channel = factories.channel()
+    past = utcnow() - timedelta(hours=2)
+    for _ in range(2):
+        factories.thread(channel, factories.contact(), assigned_to_user_id=anouk.id)
+    # Unassigned: two without a team and two of Anouk's team, capped apart and summed.
+    for team_id in (None, None, team.id, team.id):
+        factories.thread(
+            channel, factories.contact(), assigned_team_id=team_id, response_due_at=past
+        )
+    db.session.commit()
+
+    assert tab_counts(anouk) == {"mine": 2, "unassigned": 3, "overdue": 3}
+    auth.login("anouk@switchboard.test")
+    html = client.get("/inbox").get_data(as_text=True)
+    assert re.search(r'data-testid="count-mine"[^>]*>2<', html)
+    assert re.search(r'data-testid="count-unassigned"[^>]*>2\+<', html)
+    assert re.search(r'data-testid="count-overdue"[^>]*>2\+<', html)
 
 
 # --- pages ---------------------------------------------------------------------

@@ -3,7 +3,11 @@
 A conversation is unread for the viewer when a customer wrote after the
 viewer last opened it (``thread_reads``, kept by ``app.conversations.mark_read``).
 The tab counts are of open conversations (resolved and closed ones sit in
-urgency bucket 3, ``app.models.urgency``), each one an index range count, kept briefly per viewer:
+urgency bucket 3, ``app.models.urgency``), each one an index range count, kept briefly per viewer.
+A count stops at ``COUNT_CAP`` + 1 rows and the tab then shows "999+": counted
+exactly, Overdue and Unassigned visit every matching index entry, hundreds of
+thousands at 10 M messages, on every refresh, and no agent acts on the difference
+between 12,408 and 12,409.
 
 - Mine: ``ix_communication_thread_assignee_urgency`` on (me, bucket < 3);
 - Unassigned: ``ix_communication_thread_unassigned`` (partial: no assignee) on
@@ -28,6 +32,8 @@ from app.jobs.queues import broker
 from app.models import CommunicationThread, ThreadRead, User
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS
 
+# Counted up to this many; above it a tab reads "999+" (:func:`count_label`).
+COUNT_CAP = 999
 # The counts of a viewer are kept this long: every list refresh (each message,
 # each edit, for every agent watching) would otherwise count again.
 COUNTS_CACHE_SECONDS = 15
@@ -54,6 +60,26 @@ def unread_expression() -> sa.ColumnElement[bool]:
     )
 
 
+def count_label(count: int) -> str:
+    """A count as the inbox shows it: exact up to ``COUNT_CAP``, then "999+"."""
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
+def capped_count(*conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect:
+    """The number of threads matching ``conditions``, up to ``COUNT_CAP`` + 1.
+
+    The LIMIT sits under the count, so the index scan stops after that many rows.
+    """
+    matching = (
+        sa.select(sa.literal(1))
+        .select_from(CommunicationThread)
+        .where(*conditions)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(matching).scalar_subquery()
+
+
 def cached_tab_counts(viewer: User) -> dict[str, int]:
     """:func:`tab_counts`, kept in Redis per viewer for ``COUNTS_CACHE_SECONDS``.
 
@@ -78,17 +104,17 @@ def cached_tab_counts(viewer: User) -> dict[str, int]:
 
 
 def tab_counts(viewer: User, now: datetime | None = None) -> dict[str, int]:
-    """Open conversations on the Mine, Unassigned and Overdue tabs, in one round trip."""
+    """Open conversations on the Mine, Unassigned and Overdue tabs (capped), in one round trip."""
     now = now or utcnow()
     thread = CommunicationThread
     parts = _visible_parts(viewer)
     unassigned = [
-        _count(thread.assigned_to_user_id.is_(None), thread.urgency_bucket < CLOSED, *part)
+        capped_count(thread.assigned_to_user_id.is_(None), thread.urgency_bucket < CLOSED, *part)
         for part, personal in parts
         if not personal  # threads assigned to the viewer are never unassigned
     ]
     overdue = [
-        _count(
+        capped_count(
             thread.urgency_bucket.in_(DEADLINE_BUCKETS),
             thread.urgency_score < int(now.timestamp()),
             *part,
@@ -96,22 +122,14 @@ def tab_counts(viewer: User, now: datetime | None = None) -> dict[str, int]:
         for part, _ in parts
     ]
     # Assigned to the viewer: always visible to them, no access condition needed.
-    mine = _count(thread.assigned_to_user_id == viewer.id, thread.urgency_bucket < CLOSED)
+    mine = capped_count(thread.assigned_to_user_id == viewer.id, thread.urgency_bucket < CLOSED)
     figures = db.session.execute(sa.select(mine, *unassigned, *overdue)).one()
+    # Parts are capped each; a sum over the cap only needs to read as "more than".
     return {
         "mine": figures[0],
-        "unassigned": sum(figures[1 : 1 + len(unassigned)]),
-        "overdue": sum(figures[1 + len(unassigned) :]),
+        "unassigned": min(sum(figures[1 : 1 + len(unassigned)]), COUNT_CAP + 1),
+        "overdue": min(sum(figures[1 + len(unassigned) :]), COUNT_CAP + 1),
     }
-
-
-def _count(*conditions) -> sa.ScalarSelect:
-    return (
-        sa.select(sa.func.count())
-        .select_from(CommunicationThread)
-        .where(*conditions)
-        .scalar_subquery()
-    )
 
 
 def _visible_parts(viewer: User) -> list[tuple[tuple[sa.ColumnElement[bool], ...], bool]]:

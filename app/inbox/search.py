@@ -69,6 +69,20 @@ def search_clause(query: str) -> sa.ColumnElement[bool] | None:
     return _sqlite_clause(terms)
 
 
+def finds_few(query: str) -> bool:
+    """Whether ``query`` names something specific: a phone number, an address, a code.
+
+    Such a query matches a handful of threads, but PostgreSQL's estimate for a
+    prefix term it has no statistics for is a fixed share of the table, so it may
+    walk the urgency index for them and read every thread (11–18 s at 2 M
+    threads). ``list_threads`` then orders so that the full-text index is asked.
+    """
+    return any(
+        isinstance(term, PhoneTerm) or any(c.isdigit() or c == "@" for c in term.text)
+        for term in parse_query(query)
+    )
+
+
 def _sqlite_clause(terms: list[Term]) -> sa.ColumnElement[bool]:
     thread = CommunicationThread
     contact_text = (

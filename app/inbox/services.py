@@ -26,7 +26,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_team_ids, visible_threads_clause
 from app.inbox.counts import unread_expression, viewer_read_join
-from app.inbox.search import search_clause
+from app.inbox.search import finds_few, is_postgresql, search_clause
 from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
@@ -171,6 +171,15 @@ def list_threads(
         order = (thread.urgency_bucket, thread.urgency_score, thread.id)
     else:
         order = (thread.last_message_at.desc(), thread.id.desc())
+    if query.q and is_postgresql() and finds_few(query.q):
+        # The same order as expressions no index gives: the few matches come from the
+        # full-text index and are sorted, instead of a walk of the order's index that
+        # filters every thread (app.inbox.search.finds_few).
+        if query.sort == "urgency":
+            order = (thread.urgency_bucket + 0, thread.urgency_score, thread.id)
+        else:
+            unindexed = thread.last_message_at + sa.literal_column("interval '0'", sa.Interval)
+            order = (unindexed.desc(), thread.id.desc())
     statement = (
         sa.select(thread, unread_expression().label("unread"))
         .outerjoin(ThreadRead, viewer_read_join(viewer))

@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
-from app.inbox.counts import cached_tab_counts
+from app.inbox.counts import cached_tab_counts, count_label
 from app.inbox.saved_views import can_edit, visibility_choices, visible_views
 from app.inbox.services import FILTERS, InboxQuery, filter_choices, list_threads, sla_label
 from app.inbox.view_counts import cached_view_counts
@@ -38,7 +38,7 @@ class SidebarView:
     """A saved view as the sidebar shows it: with its count, and whether it is on screen."""
 
     view: SavedView
-    count: int | None
+    count: str | None  # as shown: "12", "999+"
     active: bool
     editable: bool
 
@@ -60,7 +60,9 @@ def inbox_view(
         query=query,
         filters=[(name, FILTER_LABELS[name]) for name in FILTERS],
         # Appending rows ("load more") leaves the tabs as they were: no counts.
-        counts={} if cursor else cached_tab_counts(viewer),
+        counts={} if cursor else {
+            name: count_label(count) for name, count in cached_tab_counts(viewer).items()
+        },
         choices=filter_choices(viewer),
         appending=bool(cursor),
         open_thread_id=open_thread_id,
@@ -72,7 +74,7 @@ def inbox_view(
 def sidebar_views(viewer: User, current_args: Mapping[str, str]) -> list[SidebarView]:
     """The views ``viewer`` sees, counted; the one matching the list on screen is active."""
     views = visible_views(viewer)
-    counts = cached_view_counts(viewer, views)
+    counts = {key: count_label(count) for key, count in cached_view_counts(viewer, views).items()}
     return [
         SidebarView(
             view,

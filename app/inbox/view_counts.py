@@ -1,7 +1,8 @@
 """The live counts beside saved views: conversations each view would list now.
 
 All of a viewer's views are counted in one statement (a count subquery per
-view, each with exactly the conditions the list uses, ``thread_conditions``),
+view, each with exactly the conditions the list uses, ``thread_conditions``,
+and capped like the tab counts, ``app.inbox.counts.COUNT_CAP``),
 and the result is kept in Redis per viewer. A kept result is used only while
 the inbox has not changed since: every new message and thread change bumps
 one generation number (:func:`inbox_changed`, called by the listener that
@@ -23,9 +24,10 @@ from redis.exceptions import RedisError
 
 from app.database import utcnow
 from app.extensions import db
+from app.inbox.counts import capped_count
 from app.inbox.services import InboxQuery, InvalidQuery, thread_conditions
 from app.jobs.queues import broker
-from app.models import CommunicationThread, SavedView, User
+from app.models import SavedView, User
 
 VIEW_COUNTS_CACHE_SECONDS = 15
 GENERATION_KEY = "switchboard:inbox-generation"
@@ -73,7 +75,8 @@ def cached_view_counts(viewer: User, views: list[SavedView]) -> dict[str, int]:
 def view_counts(
     viewer: User, views: list[SavedView], now: datetime | None = None
 ) -> dict[str, int]:
-    """How many conversations each view lists for ``viewer``, in one round trip."""
+    """How many conversations each view lists for ``viewer`` (up to ``COUNT_CAP`` + 1),
+    in one round trip."""
     if not views:
         return {}
     now = now or utcnow()
@@ -87,12 +90,6 @@ def view_counts(
             log.warning("saved view %s holds a query the inbox refuses", view.id)
             subqueries.append(sa.literal(0))
             continue
-        conditions = thread_conditions(viewer, query, now)
-        subqueries.append(
-            sa.select(sa.func.count())
-            .select_from(CommunicationThread)
-            .where(*conditions)
-            .scalar_subquery()
-        )
+        subqueries.append(capped_count(*thread_conditions(viewer, query, now)))
     figures = db.session.execute(sa.select(*subqueries)).one()
     return {str(view.id): figure for view, figure in zip(views, figures, strict=True)}

@@ -81,6 +81,8 @@ class CommunicationThread(Entity, db.Model):
             "urgency_bucket",
             "urgency_score",
             "id",
+            # The Overdue count's "mine in another team" part stays index-only.
+            postgresql_include=["assigned_team_id"],
         ),
         sa.Index(
             "ix_communication_thread_team_urgency",
