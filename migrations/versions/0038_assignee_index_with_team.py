@@ -1,7 +1,7 @@
 """Inbox: the assignee index carries the thread's team, for the Overdue tab's count.
 
 Revision ID: 0038
-Revises: 0034
+Revises: 0037
 Create Date: 2026-11-23
 
 The Overdue count of an agent includes threads assigned to them in another team's
@@ -14,7 +14,7 @@ INCLUDE column the count is an index-only scan.
 from alembic import op
 
 revision = '0038'
-down_revision = '0034'
+down_revision = '0037'
 branch_labels = None
 depends_on = None
 
