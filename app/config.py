@@ -210,6 +210,9 @@ class Config:
             # Seconds a worker keeps settings every inbound message reads and
             # people seldom change (a WhatsApp desk's opening hours); 0: read each time.
             "CONFIGURATION_CACHE_SECONDS": _env_float("CONFIGURATION_CACHE_SECONDS", 5.0),
+            # Inbound events that waited together go to a worker as one job of up to
+            # this many (each still processed and committed on its own); 1: a job each.
+            "WEBHOOK_BATCH_SIZE": _env_int("WEBHOOK_BATCH_SIZE", 20),
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),

@@ -126,5 +126,26 @@ def test_the_webhook_hand_off_reaches_the_inbox_list_through_the_pusher(app, mon
 
         assert pump_inbox(broker) == 2
 
+    # Ids that waited together travel as one job, in the order they arrived.
     jobs = broker.queue("webhooks").get_jobs()
-    assert [job.args for job in jobs] == [("event-id-1",), ("event-id-2",)]
+    assert [job.func_name for job in jobs] == ["app.webhooks.processing.process_events"]
+    assert [job.args for job in jobs] == [(["event-id-1", "event-id-2"],)]
+
+
+def test_a_burst_of_hand_offs_goes_out_in_batches_the_workers_share(app, monkeypatch):
+    from app.jobs.broker import Broker
+    from app.webhooks.events import INBOX_KEY, hand_to_workers, pump_inbox
+
+    broker = Broker(fakeredis.FakeRedis(server=fakeredis.FakeServer()), embedded=False)
+    monkeypatch.setitem(app.extensions, "broker", broker)
+    monkeypatch.setitem(app.config, "WEBHOOK_BATCH_SIZE", 20)
+    with app.app_context():
+        for number in range(45):
+            hand_to_workers(f"event-{number:02d}")
+        assert pump_inbox(broker) == 45
+        assert broker.connection.llen(INBOX_KEY) == 0
+
+    jobs = broker.queue("webhooks").get_jobs()
+    batches = [job.args[0] for job in jobs]
+    assert [len(batch) for batch in batches] == [20, 20, 5]
+    assert sum(batches, []) == [f"event-{number:02d}" for number in range(45)]

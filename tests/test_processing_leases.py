@@ -49,6 +49,7 @@ def _event(state: ProcessingState, lease_in: timedelta | None, age=timedelta(sec
 def _queued(monkeypatch, module) -> list:
     queued: list = []
     monkeypatch.setattr(module, "enqueue_processing", queued.append)
+    monkeypatch.setattr(module, "enqueue_batch", queued.extend)
     return queued
 
 
@@ -128,3 +129,62 @@ def test_a_send_whose_job_was_lost_is_swept_after_a_minute(app, monkeypatch):
     db.session.commit()
     assert requeue_stalled_sends() == 1
     assert sent_ids == [str(lost.id)] and str(recent.id) not in sent_ids
+
+
+def _text_event(wamid: str, phone: str, text: str, at: int, *, raw: bytes | None = None):
+    payload = wa.webhook(
+        contacts=[wa.contact(phone, "Jan")], messages=[wa.text_message(phone, text, wamid, at)]
+    )
+    body, _ = wa.signed(payload, "unused")
+    event = InboundWebhookEvent(
+        source="whatsapp", dedupe_key=wamid, raw_body=raw if raw is not None else body
+    )
+    db.session.add(event)
+    db.session.commit()
+    return str(event.id)
+
+
+def test_a_batch_processes_each_event_on_its_own_in_order(app, monkeypatch):
+    # Whatsapp is configured as in the other inbound tests (the sandbox signs nothing here).
+    first = _text_event("wamid.b1", "31612340001", "Eerste", 1_790_000_000)
+    broken = _text_event("wamid.b2", "31612340001", "x", 1_790_000_001, raw=b"{not json")
+    second = _text_event("wamid.b3", "31612340001", "Tweede", 1_790_000_002)
+    other = _text_event("wamid.b4", "31612340002", "Ander", 1_790_000_003)
+    outcomes = processing.process_events([first, broken, second, other])
+    assert outcomes == {"processed": 3, "failed": 1}
+    states = dict(
+        db.session.execute(
+            sa.select(InboundWebhookEvent.dedupe_key, InboundWebhookEvent.processing_state)
+        ).all()
+    )
+    assert states["wamid.b2"] == ProcessingState.FAILED  # only the broken one
+    texts = db.session.scalars(
+        sa.select(CommunicationMessage.message_content)
+        .where(CommunicationMessage.message_type == MessageType.INCOMING)
+        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
+    ).all()
+    assert texts == ["Eerste", "Tweede", "Ander"]
+    # Run again (a duplicate job): nothing is done twice.
+    assert processing.process_events([first, second]) == {"processed": 2}
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CommunicationMessage)
+            .where(CommunicationMessage.message_type == MessageType.INCOMING)
+        )
+        == 3
+    )
+
+
+def test_a_batch_over_its_time_hands_the_rest_to_a_job_of_their_own(app, monkeypatch):
+    ids = [
+        _text_event(f"wamid.t{n}", "31612340003", f"Bericht {n}", 1_790_000_000 + n)
+        for n in range(3)
+    ]
+    handed: list = []
+    monkeypatch.setattr(processing, "enqueue_batch", handed.append)
+    monkeypatch.setattr(processing, "BATCH_SECONDS", 0.0)
+    # The first event always goes through (a batch never only hands itself on).
+    assert processing.process_events(ids) == {"processed": 1, "handed on": 2}
+    assert handed == [ids[1:]]
+    assert processing.process_events(ids[1:]) == {"processed": 1, "handed on": 1}

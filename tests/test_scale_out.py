@@ -495,8 +495,14 @@ def event_in_hand(worker, connection) -> str | None:
             job = Job.fetch(job_id, connection=connection) if job_id else None
         except NoSuchJobError:  # finished and gone between the two reads
             return None
-        if job is not None and job.func_name == "app.webhooks.processing.process_event":
+        if job is None:
+            return None
+        if job.func_name == "app.webhooks.processing.process_event":
             return job.args[0]
+        if job.func_name == "app.webhooks.processing.process_events":
+            # A batch: the event in hand is the one it has claimed and not finished.
+            claimed = [event_id for event_id in job.args[0] if state_of(event_id) == "processing"]
+            return claimed[0] if claimed else None
     return None
 
 

@@ -279,29 +279,43 @@ def hand_to_workers(event_id: str) -> None:
 
 
 def pump_inbox(broker, *, block_seconds: float = 0, limit: int = 500) -> int:
-    """Move waiting event ids from the inbox list into RQ jobs; returns how many."""
+    """Move waiting event ids from the inbox list into RQ jobs; returns how many.
+
+    Ids waiting together go out in batches of up to ``WEBHOOK_BATCH_SIZE`` (one job
+    each, see ``process_events``); a quiet moment's single id is a batch of one, so
+    batching costs no latency, and under a burst the workers share the batches.
+    """
     broker.lists.flush()  # ids this process handed off and has not pushed yet
-    moved = 0
-    queue = broker.queue("webhooks")
-    spec = QUEUES["webhooks"]
-    while moved < limit:
-        if block_seconds and moved == 0:
+    ids: list[str] = []
+    while len(ids) < limit:
+        if block_seconds and not ids:
             item = broker.connection.brpop(INBOX_KEY, timeout=block_seconds)
             event_id = item[1] if item else None
         else:
             event_id = broker.connection.rpop(INBOX_KEY)
         if event_id is None:
             break
-        queue.enqueue(
-            "app.webhooks.processing.process_event",
-            event_id.decode() if isinstance(event_id, bytes) else event_id,
-            job_timeout=spec.timeout,
-            retry=spec.retry(),
-            failure_ttl=7 * 24 * 3600,
-        )
-        moved += 1
-    return moved
+        ids.append(event_id.decode() if isinstance(event_id, bytes) else event_id)
+    size = max(1, int(current_app.config["WEBHOOK_BATCH_SIZE"]))
+    queue = broker.queue("webhooks")
+    spec = QUEUES["webhooks"]
+    with queue.connection.pipeline() as pipe:
+        for start in range(0, len(ids), size):
+            queue.enqueue(
+                "app.webhooks.processing.process_events",
+                ids[start : start + size],
+                job_timeout=spec.timeout,
+                retry=spec.retry(),
+                failure_ttl=7 * 24 * 3600,
+                pipeline=pipe,
+            )
+        pipe.execute()
+    return len(ids)
 
 
 def enqueue_processing(event_id: str):
     return enqueue("app.webhooks.processing.process_event", event_id, queue="webhooks")
+
+
+def enqueue_batch(event_ids: list[str]):
+    return enqueue("app.webhooks.processing.process_events", event_ids, queue="webhooks")

@@ -15,7 +15,9 @@ hands the event to another worker, so a crash costs well under a minute.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -27,7 +29,7 @@ from app.features import resolve
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import commit
-from app.webhooks.events import enqueue_processing
+from app.webhooks.events import enqueue_batch, enqueue_processing
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,41 @@ def _commit_without_waiting_for_disk() -> None:
         db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
 
 
+# A batch stops taking new events after this long and hands the rest to a job of
+# their own, so every event still starts well inside the queue's 35-s timeout.
+BATCH_SECONDS = 10.0
+
+
+def process_events(event_ids: list[str]) -> dict[str, int]:
+    """Events handed over together, each processed exactly as its own job would be.
+
+    One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping and
+    a pump enqueue, more than the event itself under load; a batch pays that once.
+    Nothing else changes: every event is claimed, processed and committed on its
+    own, in the order the webhooks stored them, so a customer's messages keep
+    their order and a failure touches one event only. Returns how many events
+    ended in each state.
+    """
+    outcomes: Counter[str] = Counter()
+    started = time.monotonic()
+    for position, event_id in enumerate(event_ids):
+        if position and time.monotonic() - started > BATCH_SECONDS:
+            enqueue_batch(event_ids[position:])
+            outcomes["handed on"] += len(event_ids) - position
+            break
+        try:
+            outcomes[process_event(event_id)] += 1
+        except Exception:  # the claim or the bookkeeping itself failed (database gone)
+            db.session.rollback()
+            log.exception("webhook event %s could not be processed in its batch", event_id)
+            enqueue_processing(event_id)  # alone, with the queue's retries
+            outcomes["requeued"] += 1
+        finally:
+            # A fresh session per event, as a job of its own would have.
+            db.session.remove()
+    return dict(outcomes)
+
+
 def _is_transient(exc: Exception) -> bool:
     code = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return isinstance(exc, sa.exc.DBAPIError) and code in TRANSIENT_SQLSTATES
@@ -189,8 +226,9 @@ def requeue_stalled_events() -> int:
         .limit(1000)
     ).all()
     db.session.rollback()
-    for event_id in stalled:
-        enqueue_processing(str(event_id))
+    size = max(1, int(current_app.config["WEBHOOK_BATCH_SIZE"]))
+    for start in range(0, len(stalled), size):
+        enqueue_batch([str(event_id) for event_id in stalled[start : start + size]])
     if stalled:
         log.warning("re-queued %d stalled webhook events", len(stalled))
     return len(stalled)
