@@ -13,7 +13,8 @@ one blocking POST at a time per worker: about 50 callbacks a second. The job
   threads, each keeping its keep-alive connections (and their SSRF check at
   connect, :class:`app.deliveries.safety.GuardedAdapter`) between jobs;
 - logs the successes of a round with one INSERT of attempts and one UPDATE of
-  deliveries, and the partner's health once per partner; a failure goes
+  deliveries (the partner's success rate is recounted every few seconds, not
+  every round); a failure goes
   through the one-delivery path (:func:`app.deliveries.jobs._settle`): retry,
   410, alert;
 - claims again as sending threads come free (a settled callback may let its
@@ -42,7 +43,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.database import utcnow
-from app.deliveries.health import record_attempt_health
+from app.deliveries.health import success_rate
 from app.deliveries.jobs import (
     _cancel,
     _log_lost_attempt,
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 # A job stops claiming after this long and queues its successor, well inside
 # the deliveries queue's 60 s job timeout (the last sends take at most 10 s).
 RUN_SECONDS = 20.0
+# A running job recounts its partners' success rate this often (see _HealthRefresh).
+HEALTH_RECOUNT_SECONDS = 5.0
 # Longest wait for a sending thread before looking again.
 POLL_SECONDS = 1.0
 
@@ -98,13 +101,14 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
     pool = _sending_pool(concurrency)
     stop_claiming_at = time.monotonic() + run_seconds
     in_flight: dict[Future, _Send] = {}
+    health = _HealthRefresh()
     settled = 0
     nothing_due = False
     last_claim_full = False
     while True:
         finished = [future for future in in_flight if future.done()]
         if finished:
-            settled += _settle_round([(in_flight.pop(f), f) for f in finished])
+            settled += _settle_round([(in_flight.pop(f), f) for f in finished], health)
             nothing_due = False  # a settled callback may let its order's next one go
         free = concurrency - len(in_flight)
         claiming = not nothing_due and time.monotonic() < stop_claiming_at
@@ -121,9 +125,38 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
         if not in_flight:
             break
         wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+    health.refresh(final=True)
     if last_claim_full and time.monotonic() >= stop_claiming_at:
         wake_batch_sender()  # more may be due: a fresh job carries on
     return settled
+
+
+class _HealthRefresh:
+    """Partners' 24-hour success rate, recounted at most every few seconds while a job runs.
+
+    The count reads a day of attempts; once per round it cost more than the
+    round's own writes. ``last_sync_at`` is still written every round, and a
+    failure recounts at once (:func:`app.deliveries.jobs._settle`).
+    """
+
+    def __init__(self) -> None:
+        self.stale: set[uuid.UUID] = set()
+        self.counted_at = time.monotonic()
+
+    def touched(self, partners: set[uuid.UUID]) -> None:
+        self.stale |= partners
+
+    def refresh(self, final: bool = False) -> None:
+        if not self.stale or (
+            not final and time.monotonic() - self.counted_at < HEALTH_RECOUNT_SECONDS
+        ):
+            return
+        now = utcnow()
+        for integration in _load_partners(self.stale):
+            integration.success_rate = success_rate(integration, now)
+        _commit_keeping_loaded()
+        self.stale.clear()
+        self.counted_at = time.monotonic()
 
 
 def _sending_pool(size: int) -> ThreadPoolExecutor:
@@ -163,6 +196,9 @@ def _claim_round(wanted: int, lease: timedelta) -> tuple[list[_Send], int]:
     claimed = sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
     lost = _lost_attempts(claimed)
     _commit_keeping_loaded()
+    # Held for the round, so each delivery's target finds its partner loaded
+    # (the session only holds rows weakly): one query, not one per delivery.
+    partners = _load_partners({d.partner_integration_id for d in claimed})  # noqa: F841
     sends: list[_Send] = []
     settled = 0
     for delivery in claimed:
@@ -173,6 +209,15 @@ def _claim_round(wanted: int, lease: timedelta) -> tuple[list[_Send], int]:
             sends.append(send)
     _commit_keeping_loaded()  # a partner's moved URL, a lost attempt's log row
     return sends, settled
+
+
+def _load_partners(keys: set[uuid.UUID | None]) -> list[PartnerIntegration]:
+    keys = keys - {None}
+    if not keys:
+        return []
+    return list(
+        db.session.scalars(sa.select(PartnerIntegration).where(PartnerIntegration.id.in_(keys)))
+    )
 
 
 def _lost_attempts(claimed: list[OutboundDelivery]) -> set[uuid.UUID]:
@@ -228,7 +273,7 @@ def _send(send: _Send, allow_private: bool) -> Outcome | UnsafeTarget:
         return exc
 
 
-def _settle_round(finished: list[tuple[_Send, Future]]) -> int:
+def _settle_round(finished: list[tuple[_Send, Future]], health: _HealthRefresh) -> int:
     """Log a round's attempts: successes together, anything else one by one."""
     delivered: list[tuple[_Send, Outcome]] = []
     for send, future in finished:
@@ -242,12 +287,13 @@ def _settle_round(finished: list[tuple[_Send, Future]]) -> int:
         else:
             _settle_one(send, result)
     if delivered:
-        _settle_delivered(delivered)
+        _settle_delivered(delivered, health)
+        health.refresh()
     return len(finished)
 
 
-def _settle_delivered(delivered: list[tuple[_Send, Outcome]]) -> None:
-    """One INSERT of attempts, one UPDATE per status code, partner health once each."""
+def _settle_delivered(delivered: list[tuple[_Send, Outcome]], health: _HealthRefresh) -> None:
+    """One INSERT of attempts, one UPDATE per status code, one of the partners' last sync."""
     now = utcnow()
     db.session.execute(
         sa.insert(DeliveryAttempt),
@@ -281,10 +327,15 @@ def _settle_delivered(delivered: list[tuple[_Send, Outcome]]) -> None:
             ),
             execution_options={"synchronize_session": False},
         )
-    for integration_id in {send.integration_id for send, _ in delivered} - {None}:
-        integration = db.session.get(PartnerIntegration, integration_id)
-        if integration is not None:
-            record_attempt_health(integration, delivered=True, at=now, error=None)
+    partners = {send.integration_id for send, _ in delivered} - {None}
+    if partners:
+        db.session.execute(
+            sa.update(PartnerIntegration)
+            .where(PartnerIntegration.id.in_(partners))
+            .values(last_sync_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        health.touched(partners)
     _commit_keeping_loaded()
     log.info("delivered %d callbacks in one round", len(delivered))
 
