@@ -143,6 +143,8 @@ def requeue_stalled_deliveries() -> int:
     for delivery_id in stalled:
         enqueue(DELIVER_JOB, str(delivery_id), queue=QUEUE)
     if stalled:
+        # The batch sender too: what waited behind a stalled callback of its order.
+        wake_batch_sender()
         log.warning("re-queued %d stalled deliveries", len(stalled))
     return len(stalled)
 
