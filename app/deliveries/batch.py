@@ -5,8 +5,8 @@ one blocking POST at a time per worker: about 50 callbacks a second. The job
 :func:`deliver_due` instead
 
 - claims up to ``DELIVERY_CLAIM_BATCH`` due deliveries in one statement
-  (``FOR UPDATE SKIP LOCKED``, so two workers never take the same row) with
-  the same rule as one delivery's claim (:func:`app.deliveries.jobs.claimable`:
+  (``FOR UPDATE SKIP LOCKED``, so two workers never take the same row) by
+  the rule of one delivery's claim (:func:`app.deliveries.jobs.claimable`:
   due or abandoned by a dead worker, and not behind an open earlier callback
   of the same order);
 - hands them to this process's pool of ``DELIVERY_CONCURRENCY`` sending
@@ -50,8 +50,9 @@ from app.deliveries.jobs import (
     _refuse,
     _release,
     _settle,
+    abandoned,
     claim_values,
-    claimable,
+    not_behind_an_open_one,
 )
 from app.deliveries.outbox import WAKE_FLAG, serialise, wake_batch_sender
 from app.deliveries.safety import UnsafeTarget, check_target
@@ -72,6 +73,8 @@ RUN_SECONDS = 20.0
 HEALTH_RECOUNT_SECONDS = 5.0
 # Longest wait for a sending thread before looking again.
 POLL_SECONDS = 1.0
+# Once one answer is in, how long to wait for others to settle with it.
+GATHER_SECONDS = 0.02
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -124,7 +127,11 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
                 continue
         if not in_flight:
             break
-        wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        if done and len(done) < len(in_flight):
+            # A moment more lets the round settle many answers in one commit
+            # instead of one commit per answer.
+            wait(in_flight, timeout=GATHER_SECONDS)
     health.refresh(final=True)
     if last_claim_full and time.monotonic() >= stop_claiming_at:
         wake_batch_sender()  # more may be due: a fresh job carries on
@@ -173,17 +180,37 @@ def _claim_round(wanted: int, lease: timedelta) -> tuple[list[_Send], int]:
     were settled without sending (cancelled, refused, lost on their last attempt)."""
     db.session.expunge_all()  # partners are read afresh: one may have been disabled since
     now = utcnow()
-    candidate = so.aliased(OutboundDelivery)
+    # claimable()'s rule in two parts, each cheap whatever the backlog: the
+    # due ones in next_attempt_at order straight from its index (the scan stops
+    # after ``wanted``), and the few abandoned by a dead worker.
+    pending = so.aliased(OutboundDelivery)
     due = (
-        sa.select(candidate.id)
-        .where(claimable(now, lease, candidate))
-        .order_by(candidate.created_at)
+        sa.select(pending.id)
+        .where(
+            pending.state == OutboundState.PENDING,
+            pending.next_attempt_at <= now,
+            not_behind_an_open_one(pending),
+        )
+        .order_by(pending.next_attempt_at)
         .limit(wanted)
         .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stuck = so.aliased(OutboundDelivery)
+    lost_claims = (
+        sa.select(stuck.id)
+        .where(abandoned(now, lease, stuck), not_behind_an_open_one(stuck))
+        .limit(wanted)
+        .with_for_update(skip_locked=True)
+        .cte("lost_claims")
     )
     claimed = db.session.scalars(
         sa.update(OutboundDelivery)
-        .where(OutboundDelivery.id.in_(due.scalar_subquery()))
+        .where(
+            OutboundDelivery.id.in_(
+                sa.union_all(sa.select(due.c.id), sa.select(lost_claims.c.id))
+            )
+        )
         .values(claim_values(now))
         .returning(OutboundDelivery),
         execution_options={"synchronize_session": False, "populate_existing": True},

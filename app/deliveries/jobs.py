@@ -196,28 +196,33 @@ def claimable(
     callbacks go out in the order of its status changes, each one only after
     the one before it was delivered or given up (failed, cancelled).
     """
-    earlier = so.aliased(OutboundDelivery)
     return sa.and_(
         sa.or_(
             sa.and_(
                 delivery.state == OutboundState.PENDING,
-                sa.or_(
-                    delivery.next_attempt_at.is_(None),
-                    delivery.next_attempt_at <= now,
-                ),
+                sa.or_(delivery.next_attempt_at.is_(None), delivery.next_attempt_at <= now),
             ),
-            sa.and_(
-                delivery.state == OutboundState.IN_PROGRESS,
-                delivery.claimed_at < now - lease,
-            ),
+            abandoned(now, lease, delivery),
         ),
-        ~sa.exists().where(
-            earlier.order_id == delivery.order_id,
-            earlier.kind == delivery.kind,
-            earlier.state.in_((OutboundState.PENDING, OutboundState.IN_PROGRESS)),
-            sa.tuple_(earlier.created_at, earlier.id)
-            < sa.tuple_(delivery.created_at, delivery.id),
-        ),
+        not_behind_an_open_one(delivery),
+    )
+
+
+def abandoned(now: datetime, lease: timedelta, delivery) -> sa.ColumnElement[bool]:
+    """In progress under a claim older than the lease: its worker died mid-call."""
+    return sa.and_(
+        delivery.state == OutboundState.IN_PROGRESS, delivery.claimed_at < now - lease
+    )
+
+
+def not_behind_an_open_one(delivery) -> sa.ColumnElement[bool]:
+    """No earlier delivery of the same kind about the same order is pending or in progress."""
+    earlier = so.aliased(OutboundDelivery)
+    return ~sa.exists().where(
+        earlier.order_id == delivery.order_id,
+        earlier.kind == delivery.kind,
+        earlier.state.in_((OutboundState.PENDING, OutboundState.IN_PROGRESS)),
+        sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(delivery.created_at, delivery.id),
     )
 
 
