@@ -45,6 +45,7 @@ from flask import current_app
 from app.database import utcnow
 from app.deliveries.health import success_rate
 from app.deliveries.jobs import (
+    MAX_EARLY_WAIT_SECONDS,
     _cancel,
     _log_lost_attempt,
     _refuse,
@@ -126,6 +127,9 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
             if sends or settled_now:
                 continue
         if not in_flight:
+            if time.monotonic() < stop_claiming_at and _wait_for_next_due():
+                nothing_due = False
+                continue
             break
         done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         if done and len(done) < len(in_flight):
@@ -164,6 +168,29 @@ class _HealthRefresh:
         _commit_keeping_loaded()
         self.stale.clear()
         self.counted_at = time.monotonic()
+
+
+def _wait_for_next_due() -> bool:
+    """Sleep until the next pending delivery is due if that is soon; False if none is.
+
+    A short retry (a 429's Retry-After, the first backoff steps) is then sent
+    by this job on time, instead of by its own job queued behind this one.
+    """
+    now = utcnow()
+    # Only ones not yet due: one already due but not claimed waits behind an
+    # earlier callback of its order, and waiting for it here would spin.
+    due = db.session.scalar(
+        sa.select(sa.func.min(OutboundDelivery.next_attempt_at)).where(
+            OutboundDelivery.state == OutboundState.PENDING,
+            OutboundDelivery.next_attempt_at > now,
+            OutboundDelivery.next_attempt_at <= now + timedelta(seconds=MAX_EARLY_WAIT_SECONDS),
+        )
+    )
+    db.session.rollback()
+    if due is None:
+        return False
+    time.sleep(max((due - utcnow()).total_seconds(), 0.0))
+    return True
 
 
 def _sending_pool(size: int) -> ThreadPoolExecutor:
