@@ -108,7 +108,6 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
     health = _HealthRefresh()
     settled = 0
     nothing_due = False
-    last_claim_full = False
     while True:
         finished = [future for future in in_flight if future.done()]
         if finished:
@@ -120,8 +119,7 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
             wanted = min(batch_size, free)
             sends, settled_now = _claim_round(wanted, lease)
             settled += settled_now
-            last_claim_full = len(sends) + settled_now >= wanted
-            nothing_due = not last_claim_full
+            nothing_due = len(sends) + settled_now < wanted
             for send in sends:
                 in_flight[pool.submit(_send, send, allow_private)] = send
             if sends or settled_now:
@@ -137,8 +135,10 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
             # instead of one commit per answer.
             wait(in_flight, timeout=GATHER_SECONDS)
     health.refresh(final=True)
-    if last_claim_full and time.monotonic() >= stop_claiming_at:
-        wake_batch_sender()  # more may be due: a fresh job carries on
+    if time.monotonic() >= stop_claiming_at:
+        # Stopped for time, not for want of work: what is due now (or was let
+        # go by the last answers, an order's next callback) goes to a fresh job.
+        wake_batch_sender()
     return settled
 
 
