@@ -204,6 +204,10 @@ class Config:
             # Seconds a worker may hold a delivery mid-call; an older claim means the
             # worker died and another one sends it again (longer than the 10 s timeout).
             "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),
+            # Callbacks one worker process has in flight at once (its sending threads),
+            # and how many due deliveries one statement claims for them.
+            "DELIVERY_CONCURRENCY": _env_int("DELIVERY_CONCURRENCY", 64),
+            "DELIVERY_CLAIM_BATCH": _env_int("DELIVERY_CLAIM_BATCH", 64),
             # How long a worker's claim on an inbound event or a message send
             # lasts: a worker that dies mid-job costs at most this plus a sweep.
             "PROCESSING_LEASE_SECONDS": _env_float("PROCESSING_LEASE_SECONDS", 40.0),

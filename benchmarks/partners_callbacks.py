@@ -1,14 +1,19 @@
 """Partner callback deliveries per second to a local receiver, with 1 and 2 workers.
 
-    .venv/bin/python benchmarks/partners_callbacks.py [--deliveries 2000]
+    .venv/bin/python benchmarks/partners_callbacks.py [--deliveries 4000] [--workers 1,2]
 
-N signed seed 002 callbacks are written to the outbox for one partner whose
-webhook is a threaded HTTP server on 127.0.0.1 answering 200, then their jobs
-are queued while ``worker.py`` processes (first one, then two) work them off:
-claim, address check, sign, POST, attempt log and partner health, each in its
-own commits. The figure is deliveries/s from the first job queued to the last
-delivery committed. The receiver counts distinct ``webhook-id``s to show no
-callback went out twice.
+N signed seed 002 callbacks are written to the outbox for one partner and
+committed the way the app commits them (``app.transactions.commit``: the
+worker is woken after the commit) while ``worker.py`` processes (first one,
+then two) work them off: claim, address check, sign, POST, attempt log and
+partner health. The receiver is a keep-alive HTTP server in
+``--receiver-processes`` processes on 127.0.0.1 answering 200, so it is not
+what limits the figure (``--receiver-check`` measures it with wrk).
+
+Printed per round: deliveries/s from the commit to the last delivery
+committed, and p50/p95 latency of one delivery from that commit to its
+``delivered_at`` (a burst of N: the latency is mostly the wait in line). The
+receiver counts ``webhook-id``s to show no callback went out twice.
 
 Databases (wiped first): BENCH_CALLBACKS_DATABASE_URL (default
 postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb) and BENCH_CALLBACKS_REDIS_URL
@@ -18,10 +23,16 @@ postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb) and BENCH_CALLBACKS_REDIS_U
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import shutil
+import socket
+import subprocess  # noqa: S404  (runs wrk with fixed arguments)
 import sys
+import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,15 +44,16 @@ from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.deliveries.outbox import DELIVER_JOB, QUEUE, record_delivery  # noqa: E402
+from app.deliveries.outbox import record_delivery  # noqa: E402
 from app.deliveries.payloads import sample_callback_payload  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.jobs.queues import enqueue  # noqa: E402
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
 from app.models.enums import DeliveryKind, OutboundState  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
+from app.transactions import commit  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     ensure_database,
+    percentile,
     start_worker,
     stop_process,
     wait_for_workers,
@@ -50,27 +62,86 @@ from benchmarks._support import (  # noqa: E402
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 SECRET_KEY = "bench-secret-key"  # noqa: S105  (a throwaway key for this run)
+HOOK_PATH = "/hooks/chargecars"
 
 
-class Receiver(ThreadingHTTPServer):
-    """Answers every POST with 200 and notes the webhook-id (keep-alive, like a partner)."""
+class Receiver:
+    """A partner's endpoint: ``processes`` forked HTTP servers sharing one listening socket.
 
+    Each answers every POST with 200 over keep-alive and notes the webhook-ids
+    it got; :meth:`report` adds them up. Several processes, so the partner's
+    side is not what a run measures.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=1024)
+        self.port = self.socket.getsockname()[1]
+        context = multiprocessing.get_context("fork")
+        self.pipes = []
+        self.children = []
+        for _ in range(processes):
+            parent_end, child_end = context.Pipe()
+            child = context.Process(target=_serve, args=(self.socket, child_end), daemon=True)
+            child.start()
+            self.pipes.append(parent_end)
+            self.children.append(child)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{HOOK_PATH}"
+
+    def _ask(self, command: str) -> list:
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def report(self) -> tuple[int, int]:
+        """Requests received and distinct webhook-ids among them."""
+        answers = self._ask("report")
+        ids: set[str] = set()
+        for _, seen in answers:
+            ids.update(seen)
+        return sum(count for count, _ in answers), len(ids)
+
+    def stop(self) -> None:
+        self._ask("stop")
+        for child in self.children:
+            child.join(timeout=5)
+
+
+class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, listening: socket.socket) -> None:
+        super().__init__(listening.getsockname(), _Handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = listening
         self.lock = threading.Lock()
         self.requests = 0
         self.ids: set[str] = set()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/hooks/chargecars"
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client closing its keep-alive connection at the end of a run
 
-    def reset(self) -> None:
-        with self.lock:
-            self.requests = 0
-            self.ids.clear()
+
+def _serve(listening: socket.socket, pipe) -> None:
+    server = _Server(listening)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    while True:
+        command = pipe.recv()
+        with server.lock:
+            if command == "reset":
+                server.requests = 0
+                server.ids.clear()
+                pipe.send(None)
+            elif command == "report":
+                pipe.send((server.requests, list(server.ids)))
+            else:
+                pipe.send(None)
+                return
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,9 +168,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--deliveries", type=int, default=4000)
+    parser.add_argument("--workers", default="1,2", help="worker.py counts, one round each")
+    parser.add_argument("--receiver-processes", type=int, default=2)
+    parser.add_argument(
+        "--receiver-check", action="store_true", help="only measure the receiver with wrk"
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per round at most")
     args = parser.parse_args(argv)
+    receiver = Receiver(args.receiver_processes)
+    if args.receiver_check:
+        _check_receiver(receiver)
+        receiver.stop()
+        return
     database_url = os.environ.get("BENCH_CALLBACKS_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_CALLBACKS_REDIS_URL", DEFAULT_REDIS)
     encryption_key = Fernet.generate_key().decode()
@@ -114,8 +195,6 @@ def main(argv: list[str] | None = None) -> None:
         },
         start_embedded_worker=False,
     )
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     env = dict(
         os.environ,
         DATABASE_URL=database_url,
@@ -130,9 +209,9 @@ def main(argv: list[str] | None = None) -> None:
         _rebuild(app)
         integration_id = create_partner("Bench Partner", webhook_url=receiver.url).integration.id
         db.session.commit()
-        for workers in (1, 2):
+        for workers in (int(n) for n in args.workers.split(",")):
             rows.append(_round(app, env, receiver, integration_id, workers, args))
-    receiver.shutdown()
+    receiver.stop()
     _print_table(rows, args.deliveries)
 
 
@@ -142,42 +221,52 @@ def _round(app, env, receiver, integration_id, workers: int, args) -> dict:
     processes = [start_worker(env) for _ in range(workers)]
     try:
         wait_for_workers(app.extensions["broker"].connection, workers)
-        ids = _record(integration_id, args.deliveries)
+        time.sleep(2)  # the workers' start-up sweeps are done
+        _record(integration_id, args.deliveries)
         started = time.perf_counter()
-        for delivery_id in ids:
-            enqueue(DELIVER_JOB, delivery_id, queue=QUEUE)
+        committed_at = datetime.now(timezone.utc)
+        commit()  # the app's own hand-off to the workers, after the commit
         delivered = _wait_delivered(args.deliveries, started + args.timeout)
         seconds = time.perf_counter() - started
     finally:
         for process in processes:
             stop_process(process)
+    latencies = [
+        (at - committed_at).total_seconds() * 1000
+        for at in db.session.scalars(
+            sa.select(OutboundDelivery.delivered_at).where(
+                OutboundDelivery.delivered_at.is_not(None)
+            )
+        )
+    ]
+    db.session.rollback()
+    requests, distinct = receiver.report()
     return {
         "workers": workers,
         "delivered": delivered,
         "seconds": seconds,
         "rate": delivered / seconds,
-        "requests": receiver.requests,
-        "distinct": len(receiver.ids),
+        "p50": percentile(latencies, 50) if latencies else float("nan"),
+        "p95": percentile(latencies, 95) if latencies else float("nan"),
+        "requests": requests,
+        "distinct": distinct,
     }
 
 
-def _record(integration_id, count: int) -> list[str]:
-    """Write ``count`` callbacks with a plain commit: the timed loop queues their jobs."""
+def _record(integration_id, count: int) -> None:
+    """Add ``count`` callbacks to the session; the timed part commits them."""
     integration = db.session.get(PartnerIntegration, integration_id)
     payload = sample_callback_payload(integration)
-    ids = []
     for n in range(count):
         payload = {**payload, "event": "status_changed", "partner_order_id": f"BENCH-{n:06d}"}
-        delivery = record_delivery(
+        record_delivery(
             DeliveryKind.PARTNER_CALLBACK,
             target_url=integration.webhook_url,
             event_type="status_changed",
             payload=payload,
             integration=integration,
         )
-        ids.append(str(delivery.id))
-    db.session.commit()  # not transactions.commit(): nothing is queued yet
-    return ids
+    db.session.flush()
 
 
 def _wait_delivered(expected: int, deadline: float) -> int:
@@ -193,6 +282,28 @@ def _wait_delivered(expected: int, deadline: float) -> int:
             break
         time.sleep(0.05)
     return delivered
+
+
+def _check_receiver(receiver: Receiver) -> None:
+    """Requests/s the receiver answers (wrk, 2 threads, 32 keep-alive connections)."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\nwrk.body = \'{"event":"status_changed"}\'\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            'wrk.headers["webhook-id"] = "msg_check"\n'
+        )
+    try:
+        output = subprocess.run(  # noqa: S603
+            ["wrk", "-t2", "-c32", "-d5s", "-s", script.name, receiver.url],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    print(output)
 
 
 def _rebuild(app) -> None:
@@ -212,13 +323,15 @@ def _clear_deliveries(app) -> None:
 
 def _print_table(rows: list[dict], expected: int) -> None:
     print(f"\nCallback deliveries to a local receiver ({expected} per round, PostgreSQL + Redis)")
-    header = ("workers", "delivered", "seconds", "deliveries/s", "sent twice")
-    print(f"{header[0]:>7}  {header[1]:>9}  {header[2]:>7}  {header[3]:>12}  {header[4]:>10}")
+    header = ("workers", "delivered", "seconds", "deliveries/s", "p50 ms", "p95 ms", "sent twice")
+    print("  ".join(f"{h:>12}" for h in header))
     for row in rows:
         print(
-            f"{row['workers']:>7}  {row['delivered']:>9}  {row['seconds']:>7.1f}  "
-            f"{row['rate']:>12.1f}  {row['requests'] - row['distinct']:>10}"
+            f"{row['workers']:>12}  {row['delivered']:>12}  {row['seconds']:>12.1f}  "
+            f"{row['rate']:>12.1f}  {row['p50']:>12.0f}  {row['p95']:>12.0f}  "
+            f"{row['requests'] - row['distinct']:>12}"
         )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 
 if __name__ == "__main__":

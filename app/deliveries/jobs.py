@@ -28,12 +28,13 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from app.database import utcnow
 from app.deliveries.alerts import alert_final_failure
 from app.deliveries.health import record_attempt_health
-from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise
+from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise, wake_batch_sender
 from app.deliveries.payloads import iso
 from app.deliveries.safety import UnsafeTarget, check_target
 from app.deliveries.targets import DeliveryTarget, target_for
@@ -66,6 +67,16 @@ def deliver(delivery_id: str, triggered_by_user_id: str | None = None) -> str:
         log.info("delivery %s is not due or is taken; nothing to do", delivery_id)
         return "skipped"
     delivery, reclaimed = claimed
+    order_id = delivery.order_id
+    result = _attempt(delivery, reclaimed, user_id)
+    if order_id is not None and result not in ("retrying", "rate_limited"):
+        # The order's next callback may have waited for this one (see claimable).
+        after_commit(wake_batch_sender)
+        commit()
+    return result
+
+
+def _attempt(delivery: OutboundDelivery, reclaimed: bool, user_id: uuid.UUID | None) -> str:
     target = target_for(delivery)
     if target is None:
         return _cancel(
@@ -132,6 +143,8 @@ def requeue_stalled_deliveries() -> int:
     for delivery_id in stalled:
         enqueue(DELIVER_JOB, str(delivery_id), queue=QUEUE)
     if stalled:
+        # The batch sender too: what waited behind a stalled callback of its order.
+        wake_batch_sender()
         log.warning("re-queued %d stalled deliveries", len(stalled))
     return len(stalled)
 
@@ -172,6 +185,57 @@ def _wait_until_due(key: uuid.UUID) -> None:
             time.sleep(wait)
 
 
+def claimable(
+    now: datetime, lease: timedelta, delivery: type[OutboundDelivery] = OutboundDelivery
+) -> sa.ColumnElement[bool]:
+    """Which deliveries a worker may take now.
+
+    Due ones, and ones still in progress under a claim older than the lease
+    (their worker died mid-call) -- but not while an earlier delivery of the
+    same kind about the same order is still pending or in progress: one order's
+    callbacks go out in the order of its status changes, each one only after
+    the one before it was delivered or given up (failed, cancelled).
+    """
+    return sa.and_(
+        sa.or_(
+            sa.and_(
+                delivery.state == OutboundState.PENDING,
+                sa.or_(delivery.next_attempt_at.is_(None), delivery.next_attempt_at <= now),
+            ),
+            abandoned(now, lease, delivery),
+        ),
+        not_behind_an_open_one(delivery),
+    )
+
+
+def abandoned(now: datetime, lease: timedelta, delivery) -> sa.ColumnElement[bool]:
+    """In progress under a claim older than the lease: its worker died mid-call."""
+    return sa.and_(
+        delivery.state == OutboundState.IN_PROGRESS, delivery.claimed_at < now - lease
+    )
+
+
+def not_behind_an_open_one(delivery) -> sa.ColumnElement[bool]:
+    """No earlier delivery of the same kind about the same order is pending or in progress."""
+    earlier = so.aliased(OutboundDelivery)
+    return ~sa.exists().where(
+        earlier.order_id == delivery.order_id,
+        earlier.kind == delivery.kind,
+        earlier.state.in_((OutboundState.PENDING, OutboundState.IN_PROGRESS)),
+        sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(delivery.created_at, delivery.id),
+    )
+
+
+def claim_values(now: datetime) -> dict:
+    """What taking a delivery writes: in progress since now, one attempt more."""
+    return {
+        "state": OutboundState.IN_PROGRESS,
+        "claimed_at": now,
+        "attempt_count": OutboundDelivery.attempt_count + 1,
+        "updated_at": now,
+    }
+
+
 def _claim(key: uuid.UUID) -> tuple[OutboundDelivery, bool] | None:
     """Take the delivery for this worker and commit; None if not due or taken.
 
@@ -183,28 +247,8 @@ def _claim(key: uuid.UUID) -> tuple[OutboundDelivery, bool] | None:
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
     claimed = db.session.scalar(
         sa.update(OutboundDelivery)
-        .where(
-            OutboundDelivery.id == key,
-            sa.or_(
-                sa.and_(
-                    OutboundDelivery.state == OutboundState.PENDING,
-                    sa.or_(
-                        OutboundDelivery.next_attempt_at.is_(None),
-                        OutboundDelivery.next_attempt_at <= now,
-                    ),
-                ),
-                sa.and_(
-                    OutboundDelivery.state == OutboundState.IN_PROGRESS,
-                    OutboundDelivery.claimed_at < now - lease,
-                ),
-            ),
-        )
-        .values(
-            state=OutboundState.IN_PROGRESS,
-            claimed_at=now,
-            attempt_count=OutboundDelivery.attempt_count + 1,
-            updated_at=now,
-        )
+        .where(OutboundDelivery.id == key, claimable(now, lease))
+        .values(claim_values(now))
         .returning(OutboundDelivery.attempt_count)
     )
     if claimed is None:

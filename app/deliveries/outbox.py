@@ -16,13 +16,17 @@ import uuid
 from app.database import utcnow
 from app.deliveries.payloads import iso
 from app.extensions import db
-from app.jobs.queues import enqueue
+from app.jobs.queues import broker, enqueue
 from app.models import Order, OutboundDelivery, PartnerIntegration, WebhookEndpoint
 from app.models.enums import DeliveryKind, OutboundState
 from app.transactions import after_commit
 
 DEFAULT_MAX_ATTEMPTS = 3
 DELIVER_JOB = "app.deliveries.jobs.deliver"
+DELIVER_DUE_JOB = "app.deliveries.batch.deliver_due"
+# Set while a batch sender job is queued and not yet started (see wake_batch_sender).
+WAKE_FLAG = "deliveries:batch-sender-queued"
+WAKE_FLAG_SECONDS = 10
 QUEUE = "deliveries"
 
 
@@ -84,11 +88,30 @@ def record_delivery(
 
 
 def queue_after_commit(delivery_id: uuid.UUID, triggered_by_user_id: uuid.UUID | None = None):
-    """Queue the delivery job once the current transaction commits."""
-    args = [str(delivery_id)]
-    if triggered_by_user_id is not None:
-        args.append(str(triggered_by_user_id))
+    """Have the delivery sent once the current transaction commits.
+
+    A person's attempt (a test event, a manual retry) gets its own job, so the
+    attempt is logged as theirs. Everything else wakes the batch sender
+    (:func:`wake_batch_sender`): one job claims and sends every due delivery,
+    instead of one job and one claim per delivery.
+    """
+    if triggered_by_user_id is None:
+        after_commit(wake_batch_sender)
+        return
+    args = [str(delivery_id), str(triggered_by_user_id)]
     after_commit(lambda: enqueue(DELIVER_JOB, *args, queue=QUEUE))
+
+
+def wake_batch_sender() -> None:
+    """Queue the batch sender unless one is queued already and has not started yet.
+
+    The flag is dropped by the job as it starts, before its first claim, so a
+    delivery committed after that start queues a new job (another worker takes
+    it up alongside), and one committed before it is found by the first claim.
+    The flag's expiry covers a job lost with Redis; the stalled sweep covers the rest.
+    """
+    if broker().connection.set(WAKE_FLAG, "1", nx=True, ex=WAKE_FLAG_SECONDS):
+        enqueue(DELIVER_DUE_JOB, queue=QUEUE)
 
 
 def disabled_note(integration: PartnerIntegration) -> str:

@@ -22,6 +22,7 @@ import socket
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -129,3 +130,15 @@ class GuardedAdapter(HTTPAdapter):
             "http": _GuardedHTTPPool,
             "https": _GuardedHTTPSPool,
         }
+
+
+class GuardedPoolManager(PoolManager):
+    """A urllib3 pool manager whose every new connection refuses internal peers.
+
+    The same check as :class:`GuardedAdapter`, for callers that use urllib3
+    directly; a kept-alive connection was checked when it was opened.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
