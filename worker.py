@@ -31,7 +31,7 @@ def main() -> int:
         )
         return 2
     PeriodicScheduler(broker).start()
-    InboxPump(broker).start()
+    InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()
     while True:
         queues = [broker.queue(name) for name in QUEUE_NAMES]
         worker = AppWorker(queues, connection=broker.connection, app=app)

@@ -567,10 +567,13 @@ def attribute_server_time(step: Step, broker, listener: Listener) -> None:
             continue
         segments["hand-off"].append(job.enqueued_at.timestamp() - created)
         segments["queued"].append((job.started_at - job.enqueued_at).total_seconds())
-        segments["job"].append((job.ended_at - job.started_at).total_seconds())
+        # A batch's time is shared by its events: the job time per message.
+        in_job = len(job.args[0]) if isinstance(job.args[0], list) else 1
+        segments["job"].append((job.ended_at - job.started_at).total_seconds() / in_job)
         if message.wamid in listener.arrived:
+            # Measured from the job's end: a batch emits its early events before it.
             segments["to browser"].append(
-                listener.arrived[message.wamid] - job.ended_at.timestamp()
+                max(0.0, listener.arrived[message.wamid] - job.ended_at.timestamp())
             )
     step.segments = segments
 
@@ -581,7 +584,15 @@ def webhook_jobs(broker) -> dict[str, Job]:
     ids = FinishedJobRegistry(queue=queue).get_job_ids()
     ids += FailedJobRegistry(queue=queue).get_job_ids()
     jobs = Job.fetch_many(ids, connection=broker.connection)
-    return {str(job.args[0]): job for job in jobs if job is not None and job.args}
+    by_event: dict[str, Job] = {}
+    for job in jobs:
+        if job is None or not job.args:
+            continue
+        # A batch job (process_events) carries a list of event ids.
+        events = job.args[0] if isinstance(job.args[0], list) else [job.args[0]]
+        for event_id in events:
+            by_event[str(event_id)] = job
+    return by_event
 
 
 def integrity() -> dict[str, int]:

@@ -129,7 +129,7 @@ def make_app(migrated_database):
 
     yield _make
     for app in built:
-        app.extensions["broker"].stop_embedded_worker()
+        app.extensions["broker"].stop_embedded_worker(wait_if_busy=True)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

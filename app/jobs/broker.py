@@ -64,9 +64,14 @@ class Broker:
     def embedded_worker_busy(self) -> bool:
         return self._embedded_worker is not None and self._embedded_worker.busy
 
-    def stop_embedded_worker(self) -> None:
+    def stop_embedded_worker(self, *, wait_if_busy: bool = False) -> None:
+        """Stop the thread; ``wait_if_busy`` waits for a job it is running to end.
+
+        Tests wait: a batch job of one test's app still claiming rows would take
+        the next test's work on a shared database.
+        """
         if self._embedded_worker is not None:
-            self._embedded_worker.stop()
+            self._embedded_worker.stop(wait=wait_if_busy and self._embedded_worker.busy)
             self._embedded_worker = None
 
 

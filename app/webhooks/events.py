@@ -278,7 +278,9 @@ def hand_to_workers(event_id: str) -> None:
         log.warning("could not queue webhook event %s now; the sweeper will", event_id)
 
 
-def pump_inbox(broker, *, block_seconds: float = 0, limit: int = 500) -> int:
+def pump_inbox(
+    broker, *, block_seconds: float = 0, limit: int = 500, batch_size: int | None = None
+) -> int:
     """Move waiting event ids from the inbox list into RQ jobs; returns how many.
 
     Ids waiting together go out in batches of up to ``WEBHOOK_BATCH_SIZE`` (one job
@@ -296,7 +298,8 @@ def pump_inbox(broker, *, block_seconds: float = 0, limit: int = 500) -> int:
         if event_id is None:
             break
         ids.append(event_id.decode() if isinstance(event_id, bytes) else event_id)
-    size = max(1, int(current_app.config["WEBHOOK_BATCH_SIZE"]))
+    # worker.py's pump thread has no app context: it passes the size it was given.
+    size = max(1, int(batch_size or current_app.config["WEBHOOK_BATCH_SIZE"]))
     queue = broker.queue("webhooks")
     spec = QUEUES["webhooks"]
     with queue.connection.pipeline() as pipe:
