@@ -515,7 +515,10 @@ def main() -> None:
             started = time.perf_counter()
             load(args)
             print(f"  load: {'total':<38} {time.perf_counter() - started:6.1f} s")
-        upgrade()  # a reused database gets the roll-up tables of a newer checkout
+        # A reused database gets the tables and indexes of a newer checkout; the
+        # count above ends its transaction first, or its lock holds the migration up.
+        db.session.rollback()
+        upgrade()
         build_rollups(args)
         manager = db.session.scalar(
             sa.select(User).where(User.role == Role.MANAGER).order_by(User.email).limit(1)
