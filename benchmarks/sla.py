@@ -538,11 +538,13 @@ def main() -> None:
         # the deployment the periodic job recomputes those within a minute, and until
         # then the page reads them directly (slower, never wrong). Measure that job,
         # then the page as it is once the job has run.
-        started = time.perf_counter()
-        days = refresh()
+        started, days, rounds = time.perf_counter(), 0, 0
+        while recomputed := refresh():
+            days, rounds = days + recomputed, rounds + 1
         print(
             f"  roll-ups after the scan: the periodic job recomputed {days} day(s) "
-            f"the escalations touched in {time.perf_counter() - started:.1f} s"
+            f"the escalations touched in {rounds} run(s) (one a minute when deployed), "
+            f"{time.perf_counter() - started:.1f} s of work"
         )
     bench_analytics(app, args, manager_email)
     print(
