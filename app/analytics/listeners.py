@@ -17,7 +17,12 @@ from app.transactions import commit
 # Changes that never move a thread's messages to another team or thread; any
 # other (an assignment, an edit, a merge, a withdrawn message) re-marks the
 # days of every message of the thread too.
-LEAVES_MESSAGES = frozenset({"message", "attachment", "delivery", "snooze", "csat", "customer"})
+# Changes that leave every message where it was (same thread, team and channel): only
+# the thread's own days need recomputing. An escalation is one; the SLA scan sends
+# thousands in a backlog, and reading each thread's message days cost it 40 %.
+LEAVES_MESSAGES = frozenset(
+    {"message", "attachment", "delivery", "snooze", "csat", "customer", "sla_escalated"}
+)
 # Changes no figure counts: a provider's delivery report (several per message we
 # send) should not cost even the thread's lookup.
 IGNORED = frozenset({"delivery"})
