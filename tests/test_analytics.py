@@ -620,5 +620,6 @@ def test_a_long_range_shows_volume_per_week_and_the_csv_keeps_days(client, auth,
     query = {"from": "2025-01-01", "to": "2025-04-30"}
     page = client.get("/analytics", query_string=query).get_data(as_text=True)
     assert "Messages per week" in page and "busiest week from" in page
+    assert "Table by week" in page and "Table by day" not in page
     lines = read_csv(client.get("/analytics.csv", query_string={**query, "figure": "volume"}))
     assert lines[0][0] == "Day" and len(lines) == 1 + 120 + 1  # header, days, total

@@ -202,8 +202,9 @@ def day_chart(table: Table, title: str) -> DayChart | None:
     # The y axis runs top-down in the SVG: the highest tick at 0 %.
     y_ticks = [Tick(100.0 - tick.at, tick.text, tick.minor) for tick in value_ticks]
     weekly = bool(table.extra.get("per_week"))
-    # A label every fourth week reads as months; per day, weekly labels fall on Mondays.
-    step = 4 if weekly else _day_step(len(rows))
+    # Per week a label every 4 weeks for half a year, 8 beyond (every other one is
+    # minor and hidden on a phone); per day, weekly labels fall on Mondays.
+    step = (4 if len(rows) <= 27 else 8) if weekly else _day_step(len(rows))
     first = 0 if step == 1 else _first_monday(rows)
     x_ticks = [
         Tick(
