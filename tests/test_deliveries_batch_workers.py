@@ -12,13 +12,9 @@ order's callbacks reached the partner in the order of its status changes.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -30,17 +26,18 @@ from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
 from app.transactions import commit
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import serving
 from tests.test_deliveries import HOOK_PATH, partner_order
+from tests.test_deliveries_worker import kill
+from tests.test_deliveries_worker import start_worker as start_deliveries_worker
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
     reason="needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)",
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 LEASE_SECONDS = 2
 ORDERS = 30
 LATER_STATUSES = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
@@ -61,32 +58,7 @@ def receiver():
 
 
 def start_worker() -> subprocess.Popen:
-    config = base_config()
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "REDIS_URL": TEST_REDIS_URL,
-        "SECRET_KEY": config["SECRET_KEY"],
-        "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-        "ALLOW_PRIVATE_WEBHOOK_URLS": "1",
-        "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
-        "DELIVERY_RETRY_BASE_SECONDS": "0.2",
-    }
-    # Its own process group, so SIGKILL takes RQ's forked scheduler down with it.
-    return subprocess.Popen(
-        [sys.executable, "worker.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def kill(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+    return start_deliveries_worker(DELIVERY_RETRY_BASE_SECONDS="0.2")
 
 
 def wait_for(condition, timeout: float, what: str, between=None) -> None:

@@ -50,7 +50,8 @@ def receiver():
     yield from serving(FakeReceiver(new_webhook_secret()))
 
 
-def start_worker() -> subprocess.Popen:
+def start_worker(**extra_env: str) -> subprocess.Popen:
+    """A ``worker.py`` on the test database and Redis; ``extra_env`` adds settings."""
     config = base_config()
     env = {
         **os.environ,
@@ -60,6 +61,7 @@ def start_worker() -> subprocess.Popen:
         "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
         "ALLOW_PRIVATE_WEBHOOK_URLS": "1",
         "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
+        **extra_env,
     }
     # Its own process group, so SIGKILL takes RQ's forked scheduler down with it.
     return subprocess.Popen(
