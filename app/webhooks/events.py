@@ -298,15 +298,13 @@ def pump_inbox(
         if event_id is None:
             break
         ids.append(event_id.decode() if isinstance(event_id, bytes) else event_id)
-    # worker.py's pump thread has no app context: it passes the size it was given.
-    size = max(1, int(batch_size or current_app.config["WEBHOOK_BATCH_SIZE"]))
     queue = broker.queue("webhooks")
     spec = QUEUES["webhooks"]
     with queue.connection.pipeline() as pipe:
-        for start in range(0, len(ids), size):
+        for batch in in_batches(ids, batch_size):
             queue.enqueue(
                 "app.webhooks.processing.process_events",
-                ids[start : start + size],
+                batch,
                 job_timeout=spec.timeout,
                 retry=spec.retry(),
                 failure_ttl=7 * 24 * 3600,
@@ -314,6 +312,13 @@ def pump_inbox(
             )
         pipe.execute()
     return len(ids)
+
+
+def in_batches(event_ids: list[str], size: int | None = None) -> list[list[str]]:
+    """``event_ids`` in jobs of ``WEBHOOK_BATCH_SIZE`` (worker.py's pump thread has no
+    app context: it passes the size it was given)."""
+    size = max(1, int(size or current_app.config["WEBHOOK_BATCH_SIZE"]))
+    return [event_ids[start : start + size] for start in range(0, len(event_ids), size)]
 
 
 def enqueue_processing(event_id: str):

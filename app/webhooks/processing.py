@@ -29,7 +29,7 @@ from app.features import resolve
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import commit
-from app.webhooks.events import enqueue_batch, enqueue_processing
+from app.webhooks.events import enqueue_batch, enqueue_processing, in_batches
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +226,8 @@ def requeue_stalled_events() -> int:
         .limit(1000)
     ).all()
     db.session.rollback()
-    size = max(1, int(current_app.config["WEBHOOK_BATCH_SIZE"]))
-    for start in range(0, len(stalled), size):
-        enqueue_batch([str(event_id) for event_id in stalled[start : start + size]])
+    for batch in in_batches([str(event_id) for event_id in stalled]):
+        enqueue_batch(batch)
     if stalled:
         log.warning("re-queued %d stalled webhook events", len(stalled))
     return len(stalled)
