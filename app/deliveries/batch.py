@@ -11,7 +11,8 @@ one blocking POST at a time per worker: about 50 callbacks a second. The job
   of the same order);
 - hands them to this process's pool of ``DELIVERY_CONCURRENCY`` sending
   threads, each keeping its keep-alive connections (and their SSRF check at
-  connect, :class:`app.deliveries.safety.GuardedAdapter`) between jobs;
+  connect, :class:`app.deliveries.safety.GuardedAdapter`) between jobs, with
+  up to one claim more waiting in line so the threads never run dry;
 - logs the successes of a round with one INSERT of attempts and one UPDATE of
   deliveries (the partner's success rate is recounted every few seconds, not
   every round); a failure goes
@@ -30,6 +31,7 @@ drop repeats by ``webhook-id``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -113,9 +115,11 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
         if finished:
             settled += _settle_round([(in_flight.pop(f), f) for f in finished], health)
             nothing_due = False  # a settled callback may let its order's next one go
-        free = concurrency - len(in_flight)
+        # One claim more than the threads can send waits in the pool's queue, so
+        # the threads never run dry while this thread settles and claims.
+        free = concurrency + batch_size - len(in_flight)
         claiming = not nothing_due and time.monotonic() < stop_claiming_at
-        if claiming and (free >= max(1, min(batch_size, concurrency) // 2) or not in_flight):
+        if claiming and (free >= max(1, batch_size // 2) or not in_flight):
             wanted = min(batch_size, free)
             sends, settled_now = _claim_round(wanted, lease)
             settled += settled_now
@@ -207,39 +211,9 @@ def _claim_round(wanted: int, lease: timedelta) -> tuple[list[_Send], int]:
     were settled without sending (cancelled, refused, lost on their last attempt)."""
     db.session.expunge_all()  # partners are read afresh: one may have been disabled since
     now = utcnow()
-    # claimable()'s rule in two parts, each cheap whatever the backlog: the
-    # due ones in next_attempt_at order straight from its index (the scan stops
-    # after ``wanted``), and the few abandoned by a dead worker.
-    pending = so.aliased(OutboundDelivery)
-    due = (
-        sa.select(pending.id)
-        .where(
-            pending.state == OutboundState.PENDING,
-            pending.next_attempt_at <= now,
-            not_behind_an_open_one(pending),
-        )
-        .order_by(pending.next_attempt_at)
-        .limit(wanted)
-        .with_for_update(skip_locked=True)
-        .cte("due")
-    )
-    stuck = so.aliased(OutboundDelivery)
-    lost_claims = (
-        sa.select(stuck.id)
-        .where(abandoned(now, lease, stuck), not_behind_an_open_one(stuck))
-        .limit(wanted)
-        .with_for_update(skip_locked=True)
-        .cte("lost_claims")
-    )
     claimed = db.session.scalars(
-        sa.update(OutboundDelivery)
-        .where(
-            OutboundDelivery.id.in_(
-                sa.union_all(sa.select(due.c.id), sa.select(lost_claims.c.id))
-            )
-        )
-        .values(claim_values(now))
-        .returning(OutboundDelivery),
+        _claim_statement(),
+        {"now": now, "leased_before": now - lease, "wanted": wanted},
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
     if not claimed:
@@ -263,6 +237,54 @@ def _claim_round(wanted: int, lease: timedelta) -> tuple[list[_Send], int]:
             sends.append(send)
     _commit_keeping_loaded()  # a partner's moved URL, a lost attempt's log row
     return sends, settled
+
+
+@functools.cache
+def _claim_statement() -> sa.Update:
+    """The claim, built once per process with its values as parameters.
+
+    claimable()'s rule in two parts, each cheap whatever the backlog: the due
+    ones in next_attempt_at order straight from its index (the scan stops after
+    ``wanted``), and the few abandoned by a dead worker. Building this ORM
+    statement (aliases, the EXISTS of the order rule) and its cache key cost
+    more CPU than the rest of a round together; one built object memoises both.
+    """
+    now = sa.bindparam("now", type_=OutboundDelivery.claimed_at.type)
+    wanted = sa.bindparam("wanted", type_=sa.Integer)
+    pending = so.aliased(OutboundDelivery)
+    due = (
+        sa.select(pending.id)
+        .where(
+            pending.state == OutboundState.PENDING,
+            pending.next_attempt_at <= now,
+            not_behind_an_open_one(pending),
+        )
+        .order_by(pending.next_attempt_at)
+        .limit(wanted)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stuck = so.aliased(OutboundDelivery)
+    lost_claims = (
+        sa.select(stuck.id)
+        .where(
+            abandoned(sa.bindparam("leased_before", type_=stuck.claimed_at.type), stuck),
+            not_behind_an_open_one(stuck),
+        )
+        .limit(wanted)
+        .with_for_update(skip_locked=True)
+        .cte("lost_claims")
+    )
+    return (
+        sa.update(OutboundDelivery)
+        .where(
+            OutboundDelivery.id.in_(
+                sa.union_all(sa.select(due.c.id), sa.select(lost_claims.c.id))
+            )
+        )
+        .values(claim_values(now))
+        .returning(OutboundDelivery)
+    )
 
 
 def _load_partners(keys: set[uuid.UUID | None]) -> list[PartnerIntegration]:

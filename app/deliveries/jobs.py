@@ -202,16 +202,17 @@ def claimable(
                 delivery.state == OutboundState.PENDING,
                 sa.or_(delivery.next_attempt_at.is_(None), delivery.next_attempt_at <= now),
             ),
-            abandoned(now, lease, delivery),
+            abandoned(now - lease, delivery),
         ),
         not_behind_an_open_one(delivery),
     )
 
 
-def abandoned(now: datetime, lease: timedelta, delivery) -> sa.ColumnElement[bool]:
-    """In progress under a claim older than the lease: its worker died mid-call."""
+def abandoned(leased_before, delivery) -> sa.ColumnElement[bool]:
+    """In progress under a claim taken before ``leased_before`` (now minus the lease):
+    its worker died mid-call."""
     return sa.and_(
-        delivery.state == OutboundState.IN_PROGRESS, delivery.claimed_at < now - lease
+        delivery.state == OutboundState.IN_PROGRESS, delivery.claimed_at < leased_before
     )
 
 

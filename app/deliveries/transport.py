@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import urllib.request
@@ -119,8 +120,16 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool)
     return _outcome(response.status, response.headers, latency, excerpt)
 
 
+@functools.cache
+def _environment_proxies() -> dict[str, str]:
+    # Read once per process: getproxies() walks the whole environment, which at
+    # hundreds of callbacks a second was several per cent of a worker's CPU, and
+    # a worker's environment does not change while it runs.
+    return urllib.request.getproxies()
+
+
 def _proxied(url: str) -> bool:
-    proxies = urllib.request.getproxies()
+    proxies = _environment_proxies()
     if not proxies:
         return False
     host = urllib3.util.parse_url(url).host or ""
