@@ -136,3 +136,62 @@ def wait_for_workers(connection, count: int, timeout: float = 60) -> None:
             return
         time.sleep(0.1)
     raise SystemExit(f"{count} worker(s) did not start within {timeout}s")
+
+
+class CpuMeter:
+    """CPU seconds spent by named groups of processes (Linux ``/proc``), between snapshots.
+
+    A group is the processes whose command line contains a marker (with all
+    their descendants) or whose name is one of ``names``: "webhooks gunicorn"
+    is the gunicorn bound to its port and its workers; "PostgreSQL" every
+    ``postgres`` process, so run it on an otherwise idle machine.
+    """
+
+    TICKS = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self) -> None:
+        self.groups: dict[str, tuple[set[int], set[str], str | None, bool]] = {}
+
+    def add(
+        self, name: str, *, pids=(), names=(), marker: str | None = None, descendants=True
+    ) -> None:
+        self.groups[name] = (set(pids), set(names), marker, descendants)
+
+    def snapshot(self) -> dict[str, float]:
+        table = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _, _, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        seconds = {}
+        for name, (pids, names, marker, descendants) in self.groups.items():
+            roots = {p for p in pids if p in table}
+            roots |= {p for p, (_, comm, cmd, _) in table.items() if comm in names}
+            if marker:
+                roots |= {p for p, (_, _, cmd, _) in table.items() if marker in cmd}
+            members, todo = set(), list(roots)
+            while todo:
+                pid = todo.pop()
+                if pid not in members:
+                    members.add(pid)
+                    if descendants:
+                        todo.extend(children.get(pid, ()))
+            seconds[name] = sum(table[p][3] for p in members) / self.TICKS
+        return seconds
+
+
+def _processes() -> dict[int, tuple[int, str, str, int]]:
+    """pid -> (parent, name, command line, CPU ticks) of every process now."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # ended meanwhile
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # fields[1] is the parent; utime and stime are the 14th and 15th of stat.
+        table[int(entry)] = (int(fields[1]), comm, cmd, int(fields[11]) + int(fields[12]))
+    return table

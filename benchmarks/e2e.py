@@ -27,7 +27,10 @@ default, runs one after the other and prints both):
 ``message:new`` (matched by wamid) reaches the manager's connection. Per step:
 offered and achieved rate, latency percentiles, messages still missing after
 the drain, the workers' event rate, and where a message spent its time (from
-the event rows and RQ's job records). A rate is held when its p95 is under
+the event rows and RQ's job records), and the CPU each part of the deployment
+spent per message (from ``/proc``: webhooks gunicorn, workers, PostgreSQL,
+Redis, pages gunicorn, this process as the outside world), which on two cores
+says how far a rate can go at all. A rate is held when its p95 is under
 1 s with nothing missing; stepping stops at the first step that clearly fails
 (p95 over 5 s or over 1 % missing), and ``--budget`` bounds the whole run.
 
@@ -91,6 +94,7 @@ from app.models.sla import BusinessCalendar  # noqa: E402
 from app.transactions import commit  # noqa: E402
 from app.webhooks.events import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
+    CpuMeter,
     ensure_database,
     gunicorn,
     percentile,
@@ -157,6 +161,7 @@ class Step:
     disconnects: int = 0  # of the manager's connection: what it missed meanwhile is lost
     segments: dict[str, list[float]] = field(default_factory=dict)
     started: float = 0.0  # wall clock, to count the events of one mix
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group
 
     @property
     def p95(self) -> float:
@@ -334,9 +339,19 @@ def main() -> None:
         pages = stack.enter_context(gunicorn("wsgi:app", 1, 100, env))
         hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
+        workers = []
         for _ in range(args.workers):
             process = start_worker(worker_env, log=scratch / "worker.log")
             stack.callback(stop_process, process)
+            workers.append(process.pid)
+        cpu = CpuMeter()
+        cpu.add("webhooks", marker=hooks.removeprefix("http://"))
+        cpu.add("workers", pids=workers)
+        cpu.add("PostgreSQL", names={"postgres"})
+        cpu.add("Redis", names={"redis-server"})
+        cpu.add("pages+Socket.IO", marker=pages.removeprefix("http://"))
+        # Poster, manager's Socket.IO client and fake Graph API: the outside world.
+        cpu.add("benchmark", pids={os.getpid()}, descendants=False)
         wait_for_workers(broker.connection, args.workers)
         listener = Listener(
             pages, signed_in_session(pages, MANAGER_EMAIL, MANAGER_PASSWORD), scratch / "socket.log"
@@ -357,7 +372,9 @@ def main() -> None:
                 open_desk(mix == "steady")
             senders.new_share = args.new_share if mix == "steady" else 1.0
             results.append(
-                run_mix(mix, rates, args, app, broker, senders, poster, listener, f"{run}{mix[0]}")
+                run_mix(
+                    mix, rates, args, app, broker, senders, poster, listener, cpu, f"{run}{mix[0]}"
+                )
             )
         disconnects = list(listener.disconnects)  # closing it adds one
     fake.stop()
@@ -370,7 +387,7 @@ def main() -> None:
     print_integrity(summary, disconnects, len(fake.sent()))
 
 
-def run_mix(mix, rates, args, app, broker, senders, poster, listener, prefix) -> dict:
+def run_mix(mix, rates, args, app, broker, senders, poster, listener, cpu, prefix) -> dict:
     """Step through the rates for one mix; stops at the first clear failure or the budget."""
     print(f"\n== mix {MIX_NAMES[mix]} ==")
     steps: list[Step] = []
@@ -383,7 +400,10 @@ def run_mix(mix, rates, args, app, broker, senders, poster, listener, prefix) ->
             break
         messages = senders.messages(f"{prefix}{number:02d}", int(rate * args.step_seconds))
         drain = min(args.drain, max(2.0, remaining - args.step_seconds))
+        before = cpu.snapshot()
         step = run_step(rate, messages, poster, listener, drain)
+        after = cpu.snapshot()
+        step.cpu = {name: after[name] - before[name] for name in after}
         with app.app_context():
             attribute_server_time(step, broker, listener)
         steps.append(step)
@@ -688,6 +708,17 @@ def print_summary(result: dict, args) -> None:
                 f"{ms(statistics.median(values))} ({ms(percentile(values, 95))})" if values else "—"
             )
         print(f"{step.rate:>7} " + " ".join(f"{c:>15}" for c in cells))
+    print(
+        "\nCPU per message, ms (all of the step's CPU over its messages; 2 cores give "
+        "2,000 ms a second, so 200 msg/s leaves 10 ms a message for everything)"
+    )
+    groups = list(steps[0].cpu) if steps else []
+    print(f"{'offered':>7} " + " ".join(f"{g:>15}" for g in groups) + f" {'all':>7}")
+    for step in steps:
+        count = max(1, len(step.messages))
+        cells = [f"{step.cpu[g] * 1000 / count:>15.1f}" for g in groups]
+        total = sum(step.cpu.values()) * 1000 / count
+        print(f"{step.rate:>7} " + " ".join(cells) + f" {total:>7.1f}")
     held = [s.rate for s in steps if s.held]
     print(
         f"highest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
