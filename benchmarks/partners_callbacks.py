@@ -52,6 +52,7 @@ from app.models.enums import DeliveryKind, OutboundState  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
 from app.transactions import commit  # noqa: E402
 from benchmarks._support import (  # noqa: E402
+    CpuMeter,
     ensure_database,
     percentile,
     start_worker,
@@ -223,11 +224,19 @@ def _round(app, env, receiver, integration_id, workers: int, args) -> dict:
         wait_for_workers(app.extensions["broker"].connection, workers)
         time.sleep(2)  # the workers' start-up sweeps are done
         _record(integration_id, args.deliveries)
+        cpu = CpuMeter()
+        cpu.add("workers", pids=[p.pid for p in processes])
+        cpu.add("PostgreSQL", names={"postgres"})
+        cpu.add("Redis", names={"redis-server"})
+        cpu.add("receiver", pids=[c.pid for c in receiver.children])
+        cpu.add("benchmark", pids={os.getpid()}, descendants=False)
+        cpu_before = cpu.snapshot()
         started = time.perf_counter()
         committed_at = datetime.now(timezone.utc)
         commit()  # the app's own hand-off to the workers, after the commit
         delivered = _wait_delivered(args.deliveries, started + args.timeout)
         seconds = time.perf_counter() - started
+        cpu_after = cpu.snapshot()
     finally:
         for process in processes:
             stop_process(process)
@@ -250,6 +259,8 @@ def _round(app, env, receiver, integration_id, workers: int, args) -> dict:
         "p95": percentile(latencies, 95) if latencies else float("nan"),
         "requests": requests,
         "distinct": distinct,
+        "cpu": {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, delivered)
+                for name in cpu_after},
     }
 
 
@@ -331,6 +342,10 @@ def _print_table(rows: list[dict], expected: int) -> None:
             f"{row['rate']:>12.1f}  {row['p50']:>12.0f}  {row['p95']:>12.0f}  "
             f"{row['requests'] - row['distinct']:>12}"
         )
+    print("CPU per callback, ms (2 cores give 2,000 ms a second: 800/s leaves 2.5 ms each)")
+    for row in rows:
+        cells = ", ".join(f"{name} {ms:.2f}" for name, ms in row["cpu"].items())
+        print(f"  {row['workers']} worker(s): {cells}; all {sum(row['cpu'].values()):.2f}")
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 
