@@ -14,8 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.models import CommunicationChannel, CommunicationThread, SlaAlert
-from app.models.enums import ThreadStatus
+from app.analytics.sql import local_clock, local_date
+from app.models import CommunicationChannel, CommunicationThread, InternalTask, SlaAlert
+from app.models.enums import TaskStatus, ThreadStatus
 from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
 
 Thread, Channel = CommunicationThread, CommunicationChannel
@@ -66,6 +67,31 @@ def escalated(now: datetime) -> sa.ColumnElement[bool]:
 def has_sla_clock() -> sa.ColumnElement[bool]:
     """A customer has waited for an answer at least once, so a deadline applied."""
     return Thread.sla_started_at.is_not(None)
+
+
+def completed_task() -> sa.ColumnElement[bool]:
+    """A task the tasks figure counts: completed, with its completion time on record."""
+    return sa.and_(
+        InternalTask.status == TaskStatus.COMPLETED, InternalTask.completed_at.is_not(None)
+    )
+
+
+def task_on_time() -> sa.ColumnElement[bool]:
+    """Completed no later than the due date (and due time, when set), in Amsterdam time."""
+    completed_day = local_date(InternalTask.completed_at)
+    return sa.and_(
+        InternalTask.due_date.is_not(None),
+        sa.or_(
+            completed_day < InternalTask.due_date,
+            sa.and_(
+                completed_day == InternalTask.due_date,
+                sa.or_(
+                    InternalTask.due_time.is_(None),
+                    local_clock(InternalTask.completed_at) <= InternalTask.due_time,
+                ),
+            ),
+        ),
+    )
 
 
 # One sentence per figure, shown under it on the page (keys are the figure keys).
