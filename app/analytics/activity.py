@@ -303,20 +303,33 @@ def _task_parts(f: AnalyticsFilter, cov: Coverage) -> list[sa.Select]:
         )
         parts.append(direct if f.team_id is None else direct.where(team_id == f.team_id))
     if cov.rolled:
+        # Summed per (team, assignee) first: the teams are looked up for a few
+        # hundred pairs, not for every day's row.
+        pairs = (
+            sa.select(
+                TaskDaily.team_id,
+                TaskDaily.user_id,
+                sa.func.sum(TaskDaily.completed).label("n"),
+                sa.func.sum(TaskDaily.with_due).label("with_due"),
+                sa.func.sum(TaskDaily.on_time).label("on_time"),
+            )
+            .where(on_days(TaskDaily.day, cov.rolled))
+            .group_by(TaskDaily.team_id, TaskDaily.user_id)
+            .subquery()
+        )
         assignee, team = so.aliased(User), so.aliased(Team)
         # The team as the task has it now: a deleted team is NULL on the task (SET NULL).
         team_id = sa.func.coalesce(team.id, assignee.team_id)
         rolled = (
             sa.select(
                 team_id.label("key"),
-                sa.func.sum(TaskDaily.completed).label("n"),
-                sa.func.sum(TaskDaily.with_due).label("with_due"),
-                sa.func.sum(TaskDaily.on_time).label("on_time"),
+                sa.func.sum(pairs.c.n).label("n"),
+                sa.func.sum(pairs.c.with_due).label("with_due"),
+                sa.func.sum(pairs.c.on_time).label("on_time"),
             )
-            .select_from(TaskDaily)
-            .outerjoin(team, team.id == TaskDaily.team_id)
-            .outerjoin(assignee, assignee.id == TaskDaily.user_id)
-            .where(on_days(TaskDaily.day, cov.rolled))
+            .select_from(pairs)
+            .outerjoin(team, team.id == pairs.c.team_id)
+            .outerjoin(assignee, assignee.id == pairs.c.user_id)
             .group_by(team_id)
         )
         parts.append(rolled if f.team_id is None else rolled.where(team_id == f.team_id))

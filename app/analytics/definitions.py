@@ -50,8 +50,14 @@ def escalated(now: datetime) -> sa.ColumnElement[bool]:
     or overdue now (the ladder's 15-second scan may not have fired yet), or
     answered after a deadline that is still on record (imported history).
     """
-    # IN over the (small) alert table: PostgreSQL hashes it once instead of probing per thread.
-    ladder = Thread.id.in_(sa.select(SlaAlert.thread_id).where(SlaAlert.step >= ESCALATION_STEP))
+    # A probe of the thread's own alerts (the (thread, cycle, step) key), not IN over
+    # the alert table: that was hashed whole for every figure, and the alerts of all
+    # history grow with it, while the page reads threads of one day (today) directly.
+    ladder = (
+        sa.exists()
+        .where(SlaAlert.thread_id == Thread.id, SlaAlert.step >= ESCALATION_STEP)
+        .correlate(Thread)
+    )
     return sa.or_(
         Thread.status == ThreadStatus.ESCALATED,
         ladder,
