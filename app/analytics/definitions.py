@@ -42,22 +42,24 @@ def overdue(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Thread.response_due_at.is_not(None), Thread.response_due_at < now)
 
 
-def escalated(now: datetime) -> sa.ColumnElement[bool]:
+def escalated(now: datetime, since: datetime | None = None) -> sa.ColumnElement[bool]:
     """The conversation breached its SLA or was escalated, in any cycle.
 
     Escalated by a person (status escalated), by the ladder when a deadline
     passed (an alert at step 3 or 4, kept after the answer clears the deadline),
     or overdue now (the ladder's 15-second scan may not have fired yet), or
     answered after a deadline that is still on record (imported history).
+
+    ``since``: the conversations asked about were all created from then on. The
+    ladder writes an alert only after its conversation started, so their alerts
+    are the ones written since then, read through the alerts' time index: the
+    alert table grows with all history, the conversations of a day do not.
     """
-    # A probe of the thread's own alerts (the (thread, cycle, step) key), not IN over
-    # the alert table: that was hashed whole for every figure, and the alerts of all
-    # history grow with it, while the page reads threads of one day (today) directly.
-    ladder = (
-        sa.exists()
-        .where(SlaAlert.thread_id == Thread.id, SlaAlert.step >= ESCALATION_STEP)
-        .correlate(Thread)
-    )
+    alerts = sa.select(SlaAlert.thread_id).where(SlaAlert.step >= ESCALATION_STEP)
+    if since is not None:
+        alerts = alerts.where(SlaAlert.created_at >= since)
+    # IN over those alerts: PostgreSQL hashes them once instead of probing per thread.
+    ladder = Thread.id.in_(alerts)
     return sa.or_(
         Thread.status == ThreadStatus.ESCALATED,
         ladder,

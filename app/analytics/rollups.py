@@ -132,6 +132,11 @@ def _coverage(f: AnalyticsFilter, now: datetime) -> Coverage:
     return Coverage(day_runs(held), day_runs(d for d in every_day if d not in held))
 
 
+def first_instant(runs: DayRuns) -> datetime | None:
+    """The first moment of the runs' days (None without runs)."""
+    return local_midnight(runs[0][0]) if runs else None
+
+
 def in_days(column, runs: DayRuns) -> sa.ColumnElement[bool]:
     """A timestamp ``column`` falls on one of the runs' local days."""
     return sa.or_(
@@ -226,7 +231,7 @@ def _as_date(value) -> date:
 
 def _thread_days(start: datetime, end: datetime, now: datetime):
     """Thread figures per (day, channel, team), and each day's earliest deadline ahead."""
-    missed = escalated(now)
+    missed = escalated(now, since=start)
     answered = Thread.first_response_at.is_not(None)
     clock = has_sla_clock()
     running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
