@@ -137,6 +137,11 @@ def first_instant(runs: DayRuns) -> datetime | None:
     return local_midnight(runs[0][0]) if runs else None
 
 
+def single_day(runs: DayRuns) -> date | None:
+    """The one day the runs cover, if they cover one (today, most often)."""
+    return runs[0][0] if len(runs) == 1 and runs[0][0] == runs[0][1] else None
+
+
 def in_days(column, runs: DayRuns) -> sa.ColumnElement[bool]:
     """A timestamp ``column`` falls on one of the runs' local days."""
     return sa.or_(
