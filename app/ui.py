@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_group_symbol
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -154,8 +155,19 @@ def local_number(value: float | int | None, decimals: int = 0) -> str:
     """A number with the reader's separators ("1.234,5" in Dutch, "1,234.5" in English)."""
     if value is None:
         return ""
+    if decimals == 0 and type(value) is int and value >= 0:
+        # What babel writes for "#,##0" (groups of three whatever the locale), without
+        # its pattern parsing and Decimal rounding: a year of analytics shows ~500
+        # counts, and babel took ~0.1 ms each.
+        return f"{value:,}".replace(",", group_symbol(str(display_locale())))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, pattern, locale=display_locale())
+
+
+@lru_cache(maxsize=32)
+def group_symbol(locale: str) -> str:
+    """The locale's thousands separator ("." in Dutch, "," in English)."""
+    return get_group_symbol(locale)
 
 
 def local_percent(value: float | None, decimals: int = 1) -> str:

@@ -22,9 +22,12 @@ from app.extensions import db
 from app.models import (
     AnalyticsDay,
     AnalyticsDirtyDay,
+    AnalyticsTaskDaily,
     AnalyticsThreadDaily,
     CommunicationThread,
+    InternalTask,
 )
+from app.models.enums import TaskStatus
 from tests.conftest import opened
 from tests.test_analytics import NOW, at, data, week  # noqa: F401 - the fixture
 
@@ -130,6 +133,59 @@ def test_recomputing_a_day_twice_leaves_one_copy(data):  # noqa: F811
     after = db.session.scalar(sa.select(sa.func.count()).select_from(AnalyticsThreadDaily))
     assert before == after
     assert_equal_to_direct(week())
+
+
+def marked_in_week() -> set[date]:
+    # The fixture's k5 (completed on NOW's day, before today's real date) marks the 10th.
+    days = db.session.scalars(sa.select(AnalyticsDirtyDay.day))
+    return {d for d in days if week().first_day <= d <= week().last_day}
+
+
+def tasks_table(f, now=NOW, *, direct: bool = False):
+    return next(t for t in compute_all(f, now, direct=direct) if t.key == "tasks")
+
+
+def test_the_tasks_figure_reads_its_rollups(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    # k1 .. k4 completed in the week; k5 on the 10th (local), NOW's day: not rolled up.
+    assert db.session.scalar(sa.select(sa.func.sum(AnalyticsTaskDaily.completed))) == 4
+    # Emptied behind the page's back, the week's tasks vanish: the figure reads the roll-ups.
+    db.session.execute(sa.delete(AnalyticsTaskDaily))
+    assert tasks_table(week()).total is None
+    assert tasks_table(week(), direct=True).total["n"] == 4
+
+
+def test_a_person_moving_teams_moves_their_tasks_without_a_recompute(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    # k1 has no team of its own: it counts for Anna's team, whichever that is now.
+    data.anna.team_id = data.team_b.id
+    db.session.commit()
+    assert not marked_in_week()
+    for team in (None, data.team_a.id, data.team_b.id):
+        assert_equal_to_direct(week(team))
+    techniek = next(r for r in tasks_table(week()).rows if r["label"] == "Techniek")
+    assert (techniek["n"], techniek["on_time"]) == (3, 2)
+
+
+def test_changing_or_reopening_a_completed_task_marks_its_day(data):  # noqa: F811
+    rebuild(FIRST, now=NOW)
+    k2 = db.session.scalar(sa.select(InternalTask).where(InternalTask.task_title == "k2"))
+    k3 = db.session.scalar(sa.select(InternalTask).where(InternalTask.task_title == "k3"))
+    k2.due_time = "11:00"  # 10:30 local is now on time
+    k3.status, k3.completed_at = TaskStatus.OPEN, None  # reopened: no longer counted
+    db.session.commit()
+    assert marked_in_week() == {date(2025, 3, 5), date(2025, 3, 6)}
+    for team in (None, data.team_a.id, data.team_b.id):
+        assert_equal_to_direct(week(team))  # the marked days are read directly meanwhile
+    techniek = next(r for r in tasks_table(week()).rows if r["label"] == "Techniek")
+    assert (techniek["n"], techniek["on_time"]) == (1, 1)
+    assert refresh(NOW) >= 2
+    assert coverage(week(), NOW, {}).direct == ()
+    assert_equal_to_direct(week())
+    # A title edit is not something the figure reads: no mark.
+    k2.task_title = "k2, renamed"
+    db.session.commit()
+    assert not marked_in_week()
 
 
 def test_day_runs_join_consecutive_days():

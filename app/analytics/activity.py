@@ -21,22 +21,31 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app.analytics.definitions import completed_task, task_on_time
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
     BY_CHANNEL,
     BY_TEAM,
-    between,
     count_if,
     group_name,
+    named,
     scoped_messages,
 )
-from app.analytics.rollups import Coverage, combined, coverage, in_days, on_days
-from app.analytics.sql import local_clock, local_date
+from app.analytics.rollups import (
+    Coverage,
+    combined,
+    coverage,
+    in_days,
+    on_days,
+    single_day,
+)
+from app.analytics.sql import local_date
 from app.analytics.tables import COUNT, DAY, PERCENT, Column, Table, ratio
 from app.extensions import db
 from app.models import (
     AnalyticsMessageDaily,
     AnalyticsSenderDaily,
+    AnalyticsTaskDaily,
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
@@ -44,10 +53,14 @@ from app.models import (
     Team,
     User,
 )
-from app.models.enums import MessageType, Role, TaskStatus, ThreadStatus
+from app.models.enums import MessageType, Role, ThreadStatus
 
 Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
-MessageDaily, SenderDaily = AnalyticsMessageDaily, AnalyticsSenderDaily
+MessageDaily, SenderDaily, TaskDaily = (
+    AnalyticsMessageDaily,
+    AnalyticsSenderDaily,
+    AnalyticsTaskDaily,
+)
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 OUTBOUND = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
 TEMPLATE_TARGET = 60.0  # seed 003: more than 60 % of messages from templates
@@ -68,7 +81,10 @@ def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tupl
     cov = coverage(f, now, memo)
     parts = []
     if cov.direct:
-        day = local_date(Message.created_at)
+        # One day (today, most often) is a constant: a busy day's 20,000 messages
+        # need no time-zone conversion each, nor grouping by it.
+        only = single_day(cov.direct)
+        day = sa.literal(only, sa.Date) if only else local_date(Message.created_at)
         outbound = Message.message_type.in_(OUTBOUND)
         direct = sa.select(
             day.label("day"),
@@ -80,7 +96,8 @@ def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tupl
             in_days(Message.created_at, cov.direct),
             Message.message_type != MessageType.SYSTEM_NOTIFICATION,
         )
-        parts.append(scoped_messages(direct, f).group_by(day, Message.channel_id))
+        grouping = (Message.channel_id,) if only else (day, Message.channel_id)
+        parts.append(scoped_messages(direct, f).group_by(*grouping))
     if cov.rolled:
         rolled = sa.select(
             MessageDaily.day.label("day"),
@@ -240,42 +257,10 @@ def _sent(f: AnalyticsFilter, cov: Coverage):
 
 
 def tasks_on_time(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    assignee = so.aliased(User)
-    team_id = sa.func.coalesce(InternalTask.assigned_team_id, assignee.team_id)
-    completed_day = local_date(InternalTask.completed_at)
-    on_time = sa.and_(
-        InternalTask.due_date.is_not(None),
-        sa.or_(
-            completed_day < InternalTask.due_date,
-            sa.and_(
-                completed_day == InternalTask.due_date,
-                sa.or_(
-                    InternalTask.due_time.is_(None),
-                    local_clock(InternalTask.completed_at) <= InternalTask.due_time,
-                ),
-            ),
-        ),
+    grouped = combined(
+        _task_parts(f, coverage(f, now, memo)), ("key",), ("n", "with_due", "on_time"), "n"
     )
-    query = (
-        sa.select(
-            Team.name,
-            sa.func.count().label("n"),
-            sa.func.count(InternalTask.due_date).label("with_due"),
-            count_if(on_time).label("on_time"),
-        )
-        .select_from(InternalTask)
-        .outerjoin(assignee, assignee.id == InternalTask.assigned_to_user_id)
-        .outerjoin(Team, Team.id == team_id)
-        .where(
-            InternalTask.status == TaskStatus.COMPLETED,
-            InternalTask.completed_at.is_not(None),
-            between(InternalTask.completed_at, f),
-        )
-        .group_by(Team.id, Team.name)
-        .order_by(Team.name)
-    )
-    if f.team_id is not None:
-        query = query.where(team_id == f.team_id)
+    query = named(grouped, Team, Team.name)
     rows = [
         _task_row(group_name(name, BY_TEAM.empty), n, with_due, done)
         for name, n, with_due, done in db.session.execute(query)
@@ -303,6 +288,63 @@ def tasks_on_time(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     )
     table.extra["target"] = TASK_TARGET
     return table
+
+
+def _task_parts(f: AnalyticsFilter, cov: Coverage) -> list[sa.Select]:
+    """Completed tasks per team (``key``): direct days plus rolled-up days.
+
+    A task counts for its own team, else its assignee's team as it is now; the
+    roll-ups keep the assignee, so that team is looked up here for both.
+    """
+    parts = []
+    if cov.direct:
+        assignee = so.aliased(User)
+        team_id = sa.func.coalesce(InternalTask.assigned_team_id, assignee.team_id)
+        direct = (
+            sa.select(
+                team_id.label("key"),
+                sa.func.count().label("n"),
+                sa.func.count(InternalTask.due_date).label("with_due"),
+                count_if(task_on_time()).label("on_time"),
+            )
+            .select_from(InternalTask)
+            .outerjoin(assignee, assignee.id == InternalTask.assigned_to_user_id)
+            .where(completed_task(), in_days(InternalTask.completed_at, cov.direct))
+            .group_by(team_id)
+        )
+        parts.append(direct if f.team_id is None else direct.where(team_id == f.team_id))
+    if cov.rolled:
+        # Summed per (team, assignee) first: the teams are looked up for a few
+        # hundred pairs, not for every day's row.
+        pairs = (
+            sa.select(
+                TaskDaily.team_id,
+                TaskDaily.user_id,
+                sa.func.sum(TaskDaily.completed).label("n"),
+                sa.func.sum(TaskDaily.with_due).label("with_due"),
+                sa.func.sum(TaskDaily.on_time).label("on_time"),
+            )
+            .where(on_days(TaskDaily.day, cov.rolled))
+            .group_by(TaskDaily.team_id, TaskDaily.user_id)
+            .subquery()
+        )
+        assignee, team = so.aliased(User), so.aliased(Team)
+        # The team as the task has it now: a deleted team is NULL on the task (SET NULL).
+        team_id = sa.func.coalesce(team.id, assignee.team_id)
+        rolled = (
+            sa.select(
+                team_id.label("key"),
+                sa.func.sum(pairs.c.n).label("n"),
+                sa.func.sum(pairs.c.with_due).label("with_due"),
+                sa.func.sum(pairs.c.on_time).label("on_time"),
+            )
+            .select_from(pairs)
+            .outerjoin(team, team.id == pairs.c.team_id)
+            .outerjoin(assignee, assignee.id == pairs.c.user_id)
+            .group_by(team_id)
+        )
+        parts.append(rolled if f.team_id is None else rolled.where(team_id == f.team_id))
+    return parts
 
 
 def _task_row(label: str, n, with_due, on_time) -> dict:

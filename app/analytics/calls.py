@@ -63,15 +63,21 @@ def _calls(f: AnalyticsFilter, *columns, group_by=()) -> list[sa.Row]:
 def call_figures(f: AnalyticsFilter) -> CallFigures:
     """Calls and talk time for the filter's range and team."""
     (total,) = _calls(f)
-    day = local_date(PhoneCall.called_at)
-    days = sorted(_calls(f, day.label("day"), group_by=(day,)), key=lambda r: r.day)
-    agents = _calls(f, PhoneCall.agent_id.label("agent"), group_by=(PhoneCall.agent_id,))
-    names = dict(
-        db.session.execute(
-            sa.select(User.id, User.name).where(User.id.in_([r.agent for r in agents if r.agent]))
-        ).all()
-    )
-    outcomes = {r.outcome: r for r in _calls(f, PhoneCall.outcome, group_by=(PhoneCall.outcome,))}
+    days, agents, names, outcomes = [], [], {}, {}
+    if total.calls:  # no calls in the range: the three groupings would be empty too
+        day = local_date(PhoneCall.called_at)
+        days = sorted(_calls(f, day.label("day"), group_by=(day,)), key=lambda r: r.day)
+        agents = _calls(f, PhoneCall.agent_id.label("agent"), group_by=(PhoneCall.agent_id,))
+        names = dict(
+            db.session.execute(
+                sa.select(User.id, User.name).where(
+                    User.id.in_([r.agent for r in agents if r.agent])
+                )
+            ).all()
+        )
+        outcomes = {
+            r.outcome: r for r in _calls(f, PhoneCall.outcome, group_by=(PhoneCall.outcome,))
+        }
     talk_columns = (
         Column("calls", _("Calls"), COUNT),
         Column("reached", label(CallOutcome.REACHED, "call_outcome").capitalize(), COUNT),

@@ -14,8 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.models import CommunicationChannel, CommunicationThread, SlaAlert
-from app.models.enums import ThreadStatus
+from app.analytics.sql import local_clock, local_date
+from app.models import CommunicationChannel, CommunicationThread, InternalTask, SlaAlert
+from app.models.enums import TaskStatus, ThreadStatus
 from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
 
 Thread, Channel = CommunicationThread, CommunicationChannel
@@ -41,16 +42,24 @@ def overdue(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Thread.response_due_at.is_not(None), Thread.response_due_at < now)
 
 
-def escalated(now: datetime) -> sa.ColumnElement[bool]:
+def escalated(now: datetime, since: datetime | None = None) -> sa.ColumnElement[bool]:
     """The conversation breached its SLA or was escalated, in any cycle.
 
     Escalated by a person (status escalated), by the ladder when a deadline
     passed (an alert at step 3 or 4, kept after the answer clears the deadline),
     or overdue now (the ladder's 15-second scan may not have fired yet), or
     answered after a deadline that is still on record (imported history).
+
+    ``since``: the conversations asked about were all created from then on. The
+    ladder writes an alert only after its conversation started, so their alerts
+    are the ones written since then, read through the alerts' time index: the
+    alert table grows with all history, the conversations of a day do not.
     """
-    # IN over the (small) alert table: PostgreSQL hashes it once instead of probing per thread.
-    ladder = Thread.id.in_(sa.select(SlaAlert.thread_id).where(SlaAlert.step >= ESCALATION_STEP))
+    alerts = sa.select(SlaAlert.thread_id).where(SlaAlert.step >= ESCALATION_STEP)
+    if since is not None:
+        alerts = alerts.where(SlaAlert.created_at >= since)
+    # IN over those alerts: PostgreSQL hashes them once instead of probing per thread.
+    ladder = Thread.id.in_(alerts)
     return sa.or_(
         Thread.status == ThreadStatus.ESCALATED,
         ladder,
@@ -66,6 +75,31 @@ def escalated(now: datetime) -> sa.ColumnElement[bool]:
 def has_sla_clock() -> sa.ColumnElement[bool]:
     """A customer has waited for an answer at least once, so a deadline applied."""
     return Thread.sla_started_at.is_not(None)
+
+
+def completed_task() -> sa.ColumnElement[bool]:
+    """A task the tasks figure counts: completed, with its completion time on record."""
+    return sa.and_(
+        InternalTask.status == TaskStatus.COMPLETED, InternalTask.completed_at.is_not(None)
+    )
+
+
+def task_on_time() -> sa.ColumnElement[bool]:
+    """Completed no later than the due date (and due time, when set), in Amsterdam time."""
+    completed_day = local_date(InternalTask.completed_at)
+    return sa.and_(
+        InternalTask.due_date.is_not(None),
+        sa.or_(
+            completed_day < InternalTask.due_date,
+            sa.and_(
+                completed_day == InternalTask.due_date,
+                sa.or_(
+                    InternalTask.due_time.is_(None),
+                    local_clock(InternalTask.completed_at) <= InternalTask.due_time,
+                ),
+            ),
+        ),
+    )
 
 
 # One sentence per figure, shown under it on the page (keys are the figure keys).

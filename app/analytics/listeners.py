@@ -7,11 +7,14 @@ job recomputes the marked days (:func:`app.analytics.rollups.refresh`).
 
 from __future__ import annotations
 
-from app.analytics.rollups import mark_dirty, message_days
+import sqlalchemy as sa
+
+from app.analytics.rollups import dirty_days_upsert, mark_dirty, message_days, past_days
 from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
+from app.database import utcnow
 from app.events import listens_to
 from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
+from app.models import CommunicationMessage, CommunicationThread, InternalTask
 from app.transactions import commit
 
 # Changes that never move a thread's messages to another team or thread; any
@@ -51,3 +54,35 @@ def message_day_changed(event: MessageCreated) -> None:
     message = db.session.get(CommunicationMessage, event.message_id)
     if message is not None and mark_dirty([message.created_at]):
         commit()
+
+
+# What the tasks figure reads of a task. Tasks publish no domain events and are
+# written from several places (the task pages and API, the SLA ladder, imports), so
+# their days are marked from the ORM flush itself, in the task's own transaction.
+TASK_FIGURE_FIELDS = (
+    "status", "completed_at", "due_date", "due_time", "assigned_to_user_id", "assigned_team_id",
+)  # fmt: skip
+
+
+@sa.event.listens_for(InternalTask, "after_insert")
+@sa.event.listens_for(InternalTask, "after_delete")
+def task_added_or_deleted(_mapper, connection, task: InternalTask) -> None:
+    """A task written or deleted whole (an import of completed work, a removal)."""
+    _mark_task_days(connection, task)
+
+
+@sa.event.listens_for(InternalTask, "after_update")
+def task_changed(_mapper, connection, task: InternalTask) -> None:
+    """A task changed in something the figure reads (not its title, notes or reminders)."""
+    state = sa.inspect(task)
+    if any(state.attrs[name].history.has_changes() for name in TASK_FIGURE_FIELDS):
+        _mark_task_days(connection, task)
+
+
+def _mark_task_days(connection, task: InternalTask) -> None:
+    # history.sum(): the completion time before and after the flush, so a reopened
+    # task's old day is marked too. Today's tasks are read directly: nothing to mark.
+    now = utcnow()
+    days = past_days(sa.inspect(task).attrs.completed_at.history.sum(), now)
+    if days:
+        connection.execute(dirty_days_upsert(days, now, connection.dialect.name))

@@ -4,9 +4,9 @@ A year of ``/analytics`` reads a few thousand roll-up rows (days x channels x
 teams) instead of ten million messages. Every additive quantity the page shows
 is kept per Amsterdam day: counts, and sums of business seconds for the
 averages (there are no medians or percentiles on the page, so nothing needs a
-histogram). Tasks, satisfaction surveys and calls stay direct: their tables
-grow with conversations or by hand, not with messages, and are read through
-their time indexes.
+histogram). Completed tasks are kept per day, assigned team and assignee.
+Satisfaction surveys and calls stay direct: one row per answered survey or
+logged call, read through their time indexes.
 
 How they stay equal to the direct computation (the reference,
 :func:`app.analytics.figures.compute_all` with ``direct=True``):
@@ -41,7 +41,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.analytics.definitions import customer_thread, escalated, has_sla_clock
+from app.analytics.definitions import (
+    completed_task,
+    customer_thread,
+    escalated,
+    has_sla_clock,
+    task_on_time,
+)
 from app.analytics.filters import AnalyticsFilter, local_midnight, local_today
 from app.analytics.sql import local_date, prepare_connection
 from app.database import UTCDateTime, upsert_insert, utcnow
@@ -51,9 +57,11 @@ from app.models import (
     AnalyticsDirtyDay,
     AnalyticsMessageDaily,
     AnalyticsSenderDaily,
+    AnalyticsTaskDaily,
     AnalyticsThreadDaily,
     CommunicationMessage,
     CommunicationThread,
+    InternalTask,
 )
 from app.models.enums import MessageType, ThreadStatus
 from app.transactions import commit
@@ -124,6 +132,16 @@ def _coverage(f: AnalyticsFilter, now: datetime) -> Coverage:
     return Coverage(day_runs(held), day_runs(d for d in every_day if d not in held))
 
 
+def first_instant(runs: DayRuns) -> datetime | None:
+    """The first moment of the runs' days (None without runs)."""
+    return local_midnight(runs[0][0]) if runs else None
+
+
+def single_day(runs: DayRuns) -> date | None:
+    """The one day the runs cover, if they cover one (today, most often)."""
+    return runs[0][0] if len(runs) == 1 and runs[0][0] == runs[0][1] else None
+
+
 def in_days(column, runs: DayRuns) -> sa.ColumnElement[bool]:
     """A timestamp ``column`` falls on one of the runs' local days."""
     return sa.or_(
@@ -189,6 +207,7 @@ def recompute(first: date, last: date, now: datetime | None = None) -> int:
         AnalyticsThreadDaily: threads,
         AnalyticsMessageDaily: _message_days(start, end),
         AnalyticsSenderDaily: _sender_days(start, end),
+        AnalyticsTaskDaily: _task_days(start, end),
     }
     for model, values in rows.items():
         db.session.execute(sa.delete(model).where(model.day.between(first, last)))
@@ -217,7 +236,7 @@ def _as_date(value) -> date:
 
 def _thread_days(start: datetime, end: datetime, now: datetime):
     """Thread figures per (day, channel, team), and each day's earliest deadline ahead."""
-    missed = escalated(now)
+    missed = escalated(now, since=start)
     answered = Thread.first_response_at.is_not(None)
     clock = has_sla_clock()
     running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
@@ -363,33 +382,67 @@ def _sender_days(start: datetime, end: datetime) -> list[dict]:
     ]
 
 
+def _task_days(start: datetime, end: datetime) -> list[dict]:
+    """Completed tasks per (day, assigned team, assignee), as the tasks figure counts them."""
+    day = local_date(InternalTask.completed_at)
+    query = (
+        sa.select(
+            day.label("day"),
+            InternalTask.assigned_team_id,
+            InternalTask.assigned_to_user_id,
+            sa.func.count().label("completed"),
+            sa.func.count(InternalTask.due_date).label("with_due"),
+            sa.func.count().filter(task_on_time()).label("on_time"),
+        )
+        .where(
+            completed_task(), InternalTask.completed_at >= start, InternalTask.completed_at < end
+        )
+        .group_by(day, InternalTask.assigned_team_id, InternalTask.assigned_to_user_id)
+    )
+    return [
+        {
+            "day": _as_date(r.day), "team_id": r.assigned_team_id,
+            "user_id": r.assigned_to_user_id, "completed": r.completed,
+            "with_due": r.with_due, "on_time": r.on_time,
+        }  # fmt: skip
+        for r in db.session.execute(query)
+    ]
+
+
 # --- marking days dirty, the periodic job and the rebuild ----------------------------
 
 
 def mark_dirty(moments: Iterable[datetime | date | None], now: datetime | None = None) -> int:
     """Mark the local days of ``moments`` before today as changed (no commit); how many."""
     now = now or utcnow()
+    days = past_days(moments, now)
+    if days:
+        db.session.execute(dirty_days_upsert(days, now, db.session.get_bind().dialect.name))
+    return len(days)
+
+
+def past_days(moments: Iterable[datetime | date | None], now: datetime) -> list[date]:
+    """The local days of ``moments`` before today (today is always read directly)."""
     today = local_today(now)
     days = {
         m if not isinstance(m, datetime) else local_today(m) for m in moments if m is not None
     }
-    days = sorted(d for d in days if d < today)
-    if not days:
-        return 0
-    insert = upsert_insert(AnalyticsDirtyDay, db.session.get_bind().dialect.name)
-    db.session.execute(
-        insert.values(
-            [
-                {"id": uuid.uuid4(), "day": d, "marked_at": now, "created_at": now,
-                 "updated_at": now}
-                for d in days
-            ]
-        ).on_conflict_do_update(
-            index_elements=["day"],
-            set_={"marked_at": insert.excluded.marked_at, "updated_at": insert.excluded.updated_at},
-        )
+    return sorted(d for d in days if d < today)
+
+
+def dirty_days_upsert(days: list[date], now: datetime, dialect: str) -> sa.Insert:
+    """The statement marking ``days`` dirty (an upsert: two marks of a day meet in the database)."""
+    insert = upsert_insert(AnalyticsDirtyDay, dialect)
+    return insert.values(
+        [
+            {"id": uuid.uuid4(), "day": d, "marked_at": now, "created_at": now,
+             "updated_at": now}
+            for d in days
+        ]
+    ).on_conflict_do_update(
+        index_elements=["day"],
+        set_={"marked_at": insert.excluded.marked_at, "updated_at": insert.excluded.updated_at},
     )  # fmt: skip
-    return len(days)
 
 
 def message_days(thread_id: uuid.UUID) -> set[datetime]:

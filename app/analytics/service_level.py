@@ -35,7 +35,14 @@ from app.analytics.grouping import (
     named,
     thread_team,
 )
-from app.analytics.rollups import Coverage, combined, coverage, in_days, on_days
+from app.analytics.rollups import (
+    Coverage,
+    combined,
+    coverage,
+    first_instant,
+    in_days,
+    on_days,
+)
 from app.analytics.tables import COUNT, DURATION, PERCENT, Column, Table, average, ratio
 from app.extensions import db
 from app.models import AnalyticsThreadDaily, CommunicationChannel, CommunicationThread, Team
@@ -182,14 +189,16 @@ def resolution_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Tabl
 
 
 def sla_compliance(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    missed = escalated(now)
+    cov = coverage(f, now, memo)
+    # Only the direct days' conversations are read: those created from their first day on.
+    missed = escalated(now, since=first_instant(cov.direct))
     answered = Thread.first_response_at.is_not(None)
     met = sa.and_(answered, sa.not_(missed))
     # Unanswered and in time; one closed unanswered (spam, a duplicate) owes nothing.
     running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
     grouped = _grouped(
         f,
-        coverage(f, now, memo),
+        cov,
         (Thread.channel_id, Daily.channel_id),
         Thread.created_at,
         [has_sla_clock()],
@@ -242,13 +251,15 @@ def _compliance_row(label: str, met, missed, running) -> dict:
 
 
 def escalation_rate(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
+    cov = coverage(f, now, memo)
+    missed = escalated(now, since=first_instant(cov.direct))
     grouped = _grouped(
         f,
-        coverage(f, now, memo),
+        cov,
         (Thread.assigned_team_id, Daily.team_id),
         Thread.created_at,
         [],
-        {"n": sa.func.count(), "escalated": count_if(escalated(now))},
+        {"n": sa.func.count(), "escalated": count_if(missed)},
         {"n": "threads", "escalated": "escalated"},
         "n",
     )

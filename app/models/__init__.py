@@ -5,6 +5,7 @@ from app.models.analytics import (
     AnalyticsDirtyDay,
     AnalyticsMessageDaily,
     AnalyticsSenderDaily,
+    AnalyticsTaskDaily,
     AnalyticsThreadDaily,
 )
 from app.models.calls import PhoneCall
@@ -67,6 +68,7 @@ __all__ = [
     "AnalyticsDirtyDay",
     "AnalyticsMessageDaily",
     "AnalyticsSenderDaily",
+    "AnalyticsTaskDaily",
     "AnalyticsThreadDaily",
     "OutlookMailbox",
     "PendingVisitMove",

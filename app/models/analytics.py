@@ -108,3 +108,24 @@ class AnalyticsSenderDaily(Entity, db.Model):
     day: so.Mapped[date] = so.mapped_column(sa.Date)
     user_id: so.Mapped[uuid.UUID] = so.mapped_column()
     sent: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class AnalyticsTaskDaily(Entity, db.Model):
+    """Tasks completed on a day per assigned team and assignee (the tasks figure).
+
+    Kept per assignee, not per the assignee's team: the figure falls back to the
+    assignee's *current* team for tasks without one, and a person moving teams
+    writes no task, so that team is looked up when the page reads the rows.
+    """
+
+    __tablename__ = "analytics_task_daily"
+    __table_args__ = (
+        sa.UniqueConstraint("day", "team_id", "user_id", postgresql_nulls_not_distinct=True),
+    )
+
+    day: so.Mapped[date] = so.mapped_column(sa.Date)
+    team_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    completed: so.Mapped[int] = so.mapped_column(default=0)
+    with_due: so.Mapped[int] = so.mapped_column(default=0)
+    on_time: so.Mapped[int] = so.mapped_column(default=0)

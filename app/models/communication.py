@@ -391,6 +391,9 @@ class InternalTask(Entity, db.Model):
     __table_args__ = (
         sa.Index("ix_internal_task_status_due", "status", "due_date"),
         sa.Index("ix_internal_task_assignee_status", "assigned_to_user_id", "status"),
+        # Analytics reads today's completed tasks and recomputes one past day's
+        # (app/analytics/rollups.py) without reading every task ever.
+        sa.Index("ix_internal_task_completed", "completed_at"),
     )
 
     task_title: so.Mapped[str] = so.mapped_column(sa.String(255))
