@@ -45,6 +45,24 @@ CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
 FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine", "unassigned", "snoozed")
 SORTS = ("urgency", "newest")
 
+# Each thread of a page with who and where it is from (the API's thread_to_dict).
+FULL_ROWS = (
+    so.joinedload(CommunicationThread.contact),
+    so.joinedload(CommunicationThread.channel),
+    so.joinedload(CommunicationThread.assigned_to),
+)
+# Only what an inbox row shows (templates/inbox/_row.html): every joined row was
+# read whole, and its JSON documents (the channel's settings, the contact's
+# metadata, the thread's references) decoded, ~350 documents a page for nothing.
+INBOX_ROWS = (
+    so.joinedload(CommunicationThread.contact).load_only(Contact.display_name),
+    so.joinedload(CommunicationThread.channel).load_only(CommunicationChannel.channel_type),
+    so.joinedload(CommunicationThread.assigned_to).load_only(User.name),
+    so.defer(CommunicationThread.external_references),
+    so.defer(CommunicationThread.assignment_reason_text),
+    so.defer(CommunicationThread.assignment_reason),
+)
+
 
 class InvalidQuery(ValueError):
     """A filter value or cursor that is not valid; ``field`` names which."""
@@ -158,8 +176,9 @@ def list_threads(
     cursor: str | None = None,
     limit: int = 50,
     now: datetime | None = None,
+    load: tuple = FULL_ROWS,
 ) -> ThreadPage:
-    """One page of the inbox as ``viewer`` may see it."""
+    """One page of the inbox as ``viewer`` may see it; ``load``: what of each row to read."""
     query = query or InboxQuery()
     if filter_name is not None:
         if filter_name not in FILTERS:
@@ -183,11 +202,7 @@ def list_threads(
     statement = (
         sa.select(thread, unread_expression().label("unread"))
         .outerjoin(ThreadRead, viewer_read_join(viewer))
-        .options(
-            so.joinedload(thread.contact),
-            so.joinedload(thread.channel),
-            so.joinedload(thread.assigned_to),
-        )
+        .options(*load)
         .order_by(*order)
         .limit(limit + 1)
     )
