@@ -7,6 +7,7 @@ from the deployment; this file only makes gunicorn's logs as careful as ours.
 from gunicorn.glogging import Logger
 
 from app.security.redaction import QuerySecretsFilter
+from app.serving import settle_heap
 
 
 class RedactingLogger(Logger):
@@ -26,7 +27,8 @@ logger_class = RedactingLogger
 
 
 def post_worker_init(worker):
-    """Without ``REDIS_URL`` each gunicorn worker runs the embedded queue worker.
+    """Without ``REDIS_URL`` each gunicorn worker runs the embedded queue worker;
+    then what the app built at start is kept out of full collections (app.serving).
 
     Started here, in the serving process after the fork, not when the app is
     built: building it also happens in CLI commands, which must run no jobs.
@@ -35,3 +37,4 @@ def post_worker_init(worker):
     broker = getattr(app, "extensions", {}).get("broker")
     if broker is not None and broker.embedded:
         broker.start_embedded_worker(app)
+    settle_heap()

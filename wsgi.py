@@ -6,6 +6,7 @@ import os
 
 from app import create_app
 from app.extensions import socketio
+from app.serving import settle_heap
 
 # No background thread starts here: the `flask` command (db upgrade, seed demo…)
 # imports this module too, and an embedded worker would then run periodic jobs
@@ -25,6 +26,7 @@ if __name__ == "__main__":
     port = int(os.environ.get("PORT", app.config["PORT"]))
     host = os.environ.get("HOST", "127.0.0.1")
     start_background_work()
+    settle_heap()
     # Werkzeug serves WebSockets through simple-websocket in threading mode; for
     # production run gunicorn (see README), which this flag does not affect.
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)

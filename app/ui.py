@@ -117,8 +117,9 @@ _CLDR_FIELDS = {
 _DIRECTIVE = re.compile(r"%(.)|([^%]+)")
 
 
+@lru_cache(maxsize=64)
 def cldr_pattern(fmt: str) -> str:
-    """A strftime layout as a CLDR pattern; literal text is quoted."""
+    """A strftime layout as a CLDR pattern; literal text is quoted (a few layouts, kept)."""
     pattern = []
     for directive, literal in _DIRECTIVE.findall(fmt):
         if literal:

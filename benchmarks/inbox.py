@@ -44,6 +44,7 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.serving import settle_heap  # noqa: E402
 from benchmarks._inbox_data import (  # noqa: E402
     AGENT_EMAIL,
     AGENT_PASSWORD,
@@ -301,6 +302,7 @@ def main() -> None:
     client = app.test_client()
     signed_in = AuthActions(client).login(AGENT_EMAIL, AGENT_PASSWORD)
     assert signed_in.status_code == 302, "could not sign in as the benchmark agent"
+    settle_heap()  # as a serving process does (gunicorn.conf.py's post_worker_init)
     probe = ROW.findall(client.get("/inbox?q=zzqxjvnohit").get_data(as_text=True))
     q_ignored = bool(probe) and probe == ROW.findall(client.get("/inbox").get_data(as_text=True))
     search_note = (

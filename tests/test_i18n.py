@@ -14,7 +14,8 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale, get_locale, refresh
+from flask import render_template_string
+from flask_babel import force_locale, get_locale, gettext, lazy_gettext, refresh
 
 from app.analytics.digest import send_daily_digests
 from app.analytics.tables import COUNT, DAY, PERCENT, display
@@ -159,6 +160,24 @@ def test_dates_and_numbers_are_written_for_the_locale(app):
         assert local_date(day, "%a %d %b") == "Tue 04 Mar"
         assert display(92.46, PERCENT) == "92.5 %"
         assert display(1234567, COUNT) == "1,234,567"
+
+
+def test_a_request_keeps_its_catalogue_yet_forced_texts_follow_their_reader(
+    dutch_default_app,
+):
+    """The catalogue is found once per request (app.i18n.RequestCatalogueDomain),
+    but a text written for another reader inside it (force_locale) is in theirs,
+    in Python and in templates alike, and the request's own language comes back after."""
+    template = "{{ _('Unassigned') }}"
+    with dutch_default_app.test_request_context("/inbox"):
+        assert gettext("Unassigned") == "Niet toegewezen"
+        assert render_template_string(template) == "Niet toegewezen"
+        with force_locale("en"):
+            assert gettext("Unassigned") == "Unassigned"
+            assert render_template_string(template) == "Unassigned"
+            assert str(lazy_gettext("Unassigned")) == "Unassigned"
+        assert render_template_string(template) == "Niet toegewezen"
+        assert gettext("Unassigned") == "Niet toegewezen"
 
 
 def test_a_dutch_users_pages_show_dutch_dates(client, auth, make_user):

@@ -290,6 +290,22 @@ def test_opening_a_conversation_marks_it_read_and_the_list_shows_the_dot(
     assert 'data-testid="unread-dot"' not in client.get("/inbox").get_data(as_text=True)
 
 
+def test_a_search_marks_unread_only_what_a_customer_wrote_after_the_agent_looked(
+    client, auth, make_user
+):
+    # The list looks each row's read mark up after its sort (app.inbox.counts.unread_for).
+    make_user("agent", email="anouk@switchboard.test")
+    seen = _inbound(factories.contact(), factories.channel(), text="laadpaal kapot").thread
+    fresh = _inbound(factories.contact(), factories.channel(), text="laadpaal stuk").thread
+    auth.login("anouk@switchboard.test")
+    client.get(f"/threads/{seen.id}")
+
+    html = client.get("/inbox?q=laadpaal").get_data(as_text=True)
+    marked = set(re.findall(r'data-thread-id="([0-9a-f-]{36})" data-unread="true"', html))
+    assert str(fresh.id) in html and str(seen.id) in html
+    assert marked == {str(fresh.id)}
+
+
 def test_a_direct_load_renders_the_workspace_with_the_list_and_the_thread(
     client, auth, make_user
 ):

@@ -41,23 +41,26 @@ COUNTS_CACHE_SECONDS = 15
 log = logging.getLogger(__name__)
 
 
-def viewer_read_join(viewer: User) -> sa.ColumnElement[bool]:
-    """The ON clause of the outer join to the viewer's own read mark."""
-    return sa.and_(
-        ThreadRead.thread_id == CommunicationThread.id, ThreadRead.user_id == viewer.id
-    )
+def unread_for(viewer: User) -> sa.ColumnElement[bool]:
+    """True for a thread whose customer wrote after ``viewer`` last opened it.
 
-
-def unread_expression() -> sa.ColumnElement[bool]:
-    """True for a row of the outer join whose customer wrote after the viewer looked."""
+    A correlated look-up of the viewer's one read mark (unique on user and
+    thread), not an outer join: PostgreSQL runs it for the rows a page keeps,
+    after the sort and limit. Joined, a search it expected to find a few hundred
+    threads read all of the viewer's marks into a hash first (450,000 at 10 M
+    messages, most of a phone search's time).
+    """
     thread = CommunicationThread
-    return sa.and_(
-        thread.last_customer_message_at.is_not(None),
-        sa.or_(
-            ThreadRead.last_read_at.is_(None),
-            ThreadRead.last_read_at < thread.last_customer_message_at,
-        ),
+    seen_since = (
+        sa.select(ThreadRead.id)
+        .where(
+            ThreadRead.user_id == viewer.id,
+            ThreadRead.thread_id == thread.id,
+            ThreadRead.last_read_at >= thread.last_customer_message_at,
+        )
+        .correlate(thread)
     )
+    return sa.and_(thread.last_customer_message_at.is_not(None), ~sa.exists(seen_since))
 
 
 def count_label(count: int) -> str:

@@ -25,9 +25,9 @@ from flask_babel import gettext as _
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_team_ids, visible_threads_clause
-from app.inbox.counts import unread_expression, viewer_read_join
+from app.inbox.counts import unread_for
 from app.inbox.search import finds_few, is_postgresql, search_clause
-from app.models import CommunicationChannel, CommunicationThread, Contact, Team, ThreadRead, User
+from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
 from app.security.bodies import loads as load_json
@@ -44,6 +44,24 @@ CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
 }
 FILTERS = ("all", "email", "whatsapp", "sms", "tasks", "overdue", "mine", "unassigned", "snoozed")
 SORTS = ("urgency", "newest")
+
+# Each thread of a page with who and where it is from (the API's thread_to_dict).
+FULL_ROWS = (
+    so.joinedload(CommunicationThread.contact),
+    so.joinedload(CommunicationThread.channel),
+    so.joinedload(CommunicationThread.assigned_to),
+)
+# Only what an inbox row shows (templates/inbox/_row.html): every joined row was
+# read whole, and its JSON documents (the channel's settings, the contact's
+# metadata, the thread's references) decoded, ~350 documents a page for nothing.
+INBOX_ROWS = (
+    so.joinedload(CommunicationThread.contact).load_only(Contact.display_name),
+    so.joinedload(CommunicationThread.channel).load_only(CommunicationChannel.channel_type),
+    so.joinedload(CommunicationThread.assigned_to).load_only(User.name),
+    so.defer(CommunicationThread.external_references),
+    so.defer(CommunicationThread.assignment_reason_text),
+    so.defer(CommunicationThread.assignment_reason),
+)
 
 
 class InvalidQuery(ValueError):
@@ -158,8 +176,9 @@ def list_threads(
     cursor: str | None = None,
     limit: int = 50,
     now: datetime | None = None,
+    load: tuple = FULL_ROWS,
 ) -> ThreadPage:
-    """One page of the inbox as ``viewer`` may see it."""
+    """One page of the inbox as ``viewer`` may see it; ``load``: what of each row to read."""
     query = query or InboxQuery()
     if filter_name is not None:
         if filter_name not in FILTERS:
@@ -171,6 +190,11 @@ def list_threads(
         order = (thread.urgency_bucket, thread.urgency_score, thread.id)
     else:
         order = (thread.last_message_at.desc(), thread.id.desc())
+    if query.q and is_postgresql():
+        # A search's full-text estimate is a fixed share of the table (a prefix has
+        # no statistics), big enough at 2 M threads for a parallel plan whose two
+        # workers take ~40 ms to start on a busy machine, to read a handful of rows.
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     if query.q and is_postgresql() and finds_few(query.q):
         # The same order as expressions no index gives: the few matches come from the
         # full-text index and are sorted, instead of a walk of the order's index that
@@ -181,13 +205,8 @@ def list_threads(
             unindexed = thread.last_message_at + sa.literal_column("interval '0'", sa.Interval)
             order = (unindexed.desc(), thread.id.desc())
     statement = (
-        sa.select(thread, unread_expression().label("unread"))
-        .outerjoin(ThreadRead, viewer_read_join(viewer))
-        .options(
-            so.joinedload(thread.contact),
-            so.joinedload(thread.channel),
-            so.joinedload(thread.assigned_to),
-        )
+        sa.select(thread, unread_for(viewer).label("unread"))
+        .options(*load)
         .order_by(*order)
         .limit(limit + 1)
     )

@@ -7,7 +7,7 @@ desktop workspace, ``/threads/<id>`` with the conversation open beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -16,10 +16,18 @@ from flask_babel import lazy_gettext as _l
 from app.database import utcnow
 from app.inbox.counts import cached_tab_counts, count_label
 from app.inbox.saved_views import can_edit, visibility_choices, visible_views
-from app.inbox.services import FILTERS, InboxQuery, filter_choices, list_threads, sla_label
+from app.inbox.services import (
+    FILTERS,
+    INBOX_ROWS,
+    InboxQuery,
+    filter_choices,
+    list_threads,
+    sla_label,
+)
 from app.inbox.view_counts import cached_view_counts
 from app.models import SavedView, User
 
+_ANY_ID = "00000000-0000-0000-0000-000000000000"
 FILTER_LABELS = {
     "all": _l("All"),
     "email": _l("E-mail"),
@@ -49,7 +57,9 @@ def inbox_view(
     """The list's template context for ``viewer`` (raises ``InvalidQuery`` on bad args)."""
     query = InboxQuery.from_args(args)
     cursor = args.get("cursor") or None
-    page = list_threads(viewer, query, cursor=cursor, limit=current_app.config["INBOX_PAGE_SIZE"])
+    page = list_threads(
+        viewer, query, cursor=cursor, limit=current_app.config["INBOX_PAGE_SIZE"], load=INBOX_ROWS
+    )
     now = utcnow()
     return dict(
         saved_views=[] if cursor else sidebar_views(viewer, query.as_args()),
@@ -66,9 +76,20 @@ def inbox_view(
         choices=filter_choices(viewer),
         appending=bool(cursor),
         open_thread_id=open_thread_id,
+        thread_url_of=thread_links(),
         # Live updates refresh the list from here, whichever page it sits on.
         inbox_url=url_for("inbox.index", **query.as_args()),
     )
+
+
+def thread_links() -> Callable[[uuid.UUID], str]:
+    """Each row's link to its thread: ``url_for`` once, the id put in per row.
+
+    ``url_for`` costs ~20 µs (the URL map is searched and the rule built each time),
+    and a page has 50 rows; a thread id needs no quoting in a path.
+    """
+    head, tail = url_for("threads.show", thread_id=_ANY_ID).split(_ANY_ID)
+    return lambda thread_id: f"{head}{thread_id}{tail}"
 
 
 def sidebar_views(viewer: User, current_args: Mapping[str, str]) -> list[SidebarView]:

@@ -370,8 +370,8 @@ class CommunicationMessage(Entity, db.Model):
 class ThreadRead(Entity, db.Model):
     """Up to when one agent has seen one conversation (written by ``mark_read``).
 
-    One row per agent and thread, upserted on every open; the inbox joins the
-    viewer's row to mark conversations with newer customer messages unread.
+    One row per agent and thread, upserted on every open; the inbox looks the
+    viewer's row up to mark conversations with newer customer messages unread.
     """
 
     __tablename__ = "thread_reads"
