@@ -2,12 +2,20 @@
 
 The marks are all these listeners write (one upsert, none for a change to a
 conversation of today, which the page reads directly anyway); the periodic
-job recomputes the marked days (:func:`app.analytics.rollups.refresh`).
+job recomputes the marked days (:func:`app.analytics.rollups.refresh`). A batch
+job marks the days of its events together (:mod:`app.coalescing`), at most
+once a second: a steady customer's conversation was opened on an earlier day,
+so each of their messages would otherwise cost an upsert and a commit of its
+own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
+
 from app.analytics.rollups import mark_dirty, message_days
+from app.coalescing import hold
 from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
 from app.events import listens_to
 from app.extensions import db
@@ -39,15 +47,36 @@ def thread_days_changed(event: ThreadChanged | ThreadAssigned) -> None:
     moments = {thread.created_at, thread.resolved_at}
     if isinstance(event, ThreadAssigned) or event.reason not in LEAVES_MESSAGES:
         moments |= message_days(thread.id)
-    if mark_dirty(moments):
-        commit()
-    else:
-        db.session.rollback()
+    if not _held(moments):
+        _mark(moments)
 
 
 @listens_to(MessageCreated)
 def message_day_changed(event: MessageCreated) -> None:
     """A message recorded on an earlier day (imported history) changes that day's counts."""
     message = db.session.get(CommunicationMessage, event.message_id)
-    if message is not None and mark_dirty([message.created_at]):
+    if message is None or _held([message.created_at]):
+        return
+    if mark_dirty([message.created_at]):
         commit()
+
+
+Moments = Iterable[datetime | date | None]
+# Nobody waits for a mark (the roll-up refresh reads them once a minute); a worker
+# killed before its batch's marks are written loses at most this much of them.
+MARKS_WITHIN_SECONDS = 1.0
+
+
+def _held(moments: Moments) -> bool:
+    return hold("analytics-dirty-days", _mark_held, moments, within=MARKS_WITHIN_SECONDS)
+
+
+def _mark(moments: Moments) -> None:
+    if mark_dirty(moments):
+        commit()
+    else:
+        db.session.rollback()
+
+
+def _mark_held(held: list[Moments]) -> None:
+    _mark({moment for moments in held for moment in moments})
