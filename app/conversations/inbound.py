@@ -22,6 +22,7 @@ Nothing here commits: the webhook job does, once the whole event is processed.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,20 +135,40 @@ def _known_sender(
     The steady case, a customer writing again in their open conversation, costs
     this one statement instead of three (identity, duplicate, thread).
     """
+    row = db.session.execute(
+        _known_sender_statement(_follows_open_thread(inbound)),
+        {
+            "channel_id": channel.id,
+            "external_message_id": inbound.external_message_id,
+            "kind": sender.kind,
+            "address": address,
+        },
+    ).first()
+    if row is None:
+        return None
+    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]))
+
+
+@functools.cache
+def _known_sender_statement(with_open_thread: bool) -> sa.Select:
+    # Built once per process: a statement object remembers its cache key, which
+    # SQLAlchemy otherwise works out anew on every message.
+    channel_id = sa.bindparam("channel_id")
     duplicate = (
         sa.select(CommunicationMessage.id)
         .where(
-            CommunicationMessage.channel_id == channel.id,
-            CommunicationMessage.external_message_id == inbound.external_message_id,
+            CommunicationMessage.channel_id == channel_id,
+            CommunicationMessage.external_message_id == sa.bindparam("external_message_id"),
         )
         .exists()
+        .label("duplicate")
     )
-    if _follows_open_thread(inbound):
+    if with_open_thread:
         # The same choice as latest_open_thread, for the contact of this row.
         open_thread_id = (
             sa.select(CommunicationThread.id)
             .where(
-                CommunicationThread.channel_id == channel.id,
+                CommunicationThread.channel_id == channel_id,
                 CommunicationThread.contact_id == Contact.id,
                 CommunicationThread.status.not_in(CLOSED),
             )
@@ -156,19 +177,15 @@ def _known_sender(
             .correlate(Contact)
             .scalar_subquery()
         )
-        query = sa.select(Contact, CommunicationThread, duplicate.label("duplicate")).outerjoin(
+        query = sa.select(Contact, CommunicationThread, duplicate).outerjoin(
             CommunicationThread, CommunicationThread.id == open_thread_id
         )
     else:
-        query = sa.select(Contact, sa.null(), duplicate.label("duplicate"))
-    row = db.session.execute(
-        query.join(ContactIdentity, ContactIdentity.contact_id == Contact.id).where(
-            ContactIdentity.kind == sender.kind, ContactIdentity.address == address
-        )
-    ).first()
-    if row is None:
-        return None
-    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]))
+        query = sa.select(Contact, sa.null(), duplicate)
+    return query.join(ContactIdentity, ContactIdentity.contact_id == Contact.id).where(
+        ContactIdentity.kind == sa.bindparam("kind"),
+        ContactIdentity.address == sa.bindparam("address"),
+    )
 
 
 def _follows_open_thread(inbound: InboundMessage) -> bool:
