@@ -7,6 +7,7 @@ claim, one live-update pipeline after one saved-view mark, one analytics upsert.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from app import coalescing, realtime
 from app.analytics import listeners as analytics_listeners
+from app.conversations import threads
 from app.database import utcnow
 from app.extensions import db
 from app.inbox import view_counts
@@ -129,9 +131,12 @@ def test_a_batch_claims_its_events_in_one_statement(app):
     claims: list[str] = []
 
     def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() != this_thread:  # the embedded worker's periodic jobs
+            return
         if text.startswith("UPDATE inbound_webhook_events") and "attempts" in text:
             claims.append(text)
 
+    this_thread = threading.get_ident()
     sa.event.listen(db.engine, "before_cursor_execute", statement)
     try:
         assert processing.process_events(ids) == {"processed": 3}
@@ -165,9 +170,12 @@ def test_a_known_senders_message_reads_contact_thread_and_duplicate_at_once(app)
     reads: list[str] = []
 
     def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() != this_thread:  # the embedded worker's periodic jobs
+            return
         if text.lstrip().startswith("SELECT") and "advisory" not in text:
             reads.append(text)
 
+    this_thread = threading.get_ident()
     sa.event.listen(db.engine, "before_cursor_execute", statement)
     try:
         processing.process_event(_text_event("wamid.s1", "31612340040", "Tweede", at + 1))
@@ -234,3 +242,44 @@ def test_the_jobs_own_statements_turn_off_waiting_for_the_disk_for_their_transac
     # Only that transaction: the next one waits for the disk again.
     assert db.session.scalar(sa.text("SHOW synchronous_commit")) == "on"
     db.session.rollback()
+
+
+def test_a_batch_starts_no_event_after_half_its_lease(app, monkeypatch):
+    at = int(time.time())
+    ids = [_text_event(f"wamid.l{n}", "31612340060", f"Bericht {n}", at + n) for n in range(2)]
+    handed: list = []
+    monkeypatch.setattr(processing, "enqueue_batch", handed.append)
+    monkeypatch.setitem(app.config, "PROCESSING_LEASE_SECONDS", 0.0)
+    assert processing.process_events(ids) == {"processed": 1, "handed on": 1}
+    assert handed == [ids[1:]]
+
+
+def test_inbound_keeps_its_channel_row_while_configuration_is_cached(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 5)
+    monkeypatch.setattr(threads, "_channels", {})  # nothing kept from another test's database
+    at = int(time.time())
+    processing.process_event(_text_event("wamid.ch0", "31612340070", "Eerste", at))  # makes it
+    processing.process_event(_text_event("wamid.ch1", "31612340071", "Tweede", at + 1))  # keeps it
+    channel_reads: list[str] = []
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() != this_thread:  # the embedded worker's periodic jobs
+            return
+        if text.lstrip().startswith("SELECT communication_channel."):
+            channel_reads.append(text)
+
+    this_thread = threading.get_ident()
+    sa.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        processing.process_event(_text_event("wamid.ch2", "31612340072", "Derde", at + 2))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statement)
+    assert channel_reads == []
+    channels = set(
+        db.session.scalars(
+            sa.select(CommunicationMessage.channel_id).where(
+                CommunicationMessage.message_type == MessageType.INCOMING
+            )
+        )
+    )
+    assert len(channels) == 1 and None not in channels

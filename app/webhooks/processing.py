@@ -250,6 +250,9 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
     idents = [uuid.UUID(event_id) for event_id in event_ids]
+    # Every event is claimed at the start: none may start after half its lease,
+    # or the sweep could hand it to another worker while this one is on it.
+    budget = min(BATCH_SECONDS, current_app.config["PROCESSING_LEASE_SECONDS"] / 2)
     with held():
         try:
             claimed = _claim_all(idents)
@@ -262,7 +265,7 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
         finally:
             db.session.remove()
         for position, ident in enumerate(idents):
-            if position and time.monotonic() - started > BATCH_SECONDS:
+            if position and time.monotonic() - started > budget:
                 unstarted = [claimed[i] for i in idents[position:] if i in claimed]
                 _hand_on(event_ids[position:], unstarted)
                 outcomes["handed on"] += len(event_ids) - position
