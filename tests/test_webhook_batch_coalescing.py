@@ -283,3 +283,17 @@ def test_inbound_keeps_its_channel_row_while_configuration_is_cached(app, monkey
         )
     )
     assert len(channels) == 1 and None not in channels
+
+
+def test_an_event_named_twice_in_a_batch_is_processed_once(app, monkeypatch):
+    event_id = _text_event("wamid.t2", "31612340080", "Hallo", int(time.time()))
+    runs: list[str] = []
+    process = processing._process_claimed
+
+    def counted(event):
+        runs.append(str(event.id))
+        return process(event)
+
+    monkeypatch.setattr(processing, "_process_claimed", counted)
+    assert processing.process_events([event_id, event_id]) == {"processed": 2}
+    assert runs == [event_id]

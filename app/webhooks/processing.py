@@ -271,7 +271,8 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
                 outcomes["handed on"] += len(event_ids) - position
                 break
             try:
-                event = claimed.get(ident)
+                # Popped: an id handed over twice in one batch is processed once.
+                event = claimed.pop(ident, None)
                 outcomes[_process_claimed(event) if event else _not_claimed(ident)] += 1
             except Exception:  # the bookkeeping itself failed (database gone)
                 db.session.rollback()
