@@ -27,6 +27,8 @@ from app.models.enums import MessageType, ProcessingState
 from app.webhooks import processing
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes import whatsapp as wa
+from tests.helpers import PASSWORD
+from tests.live_server import signed_in_session, socket_client
 
 
 def _text_event(wamid: str, phone: str, text: str, at: int) -> str:
@@ -297,3 +299,23 @@ def test_an_event_named_twice_in_a_batch_is_processed_once(app, monkeypatch):
     monkeypatch.setattr(processing, "_process_claimed", counted)
     assert processing.process_events([event_id, event_id]) == {"processed": 2}
     assert runs == [event_id]
+
+
+def test_a_batchs_messages_reach_a_signed_in_browser(app, live_server, make_user):
+    make_user("manager", email="batch-boss@switchboard.test")
+    browser = signed_in_session(live_server.url, "batch-boss@switchboard.test", PASSWORD)
+    at = int(time.time())
+    ids = [_text_event(f"wamid.e{n}", f"3161234009{n}", f"Bericht {n}", at + n) for n in range(3)]
+    with socket_client(live_server.url, browser) as manager:
+        assert processing.process_events(ids) == {"processed": 3}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            contents = [
+                data["message"]["content"]
+                for event, data in list(manager.received)
+                if event == "message:new"
+            ]
+            if len(contents) == 3:
+                break
+            time.sleep(0.05)
+    assert contents == ["Bericht 0", "Bericht 1", "Bericht 2"]
