@@ -11,7 +11,8 @@ in turn, in its own app context as a worker would, listeners included; with
 pump hands them over under load. Prints the job's wall time per message
 (p50/p95) and the CPU time this process spent on it (steadier than wall time
 on a busy machine: it leaves out waiting for PostgreSQL and Redis), the SQL
-statements, commits, connection checkouts and Redis round trips per message,
+statements, commits, connection checkouts, PostgreSQL round trips (statements
+plus transaction commands) and Redis round trips per message,
 the statements by kind, and with ``--cprofile N`` the N functions with the
 most time of their own.
 
@@ -44,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg._connection_base  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
@@ -85,6 +87,7 @@ class Tally:
         self.commits = 0
         self.checkouts = 0
         self.redis = 0
+        self.commands = 0
         self.kinds: collections.Counter[str] = collections.Counter()
         sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._statement)
         sa.event.listen(sa.engine.Engine, "commit", self._commit)
@@ -99,6 +102,16 @@ class Tally:
             return send(connection, command, check_health)
 
         redis.connection.AbstractConnection.send_packed_command = counted
+        # BEGIN, COMMIT, ROLLBACK and savepoints go to PostgreSQL as commands of
+        # their own, outside the statement events: each is a round trip too.
+        exec_command = psycopg._connection_base.BaseConnection._exec_command
+
+        def counted_command(connection, *args, **kwargs):
+            if tally.on:
+                tally.commands += 1
+            return exec_command(connection, *args, **kwargs)
+
+        psycopg._connection_base.BaseConnection._exec_command = counted_command
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if self.on:
@@ -193,6 +206,7 @@ def main() -> None:
         "per message "
         f"{tally.statements / count:.1f} statements, {tally.commits / count:.1f} commits, "
         f"{tally.checkouts / count:.1f} connection checkouts, "
+        f"{(tally.statements + tally.commands) / count:.1f} PostgreSQL and "
         f"{tally.redis / count:.2f} Redis round trips; load average "
         f"{os.getloadavg()[0]:.1f}"
     )
