@@ -6,10 +6,11 @@ in the session without committing. The job commits when the processor returns;
 when it raises, everything it wrote is rolled back and the event is marked
 failed with the error, to be re-run from the admin events page.
 
-A job first *claims* its event with one conditional ``UPDATE`` that sets a lease
-(``PROCESSING_LEASE_SECONDS``): two jobs for one event never both work on it,
-and when a worker dies mid-way the lease runs out and the sweeper (every 10 s)
-hands the event to another worker, so a crash costs well under a minute.
+A job first *claims* its events (a batch's all at once) with one conditional
+``UPDATE`` that sets a lease (``PROCESSING_LEASE_SECONDS``): two jobs for one
+event never both work on it, and when a worker dies mid-way the lease runs out
+and the sweeper (every 10 s) hands the events to another worker, so a crash
+costs well under a minute.
 """
 
 from __future__ import annotations
