@@ -143,7 +143,7 @@ def _socketio_manager(redis_url: str | None):
         # Redis publish/subscribe ignores the database number: two installations
         # on one Redis server (db 1 and db 2) would hear each other's events.
         database = urlsplit(redis_url).path.strip("/") or "0"
-        return socketio_server.RedisManager(
+        return realtime.PipelinedRedisManager(
             redis_url, channel=f"switchboard-socketio-db{database}"
         )
     return socketio_server.Manager()

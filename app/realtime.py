@@ -6,17 +6,23 @@ rooms, never broadcast, so a user only hears about what concerns them.
 
 ``publish`` works from any process: with ``REDIS_URL`` set, web processes and
 ``worker.py`` share the Redis message queue, so a job's event reaches browsers
-connected to any web process.
+connected to any web process. Inside a batch job (:mod:`app.coalescing`) the
+events are held and go out together, in order, in one Redis round trip.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any, Iterable
 
+import socketio as socketio_server
 from flask_login import current_user
 from flask_socketio import join_room
 
+from app.coalescing import hold
 from app.extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -61,7 +67,67 @@ def publish(event: str, data: dict, *, rooms: Iterable[str]) -> None:
     targets = sorted(set(rooms))
     if not targets:
         return
-    socketio.emit(event, data, to=targets)
+    if not hold("live-updates", _emit_together, (event, data, targets)):
+        socketio.emit(event, data, to=targets)
+
+
+def _emit_together(emits: list[tuple[str, dict, list[str]]]) -> None:
+    manager = getattr(socketio.server, "manager", None)
+    together = getattr(manager, "together", nullcontext)
+    with together():
+        for event, data, targets in emits:
+            socketio.emit(event, data, to=targets)
+
+
+class PipelinedRedisManager(socketio_server.RedisManager):
+    """Socket.IO's Redis message queue, able to send several events in one round trip.
+
+    Each ``emit`` is a Redis ``PUBLISH`` of its own; inside :meth:`together`
+    the publishes are gathered and sent in one pipeline when the block ends,
+    in the order they were emitted. Gathering is per thread.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._gathering = threading.local()
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        if getattr(self._gathering, "messages", None) is not None:
+            yield
+            return
+        self._gathering.messages = []
+        try:
+            yield
+        finally:
+            messages, self._gathering.messages = self._gathering.messages, None
+            if messages:
+                self._publish_all(messages)
+
+    def _publish(self, data):
+        messages = getattr(self._gathering, "messages", None)
+        if messages is None:
+            return super()._publish(data)
+        messages.append(data)
+        return None
+
+    def _publish_all(self, messages: list[dict]) -> None:
+        # Two attempts, as the manager's own publish makes.
+        for retries_left in (1, 0):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                pipeline = self.redis.pipeline(transaction=False)
+                for message in messages:
+                    pipeline.publish(self.channel, self.json.dumps(message))
+                pipeline.execute()
+                return
+            except Exception:  # Redis away: the commit stands, browsers refresh later
+                if retries_left:
+                    log.warning("cannot publish live updates to Redis; retrying", exc_info=True)
+                    self.connected = False
+                else:
+                    log.exception("%d live updates not published", len(messages))
 
 
 def publish_to_users(event: str, data: dict, user_ids: Iterable) -> None:

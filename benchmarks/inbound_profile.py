@@ -1,15 +1,24 @@
 """Where an inbound WhatsApp message's job spends its time, in one process.
 
     .venv/bin/python benchmarks/inbound_profile.py [--messages 300] [--new-share 0.3]
-                                                   [--cprofile 25] [--reuse]
+                                                   [--batch 1] [--aged] [--cprofile 25] [--reuse]
 
 Stores signed Meta text-message events as the webhook does (one row each, no
 HTTP, no queue), a pool of 200 senders with an open conversation first, then
 runs the webhook job (``app.webhooks.processing.process_event``) on each event
-in turn, in its own app context as a worker would, listeners included. Prints
-the job's wall time per message (p50/p95), the SQL statements, commits and
-connection checkouts per message, the statements by kind, and with
-``--cprofile N`` the N functions with the most time of their own.
+in turn, in its own app context as a worker would, listeners included; with
+``--batch N`` the batch job (``process_events``) on N events at a time, as the
+pump hands them over under load. Prints the job's wall time per message
+(p50/p95) and the CPU time this process spent on it (steadier than wall time
+on a busy machine: it leaves out waiting for PostgreSQL and Redis), the SQL
+statements, commits, connection checkouts, PostgreSQL round trips (statements
+plus transaction commands) and Redis round trips per message,
+the statements by kind, and with ``--cprofile N`` the N functions with the
+most time of their own.
+
+``--aged`` dates the 200 open conversations two days back, as a steady
+customer's usually is: a message then touches a past day's analytics roll-up,
+which a conversation opened today does not.
 
 No RQ and no second process: the figures are the job's own cost, without the
 queue's per-job overhead, which ``benchmarks/e2e.py`` measures from outside.
@@ -36,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg._connection_base  # noqa: E402
+import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -75,10 +86,32 @@ class Tally:
         self.statements = 0
         self.commits = 0
         self.checkouts = 0
+        self.redis = 0
+        self.commands = 0
         self.kinds: collections.Counter[str] = collections.Counter()
         sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._statement)
         sa.event.listen(sa.engine.Engine, "commit", self._commit)
         sa.event.listen(sa.pool.Pool, "checkout", self._checkout)
+        # Every Redis command or pipeline goes out through one packed send.
+        send = redis.connection.AbstractConnection.send_packed_command
+        tally = self
+
+        def counted(connection, command, check_health=True):
+            if tally.on:
+                tally.redis += 1
+            return send(connection, command, check_health)
+
+        redis.connection.AbstractConnection.send_packed_command = counted
+        # BEGIN, COMMIT, ROLLBACK and savepoints go to PostgreSQL as commands of
+        # their own, outside the statement events: each is a round trip too.
+        exec_command = psycopg._connection_base.BaseConnection._exec_command
+
+        def counted_command(connection, *args, **kwargs):
+            if tally.on:
+                tally.commands += 1
+            return exec_command(connection, *args, **kwargs)
+
+        psycopg._connection_base.BaseConnection._exec_command = counted_command
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if self.on:
@@ -99,6 +132,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--new-share", type=float, default=0.3, help="share of first-time senders")
     parser.add_argument("--cprofile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--batch", type=int, default=1, help="events per job (process_events)")
+    parser.add_argument("--aged", action="store_true", help="open conversations from 2 days ago")
     parser.add_argument("--reuse", action="store_true", help="keep the schema")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -127,10 +162,11 @@ def main() -> None:
         app.extensions["broker"].connection.flushdb()
         run = uuid.uuid4().hex[:6]
         pool = [f"3161{n:07d}" for n in range(POOL)]
-        seeded = [_store(phone, f"{run}s{n}", rng) for n, phone in enumerate(pool)]
+        opened = time.time() - (2 * 86400 if args.aged else 0)
+        seeded = [_store(phone, f"{run}s{n}", rng, opened) for n, phone in enumerate(pool)]
         commit()
     for event_id in seeded:
-        _process(app, event_id)
+        _process(app, [event_id])
     with app.app_context():
         events = []
         for n in range(args.messages):
@@ -144,23 +180,34 @@ def main() -> None:
     tally = Tally()
     profile = cProfile.Profile() if args.cprofile else None
     seconds = []
-    for event_id in events:
+    cpu_seconds = []
+    size = max(1, args.batch)
+    for start in range(0, len(events), size):
+        batch = events[start : start + size]
         tally.on = True
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
-        _process(app, event_id)
+        _process(app, batch)
         if profile:
             profile.disable()
-        seconds.append(time.perf_counter() - started)
+        # A batch's time shared by its messages: the job's cost per message.
+        seconds.extend([(time.perf_counter() - started) / len(batch)] * len(batch))
+        cpu_seconds.extend([(time.process_time() - cpu_started) / len(batch)] * len(batch))
         tally.on = False
     count = len(events)
     print(
-        f"{count} messages ({args.new_share:.0%} first-time senders), one at a time: "
+        f"{count} messages ({args.new_share:.0%} first-time senders), "
+        f"{'one at a time' if size == 1 else f'{size} a job'}{', aged' if args.aged else ''}: "
         f"job p50 {statistics.median(seconds) * 1000:.1f} ms, "
-        f"p95 {percentile(seconds, 95) * 1000:.1f} ms; per message "
+        f"p95 {percentile(seconds, 95) * 1000:.1f} ms (CPU of this process "
+        f"{statistics.median(cpu_seconds) * 1000:.1f} / "
+        f"{percentile(cpu_seconds, 95) * 1000:.1f} ms); "
+        "per message "
         f"{tally.statements / count:.1f} statements, {tally.commits / count:.1f} commits, "
-        f"{tally.checkouts / count:.1f} connection checkouts; load average "
+        f"{tally.checkouts / count:.1f} connection checkouts, "
+        f"{(tally.statements + tally.commands) / count:.1f} PostgreSQL and "
+        f"{tally.redis / count:.2f} Redis round trips; load average "
         f"{os.getloadavg()[0]:.1f}"
     )
     print("\nstatements per message, by kind")
@@ -171,9 +218,10 @@ def main() -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.cprofile)
 
 
-def _store(phone: str, key: str, rng: random.Random) -> str:
+def _store(phone: str, key: str, rng: random.Random, at: float | None = None) -> str:
+    sent = int(at if at is not None else time.time())
     payload = webhook(
-        messages=[text_message(phone, rng.choice(TEXTS), f"wamid.{key}", int(time.time()))],
+        messages=[text_message(phone, rng.choice(TEXTS), f"wamid.{key}", sent)],
         contacts=[contact(phone, f"Klant {phone[-5:]}")],
     )
     body, _ = signed(payload, APP_SECRET)
@@ -183,10 +231,13 @@ def _store(phone: str, key: str, rng: random.Random) -> str:
     return str(event.id)
 
 
-def _process(app, event_id: str) -> None:
+def _process(app, event_ids: list[str]) -> None:
     with app.app_context():
         try:
-            processing.process_event(event_id)
+            if len(event_ids) == 1:
+                processing.process_event(event_ids[0])
+            else:
+                processing.process_events(event_ids)
         finally:
             db.session.remove()
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
+from app.channels.whatsapp import out_of_hours
 from app.channels.whatsapp.inbound import receive_message
 from app.channels.whatsapp.out_of_hours import describe_opening, desk_calendar
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationChannel
+from app.models import CommunicationChannel, InboundWebhookEvent
 from app.models.enums import ChannelType, MessageType, TemplateCategory, TemplateChannelType
 from app.models.sla import BusinessCalendar
+from app.webhooks import processing
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
@@ -234,3 +238,45 @@ def whatsapp_thread_with_jan(channel):
     factories.message(thread, "Eerder", sender_contact_id=jan.id, created_at=utcnow())
     db.session.commit()
     return thread
+
+
+def _process_text(wamid: str, text: str, phone: str = CUSTOMER) -> None:
+    payload = wa.webhook(
+        contacts=[wa.contact(phone, "Jan Jansen")],
+        messages=[wa.text_message(phone, text, wamid, int(time.time()))],
+    )
+    body, _ = wa.signed(payload, "unused")
+    event = InboundWebhookEvent(source="whatsapp", dedupe_key=wamid, raw_body=body)
+    db.session.add(event)
+    db.session.commit()
+    processing.process_event(str(event.id))
+
+
+def test_with_settings_kept_a_closed_desk_reads_its_template_choice_once(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 5)
+    monkeypatch.setattr(out_of_hours, "_templates", {})
+    _channel(_calendar(closed_days=1))
+    _process_text("wamid.k1", "Hallo")  # no template: nothing sent, and that is kept
+    template_reads: list[str] = []
+    this_thread = threading.get_ident()
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() == this_thread and "FROM communication_template" in text:
+            template_reads.append(text)
+
+    sa.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        _process_text("wamid.k2", "Nog iemand?")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statement)
+    assert template_reads == [] and _auto_responses() == []
+
+    # A kept template that is switched off is not used: the choice is made again.
+    monkeypatch.setattr(out_of_hours, "_templates", {})
+    template = _template("Gesloten, open {{next_opening}}.")
+    _process_text("wamid.k3", "Hallo weer")
+    assert len(_auto_responses()) == 1
+    template.is_active = False
+    db.session.commit()
+    _process_text("wamid.k4", "En nu?", phone="31687654321")  # another conversation
+    assert len(_auto_responses()) == 1

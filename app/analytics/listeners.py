@@ -2,14 +2,22 @@
 
 The marks are all these listeners write (one upsert, none for a change to a
 conversation of today, which the page reads directly anyway); the periodic
-job recomputes the marked days (:func:`app.analytics.rollups.refresh`).
+job recomputes the marked days (:func:`app.analytics.rollups.refresh`). A batch
+job marks the days of its events together (:mod:`app.coalescing`), at most
+once a second: a steady customer's conversation was opened on an earlier day,
+so each of their messages would otherwise cost an upsert and a commit of its
+own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
+
 import sqlalchemy as sa
 
 from app.analytics.rollups import dirty_days_upsert, mark_dirty, message_days, past_days
+from app.coalescing import hold
 from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
 from app.database import utcnow
 from app.events import listens_to
@@ -17,9 +25,6 @@ from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, InternalTask
 from app.transactions import commit
 
-# Changes that never move a thread's messages to another team or thread; any
-# other (an assignment, an edit, a merge, a withdrawn message) re-marks the
-# days of every message of the thread too.
 # Changes that leave every message where it was (same thread, team and channel): only
 # the thread's own days need recomputing. An escalation is one; the SLA scan sends
 # thousands in a backlog, and reading each thread's message days cost it 40 %.
@@ -42,17 +47,17 @@ def thread_days_changed(event: ThreadChanged | ThreadAssigned) -> None:
     moments = {thread.created_at, thread.resolved_at}
     if isinstance(event, ThreadAssigned) or event.reason not in LEAVES_MESSAGES:
         moments |= message_days(thread.id)
-    if mark_dirty(moments):
-        commit()
-    else:
-        db.session.rollback()
+    if not _held(moments):
+        _mark(moments)
 
 
 @listens_to(MessageCreated)
 def message_day_changed(event: MessageCreated) -> None:
     """A message recorded on an earlier day (imported history) changes that day's counts."""
     message = db.session.get(CommunicationMessage, event.message_id)
-    if message is not None and mark_dirty([message.created_at]):
+    if message is None or _held([message.created_at]):
+        return
+    if mark_dirty([message.created_at]):
         commit()
 
 
@@ -86,3 +91,24 @@ def _mark_task_days(connection, task: InternalTask) -> None:
     days = past_days(sa.inspect(task).attrs.completed_at.history.sum(), now)
     if days:
         connection.execute(dirty_days_upsert(days, now, connection.dialect.name))
+
+
+Moments = Iterable[datetime | date | None]
+# Nobody waits for a mark (the roll-up refresh reads them once a minute); a worker
+# killed before its batch's marks are written loses at most this much of them.
+MARKS_WITHIN_SECONDS = 1.0
+
+
+def _held(moments: Moments) -> bool:
+    return hold("analytics-dirty-days", _mark_held, moments, within=MARKS_WITHIN_SECONDS)
+
+
+def _mark(moments: Moments) -> None:
+    if mark_dirty(moments):
+        commit()
+    else:
+        db.session.rollback()
+
+
+def _mark_held(held: list[Moments]) -> None:
+    _mark({moment for moments in held for moment in moments})

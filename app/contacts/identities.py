@@ -53,14 +53,18 @@ def contact_with(kind: str, address: str) -> Contact | None:
     )
 
 
-def contact_for_address(kind: str, address: str, new_contact: Callable[[], Contact]) -> Contact:
+def contact_for_address(
+    kind: str, address: str, new_contact: Callable[[], Contact], *, unclaimed: bool = False
+) -> Contact:
     """The contact behind ``address``; ``new_contact()`` (not yet added) if there is none.
 
     A contact that has the address in its own fields but no identity yet (made
     by a partner's order, a form, an import) is given the identity, so the
-    customer stays one contact across the ways they reach us.
+    customer stays one contact across the ways they reach us. ``unclaimed``:
+    the caller found no identity for the address in this transaction, holding
+    the address (it is not read again).
     """
-    contact = contact_with(kind, address)
+    contact = None if unclaimed else contact_with(kind, address)
     if contact is not None:
         return contact
     existing = _contact_by_field(kind, address)

@@ -22,10 +22,13 @@ from app.models import Contact
 from app.models.enums import ContactType
 
 
-def contact_for_phone(raw_phone: str, profile_name: str | None = None) -> Contact:
+def contact_for_phone(
+    raw_phone: str, profile_name: str | None = None, *, unclaimed: bool = False
+) -> Contact:
     """The contact with this phone number; created (named after the profile) if new.
 
     Raises ValueError when the number cannot be read as a phone number.
+    ``unclaimed``: see :func:`app.contacts.identities.contact_for_address`.
     """
     phone = normalise_address(PHONE, raw_phone)
     if phone is None:
@@ -39,13 +42,18 @@ def contact_for_phone(raw_phone: str, profile_name: str | None = None) -> Contac
             whatsapp_profile_name=profile_name,
         )
 
-    contact = contact_for_address(PHONE, phone, new_contact)
-    if profile_name and not contact.whatsapp_profile_name:
-        contact.whatsapp_profile_name = profile_name
+    contact = contact_for_address(PHONE, phone, new_contact, unclaimed=unclaimed)
+    note_profile_name(contact, profile_name)
     return contact
 
 
-def contact_for_email(email: str, name: str | None = None) -> Contact:
+def note_profile_name(contact: Contact, profile_name: str | None) -> None:
+    """Keep the WhatsApp profile name of a contact who had none."""
+    if profile_name and not contact.whatsapp_profile_name:
+        contact.whatsapp_profile_name = profile_name
+
+
+def contact_for_email(email: str, name: str | None = None, *, unclaimed: bool = False) -> Contact:
     """The contact with this e-mail address (case-insensitive); created if new."""
     address = normalise_address(EMAIL, email)
     if address is None:
@@ -58,6 +66,7 @@ def contact_for_email(email: str, name: str | None = None) -> Contact:
             display_name=(name or address).strip()[:255],
             email=address,
         ),
+        unclaimed=unclaimed,
     )
 
 

@@ -22,6 +22,7 @@ Nothing here commits: the webhook job does, once the whole event is processed.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 
 from app.business_time import clock as sla_clock
 from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
-from app.contacts.services import contact_for_email, contact_for_phone
+from app.contacts.services import contact_for_email, contact_for_phone, note_profile_name
 from app.conversations.events import ThreadChanged
 from app.conversations.merging import kept_thread_of
 from app.conversations.messages import add_message, touch
@@ -39,7 +40,13 @@ from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
 from app.inbox.search import append_on_flush, append_to_search_document
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Contact
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    ContactIdentity,
+)
 from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
 from app.transactions import publish
 
@@ -91,13 +98,100 @@ def identify(sender: Sender) -> Contact:
 
     Raises ValueError when the address cannot be read (a short code, no @).
     """
+    return _make_contact(sender, _held_address(sender))
+
+
+def _held_address(sender: Sender) -> str:
     address = normalise_address(sender.kind, sender.address)
     if address is None:
         raise ValueError(f"not a {sender.kind} address: {sender.address!r}")
     hold_address(sender.kind, address)
+    return address
+
+
+def _make_contact(sender: Sender, address: str, *, unclaimed: bool = False) -> Contact:
     if sender.kind == PHONE:
-        return contact_for_phone(address, sender.whatsapp_profile_name)
-    return contact_for_email(address, sender.name)
+        return contact_for_phone(address, sender.whatsapp_profile_name, unclaimed=unclaimed)
+    return contact_for_email(address, sender.name, unclaimed=unclaimed)
+
+
+@dataclass
+class _Known:
+    """What one statement tells about a sender: their contact, open conversation, and
+    whether the message is stored already."""
+
+    contact: Contact
+    thread: CommunicationThread | None
+    duplicate: bool
+
+
+def _known_sender(
+    channel: CommunicationChannel, sender: Sender, address: str, inbound: InboundMessage
+) -> _Known | None:
+    """The contact behind the held address, with (for a message that names no provider
+    conversation) their open thread on ``channel``, in one round trip; None for an
+    address nobody has yet.
+
+    The steady case, a customer writing again in their open conversation, costs
+    this one statement instead of three (identity, duplicate, thread).
+    """
+    row = db.session.execute(
+        _known_sender_statement(_follows_open_thread(inbound)),
+        {
+            "channel_id": channel.id,
+            "external_message_id": inbound.external_message_id,
+            "kind": sender.kind,
+            "address": address,
+        },
+    ).first()
+    if row is None:
+        return None
+    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]))
+
+
+@functools.cache
+def _known_sender_statement(with_open_thread: bool) -> sa.Select:
+    # Built once per process: a statement object remembers its cache key, which
+    # SQLAlchemy otherwise works out anew on every message.
+    channel_id = sa.bindparam("channel_id")
+    duplicate = (
+        sa.select(CommunicationMessage.id)
+        .where(
+            CommunicationMessage.channel_id == channel_id,
+            CommunicationMessage.external_message_id == sa.bindparam("external_message_id"),
+        )
+        .exists()
+        .label("duplicate")
+    )
+    if with_open_thread:
+        # The same choice as latest_open_thread, for the contact of this row.
+        open_thread_id = (
+            sa.select(CommunicationThread.id)
+            .where(
+                CommunicationThread.channel_id == channel_id,
+                CommunicationThread.contact_id == Contact.id,
+                CommunicationThread.status.not_in(CLOSED),
+            )
+            .order_by(CommunicationThread.last_message_at.desc())
+            .limit(1)
+            .correlate(Contact)
+            .scalar_subquery()
+        )
+        query = sa.select(Contact, CommunicationThread, duplicate).outerjoin(
+            CommunicationThread, CommunicationThread.id == open_thread_id
+        )
+    else:
+        query = sa.select(Contact, sa.null(), duplicate)
+    return query.join(ContactIdentity, ContactIdentity.contact_id == Contact.id).where(
+        ContactIdentity.kind == sa.bindparam("kind"),
+        ContactIdentity.address == sa.bindparam("address"),
+    )
+
+
+def _follows_open_thread(inbound: InboundMessage) -> bool:
+    """A message that joins the sender's open conversation on its channel, if any
+    (WhatsApp, SMS): no provider conversation, nothing it answers."""
+    return not inbound.conversation_key and not inbound.replies_to
 
 
 def record_inbound(
@@ -112,16 +206,28 @@ def record_inbound(
     ``team_id``: the team a conversation it opens lands in (an Outlook mailbox's
     team); the channel's assignment rules may still pick a person or team.
     """
-    contact = identify(sender)
-    duplicate = db.session.scalar(
-        sa.select(CommunicationMessage.id).where(
-            CommunicationMessage.channel_id == channel.id,
-            CommunicationMessage.external_message_id == inbound.external_message_id,
+    address = _held_address(sender)
+    known = _known_sender(channel, sender, address, inbound)
+    if known is None:
+        contact = _make_contact(sender, address, unclaimed=True)
+        duplicate = db.session.scalar(
+            sa.select(CommunicationMessage.id).where(
+                CommunicationMessage.channel_id == channel.id,
+                CommunicationMessage.external_message_id == inbound.external_message_id,
+            )
         )
-    )
-    if duplicate is not None:
-        return None
-    thread = _thread_for(channel, contact, inbound, team_id)
+        if duplicate is not None:
+            return None
+        thread = _thread_for(channel, contact, inbound, team_id)
+    else:
+        if known.duplicate:
+            return None
+        contact = known.contact
+        if sender.kind == PHONE:
+            note_profile_name(contact, sender.whatsapp_profile_name)
+        thread = known.thread or _thread_for(
+            channel, contact, inbound, team_id, open_looked_up=_follows_open_thread(inbound)
+        )
     message = CommunicationMessage(
         thread_id=thread.id,
         channel_id=channel.id,
@@ -262,7 +368,12 @@ def _thread_quoting(channel, replies_to: list[str]) -> CommunicationThread | Non
 
 
 def _thread_for(
-    channel, contact, inbound: InboundMessage, team_id: uuid.UUID | None = None
+    channel,
+    contact,
+    inbound: InboundMessage,
+    team_id: uuid.UUID | None = None,
+    *,
+    open_looked_up: bool = False,
 ) -> CommunicationThread:
     thread = _conversation_of(channel, inbound.conversation_key)
     if thread is None and inbound.replies_to:
@@ -280,7 +391,10 @@ def _thread_for(
         # A reply to a conversation merged into another goes on in that one.
         thread = kept_thread_of(thread.id) or thread
     if thread is None and not inbound.conversation_key:
-        thread = latest_open_thread(channel.id, contact.id) or _merged_on(channel, contact)
+        # open_looked_up: the caller found no open thread in this transaction.
+        thread = (None if open_looked_up else latest_open_thread(channel.id, contact.id)) or (
+            _merged_on(channel, contact)
+        )
     if thread is not None and thread.status not in CLOSED:
         return thread
     return open_thread(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
 
 from app.contacts.identities import known_contact, normalise_address
 from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
@@ -37,9 +42,43 @@ def existing_channel(channel_type: ChannelType) -> CommunicationChannel | None:
     )
 
 
-def channel_of_type(channel_type: ChannelType) -> CommunicationChannel:
-    """The active channel of a type; created on first use so inbound never drops."""
-    return existing_channel(channel_type) or new_channel(channel_type)
+def channel_of_type(channel_type: ChannelType, *, cached: bool = False) -> CommunicationChannel:
+    """The active channel of a type; created on first use so inbound never drops.
+
+    ``cached``: for an inbound processor, which asks for its channel on every
+    message while the row changes seldom. Each worker then keeps the row for
+    ``CONFIGURATION_CACHE_SECONDS`` (a change to its settings is seen that much
+    later, as the desk's opening hours are) and joins a copy to the session
+    without reading it again.
+    """
+    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0) if cached else 0
+    if keep > 0:
+        with _channels_lock:
+            kept = _channels.get(channel_type)
+        if kept is not None and kept[0] > time.monotonic():
+            return _attached_copy(kept[1])
+    channel = existing_channel(channel_type)
+    if channel is None:
+        return new_channel(channel_type)  # not kept: this transaction may yet roll back
+    if keep > 0:
+        loaded = sa.inspect(channel).dict
+        columns = {c.key for c in sa.inspect(CommunicationChannel).column_attrs}
+        values = {key: copy.deepcopy(loaded[key]) for key in columns if key in loaded}
+        with _channels_lock:
+            _channels[channel_type] = (time.monotonic() + keep, values)
+    return channel
+
+
+_channels: dict[ChannelType, tuple[float, dict]] = {}
+_channels_lock = threading.Lock()
+
+
+def _attached_copy(values: dict) -> CommunicationChannel:
+    # A fresh copy each time (its settings may be changed in place), made
+    # persistent without a read; one already in the session is returned as is.
+    channel = CommunicationChannel(**copy.deepcopy(values))
+    so.make_transient_to_detached(channel)
+    return db.session.merge(channel, load=False)
 
 
 def new_channel(

@@ -22,6 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
+from app.coalescing import hold
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.counts import capped_count
@@ -36,7 +37,17 @@ log = logging.getLogger(__name__)
 
 
 def inbox_changed() -> None:
-    """Mark every kept view count stale (a conversation was added or changed)."""
+    """Mark every kept view count stale (a conversation was added or changed).
+
+    A batch job marks them once for all its events (:mod:`app.coalescing`),
+    before any of its live updates goes out, so a list refreshed by one shows
+    the new counts.
+    """
+    if not hold("inbox-generation", _bump_generation, early=True):
+        _bump_generation()
+
+
+def _bump_generation(_held: list | None = None) -> None:
     try:
         broker().connection.incr(GENERATION_KEY)
     except RedisError:

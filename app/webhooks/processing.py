@@ -6,14 +6,16 @@ in the session without committing. The job commits when the processor returns;
 when it raises, everything it wrote is rolled back and the event is marked
 failed with the error, to be re-run from the admin events page.
 
-A job first *claims* its event with one conditional ``UPDATE`` that sets a lease
-(``PROCESSING_LEASE_SECONDS``): two jobs for one event never both work on it,
-and when a worker dies mid-way the lease runs out and the sweeper (every 10 s)
-hands the event to another worker, so a crash costs well under a minute.
+A job first *claims* its events (a batch's all at once) with one conditional
+``UPDATE`` that sets a lease (``PROCESSING_LEASE_SECONDS``): two jobs for one
+event never both work on it, and when a worker dies mid-way the lease runs out
+and the sweeper (every 10 s) hands the events to another worker, so a crash
+costs well under a minute.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -23,6 +25,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.coalescing import flush_if_due, held
 from app.database import utcnow
 from app.extensions import db
 from app.features import resolve
@@ -32,6 +35,7 @@ from app.transactions import commit
 from app.webhooks.events import enqueue_batch, enqueue_processing, in_batches
 
 log = logging.getLogger(__name__)
+
 
 class UnprocessableEvent(Exception):
     """The event is well-formed but cannot be handled (kept as failed, not retried)."""
@@ -49,20 +53,45 @@ TRANSIENT_SQLSTATES = ("40P01", "40001")
 TRANSIENT_RETRIES = 3
 
 
-def _claim(event_id: uuid.UUID) -> InboundWebhookEvent | None:
-    """Take the event for this worker until the lease runs out; None if not ours.
+def _claim_all(event_ids: list[uuid.UUID]) -> dict[uuid.UUID, InboundWebhookEvent]:
+    """Take the events for this worker until the lease runs out; those not ours are left out.
 
-    The claim's ``RETURNING`` loads the event, so processing reads no row back;
+    The claim's ``RETURNING`` loads the events, so processing reads no row back;
     the claim is committed on its own so that a worker dying mid-job leaves the
-    event visibly ``processing`` with a lease the sweep can see run out.
+    events visibly ``processing`` with a lease the sweep can see run out. A
+    batch's events are claimed in one statement, locked in id order, so two
+    jobs claiming overlapping batches (a duplicate job, a sweep) wait for each
+    other instead of deadlocking. The events come back detached, loaded, each
+    to join the session that processes it.
     """
     now = utcnow()
     lease = timedelta(seconds=current_app.config["PROCESSING_LEASE_SECONDS"])
-    _commit_without_waiting_for_disk()
-    event = db.session.scalar(
-        sa.update(InboundWebhookEvent)
+    claimed = db.session.scalars(
+        _claim_statement(db.session.get_bind().dialect.name),
+        {"ids": event_ids, "now": now, "lease_until": now + lease},
+    ).all()
+    session = db.session()
+    # Keep the returned rows loaded through the commit instead of reading them again.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        commit()
+    finally:
+        session.expire_on_commit = expire
+    for event in claimed:
+        session.expunge(event)
+    return {event.id: event for event in claimed}
+
+
+# The job's statements are built once per process: a statement object remembers
+# its cache key, which SQLAlchemy otherwise works out anew for every event.
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Update:
+    now = sa.bindparam("now")
+    lockable = (
+        sa.select(InboundWebhookEvent.id)
         .where(
-            InboundWebhookEvent.id == event_id,
+            InboundWebhookEvent.id.in_(sa.bindparam("ids", expanding=True)),
+            # Not done, and not held by a worker whose lease still runs.
             InboundWebhookEvent.processing_state.not_in(DONE),
             sa.or_(
                 InboundWebhookEvent.processing_state != ProcessingState.PROCESSING,
@@ -70,50 +99,101 @@ def _claim(event_id: uuid.UUID) -> InboundWebhookEvent | None:
                 InboundWebhookEvent.lease_expires_at < now,
             ),
         )
+        .order_by(InboundWebhookEvent.id)
+        .with_for_update()
+    )
+    claim = (
+        sa.update(InboundWebhookEvent)
+        .where(InboundWebhookEvent.id.in_(lockable))
         .values(
             processing_state=ProcessingState.PROCESSING,
-            lease_expires_at=now + lease,
+            lease_expires_at=sa.bindparam("lease_until"),
             attempts=InboundWebhookEvent.attempts + 1,
             updated_at=now,
         )
         .returning(InboundWebhookEvent)
         .execution_options(synchronize_session=False)
     )
-    session = db.session()
-    # Keep the returned row loaded through the commit instead of reading it again.
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        commit()
-    finally:
-        session.expire_on_commit = expire
-    return event
+    return _without_waiting_for_disk(claim, dialect)
+
+
+@functools.cache
+def _processed_statement(dialect: str) -> sa.Update:
+    now = sa.bindparam("now")
+    done = (
+        sa.update(InboundWebhookEvent)
+        .where(InboundWebhookEvent.id == sa.bindparam("event_id"))
+        .values(
+            processing_state=ProcessingState.PROCESSED,
+            processed_at=now,
+            lease_expires_at=None,
+            last_error=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _without_waiting_for_disk(done, dialect)
+
+
+def _release(events: list[InboundWebhookEvent]) -> None:
+    """Give back claimed events this job will not start (handed to another job)."""
+    if not events:
+        return
+    db.session.execute(
+        sa.update(InboundWebhookEvent)
+        .where(
+            InboundWebhookEvent.id.in_([event.id for event in events]),
+            InboundWebhookEvent.processing_state == ProcessingState.PROCESSING,
+        )
+        .values(
+            processing_state=ProcessingState.RECEIVED,
+            lease_expires_at=None,
+            # Not an attempt: the transient-error retries count real ones.
+            attempts=InboundWebhookEvent.attempts - 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    commit()
+
+
+def _not_claimed(event_id: uuid.UUID) -> str:
+    """What a job that could not claim the event reports."""
+    state = db.session.scalar(
+        sa.select(InboundWebhookEvent.processing_state).where(InboundWebhookEvent.id == event_id)
+    )
+    if state is None:
+        log.warning("webhook event %s vanished before processing", event_id)
+        return "missing"
+    # Done already, or another worker holds it (a duplicate job, a sweep).
+    return "skipped" if state == ProcessingState.PROCESSING else state.value
 
 
 def process_event(event_id: str) -> str:
     """Run the event's processor; returns the final processing state."""
     ident = uuid.UUID(event_id)
-    event = _claim(ident)
-    if event is None:
-        state = db.session.scalar(
-            sa.select(InboundWebhookEvent.processing_state).where(InboundWebhookEvent.id == ident)
-        )
-        if state is None:
-            log.warning("webhook event %s vanished before processing", event_id)
-            return "missing"
-        # Done already, or another worker holds it (a duplicate job, a sweep).
-        return "skipped" if state == ProcessingState.PROCESSING else state.value
+    # Its live updates go out together once it is done (app.coalescing).
+    with held():
+        event = _claim_all([ident]).get(ident)
+        if event is None:
+            return _not_claimed(ident)
+        return _process_claimed(event)
+
+
+def _process_claimed(event: InboundWebhookEvent) -> str:
+    event_id = str(event.id)
+    db.session.add(event)
     path = processor_for(event.source)
     if path is None:
         return _finish(
             event_id, ProcessingState.IGNORED, f"no processor for source {event.source!r}"
         )
     try:
-        _commit_without_waiting_for_disk()
         resolve(path)(event)
-        event.processing_state = ProcessingState.PROCESSED
-        event.processed_at = utcnow()
-        event.lease_expires_at = None
-        event.last_error = None
+        db.session.execute(
+            _processed_statement(db.session.get_bind().dialect.name),
+            {"event_id": event.id, "now": utcnow()},
+        )
         commit()
     except Exception as exc:  # any failure: undo the work, keep the event as failed
         db.session.rollback()
@@ -127,8 +207,9 @@ def process_event(event_id: str) -> str:
     return ProcessingState.PROCESSED.value
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """This transaction's commit returns before its WAL reaches the disk.
+def _without_waiting_for_disk(statement: sa.Update, dialect: str) -> sa.Update:
+    """``statement``, made to say that its transaction's commit returns before its WAL
+    reaches the disk.
 
     Waiting for the disk was most of an inbound message's cost: two commits per
     message, each a WAL flush (several ms on a busy machine). Nothing relies on
@@ -140,9 +221,14 @@ def _commit_without_waiting_for_disk() -> None:
     ordinary commit (an automatic answer, a send) flushes the WAL up to itself,
     so nothing that depends on the message outlives it. Only these
     transactions: every other commit of the app still waits for the disk.
+
+    The setting is made by the statement itself (``set_config(…, true)`` in its
+    ``RETURNING``, as ``SET LOCAL`` would, for this transaction only; PostgreSQL
+    reads it at the commit), which saves a round trip per transaction.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    if dialect != "postgresql":
+        return statement
+    return statement.returning(sa.func.set_config("synchronous_commit", "off", True))
 
 
 # A batch stops taking new events after this long and hands the rest to a job of
@@ -154,30 +240,60 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
     """Events handed over together, each processed exactly as its own job would be.
 
     One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping and
-    a pump enqueue, more than the event itself under load; a batch pays that once.
-    Nothing else changes: every event is claimed, processed and committed on its
-    own, in the order the webhooks stored them, so a customer's messages keep
-    their order and a failure touches one event only. Returns how many events
-    ended in each state.
+    a pump enqueue, more than the event itself under load; a batch pays that once,
+    and claims all its events in one statement. Otherwise every event is
+    processed and committed on its own, in the order the webhooks stored them, so
+    a customer's messages keep their order and a failure touches one event only.
+    What the listeners do once for many events (live updates, saved-view and
+    analytics marks) is done together (:mod:`app.coalescing`). Returns how many
+    events ended in each state.
     """
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
-    for position, event_id in enumerate(event_ids):
-        if position and time.monotonic() - started > BATCH_SECONDS:
-            enqueue_batch(event_ids[position:])
-            outcomes["handed on"] += len(event_ids) - position
-            break
+    idents = [uuid.UUID(event_id) for event_id in event_ids]
+    # Every event is claimed at the start: none may start after half its lease,
+    # or the sweep could hand it to another worker while this one is on it.
+    budget = min(BATCH_SECONDS, current_app.config["PROCESSING_LEASE_SECONDS"] / 2)
+    with held():
         try:
-            outcomes[process_event(event_id)] += 1
-        except Exception:  # the claim or the bookkeeping itself failed (database gone)
+            claimed = _claim_all(idents)
+        except Exception:  # the database is gone: each event on its own, with retries
             db.session.rollback()
-            log.exception("webhook event %s could not be processed in its batch", event_id)
-            enqueue_processing(event_id)  # alone, with the queue's retries
-            outcomes["requeued"] += 1
+            log.exception("webhook batch of %d events could not be claimed", len(event_ids))
+            for event_id in event_ids:
+                enqueue_processing(event_id)
+            return {"requeued": len(event_ids)}
         finally:
-            # A fresh session per event, as a job of its own would have.
             db.session.remove()
+        for position, ident in enumerate(idents):
+            if position and time.monotonic() - started > budget:
+                unstarted = [claimed[i] for i in idents[position:] if i in claimed]
+                _hand_on(event_ids[position:], unstarted)
+                outcomes["handed on"] += len(event_ids) - position
+                break
+            try:
+                # Popped: an id handed over twice in one batch is processed once.
+                event = claimed.pop(ident, None)
+                outcomes[_process_claimed(event) if event else _not_claimed(ident)] += 1
+            except Exception:  # the bookkeeping itself failed (database gone)
+                db.session.rollback()
+                log.exception("webhook event %s could not be processed in its batch", ident)
+                enqueue_processing(str(ident))  # alone, with the queue's retries
+                outcomes["requeued"] += 1
+            finally:
+                # A fresh session per event, as a job of its own would have.
+                db.session.remove()
+                flush_if_due()
     return dict(outcomes)
+
+
+def _hand_on(event_ids: list[str], claimed: list[InboundWebhookEvent]) -> None:
+    try:
+        _release(claimed)
+    except Exception:  # still leased: the sweep takes them once the lease runs out
+        db.session.rollback()
+        log.exception("could not release %d webhook events before handing them on", len(claimed))
+    enqueue_batch(event_ids)
 
 
 def _is_transient(exc: Exception) -> bool:

@@ -68,9 +68,10 @@ def _receive(event: InboundWebhookEvent, fields: dict[str, str]) -> None:
             "provider": "sms",
         },
     )
+    channel = channel_of_type(ChannelType.SMS, cached=True)
     # Raises ValueError for a sender that is no phone number (a short code name):
     # the event is kept as failed for a person to look at, never silently dropped.
-    message = record_inbound(channel_of_type(ChannelType.SMS), Sender(PHONE, sender), inbound)
+    message = record_inbound(channel, Sender(PHONE, sender), inbound)
     if message is None:
         log.info("SMS %s was already stored", inbound.external_message_id)
 

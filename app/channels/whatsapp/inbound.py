@@ -42,7 +42,7 @@ DELIVERY_STATUSES = {
 def process_event(event: InboundWebhookEvent) -> None:
     """Store every message of the event and apply every status; raise to fail it."""
     payload = json.loads(event.raw_body)
-    channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
+    channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS, cached=True)
     # Every sender of the event held at once, in one order: two events naming
     # the same customers never wait on each other.
     hold_senders(

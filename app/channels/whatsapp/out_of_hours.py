@@ -107,7 +107,7 @@ def answer_out_of_hours(
     # message never tells a customer "we open at 08:00" at 08:05.
     if is_open(schedule, inbound.created_at) or is_open(schedule, now):
         return None
-    template = out_of_hours_template(channel)
+    template = _kept_out_of_hours_template(channel)
     if template is None:
         log.info("desk closed but no out-of-hours template is active; no auto-response")
         return None
@@ -204,6 +204,31 @@ def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
         holiday_country=calendar.holiday_country,
         closed_dates=list(calendar.closed_dates or []),
     )
+
+
+# Which template answers is asked on every message while the desk is closed, and
+# mostly the answer is "the same as a moment ago": kept like the schedule above.
+_templates: dict[tuple, tuple[float, uuid.UUID | None]] = {}
+
+
+def _kept_out_of_hours_template(channel: CommunicationChannel) -> CommunicationTemplate | None:
+    """:func:`out_of_hours_template`, its choice kept ``CONFIGURATION_CACHE_SECONDS``
+    per worker: no read at all while there is none, a read by id otherwise."""
+    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
+    if keep <= 0:
+        return out_of_hours_template(channel)
+    key = (channel.id, (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY))
+    now = time.monotonic()
+    with _schedules_lock:
+        kept = _templates.get(key)
+    if kept is not None and kept[0] > now:
+        template = db.session.get(CommunicationTemplate, kept[1]) if kept[1] else None
+        if kept[1] is None or (template is not None and template.is_active):
+            return template
+    template = out_of_hours_template(channel)
+    with _schedules_lock:
+        _templates[key] = (now + keep, template.id if template is not None else None)
+    return template
 
 
 def out_of_hours_template(channel: CommunicationChannel) -> CommunicationTemplate | None:
