@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -120,9 +121,36 @@ def claim(kind: str, address: str, contact_id: uuid.UUID) -> bool:
     return db.session.execute(statement).scalar() is not None
 
 
-def claim_addresses_of(contact: Contact) -> None:
-    """Give a contact the identities of its phone and e-mail that nobody has yet."""
+@dataclass(frozen=True)
+class HeldAddress:
+    """An address of a contact's own fields that is another contact's identity."""
+
+    kind: str
+    address: str
+    owner_id: uuid.UUID
+
+
+def claim_addresses_of(contact: Contact) -> list[HeldAddress]:
+    """Give a contact the identities of its phone and e-mail that nobody has yet.
+
+    An address already another contact's stays theirs (messages from it keep
+    reaching the conversations they have); those are returned, for callers
+    that report them.
+    """
+    held: list[HeldAddress] = []
     for kind, raw in ((PHONE, contact.phone), (EMAIL, contact.email)):
         address = normalise_address(kind, raw)
-        if address is not None:
-            claim(kind, address, contact.id)
+        if address is None or claim(kind, address, contact.id):
+            continue
+        owner_id = _owner_id(kind, address)
+        if owner_id is not None and owner_id != contact.id:
+            held.append(HeldAddress(kind, address, owner_id))
+    return held
+
+
+def _owner_id(kind: str, address: str) -> uuid.UUID | None:
+    return db.session.scalar(
+        sa.select(ContactIdentity.contact_id).where(
+            ContactIdentity.kind == kind, ContactIdentity.address == address
+        )
+    )

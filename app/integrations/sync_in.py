@@ -1,8 +1,12 @@
 """Inbound sync: paging through a provider's records into local contacts.
 
-Only contacts come in. A remote record is matched by its remote id from an
-earlier run, then by e-mail, else created; a record the mappings cannot read
-is kept as failed under ``remote:<id>`` and the run goes on.
+Only contacts come in. The provider is asked for the fields the mappings
+read. A remote record is matched by its remote id from an earlier run, then
+by e-mail (its identity, else a contact's own field), else created; a record
+the mappings cannot read is kept as failed under ``remote:<id>`` and the run
+goes on. A synced contact's phone and e-mail become its identities, so a
+WhatsApp message or e-mail from them reaches this contact; an address that is
+already another contact's stays theirs, noted on the record's sync state.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.contacts.identities import claim_addresses_of
+from app.contacts.identities import EMAIL, HeldAddress, claim_addresses_of, known_contact
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import ConnectorError
@@ -49,9 +53,10 @@ def pull_all(run: SyncRun) -> bool:
 
 
 def _list_page(run: SyncRun, object_type: str, cursor: str | None):
+    fields = [spec.remote_field for spec in run.mappings(object_type) if spec.applies("in")]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return run.connector.list_remote(object_type, cursor)
+            return run.connector.list_remote(object_type, cursor, fields)
         except ConnectorError as exc:
             if not exc.retryable or attempt == MAX_ATTEMPTS:
                 raise
@@ -93,9 +98,7 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
     contact = db.session.get(Contact, uuid.UUID(state.local_id)) if state else None
     email = (values.get("contact.email") or "").strip().lower() or None
     if contact is None and email:
-        contact = db.session.scalar(
-            sa.select(Contact).where(sa.func.lower(Contact.email) == email).limit(1)
-        )
+        contact = known_contact(EMAIL, email)
     if contact is None:
         contact = Contact(display_name="")
         db.session.add(contact)
@@ -106,12 +109,20 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
         names = " ".join(p for p in (contact.first_name, contact.last_name) if p)
         contact.display_name = names or contact.email or f"{object_type} {remote_id}"
     db.session.flush()
-    claim_addresses_of(contact)
+    held = claim_addresses_of(contact)
     state = state or sync_record(run.integration, object_type, str(contact.id))
     state.remote_id = remote_id
     state.status = "synced"
-    state.last_error = None
+    # Synced all the same: the note says why messages from an address reach someone else.
+    state.last_error = _held_note(held) if held else None
     state.attempts = 1
     state.synced_at = utcnow()
     state.last_sync_job_id = run.job.id
     return True
+
+
+def _held_note(held: list[HeldAddress]) -> str:
+    return "; ".join(
+        f"{h.kind} {h.address} already belongs to contact {h.owner_id}; left with that contact"
+        for h in held
+    )

@@ -1,7 +1,10 @@
 """A fake HubSpot CRM v3: ``/crm/v3/objects/{contacts,companies,deals}``.
 
 Records are ``{"id", "properties", "createdAt", "updatedAt", "archived"}``; lists
-page with ``limit``/``after`` and answer ``paging.next.after``; errors are
+page with ``limit``/``after`` and answer ``paging.next.after``. As HubSpot does, a
+list answers only the default properties (e-mail, names and the system ones)
+unless ``properties=`` (comma-separated) names others; a named property the
+record has no value for comes back as null; errors are
 ``{"status": "error", "message", "correlationId", "category"}``. A contact whose
 e-mail is already held answers 409 "Contact already exists. Existing ID: n".
 Tests list e-mails in :attr:`reject_emails` to have those creates refused.
@@ -20,6 +23,12 @@ from tests.fakes import FakeServer
 
 TOKEN = "hubspot-access-token"
 OBJECTS = ("contacts", "companies", "deals")
+# What GET /crm/v3/objects/{type} answers without ``properties=``.
+DEFAULT_PROPERTIES = {
+    "contacts": ("email", "firstname", "lastname"),
+    "companies": ("name", "domain"),
+    "deals": ("dealname", "amount", "closedate", "pipeline", "dealstage"),
+}
 
 
 class FakeHubSpot(FakeServer):
@@ -46,7 +55,9 @@ class FakeHubSpot(FakeServer):
             limit = min(int(request.args.get("limit", 10)), 100)
             after = int(request.args.get("after", 0))
             page = [r for r in records if int(r["id"]) > after][:limit]
-            body = {"results": page}
+            asked = [p for p in request.args.get("properties", "").split(",") if p.strip()]
+            wanted = [*DEFAULT_PROPERTIES.get(object_type, ()), *(p.strip() for p in asked)]
+            body = {"results": [_answered(r, wanted) for r in page]}
             if page and int(page[-1]["id"]) < int(records[-1]["id"]):
                 body["paging"] = {"next": {"after": page[-1]["id"], "link": "..."}}
             return jsonify(body)
@@ -104,6 +115,17 @@ class FakeHubSpot(FakeServer):
 
     def contacts_by_email(self) -> dict[str, dict]:
         return {r["properties"].get("email"): r for r in self.records["contacts"].values()}
+
+
+def _answered(record: dict, wanted: list[str]) -> dict:
+    stored = record["properties"]
+    properties = {name: stored.get(name) for name in wanted}
+    properties.update(
+        hs_object_id=record["id"],
+        createdate=record["createdAt"],
+        lastmodifieddate=record["updatedAt"],
+    )
+    return {**record, "properties": properties}
 
 
 def _now() -> str:

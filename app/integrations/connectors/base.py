@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -90,9 +90,14 @@ class Connector(ABC):
 
     @abstractmethod
     def list_remote(
-        self, object_type: str, cursor: str | None = None
+        self, object_type: str, cursor: str | None = None, fields: Sequence[str] = ()
     ) -> tuple[list[dict], str | None]:
-        """One page of ``object_type`` records, and the cursor of the next page (or None)."""
+        """One page of ``object_type`` records, and the cursor of the next page (or None).
+
+        ``fields`` are the remote dot paths the caller will read (its mappings'):
+        a provider that answers only the fields asked for (HubSpot) is asked for
+        these; one that always answers whole records ignores them.
+        """
 
     @abstractmethod
     def create_remote(

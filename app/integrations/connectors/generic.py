@@ -62,7 +62,7 @@ class GenericRestConnector(Connector):
             return False, exc.message
         return True, f"The API answered a list of {listable[0]}."
 
-    def list_remote(self, object_type, cursor=None):
+    def list_remote(self, object_type, cursor=None, fields=()):
         params = {"limit": self.page_size}
         if cursor:
             params[str(self.config.get("cursor_param") or "cursor")] = cursor

@@ -1,14 +1,16 @@
 """HubSpot CRM v3: contacts, companies and deals as ``/crm/v3/objects/{type}``.
 
 Records travel as ``{"id", "properties": {...}}``; field mappings address the
-properties as ``properties.email`` and so on. Lists page with ``limit`` and the
-``after`` cursor from ``paging.next.after``. Errors answer
+properties as ``properties.email`` and so on. Lists name the mapped properties in
+``properties=`` (HubSpot otherwise answers only its defaults) and page with
+``limit`` and the ``after`` cursor from ``paging.next.after``. Errors answer
 ``{"status": "error", "message", "category", "correlationId"}``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from app.integrations.connectors.base import Connector, ConnectorError
 
@@ -34,8 +36,13 @@ class HubSpotConnector(Connector):
             return False, exc.message
         return True, "HubSpot answered: the token can read contacts."
 
-    def list_remote(self, object_type, cursor=None):
+    def list_remote(self, object_type, cursor=None, fields=()):
         params = {"limit": self.page_size, "archived": "false"}
+        # Without ``properties`` HubSpot answers its defaults only (e-mail and
+        # names): a mapped phone or job title would never arrive.
+        properties = property_names(fields)
+        if properties:
+            params["properties"] = ",".join(properties)
         if cursor:
             params["after"] = cursor
         body = self.request("GET", self._path(object_type), params=params) or {}
@@ -68,6 +75,18 @@ class HubSpotConnector(Connector):
             category = f" ({body['category']})" if body.get("category") else ""
             return f"HTTP {response.status_code}{category}: {body['message']}"[:400]
         return super().error_message(response)
+
+
+def property_names(fields: Iterable[str]) -> list[str]:
+    """The HubSpot property names among mapped remote paths (``properties.phone`` → ``phone``),
+    in order and once each; paths outside ``properties`` (``id``) are not properties."""
+    names: list[str] = []
+    for path in fields:
+        head, _, name = str(path).partition(".")
+        name = name.split(".", 1)[0]
+        if head == "properties" and name and name not in names:
+            names.append(name)
+    return names
 
 
 def _with_properties(payload: dict) -> dict:

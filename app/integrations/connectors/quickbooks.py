@@ -57,7 +57,7 @@ class QuickBooksConnector(Connector):
         name = (body.get("CompanyInfo") or {}).get("CompanyName") or self.realm_id
         return True, f"QuickBooks answered for company {name}."
 
-    def list_remote(self, object_type, cursor=None):
+    def list_remote(self, object_type, cursor=None, fields=()):
         entity = self._entity(object_type)
         start = int(cursor or 1)
         # Only our own entity name and integers go into the query: nothing a user typed.

@@ -32,7 +32,7 @@ class StripeConnector(Connector):
             return False, exc.message
         return True, "Stripe answered: the key can read customers."
 
-    def list_remote(self, object_type, cursor=None):
+    def list_remote(self, object_type, cursor=None, fields=()):
         params = {"limit": self.page_size}
         if cursor:
             params["starting_after"] = cursor
