@@ -13,10 +13,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.analytics.coverage import coverage, day_runs
 from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter, local_today
 from app.analytics.listeners import thread_days_changed
-from app.analytics.rollups import coverage, day_runs, rebuild, refresh
+from app.analytics.rollups import rebuild, refresh
 from app.conversations.events import ThreadAssigned
 from app.extensions import db
 from app.models import (

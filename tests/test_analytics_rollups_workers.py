@@ -17,9 +17,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.analytics.coverage import coverage
 from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter, local_today
-from app.analytics.rollups import coverage, rebuild, refresh
+from app.analytics.rollups import rebuild, refresh
 from app.database import utcnow
 from app.extensions import db
 from app.models import AnalyticsDay, AnalyticsDirtyDay, CommunicationMessage, CommunicationThread

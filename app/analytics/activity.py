@@ -21,6 +21,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app.analytics.coverage import (
+    Coverage,
+    combined,
+    coverage,
+    in_days,
+    on_days,
+    single_day,
+)
 from app.analytics.definitions import completed_task, task_on_time
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
@@ -30,14 +38,6 @@ from app.analytics.grouping import (
     group_name,
     named,
     scoped_messages,
-)
-from app.analytics.rollups import (
-    Coverage,
-    combined,
-    coverage,
-    in_days,
-    on_days,
-    single_day,
 )
 from app.analytics.sql import local_date
 from app.analytics.tables import COUNT, DAY, PERCENT, Column, Table, ratio

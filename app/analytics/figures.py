@@ -24,8 +24,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.analytics.activity import message_volume, tasks_on_time, template_share, workload
+from app.analytics.coverage import direct_coverage
 from app.analytics.filters import AnalyticsFilter
-from app.analytics.rollups import direct_coverage
 from app.analytics.satisfaction import csat_by_agent, csat_by_channel, csat_by_team, csat_by_week
 from app.analytics.service_level import (
     escalation_rate,

@@ -24,6 +24,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.analytics.coverage import (
+    Coverage,
+    combined,
+    coverage,
+    first_instant,
+    in_days,
+    on_days,
+)
 from app.analytics.definitions import DEFINITIONS, customer_thread, escalated, has_sla_clock
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
@@ -34,14 +42,6 @@ from app.analytics.grouping import (
     group_name,
     named,
     thread_team,
-)
-from app.analytics.rollups import (
-    Coverage,
-    combined,
-    coverage,
-    first_instant,
-    in_days,
-    on_days,
 )
 from app.analytics.tables import COUNT, DURATION, PERCENT, Column, Table, average, ratio
 from app.extensions import db
