@@ -107,6 +107,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/v1/webhooks/fillout": SIGNED,
     "POST /api/v1/webhooks/make/<scenario>": SIGNED,
     "POST /api/v1/webhooks/partner-status/<partner_id>": SIGNED,
+    "POST /api/v1/webhooks/salesforce": SIGNED,
     "POST /api/v1/webhooks/<provider>": SIGNED,
 }
 

@@ -148,7 +148,7 @@ def test_the_integration_whose_secret_verifies_receives_the_event(app, client):
 
 
 def test_unknown_provider_inactive_integration_malformed_and_oversized(app, client):
-    assert client.post("/api/v1/webhooks/salesforce", data="{}").status_code == 404
+    assert client.post("/api/v1/webhooks/pipedrive", data="{}").status_code == 404
     make_integration("stripe", {"webhook_secret": STRIPE_SECRET}, status="inactive")
     answer = post_stripe(client, stripe_event())
     assert answer.status_code == 404

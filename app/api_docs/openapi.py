@@ -249,6 +249,36 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "post",
+            "/api/v1/webhooks/salesforce",
+            "Salesforce outbound messages (SOAP notifications)",
+            "Webhooks",
+            body_description=(
+                "Salesforce's outbound message: a SOAP 1.1 envelope whose Body is "
+                "`notifications` (http://soap.sforce.com/2005/09/outbound) with OrganizationId, "
+                "ActionId, SessionId, EnterpriseUrl, PartnerUrl and 1–100 Notification "
+                "elements (Id, sObject typed sf:<Object>). A DTD is refused."
+            ),
+            body_media="text/xml",
+            description=(
+                "Salesforce signs nothing: OrganizationId must be the organization_id set on "
+                "an active Salesforce integration (15 or 18 characters). Each Notification is "
+                "stored once under its Id and answered at once with the SOAP "
+                "notificationsResponse `<Ack>true</Ack>`, so a redelivery changes nothing. "
+                "Contact and Account become customer.created/updated, Opportunity "
+                "referral.captured/converted/lost. Every answer is text/xml; refusals are "
+                "SOAP faults (faultcode soapenv:Client, our code in detail)."
+            ),
+            responses={
+                200: ("notificationsResponse with Ack true, text/xml", None),
+                400: ("Not well-formed XML, a DTD, or not an outbound message (SOAP fault)", None),
+                401: ("No Salesforce integration has its organization id set (SOAP fault)", None),
+                403: ("The message comes from another organization (SOAP fault)", None),
+                404: ("No active Salesforce integration (SOAP fault)", None),
+                413: ("Body over 1 MB (SOAP fault)", None),
+            },
+        ),
+        Operation(
+            "post",
             "/api/v1/webhooks/{provider}",
             "Integration hub provider events (Stripe, HubSpot, QuickBooks)",
             "Webhooks",

@@ -20,7 +20,7 @@ FEATURE = Feature(
     ),
     webhook_processors={
         provider: "app.integrations.webhook_routing:process_event"
-        for provider in ("stripe", "hubspot", "quickbooks")
+        for provider in ("stripe", "hubspot", "quickbooks", "salesforce")
     },
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.

@@ -142,6 +142,14 @@ _GENERIC_CONTACT = (
 )
 
 DEFAULT_MAPPINGS: dict[tuple[str, str], tuple[MappingSpec, ...]] = {
+    # Salesforce's Contact fields, as its REST API and outbound messages name them.
+    ("salesforce", "contacts"): (
+        _m("contact.email", "Email", transform="lower"),
+        _m("contact.first_name", "FirstName"),
+        _m("contact.last_name", "LastName"),
+        _m("contact.phone", "Phone", transform="e164"),
+        _m("contact.job_title", "Title"),
+    ),
     ("hubspot", "contacts"): _HUBSPOT_CONTACT,
     ("hubspot", "companies"): (
         _m("organization.name", "properties.name", required=True),

@@ -39,6 +39,25 @@ ALL_DIRECTIONS = ("one_way_in", "one_way_out", "two_way")
 
 
 @dataclass(frozen=True)
+class Setting:
+    """A non-secret setting only some providers have, kept in the integration's ``config``."""
+
+    name: str
+    label: Any  # lazy text
+    hint: Any = ""
+    placeholder: str = ""
+
+
+# Salesforce signs no outbound message: its organization ID is how we know the sender.
+ORGANIZATION_ID = Setting(
+    "organization_id",
+    _l("Salesforce organization ID"),
+    _l("(outbound messages from any other organization are refused)"),
+    "00D…",
+)
+
+
+@dataclass(frozen=True)
 class Provider:
     """One outside system we can connect to.
 
@@ -67,6 +86,7 @@ class Provider:
     # Extra query parameters some authorize endpoints need (Salesforce's prompt, …).
     oauth_extra_params: dict[str, str] = field(default_factory=dict)
     docs_url: str = ""
+    settings: tuple[Setting, ...] = ()
 
     @property
     def is_oauth(self) -> bool:
@@ -102,6 +122,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         api_base_key="SALESFORCE_API_BASE",
         oauth_scopes=("api", "refresh_token"),
         docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+        settings=(ORGANIZATION_ID,),
         **_oauth("SALESFORCE"),
     ),
     Provider(

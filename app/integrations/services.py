@@ -29,6 +29,7 @@ from app.integrations.registry import (
     PROVIDERS,
     Provider,
 )
+from app.integrations.salesforce_ids import is_organization_id
 from app.integrations.tokens import (
     TABLE,
     IntegrationAuthError,
@@ -51,7 +52,15 @@ REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
 }
 # Non-secret settings kept in ``config``; anything else there (the generic
 # connector's endpoints, say) is left as it is.
-CONFIG_FIELDS = ("base_url", "auth_style", "auth_header", "realm_id", "portal_id", "account_id")
+CONFIG_FIELDS = (
+    "base_url",
+    "auth_style",
+    "auth_header",
+    "realm_id",
+    "portal_id",
+    "account_id",
+    "organization_id",
+)
 AUTH_STYLES = ("bearer", "header")
 
 
@@ -317,6 +326,8 @@ def _settings(
                 errors["base_url"] = _("must be an https:// URL")
         elif name == "auth_style" and value and value not in AUTH_STYLES:
             errors[name] = _("must be bearer or header")
+        elif name == "organization_id" and value and not is_organization_id(value):
+            errors[name] = _("must be a Salesforce organization ID: 00D…, 15 or 18 characters")
         elif len(value) > 120:
             errors[name] = _("at most 120 characters")
         settings["config." + name] = value or None

@@ -29,7 +29,7 @@ from app.integrations.sync_records import (
     mark_failed,
     sync_record,
 )
-from app.models import Contact, SyncRecord
+from app.models import Contact, Integration, SyncRecord
 from app.transactions import commit
 
 
@@ -87,9 +87,27 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
         state.remote_id = remote_id
         mark_failed(state, run.job, str(exc))
         return False
+    apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id)
+    return True
+
+
+def apply_remote_contact(
+    integration: Integration,
+    object_type: str,
+    remote_id: str,
+    values: dict,
+    sync_job_id: uuid.UUID | None = None,
+) -> Contact:
+    """Upsert the contact of one remote record from its mapped ``values`` (no commit).
+
+    The contact synced from ``remote_id`` before, else the one with its
+    e-mail, else a new one; the record's sync state says it is synced. Shared
+    by the paged pull and by provider messages that carry the record itself
+    (Salesforce's outbound messages), with no job then.
+    """
     state = db.session.scalar(
         sa.select(SyncRecord).where(
-            SyncRecord.integration_id == run.integration.id,
+            SyncRecord.integration_id == integration.id,
             SyncRecord.object_type == object_type,
             SyncRecord.remote_id == remote_id,
             SyncRecord.status == "synced",
@@ -110,15 +128,16 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
         contact.display_name = names or contact.email or f"{object_type} {remote_id}"
     db.session.flush()
     held = claim_addresses_of(contact)
-    state = state or sync_record(run.integration, object_type, str(contact.id))
+    state = state or sync_record(integration, object_type, str(contact.id))
     state.remote_id = remote_id
     state.status = "synced"
     # Synced all the same: the note says why messages from an address reach someone else.
     state.last_error = _held_note(held) if held else None
     state.attempts = 1
     state.synced_at = utcnow()
-    state.last_sync_job_id = run.job.id
-    return True
+    if sync_job_id is not None:
+        state.last_sync_job_id = sync_job_id
+    return contact
 
 
 def _held_note(held: list[HeldAddress]) -> str:

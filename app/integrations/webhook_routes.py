@@ -1,19 +1,38 @@
-"""``POST /api/v1/webhooks/<provider>``: Stripe, HubSpot and QuickBooks calling in.
+"""``POST /api/v1/webhooks/<provider>``: Stripe, HubSpot, QuickBooks and Salesforce calling in.
 
 Registered after the channel webhooks (whatsapp, sms, …), whose fixed paths
-win over this one. See :mod:`app.integrations.webhooks_in` for each scheme.
+win over this one. See :mod:`app.integrations.webhooks_in` for each signed
+scheme and :mod:`app.integrations.salesforce_outbound` for Salesforce's SOAP.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
+from app.api.errors import ApiError
 from app.extensions import csrf
+from app.integrations import salesforce_outbound
 from app.integrations.webhooks_in import receive
 from app.transactions import commit
 
 bp = Blueprint("provider_webhooks", __name__, url_prefix="/api/v1/webhooks")
 csrf.exempt(bp)
+
+
+@bp.post("/salesforce")
+def receive_salesforce_message():
+    """Store an outbound message's notifications and acknowledge it in SOAP.
+
+    Every answer is SOAP: the ``notificationsResponse`` Ack (200) once the
+    notifications are committed, else a fault with the refusal's status.
+    """
+    try:
+        salesforce_outbound.receive_outbound()
+    except ApiError as exc:
+        body = salesforce_outbound.fault(exc.status, exc.code, exc.message, exc.fields)
+        return Response(body, status=exc.status, content_type=salesforce_outbound.CONTENT_TYPE)
+    commit()  # durable before the Ack: Salesforce stops redelivering once it has it
+    return Response(salesforce_outbound.ACK, 200, content_type=salesforce_outbound.CONTENT_TYPE)
 
 
 @bp.post("/<provider>")
