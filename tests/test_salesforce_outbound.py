@@ -329,7 +329,8 @@ def test_the_organisation_id_is_set_through_the_api_and_the_form(app, client, ad
     )
     assert created.status_code == 201, created.get_json()
     url = f"/api/integrations/{created.get_json()['data']['id']}"
-    for wrong in ("0055g000004AbCd", "00D5g000004AbC", "00D5g000004AbCd!!!"):
+    # A user's id; one character short; not an id; a checksum marking a digit as a capital.
+    for wrong in ("0055g000004AbCd", "00D5g000004AbC", "00D5g000004AbCd!!!", "00D5g000004AbCdEAJ"):
         refused = client.patch(url, json={"organization_id": wrong}, headers=headers)
         assert refused.status_code == 422
         assert set(refused.get_json()["error"]["fields"]) == {"organization_id"}
