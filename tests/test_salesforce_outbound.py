@@ -196,6 +196,20 @@ def test_a_contact_message_updates_the_synced_contact(app, client, org, salesfor
     assert list(names) == ["customer.created", "customer.updated"]
 
 
+def test_a_contact_the_mappings_cannot_read_is_kept_as_failed(app, client, org, salesforce):
+    bad = org.notification("Contact", Email="x@example.nl", Phone="call me maybe")
+    assert org.deliver(client, org.envelope([bad])).acked
+    drain_queues(app)
+    assert count(Contact) == 0
+    state = db.session.scalar(sa.select(SyncRecord))
+    assert (state.local_id, state.status) == (f"remote:{bad.fields['Id']}", "failed")
+    assert "Phone" in state.last_error
+    # The event stands: subscribers hear of the change all the same.
+    assert db.session.scalar(sa.select(PlatformEvent.name)) == "customer.updated"
+    processed = db.session.scalar(sa.select(InboundWebhookEvent.processing_state))
+    assert processed == ProcessingState.PROCESSED
+
+
 def test_an_integration_that_only_pushes_leaves_contacts_alone(app, client, org):
     make_salesforce(org.organization_id, direction="one_way_out")
     assert org.deliver(client, org.envelope([org.notification("Contact", LastName="X")])).acked

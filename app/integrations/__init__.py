@@ -20,8 +20,9 @@ FEATURE = Feature(
     ),
     webhook_processors={
         provider: "app.integrations.webhook_routing:process_event"
-        for provider in ("stripe", "hubspot", "quickbooks", "salesforce")
-    },
+        for provider in ("stripe", "hubspot", "quickbooks")
+    }
+    | {"salesforce": "app.integrations.salesforce_routing:process_notification"},
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.
         "app.integrations.events:on_status_change",

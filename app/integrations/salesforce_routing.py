@@ -15,17 +15,24 @@ how the record is now, so the event is read from the record:
 
 A ``Contact`` also updates the contact synced from it, through the inbound
 sync's own upsert and the integration's contact mappings, when the
-integration syncs inwards.
+integration syncs inwards. The message carries the record, so no pull is
+started (the signed providers' events start one for real-time integrations).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 
+from app.extensions import db
+from app.integrations.events import emit_event
 from app.integrations.mappings import MappingError, build_inbound, mappings_for
 from app.integrations.sync_in import apply_remote_contact
 from app.integrations.sync_records import sync_record
-from app.models import Integration
+from app.integrations.webhooks_in import INTEGRATION_HEADER
+from app.models import InboundWebhookEvent, Integration
+from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +41,25 @@ INBOUND_DIRECTIONS = ("one_way_in", "two_way")
 CONTACTS = "contacts"
 
 
+def process_notification(event: InboundWebhookEvent) -> None:
+    """PROCESSORS entry for ``salesforce``: one stored notification, in the job's transaction."""
+    integration = _integration(event)
+    try:
+        body = json.loads(event.raw_body)
+    except ValueError as exc:
+        raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
+    routed = route_salesforce(body)
+    if routed is None:
+        log.info("Salesforce %s notification %s is not routed", event.event_type, event.id)
+        return
+    name, data = routed
+    emit_event(name, data, source="salesforce", integration=integration, inbound_event=event)
+    if body.get("object_type") == "Contact":
+        apply_salesforce_contact(integration, body)
+
+
 def route_salesforce(body: dict):
-    """``(platform event name, data, stored notification)``, or None for an unrouted object."""
+    """``(platform event name, its data)``, or None for an object with no event."""
     object_type = str(body.get("object_type") or "")
     fields = body.get("fields") or {}
     name = _event_name(object_type, fields)
@@ -51,7 +75,7 @@ def route_salesforce(body: dict):
         "action_id": body.get("action_id"),
         "object": fields,
     }
-    return name, data, body
+    return name, data
 
 
 def _event_name(object_type: str, fields: dict) -> str | None:
@@ -94,3 +118,15 @@ def apply_salesforce_contact(integration: Integration, notification: dict) -> No
         state.last_error = str(exc)[:2000]
         return
     apply_remote_contact(integration, CONTACTS, remote_id, values)
+
+
+def _integration(event: InboundWebhookEvent) -> Integration:
+    """The integration the message was checked against when it came in."""
+    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
+    try:
+        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        integration = None
+    if integration is None:
+        raise UnprocessableEvent("the integration this message was checked for no longer exists")
+    return integration

@@ -1,7 +1,7 @@
 """From a stored provider event to platform events, in the webhook job.
 
-:data:`app.webhooks.processing.PROCESSORS` sends ``stripe``, ``hubspot``,
-``quickbooks`` and ``salesforce`` events here. Each provider's event names map to our catalogue
+:data:`app.webhooks.processing.PROCESSORS` sends ``stripe``, ``hubspot`` and
+``quickbooks`` events here. Each provider's event names map to our catalogue
 (:mod:`app.integrations.events`); an event we do not route (Stripe sends
 hundreds of kinds) is processed with nothing to do. Everything happens in the
 job's transaction: the platform event, its deliveries to subscribed endpoints
@@ -16,7 +16,6 @@ import uuid
 
 from app.extensions import db
 from app.integrations.events import emit_event
-from app.integrations.salesforce_routing import apply_salesforce_contact, route_salesforce
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
 from app.integrations.webhooks_in import INTEGRATION_HEADER
@@ -65,12 +64,11 @@ QUICKBOOKS_EVENTS = {
 # (integration, provider object) in the same transaction.
 SYNC_HANDLERS = {
     ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
-    ("salesforce", "Contact"): apply_salesforce_contact,
 }
 
 
 def process_event(event: InboundWebhookEvent) -> None:
-    """PROCESSORS entry for ``stripe``, ``hubspot``, ``quickbooks`` and ``salesforce``."""
+    """PROCESSORS entry for ``stripe``, ``hubspot`` and ``quickbooks``."""
     integration = _integration(event)
     try:
         body = json.loads(event.raw_body)
@@ -82,11 +80,9 @@ def process_event(event: InboundWebhookEvent) -> None:
         return
     name, data, provider_object = routed
     emit_event(name, data, source=event.source, integration=integration, inbound_event=event)
+    pull_now(integration, name)
     handler = SYNC_HANDLERS.get((event.source, data["provider_event_type"]))
-    if handler is None:
-        pull_now(integration, name)
-    else:
-        # The handler applies the record the event carries; a pull would fetch it again.
+    if handler is not None:
         try:
             handler(integration, provider_object)
         except PaymentNotApplicable as exc:
@@ -156,12 +152,7 @@ def route_quickbooks(change: dict):
     return name, data, change
 
 
-ROUTERS = {
-    "stripe": route_stripe,
-    "hubspot": route_hubspot,
-    "quickbooks": route_quickbooks,
-    "salesforce": route_salesforce,
-}
+ROUTERS = {"stripe": route_stripe, "hubspot": route_hubspot, "quickbooks": route_quickbooks}
 
 
 def _data(provider, event_id, event_type, object_type, object_id) -> dict:
