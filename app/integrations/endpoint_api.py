@@ -73,7 +73,8 @@ def _no_fields() -> None:
 
 
 def _endpoint(endpoint_id: str) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, _uuid(endpoint_id))
+    known = _uuid(endpoint_id)
+    endpoint = db.session.get(WebhookEndpoint, known) if known else None
     if endpoint is None:
         raise ApiError(404, "not_found", "There is no such webhook endpoint.")
     return endpoint
