@@ -86,7 +86,7 @@ def test_failed_records_and_notes_are_listed_with_their_ids_and_job(client, sync
         assert record["local_id"] == f"remote:{record['remote_id']}"
         assert record["status"] == "failed"
         assert "email" in record["error"]
-        assert record["job_id"] == str(job.id)
+        assert record["job_id"] == str(job.id) and record["attempts"] == 1
         assert record["object_type"] == "contacts"
         assert "note" not in record
 
