@@ -19,11 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.integrations import services as integrations
-from app.models import InternalTask, Order
+from app.integrations.endpoint_input import parse_json
+from app.integrations.endpoints import create_endpoint
+from app.integrations.events import emit_event
+from app.models import InternalTask, Order, OutboundDelivery
 from app.models.enums import ChannelType, OrderStatus, TokenKind
 from tests import factories
 from tests.conftest import opened
@@ -91,6 +95,16 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/integrations/<integration_id>/sync": ADMINS,
     "POST /api/integrations/oauth/initiate": ADMINS,
     "POST /api/integrations/oauth/callback": ADMINS,
+    # Outgoing webhook endpoints: the /integrations/webhooks admin pages' twin.
+    "GET /api/webhooks": ADMINS,
+    "POST /api/webhooks": ADMINS,
+    "GET /api/webhooks/<endpoint_id>": ADMINS,
+    "PATCH /api/webhooks/<endpoint_id>": ADMINS,
+    "DELETE /api/webhooks/<endpoint_id>": ADMINS,
+    "POST /api/webhooks/<endpoint_id>/rotate-secret": ADMINS,
+    "POST /api/webhooks/<endpoint_id>/test": ADMINS,
+    "GET /api/webhooks/<endpoint_id>/deliveries": ADMINS,
+    "POST /api/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry": ADMINS,
     # The partner API: the partner's own key, nobody else's.
     "POST /api/v1/partners/<partner_id>/orders": PARTNER_KEY,
     "GET /api/v1/partners/<partner_id>/orders/<path:partner_order_id>/status": PARTNER_KEY,
@@ -184,6 +198,12 @@ def _world(make_user) -> World:
     stripe = integrations.create_integration(
         {"provider": "stripe", "api_key": "sk_test_51MatrixKey0000000000"}, users["admin"]
     )
+    endpoint, _ = create_endpoint(
+        parse_json({"url": "https://erp.example.com/hook", "events": ["invoice.paid"]})[0],
+        users["admin"],
+    )
+    emit_event("invoice.paid", {"invoice": "F-1"}, source="test")
+    delivery = db.session.scalars(sa.select(OutboundDelivery)).one()
     db.session.commit()
     return World(
         headers=headers,
@@ -195,6 +215,8 @@ def _world(make_user) -> World:
             "key": visit.order_number,
             "job_id": "no-such-job",
             "integration_id": str(stripe.id),
+            "endpoint_id": str(endpoint.id),
+            "delivery_id": str(delivery.id),
             "partner_id": partner.id,
             "partner_order_id": "GRD-2026-0001",
             "scenario": "order-created",

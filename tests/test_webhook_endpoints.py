@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations.endpoints import create_endpoint, parse_form
+from app.integrations.endpoint_input import parse_form
+from app.integrations.endpoints import create_endpoint
 from app.integrations.events import emit_event
 from app.models import AuditLog, Order, OutboundDelivery, WebhookEndpoint
 from app.models.enums import OrderStatus, OutboundState

@@ -17,6 +17,7 @@ from functools import cache
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from app.api_docs.hub_operations import hub_operations
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
 from app.partners.config import ADMIN_ONLY_SETTINGS
@@ -35,7 +36,19 @@ from app.threads.call_schemas import CallIn, CallLogged
 
 ERROR = "#/components/responses/Error"
 # Routes outside ``/api/v1`` that the document describes too.
-DOCUMENTED_APP_ROUTES = frozenset({"/api/communication/calls"})
+DOCUMENTED_APP_ROUTES = frozenset(
+    {
+        "/api/communication/calls",
+        # The integration hub's admin API (seed 004), in hub_operations.
+        "/api/webhooks",
+        "/api/webhooks/<endpoint_id>",
+        "/api/webhooks/<endpoint_id>/rotate-secret",
+        "/api/webhooks/<endpoint_id>/test",
+        "/api/webhooks/<endpoint_id>/deliveries",
+        "/api/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry",
+        "/api/integrations/<integration_id>/sync",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -363,6 +376,7 @@ def operations() -> list[Operation]:
             "Meta",
             responses={200: ("OpenAPI 3.1", None)},
         ),
+        *hub_operations(Operation),
     ]
 
 
@@ -438,7 +452,8 @@ def build_spec(server_url: str) -> dict:
             "title": "Switchboard API",
             "version": "1.0.0",
             "description": (
-                "ChargeCars' partner API, inbound webhooks and send API. Errors are "
+                "ChargeCars' partner API, inbound webhooks, send API and the integration "
+                "hub's admin API (webhook endpoints, syncs). Errors are "
                 '`{"success": false, "error": {"code", "message", "fields"}}`. '
                 "Status callbacks we send you are described by the StatusCallback schema "
                 "and the `statusCallback` webhook."

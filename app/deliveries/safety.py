@@ -62,6 +62,26 @@ def check_target(url: str, *, allow_private: bool) -> None:
             )
 
 
+def refuse_internal_host(url: str, *, allow_private: bool) -> None:
+    """Raise :class:`UnsafeTarget` when ``url`` names a private host outright.
+
+    For forms, when the URL is saved: ``localhost`` and literal private or
+    reserved addresses are refused there and then, without asking DNS (a name
+    is resolved and checked at every attempt by :func:`check_target`).
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if allow_private or not host:
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise UnsafeTarget(f"refused: {host} is this machine, not a public address")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if _is_internal(address):
+        raise UnsafeTarget(f"refused: {address} is a private or reserved address")
+
+
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     mapped = getattr(address, "ipv4_mapped", None)
     if mapped is not None:

@@ -14,6 +14,7 @@ FEATURE = Feature(
         "app.integrations.routes:bp",
         "app.integrations.api:bp",
         "app.integrations.endpoint_routes:bp",
+        "app.integrations.endpoint_api:bp",
         "app.integrations.sync_routes:bp",
         # Last of all: /api/v1/webhooks/<provider> must not shadow fixed paths.
         "app.integrations.webhook_routes:bp",

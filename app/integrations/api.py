@@ -9,6 +9,7 @@ out: answers carry only their "set …abcd" summary.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -17,9 +18,10 @@ from flask_login import current_user
 from app.api.auth import guard_json_api, require_api_role
 from app.api.errors import ApiError
 from app.auth.decorators import require_second_factor
-from app.integrations import oauth, presenters, services, tokens
+from app.extensions import db
+from app.integrations import oauth, presenters, services, sync_problems, tokens
 from app.integrations.sync import SyncRefused, start_sync, sync_history
-from app.models import AuditLog, Integration
+from app.models import AuditLog, Integration, SyncJob
 from app.models.enums import Role
 from app.transactions import commit
 
@@ -141,9 +143,73 @@ def trigger_sync(integration_id: str):
 
 @bp.get("/<integration_id>/sync")
 def sync_jobs(integration_id: str):
-    """Seed 004: the integration's sync history, newest first."""
+    """Seed 004: the sync history, newest first, and the records left failed or noted.
+
+    ``limit`` (1-200) pages both record lists, ``failed_before`` and
+    ``notes_before`` carry on from a page's ``next_before``, ``job_id`` keeps
+    the records one job touched last.
+    """
     integration = _integration(integration_id)
-    return jsonify(data=[_job_to_dict(job) for job in sync_history(integration)])
+    fields: dict[str, str] = {}
+    raw_limit = request.args.get("limit") or str(sync_problems.PAGE_SIZE)
+    limit = int(raw_limit) if raw_limit.isdigit() else 0
+    if not 1 <= limit <= sync_problems.MAX_PAGE_SIZE:
+        fields["limit"] = f"a whole number from 1 to {sync_problems.MAX_PAGE_SIZE}"
+    job = None
+    if request.args.get("job_id"):
+        job_id = _uuid(request.args["job_id"])
+        job = db.session.get(SyncJob, job_id) if job_id else None
+        if job is None or job.integration_id != integration.id:
+            fields["job_id"] = "not a sync job of this integration"
+    anchors = {}
+    for kind in ("failed", "notes"):
+        raw = request.args.get(f"{kind}_before")
+        anchors[kind] = _uuid(raw) if raw else None
+        if raw and (
+            anchors[kind] is None or not sync_problems.record_of(integration, anchors[kind])
+        ):
+            fields[f"{kind}_before"] = "not a sync record of this integration"
+    if fields:
+        raise ApiError(422, "validation_failed", "Some parameters are not valid.", fields)
+    pages = {
+        kind: sync_problems.record_problems(
+            integration, kind, before=anchors[kind], limit=limit, job=job
+        )
+        for kind in ("failed", "notes")
+    }
+    return jsonify(
+        data=[_job_to_dict(job) for job in sync_history(integration)],
+        failed_records=_page_to_dict(pages["failed"], "error"),
+        notes=_page_to_dict(pages["notes"], "note"),
+    )
+
+
+def _page_to_dict(page: sync_problems.ProblemPage, message: str) -> dict[str, Any]:
+    return {
+        "data": [
+            {
+                "id": str(record.id),
+                "object_type": record.object_type,
+                "local_id": record.local_id,
+                "remote_id": record.remote_id,
+                "status": record.status,
+                message: record.last_error,
+                "attempts": record.attempts,
+                "job_id": str(record.last_sync_job_id) if record.last_sync_job_id else None,
+                "synced_at": record.synced_at.isoformat() if record.synced_at else None,
+                "updated_at": record.updated_at.isoformat(),
+            }
+            for record in page.records
+        ],
+        "next_before": page.next_before,
+    }
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _job_to_dict(job) -> dict[str, Any]:

@@ -23,13 +23,12 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.deliveries.log import describe_deliveries
 from app.extensions import db
+from app.integrations.endpoint_input import EndpointInvalid, parse_form
 from app.integrations.endpoints import (
-    EndpointInvalid,
     create_endpoint,
     delete_endpoint,
     delivery_log,
     endpoint_rows,
-    parse_form,
     retry,
     rotate_secret,
     send_test_event,

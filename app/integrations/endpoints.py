@@ -7,12 +7,13 @@ endpoint's own ``whsec_`` secret, its custom headers added, retried on its own
 budget. The secret is shown once, when made; custom header values may hold
 tokens, so they are encrypted and only their names are ever shown or audited.
 
-Every function here works in the caller's transaction; the routes commit.
+What an endpoint may be (URL, events, headers, attempts) is checked in
+:mod:`app.integrations.endpoint_input`, for the page and the API alike. Every
+function here works in the caller's transaction; the routes commit.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,133 +27,20 @@ from app.database import utcnow
 from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.deliveries.services import retry_delivery
 from app.extensions import db
-from app.integrations.events import EVENT_NAMES, TEST_EVENT, queue_to_endpoint
+from app.integrations.endpoint_input import EndpointForm
+from app.integrations.events import TEST_EVENT, queue_to_endpoint
 from app.models import OutboundDelivery, User, WebhookEndpoint
 from app.models.enums import OutboundState
-from app.partners.services import new_webhook_secret, validate_webhook_url
+from app.partners.services import new_webhook_secret
 
-MAX_HEADERS = 20
-HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
-# Set by the engine on every call; an endpoint's own header cannot replace them.
-RESERVED_HEADERS = frozenset(
-    {
-        "content-type",
-        "content-length",
-        "host",
-        "connection",
-        "transfer-encoding",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "x-chargecars-event",
-        "x-chargecars-signature",
-    }
-)
-DEFAULT_MAX_ATTEMPTS = 3
 DELIVERY_PAGE_SIZE = 50
-
-
-class EndpointInvalid(ValueError):
-    """Form values that cannot be saved; ``fields`` names each problem."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
-        self.fields = fields
-
-
-@dataclass(frozen=True)
-class EndpointForm:
-    url: str
-    description: str | None
-    events: list[str]
-    max_attempts: int
-    retry_base_seconds: int | None
-    # None: keep the headers the endpoint has (the form never shows their values).
-    custom_headers: dict[str, str] | None
-
-
-def parse_form(form, *, creating: bool) -> EndpointForm:
-    """Validate the endpoint form (a MultiDict); raises :class:`EndpointInvalid`."""
-    fields: dict[str, str] = {}
-    url = (form.get("url") or "").strip()
-    try:
-        url = validate_webhook_url(url)
-    except ValueError as exc:
-        fields["url"] = str(exc).partition(": ")[2] or str(exc)
-    if len(url) > 2000:
-        fields["url"] = _("at most 2,000 characters")
-    description = (form.get("description") or "").strip() or None
-    if description and len(description) > 255:
-        fields["description"] = _("at most 255 characters")
-    events = list(dict.fromkeys(form.getlist("events")))
-    unknown = [name for name in events if name not in EVENT_NAMES]
-    if unknown:
-        fields["events"] = _("unknown events: %(events)s", events=", ".join(unknown))
-    elif not events:
-        fields["events"] = _("choose at least one event")
-    max_attempts = _whole(form.get("max_attempts"), DEFAULT_MAX_ATTEMPTS, 1, 10)
-    if max_attempts is None:
-        fields["max_attempts"] = _("a whole number from 1 to 10")
-    raw_base = (form.get("retry_base_seconds") or "").strip()
-    retry_base = _whole(raw_base, None, 1, 3600) if raw_base else None
-    if raw_base and retry_base is None:
-        fields["retry_base_seconds"] = _("a whole number of seconds from 1 to 3600, or empty")
-    custom_headers = None
-    raw_headers = form.get("custom_headers") or ""
-    if creating or raw_headers.strip() or form.get("clear_headers"):
-        try:
-            custom_headers = parse_headers(raw_headers)
-        except EndpointInvalid as exc:
-            fields.update(exc.fields)
-    if fields:
-        raise EndpointInvalid(fields)
-    return EndpointForm(url, description, events, max_attempts, retry_base, custom_headers)
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value`` lines to a dict; raises :class:`EndpointInvalid` naming the line."""
-    headers: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        name, value = name.strip(), value.strip()
-        where = f"custom_headers.line{number}"
-        if not sep or not HEADER_NAME.match(name):
-            return _bad_header(where, _("write Name: value; names are letters, digits and -"))
-        if name.lower() in RESERVED_HEADERS:
-            return _bad_header(
-                where, _("%(name)s is set by Switchboard and cannot be replaced", name=name)
-            )
-        if not value or len(value) > 1000 or any(ord(c) < 32 or ord(c) == 127 for c in value):
-            problem = _("%(name)s needs a value of 1 to 1,000 printable characters", name=name)
-            return _bad_header(where, problem)
-        if name.lower() in {existing.lower() for existing in headers}:
-            return _bad_header(where, _("%(name)s is given twice", name=name))
-        headers[name] = value
-    if len(headers) > MAX_HEADERS:
-        raise EndpointInvalid({"custom_headers": _("at most %(count)s headers", count=MAX_HEADERS)})
-    return headers
-
-
-def _bad_header(where: str, message: str):
-    raise EndpointInvalid({where: message})
-
-
-def _whole(raw, default, low: int, high: int) -> int | None:
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        return None
-    return value if low <= value <= high else None
-
 
 # --- changes (audited; secrets and header values never are) -------------------------
 
 
-def create_endpoint(form: EndpointForm, user: User) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(
+    form: EndpointForm, user: User, *, active: bool = True
+) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its plain secret, to show once."""
     secret = new_webhook_secret()
     endpoint = WebhookEndpoint(
@@ -163,12 +51,13 @@ def create_endpoint(form: EndpointForm, user: User) -> tuple[WebhookEndpoint, st
         custom_headers=form.custom_headers or {},
         max_attempts=form.max_attempts,
         retry_base_seconds=form.retry_base_seconds,
-        is_active=True,
+        is_active=active,
         created_by_user_id=user.id,
     )
     db.session.add(endpoint)
     db.session.flush()
-    _audit(endpoint, "WEBHOOK_ENDPOINT_CREATED", user, _described(endpoint))
+    created = _described(endpoint) if active else {**_described(endpoint), "is_active": False}
+    _audit(endpoint, "WEBHOOK_ENDPOINT_CREATED", user, created)
     return endpoint, secret
 
 
@@ -233,12 +122,20 @@ def retry(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, user: User) -> Outb
     Raises LookupError for a delivery of another endpoint and ValueError with a
     message for the person when it cannot be retried.
     """
-    delivery = db.session.get(OutboundDelivery, delivery_id)
-    if delivery is None or delivery.webhook_endpoint_id != endpoint.id:
+    delivery = delivery_of(endpoint, delivery_id)
+    if delivery is None:
         raise LookupError(f"endpoint {endpoint.id} has no delivery {delivery_id}")
     if endpoint.disabled_at is not None or not endpoint.is_active:
         raise ValueError(_("This endpoint is switched off; switch it on before retrying."))
     return retry_delivery(delivery.id, user)
+
+
+def delivery_of(endpoint: WebhookEndpoint, delivery_id: uuid.UUID) -> OutboundDelivery | None:
+    """One of the endpoint's deliveries, or None (unknown, or another endpoint's)."""
+    delivery = db.session.get(OutboundDelivery, delivery_id)
+    if delivery is None or delivery.webhook_endpoint_id != endpoint.id:
+        return None
+    return delivery
 
 
 # --- reading -------------------------------------------------------------------------
@@ -258,11 +155,12 @@ class EndpointRow:
         return "active" if self.endpoint.is_active else "off"
 
 
-def endpoint_rows() -> list[EndpointRow]:
-    """Every endpoint with its last 24 hours of outcomes: the webhooks list."""
-    endpoints = db.session.scalars(
-        sa.select(WebhookEndpoint).order_by(WebhookEndpoint.created_at)
-    ).all()
+def endpoint_rows(only: WebhookEndpoint | None = None) -> list[EndpointRow]:
+    """Every endpoint (or ``only`` one) with its last 24 hours of outcomes: the webhooks list."""
+    query = sa.select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    if only is not None:
+        query = query.where(WebhookEndpoint.id == only.id)
+    endpoints = db.session.scalars(query).all()
     since = utcnow() - timedelta(hours=24)
     counts = db.session.execute(
         sa.select(
@@ -271,7 +169,7 @@ def endpoint_rows() -> list[EndpointRow]:
             sa.func.count(OutboundDelivery.id),
         )
         .where(
-            OutboundDelivery.webhook_endpoint_id.is_not(None),
+            OutboundDelivery.webhook_endpoint_id.in_([e.id for e in endpoints]),
             OutboundDelivery.created_at >= since,
         )
         .group_by(OutboundDelivery.webhook_endpoint_id, OutboundDelivery.state)
@@ -299,14 +197,20 @@ def active_endpoint_count() -> int:
     )
 
 
-def delivery_log(endpoint: WebhookEndpoint, before: str | None = None) -> DeliveryLog:
-    """The endpoint's deliveries, newest first, with every attempt; keyset pages."""
+def delivery_log(
+    endpoint: WebhookEndpoint, before: str | None = None, limit: int = DELIVERY_PAGE_SIZE
+) -> DeliveryLog:
+    """The endpoint's deliveries, newest first, with every attempt; keyset pages.
+
+    ``before`` is the id of the last delivery of the previous page; the answer's
+    ``next_before`` that of this page's last when more follow.
+    """
     query = (
         sa.select(OutboundDelivery)
         .where(OutboundDelivery.webhook_endpoint_id == endpoint.id)
         .options(so.selectinload(OutboundDelivery.attempts))
         .order_by(OutboundDelivery.created_at.desc(), OutboundDelivery.id.desc())
-        .limit(DELIVERY_PAGE_SIZE + 1)
+        .limit(limit + 1)
     )
     anchor = None
     if before:
@@ -320,8 +224,8 @@ def delivery_log(endpoint: WebhookEndpoint, before: str | None = None) -> Delive
             < sa.tuple_(anchor.created_at, anchor.id)
         )
     rows = list(db.session.scalars(query))
-    page = rows[:DELIVERY_PAGE_SIZE]
-    next_before = str(page[-1].id) if len(rows) > DELIVERY_PAGE_SIZE else None
+    page = rows[:limit]
+    next_before = str(page[-1].id) if len(rows) > limit else None
     return describe_deliveries(page, next_before)
 
 

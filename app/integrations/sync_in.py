@@ -85,6 +85,7 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
     except MappingError as exc:
         state = sync_record(run.integration, object_type, f"remote:{remote_id}"[:64])
         state.remote_id = remote_id
+        state.attempts = 1  # one try, as a synced record counts it
         mark_failed(state, run.job, str(exc))
         return False
     apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id)

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.extensions import db
-from app.integrations import mappings, sync
+from app.integrations import mappings, sync, sync_problems
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.mapping_defaults import MappingSpec, kind_of, local_field_names
 from app.integrations.registry import get_provider
@@ -111,6 +111,7 @@ def show_job(integration_id, job_id):
         "integration": integration,
         "job": job,
         "failed_records": sync.job_errors(job),
+        "noted_records": sync_problems.job_notes(job),
         "active": job.status in sync.ACTIVE_STATUSES,
     }
     if request.headers.get("HX-Request"):

@@ -1,0 +1,200 @@
+"""The webhook endpoint and sync API's bodies as pydantic models, for the OpenAPI document.
+
+The routes check a body with the admin form's rules
+(:func:`app.integrations.endpoint_input.parse_json`, whose errors name each
+field in the reader's language); these models describe that same body and the
+answers, so ``/api/docs`` says what the routes accept. A test holds the
+models' fields to the routes' (``API_FIELDS``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.integrations.endpoint_input import MAX_HEADERS
+from app.integrations.events import EVENT_NAMES, TEST_EVENT
+
+EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
+HEADERS_DESCRIPTION = (
+    f'Extra headers sent with every call, `{{"Name": "value"}}`, at most {MAX_HEADERS}; '
+    "names of letters, digits and -, not one the signature or transport sets "
+    "(webhook-id, Content-Type …); values 1-1,000 printable characters, stored "
+    "encrypted and never shown again (answers carry only their names)."
+)
+
+
+class WebhookEndpointIn(BaseModel):
+    """A new endpoint. Unknown fields are refused (422 naming them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[
+        str,
+        Field(
+            max_length=2000,
+            description="https:// only; not localhost or a private or reserved address",
+            examples=["https://erp.example.com/hooks/switchboard"],
+        ),
+    ]
+    events: Annotated[list[EventName], Field(min_length=1, description="Platform events to hear")]
+    description: Annotated[str | None, Field(max_length=255)] = None
+    custom_headers: Annotated[dict[str, str] | None, Field(description=HEADERS_DESCRIPTION)] = None
+    max_attempts: Annotated[int, Field(ge=1, le=10, description="Tries per event")] = 3
+    retry_base_seconds: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=3600,
+            description="First wait before a retry, doubled each time; null: the engine's",
+        ),
+    ] = None
+    is_active: Annotated[bool, Field(description="Switched on; false keeps it quiet")] = True
+
+
+class WebhookEndpointPatch(BaseModel):
+    """Only the fields sent change; `custom_headers` left out keeps the headers, null clears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str | None, Field(max_length=2000)] = None
+    events: Annotated[list[EventName] | None, Field(min_length=1)] = None
+    description: Annotated[str | None, Field(max_length=255)] = None
+    custom_headers: Annotated[dict[str, str] | None, Field(description=HEADERS_DESCRIPTION)] = None
+    max_attempts: Annotated[int | None, Field(ge=1, le=10)] = None
+    retry_base_seconds: Annotated[int | None, Field(ge=1, le=3600)] = None
+    is_active: Annotated[
+        bool | None, Field(description="true also lifts the block a 410 answer put on it")
+    ] = None
+
+
+class WebhookEndpointOut(BaseModel):
+    id: str
+    url: str
+    description: str | None
+    events: list[EventName]
+    custom_header_names: list[str]
+    max_attempts: int
+    retry_base_seconds: int | None
+    is_active: bool
+    state: Literal["active", "off", "disabled"] = Field(
+        description="disabled: switched off by a 410 answer (see disabled_reason)"
+    )
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    delivered_24h: int
+    failed_24h: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointWithSecret(WebhookEndpointOut):
+    secret: str = Field(
+        description="The whsec_ signing secret (Standard Webhooks); shown in this answer only"
+    )
+
+
+class WebhookEndpointList(BaseModel):
+    data: list[WebhookEndpointOut]
+
+
+class WebhookEndpointOne(BaseModel):
+    data: WebhookEndpointOut
+
+
+class WebhookEndpointCreated(BaseModel):
+    data: WebhookEndpointWithSecret
+
+
+class DeliveryAttemptOut(BaseModel):
+    attempt_number: int
+    status_code: int | None
+    response_time_ms: int | None
+    response_excerpt: str | None
+    error: str | None
+    triggered_by_user_id: str | None = Field(description="null: an automatic attempt")
+    attempted_at: datetime
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str
+    webhook_id: str = Field(description="The webhook-id header: the same on every retry")
+    event_type: Literal[EVENT_NAMES + (TEST_EVENT,)]  # type: ignore[valid-type]
+    status: Literal["pending", "in_progress", "delivered", "failed", "cancelled"]
+    response_code: int | None
+    response_time_ms: int | None
+    response_excerpt: str | None
+    error: str | None
+    attempt_count: int
+    max_attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+    payload: dict[str, Any] = Field(description='The body sent: {"id", "type", "timestamp", …}')
+    attempts: list[DeliveryAttemptOut]
+
+
+class WebhookDeliveryPage(BaseModel):
+    data: list[WebhookDeliveryOut]
+    next_before: str | None = Field(description="Pass as `before` for the next page")
+
+
+class WebhookDeliveryOne(BaseModel):
+    data: WebhookDeliveryOut
+
+
+# --- syncs -------------------------------------------------------------------------
+
+
+class SyncStartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    object_type: str = Field(description="One of the provider's objects (customers, invoices …)")
+    direction: Literal["in", "out", "two_way"] | None = None
+    only_failed: bool = False
+
+
+class SyncJobOut(BaseModel):
+    id: str
+    object_type: str
+    direction: str
+    status: str
+    only_failed: bool
+    total_records: int
+    processed: int
+    succeeded: int
+    failed: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+class SyncJobStarted(BaseModel):
+    data: SyncJobOut
+
+
+class SyncRecordOut(BaseModel):
+    id: str
+    object_type: str
+    local_id: str
+    remote_id: str | None
+    status: Literal["failed", "synced"]
+    error: str | None = Field(None, description="Failed records: why")
+    note: str | None = Field(None, description="Synced records: what was left alone, and why")
+    attempts: int
+    job_id: str | None = Field(description="The sync job that touched the record last")
+    synced_at: datetime | None
+    updated_at: datetime
+
+
+class SyncRecordPage(BaseModel):
+    data: list[SyncRecordOut]
+    next_before: str | None
+
+
+class SyncHistoryOut(BaseModel):
+    data: list[SyncJobOut] = Field(description="The last 20 sync jobs, newest first")
+    failed_records: SyncRecordPage
+    notes: SyncRecordPage
