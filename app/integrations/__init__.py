@@ -20,7 +20,16 @@ FEATURE = Feature(
     ),
     webhook_processors={
         provider: "app.integrations.webhook_routing:process_event"
-        for provider in ("stripe", "hubspot", "quickbooks")
+        # The providers whose registry entry declares a webhook (tests hold the two equal).
+        for provider in (
+            "stripe",
+            "hubspot",
+            "quickbooks",
+            "xero",
+            "square",
+            "pipedrive",
+            "zoho_crm",
+        )
     },
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.

@@ -1,7 +1,8 @@
 """From a stored provider event to platform events, in the webhook job.
 
-:data:`app.webhooks.processing.PROCESSORS` sends ``stripe``, ``hubspot`` and
-``quickbooks`` events here. Each provider's event names map to our catalogue
+:data:`app.webhooks.processing.PROCESSORS` sends the events of every provider
+with a webhook receiver here (Stripe, HubSpot, QuickBooks, Xero, Square,
+Pipedrive, Zoho CRM). Each provider's event names map to our catalogue
 (:mod:`app.integrations.events`); an event we do not route (Stripe sends
 hundreds of kinds) is processed with nothing to do. Everything happens in the
 job's transaction: the platform event, its deliveries to subscribed endpoints
@@ -60,6 +61,42 @@ QUICKBOOKS_EVENTS = {
     "Payment.Create": "payment.received",
     "Payment.Delete": "payment.refunded",
 }
+XERO_EVENTS = {
+    "CONTACT.CREATE": "customer.created",
+    "CONTACT.UPDATE": "customer.updated",
+    "INVOICE.CREATE": "invoice.created",
+    "INVOICE.UPDATE": "invoice.updated",
+}
+SQUARE_EVENTS = {
+    "customer.created": "customer.created",
+    "customer.updated": "customer.updated",
+    "customer.deleted": "customer.deleted",
+    "invoice.created": "invoice.created",
+    "invoice.updated": "invoice.updated",
+    "invoice.published": "invoice.sent",
+    "invoice.payment_made": "invoice.paid",
+    "refund.created": "payment.refunded",
+}
+# Pipedrive v1 (added/updated/deleted + object) and v2 (create/change/delete + entity).
+PIPEDRIVE_EVENTS = {
+    f"{action}.{kind}": f"{ours}.{what}"
+    for kind, ours in (("person", "customer"), ("organization", "customer"), ("deal", "job"))
+    for actions, what in (
+        (("added", "create"), "created"),
+        (("updated", "change"), "updated"),
+        (("deleted", "delete"), "cancelled" if ours == "job" else "deleted"),
+    )
+    for action in actions
+}
+ZOHO_EVENTS = {
+    f"{module}.{operation}": f"{ours}.{what}"
+    for module, ours in (("Contacts", "customer"), ("Accounts", "customer"), ("Deals", "job"))
+    for operation, what in (
+        ("insert", "created"),
+        ("update", "updated"),
+        ("delete", "cancelled" if ours == "job" else "deleted"),
+    )
+}
 # Sync work a provider event triggers besides its platform event, called with
 # (integration, provider object) in the same transaction.
 SYNC_HANDLERS = {
@@ -68,7 +105,7 @@ SYNC_HANDLERS = {
 
 
 def process_event(event: InboundWebhookEvent) -> None:
-    """PROCESSORS entry for ``stripe``, ``hubspot`` and ``quickbooks``."""
+    """PROCESSORS entry for each provider in :data:`ROUTERS`."""
     integration = _integration(event)
     try:
         body = json.loads(event.raw_body)
@@ -152,7 +189,76 @@ def route_quickbooks(change: dict):
     return name, data, change
 
 
-ROUTERS = {"stripe": route_stripe, "hubspot": route_hubspot, "quickbooks": route_quickbooks}
+def route_xero(event: dict):
+    provider_type = f"{event.get('eventCategory')}.{event.get('eventType')}"
+    name = XERO_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    key = ":".join(
+        str(event.get(k, ""))
+        for k in ("tenantId", "eventCategory", "resourceId", "eventType", "eventDateUtc")
+    )
+    kind = str(event["eventCategory"]).lower()
+    data = _data("xero", key, provider_type, kind, event.get("resourceId"))
+    data.update(tenant_id=event.get("tenantId"), resource_url=event.get("resourceUrl"))
+    return name, data, event
+
+
+def route_square(body: dict):
+    name = SQUARE_EVENTS.get(body.get("type"))
+    if name is None:
+        return None
+    inner = body.get("data") or {}
+    data = _data("square", body["event_id"], body["type"], inner.get("type"), inner.get("id"))
+    data.update(merchant_id=body.get("merchant_id"), object=inner.get("object"))
+    return name, data, inner.get("object")
+
+
+def route_pipedrive(body: dict):
+    meta = body.get("meta") or {}
+    kind = meta.get("entity") or meta.get("object")
+    provider_type = f"{meta.get('action')}.{kind}"
+    name = PIPEDRIVE_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    object_id = meta.get("entity_id") or meta.get("id")
+    if str(meta.get("version", "")).startswith("2"):
+        event_id = meta.get("id")
+        object_id = meta.get("entity_id")
+    else:
+        event_id = ":".join(
+            str(meta.get(k, ""))
+            for k in ("webhook_id", "object", "id", "action", "timestamp_micro")
+        )
+    data = _data("pipedrive", event_id, provider_type, kind, object_id)
+    data.update(company_id=meta.get("company_id"), host=meta.get("host"))
+    return name, data, body.get("data") or body.get("current")
+
+
+def route_zoho(change: dict):
+    provider_type = f"{change.get('module')}.{change.get('operation')}"
+    name = ZOHO_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    key = ":".join(
+        str(change.get(k, "")) for k in ("channel_id", "module", "operation", "id", "server_time")
+    )
+    kind = str(change["module"]).lower()
+    data = _data("zoho_crm", key, provider_type, kind, change.get("id"))
+    data.update(affected_fields=change.get("affected_fields"))
+    return name, data, change
+
+
+# By provider key; the providers are those whose registry entry declares a webhook.
+ROUTERS = {
+    "stripe": route_stripe,
+    "hubspot": route_hubspot,
+    "quickbooks": route_quickbooks,
+    "xero": route_xero,
+    "square": route_square,
+    "pipedrive": route_pipedrive,
+    "zoho_crm": route_zoho,
+}
 
 
 def _data(provider, event_id, event_type, object_type, object_id) -> dict:
