@@ -260,15 +260,6 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("clients", "invoices", "payments"),
         description=_l("Clients, invoices and payments."),
         docs_url="https://www.freshbooks.com/api/start",
-        webhook=WebhookVerification(
-            scheme="freshbooks",
-            credential="webhook_secret",
-            label=_l("Webhook verifier"),
-            help=_l(
-                "The verifier FreshBooks sent when the callback was registered "
-                "(callback.verify); it signs every webhook (X-FreshBooks-Hmac-SHA256)."
-            ),
-        ),
     ),
     # --- property management -----------------------------------------------------
     Provider(
