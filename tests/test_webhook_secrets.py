@@ -21,20 +21,22 @@ from app.integrations.registry import PROVIDERS
 from app.integrations.services import ALL_SECRET_FIELDS
 from app.models import Integration
 from tests.helpers import csrf_token_from, signed_in_admin
-from tests.webhook_secret_support import (  # noqa: F401 (fixtures)
+from tests.webhook_secret_support import (
     CLIENT_SECRET,
     PUBLIC_BASE_URL,
     api_headers,
-    app,
+    app_on_fakes,
     b64_hmac,
     create_connected,
+    fake_oauth_provider,
     hubspot_v3_headers,
-    oauth_provider,
     patch,
     platform_events,
     stored_keys,
 )
 
+oauth_provider = pytest.fixture(fake_oauth_provider, name="oauth_provider")
+app = pytest.fixture(app_on_fakes, name="app")
 admin = pytest.fixture(signed_in_admin, name="admin")
 
 STRIPE_SECRET = "whsec_SwitchboardStripeSecret7781"  # noqa: S105

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import time
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -27,13 +26,13 @@ CLIENT_SECRET = "client-secret-abcdef-0123456789"  # noqa: S105
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
-@pytest.fixture
-def oauth_provider():
+def fake_oauth_provider():
+    """Fixture body: ``oauth_provider = pytest.fixture(fake_oauth_provider, name=...)``."""
     yield from serving(FakeOAuthProvider(client_id=CLIENT_ID, client_secret=CLIENT_SECRET))
 
 
-@pytest.fixture
-def app(make_app, oauth_provider):
+def app_on_fakes(make_app, oauth_provider):
+    """Fixture body: an app whose every provider URL points at the fake provider."""
     urls = {}
     for provider in PROVIDERS.values():
         urls[provider.api_base_key] = oauth_provider.url
