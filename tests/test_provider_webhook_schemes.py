@@ -5,14 +5,16 @@ Each integration is made and connected through the JSON API with its webhook
 secret; calls go to ``POST /api/v1/webhooks/<provider>`` signed as the provider
 signs them: Xero (``x-xero-signature``, with its intent-to-receive check),
 Square (``x-square-hmacsha256-signature`` over notification URL + body),
-Pipedrive (HTTP Basic user and password set on the webhook) and Zoho CRM (the
-notification's ``token``).
+Pipedrive (HTTP Basic user and password set on the webhook), Zoho CRM (the
+notification's ``token``) and FreshBooks (``X-FreshBooks-Hmac-SHA256`` over the
+form fields as JSON).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -239,4 +241,55 @@ def test_zoho_crm_notification_token(app, client, admin):
     )
     patch(client, created["id"], notification_token=None)
     unset = _post(client, "zoho_crm", _zoho(ZOHO_TOKEN), {})
+    assert unset.get_json()["error"]["code"] == "not_configured"
+
+
+# --- FreshBooks -------------------------------------------------------------------
+
+FRESHBOOKS_VERIFIER = "scADVVi5QuKuj5qTjVkbJNYQe7V7USpGd"  # noqa: S105
+FRESHBOOKS_FIELDS = {
+    "name": "invoice.create",
+    "object_id": "1234567",
+    "account_id": "6BApk",
+    "business_id": "6543",
+    "identity_id": "1234",
+    "user_id": "1",
+}
+
+
+def _freshbooks(client, fields: dict, verifier: str):
+    """Posted as FreshBooks does: form fields, signed over ``json.dumps`` of them."""
+    signature = b64_hmac(verifier, json.dumps(fields).encode())
+    return client.post(
+        "/api/v1/webhooks/freshbooks",
+        data=urlencode(fields),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-FreshBooks-Hmac-SHA256": signature,
+        },
+    )
+
+
+def test_freshbooks_form_signed_with_the_verifier(app, client, admin):
+    created = create_connected(client, "freshbooks", webhook_secret=FRESHBOOKS_VERIFIER)
+    assert _freshbooks(client, FRESHBOOKS_FIELDS, "not-the-verifier-0000").status_code == 401
+    tampered = dict(FRESHBOOKS_FIELDS, object_id="999")
+    signature = b64_hmac(FRESHBOOKS_VERIFIER, json.dumps(FRESHBOOKS_FIELDS).encode())
+    forged = client.post(
+        "/api/v1/webhooks/freshbooks",
+        data=urlencode(tampered),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-FreshBooks-Hmac-SHA256": signature,
+        },
+    )
+    assert forged.status_code == 401
+    answer = _freshbooks(client, FRESHBOOKS_FIELDS, FRESHBOOKS_VERIFIER)
+    assert answer.status_code == 200, answer.get_json()
+    paid = dict(FRESHBOOKS_FIELDS, name="payment.create", object_id="88")
+    assert _freshbooks(client, paid, FRESHBOOKS_VERIFIER).status_code == 200
+    assert [key.split(":")[0] for key in stored_keys()] == ["invoice.create", "payment.create"]
+    assert platform_events(app) == [("invoice.created", "1234567"), ("payment.received", "88")]
+    patch(client, created["id"], webhook_secret=None)
+    unset = _freshbooks(client, FRESHBOOKS_FIELDS, FRESHBOOKS_VERIFIER)
     assert unset.get_json()["error"]["code"] == "not_configured"

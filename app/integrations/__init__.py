@@ -29,6 +29,7 @@ FEATURE = Feature(
             "square",
             "pipedrive",
             "zoho_crm",
+            "freshbooks",
         )
     },
     status_hooks=(

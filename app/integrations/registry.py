@@ -260,6 +260,15 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("clients", "invoices", "payments"),
         description=_l("Clients, invoices and payments."),
         docs_url="https://www.freshbooks.com/api/start",
+        webhook=WebhookVerification(
+            scheme="freshbooks",
+            credential="webhook_secret",
+            label=_l("Webhook verifier"),
+            help=_l(
+                "FreshBooks signs its webhooks (X-FreshBooks-Hmac-SHA256) with the verifier it "
+                "sent when the callback was registered (callback.verify → verifier)."
+            ),
+        ),
     ),
     # --- property management -----------------------------------------------------
     Provider(

@@ -2,7 +2,7 @@
 
 :data:`app.webhooks.processing.PROCESSORS` sends the events of every provider
 with a webhook receiver here (Stripe, HubSpot, QuickBooks, Xero, Square,
-Pipedrive, Zoho CRM). Each provider's event names map to our catalogue
+Pipedrive, Zoho CRM, FreshBooks). Each provider's event names map to our catalogue
 (:mod:`app.integrations.events`); an event we do not route (Stripe sends
 hundreds of kinds) is processed with nothing to do. Everything happens in the
 job's transaction: the platform event, its deliveries to subscribed endpoints
@@ -96,6 +96,15 @@ ZOHO_EVENTS = {
         ("update", "updated"),
         ("delete", "cancelled" if ours == "job" else "deleted"),
     )
+}
+FRESHBOOKS_EVENTS = {
+    "client.create": "customer.created",
+    "client.update": "customer.updated",
+    "client.delete": "customer.deleted",
+    "invoice.create": "invoice.created",
+    "invoice.update": "invoice.updated",
+    "invoice.sendByEmail": "invoice.sent",
+    "payment.create": "payment.received",
 }
 # Sync work a provider event triggers besides its platform event, called with
 # (integration, provider object) in the same transaction.
@@ -249,6 +258,17 @@ def route_zoho(change: dict):
     return name, data, change
 
 
+def route_freshbooks(fields: dict):
+    name = FRESHBOOKS_EVENTS.get(fields.get("name"))
+    if name is None:
+        return None
+    kind = str(fields["name"]).partition(".")[0]
+    event_id = f"{fields.get('account_id', '')}:{fields['name']}:{fields.get('object_id')}"
+    data = _data("freshbooks", event_id, fields["name"], kind, fields.get("object_id"))
+    data.update(account_id=fields.get("account_id"), business_id=fields.get("business_id"))
+    return name, data, fields
+
+
 # By provider key; the providers are those whose registry entry declares a webhook.
 ROUTERS = {
     "stripe": route_stripe,
@@ -258,6 +278,7 @@ ROUTERS = {
     "square": route_square,
     "pipedrive": route_pipedrive,
     "zoho_crm": route_zoho,
+    "freshbooks": route_freshbooks,
 }
 
 

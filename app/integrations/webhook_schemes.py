@@ -18,7 +18,7 @@ the provider's own id for it (:mod:`app.integrations.webhooks_in` receives):
   notifications were enabled; one notification names many record ``ids``.
 - **FreshBooks** posts form fields; ``X-FreshBooks-Hmac-SHA256`` is the base64
   HMAC-SHA256, keyed with the callback's verifier, of the fields as a JSON
-  object (Python ``json.dumps``, in the order sent).
+  object (Python ``json.dumps``, in the order sent). It sends no event id.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -228,10 +229,10 @@ def verify_freshbooks(raw_body: bytes, secret: str) -> None:
 
 
 def split_freshbooks(fields) -> list[ProviderEvent]:
+    """One event per call. FreshBooks gives no event id and no time, so nothing tells a
+    retried call from a second change to the same object: every call is kept (a
+    retry shows twice) rather than a later change being dropped as a repeat."""
     missing = {k: "required" for k in ("name", "object_id") if not fields.get(k)}
     if missing:
         raise malformed("This is not a FreshBooks webhook.", missing)
-    # No event id and no time: a repeat of the same change is a redelivery.
-    account = fields.get("account_id") or fields.get("business_id") or ""
-    key = f"{account}:{fields['name']}:{fields['object_id']}:{fields.get('user_id', '')}"
-    return [ProviderEvent(key, fields["name"], compact(fields))]
+    return [ProviderEvent(f"{fields['name']}:{uuid.uuid4()}", fields["name"], compact(fields))]

@@ -2,7 +2,7 @@
 
 ``POST /api/v1/webhooks/<provider>`` for every provider whose registry entry
 declares a ``webhook`` (its scheme and the credential holding its secret); the
-schemes of Xero, Square, Pipedrive and Zoho CRM are in
+schemes of Xero, Square, Pipedrive, Zoho CRM and FreshBooks are in
 :mod:`app.integrations.webhook_schemes`. Stripe, HubSpot and QuickBooks Online:
 
 - **Stripe** ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]``: hex HMAC-SHA256 of
@@ -47,12 +47,15 @@ from app.integrations.webhook_schemes import (
     SignatureRefused,
     b64_hmac,
     compact,
+    form_fields,
     same,
+    split_freshbooks,
     split_pipedrive,
     split_square,
     split_xero,
     split_zoho,
     verify_basic_auth,
+    verify_freshbooks,
     verify_square,
     verify_xero,
     verify_zoho_token,
@@ -245,6 +248,7 @@ SCHEMES: dict[str, Scheme] = {
     "square": Scheme(verify_square, split_square),
     "basic_auth": Scheme(verify_basic_auth, split_pipedrive),
     "zoho_token": Scheme(verify_zoho_token, split_zoho),
+    "freshbooks": Scheme(verify_freshbooks, split_freshbooks, parse=form_fields),
 }
 
 
