@@ -19,6 +19,7 @@ from app.extensions import db
 from app.integrations.events import emit_event
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
+from app.integrations.webhook_schemes import pipedrive_event_id
 from app.integrations.webhooks_in import INTEGRATION_HEADER
 from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
@@ -230,15 +231,8 @@ def route_pipedrive(body: dict):
     name = PIPEDRIVE_EVENTS.get(provider_type)
     if name is None:
         return None
-    object_id = meta.get("entity_id") or meta.get("id")
-    if str(meta.get("version", "")).startswith("2"):
-        event_id = meta.get("id")
-        object_id = meta.get("entity_id")
-    else:
-        event_id = ":".join(
-            str(meta.get(k, ""))
-            for k in ("webhook_id", "object", "id", "action", "timestamp_micro")
-        )
+    object_id = meta.get("entity_id") if meta.get("entity") else meta.get("id")
+    event_id = pipedrive_event_id(meta)
     data = _data("pipedrive", event_id, provider_type, kind, object_id)
     data.update(company_id=meta.get("company_id"), host=meta.get("host"))
     return name, data, body.get("data") or body.get("current")

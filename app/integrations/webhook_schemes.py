@@ -151,23 +151,27 @@ def verify_basic_auth(raw_body: bytes, secret: str) -> None:
         )
 
 
+def pipedrive_event_id(meta: dict) -> str:
+    """v2 (``meta.entity``) names the event in ``meta.id``; v1 has no event id, so
+    webhook, object, id, action and ``timestamp_micro`` together name one change."""
+    if meta.get("entity"):
+        return str(meta.get("id") or "")
+    return ":".join(
+        str(meta.get(k, "")) for k in ("webhook_id", "object", "id", "action", "timestamp_micro")
+    )
+
+
 def split_pipedrive(payload) -> list[ProviderEvent]:
     meta = payload.get("meta") if isinstance(payload, dict) else None
     if not isinstance(meta, dict) or not meta.get("action"):
         raise malformed("This is not a Pipedrive webhook.", {"meta.action": "required"})
     kind = meta.get("entity") or meta.get("object")
-    if str(meta.get("version", "")).startswith("2"):
-        key = meta.get("id")  # v2: the event's own id
-    else:
-        key = ":".join(
-            str(meta.get(k, ""))
-            for k in ("webhook_id", "object", "id", "action", "timestamp_micro")
-        )
-    if not kind or not key:
+    key = pipedrive_event_id(meta)
+    if not kind or not key or (not meta.get("entity") and meta.get("id") in (None, "")):
         raise malformed(
             "A Pipedrive webhook names its object and event.", {"meta": "object or entity and id"}
         )
-    return [ProviderEvent(str(key), f"{meta['action']}.{kind}", b"")]
+    return [ProviderEvent(key, f"{meta['action']}.{kind}", b"")]
 
 
 # --- Zoho CRM ---------------------------------------------------------------------
