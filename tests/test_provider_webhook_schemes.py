@@ -199,6 +199,9 @@ def test_pipedrive_basic_auth_v1_and_v2(app, client, admin):
     no_colon = patch(client, created["id"], webhook_password="onlyapassword")
     assert no_colon.status_code == 422
     assert "user:password" in no_colon.get_json()["error"]["fields"]["webhook_password"]
+    patch(client, created["id"], webhook_password=None)
+    unset = _post(client, "pipedrive", v1, _basic(PIPEDRIVE_AUTH))
+    assert unset.status_code == 401 and unset.get_json()["error"]["code"] == "not_configured"
 
 
 # --- Zoho CRM ---------------------------------------------------------------------
