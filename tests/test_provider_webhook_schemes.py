@@ -28,6 +28,7 @@ from tests.webhook_secret_support import (
     patch,
     platform_events,
     stored_keys,
+    stored_text,
 )
 
 oauth_provider = pytest.fixture(fake_oauth_provider, name="oauth_provider")
@@ -196,6 +197,7 @@ def test_pipedrive_basic_auth_v1_and_v2(app, client, admin):
         "9f5c1b7e-2d44-4e0f-8a47-0c1f6a1b2c3d",
     ]
     assert platform_events(app) == [("customer.created", "42"), ("job.created", "77")]
+    assert "pipedrive-hook-pass" not in stored_text()  # the Authorization header is not kept
     no_colon = patch(client, created["id"], webhook_password="onlyapassword")
     assert no_colon.status_code == 422
     assert "user:password" in no_colon.get_json()["error"]["fields"]["webhook_password"]
@@ -237,6 +239,7 @@ def test_zoho_crm_notification_token(app, client, admin):
         ("customer.created", "4150868000001234001"),
         ("customer.created", "4150868000001234002"),
     ]
+    assert ZOHO_TOKEN not in stored_text()  # each record's event is kept without the token
     too_long = patch(client, created["id"], notification_token="x" * 51)
     assert (
         too_long.status_code == 422

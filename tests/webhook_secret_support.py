@@ -108,6 +108,12 @@ def stored_keys() -> list[str]:
     return sorted(db.session.scalars(sa.select(InboundWebhookEvent.dedupe_key)).all())
 
 
+def stored_text() -> str:
+    """Everything kept of the received calls (bodies and headers), to look for secrets in."""
+    events = db.session.scalars(sa.select(InboundWebhookEvent)).all()
+    return " ".join(f"{e.raw_body.decode()} {e.headers}" for e in events)
+
+
 def platform_events(app) -> list[tuple[str, str | None]]:
     """Names and object ids of the platform events the stored calls became."""
     drain_queues(app)
