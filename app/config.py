@@ -9,12 +9,16 @@ across restarts; a deployment on PostgreSQL must set them (the app refuses to st
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -65,46 +69,118 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-# Provider endpoints of the integration hub (app/integrations/registry.py names
-# these keys). Each is overridable so tests and staging point at fake servers;
+# Provider endpoints of the integration hub, by provider key (the keys of
+# app/integrations/registry.py). Each becomes the config key
+# ``<PROVIDER>_API_BASE`` / ``<PROVIDER>_OAUTH_AUTHORIZE_URL`` /
+# ``<PROVIDER>_OAUTH_TOKEN_URL`` (:func:`provider_url_key`), overridable so tests
+# and staging point at fake servers; API-key providers have no OAuth pair.
 # ROVIDA, Yardi and Financeit are hosted per customer, so their base URL is set
 # on the integration itself when the environment leaves it empty.
-_INTEGRATION_URL_DEFAULTS: dict[str, str | None] = {
-    "SALESFORCE_API_BASE": "https://login.salesforce.com",
-    "SALESFORCE_OAUTH_AUTHORIZE_URL": "https://login.salesforce.com/services/oauth2/authorize",
-    "SALESFORCE_OAUTH_TOKEN_URL": "https://login.salesforce.com/services/oauth2/token",
-    "HUBSPOT_API_BASE": "https://api.hubapi.com",
-    "HUBSPOT_OAUTH_AUTHORIZE_URL": "https://app.hubspot.com/oauth/authorize",
-    "HUBSPOT_OAUTH_TOKEN_URL": "https://api.hubapi.com/oauth/v1/token",
-    "PIPEDRIVE_API_BASE": "https://api.pipedrive.com/v1",
-    "PIPEDRIVE_OAUTH_AUTHORIZE_URL": "https://oauth.pipedrive.com/oauth/authorize",
-    "PIPEDRIVE_OAUTH_TOKEN_URL": "https://oauth.pipedrive.com/oauth/token",
-    "ZOHO_CRM_API_BASE": "https://www.zohoapis.eu/crm/v6",
-    "ZOHO_OAUTH_AUTHORIZE_URL": "https://accounts.zoho.eu/oauth/v2/auth",
-    "ZOHO_OAUTH_TOKEN_URL": "https://accounts.zoho.eu/oauth/v2/token",
-    "QUICKBOOKS_API_BASE": "https://quickbooks.api.intuit.com",
-    "QUICKBOOKS_OAUTH_AUTHORIZE_URL": "https://appcenter.intuit.com/connect/oauth2",
-    "QUICKBOOKS_OAUTH_TOKEN_URL": "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
-    "XERO_API_BASE": "https://api.xero.com/api.xro/2.0",
-    "XERO_OAUTH_AUTHORIZE_URL": "https://login.xero.com/identity/connect/authorize",
-    "XERO_OAUTH_TOKEN_URL": "https://identity.xero.com/connect/token",
-    "SAGE_API_BASE": "https://api.accounting.sage.com/v3.1",
-    "FRESHBOOKS_API_BASE": "https://api.freshbooks.com",
-    "FRESHBOOKS_OAUTH_AUTHORIZE_URL": "https://auth.freshbooks.com/oauth/authorize",
-    "FRESHBOOKS_OAUTH_TOKEN_URL": "https://api.freshbooks.com/auth/oauth/token",
-    "ROVIDA_API_BASE": None,
-    "YARDI_API_BASE": None,
-    "STRIPE_API_BASE": "https://api.stripe.com",
-    "SQUARE_API_BASE": "https://connect.squareup.com/v2",
-    "SQUARE_OAUTH_AUTHORIZE_URL": "https://connect.squareup.com/oauth2/authorize",
-    "SQUARE_OAUTH_TOKEN_URL": "https://connect.squareup.com/oauth2/token",
-    "FINANCEIT_API_BASE": None,
+API_BASE, OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL = (
+    "API_BASE",
+    "OAUTH_AUTHORIZE_URL",
+    "OAUTH_TOKEN_URL",
+)
+PROVIDER_URL_DEFAULTS: dict[str, dict[str, str | None]] = {
+    "salesforce": {
+        API_BASE: "https://login.salesforce.com",
+        OAUTH_AUTHORIZE_URL: "https://login.salesforce.com/services/oauth2/authorize",
+        OAUTH_TOKEN_URL: "https://login.salesforce.com/services/oauth2/token",
+    },
+    "hubspot": {
+        API_BASE: "https://api.hubapi.com",
+        OAUTH_AUTHORIZE_URL: "https://app.hubspot.com/oauth/authorize",
+        OAUTH_TOKEN_URL: "https://api.hubapi.com/oauth/v1/token",
+    },
+    "pipedrive": {
+        API_BASE: "https://api.pipedrive.com/v1",
+        OAUTH_AUTHORIZE_URL: "https://oauth.pipedrive.com/oauth/authorize",
+        OAUTH_TOKEN_URL: "https://oauth.pipedrive.com/oauth/token",
+    },
+    "zoho_crm": {
+        API_BASE: "https://www.zohoapis.eu/crm/v6",
+        OAUTH_AUTHORIZE_URL: "https://accounts.zoho.eu/oauth/v2/auth",
+        OAUTH_TOKEN_URL: "https://accounts.zoho.eu/oauth/v2/token",
+    },
+    "quickbooks": {
+        API_BASE: "https://quickbooks.api.intuit.com",
+        OAUTH_AUTHORIZE_URL: "https://appcenter.intuit.com/connect/oauth2",
+        OAUTH_TOKEN_URL: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+    },
+    "xero": {
+        API_BASE: "https://api.xero.com/api.xro/2.0",
+        OAUTH_AUTHORIZE_URL: "https://login.xero.com/identity/connect/authorize",
+        OAUTH_TOKEN_URL: "https://identity.xero.com/connect/token",
+    },
+    "sage": {API_BASE: "https://api.accounting.sage.com/v3.1"},
+    "freshbooks": {
+        API_BASE: "https://api.freshbooks.com",
+        OAUTH_AUTHORIZE_URL: "https://auth.freshbooks.com/oauth/authorize",
+        OAUTH_TOKEN_URL: "https://api.freshbooks.com/auth/oauth/token",
+    },
+    "rovida": {API_BASE: None},
+    "yardi": {API_BASE: None},
+    "stripe": {API_BASE: "https://api.stripe.com"},
+    "square": {
+        API_BASE: "https://connect.squareup.com/v2",
+        OAUTH_AUTHORIZE_URL: "https://connect.squareup.com/oauth2/authorize",
+        OAUTH_TOKEN_URL: "https://connect.squareup.com/oauth2/token",
+    },
+    "financeit": {API_BASE: None},
+}
+# Names that were read once and still are, each with the name that replaced it.
+# Start-up reports them as renamed; the new name wins when both are set.
+RENAMED_SETTINGS: dict[str, str] = {
+    "ZOHO_OAUTH_AUTHORIZE_URL": "ZOHO_CRM_OAUTH_AUTHORIZE_URL",
+    "ZOHO_OAUTH_TOKEN_URL": "ZOHO_CRM_OAUTH_TOKEN_URL",
 }
 
 
+def provider_url_key(provider_key: str, setting: str) -> str:
+    """``zoho_crm`` + ``OAUTH_TOKEN_URL`` → ``ZOHO_CRM_OAUTH_TOKEN_URL``: the one naming rule."""
+    return f"{provider_key.upper()}_{setting}"
+
+
 def integration_urls() -> dict[str, str | None]:
-    """The provider URL keys above, each from the environment when set there."""
-    return {key: _env(key, default) for key, default in _INTEGRATION_URL_DEFAULTS.items()}
+    """Every provider's URL keys, each from the environment when set there."""
+    urls: dict[str, str | None] = {}
+    for provider_key, defaults in PROVIDER_URL_DEFAULTS.items():
+        for setting, default in defaults.items():
+            urls[provider_url_key(provider_key, setting)] = default
+    old_names = {new: old for old, new in RENAMED_SETTINGS.items()}
+    for key, default in urls.items():
+        urls[key] = _env(key) or (_env(old_names[key]) if key in old_names else None) or default
+    return urls
+
+
+def _looks_like_a_url_setting(name: str) -> bool:
+    return name.endswith("_API_BASE") or "_OAUTH_" in name
+
+
+def report_url_settings(config: dict, environ=None) -> list[str]:
+    """Warn about ``*_API_BASE`` / ``*_OAUTH_*`` variables the app does not read as named.
+
+    A guessed name (``HUBSPOT_OAUTH_AUTHORISE_URL``) would otherwise be ignored
+    without a word while the real provider is called. Old names that still work
+    are reported as renamed. Returns the messages, each also logged as a warning.
+    """
+    environ = os.environ if environ is None else environ
+    known = sorted(name for name in config if _looks_like_a_url_setting(name))
+    messages = []
+    for name in sorted(environ):
+        if not _looks_like_a_url_setting(name) or name in config:
+            continue
+        if name in RENAMED_SETTINGS:
+            messages.append(
+                f"{name} is renamed to {RENAMED_SETTINGS[name]}; the old name works for now"
+            )
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        messages.append(f"{name} is not a setting Switchboard knows and is ignored{hint}")
+    for message in messages:
+        log.warning("configuration: %s", message)
+    return messages
 
 
 _MICROSOFT_SIGN_IN_REQUIRED = (
@@ -161,7 +237,7 @@ class Config:
         graph_tenant = _env("GRAPH_TENANT_ID")
         public_base_url = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         https = public_base_url.startswith("https://")
-        return {
+        config = {
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(_env("DATABASE_URL", default_db)),
             "REDIS_URL": _env("REDIS_URL"),
             "SECRET_KEY": _env("SECRET_KEY"),
@@ -272,6 +348,8 @@ class Config:
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
             **integration_urls(),
         }
+        report_url_settings(config)
+        return config
 
 
 DEPLOYMENT_SECRETS = ("SECRET_KEY", "ENCRYPTION_KEYS")

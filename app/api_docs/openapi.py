@@ -293,19 +293,31 @@ def operations() -> list[Operation]:
         Operation(
             "post",
             "/api/v1/webhooks/{provider}",
-            "Integration hub provider events (Stripe, HubSpot, QuickBooks)",
+            "Integration hub provider events (Stripe, HubSpot, QuickBooks, Xero, Square, …)",
             "Webhooks",
-            ("StripeSignature", "HubSpotSignatureV3", "IntuitSignature"),
+            (
+                "StripeSignature",
+                "HubSpotSignatureV3",
+                "IntuitSignature",
+                "XeroSignature",
+                "SquareSignature",
+                "PipedriveBasicAuth",
+            ),
             body_description=(
                 "The provider's own webhook body: a Stripe event; a HubSpot array of "
-                "subscription events; a QuickBooks eventNotifications object."
+                "subscription events; a QuickBooks eventNotifications object; a Xero events "
+                "batch; a Square event; a Pipedrive v1 or v2 webhook; a Zoho CRM notification."
             ),
             description=(
                 "provider is stripe (Stripe-Signature, 300 s tolerance), hubspot "
-                "(X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp, 5 minutes) or "
-                "quickbooks (intuit-signature), checked with the secret of an active "
-                "integration of that provider. Each event is stored once per provider event id "
-                "and routed to platform events."
+                "(X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp, 5 minutes), "
+                "quickbooks (intuit-signature), xero (x-xero-signature; an empty signed batch "
+                "is Xero's intent to receive), square (x-square-hmacsha256-signature over the "
+                "notification URL and body), pipedrive (HTTP Basic user:password set on the "
+                "webhook) or zoho_crm (the notification's token), checked with the secret of "
+                "an active integration of that provider (set through /api/integrations; "
+                "401 not_configured while none has one). Each event is stored once per "
+                "provider event id and routed to platform events."
             ),
             responses={
                 200: ("Stored; data.received new events, data.duplicates repeats", None),
@@ -395,6 +407,13 @@ SECURITY_SCHEMES = {
     "StripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
     "HubSpotSignatureV3": {"type": "apiKey", "in": "header", "name": "X-HubSpot-Signature-v3"},
     "IntuitSignature": {"type": "apiKey", "in": "header", "name": "intuit-signature"},
+    "XeroSignature": {"type": "apiKey", "in": "header", "name": "x-xero-signature"},
+    "SquareSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-square-hmacsha256-signature",
+    },
+    "PipedriveBasicAuth": {"type": "http", "scheme": "basic"},
     "TwilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature"},
     "SendGridSignature": {
         "type": "apiKey",

@@ -21,8 +21,19 @@ FEATURE = Feature(
     ),
     webhook_processors={
         provider: "app.integrations.webhook_routing:process_event"
-        for provider in ("stripe", "hubspot", "quickbooks")
+        # The providers whose registry entry declares a webhook (tests hold the two equal).
+        for provider in (
+            "stripe",
+            "hubspot",
+            "quickbooks",
+            "xero",
+            "square",
+            "pipedrive",
+            "zoho_crm",
+            "freshbooks",
+        )
     }
+    # Salesforce signs nothing: its outbound messages are known by the organization ID.
     | {"salesforce": "app.integrations.salesforce_routing:process_notification"},
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.

@@ -30,7 +30,7 @@ bp = guard_json_api(Blueprint("integrations_api", __name__, url_prefix="/api/int
 WRITABLE = frozenset(
     {"provider", "name", "status", "sync_direction", "sync_frequency", "batch_size"}
     | {"webhooks_enabled", *services.CONFIG_FIELDS}
-    | {"api_key", "client_id", "client_secret", "webhook_secret"}
+    | set(services.ALL_SECRET_FIELDS)
 )
 
 

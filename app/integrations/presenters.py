@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.integrations.services import SECRET_FIELDS
+from app.integrations.registry import PROVIDERS
+from app.integrations.services import GENERIC_WEBHOOK_SECRET, SECRET_FIELDS, secret_fields
 from app.integrations.tokens import TABLE
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 
@@ -27,7 +28,13 @@ def credential_summary(integration: Integration) -> dict[str, str]:
     """
     credentials = integration.credentials or {}
     summary = {}
-    for name in SECRET_FIELDS.get(integration.auth_method, ()):
+    provider = PROVIDERS.get(integration.provider)
+    fields = (
+        secret_fields(provider)
+        if provider
+        else (*SECRET_FIELDS.get(integration.auth_method, ()), GENERIC_WEBHOOK_SECRET)
+    )
+    for name in fields:
         value = credentials.get(name)
         if not value:
             summary[name] = "not set"

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.config import API_BASE, OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, provider_url_key
+
 CATEGORIES: dict[str, Any] = {  # labels are lazy: read in the reader's language
     "crm": "CRM",
     "accounting": _l("Accounting"),
@@ -58,13 +60,33 @@ ORGANIZATION_ID = Setting(
 
 
 @dataclass(frozen=True)
+class WebhookVerification:
+    """How a provider's webhook calls prove they come from it, and where the secret lives.
+
+    ``scheme`` names a verifier of :mod:`app.integrations.webhooks_in`;
+    ``credential`` is the key in ``Integration.credentials`` holding the
+    secret an admin copies from the provider's console (``help`` says where).
+    ``pattern`` (a full match) and ``pattern_hint`` catch a pasted wrong value.
+    """
+
+    scheme: str
+    credential: str
+    label: Any  # lazy text
+    help: Any  # lazy text
+    pattern: str = r"\S{8,}"
+    pattern_hint: Any = _l("at least 8 characters, no spaces")
+
+
+@dataclass(frozen=True)
 class Provider:
     """One outside system we can connect to.
 
-    ``oauth_authorize_url_key`` / ``oauth_token_url_key`` / ``api_base_key`` name
-    config keys, read at call time. ``connector`` picks the connector class:
-    ``hubspot``, ``quickbooks`` and ``stripe`` are real ones, the rest run through
-    the generic REST connector configured per integration.
+    ``api_base_key``, ``oauth_authorize_url_key`` and ``oauth_token_url_key``
+    name config keys, read at call time, all derived from ``key`` by one rule
+    (:func:`app.config.provider_url_key`: ``zoho_crm`` → ``ZOHO_CRM_API_BASE``).
+    ``connector`` picks the connector class: ``hubspot``, ``quickbooks`` and
+    ``stripe`` are real ones, the rest run through the generic REST connector
+    configured per integration. ``webhook`` says how its webhooks are verified.
     """
 
     key: str
@@ -76,9 +98,7 @@ class Provider:
     directions: tuple[str, ...] = ALL_DIRECTIONS
     default_frequency: str = "daily"
     connector: str = "generic"
-    api_base_key: str | None = None
-    oauth_authorize_url_key: str | None = None
-    oauth_token_url_key: str | None = None
+    webhook: WebhookVerification | None = None
     oauth_scopes: tuple[str, ...] = ()
     # How the token endpoint wants our client secret: "basic" (HTTP Basic) or "post" in
     # the form body (RFC 6749 §2.3.1).
@@ -93,19 +113,24 @@ class Provider:
         return self.auth_method == "oauth2"
 
     @property
+    def api_base_key(self) -> str:
+        return provider_url_key(self.key, API_BASE)
+
+    @property
+    def oauth_authorize_url_key(self) -> str | None:
+        return provider_url_key(self.key, OAUTH_AUTHORIZE_URL) if self.is_oauth else None
+
+    @property
+    def oauth_token_url_key(self) -> str | None:
+        return provider_url_key(self.key, OAUTH_TOKEN_URL) if self.is_oauth else None
+
+    @property
     def category_label(self) -> str:
         return str(CATEGORIES[self.category])
 
     @property
     def auth_label(self) -> str:
         return str(AUTH_METHODS[self.auth_method])
-
-
-def _oauth(prefix: str) -> dict[str, str]:
-    return {
-        "oauth_authorize_url_key": f"{prefix}_OAUTH_AUTHORIZE_URL",
-        "oauth_token_url_key": f"{prefix}_OAUTH_TOKEN_URL",
-    }
 
 
 _PROVIDERS: tuple[Provider, ...] = (
@@ -119,11 +144,9 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("accounts", "contacts", "opportunities"),
         description=_l("Accounts, contacts and opportunities; cross-referrals as opportunities."),
         default_frequency="hourly",
-        api_base_key="SALESFORCE_API_BASE",
         oauth_scopes=("api", "refresh_token"),
         docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
         settings=(ORGANIZATION_ID,),
-        **_oauth("SALESFORCE"),
     ),
     Provider(
         key="hubspot",
@@ -135,7 +158,6 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Contacts, companies and deals, with real-time webhooks."),
         default_frequency="real_time",
         connector="hubspot",
-        api_base_key="HUBSPOT_API_BASE",
         oauth_scopes=(
             "crm.objects.contacts.read",
             "crm.objects.contacts.write",
@@ -145,7 +167,15 @@ _PROVIDERS: tuple[Provider, ...] = (
             "crm.objects.deals.write",
         ),
         docs_url="https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
-        **_oauth("HUBSPOT"),
+        webhook=WebhookVerification(
+            scheme="hubspot_v3",
+            credential="client_secret",
+            label=_l("Client secret"),
+            help=_l(
+                "HubSpot signs its webhooks (X-HubSpot-Signature-v3) with the app's client "
+                "secret: developer account → Apps → your app → Auth → Client secret."
+            ),
+        ),
     ),
     Provider(
         key="pipedrive",
@@ -155,9 +185,18 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("persons", "organizations", "deals"),
         description=_l("Persons, organizations and deals."),
         default_frequency="hourly",
-        api_base_key="PIPEDRIVE_API_BASE",
         docs_url="https://developers.pipedrive.com/docs/api/v1",
-        **_oauth("PIPEDRIVE"),
+        webhook=WebhookVerification(
+            scheme="basic_auth",
+            credential="webhook_password",
+            label=_l("Webhook user:password"),
+            help=_l(
+                "Pipedrive sends the webhook's HTTP Auth user name and password (Settings → "
+                "Tools and apps → Webhooks → your webhook). Enter them as user:password."
+            ),
+            pattern=r"[^:\s]+:\S{8,}",
+            pattern_hint=_l("user:password, the password at least 8 characters"),
+        ),
     ),
     Provider(
         key="zoho_crm",
@@ -168,11 +207,20 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("accounts", "contacts", "deals"),
         description=_l("Accounts, contacts and deals."),
         default_frequency="hourly",
-        api_base_key="ZOHO_CRM_API_BASE",
         oauth_scopes=("ZohoCRM.modules.ALL",),
         oauth_extra_params={"access_type": "offline"},
         docs_url="https://www.zoho.com/crm/developer/docs/api/v6/",
-        **_oauth("ZOHO"),
+        webhook=WebhookVerification(
+            scheme="zoho_token",
+            credential="notification_token",
+            label=_l("Notification token"),
+            help=_l(
+                "The token you gave Zoho CRM when enabling notifications (actions/watch, "
+                "field token); Zoho sends it back in every notification."
+            ),
+            pattern=r"\S{8,50}",
+            pattern_hint=_l("8 to 50 characters, no spaces"),
+        ),
     ),
     # --- accounting --------------------------------------------------------------
     Provider(
@@ -184,10 +232,17 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Customers, invoices and payments; a completed job becomes an invoice."),
         default_frequency="real_time",
         connector="quickbooks",
-        api_base_key="QUICKBOOKS_API_BASE",
         oauth_scopes=("com.intuit.quickbooks.accounting",),
         docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice",
-        **_oauth("QUICKBOOKS"),
+        webhook=WebhookVerification(
+            scheme="intuit",
+            credential="verifier_token",
+            label=_l("Webhook verifier token"),
+            help=_l(
+                "QuickBooks signs its notifications (intuit-signature) with the verifier "
+                "token: Intuit Developer → your app → Webhooks → Show verifier token."
+            ),
+        ),
     ),
     Provider(
         key="xero",
@@ -196,10 +251,17 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="oauth2",
         objects=("contacts", "invoices", "payments"),
         description=_l("Contacts, invoices and payments."),
-        api_base_key="XERO_API_BASE",
         oauth_scopes=("offline_access", "accounting.transactions", "accounting.contacts"),
         docs_url="https://developer.xero.com/documentation/api/accounting/overview",
-        **_oauth("XERO"),
+        webhook=WebhookVerification(
+            scheme="xero",
+            credential="webhook_secret",
+            label=_l("Webhooks key"),
+            help=_l(
+                "Xero signs its webhooks (x-xero-signature) with the webhooks key: Xero "
+                "Developer → My Apps → your app → Webhooks → Webhooks key."
+            ),
+        ),
     ),
     Provider(
         key="sage",
@@ -208,7 +270,6 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("customers", "invoices", "accounts"),
         description=_l("Customers, invoices and accounts; scheduled daily sync."),
-        api_base_key="SAGE_API_BASE",
         docs_url="https://developer.sage.com/accounting/reference/",
     ),
     Provider(
@@ -219,9 +280,16 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="oauth2",
         objects=("clients", "invoices", "payments"),
         description=_l("Clients, invoices and payments."),
-        api_base_key="FRESHBOOKS_API_BASE",
         docs_url="https://www.freshbooks.com/api/start",
-        **_oauth("FRESHBOOKS"),
+        webhook=WebhookVerification(
+            scheme="freshbooks",
+            credential="webhook_secret",
+            label=_l("Webhook verifier"),
+            help=_l(
+                "FreshBooks signs its webhooks (X-FreshBooks-Hmac-SHA256) with the verifier it "
+                "sent when the callback was registered (callback.verify → verifier)."
+            ),
+        ),
     ),
     # --- property management -----------------------------------------------------
     Provider(
@@ -231,7 +299,6 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "units", "work_orders", "tenants"),
         description=_l("Properties, units, work orders and tenants; work orders become jobs."),
-        api_base_key="ROVIDA_API_BASE",
     ),
     Provider(
         key="yardi",
@@ -240,7 +307,6 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "residents", "work_orders"),
         description=_l("Properties, residents and work orders."),
-        api_base_key="YARDI_API_BASE",
     ),
     # --- payments ----------------------------------------------------------------
     Provider(
@@ -253,8 +319,18 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Customers, invoices and payment intents; payments mark invoices paid."),
         default_frequency="real_time",
         connector="stripe",
-        api_base_key="STRIPE_API_BASE",
         docs_url="https://docs.stripe.com/api",
+        webhook=WebhookVerification(
+            scheme="stripe",
+            credential="webhook_secret",
+            label=_l("Webhook signing secret"),
+            help=_l(
+                "Stripe Dashboard → Developers → Webhooks → your endpoint → Signing secret "
+                "(starts with whsec_)."
+            ),
+            pattern=r"whsec_\S{8,}",
+            pattern_hint=_l("starts with whsec_"),
+        ),
     ),
     Provider(
         key="square",
@@ -265,10 +341,18 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("customers", "payments"),
         description=_l("Customers and transactions from the point of sale."),
         directions=("one_way_in", "two_way"),
-        api_base_key="SQUARE_API_BASE",
         oauth_scopes=("CUSTOMERS_READ", "CUSTOMERS_WRITE", "PAYMENTS_READ"),
         docs_url="https://developer.squareup.com/reference/square",
-        **_oauth("SQUARE"),
+        webhook=WebhookVerification(
+            scheme="square",
+            credential="webhook_secret",
+            label=_l("Signature key"),
+            help=_l(
+                "Square signs its notifications (x-square-hmacsha256-signature) with the "
+                "subscription's signature key: Developer Console → your app → Webhooks → "
+                "Subscriptions → your subscription → Signature key."
+            ),
+        ),
     ),
     Provider(
         key="financeit",
@@ -278,11 +362,16 @@ _PROVIDERS: tuple[Provider, ...] = (
         objects=("applications",),
         description=_l("Consumer financing applications and their approvals."),
         directions=("one_way_in",),
-        api_base_key="FINANCEIT_API_BASE",
     ),
 )
 
 PROVIDERS: dict[str, Provider] = {provider.key: provider for provider in _PROVIDERS}
+
+
+# Every field a provider's webhook secret may be kept in (for the form and the API).
+WEBHOOK_CREDENTIALS: frozenset[str] = frozenset(
+    provider.webhook.credential for provider in _PROVIDERS if provider.webhook
+)
 
 
 def get_provider(key: str) -> Provider | None:

@@ -33,6 +33,7 @@ from app.integrations.registry import (
     DIRECTIONS,
     FREQUENCIES,
     PROVIDERS,
+    Provider,
     providers_by_category,
 )
 from app.integrations.usage import usage_summary
@@ -46,16 +47,27 @@ bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 FORM_FIELDS = (
     ("provider", "name", "status", "sync_direction", "sync_frequency", "batch_size")
     + services.CONFIG_FIELDS
-    + ("api_key", "client_id", "client_secret", "webhook_secret")
+    + services.ALL_SECRET_FIELDS
 )
+# A ticked "clear" box beside a secret (``clear_verifier_token``) removes it.
+CLEAR_PREFIX = "clear_"
 
 
 def form_data() -> dict:
     """The submitted fields; the webhooks checkbox is absent when unticked."""
     data = {name: request.form[name] for name in FORM_FIELDS if name in request.form}
+    for name in services.ALL_SECRET_FIELDS:
+        if request.form.get(CLEAR_PREFIX + name) == "on":
+            data[name] = None
     if request.form.get("form") == "settings" or "provider" in data:
         data["webhooks_enabled"] = request.form.get("webhooks_enabled") == "on"
     return data
+
+
+def webhook_url(provider: Provider) -> str:
+    """Where the provider is told to send its webhooks (``PUBLIC_BASE_URL``)."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/api/v1/webhooks/{provider.key}"
 
 
 def _integration(integration_id: uuid.UUID) -> Integration:
@@ -126,6 +138,7 @@ def _hub_page(tab=None, provider_key=None, errors=None, status=200):
         dialog_open=tab in CATEGORIES,
         tab=tab if tab in CATEGORIES else "crm",
         chosen=provider,
+        webhook_url=webhook_url(provider) if provider else None,
         errors=errors or {},
         values=request.form if errors else {},
         webhooks=endpoint_rows(),
@@ -193,6 +206,8 @@ def _settings_page(integration: Integration, errors=None, status=200):
         integration=integration,
         provider=services.provider_of(integration),
         credentials=presenters.credential_summary(integration),
+        webhook_credential=services.webhook_credential(services.provider_of(integration)),
+        webhook_url=webhook_url(services.provider_of(integration)),
         directions=DIRECTIONS,
         frequencies=FREQUENCIES,
         audit=presenters.audit_entries(integration.id, limit=20),

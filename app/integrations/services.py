@@ -8,6 +8,7 @@ show of an integration is :mod:`app.integrations.presenters`'.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -27,6 +28,7 @@ from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.registry import (
     FREQUENCIES,
     PROVIDERS,
+    WEBHOOK_CREDENTIALS,
     Provider,
 )
 from app.integrations.salesforce_ids import is_organization_id
@@ -41,11 +43,21 @@ from app.models import Integration, User
 MAX_NAME = 120
 MAX_BATCH_SIZE = 1000
 MAX_SECRET = 4000
-# Fields an admin types in, per auth method. Tokens come only from the OAuth flow.
+# Fields an admin types in, per auth method, besides the provider's webhook
+# secret (:func:`secret_fields`). Tokens come only from the OAuth flow.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
-    "api_key": ("api_key", "webhook_secret"),
-    "oauth2": ("client_id", "client_secret", "webhook_secret"),
+    "api_key": ("api_key",),
+    "oauth2": ("client_id", "client_secret"),
 }
+# Where a provider that declares no webhook verification keeps a signing secret.
+GENERIC_WEBHOOK_SECRET = "webhook_secret"  # noqa: S105 (a field name)
+# Every secret field of any provider: what the form and the API accept.
+ALL_SECRET_FIELDS: tuple[str, ...] = tuple(
+    sorted(
+        {*SECRET_FIELDS["api_key"], *SECRET_FIELDS["oauth2"], GENERIC_WEBHOOK_SECRET}
+        | WEBHOOK_CREDENTIALS
+    )
+)
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
     "api_key": ("api_key",),
     "oauth2": ("client_id", "client_secret"),
@@ -93,6 +105,18 @@ def provider_of(integration: Integration) -> Provider:
     return PROVIDERS[integration.provider]
 
 
+def webhook_credential(provider: Provider) -> str:
+    """The credential holding ``provider``'s webhook secret."""
+    return provider.webhook.credential if provider.webhook else GENERIC_WEBHOOK_SECRET
+
+
+def secret_fields(provider: Provider) -> tuple[str, ...]:
+    """The secrets an admin sets for ``provider``: its auth method's, then its webhook's."""
+    fields = SECRET_FIELDS[provider.auth_method]
+    webhook = webhook_credential(provider)
+    return fields if webhook in fields else (*fields, webhook)
+
+
 # --- changing ------------------------------------------------------------------
 
 
@@ -124,7 +148,7 @@ def create_integration(data: Mapping[str, Any], user: User | None) -> Integratio
         raise IntegrationInvalid(errors)
     for name, value in settings.items():
         _assign(integration, name, value)
-    integration.credentials = secrets
+    integration.credentials = {k: v for k, v in secrets.items() if v is not None}
     if provider.auth_method == "api_key" and "status" not in data:
         integration.status = "active"
     db.session.add(integration)
@@ -133,7 +157,7 @@ def create_integration(data: Mapping[str, Any], user: User | None) -> Integratio
         integration,
         "integration_created",
         user,
-        field_changes({}, {**settings, **secrets}, secret=secrets),
+        field_changes({}, {**settings, **integration.credentials}, secret=secrets),
     )
     return integration
 
@@ -163,7 +187,8 @@ def update_integration(
         credentials = integration_credentials(integration)
         before.update({name: credentials.get(name) for name in secrets})
         after.update(secrets)
-        integration.credentials = {**credentials, **secrets}
+        merged = {**credentials, **secrets}
+        integration.credentials = {k: v for k, v in merged.items() if v is not None}
     changes = field_changes(before, after, secret=secrets)
     if changes:
         record_audit(integration, "integration_updated", user, changes)
@@ -341,12 +366,33 @@ def _settings(
 
 def _secrets(
     provider: Provider, data: Mapping[str, Any], errors: dict[str, str], *, creating: bool
-) -> dict[str, str]:
-    secrets = {}
-    for name in SECRET_FIELDS[provider.auth_method]:
+) -> dict[str, str | None]:
+    """The secrets present in ``data``, validated; ``None`` clears the webhook secret.
+
+    A blank value keeps what is stored. Only the webhook secret may be cleared
+    (JSON ``null``, or the form's "clear" box): the others are needed to connect.
+    """
+    secrets: dict[str, str | None] = {}
+    fields = secret_fields(provider)
+    webhook = webhook_credential(provider)
+    for name in sorted(set(ALL_SECRET_FIELDS) - set(fields)):
+        if name in WEBHOOK_CREDENTIALS and str(data.get(name) or "").strip():
+            errors[name] = _("%(provider)s does not use this field", provider=provider.name)
+    for name in fields:
+        if name in data and data[name] is None:
+            if name == webhook and name not in SECRET_FIELDS[provider.auth_method]:
+                secrets[name] = None
+            else:
+                errors[name] = _("cannot be cleared; enter a new value instead")
+            continue
         value = str(data.get(name) or "").strip()
         if len(value) > MAX_SECRET:
             errors[name] = _("at most %(count)s characters", count=MAX_SECRET)
+        elif value and name == webhook and provider.webhook:
+            if not re.fullmatch(provider.webhook.pattern, value):
+                errors[name] = str(provider.webhook.pattern_hint)
+            else:
+                secrets[name] = value
         elif value:
             secrets[name] = value
         elif creating and name in REQUIRED_SECRETS[provider.auth_method]:

@@ -1,7 +1,8 @@
 """From a stored provider event to platform events, in the webhook job.
 
-:data:`app.webhooks.processing.PROCESSORS` sends ``stripe``, ``hubspot`` and
-``quickbooks`` events here. Each provider's event names map to our catalogue
+:data:`app.webhooks.processing.PROCESSORS` sends the events of every provider
+with a webhook receiver here (Stripe, HubSpot, QuickBooks, Xero, Square,
+Pipedrive, Zoho CRM, FreshBooks). Each provider's event names map to our catalogue
 (:mod:`app.integrations.events`); an event we do not route (Stripe sends
 hundreds of kinds) is processed with nothing to do. Everything happens in the
 job's transaction: the platform event, its deliveries to subscribed endpoints
@@ -18,6 +19,7 @@ from app.extensions import db
 from app.integrations.events import emit_event
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
+from app.integrations.webhook_schemes import pipedrive_event_id
 from app.integrations.webhooks_in import INTEGRATION_HEADER
 from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
@@ -60,6 +62,51 @@ QUICKBOOKS_EVENTS = {
     "Payment.Create": "payment.received",
     "Payment.Delete": "payment.refunded",
 }
+XERO_EVENTS = {
+    "CONTACT.CREATE": "customer.created",
+    "CONTACT.UPDATE": "customer.updated",
+    "INVOICE.CREATE": "invoice.created",
+    "INVOICE.UPDATE": "invoice.updated",
+}
+SQUARE_EVENTS = {
+    "customer.created": "customer.created",
+    "customer.updated": "customer.updated",
+    "customer.deleted": "customer.deleted",
+    "invoice.created": "invoice.created",
+    "invoice.updated": "invoice.updated",
+    "invoice.published": "invoice.sent",
+    "invoice.payment_made": "invoice.paid",
+    "refund.created": "payment.refunded",
+}
+# Pipedrive v1 (added/updated/deleted + object) and v2 (create/change/delete + entity).
+PIPEDRIVE_EVENTS = {
+    f"{action}.{kind}": f"{ours}.{what}"
+    for kind, ours in (("person", "customer"), ("organization", "customer"), ("deal", "job"))
+    for actions, what in (
+        (("added", "create"), "created"),
+        (("updated", "change"), "updated"),
+        (("deleted", "delete"), "cancelled" if ours == "job" else "deleted"),
+    )
+    for action in actions
+}
+ZOHO_EVENTS = {
+    f"{module}.{operation}": f"{ours}.{what}"
+    for module, ours in (("Contacts", "customer"), ("Accounts", "customer"), ("Deals", "job"))
+    for operation, what in (
+        ("insert", "created"),
+        ("update", "updated"),
+        ("delete", "cancelled" if ours == "job" else "deleted"),
+    )
+}
+FRESHBOOKS_EVENTS = {
+    "client.create": "customer.created",
+    "client.update": "customer.updated",
+    "client.delete": "customer.deleted",
+    "invoice.create": "invoice.created",
+    "invoice.update": "invoice.updated",
+    "invoice.sendByEmail": "invoice.sent",
+    "payment.create": "payment.received",
+}
 # Sync work a provider event triggers besides its platform event, called with
 # (integration, provider object) in the same transaction.
 SYNC_HANDLERS = {
@@ -68,7 +115,7 @@ SYNC_HANDLERS = {
 
 
 def process_event(event: InboundWebhookEvent) -> None:
-    """PROCESSORS entry for ``stripe``, ``hubspot`` and ``quickbooks``."""
+    """PROCESSORS entry for each provider in :data:`ROUTERS`."""
     integration = _integration(event)
     try:
         body = json.loads(event.raw_body)
@@ -152,7 +199,81 @@ def route_quickbooks(change: dict):
     return name, data, change
 
 
-ROUTERS = {"stripe": route_stripe, "hubspot": route_hubspot, "quickbooks": route_quickbooks}
+def route_xero(event: dict):
+    provider_type = f"{event.get('eventCategory')}.{event.get('eventType')}"
+    name = XERO_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    key = ":".join(
+        str(event.get(k, ""))
+        for k in ("tenantId", "eventCategory", "resourceId", "eventType", "eventDateUtc")
+    )
+    kind = str(event["eventCategory"]).lower()
+    data = _data("xero", key, provider_type, kind, event.get("resourceId"))
+    data.update(tenant_id=event.get("tenantId"), resource_url=event.get("resourceUrl"))
+    return name, data, event
+
+
+def route_square(body: dict):
+    name = SQUARE_EVENTS.get(body.get("type"))
+    if name is None:
+        return None
+    inner = body.get("data") or {}
+    data = _data("square", body["event_id"], body["type"], inner.get("type"), inner.get("id"))
+    data.update(merchant_id=body.get("merchant_id"), object=inner.get("object"))
+    return name, data, inner.get("object")
+
+
+def route_pipedrive(body: dict):
+    meta = body.get("meta") or {}
+    kind = meta.get("entity") or meta.get("object")
+    provider_type = f"{meta.get('action')}.{kind}"
+    name = PIPEDRIVE_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    object_id = meta.get("entity_id") if meta.get("entity") else meta.get("id")
+    event_id = pipedrive_event_id(meta)
+    data = _data("pipedrive", event_id, provider_type, kind, object_id)
+    data.update(company_id=meta.get("company_id"), host=meta.get("host"))
+    return name, data, body.get("data") or body.get("current")
+
+
+def route_zoho(change: dict):
+    provider_type = f"{change.get('module')}.{change.get('operation')}"
+    name = ZOHO_EVENTS.get(provider_type)
+    if name is None:
+        return None
+    key = ":".join(
+        str(change.get(k, "")) for k in ("channel_id", "module", "operation", "id", "server_time")
+    )
+    kind = str(change["module"]).lower()
+    data = _data("zoho_crm", key, provider_type, kind, change.get("id"))
+    data.update(affected_fields=change.get("affected_fields"))
+    return name, data, change
+
+
+def route_freshbooks(fields: dict):
+    name = FRESHBOOKS_EVENTS.get(fields.get("name"))
+    if name is None:
+        return None
+    kind = str(fields["name"]).partition(".")[0]
+    event_id = f"{fields.get('account_id', '')}:{fields['name']}:{fields.get('object_id')}"
+    data = _data("freshbooks", event_id, fields["name"], kind, fields.get("object_id"))
+    data.update(account_id=fields.get("account_id"), business_id=fields.get("business_id"))
+    return name, data, fields
+
+
+# By provider key; the providers are those whose registry entry declares a webhook.
+ROUTERS = {
+    "stripe": route_stripe,
+    "hubspot": route_hubspot,
+    "quickbooks": route_quickbooks,
+    "xero": route_xero,
+    "square": route_square,
+    "pipedrive": route_pipedrive,
+    "zoho_crm": route_zoho,
+    "freshbooks": route_freshbooks,
+}
 
 
 def _data(provider, event_id, event_type, object_type, object_id) -> dict:

@@ -1,6 +1,9 @@
 """Provider webhooks of the integration hub: each checked with the provider's own scheme.
 
-``POST /api/v1/webhooks/<provider>`` for Stripe, HubSpot and QuickBooks Online:
+``POST /api/v1/webhooks/<provider>`` for every provider whose registry entry
+declares a ``webhook`` (its scheme and the credential holding its secret); the
+schemes of Xero, Square, Pipedrive, Zoho CRM and FreshBooks are in
+:mod:`app.integrations.webhook_schemes`. Stripe, HubSpot and QuickBooks Online:
 
 - **Stripe** ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]``: hex HMAC-SHA256 of
   ``"{t}.{body}"`` with the endpoint's signing secret (``whsec_…``, used as
@@ -16,8 +19,8 @@
   with the app's verifier token.
 
 The signing secret belongs to an active :class:`Integration` of that provider
-(``credentials["webhook_secret"]``, ``["client_secret"]``,
-``["verifier_token"]``); with several, the one whose secret verifies the call
+(``credentials[provider.webhook.credential]``: ``webhook_secret``,
+``client_secret``, ``verifier_token``, …); with several, the one whose secret verifies the call
 is the one it came from. A verified call is split into the provider's events
 (HubSpot and QuickBooks send batches), each stored once under the provider's
 own event id, and answered at once; :mod:`app.integrations.webhook_routing`
@@ -26,11 +29,11 @@ turns them into platform events in the webhook job.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -38,6 +41,25 @@ from flask import current_app, request
 
 from app.api.errors import ApiError
 from app.extensions import db
+from app.integrations.registry import get_provider
+from app.integrations.webhook_schemes import (
+    ProviderEvent,
+    SignatureRefused,
+    b64_hmac,
+    compact,
+    form_fields,
+    same,
+    split_freshbooks,
+    split_pipedrive,
+    split_square,
+    split_xero,
+    split_zoho,
+    verify_basic_auth,
+    verify_freshbooks,
+    verify_square,
+    verify_xero,
+    verify_zoho_token,
+)
 from app.models import Integration
 from app.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
@@ -62,32 +84,6 @@ HUBSPOT_DECODED = {
 }
 
 
-class SignatureRefused(Exception):
-    """The call is not signed with this secret, or signed too long ago."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class ProviderEvent:
-    """One event of a call, as stored: the provider's id for it and its own JSON."""
-
-    dedupe_key: str
-    event_type: str
-    raw: bytes
-
-
-def _b64_hmac(key: str, message: bytes) -> str:
-    return base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.strip().encode(), expected.encode())
-
-
 # --- Stripe ---------------------------------------------------------------------
 
 
@@ -103,7 +99,7 @@ def verify_stripe(raw_body: bytes, secret: str, now: float | None = None) -> Non
     if timestamp is None or not signatures:
         raise SignatureRefused("invalid_signature", "Stripe-Signature is missing or malformed.")
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
-    if not any(_same(given, expected.hexdigest()) for given in signatures):
+    if not any(same(given, expected.hexdigest()) for given in signatures):
         raise SignatureRefused("invalid_signature", "Stripe-Signature does not match the body.")
     if not signed_recently(timestamp, now):
         raise SignatureRefused("stale_signature", stale_message("Stripe-Signature's timestamp"))
@@ -150,7 +146,7 @@ def verify_hubspot(raw_body: bytes, secret: str, now_ms: int | None = None) -> N
         )
     signed_tail = raw_body + timestamp.encode()
     if not any(
-        _same(given, _b64_hmac(secret, f"{request.method}{uri}".encode() + signed_tail))
+        same(given, b64_hmac(secret, f"{request.method}{uri}".encode() + signed_tail))
         for uri in hubspot_uri_candidates()
     ):
         raise SignatureRefused("invalid_signature", "X-HubSpot-Signature-v3 does not match.")
@@ -175,7 +171,7 @@ def split_hubspot(payload) -> list[ProviderEvent]:
                 {f"[{index}]": "eventId and subscriptionType are required"},
             )
         events.append(
-            ProviderEvent(str(item["eventId"]), str(item["subscriptionType"]), _compact(item))
+            ProviderEvent(str(item["eventId"]), str(item["subscriptionType"]), compact(item))
         )
     return events
 
@@ -187,7 +183,7 @@ def verify_quickbooks(raw_body: bytes, secret: str) -> None:
     given = request.headers.get("intuit-signature", "")
     if not given:
         raise SignatureRefused("invalid_signature", "intuit-signature is missing.")
-    if not _same(given, _b64_hmac(secret, raw_body)):
+    if not same(given, b64_hmac(secret, raw_body)):
         raise SignatureRefused("invalid_signature", "intuit-signature does not match the body.")
 
 
@@ -231,26 +227,28 @@ def split_quickbooks(payload) -> list[ProviderEvent]:
                 for k in ("realmId", "name", "id", "operation", "lastUpdated")
             )
             events.append(
-                ProviderEvent(key, f"{entity['name']}.{entity['operation']}", _compact(change))
+                ProviderEvent(key, f"{entity['name']}.{entity['operation']}", compact(change))
             )
     return events
 
 
-def _compact(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 @dataclass(frozen=True)
 class Scheme:
-    credential: str
-    verify: object
-    split: object
+    verify: Callable[[bytes, str], None]
+    split: Callable[[Any], list[ProviderEvent]]
+    parse: Callable[[bytes], Any] | None = None  # None: the body is JSON
 
 
+# By the ``scheme`` a provider declares in the registry (``Provider.webhook``).
 SCHEMES: dict[str, Scheme] = {
-    "stripe": Scheme("webhook_secret", verify_stripe, split_stripe),
-    "hubspot": Scheme("client_secret", verify_hubspot, split_hubspot),
-    "quickbooks": Scheme("verifier_token", verify_quickbooks, split_quickbooks),
+    "stripe": Scheme(verify_stripe, split_stripe),
+    "hubspot_v3": Scheme(verify_hubspot, split_hubspot),
+    "intuit": Scheme(verify_quickbooks, split_quickbooks),
+    "xero": Scheme(verify_xero, split_xero),
+    "square": Scheme(verify_square, split_square),
+    "basic_auth": Scheme(verify_basic_auth, split_pipedrive),
+    "zoho_token": Scheme(verify_zoho_token, split_zoho),
+    "freshbooks": Scheme(verify_freshbooks, split_freshbooks, parse=form_fields),
 }
 
 
@@ -266,12 +264,14 @@ class Received:
 
 def receive(provider: str) -> Received:
     """Verify, split and store one provider call in the session (the route commits)."""
-    scheme = SCHEMES.get(provider)
+    declared = get_provider(provider)
+    verification = declared.webhook if declared else None
+    scheme = SCHEMES.get(verification.scheme) if verification else None
     if scheme is None:
         raise ApiError(404, "unknown_provider", f"No webhook receiver for {provider!r}.")
     raw_body = read_raw_body()
-    integration = _verified_integration(provider, scheme, raw_body)
-    events = scheme.split(_parse(raw_body))
+    integration = _verified_integration(provider, scheme, verification.credential, raw_body)
+    events = scheme.split((scheme.parse or _parse)(raw_body))
     headers = kept_headers()
     headers[INTEGRATION_HEADER] = str(integration.id)
     stored = 0
@@ -294,7 +294,9 @@ def _parse(raw_body: bytes):
         return parse_json(raw_body)  # raises the shared 400 with the parser's words
 
 
-def _verified_integration(provider: str, scheme: Scheme, raw_body: bytes) -> Integration:
+def _verified_integration(
+    provider: str, scheme: Scheme, credential: str, raw_body: bytes
+) -> Integration:
     integrations = db.session.scalars(
         sa.select(Integration)
         .where(Integration.provider == provider, Integration.status == "active")
@@ -305,7 +307,7 @@ def _verified_integration(provider: str, scheme: Scheme, raw_body: bytes) -> Int
         raise ApiError(404, "no_integration", f"There is no active {provider} integration.")
     refusal = None
     for integration in integrations:
-        secret = (integration.credentials or {}).get(scheme.credential)
+        secret = (integration.credentials or {}).get(credential)
         if not secret:
             continue
         try:
