@@ -27,6 +27,8 @@ FEATURE = Feature(
         "app.integrations.events:on_status_change",
         # Seed 004: a completed job becomes an invoice in the accounting integrations.
         "app.integrations.use_cases:on_status_change",
+        # Seed 004: a completed job closes its ROVIDA/Yardi work order, with the photos.
+        "app.integrations.work_order_close:on_status_change",
     ),
     periodic_jobs=(
         # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").

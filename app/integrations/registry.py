@@ -44,8 +44,8 @@ class Provider:
 
     ``oauth_authorize_url_key`` / ``oauth_token_url_key`` / ``api_base_key`` name
     config keys, read at call time. ``connector`` picks the connector class:
-    ``hubspot``, ``quickbooks`` and ``stripe`` are real ones, the rest run through
-    the generic REST connector configured per integration.
+    ``hubspot``, ``quickbooks``, ``stripe``, ``rovida`` and ``yardi`` are real ones,
+    the rest run through the generic REST connector configured per integration.
     """
 
     key: str
@@ -210,6 +210,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "units", "work_orders", "tenants"),
         description=_l("Properties, units, work orders and tenants; work orders become jobs."),
+        connector="rovida",
         api_base_key="ROVIDA_API_BASE",
     ),
     Provider(
@@ -219,6 +220,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "residents", "work_orders"),
         description=_l("Properties, residents and work orders."),
+        connector="yardi",
         api_base_key="YARDI_API_BASE",
     ),
     # --- payments ----------------------------------------------------------------

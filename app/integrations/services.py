@@ -36,6 +36,7 @@ from app.integrations.tokens import (
     store_tokens,
 )
 from app.models import Integration, User
+from app.models.enums import Role
 
 MAX_NAME = 120
 MAX_BATCH_SIZE = 1000
@@ -51,7 +52,16 @@ REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
 }
 # Non-secret settings kept in ``config``; anything else there (the generic
 # connector's endpoints, say) is left as it is.
-CONFIG_FIELDS = ("base_url", "auth_style", "auth_header", "realm_id", "portal_id", "account_id")
+CONFIG_FIELDS = (
+    "base_url",
+    "auth_style",
+    "auth_header",
+    "realm_id",
+    "portal_id",
+    "account_id",
+    # Property systems: the technician (e-mail) their work orders are dispatched to.
+    "dispatch_technician",
+)
 AUTH_STYLES = ("bearer", "header")
 
 
@@ -317,6 +327,8 @@ def _settings(
                 errors["base_url"] = _("must be an https:// URL")
         elif name == "auth_style" and value and value not in AUTH_STYLES:
             errors[name] = _("must be bearer or header")
+        elif name == "dispatch_technician" and value and not _is_technician(value):
+            errors[name] = _("must be the e-mail address of an active technician")
         elif len(value) > 120:
             errors[name] = _("at most 120 characters")
         settings["config." + name] = value or None
@@ -380,3 +392,16 @@ def check_connection(integration: Integration, user: User) -> tuple[bool, str]:
         failure = exc.message
         return run_connection_test(integration, user, lambda: (False, failure))
     return run_connection_test(integration, user, connector.test_connection)
+
+
+def _is_technician(email: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(User.id).where(
+                sa.func.lower(User.email) == email.lower(),
+                User.role == Role.TECHNICIAN,
+                User.is_active_account.is_(True),
+            )
+        )
+        is not None
+    )
