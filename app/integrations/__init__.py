@@ -21,7 +21,8 @@ FEATURE = Feature(
     webhook_processors={
         provider: "app.integrations.webhook_routing:process_event"
         for provider in ("stripe", "hubspot", "quickbooks")
-    },
+    }
+    | {"rovida": "app.integrations.work_order_webhooks:process_event"},
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.
         "app.integrations.events:on_status_change",

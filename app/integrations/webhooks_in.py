@@ -14,6 +14,12 @@
   ``PUBLIC_BASE_URL`` (behind a proxy) are tried.
 - **QuickBooks** ``intuit-signature``: base64 HMAC-SHA256 of the body keyed
   with the app's verifier token.
+- **ROVIDA** ``Rovida-Signature: t=<unix>,v1=<hex>``: hex HMAC-SHA256 of
+  ``"{t}.{body}"`` with the integration's webhook secret, ``t`` within
+  ``WEBHOOK_TOLERANCE_SECONDS``; the body is ``{"id": "evt_…", "type":
+  "work_order.created" | "work_order.updated", "data": {"work_order": …}}``
+  (ROVIDA publishes no docs: this is the format we define, see
+  :mod:`app.integrations.connectors.rovida`).
 
 The signing secret belongs to an active :class:`Integration` of that provider
 (``credentials["webhook_secret"]``, ``["client_secret"]``,
@@ -236,6 +242,37 @@ def split_quickbooks(payload) -> list[ProviderEvent]:
     return events
 
 
+# --- ROVIDA ------------------------------------------------------------------------
+
+
+def verify_rovida(raw_body: bytes, secret: str, now: float | None = None) -> None:
+    header = request.headers.get("Rovida-Signature", "")
+    fields = dict(part.strip().partition("=")[::2] for part in header.split(",") if "=" in part)
+    timestamp, given = fields.get("t", ""), fields.get("v1", "")
+    if not timestamp.isdigit() or not given:
+        raise SignatureRefused("invalid_signature", "Rovida-Signature is missing or malformed.")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    if not _same(given, expected.hexdigest()):
+        raise SignatureRefused("invalid_signature", "Rovida-Signature does not match the body.")
+    if not signed_recently(int(timestamp), now):
+        raise SignatureRefused("stale_signature", stale_message("Rovida-Signature's timestamp"))
+
+
+def split_rovida(payload) -> list[ProviderEvent]:
+    if not isinstance(payload, dict):
+        raise ApiError(400, "malformed_event", "A ROVIDA event is a JSON object.")
+    fields = {}
+    if not isinstance(payload.get("id"), str) or not payload["id"]:
+        fields["id"] = "required"
+    if not isinstance(payload.get("type"), str) or not payload["type"]:
+        fields["type"] = "required"
+    if not isinstance((payload.get("data") or {}).get("work_order"), dict):
+        fields["data.work_order"] = "required"
+    if fields:
+        raise ApiError(400, "malformed_event", "This is not a ROVIDA event.", fields)
+    return [ProviderEvent(payload["id"], payload["type"], b"")]
+
+
 def _compact(value) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -251,6 +288,7 @@ SCHEMES: dict[str, Scheme] = {
     "stripe": Scheme("webhook_secret", verify_stripe, split_stripe),
     "hubspot": Scheme("client_secret", verify_hubspot, split_hubspot),
     "quickbooks": Scheme("verifier_token", verify_quickbooks, split_quickbooks),
+    "rovida": Scheme("webhook_secret", verify_rovida, split_rovida),
 }
 
 

@@ -1,7 +1,8 @@
 """A fake ROVIDA: work orders under ``/v1/work-orders``, in the JSON defined in
 ``app/integrations/connectors/rovida.py`` (ROVIDA publishes no API reference).
 
-It keeps work orders, their status and their attachments. The API key is read
+It keeps work orders, their status and their attachments, and signs the
+notices ROVIDA sends about them (:meth:`FakeRovida.notice`). The API key is read
 from ``X-API-Key``; errors answer ``{"error": {"code", "message"}}``. Closing a
 closed work order answers it unchanged; an upload repeating an
 ``Idempotency-Key`` answers the attachment made the first time.
@@ -9,8 +10,12 @@ closed work order answers it unchanged; an upload repeating an
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import json
 import threading
+import time
 
 from flask import jsonify, request
 
@@ -137,6 +142,32 @@ class FakeRovida(FakeServer):
         record.update(fields)
         self.work_orders[work_order_id] = record
         return record
+
+    def notice(
+        self,
+        work_order_id: str,
+        event_id: str,
+        secret: str,
+        event_type: str = "",
+        timestamp: int | None = None,
+    ) -> tuple[bytes, dict]:
+        """The body and headers of ROVIDA's notice about a work order, signed with
+        ``secret`` as its webhooks are (``Rovida-Signature: t=…,v1=…``)."""
+        body = json.dumps(
+            {
+                "id": event_id,
+                "type": event_type or "work_order.created",
+                "created_at": "2026-11-23T08:00:00Z",
+                "data": {"work_order": self.work_orders[work_order_id]},
+            }
+        ).encode()
+        stamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+        headers = {
+            "Rovida-Signature": f"t={stamp},v1={digest.hexdigest()}",
+            "Content-Type": "application/json",
+        }
+        return body, headers
 
 
 def _error(status: int, code: str, message: str):
