@@ -348,3 +348,29 @@ def test_yardi_service_request_round_trip(app, client, auth, admin, technician, 
     assert yardi.status_edits == {"4711": ["Work Completed"]}
     assert len(yardi.documents["4711"]) == 1
     assert len(_orders()) == 1
+
+
+# --- the settings page ------------------------------------------------------------------
+
+
+def test_the_settings_page_sets_the_dispatch_technician(
+    app, client, auth, admin, technician, rovida
+):
+    integration_id = _create_integration(client, auth, "rovida", rovida_fake.API_KEY)
+    page = client.get(f"/integrations/{integration_id}")
+    assert 'data-testid="dispatch-technician"' in page.get_data(as_text=True)
+    token = auth.csrf_token(f"/integrations/{integration_id}")
+    form = {"csrf_token": token, "form": "settings", "name": "ROVIDA", "status": "active"}
+
+    refused = client.post(
+        f"/integrations/{integration_id}",
+        data={**form, "dispatch_technician": "nobody@switchboard.test"},
+    )
+    assert refused.status_code == 422
+    assert "must be the e-mail address of an active technician" in refused.get_data(as_text=True)
+    saved = client.post(
+        f"/integrations/{integration_id}", data={**form, "dispatch_technician": TECH_EMAIL}
+    )
+    assert saved.status_code == 303
+    shown = client.get(f"/api/integrations/{integration_id}").get_json()["data"]
+    assert shown["config"]["dispatch_technician"] == TECH_EMAIL
