@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.integrations import work_order_close
+from app.integrations.sync import run_scheduled_syncs
 from app.models import Order, SyncJob, SyncRecord, WorkOrderLink, WorkOrderPhoto
 from app.models.enums import ChannelType, OrderSource, OrderStatus
 from tests import factories
@@ -374,3 +375,21 @@ def test_the_settings_page_sets_the_dispatch_technician(
     assert saved.status_code == 303
     shown = client.get(f"/api/integrations/{integration_id}").get_json()["data"]
     assert shown["config"]["dispatch_technician"] == TECH_EMAIL
+
+
+def test_a_scheduled_sync_pulls_the_work_orders_in(app, rovida, technician, fake_pdok):
+    rovida.add_work_order("wo_9")
+    factories.integration(
+        "rovida",
+        credentials={"api_key": rovida_fake.API_KEY},
+        sync_frequency="hourly",
+        config={"dispatch_technician": TECH_EMAIL},
+    )
+    db.session.commit()
+
+    [job_id] = run_scheduled_syncs()
+
+    job = db.session.get(SyncJob, uuid.UUID(job_id))
+    assert (job.object_type, job.direction) == ("work_orders", "in")
+    drain_until(app, lambda: len(_orders()) == 1, timeout=60)
+    assert _orders()[0].status == OrderStatus.SCHEDULED

@@ -250,19 +250,23 @@ def operations() -> list[Operation]:
         Operation(
             "post",
             "/api/v1/webhooks/{provider}",
-            "Integration hub provider events (Stripe, HubSpot, QuickBooks)",
+            "Integration hub provider events (Stripe, HubSpot, QuickBooks, ROVIDA)",
             "Webhooks",
-            ("StripeSignature", "HubSpotSignatureV3", "IntuitSignature"),
+            ("StripeSignature", "HubSpotSignatureV3", "IntuitSignature", "RovidaSignature"),
             body_description=(
                 "The provider's own webhook body: a Stripe event; a HubSpot array of "
-                "subscription events; a QuickBooks eventNotifications object."
+                "subscription events; a QuickBooks eventNotifications object; a ROVIDA "
+                'notice {"id": "evt_…", "type": "work_order.created" | "work_order.updated", '
+                '"data": {"work_order": {…}}}.'
             ),
             description=(
                 "provider is stripe (Stripe-Signature, 300 s tolerance), hubspot "
-                "(X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp, 5 minutes) or "
-                "quickbooks (intuit-signature), checked with the secret of an active "
+                "(X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp, 5 minutes), "
+                "quickbooks (intuit-signature) or rovida (Rovida-Signature t=…,v1=…: hex "
+                'HMAC-SHA256 of "{t}.{body}", 300 s), checked with the secret of an active '
                 "integration of that provider. Each event is stored once per provider event id "
-                "and routed to platform events."
+                "and routed to platform events; a ROVIDA work order becomes one dispatched "
+                "order however often it is announced."
             ),
             responses={
                 200: ("Stored; data.received new events, data.duplicates repeats", None),
@@ -351,6 +355,7 @@ SECURITY_SCHEMES = {
     "StripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
     "HubSpotSignatureV3": {"type": "apiKey", "in": "header", "name": "X-HubSpot-Signature-v3"},
     "IntuitSignature": {"type": "apiKey", "in": "header", "name": "intuit-signature"},
+    "RovidaSignature": {"type": "apiKey", "in": "header", "name": "Rovida-Signature"},
     "TwilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature"},
     "SendGridSignature": {
         "type": "apiKey",
