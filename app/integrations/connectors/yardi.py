@@ -71,6 +71,10 @@ class YardiConnector(WorkOrderConnector):
             str(page + 1) if page < total else None
         )
 
+    @staticmethod
+    def remote_id_of(record: dict) -> str | None:
+        return text_of(record.get("ServiceRequestId"))
+
     def work_order_of(self, record: dict) -> RemoteWorkOrder:
         remote_id = text_of(record.get("ServiceRequestId"))
         if remote_id is None:
