@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "make": "Make",
         "email": _l("e-mail"),
         "manual": _l("manual"),
+        "integration": _l("integration"),
     },
     "address_validation": {
         "unvalidated": _l("unvalidated"),

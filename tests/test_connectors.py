@@ -10,6 +10,7 @@ from app.integrations.connectors.generic import GenericRestConnector
 from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.connectors.quickbooks import QuickBooksConnector
 from app.integrations.connectors.stripe import StripeConnector, form_encode
+from app.integrations.connectors.yardi import YardiConnector
 from app.models import Integration
 from tests.fakes import FakeServer
 from tests.fakes.hubspot import TOKEN as HUBSPOT_TOKEN
@@ -204,6 +205,18 @@ def test_connector_for_picks_the_class_and_configured_base(app):
         config={"base_url": "https://yardi.example/api", "endpoints": {}},
         credentials={"api_key": "k"},
     )
-    assert isinstance(connector_for(yardi), GenericRestConnector)
+    # Yardi speaks its service requests through its own connector, at the tenant's host.
+    yardi_connector = connector_for(yardi)
+    assert isinstance(yardi_connector, YardiConnector)
+    assert yardi_connector.base_url == "https://yardi.example/api"
+    sage = Integration(
+        provider="sage",
+        name="S",
+        category="accounting",
+        auth_method="api_key",
+        config={"base_url": "https://sage.example/api", "endpoints": {}},
+        credentials={"api_key": "k"},
+    )
+    assert isinstance(connector_for(sage), GenericRestConnector)
     with pytest.raises(ConnectorError, match="unknown provider"):
         connector_for(Integration(provider="nope", name="n", category="crm", auth_method="x"))

@@ -302,11 +302,15 @@ def operations() -> list[Operation]:
                 "XeroSignature",
                 "SquareSignature",
                 "PipedriveBasicAuth",
+                "RovidaSignature",
             ),
             body_description=(
                 "The provider's own webhook body: a Stripe event; a HubSpot array of "
                 "subscription events; a QuickBooks eventNotifications object; a Xero events "
-                "batch; a Square event; a Pipedrive v1 or v2 webhook; a Zoho CRM notification."
+                "batch; a Square event; a Pipedrive v1 or v2 webhook; a Zoho CRM notification; "
+                "a ROVIDA notice "
+                '{"id": "evt_…", "type": "work_order.created" | "work_order.updated", '
+                '"data": {"work_order": {…}}}.'
             ),
             description=(
                 "provider is stripe (Stripe-Signature, 300 s tolerance), hubspot "
@@ -314,10 +318,12 @@ def operations() -> list[Operation]:
                 "quickbooks (intuit-signature), xero (x-xero-signature; an empty signed batch "
                 "is Xero's intent to receive), square (x-square-hmacsha256-signature over the "
                 "notification URL and body), pipedrive (HTTP Basic user:password set on the "
-                "webhook) or zoho_crm (the notification's token), checked with the secret of "
+                "webhook), zoho_crm (the notification's token) or rovida (Rovida-Signature "
+                't=…,v1=…: hex HMAC-SHA256 of "{t}.{body}", 300 s), checked with the secret of '
                 "an active integration of that provider (set through /api/integrations; "
                 "401 not_configured while none has one). Each event is stored once per "
-                "provider event id and routed to platform events."
+                "provider event id and routed to platform events; a ROVIDA work order becomes "
+                "one dispatched order however often it is announced."
             ),
             responses={
                 200: ("Stored; data.received new events, data.duplicates repeats", None),
@@ -414,6 +420,7 @@ SECURITY_SCHEMES = {
         "name": "x-square-hmacsha256-signature",
     },
     "PipedriveBasicAuth": {"type": "http", "scheme": "basic"},
+    "RovidaSignature": {"type": "apiKey", "in": "header", "name": "Rovida-Signature"},
     "TwilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature"},
     "SendGridSignature": {
         "type": "apiKey",

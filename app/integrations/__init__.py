@@ -34,12 +34,16 @@ FEATURE = Feature(
         )
     }
     # Salesforce signs nothing: its outbound messages are known by the organization ID.
-    | {"salesforce": "app.integrations.salesforce_routing:process_notification"},
+    | {"salesforce": "app.integrations.salesforce_routing:process_notification"}
+    # ROVIDA announces work orders; they become orders, not only platform events.
+    | {"rovida": "app.integrations.work_order_webhooks:process_event"},
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.
         "app.integrations.events:on_status_change",
         # Seed 004: a completed job becomes an invoice in the accounting integrations.
         "app.integrations.use_cases:on_status_change",
+        # Seed 004: a completed job closes its ROVIDA/Yardi work order, with the photos.
+        "app.integrations.work_order_close:on_status_change",
     ),
     periodic_jobs=(
         # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").

@@ -84,9 +84,10 @@ class Provider:
     ``api_base_key``, ``oauth_authorize_url_key`` and ``oauth_token_url_key``
     name config keys, read at call time, all derived from ``key`` by one rule
     (:func:`app.config.provider_url_key`: ``zoho_crm`` → ``ZOHO_CRM_API_BASE``).
-    ``connector`` picks the connector class: ``hubspot``, ``quickbooks`` and
-    ``stripe`` are real ones, the rest run through the generic REST connector
-    configured per integration. ``webhook`` says how its webhooks are verified.
+    ``connector`` picks the connector class: ``hubspot``, ``quickbooks``,
+    ``stripe``, ``rovida`` and ``yardi`` are real ones, the rest run through the
+    generic REST connector configured per integration. ``webhook`` says how its
+    webhooks are verified.
     """
 
     key: str
@@ -299,6 +300,16 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "units", "work_orders", "tenants"),
         description=_l("Properties, units, work orders and tenants; work orders become jobs."),
+        connector="rovida",
+        webhook=WebhookVerification(
+            scheme="rovida",
+            credential="webhook_secret",
+            label=_l("Webhook signing secret"),
+            help=_l(
+                "The secret ROVIDA signs its work-order notices with (Rovida-Signature); "
+                "give ROVIDA the same one when you register the webhook URL."
+            ),
+        ),
     ),
     Provider(
         key="yardi",
@@ -307,6 +318,7 @@ _PROVIDERS: tuple[Provider, ...] = (
         auth_method="api_key",
         objects=("properties", "residents", "work_orders"),
         description=_l("Properties, residents and work orders."),
+        connector="yardi",
     ),
     # --- payments ----------------------------------------------------------------
     Provider(

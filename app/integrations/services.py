@@ -39,6 +39,7 @@ from app.integrations.tokens import (
     store_tokens,
 )
 from app.models import Integration, User
+from app.models.enums import Role
 
 MAX_NAME = 120
 MAX_BATCH_SIZE = 1000
@@ -72,6 +73,8 @@ CONFIG_FIELDS = (
     "portal_id",
     "account_id",
     "organization_id",
+    # Property systems: the technician (e-mail) their work orders are dispatched to.
+    "dispatch_technician",
 )
 AUTH_STYLES = ("bearer", "header")
 
@@ -353,6 +356,8 @@ def _settings(
             errors[name] = _("must be bearer or header")
         elif name == "organization_id" and value and not is_organization_id(value):
             errors[name] = _("must be a Salesforce organization ID: 00D…, 15 or 18 characters")
+        elif name == "dispatch_technician" and value and not _is_technician(value):
+            errors[name] = _("must be the e-mail address of an active technician")
         elif len(value) > 120:
             errors[name] = _("at most 120 characters")
         settings["config." + name] = value or None
@@ -437,3 +442,16 @@ def check_connection(integration: Integration, user: User) -> tuple[bool, str]:
         failure = exc.message
         return run_connection_test(integration, user, lambda: (False, failure))
     return run_connection_test(integration, user, connector.test_connection)
+
+
+def _is_technician(email: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(User.id).where(
+                sa.func.lower(User.email) == email.lower(),
+                User.role == Role.TECHNICIAN,
+                User.is_active_account.is_(True),
+            )
+        )
+        is not None
+    )

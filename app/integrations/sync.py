@@ -35,6 +35,7 @@ from app.integrations.mapping_defaults import kind_of
 from app.integrations.sync_in import pull_all
 from app.integrations.sync_out import push_all
 from app.integrations.sync_records import OUTSTANDING, SyncRun
+from app.integrations.work_orders import pull_work_orders
 from app.jobs.queues import enqueue
 from app.models import Integration, SyncJob, SyncRecord, User
 from app.transactions import after_commit, commit
@@ -114,16 +115,19 @@ def _check_request(
     elif allowed != "two_way" and wanted != allowed:
         errors["direction"] = f"this integration only syncs {allowed}"
     try:
-        objects = connector_for(integration).objects
+        connector = connector_for(integration)
+        objects, pulled = connector.objects, connector.pulled_orders
     except ConnectorError as exc:
-        objects = ()
+        objects = pulled = ()
         errors["integration"] = exc.message
     kind = kind_of(object_type)
     if object_type not in objects or kind is None:
         errors["object_type"] = "must be one of " + ", ".join(
             o for o in objects if kind_of(o) is not None
         )
-    elif wanted in ("in", "two_way") and kind != "contact":
+    elif object_type in pulled and wanted != "in":
+        errors["direction"] = f"{object_type} can only be synced in"
+    elif wanted in ("in", "two_way") and kind != "contact" and object_type not in pulled:
         errors["direction"] = f"{object_type} can only be synced out"
     if only_failed and wanted != "out":
         errors["only_failed"] = "re-running failed records applies to outbound syncs"
@@ -171,7 +175,12 @@ def run_sync(job_id: str) -> None:
         run = SyncRun(job, integration, connector_for(integration))
         cancelled = False
         for direction in ("out", "in") if job.direction == "two_way" else (job.direction,):
-            cancelled = push_all(run) if direction == "out" else pull_all(run)
+            if direction == "out":
+                cancelled = push_all(run)
+            elif job.object_type in run.connector.pulled_orders:
+                cancelled = pull_work_orders(run)
+            else:
+                cancelled = pull_all(run)
             if cancelled:
                 break
         _finish(job, integration, "cancelled" if cancelled else None)
@@ -245,14 +254,18 @@ def run_scheduled_syncs(now: datetime | None = None) -> list[str]:
 def _scheduled_jobs(integration: Integration) -> list[SyncJob]:
     direction = DIRECTIONS.get(integration.sync_direction, "two_way")
     try:
-        objects = connector_for(integration).objects
+        connector = connector_for(integration)
     except ConnectorError as exc:
         log.warning("scheduled sync of %s skipped: %s", integration.name, exc.message)
         return []
     jobs = []
-    for object_type in objects:
+    for object_type in connector.objects:
         kind = kind_of(object_type)
         if kind is None:
+            continue
+        if object_type in connector.pulled_orders:
+            if direction != "out":
+                jobs.append(_queue_job(integration, object_type, "in", None, False))
             continue
         object_direction = direction if kind == "contact" else "out"
         if direction == "in" and kind != "contact":

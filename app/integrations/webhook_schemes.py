@@ -16,6 +16,11 @@ the provider's own id for it (:mod:`app.integrations.webhooks_in` receives):
   v2 ``meta.action``/``entity`` and an event id in ``meta.id``.
 - **Zoho CRM** sends back in every notification the ``token`` given when
   notifications were enabled; one notification names many record ``ids``.
+- **ROVIDA** publishes no documentation: we define ``Rovida-Signature:
+  t=<unix>,v1=<hex>``, hex HMAC-SHA256 of ``"{t}.{body}"`` with the
+  integration's webhook secret, ``t`` within ``WEBHOOK_TOLERANCE_SECONDS``, and
+  the body ``{"id": "evt_…", "type": "work_order.created" | "work_order.updated",
+  "data": {"work_order": …}}`` (see :mod:`app.integrations.connectors.rovida`).
 - **FreshBooks** posts form fields; ``X-FreshBooks-Hmac-SHA256`` is the base64
   HMAC-SHA256, keyed with the callback's verifier, of the fields as a JSON
   object (Python ``json.dumps``, in the order sent). It sends no event id.
@@ -35,6 +40,7 @@ from urllib.parse import parse_qsl
 from flask import current_app, request
 
 from app.api.errors import ApiError
+from app.webhooks.freshness import signed_recently, stale_message
 
 
 class SignatureRefused(Exception):
@@ -240,3 +246,33 @@ def split_freshbooks(fields) -> list[ProviderEvent]:
     if missing:
         raise malformed("This is not a FreshBooks webhook.", missing)
     return [ProviderEvent(f"{fields['name']}:{uuid.uuid4()}", fields["name"], compact(fields))]
+
+
+# --- ROVIDA -----------------------------------------------------------------------
+
+
+def verify_rovida(raw_body: bytes, secret: str) -> None:
+    header = request.headers.get("Rovida-Signature", "")
+    fields = dict(part.strip().partition("=")[::2] for part in header.split(",") if "=" in part)
+    timestamp, given = fields.get("t", ""), fields.get("v1", "")
+    if not timestamp.isdigit() or not given:
+        raise SignatureRefused("invalid_signature", "Rovida-Signature is missing or malformed.")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    if not same(given, expected.hexdigest()):
+        raise SignatureRefused("invalid_signature", "Rovida-Signature does not match the body.")
+    if not signed_recently(int(timestamp)):
+        raise SignatureRefused("stale_signature", stale_message("Rovida-Signature's timestamp"))
+
+
+def split_rovida(payload) -> list[ProviderEvent]:
+    if not isinstance(payload, dict):
+        raise malformed("A ROVIDA event is a JSON object.", {"": "object required"})
+    fields = {}
+    for name in ("id", "type"):
+        if not isinstance(payload.get(name), str) or not payload[name]:
+            fields[name] = "required"
+    if not isinstance((payload.get("data") or {}).get("work_order"), dict):
+        fields["data.work_order"] = "required"
+    if fields:
+        raise malformed("This is not a ROVIDA event.", fields)
+    return [ProviderEvent(payload["id"], payload["type"], b"")]  # b"": the body itself is stored

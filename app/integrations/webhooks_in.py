@@ -2,7 +2,7 @@
 
 ``POST /api/v1/webhooks/<provider>`` for every provider whose registry entry
 declares a ``webhook`` (its scheme and the credential holding its secret); the
-schemes of Xero, Square, Pipedrive, Zoho CRM and FreshBooks are in
+schemes of Xero, Square, Pipedrive, Zoho CRM, FreshBooks and ROVIDA are in
 :mod:`app.integrations.webhook_schemes`. Stripe, HubSpot and QuickBooks Online:
 
 - **Stripe** ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]``: hex HMAC-SHA256 of
@@ -51,11 +51,13 @@ from app.integrations.webhook_schemes import (
     same,
     split_freshbooks,
     split_pipedrive,
+    split_rovida,
     split_square,
     split_xero,
     split_zoho,
     verify_basic_auth,
     verify_freshbooks,
+    verify_rovida,
     verify_square,
     verify_xero,
     verify_zoho_token,
@@ -249,6 +251,7 @@ SCHEMES: dict[str, Scheme] = {
     "basic_auth": Scheme(verify_basic_auth, split_pipedrive),
     "zoho_token": Scheme(verify_zoho_token, split_zoho),
     "freshbooks": Scheme(verify_freshbooks, split_freshbooks, parse=form_fields),
+    "rovida": Scheme(verify_rovida, split_rovida),
 }
 
 

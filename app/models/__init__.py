@@ -62,8 +62,11 @@ from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 from app.models.visits import PendingVisitMove
+from app.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
+    "WorkOrderLink",
+    "WorkOrderPhoto",
     "AnalyticsDay",
     "AnalyticsDirtyDay",
     "AnalyticsMessageDaily",

@@ -103,6 +103,8 @@ class OrderSource(StrEnum):
     MAKE = "make"
     EMAIL = "email"
     MANUAL = "manual"
+    # A work order from a property-management integration (ROVIDA, Yardi).
+    INTEGRATION = "integration"
 
 
 class LineItemStatus(StrEnum):

@@ -15,7 +15,9 @@ from app.integrations.connectors.base import Connector, ConnectorError
 from app.integrations.connectors.generic import GenericRestConnector
 from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.connectors.quickbooks import QuickBooksConnector
+from app.integrations.connectors.rovida import RovidaConnector
 from app.integrations.connectors.stripe import StripeConnector
+from app.integrations.connectors.yardi import YardiConnector
 from app.integrations.registry import get_provider
 from app.models import Integration
 
@@ -25,6 +27,8 @@ CONNECTORS: dict[str, type[Connector]] = {
     "hubspot": HubSpotConnector,
     "quickbooks": QuickBooksConnector,
     "stripe": StripeConnector,
+    "rovida": RovidaConnector,
+    "yardi": YardiConnector,
     "generic": GenericRestConnector,
 }
 # The real providers' documented API hosts, used when config does not say.
@@ -46,7 +50,8 @@ def connector_for(integration: Integration) -> Connector:
         raise ConnectorError(f"unknown provider {integration.provider!r}")
     config = dict(integration.config or {})
     cls = CONNECTORS.get(provider.connector, GenericRestConnector)
-    base_url = _base_url(provider.api_base_key, config, generic=cls is GenericRestConnector)
+    per_tenant = cls is GenericRestConnector or provider.category == "property"
+    base_url = _base_url(provider.api_base_key, config, generic=per_tenant)
     if not base_url:
         raise ConnectorError(f"no API base URL is configured for {provider.name}")
     return cls(

@@ -64,6 +64,9 @@ class Connector(ABC):
 
     #: The object types (registry names) this connector can sync.
     objects: tuple[str, ...] = ()
+    #: Object types whose records come in as orders (a property system's work orders);
+    #: every other non-contact object only goes out.
+    pulled_orders: tuple[str, ...] = ()
     #: Largest page the provider serves.
     max_page_size: int = 100
 
