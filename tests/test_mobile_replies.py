@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.mobile.conversation import order_thread
+from app.mobile.quick_replies import quick_replies_for
 from app.models import CommunicationMessage, CommunicationThread, SandboxSend
 from app.models.enums import (
     MessageType,
@@ -190,3 +191,35 @@ def test_without_a_conversation_yet_the_buttons_match_the_channel_it_would_start
     assert sent.channel.channel_name == "Outlook"
     assert sent.thread.order_id == order.id
     assert sent.message_content == "Beste Jan Jansen, bijgaand de planning."
+
+
+def test_on_the_visit_day_a_planners_date_proposal_is_no_quick_reply(client, auth, make_user):
+    """Issue 16.3: "installeren op 23-11-2026 in de hele dag beschikbaar" sent on the
+    23rd is no reply for a technician at work; the planners' mail stays theirs."""
+    tech = make_user("technician")
+    proposal = factories.template(
+        "Beste {{customer_name}}, we kunnen uw laadpaal installeren op {{installation_date}}"
+        " in de {{time_window}}.",
+        template_name="Voorstel installatiedatum",
+        template_category=INSTALLATION,
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+    )
+    on_the_day = factories.template(
+        "Beste {{customer_name}}, {{technician_name}} komt vandaag ({{visit_date}}).",
+        template_name="Monteur komt vandaag",
+        template_category=INSTALLATION,
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+    )
+    db.session.commit()
+    today = visit(tech, with_whatsapp=False, preferences={"time_window": "hele dag beschikbaar"})
+    auth.login(tech.email)
+
+    page = client.get("/m/").get_data(as_text=True)
+    assert f'value="{on_the_day.id}"' in page
+    assert f'value="{proposal.id}"' not in page
+    assert "in de hele dag beschikbaar" not in page
+
+    # Days before the visit it is what it was written for.
+    before = today.scheduled_date - timedelta(days=3)
+    offered = quick_replies_for(today, None, tech, before, [proposal])
+    assert [reply.template_id for reply in offered] == [proposal.id]

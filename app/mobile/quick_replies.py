@@ -4,9 +4,11 @@ The buttons are the active templates of category ``installation_scheduling``
 that fit the channel the customer would be answered on and that can be filled
 in completely for this visit, the technician's own details included
 (``technician_name``, ``technician_phone``, ``visit_date``, ``visit_time``).
-Past WhatsApp's 24-hour window only approved templates are offered. A tap sends
-through :func:`app.threads.services.compose_reply`, the path every reply takes,
-so its checks (channel, window, placeholders) apply and its refusal is shown.
+Past WhatsApp's 24-hour window only approved templates are offered, and on the
+visit's day none that announces its date (:func:`announces_the_date`). A tap
+sends through :func:`app.threads.services.compose_reply`, the path every reply
+takes, so its checks (channel, window, placeholders) apply and its refusal is
+shown.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from app.channels.whatsapp.window import service_window
 from app.conversations import unsaved_thread, withdraw_outbound
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.rendering import TemplateRenderError, render_for_thread
+from app.message_templates.rendering import (
+    TemplateRenderError,
+    placeholders_in,
+    render_for_thread,
+)
 from app.message_templates.visit_moment import visit_moment
 from app.mobile.conversation import customer_channel, find_order_thread, order_thread
 from app.mobile.services import AMSTERDAM, time_window
@@ -84,6 +90,25 @@ def eta_text(minutes: str | None, clock: str | None, now: datetime | None = None
     return arrival.strftime("%H:%M")
 
 
+# The planners' variable for the planned date, in their proposal and confirmation
+# ("we kunnen uw laadpaal installeren op {{installation_date}} in de {{time_window}}").
+ANNOUNCED_DATE_VARIABLE = "installation_date"
+
+
+def announces_the_date(template: CommunicationTemplate, order: Order, day: date) -> bool:
+    """A planners' message that tells the customer the visit's date.
+
+    On the day itself (or later) it proposes today as a date: "installeren op
+    23-11-2026 in de hele dag beschikbaar" is no reply for a technician at work.
+    """
+    if order.scheduled_date is None or order.scheduled_date > day:
+        return False
+    return ANNOUNCED_DATE_VARIABLE in (template.variables or []) or (
+        ANNOUNCED_DATE_VARIABLE
+        in placeholders_in(template.subject_template, template.message_template)
+    )
+
+
 def quick_reply_templates() -> list[CommunicationTemplate]:
     """The candidates, loaded once per page."""
     return list(
@@ -140,6 +165,8 @@ def quick_replies_for(
         if template.channel_type.value not in ("any", channel.channel_type.value):
             continue
         if approved_only and not template.whatsapp_template_name:
+            continue
+        if announces_the_date(template, order, day):
             continue
         wants_eta = needs_eta(template)
         # The arrival time is picked at the tap; the preview shows where it goes.
