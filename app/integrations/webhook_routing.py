@@ -16,6 +16,11 @@ import uuid
 
 from app.extensions import db
 from app.integrations.events import emit_event
+from app.integrations.payments_in import (
+    quickbooks_payment,
+    stripe_charge_refunded,
+    stripe_refund,
+)
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
 from app.integrations.webhooks_in import INTEGRATION_HEADER
@@ -65,6 +70,18 @@ QUICKBOOKS_EVENTS = {
 SYNC_HANDLERS = {
     ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
 }
+# Provider events that move money on our invoices (app.integrations.payments_in),
+# called with (integration, provider object, stored event). For our orders they
+# emit their own platform events, only for what changed (one refund arrives as
+# two Stripe events, one QuickBooks payment as Create and Update) and answer
+# True; anything else goes on to its ordinary platform event below.
+LEDGER_HANDLERS = {
+    ("quickbooks", "Payment.Create"): quickbooks_payment,
+    ("quickbooks", "Payment.Update"): quickbooks_payment,
+    ("stripe", "charge.refunded"): stripe_charge_refunded,
+    ("stripe", "refund.created"): stripe_refund,
+    ("stripe", "refund.updated"): stripe_refund,
+}
 
 
 def process_event(event: InboundWebhookEvent) -> None:
@@ -74,6 +91,9 @@ def process_event(event: InboundWebhookEvent) -> None:
         body = json.loads(event.raw_body)
     except ValueError as exc:
         raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
+    ledger = LEDGER_HANDLERS.get((event.source, event.event_type))
+    if ledger is not None and ledger(integration, _provider_object(event.source, body), event):
+        return  # it moved money on our invoices and told endpoints so itself
     routed = ROUTERS[event.source](body)
     if routed is None:
         log.info("%s event %s (%s) is not routed", event.source, event.id, event.event_type)
@@ -89,6 +109,7 @@ def process_event(event: InboundWebhookEvent) -> None:
             # Not one of our orders (a payment taken elsewhere): the platform
             # event still stands, there is just nothing to reconcile.
             log.info("%s event %s has no sync work: %s", event.source, event.id, exc)
+            event.note = str(exc)[:2000]
 
 
 # Platform events that mean "their contacts changed": for an integration synced
@@ -150,6 +171,11 @@ def route_quickbooks(change: dict):
     data = _data("quickbooks", key, provider_type, str(change["name"]).lower(), change.get("id"))
     data.update(realm_id=change.get("realmId"), last_updated=change.get("lastUpdated"))
     return name, data, change
+
+
+def _provider_object(source: str, body):
+    # A Stripe event wraps its object; a stored QuickBooks change is the object.
+    return body["data"]["object"] if source == "stripe" else body
 
 
 ROUTERS = {"stripe": route_stripe, "hubspot": route_hubspot, "quickbooks": route_quickbooks}
