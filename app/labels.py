@@ -64,6 +64,21 @@ LABELS: dict[str, dict[str, Any]] = {
         "paid": _l("paid"),
         "cancelled": _l("cancelled"),
     },
+    # Our own invoice of an order (issue 18.5), and its refunds as Stripe words them.
+    "invoice": {
+        "open": _l("open"),
+        "partly_paid": _l("partly paid"),
+        "paid": _l("paid"),
+        "partly_refunded": _l("partly refunded"),
+        "refunded": _l("refunded"),
+    },
+    "refund_status": {
+        "pending": _l("pending"),
+        "requires_action": _l("waiting for the customer"),
+        "succeeded": _l("refunded"),
+        "failed": _l("failed"),
+        "canceled": _l("cancelled"),
+    },
     # Logged phone calls (issue 16.11).
     "call_outcome": {
         "reached": _l("reached"),

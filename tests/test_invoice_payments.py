@@ -23,6 +23,7 @@ import stripe
 
 from app.extensions import db
 from app.models import (
+    Contact,
     InboundWebhookEvent,
     Order,
     OrderInvoice,
@@ -31,7 +32,7 @@ from app.models import (
     PlatformEvent,
     SyncJob,
 )
-from app.models.enums import OrderStatus, ProcessingState
+from app.models.enums import ChannelType, OrderStatus, ProcessingState
 from app.orders.status_engine import change_entity_status
 from app.transactions import commit
 from tests import factories
@@ -429,3 +430,41 @@ def test_refund_of_a_payment_we_do_not_know_is_noted(app, client):
     # The charge's refund is still a platform event, as for any payment taken elsewhere.
     [refunded] = platform_events("payment.refunded")
     assert "order_id" not in refunded.payload
+
+
+# --- where an agent sees it --------------------------------------------------------------------
+
+
+def test_the_order_page_and_the_conversation_show_the_invoice(app, client, auth, make_user):
+    make_user("agent", email="anouk@switchboard.test")
+    stripe_integration()
+    order = completed_order("CC-2026-00105", "1499.00")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    thread = factories.thread(whatsapp, db.session.get(Contact, order.account_contact_id))
+    db.session.commit()
+    auth.login("anouk@switchboard.test")
+
+    def sections():
+        page = client.get(f"/orders/{order.order_number}").get_data(as_text=True)
+        panel = client.get(f"/threads/{thread.id}/customer").get_data(as_text=True)
+        invoice = page.split('id="invoice"')[1].split("</section>")[0]
+        orders = panel.split('data-testid="customer-orders"')[1].split("</ul>")[0]
+        return invoice, orders
+
+    invoice, orders = sections()
+    assert ">open<" in invoice and "Invoice paid on" not in invoice
+    assert "Invoice open" in orders
+
+    processed(
+        app, post_stripe(client, "evt_paid", "payment_intent.succeeded", intent(order, 149900))
+    )
+    invoice, orders = sections()
+    assert ">paid<" in invoice and "Invoice paid on 01 Jan 2026" in invoice
+    assert "EUR 1,499.00 · stripe" in invoice.split('data-testid="invoice-payments"')[1]
+    assert "Invoice paid on 01-01-2026" in orders
+
+    processed(app, post_stripe(client, "evt_r1", "refund.created", refund("re_1", 30000)))
+    invoice, orders = sections()
+    assert ">partly refunded<" in invoice
+    assert "EUR 300.00 · refunded" in invoice.split('data-testid="invoice-refunds"')[1]
+    assert "Invoice partly refunded: EUR 300.00 refunded" in orders

@@ -28,6 +28,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # Refund statuses (Stripe's) that give money back or are about to.
 COUNTED_REFUNDS = ("pending", "succeeded", "requires_action")
+UNSETTLED_REFUNDS = ("pending", "requires_action")
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def record_refund(
         statement.on_conflict_do_update(
             index_elements=["external_reference"],
             set_={
-                "status": statement.excluded.status,
+                "status": _later_status(statement.excluded.status),
                 "amount": statement.excluded.amount,
                 "updated_at": now,
             },
@@ -203,6 +204,19 @@ def report_refunded_total(payment: Payment, total: Decimal) -> LedgerChange:
 def payment_by_reference(external_reference: str) -> Payment | None:
     return db.session.scalar(
         sa.select(Payment).where(Payment.external_reference == external_reference)
+    )
+
+
+def _later_status(told):
+    """The refund's status after an event saying ``told``.
+
+    Stripe's events may come out of order: a late ``refund.created`` saying
+    ``pending`` does not take a refund back from ``succeeded`` (or ``failed``).
+    """
+    current = PaymentRefund.__table__.c.status
+    return sa.case(
+        (sa.and_(told.in_(UNSETTLED_REFUNDS), current.not_in(UNSETTLED_REFUNDS)), current),
+        else_=told,
     )
 
 
