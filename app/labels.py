@@ -68,12 +68,13 @@ LABELS: dict[str, dict[str, Any]] = {
     "invoice": {
         "open": _l("open"),
         "partly_paid": _l("partly paid"),
-        "paid": _l("paid"),
+        # Not "paid": that msgid is a commission's "paid out".
+        "paid": _l("paid in full"),
         "partly_refunded": _l("partly refunded"),
-        "refunded": _l("refunded"),
+        "refunded": _l("refunded in full"),
     },
     "refund_status": {
-        "pending": _l("pending"),
+        "pending": _l("being refunded"),
         "requires_action": _l("waiting for the customer"),
         "succeeded": _l("refunded"),
         "failed": _l("failed"),

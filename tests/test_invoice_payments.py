@@ -296,7 +296,9 @@ def test_quickbooks_payments_mark_our_invoice_partly_paid_then_paid_once(app, cl
     assert invoice_of(order).amount_paid == Decimal("1499.00")
 
 
-def test_quickbooks_payment_for_an_invoice_we_do_not_know_is_noted(app, client, quickbooks):
+def test_quickbooks_payment_for_an_invoice_we_do_not_know_is_noted(
+    app, client, auth, make_user, quickbooks
+):
     quickbooks_integration()
     order = completed_order("CC-2026-00102", "250.00")
     pushed_invoice(app, quickbooks, order)
@@ -332,6 +334,11 @@ def test_quickbooks_payment_for_an_invoice_we_do_not_know_is_noted(app, client, 
     # Still a payment in the books: endpoints hear of it as before, without an order.
     [received] = platform_events("payment.received")
     assert "order_id" not in received.payload and received.payload["object_id"] == payment["Id"]
+    # The admin's events page says why nothing was recorded.
+    make_user("admin", email="admin@switchboard.test")
+    auth.login("admin@switchboard.test")
+    detail = client.get(f"/admin/events/{event.id}").get_data(as_text=True)
+    assert "Note: " in detail and "not one of our orders" in detail
 
 
 def test_quickbooks_unreadable_payment_fails_the_event_without_retrying(app, client, quickbooks):
@@ -459,7 +466,7 @@ def test_the_order_page_and_the_conversation_show_the_invoice(app, client, auth,
         app, post_stripe(client, "evt_paid", "payment_intent.succeeded", intent(order, 149900))
     )
     invoice, orders = sections()
-    assert ">paid<" in invoice and "Invoice paid on 01 Jan 2026" in invoice
+    assert ">paid in full<" in invoice and "Invoice paid on 01 Jan 2026" in invoice
     assert "EUR 1,499.00 · stripe" in invoice.split('data-testid="invoice-payments"')[1]
     assert "Invoice paid on 01-01-2026" in orders
 
@@ -467,4 +474,4 @@ def test_the_order_page_and_the_conversation_show_the_invoice(app, client, auth,
     invoice, orders = sections()
     assert ">partly refunded<" in invoice
     assert "EUR 300.00 · refunded" in invoice.split('data-testid="invoice-refunds"')[1]
-    assert "Invoice partly refunded: EUR 300.00 refunded" in orders
+    assert "Invoice paid on 01-01-2026 · EUR 300.00 refunded" in orders

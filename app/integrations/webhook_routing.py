@@ -92,6 +92,7 @@ def process_event(event: InboundWebhookEvent) -> None:
     except ValueError as exc:
         raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
     ledger = LEDGER_HANDLERS.get((event.source, event.event_type))
+    event.note = None  # a re-run says afresh what it found
     if ledger is not None and ledger(integration, _provider_object(event.source, body), event):
         return  # it moved money on our invoices and told endpoints so itself
     routed = ROUTERS[event.source](body)
