@@ -363,6 +363,10 @@ def test_stripe_refunds_update_the_invoice_once_per_refund(app, client):
     )
     invoice = invoice_of(order)
     assert (invoice.state, invoice.amount_paid) == ("paid", Decimal("1499.00"))
+    [paid] = platform_events("invoice.paid")
+    assert (paid.source, paid.payload["object_id"]) == ("stripe", "pi_3Paid")
+    assert paid.inbound_event_id is not None
+    assert len(platform_events("payment.succeeded")) == 1
 
     # One partial refund, told three ways: refund.created, charge.refunded, refund.updated.
     processed(

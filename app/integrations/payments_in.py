@@ -241,27 +241,13 @@ def _order(payment: Payment) -> Order:
 
 
 def _data(event, object_type, object_id, order: Order, change_: LedgerChange) -> dict:
-    invoice = change_.invoice
     return {
         "provider": event.source,
         "provider_event_id": event.dedupe_key,
         "provider_event_type": event.event_type,
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),
-        "order_id": str(order.id),
-        "order_number": order.order_number,
-        "payment_id": str(change_.payment.id),
-        "payment_reference": change_.payment.external_reference,
-        "amount": str(change_.payment.amount),
-        "currency": change_.payment.currency,
-        "invoice": {
-            "state": invoice.state,
-            "currency": invoice.currency,
-            "amount_due": str(invoice.amount_due),
-            "amount_paid": str(invoice.amount_paid),
-            "amount_refunded": str(invoice.amount_refunded),
-            "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
-        },
+        **change_.event_data(order),
     }
 
 

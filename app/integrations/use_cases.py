@@ -15,11 +15,19 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
+from app.integrations.events import emit_event
 from app.integrations.registry import get_provider
 from app.integrations.sync import _queue_job
 from app.integrations.sync_records import is_uuid, sync_record
 from app.invoices.ledger import open_invoice, payment_by_reference, record_payment
-from app.models import Integration, Order, OrderStatusTransition, Payment, SyncJob
+from app.models import (
+    InboundWebhookEvent,
+    Integration,
+    Order,
+    OrderStatusTransition,
+    Payment,
+    SyncJob,
+)
 from app.models.enums import OrderStatus
 
 
@@ -40,7 +48,9 @@ def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
         _queue_records(integration, "invoices", [str(order.id)])
 
 
-def apply_payment_succeeded(integration: Integration, payment_intent: dict) -> Payment:
+def apply_payment_succeeded(
+    integration: Integration, payment_intent: dict, inbound_event: InboundWebhookEvent | None = None
+) -> Payment:
     """A Stripe ``payment_intent.succeeded``: record the Payment, mark our invoice and
     the accounting integrations' invoices paid.
 
@@ -48,6 +58,8 @@ def apply_payment_succeeded(integration: Integration, payment_intent: dict) -> P
     Idempotent on the payment intent's id. Each accounting integration gets a
     payment linked to the order's invoice, pushed by a sync job queued after the
     caller commits with :func:`app.transactions.commit` (no commit here).
+    When it pays our invoice in full, ``invoice.paid`` is emitted (from
+    ``inbound_event``, the stored Stripe event, when there is one).
     Raises :class:`PaymentNotApplicable` when no order is named or found.
     """
     intent_id = str(payment_intent.get("id") or "")
@@ -71,6 +83,15 @@ def apply_payment_succeeded(integration: Integration, payment_intent: dict) -> P
     payment = change.payment
     if not change.payment_recorded:
         return payment  # recorded by a worker that got there first
+    if change.became_paid:
+        data = {"provider": "stripe", "object_type": "payment_intent", "object_id": intent_id}
+        emit_event(
+            "invoice.paid",
+            {**data, **change.event_data(order)},
+            source="stripe",
+            integration=integration,
+            inbound_event=inbound_event,
+        )
     stripe_state = sync_record(integration, "payment_intents", str(payment.id))
     stripe_state.remote_id = intent_id
     stripe_state.status = "synced"

@@ -66,7 +66,7 @@ QUICKBOOKS_EVENTS = {
     "Payment.Delete": "payment.refunded",
 }
 # Sync work a provider event triggers besides its platform event, called with
-# (integration, provider object) in the same transaction.
+# (integration, provider object, stored event) in the same transaction.
 SYNC_HANDLERS = {
     ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
 }
@@ -105,7 +105,7 @@ def process_event(event: InboundWebhookEvent) -> None:
     handler = SYNC_HANDLERS.get((event.source, data["provider_event_type"]))
     if handler is not None:
         try:
-            handler(integration, provider_object)
+            handler(integration, provider_object, event)
         except PaymentNotApplicable as exc:
             # Not one of our orders (a payment taken elsewhere): the platform
             # event still stands, there is just nothing to reconcile.

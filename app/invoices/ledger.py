@@ -66,6 +66,26 @@ class LedgerChange:
     def changed(self) -> bool:
         return self.payment_recorded or self.before != self.after
 
+    def event_data(self, order: Order) -> dict:
+        """The order, payment and invoice as platform events (``invoice.paid``, …) carry them."""
+        invoice, payment = self.invoice, self.payment
+        return {
+            "order_id": str(order.id),
+            "order_number": order.order_number,
+            "payment_id": str(payment.id),
+            "payment_reference": payment.external_reference,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "invoice": {
+                "state": invoice.state,
+                "currency": invoice.currency,
+                "amount_due": str(invoice.amount_due),
+                "amount_paid": str(invoice.amount_paid),
+                "amount_refunded": str(invoice.amount_refunded),
+                "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+            },
+        }
+
 
 def money(value: Any) -> Decimal:
     """A provider's amount in whole units (``"12.5"``, ``12.5``) as a Decimal of cents."""
