@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,8 @@ from tests import factories
 from tests.fakes.quickbooks import REALM, FakeQuickBooks
 from tests.fakes.quickbooks import TOKEN as QBO_TOKEN
 from tests.jobs import drain_queues, drain_until
+from tests.test_make_inbound import SECRET as MAKE_SECRET
+from tests.test_make_inbound import _post as post_make
 
 STRIPE_SECRET = "whsec_test_refunds_signing_secret"  # noqa: S105
 QB_VERIFIER = "qb-verifier-token-payments"  # noqa: S105
@@ -479,3 +482,24 @@ def test_the_order_page_and_the_conversation_show_the_invoice(app, client, auth,
     assert ">partly refunded<" in invoice
     assert "EUR 300.00 · refunded" in invoice.split('data-testid="invoice-refunds"')[1]
     assert "Invoice paid on 01-01-2026 · EUR 300.00 refunded" in orders
+
+
+def test_a_make_payment_marks_the_invoice_paid_once(app, client):
+    app.config["MAKE_WEBHOOK_SECRET"] = MAKE_SECRET
+    order = completed_order("CC-2026-00106", "1249.50")
+    body = {
+        "order_number": order.order_number,
+        "amount": "1249.50",
+        "currency": "eur",
+        "payment_reference": "tr_WDqYK6vllg",
+        "method": "ideal",
+        "paid_at": "2026-01-10T09:00:00Z",
+    }
+    for run in ("run-1", "run-2"):  # the scenario run twice
+        post_make(client, "payment-received", body, headers={"X-Make-Execution-Id": run})
+    drain_queues(app)
+
+    invoice = invoice_of(order)
+    assert (invoice.state, invoice.amount_paid) == ("paid", Decimal("1249.50"))
+    assert invoice.paid_at == datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
+    assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
