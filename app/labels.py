@@ -65,6 +65,22 @@ LABELS: dict[str, dict[str, Any]] = {
         "paid": _l("paid"),
         "cancelled": _l("cancelled"),
     },
+    # Our own invoice of an order (issue 18.5), and its refunds as Stripe words them.
+    "invoice": {
+        "open": _l("open"),
+        "partly_paid": _l("partly paid"),
+        # Not "paid": that msgid is a commission's "paid out".
+        "paid": _l("paid in full"),
+        "partly_refunded": _l("partly refunded"),
+        "refunded": _l("refunded in full"),
+    },
+    "refund_status": {
+        "pending": _l("being refunded"),
+        "requires_action": _l("waiting for the customer"),
+        "succeeded": _l("refunded"),
+        "failed": _l("failed"),
+        "canceled": _l("cancelled"),
+    },
     # Logged phone calls (issue 16.11).
     "call_outcome": {
         "reached": _l("reached"),

@@ -15,10 +15,19 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
+from app.integrations.events import emit_event
 from app.integrations.registry import get_provider
 from app.integrations.sync import _queue_job
 from app.integrations.sync_records import is_uuid, sync_record
-from app.models import Integration, Order, OrderStatusTransition, Payment, SyncJob
+from app.invoices.ledger import open_invoice, payment_by_reference, record_payment
+from app.models import (
+    InboundWebhookEvent,
+    Integration,
+    Order,
+    OrderStatusTransition,
+    Payment,
+    SyncJob,
+)
 from app.models.enums import OrderStatus
 
 
@@ -34,39 +43,55 @@ def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
     """
     if transition.to_status != OrderStatus.COMPLETED.value:
         return
+    open_invoice(order)  # our own invoice, open until payments come in
     for integration in _outbound_integrations("accounting", "invoices"):
         _queue_records(integration, "invoices", [str(order.id)])
 
 
-def apply_payment_succeeded(integration: Integration, payment_intent: dict) -> Payment:
-    """A Stripe ``payment_intent.succeeded``: record the Payment, mark the invoice paid.
+def apply_payment_succeeded(
+    integration: Integration, payment_intent: dict, inbound_event: InboundWebhookEvent | None = None
+) -> Payment:
+    """A Stripe ``payment_intent.succeeded``: record the Payment, mark our invoice and
+    the accounting integrations' invoices paid.
 
     The order comes from ``metadata.order_id`` (or ``metadata.order_number``).
     Idempotent on the payment intent's id. Each accounting integration gets a
     payment linked to the order's invoice, pushed by a sync job queued after the
     caller commits with :func:`app.transactions.commit` (no commit here).
+    When it pays our invoice in full, ``invoice.paid`` is emitted (from
+    ``inbound_event``, the stored Stripe event, when there is one).
     Raises :class:`PaymentNotApplicable` when no order is named or found.
     """
     intent_id = str(payment_intent.get("id") or "")
     if not intent_id:
         raise PaymentNotApplicable("the payment intent has no id")
-    existing = db.session.scalar(sa.select(Payment).where(Payment.external_reference == intent_id))
+    existing = payment_by_reference(intent_id)
     if existing is not None:
         return existing
     order = _order_from_metadata(payment_intent.get("metadata") or {})
     cents = payment_intent.get("amount_received") or payment_intent.get("amount") or 0
     created = payment_intent.get("created")
-    payment = Payment(
-        order_id=order.id,
-        amount=(Decimal(int(cents)) / 100).quantize(Decimal("0.01")),
-        currency=str(payment_intent.get("currency") or order.currency or "eur").upper(),
-        method="stripe",
+    change = record_payment(
+        order,
         external_reference=intent_id,
-        paid_at=datetime.fromtimestamp(int(created), timezone.utc) if created else utcnow(),
+        amount=(Decimal(int(cents)) / 100).quantize(Decimal("0.01")),
+        currency=str(payment_intent.get("currency") or order.currency or "eur"),
+        method="stripe",
+        paid_at=datetime.fromtimestamp(int(created), timezone.utc) if created else None,
         raw=payment_intent,
     )
-    db.session.add(payment)
-    db.session.flush()
+    payment = change.payment
+    if not change.payment_recorded:
+        return payment  # recorded by a worker that got there first
+    if change.became_paid:
+        data = {"provider": "stripe", "object_type": "payment_intent", "object_id": intent_id}
+        emit_event(
+            "invoice.paid",
+            {**data, **change.event_data(order)},
+            source="stripe",
+            integration=integration,
+            inbound_event=inbound_event,
+        )
     stripe_state = sync_record(integration, "payment_intents", str(payment.id))
     stripe_state.remote_id = intent_id
     stripe_state.status = "synced"

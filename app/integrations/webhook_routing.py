@@ -17,6 +17,11 @@ import uuid
 
 from app.extensions import db
 from app.integrations.events import emit_event
+from app.integrations.payments_in import (
+    quickbooks_payment,
+    stripe_charge_refunded,
+    stripe_refund,
+)
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
 from app.integrations.webhook_schemes import pipedrive_event_id
@@ -108,9 +113,21 @@ FRESHBOOKS_EVENTS = {
     "payment.create": "payment.received",
 }
 # Sync work a provider event triggers besides its platform event, called with
-# (integration, provider object) in the same transaction.
+# (integration, provider object, stored event) in the same transaction.
 SYNC_HANDLERS = {
     ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
+}
+# Provider events that move money on our invoices (app.integrations.payments_in),
+# called with (integration, provider object, stored event). For our orders they
+# emit their own platform events, only for what changed (one refund arrives as
+# two Stripe events, one QuickBooks payment as Create and Update) and answer
+# True; anything else goes on to its ordinary platform event below.
+LEDGER_HANDLERS = {
+    ("quickbooks", "Payment.Create"): quickbooks_payment,
+    ("quickbooks", "Payment.Update"): quickbooks_payment,
+    ("stripe", "charge.refunded"): stripe_charge_refunded,
+    ("stripe", "refund.created"): stripe_refund,
+    ("stripe", "refund.updated"): stripe_refund,
 }
 
 
@@ -121,6 +138,10 @@ def process_event(event: InboundWebhookEvent) -> None:
         body = json.loads(event.raw_body)
     except ValueError as exc:
         raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
+    ledger = LEDGER_HANDLERS.get((event.source, event.event_type))
+    event.note = None  # a re-run says afresh what it found
+    if ledger is not None and ledger(integration, _provider_object(event.source, body), event):
+        return  # it moved money on our invoices and told endpoints so itself
     routed = ROUTERS[event.source](body)
     if routed is None:
         log.info("%s event %s (%s) is not routed", event.source, event.id, event.event_type)
@@ -131,11 +152,12 @@ def process_event(event: InboundWebhookEvent) -> None:
     handler = SYNC_HANDLERS.get((event.source, data["provider_event_type"]))
     if handler is not None:
         try:
-            handler(integration, provider_object)
+            handler(integration, provider_object, event)
         except PaymentNotApplicable as exc:
             # Not one of our orders (a payment taken elsewhere): the platform
             # event still stands, there is just nothing to reconcile.
             log.info("%s event %s has no sync work: %s", event.source, event.id, exc)
+            event.note = str(exc)[:2000]
 
 
 # Platform events that mean "their contacts changed": for an integration synced
@@ -197,6 +219,11 @@ def route_quickbooks(change: dict):
     data = _data("quickbooks", key, provider_type, str(change["name"]).lower(), change.get("id"))
     data.update(realm_id=change.get("realmId"), last_updated=change.get("lastUpdated"))
     return name, data, change
+
+
+def _provider_object(source: str, body):
+    # A Stripe event wraps its object; a stored QuickBooks change is the object.
+    return body["data"]["object"] if source == "stripe" else body
 
 
 def route_xero(event: dict):

@@ -1,14 +1,14 @@
-"""Make.com ``payment-received``: a payment recorded once per provider reference."""
+"""Make.com ``payment-received``: a payment recorded once per provider reference, on the
+order's invoice."""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
 from app.extensions import db
+from app.invoices.ledger import record_payment
 from app.make.orders import order_for
 from app.make.schemas import PaymentReceived
 from app.models import AuditLog, InboundWebhookEvent, Payment
@@ -23,25 +23,20 @@ def payment_received(body: PaymentReceived, event: InboundWebhookEvent) -> Payme
     existing = _by_reference(body.payment_reference)
     if existing is not None:
         return _known(existing, order.id, body.payment_reference)
-    payment = Payment(
-        order_id=order.id,
-        amount=body.amount,
-        currency=body.currency.upper(),
-        method=body.method,
+    # Through the order's invoice ledger: two scenarios reporting one payment at
+    # once meet on its unique reference there, and the invoice shows it paid.
+    change = record_payment(
+        order,
         external_reference=body.payment_reference,
-        paid_at=body.paid_at or utcnow(),
+        amount=body.amount,
+        currency=body.currency,
+        method=body.method,
+        paid_at=body.paid_at,
         raw=body.model_dump(mode="json", exclude_none=True),
     )
-    try:
-        # Two scenarios reporting one payment at once: the unique reference
-        # lets one insert win; the other finds it.
-        with db.session.begin_nested():
-            db.session.add(payment)
-    except IntegrityError:
-        existing = _by_reference(body.payment_reference)
-        if existing is None:
-            raise
-        return _known(existing, order.id, body.payment_reference)
+    payment = change.payment
+    if not change.payment_recorded:
+        return _known(payment, order.id, body.payment_reference)
     db.session.add(
         AuditLog(
             table_name="orders",

@@ -35,6 +35,7 @@ from app.models.integrations import (
     SyncRecord,
     WebhookEndpoint,
 )
+from app.models.invoices import OrderInvoice, PaymentRefund
 from app.models.mailboxes import OutlookMailbox
 from app.models.merges import ContactMerge, ConversationMerge
 from app.models.mobile import MobileAction, PushDelivery, PushSubscription
@@ -89,7 +90,9 @@ __all__ = [
     "FormSubmission",
     "IntakeForm",
     "OrderDraft",
+    "OrderInvoice",
     "Payment",
+    "PaymentRefund",
     "Address",
     "ApiToken",
     "ApiUsageLog",

@@ -96,7 +96,14 @@ class OrderDraft(Entity, db.Model):
 
 
 class Payment(Entity, db.Model):
-    """Money received for an order (Make.com ``payment-received``)."""
+    """Money received for an order (Make.com ``payment-received``, Stripe, QuickBooks).
+
+    ``external_reference`` is the provider's id for it (a Stripe payment intent,
+    ``quickbooks:<realm>:<payment>:<invoice>``), unique, so a payment reported
+    twice is recorded once. ``refunded_reported`` is what the provider last said
+    was refunded on it in total (a Stripe charge's ``amount_refunded``): a floor
+    for refunds whose own events we have not seen (yet).
+    """
 
     __tablename__ = "payments"
 
@@ -108,6 +115,9 @@ class Payment(Entity, db.Model):
     method: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
     external_reference: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120), unique=True)
     paid_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    refunded_reported: so.Mapped[Decimal] = so.mapped_column(
+        sa.Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
     raw: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
 
 

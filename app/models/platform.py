@@ -101,6 +101,9 @@ class InboundWebhookEvent(Entity, db.Model):
     # While processing: until when the worker's claim holds. A worker that dies
     # mid-way leaves it to run out, and the sweeper hands the event on.
     lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # What processing found worth telling, though nothing failed (a payment
+    # for an invoice we do not know).
+    note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
 
 class OutboundDelivery(Entity, db.Model):

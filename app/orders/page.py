@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
+from app.invoices.views import InvoiceView, invoice_view
 from app.models import Commission, Contact, Order, User
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
@@ -27,12 +28,13 @@ class OrderPage:
     deliveries: DeliveryLog
     review_reasons: list[str]
     customer_differences: list[Difference]
+    invoice: InvoiceView | None
 
 
 def order_page(order: Order) -> OrderPage:
     """The order with its allowed moves, who moved it, commissions and callbacks,
-    its review reasons in the reader's language and the customer details sent
-    with it that the contact does not have."""
+    its review reasons in the reader's language, the customer details sent
+    with it that the contact does not have, and its invoice's payments."""
     allowed = ALLOWED_TRANSITIONS[order.status]
     # In the lifecycle's own order, not alphabetically.
     next_statuses = [s.value for s in OrderStatus if s in allowed]
@@ -48,6 +50,7 @@ def order_page(order: Order) -> OrderPage:
         deliveries=order_deliveries(order),
         review_reasons=[readable_reason(str(r)) for r in order.review_reasons or []],
         customer_differences=customer_differences(order, order.end_customer),
+        invoice=invoice_view(order),
     )
 
 

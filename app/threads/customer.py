@@ -22,8 +22,17 @@ from app.conversations import refresh_customer_search
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_threads_clause
+from app.invoices.views import invoices_of
 from app.merges.contacts import recent_merges_into
-from app.models import CommunicationThread, Contact, ContactIdentity, ContactMerge, Order, User
+from app.models import (
+    CommunicationThread,
+    Contact,
+    ContactIdentity,
+    ContactMerge,
+    Order,
+    OrderInvoice,
+    User,
+)
 from app.models.enums import OrderStatus
 from app.ui import DISPLAY_ZONE
 
@@ -44,6 +53,8 @@ class Reachable:
 class OrderLine:
     order: Order
     next_visit: date | None
+    # Our invoice of the order (paid, refunded), once the order is completed.
+    invoice: OrderInvoice | None = None
 
 
 @dataclass
@@ -112,6 +123,7 @@ def _orders(thread, contact, viewer) -> list[OrderLine]:
         sa.select(Order).where(sa.or_(*mine)).order_by(Order.created_at.desc()).limit(ORDERS)
     ).all()
     today = utcnow().astimezone(DISPLAY_ZONE).date()
+    invoices = invoices_of([order.id for order in orders])
     return [
         OrderLine(
             order,
@@ -120,6 +132,7 @@ def _orders(thread, contact, viewer) -> list[OrderLine]:
             and order.scheduled_date >= today
             and order.status not in FINISHED_ORDERS
             else None,
+            invoices.get(order.id),
         )
         for order in orders
     ]

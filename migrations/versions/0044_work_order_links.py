@@ -8,7 +8,7 @@ technician's photos uploaded to it; ``closed_at`` and ``work_order_photos``
 record what was done, so a retried job neither closes nor uploads twice.
 
 Revision ID: 0044
-Revises: 0040
+Revises: 0043
 Create Date: 2026-11-23 08:00:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0044'
-down_revision = '0040'
+down_revision = '0043'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,10 @@
 ``GET .../query?query=select * from Customer STARTPOSITION n MAXRESULTS m`` lists;
 every call must carry ``minorversion`` and a bearer token. Errors are
 ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"}}``.
-A payment linked to an invoice lowers the invoice's ``Balance``.
+A payment linked to an invoice lowers the invoice's ``Balance``; ``GET
+.../payment/{id}`` reads one back (``{"Payment": {"TotalAmt", "TxnDate",
+"CurrencyRef", "Line": [{"Amount", "LinkedTxn": [{"TxnId", "TxnType"}]}]}}``),
+as the webhook job does after a ``Payment`` notification.
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ class FakeQuickBooks(FakeServer):
                 record["TotalAmt"] = float(total)
                 record["Balance"] = float(total)
             if entity == "Payment":
+                # QuickBooks fills these in when left out: today, the home currency.
+                record.setdefault("TxnDate", datetime.now(timezone.utc).date().isoformat())
+                record.setdefault("CurrencyRef", {"value": "EUR", "name": "Euro"})
                 self._apply_payment(record)
             self.entities[entity][record["Id"]] = record
             return jsonify({entity: record, "time": _now()})

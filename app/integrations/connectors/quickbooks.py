@@ -67,6 +67,17 @@ class QuickBooksConnector(Connector):
         next_cursor = str(start + len(records)) if len(records) >= self.page_size else None
         return records, next_cursor
 
+    def read_remote(self, object_type: str, remote_id: str) -> dict:
+        """One record by id (``GET /v3/company/{realm}/payment/{id}``), unwrapped.
+
+        QuickBooks webhooks carry only ids; the record itself is read here.
+        """
+        entity = self._entity(object_type)
+        found = self._call("GET", f"{entity.lower()}/{remote_id}").get(entity)
+        if not isinstance(found, dict) or "Id" not in found:
+            raise ConnectorError(f"QuickBooks sent no {entity} {remote_id}", status=200)
+        return found
+
     def create_remote(self, object_type, payload, idempotency_key=None):
         entity = self._entity(object_type)
         body = self._call("POST", entity.lower(), json=self._complete(object_type, payload))
