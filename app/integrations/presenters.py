@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.services import SECRET_FIELDS
+from app.integrations.sync_settings import settings_to_dict
 from app.integrations.tokens import TABLE
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 
@@ -93,6 +94,7 @@ def integration_to_dict(integration: Integration) -> dict[str, Any]:
         "sync_direction": integration.sync_direction,
         "sync_frequency": integration.sync_frequency,
         "batch_size": integration.batch_size,
+        **settings_to_dict(integration),
         "webhooks_enabled": integration.webhooks_enabled,
         # ``config`` is never secret (the model keeps secrets in ``credentials``).
         "config": dict(integration.config or {}),

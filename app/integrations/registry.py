@@ -39,6 +39,41 @@ ALL_DIRECTIONS = ("one_way_in", "one_way_out", "two_way")
 
 
 @dataclass(frozen=True)
+class SyncFilter:
+    """One of a provider's own sync filters (seed 004: "custom filters per provider").
+
+    ``kind`` says what a value is: ``choice`` (one of ``choices``), ``flag`` (on or
+    off), ``email`` (an address) or ``params`` (query parameters, ``name=value``
+    per line in the form). The connector owns how it reaches the provider.
+    """
+
+    key: str
+    label: Any  # lazy text
+    kind: str
+    choices: tuple[str, ...] = ()
+    help: Any = ""
+
+
+# The generic REST connector sends these as they are with every list call.
+QUERY_PARAMS = SyncFilter(
+    "query",
+    _l("Query parameters"),
+    "params",
+    help=_l("Sent with every list request, one name=value per line."),
+)
+HUBSPOT_LIFECYCLE_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+
+
+@dataclass(frozen=True)
 class Provider:
     """One outside system we can connect to.
 
@@ -67,6 +102,13 @@ class Provider:
     # Extra query parameters some authorize endpoints need (Salesforce's prompt, …).
     oauth_extra_params: dict[str, str] = field(default_factory=dict)
     docs_url: str = ""
+    # Sync settings: the provider's own filters, and whether its lists can
+    # include deleted/archived records at all (Stripe's never do).
+    sync_filters: tuple[SyncFilter, ...] = (QUERY_PARAMS,)
+    lists_deleted: bool = True
+    # What the date range compares: "modified", or "created" where the provider's
+    # lists filter on creation only (Stripe).
+    date_range_basis: str = "modified"
 
     @property
     def is_oauth(self) -> bool:
@@ -115,6 +157,11 @@ _PROVIDERS: tuple[Provider, ...] = (
         default_frequency="real_time",
         connector="hubspot",
         api_base_key="HUBSPOT_API_BASE",
+        sync_filters=(
+            SyncFilter(
+                "lifecycle_stage", _l("Lifecycle stage"), "choice", HUBSPOT_LIFECYCLE_STAGES
+            ),
+        ),
         oauth_scopes=(
             "crm.objects.contacts.read",
             "crm.objects.contacts.write",
@@ -164,6 +211,14 @@ _PROVIDERS: tuple[Provider, ...] = (
         default_frequency="real_time",
         connector="quickbooks",
         api_base_key="QUICKBOOKS_API_BASE",
+        sync_filters=(
+            SyncFilter(
+                "active_only",
+                _l("Active customers only"),
+                "flag",
+                help=_l("Leaves out customers made inactive in QuickBooks."),
+            ),
+        ),
         oauth_scopes=("com.intuit.quickbooks.accounting",),
         docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice",
         **_oauth("QUICKBOOKS"),
@@ -233,6 +288,17 @@ _PROVIDERS: tuple[Provider, ...] = (
         default_frequency="real_time",
         connector="stripe",
         api_base_key="STRIPE_API_BASE",
+        sync_filters=(
+            SyncFilter(
+                "email",
+                _l("Customer e-mail"),
+                "email",
+                help=_l("Only the customer with this e-mail address (exact, as Stripe matches)."),
+            ),
+        ),
+        # Stripe's lists leave deleted objects out; there is no flag to ask for them.
+        lists_deleted=False,
+        date_range_basis="created",
         docs_url="https://docs.stripe.com/api",
     ),
     Provider(

@@ -29,6 +29,7 @@ from app.integrations.registry import (
     PROVIDERS,
     Provider,
 )
+from app.integrations.sync_settings import check_combination, read_sync_settings
 from app.integrations.tokens import (
     TABLE,
     IntegrationAuthError,
@@ -38,7 +39,6 @@ from app.integrations.tokens import (
 from app.models import Integration, User
 
 MAX_NAME = 120
-MAX_BATCH_SIZE = 1000
 MAX_SECRET = 4000
 # Fields an admin types in, per auth method. Tokens come only from the OAuth flow.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -111,6 +111,7 @@ def create_integration(data: Mapping[str, Any], user: User | None) -> Integratio
     )
     settings = _settings(provider, data, errors, creating=True)
     secrets = _secrets(provider, data, errors, creating=True)
+    check_combination(settings, errors)
     if errors:
         raise IntegrationInvalid(errors)
     for name, value in settings.items():
@@ -143,6 +144,11 @@ def update_integration(
     if settings.get("status") == "active" and provider.is_oauth:
         if not (integration.credentials or {}).get("access_token"):
             errors["status"] = _("connect with OAuth first")
+    saved = {
+        name: getattr(integration, name)
+        for name in ("include_deleted", "modified_since", "modified_until", "sync_filters")
+    }
+    check_combination({**saved, **settings}, errors)
     if errors:
         raise IntegrationInvalid(errors)
     before = {name: _current(integration, name) for name in settings}
@@ -290,14 +296,7 @@ def _settings(
         if frequency not in FREQUENCIES:
             errors["sync_frequency"] = _("must be one of %(values)s", values=", ".join(FREQUENCIES))
         settings["sync_frequency"] = frequency
-    if data.get("batch_size") not in (None, ""):
-        try:
-            batch_size = int(data["batch_size"])
-        except (TypeError, ValueError):
-            batch_size = 0
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            errors["batch_size"] = _("a whole number from 1 to %(max)s", max=MAX_BATCH_SIZE)
-        settings["batch_size"] = batch_size
+    settings.update(read_sync_settings(provider, data, errors))
     if "webhooks_enabled" in data:
         settings["webhooks_enabled"] = _truthy(data["webhooks_enabled"])
     elif creating:
