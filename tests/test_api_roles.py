@@ -89,6 +89,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/integrations/<integration_id>/test": ADMINS,
     "POST /api/integrations/<integration_id>/sync": ADMINS,
     "GET /api/integrations/<integration_id>/sync": ADMINS,
+    "POST /api/integrations/<integration_id>/sync/<job_id>/resume": ADMINS,
     "POST /api/integrations/oauth/initiate": ADMINS,
     "POST /api/integrations/oauth/callback": ADMINS,
     # The partner API: the partner's own key, nobody else's.

@@ -46,6 +46,8 @@ class FakeHubSpot(FakeServer):
         self.records: dict[str, dict[str, dict]] = {name: {} for name in OBJECTS}
         self.reject_emails: set[str] = set()
         self.delay_seconds = 0.0
+        # Seconds each list or search page takes (a slow portal; a worker killed mid-sync).
+        self.list_delay_seconds = 0.0
         self._ids = itertools.count(501)
 
         def refused():
@@ -59,6 +61,7 @@ class FakeHubSpot(FakeServer):
         def list_objects(object_type):
             if (answer := refused()) is not None:
                 return answer
+            time.sleep(self.list_delay_seconds)
             archived = request.args.get("archived", "false") == "true"
             records = [
                 r
@@ -81,6 +84,7 @@ class FakeHubSpot(FakeServer):
         def search(object_type):
             if (answer := refused()) is not None:
                 return answer
+            time.sleep(self.list_delay_seconds)
             body = request.get_json(silent=True) or {}
             groups = body.get("filterGroups") or []
             try:
