@@ -70,14 +70,25 @@ def _job_json(client, integration, job_id) -> dict:
     return next(j for j in jobs if j["id"] == str(job_id))
 
 
-def test_a_sync_failing_on_page_3_resumes_from_page_3_s_cursor(app, client, admin, hubspot):
+@pytest.mark.parametrize("failure", ["http_500", "timeout"])
+def test_a_sync_failing_on_page_3_resumes_from_page_3_s_cursor(
+    app, client, admin, hubspot, failure, monkeypatch
+):
     integration = _integration()
     records = [hubspot.add("contacts", {"email": f"k{n}@example.nl"}) for n in range(7)]
     page_3 = records[3]["id"]  # pages of two: page 3 comes after the fourth record
+
+    def asks_page_3(request) -> bool:
+        if request.method != "GET" or request.args.get("after") != page_3:
+            return False
+        if failure == "timeout":
+            time.sleep(0.6)  # answered after the connector gave up waiting
+        return True
+
+    if failure == "timeout":
+        monkeypatch.setattr("app.integrations.connectors.base.TIMEOUT", (5, 0.3))
     # HubSpot fails page 3 as often as the job retries a call, then recovers.
-    hubspot.answer_when(
-        lambda r: r.method == "GET" and r.args.get("after") == page_3, 500, HUBSPOT_DOWN, times=3
-    )
+    hubspot.answer_when(asks_page_3, 500, HUBSPOT_DOWN, times=3)
     started = client.post(
         f"/api/integrations/{integration.id}/sync",
         json={"object_type": "contacts", "direction": "in"},
@@ -87,12 +98,19 @@ def test_a_sync_failing_on_page_3_resumes_from_page_3_s_cursor(app, client, admi
     job_id = uuid.UUID(started.get_json()["data"]["id"])
 
     failed = _until_ended(app, job_id)
-    assert failed.status == "failed" and "internal error" in failed.error
+    assert failed.status == "failed"
+    assert ("timed out" if failure == "timeout" else "internal error") in failed.error
     assert (failed.processed, failed.succeeded, failed.cursor) == (4, 4, page_3)
     assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 4
     shown = _job_json(client, integration, job_id)
     assert shown["cursor"] == page_3 and shown["status"] == "failed"
 
+    if failure == "timeout":
+        # The fake answers the calls the connector gave up on one by one, late.
+        deadline = time.monotonic() + 10
+        while len(hubspot.requests_to(CONTACTS, "GET")) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.7)
     hubspot.requests.clear()
     resumed = client.post(
         f"/api/integrations/{integration.id}/sync/{job_id}/resume",
