@@ -142,6 +142,7 @@ def test_bad_settings_answer_422_naming_the_field_and_change_nothing(app, admin_
             "filters": {"active_only": True},
         },
         (stripe, "include_deleted"): {"include_deleted": True},
+        (hubspot, "include_deleted"): {"include_deleted": "misschien"},
         (stripe, "filters.email"): {"filters": {"email": "geen-adres"}},
         (stripe, "filters"): {"filters": ["email"]},
     }

@@ -57,7 +57,9 @@ def read_sync_settings(
         settings["batch_size"] = batch_size
     if "include_deleted" in data:
         include = _truthy(data["include_deleted"])
-        if include and not provider.lists_deleted:
+        if not _is_flag(data["include_deleted"]):
+            errors["include_deleted"] = _("must be true or false")
+        elif include and not provider.lists_deleted:
             errors["include_deleted"] = _(
                 "%(provider)s never lists deleted records", provider=provider.name
             )
@@ -163,8 +165,11 @@ def _filters(provider: Provider, raw: Any, errors: dict[str, str]) -> dict[str, 
         field = f"filters.{key}"
         if spec is None:
             names = ", ".join(declared) or _("none")
-            errors[field] = _("unknown filter for %(provider)s (it has: %(names)s)",
-                              provider=provider.name, names=names)  # fmt: skip
+            errors[field] = _(
+                "unknown filter for %(provider)s (it has: %(names)s)",
+                provider=provider.name,
+                names=names,
+            )
             continue
         try:
             parsed = _filter_value(spec, value)
@@ -178,6 +183,8 @@ def _filters(provider: Provider, raw: Any, errors: dict[str, str]) -> dict[str, 
 
 def _filter_value(spec: SyncFilter, value: Any) -> Any:
     if spec.kind == "flag":
+        if not _is_flag(value):
+            raise ValueError(_("must be true or false"))
         return _truthy(value)
     if spec.kind == "params":
         return _query_params(value)
@@ -233,6 +240,12 @@ def _moment(value: Any, end_of_day: bool) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _is_flag(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return True
+    return str(value).strip().lower() in ("", "0", "1", "true", "false", "on", "off", "yes", "no")
 
 
 def _truthy(value: Any) -> bool:
