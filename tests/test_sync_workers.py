@@ -20,7 +20,7 @@ from rq import Worker
 
 from app.extensions import db
 from app.integrations.sync import RUN_SYNC, start_sync
-from app.models import Contact, SyncJob, SyncRecord
+from app.models import Contact, Integration, SyncJob, SyncRecord
 from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
@@ -111,6 +111,8 @@ def test_a_worker_killed_mid_sync_leaves_it_to_the_other_to_finish_once(app, hub
     )
     assert job.runs == 2 and job.resumed_at_record >= committed
     assert job.resumed_at_record % BATCH == 0  # a committed batch's end
+    # Counted once each, though two workers committed them.
+    assert db.session.get(Integration, integration.id).records_synced == CONTACTS
     emails = Counter(db.session.scalars(sa.select(Contact.email)))
     assert emails == Counter({f"klant{n:02d}@example.nl": 1 for n in range(CONTACTS)})
     remote_ids = Counter(

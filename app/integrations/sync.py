@@ -178,7 +178,6 @@ def run_sync(job_id: str) -> None:
         return
     job, token = claimed
     integration = db.session.get(Integration, job.integration_id)
-    counted = job.succeeded  # records of earlier runs, already in records_synced
     log.info(
         "sync job %s (run %s, from record %s): %s %s for %s",
         job_id,
@@ -195,25 +194,24 @@ def run_sync(job_id: str) -> None:
             connector_for(integration),
             scope=list_scope(integration),
             claim_token=token,
+            counted=job.succeeded,
         )
         cancelled = False
         for direction in ("out", "in") if job.direction == "two_way" else (job.direction,):
             cancelled = push_all(run) if direction == "out" else pull_all(run)
             if cancelled:
                 break
-        _finish(job, integration, token, counted, "cancelled" if cancelled else None)
+        _finish(job, integration, token, "cancelled" if cancelled else None)
     except ClaimLost as exc:
         log.warning("sync job %s: %s; this worker stops", job_id, exc)
     except ConnectorError as exc:
         db.session.rollback()
         log.warning("sync job %s stopped: %s", job_id, exc.message)
-        _finish(job, integration, token, counted, "failed", exc.message)
+        _finish(job, integration, token, "failed", exc.message)
     except Exception as exc:
         db.session.rollback()
         log.exception("sync job %s crashed", job_id)
-        _finish(
-            job, integration, token, counted, "failed", f"unexpected error ({type(exc).__name__})"
-        )
+        _finish(job, integration, token, "failed", f"unexpected error ({type(exc).__name__})")
 
 
 def _claim(job_id: uuid.UUID) -> tuple[SyncJob, uuid.UUID] | None:
@@ -257,7 +255,6 @@ def _finish(
     job: SyncJob,
     integration: Integration,
     token: uuid.UUID,
-    counted: int,
     status: str | None,
     error: str | None = None,
 ):
@@ -276,7 +273,6 @@ def _finish(
     job.finished_at = now
     job.claim_token = None
     integration.last_sync_at = now
-    integration.records_synced = (integration.records_synced or 0) + job.succeeded - counted
     if status == "completed":
         integration.last_success_at = now
     elif status != "cancelled":

@@ -45,6 +45,8 @@ class SyncRun:
     scope: ListScope = field(default_factory=ListScope)
     # This run's claim on the job (see :func:`app.integrations.sync.run_sync`).
     claim_token: uuid.UUID | None = None
+    # The job's succeeded records already added to the integration's records_synced.
+    counted: int = 0
     # Per object type, the mappings read once for the run.
     specs: dict[str, list[MappingSpec]] = field(default_factory=dict)
 
@@ -70,7 +72,18 @@ class SyncRun:
             db.session.rollback()
             raise ClaimLost(f"sync job {self.job.id} was taken over by another worker")
         self.job.heartbeat_at = utcnow()
+        # Counted with the batch that synced them, so a run that dies later (or
+        # one that takes over) neither loses nor repeats them.
+        added = self.job.succeeded - self.counted
+        if added:
+            db.session.execute(
+                sa.update(Integration)
+                .where(Integration.id == self.integration.id)
+                .values(records_synced=sa.func.coalesce(Integration.records_synced, 0) + added)
+                .execution_options(synchronize_session=False)
+            )
         commit()
+        self.counted = self.job.succeeded
 
     def object_for(self, kind: str) -> str | None:
         """This provider's object holding records of ``kind`` (its customers, its invoices)."""
