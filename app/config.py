@@ -277,6 +277,11 @@ class Config:
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),
             "DELIVERY_RETRY_BASE_SECONDS": _env_float("DELIVERY_RETRY_BASE_SECONDS", 60.0),
+            # Seconds a sync job's worker may go without committing a batch before
+            # another worker takes the job over from its last committed batch.
+            "SYNC_LEASE_SECONDS": _env_float("SYNC_LEASE_SECONDS", 300.0),
+            # First wait before a provider call a sync retries (doubling after).
+            "SYNC_RETRY_BASE_SECONDS": _env_float("SYNC_RETRY_BASE_SECONDS", 1.0),
             # Seconds a worker may hold a delivery mid-call; an older claim means the
             # worker died and another one sends it again (longer than the 10 s timeout).
             "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),

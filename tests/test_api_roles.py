@@ -93,6 +93,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/integrations/<integration_id>/test": ADMINS,
     "POST /api/integrations/<integration_id>/sync": ADMINS,
     "GET /api/integrations/<integration_id>/sync": ADMINS,
+    "POST /api/integrations/<integration_id>/sync/<job_id>/resume": ADMINS,
     "POST /api/integrations/oauth/initiate": ADMINS,
     "POST /api/integrations/oauth/callback": ADMINS,
     # Outgoing webhook endpoints: the /integrations/webhooks admin pages' twin.

@@ -184,14 +184,14 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
             "webhook_secret": "",
             "sync_direction": "one_way_in",
             "sync_frequency": "daily",
-            "batch_size": "200",
+            "batch_size": "80",
         },
     )
     assert response.status_code == 303
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
     assert (integration.name, integration.status) == ("Stripe NL", "inactive")
-    assert integration.batch_size == 200 and not integration.webhooks_enabled
+    assert integration.batch_size == 80 and not integration.webhooks_enabled
     assert tokens.integration_credentials(integration)["api_key"] == API_KEY
 
     client.post(

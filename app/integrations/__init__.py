@@ -55,6 +55,12 @@ FEATURE = Feature(
             "app.integrations.health.scheduled_health_checks",
             every_seconds=300,
         ),
+        # Syncs whose worker died mid-run continue from their last committed batch.
+        PeriodicJob(
+            "integration-sync-resume",
+            "app.integrations.sync.resume_stalled_syncs",
+            every_seconds=60,
+        ),
         PeriodicJob("api-usage-flush", "app.integrations.usage.flush_usage", every_seconds=15),
         # Looks 15 minutes ahead, so tokens are renewed before a sync needs them.
         PeriodicJob(

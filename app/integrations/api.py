@@ -20,7 +20,14 @@ from app.api.errors import ApiError
 from app.auth.decorators import require_second_factor
 from app.extensions import db
 from app.integrations import oauth, presenters, services, sync_problems, tokens
-from app.integrations.sync import SyncRefused, start_sync, sync_history
+from app.integrations.sync import (
+    SyncRefused,
+    resume_sync,
+    start_sync,
+    sync_history,
+    sync_job,
+)
+from app.integrations.sync_settings import SETTING_FIELDS
 from app.models import AuditLog, Integration, SyncJob
 from app.models.enums import Role
 from app.transactions import commit
@@ -28,7 +35,7 @@ from app.transactions import commit
 bp = guard_json_api(Blueprint("integrations_api", __name__, url_prefix="/api/integrations"))
 
 WRITABLE = frozenset(
-    {"provider", "name", "status", "sync_direction", "sync_frequency", "batch_size"}
+    {"provider", "name", "status", "sync_direction", "sync_frequency", *SETTING_FIELDS}
     | {"webhooks_enabled", *services.CONFIG_FIELDS}
     | set(services.ALL_SECRET_FIELDS)
 )
@@ -212,6 +219,21 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+@bp.post("/<integration_id>/sync/<job_id>/resume")
+def resume_job(integration_id: str, job_id: str):
+    """Queue a failed sync again, from its last committed batch (202)."""
+    integration = _integration(integration_id)
+    job = sync_job(integration, job_id)
+    if job is None:
+        raise ApiError(404, "not_found", "There is no such sync job.")
+    try:
+        resume_sync(job)
+    except SyncRefused as exc:
+        raise ApiError(422, "validation_failed", "The sync cannot resume.", exc.fields) from exc
+    commit()
+    return jsonify(data=_job_to_dict(job)), 202
+
+
 def _job_to_dict(job) -> dict[str, Any]:
     return {
         "id": str(job.id),
@@ -223,6 +245,12 @@ def _job_to_dict(job) -> dict[str, Any]:
         "processed": job.processed,
         "succeeded": job.succeeded,
         "failed": job.failed,
+        "archived": job.archived,
+        # Where it stands: the provider cursor of the next batch, how often a
+        # worker took it up, and the record the last of those resumed at.
+        "cursor": job.cursor,
+        "runs": job.runs,
+        "resumed_at_record": job.resumed_at_record,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "error": job.error,

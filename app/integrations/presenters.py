@@ -16,6 +16,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.integrations.registry import PROVIDERS
 from app.integrations.services import GENERIC_WEBHOOK_SECRET, SECRET_FIELDS, secret_fields
+from app.integrations.sync_settings import settings_to_dict
 from app.integrations.tokens import TABLE
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 
@@ -100,6 +101,7 @@ def integration_to_dict(integration: Integration) -> dict[str, Any]:
         "sync_direction": integration.sync_direction,
         "sync_frequency": integration.sync_frequency,
         "batch_size": integration.batch_size,
+        **settings_to_dict(integration),
         "webhooks_enabled": integration.webhooks_enabled,
         # ``config`` is never secret (the model keeps secrets in ``credentials``).
         "config": dict(integration.config or {}),

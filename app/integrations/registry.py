@@ -60,6 +60,41 @@ ORGANIZATION_ID = Setting(
 
 
 @dataclass(frozen=True)
+class SyncFilter:
+    """One of a provider's own sync filters (seed 004: "custom filters per provider").
+
+    ``kind`` says what a value is: ``choice`` (one of ``choices``), ``flag`` (on or
+    off), ``email`` (an address) or ``params`` (query parameters, ``name=value``
+    per line in the form). The connector owns how it reaches the provider.
+    """
+
+    key: str
+    label: Any  # lazy text
+    kind: str
+    choices: tuple[str, ...] = ()
+    help: Any = ""
+
+
+# The generic REST connector sends these as they are with every list call.
+QUERY_PARAMS = SyncFilter(
+    "query",
+    _l("Query parameters"),
+    "params",
+    help=_l("Sent with every list request, one name=value per line."),
+)
+HUBSPOT_LIFECYCLE_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+
+
+@dataclass(frozen=True)
 class WebhookVerification:
     """How a provider's webhook calls prove they come from it, and where the secret lives.
 
@@ -108,6 +143,13 @@ class Provider:
     oauth_extra_params: dict[str, str] = field(default_factory=dict)
     docs_url: str = ""
     settings: tuple[Setting, ...] = ()
+    # Sync settings: the provider's own filters, and whether its lists can
+    # include deleted/archived records at all (Stripe's never do).
+    sync_filters: tuple[SyncFilter, ...] = (QUERY_PARAMS,)
+    lists_deleted: bool = True
+    # What the date range compares: "modified", or "created" where the provider's
+    # lists filter on creation only (Stripe).
+    date_range_basis: str = "modified"
 
     @property
     def is_oauth(self) -> bool:
@@ -159,6 +201,11 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Contacts, companies and deals, with real-time webhooks."),
         default_frequency="real_time",
         connector="hubspot",
+        sync_filters=(
+            SyncFilter(
+                "lifecycle_stage", _l("Lifecycle stage"), "choice", HUBSPOT_LIFECYCLE_STAGES
+            ),
+        ),
         oauth_scopes=(
             "crm.objects.contacts.read",
             "crm.objects.contacts.write",
@@ -233,6 +280,14 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Customers, invoices and payments; a completed job becomes an invoice."),
         default_frequency="real_time",
         connector="quickbooks",
+        sync_filters=(
+            SyncFilter(
+                "active_only",
+                _l("Active customers only"),
+                "flag",
+                help=_l("Leaves out customers made inactive in QuickBooks."),
+            ),
+        ),
         oauth_scopes=("com.intuit.quickbooks.accounting",),
         docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice",
         webhook=WebhookVerification(
@@ -331,6 +386,17 @@ _PROVIDERS: tuple[Provider, ...] = (
         description=_l("Customers, invoices and payment intents; payments mark invoices paid."),
         default_frequency="real_time",
         connector="stripe",
+        sync_filters=(
+            SyncFilter(
+                "email",
+                _l("Customer e-mail"),
+                "email",
+                help=_l("Only the customer with this e-mail address (exact, as Stripe matches)."),
+            ),
+        ),
+        # Stripe's lists leave deleted objects out; there is no flag to ask for them.
+        lists_deleted=False,
+        date_range_basis="created",
         docs_url="https://docs.stripe.com/api",
         webhook=WebhookVerification(
             scheme="stripe",

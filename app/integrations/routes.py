@@ -36,6 +36,7 @@ from app.integrations.registry import (
     Provider,
     providers_by_category,
 )
+from app.integrations.sync_settings import batch_limit, form_values
 from app.integrations.usage import usage_summary
 from app.models import Integration
 from app.models.enums import Role
@@ -53,14 +54,32 @@ FORM_FIELDS = (
 CLEAR_PREFIX = "clear_"
 
 
-def form_data() -> dict:
-    """The submitted fields; the webhooks checkbox is absent when unticked."""
+def form_data(provider: Provider | None = None) -> dict:
+    """The submitted fields; the webhooks checkbox is absent when unticked.
+
+    The settings form of ``provider``'s integration also carries its sync
+    settings: ``include_deleted``, the date range and ``filters.<key>``.
+    """
     data = {name: request.form[name] for name in FORM_FIELDS if name in request.form}
     for name in services.ALL_SECRET_FIELDS:
         if request.form.get(CLEAR_PREFIX + name) == "on":
             data[name] = None
     if request.form.get("form") == "settings" or "provider" in data:
         data["webhooks_enabled"] = request.form.get("webhooks_enabled") == "on"
+    if request.form.get("form") == "settings" and provider is not None:
+        for name in ("modified_since", "modified_until"):
+            if name in request.form:
+                data[name] = request.form[name]
+        if provider.lists_deleted:
+            data["include_deleted"] = request.form.get("include_deleted") == "on"
+        data["filters"] = {
+            spec.key: (
+                request.form.get(f"filters.{spec.key}") == "on"
+                if spec.kind == "flag"
+                else request.form.get(f"filters.{spec.key}", "")
+            )
+            for spec in provider.sync_filters
+        }
     return data
 
 
@@ -135,6 +154,7 @@ def _hub_page(tab=None, provider_key=None, errors=None, status=200):
         categories=CATEGORIES,
         directions=DIRECTIONS,
         frequencies=FREQUENCIES,
+        batch_limits={key: batch_limit(p) for key, p in PROVIDERS.items()},
         dialog_open=tab in CATEGORIES,
         tab=tab if tab in CATEGORIES else "crm",
         chosen=provider,
@@ -161,8 +181,9 @@ def show(integration_id):
 @role_required(Role.ADMIN)
 def update(integration_id):
     integration = _integration(integration_id)
+    provider = services.provider_of(integration)
     try:
-        changes = services.update_integration(integration, form_data(), current_user)
+        changes = services.update_integration(integration, form_data(provider), current_user)
     except services.IntegrationInvalid as exc:
         return _settings_page(integration, errors=exc.errors, status=422)
     commit()
@@ -201,10 +222,13 @@ def test(integration_id):
 
 
 def _settings_page(integration: Integration, errors=None, status=200):
+    provider = services.provider_of(integration)
     html = render_template(
         "integrations/show.html",
         integration=integration,
-        provider=services.provider_of(integration),
+        provider=provider,
+        batch_max=batch_limit(provider),
+        sync_form=form_values(integration, request.form if errors else None),
         credentials=presenters.credential_summary(integration),
         webhook_credential=services.webhook_credential(services.provider_of(integration)),
         webhook_url=webhook_url(services.provider_of(integration)),

@@ -32,6 +32,7 @@ from app.integrations.registry import (
     Provider,
 )
 from app.integrations.salesforce_ids import is_organization_id
+from app.integrations.sync_settings import check_combination, read_sync_settings
 from app.integrations.tokens import (
     TABLE,
     IntegrationAuthError,
@@ -42,7 +43,6 @@ from app.models import Integration, User
 from app.models.enums import Role
 
 MAX_NAME = 120
-MAX_BATCH_SIZE = 1000
 MAX_SECRET = 4000
 # Fields an admin types in, per auth method, besides the provider's webhook
 # secret (:func:`secret_fields`). Tokens come only from the OAuth flow.
@@ -147,6 +147,7 @@ def create_integration(data: Mapping[str, Any], user: User | None) -> Integratio
     )
     settings = _settings(provider, data, errors, creating=True)
     secrets = _secrets(provider, data, errors, creating=True)
+    check_combination(settings, errors)
     if errors:
         raise IntegrationInvalid(errors)
     for name, value in settings.items():
@@ -179,6 +180,11 @@ def update_integration(
     if settings.get("status") == "active" and provider.is_oauth:
         if not (integration.credentials or {}).get("access_token"):
             errors["status"] = _("connect with OAuth first")
+    saved = {
+        name: getattr(integration, name)
+        for name in ("include_deleted", "modified_since", "modified_until", "sync_filters")
+    }
+    check_combination({**saved, **settings}, errors)
     if errors:
         raise IntegrationInvalid(errors)
     before = {name: _current(integration, name) for name in settings}
@@ -327,14 +333,7 @@ def _settings(
         if frequency not in FREQUENCIES:
             errors["sync_frequency"] = _("must be one of %(values)s", values=", ".join(FREQUENCIES))
         settings["sync_frequency"] = frequency
-    if data.get("batch_size") not in (None, ""):
-        try:
-            batch_size = int(data["batch_size"])
-        except (TypeError, ValueError):
-            batch_size = 0
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            errors["batch_size"] = _("a whole number from 1 to %(max)s", max=MAX_BATCH_SIZE)
-        settings["batch_size"] = batch_size
+    settings.update(read_sync_settings(provider, data, errors))
     if "webhooks_enabled" in data:
         settings["webhooks_enabled"] = _truthy(data["webhooks_enabled"])
     elif creating:

@@ -14,6 +14,13 @@ outstanding. Errors the provider calls temporary (timeouts, 429, 5xx) are
 retried a couple of times with backoff first. Refused credentials do stop the
 run: every further call would be refused the same way.
 
+A run that stops half-way (the provider failing past those retries, or the
+worker killed) resumes from its last committed batch: :func:`resume_sync`
+queues a failed job again, and :func:`resume_stalled_syncs` (periodic) queues
+running jobs whose heartbeat is older than ``SYNC_LEASE_SECONDS``. A worker
+takes a job up only by claiming it (:func:`run_sync`), so a job queued twice
+still runs once at a time, from where the last claim's batches got to.
+
 This module starts, runs and reads jobs; pushing lives in
 :mod:`app.integrations.sync_out`, pulling in :mod:`app.integrations.sync_in`,
 and the order and payment hooks that queue pushes in
@@ -27,6 +34,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.database import utcnow
 from app.extensions import db
@@ -34,7 +42,8 @@ from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.mapping_defaults import kind_of
 from app.integrations.sync_in import pull_all
 from app.integrations.sync_out import push_all
-from app.integrations.sync_records import OUTSTANDING, SyncRun
+from app.integrations.sync_records import OUTSTANDING, ClaimLost, SyncRun, holds_claim
+from app.integrations.sync_settings import list_scope
 from app.integrations.work_orders import pull_work_orders
 from app.jobs.queues import enqueue
 from app.models import Integration, SyncJob, SyncRecord, User
@@ -162,17 +171,35 @@ def _queue_job(
 
 
 def run_sync(job_id: str) -> None:
-    """The RQ job: run sync job ``job_id`` to its end (completed, with errors, failed, …)."""
-    job = db.session.get(SyncJob, uuid.UUID(job_id))
-    if job is None or job.status in FINAL_STATUSES:
+    """The RQ job: run sync job ``job_id`` to its end (completed, with errors, failed, …).
+
+    Does nothing unless it can claim the job: pending, or running under a claim
+    whose heartbeat is older than the lease (its worker died). A claimed job
+    continues from its committed cursor and counts.
+    """
+    claimed = _claim(uuid.UUID(job_id))
+    if claimed is None:
         return
+    job, token = claimed
     integration = db.session.get(Integration, job.integration_id)
-    job.status = "running"
-    job.started_at = job.started_at or utcnow()
-    commit()
-    log.info("sync job %s: %s %s for %s", job_id, job.direction, job.object_type, integration.name)
+    log.info(
+        "sync job %s (run %s, from record %s): %s %s for %s",
+        job_id,
+        job.runs,
+        job.processed,
+        job.direction,
+        job.object_type,
+        integration.name,
+    )
     try:
-        run = SyncRun(job, integration, connector_for(integration))
+        run = SyncRun(
+            job,
+            integration,
+            connector_for(integration),
+            scope=list_scope(integration),
+            claim_token=token,
+            counted=job.succeeded,
+        )
         cancelled = False
         for direction in ("out", "in") if job.direction == "two_way" else (job.direction,):
             if direction == "out":
@@ -183,18 +210,67 @@ def run_sync(job_id: str) -> None:
                 cancelled = pull_all(run)
             if cancelled:
                 break
-        _finish(job, integration, "cancelled" if cancelled else None)
+        _finish(job, integration, token, "cancelled" if cancelled else None)
+    except ClaimLost as exc:
+        log.warning("sync job %s: %s; this worker stops", job_id, exc)
     except ConnectorError as exc:
         db.session.rollback()
         log.warning("sync job %s stopped: %s", job_id, exc.message)
-        _finish(job, integration, "failed", exc.message)
+        _finish(job, integration, token, "failed", exc.message)
     except Exception as exc:
         db.session.rollback()
         log.exception("sync job %s crashed", job_id)
-        _finish(job, integration, "failed", f"unexpected error ({type(exc).__name__})")
+        _finish(job, integration, token, "failed", f"unexpected error ({type(exc).__name__})")
 
 
-def _finish(job: SyncJob, integration: Integration, status: str | None, error: str | None = None):
+def _claim(job_id: uuid.UUID) -> tuple[SyncJob, uuid.UUID] | None:
+    """Take the job up under a new claim token (committed), or None when it is not ours to run."""
+    now = utcnow()
+    stale = now - timedelta(seconds=float(current_app.config["SYNC_LEASE_SECONDS"]))
+    token = uuid.uuid4()
+    result = db.session.execute(
+        sa.update(SyncJob)
+        .where(
+            SyncJob.id == job_id,
+            sa.or_(
+                SyncJob.status == "pending",
+                sa.and_(
+                    SyncJob.status == "running",
+                    sa.or_(SyncJob.heartbeat_at.is_(None), SyncJob.heartbeat_at < stale),
+                ),
+            ),
+        )
+        .values(
+            status="running",
+            claim_token=token,
+            heartbeat_at=now,
+            runs=SyncJob.runs + 1,
+            started_at=sa.func.coalesce(SyncJob.started_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return None
+    job = db.session.get(SyncJob, job_id, populate_existing=True)
+    if job.processed or job.cursor:
+        # Shown on the job: "resumed at record 200".
+        job.resumed_at_record = job.processed
+    commit()
+    return job, token
+
+
+def _finish(
+    job: SyncJob,
+    integration: Integration,
+    token: uuid.UUID,
+    status: str | None,
+    error: str | None = None,
+):
+    if not holds_claim(job.id, token):
+        db.session.rollback()
+        log.warning("sync job %s was taken over by another worker; not finishing it", job.id)
+        return
     now = utcnow()
     if status is None:
         if job.failed and not job.succeeded:
@@ -204,8 +280,8 @@ def _finish(job: SyncJob, integration: Integration, status: str | None, error: s
     job.status = status
     job.error = error
     job.finished_at = now
+    job.claim_token = None
     integration.last_sync_at = now
-    integration.records_synced = (integration.records_synced or 0) + job.succeeded
     if status == "completed":
         integration.last_success_at = now
     elif status != "cancelled":
@@ -213,13 +289,66 @@ def _finish(job: SyncJob, integration: Integration, status: str | None, error: s
         integration.last_error_message = (error or f"{job.failed} records failed")[:2000]
     commit()
     log.info(
-        "sync job %s %s: %s/%s processed, %s failed",
+        "sync job %s %s: %s/%s processed, %s failed, %s archived",
         job.id,
         status,
         job.processed,
         job.total_records,
         job.failed,
+        job.archived,
     )
+
+
+# --- resuming ---------------------------------------------------------------------------
+
+
+def resume_sync(job: SyncJob) -> SyncJob:
+    """Queue a failed job again, to continue from its last committed batch (no commit).
+
+    Raises :class:`SyncRefused` when it did not fail, or another sync of the
+    same object is under way.
+    """
+    if job.status != "failed":
+        raise SyncRefused({"job": "only a failed sync can be resumed"})
+    busy = db.session.scalar(
+        sa.select(SyncJob.id).where(
+            SyncJob.integration_id == job.integration_id,
+            SyncJob.object_type == job.object_type,
+            SyncJob.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    if busy is not None:
+        raise SyncRefused({"object_type": f"a sync of {job.object_type} is already running"})
+    job.status = "pending"
+    job.error = None
+    job.finished_at = None
+    job.cancel_requested = False
+    job_id = str(job.id)
+    after_commit(lambda: enqueue(RUN_SYNC, job_id, queue="bulk"))
+    return job
+
+
+def resume_stalled_syncs() -> list[str]:
+    """Periodic job: queue again the running syncs whose worker stopped beating; their ids.
+
+    The claim in :func:`run_sync` makes a job queued twice harmless.
+    """
+    stale = utcnow() - timedelta(seconds=float(current_app.config["SYNC_LEASE_SECONDS"]))
+    stalled = [
+        str(job_id)
+        for job_id in db.session.scalars(
+            sa.select(SyncJob.id).where(
+                SyncJob.status == "running",
+                sa.or_(SyncJob.heartbeat_at.is_(None), SyncJob.heartbeat_at < stale),
+            )
+        )
+    ]
+    db.session.rollback()
+    for job_id in stalled:
+        enqueue(RUN_SYNC, job_id, queue="bulk")
+    if stalled:
+        log.warning("re-queued %d stalled sync jobs: %s", len(stalled), ", ".join(stalled))
+    return stalled
 
 
 # --- scheduled syncs --------------------------------------------------------------------
@@ -286,6 +415,15 @@ def sync_history(integration: Integration, limit: int = 20) -> list[SyncJob]:
             .limit(limit)
         )
     )
+
+
+def sync_job(integration: Integration, job_id: str) -> SyncJob | None:
+    """The integration's sync job ``job_id``, or None (unknown, malformed or another's)."""
+    try:
+        job = db.session.get(SyncJob, uuid.UUID(str(job_id)))
+    except ValueError:
+        return None
+    return job if job is not None and job.integration_id == integration.id else None
 
 
 def job_errors(job: SyncJob, limit: int = 200) -> list[SyncRecord]:

@@ -1,7 +1,16 @@
 """Inbound sync: paging through a provider's records into local contacts.
 
 Only contacts come in. The provider is asked for the fields the mappings
-read. A remote record is matched by its remote id from an earlier run, then
+read, within the integration's sync settings (the connector says them in its
+provider's terms). Each page commits with the cursor of the next, so a run
+that stops half-way resumes at the page after its last committed one.
+
+A remote record the provider lists as deleted or archived is never created
+or resurrected here: its sync state becomes ``archived`` and a contact synced
+from it earlier is kept as it is (deleting people is the GDPR flow's job, not
+a sync's). Restored at the provider, it syncs again as before.
+
+ A remote record is matched by its remote id from an earlier run, then
 by e-mail (its identity, else a contact's own field), else created; a record
 the mappings cannot read is kept as failed under ``remote:<id>`` and the run
 goes on. A synced contact's phone and e-mail become its identities, so a
@@ -22,6 +31,7 @@ from app.extensions import db
 from app.integrations.connectors import ConnectorError
 from app.integrations.mappings import MappingError, build_inbound
 from app.integrations.sync_records import (
+    LISTED_ALL,
     MAX_ATTEMPTS,
     SyncRun,
     backoff,
@@ -30,24 +40,33 @@ from app.integrations.sync_records import (
     sync_record,
 )
 from app.models import Contact, Integration, SyncRecord
-from app.transactions import commit
+
+SYNCED, FAILED, ARCHIVED = "synced", "failed", "archived"
 
 
 def pull_all(run: SyncRun) -> bool:
-    """Page through the provider's records into local contacts; True when cancelled."""
+    """Page through the provider's records into local contacts; True when cancelled.
+
+    Starts at the job's committed cursor: the first page, or where a run that
+    stopped half-way left off.
+    """
     job = run.job
-    cursor = None
+    cursor = job.cursor
+    if cursor == LISTED_ALL:
+        return False
     while True:
         if cancel_requested(job):
             return True
         records, cursor = _list_page(run, job.object_type, cursor)
         job.total_records += len(records)
         for remote in records:
-            ok = _pull_one(run, job.object_type, remote)
+            outcome = _pull_one(run, job.object_type, remote)
             job.processed += 1
-            job.succeeded += ok
-            job.failed += not ok
-        commit()
+            job.succeeded += outcome == SYNCED
+            job.failed += outcome == FAILED
+            job.archived += outcome == ARCHIVED
+        job.cursor = cursor or LISTED_ALL
+        run.commit_batch()
         if not cursor:
             return False
 
@@ -56,7 +75,7 @@ def _list_page(run: SyncRun, object_type: str, cursor: str | None):
     fields = [spec.remote_field for spec in run.mappings(object_type) if spec.applies("in")]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return run.connector.list_remote(object_type, cursor, fields)
+            return run.connector.list_remote(object_type, cursor, fields, run.scope)
         except ConnectorError as exc:
             if not exc.retryable or attempt == MAX_ATTEMPTS:
                 raise
@@ -75,11 +94,17 @@ CONTACT_ATTRIBUTES = {
 }
 
 
-def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
-    """Upsert one remote record as a Contact: by remote id, then by e-mail."""
+def _pull_one(run: SyncRun, object_type: str, remote: dict) -> str:
+    """Upsert one remote record as a Contact: by remote id, then by e-mail.
+
+    Returns how it went: SYNCED, FAILED or ARCHIVED.
+    """
     remote_id = run.connector.remote_id_of(remote)
     if not remote_id:
-        return False
+        return FAILED
+    if run.connector.is_archived(remote):
+        _mark_archived(run, object_type, remote_id)
+        return ARCHIVED
     try:
         values = build_inbound(run.mappings(object_type), remote)
     except MappingError as exc:
@@ -87,9 +112,9 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> bool:
         state.remote_id = remote_id
         state.attempts = 1  # one try, as a synced record counts it
         mark_failed(state, run.job, str(exc))
-        return False
+        return FAILED
     apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id)
-    return True
+    return SYNCED
 
 
 def apply_remote_contact(
@@ -139,6 +164,31 @@ def apply_remote_contact(
     if sync_job_id is not None:
         state.last_sync_job_id = sync_job_id
     return contact
+
+
+def _mark_archived(run: SyncRun, object_type: str, remote_id: str) -> None:
+    """Note that the provider deleted or archived ``remote_id``; touch no contact."""
+    state = db.session.scalar(
+        sa.select(SyncRecord)
+        .where(
+            SyncRecord.integration_id == run.integration.id,
+            SyncRecord.object_type == object_type,
+            SyncRecord.remote_id == remote_id,
+        )
+        .order_by((SyncRecord.status == "synced").desc(), SyncRecord.created_at)
+        .limit(1)
+    )
+    if state is None:
+        state = sync_record(run.integration, object_type, f"remote:{remote_id}"[:64])
+        state.remote_id = remote_id
+    state.status = ARCHIVED
+    state.last_error = (
+        "deleted or archived at the provider: not synced; a contact synced from it "
+        "earlier is kept as it is"
+    )
+    state.attempts = 1
+    state.synced_at = utcnow()
+    state.last_sync_job_id = run.job.id
 
 
 def _held_note(held: list[HeldAddress]) -> str:

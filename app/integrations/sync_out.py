@@ -33,7 +33,6 @@ from app.integrations.sync_records import (
 )
 from app.models import Order, SyncRecord
 from app.models.enums import OrderStatus
-from app.transactions import commit
 
 
 def _batches(items: list, size: int):
@@ -45,12 +44,26 @@ def _batches(items: list, size: int):
 
 
 def push_all(run: SyncRun) -> bool:
-    """Push the job's records out, a batch per commit; True when cancelled."""
+    """Push the job's records out, a batch per commit; True when cancelled.
+
+    A resumed job skips the records its committed batches already pushed (their
+    sync state names this job), so none is pushed twice.
+    """
     job = run.job
     kind = kind_of(job.object_type)
     ids = _outbound_ids(run, kind)
-    job.total_records = len(ids)
-    commit()
+    if job.processed:
+        done = set(
+            db.session.scalars(
+                sa.select(SyncRecord.local_id).where(
+                    SyncRecord.last_sync_job_id == job.id,
+                    SyncRecord.object_type == job.object_type,
+                )
+            )
+        )
+        ids = [i for i in ids if i not in done]
+    job.total_records = job.processed + len(ids)
+    run.commit_batch()
     model = KIND_MODELS[kind]
     for batch in _batches(ids, max(1, run.integration.batch_size or 100)):
         if cancel_requested(job):
@@ -60,7 +73,7 @@ def push_all(run: SyncRun) -> bool:
         # cancel (or anything else touching these rows) never waits on them.
         with db.session.no_autoflush:
             _push_batch(run, kind, model, batch)
-        commit()
+        run.commit_batch()
         run.states.clear()
     return False
 

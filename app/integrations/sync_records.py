@@ -1,4 +1,10 @@
-"""What pushing and pulling share: the run's context and each record's sync state."""
+"""What pushing and pulling share: the run's context and each record's sync state.
+
+A run holds its job under a claim (a token written when a worker took the job
+up). Each batch commits through :meth:`SyncRun.commit_batch`, which first checks,
+under a row lock, that the claim is still this run's: a worker that was thought
+dead and replaced loses its batch instead of writing beside its successor.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,23 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
+from app.database import utcnow
 from app.extensions import db
-from app.integrations.connectors import Connector
+from app.integrations.connectors import Connector, ListScope
 from app.integrations.mapping_defaults import MappingSpec, kind_of
 from app.integrations.mappings import mappings_for
 from app.models import Integration, SyncJob, SyncRecord
+from app.transactions import commit
 
 # Records a re-run picks up: failed last time, or queued by a hook and not yet tried.
 OUTSTANDING = ("failed", "pending")
 MAX_ATTEMPTS = 3
+# A job's cursor once its last page is committed: a rerun lists nothing more.
+LISTED_ALL = "<listed all>"
+
+
+class ClaimLost(Exception):
+    """Another worker took the job over (this one's heartbeat was too old)."""
 
 
 # --- the run ------------------------------------------------------------------------
@@ -27,6 +41,12 @@ class SyncRun:
     job: SyncJob
     integration: Integration
     connector: Connector
+    # What the lists ask for: the integration's sync settings.
+    scope: ListScope = field(default_factory=ListScope)
+    # This run's claim on the job (see :func:`app.integrations.sync.run_sync`).
+    claim_token: uuid.UUID | None = None
+    # The job's succeeded records already added to the integration's records_synced.
+    counted: int = 0
     # Per object type, the mappings read once for the run.
     specs: dict[str, list[MappingSpec]] = field(default_factory=dict)
 
@@ -45,6 +65,26 @@ class SyncRun:
             self.specs[object_type] = mappings_for(self.integration, object_type)
         return self.specs[object_type]
 
+    def commit_batch(self) -> None:
+        """Commit the batch with the job's counts, cursor and a fresh heartbeat,
+        if this run still holds the job; else roll it back and raise :class:`ClaimLost`."""
+        if not holds_claim(self.job.id, self.claim_token):
+            db.session.rollback()
+            raise ClaimLost(f"sync job {self.job.id} was taken over by another worker")
+        self.job.heartbeat_at = utcnow()
+        # Counted with the batch that synced them, so a run that dies later (or
+        # one that takes over) neither loses nor repeats them.
+        added = self.job.succeeded - self.counted
+        if added:
+            db.session.execute(
+                sa.update(Integration)
+                .where(Integration.id == self.integration.id)
+                .values(records_synced=sa.func.coalesce(Integration.records_synced, 0) + added)
+                .execution_options(synchronize_session=False)
+            )
+        commit()
+        self.counted = self.job.succeeded
+
     def object_for(self, kind: str) -> str | None:
         """This provider's object holding records of ``kind`` (its customers, its invoices)."""
         preferred = {"contact": "customers", "order": "invoices", "payment": "payments"}
@@ -52,6 +92,14 @@ class SyncRun:
         if preferred.get(kind) in objects:
             return preferred[kind]
         return next((o for o in objects if kind_of(o) == kind), None)
+
+
+def holds_claim(job_id: uuid.UUID, token: uuid.UUID | None) -> bool:
+    """Whether ``token`` is still the job's claim; locks the job's row until the commit."""
+    holder = db.session.scalar(
+        sa.select(SyncJob.claim_token).where(SyncJob.id == job_id).with_for_update()
+    )
+    return token is not None and holder == token
 
 
 def cancel_requested(job: SyncJob) -> bool:

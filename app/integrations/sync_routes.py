@@ -132,6 +132,21 @@ def cancel(integration_id, job_id):
     return redirect(url_for(".show_job", integration_id=integration.id, job_id=job.id), 303)
 
 
+@bp.post("/<uuid:integration_id>/sync/<uuid:job_id>/resume")
+@role_required(Role.ADMIN)
+def resume(integration_id, job_id):
+    integration = _integration(integration_id)
+    job = _job(integration, job_id)
+    try:
+        sync.resume_sync(job)
+    except sync.SyncRefused as exc:
+        flash("; ".join(exc.fields.values()), "info")
+    else:
+        commit()
+        flash(_("Resuming from record %(count)s.", count=job.processed), "info")
+    return redirect(url_for(".show_job", integration_id=integration.id, job_id=job.id), 303)
+
+
 # --- field mappings ----------------------------------------------------------------
 
 

@@ -40,6 +40,15 @@ class Integration(Entity, db.Model):
     # real_time / hourly / daily / weekly / manual
     sync_frequency: so.Mapped[str] = so.mapped_column(sa.String(16), default="manual")
     batch_size: so.Mapped[int] = so.mapped_column(default=100)
+    # Sync settings (seed 004): list deleted/archived remote records too, only
+    # records modified in this range, and the provider's own filters (keys the
+    # registry declares for it). The connectors turn them into the provider's query.
+    include_deleted: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    modified_since: so.Mapped[Optional[datetime]] = so.mapped_column()
+    modified_until: so.Mapped[Optional[datetime]] = so.mapped_column()
+    sync_filters: so.Mapped[dict[str, Any]] = so.mapped_column(
+        default=dict, server_default=sa.text("'{}'")
+    )
     webhooks_enabled: so.Mapped[bool] = so.mapped_column(default=False)
     token_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     last_sync_at: so.Mapped[Optional[datetime]] = so.mapped_column()
@@ -87,7 +96,10 @@ class SyncJob(Entity, db.Model):
     """One run of a sync: counts for the progress bar, and how it ended."""
 
     __tablename__ = "sync_jobs"
-    __table_args__ = (sa.Index("ix_sync_jobs_integration_created", "integration_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_sync_jobs_integration_created", "integration_id", "created_at"),
+        sa.Index("ix_sync_jobs_status_heartbeat", "status", "heartbeat_at"),
+    )
 
     integration_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("integrations.id", ondelete="CASCADE")
@@ -102,6 +114,18 @@ class SyncJob(Entity, db.Model):
     processed: so.Mapped[int] = so.mapped_column(default=0)
     succeeded: so.Mapped[int] = so.mapped_column(default=0)
     failed: so.Mapped[int] = so.mapped_column(default=0)
+    # Remote records listed as deleted/archived: kept apart, never (re)created locally.
+    archived: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Where the next batch starts: the provider's paging cursor, committed with
+    # each batch, so a rerun continues there instead of at the first page.
+    cursor: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1000))
+    # How often a worker took the job up, and the record it last resumed at.
+    runs: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    resumed_at_record: so.Mapped[Optional[int]] = so.mapped_column()
+    # The running worker's claim: a batch commits only under its own token, and a
+    # heartbeat older than SYNC_LEASE_SECONDS lets another worker take the job over.
+    claim_token: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    heartbeat_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     cancel_requested: so.Mapped[bool] = so.mapped_column(default=False)
     started_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     finished_at: so.Mapped[Optional[datetime]] = so.mapped_column()
@@ -126,7 +150,7 @@ class SyncRecord(Entity, db.Model):
     object_type: so.Mapped[str] = so.mapped_column(sa.String(40))
     local_id: so.Mapped[str] = so.mapped_column(sa.String(64))
     remote_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255), index=True)
-    # synced / failed
+    # synced / failed / pending / archived (deleted or archived at the provider)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="synced")
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     attempts: so.Mapped[int] = so.mapped_column(default=0)

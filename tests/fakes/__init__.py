@@ -55,6 +55,8 @@ class FakeServer:
         self.app = Flask(name)
         self.requests: list[RecordedRequest] = []
         self._answers: list[QueuedAnswer] = []
+        # (match, answer, times left): answers for requests that match, e.g. page 3 only.
+        self._answers_when: list[list] = []
         self._lock = threading.Lock()
 
         @self.app.before_request
@@ -70,6 +72,10 @@ class FakeServer:
                     )
                 )
                 answer = self._answers.pop(0) if self._answers else None
+                recorded = self.requests[-1]
+                for rule in self._answers_when:
+                    if answer is None and rule[2] > 0 and rule[0](recorded):
+                        answer, rule[2] = rule[1], rule[2] - 1
             if answer is not None:
                 body = (
                     answer.body
@@ -93,6 +99,14 @@ class FakeServer:
         """Make the next ``times`` requests get this answer instead of the normal one."""
         with self._lock:
             self._answers.extend(QueuedAnswer(status, body, headers or {}) for _ in range(times))
+
+    def answer_when(
+        self, match, status: int, body: object, times: int = 1, headers: dict | None = None
+    ) -> None:
+        """Answer the next ``times`` requests for which ``match(RecordedRequest)`` holds
+        this way instead of the normal one (a provider failing on page 3, say)."""
+        with self._lock:
+            self._answers_when.append([match, QueuedAnswer(status, body, headers or {}), times])
 
     def start(self) -> "FakeServer":
         context = None

@@ -8,6 +8,14 @@ record has no value for comes back as null; errors are
 ``{"status": "error", "message", "correlationId", "category"}``. A contact whose
 e-mail is already held answers 409 "Contact already exists. Existing ID: n".
 Tests list e-mails in :attr:`reject_emails` to have those creates refused.
+
+Archived records are answered only by ``GET …?archived=true`` (and then only
+they), with ``archivedAt``. ``POST /crm/v3/objects/{type}/search`` takes
+``filterGroups`` (groups OR'ed, filters AND'ed; EQ, NEQ, GT, GTE, LT, LTE,
+HAS_PROPERTY, NOT_HAS_PROPERTY), ``properties``, ``limit`` (at most 200) and
+``after`` (an offset), never finds archived records, and compares date
+properties (``lastmodifieddate``, ``hs_lastmodifieddate``, ``createdate``) as
+epoch milliseconds, as HubSpot documents.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class FakeHubSpot(FakeServer):
         self.records: dict[str, dict[str, dict]] = {name: {} for name in OBJECTS}
         self.reject_emails: set[str] = set()
         self.delay_seconds = 0.0
+        # Seconds each list or search page takes (a slow portal; a worker killed mid-sync).
+        self.list_delay_seconds = 0.0
         self._ids = itertools.count(501)
 
         def refused():
@@ -51,7 +61,15 @@ class FakeHubSpot(FakeServer):
         def list_objects(object_type):
             if (answer := refused()) is not None:
                 return answer
-            records = sorted(self.records.get(object_type, {}).values(), key=lambda r: int(r["id"]))
+            time.sleep(self.list_delay_seconds)
+            archived = request.args.get("archived", "false") == "true"
+            records = [
+                r
+                for r in sorted(
+                    self.records.get(object_type, {}).values(), key=lambda r: int(r["id"])
+                )
+                if r["archived"] is archived
+            ]
             limit = min(int(request.args.get("limit", 10)), 100)
             after = int(request.args.get("after", 0))
             page = [r for r in records if int(r["id"]) > after][:limit]
@@ -61,6 +79,33 @@ class FakeHubSpot(FakeServer):
             if page and int(page[-1]["id"]) < int(records[-1]["id"]):
                 body["paging"] = {"next": {"after": page[-1]["id"], "link": "..."}}
             return jsonify(body)
+
+        @self.app.post("/crm/v3/objects/<object_type>/search")
+        def search(object_type):
+            if (answer := refused()) is not None:
+                return answer
+            time.sleep(self.list_delay_seconds)
+            body = request.get_json(silent=True) or {}
+            groups = body.get("filterGroups") or []
+            try:
+                found = [
+                    r
+                    for r in sorted(
+                        self.records.get(object_type, {}).values(), key=lambda r: int(r["id"])
+                    )
+                    if not r["archived"]
+                    and (not groups or any(_matches(r, g.get("filters") or []) for g in groups))
+                ]
+            except ValueError as exc:
+                return _error(400, str(exc), "VALIDATION_ERROR")
+            limit = min(int(body.get("limit", 10)), 200)
+            start = int(body.get("after") or 0)
+            page = found[start : start + limit]
+            wanted = [*DEFAULT_PROPERTIES.get(object_type, ()), *(body.get("properties") or [])]
+            answer = {"total": len(found), "results": [_answered(r, wanted) for r in page]}
+            if start + limit < len(found):
+                answer["paging"] = {"next": {"after": str(start + limit)}}
+            return jsonify(answer)
 
         @self.app.post("/crm/v3/objects/<object_type>")
         def create(object_type):
@@ -101,17 +146,23 @@ class FakeHubSpot(FakeServer):
             record["updatedAt"] = _now()
             return jsonify(record)
 
-    def add(self, object_type: str, properties: dict) -> dict:
+    def add(self, object_type: str, properties: dict, updated_at: str | None = None) -> dict:
         record_id = str(next(self._ids))
         record = {
             "id": record_id,
             "properties": dict(properties),
             "createdAt": _now(),
-            "updatedAt": _now(),
+            "updatedAt": updated_at or _now(),
             "archived": False,
         }
         self.records[object_type][record_id] = record
         return record
+
+    def archive(self, object_type: str, record_id: str, at: str | None = None) -> None:
+        """Archive a record, as HubSpot's DELETE does."""
+        record = self.records[object_type][record_id]
+        record["archived"] = True
+        record["archivedAt"] = at or _now()
 
     def contacts_by_email(self) -> dict[str, dict]:
         return {r["properties"].get("email"): r for r in self.records["contacts"].values()}
@@ -126,6 +177,51 @@ def _answered(record: dict, wanted: list[str]) -> dict:
         lastmodifieddate=record["updatedAt"],
     )
     return {**record, "properties": properties}
+
+
+DATE_PROPERTIES = {
+    "lastmodifieddate": "updatedAt",
+    "hs_lastmodifieddate": "updatedAt",
+    "createdate": "createdAt",
+}
+OPERATORS = {
+    "EQ": lambda a, b: a == b,
+    "NEQ": lambda a, b: a != b,
+    "GT": lambda a, b: a is not None and a > b,
+    "GTE": lambda a, b: a is not None and a >= b,
+    "LT": lambda a, b: a is not None and a < b,
+    "LTE": lambda a, b: a is not None and a <= b,
+}
+
+
+def _matches(record: dict, filters: list[dict]) -> bool:
+    for spec in filters:
+        name, operator = spec.get("propertyName"), spec.get("operator")
+        if name in DATE_PROPERTIES:
+            value, wanted = _ms(record[DATE_PROPERTIES[name]]), _ms(spec.get("value"))
+        elif name == "hs_object_id":
+            value, wanted = int(record["id"]), int(spec.get("value"))
+        else:
+            value, wanted = record["properties"].get(name), spec.get("value")
+        if operator == "HAS_PROPERTY":
+            ok = value not in (None, "")
+        elif operator == "NOT_HAS_PROPERTY":
+            ok = value in (None, "")
+        elif operator in OPERATORS:
+            ok = OPERATORS[operator](value, wanted)
+        else:
+            raise ValueError(f"Invalid operator {operator!r} for property {name!r}")
+        if not ok:
+            return False
+    return True
+
+
+def _ms(value) -> int:
+    """A HubSpot date-time value (epoch milliseconds, or ISO 8601) as milliseconds."""
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def _now() -> str:

@@ -3,7 +3,11 @@
 ``POST /v3/company/{realm}/customer|invoice|payment`` creates (or, with ``Id``,
 ``SyncToken`` and ``sparse``, updates) and answers ``{"Customer": {...}, "time"}``;
 ``GET .../query?query=select * from Customer STARTPOSITION n MAXRESULTS m`` lists;
-every call must carry ``minorversion`` and a bearer token. Errors are
+a ``WHERE`` of conditions joined by ``AND`` narrows it (``MetaData.LastUpdatedTime``
+compared with ``>=``, ``<=``, ``>``, ``<`` or ``=`` to a quoted timestamp;
+``Active = true|false`` or ``Active IN (true,false)``). As QuickBooks does, a
+query without an ``Active`` condition answers active customers only.
+Every call must carry ``minorversion`` and a bearer token. Errors are
 ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"}}``.
 A payment linked to an invoice lowers the invoice's ``Balance``; ``GET
 .../payment/{id}`` reads one back (``{"Payment": {"TotalAmt", "TxnDate",
@@ -26,8 +30,10 @@ TOKEN = "qbo-access-token"
 REALM = "9130347596"
 ENTITIES = {"customer": "Customer", "invoice": "Invoice", "payment": "Payment"}
 QUERY = re.compile(
-    r"^select \* from (\w+)(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?$", re.IGNORECASE
+    r"^select \* from (\w+)(?: WHERE (.+?))?(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?$",
+    re.IGNORECASE,
 )
+CONDITION = re.compile(r"^\s*([\w.]+)\s*(>=|<=|=|>|<|IN)\s*(.+?)\s*$", re.IGNORECASE)
 
 
 class FakeQuickBooks(FakeServer):
@@ -62,10 +68,15 @@ class FakeQuickBooks(FakeServer):
                 return _fault(400, "ValidationFault", "4000", "Error parsing query")
             entity, start, size = (
                 match.group(1),
-                int(match.group(2) or 1),
-                int(match.group(3) or 100),
+                int(match.group(3) or 1),
+                int(match.group(4) or 100),
             )
-            rows = list(self.entities[entity].values())[start - 1 : start - 1 + size]
+            try:
+                keep = _where(match.group(2) or "")
+            except ValueError as exc:
+                return _fault(400, "ValidationFault", "4000", f"QueryParserError: {exc}")
+            found = [r for r in self.entities[entity].values() if keep(r)]
+            rows = found[start - 1 : start - 1 + size]
             body = {
                 "QueryResponse": {entity: rows, "startPosition": start, "maxResults": len(rows)}
             }
@@ -95,6 +106,8 @@ class FakeQuickBooks(FakeServer):
             if problem:
                 return _fault(400, "ValidationFault", problem[0], problem[1])
             record = {**body, "Id": str(next(self._ids)), "SyncToken": "0"}
+            if entity == "Customer":
+                record.setdefault("Active", True)
             record["MetaData"] = {"CreateTime": _now(), "LastUpdatedTime": _now()}
             if entity == "Invoice":
                 total = sum(Decimal(str(line.get("Amount", 0))) for line in body["Line"])
@@ -107,6 +120,15 @@ class FakeQuickBooks(FakeServer):
                 self._apply_payment(record)
             self.entities[entity][record["Id"]] = record
             return jsonify({entity: record, "time": _now()})
+
+    def add(self, entity: str, fields: dict, updated: str | None = None) -> dict:
+        """Put a record in as if made in QuickBooks (``updated``: its LastUpdatedTime)."""
+        record = {**fields, "Id": str(next(self._ids)), "SyncToken": "0"}
+        if entity == "Customer":
+            record.setdefault("Active", True)
+        record["MetaData"] = {"CreateTime": _now(), "LastUpdatedTime": updated or _now()}
+        self.entities[entity][record["Id"]] = record
+        return record
 
     def _update(self, entity: str, body: dict):
         current = self.entities[entity].get(str(body["Id"]))
@@ -159,6 +181,58 @@ class FakeQuickBooks(FakeServer):
                 invoice = self.entities["Invoice"][linked["TxnId"]]
                 balance = Decimal(str(invoice["Balance"])) - Decimal(str(line.get("Amount", 0)))
                 invoice["Balance"] = float(max(balance, Decimal(0)))
+
+
+def _where(clause: str):
+    """A predicate for the records a WHERE clause keeps (ValueError when unparsable)."""
+    tests = []
+    asks_active = False
+    for condition in filter(None, re.split(r"\s+AND\s+", clause.strip(), flags=re.IGNORECASE)):
+        match = CONDITION.match(condition)
+        if not match:
+            raise ValueError(f"cannot read {condition!r}")
+        name, operator, value = match.group(1), match.group(2).upper(), match.group(3)
+        if name.lower() == "active":
+            asks_active = True
+            allowed = _booleans(value, operator)
+            tests.append(lambda r, allowed=allowed: r.get("Active", True) in allowed)
+        elif name.lower() == "metadata.lastupdatedtime":
+            moment = _moment(value.strip("'"))
+            tests.append(
+                lambda r, op=operator, moment=moment: _compare(
+                    _moment(r["MetaData"]["LastUpdatedTime"]), op, moment
+                )
+            )
+        else:
+            raise ValueError(f"property {name} is not queryable here")
+    if not asks_active:
+        tests.append(lambda r: r.get("Active", True) is not False)
+    return lambda record: all(test(record) for test in tests)
+
+
+def _booleans(value: str, operator: str) -> set[bool]:
+    words = value.strip("() ").split(",") if operator == "IN" else [value]
+    result = set()
+    for word in words:
+        if word.strip().lower() not in ("true", "false"):
+            raise ValueError(f"{word!r} is not a boolean")
+        result.add(word.strip().lower() == "true")
+    return result
+
+
+def _compare(left: datetime, operator: str, right: datetime) -> bool:
+    return {
+        ">=": left >= right,
+        "<=": left <= right,
+        ">": left > right,
+        "<": left < right,
+        "=": left == right,
+    }[operator]
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _now() -> str:

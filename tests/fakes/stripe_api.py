@@ -2,7 +2,9 @@
 
 Bodies are form-encoded with bracketed keys (``metadata[order_id]``), the secret
 key is a bearer token, lists answer ``{"object": "list", "data", "has_more",
-"url"}`` and page with ``starting_after``. An ``Idempotency-Key`` seen before
+"url"}`` and page with ``starting_after``; ``created[gte|gt|lte|lt]`` (Unix
+seconds) narrow a list, and the customers list takes ``email`` (exact,
+case-sensitive). Deleted objects are never listed. An ``Idempotency-Key`` seen before
 replays the first answer. Errors are ``{"error": {"type", "message", "param"}}``.
 """
 
@@ -45,6 +47,12 @@ class FakeStripe(FakeServer):
                     404, "invalid_request_error", f"Unrecognized request URL (/v1/{name})"
                 )
             records = list(reversed(self.objects[name].values()))  # newest first
+            try:
+                records = [r for r in records if _created_within(r, request.args)]
+            except ValueError as exc:
+                return _error(400, "invalid_request_error", str(exc), "created")
+            if name == "customers" and "email" in request.args:
+                records = [r for r in records if r.get("email") == request.args["email"]]
             after = request.args.get("starting_after")
             if after:
                 ids = [r["id"] for r in records]
@@ -84,6 +92,13 @@ class FakeStripe(FakeServer):
             record.update(fields, metadata=metadata)
             return jsonify(record)
 
+    def add(self, name: str, fields: dict, created: int | None = None) -> dict:
+        """Put an object in as if made in Stripe's dashboard, ``created`` at that time."""
+        body, _status = self._create(name, fields)
+        if created is not None:
+            body["created"] = created
+        return body
+
     def _create(self, name: str, fields: dict) -> tuple[dict, int]:
         if name not in self.objects:
             return _error_body(
@@ -111,6 +126,23 @@ class FakeStripe(FakeServer):
         }
         self.objects[name][object_id] = record
         return record, 200
+
+
+def _created_within(record: dict, args) -> bool:
+    for bound, keep in (
+        ("gte", lambda c, v: c >= v),
+        ("gt", lambda c, v: c > v),
+        ("lte", lambda c, v: c <= v),
+        ("lt", lambda c, v: c < v),
+    ):
+        value = args.get(f"created[{bound}]")
+        if value is None:
+            continue
+        if not value.isdigit():
+            raise ValueError(f"Invalid integer: {value}")
+        if not keep(int(record["created"]), int(value)):
+            return False
+    return True
 
 
 def parse_form(body: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.integrations import tokens
-from app.integrations.connectors.base import Connector, ConnectorError
+from app.integrations.connectors.base import Connector, ConnectorError, ListScope
 from app.integrations.connectors.generic import GenericRestConnector
 from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.connectors.quickbooks import QuickBooksConnector
@@ -21,7 +21,14 @@ from app.integrations.connectors.yardi import YardiConnector
 from app.integrations.registry import get_provider
 from app.models import Integration
 
-__all__ = ["Connector", "ConnectorError", "connector_for", "CONNECTORS"]
+__all__ = [
+    "Connector",
+    "ConnectorError",
+    "ListScope",
+    "connector_class",
+    "connector_for",
+    "CONNECTORS",
+]
 
 CONNECTORS: dict[str, type[Connector]] = {
     "hubspot": HubSpotConnector,
@@ -37,6 +44,12 @@ DEFAULT_BASES = {
     "QUICKBOOKS_API_BASE": "https://quickbooks.api.intuit.com",
     "STRIPE_API_BASE": "https://api.stripe.com",
 }
+
+
+def connector_class(provider_key: str) -> type[Connector]:
+    """The connector class a provider's integrations use (its page limit, its objects)."""
+    provider = get_provider(provider_key)
+    return CONNECTORS.get(provider.connector if provider else "", GenericRestConnector)
 
 
 def connector_for(integration: Integration) -> Connector:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -55,6 +57,34 @@ class ConnectorError(Exception):
         return self.status in (401, 403)
 
 
+@dataclass(frozen=True)
+class ListScope:
+    """Which remote records a list asks for: the integration's sync settings.
+
+    Each connector says it in its provider's documented way (HubSpot's search
+    API, QuickBooks' query language, Stripe's ``created[gte]``); the default
+    scope asks for what a plain list answers.
+    """
+
+    include_deleted: bool = False
+    modified_since: datetime | None = None
+    modified_until: datetime | None = None
+    # The provider's own filters, keyed as its registry entry declares them.
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_range(self) -> bool:
+        return self.modified_since is not None or self.modified_until is not None
+
+    def within(self, moment: datetime | None) -> bool:
+        """Whether ``moment`` lies in the range (an unknown moment does)."""
+        if moment is None:
+            return True
+        if self.modified_since is not None and moment < self.modified_since:
+            return False
+        return self.modified_until is None or moment <= self.modified_until
+
+
 class Connector(ABC):
     """One provider's REST API, seen as objects that can be listed, created and updated.
 
@@ -93,13 +123,18 @@ class Connector(ABC):
 
     @abstractmethod
     def list_remote(
-        self, object_type: str, cursor: str | None = None, fields: Sequence[str] = ()
+        self,
+        object_type: str,
+        cursor: str | None = None,
+        fields: Sequence[str] = (),
+        scope: ListScope | None = None,
     ) -> tuple[list[dict], str | None]:
         """One page of ``object_type`` records, and the cursor of the next page (or None).
 
         ``fields`` are the remote dot paths the caller will read (its mappings'):
         a provider that answers only the fields asked for (HubSpot) is asked for
-        these; one that always answers whole records ignores them.
+        these; one that always answers whole records ignores them. ``scope``
+        narrows the list as the integration's sync settings say.
         """
 
     @abstractmethod
@@ -117,6 +152,10 @@ class Connector(ABC):
         """The provider's id in a listed record."""
         value = record.get("id")
         return None if value is None else str(value)
+
+    def is_archived(self, record: dict) -> bool:
+        """Whether a listed record is deleted or archived at the provider."""
+        return record.get("archived") is True or record.get("deleted") is True
 
     # -- shared plumbing ---------------------------------------------------------
 

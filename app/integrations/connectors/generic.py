@@ -10,6 +10,12 @@ The integration's ``config`` says where things are::
      "records_key": "data", "next_cursor_key": "next_cursor",
      "cursor_param": "cursor", "id_key": "id"}
 
+Sync settings reach a list as query parameters: the "query" filter's pairs as
+they are, the date range as ``modified_since_param``/``modified_until_param``
+(``updated_since``/``updated_until`` unless configured, ISO 8601) and "include
+deleted" as ``include_deleted_param=true``; a record whose ``deleted_key``
+(``deleted``) is true is a deleted one.
+
 Bodies are JSON. A list answer is either a bare array or an object holding the
 records under ``records_key`` (``data``, ``results`` or ``items`` are tried
 when it is not set).
@@ -19,12 +25,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from app.integrations.connectors.base import Connector, ConnectorError
+from app.integrations.connectors.base import Connector, ConnectorError, ListScope
 
 _RECORD_KEYS = ("data", "results", "items", "records")
 
 
 class GenericRestConnector(Connector):
+    # Each API has its own page limit; the integration's batch size is trusted up to this.
+    max_page_size = 1000
+
     def __init__(self, base_url: str, token, **kwargs) -> None:
         super().__init__(base_url, token, **kwargs)
         endpoints = self.config.get("endpoints") or {}
@@ -62,8 +71,8 @@ class GenericRestConnector(Connector):
             return False, exc.message
         return True, f"The API answered a list of {listable[0]}."
 
-    def list_remote(self, object_type, cursor=None, fields=()):
-        params = {"limit": self.page_size}
+    def list_remote(self, object_type, cursor=None, fields=(), scope=None):
+        params = {**self._scope_params(scope or ListScope()), "limit": self.page_size}
         if cursor:
             params[str(self.config.get("cursor_param") or "cursor")] = cursor
         body = self.request("GET", self._endpoint(object_type, "list"), params=params)
@@ -75,6 +84,21 @@ class GenericRestConnector(Connector):
         records = next((body[k] for k in keys if isinstance(body.get(k), list)), [])
         next_cursor = body.get(str(self.config.get("next_cursor_key") or "next_cursor"))
         return list(records), (str(next_cursor) if next_cursor else None)
+
+    def _scope_params(self, scope: ListScope) -> dict:
+        params = {str(k): str(v) for k, v in dict(scope.filters.get("query") or {}).items()}
+        names = ("modified_since", "updated_since"), ("modified_until", "updated_until")
+        for (setting, default), moment in zip(
+            names, (scope.modified_since, scope.modified_until), strict=True
+        ):
+            if moment is not None:
+                params[str(self.config.get(f"{setting}_param") or default)] = moment.isoformat()
+        if scope.include_deleted:
+            params[str(self.config.get("include_deleted_param") or "include_deleted")] = "true"
+        return params
+
+    def is_archived(self, record: dict) -> bool:
+        return record.get(str(self.config.get("deleted_key") or "deleted")) is True
 
     def create_remote(self, object_type, payload, idempotency_key=None):
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None

@@ -4,19 +4,27 @@ Everything lives under ``/v3/company/{realmId}/``: ``POST /customer`` creates
 (the answer wraps the entity: ``{"Customer": {"Id", "SyncToken", …}}``), a
 sparse update is a POST of ``Id`` + ``SyncToken`` + ``"sparse": true``, and
 lists are ``GET /query?query=select * from Customer STARTPOSITION n MAXRESULTS m``.
-Every call carries ``minorversion``. Errors are ``{"Fault": {"Error": [{"Message",
+Every call carries ``minorversion``. Sync settings become the query's
+``WHERE``: ``MetaData.LastUpdatedTime >= '…'`` / ``<= '…'`` for the date range;
+QuickBooks answers active customers only unless asked ``Active IN (true,false)``
+(a customer "deleted" in QuickBooks is made inactive), and "active customers
+only" says ``Active = true``. Errors are ``{"Fault": {"Error": [{"Message",
 "Detail", "code"}], "type"}}`` — sometimes with HTTP 200, so answers are checked.
 """
 
 from __future__ import annotations
 
-from app.integrations.connectors.base import Connector, ConnectorError
+from datetime import datetime, timezone
+
+from app.integrations.connectors.base import Connector, ConnectorError, ListScope
 
 DEFAULT_BASE = "https://quickbooks.api.intuit.com"
 DEFAULT_MINOR_VERSION = "75"
 
 # Registry object name → QuickBooks entity name.
 ENTITIES = {"customers": "Customer", "invoices": "Invoice", "payments": "Payment"}
+# Entities QuickBooks makes inactive instead of deleting (``Active``).
+WITH_ACTIVE = ("Customer",)
 
 
 class QuickBooksConnector(Connector):
@@ -57,11 +65,13 @@ class QuickBooksConnector(Connector):
         name = (body.get("CompanyInfo") or {}).get("CompanyName") or self.realm_id
         return True, f"QuickBooks answered for company {name}."
 
-    def list_remote(self, object_type, cursor=None, fields=()):
+    def list_remote(self, object_type, cursor=None, fields=(), scope=None):
         entity = self._entity(object_type)
         start = int(cursor or 1)
-        # Only our own entity name and integers go into the query: nothing a user typed.
-        query = f"select * from {entity} STARTPOSITION {start} MAXRESULTS {self.page_size}"  # noqa: S608
+        # Only our own entity name, integers and timestamps we formatted go into
+        # the query: nothing a user typed.
+        where = _where(entity, scope or ListScope())
+        query = f"select * from {entity}{where} STARTPOSITION {start} MAXRESULTS {self.page_size}"  # noqa: S608
         body = self._call("GET", "query", params={"query": query})
         records = list((body.get("QueryResponse") or {}).get(entity) or [])
         next_cursor = str(start + len(records)) if len(records) >= self.page_size else None
@@ -103,6 +113,9 @@ class QuickBooksConnector(Connector):
         value = record.get("Id")
         return None if value is None else str(value)
 
+    def is_archived(self, record: dict) -> bool:
+        return record.get("Active") is False
+
     def _complete(self, object_type: str, payload: dict) -> dict:
         """Fill the parts QuickBooks requires that are fixed, not mapped.
 
@@ -131,6 +144,24 @@ class QuickBooksConnector(Connector):
         if isinstance(body, dict) and isinstance(body.get("Fault"), dict):
             return f"HTTP {response.status_code}: {_fault_message(body['Fault'])}"
         return super().error_message(response)
+
+
+def _where(entity: str, scope: ListScope) -> str:
+    conditions = []
+    if scope.modified_since is not None:
+        conditions.append(f"MetaData.LastUpdatedTime >= '{_timestamp(scope.modified_since)}'")
+    if scope.modified_until is not None:
+        conditions.append(f"MetaData.LastUpdatedTime <= '{_timestamp(scope.modified_until)}'")
+    if entity in WITH_ACTIVE:
+        if scope.filters.get("active_only"):
+            conditions.append("Active = true")
+        elif scope.include_deleted:
+            conditions.append("Active IN (true,false)")
+    return (" WHERE " + " AND ".join(conditions)) if conditions else ""
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fault_message(fault: dict) -> str:

@@ -56,7 +56,7 @@ class RovidaConnector(WorkOrderConnector):
     def _work_order_path(self, remote_id: str, action: str) -> str:
         return f"/v1/work-orders/{quote(str(remote_id), safe='')}/{action}"
 
-    def list_remote(self, object_type, cursor=None, fields=()):
+    def list_remote(self, object_type, cursor=None, fields=(), scope=None):
         self.check_object(object_type)
         params = {"limit": self.page_size}
         if cursor:

@@ -5,6 +5,11 @@ authenticated with the secret key as a bearer token, and every create carries an
 ``Idempotency-Key`` so a retried create never makes a second customer. Lists
 answer ``{"object": "list", "data", "has_more"}`` and page with ``starting_after``
 (the last id seen). Errors answer ``{"error": {"type", "message", "param"}}``.
+
+Sync settings: Stripe's lists filter on when an object was created
+(``created[gte]``/``created[lte]``, Unix seconds), not when it last changed, so
+the date range is a creation range here; the customers list also takes
+``email`` (exact match). Deleted objects are never listed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from app.integrations.connectors.base import Connector, ConnectorError
+from app.integrations.connectors.base import Connector, ConnectorError, ListScope
 
 DEFAULT_BASE = "https://api.stripe.com"
 
@@ -32,8 +37,15 @@ class StripeConnector(Connector):
             return False, exc.message
         return True, "Stripe answered: the key can read customers."
 
-    def list_remote(self, object_type, cursor=None, fields=()):
-        params = {"limit": self.page_size}
+    def list_remote(self, object_type, cursor=None, fields=(), scope=None):
+        scope = scope or ListScope()
+        params: dict[str, object] = {"limit": self.page_size}
+        if scope.modified_since is not None:
+            params["created[gte]"] = int(scope.modified_since.timestamp())
+        if scope.modified_until is not None:
+            params["created[lte]"] = int(scope.modified_until.timestamp())
+        if object_type == "customers" and scope.filters.get("email"):
+            params["email"] = str(scope.filters["email"])
         if cursor:
             params["starting_after"] = cursor
         body = self.request("GET", self._path(object_type), params=params) or {}

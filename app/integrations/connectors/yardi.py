@@ -57,7 +57,7 @@ CLOSED = "Work Completed"
 class YardiConnector(WorkOrderConnector):
     max_page_size = 200
 
-    def list_remote(self, object_type, cursor=None, fields=()):
+    def list_remote(self, object_type, cursor=None, fields=(), scope=None):
         self.check_object(object_type)
         page = int(cursor or 1)
         body = self.request("POST", SEARCH, json={"PageNumber": page, "PageSize": self.page_size})
