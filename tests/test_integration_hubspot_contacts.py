@@ -208,7 +208,9 @@ def test_an_address_another_contact_holds_stays_theirs_and_is_noted(
 def test_a_phone_that_is_no_number_is_left_out_and_noted(app, client, auth, make_user, hubspot):
     # HubSpot keeps whatever was typed; the customer still syncs, without a phone.
     integration = _integration()
-    hubspot.add("contacts", {"email": "geen.nummer@example.nl", "firstname": "Geen", "phone": "n/a"})
+    hubspot.add(
+        "contacts", {"email": "geen.nummer@example.nl", "firstname": "Geen", "phone": "n/a"}
+    )
 
     job = _sync_in_over_http(app, client, auth, make_user, integration)
 
