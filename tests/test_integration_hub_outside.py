@@ -17,9 +17,9 @@ One flow, in the order a deployer meets it:
    synced customer then writes twice on WhatsApp: one contact, one conversation.
 4. The order is completed over ``/api/orders``; the workers push its invoice to
    QuickBooks; the bookkeeper records the payment there and QuickBooks notifies
-   (``intuit-signature``). The receiver gets ``invoice.paid`` signed with the
-   secret of step 2, the delivery log lists it, and a retry re-sends it with the
-   same ``webhook-id``.
+   (``intuit-signature``). The receiver, down at first, gets ``invoice.paid``
+   signed with the secret of step 2; the delivery log lists it failed, and a
+   retry over the API re-sends it with the same ``webhook-id``.
 5. Errors from outside: 401 without a token, 403 for an agent, 422 naming the
    field, 401 for a wrongly signed QuickBooks call.
 6. A mistyped provider URL variable is reported in the web's and the workers' logs.
