@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.contacts.identities import known_contact, normalise_address
 from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
-from app.database import utcnow
+from app.database import hold_advisory_lock, utcnow
 from app.extensions import db
 from app.inbox.search import rebuild_search_documents
 from app.models import CommunicationChannel, CommunicationThread, Contact
@@ -59,7 +59,7 @@ def channel_of_type(channel_type: ChannelType, *, cached: bool = False) -> Commu
             return _attached_copy(kept[1])
     channel = existing_channel(channel_type)
     if channel is None:
-        return new_channel(channel_type)  # not kept: this transaction may yet roll back
+        return _first_channel(channel_type)  # not kept: this transaction may yet roll back
     if keep > 0:
         loaded = sa.inspect(channel).dict
         columns = {c.key for c in sa.inspect(CommunicationChannel).column_attrs}
@@ -67,6 +67,18 @@ def channel_of_type(channel_type: ChannelType, *, cached: bool = False) -> Commu
         with _channels_lock:
             _channels[channel_type] = (time.monotonic() + keep, values)
     return channel
+
+
+def _first_channel(channel_type: ChannelType) -> CommunicationChannel:
+    """The channel of a type made on first use, once, however many workers need it.
+
+    The first messages of a fresh deployment reach two workers at once; each
+    finding no channel and making one would split a customer's conversation
+    over two channels. They take turns on a lock held to the end of the
+    transaction, and the second sees the channel the first committed.
+    """
+    hold_advisory_lock(db.session, f"first-channel:{channel_type.value}")
+    return existing_channel(channel_type) or new_channel(channel_type)
 
 
 _channels: dict[ChannelType, tuple[float, dict]] = {}
