@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,13 +63,32 @@ from app.integrations.webhook_schemes import (
     verify_xero,
     verify_zoho_token,
 )
-from app.models import Integration
+from app.models import InboundWebhookEvent, Integration
 from app.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
 from app.webhooks.freshness import signed_recently, stale_message
+from app.webhooks.processing import UnprocessableEvent
 
 # The stored event names the integration it was verified for, for the job.
 INTEGRATION_HEADER = "x-switchboard-integration-id"
+
+
+def integration_of(event: InboundWebhookEvent) -> Integration:
+    """The integration a stored event was verified for (its processor's first step).
+
+    Deleted since the call came in: the event cannot be processed, and retrying
+    will not bring the integration back.
+    """
+    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
+    try:
+        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        integration = None
+    if integration is None:
+        raise UnprocessableEvent("the integration this event was verified for no longer exists")
+    return integration
+
+
 # HubSpot signs the URI with these characters decoded (its validation docs).
 HUBSPOT_DECODED = {
     "%3A": ":",
