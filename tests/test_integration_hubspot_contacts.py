@@ -205,6 +205,24 @@ def test_an_address_another_contact_holds_stays_theirs_and_is_noted(
     )
 
 
+def test_a_phone_that_is_no_number_is_left_out_and_noted(app, client, auth, make_user, hubspot):
+    # HubSpot keeps whatever was typed; the customer still syncs, without a phone.
+    integration = _integration()
+    hubspot.add(
+        "contacts", {"email": "geen.nummer@example.nl", "firstname": "Geen", "phone": "n/a"}
+    )
+
+    job = _sync_in_over_http(app, client, auth, make_user, integration)
+
+    assert (job.status, job.succeeded, job.failed) == ("completed", 1, 0)
+    synced = db.session.scalar(sa.select(Contact).where(Contact.email == "geen.nummer@example.nl"))
+    assert synced.first_name == "Geen" and synced.phone is None
+    notes = client.get(f"/api/integrations/{integration.id}/sync").get_json()["notes"]["data"]
+    assert [(n["local_id"], n["note"]) for n in notes] == [
+        (str(synced.id), "properties.phone 'n/a' is not a phone number; left out")
+    ]
+
+
 def test_a_synced_hubspot_customer_who_writes_on_whatsapp_is_one_contact_one_conversation(
     app, client, auth, make_user, hubspot
 ):

@@ -13,6 +13,7 @@ from app.mobile.quick_replies import quick_replies_for
 from app.models import CommunicationMessage, CommunicationThread, SandboxSend
 from app.models.enums import (
     MessageType,
+    OrderStatus,
     TemplateCategory,
     TemplateChannelType,
 )
@@ -223,3 +224,41 @@ def test_on_the_visit_day_a_planners_date_proposal_is_no_quick_reply(client, aut
     before = today.scheduled_date - timedelta(days=3)
     offered = quick_replies_for(today, None, tech, before, [proposal])
     assert [reply.template_id for reply in offered] == [proposal.id]
+
+
+def test_with_the_visit_under_way_no_reminder_of_it_and_no_eta(client, auth, make_user):
+    """Issue 16.3: a technician at work on site is not offered "Herinnering: vandaag
+    tussen 12:00 en 17:00" or "Ik ben onderweg, verwachte aankomst …"."""
+    tech = make_user("technician")
+    reminder = factories.template(
+        "Beste {{customer_name}}, herinnering: {{visit_moment}} komt {{technician_name}}.",
+        template_name="Herinnering bezoek",
+        template_category=INSTALLATION,
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+    )
+    on_my_way = factories.template(
+        "Beste {{customer_name}}, ik ben onderweg. Verwachte aankomst: {{eta}}.",
+        template_name="Monteur onderweg",
+        template_category=INSTALLATION,
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+    )
+    done_soon = factories.template(
+        "Beste {{customer_name}}, de installatie is bijna klaar.",
+        template_name="Monteur bijna klaar",
+        template_category=INSTALLATION,
+        channel_type=TemplateChannelType.EMAIL_OUTLOOK,
+    )
+    db.session.commit()
+    order = visit(tech, with_whatsapp=False, preferences={"time_window": "middag 12:00-17:00"})
+    templates = [reminder, on_my_way, done_soon]
+
+    scheduled = quick_replies_for(order, None, tech, order.scheduled_date, templates)
+    assert {reply.template_id for reply in scheduled} == {t.id for t in templates}
+
+    order.status = OrderStatus.IN_PROGRESS
+    db.session.commit()
+    under_way = quick_replies_for(order, None, tech, order.scheduled_date, templates)
+    assert [reply.template_id for reply in under_way] == [done_soon.id]
+    auth.login(tech.email)
+    page = client.get("/m/").get_data(as_text=True)
+    assert f'value="{reminder.id}"' not in page and f'value="{done_soon.id}"' in page

@@ -125,8 +125,15 @@ def build_outbound(specs: Iterable[MappingSpec], values: dict[str, Any]) -> dict
     return payload
 
 
-def build_inbound(specs: Iterable[MappingSpec], remote: dict) -> dict[str, Any]:
-    """A provider's record → our field values by local name; MappingError on bad fields."""
+def build_inbound(
+    specs: Iterable[MappingSpec], remote: dict, left_out: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A provider's record → our field values by local name; MappingError on bad fields.
+
+    With ``left_out`` given, an optional field that cannot be converted (a
+    HubSpot phone of "n/a") is left out and named there instead: one bad
+    optional value should not keep a whole customer from syncing.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for spec in specs:
@@ -141,7 +148,11 @@ def build_inbound(specs: Iterable[MappingSpec], remote: dict) -> dict[str, Any]:
             transform = TRANSFORMS[INVERSE.get(spec.transform, spec.transform)]
             values[spec.local_field] = to_local_type(spec.data_type, transform(value))
         except (ValueError, KeyError) as exc:
-            errors[spec.remote_field] = str(exc) or "cannot be converted"
+            problem = str(exc) or "cannot be converted"
+            if left_out is not None and not spec.required:
+                left_out[spec.remote_field] = f"{str(value)[:40]!r} {problem}"
+            else:
+                errors[spec.remote_field] = problem
     if errors:
         raise MappingError(errors)
     return values

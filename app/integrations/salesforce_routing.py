@@ -107,12 +107,13 @@ def apply_salesforce_contact(integration: Integration, notification: dict) -> No
     if not remote_id:
         log.info("Salesforce contact notification without Id: nothing to update")
         return
+    left_out: dict[str, str] = {}
     try:
-        values = build_inbound(mappings_for(integration, CONTACTS), fields)
+        values = build_inbound(mappings_for(integration, CONTACTS), fields, left_out)
     except MappingError as exc:
         state = sync_record(integration, CONTACTS, f"remote:{remote_id}"[:64])
         state.remote_id = remote_id
         state.status = "failed"
         state.last_error = str(exc)[:2000]
         return
-    apply_remote_contact(integration, CONTACTS, remote_id, values)
+    apply_remote_contact(integration, CONTACTS, remote_id, values, left_out=left_out)

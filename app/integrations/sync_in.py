@@ -105,15 +105,16 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> str:
     if run.connector.is_archived(remote):
         _mark_archived(run, object_type, remote_id)
         return ARCHIVED
+    left_out: dict[str, str] = {}
     try:
-        values = build_inbound(run.mappings(object_type), remote)
+        values = build_inbound(run.mappings(object_type), remote, left_out)
     except MappingError as exc:
         state = sync_record(run.integration, object_type, f"remote:{remote_id}"[:64])
         state.remote_id = remote_id
         state.attempts = 1  # one try, as a synced record counts it
         mark_failed(state, run.job, str(exc))
         return FAILED
-    apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id)
+    apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id, left_out)
     return SYNCED
 
 
@@ -123,13 +124,15 @@ def apply_remote_contact(
     remote_id: str,
     values: dict,
     sync_job_id: uuid.UUID | None = None,
+    left_out: dict[str, str] | None = None,
 ) -> Contact:
     """Upsert the contact of one remote record from its mapped ``values`` (no commit).
 
     The contact synced from ``remote_id`` before, else the one with its
-    e-mail, else a new one; the record's sync state says it is synced. Shared
-    by the paged pull and by provider messages that carry the record itself
-    (Salesforce's outbound messages), with no job then.
+    e-mail, else a new one; the record's sync state says it is synced, with a
+    note naming what was ``left_out`` (remote field → why) or left with another
+    contact. Shared by the paged pull and by provider messages that carry the
+    record itself (Salesforce's outbound messages), with no job then.
     """
     state = db.session.scalar(
         sa.select(SyncRecord).where(
@@ -157,8 +160,11 @@ def apply_remote_contact(
     state = state or sync_record(integration, object_type, str(contact.id))
     state.remote_id = remote_id
     state.status = "synced"
-    # Synced all the same: the note says why messages from an address reach someone else.
-    state.last_error = _held_note(held) if held else None
+    # Synced all the same: the note says what did not come across, and why
+    # messages from an address reach someone else.
+    notes = [f"{field} {why}; left out" for field, why in (left_out or {}).items()]
+    notes += [_held_note(held)] if held else []
+    state.last_error = "; ".join(notes) or None
     state.attempts = 1
     state.synced_at = utcnow()
     if sync_job_id is not None:

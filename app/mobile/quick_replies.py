@@ -40,7 +40,7 @@ from app.models import (
     Order,
     User,
 )
-from app.models.enums import ChannelType, TemplateCategory
+from app.models.enums import ChannelType, OrderStatus, TemplateCategory
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
@@ -95,18 +95,27 @@ def eta_text(minutes: str | None, clock: str | None, now: datetime | None = None
 ANNOUNCED_DATE_VARIABLE = "installation_date"
 
 
-def announces_the_date(template: CommunicationTemplate, order: Order, day: date) -> bool:
-    """A planners' message that tells the customer the visit's date.
+# What announces the visit still to come: its moment ("morgen …", "vandaag tussen …")
+# and the expected arrival. Once the technician is at work, neither fits.
+COMING_VISIT_VARIABLES = frozenset({"visit_moment", ETA_VARIABLE})
 
-    On the day itself (or later) it proposes today as a date: "installeren op
-    23-11-2026 in de hele dag beschikbaar" is no reply for a technician at work.
+
+def announces_the_date(template: CommunicationTemplate, order: Order, day: date) -> bool:
+    """A message that tells the customer a visit is coming, when that is no news.
+
+    On the day itself (or later) a planners' proposal offers today as a date:
+    "installeren op 23-11-2026 in de hele dag beschikbaar" is no reply for a
+    technician at work. With the visit under way, a reminder of it or "I'm on
+    my way" is none either.
     """
     if order.scheduled_date is None or order.scheduled_date > day:
         return False
-    return ANNOUNCED_DATE_VARIABLE in (template.variables or []) or (
-        ANNOUNCED_DATE_VARIABLE
-        in placeholders_in(template.subject_template, template.message_template)
+    used = set(template.variables or []) | set(
+        placeholders_in(template.subject_template, template.message_template)
     )
+    if ANNOUNCED_DATE_VARIABLE in used:
+        return True
+    return order.status == OrderStatus.IN_PROGRESS and bool(used & COMING_VISIT_VARIABLES)
 
 
 def quick_reply_templates() -> list[CommunicationTemplate]:

@@ -23,7 +23,8 @@
   const LABEL_TEXT = 60;
 
   function clock(ms) {
-    return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    // 24-hour like the rest of the phone view ("08:22", not "08:22 AM" in English).
+    return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function item(text, className) {
