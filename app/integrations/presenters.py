@@ -7,12 +7,14 @@ Read-only helpers. Secrets never leave here: :func:`credential_summary` says
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.audit.presenters import ChangeLine, action_label, change_lines
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.registry import PROVIDERS, Provider
@@ -150,6 +152,23 @@ def integration_to_dict(integration: Integration) -> dict[str, Any]:
         "records_synced": integration.records_synced,
         "created_at": iso(integration.created_at),
     }
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry:
+    """One line of the settings page's change log, in the reader's words."""
+
+    created_at: datetime
+    action: str
+    changes: list[ChangeLine]
+
+
+def change_log(integration_id: uuid.UUID, limit: int = 20) -> list[ChangeLogEntry]:
+    """The audit log's words for the integration's newest entries (the page showed its JSON)."""
+    return [
+        ChangeLogEntry(entry.created_at, action_label(entry.action), change_lines(entry.changes))
+        for entry in audit_entries(integration_id, limit)
+    ]
 
 
 def audit_entries(integration_id: uuid.UUID, limit: int = 50) -> list[AuditLog]:

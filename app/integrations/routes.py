@@ -235,7 +235,7 @@ def _settings_page(integration: Integration, errors=None, status=200):
         webhook_url=webhook_url(services.provider_of(integration)),
         directions=DIRECTIONS,
         frequencies=FREQUENCIES,
-        audit=presenters.audit_entries(integration.id, limit=20),
+        audit=presenters.change_log(integration.id, limit=20),
         errors=errors or {},
         error_labels=presenters.field_labels(provider),
         values=request.form if errors else {},
