@@ -214,7 +214,7 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
 
     # The page's change log reads as the audit log does, not as the stored JSON.
     log = client.get(f"/integrations/{integration.id}").get_data(as_text=True)
-    assert "Name: Stripe live → Stripe NL" in log
+    assert "Integration settings changed" in log and "Name: Stripe live → Stripe NL" in log
     assert '{"from"' not in log and "{&#34;from" not in log
 
 
