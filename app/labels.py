@@ -74,6 +74,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "partly_refunded": _l("partly refunded"),
         "refunded": _l("refunded in full"),
     },
+    # How a payment came in: the providers recording one by their own names (Make
+    # scenarios send their own words, shown as they are).
+    "payment_method": {"stripe": "Stripe", "quickbooks": "QuickBooks"},
     "refund_status": {
         "pending": _l("being refunded"),
         "requires_action": _l("waiting for the customer"),

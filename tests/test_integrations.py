@@ -212,6 +212,11 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
     assert updates[1] == {"api_key": "changed"}
     assert NEW_API_KEY not in str(updates) and API_KEY not in str(updates)
 
+    # The page's change log reads as the audit log does, not as the stored JSON.
+    log = client.get(f"/integrations/{integration.id}").get_data(as_text=True)
+    assert "Integration settings changed" in log and "Name: Stripe live → Stripe NL" in log
+    assert '{"from"' not in log and "{&#34;from" not in log
+
 
 def test_invalid_input_names_each_field(app, client, admin):
     page = _add_stripe(
@@ -225,6 +230,8 @@ def test_invalid_input_names_each_field(app, client, admin):
     html = page.get_data(as_text=True)
     for field in ("api_key", "sync_direction", "sync_frequency", "batch_size"):
         assert f'data-field="{field}"' in html
+    # Each error is named as the form labels its field, not by its key.
+    assert "<strong>Batch size</strong>:" in html and "<strong>batch_size</strong>" not in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Integration)) == 0
 
     api = client.post(

@@ -132,9 +132,9 @@ def test_a_sync_failing_on_page_3_resumes_from_page_3_s_cursor(
     shown = _job_json(client, integration, job_id)
     assert (shown["resumed_at_record"], shown["runs"], shown["processed"]) == (4, 2, 7)
     page = client.get(f"/integrations/{integration.id}/sync/{job_id}").get_data(as_text=True)
-    assert "Resumed at record 4" in page
+    assert "Resumed at record 5" in page  # records 1-4 done before
     history = client.get(f"/integrations/{integration.id}/sync").get_data(as_text=True)
-    assert "(resumed at record 4)" in history
+    assert "(resumed at record 5)" in history
 
     # Only a failed job resumes; another integration's job is not found.
     again = client.post(

@@ -122,6 +122,9 @@ def test_invalid_form_names_each_field(app, client, auth, admin):
     for field in ("url", "events", "max_attempts", "retry_base_seconds", "custom_headers.line1"):
         assert f'data-field="{field}"' in page, field
     assert "order.exploded" in page
+    # Named as the form labels them, a header's line under the headers' label.
+    assert "<strong>Attempts</strong>:" in page and "<strong>Custom headers</strong>:" in page
+    assert "<strong>max_attempts</strong>" not in page
     assert db.session.scalar(sa.select(sa.func.count(WebhookEndpoint.id))) == 0
 
 

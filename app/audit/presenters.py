@@ -131,6 +131,12 @@ ACTION_LABELS: dict[str, Any] = {
     "INTAKE_FORM_UPDATED": _l("Intake form changed"),
     "INTEGRATION_CONFIG_UPDATED": _l("Integration settings changed"),
     "MAPPINGS_SAVED": _l("Field mappings saved"),
+    "integration_created": _l("Integration added"),
+    "integration_updated": _l("Integration settings changed"),
+    "integration_deleted": _l("Integration deleted"),
+    "integration_tested": _l("Connection tested"),
+    "integration_oauth_connected": _l("Connected with OAuth"),
+    "integration_oauth_failed": _l("OAuth connection failed"),
     "integration_token_refreshed": _l("Integration token refreshed"),
     "integration_error": _l("Integration error"),
     "PARTNER_CREATED": _l("Partner created"),
@@ -203,6 +209,14 @@ FIELD_LABELS: dict[str, Any] = {
     "is_default": _l("Default"),
     "address": _l("Address"),
     "api_key": _l("API key"),
+    # An integration's settings (app.integrations.services logs its config as config.*).
+    "config.base_url": _l("API base URL"),
+    "config.dispatch_technician": _l("Dispatch technician"),
+    "config.organization_id": _l("Salesforce organization ID"),
+    "sync_direction": _l("Sync direction"),
+    "sync_frequency": _l("Frequency"),
+    "batch_size": _l("Batch size"),
+    "webhooks_enabled": _l("Receive the provider's webhooks"),
 }
 
 

@@ -7,14 +7,17 @@ Read-only helpers. Secrets never leave here: :func:`credential_summary` says
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
+from app.audit.presenters import ChangeLine, action_label, change_lines
 from app.database import utcnow
 from app.extensions import db
-from app.integrations.registry import PROVIDERS
+from app.integrations.registry import PROVIDERS, Provider
 from app.integrations.services import GENERIC_WEBHOOK_SECRET, SECRET_FIELDS, secret_fields
 from app.integrations.sync_settings import settings_to_dict
 from app.integrations.tokens import TABLE
@@ -46,6 +49,41 @@ def credential_summary(integration: Integration) -> dict[str, str]:
     if integration.auth_method == "oauth2":
         summary["connected"] = "yes" if credentials.get("access_token") else "no"
     return summary
+
+
+# The settings form's fields by the name an error is filed under, as the form labels
+# them: an admin reads "Batch size: a whole number…", not "batch_size: …".
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "status": _l("Status"),
+    "client_id": _l("Client ID"),
+    "client_secret": _l("Client secret"),
+    "api_key": _l("API key"),
+    "base_url": _l("API base URL"),
+    "auth_style": _l("Send the credential as"),
+    "auth_header": _l("Header name"),
+    "dispatch_technician": _l("Dispatch technician"),
+    "sync_direction": _l("Sync direction"),
+    "sync_frequency": _l("Frequency"),
+    "batch_size": _l("Batch size"),
+    "include_deleted": _l("Include deleted and archived records"),
+    GENERIC_WEBHOOK_SECRET: _l("Webhook signing secret"),
+}
+
+
+def field_labels(provider: Provider | None) -> dict[str, Any]:
+    """Error keys of the integration forms and the labels the form shows them under."""
+    labels: dict[str, Any] = dict(FIELD_LABELS)
+    created = provider is not None and provider.date_range_basis == "created"
+    labels["modified_since"] = _l("Created since") if created else _l("Changed since")
+    labels["modified_until"] = _l("Created until") if created else _l("Changed until")
+    if provider is None:
+        return labels
+    if provider.webhook is not None:
+        labels[provider.webhook.credential] = provider.webhook.label
+    labels.update({setting.name: setting.label for setting in provider.settings})
+    labels.update({f"filters.{spec.key}": spec.label for spec in provider.sync_filters})
+    return labels
 
 
 def hub_stats(now: datetime | None = None) -> dict[str, int]:
@@ -114,6 +152,23 @@ def integration_to_dict(integration: Integration) -> dict[str, Any]:
         "records_synced": integration.records_synced,
         "created_at": iso(integration.created_at),
     }
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry:
+    """One line of the settings page's change log, in the reader's words."""
+
+    created_at: datetime
+    action: str
+    changes: list[ChangeLine]
+
+
+def change_log(integration_id: uuid.UUID, limit: int = 20) -> list[ChangeLogEntry]:
+    """The audit log's words for the integration's newest entries (the page showed its JSON)."""
+    return [
+        ChangeLogEntry(entry.created_at, action_label(entry.action), change_lines(entry.changes))
+        for entry in audit_entries(integration_id, limit)
+    ]
 
 
 def audit_entries(integration_id: uuid.UUID, limit: int = 50) -> list[AuditLog]:

@@ -160,6 +160,7 @@ def _hub_page(tab=None, provider_key=None, errors=None, status=200):
         chosen=provider,
         webhook_url=webhook_url(provider) if provider else None,
         errors=errors or {},
+        error_labels=presenters.field_labels(provider),
         values=request.form if errors else {},
         webhooks=endpoint_rows(),
         usage=usage_summary(),
@@ -234,8 +235,9 @@ def _settings_page(integration: Integration, errors=None, status=200):
         webhook_url=webhook_url(services.provider_of(integration)),
         directions=DIRECTIONS,
         frequencies=FREQUENCIES,
-        audit=presenters.audit_entries(integration.id, limit=20),
+        audit=presenters.change_log(integration.id, limit=20),
         errors=errors or {},
+        error_labels=presenters.field_labels(provider),
         values=request.form if errors else {},
         redirect_uri=oauth.redirect_uri(),
     )

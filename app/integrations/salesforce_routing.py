@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
-from app.extensions import db
 from app.integrations.events import emit_event
 from app.integrations.mappings import MappingError, build_inbound, mappings_for
 from app.integrations.sync_in import apply_remote_contact
 from app.integrations.sync_records import sync_record
-from app.integrations.webhooks_in import INTEGRATION_HEADER
+from app.integrations.webhooks_in import integration_of
 from app.models import InboundWebhookEvent, Integration
 from app.webhooks.processing import UnprocessableEvent
 
@@ -43,7 +41,7 @@ CONTACTS = "contacts"
 
 def process_notification(event: InboundWebhookEvent) -> None:
     """PROCESSORS entry for ``salesforce``: one stored notification, in the job's transaction."""
-    integration = _integration(event)
+    integration = integration_of(event)
     try:
         body = json.loads(event.raw_body)
     except ValueError as exc:
@@ -119,15 +117,3 @@ def apply_salesforce_contact(integration: Integration, notification: dict) -> No
         state.last_error = str(exc)[:2000]
         return
     apply_remote_contact(integration, CONTACTS, remote_id, values, left_out=left_out)
-
-
-def _integration(event: InboundWebhookEvent) -> Integration:
-    """The integration the message was checked against when it came in."""
-    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
-    try:
-        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
-    except ValueError:
-        integration = None
-    if integration is None:
-        raise UnprocessableEvent("the integration this message was checked for no longer exists")
-    return integration

@@ -254,7 +254,8 @@ def _claim(job_id: uuid.UUID) -> tuple[SyncJob, uuid.UUID] | None:
         return None
     job = db.session.get(SyncJob, job_id, populate_existing=True)
     if job.processed or job.cursor:
-        # Shown on the job: "resumed at record 200".
+        # The records done before this run; the job page names the next one
+        # ("200 done: resumed at record 201").
         job.resumed_at_record = job.processed
     commit()
     return job, token

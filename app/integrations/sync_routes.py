@@ -143,7 +143,8 @@ def resume(integration_id, job_id):
         flash("; ".join(exc.fields.values()), "info")
     else:
         commit()
-        flash(_("Resuming from record %(count)s.", count=job.processed), "info")
+        # job.processed records are done; a person counts the next one from 1.
+        flash(_("Resuming from record %(count)s.", count=job.processed + 1), "info")
     return redirect(url_for(".show_job", integration_id=integration.id, job_id=job.id), 303)
 
 

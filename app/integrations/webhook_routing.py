@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
-from app.extensions import db
 from app.integrations.events import emit_event
 from app.integrations.payments_in import (
     quickbooks_payment,
@@ -25,7 +23,7 @@ from app.integrations.payments_in import (
 from app.integrations.sync import SyncRefused, start_sync
 from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
 from app.integrations.webhook_schemes import pipedrive_event_id
-from app.integrations.webhooks_in import INTEGRATION_HEADER
+from app.integrations.webhooks_in import integration_of
 from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
 
@@ -133,7 +131,7 @@ LEDGER_HANDLERS = {
 
 def process_event(event: InboundWebhookEvent) -> None:
     """PROCESSORS entry for each provider in :data:`ROUTERS`."""
-    integration = _integration(event)
+    integration = integration_of(event)
     try:
         body = json.loads(event.raw_body)
     except ValueError as exc:
@@ -311,14 +309,3 @@ def _data(provider, event_id, event_type, object_type, object_id) -> dict:
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),
     }
-
-
-def _integration(event: InboundWebhookEvent) -> Integration:
-    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
-    try:
-        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
-    except ValueError:
-        integration = None
-    if integration is None:
-        raise UnprocessableEvent("the integration this event was verified for no longer exists")
-    return integration

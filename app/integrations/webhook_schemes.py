@@ -82,6 +82,30 @@ def called_urls() -> list[str]:
     return list(dict.fromkeys((request.url, public)))
 
 
+def verify_timestamped_hex(
+    header: str, raw_body: bytes, secret: str, now: float | None = None
+) -> None:
+    """Stripe's scheme, which ROVIDA's copies: ``t=<unix>,v1=<hex>[,v1=…]`` in ``header``.
+
+    Hex HMAC-SHA256 of ``"{t}.{body}"``; any ``v1`` may match (Stripe sends two
+    while a secret is rolled); ``t`` within ``WEBHOOK_TOLERANCE_SECONDS``.
+    """
+    timestamp, signatures = None, []
+    for part in request.headers.get(header, "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1" and value:
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise SignatureRefused("invalid_signature", f"{header} is missing or malformed.")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    if not any(same(given, expected.hexdigest()) for given in signatures):
+        raise SignatureRefused("invalid_signature", f"{header} does not match the body.")
+    if not signed_recently(timestamp, now):
+        raise SignatureRefused("stale_signature", stale_message(f"{header}'s timestamp"))
+
+
 def malformed(message: str, fields: dict[str, str]) -> ApiError:
     return ApiError(400, "malformed_event", message, fields)
 
@@ -252,16 +276,7 @@ def split_freshbooks(fields) -> list[ProviderEvent]:
 
 
 def verify_rovida(raw_body: bytes, secret: str) -> None:
-    header = request.headers.get("Rovida-Signature", "")
-    fields = dict(part.strip().partition("=")[::2] for part in header.split(",") if "=" in part)
-    timestamp, given = fields.get("t", ""), fields.get("v1", "")
-    if not timestamp.isdigit() or not given:
-        raise SignatureRefused("invalid_signature", "Rovida-Signature is missing or malformed.")
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
-    if not same(given, expected.hexdigest()):
-        raise SignatureRefused("invalid_signature", "Rovida-Signature does not match the body.")
-    if not signed_recently(int(timestamp)):
-        raise SignatureRefused("stale_signature", stale_message("Rovida-Signature's timestamp"))
+    verify_timestamped_hex("Rovida-Signature", raw_body, secret)
 
 
 def split_rovida(payload) -> list[ProviderEvent]:

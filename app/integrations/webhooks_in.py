@@ -29,15 +29,14 @@ turns them into platform events in the webhook job.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, request
+from flask import request
 
 from app.api.errors import ApiError
 from app.extensions import db
@@ -46,6 +45,7 @@ from app.integrations.webhook_schemes import (
     ProviderEvent,
     SignatureRefused,
     b64_hmac,
+    called_urls,
     compact,
     form_fields,
     same,
@@ -59,16 +59,36 @@ from app.integrations.webhook_schemes import (
     verify_freshbooks,
     verify_rovida,
     verify_square,
+    verify_timestamped_hex,
     verify_xero,
     verify_zoho_token,
 )
-from app.models import Integration
+from app.models import InboundWebhookEvent, Integration
 from app.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
 from app.webhooks.freshness import signed_recently, stale_message
+from app.webhooks.processing import UnprocessableEvent
 
 # The stored event names the integration it was verified for, for the job.
 INTEGRATION_HEADER = "x-switchboard-integration-id"
+
+
+def integration_of(event: InboundWebhookEvent) -> Integration:
+    """The integration a stored event was verified for (its processor's first step).
+
+    Deleted since the call came in: the event cannot be processed, and retrying
+    will not bring the integration back.
+    """
+    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
+    try:
+        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
+    except ValueError:
+        integration = None
+    if integration is None:
+        raise UnprocessableEvent("the integration this event was verified for no longer exists")
+    return integration
+
+
 # HubSpot signs the URI with these characters decoded (its validation docs).
 HUBSPOT_DECODED = {
     "%3A": ":",
@@ -90,21 +110,7 @@ HUBSPOT_DECODED = {
 
 
 def verify_stripe(raw_body: bytes, secret: str, now: float | None = None) -> None:
-    header = request.headers.get("Stripe-Signature", "")
-    timestamp, signatures = None, []
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
-        elif key == "v1" and value:
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        raise SignatureRefused("invalid_signature", "Stripe-Signature is missing or malformed.")
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
-    if not any(same(given, expected.hexdigest()) for given in signatures):
-        raise SignatureRefused("invalid_signature", "Stripe-Signature does not match the body.")
-    if not signed_recently(timestamp, now):
-        raise SignatureRefused("stale_signature", stale_message("Stripe-Signature's timestamp"))
+    verify_timestamped_hex("Stripe-Signature", raw_body, secret, now)
 
 
 def split_stripe(payload) -> list[ProviderEvent]:
@@ -127,10 +133,8 @@ def split_stripe(payload) -> list[ProviderEvent]:
 
 
 def hubspot_uri_candidates() -> list[str]:
-    path = request.full_path.rstrip("?")
-    public = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
     candidates = []
-    for uri in (request.url, public):
+    for uri in called_urls():
         for encoded, plain in HUBSPOT_DECODED.items():
             uri = uri.replace(encoded, plain).replace(encoded.lower(), plain)
         if uri not in candidates:

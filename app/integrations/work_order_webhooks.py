@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.connectors.property import WorkOrderConnector
-from app.integrations.webhooks_in import INTEGRATION_HEADER
+from app.integrations.webhooks_in import integration_of
 from app.integrations.work_orders import take_work_order
-from app.models import InboundWebhookEvent, Integration
+from app.models import InboundWebhookEvent
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
@@ -30,7 +28,7 @@ TAKEN_EVENTS = ("work_order.created", "work_order.updated")
 
 def process_event(event: InboundWebhookEvent) -> None:
     """PROCESSORS entry for ``rovida``."""
-    integration = _integration(event)
+    integration = integration_of(event)
     try:
         body = json.loads(event.raw_body)
         record = body["data"]["work_order"]
@@ -53,14 +51,3 @@ def process_event(event: InboundWebhookEvent) -> None:
         work_order.remote_id,
         ("new order " if created else "order ") + order.order_number if order else "not taken",
     )
-
-
-def _integration(event: InboundWebhookEvent) -> Integration:
-    raw_id = (event.headers or {}).get(INTEGRATION_HEADER)
-    try:
-        integration = db.session.get(Integration, uuid.UUID(raw_id)) if raw_id else None
-    except ValueError:
-        integration = None
-    if integration is None:
-        raise UnprocessableEvent("the integration this event was verified for no longer exists")
-    return integration

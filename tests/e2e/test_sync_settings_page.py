@@ -3,7 +3,7 @@ settings, and a sync job's page says where a resumed run stands.
 
 A date that cannot be read is refused next to its field with the other fields
 kept; a good one is saved and shown again. A failed job offers "Resume from
-record 4"; a resumed one reads "Resumed at record 4 (run 2)".
+record 5" (four records done); a resumed one reads "Resumed at record 5 (run 2)".
 """
 
 from __future__ import annotations
@@ -94,11 +94,11 @@ def test_admin_sets_sync_settings_and_sees_where_a_resumed_sync_stands(
         page.screenshot(path=str(shots / "sync-settings-1440.png"), full_page=True)
 
     page.goto(f"{live_server.url}/integrations/{ids[0]}/sync/{ids[1]}")
-    expect(page.get_by_test_id("resume-sync")).to_have_text("Resume from record 4")
+    expect(page.get_by_test_id("resume-sync")).to_have_text("Resume from record 5")
     if shots:
         page.screenshot(path=str(shots / "sync-job-failed-1440.png"))
     page.goto(f"{live_server.url}/integrations/{ids[0]}/sync/{ids[2]}")
-    expect(page.get_by_test_id("sync-resumed")).to_have_text("Resumed at record 4 (run 2).")
+    expect(page.get_by_test_id("sync-resumed")).to_have_text("Resumed at record 5 (run 2).")
     expect(page.get_by_test_id("sync-archived")).to_contain_text("1 record deleted or archived")
     if shots:
         page.screenshot(path=str(shots / "sync-job-resumed-1440.png"))
