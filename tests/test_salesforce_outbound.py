@@ -356,6 +356,9 @@ def test_the_organisation_id_is_set_through_the_api_and_the_form(app, client, ad
     integration_id = created.get_json()["data"]["id"]
     settings = client.get(f"/integrations/{integration_id}").get_data(as_text=True)
     assert f'value="{org.organization_id}"' in settings
+    # The URL to give Salesforce beside the id, and no signing secret nothing would read.
+    assert "/api/v1/webhooks/salesforce</code>" in settings
+    assert 'name="webhook_secret"' not in settings
     saved = client.post(
         f"/integrations/{integration_id}",
         data={

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.deliveries.safety import UnsafeTarget, refuse_internal_host
@@ -40,6 +41,12 @@ RESERVED_HEADERS = frozenset(
     }
 )
 DEFAULT_MAX_ATTEMPTS = 3
+
+# validate_webhook_url's problems, in the reader's language.
+URL_PROBLEMS = {
+    "must be an https:// URL": _l("must be an https:// URL"),
+    "has no host": _l("has no host"),
+}
 
 
 class EndpointInvalid(ValueError):
@@ -132,7 +139,9 @@ def _checked(form, custom_headers: dict[str, str] | None, fields: dict[str, str]
         url = validate_webhook_url(url)
         refuse_internal_host(url, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"])
     except ValueError as exc:
-        fields.setdefault("url", str(exc).partition(": ")[2] or str(exc))
+        problem = str(exc).partition(": ")[2] or str(exc)
+        # The partner API's rule answers in its contract's English; this page in the reader's.
+        fields.setdefault("url", str(URL_PROBLEMS.get(problem, problem)))
     except UnsafeTarget:
         fields.setdefault("url", _("must not point at a private or local address"))
     if len(url) > 2000:

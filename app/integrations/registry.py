@@ -48,6 +48,9 @@ class Setting:
     label: Any  # lazy text
     hint: Any = ""
     placeholder: str = ""
+    # The setting is how we know the provider's calls (no signature): the page shows
+    # the URL the admin gives the provider beside it.
+    names_the_sender: bool = False
 
 
 # Salesforce signs no outbound message: its organization ID is how we know the sender.
@@ -56,6 +59,7 @@ ORGANIZATION_ID = Setting(
     _l("Salesforce organization ID"),
     _l("(outbound messages from any other organization are refused)"),
     "00D…",
+    names_the_sender=True,
 )
 
 
