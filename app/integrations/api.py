@@ -22,6 +22,7 @@ from app.extensions import db
 from app.integrations import oauth, presenters, services, sync_problems, tokens
 from app.integrations.sync import (
     SyncRefused,
+    default_direction,
     resume_sync,
     start_sync,
     sync_history,
@@ -134,11 +135,12 @@ def trigger_sync(integration_id: str):
     """Seed 004: start a sync (``object_type``, ``direction``, ``only_failed``)."""
     integration = _integration(integration_id)
     body = _json_body(SYNC_FIELDS)
+    object_type = str(body.get("object_type") or "")
     try:
         job = start_sync(
             integration,
-            str(body.get("object_type") or ""),
-            str(body.get("direction") or integration.sync_direction),
+            object_type,
+            str(body.get("direction") or default_direction(integration, object_type)),
             current_user,
             only_failed=bool(body.get("only_failed", False)),
         )

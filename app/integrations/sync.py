@@ -111,6 +111,23 @@ def cancel_sync(job: SyncJob) -> bool:
     return True
 
 
+def default_direction(integration: Integration, object_type: str) -> str:
+    """The direction a sync of ``object_type`` takes when the caller names none.
+
+    Work orders only come in, other records than contacts only go out, and
+    contacts go the way the integration syncs. The page and the API both ask here.
+    """
+    try:
+        pulled = connector_for(integration).pulled_orders
+    except ConnectorError:
+        pulled = ()  # start_sync names the connector's problem
+    if object_type in pulled:
+        return "in"
+    if kind_of(object_type) != "contact":
+        return "out"
+    return DIRECTIONS.get(integration.sync_direction, "two_way")
+
+
 def _check_request(
     integration: Integration, object_type: str, direction: str, only_failed: bool
 ) -> str:

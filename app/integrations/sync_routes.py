@@ -75,7 +75,7 @@ def trigger(integration_id):
     integration = _integration(integration_id)
     objects = _objects(integration)
     object_type = request.form.get("object_type") or (objects[0] if objects else "")
-    direction = request.form.get("direction") or _default_direction(integration, object_type)
+    direction = request.form.get("direction") or sync.default_direction(integration, object_type)
     only_failed = request.form.get("only_failed") in ("1", "on", "true")
     try:
         job = sync.start_sync(integration, object_type, direction, current_user, only_failed)
@@ -93,13 +93,6 @@ def trigger(integration_id):
         )
     commit()
     return redirect(url_for(".show_job", integration_id=integration.id, job_id=job.id), 303)
-
-
-def _default_direction(integration: Integration, object_type: str) -> str:
-    direction = sync.DIRECTIONS.get(integration.sync_direction, "two_way")
-    if kind_of(object_type) != "contact":
-        return "out"
-    return direction
 
 
 @bp.get("/<uuid:integration_id>/sync/<uuid:job_id>")
