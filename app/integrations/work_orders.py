@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
+from app.database import hold_advisory_lock, utcnow
 from app.extensions import db
 from app.integrations.connectors import ConnectorError
 from app.integrations.connectors.property import RemoteWorkOrder, WorkOrderConnector
@@ -172,12 +172,7 @@ def link_for(integration: Integration, remote_id: str) -> WorkOrderLink | None:
 
 
 def _serialise_on(integration: Integration, remote_id: str) -> None:
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"work-order:{integration.id}:{remote_id}"},
-    )
+    hold_advisory_lock(db.session, f"work-order:{integration.id}:{remote_id}")
 
 
 def _address_details(work_order: RemoteWorkOrder) -> AddressDetails:

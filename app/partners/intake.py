@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from app.addresses.pdok import AddressCheck
+from app.database import hold_advisory_lock
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models import Contact, Order, Organization, PartnerIntegration, User
@@ -146,12 +147,7 @@ def _serialise_on(partner: Organization, partner_order_id: str) -> None:
     so the second of two simultaneous requests sees the first one's order
     instead of failing on the unique constraint.
     """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"partner-order:{partner.id}:{partner_order_id}"},
-    )
+    hold_advisory_lock(db.session, f"partner-order:{partner.id}:{partner_order_id}")
 
 
 def _address_details(payload: PartnerOrderIn) -> AddressDetails:
