@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from app.conversations import ERASED_SUBJECT
 from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.inbox.search import search_clause
+from app.invoices import ledger
 from app.models import (
     AuditLog,
     CommunicationMessage,
@@ -104,6 +106,18 @@ def _audit(action: str) -> list[AuditLog]:
 def test_erasure_leaves_no_trace_of_her_anywhere_and_keeps_the_books(app, client, auth, scenario):
     customer_id = scenario.customer.id
     order_ids = [o.id for o in scenario.orders]
+    # Stripe's payment and refund objects name her (the receipt's address).
+    paid = scenario.orders[0]
+    ledger.record_payment(
+        paid, external_reference="pi_erase", amount=paid.total_amount, currency="EUR",
+        method="stripe", paid_at=None, raw={"receipt_email": g.EMAIL},
+    )  # fmt: skip
+    ledger.record_refund(
+        ledger.payment_by_reference("pi_erase"), external_reference="re_erase",
+        amount=Decimal("10"), currency="EUR", status="succeeded", refunded_at=None,
+        raw={"receipt_email": g.EMAIL},
+    )  # fmt: skip
+    db.session.commit()
     books = _books(order_ids)
     files = Path(app.config["ATTACHMENTS_DIR"]) / str(scenario.reply_id)
     assert len(list(files.iterdir())) == 2
@@ -113,7 +127,7 @@ def test_erasure_leaves_no_trace_of_her_anywhere_and_keeps_the_books(app, client
         "contacts", "contact_identities", "organizations", "addresses", "orders",
         "communication_thread", "communication_message", "message_drafts", "internal_task",
         "notifications", "inbound_webhook_events", "outbound_deliveries", "sandbox_sends",
-        "form_submissions", "platform_events", "audit_logs",
+        "form_submissions", "platform_events", "audit_logs", "payments", "payment_refunds",
     }, before  # fmt: skip
 
     auth.login(scenario.admin.email)
@@ -159,6 +173,7 @@ def test_erasure_leaves_no_trace_of_her_anywhere_and_keeps_the_books(app, client
     for category in (
         "conversations", "drafts", "tasks", "notifications", "webhook_events", "deliveries",
         "sandbox_sends", "platform_events", "audit_entries", "mentions_in_conversations",
+        "payments", "refunds",
     ):  # fmt: skip
         assert erased.get(category, 0) >= 1, category
     assert set(entry.changes) == {"erased"}  # counts, nothing about her

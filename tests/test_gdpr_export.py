@@ -6,12 +6,14 @@ import io
 import json
 import os
 import zipfile
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.gdpr.export import ContactExport, zip_chunks
+from app.invoices import ledger
 from app.models import AuditLog, Contact
 from tests import gdpr_support as g
 from tests.conftest import opened
@@ -35,6 +37,17 @@ def test_the_export_holds_her_messages_orders_and_files_and_no_one_elses(
     app, client, auth, make_user, fake_pdok
 ):
     scenario = g.build(app, client, make_user)
+    paid = scenario.orders[0]
+    payment_ref = f"pi_{paid.order_number}"
+    ledger.record_payment(
+        paid, external_reference=payment_ref, amount=paid.total_amount, currency="EUR",
+        method="stripe", paid_at=None, raw={},
+    )  # fmt: skip
+    ledger.record_refund(
+        ledger.payment_by_reference(payment_ref), external_reference="re_1", amount=Decimal("10"),
+        currency="EUR", status="succeeded", refunded_at=None, raw={},
+    )  # fmt: skip
+    db.session.commit()
     auth.login(scenario.admin.email)
     response = _download(client, scenario.customer.id)
 
@@ -69,6 +82,14 @@ def test_the_export_holds_her_messages_orders_and_files_and_no_one_elses(
             line.quantity for line in order.line_items
         ]
         assert exported["status_history"][0]["to_status"] == "new"
+    # Her money: the invoice as it stands, each payment with its refunds.
+    invoice = orders[paid.order_number]["invoice"]
+    assert (invoice["state"], invoice["amount_refunded"]) == ("partly_refunded", "10.00")
+    [payment] = orders[paid.order_number]["payments"]
+    assert payment["external_reference"] == payment_ref
+    assert [(r["external_reference"], r["amount"]) for r in payment["refunds"]] == [
+        ("re_1", "10.00")
+    ]
     assert document["form_submissions"][0]["answers"]["responses"]["email"] == g.EMAIL
     assert [t["task_title"] for t in document["tasks"]] == [f"Bel {g.NAME} terug"]
 

@@ -39,7 +39,9 @@ from app.models import (
     FormSubmission,
     InternalTask,
     Order,
+    OrderInvoice,
     Payment,
+    PaymentRefund,
 )
 from app.ui import DISPLAY_ZONE
 
@@ -78,6 +80,11 @@ ORDER_FIELDS = (
 LINE_FIELDS = ("description", "partner_sku", "quantity", "unit_price", "line_item_status")
 TRANSITION_FIELDS = ("from_status", "to_status", "transition_reason", "created_at")
 PAYMENT_FIELDS = ("amount", "currency", "method", "external_reference", "paid_at")
+INVOICE_FIELDS = (
+    "state", "currency", "amount_due", "amount_paid", "amount_refunded",
+    "paid_at", "last_refund_at",
+)  # fmt: skip
+REFUND_FIELDS = ("amount", "currency", "status", "external_reference", "refunded_at")
 TASK_FIELDS = (
     "id", "task_title", "task_description", "task_type", "status", "due_date",
     "completed_at", "completion_notes", "thread_id", "order_id", "created_at",
@@ -218,6 +225,19 @@ def _orders(footprint: Footprint) -> list[dict]:
         sa.select(Payment).where(Payment.order_id.in_(footprint.order_ids))
     ):
         payments.setdefault(payment.order_id, []).append(payment)
+    invoices = {
+        invoice.order_id: invoice
+        for invoice in db.session.scalars(
+            sa.select(OrderInvoice).where(OrderInvoice.order_id.in_(footprint.order_ids))
+        )
+    }
+    refunds: dict[uuid.UUID, list[PaymentRefund]] = {}
+    for refund in db.session.scalars(
+        sa.select(PaymentRefund)
+        .join(Payment, Payment.id == PaymentRefund.payment_id)
+        .where(Payment.order_id.in_(footprint.order_ids))
+    ):
+        refunds.setdefault(refund.payment_id, []).append(refund)
     return [
         {
             **_fields(order, ORDER_FIELDS),
@@ -229,7 +249,16 @@ def _orders(footprint: Footprint) -> list[dict]:
             ),
             "lines": [_fields(line, LINE_FIELDS) for line in order.line_items],
             "status_history": [_fields(t, TRANSITION_FIELDS) for t in order.transitions],
-            "payments": [_fields(p, PAYMENT_FIELDS) for p in payments.get(order.id, [])],
+            "payments": [
+                {
+                    **_fields(p, PAYMENT_FIELDS),
+                    "refunds": [_fields(r, REFUND_FIELDS) for r in refunds.get(p.id, [])],
+                }
+                for p in payments.get(order.id, [])
+            ],
+            "invoice": (
+                _fields(invoices[order.id], INVOICE_FIELDS) if order.id in invoices else None
+            ),
         }
         for order in orders
     ]

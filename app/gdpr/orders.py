@@ -26,6 +26,7 @@ from app.models import (
     OrderDraft,
     OrderStatusTransition,
     Payment,
+    PaymentRefund,
 )
 
 
@@ -64,6 +65,12 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
     )
     counts["payments"] = rewrite(
         _all(Payment, Payment.order_id.in_(within)), {"raw": mentions.redact_records}
+    )
+    # A provider's refund object may name the customer (Stripe's receipt e-mail).
+    refunded = sa.select(Payment.id).where(Payment.order_id.in_(within))
+    counts["refunds"] = rewrite(
+        _all(PaymentRefund, PaymentRefund.payment_id.in_(refunded)),
+        {"raw": mentions.redact_records},
     )
     counts["form_submissions"] = rewrite(
         _all(

@@ -42,6 +42,7 @@ CATEGORY_LABELS = {
     "order_history": _l("order history"),
     "order_drafts": _l("partner order mails"),
     "payments": _l("payments"),
+    "refunds": _l("refunds"),
     "form_submissions": _l("forms"),
     "feedback": _l("feedback"),
     "sandbox_sends": _l("outbox"),
