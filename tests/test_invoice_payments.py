@@ -373,3 +373,30 @@ def test_a_make_payment_marks_the_invoice_paid_once(app, client):
     assert (invoice.state, invoice.amount_paid) == ("paid", Decimal("1249.50"))
     assert invoice.paid_at == datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
     assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
+
+
+def test_the_json_order_api_shows_the_invoice(app, client, auth, make_user):
+    app.config["MAKE_WEBHOOK_SECRET"] = MAKE_SECRET
+    order = completed_order("CC-2026-00107", "800.00")
+    agent = make_user("agent")
+    auth.login(agent.email)
+    assert client.get(f"/api/orders/{order.order_number}").get_json()["data"]["invoice"] == {
+        "state": "open",
+        "currency": "EUR",
+        "amount_due": "800.00",
+        "amount_paid": "0.00",
+        "amount_refunded": "0.00",
+        "paid_at": None,
+    }
+    body = {
+        "order_number": order.order_number,
+        "amount": "800.00",
+        "currency": "eur",
+        "payment_reference": "tr_api",
+        "method": "ideal",
+        "paid_at": "2026-01-11T09:00:00Z",
+    }
+    post_make(client, "payment-received", body, headers={"X-Make-Execution-Id": "run-api"})
+    drain_queues(app)
+    shown = client.get(f"/api/orders/{order.order_number}").get_json()["data"]["invoice"]
+    assert (shown["state"], shown["paid_at"]) == ("paid", "2026-01-11T09:00:00+00:00")

@@ -76,15 +76,20 @@ class LedgerChange:
             "payment_reference": payment.external_reference,
             "amount": str(payment.amount),
             "currency": payment.currency,
-            "invoice": {
-                "state": invoice.state,
-                "currency": invoice.currency,
-                "amount_due": str(invoice.amount_due),
-                "amount_paid": str(invoice.amount_paid),
-                "amount_refunded": str(invoice.amount_refunded),
-                "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
-            },
+            "invoice": invoice_to_dict(invoice),
         }
+
+
+def invoice_to_dict(invoice: OrderInvoice) -> dict:
+    """An invoice as platform events and the JSON order API show it."""
+    return {
+        "state": invoice.state,
+        "currency": invoice.currency,
+        "amount_due": str(invoice.amount_due),
+        "amount_paid": str(invoice.amount_paid),
+        "amount_refunded": str(invoice.amount_refunded),
+        "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+    }
 
 
 def money(value: Any) -> Decimal:

@@ -20,7 +20,7 @@ class InvoiceView:
 
 def invoice_view(order: Order) -> InvoiceView | None:
     """The order's invoice with its payments and refunds, oldest first; None before any."""
-    invoice = db.session.scalar(sa.select(OrderInvoice).where(OrderInvoice.order_id == order.id))
+    invoice = invoice_of(order)
     if invoice is None:
         return None
     payments = db.session.scalars(
@@ -42,3 +42,8 @@ def invoices_of(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, OrderInvoice]:
         sa.select(OrderInvoice).where(OrderInvoice.order_id.in_(order_ids))
     ).all()
     return {invoice.order_id: invoice for invoice in invoices}
+
+
+def invoice_of(order: Order) -> OrderInvoice | None:
+    """The order's invoice, None before it is completed (or first paid)."""
+    return db.session.scalar(sa.select(OrderInvoice).where(OrderInvoice.order_id == order.id))

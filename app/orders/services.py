@@ -8,6 +8,8 @@ import uuid
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.invoices.ledger import invoice_to_dict
+from app.invoices.views import invoice_of
 from app.models import Order, User
 from app.models.enums import Role
 from app.orders.commissions import commissions_as_dicts
@@ -88,4 +90,5 @@ def order_to_dict(order: Order) -> dict:
             for t in order.transitions
         ],
         "commissions": commissions_as_dicts(order),
+        "invoice": invoice_to_dict(invoice) if (invoice := invoice_of(order)) else None,
     }
