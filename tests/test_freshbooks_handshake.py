@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import InboundWebhookEvent
 from tests.fakes.freshbooks import FakeFreshBooks
-from tests.helpers import serving, signed_in_admin
+from tests.helpers import csrf_token_from, serving, signed_in_admin
 from tests.jobs import drain_queues
 from tests.webhook_secret_support import (
     CLIENT_ID,
@@ -175,3 +175,42 @@ def test_handshake_needs_an_active_integration_and_its_fields(app, client, admin
     assert "verifier" in incomplete.get_json()["error"]["fields"]
     assert _handshakes() == []
     assert _puts(fake) == []
+
+
+def test_freshbooks_outage_fails_the_event_for_a_rerun(app, client, admin, oauth_provider):
+    fake = oauth_provider
+    created = create_connected(client, "freshbooks")
+    callback = fake.register("invoice.create", HOOK_URL)
+    fake.answer_when(lambda r: r.method == "PUT", 503, {"message": "Service Unavailable"})
+    assert _post_form(client, fake.verification_form(callback["callbackid"])).status_code == 200
+    drain_queues(app)
+    (event,) = _handshakes()
+    assert event.processing_state == "failed" and "503" in (event.last_error or "")
+    assert _secret_shown(client, created["id"]) == "not set"
+
+    page = client.get(f"/admin/events/{event.id}").get_data(as_text=True)
+    assert callback["verifier"] not in page  # the admin page shows the stored body
+    rerun = client.post(
+        f"/admin/events/{event.id}/rerun", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert rerun.status_code == 303
+    drain_queues(app)
+    assert fake.callbacks[callback["callbackid"]]["verified"] is True
+    assert _secret_shown(client, created["id"]) == f"set …{callback['verifier'][-4:]}"
+
+
+def test_the_integration_freshbooks_accepts_gets_the_verifier(app, client, admin, oauth_provider):
+    fake = oauth_provider
+    other = create_connected(client, "freshbooks", name="FreshBooks (other account)")
+    ours = create_connected(client, "freshbooks", name="FreshBooks")
+    # The first integration's token is not this account's: FreshBooks answers it 401.
+    fake.access_tokens.discard(fake.issued[0]["access_token"])
+    callback = fake.register("invoice.create", HOOK_URL)
+    assert _post_form(client, fake.verification_form(callback["callbackid"])).status_code == 200
+    drain_queues(app)
+    assert [put.headers["Authorization"] for put in _puts(fake)] == [
+        f"Bearer {fake.issued[0]['access_token']}",
+        f"Bearer {fake.issued[1]['access_token']}",
+    ]
+    assert _secret_shown(client, other["id"]) == "not set"
+    assert _secret_shown(client, ours["id"]) == f"set …{callback['verifier'][-4:]}"
