@@ -346,8 +346,9 @@ _PROVIDERS: tuple[Provider, ...] = (
             credential="webhook_secret",
             label=_l("Webhook verifier"),
             help=_l(
-                "FreshBooks signs its webhooks (X-FreshBooks-Hmac-SHA256) with the verifier it "
-                "sent when the callback was registered (callback.verify → verifier)."
+                "FreshBooks signs its webhooks (X-FreshBooks-Hmac-SHA256) with its callback's "
+                "verifier. It is set by itself once FreshBooks confirms the callback.verify it "
+                "posts to the webhook URL; enter it here only for a callback verified elsewhere."
             ),
         ),
     ),

@@ -15,6 +15,7 @@ import json
 import logging
 
 from app.integrations.events import emit_event
+from app.integrations.freshbooks_callbacks import VERIFY, confirm_verification
 from app.integrations.payments_in import (
     quickbooks_payment,
     stripe_charge_refunded,
@@ -138,6 +139,9 @@ def process_event(event: InboundWebhookEvent) -> None:
         raise UnprocessableEvent(f"stored body is not JSON: {exc}") from exc
     ledger = LEDGER_HANDLERS.get((event.source, event.event_type))
     event.note = None  # a re-run says afresh what it found
+    if (event.source, event.event_type) == ("freshbooks", VERIFY):
+        confirm_verification(integration, body, event)  # no platform event: a handshake
+        return
     if ledger is not None and ledger(integration, _provider_object(event.source, body), event):
         return  # it moved money on our invoices and told endpoints so itself
     routed = ROUTERS[event.source](body)

@@ -23,7 +23,9 @@ the provider's own id for it (:mod:`app.integrations.webhooks_in` receives):
   "data": {"work_order": …}}`` (see :mod:`app.integrations.connectors.rovida`).
 - **FreshBooks** posts form fields; ``X-FreshBooks-Hmac-SHA256`` is the base64
   HMAC-SHA256, keyed with the callback's verifier, of the fields as a JSON
-  object (Python ``json.dumps``, in the order sent). It sends no event id.
+  object (Python ``json.dumps``, in the order sent). It sends no event id. The
+  verifier comes from the registration handshake (``callback.verify``), which
+  :mod:`app.integrations.freshbooks_callbacks` confirms with FreshBooks.
 """
 
 from __future__ import annotations
