@@ -139,14 +139,6 @@ def test_technician_day_with_confirmation_undo_and_quick_replies(
     assert _left() == {"callbacks": 0, "deliveries": 0, "sandbox": 0, "outgoing": 0}
     assert _count(sa.select(Order.status).where(Order.id == later.id)) == OrderStatus.SCHEDULED
 
-    # Not undone: after the window the move goes through the status engine.
-    card.get_by_role("button", name="Started").tap()
-    expect(card.get_by_test_id("visit-pending")).to_contain_text(re.compile(r"Started in \d s"))
-    assert _left()["callbacks"] == 0
-    expect(card.get_by_test_id("visit-status")).to_have_text("in progress", timeout=25_000)
-    expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00050: visit started.")
-    assert _left()["callbacks"] == 1
-
     # Point 3: "on the way" with the arrival picked on the phone, undone: never sent.
     eta = card.locator("fieldset.m-eta-choices")
     eta.get_by_role("button", name="+30 min").tap()
@@ -157,6 +149,16 @@ def test_technician_day_with_confirmation_undo_and_quick_replies(
     expect(card.get_by_test_id("visit-notice")).to_have_text("Undone: the message was not sent.")
     page.wait_for_timeout((UNDO_SECONDS + 2) * 1000)
     assert _left()["sandbox"] == 0 and _left()["outgoing"] == 0
+
+    # Not undone: after the window the move goes through the status engine.
+    card.get_by_role("button", name="Started").tap()
+    expect(card.get_by_test_id("visit-pending")).to_contain_text(re.compile(r"Started in \d s"))
+    assert _left()["callbacks"] == 0
+    expect(card.get_by_test_id("visit-status")).to_have_text("in progress", timeout=25_000)
+    expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00050: visit started.")
+    assert _left()["callbacks"] == 1
+    # With the visit under way, "on my way" is no reply any more.
+    expect(card.locator("fieldset.m-eta-choices")).to_have_count(0)
 
     # "Ik sta voor de deur", left to go: sent once the window closes.
     card.get_by_role("button", name=re.compile("Ik sta voor de deur")).tap()
