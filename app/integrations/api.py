@@ -9,7 +9,6 @@ out: answers carry only their "set …abcd" summary.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -28,6 +27,7 @@ from app.integrations.sync import (
     sync_history,
     sync_job,
 )
+from app.integrations.sync_records import as_uuid
 from app.integrations.sync_settings import SETTING_FIELDS
 from app.models import AuditLog, Integration, SyncJob
 from app.models.enums import Role
@@ -166,14 +166,14 @@ def sync_jobs(integration_id: str):
         fields["limit"] = f"a whole number from 1 to {sync_problems.MAX_PAGE_SIZE}"
     job = None
     if request.args.get("job_id"):
-        job_id = _uuid(request.args["job_id"])
+        job_id = as_uuid(request.args["job_id"])
         job = db.session.get(SyncJob, job_id) if job_id else None
         if job is None or job.integration_id != integration.id:
             fields["job_id"] = "not a sync job of this integration"
     anchors = {}
     for kind in ("failed", "notes"):
         raw = request.args.get(f"{kind}_before")
-        anchors[kind] = _uuid(raw) if raw else None
+        anchors[kind] = as_uuid(raw) if raw else None
         if raw and (
             anchors[kind] is None or not sync_problems.record_of(integration, anchors[kind])
         ):
@@ -212,13 +212,6 @@ def _page_to_dict(page: sync_problems.ProblemPage, message: str) -> dict[str, An
         ],
         "next_before": page.next_before,
     }
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @bp.post("/<integration_id>/sync/<job_id>/resume")

@@ -11,7 +11,6 @@ header values go in and never come out, only their names.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -37,6 +36,7 @@ from app.integrations.endpoints import (
     set_active,
     update_endpoint,
 )
+from app.integrations.sync_records import as_uuid
 from app.models import DeliveryAttempt, OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
 from app.transactions import commit
@@ -73,18 +73,11 @@ def _no_fields() -> None:
 
 
 def _endpoint(endpoint_id: str) -> WebhookEndpoint:
-    known = _uuid(endpoint_id)
+    known = as_uuid(endpoint_id)
     endpoint = db.session.get(WebhookEndpoint, known) if known else None
     if endpoint is None:
         raise ApiError(404, "not_found", "There is no such webhook endpoint.")
     return endpoint
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _invalid(exc: EndpointInvalid) -> ApiError:
@@ -165,7 +158,7 @@ def deliveries(endpoint_id: str):
     fields: dict[str, str] = {}
     before = request.args.get("before") or None
     if before is not None:
-        anchor = _uuid(before)
+        anchor = as_uuid(before)
         if anchor is None or delivery_of(endpoint, anchor) is None:
             fields["before"] = "not a delivery of this endpoint"
     raw_limit = request.args.get("limit") or str(DELIVERY_PAGE_SIZE)
@@ -182,7 +175,7 @@ def deliveries(endpoint_id: str):
 def retry_one(endpoint_id: str, delivery_id: str):
     endpoint = _endpoint(endpoint_id)
     _no_fields()
-    known = _uuid(delivery_id)
+    known = as_uuid(delivery_id)
     try:
         if known is None:
             raise LookupError(delivery_id)

@@ -23,7 +23,6 @@ its ordinary platform event, as any payment taken elsewhere does.
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -32,6 +31,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.events import emit_event
+from app.integrations.sync_records import as_uuid
 from app.invoices.ledger import (
     LedgerChange,
     money,
@@ -134,7 +134,7 @@ def _order_of_invoice(integration: Integration, invoice_id: str) -> Order | None
             SyncRecord.remote_id == invoice_id,
         )
     )
-    return db.session.get(Order, _uuid(local_id)) if local_id else None
+    return db.session.get(Order, as_uuid(local_id)) if local_id else None
 
 
 def _pushed_by_us(integration: Integration, object_type: str, remote_id: str) -> bool:
@@ -249,10 +249,3 @@ def _data(event, object_type, object_id, order: Order, change_: LedgerChange) ->
         "object_id": None if object_id is None else str(object_id),
         **change_.event_data(order),
     }
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

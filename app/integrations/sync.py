@@ -38,7 +38,7 @@ from flask import current_app
 
 from app.database import utcnow
 from app.extensions import db
-from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.connectors import ConnectorError, connector_class, connector_for
 from app.integrations.mapping_defaults import kind_of
 from app.integrations.sync_in import pull_all
 from app.integrations.sync_out import push_all
@@ -117,11 +117,7 @@ def default_direction(integration: Integration, object_type: str) -> str:
     Work orders only come in, other records than contacts only go out, and
     contacts go the way the integration syncs. The page and the API both ask here.
     """
-    try:
-        pulled = connector_for(integration).pulled_orders
-    except ConnectorError:
-        pulled = ()  # start_sync names the connector's problem
-    if object_type in pulled:
+    if object_type in connector_class(integration.provider).pulled_orders:
         return "in"
     if kind_of(object_type) != "contact":
         return "out"

@@ -139,9 +139,13 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, base * (2 ** (attempt - 1)))
 
 
-def is_uuid(value: str) -> bool:
+def as_uuid(value: str) -> uuid.UUID | None:
+    """``value`` as a UUID, None when it is none (an id from a URL or a provider)."""
     try:
-        uuid.UUID(value)
+        return uuid.UUID(value)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def is_uuid(value: str) -> bool:
+    return as_uuid(value) is not None
