@@ -17,6 +17,19 @@ from app.system_texts import CATALOGUE, SystemText
 
 LABELS: dict[str, dict[str, Any]] = {
     # Orders as staff and technicians see them (customers get ``order_status.*``).
+    # The intake's installation preferences (Order.installation_preferences keys).
+    "installation_preference": {
+        "preferred_date": _l("Preferred date"),
+        "preferred_dates": _l("Preferred dates"),
+        "time_window": _l("Time window"),
+        "time_preference": _l("Time of day"),
+        "preference": _l("Preference"),
+        "access_notes": _l("Access"),
+        "phase": _l("Connection"),
+        "notes": _l("Remarks"),
+        "remarks": _l("Remarks"),
+        "other_answers": _l("Other answers"),
+    },
     "order": {
         "new": _l("new"),
         "quote_sent": _l("quote sent"),

@@ -37,6 +37,7 @@ NAVIGATION = (
     NavItem(_l("Inbox"), "inbox.index", DESK),
     NavItem(_l("Tasks"), "tasks.board", DESK),
     NavItem(_l("Order e-mails"), "email_intake.queue", DESK),
+    NavItem(_l("Planning"), "planning.board", DESK),
     NavItem(_l("My day"), "mobile.today", (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)),
     NavItem(_l("Analytics"), "analytics.index", (Role.MANAGER, Role.ADMIN)),
     NavItem(_l("Templates"), "message_templates.index", (Role.ADMIN,), "admin"),

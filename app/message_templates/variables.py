@@ -21,6 +21,7 @@ from app.message_templates.visit_moment import (
     amsterdam_today,
     parse_time_window,
     visit_moment,
+    window_text_of,
 )
 from app.models import CommunicationThread, Order, User
 from app.models.enums import ArticleType, OrderStatus
@@ -134,8 +135,7 @@ def _address(order: Order) -> str | None:
 
 
 def _time_window(order: Order) -> str | None:
-    preferences = order.installation_preferences or {}
-    return preferences.get("time_window") or preferences.get("time_preference")
+    return window_text_of(order)
 
 
 def _visit_moment(ctx: VariableContext) -> str | None:
@@ -143,8 +143,7 @@ def _visit_moment(ctx: VariableContext) -> str | None:
     order = ctx.thread.order
     if order is None:
         return None
-    preferences = order.installation_preferences or {}
-    window = parse_time_window(preferences.get("time_window") or preferences.get("time_preference"))
+    window = parse_time_window(window_text_of(order))
     return visit_moment(order.scheduled_date, window, amsterdam_today(), ctx.language)
 
 

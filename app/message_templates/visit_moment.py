@@ -75,6 +75,16 @@ def parse_time_window(raw: object) -> TimeWindow | None:
     return TimeWindow(raw=text, name=name, start=start, end=end, all_day=all_day)
 
 
+def window_text_of(order) -> str | None:
+    """The order's visit window as text: the planned one (``Visit``), else the one
+    the customer asked for in the intake's installation preferences."""
+    visit = getattr(order, "visit", None)
+    if visit is not None and visit.window_text:
+        return visit.window_text
+    preferences = order.installation_preferences or {}
+    return preferences.get("time_window") or preferences.get("time_preference")
+
+
 def amsterdam_today(now: datetime | None = None) -> date:
     """Today where the customers and technicians are, not in UTC."""
     return (now or utcnow()).astimezone(AMSTERDAM).date()

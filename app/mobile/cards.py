@@ -21,6 +21,8 @@ from app.mobile.quick_replies import (
 from app.mobile.services import (
     access_note,
     maps_link,
+    plan_change,
+    plan_details,
     preference_lines,
     tasks_for,
     time_window,
@@ -57,6 +59,10 @@ class Visit:
     # The technician's quick reply still held for Undo, if any.
     held_reply: CommunicationMessage | None = None
     eta_choices: tuple[int, ...] = ETA_CHOICES
+    # The planner's: what to bring, notes, and "moved from …" after a change.
+    materials: list[str] = field(default_factory=list)
+    technician_notes: str | None = None
+    plan_change: str | None = None
 
     @property
     def waiting(self) -> MoveState | None:
@@ -84,6 +90,7 @@ def build_visit(
     thread = find_order_thread(order)
     may_act = may_change_status(technician, order)
     waiting = move is not None and move.state == PENDING
+    materials, technician_notes = plan_details(order)
     return Visit(
         order=order,
         thread=thread,
@@ -100,12 +107,13 @@ def build_visit(
         ),
         move=move,
         held_reply=held_reply(thread, technician) if may_act else None,
+        materials=materials,
+        technician_notes=technician_notes,
+        plan_change=plan_change(order),
     )
 
 
-def held_reply(
-    thread: CommunicationThread | None, technician: User
-) -> CommunicationMessage | None:
+def held_reply(thread: CommunicationThread | None, technician: User) -> CommunicationMessage | None:
     """The technician's latest reply on the thread still waiting out its Undo."""
     if thread is None:
         return None

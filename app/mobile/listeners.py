@@ -32,13 +32,24 @@ def push_customer_message(event: MessageCreated) -> None:
 
 @listens_to(VisitPlanned)
 def push_visit_planned(event: VisitPlanned) -> None:
-    """A visit given to a technician or moved to another day: push it to them."""
-    if event.technician_id is None or not push_enabled():
+    """A visit given to technicians or moved: push it to each technician on it."""
+    if not push_enabled():
         return
-    if has_subscription(event.technician_id):
-        enqueue(
-            "app.mobile.push_jobs.push_visit_planned",
-            str(event.order_id),
-            str(event.technician_id),
-            event.change_key,
-        )
+    crew = event.technician_ids or ((event.technician_id,) if event.technician_id else ())
+    for technician_id in crew:
+        if has_subscription(technician_id):
+            enqueue(
+                "app.mobile.push_jobs.push_visit_planned",
+                str(event.order_id),
+                str(technician_id),
+                _change_key(event, technician_id),
+            )
+
+
+def _change_key(event: VisitPlanned, technician_id) -> str:
+    # The lead's key as before; a colleague's says whether the visit is new to them.
+    if technician_id == event.technician_id:
+        return event.change_key
+    day = event.scheduled_date.isoformat() if event.scheduled_date else "none"
+    key = f"{'assigned' if event.is_new_for(technician_id) else 'moved'}:{day}"
+    return f"{key}:v{event.plan_version}" if event.plan_version is not None else key

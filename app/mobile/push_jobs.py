@@ -62,18 +62,32 @@ def push_visit_planned(order_id: str, technician_id: str, change_key: str) -> in
         return 0
     order = db.session.get(Order, uuid.UUID(order_id))
     technician = db.session.get(User, uuid.UUID(technician_id))
-    if order is None or technician is None or order.assigned_technician_id != technician.id:
+    on_visit = order is not None and (
+        order.assigned_technician_id == getattr(technician, "id", None)
+        or (
+            order.visit is not None
+            and technician is not None
+            and technician.id in order.visit.technician_ids
+        )
+    )
+    if technician is None or not on_visit:
         log.info("push for visit %s skipped: no longer this technician's", order_id)
         return 0
     assigned = change_key.startswith("assigned:")
     with force_locale(language_of(technician)):
         day = _day(order.scheduled_date)
+        window = order.visit.window_text if order.visit is not None else None
         title = (
             _("New visit: %(order)s", order=order.order_number)
             if assigned
             else _("Visit moved: %(order)s", order=order.order_number)
         )
-        body = _("Planned for %(day)s.", day=day) if day else _("Not planned on a day yet.")
+        if day and window:
+            body = _("Planned for %(day)s, %(window)s.", day=day, window=window)
+        elif day:
+            body = _("Planned for %(day)s.", day=day)
+        else:
+            body = _("Not planned on a day yet.")
     return push_to_user(
         technician.id,
         f"visit:{order.id}:{change_key}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
@@ -14,16 +14,25 @@ from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.visit_moment import TimeWindow, parse_time_window
-from app.models import InternalTask, LineItem, Order, OrderStatusTransition, User
+from app.message_templates.visit_moment import TimeWindow, parse_time_window, window_text_of
+from app.models import (
+    InternalTask,
+    LineItem,
+    Order,
+    OrderStatusTransition,
+    User,
+    Visit,
+    VisitTechnician,
+)
 from app.models.enums import TaskStatus
-from app.ui import local_time
+from app.ui import local_date, local_time
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 # Installation preferences worth reading before ringing the bell, in this order
 # (the time window and access notes are shown on their own, at the top of the card).
 PREFERENCE_LABELS = {
+    "preferred_date": _l("Customer's preferred date"),
     "phase": _l("Connection"),
     "notes": _l("Notes"),
     "preference": _l("Preference"),
@@ -36,13 +45,18 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def time_window(order: Order) -> TimeWindow | None:
-    """The order's planned time window, from its installation preferences."""
-    preferences = order.installation_preferences or {}
-    return parse_time_window(preferences.get("time_window") or preferences.get("time_preference"))
+    """The visit's planned window, else the one the customer asked for."""
+    return parse_time_window(window_text_of(order))
 
 
 def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
-    """The technician's visits on ``day``, by planned time (all day last), then number."""
+    """The technician's visits on ``day``, by planned time (all day last), then number:
+    those they lead and those they are on with a colleague (the visit's crew)."""
+    on_crew = (
+        sa.select(Visit.order_id)
+        .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
+        .where(VisitTechnician.technician_id == technician_id)
+    )
     orders = list(
         db.session.scalars(
             sa.select(Order)
@@ -50,8 +64,12 @@ def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
                 so.joinedload(Order.installation_address),
                 so.joinedload(Order.end_customer),
                 so.selectinload(Order.line_items).joinedload(LineItem.article),
+                so.selectinload(Order.visit),
             )
-            .where(Order.assigned_technician_id == technician_id, Order.scheduled_date == day)
+            .where(
+                sa.or_(Order.assigned_technician_id == technician_id, Order.id.in_(on_crew)),
+                Order.scheduled_date == day,
+            )
             .order_by(Order.order_number)
         )
     )
@@ -123,3 +141,33 @@ def preference_lines(order: Order) -> list[tuple[str, str]]:
     if order.notes and order.notes not in {text for _label, text in lines}:
         lines.append((_("Order notes"), order.notes))
     return lines
+
+
+# How long "newly planned" / "moved" stays on a visit card after the change.
+PLAN_CHANGE_SHOWN_FOR = timedelta(days=3)
+
+
+def plan_change(order: Order, now: datetime | None = None) -> str | None:
+    """ "Newly planned" or "Moved from Tue 24-11 to Wed 25-11", for a plan changed
+    in the last few days; None otherwise or without a plan."""
+    visit = order.visit
+    if visit is None or visit.planned_at is None or visit.scheduled_date is None:
+        return None
+    if (now or utcnow()) - visit.planned_at > PLAN_CHANGE_SHOWN_FOR:
+        return None
+    if visit.previous_date and visit.previous_date != visit.scheduled_date:
+        return _(
+            "Moved from %(old)s to %(new)s",
+            old=local_date(visit.previous_date, "%a %d-%m"),
+            new=local_date(visit.scheduled_date, "%a %d-%m"),
+        )
+    return _("Newly planned")
+
+
+def plan_details(order: Order) -> tuple[list[str], str | None]:
+    """What to bring (one item a line) and the planner's notes for the technician."""
+    visit = order.visit
+    if visit is None:
+        return [], None
+    materials = [line.strip() for line in (visit.materials or "").splitlines() if line.strip()]
+    return materials, visit.technician_notes or None

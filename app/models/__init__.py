@@ -49,6 +49,13 @@ from app.models.orders import (
     PartnerSkuMapping,
 )
 from app.models.partners import PartnerApiUsage, PartnerIntegration
+from app.models.planning import (
+    TechnicianAbsence,
+    TechnicianSchedule,
+    Visit,
+    VisitNotice,
+    VisitTechnician,
+)
 from app.models.platform import (
     AuditLog,
     DeliveryAttempt,
@@ -66,6 +73,11 @@ from app.models.visits import PendingVisitMove
 from app.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
+    "TechnicianAbsence",
+    "TechnicianSchedule",
+    "Visit",
+    "VisitNotice",
+    "VisitTechnician",
     "WorkOrderLink",
     "WorkOrderPhoto",
     "AnalyticsDay",

@@ -143,6 +143,8 @@ class Order(Entity, db.Model):
     account_contact = so.relationship("Contact", foreign_keys=[account_contact_id])
     partner_organization = so.relationship("Organization", foreign_keys=[partner_organization_id])
     installation_address = so.relationship("Address")
+    # The visit plan (app/models/planning.py), once someone planned one.
+    visit = so.relationship("Visit", uselist=False, viewonly=True)
 
     def customer_info_for_partner(self) -> dict[str, Optional[str]]:
         """The customer's name and e-mail as the partner may see them: what was sent.

@@ -39,7 +39,10 @@ EMAIL_TEMPLATE = "order_status_update"
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
     to_status = OrderStatus(transition.to_status)
-    if transition.from_status is not None and to_status in MILESTONES:
+    # A visit planned on the planning pages tells the customer itself, with the
+    # date and window (app.planning.notices): one message, not two.
+    told_by_planning = (transition.business_context or {}).get("customer_notice") == "planning"
+    if transition.from_status is not None and to_status in MILESTONES and not told_by_planning:
         notify_customer(order, to_status)
     from_status = OrderStatus(transition.from_status) if transition.from_status else None
     if (from_status is None or to_status in URGENT_ALERT_STATUSES) and is_urgent(order):

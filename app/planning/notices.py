@@ -1,0 +1,135 @@
+"""The customer's message about their visit: planned, moved or taken back, once each.
+
+:func:`app.planning.services.save_plan` writes a :class:`~app.models.VisitNotice`
+(unique per visit and plan version) and queues :func:`send_visit_notice` after
+the commit. The job takes the notice under a row lock and marks it sent in the
+transaction that writes the message, so a job run twice sends once. A notice
+for a version already replaced is skipped: the customer hears of the newest
+plan (its own notice follows), not of one that no longer holds.
+
+The message goes through the conversation's owner like "on the way"
+(:mod:`app.mobile.visits`): the active template named after the notice
+(``visit_planned``, ``visit_moved``, ``visit_cancelled``) on the first channel
+that reaches the customer, else a Dutch text of the same words.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.mobile.conversation import order_thread
+from app.models import CommunicationTemplate, Order, User, Visit, VisitNotice
+from app.threads.services import InvalidInput, compose_reply, reachable_channels
+from app.transactions import commit
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_NAMES = {
+    "planned": "visit_planned",
+    "moved": "visit_moved",
+    "cancelled": "visit_cancelled",
+}
+# Used when the template is missing or switched off (the migration adds them).
+DEFAULT_TEXTS = {
+    "planned": (
+        "Installatie van uw laadpaal ingepland ({order})",
+        "Beste {name},\n\nDe installatie van uw laadpaal (order {order}) is ingepland op "
+        "{date}, tussen {window}. Past dit niet? Laat het ons weten door op dit bericht te "
+        "antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+    ),
+    "moved": (
+        "Nieuwe afspraak voor uw laadpaal ({order})",
+        "Beste {name},\n\nDe afspraak voor de installatie van uw laadpaal (order {order}) is "
+        "verplaatst naar {date}, tussen {window}. Past dit niet? Laat het ons weten door op dit "
+        "bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+    ),
+    "cancelled": (
+        "Uw installatie-afspraak is vervallen ({order})",
+        "Beste {name},\n\nDe afspraak voor de installatie van uw laadpaal (order {order}) is "
+        "vervallen. We nemen contact met u op voor een nieuwe datum.\n\nMet vriendelijke groet,"
+        "\nChargeCars",
+    ),
+}
+
+
+def send_visit_notice(notice_id: str) -> str:
+    """Send one notice (job); returns what became of it: sent, skipped or not_told."""
+    notice = db.session.scalar(
+        sa.select(VisitNotice).where(VisitNotice.id == uuid.UUID(notice_id)).with_for_update()
+    )
+    if notice is None or notice.sent_at is not None or notice.problem:
+        db.session.rollback()
+        return "skipped"
+    visit = db.session.get(Visit, notice.visit_id)
+    if visit.version != notice.version:
+        notice.problem = "replaced by a newer plan before it was sent"
+        commit()
+        return "skipped"
+    order = db.session.get(Order, visit.order_id)
+    author = db.session.get(User, notice.actor_user_id) if notice.actor_user_id else None
+    thread = order_thread(order)
+    message, problem = _send(notice, visit, order, thread, author)
+    notice.sent_at = utcnow() if message else None
+    notice.message_id = message.id if message else None
+    notice.problem = problem
+    commit()
+    if problem:
+        log.info("visit notice %s for %s not sent: %s", notice_id, order.order_number, problem)
+        return "not_told"
+    return "sent"
+
+
+def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User | None):
+    contact = thread.contact
+    if contact is None:
+        return None, "the order has no customer contact"
+    if author is None:
+        return None, "the planner's account no longer exists"
+    template = _template(TEMPLATE_NAMES[notice.kind])
+    day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""
+    window = f"{visit.window_start:%H:%M} en {visit.window_end:%H:%M}" if visit.window_start else ""
+    subject, body = DEFAULT_TEXTS[notice.kind]
+    words = {"name": contact.display_name, "order": order.order_number, "date": day}
+    variables = {"visit_date": day, "visit_time": window, "order_id": order.order_number}
+    problem = "the customer has no phone number or e-mail address on an active channel"
+    for channel in reachable_channels(thread):
+        use_template = template is not None and template.channel_type.value in (
+            "any",
+            channel.channel_type.value,
+        )
+        try:
+            message = compose_reply(
+                thread,
+                author,
+                content=None if use_template else body.format(window=window, **words),
+                channel_id=channel.id,
+                subject=None if use_template else subject.format(**words),
+                template_id=template.id if use_template else None,
+                variables=variables,
+                include_quote=False,
+            )
+        except InvalidInput as exc:
+            problem = "; ".join(str(value) for value in exc.fields.values())
+            continue
+        return message, None
+    return None, problem
+
+
+def _template(name: str) -> CommunicationTemplate | None:
+    return db.session.scalar(
+        sa.select(CommunicationTemplate)
+        .where(
+            CommunicationTemplate.is_active.is_(True),
+            sa.or_(
+                CommunicationTemplate.template_name == name,
+                CommunicationTemplate.whatsapp_template_name == name,
+            ),
+        )
+        .order_by(CommunicationTemplate.created_at)
+        .limit(1)
+    )

@@ -1,0 +1,294 @@
+"""Planning a visit from the order page (issue 28 point 1): the form, its refusals,
+and what a plan sets in motion (status, partner callback, customer message, phone)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.mobile.services import local_today
+from app.models import (
+    CommunicationMessage,
+    Order,
+    OutboundDelivery,
+    TechnicianAbsence,
+    TechnicianSchedule,
+    Visit,
+    VisitNotice,
+)
+from app.models.enums import OrderStatus
+from app.planning.callbacks import VISIT_RESCHEDULED
+from app.planning.hours import public_holiday
+from tests.helpers import csrf_token_from
+from tests.jobs import drain_queues
+from tests.partner_support import make_partner
+from tests.planning_support import approved_order, plan_form, working_day
+
+
+@pytest.fixture
+def planner(make_user, auth):
+    user = make_user("team_lead", language="nl")
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
+def tech(make_user):
+    return make_user("technician", skills=["alfen", "zaptec"], language="nl")
+
+
+def _post(client, order, form, path=""):
+    page = client.get(f"/planning/orders/{order.order_number}")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(
+        f"/planning/orders/{order.order_number}{path}", data={**form, "csrf_token": token}
+    )
+
+
+def _order(number="CC-2026-00101"):
+    return db.session.scalar(sa.select(Order).where(Order.order_number == number))
+
+
+def test_order_page_loads_the_planning_section_with_the_customers_wishes(
+    app, client, planner, tech
+):
+    order = approved_order(preferences={"preferred_date": "2026-12-01", "time_window": "middag"})
+    page = client.get(f"/orders/{order.order_number}").get_data(as_text=True)
+    assert f'hx-get="/planning/orders/{order.order_number}"' in page
+    section = client.get(
+        f"/planning/orders/{order.order_number}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'data-testid="plan-form"' in section and "<html" not in section
+    assert "2026-12-01" in section and "middag" in section
+    assert "Voorkeursdatum" in section  # the wishes in Dutch
+    assert tech.name in section
+    # What to bring starts from the order's charger.
+    assert "1× Alfen Eve Single 11 kW" in section
+
+
+def test_planning_an_approved_order_schedules_it_and_tells_everyone_once(
+    app, client, planner, tech
+):
+    partner = make_partner(
+        webhook_url="https://partner.example/hook",
+        webhook_events=["visit_scheduled", VISIT_RESCHEDULED],
+    )
+    order = approved_order(
+        partner_organization_id=partner.organization.id, partner_order_id="GRO-1"
+    )
+    day = working_day()
+    answer = _post(client, order, plan_form([tech], day))
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    assert answer.headers["Location"].endswith(f"/orders/{order.order_number}#planning")
+    drain_queues(app)
+    db.session.expire_all()
+    order = _order()
+    visit = db.session.scalar(sa.select(Visit))
+    assert order.status == OrderStatus.SCHEDULED
+    assert order.scheduled_date == day and order.assigned_technician_id == tech.id
+    assert visit.version == 1 and visit.window_text == "09:00-12:00"
+    assert visit.technician_ids == [tech.id]
+    events = [d.event_type for d in db.session.scalars(sa.select(OutboundDelivery))]
+    assert events == ["visit_scheduled"]
+    notice = db.session.scalar(sa.select(VisitNotice))
+    assert notice.kind == "planned" and notice.sent_at is not None
+    message = db.session.get(CommunicationMessage, notice.message_id)
+    assert day.strftime("%d-%m-%Y") in message.message_content
+    assert "tussen 09:00 en 12:00" in message.message_content
+    # The status engine's own "installation planned" notice is not sent as well.
+    messages = db.session.scalars(sa.select(CommunicationMessage)).all()
+    assert [m.id for m in messages] == [message.id], [m.message_content for m in messages]
+
+
+def test_moving_a_plan_keeps_the_status_and_sends_visit_rescheduled(app, client, planner, tech):
+    partner = make_partner(
+        webhook_url="https://partner.example/hook",
+        webhook_events=["visit_scheduled", VISIT_RESCHEDULED],
+    )
+    order = approved_order(
+        partner_organization_id=partner.organization.id, partner_order_id="GRO-2"
+    )
+    day = working_day()
+    assert _post(client, order, plan_form([tech], day)).status_code == 303
+    later = working_day(8 if day == working_day(7) else 9)
+    later = later if later != day else working_day(10)
+    answer = _post(client, order, plan_form([tech], later, "13:00", "16:00", version=1))
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    drain_queues(app)
+    db.session.expire_all()
+    order = _order()
+    assert order.status == OrderStatus.SCHEDULED and order.scheduled_date == later
+    deliveries = db.session.scalars(
+        sa.select(OutboundDelivery).order_by(OutboundDelivery.created_at)
+    ).all()
+    assert [d.event_type for d in deliveries] == ["visit_scheduled", VISIT_RESCHEDULED]
+    assert deliveries[1].payload["visit"] == {
+        "date": later.isoformat(),
+        "window_start": "13:00",
+        "window_end": "16:00",
+    }
+    assert deliveries[1].payload["status"] == "PLANNED"
+    notices = db.session.scalars(sa.select(VisitNotice).order_by(VisitNotice.version)).all()
+    assert [(n.version, n.kind) for n in notices] == [(1, "planned"), (2, "moved")]
+    moved = db.session.get(CommunicationMessage, notices[1].message_id)
+    assert "verplaatst naar" in moved.message_content
+    visit = db.session.scalar(sa.select(Visit))
+    assert visit.previous_date == day
+
+
+def test_a_stale_version_is_refused_with_a_reload_message(app, client, planner, tech):
+    order = approved_order()
+    day = working_day()
+    assert _post(client, order, plan_form([tech], day)).status_code == 303
+    # A second planner's form still says "no plan yet" (version 0), then version 1 twice.
+    stale = _post(client, order, plan_form([tech], day, "13:00", "15:00", version=0))
+    assert stale.status_code == 409
+    assert "Iemand anders heeft deze planning intussen gewijzigd" in stale.get_data(as_text=True)
+    assert (
+        _post(client, order, plan_form([tech], day, "13:00", "15:00", version=1)).status_code == 303
+    )
+    again = _post(client, order, plan_form([tech], day, "14:00", "16:00", version=1))
+    assert again.status_code == 409
+    assert db.session.scalar(sa.select(Visit.version)) == 2
+
+
+@pytest.mark.parametrize(
+    ("setup", "code", "dutch"),
+    [
+        ("past", "past", "ligt in het verleden"),
+        ("holiday", "holiday", "is een feestdag"),
+        ("day_off", "day_off", "is afwezig op"),
+        ("double", "double_booking", "heeft al CC-2026-00202"),
+        ("skill", "skill", "Niemand op dit bezoek heeft de vaardigheid alfen"),
+    ],
+)
+def test_hard_refusals_name_the_problem_in_dutch(
+    app, client, planner, tech, make_user, setup, code, dutch
+):
+    order = approved_order()
+    day = working_day()
+    technicians = [tech]
+    if setup == "past":
+        day = local_today() - timedelta(days=1)
+    elif setup == "holiday":
+        day = _next_holiday()
+    elif setup == "day_off":
+        db.session.add(
+            TechnicianAbsence(user_id=tech.id, starts_on=day, ends_on=day, reason="verlof")
+        )
+        db.session.commit()
+    elif setup == "double":
+        other = approved_order("CC-2026-00202", brand=None)
+        assert _post(client, other, plan_form([tech], day, "10:00", "13:00")).status_code == 303
+    elif setup == "skill":
+        technicians = [make_user("technician", skills=["easee"])]
+    answer = _post(client, order, plan_form(technicians, day, override="1"))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422, page
+    assert f'data-code="{code}"' in page and dutch in page
+    assert 'data-testid="plan-override"' not in page  # a hard refusal has no "plan anyway"
+    db.session.expire_all()
+    assert _order().status == OrderStatus.APPROVED
+    assert db.session.scalar(sa.select(Visit).where(Visit.order_id == order.id)) is None
+
+
+def test_outside_working_hours_warns_and_may_be_overridden(app, client, planner, tech):
+    db.session.add(
+        TechnicianSchedule(
+            user_id=tech.id,
+            weekly_hours={d: ["07:00", "15:30"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        )
+    )
+    db.session.commit()
+    order = approved_order()
+    day = working_day()
+    form = plan_form([tech], day, "14:00", "17:00")
+    answer = _post(client, order, form)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert 'data-code="outside_hours"' in page and "buiten de werktijd" in page
+    assert 'data-testid="plan-override"' in page
+    answer = _post(client, order, {**form, "override": "1"})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    assert _order().status == OrderStatus.SCHEDULED
+
+
+def test_form_errors_name_their_field(app, client, planner, tech):
+    order = approved_order()
+    answer = _post(
+        client,
+        order,
+        {"date": "morgen", "window_start": "12:00", "window_end": "09:00", "version": "0"},
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "Datum: kies een dag" in page
+    assert "Tijdvak: het einde moet na het begin liggen" in page
+    assert "Monteurs: kies er minstens één" in page
+
+
+def test_taking_back_a_plan_returns_the_order_to_approved(app, client, planner, tech):
+    order = approved_order()
+    day = working_day()
+    assert _post(client, order, plan_form([tech], day)).status_code == 303
+    answer = _post(client, order, {"version": "1"}, path="/cancel")
+    assert answer.status_code == 303
+    drain_queues(app)
+    db.session.expire_all()
+    order = _order()
+    assert order.status == OrderStatus.APPROVED
+    assert order.scheduled_date is None and order.assigned_technician_id is None
+    kinds = [
+        n.kind for n in db.session.scalars(sa.select(VisitNotice).order_by(VisitNotice.version))
+    ]
+    assert kinds == ["planned", "cancelled"]
+
+
+def test_technicians_may_not_plan(app, client, auth, tech):
+    order = approved_order()
+    auth.login(tech.email)
+    assert client.get(f"/planning/orders/{order.order_number}").status_code == 403
+    assert client.get("/planning/").status_code == 403
+
+
+def test_the_phone_shows_the_plan_to_every_technician_on_it(
+    app, client, planner, tech, auth, make_user
+):
+    colleague = make_user("technician", skills=[], language="nl")
+    order = approved_order()
+    today = local_today()
+    # Planned for today (the phone shows today): ensure it is a working day for the test.
+    for user in (tech, colleague):
+        db.session.add(
+            TechnicianSchedule(
+                user_id=user.id,
+                weekly_hours={
+                    d: ["07:00", "19:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                },
+            )
+        )
+    db.session.commit()
+    form = plan_form([tech, colleague], today, "15:00", "17:00", override="1")
+    answer = _post(client, order, form)
+    assert answer.status_code in (303, 422), answer.get_data(as_text=True)
+    if answer.status_code == 422:  # today is a public holiday: nothing to show
+        pytest.skip("today is a public holiday")
+    for user in (tech, colleague):
+        auth.logout()
+        auth.login(user.email)
+        page = client.get("/m/").get_data(as_text=True)
+        assert order.order_number in page
+        assert "15:00–17:00" in page
+        assert "Kabel 10 m" in page and "Bel aan bij de achterdeur" in page
+        assert "Nieuw ingepland" in page
+
+
+def _next_holiday():
+    day = local_today() + timedelta(days=1)
+    while not public_holiday(day) or day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
