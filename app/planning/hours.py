@@ -133,13 +133,15 @@ def parse_weekly_hours(form: dict) -> tuple[dict[str, list[str] | None], dict[st
         try:
             begins, ends = _clock(start), _clock(end)
         except ValueError:
-            errors[key] = str(
-                _l("%(day)s: give a start and an end as HH:MM", day=WEEKDAY_LABELS[key])
-            )
+            errors[key] = str(_l("%(day)s: give a start and an end as HH:MM", day=_day_name(key)))
             continue
         if ends <= begins:
-            day_label = WEEKDAY_LABELS[key]
-            errors[key] = str(_l("%(day)s: the end must be after the start", day=day_label))
+            errors[key] = str(_l("%(day)s: the end must be after the start", day=_day_name(key)))
             continue
         hours[key] = [f"{begins:%H:%M}", f"{ends:%H:%M}"]
     return hours, errors
+
+
+def _day_name(key: str) -> str:
+    # Dutch writes weekdays in lower case; at the start of a message it takes a capital.
+    return str(WEEKDAY_LABELS[key]).capitalize()

@@ -1,0 +1,156 @@
+"""The planning board (issue 28 point 1): a week of technicians × days with visits,
+load and days off, the orders still to plan, and planning from it; technicians'
+hours and days off."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Order, TechnicianAbsence, TechnicianSchedule
+from app.models.enums import OrderStatus
+from app.planning.board import week_key
+from tests.helpers import csrf_token_from
+from tests.planning_support import approved_order, plan_form, working_day
+
+
+@pytest.fixture
+def manager(make_user, auth):
+    user = make_user("manager", language="nl")
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
+def tech(make_user):
+    return make_user("technician", skills=["alfen"], language="nl")
+
+
+def _token(client, path="/planning/"):
+    return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def _plan(client, order, form):
+    token = _token(client, f"/planning/orders/{order.order_number}")
+    return client.post(f"/planning/orders/{order.order_number}", data={**form, "csrf_token": token})
+
+
+def test_the_board_shows_visits_load_days_off_and_what_is_left_to_plan(app, client, manager, tech):
+    day = working_day()
+    planned = approved_order("CC-2026-00301")
+    approved_order(
+        "CC-2026-00302", preferences={"preferred_date": "2026-12-03", "time_window": "middag"}
+    )
+    assert _plan(client, planned, plan_form([tech], day, "08:00", "12:00")).status_code == 303
+    off = day + timedelta(days=1)
+    db.session.add(TechnicianAbsence(user_id=tech.id, starts_on=off, ends_on=off, reason="cursus"))
+    db.session.commit()
+    monday = day - timedelta(days=day.weekday())
+    page = client.get(f"/planning/?week={week_key(monday)}").get_data(as_text=True)
+    row = page[page.index(f'data-technician="{tech.name}"') :]
+    row = row[: row.index("</tr>")]
+    cell = row[row.index(f'data-day="{day.isoformat()}"') :]
+    cell = cell[: cell.index("</td>")]
+    assert "CC-2026-00301" in cell and "08:00-12:00" in cell and "3511" in cell
+    assert re.search(r"2\s*/\s*9\s*u", cell)  # 2 h planned of a 08:00–17:00 day
+    if off.weekday() < 5:
+        off_cell = row[row.index(f'data-day="{off.isoformat()}"') :]
+        assert "is-off" in row[row.index(f'data-day="{off.isoformat()}"') - 60 :][:80]
+        assert "cursus" in off_cell[: off_cell.index("</td>")]
+    side = page[page.index('data-testid="unplanned"') :]
+    assert "CC-2026-00302" in side and "CC-2026-00301" not in side
+    assert "voorkeur 2026-12-03" in side and "middag" in side
+    # Weeks to either side.
+    assert f"week={week_key(monday - timedelta(days=7))}" in page
+    assert f"week={week_key(monday + timedelta(days=7))}" in page
+
+
+def test_planning_from_the_board_returns_to_the_board_and_refusals_stay_on_it(
+    app, client, manager, tech
+):
+    order = approved_order("CC-2026-00303")
+    day = working_day()
+    week = week_key(day - timedelta(days=day.weekday()))
+    dialog = client.get(
+        f"/planning/orders/{order.order_number}?from=board&week={week}",
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert 'name="from" value="board"' in dialog and f'value="{week}"' in dialog
+    token = _token(client)
+    refused = client.post(
+        f"/planning/orders/{order.order_number}",
+        data={
+            **plan_form([tech], day, "18:00", "20:00"),
+            "from": "board",
+            "week": week,
+            "csrf_token": token,
+        },
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'data-testid="board"' in page and 'data-code="outside_hours"' in page
+    answer = client.post(
+        f"/planning/orders/{order.order_number}",
+        data={**plan_form([tech], day), "from": "board", "week": week, "csrf_token": token},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/planning/?week={week}")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Order.status)) == OrderStatus.SCHEDULED
+
+
+def test_the_board_is_in_the_navigation_of_planners_only(app, client, auth, make_user):
+    agent = make_user("agent", language="nl")
+    auth.login(agent.email)
+    assert 'href="/planning/"' in client.get("/inbox").get_data(as_text=True)
+    auth.logout()
+    tech = make_user("technician", language="nl")
+    auth.login(tech.email)
+    assert 'href="/planning/"' not in client.get("/m/").get_data(as_text=True)
+    assert client.get("/planning/").status_code == 403
+
+
+def test_a_manager_sets_working_hours_and_days_off(app, client, manager, tech):
+    path = f"/planning/technicians/{tech.id}"
+    token = _token(client, path)
+    bad = client.post(
+        f"{path}/hours", data={"mon_start": "17:00", "mon_end": "08:00", "csrf_token": token}
+    )
+    assert bad.status_code == 422
+    assert "Maandag: het einde moet na het begin liggen" in bad.get_data(as_text=True)
+    form = {"csrf_token": token, "mon_start": "07:00", "mon_end": "15:30"}
+    form.update({f"{d}_start": "08:00" for d in ("tue", "wed", "thu", "fri")})
+    form.update({f"{d}_end": "17:00" for d in ("tue", "wed", "thu", "fri")})
+    assert client.post(f"{path}/hours", data=form).status_code == 303
+    hours = db.session.scalar(sa.select(TechnicianSchedule.weekly_hours))
+    assert hours["mon"] == ["07:00", "15:30"] and hours["sat"] is None
+    day = working_day()
+    missing = client.post(
+        f"{path}/absences",
+        data={"starts_on": day.isoformat(), "ends_on": "", "reason": "", "csrf_token": token},
+    )
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert "Tot en met: kies een dag" in page and "Reden: tussen 1 en 200 tekens" in page
+    added = client.post(
+        f"{path}/absences",
+        data={
+            "starts_on": day.isoformat(),
+            "ends_on": day.isoformat(),
+            "reason": "verlof",
+            "csrf_token": token,
+        },
+    )
+    assert added.status_code == 303
+    assert "verlof" in client.get(path).get_data(as_text=True)
+
+
+def test_team_leads_plan_but_do_not_set_hours(app, client, auth, make_user, tech):
+    lead = make_user("team_lead", language="nl")
+    auth.login(lead.email)
+    assert client.get("/planning/").status_code == 200
+    assert client.get(f"/planning/technicians/{tech.id}").status_code == 403
