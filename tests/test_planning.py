@@ -62,7 +62,7 @@ def test_order_page_loads_the_planning_section_with_the_customers_wishes(
         f"/planning/orders/{order.order_number}", headers={"HX-Request": "true"}
     ).get_data(as_text=True)
     assert 'data-testid="plan-form"' in section and "<html" not in section
-    assert "2026-12-01" in section and "middag" in section
+    assert "di 01 dec 2026" in section and "middag" in section
     assert "Voorkeursdatum" in section  # the wishes in Dutch
     assert tech.name in section
     # What to bring starts from the order's charger.

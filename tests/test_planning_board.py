@@ -63,7 +63,7 @@ def test_the_board_shows_visits_load_days_off_and_what_is_left_to_plan(app, clie
         assert "cursus" in off_cell[: off_cell.index("</td>")]
     side = page[page.index('data-testid="unplanned"') :]
     assert "CC-2026-00302" in side and "CC-2026-00301" not in side
-    assert "voorkeur 2026-12-03" in side and "middag" in side
+    assert "voorkeur do 03 dec 2026" in side and "middag" in side
     # Weeks to either side.
     assert f"week={week_key(monday - timedelta(days=7))}" in page
     assert f"week={week_key(monday + timedelta(days=7))}" in page

@@ -30,6 +30,7 @@ from app.planning.hours import (
     public_holiday,
     weekly_hours,
 )
+from app.planning.page import wishes_line
 
 DAYS_SHOWN = 5  # Monday to Friday; a Saturday visit is planned from the order page
 UNKNOWN_DURATION = 120
@@ -98,6 +99,8 @@ class Board:
     holidays: set[date]
     rows: list[Row]
     unplanned: list[Order]
+    # Each unplanned order's preferred date and window, on one line.
+    wishes: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @property
     def week(self) -> str:
@@ -139,7 +142,9 @@ def week_board(monday: date) -> Board:
             for day in days
         ]
         rows.append(Row(technician=technician, cells=cells))
-    return Board(monday, days, holidays, rows, unplanned_orders())
+    unplanned = unplanned_orders()
+    wishes = {order.id: wishes_line(order) for order in unplanned}
+    return Board(monday, days, holidays, rows, unplanned, wishes)
 
 
 def _visits_by_technician(

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from flask_babel import gettext as _
+
 from app.models import Order, User, Visit
 from app.planning.hours import plannable_technicians
 from app.planning.rules import Problem, required_skills
 from app.planning.services import default_materials, visit_of
+from app.ui import local_date
 
 DEFAULT_WINDOW = (time(8, 0), time(12, 0))
 DEFAULT_DURATION = 120
@@ -64,8 +67,29 @@ def preference_items(order: Order) -> list[tuple[str, str]]:
         if value in (None, "", [], {}) or isinstance(value, bool):
             continue
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        items.append((key, text))
+        items.append((key, readable_date(text) if key == "preferred_date" else text))
     return items
+
+
+def readable_date(text: str) -> str:
+    """An ISO date from the intake as the reader writes it ("ma 07 dec 2026")."""
+    try:
+        return local_date(date.fromisoformat(text), "%a %d %b %Y")
+    except ValueError:
+        return text
+
+
+def wishes_line(order: Order) -> str:
+    """The customer's preferred date and time window on one line, for a short list."""
+    preferences = order.installation_preferences or {}
+    parts = []
+    if preferences.get("preferred_date"):
+        day = readable_date(str(preferences["preferred_date"]))
+        parts.append(_("prefers %(day)s", day=day))
+    window = preferences.get("time_window") or preferences.get("time_preference")
+    if window:
+        parts.append(str(window))
+    return " · ".join(parts)
 
 
 def plan_section(order: Order, form=None, day: date | None = None, technician=None) -> PlanSection:

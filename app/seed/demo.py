@@ -36,6 +36,7 @@ from app.seed.demo_customers import build_customers
 from app.seed.demo_intake import build_order_email_intake
 from app.seed.demo_orders import build_orders
 from app.seed.demo_partner_activity import build_partner_activity
+from app.seed.demo_planning import build_planning
 from app.seed.demo_tasks import build_notifications, build_tasks
 from app.seed.demo_threads import build_threads
 from app.sla.admin import ensure_defaults as ensure_sla_defaults
@@ -259,6 +260,7 @@ def load_demo_data(force: bool = False) -> dict:
     calls = build_calls(ctx, threads)
     drafts = build_order_email_intake()
     partner_activity = build_partner_activity(ctx)
+    visits = build_planning(ctx)
     db.session.flush()
     # Search documents are built in one statement once every message is in.
     rebuild_search_documents()
@@ -274,6 +276,7 @@ def load_demo_data(force: bool = False) -> dict:
         "templates": len(ctx.templates),
         "customers": len(ctx.customers),
         "orders": len(ctx.orders),
+        "visits": visits,
         "threads": len(threads),
         "messages": message_count + calls,
         "calls": calls,

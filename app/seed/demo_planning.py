@@ -1,0 +1,88 @@
+"""Demo planning: technicians' hours and days off, and a plan for each visit with a
+technician, so the planning board shows a believable week. Approved orders stay
+unplanned: they fill the board's "to plan" list."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import time, timedelta
+
+from app.extensions import db
+from app.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
+from app.models.enums import OrderStatus
+from app.planning.services import default_materials
+from app.seed.context import DemoContext
+from app.seed.demo_content import next_workday
+
+# Own generator: the rest of the demo draws from ctx.rng in a fixed order.
+PLANNING_SEED = 28
+# Windows of a technician's day, in order: the first visit starts at eight.
+SLOTS = ((8, 0, 10, 0), (10, 30, 12, 30), (13, 0, 15, 0), (15, 0, 17, 0))
+HOURS = {
+    # Ruben works four long days; Kevin, a team lead who still installs, mornings.
+    "ruben.dejong": {
+        **{d: ["07:30", "17:30"] for d in ("mon", "tue", "wed", "thu")},
+        "fri": None,
+        "sat": None,
+        "sun": None,
+    },
+    "kevin.hendriks": {
+        **{d: ["08:00", "13:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "sat": None,
+        "sun": None,
+    },
+}
+NOTES = (
+    "Klant werkt thuis, graag vooraf even bellen.",
+    "Meterkast zit in de trapkast; groep vrijhouden.",
+    "Parkeren op de oprit is toegestaan.",
+    None,
+    None,
+)
+
+
+def build_planning(ctx: DemoContext) -> int:
+    """Working hours, a day off, and visit plans; returns the number of plans."""
+    rng = random.Random(PLANNING_SEED)  # noqa: S311 (demo data, not security)
+    for key, hours in HOURS.items():
+        db.session.add(TechnicianSchedule(user_id=ctx.user(key).id, weekly_hours=hours))
+    db.session.add(TechnicianSchedule(user_id=ctx.user("tech").id))
+    day_off = next_workday(ctx.today + timedelta(days=2))
+    db.session.add(
+        TechnicianAbsence(
+            user_id=ctx.user("kevin.hendriks").id,
+            starts_on=day_off,
+            ends_on=day_off,
+            reason="Cursus laadpleinen",
+        )
+    )
+    by_day: dict[tuple, list[Order]] = defaultdict(list)
+    for order in ctx.orders:
+        if order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS) and (
+            order.assigned_technician_id and order.scheduled_date
+        ):
+            by_day[(order.assigned_technician_id, order.scheduled_date)].append(order)
+    plans = 0
+    for orders in by_day.values():
+        # The visit under way first: it started this morning.
+        orders.sort(key=lambda o: (o.status != OrderStatus.IN_PROGRESS, o.order_number))
+        for slot, order in zip(SLOTS, orders, strict=False):
+            visit = Visit(
+                order_id=order.id,
+                scheduled_date=order.scheduled_date,
+                window_start=time(slot[0], slot[1]),
+                window_end=time(slot[2], slot[3]),
+                duration_minutes=rng.choice([90, 120, 120, 150]),
+                materials=default_materials(order) or None,
+                technician_notes=rng.choice(NOTES),
+                version=1,
+                planned_at=ctx.ago(days=rng.uniform(1, 6)),
+            )
+            visit.crew.append(
+                VisitTechnician(technician_id=order.assigned_technician_id, is_lead=True)
+            )
+            db.session.add(visit)
+            plans += 1
+    db.session.flush()
+    return plans

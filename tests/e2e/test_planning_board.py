@@ -1,0 +1,231 @@
+"""A manager plans an unplanned order from the week board at 1440×900 (issue 28
+point 1); the board scrolls in its own box at 375 wide. Screenshots of the board
+and of the order page's planning section go to docs/screenshots/ (or
+SCREENSHOT_DIR)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.mobile.services import local_today
+from app.models import Order, TechnicianAbsence, TechnicianSchedule
+from app.models.enums import OrderStatus
+from app.planning.board import week_key
+from app.planning.services import PlanRequest, save_plan
+from app.transactions import commit
+from tests.helpers import PASSWORD, second_factor_code
+from tests.planning_support import approved_order, working_day
+
+SHOTS = Path(
+    os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"
+)
+
+
+def _team(make_user):
+    names = (
+        ("Daan Mulder", ["alfen", "zaptec", "3-phase"]),
+        ("Ruben de Jong", ["easee", "alfen"]),
+        ("Kevin Hendriks", ["alfen", "myenergi"]),
+    )
+    team = []
+    for name, skills in names:
+        user = make_user("technician", skills=skills, language="nl")
+        user.name = name
+        team.append(user)
+    db.session.commit()
+    return team
+
+
+def _week(manager, team, monday):
+    """A believable week: visits on most days, a day off, a short-hours technician."""
+    daan, ruben, kevin = team
+    db.session.add(
+        TechnicianSchedule(
+            user_id=kevin.id,
+            weekly_hours={
+                **{d: ["08:00", "13:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "sat": None,
+                "sun": None,
+            },
+        )
+    )
+    db.session.add(
+        TechnicianAbsence(
+            user_id=ruben.id,
+            starts_on=monday + timedelta(days=3),
+            ends_on=monday + timedelta(days=3),
+            reason="verlof",
+        )
+    )
+    db.session.commit()
+    plans = [
+        (daan, 0, (8, 0), (10, 30)),
+        (daan, 0, (11, 0), (13, 30)),
+        (daan, 1, (13, 0), (16, 0)),
+        (ruben, 1, (8, 0), (12, 0)),
+        (ruben, 2, (9, 0), (11, 0)),
+        (kevin, 2, (8, 0), (10, 0)),
+        (daan, 4, (8, 0), (12, 0)),
+    ]
+    for index, (tech, offset, start, end) in enumerate(plans):
+        order = approved_order(f"CC-2026-{500 + index:05d}")
+        order.installation_address.postal_code = f"{3511 + index * 137} AB"
+        save_plan(
+            order,
+            PlanRequest(
+                day=monday + timedelta(days=offset),
+                window_start=time(*start),
+                window_end=time(*end),
+                technician_ids=(tech.id,),
+                duration_minutes=(end[0] - start[0]) * 60 + end[1] - start[1],
+                materials=None,
+                technician_notes=None,
+                seen_version=0,
+                override=True,
+            ),
+            manager,
+            local_today(),
+        )
+        commit()
+
+
+def _waiting_orders():
+    """Approved orders nobody planned yet, with the customer's wishes."""
+    wishes = (
+        ("2026-12-07", "ochtend (08:00-12:00)", "Graag na 9 uur, kinderen naar school."),
+        ("2026-12-09", "middag (12:00-17:00)", None),
+        (None, "hele dag beschikbaar", "Laadpaal aan de zijgevel, 15 m kabel."),
+    )
+    orders = []
+    for index, (preferred, window, notes) in enumerate(wishes):
+        preferences = {"time_window": window}
+        if preferred:
+            preferences["preferred_date"] = preferred
+        if notes:
+            preferences["notes"] = notes
+        orders.append(
+            approved_order(
+                f"CC-2026-{600 + index:05d}",
+                preferences=preferences,
+                contact_fields={
+                    "display_name": ("Eva de Boer", "Sem Visser", "Noor Bakker")[index]
+                },
+            )
+        )
+    return orders
+
+
+def _sign_in_dutch(page, base_url: str, email: str) -> None:
+    """The sign-in form of a Dutch browser (its labels are Dutch), with the second step."""
+    page.goto(f"{base_url}/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/login/verify$"))
+    page.locator("#code").fill(second_factor_code(email))
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/inbox$"))
+
+
+def _no_sideways_scroll(page, width: int) -> None:
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"page is {scroll}px wide on a {width}px screen"
+
+
+def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser, make_user):
+    manager = make_user("manager", email="manager@switchboard.test", language="nl")
+    manager.name = "Marieke Bos"
+    team = _team(make_user)
+    day = working_day(7)
+    monday = day - timedelta(days=day.weekday())
+    _week(manager, team, monday)
+    waiting = _waiting_orders()
+    week = week_key(monday)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    # A Dutch planner's browser: date and time fields in Dutch form.
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        _sign_in_dutch(page, live_server.url, manager.email)
+        page.goto(f"{live_server.url}/planning/?week={week}")
+        board = page.get_by_test_id("board")
+        expect(board.get_by_test_id("board-row")).to_have_count(3)
+        expect(page.get_by_test_id("unplanned-order")).to_have_count(3)
+        _no_sideways_scroll(page, 1440)
+
+        # Plan the oldest waiting order: Ruben on Wednesday afternoon.
+        first = page.get_by_test_id("unplanned-order").filter(has_text=waiting[0].order_number)
+        first.get_by_test_id("plan-open").click()
+        dialog = page.get_by_test_id("plan-dialog")
+        expect(dialog.get_by_test_id("plan-form")).to_be_visible()
+        wednesday = monday + timedelta(days=2)
+        dialog.locator('input[name="date"]').fill(wednesday.isoformat())
+        dialog.locator('input[name="window_start"]').fill("13:00")
+        dialog.locator('input[name="window_end"]').fill("16:00")
+        dialog.get_by_label(re.compile("Ruben de Jong")).check()
+        dialog.get_by_test_id("plan-submit").click()
+
+        expect(page).to_have_url(re.compile(rf"/planning/\?week={week}$"))
+        row = page.locator('[data-testid="board-row"][data-technician="Ruben de Jong"]')
+        cell = row.locator(f'td[data-day="{wednesday.isoformat()}"]')
+        expect(cell).to_contain_text(waiting[0].order_number)
+        expect(cell).to_contain_text("13:00-16:00")
+        expect(page.get_by_test_id("unplanned-order")).to_have_count(2)
+        _no_sideways_scroll(page, 1440)
+        page.screenshot(path=str(SHOTS / "planning-board.png"), full_page=False)
+
+        # A double booking is refused on the board, with the reason in Dutch.
+        second = page.get_by_test_id("unplanned-order").first
+        second.get_by_test_id("plan-open").click()
+        dialog.locator('input[name="date"]').fill(wednesday.isoformat())
+        dialog.locator('input[name="window_start"]').fill("14:00")
+        dialog.locator('input[name="window_end"]').fill("15:00")
+        dialog.get_by_label(re.compile("Ruben de Jong")).check()
+        dialog.get_by_test_id("plan-submit").click()
+        expect(page.get_by_test_id("plan-problems")).to_contain_text(
+            f"Ruben de Jong heeft al {waiting[0].order_number}"
+        )
+
+        # The order page's planning section, loaded into the page.
+        page.goto(f"{live_server.url}/orders/{waiting[0].order_number}")
+        section = page.get_by_test_id("order-planning")
+        expect(section.get_by_test_id("plan-current")).to_contain_text("13:00-16:00")
+        expect(section.get_by_test_id("plan-preferences")).to_contain_text("Voorkeursdatum")
+        section.scroll_into_view_if_needed()
+        section.screenshot(path=str(SHOTS / "order-planning.png"))
+    finally:
+        context.close()
+
+    db.session.expire_all()
+    order = db.session.scalar(sa.select(Order).where(Order.order_number == waiting[0].order_number))
+    assert order.status == OrderStatus.SCHEDULED and order.scheduled_date == wednesday
+
+
+def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_user):
+    manager = make_user("manager", email="manager@switchboard.test", language="nl")
+    team = _team(make_user)
+    day = working_day(7)
+    monday = day - timedelta(days=day.weekday())
+    _week(manager, team, monday)
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        _sign_in_dutch(page, live_server.url, manager.email)
+        page.goto(f"{live_server.url}/planning/?week={week_key(monday)}")
+        expect(page.get_by_test_id("board")).to_be_visible()
+        _no_sideways_scroll(page, 375)
+        box = page.get_by_test_id("board-scroll")
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+        page.screenshot(path=str(SHOTS / "planning-board-375.png"), full_page=False)
+    finally:
+        context.close()
