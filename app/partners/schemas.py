@@ -26,6 +26,7 @@ from app.addresses.pdok import normalise_postal_code, split_house_number
 from app.api.validation import field_errors
 from app.contacts.emails import is_email_address
 from app.contacts.phones import normalise_phone
+from app.deliveries.partner_events import EVENT_NAMES, openapi_description
 from app.partners.config import PARTNER_REPORTABLE_STATUSES, partner_status_problem
 
 OrderStatusName = Literal[
@@ -38,16 +39,8 @@ OrderStatusName = Literal[
     "on_hold",
     "cancelled",
 ]
-EventName = Literal[
-    "status_changed",
-    "order_created",
-    "order_approved",
-    "visit_scheduled",
-    "installation_completed",
-    "order_completed",
-    "order_cancelled",
-    "test",
-]
+# The catalogue's names (app.deliveries.partner_events), so the enum is what is sent.
+EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
 
 
 def _email(value: str) -> str:
@@ -239,7 +232,7 @@ class IntegrationConfigIn(BaseModel):
     webhook_url: Annotated[str, Field(max_length=2000)] | None = Field(
         None, description="https URL that receives status callbacks (CONTRACT §5)."
     )
-    webhook_events: list[EventName] | None = None
+    webhook_events: list[EventName] | None = Field(None, description=openapi_description())
     status_mapping: StatusMapping | None = None
     alert_email: Email | None = Field(
         None, description="Where we write when callbacks to your webhook_url keep failing."
