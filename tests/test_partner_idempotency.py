@@ -156,9 +156,9 @@ def test_keys_belong_to_one_partner(client, fake_pdok):
     a = _post(client, groendus, seed_002_order(), key="shared-key")
     b = _post(client, essent, seed_002_order(), key="shared-key")
     assert (a.status_code, b.status_code) == (201, 201)
-    assert a.get_json()["data"]["chargecars_order_id"] != b.get_json()["data"][
-        "chargecars_order_id"
-    ]
+    assert (
+        a.get_json()["data"]["chargecars_order_id"] != b.get_json()["data"]["chargecars_order_id"]
+    )
     assert _count(Order) == 2
 
 
