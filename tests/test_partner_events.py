@@ -211,7 +211,7 @@ def test_delivered_callbacks_carry_the_catalogues_names(app, client, auth, make_
     assert sent.status_code == 303
     expected.append(("TEST-ORDER", "test"))
 
-    drain_until(app, lambda: len(receiver.events) >= len(expected), timeout=60)
+    drain_until(app, lambda: len(receiver.events) >= len(expected), timeout=120)
     assert receiver.rejections == []
     heard = [(e.payload["partner_order_id"], e.payload["event"]) for e in receiver.events]
     assert sorted(heard) == sorted(expected)

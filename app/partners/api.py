@@ -96,6 +96,14 @@ def _claim_key(partner, key: str, body) -> idempotency.StoredAnswer | None:
 
 
 def _replay(stored: idempotency.StoredAnswer):
+    if stored.status is None:
+        # Not reached while the key's row is written with its answer in one
+        # transaction; should a row ever be committed without one, say so.
+        raise ApiError(
+            409,
+            "idempotency_key_in_use",
+            f"A request with this {idempotency.HEADER} is still being answered; retry shortly.",
+        )
     response = current_app.response_class(
         stored.body, status=stored.status, mimetype="application/json"
     )

@@ -54,8 +54,8 @@ class KeyReused(Exception):
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    status: int
-    body: str
+    status: int | None
+    body: str | None
 
 
 def parse_key(raw: str | None) -> str | None:
