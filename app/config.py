@@ -235,7 +235,9 @@ class Config:
     def from_env(cls, instance_path: str) -> dict:
         default_db = "sqlite:///" + str(Path(instance_path) / "switchboard.db")
         graph_tenant = _env("GRAPH_TENANT_ID")
-        public_base_url = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        port = _env_int("PORT", 5000)
+        # Unset, links, callback URLs and "Try it out" point where `python wsgi.py` runs.
+        public_base_url = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
         https = public_base_url.startswith("https://")
         config = {
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(_env("DATABASE_URL", default_db)),
@@ -317,7 +319,7 @@ class Config:
             "VAPID_PRIVATE_KEY": _env("VAPID_PRIVATE_KEY"),
             "VAPID_SUBJECT": _env("VAPID_SUBJECT", "mailto:support@chargecars.nl"),
             "ATTACHMENTS_DIR": _env("ATTACHMENTS_DIR", str(Path(instance_path) / "attachments")),
-            "PORT": _env_int("PORT", 5000),
+            "PORT": port,
             "DEFAULT_LANGUAGE": default_language(),
             # Sign-in protection: this many failures lock an account for
             # LOGIN_LOCKOUT_SECONDS; the same budget applies per client address.

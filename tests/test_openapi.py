@@ -60,8 +60,13 @@ def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
 
 
 def test_servers_is_the_address_the_document_was_fetched_from(client):
-    """Issue 16 point 14: "Try it out" calls the host and port the reader is on."""
+    """Issue 16 point 14: "Try it out" calls the host and port the reader is on.
+
+    PUBLIC_BASE_URL follows as the second choice (issue 28 point 7).
+    """
     spec = client.get("/api/v1/openapi.json", base_url="http://docs.example:8123").get_json()
-    assert spec["servers"] == [{"url": "http://docs.example:8123"}]
+    assert spec["servers"] == [{"url": "http://docs.example:8123"}, {"url": "http://127.0.0.1:5000"}]
     spec = client.get("/api/v1/openapi.json", base_url="https://staging.example").get_json()
-    assert spec["servers"] == [{"url": "https://staging.example"}]
+    assert spec["servers"][0] == {"url": "https://staging.example"}
+    spec = client.get("/api/v1/openapi.json", base_url="http://127.0.0.1:5000").get_json()
+    assert spec["servers"] == [{"url": "http://127.0.0.1:5000"}]

@@ -17,10 +17,12 @@ from functools import cache
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from app.api_docs.examples import REQUEST_EXAMPLES
 from app.api_docs.hub_operations import hub_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
+from app.partners import idempotency
 from app.partners.config import ADMIN_ONLY_SETTINGS
 from app.partners.schemas import (
     REPORTABLE,
@@ -97,15 +99,51 @@ def operations() -> list[Operation]:
             ("ApiKey", "Bearer"),
             PartnerOrderIn,
             description=(
-                "Accepts seed 002's `line_items[].sku` or seed 001's `products[].partner_sku`. "
-                "Idempotent on `partner_order_id`: the same id again answers 200 with the same "
-                "order. Unmapped SKUs and addresses PDOK cannot confirm do not refuse the order; "
-                "it is created and flagged for review (`needs_review`)."
+                "Accepts `line_items[].sku` or `products[].partner_sku`. Unmapped SKUs and "
+                "addresses the Dutch address register (BAG, through PDOK) cannot confirm do "
+                "not refuse the order; it is created and flagged for review (`needs_review`).\n\n"
+                "**Sending an order again.** The same `partner_order_id` with the same body "
+                "answers 200 with the same order. Same body means the same values after "
+                "validation: key order, phone and postal code notation, a house number at the "
+                "end of `street` or apart, and fields we do not read make no difference. With "
+                "other values it answers 409 `order_conflict`, naming the existing "
+                "`chargecars_order_id` and each field that differs (`customer.email`, "
+                "`line_items`); the order keeps what was sent first. Orders created before "
+                "23 November 2026 cannot be compared and answer 200 as before.\n\n"
+                f"**{idempotency.HEADER}** (optional, Stripe's meaning): the same key with the "
+                "same body replays the first answer, status and body byte for byte, with "
+                f"`{idempotency.REPLAYED_HEADER}: true`; with another body it is refused (422 "
+                "`idempotency_key_reused`). Keys are yours alone and kept 24 hours. An answer "
+                "is kept once the intake begins: 200, 201 and 409 are replayed; a refused key, "
+                "the rate limit, an invalid body (400, 422) and server errors (5xx) keep "
+                "nothing, so the request may be retried with the same key. Two requests with "
+                "one key at the same moment give one order: the second waits for the first "
+                "and replays its answer."
+            ),
+            parameters=(
+                {
+                    "name": idempotency.HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": "Any unique string per request, e.g. a V4 UUID; "
+                    "1-255 printable ASCII characters, no spaces.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                },
             ),
             responses={
                 201: ("Order created", OrderAccepted),
-                200: ("This partner_order_id was sent before: the same order", OrderAccepted),
-                422: ("Invalid fields, each named in error.fields", ErrorBody),
+                200: ("This partner_order_id was sent before with the same body", OrderAccepted),
+                400: ("Not JSON, or a malformed Idempotency-Key", ErrorBody),
+                409: (
+                    "This partner_order_id was sent before with other values: "
+                    "error.chargecars_order_id names the order, error.fields what differs",
+                    ErrorBody,
+                ),
+                422: (
+                    "Invalid fields, each named in error.fields; or an Idempotency-Key "
+                    "used before with another body (idempotency_key_reused)",
+                    ErrorBody,
+                ),
                 **PARTNER_ERRORS,
             },
         ),
@@ -191,7 +229,8 @@ def operations() -> list[Operation]:
             ("FilloutSecret",),
             body_description=(
                 "Fillout's webhook body (formId, submission.questions[] with name/value, "
-                "submissionId, submissionTime, urlParameters) or seed 000's `responses` object."
+                "submissionId, submissionTime, urlParameters) or a plain `responses` object "
+                "of field names and answers."
             ),
             responses={
                 200: ("Stored and queued", None),
@@ -305,7 +344,7 @@ def operations() -> list[Operation]:
             ("Bearer",),
             CallIn,
             description=(
-                "Issue 16.11: a call an agent made or took, shown in the conversation's "
+                "A call an agent made or took, shown in the conversation's "
                 "timeline. A call that reached the customer counts as the first response "
                 "for the SLA; no answer, voicemail, a wrong number or a callback request "
                 "do not. Desk roles only; the signed-in session works as well as a token."
@@ -370,7 +409,7 @@ def _models(ops: list[Operation]) -> list[type[BaseModel]]:
 
 
 @cache
-def build_spec(server_url: str) -> dict:
+def build_spec(server_urls: tuple[str, ...]) -> dict:
     ops = operations()
     models = _models(ops)
     keyed, schemas = models_json_schema(
@@ -415,12 +454,12 @@ def build_spec(server_url: str) -> dict:
                 "and the `statusCallback` webhook."
             ),
         },
-        "servers": [{"url": server_url}],
+        "servers": [{"url": url} for url in server_urls],
         "paths": paths,
         "webhooks": {
             "statusCallback": {
                 "post": {
-                    "summary": "An order's status changed (CONTRACT §5)",
+                    "summary": "An order's status changed",
                     "requestBody": {
                         "content": {"application/json": {"schema": refs[StatusCallback]}}
                     },
@@ -457,11 +496,21 @@ def _request_body(op: Operation, refs: dict) -> dict:
             "description": op.body_description,
             "content": {op.body_media: {"schema": schema}},
         }
+    media: dict
     if isinstance(op.body, tuple):
-        schema = {"oneOf": [refs[model] for model in op.body]}
+        media = {
+            "schema": {"oneOf": [refs[model] for model in op.body]},
+            "examples": {
+                model.__name__: {"summary": model.__name__, "value": REQUEST_EXAMPLES[model]}
+                for model in op.body
+                if model in REQUEST_EXAMPLES
+            },
+        }
     else:
-        schema = refs[op.body]
-    return {"required": True, "content": {op.body_media: {"schema": schema}}}
+        media = {"schema": refs[op.body]}
+        if op.body in REQUEST_EXAMPLES:
+            media["example"] = REQUEST_EXAMPLES[op.body]
+    return {"required": True, "content": {op.body_media: media}}
 
 
 def flask_rule_to_path(rule: str) -> str:

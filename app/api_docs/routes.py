@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from app.api_docs.openapi import build_spec
 
@@ -11,10 +11,12 @@ bp = Blueprint("api_docs", __name__)
 
 @bp.get("/api/v1/openapi.json")
 def openapi_json():
-    # "Servers" is the address this document was fetched from, so "Try it out"
-    # on /api/docs calls the same host, port and scheme the reader is on (another
-    # port, a staging host), not PUBLIC_BASE_URL's default 127.0.0.1:5000.
-    return jsonify(build_spec(request.host_url.rstrip("/")))
+    # "Servers": first the address this document was fetched from, so "Try it
+    # out" on /api/docs calls the host, port and scheme the reader is on (a
+    # staging host, a proxy), then PUBLIC_BASE_URL, where the app says it runs.
+    here = request.host_url.rstrip("/")
+    public = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return jsonify(build_spec(tuple(dict.fromkeys((here, public)))))
 
 
 @bp.get("/api/docs")

@@ -2,26 +2,12 @@
 
 Which event a partner hears
 ---------------------------
-A partner lists the events it wants in ``PartnerIntegration.webhook_events``.
-For each status change the most specific subscribed event is sent, else the
-generic one, else nothing:
-
-==========================  =================================================
-event                       sent when the order …
-==========================  =================================================
-``order_created``           gets its first status (created through any intake)
-``quote_sent``              moves to ``quote_sent``
-``order_approved``          moves to ``approved``
-``visit_scheduled``         moves to ``scheduled``
-``installation_started``    moves to ``in_progress``
-``installation_completed``  moves to ``completed`` (``order_completed`` is
-                            accepted as the same event under seed 002's name)
-``order_on_hold``           moves to ``on_hold``
-``order_cancelled``         moves to ``cancelled``
-``status_changed``          any status change, when no specific event above
-                            is subscribed for it
-``test``                    a person pressed "send test event"
-==========================  =================================================
+A partner lists the events it wants in ``PartnerIntegration.webhook_events``;
+the names and when each is sent are the catalogue's
+(:mod:`app.deliveries.partner_events`). For each status change the most
+specific subscribed event is sent, else ``status_changed``, else nothing. A
+visit moved without a status change (planning) sends ``visit_rescheduled`` to
+partners subscribed to it, through :func:`on_visit_rescheduled`.
 
 The callback is only written when the order has a partner and a
 ``partner_order_id``, the partner's integration is active with a webhook URL,
@@ -41,69 +27,89 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.deliveries.outbox import disabled_note, record_delivery
-from app.deliveries.payloads import callback_payload
+from app.deliveries.partner_events import (
+    ORDER_CREATED,
+    STATUS_CHANGED,
+    VISIT_RESCHEDULED,
+    status_events,
+)
+from app.deliveries.payloads import callback_payload, visit_payload
 from app.extensions import db
 from app.models import Order, OrderStatusTransition, PartnerIntegration
 from app.models.enums import DeliveryKind
 
-GENERIC_EVENT = "status_changed"
-CREATED_EVENTS = ("order_created",)
-# Specific events per new status, in order of preference.
-STATUS_EVENTS: dict[str, tuple[str, ...]] = {
-    "quote_sent": ("quote_sent",),
-    "approved": ("order_approved",),
-    "scheduled": ("visit_scheduled",),
-    "in_progress": ("installation_started",),
-    "completed": ("installation_completed", "order_completed"),
-    "on_hold": ("order_on_hold",),
-    "cancelled": ("order_cancelled",),
-}
-EVENT_NAMES: tuple[str, ...] = (
-    *CREATED_EVENTS,
-    *(name for names in STATUS_EVENTS.values() for name in names),
-    GENERIC_EVENT,
-    "test",
-)
-
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
     """Status hook: write the partner's callback for this change, if it wants one."""
-    if order.partner_organization_id is None or not order.partner_order_id:
-        return
-    integration = active_integration(order.partner_organization_id)
-    if integration is None or not integration.webhook_url:
+    integration = _listening_integration(order)
+    if integration is None:
         return
     event = event_for(transition, integration.webhook_events or [])
     if event is None:
         return
-    mapping = (integration.status_mapping or {}).get("chargecars_to_partner") or {}
-    partner_status = mapping.get(transition.to_status)
+    partner_status = _partner_status(integration, transition.to_status)
     if not partner_status:
         return
-    not_sent = disabled_note(integration) if integration.webhook_disabled_at else None
-    record_delivery(
-        DeliveryKind.PARTNER_CALLBACK,
-        target_url=integration.webhook_url,
-        event_type=event,
-        payload=callback_payload(order, transition, event, partner_status),
-        integration=integration,
-        order=order,
-        not_sent_reason=not_sent,
-    )
+    _record(integration, order, event, callback_payload(order, transition, event, partner_status))
+
+
+def on_visit_rescheduled(order: Order, visit: dict, reason: str | None = None) -> None:
+    """Planning's hook: a planned visit moved, the order's status did not.
+
+    Writes a ``visit_rescheduled`` callback for a partner subscribed to that
+    event (not to ``status_changed``: nothing changed status), in the caller's
+    transaction like a status change's. ``visit`` is what the partner hears of
+    the new plan, JSON-ready, e.g. ``{"date": "2026-12-15", "window_start":
+    "08:00", "window_end": "12:00"}``; ``reason`` is a partner-visible note.
+    """
+    integration = _listening_integration(order)
+    if integration is None or VISIT_RESCHEDULED not in (integration.webhook_events or []):
+        return
+    partner_status = _partner_status(integration, order.status.value)
+    if not partner_status:
+        return
+    payload = visit_payload(order, VISIT_RESCHEDULED, partner_status, visit, reason)
+    _record(integration, order, VISIT_RESCHEDULED, payload)
 
 
 def event_for(transition: OrderStatusTransition, subscribed: list) -> str | None:
     """The event name to send for ``transition``, given the partner's subscriptions."""
     subscribed = {str(name) for name in subscribed}
     specific = (
-        CREATED_EVENTS
-        if transition.from_status is None
-        else STATUS_EVENTS.get(transition.to_status, ())
+        (ORDER_CREATED,) if transition.from_status is None else status_events(transition.to_status)
     )
     for name in specific:
         if name in subscribed:
             return name
-    return GENERIC_EVENT if GENERIC_EVENT in subscribed else None
+    return STATUS_CHANGED if STATUS_CHANGED in subscribed else None
+
+
+def _listening_integration(order: Order) -> PartnerIntegration | None:
+    """The integration to call back about ``order``: a partner order, an active URL."""
+    if order.partner_organization_id is None or not order.partner_order_id:
+        return None
+    integration = active_integration(order.partner_organization_id)
+    if integration is None or not integration.webhook_url:
+        return None
+    return integration
+
+
+def _partner_status(integration: PartnerIntegration, ours: str) -> str | None:
+    mapping = (integration.status_mapping or {}).get("chargecars_to_partner") or {}
+    return mapping.get(ours)
+
+
+def _record(integration: PartnerIntegration, order: Order, event: str, payload: dict) -> None:
+    not_sent = disabled_note(integration) if integration.webhook_disabled_at else None
+    record_delivery(
+        DeliveryKind.PARTNER_CALLBACK,
+        target_url=integration.webhook_url,
+        event_type=event,
+        payload=payload,
+        integration=integration,
+        order=order,
+        not_sent_reason=not_sent,
+    )
 
 
 def active_integration(partner_organization_id) -> PartnerIntegration | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from app.database import utcnow
+from app.deliveries.partner_events import TEST
 from app.models import Order, OrderStatusTransition, PartnerIntegration
 
 
@@ -39,13 +40,40 @@ def callback_payload(
     }
 
 
+def visit_payload(
+    order: Order, event: str, partner_status: str, visit: dict, reason: str | None
+) -> dict:
+    """The same body for a visit moved without a status change, with the new ``visit``.
+
+    ``status_details`` keeps its shape: from and to are the order's unchanged status.
+    """
+    now = iso(utcnow())
+    references = order.partner_external_references or {}
+    return {
+        "timestamp": now,
+        "event": event,
+        "chargecars_order_id": order.order_number,
+        "partner_order_id": order.partner_order_id or references.get("partner_order_id"),
+        "partner_customer_id": references.get("partner_customer_id"),
+        "status": partner_status,
+        "status_details": {
+            "from_status": order.status.value,
+            "to_status": order.status.value,
+            "reason": reason,
+            "timestamp": now,
+        },
+        "customer_info": order.customer_info_for_partner(),
+        "visit": visit,
+    }
+
+
 def sample_callback_payload(integration: PartnerIntegration) -> dict:
     """A made-up order's callback for the "send test event" button, in the same shape."""
     mapping = (integration.status_mapping or {}).get("chargecars_to_partner") or {}
     now = iso(utcnow())
     return {
         "timestamp": now,
-        "event": "test",
+        "event": TEST,
         "chargecars_order_id": "CC-0000-00000",
         "partner_order_id": "TEST-ORDER",
         "partner_customer_id": "TEST-CUSTOMER",

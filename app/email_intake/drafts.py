@@ -208,6 +208,7 @@ def _create_order(
         None
         if result.created
         else f"{result.order.order_number} already existed for {result.order.partner_order_id}"
+        + (f"; sent before with other {', '.join(result.differs)}" if result.differs else "")
     )
     return result.order
 

@@ -46,7 +46,7 @@ class ReplyContext(Lenient):
 
 
 class SendWhatsAppIn(Lenient):
-    """Seed 000's WhatsApp send: a text inside the 24-hour window, or a template."""
+    """A WhatsApp send: a text inside the 24-hour window, or a template."""
 
     messaging_product: Literal["whatsapp"] | None = "whatsapp"
     to: str | int = Field(description="The customer's number, e.g. 31687654321 or +31687654321")

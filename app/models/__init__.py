@@ -48,7 +48,7 @@ from app.models.orders import (
     OrderStatusTransition,
     PartnerSkuMapping,
 )
-from app.models.partners import PartnerApiUsage, PartnerIntegration
+from app.models.partners import PartnerApiUsage, PartnerIdempotencyKey, PartnerIntegration
 from app.models.planning import (
     TechnicianAbsence,
     TechnicianSchedule,
@@ -134,6 +134,7 @@ __all__ = [
     "Organization",
     "OutboundDelivery",
     "PartnerApiUsage",
+    "PartnerIdempotencyKey",
     "PartnerIntegration",
     "PartnerSkuMapping",
     "PhoneCall",

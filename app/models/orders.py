@@ -122,6 +122,11 @@ class Order(Entity, db.Model):
     # never changes a known contact's addresses (issue 14), so what differs stays
     # here; None for orders not made by an intake, or made before.
     customer_as_sent: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
+    # A salted digest per field of the partner's validated order body
+    # (app.partners.payload_digest): the same partner_order_id with another body
+    # is refused naming the fields that differ. None for orders made before it
+    # was kept, or not by a partner intake.
+    partner_payload_digest: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     scheduled_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
     assigned_technician_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True

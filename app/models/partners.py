@@ -90,3 +90,30 @@ class PartnerApiUsage(Entity, db.Model):
     # Answers of 400 and above (refused key, validation, rate limit, server error).
     error_count: so.Mapped[int] = so.mapped_column(default=0)
     total_duration_ms: so.Mapped[float] = so.mapped_column(default=0.0)
+
+
+class PartnerIdempotencyKey(Entity, db.Model):
+    """A partner's ``Idempotency-Key`` on order intake and the first answer to it.
+
+    Unique per partner and key, so of two requests with one key the second
+    waits for the first's transaction and then replays its answer
+    (:mod:`app.partners.idempotency`). Kept 24 hours.
+    """
+
+    __tablename__ = "partner_idempotency_keys"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "partner_organization_id", "key", name="uq_partner_idempotency_keys_partner_key"
+        ),
+    )
+
+    partner_organization_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    # SHA-256 of the request body's canonical JSON: the same key with another body is refused.
+    request_fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # The first answer, replayed byte for byte. None only inside the first request's
+    # own transaction, which writes the answer before it commits.
+    response_status: so.Mapped[Optional[int]] = so.mapped_column()
+    response_body: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)

@@ -1,6 +1,7 @@
 """Partners: organizations that send us orders and hear back about them."""
 
 from app.features import Feature
+from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=(
@@ -11,4 +12,12 @@ FEATURE = Feature(
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
     # Seed 001: commission records per channel level when an order completes.
     status_hooks=("app.partners.commissions:on_status_change",),
+    periodic_jobs=(
+        # Idempotency-Key answers are kept 24 hours (app.partners.idempotency).
+        PeriodicJob(
+            "expired-idempotency-keys",
+            "app.partners.idempotency.delete_expired_keys",
+            every_seconds=3600,
+        ),
+    ),
 )

@@ -7,21 +7,22 @@ through the pydantic schemas, call the intake or config service, commit, answer
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
 
-from app.api.errors import ApiError
+from app.api.errors import ApiError, error_body
 from app.api.validation import field_errors
 from app.extensions import csrf, db
 from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
+from app.partners import idempotency
 from app.partners.access import authenticate, enforce_rate_limit, enforce_status_poll_limit
 from app.partners.config import (
     ConfigInvalid,
     apply_integration_config,
     refused_partner_settings,
 )
-from app.partners.intake import IntakeInvalid, create_partner_order, existing_order
+from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
 from app.partners.schemas import IntegrationConfigIn
 from app.transactions import commit
 
@@ -56,14 +57,79 @@ def create_order(partner_id):
     caller = _caller(partner_id)
     body = _json_body()
     try:
-        result = create_partner_order(caller.partner, body)
+        key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+    except idempotency.KeyInvalid as exc:
+        raise ApiError(400, "invalid_idempotency_key", f"{idempotency.HEADER}: {exc}.") from exc
+    # A body that is not an order keeps no answer under its key (as at Stripe).
+    try:
+        parse_order(body)
     except IntakeInvalid as exc:
-        db.session.rollback()
         raise ApiError(
             422, "validation_failed", "The order has invalid fields.", exc.fields
         ) from exc
+    if key is not None:
+        stored = _claim_key(caller.partner, key, body)
+        if stored is not None:
+            commit()
+            return _replay(stored)
+    response = _intake_answer(caller.partner, body)
+    if key is not None:
+        idempotency.remember(
+            caller.partner, key, response.status_code, response.get_data(as_text=True)
+        )
     commit()
-    return jsonify(success=True, data=result.response_data()), 201 if result.created else 200
+    return response
+
+
+def _claim_key(partner, key: str, body) -> idempotency.StoredAnswer | None:
+    try:
+        return idempotency.claim(partner, key, idempotency.fingerprint(body))
+    except idempotency.KeyReused as exc:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            f"{idempotency.HEADER} {key!r} was used before with another body; "
+            "use a new key for a different request.",
+            {idempotency.HEADER: "used before with another body"},
+        ) from exc
+
+
+def _replay(stored: idempotency.StoredAnswer):
+    if stored.status is None:
+        # Not reached while the key's row is written with its answer in one
+        # transaction; should a row ever be committed without one, say so.
+        raise ApiError(
+            409,
+            "idempotency_key_in_use",
+            f"A request with this {idempotency.HEADER} is still being answered; retry shortly.",
+        )
+    response = current_app.response_class(
+        stored.body, status=stored.status, mimetype="application/json"
+    )
+    response.headers[idempotency.REPLAYED_HEADER] = "true"
+    return response
+
+
+def _intake_answer(partner, body):
+    """201 for a new order, 200 for the same body again, 409 for another body."""
+    result = create_partner_order(partner, body)
+    if result.differs:
+        order = result.order
+        answer = error_body(
+            "order_conflict",
+            f"partner_order_id {order.partner_order_id!r} was sent before with other "
+            f"values; order {order.order_number} keeps what was sent first. Changes to "
+            "an order go through ChargeCars, not by sending it again.",
+            {path: "differs from what was sent first" for path in result.differs},
+        )
+        answer["error"]["chargecars_order_id"] = order.order_number
+        response = jsonify(answer)
+        response.status_code = 409
+        return response
+    response = jsonify(success=True, data=result.response_data())
+    response.status_code = 201 if result.created else 200
+    return response
 
 
 @bp.get("/<partner_id>/orders/<path:partner_order_id>/status")

@@ -16,28 +16,13 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from app.deliveries.partner_events import EVENT_NAMES
 from app.extensions import db
 from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
 from app.models import PartnerIntegration
 from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
 from app.partners.services import validate_webhook_url
 
-# Every event a partner can subscribe to, in the order's lifecycle: seed 002's
-# names plus the per-status events the callback hook sends
-# (app.deliveries.partner_callbacks). The admin page offers exactly these.
-KNOWN_EVENTS = (
-    "status_changed",
-    "order_created",
-    "quote_sent",
-    "order_approved",
-    "visit_scheduled",
-    "installation_started",
-    "installation_completed",
-    "order_completed",
-    "order_on_hold",
-    "order_cancelled",
-    "test",
-)
 MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
 # The only statuses of ours a partner's own word may put an order in (its
 # ``partner_to_chargecars`` mapping, the status webhook). A pause is the
@@ -217,11 +202,11 @@ def _email(value, path) -> str | None:
 def _webhook_events(value, path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         _fail(path, "must be a list of event names")
-    unknown = [item for item in value if item not in KNOWN_EVENTS]
+    unknown = [item for item in value if item not in EVENT_NAMES]
     if unknown:
         _fail(
             path,
-            f"unknown event {', '.join(map(repr, unknown))}; known: {', '.join(KNOWN_EVENTS)}",
+            f"unknown event {', '.join(map(repr, unknown))}; known: {', '.join(EVENT_NAMES)}",
         )
     # Keep the partner's order, once each.
     return list(dict.fromkeys(value))

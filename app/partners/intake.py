@@ -7,8 +7,10 @@ installation address checked against the BAG, lines mapped from partner SKUs,
 the partner's references, a gap-free order number and the first status
 through the status engine. All of it in the caller's transaction.
 
-The partner's ``partner_order_id`` is the idempotency key: the same id again,
-even at the same moment from twenty connections, gives the one order.
+The partner's ``partner_order_id`` names the order: the same id again, even at
+the same moment from twenty connections, gives the one order. Sent again with
+another body, the result says which fields differ (``differs``), judged by
+:mod:`app.partners.payload_digest`; the partner API answers that with 409.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from app.orders.creation import (
 )
 from app.orders.customer_details import keep_customer_as_sent, partner_review_reasons
 from app.orders.status_engine import record_initial_status
+from app.partners.payload_digest import differing_fields, payload_digest
 from app.partners.schemas import PartnerOrderIn, order_field_errors, validate_partner_order
 from app.transactions import after_commit
 
@@ -70,6 +73,9 @@ class IntakeResult:
     order: Order
     created: bool
     warnings: list[str] = field(default_factory=list)
+    # For an order found, not created: the fields the body sent now has that
+    # differ from the one it was made from (empty: the same body).
+    differs: list[str] = field(default_factory=list)
 
     def response_data(self) -> dict:
         """The ``data`` of the partner API's answer (CONTRACT §4)."""
@@ -124,7 +130,7 @@ def create_partner_order(
     found = existing_order(partner, payload.partner_order_id)
     if found is not None:
         log.info("duplicate partner order %s from %s", payload.partner_order_id, partner.name)
-        return IntakeResult(found, created=False)
+        return _found(found, payload)
     try:
         # A savepoint: if another intake won the race the unique constraint catches
         # (SQLite has no advisory lock), only this attempt is undone.
@@ -134,10 +140,17 @@ def create_partner_order(
         found = existing_order(partner, payload.partner_order_id)
         if found is None:
             raise
-        return IntakeResult(found, created=False)
+        return _found(found, payload)
     order_id = str(order.id)
     after_commit(lambda: enqueue("app.partners.confirmations.send_partner_confirmation", order_id))
     return IntakeResult(order, created=True)
+
+
+def _found(order: Order, payload: PartnerOrderIn) -> IntakeResult:
+    # An order made before digests were kept cannot be compared: it is the
+    # same order, as it always was.
+    differs = differing_fields(payload, order.partner_payload_digest) or []
+    return IntakeResult(order, created=False, differs=differs)
 
 
 def _serialise_on(partner: Organization, partner_order_id: str) -> None:
@@ -221,6 +234,7 @@ def _build_order(
         installation_preferences=preferences,
         notes=preferences.get("notes") or preferences.get("access_notes"),
     )
+    order.partner_payload_digest = payload_digest(payload)
     keep_customer_as_sent(
         order, contact, name=customer.name, email=customer.email, phone=customer.phone
     )

@@ -24,12 +24,13 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.database import utcnow
+from app.deliveries.partner_events import EVENTS as PARTNER_EVENTS
 from app.deliveries.services import reenable_endpoint, retry_delivery, send_test_event
 from app.extensions import db
 from app.models import ApiToken, OutboundDelivery
 from app.models.enums import AuthenticationType, OrderStatus, Role, SyncFrequency, TokenKind
 from app.partners import admin
-from app.partners.config import KNOWN_EVENTS, PARTNER_REPORTABLE_STATUSES, ConfigInvalid
+from app.partners.config import PARTNER_REPORTABLE_STATUSES, ConfigInvalid
 from app.partners.health import partner_health
 from app.partners.keys import (
     ROTATION_GRACE,
@@ -160,7 +161,7 @@ def _show_page(partner, *, status: int = 200, errors=None, section=None, submitt
         articles=admin.articles(),
         statuses=OrderStatus.values(),
         reportable_statuses=[status.value for status in PARTNER_REPORTABLE_STATUSES],
-        known_events=KNOWN_EVENTS,
+        known_events=PARTNER_EVENTS,
         authentication_types=AuthenticationType.values(),
         sync_frequencies=SyncFrequency.values(),
         outbound=mapping.get("chargecars_to_partner", {}),

@@ -26,6 +26,7 @@ from app.addresses.pdok import normalise_postal_code, split_house_number
 from app.api.validation import field_errors
 from app.contacts.emails import is_email_address
 from app.contacts.phones import normalise_phone
+from app.deliveries.partner_events import EVENT_NAMES, openapi_description
 from app.partners.config import PARTNER_REPORTABLE_STATUSES, partner_status_problem
 
 OrderStatusName = Literal[
@@ -38,16 +39,8 @@ OrderStatusName = Literal[
     "on_hold",
     "cancelled",
 ]
-EventName = Literal[
-    "status_changed",
-    "order_created",
-    "order_approved",
-    "visit_scheduled",
-    "installation_completed",
-    "order_completed",
-    "order_cancelled",
-    "test",
-]
+# The catalogue's names (app.deliveries.partner_events), so the enum is what is sent.
+EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
 
 
 def _email(value: str) -> str:
@@ -87,11 +80,37 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
+# A street that ends in its house number ("Hoofdstraat 123", "Dorpsweg 7-b"): the
+# validator splits it off, and the JSON Schema says the same with this pattern.
+STREET_WITH_NUMBER = r"^(.*?\D)\s*(\d{1,5})\s*[-\s]?([A-Za-z0-9]{0,6})$"
+
+
 class AddressIn(Schema):
-    street: Text | None = Field(
-        None, description="Street, with the house number if it is not separate"
+    """An address. The house number is required: in ``house_number``, or at the
+    end of ``street`` ("Hoofdstraat 123")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["house_number"]},
+                {
+                    "required": ["street"],
+                    "properties": {"street": {"type": "string", "pattern": STREET_WITH_NUMBER}},
+                },
+            ]
+        }
     )
-    house_number: Annotated[str, Field(max_length=12)] | None = None
+    street: Text | None = Field(
+        None,
+        description="Street; may end with the house number instead of giving house_number",
+        examples=["Hoofdstraat"],
+    )
+    house_number: Annotated[str, Field(max_length=12)] | None = Field(
+        None,
+        description="Required unless street ends with it: a number, optionally with a "
+        "letter or addition (12, 12a, 12-2)",
+        examples=["123"],
+    )
     house_number_addition: Annotated[str, Field(max_length=10)] | None = None
     postal_code: PostalCode
     city: Text | None = None
@@ -100,7 +119,7 @@ class AddressIn(Schema):
     def _number_from_street(self) -> "AddressIn":
         # Seed 002 writes "Hoofdstraat 123": split the number off the street.
         if not self.house_number and self.street:
-            match = re.match(r"^(.*?\D)\s*(\d{1,5})\s*[-\s]?([A-Za-z0-9]{0,6})$", self.street)
+            match = re.match(STREET_WITH_NUMBER, self.street)
             if match:
                 self.street = match.group(1).strip(" ,")
                 self.house_number = match.group(2)
@@ -158,10 +177,10 @@ class PartnerOrderIn(Schema):
     purchase_order_number: Reference | None = None
     customer: CustomerIn
     line_items: Annotated[list[LineItemIn], Field(max_length=50)] | None = Field(
-        None, description="Seed 002 shape. Give this or `products`."
+        None, description="The order's lines by your SKU. Give this or `products`."
     )
     products: Annotated[list[ProductIn], Field(max_length=50)] | None = Field(
-        None, description="Seed 001 shape. Give this or `line_items`."
+        None, description="The same lines by `partner_sku`. Give this or `line_items`."
     )
     installation_preferences: InstallationPreferences | None = None
     partner_references: PartnerReferences | None = None
@@ -224,7 +243,7 @@ class StatusMapping(BaseModel):
 
 
 class IntegrationConfigIn(BaseModel):
-    """Seed 002's integration configuration. Only the fields sent are changed.
+    """Your integration's configuration. Only the fields sent are changed.
 
     ``is_active``, ``rate_limit_per_minute``, ``max_delivery_attempts``,
     ``order_email_address``, ``sync_enabled`` and ``sync_frequency`` are set by
@@ -237,9 +256,9 @@ class IntegrationConfigIn(BaseModel):
     api_version: Annotated[str, Field(max_length=20)] | None = None
     authentication_type: Literal["api_key", "oauth2", "basic_auth", "bearer_token"] | None = None
     webhook_url: Annotated[str, Field(max_length=2000)] | None = Field(
-        None, description="https URL that receives status callbacks (CONTRACT §5)."
+        None, description="https URL that receives status callbacks (see StatusCallback)."
     )
-    webhook_events: list[EventName] | None = None
+    webhook_events: list[EventName] | None = Field(None, description=openapi_description())
     status_mapping: StatusMapping | None = None
     alert_email: Email | None = Field(
         None, description="Where we write when callbacks to your webhook_url keep failing."
@@ -247,7 +266,7 @@ class IntegrationConfigIn(BaseModel):
 
 
 class PartnerStatusUpdateIn(Schema):
-    """Seed 002's status update a partner posts to us."""
+    """A status change in your system, posted to us."""
 
     partner_order_id: Reference
     partner_customer_id: Reference | None = None
@@ -318,6 +337,11 @@ class ErrorDetail(BaseModel):
     fields: dict[str, str] | None = Field(
         None, examples=[{"customer.email": "must be an e-mail address like jan@example.com"}]
     )
+    chargecars_order_id: str | None = Field(
+        None,
+        description="With order_conflict (409): the order this partner_order_id made.",
+        examples=["CC-2026-00001"],
+    )
 
 
 class ErrorBody(BaseModel):
@@ -338,7 +362,7 @@ class CustomerInfo(BaseModel):
 
 
 class StatusCallback(BaseModel):
-    """What we POST to your ``webhook_url`` (CONTRACT §5).
+    """What we POST to your ``webhook_url`` when an order's status changes.
 
     Headers: ``X-ChargeCars-Event``, ``X-ChargeCars-Signature`` (hex HMAC-SHA256
     of the raw body keyed with your ``whsec_…`` secret as given), and Standard

@@ -16,7 +16,7 @@ from app.models.calls import MAX_CALL_SECONDS
 
 
 class CallIn(BaseModel):
-    """A phone call to log on a conversation (issue 16.11)."""
+    """A phone call to log on a conversation."""
 
     thread_id: Annotated[str, Field(description="The conversation the call was about")]
     direction: Literal["inbound", "outbound"]
