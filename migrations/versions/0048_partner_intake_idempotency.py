@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0047_partnerapi'
-down_revision = '0046'
+revision = '0048'
+down_revision = '0047'
 branch_labels = None
 depends_on = None
 
