@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.api.errors import ApiError
 from app.api.validation import field_errors
+from app.deliveries.payloads import status_details
 from app.extensions import csrf, db
 from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
@@ -83,6 +84,8 @@ def order_status(partner_id, partner_order_id):
             "internal_status": order.status.value,
             "needs_review": bool(partner_review_reasons(order)),
             "updated_at": order.updated_at.isoformat(),
+            # The last move as the callback told it: the partner note, never our reason.
+            "status_details": status_details(order.transitions[-1]) if order.transitions else None,
         },
     )
 
