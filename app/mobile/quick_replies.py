@@ -41,6 +41,12 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, OrderStatus, TemplateCategory
+from app.orders.visit_notices import (
+    AlreadyTold,
+    claim_for_template,
+    record_notice_message,
+    release_notice_of,
+)
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
@@ -229,7 +235,14 @@ def send_quick_reply(
         if not eta:
             raise InvalidInput({"eta": _("Pick when you expect to arrive.")})
         variables[ETA_VARIABLE] = eta
-    return compose_reply(
+    # "On my way" reaches the customer once per visit, whichever way it is sent.
+    try:
+        notice_id = claim_for_template(order.id, template.id, day)
+    except AlreadyTold as exc:
+        raise InvalidInput(
+            {"template_id": _("The customer was already told today that you are on the way.")}
+        ) from exc
+    message = compose_reply(
         order_thread(order),
         technician,
         content=None,
@@ -237,6 +250,9 @@ def send_quick_reply(
         variables=variables,
         hold_seconds=hold_seconds,
     )
+    if notice_id is not None:
+        record_notice_message(notice_id, message.id)
+    return message
 
 
 def seconds_behind_held(order: Order) -> float:
@@ -263,6 +279,9 @@ def withdraw_quick_reply(
     thread = find_order_thread(order)
     if thread is None:
         return None
+    # An "on my way" taken back was never sent: it may be sent again. (The caller
+    # rolls back when the message had already left.)
+    release_notice_of(message_id)
     return withdraw_outbound(thread, message_id, author_id=technician.id)
 
 
