@@ -152,7 +152,7 @@ def test_invalid_configuration_names_every_field_and_applies_nothing(app):
     }
     assert "order_teleported" in fields["webhook_events"]
     assert "'finished' is not a status" in fields["status_mapping.partner_to_chargecars.DONE"]
-    assert "ours to set" in fields["status_mapping.partner_to_chargecars.OK"]
+    assert "not granted to this partner" in fields["status_mapping.partner_to_chargecars.OK"]
     assert fields["colour"] == "unknown field"
     db.session.commit()
     integration = _reload(integration)
