@@ -118,7 +118,10 @@ def test_tap_then_the_on_the_way_quick_reply_is_refused(client, auth, make_user)
     auth.login(tech.email)
     token = auth.csrf_token("/m/")
 
+    assert f'value="{template.id}"' in client.get("/m/").get_data(as_text=True)
     assert _tap(client, token, order).status_code == 200
+    # The card offers it no more; a stale card's button is refused.
+    assert f'value="{template.id}"' not in client.get("/m/").get_data(as_text=True)
     refused = _quick_reply(client, token, order, template)
     assert refused.status_code == 422
     assert "already told today that you are on the way" in refused.get_data(as_text=True)
@@ -236,3 +239,51 @@ def test_taps_and_api_sends_racing_on_postgresql_tell_the_customer_once(
     assert set(codes) <= {200, 201, 409}, codes
     assert len(_told(order)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitCustomerNotice)) == 1
+
+
+def test_the_ik_ben_onderweg_reply_with_its_arrival_time_counts_as_on_the_way(
+    client, auth, make_user
+):
+    tech = make_user("technician")
+    eta = factories.template(
+        "Hoi {{customer_first_name}}, ik ben onderweg. Verwachte aankomst: {{eta}}.",
+        template_name="technician_eta",
+        template_category=TemplateCategory.INSTALLATION_SCHEDULING,
+    )
+    db.session.commit()
+    order = visit(tech, with_whatsapp=False)
+    auth.login(tech.email)
+    token = auth.csrf_token("/m/")
+
+    form = {"csrf_token": token, "template_id": str(eta.id), "eta_time": "14:35"}
+    assert client.post(f"/m/visits/{order.id}/reply", data=form, headers=HTMX).status_code == 200
+    tapped = _tap(client, token, order)
+    assert "the customer was told so today already" in tapped.get_data(as_text=True)
+    [told] = _told(order)
+    assert "Verwachte aankomst: 14:35" in told.message_content
+
+
+def test_an_on_the_way_reply_taken_back_in_its_undo_window_may_be_sent_again(
+    app, client, auth, make_user
+):
+    app.config["VISIT_UNDO_SECONDS"] = 30
+    tech = make_user("technician")
+    template = _on_the_way_template()
+    order = visit(tech, with_whatsapp=False)
+    auth.login(tech.email)
+    token = auth.csrf_token("/m/")
+
+    assert _quick_reply(client, token, order, template).status_code == 200
+    [held] = _told(order)
+    assert held.is_held
+    undone = client.post(
+        f"/m/visits/{order.id}/reply/undo",
+        data={"csrf_token": token, "message_id": str(held.id)},
+        headers=HTMX,
+    )
+    assert undone.status_code == 200
+    assert _told(order) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitCustomerNotice)) == 0
+
+    assert _quick_reply(client, token, order, template).status_code == 200
+    assert len(_told(order)) == 1

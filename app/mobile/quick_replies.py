@@ -43,7 +43,9 @@ from app.models import (
 from app.models.enums import ChannelType, OrderStatus, TemplateCategory
 from app.orders.visit_notices import (
     AlreadyTold,
+    already_told,
     claim_for_template,
+    is_on_the_way_template,
     record_notice_message,
     release_notice_of,
 )
@@ -173,6 +175,8 @@ def quick_replies_for(
         channel.channel_type == ChannelType.WHATSAPP_BUSINESS and not service_window(thread).is_open
     )
     variables = visit_variables(order, technician, day)
+    # Once the customer knows the technician is on the way, no button says it again.
+    told = any(map(is_on_the_way_template, templates)) and already_told(order.id, day)
     replies = []
     # The technician's own replies ("Ik sta voor de deur") before the planners'.
     mine_first = sorted(templates, key=lambda t: not t.template_name.startswith(TECHNICIAN_PREFIX))
@@ -182,6 +186,8 @@ def quick_replies_for(
         if approved_only and not template.whatsapp_template_name:
             continue
         if announces_the_date(template, order, day):
+            continue
+        if told and is_on_the_way_template(template):
             continue
         wants_eta = needs_eta(template)
         # The arrival time is picked at the tap; the preview shows where it goes.

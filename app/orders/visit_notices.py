@@ -24,8 +24,12 @@ from app.extensions import db
 from app.models import CommunicationTemplate, VisitCustomerNotice
 
 ON_THE_WAY = "on_the_way"
-# The template of the "on my way" message, by template name or WhatsApp name.
+# The template the "On the way" tap sends, by template name or WhatsApp name.
 ON_THE_WAY_TEMPLATE = "technician_on_the_way"
+# Templates that tell the customer the technician is on the way: the tap's, and
+# the phone's "Ik ben onderweg" quick reply with its arrival time. One of them
+# per visit day.
+ON_THE_WAY_TEMPLATES = frozenset({ON_THE_WAY_TEMPLATE, "technician_eta"})
 # Visit days are the technicians' calendar days.
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -60,6 +64,21 @@ def claim_visit_notice(order_id: uuid.UUID, day: date, kind: str) -> uuid.UUID |
     )
 
 
+def already_told(order_id: uuid.UUID, day: date, kind: str = ON_THE_WAY) -> bool:
+    """Whether the (order, day, kind) message was claimed: for what a page offers only;
+    sending goes through :func:`claim_visit_notice`, which decides."""
+    return (
+        db.session.scalar(
+            sa.select(VisitCustomerNotice.id).where(
+                VisitCustomerNotice.order_id == order_id,
+                VisitCustomerNotice.visit_day == day,
+                VisitCustomerNotice.kind == kind,
+            )
+        )
+        is not None
+    )
+
+
 def record_notice_message(notice_id: uuid.UUID, message_id: uuid.UUID) -> None:
     """Note which message told the customer (Undo of that message frees the claim)."""
     db.session.execute(
@@ -83,9 +102,8 @@ def release_notice_of(message_id: uuid.UUID) -> None:
 
 
 def is_on_the_way_template(template: CommunicationTemplate | None) -> bool:
-    return template is not None and ON_THE_WAY_TEMPLATE in (
-        template.template_name,
-        template.whatsapp_template_name,
+    return template is not None and bool(
+        ON_THE_WAY_TEMPLATES & {template.template_name, template.whatsapp_template_name}
     )
 
 
