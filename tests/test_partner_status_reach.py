@@ -136,8 +136,9 @@ def test_an_admin_grant_lets_seed_002_mapping_move_orders_within_the_engine_rule
     # The partner's own configuration may now reach what was granted, and no more.
     accepted = _config(client, partner, SEED_002_INBOUND)
     assert accepted.status_code == 200, accepted.get_json()
-    mapping = accepted.get_json()["data"]["status_mapping"]
-    assert mapping["partner_to_chargecars"] == SEED_002_INBOUND
+    data = accepted.get_json()["data"]
+    assert data["status_mapping"]["partner_to_chargecars"] == SEED_002_INBOUND
+    assert data["granted_statuses"] == ["approved", "completed", "on_hold"]
     refused = _config(client, partner, {"PLANNED": "scheduled"})
     assert refused.status_code == 422
     assert "'scheduled'" in refused.get_json()["error"]["fields"][

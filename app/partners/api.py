@@ -20,6 +20,7 @@ from app.partners.access import authenticate, enforce_rate_limit, enforce_status
 from app.partners.config import (
     ConfigInvalid,
     apply_integration_config,
+    granted_statuses,
     refused_partner_settings,
 )
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order
@@ -137,6 +138,8 @@ def integration_to_dict(integration) -> dict:
         "webhook_url": integration.webhook_url,
         "webhook_events": list(integration.webhook_events or []),
         "status_mapping": integration.status_mapping or {},
+        # Ours to give; shown so the partner knows what its mapping may reach.
+        "granted_statuses": granted_statuses(integration),
         "sync_frequency": integration.sync_frequency.value,
         "sync_enabled": integration.sync_enabled,
         "is_active": integration.is_active,
