@@ -15,6 +15,7 @@ import pytest
 
 from app.auth.tokens import issue_token
 from app.extensions import db
+from app.mobile.services import local_today
 from app.models import Contact, Order
 from app.models.enums import OrderStatus, TokenKind
 from app.partners.services import new_webhook_secret
@@ -157,3 +158,26 @@ def test_a_too_long_partner_note_is_refused_naming_the_field(client, make_user, 
     assert "partner_note" in refused.get_json()["error"]["fields"]
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.NEW
+
+
+def test_a_technicians_tap_tells_the_partner_a_fixed_note_not_our_reason(
+    app, client, auth, make_user, receiver, partner
+):
+    tech = make_user("technician")
+    order = _order(partner, "VLV-NOTE-5")
+    order.status = OrderStatus.SCHEDULED
+    order.assigned_technician_id = tech.id
+    order.scheduled_date = local_today()
+    db.session.commit()
+    auth.login(tech.email)
+    tapped = client.post(
+        f"/m/visits/{order.id}/status",
+        data={"tap": "started", "csrf_token": auth.csrf_token("/m/")},
+    )
+    assert tapped.status_code in (200, 303)
+
+    drain_until(app, lambda: len(receiver.events) == 1)
+    [callback] = receiver.events
+    assert callback.payload["status_details"]["reason"] == "Installation started"
+    assert "on site" not in callback.body.decode()
+    assert tech.name not in callback.body.decode()
