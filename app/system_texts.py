@@ -82,6 +82,9 @@ CATALOGUE: dict[str, str] = {
     "visit.on_the_way_told": N_(
         "%(actor)s is on the way to the visit (customer told by %(channel)s)."
     ),
+    "visit.on_the_way_already_told": N_(
+        "%(actor)s is on the way to the visit (the customer was told so already)."
+    ),
     "visit.on_the_way_not_told": N_(
         "%(actor)s is on the way to the visit (customer not told: %(problem)s)."
     ),

@@ -144,7 +144,11 @@ def test_status_change_through_the_api_sends_one_verified_callback(
     answer = client.post(
         f"/api/orders/{order.id}/status",
         headers={"Authorization": f"Bearer {token}"},
-        json={"to_status": "approved", "reason": "Offerte getekend"},
+        json={
+            "to_status": "approved",
+            "reason": "Klant belde, korting van 5% gegeven",
+            "partner_note": "Offerte getekend",
+        },
     )
     assert answer.status_code == 200
     drain_until(app, lambda: len(receiver.events) == 1)

@@ -50,13 +50,29 @@ def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
     ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     schemas = spec["components"]["schemas"]
     config = schemas[ref.rsplit("/", 1)[1]]
-    for field in ("rate_limit_per_minute", "max_delivery_attempts", "is_active"):
+    ours = ("rate_limit_per_minute", "max_delivery_attempts", "is_active", "granted_statuses")
+    for field in ours:
         assert field not in config["properties"]
         assert f"`{field}`" in operation["description"]
-    inbound = schemas["StatusMapping"]["properties"]["partner_to_chargecars"]["anyOf"][0]
-    assert inbound["additionalProperties"]["enum"] == ["on_hold"]
+    # Issue 28.6: which statuses a mapping may reach is granted per partner (default
+    # on_hold), so the schema lists our statuses and the text says who grants them.
+    inbound = schemas["StatusMapping"]["properties"]["partner_to_chargecars"]
+    assert "granted" in inbound["description"]
+    assert "granted you (`on_hold`" in operation["description"]
     webhook = spec["paths"]["/api/v1/webhooks/partner-status/{partner_id}"]["post"]
-    assert "`on_hold`" in webhook["description"]
+    assert "granted you (`on_hold`" in webhook["description"]
+
+
+def test_the_order_status_api_documents_the_partner_note_beside_the_reason(client):
+    """Issue 28.4: the JSON API's status change takes a note for the partner."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/orders/{key}/status"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"to_status", "reason", "partner_note"} <= set(body["properties"])
+    assert "never to a partner" in body["properties"]["reason"]["description"]
+    assert "status_details.reason" in body["properties"]["partner_note"]["description"]
+    assert "409" in operation["responses"]
 
 
 def test_servers_is_the_address_the_document_was_fetched_from(client):

@@ -152,7 +152,7 @@ def test_invalid_configuration_names_every_field_and_applies_nothing(app):
     }
     assert "order_teleported" in fields["webhook_events"]
     assert "'finished' is not a status" in fields["status_mapping.partner_to_chargecars.DONE"]
-    assert "ours to set" in fields["status_mapping.partner_to_chargecars.OK"]
+    assert "not granted to this partner" in fields["status_mapping.partner_to_chargecars.OK"]
     assert fields["colour"] == "unknown field"
     db.session.commit()
     integration = _reload(integration)
@@ -461,7 +461,8 @@ def test_status_mapping_editor_refuses_unknown_statuses(client, auth, make_user)
 
 
 def test_status_mapping_editor_refuses_statuses_only_we_set(client, auth, make_user):
-    """Issue 14 point 4: the admin too cannot let a partner complete, plan or cancel."""
+    """Issue 14 point 4: the mapping editor keeps to the partner's grant (issue 28.6:
+    the default grant, on_hold only); more is granted under Status reach."""
     partner = _partner()
     base = f"/partners/{partner.organization.id}"
     _, csrf = _signed_in(client, auth, make_user)
@@ -478,7 +479,7 @@ def test_status_mapping_editor_refuses_statuses_only_we_set(client, auth, make_u
     html = refused.get_data(as_text=True)
     for status in forbidden:
         assert f'data-field="status_mapping.partner_to_chargecars.P_{status.upper()}"' in html
-    assert "is ours to set" in html
+    assert "is not granted to this partner" in html
     assert _reload(partner.integration).status_mapping["partner_to_chargecars"] == {}
 
     # A row stored before the rule is shown as not allowed, not silently changed.

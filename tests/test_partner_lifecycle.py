@@ -104,7 +104,11 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
             assert moved.status_code == 200, moved.get_json()
         done = client.post(
             f"/api/orders/{number}/status",
-            json={"to_status": "completed", "reason": "Opgeleverd"},
+            json={
+                "to_status": "completed",
+                "reason": "Monteur had een extra kabel nodig",
+                "partner_note": "Opgeleverd",
+            },
             headers=staff,
         )
         assert done.status_code == 200
@@ -128,6 +132,7 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
         assert last["status_details"]["from_status"] == "in_progress"
         assert last["status_details"]["to_status"] == "completed"
         assert last["status_details"]["reason"] == "Opgeleverd"
+        assert "kabel" not in json.dumps(last)
         assert last["customer_info"] == {"name": "Jan Janssen", "email": "jan@example.com"}
         assert len({e.webhook_id for e in receiver.events}) == 7
 

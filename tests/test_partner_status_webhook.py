@@ -28,7 +28,7 @@ from tests.jobs import drain_queues
 
 MAPPING = {
     "chargecars_to_partner": {"in_progress": "IN_PROGRESS", "completed": "DELIVERED"},
-    # A partner may only put an order on hold (app.partners.config).
+    # The default grant: a partner may only put an order on hold (app.partners.grants).
     "partner_to_chargecars": {"ON_HOLD": "on_hold", "CANCELLED": "on_hold"},
 }
 BODY = {
@@ -352,7 +352,7 @@ def test_an_update_mapped_to_a_status_only_we_set_is_refused_and_changes_nothing
     assert response.status_code == 422, response.json
     error = response.json["error"]
     assert error["code"] == "status_not_allowed"
-    assert "is ours to set" in error["fields"]["status"]
+    assert "is not granted to this partner" in error["fields"]["status"]
     assert "on_hold" in error["message"]
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == ONLY_OURS[target]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.deliveries.partner_events import VISIT_RESCHEDULED
 from app.extensions import db
 from app.mobile.services import local_today
 from app.models import (
@@ -20,7 +21,6 @@ from app.models import (
     VisitNotice,
 )
 from app.models.enums import OrderStatus
-from app.planning.callbacks import VISIT_RESCHEDULED
 from app.planning.hours import public_holiday
 from tests.helpers import csrf_token_from
 from tests.jobs import drain_queues

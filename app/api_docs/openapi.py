@@ -22,10 +22,10 @@ from app.api_docs.hub_operations import hub_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
+from app.orders.api_schemas import OrderStatusChangeIn
 from app.partners import idempotency
 from app.partners.config import ADMIN_ONLY_SETTINGS
 from app.partners.schemas import (
-    REPORTABLE,
     ErrorBody,
     IntegrationConfigIn,
     IntegrationOut,
@@ -42,6 +42,7 @@ ERROR = "#/components/responses/Error"
 DOCUMENTED_APP_ROUTES = frozenset(
     {
         "/api/communication/calls",
+        "/api/orders/<key>/status",
         # The integration hub's admin API (seed 004), in hub_operations.
         "/api/webhooks",
         "/api/webhooks/<endpoint_id>",
@@ -170,10 +171,9 @@ def operations() -> list[Operation]:
             description=(
                 "Only the fields sent are changed. Settings that are ours to give are refused "
                 f"(422 naming the field): {', '.join(f'`{key}`' for key in ADMIN_ONLY_SETTINGS)}. "
-                "Your `partner_to_chargecars` mapping may reach only "
-                f"{', '.join(f'`{status}`' for status in REPORTABLE)}: quotes, approvals, visits, "
-                "completion (which earns commissions and sends the invoice) and cancellation "
-                "are set by ChargeCars."
+                "Your `partner_to_chargecars` mapping may reach only the statuses ChargeCars "
+                "granted you (`on_hold` unless agreed otherwise); any other is refused with "
+                "422 naming the status."
             ),
             responses={
                 200: ("The configuration now in force", IntegrationOut),
@@ -192,14 +192,16 @@ def operations() -> list[Operation]:
                 "Signed with Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, "
                 "webhook-signature) using your secret. The status is mapped with your "
                 "`partner_to_chargecars` mapping; the same webhook-id twice changes nothing. "
-                f"You may put an order only in {', '.join(f'`{s}`' for s in REPORTABLE)}; "
-                "an update that maps to any other status is refused (422) and changes nothing."
+                "You may put an order only in the statuses ChargeCars granted you (`on_hold` "
+                "unless agreed otherwise); an update that maps to any other status is refused "
+                "(422) and changes nothing. The order's own rules still apply: a move it "
+                "cannot make from its current status is refused (409)."
             ),
             responses={
                 200: ("Applied", None),
                 404: ("Unknown partner or order", ErrorBody),
                 409: ("The mapped status cannot follow the order's current one", ErrorBody),
-                422: ("Invalid fields, an unmapped status or one only we set", ErrorBody),
+                422: ("Invalid fields, an unmapped status or one not granted", ErrorBody),
                 **SIGNED_WEBHOOK,
             },
         ),
@@ -335,6 +337,26 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             responses={200: ("Progress", None), 404: ("No such job", ErrorBody)},
+        ),
+        Operation(
+            "post",
+            "/api/orders/{key}/status",
+            "Change an order's status",
+            "Communication API",
+            ("Bearer",),
+            OrderStatusChangeIn,
+            description=(
+                "Through the status engine, as on the order page. `reason` is for "
+                "colleagues and never reaches the partner; `partner_note` is what the "
+                "order's partner reads (its callback's `status_details.reason`)."
+            ),
+            responses={
+                200: ("The order as it is now", None),
+                403: ("Not an order the caller may move", ErrorBody),
+                404: ("No such order", ErrorBody),
+                409: ("The status engine does not allow this move", ErrorBody),
+                422: ("Invalid fields, each named in error.fields", ErrorBody),
+            },
         ),
         Operation(
             "post",

@@ -28,12 +28,7 @@ def callback_payload(
         "partner_order_id": order.partner_order_id or references.get("partner_order_id"),
         "partner_customer_id": references.get("partner_customer_id"),
         "status": partner_status,
-        "status_details": {
-            "from_status": transition.from_status,
-            "to_status": transition.to_status,
-            "reason": transition.transition_reason,
-            "timestamp": iso(transition.created_at),
-        },
+        "status_details": status_details(transition),
         # What the partner sent, not our contact: a partner that knows a customer's
         # phone number must not learn the name and e-mail we hold.
         "customer_info": order.customer_info_for_partner(),
@@ -64,6 +59,20 @@ def visit_payload(
         },
         "customer_info": order.customer_info_for_partner(),
         "visit": visit,
+    }
+
+
+def status_details(transition: OrderStatusTransition) -> dict:
+    """One move as a partner may read it (callbacks and the partner API's answers).
+
+    The key ``reason`` keeps seed 002's name; it carries only the move's
+    partner note, never the reason typed for colleagues (issue 28.4).
+    """
+    return {
+        "from_status": transition.from_status,
+        "to_status": transition.to_status,
+        "reason": transition.partner_note,
+        "timestamp": iso(transition.created_at),
     }
 
 

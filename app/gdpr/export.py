@@ -78,7 +78,9 @@ ORDER_FIELDS = (
     "installation_preferences", "customer_as_sent", "partner_order_id", "created_at",
 )  # fmt: skip
 LINE_FIELDS = ("description", "partner_sku", "quantity", "unit_price", "line_item_status")
-TRANSITION_FIELDS = ("from_status", "to_status", "transition_reason", "created_at")
+TRANSITION_FIELDS = (
+    "from_status", "to_status", "transition_reason", "partner_note", "created_at",
+)  # fmt: skip
 PAYMENT_FIELDS = ("amount", "currency", "method", "external_reference", "paid_at")
 INVOICE_FIELDS = (
     "state", "currency", "amount_due", "amount_paid", "amount_refunded",

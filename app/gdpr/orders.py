@@ -62,6 +62,7 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
         _all(OrderStatusTransition, OrderStatusTransition.order_id.in_(within)),
         {
             "transition_reason": mentions.redact_text,
+            "partner_note": mentions.redact_text,
             "business_context": mentions.redact_strings,
         },
     )

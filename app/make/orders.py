@@ -187,8 +187,12 @@ def visit_completed(body: VisitCompleted, event: InboundWebhookEvent) -> Order:
                 OrderStatus.IN_PROGRESS,
                 "Visit started (reported with its completion)",
                 context,
+                partner_note="Installation started",
             )
-        change_entity_status(order, OrderStatus.COMPLETED, reason, context)
+        # The technician's notes are ours; the partner reads only that it is done.
+        change_entity_status(
+            order, OrderStatus.COMPLETED, reason, context, partner_note="Installation completed"
+        )
     except IllegalTransition as exc:
         raise UnprocessableEvent(f"{order.order_number}: {exc}") from exc
     # The visit's own time, when Make knows it, rather than when we heard of it.

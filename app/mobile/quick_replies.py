@@ -41,6 +41,14 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, OrderStatus, TemplateCategory
+from app.orders.visit_notices import (
+    AlreadyTold,
+    already_told,
+    claim_for_template,
+    is_on_the_way_template,
+    record_notice_message,
+    release_notice_of,
+)
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
@@ -167,6 +175,8 @@ def quick_replies_for(
         channel.channel_type == ChannelType.WHATSAPP_BUSINESS and not service_window(thread).is_open
     )
     variables = visit_variables(order, technician, day)
+    # Once the customer knows the technician is on the way, no button says it again.
+    told = any(map(is_on_the_way_template, templates)) and already_told(order.id, day)
     replies = []
     # The technician's own replies ("Ik sta voor de deur") before the planners'.
     mine_first = sorted(templates, key=lambda t: not t.template_name.startswith(TECHNICIAN_PREFIX))
@@ -176,6 +186,8 @@ def quick_replies_for(
         if approved_only and not template.whatsapp_template_name:
             continue
         if announces_the_date(template, order, day):
+            continue
+        if told and is_on_the_way_template(template):
             continue
         wants_eta = needs_eta(template)
         # The arrival time is picked at the tap; the preview shows where it goes.
@@ -229,7 +241,14 @@ def send_quick_reply(
         if not eta:
             raise InvalidInput({"eta": _("Pick when you expect to arrive.")})
         variables[ETA_VARIABLE] = eta
-    return compose_reply(
+    # "On my way" reaches the customer once per visit, whichever way it is sent.
+    try:
+        notice_id = claim_for_template(order.id, template.id, day)
+    except AlreadyTold as exc:
+        raise InvalidInput(
+            {"template_id": _("The customer was already told today that you are on the way.")}
+        ) from exc
+    message = compose_reply(
         order_thread(order),
         technician,
         content=None,
@@ -237,6 +256,9 @@ def send_quick_reply(
         variables=variables,
         hold_seconds=hold_seconds,
     )
+    if notice_id is not None:
+        record_notice_message(notice_id, message.id)
+    return message
 
 
 def seconds_behind_held(order: Order) -> float:
@@ -263,6 +285,9 @@ def withdraw_quick_reply(
     thread = find_order_thread(order)
     if thread is None:
         return None
+    # An "on my way" taken back was never sent: it may be sent again. (The caller
+    # rolls back when the message had already left.)
+    release_notice_of(message_id)
     return withdraw_outbound(thread, message_id, author_id=technician.id)
 
 

@@ -14,7 +14,10 @@ message to the customer through the normal send path
 there is one, else a short Dutch text. Each channel the customer can be reached
 on is tried in turn, so a closed WhatsApp window falls back to e-mail; when
 none can carry it the event is still recorded and the technician is told why.
-It counts once per visit day: a second tap changes nothing.
+It counts once per visit day: the message is claimed in the database first
+(:mod:`app.orders.visit_notices`), so a second tap, an offline replay, a held
+tap applied by another worker, a quick reply or the JSON API sending the same
+template never tells the customer twice.
 
 Nothing here commits; the caller commits with :func:`app.transactions.commit`
 so what the hooks queued goes out only after the commit.
@@ -37,6 +40,11 @@ from app.mobile.services import AMSTERDAM
 from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
 from app.models.enums import OrderStatus
 from app.orders.status_engine import IllegalTransition, change_entity_status
+from app.orders.visit_notices import (
+    ON_THE_WAY_TEMPLATE,
+    claim_visit_notice,
+    record_notice_message,
+)
 from app.system_texts import text
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
@@ -44,12 +52,17 @@ ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
 TAPS = (ON_THE_WAY, STARTED, COMPLETED)
 TAP_LABELS = {ON_THE_WAY: _l("On the way"), STARTED: _l("Started"), COMPLETED: _l("Completed")}
 ON_THE_WAY_ACTION = "VISIT_ON_THE_WAY"
-ON_THE_WAY_TEMPLATE = "technician_on_the_way"
 DEFAULT_ON_THE_WAY_TEXT = (
     "Goedendag {name}, onze monteur {technician} is nu onderweg naar u voor de installatie "
     "van order {order}. Tot zo! Groet, ChargeCars"
 )
 CONTEXT = {"via": "mobile"}
+# What the order's partner reads about a tap's move (in the partner API's
+# English); the technician's name and what they typed stay with us.
+PARTNER_NOTES = {
+    OrderStatus.IN_PROGRESS: "Installation started",
+    OrderStatus.COMPLETED: "Installation completed",
+}
 
 
 class VisitActionRefused(Exception):
@@ -110,7 +123,9 @@ def complete_visit(order: Order, actor: User) -> VisitOutcome:
 
 def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: str) -> None:
     try:
-        change_entity_status(order, to_status, reason, CONTEXT, actor)
+        change_entity_status(
+            order, to_status, reason, CONTEXT, actor, partner_note=PARTNER_NOTES.get(to_status)
+        )
     except IllegalTransition as exc:
         raise VisitActionRefused(
             _(
@@ -149,21 +164,27 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
                 status=label(order.status, "order"),
             )
         )
-    if on_the_way_since([order.id], day):
+    # The claim, not a look at earlier taps, decides: a second tap, its offline
+    # replay or a held tap another worker applies finds the row taken.
+    notice_id = claim_visit_notice(order.id, day, ON_THE_WAY)
+    if notice_id is None and on_the_way_since([order.id], day):
         return VisitOutcome(
             _("%(order)s: already marked on the way today.", order=order.order_number)
         )
     thread = order_thread(order)
-    message, channel_name, problem = _tell_customer(order, thread, actor)
-    record_visit_event(
-        thread,
-        order,
-        actor,
-        ON_THE_WAY,
-        text("visit.on_the_way_told", actor=actor.name, channel=channel_name)
-        if message
-        else text("visit.on_the_way_not_told", actor=actor.name, problem=problem),
-    )
+    if notice_id is None:
+        # A quick reply or the JSON API told the customer already: the tap is
+        # still recorded, so the card moves on, but nothing is sent again.
+        message, channel_name, problem = None, None, None
+        line = text("visit.on_the_way_already_told", actor=actor.name)
+    else:
+        message, channel_name, problem = _tell_customer(order, thread, actor)
+        if message:
+            record_notice_message(notice_id, message.id)
+            line = text("visit.on_the_way_told", actor=actor.name, channel=channel_name)
+        else:
+            line = text("visit.on_the_way_not_told", actor=actor.name, problem=problem)
+    record_visit_event(thread, order, actor, ON_THE_WAY, line)
     db.session.add(
         AuditLog(
             table_name="orders",
@@ -184,6 +205,11 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
             "%(order)s: on the way, customer told by %(channel)s.",
             order=order.order_number,
             channel=channel_name,
+        )
+    elif notice_id is None:
+        notice = _(
+            "%(order)s: on the way; the customer was told so today already.",
+            order=order.order_number,
         )
     else:
         notice = _("%(order)s: on the way.", order=order.order_number)

@@ -69,7 +69,7 @@ from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
-from app.models.visits import PendingVisitMove
+from app.models.visits import PendingVisitMove, VisitCustomerNotice
 from app.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
@@ -88,6 +88,7 @@ __all__ = [
     "AnalyticsThreadDaily",
     "OutlookMailbox",
     "PendingVisitMove",
+    "VisitCustomerNotice",
     "MobileAction",
     "PushDelivery",
     "PushSubscription",

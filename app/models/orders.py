@@ -206,7 +206,11 @@ class OrderStatusTransition(Entity, db.Model):
     )
     from_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     to_status: so.Mapped[str] = so.mapped_column(sa.String(32))
+    # For colleagues only: never sent to a partner (issue 28.4).
     transition_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # What the partner may read about this move (callback ``status_details.reason``,
+    # the partner API's status answer); None tells the partner nothing.
+    partner_note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     business_context: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     actor_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")

@@ -13,7 +13,12 @@ import sqlalchemy.orm as so
 from app.crypto import EncryptedJSON, EncryptedText
 from app.database import Entity, enum_column
 from app.extensions import db
-from app.models.enums import AuthenticationType, SyncFrequency
+from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
+
+# What a partner's own status may reach until an admin grants more: a pause is
+# the partner's to report (its customer asks to wait, a car is late); it moves
+# no money and an agent undoes it.
+DEFAULT_GRANTED_STATUSES = (OrderStatus.ON_HOLD.value,)
 
 
 class PartnerIntegration(Entity, db.Model):
@@ -55,6 +60,12 @@ class PartnerIntegration(Entity, db.Model):
     order_email_address: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254), index=True)
     # Where alerts about failing callbacks go when the partner has no contact e-mail.
     alert_email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
+    # Our statuses this partner's own statuses may put an order in (its
+    # ``partner_to_chargecars`` mapping, the status webhook). Granted by an admin
+    # (app.partners.grants); the partner API cannot change it.
+    granted_statuses: so.Mapped[list[Any]] = so.mapped_column(
+        default=lambda: list(DEFAULT_GRANTED_STATUSES)
+    )
 
     partner_organization = so.relationship("Organization")
 

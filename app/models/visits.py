@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -51,3 +51,27 @@ class PendingVisitMove(Entity, db.Model):
     finished_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # What the technician is told once it went through or was refused.
     outcome: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+
+class VisitCustomerNotice(Entity, db.Model):
+    """A message a visit sends its customer once: claimed before it is written.
+
+    The unique key (order, visit day, kind) is the only guard: a tap, its
+    offline replay, a quick reply and the JSON API each insert the row with
+    ON CONFLICT DO NOTHING in the transaction that writes the message, and only
+    the one whose insert lands composes it (app.orders.visit_notices).
+    """
+
+    __tablename__ = "visit_customer_notices"
+    __table_args__ = (sa.UniqueConstraint("order_id", "visit_day", "kind"),)
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE")
+    )
+    visit_day: so.Mapped[date] = so.mapped_column(sa.Date)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    # The message that told the customer; None when none could be sent. A held
+    # message taken back (Undo) takes its claim with it.
+    message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_message.id", ondelete="CASCADE")
+    )

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.api.auth import guard_json_api
 from app.api.errors import ApiError
+from app.orders.api_schemas import MAX_REASON
 from app.orders.services import (
     find_order,
     may_change_status,
@@ -59,18 +60,26 @@ def change_status(key):
         raise ApiError(
             422, "validation_failed", "Unknown status.", {"to_status": str(exc)}
         ) from exc
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
-        raise ApiError(
-            422,
-            "validation_failed",
-            "reason must be text.",
-            {"reason": "text of at most 2000 characters"},
-        )
+    reason, partner_note = _text(body, "reason"), _text(body, "partner_note")
     try:
-        change_entity_status(order, to_status, reason, {"via": "api"}, current_user)
+        change_entity_status(
+            order, to_status, reason, {"via": "api"}, current_user, partner_note=partner_note
+        )
     except IllegalTransition as exc:
         raise ApiError(409, "illegal_transition", str(exc)) from exc
     commit()
     shown = order_to_dict(order) if may_view_orders(current_user) else order_status_to_dict(order)
     return jsonify(data=shown)
+
+
+def _text(body: dict, field: str) -> str | None:
+    """``body[field]`` as optional text; 422 naming the field otherwise."""
+    value = body.get(field)
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_REASON):
+        raise ApiError(
+            422,
+            "validation_failed",
+            f"{field} must be text.",
+            {field: f"text of at most {MAX_REASON} characters"},
+        )
+    return value

@@ -34,7 +34,9 @@ def _order(key: str):
     return order
 
 
-def _page(order, status: int = 200, error: str | None = None, reason: str = ""):
+def _page(
+    order, status: int = 200, error: str | None = None, reason: str = "", partner_note: str = ""
+):
     return (
         render_template(
             "orders/show.html",
@@ -42,6 +44,7 @@ def _page(order, status: int = 200, error: str | None = None, reason: str = ""):
             may_change=may_change_status(current_user, order),
             status_error=error,
             reason=reason,
+            partner_note=partner_note,
         ),
         status,
     )
@@ -60,17 +63,29 @@ def change_status(key):
     if not may_change_status(current_user, order):
         abort(403, gettext("You may not change this order's status."))
     reason = request.form.get("reason", "").strip()
+    partner_note = request.form.get("partner_note", "").strip()
+    typed = {"reason": reason, "partner_note": partner_note}
     try:
         to_status = parse_status(request.form.get("to_status", ""))
     except ValueError:
         known = ", ".join(label(status, "order") for status in OrderStatus)
         error = gettext("Status: must be one of %(statuses)s", statuses=known)
-        return _page(order, 422, error, reason)
+        return _page(order, 422, error, **typed)
     if len(reason) > MAX_REASON:
-        error = gettext("Reason: at most %(count)s characters", count=MAX_REASON)
-        return _page(order, 422, error, reason)
+        error = gettext("Internal reason: at most %(count)s characters", count=MAX_REASON)
+        return _page(order, 422, error, **typed)
+    if len(partner_note) > MAX_REASON:
+        error = gettext("Note for the partner: at most %(count)s characters", count=MAX_REASON)
+        return _page(order, 422, error, **typed)
     try:
-        change_entity_status(order, to_status, reason, {"via": "order_page"}, current_user)
+        change_entity_status(
+            order,
+            to_status,
+            reason,
+            {"via": "order_page"},
+            current_user,
+            partner_note=partner_note,
+        )
     except IllegalTransition as exc:
         db.session.rollback()
         # The exception's own text is English for the partner API; people read this.
@@ -85,7 +100,7 @@ def change_status(key):
             new=label(exc.to_status, "order"),
             allowed=allowed or gettext("none"),
         )
-        return _page(order, 409, error, reason)
+        return _page(order, 409, error, **typed)
     commit()
     flash(
         gettext(

@@ -85,6 +85,7 @@ def order_to_dict(order: Order) -> dict:
                 "from_status": t.from_status,
                 "to_status": t.to_status,
                 "reason": t.transition_reason,
+                "partner_note": t.partner_note,
                 "at": t.created_at.isoformat(),
             }
             for t in order.transitions

@@ -75,13 +75,15 @@ def record_initial_status(
     reason: str,
     context: dict | None = None,
     actor: User | None = None,
+    *,
+    partner_note: str | None = None,
 ) -> OrderStatusTransition:
     """Record a new order's first status (from nothing to ``order.status``).
 
     The order must be flushed. The hooks run as for any move, so a partner
     subscribed to ``order_created`` hears of it from the same transaction.
     """
-    return _record(order, None, order.status, reason, context, actor)
+    return _record(order, None, order.status, reason, context, actor, partner_note)
 
 
 def change_entity_status(
@@ -90,12 +92,18 @@ def change_entity_status(
     reason: str | None = None,
     context: dict | None = None,
     actor: User | None = None,
+    *,
+    partner_note: str | None = None,
 ) -> OrderStatusTransition:
-    """Move ``order`` to ``to_status`` (no commit); raises :class:`IllegalTransition`."""
+    """Move ``order`` to ``to_status`` (no commit); raises :class:`IllegalTransition`.
+
+    ``reason`` is for colleagues and never leaves us; ``partner_note`` is what
+    the order's partner may read about the move (None: nothing).
+    """
     from_status = order.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
         raise IllegalTransition(from_status, to_status)
-    return _record(order, from_status, to_status, reason, context, actor)
+    return _record(order, from_status, to_status, reason, context, actor, partner_note)
 
 
 def _record(
@@ -105,6 +113,7 @@ def _record(
     reason: str | None,
     context: dict | None,
     actor: User | None,
+    partner_note: str | None,
 ) -> OrderStatusTransition:
     now = utcnow()
     transition = OrderStatusTransition(
@@ -112,6 +121,7 @@ def _record(
         from_status=from_status.value if from_status else None,
         to_status=to_status.value,
         transition_reason=(reason or "").strip() or None,
+        partner_note=(partner_note or "").strip() or None,
         business_context=context or {},
         actor_user_id=actor.id if actor else None,
         created_at=now,
@@ -130,6 +140,7 @@ def _record(
                 "from_status": from_status.value if from_status else None,
                 "to_status": to_status.value,
                 "reason": transition.transition_reason,
+                "partner_note": transition.partner_note,
                 "context": context or {},
             },
         )

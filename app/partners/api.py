@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.api.errors import ApiError, error_body
 from app.api.validation import field_errors
+from app.deliveries.payloads import status_details
 from app.extensions import csrf, db
 from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
@@ -20,6 +21,7 @@ from app.partners.access import authenticate, enforce_rate_limit, enforce_status
 from app.partners.config import (
     ConfigInvalid,
     apply_integration_config,
+    granted_statuses,
     refused_partner_settings,
 )
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
@@ -149,6 +151,8 @@ def order_status(partner_id, partner_order_id):
             "internal_status": order.status.value,
             "needs_review": bool(partner_review_reasons(order)),
             "updated_at": order.updated_at.isoformat(),
+            # The last move as the callback told it: the partner note, never our reason.
+            "status_details": status_details(order.transitions[-1]) if order.transitions else None,
         },
     )
 
@@ -200,6 +204,8 @@ def integration_to_dict(integration) -> dict:
         "webhook_url": integration.webhook_url,
         "webhook_events": list(integration.webhook_events or []),
         "status_mapping": integration.status_mapping or {},
+        # Ours to give; shown so the partner knows what its mapping may reach.
+        "granted_statuses": granted_statuses(integration),
         "sync_frequency": integration.sync_frequency.value,
         "sync_enabled": integration.sync_enabled,
         "is_active": integration.is_active,

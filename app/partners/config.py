@@ -21,19 +21,18 @@ from app.extensions import db
 from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
 from app.models import PartnerIntegration
 from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
+from app.models.partners import DEFAULT_GRANTED_STATUSES
 from app.partners.services import validate_webhook_url
 
 MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
-# The only statuses of ours a partner's own word may put an order in (its
-# ``partner_to_chargecars`` mapping, the status webhook). A pause is the
-# partner's to report: its customer asks to wait, a car is not delivered yet;
-# it is undone by an agent and moves no money. Everything else is ours: a quote,
-# an approval and a visit commit our people and prices, and ``completed`` earns
-# the channel its commissions and sends the invoice. Cancelling is ours too:
-# it cannot be undone and tells the customer, and the cancellation policy
-# decides what it costs; a partner's cancellation maps to ``on_hold`` as a
-# request, which an agent confirms.
-PARTNER_REPORTABLE_STATUSES = (OrderStatus.ON_HOLD,)
+# Which of our statuses a partner's own word may put an order in (its
+# ``partner_to_chargecars`` mapping, the status webhook) is granted per partner
+# by an admin (``PartnerIntegration.granted_statuses``, app.partners.grants).
+# The default is a pause only: its customer asks to wait, a car is not
+# delivered yet; it is undone by an agent and moves no money. A quote, an
+# approval and a visit commit our people and prices, ``completed`` earns the
+# channel its commissions and sends the invoice, and a cancellation cannot be
+# undone: an admin grants those to a partner whose word we take for them.
 # Settings that are ours to give (CONTRACT §4): the partner API refuses them,
 # naming the field; the admin pages set them. Each says why it is ours.
 ADMIN_ONLY_SETTINGS = {
@@ -43,6 +42,7 @@ ADMIN_ONLY_SETTINGS = {
     "order_email_address": "routes mail sent to our mailbox to this partner as orders",
     "sync_enabled": "switches our sync with the partner's system on or off",
     "sync_frequency": "schedules our workers' sync with the partner's system",
+    "granted_statuses": "is which of our statuses the partner's own statuses may reach",
 }
 MAX_PARTNER_STATUS = 64
 RATE_LIMIT_RANGE = (1, 10000)
@@ -84,6 +84,9 @@ def apply_integration_config(integration: PartnerIntegration, data: dict) -> Non
             errors.update(exc.fields)
     if "order_email_address" in cleaned and "order_email_address" not in errors:
         _check_mailbox_free(integration, cleaned["order_email_address"], errors)
+    if isinstance(data.get("status_mapping"), dict):
+        for path, problem in _ungranted_rows(integration, data["status_mapping"]).items():
+            errors.setdefault(path, problem)
     if errors:
         raise ConfigInvalid(errors)
 
@@ -105,12 +108,36 @@ def refused_partner_settings(data: object) -> dict[str, str]:
     }
 
 
-def partner_status_problem(ours: str) -> str | None:
+def granted_statuses(integration: PartnerIntegration) -> list[str]:
+    """Our statuses the partner's own statuses may reach, in lifecycle order."""
+    granted = integration.granted_statuses
+    if granted is None:  # not flushed yet: the column's default
+        granted = DEFAULT_GRANTED_STATUSES
+    return [status for status in OrderStatus.values() if status in granted]
+
+
+def partner_status_problem(integration: PartnerIntegration, ours: str) -> str | None:
     """Why a partner's status may not map to our ``ours``; None when it may."""
-    if ours in (status.value for status in PARTNER_REPORTABLE_STATUSES):
+    granted = granted_statuses(integration)
+    if ours in granted:
         return None
-    allowed = ", ".join(status.value for status in PARTNER_REPORTABLE_STATUSES)
-    return f"{ours!r} is ours to set; a partner's status may map only to {allowed}"
+    allowed = ", ".join(granted) or "none"
+    return f"{ours!r} is not granted to this partner; its statuses may map only to {allowed}"
+
+
+def _ungranted_rows(
+    integration: PartnerIntegration, mapping: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """The ``partner_to_chargecars`` rows of ``mapping`` outside the partner's grant."""
+    rows = mapping.get("partner_to_chargecars")
+    if not isinstance(rows, dict):
+        return {}
+    # Rows naming no status of ours are refused by the mapping's own check.
+    return {
+        f"status_mapping.partner_to_chargecars.{theirs}": problem
+        for theirs, ours in rows.items()
+        if ours in OrderStatus.values() and (problem := partner_status_problem(integration, ours))
+    }
 
 
 def empty_status_mapping() -> dict[str, dict[str, str]]:
@@ -236,9 +263,6 @@ def _status_mapping(value, path) -> dict[str, dict[str, str]]:
                 errors[row] = (
                     f"{ours!r} is not a status; use one of {', '.join(OrderStatus.values())}"
                 )
-                continue
-            if not ours_are_keys and (problem := partner_status_problem(ours)):
-                errors[row] = problem
                 continue
             if not isinstance(theirs, str) or not theirs.strip():
                 errors[row] = "the partner's status must be non-empty text"

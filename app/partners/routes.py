@@ -30,7 +30,8 @@ from app.extensions import db
 from app.models import ApiToken, OutboundDelivery
 from app.models.enums import AuthenticationType, OrderStatus, Role, SyncFrequency, TokenKind
 from app.partners import admin
-from app.partners.config import PARTNER_REPORTABLE_STATUSES, ConfigInvalid
+from app.partners.config import ConfigInvalid, granted_statuses
+from app.partners.grants import grant_statuses
 from app.partners.health import partner_health
 from app.partners.keys import (
     ROTATION_GRACE,
@@ -160,7 +161,7 @@ def _show_page(partner, *, status: int = 200, errors=None, section=None, submitt
         mappings=admin.sku_mappings(partner),
         articles=admin.articles(),
         statuses=OrderStatus.values(),
-        reportable_statuses=[status.value for status in PARTNER_REPORTABLE_STATUSES],
+        reportable_statuses=granted_statuses(integration),
         known_events=PARTNER_EVENTS,
         authentication_types=AuthenticationType.values(),
         sync_frequencies=SyncFrequency.values(),
@@ -310,6 +311,18 @@ def save_status_mapping(partner_id):
     except ConfigInvalid as exc:
         return _invalid(partner, "status_mapping", exc, submitted)
     return _saved(partner, _("Status mapping saved."))
+
+
+@bp.post("/<uuid:partner_id>/status-grants")
+@role_required(Role.ADMIN)
+def save_status_grants(partner_id):
+    partner = _partner(partner_id)
+    statuses = request.form.getlist("granted")
+    try:
+        grant_statuses(admin.integration_of(partner), statuses, current_user)
+    except ConfigInvalid as exc:
+        return _invalid(partner, "status_grants", exc, {"submitted_grants": statuses})
+    return _saved(partner, _("Status reach saved."))
 
 
 @bp.post("/<uuid:partner_id>/parent")

@@ -18,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
 
@@ -27,7 +26,6 @@ from app.api.validation import field_errors
 from app.contacts.emails import is_email_address
 from app.contacts.phones import normalise_phone
 from app.deliveries.partner_events import EVENT_NAMES, openapi_description
-from app.partners.config import PARTNER_REPORTABLE_STATUSES, partner_status_problem
 
 OrderStatusName = Literal[
     "new",
@@ -201,42 +199,18 @@ class PartnerOrderIn(Schema):
         ]
 
 
-def _reportable(value: str) -> str:
-    problem = partner_status_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-REPORTABLE = [status.value for status in PARTNER_REPORTABLE_STATUSES]
-# Our statuses a partner's own status may map to; the JSON Schema lists only those.
-ReportableStatus = Annotated[
-    OrderStatusName,
-    AfterValidator(_reportable),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "enum": REPORTABLE,
-            "description": (
-                "Quotes, approvals, visits, completion and cancellation are set by "
-                "ChargeCars; map your cancellation to on_hold and we confirm it."
-            ),
-        }
-    ),
-]
-
-
 class StatusMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chargecars_to_partner: dict[OrderStatusName, Annotated[str, Field(max_length=64)]] | None = (
         Field(None, description="Our status → the word your system uses.")
     )
-    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], ReportableStatus] | None = (
+    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], OrderStatusName] | None = (
         Field(
             None,
             description=(
-                "Your status → ours; used by the partner status webhook. Only "
-                f"{', '.join(REPORTABLE)} may be reached; any other target is refused (422)."
+                "Your status → ours; used by the partner status webhook. Only the "
+                "statuses ChargeCars granted you may be reached (on_hold unless agreed "
+                "otherwise); any other is refused with 422 naming the status."
             ),
         )
     )
@@ -246,8 +220,9 @@ class IntegrationConfigIn(BaseModel):
     """Your integration's configuration. Only the fields sent are changed.
 
     ``is_active``, ``rate_limit_per_minute``, ``max_delivery_attempts``,
-    ``order_email_address``, ``sync_enabled`` and ``sync_frequency`` are set by
-    ChargeCars: sending any of them is refused (422 naming the field).
+    ``order_email_address``, ``sync_enabled``, ``sync_frequency`` and
+    ``granted_statuses`` are set by ChargeCars: sending any of them is refused
+    (422 naming the field).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -312,6 +287,15 @@ class OrderAccepted(BaseModel):
     data: OrderAcceptedData
 
 
+class StatusDetails(BaseModel):
+    from_status: OrderStatusName | None
+    to_status: OrderStatusName
+    reason: str | None = Field(
+        description="ChargeCars' note to you about this change, if it wrote one."
+    )
+    timestamp: dt.datetime
+
+
 class OrderStatusData(BaseModel):
     partner_order_id: str
     chargecars_order_id: str
@@ -319,6 +303,9 @@ class OrderStatusData(BaseModel):
     internal_status: OrderStatusName
     needs_review: bool
     updated_at: dt.datetime
+    status_details: StatusDetails | None = Field(
+        None, description="The last status change, as its callback told it."
+    )
 
 
 class OrderStatusOut(BaseModel):
@@ -347,13 +334,6 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     success: Literal[False] = False
     error: ErrorDetail
-
-
-class StatusDetails(BaseModel):
-    from_status: OrderStatusName | None
-    to_status: OrderStatusName
-    reason: str | None
-    timestamp: dt.datetime
 
 
 class CustomerInfo(BaseModel):

@@ -3,9 +3,11 @@
 A partner tells us its order moved (``ON_HOLD``, ``CANCELLED``…). The
 request is signed the Standard Webhooks way with the partner's ``whsec_``
 secret; the partner's ``partner_to_chargecars`` mapping turns its status into
-ours, and the status engine makes the move. Only the statuses in
-:data:`~app.partners.config.PARTNER_REPORTABLE_STATUSES` are the partner's to
-report; an update that maps to any other is refused and changes nothing.
+ours, and the status engine makes the move, its transition rules included.
+Only the statuses an admin granted the partner
+(:func:`~app.partners.config.granted_statuses`, default ``on_hold``) are the
+partner's to report; an update that maps to any other is refused and changes
+nothing.
 
 Unlike the other webhooks this one is applied while the partner waits, because
 the answer says whether the move was possible (404 unknown order, 422 unmapped
@@ -218,6 +220,8 @@ def apply_update(
                 target,
                 f"Partner update: {update.notes or 'Status changed by partner'}",
                 context,
+                # The partner's own words, so a callback about its move says nothing new.
+                partner_note=update.notes,
             )
         except IllegalTransition as exc:
             raise StatusUpdateRejected(409, "illegal_transition", str(exc)) from exc
@@ -245,7 +249,7 @@ def apply_update(
 
 def map_status(integration: PartnerIntegration, partner_status: str) -> OrderStatus:
     """Our status for the partner's; :class:`StatusUpdateRejected` (422) when it is
-    unmapped or maps to a status only we set."""
+    unmapped or maps to a status not granted to the partner."""
     mapping = (integration.status_mapping or {}).get("partner_to_chargecars") or {}
     target = mapping.get(partner_status)
     if target is None:
@@ -269,9 +273,9 @@ def map_status(integration: PartnerIntegration, partner_status: str) -> OrderSta
             f"Status {partner_status!r} maps to {target!r}, which is not an order status.",
             {"status": f"{partner_status!r} maps to unknown status {target!r}"},
         ) from exc
-    # A mapping stored before the rule (or written to the database by hand) is
-    # checked again here: the rule holds for every update, not only for new mappings.
-    problem = partner_status_problem(status.value)
+    # A grant withdrawn after the mapping was saved (or a mapping written to the
+    # database by hand) is checked again here: the grant holds for every update.
+    problem = partner_status_problem(integration, status.value)
     if problem:
         raise StatusUpdateRejected(
             422,

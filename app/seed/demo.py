@@ -338,8 +338,9 @@ def build_partners(ctx: DemoContext) -> None:
         vocabulary = PARTNER_VOCABULARY[name]
         integration.status_mapping = {
             "chargecars_to_partner": dict(zip(_STATUS_ORDER, vocabulary, strict=True)),
-            # A partner may only pause an order; its cancellation is a request (on hold)
-            # that an agent confirms (app.partners.config.PARTNER_REPORTABLE_STATUSES).
+            # A partner granted only the default (on_hold) pauses an order; its
+            # cancellation is a request (on hold) that an agent confirms
+            # (app.partners.grants).
             "partner_to_chargecars": {
                 vocabulary[_STATUS_ORDER.index("on_hold")]: "on_hold",
                 vocabulary[_STATUS_ORDER.index("cancelled")]: "on_hold",

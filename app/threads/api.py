@@ -21,6 +21,7 @@ from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
 from app.models import CommunicationMessage
 from app.models.enums import MessageType
+from app.orders.visit_notices import AlreadyTold, claim_for_template, record_notice_message
 from app.security.bodies import loads as load_json
 from app.threads.creation import NamedRecordHidden, open_thread
 from app.threads.editing import StaleEdit, update_thread
@@ -251,6 +252,8 @@ def post_message():
         if body.get("internal"):
             message = add_note(thread, current_user, body.get("content"))
         else:
+            # "On my way" reaches a visit's customer once, also when sent from here.
+            notice_id = claim_for_template(thread.order_id, body.get("template_id"))
             message = compose_reply(
                 thread,
                 current_user,
@@ -260,9 +263,19 @@ def post_message():
                 template_id=body.get("template_id"),
                 variables=variables,
             )
+            if notice_id is not None:
+                record_notice_message(notice_id, message.id)
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
+    except AlreadyTold as exc:
+        db.session.rollback()
+        raise ApiError(
+            409,
+            "already_sent",
+            "The customer was already told today that the technician is on the way.",
+            {"template_id": "sent once per visit day"},
+        ) from exc
     # As stored (pending): the send job may take it the moment the commit is done.
     data = message_to_dict(message)
     commit()

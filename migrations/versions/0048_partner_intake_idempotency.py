@@ -7,7 +7,7 @@ an order was made from, so the same ``partner_order_id`` with another body is
 refused naming the fields that differ. Orders made before have none (NULL) and
 keep the old answer: the same order, 200.
 
-Revision ID: 0047_partnerapi
+Revision ID: 0048
 Revises: 0046
 Create Date: 2026-11-23 19:00:00
 
