@@ -51,6 +51,7 @@ FEATURES: tuple[str, ...] = (
     "app.deliveries",
     "app.partners",
     "app.orders",
+    "app.calendar_sync",
     "app.api_docs",
     "app.make",
     "app.fillout",

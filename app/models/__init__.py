@@ -8,6 +8,7 @@ from app.models.analytics import (
     AnalyticsTaskDaily,
     AnalyticsThreadDaily,
 )
+from app.models.calendar import CalendarEvent, CalendarFollowUp, CalendarSubscription
 from app.models.calls import PhoneCall
 from app.models.communication import (
     CommunicationChannel,
@@ -66,6 +67,9 @@ from app.models.visits import PendingVisitMove
 from app.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
+    "CalendarEvent",
+    "CalendarFollowUp",
+    "CalendarSubscription",
     "WorkOrderLink",
     "WorkOrderPhoto",
     "AnalyticsDay",
