@@ -35,6 +35,10 @@ def queue_visit_sync(order_id: uuid.UUID) -> None:
     enqueue(SYNC_VISIT, str(order_id))
 
 
+def queue_technician_sync(user_id: uuid.UUID) -> None:
+    enqueue("app.calendar_sync.jobs.sync_technician_calendar", str(user_id))
+
+
 def sync_visit_calendar(order_id: str) -> None:
     """Bring one visit's calendar rows and Outlook events in line with its plan."""
     rows = reconcile_visit(uuid.UUID(order_id))

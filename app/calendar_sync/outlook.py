@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 AMSTERDAM = "Europe/Amsterdam"
 AMSTERDAM_ZONE = ZoneInfo(AMSTERDAM)
-# Delete from an old mailbox, then create (or update): never more than this.
-MAX_STEPS = 3
+# Recover and delete an event in an old mailbox, note and create a new one: at most.
+MAX_STEPS = 5
 
 
 def sync_outlook_event(row_id: uuid.UUID) -> None:
@@ -44,12 +44,15 @@ def needs_outlook(row: CalendarEvent, technician: User) -> bool:
     """Whether the row's Outlook event is not (yet) what the row says."""
     target = None if row.cancelled_at is not None else outlook_mailbox_of(technician)
     if row.graph_event_id is None:
-        return target is not None
+        # A mailbox without an event id: a creation there is due, or was made
+        # without its answer being heard.
+        return row.mailbox is not None or target is not None
     return target != row.mailbox or row.synced_sequence != row.sequence
 
 
 def _step(writer: CalendarWriter, row_id: uuid.UUID) -> bool:
-    """One Graph call bringing the event closer to the row; False when it is there."""
+    """One Graph call (or the note before one) bringing the event closer to the row;
+    False when the event is as the row says."""
     row = db.session.get(CalendarEvent, row_id)
     if row is None:
         return False
@@ -59,26 +62,40 @@ def _step(writer: CalendarWriter, row_id: uuid.UUID) -> bool:
     if not needs_outlook(row, technician):
         return False
     target = None if row.cancelled_at is not None else outlook_mailbox_of(technician)
+    if row.graph_event_id is None and row.mailbox not in (None, target):
+        # An event may have been made there by a worker that died before it heard
+        # Graph's answer: the same transactionId gives it back, to delete next.
+        row.graph_event_id = writer.create(row.mailbox, _creation(row))
+        return True
     if row.graph_event_id is not None and row.mailbox != target:
         writer.delete(row.mailbox, row.graph_event_id)
         log.info("deleted Outlook event of visit %s from %s", row.order_id, row.mailbox)
-        row.graph_event_id = row.mailbox = row.synced_sequence = None
-        # A new event later is a new creation, not a replay of the deleted one.
-        row.transaction_id = uuid.uuid4().hex
+        _forget_event(row)
         return True
     if row.graph_event_id is None:
-        row.graph_event_id = writer.create(
-            target, {**graph_event(row), "transactionId": row.transaction_id}
-        )
-        row.mailbox = target
+        if row.mailbox is None:
+            # Noted (and committed) before the call, so a creation whose answer is
+            # lost is still known to exist when the visit moves elsewhere.
+            row.mailbox = target
+            return True
+        row.graph_event_id = writer.create(target, _creation(row))
     elif not writer.update(row.mailbox, row.graph_event_id, graph_event(row)):
         # Deleted in Outlook by hand: the visit still stands, so make it again.
-        row.graph_event_id = row.mailbox = None
-        row.transaction_id = uuid.uuid4().hex
+        _forget_event(row)
         return True
     row.synced_sequence = row.sequence
     row.last_error = None
     return True
+
+
+def _forget_event(row: CalendarEvent) -> None:
+    row.graph_event_id = row.mailbox = row.synced_sequence = None
+    # A new event later is a new creation, not a replay of the one gone.
+    row.transaction_id = uuid.uuid4().hex
+
+
+def _creation(row: CalendarEvent) -> dict:
+    return {**graph_event(row), "transactionId": row.transaction_id}
 
 
 def graph_event(row: CalendarEvent) -> dict:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from app.calendar_sync.feed import feed_calendar, feed_owner, issue_feed_token, revoke_feed_token
 from app.calendar_sync.forms import CalendarSettingsForm, FeedForm
+from app.calendar_sync.jobs import queue_technician_sync
 from app.calendar_sync.mailboxes import (
     InvalidCalendarSettings,
     calendar_mailbox_of,
@@ -43,7 +44,7 @@ def settings():
     status = 200
     if form.validate_on_submit():
         try:
-            update_calendar_settings(
+            changed = update_calendar_settings(
                 user,
                 mailbox=form.calendar_mailbox.data or "",
                 outlook_calendar=form.outlook_calendar.data,
@@ -54,6 +55,9 @@ def settings():
             status = 422
         else:
             commit()
+            if changed:
+                # Visits already in a calendar move to the new one (or leave Outlook).
+                queue_technician_sync(user.id)
             flash(_("Your calendar settings are saved."), "info")
             return redirect(url_for("calendar.settings"))
     elif form.is_submitted():

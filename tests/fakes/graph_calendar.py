@@ -15,6 +15,7 @@ Tests read :meth:`events_of`, put meetings booked in Outlook with
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,9 @@ class GraphCalendarMixin:
         self.events: dict[str, tuple[str, dict]] = {}
         # How many events were ever created, per mailbox (a duplicate would show here).
         self.events_created: dict[str, int] = {}
+        # Seconds Graph takes to answer a create after making the event (a worker
+        # killed meanwhile never hears the answer).
+        self.create_answer_delay = 0.0
         self._calendar_routes()
 
     # -- test controls -------------------------------------------------------
@@ -145,6 +149,7 @@ class GraphCalendarMixin:
                 event = self._event_resource(mailbox, body)
                 self.events[event["id"]] = (mailbox, event)
                 self.events_created[mailbox] = self.events_created.get(mailbox, 0) + 1
+            time.sleep(self.create_answer_delay)
             return jsonify(event), 201
 
         @app.get("/v1.0/users/<mailbox>/events/<event_id>")
