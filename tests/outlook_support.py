@@ -64,11 +64,15 @@ def graph_fake(monkeypatch):
 
 
 def keep_outlook_jobs_off_the_clock(monkeypatch) -> None:
-    """Leave the subscription and delta jobs off the embedded worker's schedule.
+    """Leave the subscription, delta and calendar jobs off the embedded worker's schedule.
 
     Its clock would start them at any moment; the tests run them themselves.
     """
-    unscheduled = tuple(job for job in collect().periodic_jobs if ".outlook." not in job.func_path)
+    unscheduled = tuple(
+        job
+        for job in collect().periodic_jobs
+        if ".outlook." not in job.func_path and ".calendar_sync." not in job.func_path
+    )
     monkeypatch.setattr(
         broker_module,
         "enqueue_due_periodic_jobs",

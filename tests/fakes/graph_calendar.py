@@ -6,7 +6,7 @@ event made then, which is what the field is for), ``GET``, ``PATCH`` (200 with
 the event) and ``DELETE`` (204) on ``/users/{id}/events/{event-id}``, 404
 ``ErrorItemNotFound`` for an event not in that calendar. ``start``/``end`` are
 ``dateTimeTimeZone`` objects, checked as Graph checks them; all-day events must
-start and end at midnight.
+start and end at midnight. ``DELETE /subscriptions/{id}`` (204) ends a subscription.
 
 Tests read :meth:`events_of`, put meetings booked in Outlook with
 :meth:`book_meeting`, and build the change notifications Graph posts for events.
@@ -174,6 +174,13 @@ class GraphCalendarMixin:
                 event["lastModifiedDateTime"] = graph_time(self.now())
                 event["changeKey"] = base64.b64encode(uuid.uuid4().bytes).decode()
             return jsonify(event)
+
+        @app.delete("/v1.0/subscriptions/<subscription_id>")
+        def _delete_subscription(subscription_id):
+            with self._lock:
+                if self.subscriptions.pop(subscription_id, None) is None:
+                    return _error(404, "ResourceNotFound", "The object was not found.")
+            return "", 204
 
         @app.delete("/v1.0/users/<mailbox>/events/<event_id>")
         def _delete_event(mailbox, event_id):
