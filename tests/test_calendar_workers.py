@@ -1,4 +1,4 @@
-"""A burst of plan changes on two ``worker.py`` processes ends in the right Outlook events.
+"""Calendars on two ``worker.py`` processes: plan changes and Outlook follow-ups in bursts.
 
 Planners plan, move, reassign, unplan and cancel visits in quick succession
 while two real workers sync the technicians' calendars through the fake Graph.
@@ -6,32 +6,42 @@ Graph answers creations slowly, and one worker is killed while it waits for
 such an answer: the event exists in Graph but the worker never stored its id.
 The sweep then queues what lags and the other worker finishes it. In the end
 every technician's calendar holds exactly the visits planned for them, at their
-final time, each once. Needs PostgreSQL and Redis.
+final time, each once.
+
+Agents book meetings with customers in Outlook; Graph delivers every
+notification several times (and an update besides) while two workers process
+them: each meeting becomes exactly one task. Needs PostgreSQL and Redis.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 from rq import Worker
 
-from app.calendar_sync.visit_times import visit_slot, visit_technician_ids
+from app.calendar_sync.visit_times import AMSTERDAM, visit_slot, visit_technician_ids
 from app.extensions import db
 from app.mobile.services import local_today
-from app.models import CalendarEvent, Order, User
-from app.models.enums import OrderStatus
+from app.models import CalendarEvent, InboundWebhookEvent, InternalTask, Order, User
+from app.models.enums import OrderStatus, ProcessingState
 from app.orders.status_engine import change_entity_status
 from app.transactions import commit
-from tests.calendar_support import plan, planned_visit
+from tests.calendar_support import (
+    customer_with_conversation,
+    plan,
+    planned_visit,
+    subscribe_calendars,
+)
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.outlook_support import (
     MAILBOX,
     PUBLIC_BASE_URL,
     GraphForProcesses,
     keep_outlook_jobs_off_the_clock,
+    notify,
 )
 from tests.topology import wait_until
 
@@ -168,6 +178,65 @@ def test_a_burst_of_plan_changes_ends_in_each_visit_once_in_the_right_calendar(
             if r.method == "POST" and r.path.endswith("/events")
         )
         assert max(creations.values()) >= 2
+    except AssertionError:
+        print(topology.report())
+        raise
+
+
+def _settled() -> bool:
+    db.session.expire_all()
+    states = db.session.scalars(sa.select(InboundWebhookEvent.processing_state)).all()
+    db.session.rollback()
+    done = (ProcessingState.PROCESSED, ProcessingState.FAILED, ProcessingState.IGNORED)
+    return bool(states) and all(state in done for state in states)
+
+
+def test_duplicate_meeting_notifications_on_two_workers_make_one_task_each(
+    app, client, make_user, graph, deployment
+):
+    agents = [make_user("agent", email=f"agent{n}@chargecars.nl") for n in range(2)]
+    subscribe_calendars(client, graph)
+    customers = [
+        customer_with_conversation(f"klant{n}@example.nl", f"Klant {n}")[1] for n in range(4)
+    ]
+    topology = deployment(
+        **graph.app_config(), REQUESTS_CA_BUNDLE=graph.ca_bundle, PUBLIC_BASE_URL=PUBLIC_BASE_URL
+    )
+    topology.start_worker()
+    topology.start_worker()
+    try:
+        start = datetime.combine(local_today() + timedelta(days=2), time(10), AMSTERDAM)
+        payloads, meetings = [], {}
+        for n, thread in enumerate(customers):
+            agent = agents[n % 2]
+            meeting = graph.book_meeting(
+                agent.email,
+                subject=f"Gesprek {n}",
+                start=start + timedelta(hours=n),
+                end=start + timedelta(hours=n + 1),
+                attendees=(f"klant{n}@example.nl",),
+            )
+            meetings[meeting["id"]] = thread.id
+            subscription = graph.events_subscription(agent.email)
+            created = graph.event_notification(subscription, meeting["id"])
+            updated = graph.event_notification(subscription, meeting["id"], "updated")
+            payloads += [created, created, updated, created, updated]
+        for payload in payloads:
+            assert notify(client, payload).status_code == 202
+        wait_until(_settled, 90, "the notifications processed", every=0.2)
+
+        db.session.expire_all()
+        tasks = db.session.scalars(sa.select(InternalTask)).all()
+        db.session.rollback()
+        assert Counter(task.thread_id for task in tasks) == Counter(
+            {thread_id: 1 for thread_id in meetings.values()}
+        )
+        failed = db.session.scalar(
+            sa.select(sa.func.count(InboundWebhookEvent.id)).where(
+                InboundWebhookEvent.processing_state == ProcessingState.FAILED
+            )
+        )
+        assert failed == 0
     except AssertionError:
         print(topology.report())
         raise
