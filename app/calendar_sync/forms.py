@@ -4,7 +4,7 @@ from wtforms import BooleanField, StringField
 
 
 class CalendarSettingsForm(FlaskForm):
-    outlook_calendar = BooleanField(_l("Put my visits in my Outlook calendar"))
+    outlook_calendar = BooleanField(_l("Use my Outlook calendar"))
     calendar_mailbox = StringField(_l("Microsoft account (Outlook)"))
 
 

@@ -17,9 +17,12 @@ from app.calendar_sync.mailboxes import (
     update_calendar_settings,
 )
 from app.extensions import db
+from app.models.enums import Role
 from app.transactions import commit
 
 bp = Blueprint("calendar", __name__)
+
+VISIT_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD)
 
 
 @bp.get("/calendar/<token>.ics")
@@ -102,6 +105,9 @@ def _page(form: CalendarSettingsForm, *, status: int = 200, feed_url: str | None
             default_mailbox=user.email,
             mailbox=calendar_mailbox_of(user),
             has_feed=user.calendar_feed_hash is not None,
+            # Technicians get visits (Outlook or the feed); other staff's Outlook
+            # calendars give follow-ups (app.calendar_sync.subscriptions).
+            gets_visits=user.role in VISIT_ROLES,
             feed_url=feed_url,
             webcal_url=_webcal(feed_url) if feed_url else None,
         ),

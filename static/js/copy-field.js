@@ -12,3 +12,6 @@ document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     }
   });
 });
+document.querySelectorAll("[data-select-on-focus]").forEach(function (field) {
+  field.addEventListener("focus", function () { field.select(); });
+});
