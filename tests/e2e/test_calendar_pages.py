@@ -2,13 +2,15 @@
 
 The phone's day links to the calendar page; making a link there shows it once
 with "Kopiëren" and a webcal:// link, and the feed it names answers. Screenshots
-go to /tmp/calendar-*.png for a look.
+go to ``SCREENSHOTS_DIR`` as calendar-*.png when it is set, for a person to look at.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -16,10 +18,18 @@ from app.extensions import db
 from tests.calendar_support import planned_visit
 from tests.e2e.test_admin_pages import DESK, PHONE, sign_in_dutch
 
+# Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
+
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
   .slice(0, 8)
   .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+
+def _shoot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
 def test_a_technician_makes_a_calendar_link_on_the_phone(live_server, browser, make_user):
@@ -34,7 +44,7 @@ def test_a_technician_makes_a_calendar_link_on_the_phone(live_server, browser, m
         link = page.get_by_test_id("calendar-link")
         expect(link).to_have_text("Je bezoeken in de agenda van je telefoon")
         link.scroll_into_view_if_needed()
-        page.screenshot(path="/tmp/calendar-phone-day.png", full_page=True)
+        _shoot(page, "calendar-phone-day.png")
         link.click()
         expect(page.get_by_role("heading", name="Agenda", exact=True)).to_be_visible()
         page.get_by_test_id("feed-new").click()
@@ -44,7 +54,7 @@ def test_a_technician_makes_a_calendar_link_on_the_phone(live_server, browser, m
         expect(webcal).to_have_attribute("href", re.compile(r"^webcal://.+\.ics$"))
         expect(page.get_by_role("button", name="Kopiëren")).to_be_visible()
         assert page.evaluate(WIDEST) == []
-        page.screenshot(path="/tmp/calendar-phone-settings.png", full_page=True)
+        _shoot(page, "calendar-phone-settings.png")
 
         url = feed.input_value().replace("http://127.0.0.1:5000", live_server.url)
         path = "/" + url.split("://", 1)[1].split("/", 1)[1]
@@ -68,11 +78,11 @@ def test_an_agents_calendar_settings_at_a_desk(live_server, browser, make_user):
         page.get_by_test_id("calendar-mailbox").fill("geen adres")
         page.locator("[data-testid=calendar-settings] button[type=submit]").click()
         expect(page.get_by_role("alert")).to_have_text("geen adres is geen e-mailadres.")
-        page.screenshot(path="/tmp/calendar-desk-error.png", full_page=True)
+        _shoot(page, "calendar-desk-error.png")
         page.get_by_test_id("calendar-mailbox").fill("a.devries@chargecars.nl")
         page.locator("[data-testid=calendar-settings] button[type=submit]").click()
         expect(page.get_by_text("Uw agenda-instellingen zijn opgeslagen.")).to_be_visible()
         expect(page.get_by_test_id("calendar-mailbox")).to_have_value("a.devries@chargecars.nl")
-        page.screenshot(path="/tmp/calendar-desk-settings.png", full_page=True)
+        _shoot(page, "calendar-desk-settings.png")
     finally:
         context.close()
