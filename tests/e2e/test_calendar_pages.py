@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from tests.calendar_support import planned_visit
 from tests.e2e.test_admin_pages import DESK, PHONE, sign_in_dutch
+from tests.jobs import drain_queues
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
@@ -32,9 +33,10 @@ def _shoot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
-def test_a_technician_makes_a_calendar_link_on_the_phone(live_server, browser, make_user):
+def test_a_technician_makes_a_calendar_link_on_the_phone(app, live_server, browser, make_user):
     technician = make_user("technician", email="monteur@switchboard.test")
     planned_visit(technician)
+    drain_queues(app)  # the calendar job puts the visit in the feed
     db.session.remove()
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="nl-NL")
     page = context.new_page()
