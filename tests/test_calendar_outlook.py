@@ -138,3 +138,21 @@ def test_the_sweep_puts_right_what_a_lost_job_left_behind(app, graph, make_user,
     drain_queues(app)
     assert len(graph.events_of("piet@chargecars.nl")) == 1
     assert reconcile_calendars() == 0
+
+
+def test_a_graph_failure_is_kept_on_the_row_and_the_retry_makes_the_event(
+    app, graph, make_user, monkeypatch
+):
+    piet = make_user("technician", email="piet@chargecars.nl")
+    # Only this test's calls run the sync (not the job the plan queues).
+    monkeypatch.setattr("app.calendar_sync.listeners.queue_visit_sync", lambda order_id: None)
+    graph.fail_next("/events", 503)
+    order = planned_visit(piet)
+    drain_queues(app)  # the embedded worker idle (SQLite has one writer)
+    with pytest.raises(Exception, match="503"):
+        sync_visit_calendar(str(order.id))
+    (row,) = rows_of(order)
+    assert "503" in row.last_error and row.graph_event_id is None
+    sync_visit_calendar(str(order.id))
+    (row,) = rows_of(order)
+    assert row.last_error is None and len(graph.events_of("piet@chargecars.nl")) == 1

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from app.calendar_sync.mailboxes import outlook_mailbox_of
 from app.calendar_sync.visits import order_lock
 from app.calendar_sync.writers import CalendarWriter, calendar_writer
+from app.channels.outlook.client import GraphError
 from app.extensions import db
 from app.models import CalendarEvent, User
 from app.transactions import commit
@@ -34,10 +35,23 @@ def sync_outlook_event(row_id: uuid.UUID) -> None:
     """Make the row's Outlook event match the row (create, update or delete it)."""
     writer = calendar_writer()
     for _ in range(MAX_STEPS):
-        acted = _step(writer, row_id)
+        try:
+            acted = _step(writer, row_id)
+        except GraphError as exc:
+            db.session.rollback()
+            _note_failure(row_id, exc)
+            raise  # the job is retried (app.jobs.queues)
         commit()
         if not acted:
             return
+
+
+def _note_failure(row_id: uuid.UUID, exc: GraphError) -> None:
+    """Keep what Graph said on the row, so a lagging calendar can be explained."""
+    row = db.session.get(CalendarEvent, row_id)
+    if row is not None:
+        row.last_error = str(exc)[:500]
+        commit()
 
 
 def needs_outlook(row: CalendarEvent, technician: User) -> bool:
