@@ -52,6 +52,7 @@ FEATURES: tuple[str, ...] = (
     "app.partners",
     "app.orders",
     "app.planning",
+    "app.calendar_sync",
     "app.api_docs",
     "app.make",
     "app.fillout",

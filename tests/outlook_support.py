@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import request as flask_request
 
 from app.channels.outlook.state import outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
@@ -35,6 +36,24 @@ AGENT_SIGNATURE = "Anouk de Vries\nKlantenservice"
 MAILBOX_SIGNATURE = "ChargeCars · 020 123 4567"
 
 
+class GraphForProcesses(GraphFake):
+    """The fake Graph accepting every token it issued (the test and each worker hold one)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        gates = self.app.before_request_funcs[None]
+        index = next(i for i, f in enumerate(gates) if f.__name__ == "_graph_gate")
+        newest_only = gates[index]
+
+        def any_issued_token():
+            given = flask_request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if given in self.tokens_issued:
+                flask_request.environ["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens_issued[-1]}"
+            return newest_only()
+
+        gates[index] = any_issued_token
+
+
 def graph_fake(monkeypatch):
     """Yield a running fake Graph that the app's HTTPS clients trust."""
     fake = GraphFake(mailbox=MAILBOX).start()
@@ -45,11 +64,15 @@ def graph_fake(monkeypatch):
 
 
 def keep_outlook_jobs_off_the_clock(monkeypatch) -> None:
-    """Leave the subscription and delta jobs off the embedded worker's schedule.
+    """Leave the subscription, delta and calendar jobs off the embedded worker's schedule.
 
     Its clock would start them at any moment; the tests run them themselves.
     """
-    unscheduled = tuple(job for job in collect().periodic_jobs if ".outlook." not in job.func_path)
+    unscheduled = tuple(
+        job
+        for job in collect().periodic_jobs
+        if ".outlook." not in job.func_path and ".calendar_sync." not in job.func_path
+    )
     monkeypatch.setattr(
         broker_module,
         "enqueue_due_periodic_jobs",

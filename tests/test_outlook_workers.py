@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from flask import request as flask_request
 
 from app.channels.outlook.mailboxes import MailboxForm, add_mailbox
 from app.channels.outlook.state import default_mailbox
@@ -28,10 +27,10 @@ from app.models.enums import MessageType, ProcessingState
 from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
-from tests.fakes.graph import GraphFake
 from tests.outlook_support import (
     MAILBOX,
     PUBLIC_BASE_URL,
+    GraphForProcesses,
     keep_outlook_jobs_off_the_clock,
     notify,
     subscribe,
@@ -47,24 +46,6 @@ SERVICE = "service@chargecars.nl"
 SENDERS_PER_MAILBOX = 3
 MAILS_PER_SENDER = 3
 TERMINAL = (ProcessingState.PROCESSED, ProcessingState.FAILED, ProcessingState.IGNORED)
-
-
-class GraphForProcesses(GraphFake):
-    """The fake Graph accepting every token it issued (the test and each worker hold one)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        gates = self.app.before_request_funcs[None]
-        index = next(i for i, f in enumerate(gates) if f.__name__ == "_graph_gate")
-        newest_only = gates[index]
-
-        def any_issued_token():
-            given = flask_request.headers.get("Authorization", "").removeprefix("Bearer ")
-            if given in self.tokens_issued:
-                flask_request.environ["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens_issued[-1]}"
-            return newest_only()
-
-        gates[index] = any_issued_token
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from app.models.analytics import (
     AnalyticsTaskDaily,
     AnalyticsThreadDaily,
 )
+from app.models.calendar import CalendarEvent, CalendarFollowUp, CalendarSubscription
 from app.models.calls import PhoneCall
 from app.models.communication import (
     CommunicationChannel,
@@ -78,6 +79,9 @@ __all__ = [
     "Visit",
     "VisitNotice",
     "VisitTechnician",
+    "CalendarEvent",
+    "CalendarFollowUp",
+    "CalendarSubscription",
     "WorkOrderLink",
     "WorkOrderPhoto",
     "AnalyticsDay",

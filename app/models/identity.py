@@ -69,6 +69,13 @@ class User(UserMixin, Entity, db.Model):
     # The interface language the user chose ("nl" or "en"); unset follows the
     # browser (app/i18n.py), and texts sent outside a request use the default.
     language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(5))
+    # The Outlook mailbox (Microsoft UPN or address) whose calendar holds this
+    # user's visits and follow-ups; unset is their e-mail here. Off: no Outlook
+    # calendar (technicians then subscribe to their iCalendar feed).
+    calendar_mailbox: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
+    outlook_calendar: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # SHA-256 of the private iCalendar feed's token (app/calendar_sync/feed.py).
+    calendar_feed_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
 
     team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
 

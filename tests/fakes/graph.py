@@ -8,8 +8,8 @@ It speaks the documented shapes: OpenID discovery and the v2.0 token endpoint
 (client credentials), subscriptions (create with the validationToken handshake,
 renew), messages with ``$select``, attachments, each mailbox's Inbox and
 SentItems delta with nextLink/deltaLink, ``reply`` and ``sendMail`` (202, no body; recipients and
-``fileAttachment``s checked as Graph checks them, 4 MB per request), and
-Graph's ``{"error": {"code", "message"}}`` errors.
+``fileAttachment``s checked as Graph checks them, 4 MB per request), calendar events
+(:mod:`tests.fakes.graph_calendar`), and Graph's ``{"error": {"code", "message"}}`` errors.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from urllib.parse import quote
 from flask import jsonify, request
 
 from tests.fakes import FakeServer
+from tests.fakes.graph_calendar import GraphCalendarMixin
 from tests.fakes.graph_resources import (
     change_notification,
     file_attachment,
@@ -54,7 +55,7 @@ def graph_error(status: int, code: str, message: str):
     return response
 
 
-class GraphFake(FakeServer):
+class GraphFake(GraphCalendarMixin, FakeServer):
     """Entra ID's token endpoint and Graph's mail API for the tenant's mailboxes.
 
     ``mailbox`` is the default one (GRAPH_MAILBOX); a message lives in one
@@ -90,6 +91,7 @@ class GraphFake(FakeServer):
         self._failures: list[tuple[str, int, dict | None, dict, float]] = []
         self._client_state: str | None = None
         self._routes()
+        self._init_calendar()
 
     # -- test controls -------------------------------------------------------
 

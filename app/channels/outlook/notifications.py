@@ -9,12 +9,20 @@ and nothing is stored.
 
 Each notification is stored as its own event (the batch is only an envelope),
 keyed so that Graph's redelivery of the same notification finds the first copy.
+
+Other features subscribe to Graph resources too (agents' calendar events,
+:mod:`app.calendar_sync`) and get their notifications at this same URL: each
+registers the webhook source its notifications are stored under and how it
+knows its own ``clientState`` (:func:`register_notification_source`); that
+source's processor then handles them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -25,6 +33,24 @@ from app.models import OutlookMailbox
 from app.webhooks.events import record_event
 
 SOURCE = "outlook"
+MAX_KEY = 255
+# Webhook source -> "is this notification's clientState one of yours?"
+_other_sources: dict[str, Callable[[dict], bool]] = {}
+
+
+def register_notification_source(source: str, is_ours: Callable[[dict], bool]) -> None:
+    """Store the Graph notifications ``is_ours`` recognises under webhook ``source``."""
+    _other_sources[source] = is_ours
+
+
+def source_of_notification(notification: dict) -> str | None:
+    """The webhook source a notification belongs to; None: its clientState is not ours."""
+    if mailbox_of_notification(notification) is not None:
+        return SOURCE
+    for source, is_ours in _other_sources.items():
+        if is_ours(notification):
+            return source
+    return None
 
 
 def record_notifications(payload: dict) -> int:
@@ -40,12 +66,13 @@ def record_notifications(payload: dict) -> int:
         or not all(isinstance(item, dict) for item in notifications)
     ):
         raise ApiError(400, "malformed_notification", 'Expected {"value": [notification, …]}.')
-    if not all(mailbox_of_notification(item) is not None for item in notifications):
+    sources = [source_of_notification(item) for item in notifications]
+    if None in sources:
         raise ApiError(401, "invalid_client_state", "The notification's clientState is not ours.")
     new = 0
-    for item in notifications:
+    for item, source in zip(notifications, sources, strict=True):
         _, created = record_event(
-            SOURCE,
+            source,
             dedupe_key(item),
             json.dumps(item, sort_keys=True).encode(),
             event_type=item.get("lifecycleEvent") or item.get("changeType"),
@@ -59,17 +86,22 @@ def dedupe_key(notification: dict) -> str:
 
     Lifecycle notifications recur for one subscription ("missed" more than once),
     so their key also carries the notification id or, lacking it, the expiry the
-    subscription had when Graph sent it.
+    subscription had when Graph sent it. An event is updated many times, so an
+    update's or deletion's key carries the version (etag) it reports.
     """
     subscription = str(notification.get("subscriptionId", ""))
     lifecycle = notification.get("lifecycleEvent")
     if lifecycle:
         moment = notification.get("id") or notification.get("subscriptionExpirationDateTime", "")
         return f"{subscription}:{lifecycle}:{moment}"
-    resource_id = (notification.get("resourceData") or {}).get("id") or notification.get(
-        "resource", ""
-    )
-    return f"{subscription}:{resource_id}:{notification.get('changeType', '')}"
+    data = notification.get("resourceData") or {}
+    resource_id = data.get("id") or notification.get("resource", "")
+    change = notification.get("changeType", "")
+    key = f"{subscription}:{resource_id}:{change}"
+    if change != "created" and data.get("@odata.etag"):
+        key += f":{data['@odata.etag']}"
+    # Stored keys are cut at 255 characters; a longer one must not lose its etag.
+    return key if len(key) <= MAX_KEY else hashlib.sha256(key.encode()).hexdigest()
 
 
 def mailbox_of_notification(notification: dict) -> OutlookMailbox | None:

@@ -8,8 +8,8 @@ own status may reach (default ``["on_hold"]``, as the rule was before).
 ``visit_customer_notices`` holds one row per (order, visit day, kind): the
 "on my way" message is composed only by whoever inserts that row.
 
-Revision ID: 0047_partnerstatus
-Revises: 0046
+Revision ID: 0049
+Revises: 0048
 Create Date: 2026-11-23 19:00:00
 
 """
@@ -19,8 +19,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0047_partnerstatus'
-down_revision = '0046'
+revision = '0049'
+down_revision = '0048'
 branch_labels = None
 depends_on = None
 
