@@ -13,8 +13,13 @@ from app.models.enums import AddressType, ChannelType, OrderStatus
 from tests import factories
 
 
-def png_bytes(width: int = 4, height: int = 3) -> bytes:
-    """A valid RGB PNG, built by hand (no imaging library needed)."""
+def png_bytes(
+    width: int = 4, height: int = 3, *, rows: bytes | None = None, colour: int = 2
+) -> bytes:
+    """A valid PNG, built by hand (no imaging library needed): RGB unless ``colour`` says.
+
+    ``rows`` is the image data before compression (each row its filter byte first).
+    """
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -24,14 +29,29 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         )
 
-    rows = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    if rows is None:
+        rows = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def signature_png(width: int = 60, height: int = 30, *, ink: bool = True) -> bytes:
+    """An RGBA PNG as a canvas gives it: transparent, with one dark stroke if ``ink``.
+
+    Rows use the Sub filter (type 1), as browsers' encoders often do.
+    """
+    rows = []
+    for y in range(height):
+        pixels = bytearray(4 * width)
+        if ink and y == height // 2:
+            pixels[4 * 5 : 4 * 6] = b"\x10\x23\x3f\xff"
+        rows.append(b"\x01" + bytes(pixels))
+    return png_bytes(width, height, rows=b"".join(rows), colour=6)
 
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
