@@ -124,3 +124,34 @@ def visit(
     )
     db.session.commit()
     return order
+
+
+def sign_on_canvas(page, canvas) -> None:
+    """Draw a signature on ``canvas`` (a locator) with a finger: real touch events
+    through the DevTools protocol, the way a phone's screen sends them (Playwright's
+    own touchscreen only taps). The page must come from a ``has_touch`` context."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    left, top = box["x"] + 20, box["y"] + box["height"] * 0.6
+    width = box["width"] - 40
+    devtools = page.context.new_cdp_session(page)
+    try:
+        for stroke in (
+            [(0.0, 0.0), (0.1, -0.3), (0.2, 0.1), (0.3, -0.25), (0.45, 0.05), (0.6, -0.2)],
+            [(0.65, 0.0), (0.8, -0.35), (0.9, 0.05), (1.0, -0.1)],
+        ):
+            points = [(left + x * width, top + y * box["height"]) for x, y in stroke]
+            devtools.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
+            )
+            for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+                for step in range(1, 6):
+                    x, y = x0 + (x1 - x0) * step / 5, y0 + (y1 - y0) * step / 5
+                    devtools.send(
+                        "Input.dispatchTouchEvent",
+                        {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
+                    )
+            devtools.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        devtools.detach()
