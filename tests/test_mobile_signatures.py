@@ -128,15 +128,20 @@ def test_a_second_signature_for_the_visit_keeps_the_first(app, client, auth, mak
 
 def test_the_same_post_replayed_from_the_offline_queue_is_done_once(client, auth, make_user):
     tech = make_user("technician")
-    order = visit(tech)
+    order = visit(tech, status=OrderStatus.IN_PROGRESS)
     auth.login(tech.email)
     token = auth.csrf_token("/m/")
     action = str(uuid.uuid4())
     replay = {**HTMX, "X-Offline-Replay": "1"}
-    first = _sign(client, order, token, signature_png(), headers=replay, client_action_id=action)
-    second = _sign(client, order, token, signature_png(), headers=replay, client_action_id=action)
+    # Saved in the "Completed?" dialog while offline: the queue sends it later.
+    fields = {"client_action_id": action, "tap": "completed"}
+    first = _sign(client, order, token, signature_png(), headers=replay, **fields)
+    second = _sign(client, order, token, signature_png(), headers=replay, **fields)
     assert first.status_code == second.status_code == 200
     assert second.headers["X-Client-Action"] == "replayed"
+    # The card, not the dialog again: the queue reads a dialog as "not done yet".
+    assert 'class="m-confirm"' not in first.get_data(as_text=True)
+    assert "CC-2026-00042: signature saved." in first.get_data(as_text=True)
     assert len(_signatures()) == 1
     assert len(_notes()) == 1
 

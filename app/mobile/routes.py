@@ -359,9 +359,14 @@ def signature(order_id: uuid.UUID):
 
 
 def _signing_answer(order: Order, **answer):
-    """Signed from the "Completed?" dialog: the dialog again, with the answer in it."""
+    """Signed from the "Completed?" dialog: the dialog again, with the answer in it.
+
+    Not for a post from the offline queue: nobody looks at that dialog any more,
+    and the queue reads a dialog in the answer as "not done yet".
+    """
     if (
         request.htmx
+        and not is_offline_replay()
         and request.form.get("tap") == "completed"
         and needs_confirmation(order, "completed")
     ):

@@ -102,7 +102,7 @@
   }
 
   function hideNotes(form) {
-    form.querySelectorAll("[data-signature-empty], [data-signature-unsaved]").forEach(function (note) {
+    form.querySelectorAll("[data-signature-empty], [data-signature-unsaved], [data-signature-queued]").forEach(function (note) {
       note.hidden = true;
     });
   }
@@ -115,12 +115,14 @@
     hideNotes(form);
   });
 
-  // The offline queue resets a form it kept: the drawing goes with it.
+  // The offline queue resets a form it kept: the drawing went with it (and the
+  // technician, under the modal dialog, cannot see the queue's own notice).
   document.addEventListener("reset", function (event) {
     const pad = pads.get(event.target);
     if (pad) {
       pad.clear();
       hideNotes(event.target);
+      event.target.querySelector("[data-signature-queued]").hidden = false;
     }
   });
 
