@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.gdpr.erasure import erase_contact
 from app.mobile.services import AMSTERDAM
 from app.mobile.signatures import MAX_SIGNATURE_BYTES, png_has_ink
 from app.models import CommunicationMessage, VisitSignature
 from app.models.enums import MessageType, OrderStatus
+from app.transactions import commit
 from tests.helpers import reader_language
 from tests.mobile_support import JPEG_HEAD, png_bytes, signature_png, visit
 
@@ -286,3 +288,21 @@ def test_ink_is_read_from_the_rows_without_undoing_filters(colour, row, inked):
     width = len(row) // {6: 4, 0: 1}[colour]
     rows = b"".join(bytes([f]) + row for f in (0, 1, 2, 3, 4))
     assert png_has_ink(png_bytes(width, 5, rows=rows, colour=colour)) is inked
+
+
+def test_erasing_the_customer_takes_the_signature_with_it(app, client, auth, make_user):
+    tech = make_user("technician")
+    order = visit(tech, status=OrderStatus.IN_PROGRESS)
+    auth.login(tech.email)
+    assert _sign(client, order, auth.csrf_token("/m/"), signature_png()).status_code == 200
+    [signature] = _signatures()
+    stored = Path(app.config["ATTACHMENTS_DIR"]) / str(signature.message_id)
+    assert stored.exists()
+
+    report = erase_contact(order.end_customer_contact_id, actor_id=None)
+    commit()
+
+    assert report.counts["visit_signatures"] == 1
+    assert _signatures() == []
+    assert not stored.exists()
+    assert "Jan Jansen" not in " ".join(n.message_content for n in _notes())
