@@ -195,6 +195,17 @@ def test_what_is_no_signature_is_refused_naming_the_field(
     assert _notes() == []
 
 
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(client, auth, make_user):
+    tech = make_user("technician")
+    order = visit(tech)
+    auth.login(tech.email)
+    huge = b"\x89PNG\r\n\x1a\n" + b"\x00" * (2 * MAX_SIGNATURE_BYTES)
+    answer = _sign(client, order, auth.csrf_token("/m/"), huge, headers=JSON)
+    assert answer.status_code == 422
+    assert "over the 512 KB limit" in answer.get_json()["fields"]["signature"]
+    assert _signatures() == []
+
+
 def test_a_zip_bomb_is_not_unpacked_whole():
     # 2048 × 2048 RGBA of zeros declared, but the data goes on far beyond it.
     header = struct.pack(">IIBBBBB", 2048, 2048, 8, 6, 0, 0, 0)

@@ -122,7 +122,7 @@ def _too_large(exc):
         return render_template(
             "errors/error.html", code=413, title=_("Too large"), message=message
         ), 413
-    return _answer(order, error=message)
+    return _answer(order, error=message, fields={"signature": message} if signing else None)
 
 
 @bp.get("/")
@@ -370,11 +370,13 @@ def _signing_answer(order: Order, **answer):
         and request.form.get("tap") == "completed"
         and needs_confirmation(order, "completed")
     ):
-        code = answer.pop("code", None) or (422 if answer.get("error") else 200)
-        answer.pop("fields", None)
-        return _confirm(
-            order, "completed", **{f"signature_{k}": v for k, v in answer.items()}
-        ), code
+        dialog = _confirm(
+            order,
+            "completed",
+            signature_notice=answer.get("notice"),
+            signature_error=answer.get("error"),
+        )
+        return dialog, 422 if answer.get("error") else 200
     return _answer(order, **answer)
 
 
