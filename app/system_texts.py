@@ -79,6 +79,7 @@ CATALOGUE: dict[str, str] = {
     # A technician's visit (app/mobile).
     "visit.started": N_("%(actor)s started the visit on site."),
     "visit.completed": N_("%(actor)s completed the visit."),
+    "visit.signed": N_("Signed by %(signer)s at %(time)s."),
     "visit.on_the_way_told": N_(
         "%(actor)s is on the way to the visit (customer told by %(channel)s)."
     ),

@@ -13,8 +13,13 @@ from app.models.enums import AddressType, ChannelType, OrderStatus
 from tests import factories
 
 
-def png_bytes(width: int = 4, height: int = 3) -> bytes:
-    """A valid RGB PNG, built by hand (no imaging library needed)."""
+def png_bytes(
+    width: int = 4, height: int = 3, *, rows: bytes | None = None, colour: int = 2
+) -> bytes:
+    """A valid PNG, built by hand (no imaging library needed): RGB unless ``colour`` says.
+
+    ``rows`` is the image data before compression (each row its filter byte first).
+    """
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -24,14 +29,29 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         )
 
-    rows = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    if rows is None:
+        rows = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def signature_png(width: int = 60, height: int = 30, *, ink: bool = True) -> bytes:
+    """An RGBA PNG as a canvas gives it: transparent, with one dark stroke if ``ink``.
+
+    Rows use the Sub filter (type 1), as browsers' encoders often do.
+    """
+    rows = []
+    for y in range(height):
+        pixels = bytearray(4 * width)
+        if ink and y == height // 2:
+            pixels[4 * 5 : 4 * 6] = b"\x10\x23\x3f\xff"
+        rows.append(b"\x01" + bytes(pixels))
+    return png_bytes(width, height, rows=b"".join(rows), colour=6)
 
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
@@ -104,3 +124,34 @@ def visit(
     )
     db.session.commit()
     return order
+
+
+def sign_on_canvas(page, canvas) -> None:
+    """Draw a signature on ``canvas`` (a locator) with a finger: real touch events
+    through the DevTools protocol, the way a phone's screen sends them (Playwright's
+    own touchscreen only taps). The page must come from a ``has_touch`` context."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    left, top = box["x"] + 20, box["y"] + box["height"] * 0.6
+    width = box["width"] - 40
+    devtools = page.context.new_cdp_session(page)
+    try:
+        for stroke in (
+            [(0.0, 0.0), (0.1, -0.3), (0.2, 0.1), (0.3, -0.25), (0.45, 0.05), (0.6, -0.2)],
+            [(0.65, 0.0), (0.8, -0.35), (0.9, 0.05), (1.0, -0.1)],
+        ):
+            points = [(left + x * width, top + y * box["height"]) for x, y in stroke]
+            devtools.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
+            )
+            for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+                for step in range(1, 6):
+                    x, y = x0 + (x1 - x0) * step / 5, y0 + (y1 - y0) * step / 5
+                    devtools.send(
+                        "Input.dispatchTouchEvent",
+                        {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
+                    )
+            devtools.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        devtools.detach()

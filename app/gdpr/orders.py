@@ -6,7 +6,7 @@ and references. Gone: the installation address (street, number, postal code,
 coordinates, what was typed), preferences and notes, the customer details the
 partner sent with the order, and any e-mail address or
 phone number in the review reasons; the form they filled in, their feedback
-comment, the partner mail the order was read from.
+comment, the partner mail the order was read from, the signature for the visit.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.models import (
     OrderStatusTransition,
     Payment,
     PaymentRefund,
+    VisitSignature,
 )
 
 
@@ -98,6 +99,11 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
     counts["order_drafts"] = rewrite(
         _all(OrderDraft, OrderDraft.order_id.in_(within)), _ORDER_DRAFT_ERASED
     )
+    # The signature's image went with its note (the conversation's erasure); the
+    # name of whoever signed goes with it.
+    counts["visit_signatures"] = db.session.execute(
+        sa.delete(VisitSignature).where(VisitSignature.order_id.in_(within))
+    ).rowcount
     return counts
 
 

@@ -102,7 +102,20 @@ def attach_photo(
         technician,
         caption or f"Photo from the visit for {order.order_number}.",
     )
-    stem = Path(original_name or "").stem or "photo"
+    store_note_image(
+        note, data, mime, Path(original_name or "").stem or "photo", "technician_upload"
+    )
+    return note
+
+
+def store_note_image(
+    note: CommunicationMessage, data: bytes, mime: str, stem: str, source: str
+) -> None:
+    """Keep an image checked by :func:`sniff_image_type` as the note's one attachment.
+
+    Shared by the visit's photos and the customer's signature (:mod:`app.mobile.signatures`):
+    the file's name gets the extension of its real type; ``source`` says where it came from.
+    """
     name = safe_filename(f"{stem[:80]}{EXTENSIONS[mime]}", str(note.id), mime)
     stored = store_bytes(note.id, name, data)
     note.attachments = [
@@ -110,8 +123,7 @@ def attach_photo(
             "status": "stored",
             "filename": name,
             "mime_type": mime,
-            "source": "technician_upload",
+            "source": source,
             **stored,
         }
     ]
-    return note

@@ -60,6 +60,15 @@ from app.mobile.quick_replies import (
 )
 from app.mobile.replay import is_offline_replay, replayable
 from app.mobile.services import local_today, tasks_for
+from app.mobile.signatures import (
+    MAX_SIGNATURE_BYTES,
+    AlreadySigned,
+    SignatureRejected,
+    read_signature,
+    sign_visit,
+    visit_signature,
+)
+from app.mobile.signatures import too_large_text as signature_too_large_text
 from app.mobile.visits import (
     TAP_LABELS,
     VisitActionRefused,
@@ -100,6 +109,8 @@ def _phone_view_context():
 def _too_large(exc):
     order_id = (request.view_args or {}).get("order_id")
     order = db.session.get(Order, order_id) if isinstance(order_id, uuid.UUID) else None
+    signing = request.endpoint == "mobile.signature"
+    message = signature_too_large_text() if signing else too_large_text()
     # The refusal came before the route's own checks: show the card only to
     # someone who may work on it.
     if (
@@ -109,9 +120,9 @@ def _too_large(exc):
         or not may_change_status(current_user, order)
     ):
         return render_template(
-            "errors/error.html", code=413, title=_("Too large"), message=too_large_text()
+            "errors/error.html", code=413, title=_("Too large"), message=message
         ), 413
-    return _answer(order, error=too_large_text())
+    return _answer(order, error=message, fields={"signature": message} if signing else None)
 
 
 @bp.get("/")
@@ -151,12 +162,18 @@ def _answer(
     notice: str | None = None,
     error: str | None = None,
     code: int | None = None,
+    fields: dict[str, str] | None = None,
 ):
-    """The card (htmx), JSON (a script that asked for it), or back to /m/ with a flash."""
+    """The card (htmx), JSON (a script that asked for it), or back to /m/ with a flash.
+
+    ``fields`` names what was wrong with a refused post, field by field (in JSON).
+    """
     code = code or (422 if error else 200)
     if _wants_json():
         body = {"order_id": str(order.id), "status": order.status.value}
         body.update({"error": error} if error else {"notice": notice})
+        if fields:
+            body["fields"] = fields
         return jsonify(body), code
     if request.htmx:
         card = visit_card(order, current_user, local_today())
@@ -216,12 +233,19 @@ def status(order_id: uuid.UUID):
     return _answer(order, notice=notice)
 
 
-def _confirm(order: Order, tap: str):
-    """Ask before "Completed": a dialog on the card (htmx), else a page of its own."""
+def _confirm(order: Order, tap: str, **signing):
+    """Ask before "Completed": a dialog on the card (htmx), else a page of its own.
+
+    The dialog offers the customer's signature pad (it needs a script, as htmx
+    does); ``signing`` carries the signature route's notice or error into it.
+    """
     context = {
         "order": order,
         "tap": tap,
         "skips": order.status.value != "in_progress",
+        "signature": visit_signature(order.id),
+        "signing": bool(request.htmx),
+        **signing,
     }
     if _wants_json():
         # A script (the offline queue) asks on the phone itself and posts confirmed=1.
@@ -293,15 +317,67 @@ def photo(order_id: uuid.UUID):
     except (PhotoRejected, InvalidInput) as exc:
         db.session.rollback()
         return _answer(order, error=" ".join(exc.fields.values()))
+    _commit_with_files(note.id)
+    return _answer(
+        order, notice=_("%(order)s: photo added to the conversation.", order=order.order_number)
+    )
+
+
+def _commit_with_files(message_id: uuid.UUID) -> None:
+    """Commit a note whose files are stored already; no files left without their note."""
     try:
         commit()
     except Exception:
         db.session.rollback()
-        discard_message_files(note.id)
+        discard_message_files(message_id)
         raise
-    return _answer(
-        order, notice=_("%(order)s: photo added to the conversation.", order=order.order_number)
-    )
+
+
+@bp.post("/visits/<uuid:order_id>/signature")
+@accepts_body_up_to(MAX_SIGNATURE_BYTES + FORM_OVERHEAD)
+@role_required(*PHONE_ROLES)
+@replayable
+def signature(order_id: uuid.UUID):
+    """The customer's signature (a PNG drawn on the phone) and who signed, once per visit."""
+    order = _order_for_action(order_id)
+    upload = request.files.get("signature")
+    try:
+        data, signer = read_signature(
+            upload.stream if upload else None, request.form.get("signer_name")
+        )
+        signed = sign_visit(order, current_user, data, signer)
+    except SignatureRejected as exc:
+        db.session.rollback()
+        return _signing_answer(order, error=" ".join(exc.fields.values()), fields=exc.fields)
+    except AlreadySigned:
+        db.session.rollback()
+        return _signing_answer(
+            order, notice=_("The customer had already signed; that signature stands.")
+        )
+    _commit_with_files(signed.message_id)
+    return _signing_answer(order, notice=_("%(order)s: signature saved.", order=order.order_number))
+
+
+def _signing_answer(order: Order, **answer):
+    """Signed from the "Completed?" dialog: the dialog again, with the answer in it.
+
+    Not for a post from the offline queue: nobody looks at that dialog any more,
+    and the queue reads a dialog in the answer as "not done yet".
+    """
+    if (
+        request.htmx
+        and not is_offline_replay()
+        and request.form.get("tap") == "completed"
+        and needs_confirmation(order, "completed")
+    ):
+        dialog = _confirm(
+            order,
+            "completed",
+            signature_notice=answer.get("notice"),
+            signature_error=answer.get("error"),
+        )
+        return dialog, 422 if answer.get("error") else 200
+    return _answer(order, **answer)
 
 
 @bp.post("/visits/<uuid:order_id>/reply")

@@ -68,6 +68,7 @@ from app.models.platform import (
 )
 from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
+from app.models.signatures import VisitSignature
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from app.models.templates import CommunicationTemplate
 from app.models.visits import PendingVisitMove, VisitCustomerNotice
@@ -93,6 +94,7 @@ __all__ = [
     "OutlookMailbox",
     "PendingVisitMove",
     "VisitCustomerNotice",
+    "VisitSignature",
     "MobileAction",
     "PushDelivery",
     "PushSubscription",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
 from app.invoices.views import InvoiceView, invoice_view
-from app.models import Commission, Contact, Order, User
+from app.models import Commission, Contact, Order, User, VisitSignature
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
 from app.orders.customer_details import Difference, customer_differences
@@ -29,6 +29,8 @@ class OrderPage:
     review_reasons: list[str]
     customer_differences: list[Difference]
     invoice: InvoiceView | None
+    # Taken on the technician's phone at the end of the visit (app.mobile.signatures).
+    signature: VisitSignature | None = None
 
 
 def order_page(order: Order) -> OrderPage:
@@ -51,6 +53,9 @@ def order_page(order: Order) -> OrderPage:
         review_reasons=[readable_reason(str(r)) for r in order.review_reasons or []],
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
+        signature=db.session.scalar(
+            sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
+        ),
     )
 
 
