@@ -1,9 +1,8 @@
 """When a visit is, and who goes: the one place the calendar reads a plan from.
 
-Today an order carries one technician and a day (``plan_visit``), and the time
-comes from the customer's preferred window. When visits carry their own time
-window and several technicians, these two functions read those instead and the
-rest of the calendar code stays as it is.
+The day is the order's visit day; the time is the plan's window (the planner's,
+:class:`app.models.Visit`), else the window the customer asked for, else the
+whole day. Everyone on the visit's crew gets the event, the lead first.
 """
 
 from __future__ import annotations
@@ -48,4 +47,5 @@ def visit_technician_ids(order: Order) -> list[uuid.UUID]:
     """The technicians going to the order's visit (none while it is unplanned)."""
     if order.scheduled_date is None or order.assigned_technician_id is None:
         return []
-    return [order.assigned_technician_id]
+    crew = order.visit.technician_ids if order.visit is not None else []
+    return crew or [order.assigned_technician_id]
