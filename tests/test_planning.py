@@ -315,3 +315,20 @@ def test_every_technician_on_the_visit_gets_the_push(
         (str(tech.id), f"assigned:{day.isoformat()}:v1"),
         (str(colleague.id), f"assigned:{day.isoformat()}:v1"),
     ]
+
+
+def test_an_order_not_yet_approved_says_so_instead_of_offering_the_form(app, client, planner, tech):
+    order = approved_order()
+    order.status = OrderStatus.QUOTE_SENT
+    db.session.commit()
+    section = client.get(f"/planning/orders/{order.order_number}").get_data(as_text=True)
+    assert 'data-testid="plan-form"' not in section
+    assert "zodra de order is goedgekeurd; deze order is offerte verstuurd" in section.lower()
+    answer = _post_without_form(client, order, plan_form([tech], working_day()))
+    assert answer.status_code == 422
+    assert 'data-code="status"' in answer.get_data(as_text=True)
+
+
+def _post_without_form(client, order, form):
+    token = csrf_token_from(client.get("/planning/").get_data(as_text=True))
+    return client.post(f"/planning/orders/{order.order_number}", data={**form, "csrf_token": token})
