@@ -272,11 +272,14 @@ def test_the_phone_shows_the_plan_to_every_technician_on_it(
             )
         )
     db.session.commit()
-    form = plan_form([tech, colleague], today, "15:00", "17:00", override="1")
+    if public_holiday(today):
+        pytest.skip("today is a public holiday: nothing can be planned on it")
+    first = _post(client, order, plan_form([tech], working_day(), override="1"))
+    assert first.status_code == 303
+    # Moved to today, with a colleague along.
+    form = plan_form([tech, colleague], today, "15:00", "17:00", version=1, override="1")
     answer = _post(client, order, form)
-    assert answer.status_code in (303, 422), answer.get_data(as_text=True)
-    if answer.status_code == 422:  # today is a public holiday: nothing to show
-        pytest.skip("today is a public holiday")
+    assert answer.status_code == 303, answer.get_data(as_text=True)
     for user in (tech, colleague):
         auth.logout()
         auth.login(user.email)
@@ -284,7 +287,8 @@ def test_the_phone_shows_the_plan_to_every_technician_on_it(
         assert order.order_number in page
         assert "15:00–17:00" in page
         assert "Kabel 10 m" in page and "Bel aan bij de achterdeur" in page
-        assert "Nieuw ingepland" in page
+        line = page[page.index('data-testid="visit-plan-change"') :][:200]
+        assert "Verplaatst van" in line and f"{working_day():%d-%m} naar" in line, line
 
 
 def _next_holiday():
@@ -292,3 +296,39 @@ def _next_holiday():
     while not public_holiday(day) or day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+def test_every_technician_on_the_visit_gets_the_push(
+    app, client, planner, tech, make_user, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr("app.mobile.listeners.push_enabled", lambda: True)
+    monkeypatch.setattr("app.mobile.listeners.has_subscription", lambda user_id: True)
+    monkeypatch.setattr(
+        "app.mobile.listeners.enqueue", lambda path, *args, **kw: queued.append(args)
+    )
+    colleague = make_user("technician", language="nl")
+    order = approved_order()
+    day = working_day()
+    assert _post(client, order, plan_form([tech, colleague], day)).status_code == 303
+    assert [(a[1], a[2]) for a in queued] == [
+        (str(tech.id), f"assigned:{day.isoformat()}:v1"),
+        (str(colleague.id), f"assigned:{day.isoformat()}:v1"),
+    ]
+
+
+def test_an_order_not_yet_approved_says_so_instead_of_offering_the_form(app, client, planner, tech):
+    order = approved_order()
+    order.status = OrderStatus.QUOTE_SENT
+    db.session.commit()
+    section = client.get(f"/planning/orders/{order.order_number}").get_data(as_text=True)
+    assert 'data-testid="plan-form"' not in section
+    assert "zodra de order is goedgekeurd; deze order is offerte verstuurd" in section.lower()
+    answer = _post_without_form(client, order, plan_form([tech], working_day()))
+    assert answer.status_code == 422
+    assert 'data-code="status"' in answer.get_data(as_text=True)
+
+
+def _post_without_form(client, order, form):
+    token = csrf_token_from(client.get("/planning/").get_data(as_text=True))
+    return client.post(f"/planning/orders/{order.order_number}", data={**form, "csrf_token": token})

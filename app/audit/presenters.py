@@ -166,6 +166,8 @@ ACTION_LABELS: dict[str, Any] = {
     "STATUS_CHANGE": _l("Status changed"),
     "PAYMENT_RECEIVED": _l("Payment received"),
     "VISIT_ON_THE_WAY": _l("Technician on the way"),
+    "VISIT_PLANNED": _l("Visit planned"),
+    "VISIT_CANCELLED": _l("Visit taken back"),
     "gdpr_export": _l("Personal data exported"),
     "gdpr_erase": _l("Personal data erased"),
 }
@@ -195,6 +197,9 @@ FIELD_LABELS: dict[str, Any] = {
     "status": _l("Status"),
     "from_status": _l("Previous status"),
     "to_status": _l("New status"),
+    "version": _l("Plan version"),
+    "window": _l("Time window"),
+    "technician_ids": _l("Technicians"),
     "priority": _l("Priority"),
     "description": _l("Description"),
     "display_name": _l("Name"),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from app.models import Order, User, Visit
 from app.planning.hours import plannable_technicians
 from app.planning.rules import Problem, required_skills
-from app.planning.services import default_materials, visit_of
+from app.planning.services import PLANNABLE_STATUSES, default_materials, visit_of
 from app.ui import local_date
 
 DEFAULT_WINDOW = (time(8, 0), time(12, 0))
@@ -49,6 +49,11 @@ class PlanSection:
     @property
     def is_planned(self) -> bool:
         return self.visit is not None and self.visit.scheduled_date is not None
+
+    @property
+    def plannable(self) -> bool:
+        """Whether the order's status lets it be planned (approved or scheduled)."""
+        return self.order.status in PLANNABLE_STATUSES
 
     @property
     def may_override(self) -> bool:

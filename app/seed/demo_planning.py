@@ -20,10 +20,11 @@ PLANNING_SEED = 28
 # Windows of a technician's day, in order: the first visit starts at eight.
 SLOTS = ((8, 0, 10, 0), (10, 30, 12, 30), (13, 0, 15, 0), (15, 0, 17, 0))
 HOURS = {
-    # Ruben works four long days; Kevin, a team lead who still installs, mornings.
+    # Ruben works four long days and a short Friday; Kevin, a team lead who still
+    # installs, mornings.
     "ruben.dejong": {
         **{d: ["07:30", "17:30"] for d in ("mon", "tue", "wed", "thu")},
-        "fri": None,
+        "fri": ["07:30", "12:00"],
         "sat": None,
         "sun": None,
     },
