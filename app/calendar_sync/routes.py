@@ -31,9 +31,7 @@ def feed(token: str):
     user = feed_owner(token)
     if user is None:
         abort(404)
-    body = feed_calendar(user, _host())
-    db.session.rollback()
-    response = Response(body, mimetype="text/calendar")
+    response = Response(feed_calendar(user, _host()), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Content-Disposition"] = 'inline; filename="chargecars.ics"'
     return response

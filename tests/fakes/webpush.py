@@ -67,9 +67,7 @@ class FakePushService(FakeServer):
             private_key, auth = known
             try:
                 plain = http_ece.decrypt(
-                    request.get_data(),
-                    private_key=private_key,
-                    auth_secret=auth,
+                    request.get_data(), private_key=private_key, auth_secret=auth,
                     version="aes128gcm",
                 )
             except Exception as exc:  # noqa: BLE001 - any failure is the sender's fault
@@ -114,7 +112,9 @@ class FakePushService(FakeServer):
         scheme, _, params = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "vapid":
             return "Authorization is not vapid", ""
-        fields = dict(part.strip().split("=", 1) for part in params.split(",") if "=" in part)
+        fields = dict(
+            part.strip().split("=", 1) for part in params.split(",") if "=" in part
+        )
         if "t" not in fields or "k" not in fields:
             return "vapid needs t and k", ""
         try:
@@ -122,10 +122,7 @@ class FakePushService(FakeServer):
                 ec.SECP256R1(), unb64url(fields["k"])
             )
             claims = jwt.decode(
-                fields["t"],
-                key=public,
-                algorithms=["ES256"],
-                audience=self.url,
+                fields["t"], key=public, algorithms=["ES256"], audience=self.url,
                 options={"require": ["aud", "exp", "sub"]},
             )
         except Exception as exc:  # noqa: BLE001
