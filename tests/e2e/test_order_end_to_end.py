@@ -203,7 +203,10 @@ def _manager_approves_and_plans(browser, base_url: str, number: str, technician)
 def _technician_does_the_visit(browser, base_url: str, number: str) -> None:
     """Step 3 on the phone: on the way (twice at once), started, photo, signature, done."""
     context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="nl-NL",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="nl-NL",
         timezone_id="Europe/Amsterdam",
     )
     page = context.new_page()
@@ -298,9 +301,12 @@ def test_one_order_from_the_partner_to_the_phone_and_back(
     db.session.expire_all()
     order = db.session.scalar(sa.select(Order).where(Order.order_number == number))
     assert order.status == OrderStatus.COMPLETED
-    assert db.session.scalar(
-        sa.select(sa.func.count(Order.id)).where(Order.partner_order_id == PARTNER_ORDER)
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Order.id)).where(Order.partner_order_id == PARTNER_ORDER)
+        )
+        == 1
+    )
     [signature] = db.session.scalars(
         sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
     ).all()
@@ -334,6 +340,9 @@ def test_one_order_from_the_partner_to_the_phone_and_back(
     assert number in event["subject"]
     assert event["start"]["dateTime"].startswith(f"{local_today().isoformat()}T08:00")
     assert event["end"]["dateTime"].startswith(f"{local_today().isoformat()}T12:00")
-    assert db.session.scalar(
-        sa.select(sa.func.count(CalendarEvent.id)).where(CalendarEvent.order_id == order.id)
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(CalendarEvent.id)).where(CalendarEvent.order_id == order.id)
+        )
+        == 1
+    )
