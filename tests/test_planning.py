@@ -289,6 +289,9 @@ def test_the_phone_shows_the_plan_to_every_technician_on_it(
         assert "Kabel 10 m" in page and "Bel aan bij de achterdeur" in page
         line = page[page.index('data-testid="visit-plan-change"') :][:200]
         assert "Verplaatst van" in line and f"{working_day():%d-%m} naar" in line, line
+        # Not only the lead: everyone on the visit moves it along and reads its conversation.
+        assert 'class="m-taps"' in page, user.name
+        assert client.get(f"/m/visits/{order.id}/conversation").status_code == 200
 
 
 def _next_holiday():

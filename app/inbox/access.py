@@ -22,7 +22,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CommunicationThread, Contact, Order, User
+from app.models import CommunicationThread, Contact, Order, User, Visit, VisitTechnician
 from app.models.enums import Role
 from app.realtime import role_room, team_room, user_room
 
@@ -42,8 +42,18 @@ def visible_threads_clause(user: User) -> sa.ColumnElement[bool] | None:
         if user.team_id is not None:
             allowed.append(CommunicationThread.assigned_team_id == user.team_id)
         return sa.or_(*allowed)
-    return CommunicationThread.order_id.in_(
-        sa.select(Order.id).where(Order.assigned_technician_id == user.id)
+    return CommunicationThread.order_id.in_(_visited_orders(user))
+
+
+def _visited_orders(user: User) -> sa.Select:
+    """A technician's orders: those they lead and those on whose visit crew they are."""
+    on_crew = (
+        sa.select(Visit.order_id)
+        .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
+        .where(VisitTechnician.technician_id == user.id)
+    )
+    return sa.select(Order.id).where(
+        sa.or_(Order.assigned_technician_id == user.id, Order.id.in_(on_crew))
     )
 
 
@@ -69,7 +79,12 @@ def can_access_thread(user: User, thread: CommunicationThread) -> bool:
             or thread.assigned_to_user_id == user.id
             or (user.team_id is not None and thread.assigned_team_id == user.team_id)
         )
-    return thread.order is not None and thread.order.assigned_technician_id == user.id
+    order = thread.order
+    if order is None:
+        return False
+    if order.assigned_technician_id == user.id:
+        return True
+    return order.visit is not None and user.id in order.visit.technician_ids
 
 
 def can_see_contact(user: User, contact: Contact) -> bool:

@@ -46,10 +46,15 @@ def may_view_orders(user: User) -> bool:
 
 
 def may_change_status(user: User, order: Order) -> bool:
-    """Desk staff may move any order; a technician only the orders they visit."""
+    """Desk staff may move any order; a technician only the orders they visit
+    (as its lead or on its crew)."""
     if user.role in ORDER_DESK_ROLES:
         return True
-    return user.role == Role.TECHNICIAN and order.assigned_technician_id == user.id
+    if user.role != Role.TECHNICIAN:
+        return False
+    if order.assigned_technician_id == user.id:
+        return True
+    return order.visit is not None and user.id in order.visit.technician_ids
 
 
 def order_status_to_dict(order: Order) -> dict:

@@ -28,7 +28,7 @@ from datetime import date, time
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.database import utcnow
+from app.database import hold_advisory_lock, utcnow
 from app.extensions import db
 from app.jobs.queues import enqueue
 from app.labels import label
@@ -106,6 +106,7 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
     if order.status not in PLANNABLE_STATUSES:
         raise PlanRefused([_status_problem(order)])
     visit = _claim(order, plan.seen_version)
+    _take_turns_on_days(plan)
     technicians = _technicians(plan.technician_ids)
     problems = problems_with(
         order, plan.day, (plan.window_start, plan.window_end), technicians, today
@@ -150,6 +151,14 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
         _queue_notice(visit, MOVED if moved else PLANNED, actor)
     _audit(order, visit, actor, "VISIT_PLANNED")
     return visit
+
+
+def _take_turns_on_days(plan: PlanRequest) -> None:
+    """Two planners booking one technician on one day for two orders would each
+    miss the other's visit in the double-booking check: they take turns per
+    technician and day (in one order of keys, so two crews cannot deadlock)."""
+    for technician_id in sorted(str(t) for t in plan.technician_ids):
+        hold_advisory_lock(db.session, f"technician-day:{technician_id}:{plan.day.isoformat()}")
 
 
 def cancel_plan(order: Order, seen_version: int, actor: User) -> Visit:
