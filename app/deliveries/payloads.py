@@ -32,7 +32,29 @@ def callback_payload(
         # What the partner sent, not our contact: a partner that knows a customer's
         # phone number must not learn the name and e-mail we hold.
         "customer_info": order.customer_info_for_partner(),
+        **_planned_visit(order, transition.to_status),
     }
+
+
+def visit_details(order: Order) -> dict | None:
+    """The order's planned visit as a partner reads it: ``{date, window_start,
+    window_end}`` (ISO date, "HH:MM"); None while nothing is planned."""
+    visit = order.visit
+    if visit is None or visit.scheduled_date is None:
+        return None
+    return {
+        "date": visit.scheduled_date.isoformat(),
+        "window_start": f"{visit.window_start:%H:%M}" if visit.window_start else None,
+        "window_end": f"{visit.window_end:%H:%M}" if visit.window_end else None,
+    }
+
+
+def _planned_visit(order: Order, to_status: str) -> dict:
+    # A partner hearing "planned" learns when; later moves come as visit_rescheduled.
+    if to_status != "scheduled":
+        return {}
+    details = visit_details(order)
+    return {"visit": details} if details else {}
 
 
 def visit_payload(

@@ -11,18 +11,10 @@ with ``visit``: ``{date, window_start, window_end}`` (ISO date, "HH:MM").
 from __future__ import annotations
 
 from app.deliveries.partner_callbacks import on_visit_rescheduled
-from app.models import Order, Visit
+from app.deliveries.payloads import visit_details
+from app.models import Order
 
 
-def visit_object(visit: Visit) -> dict:
-    """The visit as a partner reads it."""
-    return {
-        "date": visit.scheduled_date.isoformat() if visit.scheduled_date else None,
-        "window_start": f"{visit.window_start:%H:%M}" if visit.window_start else None,
-        "window_end": f"{visit.window_end:%H:%M}" if visit.window_end else None,
-    }
-
-
-def record_rescheduled(order: Order, visit: Visit) -> None:
+def record_rescheduled(order: Order) -> None:
     """Write the partner's ``visit_rescheduled`` callback, if it wants one."""
-    on_visit_rescheduled(order, visit_object(visit), reason="Visit rescheduled")
+    on_visit_rescheduled(order, visit_details(order), reason="Visit rescheduled")

@@ -141,12 +141,15 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
         previous_technician_ids=before_crew,
         plan_version=visit.version,
     )
+    # The partner's callback reads the plan through the order: not the one loaded before.
+    db.session.flush()
+    db.session.expire(order, ["visit"])
     if order.status == OrderStatus.APPROVED:
         change_entity_status(
             order, OrderStatus.SCHEDULED, _reason(plan), dict(STATUS_CONTEXT), actor
         )
     elif moved:
-        record_rescheduled(order, visit)
+        record_rescheduled(order)
     if not was_planned or moved:
         _queue_notice(visit, MOVED if moved else PLANNED, actor)
     _audit(order, visit, actor, "VISIT_PLANNED")

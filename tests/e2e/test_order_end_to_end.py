@@ -295,6 +295,12 @@ def test_one_order_from_the_partner_to_the_phone_and_back(
     statuses = [e.payload["status"] for e in receiver.events]
     assert statuses == ["RECEIVED", "PLANNED", "INSTALLING", "DELIVERED"]
     assert all(e.payload["partner_order_id"] == PARTNER_ORDER for e in receiver.events)
+    planned = receiver.events[1].payload
+    assert planned["visit"] == {
+        "date": local_today().isoformat(),
+        "window_start": "08:00",
+        "window_end": "12:00",
+    }
     # Only what was meant for the partner: the planner's internal reason stays home.
     assert b"Adres nagekeken" not in b"".join(e.body for e in receiver.events)
 
