@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import (
     CommunicationChannel,
     CommunicationMessage,
+    CommunicationTemplate,
     CommunicationThread,
     Contact,
     Order,
@@ -23,6 +24,7 @@ from app.models import (
 )
 from app.models.enums import ChannelType, ThreadStatus, ThreadType
 from app.system_texts import SystemText
+from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 
 def find_order_thread(order: Order) -> CommunicationThread | None:
@@ -118,3 +120,61 @@ def record_visit_event(
     )
     announce_change(thread, "message")
     return message
+
+
+def active_template(name: str) -> CommunicationTemplate | None:
+    """The oldest active template named ``name`` (by its own or its WhatsApp name)."""
+    return db.session.scalar(
+        sa.select(CommunicationTemplate)
+        .where(
+            CommunicationTemplate.is_active.is_(True),
+            sa.or_(
+                CommunicationTemplate.template_name == name,
+                CommunicationTemplate.whatsapp_template_name == name,
+            ),
+        )
+        .order_by(CommunicationTemplate.created_at)
+        .limit(1)
+    )
+
+
+def tell_customer(
+    thread: CommunicationThread,
+    author: User,
+    *,
+    template: CommunicationTemplate | None,
+    text: str,
+    subject: str,
+    variables: dict,
+) -> tuple[CommunicationMessage | None, CommunicationChannel | None, str | None]:
+    """A message about the visit to the thread's customer, on the first channel that
+    carries it: ``template`` where it is made for that channel, else ``text``.
+
+    Each channel the customer can be reached on is tried in turn, so a closed
+    WhatsApp window falls back to e-mail. (message, channel, None) when sent,
+    (None, None, why not) when no channel could carry it. No commit.
+    """
+    if thread.contact is None:
+        return None, None, "the order has no customer contact"
+    problem = "the customer has no phone number or e-mail address on an active channel"
+    for channel in reachable_channels(thread):
+        use_template = template is not None and template.channel_type.value in (
+            "any",
+            channel.channel_type.value,
+        )
+        try:
+            message = compose_reply(
+                thread,
+                author,
+                content=None if use_template else text,
+                channel_id=channel.id,
+                subject=None if use_template else subject,
+                template_id=template.id if use_template else None,
+                variables=variables,
+                include_quote=False,
+            )
+        except InvalidInput as exc:
+            problem = "; ".join(str(value) for value in exc.fields.values())
+            continue
+        return message, channel, None
+    return None, None, problem

@@ -34,6 +34,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.attachments.storage import discard_message_files
 from app.auth.decorators import role_required
 from app.extensions import db
+from app.mobile.answers import (
+    answer_card,
+    form_uuid,
+    order_for_action,
+    order_to_read,
+    wants_json,
+)
 from app.mobile.cards import technician_day, visit_card
 from app.mobile.conversation import conversation_messages, find_order_thread, order_thread
 from app.mobile.pending import (
@@ -122,7 +129,7 @@ def _too_large(exc):
         return render_template(
             "errors/error.html", code=413, title=_("Too large"), message=message
         ), 413
-    return _answer(order, error=message, fields={"signature": message} if signing else None)
+    return answer_card(order, error=message, fields={"signature": message} if signing else None)
 
 
 @bp.get("/")
@@ -131,64 +138,11 @@ def today():
     return render_template("mobile/today.html", plan=technician_day(current_user, local_today()))
 
 
-def _order_for_action(order_id: uuid.UUID) -> Order:
-    """The order, locked for this transaction so two quick taps are applied one by one."""
-    order = db.session.get(Order, order_id, with_for_update=True)
-    if order is None:
-        abort(404, _("There is no such visit."))
-    if not may_change_status(current_user, order):
-        abort(403, _("This visit is assigned to another technician."))
-    return order
-
-
-def _order_to_read(order_id: uuid.UUID) -> Order:
-    """The order, for a page about it: only its own technician (or a lead) reads it."""
-    order = db.session.get(Order, order_id)
-    if order is None:
-        abort(404, _("There is no such visit."))
-    if not may_change_status(current_user, order):
-        abort(403, _("This visit is assigned to another technician."))
-    return order
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and not request.htmx
-
-
-def _answer(
-    order: Order,
-    *,
-    notice: str | None = None,
-    error: str | None = None,
-    code: int | None = None,
-    fields: dict[str, str] | None = None,
-):
-    """The card (htmx), JSON (a script that asked for it), or back to /m/ with a flash.
-
-    ``fields`` names what was wrong with a refused post, field by field (in JSON).
-    """
-    code = code or (422 if error else 200)
-    if _wants_json():
-        body = {"order_id": str(order.id), "status": order.status.value}
-        body.update({"error": error} if error else {"notice": notice})
-        if fields:
-            body["fields"] = fields
-        return jsonify(body), code
-    if request.htmx:
-        card = visit_card(order, current_user, local_today())
-        body = render_template("mobile/_visit.html", visit=card, notice=notice, error=error)
-        return body, code
-    if error or notice:
-        flash(error or notice, "error" if error else "info")
-    return redirect(url_for("mobile.today", _anchor=f"visit-{order.id}"), 303)
-
-
 @bp.get("/visits/<uuid:order_id>/card")
 @role_required(*PHONE_ROLES)
 def card(order_id: uuid.UUID):
     """One card as it stands now (the page refreshes a card when its Undo runs out)."""
-    order = _order_to_read(order_id)
+    order = order_to_read(order_id)
     visit = visit_card(order, current_user, local_today())
     return render_template("mobile/_visit.html", visit=visit)
 
@@ -197,20 +151,20 @@ def card(order_id: uuid.UUID):
 @role_required(*PHONE_ROLES)
 @replayable
 def status(order_id: uuid.UUID):
-    order = _order_for_action(order_id)
+    order = order_for_action(order_id)
     tap = request.form.get("tap", "")
     expected = request.form.get("expected_status")
     if expected and expected != order.status.value:
         # The card was out of date (another device, an agent, a replayed offline tap).
         db.session.rollback()
-        return _answer(order, error=stale_refusal(order), code=409)
+        return answer_card(order, error=stale_refusal(order), code=409)
     waiting = waiting_move(order.id) if is_offline_replay() else None
     if waiting is not None:
         # Done now, the replayed tap would overtake the earlier one still held for
         # its Undo (which would then be refused as stale): out of order either way.
         refusal = still_waiting_refusal(waiting)
         db.session.rollback()
-        return _answer(order, error=refusal, code=409)
+        return answer_card(order, error=refusal, code=409)
     if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
         db.session.rollback()
         return _confirm(order, tap)
@@ -223,14 +177,14 @@ def status(order_id: uuid.UUID):
         outcome = apply_tap(order, current_user, tap, local_today())
     except VisitActionRefused as exc:
         db.session.rollback()
-        return _answer(order, error=str(exc))
+        return answer_card(order, error=str(exc))
     commit()
     notice = outcome.notice
     if outcome.customer_problem:
         notice += " " + _(
             "The customer was not told: %(problem)s", problem=outcome.customer_problem
         )
-    return _answer(order, notice=notice)
+    return answer_card(order, notice=notice)
 
 
 def _confirm(order: Order, tap: str, **signing):
@@ -247,7 +201,7 @@ def _confirm(order: Order, tap: str, **signing):
         "signing": bool(request.htmx),
         **signing,
     }
-    if _wants_json():
+    if wants_json():
         # A script (the offline queue) asks on the phone itself and posts confirmed=1.
         question = _("Mark %(order)s completed?", order=order.order_number)
         return jsonify({"order_id": str(order.id), "confirm": question}), 428
@@ -262,7 +216,7 @@ def _hold(order: Order, tap: str, seconds: float):
     if tap not in available_taps(order, on_the_way_since([order.id], local_today()).get(order.id)):
         db.session.rollback()
         label = TAP_LABELS.get(tap)
-        return _answer(
+        return answer_card(
             order,
             error=_(
                 "Can't mark %(order)s %(tap)s now: the visit is %(status)s.",
@@ -274,18 +228,10 @@ def _hold(order: Order, tap: str, seconds: float):
     try:
         hold_tap(order, current_user, tap, order.status.value, seconds)
     except MoveAlreadyWaiting:
-        return _answer(
+        return answer_card(
             order, error=_("An update of this visit is already waiting; undo it or wait.")
         )
-    return _answer(order)
-
-
-def _form_uuid(field: str) -> uuid.UUID:
-    """The id an Undo button posts (400 naming the field when it is not one)."""
-    try:
-        return uuid.UUID(request.form.get(field, ""))
-    except ValueError:
-        abort(400, _("%(field)s must be a UUID.", field=field))
+    return answer_card(order)
 
 
 @bp.post("/visits/<uuid:order_id>/undo")
@@ -293,11 +239,11 @@ def _form_uuid(field: str) -> uuid.UUID:
 @replayable
 def undo(order_id: uuid.UUID):
     """Call off the waiting status tap: nothing of it happened, nothing will."""
-    order = _order_to_read(order_id)
-    move_id = _form_uuid("move_id")
+    order = order_to_read(order_id)
+    move_id = form_uuid("move_id")
     if undo_move(move_id, current_user):
-        return _answer(order, notice=_("Undone: the visit was not changed."))
-    return _answer(order, error=_("Too late to undo: the update has gone through."), code=409)
+        return answer_card(order, notice=_("Undone: the visit was not changed."))
+    return answer_card(order, error=_("Too late to undo: the update has gone through."), code=409)
 
 
 @bp.post("/visits/<uuid:order_id>/photo")
@@ -307,7 +253,7 @@ def undo(order_id: uuid.UUID):
 @role_required(*PHONE_ROLES)
 @replayable
 def photo(order_id: uuid.UUID):
-    order = _order_for_action(order_id)
+    order = order_for_action(order_id)
     upload = request.files.get("photo")
     try:
         data, mime = read_photo(upload.stream if upload and upload.filename else None)
@@ -316,9 +262,9 @@ def photo(order_id: uuid.UUID):
         )
     except (PhotoRejected, InvalidInput) as exc:
         db.session.rollback()
-        return _answer(order, error=" ".join(exc.fields.values()))
+        return answer_card(order, error=" ".join(exc.fields.values()))
     _commit_with_files(note.id)
-    return _answer(
+    return answer_card(
         order, notice=_("%(order)s: photo added to the conversation.", order=order.order_number)
     )
 
@@ -339,7 +285,7 @@ def _commit_with_files(message_id: uuid.UUID) -> None:
 @replayable
 def signature(order_id: uuid.UUID):
     """The customer's signature (a PNG drawn on the phone) and who signed, once per visit."""
-    order = _order_for_action(order_id)
+    order = order_for_action(order_id)
     upload = request.files.get("signature")
     try:
         data, signer = read_signature(
@@ -377,14 +323,14 @@ def _signing_answer(order: Order, **answer):
             signature_error=answer.get("error"),
         )
         return dialog, 422 if answer.get("error") else 200
-    return _answer(order, **answer)
+    return answer_card(order, **answer)
 
 
 @bp.post("/visits/<uuid:order_id>/reply")
 @role_required(*PHONE_ROLES)
 @replayable
 def reply(order_id: uuid.UUID):
-    order = _order_for_action(order_id)
+    order = order_for_action(order_id)
     form = request.form
     # A post kept offline was made a while ago and is replayed in order: it goes at
     # once, unless an earlier reply still waits out its Undo; then just after it,
@@ -406,9 +352,7 @@ def reply(order_id: uuid.UUID):
         )
     except InvalidInput as exc:
         db.session.rollback()
-        return _back(
-            order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values()))
-        )
+        return _back(order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values())))
     commit()
     if seconds > 0 and message.is_held:
         return _back(order)  # the card shows "Sending in 8 s · Undo"
@@ -422,8 +366,8 @@ def reply(order_id: uuid.UUID):
 @replayable
 def undo_reply(order_id: uuid.UUID):
     """Take back a quick reply inside its undo window: it never leaves."""
-    order = _order_to_read(order_id)
-    message_id = _form_uuid("message_id")
+    order = order_to_read(order_id)
+    message_id = form_uuid("message_id")
     if withdraw_quick_reply(order, current_user, message_id) is None:
         db.session.rollback()
         return _back(order, error=_("Too late to undo: the message has been sent."), code=409)
@@ -437,11 +381,11 @@ _CONVERSATION_ANSWER = "mobile_conversation_answer"
 def _back(order: Order, **answer):
     """Answer a post made on the conversation page there, any other on the card."""
     if request.form.get("from") != "conversation":
-        return _answer(order, **answer)
+        return answer_card(order, **answer)
     code = answer.pop("code", None) or (422 if answer.get("error") else 200)
-    if request.htmx or _wants_json():
-        if _wants_json():
-            return _answer(order, code=code, **answer)
+    if request.htmx or wants_json():
+        if wants_json():
+            return answer_card(order, code=code, **answer)
         return _conversation_page(order, partial=True, **answer), code
     # Without JavaScript the answer survives the redirect in the session and is
     # shown in the page's own notice slot, the same place the htmx answer goes.
@@ -456,7 +400,7 @@ def _back(order: Order, **answer):
 def conversation(order_id: uuid.UUID):
     """The order's conversation on the phone: read it, add a note, reply in one tap."""
     answer = session.pop(_CONVERSATION_ANSWER, None) or {}
-    return _conversation_page(_order_to_read(order_id), **answer)
+    return _conversation_page(order_to_read(order_id), **answer)
 
 
 def _conversation_page(
@@ -479,7 +423,7 @@ def _conversation_page(
 @replayable
 def note(order_id: uuid.UUID):
     """An internal note on the order's conversation (colleagues see it; never sent)."""
-    order = _order_for_action(order_id)
+    order = order_for_action(order_id)
     try:
         add_note(order_thread(order), current_user, request.form.get("content"))
     except InvalidInput as exc:

@@ -35,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.labels import label
-from app.mobile.conversation import order_thread, record_visit_event
+from app.mobile.conversation import active_template, order_thread, record_visit_event, tell_customer
 from app.mobile.services import AMSTERDAM
-from app.models import AuditLog, CommunicationMessage, CommunicationTemplate, Order, User
+from app.models import AuditLog, CommunicationMessage, Order, User
 from app.models.enums import OrderStatus
 from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.orders.visit_notices import (
@@ -46,7 +46,6 @@ from app.orders.visit_notices import (
     record_notice_message,
 )
 from app.system_texts import text
-from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
 TAPS = (ON_THE_WAY, STARTED, COMPLETED)
@@ -221,48 +220,17 @@ def _tell_customer(
 ) -> tuple[CommunicationMessage | None, str | None, str | None]:
     """Send the on-the-way message on the first channel that can carry it."""
     contact = thread.contact
-    if contact is None:
-        return None, None, "the order has no customer contact"
-    template = on_the_way_template()
-    variables = {"technician_name": actor.name, "technician_phone": actor.phone or ""}
     text = DEFAULT_ON_THE_WAY_TEXT.format(
-        name=contact.first_name or contact.display_name,
+        name=(contact.first_name or contact.display_name) if contact else "",
         technician=actor.name,
         order=order.order_number,
     )
-    problem = "the customer has no phone number or e-mail address on an active channel"
-    for channel in reachable_channels(thread):
-        use_template = template is not None and template.channel_type.value in (
-            "any",
-            channel.channel_type.value,
-        )
-        try:
-            message = compose_reply(
-                thread,
-                actor,
-                content=None if use_template else text,
-                channel_id=channel.id,
-                subject=f"Uw monteur is onderweg ({order.order_number})",
-                template_id=template.id if use_template else None,
-                variables=variables,
-            )
-        except InvalidInput as exc:
-            problem = "; ".join(exc.fields.values())
-            continue
-        return message, channel.channel_name, None
-    return None, None, problem
-
-
-def on_the_way_template() -> CommunicationTemplate | None:
-    return db.session.scalar(
-        sa.select(CommunicationTemplate)
-        .where(
-            CommunicationTemplate.is_active.is_(True),
-            sa.or_(
-                CommunicationTemplate.template_name == ON_THE_WAY_TEMPLATE,
-                CommunicationTemplate.whatsapp_template_name == ON_THE_WAY_TEMPLATE,
-            ),
-        )
-        .order_by(CommunicationTemplate.created_at)
-        .limit(1)
+    message, channel, problem = tell_customer(
+        thread,
+        actor,
+        template=active_template(ON_THE_WAY_TEMPLATE),
+        text=text,
+        subject=f"Uw monteur is onderweg ({order.order_number})",
+        variables={"technician_name": actor.name, "technician_phone": actor.phone or ""},
     )
+    return message, channel.channel_name if channel else None, problem

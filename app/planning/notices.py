@@ -22,9 +22,8 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mobile.conversation import order_thread
-from app.models import CommunicationTemplate, Order, User, Visit, VisitNotice
-from app.threads.services import InvalidInput, compose_reply, reachable_channels
+from app.mobile.conversation import active_template, order_thread, tell_customer
+from app.models import Order, User, Visit, VisitNotice
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -90,46 +89,16 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
         return None, "the order has no customer contact"
     if author is None:
         return None, "the planner's account no longer exists"
-    template = _template(TEMPLATE_NAMES[notice.kind])
     day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""
     window = f"{visit.window_start:%H:%M} en {visit.window_end:%H:%M}" if visit.window_start else ""
     subject, body = DEFAULT_TEXTS[notice.kind]
     words = {"name": contact.display_name, "order": order.order_number, "date": day}
-    variables = {"visit_date": day, "visit_time": window, "order_id": order.order_number}
-    problem = "the customer has no phone number or e-mail address on an active channel"
-    for channel in reachable_channels(thread):
-        use_template = template is not None and template.channel_type.value in (
-            "any",
-            channel.channel_type.value,
-        )
-        try:
-            message = compose_reply(
-                thread,
-                author,
-                content=None if use_template else body.format(window=window, **words),
-                channel_id=channel.id,
-                subject=None if use_template else subject.format(**words),
-                template_id=template.id if use_template else None,
-                variables=variables,
-                include_quote=False,
-            )
-        except InvalidInput as exc:
-            problem = "; ".join(str(value) for value in exc.fields.values())
-            continue
-        return message, None
-    return None, problem
-
-
-def _template(name: str) -> CommunicationTemplate | None:
-    return db.session.scalar(
-        sa.select(CommunicationTemplate)
-        .where(
-            CommunicationTemplate.is_active.is_(True),
-            sa.or_(
-                CommunicationTemplate.template_name == name,
-                CommunicationTemplate.whatsapp_template_name == name,
-            ),
-        )
-        .order_by(CommunicationTemplate.created_at)
-        .limit(1)
+    message, _channel, problem = tell_customer(
+        thread,
+        author,
+        template=active_template(TEMPLATE_NAMES[notice.kind]),
+        text=body.format(window=window, **words),
+        subject=subject.format(**words),
+        variables={"visit_date": day, "visit_time": window, "order_id": order.order_number},
     )
+    return message, problem
