@@ -85,7 +85,11 @@ def test_every_example_is_accepted(app, client, make_user):
     integration = factories.integration("stripe", credentials={"api_key": "sk_test_docs"})
     db.session.commit()
     bearer = {"Authorization": f"Bearer {token}"}
-    path_values = {"partner_id": partner.id, "integration_id": str(integration.id)}
+    path_values = {
+        "partner_id": partner.id,
+        "integration_id": str(integration.id),
+        "key": ORDER_NUMBER,
+    }
 
     def post(method: str, path: str, body) -> object:
         raw = json.dumps(body)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from app.external.schemas import SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.integrations.api_schemas import SyncStartIn, WebhookEndpointIn, WebhookEndpointPatch
 from app.make.schemas import CustomerFeedback, OrderCreated, PaymentReceived, VisitCompleted
+from app.orders.api_schemas import OrderStatusChangeIn
 from app.partners.schemas import IntegrationConfigIn, PartnerOrderIn, PartnerStatusUpdateIn
 from app.threads.call_schemas import CallIn
 
@@ -163,4 +164,9 @@ REQUEST_EXAMPLES: dict[type[BaseModel], dict] = {
     },
     WebhookEndpointPatch: {"description": "ERP order feed (production)", "max_attempts": 3},
     SyncStartIn: {"object_type": "customers", "direction": "in"},
+    OrderStatusChangeIn: {
+        "to_status": "approved",
+        "reason": "Adres nagekeken met de klant",
+        "partner_note": "Order confirmed; we will propose a date within two days",
+    },
 }
