@@ -335,3 +335,22 @@ def test_an_order_not_yet_approved_says_so_instead_of_offering_the_form(app, cli
 def _post_without_form(client, order, form):
     token = csrf_token_from(client.get("/planning/").get_data(as_text=True))
     return client.post(f"/planning/orders/{order.order_number}", data={**form, "csrf_token": token})
+
+
+def test_the_visit_card_reads_the_customers_wishes_as_a_technician_would(
+    app, client, auth, tech
+):
+    """A preferred date in the technician's language, an access note copied into the
+    order's notes said once (seen on the phone in the end-to-end walk)."""
+    order = approved_order(
+        preferences={"preferred_date": "2026-12-15", "access_notes": "Garage via de zijdeur"},
+    )
+    order.notes = "Garage via de zijdeur"
+    order.status = OrderStatus.SCHEDULED
+    order.assigned_technician_id = tech.id
+    order.scheduled_date = local_today()
+    db.session.commit()
+    auth.login(tech.email)
+    page = client.get("/m/").get_data(as_text=True)
+    assert "di 15-12-2026" in page and "2026-12-15" not in page
+    assert page.count("Garage via de zijdeur") == 1

@@ -134,13 +134,25 @@ def preference_lines(order: Order) -> list[tuple[str, str]]:
     """The other installation preferences and the order's notes, as (label, text)."""
     preferences = order.installation_preferences or {}
     lines = [
-        (str(label), str(preferences[key]))
+        (str(label), _preference_text(key, preferences[key]))
         for key, label in PREFERENCE_LABELS.items()
         if preferences.get(key) not in (None, "", [], {})
     ]
-    if order.notes and order.notes not in {text for _label, text in lines}:
+    # An intake often copies the access note into the order's notes: say it once.
+    shown = {text for _label, text in lines} | {access_note(order)}
+    if order.notes and order.notes not in shown:
         lines.append((_("Order notes"), order.notes))
     return lines
+
+
+def _preference_text(key: str, value) -> str:
+    """A preference as the technician reads it: a date in their language ("di 15-12-2026")."""
+    if key == "preferred_date":
+        try:
+            return local_date(date.fromisoformat(str(value)), "%a %d-%m-%Y")
+        except ValueError:
+            pass  # free text ("begin december"): shown as the customer wrote it
+    return str(value)
 
 
 # How long "newly planned" / "moved" stays on a visit card after the change.

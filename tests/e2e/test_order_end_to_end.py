@@ -23,8 +23,10 @@ and the technician's working hours.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -73,6 +75,8 @@ PARTNER_WORDS = {
     "in_progress": "INSTALLING",
     "completed": "DELIVERED",
 }
+# Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
 EVENTS = ["order_created", "visit_scheduled", "installation_started", "installation_completed"]
 
 
@@ -221,6 +225,7 @@ def _technician_does_the_visit(browser, base_url: str, number: str) -> None:
         card = page.get_by_test_id("visit").filter(has_text=number)
         expect(card.get_by_test_id("visit-window")).to_contain_text("08:00–12:00")
         expect(card).to_contain_text("Garage via de zijdeur")  # the customer's access note
+        _shot(page, "order-e2e-phone-day.png")
 
         # Bad signal: the tap goes out twice at the same moment.
         answers = card.locator("form.m-taps").evaluate(
@@ -252,9 +257,15 @@ def _technician_does_the_visit(browser, base_url: str, number: str) -> None:
         expect(page.get_by_role("dialog").get_by_test_id("signed")).to_contain_text("Jan Janssen")
         page.get_by_role("dialog").get_by_role("button", name="Ja, afgerond").click()
         expect(card.get_by_test_id("visit-status")).to_have_text("afgerond")
+        _shot(page, "order-e2e-phone-done.png")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
 def _outbound(thread_ids, text: str) -> list[CommunicationMessage]:
