@@ -205,3 +205,21 @@ def test_push_keys_command_prints_a_usable_pair(runner):
     from py_vapid import Vapid02
 
     Vapid02.from_string(lines["VAPID_PRIVATE_KEY"])  # pywebpush can sign with it
+
+
+def test_a_technician_taken_off_a_visit_hears_it_is_off(
+    app, client, auth, make_user, push_service
+):
+    tech = make_user("technician", language="nl")
+    other = make_user("technician")
+    order = visit(tech)
+    subscription = _subscribe(client, auth, tech, push_service)
+
+    plan_visit(db.session.get(Order, order.id), technician_id=other.id)
+    commit()
+    drain_queues(app)
+
+    [push] = push_service.pushes_to(subscription["endpoint"])
+    assert push["title"] == "Bezoek vervallen: CC-2026-00042"
+    assert push["body"].startswith("Niet meer voor u ingepland op ")
+    assert push["url"] == "/m/"

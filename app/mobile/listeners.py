@@ -32,7 +32,8 @@ def push_customer_message(event: MessageCreated) -> None:
 
 @listens_to(VisitPlanned)
 def push_visit_planned(event: VisitPlanned) -> None:
-    """A visit given to technicians or moved: push it to each technician on it."""
+    """A visit given to technicians or moved: push it to each technician on it; a
+    technician taken off it (or the plan taken back) hears that it is off."""
     if not push_enabled():
         return
     crew = event.technician_ids or ((event.technician_id,) if event.technician_id else ())
@@ -43,6 +44,17 @@ def push_visit_planned(event: VisitPlanned) -> None:
                 str(event.order_id),
                 str(technician_id),
                 _change_key(event, technician_id),
+            )
+    if event.previous_date is None:
+        return
+    for technician_id in set(event.previous_technician_ids) - set(crew):
+        if has_subscription(technician_id):
+            enqueue(
+                "app.mobile.push_jobs.push_visit_withdrawn",
+                str(event.order_id),
+                str(technician_id),
+                event.previous_date.isoformat(),
+                f"withdrawn:{event.previous_date.isoformat()}:v{event.plan_version}",
             )
 
 

@@ -95,6 +95,29 @@ def push_visit_planned(order_id: str, technician_id: str, change_key: str) -> in
     )
 
 
+def push_visit_withdrawn(order_id: str, technician_id: str, day: str, change_key: str) -> int:
+    """Push that a visit is no longer the technician's, unless it is theirs again."""
+    if not push_enabled():
+        return 0
+    order = db.session.get(Order, uuid.UUID(order_id))
+    technician = db.session.get(User, uuid.UUID(technician_id))
+    if order is None or technician is None:
+        return 0
+    if order.assigned_technician_id == technician.id or (
+        order.visit is not None and technician.id in order.visit.technician_ids
+    ):
+        log.info("withdrawal push for visit %s skipped: theirs again", order_id)
+        return 0
+    with force_locale(language_of(technician)):
+        title = _("Visit off your day: %(order)s", order=order.order_number)
+        body = _("No longer planned for you on %(day)s.", day=_day(date.fromisoformat(day)))
+    return push_to_user(
+        technician.id,
+        f"visit:{order.id}:{change_key}",
+        PushMessage(title=title, body=body, url="/m/", tag=f"order-{order.id}"),
+    )
+
+
 def _day(value: date | None) -> str | None:
     return local_date(value, "%A %d %B") if value else None
 
