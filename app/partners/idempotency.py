@@ -34,6 +34,7 @@ from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import Organization, PartnerIdempotencyKey
 from app.partners.payload_digest import canonical_json
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def delete_expired_keys() -> int:
     """Periodic job: forget keys older than 24 hours."""
     table = PartnerIdempotencyKey.__table__
     deleted = db.session.execute(sa.delete(table).where(table.c.created_at < utcnow() - KEPT))
-    db.session.commit()
+    commit()
     if deleted.rowcount:
         log.info("deleted %d expired idempotency keys", deleted.rowcount)
     return deleted.rowcount
