@@ -43,7 +43,8 @@ def test_a_key_is_stored_only_as_a_hash(app, make_user):
     partner = _partner()
     token, plain = issue_partner_key(partner.organization, "Production", admin)
     db.session.commit()
-    assert plain.startswith("sbk_") and token.prefix == plain[:12]
+    assert plain.startswith("sbk_live_") and token.prefix == plain[:13]
+    assert token.mode == "live" and token.scope == "write"
     assert token.token_hash == hash_token(plain)
     stored = db.session.execute(sa.select(ApiToken.token_hash, ApiToken.prefix)).all()
     assert all(plain not in (h, p) for h, p in stored)

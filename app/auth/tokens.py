@@ -9,16 +9,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, User
-from app.models.enums import TokenKind
+from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.transactions import commit
 
 PREFIXES = {TokenKind.PERSONAL: "sbp_", TokenKind.PARTNER: "sbk_"}
+# A partner key says its mode in its prefix, as Stripe's sk_live_/sk_test_ do, so
+# a test key pasted into production is seen at a glance. Keys issued before
+# modes existed ("sbk_" and random) are live keys.
+MODE_PREFIXES = {KeyMode.LIVE: "sbk_live_", KeyMode.TEST: "sbk_test_"}
 
 
 def hash_token(token: str) -> str:
@@ -31,16 +36,23 @@ def issue_token(
     *,
     user_id: uuid.UUID | None = None,
     partner_organization_id: uuid.UUID | None = None,
+    mode: KeyMode = KeyMode.LIVE,
+    scope: KeyScope = KeyScope.WRITE,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain value (shown once, never again)."""
-    plain = PREFIXES[kind] + secrets.token_urlsafe(32)
+    prefix = MODE_PREFIXES[mode] if kind == TokenKind.PARTNER else PREFIXES[kind]
+    plain = prefix + secrets.token_urlsafe(32)
     record = ApiToken(
         kind=kind,
         name=name,
         token_hash=hash_token(plain),
-        prefix=plain[:12],
+        prefix=plain[: len(prefix) + 4],
         user_id=user_id,
         partner_organization_id=partner_organization_id,
+        mode=mode,
+        scope=scope,
+        expires_at=expires_at,
     )
     db.session.add(record)
     db.session.flush()

@@ -26,6 +26,9 @@ class Role(StrEnum):
     TEAM_LEAD = "team_lead"
     MANAGER = "manager"
     ADMIN = "admin"
+    # A partner organisation's own staff: the partner portal (/portal) only,
+    # scoped to their organisation and the sub-partners below it (issue 29).
+    PARTNER = "partner"
 
 
 class Availability(StrEnum):
@@ -263,6 +266,20 @@ class SyncFrequency(StrEnum):
 class TokenKind(StrEnum):
     PERSONAL = "personal"
     PARTNER = "partner"
+
+
+class KeyMode(StrEnum):
+    """Stripe's livemode: a test key makes test orders, kept apart from the real work."""
+
+    LIVE = "live"
+    TEST = "test"
+
+
+class KeyScope(StrEnum):
+    """What a partner key may do: read only, or read and write."""
+
+    READ = "read"
+    WRITE = "write"
 
 
 class DraftState(StrEnum):

@@ -12,7 +12,7 @@ from flask_login import UserMixin
 
 from app.database import Entity, enum_column, utcnow
 from app.extensions import db
-from app.models.enums import Availability, Role, TokenKind
+from app.models.enums import Availability, KeyMode, KeyScope, Role, TokenKind
 
 
 class Team(Entity, db.Model):
@@ -76,6 +76,10 @@ class User(UserMixin, Entity, db.Model):
     outlook_calendar: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     # SHA-256 of the private iCalendar feed's token (app/calendar_sync/feed.py).
     calendar_feed_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
+    # A partner user's organisation (role ``partner``); None for our own staff.
+    partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
 
     team: so.Mapped[Optional[Team]] = so.relationship(back_populates="members")
 
@@ -119,8 +123,17 @@ class ApiToken(Entity, db.Model):
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     last_used_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # The address the key was last used from (partner portal: "last used from").
+    last_used_ip: so.Mapped[Optional[str]] = so.mapped_column(sa.String(45))
     expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Partner keys: test keys make test orders (sandbox); read keys may only GET.
+    mode: so.Mapped[KeyMode] = so.mapped_column(
+        enum_column(KeyMode), default=KeyMode.LIVE, server_default=KeyMode.LIVE.value
+    )
+    scope: so.Mapped[KeyScope] = so.mapped_column(
+        enum_column(KeyScope), default=KeyScope.WRITE, server_default=KeyScope.WRITE.value
+    )
 
     user: so.Mapped[Optional[User]] = so.relationship()
 

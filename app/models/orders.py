@@ -117,6 +117,9 @@ class Order(Entity, db.Model):
     )
     installation_preferences: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     needs_review: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    # Made with a partner's test key (sandbox, issue 29): the partner's callbacks
+    # and API only; never the inbox, planning, technicians, invoices or figures.
+    is_test: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     review_reasons: so.Mapped[list[Any]] = so.mapped_column(default=list)
     # The end customer's name, e-mail and phone as the intake sent them. An intake
     # never changes a known contact's addresses (issue 14), so what differs stays

@@ -67,6 +67,13 @@ class PartnerIntegration(Entity, db.Model):
         default=lambda: list(DEFAULT_GRANTED_STATUSES)
     )
 
+    # Secret rotation with overlap (issue 29): the secret that was replaced keeps
+    # signing beside the new one until ``previous_secret_expires_at``.
+    previous_webhook_secret: so.Mapped[Optional[str]] = so.mapped_column(EncryptedText)
+    previous_secret_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Networks (CIDR) the partner's API keys may be used from; empty = anywhere.
+    ip_allowlist: so.Mapped[list[Any]] = so.mapped_column(default=list)
+
     partner_organization = so.relationship("Organization")
 
 

@@ -146,6 +146,8 @@ class OutboundDelivery(Entity, db.Model):
     # When a worker took the delivery; a claim older than the lease means the
     # worker died mid-call and the delivery is handed out again.
     claimed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # A callback about a test order (sandbox): marked as test in body and headers.
+    is_test: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     attempts: so.Mapped[list["DeliveryAttempt"]] = so.relationship(
         back_populates="delivery",

@@ -10,7 +10,7 @@ revoked.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from app.auth.tokens import issue_token
 from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, Organization, PartnerIntegration, User
-from app.models.enums import TokenKind
+from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.partners.services import new_webhook_secret
 
 # How long a rotated-out key keeps working unless it is revoked sooner.
@@ -43,16 +43,38 @@ def partner_keys(partner: Organization) -> list[ApiToken]:
 
 
 def issue_partner_key(
-    partner: Organization, name: str, user: User | None = None
+    partner: Organization,
+    name: str,
+    user: User | None = None,
+    *,
+    mode: KeyMode = KeyMode.LIVE,
+    scope: KeyScope = KeyScope.WRITE,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new API key for ``partner``; returns the record and the plain key (no commit)."""
+    """A new API key for ``partner``; returns the record and the plain key (no commit).
+
+    ``mode`` test makes a sandbox key (``sbk_test_…``), ``scope`` read a key that
+    may only read; ``expires_at`` None never expires.
+    """
     name = " ".join((name or "").split())
     if not name:
         raise ValueError("name: " + _("required"))
     if len(name) > MAX_KEY_NAME:
         raise ValueError("name: " + _("at most %(count)s characters", count=MAX_KEY_NAME))
-    token, plain = issue_token(TokenKind.PARTNER, name, partner_organization_id=partner.id)
-    _audit(token, "PARTNER_KEY_ISSUED", user, {"name": name})
+    token, plain = issue_token(
+        TokenKind.PARTNER,
+        name,
+        partner_organization_id=partner.id,
+        mode=mode,
+        scope=scope,
+        expires_at=expires_at,
+    )
+    _audit(
+        token,
+        "PARTNER_KEY_ISSUED",
+        user,
+        {"name": name, "mode": str(mode), "scope": str(scope), "expires_at": _iso(token)},
+    )
     return token, plain
 
 
@@ -66,7 +88,11 @@ def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiTo
     if not token.is_usable():
         raise ValueError(_("This key is already revoked or expired; issue a new key instead."))
     new_token, plain = issue_token(
-        TokenKind.PARTNER, token.name, partner_organization_id=token.partner_organization_id
+        TokenKind.PARTNER,
+        token.name,
+        partner_organization_id=token.partner_organization_id,
+        mode=token.mode,
+        scope=token.scope,
     )
     grace_until = utcnow() + ROTATION_GRACE
     if token.expires_at is None or token.expires_at > grace_until:
