@@ -41,13 +41,21 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # so the engine imports none of the features that react.
 StatusHook = Callable[[Order, OrderStatusTransition], None]
 
+# A test order (a partner's sandbox, issue 29.1) is heard of by its partner
+# only: no customer notices, Teams alerts, commissions, invoices, Make or
+# integration events, calendars. One switch here keeps every present and future
+# feature's hook away from it.
+TEST_ORDER_HOOKS: tuple[str, ...] = ("app.deliveries.partner_callbacks:on_status_change",)
+
 
 @cache
 def _resolve(path: str) -> StatusHook:
     return resolve(path)
 
 
-def _hooks() -> list[StatusHook]:
+def _hooks(order: Order) -> list[StatusHook]:
+    if order.is_test:
+        return [_resolve(path) for path in TEST_ORDER_HOOKS]
     return [_resolve(path) for path in current_app.extensions["features"].status_hooks]
 
 
@@ -146,6 +154,6 @@ def _record(
         )
     )
     db.session.flush()
-    for hook in _hooks():
+    for hook in _hooks(order):
         hook(order, transition)
     return transition
