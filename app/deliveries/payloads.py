@@ -36,9 +36,14 @@ def callback_payload(
         # phone number must not learn the name and e-mail we hold.
         "customer_info": order.customer_info_for_partner(),
         **_planned_visit(order, transition),
-        # Stripe's livemode, the other way round: true for a sandbox order's callback.
-        "test": order.is_test,
+        **test_marker(order),
     }
+
+
+def test_marker(order: Order) -> dict:
+    """``{"test": true}`` for a sandbox order's callback; nothing for a live one,
+    whose body stays as it always was (as the "send test event" sample says it)."""
+    return {"test": True} if order.is_test else {}
 
 
 def visit_details(order: Order) -> dict | None:
@@ -89,7 +94,7 @@ def visit_payload(
         },
         "customer_info": order.customer_info_for_partner(),
         "visit": visit,
-        "test": order.is_test,
+        **test_marker(order),
     }
 
 

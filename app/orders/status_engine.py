@@ -53,10 +53,12 @@ def _resolve(path: str) -> StatusHook:
     return resolve(path)
 
 
-def _hooks(order: Order) -> list[StatusHook]:
-    if order.is_test:
-        return [_resolve(path) for path in TEST_ORDER_HOOKS]
+def _hooks() -> list[StatusHook]:
     return [_resolve(path) for path in current_app.extensions["features"].status_hooks]
+
+
+def _test_order_hooks() -> list[StatusHook]:
+    return [_resolve(path) for path in TEST_ORDER_HOOKS]
 
 
 class IllegalTransition(Exception):
@@ -154,6 +156,6 @@ def _record(
         )
     )
     db.session.flush()
-    for hook in _hooks(order):
+    for hook in _test_order_hooks() if order.is_test else _hooks():
         hook(order, transition)
     return transition

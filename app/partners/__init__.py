@@ -8,8 +8,6 @@ FEATURE = Feature(
         "app.partners.routes:bp",
         "app.partners.api:bp",
         "app.partners.webhook_routes:bp",
-        # The sandbox's endpoints for test keys (issue 29.1).
-        "app.partners.sandbox.api:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
     # Seed 001: commission records per channel level when an order completes.

@@ -23,14 +23,16 @@ from app.orders.status_engine import IllegalTransition
 from app.partners.access import PartnerCaller, authenticate, enforce_rate_limit
 from app.partners.sandbox import timeline
 from app.partners.sandbox.mode import caller_is_test, order_in_mode
-from app.partners.sandbox.moves import UnknownStatus, move_test_order, parse_sandbox_status
+from app.partners.sandbox.moves import (
+    MAX_TEXT,
+    UnknownStatus,
+    move_test_order,
+    parse_sandbox_status,
+)
 from app.transactions import after_commit, commit
 
 bp = Blueprint("partner_sandbox", __name__, url_prefix="/api/v1/partners")
 csrf.exempt(bp)
-
-MAX_TEXT = 1000
-MAX_STEP_SECONDS = 3600
 
 
 @bp.after_request
@@ -158,8 +160,10 @@ def _step_seconds(body: dict, errors: dict) -> float:
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
-        or not 0 < value <= MAX_STEP_SECONDS
+        or not 0 < value <= timeline.MAX_STEP_SECONDS
     ):
-        errors["step_seconds"] = f"must be a number of seconds above 0, at most {MAX_STEP_SECONDS}"
+        errors["step_seconds"] = (
+            f"must be a number of seconds above 0, at most {timeline.MAX_STEP_SECONDS}"
+        )
         return 0.0
     return float(value)

@@ -17,6 +17,8 @@ from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
 
 SANDBOX_REASON = "Moved in the partner's sandbox"
+# The longest reason or partner note a sandbox move takes.
+MAX_TEXT = 1000
 # The pretend visit: a week ahead, in the morning.
 VISIT_DAYS_AHEAD = 7
 VISIT_WINDOW = (time(8, 0), time(12, 0))

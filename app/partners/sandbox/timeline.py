@@ -32,6 +32,8 @@ S = OrderStatus
 PATH: tuple[OrderStatus, ...] = (S.APPROVED, S.SCHEDULED, S.IN_PROGRESS, S.COMPLETED)
 STEP_JOB = "app.partners.sandbox.timeline.run_step"
 QUEUE = "default"
+# The slowest timeline a partner may ask for: an hour per step.
+MAX_STEP_SECONDS = 3600
 
 
 class NoTimeline(ValueError):
