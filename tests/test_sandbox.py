@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
+from app.partners.sandbox import timeline
 from app.partners.services import new_webhook_secret
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
@@ -237,3 +238,24 @@ def test_timeline_moves_the_order_to_completed_step_by_step(app, client, fake_pd
         assert past.status_code == 409
     finally:
         receiver.stop()
+
+
+def test_a_late_timeline_step_does_not_move_an_order_back(app, client, fake_pdok):
+    partner = _sandbox_partner()
+    test = _test_key(partner)
+    client.post(f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test)
+    url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/status"
+    for status in ("approved", "scheduled", "in_progress"):
+        assert client.post(url, json={"status": status}, headers=test).status_code == 200
+    order = db.session.scalar(sa.select(Order))
+    # The step approved → scheduled of a run asked earlier, taken up late. The
+    # engine would allow in_progress → scheduled; the step expects approved.
+    late = timeline.run_step(str(order.id), "approved", ["scheduled", "completed"], 0.1)
+    assert late == "skipped"
+    db.session.expire_all()
+    assert order.status.value == "in_progress"
+    assert len(order.transitions) == 4
+    # The step that does apply moves it, and queues nothing after the last.
+    assert timeline.run_step(str(order.id), "in_progress", ["completed"], 0.1) == "completed"
+    db.session.expire_all()
+    assert order.status.value == "completed"
