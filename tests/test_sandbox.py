@@ -14,11 +14,13 @@ from app.extensions import db
 from app.models import (
     CommunicationMessage,
     CommunicationThread,
+    Notification,
     Order,
     OrderStatusTransition,
     OutboundDelivery,
+    SandboxSend,
 )
-from app.models.enums import KeyMode
+from app.models.enums import KeyMode, OutboundState
 from app.partners.keys import issue_partner_key
 from app.partners.sandbox import timeline
 from app.partners.services import new_webhook_secret
@@ -259,3 +261,31 @@ def test_a_late_timeline_step_does_not_move_an_order_back(app, client, fake_pdok
     assert timeline.run_step(str(order.id), "in_progress", ["completed"], 0.1) == "completed"
     db.session.expire_all()
     assert order.status.value == "completed"
+
+
+def test_a_test_callback_that_gives_up_alerts_nobody(app, client, make_user, fake_pdok):
+    make_user("admin")
+    receiver = FakeReceiver(new_webhook_secret()).start()
+    try:
+        partner = _sandbox_partner(receiver)
+        partner.integration.max_delivery_attempts = 1
+        db.session.commit()
+        receiver.behave_next(status=500)
+        made = client.post(
+            f"/api/v1/partners/{partner.id}/orders",
+            json=seed_002_order(),
+            headers=_test_key(partner),
+        )
+        assert made.status_code == 201
+        delivery = db.session.scalar(sa.select(OutboundDelivery))
+
+        def given_up():
+            db.session.expire_all()
+            return delivery.state == OutboundState.FAILED
+
+        drain_until(app, given_up, timeout=20)
+        assert [e.answered for e in receiver.events] == [500]
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(SandboxSend.id))) == 0
+    finally:
+        receiver.stop()
