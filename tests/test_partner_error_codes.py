@@ -5,7 +5,8 @@ a partner route can reach (the routes of ``/api/v1/partners/…`` and of the
 partner status webhook, and everything they import from ``app``) is read as
 source, and every error it can answer (``ApiError(status, "code", …)``, any
 other ``Error(status, "code", …)`` such as the status webhook's rejections,
-``error_body("code", …)``, ``abort(status)``) must be in the registry with that
+``error_body("code", …)``, ``abort(status)``, an exception class's ``status``
+and ``code``, a ``(status, "code")`` in a table) must be in the registry with that
 status; every code in the registry must be answered somewhere. Werkzeug's own
 answers on those paths (no such path, wrong method, too large, a crash) are
 asked for by real requests. docs/partners.md's table is the registry's.
@@ -101,9 +102,38 @@ def _constant(node: ast.expr | None, kind: type):
     return None
 
 
+def _is_error_status(value) -> bool:
+    return isinstance(value, int) and 400 <= value < 600
+
+
+def _declared_answers(module: str, tree: ast.AST) -> list[Answer]:
+    """Codes written down rather than passed to a call: an exception class's
+    ``status = 409`` and ``code = "order_locked"``, or a ``(409, "order_locked")``
+    in a table of answers."""
+    answers = []
+    for node in ast.walk(tree):
+        where = f"{module}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.ClassDef):
+            values = {
+                target.id: statement.value.value
+                for statement in node.body
+                if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+                for target in statement.targets
+                if isinstance(target, ast.Name)
+            }
+            code, status = values.get("code"), values.get("status", values.get("status_code"))
+            if isinstance(code, str):
+                answers.append(Answer(code, status if _is_error_status(status) else None, where))
+        elif isinstance(node, ast.Tuple) and len(node.elts) >= 2:
+            status, code = _constant(node.elts[0], int), _constant(node.elts[1], str)
+            if _is_error_status(status) and code and re.fullmatch(r"[a-z][a-z_]*", code):
+                answers.append(Answer(code, status, where))
+    return answers
+
+
 def answers_in(module: str, tree: ast.AST) -> tuple[list[Answer], list[str]]:
     """The errors ``module`` can answer, and the calls whose code cannot be read."""
-    answers, unreadable = [], []
+    answers, unreadable = _declared_answers(module, tree), []
     for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):
         name, where = _name(call.func), f"{module}:{call.lineno}"
         status = _constant(_argument(call, 0, "status"), int)
@@ -112,7 +142,7 @@ def answers_in(module: str, tree: ast.AST) -> tuple[list[Answer], list[str]]:
             answers.append(Answer(_werkzeug_code(status), status, where))
         elif name == "error_body" and _constant(_argument(call, 0, "code"), str):
             answers.append(Answer(_constant(_argument(call, 0, "code"), str), None, where))
-        elif status is not None and 400 <= status < 600 and code is not None:
+        elif _is_error_status(status) and code is not None:
             # ApiError, json_error, and an exception a route turns into one
             # (StatusUpdateRejected(409, "illegal_transition", …)).
             answers.append(Answer(code, status, where))
@@ -228,6 +258,12 @@ def test_the_scan_sees_what_a_route_raises(app):
         ('abort(405)', [("method_not_allowed", 405)]),
         ('body = error_body("order_conflict", "x")', [("order_conflict", None)]),
         ('raise ApiError(exc.status, exc.code, exc.message)', []),
+        (
+            'class OrderLocked(Exception):\n    status = 409\n    code = "order_locked"',
+            [("order_locked", 409)],
+        ),
+        ('ANSWERS = {Locked: (409, "order_locked", "x")}', [("order_locked", 409)]),
+        ('SIZES = (404, "Not Found")', []),
         ('log(1, "not an error")', []),
     ],
 )
