@@ -45,3 +45,5 @@ def test_api_docs_and_the_openapi_document_link_to_the_guide(client):
     description = client.get("/api/v1/openapi.json").get_json()["info"]["description"]
     assert "](/api/docs/partners)" in description
     assert "](/api/docs/partners#error-codes)" in description
+    error = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ErrorDetail"]
+    assert "/api/docs/partners#error-codes" in error["properties"]["code"]["description"]
