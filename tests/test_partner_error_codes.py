@@ -293,3 +293,17 @@ def test_the_docs_table_is_the_registry():
     documented = re.findall(r"^\| `([a-z_]+)` \|", section.group(1), re.M)
     assert documented == [entry.code for entry in ERROR_CODES]
     assert len(set(documented)) == len(documented), "a code is listed twice"
+
+
+def test_codes_named_in_the_docs_prose_are_registered_with_that_status():
+    """Any "403 `ip_not_allowed`" in the guide is a code the registry has with 403."""
+    text = DOCS.read_text(encoding="utf-8")
+    named = re.findall(r"\*{0,2}([45]\d\d)\*{0,2} `([a-z_]+)`", text)
+    assert ("409", "order_conflict") in named  # the pattern still finds what is there
+    wrong = [f"{status} {code}" for status, code in named if code not in BY_CODE]
+    wrong += [
+        f"{status} {code}"
+        for status, code in named
+        if code in BY_CODE and int(status) not in BY_CODE[code].statuses
+    ]
+    assert not wrong, f"docs/partners.md names codes the registry does not have so: {wrong}"
