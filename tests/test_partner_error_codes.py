@@ -288,7 +288,7 @@ def test_the_docs_table_is_the_registry():
     assert section, "docs/partners.md lost its generated error code section"
     assert section.group(1) == docs_table(), (
         "docs/partners.md is behind app/partners/error_codes.py; "
-        "paste the output of `python -m app.partners.error_codes` between the markers"
+        "run `python -m app.partners.error_codes --write`"
     )
     documented = re.findall(r"^\| `([a-z_]+)` \|", section.group(1), re.M)
     assert documented == [entry.code for entry in ERROR_CODES]

@@ -10,13 +10,19 @@ but is missing here fails the test, and so does a code listed here that
 nothing answers.
 
 A new code is one ``ErrorCode(…)`` line below; then regenerate the docs table
-with ``python -m app.partners.error_codes`` (between the markers in
-``docs/partners.md``).
+with ``python -m app.partners.error_codes --write`` (without ``--write`` it
+prints the table).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "partners.md"
+DOCS_START = "<!-- partner-error-codes:start"
+DOCS_END = "<!-- partner-error-codes:end -->"
 
 
 @dataclass(frozen=True)
@@ -77,5 +83,16 @@ def docs_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python -m app.partners.error_codes > table
-    print(docs_table(), end="")
+def write_docs_table(path: Path = DOCS) -> None:
+    """Put :func:`docs_table` between the markers of ``docs/partners.md``."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n", text.index(DOCS_START)) + 1
+    end = text.index(DOCS_END)
+    path.write_text(text[:start] + docs_table() + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m app.partners.error_codes [--write]
+    if sys.argv[1:] == ["--write"]:
+        write_docs_table()
+    else:
+        print(docs_table(), end="")
