@@ -115,6 +115,14 @@ def guide_calls(env: dict[str, str]) -> list[Curl]:
     return calls
 
 
+def _json_example(marker: str) -> dict:
+    """The guide's one example answer that contains ``marker``."""
+    [example] = [
+        json.loads(block) for block in fenced(getting_started(), "json") if marker in block
+    ]
+    return example
+
+
 def route_exists(app, call: Curl) -> bool:
     try:
         app.url_map.bind("localhost").match(call.path, call.method)
@@ -196,14 +204,19 @@ def test_the_getting_started_runs_as_written(app, client, partner, monkeypatch):
             answers.append((call, answer.get_json()))
 
         created = next(a for c, a in answers if c.path.endswith("/orders") and c.method == "POST")
-        [example] = [
-            json.loads(block)
-            for block in fenced(getting_started(), "json")
-            if '"chargecars_order_id"' in block
-        ]
+        example = _json_example('"estimated_processing_time"')
         assert set(created["data"]) == set(example["data"])
         assert created["data"]["status"] == example["data"]["status"]
         assert created["data"]["needs_review"] is True  # the unmapped SKU, as the guide says
+
+        listed = [a for c, a in answers if c.path.endswith("/orders") and c.method == "GET"]
+        for page in listed:  # once the order list is merged (h-orderapi)
+            example = _json_example('"next_cursor"')
+            assert set(page) == set(example)
+            # A test key lists test orders only: the order made with it is one.
+            ids = [order["partner_order_id"] for order in page["data"]]
+            assert ids == ["TEST-0001"], "the test key's own order is not in its list"
+            assert set(example["data"][0]) <= set(page["data"][0])
 
         sandbox_moved = any(
             "/sandbox/" in c.path and c.path.endswith("/status") for c, _ in answers
