@@ -36,10 +36,13 @@ from app.partners.performance import partner_performance
 from app.planning.board import week_key
 from app.threads.customer import customer_panel
 from tests import factories
+from tests.helpers import reader_language
 from tests.partner_support import add_articles, make_partner, seed_002_order
 from tests.planning_support import approved_order
 
 STEPS = ("approved", "scheduled", "in_progress", "completed")
+
+speak = pytest.fixture(reader_language, name="speak")
 
 
 @pytest.fixture
@@ -170,3 +173,19 @@ def test_a_known_customers_test_order_is_none_of_theirs(app, client, make_user, 
         "LIVE-1"
     ]
     assert in_audience()
+
+
+def test_the_staff_delivery_log_marks_a_test_orders_callbacks(
+    app, client, auth, make_user, partner, speak
+):
+    partner.integration.webhook_url = "http://127.0.0.1:9/hooks"  # recorded, never answered
+    db.session.commit()
+    number = _test_order(client, partner, _test_headers(partner), to=("approved",))
+    admin = make_user("admin")
+    assert auth.login(admin.email).status_code == 302
+    speak("nl")
+    page = client.get(f"/partners/{partner.id}/deliveries")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert number in html and 'data-testid="test-delivery"' in html and "testorder" in html
+    assert f"/orders/{number}" not in html  # no page of ours to link to
