@@ -279,6 +279,8 @@ class Config:
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),
             "DELIVERY_RETRY_BASE_SECONDS": _env_float("DELIVERY_RETRY_BASE_SECONDS", 60.0),
+            # The partner sandbox's automatic timeline: seconds between its moves.
+            "SANDBOX_TIMELINE_STEP_SECONDS": _env_float("SANDBOX_TIMELINE_STEP_SECONDS", 30.0),
             # Seconds a sync job's worker may go without committing a batch before
             # another worker takes the job over from its last committed batch.
             "SYNC_LEASE_SECONDS": _env_float("SYNC_LEASE_SECONDS", 300.0),

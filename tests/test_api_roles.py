@@ -28,7 +28,8 @@ from app.integrations.endpoint_input import parse_json
 from app.integrations.endpoints import create_endpoint
 from app.integrations.events import emit_event
 from app.models import InternalTask, Order, OutboundDelivery
-from app.models.enums import ChannelType, OrderStatus, TokenKind
+from app.models.enums import ChannelType, KeyMode, OrderStatus, TokenKind
+from app.partners.keys import issue_partner_key
 from tests import factories
 from tests.conftest import opened
 from tests.partner_support import make_partner
@@ -36,6 +37,8 @@ from tests.partner_support import make_partner
 STAFF_ROLES = ("agent", "team_lead", "manager", "admin", "technician")
 ANONYMOUS, PARTNER, OTHER_PARTNER = "anonymous", "partner", "other_partner"
 CALLERS = (ANONYMOUS, PARTNER, OTHER_PARTNER, *STAFF_ROLES)
+# Not a caller of its own: the partner, with its test key on the sandbox's routes.
+PARTNER_TEST = "partner_test"
 
 # Who gets through, by personal token (or session) on the app's JSON API ...
 STAFF = frozenset(STAFF_ROLES)  # every signed-in role; the data is scoped to what each may see
@@ -110,6 +113,11 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/v1/partners/<partner_id>/orders": PARTNER_KEY,
     "GET /api/v1/partners/<partner_id>/orders/<path:partner_order_id>/status": PARTNER_KEY,
     "POST /api/v1/partners/<partner_id>/integration-config": PARTNER_KEY,
+    # The sandbox (issue 29.1): the partner's own test key.
+    "POST /api/v1/partners/<partner_id>/sandbox/orders/<path:partner_order_id>/status": PARTNER_KEY,
+    "POST /api/v1/partners/<partner_id>/sandbox/orders/<path:partner_order_id>/timeline": (
+        PARTNER_KEY
+    ),
     # The API's own description.
     "GET /api/docs": PUBLIC,
     "GET /api/docs/partners": PUBLIC,  # the getting-started guide, docs/partners.md
@@ -176,6 +184,9 @@ def _world(make_user) -> World:
     partner, other = make_partner("Groendus"), make_partner("Eneco")
     headers[PARTNER] = partner.headers
     headers[OTHER_PARTNER] = other.headers
+    # The sandbox's routes take the partner's test key (a live key: 403 test_key_required).
+    _, test_key = issue_partner_key(partner.organization, "Sandbox", mode=KeyMode.TEST)
+    headers[PARTNER_TEST] = {"X-API-Key": test_key}
 
     customer = factories.contact(display_name="Eva de Boer")
     visit = Order(
@@ -234,6 +245,8 @@ def _call(client, route: str, world: World, caller: str):
     if method == "GET" and rule == "/api/communication/messages":
         url += f"?thread_id={world.path_values['thread_id']}"
     body = {} if method in ("POST", "PUT", "PATCH") else None
+    if caller == PARTNER and "/sandbox/" in rule:
+        caller = PARTNER_TEST
     return client.open(url, method=method, json=body, headers=world.headers[caller])
 
 

@@ -21,6 +21,7 @@ from app.api_docs.examples import REQUEST_EXAMPLES
 from app.api_docs.hub_operations import hub_operations
 from app.api_docs.partner_operations import partner_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
+from app.api_docs.sandbox_operations import sandbox_operations
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
 from app.orders.api_schemas import OrderStatusChangeIn
@@ -83,6 +84,7 @@ SIGNED_WEBHOOK = {401: ("Bad or missing signature", ErrorBody), 400: ("Malformed
 def operations() -> list[Operation]:
     return [
         *partner_operations(Operation, SIGNED_WEBHOOK),
+        *sandbox_operations(Operation),
         Operation(
             "post",
             "/api/v1/webhooks/make/{scenario}",

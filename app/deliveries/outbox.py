@@ -79,6 +79,8 @@ def record_delivery(
         next_attempt_at=None if not_sent_reason else now,
         last_error=not_sent_reason,
         created_at=now,
+        # A sandbox order's callbacks are test deliveries (sent with X-ChargeCars-Test).
+        is_test=bool(order is not None and order.is_test),
     )
     db.session.add(delivery)
     db.session.flush()

@@ -8,6 +8,9 @@ from app.database import utcnow
 from app.deliveries.partner_events import TEST
 from app.models import Order, OrderStatusTransition, PartnerIntegration
 
+# The key of a sandbox move's business context holding the visit it pretends.
+SANDBOX_VISIT = "sandbox_visit"
+
 
 def iso(moment: datetime | None) -> str | None:
     """UTC ISO 8601 with a ``Z``, as seed 002's examples write times."""
@@ -32,8 +35,15 @@ def callback_payload(
         # What the partner sent, not our contact: a partner that knows a customer's
         # phone number must not learn the name and e-mail we hold.
         "customer_info": order.customer_info_for_partner(),
-        **_planned_visit(order, transition.to_status),
+        **_planned_visit(order, transition),
+        **test_marker(order),
     }
+
+
+def test_marker(order: Order) -> dict:
+    """``{"test": true}`` for a sandbox order's callback; nothing for a live one,
+    whose body stays as it always was (as the "send test event" sample says it)."""
+    return {"test": True} if order.is_test else {}
 
 
 def visit_details(order: Order) -> dict | None:
@@ -49,11 +59,14 @@ def visit_details(order: Order) -> dict | None:
     }
 
 
-def _planned_visit(order: Order, to_status: str) -> dict:
+def _planned_visit(order: Order, transition: OrderStatusTransition) -> dict:
     # A partner hearing "planned" learns when; later moves come as visit_rescheduled.
-    if to_status != "scheduled":
+    if transition.to_status != "scheduled":
         return {}
     details = visit_details(order)
+    if details is None and order.is_test:
+        # A sandbox order is never planned: its made-up visit rides on the move.
+        details = (transition.business_context or {}).get(SANDBOX_VISIT)
     return {"visit": details} if details else {}
 
 
@@ -81,6 +94,7 @@ def visit_payload(
         },
         "customer_info": order.customer_info_for_partner(),
         "visit": visit,
+        **test_marker(order),
     }
 
 

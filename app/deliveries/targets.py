@@ -22,6 +22,8 @@ from app.extensions import db
 from app.models import OutboundDelivery, PartnerIntegration, WebhookEndpoint
 from app.models.enums import DeliveryKind
 
+TEST_HEADER = "X-ChargeCars-Test"
+
 
 class DeliveryTarget:
     """What differs between kinds of receiver; the defaults suit a plain receiver."""
@@ -81,6 +83,14 @@ class PartnerCallbackTarget(DeliveryTarget):
         self.integration.webhook_disabled_at = at
         self.integration.webhook_disabled_reason = reason
         return True
+
+
+class SandboxCallbackTarget(PartnerCallbackTarget):
+    """A test order's callback (the partner's sandbox): signed the same, and
+    marked with ``X-ChargeCars-Test: true`` beside the body's ``"test": true``."""
+
+    def headers(self, delivery: OutboundDelivery, body: bytes) -> dict[str, str]:
+        return {**super().headers(delivery, body), TEST_HEADER: "true"}
 
 
 class MakeScenarioTarget(DeliveryTarget):
@@ -144,6 +154,8 @@ def target_for(delivery: OutboundDelivery) -> DeliveryTarget | None:
             if delivery.partner_integration_id
             else None
         )
+        if delivery.is_test:
+            return SandboxCallbackTarget(integration)
         return PartnerCallbackTarget(integration)
     if delivery.kind == DeliveryKind.MAKE_SCENARIO:
         return MakeScenarioTarget()

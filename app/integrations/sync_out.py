@@ -114,6 +114,9 @@ def _outbound_ids(run: SyncRun, kind: str) -> list[str]:
         return [i for i in ids if is_uuid(i)]
     model = KIND_MODELS[kind]
     query = sa.select(model.id).order_by(model.created_at, model.id)
+    if kind == "order":
+        # A partner's sandbox orders are nobody's business but the partner's (issue 29.1).
+        query = query.where(Order.is_test.is_(False))
     if kind == "order" and job.object_type == "invoices":
         # Only finished work is invoiced.
         query = query.where(Order.status == OrderStatus.COMPLETED)

@@ -75,7 +75,13 @@ class Order(Entity, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         # One order per partner reference: the idempotency key of the partner API.
-        sa.UniqueConstraint("partner_organization_id", "partner_order_id"),
+        # Per mode: a sandbox order may share its id with a live one (issue 29.1).
+        sa.UniqueConstraint(
+            "partner_organization_id",
+            "partner_order_id",
+            "is_test",
+            name="uq_orders_partner_order_id_mode",
+        ),
         sa.Index("ix_orders_status_created", "status", "created_at"),
     )
 

@@ -20,13 +20,19 @@ ORDER_DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
 
 def find_order(key: str) -> Order | None:
-    """An order by its UUID or its number (CC-2026-00001)."""
+    """An order by its UUID or its number (CC-2026-00001).
+
+    Never a partner's test order (the sandbox, issue 29.1): those are not
+    staff's work, so every staff page and API answers 404 for them.
+    """
     if ORDER_NUMBER.match(key or ""):
-        return db.session.scalar(sa.select(Order).where(Order.order_number == key))
-    try:
-        return db.session.get(Order, uuid.UUID(key))
-    except ValueError:
-        return None
+        order = db.session.scalar(sa.select(Order).where(Order.order_number == key))
+    else:
+        try:
+            order = db.session.get(Order, uuid.UUID(key))
+        except ValueError:
+            return None
+    return None if order is None or order.is_test else order
 
 
 def partner_status_of(order: Order, integration) -> str:

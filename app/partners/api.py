@@ -25,6 +25,7 @@ from app.partners.config import (
     refused_partner_settings,
 )
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
+from app.partners.sandbox.mode import caller_is_test, idempotency_key_in_mode
 from app.partners.schemas import IntegrationConfigIn
 from app.transactions import commit
 
@@ -69,12 +70,15 @@ def create_order(partner_id):
         raise ApiError(
             422, "validation_failed", "The order has invalid fields.", exc.fields
         ) from exc
+    is_test = caller_is_test(caller)
     if key is not None:
-        stored = _claim_key(caller.partner, key, body)
+        # A test key's Idempotency-Key never replays a live answer, nor the reverse.
+        sent, key = key, idempotency_key_in_mode(key, is_test)
+        stored = _claim_key(caller.partner, key, body, sent)
         if stored is not None:
             commit()
             return _replay(stored)
-    response = _intake_answer(caller.partner, body)
+    response = _intake_answer(caller.partner, body, is_test)
     if key is not None:
         idempotency.remember(
             caller.partner, key, response.status_code, response.get_data(as_text=True)
@@ -83,7 +87,7 @@ def create_order(partner_id):
     return response
 
 
-def _claim_key(partner, key: str, body) -> idempotency.StoredAnswer | None:
+def _claim_key(partner, key: str, body, sent: str) -> idempotency.StoredAnswer | None:
     try:
         return idempotency.claim(partner, key, idempotency.fingerprint(body))
     except idempotency.KeyReused as exc:
@@ -91,7 +95,7 @@ def _claim_key(partner, key: str, body) -> idempotency.StoredAnswer | None:
         raise ApiError(
             422,
             "idempotency_key_reused",
-            f"{idempotency.HEADER} {key!r} was used before with another body; "
+            f"{idempotency.HEADER} {sent!r} was used before with another body; "
             "use a new key for a different request.",
             {idempotency.HEADER: "used before with another body"},
         ) from exc
@@ -113,9 +117,9 @@ def _replay(stored: idempotency.StoredAnswer):
     return response
 
 
-def _intake_answer(partner, body):
+def _intake_answer(partner, body, is_test: bool = False):
     """201 for a new order, 200 for the same body again, 409 for another body."""
-    result = create_partner_order(partner, body)
+    result = create_partner_order(partner, body, is_test=is_test)
     if result.differs:
         order = result.order
         answer = error_body(
@@ -137,7 +141,7 @@ def _intake_answer(partner, body):
 @bp.get("/<partner_id>/orders/<path:partner_order_id>/status")
 def order_status(partner_id, partner_order_id):
     caller = _caller(partner_id)
-    order = existing_order(caller.partner, partner_order_id)
+    order = existing_order(caller.partner, partner_order_id, is_test=caller_is_test(caller))
     if order is None:
         raise ApiError(404, "not_found", f"No order with partner_order_id {partner_order_id!r}.")
     enforce_status_poll_limit(caller, partner_order_id)

@@ -110,7 +110,11 @@ def orders_since(since: datetime) -> dict[uuid.UUID, int]:
     """Per partner organization: orders created since ``since``."""
     rows = db.session.execute(
         sa.select(Order.partner_organization_id, sa.func.count())
-        .where(Order.partner_organization_id.is_not(None), Order.created_at >= since)
+        .where(
+            Order.partner_organization_id.is_not(None),
+            Order.created_at >= since,
+            Order.is_test.is_(False),  # sandbox orders are not the partner's traffic
+        )
         .group_by(Order.partner_organization_id)
     ).all()
     return dict(rows)

@@ -42,6 +42,7 @@ from app.orders.creation import (
 from app.orders.customer_details import keep_customer_as_sent, partner_review_reasons
 from app.orders.status_engine import record_initial_status
 from app.partners.payload_digest import differing_fields, payload_digest
+from app.partners.sandbox.mode import allocate_test_order_number, order_in_mode
 from app.partners.schemas import PartnerOrderIn, order_field_errors, validate_partner_order
 from app.transactions import after_commit
 
@@ -101,13 +102,12 @@ def parse_order(body: object) -> PartnerOrderIn:
         raise IntakeInvalid(order_field_errors(body, exc)) from exc
 
 
-def existing_order(partner: Organization, partner_order_id: str) -> Order | None:
-    return db.session.scalar(
-        sa.select(Order).where(
-            Order.partner_organization_id == partner.id,
-            Order.partner_order_id == partner_order_id,
-        )
-    )
+def existing_order(
+    partner: Organization, partner_order_id: str, *, is_test: bool = False
+) -> Order | None:
+    """The partner's order by its own id, in one mode: a test key never finds a
+    live order, nor a live key a test one (the sandbox, issue 29.1)."""
+    return order_in_mode(partner, partner_order_id, is_test)
 
 
 def create_partner_order(
@@ -116,9 +116,12 @@ def create_partner_order(
     *,
     source: OrderSource = OrderSource.PARTNER_API,
     actor: User | None = None,
+    is_test: bool = False,
 ) -> IntakeResult:
     """Create the order in ``body`` for ``partner``, or find the one made before.
 
+    ``is_test``: a test key's order (the sandbox): its own number series, no
+    confirmation e-mail, and kept apart from the real work by the status engine.
     Raises :class:`IntakeInvalid`. Does not commit; call
     :func:`app.transactions.commit` so the confirmation e-mail is queued.
     """
@@ -127,7 +130,7 @@ def create_partner_order(
     details = _address_details(payload)
     check = check_details(details)
     _serialise_on(partner, payload.partner_order_id)
-    found = existing_order(partner, payload.partner_order_id)
+    found = existing_order(partner, payload.partner_order_id, is_test=is_test)
     if found is not None:
         log.info("duplicate partner order %s from %s", payload.partner_order_id, partner.name)
         return _found(found, payload)
@@ -135,12 +138,14 @@ def create_partner_order(
         # A savepoint: if another intake won the race the unique constraint catches
         # (SQLite has no advisory lock), only this attempt is undone.
         with db.session.begin_nested():
-            order = _build_order(partner, payload, details, check, source, actor)
+            order = _build_order(partner, payload, details, check, source, actor, is_test)
     except IntegrityError:
-        found = existing_order(partner, payload.partner_order_id)
+        found = existing_order(partner, payload.partner_order_id, is_test=is_test)
         if found is None:
             raise
         return _found(found, payload)
+    if is_test:
+        return IntakeResult(order, created=True)
     order_id = str(order.id)
     after_commit(lambda: enqueue("app.partners.confirmations.send_partner_confirmation", order_id))
     return IntakeResult(order, created=True)
@@ -181,6 +186,7 @@ def _build_order(
     check: AddressCheck,
     source: OrderSource,
     actor: User | None,
+    is_test: bool = False,
 ) -> Order:
     # Gap-free numbers make intakes take turns on the year's counter row, from
     # the upsert to the commit. On PostgreSQL the number is therefore taken last,
@@ -189,7 +195,8 @@ def _build_order(
     # transaction's first write it takes the write lock up front, where a later
     # lock upgrade could deadlock with a concurrent intake.
     late = db.session.get_bind().dialect.name == "postgresql"
-    order_number = f"TMP-{uuid.uuid4().hex[:16]}" if late else allocate_order_number()
+    numbered = allocate_test_order_number if is_test else allocate_order_number
+    order_number = f"TMP-{uuid.uuid4().hex[:16]}" if late else numbered()
     integration = db.session.scalar(
         sa.select(PartnerIntegration).where(
             PartnerIntegration.partner_organization_id == partner.id
@@ -233,6 +240,7 @@ def _build_order(
         installation_address_id=address.id,
         installation_preferences=preferences,
         notes=preferences.get("notes") or preferences.get("access_notes"),
+        is_test=is_test,
     )
     order.partner_payload_digest = payload_digest(payload)
     keep_customer_as_sent(
@@ -250,7 +258,7 @@ def _build_order(
             external_item_reference=line.partner_item_id,
         )
     if late:
-        order.order_number = allocate_order_number()
+        order.order_number = numbered()
         db.session.flush()
     record_initial_status(
         order,

@@ -264,6 +264,8 @@ def _order_rows(period: Period) -> list:
         .where(
             Order.partner_organization_id.is_not(None),
             Order.created_at >= period.previous_start,
+            # Sandbox orders and their callbacks are no part of seed 001's figures.
+            Order.is_test.is_(False),
         )
         .group_by(Order.partner_organization_id, which)
     ).all()
@@ -299,6 +301,7 @@ def _callback_rows(period: Period) -> list:
         .where(
             OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK,
             OutboundDelivery.created_at >= period.previous_start,
+            OutboundDelivery.is_test.is_(False),
         )
         .group_by(PartnerIntegration.partner_organization_id, which)
     ).all()

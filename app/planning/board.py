@@ -165,6 +165,7 @@ def _visits_by_technician(
         .where(
             Order.scheduled_date.between(first, last),
             Order.status != OrderStatus.CANCELLED,
+            Order.is_test.is_(False),
             sa.or_(
                 Order.assigned_technician_id.in_(ids),
                 Order.id.in_(
@@ -202,7 +203,12 @@ def unplanned_orders() -> list[Order]:
         db.session.scalars(
             sa.select(Order)
             .options(so.joinedload(Order.installation_address), so.joinedload(Order.end_customer))
-            .where(Order.status == OrderStatus.APPROVED, Order.scheduled_date.is_(None))
+            .where(
+                Order.status == OrderStatus.APPROVED,
+                Order.scheduled_date.is_(None),
+                # A partner's sandbox order is never ours to plan (issue 29.1).
+                Order.is_test.is_(False),
+            )
             .order_by(Order.created_at)
             .limit(UNPLANNED_LIMIT)
         )

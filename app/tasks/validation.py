@@ -157,9 +157,11 @@ def find_order(value: str) -> Order | None:
     """An order by id or by order number (``CC-2026-00001``)."""
     text = value.strip()
     try:
-        return db.session.get(Order, uuid.UUID(text))
+        order = db.session.get(Order, uuid.UUID(text))
     except ValueError:
-        return db.session.scalar(sa.select(Order).where(Order.order_number == text.upper()))
+        order = db.session.scalar(sa.select(Order).where(Order.order_number == text.upper()))
+    # A partner's sandbox order is no work of ours (issue 29.1): as if it did not exist.
+    return None if order is None or order.is_test else order
 
 
 def _order(value: Any) -> uuid.UUID | None:

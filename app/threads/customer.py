@@ -120,7 +120,11 @@ def _orders(thread, contact, viewer) -> list[OrderLine]:
     if thread.order_id is not None:
         mine.append(Order.id == thread.order_id)
     orders = db.session.scalars(
-        sa.select(Order).where(sa.or_(*mine)).order_by(Order.created_at.desc()).limit(ORDERS)
+        sa.select(Order)
+        # A partner's sandbox order for this customer is no order of theirs (issue 29.1).
+        .where(sa.or_(*mine), Order.is_test.is_(False))
+        .order_by(Order.created_at.desc())
+        .limit(ORDERS)
     ).all()
     today = utcnow().astimezone(DISPLAY_ZONE).date()
     invoices = invoices_of([order.id for order in orders])

@@ -46,6 +46,7 @@ def _customers_with_open_orders() -> sa.Select:
     open_orders = sa.select(Order.end_customer_contact_id).where(
         Order.status.not_in((OrderStatus.COMPLETED, OrderStatus.CANCELLED)),
         Order.end_customer_contact_id.is_not(None),
+        Order.is_test.is_(False),  # a partner's sandbox order makes nobody a customer
     )
     return sa.select(Contact).where(
         Contact.id.in_(open_orders), Contact.email.is_not(None), Contact.email != ""

@@ -126,10 +126,14 @@ def _order_asked_about(text: str, contact: Contact, thread) -> Order | None:
     A number the customer does not own gets no answer: a status is not told to
     whoever happens to know an order number.
     """
-    mine = sa.or_(
-        Order.end_customer_contact_id == contact.id,
-        Order.account_contact_id == contact.id,
-        Order.id == thread.order_id,
+    mine = sa.and_(
+        sa.or_(
+            Order.end_customer_contact_id == contact.id,
+            Order.account_contact_id == contact.id,
+            Order.id == thread.order_id,
+        ),
+        # A partner's sandbox order is never told to a customer (issue 29.1).
+        Order.is_test.is_(False),
     )
     named = ORDER_NUMBER.search(text or "")
     if named:
