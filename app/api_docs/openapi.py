@@ -19,7 +19,8 @@ from pydantic.json_schema import models_json_schema
 
 from app.api_docs.examples import REQUEST_EXAMPLES
 from app.api_docs.hub_operations import hub_operations
-from app.api_docs.partner_operations import partner_operations
+from app.api_docs.partner_operations import PARTNER_ERRORS, partner_operations
+from app.api_docs.partner_order_operations import partner_order_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
@@ -81,6 +82,7 @@ SIGNED_WEBHOOK = {401: ("Bad or missing signature", ErrorBody), 400: ("Malformed
 def operations() -> list[Operation]:
     return [
         *partner_operations(Operation, SIGNED_WEBHOOK),
+        *partner_order_operations(Operation, PARTNER_ERRORS),
         Operation(
             "post",
             "/api/v1/webhooks/make/{scenario}",
