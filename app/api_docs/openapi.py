@@ -62,6 +62,34 @@ class Operation:
     responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
     description: str | None = None
     parameters: tuple[dict, ...] = ()
+    # The body's JSON Schema when it is no model of ours (a provider's format).
+    body_schema: dict | None = None
+
+
+UUID = {"type": "string", "format": "uuid"}
+# Each path parameter's form; an id of another form names nothing (404).
+PATH_PARAMETERS: dict[str, dict] = {
+    "partner_id": {**UUID, "description": "Your partner id (shown with your API key)"},
+    "partner_order_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "description": "Your id for the order, as sent",
+    },
+    "job_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"},
+    "endpoint_id": UUID,
+    "delivery_id": UUID,
+    "integration_id": UUID,
+    "key": {
+        "type": "string",
+        "description": "The order's UUID or its number (CC-2026-00001)",
+        "examples": ["CC-2026-00001"],
+    },
+    "scenario": {"type": "string", "enum": sorted(SCENARIOS)},
+}
+# Answered by every operation that reads a JSON body, and every one that needs credentials.
+INVALID_JSON = "The body is not JSON (or not of the documented type)"
+UNAUTHORIZED = "Missing or invalid credentials"
 
 
 def _make_scenarios() -> tuple[type[BaseModel], ...]:
@@ -139,7 +167,12 @@ def operations() -> list[Operation]:
             body_description=(
                 "Meta's webhook payload (object whatsapp_business_account, entry[].changes[])."
             ),
-            responses={200: ("Stored", None), 413: ("Body over 1 MB", ErrorBody), **SIGNED_WEBHOOK},
+            responses={
+                200: ("Stored", None),
+                413: ("Body over 1 MB", ErrorBody),
+                422: ("Not a WhatsApp Business Account payload; error.fields says why", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
         ),
         Operation(
             "post",
@@ -178,6 +211,11 @@ def operations() -> list[Operation]:
             "Webhooks",
             ("SendGridSignature",),
             body_description="SendGrid's event array (delivered, bounce, open …) with sg_event_id.",
+            body_schema={
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "SendGrid's event array, one object per event.",
+            },
             responses={200: ("Stored", None), **SIGNED_WEBHOOK},
         ),
         *provider_webhook_operations(Operation, SIGNED_WEBHOOK),
@@ -206,7 +244,11 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             SendBulkEmailIn,
-            responses={202: ("Job queued", None), 403: ("Needs manager or admin", ErrorBody)},
+            responses={
+                202: ("Job queued", None),
+                403: ("Needs manager or admin", ErrorBody),
+                422: ("Invalid fields", ErrorBody),
+            },
         ),
         Operation(
             "get",
@@ -325,7 +367,7 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
             "operationId": _operation_id(op),
             "responses": {
                 str(code): _response(description, refs.get(model))
-                for code, (description, model) in sorted(op.responses.items())
+                for code, (description, model) in sorted(_responses(op).items())
             },
         }
         if op.description:
@@ -333,7 +375,12 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
         if op.security:
             entry["security"] = [{name: []} for name in op.security]
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": PATH_PARAMETERS.get(name, {"type": "string"}),
+            }
             for name in re.findall(r"{(\w+)}", op.path)
         ] + list(op.parameters)
         if parameters:
@@ -368,10 +415,42 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
             }
         },
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": _without_null_defaults(schemas.get("$defs", {})),
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
+
+
+def _responses(op: Operation) -> dict:
+    """The operation's answers, with the 400 and 401 that every such operation can give."""
+    found = dict(op.responses)
+    reads_json = (op.body or op.body_description) and op.body_media == "application/json"
+    if reads_json:
+        found.setdefault(400, (INVALID_JSON, ErrorBody))
+    if op.security:
+        found.setdefault(401, (UNAUTHORIZED, ErrorBody))
+    return found
+
+
+def _without_null_defaults(node):
+    """Drop ``"default": null`` where null is no allowed value (an optional field
+    that may be left out but not sent as null): a default must be valid."""
+    if isinstance(node, list):
+        return [_without_null_defaults(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    cleaned = {key: _without_null_defaults(value) for key, value in node.items()}
+    if "default" in cleaned and cleaned["default"] is None and not _allows_null(cleaned):
+        del cleaned["default"]
+    return cleaned
+
+
+def _allows_null(schema: dict) -> bool:
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    options = schema.get("anyOf", []) + schema.get("oneOf", [])
+    return any(isinstance(option, dict) and _allows_null(option) for option in options)
 
 
 def _operation_id(op: Operation) -> str:
@@ -388,7 +467,7 @@ def _response(description: str, ref: dict | None) -> dict:
 
 def _request_body(op: Operation, refs: dict) -> dict:
     if op.body is None:
-        schema: dict = {"type": "object", "description": op.body_description}
+        schema: dict = op.body_schema or {"type": "object", "description": op.body_description}
         if op.body_media.endswith("x-www-form-urlencoded"):
             schema = {"type": "object", "additionalProperties": {"type": "string"}}
         return {

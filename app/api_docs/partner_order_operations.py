@@ -6,7 +6,8 @@ integration configuration and the event catalogue.
 
 from __future__ import annotations
 
-from app.partners.order_queries import DEFAULT_LIMIT, MAX_LIMIT
+from app.models.enums import OrderStatus
+from app.partners.order_queries import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from app.partners.order_schemas import (
     LOCKED_NOTE,
     CancelIn,
@@ -25,6 +26,7 @@ MODE = (
     "A key sees its own partner's orders only, and only those of its mode: a test key "
     "(`sbk_test_…`) its test orders, a live key the real ones."
 )
+STATUS = f"({'|'.join(OrderStatus.values())})"
 NOT_FOUND = {404: ("No order of this key's mode with this partner_order_id", ErrorBody)}
 BAD_BODY = {
     400: ("The body is not JSON", ErrorBody),
@@ -58,9 +60,10 @@ def partner_order_operations(Operation, partner_errors: dict) -> list:
             parameters=(
                 _query(
                     "status",
-                    "Only orders in these statuses: our names (`new`, `approved`, …) or your "
-                    "own words from your `chargecars_to_partner` mapping; several comma-separated.",
-                    {"type": "string", "maxLength": 500},
+                    "Only orders in these statuses, several comma-separated: our names "
+                    "(`new,approved`, as the pattern lists) or your own words from your "
+                    "`chargecars_to_partner` mapping. An unknown word is refused (422).",
+                    {"type": "string", "pattern": f"^{STATUS}(,{STATUS})*$"},
                 ),
                 _query(
                     "updated_since",
@@ -73,7 +76,11 @@ def partner_order_operations(Operation, partner_errors: dict) -> list:
                     f"Orders per page, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})",
                     {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                 ),
-                _query("cursor", "The previous page's `next_cursor`", {"type": "string"}),
+                _query(
+                    "cursor",
+                    "The previous page's `next_cursor`, as given",
+                    {"type": "string", "pattern": CURSOR_PATTERN},
+                ),
             ),
             responses={
                 200: ("A page of orders", OrderPage),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.partners.schemas import (
     Email,
@@ -38,25 +38,14 @@ class CustomerChangeIn(BaseModel):
 class OrderChangeIn(BaseModel):
     """A change to an order not yet planned: contact details, installation preferences.
 
-    Only the fields sent change. The address and the lines cannot be changed
-    here (write to ChargeCars); sending them is refused with 422 naming them.
+    Only the fields sent change; a body that changes nothing answers the order
+    as it is. The address and the lines cannot be changed here (write to
+    ChargeCars); sending them is refused with 422 naming them.
     """
 
     model_config = ConfigDict(extra="forbid")
     customer: CustomerChangeIn | None = None
     installation_preferences: InstallationPreferences | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> "OrderChangeIn":
-        customer = self.customer.model_dump(exclude_none=True) if self.customer else {}
-        preferences = (
-            self.installation_preferences.model_dump(exclude_none=True)
-            if self.installation_preferences
-            else {}
-        )
-        if not customer and not preferences:
-            raise ValueError("body: send customer and/or installation_preferences to change")
-        return self
 
 
 class CancelIn(BaseModel):
