@@ -119,6 +119,8 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/v1/partners/<partner_id>/events": PARTNER_KEY,
     # The API's own description.
     "GET /api/docs": PUBLIC,
+    "GET /api/docs/partners": PUBLIC,  # the getting-started guide, docs/partners.md
+    "GET /api/docs/partners.md": PUBLIC,
     "GET /api/v1/openapi.json": PUBLIC,
     # Inbound webhooks (CONTRACT §3).
     "GET /api/v1/webhooks/whatsapp": SIGNED,

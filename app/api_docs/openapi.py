@@ -32,6 +32,8 @@ from app.partners.schemas import (
 from app.threads.call_schemas import CallIn, CallLogged
 
 ERROR = "#/components/responses/Error"
+# The partners' getting-started guide (docs/partners.md, served by routes.py).
+GUIDE_PATH = "/api/docs/partners"
 # Routes outside ``/api/v1`` that the document describes too.
 DOCUMENTED_APP_ROUTES = frozenset(
     {
@@ -398,7 +400,10 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
                 "hub's admin API (webhook endpoints, syncs). Errors are "
                 '`{"success": false, "error": {"code", "message", "fields"}}`. '
                 "Status callbacks we send you are described by the StatusCallback schema "
-                "and the `statusCallback` webhook."
+                "and the `statusCallback` webhook.\n\n"
+                f"**Partners:** start with the [getting started guide]({GUIDE_PATH}): from a "
+                "test key to a first test order to a verified callback, and every error "
+                f"code with what to do ([error codes]({GUIDE_PATH}#error-codes))."
             ),
         },
         "servers": [{"url": url} for url in server_urls],

@@ -1,10 +1,12 @@
-"""The OpenAPI document and its viewer (Swagger UI, vendored under static/vendor/)."""
+"""The OpenAPI document, its viewer (Swagger UI, vendored under static/vendor/) and
+the partners' getting-started guide (docs/partners.md), public like the document."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from app.api_docs.openapi import build_spec
+from app.api_docs.guide import guide_markdown, render_guide
+from app.api_docs.openapi import GUIDE_PATH, build_spec
 
 bp = Blueprint("api_docs", __name__)
 
@@ -22,3 +24,13 @@ def openapi_json():
 @bp.get("/api/docs")
 def docs():
     return render_template("api/docs.html")
+
+
+@bp.get(GUIDE_PATH)
+def partners_guide():
+    return render_template("api/partners_guide.html", guide=render_guide())
+
+
+@bp.get(GUIDE_PATH + ".md")
+def partners_guide_markdown():
+    return current_app.response_class(guide_markdown(), mimetype="text/markdown")

@@ -409,7 +409,11 @@ class IntegrationOut(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(examples=["validation_failed"])
+    code: str = Field(
+        examples=["validation_failed"],
+        description="What went wrong, for your code to act on. The partner API's codes, each "
+        "with its meaning and what to do: /api/docs/partners#error-codes.",
+    )
     message: str
     fields: dict[str, str] | None = Field(
         None, examples=[{"customer.email": "must be an e-mail address like jan@example.com"}]
