@@ -399,6 +399,8 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
                 "ChargeCars' partner API, inbound webhooks, send API and the integration "
                 "hub's admin API (webhook endpoints, syncs). Errors are "
                 '`{"success": false, "error": {"code", "message", "fields"}}`. '
+                "Text may not contain the NUL character (U+0000): the partner API refuses "
+                "it with 422 naming the field. "
                 "Status callbacks we send you are described by the StatusCallback schema "
                 "and the `statusCallback` webhook.\n\n"
                 f"**Partners:** start with the [getting started guide]({GUIDE_PATH}): from a "

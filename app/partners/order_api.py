@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import ValidationError
 
 from app.api.errors import ApiError
-from app.api.validation import field_errors
+from app.api.validation import field_errors, nul_fields
 from app.extensions import csrf, db
 from app.models.enums import KeyMode
 from app.orders.status_engine import IllegalTransition
@@ -71,6 +71,8 @@ def _body(model):
         raise ApiError(
             400, "invalid_json", "The request body must be JSON (Content-Type: application/json)."
         )
+    if refused := nul_fields(body):
+        raise ApiError(422, "validation_failed", "The request has invalid fields.", refused)
     try:
         return model.model_validate(body)
     except ValidationError as exc:
