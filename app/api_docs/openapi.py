@@ -22,6 +22,7 @@ from app.api_docs.hub_operations import hub_operations
 from app.api_docs.partner_operations import PARTNER_ERRORS, partner_operations
 from app.api_docs.partner_order_operations import partner_order_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
+from app.api_docs.schema_rules import PATH_PARAMETERS, without_null_defaults
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
 from app.orders.api_schemas import OrderStatusChangeIn
@@ -68,27 +69,6 @@ class Operation:
     body_schema: dict | None = None
 
 
-UUID = {"type": "string", "format": "uuid"}
-# Each path parameter's form; an id of another form names nothing (404).
-PATH_PARAMETERS: dict[str, dict] = {
-    "partner_id": {**UUID, "description": "Your partner id (shown with your API key)"},
-    "partner_order_id": {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": 100,
-        "description": "Your id for the order, as sent",
-    },
-    "job_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"},
-    "endpoint_id": UUID,
-    "delivery_id": UUID,
-    "integration_id": UUID,
-    "key": {
-        "type": "string",
-        "description": "The order's UUID or its number (CC-2026-00001)",
-        "examples": ["CC-2026-00001"],
-    },
-    "scenario": {"type": "string", "enum": sorted(SCENARIOS)},
-}
 # Answered by every operation that reads a JSON body, and every one that needs credentials.
 INVALID_JSON = "The body is not JSON (or not of the documented type)"
 UNAUTHORIZED = "Missing or invalid credentials"
@@ -422,7 +402,7 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
             }
         },
         "components": {
-            "schemas": _without_null_defaults(schemas.get("$defs", {})),
+            "schemas": without_null_defaults(schemas.get("$defs", {})),
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
@@ -437,27 +417,6 @@ def _responses(op: Operation) -> dict:
     if op.security:
         found.setdefault(401, (UNAUTHORIZED, ErrorBody))
     return found
-
-
-def _without_null_defaults(node):
-    """Drop ``"default": null`` where null is no allowed value (an optional field
-    that may be left out but not sent as null): a default must be valid."""
-    if isinstance(node, list):
-        return [_without_null_defaults(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    cleaned = {key: _without_null_defaults(value) for key, value in node.items()}
-    if "default" in cleaned and cleaned["default"] is None and not _allows_null(cleaned):
-        del cleaned["default"]
-    return cleaned
-
-
-def _allows_null(schema: dict) -> bool:
-    kinds = schema.get("type")
-    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
-        return True
-    options = schema.get("anyOf", []) + schema.get("oneOf", [])
-    return any(isinstance(option, dict) and _allows_null(option) for option in options)
 
 
 def _operation_id(op: Operation) -> str:
