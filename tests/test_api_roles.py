@@ -118,6 +118,13 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/v1/partners/<partner_id>/sandbox/orders/<path:partner_order_id>/timeline": (
         PARTNER_KEY
     ),
+    # Issue 29 point 6: the partner's order API.
+    "GET /api/v1/partners/<partner_id>/orders": PARTNER_KEY,
+    "GET /api/v1/partners/<partner_id>/orders/<path:partner_order_id>": PARTNER_KEY,
+    "PATCH /api/v1/partners/<partner_id>/orders/<path:partner_order_id>": PARTNER_KEY,
+    "POST /api/v1/partners/<partner_id>/orders/<path:partner_order_id>/cancel": PARTNER_KEY,
+    "GET /api/v1/partners/<partner_id>/integration-config": PARTNER_KEY,
+    "GET /api/v1/partners/<partner_id>/events": PARTNER_KEY,
     # The API's own description.
     "GET /api/docs": PUBLIC,
     "GET /api/docs/partners": PUBLIC,  # the getting-started guide, docs/partners.md

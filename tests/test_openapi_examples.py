@@ -89,6 +89,7 @@ def test_every_example_is_accepted(app, client, make_user):
         "partner_id": partner.id,
         "integration_id": str(integration.id),
         "key": ORDER_NUMBER,
+        "partner_order_id": PARTNER_ORDER_ID,
     }
 
     def post(method: str, path: str, body) -> object:
@@ -116,10 +117,16 @@ def test_every_example_is_accepted(app, client, make_user):
         return client.open(url, method=method.upper(), data=raw, headers=headers)
 
     # The partner's order first: the status update and Make's examples name it.
-    # An endpoint is created before it is changed.
+    # Its change comes next, while it is unplanned (the status examples move it on);
+    # an endpoint is created before it is changed; the order is cancelled last.
     ordered = sorted(
         examples,
-        key=lambda e: (e[1] != "/api/v1/partners/{partner_id}/orders", e[0] == "patch"),
+        key=lambda e: (
+            e[1] != "/api/v1/partners/{partner_id}/orders",
+            e[1] != "/api/v1/partners/{partner_id}/orders/{partner_order_id}",
+            e[1].endswith("/cancel"),
+            e[0] == "patch",
+        ),
     )
     answers = []
     for method, path, body in ordered:

@@ -259,11 +259,6 @@ def test_during_an_overlap_either_secret_verifies_with_both_snippets(app, client
     assert verify(stranger, body, sent) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sandbox (h-sandbox) and the order list (h-orderapi) are other branches of "
-    "issue 29; at merge this passes (strict: then remove this mark)",
-)
 def test_every_call_in_the_getting_started_is_a_route(app):
     env = {"SB": "http://localhost", "PARTNER_ID": "p", "SB_KEY": "sbk_test_x"}
     missing = [f"{c.method} {c.path}" for c in guide_calls(env) if not route_exists(app, c)]

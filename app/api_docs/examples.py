@@ -16,6 +16,7 @@ from app.external.schemas import SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.integrations.api_schemas import SyncStartIn, WebhookEndpointIn, WebhookEndpointPatch
 from app.make.schemas import CustomerFeedback, OrderCreated, PaymentReceived, VisitCompleted
 from app.orders.api_schemas import OrderStatusChangeIn
+from app.partners.order_schemas import CancelIn, OrderChangeIn
 from app.partners.schemas import IntegrationConfigIn, PartnerOrderIn, PartnerStatusUpdateIn
 from app.threads.call_schemas import CallIn
 
@@ -54,6 +55,14 @@ REQUEST_EXAMPLES: dict[type[BaseModel], dict] = {
             "access_notes": "Garage access via side door",
         },
     },
+    OrderChangeIn: {
+        "customer": {"phone": "+31612345679"},
+        "installation_preferences": {
+            "preferred_date": "2026-06-22",
+            "time_preference": "afternoon",
+        },
+    },
+    CancelIn: {"reason": "The customer bought a house elsewhere"},
     PartnerStatusUpdateIn: {
         "partner_order_id": PARTNER_ORDER_ID,
         "partner_customer_id": "CUST-456789",

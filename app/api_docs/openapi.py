@@ -19,9 +19,11 @@ from pydantic.json_schema import models_json_schema
 
 from app.api_docs.examples import REQUEST_EXAMPLES
 from app.api_docs.hub_operations import hub_operations
-from app.api_docs.partner_operations import partner_operations
+from app.api_docs.partner_operations import PARTNER_ERRORS, partner_operations
+from app.api_docs.partner_order_operations import partner_order_operations
 from app.api_docs.provider_webhook_operations import provider_webhook_operations
 from app.api_docs.sandbox_operations import sandbox_operations
+from app.api_docs.schema_rules import PATH_PARAMETERS, without_null_defaults
 from app.external.schemas import Accepted, SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.make.schemas import SCENARIOS
 from app.orders.api_schemas import OrderStatusChangeIn
@@ -64,6 +66,13 @@ class Operation:
     responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
     description: str | None = None
     parameters: tuple[dict, ...] = ()
+    # The body's JSON Schema when it is no model of ours (a provider's format).
+    body_schema: dict | None = None
+
+
+# Answered by every operation that reads a JSON body, and every one that needs credentials.
+INVALID_JSON = "The body is not JSON (or not of the documented type)"
+UNAUTHORIZED = "Missing or invalid credentials"
 
 
 def _make_scenarios() -> tuple[type[BaseModel], ...]:
@@ -85,6 +94,7 @@ def operations() -> list[Operation]:
     return [
         *partner_operations(Operation, SIGNED_WEBHOOK),
         *sandbox_operations(Operation),
+        *partner_order_operations(Operation, PARTNER_ERRORS),
         Operation(
             "post",
             "/api/v1/webhooks/make/{scenario}",
@@ -141,7 +151,12 @@ def operations() -> list[Operation]:
             body_description=(
                 "Meta's webhook payload (object whatsapp_business_account, entry[].changes[])."
             ),
-            responses={200: ("Stored", None), 413: ("Body over 1 MB", ErrorBody), **SIGNED_WEBHOOK},
+            responses={
+                200: ("Stored", None),
+                413: ("Body over 1 MB", ErrorBody),
+                422: ("Not a WhatsApp Business Account payload; error.fields says why", ErrorBody),
+                **SIGNED_WEBHOOK,
+            },
         ),
         Operation(
             "post",
@@ -180,6 +195,11 @@ def operations() -> list[Operation]:
             "Webhooks",
             ("SendGridSignature",),
             body_description="SendGrid's event array (delivered, bounce, open …) with sg_event_id.",
+            body_schema={
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "SendGrid's event array, one object per event.",
+            },
             responses={200: ("Stored", None), **SIGNED_WEBHOOK},
         ),
         *provider_webhook_operations(Operation, SIGNED_WEBHOOK),
@@ -208,7 +228,11 @@ def operations() -> list[Operation]:
             "External send API",
             ("Bearer",),
             SendBulkEmailIn,
-            responses={202: ("Job queued", None), 403: ("Needs manager or admin", ErrorBody)},
+            responses={
+                202: ("Job queued", None),
+                403: ("Needs manager or admin", ErrorBody),
+                422: ("Invalid fields", ErrorBody),
+            },
         ),
         Operation(
             "get",
@@ -327,7 +351,7 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
             "operationId": _operation_id(op),
             "responses": {
                 str(code): _response(description, refs.get(model))
-                for code, (description, model) in sorted(op.responses.items())
+                for code, (description, model) in sorted(_responses(op).items())
             },
         }
         if op.description:
@@ -335,7 +359,12 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
         if op.security:
             entry["security"] = [{name: []} for name in op.security]
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": PATH_PARAMETERS.get(name, {"type": "string"}),
+            }
             for name in re.findall(r"{(\w+)}", op.path)
         ] + list(op.parameters)
         if parameters:
@@ -352,6 +381,8 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
                 "ChargeCars' partner API, inbound webhooks, send API and the integration "
                 "hub's admin API (webhook endpoints, syncs). Errors are "
                 '`{"success": false, "error": {"code", "message", "fields"}}`. '
+                "Text may not contain the NUL character (U+0000): the partner API refuses "
+                "it with 422 naming the field. "
                 "Status callbacks we send you are described by the StatusCallback schema "
                 "and the `statusCallback` webhook.\n\n"
                 f"**Partners:** start with the [getting started guide]({GUIDE_PATH}): from a "
@@ -373,10 +404,21 @@ def build_spec(server_urls: tuple[str, ...]) -> dict:
             }
         },
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": without_null_defaults(schemas.get("$defs", {})),
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
+
+
+def _responses(op: Operation) -> dict:
+    """The operation's answers, with the 400 and 401 that every such operation can give."""
+    found = dict(op.responses)
+    reads_json = (op.body or op.body_description) and op.body_media == "application/json"
+    if reads_json:
+        found.setdefault(400, (INVALID_JSON, ErrorBody))
+    if op.security:
+        found.setdefault(401, (UNAUTHORIZED, ErrorBody))
+    return found
 
 
 def _operation_id(op: Operation) -> str:
@@ -393,7 +435,7 @@ def _response(description: str, ref: dict | None) -> dict:
 
 def _request_body(op: Operation, refs: dict) -> dict:
     if op.body is None:
-        schema: dict = {"type": "object", "description": op.body_description}
+        schema: dict = op.body_schema or {"type": "object", "description": op.body_description}
         if op.body_media.endswith("x-www-form-urlencoded"):
             schema = {"type": "object", "additionalProperties": {"type": "string"}}
         return {

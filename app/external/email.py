@@ -60,7 +60,7 @@ def parse_send_email(body: dict, config: Mapping) -> EmailSend:
 def parse_send_bulk(body: dict, config: Mapping) -> BulkSend:
     errors: dict[str, str] = {}
     list_id = body.get("list_id")
-    if list_id not in AUDIENCES:
+    if not isinstance(list_id, str) or list_id not in AUDIENCES:
         errors["list_id"] = f"unknown list; use one of: {', '.join(sorted(AUDIENCES))}"
     template_key = _template(body.get("template_id"), config, errors)
     moment = send_at(body.get("send_at"), "send_at", errors)

@@ -8,6 +8,8 @@ would (:mod:`app.external.access`), calls one service, commits, and answers
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from pydantic import ValidationError
@@ -129,9 +131,16 @@ def send_bulk_email():
     return jsonify(success=True, data=data), 202
 
 
+# What RQ takes as a job id (rq.job.JOB_ID_PATTERN); anything else names no job,
+# and RQ would refuse it with a ValueError (a 500) instead of a lookup.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
 @bp.get("/bulk-jobs/<job_id>")
 @bulk_roles_only
 def bulk_job(job_id: str):
+    if not JOB_ID.fullmatch(job_id):
+        raise ApiError(404, "not_found", "No bulk job with that id (or it has expired).")
     try:
         job = Job.fetch(job_id, connection=broker().connection)
     except NoSuchJobError as exc:

@@ -14,10 +14,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, schema_pattern
 from app.integrations.endpoint_input import MAX_HEADERS
 from app.integrations.events import EVENT_NAMES, TEST_EVENT
 
 EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
+# The headers' rules in the JSON Schema (endpoint_input checks them, and also
+# refuses reserved names and a name given twice in other case).
+HEADERS_SCHEMA = {
+    "maxProperties": MAX_HEADERS,
+    "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"},
+    "additionalProperties": {
+        "type": "string",
+        "pattern": r"^[\x21-\x7e]([\x20-\x7e]{0,998}[\x21-\x7e])?$",
+    },
+}
 HEADERS_DESCRIPTION = (
     f'Extra headers sent with every call, `{{"Name": "value"}}`, at most {MAX_HEADERS}; '
     "names of letters, digits and -, not one the signature or transport sets "
@@ -37,11 +48,15 @@ class WebhookEndpointIn(BaseModel):
             max_length=2000,
             description="https:// only; not localhost or a private or reserved address",
             examples=["https://erp.example.com/hooks/switchboard"],
+            json_schema_extra=schema_pattern(PUBLIC_HTTPS_URL_PATTERN),
         ),
     ]
     events: Annotated[list[EventName], Field(min_length=1, description="Platform events to hear")]
     description: Annotated[str | None, Field(max_length=255)] = None
-    custom_headers: Annotated[dict[str, str] | None, Field(description=HEADERS_DESCRIPTION)] = None
+    custom_headers: Annotated[
+        Annotated[dict[str, str], Field(json_schema_extra=HEADERS_SCHEMA)] | None,
+        Field(description=HEADERS_DESCRIPTION),
+    ] = None
     max_attempts: Annotated[int, Field(ge=1, le=10, description="Tries per event")] = 3
     retry_base_seconds: Annotated[
         int | None,
@@ -59,10 +74,15 @@ class WebhookEndpointPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str | None, Field(max_length=2000)] = None
+    url: Annotated[
+        str, Field(max_length=2000, json_schema_extra=schema_pattern(PUBLIC_HTTPS_URL_PATTERN))
+    ] = None  # type: ignore[assignment]  # optional, not null
     events: Annotated[list[EventName] | None, Field(min_length=1)] = None
     description: Annotated[str | None, Field(max_length=255)] = None
-    custom_headers: Annotated[dict[str, str] | None, Field(description=HEADERS_DESCRIPTION)] = None
+    custom_headers: Annotated[
+        Annotated[dict[str, str], Field(json_schema_extra=HEADERS_SCHEMA)] | None,
+        Field(description=HEADERS_DESCRIPTION),
+    ] = None
     max_attempts: Annotated[int | None, Field(ge=1, le=10)] = None
     retry_base_seconds: Annotated[int | None, Field(ge=1, le=3600)] = None
     is_active: Annotated[

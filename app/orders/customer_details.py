@@ -72,3 +72,23 @@ def customer_differences(order: Order, contact: Contact | None) -> list[Differen
 def partner_review_reasons(order: Order) -> list[str]:
     """The order's review reasons a partner may be told: none about our contact."""
     return [reason for reason in order.review_reasons or [] if reason not in CONTACT_REASONS]
+
+
+def change_customer_as_sent(
+    order: Order, contact: Contact | None, changes: dict[str, str | None]
+) -> dict[str, str]:
+    """The sender's later word about the customer (a partner's PATCH), kept on the order.
+
+    Like an intake: the contact is never changed, and an address it lacks is
+    flagged for an agent. Only the keys in ``changes`` change. Returns the
+    fields that changed, as ``{field: new value}`` (no commit).
+    """
+    before = dict(order.customer_as_sent or order.customer_info_for_partner() or {})
+    merged = {**before, **{key: value for key, value in changes.items() if value}}
+    sent = {key: merged.get(key) for key in ("name", "email", "phone")}
+    if contact is None:
+        order.customer_as_sent = {key: value for key, value in sent.items() if value}
+    else:
+        keep_customer_as_sent(order, contact, **sent)
+    after = order.customer_as_sent or {}
+    return {key: after[key] for key in after if after.get(key) != before.get(key)}

@@ -7,6 +7,7 @@ FEATURE = Feature(
     blueprints=(
         "app.partners.routes:bp",
         "app.partners.api:bp",
+        "app.partners.order_api:bp",
         "app.partners.webhook_routes:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from app.api.validation import nul_fields
 from app.deliveries.partner_events import EVENT_NAMES
 from app.extensions import db
 from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
@@ -70,7 +71,7 @@ def apply_integration_config(integration: PartnerIntegration, data: dict) -> Non
     """
     if not isinstance(data, dict):
         raise ConfigInvalid({"body": "must be a JSON object"})
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = nul_fields(data)
     cleaned: dict[str, Any] = {}
     unknown = sorted(str(key) for key in data if key not in FIELDS)
     for key in unknown:

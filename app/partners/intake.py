@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from app.addresses.pdok import AddressCheck
+from app.api.validation import nul_fields
 from app.database import hold_advisory_lock
 from app.extensions import db
 from app.jobs.queues import enqueue
@@ -96,6 +97,10 @@ class IntakeResult:
 
 
 def parse_order(body: object) -> PartnerOrderIn:
+    # A NUL character cannot be stored (PostgreSQL): refused like any bad field,
+    # not failed on at the write.
+    if refused := nul_fields(body):
+        raise IntakeInvalid(refused)
     try:
         return validate_partner_order(body)
     except ValidationError as exc:

@@ -22,6 +22,16 @@ from pydantic import (
 )
 
 from app.addresses.pdok import normalise_postal_code, split_house_number
+from app.api.schema_patterns import (
+    EMAIL_PATTERN,
+    HOUSE_NUMBER_PATTERN,
+    HTTPS_URL_PATTERN,
+    NON_BLANK,
+    PHONE_PATTERN,
+    POSTAL_CODE_PATTERN,
+    TRIMMED,
+    schema_pattern,
+)
 from app.api.validation import field_errors
 from app.contacts.emails import is_email_address
 from app.contacts.phones import normalise_phone
@@ -62,15 +72,43 @@ def _postal_code(value: str) -> str:
     return code
 
 
-Email = Annotated[str, Field(max_length=254, examples=["jan@example.com"]), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        examples=["jan@example.com"],
+        json_schema_extra=schema_pattern(EMAIL_PATTERN),
+    ),
+    AfterValidator(_email),
+]
 Phone = Annotated[
     str,
-    Field(max_length=32, description="Any common notation; stored as E.164."),
+    Field(
+        max_length=32,
+        description="Any common notation; stored as E.164. The pattern shows Dutch numbers; "
+        "other countries' numbers in international form (+32…) are taken too.",
+        examples=["+31612345678"],
+        json_schema_extra=schema_pattern(PHONE_PATTERN),
+    ),
     AfterValidator(_phone),
 ]
-PostalCode = Annotated[str, Field(max_length=8, examples=["1012AB"]), AfterValidator(_postal_code)]
+PostalCode = Annotated[
+    str,
+    Field(max_length=8, examples=["1012AB"], json_schema_extra=schema_pattern(POSTAL_CODE_PATTERN)),
+    AfterValidator(_postal_code),
+]
 Text = Annotated[str, Field(max_length=200)]
-Reference = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e ]+$")]
+NonBlank = schema_pattern(NON_BLANK)
+Reference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\x21-\x7e ]+$",
+        # Printable ASCII, not only spaces (trimmed, it would be empty).
+        json_schema_extra=schema_pattern(r"^[\x21-\x7e ]*[\x21-\x7e][\x21-\x7e ]*$"),
+    ),
+]
 
 
 class Schema(BaseModel):
@@ -90,7 +128,12 @@ class AddressIn(Schema):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": ["house_number"]},
+                {
+                    "required": ["house_number"],
+                    "properties": {
+                        "house_number": {"type": "string", "pattern": HOUSE_NUMBER_PATTERN}
+                    },
+                },
                 {
                     "required": ["street"],
                     "properties": {"street": {"type": "string", "pattern": STREET_WITH_NUMBER}},
@@ -103,7 +146,10 @@ class AddressIn(Schema):
         description="Street; may end with the house number instead of giving house_number",
         examples=["Hoofdstraat"],
     )
-    house_number: Annotated[str, Field(max_length=12)] | None = Field(
+    house_number: (
+        Annotated[str, Field(max_length=12, json_schema_extra=schema_pattern(HOUSE_NUMBER_PATTERN))]
+        | None
+    ) = Field(
         None,
         description="Required unless street ends with it: a number, optionally with a "
         "letter or addition (12, 12a, 12-2)",
@@ -130,21 +176,21 @@ class AddressIn(Schema):
 
 
 class CustomerIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=NonBlank)]
     email: Email
     phone: Phone
     address: AddressIn
 
 
 class LineItemIn(Schema):
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    sku: Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=NonBlank)]
     description: Annotated[str, Field(max_length=255)] | None = None
     quantity: Annotated[int, Field(ge=1, le=100)] = 1
     partner_item_id: Annotated[str, Field(max_length=100)] | None = None
 
 
 class ProductIn(Schema):
-    partner_sku: Annotated[str, Field(min_length=1, max_length=64)]
+    partner_sku: Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=NonBlank)]
     description: Annotated[str, Field(max_length=255)] | None = None
     quantity: Annotated[int, Field(ge=1, le=100)] = 1
 
@@ -166,6 +212,22 @@ class PartnerReferences(Schema):
 
 class PartnerOrderIn(Schema):
     """A new installation order from a partner's system."""
+
+    # At least one line, in either shape (the validator's ``_has_products``).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["line_items"],
+                    "properties": {"line_items": {"type": "array", "minItems": 1}},
+                },
+                {
+                    "required": ["products"],
+                    "properties": {"products": {"type": "array", "minItems": 1}},
+                },
+            ]
+        }
+    )
 
     partner_order_id: Reference = Field(
         description="Your id for the order; sending it again returns the same order."
@@ -199,20 +261,37 @@ class PartnerOrderIn(Schema):
         ]
 
 
+def _partner_words_as_keys(schema: dict) -> None:
+    # pydantic writes a key pattern as patternProperties, which lets other keys
+    # through unchecked; propertyNames says it of every key.
+    rows = schema["properties"]["partner_to_chargecars"]["anyOf"][0]
+    (values,) = rows.pop("patternProperties").values()
+    rows["propertyNames"] = {"maxLength": 64, "pattern": TRIMMED}
+    rows["additionalProperties"] = values
+
+
 class StatusMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    chargecars_to_partner: dict[OrderStatusName, Annotated[str, Field(max_length=64)]] | None = (
-        Field(None, description="Our status → the word your system uses.")
-    )
-    partner_to_chargecars: dict[Annotated[str, Field(max_length=64)], OrderStatusName] | None = (
-        Field(
-            None,
-            description=(
-                "Your status → ours; used by the partner status webhook. Only the "
-                "statuses ChargeCars granted you may be reached (on_hold unless agreed "
-                "otherwise); any other is refused with 422 naming the status."
-            ),
-        )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_partner_words_as_keys)
+    chargecars_to_partner: (
+        dict[
+            OrderStatusName,
+            Annotated[str, Field(max_length=64, json_schema_extra=schema_pattern(TRIMMED))],
+        ]
+        | None
+    ) = Field(None, description="Our status → the word your system uses.")
+    partner_to_chargecars: (
+        dict[
+            Annotated[str, Field(max_length=64, json_schema_extra=schema_pattern(TRIMMED))],
+            OrderStatusName,
+        ]
+        | None
+    ) = Field(
+        None,
+        description=(
+            "Your status → ours; used by the partner status webhook. Only the "
+            "statuses ChargeCars granted you may be reached (on_hold unless agreed "
+            "otherwise); any other is refused with 422 naming the status."
+        ),
     )
 
 
@@ -226,15 +305,26 @@ class IntegrationConfigIn(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    integration_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    api_base_url: Annotated[str, Field(max_length=2000)] | None = None
+    # Optional, but not nullable: the configuration refuses null for these.
+    integration_name: Annotated[
+        str, Field(min_length=1, max_length=120, json_schema_extra=NonBlank)
+    ] = None  # type: ignore[assignment]
+    api_base_url: (
+        Annotated[str, Field(max_length=2000, json_schema_extra=schema_pattern(HTTPS_URL_PATTERN))]
+        | None
+    ) = None
     api_version: Annotated[str, Field(max_length=20)] | None = None
-    authentication_type: Literal["api_key", "oauth2", "basic_auth", "bearer_token"] | None = None
-    webhook_url: Annotated[str, Field(max_length=2000)] | None = Field(
-        None, description="https URL that receives status callbacks (see StatusCallback)."
+    authentication_type: Literal["api_key", "oauth2", "basic_auth", "bearer_token"] = None  # type: ignore[assignment]
+    webhook_url: (
+        Annotated[str, Field(max_length=2000, json_schema_extra=schema_pattern(HTTPS_URL_PATTERN))]
+        | None
+    ) = Field(
+        None,
+        description="https URL that receives status callbacks (see StatusCallback); "
+        "null removes it.",
     )
-    webhook_events: list[EventName] | None = Field(None, description=openapi_description())
-    status_mapping: StatusMapping | None = None
+    webhook_events: list[EventName] = Field(None, description=openapi_description())  # type: ignore[assignment]
+    status_mapping: StatusMapping = None  # type: ignore[assignment]
     alert_email: Email | None = Field(
         None, description="Where we write when callbacks to your webhook_url keep failing."
     )
@@ -245,7 +335,7 @@ class PartnerStatusUpdateIn(Schema):
 
     partner_order_id: Reference
     partner_customer_id: Reference | None = None
-    status: Annotated[str, Field(min_length=1, max_length=64)]
+    status: Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=NonBlank)]
     timestamp: dt.datetime | None = None
     notes: Annotated[str, Field(max_length=2000)] | None = None
     technician_info: dict | None = None

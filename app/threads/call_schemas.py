@@ -18,7 +18,13 @@ from app.models.calls import MAX_CALL_SECONDS
 class CallIn(BaseModel):
     """A phone call to log on a conversation."""
 
-    thread_id: Annotated[str, Field(description="The conversation the call was about")]
+    thread_id: Annotated[
+        str,
+        Field(
+            description="The conversation the call was about",
+            json_schema_extra={"format": "uuid"},
+        ),
+    ]
     direction: Literal["inbound", "outbound"]
     outcome: Literal["reached", "no_answer", "voicemail", "wrong_number", "callback_requested"]
     duration: Annotated[
