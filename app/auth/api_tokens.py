@@ -9,7 +9,8 @@ The plain value is returned once; only its hash is kept.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -24,6 +25,28 @@ from app.models.enums import KeyScope, TokenKind
 # The grace a rotated partner key gets too (app.partners.keys.ROTATION_GRACE).
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
+# An expiry date on a form is the end of that day where our admins are.
+EXPIRY_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def expiry_from_date(value: str | None, now: datetime | None = None) -> datetime | None:
+    """A form's expiry date (``YYYY-MM-DD``) as the end of that Dutch day, in UTC.
+
+    Empty is None (never expires). ValueError, with the message to show, for
+    something that is not a date or a day already past.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("Enter a date, or leave empty for never.")) from None
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=EXPIRY_ZONE)
+    moment = end_of_day.astimezone(ZoneInfo("UTC"))
+    if moment <= (now or utcnow()):
+        raise ValueError(_("The expiry date must be in the future."))
+    return moment
 
 
 def personal_tokens() -> list[ApiToken]:
