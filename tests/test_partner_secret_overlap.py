@@ -22,13 +22,19 @@ from app.models import AuditLog, OutboundDelivery, PartnerIntegration
 from app.models.enums import DeliveryKind, OrderStatus
 from app.orders.status_engine import change_entity_status
 from app.partners.keys import DEFAULT_SECRET_OVERLAP, end_secret_overlap, rotate_webhook_secret
-from app.partners.services import new_webhook_secret
+from app.partners.services import create_partner, new_webhook_secret
+from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until
-# The deliveries tests' app: callbacks may go to the local fake receiver.
-from tests.test_deliveries import app, move, partner_order, teams  # noqa: F401
+from tests.test_deliveries import move, partner_order
 from tests.test_partner_status_webhook import BODY, MAPPING, _order, _post
+
+
+@pytest.fixture
+def app(make_app):
+    with opened(make_app(DELIVERY_RETRY_BASE_SECONDS=0.2)) as app:
+        yield app
 
 
 @pytest.fixture
@@ -118,9 +124,10 @@ def test_a_delivery_made_before_the_rotation_is_signed_with_the_secrets_valid_wh
     headers = target_for(delivery).headers(delivery, body)
 
     assert _verifies(old, body, headers) and _verifies(new, body, headers)
-    assert headers["X-ChargeCars-Signature"] != target_for(delivery).headers(delivery, b"x")[
-        "X-ChargeCars-Signature"
-    ]
+    assert (
+        headers["X-ChargeCars-Signature"]
+        != target_for(delivery).headers(delivery, b"x")["X-ChargeCars-Signature"]
+    )
     db.session.rollback()
 
 
@@ -159,8 +166,6 @@ def test_the_overlap_is_bounded_and_can_be_ended_early(app):
 
 
 def partner_integration() -> PartnerIntegration:
-    from app.partners.services import create_partner
-
     made = create_partner("Volvo Dealers")
     made.integration.status_mapping = MAPPING
     db.session.commit()
@@ -172,8 +177,6 @@ def partner_integration() -> PartnerIntegration:
 
 @pytest.fixture
 def partner(app):
-    from app.partners.services import create_partner
-
     made = create_partner("Volvo Dealers")
     made.integration.status_mapping = MAPPING
     db.session.commit()
