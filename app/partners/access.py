@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import ApiToken, Organization, PartnerIntegration
 from app.models.enums import KeyScope, OrganizationType, TokenKind
 from app.partners.allowlist import is_allowed
+from app.transactions import commit
 
 # Seed 001: partners may poll an order's status once a minute.
 STATUS_POLL_SECONDS = 60
@@ -181,3 +182,6 @@ def _touch(token: ApiToken, address: str) -> None:
     ):
         token.last_used_at = now
         token.last_used_ip = address
+        # Its own small commit, before the request's work: "last used" must hold
+        # even when the request then fails (a 404, a refused scope).
+        commit()
