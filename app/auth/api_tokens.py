@@ -42,7 +42,8 @@ def expiry_from_date(value: str | None, now: datetime | None = None) -> datetime
         day = date.fromisoformat(value)
     except ValueError:
         raise ValueError(_("Enter a date, or leave empty for never.")) from None
-    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=EXPIRY_ZONE)
+    # The last minute of that day, so the page says "valid until <that day>".
+    end_of_day = datetime.combine(day, time(23, 59), tzinfo=EXPIRY_ZONE)
     moment = end_of_day.astimezone(ZoneInfo("UTC"))
     if moment <= (now or utcnow()):
         raise ValueError(_("The expiry date must be in the future."))
