@@ -82,7 +82,7 @@ def issue_partner_key(
 
 
 def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiToken, str]:
-    """Replace ``token`` with a new key of the same name (no commit).
+    """Replace ``token`` with a new key of the same name, mode, scope and expiry (no commit).
 
     The old key stays valid for :data:`ROTATION_GRACE` (or less, if it was due
     to expire sooner) and until someone revokes it.
@@ -96,6 +96,8 @@ def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiTo
         partner_organization_id=token.partner_organization_id,
         mode=token.mode,
         scope=token.scope,
+        # A key made to expire on a date keeps that date: rotating is not renewing.
+        expires_at=token.expires_at,
     )
     grace_until = utcnow() + ROTATION_GRACE
     if token.expires_at is None or token.expires_at > grace_until:
