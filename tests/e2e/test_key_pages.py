@@ -12,7 +12,7 @@ import os
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.e2e.test_admin_pages import DESK, _dutch_admin_page
+from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page
 from tests.partner_support import make_partner
 
 
@@ -62,7 +62,8 @@ def test_keys_secret_and_allowlist_on_the_partner_page(live_server, browser, mak
             )
 
         # The whole table fits the card at desk width: Rotate and Revoke in view.
-        assert keys_table.evaluate("el => el.scrollWidth <= el.clientWidth + 2")
+        widths = keys_table.evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert widths[0] <= widths[1] + 2, widths
 
         page.goto(f"{live_server.url}/admin/api-tokens/")
         form = page.get_by_test_id("issue-token-form")
@@ -73,6 +74,19 @@ def test_keys_secret_and_allowlist_on_the_partner_page(live_server, browser, mak
         expect(page.get_by_test_id("new-api-token")).to_contain_text("sbp_")
         expect(page.get_by_test_id("api-tokens")).to_contain_text("Rapportage")
         _shot(page, "admin-api-tokens.png")
+        assert failures == []
+    finally:
+        context.close()
+
+
+def test_the_token_page_fits_a_phone(live_server, browser, make_user):
+    context, page, failures = _dutch_admin_page(browser, live_server, make_user, PHONE)
+    try:
+        page.goto(f"{live_server.url}/admin/api-tokens/")
+        expect(page.get_by_test_id("issue-token-form")).to_be_visible()
+        # Wide tables scroll inside their card; the page itself never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        _shot(page, "admin-api-tokens-phone.png")
         assert failures == []
     finally:
         context.close()
