@@ -50,6 +50,7 @@ NAVIGATION = (
     NavItem(_l("Forms"), "intake_forms.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Events"), "webhook_events.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Users"), "admin.users", (Role.ADMIN,), "admin"),
+    NavItem(_l("API tokens"), "api_tokens.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Audit log"), "admin.audit", (Role.ADMIN,), "admin"),
     NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,), "admin"),
 )

@@ -11,7 +11,7 @@ from app.auth.tokens import find_token, hash_token
 from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, AuditLog
-from app.models.enums import TokenKind
+from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.partners.keys import (
     ROTATION_GRACE,
     issue_partner_key,
@@ -168,3 +168,16 @@ def test_rotating_the_webhook_secret_shows_it_once(client, auth, make_user):
     assert partner.integration.webhook_secret == secret
     assert secret not in client.get(f"/partners/{partner.organization.id}").get_data(as_text=True)
     assert _actions(partner.integration.id) == ["WEBHOOK_SECRET_ROTATED"]
+
+
+def test_rotation_keeps_the_keys_mode_scope_and_expiry(app):
+    partner = _partner()
+    expires = utcnow() + timedelta(days=90)
+    token, _ = issue_partner_key(
+        partner.organization, "Sandbox", mode=KeyMode.TEST, scope=KeyScope.READ, expires_at=expires
+    )
+    new, plain = rotate_partner_key(token)
+    db.session.commit()
+    assert plain.startswith("sbk_test_")
+    assert (new.mode, new.scope, new.expires_at) == (KeyMode.TEST, KeyScope.READ, expires)
+    assert token.expires_at <= utcnow() + ROTATION_GRACE

@@ -2,4 +2,4 @@
 
 from app.features import Feature
 
-FEATURE = Feature(blueprints=("app.admin.routes:bp",))
+FEATURE = Feature(blueprints=("app.admin.routes:bp", "app.admin.token_routes:bp"))

@@ -10,12 +10,12 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.audit.records import field_changes, record_change
+from app.auth.api_tokens import issue_personal_token
 from app.auth.microsoft import unbind_microsoft_account
 from app.auth.services import create_user, normalise_email
-from app.auth.tokens import issue_token
 from app.extensions import db
-from app.models import ApiToken, User
-from app.models.enums import Role, TokenKind
+from app.models import User
+from app.models.enums import KeyScope, Role
 from app.partners.services import create_partner
 from app.seed.demo import load_demo_data
 from app.transactions import commit
@@ -69,18 +69,21 @@ def users_create(email: str, name: str, role: str, password: str) -> None:
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="CLI token", help="A label to tell tokens apart.")
-def users_token(email: str, name: str) -> None:
-    """Issue a personal API token (shown once)."""
+@click.option(
+    "--scope",
+    type=click.Choice([scope.value for scope in KeyScope]),
+    default=KeyScope.WRITE.value,
+    help="read: GET only; write: everything the user may do.",
+)
+def users_token(email: str, name: str, scope: str) -> None:
+    """Issue a personal API token (shown once); admins also do this at /admin/api-tokens."""
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
         _fail(f"no user with e-mail {email}")
-    issued, token = issue_token(TokenKind.PERSONAL, name, user_id=user.id)
-    record_change(
-        ApiToken.__tablename__,
-        issued.id,
-        "API_TOKEN_ISSUED",
-        {"user": user.email, "name": name, "prefix": issued.prefix},
-    )
+    try:
+        _issued, token = issue_personal_token(user, name, scope=KeyScope(scope))
+    except ValueError as exc:
+        _fail(str(exc))
     commit()
     _emit({"token": token})
 

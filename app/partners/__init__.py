@@ -6,6 +6,7 @@ from app.jobs.periodic import PeriodicJob
 FEATURE = Feature(
     blueprints=(
         "app.partners.routes:bp",
+        "app.partners.key_routes:bp",
         "app.partners.api:bp",
         "app.partners.order_api:bp",
         "app.partners.webhook_routes:bp",

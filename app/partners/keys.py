@@ -26,6 +26,9 @@ from app.partners.services import new_webhook_secret
 # How long a rotated-out key keeps working unless it is revoked sooner.
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
+# How long a replaced webhook secret keeps signing beside the new one (issue 29).
+DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
+MAX_SECRET_OVERLAP = timedelta(days=7)
 
 
 def partner_keys(partner: Organization) -> list[ApiToken]:
@@ -79,7 +82,7 @@ def issue_partner_key(
 
 
 def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiToken, str]:
-    """Replace ``token`` with a new key of the same name (no commit).
+    """Replace ``token`` with a new key of the same name, mode, scope and expiry (no commit).
 
     The old key stays valid for :data:`ROTATION_GRACE` (or less, if it was due
     to expire sooner) and until someone revokes it.
@@ -93,6 +96,8 @@ def rotate_partner_key(token: ApiToken, user: User | None = None) -> tuple[ApiTo
         partner_organization_id=token.partner_organization_id,
         mode=token.mode,
         scope=token.scope,
+        # A key made to expire on a date keeps that date: rotating is not renewing.
+        expires_at=token.expires_at,
     )
     grace_until = utcnow() + ROTATION_GRACE
     if token.expires_at is None or token.expires_at > grace_until:
@@ -115,15 +120,37 @@ def revoke_partner_key(token: ApiToken, user: User | None = None) -> None:
     _audit(token, "PARTNER_KEY_REVOKED", user, {})
 
 
-def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = None) -> str:
+def rotate_webhook_secret(
+    integration: PartnerIntegration,
+    user: User | None = None,
+    *,
+    overlap: timedelta = DEFAULT_SECRET_OVERLAP,
+) -> str:
     """A new signing secret for callbacks and the inbound status webhook (no commit).
 
-    Returns the plain secret to show once. The old secret stops working at
-    once: callbacks are signed with one secret, and the partner is expected to
-    switch when told.
+    Returns the plain secret to show once. The replaced secret keeps working
+    beside the new one for ``overlap`` (Svix's habit): callbacks carry a
+    signature made with each, and the status webhook accepts either, so the
+    partner can switch its verifier without losing a callback. ``overlap`` 0
+    stops the old secret at once. Rotating again during an overlap ends the
+    older secret: only the one just replaced is kept.
     """
+    if overlap < timedelta(0) or overlap > MAX_SECRET_OVERLAP:
+        raise ValueError(
+            _(
+                "The overlap must be between 0 and %(hours)s hours.",
+                hours=int(MAX_SECRET_OVERLAP.total_seconds() // 3600),
+            )
+        )
+    old = integration.webhook_secret
     secret = new_webhook_secret()
     integration.webhook_secret = secret
+    if old and overlap > timedelta(0):
+        integration.previous_webhook_secret = old
+        integration.previous_secret_expires_at = utcnow() + overlap
+    else:
+        integration.previous_webhook_secret = None
+        integration.previous_secret_expires_at = None
     record_change(
         PartnerIntegration.__tablename__,
         integration.id,
@@ -131,10 +158,31 @@ def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = N
         {
             "partner_organization_id": str(integration.partner_organization_id),
             "webhook_secret": SECRET_CHANGED,
+            "overlap_hours": round(overlap.total_seconds() / 3600, 2),
+            "previous_secret_expires_at": (
+                integration.previous_secret_expires_at.isoformat()
+                if integration.previous_secret_expires_at
+                else None
+            ),
         },
         user_id=user.id if user else None,
     )
     return secret
+
+
+def end_secret_overlap(integration: PartnerIntegration, user: User | None = None) -> None:
+    """Stop the replaced secret now, before its overlap runs out (no commit)."""
+    if not integration.previous_secret_is_valid():
+        raise ValueError(_("There is no previous secret in use."))
+    integration.previous_webhook_secret = None
+    integration.previous_secret_expires_at = None
+    record_change(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "WEBHOOK_SECRET_OVERLAP_ENDED",
+        {"partner_organization_id": str(integration.partner_organization_id)},
+        user_id=user.id if user else None,
+    )
 
 
 def _require_partner_key(token: ApiToken) -> None:

@@ -7,8 +7,6 @@ that made it and never again (the page is sent ``no-store``).
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     abort,
@@ -23,23 +21,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.database import utcnow
-from app.deliveries.partner_events import EVENTS as PARTNER_EVENTS
 from app.deliveries.services import reenable_endpoint, retry_delivery, send_test_event
 from app.extensions import db
-from app.models import ApiToken, OutboundDelivery
-from app.models.enums import AuthenticationType, OrderStatus, Role, SyncFrequency, TokenKind
+from app.models import OutboundDelivery
+from app.models.enums import Role
 from app.partners import admin
-from app.partners.config import ConfigInvalid, granted_statuses
+from app.partners.config import ConfigInvalid
 from app.partners.grants import grant_statuses
 from app.partners.health import partner_health
-from app.partners.keys import (
-    ROTATION_GRACE,
-    issue_partner_key,
-    partner_keys,
-    revoke_partner_key,
-    rotate_partner_key,
-    rotate_webhook_secret,
+from app.partners.pages import (
+    SETTINGS_FLAGS,
+    SETTINGS_TEXT,
+    invalid,
+    partner_or_404,
+    saved,
+    show_page,
 )
 from app.partners.performance import (
     LARGEST_BOUND_MS,
@@ -50,30 +46,8 @@ from app.partners.performance import (
 )
 from app.partners.performance_export import performance_csv
 from app.transactions import commit
-from app.ui import no_store
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
-
-SETTINGS_TEXT = (
-    "integration_name",
-    "api_base_url",
-    "api_version",
-    "authentication_type",
-    "sync_frequency",
-    "rate_limit_per_minute",
-    "max_delivery_attempts",
-    "alert_email",
-    "order_email_address",
-)
-SETTINGS_FLAGS = ("is_active", "sync_enabled")
-
-
-def _partner(partner_id: uuid.UUID):
-    partner = admin.find_partner(partner_id)
-    if partner is None:
-        abort(404, _("There is no such partner."))
-    return partner
-
 
 # --- the list ------------------------------------------------------------------
 
@@ -124,7 +98,7 @@ def create():
         db.session.rollback()
         return _list_page(422, exc.fields, values)
     commit()
-    return _show_page(
+    return show_page(
         new.organization,
         status=201,
         new_key=new.api_key,
@@ -139,112 +113,16 @@ def create():
 @bp.get("/<uuid:partner_id>")
 @role_required(Role.ADMIN)
 def show(partner_id):
-    partner = _partner(partner_id)
-    response = _show_page(partner)
+    partner = partner_or_404(partner_id)
+    response = show_page(partner)
     commit()  # an integration made for a partner that had none
     return response
-
-
-def _show_page(partner, *, status: int = 200, errors=None, section=None, submitted=None, **extra):
-    """The partner page; ``section``'s form shows ``submitted`` values and ``errors``."""
-    integration = admin.integration_of(partner)
-    mapping = integration.status_mapping or {}
-    context = dict(
-        partner=partner,
-        integration=integration,
-        keys=partner_keys(partner),
-        now=utcnow(),
-        rotation_days=ROTATION_GRACE.days,
-        parents=admin.possible_parents(partner),
-        chain=partner.channel_chain(),
-        children=sorted(partner.children, key=lambda org: org.name.lower()),
-        mappings=admin.sku_mappings(partner),
-        articles=admin.articles(),
-        statuses=OrderStatus.values(),
-        reportable_statuses=granted_statuses(integration),
-        known_events=PARTNER_EVENTS,
-        authentication_types=AuthenticationType.values(),
-        sync_frequencies=SyncFrequency.values(),
-        outbound=mapping.get("chargecars_to_partner", {}),
-        inbound=sorted(mapping.get("partner_to_chargecars", {}).items()),
-        rates=sorted((partner.commission_rates or {}).items(), key=lambda kv: int(kv[0])),
-        settings={key: getattr(integration, key) for key in SETTINGS_TEXT + SETTINGS_FLAGS},
-        webhook={"webhook_url": integration.webhook_url, "events": integration.webhook_events},
-        errors={},
-        sku_errors={},
-        sku_submitted={},
-    )
-    if section:
-        context["errors"] = {section: errors or {}}
-        context.update(submitted or {})
-    context.update(extra)
-    return no_store(make_response(render_template("partners/show.html", **context), status))
-
-
-def _invalid(partner, section: str, exc: ConfigInvalid, submitted: dict | None = None):
-    db.session.rollback()
-    return _show_page(partner, status=422, errors=exc.fields, section=section, submitted=submitted)
-
-
-def _saved(partner, message: str):
-    commit()
-    flash(message, "info")
-    return redirect(url_for("partners.show", partner_id=partner.id), 303)
-
-
-@bp.post("/<uuid:partner_id>/keys")
-@role_required(Role.ADMIN)
-def issue_key(partner_id):
-    partner = _partner(partner_id)
-    try:
-        _token, plain = issue_partner_key(partner, request.form.get("name", ""), current_user)
-    except ValueError as exc:
-        return _invalid(partner, "keys", ConfigInvalid({"name": str(exc).partition(": ")[2]}))
-    commit()
-    return _show_page(partner, status=201, new_key=plain)
-
-
-def _key(partner, token_id: uuid.UUID) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if (
-        token is None
-        or token.kind != TokenKind.PARTNER
-        or token.partner_organization_id != partner.id
-    ):
-        abort(404, _("This partner has no such key."))
-    return token
-
-
-@bp.post("/<uuid:partner_id>/keys/<uuid:token_id>/rotate")
-@role_required(Role.ADMIN)
-def rotate_key(partner_id, token_id):
-    partner = _partner(partner_id)
-    try:
-        _token, plain = rotate_partner_key(_key(partner, token_id), current_user)
-    except ValueError as exc:
-        return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
-    commit()
-    return _show_page(partner, status=201, new_key=plain, rotated=True)
-
-
-@bp.post("/<uuid:partner_id>/keys/<uuid:token_id>/revoke")
-@role_required(Role.ADMIN)
-def revoke_key(partner_id, token_id):
-    partner = _partner(partner_id)
-    token = _key(partner, token_id)
-    try:
-        revoke_partner_key(token, current_user)
-    except ValueError as exc:
-        return _invalid(partner, "keys", ConfigInvalid({"key": str(exc)}))
-    return _saved(
-        partner, _("Key %(prefix)s… is revoked; requests with it now get 401.", prefix=token.prefix)
-    )
 
 
 @bp.post("/<uuid:partner_id>/webhook")
 @role_required(Role.ADMIN)
 def save_webhook(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     data = {
         "webhook_url": request.form.get("webhook_url", ""),
         "webhook_events": request.form.getlist("webhook_events"),
@@ -255,23 +133,14 @@ def save_webhook(partner_id):
         submitted = {
             "webhook": {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
         }
-        return _invalid(partner, "webhook", exc, submitted)
-    return _saved(partner, _("Webhook saved."))
-
-
-@bp.post("/<uuid:partner_id>/webhook/secret")
-@role_required(Role.ADMIN)
-def rotate_secret(partner_id):
-    partner = _partner(partner_id)
-    secret = rotate_webhook_secret(admin.integration_of(partner), current_user)
-    commit()
-    return _show_page(partner, status=201, new_secret=secret)
+        return invalid(partner, "webhook", exc, submitted)
+    return saved(partner, _("Webhook saved."))
 
 
 @bp.post("/<uuid:partner_id>/webhook/reenable")
 @role_required(Role.ADMIN)
 def reenable(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     reenable_endpoint(admin.integration_of(partner), current_user)  # commits
     flash(_("The endpoint is enabled again; new callbacks will be sent."), "info")
     return redirect(url_for("partners.show", partner_id=partner.id), 303)
@@ -280,20 +149,20 @@ def reenable(partner_id):
 @bp.post("/<uuid:partner_id>/settings")
 @role_required(Role.ADMIN)
 def save_settings(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     data = {key: request.form.get(key, "") for key in SETTINGS_TEXT}
     data.update({key: key in request.form for key in SETTINGS_FLAGS})
     try:
         admin.update_integration(admin.integration_of(partner), data, current_user)
     except ConfigInvalid as exc:
-        return _invalid(partner, "settings", exc, {"settings": data})
-    return _saved(partner, _("Integration settings saved."))
+        return invalid(partner, "settings", exc, {"settings": data})
+    return saved(partner, _("Integration settings saved."))
 
 
 @bp.post("/<uuid:partner_id>/status-mapping")
 @role_required(Role.ADMIN)
 def save_status_mapping(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     outbound = {
         key.removeprefix("out_"): value
         for key, value in request.form.items()
@@ -309,43 +178,43 @@ def save_status_mapping(partner_id):
             admin.integration_of(partner), {"status_mapping": mapping}, current_user
         )
     except ConfigInvalid as exc:
-        return _invalid(partner, "status_mapping", exc, submitted)
-    return _saved(partner, _("Status mapping saved."))
+        return invalid(partner, "status_mapping", exc, submitted)
+    return saved(partner, _("Status mapping saved."))
 
 
 @bp.post("/<uuid:partner_id>/status-grants")
 @role_required(Role.ADMIN)
 def save_status_grants(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     statuses = request.form.getlist("granted")
     try:
         grant_statuses(admin.integration_of(partner), statuses, current_user)
     except ConfigInvalid as exc:
-        return _invalid(partner, "status_grants", exc, {"submitted_grants": statuses})
-    return _saved(partner, _("Status reach saved."))
+        return invalid(partner, "status_grants", exc, {"submitted_grants": statuses})
+    return saved(partner, _("Status reach saved."))
 
 
 @bp.post("/<uuid:partner_id>/parent")
 @role_required(Role.ADMIN)
 def save_parent(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     try:
         admin.set_parent(partner, request.form.get("parent_organization_id") or None, current_user)
     except ConfigInvalid as exc:
-        return _invalid(partner, "parent", exc)
-    return _saved(partner, _("Channel position saved."))
+        return invalid(partner, "parent", exc)
+    return saved(partner, _("Channel position saved."))
 
 
 @bp.post("/<uuid:partner_id>/commission-rates")
 @role_required(Role.ADMIN)
 def save_commission_rates(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     rows = list(zip(request.form.getlist("level"), request.form.getlist("rate"), strict=False))
     try:
         admin.set_commission_rates(partner, rows, current_user)
     except ConfigInvalid as exc:
-        return _invalid(partner, "commission_rates", exc, {"rates": rows})
-    return _saved(partner, _("Commission rates saved."))
+        return invalid(partner, "commission_rates", exc, {"rates": rows})
+    return saved(partner, _("Commission rates saved."))
 
 
 # --- SKU mappings (htmx swaps the table) ----------------------------------------
@@ -354,7 +223,7 @@ def save_commission_rates(partner_id):
 def _sku_table(partner, status: int = 200, sku_errors=None, submitted=None):
     if not request.htmx:
         if sku_errors:
-            return _show_page(
+            return show_page(
                 partner,
                 status=status,
                 section="skus",
@@ -379,13 +248,13 @@ def _sku_form():
 @bp.post("/<uuid:partner_id>/skus")
 @role_required(Role.ADMIN)
 def add_sku(partner_id):
-    return _save_sku(_partner(partner_id), None)
+    return _save_sku(partner_or_404(partner_id), None)
 
 
 @bp.post("/<uuid:partner_id>/skus/<uuid:mapping_id>")
 @role_required(Role.ADMIN)
 def edit_sku(partner_id, mapping_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     mapping = admin.find_sku_mapping(partner, mapping_id)
     if mapping is None:
         abort(404, _("This partner has no such SKU mapping."))
@@ -410,7 +279,7 @@ def _save_sku(partner, mapping):
 @bp.post("/<uuid:partner_id>/skus/<uuid:mapping_id>/delete")
 @role_required(Role.ADMIN)
 def delete_sku(partner_id, mapping_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     mapping = admin.find_sku_mapping(partner, mapping_id)
     if mapping is not None:  # deleting twice (a double click) is not an error
         admin.delete_sku_mapping(mapping, current_user)
@@ -424,7 +293,7 @@ def delete_sku(partner_id, mapping_id):
 @bp.get("/<uuid:partner_id>/deliveries")
 @role_required(Role.ADMIN)
 def deliveries(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     integration = admin.integration_of(partner)
     log = admin.delivery_log(integration, request.args.get("before"))
     commit()
@@ -436,7 +305,7 @@ def deliveries(partner_id):
 @bp.post("/<uuid:partner_id>/deliveries/<uuid:delivery_id>/retry")
 @role_required(Role.ADMIN)
 def retry(partner_id, delivery_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     integration = admin.integration_of(partner)
     delivery = db.session.get(OutboundDelivery, delivery_id)
     if delivery is None or delivery.partner_integration_id != integration.id:
@@ -463,7 +332,7 @@ def retry(partner_id, delivery_id):
 @bp.post("/<uuid:partner_id>/deliveries/test")
 @role_required(Role.ADMIN)
 def test_event(partner_id):
-    partner = _partner(partner_id)
+    partner = partner_or_404(partner_id)
     try:
         send_test_event(admin.integration_of(partner), current_user)  # commits and queues
         flash(_("Test event queued; its attempt appears below."), "info")
