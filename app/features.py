@@ -50,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "app.webhooks",
     "app.deliveries",
     "app.partners",
+    "app.portal",
     "app.orders",
     "app.planning",
     "app.calendar_sync",

@@ -8,6 +8,7 @@ FEATURE = Feature(
         "app.partners.routes:bp",
         "app.partners.api:bp",
         "app.partners.webhook_routes:bp",
+        "app.partners.portal_user_routes:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
     # Seed 001: commission records per channel level when an order completes.

@@ -26,6 +26,8 @@ from app.partners.services import new_webhook_secret
 # How long a rotated-out key keeps working unless it is revoked sooner.
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
+# How long a replaced webhook secret keeps signing beside the new one.
+DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
 
 
 def partner_keys(partner: Organization) -> list[ApiToken]:
@@ -115,14 +117,24 @@ def revoke_partner_key(token: ApiToken, user: User | None = None) -> None:
     _audit(token, "PARTNER_KEY_REVOKED", user, {})
 
 
-def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = None) -> str:
-    """A new signing secret for callbacks and the inbound status webhook (no commit).
+def rotate_webhook_secret(
+    integration: PartnerIntegration,
+    user: User | None = None,
+    *,
+    overlap: timedelta = DEFAULT_SECRET_OVERLAP,
+) -> str:
+    """A new signing secret; the old one keeps signing beside it for ``overlap`` (no commit).
 
-    Returns the plain secret to show once. The old secret stops working at
-    once: callbacks are signed with one secret, and the partner is expected to
-    switch when told.
+    Returns the plain secret to show once. (Minimal stand-in for h-keys'
+    version, which the lead keeps at merge.)
     """
     secret = new_webhook_secret()
+    if overlap > timedelta(0) and integration.webhook_secret:
+        integration.previous_webhook_secret = integration.webhook_secret
+        integration.previous_secret_expires_at = utcnow() + overlap
+    else:
+        integration.previous_webhook_secret = None
+        integration.previous_secret_expires_at = None
     integration.webhook_secret = secret
     record_change(
         PartnerIntegration.__tablename__,
@@ -131,6 +143,11 @@ def rotate_webhook_secret(integration: PartnerIntegration, user: User | None = N
         {
             "partner_organization_id": str(integration.partner_organization_id),
             "webhook_secret": SECRET_CHANGED,
+            "previous_secret_expires_at": (
+                integration.previous_secret_expires_at.isoformat()
+                if integration.previous_secret_expires_at
+                else None
+            ),
         },
         user_id=user.id if user else None,
     )

@@ -49,6 +49,7 @@ from app.partners.performance import (
     period_of,
 )
 from app.partners.performance_export import performance_csv
+from app.partners.portal_users import portal_users
 from app.transactions import commit
 from app.ui import no_store
 
@@ -173,6 +174,7 @@ def _show_page(partner, *, status: int = 200, errors=None, section=None, submitt
         errors={},
         sku_errors={},
         sku_submitted={},
+        portal_users=portal_users(partner),
     )
     if section:
         context["errors"] = {section: errors or {}}
