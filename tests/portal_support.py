@@ -112,7 +112,7 @@ def make_delivery(partner: Partner, order: Order, *, state=OutboundState.FAILED,
     return delivery
 
 
-def build_world(make_user) -> dict[str, PartnerFixture]:
+def build_world(make_user, language: str = "en") -> dict[str, PartnerFixture]:
     """Alpha (with sub-partner Alpha Sub) and Beta, each with orders, callbacks, keys, a user."""
     alpha = make_partner("Alpha", webhook_url="https://alpha.example/hooks")
     sub = make_partner(
@@ -149,7 +149,7 @@ def build_world(make_user) -> dict[str, PartnerFixture]:
             "partner",
             email=f"{name}@portal.test",
             partner_organization_id=partner.organization.id,
-            language="en",
+            language=language,
         )
         enroll_two_factor(user)
         fixture.user_email = user.email
