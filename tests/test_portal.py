@@ -8,13 +8,15 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
+from app.auth.two_factor import disable_two_factor
 from app.extensions import db
 from app.models import ApiToken, AuditLog, OutboundDelivery, PartnerIntegration, User
 from app.models.enums import OutboundState
+from app.portal.orders import PAGE_SIZE
 from tests.helpers import PASSWORD, csrf_token_from, enroll_two_factor
 from tests.live_server import signed_in_session, socket_client
 from tests.partner_support import make_partner
-from tests.portal_support import build_world
+from tests.portal_support import build_world, make_order
 
 
 @pytest.fixture
@@ -377,3 +379,26 @@ def test_admin_invites_and_deactivates_a_portal_user(client, auth, make_user):
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(User, user.id).is_active_account is False
+
+
+def test_turning_the_authenticator_off_closes_the_portal(client, auth, world):
+    sign_in(auth, world["alpha"])
+    assert client.get("/portal/").status_code == 200
+    user = db.session.scalar(sa.select(User).where(User.email == world["alpha"].user_email))
+    disable_two_factor(user)
+    db.session.commit()
+    response = client.get("/portal/")
+    assert response.status_code == 302 and "/settings/security" in response.headers["Location"]
+
+
+def test_orders_are_paged(client, auth, world):
+    for n in range(PAGE_SIZE):
+        make_order(
+            world["beta"].partner, partner_order_id=f"MANY-{n}", customer="Veel", postal="1011 EF"
+        )
+    db.session.commit()
+    sign_in(auth, world["beta"])
+    first = client.get("/portal/").get_data(as_text=True)
+    assert 'rel="next"' in first and "Page 1 of 2" in first
+    second = client.get("/portal/?page=2").get_data(as_text=True)
+    assert 'rel="prev"' in second and second.count("data-order=") == PAGE_SIZE + 2 - PAGE_SIZE

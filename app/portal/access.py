@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
+from app.auth.decorators import SecondFactorRequired
+from app.auth.two_factor import has_two_factor
 from app.models import PartnerIntegration, User
 from app.portal.scope import PortalScope, own_integration, scope_for
 
@@ -14,8 +16,16 @@ def me() -> User:
 
 
 def current_scope() -> PortalScope:
-    """The user's scope; a partner user without an organisation gets 403."""
-    scope = scope_for(me())
+    """The user's scope; a partner user without an organisation gets 403.
+
+    The portal asks for an authenticator itself, beyond the session's second
+    factor (``role_required``): a user who turned theirs off keeps a session
+    marked as passed, but may not go on without setting one up again.
+    """
+    user = me()
+    if not has_two_factor(user):
+        raise SecondFactorRequired()
+    scope = scope_for(user)
     if scope is None:
         abort(403)
     return scope
