@@ -354,7 +354,8 @@ def test_admin_invites_and_deactivates_a_portal_user(client, auth, make_user):
     user = db.session.scalar(sa.select(User).where(User.email == "pia@delta.example"))
     assert str(user.role) == "partner" and user.partner_organization_id == partner.organization.id
     auth.logout()
-    path = link.replace("http://localhost", "")
+    path = link.replace("http://127.0.0.1:5000", "")
+    assert path.startswith("/portal/welcome/")
     welcome = client.get(path)
     assert welcome.status_code == 200
     token = csrf_token_from(welcome.get_data(as_text=True))

@@ -7,6 +7,7 @@ import uuid
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -64,7 +65,9 @@ def invite(partner_id):
         for field, message in exc.fields.items():
             flash(f"{field}: {message}", "error")
         return _back(partner)
-    link = url_for("portal_welcome.set_password", token=token, _external=True)
+    # Built on PUBLIC_BASE_URL (the Host header is not trusted), like other mailed links.
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = base + url_for("portal_welcome.set_password", token=token)
     mailed = send_invitation(user, partner, link)
     commit()
     page = render_template(
