@@ -373,6 +373,18 @@ def test_admin_invites_and_deactivates_a_portal_user(client, auth, make_user):
     assert response.headers["Location"].endswith("/portal/")
     auth.logout()
     auth.login(admin.email)
+    # A lost password: a new link sets a new one.
+    token = form_token(client, f"/partners/{partner.id}")
+    renewed = client.post(
+        f"/partners/{partner.id}/portal-users/{user.id}/link", data={"csrf_token": token}
+    )
+    assert renewed.status_code == 201
+    new_path = (
+        re.search(r'data-testid="invitation-link">([^<]+)<', renewed.get_data(as_text=True))
+        .group(1)
+        .replace("http://127.0.0.1:5000", "")
+    )
+    assert new_path != path and client.get(new_path).status_code == 200
     token = form_token(client, f"/partners/{partner.id}")
     response = client.post(
         f"/partners/{partner.id}/portal-users/{user.id}/deactivate", data={"csrf_token": token}

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.audit.records import record_change
 from app.auth.decorators import role_required
 from app.extensions import db
 from app.models.enums import Role
@@ -27,6 +28,7 @@ from app.partners.portal_users import (
     INVITATION_MAX_AGE,
     deactivate_portal_user,
     find_portal_user,
+    invitation_token,
     invite_portal_user,
     send_invitation,
 )
@@ -65,6 +67,29 @@ def invite(partner_id):
         for field, message in exc.fields.items():
             flash(f"{field}: {message}", "error")
         return _back(partner)
+    return _hand_over(partner, user, token)
+
+
+@bp.post("/<uuid:partner_id>/portal-users/<uuid:user_id>/link")
+@role_required(Role.ADMIN)
+def new_link(partner_id, user_id):
+    """A fresh link for a user who lost theirs or their password (sets a new password)."""
+    partner = _partner(partner_id)
+    user = find_portal_user(partner, user_id)
+    if user is None or not user.is_active_account:
+        abort(404)
+    record_change(
+        "users",
+        user.id,
+        "PORTAL_INVITATION_RENEWED",
+        {"email": user.email},
+        user_id=current_user.id,
+    )
+    return _hand_over(partner, user, invitation_token(user))
+
+
+def _hand_over(partner, user, token: str):
+    """Mail the link, or show it once when no mail is configured; commits."""
     # Built on PUBLIC_BASE_URL (the Host header is not trusted), like other mailed links.
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     link = base + url_for("portal_welcome.set_password", token=token)
