@@ -48,12 +48,18 @@ def test_partner_user_gets_no_staff_page(client, auth, world, path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/communication/threads", "/api/v1/orders", "/api/docs/openapi.json"]
+    "path", ["/api/communication/threads", "/api/v1/orders", "/api/notifications"]
 )
 def test_partner_user_gets_no_api(client, auth, world, path):
     sign_in(auth, world["alpha"])
     response = client.get(path)
     assert response.status_code == 404
+
+
+def test_partner_user_reads_the_public_api_description(client, auth, world):
+    sign_in(auth, world["alpha"])
+    assert client.get("/api/docs").status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 200
 
 
 def test_partner_user_lands_on_the_portal(client, auth, world):

@@ -15,8 +15,9 @@ from app.api.errors import wants_json
 from app.models.enums import Role
 
 PORTAL_BLUEPRINTS = frozenset({"portal", "portal_settings", "portal_welcome"})
-# Sign-in and sign-out, the second factor, the own password and language.
-ACCOUNT_BLUEPRINTS = frozenset({"security"})
+# Sign-in and sign-out, the second factor, the own password and language; and
+# the API description, public anyway, which a partner's developers read.
+ACCOUNT_BLUEPRINTS = frozenset({"security", "api_docs"})
 ACCOUNT_ENDPOINTS = frozenset(
     {
         "static",
