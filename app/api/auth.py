@@ -13,11 +13,13 @@ from flask import Blueprint, g, request
 from flask_login import current_user
 
 from app.api.errors import ApiError
-from app.auth.tokens import user_for_personal_token
+from app.auth.tokens import personal_token
 from app.extensions import csrf
-from app.models.enums import Role
+from app.models.enums import KeyScope, Role
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a read-scope token may do.
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def bearer_token() -> str | None:
@@ -35,10 +37,19 @@ def load_user_from_request(req):
     token = bearer_token()
     if token is None:
         return None
-    user = user_for_personal_token(token)
-    if user is not None:
-        g.authenticated_by_token = True
-    return user
+    record = personal_token(token, req.remote_addr)
+    if record is None:
+        return None
+    if record.scope == KeyScope.READ and req.method not in READ_METHODS:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This token has the read scope; {req.method} requests need a token "
+            "with the write scope.",
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'},
+        )
+    g.authenticated_by_token = True
+    return record.user
 
 
 def guard_json_api(bp: Blueprint) -> Blueprint:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import ApiToken, User
+from app.models import ApiToken
 from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.transactions import commit
 
@@ -71,13 +71,24 @@ def find_token(plain: str, kind: TokenKind) -> ApiToken | None:
     return record
 
 
-def user_for_personal_token(plain: str) -> User | None:
+def personal_token(plain: str, address: str | None = None) -> ApiToken | None:
+    """The usable personal token with this value whose user is active, or None.
+
+    Records when (at most once a minute) and from where (``address``, each
+    time it changes) the token was used; commits that small write.
+    """
     record = find_token(plain, TokenKind.PERSONAL)
     if record is None or record.user is None or not record.user.is_active:
         return None
     now = utcnow()
+    address = (address or "")[:45] or None
     # Touch at most once a minute: a busy client should not write on every call.
-    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+    if (
+        record.last_used_at is None
+        or (now - record.last_used_at).total_seconds() > 60
+        or (address and record.last_used_ip != address)
+    ):
         record.last_used_at = now
+        record.last_used_ip = address or record.last_used_ip
         commit()
-    return record.user
+    return record

@@ -10,6 +10,13 @@ Every partner callback carries two signatures made with the partner's secret:
   base64-decoded part of the secret after ``whsec_``, so any Standard Webhooks
   library verifies it.
 
+While a rotated-out secret is still in its overlap window
+(:meth:`PartnerIntegration.signing_secrets`), ``webhook-signature`` lists one
+``v1,`` signature per valid secret, space-separated as the Standard Webhooks
+spec allows, the new secret's first: a verifier holding either secret accepts
+the callback. ``X-ChargeCars-Signature`` has room for one value and carries the
+new secret's.
+
 Make.com scenarios get ``X-Make-Signature`` (hex HMAC of the body with
 ``MAKE_WEBHOOK_SECRET``) when that secret is configured.
 """
@@ -21,6 +28,7 @@ import binascii
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 
@@ -50,17 +58,31 @@ def standard_webhooks_signature(secret: str, msg_id: str, timestamp: int, body: 
 
 
 def partner_callback_headers(
-    *, event: str, msg_id: str, body: bytes, secret: str, timestamp: int | None = None
+    *,
+    event: str,
+    msg_id: str,
+    body: bytes,
+    secret: str,
+    previous_secrets: Sequence[str] = (),
+    timestamp: int | None = None,
 ) -> dict[str, str]:
-    """Every header of one partner callback attempt (the timestamp is the attempt's)."""
+    """Every header of one partner callback attempt (the timestamp is the attempt's).
+
+    ``previous_secrets``: secrets still in a rotation's overlap; each adds a
+    signature to ``webhook-signature`` after the current secret's.
+    """
     timestamp = int(time.time()) if timestamp is None else timestamp
+    signatures = [
+        standard_webhooks_signature(each, msg_id, timestamp, body)
+        for each in (secret, *previous_secrets)
+    ]
     return {
         "Content-Type": "application/json",
         "X-ChargeCars-Event": event,
         "X-ChargeCars-Signature": hex_signature(secret, body),
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_webhooks_signature(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(signatures),
     }
 
 

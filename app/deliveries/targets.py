@@ -68,11 +68,15 @@ class PartnerCallbackTarget(DeliveryTarget):
         return None
 
     def headers(self, delivery: OutboundDelivery, body: bytes) -> dict[str, str]:
+        # Signed at send time with the secrets valid now, so a retry of a
+        # callback first sent before a rotation carries the new secret's signature.
+        current, *previous = self.integration.signing_secrets()
         return partner_callback_headers(
             event=delivery.event_type,
             msg_id=delivery.webhook_id,
             body=body,
-            secret=self.integration.webhook_secret,
+            secret=current,
+            previous_secrets=previous,
         )
 
     def disable(self, at: datetime, reason: str) -> bool:

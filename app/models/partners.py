@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.crypto import EncryptedJSON, EncryptedText
-from app.database import Entity, enum_column
+from app.database import Entity, enum_column, utcnow
 from app.extensions import db
 from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
 
@@ -75,6 +75,27 @@ class PartnerIntegration(Entity, db.Model):
     ip_allowlist: so.Mapped[list[Any]] = so.mapped_column(default=list)
 
     partner_organization = so.relationship("Organization")
+
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
+        """The secrets that sign and verify right now: the current one first.
+
+        During a rotation's overlap the replaced secret is still valid beside
+        the new one; once ``previous_secret_expires_at`` has passed it is
+        ignored (and cleared by the next rotation).
+        """
+        secrets = [self.webhook_secret] if self.webhook_secret else []
+        if self.previous_secret_is_valid(now):
+            secrets.append(self.previous_webhook_secret)
+        return secrets
+
+    def previous_secret_is_valid(self, now: datetime | None = None) -> bool:
+        """True while the replaced secret is still in its overlap window."""
+        return (
+            bool(self.previous_webhook_secret)
+            and self.previous_secret_expires_at is not None
+            and self.previous_secret_expires_at > (now or utcnow())
+            and self.previous_webhook_secret != self.webhook_secret
+        )
 
 
 class PartnerApiUsage(Entity, db.Model):

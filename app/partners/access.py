@@ -1,8 +1,12 @@
 """Who is calling the partner API, and whether they may right now (CONTRACT §4).
 
 A key comes in ``X-API-Key`` or ``Authorization: Bearer``. No or an unknown key
-is 401; a valid key for another partner is 403; more requests than the
-partner's per-minute allowance is 429 with ``Retry-After``. The counters live
+is 401; a valid key for another partner is 403; a key used from outside the
+partner's IP allow-list is 403 ``ip_not_allowed`` naming the address seen; a
+read key asking for anything but GET/HEAD is 403 ``insufficient_scope``; more
+requests than the partner's per-minute allowance is 429 with ``Retry-After``.
+The scope is judged here by the request's method, so every partner route,
+present and future, gets it without saying so. The counters live
 in Redis, so the limit holds however many web processes serve the API.
 """
 
@@ -20,10 +24,13 @@ from app.auth.tokens import find_token
 from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, Organization, PartnerIntegration
-from app.models.enums import OrganizationType, TokenKind
+from app.models.enums import KeyScope, OrganizationType, TokenKind
+from app.partners.allowlist import is_allowed
 
 # Seed 001: partners may poll an order's status once a minute.
 STATUS_POLL_SECONDS = 60
+# What a read key may do: look, never change.
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass
@@ -80,8 +87,32 @@ def authenticate(partner_id: str) -> PartnerCaller:
         raise ApiError(403, "forbidden", "This partner has no API integration.")
     if not partner.is_active or not integration.is_active:
         raise ApiError(403, "integration_inactive", "This partner integration is switched off.")
-    _touch(token)
+    address = request.remote_addr or ""
+    if not is_allowed(integration, address):
+        raise ApiError(
+            403,
+            "ip_not_allowed",
+            f"Requests from {address or 'an unknown address'} are not allowed "
+            "for this partner's API keys.",
+        )
+    _touch(token, address)
+    require_scope(token, request.method)
     return PartnerCaller(partner, integration, token)
+
+
+def require_scope(token: ApiToken, method: str) -> None:
+    """403 ``insufficient_scope`` when ``token`` may not make a ``method`` request."""
+    if token.scope == KeyScope.READ and method.upper() not in READ_METHODS:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This key has the read scope; {method.upper()} requests need a key "
+            "with the write scope.",
+            headers={
+                "WWW-Authenticate": 'Bearer realm="partner-api", error="insufficient_scope", '
+                'scope="write"'
+            },
+        )
 
 
 def enforce_rate_limit(caller: PartnerCaller, now: float | None = None) -> dict[str, str]:
@@ -138,8 +169,15 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-def _touch(token: ApiToken) -> None:
-    # Once a minute at most: a busy partner should not write a row per call.
+def _touch(token: ApiToken, address: str) -> None:
+    # Once a minute at most: a busy partner should not write a row per call
+    # (but a call from a new address is told at once: "last used from").
     now = utcnow()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    address = address[:45] or None
+    if (
+        token.last_used_at is None
+        or (now - token.last_used_at).total_seconds() > 60
+        or token.last_used_ip != address
+    ):
         token.last_used_at = now
+        token.last_used_ip = address

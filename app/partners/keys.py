@@ -26,8 +26,9 @@ from app.partners.services import new_webhook_secret
 # How long a rotated-out key keeps working unless it is revoked sooner.
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
-# How long a replaced webhook secret keeps signing beside the new one.
+# How long a replaced webhook secret keeps signing beside the new one (issue 29).
 DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
+MAX_SECRET_OVERLAP = timedelta(days=7)
 
 
 def partner_keys(partner: Organization) -> list[ApiToken]:
@@ -123,19 +124,31 @@ def rotate_webhook_secret(
     *,
     overlap: timedelta = DEFAULT_SECRET_OVERLAP,
 ) -> str:
-    """A new signing secret; the old one keeps signing beside it for ``overlap`` (no commit).
+    """A new signing secret for callbacks and the inbound status webhook (no commit).
 
-    Returns the plain secret to show once. (Minimal stand-in for h-keys'
-    version, which the lead keeps at merge.)
+    Returns the plain secret to show once. The replaced secret keeps working
+    beside the new one for ``overlap`` (Svix's habit): callbacks carry a
+    signature made with each, and the status webhook accepts either, so the
+    partner can switch its verifier without losing a callback. ``overlap`` 0
+    stops the old secret at once. Rotating again during an overlap ends the
+    older secret: only the one just replaced is kept.
     """
+    if overlap < timedelta(0) or overlap > MAX_SECRET_OVERLAP:
+        raise ValueError(
+            _(
+                "The overlap must be between 0 and %(hours)s hours.",
+                hours=int(MAX_SECRET_OVERLAP.total_seconds() // 3600),
+            )
+        )
+    old = integration.webhook_secret
     secret = new_webhook_secret()
-    if overlap > timedelta(0) and integration.webhook_secret:
-        integration.previous_webhook_secret = integration.webhook_secret
+    integration.webhook_secret = secret
+    if old and overlap > timedelta(0):
+        integration.previous_webhook_secret = old
         integration.previous_secret_expires_at = utcnow() + overlap
     else:
         integration.previous_webhook_secret = None
         integration.previous_secret_expires_at = None
-    integration.webhook_secret = secret
     record_change(
         PartnerIntegration.__tablename__,
         integration.id,
@@ -143,6 +156,7 @@ def rotate_webhook_secret(
         {
             "partner_organization_id": str(integration.partner_organization_id),
             "webhook_secret": SECRET_CHANGED,
+            "overlap_hours": round(overlap.total_seconds() / 3600, 2),
             "previous_secret_expires_at": (
                 integration.previous_secret_expires_at.isoformat()
                 if integration.previous_secret_expires_at
@@ -152,6 +166,21 @@ def rotate_webhook_secret(
         user_id=user.id if user else None,
     )
     return secret
+
+
+def end_secret_overlap(integration: PartnerIntegration, user: User | None = None) -> None:
+    """Stop the replaced secret now, before its overlap runs out (no commit)."""
+    if not integration.previous_secret_is_valid():
+        raise ValueError(_("There is no previous secret in use."))
+    integration.previous_webhook_secret = None
+    integration.previous_secret_expires_at = None
+    record_change(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "WEBHOOK_SECRET_OVERLAP_ENDED",
+        {"partner_organization_id": str(integration.partner_organization_id)},
+        user_id=user.id if user else None,
+    )
 
 
 def _require_partner_key(token: ApiToken) -> None:

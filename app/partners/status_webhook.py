@@ -24,7 +24,7 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,7 +109,10 @@ def find_integration(partner_id: str) -> PartnerIntegration | None:
 
 
 def verify_signature(
-    secret: str | None, headers: Mapping[str, str], raw_body: bytes, now: datetime | None = None
+    secrets: str | Sequence[str] | None,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    now: datetime | None = None,
 ) -> str:
     """Check the Standard Webhooks headers; returns the ``webhook-id``.
 
@@ -117,8 +120,14 @@ def verify_signature(
     over ``"{id}.{timestamp}.{body}"`` (made as for our own callbacks, see
     :mod:`app.deliveries.signing`); the header may list several (``v1,…``
     separated by spaces) while a partner rotates secrets, and one match is enough.
+    ``secrets`` may be several too: during our rotation's overlap
+    (:meth:`PartnerIntegration.signing_secrets`) the partner may still sign with
+    the old secret or already with the new one.
     """
-    if not secret:
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    secrets = [each for each in (secrets or []) if each]
+    if not secrets:
         raise InvalidSignature("No webhook secret is configured for this partner.")
     webhook_id = (headers.get("webhook-id") or "").strip()
     timestamp = (headers.get("webhook-timestamp") or "").strip()
@@ -133,10 +142,11 @@ def verify_signature(
         raise InvalidSignature("webhook-timestamp must be Unix seconds.") from exc
     if not signed_recently(sent_at, (now or utcnow()).timestamp()):
         raise InvalidSignature(stale_message("webhook-timestamp"))
-    expected = standard_webhooks_signature(secret, webhook_id, sent_at, raw_body).encode()
-    for candidate in signatures:
-        if hmac.compare_digest(candidate.encode(), expected):
-            return webhook_id
+    for secret in secrets:
+        expected = standard_webhooks_signature(secret, webhook_id, sent_at, raw_body).encode()
+        for candidate in signatures:
+            if hmac.compare_digest(candidate.encode(), expected):
+                return webhook_id
     raise InvalidSignature("webhook-signature does not match the body.")
 
 

@@ -35,7 +35,7 @@ def receive_partner_status(partner_id: str):
         raise ApiError(404, "partner_not_found", "No active partner integration with that id.")
     raw_body = read_raw_body()
     try:
-        webhook_id = verify_signature(integration.webhook_secret, request.headers, raw_body)
+        webhook_id = verify_signature(integration.signing_secrets(), request.headers, raw_body)
     except InvalidSignature as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from exc
     try:
