@@ -11,6 +11,7 @@ import socketio as socketio_server
 from flask import Flask, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -28,6 +29,7 @@ from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
 from app.jobs.broker import Broker
 from app.logs import configure_logging
+from app.models.enums import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,9 +184,15 @@ def _init_login(app: Flask) -> None:
 
     @app.errorhandler(SecondFactorRequired)
     def second_factor_required(exc: SecondFactorRequired):
-        message = gettext(
-            "Admin pages and integrations need two-factor sign-in. Complete it below to continue."
-        )
+        if current_user.is_authenticated and current_user.role == Role.PARTNER:
+            message = gettext(
+                "The partner portal needs two-factor sign-in. Complete it below to continue."
+            )
+        else:
+            message = gettext(
+                "Admin pages and integrations need two-factor sign-in. "
+                "Complete it below to continue."
+            )
         if wants_json():
             return json_error(403, "two_factor_required", message)
         # Back to the page after setup; a form post cannot be repeated by a link.

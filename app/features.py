@@ -51,6 +51,7 @@ FEATURES: tuple[str, ...] = (
     "app.deliveries",
     "app.partners",
     "app.partners.sandbox",
+    "app.portal",
     "app.orders",
     "app.planning",
     "app.calendar_sync",

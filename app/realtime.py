@@ -24,6 +24,7 @@ from flask_socketio import join_room
 
 from app.coalescing import hold
 from app.extensions import socketio
+from app.models.enums import Role
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ def team_room(team_id) -> str:
 def on_connect(auth: Any = None):
     if not current_user.is_authenticated:
         log.info("refused an unauthenticated Socket.IO connection")
+        return False
+    if current_user.role == Role.PARTNER:
+        # Partner users see the portal only; the live events are our staff's.
+        log.info("refused a partner user's Socket.IO connection")
         return False
     join_room(user_room(current_user.id))
     join_room(role_room(current_user.role))

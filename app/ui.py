@@ -68,6 +68,7 @@ ROLE_LABELS = {
     Role.TEAM_LEAD: _l("Team lead"),
     Role.MANAGER: _l("Manager"),
     Role.ADMIN: _l("Admin"),
+    Role.PARTNER: _l("Partner"),
 }
 
 

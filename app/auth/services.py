@@ -169,4 +169,6 @@ def home_endpoint_for(user: User) -> str:
     """Where a user lands after signing in."""
     if user.role == Role.TECHNICIAN:
         return "mobile.today"
+    if user.role == Role.PARTNER:
+        return "portal.orders"
     return "inbox.index"

@@ -32,8 +32,9 @@ from app.models.enums import Role
 
 ISSUER = "Switchboard"
 RECOVERY_CODE_COUNT = 10
-# Roles that must have a second factor before their own pages open.
-PRIVILEGED_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+# Roles that must have a second factor before their own pages open. Partner
+# users (the partner portal) hold keys and webhook secrets: they too.
+PRIVILEGED_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.PARTNER})
 # The authenticator's clock may be one 30-second step off either way.
 CLOCK_DRIFT_STEPS = 1
 

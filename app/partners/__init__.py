@@ -10,6 +10,7 @@ FEATURE = Feature(
         "app.partners.api:bp",
         "app.partners.order_api:bp",
         "app.partners.webhook_routes:bp",
+        "app.partners.portal_user_routes:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
     # Seed 001: commission records per channel level when an order completes.

@@ -19,6 +19,7 @@ from app.partners import admin
 from app.partners.allowlist import allowlist_text
 from app.partners.config import ConfigInvalid, granted_statuses
 from app.partners.keys import DEFAULT_SECRET_OVERLAP, ROTATION_GRACE, partner_keys
+from app.partners.portal_users import portal_users
 from app.transactions import commit
 from app.ui import no_store
 
@@ -77,6 +78,7 @@ def show_page(partner, *, status: int = 200, errors=None, section=None, submitte
         errors={},
         sku_errors={},
         sku_submitted={},
+        portal_users=portal_users(partner),
     )
     if section:
         context["errors"] = {section: errors or {}}

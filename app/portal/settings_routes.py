@@ -1,0 +1,264 @@
+"""``/portal``: a partner user's own API keys, webhook, IP allow-list and performance.
+
+Only the user's own organisation: a parent never sees a sub-partner's keys or
+settings. Fresh keys and secrets are shown once, on a page that is not stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from app.auth.decorators import role_required
+from app.database import utcnow
+from app.deliveries.partner_events import EVENTS as PARTNER_EVENTS
+from app.extensions import db
+from app.models import ApiToken
+from app.models.enums import KeyMode, KeyScope, Role, TokenKind
+from app.partners import admin
+from app.partners.allowlist import save_ip_allowlist
+from app.partners.config import ConfigInvalid
+from app.partners.keys import (
+    issue_partner_key,
+    partner_keys,
+    revoke_partner_key,
+    rotate_webhook_secret,
+)
+from app.partners.performance import PERIODS, partner_performance, period_days, period_of
+from app.portal.access import current_integration, current_scope, me
+from app.transactions import commit
+from app.ui import DISPLAY_ZONE, no_store
+
+bp = Blueprint("portal_settings", __name__, url_prefix="/portal")
+
+DEFAULT_OVERLAP_HOURS = 24
+MAX_OVERLAP_HOURS = 7 * 24
+
+
+# --- API keys ------------------------------------------------------------------
+
+
+@bp.get("/keys")
+@role_required(Role.PARTNER)
+def keys():
+    return _keys_page()
+
+
+def _keys_page(status: int = 200, errors: dict | None = None, **extra):
+    scope = current_scope()
+    page = render_template(
+        "portal/keys.html",
+        keys=partner_keys(scope.organization),
+        now=utcnow(),
+        modes=KeyMode.values(),
+        scopes=KeyScope.values(),
+        errors=errors or {},
+        active="keys",
+        **extra,
+    )
+    return no_store(make_response(page, status))
+
+
+@bp.post("/keys")
+@role_required(Role.PARTNER)
+def create_key():
+    scope = current_scope()
+    form = request.form
+    errors = {}
+    mode = form.get("mode", "")
+    key_scope = form.get("scope", "")
+    if mode not in KeyMode.values():
+        errors["mode"] = _("Choose live or test.")
+    if key_scope not in KeyScope.values():
+        errors["scope"] = _("Choose read or write.")
+    expires_at = None
+    if form.get("expires"):
+        try:
+            day = datetime.fromisoformat(form["expires"]).date()
+        except ValueError:
+            errors["expires"] = _("Not a date.")
+        else:
+            expires_at = datetime.combine(day + timedelta(days=1), time.min, tzinfo=DISPLAY_ZONE)
+            if expires_at <= utcnow():
+                errors["expires"] = _("Choose a day in the future.")
+    if not errors:
+        try:
+            _token, plain = issue_partner_key(
+                scope.organization,
+                form.get("name", ""),
+                me(),
+                mode=KeyMode(mode),
+                scope=KeyScope(key_scope),
+                expires_at=expires_at,
+            )
+        except ValueError as exc:
+            errors["name"] = str(exc).partition(": ")[2] or str(exc)
+    if errors:
+        db.session.rollback()
+        return _keys_page(422, errors)
+    commit()
+    return _keys_page(201, new_key=plain)
+
+
+def _own_key(token_id: uuid.UUID) -> ApiToken:
+    scope = current_scope()
+    token = db.session.get(ApiToken, token_id)
+    if (
+        token is None
+        or token.kind != TokenKind.PARTNER
+        or token.partner_organization_id != scope.organization.id
+    ):
+        abort(404)
+    return token
+
+
+@bp.get("/keys/<uuid:token_id>/revoke")
+@role_required(Role.PARTNER)
+def confirm_revoke(token_id: uuid.UUID):
+    token = _own_key(token_id)
+    return render_template("portal/revoke_key.html", key=token, active="keys")
+
+
+@bp.post("/keys/<uuid:token_id>/revoke")
+@role_required(Role.PARTNER)
+def revoke_key(token_id: uuid.UUID):
+    token = _own_key(token_id)
+    try:
+        revoke_partner_key(token, me())
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash(
+            _("Key %(prefix)s… is revoked; requests with it now get 401.", prefix=token.prefix),
+            "info",
+        )
+    return redirect(url_for("portal_settings.keys"), 303)
+
+
+# --- webhook -------------------------------------------------------------------
+
+
+@bp.get("/webhook")
+@role_required(Role.PARTNER)
+def webhook():
+    return _webhook_page()
+
+
+def _webhook_page(status: int = 200, errors: dict | None = None, submitted=None, **extra):
+    integration = current_integration(current_scope())
+    values = submitted or {
+        "webhook_url": integration.webhook_url or "",
+        "events": list(integration.webhook_events or []),
+    }
+    page = render_template(
+        "portal/webhook.html",
+        integration=integration,
+        values=values,
+        known_events=PARTNER_EVENTS,
+        errors=errors or {},
+        now=utcnow(),
+        default_overlap=DEFAULT_OVERLAP_HOURS,
+        max_overlap=MAX_OVERLAP_HOURS,
+        active="webhook",
+        **extra,
+    )
+    return no_store(make_response(page, status))
+
+
+@bp.post("/webhook")
+@role_required(Role.PARTNER)
+def save_webhook():
+    integration = current_integration(current_scope())
+    data = {
+        "webhook_url": request.form.get("webhook_url", ""),
+        "webhook_events": request.form.getlist("webhook_events"),
+    }
+    try:
+        admin.update_integration(integration, data, me())
+    except ConfigInvalid as exc:
+        db.session.rollback()
+        submitted = {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
+        return _webhook_page(422, exc.fields, submitted)
+    commit()
+    flash(_("Webhook saved."), "info")
+    return redirect(url_for("portal_settings.webhook"), 303)
+
+
+@bp.post("/webhook/secret")
+@role_required(Role.PARTNER)
+def rotate_secret():
+    integration = current_integration(current_scope())
+    try:
+        hours = int(request.form.get("overlap_hours") or DEFAULT_OVERLAP_HOURS)
+    except ValueError:
+        hours = -1
+    if not 0 <= hours <= MAX_OVERLAP_HOURS:
+        message = _("Between 0 and %(max)s hours.", max=MAX_OVERLAP_HOURS)
+        return _webhook_page(422, {"overlap_hours": message})
+    secret = rotate_webhook_secret(integration, me(), overlap=timedelta(hours=hours))
+    commit()
+    return _webhook_page(201, new_secret=secret)
+
+
+# --- IP allow-list -------------------------------------------------------------
+
+
+@bp.get("/allowlist")
+@role_required(Role.PARTNER)
+def allowlist():
+    integration = current_integration(current_scope())
+    text = "\n".join(integration.ip_allowlist or [])
+    return render_template("portal/allowlist.html", text=text, errors={}, active="allowlist")
+
+
+@bp.post("/allowlist")
+@role_required(Role.PARTNER)
+def save_allowlist():
+    integration = current_integration(current_scope())
+    text = request.form.get("ip_allowlist", "")
+    try:
+        save_ip_allowlist(integration, text, me())
+    except ConfigInvalid as exc:
+        db.session.rollback()
+        page = render_template(
+            "portal/allowlist.html", text=text, errors=exc.fields, active="allowlist"
+        )
+        return page, 422
+    commit()
+    flash(_("IP allow-list saved."), "info")
+    return redirect(url_for("portal_settings.allowlist"), 303)
+
+
+# --- performance ---------------------------------------------------------------
+
+
+@bp.get("/performance")
+@role_required(Role.PARTNER)
+def performance():
+    scope = current_scope()
+    days = period_days(request.args.get("days"))
+    own = next(
+        (row for row in partner_performance(days) if row.organization.id == scope.organization.id),
+        None,
+    )
+    return render_template(
+        "portal/performance.html",
+        row=own,
+        period=period_of(days),
+        periods=PERIODS,
+        active="performance",
+    )

@@ -1,0 +1,51 @@
+"""``/portal/welcome/<token>``: an invited partner user chooses their password.
+
+Open without a session (the link is the credential); a link that was used,
+expired or forged is a 404. Signing in afterwards asks for two-factor setup.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.partners.config import ConfigInvalid
+from app.partners.portal_users import redeem_invitation, set_invited_password
+from app.transactions import commit
+from app.ui import no_store
+
+bp = Blueprint("portal_welcome", __name__, url_prefix="/portal")
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    user = redeem_invitation(token)
+    if user is None:
+        abort(404, _("This invitation link was used already, has expired or is not valid."))
+    errors = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("password_again", ""):
+            errors["password_again"] = _("The two passwords differ.")
+        else:
+            try:
+                set_invited_password(user, password)
+            except ConfigInvalid as exc:
+                db.session.rollback()
+                errors = exc.fields
+            else:
+                commit()
+                flash(_("Your password is set. Sign in, then set up two-factor sign-in."), "info")
+                return redirect(url_for("auth.login"), 303)
+    page = render_template("portal/welcome.html", user=user, errors=errors)
+    return no_store(make_response(page, 422 if errors else 200))

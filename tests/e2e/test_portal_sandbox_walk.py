@@ -1,0 +1,89 @@
+"""Issue 29's acceptance walk, as far as the portal goes: sandbox order to replayed callback.
+
+A test key makes a test order, the sandbox moves it to completed, the partner
+user (signed in with a code) finds it and its callbacks in the portal, and
+sends the one that failed again; the fake partner endpoint verifies every
+signature. Needs the sandbox (h-sandbox, issue 29.1): skipped without it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models.enums import KeyMode
+from app.partners.keys import issue_partner_key
+from tests.e2e.test_sign_in import sign_in
+from tests.fakes.receiver import FakeReceiver
+from tests.helpers import enroll_two_factor
+from tests.jobs import drain_until
+from tests.partner_support import add_articles, make_partner, seed_002_order
+
+pytest.importorskip("app.partners.sandbox.api")
+
+STATUSES = ("approved", "scheduled", "in_progress", "completed")
+
+
+def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
+    app, live_server, browser, make_user, fake_pdok
+):
+    receiver = FakeReceiver("whsec_placeholder").start()
+    try:
+        partner = make_partner(
+            webhook_url=receiver.url + "/hooks/chargecars",
+            webhook_events=["order_created", "status_changed"],
+            max_delivery_attempts=1,
+        )
+        receiver.secret = partner.integration.webhook_secret
+        add_articles(partner)
+        _, plain = issue_partner_key(partner.organization, "Sandbox", mode=KeyMode.TEST)
+        db.session.commit()
+        test_key = {"X-API-Key": plain}
+        user = make_user(
+            "partner", email="pia@groendus.example", partner_organization_id=partner.organization.id
+        )
+        enroll_two_factor(user)
+
+        api = app.test_client()
+        receiver.behave_next(times=1, status=500)  # the first callback fails
+        made = api.post(
+            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test_key
+        )
+        assert made.status_code == 201, made.get_json()
+        drain_until(app, lambda: len(receiver.events) >= 1, timeout=20)
+        url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/status"
+        for status in STATUSES:
+            moved = api.post(
+                url, json={"status": status, "partner_note": f"note {status}"}, headers=test_key
+            )
+            assert moved.status_code == 200, moved.get_json()
+        drain_until(app, lambda: len(receiver.delivered()) >= 4, timeout=30)
+
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        sign_in(page, live_server.url, user.email)
+        page.wait_for_url(f"{live_server.url}/portal/")
+        page.goto(f"{live_server.url}/portal/?mode=test")
+        row = page.locator("tr[data-order]").filter(has_text="GRO-2026-000123")
+        expect(row).to_contain_text("DELIVERED")  # the partner's word for completed
+        expect(row.locator("[data-test-marker]")).to_be_visible()
+        row.get_by_role("link", name="GRO-2026-000123").click()
+        expect(page.get_by_test_id("order-history")).to_contain_text("note completed")
+
+        page.goto(f"{live_server.url}/portal/deliveries")
+        table = page.get_by_test_id("deliveries-table")
+        expect(table.locator("tr[data-delivery]")).to_have_count(5)
+        failed = table.locator('tr[data-state="failed"]')
+        expect(failed).to_have_count(1)
+        expect(failed).to_contain_text("HTTP 500")
+        failed.get_by_test_id("replay").click()
+        expect(page.locator(".flash")).to_be_visible()
+        drain_until(app, lambda: len(receiver.delivered()) >= 5, timeout=30)
+        page.goto(f"{live_server.url}/portal/deliveries?state=delivered")
+        expect(page.get_by_test_id("deliveries-table").locator("tr[data-delivery]")).to_have_count(
+            5
+        )
+        assert receiver.rejections == []
+        assert all(event.payload["test"] is True for event in receiver.delivered())
+    finally:
+        receiver.stop()
