@@ -1,15 +1,18 @@
-"""Issue 29's acceptance walk, as far as the portal goes: sandbox order to replayed callback.
+"""Issue 29's acceptance walk in the portal: sandbox order, replayed callback, rotated secret.
 
 A test key makes a test order, the sandbox moves it to completed, the partner
 user (signed in with a code) finds it and its callbacks in the portal, and
 sends the one that failed again; the fake partner endpoint verifies every
-signature. Needs the sandbox (h-sandbox, issue 29.1): skipped without it.
+signature. Then the partner rotates its signing secret in the portal: the next
+callback, sent during the overlap, verifies with the old and with the new
+secret in the ``standardwebhooks`` library, as the partner's verifier would.
 """
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.extensions import db
 from app.models.enums import KeyMode
@@ -19,8 +22,6 @@ from tests.fakes.receiver import FakeReceiver
 from tests.helpers import enroll_two_factor
 from tests.jobs import drain_until
 from tests.partner_support import add_articles, make_partner, seed_002_order
-
-pytest.importorskip("app.partners.sandbox.api")
 
 STATUSES = ("approved", "scheduled", "in_progress", "completed")
 
@@ -85,5 +86,28 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
         )
         assert receiver.rejections == []
         assert all(event.payload["test"] is True for event in receiver.delivered())
+
+        old_secret = receiver.secret
+        page.goto(f"{live_server.url}/portal/webhook")
+        page.get_by_test_id("rotate-secret").click()
+        new_secret = page.get_by_test_id("new-webhook-secret").inner_text().strip()
+        assert new_secret.startswith("whsec_") and new_secret != old_secret
+        expect(page.get_by_test_id("overlap-until")).to_be_visible()
+        # The fake endpoint checks the hex signature too, which only the new secret makes.
+        receiver.secret = new_secret
+        second = api.post(
+            f"/api/v1/partners/{partner.id}/orders",
+            json=seed_002_order("GRO-2026-000124"),
+            headers=test_key,
+        )
+        assert second.status_code == 201, second.get_json()
+        drain_until(app, lambda: len(receiver.delivered()) >= 6, timeout=30)
+        during_overlap = receiver.delivered()[-1]
+        assert during_overlap.payload["partner_order_id"] == "GRO-2026-000124"
+        for secret in (old_secret, new_secret):
+            assert Webhook(secret).verify(during_overlap.body, during_overlap.headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook("whsec_" + "A" * 43 + "=").verify(during_overlap.body, during_overlap.headers)
+        assert receiver.rejections == []
     finally:
         receiver.stop()
