@@ -237,7 +237,11 @@ def test_create_key_shown_once_and_revoke(client, auth, world):
     key = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "Sandbox"))
     assert key.partner_organization_id == world["alpha"].organization.id
     assert str(key.scope) == "read" and key.expires_at is not None
-    assert client.get("/portal/keys").get_data(as_text=True).count("new-api-key") == 0
+    keys_page = client.get("/portal/keys").get_data(as_text=True)
+    assert keys_page.count("new-api-key") == 0
+    # The partner id the API addresses need is on the page (the guide sends them here).
+    shown_id = re.search(r'data-testid="partner-id"[^>]*>([^<]+)<', keys_page).group(1)
+    assert shown_id == str(world["alpha"].organization.id)
     confirm = client.get(f"/portal/keys/{key.id}/revoke")
     assert confirm.status_code == 200
     token = csrf_token_from(confirm.get_data(as_text=True))

@@ -61,6 +61,7 @@ def _keys_page(status: int = 200, errors: dict | None = None, **extra):
     page = render_template(
         "portal/keys.html",
         keys=partner_keys(scope.organization),
+        partner_id=scope.organization.id,
         now=utcnow(),
         modes=KeyMode.values(),
         scopes=KeyScope.values(),
