@@ -59,6 +59,10 @@ ALLOWED_WORDS = frozenset(
         "URL",
         "MB",
         "ms",
+        "https",  # the URL scheme, as a placeholder shows it
+        # A language's own name for itself, in a language choice: never translated.
+        "Nederlands",
+        "English",
     }
 )
 CHECKED_ATTRIBUTES = frozenset({"placeholder", "title", "aria-label", "alt", "hx-confirm"})

@@ -54,7 +54,13 @@ def _left() -> dict:
             )
         ),
         "deliveries": _count(sa.select(sa.func.count()).select_from(OutboundDelivery)),
-        "sandbox": _count(sa.select(sa.func.count()).select_from(SandboxSend)),
+        # Sends of the conversation's messages: what the customer would get. (A
+        # partner alert mail from another feature is a send too, but no message.)
+        "sandbox": _count(
+            sa.select(sa.func.count())
+            .select_from(SandboxSend)
+            .where(SandboxSend.message_id.is_not(None))
+        ),
         "outgoing": _count(
             sa.select(sa.func.count()).where(
                 CommunicationMessage.message_type == MessageType.OUTGOING
