@@ -377,6 +377,7 @@ def ensure_instance_secrets(instance_path: str, config: dict) -> None:
         missing = [name for name in DEPLOYMENT_SECRETS if not config.get(name)]
         if missing:
             raise RuntimeError(missing_secrets_message(missing))
+        refuse_weak_secret_key(config["SECRET_KEY"])
     folder = Path(instance_path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not config.get("SECRET_KEY"):
@@ -386,6 +387,47 @@ def ensure_instance_secrets(instance_path: str, config: dict) -> None:
     if not config.get("ENCRYPTION_KEYS"):
         config["ENCRYPTION_KEYS"] = _read_or_create(
             folder / "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+
+
+# A session cookie is as strong as the key that signs it: a short key can be
+# found offline from one cookie, and a default one is known to everybody.
+SECRET_KEY_MIN_LENGTH = 32
+KNOWN_DEFAULT_KEYS = frozenset(
+    {
+        "secret",
+        "secret-key",
+        "secret_key",
+        "changeme",
+        "change-me",
+        "change_me",
+        "dev",
+        "development",
+        "default",
+        "test",
+        "test-secret",
+        "switchboard",
+        "please-change-me",
+    }
+)
+MAKE_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 (a command)
+
+
+def refuse_weak_secret_key(key: str) -> None:
+    """Refuse a deployment's ``SECRET_KEY`` that is short or a well-known default.
+
+    Only outside the embedded demo: ``make run`` on SQLite makes a strong key itself.
+    """
+    problem = None
+    if key.strip().lower() in KNOWN_DEFAULT_KEYS:
+        problem = "is a well-known default"
+    elif len(key) < SECRET_KEY_MIN_LENGTH:
+        problem = f"is {len(key)} characters long, fewer than {SECRET_KEY_MIN_LENGTH}"
+    if problem:
+        raise RuntimeError(
+            f"SECRET_KEY {problem}: anyone who guesses it can sign session cookies. "
+            f"Make one with: SECRET_KEY=$({MAKE_SECRET_KEY}) and give every web and "
+            "worker process the same value."
         )
 
 

@@ -48,7 +48,7 @@ def base_config(**overrides) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "REDIS_URL": TEST_REDIS_URL,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-for-the-suite-only-0123456789",
         "ENCRYPTION_KEYS": "x7n6Qnq0Z5N0p3uJ0VqQ4mFz3cQ1pN2mX7d9h0k6bL8=",
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "ALLOW_PRIVATE_WEBHOOK_URLS": True,

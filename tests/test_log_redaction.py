@@ -60,6 +60,24 @@ def test_the_werkzeug_request_log_is_redacted(live_server, caplog):
     assert_redacted(caplog.text)
 
 
+CSAT_TOKEN = "csat-link-token-9d2e"  # noqa: S105
+OAUTH_STATE = "oauth-state-4c1b"
+
+
+def test_path_tokens_and_oauth_state_are_redacted_in_the_request_log(live_server, caplog):
+    """Issue 30 point 6: the customer's rating link and the sign-in state."""
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        requests.get(f"{live_server.url}/csat/{CSAT_TOKEN}", timeout=10)
+        requests.get(
+            f"{live_server.url}/login/microsoft/callback",
+            params={"code": "c0de", "state": OAUTH_STATE, "session_state": OAUTH_STATE},
+            timeout=10,
+        )
+    assert "/csat/[redacted]" in caplog.text and "/login/microsoft/callback?" in caplog.text
+    assert CSAT_TOKEN not in caplog.text
+    assert OAUTH_STATE not in caplog.text
+
+
 def test_the_gunicorn_access_log_is_redacted(app, tmp_path):
     port = free_port()
     config = base_config()
@@ -106,7 +124,13 @@ def _answers(base_url: str, process: Process) -> bool:
             '&hub.challenge=9 HTTP/1.1" 200 -',
         ),
         ("POST /x?secret=s3 HTTP/1.1", "POST /x?secret=[redacted] HTTP/1.1"),
-        ("GET /cb?code=xyz&state=abc", "GET /cb?code=[redacted]&state=abc"),
+        ("GET /cb?code=xyz&state=abc", "GET /cb?code=[redacted]&state=[redacted]"),
+        ("GET /cb?session_state=s1&x=1", "GET /cb?session_state=[redacted]&x=1"),
+        ('"GET /csat/tok.en-1 HTTP/1.1" 200', '"GET /csat/[redacted] HTTP/1.1" 200'),
+        ("GET /csat/tok?score=5", "GET /csat/[redacted]?score=5"),
+        ("GET /calendar/f33d.ics HTTP/1.1", "GET /calendar/[redacted].ics HTTP/1.1"),
+        ("POST /portal/welcome/w3lc0me HTTP/1.1", "POST /portal/welcome/[redacted] HTTP/1.1"),
+        ("GET /settings/calendar HTTP/1.1", "GET /settings/calendar HTTP/1.1"),
         ("GET /x?hub%2Everify_token=abc", "GET /x?hub%2Everify_token=[redacted]"),
         ("GET /x?Access_Token=abc;key=k", "GET /x?Access_Token=[redacted];key=[redacted]"),
         (

@@ -6,18 +6,18 @@ reads a double-clicked CSV without an import wizard: a UTF-8 byte-order mark
 ``,`` is the decimal sign there), decimal commas, and CRLF line ends. Durations
 are in minutes and percentages in percent, each labelled in its header; the
 rows and the "All" total are exactly those of the table on the page. Text that
-Excel would run as a formula is made inert (:mod:`app.security.spreadsheets`).
+Excel would run as a formula is made inert by the writer
+(:mod:`app.security.spreadsheets`).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, RATING, Table
-from app.security.spreadsheets import inert_text
+from app.security.spreadsheets import Figure, csv_writer
 
 BOM = "\ufeff"
 DELIMITER = ";"
@@ -29,21 +29,19 @@ def cell(value, kind: str) -> str:
     if value is None:
         return ""
     if kind == DURATION:
-        return f"{value / 60:.1f}".replace(".", ",")
+        return Figure(f"{value / 60:.1f}".replace(".", ","))
     if kind in (PERCENT, RATING):
-        return f"{value:.1f}".replace(".", ",")
+        return Figure(f"{value:.1f}".replace(".", ","))
     if kind == COUNT:
-        return str(int(value))
+        return Figure(str(int(value)))
     if kind == DAY and isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str):  # names people typed: never a formula in Excel
-        return inert_text(value)
-    return str(value)
+    return value
 
 
 def table_csv(table: Table) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow([column.label + UNITS.get(column.kind, "") for column in table.columns])
     for row in table.all_rows():
         writer.writerow([cell(row.get(column.key), column.kind) for column in table.columns])

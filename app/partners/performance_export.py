@@ -6,11 +6,11 @@ decimal point and no thousands separator, dates as ISO 8601.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from app.models import PartnerApiUsage
 from app.partners.performance import PartnerPerformance, Period
+from app.security.spreadsheets import csv_writer
 
 CSV_COLUMNS = (
     "partner",
@@ -50,7 +50,7 @@ def performance_csv(rows: list[PartnerPerformance], period: Period) -> str:
     slowest bucket is written as -1, since it has no upper bound.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         now, before = row.current, row.previous
@@ -88,8 +88,10 @@ def performance_csv(rows: list[PartnerPerformance], period: Period) -> str:
     return out.getvalue()
 
 
-def _cells(*values) -> list[str]:
-    return ["" if value is None else str(value) for value in values]
+def _cells(*values) -> list:
+    """Figures stay numbers (a -1 or a falling trend is not a formula); names are
+    text, which the writer makes inert."""
+    return ["" if value is None else value for value in values]
 
 
 def _bound(ms: int | None) -> int | None:

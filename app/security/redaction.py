@@ -2,9 +2,12 @@
 
 Some providers put a secret in the URL they call: Meta's webhook handshake sends
 ``hub.verify_token``, Fillout may send ``?secret=``, OAuth callbacks carry a
-``code``. Every access log prints the request line with its query string, so
-the filter here rewrites the values of such parameters to ``[redacted]`` in
-any log line, whichever logger wrote it. It is installed on the root handler
+``code`` and ``state`` (and Microsoft a ``session_state``). Other links carry
+their secret in the path: the customer's rating link ``/csat/<token>``, a
+calendar feed, a partner's welcome link. Every access log prints the request
+line, so the filter here rewrites such values to ``[redacted]`` in any log
+line, whichever logger wrote it: this module is the one list of what is secret
+in a URL. It is installed on the root handler
 and Werkzeug's request log by :func:`app.logs.configure_logging`, and on
 gunicorn's access and error logs by ``gunicorn.conf.py``.
 """
@@ -33,17 +36,31 @@ SECRET_PARAMETERS = frozenset(
         "signature",
         "sig",
         "password",
+        "state",
+        "session_state",
     }
 )
+# Paths whose next segment is a bearer secret (the route's ``<token>``).
+SECRET_PATH_PREFIXES = ("/csat/", "/calendar/", "/portal/welcome/")
 # name=value after ? or & (or ;), the value ending where a query string ends in a log line.
 _PARAMETER = re.compile(r"(?<=[?&;])([^=&;?#\s\"']+)=([^&;#\s\"']*)")
+_PATH_SECRET = re.compile(
+    "(" + "|".join(re.escape(prefix) for prefix in SECRET_PATH_PREFIXES) + r")"
+    r"([^/?#\s\"']+?)(\.ics)?(?=[/?#\s\"']|$)"
+)
 
 
 def redact_query_secrets(text: str) -> str:
-    """``text`` with the values of secret query parameters replaced by ``[redacted]``."""
+    """``text`` with secret query values and path tokens replaced by ``[redacted]``."""
+    if any(prefix in text for prefix in SECRET_PATH_PREFIXES):
+        text = _PATH_SECRET.sub(_redact_path, text)
     if "=" not in text:
         return text
     return _PARAMETER.sub(_redact_pair, text)
+
+
+def _redact_path(match: re.Match) -> str:
+    return f"{match.group(1)}{REDACTED}{match.group(3) or ''}"
 
 
 def _redact_pair(match: re.Match) -> str:
