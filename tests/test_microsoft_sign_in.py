@@ -20,6 +20,7 @@ from app.config import Config
 from app.extensions import db
 from app.models import AuditLog, User
 from tests.conftest import base_config, opened
+from tests.helpers import second_factor_code
 from tests.microsoft_support import (
     CALLBACK_PATH,
     at_microsoft,
@@ -243,6 +244,40 @@ def test_mfa_at_microsoft_counts_as_the_second_factor(client, entra, make_user, 
     assert response.status_code == 302
     assert response.headers["Location"].split("?")[0].endswith(lands_on)
     assert signed_in(client) is (lands_on == "/inbox")
+
+
+# Issue 30 point 3: the binding waits for the whole sign-in, second factor included.
+def test_a_first_microsoft_sign_in_binds_the_account_only_after_the_code(
+    client, auth, entra, make_user
+):
+    admin = make_user("admin", email="beheer@chargecars.nl")  # has an authenticator
+    account = entra.sign_in_as("beheer@chargecars.nl", amr=["pwd"])
+
+    response = round_trip(client, entra)
+
+    assert response.headers["Location"].endswith("/login/verify")
+    db.session.refresh(admin)
+    assert admin.microsoft_object_id is None  # not bound while the code is outstanding
+    assert not db.session.scalar(
+        sa.select(AuditLog).where(AuditLog.action == "microsoft_account_bound")
+    )
+
+    verified = auth.verify(second_factor_code(admin.email))
+    assert verified.status_code == 302 and signed_in(client)
+    db.session.expire_all()
+    bound = db.session.get(User, admin.id)
+    assert bound.microsoft_object_id == account["oid"]
+
+
+def test_a_microsoft_sign_in_abandoned_at_the_code_binds_nothing(
+    client, auth, entra, make_user
+):
+    admin = make_user("admin", email="beheer@chargecars.nl")
+    entra.sign_in_as("beheer@chargecars.nl", amr=["pwd"])
+    round_trip(client, entra)
+    assert auth.verify("000000").status_code == 200  # a wrong code: asked again
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).microsoft_object_id is None
 
 
 # -- ID tokens that must not be believed -------------------------------------

@@ -13,7 +13,9 @@ from flask import Blueprint, g, request
 from flask_login import current_user
 
 from app.api.errors import ApiError
+from app.auth.decorators import require_second_factor
 from app.auth.tokens import personal_token
+from app.auth.two_factor import PRIVILEGED_ROLES
 from app.extensions import csrf
 from app.models.enums import KeyScope, Role
 
@@ -88,13 +90,18 @@ def api_role_required(*roles: Role, message: str):
 
     Goes on routes of a :func:`guard_json_api` blueprint, which has signed the
     caller in; the role is checked before the body, so a refused caller learns
-    nothing about what a valid request would look like.
+    nothing about what a valid request would look like. As with ``role_required``,
+    a route only privileged roles may call also needs a sign-in with a second
+    factor (a personal token is its own credential and passes).
     """
+    privileged = set(roles) <= PRIVILEGED_ROLES
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             require_api_role(roles, message)
+            if privileged:
+                require_second_factor()
             return view(*args, **kwargs)
 
         return wrapped

@@ -186,8 +186,9 @@ def _identity(settings: MicrosoftSignIn, claims: dict) -> MicrosoftIdentity:
 def account_for(identity: MicrosoftIdentity, *, ip_address: str | None) -> User:
     """The user this Microsoft account signs in as; raises :class:`MicrosoftSignInError`.
 
-    A first sign-in binds the account to the user (audited). The binding and
-    ``last_login_at`` are written to the session; the caller commits.
+    Binds nothing: a first sign-in's binding waits for :func:`bind_account`,
+    which the caller runs once the whole sign-in (a second factor included)
+    has succeeded. ``last_login_at`` is written to the session; the caller commits.
     """
     user = db.session.scalar(
         sa.select(User).where(
@@ -213,20 +214,33 @@ def account_for(identity: MicrosoftIdentity, *, ip_address: str | None) -> User:
             status=403,
             reason=f"user {user.id} is deactivated",
         )
-    if user.microsoft_object_id is None:
-        _bind(user, identity, ip_address)
     user.last_login_at = utcnow()
     return user
 
 
-def _bind(user: User, identity: MicrosoftIdentity, ip_address: str | None) -> None:
-    user.microsoft_tenant_id = identity.tenant_id
-    user.microsoft_object_id = identity.object_id
+def binding_for(user: User, identity: MicrosoftIdentity) -> dict | None:
+    """What :func:`bind_account` needs later, if this sign-in is the account's first."""
+    if user.microsoft_object_id is not None:
+        return None
+    return {"tenant_id": identity.tenant_id, "object_id": identity.object_id}
+
+
+def bind_account(user: User, binding: dict, ip_address: str | None) -> None:
+    """Bind the Microsoft account of a finished sign-in to ``user`` (audited).
+
+    Called only after the sign-in passed every step: binding before the
+    authenticator code would let someone holding only the Microsoft account tie
+    it to a user whose second factor they never showed. No commit.
+    """
+    if user.microsoft_object_id is not None:
+        return
+    user.microsoft_tenant_id = binding["tenant_id"]
+    user.microsoft_object_id = binding["object_id"]
     record_change(
         "users",
         user.id,
         "microsoft_account_bound",
-        {"microsoft_tenant_id": identity.tenant_id, "microsoft_object_id": identity.object_id},
+        {"microsoft_tenant_id": binding["tenant_id"], "microsoft_object_id": binding["object_id"]},
         user_id=user.id,
         ip_address=ip_address,
     )

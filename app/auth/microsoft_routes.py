@@ -83,6 +83,7 @@ def callback():
         method="microsoft",
         next_url=next_url,
         second_factor=identity.second_factor,
+        microsoft_binding=microsoft.binding_for(user, identity),
     )
 
 

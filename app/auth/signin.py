@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
+from app.auth.microsoft import bind_account
 from app.auth.services import home_endpoint_for, record_sign_in
 from app.auth.sessions import (
     end_all_sessions,
@@ -72,6 +73,7 @@ def finish_sign_in(
     method: str,
     next_url: str | None = None,
     second_factor: bool = False,
+    microsoft_binding: dict | None = None,
 ):
     """Start ``user``'s session and answer the redirect to where they were going.
 
@@ -80,7 +82,8 @@ def finish_sign_in(
     second factor (Microsoft's ``amr`` claim holding "mfa"). A user with an
     authenticator who has not shown a second factor yet is sent to
     ``/login/verify`` first, with the sign-in held in the session for
-    ``PENDING_SECONDS``.
+    ``PENDING_SECONDS``. A first Microsoft sign-in's ``microsoft_binding`` is
+    bound when the session starts, so after the second factor when one is asked.
     """
     if not second_factor and has_two_factor(user):
         _renew_session()
@@ -91,8 +94,10 @@ def finish_sign_in(
             "method": method,
             "next": safe_next(next_url),
             "expires": int(time.time()) + PENDING_SECONDS,
+            "microsoft_binding": microsoft_binding,
         }
         return redirect(url_for("auth.verify"))
+    _bind_microsoft_account(user, microsoft_binding)
     start_session(user, remember=remember, second_factor=second_factor)
     return redirect(safe_next(next_url) or url_for(home_endpoint_for(user)))
 
@@ -115,8 +120,14 @@ def finish_pending_sign_in(user: User, pending: dict):
         # The user's sessions were ended meanwhile (new password): start over.
         abandon_pending_sign_in()
         return redirect(url_for("auth.login"))
+    _bind_microsoft_account(user, pending.get("microsoft_binding"))
     start_session(user, remember=pending["remember"], second_factor=True)
     return redirect(pending["next"] or url_for(home_endpoint_for(user)))
+
+
+def _bind_microsoft_account(user: User, binding: dict | None) -> None:
+    if binding:
+        bind_account(user, binding, request.remote_addr)
 
 
 def abandon_pending_sign_in() -> None:

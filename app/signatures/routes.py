@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.auth.decorators import require_second_factor
 from app.extensions import db
 from app.signatures.services import (
     MAX_SIGNATURE_LENGTH,
@@ -29,6 +30,10 @@ def _owner(user_id: uuid.UUID | None):
         # Only admins edit other people's signatures; the same answer for
         # "no such user" as for "not yours".
         abort(404, _("There is no such user."))
+    if user.id != current_user.id:
+        # Changing someone else's signature is an admin's power, so it asks what
+        # every admin page asks: a sign-in with a second factor.
+        require_second_factor()
     return user
 
 
