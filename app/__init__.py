@@ -7,7 +7,6 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import socketio as socketio_server
 from flask import Flask, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -148,7 +147,7 @@ def _socketio_manager(redis_url: str | None):
         return realtime.PipelinedRedisManager(
             redis_url, channel=f"switchboard-socketio-db{database}"
         )
-    return socketio_server.Manager()
+    return realtime.LocalManager()
 
 
 def _init_login(app: Flask) -> None:

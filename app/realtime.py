@@ -4,6 +4,14 @@ Browsers connect with their session cookie; anonymous connections are refused.
 Each connection joins rooms for its user, role and team, and events are sent to
 rooms, never broadcast, so a user only hears about what concerns them.
 
+A connection lives no longer than the sign-in it was opened with: when a
+user's sessions end (sign-out, "sign out everywhere", a new password,
+deactivation) :func:`end_live_connections` drops every connection in the
+user's room, on whichever web process holds it. It travels as a control
+message on the same queue as the events (never sent to a browser), and each
+process's manager disconnects its own sockets in the room. A socket that
+tries to connect with the ended cookie is refused at ``connect``.
+
 ``publish`` works from any process: with ``REDIS_URL`` set, web processes and
 ``worker.py`` share the Redis message queue, so a job's event reaches browsers
 connected to any web process. Inside a batch job (:mod:`app.coalescing`) the
@@ -27,6 +35,9 @@ from app.extensions import socketio
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)
+
+# Between our processes only: "disconnect every socket in this room".
+END_CONNECTIONS = "switchboard:end-connections"
 
 EVENTS = frozenset(
     {"message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"}
@@ -76,6 +87,35 @@ def publish(event: str, data: dict, *, rooms: Iterable[str]) -> None:
         socketio.emit(event, data, to=targets)
 
 
+def end_live_connections(user_id) -> None:
+    """Disconnect every live connection of ``user_id``, on every web process.
+
+    Call after the commit that ended the user's sessions (see the module notes).
+    """
+    socketio.emit(END_CONNECTIONS, {}, to=user_room(user_id))
+
+
+class _EndsConnections:
+    """Acts on :data:`END_CONNECTIONS` instead of sending it to browsers."""
+
+    def _end_connections(self, namespace: str | None, room: str | None) -> None:
+        namespace = namespace or "/"
+        if not isinstance(room, str):
+            return
+        for sid, _eio_sid in list(self.get_participants(namespace, room)):  # type: ignore[attr-defined]
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)  # type: ignore[attr-defined]
+        log.info("live connections in %s ended with the sessions", room)
+
+
+class LocalManager(_EndsConnections, socketio_server.Manager):
+    """One process's rooms (no Redis: ``make run``, the tests)."""
+
+    def emit(self, event, data, namespace, room=None, **kwargs):
+        if event == END_CONNECTIONS:
+            return self._end_connections(namespace, room)
+        return super().emit(event, data, namespace, room=room, **kwargs)
+
+
 def _emit_together(emits: list[tuple[str, dict, list[str]]]) -> None:
     manager = getattr(socketio.server, "manager", None)
     together = getattr(manager, "together", nullcontext)
@@ -84,7 +124,7 @@ def _emit_together(emits: list[tuple[str, dict, list[str]]]) -> None:
             socketio.emit(event, data, to=targets)
 
 
-class PipelinedRedisManager(socketio_server.RedisManager):
+class PipelinedRedisManager(_EndsConnections, socketio_server.RedisManager):
     """Socket.IO's Redis message queue, able to send several events in one round trip.
 
     Each ``emit`` is a Redis ``PUBLISH`` of its own; inside :meth:`together`
@@ -108,6 +148,12 @@ class PipelinedRedisManager(socketio_server.RedisManager):
             messages, self._gathering.messages = self._gathering.messages, None
             if messages:
                 self._publish_all(messages)
+
+    def _handle_emit(self, message):
+        # Every process hears each emit here, the sender included.
+        if message.get("event") == END_CONNECTIONS:
+            return self._end_connections(message.get("namespace"), message.get("room"))
+        return super()._handle_emit(message)
 
     def _publish(self, data):
         messages = getattr(self._gathering, "messages", None)

@@ -19,6 +19,10 @@ from tests.fakes.quickbooks import REALM, FakeQuickBooks
 from tests.fakes.quickbooks import TOKEN as QBO_TOKEN
 from tests.fakes.stripe_api import SECRET_KEY, FakeStripe
 
+# The fakes listen on 127.0.0.1: the app's test settings allow that; without an app
+# the outbound URL check refuses it, as it should (tests/test_outbound_url_check.py).
+pytestmark = pytest.mark.usefixtures("app")
+
 
 @pytest.fixture
 def fake():

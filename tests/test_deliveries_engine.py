@@ -15,7 +15,6 @@ from standardwebhooks.webhooks import Webhook
 from app.database import utcnow
 from app.deliveries.jobs import _claim, requeue_stalled_deliveries
 from app.deliveries.make import trigger_make_scenario
-from app.deliveries.safety import UnsafeTarget, check_target
 from app.deliveries.signing import partner_callback_headers
 from app.deliveries.transport import post, retry_after_seconds
 from app.extensions import db
@@ -23,6 +22,7 @@ from app.models import Notification, Order, OutboundDelivery
 from app.models.enums import DeliveryKind, OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
+from app.security.outbound import UnsafeTarget, check_target
 from app.transactions import commit
 from app.transports import ratelimit
 from app.transports.ratelimit import Limit

@@ -24,6 +24,8 @@ from app.auth.tokens import hash_token
 from app.database import utcnow
 from app.extensions import db
 from app.models import RememberToken, User
+from app.realtime import end_live_connections
+from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ def end_all_sessions(user: User) -> None:
     )
     db.session.execute(sa.delete(RememberToken).where(RememberToken.user_id == user.id))
     db.session.refresh(user, ["session_version"])
+    # Open Socket.IO connections were opened with the ended sessions: they go too.
+    user_id = user.id
+    after_commit(lambda: end_live_connections(user_id))
     log.info("sessions of user %s ended", user.id)
 
 

@@ -7,7 +7,7 @@ One run of :func:`deliver` makes at most one attempt:
   means the worker holding it died mid-call) and commits, so two workers never
   send one delivery at once;
 - it refuses URLs that are not https or resolve to internal addresses
-  (:mod:`app.deliveries.safety`), and callbacks to a disabled endpoint;
+  (:mod:`app.security.outbound`), and callbacks to a disabled endpoint;
 - it POSTs with a 10 s timeout and no redirects, then writes a
   :class:`DeliveryAttempt` and the outcome in one commit: 2xx delivered; 410
   disables the partner endpoint; 429/503 with ``Retry-After`` waits that long;
@@ -36,13 +36,13 @@ from app.deliveries.alerts import alert_final_failure
 from app.deliveries.health import record_attempt_health
 from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise, wake_batch_sender
 from app.deliveries.payloads import iso
-from app.deliveries.safety import UnsafeTarget, check_target
 from app.deliveries.targets import DeliveryTarget, target_for
 from app.deliveries.transport import MAX_DELAY_SECONDS, Outcome, post
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue, get_queue
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
 from app.models.enums import OutboundState
+from app.security.outbound import UnsafeTarget, check_target
 from app.transactions import after_commit, commit
 from app.transports.ratelimit import RateLimited, acquire
 

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from app.deliveries.safety import UnsafeTarget, refuse_internal_host
 from app.integrations.events import EVENT_NAMES
 from app.models import WebhookEndpoint
 from app.partners.services import validate_webhook_url
+from app.security.outbound import UnsafeTarget, refuse_internal_host
 
 MAX_HEADERS = 20
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -46,6 +46,9 @@ DEFAULT_MAX_ATTEMPTS = 3
 URL_PROBLEMS = {
     "must be an https:// URL": _l("must be an https:// URL"),
     "has no host": _l("has no host"),
+    "must not point at a private or local address": _l(
+        "must not point at a private or local address"
+    ),
 }
 
 

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -41,6 +40,7 @@ from app.integrations.tokens import (
 )
 from app.models import Integration, User
 from app.models.enums import Role
+from app.security.outbound import UnsafeTarget, vet_url
 
 MAX_NAME = 120
 MAX_SECRET = 4000
@@ -343,13 +343,16 @@ def _settings(
             continue
         value = str(data.get(name) or "").strip()
         if name == "base_url" and value:
-            parts = urlsplit(value)
-            schemes = (
-                ("https", "http")
-                if current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
-                else ("https",)
-            )
-            if parts.scheme not in schemes or not parts.hostname or len(value) > 2000:
+            # The hub calls it with the customer's credentials: the outbound URL check.
+            try:
+                value = vet_url(value)
+            except UnsafeTarget as exc:
+                errors["base_url"] = (
+                    _("must not point at a private or local address")
+                    if exc.private
+                    else _("must be an https:// URL")
+                )
+            if len(value) > 2000:
                 errors["base_url"] = _("must be an https:// URL")
         elif name == "auth_style" and value and value not in AUTH_STYLES:
             errors[name] = _("must be bearer or header")

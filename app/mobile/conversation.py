@@ -172,6 +172,7 @@ def tell_customer(
                 template_id=template.id if use_template else None,
                 variables=variables,
                 include_quote=False,
+                system_composed=True,  # the visit code wrote it, not a person
             )
         except InvalidInput as exc:
             problem = "; ".join(str(value) for value in exc.fields.values())

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import PushDelivery, PushSubscription
+from app.security.outbound import UnsafeTarget, guarded_session, vet_url
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,14 @@ def subscribe(user_id: uuid.UUID, subscription: dict) -> None:
     endpoint = str(subscription.get("endpoint") or "")
     keys = subscription.get("keys") or {}
     p256dh, auth = str(keys.get("p256dh") or ""), str(keys.get("auth") or "")
-    if not endpoint.startswith("https://") and not current_app.config.get("TESTING"):
-        raise SubscriptionRefused("endpoint must be https")
     if not endpoint or len(endpoint) > MAX_ENDPOINT_LENGTH or not _is_b64(p256dh, auth):
         raise SubscriptionRefused("endpoint and keys are required")
+    # The browser names the endpoint, so anyone signed in could name an internal
+    # address for our worker to post to: the outbound URL check, here and at send.
+    try:
+        endpoint = vet_url(endpoint)
+    except UnsafeTarget as exc:
+        raise SubscriptionRefused(f"endpoint {exc}") from exc
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     statement = insert(PushSubscription).values(
         id=uuid.uuid4(), user_id=user_id, endpoint=endpoint, p256dh=p256dh, auth=auth
@@ -159,7 +164,11 @@ def _send(subscription: PushSubscription, message: PushMessage) -> int | None:
             content_encoding="aes128gcm",
             ttl=PUSH_TTL,
             timeout=PUSH_TIMEOUT,
+            requests_session=guarded_session(),
         )
+    except UnsafeTarget as exc:
+        log.warning("push to subscription %s refused: %s", subscription.id, exc)
+        return None
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else None
         log.warning("push to subscription %s refused: %s", subscription.id, status or exc)

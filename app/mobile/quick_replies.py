@@ -255,6 +255,7 @@ def send_quick_reply(
         template_id=template.id,
         variables=variables,
         hold_seconds=hold_seconds,
+        system_composed=True,  # a tapped visit message: template and variables are ours
     )
     if notice_id is not None:
         record_notice_message(notice_id, message.id)

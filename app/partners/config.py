@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.api.validation import nul_fields
 from app.deliveries.partner_events import EVENT_NAMES
@@ -23,7 +21,8 @@ from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
 from app.models import PartnerIntegration
 from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
 from app.models.partners import DEFAULT_GRANTED_STATUSES
-from app.partners.services import validate_webhook_url
+from app.partners.services import PRIVATE_TARGET, validate_webhook_url
+from app.security.outbound import UnsafeTarget, vet_url
 
 MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
 # Which of our statuses a partner's own word may put an order in (its
@@ -200,11 +199,10 @@ def _api_base_url(value, path) -> str | None:
     value = _text(2000)(value, path)
     if value is None:
         return None
-    parts = urlsplit(value)
-    schemes = ("https", "http") if current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"] else ("https",)
-    if parts.scheme not in schemes or not parts.hostname:
-        _fail(path, "must be an https:// URL")
-    return value
+    try:
+        return vet_url(value)  # we call it: the outbound URL check, as for callbacks
+    except UnsafeTarget as exc:
+        _fail(path, PRIVATE_TARGET if exc.private else str(exc))
 
 
 def _webhook_url(value, path) -> str | None:

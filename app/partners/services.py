@@ -5,16 +5,15 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.audit.records import field_changes, record_change
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.models import Contact, Organization, PartnerIntegration
 from app.models.enums import ContactType, OrganizationType, TokenKind
+from app.security.outbound import UnsafeTarget, vet_url
 
 DEFAULT_WEBHOOK_EVENTS = ["status_changed"]
 
@@ -33,19 +32,20 @@ def new_webhook_secret() -> str:
 
 
 def validate_webhook_url(url: str) -> str:
-    """Check a callback URL's form. Raises ValueError naming the problem.
+    """Check a callback URL before it is saved. Raises ValueError naming the problem.
 
-    https only, unless ALLOW_PRIVATE_WEBHOOK_URLS is set for development and
-    tests; the address check against private ranges happens at delivery time,
+    The outbound URL check (:func:`app.security.outbound.vet_url`): https, and no
+    ``localhost`` or private address; a name is checked again at every delivery,
     when DNS is resolved.
     """
-    parts = urlsplit(url.strip())
-    allow_http = current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"]
-    if parts.scheme not in (("https", "http") if allow_http else ("https",)):
-        raise ValueError("webhook_url: must be an https:// URL")
-    if not parts.hostname:
-        raise ValueError("webhook_url: has no host")
-    return url.strip()
+    try:
+        return vet_url(url)
+    except UnsafeTarget as exc:
+        raise ValueError(f"webhook_url: {PRIVATE_TARGET if exc.private else exc}") from exc
+
+
+# Said the same way by the partner API, the portal and the admin page.
+PRIVATE_TARGET = "must not point at a private or local address"
 
 
 def create_partner(

@@ -19,7 +19,7 @@ import uuid
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import join_room, leave_room, rooms
+from flask_socketio import disconnect, join_room, leave_room, rooms
 
 from app.extensions import db, socketio
 from app.inbox.access import can_access_thread
@@ -47,7 +47,12 @@ def init_app(app) -> None:
 
 def _allowed_thread(data) -> CommunicationThread | None:
     """The conversation ``data`` names, if the signed-in user may open it."""
-    if not current_user.is_authenticated or not isinstance(data, dict):
+    if not current_user.is_authenticated:
+        # The session behind this socket has ended (the user loader checks it on
+        # every event): the socket goes too, should the drop on sign-out have missed it.
+        disconnect()
+        return None
+    if not isinstance(data, dict):
         return None
     try:
         thread_id = uuid.UUID(str(data.get("thread_id")))

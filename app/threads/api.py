@@ -36,6 +36,7 @@ from app.threads.services import (
     load_thread,
     reachable_channels,
 )
+from app.threads.technician_replies import TechnicianMayNotWrite
 from app.transactions import commit
 
 bp = guard_json_api(Blueprint("communication_api", __name__, url_prefix="/api/communication"))
@@ -268,6 +269,9 @@ def post_message():
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
+    except TechnicianMayNotWrite as exc:
+        db.session.rollback()
+        raise ApiError(403, exc.code, str(exc)) from exc
     except AlreadyTold as exc:
         db.session.rollback()
         raise ApiError(

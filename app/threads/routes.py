@@ -38,6 +38,7 @@ from app.threads.services import (
     compose_reply,
     reachable_channels,
 )
+from app.threads.technician_replies import TechnicianMayNotWrite
 from app.threads.template_choice import (
     chosen_template,
     composer_state,
@@ -302,6 +303,9 @@ def reply(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         return composer_error(thread, form, exc.fields)
+    except TechnicianMayNotWrite as exc:
+        db.session.rollback()
+        return composer_error(thread, form, {"content": str(exc)}, 403)
     except ReplyCollision as exc:
         db.session.rollback()
         return _collision(thread, form, exc)

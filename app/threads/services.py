@@ -51,6 +51,7 @@ from app.threads.email_reply import (
     reply_signatures,
     with_signatures,
 )
+from app.threads.technician_replies import check_technician_reply
 
 MAX_MESSAGE_LENGTH = 20_000
 # The key of a held reply's ``extra`` that keeps the composer's fields as typed.
@@ -209,6 +210,7 @@ def compose_reply(
     hold_seconds: float = 0,
     seen_message_id: str | None = None,
     confirm: bool = False,
+    system_composed: bool = False,
 ) -> CommunicationMessage:
     """Add an outbound reply (pending) to ``thread``; the caller commits.
 
@@ -230,12 +232,26 @@ def compose_reply(
     written and :class:`~app.conversations.ReplyCollision` lists those
     messages, unless the agent ``confirm``-ed sending anyway. None (the JSON
     API, the phone) checks nothing.
+
+    A technician sends only visit messages to their own visit's customer
+    (:mod:`app.threads.technician_replies`); ``system_composed`` says the phone's
+    visit code, not the technician, wrote the message and its variables.
     """
     if seen_message_id is not None and not confirm:
         _refuse_crossing(thread, author, seen_message_id)
     channels = reachable_channels(thread)
     channel = _pick_channel(thread, channels, channel_id)
     template = _load_template(template_id) if template_id else None
+    check_technician_reply(
+        thread,
+        author,
+        template=template,
+        content=content,
+        variables=variables,
+        addressees_given=any((to, cc, bcc)),
+        has_uploads=any(name for name, _stream in uploads),
+        system_composed=system_composed,
+    )
     # As typed, before signatures, quote and template are added: Undo send puts
     # exactly this back in the reply box (app.threads.composer.restored_form).
     typed = {

@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from app.security.outbound import UnsafeTarget, guarded_session
+
 log = logging.getLogger(__name__)
 
 # (connect, read) seconds: well inside the bulk queue's job timeout.
@@ -113,7 +115,8 @@ class Connector(ABC):
         self._token = token
         self.config = dict(config or {})
         self.page_size = max(1, min(int(page_size or 100), self.max_page_size))
-        self._session = session or requests.Session()
+        # The base URL may be a customer's own host (Yardi, ROVIDA): never an internal one.
+        self._session = session or guarded_session()
 
     # -- the interface ---------------------------------------------------------
 
@@ -179,6 +182,8 @@ class Connector(ABC):
                 response = self._session.request(
                     method, url, headers=headers, timeout=TIMEOUT, allow_redirects=False, **kwargs
                 )
+            except UnsafeTarget as exc:  # the outbound URL check: no retry can help
+                raise ConnectorError(f"{method} {_path(url)} {exc}", retryable=False) from exc
             except requests.Timeout as exc:
                 raise ConnectorError(f"{method} {_path(url)} timed out", retryable=True) from exc
             except requests.RequestException as exc:

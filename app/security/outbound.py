@@ -1,11 +1,15 @@
-"""Where outbound webhooks may go: https to public addresses only.
+"""Where the server may send a request to an address someone else chose: https
+to public addresses only. The one outbound URL check (issue 30 point 4).
 
-A partner (or a person editing the partner) chooses the callback URL, so
-without a check our workers could be pointed at the metadata service, a
-database port or anything else on the private network (SSRF). The check runs
-before every attempt because DNS can change after the URL was saved.
-``ALLOW_PRIVATE_WEBHOOK_URLS`` lifts it for development and tests, whose
-receivers listen on 127.0.0.1 over plain http.
+Partners choose their callback URL, a phone's browser its Web Push endpoint,
+an admin a hub connector's base URL (Yardi and ROVIDA are hosted per
+customer). Without a check our workers could be pointed at the metadata
+service, a database port or anything else on the private network (SSRF). Each
+such URL is checked when it is saved (:func:`vet_url`: scheme, ``localhost``
+and literal private addresses) and at every connect (:func:`guarded_session`,
+:class:`GuardedAdapter`), because DNS can change after the URL was saved.
+``ALLOW_PRIVATE_WEBHOOK_URLS`` lifts both, for development and tests whose
+fake providers listen on 127.0.0.1 over plain http: the one explicit exception.
 
 ``requests`` resolves the host again when it connects, so a name that answers
 a public address to the check and a private one a moment later (DNS
@@ -21,6 +25,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import requests
+from flask import current_app, has_app_context
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -28,7 +34,14 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 
 class UnsafeTarget(Exception):
-    """The URL must not be called; the message says why (shown in the delivery log)."""
+    """The URL must not be called; the message says why (shown in the delivery log).
+
+    ``private``: refused for the address (private, loopback, link-local…), not its form.
+    """
+
+    def __init__(self, message: str, *, private: bool = False) -> None:
+        super().__init__(message)
+        self.private = private
 
 
 def check_target(url: str, *, allow_private: bool) -> None:
@@ -58,7 +71,8 @@ def check_target(url: str, *, allow_private: bool) -> None:
         if _is_internal(address):
             raise UnsafeTarget(
                 f"refused: {parts.hostname} resolves to {address}, a private or "
-                "reserved address (set ALLOW_PRIVATE_WEBHOOK_URLS=1 only for development)"
+                "reserved address (set ALLOW_PRIVATE_WEBHOOK_URLS=1 only for development)",
+                private=True,
             )
 
 
@@ -73,13 +87,13 @@ def refuse_internal_host(url: str, *, allow_private: bool) -> None:
     if allow_private or not host:
         return
     if host == "localhost" or host.endswith(".localhost"):
-        raise UnsafeTarget(f"refused: {host} is this machine, not a public address")
+        raise UnsafeTarget(f"refused: {host} is this machine, not a public address", private=True)
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return
     if _is_internal(address):
-        raise UnsafeTarget(f"refused: {address} is a private or reserved address")
+        raise UnsafeTarget(f"refused: {address} is a private or reserved address", private=True)
 
 
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -103,7 +117,8 @@ def refuse_internal_peer(sock: socket.socket, host: str) -> None:
     if _is_internal(address):
         raise UnsafeTarget(
             f"refused: {host} connected to {address}, a private or reserved address "
-            "(its DNS answer changed after the check)"
+            "(its DNS answer changed after the check)",
+            private=True,
         )
 
 
@@ -162,3 +177,38 @@ class GuardedPoolManager(PoolManager):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+def private_targets_allowed() -> bool:
+    """The explicit exception: ``ALLOW_PRIVATE_WEBHOOK_URLS`` (development, tests)."""
+    return has_app_context() and bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOK_URLS"))
+
+
+def vet_url(url: str) -> str:
+    """``url`` stripped, or :class:`UnsafeTarget` saying why it may not be saved.
+
+    https with a host, not ``localhost`` nor a literal private, loopback or
+    link-local address; a name is resolved and checked at every connect.
+    """
+    url = url.strip()
+    allow_private = private_targets_allowed()
+    parts = urlsplit(url)
+    if parts.scheme not in (("https", "http") if allow_private else ("https",)):
+        raise UnsafeTarget("must be an https:// URL")
+    if not parts.hostname:
+        raise UnsafeTarget("has no host")
+    refuse_internal_host(url, allow_private=allow_private)
+    return url
+
+
+def guarded_session() -> requests.Session:
+    """A ``requests`` session whose connections refuse internal peers.
+
+    Unguarded only under the explicit exception, so tests reach fake servers.
+    """
+    session = requests.Session()
+    if not private_targets_allowed():
+        adapter = GuardedAdapter()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+    return session

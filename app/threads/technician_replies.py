@@ -1,0 +1,84 @@
+"""What a technician may send a customer: the visit messages made for them.
+
+A technician writes to customers from the phone with one-tap visit messages
+("on my way", the quick replies of category ``installation_scheduling``), to the
+customer of a visit they are assigned to. Free text, an e-mail to addressees of
+their choosing, WhatsApp text or a message about someone else's visit is desk
+work: an agent's judgement, an agent's signature. The rule sits in
+:func:`app.threads.services.compose_reply`, the one path every reply takes (the
+reply form, the JSON API, the phone), so a new way to send cannot skip it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import CommunicationTemplate, CommunicationThread, Order, User
+from app.models.enums import Role, TemplateCategory
+from app.orders.visit_notices import is_on_the_way_template
+
+# The quick replies' category (app.mobile.quick_replies) and the "on my way" notices.
+VISIT_MESSAGE_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING
+# A technician fills in one thing: the expected arrival, a clock time or minutes.
+TECHNICIAN_VARIABLES = frozenset({"eta"})
+_ETA = re.compile(r"^(\d{1,3}|([01]?\d|2[0-3]):[0-5]\d)$")
+
+
+class TechnicianMayNotWrite(Exception):
+    """A technician tried to send more than a visit message; nothing was written."""
+
+    code = "technician_free_text_not_allowed"
+
+
+def check_technician_reply(
+    thread: CommunicationThread,
+    author: User,
+    *,
+    template: CommunicationTemplate | None,
+    content: str | None,
+    variables: dict | None,
+    addressees_given: bool,
+    has_uploads: bool,
+    system_composed: bool,
+) -> None:
+    """Raise :class:`TechnicianMayNotWrite` unless ``author`` may send this reply.
+
+    Other roles pass. ``system_composed``: the phone's visit code chose the
+    template (or, with none set up, its own "on my way" text) and filled in the
+    variables; nothing in it was typed by the technician.
+    """
+    if author.role != Role.TECHNICIAN:
+        return
+    if not _own_visit(thread, author):
+        raise TechnicianMayNotWrite(
+            _("You can only message the customer of a visit you are planned for.")
+        )
+    if system_composed:
+        return
+    if template is None or not _made_for_visits(template):
+        raise TechnicianMayNotWrite(
+            _("Technicians send customers the visit messages only, not their own text.")
+        )
+    if (content or "").strip() or addressees_given or has_uploads:
+        raise TechnicianMayNotWrite(
+            _("A visit message is sent as it is: no own text, addressees or files.")
+        )
+    for name, value in (variables or {}).items():
+        if name not in TECHNICIAN_VARIABLES or not _ETA.match(str(value).strip()):
+            raise TechnicianMayNotWrite(
+                _("Only the expected arrival time can be filled in on a visit message.")
+            )
+
+
+def _own_visit(thread: CommunicationThread, author: User) -> bool:
+    if thread.order_id is None:
+        return False
+    order = db.session.get(Order, thread.order_id)
+    return order is not None and order.assigned_technician_id == author.id
+
+
+def _made_for_visits(template: CommunicationTemplate) -> bool:
+    return template.template_category == VISIT_MESSAGE_CATEGORY or is_on_the_way_template(template)

@@ -1,0 +1,110 @@
+"""A Socket.IO connection ends with the session it was opened with (issue 30 point 2).
+
+From outside, as the review did it: a real Socket.IO client connected with a
+browser session's cookie, against the live server (through the Redis message
+queue when ``TEST_REDIS_URL`` is set, so the control message crosses processes
+as in the deployment). After sign-out, or "sign out everywhere" from another
+device, the socket is disconnected by the server and hears nothing more.
+"""
+
+from __future__ import annotations
+
+import time
+
+import socketio
+
+from app.jobs.queues import enqueue
+from tests.helpers import PASSWORD, csrf_token_from
+from tests.jobs import drain_queues
+from tests.live_server import signed_in_session, socket_client, wait_for_event
+
+EMAIL = "agent@switchboard.test"
+
+
+def _token(browser, base_url: str) -> str:
+    return csrf_token_from(browser.get(f"{base_url}/settings/security", timeout=10).text)
+
+
+def _dropped(live, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not live.connected:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _notify(app, user) -> None:
+    """Conversation data for the user's room, as a job would send it."""
+    enqueue("app.notifications.jobs.send_test_notification", str(user.id))
+    drain_queues(app)
+
+
+def test_signing_out_ends_the_socket(app, live_server, make_user):
+    user = make_user("agent", email=EMAIL)
+    browser = signed_in_session(live_server.url, EMAIL, PASSWORD)
+    with socket_client(live_server.url, browser) as live:
+        _notify(app, user)
+        wait_for_event(live, "notification:new")  # connected and hearing its room
+        live.received.clear()
+
+        token = _token(browser, live_server.url)
+        signed_out = browser.post(
+            f"{live_server.url}/logout", data={"csrf_token": token}, allow_redirects=False
+        )
+        assert signed_out.status_code == 302
+
+        assert _dropped(live), "the socket outlived the sign-out"
+        _notify(app, user)
+        time.sleep(0.3)
+        assert live.received == []
+
+
+def test_signing_out_everywhere_elsewhere_ends_this_devices_socket(app, live_server, make_user):
+    user = make_user("agent", email=EMAIL)
+    desk = signed_in_session(live_server.url, EMAIL, PASSWORD)
+    phone = signed_in_session(live_server.url, EMAIL, PASSWORD)
+    with socket_client(live_server.url, desk) as live:
+        token = _token(phone, live_server.url)
+        everywhere = phone.post(
+            f"{live_server.url}/settings/security/sign-out-everywhere",
+            data={"csrf_token": token},
+            allow_redirects=False,
+        )
+        assert everywhere.status_code == 302
+
+        assert _dropped(live), "the desk's socket outlived 'sign out everywhere'"
+        _notify(app, user)
+        time.sleep(0.3)
+        assert all(event != "notification:new" for event, _ in live.received)
+
+
+def test_a_socket_opened_with_the_ended_cookie_is_refused(app, live_server, make_user):
+    make_user("agent", email=EMAIL)
+    browser = signed_in_session(live_server.url, EMAIL, PASSWORD)
+    stolen = {c.name: c.value for c in browser.cookies}
+    token = _token(browser, live_server.url)
+    browser.post(f"{live_server.url}/logout", data={"csrf_token": token}, allow_redirects=False)
+    browser.cookies.clear()
+    for name, value in stolen.items():
+        browser.cookies.set(name, value)
+    try:
+        with socket_client(live_server.url, browser):
+            connected = True
+    except socketio.exceptions.ConnectionError:
+        connected = False
+    assert not connected
+
+
+def test_other_users_sockets_stay(app, live_server, make_user):
+    make_user("agent", email=EMAIL)
+    other = make_user("agent", email="collega@switchboard.test")
+    leaving = signed_in_session(live_server.url, EMAIL, PASSWORD)
+    staying = signed_in_session(live_server.url, "collega@switchboard.test", PASSWORD)
+    with socket_client(live_server.url, staying) as live:
+        token = _token(leaving, live_server.url)
+        leaving.post(f"{live_server.url}/logout", data={"csrf_token": token})
+        time.sleep(0.3)
+        assert live.connected
+        _notify(app, other)
+        wait_for_event(live, "notification:new")
