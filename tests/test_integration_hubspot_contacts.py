@@ -25,7 +25,7 @@ from app.models.enums import MessageType
 from app.transactions import commit
 from tests import factories
 from tests.fakes.hubspot import TOKEN, FakeHubSpot
-from tests.helpers import serving
+from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until
 from tests.whatsapp_support import (
     CUSTOMER_E164,
@@ -94,7 +94,7 @@ def _asked_properties(hubspot: FakeHubSpot) -> list[list[str]]:
 # --- the connector and the fake ----------------------------------------------------
 
 
-def test_the_list_names_the_mapped_properties_and_pages_with_them(hubspot):
+def test_the_list_names_the_mapped_properties_and_pages_with_them(app, hubspot):
     for i in range(3):
         hubspot.add(
             "contacts",
@@ -243,3 +243,63 @@ def test_a_synced_hubspot_customer_who_writes_on_whatsapp_is_one_contact_one_con
     assert len(threads) == 1 and threads[0].contact_id == synced.id
     incoming = messages(MessageType.INCOMING)
     assert [m.sender_contact_id for m in incoming] == [synced.id, synced.id]
+
+
+# --- an erased person stays erased (issue 30 point 5) ------------------------------
+
+
+def _erase_over_http(client, auth, make_user, contact_id) -> None:
+    auth.logout()
+    auth.login(make_user("admin").email)
+    page = client.get(f"/admin/contacts/{contact_id}/privacy")
+    assert page.status_code == 200, (page.status_code, page.headers.get("Location"))
+    token = csrf_token_from(page.get_data(as_text=True))
+    erased = client.post(
+        f"/admin/contacts/{contact_id}/erase", data={"confirmation": "ERASE", "csrf_token": token}
+    )
+    assert erased.status_code == 303
+
+
+def _contacts_with(email: str) -> list[Contact]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Contact).where(sa.func.lower(Contact.email) == email)).all()
+
+
+def test_the_next_sync_does_not_bring_an_erased_person_back(app, client, auth, make_user, hubspot):
+    integration = _integration()
+    jan = {"email": "jan@example.nl", "firstname": "Jan", "phone": "06 87654321"}
+    hubspot.add("contacts", jan)
+    _sync_in_over_http(app, client, auth, make_user, integration)
+    [contact] = _contacts_with("jan@example.nl")
+
+    _erase_over_http(client, auth, make_user, contact.id)
+
+    # The CRM still has him, and a colleague there even made him again.
+    hubspot.add("contacts", {**jan, "firstname": "Jan opnieuw"})
+    auth.logout()
+    job = _sync_in_over_http(app, client, auth, make_user, integration)
+    assert job.status == "completed" and job.succeeded == 0
+    assert _contacts_with("jan@example.nl") == []
+    erased = db.session.get(Contact, contact.id)
+    assert erased.erased_at is not None and erased.first_name is None
+    assert contact_with(PHONE, CUSTOMER_E164) is None
+    notes = db.session.scalars(
+        sa.select(SyncRecord.last_error).where(SyncRecord.status == "erased")
+    ).all()
+    assert len(notes) == 2 and all("erased here (GDPR)" in note for note in notes)
+
+    # Only an admin's explicit act lets him in again.
+    auth.logout()
+    auth.login(make_user("admin").email)
+    token = csrf_token_from(client.get("/admin/privacy").get_data(as_text=True))
+    lifted = client.post(
+        "/admin/privacy/tombstones/lift",
+        data={"identifier": "Jan@Example.nl", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "may come in again" in lifted.get_data(as_text=True)
+    hubspot.add("contacts", {"email": "jan@example.nl", "firstname": "Jan, terug"})
+    auth.logout()
+    _sync_in_over_http(app, client, auth, make_user, integration)
+    # The two records that carry his phone number too stay out; the new one comes in.
+    assert [c.first_name for c in _contacts_with("jan@example.nl")] == ["Jan, terug"]

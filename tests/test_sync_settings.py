@@ -407,7 +407,7 @@ class FakeRestApi(FakeServer):
             return {"data": [{"id": 1, "email": "t@example.nl"}], "next_cursor": None}
 
 
-def test_generic_connector_sends_the_settings_as_query_parameters():
+def test_generic_connector_sends_the_settings_as_query_parameters(app):  # its fake is local
     fake = FakeRestApi().start()
     try:
         config = {

@@ -6,6 +6,8 @@ the next message from their number or address is a stranger's and makes a new
 contact. Their conversations are emptied and closed by the conversation's
 owner (:mod:`app.conversations.erasure`), their orders keep what the books need
 (:mod:`app.gdpr.orders`), and records elsewhere lose them (:mod:`app.gdpr.sweeps`).
+Tombstones of their identifiers keep a CRM sync from bringing them back
+(:mod:`app.gdpr.tombstones`).
 
 **Two workers.** The erasure first holds each of the person's addresses the way
 inbound processing does (``hold_addresses``, a PostgreSQL advisory lock per
@@ -37,6 +39,7 @@ from app.gdpr.footprint import Footprint, channel_addresses, chunked, footprint_
 from app.gdpr.orders import erase_order_details, redact_order_drafts
 from app.gdpr.rows import constant, rewrite
 from app.gdpr.sweeps import sweep
+from app.gdpr.tombstones import bury
 from app.models import CommunicationMessage, Contact, ContactIdentity, CsatResponse
 from app.models.enums import ContactType
 
@@ -75,8 +78,9 @@ def erase_contact(
         raise LookupError(f"no contact {contact_id}")
     if contact.contact_type != ContactType.PERSON:
         raise NotAPerson("only a person's data can be erased")
-    for kind, addresses in sorted(channel_addresses(contact).items()):
-        hold_addresses(kind, addresses)
+    addresses = channel_addresses(contact)
+    for kind, held in sorted(addresses.items()):
+        hold_addresses(kind, held)
     # Read again under the locks (and the row lock): what committed meanwhile counts.
     contact = db.session.scalars(
         sa.select(Contact)
@@ -85,6 +89,8 @@ def erase_contact(
         .execution_options(populate_existing=True)
     ).one()
     erased_before = contact.erased_at is not None
+    # Before the row is emptied: what the tombstones remember (:mod:`app.gdpr.tombstones`).
+    bury(contact, addresses)
     footprint = footprint_of(contact)
     counts: Counter[str] = Counter()
     counts.update(_erase_contact_row(footprint))

@@ -30,6 +30,7 @@ from app.gdpr.services import (
     holdings,
     last_erasure,
 )
+from app.gdpr.tombstones import lift_tombstone
 from app.models import Contact
 from app.models.enums import Role
 from app.transactions import commit
@@ -109,3 +110,20 @@ def erase(contact_id: uuid.UUID):
     else:
         flash(gettext("Nothing was left to erase: this contact was erased before."), "info")
     return redirect(url_for("gdpr.show", contact_id=contact.id), 303)
+
+
+@bp.post("/privacy/tombstones/lift")
+@role_required(Role.ADMIN)
+def lift():
+    """The explicit act that lets an erased address or number come in again."""
+    identifier = (request.form.get("identifier") or "").strip()
+    if not identifier:
+        flash(gettext("Identifier: enter the e-mail address or phone number."), "error")
+        return redirect(url_for("gdpr.search"), 303)
+    lifted = lift_tombstone(identifier, actor_id=current_user.id, ip_address=request.remote_addr)
+    commit()
+    if lifted:
+        flash(gettext("This address or number may come in again."), "success")
+    else:
+        flash(gettext("No erased person had this address or number."), "info")
+    return redirect(url_for("gdpr.search"), 303)

@@ -8,7 +8,8 @@ that stops half-way resumes at the page after its last committed one.
 A remote record the provider lists as deleted or archived is never created
 or resurrected here: its sync state becomes ``archived`` and a contact synced
 from it earlier is kept as it is (deleting people is the GDPR flow's job, not
-a sync's). Restored at the provider, it syncs again as before.
+a sync's). Restored at the provider, it syncs again as before. A person erased
+here is never synced back (:mod:`app.gdpr.tombstones`).
 
  A remote record is matched by its remote id from an earlier run, then
 by e-mail (its identity, else a contact's own field), else created; a record
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from app.contacts.identities import EMAIL, HeldAddress, claim_addresses_of, known_contact
 from app.database import utcnow
 from app.extensions import db
+from app.gdpr.tombstones import is_erased
 from app.integrations.connectors import ConnectorError
 from app.integrations.mappings import MappingError, build_inbound
 from app.integrations.sync_records import (
@@ -41,7 +43,7 @@ from app.integrations.sync_records import (
 )
 from app.models import Contact, Integration, SyncRecord
 
-SYNCED, FAILED, ARCHIVED = "synced", "failed", "archived"
+SYNCED, FAILED, ARCHIVED, ERASED = "synced", "failed", "archived", "erased"
 
 
 def pull_all(run: SyncRun) -> bool:
@@ -114,8 +116,10 @@ def _pull_one(run: SyncRun, object_type: str, remote: dict) -> str:
         state.attempts = 1  # one try, as a synced record counts it
         mark_failed(state, run.job, str(exc))
         return FAILED
-    apply_remote_contact(run.integration, object_type, remote_id, values, run.job.id, left_out)
-    return SYNCED
+    contact = apply_remote_contact(
+        run.integration, object_type, remote_id, values, run.job.id, left_out
+    )
+    return SYNCED if contact is not None else ERASED
 
 
 def apply_remote_contact(
@@ -125,7 +129,7 @@ def apply_remote_contact(
     values: dict,
     sync_job_id: uuid.UUID | None = None,
     left_out: dict[str, str] | None = None,
-) -> Contact:
+) -> Contact | None:
     """Upsert the contact of one remote record from its mapped ``values`` (no commit).
 
     The contact synced from ``remote_id`` before, else the one with its
@@ -133,7 +137,17 @@ def apply_remote_contact(
     note naming what was ``left_out`` (remote field → why) or left with another
     contact. Shared by the paged pull and by provider messages that carry the
     record itself (Salesforce's outbound messages), with no job then.
+
+    A record of a person erased here (GDPR) is not synced: None, and the sync
+    state says so. Only an admin lifting the tombstone lets it in again.
     """
+    if is_erased(
+        email=values.get("contact.email"),
+        phone=values.get("contact.phone"),
+        remote=(integration.id, object_type, remote_id),
+    ):
+        _mark_erased(integration, object_type, remote_id, sync_job_id)
+        return None
     state = db.session.scalar(
         sa.select(SyncRecord).where(
             SyncRecord.integration_id == integration.id,
@@ -170,6 +184,31 @@ def apply_remote_contact(
     if sync_job_id is not None:
         state.last_sync_job_id = sync_job_id
     return contact
+
+
+def _mark_erased(
+    integration: Integration, object_type: str, remote_id: str, sync_job_id: uuid.UUID | None
+) -> None:
+    """Note that ``remote_id`` is an erased person's record; touch no contact."""
+    state = db.session.scalar(
+        sa.select(SyncRecord)
+        .where(
+            SyncRecord.integration_id == integration.id,
+            SyncRecord.object_type == object_type,
+            SyncRecord.remote_id == remote_id,
+        )
+        .order_by(SyncRecord.created_at)
+        .limit(1)
+    )
+    if state is None:
+        state = sync_record(integration, object_type, f"remote:{remote_id}"[:64])
+        state.remote_id = remote_id
+    state.status = ERASED
+    state.last_error = "erased here (GDPR): not synced until an admin lets it in again"
+    state.attempts = 1
+    state.synced_at = utcnow()
+    if sync_job_id is not None:
+        state.last_sync_job_id = sync_job_id
 
 
 def _mark_archived(run: SyncRun, object_type: str, remote_id: str) -> None:

@@ -66,6 +66,7 @@ from app.models.platform import (
     ProviderStatus,
     SandboxSend,
 )
+from app.models.privacy import ErasureTombstone
 from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.signatures import VisitSignature
@@ -146,6 +147,7 @@ __all__ = [
     "PartnerSkuMapping",
     "PhoneCall",
     "ProviderStatus",
+    "ErasureTombstone",
     "RecoveryCode",
     "RememberToken",
     "SandboxSend",
