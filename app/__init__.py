@@ -29,6 +29,7 @@ from app.features import collect, resolve
 from app.jobs.broker import Broker
 from app.logs import configure_logging
 from app.models.enums import Role
+from app.security.access import declare, public
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,6 +108,7 @@ def _register_favicon(app: Flask) -> None:
     otherwise log a 404 in the console. Cached, unlike other dynamic answers.
     """
 
+    @declare(public("the browser's tab icon"))
     def favicon():
         response = send_from_directory(
             app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=FAVICON_MAX_AGE

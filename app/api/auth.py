@@ -18,6 +18,7 @@ from app.auth.tokens import personal_token
 from app.auth.two_factor import PRIVILEGED_ROLES
 from app.extensions import csrf
 from app.models.enums import KeyScope, Role
+from app.security.access import SESSION_OR_KEY, STAFF, Access, declare_blueprint, record
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a read-scope token may do.
@@ -57,6 +58,7 @@ def load_user_from_request(req):
 def guard_json_api(bp: Blueprint) -> Blueprint:
     """Require a signed-in user (session or token) on every route of ``bp``."""
     csrf.exempt(bp)
+    declare_blueprint(bp, Access(roles=STAFF, csrf=SESSION_OR_KEY))
 
     @bp.before_request
     def _authenticate():
@@ -104,6 +106,9 @@ def api_role_required(*roles: Role, message: str):
                 require_second_factor()
             return view(*args, **kwargs)
 
-        return wrapped
+        return record(
+            wrapped,
+            Access(roles=frozenset(roles), two_factor=privileged, csrf=SESSION_OR_KEY),
+        )
 
     return decorator

@@ -6,9 +6,10 @@ import uuid
 
 from flask import Blueprint, abort, send_file
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.attachments.storage import stored_file
+from app.auth.decorators import login_required
 from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.models import CommunicationMessage

@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required as flask_login_required
 
 from app.auth.signin import passed_second_factor
 from app.auth.two_factor import PRIVILEGED_ROLES
 from app.models.enums import Role
+from app.security.access import STAFF, Access, record
 
 STAFF_DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
@@ -44,7 +46,7 @@ def role_required(*roles: Role):
 
     def decorator(view):
         @wraps(view)
-        @login_required
+        @flask_login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
@@ -52,6 +54,15 @@ def role_required(*roles: Role):
                 require_second_factor()
             return view(*args, **kwargs)
 
-        return wrapped
+        # What it enforces is its declaration (app.security.access).
+        return record(wrapped, Access(roles=frozenset(roles), two_factor=privileged))
 
     return decorator
+
+
+def login_required(view):
+    """Any signed-in staff member (Flask-Login's gate, declared).
+
+    Partner users never get here: the portal's confinement keeps them to ``/portal``.
+    """
+    return record(flask_login_required(view), Access(roles=STAFF))

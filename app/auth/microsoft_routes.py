@@ -25,11 +25,15 @@ from app.auth import microsoft
 from app.auth.forms import LoginForm
 from app.auth.services import home_endpoint_for
 from app.auth.signin import finish_sign_in, safe_next
+from app.security.access import SESSION_CSRF, declare_blueprint, public
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("microsoft_sign_in", __name__)
+declare_blueprint(
+    bp, public("the sign-in itself (state, nonce and PKCE checked)", csrf=SESSION_CSRF)
+)
 
 PENDING_KEY = "microsoft_sign_in"
 # Registered as the app's redirect URI in Entra ID, under PUBLIC_BASE_URL. Entra

@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.auth import account
+from app.auth.decorators import login_required
 from app.auth.forms import PreferencesForm
 from app.auth.signin import client_address
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES, select_locale
+from app.security.access import ACCOUNT, declare
 from app.transactions import commit
 
 bp = Blueprint("preferences", __name__, url_prefix="/settings")
@@ -29,6 +31,7 @@ def _form() -> PreferencesForm:
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
+@declare(ACCOUNT)
 @login_required
 def edit():
     user = current_user._get_current_object()

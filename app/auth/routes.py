@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.auth.forms import LoginForm, SecondFactorForm
 from app.auth.services import check_second_factor, home_endpoint_for, sign_in
 from app.auth.signin import (
@@ -17,11 +18,13 @@ from app.auth.signin import (
     pending_user_id,
     sign_out_everywhere,
 )
+from app.security.access import ACCOUNT, SESSION_CSRF, declare, public
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@declare(public("the sign-in page", csrf=SESSION_CSRF))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint_for(current_user)))
@@ -44,6 +47,7 @@ def login():
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
+@declare(public("the second step of a sign-in held in the session", csrf=SESSION_CSRF))
 def verify():
     """The second step: a code from the authenticator app, or a recovery code."""
     pending = pending_sign_in()
@@ -69,6 +73,7 @@ def verify():
 
 
 @bp.route("/logout", methods=["POST"])
+@declare(ACCOUNT)
 @login_required
 def logout():
     # Signing out ends every session of the user, not only this browser's:
@@ -79,6 +84,7 @@ def logout():
 
 
 @bp.route("/")
+@declare(public("sends a visitor to the sign-in page or their home page"))
 def root():
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint_for(current_user)))

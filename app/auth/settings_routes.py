@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.auth import account, two_factor
+from app.auth.decorators import login_required
 from app.auth.forms import PasswordChangeForm, SecondFactorForm
 from app.auth.sessions import remembered_browsers
 from app.auth.signin import (
@@ -18,6 +19,7 @@ from app.auth.signin import (
     sign_out_everywhere,
 )
 from app.extensions import db
+from app.security.access import ACCOUNT, declare
 from app.transactions import commit
 
 bp = Blueprint("security", __name__, url_prefix="/settings")
@@ -39,6 +41,7 @@ def _no_store(page: str, status: int = 200):
 
 
 @bp.get("/security")
+@declare(ACCOUNT)
 @login_required
 def index():
     user = _me()
@@ -57,6 +60,7 @@ def index():
 
 
 @bp.post("/security/confirm")
+@declare(ACCOUNT)
 @login_required
 def confirm_second_factor():
     """Step up: a session signed in without a code shows one to open admin pages."""
@@ -76,6 +80,7 @@ def confirm_second_factor():
 
 
 @bp.post("/security/two-factor/start")
+@declare(ACCOUNT)
 @login_required
 def start_two_factor():
     try:
@@ -88,6 +93,7 @@ def start_two_factor():
 
 
 @bp.route("/security/two-factor", methods=["GET", "POST"])
+@declare(ACCOUNT)
 @login_required
 def setup_two_factor():
     """Scan (or type) the secret, then confirm with a code from the app."""
@@ -127,6 +133,7 @@ def setup_two_factor():
 
 
 @bp.post("/security/two-factor/disable")
+@declare(ACCOUNT)
 @login_required
 def disable_two_factor():
     return _with_code(
@@ -136,6 +143,7 @@ def disable_two_factor():
 
 
 @bp.post("/security/recovery-codes")
+@declare(ACCOUNT)
 @login_required
 def regenerate_recovery_codes():
     return _with_code(
@@ -164,6 +172,7 @@ def _with_code(change, *, done: str | None = None, codes_page: bool = False):
 
 
 @bp.post("/security/sign-out-everywhere")
+@declare(ACCOUNT)
 @login_required
 def sign_out_all():
     sign_out_everywhere(_me())
@@ -172,6 +181,7 @@ def sign_out_all():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@declare(ACCOUNT)
 @login_required
 def change_password():
     form = PasswordChangeForm()

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.calendar_sync.feed import feed_calendar, feed_owner, issue_feed_token, revoke_feed_token
 from app.calendar_sync.forms import CalendarSettingsForm, FeedForm
 from app.calendar_sync.jobs import queue_technician_sync
@@ -18,6 +19,7 @@ from app.calendar_sync.mailboxes import (
 )
 from app.extensions import db
 from app.models.enums import Role
+from app.security.access import declare, public
 from app.transactions import commit
 
 bp = Blueprint("calendar", __name__)
@@ -26,6 +28,7 @@ VISIT_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD)
 
 
 @bp.get("/calendar/<token>.ics")
+@declare(public("a calendar app fetching the feed; the token in the URL is the secret"))
 def feed(token: str):
     """The private feed; 404 for a wrong or revoked token (nothing to tell apart)."""
     user = feed_owner(token)

@@ -15,9 +15,13 @@ from flask_babel import gettext as _
 from app.csat.answers import MAX_COMMENT, RATINGS, WEB, AnswerRefused, can_change, record_answer
 from app.csat.answers import survey as find_survey
 from app.csat.tokens import response_id_of
+from app.security.access import SESSION_CSRF, declare_blueprint, public
 from app.transactions import commit
 
 bp = Blueprint("csat", __name__)
+declare_blueprint(
+    bp, public("the customer's rating link, a signed token in the URL", csrf=SESSION_CSRF)
+)
 
 PAGE_LANGUAGES = ("nl", "en")
 

@@ -18,10 +18,12 @@ from app.extensions import csrf
 from app.fillout.forms import find_form
 from app.fillout.mapping import intake_problems, map_submission
 from app.fillout.payloads import InvalidSubmission, parse_submission
+from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body, record_event
 
 bp = Blueprint("fillout_webhook", __name__, url_prefix="/api/v1/webhooks/fillout")
+declare_blueprint(bp, signed("Fillout's shared secret"))
 csrf.exempt(bp)
 
 

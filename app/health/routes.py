@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
 from app.extensions import csrf, db
+from app.security.access import SESSION_CSRF, declare_blueprint, public
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
+declare_blueprint(bp, public("probes of the load balancer and the orchestrator", csrf=SESSION_CSRF))
 csrf.exempt(bp)
 
 

@@ -31,6 +31,7 @@ from app.integrations.sync_records import as_uuid
 from app.integrations.sync_settings import SETTING_FIELDS
 from app.models import AuditLog, Integration, SyncJob
 from app.models.enums import Role
+from app.security.access import SESSION_OR_KEY, Access, declare_blueprint
 from app.transactions import commit
 
 bp = guard_json_api(Blueprint("integrations_api", __name__, url_prefix="/api/integrations"))
@@ -40,6 +41,9 @@ WRITABLE = frozenset(
     | {"webhooks_enabled", *services.CONFIG_FIELDS}
     | set(services.ALL_SECRET_FIELDS)
 )
+
+
+declare_blueprint(bp, Access(roles=frozenset({Role.ADMIN}), two_factor=True, csrf=SESSION_OR_KEY))
 
 
 @bp.before_request

@@ -39,12 +39,16 @@ from app.integrations.endpoints import (
 from app.integrations.sync_records import as_uuid
 from app.models import DeliveryAttempt, OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
+from app.security.access import SESSION_OR_KEY, Access, declare_blueprint
 from app.transactions import commit
 from app.ui import no_store
 
 bp = guard_json_api(Blueprint("integration_webhooks_api", __name__, url_prefix="/api/webhooks"))
 
 MAX_PAGE = 100
+
+
+declare_blueprint(bp, Access(roles=frozenset({Role.ADMIN}), two_factor=True, csrf=SESSION_OR_KEY))
 
 
 @bp.before_request

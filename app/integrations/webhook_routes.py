@@ -13,9 +13,11 @@ from app.api.errors import ApiError
 from app.extensions import csrf
 from app.integrations import salesforce_outbound
 from app.integrations.webhooks_in import receive
+from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 
 bp = Blueprint("provider_webhooks", __name__, url_prefix="/api/v1/webhooks")
+declare_blueprint(bp, signed("each provider's signature (app.integrations.webhook_schemes)"))
 csrf.exempt(bp)
 
 

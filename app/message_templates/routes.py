@@ -10,10 +10,10 @@ import uuid
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.api.errors import json_error
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
 from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.message_templates.forms import (
@@ -41,6 +41,7 @@ from app.message_templates.services import (
 )
 from app.models import CommunicationTemplate, CommunicationThread
 from app.models.enums import Role
+from app.security.access import DESK, Access, declare
 from app.transactions import commit
 
 bp = Blueprint("message_templates", __name__, url_prefix="/admin/templates")
@@ -217,6 +218,7 @@ def _overrides() -> dict[str, str]:
 
 
 @preview_bp.post("/templates/<template_id>/preview")
+@declare(Access(roles=DESK))
 @login_required
 def thread_preview(template_id: str):
     """``template_id`` filled in for ``?thread_id=``: 200 with the texts, 422 naming gaps."""

@@ -26,6 +26,7 @@ from app.mobile.push import (
     unsubscribe,
 )
 from app.models.enums import Role
+from app.security.access import declare, public
 from app.transactions import commit
 
 bp = Blueprint("mobile_offline", __name__, url_prefix="/m")
@@ -45,6 +46,7 @@ def _phone_app_context():
 
 
 @bp.get("/manifest.webmanifest")
+@declare(public("the phone app's manifest, fetched before sign-in"))
 def manifest():
     """The web app manifest: installs ``/m/`` as "Switchboard" on the phone's home screen."""
     body = {
@@ -76,6 +78,7 @@ def manifest():
 
 
 @bp.get("/sw.js")
+@declare(public("the service worker script; it holds no data"))
 def service_worker():
     """The service worker, from ``/m/`` so that its scope is the phone view."""
     response = send_from_directory(

@@ -6,8 +6,9 @@ import uuid
 
 from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.jobs.queues import enqueue
 from app.notifications.services import (
     mark_all_read,

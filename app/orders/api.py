@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
@@ -16,6 +18,7 @@ from app.orders.services import (
     order_to_dict,
 )
 from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
+from app.security.access import DESK, OWN_VISITS, SESSION_OR_KEY, Access, declare
 from app.transactions import commit
 
 bp = guard_json_api(Blueprint("orders_api", __name__, url_prefix="/api/orders"))
@@ -29,6 +32,7 @@ def _order(key: str):
 
 
 @bp.get("/<key>")
+@declare(Access(roles=DESK, csrf=SESSION_OR_KEY))
 def get_order(key):
     # Refused before the look-up, as on the page: order numbers are guessable,
     # and a 404/403 difference would tell a technician which ones exist.
@@ -49,6 +53,7 @@ def _order_to_move(key: str):
 
 
 @bp.post("/<key>/status")
+@declare(replace(OWN_VISITS, csrf=SESSION_OR_KEY))
 def change_status(key):
     order = _order_to_move(key)
     body = request.get_json(silent=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.extensions import db
 from app.labels import label
 from app.models.enums import OrderStatus
@@ -17,6 +18,7 @@ from app.orders.status_engine import (
     change_entity_status,
     parse_status,
 )
+from app.security.access import DESK, OWN_VISITS, Access, declare
 from app.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -51,12 +53,14 @@ def _page(
 
 
 @bp.get("/<key>")
+@declare(Access(roles=DESK))
 @login_required
 def show(key):
     return _page(_order(key))
 
 
 @bp.post("/<key>/status")
+@declare(OWN_VISITS)
 @login_required
 def change_status(key):
     order = _order(key)

@@ -27,9 +27,11 @@ from app.partners.config import (
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
 from app.partners.sandbox.mode import caller_is_test, idempotency_key_in_mode
 from app.partners.schemas import IntegrationConfigIn
+from app.security.access import PARTNER_API, declare_blueprint
 from app.transactions import commit
 
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1/partners")
+declare_blueprint(bp, PARTNER_API)
 csrf.exempt(bp)
 
 

@@ -29,9 +29,11 @@ from app.partners.order_queries import (
 )
 from app.partners.order_schemas import CancelIn, OrderChangeIn
 from app.partners.order_views import event_catalogue, order_detail, order_summary
+from app.security.access import PARTNER_API, declare_blueprint
 from app.transactions import commit
 
 bp = Blueprint("partner_order_api", __name__, url_prefix="/api/v1/partners")
+declare_blueprint(bp, PARTNER_API)
 csrf.exempt(bp)
 
 

@@ -21,10 +21,12 @@ from app.partners.status_webhook import (
     record_rejection,
     verify_signature,
 )
+from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body
 
 bp = Blueprint("partner_status_webhook", __name__, url_prefix="/api/v1/webhooks/partner-status")
+declare_blueprint(bp, signed("the partner's HMAC signature"))
 csrf.exempt(bp)
 
 

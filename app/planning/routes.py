@@ -11,8 +11,9 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.extensions import db
 from app.mobile.services import local_today
 from app.models import TechnicianAbsence, TechnicianSchedule, User
@@ -28,6 +29,7 @@ from app.planning.hours import (
 )
 from app.planning.page import plan_section
 from app.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
+from app.security.access import Access, declare
 from app.transactions import commit
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -56,6 +58,7 @@ def _back_to_board() -> bool:
 
 
 @bp.get("/")
+@declare(Access(roles=frozenset(PLANNER_ROLES)))
 @login_required
 def board():
     _require(PLANNER_ROLES)
@@ -64,6 +67,7 @@ def board():
 
 
 @bp.get("/orders/<key>")
+@declare(Access(roles=frozenset(PLANNER_ROLES)))
 @login_required
 def order_plan(key):
     order = _order(key)
@@ -77,6 +81,7 @@ def order_plan(key):
 
 
 @bp.post("/orders/<key>")
+@declare(Access(roles=frozenset(PLANNER_ROLES)))
 @login_required
 def save(key):
     order = _order(key)
@@ -98,6 +103,7 @@ def save(key):
 
 
 @bp.post("/orders/<key>/cancel")
+@declare(Access(roles=frozenset(PLANNER_ROLES)))
 @login_required
 def cancel(key):
     order = _order(key)
@@ -152,6 +158,7 @@ def _technician(user_id: str) -> User:
 
 
 @bp.get("/technicians/<user_id>")
+@declare(Access(roles=frozenset(HOURS_ROLES)))
 @login_required
 def technician(user_id):
     user = _technician(user_id)
@@ -179,6 +186,7 @@ def _hours_page(user, errors=None, status=200, form=None):
 
 
 @bp.post("/technicians/<user_id>/hours")
+@declare(Access(roles=frozenset(HOURS_ROLES)))
 @login_required
 def save_hours(user_id):
     user = _technician(user_id)
@@ -196,6 +204,7 @@ def save_hours(user_id):
 
 
 @bp.post("/technicians/<user_id>/absences")
+@declare(Access(roles=frozenset(HOURS_ROLES)))
 @login_required
 def add_absence(user_id):
     user = _technician(user_id)
@@ -220,6 +229,7 @@ def add_absence(user_id):
 
 
 @bp.post("/technicians/<user_id>/absences/<absence_id>/delete")
+@declare(Access(roles=frozenset(HOURS_ROLES)))
 @login_required
 def delete_absence(user_id, absence_id):
     user = _technician(user_id)

@@ -21,10 +21,14 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.partners.config import ConfigInvalid
 from app.partners.portal_users import redeem_invitation, set_invited_password
+from app.security.access import SESSION_CSRF, declare_blueprint, public
 from app.transactions import commit
 from app.ui import no_store
 
 bp = Blueprint("portal_welcome", __name__, url_prefix="/portal")
+declare_blueprint(
+    bp, public("an invited partner user's signed set-password link", csrf=SESSION_CSRF)
+)
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])

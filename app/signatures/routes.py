@@ -9,9 +9,9 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.auth.decorators import require_second_factor
+from app.auth.decorators import login_required, require_second_factor
 from app.extensions import db
 from app.signatures.services import (
     MAX_SIGNATURE_LENGTH,

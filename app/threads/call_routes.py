@@ -8,11 +8,11 @@ timeline and header out of band.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.api.auth import api_role_required, guard_json_api
 from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES
+from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import format_duration
 from app.extensions import db
 from app.labels import label

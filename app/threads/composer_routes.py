@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.api.errors import json_error
+from app.auth.decorators import login_required
 from app.extensions import db
 from app.threads.composer import undo_reply
 from app.threads.drafts import parse_draft, save_draft

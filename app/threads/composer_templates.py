@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.message_templates.services import get_template, templates_for_channel
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import reachable_channels

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
 from app.contacts.services import InvalidContact
 from app.extensions import db
 from app.threads.customer import customer_panel, edit_contact

@@ -13,12 +13,12 @@ import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
-from app.auth.decorators import STAFF_DESK_ROLES
+from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import ReplyCollision, latest_message_id, mark_read, merge_pointer
 from app.extensions import db
 from app.message_templates.services import templates_for_channel

@@ -7,8 +7,9 @@ as an inline edit does; the list beside hears the change live.
 from __future__ import annotations
 
 from flask import Blueprint, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import login_required
 from app.conversations import unsnooze
 from app.extensions import db
 from app.threads.refusal import thread_or_refuse

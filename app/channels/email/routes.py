@@ -21,6 +21,7 @@ from app.channels.email.signature import (
     signature_is_valid,
 )
 from app.extensions import csrf
+from app.security.access import declare_blueprint, signed
 from app.security.bodies import loads as untrusted_json
 from app.transactions import commit
 from app.transports.registry import is_sandboxed
@@ -30,6 +31,7 @@ from app.webhooks.freshness import signed_recently, stale_message
 log = logging.getLogger(__name__)
 
 bp = Blueprint("sendgrid_webhook", __name__, url_prefix="/api/v1/webhooks/sendgrid")
+declare_blueprint(bp, signed("SendGrid's signed event webhook"))
 csrf.exempt(bp)
 
 

@@ -9,10 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 from app.api.errors import ApiError
 from app.channels.outlook.notifications import record_notifications
 from app.extensions import csrf
+from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body
 
 bp = Blueprint("outlook_webhook", __name__, url_prefix="/api/v1/webhooks/outlook")
+declare_blueprint(bp, signed("Microsoft Graph's clientState and validation token"))
 csrf.exempt(bp)
 
 # Graph's tokens are a sentence and a GUID; anything far longer is not Graph.

@@ -19,10 +19,12 @@ from app.channels.sms.payloads import (
     signature_is_valid,
 )
 from app.extensions import csrf
+from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 from app.webhooks.events import read_raw_body, record_event
 
 bp = Blueprint("sms_webhook", __name__, url_prefix="/api/v1/webhooks/sms")
+declare_blueprint(bp, signed("Twilio's request signature"))
 csrf.exempt(bp)
 
 # Twilio reads the answer as instructions; an empty <Response> means "send nothing back".

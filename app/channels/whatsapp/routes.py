@@ -21,11 +21,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app.api.errors import ApiError
 from app.channels.whatsapp.payloads import event_type, shape_problems
 from app.extensions import csrf
+from app.security.access import declare_blueprint, signed
 from app.webhooks.events import body_digest, parse_json, read_raw_body, store_event
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("whatsapp_webhook", __name__, url_prefix="/api/v1/webhooks/whatsapp")
+declare_blueprint(bp, signed("Meta's X-Hub-Signature-256 and verify token"))
 csrf.exempt(bp)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"

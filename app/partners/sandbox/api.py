@@ -29,9 +29,11 @@ from app.partners.sandbox.moves import (
     move_test_order,
     parse_sandbox_status,
 )
+from app.security.access import PARTNER_API, declare_blueprint
 from app.transactions import after_commit, commit
 
 bp = Blueprint("partner_sandbox", __name__, url_prefix="/api/v1/partners")
+declare_blueprint(bp, PARTNER_API)
 csrf.exempt(bp)
 
 
