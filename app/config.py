@@ -243,6 +243,8 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(_env("DATABASE_URL", default_db)),
             "REDIS_URL": _env("REDIS_URL"),
             "SECRET_KEY": _env("SECRET_KEY"),
+            # Keys the erasure tombstones' hashes (app.gdpr.tombstones); default from SECRET_KEY.
+            "ERASURE_TOMBSTONE_KEY": _env("ERASURE_TOMBSTONE_KEY"),
             "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS"),
             "PUBLIC_BASE_URL": public_base_url,
             "WHATSAPP_API_BASE": _env("WHATSAPP_API_BASE", "https://graph.facebook.com"),

@@ -18,10 +18,10 @@ identifier come back.
 
 **Why a keyed hash.** A plain SHA-256 of an e-mail address is found by hashing
 a list of candidates, which would tell anyone with the database that the person
-was our customer. The digest is HMAC-SHA256 under ``ERASURE_TOMBSTONE_KEY``
-(default: derived from ``SECRET_KEY``). Rotating ``SECRET_KEY`` therefore needs
-``ERASURE_TOMBSTONE_KEY`` set to the value derived from the old one
-(``flask gdpr tombstone-key``), or the tombstones stop matching.
+was our customer. The digest is HMAC-SHA256 under ``ERASURE_TOMBSTONE_KEY``,
+or, when that is not set, a key derived from ``SECRET_KEY``: a deployment that
+may rotate ``SECRET_KEY`` sets ``ERASURE_TOMBSTONE_KEY`` once, or its tombstones
+stop matching after the rotation.
 """
 
 from __future__ import annotations
