@@ -55,7 +55,15 @@ def role_required(*roles: Role):
             return view(*args, **kwargs)
 
         # What it enforces is its declaration (app.security.access).
-        return record(wrapped, Access(roles=frozenset(roles), two_factor=privileged))
+        # A partner user only ever sees their own partner's records (app.portal.scope).
+        return record(
+            wrapped,
+            Access(
+                roles=frozenset(roles),
+                two_factor=privileged,
+                partner_scoped=Role.PARTNER in roles,
+            ),
+        )
 
     return decorator
 
