@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.security.access import declare, public
 from app.security.headers import content_security_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,7 @@ def test_the_policy_without_providers():
 
 def test_a_route_that_sets_its_own_policy_keeps_it(app):
     @app.get("/sandboxed-for-test")
+    @declare(public("a test route"))
     def sandboxed():
         return "x", 200, {"Content-Security-Policy": "default-src 'none'; sandbox"}
 
