@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.message_templates.visit_moment import TimeWindow
-from app.mobile.conversation import find_order_thread
+from app.mobile.conversation import find_customer_thread, find_order_thread
 from app.mobile.pending import MoveState, latest_moves
 from app.mobile.quick_replies import (
     ETA_CHOICES,
@@ -103,7 +103,9 @@ def build_visit(
         may_act=may_act,
         window=time_window(order),
         quick_replies=(
-            quick_replies_for(order, thread, technician, day, templates) if may_act else []
+            quick_replies_for(order, find_customer_thread(order), technician, day, templates)
+            if may_act
+            else []
         ),
         move=move,
         held_reply=held_reply(thread, technician) if may_act else None,

@@ -25,6 +25,7 @@ from app.models import (
 from app.models.enums import ChannelType, ThreadStatus, ThreadType
 from app.system_texts import SystemText
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
+from app.threads.technician_replies import TechnicianMayNotWrite
 
 
 def find_order_thread(order: Order) -> CommunicationThread | None:
@@ -107,6 +108,43 @@ def order_thread(order: Order) -> CommunicationThread:
     )
 
 
+def find_customer_thread(order: Order) -> CommunicationThread | None:
+    """The order's latest open conversation with its end customer (not the partner's)."""
+    if order.end_customer_contact_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(CommunicationThread)
+        .where(
+            CommunicationThread.order_id == order.id,
+            CommunicationThread.contact_id == order.end_customer_contact_id,
+            CommunicationThread.status != ThreadStatus.CLOSED,
+        )
+        .order_by(CommunicationThread.last_message_at.desc())
+        .limit(1)
+    )
+
+
+def customer_thread(order: Order) -> CommunicationThread | None:
+    """Where a message for the visit's customer goes: their conversation about the
+    order, started if they can be reached. None when the order has no end customer
+    or no channel reaches them: the partner's conversation is never a stand-in.
+    """
+    thread = find_customer_thread(order)
+    if thread is not None:
+        return thread
+    channel = customer_channel(order.end_customer)
+    if channel is None:
+        return None
+    return order_thread_for(order.end_customer, channel, order, f"Order {order.order_number}")
+
+
+def no_customer_thread_reason(order: Order) -> str:
+    """Why :func:`customer_thread` found nowhere to write (recorded, not shown raw)."""
+    if order.end_customer is None:
+        return "the order has no customer contact"
+    return "the customer has no phone number or e-mail address on an active channel"
+
+
 def record_visit_event(
     thread: CommunicationThread, order: Order, actor: User, event: str, line: SystemText
 ) -> CommunicationMessage:
@@ -177,5 +215,7 @@ def tell_customer(
         except InvalidInput as exc:
             problem = "; ".join(str(value) for value in exc.fields.values())
             continue
+        except TechnicianMayNotWrite as exc:
+            return None, None, str(exc)
         return message, channel, None
     return None, None, problem

@@ -31,7 +31,7 @@ from app.message_templates.rendering import (
     render_for_thread,
 )
 from app.message_templates.visit_moment import visit_moment
-from app.mobile.conversation import customer_channel, find_order_thread, order_thread
+from app.mobile.conversation import customer_channel, customer_thread, find_customer_thread
 from app.mobile.services import AMSTERDAM, time_window
 from app.models import (
     CommunicationMessage,
@@ -241,6 +241,12 @@ def send_quick_reply(
         if not eta:
             raise InvalidInput({"eta": _("Pick when you expect to arrive.")})
         variables[ETA_VARIABLE] = eta
+    thread = customer_thread(order)
+    if thread is None:
+        # Never the partner's conversation instead: nothing is sent.
+        raise InvalidInput(
+            {"template_id": _("There is no way to reach this visit's customer; ask the office.")}
+        )
     # "On my way" reaches the customer once per visit, whichever way it is sent.
     try:
         notice_id = claim_for_template(order.id, template.id, day)
@@ -249,7 +255,7 @@ def send_quick_reply(
             {"template_id": _("The customer was already told today that you are on the way.")}
         ) from exc
     message = compose_reply(
-        order_thread(order),
+        thread,
         technician,
         content=None,
         template_id=template.id,
@@ -265,7 +271,7 @@ def send_quick_reply(
 def seconds_behind_held(order: Order) -> float:
     """How long a reply must wait to go out after every reply still held on the order's
     conversation (0 when none is): replies reach the customer in the order written."""
-    thread = find_order_thread(order)
+    thread = find_customer_thread(order)
     if thread is None:
         return 0
     last_release = db.session.scalar(
@@ -283,7 +289,7 @@ def withdraw_quick_reply(
     order: Order, technician: User, message_id: uuid.UUID
 ) -> CommunicationMessage | None:
     """Take back a held quick reply before it leaves; None once it is being sent."""
-    thread = find_order_thread(order)
+    thread = find_customer_thread(order)
     if thread is None:
         return None
     # An "on my way" taken back was never sent: it may be sent again. (The caller

@@ -98,6 +98,7 @@ from app.tasks.services import (
 )
 from app.tasks.validation import TaskValidationError
 from app.threads.services import InvalidInput, add_note
+from app.threads.technician_replies import TechnicianMayNotWrite
 from app.transactions import commit
 from app.ui import order_status_label
 
@@ -353,6 +354,9 @@ def reply(order_id: uuid.UUID):
     except InvalidInput as exc:
         db.session.rollback()
         return _back(order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values())))
+    except TechnicianMayNotWrite as exc:
+        db.session.rollback()
+        return _back(order, error=_("Not sent: %(problem)s", problem=str(exc)), code=403)
     commit()
     if seconds > 0 and message.is_held:
         return _back(order)  # the card shows "Sending in 8 s · Undo"

@@ -35,7 +35,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.labels import label
-from app.mobile.conversation import active_template, order_thread, record_visit_event, tell_customer
+from app.mobile.conversation import (
+    active_template,
+    customer_thread,
+    no_customer_thread_reason,
+    order_thread,
+    record_visit_event,
+    tell_customer,
+)
 from app.mobile.services import AMSTERDAM
 from app.models import AuditLog, CommunicationMessage, Order, User
 from app.models.enums import OrderStatus
@@ -177,7 +184,7 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
         message, channel_name, problem = None, None, None
         line = text("visit.on_the_way_already_told", actor=actor.name)
     else:
-        message, channel_name, problem = _tell_customer(order, thread, actor)
+        message, channel_name, problem = _tell_customer(order, customer_thread(order), actor)
         if message:
             record_notice_message(notice_id, message.id)
             line = text("visit.on_the_way_told", actor=actor.name, channel=channel_name)
@@ -218,7 +225,11 @@ def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
 def _tell_customer(
     order: Order, thread, actor: User
 ) -> tuple[CommunicationMessage | None, str | None, str | None]:
-    """Send the on-the-way message on the first channel that can carry it."""
+    """Send the on-the-way message on the first channel that can carry it, in the
+    conversation with the visit's customer (``thread``; None when there is none:
+    nothing is sent, and the visit's record says why)."""
+    if thread is None:
+        return None, None, no_customer_thread_reason(order)
     contact = thread.contact
     text = DEFAULT_ON_THE_WAY_TEXT.format(
         name=(contact.first_name or contact.display_name) if contact else "",

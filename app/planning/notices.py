@@ -22,7 +22,12 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mobile.conversation import active_template, order_thread, tell_customer
+from app.mobile.conversation import (
+    active_template,
+    customer_thread,
+    no_customer_thread_reason,
+    tell_customer,
+)
 from app.models import Order, User, Visit, VisitNotice
 from app.transactions import commit
 
@@ -71,7 +76,7 @@ def send_visit_notice(notice_id: str) -> str:
         return "skipped"
     order = db.session.get(Order, visit.order_id)
     author = db.session.get(User, notice.actor_user_id) if notice.actor_user_id else None
-    thread = order_thread(order)
+    thread = customer_thread(order)
     message, problem = _send(notice, visit, order, thread, author)
     notice.sent_at = utcnow() if message else None
     notice.message_id = message.id if message else None
@@ -84,9 +89,9 @@ def send_visit_notice(notice_id: str) -> str:
 
 
 def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User | None):
+    if thread is None:
+        return None, no_customer_thread_reason(order)
     contact = thread.contact
-    if contact is None:
-        return None, "the order has no customer contact"
     if author is None:
         return None, "the planner's account no longer exists"
     day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""

@@ -42,7 +42,9 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, MessageType
+from app.signatures.services import mailbox_signature
 from app.threads.email_reply import (
+    Addressees,
     BadAddresses,
     last_customer_email,
     prefilled_addressees,
@@ -51,7 +53,7 @@ from app.threads.email_reply import (
     reply_signatures,
     with_signatures,
 )
-from app.threads.technician_replies import check_technician_reply
+from app.threads.technician_replies import check_technician_reply, writes_as_technician
 
 MAX_MESSAGE_LENGTH = 20_000
 # The key of a held reply's ``extra`` that keeps the composer's fields as typed.
@@ -249,6 +251,7 @@ def compose_reply(
         content=content,
         variables=variables,
         addressees_given=any((to, cc, bcc)),
+        subject_given=bool((subject or "").strip()),
         has_uploads=any(name for name, _stream in uploads),
         system_composed=system_composed,
     )
@@ -295,10 +298,16 @@ def compose_reply(
         extra[TYPED] = typed
     if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
         subject = (subject or "").strip() or _reply_subject(thread.thread_subject)
-        addressees = _addressees(thread, channel, to, cc, bcc)
+        if writes_as_technician(author):
+            # A visit message goes to the customer's own address, whatever
+            # Reply-To or CC their last mail carried, under the mailbox's name.
+            addressees = _customer_only(thread)
+            signatures = [s for s in (mailbox_signature(channel),) if s]
+        else:
+            addressees = _addressees(thread, channel, to, cc, bcc)
+            signatures = reply_signatures(author, channel)
         recipient.update(email=addressees.to[0], to=addressees.to, cc=addressees.cc)
         recipient["bcc"] = addressees.bcc
-        signatures = reply_signatures(author, channel)
         quoted = last_customer_email(thread) if include_quote else None
         html = reply_html(body, html, signatures, quoted)
         body = with_signatures(body, signatures)
@@ -363,6 +372,13 @@ def _addressees(thread, channel, to, cc, bcc):
         return read_addressees(to, cc, bcc)
     except BadAddresses as exc:
         raise InvalidInput(exc.fields) from exc
+
+
+def _customer_only(thread) -> Addressees:
+    email = thread.contact.email if thread.contact else None
+    if not email:
+        raise InvalidInput({"to": _("The customer has no e-mail address.")})
+    return Addressees(to=[email])
 
 
 def _pick_channel(thread, channels, channel_id) -> CommunicationChannel:

@@ -2,11 +2,14 @@
 
 A technician writes to customers from the phone with one-tap visit messages
 ("on my way", the quick replies of category ``installation_scheduling``), to the
-customer of a visit they are assigned to. Free text, an e-mail to addressees of
-their choosing, WhatsApp text or a message about someone else's visit is desk
-work: an agent's judgement, an agent's signature. The rule sits in
-:func:`app.threads.services.compose_reply`, the one path every reply takes (the
-reply form, the JSON API, the phone), so a new way to send cannot skip it.
+customer of a visit they are on (as its lead or on its crew), in the
+conversation with that customer. Free text, a subject of their own, an e-mail
+to addressees of their choosing, WhatsApp text, a message to the partner who
+placed the order or about someone else's visit is desk work: an agent's
+judgement, an agent's signature. What a technician sends goes to the customer's
+own address only and carries the mailbox's signature, not a personal one. The
+rule sits in :func:`app.threads.services.compose_reply`, the one path every reply
+takes (the reply form, the JSON API, the phone), so a new way to send cannot skip it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import CommunicationTemplate, CommunicationThread, Order, User
 from app.models.enums import Role, TemplateCategory
+from app.orders.services import may_change_status
 from app.orders.visit_notices import is_on_the_way_template
 
 # The quick replies' category (app.mobile.quick_replies) and the "on my way" notices.
@@ -41,6 +45,7 @@ def check_technician_reply(
     content: str | None,
     variables: dict | None,
     addressees_given: bool,
+    subject_given: bool,
     has_uploads: bool,
     system_composed: bool,
 ) -> None:
@@ -62,9 +67,9 @@ def check_technician_reply(
         raise TechnicianMayNotWrite(
             _("Technicians send customers the visit messages only, not their own text.")
         )
-    if (content or "").strip() or addressees_given or has_uploads:
+    if (content or "").strip() or subject_given or addressees_given or has_uploads:
         raise TechnicianMayNotWrite(
-            _("A visit message is sent as it is: no own text, addressees or files.")
+            _("A visit message is sent as it is: no own text, subject, addressees or files.")
         )
     for name, value in (variables or {}).items():
         if name not in TECHNICIAN_VARIABLES or not _ETA.match(str(value).strip()):
@@ -73,11 +78,23 @@ def check_technician_reply(
             )
 
 
+def writes_as_technician(author: User) -> bool:
+    """Whether ``author``'s replies are visit messages: to the customer's own
+    address, with the mailbox's signature only."""
+    return author.role == Role.TECHNICIAN
+
+
 def _own_visit(thread: CommunicationThread, author: User) -> bool:
-    if thread.order_id is None:
+    """The thread is the conversation with the end customer of an order the
+    technician visits; the partner's conversation about the order is not."""
+    if thread.order_id is None or thread.contact_id is None:
         return False
     order = db.session.get(Order, thread.order_id)
-    return order is not None and order.assigned_technician_id == author.id
+    return (
+        order is not None
+        and thread.contact_id == order.end_customer_contact_id
+        and may_change_status(author, order)
+    )
 
 
 def _made_for_visits(template: CommunicationTemplate) -> bool:
