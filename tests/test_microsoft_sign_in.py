@@ -258,6 +258,7 @@ def test_a_first_microsoft_sign_in_binds_the_account_only_after_the_code(
     assert response.headers["Location"].endswith("/login/verify")
     db.session.refresh(admin)
     assert admin.microsoft_object_id is None  # not bound while the code is outstanding
+    assert admin.last_login_at is None  # nor signed in: the code is part of the sign-in
     assert not db.session.scalar(
         sa.select(AuditLog).where(AuditLog.action == "microsoft_account_bound")
     )
@@ -267,17 +268,17 @@ def test_a_first_microsoft_sign_in_binds_the_account_only_after_the_code(
     db.session.expire_all()
     bound = db.session.get(User, admin.id)
     assert bound.microsoft_object_id == account["oid"]
+    assert bound.last_login_at is not None
 
 
-def test_a_microsoft_sign_in_abandoned_at_the_code_binds_nothing(
-    client, auth, entra, make_user
-):
+def test_a_microsoft_sign_in_abandoned_at_the_code_binds_nothing(client, auth, entra, make_user):
     admin = make_user("admin", email="beheer@chargecars.nl")
     entra.sign_in_as("beheer@chargecars.nl", amr=["pwd"])
     round_trip(client, entra)
     assert auth.verify("000000").status_code == 200  # a wrong code: asked again
     db.session.expire_all()
     assert db.session.get(User, admin.id).microsoft_object_id is None
+    assert db.session.get(User, admin.id).last_login_at is None
 
 
 # -- ID tokens that must not be believed -------------------------------------

@@ -2,13 +2,20 @@
 
 Three holes an outside review found: the manager-only bulk e-mail JSON route and
 an admin changing someone else's signature let a session without a second factor
-through. (The third, a Microsoft account bound before the authenticator code,
+through, and so did the pages where managers set a technician's hours and
+days off. (The third, a Microsoft account bound before the authenticator code,
 is tested with the Microsoft sign-in, tests/test_microsoft_sign_in.py.)
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from app.auth.two_factor import PRIVILEGED_ROLES
 from app.extensions import db
+from app.models import TechnicianAbsence
+from app.models.enums import Role
+from app.security.access import access_of
 
 BULK = {
     "subject": "Onderhoud",
@@ -46,3 +53,38 @@ def test_an_admin_changes_another_users_signature_only_with_the_second_factor(
         "/settings/signature", data={"signature": "Met groet, Beheer", "csrf_token": token}
     )
     assert own.status_code == 303
+
+
+def test_a_technicians_hours_and_days_off_ask_the_manager_for_the_second_factor(
+    client, auth, make_user
+):
+    technician = make_user("technician")
+    make_user("manager", email="manager@switchboard.test", two_factor=False)
+    auth.login("manager@switchboard.test")
+    token = auth.csrf_token("/settings/security")
+    page = client.get(f"/planning/technicians/{technician.id}")
+    assert page.status_code in (302, 303)
+    assert "/settings/security" in page.headers["Location"]
+    absence = client.post(
+        f"/planning/technicians/{technician.id}/absences",
+        data={
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-02",
+            "reason": "Gekaapt",
+            "csrf_token": token,
+        },
+    )
+    assert absence.status_code in (302, 303)
+    assert "/settings/security" in absence.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TechnicianAbsence)) == 0
+
+
+def test_every_route_only_managers_and_admins_may_call_asks_for_the_second_factor(app):
+    """The declarations say so for every such route, so none can forget it again."""
+    forgetful = []
+    for rule in app.url_map.iter_rules():
+        access = access_of(app, rule.endpoint)
+        roles = {role for role in (access.roles if access else ()) if isinstance(role, Role)}
+        if roles and roles <= PRIVILEGED_ROLES - {Role.PARTNER} and not access.two_factor:
+            forgetful.append(rule.rule)
+    assert forgetful == []

@@ -36,7 +36,6 @@ from flask_babel import gettext
 from app.audit.records import record_change
 from app.auth.id_tokens import IdTokenRejected, KeysUnavailable, verify_id_token
 from app.auth.services import normalise_email
-from app.database import utcnow
 from app.extensions import db
 from app.microsoft import confidential_client
 from app.models import User
@@ -188,7 +187,8 @@ def account_for(identity: MicrosoftIdentity, *, ip_address: str | None) -> User:
 
     Binds nothing: a first sign-in's binding waits for :func:`bind_account`,
     which the caller runs once the whole sign-in (a second factor included)
-    has succeeded. ``last_login_at`` is written to the session; the caller commits.
+    has succeeded. Nor does it note a sign-in (``last_login_at``): that waits
+    for the session to start, after the authenticator code where one is asked.
     """
     user = db.session.scalar(
         sa.select(User).where(
@@ -214,7 +214,6 @@ def account_for(identity: MicrosoftIdentity, *, ip_address: str | None) -> User:
             status=403,
             reason=f"user {user.id} is deactivated",
         )
-    user.last_login_at = utcnow()
     return user
 
 

@@ -26,7 +26,6 @@ from app.auth.forms import LoginForm
 from app.auth.services import home_endpoint_for
 from app.auth.signin import finish_sign_in, safe_next
 from app.security.access import SESSION_CSRF, declare_blueprint, public
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,6 @@ def callback():
         user = microsoft.account_for(identity, ip_address=request.remote_addr)
     except microsoft.MicrosoftSignInError as exc:
         return _refused(exc, next_url=next_url)
-    commit()
     return finish_sign_in(
         user,
         remember=False,

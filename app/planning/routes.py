@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user
 
-from app.auth.decorators import login_required
+from app.auth.decorators import login_required, role_required
 from app.extensions import db
 from app.mobile.services import local_today
 from app.models import TechnicianAbsence, TechnicianSchedule, User
@@ -158,8 +158,7 @@ def _technician(user_id: str) -> User:
 
 
 @bp.get("/technicians/<user_id>")
-@declare(Access(roles=frozenset(HOURS_ROLES)))
-@login_required
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def technician(user_id):
     user = _technician(user_id)
     return _hours_page(user)
@@ -186,8 +185,7 @@ def _hours_page(user, errors=None, status=200, form=None):
 
 
 @bp.post("/technicians/<user_id>/hours")
-@declare(Access(roles=frozenset(HOURS_ROLES)))
-@login_required
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def save_hours(user_id):
     user = _technician(user_id)
     hours, errors = parse_weekly_hours(request.form)
@@ -204,8 +202,7 @@ def save_hours(user_id):
 
 
 @bp.post("/technicians/<user_id>/absences")
-@declare(Access(roles=frozenset(HOURS_ROLES)))
-@login_required
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def add_absence(user_id):
     user = _technician(user_id)
     errors = {}
@@ -229,8 +226,7 @@ def add_absence(user_id):
 
 
 @bp.post("/technicians/<user_id>/absences/<absence_id>/delete")
-@declare(Access(roles=frozenset(HOURS_ROLES)))
-@login_required
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def delete_absence(user_id, absence_id):
     user = _technician(user_id)
     absence = db.session.get(TechnicianAbsence, _uuid(absence_id)) if _uuid(absence_id) else None
