@@ -304,6 +304,10 @@ class Config:
             # Inbound events that waited together go to a worker as one job of up to
             # this many (each still processed and committed on its own); 1: a job each.
             "WEBHOOK_BATCH_SIZE": _env_int("WEBHOOK_BATCH_SIZE", 20),
+            # Seconds between a web process's looks at its live sockets: one whose
+            # user was deactivated, whose sessions ended or whose role or team
+            # changed is dropped (app/live_sessions.py); 0: no periodic look.
+            "LIVE_SESSION_CHECK_SECONDS": _env_float("LIVE_SESSION_CHECK_SECONDS", 30.0),
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),

@@ -10,7 +10,9 @@ deactivation) :func:`end_live_connections` drops every connection in the
 user's room, on whichever web process holds it. It travels as a control
 message on the same queue as the events (never sent to a browser), and each
 process's manager disconnects its own sockets in the room. A socket that
-tries to connect with the ended cookie is refused at ``connect``.
+tries to connect with the ended cookie is refused at ``connect``. What that
+message cannot catch (a deactivation or a new role written straight to the
+database, the message lost) :mod:`app.live_sessions` does.
 
 ``publish`` works from any process: with ``REDIS_URL`` set, web processes and
 ``worker.py`` share the Redis message queue, so a job's event reaches browsers
@@ -27,9 +29,11 @@ from contextlib import contextmanager, nullcontext
 from typing import Any, Iterable
 
 import socketio as socketio_server
+from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
+from app import live_sessions
 from app.coalescing import hold
 from app.extensions import socketio
 from app.models.enums import Role
@@ -69,6 +73,8 @@ def on_connect(auth: Any = None):
     join_room(role_room(current_user.role))
     if current_user.team_id:
         join_room(team_room(current_user.team_id))
+    # The rooms hold as long as the session, the role and the team they follow from.
+    live_sessions.opened(request.sid, current_user._get_current_object())
     return True
 
 

@@ -60,6 +60,8 @@ def base_config(**overrides) -> dict:
         "VISIT_UNDO_SECONDS": 0,
         # Tests change a desk's hours and write at once.
         "CONFIGURATION_CACHE_SECONDS": 0,
+        # Tests call app.live_sessions.check_live_sessions themselves.
+        "LIVE_SESSION_CHECK_SECONDS": 0,
         # Nothing listens on port 9: an address check that forgets the fake fails
         # fast (and flags for review) instead of calling the real PDOK.
         "PDOK_API_BASE": "http://127.0.0.1:9/pdok",

@@ -3,7 +3,9 @@
 A page asks to join its conversation's room (``presence:join``); the room is
 joined only if the signed-in user may open the conversation, so nobody hears
 who views or types in a conversation they cannot see. Each heartbeat checks
-again: a conversation moved to another team stops being shared at once.
+again: a conversation moved to another team stops being shared at once. Every
+event first asks whether the socket's session still holds
+(:func:`app.live_sessions.session_still_open`); a socket that outlived it is dropped.
 Answers come back as the event's acknowledgement: ``{"ok": true, "viewers":
 [...]}``, or ``{"ok": false, "error": ...}``.
 
@@ -19,10 +21,11 @@ import uuid
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import disconnect, join_room, leave_room, rooms
+from flask_socketio import join_room, leave_room, rooms
 
 from app.extensions import db, socketio
 from app.inbox.access import can_access_thread
+from app.live_sessions import session_still_open
 from app.models import CommunicationThread
 from app.presence import board
 from app.presence.people import people, person
@@ -47,10 +50,7 @@ def init_app(app) -> None:
 
 def _allowed_thread(data) -> CommunicationThread | None:
     """The conversation ``data`` names, if the signed-in user may open it."""
-    if not current_user.is_authenticated:
-        # The session behind this socket has ended (the user loader checks it on
-        # every event): the socket goes too, should the drop on sign-out have missed it.
-        disconnect()
+    if not session_still_open():
         return None
     if not isinstance(data, dict):
         return None
@@ -89,6 +89,8 @@ def on_join(data=None):
 
 
 def on_heartbeat(data=None):
+    if not session_still_open():
+        return _refused()
     thread = _allowed_thread(data)
     if thread is None:
         _quit(data)
@@ -100,6 +102,8 @@ def on_heartbeat(data=None):
 
 
 def on_leave(data=None):
+    if not session_still_open():
+        return _refused()
     _quit(data)
     return {"ok": True}
 
@@ -120,6 +124,8 @@ def _quit(data) -> None:
 
 def on_typing(data=None):
     """Pass "typing" (or "stopped") on to the others in the room this page joined."""
+    if not session_still_open():
+        return _refused()
     if not isinstance(data, dict) or data.get("kind") not in TYPING_KINDS:
         return {"ok": False, "error": "invalid_kind"}
     try:
@@ -128,7 +134,7 @@ def on_typing(data=None):
         return _refused()
     room = conversation_room(thread_id)
     # Only a page that passed the access check on joining is in the room.
-    if room not in rooms() or not current_user.is_authenticated:
+    if room not in rooms():
         return _refused()
     socketio.emit(
         "presence:typing",
