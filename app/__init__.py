@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import i18n, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import database_outages, i18n, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.auth.decorators import SecondFactorRequired
@@ -24,6 +24,7 @@ from app.auth.signin import restore_remembered_session
 from app.config import Config, ensure_instance_secrets, ensure_private_sqlite_file
 from app.crypto import keyring
 from app.database import ping_when_idle
+from app.database_outages import RetriesAfterDisconnect
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
 from app.jobs.broker import Broker
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     such as ``db upgrade`` never run jobs against a schema that is not there yet.
     """
     configure_logging()
-    app = Flask(
+    app = RetriesAfterDisconnect(
         __name__,
         instance_path=os.environ.get("SWITCHBOARD_INSTANCE_PATH", str(ROOT / "instance")),
         instance_relative_config=True,
@@ -255,6 +256,8 @@ def _error_message(exc: HTTPException) -> str:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    database_outages.init_app(app)
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         return json_error(exc.status, exc.code, exc.message, exc.fields, exc.headers)

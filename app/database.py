@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import time
 import uuid
 from datetime import datetime, timezone
@@ -138,9 +139,11 @@ def ping_when_idle(engine: sa.Engine, idle_seconds: float = IDLE_PING_SECONDS) -
 
     ``pool_pre_ping`` pings on every checkout, and a session checks out once per
     transaction: an inbound message's job took three or four extra round trips
-    that way. A connection that was in use seconds ago is alive; one idle longer
-    (a database restart, a firewall dropping quiet connections) is pinged, and a
-    dead one is replaced before anyone uses it, as ``pool_pre_ping`` would.
+    that way. A connection that was in use seconds ago is alive, unless the
+    server hung up on it since (a restart: the socket then has the goodbye or the
+    end of the stream to read, found by one ``poll`` that does not wait); one idle
+    longer (a firewall dropping quiet connections) is pinged too, and a dead one
+    is replaced before anyone uses it, as ``pool_pre_ping`` would.
     """
 
     @sa.event.listens_for(engine, "checkin")
@@ -150,7 +153,8 @@ def ping_when_idle(engine: sa.Engine, idle_seconds: float = IDLE_PING_SECONDS) -
     @sa.event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_connection, record, proxy) -> None:
         since = record.info.get("idle_since")
-        if since is not None and time.monotonic() - since < idle_seconds:
+        recent = since is not None and time.monotonic() - since < idle_seconds
+        if recent and not _hung_up(dbapi_connection, record.info):
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
@@ -159,3 +163,23 @@ def ping_when_idle(engine: sa.Engine, idle_seconds: float = IDLE_PING_SECONDS) -
             raise sa.exc.DisconnectionError(str(exc)) from exc
         if not alive:
             raise sa.exc.DisconnectionError("the connection did not answer a ping")
+
+
+def _hung_up(dbapi_connection, info: dict) -> bool:
+    """Whether an idle connection's socket has something to read: between
+    statements the server sends nothing, unless it is saying goodbye.
+
+    The poller is made once per connection and kept with it (``info``).
+    """
+    poller = info.get("hangup_poller")
+    if poller is None:
+        pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg; SQLite has no socket
+        if pgconn is None:
+            return False
+        try:
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLIN)
+        except Exception:  # closed already (no socket): certainly not usable  # noqa: BLE001
+            return True
+        info["hangup_poller"] = poller
+    return bool(poller.poll(0))

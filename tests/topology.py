@@ -5,18 +5,21 @@ behind it, one PostgreSQL and one Redis (CONTRACT §1). :class:`Topology` starts
 those processes with the environment a deployment gives them, each in its own
 process group (so SIGKILL also takes RQ's forked scheduler), with its output in
 a file whose tail :meth:`Topology.report` returns for a failing test.
-:class:`LocalRedis` is a throwaway ``redis-server`` a test may stop and restart.
+:class:`LocalRedis` is a throwaway ``redis-server`` a test may stop and restart;
+:class:`LocalPostgres` a throwaway PostgreSQL cluster, likewise.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -287,3 +290,108 @@ class LocalRedis:
         """Stop the server; nothing is saved, so what it held is gone."""
         if self.process is not None:
             self.process.stop()
+
+
+class LocalPostgres:
+    """A PostgreSQL cluster of the test's own on a free loopback port, to stop and start.
+
+    Made with the machine's ``initdb`` (as the ``postgres`` user when the tests run
+    as root, which ``initdb`` refuses to be), without fsync: it holds one test's rows.
+    """
+
+    def __init__(self) -> None:
+        self.bin = _postgres_binaries()
+        self.dir = Path(tempfile.mkdtemp(prefix="switchboard-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            account = pwd.getpwnam("postgres")
+            os.chown(self.dir, account.pw_uid, account.pw_gid)
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "LocalPostgres":
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop as an administrator's restart does: every connection is ended."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def copy_database(self, source_url: str, name: str) -> str:
+        """A copy of ``source_url``'s database (schema and rows) here; its URL."""
+        plain = source_url.replace("postgresql+psycopg://", "postgresql://")
+        dump = self.dir / f"{name}.sql"
+        subprocess.run(  # noqa: S603
+            [str(self.bin / "pg_dump"), "--no-owner", "-f", str(dump), plain],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        target = self.url(name).replace("postgresql+psycopg://", "postgresql://")
+        subprocess.run(  # noqa: S603
+            [
+                str(self.bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        subprocess.run(  # noqa: S603
+            [str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", target, "-f", str(dump)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return self.url(name)
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass  # not running
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 30) -> str:
+        log = self.dir / "server.log"
+        return (
+            "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+        )
+
+    def _run(self, program: str, *args: str) -> None:
+        argv = [str(self.bin / program), *args]
+        if self.as_postgres:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)  # noqa: S603
+
+
+def _postgres_binaries() -> Path:
+    """Where ``initdb`` and ``pg_ctl`` are (Debian keeps them out of the PATH)."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("pg_ctl")
+    if found is None:
+        raise AssertionError("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    return Path(found).parent
