@@ -30,6 +30,7 @@ from app.extensions import db
 from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
 from app.partners.services import new_webhook_secret
+from tests.fakes import SHUTDOWN_POLL_SECONDS
 from tests.jobs import drain_until
 from tests.partner_support import make_partner
 
@@ -151,7 +152,11 @@ class SnippetReceiver:
 
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            daemon=True,
+        )
 
     def __enter__(self):
         self._thread.start()
@@ -231,8 +236,10 @@ def test_the_getting_started_runs_as_written(app, client, partner, monkeypatch):
     assert got[0][0] == headers["webhook-id"]
 
     # The guide's receiver refuses what is not ours.
-    refused = verify_py["app"].test_client().post(
-        "/chargecars/callbacks", data=body + b" ", headers=dict(headers)
+    refused = (
+        verify_py["app"]
+        .test_client()
+        .post("/chargecars/callbacks", data=body + b" ", headers=dict(headers))
     )
     assert refused.status_code == 400
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD_LENGTH = 8
+# Werkzeug's scrypt at its full cost (about 0.1 s a hash here). Read at each call:
+# the test suite lowers it for the thousands of users it makes (tests/conftest.py).
+METHOD = "scrypt"
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=METHOD)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

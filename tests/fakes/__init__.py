@@ -18,6 +18,10 @@ from werkzeug.serving import make_server
 
 from tests.fakes.tls import local_tls_files
 
+# How often a served test server looks whether it should stop: ``shutdown()`` waits
+# for that look, and Werkzeug's default half second was most of many tests' teardown.
+SHUTDOWN_POLL_SECONDS = 0.02
+
 
 @dataclass
 class RecordedRequest:
@@ -117,7 +121,11 @@ class FakeServer:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=context)
         scheme = "https" if self.tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            daemon=True,
+        )
         self._thread.start()
         return self
 
