@@ -1,6 +1,7 @@
 # Switchboard — the two commands of the README, and a few helpers.
 #   make run    start the app on http://127.0.0.1:$(PORT) with demo data, no services needed
 #   make test   run the whole test suite (PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set)
+#   make up     the real topology (Procfile: web, two workers, the clock) on DATABASE_URL and REDIS_URL
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +13,7 @@ export PORT
 # database and Redis database). TEST_PROCESSES=0 runs the suite in one process.
 TEST_PROCESSES ?= 2
 
-.PHONY: run test lint install install-dev worker migrate clean translations
+.PHONY: run up test lint install install-dev worker migrate clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +39,19 @@ migrate: install
 run: migrate
 	$(BIN)/flask --app wsgi seed demo
 	$(BIN)/python wsgi.py
+
+# Every process of `make up` needs the same SECRET_KEY and ENCRYPTION_KEYS: made once
+# into instance/up.env (not in git) unless the environment gives them.
+UP_ENV ?= instance/up.env
+
+up: install-dev
+	@[ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] || { \
+		echo "make up needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (README, Deployment)"; exit 2; }
+	@mkdir -p instance
+	@[ -f $(UP_ENV) ] || $(BIN)/python -c 'import secrets; from cryptography.fernet import Fernet; \
+		print("SECRET_KEY=" + secrets.token_urlsafe(48)); print("ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' > $(UP_ENV)
+	$(BIN)/honcho run --env $(UP_ENV) $(BIN)/flask --app wsgi db upgrade
+	$(BIN)/honcho start --env $(UP_ENV) --port $(PORT) --concurrency worker=2
 
 worker: install
 	$(BIN)/python worker.py

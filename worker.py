@@ -3,12 +3,20 @@
 Run as many as the load needs; each takes jobs from the same Redis. RQ's
 scheduler lock makes sure only one of them moves scheduled jobs at a time. A
 worker that loses Redis waits for it and carries on.
+
+Each worker also keeps the clock of periodic jobs (each slot is claimed once in
+Redis, however many keep it). A deployment that wants the clock in a process of
+its own, as the ``Procfile`` does, runs ``worker.py --clock`` once and the
+workers with ``--no-clock``.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 
 import redis
@@ -22,7 +30,8 @@ from app.webhooks.pump import InboxPump
 log = logging.getLogger("worker")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    options = _options(argv)
     app = create_app(start_embedded_worker=False)
     broker = app.extensions["broker"]
     if broker.embedded:
@@ -30,7 +39,10 @@ def main() -> int:
             "REDIS_URL is not set: worker.py needs Redis (make run uses an in-process worker)"
         )
         return 2
-    PeriodicScheduler(broker).start()
+    if options.clock:
+        return _keep_the_clock(broker)
+    if not options.no_clock:
+        PeriodicScheduler(broker).start()
     InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()
     while True:
         queues = [broker.queue(name) for name in QUEUE_NAMES]
@@ -45,6 +57,33 @@ def main() -> int:
             # restart lost is found again by the stalled-event and send sweeps.
             log.warning("worker %s lost Redis (%s); reconnecting", worker.name, exc)
             _wait_for_redis(broker)
+
+
+def _options(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Switchboard's background worker.")
+    roles = parser.add_mutually_exclusive_group()
+    roles.add_argument(
+        "--clock", action="store_true", help="only keep the clock of periodic jobs (no jobs run)"
+    )
+    roles.add_argument(
+        "--no-clock",
+        action="store_true",
+        help="run jobs only; a `worker.py --clock` keeps the clock",
+    )
+    return parser.parse_args(argv)
+
+
+def _keep_the_clock(broker) -> int:
+    """The periodic jobs' clock alone, until SIGTERM or SIGINT."""
+    clock = PeriodicScheduler(broker)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    clock.start()
+    log.info("keeping the clock of periodic jobs")
+    stop.wait()
+    clock.stop()
+    return 0
 
 
 def _wait_for_redis(broker, pause_seconds: float = 1.0) -> None:
