@@ -300,7 +300,7 @@ class LocalPostgres:
     """
 
     def __init__(self) -> None:
-        self.bin = _postgres_binaries()
+        self.bin = postgres_binaries()
         self.dir = Path(tempfile.mkdtemp(prefix="switchboard-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
@@ -386,7 +386,7 @@ class LocalPostgres:
         subprocess.run(argv, check=True, capture_output=True, timeout=120)  # noqa: S603
 
 
-def _postgres_binaries() -> Path:
+def postgres_binaries() -> Path:
     """Where ``initdb`` and ``pg_ctl`` are (Debian keeps them out of the PATH)."""
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if versions:
