@@ -43,6 +43,7 @@ run: migrate
 # Every process of `make up` needs the same SECRET_KEY and ENCRYPTION_KEYS: made once
 # into instance/up.env (not in git) unless the environment gives them.
 UP_ENV ?= instance/up.env
+METRICS_DIR ?= instance/metrics
 
 up: install-dev
 	@[ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] || { \
@@ -51,7 +52,10 @@ up: install-dev
 	@[ -f $(UP_ENV) ] || $(BIN)/python -c 'import secrets; from cryptography.fernet import Fernet; \
 		print("SECRET_KEY=" + secrets.token_urlsafe(48)); print("ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' > $(UP_ENV)
 	$(BIN)/honcho run --env $(UP_ENV) $(BIN)/flask --app wsgi db upgrade
-	$(BIN)/honcho start --env $(UP_ENV) --port $(PORT) --concurrency worker=2
+	@# Every process writes its metrics here; /metrics adds them up (app/metrics.py).
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) \
+		$(BIN)/honcho start --env $(UP_ENV) --port $(PORT) --concurrency worker=2
 
 worker: install
 	$(BIN)/python worker.py

@@ -4,6 +4,8 @@ Command-line options (workers, threads, bind, ``--access-logfile``) still come
 from the deployment; this file only makes gunicorn's logs as careful as ours.
 """
 
+import os
+
 from gunicorn.glogging import Logger
 
 from app.security.redaction import QuerySecretsFilter
@@ -38,3 +40,11 @@ def post_worker_init(worker):
     if broker is not None and broker.embedded:
         broker.start_embedded_worker(app)
     settle_heap()
+
+
+def child_exit(server, worker):
+    """A gunicorn worker ended: its live gauges (connected sockets) stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

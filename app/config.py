@@ -307,6 +307,9 @@ class Config:
             # Seconds between a web process's looks at its live sockets: one whose
             # user was deactivated, whose sessions ended or whose role or team
             # changed is dropped (app/live_sessions.py); 0: no periodic look.
+            # Who may read /metrics (app/metrics.py): a bearer token, or these networks.
+            "METRICS_TOKEN": _env("METRICS_TOKEN", "") or None,
+            "METRICS_ALLOWED_NETWORKS": _env("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),
             "LIVE_SESSION_CHECK_SECONDS": _env_float("LIVE_SESSION_CHECK_SECONDS", 30.0),
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.

@@ -29,6 +29,7 @@ from flask_login import current_user
 from flask_socketio import disconnect
 
 from app.extensions import db, socketio
+from app.metrics import SOCKETS
 from app.models import User
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,15 @@ def opened(sid: str, user: User) -> None:
     """A socket was accepted for ``user`` (called at ``connect``)."""
     with _lock:
         _opened[sid] = Opened.of(user)
+        SOCKETS.inc()
     _start_checker(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def closed(sid: str) -> None:
+    """A socket ended (called at ``disconnect``)."""
+    with _lock:
+        if _opened.pop(sid, None) is not None:
+            SOCKETS.dec()
 
 
 def session_still_open() -> bool:
@@ -91,7 +100,8 @@ def check_live_sessions() -> int:
     stale = [sid for sid, was in live.items() if now.get(was.user_id) != was]
     with _lock:
         for sid in gone + stale:
-            _opened.pop(sid, None)
+            if _opened.pop(sid, None) is not None:
+                SOCKETS.dec()
     for sid in stale:
         socketio.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
     if stale:

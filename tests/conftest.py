@@ -67,6 +67,8 @@ def base_config(**overrides) -> dict:
         "CONFIGURATION_CACHE_SECONDS": 0,
         # Tests call app.live_sessions.check_live_sessions themselves.
         "LIVE_SESSION_CHECK_SECONDS": 0,
+        # The test client calls from 127.0.0.1: /metrics tests say who scrapes.
+        "METRICS_ALLOWED_NETWORKS": "192.0.2.0/24",
         # Nothing listens on port 9: an address check that forgets the fake fails
         # fast (and flags for review) instead of calling the real PDOK.
         "PDOK_API_BASE": "http://127.0.0.1:9/pdok",

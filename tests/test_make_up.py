@@ -17,6 +17,7 @@ import subprocess
 import pytest
 import requests
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.auth.services import create_user
 from app.auth.tokens import issue_token
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.skipif(
 
 fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 CUSTOMER = "31687654321"
+METRICS_TOKEN = "scraper-token-for-the-test"  # noqa: S105
 
 
 @pytest.fixture
@@ -59,6 +61,8 @@ def make_up(app, fake_whatsapp, tmp_path):
             "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1",
+            "METRICS_TOKEN": METRICS_TOKEN,
+            "METRICS_DIR": str(tmp_path / "metrics"),
             **whatsapp_settings(fake_whatsapp),
         }
     )
@@ -132,3 +136,18 @@ def test_make_up_serves_the_app_with_two_workers_and_the_clock(app, make_up):
     )
     assert inbox.status_code == 200, inbox.text
     assert str(message.thread_id) in inbox.text
+
+    # The processes' figures, added up from the metrics directory make up gives them.
+    scraped = requests.get(
+        f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    assert scraped.status_code == 200
+    webhook_requests = [
+        sample
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+        if sample.name == "switchboard_http_request_duration_seconds_count"
+        and "whatsapp" in sample.labels["endpoint"]
+    ]
+    assert webhook_requests and webhook_requests[0].value >= 1, scraped.text[:2000]
+    assert any((output.parent / "metrics").iterdir()), "no process wrote its metrics there"

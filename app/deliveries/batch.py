@@ -62,6 +62,7 @@ from app.deliveries.targets import target_for
 from app.deliveries.transport import Outcome, post
 from app.extensions import db
 from app.jobs.queues import broker
+from app.metrics import record_delivery
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
 from app.models.enums import OutboundState
 from app.security.outbound import UnsafeTarget, check_target
@@ -413,6 +414,7 @@ def _settle_delivered(delivered: list[tuple[_Send, Outcome]], health: _HealthRef
         )
         health.touched(partners)
     _commit_keeping_loaded()
+    record_delivery("delivered", len(delivered))
     log.info("delivered %d callbacks in one round", len(delivered))
 
 

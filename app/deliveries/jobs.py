@@ -40,6 +40,7 @@ from app.deliveries.targets import DeliveryTarget, target_for
 from app.deliveries.transport import MAX_DELAY_SECONDS, Outcome, post
 from app.extensions import db
 from app.jobs.queues import QUEUES, enqueue, get_queue
+from app.metrics import record_delivery
 from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
 from app.models.enums import OutboundState
 from app.security.outbound import UnsafeTarget, check_target
@@ -345,6 +346,7 @@ def _settle(
             integration, delivered=outcome.delivered, at=now, error=_health_error(delivery, outcome)
         )
     commit()
+    record_delivery(result)
     log.info(
         "delivery %s attempt %d: %s (%s)",
         delivery.id,

@@ -25,7 +25,7 @@ from flask_socketio import join_room, leave_room, rooms
 
 from app.extensions import db, socketio
 from app.inbox.access import can_access_thread
-from app.live_sessions import session_still_open
+from app.live_sessions import closed, session_still_open
 from app.models import CommunicationThread
 from app.presence import board
 from app.presence.people import people, person
@@ -151,5 +151,6 @@ def on_typing(data=None):
 
 
 def on_disconnect(*_reason):
+    closed(request.sid)
     for thread_id in board.leave_everywhere(request.sid):
         announce(thread_id)
