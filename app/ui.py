@@ -52,6 +52,7 @@ NAVIGATION = (
     NavItem(_l("Users"), "admin.users", (Role.ADMIN,), "admin"),
     NavItem(_l("API tokens"), "api_tokens.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Audit log"), "admin.audit", (Role.ADMIN,), "admin"),
+    NavItem(_l("Job queues"), "queues_admin.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,), "admin"),
 )
 

@@ -2,4 +2,10 @@
 
 from app.features import Feature
 
-FEATURE = Feature(blueprints=("app.admin.routes:bp", "app.admin.token_routes:bp"))
+FEATURE = Feature(
+    blueprints=(
+        "app.admin.routes:bp",
+        "app.admin.token_routes:bp",
+        "app.admin.queue_routes:bp",
+    )
+)

@@ -7,15 +7,22 @@ missing favicon (or anything else) that would 404 in the console fails the test.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.jobs.queues import enqueue
 from app.models.enums import ChannelType
 from tests import factories
 from tests.helpers import PASSWORD, has_second_factor, second_factor_code
+from tests.jobs import drain_queues
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
+# Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
 
 
 def sign_in_dutch(page, base_url: str, email: str) -> None:
@@ -139,5 +146,44 @@ def test_the_menu_on_a_phone(live_server, browser, make_user):
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{path} is {width}px wide on a 375px screen"
         assert failures == []
+    finally:
+        context.close()
+
+
+def test_the_job_queue_page_in_dutch(app, live_server, browser, make_user):
+    """Issue 31 point 4: a failed job with its traceback, sent back to its queue."""
+    enqueue("app.notifications.jobs.send_test_notification", "nobody", queue="periodic")
+    drain_queues(app)
+    email = make_user("admin", email="admin@switchboard.test", password=PASSWORD).email
+    db.session.remove()
+
+    def signed_in(viewport):
+        context = browser.new_context(
+            viewport=viewport, locale="nl-NL", has_touch=viewport is PHONE
+        )
+        page = context.new_page()
+        sign_in_dutch(page, live_server.url, email)
+        page.goto(f"{live_server.url}/admin/queues")
+        return context, page
+
+    for viewport, name in ((DESK, "queues.png"), (PHONE, "queues-phone.png")):
+        context, page = signed_in(viewport)
+        try:
+            expect(page.get_by_role("heading", name="Takenwachtrijen")).to_be_visible()
+            job = page.get_by_test_id("failed-job")
+            expect(job).to_contain_text("send_test_notification")
+            job.locator("summary").click()
+            expect(job.locator("pre.traceback")).to_contain_text("ValueError")
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"the page is {width}px wide"
+        finally:
+            context.close()
+    context, page = signed_in(DESK)
+    try:
+        page.get_by_test_id("failed-job").get_by_role("button", name="Terugzetten").click()
+        expect(page.get_by_text("Geen mislukte taken.")).to_be_visible()
+        expect(page.get_by_test_id("queue-periodic")).to_contain_text("1")
     finally:
         context.close()
