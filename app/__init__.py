@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import database_outages, i18n, metrics, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import database_outages, error_reports, i18n, logs, metrics, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
 from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.auth.decorators import SecondFactorRequired
@@ -85,8 +85,10 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
         engineio_logger=False,
     )
 
+    logs.init_app(app)
     _register_features(app, broker)
     metrics.init_app(app)
+    error_reports.init_app(app)
     _register_error_handlers(app)
     _register_cli(app)
     _register_template_helpers(app)

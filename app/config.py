@@ -307,6 +307,9 @@ class Config:
             # Seconds between a web process's looks at its live sockets: one whose
             # user was deactivated, whose sessions ended or whose role or team
             # changed is dropped (app/live_sessions.py); 0: no periodic look.
+            # Errors reported to Sentry (app/error_reports.py), scrubbed; off unless set.
+            "SENTRY_DSN": _env("SENTRY_DSN", "") or None,
+            "SENTRY_ENVIRONMENT": _env("SENTRY_ENVIRONMENT", "production"),
             # Who may read /metrics (app/metrics.py): a bearer token, or these networks.
             "METRICS_TOKEN": _env("METRICS_TOKEN", "") or None,
             "METRICS_ALLOWED_NETWORKS": _env("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),

@@ -13,6 +13,8 @@ from flask import current_app
 from rq import Queue, Retry
 from rq.job import Job
 
+from app.logs import current_request_id
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +69,10 @@ def enqueue(func_path: str, *args, queue: str = "default", **kwargs) -> Job:
     runs in another process, later, against whatever the database then holds.
     """
     spec = QUEUES[queue]
+    # The request (or job) that caused this one, followed into it (app.logs).
+    caused_by = current_request_id()
+    if caused_by and "meta" not in kwargs:
+        kwargs["meta"] = {"request_id": caused_by}
     job = get_queue(queue).enqueue(
         func_path,
         *args,

@@ -28,7 +28,8 @@ class AppWorker(SimpleWorker):
         self.app = app
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
-        with self.app.app_context(), job_context(job.id):
+        request_id = (job.meta or {}).get("request_id")
+        with self.app.app_context(), job_context(job.id, request_id):
             try:
                 return super().perform_job(job, queue)
             finally:
