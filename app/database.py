@@ -5,7 +5,7 @@ from __future__ import annotations
 import select
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,8 +26,14 @@ NAMING_CONVENTION = {
 JSONDocument = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
+# How far the clock has been moved on: always nothing, except in a test that moves
+# it instead of sleeping (the ``clock`` fixture, tests/conftest.py). Every "now" of
+# the app's own (leases, holds, SLA deadlines, sweeps) is ``utcnow()``.
+_moved_on = timedelta(0)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(timezone.utc) + _moved_on
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -12,6 +12,7 @@ import contextvars
 import os
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.routing import Rule
 
-from app import create_app
+from app import create_app, database
 from app.auth import passwords
 from app.auth.services import create_user
 from app.extensions import db
@@ -351,3 +352,24 @@ def pytest_collection_modifyitems(config, items):
         return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: each file keeps its own order
+
+
+class Clock:
+    """The app's clock (``app.database.utcnow``), moved on by a test instead of sleeping.
+
+    Only this process's clock moves: a ``worker.py`` started by a test, RQ's
+    scheduler and Redis keep real time.
+    """
+
+    def advance(self, seconds: float) -> None:
+        database._moved_on += timedelta(seconds=seconds)
+
+    def reset(self) -> None:
+        database._moved_on = timedelta(0)
+
+
+@pytest.fixture
+def clock():
+    moved = Clock()
+    yield moved
+    moved.reset()
