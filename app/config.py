@@ -298,6 +298,9 @@ class Config:
             # How long a worker's claim on an inbound event or a message send
             # lasts: a worker that dies mid-job costs at most this plus a sweep.
             "PROCESSING_LEASE_SECONDS": _env_float("PROCESSING_LEASE_SECONDS", 40.0),
+            # An inbound event still only received after this long lost its hand-off
+            # to the workers (Redis restarted): the stalled-event sweep queues it again.
+            "STALLED_HANDOFF_SECONDS": _env_float("STALLED_HANDOFF_SECONDS", 60.0),
             # Seconds a worker keeps settings every inbound message reads and
             # people seldom change (a WhatsApp desk's opening hours); 0: read each time.
             "CONFIGURATION_CACHE_SECONDS": _env_float("CONFIGURATION_CACHE_SECONDS", 5.0),

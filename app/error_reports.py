@@ -115,7 +115,6 @@ def init_app(app) -> None:
         dsn=dsn,
         environment=app.config.get("SENTRY_ENVIRONMENT") or "production",
         integrations=[FlaskIntegration(), RqIntegration()],
-        send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
         before_send=before_send,

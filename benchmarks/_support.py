@@ -159,10 +159,18 @@ class CpuMeter:
 
     def snapshot(self) -> dict[str, float]:
         table = _processes()
+        return {
+            name: sum(table[p][3] for p in pids) / self.TICKS
+            for name, pids in self.members(table).items()
+        }
+
+    def members(self, table=None) -> dict[str, set[int]]:
+        """The pids of each group now."""
+        table = table if table is not None else _processes()
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _, _) in table.items():
             children.setdefault(ppid, []).append(pid)
-        seconds = {}
+        found = {}
         for name, (pids, names, marker, descendants) in self.groups.items():
             roots = {p for p in pids if p in table}
             roots |= {p for p, (_, comm, cmd, _) in table.items() if comm in names}
@@ -175,8 +183,19 @@ class CpuMeter:
                     members.add(pid)
                     if descendants:
                         todo.extend(children.get(pid, ()))
-            seconds[name] = sum(table[p][3] for p in members) / self.TICKS
-        return seconds
+            found[name] = members
+        return found
+
+
+def resident_kib(pid: int) -> int:
+    """A process's resident memory (VmRSS), 0 once it has ended."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _processes() -> dict[int, tuple[int, str, str, int]]:

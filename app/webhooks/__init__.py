@@ -7,7 +7,8 @@ FEATURE = Feature(
     blueprints=("app.webhooks.routes:bp",),
     periodic_jobs=(
         # Every 10 s: an event whose worker died is taken up again within its
-        # lease (PROCESSING_LEASE_SECONDS) plus 10 s; a lost hand-off after 60 s.
+        # lease (PROCESSING_LEASE_SECONDS) plus 10 s; a lost hand-off after
+        # STALLED_HANDOFF_SECONDS (60 s).
         PeriodicJob(
             "stalled-webhook-events",
             "app.webhooks.processing.requeue_stalled_events",

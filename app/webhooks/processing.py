@@ -310,21 +310,21 @@ def _finish(event_id: str, state: ProcessingState, error: str) -> str:
     return state.value
 
 
-# Received but not picked up after this long: the hand-off was lost (Redis
-# restarted, a web process killed with ids still in its buffer; see events.py).
-STALLED_RECEIVED_AFTER = timedelta(seconds=60)
 
 
 def requeue_stalled_events() -> int:
     """Periodic job (10 s): queue again events whose hand-off or worker was lost."""
     now = utcnow()
+    # Received but not picked up after this long: the hand-off was lost (Redis
+    # restarted, a web process killed with ids still in its buffer; see events.py).
+    handed_off_within = timedelta(seconds=current_app.config["STALLED_HANDOFF_SECONDS"])
     stalled = db.session.scalars(
         sa.select(InboundWebhookEvent.id)
         .where(
             sa.or_(
                 sa.and_(
                     InboundWebhookEvent.processing_state == ProcessingState.RECEIVED,
-                    InboundWebhookEvent.created_at < now - STALLED_RECEIVED_AFTER,
+                    InboundWebhookEvent.created_at < now - handed_off_within,
                 ),
                 sa.and_(
                     InboundWebhookEvent.processing_state == ProcessingState.PROCESSING,
