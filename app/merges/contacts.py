@@ -132,7 +132,9 @@ def may_merge_contacts(user: User, *contacts: Contact) -> bool:
         sa.select(CommunicationThread.id)
         .where(
             CommunicationThread.contact_id.in_([c.id for c in contacts]),
-            sa.not_(visible) if visible is not None else sa.false(),
+            # NULL-safe: "assigned to me" is NULL on an unassigned thread, and
+            # NOT NULL would let another team's unassigned conversation through.
+            sa.not_(sa.func.coalesce(visible, sa.false())) if visible is not None else sa.false(),
         )
         .limit(1)
     )
