@@ -12,6 +12,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.database import utcnow
 from app.extensions import db
 from app.inbox.counts import cached_tab_counts
 from app.merges.comparison import contact_merge_refusal, contact_side, same_name
@@ -23,6 +24,7 @@ from app.models import (
     ConversationMerge,
     InternalTask,
     Order,
+    ThreadRead,
 )
 from app.models.enums import ChannelType, MessageType, Priority, ThreadStatus
 from app.transactions import commit
@@ -285,3 +287,37 @@ def test_the_bulk_answer_carries_the_tab_counts_counted_afresh(client, auth, mak
     assert re.search(r'id="tab-count-unassigned"[^>]*hx-swap-oob="true">1<', html)
     # The next list refresh shows the same, not the counts kept before the action.
     assert cached_tab_counts(agent) == {"mine": 2, "unassigned": 1, "overdue": 0}
+
+
+def test_bulk_mark_read_is_the_actors_and_leaves_open_forms_valid(client, auth, make_user):
+    agent = make_user("agent", email="agent@switchboard.test")
+    colleague = make_user("agent")
+    channel = factories.channel()
+    unread = [factories.thread(channel, last_customer_message_at=utcnow()) for _ in range(2)]
+    commit()
+    auth.login("agent@switchboard.test")
+    answer = client.post(
+        "/inbox/bulk",
+        data={
+            "csrf_token": auth.csrf_token("/inbox"),
+            "thread_ids": [str(t.id) for t in unread],
+            "action": "read",
+        },
+        headers=HX,
+    )
+    assert answer.status_code == 200 and "2 changed" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    for thread in unread:
+        assert db.session.get(CommunicationThread, thread.id).lock_version == 1
+    read_by = db.session.scalars(sa.select(ThreadRead.user_id)).all()
+    assert read_by == [agent.id, agent.id] and colleague.id not in read_by
+    again = client.post(
+        "/inbox/bulk",
+        data={
+            "csrf_token": auth.csrf_token("/inbox"),
+            "thread_ids": [str(t.id) for t in unread],
+            "action": "read",
+        },
+        headers=HX,
+    )
+    assert "0 changed, 2 already so" in again.get_data(as_text=True)

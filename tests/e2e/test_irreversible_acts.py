@@ -13,6 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import ContactIdentity
 from app.models.enums import ChannelType
@@ -122,6 +123,7 @@ def test_the_bulk_bar_covers_no_row_and_counts_move_with_the_action(live_server,
             thread_subject=f"Offerte {number:02d}",
             assigned_team_id=team.id,
             minutes_ago=number,
+            last_customer_message_at=utcnow(),  # unread for everyone
         )
     db.session.commit()
 
@@ -154,5 +156,11 @@ def test_the_bulk_bar_covers_no_row_and_counts_move_with_the_action(live_server,
     expect(page.get_by_test_id("bulk-summary")).to_contain_text("3 changed")
     expect(page.get_by_test_id("count-mine")).to_have_text("3")
     expect(page.get_by_test_id("count-unassigned")).to_have_text("9")
+    # The unread marks go with "Mark as read", too.
+    expect(page.get_by_test_id("unread-dot")).to_have_count(12)
+    page.get_by_test_id("bulk-select-all").check()
+    page.get_by_test_id("bulk-read").click()
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text("12 changed")
+    expect(page.get_by_test_id("unread-dot")).to_have_count(0)
     assert page.evaluate("window.noReload") is True
     assert re.search(r"/inbox$", page.url)
