@@ -213,6 +213,13 @@ def test_an_agent_cannot_merge_into_a_conversation_they_may_not_open(client, aut
     )
     assert response.status_code == 403
     assert "You may not open that conversation" in response.get_data(as_text=True)
+    # Nor is it previewed, confirmed or not.
+    preview = client.get(f"/threads/{other.id}/merge/preview?into={kept.id}")
+    assert preview.status_code == 403 and "Offerte laadpaal" not in preview.get_data(as_text=True)
+    unconfirmed = client.post(
+        f"/threads/{other.id}/merge", data={"csrf_token": token, "into": str(kept.id)}
+    )
+    assert unconfirmed.status_code == 403
     assert client.get(f"/threads/{kept.id}/merge").status_code == 403
 
 

@@ -82,7 +82,7 @@ def thread_form(thread_id: uuid.UUID):
     return _thread_page(_thread(thread_id))
 
 
-def _chosen(thread: CommunicationThread) -> CommunicationThread | None:
+def _chosen() -> CommunicationThread | None:
     """The conversation chosen to merge into (``into``), or None when none (valid) was chosen."""
     try:
         into = uuid.UUID(request.values.get("into", ""))
@@ -95,6 +95,9 @@ def _chosen(thread: CommunicationThread) -> CommunicationThread | None:
 
 
 def _thread_preview(thread, target, status: int = 200, error: str | None = None):
+    # A conversation they may not open is not shown, not even as a merge target.
+    if not can_access_thread(current_user, target):
+        return _thread_page(thread, 403, ConversationMergeRefused("no_access").message)
     return (
         render_template(
             "merges/thread_preview.html",
@@ -111,7 +114,7 @@ def _thread_preview(thread, target, status: int = 200, error: str | None = None)
 def thread_preview(thread_id: uuid.UUID):
     """What the merge into the chosen conversation would do, with the button that confirms it."""
     thread = _thread(thread_id)
-    target = _chosen(thread)
+    target = _chosen()
     if target is None:
         return _thread_page(thread, 422, _("Choose the conversation to merge into."))
     return _thread_preview(thread, target)
@@ -122,7 +125,7 @@ def thread_preview(thread_id: uuid.UUID):
 def merge_thread(thread_id: uuid.UUID):
     """Merge this conversation into the chosen one (once confirmed), then show the kept one."""
     thread = _thread(thread_id)
-    target = _chosen(thread)
+    target = _chosen()
     if target is None:
         return _thread_page(thread, 422, _("Choose the conversation to merge into."))
     if request.form.get("confirm") != CONFIRMED:
