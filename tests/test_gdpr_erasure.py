@@ -244,7 +244,7 @@ def test_erasure_needs_the_typed_word_and_the_csrf_token(app, client, auth, make
     auth.login(admin.email)
     wrong = _erase(client, auth, customer.id, word="Saskia Bos")
     assert wrong.status_code == 422
-    assert "Type ERASE to confirm the erasure." in wrong.get_data(as_text=True)
+    assert "Confirmation: type ERASE exactly as shown" in wrong.get_data(as_text=True)
     no_token = client.post(f"/admin/contacts/{customer.id}/erase", data={"confirmation": "ERASE"})
     assert no_token.status_code == 400
     no_export = client.post(f"/admin/contacts/{customer.id}/export")
@@ -252,7 +252,38 @@ def test_erasure_needs_the_typed_word_and_the_csrf_token(app, client, auth, make
     db.session.expire_all()
     assert db.session.get(Contact, customer.id).erased_at is None
     assert _audit("gdpr_erase") == [] and _audit("gdpr_export") == []
-    assert _erase(client, auth, customer.id, word=" erase ").status_code == 303
+    assert _erase(client, auth, customer.id, word="ERASE").status_code == 303
+
+
+@pytest.mark.parametrize("word", ["erase", "Erase", " ERASE", "ERASE ", "E RASE", "wissen", ""])
+def test_only_the_exact_word_in_the_same_case_erases(client, auth, make_user, word):
+    admin = make_user("admin")
+    customer = factories.contact(display_name="Saskia Bos", email="saskia@example.nl")
+    db.session.commit()
+    auth.login(admin.email)
+    refused = _erase(client, auth, customer.id, word=word)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Confirmation: type ERASE exactly as shown" in page and "Nothing was erased." in page
+    db.session.expire_all()
+    assert db.session.get(Contact, customer.id).erased_at is None
+    assert db.session.get(Contact, customer.id).display_name == "Saskia Bos"
+    assert _audit("gdpr_erase") == []
+
+
+def test_a_dutch_admin_confirms_with_the_dutch_word_in_capitals(client, auth, make_user):
+    admin = make_user("admin", language="nl")
+    customer = factories.contact(display_name="Saskia Bos", email="saskia@example.nl")
+    db.session.commit()
+    auth.login(admin.email)
+    page = client.get(f"/admin/contacts/{customer.id}/privacy").get_data(as_text=True)
+    assert 'data-confirm-words="WISSEN ERASE"' in page and "Typ WISSEN" in page
+    assert _erase(client, auth, customer.id, word="wissen").status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Contact, customer.id).erased_at is None
+    assert _erase(client, auth, customer.id, word="WISSEN").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Contact, customer.id).erased_at is not None
 
 
 def test_a_partners_organization_contact_is_not_erased(app, client, auth, make_user):

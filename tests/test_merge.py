@@ -110,7 +110,8 @@ def test_a_merge_makes_one_timeline_and_closes_the_other_with_a_pointer(
     assert f'value="{kept.id}"' in html and f'value="{other.id}"' not in html
     token = csrf_token_from(html)
     response = client.post(
-        f"/threads/{other.id}/merge", data={"csrf_token": token, "into": str(kept.id)}
+        f"/threads/{other.id}/merge",
+        data={"csrf_token": token, "into": str(kept.id), "confirm": "yes"},
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/threads/{kept.id}")
@@ -185,7 +186,9 @@ def test_merges_that_cannot_be_made_are_refused_saying_why(
     auth.login("agent@switchboard.test")
     token = auth.csrf_token(f"/threads/{other.id}")
     into = {"itself": str(other.id), "no_choice": ""}.get(case, str(kept.id))
-    response = client.post(f"/threads/{other.id}/merge", data={"csrf_token": token, "into": into})
+    response = client.post(
+        f"/threads/{other.id}/merge", data={"csrf_token": token, "into": into, "confirm": "yes"}
+    )
     assert response.status_code == status
     assert words in response.get_data(as_text=True)
     db.session.expire_all()
@@ -205,10 +208,18 @@ def test_an_agent_cannot_merge_into_a_conversation_they_may_not_open(client, aut
     assert "Offerte laadpaal" not in form  # not offered
     token = csrf_token_from(form)
     response = client.post(
-        f"/threads/{other.id}/merge", data={"csrf_token": token, "into": str(kept.id)}
+        f"/threads/{other.id}/merge",
+        data={"csrf_token": token, "into": str(kept.id), "confirm": "yes"},
     )
     assert response.status_code == 403
     assert "You may not open that conversation" in response.get_data(as_text=True)
+    # Nor is it previewed, confirmed or not.
+    preview = client.get(f"/threads/{other.id}/merge/preview?into={kept.id}")
+    assert preview.status_code == 403 and "Offerte laadpaal" not in preview.get_data(as_text=True)
+    unconfirmed = client.post(
+        f"/threads/{other.id}/merge", data={"csrf_token": token, "into": str(kept.id)}
+    )
+    assert unconfirmed.status_code == 403
     assert client.get(f"/threads/{kept.id}/merge").status_code == 403
 
 
@@ -496,7 +507,7 @@ def test_contact_merge_refusals(client, auth, make_user):
     page = client.get(f"/contacts/{kept.id}/merge/{other.id}")
     response = client.post(
         f"/contacts/{kept.id}/merge/{other.id}",
-        data={"csrf_token": csrf_token_from(page.get_data(as_text=True))},
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "confirm": "yes"},
     )
     assert response.status_code in (403, 409)
     db.session.expire_all()
@@ -531,7 +542,11 @@ def test_the_contact_merge_pages_search_preview_merge_and_undo(client, auth, mak
     assert "Eigenaar" in preview and "Offerte per mail" in preview
     merged = client.post(
         f"/contacts/{kept.id}/merge/{other.id}",
-        data={"csrf_token": csrf_token_from(preview), "back": str(kept_thread.id)},
+        data={
+            "csrf_token": csrf_token_from(preview),
+            "back": str(kept_thread.id),
+            "confirm": "yes",
+        },
     )
     assert merged.status_code == 303
     record = client.get(merged.headers["Location"]).get_data(as_text=True)

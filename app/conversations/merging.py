@@ -150,6 +150,21 @@ def _locked_pair(
     return found[kept_id], found[merged_id]
 
 
+def merge_refusal(kept: CommunicationThread, merged: CommunicationThread) -> str | None:
+    """Why ``merged`` cannot be merged into ``kept`` now (a :class:`MergeRefused` reason), or None.
+
+    Read only, for the preview before the merge; :func:`merge_threads` checks
+    again under its locks.
+    """
+    if kept.id == merged.id:
+        return "same_thread"
+    try:
+        _refuse_unless_mergeable(kept, merged)
+    except MergeRefused as refused:
+        return refused.reason
+    return None
+
+
 def _refuse_unless_mergeable(kept: CommunicationThread, merged: CommunicationThread) -> None:
     if kept.contact_id is None or merged.contact_id is None:
         raise MergeRefused("no_customer")

@@ -25,6 +25,7 @@ from app.gdpr.services import (
     CATEGORY_LABELS,
     CONFIRMATION_WORD,
     confirmation_matches,
+    confirmation_words,
     export_contact,
     find_contacts,
     holdings,
@@ -54,6 +55,7 @@ def _page(contact: Contact, status: int = 200, *, error: str | None = None):
         erasure=last_erasure(contact),
         error=error,
         confirmation_word=gettext(CONFIRMATION_WORD),
+        confirmation_words=confirmation_words(),
         category_labels=CATEGORY_LABELS,
     )
     return no_store(Response(html, status))
@@ -96,7 +98,11 @@ def export(contact_id: uuid.UUID):
 def erase(contact_id: uuid.UUID):
     contact = _contact(contact_id)
     if not confirmation_matches(request.form.get("confirmation")):
-        message = gettext("Type %(word)s to confirm the erasure.", word=gettext(CONFIRMATION_WORD))
+        message = gettext(
+            "Confirmation: type %(word)s exactly as shown, in capitals and without spaces. "
+            "Nothing was erased.",
+            word=gettext(CONFIRMATION_WORD),
+        )
         return _page(contact, 422, error=message)
     try:
         report = erase_contact(contact.id, actor_id=current_user.id, ip_address=request.remote_addr)

@@ -20,7 +20,7 @@ from app.models.enums import ContactType
 
 SEARCH_LIMIT = 50
 EXPORT_ACTION = "gdpr_export"
-# Typed to confirm an erasure: the English word, or the reader's language's.
+# Typed, exactly, to confirm an erasure: the English word, or the reader's language's.
 CONFIRMATION_WORD = "ERASE"
 
 
@@ -143,10 +143,19 @@ def export_contact(
     return export
 
 
+def confirmation_words() -> tuple[str, ...]:
+    """The words that confirm an erasure: the reader's language's, and the English one."""
+    return tuple(dict.fromkeys((gettext("ERASE"), CONFIRMATION_WORD)))
+
+
 def confirmation_matches(typed: str | None) -> bool:
-    """Whether the admin typed the confirmation word (in English or their language)."""
-    given = (typed or "").strip().upper()
-    return bool(given) and given in {CONFIRMATION_WORD, gettext("ERASE").upper()}
+    """Whether the admin typed a confirmation word exactly: same case, no spaces around.
+
+    An erasure cannot be undone, so "wissen" or " WISSEN" is not taken as
+    meant; the page keeps the button off until the word is exact, and this
+    check stands behind it.
+    """
+    return typed is not None and typed in confirmation_words()
 
 
 def last_erasure(contact: Contact) -> Erasure | None:

@@ -89,7 +89,7 @@ def cached_tab_counts(viewer: User) -> dict[str, int]:
     A count may lag a change by that long; the rows themselves never do. When
     Redis does not answer the counts are made afresh, never left out.
     """
-    key = f"switchboard:inbox-counts:{viewer.id}"
+    key = _cache_key(viewer)
     connection = broker().connection
     try:
         cached = connection.get(key)
@@ -101,6 +101,22 @@ def cached_tab_counts(viewer: User) -> dict[str, int]:
     counts = tab_counts(viewer)
     try:
         connection.set(key, json.dumps(counts), ex=COUNTS_CACHE_SECONDS)
+    except RedisError:
+        log.warning("inbox counts not cached", exc_info=True)
+    return counts
+
+
+def recount_tabs(viewer: User) -> dict[str, int]:
+    """:func:`tab_counts` afresh, kept for the next list refresh too.
+
+    After the viewer's own change (a bulk action) the tabs must show its effect
+    at once, not up to ``COUNTS_CACHE_SECONDS`` later.
+    """
+    counts = tab_counts(viewer)
+    try:
+        broker().connection.set(
+            _cache_key(viewer), json.dumps(counts), ex=COUNTS_CACHE_SECONDS
+        )
     except RedisError:
         log.warning("inbox counts not cached", exc_info=True)
     return counts
@@ -133,6 +149,10 @@ def tab_counts(viewer: User, now: datetime | None = None) -> dict[str, int]:
         "unassigned": min(sum(figures[1 : 1 + len(unassigned)]), COUNT_CAP + 1),
         "overdue": min(sum(figures[1 + len(unassigned) :]), COUNT_CAP + 1),
     }
+
+
+def _cache_key(viewer: User) -> str:
+    return f"switchboard:inbox-counts:{viewer.id}"
 
 
 def _visible_parts(viewer: User) -> list[tuple[tuple[sa.ColumnElement[bool], ...], bool]]:

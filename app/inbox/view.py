@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.database import utcnow
-from app.inbox.counts import cached_tab_counts, count_label
+from app.inbox.counts import cached_tab_counts, count_label, recount_tabs
 from app.inbox.saved_views import can_edit, visibility_choices, visible_views
 from app.inbox.services import (
     FILTERS,
@@ -105,3 +105,18 @@ def sidebar_views(viewer: User, current_args: Mapping[str, str]) -> list[Sidebar
         )
         for view in views
     ]
+
+
+def counts_after_change(viewer: User) -> dict[str, dict[str, str]]:
+    """The tab counts (counted afresh) and saved-view counts as the list shows them.
+
+    Sent with the answer to the viewer's own change (the bulk bar), so the
+    counts move with the action instead of on a later refresh.
+    """
+    views = visible_views(viewer)
+    return {
+        "tabs": {name: count_label(count) for name, count in recount_tabs(viewer).items()},
+        "views": {
+            key: count_label(count) for key, count in cached_view_counts(viewer, views).items()
+        },
+    }

@@ -99,6 +99,9 @@ REFUSALS = {
         "You may not open every conversation of both contacts, so you cannot merge them. "
         "Ask your team lead or a manager."
     ),
+    "not_desk": _l(
+        "Only customer service agents, team leads, managers and admins may merge contacts."
+    ),
     "undone": _l("This merge was undone already."),
     "expired": _l("This merge is more than 24 hours old and can no longer be undone."),
     "kept_merged_since": _l(
@@ -129,11 +132,34 @@ def may_merge_contacts(user: User, *contacts: Contact) -> bool:
         sa.select(CommunicationThread.id)
         .where(
             CommunicationThread.contact_id.in_([c.id for c in contacts]),
-            sa.not_(visible) if visible is not None else sa.false(),
+            # NULL-safe: "assigned to me" is NULL on an unassigned thread, and
+            # NOT NULL would let another team's unassigned conversation through.
+            sa.not_(sa.func.coalesce(visible, sa.false())) if visible is not None else sa.false(),
         )
         .limit(1)
     )
     return hidden is None
+
+
+def merge_refusal_reason(actor: User, kept: Contact, merged: Contact) -> str | None:
+    """Why ``actor`` cannot merge ``merged`` into ``kept`` (a key of :data:`REFUSALS`), or None.
+
+    The preview asks it to disable the button beforehand; :func:`merge_contacts`
+    asks again under its locks.
+    """
+    if kept.id == merged.id:
+        return "same_contact"
+    if actor.role not in STAFF_DESK_ROLES:
+        return "not_desk"
+    if kept.erased_at is not None or merged.erased_at is not None:
+        return "erased"
+    if kept.contact_type != merged.contact_type:
+        return "different_types"
+    if merged_away_ids([kept.id, merged.id]):
+        return "merged_away"
+    if not may_merge_contacts(actor, kept, merged):
+        return "no_access"
+    return None
 
 
 def merged_away_ids(contact_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -270,14 +296,8 @@ def merge_contacts(
     now = now or utcnow()
     _hold_senders(kept_id, merged_id)
     kept, merged = _locked(kept_id, merged_id)
-    if kept.erased_at is not None or merged.erased_at is not None:
-        raise ContactMergeRefused("erased")
-    if kept.contact_type != merged.contact_type:
-        raise ContactMergeRefused("different_types")
-    if merged_away_ids([kept.id, merged.id]):
-        raise ContactMergeRefused("merged_away")
-    if not may_merge_contacts(actor, kept, merged):
-        raise ContactMergeRefused("no_access")
+    if (reason := merge_refusal_reason(actor, kept, merged)) is not None:
+        raise ContactMergeRefused(reason)
 
     # The merged contact's own phone and e-mail become identities, so they move too.
     claim_addresses_of(merged)

@@ -8,18 +8,28 @@ merge, and records the merge in the audit log.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from app.audit.records import record_change
-from app.conversations import MergeRefused, merge_threads, merged_thread_ids
+from app.auth.decorators import STAFF_DESK_ROLES
+from app.conversations import MergeRefused, merge_refusal, merge_threads, merged_thread_ids
 from app.extensions import db
 from app.inbox.access import can_access_thread, visible_threads_clause
 from app.merges.refusals import RefusedMerge
-from app.models import CommunicationThread, ConversationMerge, Order, User
-from app.models.enums import ThreadStatus
+from app.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    ConversationMerge,
+    CustomerFeedback,
+    InternalTask,
+    Order,
+    User,
+)
+from app.models.enums import MessageType, Priority, ThreadStatus
 
 CANDIDATES = 20
 AUDIT_TABLE = ConversationMerge.__tablename__
@@ -119,3 +129,81 @@ def merge_conversation(
         user_id=actor.id,
     )
     return merge
+
+
+# --- before the merge: who may, and what it would do --------------------------------
+
+NOT_DESK = _l(
+    "Only customer service agents, team leads, managers and admins may merge conversations."
+)
+# The preview's confirm button posts this; a POST without it merges nothing.
+CONFIRMED = "yes"
+# Message types counted apart in the preview.
+NOTES = (MessageType.INTERNAL_NOTE,)
+STATUS_LINES = (MessageType.SYSTEM_NOTIFICATION,)
+# Low to urgent, as the merge takes the higher (app.conversations.merging).
+PRIORITIES = list(Priority)
+
+
+def merge_not_allowed(user: User) -> str | None:
+    """Why ``user`` may not merge conversations at all (shown beside the disabled control)."""
+    return None if user.role in STAFF_DESK_ROLES else str(NOT_DESK)
+
+
+@dataclass
+class ConversationMergePreview:
+    """What merging ``merged`` into ``kept`` would do, computed before anything changes.
+
+    ``counts`` has exactly what :func:`app.conversations.merge_threads` moves:
+    ``messages`` (customer's and ours), ``notes``, ``status_lines``, ``files``
+    (attached to those messages, they move with them), ``tasks`` and ``feedback``.
+    """
+
+    kept: CommunicationThread
+    merged: CommunicationThread
+    counts: dict[str, int] = field(default_factory=dict)
+    tags_added: list[str] = field(default_factory=list)
+    order_taken: Order | None = None
+    priority_raised: bool = False
+    refusal: str | None = None
+
+
+def conversation_merge_preview(
+    merged: CommunicationThread, kept: CommunicationThread, viewer: User
+) -> ConversationMergePreview:
+    """Read only: what would move into ``kept``, what it takes over, and any refusal."""
+    counts = {"messages": 0, "notes": 0, "status_lines": 0, "files": 0}
+    for message_type, attachments in db.session.execute(
+        sa.select(CommunicationMessage.message_type, CommunicationMessage.attachments).where(
+            CommunicationMessage.thread_id == merged.id
+        )
+    ):
+        if message_type in NOTES:
+            counts["notes"] += 1
+        elif message_type in STATUS_LINES:
+            counts["status_lines"] += 1
+        else:
+            counts["messages"] += 1
+        counts["files"] += len(attachments or [])
+    for name, model in (("tasks", InternalTask), ("feedback", CustomerFeedback)):
+        counts[name] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.thread_id == merged.id)
+        )
+    return ConversationMergePreview(
+        kept,
+        merged,
+        counts,
+        tags_added=sorted(set(merged.tags or []) - set(kept.tags or [])),
+        order_taken=merged.order if kept.order_id is None else None,
+        priority_raised=PRIORITIES.index(merged.priority) > PRIORITIES.index(kept.priority),
+        refusal=_refusal(merged, kept, viewer),
+    )
+
+
+def _refusal(merged: CommunicationThread, kept: CommunicationThread, viewer: User) -> str | None:
+    if (not_allowed := merge_not_allowed(viewer)) is not None:
+        return not_allowed
+    if not can_access_thread(viewer, kept) or not can_access_thread(viewer, merged):
+        return ConversationMergeRefused("no_access").message
+    reason = merge_refusal(kept, merged)
+    return ConversationMergeRefused(reason).message if reason else None

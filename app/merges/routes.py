@@ -6,11 +6,13 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.extensions import db
 from app.inbox.access import can_access_thread, can_see_contact
+from app.merges.comparison import contact_side, preview_refusal, same_name
 from app.merges.contacts import (
     FILLABLE,
     ContactMergeRefused,
@@ -24,7 +26,9 @@ from app.merges.contacts import (
     undoable,
 )
 from app.merges.conversations import (
+    CONFIRMED,
     ConversationMergeRefused,
+    conversation_merge_preview,
     merge_candidates,
     merge_conversation,
 )
@@ -32,6 +36,9 @@ from app.models import CommunicationThread, Contact, ContactMerge
 from app.transactions import commit
 
 bp = Blueprint("merges", __name__)
+
+# A POST without the preview's confirm button (``confirm=yes``) merges nothing.
+NOT_CONFIRMED = _l("Nothing was merged: check what moves below, then press “Confirm merge”.")
 
 
 def _thread(thread_id: uuid.UUID) -> CommunicationThread:
@@ -75,25 +82,63 @@ def thread_form(thread_id: uuid.UUID):
     return _thread_page(_thread(thread_id))
 
 
+def _chosen() -> CommunicationThread | None:
+    """The conversation chosen to merge into (``into``), or None when none (valid) was chosen."""
+    try:
+        into = uuid.UUID(request.values.get("into", ""))
+    except ValueError:
+        return None
+    target = db.session.get(CommunicationThread, into)
+    if target is None:
+        abort(404, _("There is no such conversation."))
+    return target
+
+
+def _thread_preview(thread, target, status: int = 200, error: str | None = None):
+    # A conversation they may not open is not shown, not even as a merge target.
+    if not can_access_thread(current_user, target):
+        return _thread_page(thread, 403, ConversationMergeRefused("no_access").message)
+    return (
+        render_template(
+            "merges/thread_preview.html",
+            preview=conversation_merge_preview(thread, target, current_user),
+            confirmed=CONFIRMED,
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/threads/<uuid:thread_id>/merge/preview")
+@role_required(*STAFF_DESK_ROLES)
+def thread_preview(thread_id: uuid.UUID):
+    """What the merge into the chosen conversation would do, with the button that confirms it."""
+    thread = _thread(thread_id)
+    target = _chosen()
+    if target is None:
+        return _thread_page(thread, 422, _("Choose the conversation to merge into."))
+    return _thread_preview(thread, target)
+
+
 @bp.post("/threads/<uuid:thread_id>/merge")
 @role_required(*STAFF_DESK_ROLES)
 def merge_thread(thread_id: uuid.UUID):
-    """Merge this conversation into the chosen one, then show the kept one."""
+    """Merge this conversation into the chosen one (once confirmed), then show the kept one."""
     thread = _thread(thread_id)
-    raw = request.form.get("into", "")
-    try:
-        into = uuid.UUID(raw)
-    except ValueError:
+    target = _chosen()
+    if target is None:
         return _thread_page(thread, 422, _("Choose the conversation to merge into."))
+    if request.form.get("confirm") != CONFIRMED:
+        return _thread_preview(thread, target, 422, str(NOT_CONFIRMED))
     try:
-        merge_conversation(thread, into, current_user)
+        merge_conversation(thread, target.id, current_user)
     except ConversationMergeRefused as refused:
         db.session.rollback()
         status = 403 if refused.reason == "no_access" else 409
         return _thread_page(_thread(thread_id), status, refused.message)
     commit()
     flash(_("The conversations were merged into this one."), "success")
-    return redirect(url_for("threads.show", thread_id=into), 303)
+    return redirect(url_for("threads.show", thread_id=target.id), 303)
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -118,6 +163,10 @@ def _preview_page(kept, merged, status: int = 200, error: str | None = None):
         render_template(
             "merges/contact_preview.html",
             preview=merge_preview(kept, merged),
+            sides=(contact_side(kept, current_user), contact_side(merged, current_user)),
+            same_name=same_name(kept.display_name, merged.display_name),
+            refusal=preview_refusal(current_user, kept, merged),
+            confirmed=CONFIRMED,
             error=error,
             back=_back(),
         ),
@@ -135,6 +184,8 @@ def contact_preview(contact_id: uuid.UUID, other_id: uuid.UUID):
 @role_required(*STAFF_DESK_ROLES)
 def merge_contact(contact_id: uuid.UUID, other_id: uuid.UUID):
     kept, other = _contact(contact_id), _contact(other_id)
+    if request.form.get("confirm") != CONFIRMED:
+        return _preview_page(kept, other, 422, str(NOT_CONFIRMED))
     try:
         merge = merge_contacts(kept.id, other.id, current_user)
     except ContactMergeRefused as refused:

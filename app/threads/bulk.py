@@ -1,9 +1,10 @@
 """Bulk actions on the inbox list: one change applied to many conversations at once.
 
 One request names the threads and one action (assign to a person or a team,
-status, priority, add a tag, snooze). Everything happens in the caller's one
-transaction, through the same writers an edit of one conversation uses
-(:func:`app.threads.editing.apply_changes`, :mod:`app.conversations`), so the
+status, priority, add a tag, snooze, mark read for the person acting).
+Everything happens in the caller's one transaction, through the same writers
+an edit of one conversation uses (:func:`app.threads.editing.apply_changes`,
+:mod:`app.conversations`), so the
 timeline lines, SLA clock and live updates are the same; events go out after
 the commit. Each thread is checked on its own: one the person may not open
 (``app.inbox.access``), or one the action cannot apply to (snoozing a closed
@@ -20,11 +21,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.conversations import announce_change, assign, record_status_line
+from app.conversations import announce_change, assign, mark_read, record_status_line
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationThread, Team, User
+from app.models import CommunicationThread, Team, ThreadRead, User
 from app.models.enums import Role
 from app.system_texts import text
 from app.threads.editing import MAX_TAGS, apply_changes, validate_changes
@@ -33,7 +34,9 @@ from app.threads.snooze_options import snooze_thread, wake_time
 
 # One page of the inbox is 50; "select all" over a few pages stays well under this.
 MAX_THREADS = 200
-ACTIONS = ("assign", "status", "priority", "tag", "snooze")
+ACTIONS = ("assign", "status", "priority", "tag", "snooze", "read")
+# Per person, not the conversation's: open header forms stay valid (no lock_version bump).
+PERSONAL_ACTIONS = ("read",)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def _values(action: str, form: Mapping) -> dict:
         if not tag or len(tag) > 40:
             raise InvalidInput({"tag": _("a tag of 1 to 40 characters")})
         return {"tag": tag}
+    if action == "read":
+        return {}
     return {"snooze": form.get("snooze"), "snooze_until": form.get("snooze_until")}
 
 
@@ -136,8 +141,9 @@ def apply_bulk(actor: User, request: BulkAction) -> BulkResult:
             result.refused.append((thread, "; ".join(str(v) for v in exc.fields.values())))
             continue
         if changed:
-            # Open header forms of these threads are now stale, as after an edit.
-            thread.lock_version = CommunicationThread.lock_version + 1
+            if request.action not in PERSONAL_ACTIONS:
+                # Open header forms of these threads are now stale, as after an edit.
+                thread.lock_version = CommunicationThread.lock_version + 1
             result.changed.append(thread)
         else:
             result.unchanged.append(thread)
@@ -156,9 +162,27 @@ def _apply_one(thread: CommunicationThread, actor: User, request: BulkAction) ->
         return True
     if request.action == "tag":
         return bool(_add_tag(thread, actor, values["tag"]))
+    if request.action == "read":
+        return _mark_read(thread, actor)
     if request.action == "assign" and "team" in values:
         return _move_to_team(thread, actor, values["team"])
     return bool(apply_changes(thread, actor, values))
+
+
+def _mark_read(thread: CommunicationThread, actor: User) -> bool:
+    """Mark read for ``actor`` up to the newest customer message; False if it was read."""
+    newest = thread.last_customer_message_at
+    if newest is None:
+        return False
+    seen = db.session.scalar(
+        sa.select(ThreadRead.last_read_at).where(
+            ThreadRead.user_id == actor.id, ThreadRead.thread_id == thread.id
+        )
+    )
+    if seen is not None and seen >= newest:
+        return False
+    mark_read(thread, actor, up_to=newest)
+    return True
 
 
 def _add_tag(thread: CommunicationThread, actor: User, tag: str) -> list:

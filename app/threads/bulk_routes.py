@@ -1,8 +1,8 @@
 """The inbox's bulk bar: its choices, and the one POST that changes many conversations.
 
 The bar is its own partial (loaded beside the list, answered after each action
-with the summary of what changed and what was refused), so a live refresh of
-the list never wipes it.
+with the summary of what changed and what was refused, and the list's counts
+swapped in out of band), so a live refresh of the list never wipes it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask_login import current_user
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.extensions import db
 from app.inbox.services import filter_choices
+from app.inbox.view import counts_after_change
 from app.threads.bulk import BulkResult, apply_bulk, parse_bulk
 from app.threads.editing import assignable_users
 from app.threads.services import InvalidInput
@@ -35,7 +36,13 @@ def _bar(status: int = 200, *, result: BulkResult | None = None, error: str | No
         summary=summary(result) if result else None,
         error=error,
     )
-    return render_template("inbox/_bulk_bar.html", **context), status
+    html = render_template("inbox/_bulk_bar.html", **context)
+    if result is not None:
+        # The tab and view counts ride along (out of band): they change with the action.
+        html += render_template(
+            "inbox/_counts_oob.html", fresh_counts=counts_after_change(current_user)
+        )
+    return html, status
 
 
 def summary(result: BulkResult) -> str:

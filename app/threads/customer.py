@@ -23,6 +23,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.inbox.access import visible_threads_clause
 from app.invoices.views import invoices_of
+from app.merges.comparison import contact_merge_refusal
 from app.merges.contacts import recent_merges_into
 from app.models import (
     CommunicationThread,
@@ -65,6 +66,8 @@ class CustomerPanel:
     orders: list[OrderLine] = field(default_factory=list)
     # Contacts merged into this one in the last day: each can still be undone.
     recent_merges: list[ContactMerge] = field(default_factory=list)
+    # Why the viewer cannot merge this contact, shown beside the disabled control.
+    merge_refusal: str | None = None
 
 
 def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
@@ -78,6 +81,7 @@ def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
         other_threads=_other_threads(thread, contact, viewer),
         orders=_orders(thread, contact, viewer),
         recent_merges=recent_merges_into(contact.id) if viewer.role in STAFF_DESK_ROLES else [],
+        merge_refusal=contact_merge_refusal(viewer, contact),
     )
 
 

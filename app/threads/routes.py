@@ -21,6 +21,7 @@ from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import ReplyCollision, latest_message_id, mark_read, merge_pointer
 from app.extensions import db
+from app.merges.conversations import merge_not_allowed
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
 from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
@@ -104,6 +105,8 @@ def _header_context(thread, *, error=None):
         "thread": thread,
         # Merged into another conversation: the header points there (app/merges).
         "merged_into": merge_pointer(thread.id),
+        # Who may not merge sees why beside the disabled control, not a 403 after it.
+        "merge_not_allowed": merge_not_allowed(current_user),
         "users": assignable_users(thread),
         "statuses": ThreadStatus.values(),
         "priorities": Priority.values(),

@@ -1,4 +1,7 @@
-"""Issue 15, point 6 in the browser: merge two conversations, merge two contacts and undo it."""
+"""Issue 15, point 6 in the browser: merge two conversations, merge two contacts and undo it.
+
+Issue 32.5: a conversation merge is previewed and confirmed first.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +43,14 @@ def test_an_agent_merges_two_conversations_into_one_timeline(live_server, page, 
     expect(candidates).to_contain_text("Offerte laadpaal")
     candidates.get_by_label("Offerte laadpaal").check()
     page.get_by_test_id("merge-thread-submit").click()
+
+    # Nothing is merged yet: the preview says what stays and what moves.
+    page.wait_for_url(re.compile(r"/merge/preview\?into="))
+    expect(page.get_by_test_id("merge-survives")).to_contain_text("Offerte laadpaal")
+    expect(page.get_by_test_id("merge-survives")).to_contain_text("+31612345678")
+    expect(page.get_by_test_id("moves-messages")).to_have_text("1")
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    page.get_by_test_id("merge-confirm").click()
 
     page.wait_for_url(re.compile(rf"/threads/{kept.id}$"))
     timeline = page.get_by_test_id("timeline-scroll")

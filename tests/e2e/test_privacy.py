@@ -70,13 +70,26 @@ def test_an_admin_exports_then_erases_a_customer(live_server, page, make_user, t
     expect(page.get_by_test_id("holdings")).to_contain_text("2")
     _screenshot(page, "privacy-page-1440.png")
 
-    page.get_by_label("Type ERASE to confirm").fill("Anna")
-    page.get_by_test_id("erase-button").click()
-    expect(page.get_by_test_id("erase-error")).to_have_text("Type ERASE to confirm the erasure.")
+    # Issue 32.5: only the exact word, same case, and the button is off until then.
+    confirmation = page.get_by_label("Type ERASE to confirm")
+    button = page.get_by_test_id("erase-button")
+    expect(button).to_be_disabled()
+    confirmation.fill("erase")
+    expect(button).to_be_disabled()
+    expect(page.get_by_test_id("erase-mismatch")).to_be_visible()
+    _screenshot(page, "erase-confirm.png")
+    # Sent anyway (a page without its script): the server refuses, naming the field.
+    page.get_by_test_id("erase-form").evaluate("form => form.requestSubmit()")
+    expect(page.get_by_test_id("erase-error")).to_contain_text(
+        "Confirmation: type ERASE exactly as shown"
+    )
+    expect(page.get_by_test_id("erase-error")).to_contain_text("Nothing was erased.")
+    expect(page.get_by_test_id("erased-note")).to_have_count(0)
     _screenshot(page, "privacy-wrong-word-1440.png")
 
-    page.get_by_label("Type ERASE to confirm").fill("ERASE")
-    page.get_by_test_id("erase-button").click()
+    confirmation.fill("ERASE")
+    expect(page.get_by_test_id("erase-mismatch")).to_be_hidden()
+    button.click()
     expect(page.get_by_test_id("erased-note")).to_contain_text("Erased on")
     expect(page.get_by_test_id("privacy-contact")).to_contain_text("Erased contact")
     _screenshot(page, "privacy-erased-1440.png")
