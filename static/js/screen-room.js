@@ -10,7 +10,8 @@
 
   // --- folds that close on a phone ------------------------------------------
   // Rendered open (so a page without JavaScript has them all); on a phone they
-  // close, unless one holds an error or the agent was working inside it.
+  // close, unless one holds an error or a template's fields to fill, or the
+  // agent was working inside it (a template just chosen swaps the composer).
   const keepOpen = new Set();
 
   function foldKey(details) {
@@ -20,16 +21,18 @@
   function foldForPhone(root) {
     if (!PHONE.matches) return;
     root.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
-      if (details.querySelector(".field-error") || keepOpen.has(foldKey(details))) return;
+      if (details.querySelector(".field-error, .template-variables") || keepOpen.has(foldKey(details))) return;
       details.open = false;
     });
     keepOpen.clear();
   }
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    const active = document.activeElement;
-    const fold = active && active.closest && active.closest("details[data-fold-on-phone][open]");
-    if (fold) keepOpen.add(foldKey(fold));
+    const config = event.detail.requestConfig;
+    [config && config.elt, document.activeElement].forEach(function (element) {
+      const fold = element && element.closest && element.closest("details[data-fold-on-phone][open]");
+      if (fold) keepOpen.add(foldKey(fold));
+    });
   });
 
   // --- the customer panel on a desktop: a rail when folded --------------------
