@@ -113,6 +113,7 @@ ACTION_LABELS: dict[str, Any] = {
     "microsoft_account_bound": _l("Microsoft account linked"),
     "microsoft_account_unbound": _l("Microsoft account unlinked"),
     "language_changed": _l("Language changed"),
+    "density_changed": _l("Layout density changed"),
     "SIGNATURE_SAVED": _l("Signature saved"),
     "MAILBOX_SIGNATURE_SAVED": _l("Mailbox signature saved"),
     "MAILBOX_ADDED": _l("Mailbox added"),

@@ -1,4 +1,4 @@
-"""A signed-in user's own settings: password, second factor and interface language.
+"""A signed-in user's own settings: password, second factor, language and density.
 
 Each change is written to the audit log (never a secret's value). Ending the
 other sessions after a change is the route's part (:mod:`app.auth.signin`),
@@ -107,6 +107,29 @@ def choose_language(user: User, language: str | None, *, client_ip: str) -> bool
     changes = {"language": {"from": user.language, "to": language}}
     user.language = language
     _record_own_change(user, "language_changed", changes, client_ip)
+    return True
+
+
+# Compact first: the default, which fits the most on an agent's screen.
+DENSITIES = ("compact", "comfortable")
+
+
+def choose_density(user: User, density: str | None, *, client_ip: str) -> bool:
+    """Set the layout density ("compact" or "comfortable"); no commit.
+
+    None or "" (a form from before the choice existed) keeps the current one.
+    Returns whether anything changed.
+    """
+    density = (density or "").strip()
+    if not density:
+        return False
+    if density not in DENSITIES:
+        raise AccountChangeRefused({"density": gettext("Choose compact or comfortable.")})
+    if density == user.density:
+        return False
+    changes = {"density": {"from": user.density, "to": density}}
+    user.density = density
+    _record_own_change(user, "density_changed", changes, client_ip)
     return True
 
 

@@ -50,7 +50,10 @@ class PasswordChangeForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    """The interface language; "" leaves it to the browser. The service checks the value
-    (:func:`app.auth.account.choose_language`), so a forged one is named, not ignored."""
+    """The interface language ("" leaves it to the browser) and the layout density.
+
+    The services check the values (:func:`app.auth.account.choose_language`,
+    :func:`~app.auth.account.choose_density`), so a forged one is named, not ignored."""
 
     language = SelectField(_l("Language"), validate_choice=False)
+    density = SelectField(_l("Layout density"), validate_choice=False)

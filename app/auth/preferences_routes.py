@@ -22,11 +22,16 @@ bp = Blueprint("preferences", __name__, url_prefix="/settings")
 # named in their own words (LANGUAGE_NAMES), so a reader who cannot read the
 # current interface still finds theirs.
 AUTOMATIC = ("", _l("Automatic (browser language)"))
+DENSITY_LABELS = {
+    "compact": _l("Compact: more conversations and messages on the screen"),
+    "comfortable": _l("Comfortable: more space around each line"),
+}
 
 
 def _form() -> PreferencesForm:
     form = PreferencesForm()
     form.language.choices = [AUTOMATIC, *LANGUAGE_NAMES.items()]
+    form.density.choices = [(value, DENSITY_LABELS[value]) for value in account.DENSITIES]
     return form
 
 
@@ -40,9 +45,11 @@ def edit():
     if form.validate_on_submit():
         try:
             account.choose_language(user, form.language.data, client_ip=client_address())
+            account.choose_density(user, form.density.data, client_ip=client_address())
         except account.AccountChangeRefused as exc:
             db.session.rollback()
-            form.language.errors = [exc.fields["language"]]
+            for name, message in exc.fields.items():
+                form[name].errors = [message]
             status = 422
         else:
             commit()
@@ -54,5 +61,6 @@ def edit():
         status = 400
     else:
         form.language.data = user.language or ""
+        form.density.data = user.density
     return render_template("auth/preferences.html", form=form), status
 

@@ -69,6 +69,11 @@ class User(UserMixin, Entity, db.Model):
     # The interface language the user chose ("nl" or "en"); unset follows the
     # browser (app/i18n.py), and texts sent outside a request use the default.
     language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(5))
+    # How tightly the agent's screens are laid out: "compact" (the default: more
+    # conversations and messages on a screen) or "comfortable" (issue 32).
+    density: so.Mapped[str] = so.mapped_column(
+        sa.String(12), default="compact", server_default="compact"
+    )
     # The Outlook mailbox (Microsoft UPN or address) whose calendar holds this
     # user's visits and follow-ups; unset is their e-mail here. Off: no Outlook
     # calendar (technicians then subscribe to their iCalendar feed).

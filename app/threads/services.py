@@ -291,7 +291,9 @@ def compose_reply(
     if not body and not files:
         raise InvalidInput({"content": _("Write a reply before sending.")})
     if len(body) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput({"content": f"A reply can be at most {MAX_MESSAGE_LENGTH} characters."})
+        raise InvalidInput(
+            {"content": _("A reply can be at most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
+        )
     recipient = _recipient_for(thread, channel)
     extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if hold_seconds > 0:
@@ -430,5 +432,7 @@ def add_note(
     if not body:
         raise InvalidInput({"content": _("Write a note before saving.")})
     if len(body) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput({"content": f"A note can be at most {MAX_MESSAGE_LENGTH} characters."})
+        raise InvalidInput(
+            {"content": _("A note can be at most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
+        )
     return post_note(thread, author.id, body)

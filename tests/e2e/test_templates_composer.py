@@ -183,6 +183,8 @@ def test_the_composer_on_a_phone(live_server, page, make_user):
     page.set_viewport_size({"width": 375, "height": 812})
     sign_in(page, live_server.url, "anouk@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread.id}")
+    # A phone folds channel, template and recipients away (issue 32).
+    page.get_by_test_id("composer-options-toggle").click()
     page.get_by_test_id("composer-template").select_option(label="Visit reminder")
     expect(page.get_by_label("Visit date")).to_be_visible()
     page.get_by_test_id("template-variables").scroll_into_view_if_needed()

@@ -1,0 +1,206 @@
+"""Issue 32, points 1-3: what fits on the agent's screen.
+
+At 1440x900 the list shows at least ten conversations and the thread six ordinary
+messages; the reply box grows with its text up to its limit, and after a refusal
+the error and Send are in view with the text kept. On a phone (375x812, touch)
+the first conversation is well above the fold, the reply box sits within a screen
+of the last message, and list, conversation and customer are three views that
+the browser's back (the phone's back gesture) walks through.
+
+Every measurement waits for the fonts and re-reads until two reads agree: a loaded
+CI machine may still be laying the page out when the first read comes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models.enums import ChannelType, MessageType
+from tests import factories
+from tests.e2e.test_sign_in import sign_in
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+SHORT_MESSAGES = [
+    "Goedemorgen, mijn laadpaal geeft een rood lampje.",
+    "Goedemorgen! Sinds wanneer brandt het rode lampje?",
+    "Sinds gisteravond, na een stroomstoring.",
+    "Wilt u de laadpaal een minuut spanningsloos maken?",
+    "Gedaan, hij start nu opnieuw op.",
+    "Mooi. Ziet u nu een groen of een blauw lampje?",
+    "Groen! Maar de auto laadt nog niet.",
+    "Staat de laadkabel goed vast aan beide kanten?",
+    "Aan de autokant zat hij los. Nu laadt hij.",
+    "Fijn dat het werkt. Kan ik u nog ergens mee helpen?",
+    "Nee, dat was het. Bedankt voor de snelle hulp!",
+    "Graag gedaan, een fijne dag verder.",
+]
+
+# Resolves once the fonts are in and two reads, two frames apart, agree.
+STABLE = """async (read) => {
+  await document.fonts.ready;
+  const measure = new Function("return (" + read + ")()");
+  const frame = () => new Promise((done) =>
+    requestAnimationFrame(() => requestAnimationFrame(done)));
+  let last = JSON.stringify(measure());
+  for (let i = 0; i < 60; i++) {
+    await frame();
+    const now = JSON.stringify(measure());
+    if (now === last) return JSON.parse(now);
+    last = now;
+  }
+  throw new Error("the layout never settled: " + last);
+}"""
+
+DESK_COUNTS = """() => {
+  const inside = (r, top, bottom) => r.height > 0 && r.top >= top - 0.5 && r.bottom <= bottom + 0.5;
+  const rows = [...document.querySelectorAll("#thread-list .thread-row")]
+    .filter((row) => { const r = row.getBoundingClientRect();
+      return inside(r, 0, innerHeight) && r.left >= 0 && r.right <= innerWidth; });
+  const pane = document.querySelector("#thread .timeline-scroll").getBoundingClientRect();
+  const top = Math.max(0, pane.top), bottom = Math.min(innerHeight, pane.bottom);
+  const messages = [...document.querySelectorAll("#thread .timeline-scroll .msg")]
+    .filter((m) => inside(m.getBoundingClientRect(), top, bottom));
+  return {rows: rows.length, messages: messages.length};
+}"""
+
+BOX = """() => {
+  const box = (selector) => { const e = document.querySelector(selector);
+    if (!e || !e.offsetParent) return null;
+    const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height}; };
+  const messages = document.querySelectorAll("#thread .timeline-scroll .msg");
+  const last = messages[messages.length - 1];
+  const lastBox = last ? last.getBoundingClientRect() : null;
+  return {first_row: box("#thread-list .thread-row"), reply: box("#reply-content"),
+          send: box("#reply-form button[type=submit]"), error: box("[data-testid=reply-error]"),
+          last_message: lastBox && {top: lastBox.top, bottom: lastBox.bottom},
+          width: document.documentElement.scrollWidth};
+}"""
+
+
+def _stable(page, read: str) -> dict:
+    page.wait_for_load_state("load")
+    return page.evaluate(STABLE, read)
+
+
+def _seed(make_user):
+    """Sixteen WhatsApp conversations; the newest holds twelve short messages."""
+    agent = make_user("agent", email="anouk@switchboard.test")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    threads = []
+    for n in range(16):
+        customer = factories.contact(display_name=f"Klant {n + 1:02d}")
+        thread = factories.thread(
+            whatsapp, customer, minutes_ago=5 + n, thread_subject=f"Laadpaal vraag {n + 1}",
+            last_message_preview="Mijn laadpaal geeft een rood lampje",
+        )
+        thread.last_customer_message_at = thread.last_message_at
+        threads.append(thread)
+    busy = threads[0]
+    start = busy.created_at - timedelta(minutes=len(SHORT_MESSAGES))
+    for i, text in enumerate(SHORT_MESSAGES):
+        from_customer = i % 2 == 0
+        factories.message(
+            busy, text, created_at=start + timedelta(minutes=i),
+            message_type=MessageType.INCOMING if from_customer else MessageType.OUTGOING,
+            sender_contact_id=busy.contact_id if from_customer else None,
+            sender_user_id=None if from_customer else agent.id,
+        )
+    db.session.commit()
+    return busy
+
+
+@pytest.fixture
+def desk(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def test_the_desk_shows_ten_conversations_six_messages_and_a_reply_box_that_grows(
+    live_server, desk, make_user
+):
+    busy = _seed(make_user)
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    desk.goto(f"{live_server.url}/inbox")
+    desk.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').click()
+    expect(desk.locator("#thread .msg").last).to_contain_text(SHORT_MESSAGES[-1])
+    expect(desk.locator("body")).to_have_class(re.compile("density-compact"))
+
+    counts = _stable(desk, DESK_COUNTS)
+    assert counts["rows"] >= 10, f"{counts['rows']} conversations fully in view at 1440x900"
+    assert counts["messages"] >= 6, f"{counts['messages']} messages fully in view at 1440x900"
+
+    # The reply box grows with its text, then stops at 40 % of the window and scrolls.
+    reply = desk.get_by_test_id("reply-content")
+    heights = []
+    for lines in (1, 8, 80):
+        reply.fill("\n".join(f"regel {n}" for n in range(lines)))
+        heights.append(_stable(desk, BOX)["reply"]["height"])
+    assert heights[0] < heights[1] < heights[2], heights
+    assert heights[2] <= DESKTOP["height"] * 0.4 + 1, heights
+
+    # Refused by the server (too long): the error names the limit, and the error,
+    # Send and the text typed are all there without scrolling.
+    too_long = "x" * 20_001
+    reply.fill(too_long)
+    desk.locator("#reply-form button[type=submit]").click()
+    error = desk.get_by_test_id("reply-error")
+    expect(error).to_contain_text("20000")
+    boxes = _stable(desk, BOX)
+    for name in ("error", "send"):
+        assert 0 <= boxes[name]["top"] and boxes[name]["bottom"] <= DESKTOP["height"], (name, boxes)
+    expect(desk.get_by_test_id("reply-content")).to_have_value(too_long)
+    expect(desk.get_by_test_id("reply-content")).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
+    live_server, browser, make_user
+):
+    busy = _seed(make_user)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    try:
+        sign_in(phone, live_server.url, "anouk@switchboard.test")
+        phone.goto(f"{live_server.url}/inbox")
+        first_row = _stable(phone, BOX)["first_row"]
+        assert first_row["top"] < PHONE["height"] / 2, f"first conversation at y={first_row['top']}"
+
+        phone.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').tap()
+        expect(phone).to_have_url(f"{live_server.url}/threads/{busy.id}")
+        expect(phone.locator("#thread .msg").last).to_contain_text(SHORT_MESSAGES[-1])
+        expect(phone.get_by_test_id("thread-list")).to_be_hidden()
+        expect(phone.get_by_test_id("customer-panel")).to_be_hidden()
+        boxes = _stable(phone, BOX)
+        gap = boxes["reply"]["top"] - boxes["last_message"]["bottom"]
+        assert gap <= PHONE["height"], f"the reply box is {gap}px below the last message"
+        assert boxes["reply"]["bottom"] <= PHONE["height"], "the reply box is on the first screen"
+        assert boxes["width"] <= PHONE["width"], "nothing sticks out sideways"
+
+        # The customer is a view of its own; back returns to the conversation...
+        phone.get_by_test_id("to-customer").tap()
+        expect(phone.get_by_test_id("customer-panel")).to_be_visible()
+        expect(phone.locator("#thread")).to_be_hidden()
+        phone.go_back()
+        expect(phone.locator("#thread")).to_be_visible()
+        expect(phone.get_by_test_id("customer-panel")).to_be_hidden()
+        # ...and so does the panel's own back link, without adding a history entry.
+        phone.get_by_test_id("to-customer").tap()
+        phone.get_by_test_id("customer-back").tap()
+        expect(phone.locator("#thread")).to_be_visible()
+        expect(phone).to_have_url(f"{live_server.url}/threads/{busy.id}")
+        # Back once more: the list.
+        phone.go_back()
+        expect(phone).to_have_url(re.compile(r"/inbox$"))
+        expect(phone.get_by_test_id("thread-list")).to_be_visible()
+    finally:
+        context.close()
