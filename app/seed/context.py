@@ -70,6 +70,8 @@ class DemoContext:
     # Order id -> the wallbox on it, for messages that mention "uw laadpaal".
     order_charger: dict[uuid.UUID, str] = field(default_factory=dict)
     external_ids: set[str] = field(default_factory=set)
+    # Order id -> when it was scheduled, so its visit was planned at that moment.
+    scheduled_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
 
     @classmethod
     def start(cls, now: datetime) -> DemoContext:

@@ -155,7 +155,7 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
             if status == S.IN_PROGRESS or offset == 0
             else (next_workday(ctx.today + timedelta(days=offset)))
         )
-        if technician is None and rng.random() < 0.8:
+        if technician is None:  # a scheduled visit always has its technician
             technician = rng.choice(["tech", "ruben.dejong"])
         if status == S.IN_PROGRESS:
             started = min(ctx.local_time(ctx.today, 8, rng.randint(0, 40)), ctx.ago(minutes=25))
@@ -294,6 +294,7 @@ def _transitions(ctx: DemoContext, order: Order, partner: Partner | None, times)
             context.update(partner_source=True, partner_order_id=order.partner_order_id)
         if status == S.SCHEDULED:
             context["scheduled_date"] = order.scheduled_date.isoformat()
+            ctx.scheduled_at[order.id] = moment  # when the visit was planned
         if status in (S.ON_HOLD, S.CANCELLED):
             order.notes = reason
         rows.append(
