@@ -15,7 +15,7 @@ from app.assignment.escalation import escalate_unanswered_threads
 from app.business_time.clock import STEP_ESCALATION
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationThread, Order, OrderStatusTransition, Visit
+from app.models import CommunicationThread, Order, OrderStatusTransition, Team, Visit
 from app.models.enums import OrderStatus
 from app.models.sla import SlaAlert
 from app.orders.status_engine import ALLOWED_TRANSITIONS
@@ -42,6 +42,9 @@ def test_demo_starts_like_a_normal_morning(app, clock):
     assert len(waiting) > 20, "the demo has a queue of customers waiting on us"
     overdue = [t for t in waiting if t.response_due_at < now]
     assert len(overdue) == 1, [t.thread_subject for t in overdue]
+    # In the customer-service queue, so the demo agent's "Te laat" shows it.
+    desk = db.session.scalar(sa.select(Team.id).where(Team.slug == "customer-service"))
+    assert overdue[0].assigned_team_id == desk
     # Near: past the 75 % reminder of their cycle, deadline still ahead.
     near = [t for t in waiting if t.response_due_at >= now and (t.sla_stage or 0) >= 1]
     assert 1 <= len(near) <= NEAR_DEADLINE + 2, len(near)

@@ -14,6 +14,7 @@ the SLA figures count them like live traffic.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +47,8 @@ class DemoSla:
     policies: list
     near_left: int = NEAR_DEADLINE
     overdue_left: int = OVERDUE
+    # The overdue one sits in this team's queue, so the demo agent sees it ("Te laat").
+    overdue_team_id: uuid.UUID | None = None
 
 
 def business_ago(schedule: Schedule, now: datetime, seconds: int) -> datetime:
@@ -79,7 +82,8 @@ def waiting_since(rng, sla: DemoSla, now: datetime, thread: CommunicationThread)
     # Near and overdue only with the SLA deadline well before any escalation rule,
     # so "near" reads near on the page and the overdue one is not moved on start.
     if customer and not escalated and (rule is None or rule > target * OVERDUE_SHARE * 1.2):
-        if sla.overdue_left:
+        in_queue = sla.overdue_team_id in (None, thread.assigned_team_id)
+        if sla.overdue_left and in_queue:
             sla.overdue_left -= 1
             share = OVERDUE_SHARE
         elif sla.near_left:

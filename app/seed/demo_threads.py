@@ -98,7 +98,11 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
         orders_by_status.setdefault(order.status.value, []).append(order)
     infos, messages = [], []
     # Every demo channel runs on the default calendar; look it and the policies up once.
-    sla = DemoSla(schedule_of(calendar_for(None)), active_policies())
+    sla = DemoSla(
+        schedule_of(calendar_for(None)),
+        active_policies(),
+        overdue_team_id=ctx.teams["customer-service"].id,
+    )
     for channel_type, key in plan:
         info, thread_messages = _thread(ctx, channel_type, SCENARIOS[key], orders_by_status, sla)
         infos.append(info)
