@@ -19,7 +19,7 @@ from app.models.enums import (
     OrderSource,
     OrderStatus,
 )
-from app.seed.context import Customer, DemoContext, Partner
+from app.seed.context import Customer, DemoContext, Partner, in_office_hours
 from app.seed.demo_content import INSTALLATION_NOTES, TIME_WINDOWS, dutch_date, next_workday
 from app.seed.demo_order_texts import (
     DIRECT_WALLBOXES,
@@ -183,26 +183,7 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
         (step, created + (latest - created) * fraction)
         for step, fraction in zip(office_steps[1:], fractions, strict=True)
     ]
-    return _in_office_hours(ctx, steps, latest) + visit_steps
-
-
-def _in_office_hours(ctx: DemoContext, steps: list, latest: datetime) -> list:
-    """The office's steps moved into 08:00–17:00 of their day, where order allows.
-
-    People approve and plan in office hours; a step keeps its drawn time when the
-    move would pass the next step, ``latest`` or now.
-    """
-    moved, previous = [], None
-    for index, (status, moment) in enumerate(steps):
-        local = moment.astimezone(AMSTERDAM)
-        minutes = local.hour * 60 + local.minute
-        office = ctx.local_time(local.date(), 8, round(minutes * 9 / 24))
-        bound = min(steps[index + 1][1] if index + 1 < len(steps) else latest, ctx.now)
-        if (previous is None or office > previous) and office < bound:
-            moment = office
-        moved.append((status, moment))
-        previous = moment
-    return moved
+    return in_office_hours(ctx, steps, latest) + visit_steps
 
 
 def _parties(
