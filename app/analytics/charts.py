@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, Table, display
 from app.ui import local_date, local_number
 
-SERIES_COLOURS = 6  # CSS classes chart-series-0 … chart-series-5
+SERIES_COLOURS = 8  # CSS classes chart-series-0 … 7: --series-0 … 7 in static/css/theme.css
 MAX_TICKS = 5  # steps on a value axis, so at most six labels
 # Duration steps in seconds: minutes, then hours, then days, each 1-2-5 like.
 DURATION_STEPS = (

@@ -112,7 +112,8 @@ DEFINITIONS = {
     "sla": _l(
         "Compliance is met ÷ (met + missed): met = answered with every response deadline "
         "kept; missed = escalated or a deadline passed unanswered, the same conversations "
-        "as the escalation figure; customer conversations started in the range only."
+        "as the escalation figure; customer conversations started in the range only "
+        "(the others are listed under the table, by reason)."
     ),
     "resolution": _l(
         "Average business time from the start of a customer conversation to its resolution, "
@@ -125,3 +126,110 @@ DEFINITIONS = {
     ),
 }
 DEFINITIONS["first_response_team"] = DEFINITIONS["first_response_channel"]
+
+# Rows with no channel: what they really are (shown as the channel's name and explained).
+NO_CHANNEL = _l("In Switchboard (no channel)")
+NO_CHANNEL_DEFINITION = _l(
+    "In Switchboard (no channel): internal notes written in a conversation, and "
+    "conversations opened in Switchboard itself (by hand, through the API or by an "
+    "automation such as a low customer rating) without a channel."
+)
+NO_TEAM_DEFINITION = _l("No team: not assigned to a team.")
+
+# The SLA table's conversations outside the compliance figure, per reason, in the
+# order the page lists them: (label, definition). With met and missed they add up
+# to every customer conversation started in the range (app.analytics.service_level).
+SLA_OUTSIDE = {
+    "running": (
+        _l("Waiting for a first answer, deadline still ahead"),
+        _l(
+            "The customer asked and has no answer yet, but the deadline has not passed: "
+            "rated once answered or overdue."
+        ),
+    ),
+    "closed_unanswered": (
+        _l("Closed without an answer"),
+        _l(
+            "Closed or resolved before anyone answered, and never overdue: spam, a "
+            "duplicate, a conversation merged into another."
+        ),
+    ),
+    "not_asked": (
+        _l("The customer never waited for us"),
+        _l(
+            "No customer message started an SLA clock: conversations we opened (an "
+            "outgoing e-mail or WhatsApp, a logged call, one opened by hand or by an "
+            "automation) that the customer has not written in."
+        ),
+    ),
+}
+
+# One line per table column (key), by figure where a column means something of
+# its own there; shown on hover and to screen readers (templates/analytics/_table.html).
+_CHANNEL = _l("The channel the conversation came in on.")
+_TEAM = _l("The team the conversation is assigned to.")
+COLUMN_DEFINITIONS = {
+    "label": _CHANNEL,
+    "first_response_team.label": _TEAM,
+    "escalation.label": _TEAM,
+    "workload.label": _l("An agent or team lead with an active account."),
+    "tasks.label": _l("The task's team, else its assignee's team."),
+    "csat_agent.label": _l("The agent who answered the rated conversation."),
+    "csat_team.label": _l("The team of the rated conversation."),
+    "csat_week.label": _l("The week (from Monday) the rating came in."),
+    "n": _l("How many conversations the average is taken over."),
+    "first_response_channel.n": _l("Customer conversations started in the range and answered."),
+    "first_response_team.n": _l("Customer conversations started in the range and answered."),
+    "resolution.n": _l("Customer conversations resolved in the range."),
+    "escalation.n": _l("Customer conversations started in the range."),
+    "tasks.n": _l("Tasks completed in the range."),
+    "templates.n": _l("Outgoing messages and automatic replies sent in the range."),
+    "csat_agent.n": _l("Survey answers received in the range."),
+    "csat_team.n": _l("Survey answers received in the range."),
+    "csat_channel.n": _l("Survey answers received in the range."),
+    "csat_week.n": _l("Survey answers received in the range."),
+    "average": _l("Average in business time: opening hours only, pauses left out."),
+    "csat_agent.average": _l("Average score on the 1–5 scale."),
+    "csat_team.average": _l("Average score on the 1–5 scale."),
+    "csat_channel.average": _l("Average score on the 1–5 scale."),
+    "csat_week.average": _l("Average score on the 1–5 scale."),
+    "score": _l("Share of ratings that are 4 or 5."),
+    "met": _l("Answered with every response deadline kept, and not escalated."),
+    "missed": _l("Escalated, or a response deadline passed unanswered."),
+    "running": SLA_OUTSIDE["running"][1],
+    "compliance": _l("Met ÷ (met + missed)."),
+    "escalated": _l("Escalated by a person, or a response deadline passed."),
+    "rate": _l("Escalated ÷ conversations."),
+    "team": _l("The agent's team."),
+    "open": _l("Conversations assigned to the agent now, not resolved or closed."),
+    "sent": _l("Messages the agent sent to customers in the range."),
+    "with_due": _l("Completed tasks that had a due date."),
+    "on_time": _l("Completed no later than the due date (and time), Amsterdam time."),
+    "share": _l("On time ÷ completed with a due date."),
+    "templates.share": _l("From a template ÷ outgoing messages."),
+    "templated": _l("Outgoing messages sent from a message template."),
+    "day": _l("The Amsterdam day (or week from Monday) the messages were sent on."),
+    "total": _l("All messages in and out that day, over every channel."),
+    "series": _l("Messages in and out on this channel, internal notes included."),
+    # The calls card (app/analytics/calls.py).
+    "calls_by_day.day": _l("The Amsterdam day the call was logged for."),
+    "agent": _l("Who made or took the call."),
+    "outcome": _l("How the call ended, as logged."),
+    "calls": _l("Calls logged, inbound and outbound, every outcome."),
+    "reached": _l("Calls in which we spoke to the other side."),
+    "talk": _l("Total talk time of the calls."),
+}
+
+
+def column_definition(figure: str, key: str, label: str = "") -> str:
+    """The one-line definition of a figure's column (``label``: the column's heading)."""
+    if figure == "volume" and key.startswith("ch"):
+        no_channel = label == str(NO_CHANNEL)
+        return str(NO_CHANNEL_DEFINITION if no_channel else COLUMN_DEFINITIONS["series"])
+    definition = COLUMN_DEFINITIONS.get(f"{figure}.{key}", COLUMN_DEFINITIONS.get(key))
+    text = str(definition) if definition is not None else ""
+    if key == "label" and text == str(_CHANNEL):
+        return f"{text} {NO_CHANNEL_DEFINITION}"
+    if key == "label" and text == str(_TEAM):
+        return f"{text} {NO_TEAM_DEFINITION}"
+    return text

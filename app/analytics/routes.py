@@ -8,6 +8,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
 from app.analytics.calls import CALL_TABLES, call_figures, call_table
+from app.analytics.definitions import column_definition
 from app.analytics.export import filename, table_csv
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
@@ -37,6 +38,7 @@ def index():
         teams=team_choices(),
         max_days=MAX_DAYS,
         display=display,
+        define=column_definition,
     ), (400 if errors else 200)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.analytics.definitions import NO_CHANNEL
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, group_name, named
 from app.analytics.sql import local_date
@@ -110,7 +111,7 @@ def csat_by_team(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
 def csat_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     rows = _grouped(
         Survey.channel_id, CommunicationChannel, CommunicationChannel.channel_name,
-        _l("No channel"), f,
+        NO_CHANNEL, f,
     )
     return Table(
         "csat_channel", str(_l("Customer satisfaction per channel")), _columns(_l("Channel")),

@@ -19,6 +19,7 @@ each on the page):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,7 +33,13 @@ from app.analytics.coverage import (
     in_days,
     on_days,
 )
-from app.analytics.definitions import DEFINITIONS, customer_thread, escalated, has_sla_clock
+from app.analytics.definitions import (
+    DEFINITIONS,
+    SLA_OUTSIDE,
+    customer_thread,
+    escalated,
+    has_sla_clock,
+)
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
     BY_CHANNEL,
@@ -193,35 +200,41 @@ def sla_compliance(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     # Only the direct days' conversations are read: those created from their first day on.
     missed = escalated(now, since=first_instant(cov.direct))
     answered = Thread.first_response_at.is_not(None)
-    met = sa.and_(answered, sa.not_(missed))
+    clock = has_sla_clock()
+    met = sa.and_(clock, answered, sa.not_(missed))
     # Unanswered and in time; one closed unanswered (spam, a duplicate) owes nothing.
-    running = sa.and_(sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
+    running = sa.and_(clock, sa.not_(answered), sa.not_(missed), Thread.status.not_in(CLOSED))
+    # Every customer conversation of the range is read, so the ones outside the
+    # compliance figure are counted too, each under the reason it is outside.
     grouped = _grouped(
         f,
         cov,
         (Thread.channel_id, Daily.channel_id),
         Thread.created_at,
-        [has_sla_clock()],
+        [],
         {
             "met": count_if(met),
-            "missed": count_if(missed),
+            "missed": count_if(sa.and_(clock, missed)),
             "running": count_if(running),
-            "rows": sa.func.count(),
+            "clocked": count_if(clock),
+            "threads": sa.func.count(),
         },
-        {"met": "sla_met", "missed": "sla_missed", "running": "sla_running", "rows": "sla_threads"},
-        "rows",
+        {
+            "met": "sla_met",
+            "missed": "sla_missed",
+            "running": "sla_running",
+            "clocked": "sla_threads",
+            "threads": "threads",
+        },
+        "threads",
     )
     query = named(grouped, Channel, Channel.channel_name)
     rows = [
-        _compliance_row(group_name(name, BY_CHANNEL.empty), met, miss, waiting)
-        for name, met, miss, waiting in db.session.execute(query)
+        _compliance_row(group_name(name, BY_CHANNEL.empty), *counts)
+        for name, *counts in db.session.execute(query)
     ]
-    total = _compliance_row(
-        _("All"),
-        sum(r["met"] for r in rows),
-        sum(r["missed"] for r in rows),
-        sum(r["running"] for r in rows),
-    )
+    counted = ("met", "missed", "running", "clocked", "threads")
+    total = _compliance_row(_("All"), *(sum(r[key] for r in rows) for key in counted))
     columns = (
         Column("label", _("Channel")),
         Column("met", _("Met"), COUNT),
@@ -233,18 +246,43 @@ def sla_compliance(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         "sla", _("SLA compliance"), columns, rows, total if rows else None, str(DEFINITIONS["sla"])
     )
     table.extra["target"] = SLA_TARGET
+    table.extra["coverage"] = sla_coverage(total)
     return table
 
 
-def _compliance_row(label: str, met, missed, running) -> dict:
+def _compliance_row(label: str, met, missed, running, clocked, threads) -> dict:
     met, missed, running = int(met or 0), int(missed or 0), int(running or 0)
+    clocked, threads = int(clocked or 0), int(threads or 0)
     return {
         "label": label,
         "met": met,
         "missed": missed,
         "running": running,
         "compliance": ratio(met, met + missed),
+        # Outside the compliance figure (app.analytics.definitions.SLA_OUTSIDE).
+        "closed_unanswered": clocked - met - missed - running,
+        "not_asked": threads - clocked,
+        "clocked": clocked,
+        "threads": threads,
     }
+
+
+@dataclass(frozen=True)
+class SlaCoverage:
+    """How many of the range's customer conversations compliance rates; why not the rest."""
+
+    rated: int
+    conversations: int
+    outside: tuple[tuple[str, str, int, str], ...]  # (key, label, count, definition)
+
+
+def sla_coverage(total: dict) -> SlaCoverage:
+    """Rated (met + missed) and, per reason, the conversations outside; they add up to all."""
+    outside = tuple(
+        (key, str(label), total[key], str(definition))
+        for key, (label, definition) in SLA_OUTSIDE.items()
+    )
+    return SlaCoverage(total["met"] + total["missed"], total["threads"], outside)
 
 
 # --- escalation rate -----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -43,6 +43,7 @@ class Headline:
     detail: str = ""
     tone: str = ""  # "good", "bad" or "" when there is no target
     figure: str = ""  # the figure (and its definition) the number comes from
+    definition: str = ""  # that figure's one-line definition, shown on hover
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
             value_key, kind, title, target = CHARTS[table.key]
             table.chart = bar_chart(table, value_key, kind, title, target=target)
     dashboard = Dashboard(f, tables, [])
-    dashboard.headlines.extend(_headlines(dashboard))
+    # Each headline carries its figure's definition, the sentence under that figure.
+    dashboard.headlines.extend(
+        replace(h, definition=dashboard.table(h.figure).note) for h in _headlines(dashboard)
+    )
     return dashboard
 
 

@@ -70,6 +70,8 @@ class DemoContext:
     # Order id -> the wallbox on it, for messages that mention "uw laadpaal".
     order_charger: dict[uuid.UUID, str] = field(default_factory=dict)
     external_ids: set[str] = field(default_factory=set)
+    # Order id -> when it was scheduled, so its visit was planned at that moment.
+    scheduled_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
 
     @classmethod
     def start(cls, now: datetime) -> DemoContext:
@@ -108,3 +110,22 @@ def money(value: Decimal | float | int) -> str:
     """Euros the Dutch way: ``€ 1.448,50``."""
     text = f"{Decimal(value):,.2f}"
     return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def in_office_hours(ctx: DemoContext, steps: list, latest: datetime) -> list:
+    """(status, time) steps of the office moved into 08:00–17:00 of their day, where order allows.
+
+    People approve and plan in office hours; a step keeps its drawn time when the
+    move would pass the next step, ``latest`` or now.
+    """
+    moved, previous = [], None
+    for index, (status, moment) in enumerate(steps):
+        local = moment.astimezone(AMSTERDAM)
+        minutes = local.hour * 60 + local.minute
+        office = ctx.local_time(local.date(), 8, round(minutes * 9 / 24))
+        bound = min(steps[index + 1][1] if index + 1 < len(steps) else latest, ctx.now)
+        if (previous is None or office > previous) and office < bound:
+            moment = office
+        moved.append((status, moment))
+        previous = moment
+    return moved

@@ -53,6 +53,9 @@ def build_calls(ctx: DemoContext, infos: list[ThreadInfo]) -> int:
         and info.thread.thread_type != ThreadType.INTERNAL_TASK
         and info.thread.status != ThreadStatus.CLOSED
         and info.thread.contact_id is not None
+        # A call answers the customer: leave the ones near or past their deadline
+        # waiting, as the morning's story has them (app.seed.demo_sla).
+        and not (info.thread.response_due_at and (info.thread.sla_stage or 0) >= 1)
     ]
     agents = ctx.team_members("customer-service") or [ctx.user("agent")]
     chosen = rng.sample(customer_threads, min(CALL_COUNT, len(customer_threads)))

@@ -19,7 +19,7 @@ from app.models.enums import (
     OrderSource,
     OrderStatus,
 )
-from app.seed.context import Customer, DemoContext, Partner
+from app.seed.context import Customer, DemoContext, Partner, in_office_hours
 from app.seed.demo_content import INSTALLATION_NOTES, TIME_WINDOWS, dutch_date, next_workday
 from app.seed.demo_order_texts import (
     DIRECT_WALLBOXES,
@@ -155,7 +155,7 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
             if status == S.IN_PROGRESS or offset == 0
             else (next_workday(ctx.today + timedelta(days=offset)))
         )
-        if technician is None and rng.random() < 0.8:
+        if technician is None:  # a scheduled visit always has its technician
             technician = rng.choice(["tech", "ruben.dejong"])
         if status == S.IN_PROGRESS:
             started = min(ctx.local_time(ctx.today, 8, rng.randint(0, 40)), ctx.ago(minutes=25))
@@ -183,7 +183,7 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
         (step, created + (latest - created) * fraction)
         for step, fraction in zip(office_steps[1:], fractions, strict=True)
     ]
-    return steps + visit_steps
+    return in_office_hours(ctx, steps, latest) + visit_steps
 
 
 def _parties(
@@ -294,6 +294,7 @@ def _transitions(ctx: DemoContext, order: Order, partner: Partner | None, times)
             context.update(partner_source=True, partner_order_id=order.partner_order_id)
         if status == S.SCHEDULED:
             context["scheduled_date"] = order.scheduled_date.isoformat()
+            ctx.scheduled_at[order.id] = moment  # when the visit was planned
         if status in (S.ON_HOLD, S.CANCELLED):
             order.notes = reason
         rows.append(

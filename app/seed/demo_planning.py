@@ -68,7 +68,9 @@ def build_planning(ctx: DemoContext) -> int:
     for orders in by_day.values():
         # The visit under way first: it started this morning.
         orders.sort(key=lambda o: (o.status != OrderStatus.IN_PROGRESS, o.order_number))
-        for slot, order in zip(SLOTS, orders, strict=False):
+        # Every scheduled order has its visit: a busy day doubles up a window.
+        for index, order in enumerate(orders):
+            slot = SLOTS[index % len(SLOTS)]
             visit = Visit(
                 order_id=order.id,
                 scheduled_date=order.scheduled_date,
@@ -78,7 +80,7 @@ def build_planning(ctx: DemoContext) -> int:
                 materials=default_materials(order) or None,
                 technician_notes=rng.choice(NOTES),
                 version=1,
-                planned_at=ctx.ago(days=rng.uniform(1, 6)),
+                planned_at=ctx.scheduled_at.get(order.id) or ctx.ago(days=rng.uniform(1, 6)),
             )
             visit.crew.append(
                 VisitTechnician(technician_id=order.assigned_technician_id, is_lead=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from app.business_time import clock as sla_clock
 from app.business_time.calendar import (
     Schedule,
     business_seconds_between,
@@ -21,6 +20,7 @@ from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
+from app.seed.demo_sla import DemoSla, record_answered_cycle, start_running_cycle, waiting_since
 from app.system_texts import SystemText, english, text, thread_type_label, to_json
 
 C, T = ChannelType, ThreadStatus
@@ -74,14 +74,6 @@ COMPLAINT_PRIORITIES = {
     Priority.URGENT: 20,
     Priority.CRITICAL: 5,
 }
-# Internal work has no channel SLA; it is due sooner the more it matters.
-INTERNAL_SLA_HOURS = {
-    Priority.CRITICAL: 2,
-    Priority.URGENT: 4,
-    Priority.HIGH: 8,
-    Priority.NORMAL: 24,
-    Priority.LOW: 72,
-}
 INTERNAL_CHANNELS = {C.INTERNAL_TASK, C.INTERNAL_COMMENT}
 
 
@@ -106,7 +98,11 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
         orders_by_status.setdefault(order.status.value, []).append(order)
     infos, messages = [], []
     # Every demo channel runs on the default calendar; look it and the policies up once.
-    sla = DemoSla(schedule_of(calendar_for(None)), active_policies())
+    sla = DemoSla(
+        schedule_of(calendar_for(None)),
+        active_policies(),
+        overdue_team_id=ctx.teams["customer-service"].id,
+    )
     for channel_type, key in plan:
         info, thread_messages = _thread(ctx, channel_type, SCENARIOS[key], orders_by_status, sla)
         infos.append(info)
@@ -121,12 +117,6 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
 
 def _weighted(rng, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-@dataclass(frozen=True)
-class DemoSla:
-    schedule: Schedule
-    policies: list
 
 
 def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_status, sla: DemoSla):
@@ -156,9 +146,6 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         assignee = _pick_member(ctx, team_slug, escalated=status == T.ESCALATED)
     facts = thread_facts(ctx, customer, order, partner)
     channel = ctx.channels[channel_type]
-    sla_hours = INTERNAL_SLA_HOURS[priority] if internal else channel.response_sla_hours
-
-    anchor, due = _last_activity(ctx, status, sla_hours)
     thread = CommunicationThread(
         id=uuid.uuid4(),
         thread_subject=scenario.topics[topic].subject.format_map(facts),
@@ -179,13 +166,14 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
             else None
         ),
         assignment_reason_text=to_json(reason) if reason else None,
-        response_due_at=due,
-        sla_stage=_sla_stage(ctx.now, anchor, due),
+        sla_stage=0,
         tags=_tags(ctx, scenario, order, partner),
         external_references=_external_references(ctx, channel_type, contact),
         sla_paused_seconds=0,
         lock_version=1,
     )
+    thread.channel = channel
+    anchor = _last_activity(ctx, sla, thread)
     builder = MessageBuilder(ctx, thread, scenario, channel, contact, facts, topic, assignee)
     thread_messages = builder.build(status, anchor, internal)
     first, last = thread_messages[0], thread_messages[-1]
@@ -199,8 +187,11 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
     if status == T.WAITING_CUSTOMER:
         thread.sla_paused_at = last.created_at
     _business_durations(sla.schedule, thread, thread_messages)
-    if due is not None:
-        _start_sla_cycle(ctx, sla, thread, channel, anchor)
+    asked = [m for m in thread_messages if m.message_type == MessageType.INCOMING]
+    if status in AWAITING_US:
+        start_running_cycle(sla, ctx.now, thread, channel, anchor)
+    elif asked:
+        record_answered_cycle(sla, thread, channel, asked[-1].created_at)
     info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming)
     return info, thread_messages
 
@@ -248,25 +239,21 @@ def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool):
     return ctx.rng.choices(members, weights=weights)[0]
 
 
-def _last_activity(ctx: DemoContext, status: T, sla_hours: int):
-    """When the thread last moved and, if we owe an answer, when it is due.
+def _last_activity(ctx: DemoContext, sla: DemoSla, thread: CommunicationThread) -> datetime:
+    """When the thread last moved: for one waiting on us, when the customer's question came.
 
-    Threads waiting on us get a deadline one SLA after the last customer message;
-    about a third of them (and every escalated one) are already past it.
+    Those waits are business time counted back from now (:mod:`app.seed.demo_sla`):
+    a normal morning, a few near their deadline and one overdue.
     """
-    rng = ctx.rng
-    if status in AWAITING_US:
-        if status == T.ESCALATED or rng.random() < 0.3:
-            age = sla_hours * rng.uniform(1.05, 1.6) + rng.uniform(0, 30)
-        else:
-            age = sla_hours * rng.uniform(0.05, 0.9)
-        anchor = ctx.ago(hours=age)
-        return anchor, anchor + timedelta(hours=sla_hours)
-    if status == T.WAITING_INTERNAL:
-        anchor = ctx.ago(hours=rng.uniform(1, 30))
-        return anchor, anchor + timedelta(hours=24)
-    age_hours = {T.WAITING_CUSTOMER: (2, 120), T.RESOLVED: (3, 14 * 24), T.CLOSED: (48, 21 * 24)}
-    return ctx.ago(hours=rng.uniform(*age_hours[status])), None
+    if thread.status in AWAITING_US:
+        return waiting_since(ctx.rng, sla, ctx.now, thread)
+    age_hours = {
+        T.WAITING_INTERNAL: (1, 30),
+        T.WAITING_CUSTOMER: (2, 120),
+        T.RESOLVED: (3, 14 * 24),
+        T.CLOSED: (48, 21 * 24),
+    }
+    return ctx.ago(hours=ctx.rng.uniform(*age_hours[thread.status]))
 
 
 def _business_durations(schedule: Schedule, thread, thread_messages) -> None:
@@ -280,31 +267,6 @@ def _business_durations(schedule: Schedule, thread, thread_messages) -> None:
         thread.resolution_seconds = max(
             business_seconds_between(schedule, thread.created_at, thread.resolved_at), 0
         )
-
-
-def _start_sla_cycle(ctx: DemoContext, sla: DemoSla, thread, channel, anchor: datetime) -> None:
-    """The business-time cycle the clock started at ``anchor``, past steps marked done.
-
-    Replaces the wall-clock deadline above, so the demo's deadlines, ladder
-    stages and next checks are exactly what live traffic would have produced.
-    """
-    thread.channel = channel
-    with db.session.no_autoflush:
-        sla_clock.start_cycle(thread, anchor, schedule=sla.schedule, policies=sla.policies)
-    sla_clock.skip_passed_steps(thread, ctx.now, sla.schedule)
-
-
-def _sla_stage(now: datetime, started: datetime, due: datetime | None) -> int:
-    """The escalation step already passed (seed 003's 75% / 90% / 100% / +24 h ladder).
-
-    Set so the SLA scanner does not fire a burst of old alerts on the first run.
-    """
-    if due is None:
-        return 0
-    elapsed = (now - started) / (due - started)
-    if now - due >= timedelta(hours=24):
-        return 4
-    return 3 if elapsed >= 1 else 2 if elapsed >= 0.9 else 1 if elapsed >= 0.75 else 0
 
 
 def _assignment_reason(ctx, scenario: Scenario, team_slug: str, assignee) -> SystemText | None:

@@ -4,8 +4,15 @@ from app.features import Feature, TransportSpec
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
-    blueprints=("app.channels.outlook.routes:bp", "app.channels.outlook.admin:bp"),
-    webhook_processors={"outlook": "app.channels.outlook.inbound:process_event"},
+    blueprints=(
+        "app.channels.outlook.routes:bp",
+        "app.channels.outlook.admin:bp",
+        "app.channels.outlook.sandbox_mail:bp",
+    ),
+    webhook_processors={
+        "outlook": "app.channels.outlook.inbound:process_event",
+        "outlook_sandbox": "app.channels.outlook.sandbox_mail:process_event",
+    },
     periodic_jobs=(
         PeriodicJob(
             "outlook-subscriptions",

@@ -1,0 +1,121 @@
+"""The demo's SLA clocks: a normal morning, whenever ``make run`` starts.
+
+Waiting times are drawn in *business* time and counted back from "now" on the
+channel's calendar, so a demo started on a Sunday evening looks like a demo
+started on a Tuesday morning: most conversations waiting on us arrived well
+inside their deadline, a few are near it, exactly one is overdue. Nothing
+waits past the assignment rule's escalation hours either, so neither the SLA
+ladder nor the escalation job has a backlog to fire at on its first scan.
+
+Conversations we already answered get the cycle the live clock would have
+left behind (started at the customer's last message, ended by our answer), so
+the SLA figures count them like live traffic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.business_time import clock as sla_clock
+from app.business_time.calendar import Schedule, business_seconds_between
+from app.business_time.policies import target_seconds
+from app.extensions import db
+from app.models import CommunicationChannel, CommunicationThread
+from app.models.enums import ChannelType, ThreadStatus, ThreadType
+from app.models.urgency import INTERNAL_CHANNEL_TYPES
+from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
+
+# How many conversations waiting on us sit near their deadline (past the 75 %
+# reminder, short of the 90 % step), and how many are past it.
+NEAR_DEADLINE = 4
+OVERDUE = 1
+# Shares of the allowed wait: a calm queue, "near", and the one overdue.
+CALM = (0.05, 0.55)
+NEAR = (0.77, 0.86)
+OVERDUE_SHARE = 1.25
+# Searching back for "n business seconds ago": the furthest a demo wait reaches.
+LOOK_BACK = timedelta(days=14)
+
+
+@dataclass
+class DemoSla:
+    """The calendar and policies every demo thread is timed by, and the special cases left."""
+
+    schedule: Schedule
+    policies: list
+    near_left: int = NEAR_DEADLINE
+    overdue_left: int = OVERDUE
+    # The overdue one sits in this team's queue, so the demo agent sees it ("Te laat").
+    overdue_team_id: uuid.UUID | None = None
+
+
+def business_ago(schedule: Schedule, now: datetime, seconds: int) -> datetime:
+    """The latest instant with ``seconds`` of opening time between it and ``now``."""
+    low, high = now - LOOK_BACK, now  # business seconds from low ≥ seconds > from high
+    if seconds <= 0:
+        return now
+    while (high - low).total_seconds() > 1:
+        middle = low + (high - low) / 2
+        if business_seconds_between(schedule, middle, now) >= seconds:
+            low = middle
+        else:
+            high = middle
+    return low.replace(microsecond=0)
+
+
+def escalation_rule_seconds(thread: CommunicationThread) -> int | None:
+    """After how many business seconds the assignment rules move the thread on, if they do."""
+    rule = AUTO_ASSIGNMENT_RULES.get(ThreadType(thread.thread_type).value)
+    hours = rule.get("escalation_after_hours") if isinstance(rule, dict) else None
+    return int(hours * 3600) if hours else None
+
+
+def waiting_since(rng, sla: DemoSla, now: datetime, thread: CommunicationThread) -> datetime:
+    """When the customer's unanswered message arrived (or a person escalated the thread)."""
+    escalated = thread.status == ThreadStatus.ESCALATED
+    target = target_seconds(thread, escalated=escalated, policies=sla.policies)
+    rule = None if escalated else escalation_rule_seconds(thread)
+    customer = ChannelType(thread.channel.channel_type) not in INTERNAL_CHANNEL_TYPES
+    share = rng.uniform(*CALM)
+    # Near and overdue only with the SLA deadline well before any escalation rule,
+    # so "near" reads near on the page and the overdue one is not moved on start.
+    if customer and not escalated and (rule is None or rule > target * OVERDUE_SHARE * 1.2):
+        in_queue = sla.overdue_team_id in (None, thread.assigned_team_id)
+        if sla.overdue_left and in_queue:
+            sla.overdue_left -= 1
+            share = OVERDUE_SHARE
+        elif sla.near_left:
+            sla.near_left -= 1
+            share = rng.uniform(*NEAR)
+    allowed = min(target, rule) if rule else target
+    return business_ago(sla.schedule, now, round(allowed * share))
+
+
+def start_running_cycle(
+    sla: DemoSla,
+    now: datetime,
+    thread: CommunicationThread,
+    channel: CommunicationChannel,
+    at: datetime,
+) -> None:
+    """The business-time cycle the clock started at ``at``, past ladder steps marked done."""
+    thread.channel = channel
+    with db.session.no_autoflush:
+        sla_clock.start_cycle(thread, at, schedule=sla.schedule, policies=sla.policies)
+    sla_clock.skip_passed_steps(thread, now, sla.schedule)
+
+
+def record_answered_cycle(
+    sla: DemoSla, thread: CommunicationThread, channel: CommunicationChannel, at: datetime
+) -> None:
+    """The last cycle of an answered conversation: started at ``at``, no deadline left."""
+    thread.channel = channel
+    with db.session.no_autoflush:
+        thread.sla_cycle = 1
+        thread.sla_started_at = at
+        thread.sla_target_seconds = target_seconds(thread, policies=sla.policies)
+    thread.sla_stage = 0
+    thread.response_due_at = None
+    thread.sla_next_check_at = None
