@@ -241,6 +241,26 @@ FIELD_LABELS: dict[str, Any] = {
     "sync_frequency": _l("Frequency"),
     "batch_size": _l("Batch size"),
     "webhooks_enabled": _l("Receive the provider's webhooks"),
+    # A webhook endpoint's settings (app.integrations.endpoints).
+    "url": _l("URL"),
+    "events": _l("Events"),
+    "max_attempts": _l("Attempts"),
+    "retry_base_seconds": _l("First retry after (seconds)"),
+    "custom_header_names": _l("Custom headers"),
+    # What a contact merge moved and an erasure removed, counted (app.merges, app.gdpr).
+    "threads": _l("Conversations"),
+    "messages": _l("Messages"),
+    "filled": _l("Fields filled"),
+    "identities": _l("Phone numbers and e-mail addresses"),
+    "addresses": _l("Addresses"),
+    "orders_as_customer": _l("Orders as customer"),
+    "orders_as_account": _l("Orders as account"),
+    "orders_as_partner_contact": _l("Orders as partner contact"),
+    "form_submissions": _l("Submissions"),
+    "feedback": _l("Ratings"),
+    "contact": _l("Contact"),
+    "organization": _l("Organization"),
+    "erased": _l("Erased"),
 }
 
 
