@@ -48,7 +48,7 @@ DUTCH_LINES = [
     "in de wachtrij van Management gelaten: niemand is beschikbaar",
 ]
 ENGLISH_SENDERS = ["Automatic reply", "Order status update", "Visit reminder"]
-DUTCH_SENDERS = ["Automatisch antwoord", "Update orderstatus", "Herinnering bezoek"]
+DUTCH_SENDERS = ["Automatisch antwoord", "Wijziging orderstatus", "Herinnering bezoek"]
 
 
 def _entries(catalog) -> dict:

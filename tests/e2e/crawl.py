@@ -178,6 +178,9 @@ ALLOWED_PHRASES = (
 # Addresses, and identifiers people match against other systems rather than read:
 # dotted names (customer.created, worker.py, contact.phone) and snake_case
 # (customer_name, first_name).
+# A menu path in a provider's own (English) interface, quoted for the reader to find
+# there as written: "Developer Console → uw app → Webhooks → Signature key".
+MENU_PATH = re.compile(r"(?:[\w-]+(?: [\w-]+){0,2} → )+[\w-]+(?: [\w-]+){0,2}")
 ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|\b\w+(?:\.\w+)+\b|\b\w+_\w+\b")
 WORD = re.compile(r"(?<!\w)[A-Za-z][A-Za-z']*")  # "1Password" is a name, not "password"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")  # the scripts' texts carry their names
@@ -225,7 +228,8 @@ def english_in(text: str) -> list[str]:
     """The English words in ``text`` (names, addresses and allowed phrases left out)."""
     for phrase in ALLOWED_PHRASES:
         text = text.replace(phrase, " ")
-    words = WORD.findall(PLACEHOLDER.sub(" ", ADDRESSES.sub(" ", text)))
+    text = MENU_PATH.sub(" ", ADDRESSES.sub(" ", text))
+    words = WORD.findall(PLACEHOLDER.sub(" ", text))
     return [w for w in words if w.lower() in ENGLISH_WORDS or w in ENGLISH_CASED]
 
 

@@ -254,7 +254,7 @@ def test_the_partner_reads_only_dutch_in_the_portal(seeded, live_server, browser
     assert problems == [], "English on the partner's Dutch pages:\n" + report(problems)
 
 
-def test_the_check_finds_english(seeded, live_server, browser):
+def test_the_check_finds_english(live_server, browser):
     """The check can fail: an English text on a Dutch page is reported with its element."""
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
