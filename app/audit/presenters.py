@@ -101,6 +101,9 @@ def _as_words(identifier: str) -> str:
 # What the log's action identifiers mean, in the reader's language; an action
 # not listed here (a new one) still reads as words made from its identifier.
 ACTION_LABELS: dict[str, Any] = {
+    "contact_merge": _l("Contacts merged"),
+    "contact_merge_undone": _l("Contact merge undone"),
+    "conversation_merge": _l("Conversations merged"),
     "USER_CREATED": _l("User created"),
     "API_TOKEN_ISSUED": _l("API key issued"),
     "API_TOKEN_ROTATED": _l("API token renewed"),
@@ -261,6 +264,31 @@ FIELD_LABELS: dict[str, Any] = {
     "contact": _l("Contact"),
     "organization": _l("Organization"),
     "erased": _l("Erased"),
+    "kept_contact_id": _l("Kept contact"),
+    "merged_contact_id": _l("Merged contact"),
+    "kept_thread_id": _l("Kept conversation"),
+    "merged_thread_id": _l("Merged conversation"),
+    "contact_id": _l("Contact"),
+    "moved": _l("Moved"),
+    "moved_back": _l("Moved back"),
+    "filled_fields": _l("Fields filled"),
+    "emptied_fields": _l("Fields emptied"),
+    "parent": _l("Parent partner"),
+    "direction": _l("Direction"),
+    "duration": _l("Duration"),
+    "outcome": _l("Outcome"),
+    "kind": _l("Kind"),
+    "source": _l("Source"),
+    "state": _l("State"),
+    "since": _l("Since"),
+    "user_id": _l("User"),
+    "object_type": _l("Object"),
+    "mappings": _l("Mappings"),
+    "prefix": _l("Key"),
+    "count": _l("Number"),
+    "event_type": _l("Event"),
+    "message_id": _l("Message"),
+    "owner_id": _l("Owner"),
 }
 
 

@@ -162,6 +162,7 @@ ENGLISH_WORDS = frozenset(
     queue queued worker workers health healthy unhealthy success first
     everyone nobody someone something nothing never always only also every other
     call calls called phone user users role roles since until before after between
+    merge merged moved kept filled field fields parent created changed updated enabled
     """.split()
 )
 ENGLISH_CASED = frozenset({"AM", "PM"})

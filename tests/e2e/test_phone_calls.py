@@ -72,7 +72,9 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
         page.screenshot(path=f"{SHOTS}/call-error-1440.png")
 
     duration.fill("4:12")
-    page.get_by_test_id("call-form").get_by_role("button", name="Telefoongesprek vastleggen").click()
+    page.get_by_test_id("call-form").get_by_role(
+        "button", name="Telefoongesprek vastleggen"
+    ).click()
     entry = page.get_by_test_id("call-entry")
     expect(entry).to_have_count(1)
     expect(entry.get_by_test_id("sender")).to_have_text("Sarah belde de klant")
