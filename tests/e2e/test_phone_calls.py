@@ -2,7 +2,7 @@
 
 A duration that cannot be read is refused next to its field with what was
 typed kept; a good one puts "📞 14:20 <agent> belde de klant · 4:12 · bereikt"
-with the notes in the timeline, and the inbox preview reads "📞 Gesprek 4:12".
+with the notes in the timeline, and the inbox preview reads "📞 Telefoongesprek 4:12".
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
     # A call that reached the customer answered them: in progress, no deadline left.
     expect(page.locator("#thread-header select[name=status]")).to_have_value("in_progress")
     row = page.locator(f'[data-thread-id="{thread_id}"] .preview')
-    expect(row).to_contain_text("\U0001f4de Gesprek 4:12")
+    expect(row).to_contain_text("\U0001f4de Telefoongesprek 4:12")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/call-timeline-1440.png")
         page.emulate_media(color_scheme="dark")
