@@ -13,9 +13,13 @@ as not covered, so a new page cannot slip past the crawl unnoticed.
 
 :func:`english_words` is the Dutch check: the visible texts and the attributes
 people read (title, placeholder, aria-label, alt), and the scripts' texts, must
-not contain English words. Customer- and agent-written text is marked
-``data-user-content`` in the templates and left out, as are code samples
-(``code``, ``pre``, ``kbd``) and passages marked in another language (``lang``).
+not contain English words. Left out: text a person wrote (``data-user-content``
+in the templates, and what form fields hold), a program's or a provider's own
+output (``samp``, ``code``, ``pre``, ``kbd``), identifiers (``translate="no"``, and
+dotted or snake_case names such as ``customer.created``), a provider's English menu
+path quoted in a help text ("Developers → Webhooks"), and passages marked in another
+language (``lang``). The sign-in pages are not crawled (the crawl signs in through
+them; tests/e2e/test_sign_in.py covers them).
 """
 
 from __future__ import annotations
