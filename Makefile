@@ -73,7 +73,7 @@ lint: install-dev
 # they disagree), so a fresh clone needs no compile step. A new language:
 # pybabel init -i translations/messages.pot -d translations -l <code>.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l --no-location -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -k _lp:1c,2 --no-location -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
 	$(BIN)/pybabel compile -d translations
 

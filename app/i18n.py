@@ -32,6 +32,7 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.config import INTERFACE_LANGUAGES
 from app.labels import label
@@ -131,6 +132,13 @@ def select_locale() -> str:
     return users_language() or browsers_language() or fallback or default_language()
 
 
+def user_content(value) -> Markup:
+    """``value`` written by a person (a key's name inside a translated sentence), marked
+    ``data-user-content``: it stays in the writer's words, and the Dutch-pages test
+    (tests/e2e/crawl.py) leaves it out."""
+    return Markup('<span data-user-content="">{}</span>').format(value)
+
+
 def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None) -> None:
     app.config.setdefault("DEFAULT_LANGUAGE", LANGUAGES[0])
     # Outside a request (jobs, the CLI) nothing selects a locale: the default applies.
@@ -152,3 +160,4 @@ def init_app(app: Flask, locale_selector: Callable[[], str | None] | None = None
     app.add_template_global(automation_of)
     app.add_template_global(automation_label)
     app.add_template_global(provider_detail)
+    app.add_template_global(user_content)

@@ -113,9 +113,16 @@ LABELS: dict[str, dict[str, Any]] = {
         "ignored": _l("ignored"),
     },
     "integration_status": {
+        "pending": _l("not connected yet"),
         "active": _l("active"),
         "inactive": _l("inactive"),
         "error": _l("error"),
+    },
+    "sync_frequency": {
+        "real_time": _l("Real time (webhooks)"),
+        "every_15_minutes": _l("Every 15 minutes"),
+        "hourly": _l("Hourly"),
+        "daily": _l("Daily"),
     },
     "sync_status": {
         "pending": _l("pending"),

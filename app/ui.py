@@ -254,7 +254,7 @@ def message_preview(text: str | None) -> str:
     """A thread's stored preview as the reader sees it.
 
     A logged call's preview is stored without words ("📞 4:12 · notes") and
-    gets "Phone call" in the reader's language here ("📞 Gesprek 4:12 · notes").
+    gets "Phone call" in the reader's language here ("📞 Telefoongesprek 4:12 · notes").
     """
     text = text or ""
     if _CALL_PREVIEW.match(text):

@@ -341,6 +341,8 @@ LONGEST_FIRST = (
     "tests/test_gdpr_erasure.py",
     "tests/test_composer.py",
     "tests/e2e/test_content_security_policy.py",
+    "tests/e2e/test_dutch_pages_staff.py",
+    "tests/e2e/test_dutch_pages.py",
 )
 
 

@@ -30,7 +30,7 @@ ENGLISH = [
     "Partner order to review",
     "Groendus: Order 12 — 87% sure. Check and approve.",
     "SLA: Laadpaal",
-    "75% of the response time used. Answer due Mon 23 Nov 09:00.",
+    "75% of the response time used. Answer due 23-11-2026 09:00.",
 ]
 DUTCH = [
     "Jan Jansen heeft gereageerd: Laadpaal",
@@ -38,7 +38,7 @@ DUTCH = [
     "Partnerorder ter controle",
     "Groendus: Order 12 — 87% zeker. Controleer en keur goed.",
     "SLA: Laadpaal",
-    "75% van de reactietijd verbruikt. Antwoord uiterlijk Mon 23 Nov 09:00.",
+    "75% van de reactietijd verbruikt. Antwoord uiterlijk 23-11-2026 09:00.",
 ]
 
 
@@ -68,7 +68,7 @@ def _notify(user):
         user.id,
         "sla_first_reminder",
         text("notification.sla", subject="Laadpaal"),
-        text("notification.sla_answer_due", stage=stage, due="Mon 23 Nov 09:00"),
+        text("notification.sla_answer_due", stage=stage, due="23-11-2026 09:00"),
     )
     notification.created_at = datetime(2026, 11, 22, 13, 25, tzinfo=timezone.utc)
     commit()

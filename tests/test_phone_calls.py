@@ -286,7 +286,7 @@ def test_the_inbox_preview_names_the_call_in_dutch(app, client, agent):
     thread = _customer_thread()
     _log(thread, agent, notes="")
     html = client.get("/inbox", headers={"Accept-Language": "nl"}).get_data(as_text=True)
-    assert "\U0001f4de Gesprek 4:12" in html
+    assert "\U0001f4de Telefoongesprek 4:12" in html
 
 
 def _csrf(client, thread) -> str:

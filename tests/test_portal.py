@@ -330,7 +330,7 @@ def test_language_switch(client, auth, world):
     )
     assert response.headers["Location"].endswith("/portal/keys")
     html = client.get("/portal/").get_data(as_text=True)
-    assert "Live of test" in html and "Jouw ordernummer" in html
+    assert "Live of test" in html and "Uw ordernummer" in html
     db.session.expire_all()
     assert (
         db.session.scalar(sa.select(User.language).where(User.email == "alpha@portal.test")) == "nl"

@@ -48,17 +48,24 @@ DUTCH_LINES = [
     "in de wachtrij van Management gelaten: niemand is beschikbaar",
 ]
 ENGLISH_SENDERS = ["Automatic reply", "Order status update", "Visit reminder"]
-DUTCH_SENDERS = ["Automatisch antwoord", "Update orderstatus", "Herinnering bezoek"]
+DUTCH_SENDERS = ["Automatisch antwoord", "Wijziging orderstatus", "Herinnering bezoek"]
 
 
 def _entries(catalog) -> dict:
     """msgid → msgstr; a plural entry as (singular, plural) → (each form, …), which
-    read_po gives as tuples and read_mo as lists."""
+    read_po gives as tuples and read_mo as lists; a text with a context (``pgettext``)
+    as (context, msgid), apart from the same msgid without one."""
 
     def hashable(value):
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
-    return {hashable(m.id): hashable(m.string) for m in catalog if m.id}
+    def key(message):
+        context = message.context
+        if isinstance(context, bytes):  # read_mo leaves it undecoded
+            context = context.decode()
+        return (context, hashable(message.id)) if context else hashable(message.id)
+
+    return {key(m): hashable(m.string) for m in catalog if m.id}
 
 
 def _catalogue(po_path: Path) -> dict:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from app.attachments.storage import store_bytes
@@ -123,15 +124,20 @@ def read_uploads(
         return []
     policy = POLICIES.get(channel_type)
     if policy is None:
-        raise AttachmentRefused("Files can only be attached to e-mail and WhatsApp replies.")
+        raise AttachmentRefused(_("Files can only be attached to e-mail and WhatsApp replies."))
     if len(uploads) > MAX_FILES:
-        raise AttachmentRefused(f"At most {MAX_FILES} files can be attached to one reply.")
+        raise AttachmentRefused(
+            _("At most %(count)s files can be attached to one reply.", count=MAX_FILES)
+        )
     files = [_read_one(name, stream, policy) for name, stream in uploads]
     total = sum(len(f.data) for f in files)
     if policy.max_total_bytes is not None and total > policy.max_total_bytes:
         raise AttachmentRefused(
-            f"The attached files are {size_label(total)} together; the limit for an "
-            f"e-mail is {size_label(policy.max_total_bytes)}."
+            _(
+                "The attached files are %(size)s together; the limit for an e-mail is %(limit)s.",
+                size=size_label(total),
+                limit=size_label(policy.max_total_bytes),
+            )
         )
     return files
 
@@ -141,7 +147,12 @@ def _read_one(original: str, stream: BinaryIO, policy: AttachmentPolicy) -> Uplo
     mime = policy.allowed.get(PurePath(shown).suffix.lower())
     if mime is None:
         raise AttachmentRefused(
-            f"{shown}: this file type is not allowed (allowed: {policy.labels}).", shown
+            _(
+                "%(name)s: this file type is not allowed (allowed: %(types)s).",
+                name=shown,
+                types=policy.labels,
+            ),
+            shown,
         )
     limit = policy.max_image_bytes if mime in (JPEG, PNG) else policy.max_document_bytes
     data = stream.read(limit + 1)
@@ -149,13 +160,24 @@ def _read_one(original: str, stream: BinaryIO, policy: AttachmentPolicy) -> Uplo
         # Read on to say how large it really is; the stream is spooled already.
         size = len(data) + len(stream.read())
         raise AttachmentRefused(
-            f"{shown} is {size_label(size)}; the limit is {size_label(limit)}.", shown
+            _(
+                "%(name)s is %(size)s; the limit is %(limit)s.",
+                name=shown,
+                size=size_label(size),
+                limit=size_label(limit),
+            ),
+            shown,
         )
     if not data:
-        raise AttachmentRefused(f"{shown} is empty.", shown)
+        raise AttachmentRefused(_("%(name)s is empty.", name=shown), shown)
     if not _content_matches(mime, data):
         raise AttachmentRefused(
-            f"{shown}: the content is not what its name says ({PurePath(shown).suffix}).", shown
+            _(
+                "%(name)s: the content is not what its name says (%(suffix)s).",
+                name=shown,
+                suffix=PurePath(shown).suffix,
+            ),
+            shown,
         )
     name = secure_filename(shown) or f"attachment{PurePath(shown).suffix.lower()}"
     return UploadedFile(filename=name[-120:], mime_type=mime, data=data)
@@ -203,10 +225,11 @@ def composer_hint(channel_type: str | None) -> dict | None:
     if policy is None:
         return None
     if policy.max_total_bytes is not None:
-        sizes = f"up to {size_label(policy.max_total_bytes)} together"
+        sizes = _("up to %(size)s together", size=size_label(policy.max_total_bytes))
     else:
-        sizes = (
-            f"images up to {size_label(policy.max_image_bytes)}, "
-            f"documents up to {size_label(policy.max_document_bytes)}"
+        sizes = _(
+            "images up to %(images)s, documents up to %(documents)s",
+            images=size_label(policy.max_image_bytes),
+            documents=size_label(policy.max_document_bytes),
         )
     return {"accept": ",".join(policy.allowed), "text": f"{policy.labels}; {sizes}"}

@@ -393,7 +393,9 @@ def _local(moment: datetime | None, context: RoundContext, thread: Communication
     if moment is None:
         return None
     zone = ZoneInfo(context.schedule(thread).zone)
-    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
+    # Digits only: the notification stores this and is read later in the reader's
+    # language, where an English day or month name ("Wed 25 Nov") would stay English.
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
 
 
 def _span(delta: timedelta) -> str:

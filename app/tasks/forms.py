@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -40,7 +41,7 @@ TASK_TYPE_LABELS = {
     TaskType.OTHER: _l("Other"),
 }
 STATUS_LABELS = {
-    TaskStatus.OPEN: _l("Open"),
+    TaskStatus.OPEN: _lp("status", "Open"),
     TaskStatus.IN_PROGRESS: _l("In progress"),
     TaskStatus.WAITING: _l("Waiting"),
     TaskStatus.COMPLETED: _l("Completed"),

@@ -94,8 +94,12 @@ def schedule_reminder(task: InternalTask) -> None:
 
 
 def describe_due(task: InternalTask) -> str | None:
-    """``21 Nov 2026 09:00`` (Amsterdam) or ``21 Nov 2026`` for a date-only task."""
+    """``21-11-2026 09:00`` (Amsterdam) or ``21-11-2026`` for a date-only task.
+
+    Digits only: the text is stored in a notification and read later in the
+    reader's language, where a month's English name ("Nov") would stay English.
+    """
     if task.due_date is None:
         return None
-    text = task.due_date.strftime("%d %b %Y")
+    text = task.due_date.strftime("%d-%m-%Y")
     return f"{text} {task.due_time}" if task.due_time else text

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -70,8 +70,9 @@ class EmailComposer:
     signatures: list[str]
 
 
-def parse_addresses(label: str, raw: str | None) -> list[str]:
-    """The addresses in a To/CC/BCC field (comma or semicolon separated)."""
+def parse_addresses(key: str, raw: str | None, label: str | None = None) -> list[str]:
+    """The addresses in a To/CC/BCC field (comma or semicolon separated); ``label`` is
+    the field's name in the reader's language (``key`` if not given)."""
     found: list[str] = []
     for part in re.split(r"[,;\n]", raw or ""):
         text = part.strip()
@@ -82,8 +83,10 @@ def parse_addresses(label: str, raw: str | None) -> list[str]:
         if not _ADDRESS.match(address):
             raise BadAddresses(
                 {
-                    label.lower(): _(
-                        "%(field)s: '%(text)s' is not an e-mail address.", field=label, text=text
+                    key.lower(): _(
+                        "%(field)s: '%(text)s' is not an e-mail address.",
+                        field=label or key,
+                        text=text,
                     )
                 }
             )
@@ -96,9 +99,11 @@ def read_addressees(to: str | None, cc: str | None, bcc: str | None) -> Addresse
     """Check the three fields; BadAddresses naming every field that is wrong."""
     problems: dict[str, str] = {}
     parsed = {}
-    for label, raw in (("To", to), ("CC", cc), ("BCC", bcc)):
+    # The field names as the reply form shows them ("Aan" in Dutch, not "To").
+    labels = {"To": pgettext("recipient", "To"), "CC": _("CC"), "BCC": _("BCC")}
+    for key, raw in (("To", to), ("CC", cc), ("BCC", bcc)):
         try:
-            parsed[label] = parse_addresses(label, raw)
+            parsed[key] = parse_addresses(key, raw, labels[key])
         except BadAddresses as exc:
             problems.update(exc.fields)
     if not problems and not parsed["To"]:

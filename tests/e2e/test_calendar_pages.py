@@ -44,7 +44,7 @@ def test_a_technician_makes_a_calendar_link_on_the_phone(app, live_server, brows
         sign_in_dutch(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))
         link = page.get_by_test_id("calendar-link")
-        expect(link).to_have_text("Je bezoeken in de agenda van je telefoon")
+        expect(link).to_have_text("Uw bezoeken in de agenda van uw telefoon")
         link.scroll_into_view_if_needed()
         _shoot(page, "calendar-phone-day.png")
         link.click()

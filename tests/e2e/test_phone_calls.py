@@ -2,7 +2,7 @@
 
 A duration that cannot be read is refused next to its field with what was
 typed kept; a good one puts "📞 14:20 <agent> belde de klant · 4:12 · bereikt"
-with the notes in the timeline, and the inbox preview reads "📞 Gesprek 4:12".
+with the notes in the timeline, and the inbox preview reads "📞 Telefoongesprek 4:12".
 """
 
 from __future__ import annotations
@@ -46,14 +46,14 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
     sign_in(page, live_server.url, "sarah@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread_id}")
 
-    page.get_by_role("tab", name="Gesprek vastleggen").click()
+    page.get_by_role("tab", name="Telefoongesprek vastleggen").click()
     form = page.get_by_test_id("call-form")
     expect(form).to_be_visible()
     form.get_by_label("Wij belden de klant").check()
     form.get_by_label("Resultaat").select_option("reached")
     form.get_by_label("Duur").fill("4:75")
     form.get_by_label("Notities").fill("Klant gebeld, bezoek ingepland voor dinsdag")
-    form.get_by_role("button", name="Gesprek vastleggen").click()
+    form.get_by_role("button", name="Telefoongesprek vastleggen").click()
 
     error = page.get_by_test_id("call-error-duration")
     expect(error).to_have_text("Vul de duur in als mm:ss (4:12) of in minuten (4).")
@@ -72,7 +72,9 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
         page.screenshot(path=f"{SHOTS}/call-error-1440.png")
 
     duration.fill("4:12")
-    page.get_by_test_id("call-form").get_by_role("button", name="Gesprek vastleggen").click()
+    page.get_by_test_id("call-form").get_by_role(
+        "button", name="Telefoongesprek vastleggen"
+    ).click()
     entry = page.get_by_test_id("call-entry")
     expect(entry).to_have_count(1)
     expect(entry.get_by_test_id("sender")).to_have_text("Sarah belde de klant")
@@ -82,15 +84,15 @@ def test_agent_logs_a_call_in_dutch_and_sees_it_in_the_timeline(
     # A call that reached the customer answered them: in progress, no deadline left.
     expect(page.locator("#thread-header select[name=status]")).to_have_value("in_progress")
     row = page.locator(f'[data-thread-id="{thread_id}"] .preview')
-    expect(row).to_contain_text("\U0001f4de Gesprek 4:12")
+    expect(row).to_contain_text("\U0001f4de Telefoongesprek 4:12")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/call-timeline-1440.png")
         page.emulate_media(color_scheme="dark")
-        page.get_by_role("tab", name="Gesprek vastleggen").click()
+        page.get_by_role("tab", name="Telefoongesprek vastleggen").click()
         page.screenshot(path=f"{SHOTS}/call-dark-1440.png")
         page.set_viewport_size({"width": 375, "height": 812})
         page.reload()
-        page.get_by_role("tab", name="Gesprek vastleggen").click()
+        page.get_by_role("tab", name="Telefoongesprek vastleggen").click()
         page.screenshot(path=f"{SHOTS}/call-form-375.png", full_page=True)
     context.close()
 

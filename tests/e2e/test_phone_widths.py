@@ -4,7 +4,7 @@
   no longer cut to "Thema van h…" (it is an icon that opens the picker) and the
   sign-out and settings links keep their names for screen readers.
 - The conversation page at 375 px is no wider than the phone: the composer's four
-  tabs in Dutch ("Gesprek vastleggen", "Nieuwe taak") did not wrap, and the page's
+  tabs in Dutch ("Telefoongesprek vastleggen", "Nieuwe taak") did not wrap, and the page's
   grid column grew to them, so the thread header and everything took 461 px.
 - The escalation-ladder card on /admin/sla has its heading at the card's padding.
 """

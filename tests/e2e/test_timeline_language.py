@@ -26,7 +26,12 @@ SIZES = {"1440": {"width": 1440, "height": 900}, "375": {"width": 375, "height":
     ("language", "lines", "senders", "why"),
     [
         ("en", ENGLISH_LINES, ["Automatic reply", "Order status update"], "Technical issue"),
-        ("nl", DUTCH_LINES, ["Automatisch antwoord", "Update orderstatus"], "Technisch probleem"),
+        (
+            "nl",
+            DUTCH_LINES,
+            ["Automatisch antwoord", "Wijziging orderstatus"],
+            "Technisch probleem",
+        ),
     ],
 )
 def test_the_timeline_speaks_the_readers_language(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.database import utcnow
 from app.extensions import db
@@ -68,29 +70,32 @@ def _latest_incoming(thread: CommunicationThread) -> datetime | None:
 def closed_refusal(state: WindowState) -> str:
     """Why free text is refused, for the composer's and the API's error."""
     if state.closes_at is None:
-        return (
+        return _(
             "This customer has not written on WhatsApp yet, so WhatsApp only allows an "
             "approved template — send an approved template instead."
         )
-    return (
-        f"The 24-hour WhatsApp window closed at {local_time(state.closes_at)} — "
-        "send an approved template instead."
+    return _(
+        "The 24-hour WhatsApp window closed at %(time)s — send an approved template instead.",
+        time=local_time(state.closes_at),
     )
 
 
 def closed_notice(state: WindowState, now: datetime | None = None) -> str:
     """The composer's plain-words explanation of a closed window."""
     if state.last_customer_message_at is None:
-        return (
+        return _(
             "No WhatsApp message from this customer yet — "
             "WhatsApp only allows approved templates now"
         )
-    ago = _ago((now or utcnow()) - state.last_customer_message_at)
-    return f"Last customer message {ago} — WhatsApp only allows approved templates now"
-
-
-def _ago(delta: timedelta) -> str:
-    days, hours = delta.days, delta.seconds // 3600
-    if days >= 1:
-        return "1 day ago" if days == 1 else f"{days} days ago"
-    return "1 hour ago" if hours == 1 else f"{hours} hours ago"
+    delta = (now or utcnow()) - state.last_customer_message_at
+    if delta.days >= 1:
+        return ngettext(
+            "Last customer message %(num)d day ago — WhatsApp only allows approved templates now",
+            "Last customer message %(num)d days ago — WhatsApp only allows approved templates now",
+            delta.days,
+        )
+    return ngettext(
+        "Last customer message %(num)d hour ago — WhatsApp only allows approved templates now",
+        "Last customer message %(num)d hours ago — WhatsApp only allows approved templates now",
+        delta.seconds // 3600,
+    )
