@@ -1,6 +1,6 @@
 """Seed 004, use case 3 on the way back: our job completed → their work order closed.
 
-When an order that came from a work order (:mod:`app.integrations.work_orders`)
+When an order that came from a work order (:mod:`app.integrations.work_orders.intake`)
 is completed, the status hook queues :func:`close_work_order` for after the
 commit. The job uploads the technician's photos (the pictures taken with the
 phone, kept on the order's conversation by :mod:`app.mobile.photos`) to the work
@@ -42,7 +42,8 @@ from app.transactions import after_commit, commit
 
 log = logging.getLogger(__name__)
 
-CLOSE_WORK_ORDER = "app.integrations.work_order_close.close_work_order"
+# Named through the group, as app.integrations.sync names RUN_SYNC.
+CLOSE_WORK_ORDER = "app.integrations.work_orders.close_work_order"
 # What app.mobile.photos writes on a technician's photo.
 TECHNICIAN_UPLOAD = "technician_upload"
 

@@ -25,7 +25,7 @@ from flask import current_app
 from app.channels.teams.sender import notify_teams
 from app.database import utcnow
 from app.extensions import db
-from app.integrations import oauth
+from app.integrations.oauth import flow
 from app.integrations.registry import PROVIDERS
 from app.models import AuditLog, Integration, User
 from app.models.enums import Priority, Role
@@ -98,10 +98,10 @@ def refresh_tokens(integration_id: uuid.UUID, margin: timedelta = REFRESH_MARGIN
             return credentials["access_token"]
         provider = PROVIDERS[integration.provider]
         try:
-            token = oauth.refresh(
+            token = flow.refresh(
                 provider, credentials, timeout=current_app.config.get("OAUTH_TIMEOUT", 10)
             )
-        except oauth.OAuthFailed as exc:
+        except flow.OAuthFailed as exc:
             message = f"Token refresh failed: {exc}"
             _mark_error(session, integration, message)
             session.commit()
