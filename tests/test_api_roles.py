@@ -24,9 +24,7 @@ import sqlalchemy as sa
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.integrations import services as integrations
-from app.integrations.endpoint_input import parse_json
-from app.integrations.endpoints import create_endpoint
-from app.integrations.events import emit_event
+from app.integrations.endpoints import create_endpoint, emit_event, parse_json
 from app.models import InternalTask, Order, OutboundDelivery
 from app.models.enums import ChannelType, KeyMode, OrderStatus, TokenKind
 from app.partners.keys import issue_partner_key

@@ -21,7 +21,7 @@ from app.audit.records import field_changes, record_change, redact
 from app.auth.services import create_user
 from app.database import utcnow
 from app.extensions import db
-from app.integrations import tokens
+from app.integrations import oauth
 from app.models import (
     AuditLog,
     CommunicationChannel,
@@ -373,7 +373,7 @@ def change_integration_key(client, csrf) -> Expected:
     )
     assert answer.status_code == 303
     db.session.expire_all()
-    assert tokens.access_token(db.session.get(Integration, integration.id)) == NEW_STRIPE_KEY
+    assert oauth.access_token(db.session.get(Integration, integration.id)) == NEW_STRIPE_KEY
     return Expected(
         "integrations",
         "integration_updated",

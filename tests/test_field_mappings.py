@@ -12,16 +12,23 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import mappings, transforms
-from app.integrations.mapping_defaults import MappingSpec, default_mappings
-from app.integrations.mappings import MappingError, build_inbound, build_outbound
+from app.integrations.sync import (
+    TRANSFORMS,
+    MappingError,
+    MappingSpec,
+    build_inbound,
+    build_outbound,
+    default_mappings,
+    mappings_for,
+    validate_rows,
+)
 from app.models import AuditLog, FieldMapping, Integration
 from tests import factories
 from tests.helpers import csrf_token_from
 
 
 def test_transforms_are_a_fixed_table_of_plain_functions():
-    assert set(transforms.TRANSFORMS) == {
+    assert set(TRANSFORMS) == {
         "none",
         "upper",
         "lower",
@@ -31,7 +38,7 @@ def test_transforms_are_a_fixed_table_of_plain_functions():
         "euros_to_cents",
         "date_iso",
     }
-    t = transforms.TRANSFORMS
+    t = TRANSFORMS
     assert t["e164"]("06 12345678") == "+31612345678"
     assert t["euros_to_cents"]("14.99") == 1499 and t["cents_to_euros"](1499) == Decimal("14.99")
     assert t["date_iso"](datetime(2026, 3, 1, 9, tzinfo=timezone.utc)) == "2026-03-01"
@@ -106,13 +113,13 @@ def test_validate_rows_rejects_unknown_fields_paths_and_transforms():
         {"local_field": "", "remote_field": ""},
     ]
     with pytest.raises(MappingError) as bad:
-        mappings.validate_rows("customers", rows)
+        validate_rows("customers", rows)
     assert set(bad.value.fields) == {
         "rows-1-local_field",
         "rows-2-remote_field",
         "rows-2-transform",
     }
-    [spec] = mappings.validate_rows("customers", rows[:1])
+    [spec] = validate_rows("customers", rows[:1])
     assert spec == MappingSpec("contact.email", "email", transform="lower")
 
 
@@ -180,7 +187,7 @@ def test_editor_is_admin_only_saves_with_csrf_and_previews_without_calling_out(
     saved = client.post(f"/integrations/{integration.id}/mappings", data=form)
     assert saved.status_code == 303
     db.session.expire_all()
-    specs = mappings.mappings_for(db.session.get(Integration, integration.id), "customers")
+    specs = mappings_for(db.session.get(Integration, integration.id), "customers")
     assert [(s.local_field, s.transform, s.required) for s in specs] == [
         ("contact.name", "upper", True),
         ("contact.phone", "e164", False),

@@ -18,8 +18,7 @@ from app.contacts.identities import EMAIL, PHONE, claim_addresses_of, contact_wi
 from app.extensions import db
 from app.integrations import sync
 from app.integrations.connectors.hubspot import HubSpotConnector
-from app.integrations.mapping_defaults import MappingSpec
-from app.integrations.mappings import mappings_for, save_mappings
+from app.integrations.sync import MappingSpec, mappings_for, save_mappings
 from app.models import CommunicationThread, Contact, SyncJob, SyncRecord
 from app.models.enums import MessageType
 from app.transactions import commit

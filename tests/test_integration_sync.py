@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import sync, use_cases
+from app.integrations import payments, sync
 from app.models import Contact, Integration, Order, Payment, SyncJob, SyncRecord
 from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
@@ -286,9 +286,9 @@ def test_stripe_payment_marks_the_quickbooks_invoice_paid(app, quickbooks, strip
         "created": 1767225600,
         "metadata": {"order_id": str(order.id)},
     }
-    payment = use_cases.apply_payment_succeeded(stripe, intent)
+    payment = payments.apply_payment_succeeded(stripe, intent)
     commit()
-    assert use_cases.apply_payment_succeeded(stripe, intent).id == payment.id  # idempotent
+    assert payments.apply_payment_succeeded(stripe, intent).id == payment.id  # idempotent
     commit()
     job = db.session.scalar(sa.select(SyncJob).where(SyncJob.object_type == "payments"))
     job = run_to_end(app, job)
@@ -301,8 +301,8 @@ def test_stripe_payment_marks_the_quickbooks_invoice_paid(app, quickbooks, strip
     assert qbo_payment["Line"][0]["LinkedTxn"] == [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
     assert invoice["Balance"] == 0.0
 
-    with pytest.raises(use_cases.PaymentNotApplicable):
-        use_cases.apply_payment_succeeded(stripe, {**intent, "id": "pi_other", "metadata": {}})
+    with pytest.raises(payments.PaymentNotApplicable):
+        payments.apply_payment_succeeded(stripe, {**intent, "id": "pi_other", "metadata": {}})
 
 
 def test_start_sync_refuses_what_cannot_run(app, hubspot):

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import work_order_close
 from app.integrations.sync import run_scheduled_syncs
+from app.integrations.work_orders import close_work_order
 from app.models import Order, SyncJob, SyncRecord, WorkOrderLink, WorkOrderPhoto
 from app.models.enums import ChannelType, OrderSource, OrderStatus
 from tests import factories
@@ -210,7 +210,7 @@ def test_rovida_work_order_becomes_a_dispatched_job_and_goes_back_closed_with_ph
     assert link.closed_at is not None and link.remote_status == "closed"
 
     # Run the close again, and sync again: nothing is closed or uploaded twice.
-    work_order_close.close_work_order(str(link.id))
+    close_work_order(str(link.id))
     _switch_to(client, auth, admin.email)
     _sync(app, client, auth, integration_id)
     drain_queues(app)
@@ -254,7 +254,7 @@ def test_a_failed_close_is_retried_without_uploading_a_photo_twice(
     assert rovida.work_orders["wo_7"]["status"] == "open"
     assert [a["filename"] for a in rovida.attachments["wo_7"]] == ["voor.png"]
     # RQ tries the job again later (default queue: after 10 s); run it as that retry does.
-    work_order_close.close_work_order(link_id)
+    close_work_order(link_id)
     db.session.expire_all()
     assert rovida.work_orders["wo_7"]["status"] == "closed"
     assert [a["filename"] for a in rovida.attachments["wo_7"]] == ["voor.png", "na.png"]
@@ -344,7 +344,7 @@ def test_yardi_service_request_round_trip(app, client, auth, admin, technician, 
     assert yardi.status_edits == {"4711": ["Work Completed"]}
 
     link = db.session.scalar(sa.select(WorkOrderLink))
-    work_order_close.close_work_order(str(link.id))
+    close_work_order(str(link.id))
     _switch_to(client, auth, admin.email)
     _sync(app, client, auth, integration_id)
     drain_queues(app)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import tokens
+from app.integrations import oauth
 from app.integrations.registry import CATEGORIES, PROVIDERS, providers_by_category
 from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 from tests import factories
@@ -118,8 +118,8 @@ def test_add_api_key_integration_encrypts_and_never_shows_the_key(app, client, a
     assert integration.status == "active"
     assert (integration.sync_direction, integration.sync_frequency) == ("two_way", "real_time")
     assert integration.batch_size == 50 and integration.webhooks_enabled
-    assert tokens.access_token(integration) == API_KEY
-    assert tokens.integration_credentials(integration)["webhook_secret"] == WEBHOOK_SECRET
+    assert oauth.access_token(integration) == API_KEY
+    assert oauth.integration_credentials(integration)["webhook_secret"] == WEBHOOK_SECRET
     raw = db.session.execute(sa.text("SELECT credentials FROM integrations")).scalar_one()
     assert API_KEY not in str(raw) and WEBHOOK_SECRET not in str(raw)
 
@@ -192,7 +192,7 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
     integration = db.session.get(Integration, integration.id)
     assert (integration.name, integration.status) == ("Stripe NL", "inactive")
     assert integration.batch_size == 80 and not integration.webhooks_enabled
-    assert tokens.integration_credentials(integration)["api_key"] == API_KEY
+    assert oauth.integration_credentials(integration)["api_key"] == API_KEY
 
     client.post(
         f"/integrations/{integration.id}",
@@ -200,7 +200,7 @@ def test_update_keeps_blank_secrets_and_audits_changes_without_values(app, clien
     )
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
-    assert tokens.access_token(integration) == NEW_API_KEY
+    assert oauth.access_token(integration) == NEW_API_KEY
     updates = db.session.scalars(
         sa.select(AuditLog.changes)
         .where(AuditLog.action == "integration_updated")
@@ -250,14 +250,14 @@ def test_invalid_input_names_each_field(app, client, admin):
         "provider": "choose one of the listed providers"
     }
     # OAuth providers can only become active by connecting.
-    oauth = client.post(
+    xero = client.post(
         "/api/integrations",
         json={"provider": "xero", "client_id": "abc", "client_secret": "def" * 6},
         headers={"X-CSRFToken": _csrf(client)},
     )
-    assert oauth.status_code == 201 and oauth.get_json()["data"]["status"] == "inactive"
+    assert xero.status_code == 201 and xero.get_json()["data"]["status"] == "inactive"
     activate = client.patch(
-        f"/api/integrations/{oauth.get_json()['data']['id']}",
+        f"/api/integrations/{xero.get_json()['data']['id']}",
         json={"status": "active"},
         headers={"X-CSRFToken": _csrf(client)},
     )

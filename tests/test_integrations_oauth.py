@@ -12,7 +12,7 @@ import requests
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations import tokens
+from app.integrations import oauth
 from app.integrations.oauth import STATE_KEY
 from app.models import AuditLog, Integration, Notification
 from tests.conftest import opened
@@ -86,7 +86,7 @@ def _connect(client, integration) -> str:
 
 def _expire_in(integration_id, seconds: float) -> None:
     integration = db.session.get(Integration, integration_id)
-    credentials = tokens.integration_credentials(integration)
+    credentials = oauth.integration_credentials(integration)
     credentials["expires_at"] = int(time.time() + seconds)
     integration.credentials = credentials
     db.session.commit()
@@ -126,7 +126,7 @@ def test_authorization_code_flow_with_state_and_pkce(app, client, admin, provide
     assert integration.status == "active"
     assert integration.config["realm_id"] == "9130350000000001"
     issued = provider.issued[-1]
-    credentials = tokens.integration_credentials(integration)
+    credentials = oauth.integration_credentials(integration)
     assert credentials["access_token"] == issued["access_token"]
     assert credentials["refresh_token"] == issued["refresh_token"]
     assert integration.token_expires_at.timestamp() == pytest.approx(time.time() + 3600, abs=30)
@@ -174,7 +174,7 @@ def test_declined_authorization_leaves_the_integration_unconnected(app, client, 
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
     assert integration.status == "inactive"
-    assert "access_token" not in tokens.integration_credentials(integration)
+    assert "access_token" not in oauth.integration_credentials(integration)
 
 
 def test_access_token_refreshes_within_five_minutes_of_expiry(app, client, admin, provider):
@@ -185,24 +185,24 @@ def test_access_token_refreshes_within_five_minutes_of_expiry(app, client, admin
     # An hour left: the stored token is used as it is.
     db.session.expire_all()
     assert (
-        tokens.access_token(db.session.get(Integration, integration.id)) == (first["access_token"])
+        oauth.access_token(db.session.get(Integration, integration.id)) == (first["access_token"])
     )
     assert provider.token_requests("refresh_token") == []
 
     _expire_in(integration.id, 120)
-    token = tokens.access_token(db.session.get(Integration, integration.id))
+    token = oauth.access_token(db.session.get(Integration, integration.id))
     (refresh,) = provider.token_requests("refresh_token")
     assert refresh.form()["refresh_token"] == first["refresh_token"]
     second = provider.issued[-1]
     assert token == second["access_token"] != first["access_token"]
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
-    credentials = tokens.integration_credentials(integration)
+    credentials = oauth.integration_credentials(integration)
     assert credentials["refresh_token"] == second["refresh_token"]  # rotated and kept
     assert integration.status == "active"
     assert integration.token_expires_at.timestamp() == pytest.approx(time.time() + 3600, abs=30)
     # Fresh again: no second refresh.
-    tokens.access_token(integration)
+    oauth.access_token(integration)
     assert len(provider.token_requests("refresh_token")) == 1
 
 
@@ -216,10 +216,10 @@ def test_periodic_job_refreshes_tokens_expiring_soon_only(app, client, admin, pr
     )
     db.session.commit()
 
-    assert tokens.refresh_expiring_tokens() == 1
+    assert oauth.refresh_expiring_tokens() == 1
     assert len(provider.token_requests("refresh_token")) == 1
     # Now an hour away: the next run leaves it.
-    assert tokens.refresh_expiring_tokens() == 0
+    assert oauth.refresh_expiring_tokens() == 0
     assert len(provider.token_requests("refresh_token")) == 1
 
 
@@ -235,8 +235,8 @@ def test_failed_refresh_marks_error_and_alerts_admins_once(
     provider.fail_refresh = True
     _expire_in(integration.id, 30)
 
-    with pytest.raises(tokens.IntegrationAuthError):
-        tokens.access_token(db.session.get(Integration, integration.id))
+    with pytest.raises(oauth.IntegrationAuthError):
+        oauth.access_token(db.session.get(Integration, integration.id))
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
     assert integration.status == "error"
@@ -254,8 +254,8 @@ def test_failed_refresh_marks_error_and_alerts_admins_once(
     assert "HubSpot NL" in cards[0].args[2]
 
     # A second failing use does not alert again.
-    with pytest.raises(tokens.IntegrationAuthError):
-        tokens.access_token(integration)
+    with pytest.raises(oauth.IntegrationAuthError):
+        oauth.access_token(integration)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 2
     # The page shows the error; no token or secret is in it or in any log line.
     page = client.get(f"/integrations/{integration.id}").get_data(as_text=True)
@@ -271,14 +271,14 @@ def test_reconnecting_after_an_error_makes_it_active_again(app, client, admin, p
     _connect(client, integration)
     provider.fail_refresh = True
     _expire_in(integration.id, 30)
-    with pytest.raises(tokens.IntegrationAuthError):
-        tokens.access_token(db.session.get(Integration, integration.id))
+    with pytest.raises(oauth.IntegrationAuthError):
+        oauth.access_token(db.session.get(Integration, integration.id))
     provider.fail_refresh = False
     _connect(client, integration)
     db.session.expire_all()
     integration = db.session.get(Integration, integration.id)
     assert integration.status == "active"
-    assert tokens.access_token(integration) == provider.issued[-1]["access_token"]
+    assert oauth.access_token(integration) == provider.issued[-1]["access_token"]
 
 
 def test_json_api_oauth_initiate_and_callback(app, client, admin, provider):

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations.use_cases import apply_payment_succeeded
+from app.integrations.payments import apply_payment_succeeded
 from app.models import (
     InboundWebhookEvent,
     Order,

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations.sync_records import LISTED_ALL
+from app.integrations.sync import LISTED_ALL
 from app.models import Contact, SyncJob, SyncRecord
 from tests import factories
 from tests.conftest import opened

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.integrations.api_schemas import WebhookEndpointIn, WebhookEndpointPatch
-from app.integrations.endpoint_input import API_FIELDS
-from app.integrations.events import emit_event
+from app.integrations.endpoints import API_FIELDS, emit_event
 from app.models import AuditLog, OutboundDelivery, WebhookEndpoint
 from app.models.enums import TokenKind
 from app.transactions import commit

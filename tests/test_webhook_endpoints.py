@@ -13,9 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.integrations.endpoint_input import parse_form
-from app.integrations.endpoints import create_endpoint
-from app.integrations.events import emit_event
+from app.integrations.endpoints import create_endpoint, emit_event, parse_form
 from app.models import AuditLog, Order, OutboundDelivery, WebhookEndpoint
 from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status

@@ -20,7 +20,7 @@ from app.integrations.api_schemas import (
     WebhookEndpointPatch,
 )
 from app.integrations.endpoints import DELIVERY_PAGE_SIZE
-from app.integrations.sync_problems import MAX_PAGE_SIZE, PAGE_SIZE
+from app.integrations.sync import MAX_PROBLEM_PAGE_SIZE, PROBLEM_PAGE_SIZE
 from app.partners.schemas import ErrorBody
 
 TAG = "Integration hub (admins)"
@@ -199,8 +199,8 @@ def hub_operations(operation) -> list:
             parameters=(
                 _query(
                     "limit",
-                    f"Records per list, 1-{MAX_PAGE_SIZE} (default {PAGE_SIZE})",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                    f"Records per list, 1-{MAX_PROBLEM_PAGE_SIZE} (default {PROBLEM_PAGE_SIZE})",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PROBLEM_PAGE_SIZE},
                 ),
                 _query("failed_before", "failed_records.next_before of the previous page"),
                 _query("notes_before", "notes.next_before of the previous page"),

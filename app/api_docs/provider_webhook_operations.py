@@ -2,7 +2,8 @@
 
 Salesforce's SOAP outbound messages and the signed provider events at
 ``/api/v1/webhooks/{provider}``, each provider with its documented scheme
-(:mod:`app.integrations.webhooks_in`, :mod:`app.integrations.webhook_schemes`).
+(:mod:`app.integrations.provider_webhooks.receiving`,
+:mod:`app.integrations.provider_webhooks.schemes`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the erasure leaves a tombstone for each identifier: their e-mail addresses,
 phone numbers and CRM records. Every inbound path that brings a person from
 another system consults :func:`is_erased` before it creates or fills a contact:
 the CRM and hub sync (paged, and the providers' record-carrying webhooks, which
-share :func:`app.integrations.sync_in.apply_remote_contact`) skip the record and
+share :func:`app.integrations.sync.inbound.apply_remote_contact`) skip the record and
 say so on its sync state. What the person does themselves is a new act and is
 not refused: a message they send, or an order they place (through a partner,
 a form or an e-mail), makes a new contact holding only what came with it, as

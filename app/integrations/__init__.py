@@ -1,9 +1,11 @@
 """The integration hub (issue 7, seed 004).
 
-``registry`` lists the providers; ``services`` creates and changes integrations,
-keeps their credentials and hands out access tokens; ``oauth`` speaks the
-authorization-code flow; ``routes`` is the ``/integrations`` admin page and
-``api`` its JSON twin under ``/api/integrations``.
+``registry`` lists the providers; ``services`` creates and changes integrations;
+``connectors`` speak each provider's API; ``routes`` is the ``/integrations`` admin
+page and ``api`` its JSON twin under ``/api/integrations``. The rest is grouped by
+concern, each group's ``__init__`` saying what it owns and handing on what others
+use: ``sync``, ``provider_webhooks``, ``endpoints``, ``oauth``, ``work_orders`` and
+``payments``. Jobs are named through their group (``app.integrations.sync.run_sync``).
 """
 
 from app.features import Feature
@@ -13,14 +15,14 @@ FEATURE = Feature(
     blueprints=(
         "app.integrations.routes:bp",
         "app.integrations.api:bp",
-        "app.integrations.endpoint_routes:bp",
-        "app.integrations.endpoint_api:bp",
-        "app.integrations.sync_routes:bp",
+        "app.integrations.endpoints.routes:bp",
+        "app.integrations.endpoints.api:bp",
+        "app.integrations.sync.routes:bp",
         # Last of all: /api/v1/webhooks/<provider> must not shadow fixed paths.
-        "app.integrations.webhook_routes:bp",
+        "app.integrations.provider_webhooks.routes:bp",
     ),
     webhook_processors={
-        provider: "app.integrations.webhook_routing:process_event"
+        provider: "app.integrations.provider_webhooks.routing:process_event"
         # The providers whose registry entry declares a webhook (tests hold the two equal).
         for provider in (
             "stripe",
@@ -34,16 +36,16 @@ FEATURE = Feature(
         )
     }
     # Salesforce signs nothing: its outbound messages are known by the organization ID.
-    | {"salesforce": "app.integrations.salesforce_routing:process_notification"}
+    | {"salesforce": "app.integrations.provider_webhooks.salesforce_routing:process_notification"}
     # ROVIDA announces work orders; they become orders, not only platform events.
-    | {"rovida": "app.integrations.work_order_webhooks:process_event"},
+    | {"rovida": "app.integrations.provider_webhooks.work_order_notices:process_event"},
     status_hooks=(
         # Seed 004: job.* platform events for subscribed webhook endpoints.
-        "app.integrations.events:on_status_change",
+        "app.integrations.endpoints.events:on_status_change",
         # Seed 004: a completed job becomes an invoice in the accounting integrations.
-        "app.integrations.use_cases:on_status_change",
+        "app.integrations.payments.accounting:on_status_change",
         # Seed 004: a completed job closes its ROVIDA/Yardi work order, with the photos.
-        "app.integrations.work_order_close:on_status_change",
+        "app.integrations.work_orders.closing:on_status_change",
     ),
     periodic_jobs=(
         # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").
@@ -65,7 +67,7 @@ FEATURE = Feature(
         # Looks 15 minutes ahead, so tokens are renewed before a sync needs them.
         PeriodicJob(
             "integration-token-refresh",
-            "app.integrations.tokens.refresh_expiring_tokens",
+            "app.integrations.oauth.refresh_expiring_tokens",
             every_seconds=300,
         ),
     ),

@@ -18,17 +18,22 @@ from app.api.auth import guard_json_api, require_api_role
 from app.api.errors import ApiError
 from app.auth.decorators import require_second_factor
 from app.extensions import db
-from app.integrations import oauth, presenters, services, sync_problems, tokens
+from app.integrations import oauth, presenters, services
 from app.integrations.sync import (
+    MAX_PROBLEM_PAGE_SIZE,
+    PROBLEM_PAGE_SIZE,
+    SETTING_FIELDS,
+    ProblemPage,
     SyncRefused,
+    as_uuid,
     default_direction,
+    record_of,
+    record_problems,
     resume_sync,
     start_sync,
     sync_history,
     sync_job,
 )
-from app.integrations.sync_records import as_uuid
-from app.integrations.sync_settings import SETTING_FIELDS
 from app.models import AuditLog, Integration, SyncJob
 from app.models.enums import Role
 from app.security.access import SESSION_OR_KEY, Access, declare_blueprint
@@ -164,10 +169,10 @@ def sync_jobs(integration_id: str):
     """
     integration = _integration(integration_id)
     fields: dict[str, str] = {}
-    raw_limit = request.args.get("limit") or str(sync_problems.PAGE_SIZE)
+    raw_limit = request.args.get("limit") or str(PROBLEM_PAGE_SIZE)
     limit = int(raw_limit) if raw_limit.isdigit() else 0
-    if not 1 <= limit <= sync_problems.MAX_PAGE_SIZE:
-        fields["limit"] = f"a whole number from 1 to {sync_problems.MAX_PAGE_SIZE}"
+    if not 1 <= limit <= MAX_PROBLEM_PAGE_SIZE:
+        fields["limit"] = f"a whole number from 1 to {MAX_PROBLEM_PAGE_SIZE}"
     job = None
     if request.args.get("job_id"):
         job_id = as_uuid(request.args["job_id"])
@@ -179,13 +184,13 @@ def sync_jobs(integration_id: str):
         raw = request.args.get(f"{kind}_before")
         anchors[kind] = as_uuid(raw) if raw else None
         if raw and (
-            anchors[kind] is None or not sync_problems.record_of(integration, anchors[kind])
+            anchors[kind] is None or not record_of(integration, anchors[kind])
         ):
             fields[f"{kind}_before"] = "not a sync record of this integration"
     if fields:
         raise ApiError(422, "validation_failed", "Some parameters are not valid.", fields)
     pages = {
-        kind: sync_problems.record_problems(
+        kind: record_problems(
             integration, kind, before=anchors[kind], limit=limit, job=job
         )
         for kind in ("failed", "notes")
@@ -197,7 +202,7 @@ def sync_jobs(integration_id: str):
     )
 
 
-def _page_to_dict(page: sync_problems.ProblemPage, message: str) -> dict[str, Any]:
+def _page_to_dict(page: ProblemPage, message: str) -> dict[str, Any]:
     return {
         "data": [
             {
@@ -287,7 +292,7 @@ def oauth_callback():
     extra = {"realmId": str(body.get("realmId") or body.get("realm_id") or "")}
     try:
         integration = services.complete_oauth(pending, code, current_user, extra)
-    except tokens.IntegrationAuthError as exc:
+    except oauth.IntegrationAuthError as exc:
         commit()
         raise ApiError(502, "oauth_failed", str(exc)) from exc
     commit()

@@ -1,7 +1,7 @@
 """The webhook endpoint and sync API's bodies as pydantic models, for the OpenAPI document.
 
 The routes check a body with the admin form's rules
-(:func:`app.integrations.endpoint_input.parse_json`, whose errors name each
+(:func:`app.integrations.endpoints.rules.parse_json`, whose errors name each
 field in the reader's language); these models describe that same body and the
 answers, so ``/api/docs`` says what the routes accept. A test holds the
 models' fields to the routes' (``API_FIELDS``).
@@ -15,11 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, schema_pattern
-from app.integrations.endpoint_input import MAX_HEADERS
-from app.integrations.events import EVENT_NAMES, TEST_EVENT
+from app.integrations.endpoints import EVENT_NAMES, MAX_HEADERS, TEST_EVENT
 
 EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
-# The headers' rules in the JSON Schema (endpoint_input checks them, and also
+# The headers' rules in the JSON Schema (endpoints.rules checks them, and also
 # refuses reserved names and a name given twice in other case).
 HEADERS_SCHEMA = {
     "maxProperties": MAX_HEADERS,

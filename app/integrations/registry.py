@@ -102,7 +102,7 @@ HUBSPOT_LIFECYCLE_STAGES = (
 class WebhookVerification:
     """How a provider's webhook calls prove they come from it, and where the secret lives.
 
-    ``scheme`` names a verifier of :mod:`app.integrations.webhooks_in`;
+    ``scheme`` names a verifier of :mod:`app.integrations.provider_webhooks.receiving`;
     ``credential`` is the key in ``Integration.credentials`` holding the
     secret an admin copies from the provider's console (``help`` says where).
     ``pattern`` (a full match) and ``pattern_hint`` catch a pasted wrong value.

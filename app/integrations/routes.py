@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.integrations import oauth, presenters, services, tokens
+from app.integrations import oauth, presenters, services
 from app.integrations.endpoints import endpoint_rows
 from app.integrations.health import latest_results
 from app.integrations.registry import (
@@ -36,7 +36,7 @@ from app.integrations.registry import (
     Provider,
     providers_by_category,
 )
-from app.integrations.sync_settings import batch_limit, form_values
+from app.integrations.sync import batch_limit, form_values
 from app.integrations.usage import usage_summary
 from app.models import Integration
 from app.models.enums import Role
@@ -277,7 +277,7 @@ def oauth_callback():
         abort(400, _("The provider sent no authorization code."))
     try:
         integration = services.complete_oauth(pending, code, current_user, request.args)
-    except tokens.IntegrationAuthError as exc:
+    except oauth.IntegrationAuthError as exc:
         commit()  # the failure is kept on the integration and in the audit log
         flash(_("Connecting failed: %(problem)s", problem=exc), "info")
         return redirect(back, 303)

@@ -2,7 +2,7 @@
 
 Every change goes through this module, in the caller's transaction, with an
 audit entry naming the fields that changed (secrets only as "changed").
-Credentials and tokens are :mod:`app.integrations.tokens`' job; what pages
+Credentials and tokens are :mod:`app.integrations.oauth.tokens`' job; what pages
 show of an integration is :mod:`app.integrations.presenters`'.
 """
 
@@ -24,6 +24,12 @@ from app.database import utcnow
 from app.extensions import db
 from app.integrations import oauth
 from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.oauth import (
+    TABLE,
+    IntegrationAuthError,
+    integration_credentials,
+    store_tokens,
+)
 from app.integrations.registry import (
     FREQUENCIES,
     PROVIDERS,
@@ -31,13 +37,7 @@ from app.integrations.registry import (
     Provider,
 )
 from app.integrations.salesforce_ids import is_organization_id
-from app.integrations.sync_settings import check_combination, read_sync_settings
-from app.integrations.tokens import (
-    TABLE,
-    IntegrationAuthError,
-    integration_credentials,
-    store_tokens,
-)
+from app.integrations.sync import check_combination, read_sync_settings
 from app.models import Integration, User
 from app.models.enums import Role
 from app.security.outbound import UnsafeTarget, vet_url

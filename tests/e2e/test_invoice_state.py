@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.integrations.use_cases import apply_payment_succeeded
+from app.integrations.payments import apply_payment_succeeded
 from app.invoices.ledger import record_refund
 from app.models import Order
 from app.models.enums import ChannelType, OrderStatus

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.integrations import tokens
+from app.integrations import oauth
 from app.integrations.connectors.base import Connector, ConnectorError, ListScope
 from app.integrations.connectors.generic import GenericRestConnector
 from app.integrations.connectors.hubspot import HubSpotConnector
@@ -78,8 +78,8 @@ def connector_for(integration: Integration) -> Connector:
 def _token_source(integration: Integration):
     def token() -> str:
         try:
-            return tokens.access_token(integration)
-        except tokens.IntegrationAuthError as exc:
+            return oauth.access_token(integration)
+        except oauth.IntegrationAuthError as exc:
             # Same as the provider refusing the token: the run stops, nothing retries.
             raise ConnectorError(str(exc), retryable=False, status=401) from exc
 

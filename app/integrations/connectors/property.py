@@ -3,7 +3,7 @@
 A work order is read into one :class:`RemoteWorkOrder` whatever the provider
 calls its fields, and answered the other way by closing it and attaching the
 technician's photos. Each provider's connector knows its own wire format;
-:mod:`app.integrations.work_orders` (in) and :mod:`app.integrations.work_order_close`
+:mod:`app.integrations.work_orders.intake` (in) and :mod:`app.integrations.work_orders.closing`
 (back out) only see this interface.
 """
 

@@ -4,13 +4,13 @@ A mapping names a local field (``contact.email``), a remote dot path
 (``PrimaryEmailAddr.Address``; a number segment indexes a list, as in
 ``Line.0.Amount``), a data type, whether it is required, the direction it
 applies in, and a transform picked from
-:data:`~app.integrations.transforms.TRANSFORMS` — a fixed table of plain
+:data:`~app.integrations.sync.transforms.TRANSFORMS` — a fixed table of plain
 functions. A mapping is data: no user-supplied code is ever evaluated.
 
 This module reads and saves an integration's mappings, checks the editor's
 rows and applies mappings to records. The value conversions live in
-:mod:`app.integrations.transforms`; the local fields and each provider's
-defaults in :mod:`app.integrations.mapping_defaults`.
+:mod:`app.integrations.sync.transforms`; the local fields and each provider's
+defaults in :mod:`app.integrations.sync.mapping_defaults`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from app.audit.records import record_change
 from app.extensions import db
-from app.integrations.mapping_defaults import (
+from app.integrations.sync.mapping_defaults import (
     KIND_MODELS,
     LINKED_FIELDS,
     MappingSpec,
@@ -34,7 +34,7 @@ from app.integrations.mapping_defaults import (
     local_field_names,
     local_values,
 )
-from app.integrations.transforms import (
+from app.integrations.sync.transforms import (
     INVERSE,
     TRANSFORMS,
     get_path,

@@ -1,8 +1,8 @@
 """``POST /api/v1/webhooks/<provider>``: Stripe, HubSpot, QuickBooks and Salesforce calling in.
 
 Registered after the channel webhooks (whatsapp, sms, …), whose fixed paths
-win over this one. See :mod:`app.integrations.webhooks_in` for each signed
-scheme and :mod:`app.integrations.salesforce_outbound` for Salesforce's SOAP.
+win over this one. See :mod:`app.integrations.provider_webhooks.receiving` for each signed
+scheme and :mod:`app.integrations.provider_webhooks.salesforce_outbound` for Salesforce's SOAP.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from flask import Blueprint, Response, jsonify
 
 from app.api.errors import ApiError
 from app.extensions import csrf
-from app.integrations import salesforce_outbound
-from app.integrations.webhooks_in import receive
+from app.integrations.provider_webhooks import salesforce_outbound
+from app.integrations.provider_webhooks.receiving import receive
 from app.security.access import declare_blueprint, signed
 from app.transactions import commit
 
 bp = Blueprint("provider_webhooks", __name__, url_prefix="/api/v1/webhooks")
-declare_blueprint(bp, signed("each provider's signature (app.integrations.webhook_schemes)"))
+declare_blueprint(
+    bp, signed("each provider's signature (app.integrations.provider_webhooks.schemes)")
+)
 csrf.exempt(bp)
 
 

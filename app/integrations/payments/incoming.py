@@ -1,6 +1,6 @@
 """Money coming back from providers: QuickBooks payments and Stripe refunds → our invoice.
 
-Called from the webhook job (:mod:`app.integrations.webhook_routing`) with the
+Called from the webhook job (:mod:`app.integrations.provider_webhooks.routing`) with the
 stored event, in its transaction. Each handler records what the event says in
 the order's invoice ledger (:mod:`app.invoices.ledger`, idempotent on the
 provider's ids) and emits the platform events for what actually changed, so a
@@ -30,8 +30,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
-from app.integrations.events import emit_event
-from app.integrations.sync_records import as_uuid
+from app.integrations.endpoints import emit_event
+from app.integrations.sync import as_uuid
 from app.invoices.ledger import (
     LedgerChange,
     money,

@@ -33,8 +33,8 @@ import sqlalchemy.orm as so
 
 from app.api.errors import ApiError
 from app.extensions import db
+from app.integrations.provider_webhooks.receiving import INTEGRATION_HEADER
 from app.integrations.salesforce_ids import canonical_id, is_organization_id
-from app.integrations.webhooks_in import INTEGRATION_HEADER
 from app.models import Integration
 from app.webhooks.events import kept_headers, read_raw_body, record_event
 

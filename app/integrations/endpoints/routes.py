@@ -23,8 +23,9 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.deliveries.log import describe_deliveries
 from app.extensions import db
-from app.integrations.endpoint_input import EndpointInvalid, parse_form
-from app.integrations.endpoints import (
+from app.integrations.endpoints.events import EVENT_GROUPS
+from app.integrations.endpoints.rules import EndpointInvalid, parse_form
+from app.integrations.endpoints.services import (
     create_endpoint,
     delete_endpoint,
     delivery_log,
@@ -35,7 +36,6 @@ from app.integrations.endpoints import (
     set_active,
     update_endpoint,
 )
-from app.integrations.events import EVENT_GROUPS
 from app.models import OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
 from app.transactions import commit

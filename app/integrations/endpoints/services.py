@@ -8,7 +8,7 @@ budget. The secret is shown once, when made; custom header values may hold
 tokens, so they are encrypted and only their names are ever shown or audited.
 
 What an endpoint may be (URL, events, headers, attempts) is checked in
-:mod:`app.integrations.endpoint_input`, for the page and the API alike. Every
+:mod:`app.integrations.endpoints.rules`, for the page and the API alike. Every
 function here works in the caller's transaction; the routes commit.
 """
 
@@ -27,8 +27,8 @@ from app.database import utcnow
 from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.deliveries.services import retry_delivery
 from app.extensions import db
-from app.integrations.endpoint_input import EndpointForm
-from app.integrations.events import TEST_EVENT, queue_to_endpoint
+from app.integrations.endpoints.events import TEST_EVENT, queue_to_endpoint
+from app.integrations.endpoints.rules import EndpointForm
 from app.models import OutboundDelivery, User, WebhookEndpoint
 from app.models.enums import OutboundState
 from app.partners.services import new_webhook_secret

@@ -22,9 +22,9 @@ takes a job up only by claiming it (:func:`run_sync`), so a job queued twice
 still runs once at a time, from where the last claim's batches got to.
 
 This module starts, runs and reads jobs; pushing lives in
-:mod:`app.integrations.sync_out`, pulling in :mod:`app.integrations.sync_in`,
-and the order and payment hooks that queue pushes in
-:mod:`app.integrations.use_cases`.
+:mod:`app.integrations.sync.outbound`, pulling in :mod:`app.integrations.sync.inbound`
+(work orders: :mod:`app.integrations.sync.inbound_work_orders`), and the order and
+payment hooks that queue pushes in :mod:`app.integrations.payments.accounting`.
 """
 
 from __future__ import annotations
@@ -39,18 +39,20 @@ from flask import current_app
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_class, connector_for
-from app.integrations.mapping_defaults import kind_of
-from app.integrations.sync_in import pull_all
-from app.integrations.sync_out import push_all
-from app.integrations.sync_records import OUTSTANDING, ClaimLost, SyncRun, holds_claim
-from app.integrations.sync_settings import list_scope
-from app.integrations.work_orders import pull_work_orders
+from app.integrations.sync.inbound import pull_all
+from app.integrations.sync.inbound_work_orders import pull_work_orders
+from app.integrations.sync.mapping_defaults import kind_of
+from app.integrations.sync.outbound import push_all
+from app.integrations.sync.records import OUTSTANDING, ClaimLost, SyncRun, holds_claim
+from app.integrations.sync.settings import list_scope
 from app.jobs.queues import enqueue
 from app.models import Integration, SyncJob, SyncRecord, User
 from app.transactions import after_commit, commit
 
 log = logging.getLogger(__name__)
 
+# Jobs are named through the group (app.integrations.sync), so a job queued before
+# a file inside the group is moved or renamed still finds its function.
 RUN_SYNC = "app.integrations.sync.run_sync"
 ACTIVE_STATUSES = ("pending", "running")
 FINAL_STATUSES = ("completed", "completed_with_errors", "failed", "cancelled")
@@ -97,7 +99,7 @@ def start_sync(
     )
     if running is not None:
         raise SyncRefused({"object_type": f"a sync of {object_type} is already running"})
-    return _queue_job(integration, object_type, direction, user, only_failed)
+    return queue_sync_job(integration, object_type, direction, user, only_failed)
 
 
 def cancel_sync(job: SyncJob) -> bool:
@@ -158,13 +160,14 @@ def _check_request(
     return wanted
 
 
-def _queue_job(
+def queue_sync_job(
     integration: Integration,
     object_type: str,
     direction: str,
     user: User | None,
     only_failed: bool,
 ) -> SyncJob:
+    """A pending job, queued once the caller commits; unchecked (:func:`start_sync` checks)."""
     job = SyncJob(
         integration_id=integration.id,
         object_type=object_type,
@@ -408,12 +411,12 @@ def _scheduled_jobs(integration: Integration) -> list[SyncJob]:
             continue
         if object_type in connector.pulled_orders:
             if direction != "out":
-                jobs.append(_queue_job(integration, object_type, "in", None, False))
+                jobs.append(queue_sync_job(integration, object_type, "in", None, False))
             continue
         object_direction = direction if kind == "contact" else "out"
         if direction == "in" and kind != "contact":
             continue
-        jobs.append(_queue_job(integration, object_type, object_direction, None, False))
+        jobs.append(queue_sync_job(integration, object_type, object_direction, None, False))
     return jobs
 
 

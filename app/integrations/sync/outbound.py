@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import ConnectorError
-from app.integrations.mapping_defaults import KIND_MODELS, kind_of, local_values
-from app.integrations.mappings import MappingError, build_outbound
-from app.integrations.sync_records import (
+from app.integrations.sync.mapping_defaults import KIND_MODELS, kind_of, local_values
+from app.integrations.sync.mappings import MappingError, build_outbound
+from app.integrations.sync.records import (
     MAX_ATTEMPTS,
     OUTSTANDING,
     SyncRun,

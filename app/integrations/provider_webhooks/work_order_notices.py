@@ -1,7 +1,7 @@
 """ROVIDA's work-order notices, in the webhook job: the work order becomes an order.
 
 ``POST /api/v1/webhooks/rovida`` is verified and stored once per event id by
-:mod:`app.integrations.webhooks_in`; this processor then takes the work order
+:mod:`app.integrations.provider_webhooks.receiving`; this processor then takes the work order
 in the notice exactly as the inbound sync does
 (:func:`app.integrations.work_orders.take_work_order`), in the job's
 transaction. A redelivered notice is a duplicate event and never processed
@@ -16,7 +16,7 @@ import logging
 
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.connectors.property import WorkOrderConnector
-from app.integrations.webhooks_in import integration_of
+from app.integrations.provider_webhooks.receiving import integration_of
 from app.integrations.work_orders import take_work_order
 from app.models import InboundWebhookEvent
 from app.webhooks.processing import UnprocessableEvent

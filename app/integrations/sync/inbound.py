@@ -31,8 +31,8 @@ from app.database import utcnow
 from app.extensions import db
 from app.gdpr.tombstones import is_erased
 from app.integrations.connectors import ConnectorError
-from app.integrations.mappings import MappingError, build_inbound
-from app.integrations.sync_records import (
+from app.integrations.sync.mappings import MappingError, build_inbound
+from app.integrations.sync.records import (
     LISTED_ALL,
     MAX_ATTEMPTS,
     SyncRun,

@@ -2,7 +2,7 @@
 
 A scheme is a ``verify(raw_body, secret)`` that raises :class:`SignatureRefused`
 and a ``split(payload)`` into :class:`ProviderEvent` s, each stored once under
-the provider's own id for it (:mod:`app.integrations.webhooks_in` receives):
+the provider's own id for it (:mod:`app.integrations.provider_webhooks.receiving` receives):
 
 - **Xero** ``x-xero-signature``: base64 HMAC-SHA256 of the body with the app's
   webhooks key. Xero's "intent to receive" posts an empty ``events`` list and
@@ -25,7 +25,7 @@ the provider's own id for it (:mod:`app.integrations.webhooks_in` receives):
   HMAC-SHA256, keyed with the callback's verifier, of the fields as a JSON
   object (Python ``json.dumps``, in the order sent). It sends no event id. The
   verifier comes from the registration handshake (``callback.verify``), which
-  :mod:`app.integrations.freshbooks_callbacks` confirms with FreshBooks.
+  :mod:`app.integrations.provider_webhooks.freshbooks` confirms with FreshBooks.
 """
 
 from __future__ import annotations

@@ -15,10 +15,9 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.integrations.events import emit_event
+from app.integrations.endpoints import emit_event
 from app.integrations.registry import get_provider
-from app.integrations.sync import _queue_job
-from app.integrations.sync_records import is_uuid, sync_record
+from app.integrations.sync import is_uuid, queue_sync_job, sync_record
 from app.invoices.ledger import open_invoice, payment_by_reference, record_payment
 from app.models import (
     InboundWebhookEvent,
@@ -145,4 +144,4 @@ def _queue_records(integration: Integration, object_type: str, local_ids: list[s
         )
     )
     # A job not started yet picks these up when it reads its records.
-    return waiting or _queue_job(integration, object_type, "out", None, only_failed=True)
+    return waiting or queue_sync_job(integration, object_type, "out", None, only_failed=True)

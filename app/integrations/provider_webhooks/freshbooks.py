@@ -36,9 +36,9 @@ from app.audit.records import field_changes
 from app.crypto import keyring
 from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.oauth import integration_credentials
+from app.integrations.provider_webhooks.schemes import ProviderEvent, compact, malformed
 from app.integrations.services import record_audit
-from app.integrations.tokens import integration_credentials
-from app.integrations.webhook_schemes import ProviderEvent, compact, malformed
 from app.models import InboundWebhookEvent, Integration
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from flask import current_app
 from app.database import utcnow
 from app.extensions import db
 from app.integrations.connectors import Connector, ListScope
-from app.integrations.mapping_defaults import MappingSpec, kind_of
-from app.integrations.mappings import mappings_for
+from app.integrations.sync.mapping_defaults import MappingSpec, kind_of
+from app.integrations.sync.mappings import mappings_for
 from app.models import Integration, SyncJob, SyncRecord
 from app.transactions import commit
 
@@ -43,7 +43,7 @@ class SyncRun:
     connector: Connector
     # What the lists ask for: the integration's sync settings.
     scope: ListScope = field(default_factory=ListScope)
-    # This run's claim on the job (see :func:`app.integrations.sync.run_sync`).
+    # This run's claim on the job (see :func:`app.integrations.sync.jobs.run_sync`).
     claim_token: uuid.UUID | None = None
     # The job's succeeded records already added to the integration's records_synced.
     counted: int = 0

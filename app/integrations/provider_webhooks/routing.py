@@ -3,7 +3,7 @@
 :data:`app.webhooks.processing.PROCESSORS` sends the events of every provider
 with a webhook receiver here (Stripe, HubSpot, QuickBooks, Xero, Square,
 Pipedrive, Zoho CRM, FreshBooks). Each provider's event names map to our catalogue
-(:mod:`app.integrations.events`); an event we do not route (Stripe sends
+(:mod:`app.integrations.endpoints.events`); an event we do not route (Stripe sends
 hundreds of kinds) is processed with nothing to do. Everything happens in the
 job's transaction: the platform event, its deliveries to subscribed endpoints
 and any sync work commit together.
@@ -14,17 +14,18 @@ from __future__ import annotations
 import json
 import logging
 
-from app.integrations.events import emit_event
-from app.integrations.freshbooks_callbacks import VERIFY, confirm_verification
-from app.integrations.payments_in import (
+from app.integrations.endpoints import emit_event
+from app.integrations.payments import (
+    PaymentNotApplicable,
+    apply_payment_succeeded,
     quickbooks_payment,
     stripe_charge_refunded,
     stripe_refund,
 )
+from app.integrations.provider_webhooks.freshbooks import VERIFY, confirm_verification
+from app.integrations.provider_webhooks.receiving import integration_of
+from app.integrations.provider_webhooks.schemes import pipedrive_event_id
 from app.integrations.sync import SyncRefused, start_sync
-from app.integrations.use_cases import PaymentNotApplicable, apply_payment_succeeded
-from app.integrations.webhook_schemes import pipedrive_event_id
-from app.integrations.webhooks_in import integration_of
 from app.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
 
@@ -116,7 +117,7 @@ FRESHBOOKS_EVENTS = {
 SYNC_HANDLERS = {
     ("stripe", "payment_intent.succeeded"): apply_payment_succeeded,
 }
-# Provider events that move money on our invoices (app.integrations.payments_in),
+# Provider events that move money on our invoices (app.integrations.payments.incoming),
 # called with (integration, provider object, stored event). For our orders they
 # emit their own platform events, only for what changed (one refund arrives as
 # two Stripe events, one QuickBooks payment as Create and Update) and answer

@@ -1,11 +1,12 @@
 """Seed 004, use case 3: a work order at ROVIDA or Yardi becomes a dispatched order.
 
-An inbound sync of ``work_orders`` pages through the property system's work
-orders. Each open one we do not know yet becomes an order through the orders'
-own building blocks (:mod:`app.orders.creation`, the status engine): the
-tenant as end customer, the property's address checked against the BAG, the
-description as the order's notes, ``source = integration``. It is then
-dispatched: approved at once (a landlord's work order is the instruction; no
+An inbound sync of ``work_orders`` (:mod:`app.integrations.sync.inbound_work_orders`)
+and ROVIDA's notices (:mod:`app.integrations.provider_webhooks.work_order_notices`)
+hand each work order to :func:`take_work_order`. Each open one we do not know yet
+becomes an order through the orders' own building blocks (:mod:`app.orders.creation`,
+the status engine): the tenant as end customer, the property's address checked
+against the BAG, the description as the order's notes, ``source = integration``.
+It is then dispatched: approved at once (a landlord's work order is the instruction; no
 quote goes out) and, when the integration names a dispatch technician, planned
 for that technician on the work order's preferred day (else the next day) and
 scheduled, which puts it on their phone.
@@ -20,7 +21,6 @@ held across a call to PDOK. Closed work orders we never saw are not imported.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -30,17 +30,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import hold_advisory_lock, utcnow
 from app.extensions import db
-from app.integrations.connectors import ConnectorError
-from app.integrations.connectors.property import RemoteWorkOrder, WorkOrderConnector
+from app.integrations.connectors.property import RemoteWorkOrder
 from app.integrations.registry import get_provider
-from app.integrations.sync_records import (
-    MAX_ATTEMPTS,
-    SyncRun,
-    backoff,
-    cancel_requested,
-    mark_failed,
-    sync_record,
-)
 from app.models import Integration, Order, User, WorkOrderLink
 from app.models.enums import OrderSource, OrderStatus, Role
 from app.orders.creation import (
@@ -56,70 +47,12 @@ from app.orders.creation import (
 from app.orders.customer_details import keep_customer_as_sent
 from app.orders.planning import plan_visit
 from app.orders.status_engine import change_entity_status, record_initial_status
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # The integration setting naming who gets its work orders (a technician's e-mail).
 DISPATCH_TECHNICIAN = "dispatch_technician"
-
-
-def pull_work_orders(run: SyncRun) -> bool:
-    """Page through the work orders into dispatched orders; True when cancelled."""
-    job = run.job
-    connector = run.connector
-    if not isinstance(connector, WorkOrderConnector):
-        raise ConnectorError(f"{run.integration.provider} has no work orders to pull")
-    cursor = None
-    while True:
-        if cancel_requested(job):
-            return True
-        records, cursor = _list_page(connector, job.object_type, cursor)
-        job.total_records += len(records)
-        commit()
-        for record in records:
-            ok = _take_record(run, connector, record)
-            job.processed += 1
-            job.succeeded += ok
-            job.failed += not ok
-            commit()
-        if not cursor:
-            return False
-
-
-def _list_page(connector: WorkOrderConnector, object_type: str, cursor: str | None):
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return connector.list_remote(object_type, cursor)
-        except ConnectorError as exc:
-            if not exc.retryable or attempt == MAX_ATTEMPTS:
-                raise
-            time.sleep(backoff(attempt, exc.retry_after))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _take_record(run: SyncRun, connector: WorkOrderConnector, record: dict) -> bool:
-    object_type = run.job.object_type
-    remote_id = connector.remote_id_of(record) or "?"
-    try:
-        work_order = connector.work_order_of(record)
-    except ConnectorError as exc:
-        # Kept as a per-record error of the run (GET /api/integrations/<id>/sync).
-        state = sync_record(run.integration, object_type, f"remote:{remote_id}"[:64])
-        state.remote_id = remote_id
-        mark_failed(state, run.job, exc.message)
-        return False
-    order, _created = take_work_order(run.integration, work_order)
-    if order is not None:
-        state = sync_record(run.integration, object_type, str(order.id))
-        state.remote_id = work_order.remote_id
-        state.status = "synced"
-        state.last_error = None
-        state.attempts = 1
-        state.synced_at = utcnow()
-        state.last_sync_job_id = run.job.id
-    return True
 
 
 def take_work_order(

@@ -21,8 +21,8 @@ from app.api.errors import ApiError
 from app.auth.decorators import require_second_factor
 from app.deliveries.payloads import iso
 from app.extensions import db
-from app.integrations.endpoint_input import EndpointInvalid, is_on, parse_json
-from app.integrations.endpoints import (
+from app.integrations.endpoints.rules import EndpointInvalid, is_on, parse_json
+from app.integrations.endpoints.services import (
     DELIVERY_PAGE_SIZE,
     EndpointRow,
     create_endpoint,
@@ -36,7 +36,7 @@ from app.integrations.endpoints import (
     set_active,
     update_endpoint,
 )
-from app.integrations.sync_records import as_uuid
+from app.integrations.sync import as_uuid
 from app.models import DeliveryAttempt, OutboundDelivery, WebhookEndpoint
 from app.models.enums import Role
 from app.security.access import SESSION_OR_KEY, Access, declare_blueprint

@@ -3,7 +3,7 @@
 ``POST /api/v1/webhooks/<provider>`` for every provider whose registry entry
 declares a ``webhook`` (its scheme and the credential holding its secret); the
 schemes of Xero, Square, Pipedrive, Zoho CRM, FreshBooks and ROVIDA are in
-:mod:`app.integrations.webhook_schemes`. Stripe, HubSpot and QuickBooks Online:
+:mod:`app.integrations.provider_webhooks.schemes`. Stripe, HubSpot and QuickBooks Online:
 
 - **Stripe** ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]``: hex HMAC-SHA256 of
   ``"{t}.{body}"`` with the endpoint's signing secret (``whsec_…``, used as
@@ -23,7 +23,7 @@ The signing secret belongs to an active :class:`Integration` of that provider
 ``client_secret``, ``verifier_token``, …); with several, the one whose secret verifies the call
 is the one it came from. A verified call is split into the provider's events
 (HubSpot and QuickBooks send batches), each stored once under the provider's
-own event id, and answered at once; :mod:`app.integrations.webhook_routing`
+own event id, and answered at once; :mod:`app.integrations.provider_webhooks.routing`
 turns them into platform events in the webhook job.
 """
 
@@ -40,9 +40,8 @@ from flask import request
 
 from app.api.errors import ApiError
 from app.extensions import db
-from app.integrations.freshbooks_callbacks import split_verification
-from app.integrations.registry import get_provider
-from app.integrations.webhook_schemes import (
+from app.integrations.provider_webhooks.freshbooks import split_verification
+from app.integrations.provider_webhooks.schemes import (
     ProviderEvent,
     SignatureRefused,
     b64_hmac,
@@ -64,6 +63,7 @@ from app.integrations.webhook_schemes import (
     verify_xero,
     verify_zoho_token,
 )
+from app.integrations.registry import get_provider
 from app.models import InboundWebhookEvent, Integration
 from app.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
@@ -245,7 +245,7 @@ class Scheme:
     split: Callable[[Any], list[ProviderEvent]]
     parse: Callable[[bytes], Any] | None = None  # None: the body is JSON
     # A registration handshake the provider cannot sign yet: its events, or None
-    # for an ordinary call (FreshBooks' callback.verify, see freshbooks_callbacks).
+    # for an ordinary call (FreshBooks' callback.verify, see provider_webhooks.freshbooks).
     handshake: Callable[[Any], list[ProviderEvent] | None] | None = None
 
 
@@ -286,7 +286,7 @@ def receive(provider: str) -> Received:
     events = scheme.handshake((scheme.parse or _parse)(raw_body)) if scheme.handshake else None
     if events is not None:
         # Unsigned by nature; nothing is trusted until the provider confirms it
-        # in the job (app.integrations.freshbooks_callbacks says why that is safe).
+        # in the job (app.integrations.provider_webhooks.freshbooks says why that is safe).
         integration = _active_integrations(provider)[0]
     else:
         integration = _verified_integration(provider, scheme, verification.credential, raw_body)

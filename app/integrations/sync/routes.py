@@ -17,11 +17,11 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.extensions import db
-from app.integrations import mappings, sync, sync_problems
 from app.integrations.connectors import ConnectorError, connector_for
-from app.integrations.mapping_defaults import MappingSpec, kind_of, local_field_names
 from app.integrations.registry import get_provider
-from app.integrations.transforms import TRANSFORMS
+from app.integrations.sync import jobs, mappings, problems
+from app.integrations.sync.mapping_defaults import MappingSpec, kind_of, local_field_names
+from app.integrations.sync.transforms import TRANSFORMS
 from app.models import Integration, SyncJob
 from app.models.enums import Role
 from app.transactions import commit
@@ -63,7 +63,7 @@ def history(integration_id):
     return render_template(
         "integrations/sync_history.html",
         integration=integration,
-        jobs=sync.sync_history(integration, limit=50),
+        jobs=jobs.sync_history(integration, limit=50),
         objects=_objects(integration),
         errors={},
     )
@@ -75,17 +75,17 @@ def trigger(integration_id):
     integration = _integration(integration_id)
     objects = _objects(integration)
     object_type = request.form.get("object_type") or (objects[0] if objects else "")
-    direction = request.form.get("direction") or sync.default_direction(integration, object_type)
+    direction = request.form.get("direction") or jobs.default_direction(integration, object_type)
     only_failed = request.form.get("only_failed") in ("1", "on", "true")
     try:
-        job = sync.start_sync(integration, object_type, direction, current_user, only_failed)
-    except sync.SyncRefused as exc:
+        job = jobs.start_sync(integration, object_type, direction, current_user, only_failed)
+    except jobs.SyncRefused as exc:
         db.session.rollback()
         return (
             render_template(
                 "integrations/sync_history.html",
                 integration=integration,
-                jobs=sync.sync_history(integration, limit=50),
+                jobs=jobs.sync_history(integration, limit=50),
                 objects=objects,
                 errors=exc.fields,
             ),
@@ -103,9 +103,9 @@ def show_job(integration_id, job_id):
     context = {
         "integration": integration,
         "job": job,
-        "failed_records": sync.job_errors(job),
-        "noted_records": sync_problems.job_notes(job),
-        "active": job.status in sync.ACTIVE_STATUSES,
+        "failed_records": jobs.job_errors(job),
+        "noted_records": problems.job_notes(job),
+        "active": job.status in jobs.ACTIVE_STATUSES,
     }
     if request.headers.get("HX-Request"):
         return render_template("integrations/_sync_progress.html", **context)
@@ -117,7 +117,7 @@ def show_job(integration_id, job_id):
 def cancel(integration_id, job_id):
     integration = _integration(integration_id)
     job = _job(integration, job_id)
-    if sync.cancel_sync(job):
+    if jobs.cancel_sync(job):
         commit()
         flash(_("Cancelling: the job stops after the batch it is on."), "info")
     else:
@@ -131,8 +131,8 @@ def resume(integration_id, job_id):
     integration = _integration(integration_id)
     job = _job(integration, job_id)
     try:
-        sync.resume_sync(job)
-    except sync.SyncRefused as exc:
+        jobs.resume_sync(job)
+    except jobs.SyncRefused as exc:
         flash("; ".join(exc.fields.values()), "info")
     else:
         commit()

@@ -3,7 +3,7 @@
 A record's sync state (:class:`SyncRecord`) keeps its last error. A failed
 record has one; so may a synced one, as a note: a HubSpot contact whose phone
 is already another contact's is synced, but the phone stays with the other
-contact (see :mod:`app.integrations.sync_in`) and the note says so. The API
+contact (see :mod:`app.integrations.sync.inbound`) and the note says so. The API
 lists both kinds, newest change first, a page at a time; the sync job's page
 shows one job's.
 """
@@ -20,8 +20,8 @@ from app.extensions import db
 from app.models import Integration, SyncJob, SyncRecord
 
 ProblemKind = Literal["failed", "notes"]
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
+PROBLEM_PAGE_SIZE = 50
+MAX_PROBLEM_PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def record_problems(
     kind: ProblemKind,
     *,
     before: uuid.UUID | None = None,
-    limit: int = PAGE_SIZE,
+    limit: int = PROBLEM_PAGE_SIZE,
     job: SyncJob | None = None,
 ) -> ProblemPage:
     """The integration's failed records (or synced ones with a note), newest change first.

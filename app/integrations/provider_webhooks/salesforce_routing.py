@@ -1,6 +1,6 @@
 """A stored Salesforce notification → a platform event, and a Contact → our contact.
 
-Each notification is stored by :mod:`app.integrations.salesforce_outbound` as
+Each notification is stored by :mod:`app.integrations.provider_webhooks.salesforce_outbound` as
 JSON (organisation, action, object type and the fields the outbound message
 was set up with). An outbound message says nothing of why it was sent, only
 how the record is now, so the event is read from the record:
@@ -24,11 +24,15 @@ from __future__ import annotations
 import json
 import logging
 
-from app.integrations.events import emit_event
-from app.integrations.mappings import MappingError, build_inbound, mappings_for
-from app.integrations.sync_in import apply_remote_contact
-from app.integrations.sync_records import sync_record
-from app.integrations.webhooks_in import integration_of
+from app.integrations.endpoints import emit_event
+from app.integrations.provider_webhooks.receiving import integration_of
+from app.integrations.sync import (
+    MappingError,
+    apply_remote_contact,
+    build_inbound,
+    mappings_for,
+    sync_record,
+)
 from app.models import InboundWebhookEvent, Integration
 from app.webhooks.processing import UnprocessableEvent
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from app.integrations.events import EVENT_NAMES
+from app.integrations.endpoints.events import EVENT_NAMES
 from app.models import WebhookEndpoint
 from app.partners.services import validate_webhook_url
 from app.security.outbound import UnsafeTarget, refuse_internal_host
@@ -84,7 +84,7 @@ def parse_form(form, *, creating: bool) -> EndpointForm:
     return _checked(form, custom_headers, fields)
 
 
-# What the JSON API (:mod:`app.integrations.endpoint_api`) may send.
+# What the JSON API (:mod:`app.integrations.endpoints.api`) may send.
 API_FIELDS = (
     "url",
     "description",

@@ -2,7 +2,7 @@
 
 Protocol only: building the authorize URL, keeping the flow's state and code
 verifier server-side, exchanging the code and refreshing tokens. Storing the
-tokens and marking integrations is :mod:`app.integrations.tokens`' job.
+tokens and marking integrations is :mod:`app.integrations.oauth.tokens`' job.
 
 The state and code verifier sit in Redis for ten minutes under the state value,
 bound to the admin who started the flow; a callback claims them once, so a
