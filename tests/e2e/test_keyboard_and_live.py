@@ -123,6 +123,7 @@ def test_the_plan_dialog_by_keyboard(live_server, browser, make_user):
         expect(dialog.get_by_test_id("plan-form")).to_be_visible()
         # Focus moved into the dialog, to its first field.
         expect(dialog.locator('input[name="date"]')).to_be_focused()
+        _shot_both_schemes(page, "plan-dialog-keyboard")
 
         page.keyboard.press("Escape")
         expect(dialog.get_by_test_id("plan-form")).to_have_count(0)
