@@ -15,8 +15,10 @@
     const box = dialog();
     if (!box || !box.firstElementChild) return;
     box.replaceChildren();
-    // The button may have been swapped away (a plan saved): focus its order's.
+    // The button may be gone meanwhile (its order planned): then the page's
+    // main part takes focus, so it is not lost to the top of the document.
     if (opener && document.contains(opener)) opener.focus();
+    else document.getElementById("main").focus();
     opener = null;
   }
 

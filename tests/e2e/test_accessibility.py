@@ -200,6 +200,10 @@ def test_no_serious_or_critical_violations(app, live_server, browser, make_user,
         page.set_default_timeout(15_000)
         results = sign_in_checking(page, live_server.url, email, password)
         results.update(crawl(app, page, live_server.url, start))
+        # The error page, as a mistyped address shows it to this role.
+        assert page.goto(f"{live_server.url}/geen-pagina").status == 404
+        _settled(page)
+        results["404"] = check_both_schemes(page)
     finally:
         context.close()
     print(f"{role}: {len(results)} pages checked: {', '.join(sorted(results))}")
