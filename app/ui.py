@@ -217,6 +217,12 @@ SCRIPT_TEXTS = {
     "notifications_unread": _l("Notifications, %(count)s unread"),
     "desktop_alerts_on": _l("Desktop alerts are on"),
     "desktop_alerts_blocked": _l("Desktop alerts are blocked"),
+    # Read out by screen readers when a message arrives live (static/js/announce.js).
+    "new_message": _l("New message"),
+    "new_message_from": _l("New message from %(name)s"),
+    "new_message_here": _l("New message in this conversation"),
+    "new_message_here_from": _l("New message in this conversation from %(name)s"),
+    "reply_held": _l("Your reply is being sent: you can undo it for %(seconds)s seconds."),
     # The technician's offline queue (static/js/mobile-offline.js).
     "queue_waiting": _l("Waiting for connection (%(count)s)"),
     "queue_sending": _l("Sending (%(count)s)…"),

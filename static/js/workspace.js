@@ -211,6 +211,8 @@
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTyping(event.target) || document.querySelector("dialog[open]")) return;
     if (event.target.closest && event.target.closest(OWN_KEYS)) return;
+    // The focused timeline scrolls with the arrows (it is focusable for that).
+    if (event.key.startsWith("Arrow") && event.target.matches(".timeline-scroll")) return;
     const action = KEYS[event.key];
     if (action && action()) event.preventDefault();
   });

@@ -1,0 +1,166 @@
+"""Issue 32 point 10, by keyboard and by ear, in a Dutch browser at 1440×900.
+
+The skip link is the first Tab stop and lands in the page; a conversation is
+opened from the inbox, answered and sent with the keyboard alone; the planning
+board's plan dialog opens by keyboard, closes with Escape and gives focus back.
+A message arriving live is written into the polite live region while focus and
+the text being typed stay where they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models.enums import ChannelType
+from app.planning.board import week_key
+from tests import factories
+from tests.e2e.keyboard import tab_to
+from tests.e2e.test_admin_pages import sign_in_dutch
+from tests.helpers import customer_writes
+from tests.planning_support import approved_order, working_day
+
+DESK = {"width": 1440, "height": 900}
+# Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
+
+
+def _shot_both_schemes(page, name: str) -> None:
+    """``name``.png in light colours and ``name``-dark.png, focus left where it is."""
+    if not SHOTS:
+        return
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    for scheme, suffix in (("light", ""), ("dark", "-dark")):
+        page.emulate_media(color_scheme=scheme)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}{suffix}.png"))
+    page.emulate_media(color_scheme="light")
+
+
+def _conversation(make_user):
+    team = factories.team("Klantenservice")
+    make_user("agent", email="anouk@switchboard.test", team_id=team.id, language="nl")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp Business")
+    jan = factories.contact(display_name="Jan Jansen", phone="+31612345678")
+    thread = factories.thread(
+        whatsapp,
+        jan,
+        thread_subject="Laadpaal knippert rood",
+        assigned_team_id=team.id,
+        minutes_ago=5,
+    )
+    factories.message(thread, "Goedemorgen, hij knippert rood", sender_contact_id=jan.id)
+    db.session.commit()
+    return whatsapp, jan, thread
+
+
+def _desk(browser):
+    context = browser.new_context(viewport=DESK, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def test_skip_link_then_inbox_thread_and_composer_by_keyboard(live_server, browser, make_user):
+    _whatsapp, _jan, thread = _conversation(make_user)
+    context, page = _desk(browser)
+    try:
+        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
+        page.goto(f"{live_server.url}/inbox")
+        page.wait_for_load_state("load")
+
+        # The first Tab stop is "Naar de inhoud", shown while it has focus.
+        page.keyboard.press("Tab")
+        skip = page.get_by_test_id("skip-link")
+        expect(skip).to_be_focused()
+        expect(skip).to_have_text("Naar de inhoud")
+        expect(skip).to_be_in_viewport()
+        _shot_both_schemes(page, "skip-link")
+        page.keyboard.press("Enter")
+        expect(page.locator("main#main")).to_be_focused()
+
+        # From the page, Tab reaches the conversation's row; Enter opens it.
+        tab_to(page, f'#thread-list .thread-link[href$="/threads/{thread.id}"]')
+        row = page.locator(f'.thread-row[data-thread-id="{thread.id}"]')
+        assert row.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+        _shot_both_schemes(page, "focus-visible")
+        page.keyboard.press("Enter")
+        expect(page.locator(f'#thread[data-thread-id="{thread.id}"]')).to_be_visible()
+
+        # On to the reply box (past the header's controls and the timeline).
+        tab_to(page, "#reply-content")
+        box = page.locator("#reply-content")
+        assert box.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+        page.keyboard.type("We komen morgen tussen 8 en 12 uur.")
+        _shot_both_schemes(page, "focus-visible-composer")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator("#timeline")).to_contain_text("We komen morgen tussen 8 en 12 uur.")
+        expect(box).to_have_value("")
+    finally:
+        context.close()
+
+
+def test_the_plan_dialog_by_keyboard(live_server, browser, make_user):
+    manager = make_user("manager", email="marieke@switchboard.test", language="nl")
+    make_user("technician", language="nl")
+    order = approved_order("CC-2026-00700")
+    db.session.commit()
+    day = working_day(7)
+    week = week_key(day - timedelta(days=day.weekday()))
+    context, page = _desk(browser)
+    try:
+        sign_in_dutch(page, live_server.url, manager.email)
+        page.goto(f"{live_server.url}/planning/?week={week}")
+        page.wait_for_load_state("load")
+        plan = page.get_by_test_id("unplanned-order").filter(has_text=order.order_number)
+        tab_to(page, f'[data-order="{order.order_number}"] [data-testid="plan-open"]')
+        page.keyboard.press("Enter")
+        dialog = page.get_by_test_id("plan-dialog")
+        expect(dialog.get_by_test_id("plan-form")).to_be_visible()
+        # Focus moved into the dialog, to its first field.
+        expect(dialog.locator('input[name="date"]')).to_be_focused()
+        _shot_both_schemes(page, "plan-dialog-keyboard")
+
+        page.keyboard.press("Escape")
+        expect(dialog.get_by_test_id("plan-form")).to_have_count(0)
+        expect(plan.get_by_test_id("plan-open")).to_be_focused()
+
+        # Open again and close with the close button, by keyboard too.
+        page.keyboard.press("Enter")
+        expect(dialog.locator('input[name="date"]')).to_be_focused()
+        tab_to(page, '[data-testid="plan-close"]', backwards=True)
+        page.keyboard.press("Enter")
+        expect(dialog.get_by_test_id("plan-form")).to_have_count(0)
+        expect(plan.get_by_test_id("plan-open")).to_be_focused()
+    finally:
+        context.close()
+
+
+def test_a_live_message_is_announced_and_focus_stays(live_server, browser, make_user):
+    whatsapp, jan, thread = _conversation(make_user)
+    context, page = _desk(browser)
+    try:
+        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
+        page.goto(f"{live_server.url}/threads/{thread.id}")
+        page.wait_for_function(
+            "() => window.switchboardSocket && window.switchboardSocket.connected"
+        )
+        box = page.locator("#reply-content")
+        box.focus()
+        page.keyboard.type("Ik kijk het even na")
+        region = page.get_by_test_id("live-announcer")
+        expect(region).to_have_attribute("aria-live", "polite")
+        expect(region).to_have_text("")
+
+        customer_writes(whatsapp, jan, "wamid.a11y1", "Hij doet het weer!")
+
+        expect(region).to_have_text(re.compile("Nieuw bericht in dit gesprek van Jan Jansen"))
+        expect(page.locator("#timeline")).to_contain_text("Hij doet het weer!")
+        expect(box).to_be_focused()
+        expect(box).to_have_value("Ik kijk het even na")
+    finally:
+        context.close()
