@@ -332,17 +332,23 @@ def deployment(tmp_path):
 # process running a long file alone while the other waits.
 LONGEST_FIRST = (
     "tests/test_scale_out.py",
-    "tests/test_database_restart.py",
-    "tests/e2e/test_composer.py",
-    "tests/e2e/test_workspace.py",
-    "tests/test_assignment.py",
-    "tests/e2e/test_order_end_to_end.py",
-    "tests/e2e/test_two_factor.py",
-    "tests/test_gdpr_erasure.py",
-    "tests/test_composer.py",
-    "tests/e2e/test_content_security_policy.py",
     "tests/e2e/test_dutch_pages_staff.py",
+    "tests/e2e/test_accessibility.py",
     "tests/e2e/test_dutch_pages.py",
+    "tests/test_database_restart.py",
+    "tests/test_cli.py",
+    "tests/e2e/test_two_factor.py",
+    "tests/e2e/test_workspace.py",
+    "tests/test_deployment_defaults.py",
+    "tests/e2e/test_composer.py",
+    "tests/e2e/test_analytics_page.py",
+    "tests/e2e/test_content_security_policy.py",
+    "tests/e2e/test_order_end_to_end.py",
+    "tests/test_gdpr_erasure.py",
+    "tests/test_portal.py",
+    "tests/test_sign_in_throttle.py",
+    "tests/test_assignment.py",
+    "tests/test_composer.py",
 )
 
 
