@@ -328,6 +328,13 @@ class Config:
             "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),
             "CSAT_QUIET_DAYS": _env_int("CSAT_QUIET_DAYS", 30),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
+            # Mail posted straight into the inbox (README, "See a message arrive"):
+            # on for the SQLite demo of `make run`, off on a deployment unless asked,
+            # so a server that simply uses no Outlook takes no anonymous mail.
+            "SANDBOX_MAIL_INTAKE": _env(
+                "SANDBOX_MAIL_INTAKE", "1" if is_sqlite(_env("DATABASE_URL", default_db)) else "0"
+            )
+            == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
             # Web Push to the technician's phone (app/mobile/push.py): the VAPID key
             # pair (`flask push-keys` makes one) and a mailto:/https: contact for

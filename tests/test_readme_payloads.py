@@ -74,3 +74,31 @@ def test_the_sandbox_mail_address_names_what_is_wrong_and_closes_outside_the_san
     )
     assert closed.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(InboundWebhookEvent.id))) == 0
+
+
+def test_a_deployment_takes_no_posted_mail_unless_asked(app, client):
+    """Outlook unused is not a demo: on a deployment the address is shut by default."""
+    _path, body = readme_posts()[1]
+    app.config["SANDBOX_MAIL_INTAKE"] = False
+    closed = client.post(
+        "/api/v1/webhooks/outlook/sandbox", data=body, content_type="application/json"
+    )
+    assert closed.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(InboundWebhookEvent.id))) == 0
+
+
+def test_posted_mail_keeps_only_what_a_demo_mail_needs(app, client):
+    """Headers, a conversation id or recipients could thread it into someone's conversation."""
+    _path, body = readme_posts()[1]
+    message = json.loads(body)
+    message.update(
+        conversationId="AAQk-someone-elses",
+        toRecipients=[{"emailAddress": {"address": "orders@partner.example"}}],
+        internetMessageHeaders=[{"name": "In-Reply-To", "value": "<x@y>"}],
+    )
+    assert client.post("/api/v1/webhooks/outlook/sandbox", json=message).status_code == 202
+    stored = json.loads(db.session.scalars(sa.select(InboundWebhookEvent.raw_body)).one())
+    assert set(stored) <= {"from", "subject", "body", "id"}
+    too_long = dict(message, subject="x" * 999)
+    refused = client.post("/api/v1/webhooks/outlook/sandbox", json=too_long)
+    assert refused.status_code == 422 and "subject" in refused.get_data(as_text=True)

@@ -24,7 +24,7 @@ from app.inbox.services import (
     list_threads,
     sla_label,
 )
-from app.inbox.view_counts import cached_view_counts
+from app.inbox.view_counts import cached_view_counts, view_counts
 from app.models import SavedView, User
 
 _ANY_ID = "00000000-0000-0000-0000-000000000000"
@@ -117,6 +117,8 @@ def counts_after_change(viewer: User) -> dict[str, dict[str, str]]:
     return {
         "tabs": {name: count_label(count) for name, count in recount_tabs(viewer).items()},
         "views": {
-            key: count_label(count) for key, count in cached_view_counts(viewer, views).items()
+            # Counted afresh, like the tabs: the cache moves only once the change's
+            # after-commit listener has run, which may be after this answer.
+            key: count_label(count) for key, count in view_counts(viewer, views).items()
         },
     }

@@ -24,4 +24,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_column("users", "density")
+    # Batch mode: SQLite (make run) cannot drop a column in place.
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("density")

@@ -36,8 +36,9 @@
 
   document.addEventListener("switchboard:message:new", function (event) {
     const message = (event.detail && event.detail.message) || {};
-    const me = document.body.dataset.userId;
-    if (message.sender && message.sender.type === "user" && message.sender.id === me) return;
+    // Only what a customer writes: status lines, our own replies and colleagues'
+    // notes would make a screen reader talk over the agent all day.
+    if (message.direction !== "inbound") return;
     const name = message.sender && message.sender.name;
     const open = document.getElementById("thread");
     const here = open && open.dataset.threadId === event.detail.thread_id;

@@ -85,11 +85,15 @@
     }
   });
 
-  window.addEventListener("hashchange", function () {
+  window.addEventListener("hashchange", function (event) {
     if (window.location.hash !== "#customer-panel") customerOpenedHere = false;
-    // Back on the conversation: the reply box and the latest message, not the panel's scroll.
+    // Back from the customer panel to the conversation: the reply box and the latest
+    // message, not the panel's scroll. Other anchors (the skip link) keep their place.
+    const leftPanel = (event.oldURL || "").endsWith("#customer-panel");
     const thread = document.getElementById("thread");
-    if (PHONE.matches && thread && window.location.hash !== "#customer-panel") window.scrollTo(0, 0);
+    if (PHONE.matches && thread && leftPanel && window.location.hash !== "#customer-panel") {
+      window.scrollTo(0, 0);
+    }
   });
 
   // --- the reply box after a refusal ------------------------------------------
