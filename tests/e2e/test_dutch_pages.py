@@ -14,9 +14,7 @@ import sqlalchemy as sa
 
 from app.auth.services import create_user
 from app.extensions import db
-from app.integrations.endpoint_input import EndpointForm
-from app.integrations.endpoints import create_endpoint
-from app.integrations.events import EVENT_NAMES
+from app.integrations.endpoints import EVENT_NAMES, EndpointForm, create_endpoint
 from app.merges.contacts import merge_contacts
 from app.models import (
     ApiToken,
