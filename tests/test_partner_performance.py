@@ -188,7 +188,7 @@ def test_page_shows_figures_in_dutch(fixture, client, auth, make_user, speak):
     assert "+100,0 %" in html
     assert "≤ 50 ms" in html and "≤ 500 ms" in html
     assert "75,0 %" in html
-    assert "Prestaties" in html and "Bestellingen" in html
+    assert "Prestaties" in html and "Orders" in html
     assert 'data-days="7"' in html and 'aria-current="true" data-days="7"' in html
 
 

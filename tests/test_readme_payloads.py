@@ -38,7 +38,7 @@ def test_the_readme_messages_arrive_in_the_inbox(app, client, auth):
     posts = readme_posts()
     assert [path for path, _body in posts] == [
         "/api/v1/webhooks/whatsapp",
-        "/api/v1/webhooks/outlook/sandbox",
+        "/sandbox/outlook/mail",
     ]
     for path, body in posts:
         json.loads(body)  # valid JSON once the shell has filled in the time
@@ -62,7 +62,7 @@ def test_the_readme_messages_arrive_in_the_inbox(app, client, auth):
 
 
 def test_the_sandbox_mail_address_names_what_is_wrong_and_closes_outside_the_sandbox(app, client):
-    bad = client.post("/api/v1/webhooks/outlook/sandbox", json={"from": {}, "body": {}})
+    bad = client.post("/sandbox/outlook/mail", json={"from": {}, "body": {}})
     assert bad.status_code == 422
     assert "from.emailAddress.address" in bad.get_data(as_text=True)
     app.config.update(
@@ -70,7 +70,7 @@ def test_the_sandbox_mail_address_names_what_is_wrong_and_closes_outside_the_san
     )
     _path, body = readme_posts()[1]
     closed = client.post(
-        "/api/v1/webhooks/outlook/sandbox", data=body, content_type="application/json"
+        "/sandbox/outlook/mail", data=body, content_type="application/json"
     )
     assert closed.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(InboundWebhookEvent.id))) == 0
@@ -81,7 +81,7 @@ def test_a_deployment_takes_no_posted_mail_unless_asked(app, client):
     _path, body = readme_posts()[1]
     app.config["SANDBOX_MAIL_INTAKE"] = False
     closed = client.post(
-        "/api/v1/webhooks/outlook/sandbox", data=body, content_type="application/json"
+        "/sandbox/outlook/mail", data=body, content_type="application/json"
     )
     assert closed.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(InboundWebhookEvent.id))) == 0
@@ -96,9 +96,9 @@ def test_posted_mail_keeps_only_what_a_demo_mail_needs(app, client):
         toRecipients=[{"emailAddress": {"address": "orders@partner.example"}}],
         internetMessageHeaders=[{"name": "In-Reply-To", "value": "<x@y>"}],
     )
-    assert client.post("/api/v1/webhooks/outlook/sandbox", json=message).status_code == 202
+    assert client.post("/sandbox/outlook/mail", json=message).status_code == 202
     stored = json.loads(db.session.scalars(sa.select(InboundWebhookEvent.raw_body)).one())
     assert set(stored) <= {"from", "subject", "body", "id"}
     too_long = dict(message, subject="x" * 999)
-    refused = client.post("/api/v1/webhooks/outlook/sandbox", json=too_long)
+    refused = client.post("/sandbox/outlook/mail", json=too_long)
     assert refused.status_code == 422 and "subject" in refused.get_data(as_text=True)

@@ -43,7 +43,10 @@ NOT_PAGES = re.compile(
     r"|\.(csv|md|json|ics|js|webmanifest)$|/oauth/|/attachments/|/portal/welcome/|/canned$"
 )
 # Partials that show something only for a choice in their query string.
-QUERIES = {"/threads/<thread_id>/template-preview": "template_id"}
+QUERIES = {
+    "/threads/<thread_id>/template-preview": "template_id",
+    "/threads/<uuid:thread_id>/merge/preview": "into",
+}
 
 
 @dataclass

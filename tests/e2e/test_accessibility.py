@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.models import Contact, Integration, User
+from app.models import CommunicationThread, Contact, Integration, User
 from app.seed.demo import DEMO_PASSWORD, load_demo_data
 from tests.e2e.axe import axe_violations
 from tests.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
@@ -225,6 +225,22 @@ def _seed(role: str, make_user) -> str:
 
 def _linked_nowhere(role: str) -> list[str]:
     """This role's pages whose only links are on pages its crawl passes by."""
+    if role == "agent":
+        # The customer pane links "merge with another contact" only where the agent may
+        # merge that contact; the first conversation's customer may be one they may not.
+        agent_id = db.session.scalar(
+            sa.select(User.id).where(User.email == "agent@switchboard.test")
+        )
+        contacts = db.session.scalars(
+            sa.select(CommunicationThread.contact_id)
+            .where(
+                CommunicationThread.assigned_to_user_id == agent_id,
+                CommunicationThread.contact_id.is_not(None),
+            )
+            .distinct()
+            .limit(10)
+        ).all()
+        return [f"/contacts/{contact_id}/merge" for contact_id in contacts]
     if role != "admin":
         return []
     # A customer's privacy page is linked from the conversation's customer pane,

@@ -146,6 +146,12 @@ def desk_values(agent: User) -> dict[str, str]:
         "event_id": _id(InboundWebhookEvent),
         "draft_id": _id(OrderDraft),
         "merge_id": _id(ContactMerge),
+        # The conversation a merge preview would merge into: another of the agent's.
+        "into": _id(
+            CommunicationThread,
+            CommunicationThread.assigned_to_user_id == agent.id,
+            CommunicationThread.id != thread.id,
+        ),
     }
     return {name: value for name, value in values.items() if value is not None}
 

@@ -185,6 +185,10 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
 
         # A double booking is refused on the board, with the reason in Dutch.
         second = page.get_by_test_id("unplanned-order").first
+        # The board was loaded anew by the plan above: a click before htmx has bound the
+        # button does nothing (a loaded CI machine runs the deferred scripts late).
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         second.get_by_test_id("plan-open").click()
         dialog.locator('input[name="date"]').fill(wednesday.isoformat())
         dialog.locator('input[name="window_start"]').fill("14:00")

@@ -103,7 +103,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         # "Afgerond" is asked on the phone: the server's dialog cannot come offline.
         assert asked == [
             "CC-2026-00042 · Afgerond: als afgerond markeren? De partner en de klant horen"
-            " het zodra je weer verbinding hebt."
+            " het zodra u weer verbinding hebt."
         ]
 
         # Reloaded without a signal: the day and the queue are still there.

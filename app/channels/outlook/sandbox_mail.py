@@ -34,13 +34,14 @@ SOURCE = "outlook_sandbox"
 # RFC 5322's line limit for a subject, and a sender name's column.
 MAX_SUBJECT, MAX_NAME, MAX_ID = 998, 255, 200
 
-bp = Blueprint("outlook_sandbox_mail", __name__, url_prefix="/api/v1/webhooks/outlook/sandbox")
+bp = Blueprint("outlook_sandbox_mail", __name__, url_prefix="/sandbox/outlook/mail")
 declare_blueprint(
     bp, public("sandbox only (no Graph credentials, else 404): a demo's inbound e-mail")
 )
 csrf.exempt(bp)
 
 
+# Outside /api/v1: a demo convenience, not part of the API partners and providers use.
 @bp.post("")
 def receive_mail():
     """Store a Graph-shaped message (404 outside the sandbox, 400 not JSON, 422 not mail)."""
