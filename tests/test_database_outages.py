@@ -36,12 +36,15 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/switchboard"
 def _restart() -> None:
     """What a restart does to the app's pooled connections: the server ends each one.
 
-    From a connection of its own, outside the pool, as the server would.
+    From a connection of its own, outside the pool, as the server would. The
+    timeout makes each call wait until that backend has gone (and so has sent
+    its goodbye): without it the call returns once the signal is sent, and on a
+    busy machine the next request can reach the pool before the backend exits.
     """
     plain = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as outside:
         ended = outside.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()[0]
     assert ended >= 1, "no pooled connection to end"

@@ -27,7 +27,7 @@ def _backend_pid(engine: sa.Engine) -> int:
 def _end_backend(pid: int) -> None:
     killer = sa.create_engine(TEST_DATABASE_URL, poolclass=sa.pool.NullPool)
     with killer.connect() as connection:
-        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
     killer.dispose()
 
 

@@ -172,12 +172,12 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
     # In the order they were made, each once.
     assert _moves(first_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
     assert _moves(second_id) == [("scheduled", "in_progress"), ("in_progress", "completed")]
-    thread_id = db.session.scalar(
-        sa.select(CommunicationThread.id).where(CommunicationThread.order_id == first_id)
-    )
+    # Across the order's conversations: finishing the visit may start another one
+    # (the customer's e-mail), so "the" thread of the order is not one row.
     timeline = db.session.scalars(
         sa.select(CommunicationMessage)
-        .where(CommunicationMessage.thread_id == thread_id)
+        .join(CommunicationThread, CommunicationThread.id == CommunicationMessage.thread_id)
+        .where(CommunicationThread.order_id == first_id)
         .order_by(CommunicationMessage.created_at)
     ).all()
     photos = [m for m in timeline if m.message_type == MessageType.INTERNAL_NOTE]
