@@ -1,9 +1,10 @@
 """The rating question as the customer gets it: a WhatsApp list, or an e-mail with a link.
 
-Written in the customer's language (their contact's locale; Dutch unless it
-says English). WhatsApp allows at most three reply buttons, so the five ratings
-go out as an interactive *list* (one section of five rows, each row's id
-``csat:<survey id>:<rating>``), which :mod:`app.csat.answers` reads back.
+Written in the customer's language (the one they write in, else their
+contact's locale; Dutch unless that is English). WhatsApp allows at most three
+reply buttons, so the five ratings go out as an interactive *list* (one section
+of five rows, each row's id ``csat:<survey id>:<rating>``),
+which :mod:`app.csat.answers` reads back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app import languages
 from app.conversations import channel_of_type, post_outbound
 from app.csat.tokens import rating_url
 from app.models import CommunicationMessage, CommunicationThread, Contact, CsatResponse
@@ -23,7 +25,8 @@ WHATSAPP, EMAIL = "whatsapp", "email"
 
 
 def customer_language(contact: Contact) -> str:
-    language = (contact.locale or "nl")[:2].lower()
+    """The customer's language (app/languages) if the question exists in it, else Dutch."""
+    language = languages.customer_language(contact)
     return language if language in LANGUAGES else "nl"
 
 

@@ -320,6 +320,9 @@ class CommunicationMessage(Entity, db.Model):
     subject: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     message_content: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     message_html: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The language a customer's message is written in (ISO 639-1, app/languages);
+    # None for our own messages and for texts too short or mixed to tell.
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     attachments: so.Mapped[list[Any]] = so.mapped_column(default=list)
     external_message_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     delivery_status: so.Mapped[DeliveryStatus] = so.mapped_column(

@@ -95,6 +95,10 @@ class Contact(Entity, db.Model):
     is_primary: so.Mapped[bool] = so.mapped_column(default=False)
     preferred_channel: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     locale: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
+    # The language the customer last wrote in, detected from their own text
+    # (app/languages); beside ``locale``, which someone chose, so neither overwrites
+    # the other. ISO 639-1, None until a message was clear enough to tell.
+    detected_language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
     # When an admin erased the person's data (GDPR, app/gdpr): the row stays, as
     # orders and conversations keep pointing at it, but holds nothing personal.
