@@ -216,7 +216,7 @@ PARTNER = Scenario(
         "Prima, dan sluiten we deze vraag.",
     ),
     notes=(
-        "Webhook van {partner} gaf een 503 bij de eerste poging; de retry is gelukt.",
+        "Webhook van {partner} gaf een 503 bij de eerste poging; de tweede poging is gelukt.",
         "Partner gebruikt nog een oude SKU, mapping controleren.",
     ),
     tags=("partner",),
