@@ -21,12 +21,13 @@ from app.api.errors import ApiError, http_exception_as_json, json_error, wants_j
 from app.auth.decorators import SecondFactorRequired
 from app.auth.sessions import load_user
 from app.auth.signin import restore_remembered_session
-from app.config import Config, ensure_instance_secrets, ensure_private_sqlite_file
+from app.config import Config
 from app.crypto import keyring
 from app.database import ping_when_idle
 from app.database_outages import RetriesAfterDisconnect
 from app.extensions import csrf, db, htmx, login, migrate, socketio
 from app.features import collect, resolve
+from app.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
 from app.jobs.broker import Broker
 from app.logs import configure_logging
 from app.models.enums import Role

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from app.config import Config, ensure_instance_secrets, normalise_database_url, parse_pairs
+from app.config import Config, normalise_database_url, parse_pairs
 from app.crypto import KeyRing
+from app.instance_secrets import ensure_instance_secrets
 
 
 def test_defaults_match_the_contract(monkeypatch, tmp_path):

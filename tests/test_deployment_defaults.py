@@ -23,8 +23,8 @@ from app import create_app
 from app.analytics.export import cell
 from app.analytics.tables import COUNT, DURATION, PERCENT, TEXT
 from app.auth.services import create_user
-from app.config import ensure_instance_secrets, ensure_private_sqlite_file
 from app.extensions import db
+from app.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
 from app.models import Team
 from app.models.enums import Role
 from app.security.spreadsheets import inert_cell, inert_text
