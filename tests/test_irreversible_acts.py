@@ -8,6 +8,7 @@ clicking; the bulk bar's answer carries the list's counts.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -321,3 +322,33 @@ def test_bulk_mark_read_is_the_actors_and_leaves_open_forms_valid(client, auth, 
         headers=HX,
     )
     assert "0 changed, 2 already so" in again.get_data(as_text=True)
+
+
+def test_bulk_mark_read_leaves_a_message_that_came_after_the_list_unread(client, auth, make_user):
+    agent = make_user("agent", email="agent@switchboard.test")
+    thread = factories.thread(factories.channel(), last_customer_message_at=utcnow())
+    commit()
+    auth.login("agent@switchboard.test")
+    listed = client.get("/inbox?tab=all").get_data(as_text=True)
+    shown = re.search(rf'name="seen_{thread.id}" value="([^"]+)"', listed).group(1)
+    # A customer writes again after the list was drawn, before the agent clicks.
+    thread.last_customer_message_at = utcnow() + timedelta(seconds=5)
+    commit()
+
+    answer = client.post(
+        "/inbox/bulk",
+        data={
+            "csrf_token": auth.csrf_token("/inbox"),
+            "thread_ids": [str(thread.id)],
+            "action": "read",
+            f"seen_{thread.id}": shown,
+        },
+        headers=HX,
+    )
+
+    assert "1 changed" in answer.get_data(as_text=True)
+    read_up_to = db.session.scalar(
+        sa.select(ThreadRead.last_read_at).where(ThreadRead.user_id == agent.id)
+    )
+    assert read_up_to.isoformat() == shown
+    assert 'data-unread="true"' in client.get("/inbox?tab=all").get_data(as_text=True)

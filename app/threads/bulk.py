@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -86,8 +87,25 @@ def _values(action: str, form: Mapping) -> dict:
             raise InvalidInput({"tag": _("a tag of 1 to 40 characters")})
         return {"tag": tag}
     if action == "read":
-        return {}
+        return {"seen": _seen(form)}
     return {"snooze": form.get("snooze"), "snooze_until": form.get("snooze_until")}
+
+
+def _seen(form: Mapping) -> dict[uuid.UUID, datetime]:
+    """The newest customer message each listed row showed (``seen_<id>``), by thread.
+
+    Marking read goes no further: a message that came in after the list was drawn
+    stays unread. A row without one (a form from elsewhere) reads up to the newest.
+    """
+    seen = {}
+    for name, value in form.items():
+        if not name.startswith("seen_"):
+            continue
+        try:
+            seen[uuid.UUID(name.removeprefix("seen_"))] = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidInput({name: _("not a date and time")}) from exc
+    return seen
 
 
 def _assignee(raw: str) -> dict:
@@ -163,17 +181,20 @@ def _apply_one(thread: CommunicationThread, actor: User, request: BulkAction) ->
     if request.action == "tag":
         return bool(_add_tag(thread, actor, values["tag"]))
     if request.action == "read":
-        return _mark_read(thread, actor)
+        return _mark_read(thread, actor, values["seen"].get(thread.id))
     if request.action == "assign" and "team" in values:
         return _move_to_team(thread, actor, values["team"])
     return bool(apply_changes(thread, actor, values))
 
 
-def _mark_read(thread: CommunicationThread, actor: User) -> bool:
-    """Mark read for ``actor`` up to the newest customer message; False if it was read."""
+def _mark_read(thread: CommunicationThread, actor: User, shown: datetime | None) -> bool:
+    """Mark read for ``actor`` up to the newest customer message the row ``shown``
+    (else the newest there is); False if that was read already."""
     newest = thread.last_customer_message_at
     if newest is None:
         return False
+    if shown is not None:
+        newest = min(newest, shown)
     seen = db.session.scalar(
         sa.select(ThreadRead.last_read_at).where(
             ThreadRead.user_id == actor.id, ThreadRead.thread_id == thread.id
