@@ -14,8 +14,10 @@
   // agent was working inside it (a template just chosen swaps the composer).
   const keepOpen = new Set();
 
+  // Each fold names itself (data-fold-on-phone="…"): the same fold swapped in
+  // again by htmx is a new element, so it is known by its name.
   function foldKey(details) {
-    return details.className;
+    return details.dataset.foldOnPhone || details.className;
   }
 
   function foldForPhone(root) {
