@@ -77,7 +77,7 @@ def contact_side(contact: Contact, viewer: User) -> ContactSide:
     address = db.session.scalar(
         sa.select(Address).where(Address.contact_id == contact.id).order_by(Address.id).limit(1)
     )
-    side.address = _address_line(address) if address else None
+    side.address = address.one_line() if address else None
     threads = sa.select(CommunicationThread).where(CommunicationThread.contact_id == contact.id)
     visible = visible_threads_clause(viewer)
     if visible is not None:
@@ -106,15 +106,6 @@ def preview_refusal(viewer: User, kept: Contact, merged: Contact) -> str | None:
 def _add(values: list[str], value: str | None) -> None:
     if value and value not in values:
         values.append(value)
-
-
-def _address_line(address: Address) -> str:
-    street = " ".join(
-        part
-        for part in (address.street, address.house_number, address.house_number_addition)
-        if part
-    )
-    return ", ".join(part for part in (street, address.postal_code, address.city) if part)
 
 
 def _plain(name: str | None) -> str:
