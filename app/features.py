@@ -40,6 +40,7 @@ FEATURES: tuple[str, ...] = (
     "app.signatures",
     "app.tasks",
     "app.message_templates",
+    "app.languages",
     "app.channels",
     "app.channels.whatsapp",
     "app.channels.outlook",

@@ -7,10 +7,12 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.message_templates.services import templates_for_channel
 from app.mobile.services import local_today
 from app.models import (
     CommunicationMessage,
     CommunicationThread,
+    Contact,
     Order,
     OrderDraft,
     OrderNumberCounter,
@@ -18,7 +20,7 @@ from app.models import (
     PartnerSkuMapping,
     User,
 )
-from app.models.enums import DraftState, OrganizationType
+from app.models.enums import DraftState, OrganizationType, ThreadStatus
 from app.seed.demo import load_demo_data
 
 DEMO_EMAILS = {
@@ -95,6 +97,15 @@ def test_demo_seed_populates_and_is_idempotent(app):
         )
     )
     assert todays_visits >= 1
+
+    # Issue 33: one customer writes English, and the composer offers them English first.
+    [english] = db.session.scalars(sa.select(Contact).where(Contact.detected_language == "en"))
+    [thread] = db.session.scalars(
+        sa.select(CommunicationThread).where(CommunicationThread.contact_id == english.id)
+    )
+    assert thread.status == ThreadStatus.OPEN and thread.order_id is not None
+    offered = templates_for_channel(thread.channel.channel_type.value, language="en")
+    assert offered[0].language == "en" and offered[-1].language == "nl"
 
     assert load_demo_data() == {"skipped": True, "reason": "database already has users"}
     assert db.session.scalar(sa.select(sa.func.count(Order.id))) == len(numbers)

@@ -5,7 +5,8 @@ processors record a customer's message, the composer posts our reply, a note
 or a status line is recorded, a provider's report moves the ticks, an admin's
 GDPR erasure empties a customer's conversations (:mod:`.erasure`), two
 conversations become one or change customer (:mod:`.merging`), a person
-snoozes one and it wakes (:mod:`.snoozing`). Each keeps
+snoozes one and it wakes (:mod:`.snoozing`), the language a customer wrote
+in is noted (:mod:`.languages`). Each keeps
 the thread's preview, search document and SLA clock right in the caller's
 transaction and publishes events (:mod:`app.conversations.events`) that
 listeners of other features hear after the commit: live updates
@@ -48,6 +49,7 @@ from app.conversations.inbound import (
     record_sent_elsewhere,
     subject_from,
 )
+from app.conversations.languages import note_message_language
 from app.conversations.merging import (
     MergeRefused,
     MovedConversations,
@@ -130,6 +132,7 @@ __all__ = [
     "merged_thread_ids",
     "move_conversations",
     "newer_than_seen",
+    "note_message_language",
     "note_routing",
     "open_thread",
     "post_note",

@@ -129,6 +129,7 @@ def _erase_message(message: CommunicationMessage) -> None:
     message.sender_external = {}
     message.recipient_external = {}
     message.attachments = []
+    message.language = None  # told from the text that is gone
     message.extra = {**kept, ERASED_MARK: True}
     message.delivery_error = None
     if message.delivery_status == DeliveryStatus.PENDING:

@@ -131,6 +131,7 @@ def _erase_contact_row(footprint: Footprint) -> dict[str, int]:
         contact.display_name = ERASED_NAME
         contact.email = contact.phone = None
         contact.whatsapp_profile_name = contact.job_title = contact.preferred_channel = None
+        contact.detected_language = None  # told from their messages, erased too
         contact.extra = {}
         contact.erased_at = utcnow()
         counts["contact"] = 1

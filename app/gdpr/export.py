@@ -52,8 +52,8 @@ READ_CHUNK = 256 * 1024
 
 CONTACT_FIELDS = (
     "id", "contact_type", "display_name", "first_name", "last_name", "email", "phone",
-    "whatsapp_profile_name", "job_title", "preferred_channel", "locale", "extra",
-    "created_at", "updated_at", "erased_at",
+    "whatsapp_profile_name", "job_title", "preferred_channel", "locale", "detected_language",
+    "extra", "created_at", "updated_at", "erased_at",
 )  # fmt: skip
 ORGANIZATION_FIELDS = (
     "id", "name", "organization_type", "email", "phone", "website", "kvk_number", "vat_number",
@@ -68,7 +68,7 @@ THREAD_FIELDS = (
     "created_at", "last_message_at", "resolved_at",
 )  # fmt: skip
 MESSAGE_FIELDS = (
-    "id", "direction", "message_type", "subject", "message_content", "message_html",
+    "id", "direction", "message_type", "subject", "message_content", "message_html", "language",
     "sender_external", "recipient_external", "external_message_id", "delivery_status",
     "created_at", "sent_at", "delivered_at", "read_at",
 )  # fmt: skip

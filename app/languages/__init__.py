@@ -3,13 +3,25 @@
 ``customer_language`` is what other features ask (templates, suggested replies,
 the rating question): the language the customer last wrote in, else the locale
 someone set on the contact, else Dutch.
+
+- ``detection``: lingua, restricted to the languages our customers write in.
+- ``listeners`` and ``jobs``: each inbound customer message is read after its
+  commit; the conversation's owner stores ``message.language`` and the
+  contact's ``detected_language`` (:func:`app.conversations.note_message_language`).
+- ``hints``: what the composer tells the agent, language names in their locale.
 """
 
 from __future__ import annotations
 
+from app.features import Feature
 from app.models import Contact
 
 DEFAULT_LANGUAGE = "nl"
+
+FEATURE = Feature(
+    listeners=("app.languages.listeners",),
+    init_app="app.languages.hints:init_app",
+)
 
 
 def customer_language(contact: Contact | None) -> str:
@@ -18,3 +30,8 @@ def customer_language(contact: Contact | None) -> str:
         return DEFAULT_LANGUAGE
     chosen = contact.detected_language or contact.locale or DEFAULT_LANGUAGE
     return chosen[:2].lower()
+
+
+def base_language(code: str | None) -> str:
+    """The ISO 639-1 part of a stored code ("en_US" -> "en"); Dutch when none."""
+    return (code or DEFAULT_LANGUAGE)[:2].lower()

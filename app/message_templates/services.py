@@ -86,21 +86,27 @@ def list_templates(
 
 
 def templates_for_channel(
-    channel_type: str | None, category: str | None = None
+    channel_type: str | None, category: str | None = None, language: str | None = None
 ) -> list[CommunicationTemplate]:
     """Active templates an agent can use on ``channel_type``: its own and the "any" ones.
 
     A channel no template targets (a task, a phone call) gets the "any" ones; no
-    channel at all (None) gets every active template. Most used first, then by name.
+    channel at all (None) gets every active template. Those in ``language`` (the
+    customer's, ISO 639-1) first, then most used first, then by name.
     Raises ``TemplateValidationError`` for a category that does not exist.
     """
+    order = [
+        CommunicationTemplate.usage_count.desc(),
+        sa.func.lower(CommunicationTemplate.display_name),
+    ]
+    if language:
+        # "en" and "en_US" alike: the stored code may name a region (Meta's codes do).
+        in_language = sa.func.lower(sa.func.substr(CommunicationTemplate.language, 1, 2))
+        order.insert(0, sa.case((in_language == language[:2].lower(), 0), else_=1))
     query = (
         sa.select(CommunicationTemplate)
         .where(CommunicationTemplate.is_active.is_(True))
-        .order_by(
-            CommunicationTemplate.usage_count.desc(),
-            sa.func.lower(CommunicationTemplate.display_name),
-        )
+        .order_by(*order)
     )
     if channel_type is not None:
         usable = [TemplateChannelType.ANY]

@@ -34,6 +34,7 @@ from app.seed.demo_calls import build_calls
 from app.seed.demo_catalogue import build_catalogue, build_channels_and_templates
 from app.seed.demo_customers import build_customers
 from app.seed.demo_intake import build_order_email_intake
+from app.seed.demo_languages import build_english_conversation, build_english_templates
 from app.seed.demo_orders import build_orders
 from app.seed.demo_partner_activity import build_partner_activity
 from app.seed.demo_planning import build_planning
@@ -251,6 +252,7 @@ def load_demo_data(force: bool = False) -> dict:
     build_partners(ctx)
     build_catalogue(ctx)
     build_channels_and_templates(ctx)
+    build_english_templates(ctx)
     ensure_sla_defaults()  # the default calendar and SLA policies the threads are timed by
     build_customers(ctx)
     build_orders(ctx)
@@ -261,6 +263,8 @@ def load_demo_data(force: bool = False) -> dict:
     drafts = build_order_email_intake()
     partner_activity = build_partner_activity(ctx)
     visits = build_planning(ctx)
+    # Last: it draws nothing the builders above depend on (app/seed/demo_languages.py).
+    english_messages = build_english_conversation(ctx, {info.thread.contact_id for info in threads})
     db.session.flush()
     # Search documents are built in one statement once every message is in.
     rebuild_search_documents()
@@ -277,8 +281,8 @@ def load_demo_data(force: bool = False) -> dict:
         "customers": len(ctx.customers),
         "orders": len(ctx.orders),
         "visits": visits,
-        "threads": len(threads),
-        "messages": message_count + calls,
+        "threads": len(threads) + 1,
+        "messages": message_count + calls + english_messages,
         "calls": calls,
         "tasks": len(tasks),
         "notifications": notification_count,

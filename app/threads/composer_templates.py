@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import login_required
+from app.languages import customer_language
 from app.message_templates.services import get_template, templates_for_channel
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import reachable_channels
@@ -40,11 +41,14 @@ def preview(thread_id):
 @bp.get("/threads/<thread_id>/canned")
 @login_required
 def canned(thread_id):
-    """Templates usable on the selected channel, for the "/" list, most used first."""
+    """Templates usable on the selected channel, for the "/" list: those in the
+    customer's language first, then most used first."""
     thread = thread_or_refuse(thread_id)
     channel = _channel(thread, request.args.get("channel_id"))
     if channel is None:
         return jsonify(data=[])
-    templates = templates_for_channel(channel.channel_type.value)
+    templates = templates_for_channel(
+        channel.channel_type.value, language=customer_language(thread.contact)
+    )
     usable = usable_templates(thread, channel, templates)
     return jsonify(data=canned_items(thread, channel, usable.templates, current_user))

@@ -21,6 +21,8 @@ from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
 from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import ReplyCollision, latest_message_id, mark_read, merge_pointer
 from app.extensions import db
+from app.languages import customer_language
+from app.languages.hints import language_hint
 from app.merges.conversations import merge_not_allowed
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
@@ -66,7 +68,11 @@ def composer_context(
     )
     form = form or {}
     category = form.get("category") if form.get("category") in TemplateCategory.values() else None
-    templates = templates_for_channel(selected.channel_type.value if selected else None, category)
+    # Templates in the customer's language first; the hint above the reply says so.
+    language = customer_language(thread.contact)
+    templates = templates_for_channel(
+        selected.channel_type.value if selected else None, category, language
+    )
     # Past WhatsApp's 24-hour window only approved templates can be sent: say so,
     # and offer only those.
     usable = usable_templates(thread, selected, templates)
@@ -92,6 +98,8 @@ def composer_context(
             if selected and selected.channel_type == ChannelType.EMAIL_OUTLOOK
             else None
         ),
+        # The customer writes in another language than Dutch (issue 33).
+        "language_hint": language_hint(thread.contact, templates),
         "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
         # The chosen template's variable inputs (prefilled) and text, if any.
         "template_state": composer_state(chosen, thread, current_user, form),

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.channels.whatsapp.window import WindowState, closed_notice, service_window
+from app.languages import DEFAULT_LANGUAGE, customer_language
+from app.languages.hints import language_name
 from app.message_templates.rendering import TemplateInputs, template_inputs
 from app.models import CommunicationChannel, CommunicationTemplate, CommunicationThread, User
 from app.models.enums import ChannelType
@@ -86,10 +88,15 @@ def canned_items(
 ) -> list[dict]:
     """The "/" list: every usable template, with its text when it can be pasted as is.
 
+    ``language`` names the template's language (in the agent's) when the
+    customer is answered in another language than Dutch; None otherwise.
+
     ``text`` is None for an approved WhatsApp template (it must be sent as
     approved) and for a template still missing a value (the composer then shows
     its inputs).
     """
+    # For a customer answered in another language, each template names its own.
+    named = customer_language(thread.contact) != DEFAULT_LANGUAGE
     items = []
     for template in templates:
         approved = is_approved_for(template, channel)
@@ -103,6 +110,7 @@ def canned_items(
                 "kind": "approved" if approved else "text",
                 "text": state.draft.body if state is not None and state.complete else None,
                 "missing": state.missing_labels if state is not None else [],
+                "language": language_name(template.language) if named else None,
             }
         )
     return items

@@ -76,6 +76,13 @@
     const head = document.createElement("span");
     head.className = "canned-head";
     head.append(name, internal);
+    if (item.language) {
+      // The customer is answered in another language than Dutch: each template says its own.
+      const language = document.createElement("span");
+      language.className = "canned-language";
+      language.textContent = item.language;
+      head.append(language);
+    }
     if (item.kind === "approved" || item.text === null) {
       const tag = document.createElement("span");
       tag.className = "canned-tag";
