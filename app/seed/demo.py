@@ -82,7 +82,7 @@ STAFF = [
         "Daan Mulder",
         Role.TECHNICIAN,
         "tech",
-        ["alfen", "zaptec", "3-phase"],
+        ["alfen", "zaptec", "3-fase"],
         Availability.BUSY,
     ),
     (
@@ -114,7 +114,7 @@ STAFF = [
         "Lars Meijer",
         Role.AGENT,
         "sales",
-        ["offertes", "zakelijk", "load-balancing"],
+        ["offertes", "zakelijk", "laadbalancering"],
         Availability.AVAILABLE,
     ),
     (
@@ -130,7 +130,7 @@ STAFF = [
         "Ruben de Jong",
         Role.TECHNICIAN,
         "tech",
-        ["easee", "myenergi", "load-balancing"],
+        ["easee", "myenergi", "laadbalancering"],
         Availability.BUSY,
     ),
     (
@@ -138,7 +138,7 @@ STAFF = [
         "Kevin Hendriks",
         Role.TEAM_LEAD,
         "tech",
-        ["planning", "alfen", "3-phase"],
+        ["planning", "alfen", "3-fase"],
         Availability.AVAILABLE,
     ),
 ]
