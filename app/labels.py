@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from app.system_texts import CATALOGUE, SystemText
 
@@ -137,6 +138,13 @@ LABELS: dict[str, dict[str, Any]] = {
     # Health checks and webhook endpoints.
     "check_state": {"ok": _l("ok"), "failed": _l("failed"), "unknown": _l("unknown")},
     "endpoint_state": {"active": _l("active"), "disabled": _l("disabled"), "paused": _l("paused")},
+    # A background worker's state as RQ reports it (/admin/queues).
+    "worker_state": {
+        "idle": _lp("worker", "idle"),
+        "busy": _lp("worker", "busy"),
+        "started": _lp("worker", "starting"),
+        "suspended": _lp("worker", "suspended"),
+    },
     "template_category": {
         "customer_service": _l("customer service"),
         "installation_scheduling": _l("installation scheduling"),

@@ -47,6 +47,9 @@ CATALOGUE: dict[str, str] = {
     "snooze.cancelled": N_("%(actor)s ended the snooze"),
     # Routing reasons (app/assignment), shown as "Why here".
     "routing.rule": N_("%(thread_type)s → %(team)s"),
+    # The rule's type reads as its team's name ("Klantenservice → Klantenservice"):
+    # the team once (see SAME_TEAM).
+    "routing.rule_team": N_("Team %(team)s"),
     "routing.any_type": N_("Any other type"),
     "routing.queue": N_("left in the %(team)s queue: %(why)s"),
     "routing.skills": N_("skills %(skills)s"),
@@ -65,6 +68,8 @@ CATALOGUE: dict[str, str] = {
     "routing.manual": N_("Assigned by %(actor)s"),
     "routing.manual_to": N_("Assigned to %(assignee)s by %(actor)s"),
     "routing.auto_lowest_load": N_("Auto-assigned: %(thread_type)s → %(team)s (lowest workload)"),
+    "routing.auto_lowest_load_team": N_("Auto-assigned: team %(team)s (lowest workload)"),
+    "routing.auto_to": N_("Auto-assigned to %(user)s in team %(team)s (lowest workload)"),
     "routing.escalated_to_person": N_(
         "Escalated: unanswered for %(hours)s → %(user)s, named in the rules"
     ),
@@ -178,6 +183,28 @@ CATALOGUE: dict[str, str] = {
     "notification.sla_digest": N_("%(count)s conversations need attention (SLA)"),
     "notification.sla_digest_line": N_("%(subject)s (%(stage)s)"),
     "notification.sla_digest_more": N_("… and %(count)s more"),
+    # Integration health checks (app/integrations/health.py), on /integrations.
+    "health.whatsapp_sandbox": N_("no access token or phone number ID: messages are sandboxed"),
+    "health.whatsapp_ok": N_("%(number)s (quality %(quality)s)"),
+    "health.sendgrid_sandbox": N_("no API key: e-mail is sandboxed"),
+    "health.sendgrid_no_send_scope": N_("the API key lacks the mail.send scope"),
+    "health.sendgrid_ok": N_("key valid, %(count)s scopes"),
+    "health.teams_sandbox": N_("no TEAMS_WEBHOOK_URLS: cards are sandboxed"),
+    "health.teams_card_failed": N_("last card failed: %(error)s"),
+    "health.teams_ok": N_("%(count)s channel(s) configured; last card delivered: %(last)s"),
+    "health.teams_ok_no_card_yet": N_("%(count)s channel(s) configured; no card delivered yet"),
+    "health.make_sandbox": N_("no MAKE_WEBHOOK_URLS: scenarios are not called"),
+    "health.make_call_failed": N_("last call to %(event)s failed: %(error)s"),
+    "health.make_ok": N_("%(count)s scenario(s) configured"),
+    "health.pdok_no_response": N_("the answer has no response object"),
+    "health.pdok_ok": N_("%(postcode)s: %(count)s address(es) found"),
+    "health.timeout": N_("no answer within %(seconds)s s"),
+    "health.connection_failed": N_("connection failed (%(error)s)"),
+    "health.http_error": N_("HTTP %(status)s: %(words)s"),
+    "health.no_error_text": N_("no error text"),
+    "health.no_reason": N_("no reason given"),
+    "health.test_failed": N_("connection test failed"),
+    "health.test_passed": N_("connection test passed"),
     "sla_step.used": N_("%(percent)s%% of the response time used"),
     "sla_step.3": N_("response deadline passed: escalated to management"),
     "sla_step.3_first": N_("Response deadline passed: escalated to management"),
@@ -207,6 +234,14 @@ CATALOGUE: dict[str, str] = {
 
 Param = Union[str, int, float, "SystemText"]
 
+# Routing lines that name a thread type and the team it goes to, and their form
+# naming the team once: used when the type, in the reader's words, is the team's
+# name (customer support → the team Klantenservice reads "Klantenservice" twice).
+SAME_TEAM = {
+    "routing.rule": "routing.rule_team",
+    "routing.auto_lowest_load": "routing.auto_lowest_load_team",
+}
+
 
 @dataclass(frozen=True)
 class SystemText:
@@ -226,11 +261,13 @@ class SystemText:
 
     def english(self) -> str:
         """The text in English (the msgids are English): stored for search and the API."""
-        return CATALOGUE[self.key] % _english_params(self.params)
+        params = _english_params(self.params)
+        return CATALOGUE[_worded(self.key, params)] % params
 
     def render(self) -> str:
         """The text in the current locale (the request's, or one forced by the caller)."""
-        return gettext(CATALOGUE[self.key], **_rendered_params(self.params))
+        params = _rendered_params(self.params)
+        return gettext(CATALOGUE[_worded(self.key, params)], **params)
 
 
 Sentence = Union[SystemText, list[SystemText]]
@@ -310,6 +347,14 @@ def _from_dict(item: dict) -> SystemText:
         for name, value in (item.get("params") or {}).items()
     }
     return SystemText(item["key"], params)
+
+
+def _worded(key: str, params: Mapping[str, Any]) -> str:
+    """The key to write: ``key``, or its :data:`SAME_TEAM` form when the words repeat."""
+    same = SAME_TEAM.get(key)
+    if same and str(params.get("thread_type", "")).casefold() == str(params["team"]).casefold():
+        return same
+    return key
 
 
 def _param_json(value: Param):

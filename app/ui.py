@@ -17,6 +17,8 @@ from flask_login import current_user
 
 from app import system_texts
 from app.models.calls import CALL_PREVIEW_MARK
+from app.models.communication import ERASED_THREAD_SUBJECT
+from app.models.crm import ERASED_CONTACT_NAME
 from app.models.enums import Role
 
 ALL = tuple(Role)
@@ -95,6 +97,17 @@ CHANNEL_LABELS = {
     "internal_ticket": _l("Ticket"),
     "phone_call": _l("Phone"),
 }
+
+
+def channel_choice(channel) -> str:
+    """A channel as a choice: its type and name ("E-mail · Outlook klantenservice"), the
+    name alone when it already says the type ("WhatsApp Business", not "WhatsApp ·
+    WhatsApp Business")."""
+    kind = str(CHANNEL_LABELS.get(channel.channel_type.value, channel.channel_type.value))
+    name = channel.channel_name or ""
+    if kind.casefold() in name.casefold():
+        return name
+    return f"{kind} · {name}" if name else kind
 
 
 # Staff work in the Netherlands: show times there, whatever the server's zone.
@@ -270,8 +283,33 @@ def message_preview(text: str | None) -> str:
     return text
 
 
+# An erased person's contact and conversations keep an English placeholder (stored
+# for the API and search); staff read it in their own language.
+ERASED_NAME_LABEL = _l("Erased contact")
+ERASED_SUBJECT_LABEL = _l("Erased conversation")
+
+
+def contact_name(contact) -> str:
+    """A contact's name as staff read it: an erased person is "Gewist contact" in Dutch."""
+    if contact is None:
+        return ""
+    if contact.erased_at is not None and contact.display_name == ERASED_CONTACT_NAME:
+        return str(ERASED_NAME_LABEL)
+    return contact.display_name
+
+
+def thread_subject(thread) -> str:
+    """A conversation's subject as staff read it (an erased one's in their language)."""
+    if thread.thread_subject == ERASED_THREAD_SUBJECT:
+        return str(ERASED_SUBJECT_LABEL)
+    return thread.thread_subject
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(message_preview, "message_preview")
+    app.add_template_filter(contact_name, "contact_name")
+    app.add_template_filter(thread_subject, "thread_subject")
+    app.add_template_filter(channel_choice, "channel_choice")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(local_number, "local_number")

@@ -34,7 +34,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "_l": None, "_lp": ((1, "c"), 2)}
 # developer reads in English (endpoint, payload, header, callback, token).
 SAME_IN_DUTCH = frozenset(
     """
-    open urgent status type code week min max menu test live via re
+    open urgent status type code week min max menu test live via re compact
     team teams partner partners order orders contact account details filters
     inbox planning privacy offline manager ticket feedback voicemail e-mail emoji
     ok sla csat csv sku id url http https bag cc bcc ms enter esc

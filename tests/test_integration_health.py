@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale
 
 from app.auth.services import create_user
 from app.database import utcnow
@@ -273,15 +274,25 @@ def test_usage_figures_and_panel(app):
     db.session.commit()
     [row] = usage.usage_summary()
     assert (row.requests, row.success_rate, row.avg_ms) == (3, 66.7, 200.0)
-    with app.test_request_context("/integrations"):
-        html = render_template(
-            "integrations/_usage.html",
-            usage=[row],
-            health=[health.CheckResult("pdok", "PDOK", "ok", "1 address", "now")],
-        )
-    assert "POST /api/v1/external/send-whatsapp" in html
-    assert "66.7%" in html and "200 ms" in html
-    assert 'data-check="pdok"' in html
+    sandbox = health.check_whatsapp({})[1]
+    results = [
+        health.CheckResult("pdok", "PDOK", "ok", "1 address", "now"),  # kept by an earlier release
+        health.CheckResult(
+            "whatsapp", "WhatsApp", "sandbox", sandbox.english(), "now", [sandbox.to_json()]
+        ),
+    ]
+    pages = {}
+    for language in ("nl", "en"):
+        with app.test_request_context("/integrations"), force_locale(language):
+            pages[language] = render_template(
+                "integrations/_usage.html", usage=[row], health=results
+            )
+    assert "POST /api/v1/external/send-whatsapp" in pages["nl"]
+    # In the reader's number format, as every other percentage.
+    assert "66,7 %" in pages["nl"] and "66.7 %" in pages["en"] and "200 ms" in pages["nl"]
+    assert 'data-check="pdok"' in pages["nl"] and "1 address" in pages["nl"]
+    assert "geen toegangstoken of telefoonnummer-ID" in pages["nl"]
+    assert "no access token or phone number ID" in pages["en"]
 
 
 def test_a_redis_outage_costs_the_record_not_the_request(app, client, monkeypatch):

@@ -48,7 +48,7 @@ def test_the_page_stores_and_shows_the_defaults(client, auth, make_user):
     page = client.get(PAGE)
     assert page.status_code == 200
     text = html.unescape(page.get_data(as_text=True))
-    assert "Office hours (NL)" in text and "08:00-17:00" in text
+    assert "Kantooruren (NL)" in text and "08:00-17:00" in text
     assert "75%: a reminder to the assignee" in text
     assert db.session.scalar(sa.select(sa.func.count(SlaPolicy.id))) == len(DEFAULT_POLICIES)
     [calendar] = db.session.scalars(sa.select(BusinessCalendar)).all()
@@ -81,7 +81,7 @@ def test_a_bad_calendar_is_refused_with_each_field_named(client, auth, make_user
     assert "the end must come after the start" in text
     assert 'value="Zaterdagdienst"' in text  # what was typed is kept
     names = db.session.scalars(sa.select(BusinessCalendar.name)).all()
-    assert names == ["Office hours (NL)"]
+    assert names == ["Kantooruren (NL)"]
 
 
 def test_a_week_without_opening_hours_is_refused(client, auth, make_user):
@@ -127,7 +127,7 @@ def test_a_new_calendar_takes_over_the_channels_ticked(client, auth, make_user):
     assert calendar.holiday_country == "NL"
     assert calendar.closed_dates == ["2030-12-24", "2030-12-31"]
     assert calendar_for(db.session.get(CommunicationChannel, whatsapp.id)) == calendar
-    assert calendar_for(db.session.get(CommunicationChannel, mail.id)).name == "Office hours (NL)"
+    assert calendar_for(db.session.get(CommunicationChannel, mail.id)).name == "Kantooruren (NL)"
 
     # Made the default: the old default steps down; it cannot be un-defaulted by itself.
     response = _post(

@@ -99,13 +99,13 @@ def nice_step(peak: float, kind: str) -> float:
 
 
 def tick_text(value: float, kind: str) -> str:
-    """An axis label: ``30 min``, ``2 h``, ``1 d``, ``40 %``, ``1.000``."""
+    """An axis label: ``30 min``, ``2 h`` (``2 u`` in Dutch), ``1 d``, ``40 %``, ``1.000``."""
     if kind == DURATION:
         seconds = round(value)
         if seconds and seconds % 86400 == 0:
             return f"{seconds // 86400} d"
         if seconds and seconds % 3600 == 0:
-            return f"{seconds // 3600} h"
+            return _("%(hours)s h", hours=seconds // 3600)
         return f"{seconds // 60} min"
     if kind == PERCENT:
         return f"{local_number(round(value))} %"

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.ui import local_date, local_number, local_percent
 
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
@@ -51,7 +53,11 @@ def average(total: float | None, count: int) -> float | None:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``4 h 05 min``, ``12 min``, ``40 s``; an em dash for no value."""
+    """``4 h 05 min``, ``12 min``, ``40 s``; an em dash for no value.
+
+    The hour's unit is the reader's ("4 u 05 min" in Dutch, as everywhere else in
+    the interface); seconds, minutes and days are written alike in both languages.
+    """
     if seconds is None:
         return "—"
     seconds = round(seconds)
@@ -62,9 +68,9 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes:02d} min"
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=f"{minutes:02d}")
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return _("%(days)s d %(hours)s h", days=days, hours=hours)
 
 
 def display(value: Any, kind: str) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.ui import AVAILABILITY_LABELS, ROLE_LABELS
+
 ACRONYMS = {
     "sla": "SLA",
     "api": "API",
@@ -123,6 +125,7 @@ FIELD_LABELS: dict[str, Any] = {
     "password": _l("Password"),
     "two_factor": _l("Two-factor"),
     "language": _l("Language"),
+    "density": _l("Layout density"),
     "sessions": _l("Sessions"),
     "recovery_codes": _l("Recovery codes"),
     "signature": _l("Signature"),
@@ -182,6 +185,7 @@ FIELD_LABELS: dict[str, Any] = {
     # What a contact merge moved and an erasure removed, counted (app.merges, app.gdpr).
     "threads": _l("Conversations"),
     "messages": _l("Messages"),
+    "tasks": _l("Tasks"),
     "filled": _l("Fields filled"),
     "identities": _l("Phone numbers and e-mail addresses"),
     "addresses": _l("Addresses"),
@@ -221,9 +225,26 @@ FIELD_LABELS: dict[str, Any] = {
 }
 
 
+# Values the log stores as codes, by field, as people call them; a value not listed
+# is shown as stored.
+VALUE_LABELS: dict[str, dict[str, Any]] = {
+    # Named in the reader's language here (the preferences page names each in its own).
+    "language": {"nl": _l("Dutch"), "en": _l("English")},
+    "density": {"compact": _l("compact"), "comfortable": _l("comfortable")},
+    "role": {role.value: label for role, label in ROLE_LABELS.items()},
+    "availability": AVAILABILITY_LABELS,
+}
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action) or _as_words(action))
 
 
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name) or _as_words(name))
+
+
+def value_label(name: str, value: str) -> str | None:
+    """The stored code ``value`` of field ``name`` as people call it; None if not a code."""
+    label = VALUE_LABELS.get(name, {}).get(value)
+    return None if label is None else str(label)

@@ -13,7 +13,13 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.audit.labels import ACTION_LABELS, FIELD_LABELS, action_label, field_label  # noqa: F401
+from app.audit.labels import (  # noqa: F401
+    ACTION_LABELS,
+    FIELD_LABELS,
+    action_label,
+    field_label,
+    value_label,
+)
 from app.audit.log import NOBODY, AuditFilter, actions, entries_page, people
 from app.audit.records import SECRET_CHANGED, SECRET_MARKERS, SECRET_REMOVED, SECRET_SET
 from app.extensions import db
@@ -40,6 +46,7 @@ from app.models import (
     WebhookEndpoint,
 )
 from app.models.enums import OrganizationType, TokenKind
+from app.ui import local_number
 
 # Each table that audit entries are written for, by what an admin calls it.
 AREAS: dict[str, Any] = {
@@ -103,26 +110,34 @@ def change_lines(changes: dict[str, Any] | None) -> list[ChangeLine]:
         elif isinstance(value, dict) and value and set(value) <= {"from", "to"}:
             lines.append(
                 ChangeLine(
-                    label, old=show_value(value.get("from")), new=show_value(value.get("to"))
+                    label,
+                    old=show_value(value.get("from"), name),
+                    new=show_value(value.get("to"), name),
                 )
             )
         else:
-            lines.append(ChangeLine(label, value=show_value(value)))
+            lines.append(ChangeLine(label, value=show_value(value, name)))
     return lines
 
 
 # Words the log stores as values ("two_factor": "on"), in the reader's language.
-STORED_WORDS: dict[str, Any] = {"on": _l("on"), "off": _l("off")}
+STORED_WORDS: dict[str, Any] = {"on": _l("on"), "off": _l("off"), "ended": _l("ended")}
 
 
-def show_value(value: Any) -> str:
-    """A stored value for reading: "—" for nothing, yes/no, lists joined, objects as JSON."""
+def show_value(value: Any, field: str | None = None) -> str:
+    """A stored value of ``field`` for reading: "—" for nothing, yes/no, a code by its
+    name ("nl" is "Nederlands"), fractions with the reader's decimal sign, lists joined,
+    objects as JSON."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str) and field and (named := value_label(field, value)) is not None:
+        return named
     if isinstance(value, str) and value in STORED_WORDS:
         return str(STORED_WORDS[value])
+    if isinstance(value, float):  # a whole number stays as stored (ids, years, codes)
+        return local_number(value, 0 if value.is_integer() else 2)
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict) and all(
@@ -130,7 +145,7 @@ def show_value(value: Any) -> str:
     ):
         # Counts and small settings (an erasure's "addresses: 1, messages: 4") read as words.
         return ", ".join(
-            f"{field_label(key)}: {show_value(item)}" for key, item in sorted(value.items())
+            f"{field_label(key)}: {show_value(item, key)}" for key, item in sorted(value.items())
         )
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)

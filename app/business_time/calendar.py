@@ -31,7 +31,8 @@ from app.models.sla import BusinessCalendar
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_CALENDAR_NAME = "Office hours (NL)"
+# Stored and renamed at will: the Dutch desk's own words (see DEFAULT_POLICIES).
+DEFAULT_CALENDAR_NAME = "Kantooruren (NL)"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 DEFAULT_COUNTRY = "NL"
 DEFAULT_WEEKLY_HOURS: dict[str, list[list[str]]] = {

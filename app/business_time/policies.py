@@ -44,16 +44,19 @@ class PolicyDefault:
 
 
 TASK = ChannelType.INTERNAL_TASK.value
+# The names are stored, and admins rename policies as they like: they are the Dutch
+# desk's own words, as the demo's templates and teams are (migration 0057 renamed
+# the English ones stored before).
 DEFAULT_POLICIES: tuple[PolicyDefault, ...] = (
     PolicyDefault("E-mail", ChannelType.EMAIL_OUTLOOK.value, None, False, 240),
     PolicyDefault("WhatsApp", ChannelType.WHATSAPP_BUSINESS.value, None, False, 60),
     PolicyDefault("SMS", ChannelType.SMS.value, None, False, 60),
-    PolicyDefault("Escalated", None, None, True, ESCALATED_FALLBACK_MINUTES),
-    PolicyDefault("Internal task, critical", TASK, "critical", False, 30),
-    PolicyDefault("Internal task, urgent", TASK, "urgent", False, 60),
-    PolicyDefault("Internal task, high", TASK, "high", False, 240),
-    PolicyDefault("Internal task, normal", TASK, "normal", False, 480),
-    PolicyDefault("Internal task, low", TASK, "low", False, 960),
+    PolicyDefault("Geëscaleerd", None, None, True, ESCALATED_FALLBACK_MINUTES),
+    PolicyDefault("Interne taak, kritiek", TASK, "critical", False, 30),
+    PolicyDefault("Interne taak, urgent", TASK, "urgent", False, 60),
+    PolicyDefault("Interne taak, hoog", TASK, "high", False, 240),
+    PolicyDefault("Interne taak, normaal", TASK, "normal", False, 480),
+    PolicyDefault("Interne taak, laag", TASK, "low", False, 960),
 )
 
 

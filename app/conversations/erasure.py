@@ -29,10 +29,11 @@ from app.database import utcnow
 from app.extensions import db
 from app.inbox.search import rebuild_search_documents
 from app.models import CommunicationMessage, CommunicationThread
+from app.models.communication import ERASED_THREAD_SUBJECT
 from app.models.enums import DeliveryStatus, ThreadStatus
 from app.transactions import after_commit, publish
 
-ERASED_SUBJECT = "Erased conversation"
+ERASED_SUBJECT = ERASED_THREAD_SUBJECT
 # Stored for the API and search; the timeline shows it in the reader's language.
 ERASED_CONTENT = "This message was erased with the customer's personal data."
 # Set in an erased message's ``extra``: the timeline says so, a second erasure skips it.

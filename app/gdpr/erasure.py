@@ -41,9 +41,10 @@ from app.gdpr.rows import constant, rewrite
 from app.gdpr.sweeps import sweep
 from app.gdpr.tombstones import bury
 from app.models import CommunicationMessage, Contact, ContactIdentity, CsatResponse
+from app.models.crm import ERASED_CONTACT_NAME
 from app.models.enums import ContactType
 
-ERASED_NAME = "Erased contact"
+ERASED_NAME = ERASED_CONTACT_NAME
 ERASED_HOUSEHOLD = "Erased customer"
 AUDIT_ACTION = "gdpr_erase"
 

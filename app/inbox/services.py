@@ -55,7 +55,7 @@ FULL_ROWS = (
 # read whole, and its JSON documents (the channel's settings, the contact's
 # metadata, the thread's references) decoded, ~350 documents a page for nothing.
 INBOX_ROWS = (
-    so.joinedload(CommunicationThread.contact).load_only(Contact.display_name),
+    so.joinedload(CommunicationThread.contact).load_only(Contact.display_name, Contact.erased_at),
     so.joinedload(CommunicationThread.channel).load_only(CommunicationChannel.channel_type),
     so.joinedload(CommunicationThread.assigned_to).load_only(User.name),
     so.defer(CommunicationThread.external_references),

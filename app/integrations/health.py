@@ -9,7 +9,10 @@ is reported so, not checked.
 
 Outcomes go to ``provider_status`` under ``health:<name>``; admins get one
 in-app alert when a check starts failing (the first failure of a streak), not
-one every five minutes. The latest run is kept in Redis for the page.
+one every five minutes. The latest run is kept in Redis for the page. A finding
+is a system text (:mod:`app.system_texts`, ``health.*``): stored as its key and
+parameters beside the English, and shown in the reader's language; what a
+provider or connector says itself is kept verbatim.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Any
 
 import redis
 import requests
@@ -31,9 +35,10 @@ from app.integrations.connectors import connector_for
 from app.models import Integration, OutboundDelivery, ProviderStatus, User
 from app.models.enums import DeliveryKind, OutboundState, Priority, Role
 from app.notifications.services import announce, create_notification
-from app.system_texts import text, verbatim
+from app.system_texts import SystemText, text, to_json, verbatim
 from app.transactions import after_commit, commit
 from app.transports.health import record_failure, record_success
+from app.ui import DISPLAY_ZONE
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,11 @@ OK, FAILED, SANDBOX = "ok", "failed", "sandbox"
 
 
 class CheckFailed(Exception):
-    """The provider is configured and does not answer as it should (message: why)."""
+    """The provider is configured and does not answer as it should (``finding``: why)."""
+
+    def __init__(self, finding: SystemText) -> None:
+        super().__init__(finding.english())
+        self.finding = finding
 
 
 @dataclass(frozen=True)
@@ -52,52 +61,60 @@ class CheckResult:
     name: str
     label: str
     state: str
-    message: str
+    message: str  # in English, for the log and the API
     checked_at: str
+    # The finding as stored system text (app.system_texts.to_json), for the page; a
+    # snapshot kept by an earlier release has none and shows ``message``.
+    finding: Any = None
 
 
 # --- the checks: each returns (state, message) or raises CheckFailed ---------------
 
 
-def check_whatsapp(config) -> tuple[str, str]:
+def check_whatsapp(config) -> tuple[str, SystemText]:
     token, number = config.get("WHATSAPP_ACCESS_TOKEN"), config.get("WHATSAPP_PHONE_NUMBER_ID")
     if not token or not number:
-        return SANDBOX, "no access token or phone number id: messages are sandboxed"
+        return SANDBOX, text("health.whatsapp_sandbox")
     base = config["WHATSAPP_API_BASE"].rstrip("/")
     url = f"{base}/{config['WHATSAPP_API_VERSION']}/{number}"
     body = _get_json(url, {"fields": "display_phone_number,quality_rating"}, bearer=token)
-    return (
-        OK,
-        f"{body.get('display_phone_number', number)} (quality {body.get('quality_rating', '?')})",
+    return OK, text(
+        "health.whatsapp_ok",
+        number=str(body.get("display_phone_number", number)),
+        quality=str(body.get("quality_rating", "?")),
     )
 
 
-def check_sendgrid(config) -> tuple[str, str]:
+def check_sendgrid(config) -> tuple[str, SystemText]:
     key = config.get("SENDGRID_API_KEY")
     if not key:
-        return SANDBOX, "no API key: e-mail is sandboxed"
+        return SANDBOX, text("health.sendgrid_sandbox")
     body = _get_json(config["SENDGRID_API_BASE"].rstrip("/") + "/v3/scopes", bearer=key)
     scopes = body.get("scopes") or []
     if "mail.send" not in scopes:
-        raise CheckFailed("the API key lacks the mail.send scope")
-    return OK, f"key valid, {len(scopes)} scopes"
+        raise CheckFailed(text("health.sendgrid_no_send_scope"))
+    return OK, text("health.sendgrid_ok", count=len(scopes))
 
 
-def check_teams(config) -> tuple[str, str]:
+def check_teams(config) -> tuple[str, SystemText]:
     channels = config.get("TEAMS_WEBHOOK_URLS") or {}
     if not channels:
-        return SANDBOX, "no TEAMS_WEBHOOK_URLS: cards are sandboxed"
+        return SANDBOX, text("health.teams_sandbox")
     status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == "teams"))
     if status is not None and status.consecutive_failures:
-        raise CheckFailed(f"last card failed: {status.last_error_message or 'no reason'}")
-    last = status.last_success_at.isoformat() if status and status.last_success_at else "none yet"
-    return OK, f"{len(channels)} channel(s) configured; last card delivered: {last}"
+        error = _reason(status.last_error_message)
+        raise CheckFailed(text("health.teams_card_failed", error=error))
+    if status is None or status.last_success_at is None:
+        return OK, text("health.teams_ok_no_card_yet", count=len(channels))
+    # Digits, not month names: the stored sentence is read in any language.
+    last = status.last_success_at.astimezone(DISPLAY_ZONE).strftime("%d-%m-%Y %H:%M")
+    return OK, text("health.teams_ok", count=len(channels), last=last)
 
 
-def check_make(config) -> tuple[str, str]:
+def check_make(config) -> tuple[str, SystemText]:
     scenarios = config.get("MAKE_WEBHOOK_URLS") or {}
     if not scenarios:
-        return SANDBOX, "no MAKE_WEBHOOK_URLS: scenarios are not called"
+        return SANDBOX, text("health.make_sandbox")
     last = db.session.scalar(
         sa.select(OutboundDelivery)
         .where(
@@ -110,19 +127,23 @@ def check_make(config) -> tuple[str, str]:
     )
     if last is not None and last.state == OutboundState.FAILED:
         raise CheckFailed(
-            f"last call to {last.event_type} failed: {last.last_error or 'no reason'}"
+            text("health.make_call_failed", event=last.event_type, error=_reason(last.last_error))
         )
-    return OK, f"{len(scenarios)} scenario(s) configured"
+    return OK, text("health.make_ok", count=len(scenarios))
 
 
-def check_pdok(config) -> tuple[str, str]:
+PDOK_POSTCODE = "1012JS"
+
+
+def check_pdok(config) -> tuple[str, SystemText]:
     body = _get_json(
         config["PDOK_API_BASE"].rstrip("/") + "/free",
-        {"q": "postcode:1012JS", "fq": "type:adres", "rows": 1},
+        {"q": f"postcode:{PDOK_POSTCODE}", "fq": "type:adres", "rows": 1},
     )
     if "response" not in body:
-        raise CheckFailed("the answer has no response object")
-    return OK, f"{body['response'].get('numFound', 0)} addresses for 1012JS"
+        raise CheckFailed(text("health.pdok_no_response"))
+    found = body["response"].get("numFound", 0)
+    return OK, text("health.pdok_ok", count=found, postcode=PDOK_POSTCODE)
 
 
 CHECKS: tuple[tuple[str, str, Callable], ...] = (
@@ -141,28 +162,35 @@ def _get_json(url: str, params: dict | None = None, *, bearer: str | None = None
     try:
         response = requests.get(url, params=params, headers=headers, timeout=TIMEOUT_SECONDS)
     except requests.Timeout as exc:
-        raise CheckFailed(f"no answer within {TIMEOUT_SECONDS} s") from exc
+        raise CheckFailed(text("health.timeout", seconds=TIMEOUT_SECONDS)) from exc
     except requests.RequestException as exc:
-        raise CheckFailed(f"connection failed ({type(exc).__name__})") from exc
+        raise CheckFailed(text("health.connection_failed", error=type(exc).__name__)) from exc
     try:
         body = response.json()
     except ValueError:
         body = {}
     if response.status_code != 200:
-        raise CheckFailed(f"HTTP {response.status_code}: {_provider_words(body)}")
+        raise CheckFailed(
+            text("health.http_error", status=response.status_code, words=_provider_words(body))
+        )
     return body if isinstance(body, dict) else {}
 
 
-def _provider_words(body) -> str:
+def _provider_words(body) -> SystemText:
     """The provider's own error text (Meta's error.message, SendGrid's errors[].message)."""
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:300]
+            return verbatim(str(error["message"])[:300])
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message", ""))[:300]
-    return "no error text"
+            return verbatim(str(errors[0].get("message", ""))[:300])
+    return text("health.no_error_text")
+
+
+def _reason(words: str | None) -> SystemText:
+    """What a provider said went wrong, as it said it; "no reason" when it said nothing."""
+    return verbatim(words) if words else text("health.no_reason")
 
 
 # --- integrations ------------------------------------------------------------------------
@@ -184,14 +212,15 @@ def integration_checks() -> list[tuple[str, str, Callable]]:
 
 
 def _connector_check(integration: Integration) -> Callable:
-    def check(_config) -> tuple[str, str]:
+    # The connector's own words are shown as it wrote them.
+    def check(_config) -> tuple[str, SystemText]:
         try:
             ok, message = connector_for(integration).test_connection()
         except Exception as exc:  # a connector's failure of any kind is the finding
-            raise CheckFailed(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+            raise CheckFailed(verbatim(f"{type(exc).__name__}: {str(exc)[:300]}")) from exc
         if not ok:
-            raise CheckFailed(message or "connection test failed")
-        return OK, message or "connection test passed"
+            raise CheckFailed(verbatim(message) if message else text("health.test_failed"))
+        return OK, verbatim(message) if message else text("health.test_passed")
 
     return check
 
@@ -223,28 +252,31 @@ def run_health_checks() -> list[CheckResult]:
     results = []
     for name, label, check in CHECKS + tuple(integration_checks()):
         try:
-            state, message = check(config)
+            state, finding = check(config)
         except CheckFailed as exc:
-            state, message = FAILED, str(exc)
-        results.append(CheckResult(name, label, state, message, utcnow().isoformat()))
-        _record(name, label, state, message)
+            state, finding = FAILED, exc.finding
+        message = finding.english()
+        results.append(
+            CheckResult(name, label, state, message, utcnow().isoformat(), to_json(finding))
+        )
+        _record(name, label, state, finding)
         log.info("health check %s: %s (%s)", name, state, message)
     commit()
     _keep_snapshot(results)
     return results
 
 
-def _record(name: str, label: str, state: str, message: str) -> None:
+def _record(name: str, label: str, state: str, finding: SystemText) -> None:
     key = f"health:{name}"[:32]
     if state == OK:
         record_success(key)
     elif state == FAILED:
-        status = record_failure(key, message)
+        status = record_failure(key, finding.english())
         if status.consecutive_failures == 1:  # the first failure of a streak
-            _alert_admins(label, message)
+            _alert_admins(label, finding)
 
 
-def _alert_admins(label: str, message: str) -> None:
+def _alert_admins(label: str, finding: SystemText) -> None:
     admins = db.session.scalars(
         sa.select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
     ).all()
@@ -253,7 +285,7 @@ def _alert_admins(label: str, message: str) -> None:
             admin.id,
             NOTIFICATION_TYPE,
             text("notification.health_failed", label=label),
-            verbatim(message),  # the check's own finding
+            finding,
             priority=Priority.HIGH,
             source_table="provider_status",
             link="/integrations",

@@ -4,7 +4,10 @@ Two customers called "Jan de Vries" are common; merging them by mistake gives
 one customer the other's conversations and orders. The preview therefore puts
 what tells people apart next to each other: phone numbers, e-mail addresses,
 organization, address and the last conversation (when, on which channel, its
-first words), and says so plainly when the names are (nearly) the same.
+first words), and says so plainly when the names are (nearly) the same. Then
+every sentence naming them names each with what tells it from the other
+(:func:`told_apart`): "Merge Sara de Jong (+31687105940) into Sara de Jong
+(+31608620251)?", not the same name twice.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from difflib import SequenceMatcher
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.auth.decorators import STAFF_DESK_ROLES
@@ -24,6 +28,7 @@ from app.extensions import db
 from app.inbox.access import visible_threads_clause
 from app.merges.contacts import ContactMergeRefused, may_merge_contacts, merge_refusal_reason
 from app.models import Address, CommunicationThread, Contact, ContactIdentity, User
+from app.ui import local_time
 
 # "Jan de Vries" and "Jan de Vries." or "Jan de Vriess": nearly the same name.
 SIMILAR_NAMES = 0.85
@@ -60,6 +65,33 @@ def same_name(first: str | None, second: str | None) -> bool:
     if not a or not b:
         return False
     return a == b or SequenceMatcher(None, a, b).ratio() >= SIMILAR_NAMES
+
+
+def told_apart(first: Contact, second: Contact) -> tuple[str, str]:
+    """The two contacts' names for the merge's sentences, each with what tells it apart
+    when the names are (nearly) the same: a phone number or e-mail address the other
+    lacks, else the day (and time) each was created."""
+    if not same_name(first.display_name, second.display_name):
+        return first.display_name, second.display_name
+    for one, other in (
+        (first.phone, second.phone),
+        (first.email, second.email),
+        (first.phone or first.email, second.phone or second.email),
+    ):
+        if one and other and one.casefold() != other.casefold():
+            return (
+                _("%(name)s (%(detail)s)", name=first.display_name, detail=one),
+                _("%(name)s (%(detail)s)", name=second.display_name, detail=other),
+            )
+    layout = "%d %b %Y"
+    if local_time(first.created_at, layout) == local_time(second.created_at, layout):
+        layout = "%d %b %Y %H:%M"
+
+    def created(contact: Contact) -> str:
+        when = local_time(contact.created_at, layout)
+        return _("%(name)s (created %(date)s)", name=contact.display_name, date=when)
+
+    return created(first), created(second)
 
 
 def contact_side(contact: Contact, viewer: User) -> ContactSide:

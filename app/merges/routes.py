@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.extensions import db
 from app.inbox.access import can_access_thread, can_see_contact
-from app.merges.comparison import contact_side, preview_refusal, same_name
+from app.merges.comparison import contact_side, preview_refusal, same_name, told_apart
 from app.merges.contacts import (
     FILLABLE,
     ContactMergeRefused,
@@ -165,6 +165,7 @@ def _preview_page(kept, merged, status: int = 200, error: str | None = None):
             preview=merge_preview(kept, merged),
             sides=(contact_side(kept, current_user), contact_side(merged, current_user)),
             same_name=same_name(kept.display_name, merged.display_name),
+            names=told_apart(kept, merged),
             refusal=preview_refusal(current_user, kept, merged),
             confirmed=CONFIRMED,
             error=error,
@@ -218,6 +219,7 @@ def _merge_page(merge: ContactMerge, status: int = 200, error: str | None = None
             undo_until=undo_deadline(merge),
             kept_threads=contact_threads(merge.kept_contact_id),
             merged_threads=contact_threads(merge.merged_contact_id),
+            names=told_apart(merge.kept_contact, merge.merged_contact),
             back=_back(),
             error=error,
         ),

@@ -30,6 +30,10 @@ from app.models.enums import (
 )
 from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES, urgency_key
 
+# The subject an erased person's conversation keeps (app/conversations/erasure.py):
+# stored in English, shown in the reader's language (app/ui.py, thread_subject).
+ERASED_THREAD_SUBJECT = "Erased conversation"
+
 # How the contract (CONTRACT §6) names a message's direction, from its type.
 DIRECTION_BY_TYPE = {
     MessageType.INCOMING: "inbound",

@@ -70,6 +70,11 @@ class Organization(Entity, db.Model):
         return chain
 
 
+# What an erased person's contact is called (app/gdpr/erasure.py): stored in English
+# for the API and search, shown to staff in their language (app/ui.py, contact_name).
+ERASED_CONTACT_NAME = "Erased contact"
+
+
 class Contact(Entity, db.Model):
     """A person, or an organization acting as a party on an order (seed 001).
 

@@ -27,9 +27,12 @@ import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from babel.numbers import format_decimal
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from app.ui import display_locale, local_number
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -150,10 +153,11 @@ def _buffer_chunked_body(environ: dict, limit: int) -> int:
 
 
 def size_label(size: int) -> str:
-    """``12.3 MB`` / ``5 MB`` / ``840 KB``: sizes as people read them."""
+    """``12,3 MB`` / ``5 MB`` / ``840 KB``: sizes as people read them, with the reader's
+    decimal sign ("5.7 MB" in English)."""
     if size >= MB:
-        return f"{size / MB:.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, round(size / 1024))} KB"
+        return format_decimal(size / MB, "#,##0.#", locale=display_locale()) + " MB"
+    return local_number(max(1, round(size / 1024))) + " KB"
 
 
 def init_app(app: Flask) -> None:

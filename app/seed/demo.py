@@ -83,7 +83,7 @@ STAFF = [
         "Daan Mulder",
         Role.TECHNICIAN,
         "tech",
-        ["alfen", "zaptec", "3-phase"],
+        ["alfen", "zaptec", "3-fase"],
         Availability.BUSY,
     ),
     (
@@ -115,7 +115,7 @@ STAFF = [
         "Lars Meijer",
         Role.AGENT,
         "sales",
-        ["offertes", "zakelijk", "load-balancing"],
+        ["offertes", "zakelijk", "laadbalancering"],
         Availability.AVAILABLE,
     ),
     (
@@ -131,7 +131,7 @@ STAFF = [
         "Ruben de Jong",
         Role.TECHNICIAN,
         "tech",
-        ["easee", "myenergi", "load-balancing"],
+        ["easee", "myenergi", "laadbalancering"],
         Availability.BUSY,
     ),
     (
@@ -139,7 +139,7 @@ STAFF = [
         "Kevin Hendriks",
         Role.TEAM_LEAD,
         "tech",
-        ["planning", "alfen", "3-phase"],
+        ["planning", "alfen", "3-fase"],
         Availability.AVAILABLE,
     ),
 ]

@@ -307,69 +307,72 @@ TEMPLATES = [
     ),
 ]
 
-# What agents see of each template: a human name and when to use it. The names are
-# the Dutch team's own (they show on the technician's phone as quick replies too).
+# What agents see of each template: a human name and when to use it, both in the Dutch
+# team's own words (the names show on the technician's phone as quick replies too).
 TEMPLATE_NAMES = {
     "order_status_update": (
         "Update orderstatus",
-        "Tells the customer their order moved to a new status. Approved by WhatsApp, "
-        "so it can be sent after the 24-hour window.",
+        "Meldt de klant dat de order een nieuwe status heeft. Goedgekeurd door WhatsApp, "
+        "dus ook na het venster van 24 uur te versturen.",
     ),
     "order_confirmation": (
         "Orderbevestiging",
-        "Confirms a new order by e-mail: total, ordered items and the installation date.",
+        "Bevestigt een nieuwe order per e-mail: totaalbedrag, bestelde artikelen en "
+        "installatiedatum.",
     ),
     "installation_scheduling": (
         "Voorstel installatiedatum",
-        "Proposes the installation date and time window, with the technician's name.",
+        "Stelt de installatiedatum en het tijdvak voor, met de naam van de monteur.",
     ),
     "visit_reminder": (
         "Herinnering bezoek (e-mail)",
-        "The day before the visit: date, time, technician and how to prepare.",
+        "De dag voor het bezoek: datum, tijd, monteur en hoe de klant zich voorbereidt.",
     ),
     "visit_reminder_whatsapp": (
         "Herinnering bezoek (WhatsApp)",
-        "The day before the visit, on WhatsApp. Approved template.",
+        "De dag voor het bezoek, via WhatsApp. Goedgekeurd sjabloon.",
     ),
     "visit_reminder_sms": (
         "Herinnering bezoek (sms)",
-        "Short reminder of tomorrow's visit by text message.",
+        "Korte herinnering aan het bezoek van morgen per sms.",
     ),
     "technician_eta": (
         "Ik ben onderweg",
-        "From the technician's phone: on the way, with the expected arrival picked there.",
+        "Vanaf de telefoon van de monteur: onderweg, met de verwachte aankomsttijd die daar "
+        "is gekozen.",
     ),
     "technician_running_late": (
         "Ik ben 15 minuten later",
-        "From the technician's phone: running about 15 minutes late.",
+        "Vanaf de telefoon van de monteur: ongeveer 15 minuten later.",
     ),
     "technician_at_the_door": (
         "Ik sta voor de deur",
-        "From the technician's phone: at the customer's door.",
+        "Vanaf de telefoon van de monteur: staat voor de deur van de klant.",
     ),
     "complaint_response": (
         "Reactie op klacht",
-        "Apologises and says who will call back, and by when.",
+        "Biedt excuses aan en zegt wie terugbelt, en wanneer.",
     ),
     "technical_support_follow_up": (
         "Opvolging storing",
-        "Asks whether the charger works again after a repair or remote fix.",
+        "Vraagt of de laadpaal weer werkt na een reparatie of een oplossing op afstand.",
     ),
     "quote_follow_up": (
         "Opvolging offerte",
-        "A few days after a quote: offers help with questions about the installation.",
+        "Een paar dagen na een offerte: biedt hulp bij vragen over de installatie.",
     ),
     "order_completion_notification": (
         "Installatie afgerond",
-        "Thanks the customer once the installation is done. Approved WhatsApp template.",
+        "Bedankt de klant als de installatie klaar is. Goedgekeurd WhatsApp-sjabloon.",
     ),
     "out_of_hours_auto_response": (
         "Automatisch antwoord buiten kantooruren",
-        "Sent automatically outside office hours with the next opening time.",
+        "Gaat automatisch uit buiten kantooruren, met het volgende openingstijdstip.",
     ),
     "internal_escalation": (
         "SLA-escalatie (intern)",
-        "Internal note asking the assignee to pick up a conversation past its SLA.",
+        "Interne notitie die de toegewezen medewerker vraagt een gesprek over de SLA op te "
+        "pakken.",
     ),
 }
 

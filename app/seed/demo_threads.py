@@ -21,7 +21,7 @@ from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
 from app.seed.demo_sla import DemoSla, record_answered_cycle, start_running_cycle, waiting_since
-from app.system_texts import SystemText, english, text, thread_type_label, to_json
+from app.system_texts import SystemText, english, text, to_json
 
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.
@@ -274,11 +274,7 @@ def _assignment_reason(ctx, scenario: Scenario, team_slug: str, assignee) -> Sys
         return None
     team = ctx.teams[team_slug].name
     if ctx.rng.random() < 0.7:
-        return text(
-            "routing.auto_lowest_load",
-            thread_type=thread_type_label(scenario.thread_type.value),
-            team=team,
-        )
+        return text("routing.auto_to", user=assignee.name, team=team)
     return text("routing.manual_to", assignee=assignee.name, actor="Sanne Bakker")
 
 

@@ -13,7 +13,8 @@ as not covered, so a new page cannot slip past the crawl unnoticed.
 
 :func:`english_words` is the Dutch check: the visible texts and the attributes
 people read (title, placeholder, aria-label, alt), and the scripts' texts, must
-not contain English words. Left out: text a person wrote (``data-user-content``
+not contain English words, nor numbers written the English way ("5.7 MB",
+"100.0%", "7 h 01 min"). Left out: text a person wrote (``data-user-content``
 in the templates, and what form fields hold), a program's or a provider's own
 output (``samp``, ``code``, ``pre``, ``kbd``), identifiers (``translate="no"``, and
 dotted or snake_case names such as ``customer.created``), a provider's English menu
@@ -192,6 +193,10 @@ MENU_PATH = re.compile(r"(?:[\w-]+(?: [\w-]+){0,2} → )+[\w-]+(?: [\w-]+){0,2}"
 ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|\b\w+(?:\.\w+)+\b|\b\w+_\w+\b")
 WORD = re.compile(r"(?<!\w)[A-Za-z][A-Za-z']*")  # "1Password" is a name, not "password"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")  # the scripts' texts carry their names
+# Numbers written the English way: a decimal point before a unit ("5.7 MB", "100.0%")
+# and the English hour ("7 h 01 min"), where Dutch writes "5,7 MB", "100,0 %" and
+# "7 u 01 min". A Dutch thousands separator has three digits after it ("1.184 %").
+ENGLISH_NUMBERS = re.compile(r"\b\d+\.\d{1,2}(?!\d)\s?(?:%|[KMG]B\b)|\b\d+ h\b")
 
 EXTRACT_TEXTS = """
 () => {
@@ -233,12 +238,14 @@ EXTRACT_TEXTS = """
 
 
 def english_in(text: str) -> list[str]:
-    """The English words in ``text`` (names, addresses and allowed phrases left out)."""
+    """The English words and number formats in ``text`` (names, addresses and allowed
+    phrases left out)."""
+    numbers = ENGLISH_NUMBERS.findall(text)  # first: "5.7" reads as a dotted name below
     for phrase in ALLOWED_PHRASES:
         text = text.replace(phrase, " ")
     text = MENU_PATH.sub(" ", ADDRESSES.sub(" ", text))
     words = WORD.findall(PLACEHOLDER.sub(" ", text))
-    return [w for w in words if w.lower() in ENGLISH_WORDS or w in ENGLISH_CASED]
+    return [w for w in words if w.lower() in ENGLISH_WORDS or w in ENGLISH_CASED] + numbers
 
 
 def english_words(page: Page, url: str) -> list[str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import expect
 
+from app.audit.records import record_change
 from app.extensions import db
 from app.models.enums import ChannelType
 from tests import factories
@@ -63,3 +65,30 @@ def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_us
         assert width <= 375, f"the audit page is {width}px wide on a 375px screen"
     finally:
         phone.close()
+
+
+def test_the_changes_column_fits_beside_the_others_in_dutch(live_server, browser, make_user):
+    """Dutch names are longer ("Samengevoegde gesprekken", "Tweestapsverificatie
+    aangezet"): the short columns wrap, the changes stay on the screen."""
+    admin = make_user("admin", email="beheer@switchboard.test", language="nl")
+    ids = {name: str(uuid.uuid4()) for name in ("kept_thread_id", "merged_thread_id", "contact_id")}
+    moved = {"feedback": 0, "messages": 3, "tasks": 0}
+    for table, action, changes in (
+        ("conversation_merges", "conversation_merge", {**ids, "moved": moved}),
+        ("users", "two_factor_enabled", {"two_factor": "on"}),
+        ("users", "density_changed", {"density": {"from": "comfortable", "to": "compact"}}),
+    ):
+        record_change(table, uuid.uuid4(), action, changes, user_id=admin.id, ip_address="::1")
+    db.session.commit()
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_server.url, admin.email)
+        page.goto(f"{live_server.url}/admin/audit")
+        expect(page.get_by_test_id("audit-entry").first).to_contain_text("Weergavedichtheid: ruim")
+        widths = page.locator(".audit-wrap").evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert widths[0] <= widths[1], f"the audit table is {widths[0]}px in {widths[1]}px"
+    finally:
+        context.close()

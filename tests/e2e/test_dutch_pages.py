@@ -263,9 +263,14 @@ def test_the_check_finds_english(live_server, browser):
             "() => { const p = document.createElement('p'); p.id = 'leak';"
             " p.textContent = 'Attachment saved 2 minutes ago'; document.body.append(p);"
             " const q = document.createElement('p'); q.dataset.userContent = '';"
-            " q.textContent = 'Please call me back'; document.body.append(q); }"
+            " q.textContent = 'Please call me back'; document.body.append(q);"
+            " const n = document.createElement('p'); n.id = 'numbers'; n.textContent ="
+            " 'Bijlage 5.7 MB (max. 5,7 MB) · 100.0% of 100,0 % · 7 h 01 min of 7 u 01 min'"
+            " + ' · 1.184 % · 127.0.0.1'; document.body.append(n); }"
         )
         problems = english_words(page, "/login")
     finally:
         context.close()
-    assert len(problems) == 1 and problems[0].startswith("p#leak: Attachment, saved, minutes, ago")
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("p#leak: Attachment, saved, minutes, ago")
+    assert problems[1].startswith("p#numbers: 5.7 MB, 100.0%, 7 h in")

@@ -30,7 +30,7 @@ SHOTS = Path(
 
 def _team(make_user):
     names = (
-        ("Daan Mulder", ["alfen", "zaptec", "3-phase"]),
+        ("Daan Mulder", ["alfen", "zaptec", "3-fase"]),
         ("Ruben de Jong", ["easee", "alfen"]),
         ("Kevin Hendriks", ["alfen", "myenergi"]),
     )
