@@ -29,6 +29,7 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, MessageType, ThreadStatus
+from app.models.urgency import urgency_key
 from tests import factories
 from tests.routing_history import HistoricConversation, generate_history
 
@@ -102,7 +103,8 @@ def desk(make_user) -> Desk:
 
 def store_history(desk: Desk, conversations: list[HistoricConversation]) -> None:
     """Write ``conversations`` as resolved threads, each with its customer's first message."""
-    with_order, without_order = factories.contact(), factories.contact()
+    with_order = factories.contact(display_name="Jan Jansen")
+    without_order = factories.contact(display_name="Eva de Boer")
     first = min(c.started_at for c in conversations) if conversations else utcnow()
     db.session.add(
         Order(
@@ -112,12 +114,16 @@ def store_history(desk: Desk, conversations: list[HistoricConversation]) -> None
         )
     )
     threads, messages = [], []
-    for number, conversation in enumerate(conversations):
+    for conversation in conversations:
         thread_id = uuid.uuid4()
+        # Written in bulk, past the model's own upkeep: sorted as closed, as it would be.
+        bucket, score = urgency_key(
+            closed=True, internal=False, response_due_at=None, last_activity=conversation.closed_at
+        )
         threads.append(
             {
                 "id": thread_id,
-                "thread_subject": f"Gesprek {number}",
+                "thread_subject": conversation.text[:60],
                 "channel_id": desk.channels[conversation.channel].id,
                 "contact_id": (with_order if conversation.has_order else without_order).id,
                 "status": ThreadStatus.RESOLVED,
@@ -127,6 +133,8 @@ def store_history(desk: Desk, conversations: list[HistoricConversation]) -> None
                 "updated_at": conversation.closed_at,
                 "last_message_at": conversation.started_at,
                 "resolved_at": conversation.closed_at,
+                "urgency_bucket": bucket,
+                "urgency_score": score,
             }
         )
         messages.append(

@@ -77,7 +77,7 @@ def suggestions_section(
         TeamFigure(
             row["name"], row["training"], row["holdout"], _percent(row["correct"], row["holdout"])
         )
-        for row in run.per_team or []
+        for row in sorted(run.per_team or [], key=lambda row: row["name"])
     ]
     section.skills = list(run.skills or [])
     section.seconds = run.seconds
