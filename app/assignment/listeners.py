@@ -33,9 +33,9 @@ def route_new_conversation(event: ThreadOpened) -> None:
         return
     suggestion = _suggestion(thread)
     if suggestion is None or not route_by_suggestion(thread, suggestion):
-        decision = assign_thread(thread)
+        assign_thread(thread)
         if suggestion is not None:
-            note_rules_choice(suggestion, thread, decision)
+            note_rules_choice(suggestion, thread)
     commit()
 
 

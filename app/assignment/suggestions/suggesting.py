@@ -16,7 +16,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.assignment.rules import InvalidRules, rules_for
-from app.assignment.services import AssignmentDecision, apply_assignment, describe_pick, pick_agent
+from app.assignment.services import apply_assignment, describe_pick, pick_agent
 from app.assignment.suggestions.classifier import current_classifier
 from app.assignment.suggestions.outcomes import OPEN_OUTCOMES, decide
 from app.assignment.suggestions.samples import question_for
@@ -87,7 +87,9 @@ def route_by_suggestion(thread: CommunicationThread, suggestion: RoutingSuggesti
     """
     if not routing_settings().routes_by_itself(suggestion.confidence):
         return False
-    channel = thread.channel or db.session.get(CommunicationChannel, thread.channel_id)
+    channel = thread.channel or (
+        db.session.get(CommunicationChannel, thread.channel_id) if thread.channel_id else None
+    )
     try:
         rules = rules_for(channel)
     except InvalidRules:
@@ -110,10 +112,9 @@ def route_by_suggestion(thread: CommunicationThread, suggestion: RoutingSuggesti
     return True
 
 
-def note_rules_choice(
-    suggestion: RoutingSuggestion, thread: CommunicationThread, decision: AssignmentDecision
-) -> None:
-    """After the rules routed ``thread``: remember their team, and whether they agreed."""
+def note_rules_choice(suggestion: RoutingSuggestion, thread: CommunicationThread) -> None:
+    """After the rules routed ``thread`` (or left it): remember where it is, and whether
+    that is the suggested team."""
     suggestion.rules_team_id = thread.assigned_team_id
     if thread.assigned_team_id is not None and thread.assigned_team_id == suggestion.team_id:
         decide(suggestion, RoutingOutcome.AGREED_WITH_RULES)
