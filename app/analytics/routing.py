@@ -77,7 +77,7 @@ def routing_suggestions(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         Column("agreed", str(_l("Agreed with the rules")), COUNT),
         Column("share", str(_l("Accepted share")), PERCENT),
     )
-    return Table(
+    table = Table(
         "routing",
         str(_l("Routing suggestions accepted")),
         columns,
@@ -85,3 +85,6 @@ def routing_suggestions(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         total,
         str(NOTE),
     )
+    # Seven columns: the full width of the page, so the table never scrolls in its card.
+    table.extra["wide"] = True
+    return table

@@ -31,7 +31,7 @@ def panel(thread_id):
     thread = thread_or_refuse(thread_id)
     suggestion = open_suggestion(thread)
     if suggestion is None:
-        return "", 204
+        return ""  # htmx swaps the empty slot out
     return render_template(
         "assignment/_suggestion.html",
         thread=thread,
