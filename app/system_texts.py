@@ -74,6 +74,9 @@ CATALOGUE: dict[str, str] = {
         "Escalated: unanswered for %(hours)s → %(user)s, named in the rules"
     ),
     "routing.escalated_to_team": N_("Escalated: unanswered for %(hours)s → %(team)s"),
+    # Team suggestions (app/assignment/suggestions): auto-routed, or followed by a person.
+    "routing.suggested": N_("Team suggestion → %(team)s (%(confidence)s sure)"),
+    "routing.suggestion_followed": N_("%(actor)s followed the team suggestion → %(team)s"),
     "hours.one": N_("%(count)s business hour"),
     "hours.many": N_("%(count)s business hours"),
     # SLA ladder (app/sla/delivery.py).

@@ -211,6 +211,14 @@ COLUMN_DEFINITIONS = {
     "day": _l("The Amsterdam day (or week from Monday) the messages were sent on."),
     "total": _l("All messages in and out that day, over every channel."),
     "series": _l("Messages in and out on this channel, internal notes included."),
+    # Routing suggestions (app/analytics/routing.py).
+    "routing.label": _l("The team the suggestion named (skills aside)."),
+    "routing.n": _l("Team suggestions made for conversations started in the range."),
+    "accepted": _l("Went to the suggested team (auto-routing, one click or assigning) and stayed."),
+    "changed": _l("A person moved the conversation to another team than suggested."),
+    "ignored": _l("Resolved or closed while the suggestion was still open."),
+    "agreed": _l("The rules had already put the conversation in the suggested team."),
+    "routing.share": _l("Accepted ÷ (accepted + changed + ignored)."),
     # The calls card (app/analytics/calls.py).
     "calls_by_day.day": _l("The Amsterdam day the call was logged for."),
     "agent": _l("Who made or took the call."),

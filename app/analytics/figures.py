@@ -26,6 +26,7 @@ from datetime import datetime
 from app.analytics.activity import message_volume, tasks_on_time, template_share, workload
 from app.analytics.coverage import direct_coverage
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.routing import routing_suggestions
 from app.analytics.satisfaction import csat_by_agent, csat_by_channel, csat_by_team, csat_by_week
 from app.analytics.service_level import (
     escalation_rate,
@@ -52,6 +53,7 @@ FIGURES: dict[str, Callable[[AnalyticsFilter, datetime, dict], Table]] = {
     "csat_team": csat_by_team,
     "csat_channel": csat_by_channel,
     "csat_week": csat_by_week,
+    "routing": routing_suggestions,
 }
 
 

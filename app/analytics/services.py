@@ -33,6 +33,7 @@ CHARTS = {
     ),
     "csat_agent": ("score", PERCENT, _l("Customer satisfaction (4–5) per agent"), CSAT_TARGET),
     "csat_channel": ("score", PERCENT, _l("Customer satisfaction (4–5) per channel"), CSAT_TARGET),
+    "routing": ("share", PERCENT, _l("Routing suggestions accepted per suggested team"), None),
 }
 
 

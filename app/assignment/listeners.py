@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from app.assignment.services import assign_thread
+from app.assignment.suggestions import (
+    RoutingSuggestion,
+    note_rules_choice,
+    route_by_suggestion,
+    suggest_team,
+)
 from app.conversations.events import ThreadOpened
 from app.events import listens_to
 from app.extensions import db
 from app.models import CommunicationThread
 from app.transactions import commit
 
+log = logging.getLogger(__name__)
+
 
 @listens_to(ThreadOpened)
 def route_new_conversation(event: ThreadOpened) -> None:
-    """Seed 003's message flow: the channel's rules pick a team and an agent."""
+    """Seed 003's message flow: the channel's rules pick a team and an agent, unless
+    auto-routing is on and the team suggestion is sure enough (issue 33)."""
     if not event.needs_routing:
         return
     thread = db.session.get(CommunicationThread, event.thread_id, with_for_update=True)
@@ -20,5 +31,20 @@ def route_new_conversation(event: ThreadOpened) -> None:
     if thread is None or thread.assigned_to_user_id is not None:
         db.session.rollback()
         return
-    assign_thread(thread)
+    suggestion = _suggestion(thread)
+    if suggestion is None or not route_by_suggestion(thread, suggestion):
+        assign_thread(thread)
+        if suggestion is not None:
+            note_rules_choice(suggestion, thread)
     commit()
+
+
+def _suggestion(thread: CommunicationThread) -> RoutingSuggestion | None:
+    """The team suggestion, made in a savepoint: a model that fails must not keep the
+    rules from routing the conversation."""
+    try:
+        with db.session.begin_nested():
+            return suggest_team(thread)
+    except Exception:  # a broken model or a bad row: logged, and the rules route it
+        log.exception("no team suggestion for conversation %s", thread.id)
+        return None

@@ -1,27 +1,39 @@
-"""Admin page of auto-assignment rules: one form per channel, a row per thread type."""
+"""Admin page of auto-assignment rules: one form per channel, a row per thread type,
+and the team suggestions' switch, threshold and "Train now" (issue 33)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.assignment.admin import ChannelNotFound, choices, rule_cards, save_rules, team_rows
 from app.assignment.rules import InvalidRules, parse_rules_text
 from app.assignment.rules_form import document_from_form, form_from_document, form_from_submission
+from app.assignment.suggestions import (
+    InvalidSettings,
+    Settings,
+    parse_threshold,
+    routing_settings,
+    save_settings,
+)
+from app.assignment.suggestions.admin import suggestions_section
 from app.auth.decorators import role_required
+from app.jobs.queues import enqueue
 from app.models.enums import Role
 from app.transactions import commit
 
 bp = Blueprint("assignment_admin", __name__, url_prefix="/admin/assignment")
 
 
-def _page(status: int = 200, **submitted):
+def _page(status: int = 200, suggestions=None, **submitted):
     return (
         render_template(
             "assignment/index.html",
             cards=rule_cards(**submitted),
             teams=team_rows(),
             choices=choices(),
+            suggestions=suggestions or suggestions_section(),
         ),
         status,
     )
@@ -56,3 +68,28 @@ def save(channel_id: str):
     commit()
     flash(_("Assignment rules of %(channel)s saved.", channel=channel.channel_name), "info")
     return redirect(url_for("assignment_admin.index") + f"#channel-{channel.id}", 303)
+
+
+@bp.post("/suggestions")
+@role_required(Role.ADMIN)
+def save_suggestion_settings():
+    auto_routing = request.form.get("auto_routing") in ("on", "1", "true")
+    try:
+        threshold = parse_threshold(request.form.get("threshold"))
+    except InvalidSettings as exc:
+        typed = Settings(auto_routing, routing_settings().threshold)
+        section = suggestions_section(typed, exc.fields, request.form.get("threshold", ""))
+        return _page(422, suggestions=section)
+    save_settings(auto_routing, threshold, current_user.id)
+    commit()
+    flash(_("Team suggestion settings saved."), "info")
+    return redirect(url_for("assignment_admin.index") + "#team-suggestions", 303)
+
+
+@bp.post("/suggestions/train")
+@role_required(Role.ADMIN)
+def train_now():
+    # On the bulk queue: a training run takes seconds to a minute, not a request's time.
+    enqueue("app.assignment.suggestions.training.retrain_routing_model", True, queue="bulk")
+    flash(_("Training started; the figures below are updated when it is done."), "info")
+    return redirect(url_for("assignment_admin.index") + "#team-suggestions", 303)

@@ -67,6 +67,7 @@ from app.models.platform import (
     SandboxSend,
 )
 from app.models.privacy import ErasureTombstone
+from app.models.routing import RoutingModel, RoutingOutcome, RoutingSettings, RoutingSuggestion
 from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.signatures import VisitSignature
@@ -147,6 +148,10 @@ __all__ = [
     "PartnerSkuMapping",
     "PhoneCall",
     "ProviderStatus",
+    "RoutingModel",
+    "RoutingOutcome",
+    "RoutingSettings",
+    "RoutingSuggestion",
     "ErasureTombstone",
     "RecoveryCode",
     "RememberToken",

@@ -1,0 +1,62 @@
+"""Fitting the classifier with scikit-learn (imported here only, see :mod:`.training`).
+
+TF-IDF over the stemmed words and word pairs of the customer's first message
+(:func:`app.assignment.suggestions.text.analyse`) beside the channel and "had
+an order" one-hot, into a multinomial logistic regression over the teams; a
+one-vs-rest logistic regression per skill on the same features.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MultiLabelBinarizer, OneHotEncoder
+
+from app.assignment.suggestions.classifier import TeamClassifier, rows
+from app.assignment.suggestions.samples import Sample
+from app.assignment.suggestions.text import analyse
+
+# A skill is learnt once this many conversations carried it.
+MIN_SKILL_SAMPLES = 5
+# Inverse regularisation: of 1, 3, 10 and 30, 3 routed best in benchmarks/routing.py.
+STRENGTH = 3.0
+
+
+def fit_classifier(samples: list[Sample]) -> TeamClassifier:
+    """The classifier of ``samples`` (of two teams or more)."""
+    features = ColumnTransformer(
+        [
+            (
+                "text",
+                TfidfVectorizer(
+                    analyzer=analyse,
+                    sublinear_tf=True,
+                    min_df=2,
+                    max_features=100_000,
+                    dtype=np.float32,
+                ),
+                0,
+            ),
+            ("context", OneHotEncoder(handle_unknown="ignore"), [1, 2]),
+        ]
+    )
+    matrix = features.fit_transform(rows([sample.question for sample in samples]))
+    team_model = LogisticRegression(C=STRENGTH, max_iter=2000)
+    team_model.fit(matrix, [sample.team_id for sample in samples])
+    classifier = TeamClassifier(features=features, teams=team_model)
+    skill_counts = Counter(skill for sample in samples for skill in sample.skills)
+    learnt = sorted(s for s, n in skill_counts.items() if MIN_SKILL_SAMPLES <= n < len(samples))
+    if learnt:
+        binarizer = MultiLabelBinarizer(classes=learnt)
+        labels = binarizer.fit_transform(
+            [[s for s in sample.skills if s in learnt] for sample in samples]
+        )
+        classifier.skills = OneVsRestClassifier(LogisticRegression(C=STRENGTH, max_iter=2000))
+        classifier.skills.fit(matrix, labels)
+        classifier.skill_names = tuple(learnt)
+    return classifier
