@@ -120,3 +120,26 @@ def test_only_desk_staff_may_use_it(app, auth, client, make_user):
     make_user("technician", email="tech@switchboard.test")
     auth.login("tech@switchboard.test")
     assert client.get("/inbox/bulk").status_code == 403
+
+
+def test_the_bar_names_statuses_as_the_header_does_and_sits_above_the_rows(
+    app, auth, client, make_user
+):
+    make_user("agent", email="agent@switchboard.test", language="nl")
+    factories.thread(factories.channel())
+    commit()
+    auth.login("agent@switchboard.test")
+
+    bar = client.get("/inbox/bulk").get_data(as_text=True)
+    # Lower case, as the thread header's status and priority (not "Open", "Laag").
+    assert '<option value="open">open</option>' in bar
+    assert '<option value="low">laag</option>' in bar
+    # The list's place for the bar keeps it through refreshes; on the bar itself
+    # hx-preserve would keep the empty place out of the bar's own swaps.
+    assert "hx-preserve" not in bar
+
+    page = client.get("/inbox").get_data(as_text=True)
+    # In reading order where it shows: after the filters and the search, before the rows.
+    places = [page.index(f'id="{name}"') for name in ("inbox-filters", "bulk-bar", "thread-list")]
+    assert places == sorted(places)
+    assert page.count('id="bulk-bar"') == 1

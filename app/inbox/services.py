@@ -288,8 +288,9 @@ def filter_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
         teams_query = teams_query.where(Team.id.in_(team_ids))
     teams = db.session.execute(teams_query).all()
     return {
-        "status": [(s, status_label(s).capitalize()) for s in ThreadStatus.values()],
-        "priority": [(p, priority_label(p).capitalize()) for p in Priority.values()],
+        # As the thread header and the rows write them ("open", "laag"): one word, one form.
+        "status": [(s, status_label(s)) for s in ThreadStatus.values()],
+        "priority": [(p, priority_label(p)) for p in Priority.values()],
         "team": [(str(team_id), name) for team_id, name in teams],
     }
 

@@ -16,18 +16,28 @@
   }
 
   function updateBar() {
-    const count = document.getElementById("bulk-count");
-    const actions = document.getElementById("bulk-actions");
+    // The bar by its id: while htmx settles a swapped-in bar its class is still the
+    // placeholder's for a moment (htmx settles class by id), so a look-up by class
+    // could come back empty (the TypeError of issue 32 on opening conversations).
+    const bar = document.getElementById("bulk-bar");
+    if (!bar) return;
+    const count = bar.querySelector("#bulk-count");
+    const actions = bar.querySelector("#bulk-actions");
     // Found by class: an input with an id would carry a style attribute a
     // screenshot tool left on it into the swapped-in bar (htmx settles by id).
-    const all = document.querySelector("#bulk-bar .bulk-select-all");
+    const all = bar.querySelector(".bulk-select-all");
     const visible = boxes();
     if (count) {
-      const label = count.closest(".bulk-bar").dataset.selectedLabel || "{count}";
+      const label = bar.dataset.selectedLabel || "{count}";
       count.textContent = selected.size ? label.replace("{count}", selected.size) : "";
     }
     if (actions) actions.hidden = selected.size === 0;
     if (all) all.checked = visible.length > 0 && visible.every((box) => box.checked);
+    // A new selection: the last action's summary has been read, and the bar is one line again.
+    // (An error stays: it comes back with the selection it was about.)
+    if (selected.size) bar.querySelectorAll(".bulk-summary").forEach((note) => note.remove());
+    const more = bar.querySelector(".bulk-more");
+    if (more && !selected.size) more.open = false;
   }
 
   function setBox(box, checked) {
@@ -75,6 +85,31 @@
       }
       updateBar();
     }
+  });
+
+  // "More" is a menu: Escape or a click elsewhere closes it, and Escape gives focus
+  // back to its toggle.
+  document.addEventListener("keydown", function (event) {
+    const more = event.target.closest && event.target.closest(".bulk-more[open]");
+    if (more && event.key === "Escape") {
+      more.open = false;
+      more.querySelector("summary").focus();
+      event.preventDefault();
+      return;
+    }
+    // Enter in a field submits that field's own action, not the form's first
+    // button ("Assign"): a tag typed and entered must not reassign the selection.
+    const field = event.target.closest && event.target.closest(".bulk-action input:not([type=checkbox])");
+    if (field && event.key === "Enter") {
+      event.preventDefault();
+      field.closest(".bulk-action").querySelector("button[type=submit]").click();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll(".bulk-more[open]").forEach((more) => {
+      if (!more.contains(event.target)) more.open = false;
+    });
   });
 
   // After an action the bar comes back with its summary (data-done): start a new

@@ -56,9 +56,30 @@
         keyboardRowId = row.dataset.threadId;
         markSeen(row);
       }
+      // Enter on the link (or the list's own Enter) clicks with no pointer: detail 0.
+      focusConversation = event.detail === 0;
     },
     true
   );
+
+  // --- into the conversation -------------------------------------------------
+  // Opened from the list by keyboard, the conversation takes focus (its heading);
+  // else the next Tab walks the rest of the list first, two stops a row. The
+  // "Skip to the conversation" link lands on the same heading.
+  let focusConversation = false;
+
+  function focusConversationHeading() {
+    const heading = document.querySelector("#thread h1");
+    if (!heading) return false;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest(".skip-to-conversation")) return;
+    if (focusConversationHeading()) event.preventDefault();
+  });
 
   // --- focus through header swaps ------------------------------------------
   // An inline edit swaps #thread-header whole; put focus back on the control the
@@ -67,6 +88,10 @@
 
   // A live refresh of the list likewise keeps the keyboard on its row.
   let listFocus = false;
+
+  // A refresh of the same list (live, or after a bulk action) keeps where its rows were
+  // scrolled to: they scroll by themselves (workspace.css), and the swap brings new ones.
+  let listScroll = null;
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     const target = event.detail.target;
@@ -77,9 +102,20 @@
     if (target && target.id === "inbox" && active && active.matches("#thread-list .thread-link")) {
       listFocus = true;
     }
+    if (target && target.id === "inbox") {
+      const list = target.querySelector("#thread-list");
+      const path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
+      listScroll = list && path === target.dataset.refreshUrl ? list.scrollTop : null;
+    }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const list = event.detail.target && event.detail.target.id === "inbox" && document.getElementById("thread-list");
+    if (list && listScroll !== null) list.scrollTop = listScroll;
+    listScroll = null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (headerFocus) {
       const control = document.querySelector('#thread-header [name="' + headerFocus + '"]');
       headerFocus = null;
@@ -90,6 +126,11 @@
       const row = rows().find((r) => r.dataset.threadId === keyboardRowId);
       const link = row && row.querySelector(".thread-link");
       if (link) link.focus({ preventScroll: true });
+    }
+    const target = event.detail && event.detail.target;
+    if (focusConversation && target && target.id === "workspace-detail") {
+      focusConversation = false;
+      focusConversationHeading();
     }
     syncList();
     nextHeaderEdit();
@@ -192,7 +233,7 @@
     ArrowUp: () => moveInList(-1),
     Enter: function () {
       // A focused link opens itself; only a row chosen otherwise needs the click.
-      if (document.activeElement && document.activeElement.matches("a, button")) return false;
+      if (document.activeElement && document.activeElement.matches("a, button, summary")) return false;
       return openKeyboardRow();
     },
     r: () => focusComposer("reply-form", "reply-content"),
@@ -203,9 +244,9 @@
   };
 
   // Keys pressed inside the reply box (its emoji panel focuses a button, not a
-  // field) or inside an open popup (the bell's panel) belong to that, not to
-  // the workspace: "e" there must not resolve the conversation.
-  const OWN_KEYS = '#composer, [role="dialog"], [role="menu"], #notification-panel, dialog';
+  // field), inside an open popup (the bell's panel) or on the bulk bar's buttons
+  // belong to that, not to the workspace: "e" there must not resolve the conversation.
+  const OWN_KEYS = '#composer, [role="dialog"], [role="menu"], #notification-panel, dialog, .bulk-bar';
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;

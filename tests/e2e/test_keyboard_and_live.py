@@ -1,7 +1,10 @@
 """Issue 32 point 10, by keyboard and by ear, in a Dutch browser at 1440×900.
 
-The skip link is the first Tab stop and lands in the page; a conversation is
-opened from the inbox, answered and sent with the keyboard alone; the planning
+The skip link is the first Tab stop and lands in the page; Tab then meets the list's
+parts in the order they show (filters, search, "select all", rows); a conversation is
+opened from the inbox with Enter, which takes focus into it, and answered and sent
+with the keyboard alone; beside an open conversation a second skip link goes
+straight to it; no script error on the way. The planning
 board's plan dialog opens by keyboard, closes with Escape and gives focus back.
 A message arriving live is written into the polite live region while focus and
 the text being typed stay where they were.
@@ -26,6 +29,8 @@ from tests.helpers import customer_writes
 from tests.planning_support import approved_order, working_day
 
 DESK = {"width": 1440, "height": 900}
+# The focused element's id, or its classes.
+FOCUSED = "() => document.activeElement.id || document.activeElement.className"
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
 
@@ -69,9 +74,12 @@ def test_skip_link_then_inbox_thread_and_composer_by_keyboard(live_server, brows
     _whatsapp, _jan, thread = _conversation(make_user)
     context, page = _desk(browser)
     try:
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
         sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
         page.goto(f"{live_server.url}/inbox")
         page.wait_for_load_state("load")
+        expect(page.get_by_test_id("bulk-select-all")).to_be_visible()
 
         # The first Tab stop is "Naar de inhoud", shown while it has focus.
         page.keyboard.press("Tab")
@@ -83,13 +91,25 @@ def test_skip_link_then_inbox_thread_and_composer_by_keyboard(live_server, brows
         page.keyboard.press("Enter")
         expect(page.locator("main#main")).to_be_focused()
 
-        # From the page, Tab reaches the conversation's row; Enter opens it.
+        # Tab follows the list as it shows: the filter tabs and the search above come
+        # before "select all", which comes before the rows.
+        stops = []
+        while not page.evaluate("() => document.activeElement.matches('.bulk-select-all')"):
+            assert len(stops) < 40, stops
+            page.keyboard.press("Tab")
+            stops.append(page.evaluate(FOCUSED))
+        assert any("filter" in stop for stop in stops) and "inbox-q" in stops, stops
+
+        # From there, Tab reaches the conversation's row; Enter opens it, and focus
+        # goes into the conversation, to its heading (not left in the list).
         tab_to(page, f'#thread-list .thread-link[href$="/threads/{thread.id}"]')
         row = page.locator(f'.thread-row[data-thread-id="{thread.id}"]')
         assert row.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
         _shot_both_schemes(page, "focus-visible")
         page.keyboard.press("Enter")
         expect(page.locator(f'#thread[data-thread-id="{thread.id}"]')).to_be_visible()
+        expect(page.locator("#thread h1")).to_be_focused()
+        expect(page.locator("#thread h1")).to_have_text("Laadpaal knippert rood")
 
         # On to the reply box (past the header's controls and the timeline).
         tab_to(page, "#reply-content")
@@ -100,6 +120,21 @@ def test_skip_link_then_inbox_thread_and_composer_by_keyboard(live_server, brows
         page.keyboard.press("Control+Enter")
         expect(page.locator("#timeline")).to_contain_text("We komen morgen tussen 8 en 12 uur.")
         expect(box).to_have_value("")
+
+        # The conversation's own page: "Naar het gesprek" is the second stop, past the
+        # list straight to the heading.
+        page.goto(f"{live_server.url}/threads/{thread.id}")
+        page.wait_for_load_state("load")
+        page.keyboard.press("Tab")
+        expect(skip).to_be_focused()
+        page.keyboard.press("Tab")
+        to_conversation = page.get_by_test_id("skip-to-conversation")
+        expect(to_conversation).to_be_focused()
+        expect(to_conversation).to_have_text("Naar het gesprek")
+        expect(to_conversation).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page.locator("#thread h1")).to_be_focused()
+        assert errors == [], errors
     finally:
         context.close()
 

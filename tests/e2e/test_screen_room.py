@@ -1,8 +1,10 @@
 """Issue 32, points 1-3: what fits on the agent's screen.
 
 At 1440x900 the list shows at least ten conversations and the thread six ordinary
-messages; the reply box grows with its text up to its limit, and after a refusal
-the error and Send are in view with the text kept. On a phone (375x812, touch)
+messages; a row's time is never cut off; the bulk bar is one short line that stays
+in view above the rows, with one row ticked or the thirteenth; the reply box grows
+with its text up to its limit, and after a refusal the error and Send are in view
+with the text kept. On a phone (375x812, touch)
 the first conversation is well above the fold, the reply box sits within a screen
 of the last message, and list, conversation and customer are three views that
 the browser's back (the phone's back gesture) walks through.
@@ -13,16 +15,22 @@ CI machine may still be laying the page out when the first read comes.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from app.database import utcnow
 from app.extensions import db
-from app.models.enums import ChannelType, MessageType
+from app.models.enums import ChannelType, MessageType, ThreadStatus
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+
+# Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -60,14 +68,37 @@ STABLE = """async (read) => {
 
 DESK_COUNTS = """() => {
   const inside = (r, top, bottom) => r.height > 0 && r.top >= top - 0.5 && r.bottom <= bottom + 0.5;
+  // The rows scroll inside the list: in view is inside both the window and the list.
+  const list = document.getElementById("thread-list").getBoundingClientRect();
   const rows = [...document.querySelectorAll("#thread-list .thread-row")]
     .filter((row) => { const r = row.getBoundingClientRect();
-      return inside(r, 0, innerHeight) && r.left >= 0 && r.right <= innerWidth; });
+      return inside(r, Math.max(0, list.top), Math.min(innerHeight, list.bottom))
+        && r.left >= 0 && r.right <= innerWidth; });
   const pane = document.querySelector("#thread .timeline-scroll").getBoundingClientRect();
   const top = Math.max(0, pane.top), bottom = Math.min(innerHeight, pane.bottom);
   const messages = [...document.querySelectorAll("#thread .timeline-scroll .msg")]
     .filter((m) => inside(m.getBoundingClientRect(), top, bottom));
   return {rows: rows.length, messages: messages.length};
+}"""
+
+# The list beside the bulk bar: the bar's and its count's boxes, the rows wholly in
+# view (inside the window and the list, which scrolls by itself), and the times that
+# stick out of their row or of the line holding them (cut off there).
+LIST_LAYOUT = """() => {
+  const box = (e) => { const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height}; };
+  const list = document.getElementById("thread-list").getBoundingClientRect();
+  const top = Math.max(0, list.top), bottom = Math.min(innerHeight, list.bottom);
+  const rows = [...document.querySelectorAll("#thread-list .thread-row")];
+  const right = (e) => e.getBoundingClientRect().right;
+  const cut = (row) => { const time = row.querySelector("time");
+    return right(time) > Math.min(right(row), right(time.parentElement)) + 0.5
+      || time.scrollWidth > time.clientWidth + 0.5; };
+  return {bar: box(document.getElementById("bulk-bar")),
+          count: box(document.getElementById("bulk-count")),
+          rows: rows.filter((row) => { const r = row.getBoundingClientRect();
+            return r.height > 0 && r.top >= top - 0.5 && r.bottom <= bottom + 0.5; }).length,
+          cut_times: rows.filter(cut).map((row) => row.querySelector("time").textContent)};
 }"""
 
 BOX = """() => {
@@ -89,16 +120,40 @@ def _stable(page, read: str) -> dict:
     return page.evaluate(STABLE, read)
 
 
+def _watch_page_errors(page) -> list[str]:
+    """Uncaught script errors of ``page`` (a TypeError in bulk.js once came with opening
+    a conversation), for the test to assert there were none."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _screenshot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / name))
+
+
 def _seed(make_user):
-    """Sixteen WhatsApp conversations; the newest holds twelve short messages."""
-    agent = make_user("agent", email="anouk@switchboard.test")
+    """Sixteen WhatsApp conversations for a Dutch agent; the newest holds twelve short
+    messages. Three are escalated with a deadline and a colleague with a long name,
+    the crowded rows where the walk through found the time cut off ("25 nov 13:5")."""
+    agent = make_user("agent", email="anouk@switchboard.test", language="nl")
+    colleague = make_user("agent", email="thomas@switchboard.test")
+    colleague.name = "Thomas van Dijk"
     whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
     threads = []
     for n in range(16):
         customer = factories.contact(display_name=f"Klant {n + 1:02d}")
+        crowded = n in (3, 5, 7)
         thread = factories.thread(
             whatsapp, customer, minutes_ago=5 + n, thread_subject=f"Laadpaal vraag {n + 1}",
             last_message_preview="Mijn laadpaal geeft een rood lampje",
+            **(
+                dict(status=ThreadStatus.ESCALATED, assigned_to_user_id=colleague.id,
+                     response_due_at=utcnow() + timedelta(minutes=14))
+                if crowded else {}
+            ),
         )
         thread.last_customer_message_at = thread.last_message_at
         threads.append(thread)
@@ -129,8 +184,31 @@ def test_the_desk_shows_ten_conversations_six_messages_and_a_reply_box_that_grow
     live_server, desk, make_user
 ):
     busy = _seed(make_user)
+    errors = _watch_page_errors(desk)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/inbox")
+
+    # One row ticked: the bulk bar is one short line, ten rows stay in full view, and
+    # no row's time is cut off, the crowded ones included.
+    boxes = desk.get_by_test_id("bulk-select")
+    boxes.first.check()
+    count = desk.get_by_test_id("bulk-count")
+    expect(count).to_have_text("1 geselecteerd")
+    ticked = _stable(desk, LIST_LAYOUT)
+    assert ticked["bar"]["height"] <= 60, f"the bulk bar is {ticked['bar']['height']}px high"
+    assert ticked["rows"] >= 10, f"{ticked['rows']} conversations fully in view with one ticked"
+    assert ticked["cut_times"] == [], f"times cut off: {ticked['cut_times']}"
+    # The thirteenth ticked (the rows scrolled to it): the bar and its count stay put.
+    boxes.nth(12).check()
+    expect(count).to_have_text("2 geselecteerd")
+    expect(count).to_be_in_viewport(ratio=1)
+    thirteenth = _stable(desk, LIST_LAYOUT)
+    assert thirteenth["bar"] == ticked["bar"], (ticked["bar"], thirteenth["bar"])
+    assert thirteenth["bar"]["top"] >= 0 and thirteenth["count"]["bottom"] <= DESKTOP["height"]
+    _screenshot(desk, "inbox-after-test.png")
+    boxes.first.uncheck()
+    boxes.nth(12).uncheck()
+
     desk.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').click()
     expect(desk.locator("#thread .msg").last).to_contain_text(SHORT_MESSAGES[-1])
     expect(desk.locator("body")).to_have_class(re.compile("density-compact"))
@@ -160,6 +238,7 @@ def test_the_desk_shows_ten_conversations_six_messages_and_a_reply_box_that_grow
         assert 0 <= boxes[name]["top"] and boxes[name]["bottom"] <= DESKTOP["height"], (name, boxes)
     expect(desk.get_by_test_id("reply-content")).to_have_value(too_long)
     expect(desk.get_by_test_id("reply-content")).to_have_attribute("aria-invalid", "true")
+    assert errors == [], errors
 
 
 def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
@@ -174,6 +253,17 @@ def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
         phone.goto(f"{live_server.url}/inbox")
         first_row = _stable(phone, BOX)["first_row"]
         assert first_row["top"] < PHONE["height"] / 2, f"first conversation at y={first_row['top']}"
+
+        # The bulk bar on a phone: one line above the rows, in view with the thirteenth
+        # ticked, times whole.
+        phone.get_by_test_id("bulk-select").nth(12).tap()
+        expect(phone.get_by_test_id("bulk-count")).to_have_text("1 geselecteerd")
+        expect(phone.get_by_test_id("bulk-count")).to_be_in_viewport(ratio=1)
+        layout = _stable(phone, LIST_LAYOUT)
+        assert layout["bar"]["top"] >= 0 and layout["bar"]["height"] <= 60, layout["bar"]
+        assert layout["cut_times"] == [], layout["cut_times"]
+        _screenshot(phone, "bulk-bar-after-375-test.png")
+        phone.get_by_test_id("bulk-select").nth(12).tap()
 
         phone.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').tap()
         expect(phone).to_have_url(f"{live_server.url}/threads/{busy.id}")
