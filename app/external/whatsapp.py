@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from app.channels.whatsapp.limits import MAX_TEXT_LENGTH
 from app.contacts.phones import normalise_phone
 from app.contacts.services import contact_for_phone
 from app.conversations import channel_of_type, post_outbound, subject_from, thread_for_contact
@@ -21,7 +22,6 @@ from app.external.validation import InvalidRequest
 from app.models import CommunicationMessage, CommunicationTemplate, User
 from app.models.enums import ChannelType
 
-MAX_TEXT_LENGTH = 4096  # WhatsApp's limit for a text message body
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 MAX_PARAMETERS = 20

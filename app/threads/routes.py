@@ -34,6 +34,7 @@ from app.threads.customer import customer_panel
 from app.threads.drafts import discard_draft
 from app.threads.editing import StaleEdit, assignable_users, update_thread
 from app.threads.email_reply import email_composer
+from app.threads.message_body import message_text, repeats_subject
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import (
     InvalidInput,
@@ -57,6 +58,9 @@ from app.threads.timeline import (
 from app.transactions import commit
 
 bp = Blueprint("threads", __name__)
+# The timeline folds sign-offs and repeated subjects (app/threads/message_body.py).
+bp.add_app_template_global(message_text)
+bp.add_app_template_global(repeats_subject)
 
 
 def composer_context(

@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app.attachments.uploads import AttachmentRefused, read_uploads
+from app.channels.whatsapp.limits import MAX_TEXT_LENGTH as WHATSAPP_MAX_TEXT
 from app.channels.whatsapp.templates import EDITED_TEMPLATE, same_text, template_parameters
 from app.channels.whatsapp.window import closed_refusal, service_window
 from app.conversations import (
@@ -290,10 +291,7 @@ def compose_reply(
     files = _checked_files(uploads, channel, as_whatsapp_template)
     if not body and not files:
         raise InvalidInput({"content": _("Write a reply before sending.")})
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput(
-            {"content": _("A reply can be at most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
-        )
+    _check_length(body, channel, as_whatsapp_template)
     recipient = _recipient_for(thread, channel)
     extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if hold_seconds > 0:
@@ -339,6 +337,27 @@ def compose_reply(
     if template is not None:
         record_use(template.id)
     return message
+
+
+def _check_length(body: str, channel: CommunicationChannel, as_template: bool) -> None:
+    """Refuse a reply longer than its channel takes, so the text stays in the box."""
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(
+            {"content": _("A reply can be at most %(count)s characters.", count=MAX_MESSAGE_LENGTH)}
+        )
+    # An approved template's text is WhatsApp's own; free text must fit one message.
+    if channel.channel_type == ChannelType.WHATSAPP_BUSINESS and not as_template:
+        if len(body) > WHATSAPP_MAX_TEXT:
+            raise InvalidInput(
+                {
+                    "content": _(
+                        "A WhatsApp message can be at most %(count)s characters; "
+                        "this reply has %(length)s. Shorten it or split it in two.",
+                        count=WHATSAPP_MAX_TEXT,
+                        length=len(body),
+                    )
+                }
+            )
 
 
 def _refuse_crossing(thread: CommunicationThread, author: User, seen_message_id: str) -> None:

@@ -68,6 +68,63 @@
     applyCustomerFold();
   });
 
+  // --- the thread header's "Details": as the agent left it ------------------------
+  // Folded by default, so a conversation opens on its messages; an agent who keeps
+  // it open finds it open again on every conversation and after a reload. Kept
+  // per user in this browser. A header that holds an error is open regardless,
+  // and so is one swapped in (an inline edit, a live refresh) while it was open.
+  const DETAILS_KEY = "switchboard.threadDetailsOpen";
+  let headerWasOpen = false;
+
+  function detailsKey() {
+    return DETAILS_KEY + ":" + (document.body.dataset.userId || "");
+  }
+
+  function detailsRemembered() {
+    try {
+      return window.localStorage.getItem(detailsKey()) === "1";
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function applyDetails(root) {
+    const wasOpen = headerWasOpen;
+    headerWasOpen = false;
+    if (PHONE.matches) return;
+    root.querySelectorAll("details[data-remember-open]").forEach(function (details) {
+      const header = details.closest(".thread-header");
+      if (detailsRemembered() || wasOpen || (header && header.querySelector(".field-error"))) {
+        details.open = true;
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const summary = event.target.closest("details[data-remember-open] > summary");
+    if (!summary || PHONE.matches) return;
+    // The click opens or closes the fold after this handler: store what it will be.
+    const opening = !summary.parentElement.open;
+    try {
+      window.localStorage.setItem(detailsKey(), opening ? "1" : "0");
+    } catch (error) {
+      // Private mode or storage full: the fold still works, it is just not kept.
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    const fold = target && target.id === "thread-header" && target.querySelector("details[data-remember-open]");
+    if (fold && fold.open) headerWasOpen = true;
+  });
+
+  // Open again right after the swap, before htmx settles: workspace.js then puts
+  // focus back on the control the agent was using, which must be shown by then.
+  document.addEventListener("htmx:afterSwap", function () {
+    const header = document.getElementById("thread-header");
+    if (header && headerWasOpen) applyDetails(header);
+  });
+
   // --- the phone's customer view ---------------------------------------------
   // "Customer →" is a link to #customer-panel (a history entry the back gesture
   // leaves); the panel's own back link goes back in history when that is where
@@ -123,6 +180,7 @@
 
   function settle(root) {
     foldForPhone(root);
+    applyDetails(root);
     applyCustomerFold();
   }
 

@@ -1,13 +1,18 @@
 """Issue 32, points 1-3: what fits on the agent's screen.
 
-At 1440x900 the list shows at least ten conversations and the thread six ordinary
-messages; a row's time is never cut off; the bulk bar is one short line that stays
-in view above the rows, with one row ticked or the thirteenth; the reply box grows
-with its text up to its limit, and after a refusal the error and Send are in view
-with the text kept. On a phone (375x812, touch)
-the first conversation is well above the fold, the reply box sits within a screen
-of the last message, and list, conversation and customer are three views that
-the browser's back (the phone's back gesture) walks through.
+At 1440x900 (compact density, the default layout) the list shows at least ten
+conversations and a conversation at least six ordinary messages, WhatsApp and
+e-mail alike: messages of one to three lines, as the demo's, e-mails with their
+salutation and sign-off. A row's time is never cut off; the bulk bar is one short
+line that stays in view above the rows, with one row ticked or the thirteenth.
+"Details" in the header is folded until the agent opens it, and stays as left.
+The reply box grows with its text up to its limit, and then the line with the
+caret, the tabs and Send stay in view; so do Send and the error after a refusal
+(WhatsApp's 4096 characters) and after a flash message (a merge). On a phone
+(375x812, touch) the first conversation is well above the fold, the reply box
+sits within a screen of the last message, the composer's tabs are one line, and
+list, conversation and customer are three views that the browser's back (the
+phone's back gesture) walks through.
 
 Every measurement waits for the fonts and re-reads until two reads agree: a loaded
 CI machine may still be laying the page out when the first read comes.
@@ -35,19 +40,40 @@ SHOTS = os.environ.get("SCREENSHOTS_DIR")
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
-SHORT_MESSAGES = [
-    "Goedemorgen, mijn laadpaal geeft een rood lampje.",
-    "Goedemorgen! Sinds wanneer brandt het rode lampje?",
-    "Sinds gisteravond, na een stroomstoring.",
-    "Wilt u de laadpaal een minuut spanningsloos maken?",
+# A WhatsApp conversation as the demo's: customer and agent in turns, the agent's
+# answers with a sign-off, one to three lines each at 1440 px.
+WHATSAPP_MESSAGES = [
+    "Goedemorgen, mijn laadpaal geeft sinds gisteravond een rood lampje en de auto laadt niet.",
+    "Goedemorgen! Vervelend. Wilt u de laadpaal een minuut spanningsloos maken via de "
+    "groepenkast en daarna weer aanzetten?\n\nGroet, Anouk – ChargeCars",
     "Gedaan, hij start nu opnieuw op.",
-    "Mooi. Ziet u nu een groen of een blauw lampje?",
-    "Groen! Maar de auto laadt nog niet.",
-    "Staat de laadkabel goed vast aan beide kanten?",
-    "Aan de autokant zat hij los. Nu laadt hij.",
-    "Fijn dat het werkt. Kan ik u nog ergens mee helpen?",
+    "Mooi. Ziet u nu een groen of een blauw lampje?\n\nGroet, Anouk – ChargeCars",
+    "Groen! Maar de auto laadt nog steeds niet.",
+    "Staat de laadkabel aan beide kanten goed vast? Aan de autokant klikt hij hoorbaar in "
+    "de vergrendeling.\n\nGroet, Anouk – ChargeCars",
+    "Aan de autokant zat hij los. Nu laadt hij met 11 kW. Top!",
+    "Fijn dat het werkt. Mocht er toch nog iets zijn, reageer dan gerust op dit bericht."
+    "\n\nGroet, Anouk – ChargeCars",
     "Nee, dat was het. Bedankt voor de snelle hulp!",
-    "Graag gedaan, een fijne dag verder.",
+]
+
+# An e-mail conversation as the demo's: salutation, a few sentences, a sign-off and
+# the agent's signature.
+SIGNATURE = "Met vriendelijke groet,\nAnouk de Vries\nChargeCars Klantenservice\n030 - 200 12 34"
+EMAIL_MESSAGES = [
+    "Op de factuur voor order CC-2026-00001 staan 15 meter extra kabel, maar de monteur "
+    "heeft er maar 5 gebruikt. Kunnen jullie dit corrigeren?\n\nMet vriendelijke groet,\n"
+    "Jesse van der Heijden",
+    "Beste Jesse,\n\nDank voor uw bericht. Ik heb het opleverrapport erbij gepakt en u heeft "
+    "gelijk. Ik laat een creditnota opmaken voor de 10 meter te veel.\n\n" + SIGNATURE,
+    "Dank u. Wanneer kan ik de creditnota verwachten?\n\nMet vriendelijke groet,\n"
+    "Jesse van der Heijden",
+    "Beste Jesse,\n\nDe creditnota gaat deze week de deur uit; u ontvangt hem per e-mail."
+    "\n\n" + SIGNATURE,
+    "Prima, dank voor de snelle afhandeling.\n\nGroet,\nJesse",
+    "Beste Jesse,\n\nDe creditnota is zojuist verstuurd naar dit adres. Het bedrag wordt "
+    "binnen vijf werkdagen teruggestort.\n\n" + SIGNATURE,
+    "Ontvangen, dank!\n\nMet vriendelijke groet,\nJesse van der Heijden",
 ]
 
 # Resolves once the fonts are in and two reads, two frames apart, agree.
@@ -108,9 +134,15 @@ BOX = """() => {
   const messages = document.querySelectorAll("#thread .timeline-scroll .msg");
   const last = messages[messages.length - 1];
   const lastBox = last ? last.getBoundingClientRect() : null;
+  const reply = document.querySelector("#reply-content");
   return {first_row: box("#thread-list .thread-row"), reply: box("#reply-content"),
           send: box("#reply-form button[type=submit]"), error: box("[data-testid=reply-error]"),
+          footer: box("#reply-form .composer-footer"), tabs: box("#composer .composer-tabs"),
+          timeline: box("#thread .timeline-scroll"), header: box("#thread-header"),
           last_message: lastBox && {top: lastBox.top, bottom: lastBox.bottom},
+          reply_scroll: reply && [reply.scrollTop, reply.clientHeight,
+            reply.scrollHeight - parseFloat(getComputedStyle(reply).paddingBottom)],
+          page_height: document.documentElement.scrollHeight,
           width: document.documentElement.scrollWidth};
 }"""
 
@@ -134,41 +166,71 @@ def _screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / name))
 
 
+def _in_window(box: dict, height: int) -> bool:
+    return box is not None and 0 <= box["top"] and box["bottom"] <= height
+
+
+def _conversation(thread, texts, agent, customer_first=True, **fields):
+    start = thread.created_at - timedelta(minutes=len(texts))
+    for i, text in enumerate(texts):
+        from_customer = (i % 2 == 0) == customer_first
+        factories.message(
+            thread,
+            text,
+            created_at=start + timedelta(minutes=i),
+            message_type=MessageType.INCOMING if from_customer else MessageType.OUTGOING,
+            sender_contact_id=thread.contact_id if from_customer else None,
+            sender_user_id=None if from_customer else agent.id,
+            **fields,
+        )
+
+
 def _seed(make_user):
-    """Sixteen WhatsApp conversations for a Dutch agent; the newest holds twelve short
-    messages. Three are escalated with a deadline and a colleague with a long name,
-    the crowded rows where the walk through found the time cut off ("25 nov 13:5")."""
+    """Sixteen WhatsApp conversations for a Dutch agent; the newest holds the demo-like
+    conversation. Its customer also has an e-mail conversation, and a second WhatsApp
+    one to merge. Three are escalated with a deadline and a colleague with a long
+    name, the crowded rows where the walk through found the time cut off ("25 nov 13:5").
+    """
     agent = make_user("agent", email="anouk@switchboard.test", language="nl")
     colleague = make_user("agent", email="thomas@switchboard.test")
     colleague.name = "Thomas van Dijk"
     whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    mail = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
     threads = []
     for n in range(16):
         customer = factories.contact(display_name=f"Klant {n + 1:02d}")
         crowded = n in (3, 5, 7)
         thread = factories.thread(
-            whatsapp, customer, minutes_ago=5 + n, thread_subject=f"Laadpaal vraag {n + 1}",
+            whatsapp,
+            customer,
+            minutes_ago=5 + n,
+            thread_subject=f"Laadpaal vraag {n + 1}",
             last_message_preview="Mijn laadpaal geeft een rood lampje",
             **(
-                dict(status=ThreadStatus.ESCALATED, assigned_to_user_id=colleague.id,
-                     response_due_at=utcnow() + timedelta(minutes=14))
-                if crowded else {}
+                dict(
+                    status=ThreadStatus.ESCALATED,
+                    assigned_to_user_id=colleague.id,
+                    response_due_at=utcnow() + timedelta(minutes=14),
+                )
+                if crowded
+                else {}
             ),
         )
         thread.last_customer_message_at = thread.last_message_at
         threads.append(thread)
     busy = threads[0]
-    start = busy.created_at - timedelta(minutes=len(SHORT_MESSAGES))
-    for i, text in enumerate(SHORT_MESSAGES):
-        from_customer = i % 2 == 0
-        factories.message(
-            busy, text, created_at=start + timedelta(minutes=i),
-            message_type=MessageType.INCOMING if from_customer else MessageType.OUTGOING,
-            sender_contact_id=busy.contact_id if from_customer else None,
-            sender_user_id=None if from_customer else agent.id,
-        )
+    _conversation(busy, WHATSAPP_MESSAGES, agent)
+    invoice = factories.thread(
+        mail, busy.contact, minutes_ago=30, thread_subject="Factuur klopt niet"
+    )
+    _conversation(invoice, EMAIL_MESSAGES, agent, subject="RE: Factuur klopt niet")
+    invoice.last_customer_message_at = invoice.last_message_at
+    stray = factories.thread(whatsapp, busy.contact, minutes_ago=60, thread_subject="Nog een vraag")
+    factories.message(
+        stray, "Kan de monteur ook naar de meterkast kijken?", sender_contact_id=busy.contact_id
+    )
     db.session.commit()
-    return busy
+    return busy, invoice, stray
 
 
 @pytest.fixture
@@ -180,10 +242,10 @@ def desk(browser):
     context.close()
 
 
-def test_the_desk_shows_ten_conversations_six_messages_and_a_reply_box_that_grows(
+def test_the_desk_shows_six_messages_a_folded_header_and_a_reply_box_that_grows(
     live_server, desk, make_user
 ):
-    busy = _seed(make_user)
+    busy, invoice, _ = _seed(make_user)
     errors = _watch_page_errors(desk)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/inbox")
@@ -210,41 +272,109 @@ def test_the_desk_shows_ten_conversations_six_messages_and_a_reply_box_that_grow
     boxes.nth(12).uncheck()
 
     desk.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').click()
-    expect(desk.locator("#thread .msg").last).to_contain_text(SHORT_MESSAGES[-1])
+    expect(desk.locator("#thread .msg").last).to_contain_text("Bedankt voor de snelle hulp")
     expect(desk.locator("body")).to_have_class(re.compile("density-compact"))
+    expect(desk.locator("#thread-header details.thread-more")).not_to_have_attribute("open", "")
 
     counts = _stable(desk, DESK_COUNTS)
     assert counts["rows"] >= 10, f"{counts['rows']} conversations fully in view at 1440x900"
-    assert counts["messages"] >= 6, f"{counts['messages']} messages fully in view at 1440x900"
+    assert counts["messages"] >= 6, f"{counts['messages']} WhatsApp messages fully in view"
+
+    # The header's controls follow the order they stand in: Snooze, Merge into…,
+    # Details, then what Details opens.
+    toggle = desk.get_by_test_id("thread-details-toggle")
+    toggle.click()
+    header_order = desk.evaluate("""() => {
+      const header = document.getElementById("thread-header");
+      return [...header.querySelectorAll("summary, a, button, select, input:not([type=hidden])")]
+        .filter((e) => e.checkVisibility()).map((e) => {
+          const r = e.getBoundingClientRect();
+          return [e.textContent.trim() || e.name, r.left, r.top]; });
+    }""")
+    labels = [label for label, _, _ in header_order]
+    assert labels[:3] == ["Uitstellen", "Samenvoegen met…", "Details"], labels
+    lefts = [left for _, left, _ in header_order[:3]]
+    assert lefts == sorted(lefts), header_order
+    assert all(top > header_order[2][2] for _, _, top in header_order[3:]), header_order
+    # Opened, each control shows its value whole; the choice is kept on reload.
+    assignee = desk.get_by_test_id("edit-assignee")
+    assert assignee.evaluate("(s) => s.scrollWidth <= s.clientWidth + 1 && s.clientWidth > 90")
+    desk.reload()
+    expect(desk.locator("#thread-header details.thread-more")).to_have_attribute("open", "")
+    desk.get_by_test_id("thread-details-toggle").click()
+    desk.reload()
+    expect(desk.locator("#thread-header details.thread-more")).not_to_have_attribute("open", "")
 
     # The reply box grows with its text, then stops at 40 % of the window and scrolls.
     reply = desk.get_by_test_id("reply-content")
     heights = []
-    for lines in (1, 8, 80):
+    for lines in (1, 8, 40):
         reply.fill("\n".join(f"regel {n}" for n in range(lines)))
         heights.append(_stable(desk, BOX)["reply"]["height"])
     assert heights[0] < heights[1] < heights[2], heights
     assert heights[2] <= DESKTOP["height"] * 0.4 + 1, heights
+    # At 40 lines the line with the caret (the last) shows above the footer, whose
+    # Send is in the window, and the tabs are still in view.
+    reply.press("Control+End")
+    boxes = _stable(desk, BOX)
+    assert boxes["reply"]["bottom"] <= boxes["footer"]["top"] + 1, boxes
+    top, seen, last_line_bottom = boxes["reply_scroll"]
+    assert top + seen >= last_line_bottom - 3, boxes["reply_scroll"]  # rounding
+    for name in ("send", "tabs", "reply"):
+        assert _in_window(boxes[name], DESKTOP["height"]), (name, boxes)
 
-    # Refused by the server (too long): the error names the limit, and the error,
-    # Send and the text typed are all there without scrolling.
-    too_long = "x" * 20_001
+    # Refused by the server (past WhatsApp's limit): the error names the limit, and
+    # the error, Send and the text typed are all there without scrolling.
+    too_long = "x" * 5_000
     reply.fill(too_long)
     desk.locator("#reply-form button[type=submit]").click()
     error = desk.get_by_test_id("reply-error")
-    expect(error).to_contain_text("20000")
+    expect(error).to_contain_text("4096")
     boxes = _stable(desk, BOX)
     for name in ("error", "send"):
-        assert 0 <= boxes[name]["top"] and boxes[name]["bottom"] <= DESKTOP["height"], (name, boxes)
+        assert _in_window(boxes[name], DESKTOP["height"]), (name, boxes)
     expect(desk.get_by_test_id("reply-content")).to_have_value(too_long)
     expect(desk.get_by_test_id("reply-content")).to_have_attribute("aria-invalid", "true")
+    desk.get_by_test_id("reply-content").fill("")
+
+    # An e-mail conversation: six of its mails in view too, CC and BCC folded away.
+    desk.goto(f"{live_server.url}/threads/{invoice.id}")
+    expect(desk.locator("#thread .msg").last).to_contain_text("Ontvangen, dank!")
+    expect(desk.get_by_test_id("reply-cc")).to_be_hidden()
+    counts = _stable(desk, DESK_COUNTS)
+    assert counts["messages"] >= 6, f"{counts['messages']} e-mails fully in view at 1440x900"
+    # The sign-off waits behind "…"; the repeated "RE:" subject is left out.
+    first = desk.locator("#thread .msg").first
+    expect(first.locator(".msg-subject")).to_have_count(0)
+    expect(first.get_by_text("Jesse van der Heijden")).to_be_hidden()
+    first.locator(".msg-signoff > summary").click()
+    expect(first.get_by_text("Jesse van der Heijden")).to_be_visible()
+    desk.get_by_test_id("recipient-copies-toggle").click()
+    expect(desk.get_by_test_id("reply-cc")).to_be_visible()
+
     assert errors == [], errors
+
+
+def test_send_stays_in_the_window_under_a_flash_message(live_server, desk, make_user):
+    busy, _, stray = _seed(make_user)
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    desk.goto(f"{live_server.url}/threads/{stray.id}")
+    desk.get_by_test_id("merge-into").click()
+    desk.get_by_test_id("merge-candidates").get_by_label("Laadpaal vraag 1").check()
+    desk.get_by_test_id("merge-thread-submit").click()
+    desk.get_by_test_id("merge-confirm").click()
+    desk.wait_for_url(re.compile(rf"/threads/{busy.id}$"))
+    expect(desk.locator("main > .flash")).to_be_visible()
+
+    boxes = _stable(desk, BOX)
+    assert boxes["page_height"] <= DESKTOP["height"], boxes
+    assert _in_window(boxes["send"], DESKTOP["height"]), boxes
 
 
 def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
     live_server, browser, make_user
 ):
-    busy = _seed(make_user)
+    busy, _, _ = _seed(make_user)
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     phone = context.new_page()
     phone.set_default_timeout(10_000)
@@ -267,7 +397,7 @@ def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
 
         phone.locator(f'#thread-list .thread-row[data-thread-id="{busy.id}"] .thread-link').tap()
         expect(phone).to_have_url(f"{live_server.url}/threads/{busy.id}")
-        expect(phone.locator("#thread .msg").last).to_contain_text(SHORT_MESSAGES[-1])
+        expect(phone.locator("#thread .msg").last).to_contain_text("Bedankt voor de snelle hulp")
         expect(phone.get_by_test_id("thread-list")).to_be_hidden()
         expect(phone.get_by_test_id("customer-panel")).to_be_hidden()
         boxes = _stable(phone, BOX)
@@ -275,6 +405,10 @@ def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
         assert gap <= PHONE["height"], f"the reply box is {gap}px below the last message"
         assert boxes["reply"]["bottom"] <= PHONE["height"], "the reply box is on the first screen"
         assert boxes["width"] <= PHONE["width"], "nothing sticks out sideways"
+        # The composer's tabs are one line that swipes sideways; header and composer
+        # leave the messages most of what is under the top bar.
+        assert boxes["tabs"]["height"] <= 48, boxes["tabs"]
+        assert boxes["timeline"]["height"] >= 0.4 * PHONE["height"], boxes
 
         # The customer is a view of its own; back returns to the conversation...
         phone.get_by_test_id("to-customer").tap()

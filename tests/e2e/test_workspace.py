@@ -195,6 +195,7 @@ def test_focus_stays_on_the_header_control_after_an_inline_edit(live_server, des
     _, first, _, _ = _desk_data(make_user)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/threads/{first.id}")
+    desk.get_by_test_id("thread-details-toggle").click()  # folded by default (issue 32)
     priority = desk.get_by_test_id("edit-priority")
     priority.focus()
     priority.select_option("high")
