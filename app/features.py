@@ -64,6 +64,7 @@ FEATURES: tuple[str, ...] = (
     "app.sla",
     "app.gdpr",
     "app.csat",
+    "app.suggestions",
     "app.integrations",
 )
 
