@@ -8,7 +8,15 @@ from datetime import date, time, timedelta
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import CommunicationTemplate, Contact, CsatResponse, Order, User, Visit
+from app.models import (
+    CommunicationTemplate,
+    Contact,
+    ContactIdentity,
+    CsatResponse,
+    Order,
+    User,
+    Visit,
+)
 from app.models.enums import (
     ChannelType,
     DeliveryStatus,
@@ -121,6 +129,8 @@ def customer(
         phone=phone,
         email=f"{first.lower()}@example.nl",
     )
+    # Known by their number, so their next WhatsApp message joins their open conversation.
+    db.session.add(ContactIdentity(contact_id=contact.id, kind="phone", address=phone))
     day = day or (utcnow() + timedelta(days=10)).date()
     order = Order(
         order_number=number,

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.models.enums import ChannelType, MessageType, Role
 from app.suggestions.compute import APPROVED, OPEN
-from app.suggestions.placeholders import title_of
+from app.suggestions.placeholders import title_of, without_greeting
 
 DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 
@@ -42,12 +42,15 @@ class OfferedSuggestion:
     ``approved``: an approved WhatsApp template past the window, chosen in the
     template select (its text cannot be edited); otherwise ``text`` goes into
     the box. ``missing``: the human names of values the agent must still fill in.
+    ``message_id``: the customer message it answers.
     """
 
     id: uuid.UUID
+    message_id: uuid.UUID
     rank: int
     title: str
     text: str
+    preview: str  # the text from its first words after the greeting
     kind: str
     template_id: uuid.UUID | None
     approved: bool
@@ -102,7 +105,7 @@ def offered_suggestions(
         return []
     offered = []
     for suggestion in found.suggestions:
-        chip = _filled(suggestion, thread, agent, approved_only)
+        chip = _filled(suggestion, found.message_id, thread, agent, approved_only)
         if chip is not None:
             offered.append(chip)
     return offered
@@ -133,6 +136,7 @@ def _as_template(suggestion: ReplySuggestion) -> CommunicationTemplate | None:
 
 def _filled(
     suggestion: ReplySuggestion,
+    message_id: uuid.UUID,
     thread: CommunicationThread,
     agent: User | None,
     approved_only: bool,
@@ -145,9 +149,11 @@ def _filled(
     title = template.display_name if suggestion.kind == "template" else title_of(text)
     return OfferedSuggestion(
         id=suggestion.id,
+        message_id=message_id,
         rank=suggestion.rank,
         title=title,
         text=text,
+        preview=without_greeting(text),
         kind=suggestion.kind,
         template_id=suggestion.template_id,
         approved=approved_only and suggestion.kind == "template",

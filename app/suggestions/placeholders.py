@@ -94,10 +94,15 @@ def _is_signature_line(line: str, signers: set[str]) -> bool:
     ) or named in ("chargecars", "team chargecars")
 
 
+def without_greeting(text: str) -> str:
+    """``text`` from its first words after "Beste Jan," (all of it if that is all)."""
+    rest = _SALUTATION.sub("", text, count=1).strip() or text.strip()
+    return rest[:1].upper() + rest[1:]
+
+
 def title_of(text: str) -> str:
     """The first words after the greeting: what tells two suggestions apart at a glance."""
-    rest = _SALUTATION.sub("", text, count=1).strip() or text.strip()
-    words = rest.split()
+    words = without_greeting(text).split()
     title = " ".join(words[:TITLE_WORDS])
     return title[:1].upper() + title[1:] + ("…" if len(words) > TITLE_WORDS else "")
 

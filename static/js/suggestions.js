@@ -61,10 +61,24 @@
     box.dispatchEvent(new Event("input", { bubbles: true })); // drafts, canned list
   }
 
+  // The chips answer the customer message they were made for; once the timeline shows
+  // it, the agent is not answering past it, so the reply box counts it as seen (the
+  // "someone wrote meanwhile" check, app/conversations/collisions.py, still holds for
+  // anything after it).
+  function noteSeen(form, messageId) {
+    const seen = form.querySelector("[data-seen-message-id]");
+    const shown = messageId && document.getElementById("message-" + messageId);
+    if (!seen || !shown) return;
+    const current = seen.value && document.getElementById("message-" + seen.value);
+    if (current && !(current.compareDocumentPosition(shown) & Node.DOCUMENT_POSITION_FOLLOWING)) return;
+    seen.value = messageId;
+  }
+
   function pick(chip) {
     const form = chip.closest("form");
     if (!form) return;
     notePick(chip);
+    noteSeen(form, chip.dataset.answers);
     if (chip.dataset.templateId) {
       chooseTemplate(form, chip);
       return;
