@@ -34,6 +34,7 @@ from app.message_templates.rendering import placeholders_in
 from app.message_templates.variables import KNOWN_VARIABLES
 from app.models import CommunicationTemplate, HarvestedReply, SuggestionFeedback
 from app.models.enums import TemplateCategory, TemplateChannelType
+from app.suggestions.placeholders import without_greeting
 from app.suggestions.text import config_for, plain_words
 
 SUGGESTIONS = 3
@@ -92,8 +93,7 @@ def rank(situation: Situation, limit: int = SUGGESTIONS) -> list[Candidate]:
             _score_harvested(harvested, situation, templates, scored)
             _score_templates(_template_ranks_sqlite(words, templates), templates, situation, scored)
     _apply_feedback(scored)
-    best = sorted(scored.values(), key=lambda c: (-c.score, c.key))
-    chosen = _distinct(best, limit)
+    chosen = _one_per_answer(list(scored.values()), templates)[:limit]
     if len(chosen) < limit:
         chosen += _most_used(situation, templates, {c.key for c in chosen}, limit - len(chosen))
     return chosen[:limit]
@@ -309,26 +309,28 @@ def _apply_feedback(scored: dict[str, Candidate]) -> None:
         scored[key].score *= _prior(offered, used, edited)
 
 
-def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())
+def _answer(candidate: Candidate, templates: dict) -> str:
+    """What a candidate says, greeting aside ("Beste Jan," and "Hoi Jan," say the same)."""
+    if candidate.kind == "template":
+        template = templates.get(candidate.template_id)
+        text = template.message_template if template is not None else candidate.key
+    else:
+        text = candidate.body or ""
+    return " ".join(without_greeting(text).lower().split())
 
 
-def _distinct(candidates: list[Candidate], limit: int) -> list[Candidate]:
-    """The best ``limit`` whose texts differ (a harvested copy of a template is the template)."""
-    chosen, seen = [], set()
-    for candidate in candidates:
-        if candidate.kind == "template":
-            template = db.session.get(CommunicationTemplate, candidate.template_id)
-            text = _normal(template.message_template if template else "")
+def _one_per_answer(candidates: list[Candidate], templates: dict) -> list[Candidate]:
+    """Best first, one per answer: the best-scored wording of an answer stands for the
+    others (a template over the team's copies of it), and half their scores add to it, so
+    an answer given in several wordings counts for each. Two chips never say the same."""
+    chosen: dict[str, Candidate] = {}
+    for candidate in sorted(candidates, key=lambda c: (-c.score, c.key)):
+        answer = _answer(candidate, templates)
+        if answer in chosen:
+            chosen[answer].score += candidate.score / 2
         else:
-            text = _normal(candidate.body)
-        if text in seen:
-            continue
-        seen.add(text)
-        chosen.append(candidate)
-        if len(chosen) == limit:
-            break
-    return chosen
+            chosen[answer] = candidate
+    return sorted(chosen.values(), key=lambda c: (-c.score, c.key))
 
 
 def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: int) -> list:
