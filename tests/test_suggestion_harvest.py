@@ -195,3 +195,21 @@ def test_an_open_conversation_is_not_harvested(found):
     commit()
     assert harvest_conversation(str(thread.id)) == 0
     assert _harvested() == []
+
+
+def test_resolving_a_conversation_queues_its_harvest(app, found):
+    from app.suggestions.harvest import HARVEST_JOB
+    from app.threads.editing import update_thread
+
+    thread, _ = support.past_conversation(
+        found, "Wanneer komt de monteur?", reply="We kijken ernaar en bellen u terug.",
+        number="CC-2026-00106", phone="+31611111117", harvest=False,
+    )
+    thread.status = "open"
+    commit()
+    app.extensions["broker"].queue("default").empty()
+    update_thread(thread, found.agent, expected_version=thread.lock_version,
+                  changes={"status": "resolved"})
+    commit()
+    queued = app.extensions["broker"].queue("default").jobs
+    assert (HARVEST_JOB, (str(thread.id),)) in [(job.func_name, job.args) for job in queued]

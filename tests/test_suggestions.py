@@ -301,3 +301,27 @@ def test_the_analytics_page_shows_replies_started_from_a_suggestion(
     assert 'data-figure="suggestions"' in html
     assert "Replies started from a suggestion" in html
     assert 'data-testid="definition-suggestions"' in html and "From a suggestion" in html
+
+
+def test_an_english_customer_is_offered_the_english_template_first(found):
+    english = support.factories.template(
+        "Dear {{customer_name}}, your charger will be installed {{visit_moment}} by "
+        "{{technician_name}}.",
+        template_name="installation_date_answer_en",
+        display_name="Installation date",
+        description="The planned installation date and the technician",
+        template_category="installation_scheduling",
+        language="en",
+    )
+    contact, order = support.customer(found, name="Emma Brown", phone="+31634567890",
+                                       number="CC-2026-00044")
+    contact.locale = "en"
+    commit()
+    thread, message = support.asking(found, contact, order,
+                                     "When will the technician install my charger?")
+    compute_suggestions(str(message.id))
+    [_, open_set] = _sets(message.id)
+    assert open_set.language == "en"
+    assert open_set.suggestions[0].template_id == english.id
+    [chip, *_] = offered_suggestions(thread, found.whatsapp, found.agent)
+    assert chip.text.startswith("Dear Emma Brown, your charger will be installed on ")

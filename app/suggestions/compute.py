@@ -70,7 +70,7 @@ def compute_suggestions(message_id: str) -> int:
         return 0  # the newer message's own job suggests for the conversation
     situation = situation_for(message, thread)
     stored = []
-    for set_name in _set_names(thread, message):
+    for set_name in _set_names(thread):
         claimed = _claim(message, thread, set_name, situation)
         if claimed is None:
             continue  # stored already (a duplicate delivery, another worker)
@@ -147,7 +147,7 @@ def _newer_customer_message(message: CommunicationMessage) -> bool:
     return newer is not None
 
 
-def _set_names(thread: CommunicationThread, message: CommunicationMessage) -> list[str]:
+def _set_names(thread: CommunicationThread) -> list[str]:
     """``open`` always; ``approved`` too when the customer can be answered on WhatsApp."""
     names = [OPEN]
     phone = thread.contact is not None and bool(thread.contact.phone)

@@ -43,6 +43,7 @@ from app.models import (
 )
 from app.models.enums import ChannelType, MessageType
 from app.signatures.services import mailbox_signature
+from app.suggestions.outcomes import SUGGESTION_KEY
 from app.threads.email_reply import (
     Addressees,
     BadAddresses,
@@ -303,7 +304,7 @@ def compose_reply(
     extra = {"reply_to": _last_inbound_external_id(thread, channel)}
     if _is_uuid(suggestion_id):
         # As typed (no signature or quote): whether it was sent as suggested or edited.
-        extra["suggestion"] = {"id": str(suggestion_id), "typed": content or ""}
+        extra[SUGGESTION_KEY] = {"id": str(suggestion_id), "typed": content or ""}
     if hold_seconds > 0:
         extra[TYPED] = typed
     if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
