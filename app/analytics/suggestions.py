@@ -62,13 +62,13 @@ def suggestion_use(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         sum(r["used"] for r in rows),
         sum(r["edited"] for r in rows),
     )
+    # Narrow headings: the card is a third of the page wide (the share says the rest).
     columns = (
         Column("label", _("Agent")),
-        Column("n", _("Replies with suggestions"), COUNT),
-        Column("started", _("Started from a suggestion"), COUNT),
-        Column("used", _("Sent as suggested"), COUNT),
-        Column("edited", _("Edited first"), COUNT),
-        Column("share", _("Share"), PERCENT),
+        Column("n", _("Replies"), COUNT),
+        Column("used", _("As suggested"), COUNT),
+        Column("edited", _("Edited"), COUNT),
+        Column("share", _("From a suggestion"), PERCENT),
     )
     note = _(
         "Agents' replies to a customer message that had suggested replies, in the range: "
