@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.models.enums import MessageType
 from app.suggestions.compute import APPROVED, OPEN
-from app.suggestions.offer import suggestion_text
+from app.suggestions.offer import DESK_ROLES, suggestion_text
 
 USED, EDITED, IGNORED = "used", "edited", "ignored"
 SUGGESTION_KEY = "suggestion"  # app.threads.services keeps it on the reply
@@ -54,11 +54,15 @@ def record_pick(thread: CommunicationThread, suggestion_id: uuid.UUID, user: Use
 def record_outcome(reply: CommunicationMessage) -> str | None:
     """Decide the outcome for the customer message ``reply`` answers; None if none is due.
 
-    Only an agent's reply decides, and only for the latest customer message before it,
-    if suggestions were made for it. The caller commits.
+    Only a desk agent's reply decides (suggestions are shown at the desk), and only for
+    the latest customer message before it, if suggestions were made for it. The caller
+    commits.
     """
     if reply.message_type != MessageType.OUTGOING or reply.sender_user_id is None:
         return None
+    author = db.session.get(User, reply.sender_user_id)
+    if author is None or author.role not in DESK_ROLES:
+        return None  # a technician's quick reply from the phone: no suggestions were shown
     answered = _answered_message_id(reply)
     if answered is None:
         return None
