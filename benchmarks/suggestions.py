@@ -25,7 +25,9 @@ questions (compute_suggestions, in process, queue wait not included), and the
 thread-open part: the suggestions' share of opening a thread (reading the stored
 set and filling it in) and the whole thread page and the suggestions row as the
 Flask test client gets them, signed in as an agent, p50/p95 over 200 threads. The
-database named by BENCH_DATABASE_URL is created if missing and wiped.
+database named by BENCH_DATABASE_URL is created if missing and wiped; --reuse keeps
+what an earlier run loaded and measures the latency again (on a machine that is
+busier or quieter than before, say: each run prints the load average).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from app.threads.editing import update_thread  # noqa: E402
 from app.threads.services import compose_reply  # noqa: E402
 from app.transactions import commit  # noqa: E402
 from benchmarks import history  # noqa: E402
+from benchmarks._suggestions_scale import load  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
@@ -409,6 +412,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--seed", type=int, default=33)
     parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the loaded database and measure the latency again only")
     return parser.parse_args()
 
 
@@ -431,32 +436,40 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None,
                       "SEND_UNDO_SECONDS": 0}, start_embedded_worker=False)
     with app.app_context():
-        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
-        db.session.execute(sa.text("CREATE SCHEMA public"))
-        db.session.commit()
-        upgrade()
-        found = desk()
-        agents = [agent.email for agent in found["agents"]]
-        _synchronous_commit(database_url, on=False)
-        if args.messages <= REPLAY_LIMIT:
-            conversations = history.generate(args.messages, days=args.days, seed=args.seed)
-            messages = sum(conv.messages for conv in conversations)
-            started = time.perf_counter()
-            tally = replay(found, conversations)
-            print(f"  replay took {time.perf_counter() - started:.0f} s")
-            report(tally, messages, len(conversations))
+        if args.reuse:
+            agents = [f"agent{n}@switchboard.test" for n in range(len(history.AGENTS))]
         else:
-            from benchmarks._suggestions_scale import load
-
-            load(found, args.messages, seed=args.seed)
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
-        _synchronous_commit(database_url, on=True)
+            agents = _fill(args, database_url)
         stored = db.session.scalar(sa.text("SELECT count(*) FROM communication_message"))
         sets = db.session.scalar(sa.select(sa.func.count()).select_from(SuggestionSet))
-        print(f"\nStored: {stored:,} messages, {sets:,} suggestion sets")
+        print(f"\nStored: {stored:,} messages, {sets:,} suggestion sets; "
+              f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
         questions = _latency_questions(args.seed, args.latency_samples)
         measure_latency(app, agents, questions, f"{stored:,}")
+
+
+def _fill(args: argparse.Namespace, database_url: str) -> list[str]:
+    """A fresh schema, the desk, and the history replayed (or loaded in SQL); the agents."""
+    db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+    db.session.execute(sa.text("CREATE SCHEMA public"))
+    db.session.commit()
+    upgrade()
+    found = desk()
+    agents = [agent.email for agent in found["agents"]]
+    _synchronous_commit(database_url, on=False)
+    if args.messages <= REPLAY_LIMIT:
+        conversations = history.generate(args.messages, days=args.days, seed=args.seed)
+        messages = sum(conv.messages for conv in conversations)
+        started = time.perf_counter()
+        tally = replay(found, conversations)
+        print(f"  replay took {time.perf_counter() - started:.0f} s")
+        report(tally, messages, len(conversations))
+    else:
+        load(found, args.messages, seed=args.seed)
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    _synchronous_commit(database_url, on=True)
+    return agents
 
 
 if __name__ == "__main__":
