@@ -65,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "app.sla",
     "app.gdpr",
     "app.csat",
+    "app.suggestions",
     "app.integrations",
 )
 

@@ -44,7 +44,15 @@ log = logging.getLogger(__name__)
 END_CONNECTIONS = "switchboard:end-connections"
 
 EVENTS = frozenset(
-    {"message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"}
+    {
+        "message:new",
+        "thread:updated",
+        "task:assigned",
+        "sla:alert",
+        "notification:new",
+        # A customer message's suggested replies are stored (app.suggestions.compute).
+        "suggestions:ready",
+    }
 )
 
 

@@ -208,6 +208,15 @@ COLUMN_DEFINITIONS = {
     "share": _l("On time ÷ completed with a due date."),
     "templates.share": _l("From a template ÷ outgoing messages."),
     "templated": _l("Outgoing messages sent from a message template."),
+    "suggestions.label": _l("The agent who replied."),
+    "suggestions.n": _l(
+        "Agents' replies to a customer message that had suggested replies, decided in the range."
+    ),
+    "used": _l("Sent as the suggestion put it in the reply box."),
+    "edited": _l("Started from a suggestion and changed before sending."),
+    "suggestions.share": _l(
+        "Put into the reply box from a suggestion (as suggested or edited) ÷ replies."
+    ),
     "day": _l("The Amsterdam day (or week from Monday) the messages were sent on."),
     "total": _l("All messages in and out that day, over every channel."),
     "series": _l("Messages in and out on this channel, internal notes included."),

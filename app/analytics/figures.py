@@ -36,6 +36,7 @@ from app.analytics.service_level import (
     sla_compliance,
 )
 from app.analytics.sql import prepare_connection
+from app.analytics.suggestions import suggestion_use
 from app.analytics.tables import Table
 
 # In page order; the keys are the ``figure`` values of the CSV export.
@@ -49,6 +50,7 @@ FIGURES: dict[str, Callable[[AnalyticsFilter, datetime, dict], Table]] = {
     "workload": workload,
     "tasks": tasks_on_time,
     "templates": template_share,
+    "suggestions": suggestion_use,
     "csat_agent": csat_by_agent,
     "csat_team": csat_by_team,
     "csat_channel": csat_by_channel,

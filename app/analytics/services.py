@@ -31,6 +31,7 @@ CHARTS = {
         _l("Share of outbound messages from templates"),
         TEMPLATE_TARGET,
     ),
+    "suggestions": ("share", PERCENT, _l("Replies started from a suggestion, per agent"), None),
     "csat_agent": ("score", PERCENT, _l("Customer satisfaction (4–5) per agent"), CSAT_TARGET),
     "csat_channel": ("score", PERCENT, _l("Customer satisfaction (4–5) per channel"), CSAT_TARGET),
     "routing": ("share", PERCENT, _l("Routing suggestions accepted per suggested team"), None),
@@ -141,6 +142,16 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
             _("aim above %(target)s %%", target=f"{TEMPLATE_TARGET:.0f}"),
             _tone(templated, TEMPLATE_TARGET),
             figure="templates",
+        ),
+        Headline(
+            _("From a suggestion"),
+            display(_total(dashboard, "suggestions", "share"), PERCENT),
+            _(
+                "%(started)s of %(n)s replies",
+                started=_count(dashboard, "suggestions", "started"),
+                n=_count(dashboard, "suggestions", "n"),
+            ),
+            figure="suggestions",
         ),
         Headline(
             _("Customer satisfaction"),

@@ -18,10 +18,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.message_templates.visit_moment import (
+    AMSTERDAM,
     amsterdam_today,
     parse_time_window,
     visit_moment,
     window_text_of,
+    window_words,
 )
 from app.models import CommunicationThread, Order, User
 from app.models.enums import ArticleType, OrderStatus
@@ -147,6 +149,20 @@ def _visit_moment(ctx: VariableContext) -> str | None:
     return visit_moment(order.scheduled_date, window, amsterdam_today(), ctx.language)
 
 
+def _visit_hours(ctx: VariableContext) -> str | None:
+    """ "tussen 08:00 en 12:00": the planned window alone, in the template's language."""
+    order = ctx.thread.order
+    if order is None:
+        return None
+    return window_words(parse_time_window(window_text_of(order)), ctx.language)
+
+
+def _answer_due(ctx: VariableContext) -> str | None:
+    """When our answer is due by the conversation's SLA, Amsterdam time."""
+    due = ctx.thread.response_due_at
+    return due.astimezone(AMSTERDAM).strftime(f"{DATE_FORMAT} %H:%M") if due else None
+
+
 def _technician(order: Order) -> User | None:
     if order.assigned_technician_id is None:
         return None
@@ -265,6 +281,11 @@ VARIABLES: tuple[Variable, ...] = (
         "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
     ),
     Variable(
+        "visit_hours", _l("Visit hours"), "visit",
+        _l("The planned visit's time window in words"),
+        "tussen 08:00 en 12:00", _visit_hours, _order_missing(_l("time window")),
+    ),
+    Variable(
         "technician_name", _l("Technician"), "visit", _l("Technician of the planned visit"),
         "Ruben Visser", _from_order(_technician_attr("name")), _order_missing(_l("technician")),
     ),
@@ -285,6 +306,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "assignee_name", _l("Assigned agent"), "thread", _l("Who the conversation is assigned to"),
         "Anouk Jansen", _assignee, lambda ctx: _("this conversation is not assigned"),
+    ),
+    Variable(
+        "answer_due", _l("Answer due"), "thread",
+        _l("When our answer is due by the conversation's SLA, dd-mm-yyyy hh:mm"),
+        "26-11-2026 16:00", _answer_due,
+        lambda ctx: _("no answer is due in this conversation"),
     ),
     Variable(
         "company_name", _l("Company name"), "company", _l("Company name"), COMPANY_NAME,

@@ -30,6 +30,8 @@ _WORDS = {
         "between": "{day} tussen {start} en {end}",
         "all_day": "{day}, de hele dag",
         "window": "{day}, {window}",
+        "hours": "tussen {start} en {end}",
+        "whole_day": "de hele dag",
     },
     "en": {
         "today": "today",
@@ -38,6 +40,8 @@ _WORDS = {
         "between": "{day} between {start} and {end}",
         "all_day": "{day}, all day",
         "window": "{day}, {window}",
+        "hours": "between {start} and {end}",
+        "whole_day": "all day",
     },
 }
 
@@ -111,3 +115,15 @@ def visit_moment(
     if window.all_day:
         return words["all_day"].format(day=day)
     return words["window"].format(day=day, window=window.raw)
+
+
+def window_words(window: TimeWindow | None, language: str = "nl") -> str | None:
+    """The window alone, as a sentence carries it: "tussen 08:00 en 12:00", "de hele dag"."""
+    if window is None:
+        return None
+    words = _WORDS.get(language[:2], _WORDS["nl"])
+    if window.start and window.end:
+        return words["hours"].format(start=window.start, end=window.end)
+    if window.all_day:
+        return words["whole_day"]
+    return window.raw

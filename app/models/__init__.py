@@ -72,6 +72,13 @@ from app.models.saved_views import SavedView
 from app.models.security import RecoveryCode, RememberToken, TotpCredential
 from app.models.signatures import VisitSignature
 from app.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
+from app.models.suggestions import (
+    HarvestedReply,
+    ReplySuggestion,
+    SuggestionFeedback,
+    SuggestionOutcome,
+    SuggestionSet,
+)
 from app.models.templates import CommunicationTemplate
 from app.models.visits import PendingVisitMove, VisitCustomerNotice
 from app.models.work_orders import WorkOrderLink, WorkOrderPhoto
@@ -158,6 +165,11 @@ __all__ = [
     "SandboxSend",
     "SlaAlert",
     "SlaPolicy",
+    "HarvestedReply",
+    "ReplySuggestion",
+    "SuggestionFeedback",
+    "SuggestionOutcome",
+    "SuggestionSet",
     "Team",
     "TotpCredential",
     "User",

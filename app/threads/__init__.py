@@ -9,6 +9,7 @@ FEATURE = Feature(
         "app.threads.api:bp",
         "app.threads.composer_templates:bp",
         "app.threads.composer_routes:bp",
+        "app.threads.suggestion_routes:bp",
         "app.threads.snooze_routes:bp",
         "app.threads.bulk_routes:bp",
         "app.threads.call_routes:bp",

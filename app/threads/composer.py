@@ -15,19 +15,29 @@ from flask_babel import gettext as _
 from app.channels.whatsapp.window import WindowState
 from app.conversations import withdraw_outbound
 from app.database import utcnow
-from app.models import CommunicationMessage, CommunicationThread, User
+from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, User
+from app.suggestions.offer import offered_suggestions
 from app.threads.drafts import drafts_for, save_draft
 from app.threads.services import TYPED
 from app.threads.template_choice import VARIABLE_PREFIX
 
 
-def composer_extras(thread: CommunicationThread, user: User, window: WindowState | None) -> dict:
-    """What the composer shows besides the form: the user's drafts and, while
-    replying on WhatsApp inside the 24-hour window, when that window closes."""
+def composer_extras(
+    thread: CommunicationThread,
+    user: User,
+    window: WindowState | None,
+    channel: CommunicationChannel | None = None,
+) -> dict:
+    """What the composer shows besides the form: the user's drafts, the suggested
+    replies to the customer's latest message (issue 33; past WhatsApp's window only
+    approved templates) and, while replying on WhatsApp inside the 24-hour window,
+    when that window closes."""
     open_window = window is not None and window.is_open
     closes_at = window.closes_at if open_window else None
+    window_closed = window is not None and not window.is_open
     return {
         "drafts": drafts_for(user, thread),
+        "suggestions": offered_suggestions(thread, channel, user, window_closed=window_closed),
         "window_closes_at": closes_at,
         "window_countdown": countdown_text(closes_at) if closes_at else None,
     }

@@ -108,7 +108,7 @@ def composer_context(
         # The chosen template's variable inputs (prefilled) and text, if any.
         "template_state": composer_state(chosen, thread, current_user, form),
         # Issue 13.12 (composer): the user's drafts and WhatsApp's window countdown.
-        **composer_extras(thread, current_user, usable.window),
+        **composer_extras(thread, current_user, usable.window, selected),
     }
 
 
@@ -314,6 +314,7 @@ def reply(thread_id):
             # Absent (an old page, a script): no check; the composer always sends it.
             seen_message_id=form.get("seen_message_id"),
             confirm=form.get("confirm") == "1",
+            suggestion_id=form.get("suggestion_id") or None,
         )
     except InvalidInput as exc:
         db.session.rollback()

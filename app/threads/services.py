@@ -44,6 +44,7 @@ from app.models import (
 )
 from app.models.enums import ChannelType, MessageType
 from app.signatures.services import mailbox_signature
+from app.suggestions.outcomes import SUGGESTION_KEY
 from app.threads.email_reply import (
     Addressees,
     BadAddresses,
@@ -214,6 +215,7 @@ def compose_reply(
     seen_message_id: str | None = None,
     confirm: bool = False,
     system_composed: bool = False,
+    suggestion_id: str | None = None,
 ) -> CommunicationMessage:
     """Add an outbound reply (pending) to ``thread``; the caller commits.
 
@@ -239,6 +241,10 @@ def compose_reply(
     A technician sends only visit messages to their own visit's customer
     (:mod:`app.threads.technician_replies`); ``system_composed`` says the phone's
     visit code, not the technician, wrote the message and its variables.
+
+    ``suggestion_id``: the suggested reply the agent started from (the composer's
+    chips); kept on the message with the text as typed, where
+    :mod:`app.suggestions.outcomes` reads it.
     """
     if seen_message_id is not None and not confirm:
         _refuse_crossing(thread, author, seen_message_id)
@@ -294,6 +300,9 @@ def compose_reply(
     _check_length(body, channel, as_whatsapp_template)
     recipient = _recipient_for(thread, channel)
     extra = {"reply_to": _last_inbound_external_id(thread, channel)}
+    if _is_uuid(suggestion_id):
+        # As typed (no signature or quote): whether it was sent as suggested or edited.
+        extra[SUGGESTION_KEY] = {"id": str(suggestion_id), "typed": content or ""}
     if hold_seconds > 0:
         extra[TYPED] = typed
     if channel.channel_type == ChannelType.EMAIL_OUTLOOK:
@@ -423,6 +432,14 @@ def _load_template(template_id) -> CommunicationTemplate:
     if template is None or not template.is_active:
         raise InvalidInput({"template_id": _("No active template with that id.")})
     return template
+
+
+def _is_uuid(raw: object) -> bool:
+    try:
+        uuid.UUID(str(raw))
+    except ValueError:
+        return False
+    return raw is not None
 
 
 def _reply_subject(subject: str) -> str:

@@ -157,7 +157,7 @@
   });
 
   // notifications.js (the bell) and other pages' scripts listen to these.
-  ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
+  ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new", "suggestions:ready"].forEach((name) => {
     socket.on(name, (detail) => {
       document.dispatchEvent(new CustomEvent("switchboard:" + name, { detail: detail }));
     });

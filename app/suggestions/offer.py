@@ -1,0 +1,161 @@
+"""The suggestions the composer shows above the reply box, filled in as the thread is now.
+
+The set was ranked when the customer's message arrived; here it is only read
+(two indexed queries) and filled in through the templates' variable code, so
+a visit moved since then shows its new date. Past WhatsApp's 24-hour window
+the ``approved`` set is shown (approved templates, chosen in the template
+select as the window requires); otherwise the ``open`` one. Once an agent has
+replied to that message, or the customer wrote again since, nothing is shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.message_templates.rendering import template_inputs
+from app.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    ReplySuggestion,
+    SuggestionOutcome,
+    SuggestionSet,
+    User,
+)
+from app.models.enums import ChannelType, MessageType, Role
+from app.suggestions.compute import APPROVED, OPEN
+from app.suggestions.placeholders import title_of, without_greeting
+
+DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class OfferedSuggestion:
+    """One chip: its title, the text it puts into the reply box, and how.
+
+    ``approved``: an approved WhatsApp template past the window, chosen in the
+    template select (its text cannot be edited); otherwise ``text`` goes into
+    the box. ``missing``: the human names of values the agent must still fill in.
+    ``message_id``: the customer message it answers.
+    """
+
+    id: uuid.UUID
+    message_id: uuid.UUID
+    rank: int
+    title: str
+    text: str
+    preview: str  # the text from its first words after the greeting
+    kind: str
+    template_id: uuid.UUID | None
+    approved: bool
+    missing: tuple[str, ...] = ()
+
+
+def latest_set(thread: CommunicationThread, set_name: str) -> SuggestionSet | None:
+    """The set of the thread's latest customer message, if it is still unanswered."""
+    latest_customer_message = (
+        sa.select(CommunicationMessage.id)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.message_type == MessageType.INCOMING,
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    answered = sa.select(SuggestionOutcome.id).where(
+        SuggestionOutcome.message_id == SuggestionSet.message_id
+    )
+    return db.session.scalar(
+        sa.select(SuggestionSet)
+        .options(
+            so.selectinload(SuggestionSet.suggestions).joinedload(ReplySuggestion.template)
+        )
+        .where(
+            SuggestionSet.thread_id == thread.id,
+            SuggestionSet.message_id == latest_customer_message,
+            SuggestionSet.set_name == set_name,
+            ~answered.exists(),
+        )
+    )
+
+
+def offered_suggestions(
+    thread: CommunicationThread,
+    channel: CommunicationChannel | None,
+    agent: User | None,
+    *,
+    window_closed: bool = False,
+) -> list[OfferedSuggestion]:
+    """The chips for ``thread`` answered on ``channel`` (the composer's selected one).
+
+    ``window_closed``: WhatsApp's 24-hour window has closed on that channel.
+    """
+    if channel is None or (agent is not None and agent.role not in DESK_ROLES):
+        return []  # a technician's phone has its own quick replies
+    approved_only = window_closed and channel.channel_type == ChannelType.WHATSAPP_BUSINESS
+    found = latest_set(thread, APPROVED if approved_only else OPEN)
+    if found is None:
+        return []
+    offered = []
+    for suggestion in found.suggestions:
+        chip = _filled(suggestion, found.message_id, thread, agent, approved_only)
+        if chip is not None:
+            offered.append(chip)
+    return offered
+
+
+def suggestion_text(
+    suggestion: ReplySuggestion, thread: CommunicationThread, agent: User | None
+) -> str | None:
+    """The suggestion's text filled in for ``thread`` now (None: its template is gone)."""
+    template = _as_template(suggestion)
+    if template is None:
+        return None
+    return template_inputs(template, thread, agent).draft.body
+
+
+def _as_template(suggestion: ReplySuggestion) -> CommunicationTemplate | None:
+    if suggestion.kind == "template":
+        template = suggestion.template
+        return template if template is not None and template.is_active else None
+    # A harvested reply is filled in as a template of one text, never stored as one.
+    return CommunicationTemplate(
+        template_name="harvested-reply",
+        message_template=suggestion.body or "",
+        language=suggestion.language,
+        variables=[],
+    )
+
+
+def _filled(
+    suggestion: ReplySuggestion,
+    message_id: uuid.UUID,
+    thread: CommunicationThread,
+    agent: User | None,
+    approved_only: bool,
+) -> OfferedSuggestion | None:
+    template = _as_template(suggestion)
+    if template is None:
+        return None
+    state = template_inputs(template, thread, agent)
+    text = state.draft.body.strip()
+    title = template.display_name if suggestion.kind == "template" else title_of(text)
+    return OfferedSuggestion(
+        id=suggestion.id,
+        message_id=message_id,
+        rank=suggestion.rank,
+        title=title,
+        text=text,
+        preview=without_greeting(text),
+        kind=suggestion.kind,
+        template_id=suggestion.template_id,
+        approved=approved_only and suggestion.kind == "template",
+        missing=tuple(state.missing_labels),
+    )

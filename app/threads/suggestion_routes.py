@@ -1,0 +1,59 @@
+"""The composer's suggested replies (issue 33): the row of chips, and noting a pick.
+
+The chips come with the composer; this partial is what an open thread fetches
+when ``suggestions:ready`` says a customer's new message has its set, so only
+the row is swapped and what the agent typed stays. A pick only puts the text
+into the reply box (static/js/suggestions.js); nothing is ever sent from here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from app.auth.decorators import login_required
+from app.channels.whatsapp.window import service_window
+from app.models.enums import ChannelType
+from app.suggestions.offer import offered_suggestions
+from app.suggestions.outcomes import record_pick
+from app.threads.refusal import thread_or_refuse
+from app.threads.services import reachable_channels
+from app.transactions import commit
+
+bp = Blueprint("suggestions", __name__)
+
+
+@bp.get("/threads/<thread_id>/suggestions")
+@login_required
+def row(thread_id):
+    """The chips for the composer's selected channel (``channel_id``), as it would show them."""
+    thread = thread_or_refuse(thread_id)
+    channels = reachable_channels(thread)
+    wanted = request.args.get("channel_id") or ""
+    channel = next((c for c in channels if str(c.id) == wanted), None) or (
+        channels[0] if channels else None
+    )
+    closed = (
+        channel is not None
+        and channel.channel_type == ChannelType.WHATSAPP_BUSINESS
+        and not service_window(thread).is_open
+    )
+    suggestions = offered_suggestions(thread, channel, current_user, window_closed=closed)
+    return render_template("threads/_suggestions.html", thread=thread, suggestions=suggestions)
+
+
+@bp.post("/threads/<thread_id>/suggestions/<suggestion_id>/pick")
+@login_required
+def pick(thread_id, suggestion_id):
+    """The agent put a suggestion into the reply box: noted, for what the reply then does."""
+    thread = thread_or_refuse(thread_id)
+    try:
+        ident = uuid.UUID(suggestion_id)
+    except ValueError:
+        abort(404)
+    if not record_pick(thread, ident, current_user):
+        abort(404)
+    commit()
+    return "", 204

@@ -1,0 +1,129 @@
+// Suggested replies above the reply box (issue 33).
+//
+// A click on a chip, or Alt+1..3 anywhere on the thread page, puts that
+// suggestion into the reply box for editing: into an empty box (or one still
+// holding the previous suggestion untouched) as the whole text, else at the
+// caret. Nothing is sent: Send stays the agent's. The form carries the chosen
+// suggestion's id (the reply's outcome: used or edited), and the pick is noted
+// at once. Past WhatsApp's 24-hour window a chip is an approved template and is
+// chosen in the template select, as the "/" list does. When a customer's new
+// message has its suggestions (`suggestions:ready`), only the row is fetched
+// again: what the agent typed stays.
+(function () {
+  "use strict";
+
+  let lastInserted = null; // the text the last pick put in, while untouched
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function notePick(chip) {
+    fetch(chip.dataset.pickUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: { "X-CSRFToken": csrfToken() },
+    }).catch(function () {
+      /* the reply still names its suggestion; a lost note costs nothing else */
+    });
+  }
+
+  function chooseTemplate(form, chip) {
+    const select = form.querySelector("[name=template_id]");
+    if (!select) return;
+    if (!select.querySelector('option[value="' + chip.dataset.templateId + '"]')) {
+      const category = form.querySelector("[name=category]");
+      if (category) category.value = ""; // the list is not narrowed by category
+      select.append(new Option(chip.dataset.templateName, chip.dataset.templateId));
+    }
+    select.value = chip.dataset.templateId;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function putInBox(box, text) {
+    const current = box.value;
+    if (!current.trim() || current === lastInserted) {
+      box.value = text;
+      box.setSelectionRange(text.length, text.length);
+    } else {
+      const start = box.selectionStart;
+      const end = box.selectionEnd;
+      const before = current.slice(0, start);
+      const gap = before && !/\n$/.test(before) ? "\n" : "";
+      box.value = before + gap + text + current.slice(end);
+      const caret = (before + gap + text).length;
+      box.setSelectionRange(caret, caret);
+    }
+    lastInserted = box.value;
+    box.focus();
+    box.dispatchEvent(new Event("input", { bubbles: true })); // drafts, canned list
+  }
+
+  // The chips answer the customer message they were made for; once the timeline shows
+  // it, the agent is not answering past it, so the reply box counts it as seen (the
+  // "someone wrote meanwhile" check, app/conversations/collisions.py, still holds for
+  // anything after it).
+  function noteSeen(form, messageId) {
+    const seen = form.querySelector("[data-seen-message-id]");
+    const shown = messageId && document.getElementById("message-" + messageId);
+    if (!seen || !shown) return;
+    const current = seen.value && document.getElementById("message-" + seen.value);
+    if (current && !(current.compareDocumentPosition(shown) & Node.DOCUMENT_POSITION_FOLLOWING)) return;
+    seen.value = messageId;
+  }
+
+  function pick(chip) {
+    const form = chip.closest("form");
+    if (!form) return;
+    notePick(chip);
+    noteSeen(form, chip.dataset.answers);
+    if (chip.dataset.templateId) {
+      chooseTemplate(form, chip);
+      return;
+    }
+    const box = form.querySelector("#reply-content");
+    if (!box || box.readOnly) return;
+    const input = form.querySelector("[data-suggestion-input]");
+    if (input) input.value = chip.dataset.suggestionId;
+    putInBox(box, chip.dataset.text || "");
+    form.querySelectorAll(".suggestion-chip").forEach(function (other) {
+      other.setAttribute("aria-pressed", other === chip ? "true" : "false");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const chip = event.target.closest(".suggestion-chip");
+    if (chip) pick(chip);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const match = /^Digit([1-9])$/.exec(event.code || "");
+    if (!match) return;
+    const form = document.getElementById("reply-form");
+    if (!form || form.hidden) return;
+    const chip = form.querySelector('[data-testid="suggestion-' + match[1] + '"]');
+    if (!chip) return;
+    event.preventDefault();
+    pick(chip);
+  });
+
+  // A new customer message's suggestions: fetch the row alone, for the channel chosen.
+  document.addEventListener("switchboard:suggestions:ready", function (event) {
+    const page = document.getElementById("thread");
+    const row = document.getElementById("suggestions");
+    if (!page || !row || !window.htmx || page.dataset.threadId !== event.detail.thread_id) return;
+    const channel = document.querySelector("#reply-form [name=channel_id]");
+    const query = channel && channel.value ? "?channel_id=" + encodeURIComponent(channel.value) : "";
+    htmx.ajax("GET", row.dataset.url + query, { target: "#suggestions", swap: "outerHTML" });
+  });
+
+  // The reply box emptied (sent, or cleared by hand): the next pick starts afresh.
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "reply-content" && event.target.value !== lastInserted) {
+      lastInserted = null;
+    }
+  });
+})();
