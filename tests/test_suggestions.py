@@ -171,7 +171,8 @@ def test_a_customer_message_queues_the_job_after_its_commit(app, found):
     thread, _ = support.asking(found, contact, order, "Hallo")
     message = customer_writes(found.whatsapp, contact, "wamid.planning", QUESTION)
     queued = app.extensions["broker"].queue("default").jobs
-    assert [(job.func_name, job.args) for job in queued] == [(COMPUTE_JOB, (str(message.id),))]
+    computes = [job.args for job in queued if job.func_name == COMPUTE_JOB]
+    assert computes == [(str(message.id),)]
     drain_queues(app)
     assert [s.set_name for s in _sets(message.id)] == ["approved", "open"]
 

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.inbox.access import thread_rooms
 from app.jobs.queues import enqueue
 from app.languages import customer_language
+from app.languages.detection import detect_language
 from app.message_templates.rendering import variables_for_thread
 from app.models import (
     CommunicationChannel,
@@ -120,7 +121,13 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
         if earlier.message_type != MessageType.INCOMING:
             break  # what came before our last answer was answered already
         asked.append(own_words(earlier.message_content))
-    language = message.language or customer_language(thread.contact)
+    # The language job may not have run yet (both jobs follow the same event): read
+    # the message here too, so the first English message already gets English replies.
+    language = (
+        message.language
+        or detect_language(message.message_content)
+        or customer_language(thread.contact)
+    )
     channel = (
         db.session.get(CommunicationChannel, message.channel_id) if message.channel_id else None
     )
