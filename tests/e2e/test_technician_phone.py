@@ -98,7 +98,8 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
         note = timeline.locator("article.msg-note").filter(has_text="Meterkast na installatie")
         image = note.get_by_role("img", name="meterkast.png")
         expect(image).to_be_visible()
-        assert image.evaluate("img => img.complete && img.naturalWidth") == 40
+        # decode() waits until the picture has loaded (visible is only its box).
+        assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 40
         expect(note.get_by_test_id("attachment-link")).to_have_text("meterkast.png")
     finally:
         desk.close()
