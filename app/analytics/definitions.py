@@ -238,8 +238,7 @@ SLA_OUTSIDE = {
 
 # The columns of the SLA table's missed conversations (app.analytics.sla_misses).
 MISS_DEFINITIONS = {
-    "subject": _l("The conversation that missed its deadline; opens it."),
-    "channel": _l("The channel the conversation came in on."),
+    "subject": _l("The conversation that missed its deadline (opens it), and its channel."),
     "deadline": _l(
         "The answer that came too late: the first response, or a later one (the customer "
         "wrote again, or a colleague escalated); and how it ended."

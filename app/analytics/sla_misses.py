@@ -102,7 +102,6 @@ class Misses:
         """The page's columns, each with its one-line definition."""
         return (
             Column("subject", _("Conversation"), TEXT, str(MISS_DEFINITIONS["subject"])),
-            Column("channel", _("Channel"), TEXT, str(MISS_DEFINITIONS["channel"])),
             Column("deadline", _("Deadline missed"), TEXT, str(MISS_DEFINITIONS["deadline"])),
             Column("late", _("Late by"), DURATION, str(MISS_DEFINITIONS["late"])),
         )

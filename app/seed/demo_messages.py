@@ -7,7 +7,12 @@ import string
 from datetime import timedelta
 from decimal import Decimal
 
-from app.business_time.calendar import Schedule, subtract_business_seconds
+from app.business_time.calendar import (
+    Schedule,
+    add_business_seconds,
+    business_seconds_between,
+    subtract_business_seconds,
+)
 from app.channels.whatsapp.out_of_hours import describe_opening
 from app.mobile.services import AMSTERDAM
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order
@@ -27,9 +32,9 @@ C = ChannelType
 # and customers take longer to answer than agents. So the history falls on
 # working days, spread over the weeks before the demo's "now".
 GAPS = {
-    C.EMAIL_OUTLOOK: {("in", "out"): (20, 360), ("out", "in"): (60, 1080)},
+    C.EMAIL_OUTLOOK: {("in", "out"): (15, 255), ("out", "in"): (60, 1080)},
     C.WHATSAPP_BUSINESS: {("in", "out"): (2, 50), ("out", "in"): (3, 480)},
-    C.SMS: {("in", "out"): (5, 180), ("out", "in"): (2, 600)},
+    C.SMS: {("in", "out"): (5, 55), ("out", "in"): (2, 600)},
 }
 INTERNAL_GAP = (15, 540)
 # Some WhatsApp customers write first in the evening (the out-of-hours reply answers).
@@ -152,9 +157,12 @@ class MessageBuilder:
             and directions[0] == "in"
             and self.rng.random() < EVENING_FIRST
         ):
-            # The evening before the desk's first answer (or the last message, if alone).
+            # The evening before; the desk answers as soon as it opens, as quickly as it
+            # would have in the day.
+            gap = business_seconds_between(schedule, times[0], times[1])
             evening = times[0].astimezone(AMSTERDAM).date() - timedelta(days=1)
             times[0] = self.ctx.local_time(evening, 19, self.rng.randint(0, 180))
+            times[1] = add_business_seconds(schedule, times[0], gap)
         messages = []
         for index, (direction, moment) in enumerate(zip(directions, times, strict=True)):
             last = index == len(directions) - 1

@@ -11,8 +11,10 @@ escalation hours either, so neither the SLA ladder nor the escalation job has a
 backlog to fire at on its first scan.
 
 Conversations we already answered get the cycle the live clock would have
-left behind (started at the customer's last message, ended by our answer), so
-the SLA figures count them like live traffic.
+left behind (started at the customer's last message, ended by our answer), and
+an answer that came after its deadline the escalation the ladder wrote at that
+deadline, so the SLA figures count them like live traffic (a normal month
+misses a few).
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.business_time import clock as sla_clock
-from app.business_time.calendar import Schedule, subtract_business_seconds
+from app.business_time.calendar import (
+    Schedule,
+    add_business_seconds,
+    subtract_business_seconds,
+)
 from app.business_time.policies import target_seconds
 from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread
+from app.models import CommunicationChannel, CommunicationThread, SlaAlert
 from app.models.enums import ChannelType, ThreadStatus, ThreadType
 from app.models.urgency import INTERNAL_CHANNEL_TYPES
 from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
@@ -57,6 +63,8 @@ class DemoSla:
     # The overdue one sits in this team's queue, so the demo agent sees it ("Te laat").
     overdue_team_id: uuid.UUID | None = None
     waiting_left: dict = field(default_factory=lambda: dict(WAITING))
+    # The ladder's escalations of answers that came late, added once the threads are.
+    alerts: list[SlaAlert] = field(default_factory=list)
 
     def customer_waits(self, channel_type: ChannelType, status: ThreadStatus) -> bool:
         """Whether a customer conversation in a status that may wait on us still does."""
@@ -111,6 +119,26 @@ def start_running_cycle(
     with db.session.no_autoflush:
         sla_clock.start_cycle(thread, at, schedule=sla.schedule, policies=sla.policies)
     sla_clock.skip_passed_steps(thread, now, sla.schedule)
+
+
+def note_late_first_answer(sla: DemoSla, thread: CommunicationThread, asked_at: datetime) -> None:
+    """If the first answer came after its deadline: the ladder's escalation at that deadline."""
+    if thread.first_response_at is None or not thread.sla_target_seconds:
+        return
+    deadline = add_business_seconds(sla.schedule, asked_at, thread.sla_target_seconds)
+    if thread.first_response_at <= deadline:
+        return
+    sla.alerts.append(
+        SlaAlert(
+            thread_id=thread.id,
+            sla_cycle=1,
+            step=sla_clock.STEP_ESCALATION,
+            due_at=deadline,
+            recipients=[],
+            created_at=deadline,
+            updated_at=deadline,
+        )
+    )
 
 
 def record_answered_cycle(

@@ -23,6 +23,7 @@ from app.seed.demo_messages import MessageBuilder, thread_facts
 from app.seed.demo_sla import (
     DemoSla,
     business_ago,
+    note_late_first_answer,
     record_answered_cycle,
     start_running_cycle,
     waiting_since,
@@ -145,6 +146,7 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
     for start in range(0, len(messages), 500):
         db.session.add_all(messages[start : start + 500])
         db.session.flush()
+    db.session.add_all(sla.alerts)
     return infos, len(messages)
 
 
@@ -236,6 +238,7 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         start_running_cycle(sla, ctx.now, thread, channel, anchor)
     elif asked:
         record_answered_cycle(sla, thread, channel, asked[-1].created_at)
+        note_late_first_answer(sla, thread, asked[0].created_at)
     times = [m.created_at for m in thread_messages]
     info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming, times)
     return info, thread_messages
