@@ -162,10 +162,7 @@ def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     columns = (
         Column("day", _("Week of") if f.per_week else _("Day"), DAY),
         # Each series says what it counts: a customer channel, calls, notes (by type).
-        *(
-            Column(keys[name], name, COUNT, series_definition(kinds[name]))
-            for name in channels
-        ),
+        *(Column(keys[name], name, COUNT, series_definition(kinds[name])) for name in channels),
         Column("total", _("Total"), COUNT),
     )
     if f.per_week:

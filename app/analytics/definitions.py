@@ -188,8 +188,8 @@ _CUSTOMER_SERIES = _l(
 )
 SERIES_DEFINITIONS = {
     None: _l(
-        "In Switchboard (no channel): internal notes written in customer conversations, "
-        "and the messages of conversations opened in Switchboard without a channel."
+        "Internal notes written in customer conversations, and the messages of "
+        "conversations opened in Switchboard without a channel."
     ),
     ChannelType.EMAIL_OUTLOOK: _CUSTOMER_SERIES,
     ChannelType.WHATSAPP_BUSINESS: _CUSTOMER_SERIES,
@@ -207,6 +207,7 @@ def series_definition(channel_type: str | None) -> str:
     """The one line a volume series (a channel of this type, None: no channel) counts."""
     kind = ChannelType(channel_type) if channel_type is not None else None
     return str(SERIES_DEFINITIONS.get(kind, _CUSTOMER_SERIES))
+
 
 # The SLA table's conversations outside the compliance figure, per reason, in the
 # order the page lists them: (label, definition). With met and missed they add up
@@ -259,8 +260,8 @@ COLUMN_DEFINITIONS = {
     "escalation.label": _TEAM,
     "workload.label": _l("An agent or team lead with an active account."),
     "tasks.label": _l("The task's team, else its assignee's team."),
-    "csat_agent.label": _l("The agent who answered the rated conversation."),
-    "csat_team.label": _l("The team of the rated conversation."),
+    "csat_agent.label": _l("The agent who had the rated conversation when it was resolved."),
+    "csat_team.label": _l("The team the rated conversation had when it was resolved."),
     "csat_week.label": _l("The week (from Monday) the rating came in."),
     "n": _l("How many conversations the average is taken over."),
     "first_response_channel.n": _l("Customer conversations started in the range and answered."),

@@ -28,7 +28,7 @@ SURVEYED = (ChannelType.WHATSAPP_BUSINESS, ChannelType.EMAIL_OUTLOOK)
 RESOLVED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 # Of the resolutions: how many fall in a customer's quiet period, how many answer.
 SKIPPED_SHARE, ANSWERED_SHARE = 0.12, 0.55
-RATINGS = {5: 42, 4: 30, 3: 13, 2: 8, 1: 7}
+RATINGS = {5: 46, 4: 32, 3: 11, 2: 6, 1: 5}
 COMMENTS = {
     5: ("Snel geholpen, top!", "Monteur was netjes en op tijd.", "Heel fijn contact via WhatsApp."),
     4: ("Goed geholpen, wel even moeten wachten.", "Prima, duidelijke uitleg."),

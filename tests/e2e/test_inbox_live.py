@@ -134,7 +134,9 @@ def _customer_writes(live_server, broker, wa_id: str, name: str, body: str) -> N
     wamid = f"wamid.live-{wa_id}-{time.monotonic_ns()}"
     payload = wa.webhook(
         contacts=[wa.contact(wa_id, name)],
-        messages=[wa.text_message(wa_id, body, wamid, int(time.time()))],
+        # Meta's timestamps are whole seconds: one ahead, so the message is newer than a
+        # reply sent within the same second (the preview shows the newest message).
+        messages=[wa.text_message(wa_id, body, wamid, int(time.time()) + 1)],
     )
     answer = requests.post(f"{live_server.url}/api/v1/webhooks/whatsapp", json=payload, timeout=10)
     assert answer.status_code == 200, answer.text
