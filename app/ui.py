@@ -236,6 +236,9 @@ SCRIPT_TEXTS = {
     "new_message_here": _l("New message in this conversation"),
     "new_message_here_from": _l("New message in this conversation from %(name)s"),
     "reply_held": _l("Your reply is being sent: you can undo it for %(seconds)s seconds."),
+    # The notice of a message that arrived where the agent would not see it (arrivals.js).
+    "view": _l("View"),
+    "close": _l("Close"),
     # The technician's offline queue (static/js/mobile-offline.js).
     "queue_waiting": _l("Waiting for connection (%(count)s)"),
     "queue_sending": _l("Sending (%(count)s)…"),

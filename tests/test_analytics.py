@@ -207,7 +207,7 @@ def data(app):
     )
     db.session.add_all(
         [
-            SlaAlert(thread_id=t2.id, sla_cycle=1, step=3),
+            SlaAlert(thread_id=t2.id, sla_cycle=1, step=3, due_at=at("2025-03-04 14:00")),
             SlaAlert(thread_id=t3.id, sla_cycle=1, step=2),
             SlaAlert(thread_id=n1.id, sla_cycle=1, step=3),
         ]

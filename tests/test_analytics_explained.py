@@ -79,7 +79,7 @@ def test_chart_series_have_distinct_colours_light_and_dark(app):
     table = Table("volume", "", tuple(Column(k, n, COUNT) for k, n in series), [row])
     table.extra["series"] = series
     chart = day_chart(table, "")
-    assert len({series for series, _name in chart.legend}) == len(names)
+    assert len({series for series, _name, _definition in chart.legend}) == len(names)
     assert len({segment[2] for segment in chart.columns[0].segments}) == len(names)
 
 

@@ -15,6 +15,7 @@ from app.business_time.calendar import (
     default_calendar,
     is_open,
     next_opening,
+    subtract_business_seconds,
 )
 from app.extensions import db
 from app.models.enums import ChannelType, ThreadStatus
@@ -47,6 +48,24 @@ def test_an_email_on_friday_afternoon_is_due_monday_morning():
     assert due.tzinfo == timezone.utc
     assert business_seconds_between(default_calendar(), friday, due) == 4 * HOUR
     assert business_seconds_between(default_calendar(), due, friday) == -4 * HOUR
+
+
+def test_subtracting_business_time_runs_the_clock_backwards():
+    monday = utc(ams(2026, 6, 15, 11, 30))
+    assert subtract_business_seconds(default_calendar(), monday, 4 * HOUR) == utc(
+        ams(2026, 6, 12, 16, 30)
+    )
+    # From a closed moment (Sunday) back to Friday's closing time; zero is the moment itself.
+    sunday = utc(ams(2026, 6, 14, 12, 0))
+    assert subtract_business_seconds(default_calendar(), sunday, HOUR) == utc(
+        ams(2026, 6, 12, 16, 0)
+    )
+    assert subtract_business_seconds(default_calendar(), sunday, 0) == sunday
+    # Boxing Day and Christmas are skipped going back too.
+    after = utc(ams(2026, 12, 28, 9, 0))
+    assert subtract_business_seconds(default_calendar(), after, 2 * HOUR) == utc(
+        ams(2026, 12, 24, 16, 0)
+    )
 
 
 def test_the_email_channel_policy_gives_the_same_deadline(app):

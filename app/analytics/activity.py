@@ -29,7 +29,12 @@ from app.analytics.coverage import (
     on_days,
     single_day,
 )
-from app.analytics.definitions import completed_task, task_on_time
+from app.analytics.definitions import (
+    DEFINITIONS,
+    completed_task,
+    series_definition,
+    task_on_time,
+)
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import (
     BY_CHANNEL,
@@ -71,7 +76,7 @@ TASK_TARGET = 95.0
 
 
 def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tuple]:
-    """Messages per (local day, channel): all, outbound, outbound from a template.
+    """Messages per (local day, channel name, channel type): all, outbound, from a template.
 
     The volume and template figures both read this one statement, so the page
     scans the message table for them once; ``memo`` holds it for the page.
@@ -114,6 +119,7 @@ def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tupl
         sa.select(
             grouped.c.day,
             Channel.channel_name,
+            Channel.channel_type,
             grouped.c.n,
             grouped.c.outbound,
             grouped.c.templated,
@@ -122,15 +128,24 @@ def message_activity(f: AnalyticsFilter, now: datetime, memo: dict) -> list[tupl
         .outerjoin(Channel, Channel.id == grouped.c.key)
     )
     memo["activity"] = [
-        (when, group_name(name, BY_CHANNEL.empty), int(n), int(out or 0), int(templated or 0))
-        for when, name, n, out, templated in db.session.execute(query)
+        (
+            when,
+            group_name(name, BY_CHANNEL.empty),
+            kind,
+            int(n),
+            int(out or 0),
+            int(templated or 0),
+        )
+        for when, name, kind, n, out, templated in db.session.execute(query)
     ]
     return memo["activity"]
 
 
 def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     counts: dict = {}
-    for when, name, n, _outbound, _templated in message_activity(f, now, memo):
+    kinds: dict = {}
+    for when, name, kind, n, _outbound, _templated in message_activity(f, now, memo):
+        kinds[name] = kind
         bucket = counts.setdefault(name, {})
         period = _period_start(when, f)
         bucket[period] = bucket.get(period, 0) + n
@@ -146,20 +161,16 @@ def message_volume(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     total["total"] = sum(total[keys[n]] for n in channels)
     columns = (
         Column("day", _("Week of") if f.per_week else _("Day"), DAY),
-        *(Column(keys[name], name, COUNT) for name in channels),
+        # Each series says what it counts: a customer channel, calls, notes (by type).
+        *(Column(keys[name], name, COUNT, series_definition(kinds[name])) for name in channels),
         Column("total", _("Total"), COUNT),
     )
     if f.per_week:
         title = _("Message volume per channel per week")
-        note = _(
-            "Messages in and out per channel per week (from Monday; Amsterdam days), "
-            "internal notes included. The CSV has one row per day."
-        )
+        note = str(DEFINITIONS["volume_week"])
     else:
         title = _("Message volume per channel per day")
-        note = _(
-            "Messages in and out per channel per day (Amsterdam days), internal notes included."
-        )
+        note = str(DEFINITIONS["volume"])
     table = Table("volume", title, columns, rows, total, note)
     table.extra["series"] = [(keys[name], name) for name in channels]
     table.extra["per_week"] = f.per_week
@@ -222,10 +233,7 @@ def workload(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         Column("open", _("Open assigned conversations (now)"), COUNT),
         Column("sent", _("Messages sent in range"), COUNT),
     )
-    note = _(
-        "Agents and team leads, plus anyone else holding open conversations or sending "
-        "in the range."
-    )
+    note = str(DEFINITIONS["workload"])
     return Table("workload", _("Workload per agent"), columns, rows, total if rows else None, note)
 
 
@@ -278,11 +286,7 @@ def tasks_on_time(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         Column("on_time", _("On time"), COUNT),
         Column("share", _("On time"), PERCENT),
     )
-    note = _(
-        "Tasks completed in the range; on time = completed no later than their due date and "
-        "time (Amsterdam). Tasks without a due date are not rated. Target %(target)s %%.",
-        target=f"{TASK_TARGET:.0f}",
-    )
+    note = str(DEFINITIONS["tasks"]) % {"target": f"{TASK_TARGET:.0f}"}
     table = Table(
         "tasks", _("Tasks completed on time"), columns, rows, total if rows else None, note
     )
@@ -361,7 +365,7 @@ def _task_row(label: str, n, with_due, on_time) -> dict:
 def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     # Summed from the per-day activity rows (at most days x channels of them).
     per_channel: dict[str, list[int]] = {}
-    for _when, name, _n, outbound, templated in message_activity(f, now, memo):
+    for _when, name, _kind, _n, outbound, templated in message_activity(f, now, memo):
         sums = per_channel.setdefault(name, [0, 0])
         sums[0] += outbound
         sums[1] += templated
@@ -377,11 +381,7 @@ def template_share(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
         Column("templated", _("From a template"), COUNT),
         Column("share", _("Share"), PERCENT),
     )
-    note = _(
-        "Outgoing messages and auto-responses sent in the range that used a message "
-        "template; the aim is above %(target)s %%.",
-        target=f"{TEMPLATE_TARGET:.0f}",
-    )
+    note = str(DEFINITIONS["templates"]) % {"target": f"{TEMPLATE_TARGET:.0f}"}
     table = Table(
         "templates", _("Messages sent from templates"), columns, rows, total if rows else None, note
     )

@@ -76,7 +76,8 @@ class DayChart:
     y_ticks: list[Tick]  # ``at`` is percent from the top
     x_ticks: list[Tick]  # ``at`` is percent from the left (a column's centre)
     axis_label: str
-    legend: list[tuple[int, str]] = field(default_factory=list)
+    # (colour number, series name, what the series counts)
+    legend: list[tuple[int, str, str]] = field(default_factory=list)
     kind: str = "days"
 
     @property
@@ -172,6 +173,7 @@ def _first_monday(rows: list[dict]) -> int:
 def day_chart(table: Table, title: str) -> DayChart | None:
     """Stacked columns of the volume table; None when the range has no messages."""
     series = table.extra.get("series", [])
+    definitions = {column.key: column.definition for column in table.columns}
     rows = table.rows
     peak = max((row["total"] for row in rows), default=0)
     if not rows or not peak:
@@ -240,5 +242,8 @@ def day_chart(table: Table, title: str) -> DayChart | None:
         y_ticks,
         x_ticks,
         _("Messages"),
-        [(number % SERIES_COLOURS, name) for number, (_key, name) in enumerate(series)],
+        [
+            (number % SERIES_COLOURS, name, definitions.get(key, ""))
+            for number, (key, name) in enumerate(series)
+        ],
     )

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.analytics.sql import local_clock, local_date
+from app.analytics.tables import Column, Table
 from app.models import CommunicationChannel, CommunicationThread, InternalTask, SlaAlert
-from app.models.enums import TaskStatus, ThreadStatus
+from app.models.enums import ChannelType, TaskStatus, ThreadStatus
 from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
 
 Thread, Channel = CommunicationThread, CommunicationChannel
@@ -125,16 +126,88 @@ DEFINITIONS = {
         "compliance)."
     ),
 }
+DEFINITIONS.update(
+    {
+        "volume": _l(
+            "Messages per channel per day (Amsterdam days): the customers' messages, our "
+            "replies and automatic replies, logged calls and internal notes; status lines "
+            "left out."
+        ),
+        "volume_week": _l(
+            "Messages per channel per week (from Monday; Amsterdam days): the customers' "
+            "messages, our replies and automatic replies, logged calls and internal notes; "
+            "status lines left out. The CSV has one row per day."
+        ),
+        "workload": _l(
+            "Agents and team leads, plus anyone else holding open conversations or sending "
+            "in the range."
+        ),
+        "tasks": _l(
+            "Tasks completed in the range; on time = completed no later than their due date "
+            "and time (Amsterdam). Tasks without a due date are not rated. Target "
+            "%(target)s %%."
+        ),
+        "templates": _l(
+            "Outgoing messages and auto-responses sent in the range that used a message "
+            "template; the aim is above %(target)s %%."
+        ),
+        # Each ratings figure groups its own way: by whom, which team, channel or week.
+        "csat_agent": _l(
+            "Share of ratings of 4 or 5 that customers gave in the range (by the day of "
+            "their answer), per agent who had the conversation when it was resolved."
+        ),
+        "csat_team": _l(
+            "Share of ratings of 4 or 5 that customers gave in the range (by the day of "
+            "their answer), per team the conversation had when it was resolved."
+        ),
+        "csat_channel": _l(
+            "Share of ratings of 4 or 5 that customers gave in the range (by the day of "
+            "their answer), per channel of the rated conversation."
+        ),
+        "csat_week": _l(
+            "Share of ratings of 4 or 5 per week (from Monday) in which the customers "
+            "answered the survey."
+        ),
+    }
+)
 DEFINITIONS["first_response_team"] = DEFINITIONS["first_response_channel"]
 
-# Rows with no channel: what they really are (shown as the channel's name and explained).
+# Rows with no channel: what they really are (shown as the channel's name and explained,
+# the same name in every table and chart: app.analytics.grouping.BY_CHANNEL).
 NO_CHANNEL = _l("In Switchboard (no channel)")
 NO_CHANNEL_DEFINITION = _l(
-    "In Switchboard (no channel): internal notes written in a conversation, and "
-    "conversations opened in Switchboard itself (by hand, through the API or by an "
-    "automation such as a low customer rating) without a channel."
+    "In Switchboard (no channel): conversations opened in Switchboard itself (by hand, "
+    "through the API or by an automation such as a low customer rating) without a channel."
 )
+NO_TEAM = _l("No team")
 NO_TEAM_DEFINITION = _l("No team: not assigned to a team.")
+
+# What each series of the volume chart (one channel, by its type) counts.
+_CUSTOMER_SERIES = _l(
+    "Messages with customers on this channel: theirs, our replies and automatic replies."
+)
+SERIES_DEFINITIONS = {
+    None: _l(
+        "Internal notes written in customer conversations, and the messages of "
+        "conversations opened in Switchboard without a channel."
+    ),
+    ChannelType.EMAIL_OUTLOOK: _CUSTOMER_SERIES,
+    ChannelType.WHATSAPP_BUSINESS: _CUSTOMER_SERIES,
+    ChannelType.SMS: _CUSTOMER_SERIES,
+    ChannelType.PHONE_CALL: _l("Phone calls agents logged, inbound and outbound, one per call."),
+    ChannelType.INTERNAL_COMMENT: _l(
+        "Notes in internal conversations between colleagues, without a customer."
+    ),
+    ChannelType.INTERNAL_TASK: _l("Notes in the conversations of internal tasks."),
+    ChannelType.INTERNAL_TICKET: _l("Notes in internal tickets."),
+}
+
+
+def series_definition(channel_type: str | None) -> str:
+    """The one line a volume series (a channel of this type, None: no channel) counts."""
+    kind = ChannelType(channel_type) if channel_type is not None else None
+    return str(SERIES_DEFINITIONS.get(kind, _CUSTOMER_SERIES))
+
 
 # The SLA table's conversations outside the compliance figure, per reason, in the
 # order the page lists them: (label, definition). With met and missed they add up
@@ -164,6 +237,19 @@ SLA_OUTSIDE = {
     ),
 }
 
+# The columns of the SLA table's missed conversations (app.analytics.sla_misses).
+MISS_DEFINITIONS = {
+    "subject": _l("The conversation that missed its deadline (opens it), and its channel."),
+    "deadline": _l(
+        "The answer that came too late: the first response, or a later one (the customer "
+        "wrote again, or a colleague escalated); and how it ended."
+    ),
+    "late": _l(
+        "Business time (opening hours) from the deadline to our reply, or to now while the "
+        "customer still waits; empty when no written reply followed."
+    ),
+}
+
 # One line per table column (key), by figure where a column means something of
 # its own there; shown on hover and to screen readers (templates/analytics/_table.html).
 _CHANNEL = _l("The channel the conversation came in on.")
@@ -174,8 +260,8 @@ COLUMN_DEFINITIONS = {
     "escalation.label": _TEAM,
     "workload.label": _l("An agent or team lead with an active account."),
     "tasks.label": _l("The task's team, else its assignee's team."),
-    "csat_agent.label": _l("The agent who answered the rated conversation."),
-    "csat_team.label": _l("The team of the rated conversation."),
+    "csat_agent.label": _l("The agent who had the rated conversation when it was resolved."),
+    "csat_team.label": _l("The team the rated conversation had when it was resolved."),
     "csat_week.label": _l("The week (from Monday) the rating came in."),
     "n": _l("How many conversations the average is taken over."),
     "first_response_channel.n": _l("Customer conversations started in the range and answered."),
@@ -238,15 +324,22 @@ COLUMN_DEFINITIONS = {
 }
 
 
-def column_definition(figure: str, key: str, label: str = "") -> str:
-    """The one-line definition of a figure's column (``label``: the column's heading)."""
-    if figure == "volume" and key.startswith("ch"):
-        no_channel = label == str(NO_CHANNEL)
-        return str(NO_CHANNEL_DEFINITION if no_channel else COLUMN_DEFINITIONS["series"])
+def column_definition(table: Table, column: Column) -> str:
+    """The one-line definition of a figure's column, shown on hover and to screen readers.
+
+    A column that brings its own (a volume series) keeps it; a channel or team column
+    explains its "no channel" or "no team" row only when the table has one.
+    """
+    if column.definition:
+        return column.definition
+    figure, key = table.key, column.key
     definition = COLUMN_DEFINITIONS.get(f"{figure}.{key}", COLUMN_DEFINITIONS.get(key))
     text = str(definition) if definition is not None else ""
-    if key == "label" and text == str(_CHANNEL):
+    if key != "label":
+        return text
+    labels = {str(row.get("label")) for row in table.rows}
+    if text == str(_CHANNEL) and str(NO_CHANNEL) in labels:
         return f"{text} {NO_CHANNEL_DEFINITION}"
-    if key == "label" and text == str(_TEAM):
+    if text == str(_TEAM) and str(NO_TEAM) in labels:
         return f"{text} {NO_TEAM_DEFINITION}"
     return text

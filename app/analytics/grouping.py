@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.analytics.definitions import NO_CHANNEL
+from app.analytics.definitions import NO_CHANNEL, NO_TEAM
 from app.analytics.filters import AnalyticsFilter
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
 
@@ -37,7 +37,7 @@ BY_CHANNEL = Dimension(
     _l("Channel"), Thread.channel_id, Channel, Channel.channel_name, NO_CHANNEL, "channel_id"
 )
 BY_TEAM = Dimension(
-    _l("Team"), Thread.assigned_team_id, Team, Team.name, _l("No team"), "team_id"
+    _l("Team"), Thread.assigned_team_id, Team, Team.name, NO_TEAM, "team_id"
 )
 
 

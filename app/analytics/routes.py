@@ -13,6 +13,7 @@ from app.analytics.export import filename, table_csv
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
 from app.analytics.services import build_dashboard
+from app.analytics.sla_misses import misses_table
 from app.analytics.tables import display
 from app.auth.decorators import role_required
 from app.database import utcnow
@@ -21,6 +22,8 @@ from app.models.enums import Role
 bp = Blueprint("analytics", __name__)
 
 VIEWERS = (Role.MANAGER, Role.ADMIN)
+# The SLA table's missed conversations, one per row (the page shows the worst few).
+MISSES = "sla_missed"
 
 
 @bp.get("/analytics")
@@ -47,16 +50,21 @@ def index():
 def export_csv():
     f, errors = parse_filter(request.args)
     figure = request.args.get("figure", "")
-    if figure not in FIGURES and figure not in CALL_TABLES:
+    if figure not in FIGURES and figure not in CALL_TABLES and figure != MISSES:
         errors["figure"] = _(
-            "Choose one of: %(figures)s.", figures=", ".join((*FIGURES, *CALL_TABLES))
+            "Choose one of: %(figures)s.", figures=", ".join((*FIGURES, MISSES, *CALL_TABLES))
         )
     if errors:
         text = "\n".join(f"{field}: {message}" for field, message in errors.items())
         return Response(text + "\n", status=400, mimetype="text/plain")
     # An export keeps one row per day even where the page shows weeks.
     f = replace(f, every_day=True)
-    table = call_table(figure, f) if figure in CALL_TABLES else compute(figure, f, utcnow())
+    if figure in CALL_TABLES:
+        table = call_table(figure, f)
+    elif figure == MISSES:
+        table = misses_table(f, utcnow())
+    else:
+        table = compute(figure, f, utcnow())
     return Response(
         table_csv(table),
         mimetype="text/csv",

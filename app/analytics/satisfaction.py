@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.analytics.definitions import NO_CHANNEL
+from app.analytics.definitions import DEFINITIONS, NO_CHANNEL, NO_TEAM
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, group_name, named
 from app.analytics.sql import local_date
@@ -89,22 +89,19 @@ def _grouped(key_column, model, name_column, empty, f: AnalyticsFilter) -> list[
     ]
 
 
-NOTE = _l("Share of ratings of 4 or 5, by the first answer's day; agent and team as at resolution.")
-
-
 def csat_by_agent(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     rows = _grouped(Survey.agent_id, User, User.name, _l("Unassigned"), f)
     return Table(
         "csat_agent", str(_l("Customer satisfaction per agent")), _columns(_l("Agent")),
-        rows, _total(rows), str(NOTE),
+        rows, _total(rows), str(DEFINITIONS["csat_agent"]),
     )
 
 
 def csat_by_team(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
-    rows = _grouped(Survey.team_id, Team, Team.name, _l("No team"), f)
+    rows = _grouped(Survey.team_id, Team, Team.name, NO_TEAM, f)
     return Table(
         "csat_team", str(_l("Customer satisfaction per team")), _columns(_l("Team")),
-        rows, _total(rows), str(NOTE),
+        rows, _total(rows), str(DEFINITIONS["csat_team"]),
     )
 
 
@@ -115,7 +112,7 @@ def csat_by_channel(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     )
     return Table(
         "csat_channel", str(_l("Customer satisfaction per channel")), _columns(_l("Channel")),
-        rows, _total(rows), str(NOTE),
+        rows, _total(rows), str(DEFINITIONS["csat_channel"]),
     )
 
 
@@ -135,5 +132,5 @@ def csat_by_week(f: AnalyticsFilter, now: datetime, memo: dict) -> Table:
     rows = [_row(monday, *values) for monday, values in sorted(weeks.items())]
     return Table(
         "csat_week", str(_l("Customer satisfaction per week")), _columns(_l("Week of"), DAY),
-        rows, _total(rows), str(NOTE),
+        rows, _total(rows), str(DEFINITIONS["csat_week"]),
     )

@@ -14,6 +14,7 @@ from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.satisfaction import CSAT_TARGET
 from app.analytics.service_level import SLA_TARGET
+from app.analytics.sla_misses import sla_misses
 from app.analytics.tables import COUNT, DURATION, PERCENT, RATING, Table, display
 
 # Per figure: (value column, its kind, chart title, target, higher is better).
@@ -70,6 +71,9 @@ def build_dashboard(f: AnalyticsFilter, now: datetime) -> Dashboard:
         elif table.key in CHARTS:
             value_key, kind, title, target = CHARTS[table.key]
             table.chart = bar_chart(table, value_key, kind, title, target=target)
+    # Under the SLA table: which conversations missed, and why (app/analytics/sla_misses.py).
+    sla = next(table for table in tables if table.key == "sla")
+    sla.extra["misses"] = sla_misses(f, now)
     dashboard = Dashboard(f, tables, [])
     # Each headline carries its figure's definition, the sentence under that figure.
     dashboard.headlines.extend(

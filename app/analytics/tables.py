@@ -24,6 +24,8 @@ class Column:
     key: str
     label: str
     kind: str = TEXT
+    # Its own one-line definition (a volume series); else app.analytics.definitions has it.
+    definition: str = ""
 
 
 @dataclass

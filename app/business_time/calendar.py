@@ -169,6 +169,16 @@ def _periods_from(schedule: Schedule, at: datetime):
     raise ValueError("calendar has no opening hours in the coming year")
 
 
+def _periods_until(schedule: Schedule, at: datetime):
+    """Opening periods starting before ``at``, newest first, from ``at``'s local day back."""
+    day = at.astimezone(ZoneInfo(schedule.zone)).date()
+    for offset in range(_MAX_DAYS_AHEAD):
+        for start, end in reversed(_day_periods(schedule, day - timedelta(days=offset))):
+            if start < at:
+                yield start, end
+    raise ValueError("calendar has no opening hours in the past year")
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to business-time arithmetic")
@@ -214,6 +224,25 @@ def add_business_seconds(
         available = (period_end - begin).total_seconds()
         if remaining <= available:
             return begin + timedelta(seconds=remaining)
+        remaining -= int(available)
+    raise AssertionError("unreachable")
+
+
+def subtract_business_seconds(
+    calendar: BusinessCalendar | Schedule, end: datetime, seconds: int
+) -> datetime:
+    """The instant ``seconds`` of opening time before ``end``: :func:`add_business_seconds`
+    run backwards (Monday 11:30 less four business hours is Friday 16:30)."""
+    schedule = calendar if isinstance(calendar, Schedule) else schedule_of(calendar)
+    cursor = _utc(end)
+    remaining = int(seconds)
+    if remaining <= 0:
+        return cursor
+    for period_start, period_end in _periods_until(schedule, cursor):
+        finish = min(period_end, cursor)
+        available = (finish - period_start).total_seconds()
+        if remaining <= available:
+            return finish - timedelta(seconds=remaining)
         remaining -= int(available)
     raise AssertionError("unreachable")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+from app.business_time.calendar import Schedule, calendar_for, is_holiday, schedule_of
 from app.mobile.services import AMSTERDAM, local_today
 from app.models import (
     Address,
@@ -72,10 +73,26 @@ class DemoContext:
     external_ids: set[str] = field(default_factory=set)
     # Order id -> when it was scheduled, so its visit was planned at that moment.
     scheduled_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    # User id -> open conversations assigned so far (least-loaded routing keeps it even).
+    open_load: dict[uuid.UUID, int] = field(default_factory=dict)
+    # The desk's opening hours and holidays (the default business calendar), read once.
+    _schedule: Schedule | None = None
 
     @classmethod
     def start(cls, now: datetime) -> DemoContext:
         return cls(rng=random.Random(DEMO_SEED), now=now, today=local_today(now))  # noqa: S311
+
+    def schedule(self) -> Schedule:
+        """The default business calendar the demo's times keep to (read on first use)."""
+        if self._schedule is None:
+            self._schedule = schedule_of(calendar_for(None))
+        return self._schedule
+
+    def working_day(self, day: date) -> date:
+        """``day``, or the first day after it that is neither a weekend nor a holiday."""
+        while day.weekday() >= 5 or is_holiday(self.schedule(), day):
+            day += timedelta(days=1)
+        return day
 
     def user(self, key: str) -> User:
         """A demo user by the part of the e-mail before the @."""

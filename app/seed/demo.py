@@ -32,6 +32,7 @@ from app.partners.services import create_partner
 from app.seed.context import DemoContext, Partner
 from app.seed.demo_calls import build_calls
 from app.seed.demo_catalogue import build_catalogue, build_channels_and_templates
+from app.seed.demo_csat import build_csat
 from app.seed.demo_customers import build_customers
 from app.seed.demo_intake import build_order_email_intake
 from app.seed.demo_languages import build_english_conversation, build_english_templates
@@ -260,6 +261,7 @@ def load_demo_data(force: bool = False) -> dict:
     tasks = build_tasks(ctx, threads)
     notification_count = build_notifications(ctx, threads, tasks)
     calls = build_calls(ctx, threads)
+    ratings, survey_messages = build_csat(ctx, threads)
     drafts = build_order_email_intake()
     partner_activity = build_partner_activity(ctx)
     visits = build_planning(ctx)
@@ -282,8 +284,9 @@ def load_demo_data(force: bool = False) -> dict:
         "orders": len(ctx.orders),
         "visits": visits,
         "threads": len(threads) + 1,
-        "messages": message_count + calls + english_messages,
+        "messages": message_count + calls + english_messages + survey_messages,
         "calls": calls,
+        "ratings": ratings,
         "tasks": len(tasks),
         "notifications": notification_count,
         **partner_activity,

@@ -1,17 +1,24 @@
 """Demo phone calls (issue 16.11): calls agents logged on customer conversations.
 
 Written through the conversation's owner (:func:`app.conversations.log_call`)
-like a call an agent logs, after each thread's own messages and before now,
-so the timeline, the inbox preview and the analytics calls card have some.
+like a call an agent logs, between two of the conversation's own messages, so
+the calls spread over the weeks of history as the messages do (the timeline and
+the analytics calls card have some), and no customer waiting on us now is
+answered by one.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
+from app.business_time.calendar import (
+    business_seconds_between,
+    calendar_for,
+    schedule_of,
+    subtract_business_seconds,
+)
 from app.conversations import log_call
-from app.models.enums import CallDirection, CallOutcome, ChannelType, ThreadStatus, ThreadType
+from app.models.enums import CallDirection, CallOutcome, ChannelType, ThreadType
 from app.seed.context import DEMO_SEED, DemoContext
 from app.seed.demo_threads import ThreadInfo
 
@@ -39,7 +46,7 @@ CALLS = [
 
 
 def build_calls(ctx: DemoContext, infos: list[ThreadInfo]) -> int:
-    """Log :data:`CALL_COUNT` calls on open customer threads; return how many."""
+    """Log :data:`CALL_COUNT` calls on customer threads; return how many."""
     # A stream of its own, so the other builders' demo data stays as it was.
     rng = random.Random(DEMO_SEED + 16)  # noqa: S311 (demo data, not security)
     customer_threads = [
@@ -51,21 +58,24 @@ def build_calls(ctx: DemoContext, infos: list[ThreadInfo]) -> int:
             for kind in (ChannelType.EMAIL_OUTLOOK, ChannelType.WHATSAPP_BUSINESS)
         )
         and info.thread.thread_type != ThreadType.INTERNAL_TASK
-        and info.thread.status != ThreadStatus.CLOSED
         and info.thread.contact_id is not None
-        # A call answers the customer: leave the ones near or past their deadline
-        # waiting, as the morning's story has them (app.seed.demo_sla).
-        and not (info.thread.response_due_at and (info.thread.sla_stage or 0) >= 1)
+        and len(info.message_times) > 1
+        # A call answers the customer: leave the ones waiting on us waiting, as the
+        # morning's story has them (app.seed.demo_sla).
+        and info.thread.response_due_at is None
     ]
     agents = ctx.team_members("customer-service") or [ctx.user("agent")]
+    schedule = schedule_of(calendar_for(None))
     chosen = rng.sample(customer_threads, min(CALL_COUNT, len(customer_threads)))
     for info in chosen:
         direction, outcome, (shortest, longest), notes = rng.choice(CALLS)
         thread = info.thread
         agent = thread.assigned_to or rng.choice(agents)
-        # After the thread's last message, and never in the future.
-        room = max((ctx.now - thread.last_message_at).total_seconds() - 60, 0)
-        at = thread.last_message_at + timedelta(seconds=rng.uniform(0, room) if room else 0)
+        # Between two of its messages, in the desk's opening hours.
+        times = info.message_times
+        gap = rng.randrange(1, len(times))
+        between = business_seconds_between(schedule, times[gap - 1], times[gap])
+        at = subtract_business_seconds(schedule, times[gap], round(between * rng.uniform(0.2, 0.8)))
         log_call(
             thread,
             agent_id=agent.id,
@@ -73,6 +83,6 @@ def build_calls(ctx: DemoContext, infos: list[ThreadInfo]) -> int:
             outcome=outcome,
             duration_seconds=rng.randint(shortest, longest),
             notes=notes,
-            at=min(at, ctx.now),
+            at=at,
         )
     return len(chosen)

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 
 from app.models.enums import ThreadType
 
+# One turn of a topic: its text, or the ways different customers (or agents) put it,
+# one of which each thread draws.
+Turn = str | tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class Topic:
     subject: str
     opener: str
-    replies: tuple[str, ...] = ()
-    followups: tuple[str, ...] = ()
+    replies: tuple[Turn, ...] = ()
+    followups: tuple[Turn, ...] = ()
     # Order statuses this topic makes sense for; empty = the scenario's.
     order_statuses: tuple[str, ...] = ()
 

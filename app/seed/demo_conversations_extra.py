@@ -236,9 +236,25 @@ STATUS_UPDATE = Scenario(
                 "De monteur komt op {future_date}, {time_window}. U krijgt de dag ervoor een "
                 "herinnering.",
             ),
+            # Two dozen customers answer this update: each in their own words.
             (
-                "Dank je! Weten jullie al wanneer de monteur komt?",
-                "Hoe laat komt de monteur ongeveer?",
+                (
+                    "Dank je! Weten jullie al wanneer de monteur komt?",
+                    "Top, bedankt. Is er al een datum voor de installatie?",
+                    "Fijn! Wanneer kan ik de monteur verwachten?",
+                    "Dank voor het bericht. Hoe lang duurt het nog voordat jullie komen?",
+                    "Mooi zo. Kunnen jullie al zeggen in welke week de installatie is?",
+                    "Bedankt! Wij zijn de komende twee weken alleen op vrijdag thuis.",
+                    "Ok, is het mogelijk om de installatie op een woensdag te doen?",
+                    "Prima. Moet ik zelf nog iets regelen voor de aansluiting?",
+                ),
+                (
+                    "Hoe laat komt de monteur ongeveer?",
+                    "Weet u al of het 's ochtends of 's middags wordt?",
+                    "Kan de monteur even bellen als hij onderweg is?",
+                    "Is er een tijdvak bekend? Dan neem ik vrij van mijn werk.",
+                    "Komt er één monteur of twee? Dan zorg ik voor een parkeerplek.",
+                ),
             ),
         ),
     ),
@@ -259,7 +275,7 @@ SMS_AFSPRAAK = Scenario(
             "ChargeCars: op {future_date} installeert {technician} uw laadpaal "
             "({time_window}). Bevestig met JA of bel 030-2001234 om te verzetten.",
             ("Dank voor uw bevestiging. Tot {future_date}!",),
-            ("JA",),
+            (("JA", "Ja", "JA, tot dan", "Ja prima"),),
         ),
         Topic(
             "SMS: herinnering installatie",
@@ -269,13 +285,20 @@ SMS_AFSPRAAK = Scenario(
                 "We hebben de afspraak naar de middag verplaatst. {technician} komt tussen 13:00 "
                 "en 17:00.",
             ),
-            ("Kan het ook na 13:00? Ik ben 's ochtends weg.",),
+            (
+                (
+                    "Kan het ook na 13:00? Ik ben 's ochtends weg.",
+                    "Liever in de middag, kan dat?",
+                    "Ik ben pas vanaf 12 uur thuis, lukt dat?",
+                    "Kan het een uur later? Ik breng eerst de kinderen weg.",
+                ),
+            ),
         ),
         Topic(
             "SMS: monteur onderweg",
             "ChargeCars: uw monteur {technician} is onderweg en is over ca. 30 minuten bij u.",
             ("Prima, tot zo!",),
-            ("Ok dank je, ik ben thuis.",),
+            (("Ok dank je, ik ben thuis.", "Prima, de oprit is vrij.", "Top, tot zo."),),
         ),
     ),
     replies=("Dank voor uw bericht.",),

@@ -7,6 +7,12 @@ import string
 from datetime import timedelta
 from decimal import Decimal
 
+from app.business_time.calendar import (
+    Schedule,
+    add_business_seconds,
+    business_seconds_between,
+    subtract_business_seconds,
+)
 from app.channels.whatsapp.out_of_hours import describe_opening
 from app.mobile.services import AMSTERDAM
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order
@@ -21,21 +27,44 @@ from app.system_texts import text as system_text
 ORDER_STATUS_BY_LABEL = {dutch: value for value, dutch in STATUS_LABELS.items()}
 
 C = ChannelType
-# Minutes between two messages, by channel and (earlier, later) direction: e-mail is
-# slow, WhatsApp quick, and customers take longer to answer than agents.
+# Business minutes between two messages (the desk's opening hours: a working day is
+# 540), by channel and (earlier, later) direction: e-mail is slow, WhatsApp quick,
+# and customers take longer to answer than agents. So the history falls on
+# working days, spread over the weeks before the demo's "now".
 GAPS = {
-    C.EMAIL_OUTLOOK: {("in", "out"): (20, 360), ("out", "in"): (60, 2880)},
+    C.EMAIL_OUTLOOK: {("in", "out"): (15, 255), ("out", "in"): (60, 1080)},
     C.WHATSAPP_BUSINESS: {("in", "out"): (2, 50), ("out", "in"): (3, 480)},
-    C.SMS: {("in", "out"): (5, 180), ("out", "in"): (2, 1200)},
+    C.SMS: {("in", "out"): (5, 55), ("out", "in"): (2, 600)},
 }
-INTERNAL_GAP = (15, 1440)
+INTERNAL_GAP = (15, 540)
+# Some WhatsApp customers write first in the evening (the out-of-hours reply answers).
+EVENING_FIRST = 0.2
 LENGTH_WEIGHTS = {1: 2, 2: 4, 3: 4, 4: 3, 5: 2, 6: 1}
-AWAITING_US = {ThreadStatus.OPEN, ThreadStatus.IN_PROGRESS, ThreadStatus.ESCALATED}
 PHOTOS = [
     {"filename": "laadpaal.jpg", "content_type": "image/jpeg", "size": 482113},
     {"filename": "meterkast.jpg", "content_type": "image/jpeg", "size": 391870},
 ]
 SIGNATURE = "ChargeCars Klantenservice\n030 - 200 12 34 | klantenservice@chargecars.nl"
+# How a customer writes, one way per conversation, so two customers asking the same
+# never read the same: on WhatsApp a greeting before their first message and a
+# sign-off after the others; in an e-mail the salutation above their letter.
+WHATSAPP_VOICES = (
+    ("", ""),
+    ("Hoi! ", ""),
+    ("Hallo! ", " Groetjes"),
+    ("", " Alvast bedankt!"),
+    ("Goedendag. ", " 🙂"),
+    ("Hi! ", " Dank!"),
+)
+EMAIL_SALUTATIONS = (
+    "",
+    "Goedemorgen,\n\n",
+    "Hallo,\n\n",
+    "Beste klantenservice,\n\n",
+    "Goedemiddag,\n\n",
+)
+# Messages that open with a greeting of their own (or are a bare yes) get no other.
+GREETED = ("goedemorgen", "goedemiddag", "goedenavond", "hallo", "hoi", "beste", "dag ")
 
 
 def thread_facts(ctx: DemoContext, customer: Customer, order: Order | None, partner) -> dict:
@@ -102,20 +131,38 @@ class MessageBuilder:
         agents = ctx.team_members("customer-service")
         self.responder = assignee or self.rng.choice(agents)
         self.colleague = self.rng.choice([u for u in ctx.users.values() if u is not self.responder])
-        self.notes_channel = ctx.channels[C.INTERNAL_COMMENT]
         self.first_response_at = None
         self.last_incoming: CommunicationMessage | None = None
         self._pools: dict[str, list[str]] = {}
+        self._voice: tuple[str, str] | None = None
         # How many of the topic's own replies and follow-ups have been used.
         self._used = {"out": 0, "in": 0}
 
-    def build(self, status: ThreadStatus, anchor, internal: bool) -> list[CommunicationMessage]:
-        """The thread's messages; the last regular one is at ``anchor``."""
-        directions = self._directions(status, internal)
+    def build(
+        self, status: ThreadStatus, anchor, internal: bool, waiting: bool, schedule: Schedule
+    ) -> list[CommunicationMessage]:
+        """The thread's messages; the last regular one is at ``anchor``.
+
+        ``waiting``: the customer's message is the last (they wait for our answer).
+        """
+        directions = self._directions(status, internal, waiting)
         times = [anchor]
         for earlier, later in zip(directions[-2::-1], directions[:0:-1], strict=True):
             low, high = GAPS.get(self.channel.channel_type, {}).get((earlier, later), INTERNAL_GAP)
-            times.insert(0, times[0] - timedelta(minutes=self.rng.uniform(low, high)))
+            gap = round(self.rng.uniform(low, high) * 60)
+            times.insert(0, subtract_business_seconds(schedule, times[0], gap))
+        if (
+            len(times) > 1
+            and self.channel.channel_type == C.WHATSAPP_BUSINESS
+            and directions[0] == "in"
+            and self.rng.random() < EVENING_FIRST
+        ):
+            # The evening before; the desk answers as soon as it opens, as quickly as it
+            # would have in the day.
+            gap = business_seconds_between(schedule, times[0], times[1])
+            evening = times[0].astimezone(AMSTERDAM).date() - timedelta(days=1)
+            times[0] = self.ctx.local_time(evening, 19, self.rng.randint(0, 180))
+            times[1] = add_business_seconds(schedule, times[0], gap)
         messages = []
         for index, (direction, moment) in enumerate(zip(directions, times, strict=True)):
             last = index == len(directions) - 1
@@ -127,12 +174,12 @@ class MessageBuilder:
         messages.sort(key=lambda message: message.created_at)
         return messages
 
-    def _directions(self, status: ThreadStatus, internal: bool) -> list[str]:
+    def _directions(self, status: ThreadStatus, internal: bool, waiting: bool) -> list[str]:
         if internal:
             return ["note"] * self.rng.choice([1, 2, 2, 3, 3, 4, 5])
         first = "out" if self.scenario.outbound_first else "in"
         other = "in" if first == "out" else "out"
-        wanted_last = "in" if status in AWAITING_US else "out"
+        wanted_last = "in" if waiting else "out"
         lengths = [n for n in LENGTH_WEIGHTS if (first if n % 2 else other) == wanted_last]
         if status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
             # A solved case takes a few turns: question, answer, reaction, solution.
@@ -157,6 +204,8 @@ class MessageBuilder:
         used = self._used[direction]
         if used < len(own):
             text = own[used]
+            if isinstance(text, tuple):  # the ways customers put it: one per thread
+                text = self.rng.choice(text)
         elif closing and direction == "out":
             text = self._draw("closings", scenario.closings)
         elif direction == "out":
@@ -187,7 +236,7 @@ class MessageBuilder:
             message.message_type = MessageType.INCOMING
             message.sender_contact_id = self.contact.id
             message.sender_external = self._address_of_contact()
-            message.message_content = self._wrap_incoming(text)
+            message.message_content = self._wrap_incoming(text, index)
             message.delivery_status = DeliveryStatus.DELIVERED
             unread = last and status == ThreadStatus.OPEN
             if unread:
@@ -271,11 +320,15 @@ class MessageBuilder:
         return extras
 
     def _internal(self, message_type, moment, text, user) -> CommunicationMessage:
-        """A note (``text`` as written) or a system line (``text`` from the catalogue)."""
+        """A note (``text`` as written) or a system line (``text`` from the catalogue).
+
+        Without a channel, as :func:`app.conversations.post_note` writes a note: it is
+        part of the conversation, not of the customer's channel.
+        """
         line = text if isinstance(text, SystemText) else None
         return CommunicationMessage(
             thread_id=self.thread.id,
-            channel_id=self.notes_channel.id,
+            channel_id=None,
             created_at=moment,
             updated_at=moment,
             message_type=message_type,
@@ -322,15 +375,31 @@ class MessageBuilder:
             "profile_name": self.contact.whatsapp_profile_name or self.contact.display_name,
         }
 
-    def _wrap_incoming(self, text: str) -> str:
-        if self.channel.channel_type != C.EMAIL_OUTLOOK:
-            return text
+    def _wrap_incoming(self, text: str, index: int) -> str:
+        channel_type = self.channel.channel_type
+        if channel_type not in (C.EMAIL_OUTLOOK, C.WHATSAPP_BUSINESS):
+            return text  # a text message: "JA" is how everyone confirms
         if self.contact.first_name is None:  # a partner's desk, not a person
             return (
                 f"Beste ChargeCars,\n\n{text}\n\nMet vriendelijke groet,\n"
                 f"Partnerdesk {self.contact.display_name}"
             )
-        return f"{text}\n\nMet vriendelijke groet,\n{self.contact.display_name}"
+        if self._voice is None:
+            salutations = EMAIL_SALUTATIONS if channel_type == C.EMAIL_OUTLOOK else None
+            self._voice = (
+                (self.rng.choice(salutations), "")
+                if salutations
+                else self.rng.choice(WHATSAPP_VOICES)
+            )
+        greeting, sign_off = self._voice
+        if channel_type == C.EMAIL_OUTLOOK:
+            if text.lower().startswith(GREETED):
+                greeting = ""
+            return f"{greeting}{text}\n\nMet vriendelijke groet,\n{self.contact.display_name}"
+        first = index == 0 or (index == 1 and self.scenario.outbound_first)
+        if first and greeting and not text.lower().startswith(GREETED):
+            return f"{greeting}{text}"
+        return f"{text}{sign_off}" if len(text) > 3 else text
 
     def _wrap_outgoing(self, text: str) -> str:
         channel_type = self.channel.channel_type

@@ -68,6 +68,8 @@ DIRECT_SOURCES = (
     + [OrderSource.MANUAL] * 3
     + [OrderSource.MAKE] * 2
 )
+# Orders not planned yet, whose preferred visit day is still to come.
+UNPLANNED = (S.NEW, S.QUOTE_SENT, S.APPROVED, S.ON_HOLD)
 # Visits on today's date, so the technicians' /m/ page has work to show.
 TODAY_VISITS = ["tech", "tech", "tech", "ruben.dejong", "ruben.dejong"]
 # Who is on site right now, one per order in progress.
@@ -195,7 +197,7 @@ def _parties(
     order.customer_organization_id = customer.organization.id
     order.installation_address_id = customer.address.id
     order.installation_preferences = {
-        "preferred_date": (ctx.today + timedelta(days=rng.randint(-20, 30))).isoformat(),
+        "preferred_date": _preferred_date(ctx, order, rng.randint(7, 40)).isoformat(),
         "time_window": rng.choice(TIME_WINDOWS),
         "notes": rng.choice(INSTALLATION_NOTES),
         "phase": rng.choice(["1-fase", "3-fase", "3-fase"]),
@@ -223,6 +225,15 @@ def _parties(
     }
     if len(partner.chain) > 1:
         order.partner_external_references["dealer_group_id"] = partner.organization.name
+
+
+def _preferred_date(ctx: DemoContext, order: Order, weeks_out: int):
+    """The customer's wish for the visit: a working day some weeks after ordering, and
+    still ahead while the order waits to be planned (no one asks for a day gone by)."""
+    wish = order.created_at.astimezone(AMSTERDAM).date() + timedelta(days=weeks_out)
+    if order.status in UNPLANNED and wish < ctx.today + timedelta(days=2):
+        wish = ctx.today + timedelta(days=2 + weeks_out % 12)
+    return ctx.working_day(wish)
 
 
 def _line_items(ctx: DemoContext, order: Order, partner: Partner | None, status: S) -> list:

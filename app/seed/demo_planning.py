@@ -1,12 +1,16 @@
 """Demo planning: technicians' hours and days off, and a plan for each visit with a
-technician, so the planning board shows a believable week. Approved orders stay
-unplanned: they fill the board's "to plan" list."""
+technician (done ones too, so last week's visits keep their time on the board), so
+the planning board shows a believable week. Approved orders stay unplanned: they
+fill the board's "to plan" list."""
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
 from datetime import time, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
@@ -15,6 +19,8 @@ from app.planning.services import default_materials
 from app.seed.context import DemoContext
 from app.seed.demo_content import next_workday
 
+# Orders whose visit has a plan: coming, under way, and done.
+PLANNED = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
 # Own generator: the rest of the demo draws from ctx.rng in a fixed order.
 PLANNING_SEED = 28
 # Windows of a technician's day, in order: the first visit starts at eight.
@@ -60,11 +66,14 @@ def build_planning(ctx: DemoContext) -> int:
     )
     by_day: dict[tuple, list[Order]] = defaultdict(list)
     for order in ctx.orders:
-        if order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS) and (
-            order.assigned_technician_id and order.scheduled_date
-        ):
+        if order.status in PLANNED and order.assigned_technician_id and order.scheduled_date:
             by_day[(order.assigned_technician_id, order.scheduled_date)].append(order)
-    plans = 0
+    # Every planned order's lines in one statement (the materials come from them).
+    planned = [order.id for orders in by_day.values() for order in orders]
+    db.session.scalars(
+        sa.select(Order).where(Order.id.in_(planned)).options(so.selectinload(Order.line_items))
+    ).all()
+    plans, visits = 0, []
     for orders in by_day.values():
         # The visit under way first: it started this morning.
         orders.sort(key=lambda o: (o.status != OrderStatus.IN_PROGRESS, o.order_number))
@@ -85,7 +94,8 @@ def build_planning(ctx: DemoContext) -> int:
             visit.crew.append(
                 VisitTechnician(technician_id=order.assigned_technician_id, is_lead=True)
             )
-            db.session.add(visit)
+            visits.append(visit)
             plans += 1
+    db.session.add_all(visits)
     db.session.flush()
     return plans

@@ -2,41 +2,54 @@
 
 Waiting times are drawn in *business* time and counted back from "now" on the
 channel's calendar, so a demo started on a Sunday evening looks like a demo
-started on a Tuesday morning: most conversations waiting on us arrived well
-inside their deadline, a few are near it, exactly one is overdue. Nothing
-waits past the assignment rule's escalation hours either, so neither the SLA
-ladder nor the escalation job has a backlog to fire at on its first scan.
+started on a Tuesday morning. A normal morning's queue is short: a handful of
+WhatsApp customers and a couple of dozen e-mails wait for an answer (the
+desk answered the rest; :data:`WAITING`), most of them well inside their
+deadline, a few near it (e-mails, whose deadline is still more than a quarter
+of an hour away), exactly one overdue. Nothing waits past the assignment rule's
+escalation hours either, so neither the SLA ladder nor the escalation job has a
+backlog to fire at on its first scan.
 
 Conversations we already answered get the cycle the live clock would have
-left behind (started at the customer's last message, ended by our answer), so
-the SLA figures count them like live traffic.
+left behind (started at the customer's last message, ended by our answer), and
+an answer that came after its deadline the escalation the ladder wrote at that
+deadline, so the SLA figures count them like live traffic (a normal month
+misses a few).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.business_time import clock as sla_clock
-from app.business_time.calendar import Schedule, business_seconds_between
+from app.business_time.calendar import (
+    Schedule,
+    add_business_seconds,
+    subtract_business_seconds,
+)
 from app.business_time.policies import target_seconds
 from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread
+from app.models import CommunicationChannel, CommunicationThread, SlaAlert
 from app.models.enums import ChannelType, ThreadStatus, ThreadType
 from app.models.urgency import INTERNAL_CHANNEL_TYPES
 from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
 
+# How many customer conversations of each channel still wait for our answer; the
+# desk has answered the others (an escalated one too: a team lead took it over).
+WAITING = {ChannelType.EMAIL_OUTLOOK: 18, ChannelType.WHATSAPP_BUSINESS: 5, ChannelType.SMS: 1}
 # How many conversations waiting on us sit near their deadline (past the 75 %
 # reminder, short of the 90 % step), and how many are past it.
 NEAR_DEADLINE = 4
 OVERDUE = 1
 # Shares of the allowed wait: a calm queue, "near", and the one overdue.
-CALM = (0.05, 0.55)
+CALM = (0.03, 0.6)
 NEAR = (0.77, 0.86)
 OVERDUE_SHARE = 1.25
-# Searching back for "n business seconds ago": the furthest a demo wait reaches.
-LOOK_BACK = timedelta(days=14)
+# "Near" only where that still leaves this long: the near ones must not all be
+# overdue a quarter of an hour into the demo (a WhatsApp hour would be).
+NEAR_LEAVES = timedelta(minutes=25)
 
 
 @dataclass
@@ -49,20 +62,21 @@ class DemoSla:
     overdue_left: int = OVERDUE
     # The overdue one sits in this team's queue, so the demo agent sees it ("Te laat").
     overdue_team_id: uuid.UUID | None = None
+    waiting_left: dict = field(default_factory=lambda: dict(WAITING))
+    # The ladder's escalations of answers that came late, added once the threads are.
+    alerts: list[SlaAlert] = field(default_factory=list)
+
+    def customer_waits(self, channel_type: ChannelType, status: ThreadStatus) -> bool:
+        """Whether a customer conversation in a status that may wait on us still does."""
+        if status == ThreadStatus.ESCALATED or not self.waiting_left.get(channel_type):
+            return False
+        self.waiting_left[channel_type] -= 1
+        return True
 
 
-def business_ago(schedule: Schedule, now: datetime, seconds: int) -> datetime:
+def business_ago(schedule: Schedule, now: datetime, seconds: float) -> datetime:
     """The latest instant with ``seconds`` of opening time between it and ``now``."""
-    low, high = now - LOOK_BACK, now  # business seconds from low ≥ seconds > from high
-    if seconds <= 0:
-        return now
-    while (high - low).total_seconds() > 1:
-        middle = low + (high - low) / 2
-        if business_seconds_between(schedule, middle, now) >= seconds:
-            low = middle
-        else:
-            high = middle
-    return low.replace(microsecond=0)
+    return subtract_business_seconds(schedule, now, round(seconds)).replace(microsecond=0)
 
 
 def escalation_rule_seconds(thread: CommunicationThread) -> int | None:
@@ -79,6 +93,7 @@ def waiting_since(rng, sla: DemoSla, now: datetime, thread: CommunicationThread)
     rule = None if escalated else escalation_rule_seconds(thread)
     customer = ChannelType(thread.channel.channel_type) not in INTERNAL_CHANNEL_TYPES
     share = rng.uniform(*CALM)
+    allowed = min(target, rule) if rule else target
     # Near and overdue only with the SLA deadline well before any escalation rule,
     # so "near" reads near on the page and the overdue one is not moved on start.
     if customer and not escalated and (rule is None or rule > target * OVERDUE_SHARE * 1.2):
@@ -86,10 +101,9 @@ def waiting_since(rng, sla: DemoSla, now: datetime, thread: CommunicationThread)
         if sla.overdue_left and in_queue:
             sla.overdue_left -= 1
             share = OVERDUE_SHARE
-        elif sla.near_left:
+        elif sla.near_left and allowed * (1 - NEAR[1]) >= NEAR_LEAVES.total_seconds():
             sla.near_left -= 1
             share = rng.uniform(*NEAR)
-    allowed = min(target, rule) if rule else target
     return business_ago(sla.schedule, now, round(allowed * share))
 
 
@@ -105,6 +119,26 @@ def start_running_cycle(
     with db.session.no_autoflush:
         sla_clock.start_cycle(thread, at, schedule=sla.schedule, policies=sla.policies)
     sla_clock.skip_passed_steps(thread, now, sla.schedule)
+
+
+def note_late_first_answer(sla: DemoSla, thread: CommunicationThread, asked_at: datetime) -> None:
+    """If the first answer came after its deadline: the ladder's escalation at that deadline."""
+    if thread.first_response_at is None or not thread.sla_target_seconds:
+        return
+    deadline = add_business_seconds(sla.schedule, asked_at, thread.sla_target_seconds)
+    if thread.first_response_at <= deadline:
+        return
+    sla.alerts.append(
+        SlaAlert(
+            thread_id=thread.id,
+            sla_cycle=1,
+            step=sla_clock.STEP_ESCALATION,
+            due_at=deadline,
+            recipients=[],
+            created_at=deadline,
+            updated_at=deadline,
+        )
+    )
 
 
 def record_answered_cycle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.extensions import db
+from app.mobile.services import AMSTERDAM
 from app.models import InternalTask, Notification
 from app.models.enums import (
     ChannelType,
@@ -14,6 +15,7 @@ from app.models.enums import (
     ThreadType,
 )
 from app.seed.context import DemoContext
+from app.seed.demo_content import next_workday
 from app.seed.demo_conversations_extra import (
     FOLLOW_UP_TASKS,
     INTERNAL_TOPICS,
@@ -91,12 +93,13 @@ def _task(
 ) -> InternalTask:
     rng, thread = ctx.rng, info.thread
     created = min(thread.created_at + timedelta(minutes=rng.randint(5, 120)), ctx.now)
-    if status in ACTIVE:
-        # About a third of the open work is already late, so "overdue" has something to show.
-        due_date = ctx.today + timedelta(days=rng.randint(-5, 8))
-    else:
-        due_date = ctx.today - timedelta(days=rng.randint(0, 10))
+    created_day = created.astimezone(AMSTERDAM).date()
+    # Due some working days after the task was made (never before its conversation):
+    # the older open ones are late by now, so "overdue" has something to show.
+    due_date = next_workday(created_day + timedelta(days=rng.randint(0, 8)))
     due_time = rng.choice(DUE_TIMES)
+    if due_time and ctx.local_time(due_date, *_clock(due_time)) <= created:
+        due_date = next_workday(due_date + timedelta(days=1))
     task = InternalTask(
         task_title=title[:255],
         task_description=description,
@@ -117,14 +120,22 @@ def _task(
         lock_version=1,
     )
     if status == TaskStatus.COMPLETED:
-        task.completed_at = max(created, min(ctx.local_time(due_date, 15, 0), ctx.now))
+        # Most on time: done in the morning of the due day, or the day before.
+        done_day = due_date - timedelta(days=rng.choice([0, 0, 1, -1]))
+        task.completed_at = max(
+            created, min(ctx.local_time(done_day, 8, rng.randint(30, 150)), ctx.now)
+        )
         task.completion_notes = rng.choice(TASK_COMPLETION_NOTES)
         task.updated_at = task.completed_at
     if status in ACTIVE and due_time and due_date >= ctx.today:
-        hour, minute = (int(part) for part in due_time.split(":"))
-        reminder = ctx.local_time(due_date, hour, minute) - timedelta(minutes=60)
+        reminder = ctx.local_time(due_date, *_clock(due_time)) - timedelta(minutes=60)
         task.next_reminder_at = reminder if reminder > ctx.now else None
     return task
+
+
+def _clock(due_time: str) -> tuple[int, int]:
+    hour, minute = (int(part) for part in due_time.split(":"))
+    return hour, minute
 
 
 def build_notifications(

@@ -20,7 +20,14 @@ from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
 from app.seed.demo_messages import MessageBuilder, thread_facts
-from app.seed.demo_sla import DemoSla, record_answered_cycle, start_running_cycle, waiting_since
+from app.seed.demo_sla import (
+    DemoSla,
+    business_ago,
+    note_late_first_answer,
+    record_answered_cycle,
+    start_running_cycle,
+    waiting_since,
+)
 from app.system_texts import SystemText, english, text, to_json
 
 C, T = ChannelType, ThreadStatus
@@ -42,14 +49,15 @@ PLAN = [
     (C.INTERNAL_TASK, "taak", 25),
     (C.INTERNAL_COMMENT, "overleg", 20),
 ]
+# A month of history: most conversations of the past weeks are resolved.
 CUSTOMER_STATUSES = {
-    T.OPEN: 20,
-    T.IN_PROGRESS: 20,
-    T.WAITING_CUSTOMER: 15,
-    T.WAITING_INTERNAL: 7,
-    T.ESCALATED: 5,
-    T.RESOLVED: 18,
-    T.CLOSED: 15,
+    T.OPEN: 10,
+    T.IN_PROGRESS: 15,
+    T.WAITING_CUSTOMER: 11,
+    T.WAITING_INTERNAL: 5,
+    T.ESCALATED: 3,
+    T.RESOLVED: 32,
+    T.CLOSED: 24,
 }
 SMS_STATUSES = {T.OPEN: 10, T.WAITING_CUSTOMER: 30, T.RESOLVED: 40, T.CLOSED: 20}
 INTERNAL_STATUSES = {
@@ -59,8 +67,19 @@ INTERNAL_STATUSES = {
     T.RESOLVED: 20,
     T.CLOSED: 10,
 }
-# Statuses in which the customer is waiting for us: the last message is theirs.
+# Statuses in which the customer may be waiting for us (the last message theirs);
+# how many really are is the SLA story's to say (app.seed.demo_sla.WAITING).
 AWAITING_US = {T.OPEN, T.IN_PROGRESS, T.ESCALATED}
+# Business hours since a conversation last moved, by status (a working day is 9 h, a
+# week 45), spread over the month the analytics page shows by default.
+LAST_MOVED_HOURS = {
+    T.IN_PROGRESS: (0.2, 150),
+    T.ESCALATED: (0.2, 60),
+    T.WAITING_INTERNAL: (0.5, 150),
+    T.WAITING_CUSTOMER: (1, 170),
+    T.RESOLVED: (1, 190),
+    T.CLOSED: (9, 200),
+}
 PRIORITIES = {
     Priority.LOW: 15,
     Priority.NORMAL: 55,
@@ -75,6 +94,19 @@ COMPLAINT_PRIORITIES = {
     Priority.CRITICAL: 5,
 }
 INTERNAL_CHANNELS = {C.INTERNAL_TASK, C.INTERNAL_COMMENT}
+CLOSED = (T.RESOLVED, T.CLOSED)
+# Set on some threads only (by the SLA story below), left empty on the others.
+SLA_COLUMNS = (
+    "last_customer_message_at",
+    "response_due_at",
+    "resolved_at",
+    "sla_paused_at",
+    "sla_started_at",
+    "sla_target_seconds",
+    "sla_next_check_at",
+    "first_response_seconds",
+    "resolution_seconds",
+)
 
 
 @dataclass
@@ -87,6 +119,8 @@ class ThreadInfo:
     facts: dict
     order: Order | None
     last_incoming: CommunicationMessage | None
+    # When its messages were written, oldest first (calls are logged between them).
+    message_times: list[datetime]
 
 
 def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
@@ -112,6 +146,7 @@ def build_threads(ctx: DemoContext) -> tuple[list[ThreadInfo], int]:
     for start in range(0, len(messages), 500):
         db.session.add_all(messages[start : start + 500])
         db.session.flush()
+    db.session.add_all(sla.alerts)
     return infos, len(messages)
 
 
@@ -140,10 +175,18 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
     )
     if status == T.ESCALATED and priority in (Priority.LOW, Priority.NORMAL):
         priority = Priority.HIGH
+    # Internal work in progress moved on when a colleague last wrote; an open one waits.
+    waiting = status in AWAITING_US and (
+        status == T.OPEN if internal else sla.customer_waits(channel_type, status)
+    )
+    if status == T.OPEN and not waiting:
+        status = T.IN_PROGRESS  # answered: a reply moves an open conversation on
     team_slug = _weighted(rng, dict(scenario.teams))
     assignee = None
     if internal or status != T.OPEN or rng.random() > 0.35:
-        assignee = _pick_member(ctx, team_slug, escalated=status == T.ESCALATED)
+        assignee = _pick_member(
+            ctx, team_slug, escalated=status == T.ESCALATED, still_open=status not in CLOSED
+        )
     facts = thread_facts(ctx, customer, order, partner)
     channel = ctx.channels[channel_type]
     thread = CommunicationThread(
@@ -167,15 +210,18 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         ),
         assignment_reason_text=to_json(reason) if reason else None,
         sla_stage=0,
+        # Every thread names the same columns, so they go in as one batch of inserts.
+        **dict.fromkeys(SLA_COLUMNS),
+        sla_cycle=0,
         tags=_tags(ctx, scenario, order, partner),
         external_references=_external_references(ctx, channel_type, contact),
         sla_paused_seconds=0,
         lock_version=1,
     )
     thread.channel = channel
-    anchor = _last_activity(ctx, sla, thread)
+    anchor = _last_activity(ctx, sla, thread, waiting)
     builder = MessageBuilder(ctx, thread, scenario, channel, contact, facts, topic, assignee)
-    thread_messages = builder.build(status, anchor, internal)
+    thread_messages = builder.build(status, anchor, internal, waiting, sla.schedule)
     first, last = thread_messages[0], thread_messages[-1]
     thread.created_at = first.created_at
     thread.updated_at = thread.last_message_at = last.created_at
@@ -188,11 +234,13 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         thread.sla_paused_at = last.created_at
     _business_durations(sla.schedule, thread, thread_messages)
     asked = [m for m in thread_messages if m.message_type == MessageType.INCOMING]
-    if status in AWAITING_US:
+    if waiting:
         start_running_cycle(sla, ctx.now, thread, channel, anchor)
     elif asked:
         record_answered_cycle(sla, thread, channel, asked[-1].created_at)
-    info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming)
+        note_late_first_answer(sla, thread, asked[0].created_at)
+    times = [m.created_at for m in thread_messages]
+    info = ThreadInfo(thread, scenario, topic, facts, order, builder.last_incoming, times)
     return info, thread_messages
 
 
@@ -219,41 +267,48 @@ def _order_partner(ctx: DemoContext, order: Order | None):
     return None
 
 
-def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool):
+def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool, still_open: bool):
+    """Who has the conversation: for an open one, the member with the least open work
+    for their share (as the least-loaded routing of the assignment rules does), so no
+    one's queue towers over a colleague's; a closed one went to anyone of the team."""
     members = ctx.team_members(team_slug)
     if escalated:
         leads = [user for user in members if user.role in (Role.TEAM_LEAD, Role.MANAGER)]
         members = leads or members
+    # Agents carry the queue evenly (the demo agent as much as a colleague); leads,
+    # the manager and technicians, who have other work, half as much.
     weights = [
-        4
-        if user.email == "agent@switchboard.test"
-        else 0
-        if user.role == Role.ADMIN
-        else 1
-        if user.role in (Role.TEAM_LEAD, Role.MANAGER)
-        else 2
-        for user in members
+        0 if user.role == Role.ADMIN else 2 if user.role == Role.AGENT else 1 for user in members
     ]
     if not any(weights):
         weights = [1] * len(members)
-    return ctx.rng.choices(members, weights=weights)[0]
+    drawn = ctx.rng.choices(members, weights=weights)[0]
+    if not still_open:
+        return drawn
+    share = dict(zip((user.id for user in members), weights, strict=True))
+    candidates = [user for user in members if share[user.id]]
+    # The drawn one breaks ties, so the order stays the seeded one.
+    chosen = min(
+        candidates,
+        key=lambda user: (ctx.open_load.get(user.id, 0) / share[user.id], user is not drawn),
+    )
+    ctx.open_load[chosen.id] = ctx.open_load.get(chosen.id, 0) + 1
+    return chosen
 
 
-def _last_activity(ctx: DemoContext, sla: DemoSla, thread: CommunicationThread) -> datetime:
+def _last_activity(
+    ctx: DemoContext, sla: DemoSla, thread: CommunicationThread, waiting: bool
+) -> datetime:
     """When the thread last moved: for one waiting on us, when the customer's question came.
 
     Those waits are business time counted back from now (:mod:`app.seed.demo_sla`):
-    a normal morning, a few near their deadline and one overdue.
+    a normal morning, a few near their deadline and one overdue. The others moved
+    in the desk's opening hours of the past weeks (:data:`LAST_MOVED_HOURS`).
     """
-    if thread.status in AWAITING_US:
+    if waiting:
         return waiting_since(ctx.rng, sla, ctx.now, thread)
-    age_hours = {
-        T.WAITING_INTERNAL: (1, 30),
-        T.WAITING_CUSTOMER: (2, 120),
-        T.RESOLVED: (3, 14 * 24),
-        T.CLOSED: (48, 21 * 24),
-    }
-    return ctx.ago(hours=ctx.rng.uniform(*age_hours[thread.status]))
+    hours = ctx.rng.uniform(*LAST_MOVED_HOURS[thread.status])
+    return business_ago(sla.schedule, ctx.now, hours * 3600)
 
 
 def _business_durations(schedule: Schedule, thread, thread_messages) -> None:
