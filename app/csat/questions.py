@@ -13,9 +13,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app import languages
 from app.conversations import channel_of_type, post_outbound
 from app.csat.tokens import rating_url
+from app.languages import customer_language as answering_language
 from app.models import CommunicationMessage, CommunicationThread, Contact, CsatResponse
 from app.models.enums import ChannelType, MessageType
 
@@ -26,7 +26,7 @@ WHATSAPP, EMAIL = "whatsapp", "email"
 
 def customer_language(contact: Contact) -> str:
     """The customer's language (app/languages) if the question exists in it, else Dutch."""
-    language = languages.customer_language(contact)
+    language = answering_language(contact)
     return language if language in LANGUAGES else "nl"
 
 
