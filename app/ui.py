@@ -15,11 +15,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import system_texts
 from app.models.calls import CALL_PREVIEW_MARK
 from app.models.communication import ERASED_THREAD_SUBJECT
 from app.models.crm import ERASED_CONTACT_NAME
 from app.models.enums import Role
+from app.system_texts import label as system_label
 
 ALL = tuple(Role)
 DESK = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
@@ -77,15 +77,15 @@ ROLE_LABELS = {
 
 def status_label(value) -> str:
     """A thread status as people read it ("waiting customer"); the value stays English."""
-    return system_texts.label("status", value).render()
+    return system_label("status", value).render()
 
 
 def priority_label(value) -> str:
-    return system_texts.label("priority", value).render()
+    return system_label("priority", value).render()
 
 
 def order_status_label(value) -> str:
-    return system_texts.label("order_status", value).render()
+    return system_label("order_status", value).render()
 
 
 CHANNEL_LABELS = {
