@@ -130,10 +130,7 @@
     const target = event.detail && event.detail.target;
     if (focusConversation && target && target.id === "workspace-detail") {
       focusConversation = false;
-      // Unless the agent already went on inside it ("r" for the reply box) while it
-      // settled: a slow machine must not pull their focus back to the heading.
-      const active = document.activeElement;
-      if (!active || active === document.body || !target.contains(active)) focusConversationHeading();
+      focusConversationHeading();
     }
     syncList();
     nextHeaderEdit();

@@ -162,6 +162,8 @@ def test_the_list_is_worked_with_the_keyboard_alone(live_server, desk, make_user
     desk.keyboard.press("Enter")
     expect(desk).to_have_url(f"{live_server.url}/threads/{first.id}")
     expect(desk.locator("#thread h1")).to_have_text("Laadpaal knippert rood")
+    # Opened by keyboard, the conversation takes focus once it has settled.
+    expect(desk.locator("#thread h1")).to_be_focused()
 
     desk.keyboard.press("r")
     expect(desk.get_by_test_id("reply-content")).to_be_focused()
