@@ -341,6 +341,8 @@ def test_the_desk_shows_six_messages_a_folded_header_and_a_reply_box_that_grows(
     desk.goto(f"{live_server.url}/threads/{invoice.id}")
     expect(desk.locator("#thread .msg").last).to_contain_text("Ontvangen, dank!")
     expect(desk.get_by_test_id("reply-cc")).to_be_hidden()
+    # Opened by its address, the page draws the list beside it once it is on screen.
+    expect(desk.get_by_test_id("thread-list")).to_be_visible()
     counts = _stable(desk, DESK_COUNTS)
     assert counts["messages"] >= 6, f"{counts['messages']} e-mails fully in view at 1440x900"
     # The sign-off waits behind "…"; the repeated "RE:" subject is left out.
