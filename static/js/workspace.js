@@ -191,11 +191,15 @@
   // While one edit is on its way, the next waits for the header it brings back
   // (it carries the new lock version; sent at once it would be refused as stale).
   const headerQueue = [];
+  // Only an edit on its way counts: the header's own loads (the team suggestion's
+  // slot) may swap themselves out of the page, and an event on a removed element
+  // never reaches the document, so waiting on them would hold the key for ever.
+  const EDIT_ON_ITS_WAY = "#thread-header [hx-post].htmx-request";
 
   function setHeaderControl(name, value) {
     const control = document.querySelector('#thread-header [name="' + name + '"]');
     if (!control || !Array.from(control.options).some((o) => o.value === value)) return false;
-    if (document.querySelector("#thread-header .htmx-request")) {
+    if (document.querySelector(EDIT_ON_ITS_WAY)) {
       headerQueue.push([name, value]);
       return true;
     }
@@ -207,7 +211,7 @@
   }
 
   function nextHeaderEdit() {
-    if (headerQueue.length && !document.querySelector("#thread-header .htmx-request")) {
+    if (headerQueue.length && !document.querySelector(EDIT_ON_ITS_WAY)) {
       setHeaderControl.apply(null, headerQueue.shift());
     }
   }
