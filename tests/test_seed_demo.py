@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import sqlalchemy as sa
@@ -18,10 +19,13 @@ from app.models import (
     OrderNumberCounter,
     Organization,
     PartnerSkuMapping,
+    SuggestionSet,
     User,
 )
 from app.models.enums import DraftState, OrganizationType, ThreadStatus
 from app.seed.demo import load_demo_data
+from app.suggestions.compute import OPEN
+from app.suggestions.offer import latest_set, offered_suggestions
 
 DEMO_EMAILS = {
     "admin@switchboard.test",
@@ -109,3 +113,36 @@ def test_demo_seed_populates_and_is_idempotent(app):
 
     assert load_demo_data() == {"skipped": True, "reason": "database already has users"}
     assert db.session.scalar(sa.select(sa.func.count(Order.id))) == len(numbers)
+
+
+def test_the_seeded_demo_offers_suggested_replies_where_a_customer_waits(runner):
+    """``flask seed demo`` harvests the ended conversations and ranks the open ones'
+    suggestions, as the jobs would have had the demo's messages arrived for real."""
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["harvested_replies"] > 0 and summary["suggestion_sets"] > 0
+
+    agent = db.session.scalar(sa.select(User).where(User.email == "agent@switchboard.test"))
+    # An open conversation whose customer asks last where the meter cupboard may be.
+    question = db.session.scalar(
+        sa.select(CommunicationMessage)
+        .join(SuggestionSet, SuggestionSet.message_id == CommunicationMessage.id)
+        .where(CommunicationMessage.message_content.like("Moet ik nog iets%meterkast%"))
+        .limit(1)
+    )
+    thread = db.session.get(CommunicationThread, question.thread_id)
+    offered = offered_suggestions(thread, thread.channel, agent)
+    assert len(offered) == 3
+    # The team's own answer to the same question, learned from an ended conversation.
+    assert "meterkast" in offered[0].text.lower(), [chip.text for chip in offered]
+
+    # The English household is answered in English first.
+    english = db.session.scalar(sa.select(Contact).where(Contact.detected_language == "en"))
+    [waiting] = db.session.scalars(
+        sa.select(CommunicationThread).where(CommunicationThread.contact_id == english.id)
+    )
+    ranked = latest_set(waiting, OPEN)
+    assert ranked.language == "en"
+    assert ranked.suggestions[0].language == "en", [s.title for s in ranked.suggestions]
+    assert offered_suggestions(waiting, waiting.channel, agent)

@@ -18,6 +18,7 @@ from app.models import User
 from app.models.enums import KeyScope, Role
 from app.partners.services import create_partner
 from app.seed.demo import load_demo_data
+from app.seed.demo_suggestions import build_suggestions
 from app.transactions import commit
 
 seed_cli = AppGroup("seed", help="Load data.")
@@ -39,6 +40,10 @@ def seed_demo(force: bool) -> None:
     """Demo users, partners, articles, channels, templates and threads."""
     summary = load_demo_data(force=force)
     commit()
+    if not summary.get("skipped"):
+        # Ranked on the committed demo, as the jobs rank on what they read.
+        summary.update(build_suggestions())
+        commit()
     _emit(summary)
 
 

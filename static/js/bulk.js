@@ -15,6 +15,24 @@
     return Array.from(document.querySelectorAll("#thread-list .bulk-select"));
   }
 
+  // The number shows; its words ("… selected") are read out and kept for the title,
+  // but not drawn: in a 350-pixel list they took the room the assignee's name needs.
+  function showCount(count, label, size) {
+    const [before, after] = label.split("{count}");
+    const hidden = (text) => {
+      const words = document.createElement("span");
+      words.className = "visually-hidden";
+      words.textContent = text;
+      return words;
+    };
+    const number = document.createElement("span");
+    number.className = "bulk-count-number";
+    number.textContent = size;
+    if (size) count.replaceChildren(hidden(before || ""), number, hidden(after || ""));
+    else count.replaceChildren();
+    count.title = size ? label.replace("{count}", size) : "";
+  }
+
   function updateBar() {
     // The bar by its id: while htmx settles a swapped-in bar its class is still the
     // placeholder's for a moment (htmx settles class by id), so a look-up by class
@@ -27,10 +45,7 @@
     // screenshot tool left on it into the swapped-in bar (htmx settles by id).
     const all = bar.querySelector(".bulk-select-all");
     const visible = boxes();
-    if (count) {
-      const label = bar.dataset.selectedLabel || "{count}";
-      count.textContent = selected.size ? label.replace("{count}", selected.size) : "";
-    }
+    if (count) showCount(count, bar.dataset.selectedLabel || "{count}", selected.size);
     if (actions) actions.hidden = selected.size === 0;
     if (all) all.checked = visible.length > 0 && visible.every((box) => box.checked);
     // A new selection: the last action's summary has been read, and the bar is one line again.

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import CommunicationThread, Contact, Integration, User
 from app.seed.demo import DEMO_PASSWORD, load_demo_data
 from tests.e2e.axe import axe_violations
+from tests.e2e.test_content_security_policy import assert_htmx_as_configured
 from tests.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
 from tests.portal_support import build_world
 
@@ -124,9 +125,15 @@ def _is_document(response) -> bool:
 
 
 def _settled(page) -> None:
-    """Loaded, htmx's first requests answered and fonts in: what axe should see."""
+    """Loaded, htmx's first requests answered, the live connection made and fonts in:
+    what axe should see. On the way, the page's scripts run as the Content-Security-
+    Policy allows (tests/e2e/conftest.py fails the test on any violation): htmx with
+    our settings, and Socket.IO connected where the page opens it."""
     page.wait_for_load_state("load")
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    if page.evaluate("() => !!window.htmx"):
+        assert_htmx_as_configured(page)
+    page.wait_for_function("() => !window.switchboardSocket || window.switchboardSocket.connected")
     page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
