@@ -187,6 +187,14 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         assignee = _pick_member(
             ctx, team_slug, escalated=status == T.ESCALATED, still_open=status not in CLOSED
         )
+    topic_team = scenario.teams[0][0]
+    if status in CLOSED and team_slug != topic_team:
+        # A conversation that reached another desk was passed on to the team its topic
+        # belongs to before it ended: what team suggestions learn from (issue 33).
+        # Chosen without the random generator, so the demo's later draws stay as they were.
+        team_slug = topic_team
+        members = [user for user in ctx.team_members(team_slug) if user.role != Role.ADMIN]
+        assignee = members[topic % len(members)] if members else assignee
     facts = thread_facts(ctx, customer, order, partner)
     channel = ctx.channels[channel_type]
     thread = CommunicationThread(
