@@ -67,6 +67,21 @@
     return search.value.trim() !== (shown.searchParams.get("q") || "").trim();
   }
 
+  // htmx.ajax without a source puts every call in one queue (the body's): one on its
+  // way, the last asked waiting. The waiting one still aims at the element found when
+  // it was asked for; if the one before replaced that element, its answer would be
+  // swapped into the detached copy and pull what the page keeps (hx-preserve: the
+  // list's bulk bar, its summary and ticks) out of the page with it. htmx announces
+  // that swap on the detached element, out of every listener's reach, so the request
+  // is stopped before it leaves, and the list is asked for again as it is now.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const target = event.detail.target;
+    if (!target || target.isConnected || target.id !== "inbox") return;
+    event.preventDefault();
+    const inbox = document.getElementById("inbox");
+    if (inbox) htmx.ajax("GET", inbox.dataset.refreshUrl || event.detail.path, { target: "#inbox", swap: "outerHTML" });
+  });
+
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     const config = event.detail.requestConfig;
     const live = config && config.headers && config.headers["X-Live-Refresh"];

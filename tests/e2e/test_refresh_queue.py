@@ -1,0 +1,54 @@
+"""Two refreshes of the list asked for at once keep the bulk bar on the page.
+
+htmx.ajax without a source puts every call in one queue (the body's): the second
+waits for the first and still aims at the list it found when it was asked for, which
+the first then replaces. Swapped into that detached list, it pulled the kept bulk bar
+(hx-preserve) out of the page: after a bulk action, the bar and its summary vanished
+now and then (a live refresh and the bar's own refresh meeting). static/js/app.js
+drops such a swap and asks for the list as it is now.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models.enums import ChannelType
+from tests import factories
+from tests.e2e.test_sign_in import sign_in
+
+
+def test_a_refresh_aimed_at_a_replaced_list_keeps_the_bulk_bar(live_server, page, make_user):
+    team = factories.team("Klantenservice")
+    make_user("agent", email="anouk@switchboard.test", team_id=team.id)
+    channel = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
+    for subject in ("Offerte 0", "Offerte 1", "Offerte 2"):
+        contact = factories.contact()
+        factories.thread(channel, contact, thread_subject=subject, assigned_team_id=team.id)
+    db.session.commit()
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("bulk-select-all")).to_be_visible()
+    page.get_by_test_id("bulk-select").first.check()
+    expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
+
+    # The first refresh is on its way when the second is asked for: the second waits,
+    # aimed at the list the first replaces.
+    page.evaluate(
+        """() => {
+          window.swaps = 0;
+          document.body.addEventListener("htmx:afterSwap", () => { window.swaps += 1; });
+          const url = document.getElementById("inbox").dataset.refreshUrl;
+          htmx.ajax("GET", url, {target: "#inbox", swap: "outerHTML"});
+          htmx.ajax("GET", url, {target: "#inbox", swap: "outerHTML"});
+        }"""
+    )
+    # The first swap, the dropped one, and the list asked for again: three answers.
+    page.wait_for_function("() => window.swaps >= 2 && !document.querySelector('.htmx-request')")
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("bulk-bar")).to_be_visible()
+    expect(page.locator("#inbox #bulk-bar")).to_have_count(1)
+    expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
+    expect(page.get_by_test_id("bulk-select").first).to_be_checked()
