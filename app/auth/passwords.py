@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD_LENGTH = 8
@@ -20,6 +22,10 @@ def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-# A hash to check against when the e-mail is unknown, so a wrong e-mail costs
-# the same time as a wrong password and does not reveal which accounts exist.
-DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+@cache
+def dummy_hash() -> str:
+    """A hash to check against when the e-mail is unknown, so a wrong e-mail costs
+    the same time as a wrong password and does not reveal which accounts exist.
+    Made at the first sign-in, not at import: scrypt costs 0.1 s of CPU, and every
+    worker, clock and CLI process imports this module without signing anyone in."""
+    return generate_password_hash("not-a-real-password", method="scrypt")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext
 
-from app.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from app.auth.passwords import dummy_hash, hash_password, verify_password
 from app.auth.two_factor import verify_second_factor
 from app.database import utcnow
 from app.extensions import db
@@ -125,7 +125,7 @@ def sign_in(email: str, password: str, client_ip: str) -> SignInResult:
 
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     now = utcnow()
-    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    password_ok = verify_password(user.password_hash if user else dummy_hash(), password)
     if user is None or user.is_locked(now) or not user.is_active or not password_ok:
         record_failure(user, client_ip, now)
         return SignInResult(error=invalid_credentials())

@@ -32,6 +32,7 @@ def app(make_app):
         yield app
 
 
+@pytest.mark.full_chromium
 def test_a_customer_message_reaches_the_phone_as_a_notification(
     app, live_server, browser, make_user, push_service
 ):

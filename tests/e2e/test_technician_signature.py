@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -100,6 +101,7 @@ def test_the_customer_signs_on_the_phone_and_the_agent_sees_it(live_server, brow
         desk.close()
 
 
+@pytest.mark.full_chromium
 def test_a_signature_saved_without_a_signal_goes_with_the_offline_queue(
     live_server, browser, make_user
 ):
