@@ -48,11 +48,18 @@
     if (count) showCount(count, bar.dataset.selectedLabel || "{count}", selected.size);
     if (actions) actions.hidden = selected.size === 0;
     if (all) all.checked = visible.length > 0 && visible.every((box) => box.checked);
-    // A new selection: the last action's summary has been read, and the bar is one line again.
-    // (An error stays: it comes back with the selection it was about.)
-    if (selected.size) bar.querySelectorAll(".bulk-summary").forEach((note) => note.remove());
     const more = bar.querySelector(".bulk-more");
     if (more && !selected.size) more.open = false;
+  }
+
+  // A person ticks a new selection: the last action's summary has been read, and the
+  // bar is one line again (an error stays: it comes back with the selection it was
+  // about). Only a tick does this: a refresh of the list can land while the bar an
+  // action sent back still settles, the old selection not yet cleared, and must not
+  // take the new summary away with it.
+  function selectionStarted() {
+    const bar = document.getElementById("bulk-bar");
+    if (bar && selected.size) bar.querySelectorAll(".bulk-summary").forEach((note) => note.remove());
   }
 
   function setBox(box, checked) {
@@ -74,12 +81,14 @@
       setBox(box, box.checked);
     }
     lastClicked = box.value;
+    selectionStarted();
     updateBar();
   });
 
   document.addEventListener("change", function (event) {
     if (!event.target.classList || !event.target.classList.contains("bulk-select-all")) return;
     boxes().forEach((box) => setBox(box, event.target.checked));
+    selectionStarted();
     updateBar();
   });
 

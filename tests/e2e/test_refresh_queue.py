@@ -52,3 +52,48 @@ def test_a_refresh_aimed_at_a_replaced_list_keeps_the_bulk_bar(live_server, page
     expect(page.locator("#inbox #bulk-bar")).to_have_count(1)
     expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
     expect(page.get_by_test_id("bulk-select").first).to_be_checked()
+
+
+def test_a_refresh_landing_while_the_bar_settles_keeps_its_summary(live_server, page, make_user):
+    """An action's bar comes back with its summary, and clears the old selection only
+    once htmx has settled it (20 ms on). A live refresh of the list landing in between
+    found the selection still there and took the summary for read: after "Mark as
+    read" on twelve rows its "12 changed" vanished now and then. Only a person's tick
+    takes the summary away now."""
+    team = factories.team("Klantenservice")
+    make_user("agent", email="anouk@switchboard.test", team_id=team.id)
+    channel = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
+    for subject in ("Offerte 0", "Offerte 1"):
+        factories.thread(
+            channel, factories.contact(), thread_subject=subject, assigned_team_id=team.id
+        )
+    db.session.commit()
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("bulk-select-all")).to_be_visible()
+    page.get_by_test_id("bulk-select").first.check()
+    expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
+
+    # The moment in between, held still: the summary is in the bar, the selection not
+    # yet cleared, and the list's refresh lands.
+    page.evaluate(
+        """() => {
+          const note = document.createElement("div");
+          note.className = "bulk-summary";
+          note.dataset.testid = "bulk-summary";
+          note.textContent = "1 changed";
+          document.getElementById("bulk-bar").append(note);
+          window.swaps = 0;
+          document.body.addEventListener("htmx:afterSwap", () => { window.swaps += 1; });
+          const url = document.getElementById("inbox").dataset.refreshUrl;
+          htmx.ajax("GET", url, {target: "#inbox", swap: "outerHTML"});
+        }"""
+    )
+    page.wait_for_function("() => window.swaps >= 1 && !document.querySelector('.htmx-request')")
+    expect(page.get_by_test_id("bulk-summary")).to_have_text("1 changed")
+
+    # A person's next tick reads it away.
+    page.get_by_test_id("bulk-select").nth(1).check()
+    expect(page.get_by_test_id("bulk-summary")).to_have_count(0)
