@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import os
 import tempfile
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from app.auth import passwords
 from app.auth.services import create_user
 from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
+from app.jobs.periodic import slot_key
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
@@ -220,6 +222,26 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def empty_queues(broker) -> None:
+    """Empty Redis for the next test, its periodic jobs' current slots taken.
+
+    A scheduler enqueues every periodic job whose slot nobody claimed yet, and an
+    emptied Redis holds no claim: each test's worker would start with all of them
+    (the SLA ladder, the analytics roll-ups, the sweeps …) on a database the test is
+    filling, which a deployment's Redis never sees twice. The slots start taken, in
+    the same transaction as the emptying so the worker thread already running never
+    finds Redis without them; a test of a periodic job runs it itself. The embedded
+    mode's Redis (fakeredis) is new with each app, and gets the same.
+    """
+    now = time.time()
+    with broker.connection.pipeline(transaction=True) as claims:
+        if TEST_REDIS_URL:
+            claims.flushdb()
+        for job in broker.periodic_jobs:
+            claims.set(slot_key(job, now), "1", ex=job.every_seconds * 3)
+        claims.execute()
+
+
 @contextlib.contextmanager
 def opened(app):
     """Use ``app`` for a test: its context open, database and Redis emptied.
@@ -230,8 +252,7 @@ def opened(app):
     app.test_client_class = IsolatedClient
     with app.app_context():
         clean_database()
-        if TEST_REDIS_URL:
-            app.extensions["broker"].connection.flushdb()
+        empty_queues(app.extensions["broker"])
         yield app
         db.session.remove()
 

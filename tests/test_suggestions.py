@@ -21,11 +21,12 @@ from app.models import (
     SuggestionSet,
     Visit,
 )
-from app.models.enums import MessageType
+from app.models.enums import ChannelType, MessageType
 from app.suggestions.compute import COMPUTE_JOB, compute_suggestions
 from app.suggestions.offer import offered_suggestions
 from app.suggestions.ranking import _prior
 from app.transactions import commit
+from tests import factories
 from tests import suggestion_support as support
 from tests.helpers import customer_writes, post_reply, race, raised
 from tests.jobs import drain_queues
@@ -326,3 +327,18 @@ def test_an_english_customer_is_offered_the_english_template_first(found):
     assert open_set.suggestions[0].template_id == english.id
     [chip, *_] = offered_suggestions(thread, found.whatsapp, found.agent)
     assert chip.text.startswith("Dear Emma Brown, your charger will be installed on ")
+
+
+def test_a_logged_phone_call_is_answered_with_the_conversations_channel(found, jan):
+    """A call an agent logged in a WhatsApp conversation comes in on the phone channel,
+    which no template names: the suggestions are those for WhatsApp, not a failed job."""
+    thread, _message, _order = jan
+    phone = factories.channel(ChannelType.PHONE_CALL, channel_name="Telefoon")
+    call = factories.message(thread, QUESTION, sender_contact_id=thread.contact_id,
+                             created_at=utcnow())
+    call.channel_id = phone.id
+    db.session.commit()
+    assert compute_suggestions(str(call.id)) == 2  # open, and approved for WhatsApp
+    _approved, open_set = _sets(call.id)
+    assert open_set.channel_type == "whatsapp_business"
+    assert open_set.suggestions[0].template_id == found.templates["planning"].id

@@ -29,6 +29,11 @@ class PeriodicJob:
     queue: str = "periodic"
 
 
+def slot_key(job: PeriodicJob, now: float) -> str:
+    """The Redis key that claims ``job``'s time slot holding ``now``."""
+    return f"switchboard:periodic:{job.name}:{int(now // job.every_seconds)}"
+
+
 def enqueue_due_periodic_jobs(broker, now: float | None = None, jobs=None) -> list[str]:
     """Enqueue the jobs whose slot starts now; returns the names enqueued.
 
@@ -39,9 +44,7 @@ def enqueue_due_periodic_jobs(broker, now: float | None = None, jobs=None) -> li
     jobs = broker.periodic_jobs if jobs is None else jobs
     enqueued = []
     for job in jobs:
-        slot = int(now // job.every_seconds)
-        key = f"switchboard:periodic:{job.name}:{slot}"
-        if not broker.connection.set(key, "1", nx=True, ex=job.every_seconds * 3):
+        if not broker.connection.set(slot_key(job, now), "1", nx=True, ex=job.every_seconds * 3):
             continue
         spec = QUEUES[job.queue]
         broker.queue(job.queue).enqueue(

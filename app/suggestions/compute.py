@@ -35,7 +35,7 @@ from app.models import (
     ReplySuggestion,
     SuggestionSet,
 )
-from app.models.enums import ChannelType, MessageType
+from app.models.enums import ChannelType, MessageType, TemplateChannelType
 from app.realtime import publish
 from app.suggestions.ranking import Situation, rank
 from app.suggestions.text import own_words
@@ -128,17 +128,28 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
         or detect_language(message.message_content)
         or customer_language(thread.contact)
     )
-    channel = (
-        db.session.get(CommunicationChannel, message.channel_id) if message.channel_id else None
-    )
     order = thread.order
     return Situation(
         question=" ".join(reversed(asked)),
         language=language,
-        channel_type=channel.channel_type.value if channel else None,
+        channel_type=_reply_channel_type(message, thread),
         order_status=order.status.value if order is not None and order.status else None,
         values=variables_for_thread(thread, None, language=language),
     )
+
+
+REPLY_CHANNELS = frozenset(kind.value for kind in TemplateChannelType)
+
+
+def _reply_channel_type(message: CommunicationMessage, thread: CommunicationThread) -> str | None:
+    """The channel the answer goes out on, as templates name channels: the message's own,
+    or the conversation's when the customer reached us another way (a logged phone call
+    in a WhatsApp conversation is answered on WhatsApp; no template is for a call)."""
+    for channel_id in (message.channel_id, thread.channel_id):
+        channel = db.session.get(CommunicationChannel, channel_id) if channel_id else None
+        if channel is not None and channel.channel_type.value in REPLY_CHANNELS:
+            return channel.channel_type.value
+    return None
 
 
 def _newer_customer_message(message: CommunicationMessage) -> bool:
