@@ -18,13 +18,18 @@ from tests import factories
 from tests.e2e.test_sign_in import sign_in
 
 
-def test_a_refresh_aimed_at_a_replaced_list_keeps_the_bulk_bar(live_server, page, make_user):
+def inbox_with_one_row_ticked(live_server, page, make_user, rows: int) -> None:
+    """An agent's inbox of ``rows`` conversations at 1440x900, the first one ticked."""
     team = factories.team("Klantenservice")
     make_user("agent", email="anouk@switchboard.test", team_id=team.id)
     channel = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
-    for subject in ("Offerte 0", "Offerte 1", "Offerte 2"):
-        contact = factories.contact()
-        factories.thread(channel, contact, thread_subject=subject, assigned_team_id=team.id)
+    for number in range(rows):
+        factories.thread(
+            channel,
+            factories.contact(),
+            thread_subject=f"Offerte {number}",
+            assigned_team_id=team.id,
+        )
     db.session.commit()
 
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -33,6 +38,10 @@ def test_a_refresh_aimed_at_a_replaced_list_keeps_the_bulk_bar(live_server, page
     expect(page.get_by_test_id("bulk-select-all")).to_be_visible()
     page.get_by_test_id("bulk-select").first.check()
     expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
+
+
+def test_a_refresh_aimed_at_a_replaced_list_keeps_the_bulk_bar(live_server, page, make_user):
+    inbox_with_one_row_ticked(live_server, page, make_user, rows=3)
 
     # The first refresh is on its way when the second is asked for: the second waits,
     # aimed at the list the first replaces.
@@ -60,21 +69,7 @@ def test_a_refresh_landing_while_the_bar_settles_keeps_its_summary(live_server, 
     found the selection still there and took the summary for read: after "Mark as
     read" on twelve rows its "12 changed" vanished now and then. Only a person's tick
     takes the summary away now."""
-    team = factories.team("Klantenservice")
-    make_user("agent", email="anouk@switchboard.test", team_id=team.id)
-    channel = factories.channel(ChannelType.EMAIL_OUTLOOK, channel_name="Outlook")
-    for subject in ("Offerte 0", "Offerte 1"):
-        factories.thread(
-            channel, factories.contact(), thread_subject=subject, assigned_team_id=team.id
-        )
-    db.session.commit()
-
-    page.set_viewport_size({"width": 1440, "height": 900})
-    sign_in(page, live_server.url, "anouk@switchboard.test")
-    page.wait_for_load_state()
-    expect(page.get_by_test_id("bulk-select-all")).to_be_visible()
-    page.get_by_test_id("bulk-select").first.check()
-    expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
+    inbox_with_one_row_ticked(live_server, page, make_user, rows=2)
 
     # The moment in between, held still: the summary is in the bar, the selection not
     # yet cleared, and the list's refresh lands.
