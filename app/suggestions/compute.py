@@ -48,6 +48,8 @@ OPEN, APPROVED = "open", "approved"
 # The customer's latest few messages since our last answer make the question.
 QUESTION_MESSAGES = 3
 READY_EVENT = "suggestions:ready"
+# The channels a template can be written for: the ones a suggested reply can go out on.
+REPLY_CHANNELS = frozenset(kind.value for kind in TemplateChannelType)
 
 
 def enqueue_compute(message_id: uuid.UUID | str) -> None:
@@ -136,9 +138,6 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
         order_status=order.status.value if order is not None and order.status else None,
         values=variables_for_thread(thread, None, language=language),
     )
-
-
-REPLY_CHANNELS = frozenset(kind.value for kind in TemplateChannelType)
 
 
 def _reply_channel_type(message: CommunicationMessage, thread: CommunicationThread) -> str | None:
