@@ -4,6 +4,7 @@ are learned from."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -71,6 +72,18 @@ CONTEXT = ReplyContext(
 def test_every_form_of_the_visit_date_becomes_a_placeholder(sent, harvested):
     assert generalise(sent, CONTEXT) == harvested
 
+
+
+def test_an_amount_is_kept_only_as_the_order_total_or_a_catalogue_price():
+    """"€ 245,00 teruggestort" was this customer's credit: offered to the next customer
+    it would promise them money. A price-list amount anyone may be told."""
+    catalogue = replace(CONTEXT, price_list=frozenset({Decimal("24.50"), Decimal("29.65")}))
+    assert generalise("Elke extra meter kabel kost € 24,50 excl. btw.", catalogue) == (
+        "Elke extra meter kabel kost € 24,50 excl. btw."
+    )
+    assert generalise("De creditnota van € 245,00 is verstuurd.", catalogue) is None
+    assert generalise("Als tegemoetkoming krijgt u € 75 korting.", catalogue) is None
+    assert generalise("Uw order kost € 1.849,00.", catalogue) == "Uw order kost {{order_total}}."
 
 @pytest.mark.parametrize(
     "sent",

@@ -342,3 +342,72 @@ def test_a_logged_phone_call_is_answered_with_the_conversations_channel(found, j
     _approved, open_set = _sets(call.id)
     assert open_set.channel_type == "whatsapp_business"
     assert open_set.suggestions[0].template_id == found.templates["planning"].id
+
+
+def test_a_rare_shared_word_outranks_common_ones_and_common_words_alone_offer_nothing(found):
+    """Every past question says "laadpaal": sharing it (and "de", "mijn") is no answer.
+    A fault code shared with one earlier question is (issue 33, the demo walkthrough)."""
+    for n in range(6):
+        support.past_conversation(
+            found,
+            f"Mijn laadpaal heeft een vraag over de factuur nummer {n}.",
+            reply="De gespecificeerde factuur staat in uw mailbox.",
+            number=f"CC-2026-0093{n}",
+            phone=f"+3161000003{n}",
+        )
+    support.past_conversation(
+        found,
+        "De laadpaal geeft foutcode F2 sinds gisteren.",
+        reply="Foutcode F2 betekent dat de aarding ontbreekt; we sturen een monteur.",
+        number="CC-2026-00940",
+        phone="+31610000040",
+    )
+    contact, order = support.customer(found, name="Eva Smit", phone="+31623456789",
+                                      number="CC-2026-00043")
+    thread, message = support.asking(found, contact, order,
+                                     "Mijn laadpaal geeft een foutcode, wat nu?")
+    compute_suggestions(str(message.id))
+    [_, open_set] = _sets(message.id)
+    first = open_set.suggestions[0]
+    assert first.kind == "reply" and first.body.startswith("Foutcode F2 betekent")
+    offered = [s.body or "" for s in open_set.suggestions]
+    assert not any("gespecificeerde factuur" in body for body in offered)
+
+
+def test_an_english_chip_reads_english_and_no_follow_up_for_an_order_still_to_come(found):
+    """The demo walkthrough: an English customer with a planned installation was
+    offered "your order … was completed today!", and an English chip read
+    "[Datum van de oplossing]" on the agent's Dutch screen."""
+    completed = support.factories.template(
+        "Dear {{customer_name}}, your installation was completed today! Thank you.",
+        template_name="order_completion_en",
+        display_name="Installation completed",
+        description="Thanks the customer once the installation is done",
+        template_category="follow_up",
+        language="en",
+    )
+    fault = support.factories.template(
+        "Dear {{customer_name}}, does your charger work again after our fix of "
+        "{{fix_date}}?",
+        template_name="fault_follow_up_en",
+        display_name="Charger fault follow-up",
+        description="Asks whether the charger works again after a fault was fixed",
+        template_category="technical_support",
+        language="en",
+    )
+    contact, order = support.customer(found, name="Emma Brown", phone="+31634567890",
+                                      number="CC-2026-00044")
+    contact.locale = "en"
+    commit()
+    assert order.status.value == "scheduled"
+    thread, message = support.asking(
+        found, contact, order,
+        "Is my installation completed? And my charger has a fault, does it work again?")
+    compute_suggestions(str(message.id))
+    [_, open_set] = _sets(message.id)
+    offered = {s.template_id for s in open_set.suggestions}
+    assert completed.id not in offered
+    assert fault.id in offered
+    chips = offered_suggestions(thread, found.whatsapp, found.agent)
+    [chip] = [c for c in chips if c.template_id == fault.id]
+    assert "[Date of the fix]" in chip.text and "Datum" not in chip.text

@@ -108,7 +108,8 @@ def test_inputs_are_prefilled_from_contact_order_and_visit(app, make_user):
     }
     assert state.missing_labels == ["Reply by (date)"]
     assert state.error.message == "Fill in: Reply by (date)."
-    assert "Reageer voor [Reply by (date)]." in state.draft.body
+    # The inputs speak the sender's language; the draft, the Dutch message's own.
+    assert "Reageer voor [Antwoord vóór (datum)]." in state.draft.body
 
     typed = template_inputs(
         template, thread, None, {"response_date": "vrijdag", "visit_time": "13:00"}

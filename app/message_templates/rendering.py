@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
@@ -265,9 +266,20 @@ def template_inputs(
     """The composer's view of ``template``: inputs prefilled from the thread, the text
     as far as it can be filled in, and the error sending would give (None: complete)."""
     resolution = _resolve(template, thread, agent, typed)
-    placeholders = {item.name: f"[{item.label}]" for item in resolution.inputs}
+    language = (template.language or "nl")[:2]
+    placeholders = {
+        item.name: _draft_placeholder(item.name, language) for item in resolution.inputs
+    }
     draft = _fill(_template_texts(template), {**placeholders, **resolution.values})
     return TemplateInputs(inputs=resolution.inputs, draft=draft, error=_error(resolution))
+
+
+def _draft_placeholder(name: str, language: str) -> str:
+    """A value still to fill in, as the draft shows it: in the message's own language
+    (an English reply reads "[Date of the fix]" on an agent's Dutch screen), since
+    the text goes to the customer; the composer's inputs keep the agent's language."""
+    with force_locale(language):
+        return f"[{label_for(name)}]"
 
 
 def _fill(texts: dict[str, str | None], values: dict[str, str]) -> RenderedMessage:

@@ -50,7 +50,8 @@ STORING = Scenario(
         Topic(
             "Laadpaal werkt niet na installatie",
             "Sinds de installatie van {past_date} laadt mijn auto niet. De {charger} knippert "
-            "rood en in de app staat 'fout'. Wat moet ik doen? Ordernummer {order_number}.",
+            "rood en de app geeft foutcode F2. Is er bij de installatie iets verkeerd "
+            "aangesloten? Ordernummer {order_number}.",
             (
                 "Vervelend dat de laadpaal niet werkt. Kunt u een foto sturen van de ledring en "
                 "van de groepenkast? Dan kijkt onze technische dienst direct mee.",
@@ -136,8 +137,9 @@ STORING = Scenario(
         ),
         Topic(
             "Laadpaal maakt zoemend geluid",
-            "De laadpaal maakt sinds gisteren een zoemend geluid en wordt warm aan de "
-            "onderkant. Is dat normaal? Ik durf hem nu niet meer te gebruiken.",
+            "Sinds de monteur gisteren is geweest maakt de laadpaal een zoemend geluid en wordt "
+            "hij warm aan de onderkant. Is er iets verkeerd aangesloten? Ik durf hem nu niet "
+            "meer te gebruiken.",
             (
                 "Goed dat u dit meldt. Wilt u de groep van de laadpaal in de meterkast "
                 "uitschakelen en hem niet gebruiken tot een monteur ernaar gekeken heeft?",

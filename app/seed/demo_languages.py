@@ -49,6 +49,19 @@ _EMAIL, _WHATSAPP, _ANY = (
 # approved in Dutch; within the 24-hour window these go out as plain text.
 ENGLISH_TEMPLATES = [
     (
+        "installation_date_en",
+        TemplateCategory.INSTALLATION_SCHEDULING,
+        _ANY,
+        "Installation of your charging station ({{order_id}})",
+        "Dear {{customer_name}},\n\nThe installation of your charging station (order "
+        "{{order_id}}) is planned for {{visit_date}}, between {{visit_time}}. Please make "
+        "sure someone is at home and the meter cupboard is easy to reach. Does this date not "
+        "suit you? Just reply to this message.",
+        "Installation date",
+        "The planned installation date and time window, in English.",
+        7,
+    ),
+    (
         "order_status_update_en",
         TemplateCategory.CUSTOMER_SERVICE,
         _WHATSAPP,

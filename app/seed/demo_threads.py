@@ -185,7 +185,11 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
     assignee = None
     if internal or status != T.OPEN or rng.random() > 0.35:
         assignee = _pick_member(
-            ctx, team_slug, escalated=status == T.ESCALATED, still_open=status not in CLOSED
+            ctx,
+            team_slug,
+            escalated=status == T.ESCALATED,
+            still_open=status not in CLOSED,
+            internal=internal,
         )
     topic_team = scenario.teams[0][0]
     if status in CLOSED and team_slug != topic_team:
@@ -193,7 +197,11 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
         # belongs to before it ended: what team suggestions learn from (issue 33).
         # Chosen without the random generator, so the demo's later draws stay as they were.
         team_slug = topic_team
-        members = [user for user in ctx.team_members(team_slug) if user.role != Role.ADMIN]
+        members = [
+            user
+            for user in _writers(ctx.team_members(team_slug), internal)
+            if user.role != Role.ADMIN
+        ]
         assignee = members[topic % len(members)] if members else assignee
     facts = thread_facts(ctx, customer, order, partner)
     channel = ctx.channels[channel_type]
@@ -275,11 +283,21 @@ def _order_partner(ctx: DemoContext, order: Order | None):
     return None
 
 
-def _pick_member(ctx: DemoContext, team_slug: str, *, escalated: bool, still_open: bool):
+def _writers(members: list, internal: bool) -> list:
+    """Who can take the conversation: for one with a customer, the desk members (a
+    technician sends customers the visit messages only, app.threads.technician_replies,
+    so the team's desk answers its customers); anyone for internal work."""
+    desk = [user for user in members if user.role != Role.TECHNICIAN]
+    return members if internal or not desk else desk
+
+
+def _pick_member(
+    ctx: DemoContext, team_slug: str, *, escalated: bool, still_open: bool, internal: bool
+):
     """Who has the conversation: for an open one, the member with the least open work
     for their share (as the least-loaded routing of the assignment rules does), so no
     one's queue towers over a colleague's; a closed one went to anyone of the team."""
-    members = ctx.team_members(team_slug)
+    members = _writers(ctx.team_members(team_slug), internal)
     if escalated:
         leads = [user for user in members if user.role in (Role.TEAM_LEAD, Role.MANAGER)]
         members = leads or members

@@ -137,6 +137,7 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
         channel_type=_reply_channel_type(message, thread),
         order_status=order.status.value if order is not None and order.status else None,
         values=variables_for_thread(thread, None, language=language),
+        thread_type=thread.thread_type.value if thread.thread_type else None,
     )
 
 

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -34,6 +35,7 @@ from app.message_templates.visit_moment import (
     window_text_of,
 )
 from app.models import (
+    Article,
     CommunicationMessage,
     CommunicationThread,
     CsatResponse,
@@ -109,8 +111,9 @@ def harvest_conversation(thread_id: str) -> int:
     if thread.status not in ENDED:
         return 0
     stored = 0
+    prices = price_list()
     for reply in _replies(thread):
-        stored += _store(thread, reply)
+        stored += _store(thread, reply, prices)
     commit()
     log.info("thread %s: %s replies harvested", thread_id, stored)
     return stored
@@ -155,13 +158,26 @@ def _is_reply(message: CommunicationMessage, authors: dict) -> bool:
     )
 
 
-def _store(thread: CommunicationThread, reply: _Reply) -> int:
+def price_list() -> frozenset[Decimal]:
+    """The active articles' prices, without and with their VAT."""
+    rows = db.session.execute(
+        sa.select(Article.unit_price, Article.vat_rate).where(Article.is_active.is_(True))
+    ).all()
+    prices = set()
+    for price, vat_rate in rows:
+        prices.add(price)
+        prices.add((price * (100 + (vat_rate or 0)) / 100).quantize(Decimal("0.01")))
+    return frozenset(prices)
+
+
+def _store(thread: CommunicationThread, reply: _Reply, prices: frozenset[Decimal]) -> int:
     message = reply.message
     template_id = message.template_id or _template_used_as_suggested(message.id)
     body = None
     if template_id is None:
         typed = ((message.extra or {}).get(TYPED) or {}).get("content")
-        body = generalise(typed or message.message_content or "", _context(thread, message))
+        context = _context(thread, message, prices)
+        body = generalise(typed or message.message_content or "", context)
         if body is None or len(body) < MIN_LENGTH:
             return 0
     language = reply.language or customer_language(thread.contact)
@@ -221,7 +237,9 @@ def _order_status_at(thread: CommunicationThread, message: CommunicationMessage)
     return thread.order.status.value if thread.order and thread.order.status else None
 
 
-def _context(thread: CommunicationThread, message: CommunicationMessage) -> ReplyContext:
+def _context(
+    thread: CommunicationThread, message: CommunicationMessage, prices: frozenset[Decimal]
+) -> ReplyContext:
     contact, order = thread.contact, thread.order
     names = (contact.display_name or "").split() if contact else []
     first = (contact.first_name if contact else None) or (names[0] if len(names) > 1 else None)
@@ -251,6 +269,7 @@ def _context(thread: CommunicationThread, message: CommunicationMessage) -> Repl
         technician_phone_digits=_phone_digits(technician.phone if technician else None),
         agent_name=author.name if author else None,
         company_name=COMPANY_NAME,
+        price_list=prices,
     )
 
 

@@ -4,8 +4,10 @@
 template variables the composer fills in (the customer's name, order number,
 e-mail and phone, the order's total, the visit's day and hours, the
 technician, the agent), and refuses (None) a reply it cannot make safe: one
-naming a date, time or order that is not the visit's, or a surname it could
-not place. A date is never guessed: a wrong one must never reach a customer.
+naming a date, time or order that is not the visit's, an amount that is
+neither the order's total nor a price in our catalogue (a credit, a discount,
+a quote for someone else's driveway), or a surname it could not place. A date
+is never guessed: a wrong one must never reach a customer.
 :func:`strip_sign_off` removes the colleague's greeting and signature, so a
 suggestion never signs with someone else's name.
 """
@@ -69,6 +71,8 @@ class ReplyContext:
     technician_phone_digits: str | None = None
     agent_name: str | None = None
     company_name: str = "ChargeCars"
+    # The catalogue's prices, without and with VAT: amounts any customer may be told.
+    price_list: frozenset[Decimal] = frozenset()
 
 
 def strip_sign_off(text: str, agent_name: str | None = None) -> str:
@@ -160,7 +164,9 @@ def _replace_contacts(text: str, ctx: ReplyContext) -> str | None:
             return match.group(0)
         if ctx.order_total and value == ctx.order_total:
             return "{{order_total}}"
-        return match.group(0)  # a general price ("de meerprijs is € 150")
+        if value in ctx.price_list:
+            return match.group(0)  # a catalogue price ("elke extra meter kost € 24,50")
+        raise _Refused  # this conversation's own sum: a credit, a discount, a quote
 
     try:
         text = EMAIL.sub(email, text)

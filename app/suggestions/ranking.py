@@ -5,11 +5,17 @@ replies (:mod:`app.suggestions.harvest`). On PostgreSQL the customer's words
 are stemmed by the language's Snowball stemmer and matched against
 
 * the harvested replies' documents (the question each answered, weighed most,
-  and the reply), through their GIN index: ``ts_rank`` over the 1,000 most
-  recent matches, grouped per distinct text or template, so an answer given
-  to many similar questions counts for each;
+  and the reply), through their GIN index: the 1,000 most recent matches,
+  grouped per distinct text or template, so an answer given to many similar
+  questions counts for each;
 * the active templates' names and texts, read as they stand (there are tens,
   and an edit counts at once without an index to keep in step).
+
+A match scores the share of the question's words it has, each word weighed by
+how rare it is among the replies (BM25's inverse document frequency, counted
+over the 2,000 most recent): "laadpaal" is in most questions and says little,
+"foutcode" says what the question is about. A candidate that shares only
+common words (less than ``MIN_COVERAGE``) is no answer to the question.
 
 Each score is weighed by the context (same language, channel and order status
 as the reply was given in) and by what agents did with the candidate before
@@ -21,10 +27,12 @@ it sinks). When fewer than three match, the most used fill the set. SQLite
 from __future__ import annotations
 
 import math
+import operator
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
@@ -40,6 +48,14 @@ from app.suggestions.text import config_for, plain_words
 SUGGESTIONS = 3
 RECENT_MATCHES = 1000
 MAX_LEXEMES = 32
+# The replies whose words tell how rare a word is: recent enough to follow what
+# customers write about now, few enough to count in milliseconds.
+IDF_SAMPLE = 2000
+# A word in the reply (or a template's text) says less than one in the question it
+# answered (or the template's name): ts_rank's own weights for B against A.
+REPLY_WORD = 0.4
+# Less of the question's weight than this in common: not an answer to it.
+MIN_COVERAGE = 0.15
 # Categories never offered as a reply (notes to colleagues, automatic answers), and the
 # technician's own quick replies (app.mobile.quick_replies names them so).
 NOT_REPLIES = (TemplateCategory.INTERNAL_NOTIFICATION, TemplateCategory.AUTO_RESPONSE)
@@ -49,6 +65,19 @@ TEMPLATE_TEXT_WEIGHT = 0.6
 OTHER_LANGUAGE, OTHER_CHANNEL, OTHER_STATUS = 0.3, 0.85, 0.75
 # Filled in from the sender or typed by them: never a reason to leave a candidate out.
 AGENT_VARIABLES = frozenset({"agent_name", "team_contact"})
+# The templates that may fill a set the question's words left short: those made for
+# the conversation's kind, else the general ones. Never a follow-up: it announces
+# something that happened (an installation completed), which the words did not say.
+FILLERS = {
+    "installation_coordination": (TemplateCategory.INSTALLATION_SCHEDULING,),
+    "technical_issue": (TemplateCategory.TECHNICAL_SUPPORT,),
+    "complaint": (TemplateCategory.COMPLAINT_RESPONSE,),
+    "sales_inquiry": (TemplateCategory.SALES_INQUIRY,),
+}
+GENERAL_FILLERS = (TemplateCategory.CUSTOMER_SERVICE,)
+DONE = "completed"
+# A learned prior below this: agents pass the candidate over more than they take it.
+PASSED_OVER = 0.8
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,7 @@ class Situation:
     # Values the thread has for each known variable (None: it has none).
     values: dict[str, str | None] = field(default_factory=dict)
     approved_only: bool = False
+    thread_type: str | None = None
 
 
 @dataclass
@@ -82,10 +112,12 @@ def rank(situation: Situation, limit: int = SUGGESTIONS) -> list[Candidate]:
     if db.session.get_bind().dialect.name == "postgresql":
         lexemes = _lexemes(situation)
         if lexemes:
+            weights = _rarity_pg(lexemes)
             query = sa.cast(sa.literal(" | ".join(_quoted(lexemes)), sa.Text), TSQUERY)
-            harvested = _harvested_pg(query, situation, templates)
+            harvested = _harvested_pg(query, weights, situation, templates)
             _score_harvested(harvested, situation, templates, scored)
-            _score_templates(_template_ranks_pg(query, templates), templates, situation, scored)
+            ranks = _template_ranks_pg(weights, templates)
+            _score_templates(ranks, templates, situation, scored)
     else:
         words = plain_words(situation.question)
         if words:
@@ -114,6 +146,10 @@ def _usable_templates(situation: Situation) -> dict[uuid.UUID, CommunicationTemp
     )
     if situation.approved_only:
         query = query.where(CommunicationTemplate.whatsapp_template_name.is_not(None))
+    if situation.order_status not in (None, DONE):
+        # A follow-up follows finished work ("your installation was completed today"):
+        # never for an order still to be installed.
+        query = query.where(CommunicationTemplate.template_category != TemplateCategory.FOLLOW_UP)
     return {t.id: t for t in db.session.scalars(query) if _fillable(situation, _texts(t))}
 
 
@@ -149,7 +185,51 @@ def _quoted(lexemes: list[str]) -> list[str]:
     return ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
 
 
-def _harvested_pg(query, situation: Situation, templates: dict) -> list:
+def idf(documents: int, containing: int) -> float:
+    """BM25's inverse document frequency: near 0 for a word in every document."""
+    return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
+
+
+def _rarity_pg(lexemes: list[str]) -> dict[str, float]:
+    """Each lexeme's weight: how rare it is among the most recent harvested replies."""
+    # ts_stat reads the documents of a query given as text; ours, a constant.
+    sample = f"SELECT document FROM harvested_replies ORDER BY replied_at DESC LIMIT {IDF_SAMPLE}"  # noqa: S608
+    documents = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(HarvestedReply.id)
+            .order_by(HarvestedReply.replied_at.desc())
+            .limit(IDF_SAMPLE)
+            .subquery()
+        )
+    )
+    stats = sa.func.ts_stat(sa.literal(sample, sa.Text)).table_valued("word", "ndoc")
+    containing = dict(
+        db.session.execute(
+            sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(lexemes))
+        ).all()
+    )
+    return {lexeme: idf(documents or 0, containing.get(lexeme, 0)) for lexeme in lexemes}
+
+
+def _coverage_pg(document, weights: dict[str, float]):
+    """The share of the question's weight ``document`` has: a lexeme in its first
+    part (labelled A) counts whole, in its second (B) ``REPLY_WORD``."""
+    total = sum(weights.values()) or 1.0
+    terms = []
+    for weight, quoted in zip(weights.values(), _quoted(list(weights)), strict=True):
+        first = sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)
+        anywhere = sa.cast(sa.literal(quoted, sa.Text), TSQUERY)
+        terms.append(
+            sa.case(
+                (document.op("@@")(first), weight),
+                (document.op("@@")(anywhere), weight * REPLY_WORD),
+                else_=0.0,
+            )
+        )
+    return reduce(operator.add, terms) / total
+
+
+def _harvested_pg(query, weights: dict[str, float], situation: Situation, templates: dict) -> list:
     recent = (
         sa.select(HarvestedReply.id)
         .where(HarvestedReply.document.op("@@")(query))
@@ -168,12 +248,12 @@ def _harvested_pg(query, situation: Situation, templates: dict) -> list:
             HarvestedReply.language,
             HarvestedReply.channel_type,
             HarvestedReply.order_status,
-            sa.func.ts_rank(HarvestedReply.document, query).label("rank"),
+            _coverage_pg(HarvestedReply.document, weights).label("rank"),
         ).join(recent, recent.c.id == HarvestedReply.id)
     ).all()
 
 
-def _template_ranks_pg(query, templates: dict) -> dict[uuid.UUID, float]:
+def _template_ranks_pg(weights: dict[str, float], templates: dict) -> dict[uuid.UUID, float]:
     if not templates:
         return {}
     T = CommunicationTemplate
@@ -188,7 +268,7 @@ def _template_ranks_pg(query, templates: dict) -> dict[uuid.UUID, float]:
         sa.func.setweight(sa.func.to_tsvector(config, text), weight_b)
     )
     rows = db.session.execute(
-        sa.select(T.id, sa.func.ts_rank(document, query)).where(T.id.in_(list(templates)))
+        sa.select(T.id, _coverage_pg(document, weights)).where(T.id.in_(list(templates)))
     ).all()
     return {template_id: float(value) for template_id, value in rows if value > 0}
 
@@ -196,9 +276,15 @@ def _template_ranks_pg(query, templates: dict) -> dict[uuid.UUID, float]:
 # --- SQLite: whole words --------------------------------------------------------------
 
 
-def _overlap(words: set[str], document: set[str]) -> float:
-    shared = len(words & document)
-    return shared / math.sqrt(len(document) + 1) if shared else 0.0
+def _sqlite_rarity(words: set[str], documents: list[set[str]]) -> dict[str, float]:
+    counts = Counter(word for document in documents for word in words & document)
+    return {word: idf(len(documents), counts[word]) for word in words}
+
+
+def _overlap(weights: dict[str, float], document: set[str]) -> float:
+    """The share of the question's weight ``document`` has (whole words, no A/B parts)."""
+    total = sum(weights.values()) or 1.0
+    return sum(weight for word, weight in weights.items() if word in document) / total
 
 
 def _harvested_sqlite(words: set[str], situation: Situation, templates: dict) -> list:
@@ -216,21 +302,27 @@ def _harvested_sqlite(words: set[str], situation: Situation, templates: dict) ->
         .order_by(HarvestedReply.replied_at.desc())
         .limit(RECENT_MATCHES)
     ).all()
+    documents = [set((row.document or "").split()) for row in rows]
+    weights = _sqlite_rarity(words, documents)
     found = []
-    for row in rows:
+    for row, document in zip(rows, documents, strict=True):
         if situation.approved_only and row.template_id not in templates:
             continue
-        value = _overlap(words, set((row.document or "").split()))
+        value = _overlap(weights, document)
         if value > 0:
             found.append((*row[:7], value))
     return found
 
 
 def _template_ranks_sqlite(words: set[str], templates: dict) -> dict[uuid.UUID, float]:
+    documents = {
+        template_id: plain_words(template.display_name, template.description, *_texts(template))
+        for template_id, template in templates.items()
+    }
+    weights = _sqlite_rarity(words, list(documents.values()))
     ranks = {}
-    for template_id, template in templates.items():
-        document = plain_words(template.display_name, template.description, *_texts(template))
-        if value := _overlap(words, document):
+    for template_id, document in documents.items():
+        if value := _overlap(weights, document):
             ranks[template_id] = value
     return ranks
 
@@ -254,6 +346,8 @@ def _score_harvested(rows, situation: Situation, templates: dict, scored: dict) 
     groups: dict[str, list] = defaultdict(list)
     for row in rows:
         key, template_id, body, title, language, channel, status, value = row
+        if value < MIN_COVERAGE:
+            continue  # only common words in common
         if template_id is not None and template_id not in templates:
             continue  # inactive, another channel's, or not fillable here
         if template_id is None and not _fillable(situation, [body]):
@@ -277,6 +371,8 @@ def _score_harvested(rows, situation: Situation, templates: dict, scored: dict) 
 
 def _score_templates(ranks: dict, templates: dict, situation: Situation, scored: dict) -> None:
     for template_id, value in ranks.items():
+        if value < MIN_COVERAGE:
+            continue
         template = templates[template_id]
         key = f"t:{template_id}"
         weight = _context_weight(situation, template.language, None, situation.order_status)
@@ -334,7 +430,8 @@ def _one_per_answer(candidates: list[Candidate], templates: dict) -> list[Candid
 
 
 def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: int) -> list:
-    """What agents took most often in this language, to fill a set the question left short."""
+    """What agents took most often in this language, of the templates that fit the
+    conversation (:data:`FILLERS`), to fill a set the question left short."""
     rows = db.session.execute(
         sa.select(SuggestionFeedback.candidate_key)
         .where(
@@ -345,11 +442,23 @@ def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: i
         .limit(20)
     ).scalars()
     ranked = [key for key in rows if key not in taken]
-    by_key = {f"t:{template_id}": template for template_id, template in templates.items()}
+    fitting = FILLERS.get(situation.thread_type or "", ()) + GENERAL_FILLERS
+    by_key = {
+        f"t:{template_id}": template
+        for template_id, template in templates.items()
+        if template.template_category in fitting
+    }
+    by_use = sorted(
+        by_key,
+        key=lambda k: (fitting.index(by_key[k].template_category), -(by_key[k].usage_count or 0)),
+    )
+    passed_over = _passed_over(list(by_key))
     filler = []
-    for key in ranked + sorted(by_key, key=lambda k: -(by_key[k].usage_count or 0)):
+    for key in ranked + by_use:
         template = by_key.get(key)
         if template is None or key in taken or template.language[:2] != situation.language[:2]:
+            continue
+        if key in passed_over:
             continue
         taken.add(key)
         filler.append(Candidate(key, "template", template.display_name, template.language,
@@ -357,3 +466,18 @@ def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: i
         if len(filler) == wanted:
             break
     return filler
+
+
+def _passed_over(keys: list[str]) -> set[str]:
+    """Of ``keys``, those agents pass over more than they take: no filler."""
+    if not keys:
+        return set()
+    rows = db.session.execute(
+        sa.select(
+            SuggestionFeedback.candidate_key,
+            SuggestionFeedback.offered,
+            SuggestionFeedback.used,
+            SuggestionFeedback.edited,
+        ).where(SuggestionFeedback.candidate_key.in_(keys))
+    ).all()
+    return {key for key, *counts in rows if _prior(*counts) < PASSED_OVER}

@@ -78,7 +78,9 @@ def test_a_missing_value_is_named_typed_and_sent(live_server, page, make_user):
     expect(page.get_by_label("Customer name")).to_have_value("Jan Jansen")
     expect(page.get_by_label("Technician", exact=True)).to_have_value("Ruben Visser")
     expect(page.get_by_label("Visit time")).to_have_value("ochtend (08:00-12:00)")
-    expect(page.get_by_test_id("template-preview")).to_contain_text("Op [Visit date] in de")
+    # The input is labelled in the agent's English; the Dutch message says what is missing
+    # in Dutch, as the customer would read it if it were sent so.
+    expect(page.get_by_test_id("template-preview")).to_contain_text("Op [Bezoekdatum] in de")
     page.get_by_test_id("template-variables").scroll_into_view_if_needed()
     _shot(page, "composer-variables-1440.png")
 
