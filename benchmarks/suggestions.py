@@ -74,7 +74,12 @@ from app.models.enums import (  # noqa: E402
     TemplateChannelType,
 )
 from app.suggestions.compute import OPEN, compute_suggestions  # noqa: E402
-from app.suggestions.harvest import _context, candidate_key, harvest_conversation  # noqa: E402
+from app.suggestions.harvest import (  # noqa: E402
+    _context,
+    candidate_key,
+    harvest_conversation,
+    price_list,
+)
 from app.suggestions.offer import latest_set, offered_suggestions, suggestion_text  # noqa: E402
 from app.suggestions.outcomes import record_pick  # noqa: E402
 from app.suggestions.placeholders import generalise, without_greeting  # noqa: E402
@@ -207,7 +212,7 @@ def _actual_key(found, thread, reply: history.Reply, agent: User) -> tuple[str, 
     if reply.template:
         return "template", f"t:{found['templates'][reply.template].id}"
     message = SimpleNamespace(created_at=clock.utcnow(), sender_user_id=agent.id)
-    body = generalise(reply.text, _context(thread, message))
+    body = generalise(reply.text, _context(thread, message, price_list()))
     return "text", candidate_key(None, body) if body else None
 
 
@@ -221,7 +226,7 @@ def _answer_of(found, actual, kind, reply: history.Reply, thread, agent) -> str 
     if kind == "template":
         return _normal_answer(found["templates"][reply.template].message_template)
     message = SimpleNamespace(created_at=clock.utcnow(), sender_user_id=agent.id)
-    return _normal_answer(generalise(reply.text, _context(thread, message)))
+    return _normal_answer(generalise(reply.text, _context(thread, message, price_list())))
 
 
 def _answer_of_suggestion(suggestion) -> str | None:

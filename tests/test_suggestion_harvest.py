@@ -85,6 +85,12 @@ def test_an_amount_is_kept_only_as_the_order_total_or_a_catalogue_price():
     assert generalise("Als tegemoetkoming krijgt u € 75 korting.", catalogue) is None
     assert generalise("Uw order kost € 1.849,00.", catalogue) == "Uw order kost {{order_total}}."
 
+
+def test_a_partners_order_reference_makes_the_reply_unusable():
+    """"Order GRO-337866 is bij ons bekend als …": one partner order's answer."""
+    assert generalise("Order GRO-337866 is bij ons bekend als CC-2026-00042.", CONTEXT) is None
+    assert generalise("Bel gerust 030-2001234.", CONTEXT) == "Bel gerust 030-2001234."
+
 @pytest.mark.parametrize(
     "sent",
     [

@@ -4,10 +4,11 @@
 template variables the composer fills in (the customer's name, order number,
 e-mail and phone, the order's total, the visit's day and hours, the
 technician, the agent), and refuses (None) a reply it cannot make safe: one
-naming a date, time or order that is not the visit's, an amount that is
-neither the order's total nor a price in our catalogue (a credit, a discount,
-a quote for someone else's driveway), or a surname it could not place. A date
-is never guessed: a wrong one must never reach a customer.
+naming a date, time or order that is not the visit's, a partner's order
+reference, an amount that is neither the order's total nor a price in our
+catalogue (a credit, a discount, a quote for someone else's driveway), or a
+surname it could not place. A date is never guessed: a wrong one must never
+reach a customer.
 :func:`strip_sign_off` removes the colleague's greeting and signature, so a
 suggestion never signs with someone else's name.
 """
@@ -39,6 +40,9 @@ _SALUTATION = re.compile(
     re.IGNORECASE,
 )
 ORDER_NUMBER = re.compile(r"\b[A-Z]{2,4}-\d{4}-\d{3,6}\b")
+# A partner's own order reference ("GRO-337866", "50F-865962"): one conversation's, with
+# no variable to stand for it.
+PARTNER_REFERENCE = re.compile(r"\b(?=[A-Z0-9]*[A-Z])[A-Z0-9]{2,5}-\d{5,}\b")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \-]{7,14}\d(?!\w)")
 AMOUNT = re.compile(r"€\s?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{2}|-))?")
@@ -171,6 +175,8 @@ def _replace_contacts(text: str, ctx: ReplyContext) -> str | None:
     try:
         text = EMAIL.sub(email, text)
         text = ORDER_NUMBER.sub(order, text)
+        if PARTNER_REFERENCE.search(text):
+            raise _Refused
         text = AMOUNT.sub(amount, text)
         return PHONE.sub(phone, text)
     except _Refused:
