@@ -411,3 +411,32 @@ def test_an_english_chip_reads_english_and_no_follow_up_for_an_order_still_to_co
     chips = offered_suggestions(thread, found.whatsapp, found.agent)
     [chip] = [c for c in chips if c.template_id == fault.id]
     assert "[Date of the fix]" in chip.text and "Datum" not in chip.text
+
+
+def test_a_short_follow_up_is_read_with_the_conversations_opening(found):
+    """"Kan dat ook op een zaterdag?" says little alone: the conversation opened with
+    moving the installation, so the answer about moving it comes first."""
+    support.past_conversation(
+        found, "Kan ik de installatie naar een andere dag verzetten?",
+        reply="Verzetten kan kosteloos; geef maar door welke dagen u het beste uitkomen.",
+        number="CC-2026-00950", phone="+31610000050")
+    support.past_conversation(
+        found, "Kan ik op zaterdag bellen met de klantenservice?",
+        reply="Bellen kan ook, op 030-2001234.",
+        number="CC-2026-00951", phone="+31610000051")
+    contact, order = support.customer(found, name="Eva Smit", phone="+31623456789",
+                                      number="CC-2026-00043")
+    thread, opening = support.asking(
+        found, contact, order, "Ik wil de installatie graag naar een andere dag verzetten.",
+        minutes_ago=30)
+    factories.message(thread, "Welke dag past u?", message_type=MessageType.OUTGOING,
+                      sender_user_id=found.agent.id, created_at=utcnow() - timedelta(minutes=20))
+    follow_up = factories.message(thread, "Kan dat ook op een zaterdag?",
+                                  sender_contact_id=contact.id, created_at=utcnow())
+    commit()
+    compute_suggestions(str(follow_up.id))
+    [_, open_set] = _sets(follow_up.id)
+    first = open_set.suggestions[0]
+    assert first.kind == "reply" and first.body.startswith("Verzetten kan kosteloos"), [
+        s.body or s.title for s in open_set.suggestions
+    ]

@@ -118,11 +118,11 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
         .order_by(CommunicationMessage.created_at.desc())
         .limit(QUESTION_MESSAGES)
     ).all()
-    asked = []
+    asked: list[CommunicationMessage] = []
     for earlier in recent:
         if earlier.message_type != MessageType.INCOMING:
             break  # what came before our last answer was answered already
-        asked.append(own_words(earlier.message_content))
+        asked.append(earlier)
     # The language job may not have run yet (both jobs follow the same event): read
     # the message here too, so the first English message already gets English replies.
     language = (
@@ -132,13 +132,30 @@ def situation_for(message: CommunicationMessage, thread: CommunicationThread) ->
     )
     order = thread.order
     return Situation(
-        question=" ".join(reversed(asked)),
+        question=" ".join(own_words(earlier.message_content) for earlier in reversed(asked)),
         language=language,
         channel_type=_reply_channel_type(message, thread),
         order_status=order.status.value if order is not None and order.status else None,
         values=variables_for_thread(thread, None, language=language),
         thread_type=thread.thread_type.value if thread.thread_type else None,
+        topic=_opening(thread, asked),
     )
+
+
+def _opening(thread: CommunicationThread, asked: list[CommunicationMessage]) -> str:
+    """The customer's first words in the conversation, unless they are the question."""
+    first = db.session.scalar(
+        sa.select(CommunicationMessage)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.message_type == MessageType.INCOMING,
+        )
+        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
+        .limit(1)
+    )
+    if first is None or first in asked:
+        return ""
+    return own_words(first.message_content)
 
 
 def _reply_channel_type(message: CommunicationMessage, thread: CommunicationThread) -> str | None:

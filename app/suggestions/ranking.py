@@ -40,7 +40,12 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from app.extensions import db
 from app.message_templates.rendering import placeholders_in
 from app.message_templates.variables import KNOWN_VARIABLES
-from app.models import CommunicationTemplate, HarvestedReply, SuggestionFeedback
+from app.models import (
+    CommunicationTemplate,
+    CommunicationThread,
+    HarvestedReply,
+    SuggestionFeedback,
+)
 from app.models.enums import TemplateCategory, TemplateChannelType
 from app.suggestions.placeholders import without_greeting
 from app.suggestions.text import config_for, plain_words
@@ -78,6 +83,14 @@ GENERAL_FILLERS = (TemplateCategory.CUSTOMER_SERVICE,)
 DONE = "completed"
 # A learned prior below this: agents pass the candidate over more than they take it.
 PASSED_OVER = 0.8
+# An answer given in another kind of conversation (a complaint's apology in a planning
+# question, an invoice's in a fault), or a template made for another kind, weighs less.
+OTHER_KIND = 0.5
+GENERAL_KINDS = frozenset({None, "customer_support", "partner_inquiry"})
+# "Kan dat ook?", "Is er al nieuws?": fewer words than this say little, so the
+# conversation's opening message is read beside them, at TOPIC_WEIGHT.
+SHORT_QUESTION = 4
+TOPIC_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class Situation:
     values: dict[str, str | None] = field(default_factory=dict)
     approved_only: bool = False
     thread_type: str | None = None
+    # What the conversation is about (its opening message), for a short follow-up.
+    topic: str = ""
 
 
 @dataclass
@@ -110,16 +125,16 @@ def rank(situation: Situation, limit: int = SUGGESTIONS) -> list[Candidate]:
     templates = _usable_templates(situation)
     scored: dict[str, Candidate] = {}
     if db.session.get_bind().dialect.name == "postgresql":
-        lexemes = _lexemes(situation)
+        lexemes = _with_topic(situation, lambda text: _lexemes(text, situation.language))
         if lexemes:
             weights = _rarity_pg(lexemes)
-            query = sa.cast(sa.literal(" | ".join(_quoted(lexemes)), sa.Text), TSQUERY)
+            query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
             harvested = _harvested_pg(query, weights, situation, templates)
             _score_harvested(harvested, situation, templates, scored)
             ranks = _template_ranks_pg(weights, templates)
             _score_templates(ranks, templates, situation, scored)
     else:
-        words = plain_words(situation.question)
+        words = _with_topic(situation, lambda text: sorted(plain_words(text)))
         if words:
             harvested = _harvested_sqlite(words, situation, templates)
             _score_harvested(harvested, situation, templates, scored)
@@ -172,11 +187,19 @@ def _fillable(situation: Situation, texts: Iterable[str | None]) -> bool:
 
 # --- PostgreSQL --------------------------------------------------------------------
 
-def _lexemes(situation: Situation) -> list[str]:
-    config = sa.cast(config_for(situation.language), REGCONFIG)
-    words = sa.func.unnest(sa.func.to_tsvector(config, situation.question)).table_valued(
-        "lexeme"
-    )
+def _with_topic(situation: Situation, terms_of) -> dict[str, float]:
+    """The question's terms (each 1), and for a short one the conversation's opening
+    terms beside them (each ``TOPIC_WEIGHT``); ``terms_of(text)`` finds a text's terms."""
+    terms = dict.fromkeys(terms_of(situation.question), 1.0)
+    if len(terms) < SHORT_QUESTION and situation.topic:
+        for term in terms_of(situation.topic):
+            terms.setdefault(term, TOPIC_WEIGHT)
+    return dict(list(terms.items())[:MAX_LEXEMES])
+
+
+def _lexemes(text: str, language: str | None = None) -> list[str]:
+    config = sa.cast(config_for(language), REGCONFIG)
+    words = sa.func.unnest(sa.func.to_tsvector(config, text)).table_valued("lexeme")
     found = db.session.scalars(sa.select(words.c.lexeme)).all()
     return sorted(set(found), key=len, reverse=True)[:MAX_LEXEMES]
 
@@ -190,8 +213,9 @@ def idf(documents: int, containing: int) -> float:
     return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
 
 
-def _rarity_pg(lexemes: list[str]) -> dict[str, float]:
-    """Each lexeme's weight: how rare it is among the most recent harvested replies."""
+def _rarity_pg(lexemes: dict[str, float]) -> dict[str, float]:
+    """Each lexeme's weight: how rare it is among the most recent harvested replies
+    (times its own weight: 1 in the question, less from the conversation's opening)."""
     # ts_stat reads the documents of a query given as text; ours, a constant.
     sample = f"SELECT document FROM harvested_replies ORDER BY replied_at DESC LIMIT {IDF_SAMPLE}"  # noqa: S608
     documents = db.session.scalar(
@@ -205,10 +229,13 @@ def _rarity_pg(lexemes: list[str]) -> dict[str, float]:
     stats = sa.func.ts_stat(sa.literal(sample, sa.Text)).table_valued("word", "ndoc")
     containing = dict(
         db.session.execute(
-            sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(lexemes))
+            sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(list(lexemes)))
         ).all()
     )
-    return {lexeme: idf(documents or 0, containing.get(lexeme, 0)) for lexeme in lexemes}
+    return {
+        lexeme: own * idf(documents or 0, containing.get(lexeme, 0))
+        for lexeme, own in lexemes.items()
+    }
 
 
 def _coverage_pg(document, weights: dict[str, float]):
@@ -248,8 +275,11 @@ def _harvested_pg(query, weights: dict[str, float], situation: Situation, templa
             HarvestedReply.language,
             HarvestedReply.channel_type,
             HarvestedReply.order_status,
+            CommunicationThread.thread_type,
             _coverage_pg(HarvestedReply.document, weights).label("rank"),
-        ).join(recent, recent.c.id == HarvestedReply.id)
+        )
+        .join(recent, recent.c.id == HarvestedReply.id)
+        .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
     ).all()
 
 
@@ -276,9 +306,9 @@ def _template_ranks_pg(weights: dict[str, float], templates: dict) -> dict[uuid.
 # --- SQLite: whole words --------------------------------------------------------------
 
 
-def _sqlite_rarity(words: set[str], documents: list[set[str]]) -> dict[str, float]:
-    counts = Counter(word for document in documents for word in words & document)
-    return {word: idf(len(documents), counts[word]) for word in words}
+def _sqlite_rarity(words: dict[str, float], documents: list[set[str]]) -> dict[str, float]:
+    counts = Counter(word for document in documents for word in document if word in words)
+    return {word: own * idf(len(documents), counts[word]) for word, own in words.items()}
 
 
 def _overlap(weights: dict[str, float], document: set[str]) -> float:
@@ -287,7 +317,7 @@ def _overlap(weights: dict[str, float], document: set[str]) -> float:
     return sum(weight for word, weight in weights.items() if word in document) / total
 
 
-def _harvested_sqlite(words: set[str], situation: Situation, templates: dict) -> list:
+def _harvested_sqlite(words: dict[str, float], situation: Situation, templates: dict) -> list:
     rows = db.session.execute(
         sa.select(
             HarvestedReply.candidate_key,
@@ -297,8 +327,10 @@ def _harvested_sqlite(words: set[str], situation: Situation, templates: dict) ->
             HarvestedReply.language,
             HarvestedReply.channel_type,
             HarvestedReply.order_status,
+            CommunicationThread.thread_type,
             HarvestedReply.document,
         )
+        .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
         .order_by(HarvestedReply.replied_at.desc())
         .limit(RECENT_MATCHES)
     ).all()
@@ -310,11 +342,11 @@ def _harvested_sqlite(words: set[str], situation: Situation, templates: dict) ->
             continue
         value = _overlap(weights, document)
         if value > 0:
-            found.append((*row[:7], value))
+            found.append((*row[:8], value))
     return found
 
 
-def _template_ranks_sqlite(words: set[str], templates: dict) -> dict[uuid.UUID, float]:
+def _template_ranks_sqlite(words: dict[str, float], templates: dict) -> dict[uuid.UUID, float]:
     documents = {
         template_id: plain_words(template.display_name, template.description, *_texts(template))
         for template_id, template in templates.items()
@@ -328,6 +360,21 @@ def _template_ranks_sqlite(words: set[str], templates: dict) -> dict[uuid.UUID, 
 
 
 # --- scores ---------------------------------------------------------------------------
+
+
+def _kind_weight(situation: Situation, kind: str | None) -> float:
+    """``OTHER_KIND`` for a candidate of another specific kind of conversation."""
+    if situation.thread_type in GENERAL_KINDS or kind in GENERAL_KINDS:
+        return 1.0
+    return 1.0 if kind == situation.thread_type else OTHER_KIND
+
+
+def _template_kind(template: CommunicationTemplate) -> str | None:
+    """The kind of conversation a template is made for (None: any)."""
+    for kind, categories in FILLERS.items():
+        if template.template_category in categories:
+            return kind
+    return None
 
 
 def _context_weight(situation: Situation, language, channel_type, order_status) -> float:
@@ -345,14 +392,19 @@ def _score_harvested(rows, situation: Situation, templates: dict, scored: dict) 
     """Per distinct text or template: its best match, and how often it answered alike."""
     groups: dict[str, list] = defaultdict(list)
     for row in rows:
-        key, template_id, body, title, language, channel, status, value = row
+        key, template_id, body, title, language, channel, status, kind, value = row
         if value < MIN_COVERAGE:
             continue  # only common words in common
         if template_id is not None and template_id not in templates:
             continue  # inactive, another channel's, or not fillable here
         if template_id is None and not _fillable(situation, [body]):
             continue
-        weighted = float(value) * _context_weight(situation, language, channel, status)
+        kind = getattr(kind, "value", kind)
+        weighted = (
+            float(value)
+            * _context_weight(situation, language, channel, status)
+            * _kind_weight(situation, kind)
+        )
         groups[key].append((weighted, template_id, body, title, language))
     for key, hits in groups.items():
         best = max(hit[0] for hit in hits)
@@ -376,6 +428,7 @@ def _score_templates(ranks: dict, templates: dict, situation: Situation, scored:
         template = templates[template_id]
         key = f"t:{template_id}"
         weight = _context_weight(situation, template.language, None, situation.order_status)
+        weight *= _kind_weight(situation, _template_kind(template))
         score = value * TEMPLATE_TEXT_WEIGHT * weight
         if key in scored:
             scored[key].score += score / 2  # its text agrees with the answers it gave
