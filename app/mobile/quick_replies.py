@@ -25,6 +25,7 @@ from app.channels.whatsapp.window import service_window
 from app.conversations import unsaved_thread, withdraw_outbound
 from app.database import utcnow
 from app.extensions import db
+from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
 from app.message_templates.rendering import (
     TemplateRenderError,
     placeholders_in,
@@ -175,6 +176,8 @@ def quick_replies_for(
         channel.channel_type == ChannelType.WHATSAPP_BUSINESS and not service_window(thread).is_open
     )
     variables = visit_variables(order, technician, day)
+    # The customer's language, or the desk's own: no English button for a Dutch customer.
+    languages = {DEFAULT_LANGUAGE, customer_language(thread.contact)}
     # Once the customer knows the technician is on the way, no button says it again.
     told = any(map(is_on_the_way_template, templates)) and already_told(order.id, day)
     replies = []
@@ -182,6 +185,8 @@ def quick_replies_for(
     mine_first = sorted(templates, key=lambda t: not t.template_name.startswith(TECHNICIAN_PREFIX))
     for template in mine_first:
         if template.channel_type.value not in ("any", channel.channel_type.value):
+            continue
+        if base_language(template.language) not in languages:
             continue
         if approved_only and not template.whatsapp_template_name:
             continue

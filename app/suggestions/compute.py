@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import replace
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -37,7 +36,7 @@ from app.models import (
 )
 from app.models.enums import ChannelType, MessageType, TemplateChannelType
 from app.realtime import publish
-from app.suggestions.ranking import Situation, rank
+from app.suggestions.ranking import Situation, rank_sets
 from app.suggestions.text import own_words
 from app.transactions import after_commit, commit
 
@@ -72,13 +71,15 @@ def compute_suggestions(message_id: str) -> int:
     if thread is None or _newer_customer_message(message):
         return 0  # the newer message's own job suggests for the conversation
     situation = situation_for(message, thread)
-    stored = []
+    claims = {}
     for set_name in _set_names(thread):
         claimed = _claim(message, thread, set_name, situation)
-        if claimed is None:
-            continue  # stored already (a duplicate delivery, another worker)
-        approved_only = set_name == APPROVED
-        chosen = rank(replace(situation, approved_only=approved_only))
+        if claimed is not None:  # else stored already (a duplicate delivery, another worker)
+            claims[set_name] = claimed
+    ranked = rank_sets(situation, [name == APPROVED for name in claims]) if claims else {}
+    stored = []
+    for set_name, claimed in claims.items():
+        chosen = ranked[set_name == APPROVED]
         for position, candidate in enumerate(chosen, start=1):
             db.session.add(
                 ReplySuggestion(

@@ -31,7 +31,7 @@ import operator
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
 import sqlalchemy as sa
@@ -122,28 +122,53 @@ class Candidate:
 
 def rank(situation: Situation, limit: int = SUGGESTIONS) -> list[Candidate]:
     """The ``limit`` best candidates for ``situation``, best first, each distinct."""
-    templates = _usable_templates(situation)
-    scored: dict[str, Candidate] = {}
+    return rank_sets(situation, [situation.approved_only], limit)[situation.approved_only]
+
+
+def rank_sets(
+    situation: Situation, approved: list[bool], limit: int = SUGGESTIONS
+) -> dict[bool, list[Candidate]]:
+    """:func:`rank` for each of ``approved`` (anything, approved templates only), the
+    candidates found once: the search is most of the time, and a WhatsApp customer's
+    message needs both sets."""
+    everything = _usable_templates(replace(situation, approved_only=False))
+    harvested, ranks = [], {}
     if db.session.get_bind().dialect.name == "postgresql":
         lexemes = _with_topic(situation, lambda text: _lexemes(text, situation.language))
         if lexemes:
             weights = _rarity_pg(lexemes)
             query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
-            harvested = _harvested_pg(query, weights, situation, templates)
-            _score_harvested(harvested, situation, templates, scored)
-            ranks = _template_ranks_pg(weights, templates)
-            _score_templates(ranks, templates, situation, scored)
+            harvested = _harvested_pg(query, weights)
+            ranks = _template_ranks_pg(weights, everything)
     else:
         words = _with_topic(situation, lambda text: sorted(plain_words(text)))
         if words:
-            harvested = _harvested_sqlite(words, situation, templates)
-            _score_harvested(harvested, situation, templates, scored)
-            _score_templates(_template_ranks_sqlite(words, templates), templates, situation, scored)
-    _apply_feedback(scored)
-    chosen = _one_per_answer(list(scored.values()), templates)[:limit]
-    if len(chosen) < limit:
-        chosen += _most_used(situation, templates, {c.key for c in chosen}, limit - len(chosen))
-    return chosen[:limit]
+            harvested = _harvested_sqlite(words)
+            ranks = _template_ranks_sqlite(words, everything)
+    chosen = {}
+    for approved_only in approved:
+        wanted = replace(situation, approved_only=approved_only)
+        templates = {
+            template_id: template
+            for template_id, template in everything.items()
+            if template.whatsapp_template_name or not approved_only
+        }
+        # Past the WhatsApp window only an approved template may go: no typed text.
+        rows = [row for row in harvested if row[1] in templates or not approved_only]
+        scored: dict[str, Candidate] = {}
+        _score_harvested(rows, wanted, templates, scored)
+        _score_templates(
+            {key: value for key, value in ranks.items() if key in templates},
+            templates,
+            wanted,
+            scored,
+        )
+        _apply_feedback(scored)
+        found = _one_per_answer(list(scored.values()), templates)[:limit]
+        if len(found) < limit:
+            found += _most_used(wanted, templates, {c.key for c in found}, limit - len(found))
+        chosen[approved_only] = found[:limit]
+    return chosen
 
 
 # --- the candidates a situation allows ---------------------------------------------
@@ -246,25 +271,19 @@ def _coverage_pg(document, weights: dict[str, float]):
     for weight, quoted in zip(weights.values(), _quoted(list(weights)), strict=True):
         first = sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)
         anywhere = sa.cast(sa.literal(quoted, sa.Text), TSQUERY)
-        terms.append(
-            sa.case(
-                (document.op("@@")(first), weight),
-                (document.op("@@")(anywhere), weight * REPLY_WORD),
-                else_=0.0,
-            )
-        )
+        # Most lexemes are in neither part: one test for those, two for the rest.
+        part = sa.case((document.op("@@")(first), weight), else_=weight * REPLY_WORD)
+        terms.append(sa.case((document.op("@@")(anywhere), part), else_=0.0))
     return reduce(operator.add, terms) / total
 
 
-def _harvested_pg(query, weights: dict[str, float], situation: Situation, templates: dict) -> list:
+def _harvested_pg(query, weights: dict[str, float]) -> list:
     recent = (
         sa.select(HarvestedReply.id)
         .where(HarvestedReply.document.op("@@")(query))
         .order_by(HarvestedReply.replied_at.desc())
         .limit(RECENT_MATCHES)
     )
-    if situation.approved_only:
-        recent = recent.where(HarvestedReply.template_id.in_(list(templates) or [None]))
     recent = recent.subquery()
     return db.session.execute(
         sa.select(
@@ -297,8 +316,16 @@ def _template_ranks_pg(weights: dict[str, float], templates: dict) -> dict[uuid.
     document = sa.func.setweight(sa.func.to_tsvector(config, named), weight_a).op("||")(
         sa.func.setweight(sa.func.to_tsvector(config, text), weight_b)
     )
+    # OFFSET 0 keeps the documents made once per template: pulled up into the outer
+    # query, each lexeme's test would make them again.
+    documents = (
+        sa.select(T.id.label("id"), document.label("document"))
+        .where(T.id.in_(list(templates)))
+        .offset(0)
+        .subquery()
+    )
     rows = db.session.execute(
-        sa.select(T.id, _coverage_pg(document, weights)).where(T.id.in_(list(templates)))
+        sa.select(documents.c.id, _coverage_pg(documents.c.document, weights))
     ).all()
     return {template_id: float(value) for template_id, value in rows if value > 0}
 
@@ -317,7 +344,7 @@ def _overlap(weights: dict[str, float], document: set[str]) -> float:
     return sum(weight for word, weight in weights.items() if word in document) / total
 
 
-def _harvested_sqlite(words: dict[str, float], situation: Situation, templates: dict) -> list:
+def _harvested_sqlite(words: dict[str, float]) -> list:
     rows = db.session.execute(
         sa.select(
             HarvestedReply.candidate_key,
@@ -338,8 +365,6 @@ def _harvested_sqlite(words: dict[str, float], situation: Situation, templates: 
     weights = _sqlite_rarity(words, documents)
     found = []
     for row, document in zip(rows, documents, strict=True):
-        if situation.approved_only and row.template_id not in templates:
-            continue
         value = _overlap(weights, document)
         if value > 0:
             found.append((*row[:8], value))

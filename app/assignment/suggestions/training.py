@@ -119,7 +119,7 @@ def train_routing_model(now: datetime | None = None) -> RoutingModel:
     if db.session.get_bind().dialect.name == "sqlite":
         # SQLite (make run): the read's lock would keep every writer out for the
         # seconds the fitting takes; PostgreSQL readers block nobody.
-        db.session.commit()
+        commit()
     measured = fit(training)
     evaluation = evaluate(measured, holdout) if measured is not None else Evaluation()
     # No model is used before one could be measured (a young installation waits).
