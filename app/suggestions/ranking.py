@@ -468,19 +468,24 @@ def _prior(offered: int, used: int, edited: int) -> float:
     return 0.6 + 1.2 * taken
 
 
-def _apply_feedback(scored: dict[str, Candidate]) -> None:
-    if not scored:
-        return
+def _priors(keys: list[str]) -> dict[str, float]:
+    """The learned prior of each of ``keys`` that has a record."""
+    if not keys:
+        return {}
     rows = db.session.execute(
         sa.select(
             SuggestionFeedback.candidate_key,
             SuggestionFeedback.offered,
             SuggestionFeedback.used,
             SuggestionFeedback.edited,
-        ).where(SuggestionFeedback.candidate_key.in_(list(scored)))
+        ).where(SuggestionFeedback.candidate_key.in_(keys))
     ).all()
-    for key, offered, used, edited in rows:
-        scored[key].score *= _prior(offered, used, edited)
+    return {key: _prior(offered, used, edited) for key, offered, used, edited in rows}
+
+
+def _apply_feedback(scored: dict[str, Candidate]) -> None:
+    for key, prior in _priors(list(scored)).items():
+        scored[key].score *= prior
 
 
 def _answer(candidate: Candidate, templates: dict) -> str:
@@ -548,14 +553,4 @@ def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: i
 
 def _passed_over(keys: list[str]) -> set[str]:
     """Of ``keys``, those agents pass over more than they take: no filler."""
-    if not keys:
-        return set()
-    rows = db.session.execute(
-        sa.select(
-            SuggestionFeedback.candidate_key,
-            SuggestionFeedback.offered,
-            SuggestionFeedback.used,
-            SuggestionFeedback.edited,
-        ).where(SuggestionFeedback.candidate_key.in_(keys))
-    ).all()
-    return {key for key, *counts in rows if _prior(*counts) < PASSED_OVER}
+    return {key for key, prior in _priors(keys).items() if prior < PASSED_OVER}
