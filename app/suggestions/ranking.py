@@ -1,64 +1,43 @@
 """Ranking the likely replies to a customer's message.
 
 Two kinds of candidate: the message templates, and the team's harvested
-replies (:mod:`app.suggestions.harvest`). On PostgreSQL the customer's words
-are stemmed by the language's Snowball stemmer and matched against
+replies (:mod:`app.suggestions.harvest`). :mod:`app.suggestions.search` finds
+those sharing the question's words, and how much of its weight each shares
+(rare words weigh most); harvested matches are grouped per distinct text or
+template, so an answer given to many similar questions counts for each. A
+candidate that shares only common words (less than ``MIN_COVERAGE``) is no
+answer to the question.
 
-* the harvested replies' documents (the question each answered, weighed most,
-  and the reply), through their GIN index: the 1,000 most recent matches,
-  grouped per distinct text or template, so an answer given to many similar
-  questions counts for each;
-* the active templates' names and texts, read as they stand (there are tens,
-  and an edit counts at once without an index to keep in step).
-
-A match scores the share of the question's words it has, each word weighed by
-how rare it is among the replies (BM25's inverse document frequency, counted
-over the 2,000 most recent): "laadpaal" is in most questions and says little,
-"foutcode" says what the question is about. A candidate that shares only
-common words (less than ``MIN_COVERAGE``) is no answer to the question.
-
-Each score is weighed by the context (same language, channel and order status
-as the reply was given in) and by what agents did with the candidate before
-(:class:`~app.models.SuggestionFeedback`: taken often, it rises; passed over,
-it sinks). When fewer than three match, the most used fill the set. SQLite
-(``make run``) compares whole words instead of stems.
+Each score is weighed by the context (same language, channel, order status and
+kind of conversation as the reply was given in) and by what agents did with the
+candidate before (:class:`~app.models.SuggestionFeedback`: taken often, it rises;
+passed over, it sinks). When fewer than three match, templates made for the
+conversation's kind fill the set.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import reduce
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 
 from app.extensions import db
 from app.message_templates.rendering import placeholders_in
 from app.message_templates.variables import KNOWN_VARIABLES
 from app.models import (
     CommunicationTemplate,
-    CommunicationThread,
-    HarvestedReply,
     SuggestionFeedback,
 )
 from app.models.enums import TemplateCategory, TemplateChannelType
+from app.suggestions import search
 from app.suggestions.placeholders import without_greeting
-from app.suggestions.text import config_for, plain_words
+from app.suggestions.text import plain_words
 
 SUGGESTIONS = 3
-RECENT_MATCHES = 1000
-MAX_LEXEMES = 32
-# The replies whose words tell how rare a word is: recent enough to follow what
-# customers write about now, few enough to count in milliseconds.
-IDF_SAMPLE = 2000
-# A word in the reply (or a template's text) says less than one in the question it
-# answered (or the template's name): ts_rank's own weights for B against A.
-REPLY_WORD = 0.4
 # Less of the question's weight than this in common: not an answer to it.
 MIN_COVERAGE = 0.15
 # Categories never offered as a reply (notes to colleagues, automatic answers), and the
@@ -87,10 +66,6 @@ PASSED_OVER = 0.8
 # question, an invoice's in a fault), or a template made for another kind, weighs less.
 OTHER_KIND = 0.5
 GENERAL_KINDS = frozenset({None, "customer_support", "partner_inquiry"})
-# "Kan dat ook?", "Is er al nieuws?": fewer words than this say little, so the
-# conversation's opening message is read beside them, at TOPIC_WEIGHT.
-SHORT_QUESTION = 4
-TOPIC_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,17 +109,21 @@ def rank_sets(
     everything = _usable_templates(replace(situation, approved_only=False))
     harvested, ranks = [], {}
     if db.session.get_bind().dialect.name == "postgresql":
-        lexemes = _with_topic(situation, lambda text: _lexemes(text, situation.language))
+        language = situation.language
+        lexemes = search.terms(
+            situation.question, situation.topic, lambda text: search.lexemes(text, language)
+        )
         if lexemes:
-            weights = _rarity_pg(lexemes)
-            query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
-            harvested = _harvested_pg(query, weights)
-            ranks = _template_ranks_pg(weights, everything)
+            weights = search.rarity_pg(lexemes)
+            harvested = search.harvested_pg(lexemes, weights)
+            ranks = search.template_ranks_pg(weights, everything)
     else:
-        words = _with_topic(situation, lambda text: sorted(plain_words(text)))
+        words = search.terms(
+            situation.question, situation.topic, lambda text: sorted(plain_words(text))
+        )
         if words:
-            harvested = _harvested_sqlite(words)
-            ranks = _template_ranks_sqlite(words, everything)
+            harvested = search.harvested_sqlite(words)
+            ranks = search.template_ranks_sqlite(words, everything)
     chosen = {}
     for approved_only in approved:
         wanted = replace(situation, approved_only=approved_only)
@@ -208,180 +187,6 @@ def _fillable(situation: Situation, texts: Iterable[str | None]) -> bool:
         if situation.values.get(name) is None:
             return False
     return True
-
-
-# --- PostgreSQL --------------------------------------------------------------------
-
-def _with_topic(situation: Situation, terms_of) -> dict[str, float]:
-    """The question's terms (each 1), and for a short one the conversation's opening
-    terms beside them (each ``TOPIC_WEIGHT``); ``terms_of(text)`` finds a text's terms."""
-    terms = dict.fromkeys(terms_of(situation.question), 1.0)
-    if len(terms) < SHORT_QUESTION and situation.topic:
-        for term in terms_of(situation.topic):
-            terms.setdefault(term, TOPIC_WEIGHT)
-    return dict(list(terms.items())[:MAX_LEXEMES])
-
-
-def _lexemes(text: str, language: str | None = None) -> list[str]:
-    config = sa.cast(config_for(language), REGCONFIG)
-    words = sa.func.unnest(sa.func.to_tsvector(config, text)).table_valued("lexeme")
-    found = db.session.scalars(sa.select(words.c.lexeme)).all()
-    return sorted(set(found), key=len, reverse=True)[:MAX_LEXEMES]
-
-
-def _quoted(lexemes: list[str]) -> list[str]:
-    return ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
-
-
-def idf(documents: int, containing: int) -> float:
-    """BM25's inverse document frequency: near 0 for a word in every document."""
-    return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
-
-
-def _rarity_pg(lexemes: dict[str, float]) -> dict[str, float]:
-    """Each lexeme's weight: how rare it is among the most recent harvested replies
-    (times its own weight: 1 in the question, less from the conversation's opening)."""
-    # ts_stat reads the documents of a query given as text; ours, a constant.
-    sample = f"SELECT document FROM harvested_replies ORDER BY replied_at DESC LIMIT {IDF_SAMPLE}"  # noqa: S608
-    documents = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            sa.select(HarvestedReply.id)
-            .order_by(HarvestedReply.replied_at.desc())
-            .limit(IDF_SAMPLE)
-            .subquery()
-        )
-    )
-    stats = sa.func.ts_stat(sa.literal(sample, sa.Text)).table_valued("word", "ndoc")
-    containing = dict(
-        db.session.execute(
-            sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(list(lexemes)))
-        ).all()
-    )
-    return {
-        lexeme: own * idf(documents or 0, containing.get(lexeme, 0))
-        for lexeme, own in lexemes.items()
-    }
-
-
-def _coverage_pg(document, weights: dict[str, float]):
-    """The share of the question's weight ``document`` has: a lexeme in its first
-    part (labelled A) counts whole, in its second (B) ``REPLY_WORD``."""
-    total = sum(weights.values()) or 1.0
-    terms = []
-    for weight, quoted in zip(weights.values(), _quoted(list(weights)), strict=True):
-        first = sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)
-        anywhere = sa.cast(sa.literal(quoted, sa.Text), TSQUERY)
-        # Most lexemes are in neither part: one test for those, two for the rest.
-        part = sa.case((document.op("@@")(first), weight), else_=weight * REPLY_WORD)
-        terms.append(sa.case((document.op("@@")(anywhere), part), else_=0.0))
-    return reduce(operator.add, terms) / total
-
-
-def _harvested_pg(query, weights: dict[str, float]) -> list:
-    recent = (
-        sa.select(HarvestedReply.id)
-        .where(HarvestedReply.document.op("@@")(query))
-        .order_by(HarvestedReply.replied_at.desc())
-        .limit(RECENT_MATCHES)
-    )
-    recent = recent.subquery()
-    return db.session.execute(
-        sa.select(
-            HarvestedReply.candidate_key,
-            HarvestedReply.template_id,
-            HarvestedReply.body,
-            HarvestedReply.title,
-            HarvestedReply.language,
-            HarvestedReply.channel_type,
-            HarvestedReply.order_status,
-            CommunicationThread.thread_type,
-            _coverage_pg(HarvestedReply.document, weights).label("rank"),
-        )
-        .join(recent, recent.c.id == HarvestedReply.id)
-        .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
-    ).all()
-
-
-def _template_ranks_pg(weights: dict[str, float], templates: dict) -> dict[uuid.UUID, float]:
-    if not templates:
-        return {}
-    T = CommunicationTemplate
-    config = sa.case(
-        (T.language.like("en%"), sa.cast("english", REGCONFIG)),
-        else_=sa.cast("dutch", REGCONFIG),
-    )
-    named = sa.func.concat_ws(" ", T.display_name, T.description)
-    text = sa.func.concat_ws(" ", T.subject_template, T.message_template)
-    weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
-    document = sa.func.setweight(sa.func.to_tsvector(config, named), weight_a).op("||")(
-        sa.func.setweight(sa.func.to_tsvector(config, text), weight_b)
-    )
-    # OFFSET 0 keeps the documents made once per template: pulled up into the outer
-    # query, each lexeme's test would make them again.
-    documents = (
-        sa.select(T.id.label("id"), document.label("document"))
-        .where(T.id.in_(list(templates)))
-        .offset(0)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(documents.c.id, _coverage_pg(documents.c.document, weights))
-    ).all()
-    return {template_id: float(value) for template_id, value in rows if value > 0}
-
-
-# --- SQLite: whole words --------------------------------------------------------------
-
-
-def _sqlite_rarity(words: dict[str, float], documents: list[set[str]]) -> dict[str, float]:
-    counts = Counter(word for document in documents for word in document if word in words)
-    return {word: own * idf(len(documents), counts[word]) for word, own in words.items()}
-
-
-def _overlap(weights: dict[str, float], document: set[str]) -> float:
-    """The share of the question's weight ``document`` has (whole words, no A/B parts)."""
-    total = sum(weights.values()) or 1.0
-    return sum(weight for word, weight in weights.items() if word in document) / total
-
-
-def _harvested_sqlite(words: dict[str, float]) -> list:
-    rows = db.session.execute(
-        sa.select(
-            HarvestedReply.candidate_key,
-            HarvestedReply.template_id,
-            HarvestedReply.body,
-            HarvestedReply.title,
-            HarvestedReply.language,
-            HarvestedReply.channel_type,
-            HarvestedReply.order_status,
-            CommunicationThread.thread_type,
-            HarvestedReply.document,
-        )
-        .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
-        .order_by(HarvestedReply.replied_at.desc())
-        .limit(RECENT_MATCHES)
-    ).all()
-    documents = [set((row.document or "").split()) for row in rows]
-    weights = _sqlite_rarity(words, documents)
-    found = []
-    for row, document in zip(rows, documents, strict=True):
-        value = _overlap(weights, document)
-        if value > 0:
-            found.append((*row[:8], value))
-    return found
-
-
-def _template_ranks_sqlite(words: dict[str, float], templates: dict) -> dict[uuid.UUID, float]:
-    documents = {
-        template_id: plain_words(template.display_name, template.description, *_texts(template))
-        for template_id, template in templates.items()
-    }
-    weights = _sqlite_rarity(words, list(documents.values()))
-    ranks = {}
-    for template_id, document in documents.items():
-        if value := _overlap(weights, document):
-            ranks[template_id] = value
-    return ranks
 
 
 # --- scores ---------------------------------------------------------------------------
