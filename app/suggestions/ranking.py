@@ -21,7 +21,7 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -78,7 +78,6 @@ class Situation:
     order_status: str | None
     # Values the thread has for each known variable (None: it has none).
     values: dict[str, str | None] = field(default_factory=dict)
-    approved_only: bool = False
     thread_type: str | None = None
     # What the conversation is about (its opening message), for a short follow-up.
     topic: str = ""
@@ -95,18 +94,13 @@ class Candidate:
     score: float = 0.0
 
 
-def rank(situation: Situation, limit: int = SUGGESTIONS) -> list[Candidate]:
-    """The ``limit`` best candidates for ``situation``, best first, each distinct."""
-    return rank_sets(situation, [situation.approved_only], limit)[situation.approved_only]
-
-
 def rank_sets(
     situation: Situation, approved: list[bool], limit: int = SUGGESTIONS
 ) -> dict[bool, list[Candidate]]:
-    """:func:`rank` for each of ``approved`` (anything, approved templates only), the
-    candidates found once: the search is most of the time, and a WhatsApp customer's
-    message needs both sets."""
-    everything = _usable_templates(replace(situation, approved_only=False))
+    """The ``limit`` best candidates, best first, each distinct, for each of ``approved``
+    (False: anything may be sent; True: approved templates only), the candidates found
+    once: the search is most of the time, and a WhatsApp customer's message needs both."""
+    everything = _usable_templates(situation)
     harvested, ranks = [], {}
     if db.session.get_bind().dialect.name == "postgresql":
         language = situation.language
@@ -126,7 +120,6 @@ def rank_sets(
             ranks = search.template_ranks_sqlite(words, everything)
     chosen = {}
     for approved_only in approved:
-        wanted = replace(situation, approved_only=approved_only)
         templates = {
             template_id: template
             for template_id, template in everything.items()
@@ -135,17 +128,17 @@ def rank_sets(
         # Past the WhatsApp window only an approved template may go: no typed text.
         rows = [row for row in harvested if row[1] in templates or not approved_only]
         scored: dict[str, Candidate] = {}
-        _score_harvested(rows, wanted, templates, scored)
+        _score_harvested(rows, situation, templates, scored)
         _score_templates(
             {key: value for key, value in ranks.items() if key in templates},
             templates,
-            wanted,
+            situation,
             scored,
         )
         _apply_feedback(scored)
         found = _one_per_answer(list(scored.values()), templates)[:limit]
         if len(found) < limit:
-            found += _most_used(wanted, templates, {c.key for c in found}, limit - len(found))
+            found += _most_used(situation, templates, {c.key for c in found}, limit - len(found))
         chosen[approved_only] = found[:limit]
     return chosen
 
@@ -163,8 +156,6 @@ def _usable_templates(situation: Situation) -> dict[uuid.UUID, CommunicationTemp
         CommunicationTemplate.channel_type.in_(channels),
         ~CommunicationTemplate.template_name.startswith(TECHNICIAN_PREFIX),
     )
-    if situation.approved_only:
-        query = query.where(CommunicationTemplate.whatsapp_template_name.is_not(None))
     if situation.order_status not in (None, DONE):
         # A follow-up follows finished work ("your installation was completed today"):
         # never for an order still to be installed.
