@@ -221,7 +221,13 @@
         Array.from(document.querySelectorAll("link[rel=stylesheet], link[rel=icon], link[rel=manifest], script[src]"),
           function (el) { return el.href || el.src; })
       );
-      registration.active.postMessage({ type: "cache-urls", urls: urls });
+      // data-offline-ready: everything the page needs is kept, the day works
+      // without a signal from here on.
+      const channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        if (event.data && event.data.complete) root.dataset.offlineReady = "true";
+      };
+      registration.active.postMessage({ type: "cache-urls", urls: urls }, [channel.port2]);
       setUpPush(registration);
     }).catch(function () { return null; });
     navigator.serviceWorker.addEventListener("message", function (event) {

@@ -29,16 +29,25 @@ self.addEventListener("activate", function (event) {
 
 // The page lists what it was built from (its styles, scripts, icons) so that all
 // of it is there offline, including what loaded before this worker took over.
+// What is already kept is not fetched again (the fetch handler refreshes what a
+// page uses while online); the answer on the message's port says whether all of
+// it is kept now, so the page knows when it can go without a signal.
 self.addEventListener("message", function (event) {
   const data = event.data || {};
   if (data.type === "cache-urls") {
+    const reply = event.ports && event.ports[0];
     event.waitUntil(caches.open(CACHE).then(function (cache) {
       return Promise.all(data.urls.map(function (url) {
-        return fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok) return cache.put(url, response);
-          return null;
-        }).catch(function () { return null; });
+        return cache.match(url).then(function (kept) {
+          if (kept) return true;
+          return fetch(url, { credentials: "same-origin" }).then(function (response) {
+            if (!response.ok) return false;
+            return cache.put(url, response).then(function () { return true; });
+          });
+        }).catch(function () { return false; });
       }));
+    }).then(function (kept) {
+      if (reply) reply.postMessage({ type: "cached", complete: kept.every(Boolean) });
     }));
   } else if (data.type === "flush") {
     event.waitUntil(PhoneQueue.flush(SCOPE));

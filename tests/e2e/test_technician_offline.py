@@ -30,16 +30,16 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "technician-offline.
 
 
 def _wait_until_kept_offline(page) -> None:
-    """The worker controls the page and has the day page and its scripts in its cache."""
+    """The worker controls the page and keeps the page and all it was built from.
+
+    data-offline-ready comes from the worker's answer once every style, script and
+    icon is in its cache: going offline before that (the page and one script kept,
+    the translations or the queue's script still on the way) made the reloaded
+    page come up without its queue now and then.
+    """
     page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
-    page.wait_for_function(
-        """async () => {
-             const page = await caches.match('/m/');
-             const script = await caches.match(
-               document.querySelector('script[src*="mobile-offline.js"]').src);
-             return Boolean(page && script);
-           }"""
-    )
+    page.wait_for_selector("[data-phone-app][data-offline-ready]", state="attached")
+    page.wait_for_function("async () => Boolean(await caches.match(location.pathname))")
 
 
 def _moves(order_id) -> list[tuple[str | None, str]]:
@@ -215,7 +215,7 @@ def test_notes_made_offline_on_the_conversation_page_arrive_once_in_order(
         _wait_until_kept_offline(page)
         # Visited online first, so the worker keeps this page too.
         page.goto(f"{live_server.url}/m/visits/{order_id}/conversation")
-        page.wait_for_function("async () => Boolean(await caches.match(location.pathname))")
+        _wait_until_kept_offline(page)
 
         phone.set_offline(True)
         queue = page.get_by_test_id("offline-queue")
