@@ -168,8 +168,9 @@ def test_after_a_postgresql_restart_no_request_fails(app, local_postgres, fake_w
         # Then a restart in the middle of a burst, the database away for seconds.
         with ThreadPoolExecutor(6) as pool:
             futures = []
+            started = time.monotonic()
             for number, post in enumerate(posts):
-                futures.append(pool.submit(_paced, traffic.post, post, number / 4))
+                futures.append(pool.submit(_paced, traffic.post, post, started + number / 4))
             wait_until(
                 lambda: len(traffic.during(quietly_back, time.monotonic())) >= 60,
                 30,
@@ -199,6 +200,9 @@ def test_after_a_postgresql_restart_no_request_fails(app, local_postgres, fake_w
         print(topology.report())
 
 
-def _paced(post_one, post, delay: float) -> None:
-    time.sleep(delay)
+def _paced(post_one, post, at: float) -> None:
+    """Post at ``at`` (monotonic): four a second from the start, whichever thread
+    of the pool takes it (a delay counted from the thread's start added up to
+    40 s of posts trickling in one by one)."""
+    time.sleep(max(0.0, at - time.monotonic()))
     post_one(post)
