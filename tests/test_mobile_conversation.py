@@ -59,6 +59,8 @@ def test_the_visit_moment_says_today_on_the_day_and_reads_naturally_all_day():
     )
     assert visit_moment(date(2026, 11, 30), None, DAY) == "op 30-11-2026"
     assert visit_moment(DAY, middag, DAY, "en") == "today between 12:00 and 17:00"
+    # English readers get the month in words: 02-12-2026 reads as the 12th of February.
+    assert visit_moment(date(2026, 12, 2), None, DAY, "en") == "on 2 December 2026"
 
 
 def test_the_reminder_quick_reply_says_today_on_the_visit_day(app, make_user):

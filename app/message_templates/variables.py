@@ -24,12 +24,12 @@ from app.message_templates.visit_moment import (
     visit_moment,
     window_text_of,
     window_words,
+    written_date,
 )
 from app.models import CommunicationThread, Order, User
 from app.models.enums import ArticleType, OrderStatus
 
 COMPANY_NAME = "ChargeCars"
-DATE_FORMAT = "%d-%m-%Y"
 
 ORDER_STATUS_LABELS: dict[str, dict[OrderStatus, str]] = {
     "nl": {
@@ -128,8 +128,12 @@ def _order_status(ctx: VariableContext) -> str | None:
     return labels.get(order.status, str(order.status))
 
 
-def _scheduled_date(order: Order) -> str | None:
-    return order.scheduled_date.strftime(DATE_FORMAT) if order.scheduled_date else None
+def _scheduled_date(ctx: VariableContext) -> str | None:
+    """In the message's language: "02-12-2026", "2 December 2026"."""
+    order = ctx.thread.order
+    if order is None or order.scheduled_date is None:
+        return None
+    return written_date(order.scheduled_date, ctx.language)
 
 
 def _address(order: Order) -> str | None:
@@ -160,7 +164,10 @@ def _visit_hours(ctx: VariableContext) -> str | None:
 def _answer_due(ctx: VariableContext) -> str | None:
     """When our answer is due by the conversation's SLA, Amsterdam time."""
     due = ctx.thread.response_due_at
-    return due.astimezone(AMSTERDAM).strftime(f"{DATE_FORMAT} %H:%M") if due else None
+    if due is None:
+        return None
+    local = due.astimezone(AMSTERDAM)
+    return f"{written_date(local.date(), ctx.language)} {local:%H:%M}"
 
 
 def _technician(order: Order) -> User | None:
@@ -256,7 +263,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "installation_date", _l("Installation date"), "visit",
         _l("The order's scheduled date, dd-mm-yyyy"), "14-05-2026",
-        _from_order(_scheduled_date), _order_missing(_l("planned visit")),
+        _scheduled_date, _order_missing(_l("planned visit")),
     ),
     Variable(
         "installation_address", _l("Installation address"), "order",
@@ -265,7 +272,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "visit_date", _l("Visit date"), "visit", _l("Date of the planned visit, dd-mm-yyyy"),
-        "14-05-2026", _from_order(_scheduled_date), _order_missing(_l("planned visit")),
+        "14-05-2026", _scheduled_date, _order_missing(_l("planned visit")),
     ),
     Variable(
         "visit_time", _l("Visit time"), "visit", _l("Time window of the planned visit"),

@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 from app.database import utcnow
 
 DATE_FORMAT = "%d-%m-%Y"
+# An English reader takes 02-12-2026 for the 12th of February: the month in words.
+ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _HOURS = re.compile(r"(\d{1,2})[:.](\d{2})\s*(?:-|–|tot|en)\s*(\d{1,2})[:.](\d{2})")
 _ALL_DAY = ("hele dag", "all day", "heel de dag")
@@ -89,6 +94,13 @@ def window_text_of(order) -> str | None:
     return preferences.get("time_window") or preferences.get("time_preference")
 
 
+def written_date(day: date, language: str = "nl") -> str:
+    """ "02-12-2026" for a Dutch reader, "2 December 2026" for an English one."""
+    if language[:2].lower() == "en":
+        return f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
+    return day.strftime(DATE_FORMAT)
+
+
 def amsterdam_today(now: datetime | None = None) -> date:
     """Today where the customers and technicians are, not in UTC."""
     return (now or utcnow()).astimezone(AMSTERDAM).date()
@@ -101,7 +113,7 @@ def visit_moment(
     if scheduled is None:
         return None
     words = _WORDS.get(language[:2], _WORDS["nl"])
-    when = scheduled.strftime(DATE_FORMAT)
+    when = written_date(scheduled, language)
     if scheduled == today:
         day = words["today"]
     elif scheduled == today + timedelta(days=1):
