@@ -133,9 +133,13 @@ def test_the_seeded_demo_offers_suggested_replies_where_a_customer_waits(runner)
     )
     thread = db.session.get(CommunicationThread, question.thread_id)
     offered = offered_suggestions(thread, thread.channel, agent)
-    assert len(offered) == 3
     # The team's own answer to the same question, learned from an ended conversation.
-    assert "meterkast" in offered[0].text.lower(), [chip.text for chip in offered]
+    # Nothing from another case fills the row (an extra metre of cable's price, photos
+    # of damage): the order is not planned yet, so no planning template fits either.
+    assert offered and "meterkast" in offered[0].text.lower(), [chip.text for chip in offered]
+    assert not any("kabel kost" in c.text or "schade" in c.text for c in offered), [
+        chip.text for chip in offered
+    ]
 
     # The English household is answered in English first.
     english = db.session.scalar(sa.select(Contact).where(Contact.detected_language == "en"))

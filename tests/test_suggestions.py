@@ -326,7 +326,13 @@ def test_an_english_customer_is_offered_the_english_template_first(found):
     assert open_set.language == "en"
     assert open_set.suggestions[0].template_id == english.id
     [chip, *_] = offered_suggestions(thread, found.whatsapp, found.agent)
-    assert chip.text.startswith("Dear Emma Brown, your charger will be installed on ")
+    # The date as an English reader reads it ("2 December 2026", not "02-12-2026").
+    day = order.scheduled_date
+    months = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]  # fmt: skip
+    written = f"{day.day} {months[day.month - 1]} {day.year}"
+    assert chip.text.startswith("Dear Emma Brown, your charger will be installed ")
+    assert written in chip.text and f"{day:%d-%m-%Y}" not in chip.text
 
 
 def test_a_logged_phone_call_is_answered_with_the_conversations_channel(found, jan):
@@ -440,3 +446,34 @@ def test_a_short_follow_up_is_read_with_the_conversations_opening(found):
     assert first.kind == "reply" and first.body.startswith("Verzetten kan kosteloos"), [
         s.body or s.title for s in open_set.suggestions
     ]
+
+
+def test_an_answer_to_a_question_about_something_else_is_not_offered_for_one_shared_word(
+    found,
+):
+    """"Is er al nieuws?" shares "nieuw" with "Ik heb een nieuwe router en sindsdien
+    is de laadpaal offline": one word of that question's five. The answer to a
+    question that was mostly about this one is offered; the router answer is not
+    (the demo walkthrough offered it, and a credit note sent in another case)."""
+    support.past_conversation(
+        found, "Ik heb een nieuwe router en sindsdien is de wallbox offline.",
+        reply="Dan moet de wallbox opnieuw aan het wifi-netwerk gekoppeld worden.",
+        number="CC-2026-00960", phone="+31610000060")
+    support.past_conversation(
+        found, "Is er al nieuws over mijn installatiedatum?",
+        reply="We plannen uw installatie zo snel mogelijk in; u krijgt dan direct bericht.",
+        number="CC-2026-00961", phone="+31610000061")
+    contact, order = support.customer(found, name="Eva Smit", phone="+31623456789",
+                                      number="CC-2026-00043")
+    thread, opening = support.asking(
+        found, contact, order, "Wanneer wordt mijn installatiedatum bekend?", minutes_ago=30)
+    factories.message(thread, "We kijken ernaar.", message_type=MessageType.OUTGOING,
+                      sender_user_id=found.agent.id, created_at=utcnow() - timedelta(minutes=20))
+    follow_up = factories.message(thread, "Is er al nieuws?",
+                                  sender_contact_id=contact.id, created_at=utcnow())
+    commit()
+    compute_suggestions(str(follow_up.id))
+    [_, open_set] = _sets(follow_up.id)
+    offered = [s.body or s.title for s in open_set.suggestions]
+    assert any(text.startswith("We plannen uw installatie") for text in offered), offered
+    assert not any("wifi-netwerk" in text for text in offered), offered

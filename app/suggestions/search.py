@@ -36,6 +36,11 @@ REPLY_WORD = 0.4
 # conversation's opening message is read beside them, at TOPIC_WEIGHT.
 SHORT_QUESTION = 4
 TOPIC_WEIGHT = 0.5
+# A harvested reply answered one question; the share of that question's words the
+# customer's message (or its conversation's opening) has too, to this power, weighs
+# the match. "Is er al nieuws?" shares "nieuw" with "Ik heb een nieuwe router en nu
+# is de laadpaal offline", one word of five: the router answer is not for it.
+FIT_POWER = 0.5
 
 
 # --- PostgreSQL --------------------------------------------------------------------
@@ -105,6 +110,20 @@ def _coverage_pg(document, weights: dict[str, float]):
     return reduce(operator.add, terms) / total
 
 
+def _fit_pg(document, lexemes: list[str]):
+    """The share of the answered question's lexemes (part A) that are among ``lexemes``."""
+    matched = reduce(
+        operator.add,
+        [
+            sa.case((document.op("@@")(sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)), 1),
+                    else_=0)
+            for quoted in _quoted(lexemes)
+        ],
+    )
+    asked = sa.func.length(sa.func.ts_filter(document, sa.literal_column("'{a}'::\"char\"[]")))
+    return sa.cast(matched, sa.Float) / sa.func.greatest(asked, 1)
+
+
 def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
     """The 1,000 most recent harvested replies sharing a lexeme, each with its share."""
     query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
@@ -125,7 +144,10 @@ def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
             HarvestedReply.channel_type,
             HarvestedReply.order_status,
             CommunicationThread.thread_type,
-            _coverage_pg(HarvestedReply.document, weights).label("rank"),
+            (
+                _coverage_pg(HarvestedReply.document, weights)
+                * sa.func.power(_fit_pg(HarvestedReply.document, list(lexemes)), FIT_POWER)
+            ).label("rank"),
         )
         .join(recent, recent.c.id == HarvestedReply.id)
         .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
