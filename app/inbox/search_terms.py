@@ -16,6 +16,7 @@ same stop words here, so both backends answer a query alike.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,12 +54,16 @@ STOP_WORDS = frozenset(
 )
 
 _STEMMER = snowballstemmer.stemmer("dutch_porter")
+# A stemmer keeps the word it works on in itself: one thread at a time (a web
+# process serves several requests at once).
+_STEMMING = threading.Lock()
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The Dutch stem of a lower-case word, as PostgreSQL's 'dutch' config makes it."""
-    return _STEMMER.stemWord(word)
+    with _STEMMING:
+        return _STEMMER.stemWord(word)
 
 
 @dataclass(frozen=True)

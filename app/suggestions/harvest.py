@@ -47,7 +47,7 @@ from app.models import (
 )
 from app.models.enums import DeliveryStatus, MessageType, Role, ThreadStatus
 from app.suggestions.placeholders import ReplyContext, generalise, title_of
-from app.suggestions.text import own_words, plain_words, tsvector
+from app.suggestions.text import own_words, sqlite_document, tsvector
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def _store(thread: CommunicationThread, reply: _Reply, prices: frozenset[Decimal
     if dialect == "postgresql":
         values["document"] = tsvector(language, reply.question, body or "")
     else:
-        values["document"] = " ".join(sorted(plain_words(reply.question, body)))
+        values["document"] = sqlite_document(reply.question, body)
     insert = upsert_insert(HarvestedReply, dialect).values(**values)
     inserted = db.session.execute(
         insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(HarvestedReply.id)

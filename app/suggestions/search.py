@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 
 from app.extensions import db
 from app.models import CommunicationTemplate, CommunicationThread, HarvestedReply
-from app.suggestions.text import config_for, plain_words
+from app.suggestions.text import config_for, plain_words, read_sqlite_document
 
 RECENT_MATCHES = 1000
 MAX_LEXEMES = 32
@@ -213,13 +213,15 @@ def harvested_sqlite(words: dict[str, float]) -> list:
         .order_by(HarvestedReply.replied_at.desc())
         .limit(RECENT_MATCHES)
     ).all()
-    documents = [set((row.document or "").split()) for row in rows]
+    read = [read_sqlite_document(row.document) for row in rows]
+    documents = [document for _, document in read]
     weights = _sqlite_rarity(words, documents)
     found = []
-    for row, document in zip(rows, documents, strict=True):
+    for row, (asked, document) in zip(rows, read, strict=True):
         value = _overlap(weights, document)
         if value > 0:
-            found.append((*row[:8], value))
+            fit = len(asked & words.keys()) / len(asked) if asked else 1.0
+            found.append((*row[:8], value * fit**FIT_POWER))
     return found
 
 

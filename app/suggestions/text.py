@@ -3,7 +3,8 @@
 PostgreSQL's full text search stems with the Snowball stemmers it ships
 (``dutch``, ``english``); the language of a reply picks its configuration, so
 "installatie", "installeren" and "geïnstalleerd" meet in one stem. On SQLite
-(``make run``) there is no stemmer: words are lower-cased and compared whole.
+(``make run``) :func:`plain_words` stems with the same Dutch Snowball stemmer and
+leaves out the same stop words, in Python.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import REGCONFIG
+
+from app.inbox.search_terms import STOP_WORDS, stem
 
 CONFIGS = {"nl": "dutch", "en": "english"}
 FALLBACK_CONFIG = "simple"
@@ -51,5 +54,34 @@ def tsvector(language: str, question: str, body: str) -> sa.ColumnElement:
 
 
 def plain_words(*texts: str | None) -> set[str]:
-    """Lower-cased words of three letters or more (the SQLite stand-in for lexemes)."""
-    return {word.lower() for text in texts for word in _WORD.findall(text or "")}
+    """The SQLite stand-in for lexemes: words of three letters or more, lower-cased, stop
+    words left out and cut to their Dutch stem as PostgreSQL's 'dutch' config does, so
+    "Kan dat ook op een zaterdag?" is the short question it is ("zaterdag")."""
+    return {
+        stem(word)
+        for text in texts
+        for word in (found.lower() for found in _WORD.findall(text or ""))
+        if word not in STOP_WORDS
+    }
+
+
+# SQLite's document of a harvested reply: the question's words, then the reply's
+# others, so the search can tell how much of the question a new one shares.
+QUESTION_END = " | "
+
+
+def sqlite_document(question: str, body: str | None) -> str:
+    asked = plain_words(question)
+    return " ".join(sorted(asked)) + QUESTION_END + " ".join(sorted(plain_words(body) - asked))
+
+
+def read_sqlite_document(document: str | None) -> tuple[set[str], set[str]]:
+    """(the question's words, all words); a document stored before the question was
+    kept apart has no question part (empty set)."""
+    text = document or ""
+    if QUESTION_END not in text:
+        return set(), set(text.split())
+    asked, _, rest = text.partition(QUESTION_END)
+    question = set(asked.split())
+    return question, question | set(rest.split())
+
