@@ -134,7 +134,10 @@ def test_moving_a_plan_keeps_the_status_and_sends_visit_rescheduled(app, client,
     notices = db.session.scalars(sa.select(VisitNotice).order_by(VisitNotice.version)).all()
     assert [(n.version, n.kind) for n in notices] == [(1, "planned"), (2, "moved")]
     moved = db.session.get(CommunicationMessage, notices[1].message_id)
-    assert "verplaatst naar" in moved.message_content
+    # The day and hours in words, as the plan has them.
+    assert f"verplaatst. De monteur komt nu op {later:%d-%m-%Y} tussen 13:00 en 16:00." in (
+        moved.message_content
+    ), moved.message_content
     visit = db.session.scalar(sa.select(Visit))
     assert visit.previous_date == day
 

@@ -477,3 +477,27 @@ def test_an_answer_to_a_question_about_something_else_is_not_offered_for_one_sha
     offered = [s.body or s.title for s in open_set.suggestions]
     assert any(text.startswith("We plannen uw installatie") for text in offered), offered
     assert not any("wifi-netwerk" in text for text in offered), offered
+
+
+def test_a_chip_that_says_what_this_conversation_was_told_already_is_not_offered(found):
+    """The walkthrough: a customer asking "Hoe lang duurt het nog?" was offered "Ik heb
+    de factuur zojuist gestuurd", which the agent had written two days before."""
+    contact, order = support.customer(found, name="Eva Smit", phone="+31623456789",
+                                      number="CC-2026-00043")
+    thread, cable = support.asking(found, contact, order, "Kan de kabel via de garage?",
+                                   minutes_ago=60)
+    compute_suggestions(str(cable.id))
+    [chip, *_] = offered_suggestions(thread, found.whatsapp, found.agent)
+    assert chip.title == "Dat kan, de monteur bekijkt ter plekke…"
+    # The agent answered with that text (and a sign-off); the customer writes again.
+    factories.message(thread, f"Beste Eva,\n\n{chip.preview}\n\nGroet, Sarah",
+                      message_type=MessageType.OUTGOING, sender_user_id=found.agent.id,
+                      created_at=utcnow() - timedelta(minutes=50))
+    again = factories.message(thread, "En kan de kabel dan ook langs de garage?",
+                              sender_contact_id=contact.id, created_at=utcnow())
+    commit()
+    compute_suggestions(str(again.id))
+    [_, open_set] = _sets(again.id)
+    assert open_set.suggestions[0].body.startswith("Dat kan, de monteur bekijkt")  # ranked
+    offered = [c.title for c in offered_suggestions(thread, found.whatsapp, found.agent)]
+    assert "Dat kan, de monteur bekijkt ter plekke…" not in offered, offered  # not offered

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
+from app.message_templates.visit_moment import TimeWindow, amsterdam_today, visit_moment
 from app.mobile.conversation import (
     active_template,
     customer_thread,
@@ -42,14 +43,14 @@ TEMPLATE_NAMES = {
 DEFAULT_TEXTS = {
     "planned": (
         "Installatie van uw laadpaal ingepland ({order})",
-        "Beste {name},\n\nDe installatie van uw laadpaal (order {order}) is ingepland op "
-        "{date}, tussen {window}. Past dit niet? Laat het ons weten door op dit bericht te "
-        "antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+        "Beste {name},\n\nDe installatie van uw laadpaal (order {order}) is ingepland "
+        "{moment}. Past dit niet? Laat het ons weten door op dit bericht te antwoorden.\n\n"
+        "Met vriendelijke groet,\nChargeCars",
     ),
     "moved": (
         "Nieuwe afspraak voor uw laadpaal ({order})",
         "Beste {name},\n\nDe afspraak voor de installatie van uw laadpaal (order {order}) is "
-        "verplaatst naar {date}, tussen {window}. Past dit niet? Laat het ons weten door op dit "
+        "verplaatst. De monteur komt nu {moment}. Past dit niet? Laat het ons weten door op dit "
         "bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
     ),
     "cancelled": (
@@ -96,14 +97,31 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
         return None, "the planner's account no longer exists"
     day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""
     window = f"{visit.window_start:%H:%M} en {visit.window_end:%H:%M}" if visit.window_start else ""
+    moment = _moment(visit)
     subject, body = DEFAULT_TEXTS[notice.kind]
-    words = {"name": contact.display_name, "order": order.order_number, "date": day}
+    words = {"name": contact.display_name, "order": order.order_number}
     message, _channel, problem = tell_customer(
         thread,
         author,
         template=active_template(TEMPLATE_NAMES[notice.kind]),
-        text=body.format(window=window, **words),
+        text=body.format(moment=moment, **words),
         subject=subject.format(**words),
-        variables={"visit_date": day, "visit_time": window, "order_id": order.order_number},
+        # The plan just saved, not what the order said before it (an admin's own
+        # wording may still name the date and hours apart).
+        variables={
+            "visit_moment": moment,
+            "visit_date": day,
+            "visit_time": window,
+            "order_id": order.order_number,
+        },
     )
     return message, problem
+
+
+def _moment(visit: Visit) -> str:
+    """ "op 01-12-2026 tussen 08:00 en 12:00"; "op 01-12-2026" for a plan without hours."""
+    window = None
+    if visit.window_start and visit.window_end:
+        start, end = f"{visit.window_start:%H:%M}", f"{visit.window_end:%H:%M}"
+        window = TimeWindow(f"{start}-{end}", None, start, end, all_day=False)
+    return visit_moment(visit.scheduled_date, window, amsterdam_today()) or ""

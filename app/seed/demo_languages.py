@@ -54,7 +54,7 @@ ENGLISH_TEMPLATES = [
         _ANY,
         "Installation of your charging station ({{order_id}})",
         "Dear {{customer_name}},\n\nThe installation of your charging station (order "
-        "{{order_id}}) is planned for {{visit_date}}, between {{visit_time}}. Please make "
+        "{{order_id}}) is planned {{visit_moment}}. Please make "
         "sure someone is at home and the meter cupboard is easy to reach. Does this date not "
         "suit you? Just reply to this message.",
         "Installation date",

@@ -5,7 +5,8 @@ The set was ranked when the customer's message arrived; here it is only read
 a visit moved since then shows its new date. Past WhatsApp's 24-hour window
 the ``approved`` set is shown (approved templates, chosen in the template
 select as the window requires); otherwise the ``open`` one. Once an agent has
-replied to that message, or the customer wrote again since, nothing is shown.
+replied to that message, or the customer wrote again since, nothing is shown; nor
+is a chip that says what was already written to the customer in this conversation.
 """
 
 from __future__ import annotations
@@ -103,12 +104,45 @@ def offered_suggestions(
     found = latest_set(thread, APPROVED if approved_only else OPEN)
     if found is None:
         return []
+    said = _said_already(thread)
     offered = []
     for suggestion in found.suggestions:
         chip = _filled(suggestion, found.message_id, thread, agent, approved_only)
-        if chip is not None:
+        if chip is not None and not _repeats(chip.text, said):
             offered.append(chip)
     return offered
+
+
+# How far back a conversation's own answers are compared with the chips.
+SAID_MESSAGES = 50
+# A shorter chip ("Graag gedaan!") may well be said twice in one conversation.
+REPEAT_MIN_CHARACTERS = 20
+
+
+def _plain(text: str) -> str:
+    return " ".join(without_greeting(text).lower().split())
+
+
+def _repeats(text: str, said: set[str]) -> bool:
+    """The chip's words (greeting aside) are in an answer already sent (its sign-off and
+    signature around them)."""
+    plain = _plain(text)
+    return len(plain) >= REPEAT_MIN_CHARACTERS and any(plain in earlier for earlier in said)
+
+
+def _said_already(thread: CommunicationThread) -> set[str]:
+    """What we wrote to this customer in this conversation, greeting aside: a chip that
+    says it again ("I have just sent the invoice", sent two days ago) is no answer."""
+    sent = db.session.scalars(
+        sa.select(CommunicationMessage.message_content)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.message_type == MessageType.OUTGOING,
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(SAID_MESSAGES)
+    )
+    return {_plain(text) for text in sent if text}
 
 
 def suggestion_text(
