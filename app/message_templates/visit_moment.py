@@ -107,14 +107,17 @@ def amsterdam_today(now: datetime | None = None) -> date:
 
 
 def visit_moment(
-    scheduled: date | None, window: TimeWindow | None, today: date, language: str = "nl"
+    scheduled: date | None, window: TimeWindow | None, today: date | None, language: str = "nl"
 ) -> str | None:
-    """The visit's day and window as one phrase; None without a planned date."""
+    """The visit's day and window as one phrase; None without a planned date. ``today``
+    None: no "vandaag" or "morgen", the date itself (a text read days later)."""
     if scheduled is None:
         return None
     words = _WORDS.get(language[:2], _WORDS["nl"])
     when = written_date(scheduled, language)
-    if scheduled == today:
+    if today is None:
+        day = words["on"].format(date=when)
+    elif scheduled == today:
         day = words["today"]
     elif scheduled == today + timedelta(days=1):
         day = words["tomorrow"].format(date=when)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.visit_moment import TimeWindow, amsterdam_today, visit_moment
+from app.message_templates.visit_moment import TimeWindow, visit_moment
 from app.mobile.conversation import (
     active_template,
     customer_thread,
@@ -124,4 +124,5 @@ def _moment(visit: Visit) -> str:
     if visit.window_start and visit.window_end:
         start, end = f"{visit.window_start:%H:%M}", f"{visit.window_end:%H:%M}"
         window = TimeWindow(f"{start}-{end}", None, start, end, all_day=False)
-    return visit_moment(visit.scheduled_date, window, amsterdam_today()) or ""
+    # The date itself, never "vandaag": a notice may be read days later (an e-mail).
+    return visit_moment(visit.scheduled_date, window, None) or ""
