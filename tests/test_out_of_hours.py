@@ -179,6 +179,30 @@ def test_configured_template_wins_and_learns_the_opening_when_it_lacks_one(app, 
     )
 
 
+def test_a_customer_who_writes_english_gets_the_english_translation(app, client):
+    """The walkthrough: an English household got the Dutch answer. A template of the same
+    WhatsApp name in the customer's language (Meta's translation) answers them."""
+    channel = _channel(_calendar(closed_days=1))
+    dutch = _template("Gesloten, open {{next_opening}}.")
+    english = _template("Closed now, open again {{next_opening}}.",
+                        template_name="out_of_hours_en", language="en")
+    assert out_of_hours.out_of_hours_template(channel, "en") == english
+    assert out_of_hours.out_of_hours_template(channel, "nl") == dutch
+    assert out_of_hours.out_of_hours_template(channel, "de") == dutch  # none in German
+
+    deliver(app, client, customer_text("Hello, anyone there?"))
+    [first] = _auto_responses()
+    assert first.template_id == dutch.id  # a first message: their language is not known yet
+    contact = only_thread().contact
+    contact.detected_language = "en"  # what the language job read from that message
+    db.session.delete(first)  # as if a day had passed: a new window
+    db.session.commit()
+    deliver(app, client, customer_text("Any news?", wamid="wamid.in2"))
+    [reply] = _auto_responses()
+    assert reply.template_id == english.id
+    assert reply.message_content == "Closed now, open again tomorrow at 08:00."
+
+
 def test_switched_off_or_without_template_nothing_is_sent(app, client, fake_whatsapp):
     _channel(_calendar(closed_days=1), auto_responses=False)
     _template("Gesloten, open {{next_opening}}.")

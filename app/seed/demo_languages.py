@@ -122,8 +122,36 @@ ENGLISH_TEMPLATES = [
 ]
 
 
+# The out-of-hours answer in English: approved by Meta under the Dutch one's WhatsApp
+# name (a translation), so an English customer gets it (app/channels/whatsapp/out_of_hours.py).
+ENGLISH_OUT_OF_HOURS = (
+    "out_of_hours_auto_response_en",
+    "out_of_hours",
+    "Thank you for your message! Our customer service is closed now and open again "
+    "{{next_opening}}. We will reply as soon as we can.",
+    # Named and described for the Dutch desk that manages it.
+    "Automatisch antwoord buiten kantooruren (Engels)",
+    "Gaat buiten kantooruren automatisch uit naar klanten die Engels schrijven.",
+)
+
+
 def build_english_templates(ctx: DemoContext) -> None:
     """English versions of the main customer templates (no random draws, see above)."""
+    name, whatsapp_name, body, display, description = ENGLISH_OUT_OF_HOURS
+    ctx.templates[name] = CommunicationTemplate(
+        id=uuid.uuid4(),
+        template_name=name,
+        display_name=display,
+        description=description,
+        template_category=TemplateCategory.AUTO_RESPONSE,
+        channel_type=_WHATSAPP,
+        whatsapp_template_name=whatsapp_name,
+        message_template=body,
+        variables=placeholders(None, body),
+        business_entity=TemplateBusinessEntity.CHARGECARS,
+        language="en",
+    )
+    db.session.add(ctx.templates[name])
     for name, category, channel, subject, body, display, description, uses in ENGLISH_TEMPLATES:
         ctx.templates[name] = CommunicationTemplate(
             id=uuid.uuid4(),

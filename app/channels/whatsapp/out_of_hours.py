@@ -48,6 +48,7 @@ from app.business_time.calendar import (
 from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
+from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
 from app.message_templates.rendering import (
     TemplateRenderError,
     placeholders_in,
@@ -107,7 +108,7 @@ def answer_out_of_hours(
     # message never tells a customer "we open at 08:00" at 08:05.
     if is_open(schedule, inbound.created_at) or is_open(schedule, now):
         return None
-    template = _kept_out_of_hours_template(channel)
+    template = _kept_out_of_hours_template(channel, customer_language(contact))
     if template is None:
         log.info("desk closed but no out-of-hours template is active; no auto-response")
         return None
@@ -211,13 +212,15 @@ def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
 _templates: dict[tuple, tuple[float, uuid.UUID | None]] = {}
 
 
-def _kept_out_of_hours_template(channel: CommunicationChannel) -> CommunicationTemplate | None:
+def _kept_out_of_hours_template(
+    channel: CommunicationChannel, language: str
+) -> CommunicationTemplate | None:
     """:func:`out_of_hours_template`, its choice kept ``CONFIGURATION_CACHE_SECONDS``
-    per worker: no read at all while there is none, a read by id otherwise."""
+    per worker and language: no read at all while there is none, a read by id otherwise."""
     keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
     if keep <= 0:
-        return out_of_hours_template(channel)
-    key = (channel.id, (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY))
+        return out_of_hours_template(channel, language)
+    key = (channel.id, (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY), language)
     now = time.monotonic()
     with _schedules_lock:
         kept = _templates.get(key)
@@ -225,30 +228,50 @@ def _kept_out_of_hours_template(channel: CommunicationChannel) -> CommunicationT
         template = db.session.get(CommunicationTemplate, kept[1]) if kept[1] else None
         if kept[1] is None or (template is not None and template.is_active):
             return template
-    template = out_of_hours_template(channel)
+    template = out_of_hours_template(channel, language)
     with _schedules_lock:
         _templates[key] = (now + keep, template.id if template is not None else None)
     return template
 
 
-def out_of_hours_template(channel: CommunicationChannel) -> CommunicationTemplate | None:
-    """The configured template, else the one approved as ``out_of_hours``."""
+def out_of_hours_template(
+    channel: CommunicationChannel, language: str = DEFAULT_LANGUAGE
+) -> CommunicationTemplate | None:
+    """The configured template, else the one approved as ``out_of_hours``; in the
+    customer's ``language`` where a template of the same WhatsApp name is (Meta approves
+    a template per name and language: those are its translations)."""
     active = sa.select(CommunicationTemplate).where(CommunicationTemplate.is_active.is_(True))
     configured = (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY)
+    template = None
     if configured:
         template = db.session.scalar(
             active.where(CommunicationTemplate.template_name == str(configured))
         )
-        if template is not None:
-            return template
-        log.warning(
-            "channel %s names out-of-hours template %r, which is not active", channel.id, configured
+        if template is None:
+            log.warning(
+                "channel %s names out-of-hours template %r, which is not active",
+                channel.id,
+                configured,
+            )
+    if template is None:
+        template = db.session.scalar(
+            active.where(CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE)
+            .order_by(CommunicationTemplate.created_at)
+            .limit(1)
         )
-    return db.session.scalar(
-        active.where(CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE)
+    if template is None or not template.whatsapp_template_name:
+        return template
+    if base_language(template.language) == language:
+        return template
+    translated = db.session.scalar(
+        active.where(
+            CommunicationTemplate.whatsapp_template_name == template.whatsapp_template_name,
+            CommunicationTemplate.language.like(f"{language}%"),
+        )
         .order_by(CommunicationTemplate.created_at)
         .limit(1)
     )
+    return translated or template
 
 
 def already_answered_this_window(thread_id, now: datetime) -> bool:
