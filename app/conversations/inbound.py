@@ -247,20 +247,24 @@ def record_inbound(
         extra=inbound.metadata,
     )
     message.channel = channel
-    touch(thread, inbound.received_at, inbound.content)
-    # Our clock, not the provider's: a message delivered late must still come
-    # after the read mark of an agent who looked before it arrived.
-    note_customer_message(thread)
-    if thread.status in REOPENABLE:
-        sla_clock.reopen(thread)
-    if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:
-        thread.status = ThreadStatus.OPEN
-    # A snoozed conversation is back in the lists the moment the customer writes.
-    wake_for_reply(thread)
-    # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
-    sla_clock.customer_wrote(thread, inbound.received_at)
-    # In the thread's own UPDATE, which add_message's flush sends.
-    append_on_flush(thread, " ".join(filter(None, [inbound.subject, inbound.content])))
+    # Every change to the thread below goes out in one UPDATE, with add_message's
+    # flush: the reads on the way (the desk's calendar, the SLA policies) do not
+    # need them, and each autoflush before them was a statement of its own.
+    with db.session.no_autoflush:
+        touch(thread, inbound.received_at, inbound.content)
+        # Our clock, not the provider's: a message delivered late must still come
+        # after the read mark of an agent who looked before it arrived.
+        note_customer_message(thread)
+        if thread.status in REOPENABLE:
+            sla_clock.reopen(thread)
+        if thread.status in REOPENABLE or thread.status == ThreadStatus.WAITING_CUSTOMER:
+            thread.status = ThreadStatus.OPEN
+        # A snoozed conversation is back in the lists the moment the customer writes.
+        wake_for_reply(thread)
+        # Business-time deadline: resumes a paused clock, or starts a cycle if none runs.
+        sla_clock.customer_wrote(thread, inbound.received_at)
+        # In the thread's own UPDATE, which add_message's flush sends.
+        append_on_flush(thread, " ".join(filter(None, [inbound.subject, inbound.content])))
     add_message(thread, message)
     # The contact too stays loaded for the listeners (the automations read it).
     publish(ThreadChanged(thread.id, "message"), contact)
