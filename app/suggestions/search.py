@@ -124,6 +124,19 @@ def _fit_pg(document, lexemes: list[str]):
     return sa.cast(matched, sa.Float) / sa.func.greatest(asked, 1)
 
 
+# What the ranking reads of a harvested reply, in this order, before its share.
+_CANDIDATE_COLUMNS = (
+    HarvestedReply.candidate_key,
+    HarvestedReply.template_id,
+    HarvestedReply.body,
+    HarvestedReply.title,
+    HarvestedReply.language,
+    HarvestedReply.channel_type,
+    HarvestedReply.order_status,
+    CommunicationThread.thread_type,
+)
+
+
 def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
     """The 1,000 most recent harvested replies sharing a lexeme, each with its share."""
     query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
@@ -136,14 +149,7 @@ def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
     recent = recent.subquery()
     return db.session.execute(
         sa.select(
-            HarvestedReply.candidate_key,
-            HarvestedReply.template_id,
-            HarvestedReply.body,
-            HarvestedReply.title,
-            HarvestedReply.language,
-            HarvestedReply.channel_type,
-            HarvestedReply.order_status,
-            CommunicationThread.thread_type,
+            *_CANDIDATE_COLUMNS,
             (
                 _coverage_pg(HarvestedReply.document, weights)
                 * sa.func.power(_fit_pg(HarvestedReply.document, list(lexemes)), FIT_POWER)
@@ -199,14 +205,7 @@ def _overlap(weights: dict[str, float], document: set[str]) -> float:
 def harvested_sqlite(words: dict[str, float]) -> list:
     rows = db.session.execute(
         sa.select(
-            HarvestedReply.candidate_key,
-            HarvestedReply.template_id,
-            HarvestedReply.body,
-            HarvestedReply.title,
-            HarvestedReply.language,
-            HarvestedReply.channel_type,
-            HarvestedReply.order_status,
-            CommunicationThread.thread_type,
+            *_CANDIDATE_COLUMNS,
             HarvestedReply.document,
         )
         .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
