@@ -22,9 +22,11 @@ import time
 import redis
 
 from app import create_app
+from app.extensions import db
 from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
+from app.webhooks.consumer import InboxConsumer
 from app.webhooks.pump import InboxPump
 
 log = logging.getLogger("worker")
@@ -43,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         return _keep_the_clock(broker)
     if not options.no_clock:
         PeriodicScheduler(broker).start()
+    consumer = None
+    if _on_postgresql(app):
+        consumer = InboxConsumer(app, batch_size=app.config["WEBHOOK_BATCH_SIZE"])
+        consumer.start()
+    # Ids handed over through Redis (a database without LISTEN/NOTIFY).
     InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()
     while True:
         queues = [broker.queue(name) for name in QUEUE_NAMES]
@@ -50,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         log.info("worker %s listening on %s", worker.name, ", ".join(QUEUE_NAMES))
         try:
             worker.work(with_scheduler=True, logging_level="INFO")
+            if consumer is not None:  # asked to stop: let it finish the event it is on
+                consumer.stop()
+                consumer.join(timeout=10)
             return 0  # asked to stop (SIGTERM, SIGINT)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             # Redis restarted or unreachable: wait for it and take up work again,
@@ -57,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             # restart lost is found again by the stalled-event and send sweeps.
             log.warning("worker %s lost Redis (%s); reconnecting", worker.name, exc)
             _wait_for_redis(broker)
+
+
+def _on_postgresql(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:

@@ -124,8 +124,26 @@ def _same_site(address: str | None) -> str | None:
 def init_app(app: Flask) -> None:
     for kind in OUTAGES:
         app.register_error_handler(kind, unavailable)
+    # Runs before Flask-SQLAlchemy's own removal (teardowns run last registered first).
+    app.teardown_appcontext(_remove_session)
     if not sa.event.contains(db.session, "after_commit", _committed):
         sa.event.listen(db.session, "after_commit", _committed)
+
+
+def _remove_session(exc: BaseException | None) -> None:
+    """End the request's session; a database gone meanwhile is no error of the request.
+
+    The answer is already made when the context is torn down. If the server
+    terminated the connection in that moment, the session's closing ROLLBACK fails
+    (``AdminShutdown``) and, raised from the teardown, would turn the made answer
+    into a 500. The connection is dead and nothing uncommitted survives it: the
+    session is dropped, and the pool replaces the connection.
+    """
+    try:
+        db.session.remove()
+    except OUTAGES as error:
+        log.warning("database went away as a request ended (%s)", error.__class__.__name__)
+        db.session.registry.clear()
 
 
 def _committed(session) -> None:

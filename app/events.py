@@ -55,13 +55,34 @@ def listeners_of(event_type: type[DomainEvent]) -> list[Listener]:
     return list(_listeners.get(event_type, ()))
 
 
+# PostgreSQL's "try again": a deadlock victim, a serialization failure. Two workers'
+# listeners locking the same rows in another order (routing two new conversations to
+# one team) meet one now and then; the listener is run again, as a job would be.
+TRANSIENT_SQLSTATES = ("40P01", "40001")
+TRANSIENT_TRIES = 3
+
+
 def dispatch(event: DomainEvent) -> None:
     """Run every listener of ``event``; called after the commit that made it true."""
     for listener in listeners_of(type(event)):
-        try:
-            listener(event)
-        except Exception:  # one failing listener must not starve the others
-            db.session.rollback()
-            log.exception(
-                "listener %s.%s failed on %r", listener.__module__, listener.__qualname__, event
-            )
+        for attempt in range(1, TRANSIENT_TRIES + 1):
+            try:
+                listener(event)
+                break
+            except Exception as exc:  # one failing listener must not starve the others
+                db.session.rollback()
+                if _transient(exc) and attempt < TRANSIENT_TRIES:
+                    log.warning(
+                        "listener %s.%s met %s on %r; running it again",
+                        listener.__module__, listener.__qualname__, type(exc).__name__, event,
+                    )
+                    continue
+                log.exception(
+                    "listener %s.%s failed on %r", listener.__module__, listener.__qualname__, event
+                )
+                break
+
+
+def _transient(exc: Exception) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in TRANSIENT_SQLSTATES

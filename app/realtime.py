@@ -50,8 +50,6 @@ EVENTS = frozenset(
         "task:assigned",
         "sla:alert",
         "notification:new",
-        # A customer message's suggested replies are stored (app.suggestions.compute).
-        "suggestions:ready",
     }
 )
 

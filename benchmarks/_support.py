@@ -93,7 +93,11 @@ def gunicorn(app_spec: str, workers: int, threads: int, env: dict[str, str]) -> 
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a WebSocket's thread holding the graceful stop
+            server.kill()
+            server.wait(timeout=10)
 
 
 def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
@@ -187,11 +191,11 @@ class CpuMeter:
         return found
 
 
-def resident_kib(pid: int) -> int:
-    """A process's resident memory (VmRSS), 0 once it has ended."""
+def resident_kib(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory (VmRSS; ``VmHWM``: its peak so far), 0 once it has ended."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass

@@ -1,15 +1,19 @@
 """End to end: signed WhatsApp messages in, ``message:new`` out, at rising rates.
 
     .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
-                                       [--step-seconds 12] [--reuse]
+                                       [--step-seconds 12] [--agents 50] [--reuse]
 
 Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×100 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
 two ``worker.py`` processes, PostgreSQL and Redis. The WhatsApp credentials are
 set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
 auto-reply never leaves the machine. A manager signs in through the login form
-and listens with a Socket.IO client: managers hear ``message:new`` for every
-thread (``thread_rooms`` in app/inbox/access.py always names ``role:manager``).
+and listens with a Socket.IO client over WebSocket, as a browser connects:
+managers hear ``message:new`` for every thread (``thread_rooms`` in
+app/inbox/access.py always names ``role:manager``). ``--agents N`` signs in N
+agents too (no team, so every thread without one is theirs to see), each on its
+own WebSocket; the pages process's resident memory and idle CPU per agent are
+read before the traffic, and every delivery owed to an agent is timed.
 
 Then signed Meta text-message webhooks go out open-loop (on schedule, whatever
 the answers) at fixed rates, step by step, in two mixes (``--mix both``, the
@@ -77,8 +81,10 @@ from app.auth.services import create_user  # noqa: E402
 from app.channels.whatsapp.inbound import receive_message  # noqa: E402
 from app.conversations import channel_of_type  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.inbox.access import thread_rooms  # noqa: E402
 from app.models import (  # noqa: E402
     CommunicationChannel,
+    CommunicationMessage,
     CommunicationTemplate,
     CommunicationThread,
     Contact,
@@ -94,6 +100,7 @@ from app.models.enums import (  # noqa: E402
     ThreadStatus,
 )
 from app.models.sla import BusinessCalendar  # noqa: E402
+from app.realtime import role_room  # noqa: E402
 from app.transactions import commit  # noqa: E402
 from app.webhooks.events import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
@@ -101,6 +108,7 @@ from benchmarks._support import (  # noqa: E402
     ensure_database,
     gunicorn,
     percentile,
+    resident_kib,
     start_worker,
     stop_process,
     wait_for_workers,
@@ -121,6 +129,9 @@ DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_e2e"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
 MANAGER_EMAIL = "manager@e2e-bench.test"
 MANAGER_PASSWORD = "e2e-bench-manager"  # noqa: S105  (a throwaway account in a scratch database)
+AGENT_PASSWORD = "e2e-bench-agent"  # noqa: S105  (throwaway accounts too)
+# How long the signed-in agents sit connected with no traffic: their idle cost.
+AGENTS_IDLE_SECONDS = 10.0
 POOL_PREFIX, NEW_PREFIX = "3161", "3162"  # repeat senders and first-time senders
 TEXTS = (
     "Hallo, mijn laadpaal geeft een rood lampje en laadt niet.",
@@ -165,6 +176,10 @@ class Step:
     segments: dict[str, list[float]] = field(default_factory=dict)
     started: float = 0.0  # wall clock, to count the events of one mix
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group
+    # --agents: every (message, agent who may see it) delivery.
+    agent_latencies: list[float] = field(default_factory=list)
+    agent_missing: int = 0
+    agent_owed: int = 0
 
     @property
     def p95(self) -> float:
@@ -249,11 +264,9 @@ class Listener:
         self.client.on("message:new", self._message_new)
         self.client.on("disconnect", self._disconnected)
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-        # Long-polling, as the tests use: the client's WebSocket transport needs
-        # websocket-client, which the project does not install. A pending poll
-        # is answered as soon as an event is queued for the connection.
+        # Over WebSocket, as browsers connect (websocket-client, requirements-dev.txt).
         self.client.connect(
-            base_url, headers={"Cookie": cookie}, transports=["polling"], wait_timeout=10
+            base_url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
         )
 
     def _message_new(self, data) -> None:
@@ -316,6 +329,12 @@ def main() -> None:
         "--budget", type=float, default=300, help="seconds for one mix's steps at most"
     )
     parser.add_argument("--reuse", action="store_true", help="keep the database and its senders")
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=0,
+        help="signed-in agents listening on Socket.IO besides the manager (issue 34: 50)",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -378,6 +397,9 @@ def main() -> None:
             f"{args.workers} worker.py; logs in {scratch}"
         )
         warm_up(poster, listener, senders.messages(f"{run}w", 20))
+        agents, agent_figures = connect_agents(args.agents, pages, cpu, scratch)
+        for agent in agents:
+            stack.callback(agent.close)
 
         mixes = ("steady", "new") if args.mix == "both" else (args.mix,)
         results = []
@@ -387,7 +409,8 @@ def main() -> None:
             senders.new_share = args.new_share if mix == "steady" else 1.0
             results.append(
                 run_mix(
-                    mix, rates, args, app, broker, senders, poster, listener, cpu, f"{run}{mix[0]}"
+                    mix, rates, args, app, broker, senders, poster, listener, cpu,
+                    f"{run}{mix[0]}", agents,
                 )
             )
         disconnects = list(listener.disconnects)  # closing it adds one
@@ -398,10 +421,14 @@ def main() -> None:
             result.update(mix_figures(result["steps"]))
     for result in results:
         print_summary(result, args)
+    if agent_figures:
+        print_agents(agent_figures, results)
     print_integrity(summary, disconnects, len(fake.sent()))
 
 
-def run_mix(mix, rates, args, app, broker, senders, poster, listener, cpu, prefix) -> dict:
+def run_mix(
+    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=()
+) -> dict:
     """Step through the rates for one mix; stops at the first clear failure or the budget."""
     print(f"\n== mix {MIX_NAMES[mix]} ==")
     steps: list[Step] = []
@@ -420,6 +447,7 @@ def run_mix(mix, rates, args, app, broker, senders, poster, listener, cpu, prefi
         step.cpu = {name: after[name] - before[name] for name in after}
         with app.app_context():
             attribute_server_time(step, broker, listener)
+            agent_deliveries(step, agents)
         steps.append(step)
         print_step(step)
         if step.failed:
@@ -504,6 +532,10 @@ def prepare(app, args) -> int:
     app.extensions["broker"].connection.flushdb()
     if db.session.scalar(sa.select(User.id).where(User.email == MANAGER_EMAIL)) is None:
         create_user(MANAGER_EMAIL, "Bench Manager", Role.MANAGER, MANAGER_PASSWORD)
+    existing = set(db.session.scalars(sa.select(User.email)))
+    for n in range(args.agents):
+        if agent_email(n) not in existing:
+            create_user(agent_email(n), f"Bench Agent {n:03d}", Role.AGENT, AGENT_PASSWORD)
     channel = channel_of_type(ChannelType.WHATSAPP_BUSINESS)
     db.session.commit()
     known = set(db.session.scalars(sa.select(Contact.phone).where(Contact.phone.is_not(None))))
@@ -528,6 +560,72 @@ def prepare(app, args) -> int:
     fresh_from = db.session.scalar(sa.select(sa.func.count(Contact.id)))
     db.engine.dispose()
     return fresh_from
+
+
+def agent_email(n: int) -> str:
+    return f"agent{n:03d}@e2e-bench.test"
+
+
+def connect_agents(count: int, pages: str, cpu: CpuMeter, scratch: Path) -> tuple[list, dict]:
+    """Sign ``count`` agents in and connect each over WebSocket; what the pages
+    process spent on them: CPU while they sat idle, and resident memory."""
+    if not count:
+        return [], {}
+    page_pids = cpu.members()["pages+Socket.IO"]
+    memory_before = sum(resident_kib(pid) for pid in page_pids)
+    sessions = [signed_in_session(pages, agent_email(n), AGENT_PASSWORD) for n in range(count)]
+    agents = [Listener(pages, session, scratch / "agents-socket.log") for session in sessions]
+    time.sleep(1.0)
+    before = cpu.snapshot()["pages+Socket.IO"]
+    time.sleep(AGENTS_IDLE_SECONDS)
+    idle_cpu = cpu.snapshot()["pages+Socket.IO"] - before
+    memory_after = sum(resident_kib(pid) for pid in page_pids)
+    figures = {
+        "agents": count,
+        "memory before MiB": memory_before / 1024,
+        "memory after MiB": memory_after / 1024,
+        "KiB per agent": (memory_after - memory_before) / count,
+        "idle CPU ms per agent per s": idle_cpu * 1000 / count / AGENTS_IDLE_SECONDS,
+    }
+    print(
+        f"{count} agents connected over WebSocket: pages process {figures['memory before MiB']:.0f}"
+        f" → {figures['memory after MiB']:.0f} MiB resident "
+        f"({figures['KiB per agent']:.0f} KiB per agent), idle CPU "
+        f"{figures['idle CPU ms per agent per s']:.2f} ms per agent per second"
+    )
+    return agents, figures
+
+
+def agent_deliveries(step: Step, agents: list) -> None:
+    """Each message's ``message:new`` at every agent who may see its thread (p95 over all
+    deliveries; a delivery owed and not made is missing)."""
+    if not agents:
+        return
+    wamids = [m.wamid for m in step.messages if m.status == 200]
+    rooms = dict(
+        db.session.execute(
+            sa.select(CommunicationMessage.external_message_id, CommunicationMessage.thread_id)
+            .where(CommunicationMessage.external_message_id.in_(wamids))
+        ).all()
+    )
+    threads = {
+        thread.id: set(thread_rooms(thread))
+        for thread in db.session.scalars(
+            sa.select(CommunicationThread).where(CommunicationThread.id.in_(set(rooms.values())))
+        )
+    }
+    db.session.rollback()
+    # Every bench agent is an agent of no team: the rooms an agent's connection joins.
+    agent_room = role_room(Role.AGENT)
+    owed = {wamid for wamid, thread_id in rooms.items() if agent_room in threads[thread_id]}
+    posted = {m.wamid: m.posted for m in step.messages}
+    for agent in agents:
+        for wamid in owed:
+            if wamid in agent.arrived:
+                step.agent_latencies.append(agent.arrived[wamid] - posted[wamid])
+            else:
+                step.agent_missing += 1
+    step.agent_owed = len(owed) * len(agents)
 
 
 def warm_up(poster: Poster, listener: Listener, messages: list[Message]) -> None:
@@ -590,13 +688,19 @@ def attribute_server_time(step: Step, broker, listener: Listener) -> None:
         span = max(e.processed_at for e in processed) - min(e.created_at for e in processed)
         step.worker_rate = len(processed) / max(span.total_seconds(), 1e-3)
     jobs = webhook_jobs(broker)
-    segments: dict[str, list[float]] = {
-        k: [] for k in ("stored", "hand-off", "queued", "job", "to browser")
-    }
+    segments: dict[str, list[float]] = {k: [] for k in SEGMENTS}
     for event in events:
         message, job = by_digest[event.dedupe_key], jobs.get(str(event.id))
         created = event.created_at.timestamp()
         segments["stored"].append(created - message.posted)
+        if job is None and event.processed_at is not None:
+            # Taken by a worker's consumer (LISTEN/NOTIFY), no RQ job: the row's
+            # own times say when it was stored and when processed.
+            done = event.processed_at.timestamp()
+            segments["to processed"].append(done - created)
+            if message.wamid in listener.arrived:
+                segments["to browser"].append(max(0.0, listener.arrived[message.wamid] - done))
+            continue
         if job is None or not (job.enqueued_at and job.started_at and job.ended_at):
             continue
         segments["hand-off"].append(job.enqueued_at.timestamp() - created)
@@ -610,6 +714,11 @@ def attribute_server_time(step: Step, broker, listener: Listener) -> None:
                 max(0.0, listener.arrived[message.wamid] - job.ended_at.timestamp())
             )
     step.segments = segments
+
+
+# Where a message's time goes: through RQ (hand-off to the job's end), or through a
+# worker's consumer (stored to processed), then to the browser.
+SEGMENTS = ("stored", "hand-off", "queued", "job", "to processed", "to browser")
 
 
 def webhook_jobs(broker) -> dict[str, Job]:
@@ -712,7 +821,7 @@ def print_summary(result: dict, args) -> None:
             f"{step.missing:>7} {ms(step.ack_p95):>7} {step.worker_rate:>11.1f}  {verdict}"
         )
     print("\nwhere a message's time went, p50 (p95) ms")
-    names = ("stored", "hand-off", "queued", "job", "to browser")
+    names = [n for n in SEGMENTS if any(step.segments.get(n) for step in steps)]
     print(f"{'offered':>7} " + " ".join(f"{n:>15}" for n in names))
     for step in steps:
         cells = []
@@ -727,12 +836,17 @@ def print_summary(result: dict, args) -> None:
         "2,000 ms a second, so 200 msg/s leaves 10 ms a message for everything)"
     )
     groups = list(steps[0].cpu) if steps else []
-    print(f"{'offered':>7} " + " ".join(f"{g:>15}" for g in groups) + f" {'all':>7}")
+    print(
+        f"{'offered':>7} " + " ".join(f"{g:>15}" for g in groups)
+        + f" {'all':>7} {'deployment':>10}"
+    )
     for step in steps:
         count = max(1, len(step.messages))
         cells = [f"{step.cpu[g] * 1000 / count:>15.1f}" for g in groups]
         total = sum(step.cpu.values()) * 1000 / count
-        print(f"{step.rate:>7} " + " ".join(cells) + f" {total:>7.1f}")
+        # Everything but the benchmark's own poster, clients and fake Graph API.
+        deployment = total - step.cpu.get("benchmark", 0.0) * 1000 / count
+        print(f"{step.rate:>7} " + " ".join(cells) + f" {total:>7.1f} {deployment:>10.1f}")
     held = [s.rate for s in steps if s.held]
     print(
         f"highest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
@@ -740,6 +854,26 @@ def print_summary(result: dict, args) -> None:
         f"(job) p50 {ms(result['job p50'])} ms, p95 {ms(result['job p95'])} ms; "
         f"saturated {result['peak']} events processed/s (5th best second)"
     )
+
+
+def print_agents(figures: dict, results: list[dict]) -> None:
+    print(
+        f"\n{figures['agents']} agents on one pages+Socket.IO process (WebSocket): resident "
+        f"{figures['memory before MiB']:.0f} → {figures['memory after MiB']:.0f} MiB "
+        f"({figures['KiB per agent']:.0f} KiB per agent), idle "
+        f"{figures['idle CPU ms per agent per s']:.2f} ms CPU per agent per second"
+    )
+    print(f"{'mix':>8} {'offered':>7} {'deliveries':>10} {'missing':>7} {'p50 ms':>7} {'p95 ms':>7}"
+          f" {'pages CPU ms/msg':>16}")
+    for result in results:
+        for step in result["steps"]:
+            lat = step.agent_latencies or [float("inf")]
+            pages_cpu = step.cpu.get("pages+Socket.IO", 0.0) * 1000 / max(1, len(step.messages))
+            print(
+                f"{result['mix']:>8} {step.rate:>7} {step.agent_owed:>10} {step.agent_missing:>7}"
+                f" {ms(statistics.median(lat)):>7} {ms(percentile(lat, 95)):>7}"
+                f" {pages_cpu:>16.1f}"
+            )
 
 
 def print_integrity(summary: dict, disconnects: list[str], sends: int) -> None:

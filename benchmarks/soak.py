@@ -153,8 +153,9 @@ def main() -> None:
         ):
             time.sleep(0.2)
         after = memory(groups)
+        peak = memory(groups, "VmHWM")
     fake.stop()
-    print_memory(before, after)
+    print_memory(before, after, peak)
     total = sum(len(w) for w in posted_in)
     arrived = sum(m.wamid in listener.arrived for w in posted_in for m in w)
     print(f"messages posted {total}, arrived {arrived}, missing {total - arrived}")
@@ -184,24 +185,31 @@ def report_window(window, minutes, messages, listener, app) -> None:
     )
 
 
-def memory(groups: CpuMeter) -> dict[str, dict[int, int]]:
-    """Resident KiB of every process, by group."""
+def memory(groups: CpuMeter, field: str = "VmRSS") -> dict[str, dict[int, int]]:
+    """Resident KiB of every process, by group (``VmHWM``: the peak of its life)."""
     return {
-        name: {pid: resident_kib(pid) for pid in sorted(pids)}
+        name: {pid: resident_kib(pid, field) for pid in sorted(pids)}
         for name, pids in groups.members().items()
     }
 
 
-def print_memory(before, after) -> None:
-    print(f"\n{'resident memory':<22} {'after warm-up':>14} {'at the end':>11} {'growth':>8}")
+def print_memory(before, after, peak) -> None:
+    print(
+        f"\n{'resident memory':<22} {'after warm-up':>14} {'at the end':>11} {'growth':>8}"
+        f" {'peak':>8}"
+    )
     for name, processes in before.items():
         for pid, start in processes.items():
             end = after.get(name, {}).get(pid, 0)
             if not start:
                 continue
             growth = (end - start) / start if end else float("nan")
+            high = peak.get(name, {}).get(pid, 0)
             label = f"{name} {pid}"
-            print(f"{label:<22} {start / 1024:>11.0f} MB {end / 1024:>8.0f} MB {growth:>+8.1%}")
+            print(
+                f"{label:<22} {start / 1024:>11.0f} MB {end / 1024:>8.0f} MB {growth:>+8.1%}"
+                f" {high / 1024:>5.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import signal
 import tempfile
 import time
 import uuid
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from app.auth.services import create_user
 from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
 from app.jobs.periodic import slot_key
+from app.webhooks.consumer import InboxConsumer
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
@@ -86,6 +89,46 @@ class TemplatesCompiledOnce(BytecodeCache):
 
 
 COMPILED_TEMPLATES = TemplatesCompiledOnce()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test's fixtures are torn down, no process of its may be left."""
+    yield
+    _stop_leftover_processes()
+
+
+def _stop_leftover_processes() -> None:
+    """Kill a ``worker.py`` or ``wsgi.py`` a test left running (its stop timed out).
+
+    Left running, it would take the next tests' events and jobs from this test
+    process's database and Redis, with the settings of the test that started it.
+    """
+    if not os.path.isdir("/proc"):
+        return
+    me = os.getpid()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            if parent != me:
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if any(arg.endswith((b"worker.py", b"wsgi.py")) for arg in argv[1:3]):
+            left = int(pid)
+            warnings.warn(f"a test left {argv[1].decode()} (pid {left}) running", stacklevel=1)
+            with contextlib.suppress(OSError):
+                # Its whole group when it leads one: RQ's forked scheduler goes too.
+                if os.getpgid(left) == left:
+                    os.killpg(left, signal.SIGKILL)
+                else:
+                    os.kill(left, signal.SIGKILL)
+                os.waitpid(left, 0)
+
+
 # `make test` runs the suite in parallel (pytest-xdist): each test process gets
 # its own database and Redis database, so their cleaning never crosses.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -322,7 +365,15 @@ def running_worker(app):
         return
     worker = EmbeddedWorker(app, broker)
     worker.start()
+    consumer = None
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # as worker.py takes webhook events
+            consumer = InboxConsumer(app, batch_size=app.config["WEBHOOK_BATCH_SIZE"])
+            consumer.start()
     yield broker
+    if consumer is not None:
+        consumer.stop()
+        consumer.join(timeout=10)
     worker.stop(wait=True)
 
 

@@ -6,8 +6,10 @@ import time
 
 from rq.registry import StartedJobRegistry
 
+from app.extensions import db
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
+from app.webhooks.consumer import take_waiting
 from app.webhooks.events import pump_inbox
 
 
@@ -21,6 +23,9 @@ def drain_queues(app, timeout: float = 10.0) -> None:
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     if not broker.embedded:
         pump_inbox(broker)  # webhook hand-offs, as worker.py's pump thread does
+        with app.app_context():
+            if db.engine.dialect.name == "postgresql":  # what worker.py's consumer takes
+                take_waiting(app.config["WEBHOOK_BATCH_SIZE"])
         AppWorker(queues, connection=broker.connection, app=app).work(
             burst=True, with_scheduler=True, logging_level="WARNING"
         )

@@ -142,8 +142,7 @@ def test_two_workers_send_every_callback_once_in_order_though_one_is_killed(app,
         # deployment): it finds claims whose lease ran out when no job is awake.
         wait_for(all_delivered, 120, "every delivery", between=requeue_stalled_deliveries)
     finally:
-        for worker in workers:
-            kill(worker)
+        kill(*workers)
 
     assert receiver.rejections == []
     rows = db.session.scalars(

@@ -74,10 +74,19 @@ def start_worker(**extra_env: str) -> subprocess.Popen:
     )
 
 
-def kill(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+def kill(*workers: subprocess.Popen) -> None:
+    """SIGKILL each worker's group, then wait for them all.
+
+    Every one is signalled before any is waited for: a wait that times out must
+    not leave the rest running into the next test.
+    """
+    for worker in workers:
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)  # also a forked child the worker left
+        except ProcessLookupError:
+            pass
+    for worker in workers:
+        worker.wait(timeout=10)
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
@@ -119,8 +128,7 @@ def test_killing_the_worker_mid_delivery_loses_no_callback(app, receiver):
         requeue_stalled_deliveries()
         wait_for(lambda: delivered(delivery.id), 30, "the second delivery")
     finally:
-        for worker in workers:
-            kill(worker)
+        kill(*workers)
 
     hook_requests = [r for r in receiver.requests if r.path == HOOK_PATH]
     assert len(hook_requests) == 2 and len(receiver.delivered()) == 1

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import post_outbound
+from app.conversations.languages import detect_message_language
 from app.database import utcnow
 from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.languages import customer_language
 from app.languages.detection import detect_language, own_words
-from app.languages.jobs import detect_message_language
 from app.models import CommunicationMessage, Contact
 from app.models.enums import ChannelType, MessageType, ThreadStatus
 from app.transactions import commit

@@ -190,17 +190,29 @@ def test_a_customer_who_writes_english_gets_the_english_translation(app, client)
     assert out_of_hours.out_of_hours_template(channel, "nl") == dutch
     assert out_of_hours.out_of_hours_template(channel, "de") == dutch  # none in German
 
+    # The message's language is told as it is stored, so even a first message is
+    # answered in it.
     deliver(app, client, customer_text("Hello, anyone there?"))
     [first] = _auto_responses()
-    assert first.template_id == dutch.id  # a first message: their language is not known yet
-    contact = only_thread().contact
-    contact.detected_language = "en"  # what the language job read from that message
+    assert first.template_id == english.id
+    assert only_thread().contact.detected_language == "en"
     db.session.delete(first)  # as if a day had passed: a new window
     db.session.commit()
+    # Too short to tell ("Ok?"): the contact's language from before answers.
     deliver(app, client, customer_text("Any news?", wamid="wamid.in2"))
     [reply] = _auto_responses()
     assert reply.template_id == english.id
     assert reply.message_content == "Closed now, open again tomorrow at 08:00."
+
+
+def test_a_first_message_too_short_to_tell_gets_the_default(app, client):
+    channel = _channel(_calendar(closed_days=1))
+    dutch = _template("Gesloten, open {{next_opening}}.")
+    _template("Closed now.", template_name="out_of_hours_en", language="en")
+    assert out_of_hours.out_of_hours_template(channel, "en") is not None
+    deliver(app, client, customer_text("Hello?"))
+    [first] = _auto_responses()
+    assert first.template_id == dutch.id
 
 
 def test_switched_off_or_without_template_nothing_is_sent(app, client, fake_whatsapp):

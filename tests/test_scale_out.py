@@ -486,7 +486,16 @@ def test_outlook_mails_from_new_senders_make_one_conversation_each(app, make_top
 
 
 def event_in_hand(worker, connection) -> str | None:
-    """The webhook event ``worker`` is processing this moment, as RQ records it."""
+    """The webhook event ``worker`` is processing this moment: one it claimed and has
+    not finished (its consumer takes events from the table), or as RQ records it."""
+    claimed = fresh(
+        sa.select(InboundWebhookEvent.id).where(
+            InboundWebhookEvent.processing_state == ProcessingState.PROCESSING,
+            InboundWebhookEvent.claimed_by.like(f"%:{worker.pid}"),
+        )
+    )
+    if claimed:
+        return str(claimed[0][0])
     for registered in Worker.all(connection=connection):
         if registered.pid != worker.pid:
             continue

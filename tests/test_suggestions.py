@@ -1,6 +1,7 @@
-"""Suggested replies (issue 33.1 and 33.4): ranked when the customer's message arrives,
-filled in when the thread opens, WhatsApp's window respected, one set per message however
-often the job runs, and what the agent did with them recorded and learned from."""
+"""Suggested replies (issue 33.1 and 33.4): ranked when a composer first shows the
+customer's message, filled in when the thread opens, WhatsApp's window respected, one
+set per message however often it is ranked, and what the agent did with them recorded
+and learned from."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from app.models import (
     Visit,
 )
 from app.models.enums import ChannelType, MessageType
-from app.suggestions.compute import COMPUTE_JOB, compute_suggestions
-from app.suggestions.offer import offered_suggestions
+from app.suggestions.compute import compute_suggestions, rank_latest, unranked_message
+from app.suggestions.offer import latest_set, offered_suggestions
 from app.suggestions.ranking import _prior
 from app.transactions import commit
 from tests import factories
@@ -167,15 +168,54 @@ def test_two_jobs_racing_on_a_new_message_store_one_set(app, found, jan):
     assert sorted(counts) == [("approved", 1), ("open", 3)]
 
 
-def test_a_customer_message_queues_the_job_after_its_commit(app, found):
+def test_a_customer_message_is_ranked_when_a_composer_first_shows_it(app, client, auth, found):
     contact, order = support.customer(found)
     thread, _ = support.asking(found, contact, order, "Hallo")
     message = customer_writes(found.whatsapp, contact, "wamid.planning", QUESTION)
+    # Nothing is ranked as the message arrives: no job, no set.
     queued = app.extensions["broker"].queue("default").jobs
-    computes = [job.args for job in queued if job.func_name == COMPUTE_JOB]
-    assert computes == [(str(message.id),)]
+    assert [job.func_name for job in queued if "suggestions" in job.func_name] == []
     drain_queues(app)
+    assert _sets(message.id) == []
+
+    auth.login(found.agent.email)
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    row_url = f"/threads/{thread.id}/suggestions?channel_id={found.whatsapp.id}"
+    assert 'aria-busy="true" data-due' in page  # the row asks for itself (suggestions.js)
+    assert 'data-testid="suggestion-1"' not in page
+    row = client.get(row_url).get_data(as_text=True)
+    assert 'data-testid="suggestion-1"' in row and "data-due" not in row
     assert [s.set_name for s in _sets(message.id)] == ["approved", "open"]
+    # Ranked once: the next opening shows the chips with the page, and a second
+    # fetch of the row stores nothing more.
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert 'data-testid="suggestion-1"' in page and "data-due" not in page
+    client.get(row_url)
+    assert len(_sets(message.id)) == 2
+
+
+def test_a_message_answered_before_anyone_saw_its_suggestions_is_not_ranked(
+    client, auth, found
+):
+    contact, order = support.customer(found)
+    thread, message = support.asking(found, contact, order, QUESTION)
+    auth.login(found.agent.email)
+    post_reply(client, auth, thread, content="Ik zoek het voor u uit.",
+               channel_id=str(found.whatsapp.id))
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    row_url = f"/threads/{thread.id}/suggestions?channel_id={found.whatsapp.id}"
+    assert "data-due" not in page
+    client.get(row_url)
+    assert _sets(message.id) == []
+
+
+def test_a_technician_never_ranks_suggestions(client, auth, found, make_user):
+    contact, order = support.customer(found)
+    thread, message = support.asking(found, contact, order, QUESTION)
+    technician = make_user("technician", email="monteur@switchboard.test")
+    auth.login(technician.email)
+    client.get(f"/threads/{thread.id}/suggestions?channel_id={found.whatsapp.id}")
+    assert _sets(message.id) == []
 
 
 # --- learning from use ------------------------------------------------------------------
@@ -501,3 +541,18 @@ def test_a_chip_that_says_what_this_conversation_was_told_already_is_not_offered
     assert open_set.suggestions[0].body.startswith("Dat kan, de monteur bekijkt")  # ranked
     offered = [c.title for c in offered_suggestions(thread, found.whatsapp, found.agent)]
     assert "Dat kan, de monteur bekijkt ter plekke…" not in offered, offered  # not offered
+
+
+def test_two_messages_in_one_second_the_chips_answer_the_one_the_timeline_shows_last(found):
+    """WhatsApp stamps whole seconds: a customer's two quick messages share their time."""
+    contact, order = support.customer(found)
+    thread, first = support.asking(found, contact, order, QUESTION)
+    second = factories.message(
+        thread, "Of is het al ingepland?", sender_contact_id=contact.id,
+        created_at=first.created_at,
+    )
+    db.session.commit()
+    shown_last = max((first, second), key=lambda message: message.id)  # created_at, id
+    assert unranked_message(thread) == shown_last.id
+    rank_latest(thread)
+    assert latest_set(thread, "open").message_id == shown_last.id

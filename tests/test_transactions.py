@@ -53,10 +53,17 @@ class Happened(DomainEvent):
 heard: list[str] = []
 
 
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg's DeadlockDetected carries it
+
+
 @listens_to(Happened)
 def _first_listener(event: Happened) -> None:
     if event.what == "boom":
         raise RuntimeError("listener failed")
+    if event.what.startswith("deadlock") and heard.count("tried") < int(event.what[-1]):
+        heard.append("tried")
+        raise sa.exc.OperationalError("UPDATE …", {}, _Deadlock())
     heard.append(f"first:{event.what}")
 
 
@@ -93,6 +100,26 @@ def test_a_failing_listener_neither_undoes_the_commit_nor_silences_the_others(ap
     assert "listener" in caplog.text and "failed" in caplog.text
     db.session.expire_all()
     assert db.session.get(type(contact), contact.id) is not None
+
+
+def test_a_listener_that_loses_a_deadlock_is_run_again(app, caplog):
+    """Two workers' listeners locking the same rows in another order: one is PostgreSQL's
+    victim, and runs again (the walk of issue 34 lost a conversation's routing so)."""
+    heard.clear()
+    factories.contact()
+    publish(Happened("deadlock 1"))
+    commit()
+    assert heard == ["tried", "first:deadlock 1", "second:deadlock 1"]
+    assert "running it again" in caplog.text
+
+
+def test_a_listener_that_keeps_losing_gives_up_after_three_tries(app, caplog):
+    heard.clear()
+    factories.contact()
+    publish(Happened("deadlock 5"))
+    commit()
+    assert heard == ["tried", "tried", "tried", "second:deadlock 5"]
+    assert "failed on" in caplog.text
 
 
 def test_a_failing_follow_up_is_logged_and_the_next_still_runs(app, caplog):

@@ -92,17 +92,7 @@ class Process:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (RQ finishes its job first), SIGKILL if that takes too long."""
-        self.retired = True
-        if not self.alive():
-            self._signal_group(signal.SIGKILL)  # a forked child may outlive its parent
-            return
-        self._signal_group(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        self._signal_group(signal.SIGKILL)
-        self.popen.wait(timeout=10)
+        stop_all([self], timeout)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -115,6 +105,35 @@ class Process:
             os.killpg(self.pid, signum)
         except ProcessLookupError:
             pass
+
+
+def stop_all(processes: list[Process], timeout: float = 10.0) -> None:
+    """Stop every process at once: SIGTERM to all, then SIGKILL what is left.
+
+    Asked together, they finish their jobs side by side instead of one after the
+    other; and one that will not die does not leave the others running (they
+    would take the next test's events from the same database and Redis).
+    """
+    for process in processes:
+        process.retired = True
+        # A process that already exited may have left a forked child behind.
+        process._signal_group(signal.SIGTERM if process.alive() else signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        process._signal_group(signal.SIGKILL)
+    stuck = []
+    for process in processes:
+        try:
+            process.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            stuck.append(f"{process.name} (pid {process.pid})")
+    if stuck:
+        raise AssertionError(f"still running after SIGKILL: {', '.join(stuck)}")
 
 
 class Topology:
@@ -224,8 +243,7 @@ class Topology:
         self._stopping.set()
         if self._supervisor is not None:
             self._supervisor.join(timeout=10)
-        for process in reversed(self.processes):
-            process.stop()
+        stop_all(self.processes)
 
     def report(self, lines: int = 25) -> str:
         """What each process logged that went wrong, and its last lines."""

@@ -49,7 +49,7 @@ from app.conversations.inbound import (
     record_sent_elsewhere,
     subject_from,
 )
-from app.conversations.languages import note_message_language
+from app.conversations.languages import DETECT_JOB, note_message_language
 from app.conversations.merging import (
     MergeRefused,
     MovedConversations,
@@ -133,6 +133,7 @@ __all__ = [
     "move_conversations",
     "newer_than_seen",
     "note_message_language",
+    "DETECT_JOB",
     "note_routing",
     "open_thread",
     "post_note",

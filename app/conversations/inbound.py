@@ -12,9 +12,9 @@ which does the rest the same way for all of them:
 3. skip a message already stored (providers deliver twice);
 4. find the conversation, or open one (routed by the assignment rules once
    committed);
-5. store the message at the provider's timestamp, and keep the thread's
-   preview, status, SLA clock, unread mark (at our ingest time) and search
-   document right;
+5. store the message at the provider's timestamp with the language it is
+   written in, and keep the thread's preview, status, SLA clock, unread mark
+   (at our ingest time) and search document, and the contact's language, right;
 6. publish ``MessageCreated`` for the listeners (live updates, automations).
 
 Nothing here commits: the webhook job does, once the whole event is processed.
@@ -33,6 +33,7 @@ from app.business_time import clock as sla_clock
 from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
 from app.contacts.services import contact_for_email, contact_for_phone, note_profile_name
 from app.conversations.events import ThreadChanged
+from app.conversations.languages import follow_newest_language
 from app.conversations.merging import kept_thread_of
 from app.conversations.messages import add_message, touch
 from app.conversations.reads import note_customer_message
@@ -40,6 +41,7 @@ from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
 from app.inbox.search import append_on_flush, append_to_search_document
+from app.languages.detection import detect_language
 from app.models import (
     CommunicationChannel,
     CommunicationMessage,
@@ -245,6 +247,9 @@ def record_inbound(
         # sent it, whichever worker stored which message first.
         created_at=inbound.received_at,
         extra=inbound.metadata,
+        # Told here, not by a job after the commit: the out-of-hours answer and the
+        # suggested replies of this very message read it.
+        language=detect_language(inbound.content),
     )
     message.channel = channel
     # Every change to the thread below goes out in one UPDATE, with add_message's
@@ -266,6 +271,8 @@ def record_inbound(
         # In the thread's own UPDATE, which add_message's flush sends.
         append_on_flush(thread, " ".join(filter(None, [inbound.subject, inbound.content])))
     add_message(thread, message)
+    if message.language is not None and message.language != contact.detected_language:
+        follow_newest_language(contact.id)
     # The contact too stays loaded for the listeners (the automations read it).
     publish(ThreadChanged(thread.id, "message"), contact)
     return message

@@ -58,7 +58,8 @@ class BrokerLoop(threading.Thread):
     """A daemon thread of ``worker.py`` doing one thing over and over until stopped.
 
     A failed round is logged and the loop carries on after ``pause_seconds``:
-    Redis may blip, and every round's work is found again by the next.
+    Redis or the database may blip, and every round's work is found again by the
+    next. ``broker`` is None for a loop that needs no Redis (the inbox consumer).
     """
 
     pause_seconds = 1.0

@@ -5,9 +5,8 @@ the rating question): the language the customer last wrote in, else the locale
 someone set on the contact, else Dutch.
 
 - ``detection``: lingua, restricted to the languages our customers write in.
-- ``listeners`` and ``jobs``: each inbound customer message is read after its
-  commit; the conversation's owner stores ``message.language`` and the
-  contact's ``detected_language`` (:func:`app.conversations.note_message_language`).
+- The conversation's owner tells each customer message's language as it stores
+  it, and keeps the contact's ``detected_language`` (:mod:`app.conversations.languages`).
 - ``hints``: what the composer tells the agent, language names in their locale.
 """
 
@@ -19,7 +18,6 @@ from app.models import Contact
 DEFAULT_LANGUAGE = "nl"
 
 FEATURE = Feature(
-    listeners=("app.languages.listeners",),
     init_app="app.languages.hints:init_app",
 )
 

@@ -85,6 +85,15 @@ class InboundWebhookEvent(Entity, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("source", "dedupe_key"),
         sa.Index("ix_inbound_webhook_events_state_created", "processing_state", "created_at"),
+        # The workers' consumers claim from here, oldest first: an index of only the
+        # events waiting, read in order, so a claim's cost does not grow with the
+        # events processed since the last vacuum (app.webhooks.processing).
+        sa.Index(
+            "ix_inbound_webhook_events_received",
+            "created_at",
+            postgresql_where=sa.text("processing_state = 'received'"),
+            sqlite_where=sa.text("processing_state = 'received'"),
+        ),
     )
 
     source: so.Mapped[str] = so.mapped_column(sa.String(64))
@@ -101,6 +110,9 @@ class InboundWebhookEvent(Entity, db.Model):
     # While processing: until when the worker's claim holds. A worker that dies
     # mid-way leaves it to run out, and the sweeper hands the event on.
     lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # Which worker claimed it last ("host:pid"): whose lease it is, for operators
+    # (and tests) looking at an event left processing.
+    claimed_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
     # What processing found worth telling, though nothing failed (a payment
     # for an invoice we do not know).
     note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)

@@ -1,31 +1,33 @@
-"""Computing a customer message's suggestions when it arrives, not when the thread opens.
+"""Ranking a customer message's suggestions when an agent is about to see them.
 
-:func:`compute_suggestions` is the job a listener queues after the commit that
-stored a customer's message (ids only). It ranks the candidates
-(:mod:`app.suggestions.ranking`) and stores up to three per set: ``open``
-(anything may be sent) and, where the customer can be answered on WhatsApp,
-``approved`` (approved templates only, for when the 24-hour window has closed
-by the time an agent answers). Each set's row is claimed first with a unique
-key (message, set): a job delivered twice, or two workers, store one set; the
-second finds the claim and stores nothing. Then open pages of the thread hear
-of it (``suggestions:ready``) and fetch the row of chips.
+Nothing is ranked as messages arrive: most are read by nobody with a composer
+open (a partner's API, a conversation closed by a rule, a burst after an outage),
+and ranking every one cost the workers a third of their time per message. When a
+thread's composer shows its latest customer message without a set,
+:func:`unranked_message` says so and the composer fetches the chips
+(``app.threads.suggestion_routes``), which calls :func:`rank_latest`: the
+candidates are ranked (:mod:`app.suggestions.ranking`) and up to three stored per
+set: ``open`` (anything may be sent) and, where the customer can be answered on
+WhatsApp, ``approved`` (approved templates only, for when the 24-hour window has
+closed by the time an agent answers). Each set's row is claimed first with a
+unique key (message, set): two agents opening the thread at once store one set;
+the second finds the claim and reads the first one's.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.database import upsert_insert
 from app.extensions import db
-from app.inbox.access import thread_rooms
-from app.jobs.queues import enqueue
 from app.languages import customer_language
-from app.languages.detection import detect_language
 from app.message_templates.rendering import variables_for_thread
 from app.models import (
     CommunicationChannel,
@@ -35,47 +37,71 @@ from app.models import (
     SuggestionSet,
 )
 from app.models.enums import ChannelType, MessageType, TemplateChannelType
-from app.realtime import publish
 from app.suggestions.ranking import Situation, rank_sets
 from app.suggestions.text import own_words
-from app.transactions import after_commit, commit
+from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
-COMPUTE_JOB = "app.suggestions.compute.compute_suggestions"
 OPEN, APPROVED = "open", "approved"
 # The customer's latest few messages since our last answer make the question.
 QUESTION_MESSAGES = 3
-READY_EVENT = "suggestions:ready"
 # The channels a template can be written for: the ones a suggested reply can go out on.
 REPLY_CHANNELS = frozenset(kind.value for kind in TemplateChannelType)
 
 
-def enqueue_compute(message_id: uuid.UUID | str) -> None:
-    enqueue(COMPUTE_JOB, str(message_id))
+def unranked_message(thread: CommunicationThread) -> uuid.UUID | None:
+    """The thread's latest customer message if it has no set yet and is unanswered.
+
+    One indexed statement, read as the composer opens: None when the set is
+    there, when we wrote to the customer since (nothing is suggested for a
+    message answered already), or when the customer never wrote.
+    """
+    row = db.session.execute(_unranked_statement(), {"thread_id": thread.id}).first()
+    return row.id if row is not None and not row.ranked and not row.answered else None
+
+
+@functools.cache
+def _unranked_statement() -> sa.Select:
+    M = CommunicationMessage
+    latest = (
+        sa.select(M.id, M.created_at)
+        .where(M.thread_id == sa.bindparam("thread_id"), M.message_type == MessageType.INCOMING)
+        .order_by(M.created_at.desc(), M.id.desc())  # as the timeline orders
+        .limit(1)
+        .subquery()
+    )
+    answer = so.aliased(M)
+    ranked = sa.exists().where(SuggestionSet.message_id == latest.c.id)
+    answered = sa.exists().where(
+        answer.thread_id == sa.bindparam("thread_id"),
+        answer.message_type == MessageType.OUTGOING,
+        answer.created_at > latest.c.created_at,
+    )
+    return sa.select(latest.c.id, ranked.label("ranked"), answered.label("answered"))
+
+
+def rank_latest(thread: CommunicationThread) -> int:
+    """Rank and store the sets of the thread's latest customer message if it has none."""
+    message_id = unranked_message(thread)
+    return compute_suggestions(str(message_id)) if message_id is not None else 0
 
 
 def compute_suggestions(message_id: str) -> int:
     """Rank and store the suggestions for customer message ``message_id``; sets stored."""
     started = time.perf_counter()
-    message = db.session.get(CommunicationMessage, uuid.UUID(message_id))
-    if message is None or message.message_type != MessageType.INCOMING:
+    found = db.session.execute(_message_and_thread(), {"id": uuid.UUID(message_id)}).first()
+    if found is None:
         return 0
-    thread = db.session.scalar(
-        sa.select(CommunicationThread)
-        .options(
-            so.joinedload(CommunicationThread.contact), so.joinedload(CommunicationThread.order)
-        )
-        .where(CommunicationThread.id == message.thread_id)
-    )
-    if thread is None or _newer_customer_message(message):
-        return 0  # the newer message's own job suggests for the conversation
-    situation = situation_for(message, thread)
-    claims = {}
-    for set_name in _set_names(thread):
-        claimed = _claim(message, thread, set_name, situation)
-        if claimed is not None:  # else stored already (a duplicate delivery, another worker)
-            claims[set_name] = claimed
+    message, thread = found
+    if message.message_type != MessageType.INCOMING:
+        return 0
+    said = _said_around(message)
+    if said.newer:
+        return 0  # the conversation's suggestions are the newer message's
+    situation = situation_for(message, thread, said)
+    # A set already stored (a duplicate delivery, another worker) is not claimed again.
+    claims = _claim(message, thread, _set_names(thread), situation)
     ranked = rank_sets(situation, [name == APPROVED for name in claims]) if claims else {}
     stored = []
     for set_name, claimed in claims.items():
@@ -100,63 +126,98 @@ def compute_suggestions(message_id: str) -> int:
         db.session.execute(
             sa.update(SuggestionSet).where(SuggestionSet.id.in_(stored)).values(compute_ms=elapsed)
         )
-        rooms = thread_rooms(thread)
-        payload = {"thread_id": str(thread.id), "message_id": str(message.id)}
-        after_commit(lambda: publish(READY_EVENT, payload, rooms=rooms))
     commit()
     return len(stored)
 
 
-def situation_for(message: CommunicationMessage, thread: CommunicationThread) -> Situation:
-    """What the customer asked (their words since our last answer) and in what context."""
-    recent = db.session.scalars(
-        sa.select(CommunicationMessage)
-        .where(
-            CommunicationMessage.thread_id == thread.id,
-            CommunicationMessage.created_at <= message.created_at,
-            CommunicationMessage.message_type.in_((MessageType.INCOMING, MessageType.OUTGOING)),
+@functools.cache
+def _message_and_thread() -> sa.Select:
+    """The message with its thread, the thread's contact and order: one statement."""
+    return (
+        sa.select(CommunicationMessage, CommunicationThread)
+        .join(CommunicationThread, CommunicationThread.id == CommunicationMessage.thread_id)
+        .options(
+            so.joinedload(CommunicationThread.contact), so.joinedload(CommunicationThread.order)
         )
-        .order_by(CommunicationMessage.created_at.desc())
-        .limit(QUESTION_MESSAGES)
-    ).all()
-    asked: list[CommunicationMessage] = []
-    for earlier in recent:
-        if earlier.message_type != MessageType.INCOMING:
-            break  # what came before our last answer was answered already
-        asked.append(earlier)
-    # The language job may not have run yet (both jobs follow the same event): read
-    # the message here too, so the first English message already gets English replies.
-    language = (
-        message.language
-        or detect_language(message.message_content)
-        or customer_language(thread.contact)
+        .where(CommunicationMessage.id == sa.bindparam("id"))
     )
+
+
+@dataclass(frozen=True)
+class _Said:
+    """A message's place in its conversation, read in one statement (:func:`_said_around`)."""
+
+    newer: bool  # the customer wrote again since
+    recent: list  # (id, type, words) of the last few before it, newest first
+    first: tuple | None  # (id, words) of the customer's first message
+
+
+def _said_around(message: CommunicationMessage) -> _Said:
+    rows = db.session.execute(
+        _said_statement(), {"thread_id": message.thread_id, "at": message.created_at}
+    ).all()
+    newer = any(part == "newer" for part, *_ in rows)
+    recent = [(ident, kind, words) for part, ident, kind, words in rows if part == "recent"]
+    first = next(((ident, words) for part, ident, _, words in rows if part == "first"), None)
+    return _Said(newer, recent, first)
+
+
+@functools.cache
+def _said_statement():
+    M = CommunicationMessage
+    columns = (M.id, M.message_type, M.message_content)
+    in_thread = M.thread_id == sa.bindparam("thread_id")
+    at = sa.bindparam("at", type_=M.created_at.type)
+    newer = (
+        sa.select(sa.literal("newer").label("part"), *columns)
+        .where(in_thread, M.message_type == MessageType.INCOMING, M.created_at > at)
+        .limit(1)
+    )
+    recent = (
+        sa.select(sa.literal("recent").label("part"), *columns)
+        .where(
+            in_thread,
+            M.created_at <= at,
+            M.message_type.in_((MessageType.INCOMING, MessageType.OUTGOING)),
+        )
+        .order_by(M.created_at.desc())
+        .limit(QUESTION_MESSAGES)
+    )
+    first = (
+        sa.select(sa.literal("first").label("part"), *columns)
+        .where(in_thread, M.message_type == MessageType.INCOMING)
+        .order_by(M.created_at, M.id)
+        .limit(1)
+    )
+    # Each part a subquery: SQLite allows no LIMIT inside a compound select's parts.
+    parts = [part.subquery() for part in (newer, recent, first)]
+    return sa.union_all(*(sa.select(part) for part in parts))
+
+
+def situation_for(
+    message: CommunicationMessage, thread: CommunicationThread, said: _Said | None = None
+) -> Situation:
+    """What the customer asked (their words since our last answer) and in what context."""
+    said = said or _said_around(message)
+    asked = []
+    for ident, kind, words in said.recent:
+        if kind != MessageType.INCOMING:
+            break  # what came before our last answer was answered already
+        asked.append((ident, words))
+    # Told when the message was stored (None: too short to tell, so the customer's).
+    language = message.language or customer_language(thread.contact)
     order = thread.order
+    # The customer's first words in the conversation, unless they are the question.
+    opening = said.first if said.first and said.first[0] not in {i for i, _ in asked} else None
     return Situation(
-        question=" ".join(own_words(earlier.message_content) for earlier in reversed(asked)),
+        question=" ".join(own_words(words) for _, words in reversed(asked)),
         language=language,
         channel_type=_reply_channel_type(message, thread),
         order_status=order.status.value if order is not None and order.status else None,
         values=variables_for_thread(thread, None, language=language),
         thread_type=thread.thread_type.value if thread.thread_type else None,
-        topic=_opening(thread, asked),
+        topic=own_words(opening[1]) if opening else "",
     )
-
-
-def _opening(thread: CommunicationThread, asked: list[CommunicationMessage]) -> str:
-    """The customer's first words in the conversation, unless they are the question."""
-    first = db.session.scalar(
-        sa.select(CommunicationMessage)
-        .where(
-            CommunicationMessage.thread_id == thread.id,
-            CommunicationMessage.message_type == MessageType.INCOMING,
-        )
-        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
-        .limit(1)
-    )
-    if first is None or first in asked:
-        return ""
-    return own_words(first.message_content)
 
 
 def _reply_channel_type(message: CommunicationMessage, thread: CommunicationThread) -> str | None:
@@ -168,19 +229,6 @@ def _reply_channel_type(message: CommunicationMessage, thread: CommunicationThre
         if channel is not None and channel.channel_type.value in REPLY_CHANNELS:
             return channel.channel_type.value
     return None
-
-
-def _newer_customer_message(message: CommunicationMessage) -> bool:
-    newer = db.session.scalar(
-        sa.select(CommunicationMessage.id)
-        .where(
-            CommunicationMessage.thread_id == message.thread_id,
-            CommunicationMessage.message_type == MessageType.INCOMING,
-            CommunicationMessage.created_at > message.created_at,
-        )
-        .limit(1)
-    )
-    return newer is not None
 
 
 def _set_names(thread: CommunicationThread) -> list[str]:
@@ -209,27 +257,59 @@ def _whatsapp_channel_exists() -> bool:
 def _claim(
     message: CommunicationMessage,
     thread: CommunicationThread,
-    set_name: str,
+    set_names: list[str],
     situation: Situation,
-) -> uuid.UUID | None:
-    """The new set's id, or None when this message's set is stored (or being stored) already.
+) -> dict[str, uuid.UUID]:
+    """The new sets' ids by name; a set this message has stored (or is storing) already
+    is left out.
 
     A second job waits here for the first one's transaction: committed, it finds
-    the row and stores nothing; rolled back, it takes over.
+    the rows and stores nothing; rolled back, it takes over. All sets in one
+    statement, built once per process (a statement built anew per message is
+    compiled anew by SQLAlchemy, which cost more than the insert).
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = upsert_insert(SuggestionSet, dialect).values(
-        id=uuid.uuid4(),
-        message_id=message.id,
-        thread_id=thread.id,
-        set_name=set_name,
-        message_at=message.created_at,
-        language=situation.language,
-        channel_type=situation.channel_type,
-        order_status=situation.order_status,
-    )
-    return db.session.scalar(
-        insert.on_conflict_do_nothing(index_elements=["message_id", "set_name"]).returning(
-            SuggestionSet.id
-        )
+    statement = _claim_statement(db.session.get_bind().dialect.name, len(set_names))
+    values = {}
+    for n, set_name in enumerate(set_names):
+        values |= {
+            f"id_{n}": uuid.uuid4(),
+            f"message_id_{n}": message.id,
+            f"thread_id_{n}": thread.id,
+            f"set_name_{n}": set_name,
+            f"message_at_{n}": message.created_at,
+            f"language_{n}": situation.language,
+            f"channel_type_{n}": situation.channel_type,
+            f"order_status_{n}": situation.order_status,
+        }
+    rows = db.session.execute(statement, values).all()
+    # In the order asked for ("open" first), whichever order the rows came back in.
+    claimed = {row.set_name: row.id for row in rows}
+    return {name: claimed[name] for name in set_names if name in claimed}
+
+
+_CLAIM_COLUMNS = (
+    "id",
+    "message_id",
+    "thread_id",
+    "set_name",
+    "message_at",
+    "language",
+    "channel_type",
+    "order_status",
+)
+
+
+@functools.cache
+def _claim_statement(dialect: str, sets: int):
+    table = SuggestionSet.__table__
+    rows = [
+        {name: sa.bindparam(f"{name}_{n}", type_=table.c[name].type) for name in _CLAIM_COLUMNS}
+        for n in range(sets)
+    ]
+    # The table, not the model: an ORM insert given parameters is a bulk insert.
+    return (
+        upsert_insert(table, dialect)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["message_id", "set_name"])
+        .returning(table.c.id, table.c.set_name)
     )

@@ -214,13 +214,19 @@ def _moment(kind: str, match: re.Match[str], year_hint: int) -> Moment | None:
         return Moment("time", match.start(), match.end(), time=when)
     if kind == "weekday":
         return Moment(
-            "weekday", match.start(), match.end(),
-            weekday=_weekday(groups["weekday"]), exact=not groups["tail"],
+            "weekday",
+            match.start(),
+            match.end(),
+            weekday=_weekday(groups["weekday"]),
+            exact=not groups["tail"],
         )
     if kind == "relative":
         return Moment(
-            "relative", match.start(), match.end(),
-            offset=RELATIVE[groups["word"].lower()], exact=not groups["tail"],
+            "relative",
+            match.start(),
+            match.end(),
+            offset=RELATIVE[groups["word"].lower()],
+            exact=not groups["tail"],
         )
     return Moment("vague", match.start(), match.end(), exact=False)
 

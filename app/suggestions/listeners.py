@@ -1,8 +1,7 @@
 """Suggested replies react to the conversation's events, after the commit.
 
-* A customer's message: its suggestions are computed by a job (ids only), so
-  they are ready before anyone opens the thread. Inside a batch job the jobs
-  are handed to Redis together (:mod:`app.coalescing`).
+* A customer's message is not ranked here: its suggestions are ranked when a
+  composer first shows it (:func:`app.suggestions.compute.rank_latest`).
 * An agent's reply: what it did with the suggestions is decided (used, edited,
   ignored) and the ranking's prior learns from it.
 * A conversation resolved or closed, or rated: its replies are harvested (or,
@@ -11,32 +10,17 @@
 
 from __future__ import annotations
 
-from app.coalescing import hold
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.events import listens_to
 from app.extensions import db
-from app.jobs.queues import enqueue_many
 from app.models import CommunicationMessage, CommunicationThread
 from app.models.enums import MessageType
-from app.suggestions.compute import COMPUTE_JOB, enqueue_compute
 from app.suggestions.harvest import ENDED, enqueue_harvest
 from app.suggestions.outcomes import record_outcome
 from app.transactions import commit
 
 # What may end a conversation, or change how it ended.
 HARVEST_REASONS = frozenset({"edit", "csat", "merged"})
-
-
-def _enqueue_computes(message_ids: list[str]) -> None:
-    enqueue_many(COMPUTE_JOB, [(message_id,) for message_id in message_ids])
-
-
-@listens_to(MessageCreated)
-def suggest_for_customer_message(event: MessageCreated) -> None:
-    if event.direction != "inbound" or event.message_type != MessageType.INCOMING.value:
-        return
-    if not hold("suggestions", _enqueue_computes, str(event.message_id)):
-        enqueue_compute(event.message_id)
 
 
 @listens_to(MessageCreated)

@@ -1,8 +1,9 @@
 """The suggestions the composer shows above the reply box, filled in as the thread is now.
 
-The set was ranked when the customer's message arrived; here it is only read
-(two indexed queries) and filled in through the templates' variable code, so
-a visit moved since then shows its new date. Past WhatsApp's 24-hour window
+The set was ranked when a composer first showed the customer's message
+(:func:`suggestions_due`, then ``rank_latest``); here it is only read (two
+indexed queries) and filled in through the templates' variable code, so a visit
+moved since then shows its new date. Past WhatsApp's 24-hour window
 the ``approved`` set is shown (approved templates, chosen in the template
 select as the window requires); otherwise the ``open`` one. Once an agent has
 replied to that message, or the customer wrote again since, nothing is shown; nor
@@ -30,7 +31,7 @@ from app.models import (
     User,
 )
 from app.models.enums import ChannelType, MessageType, Role
-from app.suggestions.compute import APPROVED, OPEN
+from app.suggestions.compute import APPROVED, OPEN, unranked_message
 from app.suggestions.placeholders import title_of, without_greeting
 
 DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
@@ -66,7 +67,7 @@ def latest_set(thread: CommunicationThread, set_name: str) -> SuggestionSet | No
             CommunicationMessage.thread_id == thread.id,
             CommunicationMessage.message_type == MessageType.INCOMING,
         )
-        .order_by(CommunicationMessage.created_at.desc())
+        .order_by(CommunicationMessage.created_at.desc(), CommunicationMessage.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -75,9 +76,7 @@ def latest_set(thread: CommunicationThread, set_name: str) -> SuggestionSet | No
     )
     return db.session.scalar(
         sa.select(SuggestionSet)
-        .options(
-            so.selectinload(SuggestionSet.suggestions).joinedload(ReplySuggestion.template)
-        )
+        .options(so.selectinload(SuggestionSet.suggestions).joinedload(ReplySuggestion.template))
         .where(
             SuggestionSet.thread_id == thread.id,
             SuggestionSet.message_id == latest_customer_message,
@@ -98,8 +97,8 @@ def offered_suggestions(
 
     ``window_closed``: WhatsApp's 24-hour window has closed on that channel.
     """
-    if channel is None or (agent is not None and agent.role not in DESK_ROLES):
-        return []  # a technician's phone has its own quick replies
+    if not shows_suggestions(channel, agent):
+        return []
     approved_only = window_closed and channel.channel_type == ChannelType.WHATSAPP_BUSINESS
     found = latest_set(thread, APPROVED if approved_only else OPEN)
     if found is None:
@@ -111,6 +110,20 @@ def offered_suggestions(
         if chip is not None and not _repeats(chip.text, said):
             offered.append(chip)
     return offered
+
+
+def shows_suggestions(channel: CommunicationChannel | None, agent: User | None) -> bool:
+    """A composer on ``channel`` shows chips to ``agent`` (a technician's phone has its
+    own quick replies)."""
+    return channel is not None and (agent is None or agent.role in DESK_ROLES)
+
+
+def suggestions_due(
+    thread: CommunicationThread, channel: CommunicationChannel | None, agent: User | None
+) -> bool:
+    """The composer would show chips for the customer's latest message, but none are
+    ranked yet: it asks for them in a request of their own (``rank_latest``)."""
+    return shows_suggestions(channel, agent) and unranked_message(thread) is not None
 
 
 # How far back a conversation's own answers are compared with the chips.

@@ -88,9 +88,7 @@ def record_outcome(reply: CommunicationMessage) -> str | None:
         decided_at=reply.created_at,
     )
     decided = db.session.scalar(
-        insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(
-            SuggestionOutcome.id
-        )
+        insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(SuggestionOutcome.id)
     )
     if decided is None:
         return None  # an earlier reply decided already
@@ -107,7 +105,7 @@ def _answered_message_id(reply: CommunicationMessage) -> uuid.UUID | None:
             CommunicationMessage.message_type == MessageType.INCOMING,
             CommunicationMessage.created_at <= reply.created_at,
         )
-        .order_by(CommunicationMessage.created_at.desc())
+        .order_by(CommunicationMessage.created_at.desc(), CommunicationMessage.id.desc())
         .limit(1)
     )
 

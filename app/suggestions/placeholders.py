@@ -96,10 +96,16 @@ def _is_signature_line(line: str, signers: set[str]) -> bool:
     if not words or len(words) > 5:
         return False
     named = " ".join(words)
-    return named in signers or (
-        any(word in signers for word in words)
-        and all(word in signers or word in ("chargecars", "team", "van", "of") for word in words)
-    ) or named in ("chargecars", "team chargecars")
+    return (
+        named in signers
+        or (
+            any(word in signers for word in words)
+            and all(
+                word in signers or word in ("chargecars", "team", "van", "of") for word in words
+            )
+        )
+        or named in ("chargecars", "team chargecars")
+    )
 
 
 def without_greeting(text: str) -> str:

@@ -119,6 +119,7 @@ def rank_sets(
             harvested = search.harvested_sqlite(words)
             ranks = search.template_ranks_sqlite(words, everything)
     chosen = {}
+    feedback = _Feedback()  # read once for both sets
     for approved_only in approved:
         templates = {
             template_id: template
@@ -135,10 +136,11 @@ def rank_sets(
             situation,
             scored,
         )
-        _apply_feedback(scored)
+        _apply_feedback(scored, feedback)
         found = _one_per_answer(list(scored.values()), templates)[:limit]
         if len(found) < limit:
-            found += _most_used(situation, templates, {c.key for c in found}, limit - len(found))
+            taken = {c.key for c in found}
+            found += _most_used(situation, templates, taken, limit - len(found), feedback)
         chosen[approved_only] = found[:limit]
     return chosen
 
@@ -234,8 +236,9 @@ def _score_harvested(rows, situation: Situation, templates: dict, scored: dict) 
         _, template_id, body, title, language = max(hits, key=lambda hit: hit[0])
         if template_id is not None:
             template = templates[template_id]
-            candidate = Candidate(key, "template", template.display_name, template.language,
-                                  template_id=template_id)
+            candidate = Candidate(
+                key, "template", template.display_name, template.language, template_id=template_id
+            )
         else:
             candidate = Candidate(key, "reply", title, language or "nl", body=body)
         candidate.score = score
@@ -254,8 +257,14 @@ def _score_templates(ranks: dict, templates: dict, situation: Situation, scored:
         if key in scored:
             scored[key].score += score / 2  # its text agrees with the answers it gave
         else:
-            scored[key] = Candidate(key, "template", template.display_name, template.language,
-                                    template_id=template_id, score=score)
+            scored[key] = Candidate(
+                key,
+                "template",
+                template.display_name,
+                template.language,
+                template_id=template_id,
+                score=score,
+            )
 
 
 def _prior(offered: int, used: int, edited: int) -> float:
@@ -264,23 +273,48 @@ def _prior(offered: int, used: int, edited: int) -> float:
     return 0.6 + 1.2 * taken
 
 
-def _priors(keys: list[str]) -> dict[str, float]:
-    """The learned prior of each of ``keys`` that has a record."""
-    if not keys:
-        return {}
-    rows = db.session.execute(
-        sa.select(
-            SuggestionFeedback.candidate_key,
-            SuggestionFeedback.offered,
-            SuggestionFeedback.used,
-            SuggestionFeedback.edited,
-        ).where(SuggestionFeedback.candidate_key.in_(keys))
-    ).all()
-    return {key: _prior(offered, used, edited) for key, offered, used, edited in rows}
+class _Feedback:
+    """What agents did with candidates, read once per ranking: both sets of a WhatsApp
+    customer's message ask for mostly the same keys."""
+
+    def __init__(self) -> None:
+        self._priors: dict[str, float | None] = {}
+        self._most_used: list[str] | None = None
+
+    def priors(self, keys: list[str]) -> dict[str, float]:
+        """The learned prior of each of ``keys`` that has a record."""
+        missing = [key for key in keys if key not in self._priors]
+        if missing:
+            self._priors |= dict.fromkeys(missing)
+            rows = db.session.execute(
+                sa.select(
+                    SuggestionFeedback.candidate_key,
+                    SuggestionFeedback.offered,
+                    SuggestionFeedback.used,
+                    SuggestionFeedback.edited,
+                ).where(SuggestionFeedback.candidate_key.in_(missing))
+            ).all()
+            for key, offered, used, edited in rows:
+                self._priors[key] = _prior(offered, used, edited)
+        return {key: prior for key in keys if (prior := self._priors[key]) is not None}
+
+    def most_used(self) -> list[str]:
+        """The templates agents took most often (their candidate keys), most first."""
+        if self._most_used is None:
+            taken = SuggestionFeedback.used + SuggestionFeedback.edited
+            self._most_used = list(
+                db.session.execute(
+                    sa.select(SuggestionFeedback.candidate_key)
+                    .where(SuggestionFeedback.candidate_key.like("t:%"), taken > 0)
+                    .order_by(taken.desc())
+                    .limit(20)
+                ).scalars()
+            )
+        return self._most_used
 
 
-def _apply_feedback(scored: dict[str, Candidate]) -> None:
-    for key, prior in _priors(list(scored)).items():
+def _apply_feedback(scored: dict[str, Candidate], feedback: _Feedback) -> None:
+    for key, prior in feedback.priors(list(scored)).items():
         scored[key].score *= prior
 
 
@@ -308,18 +342,12 @@ def _one_per_answer(candidates: list[Candidate], templates: dict) -> list[Candid
     return sorted(chosen.values(), key=lambda c: (-c.score, c.key))
 
 
-def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: int) -> list:
+def _most_used(
+    situation: Situation, templates: dict, taken: set[str], wanted: int, feedback: _Feedback
+) -> list:
     """What agents took most often in this language, of the templates that fit the
     conversation (:data:`FILLERS`), to fill a set the question left short."""
-    rows = db.session.execute(
-        sa.select(SuggestionFeedback.candidate_key)
-        .where(
-            SuggestionFeedback.candidate_key.like("t:%"),
-            (SuggestionFeedback.used + SuggestionFeedback.edited) > 0,
-        )
-        .order_by((SuggestionFeedback.used + SuggestionFeedback.edited).desc())
-        .limit(20)
-    ).scalars()
+    rows = feedback.most_used()
     ranked = [key for key in rows if key not in taken]
     fitting = FILLERS.get(situation.thread_type or "", ()) + GENERAL_FILLERS
     by_key = {
@@ -331,7 +359,7 @@ def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: i
         by_key,
         key=lambda k: (fitting.index(by_key[k].template_category), -(by_key[k].usage_count or 0)),
     )
-    passed_over = _passed_over(list(by_key))
+    passed_over = _passed_over(list(by_key), feedback)
     filler = []
     for key in ranked + by_use:
         template = by_key.get(key)
@@ -340,13 +368,21 @@ def _most_used(situation: Situation, templates: dict, taken: set[str], wanted: i
         if key in passed_over:
             continue
         taken.add(key)
-        filler.append(Candidate(key, "template", template.display_name, template.language,
-                                template_id=template.id, score=0.0))
+        filler.append(
+            Candidate(
+                key,
+                "template",
+                template.display_name,
+                template.language,
+                template_id=template.id,
+                score=0.0,
+            )
+        )
         if len(filler) == wanted:
             break
     return filler
 
 
-def _passed_over(keys: list[str]) -> set[str]:
+def _passed_over(keys: list[str], feedback: _Feedback) -> set[str]:
     """Of ``keys``, those agents pass over more than they take: no filler."""
-    return {key for key, prior in _priors(keys).items() if prior < PASSED_OVER}
+    return {key for key, prior in feedback.priors(keys).items() if prior < PASSED_OVER}

@@ -11,14 +11,14 @@ scores with the context.
 
 from __future__ import annotations
 
+import functools
 import math
-import operator
+import threading
 import uuid
 from collections import Counter
-from functools import reduce
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from app.extensions import db
 from app.models import CommunicationTemplate, CommunicationThread, HarvestedReply
@@ -44,6 +44,7 @@ FIT_POWER = 0.5
 
 
 # --- PostgreSQL --------------------------------------------------------------------
+
 
 def terms(question: str, topic: str, terms_of) -> dict[str, float]:
     """The question's terms (each 1), and for a short one the conversation's opening
@@ -74,54 +75,104 @@ def idf(documents: int, containing: int) -> float:
 def rarity_pg(lexemes: dict[str, float]) -> dict[str, float]:
     """Each lexeme's weight: how rare it is among the most recent harvested replies
     (times its own weight: 1 in the question, less from the conversation's opening)."""
-    # ts_stat reads the documents of a query given as text; ours, a constant.
-    sample = f"SELECT document FROM harvested_replies ORDER BY replied_at DESC LIMIT {IDF_SAMPLE}"  # noqa: S608
-    documents = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            sa.select(HarvestedReply.id)
-            .order_by(HarvestedReply.replied_at.desc())
-            .limit(IDF_SAMPLE)
-            .subquery()
-        )
+    sample = (
+        sa.select(HarvestedReply.replied_at)
+        .order_by(HarvestedReply.replied_at.desc())
+        .limit(IDF_SAMPLE)
+        .subquery()
     )
-    stats = sa.func.ts_stat(sa.literal(sample, sa.Text)).table_valued("word", "ndoc")
-    containing = dict(
+    # The sample as it is now: its size and its two ends. Until a reply is harvested
+    # (or removed) it stays the same, and so do the counts already read from it.
+    seen = tuple(
         db.session.execute(
-            sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(list(lexemes)))
-        ).all()
+            sa.select(
+                sa.func.count(), sa.func.max(sample.c.replied_at), sa.func.min(sample.c.replied_at)
+            )
+        ).one()
     )
+    documents = seen[0]
+    containing = _SAMPLE_COUNTS.counts(seen, list(lexemes))
     return {
         lexeme: own * idf(documents or 0, containing.get(lexeme, 0))
         for lexeme, own in lexemes.items()
     }
 
 
-def _coverage_pg(document, weights: dict[str, float]):
+class _SampleCounts:
+    """How many of the sampled replies hold each lexeme, kept while the sample is the
+    same: reading them (``ts_stat`` parses all 2,000 documents) was most of PostgreSQL's
+    work for a suggestion."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sample: tuple | None = None
+        self._counts: dict[str, int] = {}
+
+    def counts(self, sample: tuple, lexemes: list[str]) -> dict[str, int]:
+        with self._lock:
+            if sample != self._sample:
+                # A new dict, not a cleared one: a thread reading the old one keeps it.
+                self._sample, self._counts = sample, {}
+            known = self._counts
+        missing = [lexeme for lexeme in lexemes if lexeme not in known]
+        if missing:
+            # ts_stat reads the documents of a query given as text; ours, a constant.
+            query = (
+                "SELECT document FROM harvested_replies "  # noqa: S608 (a constant)
+                f"ORDER BY replied_at DESC LIMIT {IDF_SAMPLE}"
+            )
+            stats = sa.func.ts_stat(sa.literal(query, sa.Text)).table_valued("word", "ndoc")
+            rows = db.session.execute(
+                sa.select(stats.c.word, stats.c.ndoc).where(stats.c.word.in_(missing))
+            ).all()
+            found = dict.fromkeys(missing, 0) | dict(rows)
+            with self._lock:
+                known.update(found)
+        return {lexeme: known[lexeme] for lexeme in lexemes}
+
+
+_SAMPLE_COUNTS = _SampleCounts()
+
+
+# The question's terms as a table the queries below read once: each lexeme's test in
+# the first part of a document (A) and anywhere, and its weight. The statements are
+# fixed text with the terms as arrays, so SQLAlchemy builds and compiles them once;
+# built as expressions, one CASE per lexeme, they cost more to build, compile and
+# look up in the statement cache than PostgreSQL spent running them.
+_TERMS = (
+    "terms AS MATERIALIZED (SELECT CAST(t.first AS tsquery) AS first, "
+    "CAST(t.anywhere AS tsquery) AS anywhere, t.weight FROM unnest("
+    "CAST(:firsts AS text[]), CAST(:anywheres AS text[]), CAST(:weights AS float8[])) "
+    "AS t(first, anywhere, weight))"
+)
+
+
+def _coverage_sql(document: str) -> str:
     """The share of the question's weight ``document`` has: a lexeme in its first
     part (labelled A) counts whole, in its second (B) ``REPLY_WORD``."""
-    total = sum(weights.values()) or 1.0
-    terms = []
-    for weight, quoted in zip(weights.values(), _quoted(list(weights)), strict=True):
-        first = sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)
-        anywhere = sa.cast(sa.literal(quoted, sa.Text), TSQUERY)
-        # Most lexemes are in neither part: one test for those, two for the rest.
-        part = sa.case((document.op("@@")(first), weight), else_=weight * REPLY_WORD)
-        terms.append(sa.case((document.op("@@")(anywhere), part), else_=0.0))
-    return reduce(operator.add, terms) / total
-
-
-def _fit_pg(document, lexemes: list[str]):
-    """The share of the answered question's lexemes (part A) that are among ``lexemes``."""
-    matched = reduce(
-        operator.add,
-        [
-            sa.case((document.op("@@")(sa.cast(sa.literal(quoted + ":A", sa.Text), TSQUERY)), 1),
-                    else_=0)
-            for quoted in _quoted(lexemes)
-        ],
+    return (
+        f"(SELECT coalesce(sum(CASE WHEN {document} @@ terms.anywhere THEN CASE WHEN "  # noqa: S608 (our constants only; values are bound)
+        f"{document} @@ terms.first THEN terms.weight ELSE terms.weight * {REPLY_WORD} END "
+        "ELSE 0 END), 0) FROM terms) / :total"
     )
-    asked = sa.func.length(sa.func.ts_filter(document, sa.literal_column("'{a}'::\"char\"[]")))
-    return sa.cast(matched, sa.Float) / sa.func.greatest(asked, 1)
+
+
+def _fit_sql(document: str) -> str:
+    """The share of the answered question's lexemes (part A) that are the question's."""
+    return (
+        f"CAST((SELECT count(*) FILTER (WHERE {document} @@ terms.first) FROM terms) AS float8)"  # noqa: S608 (our constants only; values are bound)
+        f" / greatest(length(ts_filter({document}, CAST('{{a}}' AS \"char\"[]))), 1)"
+    )
+
+
+def _terms_params(weights: dict[str, float]) -> dict:
+    quoted = _quoted(list(weights))
+    return {
+        "firsts": [q + ":A" for q in quoted],
+        "anywheres": quoted,
+        "weights": list(weights.values()),
+        "total": sum(weights.values()) or 1.0,
+    }
 
 
 # What the ranking reads of a harvested reply, in this order, before its share.
@@ -137,53 +188,58 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
-    """The 1,000 most recent harvested replies sharing a lexeme, each with its share."""
-    query = sa.cast(sa.literal(" | ".join(_quoted(list(lexemes))), sa.Text), TSQUERY)
-    recent = (
-        sa.select(HarvestedReply.id)
-        .where(HarvestedReply.document.op("@@")(query))
-        .order_by(HarvestedReply.replied_at.desc())
-        .limit(RECENT_MATCHES)
+@functools.cache
+def _harvested_statement() -> sa.TextClause:
+    names = ", ".join(
+        f"{'t' if column.table is CommunicationThread.__table__ else 'h'}.{column.key}"
+        for column in _CANDIDATE_COLUMNS
     )
-    recent = recent.subquery()
-    return db.session.execute(
-        sa.select(
-            *_CANDIDATE_COLUMNS,
-            (
-                _coverage_pg(HarvestedReply.document, weights)
-                * sa.func.power(_fit_pg(HarvestedReply.document, list(lexemes)), FIT_POWER)
-            ).label("rank"),
-        )
-        .join(recent, recent.c.id == HarvestedReply.id)
-        .join(CommunicationThread, CommunicationThread.id == HarvestedReply.thread_id)
-    ).all()
+    sql = (
+        f"WITH {_TERMS}, recent AS (SELECT id FROM harvested_replies "  # noqa: S608 (our constants only; values are bound)
+        "WHERE document @@ CAST(:query AS tsquery) ORDER BY replied_at DESC "
+        f"LIMIT {RECENT_MATCHES}) "
+        f"SELECT {names}, {_coverage_sql('h.document')} * "
+        f"power({_fit_sql('h.document')}, {FIT_POWER}) AS rank "
+        "FROM harvested_replies h JOIN recent ON recent.id = h.id "
+        "JOIN communication_thread t ON t.id = h.thread_id"
+    )
+    typed = [sa.column(column.key, column.type) for column in _CANDIDATE_COLUMNS]
+    return sa.text(sql).columns(*typed, sa.column("rank", sa.Float))
+
+
+def harvested_pg(lexemes: dict[str, float], weights: dict[str, float]) -> list:
+    """The 1,000 most recent harvested replies sharing a lexeme, each with its share:
+    of the question's weight (coverage) times, to ``FIT_POWER``, the share of the
+    question it answered that this one asks too (fit). ``weights`` has the same
+    lexemes as ``lexemes``, weighed by rarity."""
+    params = _terms_params(weights) | {"query": " | ".join(_quoted(list(lexemes)))}
+    return db.session.execute(_harvested_statement(), params).all()
+
+
+@functools.cache
+def _template_ranks_statement() -> sa.TextClause:
+    # OFFSET 0 keeps the documents made once per template: pulled up into the outer
+    # query, each lexeme's test would make them again.
+    config = "CASE WHEN language LIKE 'en%' THEN 'english'::regconfig ELSE 'dutch'::regconfig END"
+    sql = (
+        f"WITH {_TERMS}, documents AS (SELECT id, setweight(to_tsvector({config}, "  # noqa: S608 (our constants only; values are bound)
+        "concat_ws(' ', display_name, description)), 'A') || setweight(to_tsvector("
+        f"{config}, concat_ws(' ', subject_template, message_template)), 'B') AS document "
+        "FROM communication_template WHERE id IN :ids OFFSET 0) "
+        f"SELECT id, {_coverage_sql('document')} AS rank FROM documents"
+    )
+    return (
+        sa.text(sql)
+        .bindparams(sa.bindparam("ids", expanding=True))
+        .columns(sa.column("id", CommunicationTemplate.__table__.c.id.type), sa.column("rank"))
+    )
 
 
 def template_ranks_pg(weights: dict[str, float], templates: dict) -> dict[uuid.UUID, float]:
     if not templates:
         return {}
-    T = CommunicationTemplate
-    config = sa.case(
-        (T.language.like("en%"), sa.cast("english", REGCONFIG)),
-        else_=sa.cast("dutch", REGCONFIG),
-    )
-    named = sa.func.concat_ws(" ", T.display_name, T.description)
-    text = sa.func.concat_ws(" ", T.subject_template, T.message_template)
-    weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
-    document = sa.func.setweight(sa.func.to_tsvector(config, named), weight_a).op("||")(
-        sa.func.setweight(sa.func.to_tsvector(config, text), weight_b)
-    )
-    # OFFSET 0 keeps the documents made once per template: pulled up into the outer
-    # query, each lexeme's test would make them again.
-    documents = (
-        sa.select(T.id.label("id"), document.label("document"))
-        .where(T.id.in_(list(templates)))
-        .offset(0)
-        .subquery()
-    )
     rows = db.session.execute(
-        sa.select(documents.c.id, _coverage_pg(documents.c.document, weights))
+        _template_ranks_statement(), _terms_params(weights) | {"ids": list(templates)}
     ).all()
     return {template_id: float(value) for template_id, value in rows if value > 0}
 

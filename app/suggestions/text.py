@@ -84,4 +84,3 @@ def read_sqlite_document(document: str | None) -> tuple[set[str], set[str]]:
     asked, _, rest = text.partition(QUESTION_END)
     question = set(asked.split())
     return question, question | set(rest.split())
-

@@ -16,7 +16,7 @@ from app.channels.whatsapp.window import WindowState
 from app.conversations import withdraw_outbound
 from app.database import utcnow
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, User
-from app.suggestions.offer import offered_suggestions
+from app.suggestions.offer import offered_suggestions, suggestions_due
 from app.threads.drafts import drafts_for, save_draft
 from app.threads.services import TYPED
 from app.threads.template_choice import VARIABLE_PREFIX
@@ -35,9 +35,13 @@ def composer_extras(
     open_window = window is not None and window.is_open
     closes_at = window.closes_at if open_window else None
     window_closed = window is not None and not window.is_open
+    suggestions = offered_suggestions(thread, channel, user, window_closed=window_closed)
     return {
         "drafts": drafts_for(user, thread),
-        "suggestions": offered_suggestions(thread, channel, user, window_closed=window_closed),
+        "suggestions": suggestions,
+        # Not ranked yet: the row ranks them in a request of its own, so the page
+        # opens as fast as ever.
+        "suggestions_due": not suggestions and suggestions_due(thread, channel, user),
         "window_closes_at": closes_at,
         "window_countdown": countdown_text(closes_at) if closes_at else None,
     }

@@ -15,7 +15,6 @@ from app.transactions import commit
 bp = Blueprint("customer", __name__)
 
 
-
 def _panel(thread, status: int = 200, *, error=None, form=None):
     html = render_template(
         "threads/_customer.html",

@@ -1,8 +1,10 @@
 """The composer's suggested replies (issue 33): the row of chips, and noting a pick.
 
-The chips come with the composer; this partial is what an open thread fetches
-when ``suggestions:ready`` says a customer's new message has its set, so only
-the row is swapped and what the agent typed stays. A pick only puts the text
+The chips come with the composer once ranked; this partial is what the composer
+fetches when they are not (a customer's message nobody has looked at yet), and
+what an open thread fetches when the customer writes again, so only the row is
+swapped and what the agent typed stays. Fetching it ranks the latest customer
+message's suggestions if nobody has (``rank_latest``). A pick only puts the text
 into the reply box (static/js/suggestions.js); nothing is ever sent from here.
 """
 
@@ -16,7 +18,8 @@ from flask_login import current_user
 from app.auth.decorators import login_required
 from app.channels.whatsapp.window import service_window
 from app.models.enums import ChannelType
-from app.suggestions.offer import offered_suggestions
+from app.suggestions.compute import rank_latest
+from app.suggestions.offer import offered_suggestions, shows_suggestions
 from app.suggestions.outcomes import record_pick
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import reachable_channels
@@ -40,6 +43,8 @@ def row(thread_id):
         and channel.channel_type == ChannelType.WHATSAPP_BUSINESS
         and not service_window(thread).is_open
     )
+    if shows_suggestions(channel, current_user):
+        rank_latest(thread)  # nothing to do once ranked (one indexed read)
     suggestions = offered_suggestions(thread, channel, current_user, window_closed=closed)
     return render_template("threads/_suggestions.html", thread=thread, suggestions=suggestions)
 

@@ -32,6 +32,8 @@ from app.transactions import after_commit
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# What a stored event notifies on PostgreSQL; the workers' consumers listen.
+NOTIFY_CHANNEL = "switchboard_inbound"
 # Headers worth keeping with the event; signatures are kept for audits, cookies never.
 KEPT_HEADERS = (
     "content-type",
@@ -126,6 +128,10 @@ def record_event(
         return existing, False
     if process:
         event_id = str(values["id"])
+        if _consumers_listen():
+            # Heard by the workers' consumers when this transaction commits.
+            notify = sa.text("SELECT pg_notify(:channel, '')")
+            db.session.execute(notify, {"channel": NOTIFY_CHANNEL})
         after_commit(lambda: hand_to_workers(event_id))
     return InboundWebhookEvent(**values), True
 
@@ -169,12 +175,15 @@ def store_event(
     return str(event_id), True
 
 
+# The notification wakes the workers' consumers (app.webhooks.consumer) once the row
+# is committed, and only for a new row: a duplicate returns nothing and notifies no one.
 _PG_INSERT = (
-    "INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, dedupe_key, "
-    "raw_body, headers, event_type, processing_state, attempts) "
+    "WITH stored AS (INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, "
+    "dedupe_key, raw_body, headers, event_type, processing_state, attempts) "
     "VALUES (%(id)s, %(created_at)s, %(updated_at)s, %(source)s, %(dedupe_key)s, %(raw_body)s, "
     "%(headers)s, %(event_type)s, %(processing_state)s, %(attempts)s) "
-    "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id"
+    "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id) "
+    "SELECT id, pg_notify(%(channel)s, '') FROM stored"
 )
 _local = threading.local()
 
@@ -188,7 +197,10 @@ def _insert_with_psycopg(values: dict):
     connection is replaced and the insert tried once more.
     """
     params = dict(
-        values, headers=Jsonb(values["headers"]), processing_state=values["processing_state"].value
+        values,
+        headers=Jsonb(values["headers"]),
+        processing_state=values["processing_state"].value,
+        channel=NOTIFY_CHANNEL,
     )
     for attempt in (1, 2):
         connection = thread_connection()
@@ -259,16 +271,28 @@ def _insert_statement() -> sa.TextClause:
 # --- from the web process to the workers ---------------------------------------
 #
 # The webhook answers as soon as the event is committed, so handing it on must be
-# cheap: its id joins the process's batched LPUSH onto a Redis list. Each worker.py runs a pump that
-# moves ids from that list into RQ jobs; an id lost between the commit and the
-# push (Redis down for a moment) is found again by ``requeue_stalled_events``.
-# In the embedded mode the web process is the worker, so the job is queued directly.
+# cheap. On PostgreSQL the insert's own notification wakes every worker.py's
+# consumer, which claims the event from the table (app.webhooks.consumer): no
+# Redis on the way. Otherwise (SQLite with Redis) its id joins the process's
+# batched LPUSH onto a Redis list, and each worker.py's pump moves ids from that
+# list into RQ jobs; an id lost between the commit and the push (Redis down for a
+# moment) is found again by ``requeue_stalled_events``. In the embedded mode the
+# web process is the worker, so the job is queued directly.
 
 INBOX_KEY = "switchboard:webhook-inbox"
 
 
+def _consumers_listen() -> bool:
+    """Whether workers take events from the database (``worker.py`` on PostgreSQL),
+    woken by the notification that stored them, rather than through Redis."""
+    broker = current_app.extensions["broker"]
+    return not broker.embedded and db.engine.dialect.name == "postgresql"
+
+
 def hand_to_workers(event_id: str) -> None:
     broker = current_app.extensions["broker"]
+    if _consumers_listen():
+        return  # the insert's notification (or the consumers' next look) hands it on
     if not broker.embedded:
         broker.lists.push(INBOX_KEY, event_id, left=True)  # batched; see app.jobs.list_pusher
         return

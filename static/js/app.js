@@ -79,7 +79,13 @@
     if (!target || target.isConnected || target.id !== "inbox") return;
     event.preventDefault();
     const inbox = document.getElementById("inbox");
-    if (inbox) htmx.ajax("GET", inbox.dataset.refreshUrl || event.detail.path, { target: "#inbox", swap: "outerHTML" });
+    // Asked again as it was asked: a live refresh stays one (it must not replace a
+    // search being typed, see htmx:beforeSwap below).
+    const headers = {};
+    if (event.detail.headers["X-Live-Refresh"]) headers["X-Live-Refresh"] = "1";
+    if (inbox) {
+      htmx.ajax("GET", inbox.dataset.refreshUrl || event.detail.path, { target: "#inbox", swap: "outerHTML", headers: headers });
+    }
   });
 
   document.body.addEventListener("htmx:beforeSwap", function (event) {
@@ -172,7 +178,7 @@
   });
 
   // notifications.js (the bell) and other pages' scripts listen to these.
-  ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new", "suggestions:ready"].forEach((name) => {
+  ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
     socket.on(name, (detail) => {
       document.dispatchEvent(new CustomEvent("switchboard:" + name, { detail: detail }));
     });

@@ -75,7 +75,9 @@
 
   function pending() {
     return Array.from(draftBoxes()).some(function (box) {
-      return !box.readOnly && box.dataset.savedValue !== box.value;
+      // Not remembered yet (the page is still starting): what it shows is the server's.
+      const saved = box.dataset.savedValue;
+      return !box.readOnly && saved !== undefined && saved !== box.value;
     });
   }
 
@@ -107,6 +109,8 @@
   // draft that sending has just cleared. A save already on its way counts too.
   document.addEventListener("htmx:confirm", function (event) {
     if (!event.target.closest || !event.target.closest("#composer")) return;
+    // The suggestions' row fetches itself inside the composer; the box stays.
+    if (event.target.closest("#suggestions")) return;
     if (!pending() && !inFlight) return;
     event.preventDefault();
     saveAll().then(function () { event.detail.issueRequest(true); });

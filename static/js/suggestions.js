@@ -6,13 +6,17 @@
 // caret. Nothing is sent: Send stays the agent's. The form carries the chosen
 // suggestion's id (the reply's outcome: used or edited), and the pick is noted
 // at once. Past WhatsApp's 24-hour window a chip is an approved template and is
-// chosen in the template select, as the "/" list does. When a customer's new
-// message has its suggestions (`suggestions:ready`), only the row is fetched
-// again: what the agent typed stays.
+// chosen in the template select, as the "/" list does. When the customer writes
+// again, only the row is fetched (the server ranks the new message then): what
+// the agent typed stays.
 (function () {
   "use strict";
 
   let lastInserted = null; // the text the last pick put in, while untouched
+  const caretSet = new WeakSet(); // reply boxes the agent has been in since the page came
+  document.addEventListener("focusin", function (event) {
+    if (event.target.id === "reply-content") caretSet.add(event.target);
+  });
 
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -48,11 +52,17 @@
       box.value = text;
       box.setSelectionRange(text.length, text.length);
     } else {
-      const start = box.selectionStart;
-      const end = box.selectionEnd;
+      // A box never in use since the page came (a draft brought back) has its caret
+      // at the start: the suggestion goes after what is there. Otherwise at the caret
+      // the agent left (a click on a chip takes the focus, not the caret).
+      const used = caretSet.has(box);
+      const start = used ? box.selectionStart : current.length;
+      const end = used ? box.selectionEnd : current.length;
       const before = current.slice(0, start);
+      const after = current.slice(end);
       const gap = before && !/\n$/.test(before) ? "\n" : "";
-      box.value = before + gap + text + current.slice(end);
+      const tail = after && !/^\n/.test(after) ? "\n" : "";
+      box.value = before + gap + text + tail + after;
       const caret = (before + gap + text).length;
       box.setSelectionRange(caret, caret);
     }
@@ -110,14 +120,75 @@
     pick(chip);
   });
 
-  // A new customer message's suggestions: fetch the row alone, for the channel chosen.
-  document.addEventListener("switchboard:suggestions:ready", function (event) {
-    const page = document.getElementById("thread");
+  // The row is fetched (and ranked by the server when it must be) one request at a
+  // time: asked again while one is on its way, it is fetched once more after it, so
+  // the last answer is for the customer's newest message. Not through htmx.ajax: its
+  // page-wide queue has room for one waiting request, and a ranking that took a
+  // moment let the list's refresh take the timeline's place (the new message missing).
+  let loading = false;
+  let again = false;
+
+  function fetchRow() {
     const row = document.getElementById("suggestions");
-    if (!page || !row || !window.htmx || page.dataset.threadId !== event.detail.thread_id) return;
+    if (!row || !window.htmx) return;
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
     const channel = document.querySelector("#reply-form [name=channel_id]");
     const query = channel && channel.value ? "?channel_id=" + encodeURIComponent(channel.value) : "";
-    htmx.ajax("GET", row.dataset.url + query, { target: "#suggestions", swap: "outerHTML" });
+    fetch(row.dataset.url + query, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("suggestions: " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        // A composer drawn again meanwhile (another channel) brought its own row.
+        if (document.getElementById("suggestions") === row) {
+          htmx.swap(row, html, { swapStyle: "outerHTML" });
+        }
+      })
+      .catch(function () {
+        // No chips this time (the next message, or opening the conversation again,
+        // asks again); the reply box is what matters.
+        if (row.isConnected && row.getAttribute("aria-busy")) {
+          row.removeAttribute("aria-busy");
+          row.hidden = true;
+        }
+      })
+      .finally(function () {
+        loading = false;
+        if (again) {
+          again = false;
+          fetchRow();
+        }
+      });
+  }
+
+  // Not ranked yet when the page (or the composer) came: the row asks for itself.
+  function fetchIfDue(root) {
+    const row = root && root.querySelector ? root.querySelector("#suggestions[data-due]") : null;
+    if (!row) return;
+    row.removeAttribute("data-due"); // asked for once (htmx:load also comes for the page)
+    fetchRow();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    fetchIfDue(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    const elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "suggestions") return; // the row's own answer
+    fetchIfDue(elt);
+  });
+
+  // The customer wrote again: fetch the row alone, for the channel chosen.
+  document.addEventListener("switchboard:message:new", function (event) {
+    const detail = event.detail || {};
+    const page = document.getElementById("thread");
+    if (!page || page.dataset.threadId !== detail.thread_id) return;
+    if (!detail.message || detail.message.direction !== "inbound") return;
+    fetchRow();
   });
 
   // The reply box emptied (sent, or cleared by hand): the next pick starts afresh.

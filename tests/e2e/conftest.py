@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS
+
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 HEADLESS_SHELL_PATH = os.environ.get(
     "CHROMIUM_HEADLESS_SHELL_PATH", "/usr/bin/chromium-headless-shell"
@@ -40,9 +42,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Assertions wait as long as actions do (Playwright's own default is 5 s): the
-# first pages of a run render on a cold server.
-expect.set_options(timeout=10_000)
+# Assertions wait as long as actions do (Playwright's own default is 5 s).
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
 def pytest_configure(config):
@@ -79,6 +80,7 @@ class CspWatchedBrowser:
 
     def new_context(self, **options):
         context = self._browser.new_context(**options)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         context.add_init_script(CSP_LISTENER)
         context.on("console", self._console)
         return context
@@ -154,6 +156,7 @@ def no_csp_violations(request):
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     yield page
     context.close()

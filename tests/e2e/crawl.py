@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import Page
 
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, has_second_factor, second_factor_code
 
 Check = Callable[[Page, str], list[str]]
@@ -119,7 +120,7 @@ def crawl(browser, role: Role, check: Check, dark: bool = False) -> list[str]:
         color_scheme="dark" if dark else "light",
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     problems: list[str] = []
     try:
         sign_in(page, role)

@@ -26,6 +26,7 @@ from app.models import CommunicationThread, Contact, Integration, User
 from app.seed.demo import DEMO_PASSWORD, load_demo_data
 from tests.e2e.axe import axe_violations
 from tests.e2e.test_content_security_policy import assert_htmx_as_configured
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
 from tests.portal_support import build_world
 
@@ -263,7 +264,7 @@ def test_no_serious_or_critical_violations(app, live_server, browser, make_user,
     context = browser.new_context(locale="nl-NL", **device)
     try:
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         results = sign_in_checking(page, live_server.url, email, password)
         results.update(crawl(app, page, live_server.url, [start, *_linked_nowhere(role)], skip))
         # The error page, as a mistyped address shows it to this role.

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.jobs.queues import enqueue
 from app.models.enums import ChannelType
 from tests import factories
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, has_second_factor, second_factor_code
 from tests.jobs import drain_queues
 
@@ -43,7 +44,7 @@ def _dutch_admin_page(browser, live_server, make_user, viewport):
     db.session.remove()
     context = browser.new_context(viewport=viewport, locale="nl-NL", has_touch=viewport is PHONE)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     failures: list[str] = []
 
     def note_failure(response) -> None:

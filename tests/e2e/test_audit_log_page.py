@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 
 
 def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_user):
@@ -23,7 +24,7 @@ def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_us
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/channels/")
@@ -53,7 +54,7 @@ def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_us
 
     phone = browser.new_context(viewport={"width": 375, "height": 812})
     page = phone.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/audit")
@@ -83,7 +84,7 @@ def test_the_changes_column_fits_beside_the_others_in_dutch(live_server, browser
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/audit")

@@ -14,6 +14,7 @@ from app.models.enums import ChannelType, TemplateChannelType
 from app.webhooks.events import pump_inbox
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes import whatsapp as wa
 
 
@@ -56,14 +57,14 @@ def test_agent_replies_with_template_and_colleague_sees_it_live(
 
     colleague = browser.new_context(viewport={"width": 1280, "height": 800})
     colleague_thread = colleague.new_page()
-    colleague_thread.set_default_timeout(15_000)
+    colleague_thread.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(colleague_thread, live_server.url, "daan@switchboard.test")
     colleague_thread.goto(thread_url)
     colleague_thread.wait_for_function(
         "() => window.switchboardSocket && window.switchboardSocket.connected"
     )
     colleague_inbox = colleague.new_page()
-    colleague_inbox.set_default_timeout(15_000)
+    colleague_inbox.set_default_timeout(ACTION_TIMEOUT_MS)
     colleague_inbox.goto(f"{live_server.url}/inbox")
     colleague_inbox.wait_for_function(
         "() => window.switchboardSocket && window.switchboardSocket.connected"
@@ -71,7 +72,7 @@ def test_agent_replies_with_template_and_colleague_sees_it_live(
 
     agent = browser.new_context(viewport={"width": 1280, "height": 800})
     page = agent.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
     expect(page.locator(".thread-row")).to_have_count(2)

@@ -78,19 +78,26 @@ def test_most_urgent_first_puts_customers_waiting_above_an_overdue_internal_note
     notes = factories.channel(ChannelType.INTERNAL_COMMENT, channel_name="Notes")
     now = utcnow()
     factories.thread(
-        notes, None, thread_subject="Notitie: voorraad tellen", priority=Priority.LOW,
+        notes,
+        None,
+        thread_subject="Notitie: voorraad tellen",
+        priority=Priority.LOW,
         response_due_at=now - timedelta(days=4),
     )
     factories.thread(
-        whatsapp, factories.contact(display_name="Kees Kaya"),
+        whatsapp,
+        factories.contact(display_name="Kees Kaya"),
         thread_subject="Monteur niet gekomen",
-        status=ThreadStatus.ESCALATED, priority=Priority.URGENT,
+        status=ThreadStatus.ESCALATED,
+        priority=Priority.URGENT,
         response_due_at=now + timedelta(minutes=30),
     )
     factories.thread(
-        whatsapp, factories.contact(display_name="Linda Jansen"),
+        whatsapp,
+        factories.contact(display_name="Linda Jansen"),
         thread_subject="Laadpaal defect",
-        priority=Priority.CRITICAL, response_due_at=now + timedelta(minutes=30),
+        priority=Priority.CRITICAL,
+        response_due_at=now + timedelta(minutes=30),
     )
     db.session.commit()
 

@@ -25,6 +25,7 @@ from app.planning.board import week_key
 from tests import factories
 from tests.e2e.keyboard import tab_to
 from tests.e2e.test_admin_pages import sign_in_dutch
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import customer_writes
 from tests.planning_support import approved_order, working_day
 
@@ -66,7 +67,7 @@ def _conversation(make_user):
 def _desk(browser):
     context = browser.new_context(viewport=DESK, locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     return context, page
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import opened
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.microsoft_support import CALLBACK_PATH, entra_fake
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post':UserWarning")
@@ -31,7 +32,7 @@ def microsoft_page(browser, live_server, app, entra):
     entra.redirect_uris.add(live_server.url + CALLBACK_PATH)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     yield page
     context.close()
 

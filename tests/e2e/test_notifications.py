@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import customer_writes
 
 # Screenshots for a person to look at, outside the repository (set SHOTS_DIR to keep them).
@@ -52,7 +53,7 @@ def test_a_customer_reply_rings_the_bell_live_and_the_panel_closes_every_way(
     whatsapp, (jan, eva), threads = _world(make_user)
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
     page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
@@ -120,7 +121,7 @@ def test_the_panel_on_a_phone(live_server, browser, make_user):
     customer_writes(whatsapp, jan, "wamid.e2e3", "Hij knippert nog steeds rood")
     context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     expect(page.locator("#bell-count")).to_have_text("1")
     page.locator("#bell").click()

@@ -48,6 +48,7 @@ from app.planning.board import week_key
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.e2e.test_planning_board import _sign_in_dutch
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import PASSWORD, second_factor_code, serving
 from tests.mobile_support import png_bytes, sign_on_canvas
@@ -176,7 +177,7 @@ def _manager_approves_and_plans(browser, base_url: str, number: str, technician)
     today = local_today()
     context = browser.new_context(viewport=DESK, locale="nl-NL", timezone_id="Europe/Amsterdam")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         _sign_in_dutch(page, base_url, MANAGER)
         page.goto(f"{base_url}/orders/{number}")
@@ -214,7 +215,7 @@ def _technician_does_the_visit(browser, base_url: str, number: str) -> None:
         timezone_id="Europe/Amsterdam",
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         page.goto(f"{base_url}/login")
         page.locator("#email").fill(TECHNICIAN)

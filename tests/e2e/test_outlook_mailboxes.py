@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 
 SCREENSHOT = os.environ.get("OUTLOOK_MAILBOX_SCREENSHOT")
 
@@ -21,7 +22,7 @@ def test_admin_adds_a_shared_mailbox(app, live_server, browser, make_user):
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/mailboxes/")
@@ -57,7 +58,7 @@ def test_admin_adds_a_shared_mailbox(app, live_server, browser, make_user):
     # On a phone, in the dark theme: one column, nothing off screen.
     phone = browser.new_context(viewport={"width": 375, "height": 812}, color_scheme="dark")
     page = phone.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/mailboxes/")

@@ -16,9 +16,7 @@ def test_api_docs_lead_to_the_guide_and_its_error_codes(live_server, browser, wi
         page.get_by_role("link", name="Partners: aan de slag en foutcodes (in het Engels)").click()
         expect(page).to_have_url(f"{live_server.url}/api/docs/partners")
         expect(page.get_by_role("heading", name="Getting started", exact=True)).to_be_visible()
-        expect(page.locator("pre code.language-python").first).to_contain_text(
-            "Webhook(os.environ"
-        )
+        expect(page.locator("pre code.language-python").first).to_contain_text("Webhook(os.environ")
         page.get_by_role("link", name="at the end").click()
         expect(page).to_have_url(f"{live_server.url}/api/docs/partners#error-codes")
         expect(page.get_by_role("heading", name="Error codes")).to_be_in_viewport()

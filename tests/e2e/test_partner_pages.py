@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Contact
 from app.models.enums import ContactType
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.partner_support import add_articles, make_partner, seed_002_order
 
 
@@ -35,7 +36,7 @@ def test_admin_follows_a_flagged_partner_order_on_a_phone(live_server, browser, 
 
     context = browser.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "admin@switchboard.test")
         page.goto(f"{live_server.url}/partners")
@@ -84,7 +85,7 @@ def test_an_agent_sees_what_a_partner_sent_for_a_known_customer(
     for width, height in ((1440, 900), (375, 812)):
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         try:
             sign_in(page, live_server.url, "agent@switchboard.test")
             page.goto(f"{live_server.url}/orders/{number}")

@@ -9,6 +9,7 @@ import os
 from playwright.sync_api import expect
 
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.test_partner_performance import build_fixture
 
 SHOTS = os.environ.get("PARTNER_PERFORMANCE_SHOTS")  # a folder, to look at the page
@@ -25,7 +26,7 @@ def test_admin_reads_partner_performance_in_dutch(live_server, browser, make_use
     for width, height in ((1440, 900), (375, 812)):
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         try:
             sign_in(page, live_server.url, "admin@switchboard.test")
             page.goto(f"{live_server.url}/partners/")

@@ -80,9 +80,7 @@ def test_an_admin_grants_status_reach_and_writes_a_note_for_the_partner(
         page.get_by_label("Interne reden (alleen voor collega's)").fill(
             "Klant belde, korting gegeven"
         )
-        page.get_by_label("Notitie voor de partner (de partner ziet dit)").fill(
-            "Offerte getekend"
-        )
+        page.get_by_label("Notitie voor de partner (de partner ziet dit)").fill("Offerte getekend")
         _shot(page, "order-status-form")
         page.get_by_role("button", name="Status wijzigen").click()
         history = page.locator("#history")

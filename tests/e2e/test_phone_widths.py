@@ -19,13 +19,14 @@ from app.extensions import db
 from app.models.enums import ChannelType, Priority
 from tests import factories
 from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page, sign_in_dutch
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import visit
 
 
 def _phone(browser):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     return context, page
 
 

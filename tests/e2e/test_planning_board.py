@@ -20,6 +20,7 @@ from app.models.enums import OrderStatus
 from app.planning.board import week_key
 from app.planning.services import PlanRequest, save_plan
 from app.transactions import commit
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, second_factor_code
 from tests.planning_support import approved_order, working_day
 
@@ -153,7 +154,7 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
     # A Dutch planner's browser: date and time fields in Dutch form.
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         _sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week}")
@@ -222,7 +223,7 @@ def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_
     _week(manager, team, monday)
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         _sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week_key(monday)}")

@@ -12,6 +12,7 @@ import os
 from playwright.sync_api import expect
 
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.portal_support import build_world
 
 SHOTS = os.environ.get("PORTAL_SHOTS")
@@ -36,7 +37,7 @@ def test_partner_user_walks_the_portal_and_replays_a_callback(live_server, brows
     for width, height, label in SIZES:
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         try:
             sign_in(page, live_server.url, alpha.user_email)
             page.wait_for_url(f"{live_server.url}/portal/")

@@ -14,6 +14,7 @@ from app.models import CommunicationMessage
 from app.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import customer_writes
 
 
@@ -27,7 +28,7 @@ def _agent(make_user, email, name, team):
 def _open(browser, base_url, email, path):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, base_url, email)
     page.wait_for_url(re.compile(r"/inbox"))
     page.goto(f"{base_url}{path}")

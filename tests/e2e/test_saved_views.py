@@ -15,6 +15,7 @@ from app.transactions import commit
 from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import receive
 
 
@@ -29,7 +30,7 @@ def _customer_writes(channel, text: str) -> None:
 def _signed_in(browser, base_url: str, email: str):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, base_url, email)
     expect(page).to_have_url(re.compile(r"/inbox$"))
     return context, page

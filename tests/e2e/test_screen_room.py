@@ -33,6 +33,7 @@ from app.extensions import db
 from app.models.enums import ChannelType, MessageType, ThreadStatus
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
@@ -237,7 +238,7 @@ def _seed(make_user):
 def desk(browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     yield page
     context.close()
 
@@ -379,7 +380,7 @@ def test_a_phone_shows_list_conversation_and_customer_as_views_back_walks(
     busy, _, _ = _seed(make_user)
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     phone = context.new_page()
-    phone.set_default_timeout(10_000)
+    phone.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(phone, live_server.url, "anouk@switchboard.test")
         phone.goto(f"{live_server.url}/inbox")

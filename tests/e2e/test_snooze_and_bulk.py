@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -41,7 +42,7 @@ def test_a_snoozed_conversation_leaves_the_list_and_comes_back(
     factories.thread(whatsapp, factories.contact(), assigned_team_id=team.id)
     db.session.commit()
 
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     expect(page).to_have_url(re.compile(r"/inbox$"))
     row = page.locator(f'.thread-row[data-thread-id="{thread.id}"]')
@@ -66,9 +67,7 @@ def test_a_snoozed_conversation_leaves_the_list_and_comes_back(
 
     # The clock moves to a minute past the wake time: back by itself (the wake-up
     # job runs every 5 s).
-    monkeypatch.setattr(
-        "app.conversations.snoozing.utcnow", lambda: wake_at + timedelta(minutes=1)
-    )
+    monkeypatch.setattr("app.conversations.snoozing.utcnow", lambda: wake_at + timedelta(minutes=1))
     expect(row).to_have_count(1, timeout=30_000)
     expect(page.locator("#timeline")).to_contain_text("Snooze ended")
     page.reload()
@@ -92,7 +91,7 @@ def test_bulk_assign_a_page_and_a_shift_clicked_range(live_server, page, make_us
         )
     db.session.commit()
 
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     sign_in(page, live_server.url, "anouk@switchboard.test")
     rows = page.locator(".thread-row")
     expect(rows).to_have_count(20)

@@ -1,11 +1,12 @@
 """Issue 33.1 in the browser: a customer asks about their planned installation date.
 
 The agent has the conversation open (1440×900, Dutch). The customer's WhatsApp
-message arrives; its suggestions are computed by the job and announced live, and
-the row of chips appears above the reply box. The first is the planning template
-with the order's real date filled in; Alt+1 puts it into the reply box (nothing is
-sent), the agent adds a line, and Send sends exactly that. A phone (375×812) shows
-the same chips. Screenshots: docs/screenshots/composer-suggestions.png and
+message arrives; the page hears of it and fetches the row of chips, ranked in that
+request, above the reply box. The first is the planning template with the order's
+real date filled in; Alt+1 puts it into the reply box (nothing is sent), the agent
+adds a line, and Send sends exactly that. A phone (375×812) shows the same chips,
+and those of a conversation nobody had opened yet (its row asks for itself).
+Screenshots: docs/screenshots/composer-suggestions.png and
 composer-suggestions-phone.png (or SCREENSHOT_DIR).
 """
 
@@ -35,15 +36,28 @@ QUESTION = "Goedemorgen, wanneer komt de monteur mijn laadpaal installeren? Dan 
 
 def _history(found) -> None:
     for n, question in enumerate(support.PLANNING_QUESTIONS):
-        support.past_conversation(found, question, template=found.templates["planning"],
-                                  number=f"CC-2026-0090{n}", phone=f"+3161000000{n}")
-    support.past_conversation(found, "De factuur klopt niet, het bedrag is te hoog.",
-                              template=found.templates["invoice"], number="CC-2026-00910",
-                              phone="+31610000010")
-    support.past_conversation(found, "Kan de installatie ook op een andere dag?",
-                              reply="Dat kan. Welke dagen komen u goed uit? Dan kijken we "
-                                    "samen met de planning naar een nieuw moment.",
-                              number="CC-2026-00911", phone="+31610000011")
+        support.past_conversation(
+            found,
+            question,
+            template=found.templates["planning"],
+            number=f"CC-2026-0090{n}",
+            phone=f"+3161000000{n}",
+        )
+    support.past_conversation(
+        found,
+        "De factuur klopt niet, het bedrag is te hoog.",
+        template=found.templates["invoice"],
+        number="CC-2026-00910",
+        phone="+31610000010",
+    )
+    support.past_conversation(
+        found,
+        "Kan de installatie ook op een andere dag?",
+        reply="Dat kan. Welke dagen komen u goed uit? Dan kijken we "
+        "samen met de planning naar een nieuw moment.",
+        number="CC-2026-00911",
+        phone="+31610000011",
+    )
 
 
 def _outgoing(thread_id):
@@ -76,13 +90,12 @@ def test_the_planning_question_gets_the_planning_template_with_the_real_date(
     sign_in(desk, live_server.url, found.agent.email)
     desk.goto(f"{live_server.url}/threads/{thread.id}")
     expect(desk.get_by_test_id("reply-content")).to_be_visible()
-    expect(desk.get_by_test_id("suggestions")).to_be_hidden()
+    # The customer's "Hallo" is ranked as the page opens (its row fetches itself).
+    expect(desk.get_by_test_id("suggestions")).not_to_have_attribute("aria-busy", "true")
 
-    # The customer asks; the job ranks, the page hears of it and shows the row.
+    # The customer asks; the page hears of it and fetches the row, ranked then.
     wait_for_live_refreshes(desk)
-    desk.wait_for_function(
-        "() => window.switchboardSocket && window.switchboardSocket.connected"
-    )
+    desk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
     customer_writes(found.whatsapp, contact, "wamid.planning", QUESTION)
     first = desk.get_by_test_id("suggestion-1")
     expect(first).to_be_visible(timeout=20_000)
@@ -95,13 +108,39 @@ def test_the_planning_question_gets_the_planning_template_with_the_real_date(
     assert _outgoing(thread.id) == []
 
     # A phone shows the same chips above the reply box.
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
-                                has_touch=True).new_page()
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    ).new_page()
     sign_in(phone, live_server.url, found.agent.email)
     phone.goto(f"{live_server.url}/threads/{thread.id}")
     expect(phone.get_by_test_id("suggestion-1")).to_be_visible()
     phone.get_by_test_id("suggestion-1").scroll_into_view_if_needed()
     phone.screenshot(path=str(SHOTS / "composer-suggestions-phone.png"))
+    # Another customer asked while nobody had their conversation open: nothing is
+    # ranked yet when it opens, and the row asks for itself.
+    piet, piets_order = support.customer(
+        found, name="Piet de Vries", phone="+31687654321", number="CC-2026-00043"
+    )
+    other, _ = support.asking(found, piet, piets_order, QUESTION)
+    phone.goto(f"{live_server.url}/threads/{other.id}")
+    expect(phone.get_by_test_id("suggestion-1").locator(".suggestion-title")).to_have_text(
+        "Planning installatie"
+    )
+    expect(phone.get_by_test_id("reply-content")).to_be_visible()  # in place, around the row
+    expect(phone.locator("#composer #suggestions")).to_have_count(1)
+    # A tap on a chip puts it where the agent left the caret, on lines of its own.
+    chip = phone.get_by_test_id("suggestion-1")
+    text = chip.get_attribute("data-text")
+    box = phone.get_by_test_id("reply-content")
+    box.fill("Hallo Piet,\n\nGroet")
+    box.evaluate("el => el.setSelectionRange(13, 13)")  # after "Hallo Piet,\n\n"
+    chip.tap()
+    expect(box).to_have_value(f"Hallo Piet,\n\n{text}\nGroet")
+    # The customer writes twice in a row: the chips end up answering the second.
+    phone.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    customer_writes(found.whatsapp, piet, "wamid.piet.1", QUESTION)
+    second = customer_writes(found.whatsapp, piet, "wamid.piet.2", "Of is het al ingepland?")
+    expect(phone.get_by_test_id("suggestion-1")).to_have_attribute("data-answers", str(second.id))
     phone.context.close()
 
     # One key puts it into the reply box; nothing is sent.

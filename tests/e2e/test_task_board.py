@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import InternalTask
 from app.models.enums import Priority, TaskStatus
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 
 
 def _no_sideways_scroll(page) -> None:
@@ -41,7 +42,7 @@ def test_agent_works_the_board_on_a_phone(live_server, browser, make_user):
 
     context = browser.new_context(viewport={"width": 375, "height": 740})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "agent@switchboard.test")
         expect(page).to_have_url(re.compile(r"/inbox$"))

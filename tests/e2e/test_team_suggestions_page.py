@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import customer_writes
 from tests.routing_support import INSTALLATION_COMPLAINT, desk, trained_model
 
@@ -41,7 +42,7 @@ def test_admin_turns_routing_on_and_an_agent_follows_a_suggestion(live_server, b
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, admin.email)
         page.goto(f"{live_server.url}/admin/assignment/")
@@ -69,7 +70,7 @@ def test_admin_turns_routing_on_and_an_agent_follows_a_suggestion(live_server, b
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, agent.email)
         page.goto(f"{live_server.url}/threads/{thread_id}")

@@ -23,6 +23,7 @@ from app.models.enums import MessageType, OrderStatus
 from app.orders.status_engine import change_entity_status
 from app.transactions import commit
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 812}
@@ -64,7 +65,7 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
     )
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))
@@ -157,9 +158,9 @@ def test_offline_taps_and_photo_arrive_in_order_once_and_a_stale_one_is_refused(
         expect(page.get_by_test_id("visit-queued")).to_have_count(0)
         expect(page.get_by_test_id("offline-banner")).to_be_hidden()
         expect(
-            page.get_by_test_id("visit").filter(has_text="CC-2026-00042").get_by_test_id(
-                "visit-status"
-            )
+            page.get_by_test_id("visit")
+            .filter(has_text="CC-2026-00042")
+            .get_by_test_id("visit-status")
         ).to_have_text("afgerond")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOT.with_name("technician-offline-replayed.png")))
@@ -207,7 +208,7 @@ def test_notes_made_offline_on_the_conversation_page_arrive_once_in_order(
         viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
     )
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))

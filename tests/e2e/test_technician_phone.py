@@ -12,6 +12,7 @@ from app.models import CommunicationThread, Order
 from app.models.enums import OrderStatus
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 740}
@@ -34,7 +35,7 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = phone.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))
@@ -85,7 +86,7 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
 
     desk = browser.new_context(viewport={"width": 1280, "height": 800})
     page = desk.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "agent@switchboard.test")
         expect(page).to_have_url(re.compile(r"/inbox$"))

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import opened
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import AuthActions, customer_writes
 from tests.jobs import drain_queues
 from tests.push_support import VAPID_SETTINGS, fake_push_service, visit_with_conversation
@@ -44,7 +45,7 @@ def test_a_customer_message_reaches_the_phone_as_a_notification(
     )
     phone.grant_permissions(["notifications"], origin=live_server.url)
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))

@@ -22,6 +22,7 @@ from app.models import (
 from app.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import visit
 from tests.partner_support import make_partner
 
@@ -33,7 +34,7 @@ UNDO_SECONDS = 3
 def phone(browser):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     yield page
     context.close()
 
@@ -49,9 +50,7 @@ def _left() -> dict:
     """What reached, or is on its way to, the partner or the customer."""
     return {
         "callbacks": _count(
-            sa.select(sa.func.count()).where(
-                OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK
-            )
+            sa.select(sa.func.count()).where(OutboundDelivery.kind == DeliveryKind.PARTNER_CALLBACK)
         ),
         "deliveries": _count(sa.select(sa.func.count()).select_from(OutboundDelivery)),
         # Sends of the conversation's messages: what the customer would get. (A

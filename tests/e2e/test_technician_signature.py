@@ -16,6 +16,7 @@ from app.models import CommunicationMessage, Order, VisitSignature
 from app.models.enums import OrderStatus
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.test_technician_offline import _wait_until_kept_offline
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import sign_on_canvas, visit
 
 PHONE = {"width": 375, "height": 812}
@@ -31,7 +32,7 @@ def test_the_customer_signs_on_the_phone_and_the_agent_sees_it(live_server, brow
         viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
     )
     page = phone.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))
@@ -50,8 +51,13 @@ def test_the_customer_signs_on_the_phone_and_the_agent_sees_it(live_server, brow
         expect(dialog.get_by_text("Laat de klant eerst tekenen.")).to_be_visible()
 
         canvas = dialog.get_by_test_id("signature-canvas")
-        assert page.evaluate("() => getComputedStyle(document.querySelector("
-                             "'[data-signature-canvas]')).touchAction") == "none"
+        assert (
+            page.evaluate(
+                "() => getComputedStyle(document.querySelector("
+                "'[data-signature-canvas]')).touchAction"
+            )
+            == "none"
+        )
         sign_on_canvas(page, canvas)
         expect(dialog.get_by_text("Laat de klant eerst tekenen.")).to_be_hidden()
         # Completing with a drawing not saved would lose it: asked to save first.
@@ -112,7 +118,7 @@ def test_a_signature_saved_without_a_signal_goes_with_the_offline_queue(
         viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
     )
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
         sign_in(page, live_server.url, "monteur@switchboard.test")
         expect(page).to_have_url(re.compile(r"/m/$"))

@@ -12,16 +12,17 @@ from tests import factories
 from tests.e2e.test_sign_in import sign_in
 
 
-def test_a_priority_change_on_a_technicians_thread_keeps_the_assignee(
-    live_server, page, make_user
-):
+def test_a_priority_change_on_a_technicians_thread_keeps_the_assignee(live_server, page, make_user):
     make_user("agent", email="anouk@switchboard.test")
     technician = make_user("technician", email="tom@switchboard.test")
     channel = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
     jan = factories.contact(display_name="Jan Jansen", phone="+31612345678")
     thread = factories.thread(
-        channel, jan, thread_subject="Laadpaal werkt niet",
-        assigned_to_user_id=technician.id, tags=["storing", "factuur"],
+        channel,
+        jan,
+        thread_subject="Laadpaal werkt niet",
+        assigned_to_user_id=technician.id,
+        tags=["storing", "factuur"],
     )
     factories.message(thread, "Hij knippert rood", sender_contact_id=jan.id)
     db.session.commit()

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD
 
 SHOTS = os.environ.get("SECURITY_SHOTS")
@@ -32,7 +33,7 @@ def sized_page(browser, request):
     width, height = request.param
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.size = "phone" if width < 600 else "desktop"
     yield page
     context.close()

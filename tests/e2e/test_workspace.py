@@ -30,6 +30,7 @@ from app.models.enums import ChannelType, DeliveryStatus, MessageType, OrderStat
 from app.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import receive
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -40,7 +41,7 @@ PHONE = {"width": 375, "height": 812}
 def desk(browser):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     yield page
     context.close()
 
@@ -52,12 +53,17 @@ def _desk_data(make_user):
     jan = factories.contact(display_name="Jan Jansen", phone="+31612345678", email="jan@x.nl")
     db.session.add(ContactIdentity(contact_id=jan.id, kind="phone", address="+31612345678"))
     order = Order(
-        order_number="CC-2026-00042", status=OrderStatus.SCHEDULED,
-        end_customer_contact_id=jan.id, scheduled_date=date.today() + timedelta(days=2),
+        order_number="CC-2026-00042",
+        status=OrderStatus.SCHEDULED,
+        end_customer_contact_id=jan.id,
+        scheduled_date=date.today() + timedelta(days=2),
     )
     db.session.add(order)
     first = factories.thread(
-        whatsapp, jan, minutes_ago=1, thread_subject="Laadpaal knippert rood",
+        whatsapp,
+        jan,
+        minutes_ago=1,
+        thread_subject="Laadpaal knippert rood",
         last_message_preview="Hij knippert sinds vanochtend rood",
     )
     factories.message(first, "Hij knippert sinds vanochtend rood", sender_contact_id=jan.id)
@@ -113,9 +119,7 @@ def test_a_conversation_opens_beside_the_list_and_back_returns(live_server, desk
     assert set(reads) == {first.id}
 
 
-def test_a_customer_reply_shows_live_in_the_open_pane(
-    live_server, desk, make_user, running_worker
-):
+def test_a_customer_reply_shows_live_in_the_open_pane(live_server, desk, make_user, running_worker):
     _, first, _, _ = _desk_data(make_user)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/inbox")
@@ -124,7 +128,8 @@ def test_a_customer_reply_shows_live_in_the_open_pane(
     expect(desk.locator("#thread h1")).to_have_text("Laadpaal knippert rood")
 
     inbound = InboundMessage(
-        external_message_id="wamid.live-1", content="Nu doet hij helemaal niets meer",
+        external_message_id="wamid.live-1",
+        content="Nu doet hij helemaal niets meer",
         received_at=utcnow(),
     )
     receive(db.session.get(CommunicationChannel, first.channel_id), first.contact, inbound)
@@ -247,8 +252,11 @@ def test_a_live_message_keeps_the_earlier_page_and_the_place(
         at = start + timedelta(minutes=i)
         factories.message(thread, f"bericht {i}", sender_contact_id=jan.id, created_at=at)
     ours = factories.message(
-        thread, "We komen morgen langs", message_type=MessageType.OUTGOING,
-        delivery_status=DeliveryStatus.SENT, external_message_id="wamid.ours",
+        thread,
+        "We komen morgen langs",
+        message_type=MessageType.OUTGOING,
+        delivery_status=DeliveryStatus.SENT,
+        external_message_id="wamid.ours",
         created_at=start + timedelta(minutes=79),
     )
     db.session.commit()
@@ -282,9 +290,7 @@ def test_a_live_message_keeps_the_earlier_page_and_the_place(
     expect(messages).to_have_count(81)
 
 
-def test_a_notification_link_opens_an_old_message_in_a_long_thread(
-    live_server, desk, make_user
-):
+def test_a_notification_link_opens_an_old_message_in_a_long_thread(live_server, desk, make_user):
     make_user("agent", email="anouk@switchboard.test")
     channel = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
     jan = factories.contact(display_name="Jan Jansen")
@@ -292,7 +298,9 @@ def test_a_notification_link_opens_an_old_message_in_a_long_thread(
     start = thread.created_at - timedelta(days=1)
     ids = [
         factories.message(
-            thread, f"bericht {i}", sender_contact_id=jan.id,
+            thread,
+            f"bericht {i}",
+            sender_contact_id=jan.id,
             created_at=start + timedelta(minutes=i),
         ).id
         for i in range(90)
@@ -350,8 +358,11 @@ def test_the_demo_workspace_renders_at_every_width(live_server, browser, tmp_pat
     print(f"demo threads with unread customer messages: {unread}")
     target = Path(os.environ.get("WORKSPACE_SHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
-    for name, viewport in (("1440", DESKTOP), ("1920", {"width": 1920, "height": 1080}),
-                           ("phone", PHONE)):
+    for name, viewport in (
+        ("1440", DESKTOP),
+        ("1920", {"width": 1920, "height": 1080}),
+        ("phone", PHONE),
+    ):
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
         sign_in(page, live_server.url, "agent@switchboard.test", "demo1234")

@@ -1,0 +1,96 @@
+"""The thread in every ``worker.py`` that takes stored webhook events straight from
+PostgreSQL, woken by ``LISTEN/NOTIFY``.
+
+The webhook's insert says ``pg_notify`` in the same statement (the notification
+goes out when the row is committed, and only for a new row); each worker's
+consumer wakes, claims what waits (``SKIP LOCKED``, oldest first, a batch at a
+time, :func:`app.webhooks.processing.claim_waiting`) and processes it in this
+thread, event by event, as the batch job does. Before this an event id went
+through a Redis list, a pump thread and an RQ job per batch: RQ's bookkeeping,
+the pump and the Redis round trips were a fifth of a worker's CPU per message
+(py-spy on the deployment of ``benchmarks/e2e.py``). RQ keeps the jobs it suits:
+sends, periodic scans, harvesting, retries.
+
+Nothing is lost when a notification is: the consumer also looks every
+``poll_seconds``, and its claim takes events whose worker's lease ran out (a
+worker killed mid-way), so a crash costs the lease and at most a second more.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import psycopg
+
+from app.coalescing import held
+from app.extensions import db
+from app.jobs.periodic import BrokerLoop
+from app.jobs.worker import inbox_idle, one_at_a_time
+from app.webhooks.events import NOTIFY_CHANNEL
+from app.webhooks.processing import claim_waiting, process_claimed
+
+log = logging.getLogger(__name__)
+
+# After a wake-up: events stored in the next moment join the same claim.
+LINGER_SECONDS = 0.005
+
+
+def take_waiting(batch_size: int, *, orphans: bool = True) -> int:
+    """Claim and process the events waiting, a batch at a time; returns how many.
+
+    In an app context. Stops when a claim comes back short of a full batch: what
+    arrives later wakes the consumer again. ``orphans``: first the events whose
+    worker's lease ran out (the consumer asks once a second, not at every wake-up).
+    """
+    taken = 0
+    while True:
+        with held():
+            try:
+                events = claim_waiting(batch_size, orphans=orphans)
+            finally:
+                db.session.remove()
+            if events:
+                process_claimed([event.id for event in events], {e.id: e for e in events})
+        taken += len(events)
+        if len(events) < batch_size:
+            if not orphans:
+                return taken
+            orphans = False  # then the events just stored
+
+
+class InboxConsumer(BrokerLoop):
+    """Listens for stored events and processes them in this worker (one per process).
+
+    A round lasts as long as its connection: when the database restarts, the
+    loop logs it and listens again a second later.
+    """
+
+    def __init__(self, app, *, batch_size: int, poll_seconds: float = 1.0) -> None:
+        super().__init__(None, "webhook-inbox-consumer")
+        self.app = app
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+
+    def round(self) -> None:
+        with self.app.app_context():
+            url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            orphans_looked_at = 0.0
+            while not self._stop_event.is_set():
+                # Notifications that came while the last batch ran are read first,
+                # so an event stored after this claim still wakes the next round.
+                for _ in connection.notifies(timeout=0):
+                    pass
+                orphans = time.monotonic() - orphans_looked_at >= self.poll_seconds
+                if orphans:
+                    orphans_looked_at = time.monotonic()
+                inbox_idle.clear()
+                try:
+                    with one_at_a_time, self.app.app_context():
+                        take_waiting(self.batch_size, orphans=orphans)
+                finally:
+                    inbox_idle.set()
+                for _ in connection.notifies(timeout=self.poll_seconds, stop_after=1):
+                    self._stop_event.wait(LINGER_SECONDS)

@@ -1,0 +1,167 @@
+"""Workers take webhook events straight from PostgreSQL, woken by the insert's NOTIFY.
+
+The process-level checks (two ``worker.py``, a burst, a worker killed mid-way, a
+database restart) are in ``test_scale_out.py`` and ``test_database_restart.py``;
+here the pieces: the insert notifies once per new event and never for a
+duplicate, an event stored inside a larger transaction notifies when it commits,
+the consumer's claim takes events oldest first and leaves those another worker
+holds, and takes up a dead worker's once its lease has run out.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.jobs.broker import Broker
+from app.models import CommunicationMessage, InboundWebhookEvent
+from app.models.enums import ChannelType, ProcessingState
+from app.webhooks.consumer import InboxConsumer, take_waiting
+from app.webhooks.events import NOTIFY_CHANNEL, body_digest, record_event, store_event
+from app.webhooks.processing import claimant
+from tests import factories
+from tests.conftest import TEST_DATABASE_URL
+from tests.fakes import whatsapp as wa
+
+pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def listener(app):
+    """A connection listening as a worker's consumer does."""
+    with app.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = psycopg.connect(url, autocommit=True)
+    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    yield connection
+    connection.close()
+
+
+def _heard(connection, wait: float = 0.5) -> int:
+    return len(list(connection.notifies(timeout=wait)))
+
+
+@pytest.fixture
+def deployed(app, monkeypatch):
+    """The deployed mode: a Redis broker and workers of their own (none runs here)."""
+    import fakeredis
+
+    broker = Broker(fakeredis.FakeRedis(server=fakeredis.FakeServer()), embedded=False)
+    monkeypatch.setitem(app.extensions, "broker", broker)
+    return broker
+
+
+def _text(wamid: str, phone: str = "31612340000", text: str = "Hallo daar", at: int = 0):
+    payload = wa.webhook(
+        contacts=[wa.contact(phone, "Jan")],
+        messages=[wa.text_message(phone, text, wamid, at or int(time.time()))],
+    )
+    raw, _ = wa.signed(payload, "unused")
+    return raw
+
+
+def test_a_stored_event_notifies_once_and_a_duplicate_not_at_all(app, deployed, listener):
+    raw = _text("wamid.n1")
+    with app.test_request_context("/api/v1/webhooks/whatsapp", method="POST", data=raw):
+        event_id, new = store_event("whatsapp", "wamid.n1", raw)
+        assert new and event_id
+        assert _heard(listener) == 1
+        assert store_event("whatsapp", "wamid.n1", raw) == ("", False)
+        assert _heard(listener) == 0
+    # Nothing went through Redis: the notification is the hand-off.
+    assert deployed.connection.keys("*inbox*") == []
+
+
+def test_an_event_stored_in_a_transaction_notifies_when_it_commits(app, deployed, listener):
+    raw = _text("wamid.tx")
+    record_event("whatsapp", body_digest(raw), raw, headers={})
+    assert _heard(listener, 0.2) == 0  # not before the commit: the row is not visible yet
+    db.session.commit()
+    assert _heard(listener) == 1
+
+
+def _stored(wamid: str, *, age_seconds: float, state=ProcessingState.RECEIVED, lease_in=None):
+    now = utcnow()
+    event = InboundWebhookEvent(
+        id=uuid.uuid4(),
+        source="whatsapp",
+        dedupe_key=wamid,
+        raw_body=_text(wamid, text=f"Bericht {wamid}", at=int(time.time() - age_seconds)),
+        processing_state=state,
+        attempts=1 if state == ProcessingState.PROCESSING else 0,
+        lease_expires_at=now + lease_in if lease_in is not None else None,
+        claimed_by="elsewhere:1" if state == ProcessingState.PROCESSING else None,
+        created_at=now - timedelta(seconds=age_seconds),
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event.id
+
+
+def test_the_consumer_takes_waiting_events_oldest_first_and_leaves_held_ones(app, deployed):
+    factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    second = _stored("wamid.b", age_seconds=5)
+    first = _stored("wamid.a", age_seconds=9)
+    held = _stored(
+        "wamid.h", age_seconds=20, state=ProcessingState.PROCESSING, lease_in=timedelta(seconds=30)
+    )
+    orphaned = _stored(
+        "wamid.o", age_seconds=30, state=ProcessingState.PROCESSING, lease_in=-timedelta(seconds=1)
+    )
+
+    assert take_waiting(batch_size=2) == 3  # a full batch, then one more: it claims again
+    db.session.expire_all()
+    states = dict(
+        db.session.execute(
+            sa.select(InboundWebhookEvent.id, InboundWebhookEvent.processing_state)
+        ).all()
+    )
+    assert states[held] == ProcessingState.PROCESSING  # another worker's, lease running
+    assert {states[i] for i in (first, second, orphaned)} == {ProcessingState.PROCESSED}
+    taken = db.session.scalars(
+        sa.select(InboundWebhookEvent).where(InboundWebhookEvent.id.in_([first, second, orphaned]))
+    ).all()
+    assert {event.claimed_by for event in taken} == {claimant()}
+    orphan = next(event for event in taken if event.id == orphaned)
+    assert orphan.attempts == 2  # the dead worker's try and this one
+    # Stored in the order the webhooks came in (the orphan's is the oldest).
+    texts = db.session.scalars(
+        sa.select(CommunicationMessage.message_content).order_by(CommunicationMessage.created_at)
+    ).all()
+    assert texts == ["Bericht wamid.o", "Bericht wamid.a", "Bericht wamid.b"]
+    assert take_waiting(batch_size=2) == 0
+
+
+def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, deployed):
+    factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    # It looks on its own only every 60 s: an event processed well before that was
+    # found through its notification. (Processing itself may take seconds on a
+    # loaded machine: the process's first message loads the language models.)
+    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60)
+    consumer.start()
+    try:
+        time.sleep(0.5)  # listening
+        raw = _text("wamid.live")
+        with app.test_request_context("/api/v1/webhooks/whatsapp", method="POST", data=raw):
+            event_id, _ = store_event("whatsapp", "wamid.live", raw)
+        deadline = time.monotonic() + 30
+        state = None
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            state = db.session.get(InboundWebhookEvent, uuid.UUID(event_id)).processing_state
+            if state == ProcessingState.PROCESSED:
+                break
+            time.sleep(0.05)
+        assert state == ProcessingState.PROCESSED
+    finally:
+        consumer.stop()
+        consumer.join(timeout=10)
