@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
                                        [--step-seconds 12] [--agents 50] [--reuse]
 
-Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×100 for
+Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×300 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
 two ``worker.py`` processes, PostgreSQL and Redis. The WhatsApp credentials are
 set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
@@ -113,6 +113,7 @@ from benchmarks._support import (  # noqa: E402
     stop_process,
     wait_for_workers,
 )
+from benchmarks.agent_sockets import AgentSockets  # noqa: E402
 from tests.fakes.whatsapp import (  # noqa: E402
     ACCESS_TOKEN,
     APP_SECRET,
@@ -132,6 +133,8 @@ MANAGER_PASSWORD = "e2e-bench-manager"  # noqa: S105  (a throwaway account in a 
 AGENT_PASSWORD = "e2e-bench-agent"  # noqa: S105  (throwaway accounts too)
 # How long the signed-in agents sit connected with no traffic: their idle cost.
 AGENTS_IDLE_SECONDS = 10.0
+# As the Procfile runs the web process: every open browser tab's WebSocket holds one.
+PAGE_THREADS = 300
 POOL_PREFIX, NEW_PREFIX = "3161", "3162"  # repeat senders and first-time senders
 TEXTS = (
     "Hallo, mijn laadpaal geeft een rood lampje en laadt niet.",
@@ -335,6 +338,12 @@ def main() -> None:
         default=0,
         help="signed-in agents listening on Socket.IO besides the manager (issue 34: 50)",
     )
+    parser.add_argument(
+        "--page-threads",
+        type=int,
+        default=PAGE_THREADS,
+        help="the pages gunicorn's threads; each open WebSocket holds one (Procfile)",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -369,7 +378,7 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:6]
     with contextlib.ExitStack() as stack:
-        pages = stack.enter_context(gunicorn("wsgi:app", 1, 100, env))
+        pages = stack.enter_context(gunicorn("wsgi:app", 1, args.page_threads, env))
         hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
         workers = []
@@ -393,13 +402,13 @@ def main() -> None:
         poster = Poster(f"{hooks}/api/v1/webhooks/whatsapp")
         stack.callback(poster.close)
         print(
-            f"pages+Socket.IO gunicorn 1×100 at {pages}, webhooks gunicorn 3×4 at {hooks}, "
-            f"{args.workers} worker.py; logs in {scratch}"
+            f"pages+Socket.IO gunicorn 1×{args.page_threads} at {pages}, "
+            f"webhooks gunicorn 3×4 at {hooks}, {args.workers} worker.py; logs in {scratch}"
         )
         warm_up(poster, listener, senders.messages(f"{run}w", 20))
-        agents, agent_figures = connect_agents(args.agents, pages, cpu, scratch)
-        for agent in agents:
-            stack.callback(agent.close)
+        agents, agent_figures = connect_agents(args.agents, pages, cpu)
+        if agents is not None:
+            stack.callback(agents.close)
 
         mixes = ("steady", "new") if args.mix == "both" else (args.mix,)
         results = []
@@ -409,11 +418,23 @@ def main() -> None:
             senders.new_share = args.new_share if mix == "steady" else 1.0
             results.append(
                 run_mix(
-                    mix, rates, args, app, broker, senders, poster, listener, cpu,
-                    f"{run}{mix[0]}", agents,
+                    mix,
+                    rates,
+                    args,
+                    app,
+                    broker,
+                    senders,
+                    poster,
+                    listener,
+                    cpu,
+                    f"{run}{mix[0]}",
+                    agents,
                 )
             )
         disconnects = list(listener.disconnects)  # closing it adds one
+        if agents is not None:
+            agents.collect()
+            disconnects += [f"agent: {reason}" for reason in agents.disconnects]
     fake.stop()
     with app.app_context():
         summary = integrity()
@@ -427,7 +448,7 @@ def main() -> None:
 
 
 def run_mix(
-    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=()
+    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=None
 ) -> dict:
     """Step through the rates for one mix; stops at the first clear failure or the budget."""
     print(f"\n== mix {MIX_NAMES[mix]} ==")
@@ -566,22 +587,25 @@ def agent_email(n: int) -> str:
     return f"agent{n:03d}@e2e-bench.test"
 
 
-def connect_agents(count: int, pages: str, cpu: CpuMeter, scratch: Path) -> tuple[list, dict]:
-    """Sign ``count`` agents in and connect each over WebSocket; what the pages
-    process spent on them: CPU while they sat idle, and resident memory."""
+def connect_agents(count: int, pages: str, cpu: CpuMeter) -> tuple[AgentSockets | None, dict]:
+    """Sign ``count`` agents in and connect each over WebSocket (in a process of their
+    own, counted as the benchmark's CPU: benchmarks/agent_sockets.py says why); what
+    the pages process spent on them: CPU while they sat idle, and resident memory."""
     if not count:
-        return [], {}
+        return None, {}
     page_pids = cpu.members()["pages+Socket.IO"]
     memory_before = sum(resident_kib(pid) for pid in page_pids)
     sessions = [signed_in_session(pages, agent_email(n), AGENT_PASSWORD) for n in range(count)]
-    agents = [Listener(pages, session, scratch / "agents-socket.log") for session in sessions]
+    cookies = ["; ".join(f"{c.name}={c.value}" for c in s.cookies) for s in sessions]
+    agents = AgentSockets(pages, cookies)
+    cpu.groups["benchmark"][0].add(agents.pid)
     time.sleep(1.0)
     before = cpu.snapshot()["pages+Socket.IO"]
     time.sleep(AGENTS_IDLE_SECONDS)
     idle_cpu = cpu.snapshot()["pages+Socket.IO"] - before
     memory_after = sum(resident_kib(pid) for pid in page_pids)
     figures = {
-        "agents": count,
+        "agents": agents.count,
         "memory before MiB": memory_before / 1024,
         "memory after MiB": memory_after / 1024,
         "KiB per agent": (memory_after - memory_before) / count,
@@ -596,16 +620,18 @@ def connect_agents(count: int, pages: str, cpu: CpuMeter, scratch: Path) -> tupl
     return agents, figures
 
 
-def agent_deliveries(step: Step, agents: list) -> None:
+def agent_deliveries(step: Step, agents: AgentSockets | None) -> None:
     """Each message's ``message:new`` at every agent who may see its thread (p95 over all
     deliveries; a delivery owed and not made is missing)."""
-    if not agents:
+    if agents is None:
         return
+    agents.collect()
     wamids = [m.wamid for m in step.messages if m.status == 200]
     rooms = dict(
         db.session.execute(
-            sa.select(CommunicationMessage.external_message_id, CommunicationMessage.thread_id)
-            .where(CommunicationMessage.external_message_id.in_(wamids))
+            sa.select(
+                CommunicationMessage.external_message_id, CommunicationMessage.thread_id
+            ).where(CommunicationMessage.external_message_id.in_(wamids))
         ).all()
     )
     threads = {
@@ -619,13 +645,13 @@ def agent_deliveries(step: Step, agents: list) -> None:
     agent_room = role_room(Role.AGENT)
     owed = {wamid for wamid, thread_id in rooms.items() if agent_room in threads[thread_id]}
     posted = {m.wamid: m.posted for m in step.messages}
-    for agent in agents:
+    for arrived in agents.arrived:
         for wamid in owed:
-            if wamid in agent.arrived:
-                step.agent_latencies.append(agent.arrived[wamid] - posted[wamid])
+            if wamid in arrived:
+                step.agent_latencies.append(arrived[wamid] - posted[wamid])
             else:
                 step.agent_missing += 1
-    step.agent_owed = len(owed) * len(agents)
+    step.agent_owed = len(owed) * agents.count
 
 
 def warm_up(poster: Poster, listener: Listener, messages: list[Message]) -> None:
@@ -837,7 +863,8 @@ def print_summary(result: dict, args) -> None:
     )
     groups = list(steps[0].cpu) if steps else []
     print(
-        f"{'offered':>7} " + " ".join(f"{g:>15}" for g in groups)
+        f"{'offered':>7} "
+        + " ".join(f"{g:>15}" for g in groups)
         + f" {'all':>7} {'deployment':>10}"
     )
     for step in steps:
@@ -863,8 +890,10 @@ def print_agents(figures: dict, results: list[dict]) -> None:
         f"({figures['KiB per agent']:.0f} KiB per agent), idle "
         f"{figures['idle CPU ms per agent per s']:.2f} ms CPU per agent per second"
     )
-    print(f"{'mix':>8} {'offered':>7} {'deliveries':>10} {'missing':>7} {'p50 ms':>7} {'p95 ms':>7}"
-          f" {'pages CPU ms/msg':>16}")
+    print(
+        f"{'mix':>8} {'offered':>7} {'deliveries':>10} {'missing':>7} {'p50 ms':>7} {'p95 ms':>7}"
+        f" {'pages CPU ms/msg':>16}"
+    )
     for result in results:
         for step in result["steps"]:
             lat = step.agent_latencies or [float("inf")]

@@ -52,6 +52,7 @@ from benchmarks.e2e import (  # noqa: E402
     DEFAULT_REDIS,
     MANAGER_EMAIL,
     MANAGER_PASSWORD,
+    PAGE_THREADS,
     Listener,
     Poster,
     Senders,
@@ -76,7 +77,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--senders", type=int, default=500, help="pool of repeat senders")
     args = parser.parse_args()
-    args.reuse, args.new_share = False, 0.3  # what e2e.prepare reads
+    args.reuse, args.new_share, args.agents = False, 0.3, 0  # what e2e.prepare reads
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     ensure_database(database_url)
@@ -104,7 +105,7 @@ def main() -> None:
     senders = Senders(args.senders, args.new_share, fresh_from)
 
     with contextlib.ExitStack() as stack:
-        pages = stack.enter_context(gunicorn("wsgi:app", 1, 100, env))
+        pages = stack.enter_context(gunicorn("wsgi:app", 1, PAGE_THREADS, env))
         hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
         workers = []

@@ -23,6 +23,13 @@ from app.jobs.worker import AppWorker
 
 log = logging.getLogger(__name__)
 
+# A process's connections to Redis. redis-py 8 refuses the 101st connection asked for
+# at once (MaxConnectionsError); a web process's threads can ask that many together
+# (200 agents' tabs closing at once each leave the presence board), so past the limit
+# a thread waits its turn, up to POOL_WAIT_SECONDS, instead of failing.
+POOL_SIZE = 100
+POOL_WAIT_SECONDS = 20
+
 
 class Broker:
     """Owns the Redis connection and hands out queues bound to it."""
@@ -41,7 +48,10 @@ class Broker:
     @classmethod
     def from_url(cls, url: str | None) -> "Broker":
         if url:
-            return cls(redis.Redis.from_url(url, socket_timeout=30), embedded=False)
+            pool = redis.BlockingConnectionPool.from_url(
+                url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, socket_timeout=30
+            )
+            return cls(redis.Redis(connection_pool=pool), embedded=False)
         import fakeredis  # only the embedded mode needs it
 
         return cls(fakeredis.FakeRedis(server=fakeredis.FakeServer()), embedded=True)
