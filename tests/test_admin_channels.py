@@ -138,6 +138,30 @@ def test_a_second_success_is_race_safe_and_resets_failures(app):
     assert status.consecutive_failures == 0 and status.last_success_at is not None
 
 
+def test_a_busy_providers_successes_are_not_written_again_until_a_failure(app):
+    """Every send notes a success; a process that noted one a moment ago asks nothing."""
+    record_success("whatsapp")
+    commit()
+    statements = []
+
+    def count(connection, cursor, statement, *rest):
+        statements.append(statement.split()[0])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        record_success("whatsapp")
+        commit()
+        assert statements == []
+        record_failure("whatsapp", "500 from Meta")
+        commit()
+        record_success("whatsapp")
+        commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    status = db.session.scalars(sa.select(ProviderStatus)).one()
+    assert status.consecutive_failures == 0 and not status.unhealthy
+
+
 def test_provider_settings_are_fields_with_secrets_masked(app, client, auth, make_user):
     _admin(auth, make_user)
     app.config.update(

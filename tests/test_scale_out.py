@@ -529,15 +529,19 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
     # operator may set it: the sweep still has to hand every such event on, once.
     topology = start(make_topology(PROCESSING_LEASE_SECONDS="15"))
     posts = whatsapp_burst(new_mobile_numbers(6), 10)
-    victim = topology.workers()[0]
     redis_connection = app.extensions["broker"].connection
 
     posting = Poster(topology.base_url).in_background(posts)
     wait_until(lambda: event_states()["processed"] >= 15, 30, "the first events processed")
 
-    def mid_processing() -> str | None:
-        event_id = event_in_hand(victim, redis_connection)
-        return event_id if event_id and state_of(event_id) == "processing" else None
+    def mid_processing() -> tuple | None:
+        # Whichever worker has one: a worker's consumer may claim all that waits in
+        # one batch, leaving the other nothing in hand to be killed with.
+        for worker in topology.workers():
+            event_id = event_in_hand(worker, redis_connection)
+            if event_id and state_of(event_id) == "processing":
+                return worker, event_id
+        return None
 
     # An event takes a worker milliseconds, too short to aim a kill at. Holding
     # back message inserts for a moment (as a long lock would in production)
@@ -545,7 +549,7 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
     # uncommitted: the worker is killed there, the case a processing lease is for.
     with db.engine.connect() as stall:
         stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
-        in_hand = wait_until(mid_processing, 20, "catching the worker mid-processing")
+        victim, in_hand = wait_until(mid_processing, 20, "catching a worker mid-processing")
         victim.kill()
         stall.rollback()
     left_as = state_of(in_hand)

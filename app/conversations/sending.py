@@ -106,9 +106,10 @@ def _load(message_id: str) -> CommunicationMessage | None:
     )
 
 
-def _wait_for_retry(message_id: uuid.UUID) -> None:
+def _waited_for_retry(message_id: uuid.UUID) -> bool:
     """A retry's job may start up to a second early (RQ schedules in whole seconds):
-    wait out the rest of its own lease instead of finding the message taken."""
+    wait out the rest of its own lease instead of finding the message taken. True
+    when it waited (then the claim is worth asking again)."""
     lease = db.session.scalar(
         sa.select(CommunicationMessage.send_lease_expires_at).where(
             CommunicationMessage.id == message_id,
@@ -120,12 +121,15 @@ def _wait_for_retry(message_id: uuid.UUID) -> None:
         wait = (lease - utcnow()).total_seconds()
         if 0 < wait <= MAX_EARLY_START_SECONDS:
             time.sleep(wait + 0.01)
+            return True
+    return False
 
 
 def send_message(message_id: str) -> str | None:
     """Hand a pending outbound message to its channel's transport."""
-    _wait_for_retry(uuid.UUID(message_id))
-    if not _claim(uuid.UUID(message_id)):
+    ident = uuid.UUID(message_id)
+    # The claim first: only a retry that started early finds its own lease in the way.
+    if not _claim(ident) and not (_waited_for_retry(ident) and _claim(ident)):
         log.info("message %s is not pending or another worker sends it", message_id)
         return None
     message = _load(message_id)
