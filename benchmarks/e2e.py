@@ -26,7 +26,8 @@ default, runs one after the other and prints both):
 - *new customers*: every sender new, and the desk closed (the channel's
   calendar is closed today and tomorrow, with an active ``out_of_hours``
   template), so each new conversation gets the out-of-hours answer, sent to
-  the fake Graph API by the usual send job.
+  the fake Graph API by the usual send job; a step waits (up to the drain) for
+  every answer too, so the CPU of sending them is the step's.
  Each message is timed from just before its POST until its
 ``message:new`` (matched by wamid) reaches the manager's connection. Per step:
 offered and achieved rate, latency percentiles, messages still missing after
@@ -183,6 +184,9 @@ class Step:
     agent_latencies: list[float] = field(default_factory=list)
     agent_missing: int = 0
     agent_owed: int = 0
+    # Mix "new customers": out-of-hours answers owed and sent before the step ended.
+    answers_owed: int = 0
+    answers: int = 0
 
     @property
     def p95(self) -> float:
@@ -429,6 +433,9 @@ def main() -> None:
                     cpu,
                     f"{run}{mix[0]}",
                     agents,
+                    # Each new customer is owed the out-of-hours answer: a step ends
+                    # when they went out too, so their CPU is the step's.
+                    (lambda: len(fake.sent())) if mix == "new" else None,
                 )
             )
         disconnects = list(listener.disconnects)  # closing it adds one
@@ -448,7 +455,7 @@ def main() -> None:
 
 
 def run_mix(
-    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=None
+    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=None, answers=None
 ) -> dict:
     """Step through the rates for one mix; stops at the first clear failure or the budget."""
     print(f"\n== mix {MIX_NAMES[mix]} ==")
@@ -463,7 +470,7 @@ def run_mix(
         messages = senders.messages(f"{prefix}{number:02d}", int(rate * args.step_seconds))
         drain = min(args.drain, max(2.0, remaining - args.step_seconds))
         before = cpu.snapshot()
-        step = run_step(rate, messages, poster, listener, drain)
+        step = run_step(rate, messages, poster, listener, drain, answers)
         after = cpu.snapshot()
         step.cpu = {name: after[name] - before[name] for name in after}
         with app.app_context():
@@ -667,8 +674,14 @@ def warm_up(poster: Poster, listener: Listener, messages: list[Message]) -> None
     print(f"warm-up: {arrived}/{len(messages)} arrived")
 
 
-def run_step(rate: int, messages: list[Message], poster, listener, drain: float) -> Step:
+def run_step(
+    rate: int, messages: list[Message], poster, listener, drain: float, answers=None
+) -> Step:
+    """Post ``messages`` at ``rate`` and wait up to ``drain`` for their ``message:new``
+    and, with ``answers`` (how many answers the fake Graph API has had), for one answer
+    to each message."""
     dropped = len(listener.disconnects)
+    answered_before = answers() if answers else 0
     poster.send(messages, rate)
     step = Step(rate, messages)
     accepted = [m for m in messages if m.status == 200]
@@ -676,6 +689,10 @@ def run_step(rate: int, messages: list[Message], poster, listener, drain: float)
     deadline = time.time() + drain
     while time.time() < deadline and any(m.wamid not in listener.arrived for m in accepted):
         time.sleep(0.05)
+    if answers:
+        while time.time() < deadline and answers() - answered_before < len(accepted):
+            time.sleep(0.05)
+        step.answers_owed, step.answers = len(accepted), answers() - answered_before
     posted = sorted(m.posted for m in messages)
     if len(posted) > 1 and posted[-1] > posted[0]:
         step.send_rate = (len(posted) - 1) / (posted[-1] - posted[0])
@@ -822,6 +839,7 @@ def print_step(step: Step) -> None:
         f"errors {step.errors}, p50 {ms(statistics.median(lat))} ms, p95 {ms(step.p95)} ms, "
         f"p99 {ms(percentile(lat, 99))} ms, missing {step.missing}, "
         f"worker {step.worker_rate:.1f} ev/s, socket disconnects {step.disconnects}"
+        + (f", answers sent {step.answers} of {step.answers_owed}" if step.answers_owed else "")
     )
 
 
