@@ -27,7 +27,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
+import redis
 import socketio as socketio_server
 from flask import request
 from flask_login import current_user
@@ -36,6 +38,8 @@ from flask_socketio import join_room
 from app import live_sessions
 from app.coalescing import hold
 from app.extensions import socketio
+from app.jobs.broker import POOL_SIZE as REDIS_POOL_SIZE
+from app.jobs.broker import POOL_WAIT_SECONDS as REDIS_POOL_WAIT_SECONDS
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)
@@ -147,6 +151,23 @@ class PipelinedRedisManager(_EndsConnections, socketio_server.RedisManager):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._gathering = threading.local()
+
+    def _redis_connect(self):
+        """As the library connects, with the broker's waiting pool (app.jobs.broker):
+        a burst of tabs closing at once each publishes, and redis-py 8 refuses the
+        101st connection asked for at once."""
+        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            return super()._redis_connect()  # Sentinel: the library's own way
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=REDIS_POOL_WAIT_SECONDS,
+            **self.redis_options,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+        return None
 
     @contextmanager
     def together(self) -> Iterator[None]:

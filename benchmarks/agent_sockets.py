@@ -76,7 +76,7 @@ class Connection:
             if opcode == 0x1:
                 self._text(payload.decode())
             elif opcode == 0x9:  # WebSocket ping
-                self.socket.pong(bytes(payload))
+                self._send(bytes(payload), pong=True)
             elif opcode == 0x8:
                 self.closed = "closed by the server"
 
@@ -108,9 +108,17 @@ class Connection:
                 whole, self.fragments = bytes(self.fragments), bytearray()
                 return self.opcode, whole
 
+    def _send(self, data, *, pong: bool = False) -> None:
+        """A short answer on the non-blocking socket: blocking for the moment it takes."""
+        self.socket.sock.setblocking(True)
+        try:
+            self.socket.pong(data) if pong else self.socket.send(data)
+        finally:
+            self.socket.sock.setblocking(False)
+
     def _text(self, packet: str) -> None:
         if packet == "2":  # Engine.IO ping
-            self.socket.send("3")
+            self._send("3")
         elif packet.startswith('42["message:new"'):
             now = time.time()
             _, data = json.loads(packet[2:])

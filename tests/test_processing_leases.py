@@ -8,6 +8,7 @@ hand the work to someone else.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -101,6 +102,17 @@ def _pending_reply(**fields) -> CommunicationMessage:
         recipient_external={"phone": "+31612345678"},
         **fields,
     )
+
+
+def test_a_retry_that_starts_before_its_own_lease_ends_waits_for_it_and_sends_once(app):
+    # RQ schedules in whole seconds, so a retry may start while its own lease holds.
+    early = _pending_reply(send_lease_expires_at=utcnow() + timedelta(seconds=1.5))
+    db.session.commit()
+    started = time.monotonic()
+    assert send_message(str(early.id)) is not None
+    assert time.monotonic() - started >= 1.4  # not before its lease ran out
+    assert send_message(str(early.id)) is None  # sent: nothing left to claim
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SandboxSend)) == 1
 
 
 def test_a_send_is_claimed_once_and_a_dead_workers_send_is_swept(app, monkeypatch):

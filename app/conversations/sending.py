@@ -117,12 +117,14 @@ def _waited_for_retry(message_id: uuid.UUID) -> bool:
         )
     )
     db.session.rollback()  # hold no transaction open while waiting
-    if lease is not None:
-        wait = (lease - utcnow()).total_seconds()
-        if 0 < wait <= MAX_EARLY_START_SECONDS:
-            time.sleep(wait + 0.01)
-            return True
-    return False
+    if lease is None:
+        return False
+    wait = (lease - utcnow()).total_seconds()
+    if wait > MAX_EARLY_START_SECONDS:
+        return False  # another worker's lease: it is sending
+    if wait > 0:
+        time.sleep(wait + 0.01)
+    return True  # (or the lease ran out between the claim and this read)
 
 
 def send_message(message_id: str) -> str | None:
@@ -250,8 +252,7 @@ def requeue_stalled_sends() -> int:
             CommunicationMessage.message_type.in_(OUTBOUND_TYPES),
             CommunicationMessage.channel_id.is_not(None),
             # Transactional mail is sent, and re-sent, by its own delivery job.
-            sa.func.coalesce(CommunicationMessage.extra["provider"].as_string(), "")
-            != "sendgrid",
+            sa.func.coalesce(CommunicationMessage.extra["provider"].as_string(), "") != "sendgrid",
             sa.or_(
                 CommunicationMessage.send_lease_expires_at < now,
                 sa.and_(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -42,8 +43,9 @@ def record_success(provider: str) -> None:
     """
     now = utcnow()
     noted = _noted_successes()
-    if provider in noted and now - noted[provider] < SUCCESS_MEMO:
+    if noted.fresh(provider, now):
         return
+    failures = noted.failures[provider]
     table = ProviderStatus.__table__
     updated = db.session.execute(
         sa.update(table)
@@ -76,17 +78,38 @@ def record_success(provider: str) -> None:
     for instance in db.session.identity_map.values():
         if isinstance(instance, ProviderStatus) and instance.provider == provider:
             db.session.expire(instance)
-    after_commit(lambda: noted.__setitem__(provider, now))
+    after_commit(lambda: noted.note(provider, now, failures))
 
 
-def _noted_successes() -> dict[str, object]:
-    """When this process last saw a success of each provider committed."""
-    return current_app.extensions.setdefault("provider_successes", {})
+class _NotedSuccesses:
+    """When this process last saw each provider's success committed, and how many
+    failures it has noted of each: a success is kept only if no failure came between
+    its write and its commit (a failure's own commit may come later)."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, datetime] = {}
+        self.failures: Counter[str] = Counter()
+
+    def fresh(self, provider: str, now: datetime) -> bool:
+        at = self.at.get(provider)
+        return at is not None and now - at < SUCCESS_MEMO
+
+    def note(self, provider: str, at: datetime, failures_then: int) -> None:
+        if self.failures[provider] == failures_then:
+            self.at[provider] = at
+
+    def forget(self, provider: str) -> None:
+        self.failures[provider] += 1
+        self.at.pop(provider, None)
+
+
+def _noted_successes() -> _NotedSuccesses:
+    return current_app.extensions.setdefault("provider_successes", _NotedSuccesses())
 
 
 def record_failure(provider: str, message: str, *, unhealthy: bool = False) -> ProviderStatus:
     """Note a failed call. Secrets never belong in ``message``: pass the provider's words."""
-    _noted_successes().pop(provider, None)  # the next success writes again
+    _noted_successes().forget(provider)  # the next success writes again
     status = _status(provider)
     status.last_error_at = utcnow()
     status.last_error_message = message[:2000]
