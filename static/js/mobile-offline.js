@@ -21,6 +21,8 @@
   let pending = 0;
   // How much of a typed text a queued action's label shows.
   const LABEL_TEXT = 60;
+  // The day page's parameter for "straight after a flush" (mobile-sw.js).
+  const FRESH = "fresh";
 
   function clock(ms) {
     // 24-hour like the rest of the phone view ("08:22", not "08:22 AM" in English).
@@ -190,12 +192,29 @@
     queue(new URL(form.action).pathname, new FormData(form, event.submitter), form, event.submitter);
   }, true);
 
+  // Sent since this page loaded: by this page's flush or by the service
+  // worker's (background sync), whose flush this page's does not see.
+  const loadedAt = Date.now();
+  if (new URLSearchParams(location.search).has(FRESH)) {
+    const url = new URL(location.href);
+    url.searchParams.delete(FRESH);
+    history.replaceState(history.state, "", url);
+  }
+
   function flush() {
     if (!navigator.onLine) return render();
     return PhoneQueue.flush(scope, render).then(function (done) {
-      // Fresh cards for what was done; the results list stays until dismissed.
-      if (done) location.reload();
-      else render();
+      return PhoneQueue.results(userId).then(function (results) {
+        const sent = done || results.some(function (row) { return row.sentAt > loadedAt; });
+        if (!sent) return render();
+        // Fresh cards for what was done; the results list stays until dismissed.
+        // FRESH asks the service worker to wait for the server however slow it
+        // is, not to show the copy it kept (the cards from before the flush).
+        const url = new URL(location.href);
+        url.searchParams.set(FRESH, "1");
+        location.replace(url);
+        return null;
+      });
     });
   }
 

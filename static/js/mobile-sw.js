@@ -61,8 +61,11 @@ function isStatic(url) {
 function dayPage(request) {
   const cacheKey = new URL(request.url);
   cacheKey.hash = "";
+  // Straight after the page sent its queue (mobile-offline.js) there is a
+  // signal and the kept copy is out of date: wait for the server.
+  const patient = cacheKey.searchParams.has("fresh");
   const fromNetwork = new Promise(function (resolve, reject) {
-    const timer = setTimeout(function () { reject(new Error("slow")); }, NETWORK_TIMEOUT_MS);
+    const timer = patient ? null : setTimeout(function () { reject(new Error("slow")); }, NETWORK_TIMEOUT_MS);
     fetch(request).then(function (response) {
       clearTimeout(timer);
       // Only the page itself, not a sign-in page it redirected to.

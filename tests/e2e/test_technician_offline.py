@@ -12,9 +12,13 @@ the conversation page queue the same way.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from flask import request
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -280,3 +284,56 @@ def _notes(order_id) -> list[str]:
         )
         .order_by(CommunicationMessage.created_at)
     ).all()
+
+
+@pytest.fixture
+def slow_day_page(app):
+    """The day page answers in 6 s while ``slow`` is set, beyond the service
+    worker's 4-s wait for the network (registered before the server starts)."""
+    slow = threading.Event()
+
+    @app.before_request
+    def _slow_down():
+        # The worker's fetch of a navigation (the page's own fetches are "cors").
+        page_load = request.headers.get("Sec-Fetch-Mode") == "navigate"
+        if slow.is_set() and page_load and request.method == "GET" and request.path == "/m/":
+            time.sleep(6)
+
+    return slow
+
+
+def test_after_the_queue_went_out_a_slow_server_still_gives_fresh_cards(
+    slow_day_page, live_server, browser, make_user
+):
+    """A loaded server once took longer than the worker's wait for the page after
+    the queue went out: the worker showed the copy it kept, from before, and the
+    card stayed "in behandeling" although the results said "Verwerkt"."""
+    technician = make_user("technician", email="monteur@switchboard.test", language="nl")
+    visit(technician)
+
+    phone = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/Amsterdam"
+    )
+    page = phone.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        sign_in(page, live_server.url, "monteur@switchboard.test")
+        expect(page).to_have_url(re.compile(r"/m/$"))
+        page.wait_for_load_state("load")
+        _wait_until_kept_offline(page)
+        phone.set_offline(True)
+        card = page.get_by_test_id("visit").filter(has_text="CC-2026-00042")
+        card.get_by_role("button", name="Begonnen").click()
+        expect(page.get_by_test_id("offline-queue")).to_contain_text("Wacht op verbinding (1)")
+
+        slow_day_page.set()
+        phone.set_offline(False)
+        results = page.get_by_test_id("offline-results")
+        expect(results.locator("li")).to_have_text(
+            [re.compile(r"^Verwerkt: .*CC-2026-00042 · Begonnen$")], timeout=20_000
+        )
+        expect(card.get_by_test_id("visit-status")).to_have_text("in behandeling", timeout=20_000)
+        # The address bar does not keep the reload's parameter.
+        assert page.evaluate("location.search") == ""
+    finally:
+        phone.close()
