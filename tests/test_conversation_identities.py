@@ -57,6 +57,28 @@ def test_an_address_keeps_its_first_owner(app):
     assert owners[("email", "ander@example.nl")] == other.id
 
 
+def test_a_held_address_that_is_taken_after_all_leaves_no_second_contact(app, monkeypatch):
+    """A sender's address is held while their first message is stored, so its claim
+    wins without a savepoint; should it lose anyway (a writer that does not hold
+    addresses), the contact it made is taken back and the owner returned."""
+    from app.contacts import identities
+
+    owner = factories.contact(phone=None, email="eigenaar@example.nl")
+    db.session.flush()
+    claim = identities.claim
+
+    def taken_meanwhile(kind, address, contact_id):
+        claim(kind, address, owner.id)  # the other writer, just before this claim
+        return claim(kind, address, contact_id)
+
+    monkeypatch.setattr(identities, "claim", taken_meanwhile)
+    found = contact_for_phone("+31677778888", "Nieuw", unclaimed=True)
+    assert found.id == owner.id
+    commit()
+    assert db.session.scalars(sa.select(Contact.id)).all() == [owner.id]
+    assert contact_with(PHONE, "+31677778888").id == owner.id
+
+
 @needs_postgresql
 def test_eight_workers_meeting_a_new_number_at_once_make_one_contact(app):
     results = race(app, lambda i: contact_for_phone("+31699990000").id, 8)

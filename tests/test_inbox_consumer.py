@@ -165,3 +165,34 @@ def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, depl
     finally:
         consumer.stop()
         consumer.join(timeout=10)
+
+
+def test_a_batch_past_its_time_gives_the_rest_back_to_the_table(app, deployed, monkeypatch):
+    """Not to an RQ job as a batch job does: the consumer claims them again."""
+    from app.webhooks import processing
+
+    factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    ids = [_stored(f"wamid.g{n}", age_seconds=10 - n) for n in range(3)]
+    monkeypatch.setattr(processing, "BATCH_SECONDS", 0.0)  # one event per claim
+    handed: list = []
+    monkeypatch.setattr(processing, "enqueue_batch", handed.append)
+    releases: list[int] = []
+    release = processing._release
+    monkeypatch.setattr(
+        processing, "_release", lambda events: (releases.append(len(events)), release(events))
+    )
+
+    assert take_waiting(batch_size=5) == 3
+    assert handed == []
+    assert releases == [2, 1]  # given back after the first, then after the second
+    db.session.expire_all()
+    events = db.session.scalars(
+        sa.select(InboundWebhookEvent).where(InboundWebhookEvent.id.in_(ids))
+    ).all()
+    assert {event.processing_state for event in events} == {ProcessingState.PROCESSED}
+    assert {event.attempts for event in events} == {1}  # a give-back is no attempt
+    texts = db.session.scalars(
+        sa.select(CommunicationMessage.message_content).order_by(CommunicationMessage.created_at)
+    ).all()
+    assert texts == ["Bericht wamid.g0", "Bericht wamid.g1", "Bericht wamid.g2"]

@@ -166,3 +166,47 @@ def test_a_specific_search_keeps_the_list_order_and_its_pages(threads, sort):
             break
     assert [t.id for t in shown] == [t.id for t in everything]
     assert len(shown) == 5
+
+
+def test_what_we_write_rides_on_the_threads_update_and_every_part_is_found(app, make_user):
+    """A reply's text and a second text appended before the same flush (a reply's
+    file names) both reach the document: the second goes after the first, not in
+    its place; and no statement of its own is spent on either (PostgreSQL)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the search document is PostgreSQL's")
+    from sqlalchemy import event
+
+    from app.conversations.messages import post_outbound
+    from app.inbox.search import append_on_flush
+
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    contact = factories.contact(display_name="Kees Smit", phone="+31611112222")
+    thread = factories.thread(channel, contact, thread_subject="Aansluiting")
+    db.session.commit()
+    # Loaded, as a writer has them: loading one later would flush before it.
+    phone, channel_id = contact.phone, channel.id
+    db.session.refresh(thread)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        append_on_flush(thread, "meterkastfoto")
+        post_outbound(
+            thread,
+            channel_id=channel_id,
+            body="Uw monteur komt donderdag.",
+            recipient={"phone": phone},
+            send=False,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    db.session.commit()
+    updates = [s for s in statements if s.startswith("UPDATE communication_thread")]
+    assert len(updates) == 1, [s[:50] for s in statements]  # the thread's own
+    viewer = make_user("manager")
+    found = {"thread": thread}
+    assert _found(viewer, found, "meterkastfoto") == {"thread"}
+    assert _found(viewer, found, "donderdag") == {"thread"}

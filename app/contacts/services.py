@@ -23,12 +23,17 @@ from app.models.enums import ContactType
 
 
 def contact_for_phone(
-    raw_phone: str, profile_name: str | None = None, *, unclaimed: bool = False
+    raw_phone: str,
+    profile_name: str | None = None,
+    *,
+    unclaimed: bool = False,
+    language: str | None = None,
 ) -> Contact:
     """The contact with this phone number; created (named after the profile) if new.
 
     Raises ValueError when the number cannot be read as a phone number.
     ``unclaimed``: see :func:`app.contacts.identities.contact_for_address`.
+    ``language``: the language a new contact's first message is written in.
     """
     phone = normalise_address(PHONE, raw_phone)
     if phone is None:
@@ -40,6 +45,7 @@ def contact_for_phone(
             display_name=(profile_name or phone).strip()[:255],
             phone=phone,
             whatsapp_profile_name=profile_name,
+            detected_language=language,
         )
 
     contact = contact_for_address(PHONE, phone, new_contact, unclaimed=unclaimed)
@@ -53,7 +59,13 @@ def note_profile_name(contact: Contact, profile_name: str | None) -> None:
         contact.whatsapp_profile_name = profile_name
 
 
-def contact_for_email(email: str, name: str | None = None, *, unclaimed: bool = False) -> Contact:
+def contact_for_email(
+    email: str,
+    name: str | None = None,
+    *,
+    unclaimed: bool = False,
+    language: str | None = None,
+) -> Contact:
     """The contact with this e-mail address (case-insensitive); created if new."""
     address = normalise_address(EMAIL, email)
     if address is None:
@@ -65,6 +77,7 @@ def contact_for_email(email: str, name: str | None = None, *, unclaimed: bool = 
             contact_type=ContactType.PERSON,
             display_name=(name or address).strip()[:255],
             email=address,
+            detected_language=language,
         ),
         unclaimed=unclaimed,
     )

@@ -18,7 +18,7 @@ from app.conversations.messages import add_message, touch
 from app.conversations.threads import channel_of_type
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import append_to_search_document
+from app.inbox.search import append_on_flush
 from app.models import CommunicationMessage, CommunicationThread, PhoneCall
 from app.models.calls import CALL_PREVIEW_MARK
 from app.models.enums import (
@@ -94,7 +94,7 @@ def log_call(
     preview = f"{CALL_PREVIEW_MARK} {format_duration(duration_seconds)}"
     touch(thread, at, f"{preview} · {notes}" if notes else preview)
     if notes:
-        append_to_search_document(thread.id, notes)
+        append_on_flush(thread, notes)
     if call_answers_customer(direction, outcome):
         sla_clock.record_first_response(thread, at)
         if thread.status == ThreadStatus.OPEN:

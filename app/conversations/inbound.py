@@ -40,7 +40,7 @@ from app.conversations.reads import note_customer_message
 from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
-from app.inbox.search import append_on_flush, append_to_search_document
+from app.inbox.search import append_on_flush
 from app.languages.detection import detect_language
 from app.models import (
     CommunicationChannel,
@@ -111,10 +111,14 @@ def _held_address(sender: Sender) -> str:
     return address
 
 
-def _make_contact(sender: Sender, address: str, *, unclaimed: bool = False) -> Contact:
+def _make_contact(
+    sender: Sender, address: str, *, unclaimed: bool = False, language: str | None = None
+) -> Contact:
     if sender.kind == PHONE:
-        return contact_for_phone(address, sender.whatsapp_profile_name, unclaimed=unclaimed)
-    return contact_for_email(address, sender.name, unclaimed=unclaimed)
+        return contact_for_phone(
+            address, sender.whatsapp_profile_name, unclaimed=unclaimed, language=language
+        )
+    return contact_for_email(address, sender.name, unclaimed=unclaimed, language=language)
 
 
 @dataclass
@@ -210,8 +214,12 @@ def record_inbound(
     """
     address = _held_address(sender)
     known = _known_sender(channel, sender, address, inbound)
+    # Told here, not by a job after the commit: the out-of-hours answer and the
+    # suggested replies of this very message read it.
+    language = detect_language(inbound.content)
     if known is None:
-        contact = _make_contact(sender, address, unclaimed=True)
+        # A new contact is made with it: no statement after to follow it.
+        contact = _make_contact(sender, address, unclaimed=True, language=language)
         duplicate = db.session.scalar(
             sa.select(CommunicationMessage.id).where(
                 CommunicationMessage.channel_id == channel.id,
@@ -247,9 +255,7 @@ def record_inbound(
         # sent it, whichever worker stored which message first.
         created_at=inbound.received_at,
         extra=inbound.metadata,
-        # Told here, not by a job after the commit: the out-of-hours answer and the
-        # suggested replies of this very message read it.
-        language=detect_language(inbound.content),
+        language=language,
     )
     message.channel = channel
     # Every change to the thread below goes out in one UPDATE, with add_message's
@@ -337,7 +343,7 @@ def record_sent_elsewhere(
     )
     message.channel = channel
     touch(thread, at, sent.content)
-    append_to_search_document(thread.id, " ".join(filter(None, [sent.subject, sent.content])))
+    append_on_flush(thread, " ".join(filter(None, [sent.subject, sent.content])))
     if thread.last_customer_message_at is None or at >= thread.last_customer_message_at:
         # The customer has their answer, as if it was written here.
         sla_clock.record_first_response(thread, at)

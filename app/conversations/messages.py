@@ -20,7 +20,7 @@ from app.conversations.events import MessageCreated, ThreadChanged
 from app.conversations.holding import BEFORE_SEND, before_send
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import append_to_search_document
+from app.inbox.search import append_on_flush
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
 from app.models.communication import DIRECTION_BY_TYPE
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
@@ -143,7 +143,8 @@ def post_outbound(
         send_lease_expires_at=hold_until,
     )
     touch(thread, at, body)
-    append_to_search_document(thread.id, " ".join(filter(None, [subject, body])))
+    # In the thread's UPDATE that add_message's flush sends, not a statement of its own.
+    append_on_flush(thread, " ".join(filter(None, [subject, body])))
     if answers_customer:
         sla_clock.record_first_response(thread, at)
         if thread.status == ThreadStatus.OPEN:
@@ -151,7 +152,7 @@ def post_outbound(
     if files:
         # The files' names count as the message's text for search and preview.
         names = " ".join(f.filename for f in files)
-        append_to_search_document(thread.id, names)
+        append_on_flush(thread, names)
         if not body:
             touch(thread, at, f"\U0001f4ce {names}")
     add_message(thread, message, send=send, send_at=hold_until)
@@ -173,7 +174,7 @@ def post_note(
         delivery_status=DeliveryStatus.DELIVERED,
         created_at=at or utcnow(),
     )
-    append_to_search_document(thread.id, body)
+    append_on_flush(thread, body)
     return add_message(thread, message)
 
 
@@ -210,7 +211,7 @@ def record_status_line(
         extra={**(extra or {}), "system_text": to_json(line)},
     )
     if searchable:
-        append_to_search_document(thread.id, text)
+        append_on_flush(thread, text)
     if preview:
         touch(thread, at, text)
     return add_message(thread, message)

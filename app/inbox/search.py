@@ -155,17 +155,28 @@ def append_on_flush(thread: CommunicationThread, text: str) -> None:
     """
     if not is_postgresql() or not text:
         return
-    if sa.inspect(thread).persistent:
-        thread.search_vector = _appended(text)
-    else:
+    state = sa.inspect(thread)
+    if not state.persistent:
         db.session.flush()
         append_to_search_document(thread.id, text)
+        return
+    # A text appended since the last flush is still an expression waiting in the
+    # attribute: this one goes after it, not in its place.
+    waiting = state.attrs.search_vector.history.added
+    if waiting and isinstance(waiting[0], sa.sql.ClauseElement):
+        thread.search_vector = waiting[0].op("||")(_tsvector(text))
+    else:
+        thread.search_vector = _appended(text)
 
 
 def _appended(text: str):
     return sa.func.coalesce(
         CommunicationThread.search_vector, sa.literal_column("''::tsvector")
-    ).op("||")(sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text)))
+    ).op("||")(_tsvector(text))
+
+
+def _tsvector(text: str):
+    return sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text))
 
 
 def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:

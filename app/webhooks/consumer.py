@@ -50,10 +50,16 @@ def take_waiting(batch_size: int, *, orphans: bool = True) -> int:
                 events = claim_waiting(batch_size, orphans=orphans)
             finally:
                 db.session.remove()
+            # Past the batch's time budget the rest go back to the table (not to
+            # RQ): claimed again below, or by another worker meanwhile.
+            given_back = 0
             if events:
-                process_claimed([event.id for event in events], {e.id: e for e in events})
-        taken += len(events)
-        if len(events) < batch_size:
+                outcomes = process_claimed(
+                    [event.id for event in events], {e.id: e for e in events}, give_back=True
+                )
+                given_back = outcomes.get("given back", 0)
+        taken += len(events) - given_back
+        if len(events) < batch_size and not given_back:
             if not orphans:
                 return taken
             orphans = False  # then the events just stored

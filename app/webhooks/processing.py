@@ -328,9 +328,17 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
 
 
 def process_claimed(
-    idents: list[uuid.UUID], claimed: dict[uuid.UUID, InboundWebhookEvent]
+    idents: list[uuid.UUID],
+    claimed: dict[uuid.UUID, InboundWebhookEvent],
+    *,
+    give_back: bool = False,
 ) -> dict[str, int]:
-    """Process the ``claimed`` events in the order of ``idents`` (inside :func:`held`)."""
+    """Process the ``claimed`` events in the order of ``idents`` (inside :func:`held`).
+
+    Past the batch's time budget the rest go to a job of their own, or with
+    ``give_back`` (the inbox consumer, which claims from the table) back to the
+    table, where the next claim of any worker takes them.
+    """
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
     # Every event is claimed at the start: none may start after half its lease,
@@ -339,8 +347,12 @@ def process_claimed(
     for position, ident in enumerate(idents):
         if position and time.monotonic() - started > budget:
             unstarted = [claimed[i] for i in idents[position:] if i in claimed]
-            _hand_on([str(i) for i in idents[position:]], unstarted)
-            outcomes["handed on"] += len(idents) - position
+            if give_back:
+                _give_back(unstarted)
+                outcomes["given back"] += len(unstarted)
+            else:
+                _hand_on([str(i) for i in idents[position:]], unstarted)
+                outcomes["handed on"] += len(idents) - position
             break
         try:
             # Popped: an id handed over twice in one batch is processed once.
@@ -356,6 +368,14 @@ def process_claimed(
             db.session.remove()
             flush_if_due()
     return dict(outcomes)
+
+
+def _give_back(claimed: list[InboundWebhookEvent]) -> None:
+    try:
+        _release(claimed)
+    except Exception:  # still leased: a claim of orphans takes them once it runs out
+        db.session.rollback()
+        log.exception("could not give back %d webhook events", len(claimed))
 
 
 def _hand_on(event_ids: list[str], claimed: list[InboundWebhookEvent]) -> None:
