@@ -112,7 +112,10 @@ class Connection:
         """A short answer on the non-blocking socket: blocking for the moment it takes."""
         self.socket.sock.setblocking(True)
         try:
-            self.socket.pong(data) if pong else self.socket.send(data)
+            if pong:
+                self.socket.pong(data)
+            else:
+                self.socket.send(data)
         finally:
             self.socket.sock.setblocking(False)
 

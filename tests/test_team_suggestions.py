@@ -389,3 +389,46 @@ def test_two_retrain_jobs_at_once_train_once(app, make_user):
     assert not raised(results), results
     assert sorted(results) == ["fresh", "trained"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RoutingModel)) == 1
+
+
+def test_the_newest_run_is_looked_up_once_a_while_and_no_run_costs_no_savepoint(
+    app, make_user, monkeypatch
+):
+    """Every new conversation asks for the newest run: each worker keeps the answer
+    CONFIGURATION_CACHE_SECONDS; while there is none, routing opens no savepoint."""
+    from app.assignment.suggestions import classifier
+
+    the_desk = desk(make_user)
+    monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 60)
+    monkeypatch.setattr(classifier, "_looked", None)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement.lstrip())
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for number, text in enumerate(("De laadpaal doet het niet", "Wanneer komt de monteur?")):
+            _new_conversation(the_desk.whatsapp, text, f"in-{number}")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert len([s for s in statements if "FROM routing_models" in s]) == 1
+    # The only savepoints left are the assignment notices' (one each).
+    savepoints = [i for i, s in enumerate(statements) if s.startswith("SAVEPOINT")]
+    assert all(statements[i + 1].startswith("INSERT INTO notifications") for i in savepoints)
+    # A run trained meanwhile is seen once the kept answer runs out.
+    db.session.add(
+        RoutingModel(
+            trained_at=utcnow(),
+            holdout_from=utcnow(),
+            feature_version=0,
+            library_version="other",
+            training_samples=0,
+            holdout_samples=0,
+            holdout_correct=0,
+        )
+    )
+    commit()
+    assert classifier.trained() is False
+    monkeypatch.setattr(classifier, "_looked", None)
+    assert classifier.trained() is True

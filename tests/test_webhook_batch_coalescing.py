@@ -21,7 +21,7 @@ from app.conversations import threads
 from app.database import utcnow
 from app.extensions import db
 from app.inbox import view_counts
-from app.models import CommunicationMessage, InboundWebhookEvent
+from app.models import CommunicationMessage, CommunicationThread, Contact, InboundWebhookEvent
 from app.models.analytics import AnalyticsDirtyDay
 from app.models.enums import MessageType, ProcessingState
 from app.webhooks import processing
@@ -195,6 +195,41 @@ def test_a_known_senders_message_reads_contact_thread_and_duplicate_at_once(app)
     assert set(_message_ids_by_wamid()) == {"wamid.s0", "wamid.s1"}
 
 
+def test_a_new_senders_first_message_looks_for_no_conversation_of_theirs(app):
+    """Made in the same transaction, the contact has none: no read for an open or a
+    merged conversation, no savepoint, and the language goes in with the contact."""
+    statements: list[str] = []
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() == this_thread:  # not the embedded worker's periodic jobs
+            statements.append(text.lstrip())
+
+    this_thread = threading.get_ident()
+    sa.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        processing.process_event(
+            _text_event("wamid.n1", "31612340041", "Wanneer komt de monteur morgen?", 1_790_000_000)
+        )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statement)
+    storing = statements[
+        : next(
+            i
+            for i, t in enumerate(statements)
+            if "inbound_webhook_events" in t and t.startswith("UPDATE")
+        )
+    ]
+    thread_reads = [
+        t for t in storing if t.startswith("SELECT") and "FROM communication_thread" in t
+    ]
+    assert thread_reads == []
+    assert not any(t.startswith("SAVEPOINT") for t in storing)
+    assert not any(t.startswith("UPDATE contacts") for t in storing)
+    contact = db.session.scalar(sa.select(Contact).where(Contact.phone == "+31612340041"))
+    assert contact.detected_language == "nl"
+    assert set(_message_ids_by_wamid()) == {"wamid.n1"}
+
+
 def test_held_work_runs_once_per_key_and_a_failure_spares_the_rest(app):
     done: list = []
 
@@ -285,6 +320,43 @@ def test_inbound_keeps_its_channel_row_while_configuration_is_cached(app, monkey
         )
     )
     assert len(channels) == 1 and None not in channels
+
+
+def test_new_conversations_keep_calendar_and_policies_while_configuration_is_cached(
+    app, monkeypatch
+):
+    """A new conversation's SLA clock reads the channel's calendar and the policies;
+    with settings kept, a worker reads them once, and the deadline is the same."""
+    from app.business_time import clock, policies
+
+    at = int(time.time())
+    processing.process_event(_text_event("wamid.sl0", "31612340090", "Eerste", at))
+    uncached = db.session.scalar(
+        sa.select(CommunicationThread.sla_target_seconds).order_by(CommunicationThread.created_at)
+    )
+    monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 5)
+    monkeypatch.setattr(clock, "_schedules", {})
+    monkeypatch.setattr(policies, "_kept", None)
+    processing.process_event(_text_event("wamid.sl1", "31612340091", "Tweede", at + 1))
+    reads: list[str] = []
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        if threading.get_ident() == this_thread and (
+            "FROM business_calendars" in text or "FROM sla_policies" in text
+        ):
+            reads.append(text)
+
+    this_thread = threading.get_ident()
+    sa.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        processing.process_event(_text_event("wamid.sl2", "31612340092", "Derde", at + 2))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statement)
+    assert reads == []
+    targets = db.session.scalars(sa.select(CommunicationThread.sla_target_seconds)).all()
+    assert len(targets) == 3 and set(targets) == {uncached}
+    due = db.session.scalars(sa.select(CommunicationThread.response_due_at)).all()
+    assert None not in due
 
 
 def test_an_event_named_twice_in_a_batch_is_processed_once(app, monkeypatch):

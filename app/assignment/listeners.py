@@ -11,6 +11,7 @@ from app.assignment.suggestions import (
     route_by_suggestion,
     suggest_team,
 )
+from app.assignment.suggestions.classifier import trained
 from app.conversations.events import ThreadOpened
 from app.events import listens_to
 from app.extensions import db
@@ -41,7 +42,10 @@ def route_new_conversation(event: ThreadOpened) -> None:
 
 def _suggestion(thread: CommunicationThread) -> RoutingSuggestion | None:
     """The team suggestion, made in a savepoint: a model that fails must not keep the
-    rules from routing the conversation."""
+    rules from routing the conversation. None at once while no model was trained
+    (the savepoint is two round trips for every new conversation)."""
+    if not trained():
+        return None
     try:
         with db.session.begin_nested():
             return suggest_team(thread)

@@ -21,9 +21,12 @@ the priority, which beats a catch-all. Threads in status escalated look only at
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import CommunicationThread
@@ -88,6 +91,44 @@ def ensure_default_policies() -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class KeptPolicy:
+    """What :func:`find_policy` and :func:`target_seconds` read of an active policy."""
+
+    escalated: bool
+    channel_type: str | None
+    priority: str | None
+    response_minutes: int
+
+
+# Every new SLA cycle (a new conversation, a customer writing after an answer)
+# reads the policies; they change seldom. Each worker keeps them
+# CONFIGURATION_CACHE_SECONDS (an edit is seen that much later).
+_kept: tuple[float, tuple[KeptPolicy, ...]] | None = None
+
+
+def kept_policies() -> tuple[KeptPolicy, ...]:
+    """:func:`active_policies`, as plain values kept a few seconds per worker."""
+    global _kept
+    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
+    now = time.monotonic()
+    kept = _kept
+    if keep > 0 and kept is not None and kept[0] > now:
+        return kept[1]
+    policies = tuple(
+        KeptPolicy(
+            escalated=bool(policy.escalated),
+            channel_type=policy.channel_type,
+            priority=policy.priority,
+            response_minutes=int(policy.response_minutes),
+        )
+        for policy in active_policies()
+    )
+    if keep > 0:
+        _kept = (now + keep, policies)
+    return policies
+
+
 def active_policies() -> list[SlaPolicy]:
     """Active policies from the table; the built-in defaults when it is empty."""
     stored = list(db.session.scalars(sa.select(SlaPolicy)))
@@ -106,8 +147,11 @@ def thread_channel_type(thread: CommunicationThread) -> str | None:
 
 
 def find_policy(
-    policies: list[SlaPolicy], channel_type: str | None, priority: str | None, escalated: bool
-) -> SlaPolicy | None:
+    policies: Sequence[SlaPolicy | KeptPolicy],
+    channel_type: str | None,
+    priority: str | None,
+    escalated: bool,
+) -> SlaPolicy | KeptPolicy | None:
     """The most specific policy matching; None when nothing matches."""
     best, best_score = None, -1
     for policy in policies:
@@ -129,10 +173,10 @@ def target_seconds(
     thread: CommunicationThread,
     *,
     escalated: bool = False,
-    policies: list[SlaPolicy] | None = None,
+    policies: Sequence[SlaPolicy | KeptPolicy] | None = None,
 ) -> int:
     """Business seconds the thread's current cycle may take before its answer."""
-    policies = active_policies() if policies is None else policies
+    policies = kept_policies() if policies is None else policies
     priority = Priority(thread.priority).value if thread.priority is not None else None
     policy = find_policy(policies, thread_channel_type(thread), priority, escalated)
     if policy is not None:

@@ -81,6 +81,7 @@ def contact_for_address(
         db.session.add(contact)
         db.session.flush()
         if claim(kind, address, contact.id):
+            _note_made(contact)
             return contact
         db.session.delete(contact)
         db.session.flush()
@@ -98,6 +99,25 @@ def contact_for_address(
     if winner is None:
         raise RuntimeError(f"identity {kind}:{address} conflicted but cannot be read")
     return winner
+
+
+# session.info key: the contacts made in the session's current transaction.
+_MADE = "contacts_made"
+
+
+def _note_made(contact: Contact) -> None:
+    transaction = db.session().get_transaction()
+    made = db.session.info.get(_MADE)
+    if made is None or made[0] is not transaction:
+        made = db.session.info[_MADE] = (transaction, set())
+    made[1].add(contact.id)
+
+
+def made_in_this_transaction(contact: Contact) -> bool:
+    """Whether :func:`contact_for_address` made ``contact`` just now, in this transaction
+    (so nothing of theirs exists yet: no conversation to look for)."""
+    made = db.session.info.get(_MADE)
+    return made is not None and made[0] is db.session().get_transaction() and contact.id in made[1]
 
 
 def known_contact(kind: str, address: str) -> Contact | None:

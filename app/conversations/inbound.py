@@ -30,7 +30,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.business_time import clock as sla_clock
-from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
+from app.contacts.identities import (
+    PHONE,
+    hold_address,
+    hold_addresses,
+    made_in_this_transaction,
+    normalise_address,
+)
 from app.contacts.services import contact_for_email, contact_for_phone, note_profile_name
 from app.conversations.events import ThreadChanged
 from app.conversations.languages import follow_newest_language
@@ -228,7 +234,9 @@ def record_inbound(
         )
         if duplicate is not None:
             return None
-        thread = _thread_for(channel, contact, inbound, team_id)
+        thread = _thread_for(
+            channel, contact, inbound, team_id, contact_is_new=made_in_this_transaction(contact)
+        )
     else:
         if known.duplicate:
             return None
@@ -391,6 +399,7 @@ def _thread_for(
     team_id: uuid.UUID | None = None,
     *,
     open_looked_up: bool = False,
+    contact_is_new: bool = False,
 ) -> CommunicationThread:
     thread = _conversation_of(channel, inbound.conversation_key)
     if thread is None and inbound.replies_to:
@@ -407,7 +416,7 @@ def _thread_for(
     if thread is not None:
         # A reply to a conversation merged into another goes on in that one.
         thread = kept_thread_of(thread.id) or thread
-    if thread is None and not inbound.conversation_key:
+    if thread is None and not inbound.conversation_key and not contact_is_new:
         # open_looked_up: the caller found no open thread in this transaction.
         thread = (None if open_looked_up else latest_open_thread(channel.id, contact.id)) or (
             _merged_on(channel, contact)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import pickle  # noqa: S403  (our own models, written by our training job into our database)
 import threading
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 
 from app.assignment.suggestions.text import FEATURE_VERSION, Question
 from app.extensions import db
@@ -99,15 +101,38 @@ _newest: tuple[uuid.UUID, TeamClassifier | None] | None = None
 _loading = threading.Lock()
 
 
-def current_classifier() -> tuple[uuid.UUID, TeamClassifier] | None:
-    """The newest trained classifier and its row id; None while there is none to use
-    (never trained, too few samples, or made by other code than this)."""
-    global _newest
+# When this process last looked for the newest run, and what it found: every new
+# conversation asks, a training comes once a night. Kept CONFIGURATION_CACHE_SECONDS.
+_looked: tuple[float, sa.Row | None] | None = None
+
+
+def _newest_run() -> sa.Row | None:
+    global _looked
+    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
+    now = time.monotonic()
+    looked = _looked
+    if keep > 0 and looked is not None and looked[0] > now:
+        return looked[1]
     newest = db.session.execute(
         sa.select(RoutingModel.id, RoutingModel.feature_version, RoutingModel.library_version)
         .order_by(RoutingModel.trained_at.desc())
         .limit(1)
     ).first()
+    if keep > 0:
+        _looked = (now + keep, newest)
+    return newest
+
+
+def trained() -> bool:
+    """Whether any run was trained (a run made by other code counts: it may fail to load)."""
+    return _newest_run() is not None
+
+
+def current_classifier() -> tuple[uuid.UUID, TeamClassifier] | None:
+    """The newest trained classifier and its row id; None while there is none to use
+    (never trained, too few samples, or made by other code than this)."""
+    global _newest
+    newest = _newest_run()
     if newest is None:
         return None
     with _loading:
