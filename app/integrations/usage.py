@@ -2,7 +2,8 @@
 
 The webhook endpoints answer thousands of calls a second, so the request
 itself only appends a compact record to the process's batched Redis pusher
-(:mod:`app.jobs.list_pusher`). :func:`flush_usage`, a periodic job, sums the
+(:mod:`app.jobs.list_pusher`), which sends a second's records at once.
+:func:`flush_usage`, a periodic job, sums the
 buffered records per day, method and endpoint and adds them to
 ``api_usage_logs`` with one upsert, so the table grows by a row a day per
 endpoint, not a row per call; :func:`usage_summary` gives the /integrations page
@@ -87,7 +88,7 @@ def usage_record(status_code: int, started: float) -> list:
 
 
 def buffer_record(record: list) -> None:
-    current_app.extensions["broker"].lists.push(
+    current_app.extensions["broker"].usage.push(
         BUFFER_KEY, json.dumps(record, separators=(",", ":")), max_length=MAX_BUFFERED
     )
 
@@ -95,7 +96,7 @@ def buffer_record(record: list) -> None:
 def flush_usage(limit: int = FLUSH_BATCH * 10) -> int:
     """Periodic job: add buffered records to the daily sums; returns how many records."""
     broker = current_app.extensions["broker"]
-    broker.lists.flush()  # this process's records not pushed yet
+    broker.usage.flush()  # this process's records not pushed yet
     connection = broker.connection
     moved = 0
     while moved < limit:

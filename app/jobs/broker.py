@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # a thread waits its turn, up to POOL_WAIT_SECONDS, instead of failing.
 POOL_SIZE = 100
 POOL_WAIT_SECONDS = 20
+# How long a process gathers API usage records before sending them (app.integrations.usage).
+USAGE_LINGER_SECONDS = 1.0
 
 
 class Broker:
@@ -44,6 +46,10 @@ class Broker:
         # Hand-offs and usage records ride a batched pusher; the embedded mode
         # pushes at once (one process, nothing to batch).
         self.lists = ListPusher(connection, synchronous=embedded)
+        # API usage records are statistics, summed by a periodic job: a second's
+        # worth go in one round trip, and the request thread wakes the sender once
+        # a second rather than once a request (a sixth of a webhook's CPU before).
+        self.usage = ListPusher(connection, linger=USAGE_LINGER_SECONDS, synchronous=embedded)
 
     @classmethod
     def from_url(cls, url: str | None) -> "Broker":
