@@ -16,6 +16,9 @@ from tests.partner_support import add_articles, make_partner, seed_002_order
 
 
 def _no_sideways_scroll(page, width: int) -> None:
+    # Measured once the page's styles are in: on a loaded machine the text could
+    # show (and be measured) before the stylesheet arrived, 404px wide unstyled.
+    page.wait_for_load_state("load")
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll}px wide on a {width}px screen"
 
