@@ -400,7 +400,7 @@ def test_the_newest_run_is_looked_up_once_a_while_and_no_run_costs_no_savepoint(
 
     the_desk = desk(make_user)
     monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 60)
-    monkeypatch.setattr(classifier, "_looked", None)
+    classifier._newest_runs.clear()
     statements: list[str] = []
 
     def note(conn, cursor, statement, *args):
@@ -430,5 +430,5 @@ def test_the_newest_run_is_looked_up_once_a_while_and_no_run_costs_no_savepoint(
     )
     commit()
     assert classifier.trained() is False
-    monkeypatch.setattr(classifier, "_looked", None)
+    classifier._newest_runs.clear()
     assert classifier.trained() is True

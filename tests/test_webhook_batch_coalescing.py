@@ -335,8 +335,8 @@ def test_new_conversations_keep_calendar_and_policies_while_configuration_is_cac
         sa.select(CommunicationThread.sla_target_seconds).order_by(CommunicationThread.created_at)
     )
     monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 5)
-    monkeypatch.setattr(clock, "_schedules", {})
-    monkeypatch.setattr(policies, "_kept", None)
+    clock._schedules.clear()
+    policies._kept.clear()
     processing.process_event(_text_event("wamid.sl1", "31612340091", "Tweede", at + 1))
     reads: list[str] = []
 

@@ -29,11 +29,7 @@ status edits) commit with the rest of their change.
 from __future__ import annotations
 
 import math
-import time
-import uuid
 from datetime import datetime, timedelta
-
-from flask import current_app
 
 from app.business_time.calendar import (
     Schedule,
@@ -43,6 +39,7 @@ from app.business_time.calendar import (
     schedule_of,
 )
 from app.business_time.policies import target_seconds
+from app.kept import Kept
 from app.models import CommunicationThread
 from app.models.enums import ThreadStatus
 from app.models.sla import SlaPolicy
@@ -57,26 +54,16 @@ EXECUTIVE_AFTER = timedelta(hours=24)
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
 
-# Every new SLA cycle reads the channel's calendar; calendars change seldom. Each
-# worker keeps a schedule CONFIGURATION_CACHE_SECONDS, by the calendar the channel names
-# (None: the default calendar).
-_schedules: dict[uuid.UUID | None, tuple[float, Schedule]] = {}
+# Every new SLA cycle reads the channel's calendar; calendars change seldom. Kept
+# by the calendar the channel names (None: the default calendar).
+_schedules: Kept[Schedule] = Kept()
 
 
 def schedule_for(thread: CommunicationThread) -> Schedule:
     """The business hours the thread's clock runs in (its channel's calendar)."""
     channel = thread.channel
-    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
-    if keep <= 0:
-        return schedule_of(calendar_for(channel))
     key = channel.business_calendar_id if channel is not None else None
-    now = time.monotonic()
-    kept = _schedules.get(key)
-    if kept is not None and kept[0] > now:
-        return kept[1]
-    schedule = schedule_of(calendar_for(channel))
-    _schedules[key] = (now + keep, schedule)
-    return schedule
+    return _schedules.get(key, lambda: schedule_of(calendar_for(channel)))
 
 
 def is_running(thread: CommunicationThread) -> bool:

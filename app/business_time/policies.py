@@ -21,14 +21,13 @@ the priority, which beats a catch-all. Threads in status escalated look only at
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.extensions import db
+from app.kept import Kept
 from app.models import CommunicationThread
 from app.models.enums import ChannelType, Priority, ThreadType
 from app.models.sla import SlaPolicy
@@ -102,20 +101,17 @@ class KeptPolicy:
 
 
 # Every new SLA cycle (a new conversation, a customer writing after an answer)
-# reads the policies; they change seldom. Each worker keeps them
-# CONFIGURATION_CACHE_SECONDS (an edit is seen that much later).
-_kept: tuple[float, tuple[KeptPolicy, ...]] | None = None
+# reads the policies; they change seldom.
+_kept: Kept[tuple[KeptPolicy, ...]] = Kept()
 
 
 def kept_policies() -> tuple[KeptPolicy, ...]:
     """:func:`active_policies`, as plain values kept a few seconds per worker."""
-    global _kept
-    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
-    now = time.monotonic()
-    kept = _kept
-    if keep > 0 and kept is not None and kept[0] > now:
-        return kept[1]
-    policies = tuple(
+    return _kept.get(None, _policy_values)
+
+
+def _policy_values() -> tuple[KeptPolicy, ...]:
+    return tuple(
         KeptPolicy(
             escalated=bool(policy.escalated),
             channel_type=policy.channel_type,
@@ -124,9 +120,6 @@ def kept_policies() -> tuple[KeptPolicy, ...]:
         )
         for policy in active_policies()
     )
-    if keep > 0:
-        _kept = (now + keep, policies)
-    return policies
 
 
 def active_policies() -> list[SlaPolicy]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import pickle  # noqa: S403  (our own models, written by our training job into our database)
 import threading
-import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from flask import current_app
 
 from app.assignment.suggestions.text import FEATURE_VERSION, Question
 from app.extensions import db
+from app.kept import Kept
 from app.models import RoutingModel
 
 log = logging.getLogger(__name__)
@@ -101,26 +100,20 @@ _newest: tuple[uuid.UUID, TeamClassifier | None] | None = None
 _loading = threading.Lock()
 
 
-# When this process last looked for the newest run, and what it found: every new
-# conversation asks, a training comes once a night. Kept CONFIGURATION_CACHE_SECONDS.
-_looked: tuple[float, sa.Row | None] | None = None
+# Every new conversation asks for the newest run, a training comes once a night.
+_newest_runs: Kept[sa.Row | None] = Kept()
 
 
 def _newest_run() -> sa.Row | None:
-    global _looked
-    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
-    now = time.monotonic()
-    looked = _looked
-    if keep > 0 and looked is not None and looked[0] > now:
-        return looked[1]
-    newest = db.session.execute(
+    return _newest_runs.get(None, _read_newest_run)
+
+
+def _read_newest_run() -> sa.Row | None:
+    return db.session.execute(
         sa.select(RoutingModel.id, RoutingModel.feature_version, RoutingModel.library_version)
         .order_by(RoutingModel.trained_at.desc())
         .limit(1)
     ).first()
-    if keep > 0:
-        _looked = (now + keep, newest)
-    return newest
 
 
 def trained() -> bool:
