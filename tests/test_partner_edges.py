@@ -92,6 +92,30 @@ def test_house_number_is_required_alike_by_schema_and_validator(client, fake_pdo
         assert "customer.address.house_number" in answer.get_json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(
+    ("address", "field"),
+    [
+        # Fits the pattern (5 digits, a 6-character addition), not the stored column.
+        ({"house_number": "123000BOUY0", "postal_code": "1000AA"}, "house_number"),
+        ({"house_number": "12", "postal_code": "1000AA", "city": "A" * 121}, "city"),
+    ],
+)
+def test_an_address_longer_than_we_store_is_refused_by_name_not_a_500(
+    client, fake_pdok, address, field
+):
+    """Found by the schema fuzzing: an 11-character house number reached the
+    database's 10-character column and the partner got a 500."""
+    partner = make_partner()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    body = _with_address(**address)
+    assert not _order_schema(spec).is_valid(body)
+    answer = client.post(
+        f"/api/v1/partners/{partner.id}/orders", json=body, headers=partner.headers
+    )
+    assert answer.status_code == 422
+    assert f"customer.address.{field}" in answer.get_json()["error"]["fields"]
+
+
 # --- no internal jargon ----------------------------------------------------------------
 
 JARGON = re.compile(r"\bseed\b|CONTRACT|§|\bissue \d", re.IGNORECASE)

@@ -147,7 +147,9 @@ class AddressIn(Schema):
         examples=["Hoofdstraat"],
     )
     house_number: (
-        Annotated[str, Field(max_length=12, json_schema_extra=schema_pattern(HOUSE_NUMBER_PATTERN))]
+        # As long as the stored column (addresses.house_number, 10): "12300-ABCDEF"
+        # fits the pattern but not the column, and got a 500.
+        Annotated[str, Field(max_length=10, json_schema_extra=schema_pattern(HOUSE_NUMBER_PATTERN))]
         | None
     ) = Field(
         None,
@@ -157,7 +159,7 @@ class AddressIn(Schema):
     )
     house_number_addition: Annotated[str, Field(max_length=10)] | None = None
     postal_code: PostalCode
-    city: Text | None = None
+    city: Annotated[str, Field(max_length=120)] | None = None  # addresses.city
 
     @model_validator(mode="after")
     def _number_from_street(self) -> "AddressIn":
