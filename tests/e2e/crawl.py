@@ -191,7 +191,12 @@ ALLOWED_PHRASES = (
 # A menu path in a provider's own (English) interface, quoted for the reader to find
 # there as written: "Developer Console → uw app → Webhooks → Signature key".
 MENU_PATH = re.compile(r"(?:[\w-]+(?: [\w-]+){0,2} → )+[\w-]+(?: [\w-]+){0,2}")
-ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|\b\w+(?:\.\w+)+\b|\b\w+_\w+\b")
+# Addresses, dotted and snake_case names, and record ids: a random id such as
+# "…-4c14-add0-…" is not the English word "add".
+ADDRESSES = re.compile(
+    r"\S+@\S+|https?://\S+|\b\w+(?:\.\w+)+\b|\b\w+_\w+\b"
+    r"|\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"
+)
 WORD = re.compile(r"(?<!\w)[A-Za-z][A-Za-z']*")  # "1Password" is a name, not "password"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")  # the scripts' texts carry their names
 # Numbers written the English way: a decimal point before a unit ("5.7 MB", "100.0%")
