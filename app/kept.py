@@ -3,18 +3,25 @@
 A worker keeps what :meth:`Kept.get` loaded for ``CONFIGURATION_CACHE_SECONDS``
 (a change shows that much later; ``0`` loads every time). Values must outlive
 the session that read them: plain values, rows or frozen dataclasses, never
-ORM objects.
+ORM objects. A row a caller needs as an ORM object is kept as its
+:func:`row_values` and joined to each transaction with :func:`attached_copy`.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
+from app.extensions import db
+
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 class Kept(Generic[T]):
@@ -35,5 +42,25 @@ class Kept(Generic[T]):
         self._values[key] = (now + keep, value)
         return value
 
+    def forget(self, key: Hashable) -> None:
+        """Load ``key`` afresh next time (what was kept turned out stale)."""
+        self._values.pop(key, None)
+
     def clear(self) -> None:
         self._values.clear()
+
+
+def row_values(row: object) -> dict[str, Any]:
+    """The column values of an ORM ``row``, copied: a value :class:`Kept` can hold."""
+    loaded = sa.inspect(row).dict
+    columns = (prop.key for prop in sa.inspect(type(row)).column_attrs)
+    return {key: copy.deepcopy(loaded[key]) for key in columns if key in loaded}
+
+
+def attached_copy(model: type[M], values: dict[str, Any]) -> M:
+    """A row of ``model`` with kept ``values`` in this transaction's session, without a
+    read; a fresh copy each time (its values may be changed in place). One the
+    session holds already is returned as it is."""
+    row = model(**copy.deepcopy(values))
+    so.make_transient_to_detached(row)
+    return db.session.merge(row, load=False)

@@ -290,7 +290,7 @@ def _process_text(wamid: str, text: str, phone: str = CUSTOMER) -> None:
 
 def test_with_settings_kept_a_closed_desk_reads_its_template_choice_once(app, monkeypatch):
     monkeypatch.setitem(app.config, "CONFIGURATION_CACHE_SECONDS", 5)
-    monkeypatch.setattr(out_of_hours, "_templates", {})
+    out_of_hours._templates.clear()
     _channel(_calendar(closed_days=1))
     _process_text("wamid.k1", "Hallo")  # no template: nothing sent, and that is kept
     template_reads: list[str] = []
@@ -308,11 +308,19 @@ def test_with_settings_kept_a_closed_desk_reads_its_template_choice_once(app, mo
     assert template_reads == [] and _auto_responses() == []
 
     # A kept template that is switched off is not used: the choice is made again.
-    monkeypatch.setattr(out_of_hours, "_templates", {})
+    out_of_hours._templates.clear()
     template = _template("Gesloten, open {{next_opening}}.")
     _process_text("wamid.k3", "Hallo weer")
     assert len(_auto_responses()) == 1
+    # Kept, it answers the next conversation without reading the template's row.
+    sa.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        _process_text("wamid.k3b", "Ook een vraag", phone="31612340000")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", statement)
+    assert [s for s in template_reads if s.startswith("SELECT communication_template.")] == []
+    assert len(_auto_responses()) == 2
     template.is_active = False
     db.session.commit()
     _process_text("wamid.k4", "En nu?", phone="31687654321")  # another conversation
-    assert len(_auto_responses()) == 1
+    assert len(_auto_responses()) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import uuid
@@ -10,7 +9,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 
 from app.contacts.identities import known_contact, normalise_address
@@ -18,6 +16,7 @@ from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
 from app.database import hold_advisory_lock, utcnow
 from app.extensions import db
 from app.inbox.search import rebuild_search_documents
+from app.kept import attached_copy, row_values
 from app.models import CommunicationChannel, CommunicationThread, Contact
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
 from app.system_texts import Sentence, english, to_json
@@ -56,16 +55,13 @@ def channel_of_type(channel_type: ChannelType, *, cached: bool = False) -> Commu
         with _channels_lock:
             kept = _channels.get(channel_type)
         if kept is not None and kept[0] > time.monotonic():
-            return _attached_copy(kept[1])
+            return attached_copy(CommunicationChannel, kept[1])
     channel = existing_channel(channel_type)
     if channel is None:
         return _first_channel(channel_type)  # not kept: this transaction may yet roll back
     if keep > 0:
-        loaded = sa.inspect(channel).dict
-        columns = {c.key for c in sa.inspect(CommunicationChannel).column_attrs}
-        values = {key: copy.deepcopy(loaded[key]) for key in columns if key in loaded}
         with _channels_lock:
-            _channels[channel_type] = (time.monotonic() + keep, values)
+            _channels[channel_type] = (time.monotonic() + keep, row_values(channel))
     return channel
 
 
@@ -83,14 +79,6 @@ def _first_channel(channel_type: ChannelType) -> CommunicationChannel:
 
 _channels: dict[ChannelType, tuple[float, dict]] = {}
 _channels_lock = threading.Lock()
-
-
-def _attached_copy(values: dict) -> CommunicationChannel:
-    # A fresh copy each time (its settings may be changed in place), made
-    # persistent without a read; one already in the session is returned as is.
-    channel = CommunicationChannel(**copy.deepcopy(values))
-    so.make_transient_to_detached(channel)
-    return db.session.merge(channel, load=False)
 
 
 def new_channel(

@@ -26,15 +26,12 @@ first-response time are left alone, since a person still owes the real answer.
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
-import time
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.business_time.calendar import (
     DEFAULT_WEEKLY_HOURS,
@@ -48,6 +45,7 @@ from app.business_time.calendar import (
 from app.conversations import post_outbound
 from app.database import utcnow
 from app.extensions import db
+from app.kept import Kept, attached_copy, row_values
 from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
 from app.message_templates.rendering import (
     TemplateRenderError,
@@ -108,22 +106,30 @@ def answer_out_of_hours(
     # message never tells a customer "we open at 08:00" at 08:05.
     if is_open(schedule, inbound.created_at) or is_open(schedule, now):
         return None
-    template = _kept_out_of_hours_template(channel, customer_language(contact))
+    language = customer_language(contact)
+    template = _kept_out_of_hours_template(channel, language)
     if template is None:
         log.info("desk closed but no out-of-hours template is active; no auto-response")
         return None
     thread = inbound.thread
     # Serialise the messages of one conversation (a burst handled by several
-    # workers), so exactly one of them finds no earlier answer below.
-    db.session.execute(
-        sa.select(CommunicationThread.id)
-        .where(CommunicationThread.id == thread.id)
-        .with_for_update()
-    )
-    if already_answered_this_window(thread.id, now):
+    # workers), so exactly one of them finds no earlier answer. The answer is
+    # looked for in a statement after the lock: a statement that waited for it
+    # still reads from before the wait, and would miss the other worker's answer.
+    db.session.execute(_lock_thread(), {"thread_id": thread.id})
+    last_answer, template_active = db.session.execute(
+        _last_answer(), {"thread_id": thread.id, "template_id": template.id}
+    ).one()
+    if not template_active:
+        _templates.forget(_template_key(channel, language))
+        template = out_of_hours_template(channel, language)
+        if template is None:
+            log.info("desk closed but no out-of-hours template is active; no auto-response")
+            return None
+    if _answered_since(thread.id, last_answer, now):
         return None
     opens_at = next_opening(schedule, now)
-    language = (template.language or "nl")[:2].lower()
+    language = (template.language or "nl")[:2].lower()  # the answer's, not the customer's
     when = describe_opening(opens_at, now, schedule.zone, language)
     try:
         body = _render(template, thread, when, language)
@@ -153,29 +159,17 @@ def answer_out_of_hours(
 # Every customer message asks whether the desk is open; its hours change
 # seldom. Each worker keeps a channel's schedule for CONFIGURATION_CACHE_SECONDS
 # (a change to the hours is seen that much later), keyed by what picks the calendar.
-_schedules: dict[tuple, tuple[float, Schedule]] = {}
-_schedules_lock = threading.Lock()
+_schedules: Kept[Schedule] = Kept()
 
 
 def desk_schedule(channel: CommunicationChannel) -> Schedule:
     """The opening hours of :func:`desk_calendar`, kept a few seconds per worker."""
-    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
-    key: tuple[uuid.UUID, uuid.UUID | None, object] = (
+    key = (
         channel.id,
         channel.business_calendar_id,
         (channel.configuration or {}).get("business_hours"),
     )
-    now = time.monotonic()
-    if keep > 0:
-        with _schedules_lock:
-            cached = _schedules.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-    schedule = schedule_of(desk_calendar(channel))
-    if keep > 0:
-        with _schedules_lock:
-            _schedules[key] = (now + keep, schedule)
-    return schedule
+    return _schedules.get(key, lambda: schedule_of(desk_calendar(channel)))
 
 
 def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
@@ -208,30 +202,28 @@ def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
 
 
 # Which template answers is asked on every message while the desk is closed, and
-# mostly the answer is "the same as a moment ago": kept like the schedule above.
-_templates: dict[tuple, tuple[float, uuid.UUID | None]] = {}
+# mostly the answer is "the same as a moment ago": kept like the schedule above,
+# as the template's values (None: there is none), joined to the session unread.
+_templates: Kept[dict | None] = Kept()
+
+
+def _template_key(channel: CommunicationChannel, language: str) -> tuple:
+    return (channel.id, (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY), language)
 
 
 def _kept_out_of_hours_template(
     channel: CommunicationChannel, language: str
 ) -> CommunicationTemplate | None:
     """:func:`out_of_hours_template`, its choice kept ``CONFIGURATION_CACHE_SECONDS``
-    per worker and language: no read at all while there is none, a read by id otherwise."""
-    keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
-    if keep <= 0:
-        return out_of_hours_template(channel, language)
-    key = (channel.id, (channel.configuration or {}).get(CONFIG_TEMPLATE_KEY), language)
-    now = time.monotonic()
-    with _schedules_lock:
-        kept = _templates.get(key)
-    if kept is not None and kept[0] > now:
-        template = db.session.get(CommunicationTemplate, kept[1]) if kept[1] else None
-        if kept[1] is None or (template is not None and template.is_active):
-            return template
-    template = out_of_hours_template(channel, language)
-    with _schedules_lock:
-        _templates[key] = (now + keep, template.id if template is not None else None)
-    return template
+    per worker and language: no read at all (the caller checks that a kept
+    template is still switched on, in the statement that locks the thread)."""
+
+    def load() -> dict | None:
+        template = out_of_hours_template(channel, language)
+        return row_values(template) if template is not None else None
+
+    values = _templates.get(_template_key(channel, language), load)
+    return attached_copy(CommunicationTemplate, values) if values is not None else None
 
 
 def out_of_hours_template(
@@ -274,15 +266,39 @@ def out_of_hours_template(
     return translated or template
 
 
-def already_answered_this_window(thread_id, now: datetime) -> bool:
-    """An out-of-hours answer went out in the last 24 hours and nobody has answered since."""
-    last = db.session.scalar(
-        sa.select(sa.func.max(CommunicationMessage.created_at)).where(
-            CommunicationMessage.thread_id == thread_id,
+@functools.cache
+def _lock_thread() -> sa.Select:
+    return (
+        sa.select(CommunicationThread.id)
+        .where(CommunicationThread.id == sa.bindparam("thread_id"))
+        .with_for_update()
+    )
+
+
+@functools.cache
+def _last_answer() -> sa.Select:
+    """The thread's newest out-of-hours answer, and whether the chosen template is
+    still switched on: one round trip (statements built once per process)."""
+    last_answer = (
+        sa.select(sa.func.max(CommunicationMessage.created_at))
+        .where(
+            CommunicationMessage.thread_id == sa.bindparam("thread_id"),
             CommunicationMessage.message_type == MessageType.AUTO_RESPONSE,
             CommunicationMessage.extra["auto_response"].as_string() == AUTO_RESPONSE_KIND,
         )
+        .scalar_subquery()
     )
+    template_active = (
+        sa.select(CommunicationTemplate.is_active)
+        .where(CommunicationTemplate.id == sa.bindparam("template_id"))
+        .scalar_subquery()
+    )
+    return sa.select(last_answer, sa.func.coalesce(template_active, sa.false()))
+
+
+def _answered_since(thread_id, last: datetime | None, now: datetime) -> bool:
+    """``last`` (the newest out-of-hours answer) is within the window and nobody of
+    the desk has written since."""
     if last is None or last <= now - WINDOW:
         return False
     desk_answer = db.session.scalar(
