@@ -197,7 +197,8 @@ def test_a_known_senders_message_reads_contact_thread_and_duplicate_at_once(app)
 
 def test_a_new_senders_first_message_looks_for_no_conversation_of_theirs(app):
     """Made in the same transaction, the contact has none: no read for an open or a
-    merged conversation, no savepoint, and the language goes in with the contact."""
+    merged conversation, no duplicate check of its own, no savepoint, and the language
+    goes in with the contact."""
     statements: list[str] = []
 
     def statement(conn, cursor, text, parameters, context, executemany):
@@ -212,17 +213,21 @@ def test_a_new_senders_first_message_looks_for_no_conversation_of_theirs(app):
         )
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", statement)
-    storing = statements[
-        : next(
-            i
-            for i, t in enumerate(statements)
-            if "inbound_webhook_events" in t and t.startswith("UPDATE")
-        )
+    # Between the event's claim and its mark as processed: the message's own work.
+    marks = [
+        i
+        for i, t in enumerate(statements)
+        if t.startswith("UPDATE") and "inbound_webhook_events" in t
     ]
-    thread_reads = [
-        t for t in storing if t.startswith("SELECT") and "FROM communication_thread" in t
-    ]
+    storing = statements[marks[0] + 1 : marks[1]]
+    assert any(t.startswith("INSERT INTO communication_message") for t in storing)
+    # The sender's look-up: contact, open thread and duplicate in one statement.
+    look_up = next(t for t in storing if t.startswith("SELECT contacts."))
+    assert "EXISTS (SELECT communication_message.id" in look_up
+    thread_reads = [t for t in storing if t.startswith("SELECT communication_thread")]
     assert thread_reads == []
+    duplicate_checks = [t for t in storing if t.startswith("SELECT communication_message.id")]
+    assert duplicate_checks == []
     assert not any(t.startswith("SAVEPOINT") for t in storing)
     assert not any(t.startswith("UPDATE contacts") for t in storing)
     contact = db.session.scalar(sa.select(Contact).where(Contact.phone == "+31612340041"))

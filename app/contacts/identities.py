@@ -11,6 +11,7 @@ returned. Callers that must also keep one *conversation* per sender hold
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -137,20 +138,27 @@ def _contact_by_field(kind: str, address: str) -> Contact | None:
 def claim(kind: str, address: str, contact_id: uuid.UUID) -> bool:
     """Give ``address`` to ``contact_id`` unless it belongs to someone; True if it is theirs now."""
     now = utcnow()
-    statement = (
-        upsert_insert(ContactIdentity, db.engine.dialect.name)
-        .values(
-            id=uuid.uuid4(),
-            created_at=now,
-            updated_at=now,
-            contact_id=contact_id,
-            kind=kind,
-            address=address,
-        )
+    values = {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "contact_id": contact_id,
+        "kind": kind,
+        "address": address,
+    }
+    statement = _claim_statement(db.engine.dialect.name)
+    return db.session.execute(statement, values).scalar() is not None
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Insert:
+    # Built once per process: every new sender claims an address, and building
+    # the statement and its cache key anew cost as much as the INSERT's round trip.
+    return (
+        upsert_insert(ContactIdentity, dialect)
         .on_conflict_do_nothing(index_elements=["kind", "address"])
         .returning(ContactIdentity.contact_id)
     )
-    return db.session.execute(statement).scalar() is not None
 
 
 @dataclass(frozen=True)

@@ -129,23 +129,24 @@ def _make_contact(
 
 @dataclass
 class _Known:
-    """What one statement tells about a sender: their contact, open conversation, and
-    whether the message is stored already."""
+    """What one statement tells about a sender: their contact (None: nobody has the
+    address yet), open conversation, and whether the message is stored already."""
 
-    contact: Contact
+    contact: Contact | None
     thread: CommunicationThread | None
     duplicate: bool
 
 
 def _known_sender(
     channel: CommunicationChannel, sender: Sender, address: str, inbound: InboundMessage
-) -> _Known | None:
+) -> _Known:
     """The contact behind the held address, with (for a message that names no provider
-    conversation) their open thread on ``channel``, in one round trip; None for an
-    address nobody has yet.
+    conversation) their open thread on ``channel``, and whether the message is stored
+    already, in one round trip.
 
     The steady case, a customer writing again in their open conversation, costs
-    this one statement instead of three (identity, duplicate, thread).
+    this one statement instead of three (identity, duplicate, thread); a new
+    sender's duplicate check rides on it too.
     """
     row = db.session.execute(
         _known_sender_statement(_follows_open_thread(inbound)),
@@ -155,9 +156,7 @@ def _known_sender(
             "kind": sender.kind,
             "address": address,
         },
-    ).first()
-    if row is None:
-        return None
+    ).one()
     return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]))
 
 
@@ -175,6 +174,13 @@ def _known_sender_statement(with_open_thread: bool) -> sa.Select:
         .exists()
         .label("duplicate")
     )
+    # Always one row: the address's contact (and thread) joined to it if there is one.
+    one = sa.select(sa.literal_column("1").label("one")).subquery("one")
+    sender = sa.join(Contact, ContactIdentity, ContactIdentity.contact_id == Contact.id)
+    held = sa.and_(
+        ContactIdentity.kind == sa.bindparam("kind"),
+        ContactIdentity.address == sa.bindparam("address"),
+    )
     if with_open_thread:
         # The same choice as latest_open_thread, for the contact of this row.
         open_thread_id = (
@@ -189,15 +195,13 @@ def _known_sender_statement(with_open_thread: bool) -> sa.Select:
             .correlate(Contact)
             .scalar_subquery()
         )
-        query = sa.select(Contact, CommunicationThread, duplicate).outerjoin(
-            CommunicationThread, CommunicationThread.id == open_thread_id
+        return (
+            sa.select(Contact, CommunicationThread, duplicate)
+            .select_from(one)
+            .outerjoin(sender, held)
+            .outerjoin(CommunicationThread, CommunicationThread.id == open_thread_id)
         )
-    else:
-        query = sa.select(Contact, sa.null(), duplicate)
-    return query.join(ContactIdentity, ContactIdentity.contact_id == Contact.id).where(
-        ContactIdentity.kind == sa.bindparam("kind"),
-        ContactIdentity.address == sa.bindparam("address"),
-    )
+    return sa.select(Contact, sa.null(), duplicate).select_from(one).outerjoin(sender, held)
 
 
 def _follows_open_thread(inbound: InboundMessage) -> bool:
@@ -220,26 +224,18 @@ def record_inbound(
     """
     address = _held_address(sender)
     known = _known_sender(channel, sender, address, inbound)
+    if known.duplicate:
+        return None
     # Told here, not by a job after the commit: the out-of-hours answer and the
     # suggested replies of this very message read it.
     language = detect_language(inbound.content)
-    if known is None:
+    if known.contact is None:
         # A new contact is made with it: no statement after to follow it.
         contact = _make_contact(sender, address, unclaimed=True, language=language)
-        duplicate = db.session.scalar(
-            sa.select(CommunicationMessage.id).where(
-                CommunicationMessage.channel_id == channel.id,
-                CommunicationMessage.external_message_id == inbound.external_message_id,
-            )
-        )
-        if duplicate is not None:
-            return None
         thread = _thread_for(
             channel, contact, inbound, team_id, contact_is_new=made_in_this_transaction(contact)
         )
     else:
-        if known.duplicate:
-            return None
         contact = known.contact
         if sender.kind == PHONE:
             note_profile_name(contact, sender.whatsapp_profile_name)
