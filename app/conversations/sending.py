@@ -138,17 +138,17 @@ def send_message(message_id: str) -> str | None:
     channel_type = message.channel.channel_type.value
     recipient = message.recipient_external.get("phone") or message.recipient_external.get("email")
     extra = message.extra or {}
-    template = (
-        db.session.get(CommunicationTemplate, message.template_id) if message.template_id else None
-    )
     # A message goes out as an approved WhatsApp template when whoever wrote it
     # stored the template's parameters (compose_reply past the 24-hour window,
     # the order-status auto-reply, the external send API, which may also name
-    # the approved template itself); otherwise its text is sent as written.
-    template_name = extra.get("template_name") or (
-        template.whatsapp_template_name if template else None
-    )
-    as_template = bool(template_name) and "template_parameters" in extra
+    # the approved template itself); otherwise its text is sent as written, and
+    # the template it was written from (an out-of-hours answer's) is not read.
+    as_template = "template_parameters" in extra
+    template_name = extra.get("template_name")
+    if as_template and not template_name and message.template_id:
+        template = db.session.get(CommunicationTemplate, message.template_id)
+        template_name = template.whatsapp_template_name if template else None
+    as_template = as_template and bool(template_name)
     addressees = message.recipient_external
     try:
         attachments = _attachments_of(message)

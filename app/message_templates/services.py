@@ -6,6 +6,7 @@ transaction, so a template's use is counted only when its message is stored.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -158,20 +159,23 @@ def record_use(template_id: uuid.UUID) -> None:
     admin's open edit form must not become stale because an agent sent a message.
     A template deleted meanwhile is simply not counted.
     """
-    db.session.execute(
-        sa.update(CommunicationTemplate)
-        .where(CommunicationTemplate.id == template_id)
-        .values(
-            usage_count=CommunicationTemplate.usage_count + 1,
-            updated_at=CommunicationTemplate.updated_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_count_use(), {"template_id": template_id})
     template = db.session.identity_map.get(
         db.session.identity_key(CommunicationTemplate, template_id)
     )
     if template is not None:
         db.session.expire(template, ["usage_count"])
+
+
+@functools.cache
+def _count_use() -> sa.Update:
+    # On the table, built once: an automatic answer counts a use with every message.
+    table = CommunicationTemplate.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("template_id"))
+        .values(usage_count=table.c.usage_count + 1, updated_at=table.c.updated_at)
+    )
 
 
 # --- validation -----------------------------------------------------------
