@@ -197,8 +197,8 @@ def test_a_known_senders_message_reads_contact_thread_and_duplicate_at_once(app)
 
 def test_a_new_senders_first_message_looks_for_no_conversation_of_theirs(app):
     """Made in the same transaction, the contact has none: no read for an open or a
-    merged conversation, no duplicate check of its own, no savepoint, and the language
-    goes in with the contact."""
+    merged conversation, no duplicate check or contact look-up of its own, no
+    savepoint, and the language goes in with the contact."""
     statements: list[str] = []
 
     def statement(conn, cursor, text, parameters, context, executemany):
@@ -222,8 +222,10 @@ def test_a_new_senders_first_message_looks_for_no_conversation_of_theirs(app):
     storing = statements[marks[0] + 1 : marks[1]]
     assert any(t.startswith("INSERT INTO communication_message") for t in storing)
     # The sender's look-up: contact, open thread and duplicate in one statement.
-    look_up = next(t for t in storing if t.startswith("SELECT contacts."))
+    look_up, *other_contact_reads = [t for t in storing if t.startswith("SELECT contacts.")]
     assert "EXISTS (SELECT communication_message.id" in look_up
+    # Whether a contact has the number in its own field is asked in the same look-up.
+    assert other_contact_reads == []
     thread_reads = [t for t in storing if t.startswith("SELECT communication_thread")]
     assert thread_reads == []
     duplicate_checks = [t for t in storing if t.startswith("SELECT communication_message.id")]

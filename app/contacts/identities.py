@@ -56,7 +56,12 @@ def contact_with(kind: str, address: str) -> Contact | None:
 
 
 def contact_for_address(
-    kind: str, address: str, new_contact: Callable[[], Contact], *, unclaimed: bool = False
+    kind: str,
+    address: str,
+    new_contact: Callable[[], Contact],
+    *,
+    unclaimed: bool = False,
+    unowned: bool = False,
 ) -> Contact:
     """The contact behind ``address``; ``new_contact()`` (not yet added) if there is none.
 
@@ -64,12 +69,13 @@ def contact_for_address(
     by a partner's order, a form, an import) is given the identity, so the
     customer stays one contact across the ways they reach us. ``unclaimed``:
     the caller found no identity for the address in this transaction, holding
-    the address (it is not read again).
+    the address (it is not read again). ``unowned``: it found no contact with the
+    address in its own fields either (with ``unclaimed`` only).
     """
     contact = None if unclaimed else contact_with(kind, address)
     if contact is not None:
         return contact
-    existing = _contact_by_field(kind, address)
+    existing = None if unclaimed and unowned else _contact_by_field(kind, address)
     if existing is not None:
         if claim(kind, address, existing.id):
             return existing

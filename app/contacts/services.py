@@ -27,12 +27,13 @@ def contact_for_phone(
     profile_name: str | None = None,
     *,
     unclaimed: bool = False,
+    unowned: bool = False,
     language: str | None = None,
 ) -> Contact:
     """The contact with this phone number; created (named after the profile) if new.
 
     Raises ValueError when the number cannot be read as a phone number.
-    ``unclaimed``: see :func:`app.contacts.identities.contact_for_address`.
+    ``unclaimed``, ``unowned``: see :func:`app.contacts.identities.contact_for_address`.
     ``language``: the language a new contact's first message is written in.
     """
     phone = normalise_address(PHONE, raw_phone)
@@ -48,7 +49,7 @@ def contact_for_phone(
             detected_language=language,
         )
 
-    contact = contact_for_address(PHONE, phone, new_contact, unclaimed=unclaimed)
+    contact = contact_for_address(PHONE, phone, new_contact, unclaimed=unclaimed, unowned=unowned)
     note_profile_name(contact, profile_name)
     return contact
 
@@ -64,6 +65,7 @@ def contact_for_email(
     name: str | None = None,
     *,
     unclaimed: bool = False,
+    unowned: bool = False,
     language: str | None = None,
 ) -> Contact:
     """The contact with this e-mail address (case-insensitive); created if new."""
@@ -80,6 +82,7 @@ def contact_for_email(
             detected_language=language,
         ),
         unclaimed=unclaimed,
+        unowned=unowned,
     )
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.business_time import clock as sla_clock
 from app.contacts.identities import (
@@ -118,13 +119,17 @@ def _held_address(sender: Sender) -> str:
 
 
 def _make_contact(
-    sender: Sender, address: str, *, unclaimed: bool = False, language: str | None = None
+    sender: Sender,
+    address: str,
+    *,
+    unclaimed: bool = False,
+    unowned: bool = False,
+    language: str | None = None,
 ) -> Contact:
+    held = {"unclaimed": unclaimed, "unowned": unowned, "language": language}
     if sender.kind == PHONE:
-        return contact_for_phone(
-            address, sender.whatsapp_profile_name, unclaimed=unclaimed, language=language
-        )
-    return contact_for_email(address, sender.name, unclaimed=unclaimed, language=language)
+        return contact_for_phone(address, sender.whatsapp_profile_name, **held)
+    return contact_for_email(address, sender.name, **held)
 
 
 @dataclass
@@ -135,6 +140,8 @@ class _Known:
     contact: Contact | None
     thread: CommunicationThread | None
     duplicate: bool
+    # Some contact has the address in its own phone or e-mail field (an order's).
+    in_a_field: bool
 
 
 def _known_sender(
@@ -149,7 +156,7 @@ def _known_sender(
     sender's duplicate check rides on it too.
     """
     row = db.session.execute(
-        _known_sender_statement(_follows_open_thread(inbound)),
+        _known_sender_statement(_follows_open_thread(inbound), sender.kind),
         {
             "channel_id": channel.id,
             "external_message_id": inbound.external_message_id,
@@ -157,11 +164,11 @@ def _known_sender(
             "address": address,
         },
     ).one()
-    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]))
+    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]), in_a_field=bool(row[3]))
 
 
 @functools.cache
-def _known_sender_statement(with_open_thread: bool) -> sa.Select:
+def _known_sender_statement(with_open_thread: bool, kind: str) -> sa.Select:
     # Built once per process: a statement object remembers its cache key, which
     # SQLAlchemy otherwise works out anew on every message.
     channel_id = sa.bindparam("channel_id")
@@ -174,6 +181,17 @@ def _known_sender_statement(with_open_thread: bool) -> sa.Select:
         .exists()
         .label("duplicate")
     )
+    # A new sender's contact may exist already, made by a partner's order or a form
+    # with this address in its own field (identities.contact_for_address). Asked
+    # here for a phone (an index look-up); an e-mail field is compared in lower
+    # case, which no index serves, so a new e-mail sender's contact_for_address
+    # looks once instead of every message paying for it here.
+    if kind == PHONE:
+        other = so.aliased(Contact)
+        in_a_field = sa.exists().where(other.phone == sa.bindparam("address"))
+    else:
+        in_a_field = sa.true()
+    in_a_field = in_a_field.label("in_a_field")
     # Always one row: the address's contact (and thread) joined to it if there is one.
     one = sa.select(sa.literal_column("1").label("one")).subquery("one")
     sender = sa.join(Contact, ContactIdentity, ContactIdentity.contact_id == Contact.id)
@@ -196,12 +214,16 @@ def _known_sender_statement(with_open_thread: bool) -> sa.Select:
             .scalar_subquery()
         )
         return (
-            sa.select(Contact, CommunicationThread, duplicate)
+            sa.select(Contact, CommunicationThread, duplicate, in_a_field)
             .select_from(one)
             .outerjoin(sender, held)
             .outerjoin(CommunicationThread, CommunicationThread.id == open_thread_id)
         )
-    return sa.select(Contact, sa.null(), duplicate).select_from(one).outerjoin(sender, held)
+    return (
+        sa.select(Contact, sa.null(), duplicate, in_a_field)
+        .select_from(one)
+        .outerjoin(sender, held)
+    )
 
 
 def _follows_open_thread(inbound: InboundMessage) -> bool:
@@ -231,7 +253,9 @@ def record_inbound(
     language = detect_language(inbound.content)
     if known.contact is None:
         # A new contact is made with it: no statement after to follow it.
-        contact = _make_contact(sender, address, unclaimed=True, language=language)
+        contact = _make_contact(
+            sender, address, unclaimed=True, unowned=not known.in_a_field, language=language
+        )
         thread = _thread_for(
             channel, contact, inbound, team_id, contact_is_new=made_in_this_transaction(contact)
         )
