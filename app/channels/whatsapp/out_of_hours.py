@@ -216,7 +216,7 @@ def _kept_out_of_hours_template(
 ) -> CommunicationTemplate | None:
     """:func:`out_of_hours_template`, its choice kept ``CONFIGURATION_CACHE_SECONDS``
     per worker and language: no read at all (the caller checks that a kept
-    template is still switched on, in the statement that locks the thread)."""
+    template is still switched on, in the statement after the thread's lock)."""
 
     def load() -> dict | None:
         template = out_of_hours_template(channel, language)
