@@ -43,8 +43,6 @@ from app.conversations.events import (
 from app.conversations.holding import withdraw_outbound
 from app.conversations.inbound import (
     InboundMessage,
-    Sender,
-    hold_senders,
     record_inbound,
     record_sent_elsewhere,
     subject_from,
@@ -71,6 +69,7 @@ from app.conversations.messages import (
     touch,
 )
 from app.conversations.reads import mark_read
+from app.conversations.senders import Sender, hold_senders
 from app.conversations.snoozing import (
     CannotSnooze,
     end_for_status_change,
@@ -166,8 +165,6 @@ FEATURE = Feature(
         ),
         # Every 5 s: a snoozed conversation is back in the lists within 5 s of its
         # time (one indexed range read when nothing is due).
-        PeriodicJob(
-            "snooze-wake", "app.conversations.snoozing.wake_due_snoozes", every_seconds=5
-        ),
+        PeriodicJob("snooze-wake", "app.conversations.snoozing.wake_due_snoozes", every_seconds=5),
     ),
 )

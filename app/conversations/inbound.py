@@ -2,7 +2,8 @@
 
 Channel processors (WhatsApp, Outlook, SMS) parse their provider's payload into
 an :class:`InboundMessage` and a :class:`Sender` and call :func:`record_inbound`,
-which does the rest the same way for all of them:
+which does the rest the same way for all of them (steps 1–3 in
+:mod:`app.conversations.senders`):
 
 1. hold the sender's address for the transaction (a PostgreSQL advisory lock),
    so one customer's burst is taken one message at a time by however many
@@ -22,28 +23,27 @@ Nothing here commits: the webhook job does, once the whole event is processed.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from app.business_time import clock as sla_clock
-from app.contacts.identities import (
-    PHONE,
-    hold_address,
-    hold_addresses,
-    made_in_this_transaction,
-    normalise_address,
-)
-from app.contacts.services import contact_for_email, contact_for_phone, note_profile_name
+from app.contacts.identities import PHONE, made_in_this_transaction
+from app.contacts.services import note_profile_name
 from app.conversations.events import ThreadChanged
 from app.conversations.languages import follow_newest_language
 from app.conversations.merging import kept_thread_of
 from app.conversations.messages import add_message, touch
 from app.conversations.reads import note_customer_message
+from app.conversations.senders import (
+    Sender,
+    held_address,
+    hold_senders,
+    known_sender,
+    make_contact,
+)
 from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
 from app.extensions import db
@@ -53,24 +53,11 @@ from app.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
-    Contact,
-    ContactIdentity,
 )
 from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
 from app.transactions import publish
 
 REOPENABLE = (ThreadStatus.RESOLVED,)
-
-
-@dataclass(frozen=True)
-class Sender:
-    """Who wrote: an address on the channel (``phone`` or ``email``) and a name."""
-
-    kind: str
-    address: str
-    name: str | None = None
-    # WhatsApp's profile name, kept apart from the name an agent may have typed.
-    whatsapp_profile_name: str | None = None
 
 
 @dataclass
@@ -91,141 +78,6 @@ class InboundMessage:
     metadata: dict = field(default_factory=dict)
 
 
-def hold_senders(senders: list[Sender]) -> None:
-    """Hold several senders' addresses at once, in one order (an event with many)."""
-    by_kind: dict[str, list[str]] = {}
-    for sender in senders:
-        address = normalise_address(sender.kind, sender.address)
-        if address is not None:
-            by_kind.setdefault(sender.kind, []).append(address)
-    for kind in sorted(by_kind):
-        hold_addresses(kind, by_kind[kind])
-
-
-def identify(sender: Sender) -> Contact:
-    """The contact behind ``sender``, made if new; holds the address till the commit.
-
-    Raises ValueError when the address cannot be read (a short code, no @).
-    """
-    return _make_contact(sender, _held_address(sender))
-
-
-def _held_address(sender: Sender) -> str:
-    address = normalise_address(sender.kind, sender.address)
-    if address is None:
-        raise ValueError(f"not a {sender.kind} address: {sender.address!r}")
-    hold_address(sender.kind, address)
-    return address
-
-
-def _make_contact(
-    sender: Sender,
-    address: str,
-    *,
-    unclaimed: bool = False,
-    unowned: bool = False,
-    language: str | None = None,
-) -> Contact:
-    held = {"unclaimed": unclaimed, "unowned": unowned, "language": language}
-    if sender.kind == PHONE:
-        return contact_for_phone(address, sender.whatsapp_profile_name, **held)
-    return contact_for_email(address, sender.name, **held)
-
-
-@dataclass
-class _Known:
-    """What one statement tells about a sender: their contact (None: nobody has the
-    address yet), open conversation, and whether the message is stored already."""
-
-    contact: Contact | None
-    thread: CommunicationThread | None
-    duplicate: bool
-    # Some contact has the address in its own phone or e-mail field (an order's).
-    in_a_field: bool
-
-
-def _known_sender(
-    channel: CommunicationChannel, sender: Sender, address: str, inbound: InboundMessage
-) -> _Known:
-    """The contact behind the held address, with (for a message that names no provider
-    conversation) their open thread on ``channel``, and whether the message is stored
-    already, in one round trip.
-
-    The steady case, a customer writing again in their open conversation, costs
-    this one statement instead of three (identity, duplicate, thread); a new
-    sender's duplicate check rides on it too.
-    """
-    row = db.session.execute(
-        _known_sender_statement(_follows_open_thread(inbound), sender.kind),
-        {
-            "channel_id": channel.id,
-            "external_message_id": inbound.external_message_id,
-            "kind": sender.kind,
-            "address": address,
-        },
-    ).one()
-    return _Known(contact=row[0], thread=row[1], duplicate=bool(row[2]), in_a_field=bool(row[3]))
-
-
-@functools.cache
-def _known_sender_statement(with_open_thread: bool, kind: str) -> sa.Select:
-    # Built once per process: a statement object remembers its cache key, which
-    # SQLAlchemy otherwise works out anew on every message.
-    channel_id = sa.bindparam("channel_id")
-    duplicate = (
-        sa.select(CommunicationMessage.id)
-        .where(
-            CommunicationMessage.channel_id == channel_id,
-            CommunicationMessage.external_message_id == sa.bindparam("external_message_id"),
-        )
-        .exists()
-        .label("duplicate")
-    )
-    # A new sender's contact may exist already, made by a partner's order or a form
-    # with this address in its own field (identities.contact_for_address). Asked
-    # here for a phone (an index look-up); an e-mail field is compared in lower
-    # case, which no index serves, so a new e-mail sender's contact_for_address
-    # looks once instead of every message paying for it here.
-    if kind == PHONE:
-        other = so.aliased(Contact)
-        in_a_field = sa.exists().where(other.phone == sa.bindparam("address"))
-    else:
-        in_a_field = sa.true()
-    in_a_field = in_a_field.label("in_a_field")
-    # Always one row: the address's contact (and thread) joined to it if there is one.
-    one = sa.select(sa.literal_column("1").label("one")).subquery("one")
-    sender = sa.join(Contact, ContactIdentity, ContactIdentity.contact_id == Contact.id)
-    held = sa.and_(
-        ContactIdentity.kind == sa.bindparam("kind"),
-        ContactIdentity.address == sa.bindparam("address"),
-    )
-    if with_open_thread:
-        # The same choice as latest_open_thread, for the contact of this row.
-        open_thread_id = (
-            sa.select(CommunicationThread.id)
-            .where(
-                CommunicationThread.channel_id == channel_id,
-                CommunicationThread.contact_id == Contact.id,
-                CommunicationThread.status.not_in(CLOSED),
-            )
-            .order_by(CommunicationThread.last_message_at.desc())
-            .limit(1)
-            .correlate(Contact)
-            .scalar_subquery()
-        )
-        return (
-            sa.select(Contact, CommunicationThread, duplicate, in_a_field)
-            .select_from(one)
-            .outerjoin(sender, held)
-            .outerjoin(CommunicationThread, CommunicationThread.id == open_thread_id)
-        )
-    return (
-        sa.select(Contact, sa.null(), duplicate, in_a_field)
-        .select_from(one)
-        .outerjoin(sender, held)
-    )
-
-
 def _follows_open_thread(inbound: InboundMessage) -> bool:
     """A message that joins the sender's open conversation on its channel, if any
     (WhatsApp, SMS): no provider conversation, nothing it answers."""
@@ -244,8 +96,14 @@ def record_inbound(
     ``team_id``: the team a conversation it opens lands in (an Outlook mailbox's
     team); the channel's assignment rules may still pick a person or team.
     """
-    address = _held_address(sender)
-    known = _known_sender(channel, sender, address, inbound)
+    address = held_address(sender)
+    known = known_sender(
+        channel,
+        sender,
+        address,
+        inbound.external_message_id,
+        with_open_thread=_follows_open_thread(inbound),
+    )
     if known.duplicate:
         return None
     # Told here, not by a job after the commit: the out-of-hours answer and the
@@ -253,7 +111,7 @@ def record_inbound(
     language = detect_language(inbound.content)
     if known.contact is None:
         # A new contact is made with it: no statement after to follow it.
-        contact = _make_contact(
+        contact = make_contact(
             sender, address, unclaimed=True, unowned=not known.in_a_field, language=language
         )
         thread = _thread_for(
