@@ -408,11 +408,7 @@ def _give_back(claimed: list[InboundWebhookEvent]) -> None:
 
 
 def _hand_on(event_ids: list[str], claimed: list[InboundWebhookEvent]) -> None:
-    try:
-        _release(claimed)
-    except Exception:  # still leased: the sweep takes them once the lease runs out
-        db.session.rollback()
-        log.exception("could not release %d webhook events before handing them on", len(claimed))
+    _give_back(claimed)
     enqueue_batch(event_ids)
 
 
