@@ -70,6 +70,32 @@ def upsert_insert(model, dialect: str):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+def insert_unless_taken(
+    table: sa.Table, conflict: tuple[str, ...], returning: str
+) -> sa.TextClause:
+    """``INSERT`` of every column of ``table`` ``… ON CONFLICT (conflict) DO NOTHING
+    RETURNING returning``, as a statement SQLAlchemy compiles once.
+
+    For statements run with every new customer: the dialects' ``insert()`` has no
+    cache key (``postgresql.Insert`` sets ``inherit_cache = False`` for its
+    ``ON CONFLICT`` clauses), so SQLAlchemy compiled it anew on each execution; a
+    text statement is cached by its text. Both databases read this SQL the same.
+    Parameters: one per column, named as the column.
+    """
+    names = [column.name for column in table.c]
+    # Names from the model's own table, never from input.
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
+        f"VALUES ({', '.join(':' + name for name in names)}) "
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING RETURNING {returning}"
+    )
+    return (
+        sa.text(sql)
+        .bindparams(*(sa.bindparam(column.name, type_=column.type) for column in table.c))
+        .columns(table.c[returning])
+    )
+
+
 HELD_LOCKS = "switchboard_held_locks"
 
 
@@ -91,9 +117,11 @@ def hold_advisory_lock(session: so.Session, key: str) -> None:
         return  # already ours in this transaction
     if session.get_bind().dialect.name == "postgresql":
         held.add(key)
-        session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
+        session.execute(_ADVISORY_LOCK, {"key": key})
+
+
+# One statement object for the process: it works out its cache key once.
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 def enum_column(enum_cls, **kwargs: Any) -> sa.Enum:

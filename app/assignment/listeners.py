@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
+
 from app.assignment.services import assign_thread
 from app.assignment.suggestions import (
     RoutingSuggestion,
@@ -27,17 +29,28 @@ def route_new_conversation(event: ThreadOpened) -> None:
     auto-routing is on and the team suggestion is sure enough (issue 33)."""
     if not event.needs_routing:
         return
-    thread = db.session.get(CommunicationThread, event.thread_id, with_for_update=True)
-    # Someone may have taken it between the commit and now.
-    if thread is None or thread.assigned_to_user_id is not None:
+    # Someone may have taken it between the commit and now: asked of the locked row.
+    # The thread itself is still loaded from the transaction that opened it
+    # (app.transactions), so only the lock and this one column are read.
+    taken = db.session.execute(_LOCK_THREAD, {"thread_id": event.thread_id}).one_or_none()
+    if taken is None or taken.assigned_to_user_id is not None:
         db.session.rollback()
         return
+    thread = db.session.get(CommunicationThread, event.thread_id)
     suggestion = _suggestion(thread)
     if suggestion is None or not route_by_suggestion(thread, suggestion):
         assign_thread(thread)
         if suggestion is not None:
             note_rules_choice(suggestion, thread)
     commit()
+
+
+THREADS = CommunicationThread.__table__
+_LOCK_THREAD = (
+    sa.select(THREADS.c.assigned_to_user_id)
+    .where(THREADS.c.id == sa.bindparam("thread_id"))
+    .with_for_update()
+)
 
 
 def _suggestion(thread: CommunicationThread) -> RoutingSuggestion | None:

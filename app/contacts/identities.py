@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.contacts.phones import normalise_phone
-from app.database import hold_advisory_lock, upsert_insert, utcnow
+from app.database import hold_advisory_lock, insert_unless_taken, utcnow
 from app.extensions import db
 from app.models import Contact, ContactIdentity
 
@@ -152,21 +152,17 @@ def claim(kind: str, address: str, contact_id: uuid.UUID) -> bool:
         "kind": kind,
         "address": address,
     }
-    statement = _claim_statement(db.engine.dialect.name)
+    statement = _claim_statement()
     return db.session.execute(statement, values).scalar() is not None
 
 
 @functools.cache
-def _claim_statement(dialect: str) -> sa.Insert:
-    # Built once per process, on the table: every new sender claims an address, and
-    # the mapped class's INSERT with its values as parameters takes the ORM's bulk
-    # path, which compiled the statement anew on every claim.
-    table = ContactIdentity.__table__
-    return (
-        upsert_insert(table, dialect)
-        .on_conflict_do_nothing(index_elements=["kind", "address"])
-        .returning(table.c.contact_id)
-    )
+def _claim_statement() -> sa.TextClause:
+    # Built once per process, and cached by SQLAlchemy: every new sender claims an
+    # address. The mapped class's INSERT with its values as parameters took the
+    # ORM's bulk path, and a dialect insert with ON CONFLICT has no cache key;
+    # both compiled the statement anew on every claim.
+    return insert_unless_taken(ContactIdentity.__table__, ("kind", "address"), "contact_id")
 
 
 @dataclass(frozen=True)

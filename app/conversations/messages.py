@@ -18,6 +18,7 @@ from app.attachments.uploads import UploadedFile, store_uploads
 from app.business_time import clock as sla_clock
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.conversations.holding import BEFORE_SEND, before_send
+from app.conversations.storing import store
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.search import append_on_flush
@@ -47,8 +48,9 @@ def add_message(
     send_at: datetime | None = None,
 ) -> CommunicationMessage:
     """Add ``message`` and publish it (within this package: the writers above call it)."""
-    db.session.add(message)
-    db.session.flush()
+    if not store(thread, message):
+        db.session.add(message)
+        db.session.flush()
     channel_type = None
     if message.channel_id is not None:
         channel = message.channel or db.session.get(CommunicationChannel, message.channel_id)

@@ -15,6 +15,7 @@ question gets at most one answer; a customer asking again within
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import timedelta
@@ -126,37 +127,48 @@ def _order_asked_about(text: str, contact: Contact, thread) -> Order | None:
     A number the customer does not own gets no answer: a status is not told to
     whoever happens to know an order number.
     """
+    named_order, latest_order = _order_statements()
+    mine = {"contact_id": contact.id, "thread_order_id": thread.order_id}
+    named = ORDER_NUMBER.search(text or "")
+    if named:
+        return db.session.scalar(named_order, {**mine, "number": named.group(0).upper()})
+    if thread.order is not None:
+        return thread.order
+    return db.session.scalar(latest_order, mine)
+
+
+# Built once per process: a customer's text asks after an order in every few
+# messages, and a statement object works out its cache key once.
+@functools.cache
+def _order_statements() -> tuple[sa.Select, sa.Select]:
+    contact_id = sa.bindparam("contact_id")
     mine = sa.and_(
         sa.or_(
-            Order.end_customer_contact_id == contact.id,
-            Order.account_contact_id == contact.id,
-            Order.id == thread.order_id,
+            Order.end_customer_contact_id == contact_id,
+            Order.account_contact_id == contact_id,
+            Order.id == sa.bindparam("thread_order_id"),
         ),
         # A partner's sandbox order is never told to a customer (issue 29.1).
         Order.is_test.is_(False),
     )
-    named = ORDER_NUMBER.search(text or "")
-    if named:
-        return db.session.scalar(
-            sa.select(Order).where(Order.order_number == named.group(0).upper(), mine)
-        )
-    if thread.order is not None:
-        return thread.order
-    return db.session.scalar(
-        sa.select(Order).where(mine).order_by(Order.created_at.desc()).limit(1)
-    )
+    named = sa.select(Order).where(Order.order_number == sa.bindparam("number"), mine)
+    latest = sa.select(Order).where(mine).order_by(Order.created_at.desc()).limit(1)
+    return named, latest
 
 
 def status_template() -> CommunicationTemplate | None:
-    return db.session.scalar(
-        sa.select(CommunicationTemplate)
-        .where(
-            CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE,
-            CommunicationTemplate.is_active.is_(True),
-        )
-        .order_by(CommunicationTemplate.created_at)
-        .limit(1)
+    return db.session.scalar(_STATUS_TEMPLATE)
+
+
+_STATUS_TEMPLATE = (
+    sa.select(CommunicationTemplate)
+    .where(
+        CommunicationTemplate.whatsapp_template_name == WHATSAPP_TEMPLATE,
+        CommunicationTemplate.is_active.is_(True),
     )
+    .order_by(CommunicationTemplate.created_at)
+    .limit(1)
+)
 
 
 def _answered_recently(thread_id, template_id) -> bool:
