@@ -1,0 +1,108 @@
+"""A new message and its thread's changes written as two statements of their own
+(app/conversations/storing.py), leaving the rows as a flush would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.conversations import InboundMessage
+from app.database import utcnow
+from app.extensions import db
+from app.inbox.search import search_clause
+from app.models import CommunicationMessage, CommunicationThread, Contact
+from app.models.enums import ChannelType, ThreadStatus
+from tests import factories
+from tests.helpers import receive
+
+
+def _conversation():
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    contact = factories.contact(display_name="Anouk de Wit", phone="+31655501234")
+    thread = factories.thread(
+        channel,
+        contact,
+        minutes_ago=5,
+        thread_subject="Laadpaal",
+        status=ThreadStatus.WAITING_CUSTOMER,
+    )
+    db.session.commit()
+    # Loaded, as the inbound look-up leaves them.
+    db.session.refresh(thread)
+    db.session.refresh(contact)
+    return channel, contact, thread
+
+
+def _inbound(wamid: str, text: str) -> InboundMessage:
+    return InboundMessage(
+        external_message_id=wamid, content=text, received_at=utcnow() - timedelta(seconds=1)
+    )
+
+
+class _Flushes:
+    """Counts the session's flushes that had something to write."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self):
+        sa.event.listen(db.session(), "before_flush", self._noted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(db.session(), "before_flush", self._noted)
+
+    def _noted(self, *args) -> None:
+        self.count += 1
+
+
+def test_a_customers_message_is_written_without_the_unit_of_work_and_reads_back_whole(app):
+    channel, contact, thread = _conversation()
+    updated_before = thread.updated_at
+    with _Flushes() as flushes:
+        message = receive(channel, contact, _inbound("wamid.s1", "De laadpaal knippert oranje"))
+    assert flushes.count == 0
+    assert sa.inspect(message).persistent and not db.session.new and not db.session.dirty
+    # What the rest of the transaction sees is what was written.
+    assert thread.status == ThreadStatus.OPEN
+    assert thread.last_message_preview == "De laadpaal knippert oranje"
+    db.session.commit()
+
+    db.session.expire_all()
+    stored = db.session.get(CommunicationThread, thread.id)
+    assert stored.status == ThreadStatus.OPEN
+    assert stored.last_message_preview == "De laadpaal knippert oranje"
+    assert stored.last_customer_message_at is not None and stored.updated_at > updated_before
+    # The urgency the model's before_update hook would have given it.
+    bucket, score = stored.urgency_bucket, stored.urgency_score
+    stored.refresh_urgency()
+    assert (stored.urgency_bucket, stored.urgency_score) == (bucket, score)
+    row = db.session.get(CommunicationMessage, message.id)
+    assert row.thread_id == thread.id and row.channel_id == channel.id
+    assert row.sender_contact_id == contact.id and row.recorded_at is not None
+    assert row.attachments == [] and row.extra == {}
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.scalars(
+            sa.select(CommunicationThread.id).where(search_clause("knippert"))
+        ).all()
+        assert found == [thread.id]
+
+
+def test_with_another_row_changed_the_flush_writes_everything(app):
+    channel, contact, thread = _conversation()
+    contact.display_name = "Anouk de Wit-Jansen"  # waiting in the session, not yet written
+    with _Flushes() as flushes:
+        message = receive(channel, contact, _inbound("wamid.s2", "Wanneer komt de monteur?"))
+    assert flushes.count >= 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).display_name == "Anouk de Wit-Jansen"
+    assert db.session.get(CommunicationMessage, message.id).thread_id == thread.id
+    stored = db.session.get(CommunicationThread, thread.id)
+    assert stored.last_message_preview == "Wanneer komt de monteur?"
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.scalars(
+            sa.select(CommunicationThread.id).where(search_clause("monteur"))
+        ).all()
+        assert found == [thread.id]
