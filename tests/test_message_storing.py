@@ -106,3 +106,34 @@ def test_with_another_row_changed_the_flush_writes_everything(app):
             sa.select(CommunicationThread.id).where(search_clause("monteur"))
         ).all()
         assert found == [thread.id]
+
+
+def test_a_new_customers_contact_conversation_and_message_are_written_without_a_flush(app):
+    from app.contacts.identities import PHONE, contact_with
+    from app.conversations import Sender, record_inbound
+
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    with _Flushes() as flushes:
+        message = record_inbound(
+            channel,
+            Sender(PHONE, "31655507777", whatsapp_profile_name="Sem Bakker"),
+            _inbound("wamid.s3", "Mijn laadpaal is vandaag geplaatst, bedankt!"),
+        )
+    assert flushes.count == 0
+    assert not db.session.new and not db.session.dirty
+    db.session.commit()
+
+    db.session.expire_all()
+    contact = contact_with(PHONE, "+31655507777")
+    assert contact is not None and contact.display_name == "Sem Bakker"
+    thread = db.session.get(CommunicationThread, message.thread_id)
+    assert thread.contact_id == contact.id and thread.channel_id == channel.id
+    assert thread.status == ThreadStatus.OPEN and thread.last_message_preview.startswith("Mijn")
+    assert db.session.get(CommunicationMessage, message.id).sender_contact_id == contact.id
+    if db.engine.dialect.name == "postgresql":
+        for word in ("geplaatst", "Bakker"):
+            found = db.session.scalars(
+                sa.select(CommunicationThread.id).where(search_clause(word))
+            ).all()
+            assert found == [thread.id], word

@@ -22,6 +22,7 @@ from app.contacts.phones import normalise_phone
 from app.database import hold_advisory_lock, insert_unless_taken, utcnow
 from app.extensions import db
 from app.models import Contact, ContactIdentity
+from app.rows import write_new
 
 PHONE = "phone"
 EMAIL = "email"
@@ -85,8 +86,7 @@ def contact_for_address(
         # the rare loser takes its contact back itself, which saves every new
         # sender the savepoint's two round trips.
         contact = new_contact()
-        db.session.add(contact)
-        db.session.flush()
+        write_new(contact)
         if claim(kind, address, contact.id):
             _note_made(contact)
             return contact

@@ -26,15 +26,14 @@ import sqlalchemy.orm as so
 
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.search import TEXT_SEARCH_CONFIG, TEXTS_WAITING, waiting_text
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.communication import keep_urgency_current
+from app.inbox.search import TEXT_SEARCH_CONFIG, TEXTS_WAITING, text_written, waiting_text
+from app.models import CommunicationThread
+from app.rows import column_keys, insert_now
 
-MESSAGES = CommunicationMessage.__table__
 THREADS = CommunicationThread.__table__
 
 
-def store(thread: CommunicationThread, message: CommunicationMessage) -> bool:
+def store(thread: CommunicationThread, message) -> bool:
     """INSERT ``message`` and UPDATE ``thread`` with what changed on it; False, having
     written nothing, when the session holds more to write (the caller flushes then)."""
     session = db.session()
@@ -57,14 +56,13 @@ def store(thread: CommunicationThread, message: CommunicationMessage) -> bool:
         search_text = waiting_text(thread)
         if search_text is None:
             return False
-    row = _message_row(message_state)
-    if row is None:
+    if not insert_now(message):
         return False
 
     connection = session.connection()
-    connection.execute(_INSERT, row)
-    # As the model's before_update hook does for a flush.
-    keep_urgency_current(connection, thread)
+    mapper = thread_state.mapper
+    # As a flush runs the mapper's hooks (the thread's urgency) and its onupdate.
+    mapper.dispatch.before_update(mapper, connection, thread_state)
     if "updated_at" not in thread_state.committed_state:
         thread.updated_at = utcnow()
     changed = _changed_columns(thread_state)
@@ -76,25 +74,19 @@ def store(thread: CommunicationThread, message: CommunicationMessage) -> bool:
     )
     if written.rowcount != 1:  # as the flush says when a row it updates is gone
         raise so.exc.StaleDataError(f"conversation {thread.id} is gone; the message is not stored")
-
-    # Both rows now stand as the flush would leave them.
+    mapper.dispatch.after_update(mapper, connection, thread_state)
+    # Left as the flush leaves it: loaded, with nothing to write.
+    if search_text is not None:
+        text_written(thread)
     thread_state.dict.pop("search_vector", None)  # unloaded again, as it is deferred
     thread_state._commit_all(thread_state.dict, session.identity_map)
-    so.make_transient_to_detached(message)
-    session.add(message)
     return True
-
-
-@functools.cache
-def _column_keys(mapper: so.Mapper) -> dict[str, sa.Column]:
-    """Each column attribute's key and its one column."""
-    return {prop.key: prop.columns[0] for prop in mapper.column_attrs}
 
 
 def _changed_columns(state) -> tuple[str, ...] | None:
     """The column attributes changed since the thread was loaded; None when anything
     else changed (a relationship, a value given as SQL), which the unit of work writes."""
-    columns = _column_keys(state.mapper)
+    columns = column_keys(state.mapper)
     changed = []
     for key in state.committed_state:
         if key not in columns:
@@ -107,49 +99,9 @@ def _changed_columns(state) -> tuple[str, ...] | None:
     return tuple(sorted(changed))
 
 
-def _message_row(state) -> dict | None:
-    """The message's INSERT parameters by column, its defaults filled in on it too;
-    None when a relationship other than a many-to-one holds something."""
-    mapper = state.mapper
-    loaded = state.dict
-    for relationship in mapper.relationships:
-        value = loaded.get(relationship.key)
-        if value is None:
-            continue
-        if relationship.direction is not so.interfaces.MANYTOONE:
-            if value:
-                return None
-            continue
-        # As the flush syncs a foreign key from the row it points to.
-        for local, remote in relationship.local_remote_pairs:
-            key = mapper.get_property_by_column(local).key
-            target = sa.inspect(value).mapper.get_property_by_column(remote).key
-            loaded[key] = getattr(value, target)
-    row = {}
-    for key, column in _column_keys(mapper).items():
-        if key not in loaded:
-            default = column.default
-            if default is None:
-                if column.server_default is not None:
-                    return None
-                value = None
-            elif default.is_scalar:
-                value = default.arg
-            elif default.is_callable:
-                value = default.arg(None)
-            else:
-                return None
-            loaded[key] = value
-        row[column.key] = loaded[key]
-    return row
-
-
-_INSERT = sa.insert(MESSAGES)
-
-
 @functools.cache
 def _update(keys: tuple[str, ...], search: bool) -> sa.Update:
-    columns = _column_keys(sa.inspect(CommunicationThread))
+    columns = column_keys(sa.inspect(CommunicationThread))
     values: dict = {
         columns[key]: sa.bindparam(f"new_{key}", type_=columns[key].type) for key in keys
     }

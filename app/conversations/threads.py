@@ -19,6 +19,7 @@ from app.inbox.search import rebuild_search_documents
 from app.kept import attached_copy, row_values
 from app.models import CommunicationChannel, CommunicationThread, Contact
 from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.rows import write_new
 from app.system_texts import Sentence, english, to_json
 from app.transactions import publish
 
@@ -162,8 +163,7 @@ def open_thread(
         thread.thread_type = thread_type
     if priority is not None:
         thread.priority = priority
-    db.session.add(thread)
-    db.session.flush()
+    write_new(thread)
     rebuild_search_documents([thread.id])
     publish(
         ThreadOpened(

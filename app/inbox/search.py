@@ -189,14 +189,20 @@ def _waiting(session: so.Session, *, create: bool) -> dict | None:
 
 
 def waiting_text(thread: CommunicationThread) -> str | None:
-    """The one text waiting to join ``thread``'s document, taken out of the session
-    for a caller that writes the thread's row itself (None: nothing or several)."""
+    """The one text waiting to join ``thread``'s document, as the statement takes it,
+    for a caller that writes the thread's row itself (None: nothing or several).
+    Once written, :func:`text_written` takes it out of the session."""
     waiting = _waiting(db.session(), create=False)
     texts = waiting.get(thread) if waiting else None
     if texts is None or len(texts) != 1:
         return None
-    del waiting[thread]
     return loosen_numbers(texts[0])
+
+
+def text_written(thread: CommunicationThread) -> None:
+    waiting = _waiting(db.session(), create=False)
+    if waiting:
+        waiting.pop(thread, None)
 
 
 @sa.event.listens_for(so.Session, "before_flush")

@@ -279,12 +279,6 @@ def _is_internal(connection: sa.Connection, thread: CommunicationThread) -> bool
 @sa.event.listens_for(CommunicationThread, "before_insert")
 @sa.event.listens_for(CommunicationThread, "before_update")
 def _keep_urgency_current(mapper, connection, thread: CommunicationThread) -> None:
-    keep_urgency_current(connection, thread)
-
-
-def keep_urgency_current(connection: sa.Connection, thread: CommunicationThread) -> None:
-    """The urgency sort key made right before the thread's row is written (by a flush,
-    or by a writer of its own: ``app.conversations.storing``)."""
     # Only a deadline makes the difference; the look-up is skipped otherwise.
     has_deadline = thread.response_due_at is not None
     thread.refresh_urgency(internal=has_deadline and _is_internal(connection, thread))
