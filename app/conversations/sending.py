@@ -72,38 +72,46 @@ def _claim(message_id: uuid.UUID) -> bool:
     """Take the message for this worker until the lease runs out; False if not ours."""
     now = utcnow()
     claimed = db.session.execute(
-        sa.update(CommunicationMessage)
-        .where(
-            CommunicationMessage.id == message_id,
-            CommunicationMessage.delivery_status == DeliveryStatus.PENDING,
-            sa.or_(
-                CommunicationMessage.send_lease_expires_at.is_(None),
-                CommunicationMessage.send_lease_expires_at < now,
-            ),
-            # A reply held for Undo is not taken before its hold ends; taking it
-            # clears the hold, which is what makes a late Undo find nothing.
-            sa.or_(
-                CommunicationMessage.send_held_until.is_(None),
-                CommunicationMessage.send_held_until <= now,
-            ),
-        )
-        .values(send_lease_expires_at=now + _lease(), send_held_until=None)
-        .execution_options(synchronize_session=False)
+        _CLAIM, {"message_id": message_id, "now": now, "lease_until": now + _lease()}
     ).rowcount
     commit()
     return claimed == 1
 
 
 def _load(message_id: str) -> CommunicationMessage | None:
-    return db.session.get(
-        CommunicationMessage,
-        uuid.UUID(message_id),
-        options=[
-            so.joinedload(CommunicationMessage.thread),
-            so.joinedload(CommunicationMessage.channel),
-        ],
-        populate_existing=True,
+    return db.session.scalar(_LOAD, {"message_id": uuid.UUID(message_id)})
+
+
+# Built once per process, the claim on the table (an ORM UPDATE went through the
+# ORM's bulk-update handling and worked out its cache key on every send).
+MESSAGES = CommunicationMessage.__table__
+_CLAIM = (
+    sa.update(MESSAGES)
+    .where(
+        MESSAGES.c.id == sa.bindparam("message_id"),
+        MESSAGES.c.delivery_status == DeliveryStatus.PENDING,
+        sa.or_(
+            MESSAGES.c.send_lease_expires_at.is_(None),
+            MESSAGES.c.send_lease_expires_at < sa.bindparam("now"),
+        ),
+        # A reply held for Undo is not taken before its hold ends; taking it
+        # clears the hold, which is what makes a late Undo find nothing.
+        sa.or_(
+            MESSAGES.c.send_held_until.is_(None),
+            MESSAGES.c.send_held_until <= sa.bindparam("now"),
+        ),
     )
+    .values(send_lease_expires_at=sa.bindparam("lease_until"), send_held_until=None)
+)
+_LOAD = (
+    sa.select(CommunicationMessage)
+    .where(CommunicationMessage.id == sa.bindparam("message_id"))
+    .options(
+        so.joinedload(CommunicationMessage.thread),
+        so.joinedload(CommunicationMessage.channel),
+    )
+    .execution_options(populate_existing=True)
+)
 
 
 def _waited_for_retry(message_id: uuid.UUID) -> bool:
