@@ -134,9 +134,14 @@ def _attribute_of_column() -> tuple[tuple[str, str], ...]:
 
 
 def _committed_events(rows) -> list[InboundWebhookEvent]:
-    """Commit the claim and make its ``RETURNING`` rows into loaded, detached events,
-    each to join the session that processes it (nothing is read back)."""
+    """Commit the claim and make its ``RETURNING`` rows into events (:func:`_events_of`)."""
     commit()
+    return _events_of(rows)
+
+
+def _events_of(rows) -> list[InboundWebhookEvent]:
+    """A claim's ``RETURNING`` rows as loaded, detached events, each to join the
+    session that processes it (nothing is read back)."""
     session = db.session()
     events = []
     for row in rows:
@@ -173,12 +178,18 @@ def claim_waiting(limit: int, *, orphans: bool = False) -> list[InboundWebhookEv
     What the inbox consumer of ``worker.py`` takes (:mod:`app.webhooks.consumer`):
     events just stored, and events whose worker's lease ran out (it died mid-way).
     ``SKIP LOCKED``: two workers claiming at once take different events instead
-    of waiting for each other. Committed at once, as :func:`_claim_all`'s claim.
+    of waiting for each other. Committed at once, as :func:`_claim_all`'s claim is.
     """
-    rows = db.session.execute(
-        _claim_waiting_statement(orphans), {"limit": limit, **_claim_parameters()}
-    ).all()
-    claimed = _committed_events(rows)
+    # A transaction of its own on an autocommit connection, outside the session: no
+    # BEGIN and COMMIT round trips and none of the session's handling, for a claim
+    # the consumer makes at every wake-up, by both workers (one finds nothing).
+    with db.engine.connect() as connection:
+        rows = (
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            .execute(_claim_waiting_statement(orphans), {"limit": limit, **_claim_parameters()})
+            .all()
+        )
+    claimed = _events_of(rows)
     # In the order the webhooks stored them: a customer's burst keeps its order.
     return sorted(claimed, key=lambda event: (event.created_at, event.id))
 
