@@ -11,6 +11,7 @@ rules, which is fine at the sizes SQLite serves (``make run``, tests).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import uuid
@@ -225,6 +226,25 @@ def _appended(text: str):
     ).op("||")(_tsvector(text))
 
 
+@functools.cache
+def _rebuild_statement(some: bool) -> sa.TextClause:
+    # Built once per process: every new conversation rebuilds its document, and a
+    # text statement made anew works out its cache key each time.
+    only = "AND t.id = ANY(:ids)" if some else ""
+    return sa.text(
+        f"""
+        UPDATE communication_thread AS t SET search_vector = to_tsvector(:config,
+          regexp_replace(
+            coalesce(t.thread_subject, '') || ' ' || {CONTACT_DOCUMENT_SQL} || ' ' ||
+            coalesce((SELECT string_agg(m.message_content, ' ')
+                      FROM communication_message m WHERE m.thread_id = t.id), ''),
+            :dash, ' ', 'g'))
+        FROM communication_thread AS t2 LEFT JOIN contacts c ON c.id = t2.contact_id
+        WHERE t2.id = t.id {only}
+        """  # noqa: S608  (only fixed fragments are interpolated)
+    )
+
+
 def _tsvector(text: str):
     return sa.func.to_tsvector(TEXT_SEARCH_CONFIG, loosen_numbers(text))
 
@@ -237,22 +257,7 @@ def rebuild_search_documents(thread_ids: list[uuid.UUID] | None = None) -> int:
     if not is_postgresql():
         return 0
     params: dict = {"config": TEXT_SEARCH_CONFIG, "dash": DASH_BEFORE_DIGIT_SQL}
-    only = ""
     if thread_ids is not None:
-        only, params["ids"] = "AND t.id = ANY(:ids)", list(thread_ids)
-    result = db.session.execute(
-        sa.text(
-            f"""
-            UPDATE communication_thread AS t SET search_vector = to_tsvector(:config,
-              regexp_replace(
-                coalesce(t.thread_subject, '') || ' ' || {CONTACT_DOCUMENT_SQL} || ' ' ||
-                coalesce((SELECT string_agg(m.message_content, ' ')
-                          FROM communication_message m WHERE m.thread_id = t.id), ''),
-                :dash, ' ', 'g'))
-            FROM communication_thread AS t2 LEFT JOIN contacts c ON c.id = t2.contact_id
-            WHERE t2.id = t.id {only}
-            """  # noqa: S608  (only fixed fragments are interpolated)
-        ),
-        params,
-    )
+        params["ids"] = list(thread_ids)
+    result = db.session.execute(_rebuild_statement(thread_ids is not None), params)
     return result.rowcount or 0
