@@ -36,11 +36,22 @@ def insert_now(row: object) -> bool:
     parameters = row_parameters(state)
     if parameters is None:
         return False
-    connection.execute(_insert(mapper.local_table), parameters)
-    so.make_transient_to_detached(row)
     session.add(row)
+    if len(session.new) != 1:  # it brought new rows along (a relationship's cascade)
+        session.expunge(row)
+        return False
+    connection.execute(_insert(mapper.local_table), parameters)
+    stored(session, state)
     mapper.dispatch.after_insert(mapper, connection, state)
     return True
+
+
+def stored(session: so.Session, state: so.InstanceState) -> None:
+    """Tell the session ``state``'s row is written as it holds it, as a flush does at its
+    end: new rows become persistent, changed ones clean, and the transaction notes
+    both, so a rollback (of a savepoint too) forgets or expires them as it would
+    after a flush. The session's own step for this, which has no public name."""
+    session._register_persistent({state})
 
 
 def write_new(row: object) -> None:

@@ -137,3 +137,16 @@ def test_a_new_customers_contact_conversation_and_message_are_written_without_a_
                 sa.select(CommunicationThread.id).where(search_clause(word))
             ).all()
             assert found == [thread.id], word
+
+
+def test_a_rolled_back_savepoint_forgets_the_stored_rows_as_after_a_flush(app):
+    channel, contact, thread = _conversation()
+    savepoint = db.session.begin_nested()
+    message = receive(channel, contact, _inbound("wamid.s4", "Dit bericht wordt teruggedraaid"))
+    assert sa.inspect(message).persistent
+    savepoint.rollback()
+    assert not sa.inspect(message).persistent
+    assert thread.last_message_preview != "Dit bericht wordt teruggedraaid"
+    assert thread.status == ThreadStatus.WAITING_CUSTOMER
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id))) == 0

@@ -23,12 +23,13 @@ import functools
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.orm.base import NO_VALUE
 
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.search import TEXT_SEARCH_CONFIG, TEXTS_WAITING, text_written, waiting_text
 from app.models import CommunicationThread
-from app.rows import column_keys, insert_now
+from app.rows import column_keys, insert_now, stored
 
 THREADS = CommunicationThread.__table__
 
@@ -61,25 +62,25 @@ def store(thread: CommunicationThread, message) -> bool:
 
     connection = session.connection()
     mapper = thread_state.mapper
-    # As a flush runs the mapper's hooks (the thread's urgency) and its onupdate.
-    mapper.dispatch.before_update(mapper, connection, thread_state)
-    if "updated_at" not in thread_state.committed_state:
-        thread.updated_at = utcnow()
-    changed = _changed_columns(thread_state)
-    values = {f"new_{key}": thread_state.dict[key] for key in changed}
-    if search_text is not None:
-        values["search_text"] = search_text
-    written = connection.execute(
-        _update(changed, search_text is not None), {"thread": thread.id, **values}
-    )
-    if written.rowcount != 1:  # as the flush says when a row it updates is gone
-        raise so.exc.StaleDataError(f"conversation {thread.id} is gone; the message is not stored")
-    mapper.dispatch.after_update(mapper, connection, thread_state)
-    # Left as the flush leaves it: loaded, with nothing to write.
+    if changed or search_text is not None:
+        # As a flush runs the mapper's hooks (the thread's urgency) and its onupdate.
+        mapper.dispatch.before_update(mapper, connection, thread_state)
+        if "updated_at" not in changed:
+            thread.updated_at = utcnow()
+        changed = _changed_columns(thread_state)
+        values = {f"new_{key}": thread_state.dict[key] for key in changed}
+        if search_text is not None:
+            values["search_text"] = search_text
+        written = connection.execute(
+            _update(changed, search_text is not None), {"thread": thread.id, **values}
+        )
+        if written.rowcount != 1:  # as the flush says when a row it updates is gone
+            raise so.exc.StaleDataError(f"conversation {thread.id} is gone; message not stored")
+        mapper.dispatch.after_update(mapper, connection, thread_state)
     if search_text is not None:
         text_written(thread)
     thread_state.dict.pop("search_vector", None)  # unloaded again, as it is deferred
-    thread_state._commit_all(thread_state.dict, session.identity_map)
+    stored(session, thread_state)
     return True
 
 
@@ -88,13 +89,16 @@ def _changed_columns(state) -> tuple[str, ...] | None:
     else changed (a relationship, a value given as SQL), which the unit of work writes."""
     columns = column_keys(state.mapper)
     changed = []
-    for key in state.committed_state:
+    for key, before in state.committed_state.items():
         if key not in columns:
             return None
         if key == "search_vector":
             continue
-        if isinstance(state.dict.get(key), sa.sql.ClauseElement):
+        value = state.dict.get(key)
+        if isinstance(value, sa.sql.ClauseElement):
             return None  # an expression (a counter bumped in SQL): the flush writes it
+        if before is not NO_VALUE and state.manager[key].impl.is_equal(value, before):
+            continue  # set to what it was: the flush leaves it out too
         changed.append(key)
     return tuple(sorted(changed))
 
