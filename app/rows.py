@@ -22,25 +22,34 @@ import sqlalchemy.orm as so
 from app.extensions import db
 
 
-def insert_now(row: object) -> bool:
+def insert_now(row: object, *, beside: object = None) -> bool:
     """INSERT ``row`` (new, not yet added) and add it to the session as stored; False,
-    having written nothing, when only a flush may write it."""
+    having written nothing, when only a flush may write it: the session holds other
+    new, changed (other than ``beside``) or deleted rows, which a flush would write
+    first and which the statements after this one may read."""
     session = db.session()
     state = sa.inspect(row)
-    if not state.transient or session.new or session.deleted:
+    if (
+        not state.transient
+        or session.new
+        or session.deleted
+        or any(other is not beside for other in session.dirty)
+    ):
         return False
     mapper = state.mapper
     connection = session.connection()
     # The mapper's hooks, as a flush runs them (the thread's urgency, say).
     mapper.dispatch.before_insert(mapper, connection, state)
-    parameters = row_parameters(state)
-    if parameters is None:
+    written = _row_parameters(state)
+    if written is None:
         return False
+    parameters, filled = written
     session.add(row)
     if len(session.new) != 1:  # it brought new rows along (a relationship's cascade)
         session.expunge(row)
         return False
     connection.execute(_insert(mapper.local_table), parameters)
+    state.dict.update(filled)
     stored(session, state)
     mapper.dispatch.after_insert(mapper, connection, state)
     return True
@@ -61,43 +70,54 @@ def write_new(row: object) -> None:
         db.session.flush()
 
 
-def row_parameters(state: so.InstanceState) -> dict[str, Any] | None:
-    """A new row's ``INSERT`` parameters by column, its defaults set on it as well;
-    None when it holds what only a flush writes (a collection, a SQL expression, a
+def _row_parameters(state: so.InstanceState) -> tuple[dict, dict] | None:
+    """A new row's ``INSERT`` parameters by column, and the values a flush would give
+    it (foreign keys, defaults), set on it once written; None when it holds what only
+    a flush writes (a collection, a relationship set to None, a SQL expression, a
     column the database fills in)."""
     mapper = state.mapper
     loaded = state.dict
+    filled: dict[str, Any] = {}
     for relationship in mapper.relationships:
-        value = loaded.get(relationship.key)
-        if value is None:
+        if relationship.key not in loaded or relationship.viewonly:
             continue
+        value = loaded[relationship.key]
         if relationship.direction is not so.interfaces.MANYTOONE:
             if value:
                 return None
             continue
+        if value is None:
+            return None  # the flush clears the foreign key then
         # As a flush sets a foreign key from the row it points to.
         for local, remote in relationship.local_remote_pairs:
             target = sa.inspect(value).mapper.get_property_by_column(remote).key
-            loaded[mapper.get_property_by_column(local).key] = getattr(value, target)
+            filled[mapper.get_property_by_column(local).key] = getattr(value, target)
     parameters = {}
     for key, column in column_keys(mapper).items():
-        if key not in loaded:
+        if key in filled:
+            value = filled[key]
+        elif key in loaded:
+            value = loaded[key]
+        else:
             default = column.default
             if default is None:
                 if column.server_default is not None:
                     return None
-                loaded[key] = None
-            elif default.is_scalar:
-                loaded[key] = default.arg
+                filled[key] = None
+                # A flush leaves the column out: SQL NULL, not JSON's null.
+                parameters[column.key] = sa.null() if column.type.should_evaluate_none else None
+                continue
+            if default.is_scalar:
+                value = default.arg
             elif default.is_callable:
-                loaded[key] = default.arg(None)
+                value = default.arg(None)
             else:
                 return None
-        value = loaded[key]
+            filled[key] = value
         if isinstance(value, sa.sql.ClauseElement):
             return None
         parameters[column.key] = value
-    return parameters
+    return parameters, filled
 
 
 @functools.cache

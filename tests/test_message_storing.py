@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.conversations import InboundMessage
@@ -150,3 +151,39 @@ def test_a_rolled_back_savepoint_forgets_the_stored_rows_as_after_a_flush(app):
     assert thread.status == ThreadStatus.WAITING_CUSTOMER
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id))) == 0
+
+
+def test_a_new_conversations_unset_json_columns_are_sql_null_as_after_a_flush(app):
+    from app.contacts.identities import PHONE
+    from app.conversations import Sender, record_inbound
+
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    message = record_inbound(
+        channel, Sender(PHONE, "31655508888"), _inbound("wamid.s5", "Hallo, ik heb een vraag")
+    )
+    db.session.commit()
+    reason = db.session.execute(
+        sa.select(CommunicationThread.__table__.c.assignment_reason_text.is_(None)).where(
+            CommunicationThread.id == message.thread_id
+        )
+    ).scalar()
+    assert reason is True
+
+
+def test_each_messages_text_joins_the_document_once(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the search document is PostgreSQL's")
+    channel, contact, thread = _conversation()
+    receive(channel, contact, _inbound("wamid.s6", "De wallbox knippert"))
+    db.session.commit()
+    receive(channel, contact, _inbound("wamid.s7", "Nu brandt het lampje rood"))
+    db.session.commit()
+    document = db.session.execute(
+        sa.text("SELECT search_vector::text FROM communication_thread WHERE id = :id"),
+        {"id": thread.id},
+    ).scalar()
+    # One position per word written once: a text appended twice would give two.
+    for lexeme in ("'wallbox'", "'knippert'", "'lampj'", "'rod'"):
+        entry = next(part for part in document.split(" ") if part.startswith(lexeme))
+        assert "," not in entry, document

@@ -57,7 +57,7 @@ def store(thread: CommunicationThread, message) -> bool:
         search_text = waiting_text(thread)
         if search_text is None:
             return False
-    if not insert_now(message):
+    if not insert_now(message, beside=thread):
         return False
 
     connection = session.connection()

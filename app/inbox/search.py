@@ -164,7 +164,11 @@ def append_on_flush(thread: CommunicationThread, text: str) -> None:
         db.session.flush()
         append_to_search_document(thread.id, text)
         return
-    _waiting(db.session(), create=True).setdefault(thread, []).append(text)
+    waiting = _waiting(db.session())
+    if state.dict.get("search_vector") is not TEXTS_WAITING:
+        # Whatever waited before was flushed, written or rolled back with the row.
+        waiting[thread] = []
+    waiting.setdefault(thread, []).append(text)
     thread.search_vector = TEXTS_WAITING
 
 
@@ -173,42 +177,35 @@ def append_on_flush(thread: CommunicationThread, text: str) -> None:
 # was 3 % of a worker's time), and were the texts ever missed the document would
 # stay as it was, never emptied.
 TEXTS_WAITING = CommunicationThread.__table__.c.search_vector
-# session.info key: (the transaction, {thread: [texts]}) of texts not yet flushed.
+# session.info key: {thread: [texts]} of texts not yet flushed. A thread's list is
+# good while its attribute holds TEXTS_WAITING (a flush, a rollback or the writer of
+# storing.py takes that away).
 _WAITING = "search_texts_waiting"
 
 
-def _waiting(session: so.Session, *, create: bool) -> dict | None:
-    transaction = session.get_transaction()
-    kept = session.info.get(_WAITING)
-    if kept is not None and kept[0] is transaction:
-        return kept[1]
-    if not create:
-        return None
-    texts: dict = {}
-    session.info[_WAITING] = (transaction, texts)
-    return texts
+def _waiting(session: so.Session) -> dict:
+    return session.info.setdefault(_WAITING, {})
 
 
 def waiting_text(thread: CommunicationThread) -> str | None:
     """The one text waiting to join ``thread``'s document, as the statement takes it,
     for a caller that writes the thread's row itself (None: nothing or several).
     Once written, :func:`text_written` takes it out of the session."""
-    waiting = _waiting(db.session(), create=False)
-    texts = waiting.get(thread) if waiting else None
+    if sa.inspect(thread).dict.get("search_vector") is not TEXTS_WAITING:
+        return None
+    texts = _waiting(db.session()).get(thread)
     if texts is None or len(texts) != 1:
         return None
     return loosen_numbers(texts[0])
 
 
 def text_written(thread: CommunicationThread) -> None:
-    waiting = _waiting(db.session(), create=False)
-    if waiting:
-        waiting.pop(thread, None)
+    _waiting(db.session()).pop(thread, None)
 
 
 @sa.event.listens_for(so.Session, "before_flush")
 def _texts_into_documents(session: so.Session, flush_context, instances) -> None:
-    waiting = _waiting(session, create=False)
+    waiting = session.info.get(_WAITING)
     if not waiting:
         return
     for thread, texts in waiting.items():
@@ -218,6 +215,12 @@ def _texts_into_documents(session: so.Session, flush_context, instances) -> None
                 expression = expression.op("||")(_tsvector(text))
             thread.search_vector = expression
     waiting.clear()
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _texts_rolled_back(session: so.Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_WAITING, None)
 
 
 def _appended(text: str):
