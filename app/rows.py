@@ -7,8 +7,9 @@ time each, py-spy on ``benchmarks/e2e.py``). :func:`insert_now` writes the row
 with a Core ``INSERT`` on its table, built once, and leaves it in the session as
 a flush would: persistent, its defaults filled in, its mapper's insert hooks run.
 
-It writes nothing, and says so, when the session holds other new or deleted
-rows (the new one might point at them); the caller then adds and flushes.
+It writes nothing, and says so, when the session holds other new, changed or
+deleted rows (the new one might point at them, the statements after it read
+them); the caller then adds and flushes.
 """
 
 from __future__ import annotations

@@ -13,7 +13,31 @@ from __future__ import annotations
 DEBOUNCE_SECONDS = 0.5
 
 
+# A refresh whose Socket.IO event comes late (a loaded machine) still swaps the
+# page after the first quiet moment: quiet means no swap for this long.
+QUIET_SECONDS = 1.0
+SETTLE_TIMEOUT_SECONDS = 15.0
+
+_COUNT_SWAPS = """() => {
+  if (window.__settleSwaps === undefined) {
+    window.__settleSwaps = 0;
+    document.body.addEventListener('htmx:afterSwap', () => { window.__settleSwaps += 1; });
+  }
+  return window.__settleSwaps;
+}"""
+
+
 def wait_for_live_refreshes(page) -> None:
-    """Return once a refresh that was due has been made and swapped in."""
+    """Return once a refresh that was due has been made and swapped in, and no other
+    came within :data:`QUIET_SECONDS` (at most :data:`SETTLE_TIMEOUT_SECONDS`)."""
+    swaps = page.evaluate(_COUNT_SWAPS)
     page.wait_for_timeout(DEBOUNCE_SECONDS * 1000)
-    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    waited = DEBOUNCE_SECONDS
+    while True:
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        page.wait_for_timeout(QUIET_SECONDS * 1000)
+        waited += QUIET_SECONDS
+        now = page.evaluate(_COUNT_SWAPS)
+        if now == swaps or waited >= SETTLE_TIMEOUT_SECONDS:
+            return
+        swaps = now
