@@ -41,6 +41,13 @@ def _inbound(wamid: str, text: str) -> InboundMessage:
     )
 
 
+def _found(word: str) -> list:
+    """The threads whose search document has ``word`` (PostgreSQL)."""
+    return db.session.scalars(
+        sa.select(CommunicationThread.id).where(search_clause(word))
+    ).all()
+
+
 class _Flushes:
     """Counts the session's flushes that had something to write."""
 
@@ -84,10 +91,7 @@ def test_a_customers_message_is_written_without_the_unit_of_work_and_reads_back_
     assert row.sender_contact_id == contact.id and row.recorded_at is not None
     assert row.attachments == [] and row.extra == {}
     if db.engine.dialect.name == "postgresql":
-        found = db.session.scalars(
-            sa.select(CommunicationThread.id).where(search_clause("knippert"))
-        ).all()
-        assert found == [thread.id]
+        assert _found("knippert") == [thread.id]
 
 
 def test_with_another_row_changed_the_flush_writes_everything(app):
@@ -103,10 +107,7 @@ def test_with_another_row_changed_the_flush_writes_everything(app):
     stored = db.session.get(CommunicationThread, thread.id)
     assert stored.last_message_preview == "Wanneer komt de monteur?"
     if db.engine.dialect.name == "postgresql":
-        found = db.session.scalars(
-            sa.select(CommunicationThread.id).where(search_clause("monteur"))
-        ).all()
-        assert found == [thread.id]
+        assert _found("monteur") == [thread.id]
 
 
 def test_a_new_customers_contact_conversation_and_message_are_written_without_a_flush(app):
@@ -134,10 +135,7 @@ def test_a_new_customers_contact_conversation_and_message_are_written_without_a_
     assert db.session.get(CommunicationMessage, message.id).sender_contact_id == contact.id
     if db.engine.dialect.name == "postgresql":
         for word in ("geplaatst", "Bakker"):
-            found = db.session.scalars(
-                sa.select(CommunicationThread.id).where(search_clause(word))
-            ).all()
-            assert found == [thread.id], word
+            assert _found(word) == [thread.id], word
 
 
 def test_a_rolled_back_savepoint_forgets_the_stored_rows_as_after_a_flush(app):
