@@ -25,7 +25,7 @@ from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ChannelType, ProcessingState
 from app.webhooks.consumer import InboxConsumer, take_waiting
 from app.webhooks.events import NOTIFY_CHANNEL, body_digest, record_event, store_event
-from app.webhooks.processing import claimant
+from app.webhooks.processing import claim_waiting, claimant
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
@@ -138,6 +138,36 @@ def test_the_consumer_takes_waiting_events_oldest_first_and_leaves_held_ones(app
     ).all()
     assert texts == ["Bericht wamid.o", "Bericht wamid.a", "Bericht wamid.b"]
     assert take_waiting(batch_size=2) == 0
+
+
+def test_a_claim_on_the_consumers_connection_loads_events_as_a_query_does(app, listener):
+    stored = _stored("wamid.c", age_seconds=3)
+    expected = {
+        column.key: getattr(db.session.get(InboundWebhookEvent, stored), column.key)
+        for column in InboundWebhookEvent.__table__.columns
+    }
+    db.session.rollback()
+
+    [event] = claim_waiting(5, connection=listener)
+    # Its values converted as SQLAlchemy converts them: the state an enum, the
+    # times aware, the headers a dict, the body bytes.
+    claimed = {key: getattr(event, key) for key in expected}
+    changed = {"processing_state", "attempts", "lease_expires_at", "claimed_by", "updated_at"}
+    assert {key: value for key, value in claimed.items() if key not in changed} == {
+        key: value for key, value in expected.items() if key not in changed
+    }
+    assert claimed["processing_state"] is ProcessingState.PROCESSING
+    assert claimed["attempts"] == 1 and claimed["claimed_by"] == claimant()
+    assert claimed["lease_expires_at"] > utcnow() and claimed["lease_expires_at"].tzinfo
+    assert isinstance(claimed["raw_body"], bytes) and claimed["headers"] == {}
+    # As stored: another look finds it held.
+    assert claim_waiting(5, connection=listener) == []
+    db.session.expire_all()
+    row = db.session.get(InboundWebhookEvent, stored)
+    assert (row.processing_state, row.lease_expires_at) == (
+        ProcessingState.PROCESSING,
+        claimed["lease_expires_at"],
+    )
 
 
 def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, deployed):

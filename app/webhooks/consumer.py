@@ -36,18 +36,21 @@ log = logging.getLogger(__name__)
 LINGER_SECONDS = 0.005
 
 
-def take_waiting(batch_size: int, *, orphans: bool = True) -> int:
+def take_waiting(
+    batch_size: int, *, orphans: bool = True, connection: psycopg.Connection | None = None
+) -> int:
     """Claim and process the events waiting, a batch at a time; returns how many.
 
     In an app context. Stops when a claim comes back short of a full batch: what
     arrives later wakes the consumer again. ``orphans``: first the events whose
     worker's lease ran out (the consumer asks once a second, not at every wake-up).
+    ``connection``: the consumer's own autocommit connection, to claim on.
     """
     taken = 0
     while True:
         with held():
             try:
-                events = claim_waiting(batch_size, orphans=orphans)
+                events = claim_waiting(batch_size, orphans=orphans, connection=connection)
             finally:
                 db.session.remove()
             # Past the batch's time budget the rest go back to the table (not to
@@ -95,7 +98,7 @@ class InboxConsumer(BrokerLoop):
                 inbox_idle.clear()
                 try:
                     with one_at_a_time, self.app.app_context():
-                        take_waiting(self.batch_size, orphans=orphans)
+                        take_waiting(self.batch_size, orphans=orphans, connection=connection)
                 finally:
                     inbox_idle.set()
                 for _ in connection.notifies(timeout=self.poll_seconds, stop_after=1):
