@@ -21,6 +21,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.attachments.storage import stored_file
+from app.coalescing import hold
 from app.conversations.events import MessageCreated
 from app.conversations.messages import record_delivery
 from app.database import utcnow
@@ -58,10 +59,33 @@ def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
 
 @listens_to(MessageCreated)
 def queue_send(event: MessageCreated) -> None:
-    """Hand a new outbound message to the send job once it is committed."""
-    if event.queued_send:
-        delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
+    """Hand a new outbound message to the send job once it is committed.
+
+    Written while a worker processes inbound events (an automatic answer, inside
+    :func:`app.coalescing.held`), a message due now is sent by that worker right
+    after the event, with no job: RQ's work around a send job was a sixth of a
+    worker's CPU per new customer (py-spy, ``benchmarks/e2e.py --mix new``), and
+    the job would have waited for the same process's consumer anyway. A worker
+    killed before it sends leaves the message pending and unclaimed; the stalled
+    send sweep hands it to a job after ``UNCLAIMED_AFTER``.
+    """
+    if not event.queued_send:
+        return
+    delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
+    if delay > 0 or not hold("sends", _send_now, event.message_id, within=0):
         enqueue_send(event.message_id, delay=delay)
+
+
+def _send_now(message_ids: list[uuid.UUID]) -> None:
+    """The held sends, one after the other in this process (each its own transactions)."""
+    for message_id in message_ids:
+        try:
+            send_message(str(message_id))
+        except Exception:  # as a failed job: its lease runs out and the sweep retries it
+            db.session.rollback()
+            log.exception("sending message %s failed", message_id)
+        finally:
+            db.session.remove()
 
 
 def _lease() -> timedelta:
