@@ -293,11 +293,17 @@ def opened(app):
     base URL, say) goes through here, so all tests start from the same state.
     """
     app.test_client_class = IsolatedClient
+    broker = app.extensions["broker"]
     with app.app_context():
         clean_database()
-        empty_queues(app.extensions["broker"])
+        empty_queues(broker)
         yield app
         db.session.remove()
+    # What this app's requests buffered goes to Redis now, before the next test
+    # empties it: sent a second later, two API usage records landed in the next
+    # test's Redis and were counted there.
+    broker.lists.flush()
+    broker.usage.flush()
 
 
 @pytest.fixture
