@@ -13,17 +13,10 @@ import sqlalchemy as sa
 from app.channels.whatsapp import out_of_hours
 from app.channels.whatsapp.inbound import receive_message
 from app.channels.whatsapp.out_of_hours import describe_opening, desk_calendar
-from app.conversations import sending
 from app.database import utcnow
 from app.extensions import db
 from app.models import CommunicationChannel, InboundWebhookEvent
-from app.models.enums import (
-    ChannelType,
-    DeliveryStatus,
-    MessageType,
-    TemplateCategory,
-    TemplateChannelType,
-)
+from app.models.enums import ChannelType, MessageType, TemplateCategory, TemplateChannelType
 from app.models.sla import BusinessCalendar
 from app.webhooks import processing
 from tests import factories
@@ -37,7 +30,6 @@ from tests.whatsapp_support import (
     fake_whatsapp_server,
     messages,
     only_thread,
-    wait_until,
     whatsapp_app,
 )
 
@@ -332,37 +324,3 @@ def test_with_settings_kept_a_closed_desk_reads_its_template_choice_once(app, mo
     db.session.commit()
     _process_text("wamid.k4", "En nu?", phone="31687654321")  # another conversation
     assert len(_auto_responses()) == 2
-
-
-def test_a_worker_sends_the_answer_right_after_the_event_with_no_job(
-    app, fake_whatsapp, monkeypatch
-):
-    _channel(_calendar(closed_days=1))
-    _template("Gesloten, open {{next_opening}}.")
-    queued: list[str] = []
-    monkeypatch.setattr(sending, "enqueue_send", lambda message_id, **_: queued.append(message_id))
-
-    _process_text("wamid.s1", "Hallo")
-
-    # Sent before the processing returned, by this process, not by a send job.
-    [reply] = _auto_responses()
-    assert [m["text"]["body"] for m in fake_whatsapp.sent()] == [reply.message_content]
-    assert reply.delivery_status == DeliveryStatus.SENT and queued == []
-
-
-def test_an_answer_whose_worker_died_before_sending_goes_out_with_the_stalled_sends(
-    app, fake_whatsapp, monkeypatch, clock
-):
-    _channel(_calendar(closed_days=1))
-    _template("Gesloten, open {{next_opening}}.")
-    with monkeypatch.context() as died:
-        died.setattr(sending, "_send_now", lambda message_ids: None)
-        _process_text("wamid.s2", "Hallo")
-    [reply] = _auto_responses()
-    assert reply.delivery_status == DeliveryStatus.PENDING and fake_whatsapp.sent() == []
-    assert sending.requeue_stalled_sends() == 0  # not before it was due
-
-    clock.advance(sending.UNCLAIMED_AFTER.total_seconds() + 1)
-    assert sending.requeue_stalled_sends() == 1
-    wait_until(lambda: bool(fake_whatsapp.sent()), app)
-    assert [m["text"]["body"] for m in fake_whatsapp.sent()] == [reply.message_content]

@@ -11,6 +11,7 @@ again; the message row only ever moves forward.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -21,10 +22,9 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.attachments.storage import stored_file
-from app.coalescing import hold
 from app.conversations.events import MessageCreated
 from app.conversations.messages import record_delivery
-from app.database import utcnow
+from app.database import utcnow, without_waiting_for_disk
 from app.events import listens_to
 from app.extensions import db
 from app.jobs.queues import get_queue
@@ -59,33 +59,10 @@ def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
 
 @listens_to(MessageCreated)
 def queue_send(event: MessageCreated) -> None:
-    """Hand a new outbound message to the send job once it is committed.
-
-    Written while a worker processes inbound events (an automatic answer, inside
-    :func:`app.coalescing.held`), a message due now is sent by that worker right
-    after the event, with no job: RQ's work around a send job was a sixth of a
-    worker's CPU per new customer (py-spy, ``benchmarks/e2e.py --mix new``), and
-    the job would have waited for the same process's consumer anyway. A worker
-    killed before it sends leaves the message pending and unclaimed; the stalled
-    send sweep hands it to a job after ``UNCLAIMED_AFTER``.
-    """
-    if not event.queued_send:
-        return
-    delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
-    if delay > 0 or not hold("sends", _send_now, event.message_id, within=0):
+    """Hand a new outbound message to the send job once it is committed."""
+    if event.queued_send:
+        delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
         enqueue_send(event.message_id, delay=delay)
-
-
-def _send_now(message_ids: list[uuid.UUID]) -> None:
-    """The held sends, one after the other in this process (each its own transactions)."""
-    for message_id in message_ids:
-        try:
-            send_message(str(message_id))
-        except Exception:  # as a failed job: its lease runs out and the sweep retries it
-            db.session.rollback()
-            log.exception("sending message %s failed", message_id)
-        finally:
-            db.session.remove()
 
 
 def _lease() -> timedelta:
@@ -96,7 +73,8 @@ def _claim(message_id: uuid.UUID) -> bool:
     """Take the message for this worker until the lease runs out; False if not ours."""
     now = utcnow()
     claimed = db.session.execute(
-        _CLAIM, {"message_id": message_id, "now": now, "lease_until": now + _lease()}
+        _claim_statement(db.session.get_bind().dialect.name),
+        {"message_id": message_id, "now": now, "lease_until": now + _lease()},
     ).rowcount
     commit()
     return claimed == 1
@@ -109,6 +87,15 @@ def _load(message_id: str) -> CommunicationMessage | None:
 # Built once per process, the claim on the table (an ORM UPDATE went through the
 # ORM's bulk-update handling and worked out its cache key on every send).
 MESSAGES = CommunicationMessage.__table__
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Update:
+    # Its commit does not wait for the disk: other workers see the lease at once,
+    # and a claim a database crash takes back leaves the message to the sweep.
+    return without_waiting_for_disk(_CLAIM, dialect)
+
+
 _CLAIM = (
     sa.update(MESSAGES)
     .where(

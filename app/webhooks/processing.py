@@ -31,7 +31,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.coalescing import flush_if_due, held
-from app.database import DriverStatement, utcnow
+from app.database import DriverStatement, utcnow, without_waiting_for_disk
 from app.events import TRANSIENT_SQLSTATES
 from app.extensions import db
 from app.features import resolve
@@ -106,7 +106,7 @@ def _claim_statement(dialect: str) -> sa.Update:
         .with_for_update()
     )
     claim = _claim_of(lockable)
-    return _without_waiting_for_disk(claim, dialect)
+    return without_waiting_for_disk(claim, dialect)
 
 
 def _claim_of(selected: sa.Select) -> sa.Update:
@@ -225,7 +225,7 @@ def _claim_waiting_statement(orphans: bool, dialect: sa.Dialect) -> DriverStatem
         .with_for_update(skip_locked=True)
     )
     claim = _claim_of(waiting)
-    return DriverStatement(_without_waiting_for_disk(claim, "postgresql"), dialect)
+    return DriverStatement(without_waiting_for_disk(claim, "postgresql"), dialect)
 
 
 @functools.cache
@@ -244,7 +244,7 @@ def _processed_statement(dialect: str) -> sa.Update:
             updated_at=now,
         )
     )
-    return _without_waiting_for_disk(done, dialect)
+    return without_waiting_for_disk(done, dialect)
 
 
 def _release(events: list[InboundWebhookEvent]) -> None:
@@ -317,30 +317,6 @@ def _process_claimed(event: InboundWebhookEvent) -> str:
         log.exception("processing webhook event %s (%s) failed", event_id, event.source)
         return _finish(event_id, ProcessingState.FAILED, f"{type(exc).__name__}: {exc}")
     return ProcessingState.PROCESSED.value
-
-
-def _without_waiting_for_disk(statement: sa.Update, dialect: str) -> sa.Update:
-    """``statement``, made to say that its transaction's commit returns before its WAL
-    reaches the disk.
-
-    Waiting for the disk was most of an inbound message's cost: two commits per
-    message, each a WAL flush (several ms on a busy machine). Nothing relies on
-    these two being durable the moment they return: the event itself was stored
-    durably before the provider got its 200, and what a database crash takes
-    back (at most the last ~0.6 s, whole transactions, never half of one) leaves
-    the event ``received`` or ``processing``, which the stalled-event sweep
-    processes again; the message's unique key keeps it single. Any later
-    ordinary commit (an automatic answer, a send) flushes the WAL up to itself,
-    so nothing that depends on the message outlives it. Only these
-    transactions: every other commit of the app still waits for the disk.
-
-    The setting is made by the statement itself (``set_config(…, true)`` in its
-    ``RETURNING``, as ``SET LOCAL`` would, for this transaction only; PostgreSQL
-    reads it at the commit), which saves a round trip per transaction.
-    """
-    if dialect != "postgresql":
-        return statement
-    return statement.returning(sa.func.set_config("synchronous_commit", "off", True))
 
 
 # A batch stops taking new events after this long and hands the rest to a job of
