@@ -292,7 +292,9 @@ def without_waiting_for_disk(statement: sa.Update, dialect: str) -> sa.Update:
 
     The setting is made by the statement itself (``set_config(…, true)`` in its
     ``RETURNING``, as ``SET LOCAL`` would, for this transaction only; PostgreSQL
-    reads it at the commit), which saves a round trip per transaction.
+    reads it at the commit), which saves a round trip per transaction. It is said
+    once per returned row, so a statement that touches nothing leaves the setting as
+    it was: its transaction has nothing of it to commit.
     """
     if dialect != "postgresql":
         return statement

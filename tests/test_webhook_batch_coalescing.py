@@ -17,14 +17,15 @@ import sqlalchemy as sa
 
 from app import coalescing, realtime
 from app.analytics import listeners as analytics_listeners
-from app.conversations import threads
-from app.database import utcnow
+from app.conversations import sending, threads
+from app.database import utcnow, without_waiting_for_disk
 from app.extensions import db
 from app.inbox import view_counts
 from app.models import CommunicationMessage, CommunicationThread, Contact, InboundWebhookEvent
 from app.models.analytics import AnalyticsDirtyDay
-from app.models.enums import MessageType, ProcessingState
+from app.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
 from app.webhooks import processing
+from tests import factories
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes import whatsapp as wa
 from tests.helpers import PASSWORD
@@ -280,11 +281,28 @@ def test_the_jobs_own_statements_turn_off_waiting_for_the_disk_for_their_transac
         pytest.skip("a PostgreSQL setting")
     event_id = uuid.UUID(_text_event("wamid.w0", "31612340050", "Hallo", int(time.time())))
     touch = sa.update(InboundWebhookEvent).where(InboundWebhookEvent.id == event_id)
-    db.session.execute(processing._without_waiting_for_disk(touch.values(attempts=1), "postgresql"))
+    db.session.execute(without_waiting_for_disk(touch.values(attempts=1), "postgresql"))
     assert db.session.scalar(sa.text("SHOW synchronous_commit")) == "off"
     db.session.commit()
     # Only that transaction: the next one waits for the disk again.
     assert db.session.scalar(sa.text("SHOW synchronous_commit")) == "on"
+    db.session.rollback()
+    # A send's claim says so too (its result's commit still waits for the disk).
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    reply = factories.message(
+        factories.thread(whatsapp, factories.contact()),
+        "Wij komen morgen",
+        message_type=MessageType.OUTGOING,
+        delivery_status=DeliveryStatus.PENDING,
+    )
+    db.session.commit()
+    now = utcnow()
+    claimed = db.session.execute(
+        sending._claim_statement("postgresql"),
+        {"message_id": reply.id, "now": now, "lease_until": now},
+    )
+    assert claimed.rowcount == 1
+    assert db.session.scalar(sa.text("SHOW synchronous_commit")) == "off"
     db.session.rollback()
 
 
