@@ -327,6 +327,9 @@ def main() -> None:
     )
     parser.add_argument("--step-seconds", type=float, default=12)
     parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=10, help="measure the idle deployment's CPU first"
+    )
     parser.add_argument("--senders", type=int, default=500, help="pool of repeat senders")
     parser.add_argument(
         "--new-share", type=float, default=0.3, help="share of first-time senders (steady mix)"
@@ -410,6 +413,7 @@ def main() -> None:
             f"webhooks gunicorn 3×4 at {hooks}, {args.workers} worker.py; logs in {scratch}"
         )
         warm_up(poster, listener, senders.messages(f"{run}w", 20))
+        idle_cpu(cpu, args.idle_seconds)
         agents, agent_figures = connect_agents(args.agents, pages, cpu)
         if agents is not None:
             stack.callback(agents.close)
@@ -588,6 +592,23 @@ def prepare(app, args) -> int:
     fresh_from = db.session.scalar(sa.select(sa.func.count(Contact.id)))
     db.engine.dispose()
     return fresh_from
+
+
+def idle_cpu(cpu: CpuMeter, seconds: float) -> None:
+    """What the deployment spends with no message coming in (consumers listening, RQ
+    waiting, sweeps, heartbeats): a cost every message at a low rate shares."""
+    if seconds <= 0:
+        return
+    time.sleep(2.0)  # the warm-up's last answers and live updates
+    before = cpu.snapshot()
+    time.sleep(seconds)
+    after = cpu.snapshot()
+    parts = ", ".join(
+        f"{part} {(after[part] - before[part]) * 1000 / seconds:.1f}"
+        for part in after
+        if part != "benchmark"
+    )
+    print(f"idle for {seconds:.0f} s, ms of CPU a second: {parts}")
 
 
 def agent_email(n: int) -> str:
