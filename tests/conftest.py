@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import os
 import signal
 import tempfile
@@ -38,6 +39,13 @@ from tests.parallel import own_database, own_redis_database
 from tests.topology import Topology
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# A full garbage collection every 100 middle ones instead of every 10. Every test
+# builds an app, and what a finished test leaves (its app, engine, templates) lives
+# long enough to reach the oldest generation, so only full passes free it; each walks
+# the whole heap of the test process (500,000-750,000 objects, ~0.3 s). Measured on
+# five files (130 tests): 32 full passes took 9.6 of 36 s of CPU at the default
+# thresholds, 14 took 3.1 of 26 s this way; the process ends ~15 % larger.
+gc.set_threshold(700, 10, 100)
 # The suite makes and signs in thousands of users: scrypt at a thousandth of its
 # cost (3 ms instead of 0.1 s a hash) keeps that from being minutes of each run.
 # Hashes keep their own parameters, so the app checks them as it checks any.
