@@ -286,8 +286,9 @@ class Config:
             "SYNC_LEASE_SECONDS": _env_float("SYNC_LEASE_SECONDS", 300.0),
             # First wait before a provider call a sync retries (doubling after).
             "SYNC_RETRY_BASE_SECONDS": _env_float("SYNC_RETRY_BASE_SECONDS", 1.0),
-            # Seconds a worker may hold a delivery mid-call; an older claim means the
-            # worker died and another one sends it again (longer than the 10 s timeout).
+            # Seconds a claim on a delivery lasts unrenewed: a live worker renews its
+            # claims every third of this while their calls last (app/deliveries/claims.py),
+            # so an older one means the worker died, and another one sends it again.
             "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),
             # Callbacks one worker process has in flight at once (its sending threads),
             # and how many due deliveries one statement claims for them.

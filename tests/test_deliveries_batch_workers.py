@@ -61,7 +61,7 @@ def start_worker() -> subprocess.Popen:
     return start_deliveries_worker(DELIVERY_RETRY_BASE_SECONDS="0.2")
 
 
-def wait_for(condition, timeout: float, what: str, between=None) -> None:
+def wait_for(condition, timeout: float, what: str, between=None, describe=None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -69,7 +69,8 @@ def wait_for(condition, timeout: float, what: str, between=None) -> None:
         if between is not None:
             between()
         time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {timeout}s")
+    found = f": {describe()}" if describe is not None else ""
+    raise AssertionError(f"{what} did not happen within {timeout}s{found}")
 
 
 def more_orders(first: Order, count: int) -> list[Order]:
@@ -110,6 +111,32 @@ def all_delivered() -> bool:
     return open_ == 0
 
 
+def open_deliveries() -> str:
+    """What is left undelivered, attempt by attempt, for a failure's message."""
+    db.session.expire_all()
+    rows = db.session.scalars(
+        sa.select(OutboundDelivery)
+        .where(OutboundDelivery.state != OutboundState.DELIVERED)
+        .order_by(OutboundDelivery.created_at)
+    ).all()
+    lines = []
+    for row in rows:
+        attempts = db.session.scalars(
+            sa.select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == row.id)
+            .order_by(DeliveryAttempt.attempt_number)
+        ).all()
+        tried = "; ".join(
+            f"#{a.attempt_number} {a.status_code or a.error}" for a in attempts
+        )
+        lines.append(
+            f"{row.payload['status']} {row.state.value} attempts={row.attempt_count}"
+            f" claimed_at={row.claimed_at} next={row.next_attempt_at} [{tried}]"
+        )
+    db.session.rollback()
+    return f"{len(rows)} open\n" + "\n".join(lines[:20])
+
+
 def in_progress() -> int:
     count = db.session.scalar(
         sa.select(sa.func.count(OutboundDelivery.id)).where(
@@ -140,7 +167,13 @@ def test_two_workers_send_every_callback_once_in_order_though_one_is_killed(app,
             move_all(orders, status)
         # requeue_stalled_deliveries is the periodic sweep (every minute in a
         # deployment): it finds claims whose lease ran out when no job is awake.
-        wait_for(all_delivered, 120, "every delivery", between=requeue_stalled_deliveries)
+        wait_for(
+            all_delivered,
+            120,
+            "every delivery",
+            between=requeue_stalled_deliveries,
+            describe=open_deliveries,
+        )
     finally:
         kill(*workers)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +15,8 @@ from flask import request
 from standardwebhooks.webhooks import Webhook
 
 from app.database import utcnow
-from app.deliveries.jobs import _claim, requeue_stalled_deliveries
+from app.deliveries.batch import deliver_due
+from app.deliveries.jobs import _claim, deliver, requeue_stalled_deliveries
 from app.deliveries.make import trigger_make_scenario
 from app.deliveries.signing import partner_callback_headers
 from app.deliveries.transport import post, retry_after_seconds
@@ -235,3 +238,39 @@ def test_a_delivery_whose_last_attempt_was_lost_gives_up_and_alerts(app, make_us
     assert "unknown" in delivery.last_error and receiver.requests == []
     notified = db.session.scalars(sa.select(Notification.user_id)).all()
     assert notified == [admin.id]
+
+
+@pytest.mark.parametrize("job", ["batch", "one"])
+def test_a_send_slower_than_the_lease_keeps_its_claim(make_app, receiver, job):
+    """A live worker renews its claim while the partner takes its time, so the sweep and
+    other workers leave the callback alone: sent once, one attempt, delivered."""
+    lease = 0.6
+    with opened(make_app(start_embedded_worker=False, DELIVERY_LEASE_SECONDS=lease)) as app:
+        _, order = partner_order(receiver)
+        change_entity_status(order, OrderStatus.APPROVED, "x")
+        db.session.commit()  # a plain commit: no job queued; this test runs it
+        [delivery] = callbacks()
+        receiver.behave_next(sleep=lease * 5)
+        results = []
+
+        def work():
+            with app.app_context():
+                if job == "batch":
+                    results.append(deliver_due(run_seconds=lease))
+                else:
+                    results.append(deliver(str(delivery.id)))
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        taken_over = 0
+        while worker.is_alive():
+            time.sleep(lease / 2)
+            taken_over += requeue_stalled_deliveries()
+        worker.join()
+
+        assert results == ([1] if job == "batch" else ["delivered"])
+        assert taken_over == 0
+        assert len(receiver.requests) == 1
+        db.session.expire_all()
+        assert delivery.state == OutboundState.DELIVERED and delivery.attempt_count == 1
+        assert [a.status_code for a in attempts(delivery.id)] == [200]

@@ -22,7 +22,9 @@ one blocking POST at a time per worker: about 50 callbacks a second. The job
   order's next one go), until nothing is due, or for ``RUN_SECONDS`` after
   which it hands over to a fresh job.
 
-Each claim is sent once. A worker killed mid-round leaves its claims in
+Each claim is sent once. While a callback is in flight its claim is renewed
+(:class:`app.deliveries.claims.ClaimKeeper`), so a slow partner does not make a
+live worker look dead. A worker killed mid-round leaves its claims in
 progress: after ``DELIVERY_LEASE_SECONDS`` another worker takes them, logs
 the lost attempt and sends again with the same ``webhook-id``, so only then
 can a partner see a callback twice (at least once on a crash; receivers
@@ -45,6 +47,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.database import utcnow
+from app.deliveries.claims import ClaimKeeper
 from app.deliveries.health import success_rate
 from app.deliveries.jobs import (
     MAX_EARLY_WAIT_SECONDS,
@@ -111,34 +114,38 @@ def deliver_due(run_seconds: float = RUN_SECONDS) -> int:
     health = _HealthRefresh()
     settled = 0
     nothing_due = False
-    while True:
-        finished = [future for future in in_flight if future.done()]
-        if finished:
-            settled += _settle_round([(in_flight.pop(f), f) for f in finished], health)
-            nothing_due = False  # a settled callback may let its order's next one go
-        # One claim more than the threads can send waits in the pool's queue, so
-        # the threads never run dry while this thread settles and claims.
-        free = concurrency + batch_size - len(in_flight)
-        claiming = not nothing_due and time.monotonic() < stop_claiming_at
-        if claiming and (free >= max(1, batch_size // 2) or not in_flight):
-            wanted = min(batch_size, free)
-            sends, settled_now = _claim_round(wanted, lease)
-            settled += settled_now
-            nothing_due = len(sends) + settled_now < wanted
-            for send in sends:
-                in_flight[pool.submit(_send, send, allow_private)] = send
-            if sends or settled_now:
-                continue
-        if not in_flight:
-            if time.monotonic() < stop_claiming_at and _wait_for_next_due():
-                nothing_due = False
-                continue
-            break
-        done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        if done and len(done) < len(in_flight):
-            # A moment more lets the round settle many answers in one commit
-            # instead of one commit per answer.
-            wait(in_flight, timeout=GATHER_SECONDS)
+    with ClaimKeeper(lease.total_seconds()) as keeper:
+        while True:
+            finished = [(in_flight.pop(f), f) for f in list(in_flight) if f.done()]
+            if finished:
+                settled += _settle_round(finished, health)
+                for send, _ in finished:
+                    keeper.release(send.delivery_id)
+                nothing_due = False  # a settled callback may let its order's next one go
+            # One claim more than the threads can send waits in the pool's queue, so
+            # the threads never run dry while this thread settles and claims.
+            free = concurrency + batch_size - len(in_flight)
+            claiming = not nothing_due and time.monotonic() < stop_claiming_at
+            if claiming and (free >= max(1, batch_size // 2) or not in_flight):
+                wanted = min(batch_size, free)
+                sends, settled_now = _claim_round(wanted, lease)
+                settled += settled_now
+                nothing_due = len(sends) + settled_now < wanted
+                for send in sends:
+                    keeper.hold(send.delivery_id, send.attempt_number)
+                    in_flight[pool.submit(_send, send, allow_private)] = send
+                if sends or settled_now:
+                    continue
+            if not in_flight:
+                if time.monotonic() < stop_claiming_at and _wait_for_next_due():
+                    nothing_due = False
+                    continue
+                break
+            done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if done and len(done) < len(in_flight):
+                # A moment more lets the round settle many answers in one commit
+                # instead of one commit per answer.
+                wait(in_flight, timeout=GATHER_SECONDS)
     health.refresh(final=True)
     if time.monotonic() >= stop_claiming_at:
         # Stopped for time, not for want of work: what is due now (or was let

@@ -4,8 +4,9 @@ One run of :func:`deliver` makes at most one attempt:
 
 - it first *claims* the delivery with one conditional UPDATE (pending and due,
   or in progress under a claim older than ``DELIVERY_LEASE_SECONDS``, which
-  means the worker holding it died mid-call) and commits, so two workers never
-  send one delivery at once;
+  means the worker holding it died mid-call: a live one renews its claim while
+  the call lasts, :mod:`app.deliveries.claims`) and commits, so two workers
+  never send one delivery at once;
 - it refuses URLs that are not https or resolve to internal addresses
   (:mod:`app.security.outbound`), and callbacks to a disabled endpoint;
 - it POSTs with a 10 s timeout and no redirects, then writes a
@@ -33,6 +34,7 @@ from flask import current_app
 
 from app.database import utcnow
 from app.deliveries.alerts import alert_final_failure
+from app.deliveries.claims import ClaimKeeper
 from app.deliveries.health import record_attempt_health
 from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise, wake_batch_sender
 from app.deliveries.payloads import iso
@@ -101,8 +103,11 @@ def _attempt(delivery: OutboundDelivery, reclaimed: bool, user_id: uuid.UUID | N
             return _release(delivery, exc.retry_after)
     body = (delivery.body or serialise(delivery.payload)).encode("utf-8")
     headers = target.headers(delivery, body)
+    lease = current_app.config["DELIVERY_LEASE_SECONDS"]
     try:
-        outcome = post(delivery.target_url, body, headers, allow_private=allow_private)
+        with ClaimKeeper(lease) as keeper:  # a slow partner is not a dead worker
+            keeper.hold(delivery.id, delivery.attempt_count)
+            outcome = post(delivery.target_url, body, headers, allow_private=allow_private)
     except UnsafeTarget as exc:  # the name now points inside: refused at connect
         return _refuse(delivery, target, exc, user_id)
     return _settle(delivery, target, outcome, user_id)
