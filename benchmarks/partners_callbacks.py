@@ -62,7 +62,7 @@ from benchmarks._support import (  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_cb"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
-SECRET_KEY = "bench-secret-key"  # noqa: S105  (a throwaway key for this run)
+SECRET_KEY = "bench-secret-key-for-this-run-only-0123456789"  # noqa: S105  (throwaway, 32+)
 HOOK_PATH = "/hooks/chargecars"
 
 

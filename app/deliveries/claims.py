@@ -70,12 +70,20 @@ class ClaimKeeper:
                 log.exception("could not renew %d delivery claims", len(held))
 
     def _renew(self, held: list[tuple[uuid.UUID, int]]) -> None:
+        # Rows locked right now are being settled (or claimed) by their own
+        # transaction: skipped, never waited for, so a renewal cannot deadlock
+        # with a round's settling UPDATE that locks the same rows in another order.
+        ours = (
+            sa.select(OutboundDelivery.id)
+            .where(
+                sa.tuple_(OutboundDelivery.id, OutboundDelivery.attempt_count).in_(held),
+                OutboundDelivery.state == OutboundState.IN_PROGRESS,
+            )
+            .with_for_update(skip_locked=True)
+        )
         with self._app.app_context(), db.engine.begin() as connection:
             connection.execute(
                 sa.update(OutboundDelivery)
-                .where(
-                    sa.tuple_(OutboundDelivery.id, OutboundDelivery.attempt_count).in_(held),
-                    OutboundDelivery.state == OutboundState.IN_PROGRESS,
-                )
+                .where(OutboundDelivery.id.in_(ours.scalar_subquery()))
                 .values(claimed_at=utcnow())
             )
