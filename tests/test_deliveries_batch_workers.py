@@ -30,6 +30,7 @@ from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import serving
 from tests.test_deliveries import HOOK_PATH, partner_order
+from tests.test_deliveries import attempts as attempts_of
 from tests.test_deliveries_worker import kill
 from tests.test_deliveries_worker import start_worker as start_deliveries_worker
 
@@ -121,13 +122,8 @@ def open_deliveries() -> str:
     ).all()
     lines = []
     for row in rows:
-        attempts = db.session.scalars(
-            sa.select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id == row.id)
-            .order_by(DeliveryAttempt.attempt_number)
-        ).all()
         tried = "; ".join(
-            f"#{a.attempt_number} {a.status_code or a.error}" for a in attempts
+            f"#{a.attempt_number} {a.status_code or a.error}" for a in attempts_of(row.id)
         )
         lines.append(
             f"{row.payload['status']} {row.state.value} attempts={row.attempt_count}"
