@@ -23,8 +23,10 @@ import sqlalchemy as sa
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.mobile.conversation import order_thread
-from app.models import CommunicationMessage, CommunicationThread, VisitCustomerNotice
+from app.mobile.services import local_today
+from app.models import CommunicationMessage, CommunicationThread, Order, VisitCustomerNotice
 from app.models.enums import MessageType, TemplateCategory, TokenKind
+from app.orders.visit_notices import ON_THE_WAY, claim_visit_notice
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PASSWORD, csrf_token_from
@@ -205,6 +207,57 @@ def test_other_templates_and_other_days_are_not_held_back(client, make_user):
     )
     assert answer.status_code == 201, answer.get_json()
     assert len(_told(order)) == 3
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_an_api_claim_waits_for_a_tap_holding_the_order_instead_of_deadlocking(app, make_user):
+    """A tap locks the order, then claims; the API's claim comes in between.
+
+    Before, the API's insert held its new row while its foreign-key check waited
+    for the tap's order lock, and the tap's insert then waited for that row:
+    PostgreSQL broke the deadlock by failing one of them (a 503 to its sender).
+    """
+    tech = make_user("technician")
+    order_id, day = visit(tech).id, local_today()
+    tap_holds_order, tap_may_claim = threading.Event(), threading.Event()
+    claimed: dict[str, object] = {}
+
+    def tap() -> None:
+        with app.app_context():
+            try:
+                db.session.get(Order, order_id, with_for_update=True)
+                tap_holds_order.set()
+                assert tap_may_claim.wait(timeout=30)
+                claimed["tap"] = claim_visit_notice(order_id, day, ON_THE_WAY)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+                claimed["tap"] = exc
+            finally:
+                db.session.remove()
+
+    def api() -> None:
+        with app.app_context():
+            try:
+                claimed["api"] = claim_visit_notice(order_id, day, ON_THE_WAY)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001
+                claimed["api"] = exc
+            finally:
+                db.session.remove()
+
+    tapping = threading.Thread(target=tap)
+    tapping.start()
+    assert tap_holds_order.wait(timeout=30)
+    sending = threading.Thread(target=api)
+    sending.start()
+    sending.join(timeout=1.0)
+    assert sending.is_alive(), claimed  # it waits for the tap's transaction
+    tap_may_claim.set()
+    tapping.join(timeout=30)
+    sending.join(timeout=30)
+
+    assert isinstance(claimed["tap"], uuid.UUID), claimed
+    assert claimed["api"] is None, claimed
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")

@@ -9,6 +9,12 @@ sends nothing. The insert is ``ON CONFLICT DO NOTHING`` on the unique key, so
 the database decides, never a look first: on PostgreSQL a second insert waits
 for the first transaction and then does nothing (or claims the row, should the
 first roll back).
+
+Every claim locks the order row before it inserts, as the phone's taps do
+(they lock the order first to apply one tap at a time). Without that a claim
+from the JSON API held its new row while its foreign-key check waited for a
+tap's order lock, and the tap's own insert waited for that row: a deadlock,
+answered 503 (seen under load in tests/test_mobile_on_the_way_once.py).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sqlalchemy as sa
 
 from app.database import upsert_insert, utcnow
 from app.extensions import db
-from app.models import CommunicationTemplate, VisitCustomerNotice
+from app.models import CommunicationTemplate, Order, VisitCustomerNotice
 
 ON_THE_WAY = "on_the_way"
 # The template the "On the way" tap sends, by template name or WhatsApp name.
@@ -48,6 +54,8 @@ def claim_visit_notice(order_id: uuid.UUID, day: date, kind: str) -> uuid.UUID |
     Returns the claim's id when this caller is the one to send it, None when it
     was claimed before. Attach the message with :func:`record_notice_message`.
     """
+    # The order first, as every writer of a visit locks it (see the module's docstring).
+    db.session.execute(sa.select(Order.id).where(Order.id == order_id).with_for_update())
     now = utcnow()
     return db.session.scalar(
         upsert_insert(VisitCustomerNotice, db.session.get_bind().dialect.name)

@@ -10,6 +10,7 @@
   if (!bell || !panel || !badge) return;
 
   let unread = 0;
+  let live = 0; // live notifications counted since the page loaded
 
   function setUnread(count) {
     unread = Math.max(0, Number(count) || 0);
@@ -108,6 +109,7 @@
 
   document.addEventListener("switchboard:notification:new", function (event) {
     const notification = event.detail || {};
+    live += 1;
     setUnread(unread + 1);
     if (isOpen()) load();
     const urgent = notification.priority === "urgent" || notification.priority === "critical";
@@ -116,12 +118,21 @@
     }
   });
 
-  fetch("/api/notifications", { credentials: "same-origin" })
-    .then(function (response) {
-      return response.ok ? response.json() : null;
-    })
-    .then(function (payload) {
-      if (payload) setUnread(payload.unread);
-    })
-    .catch(function () {});
+  // The count on arrival. A live notification that comes while this request is
+  // on its way may or may not be in its answer, so such an answer is not taken:
+  // ask again (before, a slow answer of 0 hid the badge a live reply had just set).
+  function loadCount(attempt) {
+    const liveBefore = live;
+    fetch("/api/notifications", { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (payload) {
+        if (!payload) return;
+        if (live !== liveBefore && attempt < 3) loadCount(attempt + 1);
+        else if (live === liveBefore) setUnread(payload.unread);
+      })
+      .catch(function () {});
+  }
+  loadCount(0);
 })();

@@ -133,3 +133,50 @@ def test_the_panel_on_a_phone(live_server, browser, make_user):
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     context.close()
+
+
+def test_a_count_answered_late_does_not_hide_a_reply_that_came_live(
+    live_server, browser, make_user
+):
+    """The page asks for the unread count as it loads; a customer's reply comes
+    live while that answer (taken before the reply) is still on its way. Before,
+    the late answer of 0 hid the badge the reply had just set (a CI failure of
+    the test above on a loaded machine)."""
+    whatsapp, (jan, _), _ = _world(make_user)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    held: list = []
+    asked: list = []
+
+    def hold_the_first_count(route):
+        asked.append(route.request.url)
+        if held:
+            route.continue_()
+            return
+        held.append((route, route.fetch()))  # answered now (0 unread), given later
+
+    context.route("**/api/notifications", hold_the_first_count)
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page asked for no count"
+    badge = page.locator("#bell-count")
+
+    customer_writes(whatsapp, jan, "wamid.e2e4", "Hij knippert nog steeds rood")
+    expect(badge).to_have_text("1")
+    route, answer = held[0]
+    assert answer.json()["unread"] == 0
+    route.fulfill(response=answer)
+    for _ in range(100):  # it asks again, since a reply came while it waited
+        if len(asked) > 1:
+            break
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(500)
+    expect(badge).to_have_text("1")
+    expect(badge).to_be_visible()
+    assert len(asked) == 2, asked
+    context.close()
