@@ -10,7 +10,8 @@ from seeing errors for it:
 - a request that still meets a dead connection (the server went away without
   hanging up, or between checkout and the first statement) is run once more on a
   fresh one, when nothing of it has been committed yet: the dead connection took
-  its uncommitted work with it, so the second run starts from the same state;
+  its uncommitted work with it, so the second run starts from the same state.
+  So is one whose transaction the server ended to break a deadlock;
 - while the database cannot be reached, pages, the JSON API and webhooks answer
   503 with ``Retry-After``: a page in the reader's language that says to wait,
   an error in the contract's JSON for machines. Partners' systems and providers
@@ -49,12 +50,19 @@ _COMMITTED = "_database_committed"
 _RETRIED = "_database_retried"
 
 
+# Transactions the server ended so that others could go on: a deadlock's victim, a
+# serialization failure. Nothing of them was kept, so they may run again (as a dead
+# connection's), instead of a 503 that says the database is away when it is not.
+ENDED_BY_THE_SERVER = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
 def may_retry(exc: BaseException) -> bool:
-    """A dead pooled connection met before anything of this request was committed:
-    run it once more. (A refused connection is not retried: the database is down.)"""
+    """A dead pooled connection, or a transaction the server ended (above), met
+    before anything of this request was committed: run it once more. (A refused
+    connection is not retried: the database is down.)"""
     return (
         isinstance(exc, sa.exc.DBAPIError)
-        and exc.connection_invalidated
+        and (exc.connection_invalidated or isinstance(exc.orig, ENDED_BY_THE_SERVER))
         and not g.get(_COMMITTED)
         and not g.get(_RETRIED)
     )
@@ -66,7 +74,13 @@ class RetriesAfterDisconnect(Flask):
     def handle_user_exception(self, e):
         if may_retry(e):
             g.setdefault(_RETRIED, True)
-            log.warning("a request met a dead database connection; running it once more")
+            if e.connection_invalidated:
+                log.warning("a request met a dead database connection; running it once more")
+            else:
+                log.warning(
+                    "the database ended a request's transaction (%s); running it once more",
+                    e.orig.__class__.__name__,
+                )
             _forget_the_dead_connection()
             try:
                 answer = self.preprocess_request()

@@ -21,6 +21,7 @@ from app.auth.tokens import issue_token
 from app.extensions import db
 from app.models import CommunicationMessage
 from app.models.enums import ChannelType, MessageType, TokenKind
+from app.threads import routes as thread_routes
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
@@ -118,6 +119,49 @@ def test_a_write_that_meets_a_dead_connection_is_written_once(client, auth, make
         )
     ).all()
     assert [n.message_content for n in notes] == ["Klant bellen"]
+
+
+def test_a_request_whose_transaction_the_server_ended_runs_once_more(
+    client, auth, make_user, monkeypatch, caplog
+):
+    """A deadlock's victim (PostgreSQL rolled its transaction back) is no outage:
+    the request runs again and its note is written once, not answered 503."""
+    agent = make_user("agent")
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    jan = factories.contact(display_name="Jan Jansen", phone="+31612345678")
+    db.session.commit()
+    thread_id = customer_writes(whatsapp, jan, "wamid.o2", "Komt de monteur vandaag?").thread.id
+    auth.login(agent.email)
+    token = auth.csrf_token(f"/threads/{thread_id}")
+    db.session.commit()
+    discard_draft = thread_routes.discard_draft
+    runs = []
+
+    def deadlocked_the_first_time(*args, **kwargs):
+        runs.append(1)
+        if len(runs) == 1:  # the note is flushed in this transaction by now
+            raise sa.exc.OperationalError(
+                "INSERT …", {}, psycopg.errors.DeadlockDetected("deadlock detected")
+            )
+        return discard_draft(*args, **kwargs)
+
+    monkeypatch.setattr(thread_routes, "discard_draft", deadlocked_the_first_time)
+    with caplog.at_level(logging.WARNING, logger="app.database_outages"):
+        answer = client.post(
+            f"/threads/{thread_id}/note", data={"content": "Klant bellen", "csrf_token": token}
+        )
+
+    assert answer.status_code < 400, answer.status_code
+    assert len(runs) == 2
+    assert "DeadlockDetected); running it once more" in caplog.text
+    db.session.expire_all()
+    notes = db.session.scalars(
+        sa.select(CommunicationMessage.message_content).where(
+            CommunicationMessage.thread_id == thread_id,
+            CommunicationMessage.message_type == MessageType.INTERNAL_NOTE,
+        )
+    ).all()
+    assert notes == ["Klant bellen"]
 
 
 @pytest.fixture
