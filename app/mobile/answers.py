@@ -18,12 +18,13 @@ from app.extensions import db
 from app.mobile.cards import visit_card
 from app.mobile.services import local_today
 from app.models import Order
+from app.models.orders import LOCK_TO_CHANGE
 from app.orders.services import may_change_status
 
 
 def order_for_action(order_id: uuid.UUID) -> Order:
     """The order, locked for this transaction so two quick taps are applied one by one."""
-    order = db.session.get(Order, order_id, with_for_update=True)
+    order = db.session.get(Order, order_id, with_for_update=LOCK_TO_CHANGE)
     if order is None:
         abort(404, _("There is no such visit."))
     if not may_change_status(current_user, order):

@@ -36,6 +36,7 @@ from app.labels import label
 from app.mobile.services import last_status_change, local_today
 from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
 from app.models import Order, PendingVisitMove, User
+from app.models.orders import LOCK_TO_CHANGE
 from app.models.visits import APPLIED, PENDING, REFUSED, UNDONE
 from app.transactions import after_commit, commit
 
@@ -145,7 +146,7 @@ def apply_move(move_id: str) -> str | None:
         db.session.rollback()
         return None
     order_id, technician_id, tap, expected_status = claimed
-    order = db.session.get(Order, order_id, with_for_update=True)
+    order = db.session.get(Order, order_id, with_for_update=LOCK_TO_CHANGE)
     technician = db.session.get(User, technician_id)
     # Written now, outside the technician's request: the card's message (and
     # whatever the tap writes as it would have in their request) is in their

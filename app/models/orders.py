@@ -69,6 +69,16 @@ class OrderNumberCounter(db.Model):
     last_value: so.Mapped[int] = so.mapped_column(default=0)
 
 
+# How a transaction locks an order it is about to change: ``with_for_update=
+# LOCK_TO_CHANGE`` (FOR NO KEY UPDATE). Two changes of one order still wait for each
+# other, but a row that only refers to the order (a visit notice, an invoice, a
+# payment) is inserted without waiting: its foreign-key check takes KEY SHARE,
+# which this lock leaves free and FOR UPDATE did not. With FOR UPDATE such an
+# insert held its new row while it waited for the order, and a transaction holding
+# the order that inserted the same key next waited for that row: a deadlock.
+LOCK_TO_CHANGE: dict = {"key_share": True}
+
+
 class Order(Entity, db.Model):
     """An installation order, from whichever source it came."""
 

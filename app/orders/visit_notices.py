@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import CommunicationTemplate, Order, VisitCustomerNotice
+from app.models.orders import LOCK_TO_CHANGE
 
 ON_THE_WAY = "on_the_way"
 # The template the "On the way" tap sends, by template name or WhatsApp name.
@@ -55,7 +56,9 @@ def claim_visit_notice(order_id: uuid.UUID, day: date, kind: str) -> uuid.UUID |
     was claimed before. Attach the message with :func:`record_notice_message`.
     """
     # The order first, as every writer of a visit locks it (see the module's docstring).
-    db.session.execute(sa.select(Order.id).where(Order.id == order_id).with_for_update())
+    db.session.execute(
+        sa.select(Order.id).where(Order.id == order_id).with_for_update(**LOCK_TO_CHANGE)
+    )
     now = utcnow()
     return db.session.scalar(
         upsert_insert(VisitCustomerNotice, db.session.get_bind().dialect.name)

@@ -13,6 +13,7 @@ from app.channels.email.settings import reply_to
 from app.channels.email.transactional import send_transactional
 from app.extensions import db
 from app.models import Contact, Order, Organization
+from app.models.orders import LOCK_TO_CHANGE
 from app.orders.customer_details import partner_review_reasons
 from app.partners.services import organization_contact
 from app.transactions import commit
@@ -39,7 +40,7 @@ def send_partner_confirmation(order_id: str) -> str | None:
     Returns the message id, or None when there is nobody to write to (the
     partner has no e-mail address on file) or it was sent before.
     """
-    order = db.session.get(Order, uuid.UUID(str(order_id)), with_for_update=True)
+    order = db.session.get(Order, uuid.UUID(str(order_id)), with_for_update=LOCK_TO_CHANGE)
     if order is None or order.partner_organization is None:
         return None
     if already_sent(order.id, TEMPLATE_KEY):

@@ -37,6 +37,7 @@ from app.deliveries.signing import standard_webhooks_signature
 from app.extensions import db
 from app.models import AuditLog, InboundWebhookEvent, Order, Organization, PartnerIntegration
 from app.models.enums import OrderStatus, OrganizationType, ProcessingState
+from app.models.orders import LOCK_TO_CHANGE
 from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.partners.config import partner_status_problem
 from app.partners.schemas import PartnerStatusUpdateIn, field_errors
@@ -201,7 +202,7 @@ def apply_update(
             Order.partner_organization_id == integration.partner_organization_id,
             Order.partner_order_id == update.partner_order_id,
         )
-        .with_for_update()
+        .with_for_update(**LOCK_TO_CHANGE)
     )
     if order is None:
         raise StatusUpdateRejected(

@@ -12,6 +12,7 @@ from app.channels.email.records import already_sent
 from app.channels.email.transactional import send_transactional
 from app.extensions import db
 from app.models import Order
+from app.models.orders import LOCK_TO_CHANGE
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def send_order_confirmation(order_id: str) -> str | None:
     address, or was confirmed before: running it twice sends one mail.
     """
     # The row lock makes a second job for the same order wait, then see the first mail.
-    order = db.session.get(Order, uuid.UUID(str(order_id)), with_for_update=True)
+    order = db.session.get(Order, uuid.UUID(str(order_id)), with_for_update=LOCK_TO_CHANGE)
     if order is None:
         log.warning("order %s vanished before its confirmation", order_id)
         return None

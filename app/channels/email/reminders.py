@@ -21,6 +21,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Order
 from app.models.enums import OrderStatus
+from app.models.orders import LOCK_TO_CHANGE
 from app.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def send_visit_reminders(now: datetime | None = None) -> int:
     )
     if db.engine.dialect.name == "postgresql":
         # Two overlapping runs split the orders between them instead of both sending.
-        query = query.with_for_update(skip_locked=True, of=Order)
+        query = query.with_for_update(skip_locked=True, of=Order, **LOCK_TO_CHANGE)
     send_at = _send_at(local_now)
     queued = 0
     for order in db.session.scalars(query).all():

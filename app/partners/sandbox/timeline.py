@@ -22,6 +22,7 @@ from app.extensions import db
 from app.jobs.queues import QUEUES, get_queue
 from app.models import Order
 from app.models.enums import OrderStatus
+from app.models.orders import LOCK_TO_CHANGE
 from app.orders.status_engine import ALLOWED_TRANSITIONS
 from app.partners.sandbox.moves import move_test_order
 from app.transactions import commit
@@ -109,7 +110,7 @@ def run_step(order_id: str, expected: str, remaining: list[str], step_seconds: f
     Skips (and ends this chain) when the order is no longer in ``expected``:
     another worker or another timeline made the move, or the partner moved it.
     """
-    order = db.session.get(Order, uuid.UUID(order_id), with_for_update=True)
+    order = db.session.get(Order, uuid.UUID(order_id), with_for_update=LOCK_TO_CHANGE)
     if order is None or not order.is_test or not remaining:
         db.session.rollback()
         return "gone"
