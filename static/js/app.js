@@ -177,6 +177,24 @@
     if (detail.reason !== "delivery") refreshInbox();
   });
 
+  // Socket.IO does not replay what was emitted while a connection was down (a
+  // laptop waking from sleep, a train tunnel, a deploy): on every connection but
+  // the first, what is on screen is asked for again, and the page's other
+  // scripts (the bell's count) hear "switchboard:reconnected" to do the same.
+  let connectedBefore = false;
+  socket.on("connect", () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    refreshInbox();
+    if (threadPage()) {
+      refreshTimeline();
+      refreshHeader();
+    }
+    document.dispatchEvent(new CustomEvent("switchboard:reconnected"));
+  });
+
   // notifications.js (the bell) and other pages' scripts listen to these.
   ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
     socket.on(name, (detail) => {

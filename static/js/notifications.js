@@ -135,4 +135,9 @@
       .catch(function () {});
   }
   loadCount(0);
+  // What came while the live connection was down was never counted here.
+  document.addEventListener("switchboard:reconnected", function () {
+    loadCount(0);
+    if (isOpen()) load();
+  });
 })();

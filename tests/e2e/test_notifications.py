@@ -180,3 +180,35 @@ def test_a_count_answered_late_does_not_hide_a_reply_that_came_live(
     expect(badge).to_be_visible()
     assert len(asked) == 2, asked
     context.close()
+
+
+def test_what_came_while_the_live_connection_was_down_shows_once_it_is_back(
+    live_server, browser, make_user
+):
+    """Socket.IO replays nothing a dropped connection missed (a laptop asleep, a
+    tunnel, a deploy): back online, the page asks for the list, the conversation
+    and the bell's count again instead of showing them stale until a reload."""
+    whatsapp, (jan, _), threads = _world(make_user)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    sign_in(page, live_server.url, "anouk@switchboard.test")
+    page.goto(f"{live_server.url}/threads/{threads[0].id}")
+    page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    badge = page.locator("#bell-count")
+    expect(badge).to_be_hidden()
+
+    page.evaluate("() => window.switchboardSocket.disconnect()")
+    customer_writes(whatsapp, jan, "wamid.e2e5", "Is er al nieuws over de monteur?")
+    page.wait_for_timeout(500)  # nothing arrives: the page is not listening
+    timeline = page.locator("#timeline")
+    expect(timeline).not_to_contain_text("Is er al nieuws over de monteur?")
+
+    page.evaluate("() => window.switchboardSocket.connect()")
+    expect(timeline).to_contain_text("Is er al nieuws over de monteur?")
+    row = page.locator(f'.thread-row[data-thread-id="{threads[0].id}"]')
+    expect(row).to_contain_text("Is er al nieuws over de monteur?")
+    expect(badge).to_have_text("1")
+    expect(badge).to_be_visible()
+    _shot(page, "reconnected-1440.png")
+    context.close()
