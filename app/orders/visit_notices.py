@@ -11,10 +11,12 @@ for the first transaction and then does nothing (or claims the row, should the
 first roll back).
 
 Every claim locks the order row before it inserts, as the phone's taps do
-(they lock the order first to apply one tap at a time). Without that a claim
-from the JSON API held its new row while its foreign-key check waited for a
-tap's order lock, and the tap's own insert waited for that row: a deadlock,
-answered 503 (seen under load in tests/test_mobile_on_the_way_once.py).
+(they lock the order first to apply one tap at a time), so a claim and a tap
+take their locks in one order. Before, a claim from the JSON API inserted first:
+it held its new row while its foreign-key check waited for a tap's order lock
+(FOR UPDATE then, :data:`~app.models.orders.LOCK_TO_CHANGE` now), and the tap's
+own insert waited for that row: a deadlock, answered 503 (seen under load in
+tests/test_mobile_on_the_way_once.py).
 """
 
 from __future__ import annotations
