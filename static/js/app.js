@@ -209,7 +209,7 @@
 (function () {
   "use strict";
 
-  document.addEventListener("switchboard:task:assigned", () => {
+  function refreshBoard() {
     const board = document.getElementById("task-board");
     if (!board || typeof htmx === "undefined") return;
     const typing = document.activeElement && document.activeElement.tagName === "TEXTAREA";
@@ -219,7 +219,10 @@
       target: "#task-board",
       swap: "innerHTML",
     });
-  });
+  }
+  document.addEventListener("switchboard:task:assigned", refreshBoard);
+  // Tasks assigned while the live connection was down were never announced.
+  document.addEventListener("switchboard:reconnected", refreshBoard);
 })();
 
 // The top bar's "Admin" menu (a <details>) closes like a menu: on a click

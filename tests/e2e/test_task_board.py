@@ -91,3 +91,37 @@ def test_agent_works_the_board_on_a_phone(live_server, browser, make_user):
         expect(page.get_by_test_id("task-board")).to_contain_text("Tue 15 Jan 09:30")
     finally:
         context.close()
+
+
+def test_the_board_catches_up_when_the_live_connection_comes_back(live_server, browser, make_user):
+    """A task given while the agent's connection was down was never announced to
+    the page: once it is back, the board is asked for again and shows it."""
+    make_user("agent", email="agent@switchboard.test")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        sign_in(page, live_server.url, "agent@switchboard.test")
+        page.goto(f"{live_server.url}/tasks")
+        page.wait_for_function(
+            "() => window.switchboardSocket && window.switchboardSocket.connected"
+        )
+        board = page.get_by_test_id("task-board")
+        expect(board.get_by_test_id("task-card")).to_have_count(0)
+
+        page.evaluate("() => window.switchboardSocket.disconnect()")
+        db.session.add(
+            InternalTask(
+                task_title="Meterkastfoto beoordelen",
+                status=TaskStatus.OPEN,
+                lock_version=1,
+                reminder_settings={},
+            )
+        )
+        db.session.commit()
+        page.evaluate("() => window.switchboardSocket.connect()")
+
+        expect(board.get_by_test_id("task-card")).to_have_count(1)
+        expect(board).to_contain_text("Meterkastfoto beoordelen")
+    finally:
+        context.close()
