@@ -15,7 +15,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import database_outages, error_reports, i18n, logs, metrics, realtime, security  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import (  # noqa: F401  (realtime registers the Socket.IO handlers)
+    database_outages,
+    error_reports,
+    i18n,
+    logs,
+    metrics,
+    realtime,
+    security,
+    static_files,
+)
 from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
 from app.auth.decorators import SecondFactorRequired
@@ -70,6 +79,7 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     csrf.init_app(app)
     security.init_app(app)
     htmx.init_app(app)
+    static_files.init_app(app)
     i18n.init_app(app)
     _init_login(app)
 

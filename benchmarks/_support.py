@@ -56,10 +56,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, workers: int, threads: int, env: dict[str, str]) -> Iterator[str]:
+def gunicorn(
+    app_spec: str, workers: int, threads: int, env: dict[str, str], extra_args: tuple = ()
+) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn gthread until the block ends; yields its base URL.
 
     Waits for ``/healthz`` before handing over, and stops the server afterwards.
+    ``extra_args`` go to gunicorn as they are (``--access-logfile``, say).
     """
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
@@ -77,6 +80,7 @@ def gunicorn(app_spec: str, workers: int, threads: int, env: dict[str, str]) -> 
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            *extra_args,
             app_spec,
         ],
         cwd=ROOT,

@@ -41,3 +41,17 @@ def wait_for_live_refreshes(page) -> None:
         if now == swaps or waited >= SETTLE_TIMEOUT_SECONDS:
             return
         swaps = now
+
+
+def wait_until_wired(locator) -> None:
+    """Wait until htmx has set up ``locator``'s element (its hx-* attributes work).
+
+    htmx sets up what a swap brought in only when the swap settles (20 ms later, in a
+    task of its own): an element can be seen, and changed, before its hx-get is
+    listening, and that change sends nothing. No person is that fast; a test is.
+    """
+    locator.wait_for()
+    locator.page.wait_for_function(
+        "el => !!(el['htmx-internal-data'] && el['htmx-internal-data'].initHash)",
+        arg=locator.element_handle(),
+    )

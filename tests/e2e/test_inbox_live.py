@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models.enums import ChannelType, TemplateChannelType
 from app.webhooks.events import pump_inbox
 from tests import factories
+from tests.e2e.settle import wait_until_wired
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes import whatsapp as wa
@@ -82,9 +83,9 @@ def test_agent_replies_with_template_and_colleague_sees_it_live(
     expect(page.locator(".thread-row")).to_have_count(1)
     page.get_by_role("link", name=re.compile("Laadpaal werkt niet")).click()
     expect(page).to_have_url(thread_url)
-    # The URL changes before htmx has wired up the new page; a change event
-    # fired before that would send nothing.
-    page.wait_for_load_state("load")
+    # The URL changes before htmx has wired up the conversation it swapped in; a
+    # change event fired before that would send nothing.
+    wait_until_wired(page.get_by_test_id("composer-template"))
 
     page.get_by_test_id("composer-template").select_option(label="Monteur morgen")
     preview = page.get_by_test_id("template-preview")
