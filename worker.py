@@ -12,6 +12,14 @@ workers with ``--no-clock``.
 
 from __future__ import annotations
 
+import gc
+
+# Importing and building the app makes ~250,000 objects that live as long as the
+# process; collections during the start free nothing and cost a quarter of it (2.9
+# → 2.2 s of CPU here, measured), as in wsgi.py. On again once the app is built,
+# before the first job: the jobs' own garbage is collected as before.
+gc.disable()
+
 import argparse
 import logging
 import signal
@@ -35,6 +43,7 @@ log = logging.getLogger("worker")
 def main(argv: list[str] | None = None) -> int:
     options = _options(argv)
     app = create_app(start_embedded_worker=False)
+    gc.enable()
     broker = app.extensions["broker"]
     if broker.embedded:
         log.error(

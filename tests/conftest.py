@@ -435,30 +435,63 @@ def deployment(tmp_path):
         print(topology.report())
 
 
-# The files that take longest (measured with `--durations=0` on this 2-core machine,
-# tens of seconds each: whole deployments started and stopped, browsers walking
-# many pages). `make test` hands out whole files (`--dist loadfile`) in collection
-# order; these go first, so the short files fill in at the end instead of one
-# process running a long file alone while the other waits.
+# The files that take 15 s or more, longest first (each file's wall time in a full
+# `-n 3` run on this 2-core machine, 2026-11-27: whole deployments started and
+# stopped, browsers walking many pages). `make test` hands out whole files
+# (`--dist loadfile`) in collection order; these go first, so the short files fill
+# in at the end instead of one process running a long file alone while the others
+# have finished (with 18 listed, the last processes ended 50-70 s apart, the
+# deployment tests of the middle of the alphabet running last).
 LONGEST_FIRST = (
-    "tests/test_scale_out.py",
-    "tests/e2e/test_dutch_pages_staff.py",
     "tests/e2e/test_accessibility.py",
-    "tests/e2e/test_dutch_pages.py",
-    "tests/test_cli.py",
-    "tests/e2e/test_two_factor.py",
+    "tests/test_scale_out.py",
+    "tests/test_integration_hub_outside.py",
+    "tests/test_snooze_workers.py",
     "tests/test_database_restart.py",
-    "tests/e2e/test_workspace.py",
-    "tests/test_deployment_defaults.py",
+    "tests/test_route_matrix.py",
+    "tests/e2e/test_dutch_pages_staff.py",
     "tests/e2e/test_composer.py",
+    "tests/test_mobile_undo_workers.py",
+    "tests/test_make_up.py",
     "tests/e2e/test_analytics_page.py",
-    "tests/e2e/test_content_security_policy.py",
-    "tests/e2e/test_order_end_to_end.py",
+    "tests/test_mobile_on_the_way_workers.py",
+    "tests/test_cli.py",
+    "tests/test_push_workers.py",
+    "tests/e2e/test_dutch_pages.py",
     "tests/test_gdpr_erasure.py",
-    "tests/test_portal.py",
-    "tests/test_sign_in_throttle.py",
+    "tests/e2e/test_workspace.py",
+    "tests/test_calendar_workers.py",
+    "tests/test_outlook_workers.py",
+    "tests/test_work_orders_workers.py",
+    "tests/e2e/test_order_end_to_end.py",
+    "tests/test_languages_workers.py",
+    "tests/test_analytics_rollups_workers.py",
+    "tests/test_team_suggestions_workers.py",
+    "tests/test_partner_usage_workers.py",
+    "tests/e2e/test_technician_safety.py",
+    "tests/test_provider_status_workers.py",
     "tests/test_assignment.py",
+    "tests/test_suggestions.py",
+    "tests/test_seed_demo.py",
     "tests/test_composer.py",
+    "tests/test_sync_workers.py",
+    "tests/test_csat_workers.py",
+    "tests/test_reply_email.py",
+    "tests/e2e/test_two_factor.py",
+    "tests/e2e/test_admin_pages.py",
+    "tests/test_deliveries_worker.py",
+    "tests/test_seed_demo_story.py",
+    "tests/test_invoice_payments_workers.py",
+    "tests/e2e/test_technician_offline.py",
+    "tests/test_make_inbound.py",
+    "tests/test_analytics_rollups.py",
+    "tests/test_portal.py",
+    "tests/e2e/test_snooze_and_bulk.py",
+    "tests/e2e/test_inbox_live.py",
+    "tests/test_deliveries_batch_workers.py",
+    "tests/test_csat.py",
+    "tests/test_deployment_defaults.py",
+    "tests/test_integration_sync.py",
 )
 
 
