@@ -32,6 +32,22 @@ def use_throwaway_secrets() -> None:
     os.environ.setdefault("ENCRYPTION_KEYS", Fernet.generate_key().decode())
 
 
+def wipe_and_migrate(app) -> None:
+    """Empty the scratch database (its schema dropped) and its Redis, then migrate.
+
+    Call inside ``app``'s app context.
+    """
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+    db.session.execute(sa.text("CREATE SCHEMA public"))
+    db.session.commit()
+    upgrade()
+    app.extensions["broker"].connection.flushdb()
+
+
 def ensure_database(url: str) -> None:
     """Create the PostgreSQL database of ``url`` if it does not exist yet."""
     target = sa.make_url(url)

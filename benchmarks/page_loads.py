@@ -30,14 +30,17 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.seed.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
-from benchmarks._support import ensure_database, gunicorn, use_throwaway_secrets  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    ensure_database,
+    gunicorn,
+    use_throwaway_secrets,
+    wipe_and_migrate,
+)
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_pages"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
@@ -77,11 +80,7 @@ def main() -> None:
     os.environ.update(env)
     app = create_app(start_embedded_worker=False)
     with app.app_context():
-        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
-        db.session.execute(sa.text("CREATE SCHEMA public"))
-        db.session.commit()
-        upgrade()
-        app.extensions["broker"].connection.flushdb()
+        wipe_and_migrate(app)
         load_demo_data()
         db.session.commit()
         db.engine.dispose()

@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -47,6 +46,7 @@ from benchmarks._support import (  # noqa: E402
     ensure_database,
     gunicorn,
     use_throwaway_secrets,
+    wipe_and_migrate,
 )
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_partners"
@@ -120,11 +120,7 @@ end
 
 def prepare(app) -> tuple[str, str]:
     with app.app_context():
-        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
-        db.session.execute(sa.text("CREATE SCHEMA public"))
-        db.session.commit()
-        upgrade()
-        app.extensions["broker"].connection.flushdb()
+        wipe_and_migrate(app)
         partner = create_partner("Groendus")
         partner.integration.rate_limit_per_minute = 10000
         articles = [
