@@ -76,6 +76,14 @@ class CommunicationThread(Entity, db.Model):
     __table_args__ = (
         # "Newest" order of the inbox.
         sa.Index("ix_communication_thread_last_message", "last_message_at", "id"),
+        # A customer's open conversation on a channel, newest first: the look-up every
+        # inbound message makes (app/conversations/senders.py). On contact_id alone
+        # PostgreSQL's generic plan ANDed it with a bitmap of every thread of the
+        # channel, which grows with the table; this is one index probe. It also
+        # serves what looks up a contact's threads.
+        sa.Index(
+            "ix_communication_thread_contact_channel", "contact_id", "channel_id", "last_message_at"
+        ),
         # "Urgency" order of the inbox, whole and narrowed the common ways; each
         # is an ordered index scan that stops after one page.
         sa.Index("ix_communication_thread_urgency", "urgency_bucket", "urgency_score", "id"),
@@ -147,11 +155,14 @@ class CommunicationThread(Entity, db.Model):
     status: so.Mapped[ThreadStatus] = so.mapped_column(
         enum_column(ThreadStatus), default=ThreadStatus.OPEN
     )
+    # channel_id and assigned_team_id have no index of their own: they lead the
+    # channel's and team's urgency indexes, which serve them (each index is written
+    # on every message, the thread's UPDATE being never HOT).
     channel_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
-        sa.ForeignKey("communication_channel.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("communication_channel.id", ondelete="SET NULL")
     )
     contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
-        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )
     order_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
@@ -163,7 +174,7 @@ class CommunicationThread(Entity, db.Model):
         sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     assigned_team_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
-        sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("teams.id", ondelete="SET NULL")
     )
     assigned_to_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
