@@ -12,7 +12,9 @@ Meta answers errors as ``{"error": {"message", "type", "code", "error_subcode",
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
@@ -39,6 +41,26 @@ RETRYABLE_CODES = frozenset(
 )
 TOKEN_INVALID = 190
 RE_ENGAGEMENT = 131047
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's session: its connection to the Graph API is kept open.
+
+    ``requests.request`` made a new session for every message sent, and with it a
+    new connection, TLS context and handshake, closed after the one call: against
+    a local fake, 4.3 ms of CPU a call over HTTPS where plain HTTP took 2.0
+    (client and fake server in one process). A session per thread, because a
+    session is not meant to be shared by threads; a connection the API closed
+    meanwhile is noticed before it is used and a new one opened.
+    """
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+        # Each call stands alone, as before: no cookie of one answer goes with the next.
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
 
 
 class ApiFailure(Exception):
@@ -140,7 +162,9 @@ class WhatsAppApi:
 
     def _call(self, method: str, url: str, **kwargs) -> requests.Response:
         try:
-            return requests.request(method, url, headers=self._headers(), timeout=TIMEOUT, **kwargs)
+            return _session().request(
+                method, url, headers=self._headers(), timeout=TIMEOUT, **kwargs
+            )
         except requests.Timeout as exc:
             raise ApiFailure("the WhatsApp API did not answer in time", True) from exc
         except requests.RequestException as exc:
