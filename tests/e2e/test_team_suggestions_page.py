@@ -79,6 +79,8 @@ def test_admin_turns_routing_on_and_an_agent_follows_a_suggestion(live_server, b
         expect(suggestion).to_contain_text("Techniek")
         expect(suggestion).to_contain_text(re.compile(r"\d+ % zeker"))
         expect(page.get_by_test_id("assignment-reason")).to_contain_text("Klantenservice")
+        # The picture with the conversation list beside it, not its loading line.
+        expect(page.locator("#thread-list .thread-row").first).to_be_visible()
         page.screenshot(path=str(SHOTS / "routing-suggestion.png"))
         suggestion.get_by_role("button", name="Naar Techniek sturen").click()
         # Now Techniek's conversation: the agent is back in their own inbox.
