@@ -14,6 +14,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from app.contacts.identities import PHONE, claim
 from app.conversations.senders import _look_up_statement
 from app.conversations.threads import CLOSED
 from app.extensions import db
@@ -32,13 +33,7 @@ def _busy_channel():
     """A WhatsApp channel with thousands of conversations, its statistics taken."""
     channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
     contact = factories.contact(phone="+31655501234")
-    db.session.execute(
-        sa.text(
-            "INSERT INTO contact_identities (id, contact_id, kind, address, created_at, updated_at)"
-            " VALUES (:id, :contact, 'phone', '+31655501234', now(), now())"
-        ),
-        {"id": uuid.uuid4(), "contact": contact.id},
-    )
+    assert claim(PHONE, "+31655501234", contact.id)
     # Copies of another customer's conversation, all on this channel.
     other = factories.thread(channel, factories.contact())
     columns = [c.name for c in CommunicationThread.__table__.columns]
