@@ -10,6 +10,7 @@ ORM objects. A row a caller needs as an ORM object is kept as its
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +29,7 @@ class Kept(Generic[T]):
 
     def __init__(self) -> None:
         self._values: dict[Hashable, tuple[float, T]] = {}
+        _every.add(self)
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         keep = current_app.config.get("CONFIGURATION_CACHE_SECONDS", 0)
@@ -47,6 +49,15 @@ class Kept(Generic[T]):
 
     def clear(self) -> None:
         self._values.clear()
+
+
+_every: weakref.WeakSet[Kept] = weakref.WeakSet()
+
+
+def forget_everything() -> None:
+    """Load every kept value afresh (a test starting on an emptied database)."""
+    for kept in list(_every):
+        kept.clear()
 
 
 def row_values(row: object) -> dict[str, Any]:

@@ -29,9 +29,11 @@ from werkzeug.routing import Rule
 from app import create_app, database
 from app.auth import passwords
 from app.auth.services import create_user
+from app.conversations import threads as conversation_threads
 from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
 from app.jobs.periodic import slot_key
+from app.kept import forget_everything
 from app.webhooks.consumer import InboxConsumer
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
@@ -302,6 +304,9 @@ def opened(app):
     """
     app.test_client_class = IsolatedClient
     broker = app.extensions["broker"]
+    # Settings a test kept (CONFIGURATION_CACHE_SECONDS) name rows of its database.
+    forget_everything()
+    conversation_threads.forget_kept_channels()
     with app.app_context():
         clean_database()
         empty_queues(broker)

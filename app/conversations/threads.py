@@ -82,6 +82,12 @@ _channels: dict[ChannelType, tuple[float, dict]] = {}
 _channels_lock = threading.Lock()
 
 
+def forget_kept_channels() -> None:
+    """Read every channel afresh next time (a test starting on an emptied database)."""
+    with _channels_lock:
+        _channels.clear()
+
+
 def new_channel(
     channel_type: ChannelType, name: str | None = None, configuration: dict | None = None
 ) -> CommunicationChannel:
