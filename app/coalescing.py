@@ -14,6 +14,14 @@ whose oldest item has waited its ``within`` seconds: :data:`FLUSH_AFTER_SECONDS`
 unless said otherwise, so a browser hears of a message at most that much later
 than it would have.
 
+A thread that claims batch after batch (the inbox consumer,
+:mod:`app.webhooks.consumer`) may let work held with ``linger`` outlive a
+batch: inside :func:`carrying` such a key is not flushed at the end of a
+``held`` block before it is due, but carried into the next one, so a burst
+that arrives one or two events a claim still has its sends queued as one job.
+The thread waits no longer than :func:`seconds_until_carried_due`, and
+whatever is carried when :func:`carrying` ends is flushed then.
+
 Held work is what may follow a commit, never part of it: a worker killed before
 the flush loses it as it would lose a listener killed mid-way (the periodic
 roll-up refresh and the browsers' own refreshes catch up). Outside ``held``,
@@ -26,7 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from app.extensions import db
 
@@ -45,6 +53,7 @@ class _Held:
         self.items: dict[str, list] = {}
         self.due: dict[str, float] = {}
         self.early: set[str] = set()
+        self.lingering: set[str] = set()
 
 
 def _current() -> _Held | None:
@@ -57,14 +66,45 @@ def held() -> Iterator[None]:
     if _current() is not None:
         yield
         return
-    _local.held = _Held()
+    carried = getattr(_local, "carried", None)
+    _local.held = carried or _Held()
     try:
         yield
     finally:
         try:
-            flush()
+            flush(None if carried is None else _not_to_carry(carried))
         finally:
             _local.held = None
+
+
+def _not_to_carry(carried: _Held) -> list[str]:
+    now = time.monotonic()
+    return [k for k in carried.actions if k not in carried.lingering or carried.due[k] <= now]
+
+
+@contextmanager
+def carrying(working: Callable[[], AbstractContextManager]) -> Iterator[None]:
+    """Carry work held with ``linger`` from one ``held`` block to the next in this
+    thread until it is due; what is left is flushed when this block ends, inside
+    ``working()`` (the app context the held work needs)."""
+    _local.carried = _Held()
+    try:
+        yield
+    finally:
+        _local.held = _local.carried
+        try:
+            with working():
+                flush()
+        finally:
+            _local.held = _local.carried = None
+
+
+def seconds_until_carried_due() -> float | None:
+    """How long until the first carried work is due; None if nothing is carried."""
+    carried = getattr(_local, "carried", None)
+    if carried is None or not carried.due:
+        return None
+    return max(0.0, min(carried.due.values()) - time.monotonic())
 
 
 def hold(
@@ -74,6 +114,7 @@ def hold(
     *,
     early: bool = False,
     within: float | None = None,
+    linger: bool = False,
 ) -> bool:
     """Give ``item`` to ``action`` with the others held under ``key``; False if nothing
     is being held (the caller then does its work at once).
@@ -81,6 +122,7 @@ def hold(
     ``early``: this key's action runs before the others, and with any of them
     (a mark that what the others announce must find already made).
     ``within``: the longest its first item waits between events, in seconds.
+    ``linger``: inside :func:`carrying`, it may wait that long across ``held`` blocks.
     """
     current = _current()
     if current is None:
@@ -92,6 +134,8 @@ def hold(
         else:
             current.actions[key] = action
         current.items[key] = []
+        if linger:
+            current.lingering.add(key)
         wait = FLUSH_AFTER_SECONDS if within is None else within
         current.due[key] = time.monotonic() + wait
     current.items[key].append(item)
@@ -120,6 +164,7 @@ def flush(keys: list[str] | None = None) -> None:
         action, items = current.actions.pop(key), current.items.pop(key)
         current.due.pop(key)
         current.early.discard(key)
+        current.lingering.discard(key)
         try:
             action(items)
         except Exception:  # after the commits: what failed is said, the rest still runs

@@ -7,6 +7,12 @@ and :func:`requeue_stalled_sends` (every 10 s) hands the message to another
 worker, so a crash costs seconds. A send is at-least-once: a worker that dies
 after the provider accepted the message but before the commit has it sent
 again; the message row only ever moves forward.
+
+The answers a batch of inbound events makes (out-of-hours, order status) go out
+together: :func:`queue_send` holds them (:mod:`app.coalescing`) and one job
+sends them one after the other (:func:`send_messages`), each claimed and
+committed as its own job would be. RQ's bookkeeping of a job (about a tenth of a
+worker's time in a burst of new customers, one job per answer) is paid once.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import functools
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -22,12 +29,14 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.attachments.storage import stored_file
+from app.coalescing import hold
 from app.conversations.events import MessageCreated
 from app.conversations.messages import record_delivery
 from app.database import utcnow, without_waiting_for_disk
 from app.events import listens_to
 from app.extensions import db
 from app.jobs.queues import get_queue
+from app.jobs.worker import let_the_inbox_go_first
 from app.models import CommunicationMessage, CommunicationTemplate
 from app.models.enums import DeliveryStatus, MessageType
 from app.transactions import commit
@@ -41,6 +50,11 @@ log = logging.getLogger(__name__)
 # limit, time-out, 5xx); after the last one the message is marked failed.
 RETRY_DELAYS: tuple[float, ...] = (5, 30, 120)
 SEND_JOB = "app.conversations.sending.send_message"
+SEND_BATCH_JOB = "app.conversations.sending.send_messages"
+# How long an answer made in a batch of inbound events waits for others to go
+# out with it: a customer does not notice a quarter of a second.
+HOLD_SENDS_SECONDS = 0.25
+MAX_SENDS_PER_JOB = 20
 # Never claimed this long after it was written: its job was lost (Redis restarted).
 UNCLAIMED_AFTER = timedelta(seconds=60)
 # How early a scheduled retry's job may start (RQ's schedule has whole seconds).
@@ -48,8 +62,11 @@ MAX_EARLY_START_SECONDS = 2.0
 OUTBOUND_TYPES = (MessageType.OUTGOING, MessageType.AUTO_RESPONSE)
 
 
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
 def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
-    options = {"job_timeout": _lease().total_seconds(), "failure_ttl": 7 * 24 * 3600}
+    options = {"job_timeout": _lease().total_seconds(), "failure_ttl": FAILURE_TTL_SECONDS}
     queue = get_queue("deliveries")
     if delay > 0:
         queue.enqueue_in(timedelta(seconds=delay), SEND_JOB, str(message_id), **options)
@@ -60,9 +77,64 @@ def enqueue_send(message_id: uuid.UUID | str, *, delay: float = 0) -> None:
 @listens_to(MessageCreated)
 def queue_send(event: MessageCreated) -> None:
     """Hand a new outbound message to the send job once it is committed."""
-    if event.queued_send:
-        delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
+    if not event.queued_send:
+        return
+    delay = (event.send_at - utcnow()).total_seconds() if event.send_at else 0
+    held = delay <= 0 and hold(
+        "sends", enqueue_sends, str(event.message_id), within=HOLD_SENDS_SECONDS, linger=True
+    )
+    if not held:
         enqueue_send(event.message_id, delay=delay)
+
+
+def enqueue_sends(message_ids: list[str]) -> None:
+    """Queue sends held together: one job for up to ``MAX_SENDS_PER_JOB`` of them."""
+    queue = get_queue("deliveries")
+    for start in range(0, len(message_ids), MAX_SENDS_PER_JOB):
+        chunk = message_ids[start : start + MAX_SENDS_PER_JOB]
+        if len(chunk) == 1:
+            enqueue_send(chunk[0])
+            continue
+        # Long enough for the batch's time budget and one send after it; a job
+        # killed mid-way leaves the message it was on to its lease and the sweep.
+        timeout = _lease().total_seconds() * 1.5
+        queue.enqueue(SEND_BATCH_JOB, chunk, job_timeout=timeout, failure_ttl=FAILURE_TTL_SECONDS)
+
+
+def send_messages(message_ids: list[str]) -> dict[str, int]:
+    """Send messages one after the other, each exactly as its own job would.
+
+    A send that fails in a way the send itself does not handle (the database
+    gone) goes to a job of its own, with the queue's failure registry; past half
+    the lease the rest do too, so none starts after its job could be timed out.
+    Between two sends the process's inbox consumer goes first if it has events
+    in hand (one job holding the process for a batch of sends held customers'
+    messages back: p50 from 80 to 480 ms at 50 new customers a second).
+    Returns how many ended each way.
+    """
+    outcomes: Counter[str] = Counter()
+    started = time.monotonic()
+    budget = _lease().total_seconds() / 2
+    for position, message_id in enumerate(message_ids):
+        if position and time.monotonic() - started > budget:
+            for rest in message_ids[position:]:
+                enqueue_send(rest)
+            outcomes["handed on"] += len(message_ids) - position
+            break
+        if position:
+            # New customers' messages waiting in this process go before the rest.
+            let_the_inbox_go_first()
+        try:
+            outcomes["sent" if send_message(message_id) else "not sent"] += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("message %s could not be sent in its batch", message_id)
+            enqueue_send(message_id)
+            outcomes["requeued"] += 1
+        finally:
+            # A fresh session per message, as a job of its own would have.
+            db.session.remove()
+    return dict(outcomes)
 
 
 def _lease() -> timedelta:

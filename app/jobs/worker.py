@@ -28,6 +28,21 @@ one_at_a_time = threading.RLock()
 # Queues whose jobs someone is waiting on right now: they never yield.
 URGENT_QUEUES = frozenset({"webhooks", "deliveries"})
 YIELD_SECONDS = 1.0
+# Whether this thread runs an RQ job now (and so holds ``one_at_a_time``).
+_in_job = threading.local()
+
+
+def let_the_inbox_go_first() -> None:
+    """Between the parts of a long job (a batch of sends): if this process's inbox
+    consumer has events in hand and waits for its turn, it goes first; the job
+    goes on once it is done, or after ``YIELD_SECONDS``."""
+    if inbox_idle.is_set() or not getattr(_in_job, "active", False):
+        return
+    one_at_a_time.release()
+    try:
+        inbox_idle.wait(timeout=YIELD_SECONDS)
+    finally:
+        one_at_a_time.acquire()
 
 
 class AppWorker(SimpleWorker):
@@ -49,7 +64,11 @@ class AppWorker(SimpleWorker):
             # moment, so these jobs still run under a lasting burst.
             inbox_idle.wait(timeout=YIELD_SECONDS)
         with one_at_a_time:
-            return self._perform(job, queue)
+            _in_job.active = True
+            try:
+                return self._perform(job, queue)
+            finally:
+                _in_job.active = False
 
     def _perform(self, job: Job, queue: Queue) -> bool:
         request_id = (job.meta or {}).get("request_id")

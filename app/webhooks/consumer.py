@@ -18,12 +18,14 @@ worker killed mid-way), so a crash costs the lease and at most a second more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 
 import psycopg
 
-from app.coalescing import held
+from app.coalescing import carrying, held, seconds_until_carried_due
 from app.extensions import db
 from app.jobs.periodic import BrokerLoop
 from app.jobs.worker import inbox_idle, one_at_a_time
@@ -81,10 +83,19 @@ class InboxConsumer(BrokerLoop):
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
 
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        with one_at_a_time, self.app.app_context():
+            yield
+
     def round(self) -> None:
         with self.app.app_context():
             url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        with (
+            psycopg.connect(url, autocommit=True, connect_timeout=5) as connection,
+            # The answers' sends wait a moment for the next claims' (one job for them).
+            carrying(self._working),
+        ):
             connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
             orphans_looked_at = 0.0
             while not self._stop_event.is_set():
@@ -97,9 +108,12 @@ class InboxConsumer(BrokerLoop):
                     orphans_looked_at = time.monotonic()
                 inbox_idle.clear()
                 try:
-                    with one_at_a_time, self.app.app_context():
+                    with self._working():
                         take_waiting(self.batch_size, orphans=orphans, connection=connection)
                 finally:
                     inbox_idle.set()
-                for _ in connection.notifies(timeout=self.poll_seconds, stop_after=1):
+                # Woken in time for carried work that comes due (the next claim does it).
+                due = seconds_until_carried_due()
+                timeout = self.poll_seconds if due is None else min(self.poll_seconds, due)
+                for _ in connection.notifies(timeout=timeout, stop_after=1):
                     self._stop_event.wait(LINGER_SECONDS)
