@@ -27,6 +27,7 @@ from app import (  # noqa: F401  (realtime registers the Socket.IO handlers)
 )
 from app.api.auth import bearer_token, load_user_from_request
 from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
+from app.auth.cookies import CookieSessions
 from app.auth.decorators import SecondFactorRequired
 from app.auth.sessions import load_user
 from app.auth.signin import restore_remembered_session
@@ -168,6 +169,7 @@ def _socketio_manager(redis_url: str | None):
 
 
 def _init_login(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     login.init_app(app)
     login.login_view = "auth.login"
     login.login_message = "Please sign in to continue."

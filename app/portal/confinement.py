@@ -8,10 +8,11 @@ The Socket.IO connection is refused in :mod:`app.realtime`.
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from app.api.errors import wants_json
+from app.auth.cookies import carries_credentials
 from app.models.enums import Role
 
 PORTAL_BLUEPRINTS = frozenset({"portal", "portal_settings", "portal_welcome"})
@@ -41,6 +42,10 @@ def partner_may_reach(endpoint: str | None, blueprint: str | None) -> bool:
 
 
 def confine_partner_users():
+    # Nobody is signed in on a request without credentials (a provider's webhook):
+    # no user to load.
+    if not carries_credentials(request, current_app):
+        return None
     if not current_user.is_authenticated or current_user.role != Role.PARTNER:
         return None
     if partner_may_reach(request.endpoint, request.blueprint):
