@@ -414,7 +414,13 @@ def main() -> None:
         default=PAGE_THREADS,
         help="the pages gunicorn's threads; each open WebSocket holds one (Procfile)",
     )
+    parser.add_argument(
+        "--webhook-server",
+        default="3x4",
+        help="the webhooks gunicorn's processes x threads (the README's deployment: 3x4)",
+    )
     args = parser.parse_args()
+    hook_processes, hook_threads = (int(n) for n in args.webhook_server.split("x"))
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
@@ -447,7 +453,7 @@ def main() -> None:
     run = uuid.uuid4().hex[:6]
     with contextlib.ExitStack() as stack:
         pages = stack.enter_context(gunicorn("wsgi:app", 1, args.page_threads, env))
-        hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
+        hooks = stack.enter_context(gunicorn("wsgi:app", hook_processes, hook_threads, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
         workers = []
         for _ in range(args.workers):
@@ -471,7 +477,8 @@ def main() -> None:
         stack.callback(poster.close)
         print(
             f"pages+Socket.IO gunicorn 1×{args.page_threads} at {pages}, "
-            f"webhooks gunicorn 3×4 at {hooks}, {args.workers} worker.py; logs in {scratch}"
+            f"webhooks gunicorn {hook_processes}×{hook_threads} at {hooks}, "
+            f"{args.workers} worker.py; logs in {scratch}"
         )
         warm_up(poster, listener, senders.messages(f"{run}w", 20))
         idle_cpu(cpu, args.idle_seconds)
