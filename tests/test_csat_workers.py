@@ -26,9 +26,13 @@ from app.models.enums import ChannelType, DeliveryStatus
 from app.threads.editing import update_thread
 from app.transactions import commit
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.topology import wait_until
-from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings
+from tests.whatsapp_support import (
+    fake_whatsapp_server,
+    whatsapp_app_without_worker,
+    whatsapp_settings,
+)
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -42,13 +46,7 @@ SETTLE_SECONDS = 90.0
 fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 
 
-@pytest.fixture
-def app(make_app, fake_whatsapp):
-    # No worker in this process: the jobs wait in Redis for the two workers.
-    with opened(
-        make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))
-    ) as app:
-        yield app
+app = pytest.fixture(whatsapp_app_without_worker, name="app")
 
 
 @pytest.fixture

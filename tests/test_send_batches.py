@@ -27,17 +27,11 @@ from app.models import CommunicationMessage
 from app.models.enums import ChannelType, DeliveryStatus, MessageType
 from app.transactions import commit
 from tests import factories
-from tests.conftest import opened
-from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings
+from tests.whatsapp_support import fake_whatsapp_server, whatsapp_app_without_worker
 
 fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
-
-
-@pytest.fixture
-def app(make_app, fake_whatsapp):
-    # No worker in this process: the queued jobs stay to be looked at.
-    with opened(make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))) as app:
-        yield app
+# No worker in this process: the queued jobs stay to be looked at.
+app = pytest.fixture(whatsapp_app_without_worker, name="app")
 
 
 # --- carrying held work from one claim to the next -----------------------------

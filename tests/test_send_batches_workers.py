@@ -35,10 +35,14 @@ from app.models.enums import (
 from app.models.sla import BusinessCalendar
 from app.webhooks.events import record_event
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.fakes import whatsapp as wa
 from tests.topology import wait_until
-from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings
+from tests.whatsapp_support import (
+    fake_whatsapp_server,
+    whatsapp_app_without_worker,
+    whatsapp_settings,
+)
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
@@ -52,13 +56,7 @@ SETTLE_SECONDS = 60.0
 fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 
 
-@pytest.fixture
-def app(make_app, fake_whatsapp):
-    # No worker in this process: the two worker.py processes do the work.
-    with opened(
-        make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))
-    ) as app:
-        yield app
+app = pytest.fixture(whatsapp_app_without_worker, name="app")
 
 
 def closed_desk() -> None:

@@ -56,6 +56,16 @@ def whatsapp_app(make_app, fake_whatsapp: wa.FakeWhatsApp, tmp_path, **overrides
         yield app
 
 
+def whatsapp_app_without_worker(make_app, fake_whatsapp: wa.FakeWhatsApp):
+    """Yield an app for the real transport against ``fake_whatsapp`` with no worker in
+    this process: the jobs it queues wait in Redis (for ``worker.py`` processes, or to
+    be looked at)."""
+    with opened(
+        make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))
+    ) as app:
+        yield app
+
+
 def post_signed(client, payload, secret: str = wa.APP_SECRET):
     raw, headers = wa.signed(payload, secret)
     return client.post("/api/v1/webhooks/whatsapp", data=raw, headers=headers)
