@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 
+from app.database import utcnow
 from app.extensions import db
 from app.models.enums import ChannelType
 from tests import factories
@@ -17,6 +19,8 @@ from tests.helpers import customer_writes
 
 # Screenshots for a person to look at, outside the repository (set SHOTS_DIR to keep them).
 SHOTS = os.environ.get("SHOTS_DIR")
+
+FIVE_MINUTES = timedelta(minutes=5)
 
 
 def _world(make_user):
@@ -35,7 +39,13 @@ def _world(make_user):
             assigned_to_user_id=anouk.id,
             minutes_ago=5,
         )
-        factories.message(thread, "Goedemorgen", sender_contact_id=contact.id)
+        # Written when the conversation opened: a message the test has a customer
+        # write now (dated a second back, tests.helpers.customer_writes) comes after
+        # it. Dated now, it raced a fast sign-in, and the page's catch-up after a
+        # reconnect, which reads on from the first message shown, skipped it.
+        factories.message(
+            thread, "Goedemorgen", sender_contact_id=contact.id, created_at=utcnow() - FIVE_MINUTES
+        )
         threads.append(thread)
     db.session.commit()
     return whatsapp, (jan, eva), threads
