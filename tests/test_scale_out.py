@@ -531,7 +531,10 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
     posts = whatsapp_burst(new_mobile_numbers(6), 10)
     redis_connection = app.extensions["broker"].connection
 
-    posting = Poster(topology.base_url).in_background(posts)
+    # A third first, the rest once the inserts are held back: posted all at once, the
+    # workers could finish the whole burst before the lock below was taken.
+    first, rest = posts[:20], posts[20:]
+    Poster(topology.base_url).post_all(first)
     wait_until(lambda: event_states()["processed"] >= 15, 30, "the first events processed")
 
     def mid_processing() -> tuple | None:
@@ -549,6 +552,7 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
     # uncommitted: the worker is killed there, the case a processing lease is for.
     with db.engine.connect() as stall:
         stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
+        posting = Poster(topology.base_url).in_background(rest)
         victim, in_hand = wait_until(mid_processing, 20, "catching a worker mid-processing")
         victim.kill()
         stall.rollback()
