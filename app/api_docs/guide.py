@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 GUIDE = Path(__file__).resolve().parent.parent.parent / "docs" / "partners.md"
@@ -41,6 +40,8 @@ def _focusable_code(default):
 
 def render_guide(markdown: str | None = None) -> Markup:
     """The guide as HTML, each heading with the anchor GitHub would give it."""
+    from markdown_it import MarkdownIt  # the guide's page only: no other process needs it
+
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
     for kind in ("fence", "code_block"):
         parser.add_render_rule(kind, _focusable_code(parser.renderer.rules[kind]))

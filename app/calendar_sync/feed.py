@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import icalendar
 import sqlalchemy as sa
 
 from app.audit.records import record_change
@@ -24,6 +24,9 @@ from app.calendar_sync.visit_times import AMSTERDAM
 from app.database import utcnow
 from app.extensions import db
 from app.models import CalendarEvent, User
+
+if TYPE_CHECKING:
+    import icalendar
 
 PREFIX = "sbc_"
 HISTORY = timedelta(days=30)
@@ -73,6 +76,9 @@ def feed_events(user: User) -> list[CalendarEvent]:
 
 def feed_calendar(user: User, host: str) -> bytes:
     """The user's visits as an iCalendar document (RFC 5545)."""
+    # Imported here: only the calendar feed's requests need it, not every process's start.
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
@@ -89,6 +95,8 @@ def feed_calendar(user: User, host: str) -> bytes:
 
 
 def _event(row: CalendarEvent, host: str) -> icalendar.Event:
+    import icalendar
+
     details = row.details or {}
     event = icalendar.Event()
     event.add("uid", f"{row.id}@{host}")

@@ -17,15 +17,17 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from app.assignment.suggestions.text import FEATURE_VERSION, Question
 from app.extensions import db
 from app.kept import Kept
 from app.models import RoutingModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,9 @@ class TeamClassifier:
 
 def rows(questions: list[Question]) -> np.ndarray:
     """The questions as the 2-D array of (text, channel, order) the features expect."""
+    # Imported here: a process that never ranks teams starts without numpy.
+    import numpy as np
+
     table = np.empty((len(questions), 3), dtype=object)
     for index, question in enumerate(questions):
         table[index] = question.row()
