@@ -438,6 +438,33 @@ def test_a_live_refresh_answers_the_latest_part_from_where_it_starts(client, aut
     assert bad.status_code == 400
 
 
+def test_a_live_refresh_of_a_whole_conversation_shows_a_late_message_where_it_belongs(
+    client, auth, make_user
+):
+    make_user("manager", email="boss@switchboard.test")
+    thread = _long_thread(5)
+    auth.login("boss@switchboard.test")
+    html = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    # Everything is on screen: the part starts at the start, not at its first message.
+    assert 'id="timeline-latest" data-from="start"' in html
+    assert "timeline?before=" not in html
+    # Delivered now, dated before every message shown (held up on the customer's phone).
+    first = db.session.scalar(
+        sa.select(sa.func.min(CommunicationMessage.created_at)).where(
+            CommunicationMessage.thread_id == thread.id
+        )
+    )
+    late = factories.message(thread, "laat bezorgd", created_at=first - timedelta(hours=1))
+    db.session.commit()
+    part = client.get(
+        f"/threads/{thread.id}/timeline?from=start", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert part.lstrip().startswith('<div class="tl-latest" id="timeline-latest" data-from="start"')
+    shown = re.findall(r'data-message-id="([^"]+)"', part)
+    assert shown == _ordered_ids(thread) and shown[0] == str(late.id)
+    assert "timeline?before=" not in part
+
+
 # --- the customer sidebar ------------------------------------------------------
 
 

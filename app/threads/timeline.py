@@ -10,6 +10,10 @@ later one began, the first page of the thread from the beginning.
 The latest part is also asked for from a fixed start (:func:`timeline_since`):
 a live refresh re-reads exactly what is on screen below the earlier pages (plus
 whatever is newer), and a link to one message shows from that message onwards.
+A part that reaches the conversation's first message starts at :data:`FROM_START`
+instead of at that message: a message the provider delivers late, dated before
+everything on screen (a WhatsApp message held up on the customer's phone, a mail
+with the sender's clock), is then in the next refresh too, where its time puts it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from app.security.bodies import loads as load_json
 from app.threads.services import MESSAGE_LOAD_OPTIONS, TimelineEntry
 
 PAGE_SIZE = 50
+# The ``from`` of a part that holds the conversation from its first message on.
+FROM_START = "start"
 
 
 class InvalidCursor(ValueError):
@@ -41,7 +47,8 @@ class TimelinePage:
     entries: list[TimelineEntry]
     # Where the page before this one ends; None when this page reaches the start.
     earlier_cursor: str | None
-    # Where this page starts (its oldest message, inclusive); None when it is empty.
+    # Where this page starts (its oldest message, inclusive), FROM_START when nothing
+    # comes before it.
     from_cursor: str | None = None
 
 
@@ -75,19 +82,25 @@ def timeline_page(
     has_earlier = len(newest_first) > limit
     messages = list(reversed(newest_first[:limit]))
     lower = messages[0].created_at if has_earlier and messages else None
-    start = encode_cursor(messages[0]) if messages else None
-    return TimelinePage(
-        _with_tasks(thread, messages, lower, upper), start if has_earlier else None, start
-    )
+    if has_earlier:
+        start = encode_cursor(messages[0])
+        return TimelinePage(_with_tasks(thread, messages, lower, upper), start, start)
+    return TimelinePage(_with_tasks(thread, messages, None, upper), None, FROM_START)
 
 
 def timeline_since(thread: CommunicationThread, since: str) -> TimelinePage:
-    """Every message from ``since`` (inclusive) to the newest, oldest first.
+    """Every message from ``since`` (inclusive; :data:`FROM_START`: the first) to the
+    newest, oldest first.
 
     Unbounded on purpose: it is what the agent already has on screen (a live
     refresh) or asked to see (a link to one message).
     """
     message = CommunicationMessage
+    if since == FROM_START:
+        everything = db.session.scalars(
+            _messages(thread).order_by(message.created_at, message.id)
+        ).all()
+        return TimelinePage(_with_tasks(thread, list(everything), None, None), None, FROM_START)
     key = sa.tuple_(message.created_at, message.id)
     lower, ident = decode_cursor(since)
     bound = sa.tuple_(lower, ident)
@@ -97,8 +110,9 @@ def timeline_since(thread: CommunicationThread, since: str) -> TimelinePage:
     has_earlier = db.session.scalar(
         sa.select(sa.exists().where(message.thread_id == thread.id, key < bound))
     )
-    entries = _with_tasks(thread, list(messages), lower if has_earlier else None, None)
-    return TimelinePage(entries, since if has_earlier else None, since)
+    if not has_earlier:
+        return TimelinePage(_with_tasks(thread, list(messages), None, None), None, FROM_START)
+    return TimelinePage(_with_tasks(thread, list(messages), lower, None), since, since)
 
 
 def timeline_from_message(thread: CommunicationThread, message_id: uuid.UUID) -> TimelinePage:

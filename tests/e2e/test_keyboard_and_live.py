@@ -7,7 +7,8 @@ with the keyboard alone; beside an open conversation a second skip link goes
 straight to it; no script error on the way. The planning
 board's plan dialog opens by keyboard, closes with Escape and gives focus back.
 A message arriving live is written into the polite live region while focus and
-the text being typed stay where they were.
+the text being typed stay where they were; one the provider delivers late, dated
+before everything on screen, appears live too, in its place by time.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from app.conversations import InboundMessage
+from app.database import utcnow
 from app.extensions import db
 from app.models.enums import ChannelType
 from app.planning.board import week_key
+from app.transactions import commit
 from tests import factories
 from tests.e2e.keyboard import tab_to
 from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import customer_writes
+from tests.helpers import customer_writes, receive
 from tests.planning_support import approved_order, working_day
 
 DESK = {"width": 1440, "height": 900}
@@ -198,5 +202,35 @@ def test_a_live_message_is_announced_and_focus_stays(live_server, browser, make_
         expect(page.locator("#timeline")).to_contain_text("Hij doet het weer!")
         expect(box).to_be_focused()
         expect(box).to_have_value("Ik kijk het even na")
+    finally:
+        context.close()
+
+
+def test_a_message_delivered_late_appears_live_in_its_place(live_server, browser, make_user):
+    whatsapp, jan, thread = _conversation(make_user)
+    context, page = _desk(browser)
+    try:
+        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
+        page.goto(f"{live_server.url}/threads/{thread.id}")
+        page.wait_for_function(
+            "() => window.switchboardSocket && window.switchboardSocket.connected"
+        )
+        bodies = page.locator("#timeline .msg-body")
+        expect(bodies).to_have_text(["Goedemorgen, hij knippert rood"])
+
+        # Sent ten minutes ago, before the message on screen, and only delivered now
+        # (a phone without signal): the provider's moment is the message's time.
+        late = InboundMessage(
+            external_message_id="wamid.late1",
+            content="Ik stuur zo een foto van de meterkast",
+            received_at=utcnow() - timedelta(minutes=10),
+        )
+        receive(whatsapp, jan, late)
+        commit()  # and the listeners after it: the live update
+
+        expect(bodies).to_have_text(
+            ["Ik stuur zo een foto van de meterkast", "Goedemorgen, hij knippert rood"]
+        )
+        _shot_both_schemes(page, "late-message-in-place")
     finally:
         context.close()
