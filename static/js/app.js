@@ -112,8 +112,11 @@
   }
 
   // Only the latest part is read again, from where it starts: earlier pages the
-  // agent loaded above it stay, and so does the message they are reading. The
-  // server marks the conversation read only when the page is in front of them.
+  // agent loaded above it stay, and so does the message they are reading. Once the
+  // conversation is on screen from its first message (no earlier page left to
+  // load), all of it is read again instead ("start"), so a message the provider
+  // delivered late, dated before what is shown, still lands where its time puts it.
+  // The server marks the conversation read only when the page is in front of them.
   const refreshTimeline = debounce(function () {
     const page = threadPage();
     const latest = document.getElementById("timeline-latest");
@@ -124,11 +127,13 @@
       refresh("#timeline", page.dataset.timelineUrl + "?" + params);
       return;
     }
-    params.set("from", latest.dataset.from);
+    const whole = !page.querySelector("#timeline .tl-earlier");
+    params.set("from", whole ? "start" : latest.dataset.from);
     const restore = keepReadingPosition(page.querySelector(".timeline-scroll"));
-    htmx
-      .ajax("GET", page.dataset.timelineUrl + "?" + params, { target: "#timeline-latest", swap: "outerHTML" })
-      .then(restore);
+    const into = whole
+      ? { target: "#timeline", swap: "innerHTML" }
+      : { target: "#timeline-latest", swap: "outerHTML" };
+    htmx.ajax("GET", page.dataset.timelineUrl + "?" + params, into).then(restore);
   }, 150);
 
   // At the newest message the view follows new ones; scrolled up, the message at

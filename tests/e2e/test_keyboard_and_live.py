@@ -8,7 +8,8 @@ straight to it; no script error on the way. The planning
 board's plan dialog opens by keyboard, closes with Escape and gives focus back.
 A message arriving live is written into the polite live region while focus and
 the text being typed stay where they were; one the provider delivers late, dated
-before everything on screen, appears live too, in its place by time.
+before everything on screen, appears live too, in its place by time, also in a
+conversation longer than a page once the agent has scrolled up to its start.
 """
 
 from __future__ import annotations
@@ -232,5 +233,48 @@ def test_a_message_delivered_late_appears_live_in_its_place(live_server, browser
             ["Ik stuur zo een foto van de meterkast", "Goedemorgen, hij knippert rood"]
         )
         _shot_both_schemes(page, "late-message-in-place")
+    finally:
+        context.close()
+
+
+def test_a_late_message_finds_its_place_once_every_earlier_page_is_loaded(
+    live_server, browser, make_user
+):
+    whatsapp, jan, thread = _conversation(make_user)
+    start = utcnow() - timedelta(days=1)
+    for n in range(59):  # with the first: 60, more than a page of 50
+        at = start + timedelta(minutes=n)
+        factories.message(thread, f"Bericht {n}", sender_contact_id=jan.id, created_at=at)
+    db.session.commit()
+    context, page = _desk(browser)
+    try:
+        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
+        page.goto(f"{live_server.url}/threads/{thread.id}")
+        page.wait_for_function(
+            "() => window.switchboardSocket && window.switchboardSocket.connected"
+        )
+        messages = page.locator("#timeline [data-message-id]")
+        expect(messages).to_have_count(50)
+        # Scrolled up to the start: the earlier page is loaded above the latest part.
+        page.get_by_test_id("timeline-earlier").scroll_into_view_if_needed()
+        expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)
+        expect(messages).to_have_count(60)
+
+        # Sent between "Bericht 2" and "Bericht 3", delivered only now.
+        late = InboundMessage(
+            external_message_id="wamid.late2",
+            content="Vergeten te zeggen: de meterkast is in de garage",
+            received_at=start + timedelta(minutes=2, seconds=30),
+        )
+        receive(whatsapp, jan, late)
+        commit()
+
+        expect(messages).to_have_count(61)
+        bodies = page.locator("#timeline .msg-body")
+        expect(bodies.nth(3)).to_have_text("Vergeten te zeggen: de meterkast is in de garage")
+        expect(bodies.nth(2)).to_have_text("Bericht 2")
+        expect(bodies.nth(4)).to_have_text("Bericht 3")
+        ids = messages.evaluate_all("rows => rows.map(row => row.dataset.messageId)")
+        assert len(ids) == len(set(ids)) == 61
     finally:
         context.close()
