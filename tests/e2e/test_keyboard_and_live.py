@@ -276,5 +276,7 @@ def test_a_late_message_finds_its_place_once_every_earlier_page_is_loaded(
         expect(bodies.nth(4)).to_have_text("Bericht 3")
         ids = messages.evaluate_all("rows => rows.map(row => row.dataset.messageId)")
         assert len(ids) == len(set(ids)) == 61
+        bodies.nth(3).scroll_into_view_if_needed()
+        _shot_both_schemes(page, "late-message-long-conversation")
     finally:
         context.close()
