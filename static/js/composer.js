@@ -247,8 +247,11 @@
   function reloadComposer(composer) {
     const channel = composer.querySelector("[name=channel_id]");
     const url = composer.dataset.composerUrl + (channel ? "?channel_id=" + encodeURIComponent(channel.value) : "");
+    // From the composer itself, so the request waits in its own queue: in the
+    // body's (one on its way, only the last asked kept) it could push out the
+    // timeline's and the list's live refreshes asked for by the same message.
     saveAll().then(function () {
-      if (window.htmx) htmx.ajax("GET", url, { target: "#composer", swap: "outerHTML" });
+      if (window.htmx) htmx.ajax("GET", url, { source: composer, target: "#composer", swap: "outerHTML" });
     });
   }
 
@@ -265,6 +268,32 @@
       line.classList.toggle("closing", left < 3600 * 1000);
     });
   }
+
+  // A customer's WhatsApp message opens the window again (or makes it longer): the
+  // countdown follows at once, without touching what the agent is typing; a
+  // composer limited to approved templates because the window had closed is drawn
+  // again (drafts saved first), so free text may be written.
+  const WINDOW_MS = 24 * 3600 * 1000;
+  document.addEventListener("switchboard:message:new", function (event) {
+    const detail = event.detail || {};
+    const message = detail.message;
+    const page = document.getElementById("thread");
+    const composer = document.getElementById("composer");
+    if (!message || !page || !composer || page.dataset.threadId !== detail.thread_id) return;
+    if (message.direction !== "inbound" || message.channel !== "whatsapp_business") return;
+    const closes = Date.parse(message.created_at) + WINDOW_MS;
+    if (!(closes > Date.now())) return;
+    if (composer.querySelector('[data-testid="whatsapp-window-closed"]')) {
+      reloadComposer(composer);
+      return;
+    }
+    composer.querySelectorAll("[data-window-closes-at]").forEach(function (line) {
+      if (closes > Date.parse(line.dataset.windowClosesAt)) {
+        line.dataset.windowClosesAt = new Date(closes).toISOString();
+      }
+    });
+    tickCountdowns();
+  });
 
   function start(root) {
     remember(root);

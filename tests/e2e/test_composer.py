@@ -1,4 +1,5 @@
-"""Issue 13.12 in the browser: drafts, Undo send, Ctrl+Enter, emoji and WhatsApp's countdown."""
+"""Issue 13.12 in the browser: drafts, Undo send, Ctrl+Enter, emoji and WhatsApp's countdown,
+which a customer's message lengthens (or opens again) live."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from app.models.enums import DeliveryStatus, MessageType
 from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import outgoing_messages
+from tests.helpers import customer_writes, outgoing_messages
 from tests.jobs import drain_queues
 from tests.whatsapp_support import fake_whatsapp_server, whatsapp_app, whatsapp_thread
 
@@ -286,3 +287,43 @@ def test_undo_counts_the_server_seconds_not_the_browser_clock(live_server, desk,
     desk.wait_for_timeout(500)
     expect(undo).to_be_visible()
     expect(undo).to_have_count(0, timeout=HOLD_SECONDS * 1000 + 2000)
+
+
+def test_a_customer_message_lengthens_the_window_while_the_agent_types(conversation, desk):
+    countdown = desk.get_by_test_id("whatsapp-window-countdown")
+    expect(countdown).to_contain_text("Window closes in 3 h")
+    desk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    box = desk.get_by_test_id("reply-content")
+    box.click()
+    desk.keyboard.type("Ik kijk het na")
+
+    customer_writes(conversation.channel, conversation.contact, "wamid.in2", "Nog een vraag")
+
+    expect(desk.locator("#timeline")).to_contain_text("Nog een vraag")
+    expect(countdown).to_contain_text("Window closes in 23 h")
+    expect(box).to_have_value("Ik kijk het na")
+    expect(box).to_be_focused()
+
+
+def test_a_customer_message_opens_a_closed_window_without_a_reload(
+    live_server, desk, make_user, running_worker
+):
+    make_user("agent", email="anouk@switchboard.test")
+    thread = whatsapp_thread(inbound_ago=timedelta(hours=30))
+    sign_in(desk, live_server.url, "anouk@switchboard.test")
+    desk.goto(f"{live_server.url}/threads/{thread.id}")
+    desk.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+    expect(desk.get_by_test_id("whatsapp-window-closed")).to_be_visible()
+    expect(desk.get_by_test_id("whatsapp-window-countdown")).to_have_count(0)
+
+    customer_writes(thread.channel, thread.contact, "wamid.in2", "Zijn jullie er nog?")
+
+    expect(desk.locator("#timeline")).to_contain_text("Zijn jullie er nog?")
+    expect(desk.get_by_test_id("whatsapp-window-closed")).to_have_count(0)
+    expect(desk.get_by_test_id("whatsapp-window-countdown")).to_contain_text(
+        "Window closes in 23 h"
+    )
+    box = desk.get_by_test_id("reply-content")
+    box.fill("Ja, we zijn er")
+    expect(box).to_have_value("Ja, we zijn er")
+    _screenshot(desk, "window-opened-live.png")
