@@ -88,6 +88,7 @@ from app.models import Order
 from app.models.enums import Role, TaskStatus
 from app.orders.services import may_change_status
 from app.security.bodies import accepts_body_up_to
+from app.tasks.reminders import is_overdue
 from app.tasks.services import (
     StaleTaskError,
     TaskForbidden,
@@ -110,7 +111,12 @@ FORM_OVERHEAD = 64 * 1024
 
 @bp.context_processor
 def _phone_view_context():
-    return {"tap_labels": TAP_LABELS, "max_photo_bytes": MAX_PHOTO_BYTES}
+    # task_overdue: a task past its moment says so, as on the desk's task board.
+    return {
+        "tap_labels": TAP_LABELS,
+        "max_photo_bytes": MAX_PHOTO_BYTES,
+        "task_overdue": is_overdue,
+    }
 
 
 @bp.errorhandler(RequestEntityTooLarge)
