@@ -310,6 +310,10 @@ class LocalRedis:
             self.process.stop()
 
 
+# Starts of a test's own PostgreSQL cluster before a port held by another socket fails it.
+BIND_TRIES = 5
+
+
 class LocalPostgres:
     """A PostgreSQL cluster of the test's own on a free loopback port, to stop and start.
 
@@ -322,6 +326,7 @@ class LocalPostgres:
         self.dir = Path(tempfile.mkdtemp(prefix="switchboard-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
+        self._started = False
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             account = pwd.getpwnam("postgres")
@@ -332,19 +337,38 @@ class LocalPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> "LocalPostgres":
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.dir / "server.log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        )
-        return self
+        """Start the cluster on its port, trying again while another socket holds it.
+
+        The port was free when chosen, but the machine's outgoing connections draw
+        their local ports from the same range, and one may hold it when PostgreSQL
+        binds (it failed one CI run so). The first start then takes a new port; a
+        restart waits for the same one, which the app's URL names.
+        """
+        for attempt in range(1, BIND_TRIES + 1):
+            options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            try:
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.dir / "server.log"),
+                    "-w",
+                    "-o",
+                    options,
+                    "start",
+                )
+            except subprocess.CalledProcessError:
+                if attempt == BIND_TRIES or "Address already in use" not in self.log_tail(8):
+                    raise
+                if self._started:
+                    time.sleep(1)
+                else:
+                    self.port = free_port()
+                continue
+            self._started = True
+            return self
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         """Stop as an administrator's restart does: every connection is ended."""
