@@ -177,7 +177,7 @@ def test_undo_inside_the_window_keeps_the_status_and_nothing_leaves(client, auth
     assert held.status_code == 200
     card = held.get_data(as_text=True)
     assert 'data-testid="visit-pending"' in card and ">Undo</button>" in card
-    assert "Completed in <span data-seconds>" in card
+    assert "Completed: saved in <span data-seconds>" in card
     assert _status(order) == OrderStatus.SCHEDULED
     assert _left_the_building() == NOTHING
 

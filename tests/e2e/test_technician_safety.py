@@ -137,7 +137,7 @@ def test_technician_day_with_confirmation_undo_and_quick_replies(
     card.get_by_role("button", name="Completed").tap()
     page.get_by_role("dialog").get_by_role("button", name="Yes, completed").tap()
     pending = card.get_by_test_id("visit-pending")
-    expect(pending).to_contain_text(re.compile(r"Completed in \d s"))
+    expect(pending).to_contain_text(re.compile(r"Completed: saved in \d s"))
     pending.get_by_role("button", name="Undo").tap()
     expect(card.get_by_test_id("visit-notice")).to_have_text("Undone: the visit was not changed.")
     page.wait_for_timeout((UNDO_SECONDS + 2) * 1000)
@@ -157,7 +157,9 @@ def test_technician_day_with_confirmation_undo_and_quick_replies(
 
     # Not undone: after the window the move goes through the status engine.
     card.get_by_role("button", name="Started").tap()
-    expect(card.get_by_test_id("visit-pending")).to_contain_text(re.compile(r"Started in \d s"))
+    expect(card.get_by_test_id("visit-pending")).to_contain_text(
+        re.compile(r"Started: saved in \d s")
+    )
     assert _left()["callbacks"] == 0
     expect(card.get_by_test_id("visit-status")).to_have_text("in progress", timeout=25_000)
     expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00050: visit started.")
