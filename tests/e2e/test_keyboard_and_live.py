@@ -69,6 +69,13 @@ def _conversation(make_user):
     return whatsapp, jan, thread
 
 
+def _open_live(page, live_server, thread) -> None:
+    """Anouk signed in on ``thread``'s page, its live connection up."""
+    sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
+    page.goto(f"{live_server.url}/threads/{thread.id}")
+    page.wait_for_function("() => window.switchboardSocket && window.switchboardSocket.connected")
+
+
 def _desk(browser):
     context = browser.new_context(viewport=DESK, locale="nl-NL")
     page = context.new_page()
@@ -185,11 +192,7 @@ def test_a_live_message_is_announced_and_focus_stays(live_server, browser, make_
     whatsapp, jan, thread = _conversation(make_user)
     context, page = _desk(browser)
     try:
-        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
-        page.goto(f"{live_server.url}/threads/{thread.id}")
-        page.wait_for_function(
-            "() => window.switchboardSocket && window.switchboardSocket.connected"
-        )
+        _open_live(page, live_server, thread)
         box = page.locator("#reply-content")
         box.focus()
         page.keyboard.type("Ik kijk het even na")
@@ -211,11 +214,7 @@ def test_a_message_delivered_late_appears_live_in_its_place(live_server, browser
     whatsapp, jan, thread = _conversation(make_user)
     context, page = _desk(browser)
     try:
-        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
-        page.goto(f"{live_server.url}/threads/{thread.id}")
-        page.wait_for_function(
-            "() => window.switchboardSocket && window.switchboardSocket.connected"
-        )
+        _open_live(page, live_server, thread)
         bodies = page.locator("#timeline .msg-body")
         expect(bodies).to_have_text(["Goedemorgen, hij knippert rood"])
 
@@ -248,11 +247,7 @@ def test_a_late_message_finds_its_place_once_every_earlier_page_is_loaded(
     db.session.commit()
     context, page = _desk(browser)
     try:
-        sign_in_dutch(page, live_server.url, "anouk@switchboard.test")
-        page.goto(f"{live_server.url}/threads/{thread.id}")
-        page.wait_for_function(
-            "() => window.switchboardSocket && window.switchboardSocket.connected"
-        )
+        _open_live(page, live_server, thread)
         messages = page.locator("#timeline [data-message-id]")
         expect(messages).to_have_count(50)
         # Scrolled up to the start: the earlier page is loaded above the latest part.
