@@ -131,6 +131,20 @@ class TemplatesCompiledOnce(BytecodeCache):
 COMPILED_TEMPLATES = TemplatesCompiledOnce()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """Leave the whole heap out of pytest's last garbage collections.
+
+    After the last test pytest collects twice more to report a finalizer's
+    error; a test process ends holding 3-5 million objects (each test's app is
+    freed only by a full pass), and each of those passes took 4-11 s at the very
+    end of a run (measured: 4.4 s after 468 tests; py-spy saw 22 s in one process
+    of a full run), when no other process is left to use the cores. Every test
+    has finished and been reported by then, so nothing is lost.
+    """
+    gc.freeze()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """After a test's fixtures are torn down, no process of its may be left."""
