@@ -233,6 +233,26 @@ def test_after_the_window_the_move_goes_through_the_status_engine(client, auth, 
     assert "Too late to undo" in late.get_data(as_text=True)
 
 
+def test_a_held_move_tells_its_outcome_in_the_language_of_the_page_it_was_made_on(
+    client, auth, make_user
+):
+    """The outcome is written when the window closes, outside the request: a
+    technician who left the language to the browser reads it as the page they
+    tapped on (Dutch), not in the app's default (English in this suite)."""
+    tech = make_user("technician", language=None)
+    order = visit(tech)
+    token = _sign_in(auth, tech)
+    dutch = {**HTMX, "Accept-Language": "nl-NL,nl;q=0.9"}
+    _post(client, order, token, dutch, tap="started", expected_status="scheduled")
+    _close_window(order)
+
+    assert apply_due_moves() == 1
+    move = db.session.scalar(sa.select(PendingVisitMove))
+    assert (move.language, move.outcome) == ("nl", "CC-2026-00042: bezoek begonnen.")
+    card = client.get(f"/m/visits/{order.id}/card", headers=dutch).get_data(as_text=True)
+    assert "CC-2026-00042: bezoek begonnen." in card
+
+
 def test_a_held_move_is_refused_when_the_visit_changed_meanwhile(client, auth, make_user):
     tech = make_user("technician")
     order = visit(tech)

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
 from app.extensions import db
-from app.i18n import language_of
+from app.i18n import language_of, select_locale
 from app.jobs.queues import get_queue
 from app.labels import label
 from app.mobile.services import last_status_change, local_today
@@ -87,6 +87,7 @@ def hold_tap(
         expected_status=expected_status,
         apply_at=utcnow() + timedelta(seconds=seconds),
         state=PENDING,
+        language=select_locale() if has_request_context() else None,
     )
     db.session.add(move)
     try:
@@ -139,19 +140,20 @@ def apply_move(move_id: str) -> str | None:
             PendingVisitMove.technician_id,
             PendingVisitMove.tap,
             PendingVisitMove.expected_status,
+            PendingVisitMove.language,
         )
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
         db.session.rollback()
         return None
-    order_id, technician_id, tap, expected_status = claimed
+    order_id, technician_id, tap, expected_status, language = claimed
     order = db.session.get(Order, order_id, with_for_update=LOCK_TO_CHANGE)
     technician = db.session.get(User, technician_id)
     # Written now, outside the technician's request: the card's message (and
-    # whatever the tap writes as it would have in their request) is in their
-    # language, not the app's default.
-    with force_locale(language_of(technician)):
+    # whatever the tap writes as it would have in their request) is in the
+    # language of the page they tapped on, not the app's default.
+    with force_locale(language or language_of(technician)):
         return _carry_out(move_id, order, technician, tap, expected_status)
 
 

@@ -51,6 +51,10 @@ class PendingVisitMove(Entity, db.Model):
     finished_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # What the technician is told once it went through or was refused.
     outcome: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The language of the page the tap was made on: the outcome is written in it
+    # later, outside any request (a technician who left the choice to the browser
+    # reads it in the browser's language, not the app's default).
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
 
 
 class VisitCustomerNotice(Entity, db.Model):
