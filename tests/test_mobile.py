@@ -295,6 +295,8 @@ def test_on_the_way_is_a_visit_event_and_the_customer_is_told(app, client, auth,
     ]
     assert ">On the way</button>" not in answer.get_data(as_text=True)
     assert "On the way since" in answer.get_data(as_text=True)
+    # Still "scheduled" underneath; the card's badge says what the technician did.
+    assert 'data-testid="visit-status">on the way<' in answer.get_data(as_text=True)
 
     again = _tap(client, token, order, "on_the_way", HTMX)
     assert "already marked on the way today" in again.get_data(as_text=True)
