@@ -18,6 +18,7 @@ from app.models import (
     OutboundDelivery,
     PendingVisitMove,
     SandboxSend,
+    User,
 )
 from app.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
 from tests import factories
@@ -193,3 +194,31 @@ def test_technician_day_with_confirmation_undo_and_quick_replies(
     expect(page).to_have_url(re.compile(r"/m/#visit-"))
     assert earlier.id  # the other visit was never touched
     assert _count(sa.select(Order.status).where(Order.id == earlier.id)) == OrderStatus.SCHEDULED
+
+
+def test_a_dutch_technician_with_a_12_hour_phone_sees_the_whole_arrival_time(
+    live_server, browser, make_user
+):
+    """Dutch labels ("of om", "Versturen") beside a 12-hour clock's "10:45 AM" on a
+    375 px phone: the button takes a line of its own rather than clip the time."""
+    _setup(make_user)
+    db.session.execute(
+        sa.update(User).where(User.email == "monteur@switchboard.test").values(language="nl")
+    )
+    db.session.commit()
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True, locale="en-US"
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "monteur@switchboard.test")
+        page.wait_for_load_state("load")
+        time = page.locator("input[name=eta_time]").first
+        time.fill("10:45")
+        # Chromium draws "10:45 AM" and its clock icon in about 120 px.
+        assert time.bounding_box()["width"] >= 130
+        send = time.locator("xpath=..").get_by_role("button", name="Versturen")
+        assert send.bounding_box()["height"] >= 44
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
