@@ -34,6 +34,11 @@ MEASURE = """() => ({
     .filter(element => element.getClientRects().length)
     .map(element => getComputedStyle(element).fontSize))],
   charts: document.querySelectorAll('.chart').length,
+  // A card taller than what is in it: stretched to its row's tallest neighbour.
+  stretched: [...document.querySelectorAll('.analytics-grid > .analytics-card')]
+    .filter(card => card.getBoundingClientRect().bottom - Math.max(
+      ...[...card.children].map(child => child.getBoundingClientRect().bottom)) > 40)
+    .map(card => card.id),
 })"""
 
 
@@ -89,6 +94,7 @@ def test_a_manager_reads_the_figures_in_dutch(
         assert measured["overflowing"] == [], measured
         assert measured["clippedHeadings"] == [], measured
         assert measured["pageOverflow"] <= 0, measured
+        assert measured["stretched"] == [], measured
         assert measured["charts"] >= 8
         assert measured["chartTextSizes"] == ["13px"], measured
         _shot(page, shot)
