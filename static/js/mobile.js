@@ -1,5 +1,5 @@
 // Technician's phone view: say a photo is too large before it is sent over a
-// mobile connection (the server checks again).
+// mobile connection (the server checks again); show a refusal where the thumb is.
 (function () {
   "use strict";
 
@@ -12,5 +12,19 @@
       tooBig ? t("photo_too_big", { limit: Math.round(limit / 1048576) }) : ""
     );
     if (tooBig) input.reportValidity();
+  });
+
+  // A refused tap or quick reply comes back as the whole card (or conversation) with
+  // its error on top: a screen or more above the button tapped at the card's foot,
+  // where the technician saw nothing happen. The server marks the error of the
+  // answer it just gave; it is brought into view once.
+  document.addEventListener("htmx:afterSettle", function () {
+    const error = document.querySelector("[data-bring-into-view]");
+    if (!error) return;
+    error.removeAttribute("data-bring-into-view");
+    const box = error.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      error.scrollIntoView({ block: "center" });
+    }
   });
 })();

@@ -200,7 +200,8 @@ def test_a_dutch_technician_with_a_12_hour_phone_sees_the_whole_arrival_time(
     live_server, browser, make_user
 ):
     """Dutch labels ("of om", "Versturen") beside a 12-hour clock's "10:45 AM" on a
-    375 px phone: the button takes a line of its own rather than clip the time."""
+    375 px phone: the button takes a line of its own rather than clip the time; a
+    refusal is shown where the technician looks; the choices fit at 320 px."""
     _setup(make_user)
     db.session.execute(
         sa.update(User).where(User.email == "monteur@switchboard.test").values(language="nl")
@@ -220,5 +221,22 @@ def test_a_dutch_technician_with_a_12_hour_phone_sees_the_whole_arrival_time(
         send = time.locator("xpath=..").get_by_role("button", name="Versturen")
         assert send.bounding_box()["height"] >= 44
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+        # Sent without a time: refused, and the refusal (on top of the card, a
+        # screen above the button) is brought to where the technician looks.
+        time.fill("")
+        send.tap()
+        error = page.get_by_test_id("visit-error")
+        expect(error).to_contain_text("Kies wanneer u verwacht aan te komen")
+        expect(error).to_be_in_viewport()
+
+        # On a 320 px phone the "+60 min" choices wrap into rows rather than overlap.
+        page.set_viewport_size({"width": 320, "height": 700})
+        choices = page.locator(".m-eta-choice")
+        expect(choices.first).to_be_visible()
+        overflowing = choices.evaluate_all(
+            "buttons => buttons.filter(b => b.scrollWidth > b.clientWidth).map(b => b.textContent)"
+        )
+        assert overflowing == []
     finally:
         context.close()
