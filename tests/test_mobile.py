@@ -305,6 +305,11 @@ def test_on_the_way_is_a_visit_event_and_the_customer_is_told(app, client, auth,
     db.session.expire_all()
     assert db.session.get(CommunicationMessage, sent.id).delivery_status.value != "pending"
 
+    # At work, the card no longer says how long ago the technician set out.
+    started = _tap(client, token, order, "started", HTMX).get_data(as_text=True)
+    assert 'data-testid="visit-status">in progress<' in started
+    assert "On the way since" not in started
+
 
 def test_on_the_way_uses_the_approved_template_on_whatsapp(client, auth, make_user):
     tech = make_user("technician")
