@@ -179,7 +179,8 @@ def test_the_conversation_on_the_phone_with_a_note(client, auth, make_user):
     assert empty.status_code == 303
     # Without JavaScript the answer lands in the page's own slot, where htmx puts it.
     answered = client.get(empty.headers["Location"]).get_data(as_text=True)
-    assert 'data-testid="conversation-error" data-bring-into-view>Write a note before saving.</p>' in answered
+    error = 'data-testid="conversation-error" data-bring-into-view>Write a note before saving.</p>'
+    assert error in answered
     assert "Write a note before saving." not in client.get(empty.headers["Location"]).get_data(
         as_text=True
     )
