@@ -17,6 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -74,6 +75,8 @@ class QuickReply:
     preview: str
     # The template asks for the expected arrival ({{eta}}), picked on the phone.
     needs_eta: bool = False
+    # Where the arrival goes in the preview, until the technician picks it.
+    ETA_PREVIEW: ClassVar[str] = "--:--"
 
 
 def needs_eta(template: CommunicationTemplate) -> bool:
@@ -196,7 +199,7 @@ def quick_replies_for(
             continue
         wants_eta = needs_eta(template)
         # The arrival time is picked at the tap; the preview shows where it goes.
-        filled = {**variables, ETA_VARIABLE: "--:--"} if wants_eta else variables
+        filled = {**variables, ETA_VARIABLE: QuickReply.ETA_PREVIEW} if wants_eta else variables
         try:
             rendered = render_for_thread(template, thread, technician, filled)
         except TemplateRenderError:

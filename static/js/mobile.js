@@ -14,6 +14,16 @@
     if (tooBig) input.reportValidity();
   });
 
+  // The quick reply's preview shows the arrival time as it is picked ("--:--" before).
+  document.addEventListener("input", function (event) {
+    const input = event.target.closest("input[name=eta_time]");
+    const preview = input && input.form.querySelector("[data-eta-preview]");
+    if (!preview) return;
+    if (preview.dataset.unpicked === undefined) preview.dataset.unpicked = preview.textContent;
+    const placeholder = preview.dataset.etaPreview;
+    preview.textContent = preview.dataset.unpicked.split(placeholder).join(input.value || placeholder);
+  });
+
   // A refused tap or quick reply comes back as the whole card (or conversation) with
   // its error on top: a screen or more above the button tapped at the card's foot,
   // where the technician saw nothing happen. The server marks the error of the

@@ -215,7 +215,11 @@ def test_a_dutch_technician_with_a_12_hour_phone_sees_the_whole_arrival_time(
         sign_in(page, live_server.url, "monteur@switchboard.test")
         page.wait_for_load_state("load")
         time = page.locator("input[name=eta_time]").first
+        preview = time.locator("xpath=ancestor::form").locator("[data-eta-preview]")
+        expect(preview).to_contain_text("Verwachte aankomst: --:--.")
         time.fill("10:45")
+        # The preview says what will be sent.
+        expect(preview).to_contain_text("Verwachte aankomst: 10:45.")
         # Chromium draws "10:45 AM" and its clock icon in about 120 px.
         assert time.bounding_box()["width"] >= 130
         send = time.locator("xpath=..").get_by_role("button", name="Versturen")
