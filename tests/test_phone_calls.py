@@ -30,6 +30,7 @@ from app.models.enums import (
 from app.threads.calls import parse_duration, read_call
 from app.threads.services import InvalidInput
 from app.transactions import commit
+from app.ui import local_time
 from tests import factories
 from tests.helpers import HX, customer_writes, signed_in_agent
 
@@ -258,6 +259,10 @@ def test_agent_logs_a_call_from_the_composer(app, client, agent):
     html = response.get_data(as_text=True)
     assert 'data-testid="call-entry"' in html and "Afspraak ingepland" in html
     assert "4:12" in html
+    # Dated like every other entry of the timeline, not only its time of day.
+    logged = db.session.scalar(sa.select(PhoneCall)).message.created_at
+    entry = html[html.index('data-testid="call-entry"') :]
+    assert entry[entry.index("<time") : entry.index("</time>")].endswith(f">{local_time(logged)}")
     call = db.session.scalar(sa.select(PhoneCall))
     assert call.duration_seconds == 252 and call.agent_id == agent.id
 
