@@ -38,7 +38,8 @@ from app.webhooks.consumer import InboxConsumer
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
-from tests.topology import Topology
+from tests.prestarted import Prestarted
+from tests.topology import Topology, base_environment
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # A full garbage collection every 100 middle ones instead of every 10. Every test
@@ -160,6 +161,10 @@ def _stop_leftover_processes() -> None:
     """
     if not os.path.isdir("/proc"):
         return
+    for left in PRESTARTED.children():  # every one is a worker.py or wsgi.py
+        warnings.warn(f"a test left a prestarted process (pid {left}) running", stacklevel=1)
+        with contextlib.suppress(OSError):
+            os.killpg(left, signal.SIGKILL)  # each leads its own group
     me = os.getpid()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -508,8 +513,29 @@ def fake_pdok(app):
     server.stop()
 
 
+# The Python that forks this test process's worker.py and wsgi.py (tests/prestarted.py).
+PRESTARTED = Prestarted(
+    base_environment(
+        {
+            "DATABASE_URL": TEST_DATABASE_URL or _SQLITE_URL,
+            "REDIS_URL": TEST_REDIS_URL or "",
+            "SECRET_KEY": base_config()["SECRET_KEY"],
+            "ENCRYPTION_KEYS": base_config()["ENCRYPTION_KEYS"],
+            "SWITCHBOARD_INSTANCE_PATH": str(_TMP / "prestarted" / "instance"),
+        }
+    ),
+    _TMP / "prestarted",
+)
+
+
+@pytest.fixture(scope="session")
+def prestarted():
+    yield PRESTARTED
+    PRESTARTED.stop()
+
+
 @pytest.fixture
-def deployment(tmp_path):
+def deployment(tmp_path, prestarted):
     """Real ``worker.py`` (and web) processes on the test database and Redis.
 
     ``deployment(**settings)`` gives a :class:`tests.topology.Topology` with the
@@ -530,6 +556,7 @@ def deployment(tmp_path):
                 "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
                 **settings,
             },
+            prestarted,
         )
         topology.workdir.mkdir(parents=True)
         topologies.append(topology)

@@ -126,7 +126,9 @@ class Traffic:
             return [status for began, _, status in self.answers if start <= began < end]
 
 
-def test_after_a_postgresql_restart_no_request_fails(app, local_postgres, fake_whatsapp, tmp_path):
+def test_after_a_postgresql_restart_no_request_fails(
+    app, local_postgres, fake_whatsapp, tmp_path, prestarted
+):
     agent = create_user("agent@switchboard.test", "Agent", "agent", "password-for-the-test")
     _, bearer = issue_token(TokenKind.PERSONAL, "desk", user_id=agent.id)
     db.session.commit()
@@ -140,6 +142,7 @@ def test_after_a_postgresql_restart_no_request_fails(app, local_postgres, fake_w
             "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
             **whatsapp_settings(fake_whatsapp),
         },
+        prestarted,
     )
     topology.workdir.mkdir(parents=True)
     try:

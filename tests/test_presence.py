@@ -119,7 +119,7 @@ def test_only_people_who_may_open_a_conversation_join_its_room(app, live_server,
     reason="two web processes share PostgreSQL and Redis",
 )
 def test_presence_crosses_web_processes_and_a_killed_ones_page_expires(
-    app, live_server, make_user, tmp_path
+    app, live_server, make_user, tmp_path, prestarted
 ):
     """One agent on this process, one on ``python wsgi.py``: each sees the other."""
     sanne = _person(make_user, "agent", "sanne@switchboard.test", "Sanne de Vries")
@@ -134,6 +134,7 @@ def test_presence_crosses_web_processes_and_a_killed_ones_page_expires(
             "SECRET_KEY": config["SECRET_KEY"],
             "ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
         },
+        prestarted,
     )
     other.workdir.mkdir(parents=True)
     room = {"thread_id": str(thread.id)}

@@ -112,7 +112,7 @@ def fake_twilio():
 
 
 @pytest.fixture
-def make_topology(app, tmp_path, fake_whatsapp, fake_twilio):
+def make_topology(app, tmp_path, fake_whatsapp, fake_twilio, prestarted):
     """Build the web + worker processes (not started); stopped after the test.
 
     Depends on ``app`` so the database is emptied before any process starts.
@@ -136,6 +136,7 @@ def make_topology(app, tmp_path, fake_whatsapp, fake_twilio):
                 "SMS_FROM": "+3197010203040",
                 **env,
             },
+            prestarted,
         )
         topology.workdir.mkdir(parents=True)
         built.append(topology)

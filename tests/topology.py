@@ -58,14 +58,43 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, every
         time.sleep(every)
 
 
+def base_environment(overrides: dict[str, str]) -> dict[str, str]:
+    """This environment without the test runner's settings, every provider a dead end."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The test runner's own settings would leak a second configuration in.
+        if not key.startswith(("TEST_", "PYTEST_"))
+    }
+    env.update(
+        {
+            "ALLOW_PRIVATE_WEBHOOK_URLS": "1",
+            # Output reaches the log file before a SIGKILL can lose it.
+            "PYTHONUNBUFFERED": "1",
+            "WHATSAPP_API_BASE": DEAD_END,
+            "GRAPH_API_BASE": DEAD_END,
+            "GRAPH_AUTHORITY": f"{DEAD_END}/common",
+            "SENDGRID_API_BASE": DEAD_END,
+            "SMS_API_BASE": DEAD_END,
+            "PDOK_API_BASE": f"{DEAD_END}/pdok",
+            **{key: DEAD_END for key in integration_urls()},
+        }
+    )
+    env.update(overrides)
+    return env
+
+
 class Process:
     """One child process in its own group, its stdout and stderr in ``log``."""
 
-    def __init__(self, name: str, argv: list[str], env: dict, log: Path) -> None:
+    def __init__(self, name: str, argv: list[str], env: dict, log: Path, prestarted=None) -> None:
         self.name = name
         self.log = log
         # Stopped or killed on purpose: a supervisor leaves it down.
         self.retired = False
+        if prestarted is not None:  # forked from the app already imported
+            self.popen = prestarted.start(argv, env, log)
+            return
         with log.open("ab") as output:
             self.popen = subprocess.Popen(  # noqa: S603  (our own entry points)
                 argv,
@@ -139,49 +168,34 @@ def stop_all(processes: list[Process], timeout: float = 10.0) -> None:
 class Topology:
     """One web process and any number of workers against one database and Redis."""
 
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], prestarted=None) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.processes: list[Process] = []
         self.env = self._environment(env)
+        # A tests.prestarted.Prestarted whose server this environment can fork.
+        self.prestarted = prestarted if prestarted and prestarted.can_fork(self.env) else None
         # Workers that exited by themselves and were started again (see supervise).
         self.restarted: list[str] = []
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
 
     def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            # The test runner's own settings would leak a second configuration in.
-            if not key.startswith(("TEST_", "PYTEST_"))
-        }
-        env.update(
+        return base_environment(
             {
                 "PORT": str(self.port),
                 "HOST": "127.0.0.1",
                 "PUBLIC_BASE_URL": self.base_url,
                 "SWITCHBOARD_INSTANCE_PATH": str(self.workdir / "instance"),
                 "ATTACHMENTS_DIR": str(self.workdir / "attachments"),
-                "ALLOW_PRIVATE_WEBHOOK_URLS": "1",
-                # Output reaches the log file before a SIGKILL can lose it.
-                "PYTHONUNBUFFERED": "1",
-                "WHATSAPP_API_BASE": DEAD_END,
-                "GRAPH_API_BASE": DEAD_END,
-                "GRAPH_AUTHORITY": f"{DEAD_END}/common",
-                "SENDGRID_API_BASE": DEAD_END,
-                "SMS_API_BASE": DEAD_END,
-                "PDOK_API_BASE": f"{DEAD_END}/pdok",
-                **{key: DEAD_END for key in integration_urls()},
+                **overrides,
             }
         )
-        env.update(overrides)
-        return env
 
     def _start(self, name: str, script: str) -> Process:
         log = self.workdir / f"{name}.log"
-        process = Process(name, [sys.executable, script], self.env, log)
+        process = Process(name, [sys.executable, script], self.env, log, self.prestarted)
         self.processes.append(process)
         return process
 
