@@ -262,3 +262,44 @@ def test_with_the_visit_under_way_no_reminder_of_it_and_no_eta(client, auth, mak
     auth.login(tech.email)
     page = client.get("/m/").get_data(as_text=True)
     assert f'value="{reminder.id}"' not in page and f'value="{done_soon.id}"' in page
+
+
+def test_the_offices_plan_notices_are_no_quick_replies(client, auth, make_user):
+    """Walkthrough: "Installatie-afspraak vervallen" was one tap away on the phone. The
+    office's notices of a plan go out by themselves when a planner changes it."""
+    tech = make_user("technician")
+    notices = [
+        factories.template(
+            f"Beste {{{{customer_name}}}}, uw afspraak: {name}.",
+            template_name=name,
+            template_category=INSTALLATION,
+        )
+        for name in ("visit_planned", "visit_moved", "visit_cancelled")
+    ]
+    own = factories.template(
+        "Hoi {{customer_name}}, ik sta voor de deur.",
+        template_name="technician_at_the_door",
+        template_category=INSTALLATION,
+    )
+    db.session.commit()
+    order = visit(tech)
+    _customer_wrote(order, minutes_ago=10)
+    auth.login(tech.email)
+
+    page = client.get("/m/").get_data(as_text=True)
+    assert f'value="{own.id}"' in page
+    for notice in notices:
+        assert f'value="{notice.id}"' not in page
+
+    # Nor sent when asked for by a page of before or by hand.
+    answer = client.post(
+        f"/m/visits/{order.id}/reply",
+        data={"csrf_token": auth.csrf_token("/m/"), "template_id": str(notices[2].id)},
+        headers=HTMX,
+    )
+    assert "That is not one of the quick replies." in answer.get_data(as_text=True)
+    assert db.session.scalar(
+        sa.select(sa.func.count(CommunicationMessage.id)).where(
+            CommunicationMessage.message_type == MessageType.OUTGOING
+        )
+    ) == 0

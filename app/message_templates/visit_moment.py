@@ -67,6 +67,16 @@ class TimeWindow:
         return self.start if self.start and not self.all_day else "99:99"
 
 
+# The office's own word on a visit's plan, by the kind of change: sent by itself
+# (app.planning.notices) when a planner saves, moves or takes back a visit, never
+# one tap away for a technician ("Installatie-afspraak vervallen" from the road).
+PLAN_NOTICE_TEMPLATES = {
+    "planned": "visit_planned",
+    "moved": "visit_moved",
+    "cancelled": "visit_cancelled",
+}
+
+
 def parse_time_window(raw: object) -> TimeWindow | None:
     """The window in ``raw`` (free text from the intake); None when there is none."""
     text = str(raw or "").strip()

@@ -5,7 +5,10 @@ that fit the channel the customer would be answered on and that can be filled
 in completely for this visit, the technician's own details included
 (``technician_name``, ``technician_phone``, ``visit_date``, ``visit_time``).
 Past WhatsApp's 24-hour window only approved templates are offered, and on the
-visit's day none that announces its date (:func:`announces_the_date`). A tap
+visit's day none that announces its date (:func:`announces_the_date`). The
+office's notices of a plan (``visit_planned``, ``visit_moved``,
+``visit_cancelled``) go out by themselves when a planner changes it: never a
+button. A tap
 sends through :func:`app.threads.services.compose_reply`, the path every reply
 takes, so its checks (channel, window, placeholders) apply and its refusal is
 shown.
@@ -32,7 +35,7 @@ from app.message_templates.rendering import (
     placeholders_in,
     render_for_thread,
 )
-from app.message_templates.visit_moment import visit_moment
+from app.message_templates.visit_moment import PLAN_NOTICE_TEMPLATES, visit_moment
 from app.mobile.conversation import customer_channel, customer_thread, find_customer_thread
 from app.mobile.services import AMSTERDAM, time_window
 from app.models import (
@@ -131,13 +134,14 @@ def announces_the_date(template: CommunicationTemplate, order: Order, day: date)
 
 
 def quick_reply_templates() -> list[CommunicationTemplate]:
-    """The candidates, loaded once per page."""
+    """The candidates, loaded once per page: not the office's own plan notices."""
     return list(
         db.session.scalars(
             sa.select(CommunicationTemplate)
             .where(
                 CommunicationTemplate.is_active.is_(True),
                 CommunicationTemplate.template_category == QUICK_REPLY_CATEGORY,
+                CommunicationTemplate.template_name.not_in(PLAN_NOTICE_TEMPLATES.values()),
             )
             .order_by(CommunicationTemplate.template_name)
         )
@@ -315,6 +319,7 @@ def _quick_reply_template(template_id: str | None) -> CommunicationTemplate:
         template is None
         or not template.is_active
         or template.template_category != QUICK_REPLY_CATEGORY
+        or template.template_name in PLAN_NOTICE_TEMPLATES.values()
     ):
         raise InvalidInput({"template_id": _("That is not one of the quick replies.")})
     return template

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.message_templates.visit_moment import TimeWindow, visit_moment
+from app.message_templates.visit_moment import PLAN_NOTICE_TEMPLATES, TimeWindow, visit_moment
 from app.mobile.conversation import (
     active_template,
     customer_thread,
@@ -34,11 +34,7 @@ from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_NAMES = {
-    "planned": "visit_planned",
-    "moved": "visit_moved",
-    "cancelled": "visit_cancelled",
-}
+TEMPLATE_NAMES = PLAN_NOTICE_TEMPLATES
 # Used when the template is missing or switched off (the migration adds them).
 DEFAULT_TEXTS = {
     "planned": (
