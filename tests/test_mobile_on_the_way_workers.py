@@ -36,6 +36,7 @@ pytestmark = pytest.mark.skipif(
 
 VISITS = 12
 APPLY_JOB = "app.mobile.pending.apply_move"
+SWEEP_JOB = "app.mobile.pending.apply_due_moves"
 
 
 @pytest.fixture
@@ -91,5 +92,9 @@ def test_held_on_the_way_taps_on_two_workers_tell_each_customer_once(
         sa.select(sa.func.count()).where(AuditLog.action == "VISIT_ON_THE_WAY")
     )
     assert events == VISITS
-    # The work was shared: both processes applied held taps.
-    assert APPLY_JOB in first.output() and APPLY_JOB in second.output(), topology.report()
+    # Both processes took part: each applied held taps, by a tap's own job or by a
+    # sweep. Which jobs each takes is up to Redis; under a loaded CI machine one
+    # process once took all 24 taps' jobs while the other sent the messages.
+    for worker in (first, second):
+        output = worker.output()
+        assert APPLY_JOB in output or SWEEP_JOB in output, topology.report()
