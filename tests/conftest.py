@@ -38,7 +38,7 @@ from app.webhooks.consumer import InboxConsumer
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
-from tests.prestarted import Prestarted
+from tests.prestarted import Prestarted, children_of
 from tests.topology import Topology, base_environment
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -165,19 +165,14 @@ def _stop_leftover_processes() -> None:
         warnings.warn(f"a test left a prestarted process (pid {left}) running", stacklevel=1)
         with contextlib.suppress(OSError):
             os.killpg(left, signal.SIGKILL)  # each leads its own group
-    me = os.getpid()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in children_of(os.getpid()):
         try:
-            with open(f"/proc/{pid}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            if parent != me:
-                continue
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 argv = cmdline.read().split(b"\0")
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
         if any(arg.endswith((b"worker.py", b"wsgi.py")) for arg in argv[1:3]):
-            left = int(pid)
+            left = pid
             warnings.warn(f"a test left {argv[1].decode()} (pid {left}) running", stacklevel=1)
             with contextlib.suppress(OSError):
                 # Its whole group when it leads one: RQ's forked scheduler goes too.

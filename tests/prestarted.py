@@ -1,9 +1,9 @@
 """``worker.py`` and ``wsgi.py`` forked from a Python that has already built the app once.
 
 A test's deployment starts its processes as ``python worker.py``; each start
-costs ~2.2 s of CPU before the first job (measured: importing the app and its
-libraries 1.1 s, ``create_app`` 0.74 s, most of that importing the features),
-and the suite starts about a hundred. Like gunicorn's ``--preload``, this
+cost 2.8-3.8 s of CPU before its worker listened (mostly importing the app and
+its libraries, and ``create_app`` importing the features), 0.6-1.0 s forked
+from here; the suite starts about a hundred. Like gunicorn's ``--preload``, this
 server pays the imports once per test process: it imports ``worker.py``'s and
 ``wsgi.py``'s modules, builds one app to import what ``create_app`` imports,
 then forks a child per start. The child becomes a process of its own (new
@@ -125,6 +125,7 @@ class Prestarted:
 
 
 def children_of(parent: int) -> list[int]:
+    """Pids whose parent is ``parent`` (from /proc)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:

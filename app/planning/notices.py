@@ -34,7 +34,6 @@ from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_NAMES = PLAN_NOTICE_TEMPLATES
 # Used when the template is missing or switched off (the migration adds them).
 DEFAULT_TEXTS = {
     "planned": (
@@ -99,7 +98,7 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
     message, _channel, problem = tell_customer(
         thread,
         author,
-        template=active_template(TEMPLATE_NAMES[notice.kind]),
+        template=active_template(PLAN_NOTICE_TEMPLATES[notice.kind]),
         text=body.format(moment=moment, **words),
         subject=subject.format(**words),
         # The plan just saved, not what the order said before it (an admin's own
