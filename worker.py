@@ -56,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         PeriodicScheduler(broker).start()
     consumer = None
     if _on_postgresql(app):
-        consumer = InboxConsumer(app, batch_size=app.config["WEBHOOK_BATCH_SIZE"])
+        consumer = InboxConsumer(
+            app,
+            batch_size=app.config["WEBHOOK_BATCH_SIZE"],
+            gather_seconds=app.config["WEBHOOK_GATHER_SECONDS"],
+        )
         consumer.start()
     # Ids handed over through Redis (a database without LISTEN/NOTIFY).
     InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()

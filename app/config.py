@@ -306,6 +306,10 @@ class Config:
             # Inbound events that waited together go to a worker as one job of up to
             # this many (each still processed and committed on its own); 1: a job each.
             "WEBHOOK_BATCH_SIZE": _env_int("WEBHOOK_BATCH_SIZE", 20),
+            # A worker woken this soon after its last claim of inbound events waits
+            # until this long after it, so the events of a busy moment are claimed
+            # and processed together; 0: every wake-up claims at once.
+            "WEBHOOK_GATHER_SECONDS": _env_float("WEBHOOK_GATHER_SECONDS", 0.1),
             # Seconds between a web process's looks at its live sockets: one whose
             # user was deactivated, whose sessions ended or whose role or team
             # changed is dropped (app/live_sessions.py); 0: no periodic look.

@@ -197,6 +197,67 @@ def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, depl
         consumer.join(timeout=10)
 
 
+def _wait_processed(app, event_ids, seconds=30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        states = db.session.scalars(
+            sa.select(InboundWebhookEvent.processing_state).where(
+                InboundWebhookEvent.id.in_([uuid.UUID(i) for i in event_ids])
+            )
+        ).all()
+        if set(states) == {ProcessingState.PROCESSED} and len(states) == len(event_ids):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"not processed: {states}")
+
+
+def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
+    app, deployed, monkeypatch
+):
+    """A busy moment's events are claimed and processed together (fewer claims, one
+    live update for them all); the first after a quiet spell is claimed at once."""
+    from app.webhooks import consumer as consumer_module
+
+    factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    db.session.commit()
+    claims: list[tuple[float, int]] = []
+    claim = consumer_module.claim_waiting
+
+    def counted(*args, **kwargs):
+        events = claim(*args, **kwargs)
+        if events:
+            claims.append((time.monotonic(), len(events)))
+        return events
+
+    monkeypatch.setattr(consumer_module, "claim_waiting", counted)
+    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60, gather_seconds=1.5)
+    consumer.start()
+    try:
+        time.sleep(0.5)  # listening
+
+        def store(wamid):
+            raw = _text(wamid, phone=f"3161234{len(claims)}{wamid[-1]}")
+            with app.test_request_context("/api/v1/webhooks/whatsapp", method="POST", data=raw):
+                return store_event("whatsapp", wamid, raw)[0]
+
+        # The language models load on the first message; the window starts after it.
+        _wait_processed(app, [store("wamid.first")])
+        time.sleep(2.0)  # a quiet spell, longer than the window
+        stored_at = time.monotonic()
+        first = store("wamid.quiet")
+        _wait_processed(app, [first])
+        assert claims[-1][0] - stored_at < 1.0  # claimed at once, not after the window
+        busy = [store(f"wamid.busy{n}") for n in range(4)]
+        _wait_processed(app, busy)
+    finally:
+        consumer.stop()
+        consumer.join(timeout=10)
+    # The four stored inside the window of the last claim went in one claim, at its end.
+    assert [count for _, count in claims] == [1, 1, 4]
+    assert claims[2][0] - claims[1][0] >= 1.4
+
+
 def test_a_batch_past_its_time_gives_the_rest_back_to_the_table(app, deployed, monkeypatch):
     """Not to an RQ job as a batch job does: the consumer claims them again."""
     from app.webhooks import processing

@@ -77,11 +77,14 @@ class InboxConsumer(BrokerLoop):
     loop logs it and listens again a second later.
     """
 
-    def __init__(self, app, *, batch_size: int, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, app, *, batch_size: int, poll_seconds: float = 1.0, gather_seconds: float = 0.0
+    ) -> None:
         super().__init__(None, "webhook-inbox-consumer")
         self.app = app
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.gather_seconds = gather_seconds
 
     @contextlib.contextmanager
     def _working(self) -> Iterator[None]:
@@ -98,7 +101,16 @@ class InboxConsumer(BrokerLoop):
         ):
             connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
             orphans_looked_at = 0.0
+            claimed_at = -self.gather_seconds
             while not self._stop_event.is_set():
+                # Woken within the gathering time of this worker's last claim: what
+                # arrives until it ends joins one claim (see WEBHOOK_GATHER_SECONDS).
+                # A wake-up after a quiet spell claims at once; a round that ran past
+                # the time claims at once too, so no event waits more than that long.
+                gathering = claimed_at + self.gather_seconds - time.monotonic()
+                if gathering > 0:
+                    self._stop_event.wait(gathering)
+                claimed_at = time.monotonic()
                 # Notifications that came while the last batch ran are read first,
                 # so an event stored after this claim still wakes the next round.
                 for _ in connection.notifies(timeout=0):
