@@ -309,7 +309,7 @@ class Config:
             # A worker woken this soon after its last claim of inbound events waits
             # until this long after it, so the events of a busy moment are claimed
             # and processed together; 0: every wake-up claims at once.
-            "WEBHOOK_GATHER_SECONDS": _env_float("WEBHOOK_GATHER_SECONDS", 0.1),
+            "WEBHOOK_GATHER_SECONDS": _env_float("WEBHOOK_GATHER_SECONDS", 0.2),
             # Seconds between a web process's looks at its live sockets: one whose
             # user was deactivated, whose sessions ended or whose role or team
             # changed is dropped (app/live_sessions.py); 0: no periodic look.

@@ -258,6 +258,41 @@ def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
     assert claims[2][0] - claims[1][0] >= 1.4
 
 
+def test_notifications_piled_up_during_a_round_do_not_hold_the_next_one_back(
+    app, deployed, monkeypatch
+):
+    """After a burst, psycopg hands over every notification that came while the claims
+    ran at once; the consumer once waited its linger for each (seconds for hundreds)."""
+    from app.webhooks import consumer as consumer_module
+
+    with app.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    rounds: list[float] = []
+
+    def a_round_during_a_burst(batch_size, *, orphans, connection):
+        rounds.append(time.monotonic())
+        if len(rounds) == 1:
+            with psycopg.connect(url, autocommit=True) as other:
+                for n in range(400):
+                    other.execute(f"NOTIFY {NOTIFY_CHANNEL}, 'burst{n}'")
+            connection.execute("SELECT 1")  # they arrive meanwhile: psycopg's backlog
+        return 0
+
+    monkeypatch.setattr(consumer_module, "take_waiting", a_round_during_a_burst)
+    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(rounds) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        consumer.stop()
+        consumer.join(timeout=10)
+    assert len(rounds) >= 2
+    # One linger (5 ms), not 400 of them (2 s).
+    assert rounds[1] - rounds[0] < 0.5
+
+
 def test_a_batch_past_its_time_gives_the_rest_back_to_the_table(app, deployed, monkeypatch):
     """Not to an RQ job as a batch job does: the consumer claims them again."""
     from app.webhooks import processing

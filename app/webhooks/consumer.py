@@ -70,6 +70,17 @@ def take_waiting(
             orphans = False  # then the events just stored
 
 
+def _notified(connection: psycopg.Connection, timeout: float) -> bool:
+    """Whether a notification comes within ``timeout`` seconds; takes the first only.
+
+    Those received while this connection ran the claims wait in psycopg's backlog
+    and come out together, hundreds after a burst: a wait for each (the linger)
+    once held a worker's claims back for seconds. The next round reads the rest.
+    """
+    with contextlib.closing(connection.notifies(timeout=timeout, stop_after=1)) as heard:
+        return next(heard, None) is not None
+
+
 class InboxConsumer(BrokerLoop):
     """Listens for stored events and processes them in this worker (one per process).
 
@@ -127,5 +138,5 @@ class InboxConsumer(BrokerLoop):
                 # Woken in time for carried work that comes due (the next claim does it).
                 due = seconds_until_carried_due()
                 timeout = self.poll_seconds if due is None else min(self.poll_seconds, due)
-                for _ in connection.notifies(timeout=timeout, stop_after=1):
+                if _notified(connection, timeout):
                     self._stop_event.wait(LINGER_SECONDS)
