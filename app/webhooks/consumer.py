@@ -114,23 +114,26 @@ class InboxConsumer(BrokerLoop):
             orphans_looked_at = 0.0
             claimed_at = -self.gather_seconds
             while not self._stop_event.is_set():
-                # Woken within the gathering time of this worker's last claim: what
-                # arrives until it ends joins one claim (see WEBHOOK_GATHER_SECONDS).
-                # A wake-up after a quiet spell claims at once; a round that ran past
-                # the time claims at once too, so no event waits more than that long.
-                gathering = claimed_at + self.gather_seconds - time.monotonic()
-                if gathering > 0:
-                    self._stop_event.wait(gathering)
-                claimed_at = time.monotonic()
-                # Notifications that came while the last batch ran are read first,
-                # so an event stored after this claim still wakes the next round.
-                for _ in connection.notifies(timeout=0):
-                    pass
-                orphans = time.monotonic() - orphans_looked_at >= self.poll_seconds
-                if orphans:
-                    orphans_looked_at = time.monotonic()
+                # Events in hand from here on: this process's RQ jobs that can wait
+                # do not start while the window below gathers more.
                 inbox_idle.clear()
                 try:
+                    # Woken within the gathering time of this worker's last claim:
+                    # what arrives until it ends joins one claim (see
+                    # WEBHOOK_GATHER_SECONDS). A wake-up after a quiet spell claims at
+                    # once, and so does one after a round that ran past the time: no
+                    # event waits longer than that for its claim.
+                    gathering = claimed_at + self.gather_seconds - time.monotonic()
+                    if gathering > 0:
+                        self._stop_event.wait(gathering)
+                    claimed_at = time.monotonic()
+                    # Notifications that came while the last batch ran are read first,
+                    # so an event stored after this claim still wakes the next round.
+                    for _ in connection.notifies(timeout=0):
+                        pass
+                    orphans = time.monotonic() - orphans_looked_at >= self.poll_seconds
+                    if orphans:
+                        orphans_looked_at = time.monotonic()
                     with self._working():
                         take_waiting(self.batch_size, orphans=orphans, connection=connection)
                 finally:
