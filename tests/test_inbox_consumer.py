@@ -29,6 +29,7 @@ from app.webhooks.processing import claim_waiting, claimant
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
+from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
 
@@ -197,19 +198,17 @@ def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, depl
         consumer.join(timeout=10)
 
 
-def _wait_processed(app, event_ids, seconds=30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def _wait_processed(event_ids) -> None:
+    def processed():
         db.session.expire_all()
         states = db.session.scalars(
             sa.select(InboundWebhookEvent.processing_state).where(
                 InboundWebhookEvent.id.in_([uuid.UUID(i) for i in event_ids])
             )
         ).all()
-        if set(states) == {ProcessingState.PROCESSED} and len(states) == len(event_ids):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"not processed: {states}")
+        return len(states) == len(event_ids) and set(states) == {ProcessingState.PROCESSED}
+
+    wait_until(processed, 30, f"{len(event_ids)} events processed", every=0.02)
 
 
 def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
@@ -242,14 +241,14 @@ def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
                 return store_event("whatsapp", wamid, raw)[0]
 
         # The language models load on the first message; the window starts after it.
-        _wait_processed(app, [store("wamid.first")])
+        _wait_processed([store("wamid.first")])
         time.sleep(2.0)  # a quiet spell, longer than the window
         stored_at = time.monotonic()
         first = store("wamid.quiet")
-        _wait_processed(app, [first])
+        _wait_processed([first])
         assert claims[-1][0] - stored_at < 1.0  # claimed at once, not after the window
         busy = [store(f"wamid.busy{n}") for n in range(4)]
-        _wait_processed(app, busy)
+        _wait_processed(busy)
     finally:
         consumer.stop()
         consumer.join(timeout=10)

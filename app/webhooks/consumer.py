@@ -5,7 +5,9 @@ The webhook's insert says ``pg_notify`` in the same statement (the notification
 goes out when the row is committed, and only for a new row); each worker's
 consumer wakes, claims what waits (``SKIP LOCKED``, oldest first, a batch at a
 time, :func:`app.webhooks.processing.claim_waiting`) and processes it in this
-thread, event by event, as the batch job does. Before this an event id went
+thread, event by event, as the batch job does. A worker woken within
+``WEBHOOK_GATHER_SECONDS`` of its last claim waits for that window to end, so a busy
+moment's events go in one claim instead of one claim each. Before this an event id went
 through a Redis list, a pump thread and an RQ job per batch: RQ's bookkeeping,
 the pump and the Redis round trips were a fifth of a worker's CPU per message
 (py-spy on the deployment of ``benchmarks/e2e.py``). RQ keeps the jobs it suits:
