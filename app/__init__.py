@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import (  # noqa: F401  (realtime registers the Socket.IO handlers)
+from app import (
     database_outages,
     error_reports,
     i18n,

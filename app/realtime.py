@@ -1,8 +1,10 @@
 """Live updates over Socket.IO (CONTRACT §7).
 
-Browsers connect with their session cookie; anonymous connections are refused.
-Each connection joins rooms for its user, role and team, and events are sent to
-rooms, never broadcast, so a user only hears about what concerns them.
+Browsers connect with their session cookie; anonymous connections and partners'
+portal users are refused (:mod:`app.presence.socket` accepts them). Each
+connection joins the rooms :func:`app.inbox.access.connection_rooms` gives its
+user (a technician: their own user room only), and events are sent to rooms,
+never broadcast, so a user only hears about what they may open.
 
 A connection lives no longer than the sign-in it was opened with: when a
 user's sessions end (sign-out, "sign out everywhere", a new password,
@@ -26,21 +28,16 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Iterable
+from typing import Iterable
 from urllib.parse import urlsplit
 
 import redis
 import socketio as socketio_server
-from flask import request
-from flask_login import current_user
-from flask_socketio import join_room
 
-from app import live_sessions
 from app.coalescing import hold
 from app.extensions import socketio
 from app.jobs.broker import POOL_SIZE as REDIS_POOL_SIZE
 from app.jobs.broker import POOL_WAIT_SECONDS as REDIS_POOL_WAIT_SECONDS
-from app.models.enums import Role
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +65,6 @@ def role_room(role) -> str:
 
 def team_room(team_id) -> str:
     return f"team:{team_id}"
-
-
-@socketio.on("connect")
-def on_connect(auth: Any = None):
-    if not current_user.is_authenticated:
-        log.info("refused an unauthenticated Socket.IO connection")
-        return False
-    if current_user.role == Role.PARTNER:
-        # Partner users see the portal only; the live events are our staff's.
-        log.info("refused a partner user's Socket.IO connection")
-        return False
-    join_room(user_room(current_user.id))
-    join_room(role_room(current_user.role))
-    if current_user.team_id:
-        join_room(team_room(current_user.team_id))
-    # The rooms hold as long as the session, the role and the team they follow from.
-    live_sessions.opened(request.sid, current_user._get_current_object())
-    return True
 
 
 def publish(event: str, data: dict, *, rooms: Iterable[str]) -> None:

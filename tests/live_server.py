@@ -65,8 +65,15 @@ ROOT_NAMESPACE = "/"
 
 
 @contextlib.contextmanager
-def socket_client(base_url: str, session: requests.Session | None, origin: str | None = None):
-    """A real Socket.IO client that authenticates with the session's cookie.
+def socket_client(
+    base_url: str,
+    session: requests.Session | None,
+    origin: str | None = None,
+    transports: list[str] | None = None,
+):
+    """A real Socket.IO client that authenticates with the session's cookie, over
+    long-polling unless ``transports`` says otherwise (``["websocket"]``: as a
+    browser's connection ends up).
 
     It waits for the server's answer to joining the namespace itself instead of
     ``connect(wait_timeout=...)``: that gave up after its timeout on a busy machine,
@@ -89,7 +96,7 @@ def socket_client(base_url: str, session: requests.Session | None, origin: str |
     if origin is not None:
         headers["Origin"] = origin
     client.received = received
-    client.connect(base_url, headers=headers, transports=["polling"], wait=False)
+    client.connect(base_url, headers=headers, transports=transports or ["polling"], wait=False)
     try:
         _await_the_answer(client)
         yield client

@@ -3,7 +3,12 @@
 - Managers and admins: every thread.
 - Agents and team leads: threads of their team, threads not yet given to a team,
   and threads assigned to them personally.
-- Technicians: threads about orders they are the technician for.
+- Technicians: threads about orders they are the technician for (the lead or on
+  the visit's crew).
+
+Assigning follows the same rule: a thread goes only to staff who may open it once
+it is theirs (:func:`may_be_assigned`), never to a partner's portal user or to a
+technician who is not on its visit.
 
 A customer (contact) is seen through their conversations: whoever may open one
 of them may see the customer, and desk staff may also see customers nobody is
@@ -12,7 +17,11 @@ conversation is another team's is that team's.
 
 The list query, the single-thread check and the Socket.IO rooms all come from
 here, so what a person can open, what they see listed and what they are told
-about live always agree.
+about live always agree. A live connection joins the rooms of
+:func:`connection_rooms`; a thread's events go to :func:`thread_rooms`. A
+technician's connection joins only their own user room, and a thread reaches it
+only by naming them as one of the technicians of its order's visit: a team or
+role room would carry every conversation of that team or role.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from app.realtime import role_room, team_room, user_room
 
 SEE_EVERYTHING = (Role.MANAGER, Role.ADMIN)
 DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD)
+# Who may be given a thread without being on its visit: whoever has it may open it.
+ASSIGNABLE_STAFF = DESK_ROLES + SEE_EVERYTHING
 
 
 def visible_threads_clause(user: User) -> sa.ColumnElement[bool] | None:
@@ -79,12 +90,31 @@ def can_access_thread(user: User, thread: CommunicationThread) -> bool:
             or thread.assigned_to_user_id == user.id
             or (user.team_id is not None and thread.assigned_team_id == user.team_id)
         )
+    if user.role == Role.TECHNICIAN:
+        return user.id in visit_technician_ids(thread)
+    return False
+
+
+def visit_technician_ids(thread: CommunicationThread) -> set[uuid.UUID]:
+    """The technicians of the thread's order: its lead and the visit's crew."""
     order = thread.order
     if order is None:
+        return set()
+    ids = set(order.visit.technician_ids) if order.visit is not None else set()
+    if order.assigned_technician_id is not None:
+        ids.add(order.assigned_technician_id)
+    return ids
+
+
+def may_be_assigned(user: User, thread: CommunicationThread) -> bool:
+    """Whether ``thread`` may be given to ``user``: an active staff member who may
+    open it once it is theirs. A technician only for a visit they are on; a
+    partner's portal user never (the portal is not the inbox)."""
+    if not user.is_active_account:
         return False
-    if order.assigned_technician_id == user.id:
+    if user.role in ASSIGNABLE_STAFF:
         return True
-    return order.visit is not None and user.id in order.visit.technician_ids
+    return user.role == Role.TECHNICIAN and can_access_thread(user, thread)
 
 
 def can_see_contact(user: User, contact: Contact) -> bool:
@@ -98,15 +128,37 @@ def can_see_contact(user: User, contact: Contact) -> bool:
     return user.role in DESK_ROLES and db.session.scalar(threads.limit(1)) is None
 
 
+def connection_rooms(user: User) -> list[str]:
+    """The Socket.IO rooms a live connection of ``user`` joins.
+
+    Role and team rooms are desk rooms: every thread of the team (or, for an
+    unteamed thread, of every desk role) is published there, which is exactly
+    what the desk may open. A technician may open only their visits' threads, so
+    they hear them in their own room alone. Partners' portal users get no live
+    connection at all (refused at connect).
+    """
+    rooms = [user_room(user.id)]
+    if user.role in SEE_EVERYTHING:
+        rooms.append(role_room(user.role))
+    elif user.role in DESK_ROLES:
+        rooms.append(role_room(user.role))
+        if user.team_id is not None:
+            rooms.append(team_room(user.team_id))
+    return rooms
+
+
 def thread_rooms(thread: CommunicationThread) -> list[str]:
-    """The Socket.IO rooms whose members may see ``thread``."""
+    """The Socket.IO rooms whose members may see ``thread`` (see :func:`connection_rooms`)."""
     rooms = [role_room(role) for role in SEE_EVERYTHING]
     if thread.assigned_team_id is None:
         rooms.extend(role_room(role) for role in DESK_ROLES)
     else:
         rooms.append(team_room(thread.assigned_team_id))
-    if thread.assigned_to_user_id is not None:
-        rooms.append(user_room(thread.assigned_to_user_id))
-    if thread.order is not None and thread.order.assigned_technician_id is not None:
-        rooms.append(user_room(thread.order.assigned_technician_id))
+    assignee = thread.assigned_to
+    # Desk staff may open what is assigned to them; anyone else assigned (a
+    # technician, a row from before assignees were checked) hears it only as one
+    # of the visit's technicians, below.
+    if assignee is not None and assignee.role in DESK_ROLES:
+        rooms.append(user_room(assignee.id))
+    rooms.extend(user_room(technician_id) for technician_id in visit_technician_ids(thread))
     return rooms

@@ -41,6 +41,10 @@ def notify_assignee_of_customer_reply(event: MessageCreated) -> None:
     if thread is None or message is None or thread.assigned_to_user_id is None:
         return
     assignee_id = thread.assigned_to_user_id
+    # Only who may open it: a row assigned before assignees were checked (a
+    # partner's portal user, a technician off the visit) is told nothing.
+    if not can_access_thread(thread.assigned_to, thread):
+        return
     if _has_unread_about(assignee_id, thread.id):
         return
     sender = (
@@ -69,6 +73,8 @@ def notify_new_assignee(event: ThreadAssigned) -> None:
     thread = db.session.get(CommunicationThread, event.thread_id)
     assignee = db.session.get(User, event.user_id)
     if thread is None or assignee is None or not assignee.is_active_account:
+        return
+    if not can_access_thread(assignee, thread):
         return
     # A later assignment already moved it on: this one is news to nobody.
     if thread.assigned_to_user_id != event.user_id:

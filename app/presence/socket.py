@@ -1,4 +1,9 @@
-"""The conversation page's Socket.IO events: open, heartbeat, leave, typing.
+"""A live connection's Socket.IO events: connect, and the conversation page's
+open, heartbeat, leave, typing.
+
+At ``connect`` the session cookie is checked: anonymous connections and
+partners' portal users are refused; anyone else joins the rooms
+:func:`app.inbox.access.connection_rooms` gives them, and nothing more.
 
 A page asks to join its conversation's room (``presence:join``); the room is
 joined only if the signed-in user may open the conversation, so nobody hears
@@ -24,9 +29,10 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
 
 from app.extensions import db, socketio
-from app.inbox.access import can_access_thread
-from app.live_sessions import closed, session_still_open
+from app.inbox.access import can_access_thread, connection_rooms
+from app.live_sessions import closed, opened, session_still_open
 from app.models import CommunicationThread
+from app.models.enums import Role
 from app.presence import board
 from app.presence.people import people, person
 
@@ -41,11 +47,27 @@ def conversation_room(thread_id) -> str:
 
 def init_app(app) -> None:
     """Register the handlers on the app's Socket.IO server (made by ``create_app``)."""
+    socketio.on_event("connect", on_connect)
     socketio.on_event("presence:join", on_join)
     socketio.on_event("presence:heartbeat", on_heartbeat)
     socketio.on_event("presence:leave", on_leave)
     socketio.on_event("presence:typing", on_typing)
     socketio.on_event("disconnect", on_disconnect)
+
+
+def on_connect(auth=None):
+    if not current_user.is_authenticated:
+        log.info("refused an unauthenticated Socket.IO connection")
+        return False
+    if current_user.role == Role.PARTNER:
+        # Partner users see the portal only; the live events are our staff's.
+        log.info("refused a partner user's Socket.IO connection")
+        return False
+    for room in connection_rooms(current_user):
+        join_room(room)
+    # The rooms hold as long as the session, the role and the team they follow from.
+    opened(request.sid, current_user._get_current_object())
+    return True
 
 
 def _allowed_thread(data) -> CommunicationThread | None:

@@ -25,6 +25,7 @@ from app.channels.teams.sender import notify_teams
 from app.conversations import announce_change, record_status_line
 from app.extensions import db
 from app.i18n import default_language, language_of
+from app.inbox.access import can_access_thread
 from app.models import (
     CommunicationChannel,
     CommunicationThread,
@@ -128,6 +129,8 @@ class RoundContext:
         assignee = (
             self.users.get(thread.assigned_to_user_id) if thread.assigned_to_user_id else None
         )
+        if assignee is not None and not can_access_thread(assignee, thread):
+            assignee = None  # assigned before assignees were checked: told as if unassigned
         team_id = thread.assigned_team_id or (assignee.team_id if assignee else None)
         managers = self._by_role(Role.MANAGER) or self._by_role(Role.ADMIN)
         leads = self._by_role(Role.TEAM_LEAD, team_id=team_id) if team_id else []
