@@ -24,7 +24,7 @@ from app.models.enums import MessageType
 from app.orders.visit_notices import AlreadyTold, claim_for_template, record_notice_message
 from app.security.bodies import loads as load_json
 from app.threads.creation import NamedRecordHidden, open_thread
-from app.threads.editing import StaleEdit, update_thread
+from app.threads.editing import NotTheVisitsToChange, StaleEdit, update_thread
 from app.threads.presenters import message_to_dict
 from app.threads.services import (
     MESSAGE_LOAD_OPTIONS,
@@ -174,6 +174,11 @@ def put_thread(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         raise _invalid(exc) from exc
+    except NotTheVisitsToChange as exc:
+        db.session.rollback()
+        raise ApiError(
+            403, "forbidden", "A technician changes only what their visit needs.", exc.fields
+        ) from exc
     commit()
     return jsonify(data=_thread_detail(thread))
 

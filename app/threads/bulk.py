@@ -25,9 +25,8 @@ from flask_babel import gettext as _
 from app.conversations import announce_change, assign, mark_read, record_status_line
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.access import can_access_thread
+from app.inbox.access import ASSIGNABLE_STAFF, can_access_thread
 from app.models import CommunicationThread, Team, ThreadRead, User
-from app.models.enums import Role
 from app.system_texts import text
 from app.threads.editing import MAX_TAGS, apply_changes, validate_changes
 from app.threads.services import InvalidInput
@@ -117,7 +116,7 @@ def _assignee(raw: str) -> dict:
         key = None
     if kind == "user" and key is not None:
         user = db.session.get(User, key)
-        if user is not None and user.is_active and user.role != Role.TECHNICIAN:
+        if user is not None and user.is_active and user.role in ASSIGNABLE_STAFF:
             return {"assignee": user}
     if kind == "team" and key is not None:
         team = db.session.get(Team, key)

@@ -3,6 +3,12 @@
 Edits are compare-and-set on ``lock_version``, so two people changing the same
 thread cannot silently overwrite each other; each change is written into the
 timeline as a system line.
+
+A technician may open the conversations of their own visits, and change in them
+only what the visit needs: whether it is in hand or waits on the customer or on
+the office. Priority, tags, the assignee and resolving, closing or escalating
+are the desk's (:func:`refuse_beyond_the_visit`). An assignee is someone who
+may open the conversation once it is theirs (:func:`app.inbox.access.may_be_assigned`).
 """
 
 from __future__ import annotations
@@ -16,12 +22,30 @@ from app.business_time import clock as sla_clock
 from app.conversations import announce_change, assign, end_for_status_change, record_status_line
 from app.database import utcnow
 from app.extensions import db
+from app.inbox.access import ASSIGNABLE_STAFF, may_be_assigned, visit_technician_ids
 from app.models import CommunicationThread, User
 from app.models.enums import Priority, Role, ThreadStatus
 from app.system_texts import SystemText, priority_label, status_label, text
 from app.threads.services import InvalidInput
 
 MAX_TAGS = 20
+
+# What a technician may set on their visit's conversation (see the module notes).
+TECHNICIAN_STATUSES = (
+    ThreadStatus.OPEN,
+    ThreadStatus.IN_PROGRESS,
+    ThreadStatus.WAITING_CUSTOMER,
+    ThreadStatus.WAITING_INTERNAL,
+)
+DESK_FIELDS = ("priority", "assigned_to_user_id", "tags")
+
+
+class NotTheVisitsToChange(Exception):
+    """A technician asked to change what only the desk changes; ``fields`` say what."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(fields.values()))
+        self.fields = fields
 
 
 class StaleEdit(Exception):
@@ -45,7 +69,8 @@ def update_thread(
     changed since, nothing is applied and :class:`StaleEdit` is raised. Each
     change is written to the timeline as a system line. Returns those lines.
     """
-    values = validate_changes(changes)
+    values = validate_changes(changes, thread)
+    refuse_beyond_the_visit(thread, actor, values)
     if expected_version is None:
         raise InvalidInput({"lock_version": "required: reload the thread and try again"})
     # Compare-and-set: concurrent editors cannot both win.
@@ -120,8 +145,7 @@ def apply_changes(thread: CommunicationThread, actor: User, values: dict) -> lis
             lines.append(text("edit.assigned", actor=actor.name, assignee=assignee.name))
     # Compared as the form normalises them, so a save of other fields never
     # writes "set the tags to …" for tags that were only stored in another order.
-    current_tags = sorted({str(t).strip().lower() for t in thread.tags or [] if str(t).strip()})
-    if "tags" in values and values["tags"] != current_tags:
+    if "tags" in values and values["tags"] != _normalised_tags(thread):
         thread.tags = values["tags"]
         tags = ", ".join(values["tags"]) if values["tags"] else text("tags.none")
         lines.append(text("edit.tags", actor=actor.name, tags=tags))
@@ -132,8 +156,54 @@ def apply_changes(thread: CommunicationThread, actor: User, values: dict) -> lis
     return lines
 
 
-def validate_changes(changes: dict) -> dict:
-    """The changes as values to apply; :class:`InvalidInput` naming each bad field."""
+def refuse_beyond_the_visit(thread: CommunicationThread, actor: User, values: dict) -> None:
+    """:class:`NotTheVisitsToChange` when a technician's ``values`` change more than
+    their visit needs. A value sent unchanged changes nothing and is let through, so
+    a client that sends the whole thread back is not refused for it."""
+    if actor.role != Role.TECHNICIAN:
+        return
+    refused = {}
+    if values.get("status", thread.status) != thread.status and (
+        values["status"] not in TECHNICIAN_STATUSES
+    ):
+        refused["status"] = _(
+            "a technician may set %(values)s",
+            values=", ".join(status.value for status in TECHNICIAN_STATUSES),
+        )
+    desk_only = _("only the office changes this")
+    if values.get("priority", thread.priority) != thread.priority:
+        refused["priority"] = desk_only
+    if "assignee" in values and values["assignee"] != thread.assigned_to:
+        refused["assigned_to_user_id"] = desk_only
+    if "tags" in values and values["tags"] != _normalised_tags(thread):
+        refused["tags"] = desk_only
+    if refused:
+        raise NotTheVisitsToChange(refused)
+
+
+def editable_fields(actor: User) -> tuple[str, ...]:
+    """The header's fields ``actor`` may change (the others are shown, not offered)."""
+    if actor.role == Role.TECHNICIAN:
+        return ("status",)
+    return ("status", *DESK_FIELDS)
+
+
+def offered_statuses(thread: CommunicationThread, actor: User) -> list[str]:
+    """The statuses the header offers ``actor``: all, or a technician's and the current one."""
+    if actor.role != Role.TECHNICIAN:
+        return ThreadStatus.values()
+    return [s.value for s in ThreadStatus if s in TECHNICIAN_STATUSES or s == thread.status]
+
+
+def _normalised_tags(thread: CommunicationThread) -> list[str]:
+    return sorted({str(t).strip().lower() for t in thread.tags or [] if str(t).strip()})
+
+
+def validate_changes(changes: dict, thread: CommunicationThread | None = None) -> dict:
+    """The changes as values to apply; :class:`InvalidInput` naming each bad field.
+
+    With ``thread``, an assignee must be someone who may open it once it is
+    theirs; without (a bulk action over many), desk staff only."""
     values: dict = {}
     errors: dict[str, str] = {}
     if changes.get("status") is not None:
@@ -159,6 +229,16 @@ def validate_changes(changes: dict) -> dict:
                 assignee = None
             if assignee is None or not assignee.is_active:
                 errors["assigned_to_user_id"] = _("no active user with that id")
+            elif thread is not None and assignee == thread.assigned_to:
+                values["assignee"] = assignee  # sent back as shown: no change to check
+            elif not (
+                may_be_assigned(assignee, thread)
+                if thread is not None
+                else assignee.role in ASSIGNABLE_STAFF
+            ):
+                errors["assigned_to_user_id"] = _(
+                    "%(name)s may not open this conversation", name=assignee.name
+                )
             else:
                 values["assignee"] = assignee
     if changes.get("tags") is not None:
@@ -181,15 +261,17 @@ def validate_changes(changes: dict) -> dict:
 
 
 def assignable_users(thread: CommunicationThread | None = None) -> list[User]:
-    """Desk staff to assign to, and whoever has ``thread`` now (a technician, say).
-
-    The current assignee is always offered, so the dropdown shows who it is and a
-    save of another field cannot silently unassign them.
-    """
+    """Who a thread may be given to: desk staff, the technicians of its visit, and
+    whoever has it now (so the dropdown shows who it is and a save of another
+    field cannot silently unassign them)."""
+    technicians = visit_technician_ids(thread) if thread is not None else set()
     users = list(
         db.session.scalars(
             sa.select(User)
-            .where(User.is_active_account.is_(True), User.role != Role.TECHNICIAN)
+            .where(
+                User.is_active_account.is_(True),
+                sa.or_(User.role.in_(ASSIGNABLE_STAFF), User.id.in_(technicians)),
+            )
             .order_by(User.name)
         )
     )

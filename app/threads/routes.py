@@ -26,13 +26,20 @@ from app.languages.hints import language_hint
 from app.merges.conversations import merge_not_allowed
 from app.message_templates.services import templates_for_channel
 from app.models import CommunicationTemplate
-from app.models.enums import ChannelType, Priority, TemplateCategory, ThreadStatus
+from app.models.enums import ChannelType, Priority, TemplateCategory
 from app.security.bodies import accepts_body_up_to
 from app.threads.collision import collision_warning
 from app.threads.composer import composer_extras
 from app.threads.customer import customer_panel
 from app.threads.drafts import discard_draft
-from app.threads.editing import StaleEdit, assignable_users, update_thread
+from app.threads.editing import (
+    NotTheVisitsToChange,
+    StaleEdit,
+    assignable_users,
+    editable_fields,
+    offered_statuses,
+    update_thread,
+)
 from app.threads.email_reply import email_composer
 from app.threads.message_body import message_text, repeats_subject
 from app.threads.refusal import thread_or_refuse
@@ -120,7 +127,8 @@ def _header_context(thread, *, error=None):
         # Who may not merge sees why beside the disabled control, not a 403 after it.
         "merge_not_allowed": merge_not_allowed(current_user),
         "users": assignable_users(thread),
-        "statuses": ThreadStatus.values(),
+        "editable": editable_fields(current_user),
+        "statuses": offered_statuses(thread, current_user),
         "priorities": Priority.values(),
         "header_error": error,
     }
@@ -377,6 +385,9 @@ def edit(thread_id):
     except InvalidInput as exc:
         db.session.rollback()
         return _header_response(thread, 422, "; ".join(exc.fields.values()))
+    except NotTheVisitsToChange as exc:
+        db.session.rollback()
+        return _header_response(thread, 403, str(exc))
     commit()
     if not request.htmx:
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
