@@ -194,7 +194,7 @@ class Order(Entity, db.Model):
 
         A test order has no Address row; its address is the one kept on it.
         """
-        if self.test_address is not None:
+        if self.test_address:
             return SentAddress.from_json(self.test_address)
         return self.installation_address
 

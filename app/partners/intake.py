@@ -258,12 +258,13 @@ def _build_order(
         partner_order_id=payload.partner_order_id,
         partner_external_references={k: v for k, v in references.items() if v is not None},
         installation_address_id=address.id if address else None,
-        test_address=checked.as_sent() if is_test else None,
         installation_preferences=preferences,
         notes=preferences.get("notes") or preferences.get("access_notes"),
         is_test=is_test,
     )
     order.partner_payload_digest = payload_digest(payload)
+    if is_test:
+        order.test_address = checked.as_sent()
     keep_customer_as_sent(
         order, contact, name=customer.name, email=customer.email, phone=customer.phone
     )

@@ -64,7 +64,7 @@ def upgrade():
             orders.update()
             .where(orders.c.id == order_id)
             .values(
-                test_address=kept,
+                test_address=kept or sa.null(),
                 installation_address_id=None,
                 end_customer_contact_id=None,
                 account_contact_id=None,
