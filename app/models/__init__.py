@@ -17,7 +17,14 @@ from app.models.communication import (
     InternalTask,
     ThreadRead,
 )
-from app.models.crm import Address, Contact, ContactIdentity, Organization
+from app.models.crm import (
+    SENT_ADDRESS_FIELDS,
+    Address,
+    Contact,
+    ContactIdentity,
+    Organization,
+    SentAddress,
+)
 from app.models.csat import CsatResponse
 from app.models.drafts import MessageDraft
 from app.models.identity import ApiToken, ApiUsageLog, Team, User
@@ -122,6 +129,8 @@ __all__ = [
     "Payment",
     "PaymentRefund",
     "Address",
+    "SENT_ADDRESS_FIELDS",
+    "SentAddress",
     "ApiToken",
     "ApiUsageLog",
     "BusinessCalendar",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
@@ -171,7 +172,38 @@ class Address(Entity, db.Model):
     raw_input: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
 
     def one_line(self) -> str:
-        number = " ".join(p for p in (self.house_number, self.house_number_addition) if p)
-        street = " ".join(p for p in (self.street, number) if p)
-        place = " ".join(p for p in (self.postal_code, self.city) if p)
-        return ", ".join(p for p in (street, place) if p)
+        return _one_line(self)
+
+
+# The parts of an address shown to whoever sent it (the partner's views).
+SENT_ADDRESS_FIELDS = ("street", "house_number", "house_number_addition", "postal_code", "city")
+
+
+@dataclass(frozen=True)
+class SentAddress:
+    """An installation address kept as a value on its order, not as a row.
+
+    A partner's test order (issue 57.3) keeps its address this way, so nothing
+    tried in a sandbox lands on a live customer's record; it reads like an
+    :class:`Address` where a partner's view shows one.
+    """
+
+    street: Optional[str] = None
+    house_number: Optional[str] = None
+    house_number_addition: Optional[str] = None
+    postal_code: Optional[str] = None
+    city: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, kept: dict[str, Any]) -> SentAddress:
+        return cls(**{key: kept.get(key) for key in SENT_ADDRESS_FIELDS})
+
+    def one_line(self) -> str:
+        return _one_line(self)
+
+
+def _one_line(address: Address | SentAddress) -> str:
+    number = " ".join(p for p in (address.house_number, address.house_number_addition) if p)
+    street = " ".join(p for p in (address.street, number) if p)
+    place = " ".join(p for p in (address.postal_code, address.city) if p)
+    return ", ".join(p for p in (street, place) if p)

@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 
 from app.database import Entity, enum_column
 from app.extensions import db
+from app.models.crm import Address, SentAddress
 from app.models.enums import (
     ArticleType,
     BusinessEntity,
@@ -141,6 +142,10 @@ class Order(Entity, db.Model):
     # never changes a known contact's addresses (issue 14), so what differs stays
     # here; None for orders not made by an intake, or made before.
     customer_as_sent: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
+    # A test order's installation address as sent (in the BAG's spelling once
+    # confirmed), kept here instead of as an Address row: a test order links no
+    # contact and makes no address (issue 57.3). None for live orders.
+    test_address: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     # A salted digest per field of the partner's validated order body
     # (app.partners.payload_digest): the same partner_order_id with another body
     # is refused naming the fields that differ. None for orders made before it
@@ -183,6 +188,15 @@ class Order(Entity, db.Model):
             "name": customer.display_name if customer else None,
             "email": customer.email if customer else None,
         }
+
+    def installation_address_for_partner(self) -> Address | SentAddress | None:
+        """The installation address as the partner's views show it.
+
+        A test order has no Address row; its address is the one kept on it.
+        """
+        if self.test_address:
+            return SentAddress.from_json(self.test_address)
+        return self.installation_address
 
 
 class LineItem(Entity, db.Model):

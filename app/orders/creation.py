@@ -20,6 +20,7 @@ from app.contacts.phones import normalise_phone
 from app.database import upsert_insert, utcnow
 from app.extensions import db
 from app.models import (
+    SENT_ADDRESS_FIELDS,
     Address,
     Article,
     Contact,
@@ -161,31 +162,50 @@ def check_details(details: AddressDetails) -> pdok.AddressCheck:
     return pdok.AddressCheck(pdok.NOT_FOUND, "postal code and house number are needed")
 
 
-def installation_address(
-    customer: Contact, details: AddressDetails, check: pdok.AddressCheck | None = None
-) -> Address:
-    """The installation address as given, checked against the BAG.
+@dataclass
+class CheckedAddress:
+    """An address as given, in the BAG's spelling once PDOK confirms it."""
 
-    What the sender typed is kept in ``raw_input``; a confirmed address takes
-    the BAG's spelling, id, coordinates and province. Anything short of a
-    confirmation leaves ``needs_review`` (PDOK down) or ``invalid`` (no such
-    address) for a person to look at.
+    street: str | None
+    house_number: str | None
+    house_number_addition: str | None
+    postal_code: str | None
+    city: str | None
+    validation_state: AddressValidation
+    validation_message: str | None
+    province: str | None = None
+    bag_id: str | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.validation_state == AddressValidation.VALID
+
+    def as_sent(self) -> dict[str, str]:
+        """The shown parts, for an order that keeps its address itself (a test order)."""
+        return {key: getattr(self, key) for key in SENT_ADDRESS_FIELDS if getattr(self, key)}
+
+
+def checked_address(
+    details: AddressDetails, check: pdok.AddressCheck | None = None
+) -> CheckedAddress:
+    """``details`` checked against the BAG, without storing anything.
+
+    A confirmed address takes the BAG's spelling, id, coordinates and province.
+    Anything short of a confirmation leaves ``needs_review`` (PDOK down) or
+    ``invalid`` (no such address) for a person to look at.
     """
-    raw = {k: v for k, v in vars(details).items() if v}
-    address = Address(
-        organization_id=customer.organization_id,
-        contact_id=customer.id,
-        address_type=AddressType.INSTALLATION,
+    check = check or check_details(details)
+    address = CheckedAddress(
         street=details.street,
         house_number=details.house_number,
         house_number_addition=details.house_number_addition,
         postal_code=pdok.normalise_postal_code(details.postal_code) or details.postal_code,
         city=details.city,
-        raw_input=raw,
+        validation_state=AddressValidation.INVALID,
+        validation_message=check.message,
     )
-    check = check or check_details(details)
-    address.validated_at = utcnow()
-    address.validation_message = check.message
     if check.valid:
         address.validation_state = AddressValidation.VALID
         address.street = check.street or address.street
@@ -199,8 +219,24 @@ def installation_address(
         address.longitude = check.longitude
     elif check.outcome == pdok.UNAVAILABLE:
         address.validation_state = AddressValidation.NEEDS_REVIEW
-    else:
-        address.validation_state = AddressValidation.INVALID
+    return address
+
+
+def installation_address(
+    customer: Contact, details: AddressDetails, check: pdok.AddressCheck | None = None
+) -> Address:
+    """The customer's installation address as given, checked against the BAG, stored.
+
+    What the sender typed is kept in ``raw_input`` (see :func:`checked_address`).
+    """
+    address = Address(
+        organization_id=customer.organization_id,
+        contact_id=customer.id,
+        address_type=AddressType.INSTALLATION,
+        raw_input={k: v for k, v in vars(details).items() if v},
+        validated_at=utcnow(),
+        **vars(checked_address(details, check)),
+    )
     db.session.add(address)
     db.session.flush()
     return address

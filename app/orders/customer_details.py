@@ -40,11 +40,17 @@ class Difference:
 
 
 def keep_customer_as_sent(
-    order: Order, contact: Contact, *, name: str | None, email: str | None, phone: str | None
+    order: Order,
+    contact: Contact | None,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
 ) -> None:
     """Keep the sent details on ``order`` and flag each address the contact lacks (no commit).
 
     Flagging is idempotent: the same intake applied again adds no second reason.
+    A test order has no contact (issue 57.3): it only keeps what was sent.
     """
     sent = {
         "name": " ".join((name or "").split()) or None,

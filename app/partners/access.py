@@ -5,6 +5,8 @@ is 401; a valid key for another partner is 403; a key used from outside the
 partner's IP allow-list is 403 ``ip_not_allowed`` naming the address seen; a
 read key asking for anything but GET/HEAD is 403 ``insufficient_scope``; more
 requests than the partner's per-minute allowance is 429 with ``Retry-After``.
+Test and live keys each have that allowance, counted apart: a partner trying
+things in its sandbox never leaves its live traffic refused (issue 57.4).
 The scope is judged here by the request's method, so every partner route,
 present and future, gets it without saying so. The counters live
 in Redis, so the limit holds however many web processes serve the API.
@@ -24,7 +26,7 @@ from app.auth.tokens import find_token
 from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, Organization, PartnerIntegration
-from app.models.enums import KeyScope, OrganizationType, TokenKind
+from app.models.enums import KeyMode, KeyScope, OrganizationType, TokenKind
 from app.partners.allowlist import is_allowed
 from app.transactions import commit
 
@@ -117,14 +119,15 @@ def require_scope(token: ApiToken, method: str) -> None:
 
 
 def enforce_rate_limit(caller: PartnerCaller, now: float | None = None) -> dict[str, str]:
-    """Count the request against the partner's minute; 429 when over.
+    """Count the request against the partner's minute in the key's mode; 429 when over.
 
+    Live and test keys count apart, each against the same allowance.
     Returns the ``X-RateLimit-*`` headers to send with the answer.
     """
     limit = max(int(caller.integration.rate_limit_per_minute or 0), 1)
     now = time.time() if now is None else now
     window = int(now // 60)
-    key = f"switchboard:partner-rate:{caller.partner.id}:{window}"
+    key = f"switchboard:partner-rate:{caller.partner.id}:{_mode(caller)}:{window}"
     connection = current_app.extensions["broker"].connection
     pipe = connection.pipeline()
     pipe.incr(key)
@@ -147,8 +150,12 @@ def enforce_rate_limit(caller: PartnerCaller, now: float | None = None) -> dict[
 
 
 def enforce_status_poll_limit(caller: PartnerCaller, partner_order_id: str) -> None:
-    """Seed 001: one status request per order per minute."""
-    key = f"switchboard:partner-poll:{caller.partner.id}:{partner_order_id}"
+    """Seed 001: one status request per order per minute.
+
+    Per mode: a test order may share its ``partner_order_id`` with a live one,
+    and polling the one must not hold up polling the other.
+    """
+    key = f"switchboard:partner-poll:{caller.partner.id}:{_mode(caller)}:{partner_order_id}"
     connection = current_app.extensions["broker"].connection
     if connection.set(key, "1", nx=True, ex=STATUS_POLL_SECONDS):
         return
@@ -161,6 +168,11 @@ def enforce_status_poll_limit(caller: PartnerCaller, partner_order_id: str) -> N
         "or subscribe to status callbacks.",
         headers={"Retry-After": str(wait)},
     )
+
+
+def _mode(caller: PartnerCaller) -> str:
+    # A counter per key mode (issue 57.4); every key has one, live by default.
+    return (caller.token.mode or KeyMode.LIVE).value
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

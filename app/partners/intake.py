@@ -7,6 +7,10 @@ installation address checked against the BAG, lines mapped from partner SKUs,
 the partner's references, a gap-free order number and the first status
 through the status engine. All of it in the caller's transaction.
 
+A test key's order (the sandbox) is nobody's: no contact, no address row, no
+channel chain; the customer and address it was sent with stay on the order
+(``customer_as_sent``, ``test_address``).
+
 The partner's ``partner_order_id`` names the order: the same id again, even at
 the same moment from twenty connections, gives the one order. Sent again with
 another body, the result says which fields differ (``differs``), judged by
@@ -28,13 +32,15 @@ from app.api.validation import nul_fields
 from app.database import hold_advisory_lock
 from app.extensions import db
 from app.jobs.queues import enqueue
-from app.models import Contact, Order, Organization, PartnerIntegration, User
-from app.models.enums import ContactType, OrderSource, OrderStatus
+from app.models import Address, Contact, Order, Organization, PartnerIntegration, User
+from app.models.enums import AddressValidation, ContactType, OrderSource, OrderStatus
 from app.orders.creation import (
     AddressDetails,
+    CheckedAddress,
     add_line,
     allocate_order_number,
     check_details,
+    checked_address,
     find_or_create_customer,
     flag_for_review,
     installation_address,
@@ -208,9 +214,18 @@ def _build_order(
         )
     )
     customer = payload.customer
-    contact = find_or_create_customer(customer.name, customer.email, customer.phone)
-    address = installation_address(contact, details, check)
-    chain = channel_contacts(partner)
+    contact: Contact | None = None
+    address: Address | None = None
+    chain: list[Contact] = []
+    if is_test:
+        # A test order is nobody's (issue 57.3): it finds, makes and links no
+        # contact or address, so a sandbox never reaches a live customer's
+        # record, conversations or GDPR export; what was sent stays on the order.
+        checked: Address | CheckedAddress = checked_address(details, check)
+    else:
+        contact = find_or_create_customer(customer.name, customer.email, customer.phone)
+        address = checked = installation_address(contact, details, check)
+        chain = channel_contacts(partner)
     references = {
         "partner_order_id": payload.partner_order_id,
         "partner_customer_id": payload.partner_customer_id,
@@ -235,24 +250,26 @@ def _build_order(
         status=OrderStatus.NEW,
         source=source,
         partner_organization_id=partner.id,
-        account_contact_id=chain[0].id,
-        partner_contact_id=chain[0].id,
-        end_customer_contact_id=contact.id,
-        customer_organization_id=contact.organization_id,
+        account_contact_id=chain[0].id if chain else None,
+        partner_contact_id=chain[0].id if chain else None,
+        end_customer_contact_id=contact.id if contact else None,
+        customer_organization_id=contact.organization_id if contact else None,
         channel_contact_ids=[str(c.id) for c in chain],
         partner_order_id=payload.partner_order_id,
         partner_external_references={k: v for k, v in references.items() if v is not None},
-        installation_address_id=address.id,
+        installation_address_id=address.id if address else None,
         installation_preferences=preferences,
         notes=preferences.get("notes") or preferences.get("access_notes"),
         is_test=is_test,
     )
     order.partner_payload_digest = payload_digest(payload)
+    if is_test:
+        order.test_address = checked.as_sent()
     keep_customer_as_sent(
         order, contact, name=customer.name, email=customer.email, phone=customer.phone
     )
-    if address.validation_state.value != "valid":
-        flag_for_review(order, f"address not confirmed by PDOK: {address.validation_message}")
+    if checked.validation_state != AddressValidation.VALID:
+        flag_for_review(order, f"address not confirmed by PDOK: {checked.validation_message}")
     for line in payload.lines():
         add_line(
             order,

@@ -69,7 +69,7 @@ def _customer(order: Order) -> dict:
 
 
 def _address(order: Order) -> dict | None:
-    address = order.installation_address
+    address = order.installation_address_for_partner()
     if address is None:
         return None
     return {

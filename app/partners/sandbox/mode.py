@@ -2,9 +2,11 @@
 
 A test key (``sbk_test_…``) makes test orders and sees only those; a live key
 sees only live orders. Nothing else differs for the partner: the same URLs,
-bodies, validation, errors and rate limits. Test orders get their own number
-series (``CC-TEST-2026-00001``), so the live series stays gap-free, and their
-``Idempotency-Key`` values are kept apart from the live ones.
+bodies, validation, errors and rate limits (counted apart per mode,
+:mod:`app.partners.access`). Test orders get their own number series
+(``CC-TEST-2026-00001``), so the live series stays gap-free, their
+``Idempotency-Key`` values are kept apart from the live ones, and their
+customer links no contact (:mod:`app.partners.intake`).
 """
 
 from __future__ import annotations
