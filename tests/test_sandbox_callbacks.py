@@ -172,10 +172,10 @@ def test_a_live_key_changes_only_the_live_settings(app, client, partner, receive
         client, partner, partner.headers, {"webhook_url": "https://partner.example/new-live"}
     )
     assert moved.status_code == 200, moved.get_json()
-    assert moved.get_json()["data"]["mode"] == "live"
-    assert moved.get_json()["data"]["webhook_url"] == "https://partner.example/new-live"
     # The sandbox keeps its own URL.
     assert _config(client, partner, test).get_json()["data"]["webhook_url"] == sandbox.url + "/t"
+    assert moved.get_json()["data"]["webhook_url"] == "https://partner.example/new-live"
+    assert moved.get_json()["data"]["mode"] == "live"
     # The sandbox's opt-in is the test key's to set; a live key is told so.
     refused = _config(client, partner, partner.headers, {"test_callbacks_to_live_url": True})
     assert refused.status_code == 403, refused.get_json()
