@@ -71,7 +71,7 @@ def test_partners_create(runner):
     )
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
-    assert set(created) == {"partner_id", "api_key", "webhook_secret"}
+    assert set(created) == {"partner_id", "api_key", "webhook_secret", "sandbox_webhook_secret"}
     assert created["webhook_secret"].startswith("whsec_")
     org = db.session.get(Organization, uuid.UUID(created["partner_id"]))
     assert org.name == "Groendus"

@@ -185,12 +185,18 @@ def _overlap_headers(headers: Headers, body: bytes, new: str, old: str) -> dict:
 
 def test_the_getting_started_runs_as_written(app, client, partner, monkeypatch):
     made, key = partner
-    secret = made.integration.webhook_secret
+    # Test orders' callbacks are signed with the sandbox's own secret (issue 57.2).
+    secret = made.integration.sandbox_webhook_secret
     monkeypatch.setenv("CHARGECARS_WEBHOOK_SECRET", secret)
     verify_py = run_snippet("verify.py")
     env = {"SB": "http://localhost", "PARTNER_ID": made.id, "SB_KEY": key}
+    env["SB_LIVE_KEY"] = made.api_key  # the mapping is a live setting
     calls = guide_calls(env)
-    assert [c.path.rsplit("/", 1)[-1] for c in calls[:2]] == ["integration-config", "orders"]
+    assert [c.path.rsplit("/", 1)[-1] for c in calls[:3]] == [
+        "integration-config",
+        "integration-config",
+        "orders",
+    ]
 
     with SnippetReceiver(verify_py["app"]) as receiver:
         answers = []
@@ -268,5 +274,6 @@ def test_during_an_overlap_either_secret_verifies_with_both_snippets(app, client
 
 def test_every_call_in_the_getting_started_is_a_route(app):
     env = {"SB": "http://localhost", "PARTNER_ID": "p", "SB_KEY": "sbk_test_x"}
+    env["SB_LIVE_KEY"] = "sbk_live_x"
     missing = [f"{c.method} {c.path}" for c in guide_calls(env) if not route_exists(app, c)]
     assert not missing, f"the guide calls what the app does not have: {missing}"

@@ -45,6 +45,11 @@ def _sandbox_partner(receiver=None):
     )
     if receiver:
         partner.integration.webhook_secret = receiver.secret
+        # Test orders' callbacks go to the sandbox's own URL, signed with its own
+        # secret (issue 57.2); here the same endpoint stands for both.
+        partner.integration.sandbox_webhook_url = receiver.url + "/hooks/sandbox"
+        partner.integration.sandbox_webhook_events = ["order_created", "status_changed"]
+        partner.integration.sandbox_webhook_secret = receiver.secret
         db.session.commit()
     add_articles(partner)
     return partner

@@ -69,6 +69,10 @@ def test_two_workers_run_each_timeline_step_once(app, client, deployment, receiv
         webhook_events=["order_created", "status_changed"],
     )
     partner.integration.webhook_secret = receiver.secret
+    # Test orders' callbacks go to the sandbox's own URL with its own secret (issue 57.2).
+    partner.integration.sandbox_webhook_url = receiver.url + "/hooks/sandbox"
+    partner.integration.sandbox_webhook_events = ["order_created", "status_changed"]
+    partner.integration.sandbox_webhook_secret = receiver.secret
     add_articles(partner)
     _, plain = issue_partner_key(partner.organization, "Sandbox", mode=KeyMode.TEST)
     db.session.commit()

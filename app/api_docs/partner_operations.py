@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from app.partners import idempotency
 from app.partners.config import ADMIN_ONLY_SETTINGS
+from app.partners.order_schemas import IntegrationConfigOut
 from app.partners.schemas import (
     ErrorBody,
     IntegrationConfigIn,
-    IntegrationOut,
     OrderAccepted,
     OrderStatusOut,
     PartnerOrderIn,
@@ -110,12 +110,28 @@ def partner_operations(Operation, signed_webhook: dict) -> list:
                 f"(422 naming the field): {', '.join(f'`{key}`' for key in ADMIN_ONLY_SETTINGS)}. "
                 "Your `partner_to_chargecars` mapping may reach only the statuses ChargeCars "
                 "granted you (`on_hold` unless agreed otherwise); any other is refused with "
-                "422 naming the status."
+                "422 naming the status.\n\n"
+                "**Live and test (sandbox) settings.** Your key's mode decides whose callback "
+                "settings you change and read. A live key's `webhook_url` and `webhook_events` "
+                "are where live orders' callbacks go. A test key's are the sandbox's: test "
+                "orders' callbacks go there, signed with the sandbox's own secret, and never "
+                "to the live URL unless you send `test_callbacks_to_live_url: true` while the "
+                "sandbox URL is empty. A test key may send only `webhook_url`, "
+                "`webhook_events` and `test_callbacks_to_live_url`; any other field is refused "
+                "with 403 `live_key_required` naming it. A live key sending "
+                "`test_callbacks_to_live_url` gets 403 `test_key_required`. A refused request "
+                "changes nothing. The answer says `mode` and shows that mode's settings."
             ),
             responses={
-                200: ("The configuration now in force", IntegrationOut),
+                200: ("The configuration now in force, for the key's mode", IntegrationConfigOut),
                 422: ("Invalid or refused fields; nothing was changed", ErrorBody),
                 **PARTNER_ERRORS,
+                403: (
+                    "A key of another partner, or the integration is switched off; or a field "
+                    "of the other mode's settings (live_key_required, test_key_required), "
+                    "named in error.fields; nothing was changed",
+                    ErrorBody,
+                ),
             },
         ),
         Operation(

@@ -156,7 +156,11 @@ def partner_order_operations(Operation, partner_errors: dict) -> list:
             "Your integration configuration",
             TAG,
             SECURITY,
-            description="As POST answers it. Never the signing secret or credentials.",
+            description=(
+                "As POST answers it. Never the signing secret or credentials. A test key "
+                "is shown the sandbox's callback settings (`mode: test`), a live key the "
+                "live ones."
+            ),
             responses={200: ("The configuration", IntegrationConfigOut), **partner_errors},
         ),
         Operation(

@@ -109,7 +109,7 @@ def users_unbind_microsoft(email: str) -> None:
 @click.argument("name")
 @click.option("--webhook-url", default=None, help="Where status callbacks are POSTed.")
 def partners_create(name: str, webhook_url: str | None) -> None:
-    """Create a partner with an API key and a webhook secret (shown once)."""
+    """Create a partner with an API key and its live and sandbox webhook secrets (shown once)."""
     try:
         partner = create_partner(name, webhook_url=webhook_url)
     except ValueError as exc:
@@ -120,6 +120,8 @@ def partners_create(name: str, webhook_url: str | None) -> None:
             "partner_id": str(partner.organization.id),
             "api_key": partner.api_key,
             "webhook_secret": partner.webhook_secret,
+            # Signs test orders' callbacks to the sandbox URL only.
+            "sandbox_webhook_secret": partner.sandbox_webhook_secret,
         }
     )
 

@@ -16,6 +16,10 @@ and ``status_mapping["chargecars_to_partner"]`` maps the new status: the
 after a 410 gets the callback recorded as not sent, with the reason, so the
 delivery log shows what the partner missed.
 
+A test order's callback follows the sandbox's own settings (URL, events,
+secret: :mod:`app.deliveries.callback_routes`), never the live ones the partner
+did not offer it; one with nowhere to go is recorded as not sent, with why.
+
 The body is seed 002's (``timestamp``, ``event``, ``chargecars_order_id``,
 ``partner_order_id``, ``partner_customer_id``, ``status``, ``status_details``,
 ``customer_info``); headers and signatures are CONTRACT §5's
@@ -26,7 +30,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.deliveries.outbox import disabled_note, record_delivery
+from app.deliveries.callback_routes import CallbackRoute, route_for
+from app.deliveries.outbox import record_delivery
 from app.deliveries.partner_events import (
     ORDER_CREATED,
     STATUS_CHANGED,
@@ -41,16 +46,18 @@ from app.models.enums import DeliveryKind
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
     """Status hook: write the partner's callback for this change, if it wants one."""
-    integration = _listening_integration(order)
-    if integration is None:
+    listening = _listening(order)
+    if listening is None:
         return
-    event = event_for(transition, integration.webhook_events or [])
+    integration, route = listening
+    event = event_for(transition, list(route.events))
     if event is None:
         return
     partner_status = _partner_status(integration, transition.to_status)
     if not partner_status:
         return
-    _record(integration, order, event, callback_payload(order, transition, event, partner_status))
+    payload = callback_payload(order, transition, event, partner_status)
+    _record(integration, route, order, event, payload)
 
 
 def on_visit_rescheduled(order: Order, visit: dict, reason: str | None = None) -> None:
@@ -62,14 +69,15 @@ def on_visit_rescheduled(order: Order, visit: dict, reason: str | None = None) -
     the new plan, JSON-ready, e.g. ``{"date": "2026-12-15", "window_start":
     "08:00", "window_end": "12:00"}``; ``reason`` is a partner-visible note.
     """
-    integration = _listening_integration(order)
-    if integration is None or VISIT_RESCHEDULED not in (integration.webhook_events or []):
+    listening = _listening(order)
+    if listening is None or VISIT_RESCHEDULED not in listening[1].events:
         return
+    integration, route = listening
     partner_status = _partner_status(integration, order.status.value)
     if not partner_status:
         return
     payload = visit_payload(order, VISIT_RESCHEDULED, partner_status, visit, reason)
-    _record(integration, order, VISIT_RESCHEDULED, payload)
+    _record(integration, route, order, VISIT_RESCHEDULED, payload)
 
 
 def event_for(transition: OrderStatusTransition, subscribed: list) -> str | None:
@@ -84,14 +92,22 @@ def event_for(transition: OrderStatusTransition, subscribed: list) -> str | None
     return STATUS_CHANGED if STATUS_CHANGED in subscribed else None
 
 
-def _listening_integration(order: Order) -> PartnerIntegration | None:
-    """The integration to call back about ``order``: a partner order, an active URL."""
+def _listening(order: Order) -> tuple[PartnerIntegration, CallbackRoute] | None:
+    """The integration to call back about ``order`` and where its callbacks go.
+
+    A live order needs a live URL, as before. A test order is answered even
+    without anywhere to go, so its callback is recorded as not sent and the
+    partner sees why in its delivery log.
+    """
     if order.partner_organization_id is None or not order.partner_order_id:
         return None
     integration = active_integration(order.partner_organization_id)
-    if integration is None or not integration.webhook_url:
+    if integration is None:
         return None
-    return integration
+    route = route_for(integration, test=order.is_test)
+    if not order.is_test and not route.url:
+        return None
+    return integration, route
 
 
 def _partner_status(integration: PartnerIntegration, ours: str) -> str | None:
@@ -99,17 +115,29 @@ def _partner_status(integration: PartnerIntegration, ours: str) -> str | None:
     return mapping.get(ours)
 
 
-def _record(integration: PartnerIntegration, order: Order, event: str, payload: dict) -> None:
-    not_sent = disabled_note(integration) if integration.webhook_disabled_at else None
+def _record(
+    integration: PartnerIntegration,
+    route: CallbackRoute,
+    order: Order,
+    event: str,
+    payload: dict,
+) -> None:
+    # A live endpoint disabled after a 410, or a test callback with nowhere to go,
+    # is recorded as not sent; a missing secret is the sender's to find, as before.
+    not_sent = route.not_sent if (route.url is None or _disabled(integration, route)) else None
     record_delivery(
         DeliveryKind.PARTNER_CALLBACK,
-        target_url=integration.webhook_url,
+        target_url=route.url or "",
         event_type=event,
         payload=payload,
         integration=integration,
         order=order,
         not_sent_reason=not_sent,
     )
+
+
+def _disabled(integration: PartnerIntegration, route: CallbackRoute) -> bool:
+    return route.live_endpoint and integration.webhook_disabled_at is not None
 
 
 def active_integration(partner_organization_id) -> PartnerIntegration | None:

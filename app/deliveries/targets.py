@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from app.deliveries.outbox import disabled_note
+from app.deliveries.callback_routes import CallbackRoute, route_for
 from app.deliveries.signing import (
     endpoint_headers,
     make_scenario_headers,
@@ -52,27 +52,29 @@ class DeliveryTarget:
 class PartnerCallbackTarget(DeliveryTarget):
     """Seed 002's signed status callback to a partner's webhook URL."""
 
+    # Which of the partner's callback settings apply (app.deliveries.callback_routes).
+    test = False
+
     def __init__(self, integration: PartnerIntegration | None) -> None:
         self.integration = integration
+        self.route: CallbackRoute | None = None
 
     def not_sendable(self, delivery: OutboundDelivery) -> str | None:
         integration = self.integration
         if integration is None:
             return "not sent: the partner integration was removed"
-        if integration.webhook_disabled_at is not None:
-            return disabled_note(integration)
-        if not integration.webhook_url:
-            return "not sent: the partner has no webhook URL"
-        if not integration.webhook_secret:
-            return "not sent: the partner has no webhook secret to sign with"
+        self.route = route_for(integration, test=self.test)
+        if self.route.not_sent is not None:
+            return self.route.not_sent
         # The partner may have moved its endpoint since: a retry goes where it is now.
-        delivery.target_url = integration.webhook_url
+        delivery.target_url = self.route.url
         return None
 
     def headers(self, delivery: OutboundDelivery, body: bytes) -> dict[str, str]:
         # Signed at send time with the secrets valid now, so a retry of a
         # callback first sent before a rotation carries the new secret's signature.
-        current, *previous = self.integration.signing_secrets()
+        route = self.route or route_for(self.integration, test=self.test)
+        current, *previous = route.secrets
         return partner_callback_headers(
             event=delivery.event_type,
             msg_id=delivery.webhook_id,
@@ -84,14 +86,22 @@ class PartnerCallbackTarget(DeliveryTarget):
     def disable(self, at: datetime, reason: str) -> bool:
         if self.integration is None:
             return False
+        route = self.route or route_for(self.integration, test=self.test)
+        if not route.live_endpoint:
+            # A sandbox endpoint's 410 never switches off the live one: the
+            # attempt just fails (and is retried) like any other refusal.
+            return False
         self.integration.webhook_disabled_at = at
         self.integration.webhook_disabled_reason = reason
         return True
 
 
 class SandboxCallbackTarget(PartnerCallbackTarget):
-    """A test order's callback (the partner's sandbox): signed the same, and
-    marked with ``X-ChargeCars-Test: true`` beside the body's ``"test": true``."""
+    """A test order's callback (the partner's sandbox): to the sandbox's own URL,
+    signed with its own secret, and marked with ``X-ChargeCars-Test: true``
+    beside the body's ``"test": true``."""
+
+    test = True
 
     def headers(self, delivery: OutboundDelivery, body: bytes) -> dict[str, str]:
         return {**super().headers(delivery, body), TEST_HEADER: "true"}

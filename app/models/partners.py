@@ -74,6 +74,20 @@ class PartnerIntegration(Entity, db.Model):
     # Networks (CIDR) the partner's API keys may be used from; empty = anywhere.
     ip_allowlist: so.Mapped[list[Any]] = so.mapped_column(default=list)
 
+    # The sandbox's own callback settings (issue 57.2): a test order's callbacks go
+    # to this URL, with these events, signed with this secret, so a test key never
+    # chooses where a live order's callbacks (live customers' details) are sent.
+    sandbox_webhook_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2000))
+    sandbox_webhook_events: so.Mapped[list[Any]] = so.mapped_column(default=list)
+    sandbox_webhook_secret: so.Mapped[Optional[str]] = so.mapped_column(EncryptedText)
+    previous_sandbox_webhook_secret: so.Mapped[Optional[str]] = so.mapped_column(EncryptedText)
+    previous_sandbox_secret_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # The partner's explicit choice: while the sandbox URL is empty, test callbacks
+    # go to the live webhook_url (signed with the live secret). Off: they are skipped.
+    test_callbacks_to_live_url: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false()
+    )
+
     partner_organization = so.relationship("Organization")
 
     def signing_secrets(self, now: datetime | None = None) -> list[str]:
@@ -83,19 +97,55 @@ class PartnerIntegration(Entity, db.Model):
         the new one; once ``previous_secret_expires_at`` has passed it is
         ignored (and cleared by the next rotation).
         """
-        secrets = [self.webhook_secret] if self.webhook_secret else []
-        if self.previous_secret_is_valid(now):
-            secrets.append(self.previous_webhook_secret)
-        return secrets
+        return _valid_secrets(
+            self.webhook_secret,
+            self.previous_webhook_secret,
+            self.previous_secret_expires_at,
+            now,
+        )
 
     def previous_secret_is_valid(self, now: datetime | None = None) -> bool:
         """True while the replaced secret is still in its overlap window."""
-        return (
-            bool(self.previous_webhook_secret)
-            and self.previous_secret_expires_at is not None
-            and self.previous_secret_expires_at > (now or utcnow())
-            and self.previous_webhook_secret != self.webhook_secret
+        return _in_overlap(
+            self.webhook_secret, self.previous_webhook_secret, self.previous_secret_expires_at, now
         )
+
+    def sandbox_signing_secrets(self, now: datetime | None = None) -> list[str]:
+        """The sandbox's secrets that sign test callbacks now, as :meth:`signing_secrets`."""
+        return _valid_secrets(
+            self.sandbox_webhook_secret,
+            self.previous_sandbox_webhook_secret,
+            self.previous_sandbox_secret_expires_at,
+            now,
+        )
+
+    def previous_sandbox_secret_is_valid(self, now: datetime | None = None) -> bool:
+        return _in_overlap(
+            self.sandbox_webhook_secret,
+            self.previous_sandbox_webhook_secret,
+            self.previous_sandbox_secret_expires_at,
+            now,
+        )
+
+
+def _in_overlap(
+    current: str | None, previous: str | None, expires_at: datetime | None, now: datetime | None
+) -> bool:
+    return (
+        bool(previous)
+        and expires_at is not None
+        and expires_at > (now or utcnow())
+        and previous != current
+    )
+
+
+def _valid_secrets(
+    current: str | None, previous: str | None, expires_at: datetime | None, now: datetime | None
+) -> list[str]:
+    secrets = [current] if current else []
+    if _in_overlap(current, previous, expires_at, now):
+        secrets.append(previous)
+    return secrets
 
 
 class PartnerApiUsage(Entity, db.Model):

@@ -26,7 +26,13 @@ from app.models import (
     User,
 )
 from app.models.enums import OrganizationType
-from app.partners.config import MAPPING_DIRECTIONS, ConfigInvalid, apply_integration_config
+from app.partners.config import (
+    MAPPING_DIRECTIONS,
+    SANDBOX_FIELDS,
+    ConfigInvalid,
+    apply_integration_config,
+    apply_sandbox_config,
+)
 from app.partners.services import NewPartner, create_partner
 
 MAX_COMMISSION_LEVEL = 10
@@ -95,6 +101,27 @@ def update_integration(integration: PartnerIntegration, data: dict, user: User |
         "INTEGRATION_CONFIG_UPDATED",
         before,
         snapshot(integration, fields),
+        user_id=user.id if user else None,
+    )
+
+
+def update_sandbox_callbacks(
+    integration: PartnerIntegration, data: dict, user: User | None
+) -> None:
+    """Apply the sandbox's callback settings (a form's Test (sandbox) section), audited.
+
+    ``data`` names them as a test key does (``webhook_url``, ``webhook_events``,
+    ``test_callbacks_to_live_url``); errors name those fields.
+    """
+    columns = [column for key, (column, _check) in SANDBOX_FIELDS.items() if key in data]
+    before = snapshot(integration, columns)
+    apply_sandbox_config(integration, data)
+    record_edit(
+        PartnerIntegration.__tablename__,
+        integration.id,
+        "SANDBOX_CALLBACKS_UPDATED",
+        before,
+        snapshot(integration, columns),
         user_id=user.id if user else None,
     )
 

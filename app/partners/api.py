@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.api.errors import ApiError, error_body
 from app.api.validation import field_errors
+from app.deliveries.callback_routes import route_for
 from app.deliveries.payloads import status_details
 from app.extensions import csrf, db
 from app.orders.customer_details import partner_review_reasons
@@ -21,7 +22,9 @@ from app.partners.access import authenticate, enforce_rate_limit, enforce_status
 from app.partners.config import (
     ConfigInvalid,
     apply_integration_config,
+    apply_sandbox_config,
     granted_statuses,
+    refused_for_key_mode,
     refused_partner_settings,
 )
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
@@ -166,16 +169,51 @@ def order_status(partner_id, partner_order_id):
 @bp.post("/<partner_id>/integration-config")
 def integration_config(partner_id):
     caller = _caller(partner_id)
-    settings = _partner_settings(_json_body())
+    is_test = caller_is_test(caller)
+    body = _json_body()
+    _refuse_other_modes_settings(body, is_test)
+    settings = _partner_settings(body)
     try:
-        apply_integration_config(caller.integration, settings)
+        if is_test:
+            apply_sandbox_config(caller.integration, settings)
+        else:
+            apply_integration_config(caller.integration, settings)
     except ConfigInvalid as exc:
         db.session.rollback()
         raise ApiError(
             422, "validation_failed", "The configuration has invalid fields.", exc.fields
         ) from exc
     commit()
-    return jsonify(success=True, data=integration_to_dict(caller.integration))
+    return jsonify(success=True, data=integration_to_dict(caller.integration, test=is_test))
+
+
+def _refuse_other_modes_settings(body, is_test: bool) -> None:
+    """403 naming each field of the other mode's settings; nothing is changed.
+
+    A test key reads and changes the sandbox's callback settings only, so it
+    can never send live orders' callbacks (live customers' details) elsewhere;
+    a live key changes the live settings only (issue 57.2).
+    """
+    refused = refused_for_key_mode(body, test=is_test)
+    if not refused:
+        return
+    db.session.rollback()
+    if is_test:
+        raise ApiError(
+            403,
+            "live_key_required",
+            "A test key changes only the sandbox's callback settings (webhook_url, "
+            "webhook_events, test_callbacks_to_live_url); change the live settings with a "
+            "live key. Nothing was changed.",
+            refused,
+        )
+    raise ApiError(
+        403,
+        "test_key_required",
+        "A live key changes only the live settings; change the sandbox's with a test key. "
+        "Nothing was changed.",
+        refused,
+    )
 
 
 def _partner_settings(body) -> dict:
@@ -199,16 +237,32 @@ def _partner_settings(body) -> dict:
     return settings
 
 
-def integration_to_dict(integration) -> dict:
-    """The integration as the partner may see it: never the secret or credentials."""
+def integration_to_dict(integration, *, test: bool = False) -> dict:
+    """The integration as the partner may see it: never the secret or credentials.
+
+    ``test`` (a test key's answer) shows the sandbox's callback settings in
+    ``webhook_url`` and ``webhook_events``; the live ones are not shown to it.
+    """
+    if test:
+        route = route_for(integration, test=True)
+        webhook_url = integration.sandbox_webhook_url
+        webhook_events = integration.sandbox_webhook_events
+        # Only the live endpoint is ever switched off, and only when it takes test callbacks.
+        disabled_at = integration.webhook_disabled_at if route.live_endpoint else None
+    else:
+        webhook_url = integration.webhook_url
+        webhook_events = integration.webhook_events
+        disabled_at = integration.webhook_disabled_at
     return {
         "partner_id": str(integration.partner_organization_id),
+        "mode": "test" if test else "live",
         "integration_name": integration.integration_name,
         "api_base_url": integration.api_base_url,
         "api_version": integration.api_version,
         "authentication_type": integration.authentication_type.value,
-        "webhook_url": integration.webhook_url,
-        "webhook_events": list(integration.webhook_events or []),
+        "webhook_url": webhook_url,
+        "webhook_events": list(webhook_events or []),
+        "test_callbacks_to_live_url": bool(integration.test_callbacks_to_live_url),
         "status_mapping": integration.status_mapping or {},
         # Ours to give; shown so the partner knows what its mapping may reach.
         "granted_statuses": granted_statuses(integration),
@@ -217,7 +271,7 @@ def integration_to_dict(integration) -> dict:
         "is_active": integration.is_active,
         "rate_limit_per_minute": integration.rate_limit_per_minute,
         "max_delivery_attempts": integration.max_delivery_attempts,
-        "webhook_disabled_at": _iso(integration.webhook_disabled_at),
+        "webhook_disabled_at": _iso(disabled_at),
         "last_sync_at": _iso(integration.last_sync_at),
         "success_rate": float(integration.success_rate)
         if integration.success_rate is not None

@@ -4,7 +4,9 @@ Both the admin pages and ``POST /api/v1/partners/<id>/integration-config`` go
 through :func:`apply_integration_config`: every field is checked first, each
 error names its field by dotted path, and only a body without errors is
 applied. Keys that are absent are left as they are, so a form can send just
-its own section.
+its own section. The sandbox's callback settings (issue 57.2) have their own
+:func:`apply_sandbox_config`; :func:`refused_for_key_mode` keeps a test key to
+those and a live key to the live ones.
 """
 
 from __future__ import annotations
@@ -95,6 +97,56 @@ def apply_integration_config(integration: PartnerIntegration, data: dict) -> Non
             # A direction left out of the body keeps its current rows.
             value = {**(integration.status_mapping or {}), **value}
         setattr(integration, key, value)
+
+
+def apply_sandbox_config(integration: PartnerIntegration, data: dict) -> None:
+    """Check ``data`` and apply it to the sandbox's callback settings (no commit).
+
+    ``data`` speaks as a test key does: ``webhook_url``, ``webhook_events`` and
+    ``test_callbacks_to_live_url`` mean the sandbox's (issue 57.2), and errors
+    name those fields. Nothing of the live settings can be changed here.
+    """
+    if not isinstance(data, dict):
+        raise ConfigInvalid({"body": "must be a JSON object"})
+    errors: dict[str, str] = nul_fields(data)
+    cleaned: dict[str, Any] = {}
+    for key in sorted(str(key) for key in data if key not in SANDBOX_FIELDS):
+        errors[key] = "unknown field"
+    for key, (column, check) in SANDBOX_FIELDS.items():
+        if key not in data:
+            continue
+        try:
+            cleaned[column] = check(data[key], key)
+        except _FieldError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ConfigInvalid(errors)
+    for column, value in cleaned.items():
+        setattr(integration, column, value)
+
+
+def refused_for_key_mode(data: object, *, test: bool) -> dict[str, str]:
+    """The fields of a partner's configuration body its key's mode may not change.
+
+    A test key changes the sandbox's callback settings only, so it can never
+    choose where a live order's callbacks go; a live key changes the live
+    settings only. Each refused field says with which key it is changed.
+    """
+    if not isinstance(data, dict):
+        return {}
+    if test:
+        return {
+            key: "a live setting: change it with a live key (sbk_live_…); "
+            "a test key changes only the sandbox's webhook_url, webhook_events "
+            "and test_callbacks_to_live_url"
+            for key in data
+            if key in FIELDS and key not in SANDBOX_FIELDS and key not in ADMIN_ONLY_SETTINGS
+        }
+    return {
+        key: "a sandbox setting: change it with a test key (sbk_test_…)"
+        for key in data
+        if key in SANDBOX_ONLY_FIELDS
+    }
 
 
 def refused_partner_settings(data: object) -> dict[str, str]:
@@ -312,3 +364,13 @@ FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "alert_email": _email,
     "order_email_address": _email,
 }
+
+# The sandbox's callback settings as a test key names them (issue 57.2), each
+# with its column and check: the URL and events of the live settings' shape.
+SANDBOX_FIELDS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "webhook_url": ("sandbox_webhook_url", _webhook_url),
+    "webhook_events": ("sandbox_webhook_events", _webhook_events),
+    "test_callbacks_to_live_url": ("test_callbacks_to_live_url", _boolean),
+}
+# Names that mean a sandbox setting whichever key sends them.
+SANDBOX_ONLY_FIELDS = ("test_callbacks_to_live_url",)

@@ -120,30 +120,42 @@ def revoke_key(partner_id, token_id):
 @bp.post("/<uuid:partner_id>/webhook/secret")
 @role_required(Role.ADMIN)
 def rotate_secret(partner_id):
-    partner = partner_or_404(partner_id)
+    return _rotate(partner_or_404(partner_id), sandbox=False)
+
+
+@bp.post("/<uuid:partner_id>/webhook/sandbox/secret")
+@role_required(Role.ADMIN)
+def rotate_sandbox_secret(partner_id):
+    """The sandbox's own secret, which signs test orders' callbacks (issue 57.2)."""
+    return _rotate(partner_or_404(partner_id), sandbox=True)
+
+
+def _rotate(partner, *, sandbox: bool):
+    section = "sandbox_webhook" if sandbox else "webhook"
     raw = (request.form.get("overlap_hours") or "").strip() or str(DEFAULT_OVERLAP_HOURS)
     try:
         hours = float(raw.replace(",", "."))
         if hours != hours:  # NaN
             raise ValueError
     except ValueError:
-        return _bad_overlap(partner, raw, _("Enter a number of hours."))
+        return _bad_overlap(partner, section, raw, _("Enter a number of hours."))
     try:
         secret = rotate_webhook_secret(
             admin.integration_of(partner),
             current_user,
             overlap=timedelta(hours=min(max(hours, -1.0), 24 * 365.0)),
+            sandbox=sandbox,
         )
     except ValueError as exc:
-        return _bad_overlap(partner, raw, str(exc))
+        return _bad_overlap(partner, section, raw, str(exc))
     commit()
-    return show_page(partner, status=201, new_secret=secret, overlap_given=hours)
+    shown = {"new_sandbox_secret": secret} if sandbox else {"new_secret": secret}
+    return show_page(partner, status=201, overlap_given=hours, **shown)
 
 
-def _bad_overlap(partner, raw: str, message: str):
-    return invalid(
-        partner, "webhook", ConfigInvalid({"overlap_hours": message}), {"overlap_value": raw}
-    )
+def _bad_overlap(partner, section: str, raw: str, message: str):
+    value = "sandbox_overlap_value" if section == "sandbox_webhook" else "overlap_value"
+    return invalid(partner, section, ConfigInvalid({"overlap_hours": message}), {value: raw})
 
 
 @bp.post("/<uuid:partner_id>/webhook/secret/end-overlap")

@@ -120,11 +120,23 @@ def revoke_partner_key(token: ApiToken, user: User | None = None) -> None:
     _audit(token, "PARTNER_KEY_REVOKED", user, {})
 
 
+# The columns of each set of callback settings' secret (live, and the sandbox's).
+_SECRET_COLUMNS = {
+    False: ("webhook_secret", "previous_webhook_secret", "previous_secret_expires_at"),
+    True: (
+        "sandbox_webhook_secret",
+        "previous_sandbox_webhook_secret",
+        "previous_sandbox_secret_expires_at",
+    ),
+}
+
+
 def rotate_webhook_secret(
     integration: PartnerIntegration,
     user: User | None = None,
     *,
     overlap: timedelta = DEFAULT_SECRET_OVERLAP,
+    sandbox: bool = False,
 ) -> str:
     """A new signing secret for callbacks and the inbound status webhook (no commit).
 
@@ -134,6 +146,10 @@ def rotate_webhook_secret(
     partner can switch its verifier without losing a callback. ``overlap`` 0
     stops the old secret at once. Rotating again during an overlap ends the
     older secret: only the one just replaced is kept.
+
+    ``sandbox`` rotates the sandbox's own secret instead, which signs test
+    orders' callbacks to the sandbox URL only (issue 57.2); the first one is
+    made this way for a partner that has none yet.
     """
     if overlap < timedelta(0) or overlap > MAX_SECRET_OVERLAP:
         raise ValueError(
@@ -142,28 +158,26 @@ def rotate_webhook_secret(
                 hours=int(MAX_SECRET_OVERLAP.total_seconds() // 3600),
             )
         )
-    old = integration.webhook_secret
+    current, previous, expires = _SECRET_COLUMNS[sandbox]
+    old = getattr(integration, current)
     secret = new_webhook_secret()
-    integration.webhook_secret = secret
+    setattr(integration, current, secret)
     if old and overlap > timedelta(0):
-        integration.previous_webhook_secret = old
-        integration.previous_secret_expires_at = utcnow() + overlap
+        setattr(integration, previous, old)
+        setattr(integration, expires, utcnow() + overlap)
     else:
-        integration.previous_webhook_secret = None
-        integration.previous_secret_expires_at = None
+        setattr(integration, previous, None)
+        setattr(integration, expires, None)
+    until = getattr(integration, expires)
     record_change(
         PartnerIntegration.__tablename__,
         integration.id,
-        "WEBHOOK_SECRET_ROTATED",
+        "SANDBOX_WEBHOOK_SECRET_ROTATED" if sandbox else "WEBHOOK_SECRET_ROTATED",
         {
             "partner_organization_id": str(integration.partner_organization_id),
-            "webhook_secret": SECRET_CHANGED,
+            current: SECRET_CHANGED,
             "overlap_hours": round(overlap.total_seconds() / 3600, 2),
-            "previous_secret_expires_at": (
-                integration.previous_secret_expires_at.isoformat()
-                if integration.previous_secret_expires_at
-                else None
-            ),
+            expires: until.isoformat() if until else None,
         },
         user_id=user.id if user else None,
     )

@@ -147,7 +147,9 @@ def cancel(partner_id, partner_order_id):
 def get_integration_config(partner_id):
     caller = _caller(partner_id)
     commit()
-    return jsonify(success=True, data=integration_to_dict(caller.integration))
+    return jsonify(
+        success=True, data=integration_to_dict(caller.integration, test=_is_test(caller))
+    )
 
 
 @bp.get("/<partner_id>/events")

@@ -141,15 +141,27 @@ class EventCatalogueOut(BaseModel):
 
 
 class IntegrationConfigData(BaseModel):
-    """Your integration as it is now. Never the signing secret or credentials."""
+    """Your integration as it is now. Never the signing secret or credentials.
+
+    A test key is shown the sandbox's callback settings in ``webhook_url`` and
+    ``webhook_events``, a live key the live ones.
+    """
 
     partner_id: str
+    mode: Literal["live", "test"] = Field(
+        description="The key's mode, and so whose callback settings webhook_url and "
+        "webhook_events are: the live ones, or the sandbox's (test orders' callbacks)."
+    )
     integration_name: str
     api_base_url: str | None
     api_version: str | None
     authentication_type: str
     webhook_url: str | None
     webhook_events: list[str]
+    test_callbacks_to_live_url: bool = Field(
+        description="Whether test orders' callbacks go to the live webhook_url while the "
+        "sandbox's is empty (set with a test key)."
+    )
     status_mapping: dict
     granted_statuses: list[str]
     sync_frequency: str

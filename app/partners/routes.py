@@ -103,6 +103,7 @@ def create():
         status=201,
         new_key=new.api_key,
         new_secret=new.webhook_secret,
+        new_sandbox_secret=new.sandbox_webhook_secret,
         created=True,
     )
 
@@ -135,6 +136,30 @@ def save_webhook(partner_id):
         }
         return invalid(partner, "webhook", exc, submitted)
     return saved(partner, _("Webhook saved."))
+
+
+@bp.post("/<uuid:partner_id>/webhook/sandbox")
+@role_required(Role.ADMIN)
+def save_sandbox_webhook(partner_id):
+    """The sandbox's callback settings: where test orders' callbacks go (issue 57.2)."""
+    partner = partner_or_404(partner_id)
+    data = {
+        "webhook_url": request.form.get("webhook_url", ""),
+        "webhook_events": request.form.getlist("webhook_events"),
+        "test_callbacks_to_live_url": "test_callbacks_to_live_url" in request.form,
+    }
+    try:
+        admin.update_sandbox_callbacks(admin.integration_of(partner), data, current_user)
+    except ConfigInvalid as exc:
+        submitted = {
+            "sandbox_webhook": {
+                "webhook_url": data["webhook_url"],
+                "events": data["webhook_events"],
+                "to_live": data["test_callbacks_to_live_url"],
+            }
+        }
+        return invalid(partner, "sandbox_webhook", exc, submitted)
+    return saved(partner, _("Sandbox webhook saved."))
 
 
 @bp.post("/<uuid:partner_id>/webhook/reenable")

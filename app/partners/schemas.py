@@ -304,6 +304,13 @@ class IntegrationConfigIn(BaseModel):
     ``order_email_address``, ``sync_enabled``, ``sync_frequency`` and
     ``granted_statuses`` are set by ChargeCars: sending any of them is refused
     (422 naming the field).
+
+    The key's mode decides which callback settings are changed: a live key's
+    ``webhook_url`` and ``webhook_events`` are the live ones; a test key's are
+    the sandbox's, where test orders' callbacks go. A test key may send only
+    ``webhook_url``, ``webhook_events`` and ``test_callbacks_to_live_url``
+    (any other field: 403 ``live_key_required`` naming it); a live key may not
+    send ``test_callbacks_to_live_url`` (403 ``test_key_required``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -323,9 +330,20 @@ class IntegrationConfigIn(BaseModel):
     ) = Field(
         None,
         description="https URL that receives status callbacks (see StatusCallback); "
-        "null removes it.",
+        "null removes it. With a live key: live orders' callbacks. With a test key: the "
+        "sandbox's URL, for test orders' callbacks only.",
     )
-    webhook_events: list[EventName] = Field(None, description=openapi_description())  # type: ignore[assignment]
+    webhook_events: list[EventName] = Field(  # type: ignore[assignment]
+        None,
+        description=openapi_description()
+        + ". With a test key: the events of test orders' callbacks.",
+    )
+    test_callbacks_to_live_url: bool = Field(  # type: ignore[assignment]
+        None,
+        description="Test key only. true: while the sandbox's webhook_url is empty, test "
+        "orders' callbacks go to your live webhook_url (signed with the live secret). "
+        "false (the default): they are not sent, and the delivery log says why.",
+    )
     status_mapping: StatusMapping = None  # type: ignore[assignment]
     alert_email: Email | None = Field(
         None, description="Where we write when callbacks to your webhook_url keep failing."
@@ -403,11 +421,6 @@ class OrderStatusData(BaseModel):
 class OrderStatusOut(BaseModel):
     success: Literal[True] = True
     data: OrderStatusData
-
-
-class IntegrationOut(BaseModel):
-    success: Literal[True] = True
-    data: dict = Field(description="The integration as stored, without secrets.")
 
 
 class ErrorDetail(BaseModel):

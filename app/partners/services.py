@@ -24,6 +24,8 @@ class NewPartner:
     integration: PartnerIntegration
     api_key: str
     webhook_secret: str
+    # Signs test orders' callbacks to the sandbox URL (issue 57.2).
+    sandbox_webhook_secret: str
 
 
 def new_webhook_secret() -> str:
@@ -51,7 +53,7 @@ PRIVATE_TARGET = "must not point at a private or local address"
 def create_partner(
     name: str, *, webhook_url: str | None = None, parent: Organization | None = None
 ) -> NewPartner:
-    """Create a partner organization with its API key and webhook secret.
+    """Create a partner organization with its API key and webhook secrets (live, sandbox).
 
     The caller commits. The plain API key and secret exist only in the returned
     object: the key is stored hashed and the secret encrypted.
@@ -87,13 +89,15 @@ def create_partner(
             is_primary=True,
         )
     )
-    secret = new_webhook_secret()
+    secret, sandbox_secret = new_webhook_secret(), new_webhook_secret()
     integration = PartnerIntegration(
         partner_organization_id=organization.id,
         integration_name=_slug(name) + "_api",
         webhook_url=webhook_url,
         webhook_secret=secret,
         webhook_events=list(DEFAULT_WEBHOOK_EVENTS),
+        sandbox_webhook_secret=sandbox_secret,
+        sandbox_webhook_events=list(DEFAULT_WEBHOOK_EVENTS),
         status_mapping={"chargecars_to_partner": {}, "partner_to_chargecars": {}},
     )
     db.session.add(integration)
@@ -113,10 +117,11 @@ def create_partner(
                 "webhook_url": webhook_url,
                 "api_key": api_key,
                 "webhook_secret": secret,
+                "sandbox_webhook_secret": sandbox_secret,
             },
         ),
     )
-    return NewPartner(organization, integration, api_key, secret)
+    return NewPartner(organization, integration, api_key, secret, sandbox_secret)
 
 
 def organization_contact(organization: Organization) -> Contact | None:

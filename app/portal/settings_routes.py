@@ -159,18 +159,33 @@ def webhook():
     return _webhook_page()
 
 
-def _webhook_page(status: int = 200, errors: dict | None = None, submitted=None, **extra):
+def _webhook_page(
+    status: int = 200,
+    errors: dict | None = None,
+    submitted=None,
+    sandbox_submitted=None,
+    **extra,
+):
+    """The live and the Test (sandbox) callback settings side by side (issue 57.2)."""
     integration = current_integration(current_scope())
     values = submitted or {
         "webhook_url": integration.webhook_url or "",
         "events": list(integration.webhook_events or []),
     }
+    sandbox_values = sandbox_submitted or {
+        "webhook_url": integration.sandbox_webhook_url or "",
+        "events": list(integration.sandbox_webhook_events or []),
+        "to_live": integration.test_callbacks_to_live_url,
+    }
+    errors = errors or {}
     page = render_template(
         "portal/webhook.html",
         integration=integration,
         values=values,
+        sandbox_values=sandbox_values,
         known_events=PARTNER_EVENTS,
-        errors=errors or {},
+        errors=errors.get("live", {}),
+        sandbox_errors=errors.get("sandbox", {}),
         now=utcnow(),
         default_overlap=DEFAULT_OVERLAP_HOURS,
         max_overlap=MAX_OVERLAP_HOURS,
@@ -193,25 +208,65 @@ def save_webhook():
     except ConfigInvalid as exc:
         db.session.rollback()
         submitted = {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
-        return _webhook_page(422, exc.fields, submitted)
+        return _webhook_page(422, {"live": exc.fields}, submitted)
     commit()
     flash(_("Webhook saved."), "info")
+    return redirect(url_for("portal_settings.webhook"), 303)
+
+
+@bp.post("/webhook/sandbox")
+@role_required(Role.PARTNER)
+def save_sandbox_webhook():
+    """Where test orders' callbacks go: the sandbox's own URL and events."""
+    integration = current_integration(current_scope())
+    data = {
+        "webhook_url": request.form.get("webhook_url", ""),
+        "webhook_events": request.form.getlist("webhook_events"),
+        "test_callbacks_to_live_url": "test_callbacks_to_live_url" in request.form,
+    }
+    try:
+        admin.update_sandbox_callbacks(integration, data, me())
+    except ConfigInvalid as exc:
+        db.session.rollback()
+        submitted = {
+            "webhook_url": data["webhook_url"],
+            "events": data["webhook_events"],
+            "to_live": data["test_callbacks_to_live_url"],
+        }
+        return _webhook_page(422, {"sandbox": exc.fields}, sandbox_submitted=submitted)
+    commit()
+    flash(_("Sandbox webhook saved."), "info")
     return redirect(url_for("portal_settings.webhook"), 303)
 
 
 @bp.post("/webhook/secret")
 @role_required(Role.PARTNER)
 def rotate_secret():
+    return _rotate_secret(sandbox=False)
+
+
+@bp.post("/webhook/sandbox/secret")
+@role_required(Role.PARTNER)
+def rotate_sandbox_secret():
+    return _rotate_secret(sandbox=True)
+
+
+def _rotate_secret(*, sandbox: bool):
     integration = current_integration(current_scope())
+    section = "sandbox" if sandbox else "live"
     try:
         hours = int(request.form.get("overlap_hours") or DEFAULT_OVERLAP_HOURS)
     except ValueError:
         hours = -1
     if not 0 <= hours <= MAX_OVERLAP_HOURS:
         message = _("Between 0 and %(max)s hours.", max=MAX_OVERLAP_HOURS)
-        return _webhook_page(422, {"overlap_hours": message})
-    secret = rotate_webhook_secret(integration, me(), overlap=timedelta(hours=hours))
+        return _webhook_page(422, {section: {"overlap_hours": message}})
+    secret = rotate_webhook_secret(
+        integration, me(), overlap=timedelta(hours=hours), sandbox=sandbox
+    )
     commit()
+    if sandbox:
+        return _webhook_page(201, new_sandbox_secret=secret)
     return _webhook_page(201, new_secret=secret)
 
 

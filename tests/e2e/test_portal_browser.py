@@ -77,9 +77,11 @@ def test_partner_user_walks_the_portal_and_replays_a_callback(live_server, brows
             _shot(page, "keys", label)
 
             page.goto(f"{live_server.url}/portal/webhook")
-            expect(page.get_by_label("Webhook-URL (https)")).to_have_value(
+            live = page.get_by_test_id("webhook-live")
+            expect(live.get_by_label("Webhook-URL (https)")).to_have_value(
                 "https://alpha.example/hooks"
             )
+            expect(page.get_by_test_id("webhook-sandbox")).to_contain_text("Test (sandbox)")
             _no_sideways_scroll(page, width)
             _shot(page, "webhook", label)
 

@@ -3,7 +3,7 @@
 A test key makes a test order, the sandbox moves it to completed, the partner
 user (signed in with a code) finds it and its callbacks in the portal, and
 sends the one that failed again; the fake partner endpoint verifies every
-signature. Then the partner rotates its signing secret in the portal: the next
+signature. Then the partner rotates its sandbox signing secret in the portal: the next
 callback, sent during the overlap, verifies with the old and with the new
 secret in the ``standardwebhooks`` library, as the partner's verifier would.
 """
@@ -31,12 +31,14 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
 ):
     receiver = FakeReceiver("whsec_placeholder").start()
     try:
+        # Test orders' callbacks go to the sandbox's own URL, signed with its own
+        # secret (issue 57.2).
         partner = make_partner(
-            webhook_url=receiver.url + "/hooks/chargecars",
-            webhook_events=["order_created", "status_changed"],
+            sandbox_webhook_url=receiver.url + "/hooks/chargecars",
+            sandbox_webhook_events=["order_created", "status_changed"],
             max_delivery_attempts=1,
         )
-        receiver.secret = partner.integration.webhook_secret
+        receiver.secret = partner.integration.sandbox_webhook_secret
         add_articles(partner)
         _, plain = issue_partner_key(partner.organization, "Sandbox", mode=KeyMode.TEST)
         db.session.commit()
@@ -89,8 +91,8 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
 
         old_secret = receiver.secret
         page.goto(f"{live_server.url}/portal/webhook")
-        page.get_by_test_id("rotate-secret").click()
-        new_secret = page.get_by_test_id("new-webhook-secret").inner_text().strip()
+        page.get_by_test_id("rotate-sandbox-secret").click()
+        new_secret = page.get_by_test_id("new-sandbox-webhook-secret").inner_text().strip()
         assert new_secret.startswith("whsec_") and new_secret != old_secret
         expect(page.get_by_test_id("overlap-until")).to_be_visible()
         # The fake endpoint checks the hex signature too, which only the new secret makes.
