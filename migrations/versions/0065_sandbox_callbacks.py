@@ -8,8 +8,8 @@ sandbox URL empty and set ``test_callbacks_to_live_url``. Existing partners keep
 their events for the sandbox too; their sandbox URL and secret start empty, so
 their test callbacks are recorded as not sent until they set one.
 
-Revision ID: 0064_sandbox_callbacks
-Revises: 0063_move_language
+Revision ID: 0065_sandbox_callbacks
+Revises: 0064_test_orders_apart
 Create Date: 2026-11-28 12:00:00
 
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0064_sandbox_callbacks"
-down_revision = "0063_move_language"
+revision = "0065_sandbox_callbacks"
+down_revision = "0064_test_orders_apart"
 branch_labels = None
 depends_on = None
 
