@@ -11,6 +11,12 @@ language.
 
 The parsers raise :class:`DateRefused` (a ``ValueError``) whose text is that
 message; an empty value is None, as a field left blank.
+
+Not read here: the dates in the partner API's JSON bodies (an order's
+``preferred_date``, a status update's ``timestamp``), which their schemas read
+and the published API description states; they are kept as sent and never
+moved, so they cannot overflow, and a bound the description cannot state would
+refuse what it allows.
 """
 
 from __future__ import annotations

@@ -560,4 +560,3 @@ def test_no_route_answers_5xx_to_a_date_at_either_end_of_the_calendar(
         assert response.status_code in statuses, (value, response.get_data(as_text=True)[:500])
         text = html.unescape(response.get_data(as_text=True))
         assert named.replace("{id}", str(sweep.thread.id)) in text, (value, text[:2000])
-    print(f"{len(FAR[kind])} values sent, answered {sorted(statuses)}")
