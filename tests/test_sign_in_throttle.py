@@ -1,8 +1,10 @@
-"""The sign-in throttle behind a load balancer, and answers that reveal no account (14.6)."""
+"""The sign-in throttle behind a load balancer, and answers that reveal no account (14.6);
+its 429 says when to try again (issue 57 point 9)."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -10,7 +12,8 @@ from app import create_app
 from app.auth import services
 from app.config import Config
 from tests.conftest import base_config, opened
-from tests.helpers import PASSWORD, AuthActions
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, enroll_two_factor
+from tests.partner_support import make_partner
 
 
 def client_from(app, forwarded_for: str | None = None):
@@ -121,3 +124,63 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("REMEMBER_ME_DAYS", "14")
     config = Config.from_env(str(tmp_path))
     assert (config["TRUSTED_PROXY_HOPS"], config["REMEMBER_ME_DAYS"]) == (2, 14)
+
+
+# --- Retry-After (issue 57 point 9) ---------------------------------------------------
+
+
+@pytest.fixture
+def short_window(make_app):
+    """A throttle window of three seconds, so a test can wait it out."""
+    with opened(make_app(LOGIN_LOCKOUT_SECONDS=3)) as app:
+        yield app
+
+
+def retry_after(response) -> int:
+    assert response.status_code == 429
+    value = response.headers.get("Retry-After")
+    assert value is not None and value.isdigit(), value  # delay-seconds (RFC 9110 10.2.3)
+    return int(value)
+
+
+def test_the_throttled_sign_in_says_when_to_try_again(app):
+    client = app.test_client()
+    exhaust_address_budget(app, client)
+    first = retry_after(AuthActions(client).login("someone@switchboard.test", "wrong-password"))
+    window = app.config["LOGIN_LOCKOUT_SECONDS"]
+    assert window - 5 <= first <= window
+    assert "Too many failed sign-in attempts" in AuthActions(client).login(
+        "someone@switchboard.test", "wrong-password"
+    ).get_data(as_text=True)
+
+
+def test_retry_after_counts_down_and_the_try_after_it_is_let_in(short_window, make_user):
+    app = short_window
+    make_user("agent", email="anouk@switchboard.test")
+    client = app.test_client()
+    exhaust_address_budget(app, client)
+    wait = retry_after(AuthActions(client).login("anouk@switchboard.test", PASSWORD))
+    assert 1 <= wait <= 3
+    time.sleep(1.1)
+    assert retry_after(AuthActions(client).login("anouk@switchboard.test", PASSWORD)) < wait
+    time.sleep(wait)
+    assert AuthActions(client).login("anouk@switchboard.test", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("role", ["manager", "partner"])
+def test_the_throttled_second_step_says_when_to_try_again(app, make_user, role):
+    """The code step of a staff sign-in and of a portal sign-in (partners' users sign in
+    on the same pages), throttled between the password and the code."""
+    fields = {}
+    if role == "partner":
+        fields["partner_organization_id"] = make_partner("Delta").organization.id
+    user = make_user(role, email=f"{role}@switchboard.test", **fields)
+    if role == "partner":
+        enroll_two_factor(user)
+    client = app.test_client()
+    step = AuthActions(client).login(user.email, second_factor=False)
+    assert step.headers["Location"].endswith("/login/verify")
+    exhaust_address_budget(app, app.test_client())  # the same address, other accounts
+    token = csrf_token_from(client.get("/login/verify").get_data(as_text=True))
+    answer = client.post("/login/verify", data={"code": "000000", "csrf_token": token})
+    assert 1 <= retry_after(answer) <= app.config["LOGIN_LOCKOUT_SECONDS"]

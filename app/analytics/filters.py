@@ -19,6 +19,7 @@ from app.analytics.sql import ZONE
 from app.database import utcnow
 from app.extensions import db
 from app.models import Team
+from app.typed_dates import DateRefused, parse_day
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -103,17 +104,12 @@ def parse_filter(
 
 
 def _parse_day(raw: str | None, fallback: date, field: str, errors: dict[str, str]) -> date:
-    text = (raw or "").strip()
-    if not text:
-        return fallback
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        errors[field] = _("Enter a date as YYYY-MM-DD.")
+        day = parse_day(raw)
+    except DateRefused as exc:
+        errors[field] = str(exc)
         return fallback
-    if not 2000 <= day.year <= 2100:
-        errors[field] = _("Enter a date between 2000 and 2100.")
-    return day
+    return day or fallback
 
 
 def _parse_team(raw: str | None, errors: dict[str, str]) -> tuple[uuid.UUID | None, str | None]:

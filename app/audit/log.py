@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import AuditLog, User
+from app.typed_dates import DateRefused, parse_day
 from app.ui import DISPLAY_ZONE
 
 PAGE_SIZE = 50
@@ -74,13 +75,10 @@ def _uuid(text: str) -> uuid.UUID | None:
 
 
 def _day(args: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
-    text = (args.get(name) or "").strip()
-    if not text:
-        return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[name] = _("A date such as 2026-11-24.")
+        return parse_day(args.get(name))
+    except DateRefused as exc:
+        errors[name] = str(exc)
         return None
 
 

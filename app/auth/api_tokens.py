@@ -9,7 +9,7 @@ The plain value is returned once; only its hash is kept.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.enums import KeyScope, TokenKind
+from app.typed_dates import parse_day
 
 # The grace a rotated partner key gets too (app.partners.keys.ROTATION_GRACE).
 ROTATION_GRACE = timedelta(days=7)
@@ -33,15 +34,11 @@ def expiry_from_date(value: str | None, now: datetime | None = None) -> datetime
     """A form's expiry date (``YYYY-MM-DD``) as the end of that Dutch day, in UTC.
 
     Empty is None (never expires). ValueError, with the message to show, for
-    something that is not a date or a day already past.
+    something that is not a date (:mod:`app.typed_dates`) or a day already past.
     """
-    value = (value or "").strip()
-    if not value:
+    day = parse_day(value)
+    if day is None:
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(_("Enter a date, or leave empty for never.")) from None
     # The last minute of that day, so the page says "valid until <that day>".
     end_of_day = datetime.combine(day, time(23, 59), tzinfo=EXPIRY_ZONE)
     moment = end_of_day.astimezone(ZoneInfo("UTC"))

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.auth.decorators import login_required
 from app.auth.forms import LoginForm, SecondFactorForm
-from app.auth.services import check_second_factor, home_endpoint_for, sign_in
+from app.auth.services import SignInResult, check_second_factor, home_endpoint_for, sign_in
 from app.auth.signin import (
     abandon_pending_sign_in,
     client_address,
@@ -40,7 +40,8 @@ def login():
                 next_url=request.args.get("next"),
             )
         form.password.errors.append(result.error)
-        status = 429 if result.retry_after else 200
+        if result.retry_after:
+            return _throttled(render_template("auth/login.html", form=form), result)
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -66,10 +67,16 @@ def verify():
             flash(result.error, "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(result.error)
-        status = 429 if result.retry_after else 200
+        if result.retry_after:
+            return _throttled(render_template("auth/verify.html", form=form), result)
     elif form.is_submitted():
         status = 400
     return render_template("auth/verify.html", form=form), status
+
+
+def _throttled(page: str, result: SignInResult):
+    """429 with ``Retry-After``: the seconds until the address throttle lets a try in."""
+    return page, 429, {"Retry-After": str(result.retry_after)}
 
 
 @bp.route("/logout", methods=["POST"])

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 class SignInResult:
     user: User | None = None
     error: str | None = None
-    # Seconds until another attempt may succeed (address throttle), else 0.
+    # Seconds until the address throttle lets the next attempt in (the 429's
+    # Retry-After), else 0.
     retry_after: int = 0
     # The account is locked (during the second step): the sign-in starts over.
     locked: bool = False
@@ -64,16 +65,27 @@ def _throttle_key(client_ip: str) -> str:
     return f"switchboard:login-failures:{client_ip}"
 
 
-def _address_throttled(client_ip: str) -> bool:
-    """Whether ``client_ip`` has failed too often, across any accounts."""
-    raw = broker().connection.get(_throttle_key(client_ip))
-    return int(raw or 0) >= current_app.config["LOGIN_MAX_FAILURES"] * 4
+def _address_throttle_wait(client_ip: str) -> int:
+    """Seconds until ``client_ip`` may try again, having failed too often across any
+    accounts; 0 when it may now.
+
+    Every failure renews the count's expiry, and a throttled attempt counts no
+    further, so the count's time to live is exactly the wait.
+    """
+    pipe = broker().connection.pipeline()
+    pipe.get(_throttle_key(client_ip))
+    pipe.ttl(_throttle_key(client_ip))
+    raw, ttl = pipe.execute()
+    if int(raw or 0) < current_app.config["LOGIN_MAX_FAILURES"] * 4:
+        return 0
+    # No expiry (-1) cannot happen (the count is set with one); the window then.
+    return ttl if ttl > 0 else current_app.config["LOGIN_LOCKOUT_SECONDS"]
 
 
-def _throttled_result() -> SignInResult:
+def _throttled_result(wait: int) -> SignInResult:
     return SignInResult(
         error=gettext("Too many failed sign-in attempts from your network. Try again later."),
-        retry_after=current_app.config["LOGIN_LOCKOUT_SECONDS"],
+        retry_after=wait,
     )
 
 
@@ -120,8 +132,9 @@ def sign_in(email: str, password: str, client_ip: str) -> SignInResult:
     until :func:`record_sign_in` (after the second factor, if the user has one),
     so a known password does not buy fresh guesses at the code.
     """
-    if _address_throttled(client_ip):
-        return _throttled_result()
+    wait = _address_throttle_wait(client_ip)
+    if wait:
+        return _throttled_result(wait)
 
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     now = utcnow()
@@ -138,8 +151,9 @@ def check_second_factor(user_id: uuid.UUID, code: str, client_ip: str) -> SignIn
     Wrong codes count towards the same lockout as wrong passwords. A locked
     account answers ``locked=True``: the sign-in has to start over.
     """
-    if _address_throttled(client_ip):
-        return _throttled_result()
+    wait = _address_throttle_wait(client_ip)
+    if wait:
+        return _throttled_result(wait)
     user = db.session.get(User, user_id)
     now = utcnow()
     if user is None or not user.is_active or user.is_locked(now):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app.database import utcnow
+from app.typed_dates import FIRST_YEAR, LAST_YEAR, DateRefused, parse_moment
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
@@ -46,10 +47,13 @@ def send_at(value, field: str, errors: dict[str, str]) -> int | None:
     if value in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
+        moment = parse_moment(str(value), None)
+    except DateRefused as exc:
         moment = None
-    if moment is None or moment.tzinfo is None:
+        if exc.out_of_range:
+            errors[field] = f"must be a time between the years {FIRST_YEAR} and {LAST_YEAR}"
+            return None
+    if moment is None:
         errors[field] = "an ISO 8601 time with a time zone, e.g. 2026-02-01T09:00:00Z"
         return None
     if moment < utcnow() - SEND_AT_GRACE:

@@ -31,6 +31,7 @@ from app.models import CommunicationChannel, CommunicationThread, Contact, Team,
 from app.models.enums import ChannelType, Priority, ThreadStatus
 from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
 from app.security.bodies import loads as load_json
+from app.typed_dates import cursor_moment
 from app.ui import priority_label, status_label
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
@@ -153,7 +154,7 @@ def _cursor_clause(sort: str, cursor: str) -> sa.ColumnElement[bool]:
                 CommunicationThread.urgency_score,
                 CommunicationThread.id,
             ) > sa.tuple_(bucket, score, ident)
-        stamp, ident = datetime.fromisoformat(key[1]), uuid.UUID(key[2])
+        stamp, ident = cursor_moment(key[1]), uuid.UUID(key[2])
         return sa.tuple_(CommunicationThread.last_message_at, CommunicationThread.id) < sa.tuple_(
             stamp, ident
         )

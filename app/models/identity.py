@@ -60,6 +60,9 @@ class User(UserMixin, Entity, db.Model):
     # Part of every session this user holds (see get_id): raising it ends them
     # all, on every device, which signing out and a new password do.
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Part of every portal invitation link (app/partners/portal_users.py): a new
+    # link raises it, so the links handed out before stop working.
+    invitation_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Plain text under the agent's e-mail replies, above the mailbox's own.
     email_signature: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     # The Microsoft account this user signs in with (Entra tenant id + object id),

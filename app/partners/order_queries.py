@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Order, Organization, PartnerIntegration
 from app.models.enums import OrderStatus
+from app.typed_dates import LAST_YEAR, DateRefused, parse_moment
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -136,23 +137,22 @@ def _decode_cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
 
 
 def _moment(value) -> datetime | None:
-    """An ISO 8601 time as aware UTC (a time without zone is read as UTC)."""
+    """An ISO 8601 time as aware UTC (a time without zone is read as UTC).
+
+    Read by :mod:`app.typed_dates`, but as a filter: a time before its first year
+    lists every order (as a time before the first order did), one after its last
+    year lists none. None when it is not a time at all.
+    """
     if not isinstance(value, str):
         return None
     text = value.strip().upper()
     # An unencoded "+02:00" in a query string arrives as " 02:00".
     for candidate in (text, text[:-6] + "+" + text[-5:] if text[-6:-5] == " " else text):
         try:
-            moment = datetime.fromisoformat(candidate)
-            break
-        except ValueError:
-            continue
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.astimezone(timezone.utc)
-    except OverflowError:  # within a day of year 1 or 9999, before or after every order
-        edge = datetime.min if moment.year == 1 else datetime.max
-        return edge.replace(tzinfo=timezone.utc)
+            return parse_moment(candidate, timezone.utc)
+        except DateRefused as exc:
+            if exc.reason == "too_early":
+                return EPOCH
+            if exc.reason == "too_late":
+                return datetime(LAST_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+    return None

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit.records import record_change
 from app.auth.decorators import role_required
 from app.extensions import db
 from app.models.enums import Role
@@ -28,8 +27,8 @@ from app.partners.portal_users import (
     INVITATION_MAX_AGE,
     deactivate_portal_user,
     find_portal_user,
-    invitation_token,
     invite_portal_user,
+    renew_invitation,
     send_invitation,
 )
 from app.transactions import commit
@@ -73,19 +72,15 @@ def invite(partner_id):
 @bp.post("/<uuid:partner_id>/portal-users/<uuid:user_id>/link")
 @role_required(Role.ADMIN)
 def new_link(partner_id, user_id):
-    """A fresh link for a user who lost theirs or their password (sets a new password)."""
+    """A fresh link for a user who lost theirs or their password (sets a new password).
+
+    The links handed out before it stop working.
+    """
     partner = _partner(partner_id)
     user = find_portal_user(partner, user_id)
     if user is None or not user.is_active_account:
         abort(404)
-    record_change(
-        "users",
-        user.id,
-        "PORTAL_INVITATION_RENEWED",
-        {"email": user.email},
-        user_id=current_user.id,
-    )
-    return _hand_over(partner, user, invitation_token(user))
+    return _hand_over(partner, user, renew_invitation(user, current_user))
 
 
 def _hand_over(partner, user, token: str):

@@ -1,9 +1,11 @@
 """A partner's portal users: invited by an admin, set their own password, deactivated.
 
 There is no password-reset mechanism to reuse, so an invitation is a signed,
-timed link (``itsdangerous``, keyed by ``SECRET_KEY``) that names the user and
-a fingerprint of their current password hash: setting a password changes the
-hash, so a link works once, and a new invitation replaces no other state.
+timed link (``itsdangerous``, keyed by ``SECRET_KEY``) that names the user, a
+fingerprint of their current password hash and their invitation version:
+setting a password changes the hash, so a link works once, and a new link
+raises the version, so the links handed out before it stop working (one sent
+to an old or wrong address is no longer a way in).
 """
 
 from __future__ import annotations
@@ -82,9 +84,28 @@ def invite_portal_user(
     return user, invitation_token(user)
 
 
+class InvitationRefused(Exception):
+    """The link does not set a password; ``str()`` says why, for the person holding it."""
+
+
 def invitation_token(user: User) -> str:
     """A link token that sets ``user``'s password once, within INVITATION_MAX_AGE."""
-    return _serializer().dumps({"u": str(user.id), "p": _fingerprint(user)})
+    return _serializer().dumps(
+        {"u": str(user.id), "p": _fingerprint(user), "v": user.invitation_version}
+    )
+
+
+def renew_invitation(user: User, admin: User | None) -> str:
+    """A new link for ``user``; every earlier one stops working (no commit)."""
+    user.invitation_version += 1
+    record_change(
+        "users",
+        user.id,
+        "PORTAL_INVITATION_RENEWED",
+        {"email": user.email},
+        user_id=admin.id if admin else None,
+    )
+    return invitation_token(user)
 
 
 def send_invitation(user: User, partner: Organization, link: str) -> bool:
@@ -106,20 +127,31 @@ def send_invitation(user: User, partner: Organization, link: str) -> bool:
     return True
 
 
-def redeem_invitation(token: str) -> User | None:
-    """The active portal user ``token`` was made for, if it is still good."""
+def redeem_invitation(token: str) -> User:
+    """The active portal user ``token`` was made for; :class:`InvitationRefused` if the
+    link is no longer good (used, expired, replaced by a newer one, or not ours)."""
     try:
         data = _serializer().loads(token, max_age=int(INVITATION_MAX_AGE.total_seconds()))
         user = db.session.get(User, uuid.UUID(str(data.get("u"))))
     except (BadSignature, ValueError, TypeError, AttributeError):
-        return None
+        user = data = None
     if (
         user is None
         or user.role != Role.PARTNER
         or not user.is_active_account
         or data.get("p") != _fingerprint(user)
     ):
-        return None
+        raise InvitationRefused(
+            _("This invitation link was used already, has expired or is not valid.")
+        )
+    # A link from before versions were kept carries none: it was the first.
+    if data.get("v", 0) != user.invitation_version:
+        raise InvitationRefused(
+            _(
+                "This invitation link was replaced by a newer one. Use the link in the "
+                "latest invitation, or ask us for a new one."
+            )
+        )
     return user
 
 

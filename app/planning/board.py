@@ -31,21 +31,26 @@ from app.planning.hours import (
     weekly_hours,
 )
 from app.planning.page import wishes_line
+from app.typed_dates import DateRefused, parse_week
 
 DAYS_SHOWN = 5  # Monday to Friday; a Saturday visit is planned from the order page
 UNKNOWN_DURATION = 120
 UNPLANNED_LIMIT = 60
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
-def parse_week(value: str | None, today: date) -> date:
-    """The Monday of ISO week ``value`` ("2026-W48"); this week's when absent or wrong."""
-    match = _WEEK.match((value or "").strip())
-    if match:
-        try:
-            return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        except ValueError:
-            pass
+def week_asked(value: str | None, today: date) -> tuple[date, str | None]:
+    """The Monday of ISO week ``value`` ("2026-W48"), and why it was not taken, if it was not.
+
+    Absent, or not a week we take (:mod:`app.typed_dates`), it is this week's Monday.
+    """
+    try:
+        monday = parse_week(value)
+    except DateRefused as exc:
+        return this_monday(today), str(exc)
+    return monday or this_monday(today), None
+
+
+def this_monday(today: date) -> date:
     return today - timedelta(days=today.weekday())
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import time
 
 from flask_babel import gettext as _
 
 from app.planning.services import PlanRequest
+from app.typed_dates import DateRefused, parse_day
 
 MAX_TEXT = 2000
 MIN_DURATION, MAX_DURATION = 15, 12 * 60
@@ -25,9 +26,12 @@ def parse_plan(form, plannable_ids: set[uuid.UUID]) -> tuple[PlanRequest | None,
     """A PlanRequest from the form, or the errors by field name."""
     errors: dict[str, str] = {}
     try:
-        day = date.fromisoformat((form.get("date") or "").strip())
-    except ValueError:
+        day = parse_day(form.get("date"))
+    except DateRefused as exc:
         day = None
+        if exc.out_of_range:
+            errors["date"] = f"{_('Date')}: {exc}"
+    if day is None and "date" not in errors:
         errors["date"] = _("Date: choose a day")
     start, end = _time(form.get("window_start", "")), _time(form.get("window_end", ""))
     if start is None or end is None:

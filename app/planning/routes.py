@@ -7,7 +7,6 @@ The order page (``/orders/<key>``) loads its planning section from here
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -19,7 +18,7 @@ from app.mobile.services import local_today
 from app.models import TechnicianAbsence, TechnicianSchedule, User
 from app.models.enums import Role
 from app.orders.services import ORDER_DESK_ROLES, find_order
-from app.planning.board import parse_week, week_board
+from app.planning.board import week_asked, week_board
 from app.planning.forms import parse_plan
 from app.planning.hours import (
     WEEKDAY_LABELS,
@@ -31,6 +30,7 @@ from app.planning.page import plan_section
 from app.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
 from app.security.access import Access, declare
 from app.transactions import commit
+from app.typed_dates import DateRefused, parse_day
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 # Who plans: the desk, as the order page's status rule has it (agents may move
@@ -62,8 +62,11 @@ def _back_to_board() -> bool:
 @login_required
 def board():
     _require(PLANNER_ROLES)
-    monday = parse_week(request.args.get("week"), local_today())
-    return render_template("planning/board.html", board=week_board(monday), today=local_today())
+    monday, week_error = week_asked(request.args.get("week"), local_today())
+    page = render_template(
+        "planning/board.html", board=week_board(monday), today=local_today(), week_error=week_error
+    )
+    return page, (400 if week_error else 200)
 
 
 @bp.get("/orders/<key>")
@@ -135,7 +138,7 @@ def _refused(order, status, errors=None, problems=None, stale=None):
         template = "planning/_plan_form.html"
     elif _back_to_board():
         # The board again, its dialog open on the refused plan.
-        monday = parse_week(request.form.get("week"), local_today())
+        monday = week_asked(request.form.get("week"), local_today())[0]
         board = week_board(monday)
         page = render_template(
             "planning/board.html", board=board, today=local_today(), open_section=section
@@ -206,13 +209,14 @@ def save_hours(user_id):
 def add_absence(user_id):
     user = _technician(user_id)
     errors = {}
-    starts, ends = _date(request.form.get("starts_on")), _date(request.form.get("ends_on"))
+    starts = _typed_day("starts_on", gettext("From"), errors)
+    ends = _typed_day("ends_on", gettext("Until"), errors)
     reason = (request.form.get("reason") or "").strip()
-    if starts is None:
+    if starts is None and "starts_on" not in errors:
         errors["starts_on"] = gettext("From: choose a day")
-    if ends is None:
+    if ends is None and "ends_on" not in errors:
         errors["ends_on"] = gettext("Until: choose a day")
-    elif starts is not None and ends < starts:
+    elif starts is not None and ends is not None and ends < starts:
         errors["ends_on"] = gettext("Until: on or after the first day")
     if not reason or len(reason) > 200:
         errors["reason"] = gettext("Reason: between 1 and 200 characters")
@@ -245,7 +249,19 @@ def _uuid(value):
 
 
 def _date(value):
+    """A day handed on in a link (the board's cell); one we do not take is left out."""
     try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
+        return parse_day(value)
+    except DateRefused:
+        return None
+
+
+def _typed_day(name: str, label: str, errors: dict[str, str]):
+    """The form's day ``name``; a day out of range is named in ``errors`` (a day that is
+    not one, or none, is None: the caller says to choose one)."""
+    try:
+        return parse_day(request.form.get(name))
+    except DateRefused as exc:
+        if exc.out_of_range:
+            errors[name] = f"{label}: {exc}"
         return None

@@ -13,11 +13,13 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Address, Contact, Order, OrderStatusTransition
 from app.models.enums import OrderStatus
 from app.portal.scope import PortalScope, status_vocabularies
+from app.typed_dates import DateRefused, parse_day
 from app.ui import DISPLAY_ZONE
 
 PAGE_SIZE = 25
@@ -61,22 +63,20 @@ class OrderPage:
 
 
 def parse_filter(args) -> OrderFilter:
-    """The list's filter from query arguments; a bad value is dropped and named in ``errors``."""
+    """The list's filter from query arguments; a bad value is dropped, ``errors`` says why."""
     f = OrderFilter(q=(args.get("q") or "").strip()[:MAX_QUERY])
     status = args.get("status") or ""
     if status in OrderStatus.values():
         f.status = status
     elif status:
-        f.errors["status"] = status
+        f.errors["status"] = _("Choose one of the options.")
     mode = args.get("mode") or ""
     f.mode = mode if mode in ("live", "test") else ""
     for name in ("since", "until"):
-        raw = args.get(name) or ""
-        if raw:
-            try:
-                setattr(f, name, date.fromisoformat(raw))
-            except ValueError:
-                f.errors[name] = raw
+        try:
+            setattr(f, name, parse_day(args.get(name)))
+        except DateRefused as exc:
+            f.errors[name] = str(exc)
     try:
         f.page = max(1, min(int(args.get("page") or 1), 10_000))
     except ValueError:

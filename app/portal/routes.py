@@ -8,7 +8,6 @@ up inside the user's scope, so another partner's id is a 404.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
@@ -24,6 +23,7 @@ from app.portal import deliveries as delivery_service
 from app.portal.access import current_integration, current_scope, me
 from app.portal.orders import order_detail, parse_filter, search_orders
 from app.transactions import commit
+from app.typed_dates import DateRefused, parse_moment
 from app.ui import DISPLAY_ZONE
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -106,7 +106,11 @@ def replay(delivery_id: uuid.UUID):
 @role_required(Role.PARTNER)
 def replay_failed():
     integration = current_integration(current_scope())
-    since = _local_datetime(request.form.get("since", ""))
+    try:
+        since = parse_moment(request.form.get("since"), DISPLAY_ZONE)
+    except DateRefused as exc:
+        flash(f"{gettext('Failed since')}: {exc}", "error")
+        return redirect(url_for("portal.deliveries"), 303)
     if since is None:
         flash(gettext("Give the date and time from which to send failed callbacks again."), "error")
         return redirect(url_for("portal.deliveries"), 303)
@@ -145,14 +149,3 @@ def language():
             with force_locale(select_locale()):
                 flash(gettext("Your preferences are saved."), "info")
     return redirect(safe_next(request.form.get("next")) or url_for("portal.orders"), 303)
-
-
-def _local_datetime(value: str) -> datetime | None:
-    """A ``datetime-local`` field (Amsterdam time) as an aware datetime."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=DISPLAY_ZONE)
-    return parsed

@@ -39,6 +39,7 @@ from app.partners.keys import (
 from app.partners.performance import PERIODS, partner_performance, period_days, period_of
 from app.portal.access import current_integration, current_scope, me
 from app.transactions import commit
+from app.typed_dates import DateRefused, parse_day
 from app.ui import DISPLAY_ZONE, no_store
 
 bp = Blueprint("portal_settings", __name__, url_prefix="/portal")
@@ -85,12 +86,12 @@ def create_key():
     if key_scope not in KeyScope.values():
         errors["scope"] = _("Choose read or write.")
     expires_at = None
-    if form.get("expires"):
-        try:
-            day = datetime.fromisoformat(form["expires"]).date()
-        except ValueError:
-            errors["expires"] = _("Not a date.")
-        else:
+    try:
+        day = parse_day(form.get("expires"))
+    except DateRefused as exc:
+        errors["expires"] = str(exc)
+    else:
+        if day is not None:
             expires_at = datetime.combine(day + timedelta(days=1), time.min, tzinfo=DISPLAY_ZONE)
             if expires_at <= utcnow():
                 errors["expires"] = _("Choose a day in the future.")

@@ -1,7 +1,8 @@
 """``/portal/welcome/<token>``: an invited partner user chooses their password.
 
 Open without a session (the link is the credential); a link that was used,
-expired or forged is a 404. Signing in afterwards asks for two-factor setup.
+expired or forged is a 404, and one replaced by a newer link is a 404 that
+says so. Signing in afterwards asks for two-factor setup.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.partners.config import ConfigInvalid
-from app.partners.portal_users import redeem_invitation, set_invited_password
+from app.partners.portal_users import (
+    InvitationRefused,
+    redeem_invitation,
+    set_invited_password,
+)
 from app.security.access import SESSION_CSRF, declare_blueprint, public
 from app.transactions import commit
 from app.ui import no_store
@@ -33,9 +38,10 @@ declare_blueprint(
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 def set_password(token: str):
-    user = redeem_invitation(token)
-    if user is None:
-        abort(404, _("This invitation link was used already, has expired or is not valid."))
+    try:
+        user = redeem_invitation(token)
+    except InvitationRefused as exc:
+        abort(404, str(exc))
     errors = {}
     if request.method == "POST":
         password = request.form.get("password", "")

@@ -33,6 +33,7 @@ from app.extensions import db
 from app.models import CommunicationChannel
 from app.models.enums import ChannelType, Priority
 from app.models.sla import BusinessCalendar, SlaPolicy
+from app.typed_dates import DateRefused, parse_day
 
 DAY_LABELS = dict(
     zip(
@@ -131,11 +132,13 @@ def save_calendar(calendar: BusinessCalendar | None, form: Mapping[str, Any]) ->
             errors[f"hours_{day}"] = str(exc)
     if not any(f"hours_{d}" in errors for d in WEEKDAYS) and not any(weekly.values()):
         errors["hours_mon"] = _("Open at least one period a week, or no deadline could ever fall.")
-    closed, bad = parse_dates(str(form.get("closed_dates") or ""))
+    closed, bad, out_of_range = parse_dates(str(form.get("closed_dates") or ""))
     if bad:
         errors["closed_dates"] = _(
             "Not dates (use YYYY-MM-DD): %(dates)s", dates=", ".join(bad[:5])
         )
+    elif out_of_range:
+        errors["closed_dates"] = f"{out_of_range[0]}: {out_of_range[1]}"
     elif len(closed) > MAX_CLOSED_DATES:
         errors["closed_dates"] = _("At most %(count)s dates.", count=MAX_CLOSED_DATES)
     known = {str(c.id): c for c in channels()}
@@ -238,14 +241,19 @@ def parse_periods(text: str) -> list[list[str]]:
     return periods
 
 
-def parse_dates(text: str) -> tuple[list[date], list[str]]:
-    good, bad = set(), []
+def parse_dates(text: str) -> tuple[list[date], list[str], tuple[str, str] | None]:
+    """The days listed in ``text``; the parts that are not dates; the first day out of
+    range with why (:mod:`app.typed_dates`)."""
+    good, bad, out_of_range = set(), [], None
     for part in filter(None, (p.strip() for p in re.split(r"[\s,]+", text))):
         try:
-            good.add(date.fromisoformat(part))
-        except ValueError:
-            bad.append(part)
-    return sorted(good), bad
+            good.add(parse_day(part))
+        except DateRefused as exc:
+            if not exc.out_of_range:
+                bad.append(part)
+            elif out_of_range is None:
+                out_of_range = (part, str(exc))
+    return sorted(good), bad, out_of_range
 
 
 def upcoming_closed_days(calendar: BusinessCalendar, days: int = 120) -> list[date]:

@@ -17,6 +17,7 @@ from app.models import InternalTask, Order, User
 from app.models.enums import TaskStatus
 from app.tasks.access import visible_tasks_clause
 from app.tasks.reminders import due_moment, is_overdue, overdue_clause
+from app.typed_dates import cursor_moment
 
 BOARD_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING, TaskStatus.COMPLETED)
 BOARD_FILTERS = ("all", "mine", "team", "overdue")
@@ -119,7 +120,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+        return cursor_moment(stamp), uuid.UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor: not a cursor this server handed out") from exc
 

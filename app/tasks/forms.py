@@ -186,4 +186,4 @@ class TaskForm(FlaskForm):
             target = getattr(self, FORM_FIELD_FOR.get(name, name), None)
             if target is None:
                 target = self.task_title
-            target.errors = [*target.errors, problem[:1].upper() + problem[1:] + "."]
+            target.errors = [*target.errors, problem[:1].upper() + problem[1:].rstrip(".") + "."]

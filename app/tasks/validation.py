@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -14,7 +14,8 @@ from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.models import CommunicationThread, InternalTask, Order, Team, User
 from app.models.enums import Priority, TaskStatus, TaskType
-from app.tasks.reminders import LEGACY_MINUTES_KEY, _as_utc_moment
+from app.tasks.reminders import AMSTERDAM, LEGACY_MINUTES_KEY, _as_utc_moment
+from app.typed_dates import DateRefused, check_day, parse_day, parse_moment
 
 TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
 MAX_MINUTES_BEFORE = 7 * 24 * 60
@@ -81,11 +82,11 @@ def _uuid(value: Any) -> uuid.UUID | None:
 def _due_date(value: Any) -> date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
+        return check_day(value) if isinstance(value, date) else parse_day(str(value))
+    except DateRefused as exc:
+        if exc.out_of_range:
+            raise
         raise ValueError(_("must be a date as YYYY-MM-DD")) from exc
 
 
@@ -109,11 +110,18 @@ def _reminder_settings(value: Any) -> dict[str, Any]:
         raise ValueError(_("choose minutes before the due time or a reminder time, not both"))
     if remind_at not in (None, ""):
         try:
-            return {"remind_at": _as_utc_moment(remind_at).isoformat()}
-        except (TypeError, ValueError) as exc:
+            if isinstance(remind_at, datetime):  # the form's field, read already
+                check_day(remind_at.date())
+                moment = _as_utc_moment(remind_at)
+            else:
+                moment = parse_moment(str(remind_at), AMSTERDAM)
+        except DateRefused as exc:
+            if exc.out_of_range:
+                raise
             raise ValueError(
                 _("remind_at must be a date and time such as 2026-11-21T09:00")
             ) from exc
+        return {"remind_at": moment.isoformat()}
     if minutes not in (None, ""):
         if isinstance(minutes, bool) or not str(minutes).strip().isdigit():
             raise ValueError(_("minutes_before must be a whole number of minutes"))

@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
@@ -38,6 +37,7 @@ from app.threads.services import (
 )
 from app.threads.technician_replies import TechnicianMayNotWrite
 from app.transactions import commit
+from app.typed_dates import cursor_moment
 
 bp = guard_json_api(Blueprint("communication_api", __name__, url_prefix="/api/communication"))
 
@@ -231,7 +231,7 @@ def messages():
 def _decode_message_cursor(cursor: str):
     try:
         stamp, ident = load_json(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+        return cursor_moment(stamp), uuid.UUID(ident)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise ApiError(422, "validation_failed", "Invalid cursor.", {"cursor": "invalid"}) from exc
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -31,6 +31,7 @@ from app.system_texts import text
 from app.threads.editing import MAX_TAGS, apply_changes, validate_changes
 from app.threads.services import InvalidInput
 from app.threads.snooze_options import snooze_thread, wake_time
+from app.typed_dates import parse_moment
 
 # One page of the inbox is 50; "select all" over a few pages stays well under this.
 MAX_THREADS = 200
@@ -101,9 +102,13 @@ def _seen(form: Mapping) -> dict[uuid.UUID, datetime]:
         if not name.startswith("seen_"):
             continue
         try:
-            seen[uuid.UUID(name.removeprefix("seen_"))] = datetime.fromisoformat(value)
-        except ValueError as exc:
+            thread_id = uuid.UUID(name.removeprefix("seen_"))
+            moment = parse_moment(value, timezone.utc)
+        except ValueError as exc:  # DateRefused too: the list only ever writes real times
             raise InvalidInput({name: _("not a date and time")}) from exc
+        if moment is None:
+            raise InvalidInput({name: _("not a date and time")})
+        seen[thread_id] = moment
     return seen
 
 

@@ -20,6 +20,7 @@ from app.models import CommunicationMessage, CommunicationThread, User
 from app.models.calls import MAX_CALL_SECONDS
 from app.models.enums import CallDirection, CallOutcome
 from app.threads.services import MAX_MESSAGE_LENGTH, InvalidInput
+from app.typed_dates import DateRefused, parse_moment
 
 # "4:12" (minutes:seconds) or "1:02:03" (hours:minutes:seconds).
 _CLOCK = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{2})$")
@@ -151,11 +152,15 @@ def _called_at(raw: object) -> tuple[datetime | None, str | None]:
     if raw in (None, ""):
         return None, None
     try:
-        at = datetime.fromisoformat(str(raw))
-    except ValueError:
+        at = parse_moment(str(raw), None)
+    except DateRefused as exc:
+        if exc.reason == "no_zone":
+            return None, _("Give the time of the call with its time zone.")
+        if exc.out_of_range:
+            return None, str(exc)
         return None, _("Give the time of the call as an ISO 8601 date and time.")
-    if at.tzinfo is None:
-        return None, _("Give the time of the call with its time zone.")
+    if at is None:
+        return None, None
     now = utcnow()
     if at > now + timedelta(minutes=1):
         return None, _("A call cannot be logged before it happens.")

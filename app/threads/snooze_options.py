@@ -25,6 +25,7 @@ from app.database import utcnow
 from app.models import CommunicationThread, User
 from app.models.enums import ThreadStatus
 from app.threads.services import InvalidInput
+from app.typed_dates import DateRefused, parse_moment
 
 CHOICES = {
     "tomorrow_morning": _l("Tomorrow morning"),
@@ -81,14 +82,14 @@ def next_working_day(schedule: Schedule, now: datetime) -> datetime:
 
 def parse_local(schedule: Schedule, raw: str | None) -> datetime:
     """``2026-11-23T09:30`` (an ``<input type=datetime-local>``) in the calendar's zone."""
-    value = (raw or "").strip()
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput({"snooze_until": _("give a date and time")}) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(schedule.zone))
-    return parsed.astimezone(timezone.utc)
+        parsed = parse_moment(raw, ZoneInfo(schedule.zone))
+    except DateRefused as exc:
+        message = str(exc) if exc.out_of_range else _("give a date and time")
+        raise InvalidInput({"snooze_until": message}) from exc
+    if parsed is None:
+        raise InvalidInput({"snooze_until": _("give a date and time")})
+    return parsed
 
 
 def snooze_thread(

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import CommunicationMessage, CommunicationThread, InternalTask
 from app.security.bodies import loads as load_json
 from app.threads.services import MESSAGE_LOAD_OPTIONS, TimelineEntry
+from app.typed_dates import cursor_moment
 
 PAGE_SIZE = 50
 # The ``from`` of a part that holds the conversation from its first message on.
@@ -61,7 +62,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, ident = load_json(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+        return cursor_moment(stamp), uuid.UUID(ident)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor(cursor) from exc
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from app.integrations.connectors import ListScope, connector_class
 from app.integrations.registry import Provider, SyncFilter
 from app.models import Integration
+from app.typed_dates import DateRefused, parse_day, parse_moment
 
 # Attribute names on the integration, as the API and the form send them.
 SETTING_FIELDS = ("batch_size", "include_deleted", "modified_since", "modified_until", "filters")
@@ -68,8 +69,12 @@ def read_sync_settings(
         if name in data:
             try:
                 settings[name] = _moment(data[name], end_of_day)
-            except ValueError:
-                errors[name] = _("a date (YYYY-MM-DD) or an ISO 8601 date and time")
+            except DateRefused as exc:
+                errors[name] = (
+                    str(exc)
+                    if exc.out_of_range
+                    else _("a date (YYYY-MM-DD) or an ISO 8601 date and time")
+                )
     if "filters" in data:
         settings["sync_filters"] = _filters(provider, data["filters"], errors)
     return settings
@@ -226,16 +231,11 @@ def _query_params(value: Any) -> dict[str, str]:
 
 def _moment(value: Any, end_of_day: bool) -> datetime | None:
     text = str(value or "").strip()
-    if not text:
-        return None
     if len(text) == 10:
-        day = datetime.strptime(text, "%Y-%m-%d").date()  # noqa: DTZ007  (a date only)
+        day = parse_day(text)
         start = datetime.combine(day, time(0), tzinfo=timezone.utc)
         return start + timedelta(days=1, microseconds=-1) if end_of_day else start
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    return parse_moment(text, timezone.utc)
 
 
 def _iso(value: datetime | None) -> str | None:
