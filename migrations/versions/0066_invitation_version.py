@@ -5,8 +5,8 @@ second link (the admin's "new link") left the first one working too, so a link
 sent to a wrong or old address stayed a way in. Each link now carries the
 user's invitation version, and a new link raises it.
 
-Revision ID: 0064_invitation_version
-Revises: 0063_move_language
+Revision ID: 0066_invitation_version
+Revises: 0065_sandbox_callbacks
 Create Date: 2026-11-28 16:30:00
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-11-28 16:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0064_invitation_version"
-down_revision = "0063_move_language"
+revision = "0066_invitation_version"
+down_revision = "0065_sandbox_callbacks"
 branch_labels = None
 depends_on = None
 
