@@ -193,3 +193,28 @@ def test_a_technicians_header_offers_only_their_statuses(client, auth, make_user
     assert offered == ["open", "in_progress", "waiting_customer", "waiting_internal"]
     assert 'name="priority"' not in html and 'name="assigned_to_user_id"' not in html
     assert 'name="tags"' not in html
+
+
+def test_giving_a_conversation_to_its_technician_keeps_it_with_the_desk(client, make_user):
+    klantenservice, techniek = factories.team("Klantenservice"), factories.team("Techniek")
+    db.session.commit()
+    agent = make_user("agent", team_id=klantenservice.id)
+    colleague = make_user("agent", team_id=klantenservice.id)
+    lead = make_user("technician", team_id=techniek.id)
+    thread = _visit_thread(lead)
+    thread.assigned_team_id = klantenservice.id
+    db.session.commit()
+    headers = _token(agent)
+    url = f"/api/communication/threads/{thread.id}"
+
+    given = client.put(
+        url, json={"assigned_to_user_id": str(lead.id), "lock_version": 1}, headers=headers
+    )
+    assert given.status_code == 200
+    assert _reloaded(thread).assigned_team_id == klantenservice.id
+    # The desk that handed it on still has it, and can hand it on again.
+    assert client.get(url, headers=headers).status_code == 200
+    again = client.put(
+        url, json={"assigned_to_user_id": str(colleague.id), "lock_version": 2}, headers=headers
+    )
+    assert again.status_code == 200

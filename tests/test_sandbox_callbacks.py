@@ -21,7 +21,7 @@ from app.models.enums import KeyMode, OutboundState
 from app.partners.keys import issue_partner_key
 from app.partners.services import new_webhook_secret
 from tests.fakes.receiver import FakeReceiver
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, reader_language
 from tests.jobs import drain_until
 from tests.partner_support import add_articles, make_partner, seed_002_order
 
@@ -320,3 +320,22 @@ def test_the_admin_page_shows_and_edits_both_settings_labelled(
     integration = db.session.get(PartnerIntegration, partner.integration.id)
     assert secret == integration.sandbox_webhook_secret
     assert integration.webhook_secret == live.secret
+
+
+speak = pytest.fixture(reader_language, name="speak")
+
+
+def test_a_refused_webhook_url_is_told_in_the_readers_language(
+    app, client, auth, make_user, partner, speak
+):
+    speak("nl")
+    user = make_user("partner", partner_organization_id=partner.organization.id, two_factor=True)
+    auth.login(user.email)
+    token = csrf_token_from(client.get("/portal/webhook").get_data(as_text=True))
+
+    for path in ("/portal/webhook", "/portal/webhook/sandbox"):
+        bad = _save(client, path, token, webhook_url="ftp://partner.example/hooks")
+        assert bad.status_code == 422
+        html = bad.get_data(as_text=True)
+        assert "moet een https://-URL zijn" in html, path
+        assert "must be an https:// URL" not in html, path

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from app.auth.passwords import dummy_hash, hash_password, verify_password
 from app.auth.two_factor import verify_second_factor
@@ -84,7 +85,11 @@ def _address_throttle_wait(client_ip: str) -> int:
 
 def _throttled_result(wait: int) -> SignInResult:
     return SignInResult(
-        error=gettext("Too many failed sign-in attempts from your network. Try again later."),
+        error=ngettext(
+            "Too many failed sign-in attempts from your network. Try again in %(num)d minute.",
+            "Too many failed sign-in attempts from your network. Try again in %(num)d minutes.",
+            max(1, math.ceil(wait / 60)),
+        ),
         retry_after=wait,
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.api.validation import nul_fields
 from app.deliveries.partner_events import EVENT_NAMES
@@ -52,11 +53,30 @@ DELIVERY_ATTEMPTS_RANGE = (1, 10)
 
 
 class ConfigInvalid(ValueError):
-    """The configuration was refused; ``fields`` maps dotted paths to what is wrong."""
+    """The configuration was refused; ``fields`` maps dotted paths to what is wrong.
+
+    The partner API answers ``fields`` as they are (English, its contract); a page
+    shows :attr:`for_people`, in the reader's language where we know the problem.
+    """
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+
+    @property
+    def for_people(self) -> dict[str, str]:
+        return {
+            path: str(PROBLEMS_FOR_PEOPLE.get(problem, problem))
+            for path, problem in self.fields.items()
+        }
+
+
+# The URL checks' problems as a page shows them.
+PROBLEMS_FOR_PEOPLE = {
+    "must be an https:// URL": _l("must be an https:// URL"),
+    "has no host": _l("has no host"),
+    PRIVATE_TARGET: _l("must not point at a private or local address"),
+}
 
 
 class _FieldError(Exception):

@@ -95,7 +95,9 @@ def show_page(partner, *, status: int = 200, errors=None, section=None, submitte
 
 def invalid(partner, section: str, exc: ConfigInvalid, submitted: dict | None = None):
     db.session.rollback()
-    return show_page(partner, status=422, errors=exc.fields, section=section, submitted=submitted)
+    return show_page(
+        partner, status=422, errors=exc.for_people, section=section, submitted=submitted
+    )
 
 
 def saved(partner, message: str):

@@ -209,7 +209,7 @@ def save_webhook():
     except ConfigInvalid as exc:
         db.session.rollback()
         submitted = {"webhook_url": data["webhook_url"], "events": data["webhook_events"]}
-        return _webhook_page(422, {"live": exc.fields}, submitted)
+        return _webhook_page(422, {"live": exc.for_people}, submitted)
     commit()
     flash(_("Webhook saved."), "info")
     return redirect(url_for("portal_settings.webhook"), 303)
@@ -234,7 +234,7 @@ def save_sandbox_webhook():
             "events": data["webhook_events"],
             "to_live": data["test_callbacks_to_live_url"],
         }
-        return _webhook_page(422, {"sandbox": exc.fields}, sandbox_submitted=submitted)
+        return _webhook_page(422, {"sandbox": exc.for_people}, sandbox_submitted=submitted)
     commit()
     flash(_("Sandbox webhook saved."), "info")
     return redirect(url_for("portal_settings.webhook"), 303)

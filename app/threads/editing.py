@@ -22,7 +22,12 @@ from app.business_time import clock as sla_clock
 from app.conversations import announce_change, assign, end_for_status_change, record_status_line
 from app.database import utcnow
 from app.extensions import db
-from app.inbox.access import ASSIGNABLE_STAFF, may_be_assigned, visit_technician_ids
+from app.inbox.access import (
+    ASSIGNABLE_STAFF,
+    DESK_ROLES,
+    may_be_assigned,
+    visit_technician_ids,
+)
 from app.models import CommunicationThread, User
 from app.models.enums import Priority, Role, ThreadStatus
 from app.system_texts import SystemText, priority_label, status_label, text
@@ -128,7 +133,14 @@ def apply_changes(thread: CommunicationThread, actor: User, values: dict) -> lis
         thread.priority = values["priority"]
     if "assignee" in values and values["assignee"] != thread.assigned_to:
         assignee = values["assignee"]
-        team = assignee.team if assignee is not None and assignee.team_id else thread.assigned_team
+        # Desk staff take the thread into their team's queue. A technician (who has
+        # it through their visit) or a manager leaves it with the team that works
+        # it, so the desk that handed it on keeps it in view.
+        team = (
+            assignee.team
+            if assignee is not None and assignee.team_id and assignee.role in DESK_ROLES
+            else thread.assigned_team
+        )
         assign(
             thread,
             team=team,
