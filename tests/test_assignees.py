@@ -193,6 +193,8 @@ def test_a_technicians_header_offers_only_their_statuses(client, auth, make_user
     assert offered == ["open", "in_progress", "waiting_customer", "waiting_internal"]
     assert 'name="priority"' not in html and 'name="assigned_to_user_id"' not in html
     assert 'name="tags"' not in html
+    # Routing is desk work: the page asks for no team suggestion (it answered 403).
+    assert "/team-suggestion" not in html
 
 
 def test_giving_a_conversation_to_its_technician_keeps_it_with_the_desk(client, make_user):

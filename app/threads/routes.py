@@ -128,6 +128,8 @@ def _header_context(thread, *, error=None):
         "merge_not_allowed": merge_not_allowed(current_user),
         "users": assignable_users(thread),
         "editable": editable_fields(current_user),
+        # Routing is desk work: a technician's page does not ask for a suggestion.
+        "team_suggestion": current_user.role in STAFF_DESK_ROLES,
         "statuses": offered_statuses(thread, current_user),
         "priorities": Priority.values(),
         "header_error": error,
