@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from app.database import utcnow
 
@@ -54,5 +54,11 @@ def send_at(value, field: str, errors: dict[str, str]) -> int | None:
         return None
     if moment < utcnow() - SEND_AT_GRACE:
         errors[field] = "must not be in the past"
+        return None
+    try:
+        # 9999-12-31T23:00-05:00 is in year 10000 in UTC, which the send job cannot hold.
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        errors[field] = "too far ahead: at most the year 9998"
         return None
     return int(moment.timestamp()) if moment > utcnow() else None
