@@ -399,7 +399,7 @@ def test_a_name_rebound_to_a_private_address_is_refused_at_connect(app, receiver
 
     assert answers == ["93.184.216.34", "127.0.0.1"]  # the check, then the connect
     assert delivery.state == OutboundState.FAILED and delivery.attempt_count == 1
-    assert "connected to 127.0.0.1" in delivery.last_error
+    assert "resolves to 127.0.0.1" in delivery.last_error
     assert receiver.requests == []  # not a byte of the callback reached it
 
 

@@ -124,7 +124,7 @@ def test_the_transport_refuses_a_connection_that_lands_on_a_private_address():
     server.answer_next(204, "")
     url = server.url.replace("127.0.0.1", "localhost") + "/hook"
     try:
-        with pytest.raises(UnsafeTarget, match="connected to 127.0.0.1"):
+        with pytest.raises(UnsafeTarget, match="resolves to 127.0.0.1"):
             post(url, b"{}", {}, allow_private=False)
         assert server.requests == []
         assert post(url, b"{}", {}, allow_private=True).status_code == 204  # development

@@ -424,11 +424,14 @@ def test_the_log_pages_newest_first(app, api, receiver):
         ("limit=101", "limit"),
         ("limit=two", "limit"),
         ("before=nope", "before"),
-        (f"before={uuid.uuid4()}", "before"),
     ):
         answer = api("GET", f"{path}?{query}")
         assert answer.status_code == 422, query
         assert field in answer.get_json()["error"]["fields"], query
+    # A well-formed id that is no delivery of this endpoint names nothing: 404.
+    unknown = api("GET", f"{path}?before={uuid.uuid4()}")
+    assert unknown.status_code == 404
+    assert "before" in unknown.get_json()["error"]["fields"]
 
 
 # --- who may ----------------------------------------------------------------------

@@ -30,3 +30,11 @@ PUBLIC_HTTPS_URL_PATTERN = (
 def schema_pattern(pattern: str) -> dict:
     """A pattern for the JSON Schema only (see above)."""
     return {"pattern": pattern}
+
+
+def any_case(word: str) -> str:
+    """``word`` as a pattern matching it in any case: ``[Hh][Oo][Ss][Tt]``.
+
+    JSON Schema's regular expressions (ECMA 262) have no inline ``(?i)``.
+    """
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)

@@ -35,7 +35,9 @@ ENDPOINT_RULES = (
     "`events` from the platform catalogue (`customer.*`, `job.*`, `invoice.*`, `payment.*`, "
     "`referral.*`); `max_attempts` 1-10; `retry_base_seconds` 1-3600 or null; "
     "`custom_headers` an object of names and values (a bad one is named as "
-    "`custom_headers.<Name>`). Unknown fields are refused. Audited like the page's changes."
+    "`custom_headers.<Name>`). Unknown fields are refused. Audited like the page's changes. "
+    "One rule the schema cannot say: two `custom_headers` names that differ only in case "
+    "are one HTTP header, and are refused (422, `custom_headers.<Name>`: given twice)."
 )
 
 
@@ -153,7 +155,12 @@ def hub_operations(operation) -> list:
                 "payload sent and an excerpt of the answer."
             ),
             parameters=(
-                _query("before", "A page's `next_before`: the deliveries after it"),
+                _query(
+                    "before",
+                    "A page's `next_before`: the deliveries after it. An id that is no "
+                    "delivery of this endpoint answers 404.",
+                    {"type": "string", "format": "uuid"},
+                ),
                 _query(
                     "limit",
                     f"Deliveries per page, 1-100 (default {DELIVERY_PAGE_SIZE})",
@@ -162,8 +169,8 @@ def hub_operations(operation) -> list:
             ),
             responses={
                 200: ("A page of deliveries", WebhookDeliveryPage),
-                422: ("A bad `before` or `limit`", ErrorBody),
-                **NOT_FOUND,
+                404: ("No such webhook endpoint, or `before` is no delivery of it", ErrorBody),
+                422: ("A `before` that is not a UUID, or a bad `limit`", ErrorBody),
                 **ADMIN_ERRORS,
             },
         ),

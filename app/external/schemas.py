@@ -21,6 +21,27 @@ TEMPLATE_KEY = (
     r"|daily_digest|d-[A-Za-z0-9-]{1,120})$"
 )
 TEMPLATE_DESCRIPTION = "Our template key (order_confirmation, …) or a SendGrid id (d-…)"
+# A moment as the validator reads it (app.typed_dates.parse_moment): RFC 3339 with
+# an upper-case T and an offset, seconds 00-59, in the years 2000-2100 that every
+# typed date keeps to; ``format: date-time`` bounds the rest.
+SEND_AT_PATTERN = (
+    r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+SEND_AT_DESCRIPTION = (
+    "When to send: an RFC 3339 time with its offset, e.g. 2026-02-01T09:00:00Z, "
+    "in the years 2000-2100; empty or null: now. It must not lie in the past (five "
+    'minutes\' grace for clock skew): JSON Schema cannot say "in the future", so an '
+    "earlier time is refused with 422 naming `send_at`."
+)
+SendAt = (
+    Annotated[
+        str,
+        Field(json_schema_extra={"format": "date-time", **schema_pattern(SEND_AT_PATTERN)}),
+    ]
+    | Literal[""]
+    | None
+)
 
 
 class Lenient(BaseModel):
@@ -51,7 +72,11 @@ class TemplateComponent(Lenient):
 class TemplateSpec(Lenient):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,512}$")]
     language: TemplateLanguage = None  # type: ignore[assignment]  # optional, not null
-    components: list[TemplateComponent] = []
+    # A WhatsApp template has one body; its parameters are at most 20 in all.
+    components: Annotated[
+        list[TemplateComponent],
+        Field(max_length=1, description="The template's body component and its parameters"),
+    ] = []
 
 
 class ReplyContext(Lenient):
@@ -106,7 +131,7 @@ class SendEmailIn(Lenient):
         | None
     ) = None
     name: Annotated[str, Field(max_length=255)] | None = None
-    send_at: str | None = Field(None, description="ISO 8601 with time zone; empty = now")
+    send_at: SendAt = Field(None, description=SEND_AT_DESCRIPTION)
 
 
 class SendBulkEmailIn(Lenient):
@@ -116,7 +141,7 @@ class SendBulkEmailIn(Lenient):
     template_id: str = Field(
         description=TEMPLATE_DESCRIPTION, json_schema_extra=schema_pattern(TEMPLATE_KEY)
     )
-    send_at: str | None = Field(None, description="ISO 8601 with time zone; empty = now")
+    send_at: SendAt = Field(None, description=SEND_AT_DESCRIPTION)
 
 
 class Accepted(BaseModel):

@@ -49,7 +49,10 @@ def parse_send_whatsapp(body: dict) -> WhatsAppSend:
     """The request as a WhatsAppSend; InvalidRequest naming every wrong field."""
     errors: dict[str, str] = {}
     raw_to = body.get("to")
-    # Seed 000 writes the number as a string; a JSON number is the same number.
+    # Seed 000 writes the number as a string; a JSON number is the same number,
+    # however it is written (31612345678.0 is 31612345678, to JSON and JSON Schema).
+    if isinstance(raw_to, float) and raw_to.is_integer():
+        raw_to = int(raw_to)
     if isinstance(raw_to, int) and not isinstance(raw_to, bool):
         raw_to = str(raw_to)
     phone = normalise_phone(raw_to) if isinstance(raw_to, str) else None

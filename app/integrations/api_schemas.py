@@ -14,15 +14,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, schema_pattern
-from app.integrations.endpoints import EVENT_NAMES, MAX_HEADERS, TEST_EVENT
+from app.api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, any_case, schema_pattern
+from app.integrations.endpoints import EVENT_NAMES, MAX_HEADERS, RESERVED_HEADERS, TEST_EVENT
 
 EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
-# The headers' rules in the JSON Schema (endpoints.rules checks them, and also
-# refuses reserved names and a name given twice in other case).
+# A header name as endpoints.rules takes it: letters, digits and -, and not one the
+# signature or transport sets, in any case (JSON Schema's regex has no (?i)).
+HEADER_NAME_PATTERN = (
+    f"^(?!({'|'.join(any_case(name) for name in sorted(RESERVED_HEADERS))})$)"
+    "[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+)
+# The headers' rules in the JSON Schema. One rule it cannot say: two names that
+# differ only in case ("X-Tenant" and "x-tenant") are one HTTP header, refused (422).
 HEADERS_SCHEMA = {
     "maxProperties": MAX_HEADERS,
-    "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"},
+    "propertyNames": {"pattern": HEADER_NAME_PATTERN},
     "additionalProperties": {
         "type": "string",
         "pattern": r"^[\x21-\x7e]([\x20-\x7e]{0,998}[\x21-\x7e])?$",
@@ -31,8 +37,10 @@ HEADERS_SCHEMA = {
 HEADERS_DESCRIPTION = (
     f'Extra headers sent with every call, `{{"Name": "value"}}`, at most {MAX_HEADERS}; '
     "names of letters, digits and -, not one the signature or transport sets "
-    "(webhook-id, Content-Type …); values 1-1,000 printable characters, stored "
-    "encrypted and never shown again (answers carry only their names)."
+    f"({', '.join(sorted(RESERVED_HEADERS))}, in any case), and no name twice in "
+    "another case (HTTP header names ignore case: refused with 422 naming it); values "
+    "1-1,000 printable characters, stored encrypted and never shown again (answers "
+    "carry only their names)."
 )
 
 
@@ -76,7 +84,8 @@ class WebhookEndpointPatch(BaseModel):
     url: Annotated[
         str, Field(max_length=2000, json_schema_extra=schema_pattern(PUBLIC_HTTPS_URL_PATTERN))
     ] = None  # type: ignore[assignment]  # optional, not null
-    events: Annotated[list[EventName] | None, Field(min_length=1)] = None
+    # Optional, but not nullable: left out keeps the endpoint's, null is refused.
+    events: Annotated[list[EventName], Field(min_length=1)] = None  # type: ignore[assignment]
     description: Annotated[str | None, Field(max_length=255)] = None
     custom_headers: Annotated[
         Annotated[dict[str, str], Field(json_schema_extra=HEADERS_SCHEMA)] | None,
@@ -85,8 +94,8 @@ class WebhookEndpointPatch(BaseModel):
     max_attempts: Annotated[int | None, Field(ge=1, le=10)] = None
     retry_base_seconds: Annotated[int | None, Field(ge=1, le=3600)] = None
     is_active: Annotated[
-        bool | None, Field(description="true also lifts the block a 410 answer put on it")
-    ] = None
+        bool, Field(description="true also lifts the block a 410 answer put on it")
+    ] = None  # type: ignore[assignment]  # optional, not null
 
 
 class WebhookEndpointOut(BaseModel):

@@ -117,8 +117,13 @@ class Schema(BaseModel):
 
 
 # A street that ends in its house number ("Hoofdstraat 123", "Dorpsweg 7-b"): the
-# validator splits it off, and the JSON Schema says the same with this pattern.
-STREET_WITH_NUMBER = r"^(.*?\D)\s*(\d{1,5})\s*[-\s]?([A-Za-z0-9]{0,6})$"
+# validator splits it off the street it was sent (trimmed), and the JSON Schema
+# says the same of the street as sent with STREET_WITH_NUMBER_PATTERN. Digits are
+# 0-9, as in JSON Schema's regular expressions.
+STREET_WITH_NUMBER = r"^(.*?[^0-9])\s*([0-9]{1,5})\s*[-\s]?([A-Za-z0-9]{0,6})$"
+# Before the number, something that trimming keeps and is no digit (" 12" is only
+# a number once trimmed); spaces where the validator takes any whitespace.
+STREET_WITH_NUMBER_PATTERN = r"^(.*?[^\s0-9\x1c-\x1f\x85]) *([0-9]{1,5}) *[- ]?([A-Za-z0-9]{0,6})$"
 
 
 class AddressIn(Schema):
@@ -136,7 +141,9 @@ class AddressIn(Schema):
                 },
                 {
                     "required": ["street"],
-                    "properties": {"street": {"type": "string", "pattern": STREET_WITH_NUMBER}},
+                    "properties": {
+                        "street": {"type": "string", "pattern": STREET_WITH_NUMBER_PATTERN}
+                    },
                 },
             ]
         }

@@ -11,12 +11,16 @@ and literal private addresses) and at every connect (:func:`guarded_session`,
 ``ALLOW_PRIVATE_WEBHOOK_URLS`` lifts both, for development and tests whose
 fake providers listen on 127.0.0.1 over plain http: the one explicit exception.
 
-``requests`` resolves the host again when it connects, so a name that answers
-a public address to the check and a private one a moment later (DNS
-rebinding) would slip past it. :class:`GuardedAdapter` closes that gap: it
-checks the address the socket actually connected to, before a byte of TLS or
-HTTP is sent. Through a configured egress proxy the peer is the proxy, and
-keeping traffic off the private network is then the proxy's job.
+A guarded connection resolves the name itself, vets every address it got and
+only then connects, to one of those vetted addresses (TLS still checks the
+certificate against the name). Two things follow. A name that answers a public
+address to an earlier check and a private one a moment later (DNS rebinding)
+reaches nothing. And no connection is ever attempted to a private address, so
+whether something listens on an internal port cannot show in the answer: a
+check that connected first and looked at the peer afterwards told an open port
+("connected to 127.0.0.1") from a closed one (a connection error) (issue 57
+point 8). Through a configured egress proxy the peer is the proxy, and keeping
+traffic off the private network is then the proxy's job.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
 
 
 class UnsafeTarget(Exception):
@@ -63,17 +69,32 @@ def check_target(url: str, *, allow_private: bool) -> None:
     except ValueError as exc:
         raise UnsafeTarget("refused: the URL's port is not a number") from exc
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        vetted_addresses(parts.hostname, port)
     except (socket.gaierror, UnicodeError):
         return
+
+
+def vetted_addresses(host: str, port: int, family: int = socket.AF_UNSPEC) -> list[str]:
+    """Every address ``host`` resolves to, in DNS order, once all of them are public.
+
+    :class:`UnsafeTarget` (``private``) when any is private, loopback,
+    link-local or otherwise reserved; ``socket.gaierror`` when the name does
+    not resolve.
+    """
+    infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    addresses: list[str] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        literal = str(info[4][0])
+        address = ipaddress.ip_address(literal.split("%", 1)[0])
         if _is_internal(address):
             raise UnsafeTarget(
-                f"refused: {parts.hostname} resolves to {address}, a private or "
+                f"refused: {host} resolves to {address}, a private or "
                 "reserved address (set ALLOW_PRIVATE_WEBHOOK_URLS=1 only for development)",
                 private=True,
             )
+        if literal not in addresses:
+            addresses.append(literal)
+    return addresses
 
 
 def refuse_internal_host(url: str, *, allow_private: bool) -> None:
@@ -111,36 +132,37 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
     )
 
 
-def refuse_internal_peer(sock: socket.socket, host: str) -> None:
-    """Raise :class:`UnsafeTarget` if ``sock`` is connected to an internal address."""
-    address = ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0])
-    if _is_internal(address):
-        raise UnsafeTarget(
-            f"refused: {host} connected to {address}, a private or reserved address "
-            "(its DNS answer changed after the check)",
-            private=True,
-        )
-
-
-class _PeerCheck:
-    """Checks the connected peer right after the TCP connect (see the module notes)."""
+class _VettedConnect:
+    """Resolves the host once, vets the addresses, connects to a vetted one (module notes)."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
-        if not self.proxy:  # type: ignore[attr-defined]
-            try:
-                refuse_internal_peer(sock, self.host)  # type: ignore[attr-defined]
-            except UnsafeTarget:
-                sock.close()
-                raise
-        return sock
+        if self.proxy:  # type: ignore[attr-defined]
+            return super()._new_conn()  # type: ignore[misc]
+        name = self._dns_host  # type: ignore[has-type]
+        try:
+            addresses = vetted_addresses(name, self.port, allowed_gai_family())  # type: ignore[attr-defined]
+        except (socket.gaierror, UnicodeError) as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined,arg-type]
+        try:
+            # The literal address is handed to urllib3: it connects without asking
+            # DNS again, and keeps its own timeouts and error wrapping.
+            for address in addresses[:-1]:
+                self._dns_host = address
+                try:
+                    return super()._new_conn()  # type: ignore[misc]
+                except NewConnectionError:  # refused or unreachable: the next address
+                    continue
+            self._dns_host = addresses[-1]
+            return super()._new_conn()  # type: ignore[misc]
+        finally:
+            self._dns_host = name
 
 
-class _GuardedHTTPConnection(_PeerCheck, HTTPConnection):
+class _GuardedHTTPConnection(_VettedConnect, HTTPConnection):
     pass
 
 
-class _GuardedHTTPSConnection(_PeerCheck, HTTPSConnection):
+class _GuardedHTTPSConnection(_VettedConnect, HTTPSConnection):
     pass
 
 
@@ -153,7 +175,7 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 
 class GuardedAdapter(HTTPAdapter):
-    """A ``requests`` adapter whose connections refuse internal peers.
+    """A ``requests`` adapter whose connections go only to vetted public addresses.
 
     :class:`UnsafeTarget` is not an ``OSError``, so urllib3 and ``requests`` let
     it through unwrapped: the caller sees the refusal, not a network failure to retry.
@@ -168,7 +190,7 @@ class GuardedAdapter(HTTPAdapter):
 
 
 class GuardedPoolManager(PoolManager):
-    """A urllib3 pool manager whose every new connection refuses internal peers.
+    """A urllib3 pool manager whose every new connection goes only to vetted addresses.
 
     The same check as :class:`GuardedAdapter`, for callers that use urllib3
     directly; a kept-alive connection was checked when it was opened.
@@ -202,7 +224,7 @@ def vet_url(url: str) -> str:
 
 
 def guarded_session() -> requests.Session:
-    """A ``requests`` session whose connections refuse internal peers.
+    """A ``requests`` session whose connections go only to vetted public addresses.
 
     Unguarded only under the explicit exception, so tests reach fake servers.
     """

@@ -6,6 +6,14 @@ jobs only ever see :class:`Connector`; what a provider calls a customer is the
 connector's business. Every call has a timeout; a 429 is waited out when the
 provider says how long (``Retry-After``, capped), and errors come back as one
 :class:`ConnectorError` saying whether trying again may help.
+
+The base URL may be typed by an admin (a Yardi or ROVIDA tenant's host), so
+every call goes through the outbound URL check (:mod:`app.security.outbound`):
+the name is resolved, each address vetted, and only a vetted one connected to.
+What the admin then reads ("test connection", a sync's error) must not work as
+a port scanner: every way of not getting an answer (refused, unreachable, no
+such name, a timeout, a TLS or protocol failure) reads the same, and a private
+address reads "not allowed" without a connection being tried (issue 57 point 8).
 """
 
 from __future__ import annotations
@@ -31,6 +39,10 @@ TIMEOUT = (5, 30)
 MAX_RETRY_AFTER_SECONDS = 30.0
 RATE_LIMIT_RETRIES = 2
 ERROR_EXCERPT_CHARS = 300
+# The one answer for every call that got no HTTP answer: which way it failed
+# would tell an open port from a closed one (the exception class is logged).
+NO_ANSWER = "no answer: the host could not be reached, refused the connection or timed out"
+NOT_ALLOWED = "refused: this address is not allowed (a private or reserved address)"
 
 
 class ConnectorError(Exception):
@@ -183,13 +195,12 @@ class Connector(ABC):
                     method, url, headers=headers, timeout=TIMEOUT, allow_redirects=False, **kwargs
                 )
             except UnsafeTarget as exc:  # the outbound URL check: no retry can help
-                raise ConnectorError(f"{method} {_path(url)} {exc}", retryable=False) from exc
-            except requests.Timeout as exc:
-                raise ConnectorError(f"{method} {_path(url)} timed out", retryable=True) from exc
+                log.info("%s %s refused: %s", method, _path(url), exc)
+                reason = NOT_ALLOWED if exc.private else str(exc)
+                raise ConnectorError(f"{method} {_path(url)} {reason}", retryable=False) from exc
             except requests.RequestException as exc:
-                raise ConnectorError(
-                    f"{method} {_path(url)} failed: {type(exc).__name__}", retryable=True
-                ) from exc
+                log.info("%s %s got no answer: %r", method, _path(url), exc)
+                raise ConnectorError(f"{method} {_path(url)}: {NO_ANSWER}", retryable=True) from exc
             if response.status_code == 429:
                 wait = _retry_after(response)
                 if attempt < RATE_LIMIT_RETRIES and wait is not None:

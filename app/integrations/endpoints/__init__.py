@@ -4,6 +4,7 @@ from app.integrations.endpoints.events import EVENT_NAMES, TEST_EVENT, emit_even
 from app.integrations.endpoints.rules import (
     API_FIELDS,
     MAX_HEADERS,
+    RESERVED_HEADERS,
     EndpointForm,
     parse_form,
     parse_json,
@@ -16,6 +17,7 @@ __all__ = [
     "EVENT_NAMES",
     "EndpointForm",
     "MAX_HEADERS",
+    "RESERVED_HEADERS",
     "TEST_EVENT",
     "create_endpoint",
     "emit_event",

@@ -161,16 +161,22 @@ def deliveries(endpoint_id: str):
     endpoint = _endpoint(endpoint_id)
     fields: dict[str, str] = {}
     before = request.args.get("before") or None
-    if before is not None:
-        anchor = as_uuid(before)
-        if anchor is None or delivery_of(endpoint, anchor) is None:
-            fields["before"] = "not a delivery of this endpoint"
+    if before is not None and as_uuid(before) is None:
+        fields["before"] = "a delivery id (a UUID), as next_before gives it"
     raw_limit = request.args.get("limit") or str(DELIVERY_PAGE_SIZE)
     limit = int(raw_limit) if raw_limit.isdigit() else 0
     if not 1 <= limit <= MAX_PAGE:
         fields["limit"] = f"a whole number from 1 to {MAX_PAGE}"
     if fields:
         raise ApiError(422, "validation_failed", "Some parameters are not valid.", fields)
+    if before is not None and delivery_of(endpoint, as_uuid(before)) is None:
+        # Well formed, but it names nothing here: not found, like an unknown endpoint.
+        raise ApiError(
+            404,
+            "not_found",
+            "This endpoint has no such delivery to page from.",
+            {"before": "not a delivery of this endpoint"},
+        )
     log = delivery_log(endpoint, before, limit)
     return jsonify(data=[delivery_to_dict(d) for d in log.deliveries], next_before=log.next_before)
 

@@ -120,6 +120,10 @@ def parse_json(body: dict, endpoint: WebhookEndpoint | None = None) -> tuple[End
     values.setlist("events", events)
     for key in ("max_attempts", "retry_base_seconds"):
         value = body.get(key, getattr(endpoint, key, None))
+        # JSON has numbers, not integers: 4.0 is the number 4, and JSON Schema's
+        # "integer" (the API description) takes it too.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             value = "not a whole number"
         values[key] = "" if value is None else str(value)
