@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.fakes.rovida import API_KEY, FakeRovida
-from tests.helpers import csrf_token_from, signed_in_admin
+from tests.helpers import csrf_token_from, reader_language, signed_in_admin
 
 INTRANET = "intranet.example"  # a name the (patched) DNS answers with 127.0.0.1
 NOWHERE = "nowhere.example"  # a name the DNS does not know
@@ -167,3 +167,14 @@ def test_a_good_server_still_passes(client, admin):
         assert len(rovida.requests_to("/v1/work-orders", "GET")) == 2
     finally:
         rovida.stop()
+
+
+speak = pytest.fixture(reader_language, name="speak")
+
+
+def test_a_dutch_admin_reads_the_answer_in_dutch(app, client, admin, dns, speak):
+    app.config["ALLOW_PRIVATE_WEBHOOK_URLS"] = False
+    speak("nl")
+    answer = _tested(client, admin, f"https://{INTRANET}:{_closed_port()}")
+    assert answer.startswith("Verbinding mislukt")
+    assert "niet toegestaan" in answer and "not allowed" not in answer

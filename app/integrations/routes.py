@@ -209,6 +209,7 @@ def test(integration_id):
     integration = _integration(integration_id)
     ok, message = services.check_connection(integration, current_user)
     commit()
+    message = services.readable_outcome(message)
     if request.headers.get("HX-Request"):
         return render_template(
             "integrations/_test_result.html", integration=integration, ok=ok, message=message

@@ -23,7 +23,7 @@ from app.audit.records import field_changes, record_change
 from app.database import utcnow
 from app.extensions import db
 from app.integrations import oauth
-from app.integrations.connectors import ConnectorError, connector_for
+from app.integrations.connectors import ConnectorError, connector_for, readable
 from app.integrations.oauth import (
     TABLE,
     IntegrationAuthError,
@@ -221,6 +221,11 @@ def record_audit(
 ) -> None:
     """Write one audit entry for ``integration`` (no commit); secret values are never kept."""
     record_change(TABLE, integration.id, action, changes, user_id=user.id if user else None)
+
+
+def readable_outcome(message: str) -> str:
+    """A test's outcome as the admin's page shows it (the audit keeps it in English)."""
+    return readable(message)
 
 
 def run_connection_test(

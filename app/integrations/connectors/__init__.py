@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.integrations import oauth
-from app.integrations.connectors.base import Connector, ConnectorError, ListScope
+from app.integrations.connectors.base import Connector, ConnectorError, ListScope, readable
 from app.integrations.connectors.generic import GenericRestConnector
 from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.connectors.quickbooks import QuickBooksConnector
@@ -27,6 +27,7 @@ __all__ = [
     "ListScope",
     "connector_class",
     "connector_for",
+    "readable",
     "CONNECTORS",
 ]
 

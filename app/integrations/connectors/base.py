@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from app.security.outbound import UnsafeTarget, guarded_session
 
@@ -43,6 +44,18 @@ ERROR_EXCERPT_CHARS = 300
 # would tell an open port from a closed one (the exception class is logged).
 NO_ANSWER = "no answer: the host could not be reached, refused the connection or timed out"
 NOT_ALLOWED = "refused: this address is not allowed (a private or reserved address)"
+# The same two as an admin's page says them (the log and audit keep the English).
+READABLE = {
+    NO_ANSWER: _l("no answer: the host could not be reached, refused the connection or timed out"),
+    NOT_ALLOWED: _l("refused: this address is not allowed (a private or reserved address)"),
+}
+
+
+def readable(message: str) -> str:
+    """A connector's outcome with its fixed sentences in the reader's language."""
+    for english, translated in READABLE.items():
+        message = message.replace(english, str(translated))
+    return message
 
 
 class ConnectorError(Exception):
