@@ -5,15 +5,19 @@ hours and days off."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from app.database import utcnow
 from app.extensions import db
+from app.mobile.services import local_today
 from app.models import Order, TechnicianAbsence, TechnicianSchedule
 from app.models.enums import OrderStatus
 from app.planning.board import week_key
+from app.planning.hours import public_holiday
 from tests.helpers import csrf_token_from
 from tests.planning_support import approved_order, plan_form, working_day
 
@@ -154,3 +158,79 @@ def test_team_leads_plan_but_do_not_set_hours(app, client, auth, make_user, tech
     auth.login(lead.email)
     assert client.get("/planning/").status_code == 200
     assert client.get(f"/planning/technicians/{tech.id}").status_code == 403
+
+
+def _saturday_after(day):
+    return day + timedelta(days=(5 - day.weekday()) % 7)
+
+
+def _column(page: str, tech_name: str, day) -> str:
+    row = page[page.index(f'data-technician="{tech_name}"') :]
+    row = row[: row.index("</tr>")]
+    cell = row[row.rindex("<td", 0, row.index(f'data-day="{day.isoformat()}"')) :]
+    return cell[: cell.index("</td>")]
+
+
+def _head(page: str, day) -> str:
+    head = page[page.index("<thead>") : page.index("</thead>")]
+    th = head[head.rindex("<th", 0, head.index(f'data-day="{day.isoformat()}"')) :]
+    return th[: th.index("</th>")]
+
+
+def test_a_saturday_visit_is_in_its_column_and_in_the_technicians_load(app, client, manager, tech):
+    """Issue 58.7: a visit planned on a Saturday over the rules stays on the board."""
+    saturday = _saturday_after(working_day())
+    if public_holiday(saturday):
+        pytest.skip("that Saturday is a public holiday")
+    sunday = saturday + timedelta(days=1)
+    monday = saturday - timedelta(days=5)
+    week = week_key(monday)
+    order = approved_order("CC-2026-00311")
+    form = {**plan_form([tech], saturday, "09:00", "11:00"), "from": "board", "week": week}
+    # Saturday is no working day of the default schedule: "plan anyway", as on a weekday.
+    assert _plan(client, order, form).status_code == 422
+    answer = _plan(client, order, {**form, "override": "1"})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/planning/?week={week}")
+
+    page = client.get(f"/planning/?week={week}").get_data(as_text=True)
+    cell = _column(page, tech.name, saturday)
+    assert "CC-2026-00311" in cell and "09:00-11:00" in cell
+    assert re.search(r"2\s*/\s*0\s*u", cell)  # 2 h planned on a day without hours
+    row = page[page.index(f'data-technician="{tech.name}"') :]
+    week_load = row[row.index('data-testid="week-load"') :]
+    # Five days of 08:00–17:00 and the Saturday's two hours.
+    assert re.search(r"Week: 2\s*/\s*45\s*u", week_load[: week_load.index("</span>")])
+    # The Saturday is drawn full, the empty Sunday narrow.
+    assert "is-narrow" not in _head(page, saturday)
+    assert "is-narrow" in _head(page, sunday)
+    assert "is-narrow" in _column(page, tech.name, sunday)
+    assert "CC-2026-00311" not in _column(page, tech.name, sunday)
+
+
+def test_the_board_opens_on_the_week_of_the_next_working_day(app, client, manager, tech, clock):
+    """On a weekday the board opens on this week; on a Saturday on the next one, not
+    on a week wholly behind the planner (issue 58.7)."""
+    today = local_today()
+    wednesday = today + timedelta(days=(2 - today.weekday()) % 7)
+    saturday = wednesday + timedelta(days=3)
+    if public_holiday(wednesday):
+        pytest.skip("that Wednesday is a public holiday")
+
+    def move_to(day) -> None:
+        noon = datetime.combine(day, time(12, 0), tzinfo=ZoneInfo("Europe/Amsterdam"))
+        clock.advance((noon - utcnow()).total_seconds())
+        assert local_today() == day
+
+    move_to(wednesday)
+    page = client.get("/planning/").get_data(as_text=True)
+    this_week = wednesday - timedelta(days=2)
+    assert f'data-day="{this_week.isoformat()}"' in page
+    assert f'data-day="{saturday.isoformat()}"' in page
+
+    move_to(saturday)
+    page = client.get("/planning/").get_data(as_text=True)
+    next_monday = saturday + timedelta(days=2)
+    assert f'data-day="{next_monday.isoformat()}"' in page
+    assert f'data-day="{saturday.isoformat()}"' not in page
+    assert f"week {next_monday.isocalendar()[1]}" in page

@@ -8,9 +8,12 @@ engine and send the same signed callbacks, marked as test.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.mobile.services import local_today
 from app.models import (
     CommunicationMessage,
     CommunicationThread,
@@ -24,6 +27,7 @@ from app.models.enums import KeyMode, OutboundState
 from app.partners.keys import issue_partner_key
 from app.partners.sandbox import timeline
 from app.partners.services import new_webhook_secret
+from app.planning.hours import public_holiday
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
 from tests.partner_support import add_articles, make_partner, seed_002_order
@@ -292,5 +296,63 @@ def test_a_test_callback_that_gives_up_alerts_nobody(app, client, make_user, fak
         assert [e.answered for e in receiver.events] == [500]
         assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
         assert db.session.scalar(sa.select(sa.func.count(SandboxSend.id))) == 0
+    finally:
+        receiver.stop()
+
+
+def _weeks_without_holidays() -> tuple[date, date, date]:
+    """A coming Thursday, the Saturday after it and the Monday after that, none of them
+    a public holiday."""
+    today = local_today()
+    thursday = today + timedelta(days=7 + (3 - today.weekday()) % 7)
+    while any(public_holiday(thursday + timedelta(days=d)) for d in (0, 2, 4)):
+        thursday += timedelta(days=7)
+    return thursday, thursday + timedelta(days=2), thursday + timedelta(days=4)
+
+
+def test_timeline_plans_the_visit_on_the_preferred_working_day_and_part_of_day(
+    app, client, fake_pdok
+):
+    """Issue 58.11: the sandbox plans as a planner would, not a week ahead in the
+    morning whatever the order asks (a Saturday, against "3 December, afternoon")."""
+    thursday, saturday, monday = _weeks_without_holidays()
+    receiver = FakeReceiver(new_webhook_secret()).start()
+    try:
+        partner = _sandbox_partner(receiver)
+        test = _test_key(partner)
+        wishes = {
+            "PREF-THU": {"preferred_date": thursday.isoformat(), "time_preference": "afternoon"},
+            "PREF-SAT": {"preferred_date": saturday.isoformat(), "time_preference": "ochtend"},
+        }
+        for partner_order_id, preferences in wishes.items():
+            body = seed_002_order(partner_order_id, installation_preferences=preferences)
+            made = client.post(f"/api/v1/partners/{partner.id}/orders", json=body, headers=test)
+            assert made.status_code == 201, made.get_json()
+            url = f"/api/v1/partners/{partner.id}/sandbox/orders/{partner_order_id}/timeline"
+            started = client.post(url, json={"to": "scheduled", "step_seconds": 0.2}, headers=test)
+            assert started.status_code == 202, started.get_json()
+
+        def planned() -> dict[str, dict]:
+            return {
+                e.payload["partner_order_id"]: e.payload.get("visit")
+                for e in receiver.events
+                if e.payload["status_details"]["to_status"] == "scheduled"
+            }
+
+        drain_until(app, lambda: len(planned()) == 2, timeout=30)
+        assert receiver.rejections == []
+        visits = planned()
+        # The preferred Thursday, in the afternoon.
+        assert visits["PREF-THU"] == {
+            "date": thursday.isoformat(),
+            "window_start": "12:00",
+            "window_end": "17:00",
+        }
+        # A Saturday is no working day: the Monday after, in the morning asked for.
+        assert visits["PREF-SAT"] == {
+            "date": monday.isoformat(),
+            "window_start": "08:00",
+            "window_end": "12:00",
+        }
     finally:
         receiver.stop()

@@ -6,9 +6,10 @@ status poll are the same for both modes, and are described there.
 
 from __future__ import annotations
 
-from app.partners.sandbox.moves import MAX_TEXT, VISIT_DAYS_AHEAD
+from app.partners.sandbox.moves import MAX_TEXT
 from app.partners.sandbox.schemas import SandboxMoveOut, SandboxTimelineOut
 from app.partners.sandbox.timeline import MAX_STEP_SECONDS, PATH
+from app.partners.sandbox.visit import DAYS_AHEAD
 from app.partners.schemas import ErrorBody
 
 SANDBOX_ERRORS = {
@@ -51,7 +52,12 @@ def sandbox_operations(Operation) -> list:
                 f"{SANDBOX_INTRO}\n\nMoves the test order through the same status rules as "
                 "a live order (a move they do not allow is 409 `illegal_transition`) and "
                 "sends the callback your subscription asks for. A move to `scheduled` "
-                f"carries a made-up visit {VISIT_DAYS_AHEAD} days ahead in `visit`."
+                "carries a made-up visit in `visit`, planned as our planners would: on the "
+                "first `installation_preferences.preferred_date` that is a working day "
+                "(Monday to Friday, no public holiday), else the next working day after it, "
+                "in the `time_preference` asked for (morning 08:00-12:00, afternoon "
+                "12:00-17:00, or the hours written); without a preferred date, the first "
+                f"working day {DAYS_AHEAD} days ahead, in the morning."
             ),
             responses={
                 200: ("Moved; the callback is on its way", SandboxMoveOut),

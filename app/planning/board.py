@@ -2,7 +2,10 @@
 
 Each cell holds the technician's visits that day (order, window, postcode
 area), their planned hours against their working hours ("5,5 / 8 u"), and
-whether the day is off (absence, holiday, no hours). Visits of orders planned
+whether the day is off (absence, holiday, no hours). The week runs Monday to
+Sunday: a Saturday visit planned over the rules (issue 58.7) is on the board and
+in the technician's load like any other; a weekend day nobody works or visits
+is drawn narrow (:attr:`Board.full_days`). Visits of orders planned
 outside the board (a synced work order) have no window or duration of their
 own: they count as :data:`UNKNOWN_DURATION`. The side list holds approved
 orders without a planned day, oldest first, with the customer's preferences.
@@ -33,7 +36,8 @@ from app.planning.hours import (
 from app.planning.page import wishes_line
 from app.typed_dates import DateRefused, parse_week
 
-DAYS_SHOWN = 5  # Monday to Friday; a Saturday visit is planned from the order page
+DAYS_SHOWN = 7
+WEEKEND = (5, 6)  # Saturday, Sunday (date.weekday())
 UNKNOWN_DURATION = 120
 UNPLANNED_LIMIT = 60
 
@@ -41,17 +45,38 @@ UNPLANNED_LIMIT = 60
 def week_asked(value: str | None, today: date) -> tuple[date, str | None]:
     """The Monday of ISO week ``value`` ("2026-W48"), and why it was not taken, if it was not.
 
-    Absent, or not a week we take (:mod:`app.typed_dates`), it is this week's Monday.
+    Absent, or not a week we take (:mod:`app.typed_dates`), it is the week the
+    planner works in: :func:`current_week`.
     """
     try:
         monday = parse_week(value)
     except DateRefused as exc:
-        return this_monday(today), str(exc)
-    return monday or this_monday(today), None
+        return current_week(today), str(exc)
+    return monday or current_week(today), None
 
 
 def this_monday(today: date) -> date:
     return today - timedelta(days=today.weekday())
+
+
+def next_working_day(today: date) -> date:
+    """Today if it is a working day, else the first working day after it."""
+    day = today
+    # A fortnight covers any run of weekend days and public holidays.
+    for _ in range(14):
+        if day.weekday() not in WEEKEND and not public_holiday(day):
+            return day
+        day += timedelta(days=1)
+    return today
+
+
+def current_week(today: date) -> date:
+    """The Monday of the week the board opens on: the week of the next working day.
+
+    On a Saturday or Sunday the week that holds today is wholly behind the
+    planner, so the board opens on the week they are about to plan.
+    """
+    return this_monday(next_working_day(today))
 
 
 def week_key(monday: date) -> str:
@@ -96,6 +121,19 @@ class Row:
     technician: User
     cells: list[Cell]
 
+    @property
+    def planned_minutes(self) -> int:
+        """The week's planned minutes, weekend visits included."""
+        return sum(cell.planned_minutes for cell in self.cells)
+
+    @property
+    def working_minutes(self) -> int:
+        return sum(cell.working.minutes for cell in self.cells)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.planned_minutes > self.working_minutes
+
 
 @dataclass
 class Board:
@@ -108,6 +146,16 @@ class Board:
     wishes: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @property
+    def full_days(self) -> set[date]:
+        """The days drawn at full width: every weekday, and a weekend day someone
+        visits or works on. An empty Saturday or Sunday is a narrow column."""
+        return {
+            day
+            for index, day in enumerate(self.days)
+            if day.weekday() not in WEEKEND or any(_in_use(row.cells[index]) for row in self.rows)
+        }
+
+    @property
     def week(self) -> str:
         return week_key(self.monday)
 
@@ -118,6 +166,10 @@ class Board:
     @property
     def next_week(self) -> str:
         return week_key(self.monday + timedelta(days=7))
+
+
+def _in_use(cell: Cell) -> bool:
+    return bool(cell.visits) or not cell.working.is_off
 
 
 def week_board(monday: date) -> Board:

@@ -18,7 +18,7 @@ from app.mobile.services import local_today
 from app.models import TechnicianAbsence, TechnicianSchedule, User
 from app.models.enums import Role
 from app.orders.services import ORDER_DESK_ROLES, find_order
-from app.planning.board import week_asked, week_board
+from app.planning.board import this_monday, week_asked, week_board, week_key
 from app.planning.forms import parse_plan
 from app.planning.hours import (
     WEEKDAY_LABELS,
@@ -124,6 +124,9 @@ def cancel(key):
 def _done(order):
     if _back_to_board():
         week = request.form.get("week")
+        if order.scheduled_date is not None:
+            # Back on the week of the day just planned, so the visit is in view.
+            week = week_key(this_monday(order.scheduled_date))
         return redirect(url_for("planning.board", week=week), 303)
     return redirect(url_for("orders.show", key=order.order_number) + "#planning", 303)
 

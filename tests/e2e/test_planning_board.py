@@ -234,3 +234,74 @@ def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_
         page.screenshot(path=str(SHOTS / "planning-board-375.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_a_saturday_visit_has_a_full_column_and_an_empty_sunday_a_narrow_one(
+    live_server, browser, make_user
+):
+    """Issue 58.7: the week runs to Sunday; a weekend day is narrow until a visit is on
+    it, and the plan dialog plans a Saturday as it plans a weekday ("plan anyway")."""
+    manager = make_user("manager", email="manager@switchboard.test", language="nl")
+    manager.name = "Marieke Bos"
+    team = _team(make_user)
+    ruben = team[1]
+    day = working_day(7)
+    monday = day - timedelta(days=day.weekday())
+    saturday, sunday = monday + timedelta(days=5), monday + timedelta(days=6)
+    _week(manager, team, monday)
+    waiting = _waiting_orders()
+    week = week_key(monday)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        _sign_in_dutch(page, live_server.url, manager.email)
+        page.goto(f"{live_server.url}/planning/?week={week}")
+        head = page.get_by_test_id("board").locator("thead")
+
+        def width(when) -> float:
+            return head.locator(f'th[data-day="{when.isoformat()}"]').bounding_box()["width"]
+
+        # Nothing on the weekend yet: both its columns narrow, the weekdays full.
+        assert width(saturday) < 64 and width(sunday) < 64, (width(saturday), width(sunday))
+        assert width(monday) > 120
+        _no_sideways_scroll(page, 1440)
+
+        # Ruben agreed to a Saturday: planned from the dialog, over the warning.
+        page.wait_for_function("() => window.htmx !== undefined")
+        first = page.get_by_test_id("unplanned-order").filter(has_text=waiting[0].order_number)
+        first.get_by_test_id("plan-open").click()
+        dialog = page.get_by_test_id("plan-dialog")
+        dialog.locator('input[name="date"]').fill(saturday.isoformat())
+        dialog.locator('input[name="window_start"]').fill("09:00")
+        dialog.locator('input[name="window_end"]').fill("12:00")
+        dialog.locator('input[name="duration_minutes"]').fill("180")
+        dialog.get_by_label(re.compile("Ruben de Jong")).check()
+        dialog.get_by_test_id("plan-submit").click()
+        expect(page.get_by_test_id("plan-problems")).to_be_visible()
+        page.get_by_test_id("plan-override").check()
+        page.get_by_test_id("plan-submit").click()
+
+        expect(page).to_have_url(re.compile(rf"/planning/\?week={week}$"))
+        row = page.locator('[data-testid="board-row"][data-technician="Ruben de Jong"]')
+        cell = row.locator(f'td[data-day="{saturday.isoformat()}"]')
+        expect(cell).to_contain_text(waiting[0].order_number)
+        expect(cell).to_contain_text("09:00-12:00")
+        expect(cell.get_by_test_id("cell-load")).to_have_text(re.compile(r"3\s*/\s*0\s*u"))
+        # Ruben's week: Mon–Fri 08:00–17:00 but Thursday off (36 h), 6 h planned, and
+        # the Saturday's 3 h.
+        expect(row.get_by_test_id("week-load")).to_have_text(re.compile(r"Week: 9\s*/\s*36\s*u"))
+        # The Saturday is a full column now; the empty Sunday stays narrow.
+        assert width(saturday) > 120 and width(saturday) >= width(monday) * 0.9
+        assert width(sunday) < 64
+        _no_sideways_scroll(page, 1440)
+        page.screenshot(path=str(SHOTS / "planning-board-saturday.png"), full_page=False)
+    finally:
+        context.close()
+
+    db.session.expire_all()
+    order = db.session.scalar(sa.select(Order).where(Order.order_number == waiting[0].order_number))
+    assert order.status == OrderStatus.SCHEDULED and order.scheduled_date == saturday
+    assert order.visit.technician_ids == [ruben.id]

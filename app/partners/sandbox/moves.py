@@ -3,25 +3,22 @@
 Every move goes through the real status engine, so the partner sees the same
 refusals (an illegal move) and the same signed callbacks as for a live order;
 the engine runs only the partner callback hook for a test order. A move to
-``scheduled`` carries a made-up visit, as a planned live order's callback does.
+``scheduled`` carries a made-up visit (:mod:`app.partners.sandbox.visit`), as a
+planned live order's callback does.
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-
-from app.database import utcnow
 from app.deliveries.payloads import SANDBOX_VISIT
+from app.message_templates.visit_moment import amsterdam_today
 from app.models import Order, OrderStatusTransition, PartnerIntegration
 from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
+from app.partners.sandbox.visit import planned_visit
 
 SANDBOX_REASON = "Moved in the partner's sandbox"
 # The longest reason or partner note a sandbox move takes.
 MAX_TEXT = 1000
-# The pretend visit: a week ahead, in the morning.
-VISIT_DAYS_AHEAD = 7
-VISIT_WINDOW = (time(8, 0), time(12, 0))
 
 
 class UnknownStatus(ValueError):
@@ -51,13 +48,6 @@ def parse_sandbox_status(value: object, integration: PartnerIntegration) -> Orde
     )
 
 
-def pretend_visit(today: date | None = None) -> dict:
-    """The visit a sandbox order is "planned" for, as a callback's ``visit`` block."""
-    day = (today or utcnow().date()) + timedelta(days=VISIT_DAYS_AHEAD)
-    start, end = VISIT_WINDOW
-    return {"date": day.isoformat(), "window_start": f"{start:%H:%M}", "window_end": f"{end:%H:%M}"}
-
-
 def move_test_order(
     order: Order,
     to_status: OrderStatus,
@@ -72,7 +62,8 @@ def move_test_order(
         raise ValueError(f"order {order.order_number} is not a test order")
     context: dict = {"via": via, "sandbox": True}
     if to_status == OrderStatus.SCHEDULED:
-        context[SANDBOX_VISIT] = pretend_visit()
+        # On the customer's preferred working day and part of the day (issue 58.11).
+        context[SANDBOX_VISIT] = planned_visit(order, amsterdam_today())
     return change_entity_status(
         order, to_status, reason or SANDBOX_REASON, context, partner_note=partner_note
     )
