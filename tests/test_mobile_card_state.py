@@ -122,7 +122,9 @@ def test_fetching_the_card_after_the_window_applies_the_held_tap_once(client, au
     first = _card(client, order)
     second = _card(client, order)
     assert "CC-2026-00042: visit started." in first
-    assert 'data-testid="visit-pending"' not in first and 'data-testid="visit-pending"' not in second
+    assert (
+        'data-testid="visit-pending"' not in first and 'data-testid="visit-pending"' not in second
+    )
     db.session.expire_all()
     assert db.session.scalar(sa.select(PendingVisitMove.state)) == APPLIED
     transitions = db.session.execute(
