@@ -41,7 +41,6 @@ from app.models.enums import OrderStatus
 from app.models.visits import PENDING
 from app.orders.services import may_change_status
 
-
 # The visit is still ahead or under way: photos and messages to the customer
 # belong to it. A completed (or cancelled, or put on hold) visit offers neither.
 OPEN_VISIT = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
