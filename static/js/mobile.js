@@ -61,10 +61,13 @@
     };
   });
 
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
     const swapped = swapping;
     swapping = null;
-    const card = swapped && document.getElementById(swapped.id);
+    // An answer that was not swapped in leaves its record behind: not this one's.
+    const target = event.detail.target;
+    if (!swapped || !target || target.id !== swapped.id) return;
+    const card = document.getElementById(swapped.id);
     if (!card) return;
     if (swapped.acted) {
       bringIntoView(card);
