@@ -37,8 +37,13 @@ from app.models import (
     Order,
     User,
 )
+from app.models.enums import OrderStatus
 from app.models.visits import PENDING
 from app.orders.services import may_change_status
+
+# The visit is still ahead or under way: photos and messages to the customer
+# belong to it. A completed (or cancelled, or put on hold) visit offers neither.
+OPEN_VISIT = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
 
 
 @dataclass
@@ -52,6 +57,8 @@ class Visit:
     taps: list[str]
     on_the_way_at: datetime | None
     may_act: bool
+    # Scheduled or in progress: see OPEN_VISIT.
+    is_open: bool = True
     window: TimeWindow | None = None
     quick_replies: list[QuickReply] = field(default_factory=list)
     # The latest tap: waiting out its undo window, or just applied / refused.
@@ -90,6 +97,7 @@ def build_visit(
     thread = find_order_thread(order)
     may_act = may_change_status(technician, order)
     waiting = move is not None and move.state == PENDING
+    is_open = order.status in OPEN_VISIT
     materials, technician_notes = plan_details(order)
     return Visit(
         order=order,
@@ -101,17 +109,19 @@ def build_visit(
         taps=available_taps(order, on_the_way_at) if may_act and not waiting else [],
         on_the_way_at=on_the_way_at,
         may_act=may_act,
+        is_open=is_open,
         window=time_window(order),
         quick_replies=(
             quick_replies_for(order, find_customer_thread(order), technician, day, templates)
-            if may_act
+            if may_act and is_open
             else []
         ),
         move=move,
         held_reply=held_reply(thread, technician) if may_act else None,
         materials=materials,
         technician_notes=technician_notes,
-        plan_change=plan_change(order),
+        # "Newly planned" is news before the visit, not once it has started.
+        plan_change=plan_change(order) if order.status == OrderStatus.SCHEDULED else None,
     )
 
 

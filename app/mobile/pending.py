@@ -214,6 +214,26 @@ def apply_due_moves() -> int:
     return sum(1 for move_id in due if apply_move(str(move_id)) is not None)
 
 
+def settle_due_move(order_id: uuid.UUID) -> str | None:
+    """Carry out the visit's held tap now if its window has closed; None if none was due.
+
+    The card the phone fetches when its countdown ends calls this, so the tap goes
+    through then, not whenever a busy worker reaches its job (a periodic job of a
+    minute ahead of it left "Started: saved in 0 s" on the card for 11 s and more).
+    The job and the sweep still run for a phone that was closed; the claim in
+    :func:`apply_move` lets only one of them carry it out.
+    """
+    due = db.session.scalar(
+        sa.select(PendingVisitMove.id).where(
+            PendingVisitMove.order_id == order_id,
+            PendingVisitMove.state == PENDING,
+            PendingVisitMove.apply_at <= utcnow(),
+        )
+    )
+    db.session.rollback()
+    return apply_move(str(due)) if due is not None else None
+
+
 def waiting_move(order_id: uuid.UUID) -> PendingVisitMove | None:
     """The visit's tap still waiting to go through (its window open or just closed)."""
     return db.session.scalar(

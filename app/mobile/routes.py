@@ -46,6 +46,7 @@ from app.mobile.conversation import conversation_messages, find_order_thread, or
 from app.mobile.pending import (
     MoveAlreadyWaiting,
     hold_tap,
+    settle_due_move,
     stale_refusal,
     still_waiting_refusal,
     undo_move,
@@ -148,8 +149,14 @@ def today():
 @bp.get("/visits/<uuid:order_id>/card")
 @role_required(*PHONE_ROLES)
 def card(order_id: uuid.UUID):
-    """One card as it stands now (the page refreshes a card when its Undo runs out)."""
+    """One card as it stands now (the page refreshes a card when its Undo runs out).
+
+    A tap whose window has closed goes through here and now, and the card shows it
+    applied: the countdown settles by itself, however busy the workers are.
+    """
     order = order_to_read(order_id)
+    if settle_due_move(order.id) is not None:
+        order = order_to_read(order_id)
     visit = visit_card(order, current_user, local_today())
     return render_template("mobile/_visit.html", visit=visit)
 

@@ -201,6 +201,13 @@
     history.replaceState(history.state, "", url);
   }
 
+  function lastCard(results) {
+    const sent = results.filter(function (row) { return row.sentAt > loadedAt && row.path; });
+    sent.sort(function (a, b) { return a.sentAt - b.sentAt; });
+    const match = sent.length && /\/visits\/([0-9a-f-]{36})\//.exec(sent[sent.length - 1].path);
+    return match && document.getElementById("visit-" + match[1]) ? "visit-" + match[1] : null;
+  }
+
   function flush() {
     if (!navigator.onLine) return render();
     return PhoneQueue.flush(scope, render).then(function (done) {
@@ -212,6 +219,10 @@
         // is, not to show the copy it kept (the cards from before the flush).
         const url = new URL(location.href);
         url.searchParams.set(FRESH, "1");
+        // The fresh page opens on the card of the last post that went out, as a
+        // tap answered online leaves it in view, not at the top of the day.
+        const card = lastCard(results);
+        if (card) url.hash = card;
         location.replace(url);
         return null;
       });

@@ -118,7 +118,7 @@
               // A card that asks "Completed?" again did nothing yet.
               const asks = /<dialog[^>]*class="m-confirm"/.test(html);
               const result = {
-                userId: item.userId, label: item.label, queuedAt: item.queuedAt,
+                userId: item.userId, label: item.label, queuedAt: item.queuedAt, path: item.path,
                 sentAt: Date.now(), ok: response.ok && !asks, asks: asks,
                 reason: response.ok ? "" : reasonOf(html, response.status),
               };

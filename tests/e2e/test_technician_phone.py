@@ -59,11 +59,6 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
         card.get_by_role("button", name="Started").click()
         expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit started.")
         expect(card.get_by_test_id("visit-status")).to_have_text("in progress")
-        card.get_by_role("button", name="Completed").click()
-        # Completing is asked about first (tests/e2e/test_technician_safety.py).
-        page.get_by_role("dialog").get_by_role("button", name="Yes, completed").click()
-        expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit completed.")
-        expect(card.get_by_test_id("visit-status")).to_have_text("completed")
 
         card.get_by_label("Photo").set_input_files(
             {"name": "meterkast.png", "mimeType": "image/png", "buffer": png_bytes(40, 30)}
@@ -74,6 +69,14 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
             "CC-2026-00042: photo added to the conversation."
         )
         expect(page).to_have_url(re.compile(r"/m/$"))  # htmx swapped the card in place
+
+        card.get_by_role("button", name="Completed").click()
+        # Completing is asked about first (tests/e2e/test_technician_safety.py).
+        page.get_by_role("dialog").get_by_role("button", name="Yes, completed").click()
+        expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit completed.")
+        expect(card.get_by_test_id("visit-status")).to_have_text("completed")
+        # A completed visit takes no more photos (issue 58 point 6).
+        expect(card.get_by_label("Photo")).to_have_count(0)
         _no_sideways_scroll(page)
     finally:
         phone.close()
