@@ -321,3 +321,19 @@ def test_inbox_search_says_how_many_orders_match(client, agent, findable):
     match = re.search(r'data-testid="inbox-orders-match"[^>]*>([^<]+)<', page)
     assert match and match[1].strip() == "1 order komt overeen"
     assert 'href="/orders?q=%2B31+6+1234+5678"' in page
+
+
+def test_review_reasons_as_the_demo_wrote_them_read_in_dutch(client, agent):
+    order = _order(
+        needs_review=True,
+        review_reasons=["address not confirmed by PDOK", "unmapped SKU EVB-22"],
+    )
+    db.session.commit()
+    blocks = re.search(
+        rf'data-order="{order.order_number}".*?desk-blocks">(.*?)</ul>',
+        client.get("/orders").get_data(as_text=True),
+        re.S,
+    )[1]
+    assert "Adres niet bevestigd door PDOK" in blocks
+    assert "Er is geen artikel gekoppeld aan product EVB-22" in blocks
+    assert "address not" not in blocks and "unmapped" not in blocks
