@@ -96,6 +96,11 @@ def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make
         page.wait_for_url(re.compile(rf"/orders/{flagged.order_number}$"))
         expect(page.get_by_test_id("review-reasons")).to_be_visible()
 
+        # The inbox's search box: an order number typed there goes to the order.
+        page.goto(f"{live_server.url}/inbox")
+        page.get_by_test_id("inbox-search").fill("cc-2026-00102")
+        page.wait_for_url(re.compile(rf"/orders/{approved.order_number}$"))
+
         # On a phone: rows become cards, nothing scrolls sideways.
         page.set_viewport_size({"width": 375, "height": 812})
         page.goto(f"{live_server.url}/orders?tab=review")
