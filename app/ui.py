@@ -37,6 +37,7 @@ class NavItem:
 # Only pages that exist are listed; later features add theirs here.
 NAVIGATION = (
     NavItem(_l("Inbox"), "inbox.index", DESK),
+    NavItem(_l("Orders"), "orders.desk", DESK),
     NavItem(_l("Tasks"), "tasks.board", DESK),
     NavItem(_l("Order e-mails"), "email_intake.queue", DESK),
     NavItem(_l("Planning"), "planning.board", DESK),

@@ -5,13 +5,14 @@ htmx requests get the inbox component or, for "load more", rows.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.inbox.services import InvalidQuery
 from app.inbox.view import inbox_view
+from app.order_search import order_named
 
 bp = Blueprint("inbox", __name__)
 
@@ -19,6 +20,14 @@ bp = Blueprint("inbox", __name__)
 @bp.get("/inbox")
 @role_required(*STAFF_DESK_ROLES)
 def index():
+    # An order number typed in the search box goes straight to that order.
+    order = order_named(request.args.get("q", "")) if request.args.get("q") else None
+    if order is not None:
+        target = url_for("orders.show", key=order.order_number)
+        if request.htmx:
+            # The box searches by htmx: the whole page goes, not the list alone.
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target, 303)
     try:
         context = inbox_view(current_user, request.args)
     except InvalidQuery as exc:

@@ -26,6 +26,7 @@ from app.inbox.services import (
 )
 from app.inbox.view_counts import cached_view_counts, view_counts
 from app.models import SavedView, User
+from app.order_search import count_matching
 
 _ANY_ID = "00000000-0000-0000-0000-000000000000"
 FILTER_LABELS = {
@@ -76,6 +77,8 @@ def inbox_view(
         choices=filter_choices(viewer),
         appending=bool(cursor),
         open_thread_id=open_thread_id,
+        # The desk's search for the same words: "2 orders match", linked to /orders?q=….
+        orders_matching=count_matching(query.q) if query.q and not cursor else 0,
         thread_url_of=thread_links(),
         # Live updates refresh the list from here, whichever page it sits on.
         inbox_url=url_for("inbox.index", **query.as_args()),

@@ -84,6 +84,16 @@ class Contact(Entity, db.Model):
     """
 
     __tablename__ = "contacts"
+    # The order desk finds a customer by any part of the name (ILIKE '%…%'): a
+    # trigram index answers that on PostgreSQL (migration 0067 adds pg_trgm).
+    __table_args__ = (
+        sa.Index(
+            "ix_contacts_display_name_trgm",
+            "display_name",
+            postgresql_using="gin",
+            postgresql_ops={"display_name": "gin_trgm_ops"},
+        ),
+    )
 
     contact_type: so.Mapped[ContactType] = so.mapped_column(
         enum_column(ContactType), default=ContactType.PERSON

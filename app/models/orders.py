@@ -94,6 +94,11 @@ class Order(Entity, db.Model):
             name="uq_orders_partner_order_id_mode",
         ),
         sa.Index("ix_orders_status_created", "status", "created_at"),
+        # The order desk (app.orders.stages, app.order_search): planned work by
+        # visit day, and an order found by the partner's id or its address.
+        sa.Index("ix_orders_status_scheduled", "status", "scheduled_date"),
+        sa.Index("ix_orders_partner_order_id", "partner_order_id"),
+        sa.Index("ix_orders_installation_address_id", "installation_address_id"),
     )
 
     order_number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)

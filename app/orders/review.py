@@ -23,11 +23,14 @@ EXACT = {
         "The contact was not changed: check with the customer before adding it."
     ),
     "the form gave no installation address": N_("The form gave no installation address."),
+    # As the demo data (app.seed.demo_orders) and older intakes wrote it, without a detail.
+    "address not confirmed by PDOK": N_("Address not confirmed by PDOK"),
 }
 # Reasons that end in a detail of their own (a PDOK message, a SKU, a name).
 PREFIXED = (
     ("address not confirmed by PDOK: ", N_("Address not confirmed by PDOK: %(detail)s")),
     ("unmapped product: ", N_("No article is mapped to product %(detail)s")),
+    ("unmapped SKU ", N_("No article is mapped to product %(detail)s")),
     ("unknown partner reference ", N_("Unknown partner reference %(detail)s")),
 )
 

@@ -10,8 +10,11 @@ from app.auth.decorators import login_required
 from app.extensions import db
 from app.labels import label
 from app.models.enums import OrderStatus
+from app.orders.desk import DeskQuery, DeskRefused, desk_choices, desk_page, local_today
+from app.orders.desk_rows import desk_rows
 from app.orders.page import order_page
 from app.orders.services import find_order, may_change_status, may_view_orders
+from app.orders.stages import STAGES
 from app.orders.status_engine import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
@@ -50,6 +53,37 @@ def _page(
         ),
         status,
     )
+
+
+@bp.get("")
+@declare(Access(roles=DESK))
+@login_required
+def desk():
+    """The order desk: every live order by stage, with filters, search and paging."""
+    if not may_view_orders(current_user):
+        abort(403, gettext("Orders are for the desk; your visits are on your phone."))
+    cursor = request.args.get("cursor") or None
+    try:
+        query = DeskQuery.from_args(request.args)
+        page = desk_page(query, cursor=cursor)
+    except DeskRefused as exc:
+        # The page stays usable: the filters as typed, the message naming the field.
+        context = dict(query=DeskQuery(), rows=[], next_cursor=None, counts={}, error=exc.text)
+        return render_template("orders/desk.html", **_desk_context(**context)), 400
+    context = dict(
+        query=query,
+        rows=desk_rows(page.orders, local_today()),
+        next_cursor=page.next_cursor,
+        counts=page.counts,
+        error=None,
+    )
+    if request.headers.get("HX-Request") and cursor:
+        return render_template("orders/_desk_rows.html", **_desk_context(**context))
+    return render_template("orders/desk.html", **_desk_context(**context))
+
+
+def _desk_context(**context) -> dict:
+    return dict(context, stages=STAGES, choices=desk_choices(), typed=request.args)
 
 
 @bp.get("/<key>")

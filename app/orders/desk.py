@@ -1,0 +1,313 @@
+"""The order desk (``/orders``): every live order by stage, filtered, searched, paged.
+
+The tabs and what each holds are in :mod:`app.orders.stages`; this module reads
+the desk's filters (refusing a bad value by its field), finds orders by what a
+person types (:mod:`app.order_search`) and pages them by key: a cursor holds
+the last row's sort value and id, so page 40 costs what page 1 costs and no order
+repeats or goes missing when orders arrive between pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.database import utcnow
+from app.extensions import db
+from app.labels import label
+from app.models import Address, Order, Organization, User, Visit, VisitTechnician
+from app.models.enums import OrderSource, OrganizationType, Role
+from app.order_search import search_clause
+from app.orders.stages import ALL, BY_NAME, Stage, live_orders, stage_clause, stage_counts
+from app.security.bodies import loads as load_json
+from app.typed_dates import DateRefused, cursor_moment, parse_day
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PAGE_SIZE = 50
+MAX_QUERY = 200
+POSTCODE_AREA = re.compile(r"\d{2,4}")
+# A visit without a day sorts before every dated one: it needs a look first.
+NO_DAY = date(2000, 1, 1)
+FIELD_LABELS = {
+    "tab": _l("Tab"),
+    "partner": _l("Partner"),
+    "intake": _l("Intake"),
+    "area": _l("Postcode area"),
+    "technician": _l("Technician"),
+    "created_from": _l("Created from"),
+    "created_to": _l("Created until"),
+    "q": _l("Search"),
+    "cursor": _l("Page"),
+}
+
+
+class DeskRefused(ValueError):
+    """A filter value the desk does not take; ``field`` names which, ``message`` says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+    @property
+    def text(self) -> str:
+        """ "Postcode area: …" in the reader's language."""
+        return f"{FIELD_LABELS[self.field]}: {self.message}"
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today where the desk works (Amsterdam), not in UTC."""
+    return (now or utcnow()).astimezone(AMSTERDAM).date()
+
+
+@dataclass
+class DeskQuery:
+    stage: str = "review"
+    q: str | None = None
+    partner_id: uuid.UUID | None = None
+    source: OrderSource | None = None
+    area: str | None = None
+    technician_id: uuid.UUID | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "DeskQuery":
+        """The desk's query-string arguments, each checked; :class:`DeskRefused` names a bad one."""
+        q = (args.get("q") or "").strip() or None
+        if q and len(q) > MAX_QUERY:
+            raise DeskRefused("q", _("at most %(count)s characters.", count=MAX_QUERY))
+        # A search looks through every stage unless a tab is asked for.
+        stage = args.get("tab") or ("all" if q else "review")
+        if stage not in BY_NAME:
+            raise DeskRefused("tab", _("not a tab of the order desk."))
+        query = cls(stage=stage, q=q)
+        query.partner_id = _known_id(args, "partner", _partner_exists)
+        query.technician_id = _known_id(args, "technician", _user_exists)
+        if args.get("intake"):
+            try:
+                query.source = OrderSource(args["intake"])
+            except ValueError:
+                raise DeskRefused("intake", _("not an intake of orders.")) from None
+        area = (args.get("area") or "").strip()
+        if area and not POSTCODE_AREA.fullmatch(area):
+            raise DeskRefused("area", _("enter the first 2 to 4 digits of a postcode."))
+        query.area = area or None
+        for name in ("created_from", "created_to"):
+            try:
+                setattr(query, name, parse_day(args.get(name)))
+            except DateRefused as exc:
+                raise DeskRefused(name, str(exc)) from None
+        if query.created_from and query.created_to and query.created_to < query.created_from:
+            raise DeskRefused("created_to", _("must not lie before the first day."))
+        return query
+
+    def as_args(self, **changes) -> dict[str, str]:
+        """The non-default values (with ``changes``), for links that keep the view."""
+        values = {
+            "tab": self.stage,
+            "q": self.q,
+            "partner": str(self.partner_id) if self.partner_id else None,
+            "intake": self.source.value if self.source else None,
+            "area": self.area,
+            "technician": str(self.technician_id) if self.technician_id else None,
+            "created_from": self.created_from.isoformat() if self.created_from else None,
+            "created_to": self.created_to.isoformat() if self.created_to else None,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def narrowed(self) -> int:
+        """How many filters are in use (the fold of filters opens when any is)."""
+        return sum(
+            value is not None
+            for value in (
+                self.partner_id,
+                self.source,
+                self.area,
+                self.technician_id,
+                self.created_from,
+                self.created_to,
+            )
+        )
+
+
+def _known_id(args: Mapping[str, str], name: str, exists) -> uuid.UUID | None:
+    if not args.get(name):
+        return None
+    try:
+        ident = uuid.UUID(args[name])
+    except ValueError:
+        raise DeskRefused(name, _("not one of the choices.")) from None
+    if not exists(ident):
+        raise DeskRefused(name, _("not one of the choices."))
+    return ident
+
+
+def _partner_exists(ident: uuid.UUID) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                Organization.id == ident, Organization.organization_type == OrganizationType.PARTNER
+            )
+        )
+        is not None
+    )
+
+
+def _user_exists(ident: uuid.UUID) -> bool:
+    return db.session.get(User, ident) is not None
+
+
+def filter_conditions(query: DeskQuery) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of the query's filters and search (not its tab)."""
+    conditions: list[sa.ColumnElement[bool]] = [live_orders()]
+    if query.q:
+        conditions.append(search_clause(query.q))
+    if query.partner_id:
+        conditions.append(Order.partner_organization_id == query.partner_id)
+    if query.source:
+        conditions.append(Order.source == query.source)
+    if query.area:
+        in_area = sa.select(Address.id).where(Address.postal_code.like(f"{query.area}%"))
+        conditions.append(Order.installation_address_id.in_(in_area))
+    if query.technician_id:
+        on_crew = (
+            sa.select(Visit.order_id)
+            .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
+            .where(VisitTechnician.technician_id == query.technician_id)
+        )
+        conditions.append(
+            sa.or_(Order.assigned_technician_id == query.technician_id, Order.id.in_(on_crew))
+        )
+    if query.created_from:
+        conditions.append(Order.created_at >= _local_midnight(query.created_from))
+    if query.created_to:
+        conditions.append(Order.created_at < _local_midnight(query.created_to + timedelta(days=1)))
+    return conditions
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), AMSTERDAM).astimezone(ZoneInfo("UTC"))
+
+
+# Each sort key: its SQL expression, its value on a loaded order, and how a cursor reads it back.
+SORT_KEYS = {
+    "created_at": (Order.created_at, lambda o: o.created_at, cursor_moment),
+    "updated_at": (Order.updated_at, lambda o: o.updated_at, cursor_moment),
+    # Completed by the status engine; an order made as completed (an import) has no moment.
+    "completed_at": (
+        sa.func.coalesce(Order.completed_at, Order.updated_at),
+        lambda o: o.completed_at or o.updated_at,
+        cursor_moment,
+    ),
+    "scheduled_date": (
+        sa.func.coalesce(Order.scheduled_date, NO_DAY),
+        lambda o: o.scheduled_date or NO_DAY,
+        lambda text: date.fromisoformat(str(text)),
+    ),
+}
+
+
+def _order_by(stage: Stage) -> list:
+    key = SORT_KEYS[stage.sort][0]
+    if stage.newest_first:
+        return [key.desc(), Order.id.desc()]
+    return [key, Order.id]
+
+
+def encode_cursor(stage: Stage, order: Order) -> str:
+    value = SORT_KEYS[stage.sort][1](order)
+    key = [stage.name, value.isoformat(), str(order.id)]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def cursor_clause(stage: Stage, cursor: str) -> sa.ColumnElement[bool]:
+    """The rows after ``cursor`` in ``stage``'s order; :class:`DeskRefused` for a strange one."""
+    expression, _value, read = SORT_KEYS[stage.sort]
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = load_json(base64.urlsafe_b64decode(padded.encode()))
+        if key[0] != stage.name:
+            raise ValueError("a cursor of another tab")
+        value, ident = read(key[1]), uuid.UUID(key[2])
+    except (ValueError, TypeError, IndexError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise DeskRefused("cursor", _("not a page this desk handed out.")) from None
+    if stage.newest_first:
+        return sa.tuple_(expression, Order.id) < sa.tuple_(value, ident)
+    return sa.tuple_(expression, Order.id) > sa.tuple_(value, ident)
+
+
+@dataclass
+class DeskPage:
+    query: DeskQuery
+    orders: list[Order]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def desk_page(
+    query: DeskQuery,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    today: date | None = None,
+) -> DeskPage:
+    """One page of ``query``'s tab, and (for a first page) every tab's count."""
+    today = today or local_today()
+    limit = limit or PAGE_SIZE
+    stage = BY_NAME[query.stage]
+    conditions = filter_conditions(query)
+    if stage is not ALL:
+        conditions.append(stage_clause(stage.name, today))
+    if cursor:
+        conditions.append(cursor_clause(stage, cursor))
+    statement = (
+        sa.select(Order)
+        .where(*conditions)
+        .options(
+            so.joinedload(Order.end_customer),
+            so.joinedload(Order.partner_organization),
+            so.joinedload(Order.installation_address),
+            so.selectinload(Order.visit).selectinload(Visit.crew),
+        )
+        .order_by(*_order_by(stage))
+        .limit(limit + 1)
+    )
+    found = list(db.session.scalars(statement).unique())
+    orders = found[:limit]
+    next_cursor = encode_cursor(stage, orders[-1]) if len(found) > limit and orders else None
+    counts = {} if cursor else stage_counts(today, *filter_conditions(query))
+    return DeskPage(query, orders, next_cursor, counts)
+
+
+def desk_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filters' choices: intakes, and partners and technicians by name."""
+    partners = db.session.execute(
+        sa.select(Organization.id, Organization.name)
+        .where(Organization.organization_type == OrganizationType.PARTNER)
+        .order_by(Organization.name)
+    ).all()
+    technicians = db.session.execute(
+        sa.select(User.id, User.name)
+        .where(User.role.in_((Role.TECHNICIAN, Role.TEAM_LEAD)), User.is_active_account.is_(True))
+        .order_by(User.name)
+    ).all()
+    return {
+        "intake": [(source.value, label(source, "order_source")) for source in OrderSource],
+        "partner": [(str(i), name) for i, name in partners],
+        "technician": [(str(i), name) for i, name in technicians],
+    }
