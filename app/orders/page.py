@@ -17,6 +17,9 @@ from app.orders.customer_details import Difference, customer_differences
 from app.orders.review import readable_reason
 from app.orders.status_engine import ALLOWED_TRANSITIONS
 
+# Before approval: the statuses in which a flagged order still waits for review.
+REVIEW_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.QUOTE_SENT})
+
 
 @dataclass
 class OrderPage:
@@ -31,6 +34,16 @@ class OrderPage:
     invoice: InvoiceView | None
     # Taken on the technician's phone at the end of the visit (app.mobile.signatures).
     signature: VisitSignature | None = None
+
+    @property
+    def awaiting_review(self) -> bool:
+        """Whether the order still waits for a person's decision on its review flag.
+
+        ``Order.needs_review`` stays set after approval on purpose: it records that
+        the order was flagged at intake, which the partner's performance figures
+        count. Approving the order is that decision, so the badge goes with it.
+        """
+        return self.order.needs_review and self.order.status in REVIEW_STATUSES
 
 
 def order_page(order: Order) -> OrderPage:
