@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
 from app.invoices.views import InvoiceView, invoice_view
+from app.labels import label
 from app.models import Commission, Contact, Order, User, VisitSignature
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
@@ -30,6 +32,8 @@ class OrderPage:
     beneficiary_names: dict[uuid.UUID, str]
     deliveries: DeliveryLog
     review_reasons: list[str]
+    # (label, value) in the reader's words: "Created through the API: yes".
+    partner_references: list[tuple[str, str]]
     customer_differences: list[Difference]
     invoice: InvoiceView | None
     # Taken on the technician's phone at the end of the visit (app.mobile.signatures).
@@ -64,12 +68,25 @@ def order_page(order: Order) -> OrderPage:
         beneficiary_names=_names(Contact.id, Contact.display_name, beneficiary_ids),
         deliveries=order_deliveries(order),
         review_reasons=[readable_reason(str(r)) for r in order.review_reasons or []],
+        partner_references=partner_references(order),
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
         signature=db.session.scalar(
             sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
         ),
     )
+
+
+def partner_references(order: Order) -> list[tuple[str, str]]:
+    """The partner's references to the order, named and valued in the reader's words."""
+    shown = []
+    for key, value in (order.partner_external_references or {}).items():
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool):
+            value = gettext("yes") if value else gettext("no")
+        shown.append((label(key, "partner_reference"), str(value)))
+    return shown
 
 
 def _names(id_column, name_column, ids: set) -> dict:

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.labels import label
 from app.models.enums import OrderStatus
 from app.orders.page import order_page
+from app.orders.review import readable_note
 from app.orders.services import find_order, may_change_status, may_view_orders
 from app.orders.status_engine import (
     ALLOWED_TRANSITIONS,
@@ -22,6 +23,8 @@ from app.security.access import DESK, OWN_VISITS, Access, declare
 from app.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+# Stored English notes in the reader's language, on every page that shows them.
+bp.add_app_template_filter(readable_note, "order_note")
 MAX_REASON = 2000
 
 

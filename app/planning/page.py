@@ -8,6 +8,7 @@ from datetime import date, time
 
 from flask_babel import gettext as _
 
+from app.labels import label
 from app.models import Order, User, Visit
 from app.models.enums import OrderStatus
 from app.planning.hours import plannable_technicians
@@ -108,7 +109,11 @@ def preference_items(order: Order) -> list[tuple[str, str]]:
         if value in (None, "", [], {}) or isinstance(value, bool):
             continue
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        items.append((key, readable_date(text) if key == "preferred_date" else text))
+        if key == "preferred_date":
+            text = readable_date(text)
+        elif key == "time_preference":
+            text = label(text, "time_preference")  # "morning" reads "ochtend"
+        items.append((key, text))
     return items
 
 
