@@ -411,3 +411,5 @@ def test_a_dutch_desk_and_partner_read_an_api_order_in_dutch(app, make_user):
         html = response.get_data(as_text=True)
         found += [f"{name}: {word}" for word in order_english_shown(html)]
     assert not found, "English or stored values on a Dutch order's pages:\n" + "\n".join(found)
+    # The callbacks table had rows to read: their kind in Dutch.
+    assert "terugmelding aan partner" in pages["order page"].get_data(as_text=True)
