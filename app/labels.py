@@ -31,6 +31,45 @@ LABELS: dict[str, dict[str, Any]] = {
         "remarks": _l("Remarks"),
         "other_answers": _l("Other answers"),
     },
+    # The customer's time of day (installation_preferences.time_preference, partner API).
+    "time_preference": {
+        "morning": _l("morning"),
+        "afternoon": _l("afternoon"),
+        "evening": _l("evening"),
+        "any": _l("any time"),
+    },
+    "order_type": {
+        "installation": _l("installation"),
+        "service": _l("service visit"),
+        "inspection": _l("inspection"),
+        "repair": _l("repair"),
+    },
+    # What the order page lists under "Partner references" (Order.partner_external_references).
+    "partner_reference": {
+        "partner_order_id": _l("Partner's order id"),
+        "partner_customer_id": _l("Partner's customer id"),
+        "dealer_group_id": _l("Dealer group"),
+        "purchase_order_number": _l("Purchase order"),
+        "purchase_order": _l("Purchase order"),
+        "customer_account": _l("Customer account"),
+        "partner_system": _l("Partner's system"),
+        "api_version": _l("API version"),
+        "created_via_api": _l("Created through the API"),
+    },
+    # Outgoing deliveries (the order page's callbacks table).
+    "delivery_kind": {
+        "partner_callback": _l("partner callback"),
+        "make_scenario": _l("Make.com scenario"),
+        "webhook_endpoint": _l("webhook"),
+        "teams_alert": _l("Teams alert"),
+    },
+    "delivery_state": {
+        "pending": _l("waiting"),
+        "in_progress": _l("sending"),
+        "delivered": _l("delivered"),
+        "failed": _l("failed"),
+        "cancelled": _l("cancelled"),
+    },
     "order": {
         "new": _l("new"),
         "quote_sent": _l("quote sent"),

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -102,6 +103,30 @@ def test_partners_create_refuses_plain_http_without_allowance(make_app):
         )
     assert result.exit_code != 0
     assert "https" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [("Essent", "http://127.0.0.1:8765/callbacks"), ("Eneco", "https://localhost:8443/callbacks")],
+)
+def test_a_local_callback_url_is_refused_with_the_way_to_try_it_locally(make_app, name, url):
+    """The quick start on `make run` gave a local receiver's URL and got only
+    "must be an https:// URL" (issue 58 point 12): the refusal names the way out."""
+    app = make_app(start_embedded_worker=False, ALLOW_PRIVATE_WEBHOOK_URLS=False)
+    with app.app_context():
+        refused = app.test_cli_runner().invoke(
+            args=["partners", "create", name, "--webhook-url", url]
+        )
+    assert refused.exit_code != 0
+    assert "ALLOW_PRIVATE_WEBHOOK_URLS=1" in refused.output, refused.output
+    assert "make run" in refused.output and "--webhook-url out" in refused.output
+
+    allowed = make_app(start_embedded_worker=False, ALLOW_PRIVATE_WEBHOOK_URLS=True)
+    with allowed.app_context():
+        created = allowed.test_cli_runner().invoke(
+            args=["partners", "create", name, "--webhook-url", url]
+        )
+    assert created.exit_code == 0, created.output
 
 
 def test_first_run_commands_run_nothing_before_the_schema_exists(tmp_path):

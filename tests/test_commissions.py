@@ -143,4 +143,4 @@ def test_commissions_are_in_the_order_json_and_on_the_order_page(app, client, au
     auth.login(agent.email)
     page = client.get(f"/orders/{order.order_number}").get_data(as_text=True)
     table = page.split('data-testid="commissions"', 1)[1].split("</table>", 1)[0]
-    assert "Laadpunt Zwolle" in table and "€ 61.73" in table and "2.00%" in table
+    assert "Laadpunt Zwolle" in table and "€61.73" in table and "2.00 %" in table

@@ -147,11 +147,11 @@ def test_the_order_page_and_the_conversation_show_the_invoice(app, client, auth,
     )
     invoice, orders = sections()
     assert ">paid in full<" in invoice and "Invoice paid on 01 Jan 2026" in invoice
-    assert "EUR 1,499.00 · Stripe" in invoice.split('data-testid="invoice-payments"')[1]
+    assert "€1,499.00 · Stripe" in invoice.split('data-testid="invoice-payments"')[1]
     assert "Invoice paid on 01-01-2026" in orders
 
     processed(app, post_stripe(client, "evt_r1", "refund.created", refund("re_1", 30000)))
     invoice, orders = sections()
     assert ">partly refunded<" in invoice
-    assert "EUR 300.00 · refunded" in invoice.split('data-testid="invoice-refunds"')[1]
-    assert "Invoice paid on 01-01-2026 · EUR 300.00 refunded" in orders
+    assert "€300.00 · refunded" in invoice.split('data-testid="invoice-refunds"')[1]
+    assert "Invoice paid on 01-01-2026 · €300.00 refunded" in orders

@@ -183,7 +183,7 @@ def test_page_shows_figures_in_dutch(fixture, client, auth, make_user, speak):
     speak("nl")
     html = client.get("/partners/?days=7").get_data(as_text=True)
     assert 'data-testid="partner-performance"' in html
-    assert "€ 1.500,00" in html
+    assert "€\u00a01.500,00" in html  # Babel: a no-break space after the sign
     assert "25,0 %" in html  # review share and the order value trend
     assert "+100,0 %" in html
     assert "≤ 50 ms" in html and "≤ 500 ms" in html

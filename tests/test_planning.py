@@ -329,7 +329,7 @@ def test_an_order_not_yet_approved_says_so_instead_of_offering_the_form(app, cli
     db.session.commit()
     section = client.get(f"/planning/orders/{order.order_number}").get_data(as_text=True)
     assert 'data-testid="plan-form"' not in section
-    assert "zodra de order is goedgekeurd; deze order is offerte verstuurd" in section.lower()
+    assert "een bezoek wordt ingepland zodra de order is goedgekeurd." in section.lower()
     answer = _post_without_form(client, order, plan_form([tech], working_day()))
     assert answer.status_code == 422
     assert 'data-code="status"' in answer.get_data(as_text=True)

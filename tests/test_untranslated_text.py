@@ -300,3 +300,116 @@ def test_a_dutch_user_sees_no_english_interface_words(app, dutch_pages):
             assert '<html lang="nl">' in html, path
             found += [f"{path}: {word}" for word in english_words_shown(html)]
     assert not found, "English on a Dutch user's pages:\n" + "\n".join(found)
+
+
+# --- an order made through the partner API, followed to completion ------------------
+
+# What the walk of issue 58 (point 9) saw in English or as stored on a Dutch order page.
+ORDER_ENGLISH = (
+    "morning",
+    "installation",
+    "No article is mapped",
+    "created_via_api",
+    "partner_callback",
+    "delivered",
+    "Order created via partner API",
+    "Visit planned for",
+    "Visit started on site",
+    "Visit completed on site",
+    "Installation started",
+    "Installation completed",
+    "address service unavailable",
+    "ConnectionError",
+    "True",
+    "Partner references",
+)
+
+
+def order_english_shown(html: str) -> list[str]:
+    parser = _Shown()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.parts).split())
+    words = ENGLISH_WORDS + ORDER_ENGLISH
+    return [word for word in words if re.search(rf"\b{re.escape(word)}\b", text)]
+
+
+def test_a_dutch_desk_and_partner_read_an_api_order_in_dutch(app, make_user):
+    """An order posted through the partner API (PDOK unreachable, SKUs unmapped), planned
+    by a Dutch planner, started and completed on the phone: its order page, planning
+    section and the partner portal's order page show no English and no stored values."""
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from app.mobile.visits import complete_visit, start_visit
+    from app.models import Order
+    from app.models.enums import OrderStatus
+    from app.orders.status_engine import change_entity_status
+    from app.transactions import commit
+    from tests.helpers import csrf_token_from, enroll_two_factor
+    from tests.partner_support import make_partner, seed_002_order
+
+    partner = make_partner("Groendus", webhook_url="https://groendus.example/hooks")
+    api = app.test_client()
+    made = api.post(
+        f"/api/v1/partners/{partner.id}/orders",
+        json=seed_002_order("GRO-NL-58"),
+        headers=partner.headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    order = db.session.scalar(sa.select(Order).where(Order.partner_order_id == "GRO-NL-58"))
+    planner = make_user("team_lead", language="nl")
+    technician = make_user("technician", language="nl")
+    partner_user = make_user(
+        "partner", partner_organization_id=partner.organization.id, language="nl"
+    )
+    enroll_two_factor(partner_user)
+    change_entity_status(order, OrderStatus.APPROVED, actor=planner)
+    commit()
+
+    desk = app.test_client()
+    AuthActions(desk).login(planner.email)
+    day = date.today() + timedelta(days=9)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    token = csrf_token_from(desk.get("/planning/").get_data(as_text=True))
+    planned = desk.post(
+        f"/planning/orders/{order.order_number}",
+        data={
+            "date": day.isoformat(),
+            "window_start": "08:00",
+            "window_end": "12:00",
+            "technician_ids": [str(technician.id)],
+            "duration_minutes": "120",
+            "override": "1",
+            "csrf_token": token,
+        },
+    )
+    assert planned.status_code in (200, 303), planned.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status == OrderStatus.SCHEDULED
+    planned_page = desk.get(f"/planning/orders/{order.order_number}", headers={"HX-Request": "1"})
+    start_visit(order, technician)
+    commit()
+    complete_visit(order, technician)
+    commit()
+
+    portal = app.test_client()
+    AuthActions(portal).login(partner_user.email)
+    pages = {
+        "planning section (planned)": planned_page,
+        "order page": desk.get(f"/orders/{order.order_number}"),
+        "planning section": desk.get(
+            f"/planning/orders/{order.order_number}", headers={"HX-Request": "1"}
+        ),
+        "portal order page": portal.get(f"/portal/orders/{order.id}"),
+    }
+    found = []
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        html = response.get_data(as_text=True)
+        found += [f"{name}: {word}" for word in order_english_shown(html)]
+    assert not found, "English or stored values on a Dutch order's pages:\n" + "\n".join(found)
+    # The callbacks table had rows to read: their kind in Dutch.
+    assert "terugmelding aan partner" in pages["order page"].get_data(as_text=True)

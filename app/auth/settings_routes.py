@@ -51,7 +51,7 @@ def index():
         enabled=credential is not None and credential.confirmed_at is not None,
         enabled_at=credential.confirmed_at if credential else None,
         codes_left=two_factor.recovery_codes_left(user),
-        required=two_factor.must_use_two_factor(user),
+        required=two_factor.two_factor_need(user),
         passed_second_factor=passed_second_factor(),
         browsers=remembered_browsers(user),
         code_form=SecondFactorForm(),

@@ -17,6 +17,7 @@ import base64
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
@@ -47,6 +48,39 @@ class TwoFactorError(ValueError):
 
 def must_use_two_factor(user: User) -> bool:
     return user.role in PRIVILEGED_ROLES
+
+
+@dataclass(frozen=True)
+class TwoFactorNeed:
+    """Why a role must sign in with a second factor, and what stays closed without it."""
+
+    why: str
+    closed: str
+
+
+def two_factor_need(user: User) -> TwoFactorNeed | None:
+    """What ``user``'s own role opens with a second factor, in their words; None when
+    their role does not need one. (A partner user and a manager were told it was
+    "for admin pages and integrations", which they never see.)"""
+    if user.role == Role.ADMIN:
+        return TwoFactorNeed(
+            gettext("Your role needs two-factor sign-in: admin pages and integrations hold "
+              "everyone's access and the keys to connected systems."),
+            gettext("Without it admin pages and integrations stay closed."),
+        )  # fmt: skip
+    if user.role == Role.MANAGER:
+        return TwoFactorNeed(
+            gettext("Your role needs two-factor sign-in: analytics and the technicians' working "
+              "hours show the whole team's work and customers' figures."),
+            gettext("Without it analytics and working hours stay closed."),
+        )  # fmt: skip
+    if user.role == Role.PARTNER:
+        return TwoFactorNeed(
+            gettext("The partner portal needs two-factor sign-in: it holds your API keys, "
+              "webhook secrets and your customers' orders."),
+            gettext("Without it the partner portal stays closed."),
+        )  # fmt: skip
+    return None
 
 
 def credential_for(user: User) -> TotpCredential | None:

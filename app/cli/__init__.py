@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import User
 from app.models.enums import KeyScope, Role
 from app.partners.services import create_partner
+from app.security.outbound import private_targets_allowed
 from app.seed.demo import load_demo_data
 from app.seed.demo_suggestions import build_suggestions
 from app.transactions import commit
@@ -105,6 +106,18 @@ def users_unbind_microsoft(email: str) -> None:
     _emit({"email": user.email, "was_bound": was_bound})
 
 
+# Said by the refusal of a local callback URL, where the person trying the quick start
+# on their own machine sees it (docs/partners.md, "Trying it on your own machine").
+LOCAL_RECEIVER_HINT = (
+    ". To try callbacks with a receiver on this machine (http://127.0.0.1:…), set"
+    " ALLOW_PRIVATE_WEBHOOK_URLS=1 for this command and for the server and worker that"
+    " send them, e.g. `ALLOW_PRIVATE_WEBHOOK_URLS=1 make run` and"
+    " `ALLOW_PRIVATE_WEBHOOK_URLS=1 .venv/bin/flask --app wsgi partners create …`"
+    " (development only: it lets callbacks reach private addresses). Or leave"
+    " --webhook-url out and set the URL later in the partner's settings."
+)
+
+
 @partners_cli.command("create")
 @click.argument("name")
 @click.option("--webhook-url", default=None, help="Where status callbacks are POSTed.")
@@ -113,7 +126,10 @@ def partners_create(name: str, webhook_url: str | None) -> None:
     try:
         partner = create_partner(name, webhook_url=webhook_url)
     except ValueError as exc:
-        _fail(str(exc))
+        message = str(exc)
+        if message.startswith("webhook_url:") and not private_targets_allowed():
+            message += LOCAL_RECEIVER_HINT
+        _fail(message)
     commit()
     _emit(
         {

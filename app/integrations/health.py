@@ -151,7 +151,8 @@ CHECKS: tuple[tuple[str, str, Callable], ...] = (
     ("sendgrid", "SendGrid", check_sendgrid),
     ("teams", "Microsoft Teams", check_teams),
     ("make", "Make.com", check_make),
-    ("pdok", "PDOK address check", check_pdok),
+    # A name, like the others: "PDOK address check" read "Controle van PDOK address check".
+    ("pdok", "PDOK", check_pdok),
 )
 
 

@@ -6,16 +6,21 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
 from app.invoices.views import InvoiceView, invoice_view
+from app.labels import label
 from app.models import Commission, Contact, Order, User, VisitSignature
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
 from app.orders.customer_details import Difference, customer_differences
 from app.orders.review import readable_reason
 from app.orders.status_engine import ALLOWED_TRANSITIONS
+
+# Before approval: the statuses in which a flagged order still waits for review.
+REVIEW_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.QUOTE_SENT})
 
 
 @dataclass
@@ -27,10 +32,22 @@ class OrderPage:
     beneficiary_names: dict[uuid.UUID, str]
     deliveries: DeliveryLog
     review_reasons: list[str]
+    # (label, value) in the reader's words: "Created through the API: yes".
+    partner_references: list[tuple[str, str]]
     customer_differences: list[Difference]
     invoice: InvoiceView | None
     # Taken on the technician's phone at the end of the visit (app.mobile.signatures).
     signature: VisitSignature | None = None
+
+    @property
+    def awaiting_review(self) -> bool:
+        """Whether the order still waits for a person's decision on its review flag.
+
+        ``Order.needs_review`` stays set after approval on purpose: it records that
+        the order was flagged at intake, which the partner's performance figures
+        count. Approving the order is that decision, so the badge goes with it.
+        """
+        return self.order.needs_review and self.order.status in REVIEW_STATUSES
 
 
 def order_page(order: Order) -> OrderPage:
@@ -51,12 +68,25 @@ def order_page(order: Order) -> OrderPage:
         beneficiary_names=_names(Contact.id, Contact.display_name, beneficiary_ids),
         deliveries=order_deliveries(order),
         review_reasons=[readable_reason(str(r)) for r in order.review_reasons or []],
+        partner_references=partner_references(order),
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
         signature=db.session.scalar(
             sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
         ),
     )
+
+
+def partner_references(order: Order) -> list[tuple[str, str]]:
+    """The partner's references to the order, named and valued in the reader's words."""
+    shown = []
+    for key, value in (order.partner_external_references or {}).items():
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool):
+            value = gettext("yes") if value else gettext("no")
+        shown.append((label(key, "partner_reference"), str(value)))
+    return shown
 
 
 def _names(id_column, name_column, ids: set) -> dict:

@@ -13,6 +13,7 @@ from app.models.enums import OrderStatus
 from app.orders.desk import DeskQuery, DeskRefused, desk_choices, desk_page, local_today
 from app.orders.desk_rows import desk_rows
 from app.orders.page import order_page
+from app.orders.review import readable_note
 from app.orders.services import find_order, may_change_status, may_view_orders
 from app.orders.stages import STAGES
 from app.orders.status_engine import (
@@ -25,6 +26,8 @@ from app.security.access import DESK, OWN_VISITS, Access, declare
 from app.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+# Stored English notes in the reader's language, on every page that shows them.
+bp.add_app_template_filter(readable_note, "order_note")
 MAX_REASON = 2000
 
 

@@ -8,11 +8,13 @@ from datetime import date, time
 
 from flask_babel import gettext as _
 
+from app.labels import label
 from app.models import Order, User, Visit
+from app.models.enums import OrderStatus
 from app.planning.hours import plannable_technicians
 from app.planning.rules import Problem, required_skills
 from app.planning.services import PLANNABLE_STATUSES, default_materials, visit_of
-from app.ui import local_date
+from app.ui import local_date, local_time
 
 DEFAULT_WINDOW = (time(8, 0), time(12, 0))
 DEFAULT_DURATION = 120
@@ -56,6 +58,41 @@ class PlanSection:
         return self.order.status in PLANNABLE_STATUSES
 
     @property
+    def is_done(self) -> bool:
+        """Whether the visit has been made: the order is completed."""
+        return self.order.status == OrderStatus.COMPLETED
+
+    @property
+    def is_final(self) -> bool:
+        """Whether no visit will ever be planned: the order is completed or cancelled."""
+        return self.order.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+
+    @property
+    def closed_note(self) -> str | None:
+        """Why the order cannot be planned now, by its real state; None when it can.
+
+        One sentence per state, so a completed order never reads "a visit is
+        planned once the order is approved" beside the day it was visited.
+        """
+        status = self.order.status
+        if status in PLANNABLE_STATUSES:
+            return None
+        if status in (OrderStatus.NEW, OrderStatus.QUOTE_SENT):
+            return _("A visit is planned once the order is approved.")
+        if status == OrderStatus.IN_PROGRESS:
+            return _("The visit is under way; its plan no longer changes.")
+        if status == OrderStatus.COMPLETED:
+            if self.order.completed_at is None:
+                return _("This order is completed.")
+            return _(
+                "This order was completed on %(when)s.",
+                when=local_time(self.order.completed_at, "%A %d %B %Y %H:%M"),
+            )
+        if status == OrderStatus.ON_HOLD:
+            return _("This order is on hold; it can be planned again when it resumes.")
+        return _("This order is cancelled; no visit will be made.")
+
+    @property
     def may_override(self) -> bool:
         return bool(self.problems) and all(p.soft for p in self.problems)
 
@@ -72,7 +109,11 @@ def preference_items(order: Order) -> list[tuple[str, str]]:
         if value in (None, "", [], {}) or isinstance(value, bool):
             continue
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        items.append((key, readable_date(text) if key == "preferred_date" else text))
+        if key == "preferred_date":
+            text = readable_date(text)
+        elif key == "time_preference":
+            text = label(text, "time_preference")  # "morning" reads "ochtend"
+        items.append((key, text))
     return items
 
 

@@ -239,8 +239,9 @@ def compose_reply(
     API, the phone) checks nothing.
 
     A technician sends only visit messages to their own visit's customer
-    (:mod:`app.threads.technician_replies`); ``system_composed`` says the phone's
-    visit code, not the technician, wrote the message and its variables.
+    (:mod:`app.threads.technician_replies`); ``system_composed`` says the visit
+    code (the phone's, the planning's), not the author, wrote the message and its
+    variables: it carries the mailbox's signature only, not the author's.
 
     ``suggestion_id``: the suggested reply the agent started from (the composer's
     chips); kept on the message with the text as typed, where
@@ -315,6 +316,12 @@ def compose_reply(
         else:
             addressees = _addressees(thread, channel, to, cc, bcc)
             signatures = reply_signatures(author, channel)
+        if system_composed:
+            # Written by the visit code in ChargeCars' name (a plan notice, "on my
+            # way"), whose text ends with its own sign-off; the person whose action
+            # sent it did not write it, so their signature (a sign-off itself) would
+            # sign it twice. The mailbox's footer stays.
+            signatures = [s for s in (mailbox_signature(channel),) if s]
         recipient.update(email=addressees.to[0], to=addressees.to, cc=addressees.cc)
         recipient["bcc"] = addressees.bcc
         quoted = last_customer_email(thread) if include_quote else None

@@ -73,6 +73,49 @@ def seed() -> None:
     enroll_two_factor(portal_user)
     add_what_the_demo_lacks(db.session.scalar(sa.select(User).where(User.role == "admin")))
     db.session.commit()
+    api_order(partner)
+
+
+# The order the desk's and the portal's order pages show: one a partner posted through
+# the API (address unconfirmed, SKU unmapped), planned, started and completed, so its
+# stored notes, preferences and callbacks are read as a Dutch reader sees them.
+API_ORDER_ID = "CRAWL-API-1"
+
+
+def api_order(partner: Organization) -> None:
+    from datetime import date, time, timedelta
+
+    from flask import current_app
+
+    from app.mobile.visits import complete_visit, start_visit
+    from app.models.enums import OrderStatus
+    from app.orders.status_engine import change_entity_status
+    from app.partners.keys import issue_partner_key
+    from app.planning.services import PlanRequest, save_plan
+    from tests.partner_support import seed_002_order
+
+    _token, key = issue_partner_key(partner, "crawl")
+    db.session.commit()
+    made = current_app.test_client().post(
+        f"/api/v1/partners/{partner.id}/orders",
+        json=seed_002_order(API_ORDER_ID, line_items=[{"sku": "GRO-ONBEKEND-9", "quantity": 1}]),
+        headers={"X-API-Key": key},
+    )
+    assert made.status_code == 201, made.get_json()
+    order = db.session.scalar(sa.select(Order).where(Order.partner_order_id == API_ORDER_ID))
+    planner = db.session.scalar(sa.select(User).where(User.email == "agent@switchboard.test"))
+    technician = db.session.scalar(sa.select(User).where(User.email == "tech@switchboard.test"))
+    change_entity_status(order, OrderStatus.APPROVED, actor=planner)
+    day = date.today() + timedelta(days=1)
+    save_plan(
+        order,
+        PlanRequest(day, time(8), time(12), (technician.id,), 120, None, None, 0, override=True),
+        planner,
+        date.today(),
+    )
+    start_visit(order, technician)
+    complete_visit(order, technician)
+    db.session.commit()
 
 
 def add_what_the_demo_lacks(admin: User) -> None:
@@ -127,7 +170,7 @@ def desk_values(agent: User) -> dict[str, str]:
         .order_by(sa.func.count(CommunicationMessage.id).desc())
     )
     other = _id(Contact, Contact.id != thread.contact_id)
-    order = _first(sa.select(Order).order_by(Order.order_number))
+    order = _first(sa.select(Order).where(Order.partner_order_id == API_ORDER_ID))
     integration = _first(sa.select(Integration).order_by(Integration.name))
     technician = _id(User, User.email == "tech@switchboard.test")
     values = {
@@ -170,7 +213,7 @@ def partner_values() -> dict[str, str]:
     user = db.session.scalar(sa.select(User).where(User.email == PARTNER_EMAIL))
     organization = user.partner_organization_id
     values = {
-        "order_id": _id(Order, Order.partner_organization_id == organization),
+        "order_id": _id(Order, Order.partner_order_id == API_ORDER_ID),
         "delivery_id": _id(
             OutboundDelivery,
             OutboundDelivery.order_id.in_(

@@ -74,11 +74,11 @@ def test_the_agent_sees_the_invoice_paid_and_refunded(live_server, page, make_us
     card = page.locator("#invoice")
     expect(card.get_by_test_id("invoice-state")).to_have_text("partly refunded")
     expect(card.get_by_test_id("invoice-paid-on")).to_have_text("Invoice paid on 20 Nov 2025")
-    expect(card.get_by_test_id("invoice-refunds")).to_contain_text("EUR 249.00")
+    expect(card.get_by_test_id("invoice-refunds")).to_contain_text("€249.00")
     card.scroll_into_view_if_needed()
     _screenshot(page, "payments-order-invoice-1440.png")
 
     page.goto(f"{live_server.url}/threads/{thread.id}")
     line = page.get_by_test_id("customer-orders").get_by_test_id("order-invoice")
-    expect(line).to_have_text("Invoice paid on 20-11-2025 · EUR 249.00 refunded")
+    expect(line).to_have_text("Invoice paid on 20-11-2025 · €249.00 refunded")
     _screenshot(page, "payments-conversation-invoice-1440.png")
