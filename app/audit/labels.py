@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.labels import LABELS
 from app.ui import AVAILABILITY_LABELS, ROLE_LABELS
 
 ACRONYMS = {
@@ -232,6 +234,10 @@ FIELD_LABELS: dict[str, Any] = {
     "event_type": _l("Event"),
     "message_id": _l("Message"),
     "owner_id": _l("Owner"),
+    # An order's status change (order_status_transitions).
+    "reason": _l("Reason"),
+    "partner_note": _l("Note for the partner"),
+    "customer_notice": _l("Customer told by"),
 }
 
 
@@ -243,7 +249,17 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
     "density": {"compact": _l("compact"), "comfortable": _l("comfortable")},
     "role": {role.value: label for role, label in ROLE_LABELS.items()},
     "availability": AVAILABILITY_LABELS,
+    "from_status": LABELS["order"],
+    "to_status": LABELS["order"],
 }
+# Fields whose value is a note the code wrote in English (an order's history): the
+# feature that writes them registers how to read them (:func:`register_note_reader`).
+NOTE_READERS: dict[str, Callable[[str], str]] = {}
+
+
+def register_note_reader(field: str, reader: Callable[[str], str]) -> None:
+    """Show the stored notes of ``field`` through ``reader`` (the reader's language)."""
+    NOTE_READERS[field] = reader
 
 
 def action_label(action: str) -> str:
@@ -256,5 +272,8 @@ def field_label(name: str) -> str:
 
 def value_label(name: str, value: str) -> str | None:
     """The stored code ``value`` of field ``name`` as people call it; None if not a code."""
+    if (reader := NOTE_READERS.get(name)) is not None:
+        readable = reader(value)
+        return None if readable == value else readable
     label = VALUE_LABELS.get(name, {}).get(value)
     return None if label is None else str(label)

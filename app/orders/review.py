@@ -15,6 +15,7 @@ from datetime import date, time
 
 from flask_babel import gettext
 
+from app.audit.labels import register_note_reader
 from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
 from app.system_texts import N_
 from app.ui import local_date
@@ -100,3 +101,8 @@ def readable_note(note: str | None) -> str:
     if missing := NO_BAG_ADDRESS.match(note):
         return gettext("The BAG has no address %(address)s", address=missing.group(1))
     return note
+
+
+# The audit log shows an order's history notes as the order page does.
+for _field in ("reason", "partner_note"):
+    register_note_reader(_field, readable_note)
