@@ -13,11 +13,14 @@ import time
 from contextlib import ExitStack
 
 import pytest
+import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
 from app.extensions import db
-from app.models import Order
+from app.models import Notification, Order
 from app.models.enums import OrderStatus, TokenKind
+from app.orders.status_engine import record_initial_status
+from app.transactions import commit
 from tests.helpers import PASSWORD, AuthActions
 from tests.live_server import signed_in_session, socket_client
 from tests.partner_support import make_partner, seed_002_order
@@ -144,3 +147,55 @@ def test_the_desk_hears_the_count_move_live_and_no_one_else_does(
     auth = AuthActions(client)
     auth.login(desk["agent"].email)
     assert _menu_count(client.get("/inbox").get_data(as_text=True)) is None
+
+
+def _notifications(client, user) -> list[dict]:
+    _, token = issue_token(TokenKind.PERSONAL, "n", user_id=user.id)
+    db.session.commit()
+    response = client.get("/api/notifications", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return [n for n in response.get_json()["data"] if n["type"] == "order_waiting"]
+
+
+def test_a_new_order_tells_the_desk_once_with_a_link(client, auth, make_user, fake_pdok):
+    partner = make_partner("Groendus")
+    agents = [make_user("agent", language="nl"), make_user("agent")]
+    lead = make_user("team_lead")
+    others = [make_user("technician"), make_user("manager")]
+    gone = make_user("agent", is_active_account=False)
+    body = seed_002_order("GRO-NOTIFY-1")
+
+    first = client.post(f"/api/v1/partners/{partner.id}/orders", json=body, headers=partner.headers)
+    assert first.status_code == 201, first.get_json()
+    number = first.get_json()["data"]["chargecars_order_id"]
+    # The partner sends it again (a retry): the same order, and nobody is told twice.
+    again = client.post(f"/api/v1/partners/{partner.id}/orders", json=body, headers=partner.headers)
+    assert again.status_code in (200, 201), again.get_json()
+    assert again.get_json()["data"]["chargecars_order_id"] == number
+
+    for user in (*agents, lead):
+        told = _notifications(client, user)
+        assert len(told) == 1, user.email
+        assert told[0]["link"] == f"/orders/{number}"
+        assert number in told[0]["title"]
+        assert told[0]["message"] == "From Groendus."
+    # An order made approved at once, and a partner's test order, wait for no one.
+    approved = _order(OrderStatus.APPROVED)
+    record_initial_status(approved, "made approved")
+    record_initial_status(_order(is_test=True), "sandbox")
+    commit()
+    assert len(_notifications(client, lead)) == 1
+    for user in others:
+        assert _notifications(client, user) == [], user.role
+    # A deactivated account cannot sign in to ask; nothing was made for it either.
+    assert not db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification).where(Notification.user_id == gone.id)
+    )
+    # In the reader's language in the bell, and the link opens the order.
+    auth.login(agents[0].email)
+    panel = client.get("/notifications").get_data(as_text=True)
+    assert f"Nieuwe order goed te keuren: {number}" in panel or (
+        f"Nieuwe order te controleren: {number}" in panel
+    )
+    assert client.get(f"/orders/{number}").status_code == 200
+

@@ -26,17 +26,21 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.inbox.access import DESK_ROLES, SEE_EVERYTHING
 from app.jobs.queues import broker
-from app.models import Order, OrderStatusTransition
-from app.models.enums import OrderStatus
+from app.models import Order, OrderStatusTransition, User
+from app.models.enums import OrderStatus, Priority, Role
+from app.notifications.services import announce, create_notification
 from app.orders.stages import WAITING, live_orders
 from app.realtime import publish, role_room
-from app.transactions import after_commit
+from app.system_texts import text
+from app.transactions import after_commit, commit
 from app.ui import register_nav_count
 
 COUNT_CAP = 999
 WAITING_CACHE_SECONDS = 15
 CACHE_KEY = "switchboard:orders-waiting"
 LIVE_EVENT = "orders:waiting"
+NOTIFICATION_TYPE = "order_waiting"
+NOTIFIED_ROLES = (Role.AGENT, Role.TEAM_LEAD)
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +109,70 @@ def _waits(status: OrderStatus | str | None) -> bool:
 
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:
-    """Status hook: a move into or out of waiting is announced after the commit."""
+    """Status hook: a move into or out of waiting is announced after the commit, and a
+    new order that waits is told to the desk."""
     if _waits(transition.from_status) == _waits(transition.to_status):
         return
     after_commit(announce_waiting)
+    if transition.from_status is None:
+        order_id = order.id
+        after_commit(lambda: notify_desk_of(order_id))
+
+
+def desk_recipients(order: Order) -> list[User]:
+    """Who is told of a new order: the desk's agents and team leads.
+
+    There is no partner→team routing setting yet; once there is, a routed
+    partner's orders go to that team's members only.
+    """
+    return list(
+        db.session.scalars(
+            sa.select(User).where(
+                User.role.in_(NOTIFIED_ROLES), User.is_active_account.is_(True)
+            )
+        )
+    )
+
+
+def notify_desk_of(order_id) -> None:
+    """Tell the desk of a new order to review or approve, once per person.
+
+    Runs after the order's commit, in a transaction of its own. The database's
+    unique index (``uq_notifications_order_waiting``) keeps it to one notice per
+    person and order: a second run (two workers, a duplicate intake, the Fillout
+    intake's own notice) is refused by it and tells no one again.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None or order.is_test or order.status not in WAITING:
+        return
+    title = text(
+        "notification.order_to_review" if order.needs_review else "notification.order_to_approve",
+        number=order.order_number,
+    )
+    partner = order.partner_organization
+    message = text(
+        "notification.order_from",
+        partner=partner.name if partner else text("notification.unknown"),
+    )
+    made = []
+    for user in desk_recipients(order):
+        try:
+            with db.session.begin_nested():
+                made.append(
+                    create_notification(
+                        user.id,
+                        NOTIFICATION_TYPE,
+                        title,
+                        message,
+                        priority=Priority.HIGH if order.needs_review else Priority.NORMAL,
+                        source_table="orders",
+                        source_record_id=order.id,
+                        # A path, not url_for: this may run in a job, outside any request.
+                        link=f"/orders/{order.order_number}",
+                    )
+                )
+        except sa.exc.IntegrityError:
+            continue  # told already
+    commit()
+    for notification in made:
+        announce(notification)
