@@ -11,11 +11,13 @@ import itertools
 import re
 import time
 from contextlib import ExitStack
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
+from app.database import utcnow
 from app.extensions import db
 from app.models import Notification, Order
 from app.models.enums import OrderStatus, TokenKind
@@ -199,3 +201,28 @@ def test_a_new_order_tells_the_desk_once_with_a_link(client, auth, make_user, fa
     )
     assert client.get(f"/orders/{number}").status_code == 200
 
+
+
+def test_an_order_waiting_longer_than_the_working_hours_allowed_is_marked(
+    app, client, auth, make_user
+):
+    week_ago = utcnow() - timedelta(days=7)
+    late = _order(needs_review=True, created_at=week_ago)
+    late_new = _order(created_at=week_ago)
+    fresh = _order(created_at=utcnow() - timedelta(minutes=1))
+    planned = _order(OrderStatus.APPROVED, created_at=week_ago)
+    db.session.commit()
+    auth.login(make_user("agent", language="nl").email)
+
+    marked = set()
+    for tab in ("review", "new", "to_plan"):
+        page = client.get(f"/orders?tab={tab}").get_data(as_text=True)
+        for number, row in re.findall(r'data-order="([^"]+)">(.*?)</tr>', page, re.S):
+            if 'data-testid="waits-too-long">wacht te lang<' in row:
+                marked.add(number)
+    assert marked == {late.order_number, late_new.order_number}
+    assert fresh.order_number not in marked and planned.order_number not in marked
+
+    # A week is less than the hours allowed here: nothing is marked.
+    app.config["ORDER_WAIT_HOURS"] = 400
+    assert "waits-too-long" not in client.get("/orders?tab=review").get_data(as_text=True)
