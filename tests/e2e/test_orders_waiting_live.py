@@ -63,3 +63,31 @@ def test_the_count_on_orders_rises_live_and_a_late_order_is_marked(
         page.screenshot(path=str(SHOTS / "orders-waits-too-long.png"))
     finally:
         context.close()
+
+
+def test_on_a_phone_the_count_sits_beside_orders_in_the_folded_menu(
+    live_server, browser, make_user
+):
+    agent = make_user("agent", language="nl")
+    _arrives("CC-2026-00203")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, has_touch=True, is_mobile=True, locale="nl-NL"
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login")
+        page.locator("#email").fill(agent.email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/inbox$"))
+        page.get_by_test_id("nav-toggle").tap()
+        badge = page.get_by_test_id("nav-count-orders_waiting")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_text("1")
+        box = badge.bounding_box()
+        assert box and box["x"] + box["width"] <= 375
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(SHOTS / "orders-count-phone.png"))
+    finally:
+        context.close()
