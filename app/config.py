@@ -326,6 +326,9 @@ class Config:
             # Seconds a technician's status tap or quick reply on the phone (/m/)
             # waits before anything leaves, while "Undo" can still call it off; 0: at once.
             "VISIT_UNDO_SECONDS": _env_float("VISIT_UNDO_SECONDS", 8.0),
+            # An order to review or approve that has waited longer than this many
+            # working hours (the default business calendar) is marked on /orders.
+            "ORDER_WAIT_HOURS": _env_float("ORDER_WAIT_HOURS", 4.0),
             # Customer satisfaction (app/csat): ask a customer for a 1-5 rating when
             # their conversation is resolved, at most once per CSAT_QUIET_DAYS.
             "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),

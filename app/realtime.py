@@ -51,6 +51,8 @@ EVENTS = frozenset(
         "task:assigned",
         "sla:alert",
         "notification:new",
+        # The desk's count of orders waiting for a person; no order data (app.orders.waiting).
+        "orders:waiting",
     }
 )
 

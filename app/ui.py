@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,12 +34,15 @@ class NavItem:
     roles: tuple[Role, ...]
     # "admin": set-up pages, listed under one menu so the top bar stays one row.
     group: str = ""
+    # A count shown beside the label, by the name a feature registered it under
+    # (:func:`register_nav_count`): the work waiting behind the item.
+    count: str = ""
 
 
 # Only pages that exist are listed; later features add theirs here.
 NAVIGATION = (
     NavItem(_l("Inbox"), "inbox.index", DESK),
-    NavItem(_l("Orders"), "orders.desk", DESK),
+    NavItem(_l("Orders"), "orders.desk", DESK, count="orders_waiting"),
     NavItem(_l("Tasks"), "tasks.board", DESK),
     NavItem(_l("Order e-mails"), "email_intake.queue", DESK),
     NavItem(_l("Planning"), "planning.board", DESK),
@@ -59,6 +63,11 @@ NAVIGATION = (
     NavItem(_l("Job queues"), "queues_admin.index", (Role.ADMIN,), "admin"),
     NavItem(_l("Privacy"), "gdpr.search", (Role.ADMIN,), "admin"),
 )
+
+# What a menu item's count means, read out and shown on hover.
+NAV_COUNT_TITLES = {
+    "orders_waiting": _l("Orders to review or approve"),
+}
 
 AVAILABILITY_LABELS = {
     "available": _l("available"),
@@ -273,6 +282,20 @@ def script_texts() -> dict[str, str]:
     return {key: str(value) for key, value in SCRIPT_TEXTS.items()}
 
 
+def register_nav_count(app: Flask, name: str, count: Callable[[], str]) -> None:
+    """Let a menu item show ``count()`` beside its label (``NavItem.count == name``).
+
+    Features register their own, so this module imports none of them.
+    """
+    app.extensions.setdefault("nav_counts", {})[name] = count
+
+
+def nav_count(item: NavItem) -> str:
+    """The count beside ``item`` as shown ("12", "999+"); "" for none."""
+    count = current_app.extensions.get("nav_counts", {}).get(item.count)
+    return count() if item.count and count else ""
+
+
 def navigation_for(user) -> list[NavItem]:
     if not user.is_authenticated:
         return []
@@ -344,6 +367,8 @@ def register_template_helpers(app: Flask) -> None:
             "delivery_ticks": DELIVERY_TICKS,
             "url_endpoints": current_app.view_functions,
             "script_texts": script_texts,
+            "nav_count": nav_count,
+            "nav_count_title": NAV_COUNT_TITLES,
         }
 
 

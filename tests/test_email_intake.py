@@ -280,7 +280,9 @@ def test_clean_mail_creates_the_order_at_once_with_mapped_lines(alva, make_user)
     ]
     assert not any(li.needs_review for li in order.line_items)
     assert order.installation_preferences["preferred_date"] == "2025-07-15"
-    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    # No draft to review; the new order waits for approval and tells the desk (issue 58.3).
+    told = db.session.scalars(sa.select(Notification.notification_type)).all()
+    assert told == ["order_waiting"]
 
 
 def test_html_mail_creates_the_order_too(alva):

@@ -30,11 +30,17 @@ from app.inbox.access import thread_rooms
 from app.models import Order, Visit, VisitTechnician
 from app.models.enums import ChannelType, OrderStatus, Role, TokenKind
 from app.notifications.mentions import handles_of
+from app.orders.status_engine import record_initial_status
+from app.transactions import commit
 from tests import factories
 from tests.helpers import PASSWORD, customer_writes
 from tests.live_server import signed_in_session, socket_client, wait_for_event
 
 CONVERSATION_EVENTS = ("message:new", "thread:updated", "notification:new", "sla:alert")
+# Events about the desk's work, carrying no conversation (no thread id, no link to one):
+# they go to the desk's role rooms, so only agents, team leads, managers and admins hear them.
+DESK_EVENTS = ("orders:waiting",)
+DESK_ROLE_NAMES = ("agent", "team_lead", "manager", "admin")
 
 
 def _order(number: str, lead, crew=()) -> Order:
@@ -250,8 +256,15 @@ def test_no_live_event_reaches_anyone_the_api_refuses(app, client, live_server, 
         for n, thread in enumerate(threads.values()):
             customer_writes(channel, thread.contact, f"wamid.rooms-{n}", "Wanneer komt de monteur?")
             _note(client, admin_token, thread.id, f"Graag oppakken {everyone} @{portal.name}")
+        # A partner's order arrives: the desk's count of waiting orders moves.
+        arrived = Order(order_number="CC-2026-05799", status=OrderStatus.NEW, needs_review=True)
+        db.session.add(arrived)
+        db.session.flush()
+        record_initial_status(arrived, "Order created via partner API")
+        commit()
         # The manager may open everything: once it heard every message, all were sent.
         _wait_for(live["manager/-"], "message:new", 2 * len(threads), timeout=60)
+        _wait_for(live["manager/-"], "orders:waiting", 1)
         time.sleep(0.5)
 
     events = 0
@@ -266,6 +279,16 @@ def test_no_live_event_reaches_anyone_the_api_refuses(app, client, live_server, 
         missed = allowed[name] - heard.get("message:new", set())
         if missed:
             problems.append(f"{name} missed message:new of {len(missed)} allowed conversations")
+        desk_member = name.split("/")[0] in DESK_ROLE_NAMES
+        for event in DESK_EVENTS:
+            heard_desk = [data for e, data in connection.received if e == event]
+            events += len(heard_desk)
+            if heard_desk and not desk_member:
+                problems.append(f"{name} heard {event}, which is for the desk only")
+            if desk_member and not heard_desk:
+                problems.append(f"{name} missed {event}")
+            if any(set(data) - {"count", "label"} for data in heard_desk):
+                problems.append(f"{name} heard {event} carrying more than the count")
     with capsys.disabled():
         print(
             f"\nlive rooms: {len(live) + 1} connections ({len(live)} accepted), "

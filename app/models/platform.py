@@ -20,6 +20,14 @@ UNREAD_THREAD_NOTICE = (
 )
 
 
+# The desk's notice of a new order waiting for a person (app/orders/waiting.py), and
+# the Fillout intake's own notice of the same order: one per user and order.
+ORDER_WAITING_NOTICE = (
+    "source_table = 'orders' "
+    "AND notification_type IN ('order_waiting', 'order_intake_received')"
+)
+
+
 class Notification(Entity, db.Model):
     """An in-app notice for one user (seed 000: type, title, message, source)."""
 
@@ -36,6 +44,16 @@ class Notification(Entity, db.Model):
             unique=True,
             sqlite_where=sa.text(UNREAD_THREAD_NOTICE),
             postgresql_where=sa.text(UNREAD_THREAD_NOTICE),
+        ),
+        # One notice per desk member and new order, even when two workers take the
+        # same intake at once or the hook and the intake both tell them.
+        sa.Index(
+            "uq_notifications_order_waiting",
+            "user_id",
+            "source_record_id",
+            unique=True,
+            sqlite_where=sa.text(ORDER_WAITING_NOTICE),
+            postgresql_where=sa.text(ORDER_WAITING_NOTICE),
         ),
     )
 

@@ -5,5 +5,7 @@ from app.features import Feature
 FEATURE = Feature(
     blueprints=("app.orders.api:bp", "app.orders.routes:bp"),
     # Customer notices on milestones and Teams alerts for urgent orders.
-    status_hooks=("app.orders.milestones:on_status_change",),
+    # The desk's count of orders waiting for a person, live and on the menu item.
+    status_hooks=("app.orders.milestones:on_status_change", "app.orders.waiting:on_status_change"),
+    init_app="app.orders.waiting:init_app",
 )

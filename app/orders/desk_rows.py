@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
+from app.business_time.calendar import calendar_for, subtract_business_seconds
 from app.database import utcnow
 from app.extensions import db
 from app.labels import label
 from app.models import LineItem, Order, User
 from app.models.enums import OrderStatus
 from app.orders.review import readable_reason
-from app.orders.stages import BY_NAME, WAITING, stage_of
+from app.orders.stages import BY_NAME, NEEDS_A_PERSON, WAITING, stage_of
 
 # The installation preferences that tell a planner when the customer can be visited.
 WHEN_PREFERENCES = (
@@ -52,11 +53,29 @@ class DeskRow:
     place: str | None
     blocks: list[str] = field(default_factory=list)
     visit: PlannedVisit | None = None
+    # To review or approve for longer than ``ORDER_WAIT_HOURS`` working hours.
+    waits_too_long: bool = False
 
 
-def desk_rows(orders: list[Order], today: date, now: datetime | None = None) -> list[DeskRow]:
-    """Rows for ``orders`` as the reader sees them (their language, their time)."""
+def desk_rows(
+    orders: list[Order],
+    today: date,
+    now: datetime | None = None,
+    *,
+    wait_hours: float | None = None,
+) -> list[DeskRow]:
+    """Rows for ``orders`` as the reader sees them (their language, their time).
+
+    With ``wait_hours``, an order waiting for a person that came in more than
+    that many working hours ago (the default business calendar) is marked.
+    """
     now = now or utcnow()
+    # One instant for the page: an order that came in before it has waited too long.
+    waited_since = (
+        subtract_business_seconds(calendar_for(None), now, int(wait_hours * 3600))
+        if wait_hours
+        else None
+    )
     ids = [order.id for order in orders]
     unmapped = _unmapped_skus(ids)
     names = _crew_names(orders)
@@ -76,6 +95,11 @@ def desk_rows(orders: list[Order], today: date, now: datetime | None = None) -> 
                 place=(address.city if address else None),
                 blocks=_blocks(order, unmapped.get(order.id, [])),
                 visit=_visit(order, names),
+                waits_too_long=(
+                    waited_since is not None
+                    and stage in NEEDS_A_PERSON
+                    and _as_aware(order.created_at) < waited_since
+                ),
             )
         )
     return rows

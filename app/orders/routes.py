@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -75,7 +75,9 @@ def desk():
         return render_template("orders/desk.html", **_desk_context(**context)), 400
     context = dict(
         query=query,
-        rows=desk_rows(page.orders, local_today()),
+        rows=desk_rows(
+            page.orders, local_today(), wait_hours=current_app.config["ORDER_WAIT_HOURS"]
+        ),
         next_cursor=page.next_cursor,
         counts=page.counts,
         error=None,

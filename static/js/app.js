@@ -200,6 +200,14 @@
     document.dispatchEvent(new CustomEvent("switchboard:reconnected"));
   });
 
+  // The count of orders waiting for a person, beside "Orders" in the menu (app/orders/waiting.py).
+  socket.on("orders:waiting", (detail) => {
+    document.querySelectorAll('[data-nav-count="orders_waiting"]').forEach((badge) => {
+      badge.textContent = detail.label;
+      badge.hidden = !detail.count;
+    });
+  });
+
   // notifications.js (the bell) and other pages' scripts listen to these.
   ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
     socket.on(name, (detail) => {
