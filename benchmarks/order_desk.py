@@ -95,7 +95,7 @@ LOAD_SQL = [
                         THEN 1 + (power(random(), 1.4) * 4.999)::int END AS partner_no,
            random() < 0.8 AS prefers
     FROM (
-      SELECT n, k, now() - k * (:span_days * interval '1 day') / :orders AS created_at,
+      SELECT n, k, now() - (k * :span_days / :orders) * interval '1 day' AS created_at,
              CASE WHEN k < :orders / 10 THEN
                   CASE WHEN r < 0.05 THEN 'new' WHEN r < 0.22 THEN 'new'
                        WHEN r < 0.27 THEN 'quote_sent' WHEN r < 0.42 THEN 'approved'
