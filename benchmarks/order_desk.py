@@ -419,6 +419,8 @@ def report(made: list[Case], args, orders: int, load_seconds: float | None) -> N
               f"{case.p95:.0f} ms | {max(s):.0f} ms | {statistics.median(case.statements):.0f} "
               f"| {case.rows} | {'yes' if case.p95 < TARGET_MS else 'NO'} |")
     timed = [case for case in made if not case.skipped]
+    if not timed:
+        return
     missed = [case for case in timed if case.p95 >= TARGET_MS]
     print(f"\n{len(timed) - len(missed)} of {len(timed)} cases under {TARGET_MS} ms p95; "
           f"all samples p50 {statistics.median([x for c in timed for x in c.samples]):.0f} ms, "
