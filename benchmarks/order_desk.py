@@ -239,6 +239,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per case")
     parser.add_argument("--reuse", action="store_true", help="keep a database that has orders")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every case's SQL")
+    parser.add_argument("--only", help="time only the cases whose group or label has this text")
     return parser.parse_args()
 
 
@@ -440,7 +441,8 @@ def main() -> None:
         load_seconds = prepare(args)
         app.extensions["broker"].connection.flushdb()
         orders = orders_present()
-        made = cases()
+        made = [case for case in cases()
+                if not args.only or args.only in f"{case.group} {case.label}"]
         db.session.rollback()
         log = StatementLog(db.engine)
     client = app.test_client()

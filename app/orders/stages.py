@@ -142,16 +142,16 @@ def count_label(count: int) -> str:
 
 
 def stage_counts(
-    today: date, *conditions: sa.ColumnElement[bool], searched: bool = False
+    today: date, *conditions: sa.ColumnElement[bool], few: bool = False
 ) -> dict[str, int]:
     """How many live orders each stage holds (narrowed by ``conditions``), in one query.
 
     Each count stops at ``COUNT_CAP`` + 1: the LIMIT under it ends the scan of
-    the stage's index there (show it with :func:`count_label`). A search
-    (``searched``) has found its few orders by their own keys already: those are
-    counted in one pass, instead of being found again for each stage.
+    the stage's index there (show it with :func:`count_label`). Conditions that
+    find ``few`` orders by their own keys (a search, a postcode area) are counted
+    in one pass over those, instead of being found again for each stage.
     """
-    if searched:
+    if few:
         tallies = [
             sa.func.count().filter(stage_clause(stage.name, today)).label(stage.name)
             for stage in STAGES
