@@ -34,6 +34,15 @@ DESK_INDEXES = (
 
 
 def upgrade():
+    # A postcode area's addresses and their orders' stages, each read from an
+    # index alone: the area's tabs are counted without visiting 11,000 rows twice.
+    op.create_index("ix_addresses_postcode_id", "addresses", ["postal_code", "id"])
+    op.create_index(
+        "ix_orders_address_stage",
+        "orders",
+        ["installation_address_id"],
+        postgresql_include=["status", "needs_review", "scheduled_date", "is_test"],
+    )
     for tab, key, where in DESK_INDEXES:
         op.create_index(
             f"ix_orders_desk_{tab}",
@@ -47,3 +56,5 @@ def upgrade():
 def downgrade():
     for tab, _key, _where in reversed(DESK_INDEXES):
         op.drop_index(f"ix_orders_desk_{tab}", table_name="orders")
+    op.drop_index("ix_orders_address_stage", table_name="orders")
+    op.drop_index("ix_addresses_postcode_id", table_name="addresses")
