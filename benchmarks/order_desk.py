@@ -28,7 +28,17 @@ rows and every tab's count); each filter is asked on the first tab (to review, w
 the desk opens) and on the largest (completed); page 2 follows the "More orders"
 link; searches are typed as a person would. A case that misses its target has its
 slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS); --explain does that
-for every case.
+for every case; --only TEXT times the cases whose group or label holds TEXT.
+
+Still above 100 ms p95 at 1 M orders on the 2-core development machine (issue 58,
+measured under a load average of 8–9 from other work, which alone adds 50–100 ms to
+a p95), and why:
+- technician: a technician holds ~46,000 of the million orders (20 technicians);
+  the crew list is gathered each time (visit_technicians joined to visits);
+- postcode area of two digits: 11,000 addresses, their orders read at random;
+- the completed tab with a period: PostgreSQL walks the completed tab's index
+  expecting the month's orders spread over it, and they are all at its end;
+- a common surname alone ("Bos"): 20,000 orders found, sorted and counted.
 """
 
 from __future__ import annotations
