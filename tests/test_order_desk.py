@@ -337,3 +337,32 @@ def test_review_reasons_as_the_demo_wrote_them_read_in_dutch(client, agent):
     assert "Adres niet bevestigd door PDOK" in blocks
     assert "Er is geen artikel gekoppeld aan product EVB-22" in blocks
     assert "address not" not in blocks and "unmapped" not in blocks
+
+
+def test_a_tab_count_stops_at_its_cap_and_says_so(client, agent, monkeypatch):
+    # Issue 58.4: a count stops after COUNT_CAP + 1 index entries (999+ at a million orders).
+    monkeypatch.setattr("app.orders.stages.COUNT_CAP", 2)
+    for _ in range(3):
+        _order(needs_review=True)
+    _order(status=OrderStatus.APPROVED)
+    db.session.commit()
+    page = client.get("/orders").get_data(as_text=True)
+    assert 'data-testid="count-review">2+<' in page
+    assert 'data-testid="count-to_plan">1<' in page
+    assert len(_listed(client.get("/orders"))) == 3
+
+
+def test_a_postcode_area_is_every_postcode_it_starts_and_no_other(client, agent):
+    inside = [_order(address=_address(postcode=code)) for code in ("3500AA", "3599ZZ")]
+    for code in ("3600AA", "3499ZZ", "1035AB"):
+        _order(address=_address(postcode=code))
+    last = _order(address=_address(postcode="9999ZZ"))
+    db.session.commit()
+
+    def listed(area):
+        response = client.get("/orders", query_string={"tab": "new", "area": area})
+        return set(_listed(response))
+
+    assert listed("35") == {order.order_number for order in inside}
+    assert listed("99") == listed("9999") == {last.order_number}
+    assert listed("3599") == {inside[1].order_number}

@@ -153,7 +153,11 @@ class Address(Entity, db.Model):
     """
 
     __tablename__ = "addresses"
-    __table_args__ = (sa.Index("ix_addresses_postcode_number", "postal_code", "house_number"),)
+    __table_args__ = (
+        sa.Index("ix_addresses_postcode_number", "postal_code", "house_number"),
+        # The order desk's postcode area: the area's address ids from the index alone.
+        sa.Index("ix_addresses_postcode_id", "postal_code", "id"),
+    )
 
     organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True

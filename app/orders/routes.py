@@ -15,7 +15,7 @@ from app.orders.desk_rows import desk_rows
 from app.orders.page import order_page
 from app.orders.review import readable_note
 from app.orders.services import find_order, may_change_status, may_view_orders
-from app.orders.stages import STAGES
+from app.orders.stages import STAGES, count_label
 from app.orders.status_engine import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
@@ -88,7 +88,13 @@ def desk():
 
 
 def _desk_context(**context) -> dict:
-    return dict(context, stages=STAGES, choices=desk_choices(), typed=request.args)
+    return dict(
+        context,
+        stages=STAGES,
+        choices=desk_choices(),
+        typed=request.args,
+        count_label=count_label,
+    )
 
 
 @bp.get("/<key>")
