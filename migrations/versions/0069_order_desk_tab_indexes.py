@@ -7,8 +7,8 @@ The conditions are written as the desk's queries write them (``IS true``,
 ``IN (…)``), so PostgreSQL can prove a query's tab implies the index's.
 ``benchmarks/order_desk.py`` measures it.
 
-Revision ID: 0068_order_desk_tab_indexes
-Revises: 0067_order_desk_indexes
+Revision ID: 0069_order_desk_tab_indexes
+Revises: 0068_order_waiting_notice
 Create Date: 2026-11-28 18:10:00
 
 """
@@ -16,8 +16,8 @@ Create Date: 2026-11-28 18:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0068_order_desk_tab_indexes"
-down_revision = "0067_order_desk_indexes"
+revision = "0069_order_desk_tab_indexes"
+down_revision = "0068_order_waiting_notice"
 branch_labels = None
 depends_on = None
 
