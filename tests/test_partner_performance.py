@@ -41,6 +41,7 @@ def _order(partner, day: date, amount: str, *, review: bool = False) -> None:
             partner_organization_id=partner.id if partner else None,
             total_amount=Decimal(amount),
             needs_review=review,
+            flagged_for_review=review,
             created_at=_noon(day),
         )
     )

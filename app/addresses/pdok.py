@@ -24,6 +24,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5
+SUGGESTIONS = 5
 POSTAL_CODE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
 HOUSE_NUMBER = re.compile(r"^\s*(\d{1,5})\s*[-\s]?\s*([A-Za-z0-9]{0,6})\s*$")
 POINT = re.compile(r"POINT\(\s*([-\d.]+)\s+([-\d.]+)\s*\)")
@@ -48,6 +49,8 @@ class AddressCheck:
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     display: str | None = None
+    # Locatieserver's own id of the address, for a later ``lookup``.
+    pdok_id: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -95,6 +98,50 @@ def check_address(postal_code: str, house_number: str, addition: str | None = No
         check.outcome = MISMATCH
         check.message = f"the BAG has {check.display!r}, not house number addition {addition!r}"
     return check
+
+
+def suggest_addresses(
+    street: str | None, house_number: str | None, postal_code: str | None, city: str | None
+) -> list[AddressCheck] | None:
+    """Up to ``SUGGESTIONS`` BAG addresses near what was typed; None when PDOK is unreachable.
+
+    For a person picking the right one when the exact look-up found nothing: a
+    mistyped postcode, a house number with the addition in the wrong place. The
+    ``free`` service searches its text fields for the typed words, as its own
+    web viewer does.
+    """
+    words = " ".join(
+        str(part).strip() for part in (street, house_number, postal_code, city) if part
+    )
+    if not words.strip():
+        return []
+    base = current_app.config["PDOK_API_BASE"].rstrip("/")
+    try:
+        response = requests.get(
+            f"{base}/free",
+            params={"q": words, "fq": "type:adres", "rows": SUGGESTIONS},
+            headers={"Accept": "application/json"},
+            timeout=TIMEOUT_SECONDS,
+        )
+        response.raise_for_status()
+        docs = response.json().get("response", {}).get("docs", [])
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("PDOK suggestions for %r failed: %s", words, exc)
+        return None
+    return [_from_doc(doc) for doc in docs[:SUGGESTIONS] if doc.get("id")]
+
+
+def look_up(pdok_id: str) -> AddressCheck:
+    """The BAG address Locatieserver knows as ``pdok_id`` (one a person picked). Never raises."""
+    base = current_app.config["PDOK_API_BASE"].rstrip("/")
+    try:
+        doc = _lookup(base, pdok_id)
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("PDOK lookup of %s failed: %s", pdok_id, exc)
+        return AddressCheck(UNAVAILABLE, f"address service unavailable: {exc.__class__.__name__}")
+    if doc is None or doc.get("type", "adres") != "adres":
+        return AddressCheck(NOT_FOUND, "no such address in the BAG")
+    return _from_doc(doc)
 
 
 def _free(base: str, code: str, number: str, addition: str | None) -> dict | None:
@@ -155,4 +202,5 @@ def _from_doc(doc: dict) -> AddressCheck:
         latitude=latitude,
         longitude=longitude,
         display=doc.get("weergavenaam"),
+        pdok_id=doc.get("id"),
     )

@@ -28,6 +28,7 @@ from app.orders.creation import (
     add_line,
     find_or_create_customer,
     flag_for_review,
+    flag_possible_duplicate,
     installation_address,
     new_order,
 )
@@ -118,6 +119,7 @@ def create_intake_order(
             description=product,
             partner_organization_id=partner.id if partner else None,
         )
+    flag_possible_duplicate(order)
     record_initial_status(
         order,
         f"Intake received via Fillout form {form.name}",

@@ -27,6 +27,7 @@ from app.orders.creation import (
     add_line,
     find_or_create_customer,
     flag_for_review,
+    flag_possible_duplicate,
     installation_address,
     new_order,
 )
@@ -149,6 +150,7 @@ def _build_order(
             quantity=product.quantity,
             partner_organization_id=partner.id if partner else None,
         )
+    flag_possible_duplicate(order)
     record_initial_status(
         order,
         "Order created by a Make.com scenario",

@@ -178,7 +178,13 @@ class Order(Entity, db.Model):
         sa.ForeignKey("addresses.id", ondelete="SET NULL")
     )
     installation_preferences: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # Still has a reason in ``review_reasons`` for a person to check.
     needs_review: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    # An intake flagged it, whether or not a person has fixed the reasons since
+    # (the partner's performance figures count these).
+    flagged_for_review: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false()
+    )
     # Made with a partner's test key (sandbox, issue 29): the partner's callbacks
     # and API only; never the inbox, planning, technicians, invoices or figures.
     is_test: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())

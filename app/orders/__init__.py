@@ -3,7 +3,7 @@
 from app.features import Feature
 
 FEATURE = Feature(
-    blueprints=("app.orders.api:bp", "app.orders.routes:bp"),
+    blueprints=("app.orders.api:bp", "app.orders.routes:bp", "app.orders.review_routes:bp"),
     # Customer notices on milestones and Teams alerts for urgent orders.
     # The desk's count of orders waiting for a person, live and on the menu item.
     status_hooks=("app.orders.milestones:on_status_change", "app.orders.waiting:on_status_change"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from app.models.enums import (
     AddressType,
     AddressValidation,
     ContactType,
+    OrderStatus,
     OrganizationType,
 )
 
@@ -248,10 +250,69 @@ def flag_for_review(order: Order, reason: str) -> None:
     A reason the order already has is not added again (an intake run twice).
     """
     order.needs_review = True
+    order.flagged_for_review = True
     if reason in (order.review_reasons or []):
         return
     # A new list, so the JSON column sees the change.
     order.review_reasons = [*(order.review_reasons or []), reason]
+
+
+# "possible duplicate of CC-2026-00012": the other order's number ends the reason.
+DUPLICATE_REASON = "possible duplicate of "
+# Two orders for one address or one partner's customer within this many days are
+# likely one job sent twice (a partner's retry with a new reference, a form sent
+# again); further apart they are likely a second charger or a new owner.
+DUPLICATE_DAYS = 90
+
+
+def flag_possible_duplicate(order: Order) -> Order | None:
+    """Flag ``order`` when another recent order looks like the same job; return that one.
+
+    The same job: the same installation address (postcode, house number and
+    addition), or the same customer sent by the same partner. A cancelled
+    order, a test order and this order itself never count. Call it once the
+    order's address and customer are set and flushed.
+    """
+    if order.is_test:
+        return None
+    same_job = []
+    address = (
+        db.session.get(Address, order.installation_address_id)
+        if order.installation_address_id
+        else None
+    )
+    if address is not None and address.postal_code and address.house_number:
+        same_address = sa.select(Address.id).where(
+            Address.postal_code == address.postal_code,
+            Address.house_number == address.house_number,
+            sa.func.coalesce(Address.house_number_addition, "")
+            == (address.house_number_addition or ""),
+        )
+        same_job.append(Order.installation_address_id.in_(same_address))
+    if order.end_customer_contact_id and order.partner_organization_id:
+        same_job.append(
+            sa.and_(
+                Order.end_customer_contact_id == order.end_customer_contact_id,
+                Order.partner_organization_id == order.partner_organization_id,
+            )
+        )
+    if not same_job:
+        return None
+    other = db.session.scalar(
+        sa.select(Order)
+        .where(
+            sa.or_(*same_job),
+            Order.id != order.id,
+            Order.is_test.is_(False),
+            Order.status != OrderStatus.CANCELLED,
+            Order.created_at >= utcnow() - timedelta(days=DUPLICATE_DAYS),
+        )
+        .order_by(Order.created_at.desc())
+        .limit(1)
+    )
+    if other is not None:
+        flag_for_review(order, f"{DUPLICATE_REASON}{other.order_number}")
+    return other
 
 
 def add_line(

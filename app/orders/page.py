@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -12,11 +13,12 @@ from app.deliveries.log import DeliveryLog, order_deliveries
 from app.extensions import db
 from app.invoices.views import InvoiceView, invoice_view
 from app.labels import label
-from app.models import Commission, Contact, Order, User, VisitSignature
+from app.models import Commission, Contact, Order, OrderStatusTransition, User, VisitSignature
 from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
 from app.orders.customer_details import Difference, customer_differences
 from app.orders.review import readable_reason
+from app.orders.review_fixes import FixEntry, fix_history
 from app.orders.status_engine import ALLOWED_TRANSITIONS
 
 # Before approval: the statuses in which a flagged order still waits for review.
@@ -36,8 +38,17 @@ class OrderPage:
     partner_references: list[tuple[str, str]]
     customer_differences: list[Difference]
     invoice: InvoiceView | None
+    # What people did about its review reasons (app.orders.review_fixes), newest first.
+    review_fixes: list[FixEntry] = field(default_factory=list)
     # Taken on the technician's phone at the end of the visit (app.mobile.signatures).
     signature: VisitSignature | None = None
+
+    @property
+    def history(self) -> list[tuple[datetime, OrderStatusTransition | None, FixEntry | None]]:
+        """Status changes and review fixes together, newest first."""
+        moves = [(t.created_at, t, None) for t in self.order.transitions]
+        fixes = [(f.at, None, f) for f in self.review_fixes]
+        return sorted(moves + fixes, key=lambda entry: entry[0], reverse=True)
 
     @property
     def awaiting_review(self) -> bool:
@@ -57,7 +68,9 @@ def order_page(order: Order) -> OrderPage:
     allowed = ALLOWED_TRANSITIONS[order.status]
     # In the lifecycle's own order, not alphabetically.
     next_statuses = [s.value for s in OrderStatus if s in allowed]
-    actor_ids = {t.actor_user_id for t in order.transitions} - {None}
+    review_fixes = fix_history(order)
+    actor_ids = {t.actor_user_id for t in order.transitions} | {f.actor_id for f in review_fixes}
+    actor_ids -= {None}
     commissions = order_commissions(order)
     beneficiary_ids = {c.beneficiary_contact_id for c in commissions}
     return OrderPage(
@@ -71,6 +84,7 @@ def order_page(order: Order) -> OrderPage:
         partner_references=partner_references(order),
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
+        review_fixes=review_fixes,
         signature=db.session.scalar(
             sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
         ),

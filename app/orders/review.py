@@ -39,6 +39,8 @@ PREFIXED = (
     ("unmapped product: ", N_("No article is mapped to product %(detail)s")),
     ("unmapped SKU ", N_("No article is mapped to product %(detail)s")),
     ("unknown partner reference ", N_("Unknown partner reference %(detail)s")),
+    # app.orders.creation.flag_possible_duplicate; the detail is the other order's number.
+    ("possible duplicate of ", N_("Possibly the same job as order %(detail)s")),
 )
 
 # Status-change notes (app.partners.intake, app.mobile.visits, app.make.orders), line
@@ -62,6 +64,8 @@ NOTE_PREFIXES = (
     ("No article is mapped to SKU ", N_("No article is mapped to SKU %(detail)s")),
     # The detail is an exception's class name, for the log, not for a reader.
     ("address service unavailable", N_("The address service (PDOK) could not be reached")),
+    # A duplicate cancelled from the review queue (app.orders.review_fixes).
+    ("Duplicate of order ", N_("Duplicate of order %(detail)s")),
 )
 # "Visit planned for 28-11-2026 08:00-12:00" (app.planning.services).
 VISIT_PLANNED = re.compile(

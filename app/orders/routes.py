@@ -31,7 +31,7 @@ bp.add_app_template_filter(readable_note, "order_note")
 MAX_REASON = 2000
 
 
-def _order(key: str):
+def desk_order(key: str):
     # The rule is checked before the look-up: a technician learns nothing about
     # which order numbers exist.
     if not may_view_orders(current_user):
@@ -88,8 +88,14 @@ def desk():
 
 
 def _desk_context(**context) -> dict:
+    stage = context["query"].stage
+    selectable = stage == "new" and current_user.role in DESK
     return dict(
         context,
+        # Clean orders are approved in bulk; flagged ones are checked and fixed in place.
+        selectable=selectable,
+        reviewing=stage == "review",
+        columns=9 if selectable else 8,
         stages=STAGES,
         choices=desk_choices(),
         typed=request.args,
@@ -101,14 +107,14 @@ def _desk_context(**context) -> dict:
 @declare(Access(roles=DESK))
 @login_required
 def show(key):
-    return _page(_order(key))
+    return _page(desk_order(key))
 
 
 @bp.post("/<key>/status")
 @declare(OWN_VISITS)
 @login_required
 def change_status(key):
-    order = _order(key)
+    order = desk_order(key)
     if not may_change_status(current_user, order):
         abort(403, gettext("You may not change this order's status."))
     reason = request.form.get("reason", "").strip()

@@ -43,6 +43,7 @@ from app.orders.creation import (
     checked_address,
     find_or_create_customer,
     flag_for_review,
+    flag_possible_duplicate,
     installation_address,
     new_order,
 )
@@ -282,6 +283,7 @@ def _build_order(
     if late:
         order.order_number = numbered()
         db.session.flush()
+    flag_possible_duplicate(order)
     record_initial_status(
         order,
         SOURCE_REASONS.get(source, "Order created"),

@@ -5,7 +5,7 @@ included) and the same number of days before it:
 
 - orders received, and the average per day, week (7 days) and month (30 days);
 - average order value: the orders' total amount divided by their number;
-- the share of those orders flagged for review at intake (``Order.needs_review``);
+- the share of those orders flagged for review at intake (``Order.flagged_for_review``);
 - the partner's calls to the API (made with its key): how many, the share
   answered with 400 or above, and the median (p50) and p95 response time,
   read off the per-day response-time histogram (``PartnerApiUsage``) as the
@@ -259,7 +259,7 @@ def _order_rows(period: Period) -> list:
             which,
             sa.func.count(),
             sa.func.sum(Order.total_amount),
-            sa.func.sum(sa.case((Order.needs_review, 1), else_=0)),
+            sa.func.sum(sa.case((Order.flagged_for_review, 1), else_=0)),
         )
         .where(
             Order.partner_organization_id.is_not(None),

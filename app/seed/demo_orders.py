@@ -116,7 +116,7 @@ def build_orders(ctx: DemoContext) -> None:
             S.APPROVED,
             S.ON_HOLD,
         ):
-            order.needs_review = True
+            order.needs_review = order.flagged_for_review = True
             order.review_reasons = order.review_reasons + ["address not confirmed by PDOK"]
         if status == S.COMPLETED and partner is not None:
             rows += _commissions(ctx, order, partner)
@@ -281,7 +281,7 @@ def _line_items(ctx: DemoContext, order: Order, partner: Partner | None, status:
         if article is not None and article.article_type == ArticleType.WALLBOX:
             ctx.order_charger[order.id] = article.name
         if article is None:
-            order.needs_review = True
+            order.needs_review = order.flagged_for_review = True
             order.review_reasons = order.review_reasons + [f"unmapped SKU {partner_sku}"]
         items.append(item)
     order.total_amount = total

@@ -86,6 +86,8 @@ class FakePdok(FakeServer):
             query = request.args.get("q", "")
             code = re.search(r"postcode:(\w+)", query)
             number = re.search(r"huisnummer:(\d+)", query)
+            if not code and not number:
+                return jsonify(_envelope(_free_text(self.addresses, query)))
             docs = [
                 doc
                 for doc in self.addresses
@@ -100,6 +102,20 @@ class FakePdok(FakeServer):
         def lookup():
             docs = [doc for doc in self.addresses if doc["id"] == request.args.get("id")]
             return jsonify(_envelope(docs))
+
+
+def _free_text(addresses: list[dict], query: str) -> list[dict]:
+    """Free text as Locatieserver answers it, roughly: the addresses sharing most
+    of the typed words (a postcode counts as its digits and its letters)."""
+    words = set(re.findall(r"[a-z]+|\d+", query.lower()))
+    scored = []
+    for doc in addresses:
+        known = set(re.findall(r"[a-z]+|\d+", doc["weergavenaam"].lower()))
+        shared = len(words & known)
+        if shared >= 2:
+            scored.append((shared, doc))
+    scored.sort(key=lambda pair: -pair[0])
+    return [doc for _, doc in scored]
 
 
 def _envelope(docs: list[dict]) -> dict:
