@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent, get_group_symbol
 from flask import Flask, current_app, request
@@ -193,13 +194,34 @@ def local_number(value: float | int | None, decimals: int = 0) -> str:
     return format_decimal(value, pattern, locale=display_locale())
 
 
-def local_money(value: float | int | Decimal | None, currency: str | None = "EUR") -> str:
+def local_money(
+    value: float | int | Decimal | None,
+    currency: str | None = "EUR",
+    *,
+    locale: str | None = None,
+) -> str:
     """An amount as the reader writes money ("€ 1.234,50" in Dutch, "€1,234.50" in
-    English): the one way every page shows money, so no page reads "EUR 0,00" beside
-    "€ 0.00". Babel puts a no-break space after the sign, so "€" never ends a line."""
+    English): the one way every page, e-mail and message shows money, so no text
+    reads "EUR 0,00" beside "€ 0.00". Babel puts a no-break space after the sign, so
+    "€" never ends a line.
+
+    ``locale`` is the reader's language when the reader is not the one signed in
+    (a customer's message, a partner's e-mail); the page's own otherwise.
+    """
     if value is None:
         return ""
-    return format_currency(value, (currency or "EUR").upper(), locale=display_locale())
+    reader = _known_locale(locale.strip()) if locale else None
+    return format_currency(value, (currency or "EUR").upper(), locale=reader or display_locale())
+
+
+@lru_cache(maxsize=32)
+def _known_locale(code: str) -> Locale | None:
+    """A stored language code ("nl", "en-US", a template's free text) as Babel's locale;
+    None for one Babel does not know, which is then read in the page's language."""
+    try:
+        return Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return None
 
 
 @lru_cache(maxsize=32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -110,6 +111,23 @@ def test_render_fills_contact_order_and_agent(app, make_user):
     values = variables_for_thread(thread, agent)
     assert values["customer_name"] == "Jan de Vries"
     assert values["order_id"] == "CC-2026-00001"
+
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("language", "total"),
+    [("nl", f"€{NBSP}1.234,50"), ("en", "€1,234.50"), ("en-GB", "€1,234.50")],
+)
+def test_order_total_is_written_as_the_recipient_writes_money(app, language, total):
+    """The template's language is its recipient's: a Dutch customer reads "€ 1.234,50"
+    exactly as the order page writes it (Babel, a no-break space after the sign)."""
+    thread = order_thread()
+    thread.order.total_amount = Decimal("1234.50")
+    template = make_template(body="Totaal {{order_total}}.", language=language)
+    assert render_for_thread(template, thread).body == f"Totaal {total}."
+    assert variables_for_thread(thread, language=language)["order_total"] == total
 
 
 def test_unknown_placeholder_is_refused_by_name(app):

@@ -167,7 +167,8 @@ def test_order_confirmation_is_sent_once_with_seed_fields(app, sendgrid):
     assert body["personalizations"][0]["dynamic_template_data"] == {
         "customer_name": "Eva de Boer",
         "order_id": "CC-2026-00007",
-        "order_total": "€ 1.234,50",
+        # As the order page writes it (Babel, a no-break space after the sign).
+        "order_total": "€\u00a01.234,50",
         "installation_date": "03-03-2026",
         "team_contact": "info@chargecars.nl",
         "articles": [
@@ -176,6 +177,18 @@ def test_order_confirmation_is_sent_once_with_seed_fields(app, sendgrid):
         ],
     }
     assert reload(uuid.UUID(first)).thread.order_id == order.id
+
+
+def test_order_confirmation_writes_the_total_as_its_reader_does(app, sendgrid):
+    english = factories.contact(display_name="Tom Baker", email="tom@example.co.uk", locale="en")
+    order = make_order("CC-2026-00008", customer=english)
+
+    send_order_confirmation(str(order.id))
+    drain_queues(app)
+
+    [call] = sendgrid.requests_to("/v3/mail/send")
+    data = call.json()["personalizations"][0]["dynamic_template_data"]
+    assert data["order_total"] == "€1,234.50"
 
 
 def test_visit_reminders_go_once_to_tomorrows_customers(app, sendgrid, make_user):

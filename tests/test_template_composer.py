@@ -103,7 +103,7 @@ def test_inputs_are_prefilled_from_contact_order_and_visit(app, make_user):
         "technician_phone": ("Technician's phone", "+31687654321", "visit"),
         "charger_model": ("Charger model", "Zaptec Go", "order"),
         "installation_address": ("Installation address", "Dorpsstraat 3, 1234 AB Ede", "order"),
-        "order_total": ("Order total", "€ 1.849,00", "order"),
+        "order_total": ("Order total", "€\u00a01.849,00", "order"),
         "response_date": ("Reply by (date)", "", None),
     }
     assert state.missing_labels == ["Reply by (date)"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,6 +27,7 @@ from app.message_templates.visit_moment import (
 )
 from app.models import CommunicationThread, Order, User
 from app.models.enums import ArticleType, OrderStatus
+from app.ui import local_money
 
 COMPANY_NAME = "ChargeCars"
 
@@ -184,12 +184,13 @@ def _technician_attr(attr: str) -> Callable[[Order], object]:
     return read
 
 
-def _total(order: Order) -> str | None:
-    """``€ 1.234,50`` (Dutch separators); an order without amount has no total yet."""
-    if not order.total_amount:
+def _total(ctx: VariableContext) -> str | None:
+    """In the message's language ("€ 1.234,50", "€1,234.50"); an order without an
+    amount has no total yet."""
+    order = ctx.thread.order
+    if order is None or not order.total_amount:
         return None
-    text = f"{Decimal(order.total_amount):,.2f}"
-    return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return local_money(order.total_amount, order.currency, locale=ctx.language)
 
 
 def _articles(order: Order) -> str | None:
@@ -249,8 +250,8 @@ VARIABLES: tuple[Variable, ...] = (
         _order_status, _order_missing(_l("status")),
     ),
     Variable(
-        "order_total", _l("Order total"), "order", _l("Total amount of the order"), "€ 1.849,00",
-        _from_order(_total), _order_missing(_l("total amount")),
+        "order_total", _l("Order total"), "order", _l("Total amount of the order"),
+        local_money(1849, locale="nl"), _total, _order_missing(_l("total amount")),
     ),
     Variable(
         "articles", _l("Ordered items"), "order", _l("The order's lines, one per line"),

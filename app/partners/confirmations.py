@@ -7,7 +7,7 @@ import uuid
 
 from flask import current_app
 
-from app.channels.email.orders import euros
+from app.channels.email.orders import order_total
 from app.channels.email.records import already_sent
 from app.channels.email.settings import reply_to
 from app.channels.email.transactional import send_transactional
@@ -62,7 +62,7 @@ def send_partner_confirmation(order_id: str) -> str | None:
             "partner_order_id": order.partner_order_id,
             "customer_name": order.customer_info_for_partner()["name"],
             "installation_address": address.one_line() if address else None,
-            "order_total": euros(order.total_amount),
+            "order_total": order_total(order, contact),
             "needs_review": bool(reasons),
             "review_reasons": reasons,
             "team_contact": reply_to(current_app.config),

@@ -7,7 +7,6 @@ import string
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 
 from app.business_time.calendar import Schedule, calendar_for, is_holiday, schedule_of
 from app.mobile.services import AMSTERDAM, local_today
@@ -121,12 +120,6 @@ class DemoContext:
             if value not in self.external_ids:
                 self.external_ids.add(value)
                 return value
-
-
-def money(value: Decimal | float | int) -> str:
-    """Euros the Dutch way: ``€ 1.448,50``."""
-    text = f"{Decimal(value):,.2f}"
-    return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def in_office_hours(ctx: DemoContext, steps: list, latest: datetime) -> list:

@@ -17,12 +17,13 @@ from app.channels.whatsapp.out_of_hours import describe_opening
 from app.mobile.services import AMSTERDAM
 from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
-from app.seed.context import Customer, DemoContext, money
+from app.seed.context import Customer, DemoContext
 from app.seed.demo_content import dutch_date, next_workday
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import STATUS_LABELS
 from app.system_texts import SystemText, label, to_json
 from app.system_texts import text as system_text
+from app.ui import local_money
 
 ORDER_STATUS_BY_LABEL = {dutch: value for value, dutch in STATUS_LABELS.items()}
 
@@ -102,11 +103,13 @@ def thread_facts(ctx: DemoContext, customer: Customer, order: Order | None, part
         "time_window": rng.choice(["tussen 08:00 en 12:00", "tussen 12:00 en 17:00"]),
         "technician": technician or rng.choice(["Daan Mulder", "Ruben de Jong"]),
         "charger": ctx.order_charger.get(order.id, "laadpaal") if order else "laadpaal",
-        "amount": money(order.total_amount * Decimal("1.21") if order else rng.randint(1100, 2400)),
-        "cable_price": money(cable),
-        "cable_credit": money(cable * 10),
-        "lb_price": money(ctx.articles["ACC-LB-KIT"].unit_price),
-        "compensation": money(rng.choice([50, 75, 100, 150])),
+        "amount": local_money(
+            order.total_amount * Decimal("1.21") if order else rng.randint(1100, 2400), locale="nl"
+        ),
+        "cable_price": local_money(cable, locale="nl"),
+        "cable_credit": local_money(cable * 10, locale="nl"),
+        "lb_price": local_money(ctx.articles["ACC-LB-KIT"].unit_price, locale="nl"),
+        "compensation": local_money(rng.choice([50, 75, 100, 150]), locale="nl"),
         "reference": ctx.token(8, string.digits),
     }
 

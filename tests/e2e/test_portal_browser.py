@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from app.extensions import db
+from app.models import Article, Order, PartnerSkuMapping
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
+from tests.helpers import enroll_two_factor
+from tests.partner_support import add_articles, make_partner, seed_002_order
 from tests.portal_support import build_world
 
 SHOTS = os.environ.get("PORTAL_SHOTS")
@@ -20,8 +25,12 @@ SIZES = ((1440, 900, "desktop"), (375, 812, "phone"))
 
 
 def _no_sideways_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
+    scroll = _page_width(page)
     assert scroll <= width, f"{page.url} is {scroll}px wide on a {width}px screen"
+
+
+def _page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
 
 
 def _shot(page, name: str, label: str) -> None:
@@ -95,3 +104,78 @@ def test_partner_user_walks_the_portal_and_replays_a_callback(live_server, brows
             _shot(page, "performance", label)
         finally:
             context.close()
+
+
+# What sticks out past the phone's right edge (the failure message names it).
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(0, 8)
+  .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+# References as long as the API takes them, without a space to break at.
+LONG_ORDER_ID = "GRO-2026-" + "0123456789" * 9 + "X"
+LONG_SKU = "GRO-WALLBOX-ALFEN-EVE-SINGLE-PRO-LINE-11KW-" + "A" * 21
+
+
+def test_an_api_order_with_long_references_fits_a_phone(
+    live_server, browser, client, make_user, fake_pdok
+):
+    """Issue 58: a partner's own ids run to 100 characters with no space; on a 375 px
+    phone the order page wrapped none of them and scrolled sideways."""
+    partner = make_partner("Groendus")
+    add_articles(partner)
+    db.session.add(
+        PartnerSkuMapping(
+            partner_organization_id=partner.organization.id,
+            partner_sku=LONG_SKU,
+            article_id=db.session.scalar(
+                sa.select(Article.id).where(Article.sku == "ALF-EVE-S-11KW")
+            ),
+        )
+    )
+    db.session.commit()
+    body = seed_002_order(
+        LONG_ORDER_ID,
+        purchase_order_number="PO-" + "9" * 97,
+        line_items=[
+            {
+                "sku": LONG_SKU,
+                "description": "Alfen-Eve-Single-Pro-Line-11kW-met-MID-gecertificeerde-kWh-meter",
+                "quantity": 1,
+            }
+        ],
+    )
+    body["customer"]["name"] = "Jan-Willem Vanderveldenhuizen-Hoogstraten"
+    body["customer"]["address"]["street"] = "Burgemeester-van-Nispen-van-Sevenaerstraat 123"
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/orders", json=body, headers=partner.headers
+    )
+    assert response.status_code == 201, response.get_json()
+    order_id = db.session.scalar(sa.select(Order.id).where(Order.partner_order_id == LONG_ORDER_ID))
+    user = make_user(
+        "partner",
+        email="groendus@portal.test",
+        partner_organization_id=partner.organization.id,
+        language="nl",
+    )
+    enroll_two_factor(user)
+    db.session.commit()
+    db.session.remove()
+
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        sign_in(page, live_server.url, "groendus@portal.test")
+        page.wait_for_url(f"{live_server.url}/portal/")
+        expect(page.get_by_test_id("orders-table")).to_contain_text(LONG_ORDER_ID)
+        assert _page_width(page) <= 375, page.evaluate(WIDEST)
+
+        page.goto(f"{live_server.url}/portal/orders/{order_id}")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_ORDER_ID)
+        expect(page.get_by_test_id("order-lines")).to_contain_text(LONG_SKU)
+        _shot(page, "order-long-references", "phone")
+        assert _page_width(page) <= 375, page.evaluate(WIDEST)
+    finally:
+        context.close()

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from app.channels.email.settings import reply_to
 from app.extensions import db
+from app.languages import customer_language
 from app.models import Contact, Order, User
+from app.ui import local_money
 
 # Dutch date as the rest of the app writes it (template variables use the same).
 DATE_FORMAT = "%d-%m-%Y"
@@ -26,10 +28,12 @@ def customer_of(order: Order) -> Contact | None:
     return contact
 
 
-def euros(amount: Decimal | None) -> str:
-    """``€ 1.234,50``: Dutch thousands and decimal separators."""
-    text = f"{amount or Decimal('0'):,.2f}"
-    return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
+def order_total(order: Order, contact: Contact) -> str:
+    """The order's amount as the recipient writes money ("€ 1.234,50" for a Dutch
+    customer); an order without an amount yet reads as zero, as it always has."""
+    return local_money(
+        order.total_amount or Decimal("0"), order.currency, locale=customer_language(contact)
+    )
 
 
 def confirmation_data(order: Order, contact: Contact, config) -> dict:
@@ -37,7 +41,7 @@ def confirmation_data(order: Order, contact: Contact, config) -> dict:
     return {
         "customer_name": contact.display_name,
         "order_id": order.order_number,
-        "order_total": euros(order.total_amount),
+        "order_total": order_total(order, contact),
         "installation_date": (
             order.scheduled_date.strftime(DATE_FORMAT) if order.scheduled_date else None
         ),
