@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Contact, OutboundDelivery, Order, PartnerSkuMapping
+from app.models import Contact, Order, OutboundDelivery, PartnerSkuMapping
 from app.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.partner_support import add_articles, make_partner, seed_002_order

@@ -235,3 +235,13 @@ def test_server_errors_and_timeouts_are_retryable(app, twilio):
     db.session.commit()
     status = db.session.scalar(sa.select(ProviderStatus).where(ProviderStatus.provider == "sms"))
     assert status.consecutive_failures == 0 and status.last_success_at is not None
+
+
+def test_an_amount_goes_out_in_the_sms_alphabet(app, twilio):
+    """Babel's "€ 1.234,50" has a no-break space, which GSM-7 lacks: sent as a plain
+    space, the SMS stays in GSM-7 (160 characters a part, not UCS-2's 70)."""
+    body = "Uw order: totaal €\u00a01.234,50, 10\u202f% korting"
+    outbound = OutboundMessage(message_id=None, channel_type="sms", recipient=CUSTOMER, body=body)
+    SmsTransport(app.config).send(outbound)
+    [call] = twilio.requests_to("/Messages.json")
+    assert call.form()["Body"] == "Uw order: totaal € 1.234,50, 10 % korting"
