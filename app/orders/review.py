@@ -56,6 +56,8 @@ NOTES = {
     "Installation started": N_("Installation started"),
     "Installation completed": N_("Installation completed"),
     "No article matches this line": N_("No article matches this line"),
+    "confirmed by the BAG": N_("Confirmed by the BAG"),
+    "no such address in the BAG": N_("The BAG has no such address"),
     "postal code or house number is not in Dutch form": N_(
         "The postcode or house number is not in Dutch form"
     ),

@@ -9,7 +9,16 @@ the status engine (so each partner hears of its own order once).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
@@ -20,6 +29,8 @@ from app.models import Order
 from app.models.enums import OrderStatus
 from app.orders import review_fixes as fixes
 from app.orders.approvals import MAX_BULK, approve_clean
+from app.orders.desk import local_today
+from app.orders.desk_rows import desk_rows
 from app.orders.page import REVIEW_STATUSES
 from app.orders.review_fixes import ReviewRefused
 from app.orders.routes import desk_order
@@ -36,7 +47,7 @@ bp = Blueprint("order_review", __name__, url_prefix="/orders")
 @login_required
 def card(key):
     """The review card of one order (loaded into the order page and the desk's rows)."""
-    return _card(desk_order(key))
+    return _card(desk_order(key), in_desk=bool(request.args.get("desk")))
 
 
 @bp.post("/<key>/review")
@@ -59,15 +70,16 @@ def fix(key):
         check = pdok.check_address(
             address.postal_code or "", address.house_number or "", address.house_number_addition
         )
+    in_desk = bool(request.form.get("desk"))
     db.session.refresh(order, with_for_update=True)
     try:
         done = _apply(order, action, check)
     except ReviewRefused as exc:
         db.session.rollback()
-        return _card(db.session.get(Order, order.id), 422, exc.text)
+        return _card(db.session.get(Order, order.id), 422, exc.text, in_desk=in_desk)
     commit()
     if request.headers.get("HX-Request"):
-        return _card(order, notice=done)
+        return _card(order, notice=done, in_desk=in_desk)
     flash(done, "info")
     return redirect(url_for("orders.show", key=order.order_number, _anchor="review"), 303)
 
@@ -126,7 +138,15 @@ def _approve(order: Order) -> str:
     return gettext("%(order)s approved.", order=order.order_number)
 
 
-def _card(order: Order, status: int = 200, error: str | None = None, notice: str | None = None):
+def _card(
+    order: Order,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    *,
+    in_desk: bool = False,
+):
+    """The card; in a desk row (``in_desk``) after a fix, with that row again (out of band)."""
     flags = fixes.flags(order) if order.status not in fixes.FINAL else []
     kinds = {flag.kind for flag in flags}
     context = dict(
@@ -142,8 +162,15 @@ def _card(order: Order, status: int = 200, error: str | None = None, notice: str
             flag.reason: fixes.duplicate_of(flag) for flag in flags if flag.kind == fixes.DUPLICATE
         },
         history=fixes.fix_history(order),
+        in_desk=in_desk,
     )
-    return render_template("orders/_review.html", **context), status
+    html = render_template("orders/_review.html", **context)
+    if in_desk and (notice or error):
+        [row] = desk_rows([order], local_today(), wait_hours=current_app.config["ORDER_WAIT_HOURS"])
+        html += render_template(
+            "orders/_desk_row_oob.html", row=row, oob=True, selectable=False, columns=8
+        )
+    return html, status
 
 
 @bp.post("/approve")

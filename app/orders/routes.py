@@ -92,9 +92,8 @@ def _desk_context(**context) -> dict:
     selectable = stage == "new" and current_user.role in DESK
     return dict(
         context,
-        # Clean orders are approved in bulk; flagged ones are checked and fixed in place.
+        # Clean orders are approved in bulk (flagged ones are checked and fixed in place).
         selectable=selectable,
-        reviewing=stage == "review",
         columns=9 if selectable else 8,
         stages=STAGES,
         choices=desk_choices(),
