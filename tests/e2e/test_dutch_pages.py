@@ -116,6 +116,14 @@ def api_order(partner: Organization) -> None:
     start_visit(order, technician)
     complete_visit(order, technician)
     db.session.commit()
+    # A second one stays to review (address, SKU, a possible duplicate of the first):
+    # its review card is read as a Dutch agent sees it.
+    waiting = current_app.test_client().post(
+        f"/api/v1/partners/{partner.id}/orders",
+        json=seed_002_order(API_ORDER_ID + "-2", line_items=[{"sku": "GRO-ONBEKEND-9"}]),
+        headers={"X-API-Key": key},
+    )
+    assert waiting.status_code == 201, waiting.get_json()
 
 
 def add_what_the_demo_lacks(admin: User) -> None:
@@ -256,6 +264,14 @@ def crawl_desk(app, live_server, browser, role_name: str) -> None:
     values = desk_values(agent)
     db.session.remove()
     role = _role(app, live_server, role_name, email, values, _desk)
+    # The order still to review, its review card and the desk's queue (the rules'
+    # ``key`` is the completed order).
+    waiting = db.session.scalar(
+        sa.select(Order.order_number).where(Order.partner_order_id == API_ORDER_ID + "-2")
+    )
+    db.session.remove()
+    assert waiting, "the API order still to review was not made"
+    role.paths.extend([f"/orders/{waiting}", f"/orders/{waiting}/review", "/orders?tab=review"])
     problems = crawl(browser, role, english_words)
     assert problems == [], f"English on {role_name}'s Dutch pages:\n" + report(problems)
 
