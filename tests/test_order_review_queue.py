@@ -176,6 +176,11 @@ def test_a_possible_duplicate_is_flagged_and_kept_or_cancelled(client, partner, 
     assert reason == f"possible duplicate of {first.order_number}"
     card = _card(client, again)
     assert f"Possibly the same job as order {first.order_number}" in card and "GRO-20" in card
+    # The check is ours: the other order may be another partner's at that address.
+    polled = client.get(
+        f"/api/v1/partners/{partner.id}/orders/GRO-21/status", headers=partner.headers
+    ).get_json()["data"]
+    assert polled["needs_review"] is False and first.order_number not in str(polled)
 
     kept = _fix(client, again, "duplicate_dismissed", reason)
     assert "Both orders kept." in kept.get_data(as_text=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from app.contacts.phones import normalise_phone
 from app.models import Contact, Order
-from app.orders.creation import flag_for_review
+from app.orders.creation import DUPLICATE_REASON, flag_for_review
 
 # Stored in English (the JSON API returns reasons as they are); the order page
 # shows them in the reader's language (app.orders.review).
@@ -76,8 +76,13 @@ def customer_differences(order: Order, contact: Contact | None) -> list[Differen
 
 
 def partner_review_reasons(order: Order) -> list[str]:
-    """The order's review reasons a partner may be told: none about our contact."""
-    return [reason for reason in order.review_reasons or [] if reason not in CONTACT_REASONS]
+    """The order's review reasons a partner may be told: none about our contact, and no
+    possible duplicate (the other order may be another partner's, at the same address)."""
+    return [
+        reason
+        for reason in order.review_reasons or []
+        if reason not in CONTACT_REASONS and not str(reason).startswith(DUPLICATE_REASON)
+    ]
 
 
 def change_customer_as_sent(
