@@ -130,6 +130,16 @@ def test_order_total_is_written_as_the_recipient_writes_money(app, language, tot
     assert variables_for_thread(thread, language=language)["order_total"] == total
 
 
+@pytest.mark.parametrize(("language", "words"), [("nl", "ochtend"), ("en", "morning")])
+def test_a_part_of_day_asked_for_is_written_in_the_recipients_words(app, language, words):
+    """Before a visit is planned, {{visit_time}} is the part of day the customer asked
+    for, which the partner API sends as "morning": a Dutch customer reads "ochtend"."""
+    thread = order_thread()
+    thread.order.installation_preferences = {"time_preference": "morning"}
+    template = make_template(body="Voorkeur: {{visit_time}}.", language=language)
+    assert render_for_thread(template, thread).body == f"Voorkeur: {words}."
+
+
 def test_unknown_placeholder_is_refused_by_name(app):
     template = make_template(body="Hoi {{customer_name}}, {{foo}}", variables=["customer_name"])
     with pytest.raises(TemplateRenderError) as caught:

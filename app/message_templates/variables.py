@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.labels import LABELS, label
 from app.message_templates.visit_moment import (
     AMSTERDAM,
     amsterdam_today,
@@ -140,8 +142,17 @@ def _address(order: Order) -> str | None:
     return order.installation_address.one_line() if order.installation_address else None
 
 
-def _time_window(order: Order) -> str | None:
-    return window_text_of(order)
+def _time_window(ctx: VariableContext) -> str | None:
+    """The planned window ("08:00-12:00"), else the part of day the customer asked for,
+    in the template's language ("ochtend", not the partner API's "morning")."""
+    order = ctx.thread.order
+    if order is None:
+        return None
+    text = window_text_of(order)
+    if text in LABELS["time_preference"]:
+        with force_locale(ctx.language[:2].lower() or "nl"):
+            return str(label(text, "time_preference"))
+    return text
 
 
 def _visit_moment(ctx: VariableContext) -> str | None:
@@ -277,7 +288,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "visit_time", _l("Visit time"), "visit", _l("Time window of the planned visit"),
-        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
+        "ochtend (08:00-12:00)", _time_window, _order_missing(_l("time window")),
     ),
     Variable(
         "visit_moment", _l("Visit day and time"), "visit",
@@ -286,7 +297,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "time_window", _l("Time window"), "visit", _l("Time window of the planned visit"),
-        "ochtend (08:00-12:00)", _from_order(_time_window), _order_missing(_l("time window")),
+        "ochtend (08:00-12:00)", _time_window, _order_missing(_l("time window")),
     ),
     Variable(
         "visit_hours", _l("Visit hours"), "visit",
