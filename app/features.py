@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from importlib import import_module
 from types import MappingProxyType
 
 from app.jobs.periodic import PeriodicJob
 
-# Feature packages, in the order their blueprints and status hooks register:
-# the partner callback goes out before commissions and invoices are made, and
-# the integration hub's catch-all /api/v1/webhooks/<provider> comes last.
+# Feature packages, in the order their blueprints register: the integration hub's
+# catch-all /api/v1/webhooks/<provider> comes last. (Status hooks say their own
+# order: :class:`HookPhase`.)
 FEATURES: tuple[str, ...] = (
     "app.auth",
     "app.audit",
@@ -93,13 +94,40 @@ class TransportSpec:
     shape: str | None = None
 
 
+class HookPhase(IntEnum):
+    """When an order status hook runs, inside the status change's transaction.
+
+    Phases run in this order; within one, hooks run by path (their order there
+    must not matter), never by where their feature stands in :data:`FEATURES`.
+    """
+
+    # The partner (and its Make scenarios) hear of the change first: a callback
+    # carries the status as it was decided, before anything the change causes.
+    TELL_PARTNER = 1
+    # What the change earns: the partners' commissions ...
+    EARN = 2
+    # ... before the invoice the books keep, which is made of the order as it stands.
+    INVOICE = 3
+    # Who else follows: customer notices, Teams alerts, calendars, the hub's
+    # endpoint events, the desk's count of waiting orders.
+    FOLLOW = 4
+
+
+@dataclass(frozen=True)
+class StatusHook:
+    """``"module:function"`` called with (order, transition) on each status change."""
+
+    path: str
+    phase: HookPhase
+
+
 @dataclass(frozen=True)
 class Feature:
     """What one feature adds to the app, by dotted path (see the module docstring)."""
 
     blueprints: tuple[str, ...] = ()
     webhook_processors: Mapping[str, str] = field(default_factory=lambda: NO_MAPPING)
-    status_hooks: tuple[str, ...] = ()
+    status_hooks: tuple[StatusHook, ...] = ()
     listeners: tuple[str, ...] = ()
     periodic_jobs: tuple[PeriodicJob, ...] = ()
     transports: tuple[TransportSpec, ...] = ()
@@ -118,6 +146,7 @@ class Registry:
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
     transports: dict[str, TransportSpec] = field(default_factory=dict)
     init_apps: list[str] = field(default_factory=list)
+    _hooks: list[StatusHook] = field(default_factory=list, repr=False)
 
     def add(self, name: str, feature: Feature) -> None:
         self.blueprints += feature.blueprints
@@ -125,7 +154,9 @@ class Registry:
             if source in self.webhook_processors:
                 raise ValueError(f"{name}: webhook source {source!r} is processed twice")
             self.webhook_processors[source] = path
-        self.status_hooks += feature.status_hooks
+        hooks = [*self._hooks, *feature.status_hooks]
+        self._hooks = sorted(hooks, key=lambda hook: (hook.phase, hook.path))
+        self.status_hooks = [hook.path for hook in self._hooks]
         self.listeners += feature.listeners
         names = {job.name for job in self.periodic_jobs}
         for job in feature.periodic_jobs:

@@ -53,6 +53,11 @@ def test_order_status_hooks_run_in_the_order_partners_expect():
     ) < hooks.index("app.integrations.payments.accounting:on_status_change")
 
 
+def test_the_hook_order_is_the_hooks_own_not_the_features_position():
+    """Each hook names its phase: listing the features the other way round changes nothing."""
+    assert collect(tuple(reversed(FEATURES))).status_hooks == collect().status_hooks
+
+
 def test_the_catch_all_provider_webhook_route_is_registered_last(app):
     assert collect().blueprints[-1] == "app.integrations.provider_webhooks.routes:bp"
     rules = [rule.rule for rule in app.url_map.iter_rules()]

@@ -1,13 +1,13 @@
 """Calendars: planned visits in technicians' Outlook calendars and private iCalendar feeds;
 meetings agents book with customers in Outlook as follow-up tasks."""
 
-from app.features import Feature
+from app.features import Feature, HookPhase, StatusHook
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.calendar_sync.routes:bp",),
     listeners=("app.calendar_sync.listeners",),
-    status_hooks=("app.calendar_sync.status:on_status_change",),
+    status_hooks=(StatusHook("app.calendar_sync.status:on_status_change", HookPhase.FOLLOW),),
     webhook_processors={"outlook_calendar": "app.calendar_sync.follow_ups:process_event"},
     periodic_jobs=(
         PeriodicJob(

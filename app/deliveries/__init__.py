@@ -1,14 +1,14 @@
 """Outbound webhooks: an outbox of deliveries, signed, retried and logged."""
 
-from app.features import Feature
+from app.features import Feature, HookPhase, StatusHook
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     status_hooks=(
-        # Seed 002: the partner's signed status callback, via the outbox.
-        "app.deliveries.partner_callbacks:on_status_change",
-        # Seed 000: Make.com scenarios subscribed to order events.
-        "app.deliveries.make:on_status_change",
+        # The partner's signed status callback, via the outbox.
+        StatusHook("app.deliveries.partner_callbacks:on_status_change", HookPhase.TELL_PARTNER),
+        # Make.com scenarios subscribed to order events.
+        StatusHook("app.deliveries.make:on_status_change", HookPhase.TELL_PARTNER),
     ),
     periodic_jobs=(
         PeriodicJob(

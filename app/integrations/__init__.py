@@ -8,7 +8,7 @@ use: ``sync``, ``provider_webhooks``, ``endpoints``, ``oauth``, ``work_orders`` 
 ``payments``. Jobs are named through their group (``app.integrations.sync.run_sync``).
 """
 
-from app.features import Feature
+from app.features import Feature, HookPhase, StatusHook
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
@@ -40,12 +40,12 @@ FEATURE = Feature(
     # ROVIDA announces work orders; they become orders, not only platform events.
     | {"rovida": "app.integrations.provider_webhooks.work_order_notices:process_event"},
     status_hooks=(
-        # Seed 004: job.* platform events for subscribed webhook endpoints.
-        "app.integrations.endpoints.events:on_status_change",
-        # Seed 004: a completed job becomes an invoice in the accounting integrations.
-        "app.integrations.payments.accounting:on_status_change",
-        # Seed 004: a completed job closes its ROVIDA/Yardi work order, with the photos.
-        "app.integrations.work_orders.closing:on_status_change",
+        # job.* platform events for subscribed webhook endpoints.
+        StatusHook("app.integrations.endpoints.events:on_status_change", HookPhase.FOLLOW),
+        # A completed job becomes an invoice in the accounting integrations.
+        StatusHook("app.integrations.payments.accounting:on_status_change", HookPhase.INVOICE),
+        # A completed job closes its ROVIDA/Yardi work order, with the photos.
+        StatusHook("app.integrations.work_orders.closing:on_status_change", HookPhase.FOLLOW),
     ),
     periodic_jobs=(
         # Starts the hourly/daily/weekly integration syncs that are due (run on "bulk").

@@ -1,6 +1,6 @@
 """Partners: organizations that send us orders and hear back about them."""
 
-from app.features import Feature
+from app.features import Feature, HookPhase, StatusHook
 from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
@@ -13,8 +13,8 @@ FEATURE = Feature(
         "app.partners.portal_user_routes:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
-    # Seed 001: commission records per channel level when an order completes.
-    status_hooks=("app.partners.commissions:on_status_change",),
+    # Commission records per channel level when an order completes.
+    status_hooks=(StatusHook("app.partners.commissions:on_status_change", HookPhase.EARN),),
     periodic_jobs=(
         # Idempotency-Key answers are kept 24 hours (app.partners.idempotency).
         PeriodicJob(
