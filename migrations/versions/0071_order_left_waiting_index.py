@@ -5,8 +5,8 @@ when it first left ``new``/``quote_sent``. Probing each order's history cost hal
 a second for a year's 80,000 orders; with this partial index (one entry per such
 move) the range's moves are one index range, joined to the orders by hash.
 
-Revision ID: 0070_order_left_waiting_index
-Revises: 0069_order_desk_tab_indexes
+Revision ID: 0071_order_left_waiting_index
+Revises: 0070_order_flagged_for_review
 Create Date: 2026-11-28 19:30:00
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-11-28 19:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0070_order_left_waiting_index"
-down_revision = "0069_order_desk_tab_indexes"
+revision = "0071_order_left_waiting_index"
+down_revision = "0070_order_flagged_for_review"
 branch_labels = None
 depends_on = None
 
