@@ -119,7 +119,7 @@ def test_every_figure_on_the_page_has_its_definition(client, auth, data):  # noq
     headings = [item for item in page.items if item["tag"] == "th"]
     headlines = [item for item in page.items if "headline-link" in item.get("class", "")]
     legend = [item for item in page.items if item["tag"] == "li"]
-    assert len(headings) > 40 and len(headlines) == 9 and legend
+    assert len(headings) > 40 and len(headlines) == 10 and legend
     for item in page.items:
         assert item.get("title", "").strip(), item
         assert item["title"] == item["data-definition"]

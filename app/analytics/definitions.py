@@ -168,6 +168,15 @@ DEFINITIONS.update(
             "Share of ratings of 4 or 5 per week (from Monday) in which the customers "
             "answered the survey."
         ),
+        # app/analytics/order_sla.py; %(hours)s is ORDER_WAIT_HOURS.
+        "order_sla": _l(
+            "Orders that came in in the range (test orders excluded), per partner: in time "
+            "= taken out of review or approval (status new or quote sent) within "
+            "%(hours)s working hours; late = after that, or still waiting past it. Share in "
+            "time = in time ÷ (in time + late); the median and 90th percentile are the "
+            "waits of the orders taken up. Working hours of the default business calendar, "
+            "as the order desk marks them; the team filter does not apply to orders."
+        ),
     }
 )
 DEFINITIONS["first_response_team"] = DEFINITIONS["first_response_channel"]
@@ -180,6 +189,8 @@ NO_CHANNEL_DEFINITION = _l(
     "through the API or by an automation such as a low customer rating) without a channel."
 )
 NO_TEAM = _l("No team")
+# Orders of our own intakes (form, e-mail, by hand): no partner sent them.
+NO_PARTNER = _l("No partner (own intake)")
 NO_TEAM_DEFINITION = _l("No team: not assigned to a team.")
 
 # What each series of the volume chart (one channel, by its type) counts.
@@ -314,6 +325,25 @@ COLUMN_DEFINITIONS = {
     "ignored": _l("Resolved or closed while the suggestion was still open."),
     "agreed": _l("The rules had already put the conversation in the suggested team."),
     "routing.share": _l("Accepted ÷ (accepted + changed + ignored)."),
+    # The order SLA (app/analytics/order_sla.py).
+    "order_sla.label": _l("The partner that sent the order; own intakes together."),
+    "order_sla.n": _l("Live orders that came in in the range and waited for a person."),
+    "order_sla.in_time": _l("Taken out of review or approval within the working-hours limit."),
+    "order_sla.late": _l(
+        "Taken out of review or approval after the limit, or still waiting past it."
+    ),
+    "order_sla.running": _l("Still to review or approve, the limit still ahead: not rated yet."),
+    "order_sla.share": _l("In time ÷ (in time + late)."),
+    "order_sla.median": _l(
+        "Half of the orders taken up waited this long or shorter, in working hours."
+    ),
+    "order_sla.p90": _l(
+        "Nine in ten of the orders taken up waited this long or shorter, in working hours."
+    ),
+    "order_sla.waiting_now": _l(
+        "Orders to review or approve right now that have waited past the limit, whenever "
+        "they came in: the ones the order desk marks."
+    ),
     # The calls card (app/analytics/calls.py).
     "calls_by_day.day": _l("The Amsterdam day the call was logged for."),
     "agent": _l("Who made or took the call."),

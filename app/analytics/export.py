@@ -4,7 +4,7 @@ The office runs Excel in Dutch, so the file is written the way that Excel
 reads a double-clicked CSV without an import wizard: a UTF-8 byte-order mark
 (so é and € survive), ``;`` between fields (the Dutch list separator, since
 ``,`` is the decimal sign there), decimal commas, and CRLF line ends. Durations
-are in minutes and percentages in percent, each labelled in its header; the
+are in minutes (working hours in hours) and percentages in percent, each labelled in its header; the
 rows and the "All" total are exactly those of the table on the page. Text that
 Excel would run as a formula is made inert by the writer
 (:mod:`app.security.spreadsheets`).
@@ -16,7 +16,7 @@ import io
 from datetime import date
 
 from app.analytics.filters import AnalyticsFilter
-from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, RATING, Table
+from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, RATING, WORKING_HOURS, Table
 from app.security.spreadsheets import Figure, csv_writer
 
 BOM = "\ufeff"
@@ -30,6 +30,8 @@ def cell(value, kind: str) -> str:
         return ""
     if kind == DURATION:
         return Figure(f"{value / 60:.1f}".replace(".", ","))
+    if kind == WORKING_HOURS:  # hours, as the column's label says
+        return Figure(f"{value / 3600:.1f}".replace(".", ","))
     if kind in (PERCENT, RATING):
         return Figure(f"{value:.1f}".replace(".", ","))
     if kind == COUNT:

@@ -14,7 +14,8 @@ roll-ups keep sums and counts, never averages, so averages stay exact (sum / cou
 The figures live by feature: :mod:`app.analytics.service_level` (first
 response, SLA compliance, resolution, escalation) and
 :mod:`app.analytics.activity` (volume, workload, tasks, templates), on the
-shared grouping and scoping of :mod:`app.analytics.grouping`. Each module says
+shared grouping and scoping of :mod:`app.analytics.grouping`; the order SLA
+(:mod:`app.analytics.order_sla`) reads orders, in two grouped statements. Each module says
 which rows its figures count. This module is the registry.
 """
 
@@ -26,6 +27,7 @@ from datetime import datetime
 from app.analytics.activity import message_volume, tasks_on_time, template_share, workload
 from app.analytics.coverage import direct_coverage
 from app.analytics.filters import AnalyticsFilter
+from app.analytics.order_sla import order_sla
 from app.analytics.routing import routing_suggestions
 from app.analytics.satisfaction import csat_by_agent, csat_by_channel, csat_by_team, csat_by_week
 from app.analytics.service_level import (
@@ -45,6 +47,7 @@ FIGURES: dict[str, Callable[[AnalyticsFilter, datetime, dict], Table]] = {
     "first_response_team": first_response_by_team,
     "sla": sla_compliance,
     "resolution": resolution_by_channel,
+    "order_sla": order_sla,
     "volume": message_volume,
     "escalation": escalation_rate,
     "workload": workload,

@@ -23,6 +23,7 @@ CHARTS = {
     "first_response_team": ("average", DURATION, _l("Average first response per team"), None),
     "sla": ("compliance", PERCENT, _l("SLA compliance per channel"), SLA_TARGET),
     "resolution": ("average", DURATION, _l("Average resolution time per channel"), None),
+    "order_sla": ("share", PERCENT, _l("Orders taken up in time per partner"), None),
     "escalation": ("rate", PERCENT, _l("Escalation rate per team"), None),
     "workload": ("open", COUNT, _l("Open assigned conversations per agent"), None),
     "tasks": ("share", PERCENT, _l("Tasks completed on time per team"), TASK_TARGET),
@@ -120,6 +121,15 @@ def _headlines(dashboard: Dashboard) -> list[Headline]:
             _("target %(target)s %%", target=f"{SLA_TARGET:.0f}"),
             _tone(compliance, SLA_TARGET),
             figure="sla",
+        ),
+        Headline(
+            _("Orders in time"),
+            display(_total(dashboard, "order_sla", "share"), PERCENT),
+            _(
+                "%(count)s waiting too long now",
+                count=_count(dashboard, "order_sla", "waiting_now"),
+            ),
+            figure="order_sla",
         ),
         Headline(
             _("Average resolution"),

@@ -17,6 +17,9 @@ from app.ui import local_date, local_number, local_percent
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
 # An average rating on a 1–5 scale (customer satisfaction), one decimal.
 RATING = "rating"
+# Seconds of working time (the desk's business calendar), shown as hours with one
+# decimal: "2 d" would read as two calendar days, not 48 working hours.
+WORKING_HOURS = "working_hours"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def display(value: Any, kind: str) -> str:
         return local_percent(value, 1)
     if kind == RATING:
         return local_number(value, 1)
+    if kind == WORKING_HOURS:
+        return local_number(value / 3600, 1)
     if kind == COUNT:
         return local_number(int(value))
     if kind == DAY and isinstance(value, date):

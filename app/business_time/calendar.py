@@ -247,6 +247,29 @@ def subtract_business_seconds(
     raise AssertionError("unreachable")
 
 
+def opening_periods(
+    calendar: BusinessCalendar | Schedule, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The opening periods between two instants, cut to them, in order (UTC).
+
+    For figures that measure many waits at once in SQL (app.analytics.order_sla):
+    the calendar's periods over a range, handed to the database as rows.
+    """
+    schedule = calendar if isinstance(calendar, Schedule) else schedule_of(calendar)
+    start, end = _utc(start), _utc(end)
+    zone = ZoneInfo(schedule.zone)
+    day = start.astimezone(zone).date()
+    last_day = end.astimezone(zone).date()
+    periods = []
+    while day <= last_day:
+        for period_start, period_end in _day_periods(schedule, day):
+            begin, finish = max(period_start, start), min(period_end, end)
+            if finish > begin:
+                periods.append((begin, finish))
+        day += timedelta(days=1)
+    return periods
+
+
 def business_seconds_between(
     calendar: BusinessCalendar | Schedule, start: datetime, end: datetime
 ) -> int:
@@ -255,14 +278,7 @@ def business_seconds_between(
     start, end = _utc(start), _utc(end)
     if end < start:
         return -business_seconds_between(schedule, end, start)
-    zone = ZoneInfo(schedule.zone)
-    day = start.astimezone(zone).date()
-    last_day = end.astimezone(zone).date()
-    total = 0.0
-    while day <= last_day:
-        for period_start, period_end in _day_periods(schedule, day):
-            overlap = (min(period_end, end) - max(period_start, start)).total_seconds()
-            if overlap > 0:
-                total += overlap
-        day += timedelta(days=1)
+    total = sum(
+        (finish - begin).total_seconds() for begin, finish in opening_periods(schedule, start, end)
+    )
     return int(total)

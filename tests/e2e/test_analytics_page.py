@@ -90,6 +90,13 @@ def test_a_manager_reads_the_figures_in_dutch(
         page.locator(".headline-link[href='#figure-sla']").click()
         expect(page).to_have_url(f"{live_server.url}/analytics#figure-sla")
 
+        # The order SLA (issue 58.3): its figures, and the orders waiting too long now.
+        order_sla = page.locator("#figure-order_sla")
+        expect(order_sla.locator("h2")).to_have_text("Order-SLA")
+        expect(order_sla).to_contain_text("Mediane wachttijd (werkuren)")
+        expect(page.get_by_test_id("definition-order_sla")).to_contain_text("werkuren")
+        expect(page.get_by_test_id("orders-waiting-too-long")).to_be_visible()
+
         measured = page.evaluate(MEASURE)
         assert measured["overflowing"] == [], measured
         assert measured["clippedHeadings"] == [], measured
@@ -98,5 +105,7 @@ def test_a_manager_reads_the_figures_in_dutch(
         assert measured["charts"] >= 8
         assert measured["chartTextSizes"] == ["13px"], measured
         _shot(page, shot)
+        if width == 1440 and scheme == "light" and SHOTS:
+            order_sla.screenshot(path=str(Path(SHOTS) / "analytics-order-sla.png"))
     finally:
         context.close()
