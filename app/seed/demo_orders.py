@@ -185,6 +185,17 @@ def _timeline(ctx: DemoContext, order: Order, status: S, technician: str | None)
         (step, created + (latest - created) * fraction)
         for step, fraction in zip(office_steps[1:], fractions, strict=True)
     ]
+    taken = next(
+        (i for i, (step, _) in enumerate(steps) if step not in (S.NEW, S.QUOTE_SENT)), None
+    )
+    if taken:
+        # The desk takes most orders up within a few hours (the order SLA on the
+        # analytics page): approved (or paused, cancelled) 20 minutes to 5 hours
+        # after intake, a quote in between; derived from the drawn fraction, so the
+        # demo's other records stay as they were.
+        taken_up = timedelta(minutes=20 + int(fractions[0] * 10_000) % 280)
+        for i in range(1, taken + 1):
+            steps[i] = (steps[i][0], min(steps[i][1], created + taken_up * i / taken))
     return in_office_hours(ctx, steps, latest) + visit_steps
 
 
