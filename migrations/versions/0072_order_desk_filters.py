@@ -12,8 +12,8 @@ postcode (``orders.installation_postcode``, kept by the listeners in
 and an index of its own counts by stage: an area of two digits was 11,000
 addresses, each looked up for its order. ``benchmarks/order_desk.py`` measures it.
 
-Revision ID: 0070_order_desk_filters
-Revises: 0069_order_desk_tab_indexes
+Revision ID: 0072_order_desk_filters
+Revises: 0071_order_left_waiting_index
 Create Date: 2026-11-28 19:30:00
 
 """
@@ -21,8 +21,8 @@ Create Date: 2026-11-28 19:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0070_order_desk_filters"
-down_revision = "0069_order_desk_tab_indexes"
+revision = "0072_order_desk_filters"
+down_revision = "0071_order_left_waiting_index"
 branch_labels = None
 depends_on = None
 
