@@ -71,7 +71,14 @@ def search_clause(text: str) -> sa.ColumnElement[bool]:
         found.append(Order.installation_address_id.in_(sa.select(Address.id).where(address)))
     # Not correlated: each reading is its own scan of the orders, not the outer row.
     readings = [sa.select(Order.id).where(clause).correlate(None) for clause in found]
-    return Order.id.in_(sa.union(*readings) if len(readings) > 1 else readings[0])
+    union = sa.union(*readings) if len(readings) > 1 else readings[0]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Gathered once into an array, the orders are then read by their primary
+        # key. As ``IN (…)`` PostgreSQL joined the found ids to the orders, and a
+        # name it expected often ("Maud Bos": 10,000 guessed, 500 found) made it
+        # read every order for that join: 400 ms instead of 30.
+        return Order.id == sa.any_(sa.func.array(union.scalar_subquery()))
+    return Order.id.in_(union)
 
 
 def _address_clause(text: str) -> sa.ColumnElement[bool] | None:

@@ -30,15 +30,38 @@ link; searches are typed as a person would. A case that misses its target has it
 slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS); --explain does that
 for every case; --only TEXT times the cases whose group or label holds TEXT.
 
-Still above 100 ms p95 at 1 M orders on the 2-core development machine (issue 58,
-measured under a load average of 8–9 from other work, which alone adds 50–100 ms to
-a p95), and why:
-- technician: a technician holds ~46,000 of the million orders (20 technicians);
-  the crew list is gathered each time (visit_technicians joined to visits);
-- postcode area of two digits: 11,000 addresses, their orders read at random;
-- the completed tab with a period: PostgreSQL walks the completed tab's index
-  expecting the month's orders spread over it, and they are all at its end;
-- a common surname alone ("Bos"): 20,000 orders found, sorted and counted.
+Measured 2026-11-28 on the 2-core development machine (load average 3–3.5 from
+other work while it ran): 31 of 32 cases under 100 ms p95 at 1 M orders, all
+samples p50 28 ms, p95 74 ms; the slowest case besides the one below is the
+completed tab filtered by technician, 65 ms p95. The figures per case are in the
+README (Performance, "Order desk"). What made the slow cases fast:
+- technician: the lead is the order's own ``assigned_technician_id`` (in every
+  tab's index) and only the helpers are looked up, through a partial index of
+  the non-lead crew (migration 0070) — no longer all 46,000 visits a technician
+  was on (390 ms p95 when last measured, now 50–65 ms);
+- postcode area: each order keeps a copy of its installation postcode
+  (``orders.installation_postcode``, kept by listeners in ``app.models.orders``),
+  carried in the tabs' indexes and counted from an index of its own — no longer
+  11,000 addresses looked up one by one (126 ms and more, now 42–48 ms);
+- a short period on a tab sorted by something else (completed, closed, planned):
+  the period's orders are found by creation and sorted, instead of walking the
+  whole completed tab (484 ms, now 49 ms);
+- a search gathers the found ids into an array and reads those orders by key: a
+  name PostgreSQL expected often made it read all orders (the full name "Maud
+  Bos": 980 ms on a freshly loaded database, now 91 ms).
+The load also leaves the tables all-visible now (an open transaction of the
+script kept VACUUM from marking the pages, so every "index-only" scan read the
+table too).
+
+Still above 100 ms p95, and why:
+- a common surname alone ("Bos", 1.0 s p50, 1.4 s p95): 19,600 customers' names
+  hold "bos"; each is read to confirm the trigram index's guess, their 20,600
+  orders are gathered (PostgreSQL reads all orders for that join, 300 ms), and
+  each order is read for its date and tab, for the page and again for the counts.
+  Every tab must be counted exactly up to 999, so the work grows with the
+  matches. It would take the customer's name on the order itself (with a
+  trigram index there, kept up as contacts change, merge and are erased), or
+  counting a broad search's tabs only up to a cap over all its matches.
 """
 
 from __future__ import annotations
@@ -149,7 +172,8 @@ LOAD_SQL = [
     INSERT INTO orders (id, order_number, status, source, order_type, business_entity,
                         end_customer_contact_id, partner_organization_id, channel_contact_ids,
                         partner_order_id, partner_external_references, installation_address_id,
-                        installation_preferences, needs_review, review_reasons, scheduled_date,
+                        installation_postcode, installation_preferences, needs_review,
+                        review_reasons, scheduled_date,
                         assigned_technician_id, total_amount, currency, completed_at, is_test,
                         created_at, updated_at)
     SELECT md5('order' || n)::uuid,
@@ -163,6 +187,7 @@ LOAD_SQL = [
            CASE WHEN partner_no IS NOT NULL
                 THEN (CAST(:prefixes AS text[]))[partner_no] || '-' || (100000 + n) END,
            '{}', md5('address' || n)::uuid,
+           (SELECT postal_code FROM addresses WHERE id = md5('address' || n)::uuid),
            CASE WHEN prefers THEN '{"preferred_date": "2026-12-03", "time_window": "middag"}'
                 ELSE '{}' END::jsonb,
            review, CASE WHEN review THEN '["unmapped product: WB-22"]' ELSE '[]' END::jsonb,
@@ -286,6 +311,10 @@ def prepare(args: argparse.Namespace) -> float | None:
         ids = {"partners": [p.id for p in partners], "technicians_ids": [t.id for t in technicians]}
         db.session.commit()
         assert agent.id
+        # Ended: a transaction left open here keeps VACUUM below from marking the
+        # loaded pages all-visible, and every index-only scan would visit the table.
+        db.session.commit()
+        db.session.close()
     orders = args.orders
     params = {**WORDS, **ids, "orders": orders, "contacts": orders * 95 // 100,
               "prefixes": [prefix for _name, prefix in PARTNERS], "technicians": TECHNICIANS,

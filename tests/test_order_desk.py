@@ -14,9 +14,11 @@ from app.extensions import db
 from app.models import Address, LineItem, Order, Visit, VisitTechnician
 from app.models.enums import OrderSource, OrderStatus
 from app.orders.desk import local_today
-from app.orders.stages import STAGES, week_end
+from app.orders.stages import STAGES, stage_of, week_end
+from app.planning.services import PlanRequest, save_plan
 from tests import factories
 from tests.partner_support import make_partner
+from tests.planning_support import approved_order, working_day
 
 DESK = ("agent", "team_lead", "manager", "admin")
 _numbers = itertools.count(1)
@@ -366,3 +368,91 @@ def test_a_postcode_area_is_every_postcode_it_starts_and_no_other(client, agent)
     assert listed("35") == {order.order_number for order in inside}
     assert listed("99") == listed("9999") == {last.order_number}
     assert listed("3599") == {inside[1].order_number}
+
+
+def _desk(client, **args) -> set[str]:
+    response = client.get("/orders", query_string=args)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return set(_listed(response))
+
+
+def test_the_technician_filter_follows_the_crew_as_planning_leaves_it(client, agent, make_user):
+    # The lead is read from the order, the helpers from the crew: planning keeps both.
+    lead, helper, other = (make_user("technician") for _ in range(3))
+    order = approved_order(brand=None)
+    day = working_day()
+
+    def plan(crew, version):
+        request = PlanRequest(
+            day=day,
+            window_start=time(9),
+            window_end=time(12),
+            technician_ids=tuple(t.id for t in crew),
+            duration_minutes=120,
+            materials=None,
+            technician_notes=None,
+            seen_version=version,
+            override=True,
+        )
+        visit = save_plan(order, request, agent, local_today())
+        db.session.commit()
+        return visit.version
+
+    version = plan((lead, helper), 0)
+    tab = stage_of(order, local_today())
+    found = {order.order_number}
+    assert _desk(client, tab=tab, technician=lead.id) == found
+    assert _desk(client, tab=tab, technician=helper.id) == found
+    assert _desk(client, tab=tab, technician=other.id) == set()
+
+    # The helper leads now, the other helps; the first lead is off the visit.
+    plan((helper, other), version)
+    assert _desk(client, tab=tab, technician=helper.id) == found
+    assert _desk(client, tab=tab, technician=other.id) == found
+    assert _desk(client, tab=tab, technician=lead.id) == set()
+
+
+def test_an_orders_postcode_follows_its_installation_address(client, agent):
+    # The area filter reads the order's copy of the postcode: every change reaches it.
+    address = _address(postcode="3511AB")
+    order = _order(address=address)
+    db.session.commit()
+    assert _desk(client, tab="new", area="3511") == {order.order_number}
+
+    address.postal_code = "9711AA"  # corrected, e.g. as PDOK spells it
+    db.session.commit()
+    assert _desk(client, tab="new", area="35") == set()
+    assert _desk(client, tab="new", area="97") == {order.order_number}
+
+    order.installation_address_id = _address(postcode="1012AB").id
+    db.session.commit()
+    assert _desk(client, tab="new", area="97") == set()
+    assert _desk(client, tab="new", area="10") == {order.order_number}
+
+    order.installation_address_id = None
+    db.session.commit()
+    assert _desk(client, tab="new", area="10") == set()
+    assert db.session.scalar(sa.select(Order.installation_postcode)) is None
+
+
+def test_a_period_on_the_completed_tab_keeps_its_order_and_pages(client, agent, monkeypatch):
+    # A short period is sorted rather than walked; the order and the paging are the same.
+    monkeypatch.setattr("app.orders.desk.PAGE_SIZE", 2)
+    now = utcnow()
+    made = []
+    for n in range(5):
+        order = _order(status=OrderStatus.COMPLETED, days_ago=20 - n)
+        order.completed_at = now - timedelta(days=5 - (n * 7) % 5)  # not in creation order
+        made.append(order)
+    _order(status=OrderStatus.COMPLETED, days_ago=90, completed_at=now)  # before the period
+    db.session.commit()
+    first_day = (now - timedelta(days=30)).date().isoformat()
+    seen: list[str] = []
+    url = f"/orders?tab=completed&created_from={first_day}"
+    while url:
+        response = client.get(url)
+        seen.extend(_listed(response))
+        more = re.search(r'href="([^"]+)" data-testid="desk-more"', response.get_data(as_text=True))
+        url = more[1].replace("&amp;", "&") if more else None
+    by_completion = sorted(made, key=lambda o: (o.completed_at, o.id))
+    assert seen == [o.order_number for o in by_completion]

@@ -100,7 +100,7 @@ LEFT_WAITING = "from_status IN ('new', 'quote_sent') AND to_status NOT IN ('new'
 DESK_FILTERED = (
     "partner_organization_id",
     "source",
-    "installation_address_id",
+    "installation_postcode",
     "assigned_technician_id",
 )
 
@@ -124,10 +124,10 @@ class Order(Entity, db.Model):
         sa.Index("ix_orders_status_scheduled", "status", "scheduled_date"),
         sa.Index("ix_orders_partner_order_id", "partner_order_id"),
         sa.Index("ix_orders_installation_address_id", "installation_address_id"),
-        # A postcode area's orders by stage, from the index alone (the desk's counts).
+        # A postcode area's orders by stage, a range of one index read alone (the desk's counts).
         sa.Index(
-            "ix_orders_address_stage",
-            "installation_address_id",
+            "ix_orders_postcode_stage",
+            "installation_postcode",
             postgresql_include=["status", "needs_review", "scheduled_date", "is_test"],
         ),
         # One partial index per tab of the desk, on the tab's sort key and the id
@@ -180,6 +180,10 @@ class Order(Entity, db.Model):
     installation_address_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("addresses.id", ondelete="SET NULL")
     )
+    # The installation address's postcode, copied here for the order desk's postcode
+    # area filter: a range of the orders' own indexes instead of 11,000 addresses
+    # looked up one by one for an area of two digits. Kept by the listeners below.
+    installation_postcode: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     installation_preferences: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     # Still has a reason in ``review_reasons`` for a person to check.
     needs_review: so.Mapped[bool] = so.mapped_column(default=False, index=True)
@@ -251,6 +255,33 @@ class Order(Entity, db.Model):
         if self.test_address:
             return SentAddress.from_json(self.test_address)
         return self.installation_address
+
+
+@sa.event.listens_for(Order, "before_insert")
+@sa.event.listens_for(Order, "before_update")
+def _copy_installation_postcode(mapper, connection, order: Order) -> None:
+    """An order's copy of its installation postcode, when it gets (another) address."""
+    if not sa.inspect(order).attrs.installation_address_id.history.has_changes():
+        return
+    address_id = order.installation_address_id
+    # The address is stored first (the order refers to it), with any new postcode.
+    order.installation_postcode = (
+        connection.scalar(sa.select(Address.postal_code).where(Address.id == address_id))
+        if address_id
+        else None
+    )
+
+
+@sa.event.listens_for(Address, "after_update")
+def _update_installation_postcodes(mapper, connection, address: Address) -> None:
+    """A corrected postcode (PDOK's spelling, an edit) reaches the orders installed there."""
+    if not sa.inspect(address).attrs.postal_code.history.has_changes():
+        return
+    connection.execute(
+        sa.update(Order.__table__)
+        .where(Order.__table__.c.installation_address_id == address.id)
+        .values(installation_postcode=address.postal_code)
+    )
 
 
 class LineItem(Entity, db.Model):

@@ -72,10 +72,26 @@ class Visit(Entity, db.Model):
 
 
 class VisitTechnician(Entity, db.Model):
-    """One technician on a visit; the lead is the order's assigned technician."""
+    """One technician on a visit; the lead is the order's assigned technician.
+
+    Planning keeps the two in step (:func:`app.planning.services.save_plan` makes
+    the first of the crew the lead and the order's technician): the order desk's
+    technician filter reads the lead from the order and only the helpers here.
+    """
 
     __tablename__ = "visit_technicians"
-    __table_args__ = (sa.UniqueConstraint("visit_id", "technician_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("visit_id", "technician_id"),
+        # The helpers (not the lead) by technician: the order desk's technician
+        # filter finds the lead on the order and these few here (app.orders.desk).
+        sa.Index(
+            "ix_visit_technicians_helping",
+            "technician_id",
+            "visit_id",
+            postgresql_where=sa.text("is_lead IS false"),
+            sqlite_where=sa.text("is_lead = 0"),
+        ),
+    )
 
     visit_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("visits.id", ondelete="CASCADE")

@@ -22,8 +22,8 @@ visit day, completed work by when it was completed, paused and cancelled orders
 most recently changed first. Each order key ends in the order's id, so keyset
 paging is exact.
 
-Each stage has its own partial index on its sort key and the id (migration 0068,
-the model's ``__table_args__``): a tab's page is a range of one index, however
+Each stage has its own partial index on its sort key and the id (migrations 0069
+and 0070, the model's ``__table_args__``): a tab's page is a range of one index, however
 many orders the other stages hold, and its count stops after ``COUNT_CAP`` + 1
 entries (the tab then reads "999+", as the inbox's do): counted exactly, the
 completed tab alone would visit 850,000 entries at a million orders on every
