@@ -37,7 +37,7 @@ completed tab filtered by technician, 65 ms p95. The figures per case are in the
 README (Performance, "Order desk"). What made the slow cases fast:
 - technician: the lead is the order's own ``assigned_technician_id`` (in every
   tab's index) and only the helpers are looked up, through a partial index of
-  the non-lead crew (migration 0070) — no longer all 46,000 visits a technician
+  the non-lead crew (migration 0072) — no longer all 46,000 visits a technician
   was on (390 ms p95 when last measured, now 50–65 ms);
 - postcode area: each order keeps a copy of its installation postcode
   (``orders.installation_postcode``, kept by listeners in ``app.models.orders``),
