@@ -5,9 +5,9 @@ from app.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     status_hooks=(
-        # Seed 002: the partner's signed status callback, via the outbox.
+        # The partner's signed status callback, via the outbox.
         "app.deliveries.partner_callbacks:on_status_change",
-        # Seed 000: Make.com scenarios subscribed to order events.
+        # Make.com scenarios subscribed to order events.
         "app.deliveries.make:on_status_change",
     ),
     periodic_jobs=(

@@ -1,4 +1,4 @@
-"""The integration hub (issue 7, seed 004).
+"""The integration hub.
 
 ``registry`` lists the providers; ``services`` creates and changes integrations;
 ``connectors`` speak each provider's API; ``routes`` is the ``/integrations`` admin
@@ -40,11 +40,11 @@ FEATURE = Feature(
     # ROVIDA announces work orders; they become orders, not only platform events.
     | {"rovida": "app.integrations.provider_webhooks.work_order_notices:process_event"},
     status_hooks=(
-        # Seed 004: job.* platform events for subscribed webhook endpoints.
+        # ``job.*`` platform events for subscribed webhook endpoints.
         "app.integrations.endpoints.events:on_status_change",
-        # Seed 004: a completed job becomes an invoice in the accounting integrations.
+        # A completed job becomes an invoice in the accounting integrations.
         "app.integrations.payments.accounting:on_status_change",
-        # Seed 004: a completed job closes its ROVIDA/Yardi work order, with the photos.
+        # A completed job closes its ROVIDA/Yardi work order, with the photos.
         "app.integrations.work_orders.closing:on_status_change",
     ),
     periodic_jobs=(

@@ -13,7 +13,7 @@ FEATURE = Feature(
         "app.partners.portal_user_routes:bp",
     ),
     webhook_processors={"partner_status": "app.partners.status_webhook:process_event"},
-    # Seed 001: commission records per channel level when an order completes.
+    # Commission records per channel level when an order completes.
     status_hooks=("app.partners.commissions:on_status_change",),
     periodic_jobs=(
         # Idempotency-Key answers are kept 24 hours (app.partners.idempotency).
