@@ -1,4 +1,4 @@
-"""Configuration read from the environment (CONTRACT §2).
+"""Configuration read from the environment.
 
 Every setting the outside world may change is read here and nowhere else, so a
 reader finds the whole surface in one file. On SQLite, secrets that are absent are

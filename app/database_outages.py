@@ -14,7 +14,7 @@ from seeing errors for it:
   So is one whose transaction the server ended to break a deadlock;
 - while the database cannot be reached, pages, the JSON API and webhooks answer
   503 with ``Retry-After``: a page in the reader's language that says to wait,
-  an error in the contract's JSON for machines. Partners' systems and providers
+  an error in the API's JSON for machines. Partners' systems and providers
   retry a 503 by themselves; nothing was half-written.
 """
 

@@ -126,7 +126,7 @@ def select_locale() -> str:
     """The reader's language: their own choice, else their browser's, else the default.
 
     The JSON API's default is English, not ``DEFAULT_LANGUAGE``: partners' systems
-    send no ``Accept-Language`` and read errors in the contract's language.
+    send no ``Accept-Language`` and read errors in the API's documented language.
     """
     fallback = "en" if has_request_context() and request.path.startswith("/api/") else None
     return users_language() or browsers_language() or fallback or default_language()

@@ -118,7 +118,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "paid": _l("paid"),
         "cancelled": _l("cancelled"),
     },
-    # Our own invoice of an order (issue 18.5), and its refunds as Stripe words them.
+    # Our own invoice of an order, and its refunds as Stripe words them.
     "invoice": {
         "open": _l("open"),
         "partly_paid": _l("partly paid"),
@@ -137,7 +137,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "canceled": _l("cancelled"),
     },
-    # Logged phone calls (issue 16.11).
+    # Logged phone calls.
     "call_outcome": {
         "reached": _l("reached"),
         "no_answer": _l("not answered"),

@@ -1,4 +1,4 @@
-"""Prometheus metrics at ``/metrics`` (issue 31 point 3; docs/operations.md names each).
+"""Prometheus metrics at ``/metrics`` (docs/operations.md names each).
 
 Two kinds:
 

@@ -1,4 +1,4 @@
-"""Live updates over Socket.IO (CONTRACT §7).
+"""Live updates over Socket.IO.
 
 Browsers connect with their session cookie; anonymous connections and partners'
 portal users are refused (:mod:`app.presence.socket` accepts them). Each

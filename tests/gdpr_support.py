@@ -32,7 +32,7 @@ from app.transactions import commit
 from tests import factories
 from tests.fakes import whatsapp as wa
 from tests.jobs import drain_queues
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 NAME = "Marieke Oosterhuis"
 EMAIL = "marieke.oosterhuis@voorbeeld.nl"
@@ -76,7 +76,7 @@ def build(app, client, make_user) -> Scenario:
         "Groendus", webhook_url="http://127.0.0.1:9/hook", webhook_events=["order_created"]
     )
     add_articles(partner)
-    body = seed_002_order(
+    body = line_items_order(
         "GRO-GDPR-1",
         customer={
             "name": NAME,

@@ -52,7 +52,7 @@ def make_partner(
 
 
 def add_articles(partner: Partner) -> dict[str, Article]:
-    """Seed 001's product mapping table, for this partner."""
+    """Two articles and this partner's SKUs for them (a wallbox and its installation)."""
     articles = {
         "ALF-EVE-S-11KW": Article(
             sku="ALF-EVE-S-11KW",
@@ -87,7 +87,8 @@ def add_articles(partner: Partner) -> dict[str, Article]:
     return articles
 
 
-def seed_002_order(partner_order_id: str = "GRO-2026-000123", **overrides) -> dict:
+def line_items_order(partner_order_id: str = "GRO-2026-000123", **overrides) -> dict:
+    """A partner order body with ``line_items[].sku``, as the partner guide shows it."""
     body = {
         "partner_order_id": partner_order_id,
         "partner_customer_id": "CUST-456789",
@@ -118,7 +119,8 @@ def seed_002_order(partner_order_id: str = "GRO-2026-000123", **overrides) -> di
     return body
 
 
-def seed_001_order(partner_order_id: str = "GRO-123456") -> dict:
+def products_order(partner_order_id: str = "GRO-123456") -> dict:
+    """The other order shape partners send: ``products[].partner_sku`` and references."""
     return {
         "partner_order_id": partner_order_id,
         "customer": {

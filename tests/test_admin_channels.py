@@ -104,7 +104,7 @@ def test_events_page_lists_and_reruns_a_failed_event(app, client, auth, make_use
 
 
 def test_a_sandbox_send_fills_last_success_and_reads_without_json(app, client, auth, make_user):
-    """Issue 16 point 14: "Last success" stayed "—" because the sandbox recorded nothing;
+    """Once, "Last success" stayed "—" because the sandbox recorded nothing;
     the outbox showed the raw request JSON."""
     _admin(auth, make_user)
     token = auth.csrf_token("/admin/channels/")

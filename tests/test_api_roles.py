@@ -1,4 +1,4 @@
-"""Who may call which JSON API route: the role rules as a matrix (issue 14, acceptance).
+"""Who may call which JSON API route: the role rules as a matrix.
 
 :data:`EXPECTED` declares, for every route under ``/api/`` in ``app.url_map``,
 which callers get through. A route missing from it fails
@@ -57,7 +57,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/communication/threads": DESK,
     "GET /api/communication/threads/<thread_id>": STAFF,
     "PUT /api/communication/threads/<thread_id>": STAFF,
-    # Logging a phone call is desk work (issue 16.11).
+    # Logging a phone call is desk work.
     "POST /api/communication/calls": DESK,
     "GET /api/communication/messages": STAFF,
     "POST /api/communication/messages": STAFF,
@@ -111,12 +111,12 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "POST /api/v1/partners/<partner_id>/orders": PARTNER_KEY,
     "GET /api/v1/partners/<partner_id>/orders/<path:partner_order_id>/status": PARTNER_KEY,
     "POST /api/v1/partners/<partner_id>/integration-config": PARTNER_KEY,
-    # The sandbox (issue 29.1): the partner's own test key.
+    # The sandbox: the partner's own test key.
     "POST /api/v1/partners/<partner_id>/sandbox/orders/<path:partner_order_id>/status": PARTNER_KEY,
     "POST /api/v1/partners/<partner_id>/sandbox/orders/<path:partner_order_id>/timeline": (
         PARTNER_KEY
     ),
-    # Issue 29 point 6: the partner's order API.
+    # The partner's order API.
     "GET /api/v1/partners/<partner_id>/orders": PARTNER_KEY,
     "GET /api/v1/partners/<partner_id>/orders/<path:partner_order_id>": PARTNER_KEY,
     "PATCH /api/v1/partners/<partner_id>/orders/<path:partner_order_id>": PARTNER_KEY,
@@ -128,7 +128,7 @@ EXPECTED: dict[str, frozenset[str] | str] = {
     "GET /api/docs/partners": PUBLIC,  # the getting-started guide, docs/partners.md
     "GET /api/docs/partners.md": PUBLIC,
     "GET /api/v1/openapi.json": PUBLIC,
-    # Inbound webhooks (CONTRACT §3).
+    # Inbound webhooks.
     "GET /api/v1/webhooks/whatsapp": SIGNED,
     "POST /api/v1/webhooks/whatsapp": SIGNED,
     "POST /api/v1/webhooks/outlook": SIGNED,

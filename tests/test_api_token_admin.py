@@ -1,4 +1,4 @@
-"""Personal API tokens in the admin UI, and their scope on the JSON API (issue 29 point 5)."""
+"""Personal API tokens in the admin UI, and their scope on the JSON API."""
 
 from __future__ import annotations
 

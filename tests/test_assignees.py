@@ -1,4 +1,4 @@
-"""Who a conversation may be given to, and what a technician may change in it (issue 57.6).
+"""Who a conversation may be given to, and what a technician may change in it.
 
 From outside, as the review did it: ``PUT /api/communication/threads/<id>`` with
 personal tokens, the thread page's edit form and the inbox's bulk bar. A

@@ -38,7 +38,7 @@ def _errors(data) -> dict:
     return caught.value.fields
 
 
-def test_seed_shaped_rules_are_stored_in_canonical_form(teams):
+def test_rules_in_the_stored_shape_are_kept_in_canonical_form(teams):
     canonical = validate_rules(
         {
             "enabled": True,
@@ -241,7 +241,7 @@ def _rules_form(token: str, **rows) -> dict:
 
 
 def test_the_rules_form_saves_the_same_document(client, auth, make_user, channel):
-    """Issue 16 point 14: fields instead of JSON, stored in the shape the rules always had."""
+    """Fields instead of JSON, stored in the shape the rules always had."""
     make_user("admin", email="admin@switchboard.test")
     auth.login("admin@switchboard.test")
     page = client.get("/admin/assignment/").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""The audit log (issue 14 point 14): every admin change, who made it, what changed, never a secret.
+"""The audit log: every admin change, who made it, what changed, never a secret.
 
 Each admin area's change is made through its real route, as an admin, and
 must leave one entry naming the admin, the client address and the fields

@@ -1,4 +1,4 @@
-"""Back up and restore as docs/operations.md says (issue 31 point 8).
+"""Back up and restore as docs/operations.md says.
 
 A dump of a working database (``pg_dump --format=custom``) is restored into an
 empty database (``pg_restore``); the app, started on the restored database with

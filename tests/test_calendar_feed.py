@@ -1,4 +1,4 @@
-"""The technician's private iCalendar feed and calendar settings, over HTTP (issue 28.8)."""
+"""The technician's private iCalendar feed and calendar settings, over HTTP."""
 
 from __future__ import annotations
 

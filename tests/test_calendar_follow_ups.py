@@ -1,4 +1,4 @@
-"""Follow-ups from Outlook: a meeting booked with a customer becomes a task (issue 28.9).
+"""Follow-ups from Outlook: a meeting booked with a customer becomes a task.
 
 Graph notifies the agent's calendar subscription at the Outlook webhook; the job
 fetches the meeting from the fake Graph and makes, moves or cancels the task.

@@ -1,4 +1,4 @@
-"""Planned visits in technicians' Outlook calendars, through the fake Graph (issue 28.8)."""
+"""Planned visits in technicians' Outlook calendars, through the fake Graph."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CONTRACT §1 commands print JSON and create what they say."""
+"""The ``flask`` commands print JSON and create what they say."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_partners_create_refuses_plain_http_without_allowance(make_app):
 )
 def test_a_local_callback_url_is_refused_with_the_way_to_try_it_locally(make_app, name, url):
     """The quick start on `make run` gave a local receiver's URL and got only
-    "must be an https:// URL" (issue 58 point 12): the refusal names the way out."""
+    "must be an https:// URL": the refusal names the way out."""
     app = make_app(start_embedded_worker=False, ALLOW_PRIVATE_WEBHOOK_URLS=False)
     with app.app_context():
         refused = app.test_cli_runner().invoke(

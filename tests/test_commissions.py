@@ -1,4 +1,4 @@
-"""Seed 001's commissions: one record per channel level when an order completes."""
+"""Channel commissions: one record per channel level when an order completes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13.12, the reply box: drafts on the server, Undo send, WhatsApp's countdown."""
+"""The reply box: drafts on the server, Undo send, WhatsApp's countdown."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from app.crypto import KeyRing
 from app.instance_secrets import ensure_instance_secrets
 
 
-def test_defaults_match_the_contract(monkeypatch, tmp_path):
+def test_defaults_when_nothing_is_set(monkeypatch, tmp_path):
     for name in (
         "DATABASE_URL",
         "REDIS_URL",

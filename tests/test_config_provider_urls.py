@@ -1,4 +1,4 @@
-"""Issue 18 point 3: one naming rule for the providers' URL settings, old names
+"""One naming rule for the providers' URL settings, old names
 reported as renamed, unknown ``*_API_BASE`` / ``*_OAUTH_*`` variables reported at start-up."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hub's "test connection" is no port scanner (issue 57 point 8).
+"""The hub's "test connection" is no port scanner.
 
 An admin types a ROVIDA tenant's base URL and presses "test connection". The
 answer used to say "refused: … connected to 127.0.0.1" when something listened

@@ -1,4 +1,4 @@
-"""Issue 15, point 8: the rating question after a resolution, its answer, and the figures."""
+"""The rating question after a resolution, its answer, and the figures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 15, point 8 with two ``worker.py`` processes: one rating question per resolution.
+"""Customer ratings with two ``worker.py`` processes: one rating question per resolution.
 
 Many conversations are resolved at once, and each resolution's ask job is
 queued three times (the resolve's own event, a duplicate event, a retried

@@ -1,4 +1,4 @@
-"""CSV exports never hand a spreadsheet a formula (issue 30 point 6)."""
+"""CSV exports never hand a spreadsheet a formula."""
 
 from __future__ import annotations
 

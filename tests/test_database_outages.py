@@ -1,4 +1,4 @@
-"""Requests across a PostgreSQL restart (issue 31 point 1), in one process.
+"""Requests across a PostgreSQL restart, in one process.
 
 What a restart does to the app's connections, the server ending every one of
 them, is done here with ``pg_terminate_backend``; a database that cannot be

@@ -1,4 +1,4 @@
-"""PostgreSQL restarted mid-traffic, judged from outside (issue 31 point 1).
+"""PostgreSQL restarted mid-traffic, judged from outside.
 
 The deployment (``wsgi.py`` and two ``worker.py``) runs on a PostgreSQL cluster
 of this test's own, so it can be stopped and started as an operator restarts

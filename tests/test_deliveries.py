@@ -1,4 +1,4 @@
-"""Outbound partner callbacks (CONTRACT §5): outbox, signatures, retries, alerts.
+"""Outbound partner callbacks: outbox, signatures, retries, alerts.
 
 Every callback goes to a local receiver that verifies it with the
 ``standardwebhooks`` package and the hex ``X-ChargeCars-Signature``.

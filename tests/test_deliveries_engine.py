@@ -78,7 +78,7 @@ def receiver():
     yield from serving(FakeReceiver(new_webhook_secret()))
 
 
-def test_signatures_verify_with_the_reference_library_and_seed_002():
+def test_signatures_verify_with_the_reference_library_and_the_hex_check():
     secret = new_webhook_secret()
     body = json.dumps({"status": "GEÏNSTALLEERD", "event": "status_changed"}).encode()
     headers = partner_callback_headers(

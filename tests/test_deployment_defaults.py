@@ -1,4 +1,4 @@
-"""Deployment defaults (issue 14, point 10).
+"""Deployment defaults.
 
 - On PostgreSQL the app refuses to start without SECRET_KEY and ENCRYPTION_KEYS
   in the environment, saying why; SQLite (``make run``) still generates them.
@@ -69,7 +69,7 @@ def test_processes_refuse_to_start_on_postgresql_without_the_secrets(script, tmp
 
 @pytest.mark.parametrize("key", ["x", "test-secret", "change-me", "s" * 31])
 def test_a_short_or_default_secret_key_is_refused_with_how_to_make_one(key, tmp_path):
-    """Issue 30 point 6: the web process does not start on such a key."""
+    """The web process does not start on such a key."""
     env = {
         name: value
         for name, value in os.environ.items()

@@ -1,4 +1,4 @@
-"""Issue 32 point 4: the Dutch catalogue is complete, and every text in it reads as Dutch.
+"""The Dutch catalogue is complete, and every text in it reads as Dutch.
 
 The interface's texts are English msgids translated in
 ``translations/nl/LC_MESSAGES/messages.po``. A text marked in the code but missing

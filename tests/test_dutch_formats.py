@@ -1,4 +1,4 @@
-"""The walkthrough's Dutch findings (issue 32): each formatter and label, read in Dutch.
+"""The walkthrough's Dutch findings: each formatter and label, read in Dutch.
 
 Numbers, units and system-made names once showed the English way to a Dutch reader
 ("5.7 MB", "100.0%", "7 h 01 min", "Density: comfortable → compact", "idle",

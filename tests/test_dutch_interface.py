@@ -100,7 +100,7 @@ def test_a_dutch_admin_confirms_an_erasure_with_wissen_or_erase(client, auth, ma
     refused = _erase(client, saskia.id, "Saskia Bos")
     assert refused.status_code == 422
     assert "WISSEN" in _text(refused) and "niets gewist" in _text(refused)
-    # The exact word, in the same case (issue 32 point 5): "wissen" is refused.
+    # The exact word, in the same case: "wissen" is refused.
     assert _erase(client, saskia.id, "wissen").status_code == 422
     assert _erase(client, saskia.id, "WISSEN").status_code == 303
     assert _erase(client, joost.id, "ERASE").status_code == 303

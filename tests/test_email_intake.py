@@ -280,7 +280,7 @@ def test_clean_mail_creates_the_order_at_once_with_mapped_lines(alva, make_user)
     ]
     assert not any(li.needs_review for li in order.line_items)
     assert order.installation_preferences["preferred_date"] == "2025-07-15"
-    # No draft to review; the new order waits for approval and tells the desk (issue 58.3).
+    # No draft to review; the new order waits for approval and tells the desk.
     told = db.session.scalars(sa.select(Notification.notification_type)).all()
     assert told == ["order_waiting"]
 
@@ -492,7 +492,8 @@ def test_uploading_a_good_eml_makes_the_draft_and_the_order(alva, client, auth, 
 
 
 def test_a_partner_mail_never_changes_a_known_customers_addresses(alva, client, auth, make_user):
-    """Issue 14 point 5, through the partner's order mail: it shares the partner intake."""
+    """A known customer's details stay as they are, through a partner's order mail too:
+    it shares the partner intake."""
     known = Contact(
         contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"
     )

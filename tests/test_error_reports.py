@@ -1,5 +1,5 @@
-"""Errors reported, scrubbed; structured logs; a request id followed into its jobs
-(issue 31 point 5). Sentry is a fake speaking its envelope protocol."""
+"""Errors reported, scrubbed; structured logs; a request id followed into its jobs.
+Sentry is a fake speaking its envelope protocol."""
 
 from __future__ import annotations
 

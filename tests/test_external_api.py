@@ -1,4 +1,4 @@
-"""Seed 000's /api/v1/external endpoints: send WhatsApp, send e-mail, bulk e-mail."""
+"""The /api/v1/external endpoints: send WhatsApp, send e-mail, bulk e-mail."""
 
 from __future__ import annotations
 
@@ -265,7 +265,7 @@ def test_bulk_email_goes_to_the_named_audience_one_job_each(app, client, sendgri
     assert missing.status_code == 404
 
 
-# --- who may send, and into which conversation (issue 14, point 1) ------------
+# --- who may send, and into which conversation ------------
 
 
 def _written() -> dict[str, int]:

@@ -96,7 +96,7 @@ def test_inbound_reads_dot_paths_and_undoes_unit_transforms():
         build_inbound(specs, {"amount": 1})
 
 
-def test_quickbooks_customer_defaults_follow_seed_004():
+def test_quickbooks_customer_defaults_name_phone_and_email():
     specs = {s.local_field: s for s in default_mappings("quickbooks", "customers")}
     assert specs["contact.name"].remote_field == "DisplayName" and specs["contact.name"].required
     assert specs["contact.email"].remote_field == "PrimaryEmailAddr.Address"

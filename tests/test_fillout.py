@@ -1,4 +1,4 @@
-"""Fillout intake (CONTRACT §3, seed 000): the real webhook body and seed 000's simplified one."""
+"""Fillout intake: the real webhook body and the simplified one."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from tests.jobs import drain_queues
 SECRET = "fillout-secret-2025"
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 
-SEED_BODY = {
+SIMPLIFIED_BODY = {
     "formId": "chargecars-intake-2025",
     "submissionId": "sub_xxx123",
     "submittedAt": "2025-01-31T14:30:00Z",
@@ -138,10 +138,10 @@ def _count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_seed_000_submission_runs_the_seven_steps(app, client, fake_pdok, wallbox, make_user):
+def test_simplified_submission_runs_the_seven_steps(app, client, fake_pdok, wallbox, make_user):
     agent, lead = make_user("agent"), make_user("team_lead")
     make_user("technician")
-    response = _post(client, SEED_BODY)
+    response = _post(client, SIMPLIFIED_BODY)
     assert response.status_code == 200, response.json
     assert response.json["data"]["duplicate"] is False
     drain_queues(app)
@@ -176,7 +176,7 @@ def test_seed_000_submission_runs_the_seven_steps(app, client, fake_pdok, wallbo
     assert address.bag_id == "0363200000654321" and address.province == "Noord-Holland"
     # 4. the submission, raw
     submission = db.session.scalar(sa.select(FormSubmission))
-    assert submission.raw_data == SEED_BODY
+    assert submission.raw_data == SIMPLIFIED_BODY
     assert submission.submitted_at == datetime(2025, 1, 31, 14, 30, tzinfo=timezone.utc)
     assert submission.contact_id == contact.id
     form = db.session.get(IntakeForm, submission.intake_form_id)
@@ -212,7 +212,8 @@ def test_seed_000_submission_runs_the_seven_steps(app, client, fake_pdok, wallbo
 
 
 def test_a_form_never_changes_a_known_customers_addresses(app, client, fake_pdok, wallbox):
-    """Issue 14 point 5, through Fillout: anyone can fill in a known customer's phone."""
+    """Through Fillout too a known customer's details stay as they are: anyone can fill
+    in a known customer's phone."""
     known = Contact(
         contact_type=ContactType.PERSON,
         display_name="Marieke Bos",
@@ -221,7 +222,7 @@ def test_a_form_never_changes_a_known_customers_addresses(app, client, fake_pdok
     )
     db.session.add(known)
     db.session.commit()
-    body = copy.deepcopy(SEED_BODY)
+    body = copy.deepcopy(SIMPLIFIED_BODY)
     body["responses"]["email"] = "iemand@anders.example"
     assert _post(client, body).status_code == 200
     drain_queues(app)
@@ -296,8 +297,8 @@ def test_the_flattened_variant_is_read_too(app, client, fake_pdok):
 
 
 def test_the_same_submission_twice_or_rerun_creates_nothing_new(app, client, fake_pdok):
-    first = _post(client, SEED_BODY)
-    again = _post(client, SEED_BODY)
+    first = _post(client, SIMPLIFIED_BODY)
+    again = _post(client, SIMPLIFIED_BODY)
     assert again.json["data"] == {**first.json["data"], "duplicate": True}
     drain_queues(app)
     event = db.session.scalar(sa.select(InboundWebhookEvent))
@@ -312,7 +313,7 @@ def test_the_same_submission_twice_or_rerun_creates_nothing_new(app, client, fak
 
 
 def test_an_address_the_bag_does_not_know_flags_the_order(app, client, fake_pdok):
-    body = copy.deepcopy(SEED_BODY)
+    body = copy.deepcopy(SIMPLIFIED_BODY)
     body["responses"]["address"] = "Nergensstraat 9, 9999ZZ Nergenshuizen"
     _post(client, body)
     drain_queues(app)
@@ -323,7 +324,7 @@ def test_an_address_the_bag_does_not_know_flags_the_order(app, client, fake_pdok
 
 
 def test_a_submission_without_an_address_still_makes_an_order_for_review(app, client):
-    body = copy.deepcopy(SEED_BODY)
+    body = copy.deepcopy(SIMPLIFIED_BODY)
     del body["responses"]["address"]
     _post(client, body)
     drain_queues(app)
@@ -336,7 +337,7 @@ def test_a_submission_without_an_address_still_makes_an_order_for_review(app, cl
 
 
 def test_the_secret_may_come_as_a_query_parameter(client):
-    assert _post(client, SEED_BODY, headers={}, query=f"?secret={SECRET}").status_code == 200
+    assert _post(client, SIMPLIFIED_BODY, headers={}, query=f"?secret={SECRET}").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -344,7 +345,7 @@ def test_the_secret_may_come_as_a_query_parameter(client):
     [({}, ""), ({"Authorization": "Bearer wrong"}, ""), ({}, "?secret=wrong")],
 )
 def test_a_missing_or_wrong_secret_is_401(client, headers, query):
-    response = _post(client, SEED_BODY, headers=headers, query=query)
+    response = _post(client, SIMPLIFIED_BODY, headers=headers, query=query)
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_secret"
     assert _count(InboundWebhookEvent) == 0
@@ -352,7 +353,7 @@ def test_a_missing_or_wrong_secret_is_401(client, headers, query):
 
 def test_without_a_configured_secret_nothing_is_accepted(make_app):
     with opened(make_app()) as app:
-        response = _post(app.test_client(), SEED_BODY)
+        response = _post(app.test_client(), SIMPLIFIED_BODY)
         assert response.status_code == 401
         assert "FILLOUT_WEBHOOK_SECRET is not configured" in response.json["error"]["message"]
 
@@ -369,7 +370,7 @@ def test_a_body_that_is_not_a_submission_is_422(client):
 
 
 def test_no_name_and_no_way_to_reach_the_customer_is_422_naming_the_fields(client):
-    body = copy.deepcopy(SEED_BODY)
+    body = copy.deepcopy(SIMPLIFIED_BODY)
     body["responses"] = {"address": "Kerkstraat 123, 1234AB Amsterdam", "phone": "12"}
     response = _post(client, body)
     assert response.status_code == 422
@@ -402,7 +403,7 @@ def test_a_form_switched_off_is_refused(client):
         IntakeForm(external_form_id="chargecars-intake-2025", name="Oud", is_active=False)
     )
     db.session.commit()
-    response = _post(client, SEED_BODY)
+    response = _post(client, SIMPLIFIED_BODY)
     assert response.status_code == 422
     assert response.json["error"]["fields"] == {"formId": "this form is not accepted"}
 

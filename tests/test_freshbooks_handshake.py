@@ -1,4 +1,4 @@
-"""Issue 18 point 2 for FreshBooks: the callback.verify handshake, from the outside.
+"""Signed webhooks from FreshBooks: the callback.verify handshake, from the outside.
 
 FreshBooks posts ``callback.verify`` with a new callback's verifier; the
 receiver stores it and answers 200, the webhook job PUTs the verifier back to

@@ -1,4 +1,4 @@
-"""GDPR erasure (issue 14, point 13): the person is gone, the books are not.
+"""GDPR erasure: the person is gone, the books are not.
 
 The strongest check reads every column of every table after the erasure and
 looks for her name, e-mail address, number and street (tests/gdpr_support.py

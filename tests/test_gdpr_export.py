@@ -1,4 +1,4 @@
-"""GDPR export (issue 14, point 13): everything stored about a contact, as a ZIP."""
+"""GDPR export: everything stored about a contact, as a ZIP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile bodies (issue 14, point 7): JSON nested too deep, and bodies too large.
+"""Hostile bodies: JSON nested too deep, and bodies too large.
 
 Deep JSON is a 400 in the errors' JSON format wherever a body is read: the partner
 API, the app's JSON API and the webhooks, before any authentication. A body over

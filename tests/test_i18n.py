@@ -1,4 +1,4 @@
-"""Issue 15.1: the language per user, dates and numbers for the locale, texts outside a request.
+"""The language per user, dates and numbers for the locale, texts outside a request.
 
 The suite's default language is English (tests/conftest.py); the tests of the
 Dutch default build their app with ``DEFAULT_LANGUAGE="nl"``, as production runs.
@@ -78,7 +78,7 @@ def test_the_sign_in_page_follows_the_browser_then_dutch(
 
 
 def test_the_json_api_answers_a_system_that_names_no_language_in_english(dutch_default_app):
-    """A partner's system sends no Accept-Language: the contract's English, not Dutch."""
+    """A partner's system sends no Accept-Language: the API's documented English, not Dutch."""
     dutch = {"Accept-Language": "nl"}
     for path, headers, expected in (
         ("/api/v1/orders", {}, "en"),

@@ -1,4 +1,4 @@
-"""Seed 000's integration health checks and API usage logs.
+"""The integration health checks and API usage logs.
 
 Providers answer from a local fake that speaks their error format; nothing
 leaves the machine.

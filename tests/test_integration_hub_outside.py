@@ -1,4 +1,4 @@
-"""Issue 18's acceptance, judged from outside on the deployment a customer runs.
+"""The integration hub, judged from outside on the deployment a customer runs.
 
 ``python wsgi.py`` and two ``python worker.py`` on PostgreSQL and Redis, every
 provider pointed at a fake that speaks its documented format, driven only as a

@@ -1,4 +1,4 @@
-"""HubSpot contacts come in with the properties their mappings read (issue 18, point 1).
+"""HubSpot contacts come in with the properties their mappings read.
 
 HubSpot answers ``GET /crm/v3/objects/contacts`` with its default properties
 only (e-mail and names) unless ``properties=`` names others; the fake does the
@@ -244,7 +244,7 @@ def test_a_synced_hubspot_customer_who_writes_on_whatsapp_is_one_contact_one_con
     assert [m.sender_contact_id for m in incoming] == [synced.id, synced.id]
 
 
-# --- an erased person stays erased (issue 30 point 5) ------------------------------
+# --- an erased person stays erased ------------------------------
 
 
 def _erase_over_http(client, auth, make_user, contact_id) -> None:

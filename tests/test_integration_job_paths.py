@@ -9,7 +9,7 @@ from app.integrations import FEATURE
 from app.integrations.sync import RUN_SYNC, run_sync
 from app.integrations.work_orders import CLOSE_WORK_ORDER, close_work_order
 
-# Job names enqueued before the hub was grouped (issue 31): jobs may wait in Redis,
+# Job names enqueued before the hub was grouped: jobs may wait in Redis,
 # or for a retry, under these when a deployment moves the code.
 NAMES_BEFORE_THE_GROUPS = (
     "app.integrations.sync.run_sync",

@@ -1,4 +1,4 @@
-"""Sync jobs against fake HubSpot, QuickBooks and Stripe servers (issue 7, seed 004)."""
+"""Sync jobs against fake HubSpot, QuickBooks and Stripe servers."""
 
 from __future__ import annotations
 

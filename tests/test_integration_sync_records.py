@@ -1,4 +1,4 @@
-"""Per-record sync errors and notes in ``GET /api/integrations/<id>/sync`` (issue 18, point 4).
+"""Per-record sync errors and notes in ``GET /api/integrations/<id>/sync``.
 
 A real inbound contacts sync against the fake HubSpot leaves records failed
 (no e-mail, which the mapping requires) and one synced with a note (its phone

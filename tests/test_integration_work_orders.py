@@ -1,5 +1,4 @@
-"""ROVIDA and Yardi work orders become dispatched orders, and go back closed with photos
-(issue 18, point 5; seed 004, use case 3).
+"""ROVIDA and Yardi work orders become dispatched orders, and go back closed with photos.
 
 From the outside: the admin starts the sync through ``POST /api/integrations/<id>/sync``
 and the job runs; the technician completes the visit on the phone (``/m/``) after

@@ -71,7 +71,7 @@ def _audit_actions(integration_id) -> list[str]:
 # --- the registry ----------------------------------------------------------------
 
 
-def test_registry_holds_the_thirteen_providers_of_seed_004():
+def test_registry_holds_the_thirteen_providers():
     grouped = {k: [p.key for p in v] for k, v in providers_by_category().items()}
     assert list(grouped) == list(CATEGORIES)
     assert grouped == {

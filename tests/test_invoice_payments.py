@@ -1,6 +1,5 @@
-"""Issue 18 point 5, money: a QuickBooks (or Make.com) payment marks our invoice paid
-(seed 004 use case 1). Stripe refunds are in ``test_invoice_refunds.py``, which shares
-the signed-post helpers here.
+"""Money: a QuickBooks (or Make.com) payment marks our invoice paid. Stripe refunds
+are in ``test_invoice_refunds.py``, which shares the signed-post helpers here.
 
 From the outside: signed provider webhooks posted to ``/api/v1/webhooks/<provider>``,
 the webhook job run by the tests' job runner, the QuickBooks payment read back from

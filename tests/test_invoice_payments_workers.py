@@ -1,4 +1,4 @@
-"""Issue 18 point 5 with two ``worker.py`` processes: a burst of payment and refund events,
+"""Invoice payments with two ``worker.py`` processes: a burst of payment and refund events,
 each told several times, gives exactly one Payment per payment and the right sums.
 
 QuickBooks notifies one payment as a ``Create`` and several ``Update`` s; Stripe tells

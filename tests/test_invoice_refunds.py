@@ -1,5 +1,5 @@
-"""Issue 18 point 5, money: Stripe refunds update our invoice, and the agent sees it
-(seed 004 use case 4, "Refund issued → Invoice updated").
+"""Money: Stripe refunds update our invoice ("Refund issued → Invoice updated"), and
+the agent sees it.
 
 Signed Stripe webhooks posted to ``/api/v1/webhooks/stripe``, the webhook job run by
 the tests' job runner; then the invoice, the refund rows and the platform events,

@@ -1,4 +1,4 @@
-"""Issue 32, points 5 and 6: irreversible acts ask first and say what they do; bulk counts.
+"""Irreversible acts ask first and say what they do; bulk counts.
 
 A merge shows what stays and what moves and happens only on the confirmed POST;
 same-name contacts are put side by side; who may not merge is told before

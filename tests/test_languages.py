@@ -1,4 +1,4 @@
-"""Issue 33, the customer's language: told from what they write, kept on the contact,
+"""The customer's language: told from what they write, kept on the contact,
 shown to the agent above the reply box, and templates in it offered first."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 33 point 2 with two ``worker.py`` processes: a burst of customers' messages,
+"""Language detection with two ``worker.py`` processes: a burst of customers' messages,
 each detection job queued three times, ends with each message's language stored
 once and each contact holding the language of their newest clear message.
 

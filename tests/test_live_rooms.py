@@ -1,4 +1,4 @@
-"""A live connection hears only the conversations its holder may open (issue 57 point 1).
+"""A live connection hears only the conversations its holder may open.
 
 From outside, as the review did it: real Socket.IO clients over WebSocket,
 signed in with each role's browser session, against the live server (through

@@ -1,4 +1,4 @@
-"""Secrets sent in query strings never reach the access log (issue 14, point 8).
+"""Secrets sent in query strings never reach the access log.
 
 Meta's handshake sends ``hub.verify_token`` and Fillout may send ``?secret=``;
 both were printed with the request line. Checked on the two servers the app
@@ -65,7 +65,7 @@ OAUTH_STATE = "oauth-state-4c1b"
 
 
 def test_path_tokens_and_oauth_state_are_redacted_in_the_request_log(live_server, caplog):
-    """Issue 30 point 6: the customer's rating link and the sign-in state."""
+    """The customer's rating link and the sign-in state."""
     with caplog.at_level(logging.INFO, logger="werkzeug"):
         requests.get(f"{live_server.url}/csat/{CSAT_TOKEN}", timeout=10)
         requests.get(

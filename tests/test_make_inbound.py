@@ -1,4 +1,4 @@
-"""Inbound Make.com scenarios (CONTRACT §3, seed 000): signed posts, stored, processed by a job."""
+"""Inbound Make.com scenarios: signed posts, stored, processed by a job."""
 
 from __future__ import annotations
 
@@ -240,7 +240,8 @@ def test_a_partners_order_is_one_order_per_partner_order_id(app, client, fake_pd
 
 
 def test_order_created_never_changes_a_known_customers_addresses(app, client, fake_pdok):
-    """Issue 14 point 5, through Make: the order keeps what was sent, flagged once."""
+    """A known customer's details stay as they are, through Make too: the order keeps
+    what was sent, flagged once."""
     partner = create_partner("50five")
     known = Contact(
         contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"

@@ -1,4 +1,4 @@
-"""``make up``: the real topology in one command (issue 31 point 6).
+"""``make up``: the real topology in one command.
 
 Runs the command itself, as an operator does on a fresh clone with PostgreSQL
 and Redis running: the ``Procfile``'s web process (gunicorn), two workers and the

@@ -1,4 +1,4 @@
-"""Issue 15, point 6: merging two conversations of one customer, and two contacts (with undo)."""
+"""Merging two conversations of one customer, and two contacts (with undo)."""
 
 from __future__ import annotations
 

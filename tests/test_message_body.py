@@ -1,4 +1,4 @@
-"""Issue 32: what the timeline folds of a message's text (app/threads/message_body.py)."""
+"""What the timeline folds of a message's text (app/threads/message_body.py)."""
 
 from __future__ import annotations
 

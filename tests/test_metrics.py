@@ -1,4 +1,4 @@
-"""``/metrics`` for an authorised scraper only, in Prometheus's text format (issue 31 point 3).
+"""``/metrics`` for an authorised scraper only, in Prometheus's text format.
 
 The state figures are checked against rows made for them; the request histogram
 against requests made. Across processes (gunicorn and workers writing to one

@@ -1,4 +1,4 @@
-"""Sign in with Microsoft (issue 14, point 12), against a fake Entra ID.
+"""Sign in with Microsoft, against a fake Entra ID.
 
 The fake issues RS256-signed ID tokens with a key made in the test; everything
 the app relies on in them (signature, issuer, audience, lifetime, nonce) is
@@ -246,7 +246,7 @@ def test_mfa_at_microsoft_counts_as_the_second_factor(client, entra, make_user, 
     assert signed_in(client) is (lands_on == "/inbox")
 
 
-# Issue 30 point 3: the binding waits for the whole sign-in, second factor included.
+# The binding waits for the whole sign-in, second factor included.
 def test_a_first_microsoft_sign_in_binds_the_account_only_after_the_code(
     client, auth, entra, make_user
 ):

@@ -1,4 +1,4 @@
-"""Issue 58 point 6 on the server: a visit's card shows the visit as it is, and a
+"""A visit's card on the server: it shows the visit as it is, and a
 held tap whose window has closed goes through when the phone fetches the card."""
 
 from __future__ import annotations

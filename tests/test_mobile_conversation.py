@@ -1,4 +1,4 @@
-"""Issue 16 points 2-4: the visit card, the reminder's words, and the phone conversation."""
+"""The visit card, the reminder's words, and the phone conversation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16 follow-ups on the phone: a held tap's card message in the technician's
+"""The technician's phone, followed up: a held tap's card message in the technician's
 language, who changed a visit and when in a stale refusal, and posts replayed from
 the offline queue while the server still holds an earlier tap or reply."""
 

@@ -1,4 +1,4 @@
-"""Issue 28.5: "on my way" reaches the customer once per visit, whichever way it is sent.
+""""On my way" reaches the customer once per visit, whichever way it is sent.
 
 The ways: the "On the way" tap on ``/m/`` (again, or replayed from the phone's
 offline queue), the quick reply of the ``technician_on_the_way`` template, and

@@ -1,4 +1,4 @@
-"""Issue 28.5 with two ``worker.py`` processes: held "On the way" taps, one message.
+""""On my way" with two ``worker.py`` processes: held "On the way" taps, one message.
 
 Each visit gets two held "On the way" taps (the second from a phone whose card
 was out of date), each waiting out its undo window; the taps' own delayed jobs

@@ -195,7 +195,7 @@ def test_without_a_conversation_yet_the_buttons_match_the_channel_it_would_start
 
 
 def test_on_the_visit_day_a_planners_date_proposal_is_no_quick_reply(client, auth, make_user):
-    """Issue 16.3: "installeren op 23-11-2026 in de hele dag beschikbaar" sent on the
+    """A planners' message "installeren op 23-11-2026 in de hele dag beschikbaar" sent on the
     23rd is no reply for a technician at work; the planners' mail stays theirs."""
     tech = make_user("technician")
     proposal = factories.template(
@@ -227,7 +227,7 @@ def test_on_the_visit_day_a_planners_date_proposal_is_no_quick_reply(client, aut
 
 
 def test_with_the_visit_under_way_no_reminder_of_it_and_no_eta(client, auth, make_user):
-    """Issue 16.3: a technician at work on site is not offered "Herinnering: vandaag
+    """A technician at work on site is not offered "Herinnering: vandaag
     tussen 12:00 en 17:00" or "Ik ben onderweg, verwachte aankomst …"."""
     tech = make_user("technician")
     reminder = factories.template(

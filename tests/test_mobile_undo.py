@@ -1,4 +1,4 @@
-"""Issue 16 point 1 on the server: "Completed" asks first, a stale card is refused,
+"""Status taps on the server: "Completed" asks first, a stale card is refused,
 and status taps and quick replies wait out an undo window in which nothing leaves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Held status taps go through exactly once with two ``worker.py`` processes (issue 16).
+"""Held status taps go through exactly once with two ``worker.py`` processes.
 
 A technician's taps wait out their undo window in ``pending_visit_moves``; each
 tap's own delayed job, the periodic sweep of both workers' schedulers and extra

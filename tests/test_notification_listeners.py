@@ -1,4 +1,4 @@
-"""Issue 13.5: a customer's reply, an assignment and an @mention notify the right person, live."""
+"""A customer's reply, an assignment and an @mention notify the right person, live."""
 
 from __future__ import annotations
 

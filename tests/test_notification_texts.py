@@ -1,4 +1,4 @@
-"""Issue 13.6: notifications, the self-assignment line and the mail quote go through the catalogue.
+"""Notifications, the self-assignment line and the mail quote go through the catalogue.
 
 A notification's title and message are stored as catalogue sentences and shown
 in the reader's language in the bell panel and the live push; the English stays

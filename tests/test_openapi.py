@@ -44,7 +44,7 @@ def test_docs_page_uses_the_vendored_viewer(client):
 
 
 def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
-    """Issue 14 point 4: the documented body is the one the partner may send."""
+    """The documented body is the one the partner may send."""
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/partners/{partner_id}/integration-config"]["post"]
     ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -54,7 +54,7 @@ def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
     for field in ours:
         assert field not in config["properties"]
         assert f"`{field}`" in operation["description"]
-    # Issue 28.6: which statuses a mapping may reach is granted per partner (default
+    # Which statuses a mapping may reach is granted per partner (default
     # on_hold), so the schema lists our statuses and the text says who grants them.
     inbound = schemas["StatusMapping"]["properties"]["partner_to_chargecars"]
     assert "granted" in inbound["description"]
@@ -64,7 +64,7 @@ def test_partner_docs_say_which_settings_and_statuses_are_ours(client):
 
 
 def test_the_order_status_api_documents_the_partner_note_beside_the_reason(client):
-    """Issue 28.4: the JSON API's status change takes a note for the partner."""
+    """The JSON API's status change takes a note for the partner."""
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/orders/{key}/status"]["post"]
     ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -76,9 +76,9 @@ def test_the_order_status_api_documents_the_partner_note_beside_the_reason(clien
 
 
 def test_servers_is_the_address_the_document_was_fetched_from(client):
-    """Issue 16 point 14: "Try it out" calls the host and port the reader is on.
+    """"Try it out" calls the host and port the reader is on.
 
-    PUBLIC_BASE_URL follows as the second choice (issue 28 point 7).
+    PUBLIC_BASE_URL follows as the second choice.
     """
     spec = client.get("/api/v1/openapi.json", base_url="http://docs.example:8123").get_json()
     assert spec["servers"] == [{"url": "http://docs.example:8123"}, {"url": "http://127.0.0.1:5000"}]

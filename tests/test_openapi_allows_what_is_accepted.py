@@ -1,4 +1,4 @@
-"""What the published API description allows, the API accepts (issue 57 point 10).
+"""What the published API description allows, the API accepts.
 
 An outside schemathesis run found seven operations refusing requests their
 schema allowed. Each request below is judged by the document as a client reads

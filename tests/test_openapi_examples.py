@@ -1,4 +1,4 @@
-"""Issue 28 point 7: every request example on /api/docs is accepted by the API.
+"""Every request example on /api/docs is accepted by the API.
 
 The examples are read from /api/v1/openapi.json as a reader of the docs sees
 them, and each is posted to its operation with the credentials it needs (a

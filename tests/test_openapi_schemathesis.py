@@ -1,4 +1,4 @@
-"""Issue 29 point 8: the published description is the truth, checked by schemathesis.
+"""The published description is the truth, checked by schemathesis.
 
 Schemathesis reads ``/api/v1/openapi.json`` as an outside client would and sends
 requests generated from it to every documented operation, through the WSGI app
@@ -9,7 +9,7 @@ signed webhooks get no signature we could forge, so they answer the documented
 the documented shape, and a schema-valid request must not be refused (4xx other
 than authentication, 404, conflict or rate limit).
 
-Issue 57 point 10: that last check (positive data acceptance) holds for every
+That last check (positive data acceptance) holds for every
 operation but the provider-signed webhooks. The only refusals of a schema-valid
 request it lets through are those of :data:`BEYOND_SCHEMA`: rules JSON Schema
 cannot state (a time that must lie ahead, header names equal but for case),
@@ -201,7 +201,7 @@ def test_the_rules_beyond_the_schema_are_published():
 
 
 def test_a_bulk_job_id_in_other_characters_names_no_job(app, callers):
-    """Issue 29 point 8: RQ refuses such an id with a ValueError; it was a 500."""
+    """RQ refuses such an id with a ValueError; it was a 500."""
     client = app.test_client()
     for job_id in ("\u00e9t\u00e9", "job id", "x" * 129):
         response = client.get(f"/api/v1/external/bulk-jobs/{job_id}", headers=callers["admin"])

@@ -1,4 +1,4 @@
-"""Who may read an order: the order API follows the order page (issue 14, point 2)."""
+"""Who may read an order: the order API follows the order page."""
 
 from __future__ import annotations
 

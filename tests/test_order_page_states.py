@@ -1,5 +1,5 @@
 """The order page says one thing about an order: its planning by the order's real
-state, the review badge only while review waits, money one way (issue 58 point 10)."""
+state, the review badge only while review waits, money one way."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The review queue (issue 58.2): each review reason names what to check and is fixed in place.
+"""The review queue: each review reason names what to check and is fixed in place.
 
 From outside: a partner posts orders through its API (PDOK a fake that speaks
 Locatieserver's wire format), an agent opens the review card and posts its
@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Contact, Order, OutboundDelivery, PartnerSkuMapping
 from app.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 # Not in the fake BAG: the postcode's letters are mistyped (the BAG has 1012AB).
 MISTYPED = {"street": "Hoofdstraat 123", "city": "Amsterdam", "postal_code": "1012 AC"}
@@ -41,7 +41,7 @@ def agent(client, auth, make_user):
 
 
 def _post(client, partner, partner_order_id, *, address=None, sku="GRO-ALFEN-11", **customer):
-    body = seed_002_order(partner_order_id)
+    body = line_items_order(partner_order_id)
     if address:
         body["customer"]["address"] = address
     body["customer"].update(customer)

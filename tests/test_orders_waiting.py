@@ -1,4 +1,4 @@
-"""New work announces itself (issue 58.3): the desk's count of orders waiting for a person.
+"""New work announces itself: the desk's count of orders waiting for a person.
 
 From outside: the count on the "Orders" menu item of the pages a desk member
 opens, the live ``orders:waiting`` event a Socket.IO client hears over
@@ -25,7 +25,7 @@ from app.orders.status_engine import record_initial_status
 from app.transactions import commit
 from tests.helpers import PASSWORD, AuthActions
 from tests.live_server import signed_in_session, socket_client
-from tests.partner_support import make_partner, seed_002_order
+from tests.partner_support import line_items_order, make_partner
 
 _numbers = itertools.count(1)
 
@@ -127,7 +127,7 @@ def test_the_desk_hears_the_count_move_live_and_no_one_else_does(
         technician_live = _connect(stack, live_server, technician)
         response = client.post(
             f"/api/v1/partners/{partner.id}/orders",
-            json=seed_002_order("GRO-LIVE-1"),
+            json=line_items_order("GRO-LIVE-1"),
             headers=partner.headers,
         )
         assert response.status_code == 201, response.get_json()
@@ -165,7 +165,7 @@ def test_a_new_order_tells_the_desk_once_with_a_link(client, auth, make_user, fa
     lead = make_user("team_lead")
     others = [make_user("technician"), make_user("manager")]
     gone = make_user("agent", is_active_account=False)
-    body = seed_002_order("GRO-NOTIFY-1")
+    body = line_items_order("GRO-NOTIFY-1")
 
     first = client.post(f"/api/v1/partners/{partner.id}/orders", json=body, headers=partner.headers)
     assert first.status_code == 201, first.get_json()

@@ -1,4 +1,4 @@
-"""Issue 58.3 with two ``worker.py`` processes: a new order tells the desk once.
+"""Orders waiting, with two ``worker.py`` processes: a new order tells the desk once.
 
 Make's order-created scenario is processed by a job. The same partner order
 delivered several times (as Make retries do, each a new execution) waits in

@@ -230,7 +230,7 @@ def test_inactive_template_means_no_reply(app, client, fake_whatsapp):
     assert fake_whatsapp.sent() == []
 
 
-def test_seed_business_hours_apply_when_the_channel_has_no_calendar(app):
+def test_configured_business_hours_apply_when_the_channel_has_no_calendar(app):
     channel = _channel(None, business_hours="09:00-12:30")
     calendar = desk_calendar(channel)
     assert calendar.weekly_hours["mon"] == [["09:00", "12:30"]]

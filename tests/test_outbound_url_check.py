@@ -1,4 +1,4 @@
-"""Server-side requests only to addresses the outbound URL check passed (issue 30 point 4).
+"""Server-side requests only to addresses the outbound URL check passed.
 
 Three URLs an outside review could point at our private network: a Web Push
 subscription's endpoint, a hub connector's base URL, a partner's callback URL.

@@ -1,4 +1,4 @@
-"""Several Outlook mailboxes, and replies written in Outlook itself (issue 16, points 9-10).
+"""Several Outlook mailboxes, and replies written in Outlook itself.
 
 Against the fake Graph (tests/fakes/graph.py): klantenservice@ is the default
 mailbox (GRAPH_MAILBOX), service@ a shared mailbox an admin added with its own

@@ -65,7 +65,7 @@ def test_replies_go_out_through_graph_and_answers_find_their_thread(
     message = reply.json()["message"]
     assert message["internetMessageId"] == f"<switchboard.{sent.id.hex}@chargecars.nl>"
     assert message["toRecipients"] == [{"emailAddress": {"address": CUSTOMER}}]
-    # The reply, then the customer's mail quoted below it (issue 13, point 12).
+    # The reply, then the customer's mail quoted below it.
     assert message["body"]["contentType"] == "HTML"
     content = message["body"]["content"]
     assert content.startswith("<p>Wij plannen een monteur in.</p>")

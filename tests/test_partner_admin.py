@@ -31,7 +31,7 @@ from tests.fakes import FakeServer
 from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until
 
-SEED_002_CONFIG = {
+FULL_PARTNER_CONFIG = {
     "integration_name": "volvo_dealer_api",
     "api_base_url": "https://api.volvo-dealer.com/v1",
     "api_version": "v1",
@@ -45,8 +45,8 @@ SEED_002_CONFIG = {
             "in_progress": "IN_PROGRESS",
             "completed": "DELIVERED",
         },
-        # Seed 002 maps the partner's RECEIVED/CONFIRMED/IN_PROGRESS/DELIVERED to ours
-        # too; a partner may only put an order on hold (app.partners.config).
+        # A partner's own RECEIVED/CONFIRMED/IN_PROGRESS/DELIVERED could map to ours too;
+        # a partner may only put an order on hold (app.partners.config).
         "partner_to_chargecars": {"PAUSED": "on_hold", "CANCELLED": "on_hold"},
     },
     "sync_frequency": "hourly",
@@ -91,9 +91,9 @@ def _reload(record):
 # --- the configuration service ---------------------------------------------------
 
 
-def test_seed_002_configuration_is_applied(app):
+def test_a_full_partner_configuration_is_applied(app):
     integration = _partner().integration
-    apply_integration_config(integration, SEED_002_CONFIG)
+    apply_integration_config(integration, FULL_PARTNER_CONFIG)
     db.session.commit()
     integration = _reload(integration)
     assert integration.integration_name == "volvo_dealer_api"
@@ -175,7 +175,7 @@ def test_webhook_urls_must_be_https_unless_private_urls_are_allowed(app):
 
 def test_one_direction_of_the_mapping_can_change_alone(app):
     integration = _partner().integration
-    apply_integration_config(integration, {"status_mapping": SEED_002_CONFIG["status_mapping"]})
+    apply_integration_config(integration, {"status_mapping": FULL_PARTNER_CONFIG["status_mapping"]})
     apply_integration_config(
         integration, {"status_mapping": {"partner_to_chargecars": {"WACHT": "on_hold"}}}
     )
@@ -461,8 +461,8 @@ def test_status_mapping_editor_refuses_unknown_statuses(client, auth, make_user)
 
 
 def test_status_mapping_editor_refuses_statuses_only_we_set(client, auth, make_user):
-    """Issue 14 point 4: the mapping editor keeps to the partner's grant (issue 28.6:
-    the default grant, on_hold only); more is granted under Status reach."""
+    """The mapping editor keeps to the partner's grant (the
+    default grant: on_hold only); more is granted under Status reach."""
     partner = _partner()
     base = f"/partners/{partner.organization.id}"
     _, csrf = _signed_in(client, auth, make_user)

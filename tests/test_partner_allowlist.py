@@ -1,4 +1,4 @@
-"""IP allow-list and key scope on the partner API (issue 29 points 4 and 5).
+"""IP allow-list and key scope on the partner API.
 
 The allow-list is judged on werkzeug's ``remote_addr``: ``X-Forwarded-For`` is
 believed only through ``TRUSTED_PROXY_HOPS`` proxies (ProxyFix), tested with

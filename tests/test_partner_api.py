@@ -1,4 +1,4 @@
-"""The partner API of CONTRACT §4: intake, idempotency, validation, limits, polling."""
+"""The partner API: intake, idempotency, validation, limits, polling."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from app.models.enums import AddressValidation, ContactType
 from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
 from app.partners.keys import revoke_partner_key, rotate_partner_key
 from tests.jobs import drain_queues
-from tests.partner_support import add_articles, make_partner, seed_001_order, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner, products_order
 
 
 def _count(model) -> int:
@@ -40,7 +40,7 @@ def _post_order(client, partner, body, **headers):
 def test_intake_creates_the_order_and_a_duplicate_returns_it(app, client, fake_pdok):
     partner = make_partner()
     add_articles(partner)
-    response = _post_order(client, partner, seed_002_order())
+    response = _post_order(client, partner, line_items_order())
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["success"] is True
@@ -106,7 +106,7 @@ def test_intake_creates_the_order_and_a_duplicate_returns_it(app, client, fake_p
         order.order_number
     )
 
-    again = _post_order(client, partner, seed_002_order())
+    again = _post_order(client, partner, line_items_order())
     assert again.status_code == 200
     assert again.get_json()["data"] == data
     assert _count(Order) == 1
@@ -114,11 +114,11 @@ def test_intake_creates_the_order_and_a_duplicate_returns_it(app, client, fake_p
     assert _count(SandboxSend) == 1
 
 
-def test_seed_001_shape_with_parent_chain(app, client, fake_pdok):
+def test_products_shape_with_parent_chain(app, client, fake_pdok):
     master = make_partner("Eneco")
     dealer = make_partner("Eneco Dealer Utrecht", parent=master.organization)
     add_articles(dealer)
-    response = _post_order(client, dealer, seed_001_order())
+    response = _post_order(client, dealer, products_order())
     assert response.status_code == 201, response.get_json()
     order = db.session.scalar(sa.select(Order))
     chain = [
@@ -134,7 +134,7 @@ def test_seed_001_shape_with_parent_chain(app, client, fake_pdok):
 def test_unmapped_sku_and_unknown_address_are_flagged_not_refused(client, fake_pdok):
     partner = make_partner()
     add_articles(partner)
-    body = seed_002_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 2}])
+    body = line_items_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 2}])
     body["customer"]["address"] = {"street": "Nergensstraat 1", "postal_code": "9999ZZ"}
     response = _post_order(client, partner, body)
     assert response.status_code == 201
@@ -150,7 +150,7 @@ def test_unmapped_sku_and_unknown_address_are_flagged_not_refused(client, fake_p
 def test_pdok_down_keeps_the_order_for_review(client):
     # PDOK_API_BASE points at a closed port in tests.
     partner = make_partner()
-    response = _post_order(client, partner, seed_002_order())
+    response = _post_order(client, partner, line_items_order())
     assert response.status_code == 201
     assert response.get_json()["data"]["needs_review"] is True
     address = db.session.scalar(sa.select(Address))
@@ -162,18 +162,18 @@ def test_keys_wrong_key_401_other_partners_key_403(client):
     groendus = make_partner()
     essent = make_partner("Essent")
     url = f"/api/v1/partners/{groendus.id}/orders"
-    assert client.post(url, json=seed_002_order()).status_code == 401
-    bad = client.post(url, json=seed_002_order(), headers={"X-API-Key": "sbk_nope"})
+    assert client.post(url, json=line_items_order()).status_code == 401
+    bad = client.post(url, json=line_items_order(), headers={"X-API-Key": "sbk_nope"})
     assert bad.status_code == 401
     assert bad.get_json()["error"]["code"] == "invalid_api_key"
-    other = client.post(url, json=seed_002_order(), headers=essent.headers)
+    other = client.post(url, json=line_items_order(), headers=essent.headers)
     assert other.status_code == 403
     assert other.get_json() == {
         "success": False,
         "error": {"code": "forbidden", "message": "This API key belongs to another partner."},
     }
     bearer = client.post(
-        url, json=seed_002_order(), headers={"Authorization": f"Bearer {groendus.api_key}"}
+        url, json=line_items_order(), headers={"Authorization": f"Bearer {groendus.api_key}"}
     )
     assert bearer.status_code == 201
     assert _count(Order) == 1
@@ -226,7 +226,7 @@ def test_rate_limit_429_with_retry_after(client):
 
 def test_status_poll_in_partner_words_once_a_minute(client, fake_pdok):
     partner = make_partner()
-    _post_order(client, partner, seed_002_order())
+    _post_order(client, partner, line_items_order())
     url = f"/api/v1/partners/{partner.id}/orders/GRO-2026-000123/status"
     first = client.get(url, headers=partner.headers)
     assert first.status_code == 200
@@ -292,7 +292,7 @@ ADMIN_ONLY = {
 
 @pytest.mark.parametrize("field", list(ADMIN_ONLY))
 def test_a_partner_cannot_change_settings_that_are_ours(client, field):
-    """Issue 14 point 4: limits, activation and mail routing are set by an admin only."""
+    """Limits, activation and mail routing are set by an admin only."""
     partner = make_partner(rate_limit_per_minute=60, max_delivery_attempts=3)
     url = f"/api/v1/partners/{partner.id}/integration-config"
     before = {key: getattr(partner.integration, key) for key in ADMIN_ONLY}
@@ -327,7 +327,7 @@ def test_refused_settings_are_named_beside_the_other_errors(client):
 
 
 def test_a_partner_cannot_map_its_status_to_one_only_we_set(client):
-    """Issue 14 point 4: e.g. DELIVERED → completed would earn commissions and an invoice."""
+    """Such as DELIVERED → completed would earn commissions and an invoice."""
     partner = make_partner()
     before = dict(partner.integration.status_mapping)
     response = client.post(
@@ -383,7 +383,7 @@ def test_twenty_concurrent_intakes_of_one_order_give_one_order(app, live_server,
     url = f"{live_server.url}/api/v1/partners/{partner.id}/orders"
 
     def post(_):
-        return requests.post(url, json=seed_002_order(), headers=partner.headers, timeout=30)
+        return requests.post(url, json=line_items_order(), headers=partner.headers, timeout=30)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
         responses = list(pool.map(post, range(20)))
@@ -400,7 +400,7 @@ def test_order_numbers_are_gap_free_under_concurrency(app, live_server, fake_pdo
 
     def post(n):
         return requests.post(
-            url, json=seed_002_order(f"GRO-{n:04d}"), headers=partner.headers, timeout=30
+            url, json=line_items_order(f"GRO-{n:04d}"), headers=partner.headers, timeout=30
         )
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
@@ -412,7 +412,7 @@ def test_order_numbers_are_gap_free_under_concurrency(app, live_server, fake_pdo
     assert numbers == list(range(1, 31))
 
 
-# --- issue 14 point 5: intake never changes a known customer's addresses ------------
+# --- intake never changes a known customer's addresses ---------------------------
 
 
 def _known_customer(**fields) -> Contact:
@@ -431,7 +431,7 @@ def _known_customer(**fields) -> Contact:
 
 
 def _planted_order(**customer) -> dict:
-    body = seed_002_order()
+    body = line_items_order()
     body["customer"] = {**body["customer"], "email": "orders@partner.example", **customer}
     return body
 
@@ -524,7 +524,7 @@ def test_a_customer_found_by_email_keeps_its_phone(client, fake_pdok):
 def test_a_new_customer_is_created_with_what_the_partner_sent_and_not_flagged(client, fake_pdok):
     partner = make_partner()
     add_articles(partner)
-    response = _post_order(client, partner, seed_002_order())
+    response = _post_order(client, partner, line_items_order())
     assert response.status_code == 201
     order = db.session.scalar(sa.select(Order))
     assert not order.needs_review

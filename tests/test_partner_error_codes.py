@@ -1,4 +1,4 @@
-"""Issue 29 point 7: the error code reference lists exactly what the partner API answers.
+"""The error code reference lists exactly what the partner API answers.
 
 The registry (app/partners/error_codes.py) is held to the source: every module
 a partner route can reach (the routes of ``/api/v1/partners/…`` and of the
@@ -34,7 +34,7 @@ ERROR_CALLS = {"ApiError", "json_error"}
 # answers on partner paths is asked for by real requests (werkzeug_answers).
 WERKZEUG_TO_JSON = "app.api.errors"
 
-# Codes other branches of issue 29 announced and the registry already lists
+# Codes other branches announced and the registry already lists
 # (h-sandbox, h-keys, h-orderapi). The lead empties this at merge: the test
 # below fails once one of them is answered, naming it.
 AWAITING_MERGE: set[str] = set()

@@ -1,4 +1,4 @@
-"""Issue 28 point 2: one catalogue of partner events, and five places that agree with it.
+"""One catalogue of partner events, and five places that agree with it.
 
 The admin page's checkboxes, the OpenAPI enum, docs/partners.md, the validator
 (the partner API and the admin form) and the ``event`` and
@@ -25,7 +25,7 @@ from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until
-from tests.partner_support import make_partner, seed_002_order
+from tests.partner_support import line_items_order, make_partner
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "partners.md"
 
@@ -46,7 +46,7 @@ def test_the_admin_page_offers_exactly_the_catalogue(client, auth, make_user):
     auth.login(make_user("admin").email)
     page = client.get(f"/partners/{partner.id}").get_data(as_text=True)
     offered = re.findall(r'name="webhook_events" value="([^"]+)"', page)
-    # Once for the live settings, once for the sandbox's (issue 57.2).
+    # Once for the live settings, once for the sandbox's.
     assert tuple(offered) == EVENT_NAMES * 2
     assert "Visit rescheduled" in page  # a label, not only the key
 
@@ -55,7 +55,7 @@ def test_the_openapi_enum_is_the_catalogue(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     schemas = spec["components"]["schemas"]
     field = schemas["IntegrationConfigIn"]["properties"]["webhook_events"]
-    # Optional, not nullable (issue 29 point 8): an array, or left out.
+    # Optional, not nullable: an array, or left out.
     [listed] = [option for option in field.get("anyOf", [field]) if option.get("type") == "array"]
     assert tuple(listed["items"]["enum"]) == EVENT_NAMES
     assert "visit_rescheduled" in field["description"]
@@ -143,7 +143,7 @@ def _listening_partner(receiver, name, events):
 def _order_through_the_api(client, partner, partner_order_id) -> Order:
     answer = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(partner_order_id),
+        json=line_items_order(partner_order_id),
         headers=partner.headers,
     )
     assert answer.status_code == 201, answer.get_json()
@@ -152,7 +152,7 @@ def _order_through_the_api(client, partner, partner_order_id) -> Order:
 
 def test_delivered_callbacks_carry_the_catalogues_names(app, client, auth, make_user, receiver):
     everything = _listening_partner(receiver, "Groendus", list(EVENT_NAMES))
-    # Seed 002's name for completion and the generic event, heard by another partner.
+    # The older name for completion and the generic event, heard by another partner.
     aliases = _listening_partner(receiver, "Essent", ["order_completed", "status_changed"])
     manager = make_user("manager")
     _, token = issue_token(TokenKind.PERSONAL, "t", user_id=manager.id)

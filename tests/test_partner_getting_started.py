@@ -1,4 +1,4 @@
-"""Issue 29 point 7: docs/partners.md's "Getting started" is run as written.
+"""The "Getting started" of docs/partners.md is run as written.
 
 Its ``curl`` calls are read from the file and sent to the app with a test key,
 in order; its ``verify.py`` (the ``standardwebhooks`` library) is served as the
@@ -185,7 +185,7 @@ def _overlap_headers(headers: Headers, body: bytes, new: str, old: str) -> dict:
 
 def test_the_getting_started_runs_as_written(app, client, partner, monkeypatch):
     made, key = partner
-    # Test orders' callbacks are signed with the sandbox's own secret (issue 57.2).
+    # Test orders' callbacks are signed with the sandbox's own secret.
     secret = made.integration.sandbox_webhook_secret
     monkeypatch.setenv("CHARGECARS_WEBHOOK_SECRET", secret)
     verify_py = run_snippet("verify.py")

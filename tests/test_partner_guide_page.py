@@ -1,4 +1,4 @@
-"""Issue 29 point 7: /api/docs links to the partners' guide, served from docs/partners.md."""
+"""/api/docs links to the partners' guide, served from docs/partners.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 28 point 3: a partner order sent again, and the Idempotency-Key header (Stripe's)."""
+"""A partner order sent again, and the Idempotency-Key header (Stripe's)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Order, PartnerIdempotencyKey
 from app.partners.idempotency import delete_expired_keys
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 
 def _count(model) -> int:
@@ -37,11 +37,11 @@ def _partner():
 
 def test_another_body_for_a_known_order_is_409_naming_the_order_and_fields(client, fake_pdok):
     partner = _partner()
-    first = _post(client, partner, seed_002_order())
+    first = _post(client, partner, line_items_order())
     assert first.status_code == 201
     number = first.get_json()["data"]["chargecars_order_id"]
 
-    changed = seed_002_order()
+    changed = line_items_order()
     changed["customer"] = {**changed["customer"], "email": "jan.nieuw@example.com"}
     changed["line_items"] = [{"sku": "GRO-ALFEN-11", "quantity": 2}]
     answer = _post(client, partner, changed)
@@ -62,8 +62,8 @@ def test_another_body_for_a_known_order_is_409_naming_the_order_and_fields(clien
 
 def test_the_same_order_in_other_notation_is_the_same_body(client, fake_pdok):
     partner = _partner()
-    first = _post(client, partner, seed_002_order())
-    again = seed_002_order()
+    first = _post(client, partner, line_items_order())
+    again = line_items_order()
     # Reordered keys, another phone and postal code notation, the house number
     # apart from the street, a default spelled out, a field we do not read.
     again["customer"] = {
@@ -86,10 +86,10 @@ def test_the_same_order_in_other_notation_is_the_same_body(client, fake_pdok):
 
 def test_an_order_made_before_digests_were_kept_answers_as_before(client, fake_pdok):
     partner = _partner()
-    first = _post(client, partner, seed_002_order())
+    first = _post(client, partner, line_items_order())
     db.session.execute(sa.update(Order).values(partner_payload_digest=None))
     db.session.commit()
-    changed = seed_002_order(purchase_order_number="PO-OTHER")
+    changed = line_items_order(purchase_order_number="PO-OTHER")
     answer = _post(client, partner, changed)
     assert answer.status_code == 200
     assert answer.get_json()["data"] == first.get_json()["data"]
@@ -100,11 +100,11 @@ def test_an_order_made_before_digests_were_kept_answers_as_before(client, fake_p
 
 def test_the_same_key_and_body_replay_the_first_answer_byte_for_byte(client, fake_pdok):
     partner = _partner()
-    first = _post(client, partner, seed_002_order(), key="key-1")
+    first = _post(client, partner, line_items_order(), key="key-1")
     assert first.status_code == 201
     assert "Idempotent-Replayed" not in first.headers
 
-    replay = _post(client, partner, seed_002_order(), key="key-1")
+    replay = _post(client, partner, line_items_order(), key="key-1")
     # Without the key this would be 200; with it, the first answer itself.
     assert replay.status_code == 201
     assert replay.get_data() == first.get_data()
@@ -115,8 +115,8 @@ def test_the_same_key_and_body_replay_the_first_answer_byte_for_byte(client, fak
 
 def test_the_same_key_with_another_body_is_refused(client, fake_pdok):
     partner = _partner()
-    assert _post(client, partner, seed_002_order(), key="key-2").status_code == 201
-    other = _post(client, partner, seed_002_order("GRO-OTHER"), key="key-2")
+    assert _post(client, partner, line_items_order(), key="key-2").status_code == 201
+    other = _post(client, partner, line_items_order("GRO-OTHER"), key="key-2")
     assert other.status_code == 422
     error = other.get_json()["error"]
     assert error["code"] == "idempotency_key_reused"
@@ -126,8 +126,8 @@ def test_the_same_key_with_another_body_is_refused(client, fake_pdok):
 
 def test_a_conflict_answer_is_replayed_too(client, fake_pdok):
     partner = _partner()
-    _post(client, partner, seed_002_order())
-    changed = seed_002_order(purchase_order_number="PO-CHANGED")
+    _post(client, partner, line_items_order())
+    changed = line_items_order(purchase_order_number="PO-CHANGED")
     conflict = _post(client, partner, changed, key="key-3")
     assert conflict.status_code == 409
     assert conflict.get_json()["error"]["fields"] == {
@@ -140,21 +140,21 @@ def test_a_conflict_answer_is_replayed_too(client, fake_pdok):
 
 def test_an_invalid_body_keeps_nothing_so_the_fixed_one_may_reuse_the_key(client, fake_pdok):
     partner = _partner()
-    broken = seed_002_order()
+    broken = line_items_order()
     broken["customer"] = {**broken["customer"], "email": "not-an-address"}
     refused = _post(client, partner, broken, key="key-4")
     assert refused.status_code == 422
     assert "customer.email" in refused.get_json()["error"]["fields"]
     assert _count(PartnerIdempotencyKey) == 0
-    fixed = _post(client, partner, seed_002_order(), key="key-4")
+    fixed = _post(client, partner, line_items_order(), key="key-4")
     assert fixed.status_code == 201
 
 
 def test_keys_belong_to_one_partner(client, fake_pdok):
     groendus = _partner()
     essent = make_partner("Essent")
-    a = _post(client, groendus, seed_002_order(), key="shared-key")
-    b = _post(client, essent, seed_002_order(), key="shared-key")
+    a = _post(client, groendus, line_items_order(), key="shared-key")
+    b = _post(client, essent, line_items_order(), key="shared-key")
     assert (a.status_code, b.status_code) == (201, 201)
     assert (
         a.get_json()["data"]["chargecars_order_id"] != b.get_json()["data"]["chargecars_order_id"]
@@ -165,7 +165,7 @@ def test_keys_belong_to_one_partner(client, fake_pdok):
 def test_a_malformed_key_is_400(client, fake_pdok):
     partner = _partner()
     for key in ("x" * 256, "has space"):
-        answer = _post(client, partner, seed_002_order(), key=key)
+        answer = _post(client, partner, line_items_order(), key=key)
         assert answer.status_code == 400
         assert answer.get_json()["error"]["code"] == "invalid_idempotency_key"
     assert _count(Order) == 0
@@ -173,8 +173,8 @@ def test_a_malformed_key_is_400(client, fake_pdok):
 
 def test_keys_are_kept_24_hours(app, client, fake_pdok):
     partner = _partner()
-    assert _post(client, partner, seed_002_order(), key="old-key").status_code == 201
-    assert _post(client, partner, seed_002_order(), key="fresh-key").status_code == 200
+    assert _post(client, partner, line_items_order(), key="old-key").status_code == 201
+    assert _post(client, partner, line_items_order(), key="fresh-key").status_code == 200
     db.session.execute(
         sa.update(PartnerIdempotencyKey)
         .where(PartnerIdempotencyKey.key == "old-key")
@@ -182,7 +182,7 @@ def test_keys_are_kept_24_hours(app, client, fake_pdok):
     )
     db.session.commit()
     # Before the sweep runs, an expired key is already new again.
-    reused = _post(client, partner, seed_002_order("GRO-NEXT"), key="old-key")
+    reused = _post(client, partner, line_items_order("GRO-NEXT"), key="old-key")
     assert reused.status_code == 201
 
     db.session.execute(
@@ -209,7 +209,7 @@ def test_simultaneous_requests_with_one_key_give_one_order_and_one_answer(
     headers = {**partner.headers, "Idempotency-Key": "race-key"}
 
     def post(_):
-        return requests.post(url, json=seed_002_order(), headers=headers, timeout=30)
+        return requests.post(url, json=line_items_order(), headers=headers, timeout=30)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(pool.map(post, range(10)))

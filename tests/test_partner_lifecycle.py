@@ -1,4 +1,4 @@
-"""Issue 5's acceptance: a partner's whole order lifecycle, every callback verified.
+"""A partner's whole order lifecycle, every callback verified.
 
 Intake over the partner API (201, then 200 for the duplicate), status changes
 through our JSON API and through the partner's own signed status webhook, and
@@ -24,7 +24,7 @@ from app.models.enums import OutboundState, TokenKind
 from app.partners.services import new_webhook_secret
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 
 def _partner_webhook(client, partner, secret: str, body: dict):
@@ -57,11 +57,15 @@ def test_partner_lifecycle_with_verified_callbacks_in_order(app, client, make_us
         add_articles(partner)
 
         created = client.post(
-            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=partner.headers
+            f"/api/v1/partners/{partner.id}/orders",
+            json=line_items_order(),
+            headers=partner.headers,
         )
         assert created.status_code == 201, created.get_json()
         duplicate = client.post(
-            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=partner.headers
+            f"/api/v1/partners/{partner.id}/orders",
+            json=line_items_order(),
+            headers=partner.headers,
         )
         assert duplicate.status_code == 200
         assert duplicate.get_json()["data"] == created.get_json()["data"]

@@ -1,4 +1,4 @@
-"""Issue 28.4: a reason typed for colleagues never reaches the partner.
+"""A reason typed for colleagues never reaches the partner.
 
 A status change carries an internal reason and, apart from it, a note for the
 partner. From outside only: the change is made on the order page (signed-in

@@ -1,4 +1,4 @@
-"""Issue 29 point 6: the partner's order API (list, detail, change, cancel, config, events)."""
+"""The partner's order API (list, detail, change, cancel, config, events)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from app.models.enums import KeyMode, OrderStatus
 from app.orders.customer_details import PHONE_DIFFERS
 from app.orders.status_engine import change_entity_status
 from app.partners.keys import issue_partner_key
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 
 def _create(client, partner, partner_order_id: str, **overrides) -> Order:
     response = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(partner_order_id, **overrides),
+        json=line_items_order(partner_order_id, **overrides),
         headers=partner.headers,
     )
     assert response.status_code == 201, response.get_json()

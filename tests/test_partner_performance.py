@@ -1,4 +1,4 @@
-"""Partner performance (issue 16 point 8) on a hand-computed fixture over two periods."""
+"""Partner performance on a hand-computed fixture over two periods."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook secret rotation with overlap (issue 29 point 3).
+"""Webhook secret rotation with overlap.
 
 Callbacks are verified as a partner would, with the ``standardwebhooks``
 reference library: during the overlap one delivery verifies with the old

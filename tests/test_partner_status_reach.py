@@ -1,5 +1,5 @@
-"""Issue 28.6: which of our statuses a partner's own statuses may reach is granted
-per partner by an admin (seed 002's ``CONFIRMED`` → approved, ``DELIVERED`` →
+"""Which of our statuses a partner's own statuses may reach is granted
+per partner by an admin (a mapping such as ``CONFIRMED`` → approved, ``DELIVERED`` →
 completed), audited, and still bound by the status engine's rules.
 
 Everything from outside: the partner API with the partner's key, the admin's
@@ -23,7 +23,7 @@ from app.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.partner_support import make_partner
 
-SEED_002_INBOUND = {"CONFIRMED": "approved", "DELIVERED": "completed"}
+PARTNER_TO_OURS = {"CONFIRMED": "approved", "DELIVERED": "completed"}
 
 
 def _config(client, partner, inbound: dict):
@@ -103,7 +103,7 @@ def test_the_partner_api_cannot_grant_itself_more(client):
         f"/api/v1/partners/{partner.id}/integration-config",
         json={
             "granted_statuses": ["on_hold", "approved", "completed"],
-            "status_mapping": {"partner_to_chargecars": SEED_002_INBOUND},
+            "status_mapping": {"partner_to_chargecars": PARTNER_TO_OURS},
         },
         headers=partner.headers,
     )
@@ -119,7 +119,7 @@ def test_the_partner_api_cannot_grant_itself_more(client):
     }
 
 
-def test_an_admin_grant_lets_seed_002_mapping_move_orders_within_the_engine_rules(
+def test_an_admin_grant_lets_the_partners_mapping_move_orders_within_the_engine_rules(
     client, auth, make_user
 ):
     partner = make_partner()
@@ -134,10 +134,10 @@ def test_an_admin_grant_lets_seed_002_mapping_move_orders_within_the_engine_rule
     assert 'value="scheduled" checked' not in grants
 
     # The partner's own configuration may now reach what was granted, and no more.
-    accepted = _config(client, partner, SEED_002_INBOUND)
+    accepted = _config(client, partner, PARTNER_TO_OURS)
     assert accepted.status_code == 200, accepted.get_json()
     data = accepted.get_json()["data"]
-    assert data["status_mapping"]["partner_to_chargecars"] == SEED_002_INBOUND
+    assert data["status_mapping"]["partner_to_chargecars"] == PARTNER_TO_OURS
     assert data["granted_statuses"] == ["approved", "completed", "on_hold"]
     refused = _config(client, partner, {"PLANNED": "scheduled"})
     assert refused.status_code == 422

@@ -1,4 +1,4 @@
-"""The inbound partner status webhook (CONTRACT §3, seed 002).
+"""The inbound partner status webhook.
 
 Requests are signed with the ``standardwebhooks`` reference library, so the
 verification is checked against the spec rather than against our own signer.
@@ -322,7 +322,7 @@ def test_an_illegal_move_is_409_and_changes_nothing(client, partner):
     )
 
 
-# Issue 14 point 4: from each status, a stored mapping to a status only we set,
+# From each status, a stored mapping to a status only we set,
 # where the status engine itself would allow the move.
 ONLY_OURS = {
     OrderStatus.COMPLETED: OrderStatus.IN_PROGRESS,

@@ -1,4 +1,4 @@
-"""Issue 16 point 8 with two ``worker.py`` processes: every partner call counted once.
+"""Partner API usage with two ``worker.py`` processes: every partner call counted once.
 
 A burst of partner API usage records waits in Redis; several flush jobs are
 queued before two real workers start taking them together. Each record must

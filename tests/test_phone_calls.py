@@ -1,4 +1,4 @@
-"""Issue 16.11: agents log phone calls on a conversation.
+"""Agents log phone calls on a conversation.
 
 The call is written by the conversation's owner (a message on the
 ``phone_call`` channel and its facts), shown in the timeline and the inbox

@@ -1,4 +1,4 @@
-"""Planning a visit from the order page (issue 28 point 1): the form, its refusals,
+"""Planning a visit from the order page: the form, its refusals,
 and what a plan sets in motion (status, partner callback, customer message, phone)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The planning board (issue 28 point 1): a week of technicians × days with visits,
+"""The planning board: a week of technicians × days with visits,
 load and days off, the orders still to plan, and planning from it; technicians'
 hours and days off."""
 
@@ -178,7 +178,7 @@ def _head(page: str, day) -> str:
 
 
 def test_a_saturday_visit_is_in_its_column_and_in_the_technicians_load(app, client, manager, tech):
-    """Issue 58.7: a visit planned on a Saturday over the rules stays on the board."""
+    """A visit planned on a Saturday over the rules stays on the board."""
     saturday = _saturday_after(working_day())
     if public_holiday(saturday):
         pytest.skip("that Saturday is a public holiday")
@@ -210,7 +210,7 @@ def test_a_saturday_visit_is_in_its_column_and_in_the_technicians_load(app, clie
 
 def test_the_board_opens_on_the_week_of_the_next_working_day(app, client, manager, tech, clock):
     """On a weekday the board opens on this week; on a Saturday on the next one, not
-    on a week wholly behind the planner (issue 58.7)."""
+    on a week wholly behind the planner."""
     today = local_today()
     wednesday = today + timedelta(days=(2 - today.weekday()) % 7)
     saturday = wednesday + timedelta(days=3)

@@ -1,4 +1,4 @@
-"""Two planners saving the same plan at the same moment (issue 28 point 1): one plan,
+"""Two planners saving the same plan at the same moment: one plan,
 one customer message, one partner callback, one push job; the other planner is told
 the plan changed under them. Needs PostgreSQL: a second transaction waits on the
 first one's row (or unique key) and then finds the version taken."""

@@ -1,4 +1,4 @@
-"""A portal invitation link, renewed: the new link ends every earlier one (issue 57 point 7)."""
+"""A portal invitation link, renewed: the new link ends every earlier one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 15.2 and 15.3 on the server: presence rooms, reply collisions, the mention
+"""Presence on the server: presence rooms, reply collisions, the mention
 picker's list and mentions in the daily digest (the browser side is in
 tests/e2e/test_presence.py)."""
 

@@ -1,4 +1,4 @@
-"""Issue 16 point 14 with two ``worker.py`` processes: every send notes the provider's
+"""Provider status with two ``worker.py`` processes: every send notes the provider's
 last success, and a burst of sends makes one ``provider_status`` row, with no job lost
 to a duplicate-key error (the row is written by a conditional UPDATE, else an
 ``INSERT … ON CONFLICT DO NOTHING``, never select-then-insert).

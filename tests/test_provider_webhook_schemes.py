@@ -1,4 +1,4 @@
-"""Issue 18 point 2: the other providers that send signed webhooks, each verified with
+"""The other providers that send signed webhooks, each verified with
 its documented scheme, from the outside.
 
 Each integration is made and connected through the JSON API with its webhook

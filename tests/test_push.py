@@ -1,4 +1,4 @@
-"""Web Push to the technician's phone (issue 16 point 5), against a fake push service
+"""Web Push to the technician's phone, against a fake push service
 that checks VAPID (RFC 8292) and decrypts the aes128gcm payload (RFC 8291)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 16 point 5 with two ``worker.py`` processes: a burst of customer messages on
+"""Web Push with two ``worker.py`` processes: a burst of customer messages on
 technicians' visits is pushed once each.
 
 Customers on three visits write twenty messages in a burst; each message's push

@@ -1,4 +1,4 @@
-"""The admins' job queue page (issue 31 point 4): queues, workers, failed jobs with
+"""The admins' job queue page: queues, workers, failed jobs with
 their traceback, requeue; behind the admin role and the second factor."""
 
 from __future__ import annotations

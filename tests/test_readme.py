@@ -1,4 +1,4 @@
-"""Issue 16 point 13: the README starts with the quick start and stays inside the repository."""
+"""The README starts with the quick start and stays inside the repository."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13, point 12: e-mail replies with files, To/CC/BCC, the quote and signatures,
+"""E-mail replies with files, To/CC/BCC, the quote and signatures,
 as the fake Graph server receives them; refused files and addresses send nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13, point 12: files on WhatsApp replies go through the Cloud API's media
+"""Files on WhatsApp replies go through the Cloud API's media
 upload and out as image/document messages; refused files send nothing."""
 
 from __future__ import annotations

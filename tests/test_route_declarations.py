@@ -1,4 +1,4 @@
-"""Every route declares who may call it (issue 30 point 7).
+"""Every route declares who may call it.
 
 The gates declare themselves (``role_required``, ``login_required``,
 ``api_role_required``, ``guard_json_api``); routes gated otherwise declare with

@@ -1,4 +1,4 @@
-"""Every route, called as every role and signed out, answers as it declares (issue 30.7).
+"""Every route, called as every role and signed out, answers as it declares.
 
 The matrix is generated from ``app.url_map`` and each route's declaration
 (app/security/access.py): every rule and method is called by a signed-out

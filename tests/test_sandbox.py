@@ -1,4 +1,4 @@
-"""The partner sandbox (issue 29.1): a test key's orders, callbacks and moves.
+"""The partner sandbox: a test key's orders, callbacks and moves.
 
 A test key makes a test order through the same intake (same validation and
 answers), numbered in its own series and seen only by test keys; its moves,
@@ -30,7 +30,7 @@ from app.partners.services import new_webhook_secret
 from app.planning.hours import public_holiday
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 STATUSES = ("approved", "scheduled", "in_progress", "completed")
 
@@ -50,7 +50,7 @@ def _sandbox_partner(receiver=None):
     if receiver:
         partner.integration.webhook_secret = receiver.secret
         # Test orders' callbacks go to the sandbox's own URL, signed with its own
-        # secret (issue 57.2); here the same endpoint stands for both.
+        # secret; here the same endpoint stands for both.
         partner.integration.sandbox_webhook_url = receiver.url + "/hooks/sandbox"
         partner.integration.sandbox_webhook_events = ["order_created", "status_changed"]
         partner.integration.sandbox_webhook_secret = receiver.secret
@@ -63,18 +63,18 @@ def test_test_key_makes_a_test_order_apart_from_live_ones(app, client, fake_pdok
     partner = _sandbox_partner()
     test = _test_key(partner)
     created = client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test
     )
     assert created.status_code == 201, created.get_json()
     number = created.get_json()["data"]["chargecars_order_id"]
     assert number.startswith("CC-TEST-")
     again = client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test
     )
     assert again.status_code == 200
     # The same partner_order_id with a live key is another, live order.
     live = client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=partner.headers
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=partner.headers
     )
     assert live.status_code == 201, live.get_json()
     live_number = live.get_json()["data"]["chargecars_order_id"]
@@ -101,11 +101,11 @@ def test_live_and_test_idempotency_keys_are_apart(app, client, fake_pdok):
     partner = _sandbox_partner()
     test = {**_test_key(partner), "Idempotency-Key": "same-key"}
     first = client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test
     )
     live = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(),
+        json=line_items_order(),
         headers={**partner.headers, "Idempotency-Key": "same-key"},
     )
     assert first.status_code == live.status_code == 201
@@ -121,11 +121,11 @@ def test_a_live_order_is_404_to_a_test_key_and_the_other_way(app, client, fake_p
     test = _test_key(partner)
     client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order("LIVE-1"),
+        json=line_items_order("LIVE-1"),
         headers=partner.headers,
     )
     client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order("TEST-1"), headers=test
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order("TEST-1"), headers=test
     )
     base = f"/api/v1/partners/{partner.id}/orders"
     assert client.get(f"{base}/LIVE-1/status", headers=test).status_code == 404
@@ -138,7 +138,7 @@ def test_sandbox_moves_send_signed_test_callbacks(app, client, fake_pdok):
         partner = _sandbox_partner(receiver)
         test = _test_key(partner)
         made = client.post(
-            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test
+            f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test
         )
         assert made.status_code == 201
         url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/status"
@@ -187,7 +187,9 @@ def test_live_callbacks_have_no_test_marker(app, client, fake_pdok):
     try:
         partner = _sandbox_partner(receiver)
         made = client.post(
-            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=partner.headers
+            f"/api/v1/partners/{partner.id}/orders",
+            json=line_items_order(),
+            headers=partner.headers,
         )
         assert made.status_code == 201
         drain_until(app, lambda: len(receiver.events) >= 1, timeout=20)
@@ -201,7 +203,7 @@ def test_live_callbacks_have_no_test_marker(app, client, fake_pdok):
 def test_sandbox_endpoints_refuse_a_live_key(app, client, fake_pdok):
     partner = _sandbox_partner()
     client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=partner.headers
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=partner.headers
     )
     base = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123"
     for path, body in (("/status", {"status": "approved"}), ("/timeline", {})):
@@ -218,7 +220,7 @@ def test_timeline_moves_the_order_to_completed_step_by_step(app, client, fake_pd
     try:
         partner = _sandbox_partner(receiver)
         test = _test_key(partner)
-        client.post(f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test)
+        client.post(f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test)
         url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/timeline"
         bad = client.post(url, json={"step_seconds": -1}, headers=test)
         assert bad.status_code == 422
@@ -254,7 +256,7 @@ def test_timeline_moves_the_order_to_completed_step_by_step(app, client, fake_pd
 def test_a_late_timeline_step_does_not_move_an_order_back(app, client, fake_pdok):
     partner = _sandbox_partner()
     test = _test_key(partner)
-    client.post(f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test)
+    client.post(f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test)
     url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/status"
     for status in ("approved", "scheduled", "in_progress"):
         assert client.post(url, json={"status": status}, headers=test).status_code == 200
@@ -282,7 +284,7 @@ def test_a_test_callback_that_gives_up_alerts_nobody(app, client, make_user, fak
         receiver.behave_next(status=500)
         made = client.post(
             f"/api/v1/partners/{partner.id}/orders",
-            json=seed_002_order(),
+            json=line_items_order(),
             headers=_test_key(partner),
         )
         assert made.status_code == 201
@@ -313,7 +315,7 @@ def _weeks_without_holidays() -> tuple[date, date, date]:
 def test_timeline_plans_the_visit_on_the_preferred_working_day_and_part_of_day(
     app, client, fake_pdok
 ):
-    """Issue 58.11: the sandbox plans as a planner would, not a week ahead in the
+    """The sandbox plans as a planner would, not a week ahead in the
     morning whatever the order asks (a Saturday, against "3 December, afternoon")."""
     thursday, saturday, monday = _weeks_without_holidays()
     receiver = FakeReceiver(new_webhook_secret()).start()
@@ -325,7 +327,7 @@ def test_timeline_plans_the_visit_on_the_preferred_working_day_and_part_of_day(
             "PREF-SAT": {"preferred_date": saturday.isoformat(), "time_preference": "ochtend"},
         }
         for partner_order_id, preferences in wishes.items():
-            body = seed_002_order(partner_order_id, installation_preferences=preferences)
+            body = line_items_order(partner_order_id, installation_preferences=preferences)
             made = client.post(f"/api/v1/partners/{partner.id}/orders", json=body, headers=test)
             assert made.status_code == 201, made.get_json()
             url = f"/api/v1/partners/{partner.id}/sandbox/orders/{partner_order_id}/timeline"

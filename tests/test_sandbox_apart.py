@@ -1,4 +1,4 @@
-"""Issue 57 points 3 and 4: a test key's traffic stays out of live customers and live limits.
+"""A test key's traffic stays out of live customers and live limits.
 
 A test order (``sbk_test_…``) finds, makes and links no contact or address:
 a known customer's record, conversations and GDPR export stay as they were,
@@ -30,9 +30,9 @@ from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
 from tests import factories
 from tests.helpers import csrf_token_from, enroll_two_factor
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
-KNOWN_EMAIL = "jan@example.com"  # seed_002_order's customer
+KNOWN_EMAIL = "jan@example.com"  # line_items_order's customer
 
 
 @pytest.fixture
@@ -79,12 +79,12 @@ def _rows() -> dict[str, int]:
     }
 
 
-# --- point 3: test intake touches no live customer -------------------------------
+# --- test intake touches no live customer ----------------------------------------
 
 
 def test_a_test_order_leaves_a_known_customers_record_as_it_was(client, auth, make_user, partner):
     # Jan is a live customer: a live order of his made his contact and address.
-    _order(client, partner, partner.headers, seed_002_order("LIVE-1"))
+    _order(client, partner, partner.headers, line_items_order("LIVE-1"))
     jan = db.session.scalar(sa.select(Contact).where(Contact.email == KNOWN_EMAIL))
     thread = factories.thread(factories.channel(), jan)
     db.session.commit()
@@ -95,7 +95,7 @@ def test_a_test_order_leaves_a_known_customers_record_as_it_was(client, auth, ma
     rows = _rows()
 
     # A test order with his e-mail, another name and another address.
-    sent = seed_002_order("SANDBOX-1")
+    sent = line_items_order("SANDBOX-1")
     sent["customer"] = {
         **sent["customer"],
         "name": "Test Persoon",
@@ -122,7 +122,7 @@ def test_a_test_order_with_a_new_email_makes_no_contact_and_shows_what_was_sent(
 ):
     rows = _rows()
     test = _test_key(partner)
-    sent = seed_002_order("SANDBOX-2")
+    sent = line_items_order("SANDBOX-2")
     sent["customer"] = {**sent["customer"], "name": "Nieuwe Klant", "email": "nieuw@example.nl"}
     number = _order(client, partner, test, sent)["chargecars_order_id"]
     assert _rows() == rows
@@ -177,7 +177,7 @@ def test_a_test_order_with_a_new_email_makes_no_contact_and_shows_what_was_sent(
 def test_a_partners_change_to_a_test_orders_customer_is_kept_on_the_order(client, partner):
     test = _test_key(partner)
     rows = _rows()
-    _order(client, partner, test, seed_002_order("SANDBOX-3"))
+    _order(client, partner, test, line_items_order("SANDBOX-3"))
     changed = client.patch(
         f"/api/v1/partners/{partner.id}/orders/SANDBOX-3",
         json={"customer": {"email": "ander@example.nl"}},
@@ -188,7 +188,7 @@ def test_a_partners_change_to_a_test_orders_customer_is_kept_on_the_order(client
     assert _rows() == rows
 
 
-# --- point 4: test and live traffic count apart -----------------------------------
+# --- test and live traffic count apart --------------------------------------------
 
 
 def _fresh_minute() -> None:
@@ -220,8 +220,8 @@ def test_test_and_live_keys_each_have_the_rate_limit(app, client, first):
 
 def test_polling_a_test_orders_status_leaves_the_live_ones_poll(client, partner):
     test = _test_key(partner)
-    _order(client, partner, test, seed_002_order("SAME-ID"))
-    _order(client, partner, partner.headers, seed_002_order("SAME-ID"))
+    _order(client, partner, test, line_items_order("SAME-ID"))
+    _order(client, partner, partner.headers, line_items_order("SAME-ID"))
     url = f"/api/v1/partners/{partner.id}/orders/SAME-ID/status"
     assert client.get(url, headers=test).status_code == 200
     live = client.get(url, headers=partner.headers)

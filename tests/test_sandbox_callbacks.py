@@ -1,4 +1,4 @@
-"""The sandbox's own callback settings (issue 57.2): a test key never redirects live callbacks.
+"""The sandbox's own callback settings: a test key never redirects live callbacks.
 
 A test key (``sbk_test_…``) reads and changes only the sandbox's webhook URL,
 events and opt-in; a live key only the live ones. Test orders' callbacks go to
@@ -23,7 +23,7 @@ from app.partners.services import new_webhook_secret
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, reader_language
 from tests.jobs import drain_until
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 EVENTS = ["order_created", "status_changed"]
 
@@ -64,7 +64,7 @@ def _config(client, partner, headers, body=None):
 def _order(client, partner, headers, partner_order_id):
     made = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(partner_order_id),
+        json=line_items_order(partner_order_id),
         headers=headers,
     )
     assert made.status_code == 201, made.get_json()

@@ -1,4 +1,4 @@
-"""Issue 29.1's acceptance: a test order never reaches our own work.
+"""A test order never reaches our own work.
 
 A partner's test key makes an order and the sandbox moves it to completed;
 then we look where a live order would show: the inbox and its API, the
@@ -37,7 +37,7 @@ from app.planning.board import week_key
 from app.threads.customer import customer_panel
 from tests import factories
 from tests.helpers import reader_language
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 from tests.planning_support import approved_order
 
 STEPS = ("approved", "scheduled", "in_progress", "completed")
@@ -61,7 +61,7 @@ def _test_headers(partner) -> dict:
 def _test_order(client, partner, headers, to=STEPS, partner_order_id="SANDBOX-1") -> str:
     made = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(partner_order_id),
+        json=line_items_order(partner_order_id),
         headers=headers,
     )
     assert made.status_code == 201, made.get_json()
@@ -139,7 +139,7 @@ def test_partner_performance_leaves_test_orders_and_callbacks_out(app, client, p
     # A live order counts, so the figure can tell.
     made = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order("LIVE-1"),
+        json=line_items_order("LIVE-1"),
         headers=partner.headers,
     )
     assert made.status_code == 201
@@ -149,7 +149,7 @@ def test_partner_performance_leaves_test_orders_and_callbacks_out(app, client, p
 
 def test_a_known_customers_test_order_is_none_of_theirs(app, client, make_user, partner):
     # The sandbox order names a customer we know; the intake leaves the contact
-    # alone (issue 57.3, tests/test_sandbox_customers.py).
+    # alone (tests/test_sandbox_customers.py).
     customer = factories.contact(display_name="Jan Janssen", email="jan@example.com")
     thread = factories.thread(factories.channel(), customer)
     db.session.commit()
@@ -166,7 +166,7 @@ def test_a_known_customers_test_order_is_none_of_theirs(app, client, make_user, 
     # A live order of theirs shows in both, so each look can tell.
     made = client.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order("LIVE-1"),
+        json=line_items_order("LIVE-1"),
         headers=partner.headers,
     )
     assert made.status_code == 201

@@ -1,4 +1,4 @@
-"""The sandbox's automatic timeline run by two ``worker.py`` processes (issue 29.1).
+"""The sandbox's automatic timeline run by two ``worker.py`` processes.
 
 The timeline is asked for twice and its first step queued three times more,
 before two real workers start taking jobs together. Each step is a
@@ -25,7 +25,7 @@ from app.partners.sandbox import timeline
 from app.partners.services import new_webhook_secret
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.receiver import FakeReceiver
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -69,7 +69,7 @@ def test_two_workers_run_each_timeline_step_once(app, client, deployment, receiv
         webhook_events=["order_created", "status_changed"],
     )
     partner.integration.webhook_secret = receiver.secret
-    # Test orders' callbacks go to the sandbox's own URL with its own secret (issue 57.2).
+    # Test orders' callbacks go to the sandbox's own URL with its own secret.
     partner.integration.sandbox_webhook_url = receiver.url + "/hooks/sandbox"
     partner.integration.sandbox_webhook_events = ["order_created", "status_changed"]
     partner.integration.sandbox_webhook_secret = receiver.secret
@@ -78,7 +78,7 @@ def test_two_workers_run_each_timeline_step_once(app, client, deployment, receiv
     db.session.commit()
     headers = {"X-API-Key": plain}
     made = client.post(
-        f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=headers
+        f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=headers
     )
     assert made.status_code == 201, made.get_json()
     url = f"/api/v1/partners/{partner.id}/sandbox/orders/GRO-2026-000123/timeline"

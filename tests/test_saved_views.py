@@ -1,4 +1,4 @@
-"""Issue 15, point 7: saved inbox views — validation, who sees them, their counts."""
+"""Saved inbox views — validation, who sees them, their counts."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ BURST_MESSAGES = 12
 # Processing a burst of a few dozen events takes a few seconds on two workers;
 # anything still unprocessed after this is stuck, not slow.
 SETTLE_SECONDS = 60.0
-# The contract under test: a dead worker's event is taken up again within this.
+# The promise under test: a dead worker's event is taken up again within this.
 WORKER_RECOVERY_SECONDS = 60.0
 # Redis losing its contents loses hand-offs; the stalled-event sweep finds them.
 REDIS_RECOVERY_SECONDS = 150.0

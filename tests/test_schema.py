@@ -12,7 +12,7 @@ from app.models import CommunicationChannel, PartnerIntegration
 from app.models.enums import ChannelType
 from tests.factories import contact
 
-SEED_003_COLUMNS = {
+COMMUNICATION_COLUMNS = {
     "communication_channel": {
         "id",
         "channel_type",
@@ -97,9 +97,9 @@ def test_migrations_match_the_models(app):
     assert diff == [], f"models and migrations drifted: {diff}"
 
 
-def test_seed_003_tables_have_every_field(app):
+def test_communication_tables_have_every_field(app):
     inspector = sa.inspect(db.engine)
-    for table, expected in SEED_003_COLUMNS.items():
+    for table, expected in COMMUNICATION_COLUMNS.items():
         present = {column["name"] for column in inspector.get_columns(table)}
         assert expected <= present, f"{table} lacks {sorted(expected - present)}"
 

@@ -1,4 +1,4 @@
-"""Issue 32: the layout density preference and a refused reply without JavaScript."""
+"""The layout density preference and a refused reply without JavaScript."""
 
 from __future__ import annotations
 

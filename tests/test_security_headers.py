@@ -1,4 +1,4 @@
-"""Security headers on every response (issue 14, point 9), checked from outside.
+"""Security headers on every response, checked from outside.
 
 The browser side (htmx, Socket.IO and every script working under the policy) is
 checked by every browser test: tests/e2e/conftest.py fails a test on any

@@ -33,7 +33,7 @@ DEMO_EMAILS = {
     "agent@switchboard.test",
     "tech@switchboard.test",
 }
-SEED_001_MAPPINGS = {
+PARTNER_SKU_MAPPINGS = {
     ("GRO-ALFEN-11", "ALF-EVE-S-11KW"),
     ("GRO-INSTALL-1", "INST-BASIC-1P"),
     ("ESS-WALLBOX-22", "ALF-EVE-D-22KW"),
@@ -62,7 +62,7 @@ def test_demo_seed_populates_and_is_idempotent(app):
         (mapping.partner_sku, mapping.article.sku)
         for mapping in db.session.scalars(sa.select(PartnerSkuMapping))
     }
-    assert SEED_001_MAPPINGS <= mappings
+    assert PARTNER_SKU_MAPPINGS <= mappings
 
     thread_count = db.session.scalar(sa.select(sa.func.count(CommunicationThread.id)))
     message_count = db.session.scalar(sa.select(sa.func.count(CommunicationMessage.id)))
@@ -102,7 +102,7 @@ def test_demo_seed_populates_and_is_idempotent(app):
     )
     assert todays_visits >= 1
 
-    # Issue 33: one customer writes English, and the composer offers them English first.
+    # One customer writes English, and the composer offers them English first.
     [english] = db.session.scalars(sa.select(Contact).where(Contact.detected_language == "en"))
     [thread] = db.session.scalars(
         sa.select(CommunicationThread).where(CommunicationThread.contact_id == english.id)

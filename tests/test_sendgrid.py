@@ -149,7 +149,7 @@ def test_send_at_is_passed_on_and_far_sends_wait_in_our_queue(app, sendgrid):
     assert registry.count == 1
 
 
-def test_order_confirmation_is_sent_once_with_seed_fields(app, sendgrid):
+def test_order_confirmation_is_sent_once_with_template_fields(app, sendgrid):
     order = make_order("CC-2026-00007", scheduled=date(2026, 3, 3))
 
     first = send_order_confirmation(str(order.id))

@@ -1,4 +1,4 @@
-"""Sessions end on the server: sign-out, a new password, remembered browsers (issue 14.3).
+"""Sessions end on the server: sign-out, a new password, remembered browsers.
 
 Each test plays the attacker from outside: it copies a browser's cookies into a
 second client before the event, and replays them after.

@@ -1,5 +1,5 @@
 """The sign-in throttle behind a load balancer, and answers that reveal no account (14.6);
-its 429 says when to try again (issue 57 point 9)."""
+its 429 says when to try again."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert (config["TRUSTED_PROXY_HOPS"], config["REMEMBER_ME_DAYS"]) == (2, 14)
 
 
-# --- Retry-After (issue 57 point 9) ---------------------------------------------------
+# --- Retry-After ---------------------------------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Issue 13, point 12: agents edit their own signature, admins anyone's and each
+"""Agents edit their own signature, admins anyone's and each
 mailbox's; bad input is refused naming the field."""
 
 from __future__ import annotations

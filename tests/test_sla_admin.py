@@ -238,7 +238,7 @@ def test_policies_are_validated_and_used(client, auth, make_user):
 
 
 def test_each_calendar_and_policy_is_one_closed_section(client, auth, make_user):
-    """Issue 16 point 14: not a wall of forms; one thing opened at a time, no JS needed."""
+    """Not a wall of forms; one thing opened at a time, no JS needed."""
     _admin(auth, make_user)
     text = client.get(PAGE).get_data(as_text=True)
     sections = re.findall(r'<details class="card sla-item[^>]*>', text)

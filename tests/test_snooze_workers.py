@@ -1,4 +1,4 @@
-"""Snooze wake-ups happen exactly once with two ``worker.py`` processes (issue 15).
+"""Snooze wake-ups happen exactly once with two ``worker.py`` processes.
 
 Many conversations fall due at the same moment; two real workers run the
 periodic wake-up job (their schedulers, plus extra copies queued on purpose so

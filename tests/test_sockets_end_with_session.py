@@ -1,4 +1,4 @@
-"""A Socket.IO connection ends with the session it was opened with (issue 30 point 2).
+"""A Socket.IO connection ends with the session it was opened with.
 
 From outside, as the review did it: a real Socket.IO client connected with a
 browser session's cookie, against the live server (through the Redis message

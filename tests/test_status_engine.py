@@ -1,4 +1,4 @@
-"""The order status engine and the order API (CONTRACT §6)."""
+"""The order status engine and the order API."""
 
 from __future__ import annotations
 

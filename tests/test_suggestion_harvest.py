@@ -1,4 +1,4 @@
-"""Harvesting the team's replies for suggestions (issue 33.1): every date becomes the visit's
+"""Harvesting the team's replies for suggestions: every date becomes the visit's
 placeholder or the reply is left out, sign-offs go, and only conversations that ended well
 are learned from."""
 

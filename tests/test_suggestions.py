@@ -1,4 +1,4 @@
-"""Suggested replies (issue 33.1 and 33.4): ranked when a composer first shows the
+"""Suggested replies: ranked when a composer first shows the
 customer's message, filled in when the thread opens, WhatsApp's window respected, one
 set per message however often it is ranked, and what the agent did with them recorded
 and learned from."""
@@ -392,7 +392,7 @@ def test_a_logged_phone_call_is_answered_with_the_conversations_channel(found, j
 
 def test_a_rare_shared_word_outranks_common_ones_and_common_words_alone_offer_nothing(found):
     """Every past question says "laadpaal": sharing it (and "de", "mijn") is no answer.
-    A fault code shared with one earlier question is (issue 33, the demo walkthrough)."""
+    A fault code shared with one earlier question is (the demo walkthrough)."""
     for n in range(6):
         support.past_conversation(
             found,

@@ -1,4 +1,4 @@
-"""A sync that fails half-way resumes from its last committed batch (issue 18 point 6).
+"""A sync that fails half-way resumes from its last committed batch.
 
 The fake HubSpot fails on page 3 (500, past the job's own retries) and then
 recovers; resuming the job through the API asks for page 3's cursor, never

@@ -1,4 +1,4 @@
-"""Sync settings (issue 18 point 6, seed 004): set through the API and the form, validated,
+"""Sync settings: set through the API and the form, validated,
 and applied by each connector in its provider's documented way.
 
 Every test sets the settings with ``PATCH /api/integrations/<id>``, starts the

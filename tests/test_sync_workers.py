@@ -1,4 +1,4 @@
-"""A sync survives the worker running it being killed (issue 18 point 6), with two ``worker.py``.
+"""A sync survives the worker running it being killed, with two ``worker.py``.
 
 A HubSpot contacts sync pages slowly through a fake portal; the worker running
 it is SIGKILLed a few committed batches in. Once its heartbeat is older than

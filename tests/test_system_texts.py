@@ -1,4 +1,4 @@
-"""Issue 13.6 and 13.7: system texts in one catalogue, one language per reader; automatic senders.
+"""System texts in one catalogue, one language per reader; automatic senders.
 
 The locale is set directly (the app's locale selector is replaced); choosing it
 per user (users.language, the browser) is tested in tests/test_i18n.py.

@@ -1,4 +1,4 @@
-"""Team suggestions (issue 33.3): trained on our own closed conversations, measured on
+"""Team suggestions: trained on our own closed conversations, measured on
 the weeks it never saw, routing by itself only when the admin says so and it is sure.
 
 The history is :mod:`tests.routing_history` (twelve weeks of generated closed

@@ -1,4 +1,4 @@
-"""A technician sends customers only the visit messages made for them (issue 30 point 1).
+"""A technician sends customers only the visit messages made for them.
 
 From outside, as the review did it: the technician's browser session posting the
 reply form of ``/threads/<id>``, and ``POST /api/communication/messages`` with

@@ -1,4 +1,4 @@
-"""What a technician's visit message is, past the first round (issue 30 point 1).
+"""What a technician's visit message is, past the first round.
 
 From outside, as the review did it a second time: the technician's token on
 ``POST /api/communication/messages`` and their phone (``/m/``). A visit message

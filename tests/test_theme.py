@@ -1,4 +1,4 @@
-"""Issue 15, point 9: the chosen theme is rendered by the server, before the first paint."""
+"""The chosen theme is rendered by the server, before the first paint."""
 
 from __future__ import annotations
 

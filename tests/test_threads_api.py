@@ -1,4 +1,4 @@
-"""CONTRACT §6 JSON API for threads and messages."""
+"""The JSON API for threads and messages."""
 
 from __future__ import annotations
 
@@ -238,7 +238,7 @@ def test_other_teams_thread_is_403_in_api(client, make_user):
     assert str(thread.id) not in [t["id"] for t in listed]
 
 
-# --- what a new thread may name (issue 14, point 2) ---------------------------
+# --- what a new thread may name ---------------------------
 
 
 def _threads_of(contact) -> int:

@@ -104,7 +104,7 @@ def test_a_failing_listener_neither_undoes_the_commit_nor_silences_the_others(ap
 
 def test_a_listener_that_loses_a_deadlock_is_run_again(app, caplog):
     """Two workers' listeners locking the same rows in another order: one is PostgreSQL's
-    victim, and runs again (the walk of issue 34 lost a conversation's routing so)."""
+    victim, and runs again (a conversation's routing was once lost so)."""
     heard.clear()
     factories.contact()
     publish(Happened("deadlock 1"))

@@ -1,4 +1,4 @@
-"""The second factor guards every privileged act (issue 30 point 3).
+"""The second factor guards every privileged act.
 
 Three holes an outside review found: the manager-only bulk e-mail JSON route and
 an admin changing someone else's signature let a session without a second factor

@@ -1,4 +1,4 @@
-"""The second-factor notice says why for the reader's own role (issue 58 point 13).
+"""The second-factor notice says why for the reader's own role.
 
 A partner user and a manager were told they need two-factor sign-in "for admin
 pages and integrations", pages neither of them ever sees.

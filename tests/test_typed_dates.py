@@ -1,4 +1,4 @@
-"""Dates, times and weeks people and partners type (issue 57 point 5).
+"""Dates, times and weeks people and partners type.
 
 Out-of-range values once raised ``OverflowError`` (a 500) where a day was
 turned into a moment or moved by a day. Each is now refused with a 4xx that

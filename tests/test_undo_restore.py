@@ -1,4 +1,4 @@
-"""Undo send gives the reply box back what the agent typed (issue 13 review): the text
+"""Undo send gives the reply box back what the agent typed: the text
 without signatures, To/CC/BCC, the quote choice, subject, template and its values;
 files are named to attach again, and text typed after Send is kept."""
 

@@ -1,4 +1,4 @@
-"""No interface text outside the catalogue (issue 15.1).
+"""No interface text outside the catalogue.
 
 The rule, for every ``templates/**/*.html``:
 
@@ -304,7 +304,7 @@ def test_a_dutch_user_sees_no_english_interface_words(app, dutch_pages):
 
 # --- an order made through the partner API, followed to completion ------------------
 
-# What the walk of issue 58 (point 9) saw in English or as stored on a Dutch order page.
+# What a walk through the order page saw in English or as stored on a Dutch order page.
 ORDER_ENGLISH = (
     "morning",
     "installation",
@@ -347,13 +347,13 @@ def test_a_dutch_desk_and_partner_read_an_api_order_in_dutch(app, make_user):
     from app.orders.status_engine import change_entity_status
     from app.transactions import commit
     from tests.helpers import csrf_token_from, enroll_two_factor
-    from tests.partner_support import make_partner, seed_002_order
+    from tests.partner_support import line_items_order, make_partner
 
     partner = make_partner("Groendus", webhook_url="https://groendus.example/hooks")
     api = app.test_client()
     made = api.post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order("GRO-NL-58"),
+        json=line_items_order("GRO-NL-58"),
         headers=partner.headers,
     )
     assert made.status_code == 201, made.get_json()

@@ -1,4 +1,4 @@
-"""A planning message signs off once (issue 58 point 8).
+"""A planning message signs off once.
 
 The visit notice is written by the planning code in ChargeCars' name and ends
 with its template's own "Met vriendelijke groet, ChargeCars"; the planner who

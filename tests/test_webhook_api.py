@@ -1,4 +1,4 @@
-"""Seed 004's webhook API (``/api/webhooks``) from the outside (issue 18, point 4).
+"""The integration hub's webhook API (``/api/webhooks``) from the outside.
 
 An admin's personal API token (or signed-in session) drives the API; every
 call an endpoint gets lands on the fake receiver, which verifies it with the

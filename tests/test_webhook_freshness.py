@@ -1,6 +1,6 @@
 """Signed webhooks are refused once their signed timestamp is too far from our clock.
 
-Issue 14, point 8: SendGrid events were accepted with a two-day-old signed
+SendGrid events were once accepted with a two-day-old signed
 timestamp. One check (app/webhooks/freshness.py), one setting
 (``WEBHOOK_TOLERANCE_SECONDS``, 300 by default) for SendGrid, Stripe, HubSpot and
 the partners' Standard Webhooks.

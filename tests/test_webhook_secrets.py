@@ -1,4 +1,4 @@
-"""Issue 18 point 2: every provider's webhook secret is settable (API and form), kept
+"""Every provider's webhook secret is settable (API and form), kept
 encrypted, shown only as "set …1234", and verifies that provider's signed calls.
 
 Stripe, HubSpot v3 and QuickBooks end to end: the integration is made (and

@@ -1,4 +1,4 @@
-"""Issue 32: a WhatsApp reply longer than WhatsApp takes is refused in the composer."""
+"""A WhatsApp reply longer than WhatsApp takes is refused in the composer."""
 
 from __future__ import annotations
 

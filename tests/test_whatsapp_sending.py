@@ -1,5 +1,5 @@
 """WhatsApp outbound: replies through the Cloud API, the 24-hour window, Meta's errors,
-delivery ticks from status webhooks, and the order-status auto-reply (seed 000)."""
+delivery ticks from status webhooks, and the order-status auto-reply."""
 
 from __future__ import annotations
 
@@ -300,7 +300,7 @@ def test_rejected_token_marks_whatsapp_unhealthy_and_alerts_admins_once(
     assert all(a.role == Role.ADMIN for a in admins)
 
 
-# --- seed 000 step 5: the order-status auto-reply ------------------------------------
+# --- the order-status auto-reply -------------------------------------------------
 
 
 def _customer_with_order():

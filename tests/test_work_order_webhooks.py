@@ -1,5 +1,4 @@
-"""ROVIDA's signed work-order notices: verified, stored once, and one order per work order
-(issue 18, point 5).
+"""ROVIDA's signed work-order notices: verified, stored once, and one order per work order.
 
 ``POST /api/v1/webhooks/rovida`` carries ``Rovida-Signature: t=<unix>,v1=<hex HMAC-SHA256
 of "{t}.{body}">`` with the integration's webhook secret (the format we define in

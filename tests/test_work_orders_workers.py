@@ -1,4 +1,4 @@
-"""Issue 18 point 5 with two ``worker.py`` processes: bursts of syncs and of notices of
+"""Work orders with two ``worker.py`` processes: bursts of syncs and of notices of
 the same ROVIDA work orders, one order each.
 
 Several inbound syncs of the same work orders (a manual sync and a scheduled one,

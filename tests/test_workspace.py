@@ -1,4 +1,4 @@
-"""Issue 13, points 10, 11 and the thread paging: unread marks, tab counts, pages, the sidebar."""
+"""The workspace: unread marks, tab counts, pages, the sidebar."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The production topology as real processes, for tests that judge it from outside.
 
 A deployment is ``python wsgi.py`` in front, two or more ``python worker.py``
-behind it, one PostgreSQL and one Redis (CONTRACT §1). :class:`Topology` starts
+behind it, one PostgreSQL and one Redis. :class:`Topology` starts
 those processes with the environment a deployment gives them, each in its own
 process group (so SIGKILL also takes RQ's forked scheduler), with its output in
 a file whose tail :meth:`Topology.report` returns for a failing test. Given a

@@ -1,4 +1,4 @@
-"""What the job queues hold, for the admins' queue page (issue 31 point 4).
+"""What the job queues hold, for the admins' queue page.
 
 Read from Redis through RQ: each named queue's waiting, running, scheduled and
 failed jobs, the workers and what each is doing, and the failed jobs with their

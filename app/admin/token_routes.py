@@ -1,4 +1,4 @@
-"""Admin page of personal API tokens (``sbp_…``, issue 29 point 5).
+"""Admin page of personal API tokens (``sbp_…``).
 
 Admins issue a token for a user or service account (scope, expiry), rotate and
 revoke it; the plain token is in the answer to the POST that made it and never

@@ -1,4 +1,4 @@
-"""Authentication for the app's JSON API (CONTRACT §6).
+"""Authentication for the app's JSON API.
 
 A request is authenticated by the browser session or by ``Authorization: Bearer
 <personal token>``. Session requests that change something must carry the CSRF

@@ -1,7 +1,7 @@
 """JSON error bodies.
 
 The app's JSON API answers ``{"error": {"code", "message", "fields"}}``; the partner
-API (CONTRACT §4) wraps the same object with ``"success": false``. Either way a
+API wraps the same object with ``"success": false``. Either way a
 client can tell which field was wrong.
 """
 

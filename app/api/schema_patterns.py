@@ -1,7 +1,7 @@
 """Patterns for the OpenAPI document's JSON Schemas, shared by every API's models.
 
-The JSON Schema patterns below describe what the validators accept (issue 29
-point 8: a client generated from the document sends nothing we refuse). They
+The JSON Schema patterns below describe what the validators accept (so
+a client generated from the document sends nothing we refuse). They
 are documentation only (``json_schema_extra``): the validators stay as they
 were, and may take more notations than the pattern names.
 """

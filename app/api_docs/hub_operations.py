@@ -1,6 +1,6 @@
 """The integration hub's admin API in the OpenAPI document: webhook endpoints and syncs.
 
-Seed 004's webhook management (``/api/webhooks``) and sync history with its
+The integration hub's webhook management (``/api/webhooks``) and sync history with its
 per-record errors (``/api/integrations/{integration_id}/sync``). Admins only,
 by personal API token or a signed-in session with its second factor.
 """

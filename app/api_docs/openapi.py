@@ -41,7 +41,7 @@ DOCUMENTED_APP_ROUTES = frozenset(
     {
         "/api/communication/calls",
         "/api/orders/<key>/status",
-        # The integration hub's admin API (seed 004), in hub_operations.
+        # The integration hub's admin API, in hub_operations.
         "/api/webhooks",
         "/api/webhooks/<endpoint_id>",
         "/api/webhooks/<endpoint_id>/rotate-secret",

@@ -1,4 +1,4 @@
-"""The partner's order API in the OpenAPI document (issue 29 point 6).
+"""The partner's order API in the OpenAPI document.
 
 Listing, reading, changing and cancelling its own orders, and reading its
 integration configuration and the event catalogue.

@@ -1,4 +1,4 @@
-"""The partner sandbox in the OpenAPI document (issue 29.1): test keys' own endpoints.
+"""The partner sandbox in the OpenAPI document: test keys' own endpoints.
 
 Kept apart from :mod:`app.api_docs.partner_operations`: the order intake and
 status poll are the same for both modes, and are described there.

@@ -1,5 +1,5 @@
 """What the OpenAPI document says of values beyond the models: path parameters' form,
-and no ``"default": null`` where null is not allowed (issue 29 point 8)."""
+and no ``"default": null`` where null is not allowed."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """Auto-assignment: routing new conversations to a team and a person, and escalating.
 
 - :mod:`app.assignment.rules` reads and validates a channel's
-  ``auto_assignment_rules`` (seed 003's shape);
+  ``auto_assignment_rules``;
 - :mod:`app.assignment.services` picks a team and an agent for a thread;
 - :mod:`app.assignment.rotation` keeps the round-robin in Redis, shared by
   every web and worker process;
 - :mod:`app.assignment.escalation` moves threads left unanswered too long;
 - :mod:`app.assignment.routes` is the admin page that edits the rules;
 - :mod:`app.assignment.suggestions` suggests a team from our own history and
-  can route by it (issue 33).
+  can route by it.
 """
 
 from app.features import Feature

@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 @listens_to(ThreadOpened)
 def route_new_conversation(event: ThreadOpened) -> None:
-    """Seed 003's message flow: the channel's rules pick a team and an agent, unless
-    auto-routing is on and the team suggestion is sure enough (issue 33)."""
+    """The message flow: the channel's rules pick a team and an agent, unless
+    auto-routing is on and the team suggestion is sure enough."""
     if not event.needs_routing:
         return
     # Someone may have taken it between the commit and now: asked of the locked row.

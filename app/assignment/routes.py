@@ -1,5 +1,5 @@
 """Admin page of auto-assignment rules: one form per channel, a row per thread type,
-and the team suggestions' switch, threshold and "Train now" (issue 33)."""
+and the team suggestions' switch, threshold and "Train now"."""
 
 from __future__ import annotations
 

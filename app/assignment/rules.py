@@ -1,7 +1,7 @@
 """A channel's auto-assignment rules: their shape, validation and reading.
 
 The document lives in ``communication_channel.auto_assignment_rules`` and keeps
-seed 003's key names: one entry per thread type (or ``default`` for every type
+the key names it has always had: one entry per thread type (or ``default`` for every type
 without its own), each naming the team as ``default_assignee``::
 
     {

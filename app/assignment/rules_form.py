@@ -1,7 +1,7 @@
 """The assignment rules as a form: one row of fields per thread type.
 
 Admins edit fields, not JSON. The form is turned into the same document the
-rules have always been stored as (seed 003's keys, see :mod:`app.assignment.rules`)
+rules have always been stored as (see :mod:`app.assignment.rules`)
 and checked by the one validator; its errors, keyed ``complaint.escalation_to``,
 come back to the field they are about, named in words.
 """

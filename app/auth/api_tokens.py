@@ -1,4 +1,4 @@
-"""Personal API tokens (``sbp_…``) managed by admins (issue 29 point 5).
+"""Personal API tokens (``sbp_…``) managed by admins.
 
 A personal token acts as its user on the JSON API (``/api/…``): a person's
 script, or a service account's integration. Admins issue one for a user with a

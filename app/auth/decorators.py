@@ -40,7 +40,7 @@ def role_required(*roles: Role):
     """Allow signed-in users with one of ``roles``; others get the 403 page.
 
     A page only admins and managers may open (admin pages, integrations,
-    analytics) also needs a sign-in with a second factor (seed 004).
+    analytics) also needs a sign-in with a second factor.
     """
     privileged = set(roles) <= PRIVILEGED_ROLES
 

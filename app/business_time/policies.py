@@ -1,6 +1,6 @@
 """SLA policies: how many business minutes a first answer may take.
 
-Defaults (seed 003 "Response Time Targets"), in business minutes:
+Default response time targets, in business minutes:
 
 ===========================  =======================================
 e-mail (Outlook)             240 (4 business hours)

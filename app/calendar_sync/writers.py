@@ -2,7 +2,7 @@
 
 One small interface (:class:`CalendarWriter`: create, update, delete) with the
 real Graph writer and a sandbox that records what would have been sent, as the
-message transports do (CONTRACT §2): Graph credentials unset = sandbox, and its
+message transports do: Graph credentials unset = sandbox, and its
 requests are listed in the channels page's sandbox outbox.
 """
 

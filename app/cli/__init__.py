@@ -1,4 +1,4 @@
-"""``flask --app wsgi …`` commands (CONTRACT §1). Each prints JSON when it creates."""
+"""``flask --app wsgi …`` commands. Each prints JSON when it creates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logging a phone call on a conversation (seed 003 channel type ``phone_call``).
+"""Logging a phone call on a conversation (channel type ``phone_call``).
 
 A call an agent made or took is written as a message on the ``phone_call``
 channel (incoming for a customer's call, outgoing for ours) whose content is

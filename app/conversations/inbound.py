@@ -310,7 +310,7 @@ def _thread_for(
         ),
         at=inbound.received_at,
         team_id=team_id,
-        # A new conversation is routed by the channel's rules (seed 003 message flow).
+        # A new conversation is routed by the channel's rules.
         needs_routing=True,
     )
 

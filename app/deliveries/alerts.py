@@ -1,6 +1,6 @@
 """Telling people a delivery gave up: in-app, Teams, and an e-mail to the partner.
 
-Seed 001: ``alert_after_failures: 3`` and ``fallback_to_email: true``. Admins
+Partner defaults: ``alert_after_failures: 3`` and ``fallback_to_email: true``. Admins
 and team leads get a notification linking to the partner's delivery log, the
 operations and tech channels get a Teams card, and the partner's contact gets
 the status update by e-mail instead of by webhook.

@@ -1,6 +1,6 @@
 """Where a partner's callback goes: the live settings, or the sandbox's for a test order.
 
-A partner has two sets of callback settings (issue 57.2): the live ones
+A partner has two sets of callback settings: the live ones
 (``webhook_url``, ``webhook_events``, ``webhook_secret``), changed with a live
 key, and the sandbox's (``sandbox_webhook_url``, ``sandbox_webhook_events``,
 ``sandbox_webhook_secret``), changed with a test key. A test key must never

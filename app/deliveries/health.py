@@ -1,4 +1,4 @@
-"""Seed 002's integration health on the partner integration, kept after every attempt."""
+"""The integration health on the partner integration, kept after every attempt."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Seed 000's ``triggerMakeScenario``: Make.com scenarios through the delivery engine.
+"""``triggerMakeScenario``: Make.com scenarios through the delivery engine.
 
 ``MAKE_WEBHOOK_URLS`` maps scenario names (``order_processing``,
 ``inventory_update``, ``customer_communication``, ``financial_processing``) to
 their Make.com webhook URLs; a scenario without a URL is simply not triggered.
-The body is the seed's ``{timestamp, source, scenario, data}``; it is signed
+The body is ``{timestamp, source, scenario, data}``; it is signed
 with ``X-Make-Signature`` when ``MAKE_WEBHOOK_SECRET`` is set, retried and
 logged like a partner callback, and held to Make.com's rate limit.
 """

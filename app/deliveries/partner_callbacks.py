@@ -1,4 +1,4 @@
-"""Seed 002's outbound partner callback, written by the status engine's transaction.
+"""The outbound partner callback, written by the status engine's transaction.
 
 Which event a partner hears
 ---------------------------
@@ -20,10 +20,10 @@ A test order's callback follows the sandbox's own settings (URL, events,
 secret: :mod:`app.deliveries.callback_routes`), never the live ones the partner
 did not offer it; one with nowhere to go is recorded as not sent, with why.
 
-The body is seed 002's (``timestamp``, ``event``, ``chargecars_order_id``,
+The body is the one docs/partners.md documents (``timestamp``, ``event``, ``chargecars_order_id``,
 ``partner_order_id``, ``partner_customer_id``, ``status``, ``status_details``,
-``customer_info``); headers and signatures are CONTRACT §5's
-(:mod:`app.deliveries.signing`).
+``customer_info``); headers and signatures are in
+:mod:`app.deliveries.signing`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class PartnerEvent:
     sent_when: str
     # The order status a change to which sends it; None for events not tied to one.
     status: OrderStatus | None = None
-    # Another name accepted for the same event (seed 002 says ``order_completed``).
+    # Another name accepted for the same event (partners built for ``order_completed``).
     alias_of: str | None = None
 
 

@@ -1,4 +1,4 @@
-"""Seed 002's callback body, built from an order and its status transition."""
+"""The partner callback body, built from an order and its status transition."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ SANDBOX_VISIT = "sandbox_visit"
 
 
 def iso(moment: datetime | None) -> str | None:
-    """UTC ISO 8601 with a ``Z``, as seed 002's examples write times."""
+    """UTC ISO 8601 with a ``Z``, as the partner guide's examples write times."""
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -22,7 +22,7 @@ def iso(moment: datetime | None) -> str | None:
 def callback_payload(
     order: Order, transition: OrderStatusTransition, event: str, partner_status: str
 ) -> dict:
-    """The JSON a partner receives for one status change (CONTRACT §5)."""
+    """The JSON a partner receives for one status change."""
     references = order.partner_external_references or {}
     return {
         "timestamp": iso(utcnow()),
@@ -101,8 +101,8 @@ def visit_payload(
 def status_details(transition: OrderStatusTransition) -> dict:
     """One move as a partner may read it (callbacks and the partner API's answers).
 
-    The key ``reason`` keeps seed 002's name; it carries only the move's
-    partner note, never the reason typed for colleagues (issue 28.4).
+    The key ``reason`` keeps the name partners already read; it carries only the move's
+    partner note, never the reason typed for colleagues.
     """
     return {
         "from_status": transition.from_status,

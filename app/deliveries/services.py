@@ -63,7 +63,7 @@ def retry_delivery(delivery_id: uuid.UUID, user: User) -> OutboundDelivery:
 
 
 def send_test_event(integration: PartnerIntegration, user: User) -> OutboundDelivery:
-    """Send a signed ``test`` event with a sample seed-002 body to the partner's webhook_url.
+    """Send a signed ``test`` event with a sample callback body to the partner's webhook_url.
 
     One attempt, logged like any callback. Raises ValueError when there is no
     webhook URL or the endpoint is disabled.

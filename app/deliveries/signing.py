@@ -1,10 +1,10 @@
-"""Signing outbound webhooks (CONTRACT §5).
+"""Signing outbound webhooks.
 
 Every partner callback carries two signatures made with the partner's secret:
 
 - ``X-ChargeCars-Signature``: hex HMAC-SHA256 of the raw body, keyed with the
   secret string exactly as the partner was given it (``whsec_…``, UTF-8), as
-  seed 002's ``generateWebhookSignature`` does;
+  docs/partners.md tells partners to check it;
 - Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``):
   ``v1,<base64 HMAC-SHA256>`` of ``"{id}.{timestamp}.{body}"`` keyed with the
   base64-decoded part of the secret after ``whsec_``, so any Standard Webhooks
@@ -34,7 +34,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 
 
 def hex_signature(secret: str, body: bytes) -> str:
-    """Seed 002's signature: hex HMAC-SHA256 of ``body`` keyed with ``secret`` as text."""
+    """The partner signature: hex HMAC-SHA256 of ``body`` keyed with ``secret`` as text."""
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
@@ -109,7 +109,7 @@ def endpoint_headers(
     custom_headers: dict | None = None,
     timestamp: int | None = None,
 ) -> dict[str, str]:
-    """Headers for an integration-hub webhook endpoint (seed 004).
+    """Headers for an integration-hub webhook endpoint.
 
     The endpoint's own headers go first, so none of them can replace the
     signature, the id or the content type set after them.

@@ -50,7 +50,7 @@ class DeliveryTarget:
 
 
 class PartnerCallbackTarget(DeliveryTarget):
-    """Seed 002's signed status callback to a partner's webhook URL."""
+    """The signed status callback to a partner's webhook URL."""
 
     # Which of the partner's callback settings apply (app.deliveries.callback_routes).
     test = False
@@ -122,7 +122,7 @@ class MakeScenarioTarget(DeliveryTarget):
 
 
 class EndpointTarget(DeliveryTarget):
-    """An outgoing webhook endpoint of the integration hub (seed 004)."""
+    """An outgoing webhook endpoint of the integration hub."""
 
     def __init__(self, endpoint: WebhookEndpoint | None) -> None:
         self.endpoint = endpoint

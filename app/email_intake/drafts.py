@@ -1,7 +1,7 @@
 """Order drafts from partner e-mails: stored, then made an order at once or reviewed.
 
-Seed 001: Alva's orders arrive by e-mail; "manual validation if confidence <
-90%". A draft keeps the mail's text, what the parser found per field and the
+Alva's orders arrive by e-mail, and a person validates any the parser is
+less than 90% sure of. A draft keeps the mail's text, what the parser found per field and the
 overall confidence. At 90 or more the order is created through the partner
 intake, exactly as if Alva had called the API; below, agents and team leads
 are told and a person corrects and approves (or rejects) it.

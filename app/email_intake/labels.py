@@ -1,6 +1,6 @@
 """The fields of a partner order and the labels partners put in front of them.
 
-Field names are the dotted paths of the partner API body (seed 002), so a
+Field names are the dotted paths of the partner API body, so a
 parsed e-mail, a reviewer's correction and an intake error all name a field
 the same way.
 """

@@ -115,7 +115,7 @@ def overall_confidence(fields: Mapping[str, ParsedField]) -> int:
 
 
 def body_from_values(values: Mapping[str, Any]) -> dict:
-    """The partner API body (seed 002) from field values; empty values left out."""
+    """The partner API body from field values; empty values left out."""
 
     def present(path: str) -> Any:
         value = values.get(path)

@@ -1,4 +1,4 @@
-"""Seed 000's /api/v1/external/* endpoints: send WhatsApp and e-mail on request."""
+"""The /api/v1/external/* endpoints: send WhatsApp and e-mail on request."""
 
 from app.features import Feature
 

@@ -1,4 +1,4 @@
-"""Seed 000's ``/api/v1/external/*`` endpoints (CONTRACT §6).
+"""The ``/api/v1/external/*`` endpoints.
 
 Signed in by personal bearer token, or session plus CSRF header. Each route
 checks the caller's role, then the body, then that the send may land where it

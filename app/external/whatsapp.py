@@ -1,4 +1,4 @@
-"""``send-whatsapp``: seed 000's text and template sends, queued on the customer's thread.
+"""``send-whatsapp``: text and template sends, queued on the customer's thread.
 
 The body is checked into a :class:`WhatsAppSend`; :func:`queue_whatsapp` finds or
 creates the contact by phone and their WhatsApp thread, adds a pending outbound
@@ -49,7 +49,7 @@ def parse_send_whatsapp(body: dict) -> WhatsAppSend:
     """The request as a WhatsAppSend; InvalidRequest naming every wrong field."""
     errors: dict[str, str] = {}
     raw_to = body.get("to")
-    # Seed 000 writes the number as a string; a JSON number is the same number,
+    # Callers write the number as a string; a JSON number is the same number,
     # however it is written (31612345678.0 is 31612345678, to JSON and JSON Schema).
     if isinstance(raw_to, float) and raw_to.is_integer():
         raw_to = int(raw_to)

@@ -2,7 +2,7 @@
 
 Each :class:`~app.models.IntakeForm` may map question names or ids to intake
 fields in ``field_mapping`` (``{"Wat is je naam?": "customer_name"}``); what it
-does not map falls back to :data:`DEFAULT_LABELS`, which knows seed 000's keys
+does not map falls back to :data:`DEFAULT_LABELS`, which knows our intake field names
 and the usual Dutch and English labels. ``"ignore"`` drops a question.
 """
 

@@ -8,7 +8,7 @@ Fillout posts a submission as its REST API returns it::
                     "urlParameters": [{"id", "name", "value"}, …],
                     "calculations": […], "scheduling": […], "quiz": {…}, …}}
 
-Some integrations flatten ``submission`` into the top level; seed 000 describes
+Some integrations flatten ``submission`` into the top level; others post
 a simplified ``{"formId", "submissionId", "submittedAt", "responses": {…}}``.
 All three become one :class:`Submission`.
 """

@@ -1,4 +1,4 @@
-"""A stored Fillout submission becomes an order: seed 000's seven steps, in the webhook job.
+"""A stored Fillout submission becomes an order in seven steps, in the webhook job.
 
 1. the customer's organization and 2. contact (found by e-mail, then phone),
 3. the installation address checked against the BAG, 4. the form submission
@@ -70,7 +70,7 @@ def process_event(event: InboundWebhookEvent) -> None:
 def create_intake_order(
     form: IntakeForm, submission: Submission, intake: Intake, raw: dict
 ) -> Order:
-    """Seed 000's seven steps for one submission (no commit)."""
+    """The seven intake steps for one submission (no commit)."""
     name = intake.customer_name or ""
     contact = find_or_create_customer(name, intake.email, intake.phone)  # steps 1 and 2
     details = intake.address_details()

@@ -1,4 +1,4 @@
-"""``POST /api/v1/webhooks/fillout``: a form was submitted (CONTRACT §3, seed 000).
+"""``POST /api/v1/webhooks/fillout``: a form was submitted.
 
 Authenticated by ``Authorization: Bearer <FILLOUT_WEBHOOK_SECRET>`` or
 ``?secret=`` (Fillout's webhook settings allow either). The submission is read

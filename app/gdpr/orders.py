@@ -47,7 +47,7 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
         {
             "installation_preferences": constant({}),
             "notes": constant(None),
-            # What the partner sent (issue 14.5): their name, e-mail and phone.
+            # What the partner sent: their name, e-mail and phone.
             "customer_as_sent": constant(None),
             # Digests of what the partner sent; salted, but derived from the person.
             "partner_payload_digest": constant(None),

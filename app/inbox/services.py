@@ -36,7 +36,7 @@ from app.ui import priority_label, status_label
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
-# Inbox tabs (CONTRACT §7) and the channel types each one shows.
+# Inbox tabs and the channel types each one shows.
 CHANNEL_FILTERS: dict[str, tuple[ChannelType, ...]] = {
     "email": (ChannelType.EMAIL_OUTLOOK,),
     "whatsapp": (ChannelType.WHATSAPP_BUSINESS,),
@@ -331,7 +331,7 @@ def contact_summary(contact: Contact | None) -> dict | None:
 
 
 def thread_to_dict(thread: CommunicationThread) -> dict:
-    """A thread as CONTRACT §6 describes it."""
+    """A thread as the JSON API describes it."""
     return {
         "id": str(thread.id),
         "subject": thread.thread_subject,

@@ -1,4 +1,4 @@
-"""JSON API of the integration hub (seed 004's endpoint list), admins only.
+"""JSON API of the integration hub , admins only.
 
 ``GET|POST /api/integrations``, ``GET|PATCH|DELETE /api/integrations/<id>``,
 ``POST /api/integrations/<id>/test``, ``GET /api/integrations/<id>/logs`` and the
@@ -55,7 +55,7 @@ declare_blueprint(bp, Access(roles=frozenset({Role.ADMIN}), two_factor=True, csr
 def _admins_only():
     # guard_json_api has signed the caller in; this API is the admin page's twin.
     require_api_role((Role.ADMIN,), "Integrations are for admins.")
-    require_second_factor()  # seed 004: two-factor auth for integration management
+    require_second_factor()  # integration management needs two-factor auth
 
 
 def _json_body(allowed: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
@@ -141,7 +141,7 @@ SYNC_FIELDS = frozenset({"object_type", "direction", "only_failed"})
 
 @bp.post("/<integration_id>/sync")
 def trigger_sync(integration_id: str):
-    """Seed 004: start a sync (``object_type``, ``direction``, ``only_failed``)."""
+    """Start a sync (``object_type``, ``direction``, ``only_failed``)."""
     integration = _integration(integration_id)
     body = _json_body(SYNC_FIELDS)
     object_type = str(body.get("object_type") or "")
@@ -161,7 +161,7 @@ def trigger_sync(integration_id: str):
 
 @bp.get("/<integration_id>/sync")
 def sync_jobs(integration_id: str):
-    """Seed 004: the sync history, newest first, and the records left failed or noted.
+    """The sync history, newest first, and the records left failed or noted.
 
     ``limit`` (1-200) pages both record lists, ``failed_before`` and
     ``notes_before`` carry on from a page's ``next_before``, ``job_id`` keeps

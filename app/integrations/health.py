@@ -1,4 +1,4 @@
-"""Integration health checks (seed 000), run by a periodic job every five minutes.
+"""Integration health checks, run by a periodic job every five minutes.
 
 Each check asks a provider something cheap and harmless: WhatsApp's phone
 number object, SendGrid's key scopes, a one-row PDOK query, each active

@@ -1,4 +1,4 @@
-"""The 13 providers the integration hub knows (seed 004), as data.
+"""The 13 providers the integration hub knows, as data.
 
 Everything that differs between providers — category, how they authenticate,
 which objects sync, which directions make sense, where their OAuth endpoints and
@@ -65,7 +65,7 @@ ORGANIZATION_ID = Setting(
 
 @dataclass(frozen=True)
 class SyncFilter:
-    """One of a provider's own sync filters (seed 004: "custom filters per provider").
+    """One of a provider's own sync filters ("custom filters per provider").
 
     ``kind`` says what a value is: ``choice`` (one of ``choices``), ``flag`` (on or
     off), ``email`` (an address) or ``params`` (query parameters, ``name=value``

@@ -1,5 +1,5 @@
 """The job path ``app.integrations.tokens.refresh_expiring_tokens`` from before the
-integration hub's groups (issue 31): a periodic run queued under that name still runs.
+integration hub's groups: a periodic run queued under that name still runs.
 The periodic job now names ``app.integrations.oauth.refresh_expiring_tokens``.
 Delete this module once no queue holds a job of that name (a release later).
 """

@@ -1,4 +1,4 @@
-"""API usage logs (seed 000 "usage analytics"): every ``/api/*`` request, per endpoint.
+"""API usage logs (usage analytics): every ``/api/*`` request, per endpoint.
 
 The webhook endpoints answer thousands of calls a second, so the request
 itself only appends a compact record to the process's batched Redis pusher
@@ -10,7 +10,7 @@ endpoint, not a row per call; :func:`usage_summary` gives the /integrations page
 count, success rate and average response time per endpoint. A Redis outage
 loses usage records, never a request.
 
-Calls made with a partner key also count for that partner (issue 16 point 8):
+Calls made with a partner key also count for that partner:
 the partner API's authentication names the partner in ``g.api_partner_id``,
 the record carries it, and the same flush adds the calls to
 ``partner_api_usage`` per Dutch day and response-time bucket, a small

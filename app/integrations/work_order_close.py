@@ -1,5 +1,5 @@
 """The job path ``app.integrations.work_order_close.close_work_order`` from before the
-integration hub's groups (issue 31): a job queued, or waiting for a retry, under that
+integration hub's groups: a job queued, or waiting for a retry, under that
 name still runs. New jobs are named :data:`app.integrations.work_orders.CLOSE_WORK_ORDER`.
 Delete this module once no queue holds a job of that name (a release later).
 """

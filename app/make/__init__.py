@@ -1,4 +1,4 @@
-"""Make.com: inbound scenarios (CONTRACT §3) posting orders, visits, payments and feedback."""
+"""Make.com: inbound scenarios posting orders, visits, payments and feedback."""
 
 from app.features import Feature
 

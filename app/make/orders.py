@@ -83,7 +83,7 @@ def order_created(body: OrderCreated, event: InboundWebhookEvent) -> Order:
             raise
         return found
     if partner is not None:
-        # Seed 001 (50five): the partner gets the same confirmation as via the API.
+        # The partner gets the same confirmation as via the API.
         order_id = str(order.id)
         after_commit(
             lambda: enqueue("app.partners.confirmations.send_partner_confirmation", order_id)

@@ -1,4 +1,4 @@
-"""Bodies of the inbound Make.com scenarios (CONTRACT §3, seed 000), as pydantic models.
+"""Bodies of the inbound Make.com scenarios, as pydantic models.
 
 Each scenario posts its own shape. The endpoint validates it before storing
 (422 naming the fields), the job validates it again before acting, and the
@@ -23,7 +23,7 @@ from pydantic import (
 from app.partners.schemas import AddressIn, Email, Phone, Reference, field_errors
 
 ORDER_NUMBER = r"^CC-\d{4}-\d{5}$"
-# Seed 000's scale of 1–5 stars, or a 0–10 NPS-style score; at or below these a
+# A scale of 1–5 stars, or a 0–10 NPS-style score; at or below these a
 # person follows up (see app.make.feedback).
 LOW_SCORE = {5: 2, 10: 6}
 

@@ -1,4 +1,4 @@
-"""Merging duplicates: two conversations of one customer, and two contacts (issue 15.6).
+"""Merging duplicates: two conversations of one customer, and two contacts.
 
 Who may merge what:
 

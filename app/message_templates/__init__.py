@@ -1,4 +1,4 @@
-"""Message templates (seed 003 communication_template): admin pages, rendering, API.
+"""Message templates (``communication_template``): admin pages, rendering, API.
 
 - ``rendering``: placeholders, the known variables, filling a template for a thread.
 - ``services``: listing, validation, saving, usage counting.

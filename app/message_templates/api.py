@@ -1,4 +1,4 @@
-"""JSON API for message templates (CONTRACT §6): list for the desk, create for admins.
+"""JSON API for message templates: list for the desk, create for admins.
 
 Technicians are refused as in the composer's template preview: their quick
 replies come ready-made on /m/.

@@ -129,7 +129,7 @@ def get_template(template_id: uuid.UUID | str) -> CommunicationTemplate | None:
 
 
 def template_to_dict(template: CommunicationTemplate) -> dict[str, Any]:
-    """The API's shape of a template (CONTRACT §6)."""
+    """The API's shape of a template."""
     return {
         "id": str(template.id),
         "template_name": template.template_name,

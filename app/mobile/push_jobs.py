@@ -49,7 +49,7 @@ def push_customer_message(message_id: str) -> int:
         PushMessage(
             title=title,
             body=body,
-            # The phone conversation view of the visit (issue 16 point 4).
+            # The phone conversation view of the visit.
             url=f"/m/visits/{order.id}/conversation",
             tag=f"order-{order.id}",
         ),

@@ -1,4 +1,4 @@
-"""Daily roll-ups of the analytics figures (issue 17.4), so a year reads days, not messages.
+"""Daily roll-ups of the analytics figures, so a year reads days, not messages.
 
 Each ``*_daily`` row sums one Amsterdam day of one group (channel x team, or
 sender); ``analytics_days`` says which days have roll-ups and until when they

@@ -1,4 +1,4 @@
-"""Logged phone calls (seed 003 channel type ``phone_call``).
+"""Logged phone calls (channel type ``phone_call``).
 
 A call is a message in its thread (channel ``phone_call``; its notes are the
 message's content, so the timeline, search and the API see it like any other

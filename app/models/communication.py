@@ -1,7 +1,7 @@
-"""Seed 003's communication tables: channels, threads, messages, tasks (templates: templates.py).
+"""The communication tables: channels, threads, messages, tasks (templates: templates.py).
 
-Column names follow the seed. Where the seed points ``*_contact_id`` at contacts
-for staff, these tables point ``*_user_id`` at users: staff sign in here (see
+Column names follow the original data model. Where that model points ``*_contact_id``
+at contacts for staff, these tables point ``*_user_id`` at users: staff sign in here (see
 ``User``), while customers and partners stay contacts.
 """
 
@@ -34,7 +34,7 @@ from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES, ur
 # stored in English, shown in the reader's language (app/ui.py, thread_subject).
 ERASED_THREAD_SUBJECT = "Erased conversation"
 
-# How the contract (CONTRACT §6) names a message's direction, from its type.
+# How the JSON API names a message's direction, from its type.
 DIRECTION_BY_TYPE = {
     MessageType.INCOMING: "inbound",
     MessageType.OUTGOING: "outbound",
@@ -52,8 +52,8 @@ class CommunicationChannel(Entity, db.Model):
     channel_type: so.Mapped[ChannelType] = so.mapped_column(enum_column(ChannelType), index=True)
     channel_name: so.Mapped[str] = so.mapped_column(sa.String(120))
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
-    # Seed 003 keeps settings and secrets in one ``configuration`` document. They
-    # are split here: settings (mailbox, business hours, signature) stay readable
+    # The original data model keeps settings and secrets in one ``configuration``
+    # document. They are split here: settings (mailbox, business hours, signature) stay readable
     # and cheap to load on every inbox page; API keys and tokens live in
     # ``credentials``, encrypted at rest and loaded only when a transport asks.
     configuration: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)

@@ -77,7 +77,7 @@ ERASED_CONTACT_NAME = "Erased contact"
 
 
 class Contact(Entity, db.Model):
-    """A person, or an organization acting as a party on an order (seed 001).
+    """A person, or an organization acting as a party on an order.
 
     Phone numbers are stored in E.164 (``+31612345678``) so inbound WhatsApp and
     SMS senders match without guessing at formats.
@@ -197,7 +197,7 @@ SENT_ADDRESS_FIELDS = ("street", "house_number", "house_number_addition", "posta
 class SentAddress:
     """An installation address kept as a value on its order, not as a row.
 
-    A partner's test order (issue 57.3) keeps its address this way, so nothing
+    A partner's test order keeps its address this way, so nothing
     tried in a sandbox lands on a live customer's record; it reads like an
     :class:`Address` where a partner's view shows one.
     """

@@ -1,4 +1,4 @@
-"""Enumerations of the domain, with the values the seeds use.
+"""Enumerations of the domain, with the values stored and sent.
 
 They are stored as short strings (not native PostgreSQL enums) so that adding a
 value later is a code change, not a locking ``ALTER TYPE`` migration.
@@ -27,7 +27,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
     # A partner organisation's own staff: the partner portal (/portal) only,
-    # scoped to their organisation and the sub-partners below it (issue 29).
+    # scoped to their organisation and the sub-partners below it.
     PARTNER = "partner"
 
 
@@ -125,7 +125,7 @@ class CommissionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-# --- seed 003: the five communication tables -------------------------------
+# --- the five communication tables ----------------------------------------
 
 
 class ChannelType(StrEnum):
@@ -288,7 +288,7 @@ class DraftState(StrEnum):
     REJECTED = "rejected"
 
 
-# --- logged phone calls (issue 16.11) ----------------------------------------
+# --- logged phone calls ----------------------------------------
 
 
 class CallDirection(StrEnum):

@@ -32,7 +32,7 @@ class Team(Entity, db.Model):
 class User(UserMixin, Entity, db.Model):
     """A staff member: agent, technician, team lead, manager or admin.
 
-    Seed 003 points ``*_contact_id`` columns at contacts for staff; here staff sign
+    The original data model points ``*_contact_id`` columns at contacts for staff; here staff sign
     in, so the communication tables reference this table instead (``*_user_id``).
     """
 
@@ -73,7 +73,7 @@ class User(UserMixin, Entity, db.Model):
     # browser (app/i18n.py), and texts sent outside a request use the default.
     language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(5))
     # How tightly the agent's screens are laid out: "compact" (the default: more
-    # conversations and messages on a screen) or "comfortable" (issue 32).
+    # conversations and messages on a screen) or "comfortable".
     density: so.Mapped[str] = so.mapped_column(
         sa.String(12), default="compact", server_default="compact"
     )
@@ -153,7 +153,7 @@ class ApiToken(Entity, db.Model):
 
 
 class ApiUsageLog(Entity, db.Model):
-    """API usage per day, method and endpoint (seed 000 "usage analytics").
+    """API usage per day, method and endpoint (usage analytics).
 
     One row a day per endpoint, whatever the traffic: the webhook endpoints take
     thousands of calls a second at peak, and a row per call would double the

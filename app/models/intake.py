@@ -34,7 +34,7 @@ class IntakeForm(Entity, db.Model):
 
 
 class FormSubmission(Entity, db.Model):
-    """One submitted form (seed 000 step 4), kept raw next to what it became."""
+    """One submitted form , kept raw next to what it became."""
 
     __tablename__ = "form_submissions"
     __table_args__ = (sa.UniqueConstraint("external_form_id", "external_submission_id"),)

@@ -1,4 +1,4 @@
-"""The integration hub (seed 004): connectors, sync jobs, field mappings, webhooks out."""
+"""The integration hub: connectors, sync jobs, field mappings, webhooks out."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Integration(Entity, db.Model):
     # real_time / hourly / daily / weekly / manual
     sync_frequency: so.Mapped[str] = so.mapped_column(sa.String(16), default="manual")
     batch_size: so.Mapped[int] = so.mapped_column(default=100)
-    # Sync settings (seed 004): list deleted/archived remote records too, only
+    # Sync settings: list deleted/archived remote records too, only
     # records modified in this range, and the provider's own filters (keys the
     # registry declares for it). The connectors turn them into the provider's query.
     include_deleted: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
@@ -161,7 +161,7 @@ class SyncRecord(Entity, db.Model):
 
 
 class WebhookEndpoint(Entity, db.Model):
-    """Someone else's URL that hears about our platform events (seed 004)."""
+    """Someone else's URL that hears about our platform events."""
 
     __tablename__ = "webhook_endpoints"
 

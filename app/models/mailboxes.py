@@ -4,7 +4,7 @@ Each mailbox (info@, service@, a shared mailbox) has its own e-mail channel, so
 its conversations, messages, signature and Graph secret (``clientState``, in the
 channel's encrypted credentials) stay apart from another mailbox's, and its own
 Graph subscriptions and delta links (here). New conversations from a mailbox
-land in its team. The default mailbox is ``GRAPH_MAILBOX`` (CONTRACT §2).
+land in its team. The default mailbox is ``GRAPH_MAILBOX``.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class Article(Entity, db.Model):
 
 
 class PartnerSkuMapping(Entity, db.Model):
-    """A partner's product code and the ChargeCars article it stands for (seed 001)."""
+    """A partner's product code and the ChargeCars article it stands for."""
 
     __tablename__ = "partner_sku_mappings"
     __table_args__ = (sa.UniqueConstraint("partner_organization_id", "partner_sku"),)
@@ -111,7 +111,7 @@ class Order(Entity, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         # One order per partner reference: the idempotency key of the partner API.
-        # Per mode: a sandbox order may share its id with a live one (issue 29.1).
+        # Per mode: a sandbox order may share its id with a live one.
         sa.UniqueConstraint(
             "partner_organization_id",
             "partner_order_id",
@@ -155,7 +155,7 @@ class Order(Entity, db.Model):
     business_entity: so.Mapped[BusinessEntity] = so.mapped_column(
         enum_column(BusinessEntity), default=BusinessEntity.CHARGECARS
     )
-    # Seed 001: the account (who we invoice, often the partner) and the end customer.
+    # The account (who we invoice, often the partner) and the end customer.
     account_contact_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
@@ -192,17 +192,17 @@ class Order(Entity, db.Model):
     flagged_for_review: so.Mapped[bool] = so.mapped_column(
         default=False, server_default=sa.false()
     )
-    # Made with a partner's test key (sandbox, issue 29): the partner's callbacks
+    # Made with a partner's test key (sandbox): the partner's callbacks
     # and API only; never the inbox, planning, technicians, invoices or figures.
     is_test: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     review_reasons: so.Mapped[list[Any]] = so.mapped_column(default=list)
     # The end customer's name, e-mail and phone as the intake sent them. An intake
-    # never changes a known contact's addresses (issue 14), so what differs stays
+    # never changes a known contact's addresses, so what differs stays
     # here; None for orders not made by an intake, or made before.
     customer_as_sent: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     # A test order's installation address as sent (in the BAG's spelling once
     # confirmed), kept here instead of as an Address row: a test order links no
-    # contact and makes no address (issue 57.3). None for live orders.
+    # contact and makes no address. None for live orders.
     test_address: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     # A salted digest per field of the partner's validated order body
     # (app.partners.payload_digest): the same partner_order_id with another body
@@ -333,7 +333,7 @@ class OrderStatusTransition(Entity, db.Model):
     )
     from_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     to_status: so.Mapped[str] = so.mapped_column(sa.String(32))
-    # For colleagues only: never sent to a partner (issue 28.4).
+    # For colleagues only: never sent to a partner.
     transition_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     # What the partner may read about this move (callback ``status_details.reason``,
     # the partner API's status answer); None tells the partner nothing.
@@ -347,7 +347,7 @@ class OrderStatusTransition(Entity, db.Model):
 
 
 class Commission(Entity, db.Model):
-    """What one level of the partner channel earns on a completed order (seed 001)."""
+    """What one level of the partner channel earns on a completed order."""
 
     __tablename__ = "commissions"
     __table_args__ = (sa.UniqueConstraint("order_id", "beneficiary_contact_id"),)

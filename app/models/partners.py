@@ -1,4 +1,4 @@
-"""Seed 002's partner integration: how we talk to one partner's systems."""
+"""A partner integration: how we talk to one partner's systems."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class PartnerIntegration(Entity, db.Model):
     last_error_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     # Requests per minute allowed on the partner API for this partner.
     rate_limit_per_minute: so.Mapped[int] = so.mapped_column(default=120)
-    # How many times one callback is tried before a person is alerted (seed 001: 3).
+    # How many times one callback is tried before a person is alerted.
     max_delivery_attempts: so.Mapped[int] = so.mapped_column(default=3)
     # Set when the partner's endpoint answered 410 Gone: no callbacks until re-enabled.
     webhook_disabled_at: so.Mapped[Optional[datetime]] = so.mapped_column()
@@ -67,14 +67,14 @@ class PartnerIntegration(Entity, db.Model):
         default=lambda: list(DEFAULT_GRANTED_STATUSES)
     )
 
-    # Secret rotation with overlap (issue 29): the secret that was replaced keeps
+    # Secret rotation with overlap: the secret that was replaced keeps
     # signing beside the new one until ``previous_secret_expires_at``.
     previous_webhook_secret: so.Mapped[Optional[str]] = so.mapped_column(EncryptedText)
     previous_secret_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # Networks (CIDR) the partner's API keys may be used from; empty = anywhere.
     ip_allowlist: so.Mapped[list[Any]] = so.mapped_column(default=list)
 
-    # The sandbox's own callback settings (issue 57.2): a test order's callbacks go
+    # The sandbox's own callback settings: a test order's callbacks go
     # to this URL, with these events, signed with this secret, so a test key never
     # chooses where a live order's callbacks (live customers' details) are sent.
     sandbox_webhook_url: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2000))
@@ -149,7 +149,7 @@ def _valid_secrets(
 
 
 class PartnerApiUsage(Entity, db.Model):
-    """A partner's calls to the API per day and response-time bucket (issue 16 point 8).
+    """A partner's calls to the API per day and response-time bucket.
 
     A small histogram instead of one average: each row counts the calls of one
     day whose answer took at most ``bucket_ms`` (and more than the bucket below),
@@ -169,7 +169,7 @@ class PartnerApiUsage(Entity, db.Model):
     partner_organization_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    # Upper bounds (ms) of the buckets: fine around seed 001's target (< 500 ms). The
+    # Upper bounds (ms) of the buckets: fine around the partner API's target (< 500 ms). The
     # last bucket, SLOWER_BUCKET_MS, holds everything slower than the largest bound.
     BUCKETS_MS = (25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000, 5000)
     SLOWER_BUCKET_MS = 2_147_483_647

@@ -29,7 +29,7 @@ ORDER_WAITING_NOTICE = (
 
 
 class Notification(Entity, db.Model):
-    """An in-app notice for one user (seed 000: type, title, message, source)."""
+    """An in-app notice for one user (type, title, message, source)."""
 
     __tablename__ = "notifications"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Team suggestions for new conversations (issue 33): the trained models, the admin's
+"""Team suggestions for new conversations: the trained models, the admin's
 settings and each conversation's suggestion with what became of it.
 
 The classifier itself is :mod:`app.assignment.suggestions`; these are its rows.

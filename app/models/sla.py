@@ -36,7 +36,7 @@ class SlaPolicy(Entity, db.Model):
 
     The most specific active policy wins: channel type and priority, then
     channel type alone, then priority alone. ``escalated`` policies apply to
-    threads in status escalated (seed 003: 30 minutes).
+    threads in status escalated (30 minutes by default).
     """
 
     __tablename__ = "sla_policies"

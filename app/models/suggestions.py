@@ -1,4 +1,4 @@
-"""Suggested replies (issue 33): the team's harvested replies, the sets offered per
+"""Suggested replies: the team's harvested replies, the sets offered per
 customer message, what became of them, and what the ranking learned from that.
 
 Written only by :mod:`app.suggestions`; the composer reads them through it.

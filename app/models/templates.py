@@ -1,4 +1,4 @@
-"""Seed 003's communication templates: reusable messages with ``{{placeholders}}``."""
+"""Communication templates: reusable messages with ``{{placeholders}}``."""
 
 from __future__ import annotations
 

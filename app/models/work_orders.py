@@ -1,4 +1,4 @@
-"""Property work orders (ROVIDA, Yardi) and the orders they became (seed 004, use case 3)."""
+"""Property work orders (ROVIDA, Yardi) and the orders they became."""
 
 from __future__ import annotations
 

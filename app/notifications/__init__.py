@@ -1,4 +1,4 @@
-"""In-app notifications (seed 000) and their live delivery.
+"""In-app notifications and their live delivery.
 
 Its listeners tell people about their conversations: a customer's reply, a
 thread assigned to them, an @mention in a note (:mod:`app.notifications.listeners`).

@@ -1,4 +1,4 @@
-"""CONTRACT §6: read an order, and move its status through the status engine."""
+"""Read an order, and move its status through the status engine."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def new_order(order_number: str | None = None, **fields) -> Order:
 def find_or_create_customer(name: str, email: str | None, phone: str | None) -> Contact:
     """The end customer: by e-mail, then by phone; otherwise a new household.
 
-    A new customer gets a ``customer_individual`` organization (seed 002) so the
+    A new customer gets a ``customer_individual`` organization so the
     address and later orders hang together. A known contact is returned as it
     is: the sender may know only one of its addresses, so its name, e-mail and
     phone are never changed, not even filled in (the order keeps what was sent,
@@ -324,7 +324,7 @@ def add_line(
     partner_organization_id: uuid.UUID | None = None,
     external_item_reference: str | None = None,
 ) -> LineItem:
-    """Add a line, mapping the partner's SKU (seed 001) or our own article.
+    """Add a line, mapping the partner's SKU or our own article.
 
     A SKU we cannot map is kept as a line with a note, and the order is
     flagged: it is never dropped and never refuses the order.

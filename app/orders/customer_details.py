@@ -50,7 +50,7 @@ def keep_customer_as_sent(
     """Keep the sent details on ``order`` and flag each address the contact lacks (no commit).
 
     Flagging is idempotent: the same intake applied again adds no second reason.
-    A test order has no contact (issue 57.3): it only keeps what was sent.
+    A test order has no contact: it only keeps what was sent.
     """
     sent = {
         "name": " ".join((name or "").split()) or None,

@@ -22,7 +22,7 @@ ORDER_DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
 def find_order(key: str) -> Order | None:
     """An order by its UUID or its number (CC-2026-00001).
 
-    Never a partner's test order (the sandbox, issue 29.1): those are not
+    Never a partner's test order (the sandbox): those are not
     staff's work, so every staff page and API answers 404 for them.
     """
     if ORDER_NUMBER.match(key or ""):

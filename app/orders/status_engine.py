@@ -41,7 +41,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # so the engine imports none of the features that react.
 StatusHook = Callable[[Order, OrderStatusTransition], None]
 
-# A test order (a partner's sandbox, issue 29.1) is heard of by its partner
+# A test order (a partner's sandbox) is heard of by its partner
 # only: no customer notices, Teams alerts, commissions, invoices, Make or
 # integration events, calendars. One switch here keeps every present and future
 # feature's hook away from it.

@@ -1,4 +1,4 @@
-"""Who is calling the partner API, and whether they may right now (CONTRACT §4).
+"""Who is calling the partner API, and whether they may right now.
 
 A key comes in ``X-API-Key`` or ``Authorization: Bearer``. No or an unknown key
 is 401; a valid key for another partner is 403; a key used from outside the
@@ -6,7 +6,7 @@ partner's IP allow-list is 403 ``ip_not_allowed`` naming the address seen; a
 read key asking for anything but GET/HEAD is 403 ``insufficient_scope``; more
 requests than the partner's per-minute allowance is 429 with ``Retry-After``.
 Test and live keys each have that allowance, counted apart: a partner trying
-things in its sandbox never leaves its live traffic refused (issue 57.4).
+things in its sandbox never leaves its live traffic refused.
 The scope is judged here by the request's method, so every partner route,
 present and future, gets it without saying so. The counters live
 in Redis, so the limit holds however many web processes serve the API.
@@ -30,7 +30,7 @@ from app.models.enums import KeyMode, KeyScope, OrganizationType, TokenKind
 from app.partners.allowlist import is_allowed
 from app.transactions import commit
 
-# Seed 001: partners may poll an order's status once a minute.
+# Partners may poll an order's status once a minute.
 STATUS_POLL_SECONDS = 60
 # What a read key may do: look, never change.
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -150,7 +150,7 @@ def enforce_rate_limit(caller: PartnerCaller, now: float | None = None) -> dict[
 
 
 def enforce_status_poll_limit(caller: PartnerCaller, partner_order_id: str) -> None:
-    """Seed 001: one status request per order per minute.
+    """One status request per order per minute.
 
     Per mode: a test order may share its ``partner_order_id`` with a live one,
     and polling the one must not hold up polling the other.
@@ -171,7 +171,7 @@ def enforce_status_poll_limit(caller: PartnerCaller, partner_order_id: str) -> N
 
 
 def _mode(caller: PartnerCaller) -> str:
-    # A counter per key mode (issue 57.4); every key has one, live by default.
+    # A counter per key mode; every key has one, live by default.
     return (caller.token.mode or KeyMode.LIVE).value
 
 

@@ -129,7 +129,7 @@ def update_sandbox_callbacks(
 def mapping_from_rows(
     ours_to_theirs: dict[str, str], theirs_to_ours: list[tuple[str, str]]
 ) -> dict[str, dict[str, str]]:
-    """The status mapping editor's rows as seed 002's ``status_mapping`` object.
+    """The status mapping editor's rows as the ``status_mapping`` object.
 
     Blank rows are dropped; a partner status given twice is refused here,
     because building the object would otherwise keep only the last one.

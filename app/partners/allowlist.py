@@ -1,4 +1,4 @@
-"""Where a partner's API keys may be used from (issue 29 point 4, seeds 001/004).
+"""Where a partner's API keys may be used from.
 
 A partner may list the networks its systems call from, as CIDR blocks or
 single addresses, IPv4 or IPv6. A key used from anywhere else is refused in

@@ -1,4 +1,4 @@
-"""The partner API (CONTRACT §4): order intake, status polling, integration config.
+"""The partner API: order intake, status polling, integration config.
 
 Routes stay thin: authenticate and rate-limit (app.partners.access), validate
 through the pydantic schemas, call the intake or config service, commit, answer
@@ -192,7 +192,7 @@ def _refuse_other_modes_settings(body, is_test: bool) -> None:
 
     A test key reads and changes the sandbox's callback settings only, so it
     can never send live orders' callbacks (live customers' details) elsewhere;
-    a live key changes the live settings only (issue 57.2).
+    a live key changes the live settings only.
     """
     refused = refused_for_key_mode(body, test=is_test)
     if not refused:

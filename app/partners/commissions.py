@@ -1,6 +1,6 @@
-"""Seed 001's channel commissions: one record per partner level on a completed order.
+"""Channel commissions: one record per partner level on a completed order.
 
-Levels follow seed 001 (and the demo data): level 1 is the master partner at
+Levels follow the channel hierarchy (and the demo data): level 1 is the master partner at
 the top of the channel, level 2 the partner below it, and so on down to the
 partner the order came through. ``order.channel_contact_ids`` lists the
 partners' organization contacts nearest first, as recorded at intake, so the
@@ -10,7 +10,7 @@ change who earns on an order already taken.
 The rate for a level is the beneficiary's own ``commission_rates[level]``
 when it has one, otherwise the master partner's rate for that level: the
 master agrees the split for its whole channel, and a sub-partner with its own
-contract can override its level. A level without a positive rate gets no
+agreement can override its level. A level without a positive rate gets no
 record. Amounts are ``total_amount × rate / 100`` rounded half-up to cents.
 """
 

@@ -1,10 +1,10 @@
-"""A partner integration's configuration (seed 002), checked before anything changes.
+"""A partner integration's configuration, checked before anything changes.
 
 Both the admin pages and ``POST /api/v1/partners/<id>/integration-config`` go
 through :func:`apply_integration_config`: every field is checked first, each
 error names its field by dotted path, and only a body without errors is
 applied. Keys that are absent are left as they are, so a form can send just
-its own section. The sandbox's callback settings (issue 57.2) have their own
+its own section. The sandbox's callback settings have their own
 :func:`apply_sandbox_config`; :func:`refused_for_key_mode` keeps a test key to
 those and a live key to the live ones.
 """
@@ -36,7 +36,7 @@ MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
 # approval and a visit commit our people and prices, ``completed`` earns the
 # channel its commissions and sends the invoice, and a cancellation cannot be
 # undone: an admin grants those to a partner whose word we take for them.
-# Settings that are ours to give (CONTRACT §4): the partner API refuses them,
+# Settings that are ours to give: the partner API refuses them,
 # naming the field; the admin pages set them. Each says why it is ours.
 ADMIN_ONLY_SETTINGS = {
     "is_active": "switches the integration on or off",
@@ -55,7 +55,7 @@ DELIVERY_ATTEMPTS_RANGE = (1, 10)
 class ConfigInvalid(ValueError):
     """The configuration was refused; ``fields`` maps dotted paths to what is wrong.
 
-    The partner API answers ``fields`` as they are (English, its contract); a page
+    The partner API answers ``fields`` as they are (English, as documented); a page
     shows :attr:`for_people`, in the reader's language where we know the problem.
     """
 
@@ -123,7 +123,7 @@ def apply_sandbox_config(integration: PartnerIntegration, data: dict) -> None:
     """Check ``data`` and apply it to the sandbox's callback settings (no commit).
 
     ``data`` speaks as a test key does: ``webhook_url``, ``webhook_events`` and
-    ``test_callbacks_to_live_url`` mean the sandbox's (issue 57.2), and errors
+    ``test_callbacks_to_live_url`` mean the sandbox's, and errors
     name those fields. Nothing of the live settings can be changed here.
     """
     if not isinstance(data, dict):
@@ -385,7 +385,7 @@ FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "order_email_address": _email,
 }
 
-# The sandbox's callback settings as a test key names them (issue 57.2), each
+# The sandbox's callback settings as a test key names them, each
 # with its column and check: the URL and events of the live settings' shape.
 SANDBOX_FIELDS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "webhook_url": ("sandbox_webhook_url", _webhook_url),

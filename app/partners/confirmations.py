@@ -1,4 +1,4 @@
-"""The confirmation e-mail a partner gets for each order it sends (seed 001 step 4)."""
+"""The confirmation e-mail a partner gets for each order it sends."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Partner status reach: which of our statuses a partner's own statuses may reach.
 
-Seed 002 maps a partner's statuses onto ours (``CONFIRMED`` → ``approved``).
+A partner's ``status_mapping`` maps its statuses onto ours (``CONFIRMED`` → ``approved``).
 Whether the partner's word is enough to approve or complete an order is ours
 to decide, per partner: an admin grants the statuses on the partner's page
 (default ``on_hold``), the grant is audited, and the configuration check

@@ -1,4 +1,4 @@
-"""How each partner integration is doing, for the partner list (seed 002's dashboard).
+"""How each partner integration is doing, for the partner list's health dashboard.
 
 Each figure is one grouped query over all partners, so the list costs the same
 number of queries for five partners or five hundred.

@@ -1,4 +1,4 @@
-"""Order intake from partners (seeds 001 and 002).
+"""Order intake from partners, by API or by e-mail.
 
 One call turns a validated partner payload into an order: the end customer
 (found by e-mail, then phone, and never changed: the order keeps the details
@@ -56,7 +56,7 @@ from app.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
-# What the partner API promises (CONTRACT §4): "received", processed in 24–48 h.
+# What the partner API promises: "received", processed in 24–48 h.
 RECEIVED = "received"
 ESTIMATED_PROCESSING_TIME = "24-48 hours"
 
@@ -87,7 +87,7 @@ class IntakeResult:
     differs: list[str] = field(default_factory=list)
 
     def response_data(self) -> dict:
-        """The ``data`` of the partner API's answer (CONTRACT §4)."""
+        """The ``data`` of the partner API's answer."""
         data = {
             "chargecars_order_id": self.order.order_number,
             "chargecars_order_uuid": str(self.order.id),
@@ -96,7 +96,7 @@ class IntakeResult:
         }
         reasons = partner_review_reasons(self.order)
         if reasons:
-            # Seed 001: a failed address check or unknown SKU is told to the partner;
+            # A failed address check or unknown SKU is told to the partner;
             # what we hold about the customer's contact is not.
             data["needs_review"] = True
             data["review_reasons"] = reasons
@@ -118,7 +118,7 @@ def existing_order(
     partner: Organization, partner_order_id: str, *, is_test: bool = False
 ) -> Order | None:
     """The partner's order by its own id, in one mode: a test key never finds a
-    live order, nor a live key a test one (the sandbox, issue 29.1)."""
+    live order, nor a live key a test one (the sandbox)."""
     return order_in_mode(partner, partner_order_id, is_test)
 
 
@@ -219,7 +219,7 @@ def _build_order(
     address: Address | None = None
     chain: list[Contact] = []
     if is_test:
-        # A test order is nobody's (issue 57.3): it finds, makes and links no
+        # A test order is nobody's: it finds, makes and links no
         # contact or address, so a sandbox never reaches a live customer's
         # record, conversations or GDPR export; what was sent stays on the order.
         checked: Address | CheckedAddress = checked_address(details, check)
@@ -301,7 +301,7 @@ def _build_order(
 def channel_contacts(partner: Organization) -> list[Contact]:
     """The organization contacts of the partner and its parents, nearest first.
 
-    Seed 001 keeps these in ``channel_contact_ids`` so commissions can be paid
+    An order keeps these in ``channel_contact_ids`` so commissions can be paid
     per level; a partner level without its organization contact gets one.
     """
     chain = partner.channel_chain()

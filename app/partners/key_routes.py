@@ -1,4 +1,4 @@
-"""Partner admin page, credentials (issue 29 points 3-5): API keys, signing secret, IP allow-list.
+"""Partner admin page, credentials: API keys, signing secret, IP allow-list.
 
 A key or secret is shown in the answer to the POST that made it and never again
 (the page is sent ``no-store``). Each route parses the form, calls one service
@@ -126,7 +126,7 @@ def rotate_secret(partner_id):
 @bp.post("/<uuid:partner_id>/webhook/sandbox/secret")
 @role_required(Role.ADMIN)
 def rotate_sandbox_secret(partner_id):
-    """The sandbox's own secret, which signs test orders' callbacks (issue 57.2)."""
+    """The sandbox's own secret, which signs test orders' callbacks."""
     return _rotate(partner_or_404(partner_id), sandbox=True)
 
 

@@ -26,7 +26,7 @@ from app.partners.services import new_webhook_secret
 # How long a rotated-out key keeps working unless it is revoked sooner.
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
-# How long a replaced webhook secret keeps signing beside the new one (issue 29).
+# How long a replaced webhook secret keeps signing beside the new one.
 DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
 MAX_SECRET_OVERLAP = timedelta(days=7)
 
@@ -148,7 +148,7 @@ def rotate_webhook_secret(
     older secret: only the one just replaced is kept.
 
     ``sandbox`` rotates the sandbox's own secret instead, which signs test
-    orders' callbacks to the sandbox URL only (issue 57.2); the first one is
+    orders' callbacks to the sandbox URL only; the first one is
     made this way for a partner that has none yet.
     """
     if overlap < timedelta(0) or overlap > MAX_SECRET_OVERLAP:

@@ -1,8 +1,8 @@
-"""The partner's order API (issue 29 point 6): its orders, one order, change, cancel.
+"""The partner's order API: its orders, one order, change, cancel.
 
 Also what a partner's system reads to set itself up: its integration
 configuration and the event catalogue. Same key, limits and error shape as
-the intake (CONTRACT §4, :mod:`app.partners.api`); thin routes over
+the intake (:mod:`app.partners.api`); thin routes over
 :mod:`app.partners.order_queries`, :mod:`app.partners.order_changes` and
 :mod:`app.partners.order_views`.
 """

@@ -2,7 +2,7 @@
 
 A key sees its own partner's orders only (not those of sub-partners below
 it), and only those of its mode: a test key its test orders, a live key the
-real ones (issue 29 point 1). Pages are keyset pages on ``(updated_at, id)``,
+real ones. Pages are keyset pages on ``(updated_at, id)``,
 newest first, so a reconciliation walking them while orders change neither
 skips nor repeats an order that did not move.
 """

@@ -1,4 +1,4 @@
-"""Request and answer bodies of the partner's order API (issue 29 point 6).
+"""Request and answer bodies of the partner's order API.
 
 Kept apart from :mod:`app.partners.schemas` (intake and configuration) so the
 order API's shapes are read in one place. The contact fields reuse intake's

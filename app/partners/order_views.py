@@ -3,7 +3,7 @@
 Only what the partner may know: what it sent about the customer (never the
 contact we hold), its own references, the status in its words beside ours,
 and of each status change only the note written for the partner, never the
-reason colleagues wrote (issue 28.4).
+reason colleagues wrote.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Partner performance (issue 16 point 8, seed 001 "Partner Performance Metrics").
+"""Partner performance: the figures a partner is judged by.
 
 Per partner, for a period of the last 7, 30 or 90 Dutch calendar days (today
 included) and the same number of days before it:
@@ -264,7 +264,7 @@ def _order_rows(period: Period) -> list:
         .where(
             Order.partner_organization_id.is_not(None),
             Order.created_at >= period.previous_start,
-            # Sandbox orders and their callbacks are no part of seed 001's figures.
+            # Sandbox orders and their callbacks are no part of a partner's performance.
             Order.is_test.is_(False),
         )
         .group_by(Order.partner_organization_id, which)

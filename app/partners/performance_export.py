@@ -1,4 +1,4 @@
-"""Partner performance as CSV (issue 16 point 8): for spreadsheets and reports.
+"""Partner performance as CSV: for spreadsheets and reports.
 
 A header row of machine names, one row per partner, UTF-8, numbers with a
 decimal point and no thousands separator, dates as ISO 8601.

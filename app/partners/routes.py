@@ -1,4 +1,4 @@
-"""Partner admin pages (CONTRACT §7, admins): health list, one partner's setup, delivery log.
+"""Partner admin pages (admins): health list, one partner's setup, delivery log.
 
 Plain forms that work without JavaScript; htmx swaps the SKU table and a
 delivery's row in place. A key or secret is shown in the response to the POST
@@ -141,7 +141,7 @@ def save_webhook(partner_id):
 @bp.post("/<uuid:partner_id>/webhook/sandbox")
 @role_required(Role.ADMIN)
 def save_sandbox_webhook(partner_id):
-    """The sandbox's callback settings: where test orders' callbacks go (issue 57.2)."""
+    """The sandbox's callback settings: where test orders' callbacks go."""
     partner = partner_or_404(partner_id)
     data = {
         "webhook_url": request.form.get("webhook_url", ""),

@@ -1,9 +1,9 @@
-"""Request bodies of the partner API (CONTRACT §4), as pydantic models.
+"""Request bodies of the partner API, as pydantic models.
 
 The same models validate requests and produce the JSON Schema the OpenAPI
 document is built from, so the docs cannot drift from what is enforced.
-Both order shapes are accepted: seed 002 (``line_items[].sku``) and seed 001
-(``products[].partner_sku``).
+Both order shapes are accepted: ``line_items[].sku`` and ``products[].partner_sku``
+(docs/partners.md documents both).
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class AddressIn(Schema):
 
     @model_validator(mode="after")
     def _number_from_street(self) -> "AddressIn":
-        # Seed 002 writes "Hoofdstraat 123": split the number off the street.
+        # Partners write "Hoofdstraat 123": split the number off the street.
         if not self.house_number and self.street:
             match = re.match(STREET_WITH_NUMBER, self.street)
             if match:

@@ -24,7 +24,7 @@ class NewPartner:
     integration: PartnerIntegration
     api_key: str
     webhook_secret: str
-    # Signs test orders' callbacks to the sandbox URL (issue 57.2).
+    # Signs test orders' callbacks to the sandbox URL.
     sandbox_webhook_secret: str
 
 
@@ -79,7 +79,7 @@ def create_partner(
     )
     db.session.add(organization)
     db.session.flush()
-    # Seed 001 models the partner as a contact of type organization too, so it can
+    # The partner is a contact of type organization too, so it can
     # be an order's account contact and a commission beneficiary.
     db.session.add(
         Contact(
@@ -125,7 +125,7 @@ def create_partner(
 
 
 def organization_contact(organization: Organization) -> Contact | None:
-    """The contact standing for ``organization`` itself (seed 001's contact_type organization)."""
+    """The contact standing for ``organization`` itself (``contact_type`` organization)."""
     return db.session.scalar(
         sa.select(Contact)
         .where(

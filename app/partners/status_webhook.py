@@ -1,4 +1,4 @@
-"""Seed 002's inbound partner status webhook: verify, map, move the order.
+"""The inbound partner status webhook: verify, map, move the order.
 
 A partner tells us its order moved (``ON_HOLD``, ``CANCELLED``…). The
 request is signed the Standard Webhooks way with the partner's ``whsec_``

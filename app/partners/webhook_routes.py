@@ -1,4 +1,4 @@
-"""``POST /api/v1/webhooks/partner-status/<partner_id>`` (CONTRACT §3, seed 002).
+"""``POST /api/v1/webhooks/partner-status/<partner_id>``.
 
 Answers 401 unsigned, 404 unknown partner or order, 400 not JSON, 422 bad
 fields or unmapped status, 409 a move the status engine refuses, else 200 with

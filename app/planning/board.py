@@ -3,7 +3,7 @@
 Each cell holds the technician's visits that day (order, window, postcode
 area), their planned hours against their working hours ("5,5 / 8 u"), and
 whether the day is off (absence, holiday, no hours). The week runs Monday to
-Sunday: a Saturday visit planned over the rules (issue 58.7) is on the board and
+Sunday: a Saturday visit planned over the rules is on the board and
 in the technician's load like any other; a weekend day nobody works or visits
 is drawn narrow (:attr:`Board.full_days`). Visits of orders planned
 outside the board (a synced work order) have no window or duration of their
@@ -263,7 +263,7 @@ def unplanned_orders() -> list[Order]:
             .where(
                 Order.status == OrderStatus.APPROVED,
                 Order.scheduled_date.is_(None),
-                # A partner's sandbox order is never ours to plan (issue 29.1).
+                # A partner's sandbox order is never ours to plan.
                 Order.is_test.is_(False),
             )
             .order_by(Order.created_at)

@@ -108,7 +108,7 @@ def search_orders(scope: PortalScope, f: OrderFilter) -> OrderPage:
                 sa.func.replace(sa.func.upper(Address.postal_code), " ", "").like(
                     compact, escape="\\"
                 ),
-                # A test order keeps its address itself (issue 57.3).
+                # A test order keeps its address itself.
                 sa.func.replace(
                     sa.func.upper(Order.test_address["postal_code"].as_string()), " ", ""
                 ).like(compact, escape="\\"),

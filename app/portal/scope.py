@@ -1,6 +1,6 @@
 """What a partner user may see: their organisation and, read-only, the sub-partners below it.
 
-Seed 001's channel hierarchy (``Organization.parent_organization_id``): a parent
+The channel hierarchy (``Organization.parent_organization_id``): a parent
 sees its sub-partners' orders (order, status, history), never their keys,
 deliveries or settings. Everything the portal reads starts from a
 :class:`PortalScope`; an object outside it is "not found".

@@ -167,7 +167,7 @@ def _webhook_page(
     sandbox_submitted=None,
     **extra,
 ):
-    """The live and the Test (sandbox) callback settings side by side (issue 57.2)."""
+    """The live and the Test (sandbox) callback settings side by side."""
     integration = current_integration(current_scope())
     values = submitted or {
         "webhook_url": integration.webhook_url or "",

@@ -1,4 +1,4 @@
-"""Who else has a conversation open, and who is typing in it (issue 15.2).
+"""Who else has a conversation open, and who is typing in it.
 
 Browsers join a conversation's Socket.IO room only after the access check
 (:mod:`app.inbox.access`); who is there is kept in Redis with an expiry

@@ -1,5 +1,5 @@
 """Where the server may send a request to an address someone else chose: https
-to public addresses only. The one outbound URL check (issue 30 point 4).
+to public addresses only. The one outbound URL check.
 
 Partners choose their callback URL, a phone's browser its Web Push endpoint,
 an admin a hub connector's base URL (Yardi and ROVIDA are hosted per
@@ -18,9 +18,9 @@ address to an earlier check and a private one a moment later (DNS rebinding)
 reaches nothing. And no connection is ever attempted to a private address, so
 whether something listens on an internal port cannot show in the answer: a
 check that connected first and looked at the peer afterwards told an open port
-("connected to 127.0.0.1") from a closed one (a connection error) (issue 57
-point 8). Through a configured egress proxy the peer is the proxy, and keeping
-traffic off the private network is then the proxy's job.
+("connected to 127.0.0.1") from a closed one (a connection error). Through a
+configured egress proxy the peer is the proxy, and keeping traffic off the
+private network is then the proxy's job.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Demo data for ``flask seed demo``: a believable ChargeCars inbox on a fresh database.
 
-Staff, teams, the five partners of seed 001 (one with a dealer chain), the
+Staff, teams, the five channel partners (one with a dealer chain), the
 catalogue, channels, templates, ~150 households, ~120 orders with their history
 and a few hundred conversations. Everything is drawn from one seeded random
 generator, so two runs give the same demo (only uuids and "now" differ).
@@ -43,7 +43,7 @@ from app.seed.demo_tasks import build_notifications, build_tasks
 from app.seed.demo_threads import build_threads
 from app.sla.admin import ensure_defaults as ensure_sla_defaults
 
-DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password (CONTRACT §1)
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
 
 # slug, name, Teams channel key, description
 TEAMS = [
@@ -156,7 +156,7 @@ PARTNERS = [
     ("50five", "50five.com", "50F", {"1": 6.0}, SyncFrequency.HOURLY),
     ("Alva", "alva-charging.nl", "ALV", {"1": 3.5}, SyncFrequency.HOURLY),
 ]
-# Groendus sells through a regional partner and a local dealer (seed 001's hierarchy).
+# Groendus sells through a regional partner and a local dealer: a channel hierarchy.
 SUB_PARTNERS = [
     ("Groendus Regio Oost", "Groendus", "groendus-oost.nl"),
     ("Laadpunt Zwolle B.V.", "Groendus Regio Oost", "laadpuntzwolle.nl"),
@@ -172,7 +172,7 @@ _STATUS_ORDER = [
     "on_hold",
     "cancelled",
 ]
-# Each partner's own words for our statuses (seed 002's status_mapping), same order.
+# Each partner's own words for our statuses (their ``status_mapping``), same order.
 PARTNER_VOCABULARY = {
     "Groendus": [
         "RECEIVED",
@@ -336,7 +336,7 @@ def agent_signature_text(name: str) -> str:
 
 
 def build_partners(ctx: DemoContext) -> None:
-    """Seed 001's five partners through the onboarding service, plus a dealer chain."""
+    """The five channel partners through the onboarding service, plus a dealer chain."""
     made = {}
     for name, domain, _prefix, rates, frequency in PARTNERS:
         made[name] = _onboard(ctx, name, domain, None)

@@ -1,4 +1,4 @@
-"""Demo phone calls (issue 16.11): calls agents logged on customer conversations.
+"""Demo phone calls: calls agents logged on customer conversations.
 
 Written through the conversation's owner (:func:`app.conversations.log_call`)
 like a call an agent logs, between two of the conversation's own messages, so

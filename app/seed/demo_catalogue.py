@@ -59,7 +59,7 @@ ARTICLES = [
     ("SRV-SERVICE-VISIT", "Servicebezoek / storingsdiagnose", ArticleType.SERVICE, None, "125.00"),
 ]
 
-# Seed 001's product mapping table first, then the other partners' codes.
+# Groendus's product mapping table first, then the other partners' codes.
 SKU_MAPPINGS = [
     ("Groendus", "GRO-ALFEN-11", "ALF-EVE-S-11KW"),
     ("Groendus", "GRO-INSTALL-1", "INST-BASIC-1P"),
@@ -77,7 +77,7 @@ SKU_MAPPINGS = [
     ("Alva", "ALV-INSTALL-3F", "INST-BASIC-3P"),
 ]
 
-# Seed 003's routing with the demo's teams (by slug) and people (by e-mail); see
+# Routing rules with the demo's teams (by slug) and people (by e-mail); see
 # app/assignment/rules.py for the keys.
 AUTO_ASSIGNMENT_RULES = {
     "enabled": True,
@@ -103,7 +103,7 @@ AUTO_ASSIGNMENT_RULES = {
     },
     "default": {"default_assignee": "customer-service"},
 }
-# Seed 003's escalation ladder: reminder, team lead, manager, executive.
+# The escalation ladder: reminder, team lead, manager, executive.
 ESCALATION_RULES = {
     "first_reminder_pct": 75,
     "team_lead_pct": 90,
@@ -137,7 +137,7 @@ CHANNELS = [
     (ChannelType.SMS, "SMS", 4, {"sender_name": "ChargeCars"}),
     (ChannelType.INTERNAL_COMMENT, "Interne notities", None, {}),
     (ChannelType.INTERNAL_TASK, "Interne taken", 24, {}),
-    # Logged calls (issue 16.11): never sent through, so no SLA hours or settings.
+    # Logged calls: never sent through, so no SLA hours or settings.
     (ChannelType.PHONE_CALL, "Telefoon", None, {}),
 ]
 

@@ -1,6 +1,6 @@
 """The demo's English: templates in English, and one customer who writes English.
 
-Issue 33: a customer's language is told from what they write, and the composer
+A customer's language is told from what they write, and the composer
 then offers templates in that language first, with a hint above the reply box.
 The demo shows both in ``make run``: a household whose installation is planned
 asked in English, got a Dutch answer, and asks again (minutes ago, so

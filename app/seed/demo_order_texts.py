@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Share of partner orders per partner, roughly seed 001's monthly volumes.
+# Share of partner orders per partner, roughly the partners' real monthly volumes.
 PARTNER_WEIGHTS = {
     "Groendus": 30,
     "Groendus Regio Oost": 6,

@@ -348,7 +348,7 @@ def _actor(ctx: DemoContext, order: Order, status: S) -> uuid.UUID | None:
 
 
 def _commissions(ctx: DemoContext, order: Order, partner: Partner) -> list:
-    """One row per channel level; level 1 is the master partner, as in seed 001."""
+    """One row per channel level; level 1 is the master partner."""
     age = ctx.now - order.completed_at
     status = (
         CommissionStatus.PAID

@@ -1,4 +1,4 @@
-"""The demo's suggested replies (issue 33), made as the running app makes them.
+"""The demo's suggested replies, made as the running app makes them.
 
 In production a conversation's replies are harvested when it ends and the three
 likely answers are ranked when a customer's message arrives, both by jobs. The

@@ -194,7 +194,7 @@ def _thread(ctx: DemoContext, channel_type: C, scenario: Scenario, orders_by_sta
     topic_team = scenario.teams[0][0]
     if status in CLOSED and team_slug != topic_team:
         # A conversation that reached another desk was passed on to the team its topic
-        # belongs to before it ended: what team suggestions learn from (issue 33).
+        # belongs to before it ended: what team suggestions learn from.
         # Chosen without the random generator, so the demo's later draws stay as they were.
         team_slug = topic_team
         members = [

@@ -1,4 +1,4 @@
-"""The escalation ladder (seed 003) and the scan that climbs it.
+"""The escalation ladder and the scan that climbs it.
 
 Steps of one SLA cycle:
 

@@ -1,4 +1,4 @@
-"""Suggested replies (issue 33): the three likely answers to a customer's message.
+"""Suggested replies: the three likely answers to a customer's message.
 
 - ``harvest``: the team's replies from conversations that ended well, made general
   (``placeholders``, ``dates``) and stored with the questions they answered.

@@ -1,4 +1,4 @@
-"""Internal tasks (seed 003 internal_task): the board, reminders and API."""
+"""Internal tasks (``internal_task`` threads): the board, reminders and API."""
 
 from app.features import Feature
 from app.jobs.periodic import PeriodicJob

@@ -1,4 +1,4 @@
-"""JSON API for tasks (CONTRACT §6): list, create, read and partial update."""
+"""JSON API for tasks: list, create, read and partial update."""
 
 from __future__ import annotations
 

@@ -168,7 +168,7 @@ def find_order(value: str) -> Order | None:
         order = db.session.get(Order, uuid.UUID(text))
     except ValueError:
         order = db.session.scalar(sa.select(Order).where(Order.order_number == text.upper()))
-    # A partner's sandbox order is no work of ours (issue 29.1): as if it did not exist.
+    # A partner's sandbox order is no work of ours: as if it did not exist.
     return None if order is None or order.is_test else order
 
 

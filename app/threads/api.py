@@ -1,4 +1,4 @@
-"""JSON API for threads and messages (CONTRACT §6)."""
+"""JSON API for threads and messages."""
 
 from __future__ import annotations
 

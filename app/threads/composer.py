@@ -29,7 +29,7 @@ def composer_extras(
     channel: CommunicationChannel | None = None,
 ) -> dict:
     """What the composer shows besides the form: the user's drafts, the suggested
-    replies to the customer's latest message (issue 33; past WhatsApp's window only
+    replies to the customer's latest message (past WhatsApp's window only
     approved templates) and, while replying on WhatsApp inside the 24-hour window,
     when that window closes."""
     open_window = window is not None and window.is_open

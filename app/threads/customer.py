@@ -125,7 +125,7 @@ def _orders(thread, contact, viewer) -> list[OrderLine]:
         mine.append(Order.id == thread.order_id)
     orders = db.session.scalars(
         sa.select(Order)
-        # A partner's sandbox order for this customer is no order of theirs (issue 29.1).
+        # A partner's sandbox order for this customer is no order of theirs.
         .where(sa.or_(*mine), Order.is_test.is_(False))
         .order_by(Order.created_at.desc())
         .limit(ORDERS)

@@ -2,7 +2,7 @@
 
 An e-mail (and many a WhatsApp reply) ends with a sign-off: "Met vriendelijke
 groet," and a name, often the four lines of a signature. Shown in full on every
-message they took half the conversation's height (issue 32), so the timeline
+message they took half the conversation's height, so the timeline
 shows the words that differ and folds the sign-off behind "…", as mail clients
 do with trimmed content. The salutation ("Beste Saskia,") runs on into the first
 sentence instead of costing a line and an empty one. Likewise a message's subject

@@ -15,7 +15,7 @@ from app.realtime import publish
 
 
 def message_to_dict(message: CommunicationMessage) -> dict:
-    """A message as CONTRACT §6 describes it."""
+    """A message as the JSON API describes it."""
     sender = None
     if message.sender_user is not None:
         sender = {

@@ -109,12 +109,12 @@ def composer_context(
             if selected and selected.channel_type == ChannelType.EMAIL_OUTLOOK
             else None
         ),
-        # The customer writes in another language than Dutch (issue 33).
+        # The customer writes in another language than Dutch.
         "language_hint": language_hint(thread.contact, templates),
         "attachment_hint": composer_hint(selected.channel_type.value if selected else None),
         # The chosen template's variable inputs (prefilled) and text, if any.
         "template_state": composer_state(chosen, thread, current_user, form),
-        # Issue 13.12 (composer): the user's drafts and WhatsApp's window countdown.
+        # The user's drafts and WhatsApp's window countdown.
         **composer_extras(thread, current_user, usable.window, selected),
     }
 

@@ -1,4 +1,4 @@
-"""The composer's suggested replies (issue 33): the row of chips, and noting a pick.
+"""The composer's suggested replies: the row of chips, and noting a pick.
 
 The chips come with the composer once ranked; this partial is what the composer
 fetches when they are not (a customer's message nobody has looked at yet), and

@@ -5,7 +5,7 @@ what the provider said. WhatsApp (Cloud API), Outlook (Microsoft Graph), SMS
 (Twilio-compatible), SendGrid and Teams each have a real transport in their
 channel's package and share the sandbox (:mod:`app.transports.sandbox`), which
 records the call instead; :mod:`app.transports.registry` picks one by
-configuration (CONTRACT §2: unset credentials mean the sandbox).
+configuration (unset credentials mean the sandbox).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Per-provider send limits, held in Redis so they hold across every worker.
 
-Seed 000's limits: WhatsApp 80 messages/second, SendGrid 600/minute, Teams
+The providers' limits: WhatsApp 80 messages/second, SendGrid 600/minute, Teams
 100/minute, Make.com 1000/hour. A fixed window per provider is counted with
 INCR; a caller over the limit is told how long to wait, and the job re-queues
 itself for then instead of hammering the provider.

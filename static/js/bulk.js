@@ -36,7 +36,7 @@
   function updateBar() {
     // The bar by its id: while htmx settles a swapped-in bar its class is still the
     // placeholder's for a moment (htmx settles class by id), so a look-up by class
-    // could come back empty (the TypeError of issue 32 on opening conversations).
+    // could come back empty (a TypeError on opening conversations, once).
     const bar = document.getElementById("bulk-bar");
     if (!bar) return;
     const count = bar.querySelector("#bulk-count");

@@ -1,4 +1,4 @@
-// The reply box (issue 13.12): drafts saved as you type, Ctrl/Cmd+Enter to send,
+// The reply box: drafts saved as you type, Ctrl/Cmd+Enter to send,
 // the emoji picker, Undo send's window and WhatsApp's 24-hour countdown.
 (function () {
   "use strict";
@@ -6,7 +6,7 @@
   const SAVE_AFTER_MS = 1000;
   // A compact built-in set rather than a full picker library: agents use a
   // handful of friendly emoji with customers, and this needs no emoji database,
-  // no IndexedDB and nothing to load (see the report of issue 13.12).
+  // no IndexedDB and nothing to load.
   const EMOJI = [
     "🙂", "😊", "😀", "😄", "😉", "😅", "🙏", "👍",
     "👌", "👋", "👏", "🙌", "💪", "🤝", "✅", "✔️",

@@ -1,4 +1,4 @@
-// The @mention picker of the internal-note box (issue 15.3): typing "@" lists the
+// The @mention picker of the internal-note box: typing "@" lists the
 // colleagues who may open this conversation (GET /api/colleagues?thread_id=…),
 // filtered by what follows the "@". Arrows move, Enter or Tab chooses, Esc
 // closes, a click chooses; the choice is written as "@Full Name ", which the

@@ -1,4 +1,4 @@
-// Who else has this conversation open, and who is typing in it (issue 15.2), over
+// Who else has this conversation open, and who is typing in it, over
 // the Socket.IO connection app.js opens. The server lets a page into the
 // conversation's room only after its access check; a heartbeat keeps this page
 // counted (entries expire in Redis when it stops), and the answer to each

@@ -1,4 +1,4 @@
-// Room on the agent's screen (issue 32): folds that close on a phone, the customer
+// Room on the agent's screen: folds that close on a phone, the customer
 // panel folded to a rail on a desktop, the phone's customer view left through
 // history (so the back gesture and the back link agree), and a reply box that
 // shows what to fix after the server refused it. Layout itself: css/screen-room.css.

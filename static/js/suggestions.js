@@ -1,4 +1,4 @@
-// Suggested replies above the reply box (issue 33).
+// Suggested replies above the reply box.
 //
 // A click on a chip, or Alt+1..3 anywhere on the thread page, puts that
 // suggestion into the reply box for editing: into an empty box (or one still

@@ -14,7 +14,7 @@ from pathlib import Path
 AXE_VERSION = "4.14.1"
 AXE_SOURCE = Path(__file__).with_name("vendor") / f"axe-{AXE_VERSION}.min.js"
 
-# WCAG 2.0 and 2.1, levels A and AA: what issue 32 promises. best-practice adds
+# WCAG 2.0 and 2.1, levels A and AA: what the app promises. best-practice adds
 # rules such as "one main landmark" and "headings in order" at little extra cost.
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 FAILING_IMPACTS = {"serious", "critical"}

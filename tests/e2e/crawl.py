@@ -1,4 +1,4 @@
-"""Visit every page a role can open, once, and run checks on each (issue 32 point 4).
+"""Visit every page a role can open, once, and run checks on each.
 
 ``crawl(browser, role, check)`` signs ``role`` in (in Dutch, with the second factor
 where the role has one), opens each of ``role.paths`` in one browser context and

@@ -1,4 +1,4 @@
-"""Issue 32 point 10: no serious or critical WCAG 2.1 A/AA violation on any page.
+"""No serious or critical WCAG 2.1 A/AA violation on any page.
 
 For each role a crawl signs in on the demo data and visits every page the role
 can reach: the app's GET pages without arguments, then one page of each further

@@ -1,4 +1,4 @@
-"""Issue 16 point 14 in a browser, as a Dutch admin at 1440×900 (and the menu at 375×812).
+"""The admin pages in a browser, as a Dutch admin at 1440×900 (and the menu at 375×812).
 
 The live server listens on a free port, never 5000: the API viewer's "Servers"
 must be the page's own origin. Every response the pages cause is watched, so a
@@ -152,7 +152,7 @@ def test_the_menu_on_a_phone(live_server, browser, make_user):
 
 
 def test_the_job_queue_page_in_dutch(app, live_server, browser, make_user):
-    """Issue 31 point 4: a failed job with its traceback, sent back to its queue."""
+    """A failed job with its traceback, sent back to its queue."""
     enqueue("app.notifications.jobs.send_test_notification", "nobody", queue="periodic")
     drain_queues(app)
     email = make_user("admin", email="admin@switchboard.test", password=PASSWORD).email

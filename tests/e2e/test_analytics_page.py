@@ -1,4 +1,4 @@
-"""Issue 16, points 6–7 in the browser: a manager reads /analytics in Dutch on the demo data.
+"""Analytics in the browser: a manager reads /analytics in Dutch on the demo data.
 
 At 1440×900 every service-level figure shows its definition, no table is wider
 than its card (nothing clipped, nothing scrolled sideways), and every chart's

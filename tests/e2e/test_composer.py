@@ -1,4 +1,4 @@
-"""Issue 13.12 in the browser: drafts, Undo send, Ctrl+Enter, emoji and WhatsApp's countdown,
+"""The reply box in the browser: drafts, Undo send, Ctrl+Enter, emoji and WhatsApp's countdown,
 which a customer's message lengthens (or opens again) live."""
 
 from __future__ import annotations

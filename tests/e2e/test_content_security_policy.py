@@ -1,4 +1,4 @@
-"""The pages work under the Content-Security-Policy (issue 14, point 9).
+"""The pages work under the Content-Security-Policy.
 
 Every browser test fails on a CSP violation (tests/e2e/conftest.py), so every page
 the accessibility crawl opens, as each role, is checked under the policy there. Here:

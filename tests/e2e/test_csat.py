@@ -1,4 +1,4 @@
-"""Issue 15, point 8 in the browser: resolve, the customer rates on WhatsApp, analytics shows it."""
+"""Customer ratings in the browser: resolve, the customer rates on WhatsApp, analytics shows it."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_a_resolved_whatsapp_conversation_is_rated_and_counted(
 
     sign_in(page, live_server.url, "anouk@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread.id}")
-    page.get_by_test_id("thread-details-toggle").click()  # folded by default (issue 32)
+    page.get_by_test_id("thread-details-toggle").click()  # folded by default
     page.get_by_test_id("edit-status").select_option("resolved")
     expect(page.locator(".timeline")).to_contain_text(re.compile("resolved|opgelost"))
 

@@ -1,4 +1,4 @@
-"""Issue 32 point 4: every page, as each role reads it in Dutch, has no English on it.
+"""Every page, as each role reads it in Dutch, has no English on it.
 
 The demo data (Dutch customers, orders, partners) is loaded and a few records it
 lacks are added, so every page with an id in its address has one to show. Each
@@ -92,13 +92,13 @@ def api_order(partner: Organization) -> None:
     from app.orders.status_engine import change_entity_status
     from app.partners.keys import issue_partner_key
     from app.planning.services import PlanRequest, save_plan
-    from tests.partner_support import seed_002_order
+    from tests.partner_support import line_items_order
 
     _token, key = issue_partner_key(partner, "crawl")
     db.session.commit()
     made = current_app.test_client().post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(API_ORDER_ID, line_items=[{"sku": "GRO-ONBEKEND-9", "quantity": 1}]),
+        json=line_items_order(API_ORDER_ID, line_items=[{"sku": "GRO-ONBEKEND-9", "quantity": 1}]),
         headers={"X-API-Key": key},
     )
     assert made.status_code == 201, made.get_json()
@@ -120,7 +120,7 @@ def api_order(partner: Organization) -> None:
     # its review card is read as a Dutch agent sees it.
     waiting = current_app.test_client().post(
         f"/api/v1/partners/{partner.id}/orders",
-        json=seed_002_order(API_ORDER_ID + "-2", line_items=[{"sku": "GRO-ONBEKEND-9"}]),
+        json=line_items_order(API_ORDER_ID + "-2", line_items=[{"sku": "GRO-ONBEKEND-9"}]),
         headers={"X-API-Key": key},
     )
     assert waiting.status_code == 201, waiting.get_json()

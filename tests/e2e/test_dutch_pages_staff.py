@@ -1,4 +1,4 @@
-"""Issue 32 point 4: the manager's and the admin's pages in Dutch have no English on them.
+"""The manager's and the admin's pages in Dutch have no English on them.
 
 The crawl and its seeded data are those of tests/e2e/test_dutch_pages.py; these two
 roles open the most pages, so they run from a file of their own.

@@ -1,4 +1,4 @@
-"""Issue 3 acceptance: filter, open, template, preview, send; a colleague sees it live,
+"""Filter, open, template, preview, send; a colleague sees it live,
 and a customer's new conversation gets a notice in the open inbox."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13, points 2 and 9, as an agent does it: find a customer by 06-…, and be
+"""Inbox search and scoping, as an agent does it: find a customer by 06-…, and be
 told whose conversation it is when a link leads into another team's."""
 
 from __future__ import annotations

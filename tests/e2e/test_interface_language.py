@@ -1,4 +1,4 @@
-"""Issue 15.1 in a browser: an agent switches the interface to Dutch and back to automatic.
+"""The interface language in a browser: an agent switches it to Dutch and back to automatic.
 
 Chromium asks for English (en-US), so the interface starts in English; the choice
 is saved on the user and the scripts' texts follow it (static/js/i18n.js reads the

@@ -1,4 +1,4 @@
-"""Issue 18 point 5 in the browser: the agent sees the order's invoice paid and refunded,
+"""Invoice state in the browser: the agent sees the order's invoice paid and refunded,
 on the order page and beside the customer's conversation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 32, points 5 and 6 in the browser: merges ask first, and the bulk bar.
+"""Irreversible acts in the browser: merges ask first, and the bulk bar.
 
 Namesakes are put side by side and merge only on "Confirm merge"; an agent who
 may not merge sees the control disabled with the reason; the bulk bar is one line

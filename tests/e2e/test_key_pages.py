@@ -1,4 +1,4 @@
-"""Issue 29 points 3-5 in a browser, as a Dutch admin at 1440×900.
+"""A partner's keys, secret and allow-list in a browser, as a Dutch admin at 1440×900.
 
 The partner's page issues a read-only test key with an expiry (shown once),
 rotates the signing secret with a 2-hour overlap and saves an IP allow-list;

@@ -1,4 +1,4 @@
-"""Issue 32 point 10, by keyboard and by ear, in a Dutch browser at 1440×900.
+"""Accessibility by keyboard and by ear, in a Dutch browser at 1440×900.
 
 The skip link is the first Tab stop and lands in the page; Tab then meets the list's
 parts in the order they show (filters, search, "select all", rows); a conversation is

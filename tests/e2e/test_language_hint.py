@@ -1,4 +1,4 @@
-"""Issue 33 in the browser: an English customer's WhatsApp message arrives, and the
+"""The language hint in the browser: an English customer's WhatsApp message arrives, and the
 Dutch agent sees who writes English and the English template first.
 
 Screenshots of the composer at a desk and on a phone (dark) go to docs/screenshots/

@@ -1,6 +1,6 @@
-"""Issue 15, point 6 in the browser: merge two conversations, merge two contacts and undo it.
+"""Merges in the browser: merge two conversations, merge two contacts and undo it.
 
-Issue 32.5: a conversation merge is previewed and confirmed first.
+A conversation merge is previewed and confirmed first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13.5 acceptance: a customer's reply reaches the agent's bell live; the panel behaves."""
+"""A customer's reply reaches the agent's bell live; the panel behaves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An agent finds an order on the order desk (issue 58.1): from the menu at 1440×900,
+"""An agent finds an order on the order desk: from the menu at 1440×900,
 switching tabs, searching by the customer's phone typed another way, opening it;
 on a phone (375 wide) the desk does not scroll sideways. Screenshots go to
 docs/screenshots/ (or SCREENSHOT_DIR)."""

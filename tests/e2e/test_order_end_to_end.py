@@ -1,4 +1,4 @@
-"""Issue 28's acceptance: one order, from a partner's API call to a planned visit on the
+"""One order, from a partner's API call to a planned visit on the
 technician's phone, and back to the partner and the technician's calendar.
 
 Judged on the deployment a customer runs: ``python wsgi.py`` and two ``python
@@ -53,7 +53,7 @@ from tests.fakes.receiver import FakeReceiver
 from tests.helpers import PASSWORD, second_factor_code, serving
 from tests.mobile_support import png_bytes, sign_on_canvas
 from tests.outlook_support import MAILBOX, GraphForProcesses
-from tests.partner_support import seed_002_order
+from tests.partner_support import line_items_order
 from tests.test_integration_hub_outside import cli
 from tests.topology import wait_until
 
@@ -158,7 +158,7 @@ def _partner_sends_the_order(base_url: str, topology, receiver) -> tuple[dict, s
     )
     assert config.status_code == 200, config.text
 
-    body = seed_002_order(PARTNER_ORDER)
+    body = line_items_order(PARTNER_ORDER)
     sent = {**headers, "Idempotency-Key": "groendus-770001"}
     first = requests.post(
         f"{base_url}/api/v1/partners/{partner}/orders", json=body, headers=sent, timeout=30
@@ -199,7 +199,7 @@ def _manager_approves_and_plans(browser, base_url: str, number: str, technician)
         dialog.get_by_label(re.compile(technician.name)).check()
         dialog.get_by_test_id("plan-submit").click()
         row = page.locator(f'[data-testid="board-row"][data-technician="{technician.name}"]')
-        # A Saturday or Sunday (where Amsterdam is) has its column too (issue 58.7).
+        # A Saturday or Sunday (where Amsterdam is) has its column too.
         expect(row.locator(f'td[data-day="{today.isoformat()}"]')).to_contain_text(number)
         expect(page.get_by_test_id("unplanned-order").filter(has_text=number)).to_have_count(0)
     finally:

@@ -1,4 +1,4 @@
-"""Issue 58's acceptance: a flagged partner order is found, fixed in place and approved.
+"""A flagged partner order is found, fixed in place and approved.
 
 On the deployment a customer runs: ``python wsgi.py`` and two ``python worker.py``
 on PostgreSQL and Redis, PDOK and the partner's receiver as fakes that speak
@@ -36,7 +36,7 @@ from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.pdok import FakePdok
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import PASSWORD, serving
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 from tests.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -78,7 +78,7 @@ def deployed(app, deployment, pdok):
 
 
 def _send(base_url, partner, partner_order_id: str, **customer) -> dict:
-    body = seed_002_order(partner_order_id)
+    body = line_items_order(partner_order_id)
     body["customer"].update(customer)
     body["line_items"] = [{"sku": NEW_SKU, "quantity": 1}, {"sku": "GRO-INSTALL-1", "quantity": 1}]
     answer = requests.post(

@@ -1,4 +1,4 @@
-"""New work announces itself (issue 58.3): an agent at 1440×900 sees the count on
+"""New work announces itself: an agent at 1440×900 sees the count on
 "Orders" rise live when an order comes in, and the desk marks an order that waited
 too long. Screenshots go to SCREENSHOT_DIR (default: the system's temporary directory)."""
 

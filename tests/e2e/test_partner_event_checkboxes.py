@@ -1,6 +1,6 @@
 """The admin partner page's webhook events: each name stays inside its own checkbox's
-column at desk and phone width (issue 58 point 13: "installation_completed" ran
-into the next checkbox)."""
+column at desk and phone width ("installation_completed" once ran into the next
+checkbox)."""
 
 from __future__ import annotations
 

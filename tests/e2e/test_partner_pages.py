@@ -12,7 +12,7 @@ from app.models import Contact
 from app.models.enums import ContactType
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 
 def _no_sideways_scroll(page, width: int) -> None:
@@ -27,7 +27,7 @@ def test_admin_follows_a_flagged_partner_order_on_a_phone(live_server, browser, 
     make_user("admin", email="admin@switchboard.test")
     partner = make_partner()
     add_articles(partner)
-    body = seed_002_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 1}])
+    body = line_items_order(line_items=[{"sku": "GRO-MYSTERY-9", "quantity": 1}])
     answer = requests.post(
         f"{live_server.url}/api/v1/partners/{partner.id}/orders",
         json=body,
@@ -65,7 +65,7 @@ def test_admin_follows_a_flagged_partner_order_on_a_phone(live_server, browser, 
 def test_an_agent_sees_what_a_partner_sent_for_a_known_customer(
     live_server, browser, make_user, fake_pdok
 ):
-    """Issue 14 point 5: the contact is kept; the order shows what differs, and why."""
+    """The contact is kept; the order shows what differs, and why."""
     make_user("agent", email="agent@switchboard.test")
     known = Contact(
         contact_type=ContactType.PERSON, display_name="Marieke Bos", phone="+31612345678"
@@ -74,7 +74,7 @@ def test_an_agent_sees_what_a_partner_sent_for_a_known_customer(
     db.session.commit()
     partner = make_partner()
     add_articles(partner)
-    body = seed_002_order()
+    body = line_items_order()
     body["customer"]["email"] = "orders@partner.example"
     answer = requests.post(
         f"{live_server.url}/api/v1/partners/{partner.id}/orders",

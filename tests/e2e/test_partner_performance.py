@@ -1,4 +1,4 @@
-"""Issue 16 point 8 in a browser: a Dutch admin reads partner performance and downloads it."""
+"""Partner performance in a browser: a Dutch admin reads partner performance and downloads it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 28.4 and 28.6 in the browser, in Dutch at 1440×900: an admin grants a partner
+"""Partner status pages in the browser, in Dutch at 1440×900: an admin grants a partner
 more status reach, and a status change on the order page carries an internal reason
 and a note for the partner, each labelled for who reads it.
 

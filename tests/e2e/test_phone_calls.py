@@ -1,4 +1,4 @@
-"""Issue 16.11 in a browser at 1440×900, in Dutch: an agent logs a call on a conversation.
+"""Phone calls in a browser at 1440×900, in Dutch: an agent logs a call on a conversation.
 
 A duration that cannot be read is refused next to its field with what was
 typed kept; a good one puts "📞 14:20 <agent> belde de klant · 4:12 · bereikt"

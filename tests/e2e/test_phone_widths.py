@@ -1,4 +1,4 @@
-"""What a walk through issue 16 in Dutch found on a phone and at a desk, held in place.
+"""What a walk through the app in Dutch found on a phone and at a desk, held in place.
 
 - The technician's top bar on a 375 px touch phone is one row; the theme select is
   no longer cut to "Thema van h…" (it is an icon that opens the picker) and the

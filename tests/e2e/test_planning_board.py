@@ -1,7 +1,6 @@
-"""A manager plans an unplanned order from the week board at 1440×900 (issue 28
-point 1); the board scrolls in its own box at 375 wide. Screenshots of the board
-and of the order page's planning section go to docs/screenshots/ (or
-SCREENSHOT_DIR)."""
+"""A manager plans an unplanned order from the week board at 1440×900; the board
+scrolls in its own box at 375 wide. Screenshots of the board and of the order page's
+planning section go to docs/screenshots/ (or SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
@@ -239,7 +238,7 @@ def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_
 def test_a_saturday_visit_has_a_full_column_and_an_empty_sunday_a_narrow_one(
     live_server, browser, make_user
 ):
-    """Issue 58.7: the week runs to Sunday; a weekend day is narrow until a visit is on
+    """The week runs to Sunday; a weekend day is narrow until a visit is on
     it, and the plan dialog plans a Saturday as it plans a weekday ("plan anyway")."""
     manager = make_user("manager", email="manager@switchboard.test", language="nl")
     manager.name = "Marieke Bos"

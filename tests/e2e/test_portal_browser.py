@@ -1,4 +1,4 @@
-"""Issue 29 point 2 in a browser: a partner user signs in with a code and walks the portal.
+"""The partner portal in a browser: a partner user signs in with a code and walks the portal.
 
 At 1440x900 and 375x812: every page opens, nothing scrolls sideways, and one
 failed callback is sent again. With ``PORTAL_SHOTS`` set to a folder, the pages
@@ -17,7 +17,7 @@ from app.models import Article, Order, PartnerSkuMapping
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import enroll_two_factor
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 from tests.portal_support import build_world
 
 SHOTS = os.environ.get("PORTAL_SHOTS")
@@ -119,7 +119,7 @@ LONG_SKU = "GRO-WALLBOX-ALFEN-EVE-SINGLE-PRO-LINE-11KW-" + "A" * 21
 def test_an_api_order_with_long_references_fits_a_phone(
     live_server, browser, client, make_user, fake_pdok
 ):
-    """Issue 58: a partner's own ids run to 100 characters with no space; on a 375 px
+    """A partner's own ids run to 100 characters with no space; on a 375 px
     phone the order page wrapped none of them and scrolled sideways."""
     partner = make_partner("Groendus")
     add_articles(partner)
@@ -133,7 +133,7 @@ def test_an_api_order_with_long_references_fits_a_phone(
         )
     )
     db.session.commit()
-    body = seed_002_order(
+    body = line_items_order(
         LONG_ORDER_ID,
         purchase_order_number="PO-" + "9" * 97,
         line_items=[

@@ -1,4 +1,4 @@
-"""Issue 29's acceptance walk in the portal: sandbox order, replayed callback, rotated secret.
+"""The sandbox walk in the portal: sandbox order, replayed callback, rotated secret.
 
 A test key makes a test order, the sandbox moves it to completed, the partner
 user (signed in with a code) finds it and its callbacks in the portal, and
@@ -21,7 +21,7 @@ from tests.e2e.test_sign_in import sign_in
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import enroll_two_factor
 from tests.jobs import drain_until
-from tests.partner_support import add_articles, make_partner, seed_002_order
+from tests.partner_support import add_articles, line_items_order, make_partner
 
 STATUSES = ("approved", "scheduled", "in_progress", "completed")
 
@@ -32,7 +32,7 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
     receiver = FakeReceiver("whsec_placeholder").start()
     try:
         # Test orders' callbacks go to the sandbox's own URL, signed with its own
-        # secret (issue 57.2).
+        # secret.
         partner = make_partner(
             sandbox_webhook_url=receiver.url + "/hooks/chargecars",
             sandbox_webhook_events=["order_created", "status_changed"],
@@ -51,7 +51,7 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
         api = app.test_client()
         receiver.behave_next(times=1, status=500)  # the first callback fails
         made = api.post(
-            f"/api/v1/partners/{partner.id}/orders", json=seed_002_order(), headers=test_key
+            f"/api/v1/partners/{partner.id}/orders", json=line_items_order(), headers=test_key
         )
         assert made.status_code == 201, made.get_json()
         drain_until(app, lambda: len(receiver.events) >= 1, timeout=20)
@@ -99,7 +99,7 @@ def test_test_order_moved_to_completed_is_seen_and_a_callback_replayed(
         receiver.secret = new_secret
         second = api.post(
             f"/api/v1/partners/{partner.id}/orders",
-            json=seed_002_order("GRO-2026-000124"),
+            json=line_items_order("GRO-2026-000124"),
             headers=test_key,
         )
         assert second.status_code == 201, second.get_json()

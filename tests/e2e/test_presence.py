@@ -1,4 +1,4 @@
-"""Issue 15.2 and 15.3 acceptance: two agents in one conversation see each other and
+"""Presence and mentions: two agents in one conversation see each other and
 each other's typing, a crossing reply is held until confirmed, and an @mention picked
 in a note reaches the colleague live and leads to the note."""
 

@@ -1,4 +1,4 @@
-"""Issue 14, point 13 in the browser: an admin exports a customer's data, then erases them."""
+"""Privacy in the browser: an admin exports a customer's data, then erases them."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_an_admin_exports_then_erases_a_customer(live_server, page, make_user, t
     expect(page.get_by_test_id("holdings")).to_contain_text("2")
     _screenshot(page, "privacy-page-1440.png")
 
-    # Issue 32.5: only the exact word, same case, and the button is off until then.
+    # Only the exact word, same case, and the button is off until then.
     confirmation = page.get_by_label("Type ERASE to confirm")
     button = page.get_by_test_id("erase-button")
     expect(button).to_be_disabled()

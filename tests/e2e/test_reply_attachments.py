@@ -1,4 +1,4 @@
-"""Issue 13, point 12, in a browser: an e-mail reply with a file, a CC and the
+"""Reply attachments in a browser: an e-mail reply with a file, a CC and the
 signature reaches the fake Graph server; a pasted image reaches the fake
 WhatsApp server as an upload and then an image message.
 

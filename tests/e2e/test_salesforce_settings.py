@@ -1,4 +1,4 @@
-"""Issue 18 point 5 in the browser: an admin sets the Salesforce organization ID.
+"""Salesforce settings in the browser: an admin sets the Salesforce organization ID.
 
 The settings page of a Salesforce integration has the field (no other provider
 does); a wrong id is refused naming the field, the right one is kept. With

@@ -1,4 +1,4 @@
-"""Issue 15, points 7 and 9: a saved view with a live count, shared with the team; dark mode."""
+"""A saved view with a live count, shared with the team; dark mode."""
 
 from __future__ import annotations
 

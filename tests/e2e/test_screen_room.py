@@ -1,4 +1,4 @@
-"""Issue 32, points 1-3: what fits on the agent's screen.
+"""What fits on the agent's screen.
 
 At 1440x900 (compact density, the default layout) the list shows at least ten
 conversations and a conversation at least six ordinary messages, WhatsApp and

@@ -1,4 +1,4 @@
-"""Issue 15 points 4 and 5 in the browser: snooze and see it come back; bulk actions.
+"""Snooze and bulk actions in the browser: snooze and see it come back; bulk actions.
 
 The clock is controlled: the agent snoozes until tomorrow morning, then the test
 moves the wake-up job's clock (``app.conversations.snoozing.utcnow``; the live

@@ -1,4 +1,4 @@
-"""Issue 33.1 in the browser: a customer asks about their planned installation date.
+"""Suggested replies in the browser: a customer asks about their planned installation date.
 
 The agent has the conversation open (1440×900, Dutch). The customer's WhatsApp
 message arrives; the page hears of it and fetches the row of chips, ranked in that

@@ -1,4 +1,4 @@
-"""Issue 18 point 6 in a browser at 1440×900: an admin sets a HubSpot integration's sync
+"""Sync settings in a browser at 1440×900: an admin sets a HubSpot integration's sync
 settings, and a sync job's page says where a resumed run stands.
 
 A date that cannot be read is refused next to its field with the other fields

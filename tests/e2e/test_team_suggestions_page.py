@@ -1,5 +1,5 @@
 """An admin turns routing by team suggestion on at 1440×900, and an agent sees a suggestion
-the threshold held back and follows it with one click (issue 33.3). Both pages are in
+the threshold held back and follows it with one click. Both pages are in
 Dutch; screenshots go to docs/screenshots/routing-admin.png and routing-suggestion.png
 (or SCREENSHOT_DIR)."""
 

@@ -1,4 +1,4 @@
-"""Issue 16 point 5: the technician's day works without a signal.
+"""The technician's day works without a signal.
 
 On a 375×812 touch phone, in Dutch: the service worker keeps the day page; with
 the connection cut the technician taps "Begonnen", takes a photo and taps on a

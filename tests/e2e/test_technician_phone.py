@@ -75,7 +75,7 @@ def test_technician_completes_a_visit_and_the_agent_sees_it(live_server, browser
         page.get_by_role("dialog").get_by_role("button", name="Yes, completed").click()
         expect(card.get_by_test_id("visit-notice")).to_have_text("CC-2026-00042: visit completed.")
         expect(card.get_by_test_id("visit-status")).to_have_text("completed")
-        # A completed visit takes no more photos (issue 58 point 6).
+        # A completed visit takes no more photos.
         expect(card.get_by_label("Photo")).to_have_count(0)
         _no_sideways_scroll(page)
     finally:

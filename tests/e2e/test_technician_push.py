@@ -1,4 +1,4 @@
-"""Issue 16 point 5, Web Push end to end on a 375×812 phone.
+"""Web Push end to end on a 375×812 phone.
 
 A customer writes on the conversation of the technician's visit; the push job
 sends it through the fake push service, which checks VAPID and decrypts it as

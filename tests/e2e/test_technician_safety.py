@@ -1,4 +1,4 @@
-"""Issue 16 points 1-4 on a 375x812 touch phone: the day's cards, "Completed?" in a
+"""The technician's day on a 375x812 touch phone: the day's cards, "Completed?" in a
 dialog, Undo inside the window (nothing reaches the partner or the customer), the
 move going through after it, quick replies with an arrival time, and the phone
 conversation with a note."""

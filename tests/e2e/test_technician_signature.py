@@ -1,4 +1,4 @@
-"""Issue 28: on a 375×812 touch phone, in Dutch, the customer signs for the visit with a
+"""On a 375×812 touch phone, in Dutch, the customer signs for the visit with a
 finger in the "Afgerond?" dialog; the visit is completed and the agent finds the
 signature in the conversation and on the order page."""
 

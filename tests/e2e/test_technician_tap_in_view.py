@@ -1,4 +1,4 @@
-"""Issue 58 points 5 and 6 on a 375x812 touch phone: after each tap (on the way,
+"""Status taps on a 375x812 touch phone: after each tap (on the way,
 started, a photo, completed) the tapped card's top and its Undo stay on the
 screen, and a held tap settles by itself once its window closes."""
 
@@ -20,7 +20,7 @@ PHONE = {"width": 375, "height": 812}
 UNDO_SECONDS = 4
 # The countdown's last second, the card's fetch and its swap.
 SETTLE_MARGIN = 3
-# The issue's acceptance picture: the phone after a tap (issue 58).
+# The picture for the docs: the phone after a tap.
 AFTER_TAP = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "technician-after-tap.png"
 )

@@ -1,4 +1,4 @@
-"""Issue 13, point 1: templates in the reply box, as an agent uses them.
+"""Templates in the reply box, as an agent uses them.
 
 A template with a value the conversation does not know names it and offers an
 input; "/" in the reply box finds a canned response and inserts it.
@@ -185,7 +185,7 @@ def test_the_composer_on_a_phone(live_server, page, make_user):
     page.set_viewport_size({"width": 375, "height": 812})
     sign_in(page, live_server.url, "anouk@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread.id}")
-    # A phone folds channel, template and recipients away (issue 32).
+    # A phone folds channel, template and recipients away.
     page.get_by_test_id("composer-options-toggle").click()
     page.get_by_test_id("composer-template").select_option(label="Visit reminder")
     expect(page.get_by_label("Visit date")).to_be_visible()

@@ -1,4 +1,4 @@
-"""Issue 13, points 3 and 4: an inline edit saves only the field that changed."""
+"""An inline edit saves only the field that changed."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_a_priority_change_on_a_technicians_thread_keeps_the_assignee(live_serve
     sign_in(page, live_server.url, "anouk@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread.id}")
     page.wait_for_load_state("load")
-    page.get_by_test_id("thread-details-toggle").click()  # folded by default (issue 32)
+    page.get_by_test_id("thread-details-toggle").click()  # folded by default
     assignee = page.get_by_test_id("edit-assignee")
     expect(assignee.locator("option:checked")).to_have_text(f"{technician.name} (technician)")
     page.get_by_test_id("edit-priority").select_option("high")
@@ -59,7 +59,7 @@ def test_enter_in_the_tags_field_saves_once_and_stays_on_the_page(live_server, p
     sign_in(page, live_server.url, "anouk@switchboard.test")
     page.goto(f"{live_server.url}/threads/{thread.id}")
     page.wait_for_load_state("load")
-    page.get_by_test_id("thread-details-toggle").click()  # folded by default (issue 32)
+    page.get_by_test_id("thread-details-toggle").click()  # folded by default
     tags = page.locator("input[name=tags]")
     tags.fill("storing, factuur")
     tags.press("Enter")

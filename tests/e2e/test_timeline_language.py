@@ -1,4 +1,4 @@
-"""Issue 13.6/13.7 in a browser: one timeline in English or Dutch, automatic senders named."""
+"""The timeline in a browser: one timeline in English or Dutch, automatic senders named."""
 
 from __future__ import annotations
 

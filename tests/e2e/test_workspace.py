@@ -1,4 +1,4 @@
-"""Issue 13, points 10, 11 and 13: the three-pane workspace, unread marks and the keyboard.
+"""The three-pane workspace, unread marks and the keyboard.
 
 Set ``WORKSPACE_SHOTS=<dir>`` to also save the screenshots of the demo data that
 docs/ shows (docs/workspace-1440.png, -1920.png, -phone.png).
@@ -202,7 +202,7 @@ def test_focus_stays_on_the_header_control_after_an_inline_edit(live_server, des
     _, first, _, _ = _desk_data(make_user)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/threads/{first.id}")
-    desk.get_by_test_id("thread-details-toggle").click()  # folded by default (issue 32)
+    desk.get_by_test_id("thread-details-toggle").click()  # folded by default
     priority = desk.get_by_test_id("edit-priority")
     priority.focus()
     priority.select_option("high")

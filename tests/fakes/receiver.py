@@ -2,7 +2,7 @@
 
 Each POST is verified twice before anything else: with the ``standardwebhooks``
 reference library (``webhook-id``/``-timestamp``/``-signature``) and against the
-hex ``X-ChargeCars-Signature`` of seed 002. Verified callbacks land in
+hex ``X-ChargeCars-Signature`` partners check. Verified callbacks land in
 ``events``; failures in ``rejections`` (a test asserts that stays empty).
 
 ``behave_next`` makes the next requests answer 500, 410, 429 with

@@ -1,4 +1,4 @@
-"""Team suggestions (issue 33.3): a classifier trained on our own closed conversations
+"""Team suggestions: a classifier trained on our own closed conversations
 suggests the team and skills for a new one, and can route it by itself.
 
 - :mod:`.text` turns a conversation into what the classifier reads;

@@ -37,7 +37,7 @@ def order_total(order: Order, contact: Contact) -> str:
 
 
 def confirmation_data(order: Order, contact: Contact, config) -> dict:
-    """Seed 000's order confirmation fields."""
+    """The order confirmation template's fields."""
     return {
         "customer_name": contact.display_name,
         "order_id": order.order_number,
@@ -53,7 +53,7 @@ def confirmation_data(order: Order, contact: Contact, config) -> dict:
 
 
 def reminder_data(order: Order, contact: Contact) -> dict:
-    """Seed 000's visit reminder fields; the technician's phone only if they have one."""
+    """The visit reminder template's fields; the technician's phone only if they have one."""
     preferences = order.installation_preferences or {}
     technician = order_technician(order)
     return {

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 FROM_NAME = "ChargeCars Nederland"
-# Seed 000: answers go to the customer-service mailbox, not to noreply@.
+# Answers go to the customer-service mailbox, not to noreply@.
 DEFAULT_REPLY_TO = "info@chargecars.nl"
 # Shown in sandbox records when MAIL_FROM is unset.
 SANDBOX_FROM = "noreply@chargecars.nl"

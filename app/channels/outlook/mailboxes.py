@@ -1,6 +1,6 @@
 """Managing the Outlook mailboxes Switchboard reads: add, change team and signature, disable.
 
-The default mailbox is ``GRAPH_MAILBOX`` (CONTRACT §2) and cannot be disabled
+The default mailbox is ``GRAPH_MAILBOX`` and cannot be disabled
 here; further mailboxes (service@, planning@, shared mailboxes) are added by an
 admin. Each gets its own e-mail channel, so its conversations, signature and
 Graph secret stay its own; the subscription job picks a new one up on its next

@@ -1,6 +1,6 @@
 """Which teams hear which alert, and the Adaptive Card each alert becomes.
 
-Seed 000's triggers (``order_urgent`` → operations + management,
+The platform's triggers (``order_urgent`` → operations + management,
 ``technician_absent`` → operations, ``system_error`` → tech + management) plus
 ``sla_escalation`` → management for the SLA engine. A card shows only the facts
 its trigger declares: whatever else a caller passes in ``data`` (an e-mail
@@ -20,7 +20,7 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.4"  # the newest version Teams renders everywhere, mobile included
 MAX_FACT_LENGTH = 300
 
-# Adaptive Card TextBlock colours by the seed's priorities.
+# Adaptive Card TextBlock colours by the alert's priority.
 PRIORITY_COLOURS = {"critical": "Attention", "high": "Warning", "medium": "Accent"}
 
 

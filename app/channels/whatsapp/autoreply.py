@@ -1,4 +1,4 @@
-"""Seed 000 step 5: answering "where is my order?" on WhatsApp by itself.
+"""Answering "where is my order?" on WhatsApp by itself.
 
 A customer's text that asks after an order ("wat is de status van mijn
 bestelling?", "waar blijft CC-2026-00042?", "order status?") is answered with
@@ -148,7 +148,7 @@ def _order_statements() -> tuple[sa.Select, sa.Select]:
             Order.account_contact_id == contact_id,
             Order.id == sa.bindparam("thread_order_id"),
         ),
-        # A partner's sandbox order is never told to a customer (issue 29.1).
+        # A partner's sandbox order is never told to a customer.
         Order.is_test.is_(False),
     )
     named = sa.select(Order).where(Order.order_number == sa.bindparam("number"), mine)

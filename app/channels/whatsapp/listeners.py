@@ -39,7 +39,7 @@ def fetch_media(event: MessageCreated) -> None:
 
 @listens_to(MessageCreated)
 def answer_status_question(event: MessageCreated) -> None:
-    """Seed 000 step 5: "where is my order?" answered with the status template."""
+    """A customer's "where is my order?" answered with the status template."""
     message = _customer_message(event)
     if message is None or (message.extra or {}).get("whatsapp_type") != "text":
         return

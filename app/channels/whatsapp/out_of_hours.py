@@ -1,4 +1,4 @@
-"""Seed 003's out-of-hours auto-response on WhatsApp.
+"""The out-of-hours auto-response on WhatsApp.
 
 A customer writing while the desk is closed gets one friendly answer saying
 when it opens again, written from a message template:
@@ -8,7 +8,7 @@ when it opens again, written from a message template:
   ``out_of_hours``; its ``{{next_opening}}`` is filled in ("maandag 6 januari
   om 08:00"), or a sentence saying so is added when it has no such placeholder;
 - opening hours are the channel's business calendar (:mod:`app.business_time.calendar`).
-  Seed 003 also keeps ``business_hours: "08:00-17:00"`` in a WhatsApp channel's
+  A WhatsApp channel may also keep ``business_hours: "08:00-17:00"`` in its
   configuration; a channel without a calendar of its own uses those hours on
   the default calendar's working days (holidays still apply);
 - once per conversation window: after one out-of-hours answer, no other goes
@@ -173,7 +173,7 @@ def desk_schedule(channel: CommunicationChannel) -> Schedule:
 
 
 def desk_calendar(channel: CommunicationChannel) -> BusinessCalendar:
-    """The channel's calendar; seed 003's ``business_hours`` when it has none of its own."""
+    """The channel's calendar; its ``business_hours`` when it has none of its own."""
     calendar = calendar_for(channel)
     hours = (channel.configuration or {}).get("business_hours")
     if channel.business_calendar_id is not None or not isinstance(hours, str):

@@ -13,7 +13,7 @@ the name is resolved, each address vetted, and only a vetted one connected to.
 What the admin then reads ("test connection", a sync's error) must not work as
 a port scanner: every way of not getting an answer (refused, unreachable, no
 such name, a timeout, a TLS or protocol failure) reads the same, and a private
-address reads "not allowed" without a connection being tried (issue 57 point 8).
+address reads "not allowed" without a connection being tried.
 """
 
 from __future__ import annotations

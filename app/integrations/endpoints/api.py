@@ -1,4 +1,4 @@
-"""JSON API of outgoing webhook endpoints (seed 004's webhook management), admins only.
+"""JSON API of outgoing webhook endpoints , admins only.
 
 The twin of the ``/integrations/webhooks`` pages, over the same functions:
 ``GET|POST /api/webhooks``, ``GET|PATCH|DELETE /api/webhooks/<id>``,
@@ -55,7 +55,7 @@ declare_blueprint(bp, Access(roles=frozenset({Role.ADMIN}), two_factor=True, csr
 def _admins_only():
     # guard_json_api has signed the caller in; these are the admin pages' twins.
     require_api_role((Role.ADMIN,), "Webhook endpoints are for admins.")
-    require_second_factor()  # seed 004: two-factor auth for integration management
+    require_second_factor()  # integration management needs two-factor auth
 
 
 def _body(*, required: bool = True) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 A provider webhook (a Stripe invoice paid, a HubSpot contact created) or a
 change of our own becomes a :class:`PlatformEvent` named from the fixed
-catalogue below (seed 004). :func:`emit_event` stores it and, in the same
+catalogue below. :func:`emit_event` stores it and, in the same
 transaction, records one delivery per active :class:`WebhookEndpoint`
 subscribed to the name (the outbox of :mod:`app.deliveries.outbox`), so an
 event and its deliveries are committed together or not at all.
@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import InboundWebhookEvent, Integration, PlatformEvent, WebhookEndpoint
 from app.models.enums import DeliveryKind
 
-# Seed 004's catalogue, plus payment.succeeded (a card payment that went through,
+# The platform's event catalogue, plus payment.succeeded (a card payment that went through,
 # as Stripe reports it). An endpoint subscribes to names from this list only.
 EVENT_GROUPS: dict[str, tuple[str, ...]] = {
     "customer": ("customer.created", "customer.updated", "customer.deleted"),
@@ -121,7 +121,7 @@ def queue_to_endpoint(
     )
 
 
-# Our order statuses as platform events for webhook endpoints (seed 004's job.*).
+# Our order statuses as platform events for webhook endpoints (``job.*``).
 JOB_EVENTS = {
     None: "job.created",
     "completed": "job.completed",

@@ -147,7 +147,7 @@ def _checked(form, custom_headers: dict[str, str] | None, fields: dict[str, str]
         refuse_internal_host(url, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOK_URLS"])
     except ValueError as exc:
         problem = str(exc).partition(": ")[2] or str(exc)
-        # The partner API's rule answers in its contract's English; this page in the reader's.
+        # The partner API's rule answers in its documented English; this page in the reader's.
         fields.setdefault("url", str(URL_PROBLEMS.get(problem, problem)))
     except UnsafeTarget:
         fields.setdefault("url", _("must not point at a private or local address"))

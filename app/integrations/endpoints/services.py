@@ -1,4 +1,4 @@
-"""Outgoing webhook endpoints (seed 004 ``WebhookEndpoint``): what admins do with them.
+"""Outgoing webhook endpoints (``WebhookEndpoint``): what admins do with them.
 
 An endpoint is someone's URL that hears about the platform events it
 subscribes to, delivered by the partner callbacks' engine

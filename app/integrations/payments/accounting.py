@@ -1,4 +1,4 @@
-"""Seed 004's use cases: order and payment events that queue outbound syncs.
+"""Accounting: order and payment events that queue outbound syncs.
 
 A completed order becomes an invoice, and a Stripe payment a payment, in each
 active accounting integration. Nothing here calls a provider: records are

@@ -7,7 +7,7 @@ how the record is now, so the event is read from the record:
 
 - ``Contact`` and ``Account``: ``customer.created`` when ``CreatedDate`` equals
   ``LastModifiedDate`` (both must be in the message), else ``customer.updated``.
-- ``Opportunity`` (seed 004: cross-referrals are opportunities):
+- ``Opportunity`` (cross-referrals are opportunities):
   ``referral.converted`` once won, ``referral.lost`` once closed otherwise,
   ``referral.captured`` while open (``IsWon``/``IsClosed``, else ``StageName``).
 - Any other object (Lead, Case, custom ``__c``) is stored and processed with

@@ -4,7 +4,7 @@
 (``contact.email``); :data:`OBJECT_KINDS` says which kind of record a provider
 object is. An integration without saved rows for an object uses the
 provider's defaults (:data:`DEFAULT_MAPPINGS`), so a fresh QuickBooks
-connection syncs customers the way seed 004 describes without anyone opening
+connection syncs customers the usual way without anyone opening
 the editor.
 """
 
@@ -161,7 +161,7 @@ DEFAULT_MAPPINGS: dict[tuple[str, str], tuple[MappingSpec, ...]] = {
         _m("order.total", "properties.amount", "money", direction="out"),
         _m("order.completed_at", "properties.closedate", "date", direction="out"),
     ),
-    # Seed 004's example, customer → QuickBooks Customer.
+    # Customer → QuickBooks Customer, the common case.
     ("quickbooks", "customers"): (
         _m("contact.name", "DisplayName", required=True, transform="trim"),
         _m("contact.email", "PrimaryEmailAddr.Address", transform="lower"),

@@ -115,7 +115,7 @@ def _outbound_ids(run: SyncRun, kind: str) -> list[str]:
     model = KIND_MODELS[kind]
     query = sa.select(model.id).order_by(model.created_at, model.id)
     if kind == "order":
-        # A partner's sandbox orders are nobody's business but the partner's (issue 29.1).
+        # A partner's sandbox orders are nobody's business but the partner's.
         query = query.where(Order.is_test.is_(False))
     if kind == "order" and job.object_type == "invoices":
         # Only finished work is invoiced.

@@ -1,4 +1,4 @@
-"""An integration's sync settings (seed 004): what its syncs list, and how much at once.
+"""An integration's sync settings: what its syncs list, and how much at once.
 
 Batch size (bounded by the provider's page limit), include deleted/archived
 records, a modified-since/until range and the provider's own filters, whose

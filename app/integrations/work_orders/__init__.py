@@ -1,4 +1,4 @@
-"""Work orders (seed 004, use case 3): one at ROVIDA or Yardi becomes our order, and is closed."""
+"""Work orders: one at ROVIDA or Yardi becomes our order, and is closed."""
 
 from app.integrations.work_orders.closing import CLOSE_WORK_ORDER, close_work_order
 from app.integrations.work_orders.intake import take_work_order

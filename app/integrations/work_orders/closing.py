@@ -1,4 +1,4 @@
-"""Seed 004, use case 3 on the way back: our job completed → their work order closed.
+"""Work orders on the way back: our job completed → their work order closed.
 
 When an order that came from a work order (:mod:`app.integrations.work_orders.intake`)
 is completed, the status hook queues :func:`close_work_order` for after the

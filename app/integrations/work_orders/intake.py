@@ -1,4 +1,4 @@
-"""Seed 004, use case 3: a work order at ROVIDA or Yardi becomes a dispatched order.
+"""A work order at ROVIDA or Yardi becomes a dispatched order.
 
 An inbound sync of ``work_orders`` (:mod:`app.integrations.sync.inbound_work_orders`)
 and ROVIDA's notices (:mod:`app.integrations.provider_webhooks.work_order_notices`)

@@ -1,4 +1,4 @@
-"""The partner sandbox (issue 29.1): test keys, test orders and their timeline.
+"""The partner sandbox: test keys, test orders and their timeline.
 
 ``mode`` says whether a caller is in test mode and keeps the two modes apart
 (order numbers, idempotency keys); ``moves`` moves a test order through our

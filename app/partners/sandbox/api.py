@@ -1,4 +1,4 @@
-"""The partner API's sandbox endpoints (issue 29.1), for test keys only.
+"""The partner API's sandbox endpoints, for test keys only.
 
 ``POST …/sandbox/orders/<partner_order_id>/status`` moves a test order through
 our statuses by the real status engine (an illegal move is 409 as for staff);

@@ -62,7 +62,7 @@ def move_test_order(
         raise ValueError(f"order {order.order_number} is not a test order")
     context: dict = {"via": via, "sandbox": True}
     if to_status == OrderStatus.SCHEDULED:
-        # On the customer's preferred working day and part of the day (issue 58.11).
+        # On the customer's preferred working day and part of the day.
         context[SANDBOX_VISIT] = planned_visit(order, amsterdam_today())
     return change_entity_status(
         order, to_status, reason or SANDBOX_REASON, context, partner_note=partner_note

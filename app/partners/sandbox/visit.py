@@ -2,7 +2,7 @@
 
 A test order is never on the planning board, but its ``scheduled`` callback
 carries a visit, so the partner can test what its system does with one. That
-visit follows the order's own installation preferences (issue 58.11): the
+visit follows the order's own installation preferences: the
 first preferred date that is a working day, else the next working day after
 it, in the preferred part of the day. Working days are the technicians'
 default ones (Monday to Friday) less the business calendar's public holidays
