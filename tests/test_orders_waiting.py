@@ -217,7 +217,7 @@ def test_an_order_waiting_longer_than_the_working_hours_allowed_is_marked(
     marked = set()
     for tab in ("review", "new", "to_plan"):
         page = client.get(f"/orders?tab={tab}").get_data(as_text=True)
-        for number, row in re.findall(r'data-order="([^"]+)">(.*?)</tr>', page, re.S):
+        for number, row in re.findall(r'data-order="([^"]+)"[^>]*>(.*?)</tr>', page, re.S):
             if 'data-testid="waits-too-long">wacht te lang<' in row:
                 marked.add(number)
     assert marked == {late.order_number, late_new.order_number}
