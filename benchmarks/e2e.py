@@ -406,7 +406,7 @@ def main() -> None:
         "--agents",
         type=int,
         default=0,
-        help="signed-in agents listening on Socket.IO besides the manager (issue 34: 50)",
+        help="signed-in agents listening on Socket.IO besides the manager",
     )
     parser.add_argument(
         "--page-threads",

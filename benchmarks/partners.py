@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/partners.py --intake   # intake only
 
 Intake: the app under gunicorn (6 processes × 2 threads) on PostgreSQL + Redis,
-driven by wrk with distinct, valid seed 002 orders (`POST
+driven by wrk with distinct, valid partner orders (`POST
 /api/v1/partners/<id>/orders`). Each request authenticates the key, counts the
 rate limit in Redis, asks a local fake PDOK, and writes customer, address,
 order, lines, first status and audit in one transaction with a gap-free number.

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/partners_callbacks.py [--deliveries 4000] [--workers 1,2]
 
-N signed seed 002 callbacks are written to the outbox for one partner and
+N signed partner status callbacks are written to the outbox for one partner and
 committed the way the app commits them (``app.transactions.commit``: the
 worker is woken after the commit) while ``worker.py`` processes (first one,
 then two) work them off: claim, address check, sign, POST, attempt log and

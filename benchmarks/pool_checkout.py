@@ -1,4 +1,4 @@
-"""What the check for hung-up connections costs each pooled checkout (issue 31 point 1).
+"""What the check for hung-up connections costs each pooled checkout.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/postgres \
     .venv/bin/python benchmarks/pool_checkout.py

@@ -611,7 +611,7 @@ def main() -> None:
             sa.select(User).where(User.role == Role.MANAGER).order_by(User.email).limit(1)
         )
         manager_email = manager.email
-        # Managers open analytics only with two-factor sign-in (issue 14); AuthActions
+        # Managers open analytics only with two-factor sign-in; AuthActions
         # types the code when the user has an authenticator.
         # A reused database holds the authenticator sealed with an earlier run's
         # throwaway ENCRYPTION_KEYS: the manager enrols again with this run's.

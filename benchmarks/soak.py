@@ -1,4 +1,4 @@
-"""Soak: the deployment at a steady rate for a long while (issue 31 point 7).
+"""Soak: the deployment at a steady rate for a long while.
 
     .venv/bin/python benchmarks/soak.py [--rate 30] [--minutes 30] [--window-minutes 5]
 

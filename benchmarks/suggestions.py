@@ -1,4 +1,4 @@
-"""Suggested replies (issue 33): top-3 hit rate on a replayed history, and latency.
+"""Suggested replies: top-3 hit rate on a replayed history, and latency.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/sb_bench_suggestions \
         .venv/bin/python benchmarks/suggestions.py --messages 10000

@@ -1,4 +1,4 @@
-"""Issue 16.11: logged calls on /analytics, against counts worked out by hand.
+"""Logged calls on /analytics, against counts worked out by hand.
 
 The week is Monday 3 to Sunday 9 March 2025 (CET, UTC+1). Calls:
 

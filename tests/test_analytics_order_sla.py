@@ -1,4 +1,4 @@
-"""Issue 58.3: the order SLA on /analytics, worked out by hand on one week of orders.
+"""The order SLA on /analytics, worked out by hand on one week of orders.
 
 The range is Monday 3 to Sunday 9 March 2025 (CET, UTC+1: working hours
 Mon–Fri 08:00–17:00 local are 07:00–16:00Z); "now" is Monday 10 March,

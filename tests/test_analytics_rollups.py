@@ -1,4 +1,4 @@
-"""The daily roll-ups give exactly the figures of the direct computation (issue 17.4).
+"""The daily roll-ups give exactly the figures of the direct computation.
 
 On the hand-computed fixture of tests/test_analytics.py every figure is
 computed twice, from the roll-ups and directly from the source rows (the

@@ -1,4 +1,4 @@
-"""Issue 17.4 with two ``worker.py`` processes: a burst keeps the roll-ups equal to the figures.
+"""The roll-ups with two ``worker.py`` processes: a burst keeps them equal to the figures.
 
 Customers who wrote three days ago write again, all at once, over signed
 WhatsApp webhooks to a real ``wsgi.py``; two real workers store the messages

@@ -1,4 +1,4 @@
-"""Logged phone calls (issue 16.11): calls per day, per agent and per outcome, and talk time.
+"""Logged phone calls: calls per day, per agent and per outcome, and talk time.
 
 Which rows count: every call logged in the range (by when it was made, in
 Amsterdam days), in both directions and with every outcome; with a team

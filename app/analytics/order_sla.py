@@ -1,4 +1,4 @@
-"""Order SLA: how soon the desk takes up an order that waits for a person (issue 58.3).
+"""Order SLA: how soon the desk takes up an order that waits for a person.
 
 An order waits for a person from the moment it comes in (every order starts as
 ``new``) while it is to review or to approve: status ``new`` or ``quote_sent``

@@ -1,4 +1,4 @@
-"""Routing suggestions accepted (issue 33.4): what became of the team suggestions.
+"""Routing suggestions accepted: what became of the team suggestions.
 
 Counts the suggestions made for conversations that started in the range (by the
 day they were made, which is the day the conversation started), grouped by the

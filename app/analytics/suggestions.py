@@ -1,4 +1,4 @@
-"""Suggested replies in use (issue 33): how many replies started from a suggestion.
+"""Suggested replies in use: how many replies started from a suggestion.
 
 Counts the outcomes decided in the range (``suggestion_outcomes``, one per
 customer message that had suggestions and got an agent's reply), per agent:

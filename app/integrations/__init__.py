@@ -1,4 +1,4 @@
-"""The integration hub (issue 7, seed 004).
+"""The integration hub.
 
 ``registry`` lists the providers; ``services`` creates and changes integrations;
 ``connectors`` speak each provider's API; ``routes`` is the ``/integrations`` admin

@@ -1,4 +1,4 @@
-"""New work announces itself: the count of orders waiting for a person (issue 58.3).
+"""New work announces itself: the count of orders waiting for a person.
 
 An order waits for a person while it is to review or new (to approve):
 :data:`app.orders.stages.NEEDS_A_PERSON`. The desk sees how many on its

@@ -90,7 +90,7 @@ def test_a_manager_reads_the_figures_in_dutch(
         page.locator(".headline-link[href='#figure-sla']").click()
         expect(page).to_have_url(f"{live_server.url}/analytics#figure-sla")
 
-        # The order SLA (issue 58.3): its figures, and the orders waiting too long now.
+        # The order SLA: its figures, and the orders waiting too long now.
         order_sla = page.locator("#figure-order_sla")
         expect(order_sla.locator("h2")).to_have_text("Order-SLA")
         expect(order_sla).to_contain_text("Mediane wachttijd (werkuren)")
