@@ -68,7 +68,9 @@ def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make
     agent = make_user("agent", language="nl")
     flagged, approved = _orders()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="nl-NL", has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
@@ -94,7 +96,10 @@ def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make
 
         page.get_by_role("link", name=flagged.order_number).click()
         page.wait_for_url(re.compile(rf"/orders/{flagged.order_number}$"))
-        expect(page.get_by_test_id("review-reasons")).to_be_visible()
+        # The review card, with a fix beside each reason, loads into the order page.
+        review = page.get_by_test_id("order-review")
+        expect(review.get_by_test_id("review-flag")).to_contain_text("Adres niet bevestigd")
+        expect(review.get_by_test_id("keep-address")).to_be_visible()
 
         # The inbox's search box: an order number typed there goes to the order.
         page.goto(f"{live_server.url}/inbox")
@@ -107,5 +112,11 @@ def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the desk is {width}px wide on a 375px screen"
         page.screenshot(path=str(SHOTS / "order-desk-phone.png"), full_page=True)
+        # The review card opens in the row and fits the phone too.
+        page.get_by_test_id("desk-review-open").tap()
+        expect(page.get_by_test_id("review-card").get_by_test_id("keep-address")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the review card is {width}px wide on a 375px screen"
+        page.screenshot(path=str(SHOTS / "order-review-phone.png"), full_page=True)
     finally:
         context.close()
