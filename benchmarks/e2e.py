@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
                                        [--step-seconds 12] [--agents 50] [--reuse]
 
-Deploys as the README does, everything on 127.0.0.1: gunicorn gthread 1×300 for
+Deploys as docs/deployment.md does, everything on 127.0.0.1: gunicorn gthread 1×300 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
 two ``worker.py`` processes, PostgreSQL and Redis. The WhatsApp credentials are
 set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
@@ -417,7 +417,7 @@ def main() -> None:
     parser.add_argument(
         "--webhook-server",
         default="3x4",
-        help="the webhooks gunicorn's processes x threads (the README's deployment: 3x4)",
+        help="the webhooks gunicorn's processes x threads (docs/deployment.md: 3x4)",
     )
     args = parser.parse_args()
     hook_processes, hook_threads = (int(n) for n in args.webhook_server.split("x"))

@@ -3,7 +3,7 @@
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/switchboard_ingest_bench \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python benchmarks/ingest.py
 
-Serves the app with gunicorn (3 processes × 4 threads, as the README deploys it)
+Serves the app with gunicorn (3 processes × 4 threads, as docs/deployment.md deploys it)
 on PostgreSQL + Redis, and drives it with wrk (Debian's ``wrk`` package) using
 distinct, correctly signed Meta payloads: first the bare endpoint, then an
 endpoint that only stores the body with one durable INSERT, then

@@ -93,7 +93,7 @@ def test_the_gunicorn_access_log_is_redacted(app, tmp_path):
     }
     if TEST_REDIS_URL:
         env["REDIS_URL"] = TEST_REDIS_URL
-    # As the README deploys it: gunicorn reads gunicorn.conf.py from the checkout.
+    # As docs/deployment.md deploys it: gunicorn reads gunicorn.conf.py from the checkout.
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
     argv += ["--access-logfile", "-", "wsgi:app"]
     gunicorn = Process("gunicorn", argv, env, tmp_path / "gunicorn.log")

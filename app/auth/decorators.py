@@ -28,7 +28,7 @@ def require_second_factor() -> None:
     """Refuse unless this sign-in passed a second factor.
 
     Personal API tokens pass: a token is its own credential, issued by a
-    signed-in user (see README, Security).
+    signed-in user (docs/security.md).
     """
     if g.get("authenticated_by_token"):
         return

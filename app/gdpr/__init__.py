@@ -1,8 +1,8 @@
 """GDPR tools for admins: export everything stored about a contact, and erase it.
 
 See :mod:`app.gdpr.export`, :mod:`app.gdpr.erasure` (with the conversation
-owner's part in :mod:`app.conversations.erasure`) and the README's
-"Privacy (GDPR)".
+owner's part in :mod:`app.conversations.erasure`) and
+docs/security.md, "Privacy (GDPR)".
 """
 
 from app.features import Feature

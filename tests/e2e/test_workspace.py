@@ -345,7 +345,7 @@ def test_a_phone_keeps_the_one_column_flow(live_server, browser, make_user):
 def test_the_demo_workspace_renders_at_every_width(live_server, browser, tmp_path):
     """The demo data in the workspace at 1440, 1920 and on a phone.
 
-    The screenshots go to ``tmp_path``, or to ``WORKSPACE_SHOTS`` (the README's
+    The screenshots go to ``tmp_path``, or to ``WORKSPACE_SHOTS`` (the
     ``docs/`` pictures are taken with ``WORKSPACE_SHOTS=docs``).
     """
     from app.seed.demo import load_demo_data

@@ -1,8 +1,8 @@
 """ROVIDA's work-order API, as Switchboard expects it (ROVIDA publishes no API docs).
 
 ROVIDA has no public API reference, so this docstring is the one place the
-JSON we speak is defined (the README proposal repeats it, and the fake in
-``tests/fakes/rovida.py`` speaks exactly this). The API key goes in the
+JSON we speak is defined (the fake in ``tests/fakes/rovida.py`` speaks
+exactly this). The API key goes in the
 ``X-API-Key`` header; the base URL is the integration's ``base_url`` or
 ``ROVIDA_API_BASE``.
 
