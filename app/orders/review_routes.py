@@ -34,7 +34,7 @@ from app.orders.desk_rows import desk_rows
 from app.orders.page import REVIEW_STATUSES
 from app.orders.review_fixes import ReviewRefused
 from app.orders.routes import desk_order
-from app.orders.services import may_change_status
+from app.orders.services import may_change_status, may_view_orders
 from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.security.access import DESK, Access, declare
 from app.transactions import commit
@@ -178,6 +178,8 @@ def _card(
 @login_required
 def approve_many():
     """Approve the ticked clean orders of the "to approve" tab, one status change each."""
+    if not may_view_orders(current_user):
+        abort(403, gettext("Orders are for the desk; your visits are on your phone."))
     numbers = [n.strip() for n in request.form.getlist("order") if n.strip()]
     back = redirect(url_for("orders.desk", tab="new"), 303)
     if not numbers:

@@ -92,7 +92,8 @@ def test_an_agent_sees_what_a_partner_sent_for_a_known_customer(
         try:
             sign_in(page, live_server.url, "agent@switchboard.test")
             page.goto(f"{live_server.url}/orders/{number}")
-            expect(page.get_by_test_id("review-reasons")).to_contain_text(
+            # The reason stands in the review card, with its fix beside it.
+            expect(page.get_by_test_id("review-card")).to_contain_text(
                 "The e-mail address sent with this order is not the one on the customer's contact"
             )
             sent = page.get_by_test_id("customer-as-sent")
