@@ -35,7 +35,6 @@ from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
 from app.webhooks.consumer import InboxConsumer
-from app.webhooks.pump import InboxPump
 
 log = logging.getLogger("worker")
 
@@ -62,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
             gather_seconds=app.config["WEBHOOK_GATHER_SECONDS"],
         )
         consumer.start()
-    # Ids handed over through Redis (a database without LISTEN/NOTIFY).
-    InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()
     while True:
         queues = [broker.queue(name) for name in QUEUE_NAMES]
         worker = AppWorker(queues, connection=broker.connection, app=app)

@@ -327,8 +327,8 @@ BATCH_SECONDS = 10.0
 def process_events(event_ids: list[str]) -> dict[str, int]:
     """Events handed over together, each processed exactly as its own job would be.
 
-    One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping and
-    a pump enqueue, more than the event itself under load; a batch pays that once,
+    One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping,
+    more than the event itself under load; a batch pays that once,
     and claims all its events in one statement. Otherwise every event is
     processed and committed on its own, in the order the webhooks stored them, so
     a customer's messages keep their order and a failure touches one event only.
