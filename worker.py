@@ -31,10 +31,12 @@ import redis
 
 from app import create_app
 from app.extensions import db
+from app.jobs.consumer import InboxConsumer
 from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
-from app.webhooks.consumer import InboxConsumer
+from app.webhooks.events import NOTIFY_CHANNEL
+from app.webhooks.processing import take_waiting
 
 log = logging.getLogger("worker")
 
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if _on_postgresql(app):
         consumer = InboxConsumer(
             app,
+            channel=NOTIFY_CHANNEL,
+            take=take_waiting,
             batch_size=app.config["WEBHOOK_BATCH_SIZE"],
             gather_seconds=app.config["WEBHOOK_GATHER_SECONDS"],
         )

@@ -9,7 +9,7 @@ from rq.registry import StartedJobRegistry
 from app.extensions import db
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
-from app.webhooks.consumer import take_waiting
+from app.webhooks.processing import take_waiting
 
 
 def drain_queues(app, timeout: float = 10.0) -> None:

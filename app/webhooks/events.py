@@ -176,7 +176,7 @@ def store_event(
     return str(event_id), True
 
 
-# The notification wakes the workers' consumers (app.webhooks.consumer) once the row
+# The notification wakes the workers' consumers (app.jobs.consumer) once the row
 # is committed, and only for a new row: a duplicate returns nothing and notifies no one.
 _PG_INSERT = (
     "WITH stored AS (INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, "
