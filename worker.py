@@ -4,10 +4,16 @@ Run as many as the load needs; each takes jobs from the same Redis. RQ's
 scheduler lock makes sure only one of them moves scheduled jobs at a time. A
 worker that loses Redis waits for it and carries on.
 
+On PostgreSQL each worker also runs the inbox consumer, production's one way in
+for webhook events: woken by the insert's NOTIFY, it claims and processes them
+in this process (:mod:`app.jobs.consumer`). On SQLite there is none; the web
+process queues each event's job instead.
+
 Each worker also keeps the clock of periodic jobs (each slot is claimed once in
 Redis, however many keep it). A deployment that wants the clock in a process of
 its own, as the ``Procfile`` does, runs ``worker.py --clock`` once and the
-workers with ``--no-clock``.
+workers with ``--no-clock``. How the threads take turns: docs/architecture.md,
+*The worker*.
 """
 
 from __future__ import annotations

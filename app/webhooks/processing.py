@@ -457,8 +457,8 @@ def _finish(event_id: str, state: ProcessingState, error: str) -> str:
 def requeue_stalled_events() -> int:
     """Periodic job (10 s): queue again events whose hand-off or worker was lost."""
     now = utcnow()
-    # Received but not picked up after this long: the hand-off was lost (Redis
-    # restarted, a web process killed with ids still in its buffer; see events.py).
+    # Received but not picked up after this long: no consumer took it (none runs,
+    # or all were down) or its job was lost (Redis restarted; see events.py).
     handed_off_within = timedelta(seconds=current_app.config["STALLED_HANDOFF_SECONDS"])
     stalled = db.session.scalars(
         sa.select(InboundWebhookEvent.id)
