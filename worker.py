@@ -4,10 +4,16 @@ Run as many as the load needs; each takes jobs from the same Redis. RQ's
 scheduler lock makes sure only one of them moves scheduled jobs at a time. A
 worker that loses Redis waits for it and carries on.
 
+On PostgreSQL each worker also runs the inbox consumer, production's one way in
+for webhook events: woken by the insert's NOTIFY, it claims and processes them
+in this process (:mod:`app.jobs.consumer`). On SQLite there is none; the web
+process queues each event's job instead.
+
 Each worker also keeps the clock of periodic jobs (each slot is claimed once in
 Redis, however many keep it). A deployment that wants the clock in a process of
 its own, as the ``Procfile`` does, runs ``worker.py --clock`` once and the
-workers with ``--no-clock``.
+workers with ``--no-clock``. How the threads take turns: docs/architecture.md,
+*The worker*.
 """
 
 from __future__ import annotations
@@ -31,11 +37,12 @@ import redis
 
 from app import create_app
 from app.extensions import db
+from app.jobs.consumer import InboxConsumer
 from app.jobs.periodic import PeriodicScheduler
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
-from app.webhooks.consumer import InboxConsumer
-from app.webhooks.pump import InboxPump
+from app.webhooks.events import NOTIFY_CHANNEL
+from app.webhooks.processing import take_waiting
 
 log = logging.getLogger("worker")
 
@@ -58,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     if _on_postgresql(app):
         consumer = InboxConsumer(
             app,
+            channel=NOTIFY_CHANNEL,
+            take=take_waiting,
             batch_size=app.config["WEBHOOK_BATCH_SIZE"],
             gather_seconds=app.config["WEBHOOK_GATHER_SECONDS"],
         )
         consumer.start()
-    # Ids handed over through Redis (a database without LISTEN/NOTIFY).
-    InboxPump(broker, batch_size=app.config["WEBHOOK_BATCH_SIZE"]).start()
     while True:
         queues = [broker.queue(name) for name in QUEUE_NAMES]
         worker = AppWorker(queues, connection=broker.connection, app=app)

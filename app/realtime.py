@@ -18,7 +18,7 @@ database, the message lost) :mod:`app.live_sessions` does.
 
 ``publish`` works from any process: with ``REDIS_URL`` set, web processes and
 ``worker.py`` share the Redis message queue, so a job's event reaches browsers
-connected to any web process. Inside a batch job (:mod:`app.coalescing`) the
+connected to any web process. Inside a batch job (:mod:`app.jobs.coalescing`) the
 events are held and go out together, in order, in one Redis round trip.
 """
 
@@ -34,10 +34,10 @@ from urllib.parse import urlsplit
 import redis
 import socketio as socketio_server
 
-from app.coalescing import hold
 from app.extensions import socketio
 from app.jobs.broker import POOL_SIZE as REDIS_POOL_SIZE
 from app.jobs.broker import POOL_WAIT_SECONDS as REDIS_POOL_WAIT_SECONDS
+from app.jobs.coalescing import hold
 
 log = logging.getLogger(__name__)
 

@@ -797,7 +797,9 @@ def run_step(
 def attribute_server_time(step: Step, broker, listener: Listener) -> None:
     """Split each message's time by the event row and its RQ job (clocks of one machine).
 
-    stored: POST → row written; hand-off: row → job queued (batched push, pump);
+    stored: POST → row written; to processed: row → processed by a worker's
+    consumer. An event that went through an RQ job instead (the stalled-event
+    sweep, a retry): hand-off: row → job queued;
     queued: waiting for a free worker; job: processing, commit and emit;
     to browser: job end → event at the manager (Redis pub/sub, long-poll); it
     can be below zero, as the emit happens inside the job before RQ notes its end.

@@ -7,8 +7,8 @@ Stores signed Meta text-message events as the webhook does (one row each, no
 HTTP, no queue), a pool of 200 senders with an open conversation first, then
 runs the webhook job (``app.webhooks.processing.process_event``) on each event
 in turn, in its own app context as a worker would, listeners included; with
-``--batch N`` the batch job (``process_events``) on N events at a time, as the
-pump hands them over under load. Prints the job's wall time per message
+``--batch N`` the batch job (``process_events``) on N events at a time, as a
+worker's consumer claims them under load. Prints the job's wall time per message
 (p50/p95) and the CPU time this process spent on it (steadier than wall time
 on a busy machine: it leaves out waiting for PostgreSQL and Redis), the SQL
 statements, commits, connection checkouts, PostgreSQL round trips (statements

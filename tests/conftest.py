@@ -32,9 +32,11 @@ from app.auth.services import create_user
 from app.conversations import threads as conversation_threads
 from app.extensions import db
 from app.jobs.broker import EmbeddedWorker
+from app.jobs.consumer import InboxConsumer
 from app.jobs.periodic import slot_key
 from app.kept import forget_everything
-from app.webhooks.consumer import InboxConsumer
+from app.webhooks.events import NOTIFY_CHANNEL
+from app.webhooks.processing import take_waiting
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.live_server import LiveServer
 from tests.parallel import own_database, own_redis_database
@@ -416,7 +418,6 @@ def opened(app):
     # What this app's requests buffered goes to Redis now, before the next test
     # empties it: sent a second later, two API usage records landed in the next
     # test's Redis and were counted there.
-    broker.lists.flush()
     broker.usage.flush()
 
 
@@ -488,7 +489,12 @@ def running_worker(app):
     consumer = None
     with app.app_context():
         if db.engine.dialect.name == "postgresql":  # as worker.py takes webhook events
-            consumer = InboxConsumer(app, batch_size=app.config["WEBHOOK_BATCH_SIZE"])
+            consumer = InboxConsumer(
+                app,
+                channel=NOTIFY_CHANNEL,
+                take=take_waiting,
+                batch_size=app.config["WEBHOOK_BATCH_SIZE"],
+            )
             consumer.start()
     yield broker
     if consumer is not None:

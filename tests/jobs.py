@@ -9,8 +9,7 @@ from rq.registry import StartedJobRegistry
 from app.extensions import db
 from app.jobs.queues import QUEUE_NAMES
 from app.jobs.worker import AppWorker
-from app.webhooks.consumer import take_waiting
-from app.webhooks.events import pump_inbox
+from app.webhooks.processing import take_waiting
 
 
 def drain_queues(app, timeout: float = 10.0) -> None:
@@ -22,7 +21,6 @@ def drain_queues(app, timeout: float = 10.0) -> None:
     broker = app.extensions["broker"]
     queues = [broker.queue(name) for name in QUEUE_NAMES]
     if not broker.embedded:
-        pump_inbox(broker)  # webhook hand-offs, as worker.py's pump thread does
         with app.app_context():
             if db.engine.dialect.name == "postgresql":  # what worker.py's consumer takes
                 take_waiting(app.config["WEBHOOK_BATCH_SIZE"])

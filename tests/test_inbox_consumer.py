@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.jobs.broker import Broker
+from app.jobs.consumer import InboxConsumer
 from app.models import CommunicationMessage, InboundWebhookEvent
 from app.models.enums import ChannelType, ProcessingState
-from app.webhooks.consumer import InboxConsumer, take_waiting
+from app.webhooks import processing
 from app.webhooks.events import NOTIFY_CHANNEL, body_digest, record_event, store_event
-from app.webhooks.processing import claim_waiting, claimant
+from app.webhooks.processing import claim_waiting, claimant, take_waiting
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
@@ -59,6 +60,11 @@ def deployed(app, monkeypatch):
     return broker
 
 
+def _consumer(app, **settings) -> InboxConsumer:
+    """A worker's consumer as ``worker.py`` builds it."""
+    return InboxConsumer(app, channel=NOTIFY_CHANNEL, take=take_waiting, **settings)
+
+
 def _text(wamid: str, phone: str = "31612340000", text: str = "Hallo daar", at: int = 0):
     payload = wa.webhook(
         contacts=[wa.contact(phone, "Jan")],
@@ -76,8 +82,8 @@ def test_a_stored_event_notifies_once_and_a_duplicate_not_at_all(app, deployed, 
         assert _heard(listener) == 1
         assert store_event("whatsapp", "wamid.n1", raw) == ("", False)
         assert _heard(listener) == 0
-    # Nothing went through Redis: the notification is the hand-off.
-    assert deployed.connection.keys("*inbox*") == []
+    # Nothing went through Redis, no job either: the notification is the hand-off.
+    assert deployed.connection.dbsize() == 0
 
 
 def test_an_event_stored_in_a_transaction_notifies_when_it_commits(app, deployed, listener):
@@ -177,7 +183,7 @@ def test_a_running_consumer_processes_an_event_as_soon_as_it_is_stored(app, depl
     # It looks on its own only every 60 s: an event processed well before that was
     # found through its notification. (Processing itself may take seconds on a
     # loaded machine: the process's first message loads the language models.)
-    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60)
+    consumer = _consumer(app, batch_size=20, poll_seconds=60)
     consumer.start()
     try:
         time.sleep(0.5)  # listening
@@ -216,12 +222,10 @@ def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
 ):
     """A busy moment's events are claimed and processed together (fewer claims, one
     live update for them all); the first after a quiet spell is claimed at once."""
-    from app.webhooks import consumer as consumer_module
-
     factories.channel(ChannelType.WHATSAPP_BUSINESS)
     db.session.commit()
     claims: list[tuple[float, int]] = []
-    claim = consumer_module.claim_waiting
+    claim = processing.claim_waiting
 
     def counted(*args, **kwargs):
         events = claim(*args, **kwargs)
@@ -229,8 +233,8 @@ def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
             claims.append((time.monotonic(), len(events)))
         return events
 
-    monkeypatch.setattr(consumer_module, "claim_waiting", counted)
-    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60, gather_seconds=1.5)
+    monkeypatch.setattr(processing, "claim_waiting", counted)
+    consumer = _consumer(app, batch_size=20, poll_seconds=60, gather_seconds=1.5)
     consumer.start()
     try:
         time.sleep(0.5)  # listening
@@ -257,13 +261,9 @@ def test_events_stored_soon_after_a_claim_are_gathered_into_the_next_one(
     assert claims[2][0] - claims[1][0] >= 1.4
 
 
-def test_notifications_piled_up_during_a_round_do_not_hold_the_next_one_back(
-    app, deployed, monkeypatch
-):
+def test_notifications_piled_up_during_a_round_do_not_hold_the_next_one_back(app, deployed):
     """After a burst, psycopg hands over every notification that came while the claims
     ran at once; the consumer once waited its linger for each (seconds for hundreds)."""
-    from app.webhooks import consumer as consumer_module
-
     with app.app_context():
         url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     rounds: list[float] = []
@@ -277,8 +277,9 @@ def test_notifications_piled_up_during_a_round_do_not_hold_the_next_one_back(
             connection.execute("SELECT 1")  # they arrive meanwhile: psycopg's backlog
         return 0
 
-    monkeypatch.setattr(consumer_module, "take_waiting", a_round_during_a_burst)
-    consumer = InboxConsumer(app, batch_size=20, poll_seconds=60)
+    consumer = InboxConsumer(
+        app, channel=NOTIFY_CHANNEL, take=a_round_during_a_burst, batch_size=20, poll_seconds=60
+    )
     consumer.start()
     try:
         deadline = time.monotonic() + 10
@@ -294,8 +295,6 @@ def test_notifications_piled_up_during_a_round_do_not_hold_the_next_one_back(
 
 def test_a_batch_past_its_time_gives_the_rest_back_to_the_table(app, deployed, monkeypatch):
     """Not to an RQ job as a batch job does: the consumer claims them again."""
-    from app.webhooks import processing
-
     factories.channel(ChannelType.WHATSAPP_BUSINESS)
     db.session.commit()
     ids = [_stored(f"wamid.g{n}", age_seconds=10 - n) for n in range(3)]

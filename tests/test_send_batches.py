@@ -1,6 +1,6 @@
 """The answers a batch of inbound events makes go out in one send job.
 
-``queue_send`` holds a send made inside a batch (:mod:`app.coalescing`); in the
+``queue_send`` holds a send made inside a batch (:mod:`app.jobs.coalescing`); in the
 inbox consumer the hold is carried from one claim to the next until it is due,
 so a burst that arrives an event or two a claim still has its answers sent by
 one job. ``send_messages`` sends each as its own job would: its own claim and
@@ -18,10 +18,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import coalescing
 from app.conversations import post_outbound, sending
 from app.extensions import db
-from app.jobs import worker
+from app.jobs import coalescing, turns
 from app.jobs.queues import get_queue
 from app.models import CommunicationMessage
 from app.models.enums import ChannelType, DeliveryStatus, MessageType
@@ -196,33 +195,22 @@ def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first():
 
     def consumer() -> None:
         job_holds_the_process.wait()
-        worker.inbox_idle.clear()  # events in hand, as InboxConsumer.round says
-        try:
-            with worker.one_at_a_time:
-                order.append("consumer")
-        finally:
-            worker.inbox_idle.set()
+        with turns.events_in_hand(), turns.one_at_a_time:  # as InboxConsumer.round does
+            order.append("consumer")
 
     thread = threading.Thread(target=consumer)
     thread.start()
-    with worker.one_at_a_time:
-        worker._in_job.active = True
-        try:
-            job_holds_the_process.set()
-            deadline = time.monotonic() + 5
-            while worker.inbox_idle.is_set() and time.monotonic() < deadline:
-                time.sleep(0.001)
-            worker.let_the_inbox_go_first()
-            order.append("job")
-        finally:
-            worker._in_job.active = False
+    with turns.job_turn("deliveries"):
+        job_holds_the_process.set()
+        deadline = time.monotonic() + 5
+        while turns.inbox_idle.is_set() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        turns.let_the_inbox_go_first()
+        order.append("job")
     thread.join(timeout=5)
     assert order == ["consumer", "job"]
 
 
 def test_outside_a_job_nothing_is_let_go():
-    worker.inbox_idle.clear()
-    try:
-        worker.let_the_inbox_go_first()  # holds no lock: must not release one
-    finally:
-        worker.inbox_idle.set()
+    with turns.events_in_hand():
+        turns.let_the_inbox_go_first()  # holds no lock: must not release one

@@ -15,12 +15,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import coalescing, realtime
+from app import realtime
 from app.analytics import listeners as analytics_listeners
 from app.conversations import sending, threads
 from app.database import utcnow, without_waiting_for_disk
 from app.extensions import db
 from app.inbox import view_counts
+from app.jobs import coalescing
 from app.models import CommunicationMessage, CommunicationThread, Contact, InboundWebhookEvent
 from app.models.analytics import AnalyticsDirtyDay
 from app.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState

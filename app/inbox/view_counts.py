@@ -22,11 +22,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from app.coalescing import hold
 from app.database import utcnow
 from app.extensions import db
 from app.inbox.counts import capped_count
 from app.inbox.services import InboxQuery, InvalidQuery, thread_conditions
+from app.jobs.coalescing import hold
 from app.jobs.queues import broker
 from app.models import SavedView, User
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def inbox_changed() -> None:
     """Mark every kept view count stale (a conversation was added or changed).
 
-    A batch job marks them once for all its events (:mod:`app.coalescing`),
+    A batch job marks them once for all its events (:mod:`app.jobs.coalescing`),
     before any of its live updates goes out, so a list refreshed by one shows
     the new counts.
     """

@@ -43,12 +43,10 @@ class Broker:
         # What the schedulers enqueue on their clocks; the features' jobs, set by create_app.
         self.periodic_jobs: tuple = ()
         self._embedded_worker: EmbeddedWorker | None = None
-        # Hand-offs and usage records ride a batched pusher; the embedded mode
-        # pushes at once (one process, nothing to batch).
-        self.lists = ListPusher(connection, synchronous=embedded)
         # API usage records are statistics, summed by a periodic job: a second's
         # worth go in one round trip, and the request thread wakes the sender once
         # a second rather than once a request (a sixth of a webhook's CPU before).
+        # The embedded mode pushes at once (one process, nothing to batch).
         self.usage = ListPusher(connection, linger=USAGE_LINGER_SECONDS, synchronous=embedded)
 
     @classmethod

@@ -1,17 +1,14 @@
 """Pushing small values onto Redis lists from a background thread, many per round trip.
 
-Two things ride on every inbound webhook besides the database insert: the event's
-id handed to the workers, and the request's API usage record. Each used to cost
-the request a Redis round trip of its own, which on the ingest hot path took as
-much CPU as the insert. A request now appends to an in-process buffer and moves
-on; one daemon thread per process sends whatever has gathered in one pipeline a
-few milliseconds later.
+Every ``/api/*`` request, the inbound webhooks among them, leaves an API usage
+record (:mod:`app.integrations.usage`). A Redis round trip of its own for each
+took as much CPU as the webhook's database insert. A request now appends to an
+in-process buffer and moves on; one daemon thread per process sends whatever has
+gathered in one pipeline a moment later.
 
 What may be lost, and why that is acceptable: values still in the buffer when a
-process is killed (a clean exit flushes them). An event id lost that way is found
-again by ``requeue_stalled_events``, whose sweep re-queues events left
-``received``; a usage record is statistics. Redis being down loses the batch in
-the same way, as it lost the single push before.
+process is killed (a clean exit flushes them), or a batch sent while Redis is
+down. A usage record is statistics.
 """
 
 from __future__ import annotations
@@ -36,9 +33,8 @@ IDLE_STOP_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class ListSpec:
-    """How values reach one list: at its head (``LPUSH``) or tail, and a length cap."""
+    """How values reach one list: at its tail (``RPUSH``), with a length cap."""
 
-    left: bool = False
     max_length: int | None = None
 
 
@@ -68,16 +64,13 @@ class ListPusher:
         self._pid: int | None = None  # the process the running thread belongs to
         self._exit_hook = False
 
-    def push(
-        self, key: str, value: bytes | str, *, left: bool = False, max_length: int | None = None
-    ) -> None:
-        """Queue ``value`` for the list ``key``; never raises for Redis trouble.
+    def push(self, key: str, value: bytes | str, *, max_length: int | None = None) -> None:
+        """Queue ``value`` for the tail of the list ``key``; never raises for Redis trouble.
 
-        ``left`` pushes at the head (a queue read with ``RPOP``); ``max_length``
-        keeps only that many of the newest values at the tail.
+        ``max_length`` keeps only that many of the newest values.
         """
         if key not in self._specs:
-            self._specs[key] = ListSpec(left=left, max_length=max_length)
+            self._specs[key] = ListSpec(max_length=max_length)
         if self.synchronous:
             self._buffer.append((key, value))
             self.flush()
@@ -107,10 +100,7 @@ class ListPusher:
                 pipe = self.connection.pipeline(transaction=False)
                 for key, values in batch.items():
                     spec = self._specs.get(key, ListSpec())
-                    if spec.left:
-                        pipe.lpush(key, *values)
-                    else:
-                        pipe.rpush(key, *values)
+                    pipe.rpush(key, *values)
                     if spec.max_length:
                         pipe.ltrim(key, -spec.max_length, -1)
                 pipe.execute()

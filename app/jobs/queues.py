@@ -89,7 +89,7 @@ def enqueue(func_path: str, *args, queue: str = "default", **kwargs) -> Job:
 def enqueue_many(func_path: str, args_list: list[tuple], *, queue: str = "default") -> list[Job]:
     """Enqueue ``func_path(*args)`` for each ``args`` in one Redis round trip.
 
-    For listeners inside a batch job (:mod:`app.coalescing`): one job per event,
+    For listeners inside a batch job (:mod:`app.jobs.coalescing`): one job per event,
     handed over together instead of one round trip each.
     """
     if not args_list:

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from app.api.errors import ApiError
 from app.database import utcnow
 from app.extensions import db
-from app.jobs.queues import QUEUES, enqueue
+from app.jobs.queues import enqueue
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.security.bodies import loads as untrusted_json
@@ -127,12 +127,13 @@ def record_event(
         )
         return existing, False
     if process:
-        event_id = str(values["id"])
         if _consumers_listen():
             # Heard by the workers' consumers when this transaction commits.
             notify = sa.text("SELECT pg_notify(:channel, '')")
             db.session.execute(notify, {"channel": NOTIFY_CHANNEL})
-        after_commit(lambda: hand_to_workers(event_id))
+        else:
+            event_id = str(values["id"])
+            after_commit(lambda: hand_to_workers(event_id))
     return InboundWebhookEvent(**values), True
 
 
@@ -175,7 +176,7 @@ def store_event(
     return str(event_id), True
 
 
-# The notification wakes the workers' consumers (app.webhooks.consumer) once the row
+# The notification wakes the workers' consumers (app.jobs.consumer) once the row
 # is committed, and only for a new row: a duplicate returns nothing and notifies no one.
 _PG_INSERT = (
     "WITH stored AS (INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, "
@@ -271,77 +272,35 @@ def _insert_statement() -> sa.TextClause:
 # --- from the web process to the workers ---------------------------------------
 #
 # The webhook answers as soon as the event is committed, so handing it on must be
-# cheap. On PostgreSQL the insert's own notification wakes every worker.py's
-# consumer, which claims the event from the table (app.webhooks.consumer): no
-# Redis on the way. Otherwise (SQLite with Redis) its id joins the process's
-# batched LPUSH onto a Redis list, and each worker.py's pump moves ids from that
-# list into RQ jobs; an id lost between the commit and the push (Redis down for a
-# moment) is found again by ``requeue_stalled_events``. In the embedded mode the
-# web process is the worker, so the job is queued directly.
-
-INBOX_KEY = "switchboard:webhook-inbox"
+# cheap. Production (PostgreSQL, Redis, worker.py): the insert's own notification
+# wakes every worker.py's consumer, which claims the event from the table
+# (app.jobs.consumer); nothing goes through Redis. Without that (the embedded mode
+# of `make run`, whose web process is its own worker, or SQLite with Redis, a set-up
+# for trying things, not for production) each event is a processing job of its
+# own, queued here. A job lost with Redis is found again by
+# ``requeue_stalled_events``, as an event no consumer took is.
 
 
 def _consumers_listen() -> bool:
     """Whether workers take events from the database (``worker.py`` on PostgreSQL),
-    woken by the notification that stored them, rather than through Redis."""
+    woken by the notification that stored them, rather than as queued jobs."""
     broker = current_app.extensions["broker"]
     return not broker.embedded and db.engine.dialect.name == "postgresql"
 
 
 def hand_to_workers(event_id: str) -> None:
-    broker = current_app.extensions["broker"]
+    """Hand a committed event on: nothing to do where consumers listen, else its job."""
     if _consumers_listen():
         return  # the insert's notification (or the consumers' next look) hands it on
-    if not broker.embedded:
-        broker.lists.push(INBOX_KEY, event_id, left=True)  # batched; see app.jobs.list_pusher
-        return
     try:
         enqueue_processing(event_id)
     except redis.RedisError:
         log.warning("could not queue webhook event %s now; the sweeper will", event_id)
 
 
-def pump_inbox(
-    broker, *, block_seconds: float = 0, limit: int = 500, batch_size: int | None = None
-) -> int:
-    """Move waiting event ids from the inbox list into RQ jobs; returns how many.
-
-    Ids waiting together go out in batches of up to ``WEBHOOK_BATCH_SIZE`` (one job
-    each, see ``process_events``); a quiet moment's single id is a batch of one, so
-    batching costs no latency, and under a burst the workers share the batches.
-    """
-    broker.lists.flush()  # ids this process handed off and has not pushed yet
-    ids: list[str] = []
-    while len(ids) < limit:
-        if block_seconds and not ids:
-            item = broker.connection.brpop(INBOX_KEY, timeout=block_seconds)
-            event_id = item[1] if item else None
-        else:
-            event_id = broker.connection.rpop(INBOX_KEY)
-        if event_id is None:
-            break
-        ids.append(event_id.decode() if isinstance(event_id, bytes) else event_id)
-    queue = broker.queue("webhooks")
-    spec = QUEUES["webhooks"]
-    with queue.connection.pipeline() as pipe:
-        for batch in in_batches(ids, batch_size):
-            queue.enqueue(
-                "app.webhooks.processing.process_events",
-                batch,
-                job_timeout=spec.timeout,
-                retry=spec.retry(),
-                failure_ttl=7 * 24 * 3600,
-                pipeline=pipe,
-            )
-        pipe.execute()
-    return len(ids)
-
-
-def in_batches(event_ids: list[str], size: int | None = None) -> list[list[str]]:
-    """``event_ids`` in jobs of ``WEBHOOK_BATCH_SIZE`` (worker.py's pump thread has no
-    app context: it passes the size it was given)."""
-    size = max(1, int(size or current_app.config["WEBHOOK_BATCH_SIZE"]))
+def in_batches(event_ids: list[str]) -> list[list[str]]:
+    """``event_ids`` in jobs of ``WEBHOOK_BATCH_SIZE`` (see ``process_events``)."""
+    size = max(1, int(current_app.config["WEBHOOK_BATCH_SIZE"]))
     return [event_ids[start : start + size] for start in range(0, len(event_ids), size)]
 
 

@@ -30,11 +30,11 @@ from flask import current_app
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.coalescing import flush_if_due, held
 from app.database import DriverStatement, utcnow, without_waiting_for_disk
 from app.events import TRANSIENT_SQLSTATES
 from app.extensions import db
 from app.features import resolve
+from app.jobs.coalescing import flush_if_due, held
 from app.models import InboundWebhookEvent
 from app.models.enums import ProcessingState
 from app.transactions import commit
@@ -178,7 +178,7 @@ def claim_waiting(
 ) -> list[InboundWebhookEvent]:
     """Claim up to ``limit`` events no worker holds, oldest first (PostgreSQL).
 
-    What the inbox consumer of ``worker.py`` takes (:mod:`app.webhooks.consumer`):
+    What the inbox consumer of ``worker.py`` takes (:mod:`app.jobs.consumer`):
     events just stored, and events whose worker's lease ran out (it died mid-way).
     ``SKIP LOCKED``: two workers claiming at once take different events instead
     of waiting for each other. Committed at once, as :func:`_claim_all`'s claim is.
@@ -200,6 +200,39 @@ def claim_waiting(
     claimed = _events_of(rows)
     # In the order the webhooks stored them: a customer's burst keeps its order.
     return sorted(claimed, key=lambda event: (event.created_at, event.id))
+
+
+def take_waiting(
+    batch_size: int, *, orphans: bool = True, connection: psycopg.Connection | None = None
+) -> int:
+    """Claim and process the events waiting, a batch at a time; returns how many.
+
+    The inbox consumer's round (:mod:`app.jobs.consumer`), in an app context.
+    Stops when a claim comes back short of a full batch: what arrives later wakes
+    the consumer again. ``orphans``: first the events whose
+    worker's lease ran out (the consumer asks once a second, not at every wake-up).
+    ``connection``: the consumer's own autocommit connection, to claim on.
+    """
+    taken = 0
+    while True:
+        with held():
+            try:
+                events = claim_waiting(batch_size, orphans=orphans, connection=connection)
+            finally:
+                db.session.remove()
+            # Past the batch's time budget the rest go back to the table (not to
+            # RQ): claimed again below, or by another worker meanwhile.
+            given_back = 0
+            if events:
+                outcomes = process_claimed(
+                    [event.id for event in events], {e.id: e for e in events}, give_back=True
+                )
+                given_back = outcomes.get("given back", 0)
+        taken += len(events) - given_back
+        if len(events) < batch_size and not given_back:
+            if not orphans:
+                return taken
+            orphans = False  # then the events just stored
 
 
 @functools.cache
@@ -284,7 +317,7 @@ def _not_claimed(event_id: uuid.UUID) -> str:
 def process_event(event_id: str) -> str:
     """Run the event's processor; returns the final processing state."""
     ident = uuid.UUID(event_id)
-    # Its live updates go out together once it is done (app.coalescing).
+    # Its live updates go out together once it is done (app.jobs.coalescing).
     with held():
         event = _claim_all([ident]).get(ident)
         if event is None:
@@ -327,13 +360,13 @@ BATCH_SECONDS = 10.0
 def process_events(event_ids: list[str]) -> dict[str, int]:
     """Events handed over together, each processed exactly as its own job would be.
 
-    One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping and
-    a pump enqueue, more than the event itself under load; a batch pays that once,
+    One RQ job per event costs about 18 Redis round trips of RQ's bookkeeping,
+    more than the event itself under load; a batch pays that once,
     and claims all its events in one statement. Otherwise every event is
     processed and committed on its own, in the order the webhooks stored them, so
     a customer's messages keep their order and a failure touches one event only.
     What the listeners do once for many events (live updates, saved-view and
-    analytics marks) is done together (:mod:`app.coalescing`). Returns how many
+    analytics marks) is done together (:mod:`app.jobs.coalescing`). Returns how many
     events ended in each state.
     """
     idents = [uuid.UUID(event_id) for event_id in event_ids]
@@ -424,8 +457,8 @@ def _finish(event_id: str, state: ProcessingState, error: str) -> str:
 def requeue_stalled_events() -> int:
     """Periodic job (10 s): queue again events whose hand-off or worker was lost."""
     now = utcnow()
-    # Received but not picked up after this long: the hand-off was lost (Redis
-    # restarted, a web process killed with ids still in its buffer; see events.py).
+    # Received but not picked up after this long: no consumer took it (none runs,
+    # or all were down) or its job was lost (Redis restarted; see events.py).
     handed_off_within = timedelta(seconds=current_app.config["STALLED_HANDOFF_SECONDS"])
     stalled = db.session.scalars(
         sa.select(InboundWebhookEvent.id)

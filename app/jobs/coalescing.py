@@ -15,7 +15,7 @@ unless said otherwise, so a browser hears of a message at most that much later
 than it would have.
 
 A thread that claims batch after batch (the inbox consumer,
-:mod:`app.webhooks.consumer`) may let work held with ``linger`` outlive a
+:mod:`app.jobs.consumer`) may let work held with ``linger`` outlive a
 batch: inside :func:`carrying` such a key is not flushed at the end of a
 ``held`` block before it is due, but carried into the next one, so a burst
 that arrives one or two events a claim still has its sends queued as one job.

@@ -1,21 +1,25 @@
-"""The thread in every ``worker.py`` that takes stored webhook events straight from
-PostgreSQL, woken by ``LISTEN/NOTIFY``.
+"""The thread in every ``worker.py`` on PostgreSQL that takes stored webhook events
+straight from the table, woken by ``LISTEN/NOTIFY``: production's one inbound path.
 
 The webhook's insert says ``pg_notify`` in the same statement (the notification
 goes out when the row is committed, and only for a new row); each worker's
-consumer wakes, claims what waits (``SKIP LOCKED``, oldest first, a batch at a
-time, :func:`app.webhooks.processing.claim_waiting`) and processes it in this
-thread, event by event, as the batch job does. A worker woken within
-``WEBHOOK_GATHER_SECONDS`` of its last claim waits for that window to end, so a busy
-moment's events go in one claim instead of one claim each. Before this an event id went
-through a Redis list, a pump thread and an RQ job per batch: RQ's bookkeeping,
-the pump and the Redis round trips were a fifth of a worker's CPU per message
-(py-spy on the deployment of ``benchmarks/e2e.py``). RQ keeps the jobs it suits:
-sends, periodic scans, harvesting, retries.
+consumer wakes, waits out its gathering window, and hands the round to ``take``
+(:func:`app.webhooks.processing.take_waiting`: claims what waits, ``SKIP LOCKED``,
+oldest first, a batch at a time, and processes it in this thread, event by event,
+as the batch job does). A worker woken within ``WEBHOOK_GATHER_SECONDS`` of its
+last claim waits for that window to end, so a busy moment's events go in one claim
+instead of one claim each. Before this an event id went through a Redis list, a
+pump thread and an RQ job per batch: RQ's bookkeeping, the pump and the Redis
+round trips were a fifth of a worker's CPU per message (py-spy on the deployment
+of ``benchmarks/e2e.py``). RQ keeps the jobs it suits: sends, periodic scans,
+harvesting, retries.
 
 Nothing is lost when a notification is: the consumer also looks every
 ``poll_seconds``, and its claim takes events whose worker's lease ran out (a
 worker killed mid-way), so a crash costs the lease and at most a second more.
+The round and its channel are handed in by ``worker.py`` (the webhooks feature's),
+so this package imports no feature. The states, with the send batching and the
+turns it takes with the RQ worker: docs/architecture.md, *The worker*.
 """
 
 from __future__ import annotations
@@ -23,53 +27,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 
-from app.coalescing import carrying, held, seconds_until_carried_due
 from app.extensions import db
+from app.jobs.coalescing import carrying, seconds_until_carried_due
 from app.jobs.periodic import BrokerLoop
-from app.jobs.worker import inbox_idle, one_at_a_time
-from app.webhooks.events import NOTIFY_CHANNEL
-from app.webhooks.processing import claim_waiting, process_claimed
+from app.jobs.turns import events_in_hand, one_at_a_time
 
 log = logging.getLogger(__name__)
 
 # After a wake-up: events stored in the next moment join the same claim.
 LINGER_SECONDS = 0.005
-
-
-def take_waiting(
-    batch_size: int, *, orphans: bool = True, connection: psycopg.Connection | None = None
-) -> int:
-    """Claim and process the events waiting, a batch at a time; returns how many.
-
-    In an app context. Stops when a claim comes back short of a full batch: what
-    arrives later wakes the consumer again. ``orphans``: first the events whose
-    worker's lease ran out (the consumer asks once a second, not at every wake-up).
-    ``connection``: the consumer's own autocommit connection, to claim on.
-    """
-    taken = 0
-    while True:
-        with held():
-            try:
-                events = claim_waiting(batch_size, orphans=orphans, connection=connection)
-            finally:
-                db.session.remove()
-            # Past the batch's time budget the rest go back to the table (not to
-            # RQ): claimed again below, or by another worker meanwhile.
-            given_back = 0
-            if events:
-                outcomes = process_claimed(
-                    [event.id for event in events], {e.id: e for e in events}, give_back=True
-                )
-                given_back = outcomes.get("given back", 0)
-        taken += len(events) - given_back
-        if len(events) < batch_size and not given_back:
-            if not orphans:
-                return taken
-            orphans = False  # then the events just stored
 
 
 def _notified(connection: psycopg.Connection, timeout: float) -> bool:
@@ -83,18 +53,33 @@ def _notified(connection: psycopg.Connection, timeout: float) -> bool:
         return next(heard, None) is not None
 
 
+# A round of claims: (batch size, orphans too?, the connection to claim on) →
+# how many events it took.
+Take = Callable[..., int]
+
+
 class InboxConsumer(BrokerLoop):
-    """Listens for stored events and processes them in this worker (one per process).
+    """Listens on ``channel`` for stored events and has ``take`` process them in this
+    worker (one consumer per process).
 
     A round lasts as long as its connection: when the database restarts, the
     loop logs it and listens again a second later.
     """
 
     def __init__(
-        self, app, *, batch_size: int, poll_seconds: float = 1.0, gather_seconds: float = 0.0
+        self,
+        app,
+        *,
+        channel: str,
+        take: Take,
+        batch_size: int,
+        poll_seconds: float = 1.0,
+        gather_seconds: float = 0.0,
     ) -> None:
         super().__init__(None, "webhook-inbox-consumer")
         self.app = app
+        self.channel = channel
+        self.take = take
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.gather_seconds = gather_seconds
@@ -112,14 +97,13 @@ class InboxConsumer(BrokerLoop):
             # The answers' sends wait a moment for the next claims' (one job for them).
             carrying(self._working),
         ):
-            connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            connection.execute(f"LISTEN {self.channel}")
             orphans_looked_at = 0.0
             claimed_at = -self.gather_seconds
             while not self._stop_event.is_set():
                 # Events in hand from here on: this process's RQ jobs that can wait
                 # do not start while the window below gathers more.
-                inbox_idle.clear()
-                try:
+                with events_in_hand():
                     # Woken within the gathering time of this worker's last claim:
                     # what arrives until it ends joins one claim (see
                     # WEBHOOK_GATHER_SECONDS). A wake-up after a quiet spell claims at
@@ -137,9 +121,7 @@ class InboxConsumer(BrokerLoop):
                     if orphans:
                         orphans_looked_at = time.monotonic()
                     with self._working():
-                        take_waiting(self.batch_size, orphans=orphans, connection=connection)
-                finally:
-                    inbox_idle.set()
+                        self.take(self.batch_size, orphans=orphans, connection=connection)
                 # Woken in time for carried work that comes due (the next claim does it).
                 due = seconds_until_carried_due()
                 timeout = self.poll_seconds if due is None else min(self.poll_seconds, due)
