@@ -15,11 +15,19 @@ from app.webhooks.processing import take_waiting
 def drain_queues(app, timeout: float = 10.0) -> None:
     """Run every queued job to completion.
 
-    Embedded mode: wait for the in-process worker thread. Real Redis: run a
-    burst worker here, as ``worker.py`` would in its own process.
+    Embedded mode: wait for the in-process worker thread (started for the wait
+    when the app was built without it). Real Redis: run a burst worker here, as
+    ``worker.py`` would in its own process.
     """
     broker = app.extensions["broker"]
     queues = [broker.queue(name) for name in QUEUE_NAMES]
+    if broker.embedded and not broker.embedded_worker_running:
+        broker.start_embedded_worker(app)
+        try:
+            drain_queues(app, timeout)
+        finally:
+            broker.stop_embedded_worker(wait_if_busy=True)
+        return
     if not broker.embedded:
         with app.app_context():
             if db.engine.dialect.name == "postgresql":  # what worker.py's consumer takes

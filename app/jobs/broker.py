@@ -75,6 +75,10 @@ class Broker:
             self._embedded_worker.start()
         return self._embedded_worker
 
+    @property
+    def embedded_worker_running(self) -> bool:
+        return self._embedded_worker is not None and self._embedded_worker.is_alive()
+
     def embedded_worker_busy(self) -> bool:
         return self._embedded_worker is not None and self._embedded_worker.busy
 
