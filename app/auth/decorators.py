@@ -36,8 +36,9 @@ def require_second_factor() -> None:
         raise SecondFactorRequired()
 
 
-def role_required(*roles: Role):
-    """Allow signed-in users with one of ``roles``; others get the 403 page.
+def role_required(*roles: Role, refusal=None):
+    """Allow signed-in users with one of ``roles``; others get the 403 page
+    (saying ``refusal``, a lazy text, when given).
 
     A page only admins and managers may open (admin pages, integrations,
     analytics) also needs a sign-in with a second factor.
@@ -49,7 +50,7 @@ def role_required(*roles: Role):
         @flask_login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
-                abort(403)
+                abort(403, str(refusal) if refusal else None)
             if privileged:
                 require_second_factor()
             return view(*args, **kwargs)

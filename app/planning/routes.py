@@ -10,9 +10,10 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.auth.decorators import login_required, role_required
+from app.auth.decorators import role_required
 from app.extensions import db
 from app.mobile.services import local_today
 from app.models import TechnicianAbsence, TechnicianSchedule, User
@@ -28,7 +29,6 @@ from app.planning.hours import (
 )
 from app.planning.page import plan_section
 from app.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
-from app.security.access import Access, declare
 from app.transactions import commit
 from app.typed_dates import DateRefused, parse_day
 
@@ -40,13 +40,11 @@ PLANNER_ROLES = ORDER_DESK_ROLES
 HOURS_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
-def _require(roles) -> None:
-    if current_user.role not in roles:
-        abort(403, gettext("Planning is for the desk's planners."))
+# Each route declares its roles once (role_required enforces and records them).
+planners_only = role_required(*PLANNER_ROLES, refusal=_l("Planning is for the desk's planners."))
 
 
 def _order(key: str):
-    _require(PLANNER_ROLES)
     order = find_order(key)
     if order is None:
         abort(404, gettext("There is no order with that id or number."))
@@ -58,10 +56,8 @@ def _back_to_board() -> bool:
 
 
 @bp.get("/")
-@declare(Access(roles=frozenset(PLANNER_ROLES)))
-@login_required
+@planners_only
 def board():
-    _require(PLANNER_ROLES)
     monday, week_error = week_asked(request.args.get("week"), local_today())
     page = render_template(
         "planning/board.html", board=week_board(monday), today=local_today(), week_error=week_error
@@ -70,8 +66,7 @@ def board():
 
 
 @bp.get("/orders/<key>")
-@declare(Access(roles=frozenset(PLANNER_ROLES)))
-@login_required
+@planners_only
 def order_plan(key):
     order = _order(key)
     technician = request.args.get("technician")
@@ -84,8 +79,7 @@ def order_plan(key):
 
 
 @bp.post("/orders/<key>")
-@declare(Access(roles=frozenset(PLANNER_ROLES)))
-@login_required
+@planners_only
 def save(key):
     order = _order(key)
     plannable = {t.id for t in plannable_technicians()}
@@ -106,8 +100,7 @@ def save(key):
 
 
 @bp.post("/orders/<key>/cancel")
-@declare(Access(roles=frozenset(PLANNER_ROLES)))
-@login_required
+@planners_only
 def cancel(key):
     order = _order(key)
     try:
@@ -156,7 +149,6 @@ def _refused(order, status, errors=None, problems=None, stale=None):
 
 
 def _technician(user_id: str) -> User:
-    _require(HOURS_ROLES)
     user = db.session.get(User, _uuid(user_id)) if _uuid(user_id) else None
     if user is None:
         abort(404, gettext("There is no such technician."))
