@@ -98,7 +98,8 @@ from tests.helpers import AuthActions  # noqa: E402
 TARGET_MS = 100
 AGENT_EMAIL = "desk@switchboard.test"
 AGENT_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
-TABLES = ("contacts", "addresses", "orders", "visits", "visit_technicians", "line_items")
+TABLES = ("contacts", "contact_name_words", "addresses", "orders", "visits",
+          "visit_technicians", "line_items")
 PARTNERS = [("Groendus", "GRD"), ("EVBox Direct", "EVB"), ("Vattenfall Laden", "VAT"),
             ("LeasePlan NL", "LPN"), ("Eneco eMobility", "ENC")]
 TECHNICIANS = 20
@@ -157,6 +158,13 @@ LOAD_SQL = [
                  (CAST(:last AS text[]))[1 + (random() * 49)::int] AS l,
                  (CAST(:domains AS text[]))[1 + (random() * 7)::int] AS d
           FROM generate_series(1, :contacts) c) s
+    """,
+    # The words of their names, as app.models.crm keeps them (the load bypasses the ORM).
+    """
+    INSERT INTO contact_name_words (word, contact_id)
+    SELECT DISTINCT word, id
+    FROM contacts, regexp_split_to_table(lower(display_name), '[^[:alnum:]]+') AS word
+    WHERE word <> ''
     """,
     """
     INSERT INTO addresses (id, address_type, house_number, postal_code, city, country,
@@ -424,7 +432,7 @@ def run(client, log: StatementLog, case: Case, args) -> None:
 
 def explain(case: Case) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) the case's slowest SELECT."""
-    selects = [e for e in case.last_sql if e[0].lstrip().upper().startswith("SELECT")]
+    selects = [e for e in case.last_sql if e[0].lstrip().upper().startswith(("SELECT", "WITH"))]
     if not selects:
         return
     statement, parameters, took = max(selects, key=lambda e: e[2])
