@@ -43,6 +43,8 @@ def typed_order_number(text: str) -> str | None:
 # More customers than this for a name, and the desk walks each tab's index testing
 # each order's customer instead of gathering the customers' orders (see FoundOrders).
 BROAD_NAME = 5000
+# Up to this many are fetched, and handed to the page and the counts by their ids.
+FETCHED = 1000
 # More than this, and each order's customer is looked up instead (see _customer_named).
 VERY_BROAD_NAME = 50_000
 
@@ -55,9 +57,11 @@ class FoundOrders:
     indexes of each reading), to be read by key and counted in one pass. Else a
     name was found for more than ``BROAD_NAME`` customers ("Bos": 19,600 at a
     million orders, 20,600 orders): the clause tests each order's customer
-    against the set of them, and the desk walks a tab's index in its own order,
+    (against a hash of them, or for more than ``VERY_BROAD_NAME`` in the
+    customer's own words), and the desk walks a tab's index in its own order,
     which carries the customer, stopping at a page (51 orders at one in fifty:
-    2,500 entries) or a count's cap.
+    2,500 entries) or a count's cap (which is lower for such a search, see
+    :func:`app.orders.desk.desk_page`).
     """
 
     clause: sa.ColumnElement[bool]
@@ -89,15 +93,20 @@ def find_orders(text: str) -> FoundOrders:
     if "@" in text:
         customers.append(Contact.email.in_({text, text.lower()}))
     named = _customers_named(text)
-    # Fetched once, when few: the page and the counts then need not find them again.
-    few_named = list(db.session.scalars(named.limit(BROAD_NAME + 1))) if named is not None else []
-    broad = len(few_named) > BROAD_NAME
+    # A few are fetched once: the page and the counts then need not find them again.
+    few_named = list(db.session.scalars(named.limit(FETCHED + 1))) if named is not None else []
+    many = 0
+    if len(few_named) > FETCHED:
+        many = _count_up_to(named, VERY_BROAD_NAME + 1)
+    broad = many > BROAD_NAME
     if customers:
         found.append(
             Order.end_customer_contact_id.in_(sa.select(Contact.id).where(sa.or_(*customers)))
         )
-    if few_named and not broad:
+    if few_named and not many:
         found.append(Order.end_customer_contact_id.in_(few_named))
+    elif many and not broad:
+        found.append(Order.end_customer_contact_id.in_(named))
     address = _address_clause(text)
     if address is not None:
         found.append(Order.installation_address_id.in_(sa.select(Address.id).where(address)))
@@ -114,7 +123,7 @@ def find_orders(text: str) -> FoundOrders:
         by_id = Order.id.in_(union)
     if not broad:
         return FoundOrders(by_id, few=True)
-    if len(few_named) <= VERY_BROAD_NAME and not _more_than(named, VERY_BROAD_NAME):
+    if many <= VERY_BROAD_NAME:
         # Gathered once for the statement (a common table expression) and tested
         # per order from a hash of it ("Bos": 19,600 customers, 3 ms to hash):
         # under OR, PostgreSQL cannot make the test a join, which would gather
@@ -174,15 +183,16 @@ def _customer_named(text: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _more_than(customers: sa.Select, many: int) -> bool:
-    """Whether more than ``many`` contacts are in ``customers`` (reading at most one more)."""
-    counted = sa.select(sa.func.count()).select_from(customers.limit(many + 1).subquery())
-    return db.session.scalar(counted) > many
-
-
 def _next_prefix(word: str) -> str:
     """The first string after every string starting with ``word`` (``bos`` → ``bot``)."""
     return word[:-1] + chr(ord(word[-1]) + 1)
+
+
+def _count_up_to(customers: sa.Select, most: int) -> int:
+    """How many contacts are in ``customers``, counting no further than ``most``."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(customers.limit(most).subquery())
+    )
 
 
 def _address_clause(text: str) -> sa.ColumnElement[bool] | None:

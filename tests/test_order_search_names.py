@@ -137,28 +137,56 @@ def _every_page(query: DeskQuery, limit: int) -> tuple[list[str], dict[str, int]
     return listed, first.counts
 
 
-@pytest.mark.parametrize("very_broad", [False, True])
+# How "bos" (15 customers here) is searched, by the limits of each way.
+WAYS = {
+    "gathered by a query": {"FETCHED": 2},
+    "hashed": {"FETCHED": 2, "BROAD_NAME": 3},
+    "looked up per order": {"FETCHED": 2, "BROAD_NAME": 3, "VERY_BROAD_NAME": 5},
+}
+
+
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize(
     "tab", ["all", "new", "planned_week", "planned_later", "completed", "closed"]
 )
 def test_a_name_many_customers_share_lists_and_counts_as_a_rare_one(
-    app, many_named_bos, monkeypatch, tab, very_broad
+    app, many_named_bos, monkeypatch, tab, way
 ):
-    rare = _every_page(DeskQuery(stage=tab, q="bos"), limit=2)
-    monkeypatch.setattr(order_search, "BROAD_NAME", 3)
-    if very_broad:
-        monkeypatch.setattr(order_search, "VERY_BROAD_NAME", 5)
-    assert not order_search.find_orders("bos").few
-    broad = _every_page(DeskQuery(stage=tab, q="bos"), limit=2)
-    assert broad == rare
-    assert rare[0], "the tab holds orders of a Bos"
-    assert sum(rare[1].values()) == 16  # 14 Bos customers' orders, and Bram Bosman's two
+    fetched = _every_page(DeskQuery(stage=tab, q="bos"), limit=2)
+    for name, value in WAYS[way].items():
+        monkeypatch.setattr(order_search, name, value)
+    assert order_search.find_orders("bos").few == (way == "gathered by a query")
+    assert _every_page(DeskQuery(stage=tab, q="bos"), limit=2) == fetched
+    assert fetched[0], "the tab holds orders of a Bos"
+    assert sum(fetched[1].values()) == 16  # 14 Bos customers' orders, and Bram Bosman's two
 
 
 def test_a_broad_name_search_still_finds_by_the_partners_id(app, many_named_bos, monkeypatch):
     someone = factories.contact(display_name="Iemand Anders")
     order = _order(someone, partner_order_id="BOS")
     db.session.commit()
+    monkeypatch.setattr(order_search, "FETCHED", 2)
     monkeypatch.setattr(order_search, "BROAD_NAME", 3)
     page = desk_page(DeskQuery(stage="all", q="bos"))
     assert order.order_number in [o.order_number for o in page.orders]
+
+
+def test_a_name_many_customers_share_counts_each_tab_to_a_lower_cap(
+    app, client, agent, many_named_bos, monkeypatch
+):
+    from app.orders import desk
+
+    monkeypatch.setattr(order_search, "FETCHED", 2)
+    monkeypatch.setattr(order_search, "BROAD_NAME", 3)
+    monkeypatch.setattr(desk, "BROAD_SEARCH_COUNT_CAP", 2)
+    page = client.get("/orders", query_string={"q": "bos"}).get_data(as_text=True)
+    counts = dict(re.findall(r'data-testid="count-(\w+)">([^<]+)<', page))
+    # Four completed and four new or quoted (Bram Bosman's among them), two planned later.
+    assert counts["completed"] == counts["new"] == "2+"
+    assert counts["planned_later"] == "2"
+    assert counts["in_progress"] == "1"
+    assert counts["all"] == "2+"
+    # A rare name is counted to the usual cap.
+    monkeypatch.setattr(order_search, "BROAD_NAME", 5000)
+    page = client.get("/orders", query_string={"q": "bos"}).get_data(as_text=True)
+    assert dict(re.findall(r'data-testid="count-(\w+)">([^<]+)<', page))["all"] == "16"

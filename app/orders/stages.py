@@ -137,9 +137,10 @@ def live_orders() -> sa.ColumnElement[bool]:
     return Order.is_test.is_(False)
 
 
-def count_label(count: int) -> str:
-    """A count as a tab shows it: exact up to ``COUNT_CAP``, then "999+"."""
-    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+def count_label(count: int, cap: int | None = None) -> str:
+    """A count as a tab shows it: exact up to ``cap`` (``COUNT_CAP``), then "999+"."""
+    cap = COUNT_CAP if cap is None else cap
+    return f"{cap}+" if count > cap else str(count)
 
 
 def stage_counts(
@@ -147,10 +148,11 @@ def stage_counts(
     *conditions: sa.ColumnElement[bool],
     few: bool = False,
     walk: Callable[[Stage], list] | None = None,
+    cap: int | None = None,
 ) -> dict[str, int]:
     """How many live orders each stage holds (narrowed by ``conditions``), in one query.
 
-    Each count stops at ``COUNT_CAP`` + 1: the LIMIT under it ends the scan of
+    Each count stops at ``cap`` (``COUNT_CAP``) + 1: the LIMIT under it ends the scan of
     the stage's index there (show it with :func:`count_label`). Conditions that
     find ``few`` orders by their own keys (a search, a postcode area) are counted
     in one pass over those, instead of being found again for each stage.
@@ -159,6 +161,7 @@ def stage_counts(
     PostgreSQL would read the completed orders' table from its start, or the
     planned ones' scattered over it.
     """
+    cap = COUNT_CAP if cap is None else cap
     if few:
         tallies = [
             sa.func.count().filter(stage_clause(stage.name, today)).label(stage.name)
@@ -175,7 +178,7 @@ def stage_counts(
             .select_from(Order)
             .where(live_orders(), stage_clause(stage.name, today), *conditions)
             .order_by(*(walk(stage) if walk else ()))
-            .limit(COUNT_CAP + 1)
+            .limit(cap + 1)
             .subquery()
         )
         columns.append(
