@@ -34,7 +34,9 @@ Measured 2026-11-28 on the 2-core development machine (load average 1.2–1.3 fr
 other work while it ran; 4.5–6 in an earlier run, where "Bos" took 95 ms p50,
 104 ms p95 with its tabs counted to 999): 32 of 32 cases under 100 ms p95 at 1 M
 orders, all samples p50 29 ms, p95 54 ms; the slowest is a common surname alone
-("Bos", 75 ms p95), then the completed tab filtered by technician (60 ms). The
+("Bos", 75 ms p95), then the completed tab filtered by technician (60 ms). Run
+again at load 4.4–4.5: 32 of 32, "Bos" 91 ms p95, the completed tab by technician
+100 ms, all samples p95 70 ms. The
 figures per case are in the README (Performance, "Order desk"). What made the
 slow cases fast:
 - technician: the lead is the order's own ``assigned_technician_id`` (in every
