@@ -128,14 +128,12 @@ class Contact(Entity, db.Model):
 
 # A word of a name: letters and digits between spaces, hyphens, apostrophes, dots.
 NAME_WORD_SEPARATORS = re.compile(r"[\W_]+")
+WORD_LENGTH = 100
 
 
 def name_words(name: str | None) -> set[str]:
     """The words of ``name`` in lower case, as :class:`ContactNameWord` keeps them."""
     return {word[:WORD_LENGTH] for word in NAME_WORD_SEPARATORS.split((name or "").lower()) if word}
-
-
-WORD_LENGTH = 100
 
 
 class ContactNameWord(db.Model):
@@ -145,8 +143,9 @@ class ContactNameWord(db.Model):
     range of this key is read from the index alone, where the trigram index on
     ``display_name`` returns row addresses that each cost a visit of the table
     (19,600 for "bos" at a million orders). Kept by the listeners below on every
-    insert and change of a contact's name; an erased contact keeps no word, and
-    a deleted (merged away) one loses its words with it.
+    insert and change of a contact's name (a merge that fills in the kept
+    contact's name included); an erased contact keeps no word, and a deleted one
+    loses its words with it.
     """
 
     __tablename__ = "contact_name_words"
