@@ -30,11 +30,15 @@ link; searches are typed as a person would. A case that misses its target has it
 slowest SQL statement printed with EXPLAIN (ANALYZE, BUFFERS); --explain does that
 for every case; --only TEXT times the cases whose group or label holds TEXT.
 
-Measured 2026-11-28 on the 2-core development machine (load average 3–3.5 from
-other work while it ran): 31 of 32 cases under 100 ms p95 at 1 M orders, all
-samples p50 28 ms, p95 74 ms; the slowest case besides the one below is the
-completed tab filtered by technician, 65 ms p95. The figures per case are in the
-README (Performance, "Order desk"). What made the slow cases fast:
+Measured 2026-11-28 on the 2-core development machine (load average 1.2–1.3 from
+other work while it ran; 4.5–6 in an earlier run, where "Bos" took 95 ms p50,
+104 ms p95 with its tabs counted to 999): 32 of 32 cases under 100 ms p95 at 1 M
+orders, all samples p50 29 ms, p95 54 ms; the slowest is a common surname alone
+("Bos", 75 ms p95), then the completed tab filtered by technician (60 ms). Run
+again at load 4.4–4.5: 32 of 32, "Bos" 91 ms p95, the completed tab by technician
+100 ms, all samples p95 70 ms. The
+figures per case are in the README (Performance, "Order desk"). What made the
+slow cases fast:
 - technician: the lead is the order's own ``assigned_technician_id`` (in every
   tab's index) and only the helpers are looked up, through a partial index of
   the non-lead crew (migration 0072) — no longer all 46,000 visits a technician
@@ -42,26 +46,36 @@ README (Performance, "Order desk"). What made the slow cases fast:
 - postcode area: each order keeps a copy of its installation postcode
   (``orders.installation_postcode``, kept by listeners in ``app.models.orders``),
   carried in the tabs' indexes and counted from an index of its own — no longer
-  11,000 addresses looked up one by one (126 ms and more, now 42–48 ms);
+  11,000 addresses looked up one by one (126 ms and more, now 38–44 ms);
 - a short period on a tab sorted by something else (completed, closed, planned):
   the period's orders are found by creation and sorted, instead of walking the
-  whole completed tab (484 ms, now 49 ms);
-- a search gathers the found ids into an array and reads those orders by key: a
-  name PostgreSQL expected often made it read all orders (the full name "Maud
-  Bos": 980 ms on a freshly loaded database, now 91 ms).
+  whole completed tab (484 ms, now 43 ms);
+- a search gathers the found ids into an array and reads those orders by key,
+  and picks the page's 51 before joining them to customer and address: a name
+  PostgreSQL expected often made it read all orders ("Maud Bos": 980 ms on a
+  freshly loaded database, now 57 ms);
+- a name is searched by the start of any word of it ("bos" finds "Bos", "van den
+  Bos", "Bosman"), in ``contact_name_words`` (migration 0073, kept by listeners
+  in ``app.models.crm``; an erased person keeps none), read from its index alone:
+  the trigram index on the name returned 19,600 rows for "bos", each read from
+  the contacts table. A name more than 5,000 customers share ("Bos": 19,600
+  customers, 20,600 orders) is not gathered into orders: the tab's own index,
+  which now carries the customer, is walked in the tab's order, each order's
+  customer tested against a hash of them, until the page is full (2,500 entries
+  for "Bos") — and each tab's count until 100 of them: the tab then reads "100+"
+  instead of "999+". Counted to 999 the walks took 50 ms (50,000 entries in the
+  completed tab alone), to 100 they take 30: 1,360 ms p95 before, 104 ms with
+  the walks counted to 999, 75 ms now. A name more than 50,000 customers share
+  ("de": 200,000) is tested order by order against the customer's words
+  instead (its page 55 ms p50 when timed apart, at the same load).
 The load also leaves the tables all-visible now (an open transaction of the
 script kept VACUUM from marking the pages, so every "index-only" scan read the
 table too).
 
-Still above 100 ms p95, and why:
-- a common surname alone ("Bos", 1.0 s p50, 1.4 s p95): 19,600 customers' names
-  hold "bos"; each is read to confirm the trigram index's guess, their 20,600
-  orders are gathered (PostgreSQL reads all orders for that join, 300 ms), and
-  each order is read for its date and tab, for the page and again for the counts.
-  Every tab must be counted exactly up to 999, so the work grows with the
-  matches. It would take the customer's name on the order itself (with a
-  trigram index there, kept up as contacts change, merge and are erased), or
-  counting a broad search's tabs only up to a cap over all its matches.
+Not measured by a case: a broad name of two words ("van den": 19,500 customers
+whose words start with both, found by intersecting 136,000 words, 20 ms each
+time) takes 165 ms p50: the intersection is made four times (to tell how many,
+for the page and for the counts).
 """
 
 from __future__ import annotations
@@ -98,7 +112,8 @@ from tests.helpers import AuthActions  # noqa: E402
 TARGET_MS = 100
 AGENT_EMAIL = "desk@switchboard.test"
 AGENT_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
-TABLES = ("contacts", "addresses", "orders", "visits", "visit_technicians", "line_items")
+TABLES = ("contacts", "contact_name_words", "addresses", "orders", "visits",
+          "visit_technicians", "line_items")
 PARTNERS = [("Groendus", "GRD"), ("EVBox Direct", "EVB"), ("Vattenfall Laden", "VAT"),
             ("LeasePlan NL", "LPN"), ("Eneco eMobility", "ENC")]
 TECHNICIANS = 20
@@ -157,6 +172,13 @@ LOAD_SQL = [
                  (CAST(:last AS text[]))[1 + (random() * 49)::int] AS l,
                  (CAST(:domains AS text[]))[1 + (random() * 7)::int] AS d
           FROM generate_series(1, :contacts) c) s
+    """,
+    # The words of their names, as app.models.crm keeps them (the load bypasses the ORM).
+    """
+    INSERT INTO contact_name_words (word, contact_id)
+    SELECT DISTINCT word, id
+    FROM contacts, regexp_split_to_table(lower(display_name), '[^[:alnum:]]+') AS word
+    WHERE word <> ''
     """,
     """
     INSERT INTO addresses (id, address_type, house_number, postal_code, city, country,
@@ -424,7 +446,7 @@ def run(client, log: StatementLog, case: Case, args) -> None:
 
 def explain(case: Case) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) the case's slowest SELECT."""
-    selects = [e for e in case.last_sql if e[0].lstrip().upper().startswith("SELECT")]
+    selects = [e for e in case.last_sql if e[0].lstrip().upper().startswith(("SELECT", "WITH"))]
     if not selects:
         return
     statement, parameters, took = max(selects, key=lambda e: e[2])

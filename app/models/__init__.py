@@ -22,6 +22,7 @@ from app.models.crm import (
     Address,
     Contact,
     ContactIdentity,
+    ContactNameWord,
     Organization,
     SentAddress,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "Contact",
     "CsatResponse",
     "ContactIdentity",
+    "ContactNameWord",
     "ContactMerge",
     "ConversationMerge",
     "DeliveryAttempt",

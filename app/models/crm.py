@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,6 +124,64 @@ class Contact(Entity, db.Model):
     organization: so.Mapped[Optional[Organization]] = so.relationship(
         back_populates="contacts", foreign_keys=[organization_id]
     )
+
+
+# A word of a name: letters and digits between spaces, hyphens, apostrophes, dots.
+NAME_WORD_SEPARATORS = re.compile(r"[\W_]+")
+WORD_LENGTH = 100
+
+
+def name_words(name: str | None) -> set[str]:
+    """The words of ``name`` in lower case, as :class:`ContactNameWord` keeps them."""
+    return {word[:WORD_LENGTH] for word in NAME_WORD_SEPARATORS.split((name or "").lower()) if word}
+
+
+class ContactNameWord(db.Model):
+    """One word of a contact's name, for finding orders by the start of any word of it.
+
+    The order desk's search: "bos" finds "Bos", "van den Bos" and "Bosman". A
+    range of this key is read from the index alone, where the trigram index on
+    ``display_name`` returns row addresses that each cost a visit of the table
+    (19,600 for "bos" at a million orders). Kept by the listeners below on every
+    insert and change of a contact's name (a merge that fills in the kept
+    contact's name included); an erased contact keeps no word, and a deleted one
+    loses its words with it.
+    """
+
+    __tablename__ = "contact_name_words"
+    # By contact too: rewritten per contact, and an order's customer's words
+    # looked at when a name matches too many customers to hash (app.order_search).
+    __table_args__ = (sa.Index("ix_contact_name_words_contact_word", "contact_id", "word"),)
+
+    word: so.Mapped[str] = so.mapped_column(sa.String(WORD_LENGTH), primary_key=True)
+    contact_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+@sa.event.listens_for(Contact, "after_insert")
+def _note_name_words(mapper, connection, contact: Contact) -> None:
+    _write_name_words(connection, contact)
+
+
+@sa.event.listens_for(Contact, "after_update")
+def _renew_name_words(mapper, connection, contact: Contact) -> None:
+    """Rewritten when the name changes or the person is erased (which leaves no word)."""
+    state = sa.inspect(contact)
+    if state.attrs.display_name.history.has_changes() or (
+        state.attrs.erased_at.history.has_changes()
+    ):
+        _write_name_words(connection, contact)
+
+
+def _write_name_words(connection, contact: Contact) -> None:
+    words = ContactNameWord.__table__
+    connection.execute(sa.delete(words).where(words.c.contact_id == contact.id))
+    kept = set() if contact.erased_at is not None else name_words(contact.display_name)
+    if kept:
+        connection.execute(
+            sa.insert(words), [{"word": word, "contact_id": contact.id} for word in sorted(kept)]
+        )
 
 
 class ContactIdentity(Entity, db.Model):

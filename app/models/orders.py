@@ -102,7 +102,12 @@ DESK_FILTERED = (
     "source",
     "installation_postcode",
     "assigned_technician_id",
+    # A broad name search walks a tab testing each order's customer (app.order_search).
+    "end_customer_contact_id",
 )
+# The columns a tab's sort expression reads: PostgreSQL reads such an index alone
+# only when it also holds them (else each entry passed over is looked up in the table).
+DESK_KEY_COLUMNS = {"planned": ("scheduled_date",), "completed": ("completed_at", "updated_at")}
 
 
 class Order(Entity, db.Model):
@@ -138,9 +143,21 @@ class Order(Entity, db.Model):
                 *(sa.text(column) if "(" in column else column for column in key),
                 postgresql_where=sa.text(f"is_test IS false AND {where}"),
                 sqlite_where=sa.text(f"is_test = 0 AND {where}"),
-                postgresql_include=[c for c in DESK_FILTERED if c not in key],
+                postgresql_include=[
+                    *(c for c in DESK_FILTERED if c not in key),
+                    *DESK_KEY_COLUMNS.get(tab, ()),
+                ],
             )
             for tab, key, where in DESK_INDEXES
+        ),
+        # What a search looks through unless a tab is asked for: every live order, newest first.
+        sa.Index(
+            "ix_orders_desk_all",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("is_test IS false"),
+            sqlite_where=sa.text("is_test = 0"),
+            postgresql_include=list(DESK_FILTERED),
         ),
     )
 

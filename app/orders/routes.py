@@ -71,7 +71,9 @@ def desk():
         page = desk_page(query, cursor=cursor)
     except DeskRefused as exc:
         # The page stays usable: the filters as typed, the message naming the field.
-        context = dict(query=DeskQuery(), rows=[], next_cursor=None, counts={}, error=exc.text)
+        context = dict(
+            query=DeskQuery(), rows=[], next_cursor=None, counts={}, count_cap=None, error=exc.text
+        )
         return render_template("orders/desk.html", **_desk_context(**context)), 400
     context = dict(
         query=query,
@@ -80,6 +82,7 @@ def desk():
         ),
         next_cursor=page.next_cursor,
         counts=page.counts,
+        count_cap=page.count_cap,
         error=None,
     )
     if request.headers.get("HX-Request") and cursor:

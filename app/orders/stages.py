@@ -32,6 +32,7 @@ visit of the desk, and nobody acts on the difference between 850,112 and 850,113
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -136,21 +137,31 @@ def live_orders() -> sa.ColumnElement[bool]:
     return Order.is_test.is_(False)
 
 
-def count_label(count: int) -> str:
-    """A count as a tab shows it: exact up to ``COUNT_CAP``, then "999+"."""
-    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+def count_label(count: int, cap: int | None = None) -> str:
+    """A count as a tab shows it: exact up to ``cap`` (``COUNT_CAP``), then "999+"."""
+    cap = COUNT_CAP if cap is None else cap
+    return f"{cap}+" if count > cap else str(count)
 
 
 def stage_counts(
-    today: date, *conditions: sa.ColumnElement[bool], few: bool = False
+    today: date,
+    *conditions: sa.ColumnElement[bool],
+    few: bool = False,
+    walk: Callable[[Stage], list] | None = None,
+    cap: int | None = None,
 ) -> dict[str, int]:
     """How many live orders each stage holds (narrowed by ``conditions``), in one query.
 
-    Each count stops at ``COUNT_CAP`` + 1: the LIMIT under it ends the scan of
+    Each count stops at ``cap`` (``COUNT_CAP``) + 1: the LIMIT under it ends the scan of
     the stage's index there (show it with :func:`count_label`). Conditions that
     find ``few`` orders by their own keys (a search, a postcode area) are counted
     in one pass over those, instead of being found again for each stage.
+    ``walk`` gives a stage's order, for conditions tested entry by entry (a
+    broad name search): each count then walks its stage's index alone, where
+    PostgreSQL would read the completed orders' table from its start, or the
+    planned ones' scattered over it.
     """
+    cap = COUNT_CAP if cap is None else cap
     if few:
         tallies = [
             sa.func.count().filter(stage_clause(stage.name, today)).label(stage.name)
@@ -166,7 +177,8 @@ def stage_counts(
             sa.select(sa.literal(1))
             .select_from(Order)
             .where(live_orders(), stage_clause(stage.name, today), *conditions)
-            .limit(COUNT_CAP + 1)
+            .order_by(*(walk(stage) if walk else ()))
+            .limit(cap + 1)
             .subquery()
         )
         columns.append(
