@@ -1,4 +1,4 @@
-"""The order desk at scale (issue 58.4): /orders with 1,000,000 orders in PostgreSQL.
+"""The order desk at scale: /orders with 1,000,000 orders in PostgreSQL.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/sb_bench_orders \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python benchmarks/order_desk.py \
@@ -37,7 +37,7 @@ orders, all samples p50 29 ms, p95 54 ms; the slowest is a common surname alone
 ("Bos", 75 ms p95), then the completed tab filtered by technician (60 ms). Run
 again at load 4.4–4.5: 32 of 32, "Bos" 91 ms p95, the completed tab by technician
 100 ms, all samples p95 70 ms. The
-figures per case are in the README (Performance, "Order desk"). What made the
+figures per case are in docs/performance.md ("Order desk"). What made the
 slow cases fast:
 - technician: the lead is the order's own ``assigned_technician_id`` (in every
   tab's index) and only the helpers are looked up, through a partial index of
@@ -108,7 +108,7 @@ from app.serving import settle_heap  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
-# Issue 58.4: each tab, each filter and a search under 100 ms p95 at 1 M orders.
+# The target: each tab, each filter and a search under 100 ms p95 at 1 M orders.
 TARGET_MS = 100
 AGENT_EMAIL = "desk@switchboard.test"
 AGENT_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password

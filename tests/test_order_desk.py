@@ -1,4 +1,4 @@
-"""The order desk, ``/orders`` (issue 58.1): every live order by stage, found however typed."""
+"""The order desk, ``/orders``: every live order by stage, found however typed."""
 
 from __future__ import annotations
 
@@ -342,7 +342,7 @@ def test_review_reasons_as_the_demo_wrote_them_read_in_dutch(client, agent):
 
 
 def test_a_tab_count_stops_at_its_cap_and_says_so(client, agent, monkeypatch):
-    # Issue 58.4: a count stops after COUNT_CAP + 1 index entries (999+ at a million orders).
+    # A count stops after COUNT_CAP + 1 index entries (999+ at a million orders).
     monkeypatch.setattr("app.orders.stages.COUNT_CAP", 2)
     for _ in range(3):
         _order(needs_review=True)
