@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -191,6 +192,9 @@ def test_page_shows_figures_in_dutch(fixture, client, auth, make_user, speak):
     assert "75,0 %" in html
     assert "Prestaties" in html and "Orders" in html
     assert 'data-days="7"' in html and 'aria-current="true" data-days="7"' in html
+    # The share of orders to review links to those orders on the desk.
+    link = re.search(r'href="([^"]+)" data-testid="partner-review-link">Openen in Orders<', html)
+    assert link and "/orders?" in link[1] and "tab=review" in link[1] and "partner=" in link[1]
 
 
 def test_csv_export(fixture, client, auth, make_user):
