@@ -61,7 +61,7 @@ up: install-dev
 	@[ -f $(UP_ENV) ] || $(BIN)/python -c 'import secrets; from cryptography.fernet import Fernet; \
 		print("SECRET_KEY=" + secrets.token_urlsafe(48)); print("ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' > $(UP_ENV)
 	$(BIN)/honcho run --env $(UP_ENV) $(BIN)/flask --app wsgi db upgrade
-	@# Every process writes its metrics here; /metrics adds them up (app/metrics.py).
+	@# Every process writes its metrics here; /metrics adds them up (app/platform/metrics.py).
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) \
 		$(BIN)/honcho start --env $(UP_ENV) --port $(PORT) --concurrency worker=2
@@ -76,7 +76,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# After changing system texts (app/system_texts.py), a marked text or a translation:
+# After changing system texts (app/platform/system_texts.py), a marked text or a translation:
 # refresh the .po files of every language (translations/nl, translations/en) and
 # compile the .mo files, which are committed (tests/test_system_texts.py fails when
 # they disagree), so a fresh clone needs no compile step. A new language:

@@ -8,8 +8,8 @@ import os
 
 from gunicorn.glogging import Logger
 
-from app.security.redaction import QuerySecretsFilter
-from app.serving import settle_heap
+from app.platform.security.redaction import QuerySecretsFilter
+from app.platform.serving import settle_heap
 
 
 class RedactingLogger(Logger):
@@ -30,7 +30,7 @@ logger_class = RedactingLogger
 
 def post_worker_init(worker):
     """Without ``REDIS_URL`` each gunicorn worker runs the embedded queue worker;
-    then what the app built at start is kept out of full collections (app.serving).
+    then what the app built at start is kept out of full collections (app.platform.serving).
 
     Started here, in the serving process after the fork, not when the app is
     built: building it also happens in CLI commands, which must run no jobs.

@@ -6,7 +6,7 @@ worker that loses Redis waits for it and carries on.
 
 On PostgreSQL each worker also runs the inbox consumer, production's one way in
 for webhook events: woken by the insert's NOTIFY, it claims and processes them
-in this process (:mod:`app.jobs.consumer`). On SQLite there is none; the web
+in this process (:mod:`app.platform.jobs.consumer`). On SQLite there is none; the web
 process queues each event's job instead.
 
 Each worker also keeps the clock of periodic jobs (each slot is claimed once in
@@ -36,11 +36,11 @@ import time
 import redis
 
 from app import create_app
-from app.extensions import db
-from app.jobs.consumer import InboxConsumer
-from app.jobs.periodic import PeriodicScheduler
-from app.jobs.queues import QUEUE_NAMES
-from app.jobs.worker import AppWorker
+from app.platform.extensions import db
+from app.platform.jobs.consumer import InboxConsumer
+from app.platform.jobs.periodic import PeriodicScheduler
+from app.platform.jobs.queues import QUEUE_NAMES
+from app.platform.jobs.worker import AppWorker
 from app.webhooks.events import NOTIFY_CHANNEL
 from app.webhooks.processing import take_waiting
 

@@ -13,8 +13,8 @@ gc.disable()
 import os
 
 from app import create_app
-from app.extensions import socketio
-from app.serving import settle_heap
+from app.platform.extensions import socketio
+from app.platform.serving import settle_heap
 
 # No background thread starts here: the `flask` command (db upgrade, seed demo…)
 # imports this module too, and an embedded worker would then run periodic jobs

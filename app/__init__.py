@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import (
+from app.platform import (
     database_outages,
     error_reports,
     i18n,
@@ -25,23 +25,23 @@ from app import (
     security,
     static_files,
 )
-from app.api.auth import bearer_token, load_user_from_request
-from app.api.errors import ApiError, http_exception_as_json, json_error, wants_json
-from app.auth.cookies import CookieSessions
-from app.auth.decorators import SecondFactorRequired
-from app.auth.sessions import load_user
-from app.auth.signin import restore_remembered_session
-from app.config import Config
-from app.crypto import keyring
-from app.database import ping_when_idle
-from app.database_outages import RetriesAfterDisconnect
-from app.extensions import csrf, db, htmx, login, migrate, socketio
-from app.features import collect, resolve
-from app.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
-from app.jobs.broker import Broker
-from app.logs import configure_logging
-from app.models.enums import Role
-from app.security.access import declare, public
+from app.platform.auth.cookies import CookieSessions
+from app.platform.auth.decorators import SecondFactorRequired
+from app.platform.auth.sessions import load_user
+from app.platform.auth.signin import restore_remembered_session
+from app.platform.config import Config
+from app.platform.crypto import keyring
+from app.platform.database import ping_when_idle
+from app.platform.database_outages import RetriesAfterDisconnect
+from app.platform.extensions import csrf, db, htmx, login, migrate, socketio
+from app.platform.features import collect, resolve
+from app.platform.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
+from app.platform.jobs.broker import Broker
+from app.platform.json_api.auth import bearer_token, load_user_from_request
+from app.platform.json_api.errors import ApiError, http_exception_as_json, json_error, wants_json
+from app.platform.logs import configure_logging
+from app.platform.models.enums import Role
+from app.platform.security.access import declare, public
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,7 +179,7 @@ def _init_login(app: Flask) -> None:
     login.session_protection = "basic"
 
     # The session names the user and their session version (User.get_id), so
-    # signing out anywhere ends it (app/auth/sessions.py).
+    # signing out anywhere ends it (app/platform/auth/sessions.py).
     login.user_loader(load_user)
 
     @login.request_loader
@@ -225,7 +225,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask, broker: Broker) -> None:
-    """Add what every feature declared (see :mod:`app.features`)."""
+    """Add what every feature declared (see :mod:`app.platform.features`)."""
     registry = collect()
     app.extensions["features"] = registry
     for path in registry.blueprints:
@@ -261,7 +261,7 @@ ERROR_MESSAGES = {
 
 
 def _error_message(exc: HTTPException) -> str:
-    size_limit = getattr(exc, "size_limit", None)  # set by app.security.bodies
+    size_limit = getattr(exc, "size_limit", None)  # set by app.platform.security.bodies
     if size_limit:
         return gettext(
             "The request is larger than %(size)s, the most this address takes.", size=size_limit
@@ -308,8 +308,8 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from app.theme import register_theme
-    from app.ui import register_template_helpers
+    from app.platform.theme import register_theme
+    from app.platform.ui import register_template_helpers
 
     register_template_helpers(app)
     register_theme(app)

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 
 from app.addresses.pdok import normalise_postal_code, split_house_number
 from app.contacts.phones import normalise_phone
-from app.extensions import db
-from app.models import Address, Contact, ContactNameWord, Order
-from app.models.crm import name_words
+from app.platform.extensions import db
+from app.platform.models import Address, Contact, ContactNameWord, Order
+from app.platform.models.crm import name_words
 
 TYPED_ORDER_NUMBER = re.compile(r"(?:CC[-\s]?)?(\d{4})[-\s]?(\d{5})", re.IGNORECASE)
 # "3511AB 12", "3511 ab 12-2", "3511AB": the postcode, then perhaps the house number.

@@ -14,11 +14,11 @@ import time
 
 import sqlalchemy as sa
 
-from app.auth.services import create_user
-from app.extensions import db
 from app.inbox.search import CONTACT_DOCUMENT_SQL
-from app.models import CommunicationChannel, Team, User
-from app.models.enums import ChannelType, Role
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, Team, User
+from app.platform.models.enums import ChannelType, Role
 
 AGENT_EMAIL = "agent@switchboard.test"
 AGENT_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
@@ -280,7 +280,7 @@ JOIN teams tm ON tm.id = t.assigned_team_id AND tm.slug = 'customer-service'
 WHERE random() < .5;
 """
 
-# Urgency as app.models.urgency ranks it (internal channels 3 and 4 after customers);
+# Urgency as app.platform.models.urgency ranks it (internal channels 3 and 4 after customers);
 # the search document as the app builds it.
 THREADS_SQL = """
 INSERT INTO communication_thread (id, thread_subject, thread_type, priority, status, channel_id,

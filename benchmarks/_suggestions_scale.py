@@ -23,7 +23,7 @@ import time
 
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.suggestions.harvest import candidate_key
 from app.suggestions.placeholders import ReplyContext, generalise, title_of
 from benchmarks import history

@@ -39,7 +39,7 @@ def wipe_and_migrate(app) -> None:
     """
     from flask_migrate import upgrade
 
-    from app.extensions import db
+    from app.platform.extensions import db
 
     db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
     db.session.execute(sa.text("CREATE SCHEMA public"))

@@ -80,12 +80,12 @@ from rq.job import Job  # noqa: E402
 from rq.registry import FailedJobRegistry, FinishedJobRegistry  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.auth.services import create_user  # noqa: E402
 from app.channels.whatsapp.inbound import receive_message  # noqa: E402
 from app.conversations import channel_of_type  # noqa: E402
-from app.extensions import db  # noqa: E402
 from app.inbox.access import thread_rooms  # noqa: E402
-from app.models import (  # noqa: E402
+from app.platform.auth.services import create_user  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import (  # noqa: E402
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -94,7 +94,7 @@ from app.models import (  # noqa: E402
     InboundWebhookEvent,
     User,
 )
-from app.models.enums import (  # noqa: E402
+from app.platform.models.enums import (  # noqa: E402
     ChannelType,
     ProcessingState,
     Role,
@@ -102,9 +102,9 @@ from app.models.enums import (  # noqa: E402
     TemplateChannelType,
     ThreadStatus,
 )
-from app.models.sla import BusinessCalendar  # noqa: E402
-from app.realtime import role_room  # noqa: E402
-from app.transactions import commit  # noqa: E402
+from app.platform.models.sla import BusinessCalendar  # noqa: E402
+from app.platform.realtime import role_room  # noqa: E402
+from app.platform.transactions import commit  # noqa: E402
 from app.webhooks.events import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     CpuMeter,

@@ -23,10 +23,10 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.jobs.queues import QUEUE_NAMES, enqueue  # noqa: E402
-from app.jobs.worker import AppWorker  # noqa: E402
-from app.models import User  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.jobs.queues import QUEUE_NAMES, enqueue  # noqa: E402
+from app.platform.jobs.worker import AppWorker  # noqa: E402
+from app.platform.models import User  # noqa: E402
 from app.seed.demo import load_demo_data  # noqa: E402
 from benchmarks._support import percentile, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402

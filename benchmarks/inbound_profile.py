@@ -52,8 +52,8 @@ from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.transactions import commit  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.transactions import commit  # noqa: E402
 from app.webhooks import processing  # noqa: E402
 from app.webhooks.events import body_digest, record_event  # noqa: E402
 from benchmarks._support import ensure_database, percentile  # noqa: E402

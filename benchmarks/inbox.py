@@ -43,8 +43,8 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.serving import settle_heap  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.serving import settle_heap  # noqa: E402
 from benchmarks._inbox_data import (  # noqa: E402
     AGENT_EMAIL,
     AGENT_PASSWORD,

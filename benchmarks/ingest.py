@@ -37,7 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from benchmarks._support import gunicorn, use_throwaway_secrets  # noqa: E402
 
 APP_SECRET = "bench-app-secret"  # noqa: S105  (a throwaway secret for this run)

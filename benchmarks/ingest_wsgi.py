@@ -17,7 +17,7 @@ import uuid
 from flask import request
 
 from app import create_app
-from app.extensions import csrf
+from app.platform.extensions import csrf
 from app.webhooks.events import thread_connection
 from benchmarks.ingest import FLOOR_TABLE
 

@@ -44,7 +44,7 @@ slow cases fast:
   the non-lead crew (migration 0072) — no longer all 46,000 visits a technician
   was on (390 ms p95 when last measured, now 50–65 ms);
 - postcode area: each order keeps a copy of its installation postcode
-  (``orders.installation_postcode``, kept by listeners in ``app.models.orders``),
+  (``orders.installation_postcode``, kept by listeners in ``app.platform.models.orders``),
   carried in the tabs' indexes and counted from an index of its own — no longer
   11,000 addresses looked up one by one (126 ms and more, now 38–44 ms);
 - a short period on a tab sorted by something else (completed, closed, planned):
@@ -56,7 +56,7 @@ slow cases fast:
   freshly loaded database, now 57 ms);
 - a name is searched by the start of any word of it ("bos" finds "Bos", "van den
   Bos", "Bosman"), in ``contact_name_words`` (migration 0073, kept by listeners
-  in ``app.models.crm``; an erased person keeps none), read from its index alone:
+  in ``app.platform.models.crm``; an erased person keeps none), read from its index alone:
   the trigram index on the name returned 19,600 rows for "bos", each read from
   the contacts table. A name more than 5,000 customers share ("Bos": 19,600
   customers, 20,600 orders) is not gathered into orders: the tab's own index,
@@ -100,11 +100,11 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.auth.services import create_user  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import Organization  # noqa: E402
-from app.models.enums import OrganizationType, Role  # noqa: E402
-from app.serving import settle_heap  # noqa: E402
+from app.platform.auth.services import create_user  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import Organization  # noqa: E402
+from app.platform.models.enums import OrganizationType, Role  # noqa: E402
+from app.platform.serving import settle_heap  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
@@ -173,7 +173,7 @@ LOAD_SQL = [
                  (CAST(:domains AS text[]))[1 + (random() * 7)::int] AS d
           FROM generate_series(1, :contacts) c) s
     """,
-    # The words of their names, as app.models.crm keeps them (the load bypasses the ORM).
+    # The words of their names, as app.platform.models.crm keeps them (the load bypasses the ORM).
     """
     INSERT INTO contact_name_words (word, contact_id)
     SELECT DISTINCT word, id

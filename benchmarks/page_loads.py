@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.seed.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     ensure_database,

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/partners_callbacks.py [--deliveries 4000] [--workers 1,2]
 
 N signed partner status callbacks are written to the outbox for one partner and
-committed the way the app commits them (``app.transactions.commit``: the
+committed the way the app commits them (``app.platform.transactions.commit``: the
 worker is woken after the commit) while ``worker.py`` processes (first one,
 then two) work them off: claim, address check, sign, POST, attempt log and
 partner health. The receiver is a keep-alive HTTP server in
@@ -46,11 +46,11 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.deliveries.outbox import record_delivery  # noqa: E402
 from app.deliveries.payloads import sample_callback_payload  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
-from app.models.enums import DeliveryKind, OutboundState  # noqa: E402
 from app.partners.services import create_partner  # noqa: E402
-from app.transactions import commit  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
+from app.platform.models.enums import DeliveryKind, OutboundState  # noqa: E402
+from app.platform.transactions import commit  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     CpuMeter,
     ensure_database,

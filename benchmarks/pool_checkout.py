@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from app import database  # noqa: E402
+from app.platform import database  # noqa: E402
 
 CHECKOUTS = 20_000
 ROUNDS = 7

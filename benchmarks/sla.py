@@ -55,17 +55,17 @@ from app.analytics.filters import local_today, parse_filter, team_choices  # noq
 from app.analytics.rollups import mark_dirty, rebuild, refresh  # noqa: E402
 from app.analytics.services import build_dashboard  # noqa: E402
 from app.analytics.sql import prepare_connection  # noqa: E402
-from app.auth import two_factor  # noqa: E402
-from app.database import utcnow  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import (  # noqa: E402
+from app.platform.auth import two_factor  # noqa: E402
+from app.platform.database import utcnow  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import (  # noqa: E402
     AnalyticsDay,
     CommunicationTemplate,
     RecoveryCode,
     TotpCredential,
     User,
 )
-from app.models.enums import Role, TemplateCategory  # noqa: E402
+from app.platform.models.enums import Role, TemplateCategory  # noqa: E402
 from benchmarks._inbox_data import AGENT_PASSWORD, create_staff_and_channels, phase  # noqa: E402
 from benchmarks._support import ensure_database, use_throwaway_secrets  # noqa: E402
 from tests.helpers import AuthActions, enroll_two_factor  # noqa: E402

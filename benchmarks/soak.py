@@ -36,7 +36,7 @@ import sqlalchemy as sa  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     CpuMeter,
     ensure_database,

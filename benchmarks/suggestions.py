@@ -48,12 +48,12 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-import app.database as clock  # noqa: E402
+import app.platform.database as clock  # noqa: E402
 from app import create_app  # noqa: E402
-from app.auth.services import create_user  # noqa: E402
 from app.conversations import InboundMessage, Sender, record_inbound  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import (  # noqa: E402
+from app.platform.auth.services import create_user  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import (  # noqa: E402
     CommunicationChannel,
     CommunicationTemplate,
     CommunicationThread,
@@ -66,13 +66,14 @@ from app.models import (  # noqa: E402
     User,
     Visit,
 )
-from app.models.enums import (  # noqa: E402
+from app.platform.models.enums import (  # noqa: E402
     ChannelType,
     OrderStatus,
     Role,
     TemplateCategory,
     TemplateChannelType,
 )
+from app.platform.transactions import commit  # noqa: E402
 from app.suggestions.compute import OPEN, compute_suggestions  # noqa: E402
 from app.suggestions.harvest import (  # noqa: E402
     _context,
@@ -85,7 +86,6 @@ from app.suggestions.outcomes import record_pick  # noqa: E402
 from app.suggestions.placeholders import generalise, without_greeting  # noqa: E402
 from app.threads.editing import update_thread  # noqa: E402
 from app.threads.services import compose_reply  # noqa: E402
-from app.transactions import commit  # noqa: E402
 from benchmarks import history  # noqa: E402
 from benchmarks._suggestions_scale import load  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app.calendar_sync.subscriptions import renew_calendar_subscriptions
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import CalendarEvent, Order
-from app.models.enums import ChannelType
 from app.orders.planning import plan_visit
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CalendarEvent, Order
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from tests import factories, mobile_support
 
 WINDOW = "ochtend (08:00-12:00)"

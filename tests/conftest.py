@@ -26,15 +26,16 @@ from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
 
-from app import create_app, database
-from app.auth import passwords
-from app.auth.services import create_user
+from app import create_app
 from app.conversations import threads as conversation_threads
-from app.extensions import db
-from app.jobs.broker import EmbeddedWorker
-from app.jobs.consumer import InboxConsumer
-from app.jobs.periodic import slot_key
-from app.kept import forget_everything
+from app.platform import database
+from app.platform.auth import passwords
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.jobs.broker import EmbeddedWorker
+from app.platform.jobs.consumer import InboxConsumer
+from app.platform.jobs.periodic import slot_key
+from app.platform.kept import forget_everything
 from app.webhooks.events import NOTIFY_CHANNEL
 from app.webhooks.processing import take_waiting
 from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
@@ -216,7 +217,7 @@ def base_config(**overrides) -> dict:
         "VISIT_UNDO_SECONDS": 0,
         # Tests change a desk's hours and write at once.
         "CONFIGURATION_CACHE_SECONDS": 0,
-        # Tests call app.live_sessions.check_live_sessions themselves.
+        # Tests call app.platform.live_sessions.check_live_sessions themselves.
         "LIVE_SESSION_CHECK_SECONDS": 0,
         # The test client calls from 127.0.0.1: /metrics tests say who scrapes.
         "METRICS_ALLOWED_NETWORKS": "192.0.2.0/24",
@@ -640,7 +641,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 class Clock:
-    """The app's clock (``app.database.utcnow``), moved on by a test instead of sleeping.
+    """The app's clock (``app.platform.database.utcnow``), moved on by a test instead of sleeping.
 
     Only this process's clock moves: a ``worker.py`` started by a test, RQ's
     scheduler and Redis keep real time.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.registry import PROVIDERS
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -17,7 +17,7 @@ from app.models import (
     Integration,
     Team,
 )
-from app.models.enums import ChannelType, MessageType, TemplateCategory
+from app.platform.models.enums import ChannelType, MessageType, TemplateCategory
 
 _counter = itertools.count(1)
 

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.attachments.uploads import UploadedFile
-from app.audit.records import record_change
 from app.conversations import assign, post_note, post_outbound
-from app.extensions import db
-from app.models import CommunicationThread, Contact, Order, PlatformEvent, User
-from app.models.enums import ChannelType
-from app.system_texts import text
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, Order, PlatformEvent, User
+from app.platform.models.enums import ChannelType
+from app.platform.system_texts import text
+from app.platform.transactions import commit
 from app.tasks.services import create_task
 from app.threads.drafts import save_draft
-from app.transactions import commit
 from tests import factories
 from tests.fakes import whatsapp as wa
 from tests.jobs import drain_queues

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta, timezone
 import pyotp
 import sqlalchemy as sa
 
-from app.auth import two_factor
 from app.conversations import InboundMessage, Sender, record_inbound
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.services import list_threads
-from app.models import CommunicationMessage, TotpCredential, User
-from app.models.enums import ChannelType, MessageType
-from app.transactions import commit
+from app.platform.auth import two_factor
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, TotpCredential, User
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.transactions import commit
 
 PASSWORD = "correct-horse-battery"
 HX = {"HX-Request": "true"}

@@ -6,9 +6,9 @@ import time
 
 from rq.registry import StartedJobRegistry
 
-from app.extensions import db
-from app.jobs.queues import QUEUE_NAMES
-from app.jobs.worker import AppWorker
+from app.platform.extensions import db
+from app.platform.jobs.queues import QUEUE_NAMES
+from app.platform.jobs.worker import AppWorker
 from app.webhooks.processing import take_waiting
 
 

@@ -6,10 +6,10 @@ import struct
 import zlib
 from datetime import date
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Address, LineItem, Order
-from app.models.enums import AddressType, ChannelType, OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Address, LineItem, Order
+from app.platform.models.enums import AddressType, ChannelType, OrderStatus
 from tests import factories
 
 

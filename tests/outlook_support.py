@@ -17,12 +17,12 @@ from flask import request as flask_request
 
 from app.channels.outlook.state import outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
-from app.extensions import db
-from app.features import collect
-from app.jobs import broker as broker_module
-from app.jobs.periodic import enqueue_due_periodic_jobs
-from app.models import CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ProcessingState
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.jobs import broker as broker_module
+from app.platform.jobs.periodic import enqueue_due_periodic_jobs
+from app.platform.models import CommunicationMessage, InboundWebhookEvent
+from app.platform.models.enums import ProcessingState
 from app.signatures.services import save_mailbox_signature
 from tests.conftest import opened
 from tests.fakes.graph import GraphFake

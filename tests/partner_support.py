@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.extensions import db
-from app.models import Article, PartnerSkuMapping
-from app.models.enums import ArticleType
 from app.partners.services import create_partner
+from app.platform.extensions import db
+from app.platform.models import Article, PartnerSkuMapping
+from app.platform.models.enums import ArticleType
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Article, LineItem, Order
-from app.models.enums import ArticleType, OrderStatus
 from app.planning.hours import public_holiday
+from app.platform.extensions import db
+from app.platform.models import Article, LineItem, Order
+from app.platform.models.enums import ArticleType, OrderStatus
 from tests.mobile_support import visit
 
 

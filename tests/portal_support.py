@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.extensions import db
-from app.models import (
+from app.partners.keys import issue_partner_key
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     DeliveryAttempt,
     LineItem,
@@ -16,8 +17,7 @@ from app.models import (
     OrderStatusTransition,
     OutboundDelivery,
 )
-from app.models.enums import DeliveryKind, OrderStatus, OutboundState
-from app.partners.keys import issue_partner_key
+from app.platform.models.enums import DeliveryKind, OrderStatus, OutboundState
 from tests import factories
 from tests.helpers import enroll_two_factor
 from tests.partner_support import Partner, make_partner

@@ -145,7 +145,8 @@ def _serve() -> int:
     gc.disable()
     sys.path[0] = str(ROOT)  # as for `python worker.py`, not this file's folder
     import worker  # noqa: F401  (its modules, imported once for every child)
-    from app import create_app, serving  # noqa: F401  (wsgi.py's)
+    from app import create_app  # noqa: F401  (wsgi.py's)
+    from app.platform import serving  # noqa: F401
 
     # Builds nothing a child keeps (each builds its own app); it imports the
     # ~600 modules the features bring in, which is most of a start.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.push import generate_vapid_keys
-from app.models import CommunicationChannel, CommunicationThread, Contact
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, Contact
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.fakes.webpush import FakePushService
 from tests.helpers import serving

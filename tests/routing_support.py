@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from app.assignment.suggestions.samples import HOLDOUT_DAYS
 from app.assignment.suggestions.training import train_routing_model
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
@@ -28,8 +28,8 @@ from app.models import (
     Team,
     User,
 )
-from app.models.enums import ChannelType, MessageType, ThreadStatus
-from app.models.urgency import urgency_key
+from app.platform.models.enums import ChannelType, MessageType, ThreadStatus
+from app.platform.models.urgency import urgency_key
 from tests import factories
 from tests.routing_history import HistoricConversation, generate_history
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationTemplate,
     Contact,
     ContactIdentity,
@@ -17,7 +17,7 @@ from app.models import (
     User,
     Visit,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     ChannelType,
     DeliveryStatus,
     MessageType,
@@ -26,8 +26,8 @@ from app.models.enums import (
     TemplateChannelType,
     ThreadStatus,
 )
+from app.platform.transactions import commit
 from app.suggestions.harvest import harvest_conversation
-from app.transactions import commit
 from tests import factories
 
 PLANNING_TEXT = (

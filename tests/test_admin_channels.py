@@ -8,10 +8,10 @@ import threading
 import sqlalchemy as sa
 
 from app.channels.presenters import readable_fields, summary
-from app.extensions import db
-from app.models import InboundWebhookEvent, Notification, ProviderStatus, SandboxSend
-from app.models.enums import ProcessingState
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Notification, ProviderStatus, SandboxSend
+from app.platform.models.enums import ProcessingState
+from app.platform.transactions import commit
 from app.transports.health import record_failure, record_success
 from app.webhooks.events import record_event
 from tests.jobs import drain_queues

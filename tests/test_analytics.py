@@ -17,11 +17,11 @@ import pytest
 from app.analytics.definitions import DEFINITIONS
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import AnalyticsFilter, parse_filter
-from app.auth.services import create_user
 from app.business_time import clock
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.auth.services import create_user
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -30,7 +30,7 @@ from app.models import (
     SlaAlert,
     Team,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     ChannelType,
     MessageType,
     Role,

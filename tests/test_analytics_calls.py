@@ -28,12 +28,12 @@ import pytest
 
 from app.analytics.calls import call_figures
 from app.analytics.filters import AnalyticsFilter
-from app.auth.services import create_user
 from app.conversations import log_call
-from app.extensions import db
-from app.models import Team
-from app.models.enums import CallDirection, CallOutcome, ChannelType, Role
-from app.transactions import commit
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.models import Team
+from app.platform.models.enums import CallDirection, CallOutcome, ChannelType, Role
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import PASSWORD, enroll_two_factor
 

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from app.analytics.charts import SERIES_COLOURS, day_chart
 from app.analytics.definitions import NO_CHANNEL, SLA_OUTSIDE, customer_thread
 from app.analytics.tables import COUNT, Column, Table
-from app.extensions import db
-from app.models import CommunicationThread
-from app.models.enums import ThreadStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import ThreadStatus
 from tests.test_analytics import NOW, WEEK, at, data, figure, sign_in, week  # noqa: F401
 
 SERIES = re.compile(r"--series-(\d+):\s*(#[0-9a-fA-F]+)")

@@ -15,9 +15,9 @@ import pytest
 
 from app.analytics.figures import compute
 from app.analytics.filters import AnalyticsFilter
-from app.extensions import db
-from app.models import Order, OrderStatusTransition, Organization
-from app.models.enums import OrderStatus, OrganizationType, Role
+from app.platform.extensions import db
+from app.platform.models import Order, OrderStatusTransition, Organization
+from app.platform.models.enums import OrderStatus, OrganizationType, Role
 
 S = OrderStatus
 NOW = datetime(2025, 3, 10, 10, 0, tzinfo=timezone.utc)  # Mon 11:00 local

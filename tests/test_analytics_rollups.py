@@ -19,8 +19,8 @@ from app.analytics.filters import AnalyticsFilter, local_today
 from app.analytics.listeners import thread_days_changed
 from app.analytics.rollups import rebuild, refresh
 from app.conversations.events import ThreadAssigned
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AnalyticsDay,
     AnalyticsDirtyDay,
     AnalyticsTaskDaily,
@@ -28,7 +28,7 @@ from app.models import (
     CommunicationThread,
     InternalTask,
 )
-from app.models.enums import TaskStatus
+from app.platform.models.enums import TaskStatus
 from tests.conftest import opened
 from tests.test_analytics import NOW, at, data, week  # noqa: F401 - the fixture
 

@@ -21,9 +21,14 @@ from app.analytics.coverage import coverage
 from app.analytics.figures import compute_all
 from app.analytics.filters import AnalyticsFilter, local_today
 from app.analytics.rollups import rebuild, refresh
-from app.database import utcnow
-from app.extensions import db
-from app.models import AnalyticsDay, AnalyticsDirtyDay, CommunicationMessage, CommunicationThread
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    AnalyticsDay,
+    AnalyticsDirtyDay,
+    CommunicationMessage,
+    CommunicationThread,
+)
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.test_scale_out import (  # noqa: F401 - fixtures
     Poster,

@@ -21,9 +21,9 @@ from app.analytics.definitions import (
     column_definition,
 )
 from app.analytics.sla_misses import LATE, WAITING, sla_misses
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import ChannelType, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import ChannelType, MessageType
 from tests.test_analytics import NOW, WEEK, at, data, figure, sign_in, week  # noqa: F401
 
 HOUR = 3600

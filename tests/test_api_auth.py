@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.auth.tokens import issue_token
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import TokenKind
 
 
 def _token_for(user) -> str:

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.integrations import services as integrations
 from app.integrations.endpoints import create_endpoint, emit_event, parse_json
-from app.models import InternalTask, Order, OutboundDelivery
-from app.models.enums import ChannelType, KeyMode, OrderStatus, TokenKind
 from app.partners.keys import issue_partner_key
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import InternalTask, Order, OutboundDelivery
+from app.platform.models.enums import ChannelType, KeyMode, OrderStatus, TokenKind
 from tests import factories
 from tests.conftest import opened
 from tests.partner_support import make_partner

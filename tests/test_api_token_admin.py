@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.auth.api_tokens import issue_personal_token
-from app.auth.tokens import find_token
-from app.extensions import db
-from app.models import ApiToken, AuditLog
-from app.models.enums import KeyScope, TokenKind
+from app.platform.auth.api_tokens import issue_personal_token
+from app.platform.auth.tokens import find_token
+from app.platform.extensions import db
+from app.platform.models import ApiToken, AuditLog
+from app.platform.models.enums import KeyScope, TokenKind
 from tests.helpers import csrf_token_from
 
 PAGE = "/admin/api-tokens/"

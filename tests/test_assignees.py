@@ -13,10 +13,10 @@ import re
 
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import CommunicationThread, Notification, Order, Visit, VisitTechnician
-from app.models.enums import ChannelType, OrderStatus, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Notification, Order, Visit, VisitTechnician
+from app.platform.models.enums import ChannelType, OrderStatus, TokenKind
 from tests import factories
 from tests.helpers import csrf_token_from
 from tests.partner_support import make_partner

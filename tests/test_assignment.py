@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from app.assignment.services import assign_thread, open_loads
 from app.conversations import InboundMessage
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, Notification
-from app.models.enums import Availability, ChannelType, ThreadStatus, ThreadType
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, Notification
+from app.platform.models.enums import Availability, ChannelType, ThreadStatus, ThreadType
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.helpers import race, raised, receive

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from rq.utils import import_attribute
 
 from app.assignment.escalation import MARKER_EVENT, escalate_unanswered_threads
-from app.database import utcnow
-from app.extensions import db
-from app.features import collect
-from app.models import CommunicationMessage, CommunicationThread, Notification
-from app.models.enums import ChannelType, MessageType, ThreadStatus, ThreadType
-from app.models.sla import BusinessCalendar
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.models import CommunicationMessage, CommunicationThread, Notification
+from app.platform.models.enums import ChannelType, MessageType, ThreadStatus, ThreadType
+from app.platform.models.sla import BusinessCalendar
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, opened
 from tests.helpers import race, raised

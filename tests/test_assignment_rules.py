@@ -7,9 +7,9 @@ import json
 import pytest
 
 from app.assignment.rules import InvalidRules, parse_rules_text, validate_rules
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.enums import ChannelType, ThreadType
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel
+from app.platform.models.enums import ChannelType, ThreadType
 from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
 from tests import factories
 from tests.helpers import csrf_token_from

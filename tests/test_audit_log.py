@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.audit.records import field_changes, record_change, redact
-from app.auth.services import create_user
-from app.database import utcnow
-from app.extensions import db
 from app.integrations import oauth
-from app.models import (
+from app.partners.services import create_partner
+from app.platform.audit.records import field_changes, record_change, redact
+from app.platform.auth.services import create_user
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationChannel,
     InboundWebhookEvent,
@@ -31,11 +32,10 @@ from app.models import (
     User,
     WebhookEndpoint,
 )
-from app.models.enums import ChannelType, ProcessingState, TemplateChannelType
-from app.models.sla import BusinessCalendar, SlaPolicy
-from app.partners.services import create_partner
+from app.platform.models.enums import ChannelType, ProcessingState, TemplateChannelType
+from app.platform.models.sla import BusinessCalendar, SlaPolicy
+from app.platform.ui import DISPLAY_ZONE
 from app.sla.admin import calendar_form_values, policy_form_values
-from app.ui import DISPLAY_ZONE
 from tests import factories
 from tests.helpers import PASSWORD
 

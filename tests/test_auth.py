@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import User
+from app.platform.extensions import db
+from app.platform.models import User
 from tests.helpers import PASSWORD, csrf_token_from
 
 

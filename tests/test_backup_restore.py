@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Integration
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Integration
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import customer_writes

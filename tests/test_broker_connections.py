@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from app.jobs.broker import POOL_SIZE, Broker
-from app.realtime import PipelinedRedisManager
+from app.platform.jobs.broker import POOL_SIZE, Broker
+from app.platform.realtime import PipelinedRedisManager
 from tests.conftest import TEST_REDIS_URL
 
 pytestmark = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs TEST_REDIS_URL (Redis)")

@@ -6,11 +6,11 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType, Priority, ThreadStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType, Priority, ThreadStatus
+from app.platform.transactions import commit
 from app.threads.bulk import MAX_THREADS
-from app.transactions import commit
 from tests import factories
 from tests.helpers import HX
 

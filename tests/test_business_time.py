@@ -17,9 +17,9 @@ from app.business_time.calendar import (
     next_opening,
     subtract_business_seconds,
 )
-from app.extensions import db
-from app.models.enums import ChannelType, ThreadStatus
-from app.models.sla import BusinessCalendar
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, ThreadStatus
+from app.platform.models.sla import BusinessCalendar
 from tests import factories
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import SandboxSend, User
+from app.platform.extensions import db
+from app.platform.models import SandboxSend, User
 from tests.calendar_support import plan, planned_visit, rows_of
 from tests.jobs import drain_queues
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from app.calendar_sync.subscriptions import renew_calendar_subscriptions
 from app.calendar_sync.visit_times import AMSTERDAM
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import CalendarSubscription, InternalTask
-from app.models.enums import TaskStatus, TaskType
+from app.platform.extensions import db
+from app.platform.models import CalendarSubscription, InternalTask
+from app.platform.models.enums import TaskStatus, TaskType
 from tests.calendar_support import customer_with_conversation, subscribe_calendars
 from tests.outlook_support import WEBHOOK, events_processed, graph_fake, outlook_app, settle
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 
 from app.calendar_sync.jobs import reconcile_calendars, sync_visit_calendar
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Order
-from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 from tests.calendar_support import plan, planned_visit, rows_of
 from tests.jobs import drain_queues
 from tests.outlook_support import graph_fake, outlook_app

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from rq import Worker
 
 from app.calendar_sync.visit_times import AMSTERDAM, visit_slot, visit_technician_ids
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import CalendarEvent, InboundWebhookEvent, InternalTask, Order, User
-from app.models.enums import OrderStatus, ProcessingState
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CalendarEvent, InboundWebhookEvent, InternalTask, Order, User
+from app.platform.models.enums import OrderStatus, ProcessingState
+from app.platform.transactions import commit
 from tests.calendar_support import (
     customer_with_conversation,
     plan,

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import channel_of_type
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel
+from app.platform.models.enums import ChannelType
 from tests.conftest import TEST_DATABASE_URL
 
 needs_postgresql = pytest.mark.skipif(

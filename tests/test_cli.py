@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import ApiToken, Organization, PartnerIntegration, User
+from app.platform.extensions import db
+from app.platform.models import ApiToken, Organization, PartnerIntegration, User
 
 
 def test_users_create_and_token(runner, client):

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Commission, Contact, Order
-from app.models.enums import ContactType, OrderStatus, TokenKind
 from app.orders.status_engine import change_entity_status
 from app.partners.commissions import create_commissions
 from app.partners.services import create_partner
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Commission, Contact, Order
+from app.platform.models.enums import ContactType, OrderStatus, TokenKind
 
 TO_COMPLETED = ("approved", "scheduled", "in_progress", "completed")
 

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 import app.conversations.holding as holding
 import app.conversations.sending as sending
 from app.conversations import withdraw_outbound
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, MessageDraft
-from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, MessageDraft
+from app.platform.models.enums import DeliveryStatus, MessageType, ThreadStatus
 from app.threads.composer import countdown_text
 from app.threads.drafts import save_draft
 from tests import factories

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from app.config import Config, normalise_database_url, parse_pairs
-from app.crypto import KeyRing
-from app.instance_secrets import ensure_instance_secrets
+from app.platform.config import Config, normalise_database_url, parse_pairs
+from app.platform.crypto import KeyRing
+from app.platform.instance_secrets import ensure_instance_secrets
 
 
 def test_defaults_when_nothing_is_set(monkeypatch, tmp_path):

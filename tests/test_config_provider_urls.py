@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from app.config import PROVIDER_URL_DEFAULTS, Config
 from app.integrations.registry import PROVIDERS
+from app.platform.config import PROVIDER_URL_DEFAULTS, Config
 
 ZOHO_EU_TOKEN = "https://accounts.zoho.eu/oauth/v2/token"
 
@@ -69,7 +69,7 @@ def test_unknown_names_are_reported_at_start_up_with_the_name_meant(clean_env, m
     clean_env.setenv("HUBSPOT_OAUTH_AUTHORISE_URL", "http://127.0.0.1:9/authorize")
     clean_env.setenv("ZOHO_API_BASE", "https://www.zohoapis.com/crm/v6")
     clean_env.setenv("WHATSAPP_API_BASE", "https://graph.facebook.com")  # known: silent
-    caplog.set_level(logging.WARNING, logger="app.config")
+    caplog.set_level(logging.WARNING, logger="app.platform.config")
     app = make_app(start_embedded_worker=False)
     warnings = _warnings(caplog)
     assert (

@@ -11,7 +11,7 @@ from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.connectors.quickbooks import QuickBooksConnector
 from app.integrations.connectors.stripe import StripeConnector, form_encode
 from app.integrations.connectors.yardi import YardiConnector
-from app.models import Integration
+from app.platform.models import Integration
 from tests.fakes import FakeServer
 from tests.fakes.hubspot import TOKEN as HUBSPOT_TOKEN
 from tests.fakes.hubspot import FakeHubSpot

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from app.contacts.identities import PHONE, claim_addresses_of, contact_with
 from app.contacts.services import contact_for_email, contact_for_phone
 from app.conversations import InboundMessage, Sender, channel_of_type, record_inbound
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, Contact, ContactIdentity
-from app.models.enums import ChannelType
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Contact, ContactIdentity
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import race, raised

@@ -38,7 +38,7 @@ def test_only_the_conversation_owner_constructs_threads_and_messages():
 
 
 def test_units_of_work_end_with_the_commit_helper():
-    # app/transactions.py is the helper itself; seed data loads in bulk.
+    # app/platform/transactions.py is the helper itself; seed data loads in bulk.
     offences = [o for o in _offences(RAW_COMMIT, ("seed",)) if "transactions.py" not in o]
     assert offences == []
 

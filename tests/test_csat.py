@@ -12,16 +12,16 @@ import sqlalchemy as sa
 import app.conversations.sending as sending
 from app.analytics.figures import compute
 from app.analytics.filters import AnalyticsFilter
-from app.auth.services import create_user
 from app.csat.asking import ask_missed, ask_rating, enqueue_ask
 from app.csat.tokens import rating_token
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
-from app.models import CommunicationMessage, CommunicationThread, CsatResponse, SandboxSend
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.auth.services import create_user
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, CsatResponse, SandboxSend
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.transactions import commit
 from app.threads.editing import update_thread
-from app.transactions import commit
 from tests import factories
 from tests.conftest import opened
 from tests.fakes import whatsapp as wa

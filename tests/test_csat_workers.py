@@ -19,12 +19,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.csat.asking import enqueue_ask
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, CsatResponse
-from app.models.enums import ChannelType, DeliveryStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, CsatResponse
+from app.platform.models.enums import ChannelType, DeliveryStatus
+from app.platform.transactions import commit
 from app.threads.editing import update_thread
-from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.topology import wait_until

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from app.extensions import db
 from app.partners.services import create_partner
-from app.security.spreadsheets import Figure, csv_writer
+from app.platform.extensions import db
+from app.platform.security.spreadsheets import Figure, csv_writer
 
 FORMULAS = ['=HYPERLINK("http://evil.example","klik")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
 

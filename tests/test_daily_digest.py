@@ -12,17 +12,17 @@ from app.analytics.digest import (
     is_digest_morning,
     send_daily_digests,
 )
-from app.auth.services import create_user
-from app.extensions import db
-from app.features import collect
-from app.models import (
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     InternalTask,
     Notification,
     SandboxSend,
 )
-from app.models.enums import MessageType, Role, TaskStatus, ThreadStatus
+from app.platform.models.enums import MessageType, Role, TaskStatus, ThreadStatus
 from tests.helpers import PASSWORD, race
 from tests.jobs import drain_queues
 

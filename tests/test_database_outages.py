@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from flask import request
 
-from app import database
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType, TokenKind
+from app.platform import database
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType, TokenKind
 from app.threads import routes as thread_routes
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
@@ -70,7 +70,7 @@ def test_a_connection_the_server_hung_up_is_replaced_before_use(client, bearer, 
     _warm(client, bearer)
     _restart()
 
-    with caplog.at_level(logging.WARNING, logger="app.database_outages"):
+    with caplog.at_level(logging.WARNING, logger="app.platform.database_outages"):
         answers = [client.get("/api/communication/threads", headers=bearer) for _ in range(5)]
 
     assert [a.status_code for a in answers] == [200] * 5
@@ -84,7 +84,7 @@ def test_a_request_that_meets_a_dead_connection_runs_once_more(client, bearer, c
     # As if the server had gone without a word (a network cut): checkout cannot tell.
     monkeypatch.setattr(database, "_hung_up", lambda connection, info: False)
 
-    with caplog.at_level(logging.WARNING, logger="app.database_outages"):
+    with caplog.at_level(logging.WARNING, logger="app.platform.database_outages"):
         answer = client.get("/api/communication/threads", headers=bearer)
     monkeypatch.undo()
 
@@ -146,7 +146,7 @@ def test_a_request_whose_transaction_the_server_ended_runs_once_more(
         return discard_draft(*args, **kwargs)
 
     monkeypatch.setattr(thread_routes, "discard_draft", deadlocked_the_first_time)
-    with caplog.at_level(logging.WARNING, logger="app.database_outages"):
+    with caplog.at_level(logging.WARNING, logger="app.platform.database_outages"):
         answer = client.post(
             f"/threads/{thread_id}/note", data={"content": "Klant bellen", "csrf_token": token}
         )

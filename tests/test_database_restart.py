@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from app.auth.services import create_user
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.services import create_user
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
 from tests.test_scale_out import (

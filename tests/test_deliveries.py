@@ -13,12 +13,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.database import utcnow
 from app.deliveries import partner_callbacks
 from app.deliveries.services import reenable_endpoint, retry_delivery, send_test_event
-from app.extensions import db
-from app.models import (
+from app.orders import status_engine
+from app.orders.status_engine import change_entity_status, record_initial_status
+from app.partners.services import create_partner, new_webhook_secret
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Contact,
     DeliveryAttempt,
     Notification,
@@ -26,11 +29,8 @@ from app.models import (
     OutboundDelivery,
     SandboxSend,
 )
-from app.models.enums import OrderStatus, OutboundState, TokenKind
-from app.orders import status_engine
-from app.orders.status_engine import change_entity_status, record_initial_status
-from app.partners.services import create_partner, new_webhook_secret
-from app.transactions import commit
+from app.platform.models.enums import OrderStatus, OutboundState, TokenKind
+from app.platform.transactions import commit
 from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.teams import FakeTeams

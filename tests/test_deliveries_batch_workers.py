@@ -20,12 +20,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.deliveries.jobs import requeue_stalled_deliveries
-from app.extensions import db
-from app.models import Contact, DeliveryAttempt, Order, OutboundDelivery
-from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Contact, DeliveryAttempt, Order, OutboundDelivery
+from app.platform.models.enums import OrderStatus, OutboundState
+from app.platform.transactions import commit
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import serving

@@ -14,19 +14,19 @@ import sqlalchemy as sa
 from flask import request
 from standardwebhooks.webhooks import Webhook
 
-from app.database import utcnow
 from app.deliveries.batch import deliver_due
 from app.deliveries.jobs import _claim, deliver, requeue_stalled_deliveries
 from app.deliveries.make import trigger_make_scenario
 from app.deliveries.signing import partner_callback_headers
 from app.deliveries.transport import post, retry_after_seconds
-from app.extensions import db
-from app.models import Notification, Order, OutboundDelivery
-from app.models.enums import DeliveryKind, OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
-from app.security.outbound import UnsafeTarget, check_target
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Notification, Order, OutboundDelivery
+from app.platform.models.enums import DeliveryKind, OrderStatus, OutboundState
+from app.platform.security.outbound import UnsafeTarget, check_target
+from app.platform.transactions import commit
 from app.transports import ratelimit
 from app.transports.ratelimit import Limit
 from tests.conftest import opened

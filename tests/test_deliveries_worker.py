@@ -19,12 +19,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.deliveries.jobs import deliver, requeue_stalled_deliveries
-from app.extensions import db
-from app.models import OutboundDelivery
-from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
 from app.partners.services import new_webhook_secret
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery
+from app.platform.models.enums import OrderStatus, OutboundState
+from app.platform.transactions import commit
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import race, serving

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from app import create_app
 from app.analytics.export import cell
 from app.analytics.tables import COUNT, DURATION, PERCENT, TEXT
-from app.auth.services import create_user
-from app.extensions import db
-from app.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
-from app.models import Team
-from app.models.enums import Role
-from app.security.spreadsheets import inert_cell, inert_text
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.instance_secrets import ensure_instance_secrets, ensure_private_sqlite_file
+from app.platform.models import Team
+from app.platform.models.enums import Role
+from app.platform.security.spreadsheets import inert_cell, inert_text
 from tests.conftest import base_config
 from tests.helpers import PASSWORD
 from tests.topology import ROOT

@@ -17,15 +17,15 @@ from flask_babel import force_locale
 
 from app.analytics.charts import tick_text
 from app.analytics.tables import DURATION, PERCENT, display, format_duration
-from app.audit.presenters import change_lines
-from app.extensions import db
 from app.integrations import health
-from app.labels import label
 from app.merges.comparison import told_apart
-from app.models.enums import ChannelType
-from app.security.bodies import MB, size_label
-from app.system_texts import text, thread_type_label
-from app.ui import channel_choice, contact_name, local_percent, thread_subject
+from app.platform.audit.presenters import change_lines
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models.enums import ChannelType
+from app.platform.security.bodies import MB, size_label
+from app.platform.system_texts import text, thread_type_label
+from app.platform.ui import channel_choice, contact_name, local_percent, thread_subject
 from tests import factories
 
 SEVEN_HOURS = 7 * 3600 + 60

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from app.extensions import db
-from app.models import Contact
+from app.platform.extensions import db
+from app.platform.models import Contact
 from tests import factories
 from tests.helpers import csrf_token_from, reader_language
 

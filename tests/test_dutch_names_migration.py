@@ -7,9 +7,9 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
-from app.models import BusinessCalendar, CommunicationTemplate, SlaPolicy
-from app.models.enums import TemplateCategory, TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models import BusinessCalendar, CommunicationTemplate, SlaPolicy
+from app.platform.models.enums import TemplateCategory, TemplateChannelType
 
 SEEDED = "The day before the visit: date, time, technician and how to prepare."
 

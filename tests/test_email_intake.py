@@ -17,8 +17,10 @@ from app.email_intake.eml import EmlError, read_eml
 from app.email_intake.jobs import process_order_email
 from app.email_intake.parser import parse_order_email
 from app.email_intake.text import html_to_text, parse_date, split_street
-from app.extensions import db
-from app.models import (
+from app.orders.customer_details import EMAIL_DIFFERS
+from app.partners.intake import IntakeInvalid
+from app.platform.extensions import db
+from app.platform.models import (
     Article,
     AuditLog,
     CommunicationMessage,
@@ -28,10 +30,8 @@ from app.models import (
     OrderDraft,
     PartnerSkuMapping,
 )
-from app.models.enums import ArticleType, ContactType, DraftState, OrderSource
-from app.orders.customer_details import EMAIL_DIFFERS
-from app.partners.intake import IntakeInvalid
-from app.transactions import commit
+from app.platform.models.enums import ArticleType, ContactType, DraftState, OrderSource
+from app.platform.transactions import commit
 from tests.helpers import csrf_token_from
 from tests.jobs import drain_queues
 from tests.partner_support import make_partner

@@ -9,10 +9,10 @@ import logging
 import pytest
 import sentry_sdk
 
-from app.extensions import csrf
-from app.jobs.queues import enqueue
-from app.logs import JobIdFilter, JsonFormatter, begin_request, current_request_id
-from app.security.access import declare, public
+from app.platform.extensions import csrf
+from app.platform.jobs.queues import enqueue
+from app.platform.logs import JobIdFilter, JsonFormatter, begin_request, current_request_id
+from app.platform.security.access import declare, public
 from tests.conftest import opened
 from tests.fakes.sentry import FakeSentry
 from tests.helpers import serving

@@ -7,9 +7,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import (
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
@@ -17,7 +17,13 @@ from app.models import (
     Order,
     SandboxSend,
 )
-from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus, TokenKind
+from app.platform.models.enums import (
+    ChannelType,
+    DeliveryStatus,
+    OrderStatus,
+    ThreadStatus,
+    TokenKind,
+)
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid

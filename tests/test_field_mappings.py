@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.sync import (
     TRANSFORMS,
     MappingError,
@@ -22,7 +21,8 @@ from app.integrations.sync import (
     mappings_for,
     validate_rows,
 )
-from app.models import AuditLog, FieldMapping, Integration
+from app.platform.extensions import db
+from app.platform.models import AuditLog, FieldMapping, Integration
 from tests import factories
 from tests.helpers import csrf_token_from
 

@@ -10,10 +10,12 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app.extensions import db
 from app.fillout.mapping import intake_problems, map_submission
 from app.fillout.payloads import parse_submission
-from app.models import (
+from app.orders.customer_details import EMAIL_DIFFERS, keep_customer_as_sent
+from app.partners.services import create_partner
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     Article,
     Contact,
@@ -24,7 +26,7 @@ from app.models import (
     Order,
     Organization,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     AddressValidation,
     ArticleType,
     ContactType,
@@ -33,10 +35,8 @@ from app.models.enums import (
     OrganizationType,
     ProcessingState,
 )
-from app.orders.customer_details import EMAIL_DIFFERS, keep_customer_as_sent
-from app.partners.services import create_partner
-from app.system_texts import render_stored
-from app.transactions import commit
+from app.platform.system_texts import render_stored
+from app.platform.transactions import commit
 from app.webhooks.admin import rerun
 from tests.conftest import opened
 from tests.jobs import drain_queues

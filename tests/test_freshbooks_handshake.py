@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import InboundWebhookEvent
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent
 from tests.fakes.freshbooks import FakeFreshBooks
 from tests.helpers import csrf_token_from, serving, signed_in_admin
 from tests.jobs import drain_queues

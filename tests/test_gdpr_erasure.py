@@ -22,11 +22,11 @@ import app.gdpr.erasure as gdpr_erasure
 from app.contacts.identities import PHONE, contact_with
 from app.contacts.mentions import Mentions
 from app.conversations import ERASED_SUBJECT
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.inbox.search import search_clause
 from app.invoices import ledger
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationMessage,
     CommunicationThread,
@@ -40,8 +40,14 @@ from app.models import (
     SyncJob,
     SyncRecord,
 )
-from app.models.enums import ChannelType, ContactType, DeliveryStatus, MessageType, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import (
+    ChannelType,
+    ContactType,
+    DeliveryStatus,
+    MessageType,
+    ThreadStatus,
+)
+from app.platform.transactions import commit
 from app.transports.health import record_failure
 from tests import factories
 from tests import gdpr_support as g

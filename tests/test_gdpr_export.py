@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.gdpr.export import ContactExport, zip_chunks
 from app.invoices import ledger
-from app.models import AuditLog, Contact
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Contact
 from tests import gdpr_support as g
 from tests.conftest import opened
 from tests.helpers import csrf_token_from

@@ -18,11 +18,11 @@ import time
 import pytest
 from werkzeug.exceptions import BadRequest
 
-from app.auth.tokens import issue_token
-from app.config import Config
-from app.extensions import db
-from app.models.enums import ChannelType, TokenKind
-from app.security.bodies import MAX_JSON_DEPTH, JSONTooDeep, loads
+from app.platform.auth.tokens import issue_token
+from app.platform.config import Config
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, TokenKind
+from app.platform.security.bodies import MAX_JSON_DEPTH, JSONTooDeep, loads
 from tests import factories
 from tests.mobile_support import visit
 from tests.partner_support import make_partner

@@ -19,13 +19,13 @@ from flask_babel import force_locale, get_locale, gettext, lazy_gettext, refresh
 
 from app.analytics.digest import send_daily_digests
 from app.analytics.tables import COUNT, DAY, PERCENT, display
-from app.auth.services import create_user
-from app.extensions import db
-from app.i18n import language_of
-from app.models import AuditLog, SandboxSend, User
 from app.notifications import services as notification_services
-from app.system_texts import text
-from app.ui import local_date, local_time
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.i18n import language_of
+from app.platform.models import AuditLog, SandboxSend, User
+from app.platform.system_texts import text
+from app.platform.ui import local_date, local_time
 from tests.conftest import opened
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from
 from tests.jobs import drain_queues
@@ -165,7 +165,7 @@ def test_dates_and_numbers_are_written_for_the_locale(app):
 def test_a_request_keeps_its_catalogue_yet_forced_texts_follow_their_reader(
     dutch_default_app,
 ):
-    """The catalogue is found once per request (app.i18n.RequestCatalogueDomain),
+    """The catalogue is found once per request (app.platform.i18n.RequestCatalogueDomain),
     but a text written for another reader inside it (force_locale) is in theirs,
     in Python and in templates alike, and the request's own language comes back after."""
     template = "{{ _('Unassigned') }}"

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from app.contacts.identities import PHONE, claim
 from app.conversations.senders import _look_up_statement
 from app.conversations.threads import CLOSED
-from app.extensions import db
 from app.inbox.search import _rebuild_statement, rebuild_search_documents
-from app.models import CommunicationThread
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 

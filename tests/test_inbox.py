@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.auth.tokens import issue_token
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
 from app.inbox.services import InboxQuery, list_threads, sla_label
-from app.models.enums import ChannelType, Priority, ThreadStatus, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, Priority, ThreadStatus, TokenKind
 from tests import factories
 from tests.helpers import inbox_page_by_page
 

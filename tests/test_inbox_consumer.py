@@ -18,12 +18,12 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.broker import Broker
-from app.jobs.consumer import InboxConsumer
-from app.models import CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ChannelType, ProcessingState
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.broker import Broker
+from app.platform.jobs.consumer import InboxConsumer
+from app.platform.models import CommunicationMessage, InboundWebhookEvent
+from app.platform.models.enums import ChannelType, ProcessingState
 from app.webhooks import processing
 from app.webhooks.events import NOTIFY_CHANNEL, body_digest, record_event, store_event
 from app.webhooks.processing import claim_waiting, claimant, take_waiting

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.inbox.search import finds_few, rebuild_search_documents
 from app.inbox.search_terms import PhoneTerm, WordTerm, parse_query, phone_lexemes
 from app.inbox.services import InboxQuery, list_threads
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.services import InboxQuery, list_threads
-from app.models import CommunicationThread, urgency
-from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, urgency
+from app.platform.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
 from tests import factories
 from tests.helpers import inbox_page_by_page
 

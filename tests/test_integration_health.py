@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from flask import render_template
 from flask_babel import force_locale
 
-from app.auth.services import create_user
-from app.database import utcnow
-from app.extensions import db
 from app.integrations import health, usage
-from app.models import ApiUsageLog, Integration, Notification, ProviderStatus
+from app.platform.auth.services import create_user
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiUsageLog, Integration, Notification, ProviderStatus
 from tests.conftest import opened
 from tests.fakes import FakeServer
 from tests.helpers import serving

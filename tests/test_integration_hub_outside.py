@@ -46,15 +46,15 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
     InboundWebhookEvent,
     Order,
 )
-from app.models.enums import OrderStatus, ProcessingState
+from app.platform.models.enums import OrderStatus, ProcessingState
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes import whatsapp as wa
 from tests.fakes.hubspot import FakeHubSpot

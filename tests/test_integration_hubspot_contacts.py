@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.contacts.identities import EMAIL, PHONE, claim_addresses_of, contact_with
-from app.extensions import db
 from app.integrations import sync
 from app.integrations.connectors.hubspot import HubSpotConnector
 from app.integrations.sync import MappingSpec, mappings_for, save_mappings
-from app.models import CommunicationThread, Contact, SyncJob, SyncRecord
-from app.models.enums import MessageType
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, SyncJob, SyncRecord
+from app.platform.models.enums import MessageType
+from app.platform.transactions import commit
 from tests import factories
 from tests.fakes.hubspot import TOKEN, FakeHubSpot
 from tests.helpers import csrf_token_from, serving

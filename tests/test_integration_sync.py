@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations import payments, sync
-from app.models import Contact, Integration, Order, Payment, SyncJob, SyncRecord
-from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Contact, Integration, Order, Payment, SyncJob, SyncRecord
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.fakes.hubspot import TOKEN as HUBSPOT_TOKEN
 from tests.fakes.hubspot import FakeHubSpot

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.contacts.identities import claim_addresses_of
-from app.extensions import db
-from app.models import Contact, SyncJob
+from app.platform.extensions import db
+from app.platform.models import Contact, SyncJob
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.hubspot import TOKEN, FakeHubSpot

@@ -14,11 +14,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.sync import run_scheduled_syncs
 from app.integrations.work_orders import close_work_order
-from app.models import Order, SyncJob, SyncRecord, WorkOrderLink, WorkOrderPhoto
-from app.models.enums import ChannelType, OrderSource, OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Order, SyncJob, SyncRecord, WorkOrderLink, WorkOrderPhoto
+from app.platform.models.enums import ChannelType, OrderSource, OrderStatus
 from tests import factories
 from tests.conftest import opened
 from tests.fakes import rovida as rovida_fake

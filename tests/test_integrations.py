@@ -8,10 +8,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations import oauth
 from app.integrations.registry import CATEGORIES, PROVIDERS, providers_by_category
-from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider

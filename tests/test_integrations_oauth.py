@@ -11,10 +11,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations import oauth
 from app.integrations.oauth import STATE_KEY
-from app.models import AuditLog, Integration, Notification
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Integration, Notification
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider, s256
 from tests.helpers import csrf_token_from, serving, signed_in_admin

@@ -22,8 +22,9 @@ import requests
 import sqlalchemy as sa
 import stripe
 
-from app.extensions import db
-from app.models import (
+from app.orders.status_engine import change_entity_status
+from app.platform.extensions import db
+from app.platform.models import (
     InboundWebhookEvent,
     Order,
     OrderInvoice,
@@ -31,9 +32,8 @@ from app.models import (
     PlatformEvent,
     SyncJob,
 )
-from app.models.enums import OrderStatus, ProcessingState
-from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.models.enums import OrderStatus, ProcessingState
+from app.platform.transactions import commit
 from tests import factories
 from tests.fakes.quickbooks import REALM, FakeQuickBooks
 from tests.fakes.quickbooks import TOKEN as QBO_TOKEN

@@ -18,9 +18,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.payments import apply_payment_succeeded
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     InboundWebhookEvent,
     Order,
     OrderInvoice,
@@ -29,8 +29,8 @@ from app.models import (
     PlatformEvent,
     SyncRecord,
 )
-from app.models.enums import OrderStatus, ProcessingState
-from app.transactions import commit
+from app.platform.models.enums import OrderStatus, ProcessingState
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.quickbooks import REALM, FakeQuickBooks

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Contact, InboundWebhookEvent, Payment, PaymentRefund
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import Contact, InboundWebhookEvent, Payment, PaymentRefund
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.test_invoice_payments import (
     charge_refunded,

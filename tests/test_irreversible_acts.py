@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.counts import cached_tab_counts
 from app.merges.comparison import contact_merge_refusal, contact_side, same_name
 from app.merges.conversations import conversation_merge_preview, merge_not_allowed
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationThread,
     ContactIdentity,
     ContactMerge,
@@ -27,8 +27,8 @@ from app.models import (
     Order,
     ThreadRead,
 )
-from app.models.enums import ChannelType, MessageType, Priority, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import ChannelType, MessageType, Priority, ThreadStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import HX, csrf_token_from
 

@@ -14,10 +14,10 @@ import socketio
 import sqlalchemy as sa
 from rq import Retry
 
-from app.extensions import db
-from app.jobs.queues import QUEUES, enqueue
-from app.models import Notification
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.jobs.queues import QUEUES, enqueue
+from app.platform.models import Notification
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.helpers import PASSWORD
 from tests.jobs import drain_queues

@@ -10,14 +10,14 @@ import sqlalchemy as sa
 
 from app.conversations import post_outbound
 from app.conversations.languages import detect_message_language
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.languages import customer_language
 from app.languages.detection import detect_language, own_words
-from app.models import CommunicationMessage, Contact
-from app.models.enums import ChannelType, MessageType, ThreadStatus
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Contact
+from app.platform.models.enums import ChannelType, MessageType, ThreadStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import customer_writes
 from tests.jobs import drain_queues

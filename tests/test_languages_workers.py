@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import DETECT_JOB
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import CommunicationMessage, Contact
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationMessage, Contact
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.helpers import customer_writes

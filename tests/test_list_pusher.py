@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 import redis
 
-from app.jobs.list_pusher import ListPusher
+from app.platform.jobs.list_pusher import ListPusher
 
 
 class CountingRedis(fakeredis.FakeRedis):

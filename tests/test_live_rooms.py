@@ -23,15 +23,15 @@ from contextlib import ExitStack
 import pytest
 import socketio
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.extensions import socketio as server
 from app.inbox.access import thread_rooms
-from app.models import Order, Visit, VisitTechnician
-from app.models.enums import ChannelType, OrderStatus, Role, TokenKind
 from app.notifications.mentions import handles_of
 from app.orders.status_engine import record_initial_status
-from app.transactions import commit
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.extensions import socketio as server
+from app.platform.models import Order, Visit, VisitTechnician
+from app.platform.models.enums import ChannelType, OrderStatus, Role, TokenKind
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import PASSWORD, customer_writes
 from tests.live_server import signed_in_session, socket_client, wait_for_event

@@ -16,7 +16,7 @@ import sys
 import pytest
 import requests
 
-from app.security.redaction import redact_query_secrets
+from app.platform.security.redaction import redact_query_secrets
 from tests.conftest import TEST_REDIS_URL, base_config, database_url, opened
 from tests.topology import Process, free_port, wait_until
 

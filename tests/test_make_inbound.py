@@ -12,8 +12,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import (
+from app.orders.customer_details import EMAIL_DIFFERS
+from app.partners.services import create_partner
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     Article,
     CommunicationMessage,
@@ -26,7 +28,7 @@ from app.models import (
     Organization,
     Payment,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     AddressValidation,
     ArticleType,
     ContactType,
@@ -36,8 +38,6 @@ from app.models.enums import (
     ProcessingState,
     ThreadType,
 )
-from app.orders.customer_details import EMAIL_DIFFERS
-from app.partners.services import create_partner
 from tests.conftest import opened
 from tests.jobs import drain_queues
 

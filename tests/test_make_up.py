@@ -19,11 +19,11 @@ import requests
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.auth.services import create_user
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.services import create_user
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.fakes import whatsapp as wa

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-import app.transactions as transactions
+import app.platform.transactions as transactions
 from app.conversations import (
     InboundMessage,
     MergeRefused,
@@ -17,8 +17,6 @@ from app.conversations import (
     merge_threads,
     record_inbound,
 )
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.merges.contacts import (
     ContactMergeRefused,
@@ -26,7 +24,9 @@ from app.merges.contacts import (
     merge_preview,
     undo_contact_merge,
 )
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationMessage,
     CommunicationThread,
@@ -38,8 +38,8 @@ from app.models import (
     Order,
     ThreadRead,
 )
-from app.models.enums import ChannelType, MessageType, Priority, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import ChannelType, MessageType, Priority, ThreadStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import HX, csrf_token_from, race, raised
 
@@ -329,7 +329,7 @@ def test_two_people_merging_the_same_conversations_at_once_make_one_merge(app, m
 
     def work(index):
         kept_id, merged_id, user_id = pairs[index]
-        from app.models import User
+        from app.platform.models import User
 
         return merge_threads(kept_id, merged_id, actor=db.session.get(User, user_id)).id
 
@@ -570,7 +570,7 @@ def test_two_merges_and_two_undos_at_once_each_happen_once(app, make_user):
     anouk, sanne = make_user("manager"), make_user("manager")
     kept, other, *_ = _duplicates()
     users = [anouk.id, sanne.id]
-    from app.models import User
+    from app.platform.models import User
 
     # A into B and B into A at once: one merge, the other refused.
     order = [(kept.id, other.id), (other.id, kept.id)]

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import InboundMessage
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import search_clause
-from app.models import CommunicationMessage, CommunicationThread, Contact
-from app.models.enums import ChannelType, ThreadStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Contact
+from app.platform.models.enums import ChannelType, ThreadStatus
 from tests import factories
 from tests.helpers import receive
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.message_templates.rendering import (
     TemplateRenderError,
     placeholders_in,
@@ -25,8 +24,9 @@ from app.message_templates.services import (
     record_use,
     templates_for_channel,
 )
-from app.models import Address, CommunicationTemplate, Order, Team
-from app.models.enums import OrderStatus, TemplateCategory, TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models import Address, CommunicationTemplate, Order, Team
+from app.platform.models.enums import OrderStatus, TemplateCategory, TemplateChannelType
 from tests import factories
 from tests.helpers import csrf_token_from
 

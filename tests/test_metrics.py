@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import InboundWebhookEvent, WebhookEndpoint
-from app.models.enums import ChannelType, ProcessingState
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import InboundWebhookEvent, WebhookEndpoint
+from app.platform.models.enums import ChannelType, ProcessingState
 from tests import factories
 from tests.helpers import customer_writes
 

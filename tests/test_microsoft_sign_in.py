@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from app.auth import microsoft, microsoft_routes
-from app.config import Config
-from app.extensions import db
-from app.models import AuditLog, User
+from app.platform.auth import microsoft, microsoft_routes
+from app.platform.config import Config
+from app.platform.extensions import db
+from app.platform.models import AuditLog, User
 from tests.conftest import base_config, opened
 from tests.helpers import second_factor_code
 from tests.microsoft_support import (
@@ -29,7 +29,7 @@ from tests.microsoft_support import (
     to_microsoft,
 )
 
-# Entra answers by query string on purpose (app/auth/microsoft_routes.py); MSAL
+# Entra answers by query string on purpose (app/platform/auth/microsoft_routes.py); MSAL
 # warns at every sign-in that form_post would be its choice.
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post':UserWarning")
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
-from app.models import ApiUsageLog, AuditLog, CommunicationThread, Contact, ContactIdentity
-from app.models.enums import ContactType
+from app.platform.extensions import db
+from app.platform.models import ApiUsageLog, AuditLog, CommunicationThread, Contact, ContactIdentity
+from app.platform.models.enums import ContactType
 
 
 def test_0007_sums_the_per_request_usage_log_into_daily_rows(app):

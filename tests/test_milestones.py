@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationMessage, Order, SandboxSend
-from app.models.enums import ChannelType, MessageType, OrderStatus
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Order, SandboxSend
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.jobs import drain_queues
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationMessage,
     CommunicationThread,
@@ -18,7 +18,7 @@ from app.models import (
     OrderStatusTransition,
     OutboundDelivery,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     DeliveryKind,
     MessageType,
     OrderStatus,

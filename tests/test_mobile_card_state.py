@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import Order, PendingVisitMove
-from app.models.enums import OrderStatus, TemplateCategory
-from app.models.planning import Visit
-from app.models.visits import APPLIED
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, PendingVisitMove
+from app.platform.models.enums import OrderStatus, TemplateCategory
+from app.platform.models.planning import Visit
+from app.platform.models.visits import APPLIED
 from tests import factories
 from tests.conftest import opened
 from tests.mobile_support import visit

@@ -11,16 +11,16 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.visit_moment import parse_time_window, visit_moment
 from app.mobile.conversation import order_thread
 from app.mobile.quick_replies import quick_replies_for, quick_reply_templates
 from app.mobile.services import local_today
-from app.models import CommunicationMessage, CommunicationTemplate
-from app.models.enums import MessageType, TemplateCategory
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationTemplate
+from app.platform.models.enums import MessageType, TemplateCategory
+from app.platform.transactions import commit
 from app.threads.services import add_note
-from app.transactions import commit
 from tests import factories
 from tests.mobile_support import visit
 

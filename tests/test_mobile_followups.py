@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.pending import apply_due_moves
 from app.mobile.services import local_today
-from app.models import (
+from app.orders.status_engine import change_entity_status
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     InternalTask,
     MobileAction,
@@ -23,11 +24,10 @@ from app.models import (
     OrderStatusTransition,
     PendingVisitMove,
 )
-from app.models.enums import MessageType, OrderStatus, TaskStatus, TemplateCategory
-from app.models.visits import PENDING, REFUSED
-from app.orders.status_engine import change_entity_status
-from app.transactions import commit
-from app.ui import local_time
+from app.platform.models.enums import MessageType, OrderStatus, TaskStatus, TemplateCategory
+from app.platform.models.visits import PENDING, REFUSED
+from app.platform.transactions import commit
+from app.platform.ui import local_time
 from tests import factories
 from tests.conftest import opened
 from tests.mobile_support import visit

@@ -20,13 +20,18 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.mobile.conversation import order_thread
 from app.mobile.services import local_today
-from app.models import CommunicationMessage, CommunicationThread, Order, VisitCustomerNotice
-from app.models.enums import MessageType, TemplateCategory, TokenKind
 from app.orders.visit_notices import ON_THE_WAY, claim_visit_notice
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Order,
+    VisitCustomerNotice,
+)
+from app.platform.models.enums import MessageType, TemplateCategory, TokenKind
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import PASSWORD, csrf_token_from

@@ -14,17 +14,17 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.pending import hold_tap
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationMessage,
     CommunicationThread,
     PendingVisitMove,
     VisitCustomerNotice,
 )
-from app.models.enums import MessageType
-from app.models.visits import APPLIED, PENDING
+from app.platform.models.enums import MessageType
+from app.platform.models.visits import APPLIED, PENDING
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.mobile_support import visit
 from tests.topology import wait_until

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.photos import MAX_PHOTO_BYTES, sniff_image_type
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType
 from tests.mobile_support import HEIC_HEAD, JPEG_HEAD, WEBP_HEAD, png_bytes, visit
 
 HTMX = {"HX-Request": "true"}

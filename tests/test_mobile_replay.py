@@ -10,10 +10,10 @@ from io import BytesIO
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.replay import forget_old_actions, is_offline_replay
-from app.models import CommunicationMessage, MobileAction, OrderStatusTransition
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, MobileAction, OrderStatusTransition
 from tests.helpers import PASSWORD, csrf_token_from
 from tests.live_server import signed_in_session
 from tests.mobile_support import png_bytes, visit

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.conversation import order_thread
 from app.mobile.quick_replies import quick_replies_for
-from app.models import CommunicationMessage, CommunicationThread, SandboxSend
-from app.models.enums import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, SandboxSend
+from app.platform.models.enums import (
     MessageType,
     OrderStatus,
     TemplateCategory,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
 from app.mobile.services import AMSTERDAM
 from app.mobile.signatures import MAX_SIGNATURE_BYTES, png_has_ink
-from app.models import CommunicationMessage, VisitSignature
-from app.models.enums import MessageType, OrderStatus
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, VisitSignature
+from app.platform.models.enums import MessageType, OrderStatus
+from app.platform.transactions import commit
 from tests.helpers import reader_language
 from tests.mobile_support import JPEG_HEAD, png_bytes, signature_png, visit
 

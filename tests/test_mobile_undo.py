@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.pending import apply_due_moves, apply_move
-from app.models import (
+from app.orders.status_engine import change_entity_status
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     Order,
     OrderStatusTransition,
@@ -19,10 +20,9 @@ from app.models import (
     PendingVisitMove,
     SandboxSend,
 )
-from app.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
-from app.models.visits import APPLIED, PENDING, UNDONE
-from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
+from app.platform.models.visits import APPLIED, PENDING, UNDONE
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import opened
 from tests.helpers import race, raised

@@ -15,10 +15,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.pending import hold_tap, undo_move
-from app.models import Order, OrderStatusTransition, PendingVisitMove
-from app.models.visits import APPLIED, PENDING, UNDONE
+from app.platform.extensions import db
+from app.platform.models import Order, OrderStatusTransition, PendingVisitMove
+from app.platform.models.visits import APPLIED, PENDING, UNDONE
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.mobile_support import visit
 from tests.topology import wait_until

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.services import create_user
 from app.conversations import assign
-from app.extensions import db
-from app.models import Notification
-from app.models.enums import ChannelType
 from app.notifications import services as notification_services
 from app.notifications.mentions import mentioned_in
-from app.system_texts import text
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.models import Notification
+from app.platform.models.enums import ChannelType
+from app.platform.system_texts import text
+from app.platform.transactions import commit
 from app.threads.editing import update_thread
 from app.threads.services import add_note
-from app.transactions import commit
 from tests import factories
 from tests.helpers import PASSWORD, customer_writes
 

@@ -11,16 +11,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType
 from app.notifications import services as notification_services
 from app.notifications.services import create_notification
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType
+from app.platform.system_texts import text, verbatim
+from app.platform.transactions import commit
 from app.seed.demo import agent_signature_text
-from app.system_texts import text, verbatim
 from app.threads.editing import update_thread
 from app.threads.email_reply import quote_intro
-from app.transactions import commit
 from tests import factories
 from tests.helpers import reader_language
 

@@ -17,11 +17,11 @@ import jsonschema_rs
 import pytest
 
 from app.api_docs.examples import REQUEST_EXAMPLES
-from app.auth.services import create_user
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models.enums import OrderStatus, TokenKind
 from app.partners.schemas import PartnerOrderIn
+from app.platform.auth.services import create_user
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models.enums import OrderStatus, TokenKind
 from tests.conftest import opened
 from tests.helpers import PASSWORD
 from tests.partner_support import make_partner

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
 from app.api_docs.examples import ORDER_NUMBER, PARTNER_ORDER_ID, THREAD_ID
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import CommunicationThread, Order, WebhookEndpoint
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Order, WebhookEndpoint
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.conftest import opened
 from tests.partner_support import make_partner

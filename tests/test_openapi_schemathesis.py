@@ -40,11 +40,11 @@ from schemathesis.specs.openapi.checks import (
 from app import create_app
 from app.api_docs.examples import PARTNER_ORDER_ID, REQUEST_EXAMPLES
 from app.api_docs.openapi import build_spec
-from app.auth.services import create_user
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models.enums import OrderStatus, TokenKind
 from app.partners.schemas import PartnerOrderIn
+from app.platform.auth.services import create_user
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models.enums import OrderStatus, TokenKind
 from tests.conftest import base_config, opened
 from tests.helpers import PASSWORD
 from tests.partner_support import make_partner

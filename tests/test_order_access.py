@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Order
-from app.models.enums import OrderStatus, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus, TokenKind
 
 DESK = ("agent", "team_lead", "manager", "admin")
 

@@ -9,13 +9,13 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import Address, LineItem, Order, Visit, VisitTechnician
-from app.models.enums import OrderSource, OrderStatus
 from app.orders.desk import local_today
 from app.orders.stages import STAGES, stage_of, week_end
 from app.planning.services import PlanRequest, save_plan
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Address, LineItem, Order, Visit, VisitTechnician
+from app.platform.models.enums import OrderSource, OrderStatus
 from tests import factories
 from tests.partner_support import make_partner
 from tests.planning_support import approved_order, working_day

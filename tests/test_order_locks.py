@@ -1,4 +1,4 @@
-"""How an order is locked for a change (app.models.orders.LOCK_TO_CHANGE).
+"""How an order is locked for a change (app.platform.models.orders.LOCK_TO_CHANGE).
 
 Two changes of one order wait for each other; a row that only refers to the
 order is written meanwhile without waiting. With FOR UPDATE such an insert
@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from app.extensions import db
 from app.invoices.ledger import open_invoice
 from app.mobile.services import local_today
-from app.models import Order, VisitCustomerNotice
-from app.models.orders import LOCK_TO_CHANGE
+from app.platform.extensions import db
+from app.platform.models import Order, VisitCustomerNotice
+from app.platform.models.orders import LOCK_TO_CHANGE
 from tests.conftest import TEST_DATABASE_URL
 from tests.mobile_support import visit
 

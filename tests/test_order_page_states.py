@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from app.extensions import db
-from app.models import LineItem, Order, Visit
-from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import LineItem, Order, Visit
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 from tests.mobile_support import visit
 
 NBSP = "\u00a0"

@@ -13,9 +13,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Contact, Order, OutboundDelivery, PartnerSkuMapping
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Contact, Order, OutboundDelivery, PartnerSkuMapping
+from app.platform.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.partner_support import add_articles, line_items_order, make_partner
 

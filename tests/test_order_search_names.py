@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from app import order_search
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.erasure import erase_contact
-from app.models import ContactNameWord, Order
-from app.models.enums import OrderStatus
 from app.orders.desk import DeskQuery, desk_page
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ContactNameWord, Order
+from app.platform.models.enums import OrderStatus
 from tests import factories
 
 _numbers = itertools.count(1)

@@ -16,13 +16,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.database import utcnow
-from app.extensions import db
-from app.models import Notification, Order
-from app.models.enums import OrderStatus, TokenKind
 from app.orders.status_engine import record_initial_status
-from app.transactions import commit
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Notification, Order
+from app.platform.models.enums import OrderStatus, TokenKind
+from app.platform.transactions import commit
 from tests.helpers import PASSWORD, AuthActions
 from tests.live_server import signed_in_session, socket_client
 from tests.partner_support import line_items_order, make_partner

@@ -20,10 +20,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import InboundWebhookEvent, Notification, Order
-from app.models.enums import ProcessingState
 from app.partners.services import create_partner
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Notification, Order
+from app.platform.models.enums import ProcessingState
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.pdok import FakePdok
 from tests.helpers import serving

@@ -13,11 +13,16 @@ import sqlalchemy as sa
 from app.channels.whatsapp import out_of_hours
 from app.channels.whatsapp.inbound import receive_message
 from app.channels.whatsapp.out_of_hours import describe_opening, desk_calendar
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel, InboundWebhookEvent
-from app.models.enums import ChannelType, MessageType, TemplateCategory, TemplateChannelType
-from app.models.sla import BusinessCalendar
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, InboundWebhookEvent
+from app.platform.models.enums import (
+    ChannelType,
+    MessageType,
+    TemplateCategory,
+    TemplateChannelType,
+)
+from app.platform.models.sla import BusinessCalendar
 from app.webhooks import processing
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL

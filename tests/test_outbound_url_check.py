@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Integration, Organization, PushSubscription
+from app.platform.extensions import db
+from app.platform.models import Integration, Organization, PushSubscription
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider
 from tests.helpers import csrf_token_from, customer_writes, signed_in_admin

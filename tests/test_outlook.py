@@ -14,10 +14,10 @@ from app.channels.outlook import subscriptions
 from app.channels.outlook.delta import poll_delta
 from app.channels.outlook.state import default_mailbox, outlook_channel
 from app.channels.outlook.subscriptions import renew_subscriptions
-from app.extensions import db
-from app.features import collect
-from app.models import CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ProcessingState
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.models import CommunicationMessage, InboundWebhookEvent
+from app.platform.models.enums import ProcessingState
 from tests.outlook_support import (
     CUSTOMER,
     MAILBOX,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import AuditLog, CommunicationChannel, OutlookMailbox
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import AuditLog, CommunicationChannel, OutlookMailbox
+from app.platform.models.enums import ChannelType
 from tests import factories
 
 PAGE = "/admin/mailboxes/"

@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from app.channels.outlook.delta import poll_delta
 from app.channels.outlook.mailboxes import MailboxForm, add_mailbox
 from app.channels.outlook.state import default_mailbox
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, OutlookMailbox
-from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, OutlookMailbox
+from app.platform.models.enums import DeliveryStatus, MessageType, ThreadStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.outlook_support import (
     CUSTOMER,

@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
-from app.models import CommunicationChannel, OutlookMailbox
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, OutlookMailbox
 
 MAILBOX = "klantenservice@chargecars.nl"
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from app.channels.outlook import client as graph_client
 from app.channels.outlook.state import outlook_channel
 from app.channels.outlook.transport import GraphTransport
-from app.extensions import db
-from app.models import CommunicationMessage, ProviderStatus
-from app.models.enums import ChannelType, DeliveryStatus, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, ProviderStatus
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType
 from app.transports.base import OutboundMessage, TransportError
 from tests import factories
 from tests.helpers import signed_in_agent

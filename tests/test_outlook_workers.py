@@ -21,10 +21,10 @@ import sqlalchemy as sa
 
 from app.channels.outlook.mailboxes import MailboxForm, add_mailbox
 from app.channels.outlook.state import default_mailbox
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, InboundWebhookEvent
-from app.models.enums import MessageType, ProcessingState
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, InboundWebhookEvent
+from app.platform.models.enums import MessageType, ProcessingState
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.outlook_support import (

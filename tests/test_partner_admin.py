@@ -11,10 +11,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Response
 
-from app.auth.tokens import find_token
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.partners.config import ConfigInvalid, apply_integration_config
+from app.partners.health import partner_health, start_of_day
+from app.partners.services import create_partner
+from app.platform.auth.tokens import find_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Article,
     AuditLog,
     DeliveryAttempt,
@@ -23,10 +26,13 @@ from app.models import (
     PartnerIntegration,
     PartnerSkuMapping,
 )
-from app.models.enums import ArticleType, DeliveryKind, OrderStatus, OutboundState, TokenKind
-from app.partners.config import ConfigInvalid, apply_integration_config
-from app.partners.health import partner_health, start_of_day
-from app.partners.services import create_partner
+from app.platform.models.enums import (
+    ArticleType,
+    DeliveryKind,
+    OrderStatus,
+    OutboundState,
+    TokenKind,
+)
 from tests.fakes import FakeServer
 from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until

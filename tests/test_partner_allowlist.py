@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import find_token
-from app.extensions import db
-from app.models import ApiToken, AuditLog, PartnerIntegration
-from app.models.enums import KeyScope, TokenKind
 from app.partners.allowlist import is_allowed, parse_ip_allowlist, save_ip_allowlist
 from app.partners.config import ConfigInvalid
 from app.partners.keys import issue_partner_key
+from app.platform.auth.tokens import find_token
+from app.platform.extensions import db
+from app.platform.models import ApiToken, AuditLog, PartnerIntegration
+from app.platform.models.enums import KeyScope, TokenKind
 from tests.conftest import opened
 from tests.helpers import csrf_token_from
 from tests.partner_support import make_partner

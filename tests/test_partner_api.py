@@ -10,8 +10,10 @@ import requests
 import sqlalchemy as sa
 
 from app.contacts.identities import EMAIL, claim_addresses_of, contact_with
-from app.extensions import db
-from app.models import (
+from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
+from app.partners.keys import revoke_partner_key, rotate_partner_key
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     Contact,
     LineItem,
@@ -20,9 +22,7 @@ from app.models import (
     OutboundDelivery,
     SandboxSend,
 )
-from app.models.enums import AddressValidation, ContactType
-from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
-from app.partners.keys import revoke_partner_key, rotate_partner_key
+from app.platform.models.enums import AddressValidation, ContactType
 from tests.jobs import drain_queues
 from tests.partner_support import add_articles, line_items_order, make_partner, products_order
 
@@ -363,7 +363,7 @@ def test_rotated_key_works_alongside_the_old_until_revoked(client):
     old_token = (
         partner.organization
         and db.session.scalars(
-            sa.select(__import__("app.models", fromlist=["ApiToken"]).ApiToken)
+            sa.select(__import__("app.platform.models", fromlist=["ApiToken"]).ApiToken)
         ).one()
     )
     _, new_key = rotate_partner_key(old_token)

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from app import create_app
 from app.csat.tokens import rating_url
-from app.extensions import db
+from app.platform.extensions import db
 from tests.conftest import base_config, opened
 from tests.partner_support import line_items_order, make_partner, products_order
 

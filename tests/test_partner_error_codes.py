@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from werkzeug.exceptions import InternalServerError, default_exceptions
 
-from app.api.errors import http_exception_as_json
 from app.partners.error_codes import BY_CODE, ERROR_CODES, docs_table
+from app.platform.json_api.errors import http_exception_as_json
 from tests.partner_support import make_partner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ PARTNER_PATHS = ("/api/v1/partners/", "/api/v1/webhooks/partner-status/")
 ERROR_CALLS = {"ApiError", "json_error"}
 # Turns Werkzeug's errors into JSON, code from the exception's name: what it
 # answers on partner paths is asked for by real requests (werkzeug_answers).
-WERKZEUG_TO_JSON = "app.api.errors"
+WERKZEUG_TO_JSON = "app.platform.json_api.errors"
 
 # Codes other branches announced and the registry already lists
 # (h-sandbox, h-keys, h-orderapi). The lead empties this at merge: the test

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from app.auth.tokens import issue_token
 from app.deliveries.partner_callbacks import on_visit_rescheduled
 from app.deliveries.partner_events import EVENT_NAMES, docs_table, status_events
-from app.extensions import db
-from app.models import Order
-from app.models.enums import TokenKind
 from app.partners.services import new_webhook_secret
-from app.transactions import commit
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import TokenKind
+from app.platform.transactions import commit
 from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, serving

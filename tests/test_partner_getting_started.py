@@ -26,10 +26,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from app.deliveries.signing import standard_webhooks_signature
-from app.extensions import db
-from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
 from app.partners.services import new_webhook_secret
+from app.platform.extensions import db
+from app.platform.models.enums import KeyMode
 from tests.fakes import SHUTDOWN_POLL_SECONDS
 from tests.jobs import drain_until
 from tests.partner_support import make_partner

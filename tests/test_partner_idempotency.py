@@ -8,10 +8,10 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import Order, PartnerIdempotencyKey
 from app.partners.idempotency import delete_expired_keys
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, PartnerIdempotencyKey
 from tests.partner_support import add_articles, line_items_order, make_partner
 
 

@@ -7,11 +7,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import find_token, hash_token
-from app.database import utcnow
-from app.extensions import db
-from app.models import ApiToken, AuditLog
-from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.partners.keys import (
     ROTATION_GRACE,
     issue_partner_key,
@@ -19,6 +14,11 @@ from app.partners.keys import (
     rotate_partner_key,
 )
 from app.partners.services import create_partner
+from app.platform.auth.tokens import find_token, hash_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiToken, AuditLog
+from app.platform.models.enums import KeyMode, KeyScope, TokenKind
 from tests.helpers import csrf_token_from
 
 

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Order, OutboundDelivery
-from app.models.enums import OutboundState, TokenKind
 from app.partners.services import new_webhook_secret
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Order, OutboundDelivery
+from app.platform.models.enums import OutboundState, TokenKind
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
 from tests.partner_support import add_articles, line_items_order, make_partner

@@ -13,12 +13,12 @@ import uuid
 
 import pytest
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Contact, Order
-from app.models.enums import OrderStatus, TokenKind
 from app.partners.services import new_webhook_secret
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Contact, Order
+from app.platform.models.enums import OrderStatus, TokenKind
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, serving
 from tests.jobs import drain_until

@@ -7,12 +7,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.deliveries.partner_events import EVENT_NAMES, EVENTS
-from app.extensions import db
-from app.models import AuditLog, Contact, Order
-from app.models.enums import KeyMode, OrderStatus
 from app.orders.customer_details import PHONE_DIFFERS
 from app.orders.status_engine import change_entity_status
 from app.partners.keys import issue_partner_key
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Contact, Order
+from app.platform.models.enums import KeyMode, OrderStatus
 from tests.partner_support import add_articles, line_items_order, make_partner
 
 

@@ -15,14 +15,14 @@ from itertools import count
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations import usage
-from app.models import ApiUsageLog, Order, OutboundDelivery, PartnerApiUsage
-from app.models.enums import DeliveryKind, OutboundState
 from app.partners.performance import partner_performance, period_of
 from app.partners.services import create_partner
-from app.ui import DISPLAY_ZONE
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiUsageLog, Order, OutboundDelivery, PartnerApiUsage
+from app.platform.models.enums import DeliveryKind, OutboundState
+from app.platform.ui import DISPLAY_ZONE
 from tests.conftest import opened
 from tests.helpers import reader_language
 from tests.partner_support import make_partner

@@ -15,14 +15,14 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.database import utcnow
 from app.deliveries.targets import target_for
-from app.extensions import db
-from app.models import AuditLog, OutboundDelivery, PartnerIntegration
-from app.models.enums import DeliveryKind, OrderStatus
 from app.orders.status_engine import change_entity_status
 from app.partners.keys import DEFAULT_SECRET_OVERLAP, end_secret_overlap, rotate_webhook_secret
 from app.partners.services import create_partner, new_webhook_secret
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import AuditLog, OutboundDelivery, PartnerIntegration
+from app.platform.models.enums import DeliveryKind, OrderStatus
 from tests.conftest import opened
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, serving

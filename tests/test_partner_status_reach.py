@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from app.extensions import db
-from app.models import AuditLog, Order, PartnerIntegration
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Order, PartnerIntegration
+from app.platform.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.partner_support import make_partner
 

@@ -14,16 +14,16 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from app.extensions import db
-from app.models import (
+from app.partners.services import create_partner
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     InboundWebhookEvent,
     Order,
     OrderStatusTransition,
     PartnerIntegration,
 )
-from app.models.enums import OrderStatus, ProcessingState
-from app.partners.services import create_partner
+from app.platform.models.enums import OrderStatus, ProcessingState
 from tests.jobs import drain_queues
 
 MAPPING = {

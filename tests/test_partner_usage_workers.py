@@ -19,11 +19,11 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations import usage
-from app.models import PartnerApiUsage
 from app.partners.services import create_partner
-from app.ui import DISPLAY_ZONE
+from app.platform.extensions import db
+from app.platform.models import PartnerApiUsage
+from app.platform.ui import DISPLAY_ZONE
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.topology import wait_until
 

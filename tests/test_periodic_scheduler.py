@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.jobs.periodic import PeriodicJob, enqueue_due_periodic_jobs, slot_key
+from app.platform.jobs.periodic import PeriodicJob, enqueue_due_periodic_jobs, slot_key
 
 MINUTELY = PeriodicJob("test-minutely", "app.tasks.jobs.send_due_reminders", 60)
 EVERY_5 = PeriodicJob("test-every-5", "app.tasks.jobs.send_due_reminders", 5)

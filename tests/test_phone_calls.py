@@ -13,12 +13,18 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
 from app.conversations import call_answers_customer, format_duration, log_call
-from app.database import utcnow
-from app.extensions import db
-from app.models import AuditLog, CommunicationMessage, CommunicationThread, Notification, PhoneCall
-from app.models.enums import (
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    AuditLog,
+    CommunicationMessage,
+    CommunicationThread,
+    Notification,
+    PhoneCall,
+)
+from app.platform.models.enums import (
     CallDirection,
     CallOutcome,
     ChannelType,
@@ -27,10 +33,10 @@ from app.models.enums import (
     ThreadStatus,
     TokenKind,
 )
+from app.platform.transactions import commit
+from app.platform.ui import local_time
 from app.threads.calls import parse_duration, read_call
 from app.threads.services import InvalidInput
-from app.transactions import commit
-from app.ui import local_time
 from tests import factories
 from tests.helpers import HX, customer_writes, signed_in_agent
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.deliveries.partner_events import VISIT_RESCHEDULED
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import (
+from app.planning.hours import public_holiday
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     Order,
     OutboundDelivery,
@@ -20,8 +21,7 @@ from app.models import (
     Visit,
     VisitNotice,
 )
-from app.models.enums import OrderStatus
-from app.planning.hours import public_holiday
+from app.platform.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.jobs import drain_queues
 from tests.partner_support import make_partner

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Order, TechnicianAbsence, TechnicianSchedule
-from app.models.enums import OrderStatus
 from app.planning.board import week_key
 from app.planning.hours import public_holiday
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule
+from app.platform.models.enums import OrderStatus
 from tests.helpers import csrf_token_from
 from tests.planning_support import approved_order, plan_form, working_day
 

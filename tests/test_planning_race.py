@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.deliveries.partner_events import VISIT_RESCHEDULED
-from app.extensions import db
-from app.models import CommunicationMessage, OutboundDelivery, Visit, VisitNotice
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, OutboundDelivery, Visit, VisitNotice
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import AuthActions, csrf_token_from
 from tests.jobs import drain_queues

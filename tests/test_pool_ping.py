@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.database import ping_when_idle
+from app.platform.database import ping_when_idle
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(

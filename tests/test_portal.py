@@ -8,10 +8,10 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from app.auth.two_factor import disable_two_factor
-from app.extensions import db
-from app.models import ApiToken, AuditLog, OutboundDelivery, PartnerIntegration, User
-from app.models.enums import OutboundState
+from app.platform.auth.two_factor import disable_two_factor
+from app.platform.extensions import db
+from app.platform.models import ApiToken, AuditLog, OutboundDelivery, PartnerIntegration, User
+from app.platform.models.enums import OutboundState
 from app.portal.orders import PAGE_SIZE
 from tests.helpers import PASSWORD, csrf_token_from, enroll_two_factor
 from tests.live_server import signed_in_session, socket_client

@@ -6,8 +6,8 @@ import re
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import AuditLog, User
+from app.platform.extensions import db
+from app.platform.models import AuditLog, User
 from tests.helpers import csrf_token_from
 from tests.partner_support import make_partner
 

@@ -13,8 +13,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.deliveries.services import send_test_event
-from app.extensions import db
-from app.models import PartnerIntegration, User
+from app.platform.extensions import db
+from app.platform.models import PartnerIntegration, User
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, enroll_two_factor
 from tests.jobs import drain_until

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import ApiToken, AuditLog, OutboundDelivery, PartnerIntegration
+from app.platform.extensions import db
+from app.platform.models import ApiToken, AuditLog, OutboundDelivery, PartnerIntegration
 from tests.helpers import csrf_token_from
 from tests.portal_support import build_world
 

@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.analytics.digest import build_digest
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.transactions import commit
 from app.presence import board
 from app.presence.people import initials
 from app.threads.services import add_note, compose_reply, load_thread
-from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, base_config
 from tests.helpers import HX, PASSWORD, customer_writes

@@ -15,7 +15,7 @@ from tests.topology import Process, base_environment, wait_until
 
 SCRIPT = """
 import logging, os, sys, time
-from app.logs import configure_logging
+from app.platform.logs import configure_logging
 configure_logging()
 logging.getLogger("probe").info("json? %s", os.environ.get("LOG_FORMAT"))
 print("argv", sys.argv[1:], "pgid-is-pid", os.getpgid(0) == os.getpid())

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from app.conversations import sending
 from app.conversations.sending import requeue_stalled_sends, send_message
-from app.database import utcnow
-from app.extensions import db
-from app.features import collect
-from app.models import CommunicationMessage, InboundWebhookEvent, SandboxSend
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.models import CommunicationMessage, InboundWebhookEvent, SandboxSend
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
 from app.webhooks import processing
 from app.webhooks.processing import process_event, requeue_stalled_events
 from tests import factories

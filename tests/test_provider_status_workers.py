@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import FailedJobRegistry
 
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import Notification, ProviderStatus, SandboxSend
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import Notification, ProviderStatus, SandboxSend
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.topology import wait_until
 

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 import stripe
 
-from app.extensions import db
-from app.models import Contact, InboundWebhookEvent, Integration, PlatformEvent, SyncJob
-from app.models.enums import ProcessingState
+from app.platform.extensions import db
+from app.platform.models import Contact, InboundWebhookEvent, Integration, PlatformEvent, SyncJob
+from app.platform.models.enums import ProcessingState
 from tests.fakes.hubspot import TOKEN as HUBSPOT_TOKEN
 from tests.fakes.hubspot import FakeHubSpot
 from tests.jobs import drain_queues, drain_until

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.push_jobs import push_customer_message
 from app.mobile.services import local_today
-from app.models import Order, PushDelivery, PushSubscription
 from app.orders.planning import plan_visit
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order, PushDelivery, PushSubscription
+from app.platform.transactions import commit
 from tests.conftest import opened
 from tests.helpers import customer_writes
 from tests.jobs import drain_queues

@@ -18,9 +18,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import PushDelivery
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import PushDelivery
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.helpers import AuthActions, customer_writes
 from tests.push_support import VAPID_SETTINGS, fake_push_service, visit_with_conversation

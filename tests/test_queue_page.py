@@ -3,7 +3,7 @@ their traceback, requeue; behind the admin role and the second factor."""
 
 from __future__ import annotations
 
-from app.jobs.queues import enqueue
+from app.platform.jobs.queues import enqueue
 from tests.jobs import drain_queues
 
 # A job that fails: "nobody" is not a user id. On the periodic queue, which does

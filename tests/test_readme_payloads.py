@@ -13,10 +13,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.auth.services import create_user
-from app.extensions import db
-from app.models import InboundWebhookEvent
-from app.models.enums import ProcessingState, Role
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ProcessingState, Role
 from app.webhooks import processing
 from tests.helpers import PASSWORD
 

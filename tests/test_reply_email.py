@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.attachments.uploads import MB
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import DeliveryStatus, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import DeliveryStatus, MessageType
 from tests.helpers import post_reply
 from tests.outlook_support import (
     AGENT_SIGNATURE,

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from app.attachments.uploads import MB
-from app.extensions import db
-from app.models.enums import DeliveryStatus, MessageType
+from app.platform.extensions import db
+from app.platform.models.enums import DeliveryStatus, MessageType
 from tests.fakes import whatsapp as wa
 from tests.helpers import post_reply, signed_in_agent
 from tests.jobs import drain_queues

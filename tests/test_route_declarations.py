@@ -2,14 +2,14 @@
 
 The gates declare themselves (``role_required``, ``login_required``,
 ``api_role_required``, ``guard_json_api``); routes gated otherwise declare with
-``declare``/``declare_blueprint`` (app/security/access.py). This test walks
+``declare``/``declare_blueprint`` (app/platform/security/access.py). This test walks
 ``app.url_map`` and names every endpoint without a declaration; a request to
 one is refused at run time too.
 """
 
 from __future__ import annotations
 
-from app.security.access import UNDECLARED_ON_PURPOSE, access_of, undeclared_endpoints
+from app.platform.security.access import UNDECLARED_ON_PURPOSE, access_of, undeclared_endpoints
 
 
 def test_every_route_in_the_url_map_declares_its_access(app, capsys):

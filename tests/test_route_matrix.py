@@ -1,7 +1,7 @@
 """Every route, called as every role and signed out, answers as it declares.
 
 The matrix is generated from ``app.url_map`` and each route's declaration
-(app/security/access.py): every rule and method is called by a signed-out
+(app/platform/security/access.py): every rule and method is called by a signed-out
 visitor, by each role with a second factor, by a manager and an admin without one and by a
 partner's portal user, with placeholder ids. A caller the declaration leaves
 out must be refused (401, 403, 404 or the sign-in page) and never answered; a
@@ -19,10 +19,10 @@ from collections import Counter
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from app.extensions import db
-from app.models import User
-from app.models.enums import Role
-from app.security.access import PARTNER_KEY, UNDECLARED_ON_PURPOSE, access_of
+from app.platform.extensions import db
+from app.platform.models import User
+from app.platform.models.enums import Role
+from app.platform.security.access import PARTNER_KEY, UNDECLARED_ON_PURPOSE, access_of
 from tests.partner_support import make_partner
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

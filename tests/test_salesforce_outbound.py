@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.salesforce_ids import canonical_id
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     Contact,
     InboundWebhookEvent,
     Integration,
@@ -20,7 +20,7 @@ from app.models import (
     SyncRecord,
     WebhookEndpoint,
 )
-from app.models.enums import ProcessingState
+from app.platform.models.enums import ProcessingState
 from tests.fakes.salesforce import FakeSalesforceOrg, fault_of, id18
 from tests.helpers import csrf_token_from, signed_in_admin
 from tests.jobs import drain_queues

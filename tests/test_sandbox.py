@@ -12,9 +12,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import (
+from app.partners.keys import issue_partner_key
+from app.partners.sandbox import timeline
+from app.partners.services import new_webhook_secret
+from app.planning.hours import public_holiday
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Notification,
@@ -23,11 +27,7 @@ from app.models import (
     OutboundDelivery,
     SandboxSend,
 )
-from app.models.enums import KeyMode, OutboundState
-from app.partners.keys import issue_partner_key
-from app.partners.sandbox import timeline
-from app.partners.services import new_webhook_secret
-from app.planning.hours import public_holiday
+from app.platform.models.enums import KeyMode, OutboundState
 from tests.fakes.receiver import FakeReceiver
 from tests.jobs import drain_until
 from tests.partner_support import add_articles, line_items_order, make_partner

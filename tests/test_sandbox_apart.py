@@ -17,8 +17,9 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import (
+from app.partners.keys import issue_partner_key
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     Contact,
     ContactIdentity,
@@ -26,8 +27,7 @@ from app.models import (
     Organization,
     OutboundDelivery,
 )
-from app.models.enums import KeyMode
-from app.partners.keys import issue_partner_key
+from app.platform.models.enums import KeyMode
 from tests import factories
 from tests.helpers import csrf_token_from, enroll_two_factor
 from tests.partner_support import add_articles, line_items_order, make_partner

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.extensions import db
-from app.models import OutboundDelivery, PartnerIntegration
-from app.models.enums import KeyMode, OutboundState
 from app.partners.keys import issue_partner_key
 from app.partners.services import new_webhook_secret
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, PartnerIntegration
+from app.platform.models.enums import KeyMode, OutboundState
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import csrf_token_from, reader_language
 from tests.jobs import drain_until

@@ -19,9 +19,12 @@ import sqlalchemy as sa
 from app.analytics.figures import FIGURES, compute
 from app.analytics.filters import AnalyticsFilter, local_today
 from app.channels.email.bulk import AUDIENCES
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.partners.keys import issue_partner_key
+from app.partners.performance import partner_performance
+from app.planning.board import week_key
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Commission,
     CommunicationMessage,
     CommunicationThread,
@@ -30,10 +33,7 @@ from app.models import (
     OutboundDelivery,
     SyncJob,
 )
-from app.models.enums import DeliveryKind, KeyMode
-from app.partners.keys import issue_partner_key
-from app.partners.performance import partner_performance
-from app.planning.board import week_key
+from app.platform.models.enums import DeliveryKind, KeyMode
 from app.threads.customer import customer_panel
 from tests import factories
 from tests.helpers import reader_language

@@ -17,12 +17,12 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Order, OrderStatusTransition
-from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
 from app.partners.sandbox import timeline
 from app.partners.services import new_webhook_secret
+from app.platform.extensions import db
+from app.platform.models import Order, OrderStatusTransition
+from app.platform.models.enums import KeyMode
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.receiver import FakeReceiver
 from tests.partner_support import add_articles, line_items_order, make_partner

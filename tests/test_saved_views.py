@@ -9,8 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import InboundMessage
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.saved_views import (
     SavedViewError,
     can_edit,
@@ -21,9 +19,11 @@ from app.inbox.saved_views import (
     visible_views,
 )
 from app.inbox.view_counts import cached_view_counts, inbox_changed, view_counts
-from app.models import AuditLog, SavedView
-from app.models.enums import ChannelType, Priority
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import AuditLog, SavedView
+from app.platform.models.enums import ChannelType, Priority
+from app.platform.transactions import commit
 from tests import factories
 from tests.helpers import csrf_token_from, receive
 

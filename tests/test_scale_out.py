@@ -34,9 +34,14 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from app.channels.outlook.subscriptions import renew_subscriptions
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, Contact, InboundWebhookEvent
-from app.models.enums import ChannelType, MessageType, ProcessingState
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    InboundWebhookEvent,
+)
+from app.platform.models.enums import ChannelType, MessageType, ProcessingState
 from tests import factories
 from tests.conftest import IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
 from tests.fakes import whatsapp as wa

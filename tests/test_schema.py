@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app.crypto import keyring
-from app.extensions import db
-from app.models import CommunicationChannel, PartnerIntegration
-from app.models.enums import ChannelType
+from app.platform.crypto import keyring
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, PartnerIntegration
+from app.platform.models.enums import ChannelType
 from tests.factories import contact
 
 COMMUNICATION_COLUMNS = {

@@ -6,9 +6,9 @@ import re
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import AuditLog, User
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import AuditLog, User
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.helpers import csrf_token_from
 

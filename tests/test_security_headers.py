@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.security.access import declare, public
-from app.security.headers import content_security_policy
+from app.platform.security.access import declare, public
+from app.platform.security.headers import content_security_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = (

@@ -7,10 +7,10 @@ import re
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.message_templates.services import templates_for_channel
 from app.mobile.services import local_today
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
@@ -22,7 +22,7 @@ from app.models import (
     SuggestionSet,
     User,
 )
-from app.models.enums import DraftState, OrganizationType, ThreadStatus
+from app.platform.models.enums import DraftState, OrganizationType, ThreadStatus
 from app.seed.demo import load_demo_data
 from app.suggestions.compute import OPEN
 from app.suggestions.offer import latest_set, offered_suggestions

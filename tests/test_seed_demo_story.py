@@ -18,10 +18,11 @@ from app.analytics.filters import default_filter
 from app.assignment.escalation import escalate_unanswered_threads
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.business_time.clock import STEP_ESCALATION, STEP_REMINDER
-from app.database import utcnow
-from app.extensions import db
 from app.mobile.services import AMSTERDAM, local_today
-from app.models import (
+from app.orders.status_engine import ALLOWED_TRANSITIONS
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
@@ -33,9 +34,8 @@ from app.models import (
     User,
     Visit,
 )
-from app.models.enums import ChannelType, MessageType, OrderStatus, Role, ThreadStatus
-from app.models.sla import SlaAlert
-from app.orders.status_engine import ALLOWED_TRANSITIONS
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus, Role, ThreadStatus
+from app.platform.models.sla import SlaAlert
 from app.seed.demo import load_demo_data
 from app.seed.demo_sla import NEAR_DEADLINE
 from app.sla.ladder import scan

@@ -1,6 +1,6 @@
 """The answers a batch of inbound events makes go out in one send job.
 
-``queue_send`` holds a send made inside a batch (:mod:`app.jobs.coalescing`); in the
+``queue_send`` holds a send made inside a batch (:mod:`app.platform.jobs.coalescing`); in the
 inbox consumer the hold is carried from one claim to the next until it is due,
 so a burst that arrives an event or two a claim still has its answers sent by
 one job. ``send_messages`` sends each as its own job would: its own claim and
@@ -19,12 +19,12 @@ from types import SimpleNamespace
 import pytest
 
 from app.conversations import post_outbound, sending
-from app.extensions import db
-from app.jobs import coalescing, turns
-from app.jobs.queues import get_queue
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, DeliveryStatus, MessageType
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.jobs import coalescing, turns
+from app.platform.jobs.queues import get_queue
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType
+from app.platform.transactions import commit
 from tests import factories
 from tests.whatsapp_support import fake_whatsapp_server, whatsapp_app_without_worker
 

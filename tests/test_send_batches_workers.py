@@ -22,17 +22,17 @@ from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
 from app.conversations import sending
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import (
     ChannelType,
     DeliveryStatus,
     MessageType,
     TemplateCategory,
     TemplateChannelType,
 )
-from app.models.sla import BusinessCalendar
+from app.platform.models.sla import BusinessCalendar
 from app.webhooks.events import record_event
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL

@@ -14,17 +14,17 @@ from rq.registry import ScheduledJobRegistry
 from app.channels.email.confirmations import send_order_confirmation
 from app.channels.email.reminders import send_visit_reminders
 from app.channels.email.transactional import send_transactional
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     InboundWebhookEvent,
     LineItem,
     Order,
     SandboxSend,
 )
-from app.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus
+from app.platform.transactions import commit
 from app.transports import ratelimit
 from app.transports.ratelimit import Limit
 from tests import factories

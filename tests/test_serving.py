@@ -1,10 +1,10 @@
-"""app.serving: a serving process keeps its start-up objects out of full collections."""
+"""app.platform.serving: a serving process keeps its start-up objects out of full collections."""
 
 from __future__ import annotations
 
 import gc
 
-from app.serving import YOUNG_GENERATION_THRESHOLD, settle_heap
+from app.platform.serving import YOUNG_GENERATION_THRESHOLD, settle_heap
 
 
 def test_settling_freezes_what_start_built_and_collects_the_young_less_often(app):

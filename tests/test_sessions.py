@@ -12,10 +12,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_login.utils import encode_cookie
 
-from app.auth.signin import REMEMBER_COOKIE
-from app.database import utcnow
-from app.extensions import db
-from app.models import AuditLog, RememberToken, User
+from app.platform.auth.signin import REMEMBER_COOKIE
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import AuditLog, RememberToken, User
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from
 
 SESSION_COOKIE = "session"

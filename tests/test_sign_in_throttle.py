@@ -9,8 +9,8 @@ import time
 import pytest
 
 from app import create_app
-from app.auth import services
-from app.config import Config
+from app.platform.auth import services
+from app.platform.config import Config
 from tests.conftest import base_config, opened
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from, enroll_two_factor
 from tests.partner_support import make_partner

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 
-from app.extensions import db
-from app.models import CommunicationChannel, User
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, User
+from app.platform.models.enums import ChannelType
 from tests import factories
 
 

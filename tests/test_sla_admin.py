@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from app.business_time.calendar import calendar_for
 from app.business_time.policies import DEFAULT_POLICIES, target_seconds
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.enums import ChannelType, Priority
-from app.models.sla import BusinessCalendar, SlaPolicy
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel
+from app.platform.models.enums import ChannelType, Priority
+from app.platform.models.sla import BusinessCalendar, SlaPolicy
 from tests import factories
 
 PAGE = "/admin/sla/"

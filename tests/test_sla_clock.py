@@ -15,10 +15,10 @@ from app.business_time.calendar import (
 )
 from app.business_time.policies import DEFAULT_POLICIES, ensure_default_policies, target_seconds
 from app.conversations import InboundMessage
-from app.extensions import db
-from app.models import CommunicationThread, urgency
-from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
-from app.models.sla import SlaPolicy
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, urgency
+from app.platform.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.platform.models.sla import SlaPolicy
 from app.threads.editing import update_thread
 from app.threads.services import compose_reply
 from tests import factories

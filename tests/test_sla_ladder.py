@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.business_time import clock
-from app.extensions import db
-from app.models import CommunicationThread, InternalTask, Notification
-from app.models.enums import ChannelType, TaskType, ThreadStatus
-from app.models.sla import SlaAlert
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, InternalTask, Notification
+from app.platform.models.enums import ChannelType, TaskType, ThreadStatus
+from app.platform.models.sla import SlaAlert
+from app.platform.transactions import commit
 from app.sla import delivery
 from app.sla.ladder import advance, due_threads_query, scan
-from app.transactions import commit
 from tests import factories
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -7,11 +7,11 @@ import base64
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
 from app.channels.sms.transport import SmsTransport
-from app.extensions import db
-from app.models import CommunicationMessage, InboundWebhookEvent, ProviderStatus
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, InboundWebhookEvent, ProviderStatus
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, TokenKind
 from app.transports.base import OutboundMessage, TransportError
 from tests.conftest import opened
 from tests.fakes.twilio import FakeTwilio

@@ -10,16 +10,16 @@ import sqlalchemy as sa
 
 from app.business_time.calendar import default_calendar, schedule_of
 from app.conversations import InboundMessage, snooze, unsnooze, wake_due_snoozes
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.counts import tab_counts
 from app.inbox.services import list_threads
-from app.models import CommunicationMessage, CommunicationThread, urgency
-from app.models.enums import ChannelType, MessageType, ThreadStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, urgency
+from app.platform.models.enums import ChannelType, MessageType, ThreadStatus
+from app.platform.transactions import commit
 from app.sla.ladder import due_threads_query
 from app.threads.services import InvalidInput
 from app.threads.snooze_options import next_working_day, snooze_thread, tomorrow_morning
-from app.transactions import commit
 from tests import factories
 from tests.helpers import HX, receive
 

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.conversations import snooze, wake_due_snoozes
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.helpers import race, raised

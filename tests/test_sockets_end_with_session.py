@@ -15,11 +15,11 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.live_sessions import check_live_sessions, stop_checker
-from app.models import User
-from app.models.enums import ChannelType, Role
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.live_sessions import check_live_sessions, stop_checker
+from app.platform.models import User
+from app.platform.models.enums import ChannelType, Role
 from tests import factories
 from tests.helpers import PASSWORD, csrf_token_from, customer_writes
 from tests.jobs import drain_queues

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import url_for
 
-from app.static_files import KEPT_SECONDS
+from app.platform.static_files import KEPT_SECONDS
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import AuditLog, Order, OrderStatusTransition
-from app.models.enums import OrderStatus, TokenKind
 from app.orders import status_engine
 from app.orders.status_engine import ALLOWED_TRANSITIONS, IllegalTransition, change_entity_status
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Order, OrderStatusTransition
+from app.platform.models.enums import OrderStatus, TokenKind
 
 
 def _order(status=OrderStatus.NEW, **fields) -> Order:

@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CsatResponse, HarvestedReply
+from app.platform.extensions import db
+from app.platform.models import CsatResponse, HarvestedReply
+from app.platform.transactions import commit
 from app.suggestions.dates import has_moment
 from app.suggestions.harvest import harvest_conversation
 from app.suggestions.placeholders import ReplyContext, generalise, strip_sign_off, title_of
-from app.transactions import commit
 from tests import suggestion_support as support
 
 # The visit is on Thursday 26 November 2026, 08:00–12:00; the reply went out on Monday 23rd.

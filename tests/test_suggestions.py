@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from app.analytics.figures import compute
 from app.analytics.filters import parse_filter
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     ReplySuggestion,
     SuggestionFeedback,
@@ -22,11 +22,11 @@ from app.models import (
     SuggestionSet,
     Visit,
 )
-from app.models.enums import ChannelType, MessageType
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.transactions import commit
 from app.suggestions.compute import compute_suggestions, rank_latest, unranked_message
 from app.suggestions.offer import latest_set, offered_suggestions
 from app.suggestions.ranking import _prior
-from app.transactions import commit
 from tests import factories
 from tests import suggestion_support as support
 from tests.helpers import customer_writes, post_reply, race, raised

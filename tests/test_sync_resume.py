@@ -15,9 +15,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.sync import LISTED_ALL
-from app.models import Contact, SyncJob, SyncRecord
+from app.platform.extensions import db
+from app.platform.models import Contact, SyncJob, SyncRecord
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.hubspot import TOKEN, FakeHubSpot

@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.connectors import ListScope
 from app.integrations.connectors.generic import GenericRestConnector
-from app.models import Contact, Integration, SyncJob, SyncRecord
+from app.platform.extensions import db
+from app.platform.models import Contact, Integration, SyncJob, SyncRecord
 from tests import factories
 from tests.conftest import opened
 from tests.fakes import FakeServer

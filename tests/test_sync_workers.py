@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 from rq import Worker
 
-from app.extensions import db
 from app.integrations.sync import RUN_SYNC, start_sync
-from app.models import Contact, Integration, SyncJob, SyncRecord
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Contact, Integration, SyncJob, SyncRecord
+from app.platform.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.hubspot import TOKEN, FakeHubSpot

@@ -18,12 +18,12 @@ from babel.messages.pofile import read_po
 from app.assignment.services import Pick, describe_pick
 from app.channels.email.reminders import send_visit_reminders
 from app.conversations import post_outbound, record_status_line
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType, OrderStatus, Priority, ThreadStatus
-from app.system_texts import CATALOGUE, hours_text, text
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus, Priority, ThreadStatus
+from app.platform.system_texts import CATALOGUE, hours_text, text
+from app.platform.transactions import commit
 from app.threads.editing import update_thread
-from app.transactions import commit
 from tests import factories
 from tests.helpers import reader_language
 from tests.test_sendgrid import make_order

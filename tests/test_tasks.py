@@ -9,13 +9,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.database import utcnow
-from app.extensions import db
-from app.features import collect
-from app.jobs.periodic import enqueue_due_periodic_jobs
-from app.models import InternalTask, Notification, Order, Team
-from app.models.enums import Priority, TaskStatus, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.features import collect
+from app.platform.jobs.periodic import enqueue_due_periodic_jobs
+from app.platform.models import InternalTask, Notification, Order, Team
+from app.platform.models.enums import Priority, TaskStatus, TokenKind
 from app.tasks import services
 from app.tasks.board import board_columns, list_tasks
 from app.tasks.jobs import send_due_reminders

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 
 

@@ -19,9 +19,9 @@ from app.assignment.suggestions.classifier import current_classifier, library_ve
 from app.assignment.suggestions.outcomes import settle_closed_conversations
 from app.assignment.suggestions.samples import HOLDOUT_DAYS, MIN_TRAINING_SAMPLES
 from app.assignment.suggestions.training import retrain_routing_model, train_routing_model
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CommunicationThread,
     RoutingModel,
@@ -29,8 +29,8 @@ from app.models import (
     RoutingSettings,
     RoutingSuggestion,
 )
+from app.platform.transactions import commit
 from app.threads.editing import update_thread
-from app.transactions import commit
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import customer_writes, race, raised

@@ -20,16 +20,16 @@ import sqlalchemy as sa
 from rq.registry import StartedJobRegistry
 
 from app.assignment.suggestions import save_settings
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationThread,
     InboundWebhookEvent,
     Notification,
     RoutingOutcome,
     RoutingSuggestion,
 )
-from app.models.enums import ProcessingState, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import ProcessingState, ThreadStatus
+from app.platform.transactions import commit
 from app.webhooks.events import enqueue_processing
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes import whatsapp as wa

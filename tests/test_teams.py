@@ -11,8 +11,8 @@ from rq.registry import ScheduledJobRegistry
 
 from app.channels.teams import sender
 from app.channels.teams.sender import notify_teams
-from app.extensions import db
-from app.models import ProviderStatus, SandboxSend
+from app.platform.extensions import db
+from app.platform.models import ProviderStatus, SandboxSend
 from app.transports import ratelimit
 from app.transports.base import OutboundMessage, TransportError
 from app.transports.ratelimit import Limit, RateLimited, acquire

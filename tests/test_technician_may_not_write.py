@@ -13,11 +13,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.mobile.conversation import order_thread
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import ChannelType, MessageType, TemplateCategory, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import ChannelType, MessageType, TemplateCategory, TokenKind
 from app.threads.services import reachable_channels
 from tests import factories
 from tests.mobile_support import visit

@@ -14,11 +14,23 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.mobile.conversation import order_thread
-from app.models import AuditLog, CommunicationMessage, CommunicationThread, Visit, VisitTechnician
-from app.models.enums import ChannelType, MessageType, TemplateCategory, ThreadStatus, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import (
+    AuditLog,
+    CommunicationMessage,
+    CommunicationThread,
+    Visit,
+    VisitTechnician,
+)
+from app.platform.models.enums import (
+    ChannelType,
+    MessageType,
+    TemplateCategory,
+    ThreadStatus,
+    TokenKind,
+)
 from app.signatures.services import SIGNATURE_KEY
 from tests import factories
 from tests.mobile_support import visit

@@ -13,10 +13,10 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.rendering import template_inputs
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     Article,
     CommunicationMessage,
@@ -24,7 +24,7 @@ from app.models import (
     LineItem,
     Order,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     ArticleType,
     ChannelType,
     MessageType,

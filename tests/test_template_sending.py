@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from app.channels.outlook.state import outlook_channel
-from app.extensions import db
-from app.models.enums import TemplateCategory
+from app.platform.extensions import db
+from app.platform.models.enums import TemplateCategory
 from tests import factories
 from tests.helpers import post_reply, signed_in_agent
 from tests.jobs import drain_queues

@@ -7,8 +7,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
-from app.models import Address, Contact, Order
+from app.platform.extensions import db
+from app.platform.models import Address, Contact, Order
 from tests import factories
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, InternalTask, Order, SandboxSend
-from app.models.enums import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, InternalTask, Order, SandboxSend
+from app.platform.models.enums import (
     ChannelType,
     DeliveryStatus,
     MessageType,

@@ -6,10 +6,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, Order
-from app.models.enums import ChannelType, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Order
+from app.platform.models.enums import ChannelType, TokenKind
 from tests import factories
 from tests.jobs import drain_queues
 

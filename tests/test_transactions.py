@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.events import DomainEvent, listeners_of, listens_to
-from app.extensions import db
-from app.transactions import after_commit, commit, publish
+from app.platform.events import DomainEvent, listeners_of, listens_to
+from app.platform.extensions import db
+from app.platform.transactions import after_commit, commit, publish
 from tests import factories
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import SandboxSend
+from app.platform.extensions import db
+from app.platform.models import SandboxSend
 from app.transports.base import OutboundMessage
 from app.transports.registry import is_sandboxed, spec_for, transport_for
 from app.transports.sandbox import SandboxTransport

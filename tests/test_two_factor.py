@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from flask import session
 
-from app.auth import two_factor
-from app.auth.signin import PENDING_KEY, SECOND_FACTOR_KEY, finish_sign_in
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import AuditLog, RecoveryCode, TotpCredential, User
-from app.models.enums import TokenKind
+from app.platform.auth import two_factor
+from app.platform.auth.signin import PENDING_KEY, SECOND_FACTOR_KEY, finish_sign_in
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import AuditLog, RecoveryCode, TotpCredential, User
+from app.platform.models.enums import TokenKind
 from tests.helpers import (
     PASSWORD,
     AuthActions,

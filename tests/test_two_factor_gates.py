@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.auth.two_factor import PRIVILEGED_ROLES
-from app.extensions import db
-from app.models import TechnicianAbsence
-from app.models.enums import Role
-from app.security.access import access_of
+from app.platform.auth.two_factor import PRIVILEGED_ROLES
+from app.platform.extensions import db
+from app.platform.models import TechnicianAbsence
+from app.platform.models.enums import Role
+from app.platform.security.access import access_of
 
 BULK = {
     "subject": "Onderhoud",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth.two_factor import disable_two_factor
-from app.extensions import db
+from app.platform.auth.two_factor import disable_two_factor
+from app.platform.extensions import db
 from tests.partner_support import make_partner
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import ApiToken, OutboundDelivery
-from app.models.enums import OutboundState, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import ApiToken, OutboundDelivery
+from app.platform.models.enums import OutboundState, TokenKind
 from tests import factories
 from tests.helpers import HX, AuthActions, csrf_token_from
 from tests.planning_support import approved_order, plan_form, working_day

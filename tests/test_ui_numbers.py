@@ -6,7 +6,7 @@ import pytest
 from babel import Locale
 from babel.numbers import format_decimal
 
-from app import ui
+from app.platform import ui
 
 COUNTS = [0, 7, 999, 1_000, 12_345, 999_999, 1_000_000, 10_000_000_000]
 

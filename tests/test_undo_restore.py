@@ -10,8 +10,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import MessageDraft
+from app.platform.extensions import db
+from app.platform.models import MessageDraft
 from tests.helpers import HX, outgoing_messages, post_reply
 from tests.outlook_support import (
     AGENT_SIGNATURE,

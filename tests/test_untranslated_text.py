@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from app.extensions import db
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.helpers import AuthActions
 
@@ -342,10 +342,10 @@ def test_a_dutch_desk_and_partner_read_an_api_order_in_dutch(app, make_user):
     import sqlalchemy as sa
 
     from app.mobile.visits import complete_visit, start_visit
-    from app.models import Order
-    from app.models.enums import OrderStatus
     from app.orders.status_engine import change_entity_status
-    from app.transactions import commit
+    from app.platform.models import Order
+    from app.platform.models.enums import OrderStatus
+    from app.platform.transactions import commit
     from tests.helpers import csrf_token_from, enroll_two_factor
     from tests.partner_support import line_items_order, make_partner
 

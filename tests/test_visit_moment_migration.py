@@ -8,9 +8,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
-from app.models import CommunicationTemplate
-from app.models.enums import TemplateCategory, TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate
+from app.platform.models.enums import TemplateCategory, TemplateChannelType
 
 MIGRATION = Path(__file__).resolve().parents[1] / "migrations/versions/0060_visit_moment_texts.py"
 

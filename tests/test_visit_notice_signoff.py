@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, VisitNotice
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationMessage, VisitNotice
+from app.platform.models.enums import ChannelType
 from tests.helpers import csrf_token_from
 from tests.jobs import drain_queues
 from tests.planning_support import approved_order, plan_form, working_day

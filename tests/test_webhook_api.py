@@ -14,13 +14,13 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from app.auth.tokens import issue_token
-from app.extensions import db
 from app.integrations.api_schemas import WebhookEndpointIn, WebhookEndpointPatch
 from app.integrations.endpoints import API_FIELDS, emit_event
-from app.models import AuditLog, OutboundDelivery, WebhookEndpoint
-from app.models.enums import TokenKind
-from app.transactions import commit
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import AuditLog, OutboundDelivery, WebhookEndpoint
+from app.platform.models.enums import TokenKind
+from app.platform.transactions import commit
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import serving
 from tests.jobs import drain_queues, drain_until

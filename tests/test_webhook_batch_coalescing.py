@@ -15,16 +15,21 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import realtime
 from app.analytics import listeners as analytics_listeners
 from app.conversations import sending, threads
-from app.database import utcnow, without_waiting_for_disk
-from app.extensions import db
 from app.inbox import view_counts
-from app.jobs import coalescing
-from app.models import CommunicationMessage, CommunicationThread, Contact, InboundWebhookEvent
-from app.models.analytics import AnalyticsDirtyDay
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
+from app.platform import realtime
+from app.platform.database import utcnow, without_waiting_for_disk
+from app.platform.extensions import db
+from app.platform.jobs import coalescing
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationThread,
+    Contact,
+    InboundWebhookEvent,
+)
+from app.platform.models.analytics import AnalyticsDirtyDay
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
 from app.webhooks import processing
 from tests import factories
 from tests.conftest import TEST_REDIS_URL

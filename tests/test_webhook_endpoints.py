@@ -12,12 +12,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.endpoints import create_endpoint, emit_event, parse_form
-from app.models import AuditLog, Order, OutboundDelivery, WebhookEndpoint
-from app.models.enums import OrderStatus, OutboundState
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Order, OutboundDelivery, WebhookEndpoint
+from app.platform.models.enums import OrderStatus, OutboundState
+from app.platform.transactions import commit
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import serving, signed_in_admin
 from tests.jobs import drain_queues, drain_until

@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 import stripe
 
-from app.config import Config
-from app.extensions import db
-from app.models import InboundWebhookEvent, Integration
+from app.platform.config import Config
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Integration
 from tests.conftest import opened
 from tests.fakes.sendgrid import FakeSendGrid
 

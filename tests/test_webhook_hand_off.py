@@ -11,8 +11,8 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from app.jobs.broker import Broker
-from app.transactions import commit
+from app.platform.jobs.broker import Broker
+from app.platform.transactions import commit
 from app.webhooks import events
 from app.webhooks.events import body_digest, record_event, store_event
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from app.auth.cookies import CookieSessions, carries_credentials
+from app.platform.auth.cookies import CookieSessions, carries_credentials
 from tests.fakes import whatsapp as wa
 from tests.whatsapp_support import CUSTOMER, fake_whatsapp_server, post_signed, whatsapp_app
 

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 import stripe
 
-from app.extensions import db
 from app.integrations import FEATURE
 from app.integrations.registry import PROVIDERS
 from app.integrations.services import ALL_SECRET_FIELDS
-from app.models import Integration
+from app.platform.extensions import db
+from app.platform.models import Integration
 from tests.helpers import csrf_token_from, signed_in_admin
 from tests.webhook_secret_support import (
     CLIENT_SECRET,

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 import app.channels.whatsapp.inbound as whatsapp_inbound
 import app.channels.whatsapp.media as whatsapp_media
-from app.extensions import db
-from app.models import Contact, InboundWebhookEvent
-from app.models.enums import ChannelType, MessageType, ProcessingState
+from app.platform.extensions import db
+from app.platform.models import Contact, InboundWebhookEvent
+from app.platform.models.enums import ChannelType, MessageType, ProcessingState
 from app.webhooks.processing import process_event
 from tests.fakes import whatsapp as wa
 from tests.helpers import PASSWORD

@@ -7,9 +7,9 @@ import html as html_lib
 import sqlalchemy as sa
 
 from app.channels.whatsapp.limits import MAX_TEXT_LENGTH
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType
 from tests import factories
 
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 import app.channels.whatsapp.client as whatsapp_client
 import app.conversations.sending as sending
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Notification, Order, ProviderStatus
-from app.models.enums import DeliveryStatus, MessageType, OrderStatus, Role, TokenKind
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Notification, Order, ProviderStatus
+from app.platform.models.enums import DeliveryStatus, MessageType, OrderStatus, Role, TokenKind
 from tests import factories
 from tests.fakes import whatsapp as wa
 from tests.helpers import HX, post_reply, signed_in_agent

@@ -14,9 +14,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import InboundWebhookEvent, Order, WorkOrderLink
-from app.models.enums import OrderStatus, ProcessingState
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Order, WorkOrderLink
+from app.platform.models.enums import OrderStatus, ProcessingState
 from tests import factories
 from tests.conftest import opened
 from tests.fakes.rovida import API_KEY, FakeRovida

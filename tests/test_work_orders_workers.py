@@ -18,10 +18,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.sync import RUN_SYNC
-from app.models import InboundWebhookEvent, Order, SyncJob, WorkOrderLink
-from app.models.enums import ProcessingState
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Order, SyncJob, WorkOrderLink
+from app.platform.models.enums import ProcessingState
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes.pdok import FakePdok

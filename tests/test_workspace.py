@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.conversations import InboundMessage, mark_read, post_outbound
-from app.database import utcnow
-from app.extensions import db
 from app.inbox import counts
 from app.inbox.counts import tab_counts
 from app.inbox.services import InboxQuery, list_threads
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
@@ -23,9 +23,9 @@ from app.models import (
     Order,
     ThreadRead,
 )
-from app.models.enums import ChannelType, OrderStatus, ThreadStatus
+from app.platform.models.enums import ChannelType, OrderStatus, ThreadStatus
+from app.platform.transactions import commit
 from app.threads.timeline import timeline_page
-from app.transactions import commit
 from tests import factories
 from tests.helpers import receive
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import redis
 import requests
 
-from app.config import integration_urls
+from app.platform.config import integration_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 # Nothing listens on port 9: a provider call that no test pointed at a fake

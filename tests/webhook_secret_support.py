@@ -11,10 +11,10 @@ import time
 import requests
 import sqlalchemy as sa
 
-from app.config import provider_url_key
-from app.extensions import db
 from app.integrations.registry import PROVIDERS
-from app.models import InboundWebhookEvent, PlatformEvent
+from app.platform.config import provider_url_key
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, PlatformEvent
 from tests.conftest import opened
 from tests.fakes.oauth_provider import FakeOAuthProvider
 from tests.helpers import csrf_token_from, serving

@@ -13,10 +13,10 @@ import time
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, InboundWebhookEvent
-from app.models.enums import ChannelType, MessageType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, InboundWebhookEvent
+from app.platform.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.conftest import opened
 from tests.fakes import whatsapp as wa

@@ -1,7 +1,7 @@
 """Manager analytics (``/analytics``) and the agents' daily digest e-mail."""
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.analytics.routes:bp",),

@@ -46,8 +46,8 @@ from app.analytics.grouping import (
 )
 from app.analytics.sql import local_date
 from app.analytics.tables import COUNT, DAY, PERCENT, Column, Table, ratio
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AnalyticsMessageDaily,
     AnalyticsSenderDaily,
     AnalyticsTaskDaily,
@@ -58,7 +58,7 @@ from app.models import (
     Team,
     User,
 )
-from app.models.enums import MessageType, Role, ThreadStatus
+from app.platform.models.enums import MessageType, Role, ThreadStatus
 
 Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
 MessageDaily, SenderDaily, TaskDaily = (

@@ -18,10 +18,10 @@ from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, scoped_messages
 from app.analytics.sql import local_date
 from app.analytics.tables import COUNT, DAY, DURATION, TEXT, Column, Table, average
-from app.extensions import db
-from app.labels import label
-from app.models import CommunicationMessage, PhoneCall, User
-from app.models.enums import CallDirection, CallOutcome
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models import CommunicationMessage, PhoneCall, User
+from app.platform.models.enums import CallDirection, CallOutcome
 
 
 @dataclass

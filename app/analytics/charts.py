@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, Table, display
-from app.ui import local_date, local_number
+from app.platform.ui import local_date, local_number
 
 SERIES_COLOURS = 8  # CSS classes chart-series-0 … 7: --series-0 … 7 in static/css/theme.css
 MAX_TICKS = 5  # steps on a value axis, so at most six labels

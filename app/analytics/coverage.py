@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from app.analytics.filters import AnalyticsFilter, local_midnight, local_today
-from app.extensions import db
-from app.models import AnalyticsDay, AnalyticsDirtyDay
+from app.platform.extensions import db
+from app.platform.models import AnalyticsDay, AnalyticsDirtyDay
 
 DayRuns = tuple[tuple[date, date], ...]
 

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.analytics.sql import local_clock, local_date
 from app.analytics.tables import Column, Table
-from app.models import CommunicationChannel, CommunicationThread, InternalTask, SlaAlert
-from app.models.enums import ChannelType, TaskStatus, ThreadStatus
-from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
+from app.platform.models import CommunicationChannel, CommunicationThread, InternalTask, SlaAlert
+from app.platform.models.enums import ChannelType, TaskStatus, ThreadStatus
+from app.platform.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
 
 Thread, Channel = CommunicationThread, CommunicationChannel
 # The ladder step at which a conversation is escalated (3 = its SLA deadline passed).

@@ -33,11 +33,12 @@ from app.analytics.definitions import overdue
 from app.analytics.sql import ZONE
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.channels.email.transactional import send_transactional
-from app.database import utcnow
-from app.extensions import db
-from app.i18n import language_of
-from app.jobs.queues import broker
-from app.models import (
+from app.notifications.services import recipient_language, rendered_texts
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.i18n import language_of
+from app.platform.jobs.queues import broker
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
@@ -45,12 +46,11 @@ from app.models import (
     Notification,
     User,
 )
-from app.models.enums import MessageType, Role, ThreadStatus
-from app.notifications.services import recipient_language, rendered_texts
+from app.platform.models.enums import MessageType, Role, ThreadStatus
+from app.platform.transactions import commit
+from app.platform.ui import local_date, local_time
 from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
 from app.tasks.reminders import due_moment
-from app.transactions import commit
-from app.ui import local_date, local_time
 
 log = logging.getLogger(__name__)
 

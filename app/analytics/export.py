@@ -7,7 +7,7 @@ reads a double-clicked CSV without an import wizard: a UTF-8 byte-order mark
 are in minutes (working hours in hours) and percentages in percent, each labelled in its header; the
 rows and the "All" total are exactly those of the table on the page. Text that
 Excel would run as a formula is made inert by the writer
-(:mod:`app.security.spreadsheets`).
+(:mod:`app.platform.security.spreadsheets`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.tables import COUNT, DAY, DURATION, PERCENT, RATING, WORKING_HOURS, Table
-from app.security.spreadsheets import Figure, csv_writer
+from app.platform.security.spreadsheets import Figure, csv_writer
 
 BOM = "\ufeff"
 DELIMITER = ";"

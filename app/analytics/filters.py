@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.analytics.sql import ZONE
-from app.database import utcnow
-from app.extensions import db
-from app.models import Team
-from app.typed_dates import DateRefused, parse_day
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Team
+from app.platform.typed_dates import DateRefused, parse_day
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -15,7 +15,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.analytics.definitions import NO_CHANNEL, NO_TEAM
 from app.analytics.filters import AnalyticsFilter
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Team,
+)
 
 Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
 

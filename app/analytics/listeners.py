@@ -3,7 +3,7 @@
 The marks are all these listeners write (one upsert, none for a change to a
 conversation of today, which the page reads directly anyway); the periodic
 job recomputes the marked days (:func:`app.analytics.rollups.refresh`). A batch
-job marks the days of its events together (:mod:`app.jobs.coalescing`), at most
+job marks the days of its events together (:mod:`app.platform.jobs.coalescing`), at most
 once a second: a steady customer's conversation was opened on an earlier day,
 so each of their messages would otherwise cost an upsert and a commit of its
 own.
@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from app.analytics.rollups import dirty_days_upsert, mark_dirty, message_days, past_days
 from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
-from app.database import utcnow
-from app.events import listens_to
-from app.extensions import db
-from app.jobs.coalescing import hold
-from app.models import CommunicationMessage, CommunicationThread, InternalTask
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.jobs.coalescing import hold
+from app.platform.models import CommunicationMessage, CommunicationThread, InternalTask
+from app.platform.transactions import commit
 
 # Changes that leave every message where it was (same thread, team and channel): only
 # the thread's own days need recomputing. An escalation is one; the SLA scan sends

@@ -47,11 +47,11 @@ from app.business_time.calendar import (
     schedule_of,
     subtract_business_seconds,
 )
-from app.database import UTCDateTime
-from app.extensions import db
-from app.models import Order, OrderStatusTransition, Organization
 from app.orders.stages import WAITING, live_orders, status_in
-from app.ui import local_number
+from app.platform.database import UTCDateTime
+from app.platform.extensions import db
+from app.platform.models import Order, OrderStatusTransition, Organization
+from app.platform.ui import local_number
 
 Transition = OrderStatusTransition
 WAITING_VALUES = [status.value for status in WAITING]

@@ -50,9 +50,9 @@ from app.analytics.definitions import (
 )
 from app.analytics.filters import local_midnight, local_today
 from app.analytics.sql import local_date, prepare_connection
-from app.database import UTCDateTime, upsert_insert, utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import UTCDateTime, upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     AnalyticsDay,
     AnalyticsDirtyDay,
     AnalyticsMessageDaily,
@@ -63,8 +63,8 @@ from app.models import (
     CommunicationThread,
     InternalTask,
 )
-from app.models.enums import MessageType, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import MessageType, ThreadStatus
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

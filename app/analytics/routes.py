@@ -15,9 +15,9 @@ from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
 from app.analytics.services import build_dashboard
 from app.analytics.sla_misses import misses_table
 from app.analytics.tables import display
-from app.auth.decorators import role_required
-from app.database import utcnow
-from app.models.enums import Role
+from app.platform.auth.decorators import role_required
+from app.platform.database import utcnow
+from app.platform.models.enums import Role
 
 bp = Blueprint("analytics", __name__)
 

@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, group_name, named
 from app.analytics.tables import COUNT, PERCENT, TEXT, Column, Table, ratio
-from app.extensions import db
-from app.models import RoutingOutcome, RoutingSuggestion, Team
+from app.platform.extensions import db
+from app.platform.models import RoutingOutcome, RoutingSuggestion, Team
 
 Suggestion = RoutingSuggestion
 OUTCOME_COLUMNS = ("accepted", "changed", "ignored", "agreed", "pending")

@@ -19,8 +19,8 @@ from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, group_name, named
 from app.analytics.sql import local_date
 from app.analytics.tables import COUNT, DAY, PERCENT, RATING, TEXT, Column, Table, average, ratio
-from app.extensions import db
-from app.models import CommunicationChannel, CsatResponse, Team, User
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CsatResponse, Team, User
 
 Survey = CsatResponse
 # A rating of 4 or 5 counts as satisfied.

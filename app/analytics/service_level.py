@@ -51,9 +51,14 @@ from app.analytics.grouping import (
     thread_team,
 )
 from app.analytics.tables import COUNT, DURATION, PERCENT, Column, Table, average, ratio
-from app.extensions import db
-from app.models import AnalyticsThreadDaily, CommunicationChannel, CommunicationThread, Team
-from app.models.enums import ThreadStatus
+from app.platform.extensions import db
+from app.platform.models import (
+    AnalyticsThreadDaily,
+    CommunicationChannel,
+    CommunicationThread,
+    Team,
+)
+from app.platform.models.enums import ThreadStatus
 
 Thread, Channel, Daily = CommunicationThread, CommunicationChannel, AnalyticsThreadDaily
 SLA_TARGET = 95.0

@@ -43,9 +43,14 @@ from app.analytics.sql import ZONE
 from app.analytics.tables import DURATION, TEXT, Column, Table
 from app.business_time.calendar import business_seconds_between, calendar_for, schedule_of
 from app.business_time.clock import STEP_ESCALATION
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, SlaAlert
-from app.models.enums import MessageType, ThreadStatus
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    SlaAlert,
+)
+from app.platform.models.enums import MessageType, ThreadStatus
 
 Thread, Channel, Message = CommunicationThread, CommunicationChannel, CommunicationMessage
 # The page lists the worst few; the CSV has every one read.

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.extensions import db
+from app.platform.extensions import db
 
 ZONE_NAME = "Europe/Amsterdam"
 ZONE = ZoneInfo(ZONE_NAME)

@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, group_name, named
 from app.analytics.tables import COUNT, PERCENT, Column, Table, ratio
-from app.extensions import db
-from app.models import CommunicationThread, SuggestionOutcome, User
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, SuggestionOutcome, User
 
 Outcome = SuggestionOutcome
 

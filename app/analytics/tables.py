@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.ui import local_date, local_number, local_percent
+from app.platform.ui import local_date, local_number, local_percent
 
 TEXT, COUNT, DURATION, PERCENT, DAY = "text", "count", "duration", "percent", "day"
 # An average rating on a 1–5 scale (customer satisfaction), one decimal.
@@ -84,7 +84,7 @@ def display(value: Any, kind: str) -> str:
         return "—"
     if kind == DURATION:
         return format_duration(value)
-    # Separators, decimal sign and day names in the reader's language (app/ui.py).
+    # Separators, decimal sign and day names in the reader's language (app/platform/ui.py).
     if kind == PERCENT:
         return local_percent(value, 1)
     if kind == RATING:

@@ -3,6 +3,6 @@
 Above the features it documents: it reads their request and answer models.
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(blueprints=("app.api_docs.routes:bp",))

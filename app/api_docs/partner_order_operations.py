@@ -6,7 +6,6 @@ integration configuration and the event catalogue.
 
 from __future__ import annotations
 
-from app.models.enums import OrderStatus
 from app.partners.order_queries import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from app.partners.order_schemas import (
     LOCKED_NOTE,
@@ -18,6 +17,7 @@ from app.partners.order_schemas import (
     OrderPage,
 )
 from app.partners.schemas import ErrorBody
+from app.platform.models.enums import OrderStatus
 
 TAG = "Partner API"
 SECURITY = ("ApiKey", "Bearer")

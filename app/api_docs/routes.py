@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from app.api_docs.guide import guide_markdown, render_guide
 from app.api_docs.openapi import GUIDE_PATH, build_spec
-from app.security.access import SESSION_CSRF, declare_blueprint, public
+from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
 
 bp = Blueprint("api_docs", __name__)
 declare_blueprint(

@@ -11,8 +11,8 @@
   can route by it.
 """
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.assignment.routes:bp", "app.assignment.suggestions.routes:bp"),

@@ -24,10 +24,10 @@ from app.assignment.rules_form import (
     form_from_document,
 )
 from app.assignment.services import CANDIDATE_ROLES, open_loads
-from app.audit.records import record_edit, snapshot
-from app.extensions import db
-from app.models import CommunicationChannel, Team, User
-from app.ui import AVAILABILITY_LABELS, ROLE_LABELS
+from app.platform.audit.records import record_edit, snapshot
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, Team, User
+from app.platform.ui import AVAILABILITY_LABELS, ROLE_LABELS
 
 
 class ChannelNotFound(LookupError):

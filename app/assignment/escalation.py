@@ -1,6 +1,6 @@
 """``escalation_after_hours`` → ``escalation_to``: moving threads nobody answered in time.
 
-A periodic job (every minute, see :mod:`app.jobs.periodic`) looks at threads
+A periodic job (every minute, see :mod:`app.platform.jobs.periodic`) looks at threads
 still owed an answer (``response_due_at`` set: a reply clears it) on channels
 whose rules escalate. Once a thread has waited the rule's number of business
 hours (the channel's calendar) since the customer's unanswered message, it is
@@ -26,12 +26,17 @@ from app.assignment.rules import ChannelRules, InvalidRules, TypeRule, rules_for
 from app.assignment.services import apply_assignment, describe, pick_agent
 from app.business_time.calendar import business_seconds_between, calendar_for
 from app.conversations import record_status_line
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Team
-from app.models.enums import MessageType, ThreadStatus
-from app.system_texts import english, hours_text, text
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Team,
+)
+from app.platform.models.enums import MessageType, ThreadStatus
+from app.platform.system_texts import english, hours_text, text
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

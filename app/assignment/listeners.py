@@ -15,10 +15,10 @@ from app.assignment.suggestions import (
 )
 from app.assignment.suggestions.classifier import trained
 from app.conversations.events import ThreadOpened
-from app.events import listens_to
-from app.extensions import db
-from app.models import CommunicationThread
-from app.transactions import commit
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def route_new_conversation(event: ThreadOpened) -> None:
         return
     # Someone may have taken it between the commit and now: asked of the locked row.
     # The thread itself is still loaded from the transaction that opened it
-    # (app.transactions), so only the lock and this one column are read.
+    # (app.platform.transactions), so only the lock and this one column are read.
     taken = db.session.execute(_LOCK_THREAD, {"thread_id": event.thread_id}).one_or_none()
     if taken is None or taken.assigned_to_user_id is not None:
         db.session.rollback()

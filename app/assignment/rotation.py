@@ -18,7 +18,7 @@ import uuid
 
 import redis
 
-from app.jobs.queues import broker
+from app.platform.jobs.queues import broker
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from app.assignment.suggestions import (
     save_settings,
 )
 from app.assignment.suggestions.admin import suggestions_section
-from app.auth.decorators import role_required
-from app.jobs.queues import enqueue
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.jobs.queues import enqueue
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("assignment_admin", __name__, url_prefix="/admin/assignment")
 

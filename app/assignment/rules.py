@@ -32,12 +32,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app import system_texts
-from app.extensions import db
-from app.models import CommunicationChannel, Team, User
-from app.models.enums import ThreadType
-from app.security.bodies import JSONTooDeep
-from app.security.bodies import loads as load_json
+from app.platform import system_texts
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, Team, User
+from app.platform.models.enums import ThreadType
+from app.platform.security.bodies import JSONTooDeep
+from app.platform.security.bodies import loads as load_json
 from app.threads.services import InvalidInput
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.assignment.rules import DEFAULT_KEY, thread_type_label
-from app.models.enums import ThreadType
-from app.ui import display_locale
+from app.platform.models.enums import ThreadType
+from app.platform.ui import display_locale
 
 # What each setting is called on the form (and in its errors).
 SETTING_LABELS = {

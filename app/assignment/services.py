@@ -15,7 +15,7 @@ The thread's type picks the team (the channel's rules). Inside the team:
 
 Nobody eligible: the thread goes to the team's queue (team set, no person),
 where every team member sees it. The decision is written to the thread as a
-sentence of the system-text catalogue (:mod:`app.system_texts`) for the page.
+sentence of the system-text catalogue (:mod:`app.platform.system_texts`) for the page.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import sqlalchemy as sa
 from app.assignment import rotation
 from app.assignment.rules import InvalidRules, TypeRule, rules_for
 from app.conversations import assign, note_routing
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, Team, User
-from app.models.enums import Availability, Role, ThreadStatus
-from app.system_texts import Sentence, SystemText, text, thread_type_label
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, Team, User
+from app.platform.models.enums import Availability, Role, ThreadStatus
+from app.platform.system_texts import Sentence, SystemText, text, thread_type_label
 
 log = logging.getLogger(__name__)
 

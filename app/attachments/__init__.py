@@ -1,5 +1,5 @@
 """Files kept beside messages: storing them and handing them to people allowed to see them."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(blueprints=("app.attachments.routes:bp",))

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.attachments.storage import stored_file
-from app.auth.decorators import login_required
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationMessage
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
 
 bp = Blueprint("attachments", __name__)
 

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from app.attachments.storage import store_bytes
-from app.security.bodies import size_label
+from app.platform.security.bodies import size_label
 
 MB = 1024 * 1024
 MAX_FILES = 10

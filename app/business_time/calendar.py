@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.sla import BusinessCalendar
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel
+from app.platform.models.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
 

@@ -39,10 +39,10 @@ from app.business_time.calendar import (
     schedule_of,
 )
 from app.business_time.policies import target_seconds
-from app.kept import Kept
-from app.models import CommunicationThread
-from app.models.enums import ThreadStatus
-from app.models.sla import SlaPolicy
+from app.platform.kept import Kept
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import ThreadStatus
+from app.platform.models.sla import SlaPolicy
 
 # Ladder steps and the share of the target at which each falls due; step 4 is
 # a wall-clock day after the deadline (executives count real hours overdue).

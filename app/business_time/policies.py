@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.kept import Kept
-from app.models import CommunicationThread
-from app.models.enums import ChannelType, Priority, ThreadType
-from app.models.sla import SlaPolicy
+from app.platform.extensions import db
+from app.platform.kept import Kept
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import ChannelType, Priority, ThreadType
+from app.platform.models.sla import SlaPolicy
 
 FALLBACK_MINUTES = 240
 ESCALATED_FALLBACK_MINUTES = 30

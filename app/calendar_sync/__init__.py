@@ -1,8 +1,8 @@
 """Calendars: planned visits in technicians' Outlook calendars and private iCalendar feeds;
 meetings agents book with customers in Outlook as follow-up tasks."""
 
-from app.features import Feature, HookPhase, StatusHook
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, HookPhase, StatusHook
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.calendar_sync.routes:bp",),

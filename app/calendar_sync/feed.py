@@ -1,7 +1,7 @@
 """A technician's private iCalendar feed: their visits, for any phone's calendar.
 
 The feed's address carries a random token; only its SHA-256 is stored (as API
-tokens are, :mod:`app.auth.tokens`), so the plain token is shown once, when it
+tokens are, :mod:`app.platform.auth.tokens`), so the plain token is shown once, when it
 is made. Revoking it (or making a new one) makes the old address answer 404.
 
 The feed lists the technician's calendar rows from 30 days back: each visit keeps
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from app.audit.records import record_change
 from app.calendar_sync.visit_times import AMSTERDAM
-from app.database import utcnow
-from app.extensions import db
-from app.models import CalendarEvent, User
+from app.platform.audit.records import record_change
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CalendarEvent, User
 
 if TYPE_CHECKING:
     import icalendar

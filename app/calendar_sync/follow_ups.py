@@ -39,10 +39,10 @@ from app.calendar_sync.visit_times import AMSTERDAM
 from app.channels.outlook.client import GraphClient, GraphError
 from app.channels.outlook.notifications import register_notification_source
 from app.contacts.identities import EMAIL, known_contact, normalise_address
-from app.database import hold_advisory_lock
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import (
+from app.platform.database import hold_advisory_lock
+from app.platform.extensions import db
+from app.platform.models import (
     CalendarFollowUp,
     CalendarSubscription,
     CommunicationThread,
@@ -51,9 +51,9 @@ from app.models import (
     InternalTask,
     User,
 )
-from app.models.enums import TaskStatus
+from app.platform.models.enums import TaskStatus
+from app.platform.transactions import after_commit
 from app.tasks.services import create_task, publish_task_outcome, update_task
-from app.transactions import after_commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.processing import UnprocessableEvent
 

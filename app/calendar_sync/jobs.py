@@ -17,12 +17,12 @@ import sqlalchemy as sa
 
 from app.calendar_sync.outlook import needs_outlook, sync_outlook_event
 from app.calendar_sync.visits import reconcile_visit
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
 from app.mobile.services import local_today
-from app.models import CalendarEvent, Order, User
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CalendarEvent, Order, User
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.calendar_sync.jobs import queue_visit_sync
-from app.events import listens_to
 from app.orders.planning import VisitPlanned
+from app.platform.events import listens_to
 
 
 @listens_to(VisitPlanned)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.audit.records import record_edit
 from app.contacts.emails import is_email_address
-from app.models import User
+from app.platform.audit.records import record_edit
+from app.platform.models import User
 
 MAX_LENGTH = 254
 

@@ -19,9 +19,9 @@ from app.calendar_sync.mailboxes import outlook_mailbox_of
 from app.calendar_sync.visits import order_lock
 from app.calendar_sync.writers import CalendarWriter, calendar_writer
 from app.channels.outlook.client import GraphError
-from app.extensions import db
-from app.models import CalendarEvent, User
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CalendarEvent, User
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def sync_outlook_event(row_id: uuid.UUID) -> None:
         except GraphError as exc:
             db.session.rollback()
             _note_failure(row_id, exc)
-            raise  # the job is retried (app.jobs.queues)
+            raise  # the job is retried (app.platform.jobs.queues)
         commit()
         if not acted:
             return

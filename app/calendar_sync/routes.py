@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import login_required
 from app.calendar_sync.feed import feed_calendar, feed_owner, issue_feed_token, revoke_feed_token
 from app.calendar_sync.forms import CalendarSettingsForm, FeedForm
 from app.calendar_sync.jobs import queue_technician_sync
@@ -17,10 +16,11 @@ from app.calendar_sync.mailboxes import (
     calendar_mailbox_of,
     update_calendar_settings,
 )
-from app.extensions import db
-from app.models.enums import Role
-from app.security.access import declare, public
-from app.transactions import commit
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.models.enums import Role
+from app.platform.security.access import declare, public
+from app.platform.transactions import commit
 
 bp = Blueprint("calendar", __name__)
 

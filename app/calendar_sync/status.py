@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.calendar_sync.jobs import queue_visit_sync
-from app.models import Order, OrderStatusTransition
-from app.models.enums import OrderStatus
-from app.transactions import after_commit
+from app.platform.models import Order, OrderStatusTransition
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import after_commit
 
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:

@@ -26,11 +26,11 @@ from app.calendar_sync.mailboxes import calendar_mailbox_of
 from app.channels.outlook.client import GraphClient, GraphError, graph_time
 from app.channels.outlook.state import exclusive
 from app.channels.outlook.subscriptions import LIFETIME, RENEW_WITHIN, WEBHOOK_PATH
-from app.database import utcnow
-from app.extensions import db
-from app.models import CalendarSubscription, User
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CalendarSubscription, User
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 from app.transports.registry import is_sandboxed
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """When a visit is, and who goes: the one place the calendar reads a plan from.
 
 The day is the order's visit day; the time is the plan's window (the planner's,
-:class:`app.models.Visit`), else the window the customer asked for, else the
+:class:`app.platform.models.Visit`), else the window the customer asked for, else the
 whole day. Everyone on the visit's crew gets the event, the lead first.
 """
 
@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.mobile.services import time_window
-from app.models import Order
+from app.platform.models import Order
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

@@ -17,11 +17,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.calendar_sync.visit_times import VisitSlot, visit_slot, visit_technician_ids
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
 from app.mobile.services import time_window
-from app.models import CalendarEvent, Order
-from app.models.enums import OrderStatus
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.models import CalendarEvent, Order
+from app.platform.models.enums import OrderStatus
 
 # Orders whose visit no longer belongs in a calendar.
 GONE = (OrderStatus.CANCELLED,)

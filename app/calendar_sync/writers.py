@@ -14,8 +14,8 @@ from urllib.parse import quote
 from flask import current_app
 
 from app.channels.outlook.client import GraphClient, GraphError
-from app.extensions import db
-from app.models import SandboxSend
+from app.platform.extensions import db
+from app.platform.models import SandboxSend
 from app.transports.registry import is_sandboxed
 
 PROVIDER = "graph"

@@ -9,14 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
 from app.channels.status import provider_states, sandbox_outbox
 from app.channels.testing import InvalidRecipient, check_recipient
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models.enums import Role
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 from app.signatures.services import InvalidSignature, mailbox, mailboxes, save_mailbox_signature
-from app.transactions import commit
 
 bp = Blueprint("channels_admin", __name__, url_prefix="/admin/channels")
 

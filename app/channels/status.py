@@ -10,8 +10,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.channels.presenters import Field, readable_fields, setting_fields, summary
-from app.extensions import db
-from app.models import SandboxSend
+from app.platform.extensions import db
+from app.platform.models import SandboxSend
 from app.transports.health import statuses
 from app.transports.registry import is_sandboxed, specs
 

@@ -12,10 +12,10 @@ import uuid
 from flask_babel import gettext as _
 
 from app.contacts.phones import normalise_phone
-from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
-from app.system_texts import text, verbatim
-from app.transactions import commit
+from app.platform.models.enums import Priority
+from app.platform.system_texts import text, verbatim
+from app.platform.transactions import commit
 from app.transports.base import OutboundMessage, TransportError
 from app.transports.registry import spec_for, specs, transport_for
 

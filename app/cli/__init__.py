@@ -9,18 +9,18 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.audit.records import field_changes, record_change
-from app.auth.api_tokens import issue_personal_token
-from app.auth.microsoft import unbind_microsoft_account
-from app.auth.services import create_user, normalise_email
-from app.extensions import db
-from app.models import User
-from app.models.enums import KeyScope, Role
 from app.partners.services import create_partner
-from app.security.outbound import private_targets_allowed
+from app.platform.audit.records import field_changes, record_change
+from app.platform.auth.api_tokens import issue_personal_token
+from app.platform.auth.microsoft import unbind_microsoft_account
+from app.platform.auth.services import create_user, normalise_email
+from app.platform.extensions import db
+from app.platform.models import User
+from app.platform.models.enums import KeyScope, Role
+from app.platform.security.outbound import private_targets_allowed
+from app.platform.transactions import commit
 from app.seed.demo import load_demo_data
 from app.seed.demo_suggestions import build_suggestions
-from app.transactions import commit
 
 seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage staff accounts.")

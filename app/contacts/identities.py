@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.contacts.phones import normalise_phone
-from app.database import hold_advisory_lock, insert_unless_taken, utcnow
-from app.extensions import db
-from app.models import Contact, ContactIdentity
-from app.rows import write_new
+from app.platform.database import hold_advisory_lock, insert_unless_taken, utcnow
+from app.platform.extensions import db
+from app.platform.models import Contact, ContactIdentity
+from app.platform.rows import write_new
 
 PHONE = "phone"
 EMAIL = "email"

@@ -17,9 +17,9 @@ from app.contacts.identities import (
     contact_with,
     normalise_address,
 )
-from app.extensions import db
-from app.models import Contact
-from app.models.enums import ContactType
+from app.platform.extensions import db
+from app.platform.models import Contact
+from app.platform.models.enums import ContactType
 
 
 def contact_for_phone(

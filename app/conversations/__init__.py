@@ -90,8 +90,8 @@ from app.conversations.threads import (
     thread_for_contact,
     unsaved_thread,
 )
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 __all__ = [
     "CannotSnooze",

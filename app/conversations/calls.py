@@ -2,7 +2,7 @@
 
 A call an agent made or took is written as a message on the ``phone_call``
 channel (incoming for a customer's call, outgoing for ours) whose content is
-the agent's notes, with a :class:`~app.models.PhoneCall` row beside it for the
+the agent's notes, with a :class:`~app.platform.models.PhoneCall` row beside it for the
 direction, duration and outcome. Nothing is sent: the call already happened,
 so the message is delivered from the start and no send job is queued.
 """
@@ -16,12 +16,12 @@ from app.business_time import clock as sla_clock
 from app.conversations.events import ThreadChanged
 from app.conversations.messages import add_message, touch
 from app.conversations.threads import channel_of_type
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import append_on_flush
-from app.models import CommunicationMessage, CommunicationThread, PhoneCall
-from app.models.calls import CALL_PREVIEW_MARK
-from app.models.enums import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, PhoneCall
+from app.platform.models.calls import CALL_PREVIEW_MARK
+from app.platform.models.enums import (
     CallDirection,
     CallOutcome,
     ChannelType,
@@ -29,7 +29,7 @@ from app.models.enums import (
     MessageType,
     ThreadStatus,
 )
-from app.transactions import publish
+from app.platform.transactions import publish
 
 
 def call_answers_customer(direction: CallDirection, outcome: CallOutcome) -> bool:

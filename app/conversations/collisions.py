@@ -19,9 +19,9 @@ import uuid
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType
 
 MAX_LISTED = 5
 

@@ -25,13 +25,13 @@ from app.attachments.storage import attachments_root, discard_message_files
 from app.business_time import clock as sla_clock
 from app.contacts.mentions import Mentions
 from app.conversations.events import ThreadChanged
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.communication import ERASED_THREAD_SUBJECT
-from app.models.enums import DeliveryStatus, ThreadStatus
-from app.transactions import after_commit, publish
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.communication import ERASED_THREAD_SUBJECT
+from app.platform.models.enums import DeliveryStatus, ThreadStatus
+from app.platform.transactions import after_commit, publish
 
 ERASED_SUBJECT = ERASED_THREAD_SUBJECT
 # Stored for the API and search; the timeline shows it in the reader's language.

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.events import DomainEvent
+from app.platform.events import DomainEvent
 
 
 @dataclass(frozen=True)

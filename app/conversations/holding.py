@@ -19,12 +19,12 @@ import sqlalchemy as sa
 
 from app.attachments.storage import discard_message_files
 from app.conversations.events import ThreadChanged
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import DeliveryStatus, ThreadStatus
-from app.transactions import after_commit, publish
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import DeliveryStatus, ThreadStatus
+from app.platform.transactions import after_commit, publish
 
 BEFORE_SEND = "before_send"
 # What a reply changes on its thread, restored when the reply is withdrawn.

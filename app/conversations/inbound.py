@@ -46,16 +46,16 @@ from app.conversations.senders import (
 )
 from app.conversations.snoozing import wake_for_reply
 from app.conversations.threads import CLOSED, latest_open_thread, open_thread
-from app.extensions import db
 from app.inbox.search import append_on_flush
 from app.languages.detection import detect_language
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
 )
-from app.models.enums import DeliveryStatus, MessageType, ThreadStatus
-from app.transactions import publish
+from app.platform.models.enums import DeliveryStatus, MessageType, ThreadStatus
+from app.platform.transactions import publish
 
 REOPENABLE = (ThreadStatus.RESOLVED,)
 

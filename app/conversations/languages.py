@@ -17,11 +17,11 @@ import uuid
 import sqlalchemy as sa
 
 from app.conversations.erasure import ERASED_MARK
-from app.extensions import db
 from app.languages.detection import detect_language
-from app.models import CommunicationMessage, Contact
-from app.models.enums import MessageType
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Contact
+from app.platform.models.enums import MessageType
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

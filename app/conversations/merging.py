@@ -44,10 +44,10 @@ from app.business_time import clock as sla_clock
 from app.conversations.events import ThreadChanged
 from app.conversations.messages import record_status_line
 from app.conversations.reads import mark_read_by
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     ConversationMerge,
@@ -56,9 +56,9 @@ from app.models import (
     ThreadRead,
     User,
 )
-from app.models.enums import Priority, ThreadStatus
-from app.system_texts import text
-from app.transactions import publish
+from app.platform.models.enums import Priority, ThreadStatus
+from app.platform.system_texts import text
+from app.platform.transactions import publish
 
 FINISHED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 PRIORITY_ORDER = list(Priority)

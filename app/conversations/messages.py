@@ -19,14 +19,14 @@ from app.business_time import clock as sla_clock
 from app.conversations.events import MessageCreated, ThreadChanged
 from app.conversations.holding import BEFORE_SEND, before_send
 from app.conversations.storing import store
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import append_on_flush
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
-from app.models.communication import DIRECTION_BY_TYPE
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
-from app.system_texts import CATALOGUE, Sentence, english, to_json
-from app.transactions import publish
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationMessage, CommunicationThread
+from app.platform.models.communication import DIRECTION_BY_TYPE
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.system_texts import CATALOGUE, Sentence, english, to_json
+from app.platform.transactions import publish
 
 PREVIEW_LENGTH = 280
 
@@ -194,7 +194,7 @@ def record_status_line(
 ) -> CommunicationMessage:
     """A line in the timeline saying what happened ("escalated", "on the way").
 
-    ``line`` comes from the system-text catalogue (:mod:`app.system_texts`): its
+    ``line`` comes from the system-text catalogue (:mod:`app.platform.system_texts`): its
     key and parameters are kept in ``extra["system_text"]`` and shown in the
     reader's language; the English text is the message's content, for search
     and the API.

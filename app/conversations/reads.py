@@ -15,9 +15,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import CommunicationThread, ThreadRead, User
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, ThreadRead, User
 
 
 def note_customer_message(thread: CommunicationThread, at: datetime | None = None) -> None:

@@ -18,8 +18,8 @@ import sqlalchemy.orm as so
 from app.contacts.identities import PHONE, hold_address, hold_addresses, normalise_address
 from app.contacts.services import contact_for_email, contact_for_phone
 from app.conversations.threads import CLOSED
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,

@@ -9,7 +9,7 @@ after the provider accepted the message but before the commit has it sent
 again; the message row only ever moves forward.
 
 The answers a batch of inbound events makes (out-of-hours, order status) go out
-together: :func:`queue_send` holds them (:mod:`app.jobs.coalescing`) and one job
+together: :func:`queue_send` holds them (:mod:`app.platform.jobs.coalescing`) and one job
 sends them one after the other (:func:`send_messages`), each claimed and
 committed as its own job would be. RQ's bookkeeping of a job (about a tenth of a
 worker's time in a burst of new customers, one job per answer) is paid once.
@@ -31,15 +31,15 @@ from flask import current_app
 from app.attachments.storage import stored_file
 from app.conversations.events import MessageCreated
 from app.conversations.messages import record_delivery
-from app.database import utcnow, without_waiting_for_disk
-from app.events import listens_to
-from app.extensions import db
-from app.jobs.coalescing import hold
-from app.jobs.queues import get_queue
-from app.jobs.turns import let_the_inbox_go_first
-from app.models import CommunicationMessage, CommunicationTemplate
-from app.models.enums import DeliveryStatus, MessageType
-from app.transactions import commit
+from app.platform.database import utcnow, without_waiting_for_disk
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.jobs.coalescing import hold
+from app.platform.jobs.queues import get_queue
+from app.platform.jobs.turns import let_the_inbox_go_first
+from app.platform.models import CommunicationMessage, CommunicationTemplate
+from app.platform.models.enums import DeliveryStatus, MessageType
+from app.platform.transactions import commit
 from app.transports.base import OutboundAttachment, OutboundMessage, TransportError
 from app.transports.registry import is_sandboxed, transport_for
 from app.transports.sandbox import SandboxTransport

@@ -1,7 +1,7 @@
 """Snoozing a conversation: out of the open lists until a time or the customer's reply.
 
 A snoozed thread (``snoozed_at`` set) sits in its own urgency bucket
-(``app.models.urgency.SNOOZED``), so every open list and tab count leaves it
+(``app.platform.models.urgency.SNOOZED``), so every open list and tab count leaves it
 out by index range, and the "Snoozed" list shows it by wake time.
 
 Its SLA clock is paused the way waiting on the customer pauses it
@@ -33,12 +33,12 @@ import sqlalchemy as sa
 from app.business_time import clock as sla_clock
 from app.conversations.events import ThreadChanged
 from app.conversations.messages import record_status_line
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationThread, User
-from app.models.enums import ThreadStatus
-from app.system_texts import SystemText, text
-from app.transactions import commit, publish
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, User
+from app.platform.models.enums import ThreadStatus
+from app.platform.system_texts import SystemText, text
+from app.platform.transactions import commit, publish
 
 log = logging.getLogger(__name__)
 

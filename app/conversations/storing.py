@@ -25,11 +25,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.orm.base import NO_VALUE
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import TEXT_SEARCH_CONFIG, TEXTS_WAITING, text_written, waiting_text
-from app.models import CommunicationThread
-from app.rows import column_keys, insert_now, stored
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
+from app.platform.rows import column_keys, insert_now, stored
 
 THREADS = CommunicationThread.__table__
 

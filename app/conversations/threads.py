@@ -13,15 +13,15 @@ from flask import current_app
 
 from app.contacts.identities import known_contact, normalise_address
 from app.conversations.events import ThreadAssigned, ThreadChanged, ThreadOpened
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.kept import attached_copy, row_values
-from app.models import CommunicationChannel, CommunicationThread, Contact
-from app.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
-from app.rows import write_new
-from app.system_texts import Sentence, english, to_json
-from app.transactions import publish
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.kept import attached_copy, row_values
+from app.platform.models import CommunicationChannel, CommunicationThread, Contact
+from app.platform.models.enums import ChannelType, Priority, ThreadStatus, ThreadType
+from app.platform.rows import write_new
+from app.platform.system_texts import Sentence, english, to_json
+from app.platform.transactions import publish
 
 # Threads in these states take no new messages; the conversation starts anew.
 CLOSED = (ThreadStatus.CLOSED,)
@@ -271,7 +271,7 @@ def assign(
 ) -> bool:
     """Give the thread to ``user`` (and ``team``), saying why; True if the assignee changed.
 
-    ``reason`` is a catalogue sentence (:mod:`app.system_texts`): kept as keys for
+    ``reason`` is a catalogue sentence (:mod:`app.platform.system_texts`): kept as keys for
     the thread page and in English for search and the API. ``by_user_id`` is the
     person who assigned it (None: a rule or an escalation), so the assignee is not
     told about what they did themselves. ``announce`` is the reason browsers

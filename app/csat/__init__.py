@@ -2,7 +2,7 @@
 
 When a person resolves (or closes) a customer's WhatsApp or e-mail
 conversation, :mod:`.listeners` queues :func:`app.csat.asking.ask_rating`,
-which writes one :class:`~app.models.CsatResponse` per resolution (a unique key,
+which writes one :class:`~app.platform.models.CsatResponse` per resolution (a unique key,
 so duplicate events and two workers ask once) and posts the question through
 the conversation's owner: a WhatsApp list of five ratings inside the 24-hour
 window, else an e-mail with a link to :mod:`.routes`' public rating page. The
@@ -12,8 +12,8 @@ WhatsApp channel) or the page, is stored on the row and written into the
 timeline; ``/analytics`` reports it per agent, team, channel and week.
 """
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.csat.routes:bp",),

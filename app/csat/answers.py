@@ -22,10 +22,10 @@ from app.contacts.phones import normalise_phone
 from app.conversations import announce_change, record_status_line
 from app.csat.asking import ASKED
 from app.csat.questions import REPLY_PREFIX
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationThread, Contact, CsatResponse
-from app.system_texts import text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, CsatResponse
+from app.platform.system_texts import text
 
 log = logging.getLogger(__name__)
 

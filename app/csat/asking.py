@@ -29,12 +29,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.channels.whatsapp.window import service_window
 from app.csat.questions import EMAIL, WHATSAPP, customer_language, post_question
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import CommunicationChannel, CommunicationThread, Contact, CsatResponse
-from app.models.enums import ChannelType, ThreadStatus
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationChannel, CommunicationThread, Contact, CsatResponse
+from app.platform.models.enums import ChannelType, ThreadStatus
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

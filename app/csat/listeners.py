@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from app.conversations import ThreadChanged
 from app.csat.asking import already_decided, enqueue_ask, survey_due
-from app.events import listens_to
-from app.extensions import db
-from app.models import CommunicationThread
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
 
 
 @listens_to(ThreadChanged)

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from app.conversations import channel_of_type, post_outbound
 from app.csat.tokens import rating_url
 from app.languages import customer_language as answering_language
-from app.models import CommunicationMessage, CommunicationThread, Contact, CsatResponse
-from app.models.enums import ChannelType, MessageType
+from app.platform.models import CommunicationMessage, CommunicationThread, Contact, CsatResponse
+from app.platform.models.enums import ChannelType, MessageType
 
 LANGUAGES = ("nl", "en")
 REPLY_PREFIX = "csat"

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from app.csat.answers import MAX_COMMENT, RATINGS, WEB, AnswerRefused, can_change, record_answer
 from app.csat.answers import survey as find_survey
 from app.csat.tokens import response_id_of
-from app.security.access import SESSION_CSRF, declare_blueprint, public
-from app.transactions import commit
+from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
+from app.platform.transactions import commit
 
 bp = Blueprint("csat", __name__)
 declare_blueprint(

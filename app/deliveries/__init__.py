@@ -1,7 +1,7 @@
 """Outbound webhooks: an outbox of deliveries, signed, retried and logged."""
 
-from app.features import Feature, HookPhase, StatusHook
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, HookPhase, StatusHook
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     status_hooks=(

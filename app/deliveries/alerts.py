@@ -17,12 +17,19 @@ from flask import current_app
 from app.channels.email.settings import UnknownTemplate, template_ids
 from app.channels.email.transactional import send_transactional
 from app.channels.teams.sender import notify_teams
-from app.extensions import db
-from app.models import Contact, Order, Organization, OutboundDelivery, PartnerIntegration, User
-from app.models.enums import DeliveryKind, Priority, Role
 from app.notifications.services import announce, create_notification
-from app.system_texts import SystemText, text
-from app.transactions import after_commit
+from app.platform.extensions import db
+from app.platform.models import (
+    Contact,
+    Order,
+    Organization,
+    OutboundDelivery,
+    PartnerIntegration,
+    User,
+)
+from app.platform.models.enums import DeliveryKind, Priority, Role
+from app.platform.system_texts import SystemText, text
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,7 @@ def alert_final_failure(
 ) -> None:
     """Queue every alert for a delivery that will not be tried again (no commit).
 
-    The caller commits with :func:`app.transactions.commit`; notifications are
+    The caller commits with :func:`app.platform.transactions.commit`; notifications are
     announced and the Teams card and e-mail queued only then.
     """
     if delivery.is_test:

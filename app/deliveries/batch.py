@@ -11,7 +11,7 @@ one blocking POST at a time per worker: about 50 callbacks a second. The job
   of the same order);
 - hands them to this process's pool of ``DELIVERY_CONCURRENCY`` sending
   threads, each keeping its keep-alive connections (and their SSRF check at
-  connect, :class:`app.security.outbound.GuardedAdapter`) between jobs, with
+  connect, :class:`app.platform.security.outbound.GuardedAdapter`) between jobs, with
   up to one claim more waiting in line so the threads never run dry;
 - logs the successes of a round with one INSERT of attempts and one UPDATE of
   deliveries (the partner's success rate is recounted every few seconds, not
@@ -46,7 +46,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from app.database import utcnow
 from app.deliveries.claims import ClaimKeeper
 from app.deliveries.health import success_rate
 from app.deliveries.jobs import (
@@ -63,12 +62,13 @@ from app.deliveries.jobs import (
 from app.deliveries.outbox import WAKE_FLAG, serialise, wake_batch_sender
 from app.deliveries.targets import target_for
 from app.deliveries.transport import Outcome, post
-from app.extensions import db
-from app.jobs.queues import broker
-from app.metrics import record_delivery
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
-from app.models.enums import OutboundState
-from app.security.outbound import UnsafeTarget, check_target
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import broker
+from app.platform.metrics import record_delivery
+from app.platform.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
+from app.platform.models.enums import OutboundState
+from app.platform.security.outbound import UnsafeTarget, check_target
 from app.transports.ratelimit import RateLimited, acquire
 
 log = logging.getLogger(__name__)

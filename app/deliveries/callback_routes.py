@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.deliveries.outbox import disabled_note
-from app.models import PartnerIntegration
+from app.platform.models import PartnerIntegration
 
 NO_SANDBOX_URL = (
     "not sent: test callbacks go to the sandbox webhook URL, which is empty "

@@ -23,10 +23,10 @@ import uuid
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import OutboundDelivery
-from app.models.enums import OutboundState
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery
+from app.platform.models.enums import OutboundState
 
 log = logging.getLogger(__name__)
 

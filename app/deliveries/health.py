@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
+from app.platform.extensions import db
+from app.platform.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
 
 WINDOW = timedelta(hours=24)
 

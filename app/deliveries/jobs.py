@@ -8,7 +8,7 @@ One run of :func:`deliver` makes at most one attempt:
   the call lasts, :mod:`app.deliveries.claims`) and commits, so two workers
   never send one delivery at once;
 - it refuses URLs that are not https or resolve to internal addresses
-  (:mod:`app.security.outbound`), and callbacks to a disabled endpoint;
+  (:mod:`app.platform.security.outbound`), and callbacks to a disabled endpoint;
 - it POSTs with a 10 s timeout and no redirects, then writes a
   :class:`DeliveryAttempt` and the outcome in one commit: 2xx delivered; 410
   disables the partner endpoint; 429/503 with ``Retry-After`` waits that long;
@@ -32,7 +32,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from app.database import utcnow
 from app.deliveries.alerts import alert_final_failure
 from app.deliveries.claims import ClaimKeeper
 from app.deliveries.health import record_attempt_health
@@ -40,13 +39,14 @@ from app.deliveries.outbox import DELIVER_JOB, QUEUE, serialise, wake_batch_send
 from app.deliveries.payloads import iso
 from app.deliveries.targets import DeliveryTarget, target_for
 from app.deliveries.transport import MAX_DELAY_SECONDS, Outcome, post
-from app.extensions import db
-from app.jobs.queues import QUEUES, enqueue, get_queue
-from app.metrics import record_delivery
-from app.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
-from app.models.enums import OutboundState
-from app.security.outbound import UnsafeTarget, check_target
-from app.transactions import after_commit, commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import QUEUES, enqueue, get_queue
+from app.platform.metrics import record_delivery
+from app.platform.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration
+from app.platform.models.enums import OutboundState
+from app.platform.security.outbound import UnsafeTarget, check_target
+from app.platform.transactions import after_commit, commit
 from app.transports.ratelimit import RateLimited, acquire
 
 log = logging.getLogger(__name__)

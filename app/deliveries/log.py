@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import Order, OutboundDelivery, User
+from app.platform.extensions import db
+from app.platform.models import Order, OutboundDelivery, User
 
 
 @dataclass

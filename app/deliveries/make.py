@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.database import utcnow
 from app.deliveries.outbox import record_delivery
 from app.deliveries.payloads import iso
-from app.models import Order, OrderStatusTransition, OutboundDelivery
-from app.models.enums import DeliveryKind
+from app.platform.database import utcnow
+from app.platform.models import Order, OrderStatusTransition, OutboundDelivery
+from app.platform.models.enums import DeliveryKind
 
 SOURCE = "switchboard"
 ORDER_SCENARIO = "order_processing"
@@ -29,7 +29,7 @@ def trigger_make_scenario(
 
     Returns None when the scenario has no configured URL. ``data`` must be
     JSON-serialisable; it is sent after the caller commits with
-    :func:`app.transactions.commit`.
+    :func:`app.platform.transactions.commit`.
     """
     url = (current_app.config.get("MAKE_WEBHOOK_URLS") or {}).get(scenario)
     if not url:

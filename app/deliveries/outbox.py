@@ -1,7 +1,7 @@
 """The outbox: a delivery is a row written in the transaction of what causes it.
 
 :func:`record_delivery` only adds the row to the caller's session. The job that
-sends it is queued once the caller commits (:func:`app.transactions.commit`),
+sends it is queued once the caller commits (:func:`app.platform.transactions.commit`),
 so a status change and its callback are committed together or not at all, and
 a worker never looks for a row that is not there yet. Should the process die
 between the commit and the queueing, ``next_attempt_at`` is already set and
@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import uuid
 
-from app.database import utcnow
 from app.deliveries.payloads import iso
-from app.extensions import db
-from app.jobs.queues import broker, enqueue
-from app.models import Order, OutboundDelivery, PartnerIntegration, WebhookEndpoint
-from app.models.enums import DeliveryKind, OutboundState
-from app.transactions import after_commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import broker, enqueue
+from app.platform.models import Order, OutboundDelivery, PartnerIntegration, WebhookEndpoint
+from app.platform.models.enums import DeliveryKind, OutboundState
+from app.platform.transactions import after_commit
 
 DEFAULT_MAX_ATTEMPTS = 3
 DELIVER_JOB = "app.deliveries.jobs.deliver"

@@ -39,9 +39,9 @@ from app.deliveries.partner_events import (
     status_events,
 )
 from app.deliveries.payloads import callback_payload, visit_payload
-from app.extensions import db
-from app.models import Order, OrderStatusTransition, PartnerIntegration
-from app.models.enums import DeliveryKind
+from app.platform.extensions import db
+from app.platform.models import Order, OrderStatusTransition, PartnerIntegration
+from app.platform.models.enums import DeliveryKind
 
 
 def on_status_change(order: Order, transition: OrderStatusTransition) -> None:

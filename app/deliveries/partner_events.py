@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from app.models.enums import OrderStatus
+from app.platform.models.enums import OrderStatus
 
 
 @dataclass(frozen=True)

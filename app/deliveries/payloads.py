@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from app.database import utcnow
 from app.deliveries.partner_events import TEST
-from app.models import Order, OrderStatusTransition, PartnerIntegration
+from app.platform.database import utcnow
+from app.platform.models import Order, OrderStatusTransition, PartnerIntegration
 
 # The key of a sandbox move's business context holding the visit it pretends.
 SANDBOX_VISIT = "sandbox_visit"

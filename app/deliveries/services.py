@@ -10,16 +10,16 @@ import uuid
 
 from flask_babel import gettext as _
 
-from app.audit.records import record_change
-from app.database import utcnow
 from app.deliveries.callback_routes import route_for
 from app.deliveries.outbox import queue_after_commit, record_delivery
 from app.deliveries.partner_events import TEST as TEST_EVENT
 from app.deliveries.payloads import sample_callback_payload
-from app.extensions import db
-from app.models import OutboundDelivery, PartnerIntegration, User
-from app.models.enums import DeliveryKind, OutboundState
-from app.transactions import commit
+from app.platform.audit.records import record_change
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, PartnerIntegration, User
+from app.platform.models.enums import DeliveryKind, OutboundState
+from app.platform.transactions import commit
 
 RETRYABLE_STATES = (OutboundState.FAILED, OutboundState.PENDING, OutboundState.CANCELLED)
 

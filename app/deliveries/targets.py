@@ -18,9 +18,9 @@ from app.deliveries.signing import (
     make_scenario_headers,
     partner_callback_headers,
 )
-from app.extensions import db
-from app.models import OutboundDelivery, PartnerIntegration, WebhookEndpoint
-from app.models.enums import DeliveryKind
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, PartnerIntegration, WebhookEndpoint
+from app.platform.models.enums import DeliveryKind
 
 TEST_HEADER = "X-ChargeCars-Test"
 

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import requests
 import urllib3
 
-from app.security.outbound import GuardedAdapter, GuardedPoolManager
+from app.platform.security.outbound import GuardedAdapter, GuardedPoolManager
 
 TIMEOUT_SECONDS = 10
 EXCERPT_CHARS = 500

@@ -1,6 +1,6 @@
 """Partner orders that arrive by e-mail (Alva): parsed into drafts, created or reviewed."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=("app.email_intake.routes:bp",),

@@ -7,7 +7,7 @@ intake, exactly as if Alva had called the API; below, agents and team leads
 are told and a person corrects and approves (or rejects) it.
 
 None of these functions commit: the caller ends the transaction with
-:func:`app.transactions.commit`, which then sends the notifications and the
+:func:`app.platform.transactions.commit`, which then sends the notifications and the
 partner's confirmation.
 """
 
@@ -23,12 +23,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
 from app.email_intake import labels as f
 from app.email_intake.parser import body_from_values, parse_order_email
 from app.email_intake.text import parse_date
-from app.extensions import db
-from app.models import (
+from app.notifications.services import announce, create_notification
+from app.partners.intake import IntakeInvalid, create_partner_order
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Article,
     AuditLog,
     CommunicationMessage,
@@ -39,11 +41,9 @@ from app.models import (
     PartnerSkuMapping,
     User,
 )
-from app.models.enums import DraftState, OrderSource, Priority, Role
-from app.notifications.services import announce, create_notification
-from app.partners.intake import IntakeInvalid, create_partner_order
-from app.system_texts import text
-from app.transactions import after_commit
+from app.platform.models.enums import DraftState, OrderSource, Priority, Role
+from app.platform.system_texts import text
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 

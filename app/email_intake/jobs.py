@@ -7,10 +7,10 @@ import uuid
 
 from app.email_intake.drafts import draft_from_email
 from app.email_intake.mailbox import partner_for_recipients
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

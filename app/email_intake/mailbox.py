@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Organization, PartnerIntegration
+from app.platform.extensions import db
+from app.platform.models import Organization, PartnerIntegration
 
 
 def partner_for_recipients(addresses: Iterable[str]) -> Organization | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from app.conversations.events import MessageCreated
 from app.email_intake.mailbox import partner_for_recipients
-from app.events import listens_to
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType
-from app.transactions import commit
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 
 
 @listens_to(MessageCreated)

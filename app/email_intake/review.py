@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 
 from app.email_intake import labels as f
 from app.email_intake.drafts import field_of_error
-from app.extensions import db
-from app.models import Order, OrderDraft, Organization, PartnerIntegration, User
-from app.models.enums import DraftState, OrganizationType
+from app.platform.extensions import db
+from app.platform.models import Order, OrderDraft, Organization, PartnerIntegration, User
+from app.platform.models.enums import DraftState, OrganizationType
 
 QUEUE_LIMIT = 200
 # Blank product rows offered under the found ones, for what the parser missed.

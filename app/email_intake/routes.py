@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.email_intake.drafts import (
     DraftClosed,
     approve_draft,
@@ -27,12 +26,13 @@ from app.email_intake.review import (
     state_counts,
     upload_partners,
 )
-from app.extensions import db
-from app.models import OrderDraft, Organization
-from app.models.enums import OrganizationType
 from app.partners.intake import IntakeInvalid
-from app.security.bodies import accepts_body_up_to
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.extensions import db
+from app.platform.models import OrderDraft, Organization
+from app.platform.models.enums import OrganizationType
+from app.platform.security.bodies import accepts_body_up_to
+from app.platform.transactions import commit
 
 bp = Blueprint("email_intake", __name__, url_prefix="/intake")
 

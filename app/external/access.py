@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from app.conversations import thread_a_send_would_join
 from app.inbox.access import can_access_thread
-from app.models import User
-from app.models.enums import ChannelType
+from app.platform.models import User
+from app.platform.models.enums import ChannelType
 
 
 class SendRefused(PermissionError):

@@ -16,10 +16,6 @@ from pydantic import ValidationError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from app.api.auth import api_role_required, guard_json_api
-from app.api.errors import ApiError
-from app.api.validation import field_errors
-from app.auth.decorators import STAFF_DESK_ROLES
 from app.channels.email.transactional import send_transactional
 from app.contacts.identities import EMAIL, PHONE
 from app.external.access import SendRefused, check_send_target
@@ -27,9 +23,13 @@ from app.external.email import parse_send_bulk, parse_send_email
 from app.external.schemas import SendBulkEmailIn, SendEmailIn, SendWhatsAppIn
 from app.external.validation import InvalidRequest
 from app.external.whatsapp import parse_send_whatsapp, queue_whatsapp
-from app.jobs.queues import broker, enqueue
-from app.models.enums import ChannelType, Role
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.jobs.queues import broker, enqueue
+from app.platform.json_api.auth import api_role_required, guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.json_api.validation import field_errors
+from app.platform.models.enums import ChannelType, Role
+from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("external_api", __name__, url_prefix="/api/v1/external"))
 

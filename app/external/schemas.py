@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schema_patterns import EMAIL_PATTERN, NON_BLANK, schema_pattern
+from app.platform.json_api.schema_patterns import EMAIL_PATTERN, NON_BLANK, schema_pattern
 
 # In the JSON Schema only (the parsers give the detailed messages): what they take.
 WHATSAPP_NUMBER = r"^\+?31[1-9][0-9]{8}$"
@@ -21,7 +21,7 @@ TEMPLATE_KEY = (
     r"|daily_digest|d-[A-Za-z0-9-]{1,120})$"
 )
 TEMPLATE_DESCRIPTION = "Our template key (order_confirmation, …) or a SendGrid id (d-…)"
-# A moment as the validator reads it (app.typed_dates.parse_moment): RFC 3339 with
+# A moment as the validator reads it (app.platform.typed_dates.parse_moment): RFC 3339 with
 # an upper-case T and an offset, seconds 00-59, in the years 2000-2100 that every
 # typed date keeps to; ``format: date-time`` bounds the rest.
 SEND_AT_PATTERN = (

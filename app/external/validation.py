@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from app.database import utcnow
-from app.typed_dates import FIRST_YEAR, LAST_YEAR, DateRefused, parse_moment
+from app.platform.database import utcnow
+from app.platform.typed_dates import FIRST_YEAR, LAST_YEAR, DateRefused, parse_moment
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254

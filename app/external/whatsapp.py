@@ -17,10 +17,10 @@ from app.channels.whatsapp.limits import MAX_TEXT_LENGTH
 from app.contacts.phones import normalise_phone
 from app.contacts.services import contact_for_phone
 from app.conversations import channel_of_type, post_outbound, subject_from, thread_for_contact
-from app.extensions import db
 from app.external.validation import InvalidRequest
-from app.models import CommunicationMessage, CommunicationTemplate, User
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationTemplate, User
+from app.platform.models.enums import ChannelType
 
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")

@@ -1,6 +1,6 @@
 """Fillout forms: intake submissions become customers, addresses and preliminary orders."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=("app.fillout.routes:bp", "app.fillout.admin:bp"),

@@ -7,8 +7,6 @@ import json
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
-from app.extensions import db
 from app.fillout.forms import (
     InvalidForm,
     latest_questions,
@@ -18,9 +16,11 @@ from app.fillout.forms import (
     update_form,
 )
 from app.fillout.mapping import DEFAULT_LABELS, IGNORE, INTAKE_FIELDS
-from app.models import IntakeForm
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import IntakeForm
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("intake_forms", __name__, url_prefix="/admin/intake-forms")
 

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.records import record_edit
-from app.extensions import db
 from app.fillout.mapping import mapping_problems, target_field
 from app.fillout.payloads import InvalidSubmission, Submission, parse_submission
-from app.models import FormSubmission, IntakeForm, Organization
-from app.models.enums import OrganizationType
-from app.security.bodies import loads as load_json
+from app.platform.audit.records import record_edit
+from app.platform.extensions import db
+from app.platform.models import FormSubmission, IntakeForm, Organization
+from app.platform.models.enums import OrganizationType
+from app.platform.security.bodies import loads as load_json
 
 
 def find_form(external_form_id: str) -> IntakeForm | None:

@@ -1,6 +1,6 @@
 """Which answer is the customer's name, e-mail, address…: a form's question mapping.
 
-Each :class:`~app.models.IntakeForm` may map question names or ids to intake
+Each :class:`~app.platform.models.IntakeForm` may map question names or ids to intake
 fields in ``field_mapping`` (``{"Wat is je naam?": "customer_name"}``); what it
 does not map falls back to :data:`DEFAULT_LABELS`, which knows our intake field names
 and the usual Dutch and English labels. ``"ignore"`` drops a question.

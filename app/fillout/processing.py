@@ -17,12 +17,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.fillout.forms import form_for
 from app.fillout.mapping import Intake, intake_problems, map_submission
 from app.fillout.payloads import InvalidSubmission, Submission, parse_submission
-from app.models import FormSubmission, InboundWebhookEvent, IntakeForm, Order, Organization, User
-from app.models.enums import AddressValidation, OrderSource, OrderStatus, OrganizationType, Role
 from app.notifications.services import announce, create_notification
 from app.orders.creation import (
     add_line,
@@ -35,8 +32,24 @@ from app.orders.creation import (
 from app.orders.customer_details import keep_customer_as_sent
 from app.orders.status_engine import record_initial_status
 from app.partners.intake import channel_contacts
-from app.system_texts import text
-from app.transactions import after_commit
+from app.platform.extensions import db
+from app.platform.models import (
+    FormSubmission,
+    InboundWebhookEvent,
+    IntakeForm,
+    Order,
+    Organization,
+    User,
+)
+from app.platform.models.enums import (
+    AddressValidation,
+    OrderSource,
+    OrderStatus,
+    OrganizationType,
+    Role,
+)
+from app.platform.system_texts import text
+from app.platform.transactions import after_commit
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

@@ -13,13 +13,13 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.api.errors import ApiError
-from app.extensions import csrf
 from app.fillout.forms import find_form
 from app.fillout.mapping import intake_problems, map_submission
 from app.fillout.payloads import InvalidSubmission, parse_submission
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body, record_event
 
 bp = Blueprint("fillout_webhook", __name__, url_prefix="/api/v1/webhooks/fillout")

@@ -5,6 +5,6 @@ owner's part in :mod:`app.conversations.erasure`) and
 docs/security.md, "Privacy (GDPR)".
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(blueprints=("app.gdpr.routes:bp",))

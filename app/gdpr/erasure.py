@@ -30,19 +30,19 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.audit.records import record_change
 from app.contacts.identities import hold_addresses
 from app.conversations import erase_messages, erase_threads, redact_mentions
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.footprint import Footprint, channel_addresses, chunked, footprint_of
 from app.gdpr.orders import erase_order_details, redact_order_drafts
 from app.gdpr.rows import constant, rewrite
 from app.gdpr.sweeps import sweep
 from app.gdpr.tombstones import bury
-from app.models import CommunicationMessage, Contact, ContactIdentity, CsatResponse
-from app.models.crm import ERASED_CONTACT_NAME
-from app.models.enums import ContactType
+from app.platform.audit.records import record_change
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Contact, ContactIdentity, CsatResponse
+from app.platform.models.crm import ERASED_CONTACT_NAME
+from app.platform.models.enums import ContactType
 
 ERASED_NAME = ERASED_CONTACT_NAME
 ERASED_HOUSEHOLD = "Erased customer"

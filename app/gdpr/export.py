@@ -27,10 +27,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.attachments.storage import stored_file
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.footprint import Footprint, footprint_of
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Contact,
@@ -43,7 +43,7 @@ from app.models import (
     Payment,
     PaymentRefund,
 )
-from app.ui import DISPLAY_ZONE
+from app.platform.ui import DISPLAY_ZONE
 
 FORMAT = "switchboard.contact-export"
 VERSION = 1

@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 from app.contacts.identities import EMAIL, PHONE, normalise_address
 from app.contacts.mentions import Mentions
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     CommunicationThread,
     Contact,
@@ -34,7 +34,7 @@ from app.models import (
     OrderDraft,
     Organization,
 )
-from app.models.enums import OrganizationType
+from app.platform.models.enums import OrganizationType
 
 
 @dataclass

@@ -14,10 +14,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.contacts.mentions import Mentions, redact_any_contact_details
-from app.extensions import db
 from app.gdpr.footprint import Footprint
 from app.gdpr.rows import Redactor, constant, rewrite
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     CustomerFeedback,
     FormSubmission,

@@ -17,8 +17,6 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user
 
-from app.auth.decorators import role_required
-from app.extensions import db
 from app.gdpr.erasure import NotAPerson, erase_contact
 from app.gdpr.export import zip_chunks
 from app.gdpr.services import (
@@ -32,10 +30,12 @@ from app.gdpr.services import (
     last_erasure,
 )
 from app.gdpr.tombstones import lift_tombstone
-from app.models import Contact
-from app.models.enums import Role
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import Contact
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 bp = Blueprint("gdpr", __name__, url_prefix="/admin")
 

@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.audit.records import record_change
 from app.contacts.identities import EMAIL, PHONE, normalise_address
-from app.extensions import db
 from app.gdpr.erasure import AUDIT_ACTION
 from app.gdpr.export import ContactExport, build_export
 from app.gdpr.footprint import channel_addresses, chunked, footprint_of
-from app.models import AuditLog, CommunicationMessage, Contact, ContactIdentity, User
-from app.models.enums import ContactType
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import AuditLog, CommunicationMessage, Contact, ContactIdentity, User
+from app.platform.models.enums import ContactType
 
 SEARCH_LIMIT = 50
 EXPORT_ACTION = "gdpr_export"

@@ -28,10 +28,10 @@ import uuid
 import sqlalchemy as sa
 
 from app.contacts.mentions import Mentions, redact_any_contact_details, text_of_bytes
-from app.extensions import db
 from app.gdpr.footprint import Footprint, chunked
 from app.gdpr.rows import rewrite
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     AuditLog,
     CustomerFeedback,
     DeliveryAttempt,
@@ -51,7 +51,7 @@ from app.models import (
     SyncJob,
     SyncRecord,
 )
-from app.models.communication import CommunicationMessage
+from app.platform.models.communication import CommunicationMessage
 
 
 def sweep(footprint: Footprint, message_ids: list[uuid.UUID]) -> dict[str, int]:

@@ -35,10 +35,10 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.audit.records import record_change
 from app.contacts.identities import EMAIL, PHONE, normalise_address
-from app.extensions import db
-from app.models import Contact, ErasureTombstone, SyncRecord
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import Contact, ErasureTombstone, SyncRecord
 
 REMOTE = "remote"
 LIFT_ACTION = "gdpr_tombstone_lifted"

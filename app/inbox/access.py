@@ -30,10 +30,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationThread, Contact, Order, User, Visit, VisitTechnician
-from app.models.enums import Role
-from app.realtime import role_room, team_room, user_room
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, Order, User, Visit, VisitTechnician
+from app.platform.models.enums import Role
+from app.platform.realtime import role_room, team_room, user_room
 
 SEE_EVERYTHING = (Role.MANAGER, Role.ADMIN)
 DESK_ROLES = (Role.AGENT, Role.TEAM_LEAD)

@@ -3,7 +3,8 @@
 A conversation is unread for the viewer when a customer wrote after the
 viewer last opened it (``thread_reads``, kept by ``app.conversations.mark_read``).
 The tab counts are of open conversations (resolved and closed ones sit in
-urgency bucket 3, ``app.models.urgency``), each one an index range count, kept briefly per viewer.
+urgency bucket 3, ``app.platform.models.urgency``), each one an index range count,
+kept briefly per viewer.
 A count stops at ``COUNT_CAP`` + 1 rows and the tab then shows "999+": counted
 exactly, Overdue and Unassigned visit every matching index entry, hundreds of
 thousands at 10 M messages, on every refresh, and no agent acts on the difference
@@ -25,12 +26,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import DESK_ROLES, SEE_EVERYTHING, visible_threads_clause
-from app.jobs.queues import broker
-from app.models import CommunicationThread, ThreadRead, User
-from app.models.urgency import CLOSED, DEADLINE_BUCKETS
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import broker
+from app.platform.models import CommunicationThread, ThreadRead, User
+from app.platform.models.urgency import CLOSED, DEADLINE_BUCKETS
 
 # Counted up to this many; above it a tab reads "999+" (:func:`count_label`).
 COUNT_CAP = 999

@@ -9,10 +9,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.inbox.services import InvalidQuery
 from app.inbox.view import inbox_view
 from app.order_search import order_named
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
 
 bp = Blueprint("inbox", __name__)
 

@@ -13,8 +13,6 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
-from app.extensions import db
 from app.inbox.saved_views import (
     QUERY_KEYS,
     SavedViewError,
@@ -26,7 +24,9 @@ from app.inbox.saved_views import (
     visibility_choices,
 )
 from app.inbox.view import inbox_view, sidebar_views
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.extensions import db
+from app.platform.transactions import commit
 
 bp = Blueprint("saved_views", __name__)
 

@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.records import record_change
-from app.extensions import db
 from app.inbox.access import SEE_EVERYTHING
 from app.inbox.services import InboxQuery, InvalidQuery
-from app.models import SavedView, User
-from app.models.enums import Role
-from app.models.saved_views import NAME_MAX_LENGTH
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import SavedView, User
+from app.platform.models.enums import Role
+from app.platform.models.saved_views import NAME_MAX_LENGTH
 
 # The inbox URL arguments a view may hold (InboxQuery.from_args reads these).
 QUERY_KEYS = ("filter", "status", "priority", "team", "tag", "q", "sort")

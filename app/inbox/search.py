@@ -19,7 +19,6 @@ import uuid
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
 from app.inbox.search_terms import (
     DASH_BEFORE_DIGIT_SQL,
     Document,
@@ -30,7 +29,8 @@ from app.inbox.search_terms import (
     parse_query,
     tsquery_source,
 )
-from app.models import CommunicationMessage, CommunicationThread, Contact
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Contact
 
 # Dutch stemming: customers and agents write Dutch; e-mail addresses and
 # numbers pass through the parser unchanged.

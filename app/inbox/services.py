@@ -5,7 +5,7 @@ never repeat or vanish when new messages arrive between pages:
 
 - ``urgency`` (default): ``(urgency_bucket, urgency_score, id)`` — customers
   waiting on us, most overdue first; then internal tasks and notes by deadline;
-  then threads without a deadline; then closed ones (``app.models.urgency``);
+  then threads without a deadline; then closed ones (``app.platform.models.urgency``);
 - ``newest``: ``(last_message_at, id)`` descending.
 """
 
@@ -22,17 +22,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import visible_team_ids, visible_threads_clause
 from app.inbox.counts import unread_for
 from app.inbox.search import finds_few, is_postgresql, search_clause
-from app.models import CommunicationChannel, CommunicationThread, Contact, Team, User
-from app.models.enums import ChannelType, Priority, ThreadStatus
-from app.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
-from app.security.bodies import loads as load_json
-from app.typed_dates import cursor_moment
-from app.ui import priority_label, status_label
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, Contact, Team, User
+from app.platform.models.enums import ChannelType, Priority, ThreadStatus
+from app.platform.models.urgency import CLOSED, DEADLINE_BUCKETS, SNOOZED
+from app.platform.security.bodies import loads as load_json
+from app.platform.typed_dates import cursor_moment
+from app.platform.ui import priority_label, status_label
 
 CLOSED_STATUSES = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 
@@ -256,7 +256,7 @@ def thread_conditions(
     elif query.filter_name == "unassigned":
         conditions.append(thread.assigned_to_user_id.is_(None))
     if query.filter_name == "snoozed":
-        # Their own bucket, ordered by wake time (app.models.urgency).
+        # Their own bucket, ordered by wake time (app.platform.models.urgency).
         conditions.append(thread.urgency_bucket == SNOOZED)
     else:
         # Snoozed threads leave every other list; the bucket comes last, so this

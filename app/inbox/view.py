@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from app.database import utcnow
 from app.inbox.counts import cached_tab_counts, count_label, recount_tabs
 from app.inbox.saved_views import can_edit, visibility_choices, visible_views
 from app.inbox.services import (
@@ -25,8 +24,9 @@ from app.inbox.services import (
     sla_label,
 )
 from app.inbox.view_counts import cached_view_counts, view_counts
-from app.models import SavedView, User
 from app.order_search import count_matching
+from app.platform.database import utcnow
+from app.platform.models import SavedView, User
 
 _ANY_ID = "00000000-0000-0000-0000-000000000000"
 FILTER_LABELS = {

@@ -22,13 +22,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.counts import capped_count
 from app.inbox.services import InboxQuery, InvalidQuery, thread_conditions
-from app.jobs.coalescing import hold
-from app.jobs.queues import broker
-from app.models import SavedView, User
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.coalescing import hold
+from app.platform.jobs.queues import broker
+from app.platform.models import SavedView, User
 
 VIEW_COUNTS_CACHE_SECONDS = 15
 GENERATION_KEY = "switchboard:inbox-generation"
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def inbox_changed() -> None:
     """Mark every kept view count stale (a conversation was added or changed).
 
-    A batch job marks them once for all its events (:mod:`app.jobs.coalescing`),
+    A batch job marks them once for all its events (:mod:`app.platform.jobs.coalescing`),
     before any of its live updates goes out, so a list refreshed by one shows
     the new counts.
     """

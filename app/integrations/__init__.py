@@ -8,8 +8,8 @@ use: ``sync``, ``provider_webhooks``, ``endpoints``, ``oauth``, ``work_orders`` 
 ``payments``. Jobs are named through their group (``app.integrations.sync.run_sync``).
 """
 
-from app.features import Feature, HookPhase, StatusHook
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, HookPhase, StatusHook
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=(

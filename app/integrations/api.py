@@ -14,10 +14,6 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api, require_api_role
-from app.api.errors import ApiError
-from app.auth.decorators import require_second_factor
-from app.extensions import db
 from app.integrations import oauth, presenters, services
 from app.integrations.sync import (
     MAX_PROBLEM_PAGE_SIZE,
@@ -34,10 +30,14 @@ from app.integrations.sync import (
     sync_history,
     sync_job,
 )
-from app.models import AuditLog, Integration, SyncJob
-from app.models.enums import Role
-from app.security.access import SESSION_OR_KEY, Access, declare_blueprint
-from app.transactions import commit
+from app.platform.auth.decorators import require_second_factor
+from app.platform.extensions import db
+from app.platform.json_api.auth import guard_json_api, require_api_role
+from app.platform.json_api.errors import ApiError
+from app.platform.models import AuditLog, Integration, SyncJob
+from app.platform.models.enums import Role
+from app.platform.security.access import SESSION_OR_KEY, Access, declare_blueprint
+from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("integrations_api", __name__, url_prefix="/api/integrations"))
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, any_case, schema_pattern
 from app.integrations.endpoints import EVENT_NAMES, MAX_HEADERS, RESERVED_HEADERS, TEST_EVENT
+from app.platform.json_api.schema_patterns import PUBLIC_HTTPS_URL_PATTERN, any_case, schema_pattern
 
 EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
 # A header name as endpoints.rules takes it: letters, digits and -, and not one the

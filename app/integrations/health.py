@@ -10,7 +10,7 @@ is reported so, not checked.
 Outcomes go to ``provider_status`` under ``health:<name>``; admins get one
 in-app alert when a check starts failing (the first failure of a streak), not
 one every five minutes. The latest run is kept in Redis for the page. A finding
-is a system text (:mod:`app.system_texts`, ``health.*``): stored as its key and
+is a system text (:mod:`app.platform.system_texts`, ``health.*``): stored as its key and
 parameters beside the English, and shown in the reader's language; what a
 provider or connector says itself is kept verbatim.
 """
@@ -29,16 +29,16 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.connectors import connector_for
-from app.models import Integration, OutboundDelivery, ProviderStatus, User
-from app.models.enums import DeliveryKind, OutboundState, Priority, Role
 from app.notifications.services import announce, create_notification
-from app.system_texts import SystemText, text, to_json, verbatim
-from app.transactions import after_commit, commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Integration, OutboundDelivery, ProviderStatus, User
+from app.platform.models.enums import DeliveryKind, OutboundState, Priority, Role
+from app.platform.system_texts import SystemText, text, to_json, verbatim
+from app.platform.transactions import after_commit, commit
+from app.platform.ui import DISPLAY_ZONE
 from app.transports.health import record_failure, record_success
-from app.ui import DISPLAY_ZONE
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class CheckResult:
     state: str
     message: str  # in English, for the log and the API
     checked_at: str
-    # The finding as stored system text (app.system_texts.to_json), for the page; a
+    # The finding as stored system text (app.platform.system_texts.to_json), for the page; a
     # snapshot kept by an earlier release has none and shows ``message``.
     finding: Any = None
 

@@ -14,14 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.audit.presenters import ChangeLine, action_label, change_lines
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.oauth import TABLE
 from app.integrations.registry import PROVIDERS, Provider
 from app.integrations.services import GENERIC_WEBHOOK_SECRET, SECRET_FIELDS, secret_fields
 from app.integrations.sync import settings_to_dict
-from app.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
+from app.platform.audit.presenters import ChangeLine, action_label, change_lines
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Integration, SyncJob, SyncRecord, WebhookEndpoint
 
 
 def credential_summary(integration: Integration) -> dict[str, str]:

@@ -3,7 +3,7 @@
 Everything that differs between providers — category, how they authenticate,
 which objects sync, which directions make sense, where their OAuth endpoints and
 API live — is a field of :class:`Provider`. Code asks the registry; it never
-branches on a provider's name. URLs are config keys (``app/config.py``) so tests
+branches on a provider's name. URLs are config keys (``app/platform/config.py``) so tests
 and staging point them at fake servers.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.config import API_BASE, OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, provider_url_key
+from app.platform.config import API_BASE, OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, provider_url_key
 
 CATEGORIES: dict[str, Any] = {  # labels are lazy: read in the reader's language
     "crm": "CRM",
@@ -122,7 +122,7 @@ class Provider:
 
     ``api_base_key``, ``oauth_authorize_url_key`` and ``oauth_token_url_key``
     name config keys, read at call time, all derived from ``key`` by one rule
-    (:func:`app.config.provider_url_key`: ``zoho_crm`` → ``ZOHO_CRM_API_BASE``).
+    (:func:`app.platform.config.provider_url_key`: ``zoho_crm`` → ``ZOHO_CRM_API_BASE``).
     ``connector`` picks the connector class: ``hubspot``, ``quickbooks``,
     ``stripe``, ``rovida`` and ``yardi`` are real ones, the rest run through the
     generic REST connector configured per integration. ``webhook`` says how its

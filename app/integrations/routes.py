@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
 from app.integrations import oauth, presenters, services
 from app.integrations.endpoints import endpoint_rows
 from app.integrations.health import latest_results
@@ -38,9 +37,10 @@ from app.integrations.registry import (
 )
 from app.integrations.sync import batch_limit, form_values
 from app.integrations.usage import usage_summary
-from app.models import Integration
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.models import Integration
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 

@@ -19,9 +19,6 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.audit.records import field_changes, record_change
-from app.database import utcnow
-from app.extensions import db
 from app.integrations import oauth
 from app.integrations.connectors import ConnectorError, connector_for, readable
 from app.integrations.oauth import (
@@ -38,9 +35,12 @@ from app.integrations.registry import (
 )
 from app.integrations.salesforce_ids import is_organization_id
 from app.integrations.sync import check_combination, read_sync_settings
-from app.models import Integration, User
-from app.models.enums import Role
-from app.security.outbound import UnsafeTarget, vet_url
+from app.platform.audit.records import field_changes, record_change
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Integration, User
+from app.platform.models.enums import Role
+from app.platform.security.outbound import UnsafeTarget, vet_url
 
 MAX_NAME = 120
 MAX_SECRET = 4000

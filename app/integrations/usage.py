@@ -2,7 +2,7 @@
 
 The webhook endpoints answer thousands of calls a second, so the request
 itself only appends a compact record to the process's batched Redis pusher
-(:mod:`app.jobs.list_pusher`), which sends a second's records at once.
+(:mod:`app.platform.jobs.list_pusher`), which sends a second's records at once.
 :func:`flush_usage`, a periodic job, sums the
 buffered records per day, method and endpoint and adds them to
 ``api_usage_logs`` with one upsert, so the table grows by a row a day per
@@ -31,11 +31,11 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import ApiUsageLog, Organization, PartnerApiUsage
-from app.transactions import commit
-from app.ui import DISPLAY_ZONE
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiUsageLog, Organization, PartnerApiUsage
+from app.platform.transactions import commit
+from app.platform.ui import DISPLAY_ZONE
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import Order, OrderInvoice, Payment, PaymentRefund
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, OrderInvoice, Payment, PaymentRefund
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Order, OrderInvoice, Payment, PaymentRefund
+from app.platform.extensions import db
+from app.platform.models import Order, OrderInvoice, Payment, PaymentRefund
 
 
 @dataclass

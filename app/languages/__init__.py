@@ -12,8 +12,8 @@ someone set on the contact, else Dutch.
 
 from __future__ import annotations
 
-from app.features import Feature
-from app.models import Contact
+from app.platform.features import Feature
+from app.platform.models import Contact
 
 DEFAULT_LANGUAGE = "nl"
 

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
-from app.models import CommunicationTemplate, Contact
+from app.platform.models import CommunicationTemplate, Contact
 
 
 @dataclass(frozen=True)

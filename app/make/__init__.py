@@ -1,6 +1,6 @@
 """Make.com: inbound scenarios posting orders, visits, payments and feedback."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=("app.make.routes:bp",),

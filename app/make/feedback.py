@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.conversations import record_status_line
-from app.database import utcnow
-from app.extensions import db
 from app.make.orders import order_for
 from app.make.schemas import CustomerFeedback as FeedbackIn
-from app.models import CommunicationThread, CustomerFeedback, Order
-from app.models.enums import Priority, ThreadType
-from app.system_texts import text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, CustomerFeedback, Order
+from app.platform.models.enums import Priority, ThreadType
+from app.platform.system_texts import text
 from app.threads.creation import open_thread
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from app.make import feedback, orders, payments
 from app.make.schemas import SCENARIOS, InvalidScenarioBody, Scenario, validate_scenario
-from app.models import InboundWebhookEvent
+from app.platform.models import InboundWebhookEvent
 from app.webhooks.processing import UnprocessableEvent
 
 HANDLERS: dict[str, Callable[[Scenario, InboundWebhookEvent], object]] = {

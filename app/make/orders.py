@@ -16,12 +16,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
 from app.make.schemas import OrderCreated, OrderReference, VisitCompleted
-from app.models import InboundWebhookEvent, Order, Organization
-from app.models.enums import AddressValidation, OrderSource, OrderStatus, OrganizationType
 from app.orders.creation import (
     AddressDetails,
     add_line,
@@ -40,7 +35,12 @@ from app.orders.status_engine import (
     record_initial_status,
 )
 from app.partners.intake import channel_contacts, existing_order
-from app.transactions import after_commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import InboundWebhookEvent, Order, Organization
+from app.platform.models.enums import AddressValidation, OrderSource, OrderStatus, OrganizationType
+from app.platform.transactions import after_commit
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ import logging
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.invoices.ledger import record_payment
 from app.make.orders import order_for
 from app.make.schemas import PaymentReceived
-from app.models import AuditLog, InboundWebhookEvent, Payment
+from app.platform.extensions import db
+from app.platform.models import AuditLog, InboundWebhookEvent, Payment
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

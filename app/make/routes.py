@@ -14,11 +14,11 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.api.errors import ApiError
-from app.extensions import csrf
 from app.make.schemas import SCENARIOS, InvalidScenarioBody, validate_scenario
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 from app.webhooks.events import body_digest, kept_headers, parse_json, read_raw_body, record_event
 
 bp = Blueprint("make_webhook", __name__, url_prefix="/api/v1/webhooks/make")

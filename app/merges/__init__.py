@@ -14,6 +14,6 @@ Who may merge what:
   Undoable for :data:`.contacts.UNDO_WINDOW` by anyone who may merge the two.
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(blueprints=("app.merges.routes:bp",))

@@ -23,12 +23,12 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.auth.decorators import STAFF_DESK_ROLES
-from app.extensions import db
 from app.inbox.access import visible_threads_clause
 from app.merges.contacts import ContactMergeRefused, may_merge_contacts, merge_refusal_reason
-from app.models import Address, CommunicationThread, Contact, ContactIdentity, User
-from app.ui import local_time
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.extensions import db
+from app.platform.models import Address, CommunicationThread, Contact, ContactIdentity, User
+from app.platform.ui import local_time
 
 # "Jan de Vries" and "Jan de Vries." or "Jan de Vriess": nearly the same name.
 SIMILAR_NAMES = 0.85

@@ -33,16 +33,16 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.audit.records import record_change
-from app.auth.decorators import STAFF_DESK_ROLES
 from app.contacts.identities import claim_addresses_of, hold_addresses, normalise_address
 from app.contacts.phones import normalise_phone
 from app.conversations import move_conversations, refresh_customer_search
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import SEE_EVERYTHING, can_see_contact, visible_threads_clause
 from app.merges.refusals import RefusedMerge
-from app.models import (
+from app.platform.audit.records import record_change
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     Address,
     CommunicationMessage,
     CommunicationThread,

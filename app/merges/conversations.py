@@ -14,13 +14,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from app.audit.records import record_change
-from app.auth.decorators import STAFF_DESK_ROLES
 from app.conversations import MergeRefused, merge_refusal, merge_threads, merged_thread_ids
-from app.extensions import db
 from app.inbox.access import can_access_thread, visible_threads_clause
 from app.merges.refusals import RefusedMerge
-from app.models import (
+from app.platform.audit.records import record_change
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     ConversationMerge,
@@ -29,7 +29,7 @@ from app.models import (
     Order,
     User,
 )
-from app.models.enums import MessageType, Priority, ThreadStatus
+from app.platform.models.enums import MessageType, Priority, ThreadStatus
 
 CANDIDATES = 20
 AUDIT_TABLE = ConversationMerge.__tablename__

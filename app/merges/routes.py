@@ -9,8 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
-from app.extensions import db
 from app.inbox.access import can_access_thread, can_see_contact
 from app.merges.comparison import contact_side, preview_refusal, same_name, told_apart
 from app.merges.contacts import (
@@ -32,8 +30,10 @@ from app.merges.conversations import (
     merge_candidates,
     merge_conversation,
 )
-from app.models import CommunicationThread, Contact, ContactMerge
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, ContactMerge
+from app.platform.transactions import commit
 
 bp = Blueprint("merges", __name__)
 

@@ -6,7 +6,7 @@
 - ``api``: ``GET/POST /api/templates``.
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from app.api.auth import api_role_required, guard_json_api
-from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES, require_second_factor
-from app.extensions import db
 from app.message_templates.services import (
     TemplateValidationError,
     create_template,
@@ -19,8 +15,12 @@ from app.message_templates.services import (
     list_templates,
     template_to_dict,
 )
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES, require_second_factor
+from app.platform.extensions import db
+from app.platform.json_api.auth import api_role_required, guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("templates_api", __name__, url_prefix="/api/templates"))
 desk_roles_only = api_role_required(

@@ -18,8 +18,8 @@ from wtforms.validators import Length, Optional
 
 from app.message_templates.rendering import declared_names
 from app.message_templates.variables import KNOWN_VARIABLES
-from app.models import CommunicationTemplate
-from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
+from app.platform.models import CommunicationTemplate
+from app.platform.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 
 CATEGORY_LABELS = {
     TemplateCategory.CUSTOMER_SERVICE: _l("Customer service"),

@@ -33,7 +33,7 @@ from app.message_templates.variables import (
     VariableContext,
     label_for,
 )
-from app.models import CommunicationTemplate, CommunicationThread, User
+from app.platform.models import CommunicationTemplate, CommunicationThread, User
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 VARIABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")

@@ -12,9 +12,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.api.errors import json_error
-from app.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
-from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.message_templates.forms import (
     CATEGORY_LABELS,
@@ -39,10 +36,13 @@ from app.message_templates.services import (
     update_template,
     version_of,
 )
-from app.models import CommunicationTemplate, CommunicationThread
-from app.models.enums import Role
-from app.security.access import DESK, Access, declare
-from app.transactions import commit
+from app.platform.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
+from app.platform.extensions import db
+from app.platform.json_api.errors import json_error
+from app.platform.models import CommunicationTemplate, CommunicationThread
+from app.platform.models.enums import Role
+from app.platform.security.access import DESK, Access, declare
+from app.platform.transactions import commit
 
 bp = Blueprint("message_templates", __name__, url_prefix="/admin/templates")
 preview_bp = Blueprint("template_preview", __name__)

@@ -16,8 +16,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.records import record_edit
-from app.extensions import db
 from app.message_templates.rendering import (
     KNOWN_VARIABLES,
     is_variable_name,
@@ -25,9 +23,11 @@ from app.message_templates.rendering import (
     malformed_placeholders,
     placeholders_in,
 )
-from app.models import CommunicationTemplate
-from app.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
-from app.models.templates import humanize_template_name
+from app.platform.audit.records import record_edit
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate
+from app.platform.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
+from app.platform.models.templates import humanize_template_name
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 500

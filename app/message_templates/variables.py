@@ -16,8 +16,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
-from app.labels import LABELS, label
 from app.message_templates.visit_moment import (
     AMSTERDAM,
     amsterdam_today,
@@ -27,9 +25,11 @@ from app.message_templates.visit_moment import (
     window_words,
     written_date,
 )
-from app.models import CommunicationThread, Order, User
-from app.models.enums import ArticleType, OrderStatus
-from app.ui import local_money
+from app.platform.extensions import db
+from app.platform.labels import LABELS, label
+from app.platform.models import CommunicationThread, Order, User
+from app.platform.models.enums import ArticleType, OrderStatus
+from app.platform.ui import local_money
 
 COMPANY_NAME = "ChargeCars"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.database import utcnow
+from app.platform.database import utcnow
 
 DATE_FORMAT = "%d-%m-%Y"
 # An English reader takes 02-12-2026 for the 12th of February: the month in words.

@@ -1,7 +1,7 @@
 """The technician's phone view."""
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.mobile.routes:bp", "app.mobile.offline:bp"),

@@ -14,12 +14,12 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.mobile.cards import visit_card
 from app.mobile.services import local_today
-from app.models import Order
-from app.models.orders import LOCK_TO_CHANGE
 from app.orders.services import may_change_status
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.orders import LOCK_TO_CHANGE
 
 
 def order_for_action(order_id: uuid.UUID) -> Order:

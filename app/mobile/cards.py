@@ -7,8 +7,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.visit_moment import TimeWindow
 from app.mobile.conversation import find_customer_thread, find_order_thread
 from app.mobile.pending import MoveState, latest_moves
@@ -29,7 +27,10 @@ from app.mobile.services import (
     visits_for,
 )
 from app.mobile.visits import available_taps, on_the_way_since
-from app.models import (
+from app.orders.services import may_change_status
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationTemplate,
     CommunicationThread,
@@ -37,9 +38,8 @@ from app.models import (
     Order,
     User,
 )
-from app.models.enums import OrderStatus
-from app.models.visits import PENDING
-from app.orders.services import may_change_status
+from app.platform.models.enums import OrderStatus
+from app.platform.models.visits import PENDING
 
 # The visit is still ahead or under way: photos and messages to the customer
 # belong to it. A completed (or cancelled, or put on hold) visit offers neither.

@@ -12,8 +12,8 @@ import sqlalchemy.orm as so
 
 from app.channels.email.records import order_thread_for
 from app.conversations import announce_change, open_thread, record_status_line
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -22,8 +22,8 @@ from app.models import (
     Order,
     User,
 )
-from app.models.enums import ChannelType, ThreadStatus, ThreadType
-from app.system_texts import SystemText
+from app.platform.models.enums import ChannelType, ThreadStatus, ThreadType
+from app.platform.system_texts import SystemText
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 from app.threads.technician_replies import TechnicianMayNotWrite
 

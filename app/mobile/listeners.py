@@ -9,12 +9,12 @@ that technician (:class:`app.orders.planning.VisitPlanned`). The jobs
 from __future__ import annotations
 
 from app.conversations.events import MessageCreated
-from app.events import listens_to
-from app.extensions import db
-from app.jobs.queues import enqueue
 from app.mobile.push import has_subscription, push_enabled
-from app.models import CommunicationThread, Order
 from app.orders.planning import VisitPlanned
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationThread, Order
 
 
 @listens_to(MessageCreated)

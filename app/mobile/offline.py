@@ -16,8 +16,6 @@ from flask import Blueprint, Flask, current_app, request, send_from_directory, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
-from app.database import utcnow
 from app.mobile.push import (
     SubscriptionRefused,
     generate_vapid_keys,
@@ -25,9 +23,11 @@ from app.mobile.push import (
     subscribe,
     unsubscribe,
 )
-from app.models.enums import Role
-from app.security.access import declare, public
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.database import utcnow
+from app.platform.models.enums import Role
+from app.platform.security.access import declare, public
+from app.platform.transactions import commit
 
 bp = Blueprint("mobile_offline", __name__, url_prefix="/m")
 PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)

@@ -1,7 +1,7 @@
 """Status taps held for an undo window: nothing of a tap happens before it closes.
 
 A tap on the phone ("Started", "Completed", "On the way") is written as a
-:class:`~app.models.PendingVisitMove` with ``apply_at`` a few seconds ahead
+:class:`~app.platform.models.PendingVisitMove` with ``apply_at`` a few seconds ahead
 (``VISIT_UNDO_SECONDS``) and nothing else: no status change, no partner
 callback, no customer notice. Once the window has passed, :func:`apply_move`
 (enqueued for that moment, and swept up by :func:`apply_due_moves` should the
@@ -28,17 +28,17 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
-from app.extensions import db
-from app.i18n import language_of, select_locale
-from app.jobs.queues import get_queue
-from app.labels import label
 from app.mobile.services import last_status_change, local_today
 from app.mobile.visits import TAP_LABELS, VisitActionRefused, apply_tap
-from app.models import Order, PendingVisitMove, User
-from app.models.orders import LOCK_TO_CHANGE
-from app.models.visits import APPLIED, PENDING, REFUSED, UNDONE
-from app.transactions import after_commit, commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.i18n import language_of, select_locale
+from app.platform.jobs.queues import get_queue
+from app.platform.labels import label
+from app.platform.models import Order, PendingVisitMove, User
+from app.platform.models.orders import LOCK_TO_CHANGE
+from app.platform.models.visits import APPLIED, PENDING, REFUSED, UNDONE
+from app.platform.transactions import after_commit, commit
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from app.attachments.storage import store_bytes
 from app.channels.whatsapp.media import safe_filename
 from app.mobile.conversation import order_thread
-from app.models import CommunicationMessage, Order, User
+from app.platform.models import CommunicationMessage, Order, User
 from app.threads.services import add_note
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

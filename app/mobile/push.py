@@ -25,10 +25,10 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.extensions import db
-from app.models import PushDelivery, PushSubscription
-from app.security.outbound import UnsafeTarget, guarded_session, vet_url
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import PushDelivery, PushSubscription
+from app.platform.security.outbound import UnsafeTarget, guarded_session, vet_url
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 # Seconds one push service gets to take a message.

@@ -10,11 +10,11 @@ from datetime import date
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.extensions import db
-from app.i18n import language_of
 from app.mobile.push import PushMessage, push_enabled, push_to_user
-from app.models import CommunicationMessage, CommunicationThread, Order, User
-from app.ui import local_date
+from app.platform.extensions import db
+from app.platform.i18n import language_of
+from app.platform.models import CommunicationMessage, CommunicationThread, Order, User
+from app.platform.ui import local_date
 
 log = logging.getLogger(__name__)
 EXCERPT_LENGTH = 140

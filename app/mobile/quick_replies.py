@@ -27,8 +27,6 @@ from flask_babel import gettext as _
 
 from app.channels.whatsapp.window import service_window
 from app.conversations import unsaved_thread, withdraw_outbound
-from app.database import utcnow
-from app.extensions import db
 from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
 from app.message_templates.rendering import (
     TemplateRenderError,
@@ -38,14 +36,6 @@ from app.message_templates.rendering import (
 from app.message_templates.visit_moment import PLAN_NOTICE_TEMPLATES, visit_moment
 from app.mobile.conversation import customer_channel, customer_thread, find_customer_thread
 from app.mobile.services import AMSTERDAM, time_window
-from app.models import (
-    CommunicationMessage,
-    CommunicationTemplate,
-    CommunicationThread,
-    Order,
-    User,
-)
-from app.models.enums import ChannelType, OrderStatus, TemplateCategory
 from app.orders.visit_notices import (
     AlreadyTold,
     already_told,
@@ -54,6 +44,16 @@ from app.orders.visit_notices import (
     record_notice_message,
     release_notice_of,
 )
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    Order,
+    User,
+)
+from app.platform.models.enums import ChannelType, OrderStatus, TemplateCategory
 from app.threads.services import InvalidInput, compose_reply, reachable_channels
 
 QUICK_REPLY_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING

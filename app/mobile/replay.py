@@ -30,10 +30,10 @@ from flask_login import current_user
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import MobileAction, PushDelivery
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import MobileAction, PushDelivery
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 FIELD = "client_action_id"

@@ -32,8 +32,6 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.attachments.storage import discard_message_files
-from app.auth.decorators import role_required
-from app.extensions import db
 from app.mobile.answers import (
     answer_card,
     form_uuid,
@@ -85,10 +83,14 @@ from app.mobile.visits import (
     needs_confirmation,
     on_the_way_since,
 )
-from app.models import Order
-from app.models.enums import Role, TaskStatus
 from app.orders.services import may_change_status
-from app.security.bodies import accepts_body_up_to
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import Role, TaskStatus
+from app.platform.security.bodies import accepts_body_up_to
+from app.platform.transactions import commit
+from app.platform.ui import order_status_label
 from app.tasks.reminders import is_overdue
 from app.tasks.services import (
     StaleTaskError,
@@ -101,8 +103,6 @@ from app.tasks.services import (
 from app.tasks.validation import TaskValidationError
 from app.threads.services import InvalidInput, add_note
 from app.threads.technician_replies import TechnicianMayNotWrite
-from app.transactions import commit
-from app.ui import order_status_label
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
 PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)

@@ -12,10 +12,10 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.visit_moment import TimeWindow, parse_time_window, window_text_of
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     InternalTask,
     LineItem,
     Order,
@@ -24,8 +24,8 @@ from app.models import (
     Visit,
     VisitTechnician,
 )
-from app.models.enums import TaskStatus
-from app.ui import local_date, local_time
+from app.platform.models.enums import TaskStatus
+from app.platform.ui import local_date, local_time
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="

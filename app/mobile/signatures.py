@@ -25,14 +25,14 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
 from app.mobile.conversation import order_thread
 from app.mobile.photos import sniff_image_type, store_note_image
 from app.mobile.services import AMSTERDAM
-from app.models import Order, User, VisitSignature
-from app.models.enums import OrderStatus
-from app.system_texts import english, text, to_json
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, User, VisitSignature
+from app.platform.models.enums import OrderStatus
+from app.platform.system_texts import english, text, to_json
 from app.threads.services import add_note
 
 # A phone's pad is about 1000 × 500 device pixels; its strokes compress to tens of KB.

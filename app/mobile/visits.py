@@ -19,7 +19,7 @@ It counts once per visit day: the message is claimed in the database first
 tap applied by another worker, a quick reply or the JSON API sending the same
 template never tells the customer twice.
 
-Nothing here commits; the caller commits with :func:`app.transactions.commit`
+Nothing here commits; the caller commits with :func:`app.platform.transactions.commit`
 so what the hooks queued goes out only after the commit.
 """
 
@@ -33,8 +33,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
-from app.labels import label
 from app.mobile.conversation import (
     active_template,
     customer_thread,
@@ -44,15 +42,17 @@ from app.mobile.conversation import (
     tell_customer,
 )
 from app.mobile.services import AMSTERDAM
-from app.models import AuditLog, CommunicationMessage, Order, User
-from app.models.enums import OrderStatus
 from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.orders.visit_notices import (
     ON_THE_WAY_TEMPLATE,
     claim_visit_notice,
     record_notice_message,
 )
-from app.system_texts import text
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models import AuditLog, CommunicationMessage, Order, User
+from app.platform.models.enums import OrderStatus
+from app.platform.system_texts import text
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
 TAPS = (ON_THE_WAY, STARTED, COMPLETED)

@@ -4,7 +4,7 @@ Its listeners tell people about their conversations: a customer's reply, a
 thread assigned to them, an @mention in a note (:mod:`app.notifications.listeners`).
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=("app.notifications.routes:bp", "app.notifications.api:bp"),

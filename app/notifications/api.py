@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from app.api.auth import guard_json_api
-from app.jobs.queues import enqueue
 from app.notifications.services import (
     mark_all_read,
     notification_to_dict,
     recent_notifications,
     unread_count,
 )
-from app.transactions import commit
+from app.platform.jobs.queues import enqueue
+from app.platform.json_api.auth import guard_json_api
+from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("notifications_api", __name__, url_prefix="/api/notifications"))
 

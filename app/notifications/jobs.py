@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from app.extensions import db
-from app.models import User
 from app.notifications.services import announce, create_notification
-from app.system_texts import text
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import User
+from app.platform.system_texts import text
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

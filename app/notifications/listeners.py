@@ -13,15 +13,15 @@ import uuid
 import sqlalchemy as sa
 
 from app.conversations.events import MessageCreated, ThreadAssigned
-from app.events import listens_to
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationMessage, CommunicationThread, Notification, User
-from app.models.enums import ChannelType, MessageType
 from app.notifications.mentions import mentioned_colleagues
 from app.notifications.services import announce, create_notification
-from app.system_texts import Sentence, SystemText, from_json, text, verbatim
-from app.transactions import commit
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Notification, User
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.system_texts import Sentence, SystemText, from_json, text, verbatim
+from app.platform.transactions import commit
 
 EXCERPT_LENGTH = 200
 # A customer writing three times in a row is one thing to look at, not three:

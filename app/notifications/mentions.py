@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import User
+from app.platform.extensions import db
+from app.platform.models import User
 
 # What may follow a name for it to be the whole name: not a letter or digit.
 WORD_CHARACTER = re.compile(r"\w", re.UNICODE)

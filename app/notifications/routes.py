@@ -8,15 +8,15 @@ from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import login_required
-from app.jobs.queues import enqueue
 from app.notifications.services import (
     mark_all_read,
     mark_read,
     recent_notifications,
     unread_count,
 )
-from app.transactions import commit
+from app.platform.auth.decorators import login_required
+from app.platform.jobs.queues import enqueue
+from app.platform.transactions import commit
 
 bp = Blueprint("notifications", __name__)
 

@@ -7,13 +7,13 @@ import uuid
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app.database import utcnow
-from app.extensions import db
-from app.i18n import language_of
-from app.models import Notification, User
-from app.models.enums import Priority
-from app.realtime import publish_to_users
-from app.system_texts import Sentence, SystemText, english, parts, render_stored, to_json
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.i18n import language_of
+from app.platform.models import Notification, User
+from app.platform.models.enums import Priority
+from app.platform.realtime import publish_to_users
+from app.platform.system_texts import Sentence, SystemText, english, parts, render_stored, to_json
 
 
 def create_notification(
@@ -33,7 +33,7 @@ def create_notification(
     ``flush=False`` leaves the insert for the caller's next flush, for callers
     making many at once (the SLA ladder), which then flush once.
 
-    ``title`` and ``message`` are catalogue sentences (:mod:`app.system_texts`),
+    ``title`` and ``message`` are catalogue sentences (:mod:`app.platform.system_texts`),
     never plain strings, so every reader gets them in their own language; words
     we did not write (a customer's excerpt) go in as ``verbatim(...)``.
     """
@@ -85,7 +85,8 @@ def rendered_texts(notification: Notification) -> tuple[str, str | None]:
 
 
 def recipient_language(user_id: uuid.UUID) -> str:
-    """The language a push is rendered in: the recipient's (:func:`app.i18n.language_of`)."""
+    """The language a push is rendered in: the recipient's
+    (:func:`app.platform.i18n.language_of`)."""
     return language_of(db.session.get(User, user_id))
 
 

@@ -1,6 +1,6 @@
 """Orders: the status engine and the order API."""
 
-from app.features import Feature, HookPhase, StatusHook
+from app.platform.features import Feature, HookPhase, StatusHook
 
 FEATURE = Feature(
     blueprints=("app.orders.api:bp", "app.orders.routes:bp", "app.orders.review_routes:bp"),

@@ -7,8 +7,6 @@ from dataclasses import replace
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api
-from app.api.errors import ApiError
 from app.orders.api_schemas import MAX_REASON
 from app.orders.services import (
     find_order,
@@ -18,8 +16,10 @@ from app.orders.services import (
     order_to_dict,
 )
 from app.orders.status_engine import IllegalTransition, change_entity_status, parse_status
-from app.security.access import DESK, OWN_VISITS, SESSION_OR_KEY, Access, declare
-from app.transactions import commit
+from app.platform.json_api.auth import guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import DESK, OWN_VISITS, SESSION_OR_KEY, Access, declare
+from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("orders_api", __name__, url_prefix="/api/orders"))
 

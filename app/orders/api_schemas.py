@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.models.enums import OrderStatus
+from app.platform.models.enums import OrderStatus
 
 MAX_REASON = 2000
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext
 
-from app.extensions import db
-from app.models import Order, User
-from app.models.enums import OrderStatus
 from app.orders.page import REVIEW_STATUSES
 from app.orders.services import may_change_status
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order, User
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 
 # One page of the desk, and a little more: a person ticks what they see.
 MAX_BULK = 200

@@ -10,8 +10,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Commission, Contact, Order
+from app.platform.extensions import db
+from app.platform.models import Commission, Contact, Order
 
 
 def order_commissions(order: Order) -> list[Commission]:

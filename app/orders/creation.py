@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from app.addresses import pdok
 from app.contacts.identities import claim_addresses_of
 from app.contacts.phones import normalise_phone
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     SENT_ADDRESS_FIELDS,
     Address,
     Article,
@@ -31,7 +31,7 @@ from app.models import (
     Organization,
     PartnerSkuMapping,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     AddressType,
     AddressValidation,
     ContactType,

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.contacts.phones import normalise_phone
-from app.models import Contact, Order
 from app.orders.creation import DUPLICATE_REASON, flag_for_review
+from app.platform.models import Contact, Order
 
 # Stored in English (the JSON API returns reasons as they are); the order page
 # shows them in the reader's language (app.orders.review).

@@ -27,11 +27,6 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.database import utcnow
-from app.extensions import db
-from app.labels import label
-from app.models import Order, Organization, User, Visit, VisitTechnician
-from app.models.enums import OrderSource, OrganizationType, Role
 from app.order_search import FoundOrders, find_orders
 from app.orders.stages import (
     ALL,
@@ -43,8 +38,13 @@ from app.orders.stages import (
     stage_counts,
     visit_day,
 )
-from app.security.bodies import loads as load_json
-from app.typed_dates import DateRefused, cursor_moment, parse_day
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models import Order, Organization, User, Visit, VisitTechnician
+from app.platform.models.enums import OrderSource, OrganizationType, Role
+from app.platform.security.bodies import loads as load_json
+from app.platform.typed_dates import DateRefused, cursor_moment, parse_day
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PAGE_SIZE = 50
@@ -207,7 +207,7 @@ def filter_conditions(query: DeskQuery) -> list[sa.ColumnElement[bool]]:
         conditions.append(_postcode_area(query.area))
     if query.technician_id:
         # The lead is on the order itself (kept in step by planning, see
-        # app.models.planning.VisitTechnician), carried in every tab's index. The
+        # app.platform.models.planning.VisitTechnician), carried in every tab's index. The
         # rest of the crew, the helpers, are few and have an index of their own:
         # gathering every visit a technician was ever on (46,000 at a million
         # orders) cost more than the whole page. A common table expression: the

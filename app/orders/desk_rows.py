@@ -16,13 +16,13 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from app.business_time.calendar import calendar_for, subtract_business_seconds
-from app.database import utcnow
-from app.extensions import db
-from app.labels import label
-from app.models import LineItem, Order, User
-from app.models.enums import OrderStatus
 from app.orders.review import readable_reason
 from app.orders.stages import BY_NAME, NEEDS_A_PERSON, WAITING, stage_of
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models import LineItem, Order, User
+from app.platform.models.enums import OrderStatus
 
 # The installation preferences that tell a planner when the customer can be visited.
 WHEN_PREFERENCES = (

@@ -18,10 +18,15 @@ from app.channels.email.records import already_sent, order_thread_for
 from app.channels.email.transactional import send_transactional
 from app.channels.teams.sender import notify_teams
 from app.channels.whatsapp.autoreply import queue_status_template, status_template
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, Order, OrderStatusTransition
-from app.models.enums import ChannelType, MessageType, OrderStatus, Priority, ThreadStatus
-from app.transactions import after_commit
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationThread,
+    Order,
+    OrderStatusTransition,
+)
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus, Priority, ThreadStatus
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,23 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from app.deliveries.log import DeliveryLog, order_deliveries
-from app.extensions import db
 from app.invoices.views import InvoiceView, invoice_view
-from app.labels import label
-from app.models import Commission, Contact, Order, OrderStatusTransition, User, VisitSignature
-from app.models.enums import OrderStatus
 from app.orders.commissions import order_commissions
 from app.orders.customer_details import Difference, customer_differences
 from app.orders.review import readable_reason
 from app.orders.review_fixes import FixEntry, fix_history
 from app.orders.status_engine import ALLOWED_TRANSITIONS
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models import (
+    Commission,
+    Contact,
+    Order,
+    OrderStatusTransition,
+    User,
+    VisitSignature,
+)
+from app.platform.models.enums import OrderStatus
 
 # Before approval: the statuses in which a flagged order still waits for review.
 REVIEW_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.QUOTE_SENT})

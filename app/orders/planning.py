@@ -4,7 +4,7 @@
 it publishes :class:`VisitPlanned` after the commit. The phone view turns it
 into a push to the technicians (:mod:`app.mobile.listeners`), and a calendar
 can follow it. The planning pages (:mod:`app.planning.services`) keep a
-:class:`~app.models.Visit` (window, crew, materials, version) and call this
+:class:`~app.platform.models.Visit` (window, crew, materials, version) and call this
 with all of it; a work order synced in calls it with a technician and a day.
 """
 
@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, time
 
-from app.events import DomainEvent
-from app.models import Order
-from app.transactions import publish
+from app.platform.events import DomainEvent
+from app.platform.models import Order
+from app.platform.transactions import publish
 
 _UNSET = object()
 

@@ -15,10 +15,10 @@ from datetime import date, time
 
 from flask_babel import gettext
 
-from app.audit.labels import register_note_reader
 from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
-from app.system_texts import N_
-from app.ui import local_date
+from app.platform.audit.labels import register_note_reader
+from app.platform.system_texts import N_
+from app.platform.ui import local_date
 
 EXACT = {
     EMAIL_DIFFERS: N_(

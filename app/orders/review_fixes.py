@@ -32,16 +32,16 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from app.addresses import pdok
-from app.audit.records import record_change
 from app.contacts.services import InvalidContact, update_contact_details
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import Address, Article, AuditLog, LineItem, Order, PartnerSkuMapping, User
-from app.models.enums import AddressValidation, OrderStatus
 from app.orders.creation import DUPLICATE_REASON
 from app.orders.customer_details import EMAIL_DIFFERS, PHONE_DIFFERS
 from app.orders.review import readable_note, readable_reason
 from app.orders.status_engine import IllegalTransition, change_entity_status
+from app.platform.audit.records import record_change
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import Address, Article, AuditLog, LineItem, Order, PartnerSkuMapping, User
+from app.platform.models.enums import AddressValidation, OrderStatus
 
 ADDRESS, ARTICLE, DUPLICATE, CUSTOMER, OTHER = (
     "address",

@@ -23,10 +23,6 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from app.addresses import pdok
-from app.auth.decorators import login_required
-from app.extensions import db
-from app.models import Order
-from app.models.enums import OrderStatus
 from app.orders import review_fixes as fixes
 from app.orders.approvals import MAX_BULK, approve_clean
 from app.orders.desk import local_today
@@ -36,8 +32,12 @@ from app.orders.review_fixes import ReviewRefused
 from app.orders.routes import desk_order
 from app.orders.services import may_change_status, may_view_orders
 from app.orders.status_engine import IllegalTransition, change_entity_status
-from app.security.access import DESK, Access, declare
-from app.transactions import commit
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus
+from app.platform.security.access import DESK, Access, declare
+from app.platform.transactions import commit
 
 bp = Blueprint("order_review", __name__, url_prefix="/orders")
 

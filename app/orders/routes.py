@@ -6,10 +6,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user
 
-from app.auth.decorators import login_required
-from app.extensions import db
-from app.labels import label
-from app.models.enums import OrderStatus
 from app.orders.desk import DeskQuery, DeskRefused, desk_choices, desk_page, local_today
 from app.orders.desk_rows import desk_rows
 from app.orders.page import order_page
@@ -22,8 +18,12 @@ from app.orders.status_engine import (
     change_entity_status,
     parse_status,
 )
-from app.security.access import DESK, OWN_VISITS, Access, declare
-from app.transactions import commit
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.labels import label
+from app.platform.models.enums import OrderStatus
+from app.platform.security.access import DESK, OWN_VISITS, Access, declare
+from app.platform.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Stored English notes in the reader's language, on every page that shows them.

@@ -7,12 +7,12 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.invoices.ledger import invoice_to_dict
 from app.invoices.views import invoice_of
-from app.models import Order, User
-from app.models.enums import Role
 from app.orders.commissions import commissions_as_dicts
+from app.platform.extensions import db
+from app.platform.models import Order, User
+from app.platform.models.enums import Role
 
 ORDER_NUMBER = re.compile(r"^CC-\d{4}-\d{5}$")
 # The desk: every order, with its amounts, partner references, history and commissions.

@@ -39,9 +39,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
-from app.models import Order
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus
 
 S = OrderStatus
 WAITING = (S.NEW, S.QUOTE_SENT)

@@ -14,11 +14,11 @@ from functools import cache
 
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
-from app.features import resolve
-from app.models import AuditLog, Order, OrderStatusTransition, User
-from app.models.enums import OrderStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.features import resolve
+from app.platform.models import AuditLog, Order, OrderStatusTransition, User
+from app.platform.models.enums import OrderStatus
 
 S = OrderStatus
 ACTIVE = (S.NEW, S.QUOTE_SENT, S.APPROVED, S.SCHEDULED, S.IN_PROGRESS)
@@ -37,7 +37,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 # Follow-ups run inside the status change's transaction: (order, transition) → None.
-# Each feature declares its own (``status_hooks`` of its FEATURE, app.features),
+# Each feature declares its own (``status_hooks`` of its FEATURE, app.platform.features),
 # so the engine imports none of the features that react.
 StatusHook = Callable[[Order, OrderStatusTransition], None]
 

@@ -3,7 +3,7 @@
 A technician may tap "On the way" twice, the phone's offline queue may replay
 the tap, a quick reply or the JSON API may send the same template, and two
 workers may apply two held taps at once. Whoever first inserts the
-(order, visit day, kind) row of :class:`~app.models.VisitCustomerNotice` composes
+(order, visit day, kind) row of :class:`~app.platform.models.VisitCustomerNotice` composes
 the message, in that same transaction; everyone else finds the row taken and
 sends nothing. The insert is ``ON CONFLICT DO NOTHING`` on the unique key, so
 the database decides, never a look first: on PostgreSQL a second insert waits
@@ -14,7 +14,7 @@ Every claim locks the order row before it inserts, as the phone's taps do
 (they lock the order first to apply one tap at a time), so a claim and a tap
 take their locks in one order. Before, a claim from the JSON API inserted first:
 it held its new row while its foreign-key check waited for a tap's order lock
-(FOR UPDATE then, :data:`~app.models.orders.LOCK_TO_CHANGE` now), and the tap's
+(FOR UPDATE then, :data:`~app.platform.models.orders.LOCK_TO_CHANGE` now), and the tap's
 own insert waited for that row: a deadlock, answered 503 (seen under load in
 tests/test_mobile_on_the_way_once.py).
 """
@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import CommunicationTemplate, Order, VisitCustomerNotice
-from app.models.orders import LOCK_TO_CHANGE
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate, Order, VisitCustomerNotice
+from app.platform.models.orders import LOCK_TO_CHANGE
 
 ON_THE_WAY = "on_the_way"
 # The template the "On the way" tap sends, by template name or WhatsApp name.

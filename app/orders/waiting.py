@@ -23,17 +23,17 @@ import sqlalchemy as sa
 from flask import Flask
 from redis.exceptions import RedisError
 
-from app.extensions import db
 from app.inbox.access import DESK_ROLES, SEE_EVERYTHING
-from app.jobs.queues import broker
-from app.models import Order, OrderStatusTransition, User
-from app.models.enums import OrderStatus, Priority, Role
 from app.notifications.services import announce, create_notification
 from app.orders.stages import WAITING, live_orders
-from app.realtime import publish, role_room
-from app.system_texts import text
-from app.transactions import after_commit, commit
-from app.ui import register_nav_count
+from app.platform.extensions import db
+from app.platform.jobs.queues import broker
+from app.platform.models import Order, OrderStatusTransition, User
+from app.platform.models.enums import OrderStatus, Priority, Role
+from app.platform.realtime import publish, role_room
+from app.platform.system_texts import text
+from app.platform.transactions import after_commit, commit
+from app.platform.ui import register_nav_count
 
 COUNT_CAP = 999
 WAITING_CACHE_SECONDS = 15

@@ -1,7 +1,7 @@
 """Partners: organizations that send us orders and hear back about them."""
 
-from app.features import Feature, HookPhase, StatusHook
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, HookPhase, StatusHook
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=(

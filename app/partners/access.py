@@ -21,14 +21,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, g, request
 
-from app.api.errors import ApiError
-from app.auth.tokens import find_token
-from app.database import utcnow
-from app.extensions import db
-from app.models import ApiToken, Organization, PartnerIntegration
-from app.models.enums import KeyMode, KeyScope, OrganizationType, TokenKind
 from app.partners.allowlist import is_allowed
-from app.transactions import commit
+from app.platform.auth.tokens import find_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.json_api.errors import ApiError
+from app.platform.models import ApiToken, Organization, PartnerIntegration
+from app.platform.models.enums import KeyMode, KeyScope, OrganizationType, TokenKind
+from app.platform.transactions import commit
 
 # Partners may poll an order's status once a minute.
 STATUS_POLL_SECONDS = 60

@@ -14,18 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.audit.records import field_changes, record_change, record_edit, snapshot
 from app.deliveries.log import DeliveryLog, describe_deliveries
-from app.extensions import db
-from app.models import (
-    Article,
-    Organization,
-    OutboundDelivery,
-    PartnerIntegration,
-    PartnerSkuMapping,
-    User,
-)
-from app.models.enums import OrganizationType
 from app.partners.config import (
     MAPPING_DIRECTIONS,
     SANDBOX_FIELDS,
@@ -34,6 +23,17 @@ from app.partners.config import (
     apply_sandbox_config,
 )
 from app.partners.services import NewPartner, create_partner
+from app.platform.audit.records import field_changes, record_change, record_edit, snapshot
+from app.platform.extensions import db
+from app.platform.models import (
+    Article,
+    Organization,
+    OutboundDelivery,
+    PartnerIntegration,
+    PartnerSkuMapping,
+    User,
+)
+from app.platform.models.enums import OrganizationType
 
 MAX_COMMISSION_LEVEL = 10
 MAX_SKU = 64

@@ -16,9 +16,9 @@ import re
 
 from flask_babel import gettext as _
 
-from app.audit.records import record_change
-from app.models import PartnerIntegration, User
 from app.partners.config import ConfigInvalid
+from app.platform.audit.records import record_change
+from app.platform.models import PartnerIntegration, User
 
 MAX_ENTRIES = 50
 _SEPARATORS = re.compile(r"[\s,;]+")

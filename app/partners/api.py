@@ -10,11 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
 
-from app.api.errors import ApiError, error_body
-from app.api.validation import field_errors
 from app.deliveries.callback_routes import route_for
 from app.deliveries.payloads import status_details
-from app.extensions import csrf, db
 from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
 from app.partners import idempotency
@@ -30,8 +27,11 @@ from app.partners.config import (
 from app.partners.intake import IntakeInvalid, create_partner_order, existing_order, parse_order
 from app.partners.sandbox.mode import caller_is_test, idempotency_key_in_mode
 from app.partners.schemas import IntegrationConfigIn
-from app.security.access import PARTNER_API, declare_blueprint
-from app.transactions import commit
+from app.platform.extensions import csrf, db
+from app.platform.json_api.errors import ApiError, error_body
+from app.platform.json_api.validation import field_errors
+from app.platform.security.access import PARTNER_API, declare_blueprint
+from app.platform.transactions import commit
 
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1/partners")
 declare_blueprint(bp, PARTNER_API)

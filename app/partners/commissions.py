@@ -22,10 +22,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Commission, Contact, Order, OrderStatusTransition, Organization
-from app.models.enums import OrderStatus
 from app.partners.services import organization_contact
+from app.platform.extensions import db
+from app.platform.models import Commission, Contact, Order, OrderStatusTransition, Organization
+from app.platform.models.enums import OrderStatus
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")

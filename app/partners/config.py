@@ -17,15 +17,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.api.validation import nul_fields
 from app.deliveries.partner_events import EVENT_NAMES
-from app.extensions import db
 from app.external.validation import EMAIL, MAX_EMAIL_LENGTH
-from app.models import PartnerIntegration
-from app.models.enums import AuthenticationType, OrderStatus, SyncFrequency
-from app.models.partners import DEFAULT_GRANTED_STATUSES
 from app.partners.services import PRIVATE_TARGET, validate_webhook_url
-from app.security.outbound import UnsafeTarget, vet_url
+from app.platform.extensions import db
+from app.platform.json_api.validation import nul_fields
+from app.platform.models import PartnerIntegration
+from app.platform.models.enums import AuthenticationType, OrderStatus, SyncFrequency
+from app.platform.models.partners import DEFAULT_GRANTED_STATUSES
+from app.platform.security.outbound import UnsafeTarget, vet_url
 
 MAPPING_DIRECTIONS = ("chargecars_to_partner", "partner_to_chargecars")
 # Which of our statuses a partner's own word may put an order in (its

@@ -11,12 +11,12 @@ from app.channels.email.orders import order_total
 from app.channels.email.records import already_sent
 from app.channels.email.settings import reply_to
 from app.channels.email.transactional import send_transactional
-from app.extensions import db
-from app.models import Contact, Order, Organization
-from app.models.orders import LOCK_TO_CHANGE
 from app.orders.customer_details import partner_review_reasons
 from app.partners.services import organization_contact
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Contact, Order, Organization
+from app.platform.models.orders import LOCK_TO_CHANGE
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

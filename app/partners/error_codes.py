@@ -1,7 +1,7 @@
 """Every error code the partner API can answer: the one list a partner reads.
 
 The partner API answers ``{"success": false, "error": {"code", "message",
-"fields"?}}`` (:mod:`app.api.errors`). This registry says, per ``code``, with
+"fields"?}}`` (:mod:`app.platform.json_api.errors`). This registry says, per ``code``, with
 which HTTP status it comes, what it means and what the partner should do. The
 error table in ``docs/partners.md`` is generated from it (:func:`docs_table`),
 and ``tests/test_partner_error_codes.py`` holds it to the source: a code that

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.audit.records import record_edit
-from app.models import PartnerIntegration, User
-from app.models.enums import OrderStatus
 from app.partners.config import ConfigInvalid, granted_statuses
+from app.platform.audit.records import record_edit
+from app.platform.models import PartnerIntegration, User
+from app.platform.models.enums import OrderStatus
 
 AUDIT_ACTION = "PARTNER_STATUS_GRANTS_CHANGED"
 FIELD = "granted_statuses"

@@ -14,11 +14,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import DeliveryAttempt, Order, Organization, OutboundDelivery, PartnerIntegration
-from app.models.enums import DeliveryKind, OrganizationType, OutboundState
-from app.ui import DISPLAY_ZONE
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    DeliveryAttempt,
+    Order,
+    Organization,
+    OutboundDelivery,
+    PartnerIntegration,
+)
+from app.platform.models.enums import DeliveryKind, OrganizationType, OutboundState
+from app.platform.ui import DISPLAY_ZONE
 
 WINDOW = timedelta(hours=24)
 # Still being retried after a failed try, or given up on: both need a look.

@@ -30,11 +30,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import Organization, PartnerIdempotencyKey
 from app.partners.payload_digest import canonical_json
-from app.transactions import commit
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import Organization, PartnerIdempotencyKey
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from app.addresses.pdok import AddressCheck
-from app.api.validation import nul_fields
-from app.database import hold_advisory_lock
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import Address, Contact, Order, Organization, PartnerIntegration, User
-from app.models.enums import AddressValidation, ContactType, OrderSource, OrderStatus
 from app.orders.creation import (
     AddressDetails,
     CheckedAddress,
@@ -52,7 +46,13 @@ from app.orders.status_engine import record_initial_status
 from app.partners.payload_digest import differing_fields, payload_digest
 from app.partners.sandbox.mode import allocate_test_order_number, order_in_mode
 from app.partners.schemas import PartnerOrderIn, order_field_errors, validate_partner_order
-from app.transactions import after_commit
+from app.platform.database import hold_advisory_lock
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.json_api.validation import nul_fields
+from app.platform.models import Address, Contact, Order, Organization, PartnerIntegration, User
+from app.platform.models.enums import AddressValidation, ContactType, OrderSource, OrderStatus
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def create_partner_order(
     ``is_test``: a test key's order (the sandbox): its own number series, no
     confirmation e-mail, and kept apart from the real work by the status engine.
     Raises :class:`IntakeInvalid`. Does not commit; call
-    :func:`app.transactions.commit` so the confirmation e-mail is queued.
+    :func:`app.platform.transactions.commit` so the confirmation e-mail is queued.
     """
     payload = parse_order(body)
     # PDOK first, outside any lock: it is the slow part and needs no database.

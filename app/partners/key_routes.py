@@ -14,11 +14,6 @@ from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.api_tokens import expiry_from_date
-from app.auth.decorators import role_required
-from app.extensions import db
-from app.models import ApiToken
-from app.models.enums import KeyMode, KeyScope, Role, TokenKind
 from app.partners import admin
 from app.partners.allowlist import save_ip_allowlist
 from app.partners.config import ConfigInvalid
@@ -31,7 +26,12 @@ from app.partners.keys import (
     rotate_webhook_secret,
 )
 from app.partners.pages import invalid, partner_or_404, saved, show_page
-from app.transactions import commit
+from app.platform.auth.api_tokens import expiry_from_date
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import ApiToken
+from app.platform.models.enums import KeyMode, KeyScope, Role, TokenKind
+from app.platform.transactions import commit
 
 DEFAULT_OVERLAP_HOURS = int(DEFAULT_SECRET_OVERLAP.total_seconds() // 3600)
 

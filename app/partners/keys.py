@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.audit.records import SECRET_CHANGED, record_change
-from app.auth.tokens import issue_token
-from app.database import utcnow
-from app.extensions import db
-from app.models import ApiToken, Organization, PartnerIntegration, User
-from app.models.enums import KeyMode, KeyScope, TokenKind
 from app.partners.services import new_webhook_secret
+from app.platform.audit.records import SECRET_CHANGED, record_change
+from app.platform.auth.tokens import issue_token
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiToken, Organization, PartnerIntegration, User
+from app.platform.models.enums import KeyMode, KeyScope, TokenKind
 
 # How long a rotated-out key keeps working unless it is revoked sooner.
 ROTATION_GRACE = timedelta(days=7)

@@ -12,10 +12,6 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from pydantic import ValidationError
 
-from app.api.errors import ApiError
-from app.api.validation import field_errors, nul_fields
-from app.extensions import csrf, db
-from app.models.enums import KeyMode
 from app.orders.status_engine import IllegalTransition
 from app.partners.access import PartnerCaller, authenticate, enforce_rate_limit
 from app.partners.api import integration_to_dict
@@ -29,8 +25,12 @@ from app.partners.order_queries import (
 )
 from app.partners.order_schemas import CancelIn, OrderChangeIn
 from app.partners.order_views import event_catalogue, order_detail, order_summary
-from app.security.access import PARTNER_API, declare_blueprint
-from app.transactions import commit
+from app.platform.extensions import csrf, db
+from app.platform.json_api.errors import ApiError
+from app.platform.json_api.validation import field_errors, nul_fields
+from app.platform.models.enums import KeyMode
+from app.platform.security.access import PARTNER_API, declare_blueprint
+from app.platform.transactions import commit
 
 bp = Blueprint("partner_order_api", __name__, url_prefix="/api/v1/partners")
 declare_blueprint(bp, PARTNER_API)

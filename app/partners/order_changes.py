@@ -9,12 +9,12 @@ the partner reads back.
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import AuditLog, Order
-from app.models.enums import OrderStatus
 from app.orders.customer_details import change_customer_as_sent
 from app.orders.status_engine import ALLOWED_TRANSITIONS, change_entity_status
 from app.partners.order_schemas import OrderChangeIn
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Order
+from app.platform.models.enums import OrderStatus
 
 # Before planning: the statuses in which contact details and preferences may change.
 CHANGEABLE_STATUSES = (OrderStatus.NEW, OrderStatus.QUOTE_SENT, OrderStatus.APPROVED)

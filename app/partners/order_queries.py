@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Order, Organization, PartnerIntegration
-from app.models.enums import OrderStatus
-from app.typed_dates import LAST_YEAR, DateRefused, parse_moment
+from app.platform.extensions import db
+from app.platform.models import Order, Organization, PartnerIntegration
+from app.platform.models.enums import OrderStatus
+from app.platform.typed_dates import LAST_YEAR, DateRefused, parse_moment
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -139,7 +139,7 @@ def _decode_cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
 def _moment(value) -> datetime | None:
     """An ISO 8601 time as aware UTC (a time without zone is read as UTC).
 
-    Read by :mod:`app.typed_dates`, but as a filter: a time before its first year
+    Read by :mod:`app.platform.typed_dates`, but as a filter: a time before its first year
     lists every order (as a time before the first order did), one after its last
     year lists none. None when it is not a time at all.
     """

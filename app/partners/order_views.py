@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from app.deliveries.partner_events import EVENTS, TEST, PartnerEvent
 from app.deliveries.payloads import iso, sample_callback_payload, status_details, visit_details
-from app.models import Order, PartnerIntegration
 from app.orders.customer_details import partner_review_reasons
 from app.orders.services import partner_status_of
 from app.partners.order_changes import locked_reason
+from app.platform.models import Order, PartnerIntegration
 
 
 def order_summary(order: Order, integration: PartnerIntegration) -> dict:

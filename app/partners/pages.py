@@ -11,17 +11,23 @@ import uuid
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.database import utcnow
 from app.deliveries.partner_events import EVENTS as PARTNER_EVENTS
-from app.extensions import db
-from app.models.enums import AuthenticationType, KeyMode, KeyScope, OrderStatus, SyncFrequency
 from app.partners import admin
 from app.partners.allowlist import allowlist_text
 from app.partners.config import ConfigInvalid, granted_statuses
 from app.partners.keys import DEFAULT_SECRET_OVERLAP, ROTATION_GRACE, partner_keys
 from app.partners.portal_users import portal_users
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import (
+    AuthenticationType,
+    KeyMode,
+    KeyScope,
+    OrderStatus,
+    SyncFrequency,
+)
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 SETTINGS_TEXT = (
     "integration_name",

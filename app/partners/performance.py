@@ -28,11 +28,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import Order, Organization, OutboundDelivery, PartnerApiUsage, PartnerIntegration
-from app.models.enums import DeliveryKind, OrganizationType, OutboundState
-from app.ui import DISPLAY_ZONE
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    Order,
+    Organization,
+    OutboundDelivery,
+    PartnerApiUsage,
+    PartnerIntegration,
+)
+from app.platform.models.enums import DeliveryKind, OrganizationType, OutboundState
+from app.platform.ui import DISPLAY_ZONE
 
 PERIODS = (7, 30, 90)
 # A p50/p95 above this is in the open-ended slowest bucket: "more than", not "at most".

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 
-from app.models import PartnerApiUsage
 from app.partners.performance import PartnerPerformance, Period
-from app.security.spreadsheets import csv_writer
+from app.platform.models import PartnerApiUsage
+from app.platform.security.spreadsheets import csv_writer
 
 CSV_COLUMNS = (
     "partner",

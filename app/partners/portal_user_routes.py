@@ -18,9 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
-from app.extensions import db
-from app.models.enums import Role
 from app.partners import admin
 from app.partners.config import ConfigInvalid
 from app.partners.portal_users import (
@@ -31,8 +28,11 @@ from app.partners.portal_users import (
     renew_invitation,
     send_invitation,
 )
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 bp = Blueprint("partner_portal_users", __name__, url_prefix="/partners")
 

@@ -20,17 +20,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.audit.records import record_change
-from app.auth.passwords import hash_password
-from app.auth.services import create_user
-from app.auth.sessions import end_all_sessions
 from app.channels.email.settings import template_ids
 from app.channels.email.transactional import send_transactional
-from app.extensions import db
-from app.i18n import LANGUAGES
-from app.models import Organization, User
-from app.models.enums import Role
 from app.partners.config import ConfigInvalid
+from app.platform.audit.records import record_change
+from app.platform.auth.passwords import hash_password
+from app.platform.auth.services import create_user
+from app.platform.auth.sessions import end_all_sessions
+from app.platform.extensions import db
+from app.platform.i18n import LANGUAGES
+from app.platform.models import Organization, User
+from app.platform.models.enums import Role
 from app.transports.registry import is_sandboxed
 
 INVITATION_MAX_AGE = timedelta(days=7)

@@ -20,11 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
 from app.deliveries.services import reenable_endpoint, retry_delivery, send_test_event
-from app.extensions import db
-from app.models import OutboundDelivery
-from app.models.enums import Role
 from app.partners import admin
 from app.partners.config import ConfigInvalid
 from app.partners.grants import grant_statuses
@@ -45,7 +41,11 @@ from app.partners.performance import (
     period_of,
 )
 from app.partners.performance_export import performance_csv
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 

@@ -22,7 +22,10 @@ from pydantic import (
 )
 
 from app.addresses.pdok import normalise_postal_code, split_house_number
-from app.api.schema_patterns import (
+from app.contacts.emails import is_email_address
+from app.contacts.phones import normalise_phone
+from app.deliveries.partner_events import EVENT_NAMES, openapi_description
+from app.platform.json_api.schema_patterns import (
     EMAIL_PATTERN,
     HOUSE_NUMBER_PATTERN,
     HTTPS_URL_PATTERN,
@@ -32,10 +35,7 @@ from app.api.schema_patterns import (
     TRIMMED,
     schema_pattern,
 )
-from app.api.validation import field_errors
-from app.contacts.emails import is_email_address
-from app.contacts.phones import normalise_phone
-from app.deliveries.partner_events import EVENT_NAMES, openapi_description
+from app.platform.json_api.validation import field_errors
 
 OrderStatusName = Literal[
     "new",

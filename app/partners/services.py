@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.audit.records import field_changes, record_change
-from app.auth.tokens import issue_token
-from app.extensions import db
-from app.models import Contact, Organization, PartnerIntegration
-from app.models.enums import ContactType, OrganizationType, TokenKind
-from app.security.outbound import UnsafeTarget, vet_url
+from app.platform.audit.records import field_changes, record_change
+from app.platform.auth.tokens import issue_token
+from app.platform.extensions import db
+from app.platform.models import Contact, Organization, PartnerIntegration
+from app.platform.models.enums import ContactType, OrganizationType, TokenKind
+from app.platform.security.outbound import UnsafeTarget, vet_url
 
 DEFAULT_WEBHOOK_EVENTS = ["status_changed"]
 
@@ -36,7 +36,7 @@ def new_webhook_secret() -> str:
 def validate_webhook_url(url: str) -> str:
     """Check a callback URL before it is saved. Raises ValueError naming the problem.
 
-    The outbound URL check (:func:`app.security.outbound.vet_url`): https, and no
+    The outbound URL check (:func:`app.platform.security.outbound.vet_url`): https, and no
     ``localhost`` or private address; a name is checked again at every delivery,
     when DNS is resolved.
     """

@@ -32,15 +32,21 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from app.database import utcnow
 from app.deliveries.signing import standard_webhooks_signature
-from app.extensions import db
-from app.models import AuditLog, InboundWebhookEvent, Order, Organization, PartnerIntegration
-from app.models.enums import OrderStatus, OrganizationType, ProcessingState
-from app.models.orders import LOCK_TO_CHANGE
 from app.orders.status_engine import IllegalTransition, change_entity_status
 from app.partners.config import partner_status_problem
 from app.partners.schemas import PartnerStatusUpdateIn, field_errors
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    AuditLog,
+    InboundWebhookEvent,
+    Order,
+    Organization,
+    PartnerIntegration,
+)
+from app.platform.models.enums import OrderStatus, OrganizationType, ProcessingState
+from app.platform.models.orders import LOCK_TO_CHANGE
 from app.webhooks.events import record_event
 from app.webhooks.freshness import signed_recently, stale_message
 from app.webhooks.processing import UnprocessableEvent

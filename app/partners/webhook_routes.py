@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from app.api.errors import ApiError
-from app.extensions import csrf, db
 from app.partners.status_webhook import (
     InvalidSignature,
     InvalidUpdate,
@@ -21,8 +19,10 @@ from app.partners.status_webhook import (
     record_rejection,
     verify_signature,
 )
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf, db
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body
 
 bp = Blueprint("partner_status_webhook", __name__, url_prefix="/api/v1/webhooks/partner-status")

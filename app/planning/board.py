@@ -22,9 +22,6 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import Order, User, Visit, VisitTechnician
-from app.models.enums import OrderStatus
 from app.planning.hours import (
     WorkingDay,
     absences,
@@ -34,7 +31,10 @@ from app.planning.hours import (
     weekly_hours,
 )
 from app.planning.page import wishes_line
-from app.typed_dates import DateRefused, parse_week
+from app.platform.extensions import db
+from app.platform.models import Order, User, Visit, VisitTechnician
+from app.platform.models.enums import OrderStatus
+from app.platform.typed_dates import DateRefused, parse_week
 
 DAYS_SHOWN = 7
 WEEKEND = (5, 6)  # Saturday, Sunday (date.weekday())
@@ -45,7 +45,7 @@ UNPLANNED_LIMIT = 60
 def week_asked(value: str | None, today: date) -> tuple[date, str | None]:
     """The Monday of ISO week ``value`` ("2026-W48"), and why it was not taken, if it was not.
 
-    Absent, or not a week we take (:mod:`app.typed_dates`), it is the week the
+    Absent, or not a week we take (:mod:`app.platform.typed_dates`), it is the week the
     planner works in: :func:`current_week`.
     """
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from app.deliveries.partner_callbacks import on_visit_rescheduled
 from app.deliveries.payloads import visit_details
-from app.models import Order
+from app.platform.models import Order
 
 
 def record_rescheduled(order: Order) -> None:

@@ -8,7 +8,7 @@ from datetime import time
 from flask_babel import gettext as _
 
 from app.planning.services import PlanRequest
-from app.typed_dates import DateRefused, parse_day
+from app.platform.typed_dates import DateRefused, parse_day
 
 MAX_TEXT = 2000
 MIN_DURATION, MAX_DURATION = 15, 12 * 60

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
-from app.extensions import db
-from app.models import TechnicianAbsence, TechnicianSchedule, User
-from app.models.enums import Role
-from app.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
+from app.platform.extensions import db
+from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
+from app.platform.models.enums import Role
+from app.platform.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
 
 WEEKDAY_LABELS = {
     "mon": _l("Monday"),

@@ -1,6 +1,6 @@
 """The customer's message about their visit: planned, moved or taken back, once each.
 
-:func:`app.planning.services.save_plan` writes a :class:`~app.models.VisitNotice`
+:func:`app.planning.services.save_plan` writes a :class:`~app.platform.models.VisitNotice`
 (unique per visit and plan version) and queues :func:`send_visit_notice` after
 the commit. The job takes the notice under a row lock and marks it sent in the
 transaction that writes the message, so a job run twice sends once. A notice
@@ -20,8 +20,6 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.visit_moment import PLAN_NOTICE_TEMPLATES, TimeWindow, visit_moment
 from app.mobile.conversation import (
     active_template,
@@ -29,8 +27,10 @@ from app.mobile.conversation import (
     no_customer_thread_reason,
     tell_customer,
 )
-from app.models import Order, User, Visit, VisitNotice
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, User, Visit, VisitNotice
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from datetime import date, time
 
 from flask_babel import gettext as _
 
-from app.labels import label
-from app.models import Order, User, Visit
-from app.models.enums import OrderStatus
 from app.planning.hours import plannable_technicians
 from app.planning.rules import Problem, required_skills
 from app.planning.services import PLANNABLE_STATUSES, default_materials, visit_of
-from app.ui import local_date, local_time
+from app.platform.labels import label
+from app.platform.models import Order, User, Visit
+from app.platform.models.enums import OrderStatus
+from app.platform.ui import local_date, local_time
 
 DEFAULT_WINDOW = (time(8, 0), time(12, 0))
 DEFAULT_DURATION = 120

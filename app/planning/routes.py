@@ -13,11 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.auth.decorators import role_required
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import TechnicianAbsence, TechnicianSchedule, User
-from app.models.enums import Role
 from app.orders.services import ORDER_DESK_ROLES, find_order
 from app.planning.board import this_monday, week_asked, week_board, week_key
 from app.planning.forms import parse_plan
@@ -29,8 +25,12 @@ from app.planning.hours import (
 )
 from app.planning.page import plan_section
 from app.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
-from app.transactions import commit
-from app.typed_dates import DateRefused, parse_day
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
+from app.platform.typed_dates import DateRefused, parse_day
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 # Who plans: the desk, as the order page's status rule has it (agents may move

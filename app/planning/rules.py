@@ -28,12 +28,12 @@ from datetime import date, time
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.extensions import db
-from app.models import Order, User, Visit, VisitTechnician
-from app.models.enums import ArticleType, OrderStatus
-from app.models.planning import WEEKDAY_KEYS
 from app.planning.hours import WEEKDAY_LABELS, working_day
-from app.ui import local_date
+from app.platform.extensions import db
+from app.platform.models import Order, User, Visit, VisitTechnician
+from app.platform.models.enums import ArticleType, OrderStatus
+from app.platform.models.planning import WEEKDAY_KEYS
+from app.platform.ui import local_date
 
 
 @dataclass(frozen=True)

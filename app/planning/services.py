@@ -11,12 +11,12 @@ is written in the same transaction, and goes out only if it commits:
   (the partner's ``visit_scheduled``; back to ``approved`` when taken back);
 - a moved visit of a scheduled order: the partner's ``visit_rescheduled``
   (:mod:`app.planning.callbacks`);
-- the customer's message: one :class:`~app.models.VisitNotice` per plan version
+- the customer's message: one :class:`~app.platform.models.VisitNotice` per plan version
   (unique), sent by a job queued after the commit (:mod:`app.planning.notices`);
 - :class:`~app.orders.planning.VisitPlanned`, published by ``plan_visit``: the
   technicians' push, and anything else that follows visits.
 
-Nothing here commits; the caller commits with :func:`app.transactions.commit`.
+Nothing here commits; the caller commits with :func:`app.platform.transactions.commit`.
 """
 
 from __future__ import annotations
@@ -28,17 +28,17 @@ from datetime import date, time
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.labels import label
-from app.models import AuditLog, Order, User, Visit, VisitNotice, VisitTechnician
-from app.models.enums import ArticleType, OrderStatus
 from app.orders.planning import plan_visit
 from app.orders.status_engine import change_entity_status
 from app.planning.callbacks import record_rescheduled
 from app.planning.rules import Problem, problems_with
-from app.transactions import after_commit
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.labels import label
+from app.platform.models import AuditLog, Order, User, Visit, VisitNotice, VisitTechnician
+from app.platform.models.enums import ArticleType, OrderStatus
+from app.platform.transactions import after_commit
 
 PLANNABLE_STATUSES = (OrderStatus.APPROVED, OrderStatus.SCHEDULED)
 # The status engine's hooks read this: the planning message replaces the

@@ -1,6 +1,6 @@
 """The partner portal (/portal): a partner's people see their orders, callbacks, keys, webhook."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(

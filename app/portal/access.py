@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-from app.auth.decorators import SecondFactorRequired
-from app.auth.two_factor import has_two_factor
-from app.models import PartnerIntegration, User
+from app.platform.auth.decorators import SecondFactorRequired
+from app.platform.auth.two_factor import has_two_factor
+from app.platform.models import PartnerIntegration, User
 from app.portal.scope import PortalScope, own_integration, scope_for
 
 

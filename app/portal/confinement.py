@@ -3,7 +3,7 @@
 One ``before_request`` for the whole app, so a page or API route added later
 is closed to partner users without anyone remembering to close it. Staff, for
 their part, never use /portal (the portal's routes ask for the partner role).
-The Socket.IO connection is refused in :mod:`app.realtime`.
+The Socket.IO connection is refused in :mod:`app.platform.realtime`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from app.api.errors import wants_json
-from app.auth.cookies import carries_credentials
-from app.models.enums import Role
+from app.platform.auth.cookies import carries_credentials
+from app.platform.json_api.errors import wants_json
+from app.platform.models.enums import Role
 
 PORTAL_BLUEPRINTS = frozenset({"portal", "portal_settings", "portal_welcome"})
 # Sign-in and sign-out, the second factor, the own password and language; and

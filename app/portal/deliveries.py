@@ -15,12 +15,12 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.audit.records import record_change
 from app.deliveries.services import retry_delivery
-from app.extensions import db
-from app.models import OutboundDelivery, PartnerIntegration, User
-from app.models.enums import DeliveryKind, OutboundState
-from app.transactions import commit
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, PartnerIntegration, User
+from app.platform.models.enums import DeliveryKind, OutboundState
+from app.platform.transactions import commit
 
 PAGE_SIZE = 25
 # A "replay all failed since" re-queues at most this many (oldest first).

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.extensions import db
-from app.models import Address, Contact, Order, OrderStatusTransition
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Address, Contact, Order, OrderStatusTransition
+from app.platform.models.enums import OrderStatus
+from app.platform.typed_dates import DateRefused, parse_day
+from app.platform.ui import DISPLAY_ZONE
 from app.portal.scope import PortalScope, status_vocabularies
-from app.typed_dates import DateRefused, parse_day
-from app.ui import DISPLAY_ZONE
 
 PAGE_SIZE = 25
 MAX_QUERY = 100

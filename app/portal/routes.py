@@ -12,19 +12,19 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 
-from app.auth import account
-from app.auth.decorators import role_required
-from app.auth.signin import client_address, safe_next
-from app.database import utcnow
-from app.extensions import db
-from app.i18n import LANGUAGE_NAMES, select_locale
-from app.models.enums import OrderStatus, OutboundState, Role
+from app.platform.auth import account
+from app.platform.auth.decorators import role_required
+from app.platform.auth.signin import client_address, safe_next
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.i18n import LANGUAGE_NAMES, select_locale
+from app.platform.models.enums import OrderStatus, OutboundState, Role
+from app.platform.transactions import commit
+from app.platform.typed_dates import DateRefused, parse_moment
+from app.platform.ui import DISPLAY_ZONE
 from app.portal import deliveries as delivery_service
 from app.portal.access import current_integration, current_scope, me
 from app.portal.orders import order_detail, parse_filter, search_orders
-from app.transactions import commit
-from app.typed_dates import DateRefused, parse_moment
-from app.ui import DISPLAY_ZONE
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

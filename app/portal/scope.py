@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Organization, PartnerIntegration, User
+from app.platform.extensions import db
+from app.platform.models import Organization, PartnerIntegration, User
 
 
 @dataclass

@@ -21,12 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
-from app.database import utcnow
 from app.deliveries.partner_events import EVENTS as PARTNER_EVENTS
-from app.extensions import db
-from app.models import ApiToken
-from app.models.enums import KeyMode, KeyScope, Role, TokenKind
 from app.partners import admin
 from app.partners.allowlist import save_ip_allowlist
 from app.partners.config import ConfigInvalid
@@ -37,10 +32,15 @@ from app.partners.keys import (
     rotate_webhook_secret,
 )
 from app.partners.performance import PERIODS, partner_performance, period_days, period_of
+from app.platform.auth.decorators import role_required
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiToken
+from app.platform.models.enums import KeyMode, KeyScope, Role, TokenKind
+from app.platform.transactions import commit
+from app.platform.typed_dates import DateRefused, parse_day
+from app.platform.ui import DISPLAY_ZONE, no_store
 from app.portal.access import current_integration, current_scope, me
-from app.transactions import commit
-from app.typed_dates import DateRefused, parse_day
-from app.ui import DISPLAY_ZONE, no_store
 
 bp = Blueprint("portal_settings", __name__, url_prefix="/portal")
 

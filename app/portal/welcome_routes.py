@@ -19,16 +19,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.partners.config import ConfigInvalid
 from app.partners.portal_users import (
     InvitationRefused,
     redeem_invitation,
     set_invited_password,
 )
-from app.security.access import SESSION_CSRF, declare_blueprint, public
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.extensions import db
+from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 bp = Blueprint("portal_welcome", __name__, url_prefix="/portal")
 declare_blueprint(

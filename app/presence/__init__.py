@@ -7,7 +7,7 @@ closed tab or a killed process leaves no avatar behind for long. Also the
 colleagues an internal note can @mention (the picker's list).
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=("app.presence.routes:bp",),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from app.jobs.queues import broker
+from app.platform.jobs.queues import broker
 
 HEARTBEAT_SECONDS = 20
 # Two missed heartbeats and a little: a slow network is not "gone".

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationThread, User
-from app.models.enums import Role
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, User
+from app.platform.models.enums import Role
 
 # Who can be @mentioned: people who work conversations (technicians read theirs
 # on the phone, where notes are not written).

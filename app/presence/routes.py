@@ -13,12 +13,12 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.api.auth import api_role_required, guard_json_api
-from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationThread
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.extensions import db
+from app.platform.json_api.auth import api_role_required, guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.models import CommunicationThread
 from app.presence.people import mentionable
 
 bp = guard_json_api(Blueprint("presence_api", __name__, url_prefix="/api/colleagues"))

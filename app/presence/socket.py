@@ -10,7 +10,7 @@ joined only if the signed-in user may open the conversation, so nobody hears
 who views or types in a conversation they cannot see. Each heartbeat checks
 again: a conversation moved to another team stops being shared at once. Every
 event first asks whether the socket's session still holds
-(:func:`app.live_sessions.session_still_open`); a socket that outlived it is dropped.
+(:func:`app.platform.live_sessions.session_still_open`); a socket that outlived it is dropped.
 Answers come back as the event's acknowledgement: ``{"ok": true, "viewers":
 [...]}``, or ``{"ok": false, "error": ...}``.
 
@@ -28,11 +28,11 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
 
-from app.extensions import db, socketio
 from app.inbox.access import can_access_thread, connection_rooms
-from app.live_sessions import closed, opened, session_still_open
-from app.models import CommunicationThread
-from app.models.enums import Role
+from app.platform.extensions import db, socketio
+from app.platform.live_sessions import closed, opened, session_still_open
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import Role
 from app.presence import board
 from app.presence.people import people, person
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from app.business_time.calendar import Schedule, calendar_for, is_holiday, schedule_of
 from app.mobile.services import AMSTERDAM, local_today
-from app.models import (
+from app.platform.models import (
     Address,
     Article,
     CommunicationChannel,
@@ -21,7 +21,7 @@ from app.models import (
     Team,
     User,
 )
-from app.models.enums import ChannelType
+from app.platform.models.enums import ChannelType
 
 # One seed, so every run builds the same people, orders and conversations; only
 # uuids and timestamps (which are relative to "now") differ between runs.

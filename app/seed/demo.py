@@ -15,12 +15,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.auth.services import create_user
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.models import Contact, Organization, Team, User
-from app.models.enums import (
+from app.partners.services import create_partner
+from app.platform.auth.services import create_user
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Contact, Organization, Team, User
+from app.platform.models.enums import (
     AuthenticationType,
     Availability,
     ContactType,
@@ -28,7 +29,6 @@ from app.models.enums import (
     Role,
     SyncFrequency,
 )
-from app.partners.services import create_partner
 from app.seed.context import DemoContext, Partner
 from app.seed.demo_calls import build_calls
 from app.seed.demo_catalogue import build_catalogue, build_channels_and_templates

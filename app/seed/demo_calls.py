@@ -18,7 +18,7 @@ from app.business_time.calendar import (
     subtract_business_seconds,
 )
 from app.conversations import log_call
-from app.models.enums import CallDirection, CallOutcome, ChannelType, ThreadType
+from app.platform.models.enums import CallDirection, CallOutcome, ChannelType, ThreadType
 from app.seed.context import DEMO_SEED, DemoContext
 from app.seed.demo_threads import ThreadInfo
 

@@ -8,9 +8,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Article, CommunicationChannel, CommunicationTemplate, PartnerSkuMapping
-from app.models.enums import (
+from app.platform.extensions import db
+from app.platform.models import (
+    Article,
+    CommunicationChannel,
+    CommunicationTemplate,
+    PartnerSkuMapping,
+)
+from app.platform.models.enums import (
     ArticleType,
     ChannelType,
     TemplateBusinessEntity,

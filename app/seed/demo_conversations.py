@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models.enums import ThreadType
+from app.platform.models.enums import ThreadType
 
 # One turn of a topic: its text, or the ways different customers (or agents) put it,
 # one of which each thread draws.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models.enums import TaskType, ThreadType
+from app.platform.models.enums import TaskType, ThreadType
 from app.seed.demo_conversations import OFFERTE, PLANNING, STORING, Scenario, Topic
 
 FACTUUR = Scenario(

@@ -16,13 +16,13 @@ from datetime import timedelta
 from app.csat.asking import ASKED, QUIET_PERIOD, SKIPPED
 from app.csat.questions import EMAIL, WHATSAPP
 from app.csat.tokens import rating_url
-from app.extensions import db
-from app.models import CommunicationMessage, CsatResponse
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CsatResponse
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.system_texts import text, to_json
 from app.seed.context import DEMO_SEED, DemoContext
 from app.seed.demo_messages import email_html
 from app.seed.demo_threads import ThreadInfo
-from app.system_texts import text, to_json
 
 SURVEYED = (ChannelType.WHATSAPP_BUSINESS, ChannelType.EMAIL_OUTLOOK)
 RESOLVED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)

@@ -7,9 +7,9 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-from app.extensions import db
-from app.models import Address, Contact, Organization
-from app.models.enums import (
+from app.platform.extensions import db
+from app.platform.models import Address, Contact, Organization
+from app.platform.models.enums import (
     AddressType,
     AddressValidation,
     ContactType,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.email_intake.drafts import draft_from_email
-from app.extensions import db
-from app.models import Organization, PartnerIntegration
-from app.models.enums import OrganizationType
+from app.platform.extensions import db
+from app.platform.models import Organization, PartnerIntegration
+from app.platform.models.enums import OrganizationType
 
 ALVA_MAILBOX = "orders-alva@chargecars.nl"
 

@@ -18,9 +18,14 @@ from datetime import timedelta
 
 from app.business_time.calendar import business_seconds_between, calendar_for, schedule_of
 from app.business_time.policies import active_policies
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationTemplate, CommunicationThread, Order
-from app.models.enums import (
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    Order,
+)
+from app.platform.models.enums import (
     ChannelType,
     DeliveryStatus,
     MessageType,
@@ -32,11 +37,11 @@ from app.models.enums import (
     ThreadStatus,
     ThreadType,
 )
+from app.platform.system_texts import english, text, thread_type_label, to_json
 from app.seed.context import Customer, DemoContext
 from app.seed.demo_catalogue import placeholders
 from app.seed.demo_content import dutch_date
 from app.seed.demo_sla import DemoSla, start_running_cycle
-from app.system_texts import english, text, thread_type_label, to_json
 
 _EMAIL, _WHATSAPP, _ANY = (
     TemplateChannelType.EMAIL_OUTLOOK,

@@ -15,15 +15,20 @@ from app.business_time.calendar import (
 )
 from app.channels.whatsapp.out_of_hours import describe_opening
 from app.mobile.services import AMSTERDAM
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Order,
+)
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
+from app.platform.system_texts import SystemText, label, to_json
+from app.platform.system_texts import text as system_text
+from app.platform.ui import local_money
 from app.seed.context import Customer, DemoContext
 from app.seed.demo_content import dutch_date, next_workday
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import STATUS_LABELS
-from app.system_texts import SystemText, label, to_json
-from app.system_texts import text as system_text
-from app.ui import local_money
 
 ORDER_STATUS_BY_LABEL = {dutch: value for value, dutch in STATUS_LABELS.items()}
 

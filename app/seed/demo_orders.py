@@ -8,10 +8,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.mobile.services import AMSTERDAM
-from app.models import Commission, LineItem, Order, OrderNumberCounter, OrderStatusTransition
-from app.models.enums import (
+from app.platform.extensions import db
+from app.platform.models import (
+    Commission,
+    LineItem,
+    Order,
+    OrderNumberCounter,
+    OrderStatusTransition,
+)
+from app.platform.models.enums import (
     AddressValidation,
     ArticleType,
     CommissionStatus,

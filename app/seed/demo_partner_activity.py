@@ -23,15 +23,15 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     DeliveryAttempt,
     OrderStatusTransition,
     OutboundDelivery,
     PartnerApiUsage,
     PartnerIntegration,
 )
-from app.models.enums import DeliveryKind, OutboundState
+from app.platform.models.enums import DeliveryKind, OutboundState
 from app.seed.context import DemoContext
 from app.seed.demo_orders import build_partner_order_history
 

@@ -12,10 +12,10 @@ from datetime import time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
-from app.models.enums import OrderStatus
 from app.planning.services import default_materials
+from app.platform.extensions import db
+from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
+from app.platform.models.enums import OrderStatus
 from app.seed.context import DemoContext
 from app.seed.demo_content import next_workday
 

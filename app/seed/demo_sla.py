@@ -30,10 +30,10 @@ from app.business_time.calendar import (
     subtract_business_seconds,
 )
 from app.business_time.policies import target_seconds
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationThread, SlaAlert
-from app.models.enums import ChannelType, ThreadStatus, ThreadType
-from app.models.urgency import INTERNAL_CHANNEL_TYPES
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, SlaAlert
+from app.platform.models.enums import ChannelType, ThreadStatus, ThreadType
+from app.platform.models.urgency import INTERNAL_CHANNEL_TYPES
 from app.seed.demo_catalogue import AUTO_ASSIGNMENT_RULES
 
 # How many customer conversations of each channel still wait for our answer; the

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType
 from app.suggestions.compute import compute_suggestions
 from app.suggestions.harvest import ENDED, harvest_conversation
 

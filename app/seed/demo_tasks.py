@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.extensions import db
 from app.mobile.services import AMSTERDAM
-from app.models import InternalTask, Notification
-from app.models.enums import (
+from app.platform.extensions import db
+from app.platform.models import InternalTask, Notification
+from app.platform.models.enums import (
     ChannelType,
     Priority,
     TaskStatus,
     ThreadStatus,
     ThreadType,
 )
+from app.platform.system_texts import english, from_json, text, to_json, verbatim
 from app.seed.context import DemoContext
 from app.seed.demo_content import next_workday
 from app.seed.demo_conversations_extra import (
@@ -22,7 +23,6 @@ from app.seed.demo_conversations_extra import (
     TASK_COMPLETION_NOTES,
 )
 from app.seed.demo_threads import ThreadInfo
-from app.system_texts import english, from_json, text, to_json, verbatim
 
 FOLLOW_UP_TASK_COUNT = 15
 TASK_STATUS_BY_THREAD = {

@@ -13,9 +13,17 @@ from app.business_time.calendar import (
     schedule_of,
 )
 from app.business_time.policies import active_policies
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, Order
-from app.models.enums import ChannelType, MessageType, Priority, Role, ThreadStatus, ThreadType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Order
+from app.platform.models.enums import (
+    ChannelType,
+    MessageType,
+    Priority,
+    Role,
+    ThreadStatus,
+    ThreadType,
+)
+from app.platform.system_texts import SystemText, english, text, to_json
 from app.seed.context import DemoContext
 from app.seed.demo_conversations import Scenario
 from app.seed.demo_conversations_extra import SCENARIOS
@@ -28,7 +36,6 @@ from app.seed.demo_sla import (
     start_running_cycle,
     waiting_since,
 )
-from app.system_texts import SystemText, english, text, to_json
 
 C, T = ChannelType, ThreadStatus
 # How many threads of which kind, per channel: ~45% e-mail, ~35% WhatsApp, ~5% SMS.

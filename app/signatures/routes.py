@@ -11,15 +11,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import login_required, require_second_factor
-from app.extensions import db
+from app.platform.auth.decorators import login_required, require_second_factor
+from app.platform.extensions import db
+from app.platform.transactions import commit
 from app.signatures.services import (
     MAX_SIGNATURE_LENGTH,
     InvalidSignature,
     save_agent_signature,
     user_whose_signature,
 )
-from app.transactions import commit
 
 bp = Blueprint("signatures", __name__)
 

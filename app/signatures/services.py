@@ -13,10 +13,10 @@ import uuid
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.audit.records import record_edit
-from app.extensions import db
-from app.models import CommunicationChannel, User
-from app.models.enums import ChannelType, Role
+from app.platform.audit.records import record_edit
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, User
+from app.platform.models.enums import ChannelType, Role
 
 MAX_SIGNATURE_LENGTH = 1000
 MAX_SIGNATURE_LINES = 12

@@ -1,7 +1,7 @@
 """SLA engine: business time, policies, the per-thread clock and the escalation ladder."""
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.sla.routes:bp",),

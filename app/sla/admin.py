@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.audit.records import record_edit, snapshot
 from app.business_time.calendar import (
     WEEKDAYS,
     default_calendar,
@@ -28,12 +27,13 @@ from app.business_time.calendar import (
     schedule_of,
 )
 from app.business_time.policies import ensure_default_policies
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel
-from app.models.enums import ChannelType, Priority
-from app.models.sla import BusinessCalendar, SlaPolicy
-from app.typed_dates import DateRefused, parse_day
+from app.platform.audit.records import record_edit, snapshot
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel
+from app.platform.models.enums import ChannelType, Priority
+from app.platform.models.sla import BusinessCalendar, SlaPolicy
+from app.platform.typed_dates import DateRefused, parse_day
 
 DAY_LABELS = dict(
     zip(
@@ -243,7 +243,7 @@ def parse_periods(text: str) -> list[list[str]]:
 
 def parse_dates(text: str) -> tuple[list[date], list[str], tuple[str, str] | None]:
     """The days listed in ``text``; the parts that are not dates; the first day out of
-    range with why (:mod:`app.typed_dates`)."""
+    range with why (:mod:`app.platform.typed_dates`)."""
     good, bad, out_of_range = set(), [], None
     for part in filter(None, (p.strip() for p in re.split(r"[\s,]+", text))):
         try:

@@ -23,28 +23,28 @@ from flask_babel import gettext as _
 from app.business_time.calendar import Schedule, add_business_seconds, calendar_for, schedule_of
 from app.channels.teams.sender import notify_teams
 from app.conversations import announce_change, record_status_line
-from app.extensions import db
-from app.i18n import default_language, language_of
 from app.inbox.access import can_access_thread
-from app.models import (
+from app.notifications.services import create_notification, notification_to_dict
+from app.platform.extensions import db
+from app.platform.i18n import default_language, language_of
+from app.platform.models import (
     CommunicationChannel,
     CommunicationThread,
     InternalTask,
     User,
 )
-from app.models.enums import (
+from app.platform.models.enums import (
     Priority,
     Role,
     TaskStatus,
     TaskType,
     ThreadStatus,
 )
-from app.models.sla import SlaAlert
-from app.notifications.services import create_notification, notification_to_dict
-from app.realtime import publish_to_users
-from app.system_texts import SystemText, text
+from app.platform.models.sla import SlaAlert
+from app.platform.realtime import publish_to_users
+from app.platform.system_texts import SystemText, text
+from app.platform.transactions import after_commit
 from app.tasks.services import TaskOutcome, publish_task_outcome
-from app.transactions import after_commit
 
 DIGEST_THRESHOLD = 5
 DIGEST_LISTED = 10  # lines listed in a digest before "and N more"

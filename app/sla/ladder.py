@@ -15,7 +15,7 @@ Each step fires exactly once per (thread, cycle): firing inserts an
 it works on with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
 scanning at once split the due threads instead of queueing behind each other.
 
-:func:`scan` runs every 15 seconds (``app.jobs.periodic``), so an alert goes
+:func:`scan` runs every 15 seconds (``app.platform.jobs.periodic``), so an alert goes
 out within about 15 s of its moment, well inside the 60 s promised.
 """
 
@@ -39,12 +39,12 @@ from app.business_time.clock import (
     schedule_next_check,
     step_moment,
 )
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationThread
-from app.models.sla import SlaAlert
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread
+from app.platform.models.sla import SlaAlert
+from app.platform.transactions import commit
 from app.sla.delivery import FiredAlert, RoundContext, deliver, escalate
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 

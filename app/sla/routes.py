@@ -7,13 +7,13 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
 from app.business_time.clock import EXECUTIVE_AFTER, STEP_FRACTIONS
-from app.extensions import db
-from app.models.enums import ChannelType, Priority, Role
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, Priority, Role
+from app.platform.transactions import commit
+from app.platform.ui import CHANNEL_LABELS
 from app.sla import admin
-from app.transactions import commit
-from app.ui import CHANNEL_LABELS
 
 bp = Blueprint("sla_admin", __name__, url_prefix="/admin/sla")
 

@@ -12,6 +12,6 @@
 The thread page's routes for it live with the page (``app.threads.suggestion_routes``).
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(listeners=("app.suggestions.listeners",))

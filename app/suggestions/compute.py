@@ -25,21 +25,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.database import upsert_insert
-from app.extensions import db
 from app.languages import customer_language
 from app.message_templates.rendering import variables_for_thread
-from app.models import (
+from app.platform.database import upsert_insert
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
     ReplySuggestion,
     SuggestionSet,
 )
-from app.models.enums import ChannelType, MessageType, TemplateChannelType
+from app.platform.models.enums import ChannelType, MessageType, TemplateChannelType
+from app.platform.transactions import commit
 from app.suggestions.ranking import Situation, rank_sets
 from app.suggestions.text import own_words
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 

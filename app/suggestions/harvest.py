@@ -24,9 +24,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.contacts.phones import normalise_phone
-from app.database import upsert_insert
-from app.extensions import db
-from app.jobs.queues import enqueue
 from app.languages import customer_language
 from app.message_templates.variables import COMPANY_NAME
 from app.message_templates.visit_moment import (
@@ -34,7 +31,10 @@ from app.message_templates.visit_moment import (
     parse_time_window,
     window_text_of,
 )
-from app.models import (
+from app.platform.database import upsert_insert
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import (
     Article,
     CommunicationMessage,
     CommunicationThread,
@@ -45,10 +45,10 @@ from app.models import (
     SuggestionOutcome,
     User,
 )
-from app.models.enums import DeliveryStatus, MessageType, Role, ThreadStatus
+from app.platform.models.enums import DeliveryStatus, MessageType, Role, ThreadStatus
+from app.platform.transactions import commit
 from app.suggestions.placeholders import ReplyContext, generalise, title_of
 from app.suggestions.text import own_words, sqlite_document, tsvector
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 

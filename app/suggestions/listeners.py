@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 from app.conversations.events import MessageCreated, ThreadChanged
-from app.events import listens_to
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import MessageType
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import MessageType
+from app.platform.transactions import commit
 from app.suggestions.harvest import ENDED, enqueue_harvest
 from app.suggestions.outcomes import record_outcome
-from app.transactions import commit
 
 # What may end a conversation, or change how it ended.
 HARVEST_REASONS = frozenset({"edit", "csat", "merged"})

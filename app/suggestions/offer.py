@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
 from app.message_templates.rendering import template_inputs
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -30,7 +30,7 @@ from app.models import (
     SuggestionSet,
     User,
 )
-from app.models.enums import ChannelType, MessageType, Role
+from app.platform.models.enums import ChannelType, MessageType, Role
 from app.suggestions.compute import APPROVED, OPEN, unranked_message
 from app.suggestions.placeholders import title_of, without_greeting
 

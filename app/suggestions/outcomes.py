@@ -7,7 +7,7 @@ as suggested), ``edited`` (started from the suggestion, then changed) or
 ``ignored`` (written without one). The reply names its suggestion (the
 composer sends the id along; ``extra["suggestion"]``), else the agent's
 latest pick in that set counts. Each decision adds to the candidates'
-:class:`~app.models.SuggestionFeedback`, the ranking's learned prior, and is
+:class:`~app.platform.models.SuggestionFeedback`, the ranking's learned prior, and is
 what the analytics figure "Replies started from a suggestion" counts.
 """
 
@@ -17,9 +17,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     ReplySuggestion,
@@ -28,7 +28,7 @@ from app.models import (
     SuggestionSet,
     User,
 )
-from app.models.enums import MessageType
+from app.platform.models.enums import MessageType
 from app.suggestions.compute import APPROVED, OPEN
 from app.suggestions.offer import DESK_ROLES, suggestion_text
 

@@ -10,7 +10,7 @@ answer to the question.
 
 Each score is weighed by the context (same language, channel, order status and
 kind of conversation as the reply was given in) and by what agents did with the
-candidate before (:class:`~app.models.SuggestionFeedback`: taken often, it rises;
+candidate before (:class:`~app.platform.models.SuggestionFeedback`: taken often, it rises;
 passed over, it sinks). When fewer than three match, templates made for the
 conversation's kind fill the set.
 """
@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.message_templates.rendering import placeholders_in
 from app.message_templates.variables import KNOWN_VARIABLES
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationTemplate,
     SuggestionFeedback,
 )
-from app.models.enums import TemplateCategory, TemplateChannelType
+from app.platform.models.enums import TemplateCategory, TemplateChannelType
 from app.suggestions import search
 from app.suggestions.placeholders import without_greeting
 from app.suggestions.text import plain_words

@@ -20,8 +20,8 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
-from app.extensions import db
-from app.models import CommunicationTemplate, CommunicationThread, HarvestedReply
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate, CommunicationThread, HarvestedReply
 from app.suggestions.text import config_for, plain_words, read_sqlite_document
 
 RECENT_MATCHES = 1000

@@ -1,7 +1,7 @@
 """Internal tasks (``internal_task`` threads): the board, reminders and API."""
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.tasks.routes:bp", "app.tasks.api:bp"),

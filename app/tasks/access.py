@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.inbox.access import DESK_ROLES, SEE_EVERYTHING, can_access_thread, visible_threads_clause
-from app.models import CommunicationThread, InternalTask, User
+from app.platform.models import CommunicationThread, InternalTask, User
 
 
 def visible_tasks_clause(user: User) -> sa.ColumnElement[bool] | None:

@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api
-from app.api.errors import ApiError
-from app.extensions import db
-from app.models import InternalTask, User
-from app.models.enums import TaskStatus
+from app.platform.extensions import db
+from app.platform.json_api.auth import guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.models import InternalTask, User
+from app.platform.models.enums import TaskStatus
+from app.platform.transactions import commit
 from app.tasks.board import InvalidCursor, list_tasks
 from app.tasks.services import (
     StaleTaskError,
@@ -25,7 +26,6 @@ from app.tasks.services import (
     update_task,
 )
 from app.tasks.validation import EDITABLE_FIELDS, TaskValidationError
-from app.transactions import commit
 
 bp = guard_json_api(Blueprint("tasks_api", __name__, url_prefix="/api/tasks"))
 

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import InternalTask, Order, User
-from app.models.enums import TaskStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import InternalTask, Order, User
+from app.platform.models.enums import TaskStatus
+from app.platform.typed_dates import cursor_moment
 from app.tasks.access import visible_tasks_clause
 from app.tasks.reminders import due_moment, is_overdue, overdue_clause
-from app.typed_dates import cursor_moment
 
 BOARD_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING, TaskStatus.COMPLETED)
 BOARD_FILTERS = ("all", "mine", "team", "overdue")

@@ -20,8 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.models import InternalTask, Team, User
-from app.models.enums import Priority, TaskStatus, TaskType
+from app.platform.models import InternalTask, Team, User
+from app.platform.models.enums import Priority, TaskStatus, TaskType
 from app.tasks.reminders import AMSTERDAM
 from app.tasks.services import order_number_for
 from app.tasks.validation import MAX_MINUTES_BEFORE

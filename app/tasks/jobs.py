@@ -7,14 +7,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import InternalTask, Notification
-from app.models.enums import Priority
 from app.notifications.services import announce, create_notification
-from app.system_texts import text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import InternalTask, Notification
+from app.platform.models.enums import Priority
+from app.platform.system_texts import text
+from app.platform.transactions import commit
 from app.tasks.reminders import CLOSED_STATUSES, describe_due, is_overdue, reminder_moment
-from app.transactions import commit
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ MAX_BATCHES = 20
 def send_due_reminders(now: datetime | None = None) -> int:
     """Send every task reminder that is due; returns how many notifications went out.
 
-    Runs every 30 seconds (``app.jobs.periodic``). Each batch is claimed with
+    Runs every 30 seconds (``app.platform.jobs.periodic``). Each batch is claimed with
     ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never
     take the same task, and a sent reminder clears ``next_reminder_at`` in the
     same transaction as its notification, so running twice sends nothing twice.

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.models import InternalTask
-from app.models.enums import TaskStatus
+from app.platform.database import utcnow
+from app.platform.models import InternalTask
+from app.platform.models.enums import TaskStatus
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CLOSED_STATUSES = (TaskStatus.COMPLETED, TaskStatus.CANCELLED)

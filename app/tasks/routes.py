@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import TaskStatus
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import TaskStatus
+from app.platform.transactions import commit
 from app.tasks.board import BOARD_FILTERS, BOARD_STATUSES, board_columns
 from app.tasks.forms import PRIORITY_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, TaskForm
 from app.tasks.reminders import reminder_sent_at
@@ -30,7 +31,6 @@ from app.tasks.services import (
     update_task,
 )
 from app.tasks.validation import TaskValidationError
-from app.transactions import commit
 
 bp = Blueprint("tasks", __name__)
 

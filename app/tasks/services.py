@@ -19,14 +19,14 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationThread, InternalTask, Notification, Order, Team, User
-from app.models.enums import Priority, TaskStatus, TaskType
 from app.notifications.services import announce, create_notification
-from app.realtime import publish, user_room
-from app.system_texts import text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, InternalTask, Notification, Order, Team, User
+from app.platform.models.enums import Priority, TaskStatus, TaskType
+from app.platform.realtime import publish, user_room
+from app.platform.system_texts import text
 from app.tasks.access import can_access_task
 from app.tasks.reminders import REMINDER_BOOKKEEPING, describe_due, schedule_reminder
 from app.tasks.validation import clean_task_input

@@ -10,12 +10,12 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.inbox.access import can_access_thread
-from app.models import CommunicationThread, InternalTask, Order, Team, User
-from app.models.enums import Priority, TaskStatus, TaskType
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, InternalTask, Order, Team, User
+from app.platform.models.enums import Priority, TaskStatus, TaskType
+from app.platform.typed_dates import DateRefused, check_day, parse_day, parse_moment
 from app.tasks.reminders import AMSTERDAM, LEGACY_MINUTES_KEY, _as_utc_moment
-from app.typed_dates import DateRefused, check_day, parse_day, parse_moment
 
 TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
 MAX_MINUTES_BEFORE = 7 * 24 * 60

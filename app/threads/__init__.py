@@ -1,6 +1,6 @@
 """A conversation: the thread page, the composer, and sending replies."""
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(

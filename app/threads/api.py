@@ -11,17 +11,19 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import api_role_required, guard_json_api
-from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES
 from app.conversations import announce_change
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.services import InboxQuery, InvalidQuery, list_threads, thread_to_dict
-from app.models import CommunicationMessage
-from app.models.enums import MessageType
 from app.orders.visit_notices import AlreadyTold, claim_for_template, record_notice_message
-from app.security.bodies import loads as load_json
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.json_api.auth import api_role_required, guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import MessageType
+from app.platform.security.bodies import loads as load_json
+from app.platform.transactions import commit
+from app.platform.typed_dates import cursor_moment
 from app.threads.creation import NamedRecordHidden, open_thread
 from app.threads.editing import NotTheVisitsToChange, StaleEdit, update_thread
 from app.threads.presenters import message_to_dict
@@ -36,8 +38,6 @@ from app.threads.services import (
     reachable_channels,
 )
 from app.threads.technician_replies import TechnicianMayNotWrite
-from app.transactions import commit
-from app.typed_dates import cursor_moment
 
 bp = guard_json_api(Blueprint("communication_api", __name__, url_prefix="/api/communication"))
 

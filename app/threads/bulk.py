@@ -23,15 +23,15 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app.conversations import announce_change, assign, mark_read, record_status_line
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import ASSIGNABLE_STAFF, can_access_thread
-from app.models import CommunicationThread, Team, ThreadRead, User
-from app.system_texts import text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Team, ThreadRead, User
+from app.platform.system_texts import text
+from app.platform.typed_dates import parse_moment
 from app.threads.editing import MAX_TAGS, apply_changes, validate_changes
 from app.threads.services import InvalidInput
 from app.threads.snooze_options import snooze_thread, wake_time
-from app.typed_dates import parse_moment
 
 # One page of the inbox is 50; "select all" over a few pages stays well under this.
 MAX_THREADS = 200

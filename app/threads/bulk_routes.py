@@ -11,15 +11,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
-from app.extensions import db
 from app.inbox.services import filter_choices
 from app.inbox.view import counts_after_change
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.extensions import db
+from app.platform.transactions import commit
 from app.threads.bulk import BulkResult, apply_bulk, parse_bulk
 from app.threads.editing import assignable_users
 from app.threads.services import InvalidInput
 from app.threads.snooze_options import CHOICES as SNOOZE_CHOICES
-from app.transactions import commit
 
 bp = Blueprint("bulk", __name__)
 

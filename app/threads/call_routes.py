@@ -10,13 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.api.auth import api_role_required, guard_json_api
-from app.api.errors import ApiError
-from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import format_duration
-from app.extensions import db
-from app.labels import label
-from app.models.enums import CallOutcome
+from app.platform.auth.decorators import STAFF_DESK_ROLES, login_required
+from app.platform.extensions import db
+from app.platform.json_api.auth import api_role_required, guard_json_api
+from app.platform.json_api.errors import ApiError
+from app.platform.labels import label
+from app.platform.models.enums import CallOutcome
+from app.platform.transactions import commit
 from app.threads.calls import add_call, read_call
 from app.threads.presenters import message_to_dict
 from app.threads.refusal import thread_or_refuse
@@ -27,7 +28,6 @@ from app.threads.routes import (
     timeline_context,
 )
 from app.threads.services import AccessDenied, InvalidInput, ThreadNotFound, load_thread
-from app.transactions import commit
 
 bp = Blueprint("calls", __name__)
 api_bp = guard_json_api(Blueprint("calls_api", __name__, url_prefix="/api/communication"))

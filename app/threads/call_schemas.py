@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.models.calls import MAX_CALL_SECONDS
+from app.platform.models.calls import MAX_CALL_SECONDS
 
 
 class CallIn(BaseModel):

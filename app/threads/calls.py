@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from app.audit.records import record_change
 from app.conversations import format_duration, log_call
-from app.database import utcnow
-from app.models import CommunicationMessage, CommunicationThread, User
-from app.models.calls import MAX_CALL_SECONDS
-from app.models.enums import CallDirection, CallOutcome
+from app.platform.audit.records import record_change
+from app.platform.database import utcnow
+from app.platform.models import CommunicationMessage, CommunicationThread, User
+from app.platform.models.calls import MAX_CALL_SECONDS
+from app.platform.models.enums import CallDirection, CallOutcome
+from app.platform.typed_dates import DateRefused, parse_moment
 from app.threads.services import MAX_MESSAGE_LENGTH, InvalidInput
-from app.typed_dates import DateRefused, parse_moment
 
 # "4:12" (minutes:seconds) or "1:02:03" (hours:minutes:seconds).
 _CLOCK = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{2})$")

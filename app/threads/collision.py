@@ -12,9 +12,9 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from app.conversations import ReplyCollision, latest_message_id
-from app.database import utcnow
-from app.models import CommunicationThread
-from app.models.enums import MessageType
+from app.platform.database import utcnow
+from app.platform.models import CommunicationThread
+from app.platform.models.enums import MessageType
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,13 @@ from flask_babel import gettext as _
 
 from app.channels.whatsapp.window import WindowState
 from app.conversations import withdraw_outbound
-from app.database import utcnow
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, User
+from app.platform.database import utcnow
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    User,
+)
 from app.suggestions.offer import offered_suggestions, suggestions_due
 from app.threads.drafts import drafts_for, save_draft
 from app.threads.services import TYPED

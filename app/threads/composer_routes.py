@@ -11,15 +11,15 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.api.errors import json_error
-from app.auth.decorators import login_required
-from app.extensions import db
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.json_api.errors import json_error
+from app.platform.transactions import commit
 from app.threads.composer import undo_reply
 from app.threads.drafts import parse_draft, save_draft
 from app.threads.refusal import thread_or_refuse
 from app.threads.routes import composer_context, composer_error, timeline_context, uuid_or_404
 from app.threads.services import InvalidInput
-from app.transactions import commit
 
 bp = Blueprint("composer", __name__)
 

@@ -10,9 +10,9 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import login_required
 from app.languages import customer_language
 from app.message_templates.services import get_template, templates_for_channel
+from app.platform.auth.decorators import login_required
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import reachable_channels
 from app.threads.template_choice import canned_items, composer_state, usable_templates

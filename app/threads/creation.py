@@ -16,11 +16,11 @@ import sqlalchemy as sa
 
 from app.conversations import announce_change
 from app.conversations import open_thread as start_thread
-from app.extensions import db
 from app.inbox.access import can_see_contact
-from app.models import CommunicationChannel, CommunicationThread, Contact, Order, User
-from app.models.enums import Priority, ThreadType
 from app.orders.services import may_view_orders
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationThread, Contact, Order, User
+from app.platform.models.enums import Priority, ThreadType
 from app.threads.services import InvalidInput
 
 

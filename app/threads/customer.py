@@ -16,16 +16,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from app.auth.decorators import STAFF_DESK_ROLES
 from app.contacts.services import update_contact_details
 from app.conversations import refresh_customer_search
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import visible_threads_clause
 from app.invoices.views import invoices_of
 from app.merges.comparison import contact_merge_refusal
 from app.merges.contacts import recent_merges_into
-from app.models import (
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationThread,
     Contact,
     ContactIdentity,
@@ -34,8 +34,8 @@ from app.models import (
     OrderInvoice,
     User,
 )
-from app.models.enums import OrderStatus
-from app.ui import DISPLAY_ZONE
+from app.platform.models.enums import OrderStatus
+from app.platform.ui import DISPLAY_ZONE
 
 OTHER_THREADS = 8
 ORDERS = 8

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
 from app.contacts.services import InvalidContact
-from app.extensions import db
+from app.platform.auth.decorators import STAFF_DESK_ROLES, login_required, role_required
+from app.platform.extensions import db
+from app.platform.transactions import commit
 from app.threads.customer import customer_panel, edit_contact
 from app.threads.refusal import thread_or_refuse
-from app.transactions import commit
 
 bp = Blueprint("customer", __name__)
 

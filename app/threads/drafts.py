@@ -14,10 +14,10 @@ import uuid
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import CommunicationThread, MessageDraft, User
-from app.models.drafts import DRAFT_KINDS
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, MessageDraft, User
+from app.platform.models.drafts import DRAFT_KINDS
 from app.threads.services import MAX_MESSAGE_LENGTH, InvalidInput
 
 

@@ -20,17 +20,17 @@ from flask_babel import gettext as _
 
 from app.business_time import clock as sla_clock
 from app.conversations import announce_change, assign, end_for_status_change, record_status_line
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import (
     ASSIGNABLE_STAFF,
     DESK_ROLES,
     may_be_assigned,
     visit_technician_ids,
 )
-from app.models import CommunicationThread, User
-from app.models.enums import Priority, Role, ThreadStatus
-from app.system_texts import SystemText, priority_label, status_label, text
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, User
+from app.platform.models.enums import Priority, Role, ThreadStatus
+from app.platform.system_texts import SystemText, priority_label, status_label, text
 from app.threads.services import InvalidInput
 
 MAX_TAGS = 20

@@ -23,12 +23,17 @@ from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, User
-from app.models.enums import ChannelType, MessageType
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    User,
+)
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.system_texts import text
+from app.platform.ui import local_time
 from app.signatures.services import agent_signature, mailbox_signature
-from app.system_texts import text
-from app.ui import local_time
 
 MAX_RECIPIENTS = 50
 # What our customers read is Dutch; a language per mailbox can come when one is needed.

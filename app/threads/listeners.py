@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 
 from app.conversations.events import MessageCreated, ThreadChanged
-from app.events import listens_to
-from app.extensions import db
 from app.inbox.view_counts import inbox_changed
-from app.models import CommunicationMessage, CommunicationThread
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
 from app.threads.presenters import announce_message, announce_thread
 
 
-# Plain gets: the committing transaction's rows are still loaded (app.transactions),
+# Plain gets: the committing transaction's rows are still loaded (app.platform.transactions),
 # so these read the identity map instead of the database.
 def _thread(thread_id: uuid.UUID) -> CommunicationThread | None:
     return db.session.get(CommunicationThread, thread_id)

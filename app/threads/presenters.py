@@ -9,9 +9,9 @@ import uuid
 
 from app.conversations import format_duration
 from app.inbox.access import thread_rooms
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import ChannelType
-from app.realtime import publish
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import ChannelType
+from app.platform.realtime import publish
 
 
 def message_to_dict(message: CommunicationMessage) -> dict:

@@ -11,9 +11,9 @@ from flask import Response, abort, make_response, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.api.errors import json_error, wants_json
-from app.auth.decorators import STAFF_DESK_ROLES
-from app.models import CommunicationThread
+from app.platform.auth.decorators import STAFF_DESK_ROLES
+from app.platform.json_api.errors import json_error, wants_json
+from app.platform.models import CommunicationThread
 from app.threads.services import AccessDenied, ThreadNotFound, load_thread
 
 

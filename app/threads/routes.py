@@ -18,16 +18,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.attachments.storage import discard_message_files
 from app.attachments.uploads import MAX_REQUEST_BYTES, composer_hint, size_label
-from app.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.conversations import ReplyCollision, latest_message_id, mark_read, merge_pointer
-from app.extensions import db
 from app.languages import customer_language
 from app.languages.hints import language_hint
 from app.merges.conversations import merge_not_allowed
 from app.message_templates.services import templates_for_channel
-from app.models import CommunicationTemplate
-from app.models.enums import ChannelType, Priority, TemplateCategory
-from app.security.bodies import accepts_body_up_to
+from app.platform.auth.decorators import STAFF_DESK_ROLES, login_required
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate
+from app.platform.models.enums import ChannelType, Priority, TemplateCategory
+from app.platform.security.bodies import accepts_body_up_to
+from app.platform.transactions import commit
 from app.threads.collision import collision_warning
 from app.threads.composer import composer_extras
 from app.threads.customer import customer_panel
@@ -62,7 +63,6 @@ from app.threads.timeline import (
     timeline_page,
     timeline_since,
 )
-from app.transactions import commit
 
 bp = Blueprint("threads", __name__)
 # The timeline folds sign-offs and repeated subjects (app/threads/message_body.py).

@@ -1,7 +1,7 @@
 """What an agent does in a conversation: loading it, its timeline, replies and notes.
 
 Routes and the JSON API call these functions and commit with
-``app.transactions.commit``. The messages themselves are written by the
+``app.platform.transactions.commit``. The messages themselves are written by the
 conversation's owner (:mod:`app.conversations`), whose events tell browsers and
 queue the send once the commit is done.
 """
@@ -29,12 +29,12 @@ from app.conversations import (
     post_note,
     post_outbound,
 )
-from app.database import utcnow
-from app.extensions import db
 from app.inbox.access import can_access_thread
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
@@ -42,7 +42,7 @@ from app.models import (
     InternalTask,
     User,
 )
-from app.models.enums import ChannelType, MessageType
+from app.platform.models.enums import ChannelType, MessageType
 from app.signatures.services import mailbox_signature
 from app.suggestions.outcomes import SUGGESTION_KEY
 from app.threads.email_reply import (

@@ -21,11 +21,11 @@ from flask_babel import lazy_gettext as _l
 from app.business_time.calendar import Schedule, next_opening
 from app.business_time.clock import schedule_for
 from app.conversations import CannotSnooze, snooze
-from app.database import utcnow
-from app.models import CommunicationThread, User
-from app.models.enums import ThreadStatus
+from app.platform.database import utcnow
+from app.platform.models import CommunicationThread, User
+from app.platform.models.enums import ThreadStatus
+from app.platform.typed_dates import DateRefused, parse_moment
 from app.threads.services import InvalidInput
-from app.typed_dates import DateRefused, parse_moment
 
 CHOICES = {
     "tomorrow_morning": _l("Tomorrow morning"),

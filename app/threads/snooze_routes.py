@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from app.auth.decorators import login_required
 from app.conversations import unsnooze
-from app.extensions import db
+from app.platform.auth.decorators import login_required
+from app.platform.extensions import db
+from app.platform.transactions import commit
 from app.threads.refusal import thread_or_refuse
 from app.threads.routes import header_changed, header_refusal
 from app.threads.services import InvalidInput
 from app.threads.snooze_options import snooze_thread
-from app.transactions import commit
 
 bp = Blueprint("snooze", __name__)
 

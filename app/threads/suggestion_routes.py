@@ -15,15 +15,15 @@ import uuid
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from app.auth.decorators import login_required
 from app.channels.whatsapp.window import service_window
-from app.models.enums import ChannelType
+from app.platform.auth.decorators import login_required
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from app.suggestions.compute import rank_latest
 from app.suggestions.offer import offered_suggestions, shows_suggestions
 from app.suggestions.outcomes import record_pick
 from app.threads.refusal import thread_or_refuse
 from app.threads.services import reachable_channels
-from app.transactions import commit
 
 bp = Blueprint("suggestions", __name__)
 

@@ -18,11 +18,11 @@ import re
 
 from flask_babel import gettext as _
 
-from app.extensions import db
-from app.models import CommunicationTemplate, CommunicationThread, Order, User
-from app.models.enums import Role, TemplateCategory
 from app.orders.services import may_change_status
 from app.orders.visit_notices import is_on_the_way_template
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate, CommunicationThread, Order, User
+from app.platform.models.enums import Role, TemplateCategory
 
 # The quick replies' category (app.mobile.quick_replies) and the "on my way" notices.
 VISIT_MESSAGE_CATEGORY = TemplateCategory.INSTALLATION_SCHEDULING

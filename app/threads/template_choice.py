@@ -16,8 +16,13 @@ from app.channels.whatsapp.window import WindowState, closed_notice, service_win
 from app.languages import DEFAULT_LANGUAGE, customer_language
 from app.languages.hints import language_name
 from app.message_templates.rendering import TemplateInputs, template_inputs
-from app.models import CommunicationChannel, CommunicationTemplate, CommunicationThread, User
-from app.models.enums import ChannelType
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationTemplate,
+    CommunicationThread,
+    User,
+)
+from app.platform.models.enums import ChannelType
 
 VARIABLE_PREFIX = "variables."
 

@@ -28,11 +28,11 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, InternalTask
-from app.security.bodies import loads as load_json
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, InternalTask
+from app.platform.security.bodies import loads as load_json
+from app.platform.typed_dates import cursor_moment
 from app.threads.services import MESSAGE_LOAD_OPTIONS, TimelineEntry
-from app.typed_dates import cursor_moment
 
 PAGE_SIZE = 50
 # The ``from`` of a part that holds the conversation from its first message on.

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import ProviderStatus
-from app.transactions import after_commit
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import ProviderStatus
+from app.platform.transactions import after_commit
 
 
 def _status(provider: str) -> ProviderStatus:

@@ -1,7 +1,7 @@
 """Which transport sends for a provider: its real one when configured, else the sandbox.
 
 The channels declare their transports in their ``FEATURE`` (a
-:class:`~app.features.TransportSpec` each: the provider's name, the channel
+:class:`~app.platform.features.TransportSpec` each: the provider's name, the channel
 type it sends for, the settings it needs and its real class); this module is
 the one place that chooses between real and sandbox. Callers name a provider
 (``whatsapp``, ``graph``, ``sms``, ``sendgrid``, ``teams``) or a conversation's
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.features import TransportSpec, resolve
+from app.platform.features import TransportSpec, resolve
 from app.transports.base import Transport
 from app.transports.sandbox import SandboxTransport
 

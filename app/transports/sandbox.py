@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from app.extensions import db
-from app.models import SandboxSend
+from app.platform.extensions import db
+from app.platform.models import SandboxSend
 from app.transports.base import OutboundMessage, SendResult
 from app.transports.health import record_success
 

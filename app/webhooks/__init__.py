@@ -1,7 +1,7 @@
 """Inbound webhooks: stored raw first, processed by jobs, re-runnable by admins."""
 
-from app.features import Feature
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.webhooks.routes:bp",),

@@ -8,11 +8,11 @@ import uuid
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.audit.records import field_changes, record_change, snapshot
-from app.extensions import db
-from app.models import InboundWebhookEvent
-from app.models.enums import ProcessingState
-from app.transactions import after_commit
+from app.platform.audit.records import field_changes, record_change, snapshot
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ProcessingState
+from app.platform.transactions import after_commit
 from app.webhooks.events import enqueue_processing
 
 PAGE_SIZE = 50

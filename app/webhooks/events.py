@@ -20,14 +20,14 @@ import sqlalchemy as sa
 from flask import current_app, request
 from psycopg.types.json import Jsonb
 
-from app.api.errors import ApiError
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import InboundWebhookEvent
-from app.models.enums import ProcessingState
-from app.security.bodies import loads as untrusted_json
-from app.transactions import after_commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.json_api.errors import ApiError
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ProcessingState
+from app.platform.security.bodies import loads as untrusted_json
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def store_event(
     return str(event_id), True
 
 
-# The notification wakes the workers' consumers (app.jobs.consumer) once the row
+# The notification wakes the workers' consumers (app.platform.jobs.consumer) once the row
 # is committed, and only for a new row: a duplicate returns nothing and notifies no one.
 _PG_INSERT = (
     "WITH stored AS (INSERT INTO inbound_webhook_events (id, created_at, updated_at, source, "
@@ -274,7 +274,7 @@ def _insert_statement() -> sa.TextClause:
 # The webhook answers as soon as the event is committed, so handing it on must be
 # cheap. Production (PostgreSQL, Redis, worker.py): the insert's own notification
 # wakes every worker.py's consumer, which claims the event from the table
-# (app.jobs.consumer); nothing goes through Redis. Without that (the embedded mode
+# (app.platform.jobs.consumer); nothing goes through Redis. Without that (the embedded mode
 # of `make run`, whose web process is its own worker, or SQLite with Redis, a set-up
 # for trying things, not for production) each event is a processing job of its
 # own, queued here. A job lost with Redis is found again by

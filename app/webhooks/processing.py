@@ -1,7 +1,7 @@
 """Processing stored webhook events, in a job, all-or-nothing.
 
 Each source names one processor (declared by its feature, see
-:mod:`app.features`), a function taking the event and doing its work
+:mod:`app.platform.features`), a function taking the event and doing its work
 in the session without committing. The job commits when the processor returns;
 when it raises, everything it wrote is rolled back and the event is marked
 failed with the error, to be re-run from the admin events page.
@@ -30,14 +30,14 @@ from flask import current_app
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.database import DriverStatement, utcnow, without_waiting_for_disk
-from app.events import TRANSIENT_SQLSTATES
-from app.extensions import db
-from app.features import resolve
-from app.jobs.coalescing import flush_if_due, held
-from app.models import InboundWebhookEvent
-from app.models.enums import ProcessingState
-from app.transactions import commit
+from app.platform.database import DriverStatement, utcnow, without_waiting_for_disk
+from app.platform.events import TRANSIENT_SQLSTATES
+from app.platform.extensions import db
+from app.platform.features import resolve
+from app.platform.jobs.coalescing import flush_if_due, held
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ProcessingState
+from app.platform.transactions import commit
 from app.webhooks.events import enqueue_batch, enqueue_processing, in_batches
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def claim_waiting(
 ) -> list[InboundWebhookEvent]:
     """Claim up to ``limit`` events no worker holds, oldest first (PostgreSQL).
 
-    What the inbox consumer of ``worker.py`` takes (:mod:`app.jobs.consumer`):
+    What the inbox consumer of ``worker.py`` takes (:mod:`app.platform.jobs.consumer`):
     events just stored, and events whose worker's lease ran out (it died mid-way).
     ``SKIP LOCKED``: two workers claiming at once take different events instead
     of waiting for each other. Committed at once, as :func:`_claim_all`'s claim is.
@@ -207,7 +207,7 @@ def take_waiting(
 ) -> int:
     """Claim and process the events waiting, a batch at a time; returns how many.
 
-    The inbox consumer's round (:mod:`app.jobs.consumer`), in an app context.
+    The inbox consumer's round (:mod:`app.platform.jobs.consumer`), in an app context.
     Stops when a claim comes back short of a full batch: what arrives later wakes
     the consumer again. ``orphans``: first the events whose
     worker's lease ran out (the consumer asks once a second, not at every wake-up).
@@ -317,7 +317,7 @@ def _not_claimed(event_id: uuid.UUID) -> str:
 def process_event(event_id: str) -> str:
     """Run the event's processor; returns the final processing state."""
     ident = uuid.UUID(event_id)
-    # Its live updates go out together once it is done (app.jobs.coalescing).
+    # Its live updates go out together once it is done (app.platform.jobs.coalescing).
     with held():
         event = _claim_all([ident]).get(ident)
         if event is None:
@@ -366,7 +366,7 @@ def process_events(event_ids: list[str]) -> dict[str, int]:
     processed and committed on its own, in the order the webhooks stored them, so
     a customer's messages keep their order and a failure touches one event only.
     What the listeners do once for many events (live updates, saved-view and
-    analytics marks) is done together (:mod:`app.jobs.coalescing`). Returns how many
+    analytics marks) is done together (:mod:`app.platform.jobs.coalescing`). Returns how many
     events ended in each state.
     """
     idents = [uuid.UUID(event_id) for event_id in event_ids]

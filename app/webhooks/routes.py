@@ -7,11 +7,11 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
-from app.extensions import db
-from app.models import InboundWebhookEvent
-from app.models.enums import ProcessingState, Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ProcessingState, Role
+from app.platform.transactions import commit
 from app.webhooks.admin import list_events, pretty_body, rerun, sources, state_counts
 
 bp = Blueprint("webhook_events", __name__, url_prefix="/admin/events")

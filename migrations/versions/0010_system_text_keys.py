@@ -2,7 +2,7 @@
 
 Routing reasons ("Why here") are kept as catalogue keys and parameters beside
 the English sentence, so the thread page shows them in the reader's language
-(see app/system_texts.py). Status lines keep theirs in the message's ``extra``
+(see app/platform/system_texts.py). Status lines keep theirs in the message's ``extra``
 and need no column. Existing threads keep their stored sentence.
 
 Revision ID: 0010

@@ -21,7 +21,7 @@ depends_on = None
 
 
 def _humanize(name: str) -> str:
-    # A copy of app.models.communication.humanize_template_name as it was when this
+    # A copy of app.platform.models.communication.humanize_template_name as it was when this
     # migration was written: a migration must not change when the app code does.
     words = " ".join(name.replace("_", " ").split())
     words = words.replace("follow up", "follow-up").replace("Follow up", "Follow-up")

@@ -6,7 +6,7 @@ Create Date: 2026-11-22
 
 - ``urgency_bucket`` gets a bucket of its own for internal tasks and notes with a
   deadline (1), after customers waiting on us (0); threads without a deadline move
-  to 2 and closed ones to 3 (app.models.urgency). Scores do not change.
+  to 2 and closed ones to 3 (app.platform.models.urgency). Scores do not change.
 - On PostgreSQL the search document is rebuilt with the endings (6+ digits) of the
   contact's national number, so a partial phone number is found by prefix, and
   with a space for a dash before a digit ("CC-2026-00060": PostgreSQL's parser

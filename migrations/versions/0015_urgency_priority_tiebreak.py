@@ -6,7 +6,7 @@ Create Date: 2026-11-22
 
 Open threads with a deadline (buckets 0 and 1) are scored by the deadline's epoch
 second; the score now subtracts a few seconds by priority (critical 4 … low 0,
-app.models.urgency.PRIORITY_LEAD_SECONDS, copied here so this migration does not
+app.platform.models.urgency.PRIORITY_LEAD_SECONDS, copied here so this migration does not
 change when the app does). Other buckets do not change.
 """
 

@@ -1,6 +1,6 @@
 """notifications in the reader's language: title_text and message_text
 
-A notification's title and message are catalogue sentences (app/system_texts.py)
+A notification's title and message are catalogue sentences (app/platform/system_texts.py)
 stored as key and parameters, rendered in the reader's language in the bell and
 the live push. ``title``/``message`` keep the English for the API and search.
 Rows written before have no sentence and are shown as they were stored.

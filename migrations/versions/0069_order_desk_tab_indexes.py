@@ -21,7 +21,7 @@ down_revision = "0068_order_waiting_notice"
 branch_labels = None
 depends_on = None
 
-# As app.models.orders.DESK_INDEXES.
+# As app.platform.models.orders.DESK_INDEXES.
 DESK_INDEXES = (
     ("review", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS true"),
     ("new", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS false"),

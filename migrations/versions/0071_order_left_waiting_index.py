@@ -19,7 +19,7 @@ down_revision = "0070_order_flagged_for_review"
 branch_labels = None
 depends_on = None
 
-# As app.models.orders.LEFT_WAITING.
+# As app.platform.models.orders.LEFT_WAITING.
 LEFT_WAITING = "from_status IN ('new', 'quote_sent') AND to_status NOT IN ('new', 'quote_sent')"
 
 

@@ -8,7 +8,7 @@ orders, 400 ms and more).
 
 A postcode area: each order keeps a copy of its installation address's
 postcode (``orders.installation_postcode``, kept by the listeners in
-``app.models.orders``), which the tabs' indexes carry instead of the address id
+``app.platform.models.orders``), which the tabs' indexes carry instead of the address id
 and an index of its own counts by stage: an area of two digits was 11,000
 addresses, each looked up for its order. ``benchmarks/order_desk.py`` measures it.
 
@@ -26,7 +26,7 @@ down_revision = "0071_order_left_waiting_index"
 branch_labels = None
 depends_on = None
 
-# As app.models.orders.DESK_INDEXES.
+# As app.platform.models.orders.DESK_INDEXES.
 DESK_INDEXES = (
     ("review", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS true"),
     ("new", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS false"),

@@ -1,7 +1,7 @@
 """Order search by the start of any word of the customer's name, at a million orders
 
 ``contact_name_words`` holds each word of each contact's name (kept by the
-listeners in ``app.models.crm``; an erased contact has none): "bos" is a range
+listeners in ``app.platform.models.crm``; an erased contact has none): "bos" is a range
 of its key, read from the index alone, where the trigram index on the name
 returned 19,600 rows for "bos", each read from the table.
 
@@ -28,7 +28,7 @@ down_revision = "0072_order_desk_filters"
 branch_labels = None
 depends_on = None
 
-# As app.models.orders.DESK_INDEXES and DESK_FILTERED.
+# As app.platform.models.orders.DESK_INDEXES and DESK_FILTERED.
 DESK_INDEXES = (
     ("review", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS true"),
     ("new", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS false"),
@@ -39,7 +39,7 @@ DESK_INDEXES = (
     ("closed", ("updated_at", "id"), "status IN ('on_hold', 'cancelled')"),
 )
 FILTERED = ("partner_organization_id", "source", "installation_postcode", "assigned_technician_id")
-# As app.models.orders.DESK_KEY_COLUMNS: what the sort expressions read, so the
+# As app.platform.models.orders.DESK_KEY_COLUMNS: what the sort expressions read, so the
 # completed and planned tabs are walked in the index alone too.
 KEY_COLUMNS = {"planned": ("scheduled_date",), "completed": ("completed_at", "updated_at")}
 
@@ -78,7 +78,7 @@ def upgrade():
         "ix_contact_name_words_contact_word", "contact_name_words", ["contact_id", "word"]
     )
     if op.get_bind().dialect.name == "postgresql":
-        # As app.models.crm.name_words: lower case, split at whatever is no letter or digit.
+        # As app.platform.models.crm.name_words: lower case, split at whatever is no letter or digit.
         op.execute(
             "INSERT INTO contact_name_words (word, contact_id) "
             "SELECT DISTINCT left(word, 100), id FROM contacts, "
@@ -86,7 +86,7 @@ def upgrade():
             "WHERE erased_at IS NULL AND word <> ''"
         )
     else:
-        from app.models.crm import name_words
+        from app.platform.models.crm import name_words
 
         bind = op.get_bind()
         rows = bind.execute(

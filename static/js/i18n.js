@@ -1,5 +1,5 @@
 // Interface texts for the scripts, in the reader's language. base.html renders
-// them from app/ui.py SCRIPT_TEXTS as JSON into <body data-ui-texts> (no inline
+// them from app/platform/ui.py SCRIPT_TEXTS as JSON into <body data-ui-texts> (no inline
 // script: the Content-Security-Policy allows none); t("key", {name: value}) fills
 // gettext-style %(name)s placeholders. A key missing from the page is shown as
 // itself, never thrown.

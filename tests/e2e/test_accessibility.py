@@ -21,8 +21,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
-from app.models import CommunicationThread, Contact, Integration, User
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Contact, Integration, User
 from app.seed.demo import DEMO_PASSWORD, load_demo_data
 from tests.e2e.axe import axe_violations
 from tests.e2e.test_content_security_policy import assert_htmx_as_configured

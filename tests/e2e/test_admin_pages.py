@@ -12,9 +12,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, has_second_factor, second_factor_code

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.analytics.rollups import rebuild
-from app.extensions import db
+from app.platform.extensions import db
 from app.seed.demo import load_demo_data
 from tests.e2e.test_sign_in import sign_in
 

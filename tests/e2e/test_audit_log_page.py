@@ -7,9 +7,9 @@ import uuid
 
 from playwright.sync_api import expect
 
-from app.audit.records import record_change
-from app.extensions import db
-from app.models.enums import ChannelType
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

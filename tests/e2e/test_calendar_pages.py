@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
+from app.platform.extensions import db
 from tests.calendar_support import planned_visit
 from tests.e2e.test_admin_pages import DESK, PHONE, sign_in_dutch
 from tests.jobs import drain_queues

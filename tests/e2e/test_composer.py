@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 import app.conversations.sending as sending
-from app.extensions import db
-from app.models import CommunicationMessage, MessageDraft
-from app.models.enums import DeliveryStatus, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, MessageDraft
+from app.platform.models.enums import DeliveryStatus, MessageType
 from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in

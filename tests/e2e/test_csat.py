@@ -10,8 +10,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from app.database import utcnow
-from app.extensions import db
+from app.platform.database import utcnow
+from app.platform.extensions import db
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa
 from tests.jobs import drain_queues

@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth.services import create_user
-from app.extensions import db
 from app.integrations.endpoints import EVENT_NAMES, EndpointForm, create_endpoint
 from app.merges.contacts import merge_contacts
-from app.models import (
+from app.platform.auth.services import create_user
+from app.platform.extensions import db
+from app.platform.models import (
     ApiToken,
     CommunicationMessage,
     CommunicationTemplate,
@@ -37,7 +37,7 @@ from app.models import (
     VisitTechnician,
     WebhookEndpoint,
 )
-from app.models.enums import OrganizationType, ProcessingState
+from app.platform.models.enums import OrganizationType, ProcessingState
 from app.seed.demo import load_demo_data
 from tests import factories
 from tests.e2e.crawl import Role, crawl, english_words, page_paths, report
@@ -88,10 +88,10 @@ def api_order(partner: Organization) -> None:
     from flask import current_app
 
     from app.mobile.visits import complete_visit, start_visit
-    from app.models.enums import OrderStatus
     from app.orders.status_engine import change_entity_status
     from app.partners.keys import issue_partner_key
     from app.planning.services import PlanRequest, save_plan
+    from app.platform.models.enums import OrderStatus
     from tests.partner_support import line_items_order
 
     _token, key = issue_partner_key(partner, "crawl")

@@ -9,8 +9,8 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models.enums import ChannelType, TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, TemplateChannelType
 from tests import factories
 from tests.e2e.settle import wait_until_wired
 from tests.e2e.test_sign_in import sign_in

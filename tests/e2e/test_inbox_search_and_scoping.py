@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.extensions import db
 from app.inbox.search import rebuild_search_documents
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 
@@ -70,8 +70,8 @@ def test_most_urgent_first_puts_customers_waiting_above_an_overdue_internal_note
     """Point 8: a colleague's overdue note never outranks a customer waiting on us."""
     from datetime import timedelta
 
-    from app.database import utcnow
-    from app.models.enums import Priority, ThreadStatus
+    from app.platform.database import utcnow
+    from app.platform.models.enums import Priority, ThreadStatus
 
     make_user("manager", email="marieke@switchboard.test")
     whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")

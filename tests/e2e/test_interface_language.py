@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.extensions import db
+from app.platform.extensions import db
 from tests.e2e.test_sign_in import sign_in
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
 from app.integrations.payments import apply_payment_succeeded
 from app.invoices.ledger import record_refund
-from app.models import Order
-from app.models.enums import ChannelType, OrderStatus
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import ChannelType, OrderStatus
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

@@ -11,7 +11,7 @@ import os
 
 from playwright.sync_api import expect
 
-from app.extensions import db
+from app.platform.extensions import db
 from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page
 from tests.partner_support import make_partner
 

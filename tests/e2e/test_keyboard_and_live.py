@@ -22,11 +22,11 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.conversations import InboundMessage
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import ChannelType
 from app.planning.board import week_key
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.keyboard import tab_to
 from tests.e2e.test_admin_pages import sign_in_dutch

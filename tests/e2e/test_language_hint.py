@@ -15,9 +15,9 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import TemplateChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import ContactIdentity
-from app.models.enums import ChannelType, MessageType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import ContactIdentity
+from app.platform.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import Address, Order
-from app.models.enums import OrderStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Address, Order
+from app.platform.models.enums import OrderStatus
 from tests import factories
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD

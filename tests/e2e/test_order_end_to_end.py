@@ -33,9 +33,10 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import (
+from app.planning.board import week_key
+from app.platform.extensions import db
+from app.platform.models import (
     CalendarEvent,
     CommunicationMessage,
     CommunicationThread,
@@ -43,8 +44,7 @@ from app.models import (
     TechnicianSchedule,
     VisitSignature,
 )
-from app.models.enums import ChannelType, MessageType, OrderStatus
-from app.planning.board import week_key
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.e2e.test_planning_board import _sign_in_dutch

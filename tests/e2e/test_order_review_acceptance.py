@@ -28,9 +28,9 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import LineItem, Order
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import LineItem, Order
+from app.platform.models.enums import OrderStatus
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.pdok import FakePdok

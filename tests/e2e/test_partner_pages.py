@@ -7,9 +7,9 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import Contact
-from app.models.enums import ContactType
+from app.platform.extensions import db
+from app.platform.models import Contact
+from app.platform.models.enums import ContactType
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.partner_support import add_articles, line_items_order, make_partner

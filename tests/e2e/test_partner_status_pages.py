@@ -14,9 +14,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import Contact, Order
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import Contact, Order
+from app.platform.models.enums import OrderStatus
 from tests.e2e.test_sign_in import sign_in
 from tests.partner_support import make_partner
 

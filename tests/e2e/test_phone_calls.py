@@ -14,9 +14,9 @@ import pytest
 from flask_login import current_user
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models.enums import ChannelType
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.helpers import customer_writes

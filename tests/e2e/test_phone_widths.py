@@ -15,8 +15,8 @@ import re
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models.enums import ChannelType, Priority
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, Priority
 from tests import factories
 from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page, sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

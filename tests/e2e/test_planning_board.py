@@ -12,13 +12,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
 from app.mobile.services import local_today
-from app.models import Order, TechnicianAbsence, TechnicianSchedule
-from app.models.enums import OrderStatus
 from app.planning.board import week_key
 from app.planning.services import PlanRequest, save_plan
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import PASSWORD, second_factor_code
 from tests.planning_support import approved_order, working_day

@@ -12,8 +12,8 @@ import os
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import Article, Order, PartnerSkuMapping
+from app.platform.extensions import db
+from app.platform.models import Article, Order, PartnerSkuMapping
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.helpers import enroll_two_factor

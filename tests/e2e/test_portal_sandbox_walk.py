@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.extensions import db
-from app.models.enums import KeyMode
 from app.partners.keys import issue_partner_key
+from app.platform.extensions import db
+from app.platform.models.enums import KeyMode
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes.receiver import FakeReceiver
 from tests.helpers import enroll_two_factor

@@ -9,9 +9,9 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

@@ -11,9 +11,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.attachments.storage import store_bytes
-from app.extensions import db
-from app.models import Contact
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models import Contact
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

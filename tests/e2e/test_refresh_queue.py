@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models.enums import ChannelType
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

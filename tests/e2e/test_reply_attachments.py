@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.channels.outlook.state import outlook_channel
-from app.database import utcnow
-from app.extensions import db
+from app.platform.database import utcnow
+from app.platform.extensions import db
 from app.signatures.services import save_mailbox_signature
 from tests import factories
 from tests.conftest import opened

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import Integration
+from app.platform.extensions import db
+from app.platform.models import Integration
 from tests.e2e.test_sign_in import sign_in
 
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

@@ -8,10 +8,10 @@ import uuid
 from playwright.sync_api import expect
 
 from app.conversations import InboundMessage
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import ChannelType
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in

@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import ChannelType, MessageType, ThreadStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, MessageType, ThreadStatus
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

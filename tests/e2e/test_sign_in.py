@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models.enums import ChannelType, Priority
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType, Priority
 from tests import factories
 from tests.helpers import PASSWORD, has_second_factor, second_factor_code
 from tests.jobs import drain_queues

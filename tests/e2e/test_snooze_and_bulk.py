@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from app.database import utcnow
-from app.extensions import db
-from app.models.enums import ChannelType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models.enums import ChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

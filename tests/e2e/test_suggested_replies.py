@@ -19,9 +19,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, SuggestionOutcome
-from app.models.enums import MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, SuggestionOutcome
+from app.platform.models.enums import MessageType
 from tests import suggestion_support as support
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in

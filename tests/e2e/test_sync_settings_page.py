@@ -14,8 +14,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import Integration, SyncJob
+from app.platform.extensions import db
+from app.platform.models import Integration, SyncJob
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import InternalTask
-from app.models.enums import Priority, TaskStatus
+from app.platform.extensions import db
+from app.platform.models import InternalTask
+from app.platform.models.enums import Priority, TaskStatus
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 

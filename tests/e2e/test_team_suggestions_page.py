@@ -12,8 +12,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from flask import request
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, MobileAction, Order
-from app.models.enums import MessageType, OrderStatus
 from app.orders.status_engine import change_entity_status
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, MobileAction, Order
+from app.platform.models.enums import MessageType, OrderStatus
+from app.platform.transactions import commit
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.mobile_support import png_bytes, visit

@@ -7,9 +7,9 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationThread, Order
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, Order
+from app.platform.models.enums import OrderStatus
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

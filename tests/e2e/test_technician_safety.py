@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationMessage,
     Order,
     OutboundDelivery,
@@ -20,7 +20,7 @@ from app.models import (
     SandboxSend,
     User,
 )
-from app.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
+from app.platform.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, Order, VisitSignature
-from app.models.enums import OrderStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Order, VisitSignature
+from app.platform.models.enums import OrderStatus
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.test_technician_offline import _wait_until_kept_offline
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

@@ -12,9 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, Order
-from app.models.enums import ChannelType, MessageType, OrderStatus, TemplateChannelType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, Order
+from app.platform.models.enums import ChannelType, MessageType, OrderStatus, TemplateChannelType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

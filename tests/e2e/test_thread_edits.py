@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread
-from app.models.enums import ChannelType, MessageType
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread
+from app.platform.models.enums import ChannelType, MessageType
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 
 from app.assignment.services import Pick, describe_pick
 from app.conversations import assign
-from app.extensions import db
-from app.system_texts import text
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.system_texts import text
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.test_system_texts import DUTCH_LINES, ENGLISH_LINES, _timeline_with_everything

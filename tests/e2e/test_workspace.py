@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.conversations import InboundMessage, record_delivery
-from app.database import utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
@@ -26,8 +26,14 @@ from app.models import (
     Order,
     ThreadRead,
 )
-from app.models.enums import ChannelType, DeliveryStatus, MessageType, OrderStatus, ThreadStatus
-from app.transactions import commit
+from app.platform.models.enums import (
+    ChannelType,
+    DeliveryStatus,
+    MessageType,
+    OrderStatus,
+    ThreadStatus,
+)
+from app.platform.transactions import commit
 from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS

@@ -28,7 +28,7 @@ from app.assignment.suggestions.suggesting import (
     send_to_suggested_team,
     suggest_team,
 )
-from app.models import RoutingSuggestion
+from app.platform.models import RoutingSuggestion
 
 __all__ = [
     "InvalidSettings",

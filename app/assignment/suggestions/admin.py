@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from app.assignment.suggestions.samples import HOLDOUT_DAYS, MIN_TRAINING_SAMPLES
 from app.assignment.suggestions.settings import Settings, routing_settings
-from app.extensions import db
-from app.models import RoutingModel
+from app.platform.extensions import db
+from app.platform.models import RoutingModel
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from app.assignment.suggestions.text import FEATURE_VERSION, Question
-from app.extensions import db
-from app.kept import Kept
-from app.models import RoutingModel
+from app.platform.extensions import db
+from app.platform.kept import Kept
+from app.platform.models import RoutingModel
 
 if TYPE_CHECKING:
     import numpy as np

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from app.assignment.suggestions.outcomes import settle_after_edit
 from app.conversations.events import ThreadAssigned, ThreadChanged
-from app.events import listens_to
-from app.extensions import db
-from app.transactions import commit
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.transactions import commit
 
 
 @listens_to(ThreadAssigned, ThreadChanged)

@@ -18,11 +18,11 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
-from app.models.enums import ThreadStatus
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
+from app.platform.models.enums import ThreadStatus
+from app.platform.transactions import commit
 
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)
 # A person's edit can still change these; the others are final.

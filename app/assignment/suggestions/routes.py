@@ -16,10 +16,10 @@ from app.assignment.suggestions.suggesting import (
     open_suggestion,
     send_to_suggested_team,
 )
-from app.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.inbox.access import can_access_thread
+from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
+from app.platform.transactions import commit
 from app.threads.refusal import thread_or_refuse
-from app.transactions import commit
 
 bp = Blueprint("team_suggestion", __name__)
 

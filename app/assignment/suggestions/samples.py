@@ -17,10 +17,16 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.assignment.suggestions.text import Question
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread, Order, User
-from app.models.enums import MessageType, ThreadStatus
-from app.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationChannel,
+    CommunicationMessage,
+    CommunicationThread,
+    Order,
+    User,
+)
+from app.platform.models.enums import MessageType, ThreadStatus
+from app.platform.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES
 
 Thread, Message, Channel = CommunicationThread, CommunicationMessage, CommunicationChannel
 CLOSED = (ThreadStatus.RESOLVED, ThreadStatus.CLOSED)

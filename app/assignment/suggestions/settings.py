@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.audit.records import record_edit
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import RoutingSettings
+from app.platform.audit.records import record_edit
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import RoutingSettings
 from app.threads.services import InvalidInput
 
 # Off until an admin turns it on: the rules route as they always did.

@@ -22,9 +22,9 @@ from app.assignment.suggestions.outcomes import OPEN_OUTCOMES, decide
 from app.assignment.suggestions.samples import question_for
 from app.assignment.suggestions.settings import routing_settings
 from app.conversations import assign, record_status_line
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import (
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationThread,
     RoutingOutcome,
@@ -32,7 +32,7 @@ from app.models import (
     Team,
     User,
 )
-from app.system_texts import text
+from app.platform.system_texts import text
 
 log = logging.getLogger(__name__)
 

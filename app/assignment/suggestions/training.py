@@ -43,10 +43,10 @@ from app.assignment.suggestions.samples import (
     closed_conversations,
 )
 from app.assignment.suggestions.text import FEATURE_VERSION
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
-from app.models import RoutingModel, Team
-from app.transactions import commit
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.models import RoutingModel, Team
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

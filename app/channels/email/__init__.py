@@ -1,7 +1,7 @@
 """Transactional e-mail through SendGrid v3 and its signed event webhook."""
 
-from app.features import Feature, TransportSpec
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, TransportSpec
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.channels.email.routes:bp",),

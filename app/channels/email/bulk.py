@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from rq import get_current_job
 
 from app.channels.email.transactional import send_transactional
-from app.extensions import db
-from app.models import CommunicationMessage, CommunicationThread, Contact, Order
-from app.models.enums import OrderStatus
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationThread, Contact, Order
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

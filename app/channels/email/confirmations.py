@@ -10,10 +10,10 @@ from flask import current_app
 from app.channels.email.orders import confirmation_data, customer_of
 from app.channels.email.records import already_sent
 from app.channels.email.transactional import send_transactional
-from app.extensions import db
-from app.models import Order
-from app.models.orders import LOCK_TO_CHANGE
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.orders import LOCK_TO_CHANGE
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

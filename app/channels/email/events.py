@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from app.conversations import record_delivery
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ChannelType, DeliveryStatus
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
+from app.platform.models.enums import ChannelType, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

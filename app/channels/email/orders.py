@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.channels.email.settings import reply_to
-from app.extensions import db
 from app.languages import customer_language
-from app.models import Contact, Order, User
-from app.ui import local_money
+from app.platform.extensions import db
+from app.platform.models import Contact, Order, User
+from app.platform.ui import local_money
 
 # Dutch date as the rest of the app writes it (template variables use the same).
 DATE_FORMAT = "%d-%m-%Y"

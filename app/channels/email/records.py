@@ -16,16 +16,16 @@ import uuid
 import sqlalchemy as sa
 
 from app.conversations import channel_of_type, post_outbound, thread_for_contact
-from app.extensions import db
-from app.models import (
+from app.platform.extensions import db
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
     Contact,
     Order,
 )
-from app.models.enums import ChannelType, MessageType, ThreadType
-from app.system_texts import SystemText, email_automation, text
+from app.platform.models.enums import ChannelType, MessageType, ThreadType
+from app.platform.system_texts import SystemText, email_automation, text
 
 
 def record_mail(

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from app.channels.email.orders import customer_of, reminder_data
 from app.channels.email.records import already_sent
 from app.channels.email.transactional import send_transactional
-from app.database import utcnow
-from app.extensions import db
-from app.models import Order
-from app.models.enums import OrderStatus
-from app.models.orders import LOCK_TO_CHANGE
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus
+from app.platform.models.orders import LOCK_TO_CHANGE
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

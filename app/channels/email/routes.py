@@ -12,7 +12,6 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.api.errors import ApiError
 from app.channels.email.sendgrid import PROVIDER
 from app.channels.email.signature import (
     SIGNATURE_HEADER,
@@ -20,10 +19,11 @@ from app.channels.email.signature import (
     BadVerificationKey,
     signature_is_valid,
 )
-from app.extensions import csrf
-from app.security.access import declare_blueprint, signed
-from app.security.bodies import loads as untrusted_json
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.security.bodies import loads as untrusted_json
+from app.platform.transactions import commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.events import body_digest, read_raw_body, record_event
 from app.webhooks.freshness import signed_recently, stale_message

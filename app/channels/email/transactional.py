@@ -2,7 +2,7 @@
 
 :func:`send_transactional` never waits on SendGrid: it records a pending
 outbound message (see :mod:`app.channels.email.records`) and queues
-:func:`deliver` for when the caller commits with :func:`app.transactions.commit`.
+:func:`deliver` for when the caller commits with :func:`app.platform.transactions.commit`.
 The job makes the call, so a slow or failing SendGrid never holds up a request,
 and a retry re-sends the same recorded mail instead of recording a second one.
 """
@@ -22,12 +22,12 @@ from app.channels.email.sendgrid import PROVIDER, build_mail
 from app.channels.email.settings import template_id_for
 from app.contacts.services import contact_for_email
 from app.conversations import record_delivery
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import QUEUES, get_queue
-from app.models import CommunicationMessage, Contact, Order
-from app.models.enums import DeliveryStatus
-from app.transactions import after_commit, commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import QUEUES, get_queue
+from app.platform.models import CommunicationMessage, Contact, Order
+from app.platform.models.enums import DeliveryStatus
+from app.platform.transactions import after_commit, commit
 from app.transports.base import RATE_LIMITED, OutboundMessage, TransportError
 from app.transports.registry import is_sandboxed, transport_for
 
@@ -60,7 +60,7 @@ def send_transactional(
 
     Raises :class:`~app.channels.email.settings.UnknownTemplate` for an unknown
     template key and ValueError for an address that is not one. The caller
-    commits with :func:`app.transactions.commit` (a plain session commit would
+    commits with :func:`app.platform.transactions.commit` (a plain session commit would
     leave the mail pending, unsent).
     """
     template_id = template_id_for(template_key, current_app.config)

@@ -1,7 +1,7 @@
 """Outlook through Microsoft Graph: subscriptions, notifications, delta sync, replies."""
 
-from app.features import Feature, TransportSpec
-from app.jobs.periodic import PeriodicJob
+from app.platform.features import Feature, TransportSpec
+from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=(

@@ -7,7 +7,6 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
 from app.channels.outlook.mailboxes import (
     InvalidMailbox,
     MailboxForm,
@@ -19,9 +18,10 @@ from app.channels.outlook.mailboxes import (
     teams,
     update_mailbox,
 )
-from app.extensions import db
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("outlook_mailboxes", __name__, url_prefix="/admin/mailboxes")
 

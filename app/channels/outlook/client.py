@@ -1,6 +1,6 @@
 """Calling Microsoft Graph as the ChargeCars app (client credentials).
 
-One MSAL client per process and app registration (:mod:`app.microsoft`):
+One MSAL client per process and app registration (:mod:`app.platform.microsoft`):
 MSAL keeps the access token in that object's in-memory cache and hands it out
 until shortly before it expires, so a busy worker asks Entra ID for a token about
 once an hour, not once per call.
@@ -26,9 +26,9 @@ import requests
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.database import utcnow
-from app.microsoft import confidential_client
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.microsoft import confidential_client
+from app.platform.transactions import commit
 from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)

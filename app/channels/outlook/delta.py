@@ -18,10 +18,10 @@ from flask import current_app
 from app.channels.outlook.client import GraphClient, GraphError, graph_time
 from app.channels.outlook.inbound import fetch_message, store_message
 from app.channels.outlook.state import FOLDERS, active_mailboxes, delta_of, exclusive, save_delta
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationMessage, OutlookMailbox
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, OutlookMailbox
+from app.platform.transactions import commit
 from app.transports.registry import is_sandboxed
 
 log = logging.getLogger(__name__)

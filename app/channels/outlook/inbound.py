@@ -35,10 +35,10 @@ from app.channels.outlook.state import (
 from app.channels.outlook.subscriptions import create_subscription, ensure_subscription
 from app.contacts.identities import EMAIL
 from app.conversations import Sender, record_inbound
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import CommunicationMessage, InboundWebhookEvent, OutlookMailbox
-from app.transactions import after_commit
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationMessage, InboundWebhookEvent, OutlookMailbox
+from app.platform.transactions import after_commit
 from app.transports.registry import is_sandboxed
 from app.webhooks.processing import UnprocessableEvent
 

@@ -17,7 +17,7 @@ import nh3
 
 from app.channels.outlook.client import parse_graph_time
 from app.conversations import InboundMessage
-from app.database import utcnow
+from app.platform.database import utcnow
 
 # The properties the processor needs; bodies and headers only come when asked for.
 MESSAGE_FIELDS = (

@@ -16,14 +16,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.audit.records import record_change, record_edit
 from app.channels.outlook.client import parse_graph_time
 from app.channels.outlook.state import default_mailbox, normalise_mailbox
 from app.contacts.emails import is_email_address
 from app.conversations import new_channel
-from app.extensions import db
-from app.models import OutlookMailbox, Team
-from app.models.enums import ChannelType
+from app.platform.audit.records import record_change, record_edit
+from app.platform.extensions import db
+from app.platform.models import OutlookMailbox, Team
+from app.platform.models.enums import ChannelType
 from app.signatures.services import InvalidSignature, clean_signature
 
 MAX_NAME_LENGTH = 120

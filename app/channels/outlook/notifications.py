@@ -26,10 +26,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from app.api.errors import ApiError
 from app.channels.outlook.state import client_state_of, default_mailbox
-from app.extensions import db
-from app.models import OutlookMailbox
+from app.platform.extensions import db
+from app.platform.json_api.errors import ApiError
+from app.platform.models import OutlookMailbox
 from app.webhooks.events import record_event
 
 SOURCE = "outlook"

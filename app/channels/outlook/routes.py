@@ -6,11 +6,11 @@ verifies and stores; the message is fetched by the processing job.
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.errors import ApiError
 from app.channels.outlook.notifications import record_notifications
-from app.extensions import csrf
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 from app.webhooks.events import parse_json, read_raw_body
 
 bp = Blueprint("outlook_webhook", __name__, url_prefix="/api/v1/webhooks/outlook")

@@ -20,12 +20,12 @@ import json
 
 from flask import Blueprint, current_app, jsonify
 
-from app.api.errors import ApiError
 from app.channels.outlook.inbound import store_message
 from app.contacts.emails import is_email_address
-from app.extensions import csrf
-from app.models import InboundWebhookEvent
-from app.security.access import declare_blueprint, public
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.models import InboundWebhookEvent
+from app.platform.security.access import declare_blueprint, public
 from app.transports.registry import is_sandboxed
 from app.webhooks.events import body_digest, parse_json, read_raw_body, store_event
 from app.webhooks.processing import UnprocessableEvent

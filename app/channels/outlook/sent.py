@@ -24,8 +24,8 @@ from app.channels.outlook.mail import addresses_of, sender_of, to_inbound
 from app.channels.outlook.state import normalise_mailbox
 from app.contacts.identities import EMAIL
 from app.conversations import Sender, record_sent_elsewhere
-from app.extensions import db
-from app.models import CommunicationMessage, OutlookMailbox, User
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, OutlookMailbox, User
 
 log = logging.getLogger(__name__)
 

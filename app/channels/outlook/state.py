@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.conversations import new_channel
-from app.database import upsert_insert, utcnow
-from app.extensions import db
-from app.models import CommunicationChannel, OutlookMailbox
-from app.models.enums import ChannelType
+from app.platform.database import upsert_insert, utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, OutlookMailbox
+from app.platform.models.enums import ChannelType
 
 CLIENT_STATE = "graph_client_state"
 INBOX = "inbox"

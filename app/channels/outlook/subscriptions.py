@@ -27,9 +27,9 @@ from app.channels.outlook.state import (
     save_subscription,
     subscription_of,
 )
-from app.database import utcnow
-from app.models import OutlookMailbox
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.models import OutlookMailbox
+from app.platform.transactions import commit
 from app.transports.registry import is_sandboxed
 
 log = logging.getLogger(__name__)

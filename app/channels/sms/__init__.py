@@ -1,6 +1,6 @@
 """SMS through a Twilio-compatible API."""
 
-from app.features import Feature, TransportSpec
+from app.platform.features import Feature, TransportSpec
 
 FEATURE = Feature(
     blueprints=("app.channels.sms.routes:bp",),

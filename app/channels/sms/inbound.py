@@ -18,8 +18,8 @@ from app.conversations import (
     channel_of_type,
     record_inbound,
 )
-from app.models import InboundWebhookEvent
-from app.models.enums import ChannelType, DeliveryStatus
+from app.platform.models import InboundWebhookEvent
+from app.platform.models.enums import ChannelType, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from app.api.errors import ApiError
 from app.channels.sms.payloads import (
     dedupe_key,
     is_status_callback,
@@ -18,9 +17,10 @@ from app.channels.sms.payloads import (
     parse_form,
     signature_is_valid,
 )
-from app.extensions import csrf
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 from app.webhooks.events import read_raw_body, record_event
 
 bp = Blueprint("sms_webhook", __name__, url_prefix="/api/v1/webhooks/sms")

@@ -1,6 +1,6 @@
 """Microsoft Teams alerts as Adaptive Cards posted to Workflows webhooks."""
 
-from app.features import Feature, TransportSpec
+from app.platform.features import Feature, TransportSpec
 
 FEATURE = Feature(
     transports=(

@@ -20,9 +20,9 @@ from flask_babel import force_locale
 
 from app.channels.teams.cards import TRIGGERS, build_message
 from app.channels.teams.transport import PROVIDER
-from app.i18n import default_language
-from app.jobs.queues import QUEUES, enqueue, get_queue
-from app.transactions import commit
+from app.platform.i18n import default_language
+from app.platform.jobs.queues import QUEUES, enqueue, get_queue
+from app.platform.transactions import commit
 from app.transports.base import RATE_LIMITED, OutboundMessage, TransportError
 from app.transports.registry import is_sandboxed, transport_for
 
@@ -38,7 +38,7 @@ def notify_teams(trigger: str, data: dict) -> list[str]:
 
     ``data`` must be JSON-serialisable. The jobs read nothing from the database,
     so this may be called before the caller commits; call it after the commit
-    (or through :func:`app.transactions.after_commit`) if a rollback should
+    (or through :func:`app.platform.transactions.after_commit`) if a rollback should
     also cancel the alert.
     """
     if trigger not in TRIGGERS:

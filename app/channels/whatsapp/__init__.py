@@ -1,6 +1,6 @@
 """WhatsApp Business Cloud API: webhook, inbound processing, outbound transport, media."""
 
-from app.features import Feature, TransportSpec
+from app.platform.features import Feature, TransportSpec
 
 FEATURE = Feature(
     blueprints=("app.channels.whatsapp.routes:bp",),

@@ -6,12 +6,12 @@ import logging
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import User
-from app.models.enums import Priority, Role
 from app.notifications.services import announce, create_notification
-from app.system_texts import text
-from app.transactions import after_commit
+from app.platform.extensions import db
+from app.platform.models import User
+from app.platform.models.enums import Priority, Role
+from app.platform.system_texts import text
+from app.platform.transactions import after_commit
 from app.transports.health import record_failure, statuses
 
 log = logging.getLogger(__name__)

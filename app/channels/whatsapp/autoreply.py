@@ -24,13 +24,13 @@ import sqlalchemy as sa
 
 from app.channels.whatsapp.templates import template_parameters
 from app.conversations import post_outbound
-from app.database import utcnow
-from app.extensions import db
 from app.message_templates.rendering import TemplateRenderError, render_for_thread
 from app.message_templates.services import record_use
 from app.message_templates.variables import ORDER_STATUS_LABELS
-from app.models import CommunicationMessage, CommunicationTemplate, Contact, Order
-from app.models.enums import MessageType
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage, CommunicationTemplate, Contact, Order
+from app.platform.models.enums import MessageType
 
 log = logging.getLogger(__name__)
 

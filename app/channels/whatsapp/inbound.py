@@ -25,9 +25,9 @@ from app.conversations import (
     hold_senders,
     record_inbound,
 )
-from app.database import utcnow
-from app.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
-from app.models.enums import ChannelType, DeliveryStatus
+from app.platform.database import utcnow
+from app.platform.models import CommunicationChannel, CommunicationMessage, InboundWebhookEvent
+from app.platform.models.enums import ChannelType, DeliveryStatus
 
 log = logging.getLogger(__name__)
 

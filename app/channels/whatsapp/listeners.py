@@ -9,18 +9,18 @@ from __future__ import annotations
 from app.channels.whatsapp.autoreply import answer_order_status_question
 from app.channels.whatsapp.out_of_hours import answer_out_of_hours
 from app.conversations.events import MessageCreated
-from app.events import listens_to
-from app.extensions import db
-from app.jobs.queues import enqueue
-from app.models import CommunicationMessage
-from app.models.enums import ChannelType
-from app.transactions import commit
+from app.platform.events import listens_to
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import CommunicationMessage
+from app.platform.models.enums import ChannelType
+from app.platform.transactions import commit
 
 
 def _customer_message(event: MessageCreated) -> CommunicationMessage | None:
     if event.direction != "inbound" or event.channel_type != ChannelType.WHATSAPP_BUSINESS:
         return None
-    # A plain get: the committed message is still loaded (app.transactions).
+    # A plain get: the committed message is still loaded (app.platform.transactions).
     return db.session.get(CommunicationMessage, event.message_id)
 
 

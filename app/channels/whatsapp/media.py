@@ -29,9 +29,9 @@ from werkzeug.utils import secure_filename
 from app.channels.whatsapp.alerts import report_invalid_token
 from app.channels.whatsapp.client import ApiFailure, WhatsAppApi
 from app.conversations import announce_change
-from app.extensions import db
-from app.models import CommunicationMessage
-from app.transactions import commit
+from app.platform.extensions import db
+from app.platform.models import CommunicationMessage
+from app.platform.transactions import commit
 from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)

@@ -43,9 +43,6 @@ from app.business_time.calendar import (
     schedule_of,
 )
 from app.conversations import post_outbound
-from app.database import utcnow
-from app.extensions import db
-from app.kept import Kept, attached_copy, row_values
 from app.languages import DEFAULT_LANGUAGE, base_language, customer_language
 from app.message_templates.rendering import (
     TemplateRenderError,
@@ -53,15 +50,18 @@ from app.message_templates.rendering import (
     render_for_thread,
 )
 from app.message_templates.services import record_use
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.kept import Kept, attached_copy, row_values
+from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
     CommunicationTemplate,
     CommunicationThread,
     Contact,
 )
-from app.models.enums import MessageType
-from app.models.sla import BusinessCalendar
+from app.platform.models.enums import MessageType
+from app.platform.models.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
 

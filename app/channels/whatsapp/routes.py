@@ -18,10 +18,10 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
-from app.api.errors import ApiError
 from app.channels.whatsapp.payloads import event_type, shape_problems
-from app.extensions import csrf
-from app.security.access import declare_blueprint, signed
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
 from app.webhooks.events import body_digest, parse_json, read_raw_body, store_event
 
 log = logging.getLogger(__name__)

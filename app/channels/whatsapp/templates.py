@@ -10,7 +10,7 @@ reads.
 from __future__ import annotations
 
 from app.message_templates.rendering import placeholders_in, variables_for_thread
-from app.models import CommunicationTemplate, CommunicationThread, User
+from app.platform.models import CommunicationTemplate, CommunicationThread, User
 
 EDITED_TEMPLATE = (
     "Outside the 24-hour window WhatsApp sends an approved template exactly as "

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 
 from app.channels.whatsapp.alerts import report_invalid_token
 from app.channels.whatsapp.client import RE_ENGAGEMENT, ApiFailure, WhatsAppApi
-from app.extensions import db
-from app.models import CommunicationTemplate
+from app.platform.extensions import db
+from app.platform.models import CommunicationTemplate
 from app.transports.base import OutboundMessage, SendResult, TransportError
 from app.transports.health import record_failure, record_success
 from app.transports.ratelimit import take_send_slot

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.database import utcnow
-from app.extensions import db
-from app.models import CommunicationChannel, CommunicationMessage, CommunicationThread
-from app.models.enums import ChannelType, MessageType
-from app.ui import local_time
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import CommunicationChannel, CommunicationMessage, CommunicationThread
+from app.platform.models.enums import ChannelType, MessageType
+from app.platform.ui import local_time
 
 WINDOW = timedelta(hours=24)
 

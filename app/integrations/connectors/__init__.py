@@ -19,7 +19,7 @@ from app.integrations.connectors.rovida import RovidaConnector
 from app.integrations.connectors.stripe import StripeConnector
 from app.integrations.connectors.yardi import YardiConnector
 from app.integrations.registry import get_provider
-from app.models import Integration
+from app.platform.models import Integration
 
 __all__ = [
     "Connector",

@@ -8,7 +8,7 @@ provider says how long (``Retry-After``, capped), and errors come back as one
 :class:`ConnectorError` saying whether trying again may help.
 
 The base URL may be typed by an admin (a Yardi or ROVIDA tenant's host), so
-every call goes through the outbound URL check (:mod:`app.security.outbound`):
+every call goes through the outbound URL check (:mod:`app.platform.security.outbound`):
 the name is resolved, each address vetted, and only a vetted one connected to.
 What the admin then reads ("test connection", a sync's error) must not work as
 a port scanner: every way of not getting an answer (refused, unreachable, no
@@ -29,7 +29,7 @@ from typing import Any
 import requests
 from flask_babel import lazy_gettext as _l
 
-from app.security.outbound import UnsafeTarget, guarded_session
+from app.platform.security.outbound import UnsafeTarget, guarded_session
 
 log = logging.getLogger(__name__)
 

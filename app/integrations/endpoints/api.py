@@ -16,11 +16,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.api.auth import guard_json_api, require_api_role
-from app.api.errors import ApiError
-from app.auth.decorators import require_second_factor
 from app.deliveries.payloads import iso
-from app.extensions import db
 from app.integrations.endpoints.rules import EndpointInvalid, is_on, parse_json
 from app.integrations.endpoints.services import (
     DELIVERY_PAGE_SIZE,
@@ -37,11 +33,15 @@ from app.integrations.endpoints.services import (
     update_endpoint,
 )
 from app.integrations.sync import as_uuid
-from app.models import DeliveryAttempt, OutboundDelivery, WebhookEndpoint
-from app.models.enums import Role
-from app.security.access import SESSION_OR_KEY, Access, declare_blueprint
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.auth.decorators import require_second_factor
+from app.platform.extensions import db
+from app.platform.json_api.auth import guard_json_api, require_api_role
+from app.platform.json_api.errors import ApiError
+from app.platform.models import DeliveryAttempt, OutboundDelivery, WebhookEndpoint
+from app.platform.models.enums import Role
+from app.platform.security.access import SESSION_OR_KEY, Access, declare_blueprint
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 bp = guard_json_api(Blueprint("integration_webhooks_api", __name__, url_prefix="/api/webhooks"))
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.database import utcnow
 from app.deliveries.outbox import record_delivery
 from app.deliveries.payloads import iso
-from app.extensions import db
-from app.models import InboundWebhookEvent, Integration, PlatformEvent, WebhookEndpoint
-from app.models.enums import DeliveryKind
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Integration, PlatformEvent, WebhookEndpoint
+from app.platform.models.enums import DeliveryKind
 
 # The platform's event catalogue, plus payment.succeeded (a card payment that went through,
 # as Stripe reports it). An endpoint subscribes to names from this list only.
@@ -72,7 +72,7 @@ def emit_event(
 ) -> PlatformEvent:
     """Store a platform event and queue it to every subscribed endpoint (no commit).
 
-    The caller commits with :func:`app.transactions.commit`, which queues the
+    The caller commits with :func:`app.platform.transactions.commit`, which queues the
     deliveries. Raises :class:`UnknownEvent` for a name outside the catalogue.
     """
     if name not in EVENT_NAMES:

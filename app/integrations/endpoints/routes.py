@@ -20,9 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
 from app.deliveries.log import describe_deliveries
-from app.extensions import db
 from app.integrations.endpoints.events import EVENT_GROUPS
 from app.integrations.endpoints.rules import EndpointInvalid, parse_form
 from app.integrations.endpoints.services import (
@@ -36,10 +34,12 @@ from app.integrations.endpoints.services import (
     set_active,
     update_endpoint,
 )
-from app.models import OutboundDelivery, WebhookEndpoint
-from app.models.enums import Role
-from app.transactions import commit
-from app.ui import no_store
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, WebhookEndpoint
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
+from app.platform.ui import no_store
 
 bp = Blueprint("integration_webhooks", __name__, url_prefix="/integrations/webhooks")
 

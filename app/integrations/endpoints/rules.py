@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.integrations.endpoints.events import EVENT_NAMES
-from app.models import WebhookEndpoint
 from app.partners.services import validate_webhook_url
-from app.security.outbound import UnsafeTarget, refuse_internal_host
+from app.platform.models import WebhookEndpoint
+from app.platform.security.outbound import UnsafeTarget, refuse_internal_host
 
 MAX_HEADERS = 20
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")

@@ -22,16 +22,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.audit.records import SECRET_CHANGED, field_changes, record_change
-from app.database import utcnow
 from app.deliveries.log import DeliveryLog, describe_deliveries
 from app.deliveries.services import retry_delivery
-from app.extensions import db
 from app.integrations.endpoints.events import TEST_EVENT, queue_to_endpoint
 from app.integrations.endpoints.rules import EndpointForm
-from app.models import OutboundDelivery, User, WebhookEndpoint
-from app.models.enums import OutboundState
 from app.partners.services import new_webhook_secret
+from app.platform.audit.records import SECRET_CHANGED, field_changes, record_change
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import OutboundDelivery, User, WebhookEndpoint
+from app.platform.models.enums import OutboundState
 
 DELIVERY_PAGE_SIZE = 50
 

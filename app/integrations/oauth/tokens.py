@@ -23,15 +23,15 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from app.channels.teams.sender import notify_teams
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.oauth import flow
 from app.integrations.registry import PROVIDERS
-from app.models import AuditLog, Integration, User
-from app.models.enums import Priority, Role
 from app.notifications.services import announce, create_notification
-from app.system_texts import text
-from app.transactions import after_commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import AuditLog, Integration, User
+from app.platform.models.enums import Priority, Role
+from app.platform.system_texts import text
+from app.platform.transactions import after_commit
 
 log = logging.getLogger(__name__)
 

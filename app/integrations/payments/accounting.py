@@ -13,13 +13,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.endpoints import emit_event
 from app.integrations.registry import get_provider
 from app.integrations.sync import is_uuid, queue_sync_job, sync_record
 from app.invoices.ledger import open_invoice, payment_by_reference, record_payment
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
     InboundWebhookEvent,
     Integration,
     Order,
@@ -27,7 +27,7 @@ from app.models import (
     Payment,
     SyncJob,
 )
-from app.models.enums import OrderStatus
+from app.platform.models.enums import OrderStatus
 
 
 class PaymentNotApplicable(ValueError):
@@ -56,7 +56,7 @@ def apply_payment_succeeded(
     The order comes from ``metadata.order_id`` (or ``metadata.order_number``).
     Idempotent on the payment intent's id. Each accounting integration gets a
     payment linked to the order's invoice, pushed by a sync job queued after the
-    caller commits with :func:`app.transactions.commit` (no commit here).
+    caller commits with :func:`app.platform.transactions.commit` (no commit here).
     When it pays our invoice in full, ``invoice.paid`` is emitted (from
     ``inbound_event``, the stored Stripe event, when there is one).
     Raises :class:`PaymentNotApplicable` when no order is named or found.

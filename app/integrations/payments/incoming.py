@@ -28,7 +28,6 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.endpoints import emit_event
 from app.integrations.sync import as_uuid
@@ -40,7 +39,8 @@ from app.invoices.ledger import (
     record_refund,
     report_refunded_total,
 )
-from app.models import InboundWebhookEvent, Integration, Order, Payment, SyncRecord
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Integration, Order, Payment, SyncRecord
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

@@ -32,14 +32,14 @@ from urllib.parse import quote
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.audit.records import field_changes
-from app.crypto import keyring
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.oauth import integration_credentials
 from app.integrations.provider_webhooks.schemes import ProviderEvent, compact, malformed
 from app.integrations.services import record_audit
-from app.models import InboundWebhookEvent, Integration
+from app.platform.audit.records import field_changes
+from app.platform.crypto import keyring
+from app.platform.extensions import db
+from app.platform.models import InboundWebhookEvent, Integration
 
 log = logging.getLogger(__name__)
 

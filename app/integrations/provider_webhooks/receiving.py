@@ -38,8 +38,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import request
 
-from app.api.errors import ApiError
-from app.extensions import db
 from app.integrations.provider_webhooks.freshbooks import split_verification
 from app.integrations.provider_webhooks.schemes import (
     ProviderEvent,
@@ -64,8 +62,10 @@ from app.integrations.provider_webhooks.schemes import (
     verify_zoho_token,
 )
 from app.integrations.registry import get_provider
-from app.models import InboundWebhookEvent, Integration
-from app.security.bodies import loads as untrusted_json
+from app.platform.extensions import db
+from app.platform.json_api.errors import ApiError
+from app.platform.models import InboundWebhookEvent, Integration
+from app.platform.security.bodies import loads as untrusted_json
 from app.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
 from app.webhooks.freshness import signed_recently, stale_message
 from app.webhooks.processing import UnprocessableEvent

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from app.api.errors import ApiError
-from app.extensions import csrf
 from app.integrations.provider_webhooks import salesforce_outbound
 from app.integrations.provider_webhooks.receiving import receive
-from app.security.access import declare_blueprint, signed
-from app.transactions import commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import declare_blueprint, signed
+from app.platform.transactions import commit
 
 bp = Blueprint("provider_webhooks", __name__, url_prefix="/api/v1/webhooks")
 declare_blueprint(

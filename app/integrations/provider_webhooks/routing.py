@@ -26,7 +26,7 @@ from app.integrations.provider_webhooks.freshbooks import VERIFY, confirm_verifi
 from app.integrations.provider_webhooks.receiving import integration_of
 from app.integrations.provider_webhooks.schemes import pipedrive_event_id
 from app.integrations.sync import SyncRefused, start_sync
-from app.models import InboundWebhookEvent, Integration, SyncJob
+from app.platform.models import InboundWebhookEvent, Integration, SyncJob
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

@@ -31,11 +31,11 @@ from xml.parsers import expat  # noqa: S410  (DTDs refused before any entity is 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.api.errors import ApiError
-from app.extensions import db
 from app.integrations.provider_webhooks.receiving import INTEGRATION_HEADER
 from app.integrations.salesforce_ids import canonical_id, is_organization_id
-from app.models import Integration
+from app.platform.extensions import db
+from app.platform.json_api.errors import ApiError
+from app.platform.models import Integration
 from app.webhooks.events import kept_headers, read_raw_body, record_event
 
 SOURCE = "salesforce"

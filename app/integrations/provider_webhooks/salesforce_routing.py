@@ -33,7 +33,7 @@ from app.integrations.sync import (
     mappings_for,
     sync_record,
 )
-from app.models import InboundWebhookEvent, Integration
+from app.platform.models import InboundWebhookEvent, Integration
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

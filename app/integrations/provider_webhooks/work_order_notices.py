@@ -18,7 +18,7 @@ from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.connectors.property import WorkOrderConnector
 from app.integrations.provider_webhooks.receiving import integration_of
 from app.integrations.work_orders import take_work_order
-from app.models import InboundWebhookEvent
+from app.platform.models import InboundWebhookEvent
 from app.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,6 @@ import uuid
 import sqlalchemy as sa
 
 from app.contacts.identities import EMAIL, HeldAddress, claim_addresses_of, known_contact
-from app.database import utcnow
-from app.extensions import db
 from app.gdpr.tombstones import is_erased
 from app.integrations.connectors import ConnectorError
 from app.integrations.sync.mappings import MappingError, build_inbound
@@ -41,7 +39,9 @@ from app.integrations.sync.records import (
     mark_failed,
     sync_record,
 )
-from app.models import Contact, Integration, SyncRecord
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Contact, Integration, SyncRecord
 
 SYNCED, FAILED, ARCHIVED, ERASED = "synced", "failed", "archived", "erased"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from app.database import utcnow
 from app.integrations.connectors import ConnectorError
 from app.integrations.connectors.property import WorkOrderConnector
 from app.integrations.sync.records import (
@@ -21,7 +20,8 @@ from app.integrations.sync.records import (
     sync_record,
 )
 from app.integrations.work_orders import take_work_order
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.transactions import commit
 
 
 def pull_work_orders(run: SyncRun) -> bool:

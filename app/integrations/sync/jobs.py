@@ -36,8 +36,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_class, connector_for
 from app.integrations.sync.inbound import pull_all
 from app.integrations.sync.inbound_work_orders import pull_work_orders
@@ -45,9 +43,11 @@ from app.integrations.sync.mapping_defaults import kind_of
 from app.integrations.sync.outbound import push_all
 from app.integrations.sync.records import OUTSTANDING, ClaimLost, SyncRun, holds_claim
 from app.integrations.sync.settings import list_scope
-from app.jobs.queues import enqueue
-from app.models import Integration, SyncJob, SyncRecord, User
-from app.transactions import after_commit, commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import Integration, SyncJob, SyncRecord, User
+from app.platform.transactions import after_commit, commit
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def start_sync(
 ) -> SyncJob:
     """Write a pending sync job and queue it for after the commit (no commit).
 
-    The caller ends the transaction with :func:`app.transactions.commit`.
+    The caller ends the transaction with :func:`app.platform.transactions.commit`.
     Raises :class:`SyncRefused` naming the field that cannot be honoured.
     """
     direction = _check_request(integration, object_type, direction, only_failed)

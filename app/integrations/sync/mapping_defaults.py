@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from app.models import Contact, Order, Organization, Payment
+from app.platform.models import Contact, Order, Organization, Payment
 
 # --- local records as flat field values ----------------------------------------
 

@@ -23,8 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.audit.records import record_change
-from app.extensions import db
 from app.integrations.sync.mapping_defaults import (
     KIND_MODELS,
     LINKED_FIELDS,
@@ -42,7 +40,9 @@ from app.integrations.sync.transforms import (
     to_local_type,
     to_remote_type,
 )
-from app.models import FieldMapping, Integration
+from app.platform.audit.records import record_change
+from app.platform.extensions import db
+from app.platform.models import FieldMapping, Integration
 
 DATA_TYPES = ("string", "number", "boolean", "date", "money")
 DIRECTIONS = ("in", "out", "both")

@@ -17,8 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.connectors import ConnectorError
 from app.integrations.sync.mapping_defaults import KIND_MODELS, kind_of, local_values
 from app.integrations.sync.mappings import MappingError, build_outbound
@@ -31,8 +29,10 @@ from app.integrations.sync.records import (
     is_uuid,
     mark_failed,
 )
-from app.models import Order, SyncRecord
-from app.models.enums import OrderStatus
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Order, SyncRecord
+from app.platform.models.enums import OrderStatus
 
 
 def _batches(items: list, size: int):

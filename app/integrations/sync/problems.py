@@ -16,8 +16,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Integration, SyncJob, SyncRecord
+from app.platform.extensions import db
+from app.platform.models import Integration, SyncJob, SyncRecord
 
 ProblemKind = Literal["failed", "notes"]
 PROBLEM_PAGE_SIZE = 50

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.connectors import Connector, ListScope
 from app.integrations.sync.mapping_defaults import MappingSpec, kind_of
 from app.integrations.sync.mappings import mappings_for
-from app.models import Integration, SyncJob, SyncRecord
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import Integration, SyncJob, SyncRecord
+from app.platform.transactions import commit
 
 # Records a re-run picks up: failed last time, or queued by a hook and not yet tried.
 OUTSTANDING = ("failed", "pending")

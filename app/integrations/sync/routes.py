@@ -15,16 +15,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.decorators import role_required
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.registry import get_provider
 from app.integrations.sync import jobs, mappings, problems
 from app.integrations.sync.mapping_defaults import MappingSpec, kind_of, local_field_names
 from app.integrations.sync.transforms import TRANSFORMS
-from app.models import Integration, SyncJob
-from app.models.enums import Role
-from app.transactions import commit
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import Integration, SyncJob
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
 
 bp = Blueprint("integration_sync", __name__, url_prefix="/integrations")
 

@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 
 from app.integrations.connectors import ListScope, connector_class
 from app.integrations.registry import Provider, SyncFilter
-from app.models import Integration
-from app.typed_dates import DateRefused, parse_day, parse_moment
+from app.platform.models import Integration
+from app.platform.typed_dates import DateRefused, parse_day, parse_moment
 
 # Attribute names on the integration, as the API and the form send them.
 SETTING_FIELDS = ("batch_size", "include_deleted", "modified_since", "modified_until", "filters")

@@ -23,12 +23,12 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from app.attachments.storage import stored_file
-from app.database import utcnow
-from app.extensions import db
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.connectors.property import PhotoUpload, WorkOrderConnector
-from app.jobs.queues import enqueue
-from app.models import (
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.models import (
     CommunicationMessage,
     CommunicationThread,
     Integration,
@@ -37,8 +37,8 @@ from app.models import (
     WorkOrderLink,
     WorkOrderPhoto,
 )
-from app.models.enums import OrderStatus
-from app.transactions import after_commit, commit
+from app.platform.models.enums import OrderStatus
+from app.platform.transactions import after_commit, commit
 
 log = logging.getLogger(__name__)
 

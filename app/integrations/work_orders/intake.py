@@ -28,12 +28,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
 from app.integrations.connectors.property import RemoteWorkOrder
 from app.integrations.registry import get_provider
-from app.models import Integration, Order, User, WorkOrderLink
-from app.models.enums import OrderSource, OrderStatus, Role
 from app.orders.creation import (
     AddressDetails,
     allocate_order_number,
@@ -47,6 +43,10 @@ from app.orders.creation import (
 from app.orders.customer_details import keep_customer_as_sent
 from app.orders.planning import plan_visit
 from app.orders.status_engine import change_entity_status, record_initial_status
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.models import Integration, Order, User, WorkOrderLink
+from app.platform.models.enums import OrderSource, OrderStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def take_work_order(
 
     Returns ``(order, created)``; ``(None, False)`` for a closed work order we
     never took. Works in the caller's transaction (no commit): call
-    :func:`app.transactions.commit` so the new order's follow-ups run.
+    :func:`app.platform.transactions.commit` so the new order's follow-ups run.
     """
     known = link_for(integration, work_order.remote_id)
     if known is not None:

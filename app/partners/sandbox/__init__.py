@@ -6,6 +6,6 @@ statuses by the real status engine; ``timeline`` runs those moves on a clock
 as RQ jobs; ``api`` is the partner API's ``/sandbox`` endpoints.
 """
 
-from app.features import Feature
+from app.platform.features import Feature
 
 FEATURE = Feature(blueprints=("app.partners.sandbox.api:bp",))

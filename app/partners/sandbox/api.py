@@ -15,9 +15,7 @@ import math
 
 from flask import Blueprint, g, jsonify, request
 
-from app.api.errors import ApiError
 from app.deliveries.payloads import status_details
-from app.extensions import csrf
 from app.orders.services import partner_status_of
 from app.orders.status_engine import IllegalTransition
 from app.partners.access import PartnerCaller, authenticate, enforce_rate_limit
@@ -29,8 +27,10 @@ from app.partners.sandbox.moves import (
     move_test_order,
     parse_sandbox_status,
 )
-from app.security.access import PARTNER_API, declare_blueprint
-from app.transactions import after_commit, commit
+from app.platform.extensions import csrf
+from app.platform.json_api.errors import ApiError
+from app.platform.security.access import PARTNER_API, declare_blueprint
+from app.platform.transactions import after_commit, commit
 
 bp = Blueprint("partner_sandbox", __name__, url_prefix="/api/v1/partners")
 declare_blueprint(bp, PARTNER_API)

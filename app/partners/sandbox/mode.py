@@ -15,10 +15,10 @@ import hashlib
 
 import sqlalchemy as sa
 
-from app.database import hold_advisory_lock, utcnow
-from app.extensions import db
-from app.models import ApiToken, Order, Organization
-from app.models.enums import KeyMode
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.models import ApiToken, Order, Organization
+from app.platform.models.enums import KeyMode
 
 TEST_NUMBER_PREFIX = "CC-TEST-"
 

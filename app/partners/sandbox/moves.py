@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from app.deliveries.payloads import SANDBOX_VISIT
 from app.message_templates.visit_moment import amsterdam_today
-from app.models import Order, OrderStatusTransition, PartnerIntegration
-from app.models.enums import OrderStatus
 from app.orders.status_engine import change_entity_status
 from app.partners.sandbox.visit import planned_visit
+from app.platform.models import Order, OrderStatusTransition, PartnerIntegration
+from app.platform.models.enums import OrderStatus
 
 SANDBOX_REASON = "Moved in the partner's sandbox"
 # The longest reason or partner note a sandbox move takes.

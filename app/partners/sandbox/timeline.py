@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app.database import utcnow
-from app.extensions import db
-from app.jobs.queues import QUEUES, get_queue
-from app.models import Order
-from app.models.enums import OrderStatus
-from app.models.orders import LOCK_TO_CHANGE
 from app.orders.status_engine import ALLOWED_TRANSITIONS
 from app.partners.sandbox.moves import move_test_order
-from app.transactions import commit
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import QUEUES, get_queue
+from app.platform.models import Order
+from app.platform.models.enums import OrderStatus
+from app.platform.models.orders import LOCK_TO_CHANGE
+from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 

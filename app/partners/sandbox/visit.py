@@ -17,8 +17,8 @@ from datetime import date, timedelta
 
 from app.business_time.calendar import calendar_for, is_holiday, schedule_of
 from app.message_templates.visit_moment import parse_time_window
-from app.models import Order
-from app.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
+from app.platform.models import Order
+from app.platform.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
 
 # Without a preferred date: a week ahead, as before.
 DAYS_AHEAD = 7

@@ -1,0 +1,46 @@
+"""``/healthz`` says the process is up; ``/readyz`` that its dependencies answer."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from app.platform.extensions import csrf, db
+from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+declare_blueprint(bp, public("probes of the load balancer and the orchestrator", csrf=SESSION_CSRF))
+csrf.exempt(bp)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not ready", reported below
+        log.warning("readiness: database unreachable: %s", exc)
+        checks["database"] = "unreachable"
+        db.session.rollback()
+    broker = current_app.extensions["broker"]
+    try:
+        broker.ping()
+        checks["queue"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: queue unreachable: %s", exc)
+        checks["queue"] = "unreachable"
+    checks["queue_mode"] = "embedded" if broker.embedded else "redis"
+    failing = sorted(name for name, state in checks.items() if state == "unreachable")
+    if failing:
+        return jsonify(status="unavailable", unreachable=failing, checks=checks), 503
+    return jsonify(status="ok", checks=checks)

@@ -1,0 +1,163 @@
+"""A planned visit to an order, who goes, and when technicians work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.platform.database import Entity
+from app.platform.extensions import db
+
+# Mon–Fri 08:00–17:00 for a technician without a schedule of their own.
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WORKING_HOURS: dict[str, list[str] | None] = {
+    **{day: ["08:00", "17:00"] for day in WEEKDAY_KEYS[:5]},
+    "sat": None,
+    "sun": None,
+}
+
+
+class Visit(Entity, db.Model):
+    """An order's visit plan: one per order, owned by :mod:`app.planning.services`.
+
+    ``version`` goes up by one on every change; a change names the version it
+    was made on, and one conditional UPDATE takes it, so of two planners
+    saving at once exactly one wins. An unplanned visit keeps its row (no
+    date, no technicians), so the next plan continues the version count.
+    ``Order.scheduled_date`` and ``Order.assigned_technician_id`` (the lead)
+    are kept in step by :func:`app.orders.planning.plan_visit`.
+    """
+
+    __tablename__ = "visits"
+
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), unique=True
+    )
+    scheduled_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
+    window_start: so.Mapped[Optional[time]] = so.mapped_column()
+    window_end: so.Mapped[Optional[time]] = so.mapped_column()
+    duration_minutes: so.Mapped[int] = so.mapped_column(default=120)
+    # What to bring, one item a line (filled from the order's articles at first).
+    materials: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    technician_notes: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # The day before the latest move, for "moved from Tue 24-11" on the phone.
+    previous_date: so.Mapped[Optional[date]] = so.mapped_column()
+    planned_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    planned_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    crew: so.Mapped[list["VisitTechnician"]] = so.relationship(
+        back_populates="visit",
+        cascade="all, delete-orphan",
+        order_by="(VisitTechnician.is_lead.desc(), VisitTechnician.created_at)",
+    )
+
+    @property
+    def technician_ids(self) -> list[uuid.UUID]:
+        """Everyone on the visit, the lead first."""
+        return [member.technician_id for member in self.crew]
+
+    @property
+    def window_text(self) -> str | None:
+        """ "08:00-12:00", the form :func:`parse_time_window` reads."""
+        if self.window_start is None or self.window_end is None:
+            return None
+        return f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"
+
+
+class VisitTechnician(Entity, db.Model):
+    """One technician on a visit; the lead is the order's assigned technician.
+
+    Planning keeps the two in step (:func:`app.planning.services.save_plan` makes
+    the first of the crew the lead and the order's technician): the order desk's
+    technician filter reads the lead from the order and only the helpers here.
+    """
+
+    __tablename__ = "visit_technicians"
+    __table_args__ = (
+        sa.UniqueConstraint("visit_id", "technician_id"),
+        # The helpers (not the lead) by technician: the order desk's technician
+        # filter finds the lead on the order and these few here (app.orders.desk).
+        sa.Index(
+            "ix_visit_technicians_helping",
+            "technician_id",
+            "visit_id",
+            postgresql_where=sa.text("is_lead IS false"),
+            sqlite_where=sa.text("is_lead = 0"),
+        ),
+    )
+
+    visit_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE")
+    )
+    technician_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    is_lead: so.Mapped[bool] = so.mapped_column(default=False)
+
+    visit: so.Mapped[Visit] = so.relationship(back_populates="crew")
+
+
+class VisitNotice(Entity, db.Model):
+    """The customer's message about one version of a visit plan: sent once.
+
+    Unique on (visit, version): two planners saving the same version cannot
+    both write one, and the send job, run twice, finds it already sent.
+    """
+
+    __tablename__ = "visit_notices"
+    __table_args__ = (sa.UniqueConstraint("visit_id", "version"),)
+
+    visit_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE")
+    )
+    version: so.Mapped[int] = so.mapped_column()
+    # planned, moved or cancelled: which text the customer gets.
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    actor_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    sent_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_message.id", ondelete="SET NULL")
+    )
+    # Why the customer was not told (no channel reaches them), when they were not.
+    problem: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+
+class TechnicianSchedule(Entity, db.Model):
+    """A technician's working hours per weekday: {"mon": ["08:00", "17:00"], "sat": None}.
+
+    Having a schedule also makes someone plannable who is not a technician by
+    role (a team lead who still installs).
+    """
+
+    __tablename__ = "technician_schedules"
+
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    weekly_hours: so.Mapped[dict[str, Any]] = so.mapped_column(
+        default=lambda: dict(DEFAULT_WORKING_HOURS)
+    )
+
+
+class TechnicianAbsence(Entity, db.Model):
+    """Days a technician does not work (leave, sick, training), both ends included."""
+
+    __tablename__ = "technician_absences"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on >= starts_on", name="absence_ends_after_start"),
+        sa.Index("ix_technician_absences_user_dates", "user_id", "starts_on", "ends_on"),
+    )
+
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    starts_on: so.Mapped[date] = so.mapped_column()
+    ends_on: so.Mapped[date] = so.mapped_column()
+    reason: so.Mapped[str] = so.mapped_column(sa.String(200))
