@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -140,7 +141,7 @@ def test_a_question_whose_send_was_lost_goes_out_with_the_stalled_sends(
     with monkeypatch.context() as lost:
         lost.setattr(sending, "enqueue_send", lambda *args, **kwargs: None)
         survey_id = ask_rating(str(thread.id))
-    question = db.session.get(CsatResponse, survey_id).message_id
+    question = db.session.get(CsatResponse, uuid.UUID(str(survey_id))).message_id
     db.session.get(CommunicationMessage, question).created_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     assert interactive_sends(fake_whatsapp) == []

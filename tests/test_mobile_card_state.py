@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.platform.database import utcnow
 from app.platform.extensions import db
-from app.platform.models import Order, PendingVisitMove
+from app.platform.models import Order, OrderStatusTransition, PendingVisitMove
 from app.platform.models.enums import OrderStatus, TemplateCategory
 from app.platform.models.planning import Visit
 from app.platform.models.visits import APPLIED
@@ -127,10 +127,11 @@ def test_fetching_the_card_after_the_window_applies_the_held_tap_once(client, au
     )
     db.session.expire_all()
     assert db.session.scalar(sa.select(PendingVisitMove.state)) == APPLIED
-    transitions = db.session.execute(
-        sa.text("SELECT count(*) FROM order_status_transitions WHERE order_id = :id"),
-        {"id": order.id},
-    ).scalar()
+    transitions = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OrderStatusTransition)
+        .where(OrderStatusTransition.order_id == order.id)
+    )
     assert transitions == 1
 
 

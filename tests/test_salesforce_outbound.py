@@ -6,6 +6,8 @@ message delivered only when the answer is HTTP 200 with ``<Ack>true</Ack>``.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
@@ -371,5 +373,5 @@ def test_the_organisation_id_is_set_through_the_api_and_the_form(app, client, ad
     )
     assert saved.status_code in (302, 303), saved.get_data(as_text=True)[:500]
     db.session.expire_all()
-    stored = db.session.get(Integration, created.get_json()["data"]["id"])
+    stored = db.session.get(Integration, uuid.UUID(created.get_json()["data"]["id"]))
     assert stored.config["organization_id"] == org.organization_id_15

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import between, count_if, scoped_messages
-from app.analytics.sql import local_date
+from app.analytics.sql import local_date, prepare_connection
 from app.analytics.tables import COUNT, DAY, DURATION, TEXT, Column, Table, average
 from app.platform.extensions import db
 from app.platform.labels import label
@@ -62,6 +62,7 @@ def _calls(f: AnalyticsFilter, *columns, group_by=()) -> list[sa.Row]:
 
 def call_figures(f: AnalyticsFilter) -> CallFigures:
     """Calls and talk time for the filter's range and team."""
+    prepare_connection()  # SQLite's local-day function, when it is called on its own
     (total,) = _calls(f)
     days, agents, names, outcomes = [], [], {}, {}
     if total.calls:  # no calls in the range: the three groupings would be empty too
