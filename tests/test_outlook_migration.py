@@ -36,7 +36,8 @@ def test_0033_moves_the_channel_graph_state_to_the_default_mailbox(app):
             sa.text(
                 "INSERT INTO communication_channel (id, created_at, updated_at, channel_type, "
                 "channel_name, is_active, configuration, auto_assignment_rules, "
-                "escalation_rules) VALUES (:id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'email_outlook', 'Outlook', true, "
+                "escalation_rules) VALUES (:id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                "'email_outlook', 'Outlook', true, "
                 ":configuration, '{}', '{}')"
             ).bindparams(
                 sa.bindparam("id", type_=sa.Uuid()),

@@ -105,6 +105,22 @@ def _locks_end_with_the_transaction(session: so.Session, transaction) -> None:
         session.info.pop(HELD_LOCKS, None)
 
 
+# SQLite (``make run``, ``make test`` without PostgreSQL) has the web threads and the
+# embedded worker write to one file. In its default journal a reader blocks a writer
+# and the second writer fails at once ("database is locked"); with a write-ahead log
+# readers never block, and a writer waits its turn.
+SQLITE_BUSY_MILLISECONDS = 10_000
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_takes_turns(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MILLISECONDS}")
+        cursor.close()
+
+
 def hold_advisory_lock(session: so.Session, key: str) -> None:
     """Wait for, and hold until the transaction ends, the lock named ``key``.
 
