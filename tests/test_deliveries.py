@@ -498,3 +498,17 @@ def test_retry_is_refused_for_a_delivered_callback(app, make_user, receiver):
         retry_delivery(delivery.id, make_user("admin"))
     with pytest.raises(LookupError):
         retry_delivery(uuid.uuid4(), make_user("admin"))
+
+
+def test_our_reasons_a_delivery_failed_read_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    from app.deliveries.log import readable_error
+
+    with app.test_request_context(), force_locale("nl"):
+        assert readable_error("connection failed (ConnectionError)") == (
+            "Geen verbinding met de ontvanger"
+        )
+        assert readable_error("timed out after 10s") == "Geen antwoord binnen 10 seconden"
+        # A receiver's own answer is shown as it came.
+        assert readable_error("HTTP 500: upstream down") == "HTTP 500: upstream down"

@@ -4,6 +4,8 @@ from app.platform.features import Feature, HookPhase, StatusHook
 from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
+    # Pages show a delivery's failure in the reader's language ("delivery_error").
+    init_app="app.deliveries.log:init_app",
     status_hooks=(
         # The partner's signed status callback, via the outbox.
         StatusHook("app.deliveries.partner_callbacks:on_status_change", HookPhase.TELL_PARTNER),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import Flask
+from flask_babel import gettext
 
 from app.platform.extensions import db
 from app.platform.models import Order, OutboundDelivery, User
@@ -52,3 +55,24 @@ def describe_deliveries(deliveries: list[OutboundDelivery], next_before: str | N
         else {}
     )
     return DeliveryLog(deliveries, next_before, order_numbers, user_names)
+
+
+# Our own reasons a delivery failed (app.deliveries.transport), stored in English
+# for the log; a page shows them in the reader's language. A receiver's own answer
+# is shown as it came.
+CONNECTION_FAILED = re.compile(r"^connection failed \((\w+)\)$")
+TIMED_OUT = re.compile(r"^timed out after (\d+)s$")
+
+
+def readable_error(error: str | None) -> str:
+    if not error:
+        return ""
+    if CONNECTION_FAILED.match(error):
+        return gettext("Could not connect to the receiver")
+    if timed_out := TIMED_OUT.match(error):
+        return gettext("No answer within %(seconds)s seconds", seconds=timed_out[1])
+    return error
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(readable_error, "delivery_error")
