@@ -108,7 +108,8 @@ def find_flag(order: Order, reason: str) -> Flag:
     )
 
 
-def may_fix(order: Order) -> None:
+def refuse_if_final(order: Order) -> None:
+    """A completed or cancelled order has nothing left to review."""
     if order.status in FINAL:
         raise ReviewRefused(
             "order",
@@ -169,12 +170,9 @@ def _check_failed(check: pdok.AddressCheck) -> str:
         return gettext("PDOK could not be reached. Try again in a moment.")
     return gettext(
         "PDOK still does not confirm this address: %(message)s",
-        message=_readable_check(check.message),
+        message=readable_note(check.message),
     )
 
-
-def _readable_check(message: str) -> str:
-    return readable_note(message)
 
 
 # --- the article --------------------------------------------------------------------

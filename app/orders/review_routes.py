@@ -86,7 +86,7 @@ def fix(key):
 
 def _apply(order: Order, action: str, check: pdok.AddressCheck | None) -> str:
     """Make the fix ``action`` asked for; what was done, for a person."""
-    fixes.may_fix(order)
+    fixes.refuse_if_final(order)
     if action == "approve":
         return _approve(order)
     flag = fixes.find_flag(order, request.form.get("reason", ""))
