@@ -13,7 +13,7 @@ export PORT
 # not to (PYTHONDONTWRITEBYTECODE): every worker.py, wsgi.py and flask command a
 # test starts would otherwise compile the app again, about 0.4 s of CPU each.
 unexport PYTHONDONTWRITEBYTECODE
-# Test processes for `make test` (pytest-xdist; tests/parallel.py gives each its own
+# Test processes for `make test` (pytest-xdist; tests/support/parallel.py gives each its own
 # database and Redis database). TEST_PROCESSES=0 runs the suite in one process. Three
 # on two cores: a test often waits (on its browser, its worker processes, a clock),
 # and a third process uses that time (fresh-clone CI measured back to back on one
@@ -78,7 +78,7 @@ lint: install-dev
 
 # After changing system texts (app/platform/system_texts.py), a marked text or a translation:
 # refresh the .po files of every language (translations/nl, translations/en) and
-# compile the .mo files, which are committed (tests/test_system_texts.py fails when
+# compile the .mo files, which are committed (tests/platform/test_system_texts.py fails when
 # they disagree), so a fresh clone needs no compile step. A new language:
 # pybabel init -i translations/messages.pot -d translations -l <code>.
 translations: install

@@ -41,8 +41,8 @@ from app.platform.jobs.consumer import InboxConsumer
 from app.platform.jobs.periodic import PeriodicScheduler
 from app.platform.jobs.queues import QUEUE_NAMES
 from app.platform.jobs.worker import AppWorker
-from app.webhooks.events import NOTIFY_CHANNEL
-from app.webhooks.processing import take_waiting
+from app.platform.webhooks.events import NOTIFY_CHANNEL
+from app.platform.webhooks.processing import take_waiting
 
 log = logging.getLogger("worker")
 

@@ -14,7 +14,7 @@ import time
 
 import sqlalchemy as sa
 
-from app.inbox.search import CONTACT_DOCUMENT_SQL
+from app.conversations.inbox.search import CONTACT_DOCUMENT_SQL
 from app.platform.auth.services import create_user
 from app.platform.extensions import db
 from app.platform.models import CommunicationChannel, Team, User

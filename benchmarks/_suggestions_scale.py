@@ -23,9 +23,9 @@ import time
 
 import sqlalchemy as sa
 
+from app.conversations.reply_suggestions.harvest import candidate_key
+from app.conversations.reply_suggestions.placeholders import ReplyContext, generalise, title_of
 from app.platform.extensions import db
-from app.suggestions.harvest import candidate_key
-from app.suggestions.placeholders import ReplyContext, generalise, title_of
 from benchmarks import history
 
 TABLES = ("contacts", "contact_identities", "orders", "visits", "communication_thread",

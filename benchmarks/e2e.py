@@ -10,7 +10,7 @@ set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
 auto-reply never leaves the machine. A manager signs in through the login form
 and listens with a Socket.IO client over WebSocket, as a browser connects:
 managers hear ``message:new`` for every thread (``thread_rooms`` in
-app/inbox/access.py always names ``role:manager``). ``--agents N`` signs in N
+app/conversations/inbox/access.py always names ``role:manager``). ``--agents N`` signs in N
 agents too (no team, so every thread without one is theirs to see), each on its
 own WebSocket; the pages process's resident memory and idle CPU per agent are
 read before the traffic, and every delivery owed to an agent is timed.
@@ -80,9 +80,9 @@ from rq.job import Job  # noqa: E402
 from rq.registry import FailedJobRegistry, FinishedJobRegistry  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.channels.whatsapp.inbound import receive_message  # noqa: E402
-from app.conversations import channel_of_type  # noqa: E402
-from app.inbox.access import thread_rooms  # noqa: E402
+from app.conversations.channels.whatsapp.inbound import receive_message  # noqa: E402
+from app.conversations.core import channel_of_type  # noqa: E402
+from app.conversations.inbox.access import thread_rooms  # noqa: E402
 from app.platform.auth.services import create_user  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.models import (  # noqa: E402
@@ -105,7 +105,7 @@ from app.platform.models.enums import (  # noqa: E402
 from app.platform.models.sla import BusinessCalendar  # noqa: E402
 from app.platform.realtime import role_room  # noqa: E402
 from app.platform.transactions import commit  # noqa: E402
-from app.webhooks.events import body_digest  # noqa: E402
+from app.platform.webhooks.events import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     CpuMeter,
     ensure_database,
@@ -126,7 +126,7 @@ from tests.fakes.whatsapp import (  # noqa: E402
     text_message,
     webhook,
 )
-from tests.live_server import signed_in_session  # noqa: E402
+from tests.support.live_server import signed_in_session  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_e2e"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
@@ -293,7 +293,7 @@ class KeepAliveGraph:
 
     The suite's fake (werkzeug's server) closes every connection, so each send
     through it paid a new connection in the worker, which a sender of many
-    answers to Meta does not (app/channels/whatsapp/client.py keeps a session).
+    answers to Meta does not (app/conversations/channels/whatsapp/client.py keeps a session).
     """
 
     def __init__(self) -> None:

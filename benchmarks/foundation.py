@@ -29,8 +29,8 @@ from app.platform.jobs.worker import AppWorker  # noqa: E402
 from app.platform.models import User  # noqa: E402
 from app.seed.demo import load_demo_data  # noqa: E402
 from benchmarks._support import percentile, use_throwaway_secrets  # noqa: E402
-from tests.helpers import AuthActions  # noqa: E402
-from tests.live_server import LiveServer, signed_in_session, socket_client  # noqa: E402
+from tests.support.helpers import AuthActions  # noqa: E402
+from tests.support.live_server import LiveServer, signed_in_session, socket_client  # noqa: E402
 
 
 def main() -> None:
@@ -74,7 +74,7 @@ def main() -> None:
     jobs = 500
     with app.app_context():
         for _ in range(jobs):
-            enqueue("app.notifications.jobs.send_test_notification", agent_id)
+            enqueue("app.conversations.notifications.jobs.send_test_notification", agent_id)
         broker = app.extensions["broker"]
         worker = AppWorker(
             [broker.queue(n) for n in QUEUE_NAMES], connection=broker.connection, app=app

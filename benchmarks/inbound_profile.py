@@ -5,7 +5,7 @@
 
 Stores signed Meta text-message events as the webhook does (one row each, no
 HTTP, no queue), a pool of 200 senders with an open conversation first, then
-runs the webhook job (``app.webhooks.processing.process_event``) on each event
+runs the webhook job (``app.platform.webhooks.processing.process_event``) on each event
 in turn, in its own app context as a worker would, listeners included; with
 ``--batch N`` the batch job (``process_events``) on N events at a time, as a
 worker's consumer claims them under load. Prints the job's wall time per message
@@ -54,8 +54,8 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.transactions import commit  # noqa: E402
-from app.webhooks import processing  # noqa: E402
-from app.webhooks.events import body_digest, record_event  # noqa: E402
+from app.platform.webhooks import processing  # noqa: E402
+from app.platform.webhooks.events import body_digest, record_event  # noqa: E402
 from benchmarks._support import ensure_database, percentile  # noqa: E402
 from tests.fakes.whatsapp import (  # noqa: E402
     ACCESS_TOKEN,

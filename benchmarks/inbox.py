@@ -58,7 +58,7 @@ from benchmarks._support import (  # noqa: E402
     percentile,
     use_throwaway_secrets,
 )
-from tests.helpers import AuthActions  # noqa: E402
+from tests.support.helpers import AuthActions  # noqa: E402
 
 # The target: every inbox page and the thread view under 50 ms p95 at 10 M messages
 # (earlier targets: 150 ms for list pages, 200 ms for the thread, at 1 M).

@@ -106,7 +106,7 @@ from app.platform.models import Organization  # noqa: E402
 from app.platform.models.enums import OrganizationType, Role  # noqa: E402
 from app.platform.serving import settle_heap  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402
-from tests.helpers import AuthActions  # noqa: E402
+from tests.support.helpers import AuthActions  # noqa: E402
 
 # The target: each tab, each filter and a search under 100 ms p95 at 1 M orders.
 TARGET_MS = 100
@@ -373,7 +373,7 @@ def prepare(args: argparse.Namespace) -> float | None:
 
 def cases() -> list[Case]:
     """Every tab, each filter on the first and the largest tab, and the searches."""
-    from app.orders.stages import STAGES
+    from app.orders.core.stages import STAGES
 
     one = lambda sql: db.session.execute(sa.text(sql)).one()  # noqa: E731
     partner = one(f"SELECT id FROM organizations WHERE name = '{PARTNERS[0][0]}'")  # noqa: S608

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.partners.services import create_partner  # noqa: E402
+from app.orders.partners.services import create_partner  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.models import Article, PartnerSkuMapping  # noqa: E402
 from app.platform.models.enums import ArticleType  # noqa: E402

@@ -44,9 +44,9 @@ from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.deliveries.outbox import record_delivery  # noqa: E402
-from app.deliveries.payloads import sample_callback_payload  # noqa: E402
-from app.partners.services import create_partner  # noqa: E402
+from app.orders.deliveries.outbox import record_delivery  # noqa: E402
+from app.orders.deliveries.payloads import sample_callback_payload  # noqa: E402
+from app.orders.partners.services import create_partner  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.models import DeliveryAttempt, OutboundDelivery, PartnerIntegration  # noqa: E402
 from app.platform.models.enums import DeliveryKind, OutboundState  # noqa: E402

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/routing.py [--weeks 26 --per-week 120 --seed 33
                                             --first-week 4 --thresholds 0.6,0.7,0.8]
 
-The history is generated, not real: ``tests/routing_history.py`` (its module
+The history is generated, not real: ``tests/support/routing_history.py`` (its module
 docstring has every detail). In short: ``--weeks`` weeks of ``--per-week``
 customer conversations of the four demo teams (customer service 45 %,
 technical 30 %, sales 17 %, management 8 %), each first message built from
@@ -15,7 +15,7 @@ before. It runs in this process on that list: no database, nothing leaves it.
 
 The replay, no look-ahead: for each week from ``--first-week`` on, a model is
 trained as the 6-hourly job would have trained it at that week's first moment
-T, with the app's own code (``app.assignment.suggestions.training``): on all
+T, with the app's own code (``app.conversations.assignment.suggestions.training``): on all
 the conversations that had been *closed* before T (the job measures a model
 without those of the 14 days before T for the admin page, then puts one to use
 that learnt from them too; none is used before 40 closed before those 14 days
@@ -48,14 +48,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.assignment.suggestions.samples import (  # noqa: E402
+from app.conversations.assignment.suggestions.samples import (  # noqa: E402
     HOLDOUT_DAYS,
     MIN_TRAINING_SAMPLES,
     Sample,
 )
-from app.assignment.suggestions.text import Question  # noqa: E402
-from app.assignment.suggestions.training import fit, split  # noqa: E402
-from tests.routing_history import TEAMS, generate_history  # noqa: E402
+from app.conversations.assignment.suggestions.text import Question  # noqa: E402
+from app.conversations.assignment.suggestions.training import fit, split  # noqa: E402
+from tests.support.routing_history import TEAMS, generate_history  # noqa: E402
 
 RULES_TEAM = "customer-service"
 

@@ -21,7 +21,7 @@ work only enqueues).
 It prints:
 
 (0) the roll-up build, and one dirty day recomputed as the periodic job does;
-(a) one escalation scan, ``app.sla.ladder.scan(now)``, over the due backlog
+(a) one escalation scan, ``app.conversations.sla.ladder.scan(now)``, over the due backlog
     (restored before each run, so every run does the same work), then a scan with
     nothing due; plus the scan's core query alone with EXPLAIN ANALYZE;
 (b) ``GET /analytics`` through the Flask test client, signed in as a manager, for
@@ -68,7 +68,7 @@ from app.platform.models import (  # noqa: E402
 from app.platform.models.enums import Role, TemplateCategory  # noqa: E402
 from benchmarks._inbox_data import AGENT_PASSWORD, create_staff_and_channels, phase  # noqa: E402
 from benchmarks._support import ensure_database, use_throwaway_secrets  # noqa: E402
-from tests.helpers import AuthActions, enroll_two_factor  # noqa: E402
+from tests.support.helpers import AuthActions, enroll_two_factor  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_sla"
 TARGET_MS = 1000.0
@@ -457,7 +457,7 @@ def core_query_ms() -> tuple[float, str]:
 
 def bench_scan(args: argparse.Namespace) -> None:
     try:
-        from app.sla.ladder import scan
+        from app.conversations.sla.ladder import scan
     except ImportError:
         scan = None
     due = snapshot_backlog()
@@ -473,7 +473,9 @@ def bench_scan(args: argparse.Namespace) -> None:
     median, plan = core_query_ms()
     print(f"    core query (500 due rows, FOR UPDATE SKIP LOCKED): p50 {median:.1f} ms\n{plan}")
     if scan is None:
-        print("    app.sla.ladder.scan is not there yet: only the core query was timed")
+        print(
+            "    app.conversations.sla.ladder.scan is not there yet: only the core query was timed"
+        )
         return
     # The whole backlog at once, then one batch (a 15-second scan's usual share is
     # smaller still: 100,000 threads crossing four steps a day is about 70 per scan).

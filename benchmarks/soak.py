@@ -61,7 +61,7 @@ from benchmarks.e2e import (  # noqa: E402
     warm_up,
 )
 from tests.fakes.whatsapp import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeWhatsApp  # noqa: E402
-from tests.live_server import signed_in_session  # noqa: E402
+from tests.support.live_server import signed_in_session  # noqa: E402
 
 # Messages are made and posted in chunks of this many seconds.
 CHUNK_SECONDS = 10

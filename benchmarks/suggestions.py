@@ -50,7 +50,23 @@ from flask_migrate import upgrade  # noqa: E402
 
 import app.platform.database as clock  # noqa: E402
 from app import create_app  # noqa: E402
-from app.conversations import InboundMessage, Sender, record_inbound  # noqa: E402
+from app.conversations.core import InboundMessage, Sender, record_inbound  # noqa: E402
+from app.conversations.reply_suggestions.compute import OPEN, compute_suggestions  # noqa: E402
+from app.conversations.reply_suggestions.harvest import (  # noqa: E402
+    _context,
+    candidate_key,
+    harvest_conversation,
+    price_list,
+)
+from app.conversations.reply_suggestions.offer import (  # noqa: E402
+    latest_set,
+    offered_suggestions,
+    suggestion_text,
+)
+from app.conversations.reply_suggestions.outcomes import record_pick  # noqa: E402
+from app.conversations.reply_suggestions.placeholders import generalise, without_greeting  # noqa: E402
+from app.conversations.workspace.editing import update_thread  # noqa: E402
+from app.conversations.workspace.services import compose_reply  # noqa: E402
 from app.platform.auth.services import create_user  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.models import (  # noqa: E402
@@ -74,22 +90,10 @@ from app.platform.models.enums import (  # noqa: E402
     TemplateChannelType,
 )
 from app.platform.transactions import commit  # noqa: E402
-from app.suggestions.compute import OPEN, compute_suggestions  # noqa: E402
-from app.suggestions.harvest import (  # noqa: E402
-    _context,
-    candidate_key,
-    harvest_conversation,
-    price_list,
-)
-from app.suggestions.offer import latest_set, offered_suggestions, suggestion_text  # noqa: E402
-from app.suggestions.outcomes import record_pick  # noqa: E402
-from app.suggestions.placeholders import generalise, without_greeting  # noqa: E402
-from app.threads.editing import update_thread  # noqa: E402
-from app.threads.services import compose_reply  # noqa: E402
 from benchmarks import history  # noqa: E402
 from benchmarks._suggestions_scale import load  # noqa: E402
 from benchmarks._support import ensure_database, percentile, use_throwaway_secrets  # noqa: E402
-from tests.helpers import AuthActions  # noqa: E402
+from tests.support.helpers import AuthActions  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/sb_bench_suggestions"
 REPLAY_LIMIT = 50_000

@@ -27,7 +27,7 @@ from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
 
 from app import create_app
-from app.conversations import threads as conversation_threads
+from app.conversations.core import threads as conversation_threads
 from app.platform import database
 from app.platform.auth import passwords
 from app.platform.auth.services import create_user
@@ -36,13 +36,13 @@ from app.platform.jobs.broker import EmbeddedWorker
 from app.platform.jobs.consumer import InboxConsumer
 from app.platform.jobs.periodic import slot_key
 from app.platform.kept import forget_everything
-from app.webhooks.events import NOTIFY_CHANNEL
-from app.webhooks.processing import take_waiting
-from tests.helpers import PASSWORD, AuthActions, enroll_two_factor
-from tests.live_server import LiveServer
-from tests.parallel import own_database, own_redis_database
-from tests.prestarted import Prestarted, children_of
-from tests.topology import Topology, base_environment
+from app.platform.webhooks.events import NOTIFY_CHANNEL
+from app.platform.webhooks.processing import take_waiting
+from tests.support.helpers import PASSWORD, AuthActions, enroll_two_factor
+from tests.support.live_server import LiveServer
+from tests.support.parallel import own_database, own_redis_database
+from tests.support.prestarted import Prestarted, children_of
+from tests.support.topology import Topology, base_environment
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # A full garbage collection every 100 middle ones instead of every 10. Every test
@@ -231,7 +231,7 @@ def base_config(**overrides) -> dict:
         # outside a request (jobs, e-mails, Teams cards) for users who chose no
         # language. Sending "Accept-Language: en" from the test client instead would
         # leave the second place Dutch. Tests of the Dutch default and of a Dutch
-        # user's pages say so themselves (tests/test_i18n.py).
+        # user's pages say so themselves (tests/platform/test_i18n.py).
         "DEFAULT_LANGUAGE": "en",
     }
     config.update(overrides)
@@ -515,7 +515,7 @@ def fake_pdok(app):
     server.stop()
 
 
-# The Python that forks this test process's worker.py and wsgi.py (tests/prestarted.py).
+# The Python that forks this test process's worker.py and wsgi.py (tests/support/prestarted.py).
 PRESTARTED = Prestarted(
     base_environment(
         {
@@ -540,7 +540,7 @@ def prestarted():
 def deployment(tmp_path, prestarted):
     """Real ``worker.py`` (and web) processes on the test database and Redis.
 
-    ``deployment(**settings)`` gives a :class:`tests.topology.Topology` with the
+    ``deployment(**settings)`` gives a :class:`tests.support.topology.Topology` with the
     test's secrets and any provider settings; the test starts the processes it
     needs. They are stopped afterwards, and their log tails printed (pytest shows
     them only for a failing test).
@@ -579,54 +579,54 @@ def deployment(tmp_path, prestarted):
 # deployment tests of the middle of the alphabet running last).
 LONGEST_FIRST = (
     "tests/e2e/test_accessibility.py",
-    "tests/test_scale_out.py",
-    "tests/test_integration_hub_outside.py",
-    "tests/test_snooze_workers.py",
-    "tests/test_database_restart.py",
-    "tests/test_route_matrix.py",
+    "tests/platform/test_scale_out.py",
+    "tests/integrations/test_integration_hub_outside.py",
+    "tests/conversations/test_snooze_workers.py",
+    "tests/platform/test_database_restart.py",
+    "tests/platform/test_route_matrix.py",
     "tests/e2e/test_dutch_pages_staff.py",
     "tests/e2e/test_composer.py",
-    "tests/test_mobile_undo_workers.py",
-    "tests/test_make_up.py",
+    "tests/orders/test_mobile_undo_workers.py",
+    "tests/platform/test_make_up.py",
     "tests/e2e/test_analytics_page.py",
-    "tests/test_mobile_on_the_way_workers.py",
-    "tests/test_cli.py",
-    "tests/test_push_workers.py",
+    "tests/orders/test_mobile_on_the_way_workers.py",
+    "tests/platform/test_cli.py",
+    "tests/orders/test_push_workers.py",
     "tests/e2e/test_dutch_pages.py",
-    "tests/test_gdpr_erasure.py",
+    "tests/conversations/test_gdpr_erasure.py",
     "tests/e2e/test_workspace.py",
-    "tests/test_calendar_workers.py",
-    "tests/test_outlook_workers.py",
-    "tests/test_work_orders_workers.py",
+    "tests/orders/test_calendar_workers.py",
+    "tests/conversations/test_outlook_workers.py",
+    "tests/integrations/test_work_orders_workers.py",
     "tests/e2e/test_order_end_to_end.py",
-    "tests/test_languages_workers.py",
-    "tests/test_analytics_rollups_workers.py",
-    "tests/test_team_suggestions_workers.py",
-    "tests/test_partner_usage_workers.py",
+    "tests/conversations/test_languages_workers.py",
+    "tests/analytics/test_analytics_rollups_workers.py",
+    "tests/conversations/test_team_suggestions_workers.py",
+    "tests/integrations/test_partner_usage_workers.py",
     "tests/e2e/test_technician_safety.py",
-    "tests/test_provider_status_workers.py",
-    "tests/test_assignment.py",
-    "tests/test_suggestions.py",
-    "tests/test_seed_demo.py",
-    "tests/test_composer.py",
-    "tests/test_sync_workers.py",
-    "tests/test_csat_workers.py",
-    "tests/test_reply_email.py",
+    "tests/integrations/test_provider_status_workers.py",
+    "tests/conversations/test_assignment.py",
+    "tests/conversations/test_suggestions.py",
+    "tests/conversations/test_seed_demo.py",
+    "tests/conversations/test_composer.py",
+    "tests/integrations/test_sync_workers.py",
+    "tests/conversations/test_csat_workers.py",
+    "tests/conversations/test_reply_email.py",
     "tests/e2e/test_two_factor.py",
     "tests/e2e/test_admin_pages.py",
-    "tests/test_deliveries_worker.py",
-    "tests/test_seed_demo_story.py",
-    "tests/test_invoice_payments_workers.py",
+    "tests/orders/test_deliveries_worker.py",
+    "tests/conversations/test_seed_demo_story.py",
+    "tests/integrations/test_invoice_payments_workers.py",
     "tests/e2e/test_technician_offline.py",
-    "tests/test_make_inbound.py",
-    "tests/test_analytics_rollups.py",
-    "tests/test_portal.py",
+    "tests/orders/test_make_inbound.py",
+    "tests/analytics/test_analytics_rollups.py",
+    "tests/orders/test_portal.py",
     "tests/e2e/test_snooze_and_bulk.py",
     "tests/e2e/test_inbox_live.py",
-    "tests/test_deliveries_batch_workers.py",
-    "tests/test_csat.py",
-    "tests/test_deployment_defaults.py",
-    "tests/test_integration_sync.py",
+    "tests/orders/test_deliveries_batch_workers.py",
+    "tests/conversations/test_csat.py",
+    "tests/platform/test_deployment_defaults.py",
+    "tests/integrations/test_integration_sync.py",
 )
 
 

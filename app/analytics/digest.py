@@ -31,9 +31,11 @@ from flask_babel import gettext as _
 
 from app.analytics.definitions import overdue
 from app.analytics.sql import ZONE
-from app.business_time.calendar import calendar_for, is_holiday, schedule_of
-from app.channels.email.transactional import send_transactional
-from app.notifications.services import recipient_language, rendered_texts
+from app.conversations.business_time.calendar import calendar_for, is_holiday, schedule_of
+from app.conversations.channels.email.transactional import send_transactional
+from app.conversations.notifications.services import recipient_language, rendered_texts
+from app.conversations.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
+from app.conversations.tasks.reminders import due_moment
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.i18n import language_of
@@ -49,8 +51,6 @@ from app.platform.models import (
 from app.platform.models.enums import MessageType, Role, ThreadStatus
 from app.platform.transactions import commit
 from app.platform.ui import local_date, local_time
-from app.tasks.reminders import CLOSED_STATUSES as CLOSED_TASKS
-from app.tasks.reminders import due_moment
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.analytics.rollups import dirty_days_upsert, mark_dirty, message_days, past_days
-from app.conversations.events import MessageCreated, ThreadAssigned, ThreadChanged
+from app.conversations.core.events import MessageCreated, ThreadAssigned, ThreadChanged
 from app.platform.database import utcnow
 from app.platform.events import listens_to
 from app.platform.extensions import db

@@ -2,11 +2,11 @@
 
 An order waits for a person from the moment it comes in (every order starts as
 ``new``) while it is to review or to approve: status ``new`` or ``quote_sent``
-(:data:`app.orders.stages.WAITING`, the desk's review and new tabs). It stops
+(:data:`app.orders.core.stages.WAITING`, the desk's review and new tabs). It stops
 waiting when it first leaves those statuses, as its status transitions record.
 The wait is counted in working hours of the default business calendar, against
 ``ORDER_WAIT_HOURS``: the same hours and limit as the desk's "waits too long"
-mark (:func:`app.orders.desk_rows.desk_rows`).
+mark (:func:`app.orders.core.desk_rows.desk_rows`).
 
 Which orders, per partner (the team filter does not apply: an order has no team):
 
@@ -40,14 +40,14 @@ from app.analytics.filters import AnalyticsFilter, local_midnight, local_today
 from app.analytics.grouping import between, count_if
 from app.analytics.sql import local_date, seconds_between
 from app.analytics.tables import COUNT, PERCENT, WORKING_HOURS, Column, Table, ratio
-from app.business_time.calendar import (
+from app.conversations.business_time.calendar import (
     Schedule,
     calendar_for,
     opening_periods,
     schedule_of,
     subtract_business_seconds,
 )
-from app.orders.stages import WAITING, live_orders, status_in
+from app.orders.core.stages import WAITING, live_orders, status_in
 from app.platform.database import UTCDateTime
 from app.platform.extensions import db
 from app.platform.models import Order, OrderStatusTransition, Organization

@@ -5,7 +5,7 @@ day they were made, which is the day the conversation started), grouped by the
 suggested team; with a team chosen, that team's suggestions. The accepted share
 is accepted ÷ (accepted + changed + ignored): suggestions the rules agreed with
 needed nobody's decision and are left out, and open ones are not settled yet.
-What each outcome means is :mod:`app.assignment.suggestions.outcomes`.
+What each outcome means is :mod:`app.conversations.assignment.suggestions.outcomes`.
 """
 
 from __future__ import annotations

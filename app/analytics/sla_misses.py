@@ -41,8 +41,12 @@ from app.analytics.filters import AnalyticsFilter
 from app.analytics.grouping import BY_CHANNEL, between, group_name, thread_team
 from app.analytics.sql import ZONE
 from app.analytics.tables import DURATION, TEXT, Column, Table
-from app.business_time.calendar import business_seconds_between, calendar_for, schedule_of
-from app.business_time.clock import STEP_ESCALATION
+from app.conversations.business_time.calendar import (
+    business_seconds_between,
+    calendar_for,
+    schedule_of,
+)
+from app.conversations.business_time.clock import STEP_ESCALATION
 from app.platform.extensions import db
 from app.platform.models import (
     CommunicationChannel,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.partners.services import create_partner
+from app.orders.partners.services import create_partner
 from app.platform.audit.records import field_changes, record_change
 from app.platform.auth.api_tokens import issue_personal_token
 from app.platform.auth.microsoft import unbind_microsoft_account

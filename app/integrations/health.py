@@ -29,16 +29,16 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
+from app.conversations.notifications.services import announce, create_notification
 from app.integrations.connectors import connector_for
-from app.notifications.services import announce, create_notification
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Integration, OutboundDelivery, ProviderStatus, User
 from app.platform.models.enums import DeliveryKind, OutboundState, Priority, Role
 from app.platform.system_texts import SystemText, text, to_json, verbatim
 from app.platform.transactions import after_commit, commit
+from app.platform.transports.health import record_failure, record_success
 from app.platform.ui import DISPLAY_ZONE
-from app.transports.health import record_failure, record_success
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,8 @@
-"""Orders: the status engine and the order API."""
+"""Orders: a partner's job from intake to the invoice.
 
-from app.platform.features import Feature, HookPhase, StatusHook
-
-FEATURE = Feature(
-    blueprints=("app.orders.api:bp", "app.orders.routes:bp", "app.orders.review_routes:bp"),
-    # Customer notices on milestones and Teams alerts for urgent orders.
-    # The desk's count of orders waiting for a person, live and on the menu item.
-    status_hooks=(
-        StatusHook("app.orders.milestones:on_status_change", HookPhase.FOLLOW),
-        StatusHook("app.orders.waiting:on_status_change", HookPhase.FOLLOW),
-    ),
-    init_app="app.orders.waiting:init_app",
-)
+Owns the order (``core``: status engine, desk, review), intake by API, e-mail,
+forms and Make, partners with their portal and signed callbacks (``deliveries``),
+planning, the technician's phone (``mobile``), calendars and invoices. Stands on
+the conversations context to talk to customers; offers each sub-package's
+``__init__``.
+"""

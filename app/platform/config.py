@@ -241,7 +241,8 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(_env("DATABASE_URL", default_db)),
             "REDIS_URL": _env("REDIS_URL"),
             "SECRET_KEY": _env("SECRET_KEY"),
-            # Keys the erasure tombstones' hashes (app.gdpr.tombstones); default from SECRET_KEY.
+            # Keys the erasure tombstones' hashes (app.conversations.gdpr.tombstones); default from
+            # SECRET_KEY.
             "ERASURE_TOMBSTONE_KEY": _env("ERASURE_TOMBSTONE_KEY"),
             "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS"),
             "PUBLIC_BASE_URL": public_base_url,
@@ -287,7 +288,7 @@ class Config:
             # First wait before a provider call a sync retries (doubling after).
             "SYNC_RETRY_BASE_SECONDS": _env_float("SYNC_RETRY_BASE_SECONDS", 1.0),
             # Seconds a claim on a delivery lasts unrenewed: a live worker renews its
-            # claims every third of this while their calls last (app/deliveries/claims.py),
+            # claims every third of this while their calls last (app/orders/deliveries/claims.py),
             # so an older one means the worker died, and another one sends it again.
             "DELIVERY_LEASE_SECONDS": _env_float("DELIVERY_LEASE_SECONDS", 60.0),
             # Callbacks one worker process has in flight at once (its sending threads),
@@ -329,7 +330,7 @@ class Config:
             # An order to review or approve that has waited longer than this many
             # working hours (the default business calendar) is marked on /orders.
             "ORDER_WAIT_HOURS": _env_float("ORDER_WAIT_HOURS", 4.0),
-            # Customer satisfaction (app/csat): ask a customer for a 1-5 rating when
+            # Customer satisfaction (app/conversations/csat): ask a customer for a 1-5 rating when
             # their conversation is resolved, at most once per CSAT_QUIET_DAYS.
             "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),
             "CSAT_QUIET_DAYS": _env_int("CSAT_QUIET_DAYS", 30),
@@ -342,7 +343,7 @@ class Config:
             )
             == "1",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": _env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
-            # Web Push to the technician's phone (app/mobile/push.py): the VAPID key
+            # Web Push to the technician's phone (app/orders/mobile/push.py): the VAPID key
             # pair (`flask push-keys` makes one) and a mailto:/https: contact for
             # the push services. Without both keys push is off and its button hidden.
             "VAPID_PUBLIC_KEY": _env("VAPID_PUBLIC_KEY"),

@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cache
 from importlib import import_module
 from types import MappingProxyType
+
+from flask import current_app, has_app_context
 
 from app.platform.jobs.periodic import PeriodicJob
 
@@ -29,44 +32,44 @@ FEATURES: tuple[str, ...] = (
     "app.platform.auth",
     "app.platform.audit",
     "app.platform.health",
-    "app.inbox",
+    "app.conversations.inbox",
     "app.platform.admin",
-    "app.mobile",
-    "app.attachments",
-    "app.notifications",
-    "app.conversations",
-    "app.threads",
-    "app.merges",
-    "app.presence",
-    "app.signatures",
-    "app.tasks",
-    "app.message_templates",
-    "app.languages",
-    "app.channels",
-    "app.channels.whatsapp",
-    "app.channels.outlook",
-    "app.channels.sms",
-    "app.channels.teams",
-    "app.channels.email",
-    "app.external",
-    "app.webhooks",
-    "app.deliveries",
-    "app.partners",
-    "app.partners.sandbox",
-    "app.portal",
-    "app.orders",
-    "app.planning",
-    "app.calendar_sync",
-    "app.api_docs",
-    "app.make",
-    "app.fillout",
-    "app.email_intake",
-    "app.assignment",
+    "app.orders.mobile",
+    "app.conversations.attachments",
+    "app.conversations.notifications",
+    "app.conversations.core",
+    "app.conversations.workspace",
+    "app.conversations.merges",
+    "app.conversations.presence",
+    "app.conversations.signatures",
+    "app.conversations.tasks",
+    "app.conversations.message_templates",
+    "app.conversations.languages",
+    "app.conversations.channels",
+    "app.conversations.channels.whatsapp",
+    "app.conversations.channels.outlook",
+    "app.conversations.channels.sms",
+    "app.conversations.channels.teams",
+    "app.conversations.channels.email",
+    "app.orders.external",
+    "app.platform.webhooks",
+    "app.orders.deliveries",
+    "app.orders.partners",
+    "app.orders.partners.sandbox",
+    "app.orders.portal",
+    "app.orders.core",
+    "app.orders.planning",
+    "app.orders.calendar_sync",
+    "app.integrations.api_docs",
+    "app.orders.make",
+    "app.orders.fillout",
+    "app.orders.email_intake",
+    "app.conversations.assignment",
     "app.analytics",
-    "app.sla",
-    "app.gdpr",
-    "app.csat",
-    "app.suggestions",
+    "app.conversations.sla",
+    "app.conversations.gdpr",
+    "app.conversations.csat",
+    "app.conversations.reply_suggestions",
     "app.integrations",
 )
 
@@ -133,6 +136,10 @@ class Feature:
     transports: tuple[TransportSpec, ...] = ()
     # "module:function" called with the app once its blueprints are registered.
     init_app: str | None = None
+    # What the feature lends a lower context by name ({"orders.invoices_of":
+    # "module:function"}): the conversation's pages show orders without importing
+    # the order context that stands on them (see :func:`offered`).
+    offers: Mapping[str, str] = field(default_factory=lambda: NO_MAPPING)
 
 
 @dataclass
@@ -146,6 +153,7 @@ class Registry:
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
     transports: dict[str, TransportSpec] = field(default_factory=dict)
     init_apps: list[str] = field(default_factory=list)
+    offers: dict[str, str] = field(default_factory=dict)
     _hooks: list[StatusHook] = field(default_factory=list, repr=False)
 
     def add(self, name: str, feature: Feature) -> None:
@@ -167,6 +175,10 @@ class Registry:
             self.transports[spec.provider] = spec
         if feature.init_app:
             self.init_apps.append(feature.init_app)
+        for offer, path in feature.offers.items():
+            if offer in self.offers:
+                raise ValueError(f"{name}: {offer!r} is offered twice")
+            self.offers[offer] = path
 
 
 def collect(names: tuple[str, ...] = FEATURES) -> Registry:
@@ -175,6 +187,21 @@ def collect(names: tuple[str, ...] = FEATURES) -> Registry:
     for name in names:
         registry.add(name, import_module(name).FEATURE)
     return registry
+
+
+@cache
+def _declared() -> Registry:
+    return collect()
+
+
+def offered(name: str):
+    """The function a feature offers under ``name`` (:attr:`Feature.offers`).
+
+    Read from the running app's registry; outside one (a script, a unit test of a
+    service), from the declarations themselves.
+    """
+    registry = current_app.extensions["features"] if has_app_context() else _declared()
+    return resolve(registry.offers[name])
 
 
 def resolve(path: str):

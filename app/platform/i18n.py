@@ -18,7 +18,7 @@ locale with ``flask_babel.force_locale`` or replace the selector.
 
 The compiled catalogues (``translations/*/LC_MESSAGES/messages.mo``) are
 committed beside their ``.po`` files, so a fresh clone, ``pip install`` and a
-container build need no compile step; ``tests/test_system_texts.py`` fails when a
+container build need no compile step; ``tests/platform/test_system_texts.py`` fails when a
 ``.mo`` no longer matches its ``.po`` (``make translations`` recompiles).
 """
 

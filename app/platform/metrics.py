@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # Graph subscriptions live three days at most; renewal runs well before this.
 SUBSCRIPTION_WARNING = timedelta(hours=24)
-# The SLA ladder's steps (app.sla): 75 % warning, 90 % team lead, breached, 24 h overdue.
+# The SLA ladder's steps (app.conversations.sla): 75 % warning, 90 % team lead, breached, 24 h
+# overdue.
 SLA_STEPS = (1, 2, 3, 4)
 
 REQUEST_SECONDS = Histogram(
@@ -77,7 +78,7 @@ SOCKETS = Gauge(
 
 
 def record_delivery(outcome: str, count: int = 1) -> None:
-    """One or more delivery attempts ended this way (app.deliveries)."""
+    """One or more delivery attempts ended this way (app.orders.deliveries)."""
     DELIVERY_ATTEMPTS.labels(outcome).inc(count)
 
 

@@ -1,8 +1,8 @@
 """Live updates over Socket.IO.
 
 Browsers connect with their session cookie; anonymous connections and partners'
-portal users are refused (:mod:`app.presence.socket` accepts them). Each
-connection joins the rooms :func:`app.inbox.access.connection_rooms` gives its
+portal users are refused (:mod:`app.conversations.presence.socket` accepts them). Each
+connection joins the rooms :func:`app.conversations.inbox.access.connection_rooms` gives its
 user (a technician: their own user room only), and events are sent to rooms,
 never broadcast, so a user only hears about what they may open.
 
@@ -51,7 +51,7 @@ EVENTS = frozenset(
         "task:assigned",
         "sla:alert",
         "notification:new",
-        # The desk's count of orders waiting for a person; no order data (app.orders.waiting).
+        # The desk's count of orders waiting for a person; no order data (app.orders.core.waiting).
         "orders:waiting",
     }
 )

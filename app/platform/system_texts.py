@@ -30,7 +30,7 @@ def N_(msgid: str) -> str:
 
 
 CATALOGUE: dict[str, str] = {
-    # Inline edits of a thread (app/threads/editing.py).
+    # Inline edits of a thread (app/conversations/workspace/editing.py).
     "edit.status": N_("%(actor)s changed the status from %(old)s to %(new)s"),
     "edit.priority": N_("%(actor)s changed the priority from %(old)s to %(new)s"),
     "edit.assigned": N_("%(actor)s assigned the thread to %(assignee)s"),
@@ -39,13 +39,13 @@ CATALOGUE: dict[str, str] = {
     "edit.tags": N_("%(actor)s set the tags to %(tags)s"),
     "edit.team": N_("%(actor)s moved the conversation to team %(team)s"),
     "tags.none": N_("none"),
-    # Snoozing a conversation (app/conversations/snoozing.py); times in Amsterdam.
+    # Snoozing a conversation (app/conversations/core/snoozing.py); times in Amsterdam.
     "snooze.until": N_("%(actor)s snoozed the conversation until %(until)s"),
     "snooze.until_reply": N_("%(actor)s snoozed the conversation until the customer replies"),
     "snooze.ended": N_("Snooze ended"),
     "snooze.ended_by_reply": N_("Snooze ended: the customer replied"),
     "snooze.cancelled": N_("%(actor)s ended the snooze"),
-    # Routing reasons (app/assignment), shown as "Why here".
+    # Routing reasons (app/conversations/assignment), shown as "Why here".
     "routing.rule": N_("%(thread_type)s → %(team)s"),
     # The rule's type reads as its team's name ("Klantenservice → Klantenservice"):
     # the team once (see SAME_TEAM).
@@ -74,17 +74,18 @@ CATALOGUE: dict[str, str] = {
         "Escalated: unanswered for %(hours)s → %(user)s, named in the rules"
     ),
     "routing.escalated_to_team": N_("Escalated: unanswered for %(hours)s → %(team)s"),
-    # Team suggestions (app/assignment/suggestions): auto-routed, or followed by a person.
+    # Team suggestions (app/conversations/assignment/suggestions): auto-routed, or followed by a
+    # person.
     "routing.suggested": N_("Team suggestion → %(team)s (%(confidence)s sure)"),
     "routing.suggestion_followed": N_("%(actor)s followed the team suggestion → %(team)s"),
     "hours.one": N_("%(count)s business hour"),
     "hours.many": N_("%(count)s business hours"),
-    # SLA ladder (app/sla/delivery.py).
+    # SLA ladder (app/conversations/sla/delivery.py).
     "sla.escalated": N_("No answer within the response time: escalated to management."),
-    # Customer feedback from Make.com (app/make/feedback.py).
+    # Customer feedback from Make.com (app/orders/make/feedback.py).
     "feedback.score": N_("Customer rating %(score)s/%(scale)s: %(comment)s"),
     "feedback.score_no_comment": N_("Customer rating %(score)s/%(scale)s (no comment)"),
-    # A technician's visit (app/mobile).
+    # A technician's visit (app/orders/mobile).
     "visit.started": N_("%(actor)s started the visit on site."),
     "visit.completed": N_("%(actor)s completed the visit."),
     "visit.signed": N_("Signed by %(signer)s at %(time)s."),
@@ -97,7 +98,7 @@ CATALOGUE: dict[str, str] = {
     "visit.on_the_way_not_told": N_(
         "%(actor)s is on the way to the visit (customer not told: %(problem)s)."
     ),
-    # Merging two conversations of one customer (app/conversations/merging.py).
+    # Merging two conversations of one customer (app/conversations/core/merging.py).
     "merge.merged_into": N_("%(actor)s merged this conversation into “%(subject)s”."),
     "merge.merged_here": N_("%(actor)s merged the conversation “%(subject)s” into this one."),
     # Orders (demo data and status changes).
@@ -125,15 +126,16 @@ CATALOGUE: dict[str, str] = {
     "automation.transactional_email": N_("Automatic e-mail"),
     "automation.auto_response": N_("Automatic reply"),
     "automation.csat": N_("Satisfaction survey"),
-    # The customer's answer to the satisfaction survey (app/csat).
+    # The customer's answer to the satisfaction survey (app/conversations/csat).
     "csat.rated": N_("Customer rated %(rating)s/5"),
     "csat.rated_comment": N_("Customer rated %(rating)s/5: %(comment)s"),
     # The body of an automatic e-mail whose content lives at the mail provider.
     "email.sent_from_template": N_("“%(template)s” e-mail sent."),
-    # The line above the quoted customer mail in an e-mail reply (app/threads/email_reply.py).
+    # The line above the quoted customer mail in an e-mail reply
+    # (app/conversations/workspace/email_reply.py).
     "email.quote_intro": N_("On %(date)s %(time)s, %(name)s wrote:"),
     "email.the_customer": N_("the customer"),
-    # Notifications (the bell, live pushes): app/notifications and its callers.
+    # Notifications (the bell, live pushes): app/conversations/notifications and its callers.
     "notification.verbatim": N_("%(text)s"),  # what others wrote: an excerpt, a provider's error
     "notification.the_customer": N_("The customer"),
     "notification.a_colleague": N_("A colleague"),

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from app.business_time.calendar import Schedule, calendar_for, is_holiday, schedule_of
-from app.mobile.services import AMSTERDAM, local_today
+from app.conversations.business_time.calendar import Schedule, calendar_for, is_holiday, schedule_of
+from app.orders.mobile.services import AMSTERDAM, local_today
 from app.platform.models import (
     Address,
     Article,

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.inbox.search import rebuild_search_documents
-from app.partners.services import create_partner
+from app.conversations.inbox.search import rebuild_search_documents
+from app.conversations.sla.editing import ensure_defaults as ensure_sla_defaults
+from app.orders.partners.services import create_partner
 from app.platform.auth.services import create_user
 from app.platform.database import utcnow
 from app.platform.extensions import db
@@ -41,7 +42,6 @@ from app.seed.demo_partner_activity import build_partner_activity
 from app.seed.demo_planning import build_planning
 from app.seed.demo_tasks import build_notifications, build_tasks
 from app.seed.demo_threads import build_threads
-from app.sla.admin import ensure_defaults as ensure_sla_defaults
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented demo password
 
@@ -347,7 +347,7 @@ def build_partners(ctx: DemoContext) -> None:
             "chargecars_to_partner": dict(zip(_STATUS_ORDER, vocabulary, strict=True)),
             # A partner granted only the default (on_hold) pauses an order; its
             # cancellation is a request (on hold) that an agent confirms
-            # (app.partners.grants).
+            # (app.orders.partners.grants).
             "partner_to_chargecars": {
                 vocabulary[_STATUS_ORDER.index("on_hold")]: "on_hold",
                 vocabulary[_STATUS_ORDER.index("cancelled")]: "on_hold",

@@ -1,6 +1,6 @@
 """Demo phone calls: calls agents logged on customer conversations.
 
-Written through the conversation's owner (:func:`app.conversations.log_call`)
+Written through the conversation's owner (:func:`app.conversations.core.log_call`)
 like a call an agent logs, between two of the conversation's own messages, so
 the calls spread over the weeks of history as the messages do (the timeline and
 the analytics calls card have some), and no customer waiting on us now is
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 
-from app.business_time.calendar import (
+from app.conversations.business_time.calendar import (
     business_seconds_between,
     calendar_for,
     schedule_of,
     subtract_business_seconds,
 )
-from app.conversations import log_call
+from app.conversations.core import log_call
 from app.platform.models.enums import CallDirection, CallOutcome, ChannelType, ThreadType
 from app.seed.context import DEMO_SEED, DemoContext
 from app.seed.demo_threads import ThreadInfo

@@ -83,7 +83,7 @@ SKU_MAPPINGS = [
 ]
 
 # Routing rules with the demo's teams (by slug) and people (by e-mail); see
-# app/assignment/rules.py for the keys.
+# app/conversations/assignment/rules.py for the keys.
 AUTO_ASSIGNMENT_RULES = {
     "enabled": True,
     "strategy": "least_loaded",
@@ -125,7 +125,8 @@ CHANNELS = [
             "mailbox": "klantenservice@chargecars.nl",
             "sync_folders": ["Inbox", "Sent Items"],
             "auto_create_threads": True,
-            # The mailbox's signature under every reply (app/signatures), after the agent's.
+            # The mailbox's signature under every reply (app/conversations/signatures), after the
+            # agent's.
             "signature": "ChargeCars B.V.\nklantenservice@chargecars.nl · www.chargecars.nl",
         },
     ),
@@ -153,7 +154,7 @@ _EMAIL, _WHATSAPP, _SMS, _ANY = (
     TemplateChannelType.ANY,
 )
 # Agent-facing e-mail templates end with their text: the composer adds the agent's
-# and the mailbox's signatures (app/signatures), which carry the sign-off.
+# and the mailbox's signatures (app/conversations/signatures), which carry the sign-off.
 
 # name, category, channel, WhatsApp template name, subject, body
 TEMPLATES = [

@@ -1,6 +1,6 @@
 """Demo customer ratings: the survey after each resolved WhatsApp or e-mail conversation.
 
-What the live survey (:mod:`app.csat`) leaves behind when a conversation is
+What the live survey (:mod:`app.conversations.csat`) leaves behind when a conversation is
 resolved: the survey row (asked, or skipped for the quiet period), the question
 in the conversation a minute after the resolution, and for about half of them
 the customer's rating, with its line in the timeline. So every customer
@@ -13,9 +13,9 @@ import random
 import uuid
 from datetime import timedelta
 
-from app.csat.asking import ASKED, QUIET_PERIOD, SKIPPED
-from app.csat.questions import EMAIL, WHATSAPP
-from app.csat.tokens import rating_url
+from app.conversations.csat.asking import ASKED, QUIET_PERIOD, SKIPPED
+from app.conversations.csat.questions import EMAIL, WHATSAPP
+from app.conversations.csat.tokens import rating_url
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CsatResponse
 from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ThreadStatus
@@ -36,7 +36,7 @@ COMMENTS = {
     2: ("Ik moest drie keer vragen voordat er iemand reageerde.",),
     1: ("Afspraak twee keer verzet zonder bericht.", "Nog steeds geen factuur ontvangen."),
 }
-# The question as the live survey words it in Dutch (app.csat.questions).
+# The question as the live survey words it in Dutch (app.conversations.csat.questions).
 ASK_WHATSAPP = (
     "Bedankt voor uw contact met ons. Hoe tevreden bent u over onze hulp? "
     "Kies een cijfer van 1 tot 5."

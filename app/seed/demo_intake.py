@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.email_intake.drafts import draft_from_email
+from app.orders.email_intake.drafts import draft_from_email
 from app.platform.extensions import db
 from app.platform.models import Organization, PartnerIntegration
 from app.platform.models.enums import OrganizationType

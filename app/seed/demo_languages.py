@@ -16,8 +16,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from app.business_time.calendar import business_seconds_between, calendar_for, schedule_of
-from app.business_time.policies import active_policies
+from app.conversations.business_time.calendar import (
+    business_seconds_between,
+    calendar_for,
+    schedule_of,
+)
+from app.conversations.business_time.policies import active_policies
 from app.platform.extensions import db
 from app.platform.models import (
     CommunicationMessage,
@@ -128,7 +132,8 @@ ENGLISH_TEMPLATES = [
 
 
 # The out-of-hours answer in English: approved by Meta under the Dutch one's WhatsApp
-# name (a translation), so an English customer gets it (app/channels/whatsapp/out_of_hours.py).
+# name (a translation), so an English customer gets it
+# (app/conversations/channels/whatsapp/out_of_hours.py).
 ENGLISH_OUT_OF_HOURS = (
     "out_of_hours_auto_response_en",
     "out_of_hours",

@@ -7,14 +7,14 @@ import string
 from datetime import timedelta
 from decimal import Decimal
 
-from app.business_time.calendar import (
+from app.conversations.business_time.calendar import (
     Schedule,
     add_business_seconds,
     business_seconds_between,
     subtract_business_seconds,
 )
-from app.channels.whatsapp.out_of_hours import describe_opening
-from app.mobile.services import AMSTERDAM
+from app.conversations.channels.whatsapp.out_of_hours import describe_opening
+from app.orders.mobile.services import AMSTERDAM
 from app.platform.models import (
     CommunicationChannel,
     CommunicationMessage,
@@ -330,7 +330,7 @@ class MessageBuilder:
     def _internal(self, message_type, moment, text, user) -> CommunicationMessage:
         """A note (``text`` as written) or a system line (``text`` from the catalogue).
 
-        Without a channel, as :func:`app.conversations.post_note` writes a note: it is
+        Without a channel, as :func:`app.conversations.core.post_note` writes a note: it is
         part of the conversation, not of the customer's channel.
         """
         line = text if isinstance(text, SystemText) else None

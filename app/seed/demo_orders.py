@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.mobile.services import AMSTERDAM
+from app.orders.mobile.services import AMSTERDAM
 from app.platform.extensions import db
 from app.platform.models import (
     Commission,

@@ -124,7 +124,8 @@ def _usage_rows(ctx: DemoContext, rng: random.Random) -> list[dict]:
 
 
 def _callbacks(ctx: DemoContext, rng: random.Random, integrations: dict) -> int:
-    """A callback per status change of a partner's order, as app.partners.status_webhook sends."""
+    """A callback per status change of a partner's order, as app.orders.partners.status_webhook
+    sends."""
     orders = {order.id: order for order in ctx.orders if order.partner_organization_id}
     profiles = {
         partner.organization.id: PROFILES[name]

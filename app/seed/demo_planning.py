@@ -12,7 +12,7 @@ from datetime import time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.planning.services import default_materials
+from app.orders.planning.services import default_materials
 from app.platform.extensions import db
 from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
 from app.platform.models.enums import OrderStatus

@@ -23,13 +23,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.business_time import clock as sla_clock
-from app.business_time.calendar import (
+from app.conversations.business_time import clock as sla_clock
+from app.conversations.business_time.calendar import (
     Schedule,
     add_business_seconds,
     subtract_business_seconds,
 )
-from app.business_time.policies import target_seconds
+from app.conversations.business_time.policies import target_seconds
 from app.platform.extensions import db
 from app.platform.models import CommunicationChannel, CommunicationThread, SlaAlert
 from app.platform.models.enums import ChannelType, ThreadStatus, ThreadType

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.conversations.reply_suggestions.compute import compute_suggestions
+from app.conversations.reply_suggestions.harvest import ENDED, harvest_conversation
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CommunicationThread
 from app.platform.models.enums import MessageType
-from app.suggestions.compute import compute_suggestions
-from app.suggestions.harvest import ENDED, harvest_conversation
 
 # The demo's customers write Dutch, but for the one English household, whose
 # messages say "en" already. Stated rather than detected: the detector's models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.mobile.services import AMSTERDAM
+from app.orders.mobile.services import AMSTERDAM
 from app.platform.extensions import db
 from app.platform.models import InternalTask, Notification
 from app.platform.models.enums import (

@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.business_time.calendar import (
+from app.conversations.business_time.calendar import (
     Schedule,
     business_seconds_between,
     calendar_for,
     schedule_of,
 )
-from app.business_time.policies import active_policies
+from app.conversations.business_time.policies import active_policies
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CommunicationThread, Order
 from app.platform.models.enums import (
@@ -292,7 +292,8 @@ def _order_partner(ctx: DemoContext, order: Order | None):
 
 def _writers(members: list, internal: bool) -> list:
     """Who can take the conversation: for one with a customer, the desk members (a
-    technician sends customers the visit messages only, app.threads.technician_replies,
+    technician sends customers the visit messages only,
+    app.conversations.workspace.technician_replies,
     so the team's desk answers its customers); anyone for internal work."""
     desk = [user for user in members if user.role != Role.TECHNICIAN]
     return members if internal or not desk else desk

@@ -72,7 +72,7 @@ def upgrade():
         """
     )
     if dialect == "postgresql":
-        # The same document as app.inbox.search.rebuild_search_documents builds,
+        # The same document as app.conversations.inbox.search.rebuild_search_documents builds,
         # copied here because a migration must not change when the app does.
         op.execute(
             """

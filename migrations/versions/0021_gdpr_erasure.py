@@ -1,6 +1,6 @@
 """GDPR erasure: contacts.erased_at
 
-An admin can erase a contact's personal data (app/gdpr). The contact row stays,
+An admin can erase a contact's personal data (app/conversations/gdpr). The contact row stays,
 because orders, commissions and conversations keep pointing at it, but its
 details are removed; ``erased_at`` says when, so pages can say so and a second
 erasure knows it has nothing left to do.

@@ -5,7 +5,7 @@ Revises: 0037
 Create Date: 2026-11-23
 
 The Overdue count of an agent includes threads assigned to them in another team's
-queue (app/inbox/counts.py). With the team outside the (assignee, urgency) index,
+queue (app/conversations/inbox/counts.py). With the team outside the (assignee, urgency) index,
 PostgreSQL read every one of the agent's overdue threads from the table to check it:
 71 ms at 10 M messages for an agent with 4,500 overdue threads. With the team as an
 INCLUDE column the count is an index-only scan.

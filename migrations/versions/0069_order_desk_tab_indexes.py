@@ -2,7 +2,7 @@
 
 At a million orders a tab's first page and its count read every live order (a
 count per stage in one pass, 300 ms and more); with these, a page is a range of
-its tab's index and a count stops after 1,000 entries (``app.orders.stages``).
+its tab's index and a count stops after 1,000 entries (``app.orders.core.stages``).
 The conditions are written as the desk's queries write them (``IS true``,
 ``IN (…)``), so PostgreSQL can prove a query's tab implies the index's.
 ``benchmarks/order_desk.py`` measures it.

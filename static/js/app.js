@@ -200,7 +200,7 @@
     document.dispatchEvent(new CustomEvent("switchboard:reconnected"));
   });
 
-  // The count of orders waiting for a person, beside "Orders" in the menu (app/orders/waiting.py).
+  // The count of orders waiting for a person, beside "Orders" in the menu (app/orders/core/waiting.py).
   socket.on("orders:waiting", (detail) => {
     document.querySelectorAll('[data-nav-count="orders_waiting"]').forEach((badge) => {
       badge.textContent = detail.label;

@@ -234,7 +234,7 @@
 
   // --- WhatsApp's 24-hour window ---------------------------------------------
 
-  // Worded as app/threads/composer.py's countdown_text.
+  // Worded as app/conversations/workspace/composer.py's countdown_text.
   function countdownText(minutes) {
     if (minutes < 1) return t("window_closes_soon");
     const hours = Math.floor(minutes / 60);

@@ -1,7 +1,7 @@
 // An irreversible act typed to confirm (templates/gdpr/privacy.html): the submit button
 // stays off until one of the form's data-confirm-words is typed exactly, same case, no
 // spaces; anything else typed shows the form's [data-confirm-mismatch] note. The server
-// checks the word again (app.gdpr.services.confirmation_matches).
+// checks the word again (app.conversations.gdpr.services.confirmation_matches).
 (function () {
   "use strict";
 

@@ -2,7 +2,7 @@
 // colleagues who may open this conversation (GET /api/colleagues?thread_id=…),
 // filtered by what follows the "@". Arrows move, Enter or Tab chooses, Esc
 // closes, a click chooses; the choice is written as "@Full Name ", which the
-// server reads as a mention (app/notifications/mentions.py) and notifies.
+// server reads as a mention (app/conversations/notifications/mentions.py) and notifies.
 (function () {
   "use strict";
 

@@ -2,7 +2,7 @@
 // service worker (mobile-sw.js, for Background Sync): form posts kept in
 // IndexedDB in the order they were made, sent in that order when the signal is
 // back. Each carries its client_action_id, so a post sent twice (the answer was
-// lost on the way back) is done once by the server (app/mobile/replay.py).
+// lost on the way back) is done once by the server (app/orders/mobile/replay.py).
 // No DOM here: the worker has none.
 (function (scope) {
   "use strict";
@@ -110,7 +110,7 @@
             method: "POST",
             body: bodyOf(item, session.token),
             credentials: "same-origin",
-            // Sent from the queue: decided long ago, so no Undo window (app/mobile/replay.py).
+            // Sent from the queue: decided long ago, so no Undo window (app/orders/mobile/replay.py).
             headers: { "HX-Request": "true", "X-CSRFToken": session.token, "X-Offline-Replay": "1" },
           }).then(function (response) {
             if (RETRY_LATER.indexOf(response.status) >= 0 || response.redirected) return done;

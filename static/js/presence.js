@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  const HEARTBEAT_MS = 20 * 1000; // app/presence/board.py HEARTBEAT_SECONDS
+  const HEARTBEAT_MS = 20 * 1000; // app/conversations/presence/board.py HEARTBEAT_SECONDS
   const TYPING_RESEND_MS = 2000; // while typing, tell the others this often
   const TYPING_IDLE_MS = 4000; // no key for this long: stopped typing
   const TYPING_SHOWN_MS = 6000; // a colleague's line goes if nothing renews it

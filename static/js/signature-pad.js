@@ -3,7 +3,7 @@
 // form is sent the drawing becomes a PNG in the form's file input, so the post is
 // an ordinary multipart form: htmx sends it, or the offline queue keeps it
 // (mobile-offline.js) as it keeps a photo. The server checks it again
-// (app/mobile/signatures.py).
+// (app/orders/mobile/signatures.py).
 (function () {
   "use strict";
 

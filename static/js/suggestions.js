@@ -73,7 +73,7 @@
 
   // The chips answer the customer message they were made for; once the timeline shows
   // it, the agent is not answering past it, so the reply box counts it as seen (the
-  // "someone wrote meanwhile" check, app/conversations/collisions.py, still holds for
+  // "someone wrote meanwhile" check, app/conversations/core/collisions.py, still holds for
   // anything after it).
   function noteSeen(form, messageId) {
     const seen = form.querySelector("[data-seen-message-id]");

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Page
 
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD, has_second_factor, second_factor_code
+from tests.support.helpers import PASSWORD, has_second_factor, second_factor_code
 
 Check = Callable[[Page, str], list[str]]
 

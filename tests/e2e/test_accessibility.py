@@ -27,8 +27,8 @@ from app.seed.demo import DEMO_PASSWORD, load_demo_data
 from tests.e2e.axe import axe_violations
 from tests.e2e.test_content_security_policy import assert_htmx_as_configured
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
-from tests.portal_support import build_world
+from tests.support.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
+from tests.support.portal_support import build_world
 
 DESK = {"viewport": {"width": 1440, "height": 900}}
 PHONE = {"viewport": {"width": 375, "height": 812}, "has_touch": True, "is_mobile": True}

@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.jobs.queues import enqueue
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD, has_second_factor, second_factor_code
-from tests.jobs import drain_queues
+from tests.support import factories
+from tests.support.helpers import PASSWORD, has_second_factor, second_factor_code
+from tests.support.jobs import drain_queues
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -153,7 +153,9 @@ def test_the_menu_on_a_phone(live_server, browser, make_user):
 
 def test_the_job_queue_page_in_dutch(app, live_server, browser, make_user):
     """A failed job with its traceback, sent back to its queue."""
-    enqueue("app.notifications.jobs.send_test_notification", "nobody", queue="periodic")
+    enqueue(
+        "app.conversations.notifications.jobs.send_test_notification", "nobody", queue="periodic"
+    )
     drain_queues(app)
     email = make_user("admin", email="admin@switchboard.test", password=PASSWORD).email
     db.session.remove()

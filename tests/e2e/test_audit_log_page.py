@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from app.platform.audit.records import record_change
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
+from tests.support import factories
 
 
 def test_admin_finds_their_change_in_the_audit_log(live_server, browser, make_user):

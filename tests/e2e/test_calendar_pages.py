@@ -15,9 +15,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.platform.extensions import db
-from tests.calendar_support import planned_visit
 from tests.e2e.test_admin_pages import DESK, PHONE, sign_in_dutch
-from tests.jobs import drain_queues
+from tests.support.calendar_support import planned_visit
+from tests.support.jobs import drain_queues
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

@@ -13,16 +13,16 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-import app.conversations.sending as sending
+import app.conversations.core.sending as sending
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, MessageDraft
 from app.platform.models.enums import DeliveryStatus, MessageType
-from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import customer_writes, outgoing_messages
-from tests.jobs import drain_queues
-from tests.whatsapp_support import fake_whatsapp_server, whatsapp_app, whatsapp_thread
+from tests.support import factories
+from tests.support.helpers import customer_writes, outgoing_messages
+from tests.support.jobs import drain_queues
+from tests.support.whatsapp_support import fake_whatsapp_server, whatsapp_app, whatsapp_thread
 
 HOLD_SECONDS = 3
 # Undo is clicked by a browser on a loaded 2-core CI machine: give it time (10 s

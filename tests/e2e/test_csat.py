@@ -14,8 +14,13 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa
-from tests.jobs import drain_queues
-from tests.whatsapp_support import CUSTOMER, fake_whatsapp_server, whatsapp_app, whatsapp_thread
+from tests.support.jobs import drain_queues
+from tests.support.whatsapp_support import (
+    CUSTOMER,
+    fake_whatsapp_server,
+    whatsapp_app,
+    whatsapp_thread,
+)
 
 fake_whatsapp = pytest.fixture(fake_whatsapp_server, name="fake_whatsapp")
 

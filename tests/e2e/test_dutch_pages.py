@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.conversations.merges.contacts import merge_contacts
 from app.integrations.endpoints import EVENT_NAMES, EndpointForm, create_endpoint
-from app.merges.contacts import merge_contacts
 from app.platform.auth.services import create_user
 from app.platform.extensions import db
 from app.platform.models import (
@@ -39,9 +39,9 @@ from app.platform.models import (
 )
 from app.platform.models.enums import OrganizationType, ProcessingState
 from app.seed.demo import load_demo_data
-from tests import factories
 from tests.e2e.crawl import Role, crawl, english_words, page_paths, report
-from tests.helpers import PASSWORD, enroll_two_factor
+from tests.support import factories
+from tests.support.helpers import PASSWORD, enroll_two_factor
 
 PHONE = {"width": 375, "height": 812}
 PARTNER_EMAIL = "portaal@partner.test"
@@ -87,12 +87,12 @@ def api_order(partner: Organization) -> None:
 
     from flask import current_app
 
-    from app.mobile.visits import complete_visit, start_visit
-    from app.orders.status_engine import change_entity_status
-    from app.partners.keys import issue_partner_key
-    from app.planning.services import PlanRequest, save_plan
+    from app.orders.core.status_engine import change_entity_status
+    from app.orders.mobile.visits import complete_visit, start_visit
+    from app.orders.partners.keys import issue_partner_key
+    from app.orders.planning.services import PlanRequest, save_plan
     from app.platform.models.enums import OrderStatus
-    from tests.partner_support import line_items_order
+    from tests.support.partner_support import line_items_order
 
     _token, key = issue_partner_key(partner, "crawl")
     db.session.commit()

@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType, TemplateChannelType
-from tests import factories
 from tests.e2e.settle import wait_until_wired
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes import whatsapp as wa
+from tests.support import factories
 
 
 def _world(make_user):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.inbox.search import rebuild_search_documents
+from app.conversations.inbox.search import rebuild_search_documents
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 DESKTOP = {"width": 1440, "height": 900}
 

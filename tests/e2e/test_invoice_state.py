@@ -10,13 +10,13 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.integrations.payments import apply_payment_succeeded
-from app.invoices.ledger import record_refund
+from app.orders.invoices.ledger import record_refund
 from app.platform.extensions import db
 from app.platform.models import Order
 from app.platform.models.enums import ChannelType, OrderStatus
 from app.platform.transactions import commit
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

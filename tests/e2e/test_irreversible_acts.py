@@ -18,8 +18,8 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import ContactIdentity
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page
-from tests.partner_support import make_partner
+from tests.support.partner_support import make_partner
 
 
 def _shot(page, name: str) -> None:

@@ -21,18 +21,18 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.conversations import InboundMessage
-from app.planning.board import week_key
+from app.conversations.core import InboundMessage
+from app.orders.planning.board import week_key
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
 from app.platform.transactions import commit
-from tests import factories
 from tests.e2e.keyboard import tab_to
 from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import customer_writes, receive
-from tests.planning_support import approved_order, working_day
+from tests.support import factories
+from tests.support.helpers import customer_writes, receive
+from tests.support.planning_support import approved_order, working_day
 
 DESK = {"width": 1440, "height": 900}
 # The focused element's id, or its classes.

@@ -18,11 +18,11 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CommunicationThread
 from app.platform.models.enums import TemplateChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa
-from tests.jobs import drain_queues
-from tests.whatsapp_support import customer_text, fake_whatsapp_server, whatsapp_app
+from tests.support import factories
+from tests.support.jobs import drain_queues
+from tests.support.whatsapp_support import customer_text, fake_whatsapp_server, whatsapp_app
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"

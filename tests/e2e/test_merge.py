@@ -14,8 +14,8 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import ContactIdentity
 from app.platform.models.enums import ChannelType, MessageType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 
 def _message(thread, content, minutes_ago, **fields):

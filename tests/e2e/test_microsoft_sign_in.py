@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import opened
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.microsoft_support import CALLBACK_PATH, entra_fake
+from tests.support.microsoft_support import CALLBACK_PATH, entra_fake
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post':UserWarning")
 

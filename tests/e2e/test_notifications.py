@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import customer_writes
+from tests.support import factories
+from tests.support.helpers import customer_writes
 
 # Screenshots for a person to look at, outside the repository (set SHOTS_DIR to keep them).
 SHOTS = os.environ.get("SHOTS_DIR")
@@ -40,7 +40,7 @@ def _world(make_user):
             minutes_ago=5,
         )
         # Written when the conversation opened: a message the test has a customer
-        # write now (dated a second back, tests.helpers.customer_writes) comes after
+        # write now (dated a second back, tests.support.helpers.customer_writes) comes after
         # it. Dated now, it raced a fast sign-in, and the page's catch-up after a
         # reconnect, which reads on from the first message shown, skipped it.
         factories.message(

@@ -16,10 +16,10 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Address, Order
 from app.platform.models.enums import OrderStatus
-from tests import factories
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD
-from tests.partner_support import make_partner
+from tests.support import factories
+from tests.support.helpers import PASSWORD
+from tests.support.partner_support import make_partner
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"

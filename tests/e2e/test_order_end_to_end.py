@@ -33,8 +33,8 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.mobile.services import local_today
-from app.planning.board import week_key
+from app.orders.mobile.services import local_today
+from app.orders.planning.board import week_key
 from app.platform.extensions import db
 from app.platform.models import (
     CalendarEvent,
@@ -45,17 +45,17 @@ from app.platform.models import (
     VisitSignature,
 )
 from app.platform.models.enums import ChannelType, MessageType, OrderStatus
-from tests import factories
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.e2e.test_planning_board import _sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.receiver import FakeReceiver
-from tests.helpers import PASSWORD, second_factor_code, serving
-from tests.mobile_support import png_bytes, sign_on_canvas
-from tests.outlook_support import MAILBOX, GraphForProcesses
-from tests.partner_support import line_items_order
-from tests.test_integration_hub_outside import cli
-from tests.topology import wait_until
+from tests.integrations.test_integration_hub_outside import cli
+from tests.support import factories
+from tests.support.helpers import PASSWORD, second_factor_code, serving
+from tests.support.mobile_support import png_bytes, sign_on_canvas
+from tests.support.outlook_support import MAILBOX, GraphForProcesses
+from tests.support.partner_support import line_items_order
+from tests.support.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),

@@ -35,9 +35,9 @@ from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.pdok import FakePdok
 from tests.fakes.receiver import FakeReceiver
-from tests.helpers import PASSWORD, serving
-from tests.partner_support import add_articles, line_items_order, make_partner
-from tests.topology import wait_until
+from tests.support.helpers import PASSWORD, serving
+from tests.support.partner_support import add_articles, line_items_order, make_partner
+from tests.support.topology import wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),

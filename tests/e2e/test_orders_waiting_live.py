@@ -12,13 +12,13 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.orders.status_engine import record_initial_status
+from app.orders.core.status_engine import record_initial_status
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Order
 from app.platform.models.enums import OrderStatus
 from app.platform.transactions import commit
-from tests.helpers import PASSWORD
+from tests.support.helpers import PASSWORD
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "issue58-o3")
 

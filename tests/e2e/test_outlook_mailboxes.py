@@ -7,9 +7,9 @@ import os
 from playwright.sync_api import expect
 
 from app.platform.extensions import db
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
+from tests.support import factories
 
 SCREENSHOT = os.environ.get("OUTLOOK_MAILBOX_SCREENSHOT")
 

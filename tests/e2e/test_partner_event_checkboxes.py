@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.partner_support import make_partner
+from tests.support.partner_support import make_partner
 
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 

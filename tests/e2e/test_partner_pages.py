@@ -12,7 +12,7 @@ from app.platform.models import Contact
 from app.platform.models.enums import ContactType
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.partner_support import add_articles, line_items_order, make_partner
+from tests.support.partner_support import add_articles, line_items_order, make_partner
 
 
 def _no_sideways_scroll(page, width: int) -> None:

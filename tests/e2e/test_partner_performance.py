@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.test_partner_performance import build_fixture
+from tests.orders.test_partner_performance import build_fixture
 
 SHOTS = os.environ.get("PARTNER_PERFORMANCE_SHOTS")  # a folder, to look at the page
 

@@ -18,7 +18,7 @@ from app.platform.extensions import db
 from app.platform.models import Contact, Order
 from app.platform.models.enums import OrderStatus
 from tests.e2e.test_sign_in import sign_in
-from tests.partner_support import make_partner
+from tests.support.partner_support import make_partner
 
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
 DESK = {"width": 1440, "height": 900}

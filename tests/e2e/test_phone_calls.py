@@ -17,10 +17,10 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
 from app.platform.transactions import commit
-from tests import factories
+from tests.analytics.test_analytics_calls import hand_counted_calls
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import customer_writes
-from tests.test_analytics_calls import hand_counted_calls
+from tests.support import factories
+from tests.support.helpers import customer_writes
 
 SHOTS = os.environ.get("SHOTS_DIR")
 calls = pytest.fixture(hand_counted_calls, name="calls")

@@ -17,10 +17,10 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType, Priority
-from tests import factories
 from tests.e2e.test_admin_pages import DESK, PHONE, _dutch_admin_page, sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import visit
+from tests.support import factories
+from tests.support.mobile_support import visit
 
 
 def _phone(browser):

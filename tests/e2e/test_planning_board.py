@@ -12,16 +12,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.mobile.services import local_today
-from app.planning.board import week_key
-from app.planning.services import PlanRequest, save_plan
+from app.orders.mobile.services import local_today
+from app.orders.planning.board import week_key
+from app.orders.planning.services import PlanRequest, save_plan
 from app.platform.extensions import db
 from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule
 from app.platform.models.enums import OrderStatus
 from app.platform.transactions import commit
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD, second_factor_code
-from tests.planning_support import approved_order, working_day
+from tests.support.helpers import PASSWORD, second_factor_code
+from tests.support.planning_support import approved_order, working_day
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"

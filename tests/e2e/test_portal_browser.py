@@ -16,9 +16,9 @@ from app.platform.extensions import db
 from app.platform.models import Article, Order, PartnerSkuMapping
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import enroll_two_factor
-from tests.partner_support import add_articles, line_items_order, make_partner
-from tests.portal_support import build_world
+from tests.support.helpers import enroll_two_factor
+from tests.support.partner_support import add_articles, line_items_order, make_partner
+from tests.support.portal_support import build_world
 
 SHOTS = os.environ.get("PORTAL_SHOTS")
 SIZES = ((1440, 900, "desktop"), (375, 812, "phone"))

@@ -14,14 +14,14 @@ import pytest
 from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.partners.keys import issue_partner_key
+from app.orders.partners.keys import issue_partner_key
 from app.platform.extensions import db
 from app.platform.models.enums import KeyMode
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes.receiver import FakeReceiver
-from tests.helpers import enroll_two_factor
-from tests.jobs import drain_until
-from tests.partner_support import add_articles, line_items_order, make_partner
+from tests.support.helpers import enroll_two_factor
+from tests.support.jobs import drain_until
+from tests.support.partner_support import add_articles, line_items_order, make_partner
 
 STATUSES = ("approved", "scheduled", "in_progress", "completed")
 

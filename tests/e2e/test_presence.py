@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage
 from app.platform.models.enums import ChannelType, MessageType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import customer_writes
+from tests.support import factories
+from tests.support.helpers import customer_writes
 
 
 def _agent(make_user, email, name, team):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.attachments.storage import store_bytes
+from app.conversations.attachments.storage import store_bytes
 from app.platform.extensions import db
 from app.platform.models import Contact
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

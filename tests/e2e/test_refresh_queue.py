@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 
 def inbox_with_one_row_ticked(live_server, page, make_user, rows: int) -> None:

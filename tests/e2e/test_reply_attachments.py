@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.channels.outlook.state import outlook_channel
+from app.conversations.channels.outlook.state import outlook_channel
+from app.conversations.signatures.services import save_mailbox_signature
 from app.platform.database import utcnow
 from app.platform.extensions import db
-from app.signatures.services import save_mailbox_signature
-from tests import factories
 from tests.conftest import opened
 from tests.e2e.test_sign_in import sign_in
 from tests.fakes import whatsapp as wa
-from tests.outlook_support import MAILBOX, graph_fake, keep_outlook_jobs_off_the_clock
-from tests.whatsapp_support import fake_whatsapp_server, whatsapp_settings, whatsapp_thread
+from tests.support import factories
+from tests.support.outlook_support import MAILBOX, graph_fake, keep_outlook_jobs_off_the_clock
+from tests.support.whatsapp_support import fake_whatsapp_server, whatsapp_settings, whatsapp_thread
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A 1x1 PNG, as a screenshot pasted from the clipboard would arrive.

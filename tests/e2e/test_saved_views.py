@@ -7,16 +7,16 @@ import uuid
 
 from playwright.sync_api import expect
 
-from app.conversations import InboundMessage
+from app.conversations.core import InboundMessage
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
 from app.platform.transactions import commit
-from tests import factories
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import receive
+from tests.support import factories
+from tests.support.helpers import receive
 
 
 def _customer_writes(channel, text: str) -> None:

@@ -31,9 +31,9 @@ from playwright.sync_api import expect
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType, MessageType, ThreadStatus
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
+from tests.support import factories
 
 # Screenshots for a person to look at, only when asked for (SCREENSHOTS_DIR=...).
 SHOTS = os.environ.get("SCREENSHOTS_DIR")

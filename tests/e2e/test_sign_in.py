@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType, Priority
-from tests import factories
-from tests.helpers import PASSWORD, has_second_factor, second_factor_code
-from tests.jobs import drain_queues
+from tests.support import factories
+from tests.support.helpers import PASSWORD, has_second_factor, second_factor_code
+from tests.support.jobs import drain_queues
 
 
 def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:

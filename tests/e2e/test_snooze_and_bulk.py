@@ -1,7 +1,7 @@
 """Snooze and bulk actions in the browser: snooze and see it come back; bulk actions.
 
 The clock is controlled: the agent snoozes until tomorrow morning, then the test
-moves the wake-up job's clock (``app.conversations.snoozing.utcnow``; the live
+moves the wake-up job's clock (``app.conversations.core.snoozing.utcnow``; the live
 server and the worker run in the test's process) past that moment, and the app's
 own periodic wake-up job (run by the test's worker, as ``worker.py`` runs it)
 brings the conversation back. Nothing else is faked.
@@ -18,9 +18,9 @@ from playwright.sync_api import expect
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models.enums import ChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
+from tests.support import factories
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -67,7 +67,9 @@ def test_a_snoozed_conversation_leaves_the_list_and_comes_back(
 
     # The clock moves to a minute past the wake time: back by itself (the wake-up
     # job runs every 5 s).
-    monkeypatch.setattr("app.conversations.snoozing.utcnow", lambda: wake_at + timedelta(minutes=1))
+    monkeypatch.setattr(
+        "app.conversations.core.snoozing.utcnow", lambda: wake_at + timedelta(minutes=1)
+    )
     expect(row).to_have_count(1, timeout=30_000)
     expect(page.locator("#timeline")).to_contain_text("Snooze ended")
     page.reload()

@@ -22,11 +22,11 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, SuggestionOutcome
 from app.platform.models.enums import MessageType
-from tests import suggestion_support as support
 from tests.e2e.settle import wait_for_live_refreshes
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import customer_writes
-from tests.topology import wait_until
+from tests.support import suggestion_support as support
+from tests.support.helpers import customer_writes
+from tests.support.topology import wait_until
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"

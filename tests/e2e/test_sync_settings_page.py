@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models import Integration, SyncJob
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 SHOTS = os.environ.get("SHOTS_DIR")
 

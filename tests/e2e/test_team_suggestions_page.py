@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models import CommunicationThread, RoutingOutcome, RoutingSuggestion
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import customer_writes
-from tests.routing_support import INSTALLATION_COMPLAINT, desk, trained_model
+from tests.support import factories
+from tests.support.helpers import customer_writes
+from tests.support.routing_support import INSTALLATION_COMPLAINT, desk, trained_model
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"

@@ -21,14 +21,14 @@ import sqlalchemy as sa
 from flask import request
 from playwright.sync_api import expect
 
-from app.orders.status_engine import change_entity_status
+from app.orders.core.status_engine import change_entity_status
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CommunicationThread, MobileAction, Order
 from app.platform.models.enums import MessageType, OrderStatus
 from app.platform.transactions import commit
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import png_bytes, visit
+from tests.support.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 812}
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "technician-offline.png"

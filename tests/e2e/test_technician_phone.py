@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationThread, Order
 from app.platform.models.enums import OrderStatus
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import png_bytes, visit
+from tests.support import factories
+from tests.support.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 740}
 

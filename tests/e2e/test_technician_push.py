@@ -19,9 +19,9 @@ from playwright.sync_api import expect
 from tests.conftest import opened
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import AuthActions, customer_writes
-from tests.jobs import drain_queues
-from tests.push_support import VAPID_SETTINGS, fake_push_service, visit_with_conversation
+from tests.support.helpers import AuthActions, customer_writes
+from tests.support.jobs import drain_queues
+from tests.support.push_support import VAPID_SETTINGS, fake_push_service, visit_with_conversation
 
 PHONE = {"width": 375, "height": 812}
 push_service = pytest.fixture(fake_push_service, name="push_service")

@@ -21,11 +21,11 @@ from app.platform.models import (
     User,
 )
 from app.platform.models.enums import DeliveryKind, MessageType, OrderStatus, TemplateCategory
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import visit
-from tests.partner_support import make_partner
+from tests.support import factories
+from tests.support.mobile_support import visit
+from tests.support.partner_support import make_partner
 
 PHONE = {"width": 375, "height": 812}
 UNDO_SECONDS = 3

@@ -17,7 +17,7 @@ from app.platform.models.enums import OrderStatus
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.test_technician_offline import _wait_until_kept_offline
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import sign_on_canvas, visit
+from tests.support.mobile_support import sign_on_canvas, visit
 
 PHONE = {"width": 375, "height": 812}
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "phone-signature.png"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_sign_in import PASSWORD
 from tests.e2e.test_technician_offline import _wait_until_kept_offline
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.mobile_support import png_bytes, visit
+from tests.support.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 812}
 UNDO_SECONDS = 4

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, Order
 from app.platform.models.enums import ChannelType, MessageType, OrderStatus, TemplateChannelType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 # Set to a folder to keep screenshots of the composer (they are not part of the suite).
 SHOTS = Path(os.environ["TEMPLATES_SHOTS_DIR"]) if os.environ.get("TEMPLATES_SHOTS_DIR") else None

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from app.platform.extensions import db
 from app.platform.models import CommunicationMessage, CommunicationThread
 from app.platform.models.enums import ChannelType, MessageType
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
+from tests.support import factories
 
 
 def test_a_priority_change_on_a_technicians_thread_keeps_the_assignee(live_server, page, make_user):

@@ -9,14 +9,14 @@ import pytest
 from flask_login import current_user
 from playwright.sync_api import expect
 
-from app.assignment.services import Pick, describe_pick
-from app.conversations import assign
+from app.conversations.assignment.services import Pick, describe_pick
+from app.conversations.core import assign
 from app.platform.extensions import db
 from app.platform.system_texts import text
 from app.platform.transactions import commit
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
-from tests.test_system_texts import DUTCH_LINES, ENGLISH_LINES, _timeline_with_everything
+from tests.platform.test_system_texts import DUTCH_LINES, ENGLISH_LINES, _timeline_with_everything
+from tests.support import factories
 
 SHOTS = os.environ.get("SHOTS_DIR")
 SIZES = {"1440": {"width": 1440, "height": 900}, "375": {"width": 375, "height": 812}}

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import PASSWORD
+from tests.support.helpers import PASSWORD
 
 SHOTS = os.environ.get("SECURITY_SHOTS")
 

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.conversations import InboundMessage, record_delivery
+from app.conversations.core import InboundMessage, record_delivery
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import (
@@ -34,10 +34,10 @@ from app.platform.models.enums import (
     ThreadStatus,
 )
 from app.platform.transactions import commit
-from tests import factories
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.helpers import receive
+from tests.support import factories
+from tests.support.helpers import receive
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 375, "height": 812}

@@ -16,7 +16,6 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from app.deliveries.payloads import iso
 from app.integrations.endpoints.rules import EndpointInvalid, is_on, parse_json
 from app.integrations.endpoints.services import (
     DELIVERY_PAGE_SIZE,
@@ -33,6 +32,7 @@ from app.integrations.endpoints.services import (
     update_endpoint,
 )
 from app.integrations.sync import as_uuid
+from app.orders.deliveries.payloads import iso
 from app.platform.auth.decorators import require_second_factor
 from app.platform.extensions import db
 from app.platform.json_api.auth import guard_json_api, require_api_role

@@ -4,7 +4,7 @@ A provider webhook (a Stripe invoice paid, a HubSpot contact created) or a
 change of our own becomes a :class:`PlatformEvent` named from the fixed
 catalogue below. :func:`emit_event` stores it and, in the same
 transaction, records one delivery per active :class:`WebhookEndpoint`
-subscribed to the name (the outbox of :mod:`app.deliveries.outbox`), so an
+subscribed to the name (the outbox of :mod:`app.orders.deliveries.outbox`), so an
 event and its deliveries are committed together or not at all.
 
 The body every endpoint gets is the Standard Webhooks shape:
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.deliveries.outbox import record_delivery
-from app.deliveries.payloads import iso
+from app.orders.deliveries.outbox import record_delivery
+from app.orders.deliveries.payloads import iso
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import InboundWebhookEvent, Integration, PlatformEvent, WebhookEndpoint

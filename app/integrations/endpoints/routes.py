@@ -20,7 +20,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.deliveries.log import describe_deliveries
 from app.integrations.endpoints.events import EVENT_GROUPS
 from app.integrations.endpoints.rules import EndpointInvalid, parse_form
 from app.integrations.endpoints.services import (
@@ -34,6 +33,7 @@ from app.integrations.endpoints.services import (
     set_active,
     update_endpoint,
 )
+from app.orders.deliveries.log import describe_deliveries
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
 from app.platform.models import OutboundDelivery, WebhookEndpoint

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.integrations.endpoints.events import EVENT_NAMES
-from app.partners.services import validate_webhook_url
+from app.orders.partners.services import validate_webhook_url
 from app.platform.models import WebhookEndpoint
 from app.platform.security.outbound import UnsafeTarget, refuse_internal_host
 

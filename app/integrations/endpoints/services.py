@@ -2,7 +2,7 @@
 
 An endpoint is someone's URL that hears about the platform events it
 subscribes to, delivered by the partner callbacks' engine
-(:mod:`app.deliveries`): signed with Standard Webhooks headers and the
+(:mod:`app.orders.deliveries`): signed with Standard Webhooks headers and the
 endpoint's own ``whsec_`` secret, its custom headers added, retried on its own
 budget. The secret is shown once, when made; custom header values may hold
 tokens, so they are encrypted and only their names are ever shown or audited.
@@ -22,11 +22,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.deliveries.log import DeliveryLog, describe_deliveries
-from app.deliveries.services import retry_delivery
 from app.integrations.endpoints.events import TEST_EVENT, queue_to_endpoint
 from app.integrations.endpoints.rules import EndpointForm
-from app.partners.services import new_webhook_secret
+from app.orders.deliveries.log import DeliveryLog, describe_deliveries
+from app.orders.deliveries.services import retry_delivery
+from app.orders.partners.services import new_webhook_secret
 from app.platform.audit.records import SECRET_CHANGED, field_changes, record_change
 from app.platform.database import utcnow
 from app.platform.extensions import db

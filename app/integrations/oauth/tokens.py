@@ -22,10 +22,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from app.channels.teams.sender import notify_teams
+from app.conversations.channels.teams.sender import notify_teams
+from app.conversations.notifications.services import announce, create_notification
 from app.integrations.oauth import flow
 from app.integrations.registry import PROVIDERS
-from app.notifications.services import announce, create_notification
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import AuditLog, Integration, User

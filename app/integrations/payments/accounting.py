@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app.integrations.endpoints import emit_event
 from app.integrations.registry import get_provider
 from app.integrations.sync import is_uuid, queue_sync_job, sync_record
-from app.invoices.ledger import open_invoice, payment_by_reference, record_payment
+from app.orders.invoices.ledger import open_invoice, payment_by_reference, record_payment
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import (

@@ -2,7 +2,7 @@
 
 Called from the webhook job (:mod:`app.integrations.provider_webhooks.routing`) with the
 stored event, in its transaction. Each handler records what the event says in
-the order's invoice ledger (:mod:`app.invoices.ledger`, idempotent on the
+the order's invoice ledger (:mod:`app.orders.invoices.ledger`, idempotent on the
 provider's ids) and emits the platform events for what actually changed, so a
 redelivered or doubled event (Stripe sends ``charge.refunded`` *and*
 ``refund.created`` for one refund) is told to endpoints once. An event naming
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.endpoints import emit_event
 from app.integrations.sync import as_uuid
-from app.invoices.ledger import (
+from app.orders.invoices.ledger import (
     LedgerChange,
     money,
     payment_by_reference,
@@ -41,7 +41,7 @@ from app.invoices.ledger import (
 )
 from app.platform.extensions import db
 from app.platform.models import InboundWebhookEvent, Integration, Order, Payment, SyncRecord
-from app.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 

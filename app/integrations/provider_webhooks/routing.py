@@ -1,6 +1,6 @@
 """From a stored provider event to platform events, in the webhook job.
 
-:data:`app.webhooks.processing.PROCESSORS` sends the events of every provider
+:data:`app.platform.webhooks.processing.PROCESSORS` sends the events of every provider
 with a webhook receiver here (Stripe, HubSpot, QuickBooks, Xero, Square,
 Pipedrive, Zoho CRM, FreshBooks). Each provider's event names map to our catalogue
 (:mod:`app.integrations.endpoints.events`); an event we do not route (Stripe sends
@@ -27,7 +27,7 @@ from app.integrations.provider_webhooks.receiving import integration_of
 from app.integrations.provider_webhooks.schemes import pipedrive_event_id
 from app.integrations.sync import SyncRefused, start_sync
 from app.platform.models import InboundWebhookEvent, Integration, SyncJob
-from app.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 

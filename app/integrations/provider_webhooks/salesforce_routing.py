@@ -34,7 +34,7 @@ from app.integrations.sync import (
     sync_record,
 )
 from app.platform.models import InboundWebhookEvent, Integration
-from app.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 

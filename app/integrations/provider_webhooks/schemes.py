@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl
 from flask import current_app, request
 
 from app.platform.json_api.errors import ApiError
-from app.webhooks.freshness import signed_recently, stale_message
+from app.platform.webhooks.freshness import signed_recently, stale_message
 
 
 class SignatureRefused(Exception):

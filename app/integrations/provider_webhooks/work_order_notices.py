@@ -19,7 +19,7 @@ from app.integrations.connectors.property import WorkOrderConnector
 from app.integrations.provider_webhooks.receiving import integration_of
 from app.integrations.work_orders import take_work_order
 from app.platform.models import InboundWebhookEvent
-from app.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.processing import UnprocessableEvent
 
 log = logging.getLogger(__name__)
 

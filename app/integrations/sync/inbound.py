@@ -9,7 +9,7 @@ A remote record the provider lists as deleted or archived is never created
 or resurrected here: its sync state becomes ``archived`` and a contact synced
 from it earlier is kept as it is (deleting people is the GDPR flow's job, not
 a sync's). Restored at the provider, it syncs again as before. A person erased
-here is never synced back (:mod:`app.gdpr.tombstones`).
+here is never synced back (:mod:`app.conversations.gdpr.tombstones`).
 
  A remote record is matched by its remote id from an earlier run, then
 by e-mail (its identity, else a contact's own field), else created; a record
@@ -26,8 +26,13 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.contacts.identities import EMAIL, HeldAddress, claim_addresses_of, known_contact
-from app.gdpr.tombstones import is_erased
+from app.conversations.contacts.identities import (
+    EMAIL,
+    HeldAddress,
+    claim_addresses_of,
+    known_contact,
+)
+from app.conversations.gdpr.tombstones import is_erased
 from app.integrations.connectors import ConnectorError
 from app.integrations.sync.mappings import MappingError, build_inbound
 from app.integrations.sync.records import (

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from app.contacts.phones import normalise_phone
+from app.conversations.contacts.phones import normalise_phone
 
 CENT = Decimal("0.01")
 

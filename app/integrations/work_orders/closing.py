@@ -3,7 +3,7 @@
 When an order that came from a work order (:mod:`app.integrations.work_orders.intake`)
 is completed, the status hook queues :func:`close_work_order` for after the
 commit. The job uploads the technician's photos (the pictures taken with the
-phone, kept on the order's conversation by :mod:`app.mobile.photos`) to the work
+phone, kept on the order's conversation by :mod:`app.orders.mobile.photos`) to the work
 order as attachments, then closes it, each in the provider's own format (its
 connector's ``attach_photo`` / ``close_work_order``).
 
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from app.attachments.storage import stored_file
+from app.conversations.attachments.storage import stored_file
 from app.integrations.connectors import ConnectorError, connector_for
 from app.integrations.connectors.property import PhotoUpload, WorkOrderConnector
 from app.platform.database import utcnow
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # Named through the group, as app.integrations.sync names RUN_SYNC.
 CLOSE_WORK_ORDER = "app.integrations.work_orders.close_work_order"
-# What app.mobile.photos writes on a technician's photo.
+# What app.orders.mobile.photos writes on a technician's photo.
 TECHNICIAN_UPLOAD = "technician_upload"
 
 

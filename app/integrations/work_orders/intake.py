@@ -3,7 +3,7 @@
 An inbound sync of ``work_orders`` (:mod:`app.integrations.sync.inbound_work_orders`)
 and ROVIDA's notices (:mod:`app.integrations.provider_webhooks.work_order_notices`)
 hand each work order to :func:`take_work_order`. Each open one we do not know yet
-becomes an order through the orders' own building blocks (:mod:`app.orders.creation`,
+becomes an order through the orders' own building blocks (:mod:`app.orders.core.creation`,
 the status engine): the tenant as end customer, the property's address checked
 against the BAG, the description as the order's notes, ``source = integration``.
 It is then dispatched: approved at once (a landlord's work order is the instruction; no
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.integrations.connectors.property import RemoteWorkOrder
 from app.integrations.registry import get_provider
-from app.orders.creation import (
+from app.orders.core.creation import (
     AddressDetails,
     allocate_order_number,
     check_details,
@@ -40,9 +40,9 @@ from app.orders.creation import (
     new_order,
     parse_address_line,
 )
-from app.orders.customer_details import keep_customer_as_sent
-from app.orders.planning import plan_visit
-from app.orders.status_engine import change_entity_status, record_initial_status
+from app.orders.core.customer_details import keep_customer_as_sent
+from app.orders.core.planning import plan_visit
+from app.orders.core.status_engine import change_entity_status, record_initial_status
 from app.platform.database import hold_advisory_lock, utcnow
 from app.platform.extensions import db
 from app.platform.models import Integration, Order, User, WorkOrderLink

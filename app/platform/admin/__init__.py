@@ -4,8 +4,8 @@ from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(
-        "app.platform.admin.routes:bp",
-        "app.platform.admin.token_routes:bp",
-        "app.platform.admin.queue_routes:bp",
+        "app.platform.admin.web.routes:bp",
+        "app.platform.admin.web.tokens:bp",
+        "app.platform.admin.web.queue:bp",
     )
 )

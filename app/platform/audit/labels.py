@@ -194,7 +194,8 @@ FIELD_LABELS: dict[str, Any] = {
     "max_attempts": _l("Attempts"),
     "retry_base_seconds": _l("First retry after (seconds)"),
     "custom_header_names": _l("Custom headers"),
-    # What a contact merge moved and an erasure removed, counted (app.merges, app.gdpr).
+    # What a contact merge moved and an erasure removed, counted (app.conversations.merges,
+    # app.conversations.gdpr).
     "threads": _l("Conversations"),
     "messages": _l("Messages"),
     "tasks": _l("Tasks"),

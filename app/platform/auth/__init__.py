@@ -4,10 +4,10 @@ from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(
-        "app.platform.auth.routes:bp",
-        "app.platform.auth.microsoft_routes:bp",
-        "app.platform.auth.settings_routes:bp",
-        "app.platform.auth.preferences_routes:bp",
+        "app.platform.auth.web.routes:bp",
+        "app.platform.auth.web.microsoft:bp",
+        "app.platform.auth.web.settings:bp",
+        "app.platform.auth.web.preferences:bp",
     ),
     init_app="app.platform.auth.signin:init_app",
 )

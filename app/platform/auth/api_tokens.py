@@ -23,7 +23,7 @@ from app.platform.models import ApiToken, User
 from app.platform.models.enums import KeyScope, TokenKind
 from app.platform.typed_dates import parse_day
 
-# The grace a rotated partner key gets too (app.partners.keys.ROTATION_GRACE).
+# The grace a rotated partner key gets too (app.orders.partners.keys.ROTATION_GRACE).
 ROTATION_GRACE = timedelta(days=7)
 MAX_KEY_NAME = 120
 # An expiry date on a form is the end of that day where our admins are.

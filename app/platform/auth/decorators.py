@@ -56,7 +56,7 @@ def role_required(*roles: Role, refusal=None):
             return view(*args, **kwargs)
 
         # What it enforces is its declaration (app.platform.security.access).
-        # A partner user only ever sees their own partner's records (app.portal.scope).
+        # A partner user only ever sees their own partner's records (app.orders.portal.scope).
         return record(
             wrapped,
             Access(

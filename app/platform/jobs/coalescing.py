@@ -1,7 +1,7 @@
 """Work a batch job does once for all its events, not once per event.
 
 A job that processes many events one after the other (the webhook batch,
-:func:`app.webhooks.processing.process_events`) commits each on its own, and
+:func:`app.platform.webhooks.processing.process_events`) commits each on its own, and
 each commit's listeners would tell Redis and PostgreSQL the same kind of thing
 again: two live updates per message (each a Redis round trip), the saved-view
 counts marked stale, a past day's analytics roll-up marked dirty (an upsert and

@@ -4,7 +4,7 @@ straight from the table, woken by ``LISTEN/NOTIFY``: production's one inbound pa
 The webhook's insert says ``pg_notify`` in the same statement (the notification
 goes out when the row is committed, and only for a new row); each worker's
 consumer wakes, waits out its gathering window, and hands the round to ``take``
-(:func:`app.webhooks.processing.take_waiting`: claims what waits, ``SKIP LOCKED``,
+(:func:`app.platform.webhooks.processing.take_waiting`: claims what waits, ``SKIP LOCKED``,
 oldest first, a batch at a time, and processes it in this thread, event by event,
 as the batch job does). A worker woken within ``WEBHOOK_GATHER_SECONDS`` of its
 last claim waits for that window to end, so a busy moment's events go in one claim

@@ -30,7 +30,7 @@ from app.platform.models.enums import (
 )
 from app.platform.models.urgency import INTERNAL_CHANNEL_TYPES, INTERNAL_THREAD_TYPES, urgency_key
 
-# The subject an erased person's conversation keeps (app/conversations/erasure.py):
+# The subject an erased person's conversation keeps (app/conversations/core/erasure.py):
 # stored in English, shown in the reader's language (app/platform/ui.py, thread_subject).
 ERASED_THREAD_SUBJECT = "Erased conversation"
 
@@ -77,7 +77,7 @@ class CommunicationThread(Entity, db.Model):
         # "Newest" order of the inbox.
         sa.Index("ix_communication_thread_last_message", "last_message_at", "id"),
         # A customer's open conversation on a channel, newest first: the look-up every
-        # inbound message makes (app/conversations/senders.py). On contact_id alone
+        # inbound message makes (app/conversations/core/senders.py). On contact_id alone
         # PostgreSQL's generic plan ANDed it with a bitmap of every thread of the
         # channel, which grows with the table; this is one index probe. It also
         # serves what looks up a contact's threads.
@@ -110,7 +110,8 @@ class CommunicationThread(Entity, db.Model):
             "urgency_score",
             "id",
         ),
-        # The Unassigned tab's count: an index-only count per team (app/inbox/counts.py).
+        # The Unassigned tab's count: an index-only count per team
+        # (app/conversations/inbox/counts.py).
         sa.Index(
             "ix_communication_thread_unassigned",
             "assigned_team_id",
@@ -213,7 +214,7 @@ class CommunicationThread(Entity, db.Model):
     # Business seconds to the first answer and to resolution, for analytics.
     first_response_seconds: so.Mapped[Optional[int]] = so.mapped_column()
     resolution_seconds: so.Mapped[Optional[int]] = so.mapped_column()
-    # Snoozed (``app.conversations.snoozing``): out of the open lists since
+    # Snoozed (``app.conversations.core.snoozing``): out of the open lists since
     # ``snoozed_at`` until ``snoozed_until``, or until the customer writes when
     # that is empty. The SLA clock is paused meanwhile (``sla_paused_at``).
     snoozed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
@@ -335,7 +336,7 @@ class CommunicationMessage(Entity, db.Model):
     subject: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     message_content: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     message_html: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    # The language a customer's message is written in (ISO 639-1, app/languages);
+    # The language a customer's message is written in (ISO 639-1, app/conversations/languages);
     # None for our own messages and for texts too short or mixed to tell.
     language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     attachments: so.Mapped[list[Any]] = so.mapped_column(default=list)
@@ -350,15 +351,15 @@ class CommunicationMessage(Entity, db.Model):
     sent_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column()
-    # While a worker sends it: until when its claim holds (see app/conversations/sending.py).
+    # While a worker sends it: until when its claim holds (see app/conversations/core/sending.py).
     send_lease_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # An agent's reply waits until then before it is sent, while Undo can still
-    # withdraw it (see app/conversations/holding.py); cleared when a worker claims it.
+    # withdraw it (see app/conversations/core/holding.py); cleared when a worker claims it.
     send_held_until: so.Mapped[Optional[datetime]] = so.mapped_column()
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
     # When we wrote it down; ``created_at`` is when it happened, and a customer's
     # message carries the provider's time, often earlier. The reply box's check for
-    # crossing messages (app/conversations/collisions.py) needs the order of arrival.
+    # crossing messages (app/conversations/core/collisions.py) needs the order of arrival.
     recorded_at: so.Mapped[datetime] = so.mapped_column(
         default=utcnow, server_default=sa.func.now()
     )

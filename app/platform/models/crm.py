@@ -72,7 +72,7 @@ class Organization(Entity, db.Model):
         return chain
 
 
-# What an erased person's contact is called (app/gdpr/erasure.py): stored in English
+# What an erased person's contact is called (app/conversations/gdpr/erasure.py): stored in English
 # for the API and search, shown to staff in their language (app/platform/ui.py, contact_name).
 ERASED_CONTACT_NAME = "Erased contact"
 
@@ -113,11 +113,11 @@ class Contact(Entity, db.Model):
     preferred_channel: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     locale: so.Mapped[str] = so.mapped_column(sa.String(10), default="nl")
     # The language the customer last wrote in, detected from their own text
-    # (app/languages); beside ``locale``, which someone chose, so neither overwrites
+    # (app/conversations/languages); beside ``locale``, which someone chose, so neither overwrites
     # the other. ISO 639-1, None until a message was clear enough to tell.
     detected_language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     extra: so.Mapped[dict[str, Any]] = so.mapped_column("metadata", default=dict)
-    # When an admin erased the person's data (GDPR, app/gdpr): the row stays, as
+    # When an admin erased the person's data (GDPR, app/conversations/gdpr): the row stays, as
     # orders and conversations keep pointing at it, but holds nothing personal.
     erased_at: so.Mapped[Optional[datetime]] = so.mapped_column()
 
@@ -150,7 +150,7 @@ class ContactNameWord(db.Model):
 
     __tablename__ = "contact_name_words"
     # By contact too: rewritten per contact, and an order's customer's words
-    # looked at when a name matches too many customers to hash (app.order_search).
+    # looked at when a name matches too many customers to hash (app.orders.core.search).
     __table_args__ = (sa.Index("ix_contact_name_words_contact_word", "contact_id", "word"),)
 
     word: so.Mapped[str] = so.mapped_column(sa.String(WORD_LENGTH), primary_key=True)

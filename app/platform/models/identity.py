@@ -60,7 +60,7 @@ class User(UserMixin, Entity, db.Model):
     # Part of every session this user holds (see get_id): raising it ends them
     # all, on every device, which signing out and a new password do.
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
-    # Part of every portal invitation link (app/partners/portal_users.py): a new
+    # Part of every portal invitation link (app/orders/partners/portal_users.py): a new
     # link raises it, so the links handed out before stop working.
     invitation_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Plain text under the agent's e-mail replies, above the mailbox's own.
@@ -82,7 +82,7 @@ class User(UserMixin, Entity, db.Model):
     # calendar (technicians then subscribe to their iCalendar feed).
     calendar_mailbox: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     outlook_calendar: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
-    # SHA-256 of the private iCalendar feed's token (app/calendar_sync/feed.py).
+    # SHA-256 of the private iCalendar feed's token (app/orders/calendar_sync/feed.py).
     calendar_feed_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
     # A partner user's organisation (role ``partner``); None for our own staff.
     partner_organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(

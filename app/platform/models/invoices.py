@@ -20,7 +20,7 @@ class OrderInvoice(Entity, db.Model):
     One per order (the order's id is unique here). ``amount_paid`` and
     ``amount_refunded`` are sums worked out again from the order's
     :class:`~app.platform.models.intake.Payment` and :class:`PaymentRefund` rows each
-    time one of those changes (:mod:`app.invoices.ledger`), so a redelivered
+    time one of those changes (:mod:`app.orders.invoices.ledger`), so a redelivered
     provider event, which finds its row already there, changes nothing.
     """
 

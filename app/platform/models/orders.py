@@ -80,7 +80,7 @@ class OrderNumberCounter(db.Model):
 LOCK_TO_CHANGE: dict = {"key_share": True}
 
 
-# The order desk's tabs (app.orders.stages): each one's sort key and its orders,
+# The order desk's tabs (app.orders.core.stages): each one's sort key and its orders,
 # written as the desk's queries write them, so PostgreSQL sees they match.
 DESK_INDEXES = (
     ("review", ("created_at", "id"), "status IN ('new', 'quote_sent') AND needs_review IS true"),
@@ -102,7 +102,7 @@ DESK_FILTERED = (
     "source",
     "installation_postcode",
     "assigned_technician_id",
-    # A broad name search walks a tab testing each order's customer (app.order_search).
+    # A broad name search walks a tab testing each order's customer (app.orders.core.search).
     "end_customer_contact_id",
 )
 # The columns a tab's sort expression reads: PostgreSQL reads such an index alone
@@ -124,7 +124,7 @@ class Order(Entity, db.Model):
             name="uq_orders_partner_order_id_mode",
         ),
         sa.Index("ix_orders_status_created", "status", "created_at"),
-        # The order desk (app.orders.stages, app.order_search): planned work by
+        # The order desk (app.orders.core.stages, app.orders.core.search): planned work by
         # visit day, and an order found by the partner's id or its address.
         sa.Index("ix_orders_status_scheduled", "status", "scheduled_date"),
         sa.Index("ix_orders_partner_order_id", "partner_order_id"),
@@ -136,7 +136,7 @@ class Order(Entity, db.Model):
             postgresql_include=["status", "needs_review", "scheduled_date", "is_test"],
         ),
         # One partial index per tab of the desk, on the tab's sort key and the id
-        # (app.orders.stages): a page is a range of it and a count stops early.
+        # (app.orders.core.stages): a page is a range of it and a count stops early.
         *(
             sa.Index(
                 f"ix_orders_desk_{tab}",
@@ -222,7 +222,7 @@ class Order(Entity, db.Model):
     # contact and makes no address. None for live orders.
     test_address: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()
     # A salted digest per field of the partner's validated order body
-    # (app.partners.payload_digest): the same partner_order_id with another body
+    # (app.orders.partners.payload_digest): the same partner_order_id with another body
     # is refused naming the fields that differ. None for orders made before it
     # was kept, or not by a partner intake.
     partner_payload_digest: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column()

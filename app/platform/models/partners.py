@@ -62,7 +62,7 @@ class PartnerIntegration(Entity, db.Model):
     alert_email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     # Our statuses this partner's own statuses may put an order in (its
     # ``partner_to_chargecars`` mapping, the status webhook). Granted by an admin
-    # (app.partners.grants); the partner API cannot change it.
+    # (app.orders.partners.grants); the partner API cannot change it.
     granted_statuses: so.Mapped[list[Any]] = so.mapped_column(
         default=lambda: list(DEFAULT_GRANTED_STATUSES)
     )
@@ -186,7 +186,7 @@ class PartnerIdempotencyKey(Entity, db.Model):
 
     Unique per partner and key, so of two requests with one key the second
     waits for the first's transaction and then replays its answer
-    (:mod:`app.partners.idempotency`). Kept 24 hours.
+    (:mod:`app.orders.partners.idempotency`). Kept 24 hours.
     """
 
     __tablename__ = "partner_idempotency_keys"

@@ -22,14 +22,14 @@ DEFAULT_WORKING_HOURS: dict[str, list[str] | None] = {
 
 
 class Visit(Entity, db.Model):
-    """An order's visit plan: one per order, owned by :mod:`app.planning.services`.
+    """An order's visit plan: one per order, owned by :mod:`app.orders.planning.services`.
 
     ``version`` goes up by one on every change; a change names the version it
     was made on, and one conditional UPDATE takes it, so of two planners
     saving at once exactly one wins. An unplanned visit keeps its row (no
     date, no technicians), so the next plan continues the version count.
     ``Order.scheduled_date`` and ``Order.assigned_technician_id`` (the lead)
-    are kept in step by :func:`app.orders.planning.plan_visit`.
+    are kept in step by :func:`app.orders.core.planning.plan_visit`.
     """
 
     __tablename__ = "visits"
@@ -74,7 +74,7 @@ class Visit(Entity, db.Model):
 class VisitTechnician(Entity, db.Model):
     """One technician on a visit; the lead is the order's assigned technician.
 
-    Planning keeps the two in step (:func:`app.planning.services.save_plan` makes
+    Planning keeps the two in step (:func:`app.orders.planning.services.save_plan` makes
     the first of the crew the lead and the order's technician): the order desk's
     technician filter reads the lead from the order and only the helpers here.
     """
@@ -83,7 +83,7 @@ class VisitTechnician(Entity, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("visit_id", "technician_id"),
         # The helpers (not the lead) by technician: the order desk's technician
-        # filter finds the lead on the order and these few here (app.orders.desk).
+        # filter finds the lead on the order and these few here (app.orders.core.desk).
         sa.Index(
             "ix_visit_technicians_helping",
             "technician_id",

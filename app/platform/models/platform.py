@@ -13,14 +13,14 @@ from app.platform.database import Entity, enum_column
 from app.platform.extensions import db
 from app.platform.models.enums import DeliveryKind, OutboundState, Priority, ProcessingState
 
-# Notices about a thread that coalesce while unread (app/notifications/listeners.py).
+# Notices about a thread that coalesce while unread (app/conversations/notifications/listeners.py).
 UNREAD_THREAD_NOTICE = (
     "read_at IS NULL AND source_table = 'communication_thread' "
     "AND notification_type IN ('customer_reply', 'thread_assigned')"
 )
 
 
-# The desk's notice of a new order waiting for a person (app/orders/waiting.py), and
+# The desk's notice of a new order waiting for a person (app/orders/core/waiting.py), and
 # the Fillout intake's own notice of the same order: one per user and order.
 ORDER_WAITING_NOTICE = (
     "source_table = 'orders' "
@@ -105,7 +105,7 @@ class InboundWebhookEvent(Entity, db.Model):
         sa.Index("ix_inbound_webhook_events_state_created", "processing_state", "created_at"),
         # The workers' consumers claim from here, oldest first: an index of only the
         # events waiting, read in order, so a claim's cost does not grow with the
-        # events processed since the last vacuum (app.webhooks.processing).
+        # events processed since the last vacuum (app.platform.webhooks.processing).
         sa.Index(
             "ix_inbound_webhook_events_received",
             "created_at",

@@ -10,7 +10,7 @@ from app.platform.extensions import db
 
 
 class ErasureTombstone(Entity, db.Model):
-    """An erased person's identifier, as a keyed hash (:mod:`app.gdpr.tombstones`).
+    """An erased person's identifier, as a keyed hash (:mod:`app.conversations.gdpr.tombstones`).
 
     ``kind`` is ``email``, ``phone`` or ``remote`` (a CRM record:
     integration, object type and remote id). No row says who the person was.

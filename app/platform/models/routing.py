@@ -1,7 +1,7 @@
 """Team suggestions for new conversations: the trained models, the admin's
 settings and each conversation's suggestion with what became of it.
 
-The classifier itself is :mod:`app.assignment.suggestions`; these are its rows.
+The classifier itself is :mod:`app.conversations.assignment.suggestions`; these are its rows.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from app.platform.extensions import db
 
 
 class RoutingOutcome(StrEnum):
-    """What became of a suggestion (``app.assignment.suggestions.outcomes`` decides)."""
+    """What became of a suggestion (``app.conversations.assignment.suggestions.outcomes``
+    decides)."""
 
     PENDING = "pending"  # shown, nobody has acted on it yet
     ACCEPTED = "accepted"  # the conversation went to the suggested team and stayed

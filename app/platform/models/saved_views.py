@@ -21,7 +21,7 @@ class SavedView(Entity, db.Model):
     """A named inbox query: private to its owner, or shared.
 
     ``query`` holds inbox URL arguments only (``filter``, ``status``, ``q`` …,
-    validated by ``app.inbox.saved_views``), never SQL. Shared with ``team_id``
+    validated by ``app.conversations.inbox.saved_views``), never SQL. Shared with ``team_id``
     set: that team's members see it; shared without a team: everyone on the
     desk (only managers and admins share so widely).
     """

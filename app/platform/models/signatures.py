@@ -27,7 +27,7 @@ class VisitSignature(Entity, db.Model):
     order_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE"), unique=True
     )
-    # The internal note with the PNG as its attachment (app.mobile.signatures).
+    # The internal note with the PNG as its attachment (app.orders.mobile.signatures).
     message_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("communication_message.id", ondelete="CASCADE"), index=True
     )

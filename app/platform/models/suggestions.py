@@ -1,7 +1,7 @@
 """Suggested replies: the team's harvested replies, the sets offered per
 customer message, what became of them, and what the ranking learned from that.
 
-Written only by :mod:`app.suggestions`; the composer reads them through it.
+Written only by :mod:`app.conversations.reply_suggestions`; the composer reads them through it.
 """
 
 from __future__ import annotations

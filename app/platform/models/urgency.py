@@ -10,7 +10,7 @@ The buckets, in order:
    a colleague's to-do never pushes a waiting customer down the list;
 2. open threads without a deadline (waiting on the customer, say), newest first;
 3. resolved and closed threads, newest first;
-4. snoozed threads (``app.conversations.snoozing``), the soonest to wake first and
+4. snoozed threads (``app.conversations.core.snoozing``), the soonest to wake first and
    those waiting for the customer's reply last. Every list but "Snoozed" stops
    before this bucket, so a snoozed thread leaves the open lists and their
    counts by the same index range that orders them.

@@ -63,7 +63,7 @@ class VisitCustomerNotice(Entity, db.Model):
     The unique key (order, visit day, kind) is the only guard: a tap, its
     offline replay, a quick reply and the JSON API each insert the row with
     ON CONFLICT DO NOTHING in the transaction that writes the message, and only
-    the one whose insert lands composes it (app.orders.visit_notices).
+    the one whose insert lands composes it (app.orders.core.visit_notices).
     """
 
     __tablename__ = "visit_customer_notices"

@@ -53,7 +53,7 @@ class WorkOrderPhoto(Entity, db.Model):
     work_order_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("work_order_links.id", ondelete="CASCADE")
     )
-    # The attachment entry's ``path`` (``<message id>/<file name>``, app.attachments).
+    # The attachment entry's ``path`` (``<message id>/<file name>``, app.conversations.attachments).
     photo_path: so.Mapped[str] = so.mapped_column(sa.String(400))
     # The provider's id for the attachment, when its answer names one (Yardi's does not).
     remote_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))

@@ -14,7 +14,7 @@ API key, a public page) says so with :func:`declare` on the view or
 
 :func:`init_app` installs one ``before_request`` that refuses a request to an
 endpoint without a declaration (403, logged as a defect), so a route added
-without one fails closed, and ``tests/test_route_declarations.py`` names it.
+without one fails closed, and ``tests/platform/test_route_declarations.py`` names it.
 Routes the framework adds itself are listed in :data:`UNDECLARED_ON_PURPOSE`
 with the reason.
 """

@@ -1,5 +1,0 @@
-"""Channel transports: how a message leaves the building, one interface per kind."""
-
-from app.platform.features import Feature
-
-FEATURE = Feature(blueprints=("app.channels.routes:bp",))

@@ -1,0 +1,1 @@
+"""The outlook feature's handlers: each module one blueprint."""

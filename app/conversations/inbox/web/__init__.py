@@ -1,0 +1,1 @@
+"""The inbox feature's handlers: each module one blueprint."""

@@ -1,0 +1,1 @@
+"""The workspace feature's handlers: each module one blueprint."""

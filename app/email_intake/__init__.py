@@ -1,9 +1,0 @@
-"""Partner orders that arrive by e-mail (Alva): parsed into drafts, created or reviewed."""
-
-from app.platform.features import Feature
-
-FEATURE = Feature(
-    blueprints=("app.email_intake.routes:bp",),
-    # Mail to a partner's order mailbox is read as an order too.
-    listeners=("app.email_intake.outlook",),
-)

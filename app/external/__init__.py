@@ -1,5 +1,0 @@
-"""The /api/v1/external/* endpoints: send WhatsApp and e-mail on request."""
-
-from app.platform.features import Feature
-
-FEATURE = Feature(blueprints=("app.external.routes:bp",))

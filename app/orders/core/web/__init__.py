@@ -1,0 +1,1 @@
+"""The core feature's handlers: each module one blueprint."""

@@ -1,0 +1,1 @@
+"""The fillout feature's handlers: each module one blueprint."""

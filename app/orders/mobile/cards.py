@@ -1,0 +1,174 @@
+"""The phone view's cards: each visit with what is shown and offered on it, and the day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from app.conversations.message_templates.visit_moment import TimeWindow
+from app.orders.core.services import may_change_status
+from app.orders.mobile.conversation import find_customer_thread, find_order_thread
+from app.orders.mobile.pending import MoveState, latest_moves
+from app.orders.mobile.quick_replies import (
+    ETA_CHOICES,
+    QuickReply,
+    quick_replies_for,
+    quick_reply_templates,
+)
+from app.orders.mobile.services import (
+    access_note,
+    maps_link,
+    plan_change,
+    plan_details,
+    preference_lines,
+    tasks_for,
+    time_window,
+    visits_for,
+)
+from app.orders.mobile.visits import available_taps, on_the_way_since
+from app.platform.database import utcnow
+from app.platform.extensions import db
+from app.platform.models import (
+    CommunicationMessage,
+    CommunicationTemplate,
+    CommunicationThread,
+    InternalTask,
+    Order,
+    User,
+)
+from app.platform.models.enums import OrderStatus
+from app.platform.models.visits import PENDING
+
+# The visit is still ahead or under way: photos and messages to the customer
+# belong to it. A completed (or cancelled, or put on hold) visit offers neither.
+OPEN_VISIT = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
+
+
+@dataclass
+class Visit:
+    order: Order
+    thread: CommunicationThread | None
+    address: str | None
+    maps_url: str | None
+    access_note: str | None
+    preferences: list[tuple[str, str]]
+    taps: list[str]
+    on_the_way_at: datetime | None
+    may_act: bool
+    # Scheduled or in progress: see OPEN_VISIT.
+    is_open: bool = True
+    window: TimeWindow | None = None
+    quick_replies: list[QuickReply] = field(default_factory=list)
+    # The latest tap: waiting out its undo window, or just applied / refused.
+    move: MoveState | None = None
+    # The technician's quick reply still held for Undo, if any.
+    held_reply: CommunicationMessage | None = None
+    eta_choices: tuple[int, ...] = ETA_CHOICES
+    # The planner's: what to bring, notes, and "moved from …" after a change.
+    materials: list[str] = field(default_factory=list)
+    technician_notes: str | None = None
+    plan_change: str | None = None
+
+    @property
+    def waiting(self) -> MoveState | None:
+        return self.move if self.move is not None and self.move.state == PENDING else None
+
+
+@dataclass
+class Day:
+    day: date
+    visits: list[Visit]
+    tasks: list[InternalTask]
+
+
+def build_visit(
+    order: Order,
+    technician: User,
+    day: date,
+    *,
+    on_the_way_at: datetime | None,
+    templates: list[CommunicationTemplate],
+    move: MoveState | None = None,
+) -> Visit:
+    """One visit card, from what the page looked up once for all cards."""
+    address = order.installation_address.one_line() if order.installation_address else ""
+    thread = find_order_thread(order)
+    may_act = may_change_status(technician, order)
+    waiting = move is not None and move.state == PENDING
+    is_open = order.status in OPEN_VISIT
+    materials, technician_notes = plan_details(order)
+    return Visit(
+        order=order,
+        thread=thread,
+        address=address or None,
+        maps_url=maps_link(address) if address else None,
+        access_note=access_note(order),
+        preferences=preference_lines(order),
+        taps=available_taps(order, on_the_way_at) if may_act and not waiting else [],
+        on_the_way_at=on_the_way_at,
+        may_act=may_act,
+        is_open=is_open,
+        window=time_window(order),
+        quick_replies=(
+            quick_replies_for(order, find_customer_thread(order), technician, day, templates)
+            if may_act and is_open
+            else []
+        ),
+        move=move,
+        held_reply=held_reply(thread, technician) if may_act else None,
+        materials=materials,
+        technician_notes=technician_notes,
+        # "Newly planned" is news before the visit, not once it has started.
+        plan_change=plan_change(order) if order.status == OrderStatus.SCHEDULED else None,
+    )
+
+
+def held_reply(thread: CommunicationThread | None, technician: User) -> CommunicationMessage | None:
+    """The technician's latest reply on the thread still waiting out its Undo."""
+    if thread is None:
+        return None
+    return db.session.scalar(
+        sa.select(CommunicationMessage)
+        .where(
+            CommunicationMessage.thread_id == thread.id,
+            CommunicationMessage.sender_user_id == technician.id,
+            CommunicationMessage.send_held_until > utcnow(),
+        )
+        .order_by(CommunicationMessage.created_at.desc())
+        .limit(1)
+    )
+
+
+def visit_card(order: Order, technician: User, day: date) -> Visit:
+    """One visit card on its own (the answer to a tap on it)."""
+    return build_visit(
+        order,
+        technician,
+        day,
+        on_the_way_at=on_the_way_since([order.id], day).get(order.id),
+        templates=quick_reply_templates(),
+        move=latest_moves([order.id]).get(order.id),
+    )
+
+
+def technician_day(technician: User, day: date) -> Day:
+    """Today's visits of ``technician`` as cards, and their tasks due today or overdue."""
+    orders = visits_for(technician.id, day)
+    templates = quick_reply_templates()
+    order_ids = [order.id for order in orders]
+    departed = on_the_way_since(order_ids, day)
+    moves = latest_moves(order_ids)
+    visits = [
+        build_visit(
+            order,
+            technician,
+            day,
+            on_the_way_at=departed.get(order.id),
+            templates=templates,
+            move=moves.get(order.id),
+        )
+        for order in orders
+    ]
+    return Day(day=day, visits=visits, tasks=tasks_for(technician.id, day))

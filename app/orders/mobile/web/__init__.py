@@ -1,0 +1,1 @@
+"""The mobile feature's handlers: each module one blueprint."""

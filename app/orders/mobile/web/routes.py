@@ -1,0 +1,487 @@
+"""``/m/``: the technician's day on a phone, and the one-tap updates from it.
+
+Every action is a plain form post that answers with a redirect to ``/m/`` and a
+flash (works without JavaScript); with htmx the same post answers with just
+the visit card or task list it changed, the message inside it (422 when the
+action was refused, 409 when the visit moved on since the card was shown; the
+page's htmx settings swap those in too).
+
+"Completed" asks first: without JavaScript on a page of its own, with htmx in
+a dialog on the card. Status taps and quick replies then wait
+``VISIT_UNDO_SECONDS`` on the server (see :mod:`app.orders.mobile.pending` and Undo
+send) while the card offers Undo; nothing leaves before that.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.conversations.attachments.storage import discard_message_files
+from app.conversations.tasks.reminders import is_overdue
+from app.conversations.tasks.services import (
+    StaleTaskError,
+    TaskForbidden,
+    TaskNotFound,
+    load_task,
+    move_task,
+    publish_task_outcome,
+)
+from app.conversations.tasks.validation import TaskValidationError
+from app.conversations.workspace.services import InvalidInput, add_note
+from app.conversations.workspace.technician_replies import TechnicianMayNotWrite
+from app.orders.core.services import may_change_status
+from app.orders.mobile.answers import (
+    answer_card,
+    form_uuid,
+    order_for_action,
+    order_to_read,
+    wants_json,
+)
+from app.orders.mobile.cards import technician_day, visit_card
+from app.orders.mobile.conversation import conversation_messages, find_order_thread, order_thread
+from app.orders.mobile.pending import (
+    MoveAlreadyWaiting,
+    hold_tap,
+    settle_due_move,
+    stale_refusal,
+    still_waiting_refusal,
+    undo_move,
+    undo_seconds,
+    waiting_move,
+)
+from app.orders.mobile.photos import (
+    MAX_PHOTO_BYTES,
+    PhotoRejected,
+    attach_photo,
+    read_photo,
+    too_large_text,
+)
+from app.orders.mobile.quick_replies import (
+    eta_text,
+    seconds_behind_held,
+    send_quick_reply,
+    withdraw_quick_reply,
+)
+from app.orders.mobile.replay import is_offline_replay, replayable
+from app.orders.mobile.services import local_today, tasks_for
+from app.orders.mobile.signatures import (
+    MAX_SIGNATURE_BYTES,
+    AlreadySigned,
+    SignatureRejected,
+    read_signature,
+    sign_visit,
+    visit_signature,
+)
+from app.orders.mobile.signatures import too_large_text as signature_too_large_text
+from app.orders.mobile.visits import (
+    TAP_LABELS,
+    VisitActionRefused,
+    apply_tap,
+    available_taps,
+    needs_confirmation,
+    on_the_way_since,
+)
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import Order
+from app.platform.models.enums import Role, TaskStatus
+from app.platform.security.bodies import accepts_body_up_to
+from app.platform.transactions import commit
+from app.platform.ui import order_status_label
+
+bp = Blueprint("mobile", __name__, url_prefix="/m")
+PHONE_ROLES = (Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN)
+# Room for the caption, the CSRF token and multipart boundaries beside the photo.
+FORM_OVERHEAD = 64 * 1024
+
+
+@bp.context_processor
+def _phone_view_context():
+    # task_overdue: a task past its moment says so, as on the desk's task board.
+    return {
+        "tap_labels": TAP_LABELS,
+        "max_photo_bytes": MAX_PHOTO_BYTES,
+        "task_overdue": is_overdue,
+    }
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    order_id = (request.view_args or {}).get("order_id")
+    order = db.session.get(Order, order_id) if isinstance(order_id, uuid.UUID) else None
+    signing = request.endpoint == "mobile.signature"
+    message = signature_too_large_text() if signing else too_large_text()
+    # The refusal came before the route's own checks: show the card only to
+    # someone who may work on it.
+    if (
+        order is None
+        or not current_user.is_authenticated
+        or current_user.role not in PHONE_ROLES
+        or not may_change_status(current_user, order)
+    ):
+        return render_template(
+            "errors/error.html", code=413, title=_("Too large"), message=message
+        ), 413
+    return answer_card(order, error=message, fields={"signature": message} if signing else None)
+
+
+@bp.get("/")
+@role_required(*PHONE_ROLES)
+def today():
+    return render_template("mobile/today.html", plan=technician_day(current_user, local_today()))
+
+
+@bp.get("/visits/<uuid:order_id>/card")
+@role_required(*PHONE_ROLES)
+def card(order_id: uuid.UUID):
+    """One card as it stands now (the page refreshes a card when its Undo runs out).
+
+    A tap whose window has closed goes through here and now, and the card shows it
+    applied: the countdown settles by itself, however busy the workers are.
+    """
+    order = order_to_read(order_id)
+    if settle_due_move(order.id) is not None:
+        order = order_to_read(order_id)
+    visit = visit_card(order, current_user, local_today())
+    return render_template("mobile/_visit.html", visit=visit)
+
+
+@bp.post("/visits/<uuid:order_id>/status")
+@role_required(*PHONE_ROLES)
+@replayable
+def status(order_id: uuid.UUID):
+    order = order_for_action(order_id)
+    tap = request.form.get("tap", "")
+    expected = request.form.get("expected_status")
+    if expected and expected != order.status.value:
+        # The card was out of date (another device, an agent, a replayed offline tap).
+        db.session.rollback()
+        return answer_card(order, error=stale_refusal(order), code=409)
+    waiting = waiting_move(order.id) if is_offline_replay() else None
+    if waiting is not None:
+        # Done now, the replayed tap would overtake the earlier one still held for
+        # its Undo (which would then be refused as stale): out of order either way.
+        refusal = still_waiting_refusal(waiting)
+        db.session.rollback()
+        return answer_card(order, error=refusal, code=409)
+    if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
+        db.session.rollback()
+        return _confirm(order, tap)
+    # A post kept offline was made a while ago and is replayed in order; holding it
+    # again would refuse the next queued tap on the visit ("an update is waiting").
+    seconds = 0 if is_offline_replay() else undo_seconds()
+    if seconds > 0:
+        return _hold(order, tap, seconds)
+    try:
+        outcome = apply_tap(order, current_user, tap, local_today())
+    except VisitActionRefused as exc:
+        db.session.rollback()
+        return answer_card(order, error=str(exc))
+    commit()
+    notice = outcome.notice
+    if outcome.customer_problem:
+        notice += " " + _(
+            "The customer was not told: %(problem)s", problem=outcome.customer_problem
+        )
+    return answer_card(order, notice=notice)
+
+
+def _confirm(order: Order, tap: str, **signing):
+    """Ask before "Completed": a dialog on the card (htmx), else a page of its own.
+
+    The dialog offers the customer's signature pad (it needs a script, as htmx
+    does); ``signing`` carries the signature route's notice or error into it.
+    """
+    context = {
+        "order": order,
+        "tap": tap,
+        "skips": order.status.value != "in_progress",
+        "signature": visit_signature(order.id),
+        "signing": bool(request.htmx),
+        **signing,
+    }
+    if wants_json():
+        # A script (the offline queue) asks on the phone itself and posts confirmed=1.
+        question = _("Mark %(order)s completed?", order=order.order_number)
+        return jsonify({"order_id": str(order.id), "confirm": question}), 428
+    if request.htmx:
+        visit = visit_card(order, current_user, local_today())
+        return render_template("mobile/_visit.html", visit=visit, confirm=context)
+    return render_template("mobile/confirm.html", confirm=context)
+
+
+def _hold(order: Order, tap: str, seconds: float):
+    """Write the tap down to go through once its undo window closes."""
+    if tap not in available_taps(order, on_the_way_since([order.id], local_today()).get(order.id)):
+        db.session.rollback()
+        label = TAP_LABELS.get(tap)
+        return answer_card(
+            order,
+            error=_(
+                "Can't mark %(order)s %(tap)s now: the visit is %(status)s.",
+                order=order.order_number,
+                tap=str(label).lower() if label else tap,
+                status=order_status_label(order.status),
+            ),
+        )
+    try:
+        hold_tap(order, current_user, tap, order.status.value, seconds)
+    except MoveAlreadyWaiting:
+        return answer_card(
+            order, error=_("An update of this visit is already waiting; undo it or wait.")
+        )
+    return answer_card(order)
+
+
+@bp.post("/visits/<uuid:order_id>/undo")
+@role_required(*PHONE_ROLES)
+@replayable
+def undo(order_id: uuid.UUID):
+    """Call off the waiting status tap: nothing of it happened, nothing will."""
+    order = order_to_read(order_id)
+    move_id = form_uuid("move_id")
+    if undo_move(move_id, current_user):
+        return answer_card(order, notice=_("Undone: the visit was not changed."))
+    return answer_card(order, error=_("Too late to undo: the update has gone through."), code=409)
+
+
+@bp.post("/visits/<uuid:order_id>/photo")
+# Raised before the CSRF check reads the form, so an oversized upload is refused
+# from its Content-Length before it is spooled.
+@accepts_body_up_to(MAX_PHOTO_BYTES + FORM_OVERHEAD)
+@role_required(*PHONE_ROLES)
+@replayable
+def photo(order_id: uuid.UUID):
+    order = order_for_action(order_id)
+    upload = request.files.get("photo")
+    try:
+        data, mime = read_photo(upload.stream if upload and upload.filename else None)
+        note = attach_photo(
+            order, current_user, data, mime, upload.filename, request.form.get("caption")
+        )
+    except (PhotoRejected, InvalidInput) as exc:
+        db.session.rollback()
+        return answer_card(order, error=" ".join(exc.fields.values()))
+    _commit_with_files(note.id)
+    return answer_card(
+        order, notice=_("%(order)s: photo added to the conversation.", order=order.order_number)
+    )
+
+
+def _commit_with_files(message_id: uuid.UUID) -> None:
+    """Commit a note whose files are stored already; no files left without their note."""
+    try:
+        commit()
+    except Exception:
+        db.session.rollback()
+        discard_message_files(message_id)
+        raise
+
+
+@bp.post("/visits/<uuid:order_id>/signature")
+@accepts_body_up_to(MAX_SIGNATURE_BYTES + FORM_OVERHEAD)
+@role_required(*PHONE_ROLES)
+@replayable
+def signature(order_id: uuid.UUID):
+    """The customer's signature (a PNG drawn on the phone) and who signed, once per visit."""
+    order = order_for_action(order_id)
+    upload = request.files.get("signature")
+    try:
+        data, signer = read_signature(
+            upload.stream if upload else None, request.form.get("signer_name")
+        )
+        signed = sign_visit(order, current_user, data, signer)
+    except SignatureRejected as exc:
+        db.session.rollback()
+        return _signing_answer(order, error=" ".join(exc.fields.values()), fields=exc.fields)
+    except AlreadySigned:
+        db.session.rollback()
+        return _signing_answer(
+            order, notice=_("The customer had already signed; that signature stands.")
+        )
+    _commit_with_files(signed.message_id)
+    return _signing_answer(order, notice=_("%(order)s: signature saved.", order=order.order_number))
+
+
+def _signing_answer(order: Order, **answer):
+    """Signed from the "Completed?" dialog: the dialog again, with the answer in it.
+
+    Not for a post from the offline queue: nobody looks at that dialog any more,
+    and the queue reads a dialog in the answer as "not done yet".
+    """
+    if (
+        request.htmx
+        and not is_offline_replay()
+        and request.form.get("tap") == "completed"
+        and needs_confirmation(order, "completed")
+    ):
+        dialog = _confirm(
+            order,
+            "completed",
+            signature_notice=answer.get("notice"),
+            signature_error=answer.get("error"),
+        )
+        return dialog, 422 if answer.get("error") else 200
+    return answer_card(order, **answer)
+
+
+@bp.post("/visits/<uuid:order_id>/reply")
+@role_required(*PHONE_ROLES)
+@replayable
+def reply(order_id: uuid.UUID):
+    order = order_for_action(order_id)
+    form = request.form
+    # A post kept offline was made a while ago and is replayed in order: it goes at
+    # once, unless an earlier reply still waits out its Undo; then just after it,
+    # so the customer reads them in the order they were written.
+    seconds = seconds_behind_held(order) if is_offline_replay() else undo_seconds()
+    try:
+        eta = (
+            eta_text(form.get("eta_minutes"), form.get("eta_time"))
+            if form.get("eta_minutes") or form.get("eta_time")
+            else None
+        )
+        message = send_quick_reply(
+            order,
+            current_user,
+            form.get("template_id"),
+            local_today(),
+            eta=eta,
+            hold_seconds=seconds,
+        )
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _back(order, error=_("Not sent: %(problem)s", problem=" ".join(exc.fields.values())))
+    except TechnicianMayNotWrite as exc:
+        db.session.rollback()
+        return _back(order, error=_("Not sent: %(problem)s", problem=str(exc)), code=403)
+    commit()
+    if seconds > 0 and message.is_held:
+        return _back(order)  # the card shows "Sending in 8 s · Undo"
+    return _back(
+        order, notice=_("%(order)s: message sent to the customer.", order=order.order_number)
+    )
+
+
+@bp.post("/visits/<uuid:order_id>/reply/undo")
+@role_required(*PHONE_ROLES)
+@replayable
+def undo_reply(order_id: uuid.UUID):
+    """Take back a quick reply inside its undo window: it never leaves."""
+    order = order_to_read(order_id)
+    message_id = form_uuid("message_id")
+    if withdraw_quick_reply(order, current_user, message_id) is None:
+        db.session.rollback()
+        return _back(order, error=_("Too late to undo: the message has been sent."), code=409)
+    commit()
+    return _back(order, notice=_("Undone: the message was not sent."))
+
+
+_CONVERSATION_ANSWER = "mobile_conversation_answer"
+
+
+def _back(order: Order, **answer):
+    """Answer a post made on the conversation page there, any other on the card."""
+    if request.form.get("from") != "conversation":
+        return answer_card(order, **answer)
+    code = answer.pop("code", None) or (422 if answer.get("error") else 200)
+    if request.htmx or wants_json():
+        if wants_json():
+            return answer_card(order, code=code, **answer)
+        return _conversation_page(order, partial=True, **answer), code
+    # Without JavaScript the answer survives the redirect in the session and is
+    # shown in the page's own notice slot, the same place the htmx answer goes.
+    session[_CONVERSATION_ANSWER] = {
+        key: answer[key] for key in ("notice", "error") if answer.get(key)
+    }
+    return redirect(url_for("mobile.conversation", order_id=order.id), 303)
+
+
+@bp.get("/visits/<uuid:order_id>/conversation")
+@role_required(*PHONE_ROLES)
+def conversation(order_id: uuid.UUID):
+    """The order's conversation on the phone: read it, add a note, reply in one tap."""
+    answer = session.pop(_CONVERSATION_ANSWER, None) or {}
+    return _conversation_page(order_to_read(order_id), **answer)
+
+
+def _conversation_page(
+    order: Order, *, partial: bool = False, notice: str | None = None, error: str | None = None
+):
+    thread = find_order_thread(order)
+    context = {
+        "visit": visit_card(order, current_user, local_today()),
+        "thread": thread,
+        "messages": conversation_messages(thread) if thread else [],
+        "notice": notice,
+        "error": error,
+    }
+    template = "mobile/_conversation.html" if partial else "mobile/conversation.html"
+    return render_template(template, **context)
+
+
+@bp.post("/visits/<uuid:order_id>/note")
+@role_required(*PHONE_ROLES)
+@replayable
+def note(order_id: uuid.UUID):
+    """An internal note on the order's conversation (colleagues see it; never sent)."""
+    order = order_for_action(order_id)
+    try:
+        add_note(order_thread(order), current_user, request.form.get("content"))
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _back(order, error=" ".join(exc.fields.values()))
+    commit()
+    return _back(order, notice=_("%(order)s: note added.", order=order.order_number))
+
+
+@bp.post("/tasks/<uuid:task_id>/done")
+@role_required(*PHONE_ROLES)
+@replayable
+def task_done(task_id: uuid.UUID):
+    try:
+        task = load_task(current_user, task_id)
+    except TaskNotFound:
+        abort(404, _("No such task."))
+    except TaskForbidden:
+        abort(403, _("This task is someone else's."))
+    title = task.task_title
+    try:
+        expected = int(request.form["lock_version"]) if request.form.get("lock_version") else None
+    except ValueError:
+        abort(400, _("lock_version must be a number."))
+    try:
+        outcome = move_task(
+            current_user, task, TaskStatus.COMPLETED, expected_lock_version=expected
+        )
+    except (StaleTaskError, TaskValidationError) as exc:
+        db.session.rollback()
+        notice, error = (
+            None,
+            _("“%(title)s” was not completed: %(problem)s", title=title, problem=exc),
+        )
+    else:
+        commit()
+        publish_task_outcome(outcome)
+        notice, error = _("Done: “%(title)s”.", title=title), None
+    if request.htmx:
+        tasks = tasks_for(current_user.id, local_today())
+        body = render_template("mobile/_tasks.html", tasks=tasks, notice=notice, error=error)
+        return body, 422 if error else 200
+    flash(error or notice, "error" if error else "info")
+    return redirect(url_for("mobile.today", _anchor="tasks"), 303)

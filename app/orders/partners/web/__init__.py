@@ -1,0 +1,1 @@
+"""The partners feature's handlers: each module one blueprint."""

@@ -1,0 +1,5 @@
+"""Planning visits: the order page's plan, the week board, technicians' hours."""
+
+from app.platform.features import Feature
+
+FEATURE = Feature(blueprints=("app.orders.planning.routes:bp",))

@@ -1,0 +1,272 @@
+"""The planning board: a week of technicians × days, and the orders still to plan.
+
+Each cell holds the technician's visits that day (order, window, postcode
+area), their planned hours against their working hours ("5,5 / 8 u"), and
+whether the day is off (absence, holiday, no hours). The week runs Monday to
+Sunday: a Saturday visit planned over the rules is on the board and
+in the technician's load like any other; a weekend day nobody works or visits
+is drawn narrow (:attr:`Board.full_days`). Visits of orders planned
+outside the board (a synced work order) have no window or duration of their
+own: they count as :data:`UNKNOWN_DURATION`. The side list holds approved
+orders without a planned day, oldest first, with the customer's preferences.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.orders.planning.hours import (
+    WorkingDay,
+    absences,
+    hours_on,
+    plannable_technicians,
+    public_holiday,
+    weekly_hours,
+)
+from app.orders.planning.page import wishes_line
+from app.platform.extensions import db
+from app.platform.models import Order, User, Visit, VisitTechnician
+from app.platform.models.enums import OrderStatus
+from app.platform.typed_dates import DateRefused, parse_week
+
+DAYS_SHOWN = 7
+WEEKEND = (5, 6)  # Saturday, Sunday (date.weekday())
+UNKNOWN_DURATION = 120
+UNPLANNED_LIMIT = 60
+
+
+def week_asked(value: str | None, today: date) -> tuple[date, str | None]:
+    """The Monday of ISO week ``value`` ("2026-W48"), and why it was not taken, if it was not.
+
+    Absent, or not a week we take (:mod:`app.platform.typed_dates`), it is the week the
+    planner works in: :func:`current_week`.
+    """
+    try:
+        monday = parse_week(value)
+    except DateRefused as exc:
+        return current_week(today), str(exc)
+    return monday or current_week(today), None
+
+
+def this_monday(today: date) -> date:
+    return today - timedelta(days=today.weekday())
+
+
+def next_working_day(today: date) -> date:
+    """Today if it is a working day, else the first working day after it."""
+    day = today
+    # A fortnight covers any run of weekend days and public holidays.
+    for _ in range(14):
+        if day.weekday() not in WEEKEND and not public_holiday(day):
+            return day
+        day += timedelta(days=1)
+    return today
+
+
+def current_week(today: date) -> date:
+    """The Monday of the week the board opens on: the week of the next working day.
+
+    On a Saturday or Sunday the week that holds today is wholly behind the
+    planner, so the board opens on the week they are about to plan.
+    """
+    return this_monday(next_working_day(today))
+
+
+def week_key(monday: date) -> str:
+    year, week, _day = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def postcode_area(postcode: str | None) -> str | None:
+    """The four digits of a Dutch postcode (PC4: "3511 AB" → "3511")."""
+    digits = re.match(r"\s*(\d{4})", postcode or "")
+    return digits[1] if digits else None
+
+
+@dataclass
+class BoardVisit:
+    order_id: uuid.UUID
+    order_number: str
+    window: str | None
+    minutes: int
+    area: str | None
+    customer: str | None
+    crew_size: int = 1
+
+
+@dataclass
+class Cell:
+    day: date
+    working: WorkingDay
+    visits: list[BoardVisit] = field(default_factory=list)
+
+    @property
+    def planned_minutes(self) -> int:
+        return sum(visit.minutes for visit in self.visits)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.planned_minutes > self.working.minutes
+
+
+@dataclass
+class Row:
+    technician: User
+    cells: list[Cell]
+
+    @property
+    def planned_minutes(self) -> int:
+        """The week's planned minutes, weekend visits included."""
+        return sum(cell.planned_minutes for cell in self.cells)
+
+    @property
+    def working_minutes(self) -> int:
+        return sum(cell.working.minutes for cell in self.cells)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.planned_minutes > self.working_minutes
+
+
+@dataclass
+class Board:
+    monday: date
+    days: list[date]
+    holidays: set[date]
+    rows: list[Row]
+    unplanned: list[Order]
+    # Each unplanned order's preferred date and window, on one line.
+    wishes: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    @property
+    def full_days(self) -> set[date]:
+        """The days drawn at full width: every weekday, and a weekend day someone
+        visits or works on. An empty Saturday or Sunday is a narrow column."""
+        return {
+            day
+            for index, day in enumerate(self.days)
+            if day.weekday() not in WEEKEND or any(_in_use(row.cells[index]) for row in self.rows)
+        }
+
+    @property
+    def week(self) -> str:
+        return week_key(self.monday)
+
+    @property
+    def previous_week(self) -> str:
+        return week_key(self.monday - timedelta(days=7))
+
+    @property
+    def next_week(self) -> str:
+        return week_key(self.monday + timedelta(days=7))
+
+
+def _in_use(cell: Cell) -> bool:
+    return bool(cell.visits) or not cell.working.is_off
+
+
+def week_board(monday: date) -> Board:
+    days = [monday + timedelta(days=offset) for offset in range(DAYS_SHOWN)]
+    technicians = plannable_technicians()
+    ids = [t.id for t in technicians]
+    holidays = {day for day in days if public_holiday(day)}
+    off: dict[tuple[uuid.UUID, date], str] = {}
+    for absence in absences(ids, days[0], days[-1]):
+        for day in days:
+            if absence.starts_on <= day <= absence.ends_on:
+                off[(absence.user_id, day)] = absence.reason
+    planned = _visits_by_technician(ids, days[0], days[-1])
+    rows = []
+    for technician in technicians:
+        schedule = weekly_hours(technician.id)
+        cells = [
+            Cell(
+                day=day,
+                working=WorkingDay(
+                    hours=hours_on(schedule, day),
+                    absence=off.get((technician.id, day)),
+                    holiday=day in holidays,
+                ),
+                visits=planned.get((technician.id, day), []),
+            )
+            for day in days
+        ]
+        rows.append(Row(technician=technician, cells=cells))
+    unplanned = unplanned_orders()
+    wishes = {order.id: wishes_line(order) for order in unplanned}
+    return Board(monday, days, holidays, rows, unplanned, wishes)
+
+
+def _visits_by_technician(
+    ids: list[uuid.UUID], first: date, last: date
+) -> dict[tuple[uuid.UUID, date], list[BoardVisit]]:
+    """Each technician's visits per day: the crews of plans, and the lead of orders
+    planned without one."""
+    found: dict[tuple[uuid.UUID, date], list[BoardVisit]] = defaultdict(list)
+    if not ids:
+        return found
+    orders = db.session.scalars(
+        sa.select(Order)
+        .options(
+            so.joinedload(Order.installation_address),
+            so.joinedload(Order.end_customer),
+            so.joinedload(Order.visit).selectinload(Visit.crew),
+        )
+        .where(
+            Order.scheduled_date.between(first, last),
+            Order.status != OrderStatus.CANCELLED,
+            Order.is_test.is_(False),
+            sa.or_(
+                Order.assigned_technician_id.in_(ids),
+                Order.id.in_(
+                    sa.select(Visit.order_id)
+                    .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
+                    .where(VisitTechnician.technician_id.in_(ids))
+                ),
+            ),
+        )
+    ).unique()
+    for order in orders:
+        visit = order.visit
+        crew = visit.technician_ids if visit and visit.crew else [order.assigned_technician_id]
+        entry = BoardVisit(
+            order_id=order.id,
+            order_number=order.order_number,
+            window=visit.window_text if visit else None,
+            minutes=visit.duration_minutes if visit else UNKNOWN_DURATION,
+            area=postcode_area(
+                order.installation_address.postal_code if order.installation_address else None
+            ),
+            customer=order.end_customer.display_name if order.end_customer else None,
+            crew_size=len(crew),
+        )
+        for technician_id in crew:
+            found[(technician_id, order.scheduled_date)].append(entry)
+    for visits in found.values():
+        visits.sort(key=lambda v: (v.window or "99", v.order_number))
+    return found
+
+
+def unplanned_orders() -> list[Order]:
+    """Approved orders without a planned day, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .options(so.joinedload(Order.installation_address), so.joinedload(Order.end_customer))
+            .where(
+                Order.status == OrderStatus.APPROVED,
+                Order.scheduled_date.is_(None),
+                # A partner's sandbox order is never ours to plan.
+                Order.is_test.is_(False),
+            )
+            .order_by(Order.created_at)
+            .limit(UNPLANNED_LIMIT)
+        )
+    )

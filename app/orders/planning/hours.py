@@ -1,0 +1,147 @@
+"""When technicians work: their weekly hours, their days off, and public holidays.
+
+A technician without a schedule of their own works Mon–Fri 08:00–17:00
+(``DEFAULT_WORKING_HOURS``). Public holidays come from the business calendar
+(:mod:`app.conversations.business_time.calendar`: the default calendar's country and closed
+dates), the same ones the desk's service levels skip.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, time
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.conversations.business_time.calendar import calendar_for, is_holiday, schedule_of
+from app.platform.extensions import db
+from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
+from app.platform.models.enums import Role
+from app.platform.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
+
+WEEKDAY_LABELS = {
+    "mon": _l("Monday"),
+    "tue": _l("Tuesday"),
+    "wed": _l("Wednesday"),
+    "thu": _l("Thursday"),
+    "fri": _l("Friday"),
+    "sat": _l("Saturday"),
+    "sun": _l("Sunday"),
+}
+
+
+@dataclass(frozen=True)
+class WorkingDay:
+    """One technician's day: their hours (None: not a working day) and why not."""
+
+    hours: tuple[time, time] | None
+    absence: str | None = None
+    holiday: bool = False
+
+    @property
+    def minutes(self) -> int:
+        if self.hours is None or self.absence or self.holiday:
+            return 0
+        start, end = self.hours
+        return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+    @property
+    def is_off(self) -> bool:
+        return self.minutes == 0
+
+
+def plannable_technicians() -> list[User]:
+    """Who can be sent on a visit: active technicians, and anyone given working hours
+    (a team lead who still installs), by name."""
+    with_schedule = sa.select(TechnicianSchedule.user_id)
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.is_active_account.is_(True),
+                sa.or_(User.role == Role.TECHNICIAN, User.id.in_(with_schedule)),
+            )
+            .order_by(User.name)
+        )
+    )
+
+
+def weekly_hours(user_id: uuid.UUID) -> dict[str, list[str] | None]:
+    """The technician's hours per weekday key ("mon" → ["08:00", "17:00"] or None)."""
+    stored = db.session.scalar(
+        sa.select(TechnicianSchedule.weekly_hours).where(TechnicianSchedule.user_id == user_id)
+    )
+    return {**DEFAULT_WORKING_HOURS, **(stored or {})}
+
+
+def _clock(value: str) -> time:
+    hours, _, minutes = value.partition(":")
+    return time(int(hours), int(minutes))
+
+
+def hours_on(schedule: dict[str, list[str] | None], day: date) -> tuple[time, time] | None:
+    period = schedule.get(WEEKDAY_KEYS[day.weekday()])
+    if not period:
+        return None
+    return _clock(period[0]), _clock(period[1])
+
+
+def public_holiday(day: date) -> bool:
+    """Whether the business calendar is closed for a public holiday (or closed date)."""
+    return is_holiday(schedule_of(calendar_for(None)), day)
+
+
+def absences(user_ids: list[uuid.UUID], first: date, last: date) -> list[TechnicianAbsence]:
+    """Absences of these technicians that touch the days ``first``..``last``."""
+    if not user_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(TechnicianAbsence)
+            .where(
+                TechnicianAbsence.user_id.in_(user_ids),
+                TechnicianAbsence.starts_on <= last,
+                TechnicianAbsence.ends_on >= first,
+            )
+            .order_by(TechnicianAbsence.starts_on)
+        )
+    )
+
+
+def working_day(user_id: uuid.UUID, day: date) -> WorkingDay:
+    """The technician's hours on ``day``, their absence that day, and the holiday."""
+    off = absences([user_id], day, day)
+    return WorkingDay(
+        hours=hours_on(weekly_hours(user_id), day),
+        absence=off[0].reason if off else None,
+        holiday=public_holiday(day),
+    )
+
+
+def parse_weekly_hours(form: dict) -> tuple[dict[str, list[str] | None], dict[str, str]]:
+    """Weekly hours from a form (``<day>_start``/``<day>_end``, empty: not working)."""
+    hours: dict[str, list[str] | None] = {}
+    errors: dict[str, str] = {}
+    for key in WEEKDAY_KEYS:
+        start = (form.get(f"{key}_start") or "").strip()
+        end = (form.get(f"{key}_end") or "").strip()
+        if not start and not end:
+            hours[key] = None
+            continue
+        try:
+            begins, ends = _clock(start), _clock(end)
+        except ValueError:
+            errors[key] = str(_l("%(day)s: give a start and an end as HH:MM", day=_day_name(key)))
+            continue
+        if ends <= begins:
+            errors[key] = str(_l("%(day)s: the end must be after the start", day=_day_name(key)))
+            continue
+        hours[key] = [f"{begins:%H:%M}", f"{ends:%H:%M}"]
+    return hours, errors
+
+
+def _day_name(key: str) -> str:
+    # Dutch writes weekdays in lower case; at the start of a message it takes a capital.
+    return str(WEEKDAY_LABELS[key]).capitalize()

@@ -1,0 +1,262 @@
+"""Planning pages: the order's plan, the week board, a technician's hours.
+
+The order page (``/orders/<key>``) loads its planning section from here
+(``hx-get``), so the orders feature needs nothing of planning.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.orders.core.services import ORDER_DESK_ROLES, find_order
+from app.orders.mobile.services import local_today
+from app.orders.planning.board import this_monday, week_asked, week_board, week_key
+from app.orders.planning.forms import parse_plan
+from app.orders.planning.hours import (
+    WEEKDAY_LABELS,
+    parse_weekly_hours,
+    plannable_technicians,
+    weekly_hours,
+)
+from app.orders.planning.page import plan_section
+from app.orders.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
+from app.platform.auth.decorators import role_required
+from app.platform.extensions import db
+from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
+from app.platform.models.enums import Role
+from app.platform.transactions import commit
+from app.platform.typed_dates import DateRefused, parse_day
+
+bp = Blueprint("planning", __name__, url_prefix="/planning")
+# Who plans: the desk, as the order page's status rule has it (agents may move
+# any order from approved to scheduled there already, so they may plan too).
+PLANNER_ROLES = ORDER_DESK_ROLES
+# Who sets technicians' hours and days off.
+HOURS_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+# Each route declares its roles once (role_required enforces and records them).
+planners_only = role_required(*PLANNER_ROLES, refusal=_l("Planning is for the desk's planners."))
+
+
+def _order(key: str):
+    order = find_order(key)
+    if order is None:
+        abort(404, gettext("There is no order with that id or number."))
+    return order
+
+
+def _back_to_board() -> bool:
+    return request.values.get("from") == "board"
+
+
+@bp.get("/")
+@planners_only
+def board():
+    monday, week_error = week_asked(request.args.get("week"), local_today())
+    page = render_template(
+        "planning/board.html", board=week_board(monday), today=local_today(), week_error=week_error
+    )
+    return page, (400 if week_error else 200)
+
+
+@bp.get("/orders/<key>")
+@planners_only
+def order_plan(key):
+    order = _order(key)
+    technician = request.args.get("technician")
+    day = request.args.get("day")
+    section = plan_section(order, day=_date(day), technician=_uuid(technician))
+    template = (
+        "planning/_plan_form.html" if request.headers.get("HX-Request") else "planning/order.html"
+    )
+    return render_template(template, section=section, from_board=_back_to_board())
+
+
+@bp.post("/orders/<key>")
+@planners_only
+def save(key):
+    order = _order(key)
+    plannable = {t.id for t in plannable_technicians()}
+    plan, errors = parse_plan(request.form, plannable)
+    if errors:
+        return _refused(order, 422, errors=errors)
+    try:
+        save_plan(order, plan, current_user, local_today())
+    except PlanChanged as exc:
+        db.session.rollback()
+        return _refused(order, 409, stale=str(exc))
+    except PlanRefused as exc:
+        db.session.rollback()
+        return _refused(order, 422, problems=exc.problems)
+    commit()
+    flash(gettext("%(order)s is planned.", order=order.order_number), "info")
+    return _done(order)
+
+
+@bp.post("/orders/<key>/cancel")
+@planners_only
+def cancel(key):
+    order = _order(key)
+    try:
+        seen = int(request.form.get("version") or 0)
+        cancel_plan(order, seen, current_user)
+    except (ValueError, PlanChanged):
+        db.session.rollback()
+        return _refused(order, 409, stale=str(PlanChanged()))
+    commit()
+    flash(gettext("The visit of %(order)s is taken back.", order=order.order_number), "info")
+    return _done(order)
+
+
+def _done(order):
+    if _back_to_board():
+        week = request.form.get("week")
+        if order.scheduled_date is not None:
+            # Back on the week of the day just planned, so the visit is in view.
+            week = week_key(this_monday(order.scheduled_date))
+        return redirect(url_for("planning.board", week=week), 303)
+    return redirect(url_for("orders.show", key=order.order_number) + "#planning", 303)
+
+
+def _refused(order, status, errors=None, problems=None, stale=None):
+    db.session.expire_all()
+    section = plan_section(order, form=request.form)
+    section.errors = errors or {}
+    section.problems = problems or []
+    section.stale = stale
+    if request.headers.get("HX-Request"):
+        template = "planning/_plan_form.html"
+    elif _back_to_board():
+        # The board again, its dialog open on the refused plan.
+        monday = week_asked(request.form.get("week"), local_today())[0]
+        board = week_board(monday)
+        page = render_template(
+            "planning/board.html", board=board, today=local_today(), open_section=section
+        )
+        return page, status
+    else:
+        template = "planning/order.html"
+    return render_template(template, section=section, from_board=_back_to_board()), status
+
+
+# --- technicians' hours and days off ------------------------------------------
+
+
+def _technician(user_id: str) -> User:
+    user = db.session.get(User, _uuid(user_id)) if _uuid(user_id) else None
+    if user is None:
+        abort(404, gettext("There is no such technician."))
+    return user
+
+
+@bp.get("/technicians/<user_id>")
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
+def technician(user_id):
+    user = _technician(user_id)
+    return _hours_page(user)
+
+
+def _hours_page(user, errors=None, status=200, form=None):
+    absences = db.session.scalars(
+        db.select(TechnicianAbsence)
+        .where(TechnicianAbsence.user_id == user.id, TechnicianAbsence.ends_on >= local_today())
+        .order_by(TechnicianAbsence.starts_on)
+    ).all()
+    return (
+        render_template(
+            "planning/technician.html",
+            user=user,
+            hours=weekly_hours(user.id),
+            absences=absences,
+            weekday_labels=WEEKDAY_LABELS,
+            errors=errors or {},
+            form=form or {},
+        ),
+        status,
+    )
+
+
+@bp.post("/technicians/<user_id>/hours")
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
+def save_hours(user_id):
+    user = _technician(user_id)
+    hours, errors = parse_weekly_hours(request.form)
+    if errors:
+        return _hours_page(user, errors, 422, request.form)
+    schedule = db.session.scalar(
+        db.select(TechnicianSchedule).where(TechnicianSchedule.user_id == user.id)
+    ) or TechnicianSchedule(user_id=user.id)
+    schedule.weekly_hours = hours
+    db.session.add(schedule)
+    commit()
+    flash(gettext("Working hours of %(name)s saved.", name=user.name), "info")
+    return redirect(url_for("planning.technician", user_id=user.id), 303)
+
+
+@bp.post("/technicians/<user_id>/absences")
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
+def add_absence(user_id):
+    user = _technician(user_id)
+    errors = {}
+    starts = _typed_day("starts_on", gettext("From"), errors)
+    ends = _typed_day("ends_on", gettext("Until"), errors)
+    reason = (request.form.get("reason") or "").strip()
+    if starts is None and "starts_on" not in errors:
+        errors["starts_on"] = gettext("From: choose a day")
+    if ends is None and "ends_on" not in errors:
+        errors["ends_on"] = gettext("Until: choose a day")
+    elif starts is not None and ends is not None and ends < starts:
+        errors["ends_on"] = gettext("Until: on or after the first day")
+    if not reason or len(reason) > 200:
+        errors["reason"] = gettext("Reason: between 1 and 200 characters")
+    if errors:
+        return _hours_page(user, errors, 422, request.form)
+    absence = TechnicianAbsence(user_id=user.id, starts_on=starts, ends_on=ends, reason=reason)
+    db.session.add(absence)
+    commit()
+    flash(gettext("Day off added for %(name)s.", name=user.name), "info")
+    return redirect(url_for("planning.technician", user_id=user.id), 303)
+
+
+@bp.post("/technicians/<user_id>/absences/<absence_id>/delete")
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
+def delete_absence(user_id, absence_id):
+    user = _technician(user_id)
+    absence = db.session.get(TechnicianAbsence, _uuid(absence_id)) if _uuid(absence_id) else None
+    if absence is None or absence.user_id != user.id:
+        abort(404)
+    db.session.delete(absence)
+    commit()
+    return redirect(url_for("planning.technician", user_id=user.id), 303)
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _date(value):
+    """A day handed on in a link (the board's cell); one we do not take is left out."""
+    try:
+        return parse_day(value)
+    except DateRefused:
+        return None
+
+
+def _typed_day(name: str, label: str, errors: dict[str, str]):
+    """The form's day ``name``; a day out of range is named in ``errors`` (a day that is
+    not one, or none, is None: the caller says to choose one)."""
+    try:
+        return parse_day(request.form.get(name))
+    except DateRefused as exc:
+        if exc.out_of_range:
+            errors[name] = f"{label}: {exc}"
+        return None

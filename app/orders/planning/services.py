@@ -1,0 +1,289 @@
+"""The visit plan's owner: plan, re-plan and take back an order's visit.
+
+Every change names the plan version the planner saw. One conditional UPDATE
+(``version = seen + 1 WHERE version = seen``; for a first plan, the INSERT
+under ``visits``' unique order id) takes it, so of two planners saving at the
+same moment one wins and the other is told the plan changed under them
+(:class:`PlanChanged`) before anything else is written. What a change causes
+is written in the same transaction, and goes out only if it commits:
+
+- the order's status: ``approved`` → ``scheduled`` through the status engine
+  (the partner's ``visit_scheduled``; back to ``approved`` when taken back);
+- a moved visit of a scheduled order: the partner's ``visit_rescheduled``
+  (:mod:`app.orders.planning.callbacks`);
+- the customer's message: one :class:`~app.platform.models.VisitNotice` per plan version
+  (unique), sent by a job queued after the commit (:mod:`app.orders.planning.notices`);
+- :class:`~app.orders.core.planning.VisitPlanned`, published by ``plan_visit``: the
+  technicians' push, and anything else that follows visits.
+
+Nothing here commits; the caller commits with :func:`app.platform.transactions.commit`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, time
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.orders.core.planning import plan_visit
+from app.orders.core.status_engine import change_entity_status
+from app.orders.planning.callbacks import record_rescheduled
+from app.orders.planning.rules import Problem, problems_with
+from app.platform.database import hold_advisory_lock, utcnow
+from app.platform.extensions import db
+from app.platform.jobs.queues import enqueue
+from app.platform.labels import label
+from app.platform.models import AuditLog, Order, User, Visit, VisitNotice, VisitTechnician
+from app.platform.models.enums import ArticleType, OrderStatus
+from app.platform.transactions import after_commit
+
+PLANNABLE_STATUSES = (OrderStatus.APPROVED, OrderStatus.SCHEDULED)
+# The status engine's hooks read this: the planning message replaces the
+# customer's "installation planned" milestone notice (app.orders.core.milestones).
+STATUS_CONTEXT = {"via": "planning", "customer_notice": "planning"}
+PLANNED, MOVED, CANCELLED = "planned", "moved", "cancelled"
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A planner's plan, checked for form (:mod:`app.orders.planning.forms`), not yet for fit."""
+
+    day: date
+    window_start: time
+    window_end: time
+    technician_ids: tuple[uuid.UUID, ...]  # the lead first
+    duration_minutes: int
+    materials: str | None
+    technician_notes: str | None
+    seen_version: int  # 0: the planner saw no plan
+    override: bool = False
+
+
+class PlanRefused(Exception):
+    """The plan does not fit; ``problems`` say why (soft ones may be overridden)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = problems
+
+    @property
+    def only_soft(self) -> bool:
+        return all(problem.soft for problem in self.problems)
+
+
+class PlanChanged(Exception):
+    """Someone else changed the plan since the planner loaded it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Someone else changed this plan in the meantime. Reload the page and try again.")
+        )
+
+
+def visit_of(order: Order) -> Visit | None:
+    return db.session.scalar(sa.select(Visit).where(Visit.order_id == order.id))
+
+
+def default_materials(order: Order) -> str:
+    """What to bring, from the order's lines: chargers and accessories, one a line."""
+    lines = []
+    for line in order.line_items:
+        article = line.article
+        if article is not None and article.article_type not in (
+            ArticleType.WALLBOX,
+            ArticleType.ACCESSORY,
+        ):
+            continue
+        lines.append(f"{line.quantity}× {article.name if article else line.description}")
+    return "\n".join(lines)
+
+
+def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visit:
+    """Plan or re-plan ``order``'s visit; raises PlanChanged, PlanRefused."""
+    if order.status not in PLANNABLE_STATUSES:
+        raise PlanRefused([_status_problem(order)])
+    visit = _claim(order, plan.seen_version)
+    _take_turns_on_days(plan)
+    technicians = _technicians(plan.technician_ids)
+    problems = problems_with(
+        order, plan.day, (plan.window_start, plan.window_end), technicians, today
+    )
+    if any(not p.soft for p in problems) or (problems and not plan.override):
+        raise PlanRefused(problems)
+    was_planned = visit.scheduled_date is not None
+    before_window = (visit.window_start, visit.window_end)
+    before_crew = tuple(visit.technician_ids)
+    moved = was_planned and (
+        visit.scheduled_date != plan.day or before_window != (plan.window_start, plan.window_end)
+    )
+    if was_planned and visit.scheduled_date != plan.day:
+        visit.previous_date = visit.scheduled_date
+    elif not was_planned:
+        visit.previous_date = None
+    visit.scheduled_date = plan.day
+    visit.window_start, visit.window_end = plan.window_start, plan.window_end
+    visit.duration_minutes = plan.duration_minutes
+    visit.materials = plan.materials
+    visit.technician_notes = plan.technician_notes
+    visit.planned_at = utcnow()
+    visit.planned_by_user_id = actor.id
+    _set_crew(visit, plan.technician_ids)
+    plan_visit(
+        order,
+        technician_id=plan.technician_ids[0],
+        scheduled_date=plan.day,
+        window=(plan.window_start, plan.window_end),
+        previous_window=before_window,
+        technician_ids=tuple(plan.technician_ids),
+        previous_technician_ids=before_crew,
+        plan_version=visit.version,
+    )
+    # The partner's callback reads the plan through the order: not the one loaded before.
+    db.session.flush()
+    db.session.expire(order, ["visit"])
+    if order.status == OrderStatus.APPROVED:
+        change_entity_status(
+            order, OrderStatus.SCHEDULED, _reason(plan), dict(STATUS_CONTEXT), actor
+        )
+    elif moved:
+        record_rescheduled(order)
+    if not was_planned or moved:
+        _queue_notice(visit, MOVED if moved else PLANNED, actor)
+    _audit(order, visit, actor, "VISIT_PLANNED")
+    return visit
+
+
+def _take_turns_on_days(plan: PlanRequest) -> None:
+    """Two planners booking one technician on one day for two orders would each
+    miss the other's visit in the double-booking check: they take turns per
+    technician and day (in one order of keys, so two crews cannot deadlock)."""
+    for technician_id in sorted(str(t) for t in plan.technician_ids):
+        hold_advisory_lock(db.session, f"technician-day:{technician_id}:{plan.day.isoformat()}")
+
+
+def cancel_plan(order: Order, seen_version: int, actor: User) -> Visit:
+    """Take back ``order``'s visit: no day, no technicians, the order back to approved."""
+    visit = _claim(order, seen_version)
+    if visit.scheduled_date is None:
+        return visit
+    before_window = (visit.window_start, visit.window_end)
+    before_crew = tuple(visit.technician_ids)
+    visit.previous_date = visit.scheduled_date
+    visit.scheduled_date = None
+    visit.window_start = visit.window_end = None
+    visit.planned_at = utcnow()
+    visit.planned_by_user_id = actor.id
+    _set_crew(visit, ())
+    plan_visit(
+        order,
+        technician_id=None,
+        scheduled_date=None,
+        window=(None, None),
+        previous_window=before_window,
+        technician_ids=(),
+        previous_technician_ids=before_crew,
+        cancelled=True,
+        plan_version=visit.version,
+    )
+    if order.status == OrderStatus.SCHEDULED:
+        change_entity_status(
+            order, OrderStatus.APPROVED, "Visit taken back", dict(STATUS_CONTEXT), actor
+        )
+    _queue_notice(visit, CANCELLED, actor)
+    _audit(order, visit, actor, "VISIT_CANCELLED")
+    return visit
+
+
+def _claim(order: Order, seen_version: int) -> Visit:
+    """The order's visit, its version taken from ``seen_version`` to the next one.
+
+    On PostgreSQL a second planner's UPDATE (or INSERT) waits for the first
+    one's transaction, then finds the version gone (or the order id taken).
+    """
+    if seen_version == 0:
+        visit = Visit(order_id=order.id, version=1)
+        db.session.add(visit)
+        try:
+            # No savepoint: the caller rolls the whole change back on PlanChanged
+            # (and SQLite would commit a savepoint opened outside a transaction).
+            db.session.flush()
+        except sa.exc.IntegrityError as exc:  # someone planned it first
+            raise PlanChanged() from exc
+        return visit
+    taken = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.order_id == order.id, Visit.version == seen_version)
+        .values(version=seen_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise PlanChanged()
+    visit = visit_of(order)
+    db.session.refresh(visit)
+    return visit
+
+
+def _technicians(ids: tuple[uuid.UUID, ...]) -> list[User]:
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return [users[i] for i in ids if i in users]
+
+
+def _set_crew(visit: Visit, technician_ids: tuple[uuid.UUID, ...]) -> None:
+    # Changed in place: deleting and re-adding a kept technician would break the
+    # unique (visit, technician) inside one flush.
+    wanted = list(dict.fromkeys(technician_ids))
+    for member in list(visit.crew):
+        if member.technician_id not in wanted:
+            visit.crew.remove(member)
+    present = {member.technician_id: member for member in visit.crew}
+    for position, technician_id in enumerate(wanted):
+        member = present.get(technician_id)
+        if member is None:
+            member = VisitTechnician(technician_id=technician_id)
+            visit.crew.append(member)
+        member.is_lead = position == 0
+
+
+def _queue_notice(visit: Visit, kind: str, actor: User) -> None:
+    notice = VisitNotice(
+        visit_id=visit.id, version=visit.version, kind=kind, actor_user_id=actor.id
+    )
+    db.session.add(notice)
+    db.session.flush()
+    notice_id = str(notice.id)
+    after_commit(lambda: enqueue("app.orders.planning.notices.send_visit_notice", notice_id))
+
+
+def _reason(plan: PlanRequest) -> str:
+    window = f"{plan.window_start:%H:%M}-{plan.window_end:%H:%M}"
+    return f"Visit planned for {plan.day:%d-%m-%Y} {window}"
+
+
+def _status_problem(order: Order) -> Problem:
+    return Problem(
+        "status",
+        _(
+            "Only approved or scheduled orders can be planned; this order is %(status)s.",
+            status=label(order.status, "order"),
+        ),
+    )
+
+
+def _audit(order: Order, visit: Visit, actor: User, action: str) -> None:
+    db.session.add(
+        AuditLog(
+            table_name="orders",
+            record_id=order.id,
+            action=action,
+            changed_by_user_id=actor.id,
+            changes={
+                "version": visit.version,
+                "date": visit.scheduled_date.isoformat() if visit.scheduled_date else None,
+                "window": visit.window_text,
+                "technician_ids": [str(i) for i in visit.technician_ids],
+            },
+        )
+    )

@@ -1,0 +1,1 @@
+"""The portal feature's handlers: each module one blueprint."""

@@ -1,5 +1,0 @@
-"""Planning visits: the order page's plan, the week board, technicians' hours."""
-
-from app.platform.features import Feature
-
-FEATURE = Feature(blueprints=("app.planning.routes:bp",))

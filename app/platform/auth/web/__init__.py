@@ -1,0 +1,1 @@
+"""The auth feature's handlers: each module one blueprint."""

@@ -1,0 +1,1 @@
+"""Tests of the managers' analytics (app/analytics)."""

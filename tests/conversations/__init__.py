@@ -1,0 +1,1 @@
+"""Tests of the conversations context (app/conversations)."""

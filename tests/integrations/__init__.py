@@ -1,0 +1,1 @@
+"""Tests of the integration hub and the API's docs (app/integrations)."""

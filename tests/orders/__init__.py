@@ -1,0 +1,1 @@
+"""Tests of the orders context (app/orders)."""

@@ -1,0 +1,1 @@
+"""Tests of the platform (app/platform), the commands and the house itself."""

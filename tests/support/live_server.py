@@ -1,0 +1,136 @@
+"""Serve an app on a free local port from a thread, for browsers and socket clients."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import requests
+import socketio
+from werkzeug.serving import make_server
+
+from tests.fakes import SHUTDOWN_POLL_SECONDS
+from tests.support.helpers import csrf_token_from, second_factor_code
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        # Werkzeug's threaded server speaks WebSocket through simple-websocket,
+        # exactly as `python wsgi.py` does.
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            daemon=True,
+        )
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def signed_in_session(base_url: str, email: str, password: str) -> requests.Session:
+    """A requests session signed in through the login form."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=10)
+    token = csrf_token_from(page.text)
+    response = session.post(
+        f"{base_url}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:500]
+    if response.headers["Location"].endswith("/login/verify"):
+        page = session.get(f"{base_url}/login/verify", timeout=10)
+        response = session.post(
+            f"{base_url}/login/verify",
+            data={"code": second_factor_code(email), "csrf_token": csrf_token_from(page.text)},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, response.text[:500]
+    return session
+
+
+# How long a connection may take to be accepted or refused on a busy CI machine.
+CONNECT_SECONDS = 30.0
+ROOT_NAMESPACE = "/"
+
+
+@contextlib.contextmanager
+def socket_client(
+    base_url: str,
+    session: requests.Session | None,
+    origin: str | None = None,
+    transports: list[str] | None = None,
+):
+    """A real Socket.IO client that authenticates with the session's cookie, over
+    long-polling unless ``transports`` says otherwise (``["websocket"]``: as a
+    browser's connection ends up).
+
+    It waits for the server's answer to joining the namespace itself instead of
+    ``connect(wait_timeout=...)``: that gave up after its timeout on a busy machine,
+    and both a refusal and the end of the test then went through python-engineio's
+    ``disconnect()``, which can leave its write loop before the CLOSE packet is
+    sent and then waits out the server's ping interval (25 s) for the long-poll to
+    return. Here a refusal raises as soon as the server says so, and the client
+    leaves in the background, so no test waits on that long-poll.
+    """
+    received: list[tuple[str, object]] = []
+    client = socketio.Client(reconnection=False)
+
+    @client.on("*")
+    def _any(event, data=None):
+        received.append((event, data))
+
+    headers = {}
+    if session is not None:
+        headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    if origin is not None:
+        headers["Origin"] = origin
+    client.received = received
+    client.connect(base_url, headers=headers, transports=transports or ["polling"], wait=False)
+    try:
+        _await_the_answer(client)
+        yield client
+    finally:
+        _leave(client)
+
+
+def _await_the_answer(client: socketio.Client) -> None:
+    deadline = time.monotonic() + CONNECT_SECONDS
+    while ROOT_NAMESPACE not in client.namespaces:
+        if ROOT_NAMESPACE in client.failed_namespaces:
+            raise socketio.exceptions.ConnectionError(
+                f"One or more namespaces failed to connect: {ROOT_NAMESPACE}"
+            )
+        if time.monotonic() > deadline:
+            raise socketio.exceptions.ConnectionError(
+                f"no answer to joining {ROOT_NAMESPACE} within {CONNECT_SECONDS:.0f} s"
+            )
+        time.sleep(0.01)
+
+
+def _leave(client: socketio.Client) -> None:
+    """Disconnect as the client does, in the background: the packets go out as
+    always, and nobody waits out the long-poll python-engineio may join."""
+    leave = client.disconnect if client.connected else client.eio.disconnect
+    threading.Thread(target=leave, name="socket-client-leaving", daemon=True).start()
+
+
+def wait_for_event(client, name: str, timeout: float = 10.0):
+    """The data of the first ``name`` event ``client`` (a ``socket_client``) received."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event, data in list(client.received):
+            if event == name:
+                return data
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} within {timeout}s; got {client.received}")
