@@ -189,7 +189,8 @@ def test_each_filter_narrows_the_list(client, agent, make_user):
     _plan(visited, local_today(), technician)
     old = _order(days_ago=40)
     db.session.commit()
-    day = (utcnow() - timedelta(days=40)).date()
+    # The desk's dates are Amsterdam's: late in the evening UTC is already tomorrow there.
+    day = local_today(utcnow() - timedelta(days=40))
 
     def listed(args):
         response = client.get("/orders", query_string={"tab": "new", **args})

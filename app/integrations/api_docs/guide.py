@@ -14,7 +14,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-GUIDE = Path(__file__).resolve().parent.parent.parent / "docs" / "partners.md"
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "partners.md"
 _COMMENT = re.compile(r"^<!--.*?-->\n", re.M | re.S)
 
 

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "partners.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "partners.md"
 DOCS_START = "<!-- partner-error-codes:start"
 DOCS_END = "<!-- partner-error-codes:end -->"
 
