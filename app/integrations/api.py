@@ -31,10 +31,9 @@ from app.integrations.sync import (
     sync_job,
 )
 from app.platform.auth.decorators import require_second_factor
-from app.platform.extensions import db
 from app.platform.json_api.auth import guard_json_api, require_api_role
 from app.platform.json_api.errors import ApiError
-from app.platform.models import AuditLog, Integration, SyncJob
+from app.platform.models import AuditLog, Integration
 from app.platform.models.enums import Role
 from app.platform.security.access import SESSION_OR_KEY, Access, declare_blueprint
 from app.platform.transactions import commit
@@ -176,8 +175,8 @@ def sync_jobs(integration_id: str):
     job = None
     if request.args.get("job_id"):
         job_id = as_uuid(request.args["job_id"])
-        job = db.session.get(SyncJob, job_id) if job_id else None
-        if job is None or job.integration_id != integration.id:
+        job = sync_job(integration, job_id) if job_id else None
+        if job is None:
             fields["job_id"] = "not a sync job of this integration"
     anchors = {}
     for kind in ("failed", "notes"):

@@ -8,11 +8,10 @@ from flask import Blueprint, abort, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.conversations.attachments.lookups import find_message
 from app.conversations.attachments.storage import stored_file
 from app.conversations.inbox.access import can_access_thread
 from app.platform.auth.decorators import login_required
-from app.platform.extensions import db
-from app.platform.models import CommunicationMessage
 
 bp = Blueprint("attachments", __name__)
 
@@ -24,7 +23,7 @@ INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 @bp.get("/attachments/<uuid:message_id>/<int:index>")
 @login_required
 def download(message_id: uuid.UUID, index: int):
-    message = db.session.get(CommunicationMessage, message_id)
+    message = find_message(message_id)
     if message is None or not can_access_thread(current_user, message.thread):
         # The same answer for "no such message" and "not yours": ids are not probed.
         abort(404, _("There is no such attachment."))

@@ -25,6 +25,7 @@ from app.conversations.gdpr.services import (
     confirmation_matches,
     confirmation_words,
     export_contact,
+    find_contact,
     find_contacts,
     holdings,
     last_erasure,
@@ -41,7 +42,7 @@ bp = Blueprint("gdpr", __name__, url_prefix="/admin")
 
 
 def _contact(contact_id: uuid.UUID) -> Contact:
-    contact = db.session.get(Contact, contact_id)
+    contact = find_contact(contact_id)
     if contact is None:
         abort(404, gettext("There is no such contact."))
     return contact

@@ -76,6 +76,10 @@ class Erasure:
     counts: dict[str, int]
 
 
+def find_contact(contact_id: uuid.UUID) -> Contact | None:
+    return db.session.get(Contact, contact_id)
+
+
 def find_contacts(query: str) -> list[Contact]:
     """People whose name, e-mail address or phone number matches ``query``."""
     words = " ".join((query or "").split())

@@ -408,6 +408,14 @@ def undo_contact_merge(
     return merge
 
 
+def find_contact(contact_id: uuid.UUID) -> Contact | None:
+    return db.session.get(Contact, contact_id)
+
+
+def find_contact_merge(merge_id: uuid.UUID) -> ContactMerge | None:
+    return db.session.get(ContactMerge, merge_id)
+
+
 def undoable(merge: ContactMerge, now: datetime | None = None) -> bool:
     """Whether the Undo button is offered: not undone and under a day old."""
     return merge.undone_at is None and merge.merged_at > (now or utcnow()) - UNDO_WINDOW

@@ -59,6 +59,10 @@ class ConversationMergeRefused(RefusedMerge):
     refusals = REFUSALS
 
 
+def find_thread(thread_id: uuid.UUID) -> CommunicationThread | None:
+    return db.session.get(CommunicationThread, thread_id)
+
+
 def merge_candidates(
     thread: CommunicationThread, viewer: User, query: str = ""
 ) -> list[CommunicationThread]:

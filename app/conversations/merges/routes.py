@@ -15,6 +15,8 @@ from app.conversations.merges.contacts import (
     FILLABLE,
     ContactMergeRefused,
     contact_threads,
+    find_contact,
+    find_contact_merge,
     find_contacts,
     merge_contacts,
     merge_preview,
@@ -27,6 +29,7 @@ from app.conversations.merges.conversations import (
     CONFIRMED,
     ConversationMergeRefused,
     conversation_merge_preview,
+    find_thread,
     merge_candidates,
     merge_conversation,
 )
@@ -42,7 +45,7 @@ NOT_CONFIRMED = _l("Nothing was merged: check what moves below, then press “Co
 
 
 def _thread(thread_id: uuid.UUID) -> CommunicationThread:
-    thread = db.session.get(CommunicationThread, thread_id)
+    thread = find_thread(thread_id)
     if thread is None:
         abort(404, _("There is no such conversation."))
     if not can_access_thread(current_user, thread):
@@ -51,7 +54,7 @@ def _thread(thread_id: uuid.UUID) -> CommunicationThread:
 
 
 def _contact(contact_id: uuid.UUID) -> Contact:
-    contact = db.session.get(Contact, contact_id)
+    contact = find_contact(contact_id)
     if contact is None:
         abort(404, _("There is no such contact."))
     if not can_see_contact(current_user, contact):
@@ -88,7 +91,7 @@ def _chosen() -> CommunicationThread | None:
         into = uuid.UUID(request.values.get("into", ""))
     except ValueError:
         return None
-    target = db.session.get(CommunicationThread, into)
+    target = find_thread(into)
     if target is None:
         abort(404, _("There is no such conversation."))
     return target
@@ -199,7 +202,7 @@ def merge_contact(contact_id: uuid.UUID, other_id: uuid.UUID):
 
 
 def _merge_record(merge_id: uuid.UUID) -> ContactMerge:
-    merge = db.session.get(ContactMerge, merge_id)
+    merge = find_contact_merge(merge_id)
     if merge is None:
         abort(404, _("There is no such merge."))
     _contact(merge.kept_contact_id)

@@ -33,6 +33,7 @@ from app.conversations.message_templates.services import (
     deactivate_template,
     get_template,
     list_templates,
+    preview_thread,
     update_template,
     version_of,
 )
@@ -196,7 +197,7 @@ def preview():
 
 def _thread(thread_id: str | None) -> CommunicationThread | None:
     try:
-        return db.session.get(CommunicationThread, uuid.UUID(thread_id or ""))
+        return preview_thread(uuid.UUID(thread_id or ""))
     except ValueError:
         return None
 

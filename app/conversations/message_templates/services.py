@@ -25,7 +25,7 @@ from app.conversations.message_templates.rendering import (
 )
 from app.platform.audit.records import record_edit
 from app.platform.extensions import db
-from app.platform.models import CommunicationTemplate
+from app.platform.models import CommunicationTemplate, CommunicationThread
 from app.platform.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 from app.platform.models.templates import humanize_template_name
 
@@ -126,6 +126,11 @@ def get_template(template_id: uuid.UUID | str) -> CommunicationTemplate | None:
     except ValueError:
         return None
     return db.session.get(CommunicationTemplate, key)
+
+
+def preview_thread(thread_id: uuid.UUID) -> CommunicationThread | None:
+    """The conversation whose details fill a template's preview."""
+    return db.session.get(CommunicationThread, thread_id)
 
 
 def template_to_dict(template: CommunicationTemplate) -> dict[str, Any]:

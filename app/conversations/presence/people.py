@@ -61,3 +61,8 @@ def mentionable(viewer: User, thread: CommunicationThread | None = None) -> list
     if thread is not None:
         users = [user for user in users if can_access_thread(user, thread)]
     return [person(user) for user in users]
+
+
+def find_thread(thread_id: uuid.UUID) -> CommunicationThread | None:
+    """The conversation whose colleagues are asked for."""
+    return db.session.get(CommunicationThread, thread_id)

@@ -14,9 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.conversations.inbox.access import can_access_thread
-from app.conversations.presence.people import mentionable
+from app.conversations.presence.people import find_thread, mentionable
 from app.platform.auth.decorators import STAFF_DESK_ROLES
-from app.platform.extensions import db
 from app.platform.json_api.auth import api_role_required, guard_json_api
 from app.platform.json_api.errors import ApiError
 from app.platform.models import CommunicationThread
@@ -35,7 +34,7 @@ def _thread(raw: str | None) -> CommunicationThread | None:
     if not raw:
         return None
     try:
-        thread = db.session.get(CommunicationThread, uuid.UUID(raw))
+        thread = find_thread(uuid.UUID(raw))
     except ValueError as exc:
         message = _("Not a conversation id.")
         raise ApiError(422, "validation_failed", message, {"thread_id": message}) from exc

@@ -17,6 +17,7 @@ from app.conversations.tasks.services import (
     create_task,
     load_task,
     publish_task_outcome,
+    task_creator,
     update_task,
 )
 from app.conversations.tasks.validation import EDITABLE_FIELDS, TaskValidationError
@@ -47,7 +48,7 @@ def _iso(value: datetime | date | None) -> str | None:
 
 def task_to_dict(task: InternalTask) -> dict:
     """A task as the JSON API shows it."""
-    created_by = db.session.get(User, task.created_by_user_id) if task.created_by_user_id else None
+    created_by = task_creator(task)
     return {
         "id": str(task.id),
         "task_title": task.task_title,

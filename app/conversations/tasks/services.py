@@ -223,6 +223,13 @@ def linked_thread(viewer: User, thread_id: uuid.UUID | None) -> CommunicationThr
     return thread if thread is not None and can_access_thread(viewer, thread) else None
 
 
+def task_creator(task: InternalTask) -> User | None:
+    """Who created the task, or None when no one is recorded."""
+    if task.created_by_user_id is None:
+        return None
+    return db.session.get(User, task.created_by_user_id)
+
+
 def order_number_for(order_id: uuid.UUID | None) -> str | None:
     if order_id is None:
         return None

@@ -25,6 +25,7 @@ from app.integrations.endpoints.services import (
     delivery_log,
     delivery_of,
     endpoint_rows,
+    find_endpoint,
     retry,
     rotate_secret,
     send_test_event,
@@ -78,7 +79,7 @@ def _no_fields() -> None:
 
 def _endpoint(endpoint_id: str) -> WebhookEndpoint:
     known = as_uuid(endpoint_id)
-    endpoint = db.session.get(WebhookEndpoint, known) if known else None
+    endpoint = find_endpoint(known) if known else None
     if endpoint is None:
         raise ApiError(404, "not_found", "There is no such webhook endpoint.")
     return endpoint

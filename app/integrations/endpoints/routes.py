@@ -26,7 +26,9 @@ from app.integrations.endpoints.services import (
     create_endpoint,
     delete_endpoint,
     delivery_log,
+    delivery_of,
     endpoint_rows,
+    find_endpoint,
     retry,
     rotate_secret,
     send_test_event,
@@ -36,7 +38,7 @@ from app.integrations.endpoints.services import (
 from app.orders.deliveries.log import describe_deliveries
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
-from app.platform.models import OutboundDelivery, WebhookEndpoint
+from app.platform.models import WebhookEndpoint
 from app.platform.models.enums import Role
 from app.platform.transactions import commit
 from app.platform.ui import no_store
@@ -45,7 +47,7 @@ bp = Blueprint("integration_webhooks", __name__, url_prefix="/integrations/webho
 
 
 def _endpoint(endpoint_id) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    endpoint = find_endpoint(endpoint_id)
     if endpoint is None:
         abort(404, _("There is no such webhook endpoint."))
     return endpoint
@@ -130,7 +132,7 @@ def update(endpoint_id):
 @bp.post("/<uuid:endpoint_id>/delete")
 @role_required(Role.ADMIN)
 def delete(endpoint_id):
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    endpoint = find_endpoint(endpoint_id)
     if endpoint is not None:  # a second click finds it gone: not an error
         delete_endpoint(endpoint, current_user)
         commit()
@@ -185,7 +187,7 @@ def retry_one(endpoint_id, delivery_id):
         db.session.rollback()
         error = str(exc)
     if request.htmx:
-        log = describe_deliveries([db.session.get(OutboundDelivery, delivery_id)], None)
+        log = describe_deliveries([delivery_of(endpoint, delivery_id)], None)
         return render_template(
             "integrations/_webhook_delivery.html",
             endpoint=endpoint,

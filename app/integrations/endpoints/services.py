@@ -130,6 +130,10 @@ def retry(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, user: User) -> Outb
     return retry_delivery(delivery.id, user)
 
 
+def find_endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+    return db.session.get(WebhookEndpoint, endpoint_id)
+
+
 def delivery_of(endpoint: WebhookEndpoint, delivery_id: uuid.UUID) -> OutboundDelivery | None:
     """One of the endpoint's deliveries, or None (unknown, or another endpoint's)."""
     delivery = db.session.get(OutboundDelivery, delivery_id)

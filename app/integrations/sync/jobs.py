@@ -423,6 +423,10 @@ def _scheduled_jobs(integration: Integration) -> list[SyncJob]:
 # --- reading, for the pages -----------------------------------------------------------
 
 
+def find_integration(integration_id: uuid.UUID) -> Integration | None:
+    return db.session.get(Integration, integration_id)
+
+
 def sync_history(integration: Integration, limit: int = 20) -> list[SyncJob]:
     return list(
         db.session.scalars(

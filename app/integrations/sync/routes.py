@@ -30,15 +30,15 @@ bp = Blueprint("integration_sync", __name__, url_prefix="/integrations")
 
 
 def _integration(integration_id: uuid.UUID) -> Integration:
-    integration = db.session.get(Integration, integration_id)
+    integration = jobs.find_integration(integration_id)
     if integration is None:
         abort(404, _("There is no such integration."))
     return integration
 
 
 def _job(integration: Integration, job_id: uuid.UUID) -> SyncJob:
-    job = db.session.get(SyncJob, job_id)
-    if job is None or job.integration_id != integration.id:
+    job = jobs.sync_job(integration, job_id)
+    if job is None:
         abort(404, _("There is no such sync job."))
     return job
 

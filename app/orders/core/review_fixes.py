@@ -108,6 +108,16 @@ def find_flag(order: Order, reason: str) -> Flag:
     )
 
 
+def lock_order(order: Order) -> None:
+    """Read the order again, its row locked until the transaction ends."""
+    db.session.refresh(order, with_for_update=True)
+
+
+def reread_order(order_id: uuid.UUID) -> Order | None:
+    """The order as stored (after a refused fix was rolled back)."""
+    return db.session.get(Order, order_id)
+
+
 def refuse_if_final(order: Order) -> None:
     """A completed or cancelled order has nothing left to review."""
     if order.status in FINAL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,14 @@ def state_counts() -> dict[str, int]:
         ).all()
     )
     return {state.value: counts.get(state, 0) for state in DraftState}
+
+
+def find_partner(partner_id: uuid.UUID) -> Organization | None:
+    """The partner ``partner_id``; None when there is none (or it is no partner)."""
+    partner = db.session.get(Organization, partner_id)
+    if partner is None or partner.organization_type != OrganizationType.PARTNER:
+        return None
+    return partner
 
 
 def upload_partners() -> list[Organization]:

@@ -22,6 +22,7 @@ from app.orders.email_intake.forms import UploadInvalid, corrections_from_form, 
 from app.orders.email_intake.review import (
     confidence_band,
     draft_page,
+    find_partner,
     review_queue,
     state_counts,
     upload_partners,
@@ -29,8 +30,7 @@ from app.orders.email_intake.review import (
 from app.orders.partners.intake import IntakeInvalid
 from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.platform.extensions import db
-from app.platform.models import OrderDraft, Organization
-from app.platform.models.enums import OrganizationType
+from app.platform.models import OrderDraft
 from app.platform.security.bodies import accepts_body_up_to
 from app.platform.transactions import commit
 
@@ -104,8 +104,8 @@ def upload():
     chosen = request.form.get("partner_id")
     try:
         partner_id, data = read_upload(request.files, request.form)
-        partner = db.session.get(Organization, partner_id)
-        if partner is None or partner.organization_type != OrganizationType.PARTNER:
+        partner = find_partner(partner_id)
+        if partner is None:
             raise UploadInvalid("partner_id", _("Choose one of the listed partners."))
         mail = read_eml(data)
     except RequestEntityTooLarge:

@@ -48,6 +48,10 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(AMSTERDAM).date()
 
 
+def find_order(order_id: uuid.UUID) -> Order | None:
+    return db.session.get(Order, order_id)
+
+
 def time_window(order: Order) -> TimeWindow | None:
     """The visit's planned window, else the one the customer asked for."""
     return parse_time_window(window_text_of(order))

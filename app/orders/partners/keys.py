@@ -10,6 +10,7 @@ revoked.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -43,6 +44,18 @@ def partner_keys(partner: Organization) -> list[ApiToken]:
             .order_by(ApiToken.created_at.desc())
         )
     )
+
+
+def find_partner_key(partner: Organization, token_id: uuid.UUID) -> ApiToken | None:
+    """The partner's key ``token_id``; another partner's, or another kind of token, is not found."""
+    token = db.session.get(ApiToken, token_id)
+    if (
+        token is None
+        or token.kind != TokenKind.PARTNER
+        or token.partner_organization_id != partner.id
+    ):
+        return None
+    return token
 
 
 def issue_partner_key(

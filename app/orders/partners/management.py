@@ -424,6 +424,10 @@ def delivery_log(integration: PartnerIntegration, before: str | None = None) -> 
     return describe_deliveries(page, next_before)
 
 
+def find_delivery(delivery_id: uuid.UUID) -> OutboundDelivery | None:
+    return db.session.get(OutboundDelivery, delivery_id)
+
+
 def _delivery_by_text_id(value: str) -> OutboundDelivery | None:
     try:
         return db.session.get(OutboundDelivery, uuid.UUID(value))

@@ -76,6 +76,47 @@ def weekly_hours(user_id: uuid.UUID) -> dict[str, list[str] | None]:
     return {**DEFAULT_WORKING_HOURS, **(stored or {})}
 
 
+def find_user(user_id: uuid.UUID) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def absences_from(user_id: uuid.UUID, first: date) -> list[TechnicianAbsence]:
+    """The technician's absences lasting until ``first`` or later, earliest first."""
+    return list(
+        db.session.scalars(
+            sa.select(TechnicianAbsence)
+            .where(TechnicianAbsence.user_id == user_id, TechnicianAbsence.ends_on >= first)
+            .order_by(TechnicianAbsence.starts_on)
+        )
+    )
+
+
+def set_weekly_hours(user: User, hours: dict[str, list[str] | None]) -> TechnicianSchedule:
+    """Give the technician these weekly hours, their schedule made if they have none (no commit)."""
+    schedule = db.session.scalar(
+        sa.select(TechnicianSchedule).where(TechnicianSchedule.user_id == user.id)
+    ) or TechnicianSchedule(user_id=user.id)
+    schedule.weekly_hours = hours
+    db.session.add(schedule)
+    return schedule
+
+
+def record_absence(user: User, starts: date, ends: date, reason: str) -> TechnicianAbsence:
+    """A day (or days) off for the technician (no commit)."""
+    absence = TechnicianAbsence(user_id=user.id, starts_on=starts, ends_on=ends, reason=reason)
+    db.session.add(absence)
+    return absence
+
+
+def find_absence(absence_id: uuid.UUID) -> TechnicianAbsence | None:
+    return db.session.get(TechnicianAbsence, absence_id)
+
+
+def remove_absence(absence: TechnicianAbsence) -> None:
+    """Take the day off away again (no commit)."""
+    db.session.delete(absence)
+
+
 def _clock(value: str) -> time:
     hours, _, minutes = value.partition(":")
     return time(int(hours), int(minutes))

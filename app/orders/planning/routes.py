@@ -19,15 +19,21 @@ from app.orders.planning.board import this_monday, week_asked, week_board, week_
 from app.orders.planning.forms import parse_plan
 from app.orders.planning.hours import (
     WEEKDAY_LABELS,
+    absences_from,
+    find_absence,
+    find_user,
     parse_weekly_hours,
     plannable_technicians,
+    record_absence,
+    remove_absence,
+    set_weekly_hours,
     weekly_hours,
 )
 from app.orders.planning.page import plan_section
 from app.orders.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
-from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
+from app.platform.models import User
 from app.platform.models.enums import Role
 from app.platform.transactions import commit
 from app.platform.typed_dates import DateRefused, parse_day
@@ -149,7 +155,7 @@ def _refused(order, status, errors=None, problems=None, stale=None):
 
 
 def _technician(user_id: str) -> User:
-    user = db.session.get(User, _uuid(user_id)) if _uuid(user_id) else None
+    user = find_user(_uuid(user_id)) if _uuid(user_id) else None
     if user is None:
         abort(404, gettext("There is no such technician."))
     return user
@@ -163,11 +169,7 @@ def technician(user_id):
 
 
 def _hours_page(user, errors=None, status=200, form=None):
-    absences = db.session.scalars(
-        db.select(TechnicianAbsence)
-        .where(TechnicianAbsence.user_id == user.id, TechnicianAbsence.ends_on >= local_today())
-        .order_by(TechnicianAbsence.starts_on)
-    ).all()
+    absences = absences_from(user.id, local_today())
     return (
         render_template(
             "planning/technician.html",
@@ -189,11 +191,7 @@ def save_hours(user_id):
     hours, errors = parse_weekly_hours(request.form)
     if errors:
         return _hours_page(user, errors, 422, request.form)
-    schedule = db.session.scalar(
-        db.select(TechnicianSchedule).where(TechnicianSchedule.user_id == user.id)
-    ) or TechnicianSchedule(user_id=user.id)
-    schedule.weekly_hours = hours
-    db.session.add(schedule)
+    set_weekly_hours(user, hours)
     commit()
     flash(gettext("Working hours of %(name)s saved.", name=user.name), "info")
     return redirect(url_for("planning.technician", user_id=user.id), 303)
@@ -217,8 +215,7 @@ def add_absence(user_id):
         errors["reason"] = gettext("Reason: between 1 and 200 characters")
     if errors:
         return _hours_page(user, errors, 422, request.form)
-    absence = TechnicianAbsence(user_id=user.id, starts_on=starts, ends_on=ends, reason=reason)
-    db.session.add(absence)
+    record_absence(user, starts, ends, reason)
     commit()
     flash(gettext("Day off added for %(name)s.", name=user.name), "info")
     return redirect(url_for("planning.technician", user_id=user.id), 303)
@@ -228,10 +225,10 @@ def add_absence(user_id):
 @role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def delete_absence(user_id, absence_id):
     user = _technician(user_id)
-    absence = db.session.get(TechnicianAbsence, _uuid(absence_id)) if _uuid(absence_id) else None
+    absence = find_absence(_uuid(absence_id)) if _uuid(absence_id) else None
     if absence is None or absence.user_id != user.id:
         abort(404)
-    db.session.delete(absence)
+    remove_absence(absence)
     commit()
     return redirect(url_for("planning.technician", user_id=user.id), 303)
 

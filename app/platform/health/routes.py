@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
-from app.platform.extensions import csrf, db
+from app.platform.extensions import csrf
+from app.platform.health.probes import database_answers
 from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,7 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    checks: dict[str, str] = {}
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # any driver error means "not ready", reported below
-        log.warning("readiness: database unreachable: %s", exc)
-        checks["database"] = "unreachable"
-        db.session.rollback()
+    checks: dict[str, str] = {"database": "ok" if database_answers() else "unreachable"}
     broker = current_app.extensions["broker"]
     try:
         broker.ping()

@@ -7,7 +7,6 @@ import binascii
 import json
 import uuid
 
-import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
@@ -22,14 +21,15 @@ from app.conversations.workspace.creation import NamedRecordHidden, open_thread
 from app.conversations.workspace.editing import NotTheVisitsToChange, StaleEdit, update_thread
 from app.conversations.workspace.presenters import message_to_dict
 from app.conversations.workspace.services import (
-    MESSAGE_LOAD_OPTIONS,
     AccessDenied,
     InvalidInput,
     ThreadNotFound,
     add_note,
     compose_reply,
+    find_message,
     load_thread,
     reachable_channels,
+    thread_messages,
 )
 from app.conversations.workspace.technician_replies import TechnicianMayNotWrite
 from app.platform.auth.decorators import STAFF_DESK_ROLES
@@ -37,7 +37,6 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.json_api.auth import api_role_required, guard_json_api
 from app.platform.json_api.errors import ApiError
-from app.platform.models import CommunicationMessage
 from app.platform.models.enums import MessageType
 from app.platform.security.bodies import loads as load_json
 from app.platform.transactions import commit
@@ -189,13 +188,7 @@ def put_thread(thread_id):
 
 def _thread_detail(thread) -> dict:
     data = thread_to_dict(thread)
-    messages = db.session.scalars(
-        sa.select(CommunicationMessage)
-        .options(*MESSAGE_LOAD_OPTIONS)
-        .where(CommunicationMessage.thread_id == thread.id)
-        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
-    ).all()
-    data["messages"] = [message_to_dict(m) for m in messages]
+    data["messages"] = [message_to_dict(m) for m in thread_messages(thread)]
     return data
 
 
@@ -207,21 +200,11 @@ def messages():
             422, "validation_failed", "thread_id is required.", {"thread_id": "required"}
         )
     thread = _thread(thread_id)
-    statement = (
-        sa.select(CommunicationMessage)
-        .options(*MESSAGE_LOAD_OPTIONS)
-        .where(CommunicationMessage.thread_id == thread.id)
-        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
-    )
     limit = _limit()
-    statement = statement.limit(limit + 1)
+    after = None
     if request.args.get("cursor"):
-        stamp, ident = _decode_message_cursor(request.args["cursor"])
-        statement = statement.where(
-            sa.tuple_(CommunicationMessage.created_at, CommunicationMessage.id)
-            > sa.tuple_(stamp, ident)
-        )
-    rows = db.session.scalars(statement).all()
+        after = _decode_message_cursor(request.args["cursor"])
+    rows = thread_messages(thread, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -314,7 +297,7 @@ def _channel_id_for(thread, channel: str | None):
 @bp.put("/messages/<message_id>")
 def put_message(message_id):
     try:
-        message = db.session.get(CommunicationMessage, uuid.UUID(message_id))
+        message = find_message(uuid.UUID(message_id))
     except ValueError:
         message = None
     if message is None:

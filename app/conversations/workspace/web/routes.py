@@ -22,7 +22,7 @@ from app.conversations.core import ReplyCollision, latest_message_id, mark_read,
 from app.conversations.languages import customer_language
 from app.conversations.languages.hints import language_hint
 from app.conversations.merges.conversations import merge_not_allowed
-from app.conversations.message_templates.services import templates_for_channel
+from app.conversations.message_templates.services import get_template, templates_for_channel
 from app.conversations.workspace.collision import collision_warning
 from app.conversations.workspace.composer import composer_extras
 from app.conversations.workspace.customer import customer_panel
@@ -59,7 +59,6 @@ from app.conversations.workspace.timeline import (
 )
 from app.platform.auth.decorators import STAFF_DESK_ROLES, login_required
 from app.platform.extensions import db
-from app.platform.models import CommunicationTemplate
 from app.platform.models.enums import ChannelType, Priority, TemplateCategory
 from app.platform.security.bodies import accepts_body_up_to
 from app.platform.transactions import commit
@@ -273,7 +272,7 @@ def composer(thread_id):
         return render_template(
             "threads/_composer.html", **composer_context(thread, channel_id=channel_id, form=form)
         )
-    template = db.session.get(CommunicationTemplate, uuid_or_404(template_id))
+    template = get_template(uuid_or_404(template_id))
     if template is None or not template.is_active:
         abort(404, _("There is no such template."))
     form.update({f"variables.{k}": v for k, v in typed_variables(request.args).items()})

@@ -71,12 +71,12 @@ def fix(key):
             address.postal_code or "", address.house_number or "", address.house_number_addition
         )
     in_desk = bool(request.form.get("desk"))
-    db.session.refresh(order, with_for_update=True)
+    fixes.lock_order(order)
     try:
         done = _apply(order, action, check)
     except ReviewRefused as exc:
         db.session.rollback()
-        return _card(db.session.get(Order, order.id), 422, exc.text, in_desk=in_desk)
+        return _card(fixes.reread_order(order.id), 422, exc.text, in_desk=in_desk)
     commit()
     if request.headers.get("HX-Request"):
         return _card(order, notice=done, in_desk=in_desk)

@@ -78,7 +78,7 @@ from app.orders.mobile.quick_replies import (
     withdraw_quick_reply,
 )
 from app.orders.mobile.replay import is_offline_replay, replayable
-from app.orders.mobile.services import local_today, tasks_for
+from app.orders.mobile.services import find_order, local_today, tasks_for
 from app.orders.mobile.signatures import (
     MAX_SIGNATURE_BYTES,
     AlreadySigned,
@@ -123,7 +123,7 @@ def _phone_view_context():
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
     order_id = (request.view_args or {}).get("order_id")
-    order = db.session.get(Order, order_id) if isinstance(order_id, uuid.UUID) else None
+    order = find_order(order_id) if isinstance(order_id, uuid.UUID) else None
     signing = request.endpoint == "mobile.signature"
     message = signature_too_large_text() if signing else too_large_text()
     # The refusal came before the route's own checks: show the card only to

@@ -20,6 +20,7 @@ from app.orders.partners.config import ConfigInvalid
 from app.orders.partners.keys import (
     DEFAULT_SECRET_OVERLAP,
     end_secret_overlap,
+    find_partner_key,
     issue_partner_key,
     revoke_partner_key,
     rotate_partner_key,
@@ -28,9 +29,8 @@ from app.orders.partners.keys import (
 from app.orders.partners.pages import invalid, partner_or_404, saved, show_page
 from app.platform.auth.api_tokens import expiry_from_date
 from app.platform.auth.decorators import role_required
-from app.platform.extensions import db
 from app.platform.models import ApiToken
-from app.platform.models.enums import KeyMode, KeyScope, Role, TokenKind
+from app.platform.models.enums import KeyMode, KeyScope, Role
 from app.platform.transactions import commit
 
 DEFAULT_OVERLAP_HOURS = int(DEFAULT_SECRET_OVERLAP.total_seconds() // 3600)
@@ -81,12 +81,8 @@ def issue_key(partner_id):
 
 
 def _key(partner, token_id: uuid.UUID) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if (
-        token is None
-        or token.kind != TokenKind.PARTNER
-        or token.partner_organization_id != partner.id
-    ):
+    token = find_partner_key(partner, token_id)
+    if token is None:
         abort(404, _("This partner has no such key."))
     return token
 

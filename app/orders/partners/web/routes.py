@@ -43,7 +43,6 @@ from app.orders.partners.performance import (
 from app.orders.partners.performance_export import performance_csv
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
-from app.platform.models import OutboundDelivery
 from app.platform.models.enums import Role
 from app.platform.transactions import commit
 
@@ -334,7 +333,7 @@ def deliveries(partner_id):
 def retry(partner_id, delivery_id):
     partner = partner_or_404(partner_id)
     integration = management.integration_of(partner)
-    delivery = db.session.get(OutboundDelivery, delivery_id)
+    delivery = management.find_delivery(delivery_id)
     if delivery is None or delivery.partner_integration_id != integration.id:
         abort(404, _("This partner has no such delivery."))
     error = None
@@ -344,7 +343,7 @@ def retry(partner_id, delivery_id):
         db.session.rollback()
         error = str(exc)
     if request.htmx:
-        log = management.describe_deliveries([db.session.get(OutboundDelivery, delivery_id)], None)
+        log = management.describe_deliveries([management.find_delivery(delivery_id)], None)
         return render_template(
             "partners/_delivery.html",
             partner=partner,

@@ -26,6 +26,7 @@ from app.orders.partners import management
 from app.orders.partners.allowlist import save_ip_allowlist
 from app.orders.partners.config import ConfigInvalid
 from app.orders.partners.keys import (
+    find_partner_key,
     issue_partner_key,
     partner_keys,
     revoke_partner_key,
@@ -37,7 +38,7 @@ from app.platform.auth.decorators import role_required
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import ApiToken
-from app.platform.models.enums import KeyMode, KeyScope, Role, TokenKind
+from app.platform.models.enums import KeyMode, KeyScope, Role
 from app.platform.transactions import commit
 from app.platform.typed_dates import DateRefused, parse_day
 from app.platform.ui import DISPLAY_ZONE, no_store
@@ -116,12 +117,8 @@ def create_key():
 
 def _own_key(token_id: uuid.UUID) -> ApiToken:
     scope = current_scope()
-    token = db.session.get(ApiToken, token_id)
-    if (
-        token is None
-        or token.kind != TokenKind.PARTNER
-        or token.partner_organization_id != scope.organization.id
-    ):
+    token = find_partner_key(scope.organization, token_id)
+    if token is None:
         abort(404)
     return token
 

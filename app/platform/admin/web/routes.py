@@ -8,15 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user
 
-from app.platform.admin.services import list_users, reset_two_factor
+from app.platform.admin.services import find_user, list_users, reset_two_factor
 from app.platform.audit.log import parse_filter
 from app.platform.audit.presenters import audit_page
 from app.platform.auth.decorators import role_required
 from app.platform.auth.signin import client_address
 from app.platform.auth.two_factor import users_with_two_factor
 from app.platform.database import utcnow
-from app.platform.extensions import db
-from app.platform.models import User
 from app.platform.models.enums import Role
 from app.platform.transactions import commit
 
@@ -35,7 +33,7 @@ def users():
 @role_required(Role.ADMIN)
 def reset_user_two_factor(user_id: uuid.UUID):
     """A user lost their authenticator: remove it so they can set up a new one."""
-    user = db.session.get(User, user_id)
+    user = find_user(user_id)
     if user is None:
         abort(404, gettext("There is no such user."))
     admin = current_user._get_current_object()

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.platform.admin.services import list_users
+from app.platform.admin.services import find_personal_token, find_user, list_users
 from app.platform.auth.api_tokens import (
     ROTATION_GRACE,
     expiry_from_date,
@@ -35,7 +35,7 @@ from app.platform.auth.decorators import role_required
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import ApiToken, User
-from app.platform.models.enums import KeyScope, Role, TokenKind
+from app.platform.models.enums import KeyScope, Role
 from app.platform.transactions import commit
 from app.platform.ui import no_store
 
@@ -94,14 +94,14 @@ def issue():
 
 def _user(value: str | None) -> User | None:
     try:
-        return db.session.get(User, uuid.UUID(str(value)))
+        return find_user(uuid.UUID(str(value)))
     except (ValueError, TypeError):
         return None
 
 
 def _token(token_id: uuid.UUID) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.kind != TokenKind.PERSONAL:
+    token = find_personal_token(token_id)
+    if token is None:
         abort(404, _("There is no such token."))
     return token
 
