@@ -69,6 +69,29 @@ def role_required(*roles: Role, refusal=None):
     return decorator
 
 
+def gate(access: Access, refusal=None):
+    """Enforce ``access`` and declare it, in one line above a view.
+
+    A sign-in (else the sign-in page), one of its roles (else the 403 page, saying
+    ``refusal``), and a second factor when it asks for one. For declarations the
+    other gates have no name for: one's own account, a technician's own visits.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @flask_login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in access.roles:
+                abort(403, str(refusal) if refusal else None)
+            if access.two_factor:
+                require_second_factor()
+            return view(*args, **kwargs)
+
+        return record(wrapped, access)
+
+    return decorator
+
+
 def login_required(view):
     """Any signed-in staff member (Flask-Login's gate, declared).
 

@@ -29,30 +29,26 @@ from app.orders.core.desk import local_today
 from app.orders.core.desk_rows import desk_rows
 from app.orders.core.page import REVIEW_STATUSES
 from app.orders.core.review_fixes import ReviewRefused
-from app.orders.core.services import may_change_status, may_view_orders
+from app.orders.core.services import may_change_status
 from app.orders.core.status_engine import IllegalTransition, change_entity_status
-from app.orders.core.web.routes import desk_order
-from app.platform.auth.decorators import login_required
+from app.orders.core.web.routes import desk_only, desk_order
 from app.platform.extensions import db
 from app.platform.models import Order
 from app.platform.models.enums import OrderStatus
-from app.platform.security.access import DESK, Access, declare
 from app.platform.transactions import commit
 
 bp = Blueprint("order_review", __name__, url_prefix="/orders")
 
 
 @bp.get("/<key>/review")
-@declare(Access(roles=DESK))
-@login_required
+@desk_only
 def card(key):
     """The review card of one order (loaded into the order page and the desk's rows)."""
     return _card(desk_order(key), in_desk=bool(request.args.get("desk")))
 
 
 @bp.post("/<key>/review")
-@declare(Access(roles=DESK))
-@login_required
+@desk_only
 def fix(key):
     order = desk_order(key)
     if not may_change_status(current_user, order):
@@ -174,12 +170,9 @@ def _card(
 
 
 @bp.post("/approve")
-@declare(Access(roles=DESK))
-@login_required
+@desk_only
 def approve_many():
     """Approve the ticked clean orders of the "to approve" tab, one status change each."""
-    if not may_view_orders(current_user):
-        abort(403, gettext("Orders are for the desk; your visits are on your phone."))
     numbers = [n.strip() for n in request.form.getlist("order") if n.strip()]
     back = redirect(url_for("orders.desk", tab="new"), 303)
     if not numbers:

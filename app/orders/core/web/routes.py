@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.orders.core.desk import DeskQuery, DeskRefused, desk_choices, desk_page, local_today
@@ -18,17 +19,21 @@ from app.orders.core.status_engine import (
     change_entity_status,
     parse_status,
 )
-from app.platform.auth.decorators import login_required
+from app.platform.auth.decorators import gate, role_required
 from app.platform.extensions import db
 from app.platform.labels import label
 from app.platform.models.enums import OrderStatus
-from app.platform.security.access import DESK, OWN_VISITS, Access, declare
+from app.platform.security.access import DESK, OWN_VISITS
 from app.platform.transactions import commit
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Stored English notes in the reader's language, on every page that shows them.
 bp.add_app_template_filter(readable_note, "order_note")
 MAX_REASON = 2000
+# Each page declares its roles once (role_required enforces and records them).
+desk_only = role_required(
+    *DESK, refusal=_l("Orders are for the desk; your visits are on your phone.")
+)
 
 
 def desk_order(key: str):
@@ -59,12 +64,9 @@ def _page(
 
 
 @bp.get("")
-@declare(Access(roles=DESK))
-@login_required
+@desk_only
 def desk():
     """The order desk: every live order by stage, with filters, search and paging."""
-    if not may_view_orders(current_user):
-        abort(403, gettext("Orders are for the desk; your visits are on your phone."))
     cursor = request.args.get("cursor") or None
     try:
         query = DeskQuery.from_args(request.args)
@@ -106,15 +108,13 @@ def _desk_context(**context) -> dict:
 
 
 @bp.get("/<key>")
-@declare(Access(roles=DESK))
-@login_required
+@desk_only
 def show(key):
     return _page(desk_order(key))
 
 
 @bp.post("/<key>/status")
-@declare(OWN_VISITS)
-@login_required
+@gate(OWN_VISITS)
 def change_status(key):
     order = desk_order(key)
     if not may_change_status(current_user, order):

@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.platform.auth import account
-from app.platform.auth.decorators import login_required
+from app.platform.auth.decorators import gate
 from app.platform.auth.forms import PreferencesForm
 from app.platform.auth.signin import client_address
 from app.platform.extensions import db
 from app.platform.i18n import LANGUAGE_NAMES, select_locale
-from app.platform.security.access import ACCOUNT, declare
+from app.platform.security.access import ACCOUNT
 from app.platform.transactions import commit
 
 bp = Blueprint("preferences", __name__, url_prefix="/settings")
@@ -36,8 +36,7 @@ def _form() -> PreferencesForm:
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def edit():
     user = current_user._get_current_object()
     form = _form()

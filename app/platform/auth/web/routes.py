@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from app.platform.auth.decorators import login_required
+from app.platform.auth.decorators import gate
 from app.platform.auth.forms import LoginForm, SecondFactorForm
 from app.platform.auth.services import SignInResult, check_second_factor, home_endpoint_for, sign_in
 from app.platform.auth.signin import (
@@ -80,8 +80,7 @@ def _throttled(page: str, result: SignInResult):
 
 
 @bp.route("/logout", methods=["POST"])
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def logout():
     # Signing out ends every session of the user, not only this browser's:
     # a copy of a cookie (another device, a stolen one) must not outlive it.

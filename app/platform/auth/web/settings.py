@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from app.platform.auth import account, two_factor
-from app.platform.auth.decorators import login_required
+from app.platform.auth.decorators import gate
 from app.platform.auth.forms import PasswordChangeForm, SecondFactorForm
 from app.platform.auth.sessions import remembered_browsers
 from app.platform.auth.signin import (
@@ -19,7 +19,7 @@ from app.platform.auth.signin import (
     sign_out_everywhere,
 )
 from app.platform.extensions import db
-from app.platform.security.access import ACCOUNT, declare
+from app.platform.security.access import ACCOUNT
 from app.platform.transactions import commit
 
 bp = Blueprint("security", __name__, url_prefix="/settings")
@@ -41,8 +41,7 @@ def _no_store(page: str, status: int = 200):
 
 
 @bp.get("/security")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def index():
     user = _me()
     credential = two_factor.credential_for(user)
@@ -60,8 +59,7 @@ def index():
 
 
 @bp.post("/security/confirm")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def confirm_second_factor():
     """Step up: a session signed in without a code shows one to open admin pages."""
     form = SecondFactorForm()
@@ -80,8 +78,7 @@ def confirm_second_factor():
 
 
 @bp.post("/security/two-factor/start")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def start_two_factor():
     try:
         two_factor.start_setup(_me())
@@ -93,8 +90,7 @@ def start_two_factor():
 
 
 @bp.route("/security/two-factor", methods=["GET", "POST"])
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def setup_two_factor():
     """Scan (or type) the secret, then confirm with a code from the app."""
     user = _me()
@@ -133,8 +129,7 @@ def setup_two_factor():
 
 
 @bp.post("/security/two-factor/disable")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def disable_two_factor():
     return _with_code(
         lambda user, code: account.turn_off_two_factor(user, code, client_ip=client_address()),
@@ -143,8 +138,7 @@ def disable_two_factor():
 
 
 @bp.post("/security/recovery-codes")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def regenerate_recovery_codes():
     return _with_code(
         lambda user, code: account.new_recovery_codes(user, code, client_ip=client_address()),
@@ -172,8 +166,7 @@ def _with_code(change, *, done: str | None = None, codes_page: bool = False):
 
 
 @bp.post("/security/sign-out-everywhere")
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def sign_out_all():
     sign_out_everywhere(_me())
     flash(gettext("You are signed out everywhere."), "info")
@@ -181,8 +174,7 @@ def sign_out_all():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@declare(ACCOUNT)
-@login_required
+@gate(ACCOUNT)
 def change_password():
     form = PasswordChangeForm()
     status = 200
