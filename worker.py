@@ -41,7 +41,7 @@ from app.platform.jobs.consumer import InboxConsumer
 from app.platform.jobs.periodic import PeriodicScheduler
 from app.platform.jobs.queues import QUEUE_NAMES
 from app.platform.jobs.worker import AppWorker
-from app.platform.webhooks.events import NOTIFY_CHANNEL
+from app.platform.webhooks.recording import NOTIFY_CHANNEL
 from app.platform.webhooks.processing import take_waiting
 
 log = logging.getLogger("worker")

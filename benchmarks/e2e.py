@@ -105,7 +105,7 @@ from app.platform.models.enums import (  # noqa: E402
 from app.platform.models.sla import BusinessCalendar  # noqa: E402
 from app.platform.realtime import role_room  # noqa: E402
 from app.platform.transactions import commit  # noqa: E402
-from app.platform.webhooks.events import body_digest  # noqa: E402
+from app.platform.webhooks.recording import body_digest  # noqa: E402
 from benchmarks._support import (  # noqa: E402
     CpuMeter,
     ensure_database,

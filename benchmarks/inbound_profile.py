@@ -55,7 +55,7 @@ from app import create_app  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.platform.transactions import commit  # noqa: E402
 from app.platform.webhooks import processing  # noqa: E402
-from app.platform.webhooks.events import body_digest, record_event  # noqa: E402
+from app.platform.webhooks.recording import body_digest, record_event  # noqa: E402
 from benchmarks._support import ensure_database, percentile  # noqa: E402
 from tests.fakes.whatsapp import (  # noqa: E402
     ACCESS_TOKEN,

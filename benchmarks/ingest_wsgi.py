@@ -18,7 +18,7 @@ from flask import request
 
 from app import create_app
 from app.platform.extensions import csrf
-from app.platform.webhooks.events import thread_connection
+from app.platform.webhooks.recording import thread_connection
 from benchmarks.ingest import FLOOR_TABLE
 
 app = create_app(start_embedded_worker=False)

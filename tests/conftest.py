@@ -36,8 +36,8 @@ from app.platform.jobs.broker import EmbeddedWorker
 from app.platform.jobs.consumer import InboxConsumer
 from app.platform.jobs.periodic import slot_key
 from app.platform.kept import forget_everything
-from app.platform.webhooks.events import NOTIFY_CHANNEL
 from app.platform.webhooks.processing import take_waiting
+from app.platform.webhooks.recording import NOTIFY_CHANNEL
 from tests.support.helpers import PASSWORD, AuthActions, enroll_two_factor
 from tests.support.live_server import LiveServer
 from tests.support.parallel import own_database, own_redis_database

@@ -42,7 +42,7 @@ OUTAGES = (
     sa.exc.InterfaceError,
     sa.exc.DisconnectionError,
     sa.exc.TimeoutError,
-    # The webhook's own connection (app.platform.webhooks.events) speaks psycopg directly.
+    # The webhook's own connection (app.platform.webhooks.recording) speaks psycopg directly.
     psycopg.OperationalError,
     psycopg.InterfaceError,
 )

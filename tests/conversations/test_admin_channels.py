@@ -13,7 +13,7 @@ from app.platform.models import InboundWebhookEvent, Notification, ProviderStatu
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import commit
 from app.platform.transports.health import record_failure, record_success
-from app.platform.webhooks.events import record_event
+from app.platform.webhooks.recording import record_event
 from tests.support.jobs import drain_queues
 
 

@@ -30,7 +30,7 @@ from app.platform.models import (
 )
 from app.platform.models.enums import ProcessingState, ThreadStatus
 from app.platform.transactions import commit
-from app.platform.webhooks.events import enqueue_processing
+from app.platform.webhooks.recording import enqueue_processing
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
 from tests.fakes import whatsapp as wa
 from tests.support.routing_support import INSTALLATION_COMPLAINT, desk, trained_model

@@ -248,7 +248,7 @@ def test_the_scan_sees_what_a_route_raises(app):
     found = {(a.code, a.status, a.where.partition(":")[0]) for a in answers}
     assert ("missing_api_key", 401, "app.orders.partners.access") in found
     assert ("illegal_transition", 409, "app.orders.partners.status_webhook") in found
-    assert ("malformed_json", 400, "app.platform.webhooks.events") in found
+    assert ("malformed_json", 400, "app.platform.webhooks.recording") in found
     assert ("order_conflict", None, "app.orders.partners.web.api") in found
 
 

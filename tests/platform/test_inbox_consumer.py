@@ -25,8 +25,8 @@ from app.platform.jobs.consumer import InboxConsumer
 from app.platform.models import CommunicationMessage, InboundWebhookEvent
 from app.platform.models.enums import ChannelType, ProcessingState
 from app.platform.webhooks import processing
-from app.platform.webhooks.events import NOTIFY_CHANNEL, body_digest, record_event, store_event
 from app.platform.webhooks.processing import claim_waiting, claimant, take_waiting
+from app.platform.webhooks.recording import NOTIFY_CHANNEL, body_digest, record_event, store_event
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import whatsapp as wa
 from tests.support import factories

@@ -33,7 +33,7 @@ from app.platform.models.enums import (
     TemplateChannelType,
 )
 from app.platform.models.sla import BusinessCalendar
-from app.platform.webhooks.events import record_event
+from app.platform.webhooks.recording import record_event
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.fakes import whatsapp as wa
 from tests.support import factories

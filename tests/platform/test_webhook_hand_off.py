@@ -13,8 +13,8 @@ import pytest
 
 from app.platform.jobs.broker import Broker
 from app.platform.transactions import commit
-from app.platform.webhooks import events
-from app.platform.webhooks.events import body_digest, record_event, store_event
+from app.platform.webhooks import recording
+from app.platform.webhooks.recording import body_digest, record_event, store_event
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def without_consumers(app, monkeypatch):
     """A Redis broker (a fake one, so this runs in every mode) and no consumer listening."""
     broker = Broker(fakeredis.FakeRedis(server=fakeredis.FakeServer()), embedded=False)
     monkeypatch.setitem(app.extensions, "broker", broker)
-    monkeypatch.setattr(events, "_consumers_listen", lambda: False)
+    monkeypatch.setattr(recording, "_consumers_listen", lambda: False)
     return broker
 
 

@@ -1,4 +1,6 @@
-"""SLA engine: business time, policies, the per-thread clock and the escalation ladder."""
+"""SLA escalation: the ladder that warns, escalates and reports breaches, its alerts,
+and the /admin/sla page. Business calendars, policies and each thread's clock are
+:mod:`app.conversations.business_time`'s."""
 
 from app.platform.features import Feature
 from app.platform.jobs.periodic import PeriodicJob

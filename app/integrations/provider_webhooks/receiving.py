@@ -66,9 +66,9 @@ from app.platform.extensions import db
 from app.platform.json_api.errors import ApiError
 from app.platform.models import InboundWebhookEvent, Integration
 from app.platform.security.bodies import loads as untrusted_json
-from app.platform.webhooks.events import kept_headers, parse_json, read_raw_body, record_event
 from app.platform.webhooks.freshness import signed_recently, stale_message
 from app.platform.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.recording import kept_headers, parse_json, read_raw_body, record_event
 
 # The stored event names the integration it was verified for, for the job.
 INTEGRATION_HEADER = "x-switchboard-integration-id"

@@ -36,7 +36,7 @@ from app.integrations.salesforce_ids import canonical_id, is_organization_id
 from app.platform.extensions import db
 from app.platform.json_api.errors import ApiError
 from app.platform.models import Integration
-from app.platform.webhooks.events import kept_headers, read_raw_body, record_event
+from app.platform.webhooks.recording import kept_headers, read_raw_body, record_event
 
 SOURCE = "salesforce"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -19,7 +19,7 @@ from app.platform.extensions import csrf
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import declare_blueprint, signed
 from app.platform.transactions import commit
-from app.platform.webhooks.events import (
+from app.platform.webhooks.recording import (
     body_digest,
     kept_headers,
     parse_json,

@@ -47,9 +47,9 @@ from app.platform.models import (
 )
 from app.platform.models.enums import OrderStatus, OrganizationType, ProcessingState
 from app.platform.models.orders import LOCK_TO_CHANGE
-from app.platform.webhooks.events import record_event
 from app.platform.webhooks.freshness import signed_recently, stale_message
 from app.platform.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.recording import record_event
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Size. A request may carry at most ``MAX_REQUEST_BYTES`` (``MAX_CONTENT_LENGTH``
 in the app config; 2 MB unless set): the largest bodies that are not uploads are
-provider webhook batches, which :func:`app.platform.webhooks.events.read_raw_body` caps at
+provider webhook batches, which :func:`app.platform.webhooks.recording.read_raw_body` caps at
 1 MB, and API calls and forms are a few KB. A route that takes files declares its
 own limit with :func:`accepts_body_up_to`. The limit is checked against
 ``Content-Length`` before anything reads the body (a URL value preprocessor runs

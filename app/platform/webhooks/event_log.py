@@ -13,7 +13,7 @@ from app.platform.extensions import db
 from app.platform.models import InboundWebhookEvent
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import after_commit
-from app.platform.webhooks.events import enqueue_processing
+from app.platform.webhooks.recording import enqueue_processing
 
 PAGE_SIZE = 50
 RERUN_FIELDS = ("processing_state", "last_error")

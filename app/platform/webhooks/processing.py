@@ -38,7 +38,7 @@ from app.platform.jobs.coalescing import flush_if_due, held
 from app.platform.models import InboundWebhookEvent
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import commit
-from app.platform.webhooks.events import enqueue_batch, enqueue_processing, in_batches
+from app.platform.webhooks.recording import enqueue_batch, enqueue_processing, in_batches
 
 log = logging.getLogger(__name__)
 

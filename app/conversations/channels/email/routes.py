@@ -25,8 +25,8 @@ from app.platform.security.access import declare_blueprint, signed
 from app.platform.security.bodies import loads as untrusted_json
 from app.platform.transactions import commit
 from app.platform.transports.registry import is_sandboxed
-from app.platform.webhooks.events import body_digest, read_raw_body, record_event
 from app.platform.webhooks.freshness import signed_recently, stale_message
+from app.platform.webhooks.recording import body_digest, read_raw_body, record_event
 
 log = logging.getLogger(__name__)
 

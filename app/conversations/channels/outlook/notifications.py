@@ -30,7 +30,7 @@ from app.conversations.channels.outlook.state import client_state_of, default_ma
 from app.platform.extensions import db
 from app.platform.json_api.errors import ApiError
 from app.platform.models import OutlookMailbox
-from app.platform.webhooks.events import record_event
+from app.platform.webhooks.recording import record_event
 
 SOURCE = "outlook"
 MAX_KEY = 255

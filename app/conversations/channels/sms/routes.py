@@ -21,7 +21,7 @@ from app.platform.extensions import csrf
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import declare_blueprint, signed
 from app.platform.transactions import commit
-from app.platform.webhooks.events import read_raw_body, record_event
+from app.platform.webhooks.recording import read_raw_body, record_event
 
 bp = Blueprint("sms_webhook", __name__, url_prefix="/api/v1/webhooks/sms")
 declare_blueprint(bp, signed("Twilio's request signature"))

@@ -22,7 +22,7 @@ from app.conversations.channels.whatsapp.payloads import event_type, shape_probl
 from app.platform.extensions import csrf
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import declare_blueprint, signed
-from app.platform.webhooks.events import body_digest, parse_json, read_raw_body, store_event
+from app.platform.webhooks.recording import body_digest, parse_json, read_raw_body, store_event
 
 log = logging.getLogger(__name__)
 

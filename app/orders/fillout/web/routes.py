@@ -20,7 +20,7 @@ from app.platform.extensions import csrf
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import declare_blueprint, signed
 from app.platform.transactions import commit
-from app.platform.webhooks.events import parse_json, read_raw_body, record_event
+from app.platform.webhooks.recording import parse_json, read_raw_body, record_event
 
 bp = Blueprint("fillout_webhook", __name__, url_prefix="/api/v1/webhooks/fillout")
 declare_blueprint(bp, signed("Fillout's shared secret"))

@@ -23,7 +23,7 @@ from app.platform.extensions import csrf, db
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import declare_blueprint, signed
 from app.platform.transactions import commit
-from app.platform.webhooks.events import parse_json, read_raw_body
+from app.platform.webhooks.recording import parse_json, read_raw_body
 
 bp = Blueprint("partner_status_webhook", __name__, url_prefix="/api/v1/webhooks/partner-status")
 declare_blueprint(bp, signed("the partner's HMAC signature"))

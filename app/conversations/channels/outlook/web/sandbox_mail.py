@@ -27,8 +27,8 @@ from app.platform.json_api.errors import ApiError
 from app.platform.models import InboundWebhookEvent
 from app.platform.security.access import declare_blueprint, public
 from app.platform.transports.registry import is_sandboxed
-from app.platform.webhooks.events import body_digest, parse_json, read_raw_body, store_event
 from app.platform.webhooks.processing import UnprocessableEvent
+from app.platform.webhooks.recording import body_digest, parse_json, read_raw_body, store_event
 
 SOURCE = "outlook_sandbox"
 # RFC 5322's line limit for a subject, and a sender name's column.
