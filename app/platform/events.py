@@ -52,7 +52,14 @@ def listens_to(*event_types: type[DomainEvent]) -> Callable[[Listener], Listener
 
 
 def listeners_of(event_type: type[DomainEvent]) -> list[Listener]:
-    return list(_listeners.get(event_type, ()))
+    """The listeners of ``event_type`` in the order they run: by their path.
+
+    Never by when their module happened to be imported (which follows where a feature
+    stands in ``FEATURES``): each runs in a transaction of its own on what is
+    committed, so none may rely on another having run first.
+    """
+    listeners = _listeners.get(event_type, ())
+    return sorted(listeners, key=lambda f: (f.__module__, f.__qualname__))
 
 
 # PostgreSQL's "try again": a deadlock victim, a serialization failure. Two workers'

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.conversations.core.events import MessageCreated
+from app.platform.events import listeners_of
 from app.platform.features import FEATURES, Feature, Registry, collect, resolve
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -81,3 +83,8 @@ def test_the_app_carries_what_the_features_declared(app):
     assert set(registry.webhook_processors) >= {"whatsapp", "sms", "outlook", "sendgrid"}
     assert set(registry.transports) == {"whatsapp", "graph", "sms", "teams", "sendgrid"}
     assert app.extensions["broker"].periodic_jobs == tuple(registry.periodic_jobs)
+
+
+def test_listeners_run_by_their_path_not_by_when_their_feature_was_imported(app):
+    paths = [(f.__module__, f.__qualname__) for f in listeners_of(MessageCreated)]
+    assert len(paths) > 5 and paths == sorted(paths)
