@@ -276,6 +276,12 @@ class Config:
             "PDOK_API_BASE": _env(
                 "PDOK_API_BASE", "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
             ),
+            # Driving times for planning: an OSRM server's table service; unset, an
+            # estimate from the straight line (app.orders.planning.travel.estimate).
+            "OSRM_BASE_URL": _env("OSRM_BASE_URL"),
+            "TRAVEL_DETOUR_FACTOR": _env_float("TRAVEL_DETOUR_FACTOR", 1.3),
+            "TRAVEL_SPEED_KMH": _env_float("TRAVEL_SPEED_KMH", 60.0),
+            "TRAVEL_PARKING_MINUTES": _env_float("TRAVEL_PARKING_MINUTES", 5.0),
             "MAKE_WEBHOOK_URLS": parse_pairs(_env("MAKE_WEBHOOK_URLS")),
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),

@@ -93,6 +93,7 @@ from app.platform.models.suggestions import (
     SuggestionSet,
 )
 from app.platform.models.templates import CommunicationTemplate
+from app.platform.models.travel import TravelLeg
 from app.platform.models.visits import PendingVisitMove, VisitCustomerNotice
 from app.platform.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
@@ -102,6 +103,7 @@ __all__ = [
     "Visit",
     "VisitNotice",
     "VisitTechnician",
+    "TravelLeg",
     "CalendarEvent",
     "CalendarFollowUp",
     "CalendarSubscription",
