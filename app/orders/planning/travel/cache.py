@@ -5,7 +5,11 @@ cache is shared by every planner, so it must not wait for (or be rolled back
 with) the caller's unit of work, and a page that only reads still keeps what it
 asked. ``ON CONFLICT DO NOTHING`` under the unique key lets two planners write
 the same legs at once; writing them in key order keeps two such writers from
-each waiting on a row the other holds.
+each waiting on a row the other holds. (On SQLite, one writer at a time: a caller
+that has written in its own open transaction makes this wait for it, up to the
+busy timeout, and then the legs are simply not kept.)
+
+Old days' rows are not removed yet; a day's legs are a few thousand rows at most.
 """
 
 from __future__ import annotations
