@@ -8,13 +8,21 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import time, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.orders.planning.services import default_materials
 from app.platform.extensions import db
-from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule, Visit, VisitTechnician
+from app.platform.models import (
+    Order,
+    TechnicianAbsence,
+    TechnicianBase,
+    TechnicianSchedule,
+    Visit,
+    VisitTechnician,
+)
 from app.platform.models.enums import OrderStatus
 from app.seed.context import DemoContext
 from app.seed.demo_content import next_workday
@@ -40,6 +48,27 @@ HOURS = {
         "sun": None,
     },
 }
+# Where each technician's day starts (as PDOK would have placed it): Daan and Kevin
+# from the depot in Nieuwegein, Ruben from home in Amersfoort with a smaller area.
+BASES = {
+    "tech": ("Symfonielaan 8, 3438EX Nieuwegein", "3438EX", "8", "52.029470", "5.091150", None),
+    "ruben.dejong": (
+        "Utrechtseweg 120, 3818ES Amersfoort",
+        "3818ES",
+        "120",
+        "52.154400",
+        "5.371390",
+        60,
+    ),
+    "kevin.hendriks": (
+        "Symfonielaan 8, 3438EX Nieuwegein",
+        "3438EX",
+        "8",
+        "52.029470",
+        "5.091150",
+        80,
+    ),
+}
 NOTES = (
     "Klant werkt thuis, graag vooraf even bellen.",
     "Meterkast zit in de trapkast; groep vrijhouden.",
@@ -55,6 +84,18 @@ def build_planning(ctx: DemoContext) -> int:
     for key, hours in HOURS.items():
         db.session.add(TechnicianSchedule(user_id=ctx.user(key).id, weekly_hours=hours))
     db.session.add(TechnicianSchedule(user_id=ctx.user("tech").id))
+    for key, (label, postcode, number, lat, lon, radius) in BASES.items():
+        db.session.add(
+            TechnicianBase(
+                user_id=ctx.user(key).id,
+                start_label=label,
+                start_postal_code=postcode,
+                start_house_number=number,
+                start_latitude=Decimal(lat),
+                start_longitude=Decimal(lon),
+                area_radius_km=radius,
+            )
+        )
     day_off = next_workday(ctx.today + timedelta(days=2))
     db.session.add(
         TechnicianAbsence(

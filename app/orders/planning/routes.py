@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app.orders.core.services import ORDER_DESK_ROLES, find_order
 from app.orders.mobile.services import local_today
+from app.orders.planning.bases import BaseRefused, base_of, save_base
 from app.orders.planning.board import this_monday, week_asked, week_board, week_key
 from app.orders.planning.forms import parse_plan
 from app.orders.planning.hours import (
@@ -175,6 +176,7 @@ def _hours_page(user, errors=None, status=200, form=None):
             "planning/technician.html",
             user=user,
             hours=weekly_hours(user.id),
+            base=base_of(user.id),
             absences=absences,
             weekday_labels=WEEKDAY_LABELS,
             errors=errors or {},
@@ -194,6 +196,20 @@ def save_hours(user_id):
     set_weekly_hours(user, hours)
     commit()
     flash(gettext("Working hours of %(name)s saved.", name=user.name), "info")
+    return redirect(url_for("planning.technician", user_id=user.id), 303)
+
+
+@bp.post("/technicians/<user_id>/base")
+@role_required(*HOURS_ROLES)  # managers and admins: with the second factor
+def save_technician_base(user_id):
+    user = _technician(user_id)
+    try:
+        save_base(user, request.form)
+    except BaseRefused as exc:
+        db.session.rollback()
+        return _hours_page(user, exc.errors, 422, request.form)
+    commit()
+    flash(gettext("Start, end and area of %(name)s saved.", name=user.name), "info")
     return redirect(url_for("planning.technician", user_id=user.id), 303)
 
 

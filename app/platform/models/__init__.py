@@ -60,6 +60,7 @@ from app.platform.models.orders import (
 from app.platform.models.partners import PartnerApiUsage, PartnerIdempotencyKey, PartnerIntegration
 from app.platform.models.planning import (
     TechnicianAbsence,
+    TechnicianBase,
     TechnicianSchedule,
     Visit,
     VisitNotice,
@@ -99,6 +100,7 @@ from app.platform.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
     "TechnicianAbsence",
+    "TechnicianBase",
     "TechnicianSchedule",
     "Visit",
     "VisitNotice",

@@ -216,6 +216,13 @@ class Address(Entity, db.Model):
         sa.Index("ix_addresses_postcode_number", "postal_code", "house_number"),
         # The order desk's postcode area: the area's address ids from the index alone.
         sa.Index("ix_addresses_postcode_id", "postal_code", "id"),
+        # The periodic look-up's queue: the few addresses without coordinates.
+        sa.Index(
+            "ix_addresses_unlocated",
+            "location_checked_at",
+            postgresql_where=sa.text("latitude IS NULL"),
+            sqlite_where=sa.text("latitude IS NULL"),
+        ),
     )
 
     organization_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
@@ -242,6 +249,10 @@ class Address(Entity, db.Model):
     )
     validation_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     validated_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # When PDOK was last asked where an address without coordinates is (the periodic
+    # look-up in app.orders.addresses.locating); kept so a place PDOK does not know is
+    # asked again only now and then.
+    location_checked_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     raw_input: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
 
     def one_line(self) -> str:

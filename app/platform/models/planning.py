@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -146,6 +147,38 @@ class TechnicianSchedule(Entity, db.Model):
     weekly_hours: so.Mapped[dict[str, Any]] = so.mapped_column(
         default=lambda: dict(DEFAULT_WORKING_HOURS)
     )
+
+
+class TechnicianBase(Entity, db.Model):
+    """Where a technician's day starts and ends (their home or a depot), and how far
+    they go: what travel to the first visit and home from the last is measured from.
+
+    Places are kept as PDOK found them (its label and coordinates); no end means the
+    day ends where it started. No radius means anywhere in the country.
+    """
+
+    __tablename__ = "technician_bases"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "area_radius_km IS NULL OR area_radius_km BETWEEN 1 AND 400",
+            name="technician_area_radius_in_range",
+        ),
+    )
+
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    start_label: so.Mapped[str] = so.mapped_column(sa.String(200))
+    start_postal_code: so.Mapped[str] = so.mapped_column(sa.String(7))
+    start_house_number: so.Mapped[str] = so.mapped_column(sa.String(16))
+    start_latitude: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(9, 6))
+    start_longitude: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(9, 6))
+    end_label: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    end_postal_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(7))
+    end_house_number: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    end_latitude: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(9, 6))
+    end_longitude: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(9, 6))
+    area_radius_km: so.Mapped[Optional[int]] = so.mapped_column(sa.Integer)
 
 
 class TechnicianAbsence(Entity, db.Model):
