@@ -5,7 +5,7 @@ Travel to the first visit and home from the last is measured from these places
 to the start, no radius means anywhere.
 
 Revision ID: 0075_technician_bases
-Revises: 0073_order_search_name_words
+Revises: 0074_travel_legs
 Create Date: 2026-11-28 22:30:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0075_technician_bases"
-down_revision = "0073_order_search_name_words"
+down_revision = "0074_travel_legs"
 branch_labels = None
 depends_on = None
 
