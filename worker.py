@@ -41,8 +41,8 @@ from app.platform.jobs.consumer import InboxConsumer
 from app.platform.jobs.periodic import PeriodicScheduler
 from app.platform.jobs.queues import QUEUE_NAMES
 from app.platform.jobs.worker import AppWorker
-from app.platform.webhooks.recording import NOTIFY_CHANNEL
 from app.platform.webhooks.processing import take_waiting
+from app.platform.webhooks.recording import NOTIFY_CHANNEL
 
 log = logging.getLogger("worker")
 

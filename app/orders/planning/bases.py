@@ -46,6 +46,16 @@ def base_of(user_id: uuid.UUID) -> TechnicianBase | None:
     return db.session.scalar(sa.select(TechnicianBase).where(TechnicianBase.user_id == user_id))
 
 
+def bases_of(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, TechnicianBase]:
+    """Each technician's base, by their id (those without one are left out)."""
+    if not user_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(TechnicianBase).where(TechnicianBase.user_id.in_(user_ids))
+    )
+    return {base.user_id: base for base in rows}
+
+
 def save_base(user: User, form) -> TechnicianBase:
     """Check what was typed (PDOK for each place) and store it; raises :class:`BaseRefused`.
 

@@ -17,11 +17,13 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.orders.planning.bases import bases_of
+from app.orders.planning.driving import Drive, DrivenDay, Stop, day_matrix, drive_day
 from app.orders.planning.hours import (
     WorkingDay,
     absences,
@@ -31,6 +33,7 @@ from app.orders.planning.hours import (
     weekly_hours,
 )
 from app.orders.planning.page import wishes_line
+from app.orders.planning.travel import Place
 from app.platform.extensions import db
 from app.platform.models import Order, User, Visit, VisitTechnician
 from app.platform.models.enums import OrderStatus
@@ -99,6 +102,17 @@ class BoardVisit:
     area: str | None
     customer: str | None
     crew_size: int = 1
+    place: Place | None = None
+    window_start: time | None = None
+    window_end: time | None = None
+
+
+@dataclass(frozen=True)
+class CellVisit:
+    """A visit in one technician's cell, with the drive to it on that route."""
+
+    visit: BoardVisit
+    drive: Drive | None
 
 
 @dataclass
@@ -106,6 +120,13 @@ class Cell:
     day: date
     working: WorkingDay
     visits: list[BoardVisit] = field(default_factory=list)
+    driven: DrivenDay | None = None
+
+    @property
+    def route(self) -> list[CellVisit]:
+        """The visits in route order, each with the drive before it (if known)."""
+        drives = self.driven.drives if self.driven else {}
+        return [CellVisit(visit, drives.get(visit.order_id)) for visit in self.visits]
 
     @property
     def planned_minutes(self) -> int:
@@ -199,9 +220,49 @@ def week_board(monday: date) -> Board:
             for day in days
         ]
         rows.append(Row(technician=technician, cells=cells))
+    _drive(rows, days)
     unplanned = unplanned_orders()
     wishes = {order.id: wishes_line(order) for order in unplanned}
     return Board(monday, days, holidays, rows, unplanned, wishes)
+
+
+def _drive(rows: list[Row], days: list[date]) -> None:
+    """Each cell's day as driven: one travel matrix per day for every place in it."""
+    bases = bases_of([row.technician.id for row in rows])
+    starts = {user_id: _base_place(base, "start") for user_id, base in bases.items()}
+    ends = {user_id: _base_place(base, "end") for user_id, base in bases.items()}
+    for index, day in enumerate(days):
+        cells = [(row, row.cells[index]) for row in rows if row.cells[index].visits]
+        if not cells:
+            continue
+        places = [
+            place
+            for row, cell in cells
+            for place in (
+                starts.get(row.technician.id),
+                ends.get(row.technician.id),
+                *(visit.place for visit in cell.visits),
+            )
+            if place is not None
+        ]
+        matrix = day_matrix(places, day)
+        for row, cell in cells:
+            stops = [
+                Stop(v.order_id, v.place, v.window_start, v.window_end, v.minutes)
+                for v in cell.visits
+            ]
+            leaves = cell.working.hours[0] if cell.working.hours else None
+            cell.driven = drive_day(
+                stops, matrix, starts.get(row.technician.id), ends.get(row.technician.id), leaves
+            )
+
+
+def _base_place(base, which: str) -> Place | None:
+    latitude = getattr(base, f"{which}_latitude")
+    longitude = getattr(base, f"{which}_longitude")
+    if latitude is None or longitude is None:
+        return None
+    return Place(float(latitude), float(longitude))
 
 
 def _visits_by_technician(
@@ -246,12 +307,22 @@ def _visits_by_technician(
             ),
             customer=order.end_customer.display_name if order.end_customer else None,
             crew_size=len(crew),
+            place=_order_place(order),
+            window_start=visit.window_start if visit else None,
+            window_end=visit.window_end if visit else None,
         )
         for technician_id in crew:
             found[(technician_id, order.scheduled_date)].append(entry)
     for visits in found.values():
         visits.sort(key=lambda v: (v.window or "99", v.order_number))
     return found
+
+
+def _order_place(order: Order) -> Place | None:
+    address = order.installation_address
+    if address is None or address.latitude is None or address.longitude is None:
+        return None
+    return Place(float(address.latitude), float(address.longitude))
 
 
 def unplanned_orders() -> list[Order]:

@@ -40,6 +40,17 @@ from app.platform.transactions import commit
 from app.platform.typed_dates import DateRefused, parse_day
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
+
+
+def drive_time(minutes: int) -> str:
+    """A day's minutes behind the wheel as a planner reads them: "45 min", "1 h 20 min"."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return gettext("%(minutes)s min", minutes=rest)
+    return gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=rest)
+
+
+bp.add_app_template_filter(drive_time, "drive_time")
 # Who plans: the desk, as the order page's status rule has it (agents may move
 # any order from approved to scheduled there already, so they may plan too).
 PLANNER_ROLES = ORDER_DESK_ROLES
