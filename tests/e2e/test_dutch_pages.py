@@ -107,9 +107,11 @@ def api_order(partner: Organization) -> None:
     technician = db.session.scalar(sa.select(User).where(User.email == "tech@switchboard.test"))
     change_entity_status(order, OrderStatus.APPROVED, actor=planner)
     day = date.today() + timedelta(days=1)
+    # In the evening, after the demo's visits (they fill 08:00–17:00, on a weekend
+    # day too when the demo is made on one): only the overridable hours rule applies.
     save_plan(
         order,
-        PlanRequest(day, time(8), time(12), (technician.id,), 120, None, None, 0, override=True),
+        PlanRequest(day, time(18), time(20), (technician.id,), 120, None, None, 0, override=True),
         planner,
         date.today(),
     )
