@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import gettext as _
 
 from app.analytics.calls import CALL_TABLES, call_figures, call_table
 from app.analytics.definitions import column_definition
 from app.analytics.export import filename, table_csv
-from app.analytics.figures import FIGURES, compute
+from app.analytics.export_request import MISSES, parse_export_args
+from app.analytics.figures import compute
 from app.analytics.filters import MAX_DAYS, parse_filter, team_choices
 from app.analytics.services import build_dashboard
 from app.analytics.sla_misses import misses_table
@@ -22,8 +22,6 @@ from app.platform.models.enums import Role
 bp = Blueprint("analytics", __name__)
 
 VIEWERS = (Role.MANAGER, Role.ADMIN)
-# The SLA table's missed conversations, one per row (the page shows the worst few).
-MISSES = "sla_missed"
 
 
 @bp.get("/analytics")
@@ -48,12 +46,7 @@ def index():
 @bp.get("/analytics.csv")
 @role_required(*VIEWERS)
 def export_csv():
-    f, errors = parse_filter(request.args)
-    figure = request.args.get("figure", "")
-    if figure not in FIGURES and figure not in CALL_TABLES and figure != MISSES:
-        errors["figure"] = _(
-            "Choose one of: %(figures)s.", figures=", ".join((*FIGURES, MISSES, *CALL_TABLES))
-        )
+    f, figure, errors = parse_export_args(request.args)
     if errors:
         text = "\n".join(f"{field}: {message}" for field, message in errors.items())
         return Response(text + "\n", status=400, mimetype="text/plain")

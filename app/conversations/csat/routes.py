@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from app.conversations.csat.answers import (
-    MAX_COMMENT,
     RATINGS,
     WEB,
     AnswerRefused,
@@ -21,6 +19,7 @@ from app.conversations.csat.answers import (
     record_answer,
 )
 from app.conversations.csat.answers import survey as find_survey
+from app.conversations.csat.rating_form import RatingFormRefused, parse_rating_form
 from app.conversations.csat.tokens import response_id_of
 from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
 from app.platform.transactions import commit
@@ -56,31 +55,16 @@ def rate(token: str):
 def answer(token: str):
     with force_locale(_page_language()):
         response = _survey_or_404(token)
-        errors: dict[str, str] = {}
-        rating = _rating(request.form.get("rating"), errors)
-        comment = request.form.get("comment")
-        if comment is not None and len(comment) > MAX_COMMENT:
-            errors["comment"] = _(
-                "Keep the comment under %(max)s characters.", max=f"{MAX_COMMENT:,}"
-            )
-        if errors:
-            return _page(token, response, errors=errors, comment=comment), 422
+        try:
+            rating, comment = parse_rating_form(request.form)
+        except RatingFormRefused as exc:
+            return _page(token, response, errors=exc.fields, comment=exc.comment), 422
         try:
             record_answer(response, rating, comment, WEB)
         except AnswerRefused:
             return _page(token, response), 409
         commit()
         return _page(token, response, saved=True)
-
-
-def _rating(raw: str | None, errors: dict[str, str]) -> int:
-    try:
-        value = int((raw or "").strip())
-    except ValueError:
-        value = 0
-    if value not in RATINGS:
-        errors["rating"] = _("Choose a rating from 1 to 5.")
-    return value
 
 
 def _page(token: str, response, *, errors=None, comment=None, saved=False):

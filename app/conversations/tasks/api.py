@@ -20,12 +20,15 @@ from app.conversations.tasks.services import (
     task_creator,
     update_task,
 )
-from app.conversations.tasks.validation import EDITABLE_FIELDS, TaskValidationError
+from app.conversations.tasks.validation import (
+    EDITABLE_FIELDS,
+    TaskValidationError,
+    parse_task_list_args,
+)
 from app.platform.extensions import db
 from app.platform.json_api.auth import guard_json_api
 from app.platform.json_api.errors import ApiError
 from app.platform.models import InternalTask, User
-from app.platform.models.enums import TaskStatus
 from app.platform.transactions import commit
 
 bp = guard_json_api(Blueprint("tasks_api", __name__, url_prefix="/api/tasks"))
@@ -102,36 +105,19 @@ def _task(task_id: str):
 
 @bp.get("")
 def index():
-    args = request.args
-    errors: dict[str, str] = {}
-    status = thread_id = None
-    if args.get("status"):
-        try:
-            status = TaskStatus(args["status"])
-        except ValueError:
-            errors["status"] = f"must be one of {', '.join(TaskStatus.values())}"
-    if args.get("thread_id"):
-        try:
-            thread_id = uuid.UUID(args["thread_id"])
-        except ValueError:
-            errors["thread_id"] = "is not a valid id"
-    if args.get("assigned") not in (None, "", "me"):
-        errors["assigned"] = "only 'me' is supported"
     try:
-        limit = min(max(int(args.get("limit", 50)), 1), 200)
-    except ValueError:
-        errors["limit"] = "must be a whole number from 1 to 200"
-    if errors:
-        raise _invalid(errors)
+        query = parse_task_list_args(request.args)
+    except TaskValidationError as exc:
+        raise _invalid(exc.fields) from exc
     try:
         page = list_tasks(
             current_user,
-            status=status,
-            assigned_to_me=args.get("assigned") == "me",
-            overdue=args.get("overdue") in ("1", "true"),
-            thread_id=thread_id,
-            cursor=args.get("cursor") or None,
-            limit=limit,
+            status=query.status,
+            assigned_to_me=query.assigned_to_me,
+            overdue=query.overdue,
+            thread_id=query.thread_id,
+            cursor=query.cursor,
+            limit=query.limit,
         )
     except InvalidCursor as exc:
         raise ApiError(422, "invalid_cursor", str(exc), {"cursor": "invalid"}) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -224,3 +224,47 @@ def clean_task_input(
     if errors:
         raise TaskValidationError(errors)
     return cleaned
+
+
+class TaskListQuery(NamedTuple):
+    """What the task list is asked for (``GET /api/tasks``)."""
+
+    status: TaskStatus | None
+    thread_id: uuid.UUID | None
+    assigned_to_me: bool
+    overdue: bool
+    cursor: str | None
+    limit: int
+
+
+def parse_task_list_args(args: Mapping[str, str]) -> TaskListQuery:
+    """The list's query string; :class:`TaskValidationError` names every wrong argument
+    (English, as the JSON API answers)."""
+    errors: dict[str, str] = {}
+    status = thread_id = None
+    if args.get("status"):
+        try:
+            status = TaskStatus(args["status"])
+        except ValueError:
+            errors["status"] = f"must be one of {', '.join(TaskStatus.values())}"
+    if args.get("thread_id"):
+        try:
+            thread_id = uuid.UUID(args["thread_id"])
+        except ValueError:
+            errors["thread_id"] = "is not a valid id"
+    if args.get("assigned") not in (None, "", "me"):
+        errors["assigned"] = "only 'me' is supported"
+    try:
+        limit = min(max(int(args.get("limit", 50)), 1), 200)
+    except ValueError:
+        errors["limit"] = "must be a whole number from 1 to 200"
+    if errors:
+        raise TaskValidationError(errors)
+    return TaskListQuery(
+        status=status,
+        thread_id=thread_id,
+        assigned_to_me=args.get("assigned") == "me",
+        overdue=args.get("overdue") in ("1", "true"),
+        cursor=args.get("cursor") or None,
+        limit=limit,
+    )

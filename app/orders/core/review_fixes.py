@@ -68,6 +68,17 @@ class ReviewRefused(Exception):
         self.text = text
 
 
+MAX_PDOK_ID = 100
+
+
+def chosen_pdok_id(value: str | None) -> str:
+    """The PDOK suggestion the review form chose (its id, as PDOK gave it)."""
+    pdok_id = (value or "").strip()
+    if not pdok_id or len(pdok_id) > MAX_PDOK_ID:
+        raise ReviewRefused("pdok_id", gettext("Address: choose one of PDOK's suggestions."))
+    return pdok_id
+
+
 @dataclass(frozen=True)
 class Flag:
     """One review reason of an order: its stored text, its kind and what it is about."""

@@ -165,6 +165,14 @@ def set_invited_password(user: User, password: str) -> None:
     record_change("users", user.id, "PORTAL_PASSWORD_SET", {"password": "set"}, user_id=user.id)
 
 
+def set_chosen_password(user: User, password: str, password_again: str) -> None:
+    """The welcome form: the password typed twice must be the same, then as
+    :func:`set_invited_password` (no commit)."""
+    if password != password_again:
+        raise ConfigInvalid({"password_again": _("The two passwords differ.")})
+    set_invited_password(user, password)
+
+
 def deactivate_portal_user(user: User, admin: User | None) -> None:
     """``user`` can no longer sign in; their sessions end now (no commit)."""
     user.is_active_account = False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.conversations.business_time.calendar import calendar_for, is_holiday, schedule_of
@@ -20,6 +21,7 @@ from app.platform.extensions import db
 from app.platform.models import TechnicianAbsence, TechnicianSchedule, User
 from app.platform.models.enums import Role
 from app.platform.models.planning import DEFAULT_WORKING_HOURS, WEEKDAY_KEYS
+from app.platform.typed_dates import DateRefused, parse_day
 
 WEEKDAY_LABELS = {
     "mon": _l("Monday"),
@@ -186,3 +188,35 @@ def parse_weekly_hours(form: dict) -> tuple[dict[str, list[str] | None], dict[st
 def _day_name(key: str) -> str:
     # Dutch writes weekdays in lower case; at the start of a message it takes a capital.
     return str(WEEKDAY_LABELS[key]).capitalize()
+
+
+MAX_ABSENCE_REASON = 200
+
+
+def parse_absence(form) -> tuple[tuple[date | None, date | None, str], dict[str, str]]:
+    """A day off from a form (``starts_on``, ``ends_on``, ``reason``) and what is wrong
+    with it, field -> message; with no errors the three values are there."""
+    errors: dict[str, str] = {}
+    starts = _typed_day(form, "starts_on", gettext("From"), errors)
+    ends = _typed_day(form, "ends_on", gettext("Until"), errors)
+    reason = (form.get("reason") or "").strip()
+    if starts is None and "starts_on" not in errors:
+        errors["starts_on"] = gettext("From: choose a day")
+    if ends is None and "ends_on" not in errors:
+        errors["ends_on"] = gettext("Until: choose a day")
+    elif starts is not None and ends is not None and ends < starts:
+        errors["ends_on"] = gettext("Until: on or after the first day")
+    if not reason or len(reason) > MAX_ABSENCE_REASON:
+        errors["reason"] = gettext("Reason: between 1 and 200 characters")
+    return (starts, ends, reason), errors
+
+
+def _typed_day(form, name: str, label: str, errors: dict[str, str]) -> date | None:
+    """The form's day ``name``; a day out of range is named in ``errors`` (a day that is
+    not one, or none, is None: the caller says to choose one)."""
+    try:
+        return parse_day(form.get(name))
+    except DateRefused as exc:
+        if exc.out_of_range:
+            errors[name] = f"{label}: {exc}"
+        return None

@@ -23,6 +23,7 @@ from app.orders.planning.hours import (
     absences_from,
     find_absence,
     find_user,
+    parse_absence,
     parse_weekly_hours,
     plannable_technicians,
     record_absence,
@@ -228,18 +229,7 @@ def save_technician_base(user_id):
 @role_required(*HOURS_ROLES)  # managers and admins: with the second factor
 def add_absence(user_id):
     user = _technician(user_id)
-    errors = {}
-    starts = _typed_day("starts_on", gettext("From"), errors)
-    ends = _typed_day("ends_on", gettext("Until"), errors)
-    reason = (request.form.get("reason") or "").strip()
-    if starts is None and "starts_on" not in errors:
-        errors["starts_on"] = gettext("From: choose a day")
-    if ends is None and "ends_on" not in errors:
-        errors["ends_on"] = gettext("Until: choose a day")
-    elif starts is not None and ends is not None and ends < starts:
-        errors["ends_on"] = gettext("Until: on or after the first day")
-    if not reason or len(reason) > 200:
-        errors["reason"] = gettext("Reason: between 1 and 200 characters")
+    (starts, ends, reason), errors = parse_absence(request.form)
     if errors:
         return _hours_page(user, errors, 422, request.form)
     record_absence(user, starts, ends, reason)
@@ -272,15 +262,4 @@ def _date(value):
     try:
         return parse_day(value)
     except DateRefused:
-        return None
-
-
-def _typed_day(name: str, label: str, errors: dict[str, str]):
-    """The form's day ``name``; a day out of range is named in ``errors`` (a day that is
-    not one, or none, is None: the caller says to choose one)."""
-    try:
-        return parse_day(request.form.get(name))
-    except DateRefused as exc:
-        if exc.out_of_range:
-            errors[name] = f"{label}: {exc}"
         return None

@@ -57,9 +57,10 @@ def fix(key):
     # PDOK is asked before the order is locked: an HTTP call holds no row lock.
     check = None
     if action == "address_suggestion":
-        pdok_id = (request.form.get("pdok_id") or "").strip()
-        if not pdok_id or len(pdok_id) > 100:
-            return _card(order, 422, gettext("Address: choose one of PDOK's suggestions."))
+        try:
+            pdok_id = fixes.chosen_pdok_id(request.form.get("pdok_id"))
+        except ReviewRefused as exc:
+            return _card(order, 422, exc.text)
         check = pdok.look_up(pdok_id)
     elif action == "address_rechecked" and order.installation_address is not None:
         address = order.installation_address

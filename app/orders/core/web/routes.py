@@ -17,8 +17,8 @@ from app.orders.core.status_engine import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
     change_entity_status,
-    parse_status,
 )
+from app.orders.core.status_form import StatusFormRefused, parse_status_change
 from app.platform.auth.decorators import gate, role_required
 from app.platform.extensions import db
 from app.platform.labels import label
@@ -29,7 +29,6 @@ from app.platform.transactions import commit
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 # Stored English notes in the reader's language, on every page that shows them.
 bp.add_app_template_filter(readable_note, "order_note")
-MAX_REASON = 2000
 # Each page declares its roles once (role_required enforces and records them).
 desk_only = role_required(
     *DESK, refusal=_l("Orders are for the desk; your visits are on your phone.")
@@ -119,21 +118,12 @@ def change_status(key):
     order = desk_order(key)
     if not may_change_status(current_user, order):
         abort(403, gettext("You may not change this order's status."))
-    reason = request.form.get("reason", "").strip()
-    partner_note = request.form.get("partner_note", "").strip()
-    typed = {"reason": reason, "partner_note": partner_note}
     try:
-        to_status = parse_status(request.form.get("to_status", ""))
-    except ValueError:
-        known = ", ".join(label(status, "order") for status in OrderStatus)
-        error = gettext("Status: must be one of %(statuses)s", statuses=known)
-        return _page(order, 422, error, **typed)
-    if len(reason) > MAX_REASON:
-        error = gettext("Internal reason: at most %(count)s characters", count=MAX_REASON)
-        return _page(order, 422, error, **typed)
-    if len(partner_note) > MAX_REASON:
-        error = gettext("Note for the partner: at most %(count)s characters", count=MAX_REASON)
-        return _page(order, 422, error, **typed)
+        change = parse_status_change(request.form)
+    except StatusFormRefused as exc:
+        return _page(order, 422, exc.message, **exc.typed)
+    to_status, reason, partner_note = change
+    typed = change.typed
     try:
         change_entity_status(
             order,

@@ -40,7 +40,7 @@ def index():
 @role_required(Role.ADMIN)
 def edit(form_id):
     form = db.get_or_404(IntakeForm, form_id, description=_("There is no such intake form."))
-    errors: dict[str, str] = {}
+    errors: dict[str, str] | None = None  # InvalidForm names them
     mapping_text = json.dumps(form.field_mapping or {}, indent=2, ensure_ascii=False)
     if request.method == "POST":
         mapping_text = request.form.get("field_mapping", "")
@@ -62,7 +62,7 @@ def edit(form_id):
     return render_template(
         "fillout/edit.html",
         form=form,
-        errors=errors,
+        errors=errors or {},
         values=request.form if request.method == "POST" else None,
         mapping_text=mapping_text,
         partners=partners(),

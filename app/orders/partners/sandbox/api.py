@@ -11,8 +11,6 @@ limits and errors are the partner API's own.
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, g, jsonify, request
 
 from app.orders.core.services import partner_status_of
@@ -21,12 +19,8 @@ from app.orders.deliveries.payloads import status_details
 from app.orders.partners.access import PartnerCaller, authenticate, enforce_rate_limit
 from app.orders.partners.sandbox import timeline
 from app.orders.partners.sandbox.mode import caller_is_test, order_in_mode
-from app.orders.partners.sandbox.moves import (
-    MAX_TEXT,
-    UnknownStatus,
-    move_test_order,
-    parse_sandbox_status,
-)
+from app.orders.partners.sandbox.moves import move_test_order
+from app.orders.partners.sandbox.requests import SandboxRequestInvalid, read_move, read_timeline
 from app.platform.extensions import csrf
 from app.platform.json_api.errors import ApiError
 from app.platform.security.access import PARTNER_API, declare_blueprint
@@ -77,31 +71,23 @@ def _body() -> dict:
     return body
 
 
-def _text(body: dict, name: str, errors: dict) -> str | None:
-    value = body.get(name)
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
-        errors[name] = f"must be text of at most {MAX_TEXT} characters"
-        return None
-    return value
+def _invalid(exc: SandboxRequestInvalid) -> ApiError:
+    return ApiError(422, "validation_failed", "The request has invalid fields.", exc.fields)
 
 
 @bp.post("/<partner_id>/sandbox/orders/<path:partner_order_id>/status")
 def move_status(partner_id, partner_order_id):
     caller = _test_caller(partner_id)
     body = _body()
-    errors: dict[str, str] = {}
-    to_status = None
     try:
-        to_status = parse_sandbox_status(body.get("status"), caller.integration)
-    except UnknownStatus as exc:
-        errors["status"] = str(exc)
-    reason = _text(body, "reason", errors)
-    partner_note = _text(body, "partner_note", errors)
-    if errors:
-        raise ApiError(422, "validation_failed", "The request has invalid fields.", errors)
+        move = read_move(body, caller.integration)
+    except SandboxRequestInvalid as exc:
+        raise _invalid(exc) from None
     order = _test_order(caller, partner_order_id)
     try:
-        transition = move_test_order(order, to_status, reason=reason, partner_note=partner_note)
+        transition = move_test_order(
+            order, move.to_status, reason=move.reason, partner_note=move.partner_note
+        )
     except IllegalTransition as exc:
         raise ApiError(409, "illegal_transition", str(exc)) from exc
     commit()
@@ -122,16 +108,11 @@ def move_status(partner_id, partner_order_id):
 def run_timeline(partner_id, partner_order_id):
     caller = _test_caller(partner_id)
     body = _body()
-    errors: dict[str, str] = {}
-    to_status = timeline.PATH[-1]
-    if "to" in body:
-        try:
-            to_status = parse_sandbox_status(body.get("to"), caller.integration)
-        except UnknownStatus as exc:
-            errors["to"] = str(exc)
-    step_seconds = _step_seconds(body, errors)
-    if errors:
-        raise ApiError(422, "validation_failed", "The request has invalid fields.", errors)
+    try:
+        run = read_timeline(body, caller.integration)
+    except SandboxRequestInvalid as exc:
+        raise _invalid(exc) from None
+    to_status, step_seconds = run.to_status, run.step_seconds
     order = _test_order(caller, partner_order_id)
     try:
         steps = timeline.plan(order, to_status, step_seconds)
@@ -152,20 +133,3 @@ def run_timeline(partner_id, partner_order_id):
             "test": True,
         },
     ), 202
-
-
-def _step_seconds(body: dict, errors: dict) -> float:
-    value = body.get("step_seconds")
-    if value is None:
-        return timeline.default_step_seconds()
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 < value <= timeline.MAX_STEP_SECONDS
-    ):
-        errors["step_seconds"] = (
-            f"must be a number of seconds above 0, at most {timeline.MAX_STEP_SECONDS}"
-        )
-        return 0.0
-    return float(value)

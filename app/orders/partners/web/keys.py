@@ -8,7 +8,6 @@ of :mod:`app.orders.partners.keys` or :mod:`app.orders.partners.allowlist`, comm
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, request
 from flask_babel import gettext as _
@@ -17,8 +16,8 @@ from flask_login import current_user
 from app.orders.partners import management
 from app.orders.partners.allowlist import save_ip_allowlist
 from app.orders.partners.config import ConfigInvalid
+from app.orders.partners.key_forms import OverlapRefused, parse_choice, parse_expiry, parse_overlap
 from app.orders.partners.keys import (
-    DEFAULT_SECRET_OVERLAP,
     end_secret_overlap,
     find_partner_key,
     issue_partner_key,
@@ -27,29 +26,12 @@ from app.orders.partners.keys import (
     rotate_webhook_secret,
 )
 from app.orders.partners.pages import invalid, partner_or_404, saved, show_page
-from app.platform.auth.api_tokens import expiry_from_date
 from app.platform.auth.decorators import role_required
 from app.platform.models import ApiToken
 from app.platform.models.enums import KeyMode, KeyScope, Role
 from app.platform.transactions import commit
 
-DEFAULT_OVERLAP_HOURS = int(DEFAULT_SECRET_OVERLAP.total_seconds() // 3600)
-
 bp = Blueprint("partner_keys", __name__, url_prefix="/partners")
-
-
-def parse_expiry(value: str | None) -> datetime | None:
-    try:
-        return expiry_from_date(value)
-    except ValueError as exc:
-        raise ConfigInvalid({"expires_at": str(exc)}) from None
-
-
-def parse_choice(enum, value: str | None, default):
-    try:
-        return enum(value) if value else default
-    except ValueError:
-        raise ConfigInvalid({enum.__name__.lower(): _("Choose one of the options.")}) from None
 
 
 @bp.post("/<uuid:partner_id>/keys")
@@ -128,25 +110,22 @@ def rotate_sandbox_secret(partner_id):
 
 def _rotate(partner, *, sandbox: bool):
     section = "sandbox_webhook" if sandbox else "webhook"
-    raw = (request.form.get("overlap_hours") or "").strip() or str(DEFAULT_OVERLAP_HOURS)
     try:
-        hours = float(raw.replace(",", "."))
-        if hours != hours:  # NaN
-            raise ValueError
-    except ValueError:
-        return _bad_overlap(partner, section, raw, _("Enter a number of hours."))
+        typed = parse_overlap(request.form.get("overlap_hours"))
+    except OverlapRefused as exc:
+        return _bad_overlap(partner, section, exc.text, exc.fields["overlap_hours"])
     try:
         secret = rotate_webhook_secret(
             management.integration_of(partner),
             current_user,
-            overlap=timedelta(hours=min(max(hours, -1.0), 24 * 365.0)),
+            overlap=typed.overlap,
             sandbox=sandbox,
         )
     except ValueError as exc:
-        return _bad_overlap(partner, section, raw, str(exc))
+        return _bad_overlap(partner, section, typed.text, str(exc))
     commit()
     shown = {"new_sandbox_secret": secret} if sandbox else {"new_secret": secret}
-    return show_page(partner, status=201, overlap_given=hours, **shown)
+    return show_page(partner, status=201, overlap_given=typed.hours, **shown)
 
 
 def _bad_overlap(partner, section: str, raw: str, message: str):

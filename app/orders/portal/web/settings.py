@@ -7,7 +7,7 @@ settings. Fresh keys and secrets are shown once, on a page that is not stored.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -27,26 +27,27 @@ from app.orders.partners.allowlist import save_ip_allowlist
 from app.orders.partners.config import ConfigInvalid
 from app.orders.partners.keys import (
     find_partner_key,
-    issue_partner_key,
     partner_keys,
     revoke_partner_key,
     rotate_webhook_secret,
 )
 from app.orders.partners.performance import PERIODS, partner_performance, period_days, period_of
 from app.orders.portal.access import current_integration, current_scope, me
+from app.orders.portal.key_forms import (
+    DEFAULT_OVERLAP_HOURS,
+    MAX_OVERLAP_HOURS,
+    issue_key_from_form,
+    overlap_hours,
+)
 from app.platform.auth.decorators import role_required
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import ApiToken
 from app.platform.models.enums import KeyMode, KeyScope, Role
 from app.platform.transactions import commit
-from app.platform.typed_dates import DateRefused, parse_day
-from app.platform.ui import DISPLAY_ZONE, no_store
+from app.platform.ui import no_store
 
 bp = Blueprint("portal_settings", __name__, url_prefix="/portal")
-
-DEFAULT_OVERLAP_HOURS = 24
-MAX_OVERLAP_HOURS = 7 * 24
 
 
 # --- API keys ------------------------------------------------------------------
@@ -78,39 +79,11 @@ def _keys_page(status: int = 200, errors: dict | None = None, **extra):
 @role_required(Role.PARTNER)
 def create_key():
     scope = current_scope()
-    form = request.form
-    errors = {}
-    mode = form.get("mode", "")
-    key_scope = form.get("scope", "")
-    if mode not in KeyMode.values():
-        errors["mode"] = _("Choose live or test.")
-    if key_scope not in KeyScope.values():
-        errors["scope"] = _("Choose read or write.")
-    expires_at = None
     try:
-        day = parse_day(form.get("expires"))
-    except DateRefused as exc:
-        errors["expires"] = str(exc)
-    else:
-        if day is not None:
-            expires_at = datetime.combine(day + timedelta(days=1), time.min, tzinfo=DISPLAY_ZONE)
-            if expires_at <= utcnow():
-                errors["expires"] = _("Choose a day in the future.")
-    if not errors:
-        try:
-            _token, plain = issue_partner_key(
-                scope.organization,
-                form.get("name", ""),
-                me(),
-                mode=KeyMode(mode),
-                scope=KeyScope(key_scope),
-                expires_at=expires_at,
-            )
-        except ValueError as exc:
-            errors["name"] = str(exc).partition(": ")[2] or str(exc)
-    if errors:
+        plain = issue_key_from_form(scope.organization, request.form, me())
+    except ConfigInvalid as exc:
         db.session.rollback()
-        return _keys_page(422, errors)
+        return _keys_page(422, exc.fields)
     commit()
     return _keys_page(201, new_key=plain)
 
@@ -253,12 +226,9 @@ def _rotate_secret(*, sandbox: bool):
     integration = current_integration(current_scope())
     section = "sandbox" if sandbox else "live"
     try:
-        hours = int(request.form.get("overlap_hours") or DEFAULT_OVERLAP_HOURS)
-    except ValueError:
-        hours = -1
-    if not 0 <= hours <= MAX_OVERLAP_HOURS:
-        message = _("Between 0 and %(max)s hours.", max=MAX_OVERLAP_HOURS)
-        return _webhook_page(422, {section: {"overlap_hours": message}})
+        hours = overlap_hours(request.form.get("overlap_hours"))
+    except ConfigInvalid as exc:
+        return _webhook_page(422, {section: exc.fields})
     secret = rotate_webhook_secret(
         integration, me(), overlap=timedelta(hours=hours), sandbox=sandbox
     )

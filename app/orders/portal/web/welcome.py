@@ -23,7 +23,7 @@ from app.orders.partners.config import ConfigInvalid
 from app.orders.partners.portal_users import (
     InvitationRefused,
     redeem_invitation,
-    set_invited_password,
+    set_chosen_password,
 )
 from app.platform.extensions import db
 from app.platform.security.access import SESSION_CSRF, declare_blueprint, public
@@ -42,20 +42,20 @@ def set_password(token: str):
         user = redeem_invitation(token)
     except InvitationRefused as exc:
         abort(404, str(exc))
-    errors = {}
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_again", ""):
-            errors["password_again"] = _("The two passwords differ.")
-        else:
-            try:
-                set_invited_password(user, password)
-            except ConfigInvalid as exc:
-                db.session.rollback()
-                errors = exc.fields
-            else:
-                commit()
-                flash(_("Your password is set. Sign in, then set up two-factor sign-in."), "info")
-                return redirect(url_for("auth.login"), 303)
+        form = request.form
+        try:
+            set_chosen_password(user, form.get("password", ""), form.get("password_again", ""))
+        except ConfigInvalid as exc:
+            db.session.rollback()
+            return _page(user, exc.fields)
+        commit()
+        flash(_("Your password is set. Sign in, then set up two-factor sign-in."), "info")
+        return redirect(url_for("auth.login"), 303)
+    return _page(user)
+
+
+def _page(user, errors: dict | None = None):
+    errors = errors or {}
     page = render_template("portal/welcome.html", user=user, errors=errors)
     return no_store(make_response(page, 422 if errors else 200))

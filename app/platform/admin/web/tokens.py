@@ -22,11 +22,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.platform.admin.services import find_personal_token, find_user, list_users
+from app.platform.admin.services import find_personal_token, list_users
+from app.platform.admin.token_forms import TokenFormRefused, issue_token_from_form
 from app.platform.auth.api_tokens import (
     ROTATION_GRACE,
-    expiry_from_date,
-    issue_personal_token,
     personal_tokens,
     revoke_personal_token,
     rotate_personal_token,
@@ -34,8 +33,8 @@ from app.platform.auth.api_tokens import (
 from app.platform.auth.decorators import role_required
 from app.platform.database import utcnow
 from app.platform.extensions import db
-from app.platform.models import ApiToken, User
-from app.platform.models.enums import KeyScope, Role
+from app.platform.models import ApiToken
+from app.platform.models.enums import Role
 from app.platform.transactions import commit
 from app.platform.ui import no_store
 
@@ -65,38 +64,13 @@ def _page(status: int = 200, *, errors: dict | None = None, form: dict | None = 
 @role_required(Role.ADMIN)
 def issue():
     form = request.form.to_dict()
-    owner = _user(form.get("user_id"))
-    errors: dict[str, str] = {}
-    if owner is None:
-        errors["user_id"] = _("Choose the user the token acts as.")
     try:
-        scope = KeyScope(form.get("scope") or KeyScope.WRITE.value)
-    except ValueError:
-        errors["scope"] = _("Choose one of the options.")
-    try:
-        expires_at = expiry_from_date(form.get("expires_at"))
-    except ValueError as exc:
-        errors["expires_at"] = str(exc)
-    if not errors:
-        try:
-            token, plain = issue_personal_token(
-                owner, form.get("name", ""), current_user, scope=scope, expires_at=expires_at
-            )
-        except ValueError as exc:
-            field, _sep, message = str(exc).partition(": ")
-            errors[field if message else "name"] = message or str(exc)
-    if errors:
+        owner, plain = issue_token_from_form(form, current_user)
+    except TokenFormRefused as exc:
         db.session.rollback()
-        return _page(422, errors=errors, form=form)
+        return _page(422, errors=exc.fields, form=form)
     commit()
     return _page(201, new_token=plain, new_token_owner=owner)
-
-
-def _user(value: str | None) -> User | None:
-    try:
-        return find_user(uuid.UUID(str(value)))
-    except (ValueError, TypeError):
-        return None
 
 
 def _token(token_id: uuid.UUID) -> ApiToken:
