@@ -5,7 +5,6 @@ screenshot goes to docs/screenshots/ (or SCREENSHOT_DIR)."""
 from __future__ import annotations
 
 import os
-import re
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +17,8 @@ from app.orders.planning.services import PlanRequest, save_plan
 from app.platform.extensions import db
 from app.platform.models import TechnicianBase
 from app.platform.transactions import commit
+from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.support.helpers import PASSWORD, second_factor_code
 from tests.support.planning_support import approved_order, working_day
 
 SHOTS = Path(
@@ -32,17 +31,6 @@ STOPS = (
     ("CC-2026-00503", "52.373100", "4.893600", (12, 0, 14, 0)),
     ("CC-2026-00504", "52.081000", "5.130000", (14, 15, 14, 45)),
 )
-
-
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/login/verify$"))
-    page.locator("#code").fill(second_factor_code(email))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/inbox$"))
 
 
 def test_the_board_shows_the_day_as_driven(live_server, browser, make_user):
@@ -89,7 +77,7 @@ def test_the_board_shows_the_day_as_driven(live_server, browser, make_user):
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in(page, live_server.url, manager.email)
+        sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week_key(monday)}")
         row = page.locator('[data-testid="board-row"][data-technician="Daan Mulder"]')
         cell = row.locator(f'td[data-day="{day.isoformat()}"]')

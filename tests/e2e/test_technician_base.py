@@ -14,23 +14,12 @@ from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models import TechnicianBase
+from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.support.helpers import PASSWORD, second_factor_code
 
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs/screenshots"
 )
-
-
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/login/verify$"))
-    page.locator("#code").fill(second_factor_code(email))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/inbox$"))
 
 
 @pytest.mark.parametrize("width,height", [(1440, 900), (375, 812)])
@@ -49,7 +38,7 @@ def test_a_manager_places_a_technicians_starting_point(
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in(page, live_server.url, manager.email)
+        sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/technicians/{tech.id}")
         card = page.get_by_test_id("base-card")
         expect(card.get_by_test_id("base-missing")).to_be_visible()

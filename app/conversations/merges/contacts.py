@@ -38,7 +38,6 @@ from app.conversations.contacts.identities import (
     hold_addresses,
     normalise_address,
 )
-from app.conversations.contacts.phones import normalise_phone
 from app.conversations.core import move_conversations, refresh_customer_search
 from app.conversations.inbox.access import SEE_EVERYTHING, can_see_contact, visible_threads_clause
 from app.conversations.merges.refusals import RefusedMerge
@@ -63,7 +62,6 @@ UNDO_WINDOW = timedelta(hours=24)
 AUDIT_TABLE = ContactMerge.__tablename__
 MERGE_ACTION = "contact_merge"
 UNDO_ACTION = "contact_merge_undone"
-SEARCH_RESULTS = 20
 
 # The kept contact's fields the merged one fills when they are empty, with
 # their labels for the preview.
@@ -177,38 +175,6 @@ def merged_away_ids(contact_ids: list[uuid.UUID]) -> set[uuid.UUID]:
             )
         )
     )
-
-
-def find_contacts(query: str, kept: Contact, viewer: User) -> list[Contact]:
-    """Contacts ``kept`` could be merged with, by name, e-mail address or phone number."""
-    term = " ".join(query.split())
-    if len(term) < 2:
-        return []
-    identities = sa.select(ContactIdentity.contact_id)
-    conditions = [
-        Contact.display_name.icontains(term, autoescape=True),
-        Contact.email.icontains(term, autoescape=True),
-        Contact.id.in_(identities.where(ContactIdentity.address.icontains(term, autoescape=True))),
-    ]
-    phone = normalise_phone(term)
-    if phone:
-        conditions += [
-            Contact.phone == phone,
-            Contact.id.in_(identities.where(ContactIdentity.address == phone)),
-        ]
-    found = db.session.scalars(
-        sa.select(Contact)
-        .where(
-            sa.or_(*conditions),
-            Contact.id != kept.id,
-            Contact.erased_at.is_(None),
-            Contact.contact_type == kept.contact_type,
-        )
-        .order_by(Contact.display_name, Contact.created_at)
-        .limit(SEARCH_RESULTS * 2)
-    ).all()
-    away = merged_away_ids([c.id for c in found])
-    return [c for c in found if c.id not in away and can_see_contact(viewer, c)][:SEARCH_RESULTS]
 
 
 # --- the preview ----------------------------------------------------------------------
@@ -406,14 +372,6 @@ def undo_contact_merge(
         user_id=actor.id,
     )
     return merge
-
-
-def find_contact(contact_id: uuid.UUID) -> Contact | None:
-    return db.session.get(Contact, contact_id)
-
-
-def find_contact_merge(merge_id: uuid.UUID) -> ContactMerge | None:
-    return db.session.get(ContactMerge, merge_id)
 
 
 def undoable(merge: ContactMerge, now: datetime | None = None) -> bool:

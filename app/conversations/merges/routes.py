@@ -15,9 +15,6 @@ from app.conversations.merges.contacts import (
     FILLABLE,
     ContactMergeRefused,
     contact_threads,
-    find_contact,
-    find_contact_merge,
-    find_contacts,
     merge_contacts,
     merge_preview,
     moved_counts,
@@ -33,6 +30,7 @@ from app.conversations.merges.conversations import (
     merge_candidates,
     merge_conversation,
 )
+from app.conversations.merges.lookups import find_contact, find_contact_merge, find_contacts
 from app.platform.auth.decorators import STAFF_DESK_ROLES, role_required
 from app.platform.extensions import db
 from app.platform.models import CommunicationThread, Contact, ContactMerge

@@ -151,3 +151,33 @@ def _with_tasks(
     entries += [TimelineEntry("task", t.created_at, t) for t in db.session.scalars(tasks)]
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+def thread_messages(
+    thread: CommunicationThread,
+    *,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[CommunicationMessage]:
+    """The thread's messages, oldest first.
+
+    ``after``, a ``(created_at, id)`` key, keeps those after it; ``limit`` caps how many.
+    """
+    statement = (
+        sa.select(CommunicationMessage)
+        .options(*MESSAGE_LOAD_OPTIONS)
+        .where(CommunicationMessage.thread_id == thread.id)
+        .order_by(CommunicationMessage.created_at, CommunicationMessage.id)
+    )
+    if after is not None:
+        statement = statement.where(
+            sa.tuple_(CommunicationMessage.created_at, CommunicationMessage.id)
+            > sa.tuple_(*after)
+        )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(db.session.scalars(statement))
+
+
+def find_message(message_id: uuid.UUID) -> CommunicationMessage | None:
+    return db.session.get(CommunicationMessage, message_id)

@@ -26,12 +26,11 @@ from app.conversations.workspace.services import (
     ThreadNotFound,
     add_note,
     compose_reply,
-    find_message,
     load_thread,
     reachable_channels,
-    thread_messages,
 )
 from app.conversations.workspace.technician_replies import TechnicianMayNotWrite
+from app.conversations.workspace.timeline import find_message, thread_messages
 from app.platform.auth.decorators import STAFF_DESK_ROLES
 from app.platform.database import utcnow
 from app.platform.extensions import db
