@@ -296,6 +296,17 @@ SCRIPT_TEXTS = {
     "push_turn_on": _l("Turn on notifications"),
     "push_turn_off": _l("Turn off notifications"),
     "push_blocked": _l("Notifications are blocked in this browser"),
+    # Moving a visit on the planning board by mouse or keyboard (static/js/board-move.js).
+    "move_picked": _l(
+        "%(order)s picked up: the arrow keys choose a technician and day, Enter puts it"
+        " there, Escape stops."
+    ),
+    "move_here": _l("%(cell)s: where it is now"),
+    "move_stays": _l("%(order)s stays where it was."),
+    "move_saving": _l("Moving %(order)s to %(cell)s…"),
+    "move_refused": _l("%(order)s was not moved. %(reason)s"),
+    "move_ask": _l("%(reason)s Plan anyway?"),
+    "move_failed": _l("The move did not reach the server. Check the connection and try again."),
 }
 
 

@@ -33,6 +33,7 @@ from app.orders.planning.hours import (
     weekly_hours,
 )
 from app.orders.planning.page import wishes_line
+from app.orders.planning.services import PLANNABLE_STATUSES
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
 from app.platform.models import Order, User, Visit, VisitTechnician
@@ -105,6 +106,17 @@ class BoardVisit:
     place: Place | None = None
     window_start: time | None = None
     window_end: time | None = None
+    # The plan version the planner sees: a move from the board names it.
+    version: int = 0
+    # Whether a drag may move it: a plan with a window, of an order still plannable
+    # (a synced work order's visit has no window; a started one stays put).
+    movable: bool = False
+    technician_ids: tuple[uuid.UUID, ...] = ()
+    # What the technician's route list prints beside the route.
+    address: str | None = None
+    phone: str | None = None
+    materials: str | None = None
+    technician_notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,11 +205,25 @@ def _in_use(cell: Cell) -> bool:
     return bool(cell.visits) or not cell.working.is_off
 
 
+def week_days(monday: date) -> list[date]:
+    """The board's days: Monday to Sunday of ``monday``'s week."""
+    return [monday + timedelta(days=offset) for offset in range(DAYS_SHOWN)]
+
+
 def week_board(monday: date) -> Board:
-    days = [monday + timedelta(days=offset) for offset in range(DAYS_SHOWN)]
+    days = week_days(monday)
     technicians = plannable_technicians()
-    ids = [t.id for t in technicians]
     holidays = {day for day in days if public_holiday(day)}
+    rows = technician_rows(technicians, days, holidays)
+    unplanned = unplanned_orders()
+    wishes = {order.id: wishes_line(order) for order in unplanned}
+    return Board(monday, days, holidays, rows, unplanned, wishes)
+
+
+def technician_rows(technicians: list[User], days: list[date], holidays: set[date]) -> list[Row]:
+    """Each technician's cells for ``days``: working hours, days off, visits in route
+    order and the day as driven. The board and the route list both read these."""
+    ids = [t.id for t in technicians]
     off: dict[tuple[uuid.UUID, date], str] = {}
     for absence in absences(ids, days[0], days[-1]):
         for day in days:
@@ -221,9 +247,7 @@ def week_board(monday: date) -> Board:
         ]
         rows.append(Row(technician=technician, cells=cells))
     _drive(rows, days)
-    unplanned = unplanned_orders()
-    wishes = {order.id: wishes_line(order) for order in unplanned}
-    return Board(monday, days, holidays, rows, unplanned, wishes)
+    return rows
 
 
 def _drive(rows: list[Row], days: list[date]) -> None:
@@ -295,21 +319,26 @@ def _visits_by_technician(
         )
     ).unique()
     for order in orders:
-        visit = order.visit
+        visit, address = order.visit, order.installation_address
         crew = visit.technician_ids if visit and visit.crew else [order.assigned_technician_id]
         entry = BoardVisit(
             order_id=order.id,
             order_number=order.order_number,
             window=visit.window_text if visit else None,
             minutes=visit.duration_minutes if visit else UNKNOWN_DURATION,
-            area=postcode_area(
-                order.installation_address.postal_code if order.installation_address else None
-            ),
+            area=postcode_area(address.postal_code if address else None),
             customer=order.end_customer.display_name if order.end_customer else None,
             crew_size=len(crew),
             place=_order_place(order),
             window_start=visit.window_start if visit else None,
             window_end=visit.window_end if visit else None,
+            version=visit.version if visit else 0,
+            movable=bool(visit and visit.window_start) and order.status in PLANNABLE_STATUSES,
+            technician_ids=tuple(crew),
+            address=address.one_line() if address else None,
+            phone=order.end_customer.phone if order.end_customer else None,
+            materials=visit.materials if visit else None,
+            technician_notes=visit.technician_notes if visit else None,
         )
         for technician_id in crew:
             found[(technician_id, order.scheduled_date)].append(entry)

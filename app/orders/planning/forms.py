@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import time
+from datetime import date, time, timedelta
 
 from flask_babel import gettext as _
 
+from app.orders.planning.moves import MoveRequest
 from app.orders.planning.services import PlanRequest
-from app.platform.typed_dates import DateRefused, parse_day
+from app.platform.typed_dates import DateRefused, parse_day, parse_week
 
 MAX_TEXT = 2000
 MIN_DURATION, MAX_DURATION = 15, 12 * 60
@@ -97,3 +98,62 @@ def parse_plan(form, plannable_ids: set[uuid.UUID]) -> tuple[PlanRequest | None,
         ),
         {},
     )
+
+
+def parse_move(form, plannable_ids: set[uuid.UUID]) -> tuple[MoveRequest | None, dict[str, str]]:
+    """A MoveRequest from a card dropped on the board, or the errors by field name."""
+    errors: dict[str, str] = {}
+    technician_id = _uuid(form.get("technician_id"))
+    if technician_id not in plannable_ids:
+        errors["technician_id"] = _("Technician: choose one of the board's technicians")
+    taken_from = None
+    if form.get("from_technician_id"):
+        taken_from = _uuid(form.get("from_technician_id"))
+        if taken_from is None:
+            errors["from_technician_id"] = _("From technician: not a technician's id")
+    week = _week(form.get("week"), errors)
+    try:
+        day = parse_day(form.get("day"))
+    except DateRefused as exc:
+        day, errors["day"] = None, f"{_('Day')}: {exc}"
+    if day is None:
+        errors.setdefault("day", _("Day: choose a day"))
+    elif week is not None and not week <= day < week + timedelta(days=7):
+        errors["day"] = _("Day: not in the board's week")
+    try:
+        seen_version = int(form.get("version") or "")
+    except ValueError:
+        seen_version = -1
+    if seen_version < 1:
+        errors["version"] = _("Version: the plan version the board showed (a whole number)")
+    if errors:
+        return None, errors
+    return (
+        MoveRequest(
+            technician_id=technician_id,
+            day=day,
+            seen_version=seen_version,
+            week=week,
+            taken_from=taken_from,
+            override=form.get("override") == "1",
+        ),
+        {},
+    )
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value or ""))
+    except ValueError:
+        return None
+
+
+def _week(value, errors: dict[str, str]) -> date | None:
+    try:
+        monday = parse_week(value)
+    except DateRefused as exc:
+        errors["week"] = f"{_('Week')}: {exc}"
+        return None
+    if monday is None:
+        errors["week"] = _("Week: the board's week, such as 2026-W48")
+    return monday

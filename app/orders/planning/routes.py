@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +17,7 @@ from app.orders.core.services import ORDER_DESK_ROLES, find_order
 from app.orders.mobile.services import local_today
 from app.orders.planning.bases import BaseRefused, base_of, save_base
 from app.orders.planning.board import this_monday, week_asked, week_board, week_key
-from app.orders.planning.forms import parse_plan
+from app.orders.planning.forms import parse_move, parse_plan
 from app.orders.planning.hours import (
     WEEKDAY_LABELS,
     absences_from,
@@ -31,10 +31,18 @@ from app.orders.planning.hours import (
     set_weekly_hours,
     weekly_hours,
 )
+from app.orders.planning.moves import MoveInvalid, move_visit, moved_note, refusal_answer
 from app.orders.planning.page import plan_section
+from app.orders.planning.route_list import (
+    RouteListAsked,
+    asked_days,
+    find_route_technician,
+    route_list,
+)
 from app.orders.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
+from app.platform.json_api.errors import json_error
 from app.platform.models import User
 from app.platform.models.enums import Role
 from app.platform.transactions import commit
@@ -131,6 +139,46 @@ def cancel(key):
     commit()
     flash(gettext("The visit of %(order)s is taken back.", order=order.order_number), "info")
     return _done(order)
+
+
+@bp.post("/orders/<key>/move")
+@planners_only
+def move(key):
+    """A visit card dropped on another cell of the board (static/js/board-move.js)."""
+    order = _order(key)
+    plannable = {t.id for t in plannable_technicians()}
+    asked, errors = parse_move(request.form, plannable)
+    if errors:
+        return json_error(400, "invalid_move", " ".join(errors.values()), errors)
+    try:
+        visit = move_visit(order, asked, current_user, local_today())
+    except MoveInvalid as exc:
+        db.session.rollback()
+        return json_error(400, "invalid_move", str(exc), exc.errors)
+    except PlanChanged as exc:
+        db.session.rollback()
+        return json_error(409, "plan_changed", str(exc))
+    except PlanRefused as exc:
+        db.session.rollback()
+        return jsonify(refusal_answer(exc)), 422
+    commit()
+    if visit is not None:
+        flash(moved_note(order, visit), "info")
+    board = url_for("planning.board", week=week_key(asked.week))
+    return jsonify(success=True, moved=visit is not None, location=board)
+
+
+@bp.get("/technicians/<user_id>/route")
+@planners_only
+def route_sheet(user_id):
+    """A technician's route list for a day (``?day=``) or a week (``?week=``), to print."""
+    try:
+        technician = find_route_technician(user_id)
+        days, one_day = asked_days(request.args, local_today())
+    except RouteListAsked as exc:
+        abort(exc.status, str(exc))
+    route = route_list(technician, days, one_day)
+    return render_template("planning/route_list.html", route=route)
 
 
 def _done(order):
