@@ -21,6 +21,7 @@
   const sortables = [];
   let picked = null; // {stop, card, home, target}: a card carried by keyboard
   let busy = null; // {stop, home, cell}: a move sent, or waiting for "plan anyway?"
+  let dragging = null; // {stop, home, cancelled}: a card under the mouse
 
   function say(text, refused) {
     status.textContent = text;
@@ -48,6 +49,12 @@
 
   function putBack(stop, home) {
     home.list.insertBefore(stop, home.next && home.next.parentElement === home.list ? home.next : null);
+  }
+
+  // After the last visit of ``cell`` (the day's drive and its route link stay last).
+  function putIn(cell, stop) {
+    const stops = cell.querySelectorAll(".board-stop");
+    (stops.length ? stops[stops.length - 1] : cell.querySelector(".cell-load")).after(stop);
   }
 
   function setBusy(value) {
@@ -177,7 +184,7 @@
       say(t("move_stays", { order: orderOf(carried.stop) }));
       return;
     }
-    carried.target.querySelector("[data-cell-visits]").appendChild(carried.stop);
+    putIn(carried.target, carried.stop);
     carried.card.focus(); // moving a focused element drops its focus
     send(carried.stop, carried.home, carried.target, false);
   }
@@ -196,6 +203,12 @@
   }
 
   document.addEventListener("keydown", function (event) {
+    if (dragging && event.key === "Escape") {
+      // Let go anywhere now and the card stays where it was.
+      dragging.cancelled = true;
+      hover(null);
+      return;
+    }
     if (busy && ask.contains(document.activeElement) && event.key === "Escape") {
       event.preventDefault();
       keep();
@@ -227,13 +240,37 @@
   });
 
   // --- by mouse (or a long press on a touch screen) ----------------------------
+  // SortableJS picks the card up and carries a copy of it under the pointer; the
+  // card itself stays in its cell, dimmed, until it is let go. No cell takes it while
+  // it passes (a cell that grew would move the rows under the pointer): the cell under
+  // the pointer when it is let go is where it goes.
 
-  let dragged = null;
+  let hovered = null;
+
+  function hover(cell) {
+    if (hovered === cell) return;
+    if (hovered) hovered.classList.remove("is-target");
+    hovered = cell;
+    if (cell) cell.classList.add("is-target");
+  }
+
+  function cellAt(event) {
+    const point = event && event.changedTouches ? event.changedTouches[0] : event;
+    if (!point || point.clientX === undefined) return null;
+    const under = document.elementFromPoint(point.clientX, point.clientY);
+    return under && board.contains(under) ? under.closest("td.board-cell") : null;
+  }
+
+  function follow(event) {
+    if (dragging && !dragging.cancelled) hover(cellAt(event));
+  }
+  document.addEventListener("mousemove", follow);
+  document.addEventListener("touchmove", follow, { passive: true });
+
   if (window.Sortable) {
-    board.querySelectorAll("[data-cell-visits]").forEach(function (list) {
+    board.querySelectorAll("td.board-cell").forEach(function (cell) {
       sortables.push(
-        window.Sortable.create(list, {
-          group: "board",
+        window.Sortable.create(cell, {
           sort: false,
           draggable: ".board-stop",
           filter: ".is-fixed, [data-move-pick]",
@@ -241,6 +278,7 @@
           // Pointer events rather than the browser's own drag and drop: the same on
           // every browser, and a touch screen still scrolls the board until a long press.
           forceFallback: true,
+          fallbackOnBody: true,
           fallbackTolerance: 4,
           delay: 250,
           delayOnTouchOnly: true,
@@ -248,13 +286,16 @@
           chosenClass: "is-chosen",
           onStart: function (event) {
             if (picked) drop(false);
-            dragged = placeOf(event.item);
+            dragging = { stop: event.item, home: placeOf(event.item) };
           },
           onEnd: function (event) {
-            const home = dragged;
-            dragged = null;
-            if (!home || event.to === event.from) return;
-            send(event.item, home, event.to.closest("td.board-cell"), false);
+            const move = dragging;
+            dragging = null;
+            hover(null);
+            const cell = cellAt(event.originalEvent);
+            if (!move || move.cancelled || !cell || cell === homeCell(move.home)) return;
+            putIn(cell, move.stop);
+            send(move.stop, move.home, cell, false);
           },
         })
       );
