@@ -13,6 +13,7 @@ import pytest
 
 from app.orders.mobile.services import local_today
 from app.orders.planning.board import week_board, week_key
+from app.orders.planning.hours import public_holiday
 from app.orders.planning.services import PlanRequest, save_plan
 from app.platform.extensions import db
 from app.platform.models import TechnicianBase
@@ -85,7 +86,13 @@ def _plan(planner, number, place, day, window, crew, customer, notes=None):
 def week(planner, daan, ruben):
     """Daan's week: two visits on one day (Ruben along on the second), one on the next."""
     day = working_day(7)
-    other = day + timedelta(days=1) if day.weekday() < 4 else day - timedelta(days=1)
+    # Another working day of that week, after it if there is one.
+    others = [day + timedelta(days=n) for n in (1, 2, 3, -1, -2, -3)]
+    other = next(
+        d
+        for d in others
+        if d.weekday() < 5 and d.isocalendar()[1] == day.isocalendar()[1] and not public_holiday(d)
+    )
     first = _plan(planner, "CC-2026-00901", UTRECHT, day, ((8, 0), (10, 0)), [daan], "Eva de Boer")
     second = _plan(
         planner,
