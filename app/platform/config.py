@@ -282,6 +282,10 @@ class Config:
             "TRAVEL_DETOUR_FACTOR": _env_float("TRAVEL_DETOUR_FACTOR", 1.3),
             "TRAVEL_SPEED_KMH": _env_float("TRAVEL_SPEED_KMH", 60.0),
             "TRAVEL_PARKING_MINUTES": _env_float("TRAVEL_PARKING_MINUTES", 5.0),
+            # How long the route solver may search for a proposed plan, and after how
+            # long without a heartbeat another worker takes a proposal over.
+            "PLANNING_SOLVE_SECONDS": _env_float("PLANNING_SOLVE_SECONDS", 8.0),
+            "PLANNING_LEASE_SECONDS": _env_float("PLANNING_LEASE_SECONDS", 60.0),
             "MAKE_WEBHOOK_URLS": parse_pairs(_env("MAKE_WEBHOOK_URLS")),
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),

@@ -33,6 +33,8 @@ from app.orders.planning.hours import (
 )
 from app.orders.planning.moves import MoveInvalid, move_visit, moved_note, refusal_answer
 from app.orders.planning.page import plan_section
+from app.orders.planning.proposals.making import find_proposal, proposal_days
+from app.orders.planning.proposals.view import proposal_view
 from app.orders.planning.route_list import (
     RouteListAsked,
     asked_days,
@@ -86,8 +88,14 @@ def _back_to_board() -> bool:
 @planners_only
 def board():
     monday, week_error = week_asked(request.args.get("week"), local_today())
+    proposal = find_proposal(_uuid(request.args.get("proposal")))
     page = render_template(
-        "planning/board.html", board=week_board(monday), today=local_today(), week_error=week_error
+        "planning/board.html",
+        board=week_board(monday),
+        today=local_today(),
+        week_error=week_error,
+        proposal=proposal_view(proposal) if proposal else None,
+        proposal_days=proposal_days(monday, local_today()),
     )
     return page, (400 if week_error else 200)
 

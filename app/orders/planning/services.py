@@ -27,6 +27,7 @@ from datetime import date, time
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.orders.core.planning import plan_visit
 from app.orders.core.status_engine import change_entity_status
@@ -75,12 +76,19 @@ class PlanRefused(Exception):
 
 
 class PlanChanged(Exception):
-    """Someone else changed the plan since the planner loaded it."""
+    """Someone else changed the plan since the planner loaded it.
+
+    Its text is read when shown, not when raised: it is raised inside a failed
+    transaction, where looking up the reader's language would fail too.
+    """
 
     def __init__(self) -> None:
         super().__init__(
-            _("Someone else changed this plan in the meantime. Reload the page and try again.")
+            _l("Someone else changed this plan in the meantime. Reload the page and try again.")
         )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def visit_of(order: Order) -> Visit | None:

@@ -59,6 +59,8 @@ from app.platform.models.orders import (
 )
 from app.platform.models.partners import PartnerApiUsage, PartnerIdempotencyKey, PartnerIntegration
 from app.platform.models.planning import (
+    PlanProposal,
+    ProposalVisit,
     TechnicianAbsence,
     TechnicianBase,
     TechnicianSchedule,
@@ -99,6 +101,8 @@ from app.platform.models.visits import PendingVisitMove, VisitCustomerNotice
 from app.platform.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
+    "PlanProposal",
+    "ProposalVisit",
     "TechnicianAbsence",
     "TechnicianBase",
     "TechnicianSchedule",

@@ -36,6 +36,9 @@ class Article(Entity, db.Model):
     unit_price: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
     vat_rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(4, 2), default=Decimal("21"))
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Technicians its installation needs on site (a freestanding post is dug in by
+    # two); a visit's crew is the most any of its articles needs.
+    crew_size: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
 
 
 class PartnerSkuMapping(Entity, db.Model):

@@ -194,3 +194,83 @@ class TechnicianAbsence(Entity, db.Model):
     starts_on: so.Mapped[date] = so.mapped_column()
     ends_on: so.Mapped[date] = so.mapped_column()
     reason: so.Mapped[str] = so.mapped_column(sa.String(200))
+
+
+class PlanProposal(Entity, db.Model):
+    """A proposed plan for some days, made by the route solver for a planner to accept.
+
+    Owned by :mod:`app.orders.planning.proposals`. ``status`` runs
+    ``queued`` → ``running`` → ``ready`` (or ``failed``); the job that makes it
+    claims it with a heartbeat, so a worker that dies mid-solve leaves it to the
+    next claim. ``summary`` holds the figures the board shows (travel of the
+    proposal and of the nearest-free-slot way, what stayed unplanned and why).
+    """
+
+    __tablename__ = "plan_proposals"
+    __table_args__ = (
+        sa.CheckConstraint("last_day >= first_day", name="proposal_days_in_order"),
+        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="proposal_progress_in_range"),
+    )
+
+    first_day: so.Mapped[date] = so.mapped_column()
+    last_day: so.Mapped[date] = so.mapped_column()
+    # Planned visits on these days the solver may move (the rest stay where they are).
+    freed_planned: so.Mapped[bool] = so.mapped_column(default=False)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued", index=True)
+    progress: so.Mapped[int] = so.mapped_column(default=0)
+    step: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    requested_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    heartbeat_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    claim_token: so.Mapped[Optional[uuid.UUID]] = so.mapped_column()
+    finished_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    summary: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+
+    visits: so.Mapped[list["ProposalVisit"]] = so.relationship(
+        back_populates="proposal",
+        cascade="all, delete-orphan",
+        order_by="(ProposalVisit.day, ProposalVisit.window_start)",
+    )
+
+
+class ProposalVisit(Entity, db.Model):
+    """One visit a proposal plans: which order, who, when, and what became of it.
+
+    ``seen_version`` is the order's plan version when the proposal was made (0: it
+    had none); accepting saves with it, so a plan changed since is refused rather
+    than overwritten. ``decision`` is ``proposed``, ``accepted`` or ``refused``
+    (``reason`` says why, in the planner's words).
+    """
+
+    __tablename__ = "proposal_visits"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "order_id"),)
+
+    proposal_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("plan_proposals.id", ondelete="CASCADE")
+    )
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    technician_ids: so.Mapped[list[Any]] = so.mapped_column(default=list)  # lead first
+    day: so.Mapped[date] = so.mapped_column()
+    window_start: so.Mapped[time] = so.mapped_column()
+    window_end: so.Mapped[time] = so.mapped_column()
+    duration_minutes: so.Mapped[int] = so.mapped_column()
+    drive_minutes: so.Mapped[int] = so.mapped_column(default=0)
+    seen_version: so.Mapped[int] = so.mapped_column(default=0)
+    # Where the visit was before (a freed planned visit), for "moves from …".
+    was_day: so.Mapped[Optional[date]] = so.mapped_column()
+    decision: so.Mapped[str] = so.mapped_column(sa.String(16), default="proposed")
+    reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    decided_by_user_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+
+    proposal: so.Mapped[PlanProposal] = so.relationship(back_populates="visits")
+
+    @property
+    def window_text(self) -> str:
+        return f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"

@@ -1,0 +1,288 @@
+"""The solver's input, read from the database: jobs and shifts for some days.
+
+- **Shifts**: every plannable technician's working day (their weekly hours) on each
+  day that is not a public holiday and not one of their days off, from and to
+  their base, with the brands they are trained on.
+- **Jobs to plan**: approved orders without a planned day, oldest first (older
+  ones win when not everything fits), each with its address's place, the skills
+  its chargers need, the crew its articles need, and the customer's wishes:
+  a preferred date inside the days is the only day; a preferred date after them
+  leaves the order for a later proposal; a part of day ("morning") or a window
+  ("10:00-14:00") bounds the visit on every day.
+- **Pinned jobs**: visits already planned on these days stay where they are, unless
+  the planner freed them (then a visit of an order not yet under way is planned
+  again like the rest, its plan version kept so accepting refuses a plan changed
+  since).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.orders.planning.bases import bases_of
+from app.orders.planning.board import UNKNOWN_DURATION
+from app.orders.planning.hours import (
+    absences,
+    hours_on,
+    plannable_technicians,
+    public_holiday,
+    weekly_hours,
+)
+from app.orders.planning.page import DEFAULT_DURATION
+from app.orders.planning.routing import Job, Pinned, Shift
+from app.orders.planning.rules import required_skills
+from app.orders.planning.travel import Place
+from app.platform.extensions import db
+from app.platform.models import LineItem, Order, Visit
+from app.platform.models.enums import OrderStatus
+
+# Orders one proposal considers at most (the oldest): a week of 20 technicians
+# holds about 150 visits, so this leaves the solver choice without drowning it.
+MOST_ORDERS = 400
+# The parts of day a customer may ask for, as the visit's bounds.
+PARTS_OF_DAY = {
+    "morning": (time(8, 0), time(12, 0)),
+    "afternoon": (time(12, 0), time(17, 0)),
+    "evening": (time(17, 0), time(21, 0)),
+}
+# Intake forms and partners write the part of day in Dutch as often as in English.
+DUTCH_PARTS = {"ochtend": "morning", "middag": "afternoon", "avond": "evening"}
+PREFERS_LATER = "prefers_later"  # the customer's preferred date lies after these days
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@dataclass
+class PlanningInput:
+    """What the solver is asked, and what accepting needs to know of each job."""
+
+    days: list[date]
+    shifts: list[Shift] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    # Jobs left out before solving, with their reason (see PREFERS_LATER).
+    set_aside: dict[str, str] = field(default_factory=dict)
+    # Per job key: the plan version seen (0: none) and the day it had, if any.
+    versions: dict[str, int] = field(default_factory=dict)
+    was_day: dict[str, date] = field(default_factory=dict)
+
+    @property
+    def free_jobs(self) -> list[Job]:
+        return [job for job in self.jobs if job.pinned is None]
+
+
+def planning_input(first: date, last: date, today: date, free_planned: bool) -> PlanningInput:
+    days = [
+        first + timedelta(days=offset)
+        for offset in range((last - first).days + 1)
+        if first + timedelta(days=offset) >= today
+    ]
+    asked = PlanningInput(days=days)
+    if not days:
+        return asked
+    technicians = plannable_technicians()
+    asked.shifts = _shifts(technicians, days)
+    planned = _planned_orders(days[0], days[-1])
+    movable = {
+        order.id for order in planned if free_planned and order.status == OrderStatus.SCHEDULED
+    }
+    for order in planned:
+        key = str(order.id)
+        if order.id in movable:
+            asked.versions[key] = order.visit.version
+            asked.was_day[key] = order.visit.scheduled_date
+            continue
+        asked.jobs.append(_pinned_job(order, asked.shifts))
+    orders = _orders_to_plan(movable)
+    count = len(orders)
+    for rank, order in enumerate(orders):
+        key = str(order.id)
+        windows, reason = _windows(order, days)
+        if reason:
+            asked.set_aside[key] = reason
+            continue
+        visit = order.visit
+        asked.versions.setdefault(key, visit.version if visit is not None else 0)
+        asked.jobs.append(
+            Job(
+                key=key,
+                place=_place(order),
+                duration_minutes=(visit.duration_minutes if visit else None) or DEFAULT_DURATION,
+                skills=frozenset(required_skills(order)),
+                crew_size=_crew_size(order),
+                windows=windows,
+                priority=count - rank,
+            )
+        )
+    return asked
+
+
+def _shifts(technicians, days: list[date]) -> list[Shift]:
+    ids = [t.id for t in technicians]
+    off = {
+        (absence.user_id, day)
+        for absence in absences(ids, days[0], days[-1])
+        for day in days
+        if absence.starts_on <= day <= absence.ends_on
+    }
+    bases = bases_of(ids)
+    holidays = {day for day in days if public_holiday(day)}
+    shifts = []
+    for technician in technicians:
+        schedule = weekly_hours(technician.id)
+        base = bases.get(technician.id)
+        start_place, end_place = _base_place(base, "start"), _base_place(base, "end")
+        skills = frozenset(str(s).strip().lower() for s in (technician.skills or []))
+        for day in days:
+            hours = hours_on(schedule, day)
+            if hours is None or day in holidays or (technician.id, day) in off:
+                continue
+            shifts.append(
+                Shift(technician.id, day, hours[0], hours[1], start_place, end_place, skills)
+            )
+    return shifts
+
+
+def _planned_orders(first: date, last: date) -> list[Order]:
+    """Orders with a visit planned on these days (cancelled and test orders aside)."""
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .join(Visit, Visit.order_id == Order.id)
+            .options(
+                so.joinedload(Order.installation_address),
+                so.joinedload(Order.visit).selectinload(Visit.crew),
+            )
+            .where(
+                Visit.scheduled_date.between(first, last),
+                Order.status != OrderStatus.CANCELLED,
+                Order.is_test.is_(False),
+            )
+        ).unique()
+    )
+
+
+def _pinned_job(order: Order, shifts: list[Shift]) -> Job:
+    visit = order.visit
+    crew = tuple(visit.technician_ids) or (
+        (order.assigned_technician_id,) if order.assigned_technician_id else ()
+    )
+    start, end = visit.window_start, visit.window_end
+    if start is None or end is None:
+        # Planned outside the board (a synced work order): no window of its own, so it
+        # holds the first hours of its lead's day, as the board counts it.
+        lead_shift = next(
+            (
+                s
+                for s in shifts
+                if crew and s.technician_id == crew[0] and s.day == visit.scheduled_date
+            ),
+            None,
+        )
+        start = lead_shift.start if lead_shift else time(8, 0)
+        end = _plus(start, UNKNOWN_DURATION)
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return Job(
+        key=str(order.id),
+        place=_place(order),
+        duration_minutes=max(minutes, 1),
+        skills=frozenset(),
+        crew_size=max(len(crew), 1),
+        pinned=Pinned(crew, visit.scheduled_date, start, end),
+    )
+
+
+def _orders_to_plan(freed: set[uuid.UUID]) -> list[Order]:
+    """Approved orders with no day yet, and the freed scheduled ones, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .options(
+                so.joinedload(Order.installation_address),
+                so.joinedload(Order.visit).selectinload(Visit.crew),
+                so.selectinload(Order.line_items).joinedload(LineItem.article),
+            )
+            .where(
+                Order.is_test.is_(False),
+                sa.or_(
+                    sa.and_(Order.status == OrderStatus.APPROVED, Order.scheduled_date.is_(None)),
+                    Order.id.in_(freed) if freed else sa.false(),
+                ),
+            )
+            .order_by(Order.created_at, Order.order_number)
+            .limit(MOST_ORDERS)
+        ).unique()
+    )
+
+
+def _windows(order: Order, days: list[date]):
+    """The customer's wishes as the solver's windows, or the reason to leave it out."""
+    wishes = order.installation_preferences or {}
+    allowed = days
+    preferred = _day_of(wishes.get("preferred_date"))
+    if preferred is not None and preferred >= days[0]:
+        if preferred > days[-1]:
+            return (), PREFERS_LATER
+        allowed = [preferred] if preferred in days else []
+        if not allowed:  # a holiday or weekend day inside the range: any day of it
+            allowed = days
+    bounds = _bounds(wishes)
+    if bounds is None and allowed is days:
+        return (), None
+    start, end = bounds or (time(0, 0), time(23, 59))
+    return tuple((day, start, end) for day in allowed), None
+
+
+def _bounds(wishes: dict) -> tuple[time, time] | None:
+    window = _WINDOW.match(str(wishes.get("time_window") or ""))
+    if window:
+        h1, m1, h2, m2 = (int(part) for part in window.groups())
+        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) < (h2, m2):
+            return time(h1, m1), time(h2, m2)
+    for key in ("time_preference", "time_window"):
+        part = str(wishes.get(key) or "").strip().lower()
+        part = DUTCH_PARTS.get(part, part)
+        if part in PARTS_OF_DAY:
+            return PARTS_OF_DAY[part]
+    return None
+
+
+def _day_of(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _crew_size(order: Order) -> int:
+    """Technicians the visit needs: its plan's crew, or the most any article on it needs."""
+    if order.visit is not None and len(order.visit.crew) > 1:
+        return len(order.visit.crew)
+    needs = [line.article.crew_size for line in order.line_items if line.article is not None]
+    return max(needs, default=1) or 1
+
+
+def _place(order: Order) -> Place | None:
+    address = order.installation_address
+    if address is None or address.latitude is None or address.longitude is None:
+        return None
+    return Place(float(address.latitude), float(address.longitude))
+
+
+def _base_place(base, which: str) -> Place | None:
+    if base is None:
+        return None
+    latitude = getattr(base, f"{which}_latitude")
+    longitude = getattr(base, f"{which}_longitude")
+    if latitude is None or longitude is None:
+        return None
+    return Place(float(latitude), float(longitude))
+
+
+def _plus(start: time, minutes: int) -> time:
+    total = min(start.hour * 60 + start.minute + minutes, 23 * 60 + 59)
+    return time(total // 60, total % 60)
