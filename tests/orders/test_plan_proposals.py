@@ -261,7 +261,7 @@ def test_a_job_delivered_twice_solves_once_and_a_dead_workers_proposal_is_taken_
     ("first", "last", "field", "dutch"),
     [
         ("2026-13-01", "2026-12-01", "first_day", "JJJJ-MM-DD"),
-        (None, -1, "last_day", "komt vóór de eerste"),
+        (None, -1, "last_day", "ligt vóór de eerste"),
         (None, 20, "last_day", "hoogstens 14 dagen"),
         ("", None, "first_day", "Kies een dag"),
     ],
