@@ -10,9 +10,10 @@ within about 1.5 km of its area's centre. Same seed, same month.
 - 300 orders over the month, cities weighted by size; one charger brand each (5 %
   two brands, 5 % a service visit needing none); 90–240 minutes; ~10 % need two
   technicians; 5 % already planned by hand (pinned).
-- The customer's wishes: 40 % any working day, 25 % mornings (08:00–12:00) or
-  afternoons (12:00–17:00) only, 20 % two or three preferred dates, 10 % one date and
-  a part of the day, 5 % not before a date.
+- The customer's wishes: 40 % any working day, 25 % mornings or afternoons only, 20 %
+  two or three preferred dates, 10 % one date and a part of the day, 5 % not before a
+  date. A morning is an arrival before noon (the window runs until the visit's length
+  after noon); an afternoon 12:00–17:00.
 - Age: each order was created some days before the month; older orders first.
 """
 
@@ -201,8 +202,9 @@ BRANDS = ("alfen", "zaptec", "easee", "wallbox", "tesla", "abb")
 BRAND_WEIGHTS = (30, 20, 20, 12, 10, 8)
 ESTIMATE = EstimatedTravelTimes()
 WORKDAY = (time(8), time(17))
-MORNING = (time(8), time(12))
-AFTERNOON = (time(12), time(17))
+# A customer who asks for the morning means we arrive in the morning: the window ends
+# the visit's length after noon. The afternoon is from noon to the end of the day.
+MORNING, AFTERNOON = "morning", "afternoon"
 # A month without public holidays, starting on a Monday.
 FIRST_DAY = date(2027, 2, 1)
 WEEKS = 4
@@ -246,6 +248,7 @@ def orders(rng: random.Random, days: list[date], count: int = 300) -> list[Job]:
     jobs = []
     for number in range(count):
         postcode = rng.choices(POSTCODES, weights)[0]
+        duration = rng.choice(range(90, 241, 15))
         draw = rng.random()
         if draw < 0.05:
             skills = frozenset()
@@ -257,10 +260,10 @@ def orders(rng: random.Random, days: list[date], count: int = 300) -> list[Job]:
             Job(
                 key=f"ORD-{number + 1:04d}",
                 place=_near(rng, postcode),
-                duration_minutes=rng.choice(range(90, 241, 15)),
+                duration_minutes=duration,
                 skills=skills,
                 crew_size=2 if rng.random() < 0.10 else 1,
-                windows=_wishes(rng, days),
+                windows=_wishes(rng, days, duration),
                 # Created 1-60 days before the month: the number of days is its age.
                 priority=rng.randint(1, 60),
             )
@@ -268,17 +271,23 @@ def orders(rng: random.Random, days: list[date], count: int = 300) -> list[Job]:
     return jobs
 
 
-def _wishes(rng: random.Random, days: list[date]) -> tuple:
+def _part(day: date, part: str, duration: int) -> tuple[date, time, time]:
+    if part == AFTERNOON:
+        return day, time(12), WORKDAY[1]
+    return day, WORKDAY[0], time(*divmod(min(12 * 60 + duration, 17 * 60), 60))
+
+
+def _wishes(rng: random.Random, days: list[date], duration: int) -> tuple:
     draw = rng.random()
     if draw < 0.40:
         return ()
     if draw < 0.65:
         part = rng.choice((MORNING, AFTERNOON))
-        return tuple((day, *part) for day in days)
+        return tuple(_part(day, part, duration) for day in days)
     if draw < 0.85:
         return tuple((day, *WORKDAY) for day in sorted(rng.sample(days, rng.randint(2, 3))))
     if draw < 0.95:
-        return ((rng.choice(days), *rng.choice((MORNING, AFTERNOON))),)
+        return (_part(rng.choice(days), rng.choice((MORNING, AFTERNOON)), duration),)
     first = rng.randrange(len(days))
     return tuple((day, *WORKDAY) for day in days[first:])
 

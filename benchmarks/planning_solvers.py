@@ -10,7 +10,7 @@ own, the same for all. How each is asked:
 
 - VROOM (``pyvroom``): as the app asks it (:mod:`app.orders.planning.routing.search`):
   a vehicle per free stretch of a day, several time windows per job, skills,
-  priorities; it stops on its own (exploration level 5, and 1 for speed).
+  priorities; it stops on its own (exploration level 1, the app's, and 5).
 - PyVRP: one vehicle type per free stretch (start and end depot at its ends, its
   time window); a job with several windows is a group of copies, one per window, of
   which at most one is visited; skills as load dimensions (a vehicle without the
@@ -262,8 +262,8 @@ def main() -> None:
     args = parser.parse_args()
     shifts, jobs = data.month(args.seed)
     solvers = [
-        ("VROOM, exploration 5", lambda: vroom_router(5)),
         ("VROOM, exploration 1", lambda: vroom_router(1)),
+        ("VROOM, exploration 5", lambda: vroom_router(5)),
         (f"PyVRP, {args.seconds:g} s", lambda: pyvrp_router(args.seconds)),
         (f"OR-Tools GLS, {args.seconds:g} s", lambda: ortools_router(args.seconds)),
     ]

@@ -27,28 +27,41 @@ def clock(value: int) -> time:
 
 
 class Legs:
-    """Driving between any two of some places, asked of ``matrix_for`` once."""
+    """Driving between any two of some places, asked of ``matrix_for`` once.
+
+    The minutes are worked out once for every pair: a search asks for the same legs
+    hundreds of thousands of times.
+    """
 
     def __init__(self, places: Iterable[Place | None], matrix_for: MatrixFor) -> None:
-        distinct = list({place.key: place for place in places if place is not None}.values())
+        given = [place for place in places if place is not None]
+        distinct = list({place.key: place for place in given}.values())
         self._matrix = matrix_for(distinct) if distinct else None
-        self._known = {place.key for place in distinct}
+        self._positions: dict[str, int] = {}
+        self._minutes: list[list[int]] = []
+        if self._matrix is not None:
+            self._positions = {
+                place.key: i for i, place in reversed(list(enumerate(self._matrix.places)))
+            }
+            self._minutes = [[-(-int(s) // 60) for s in row] for row in self._matrix.seconds]
+        # Each place object given, to its row (found by key once, not at every leg).
+        self._rows = {place: self._positions[place.key] for place in given}
 
     def minutes(self, origin: Place | None, destination: Place | None) -> int:
-        if origin is None or destination is None or origin.key == destination.key:
+        if origin is None or destination is None:
             return 0
-        seconds = self._leg(origin, destination).seconds
-        return -(-int(seconds) // 60)
+        return self._minutes[self._row(origin)][self._row(destination)]
 
     def kilometres(self, origin: Place | None, destination: Place | None) -> float:
-        if origin is None or destination is None or origin.key == destination.key:
+        if origin is None or destination is None:
             return 0.0
-        return self._leg(origin, destination).kilometres
+        return self._matrix.metres[self._row(origin)][self._row(destination)] / 1000
 
-    def _leg(self, origin: Place, destination: Place):
-        if self._matrix is None or origin.key not in self._known:
-            raise KeyError(f"no travel asked for {origin.key}")
-        return self._matrix.leg(origin, destination)
+    def _row(self, place: Place) -> int:
+        row = self._rows.get(place)
+        if row is None:
+            row = self._rows[place] = self._positions[place.key]
+        return row
 
 
 @dataclass(frozen=True)
