@@ -182,7 +182,7 @@ def compare(label: str, jobs: list[Job], shifts: list[Shift]):
         )
     saved = 1 - driving["solver"] / driving["greedy"]
     print(
-        f"  solver's driving against greedy: {saved:+.1%} less; left out by the solver: "
+        f"  solver's driving against greedy: {saved:.1%} less; left out by the solver: "
         f"{_reasons(solved.unplanned)}"
     )
     older = sorted((j for j in jobs if j.pinned is None), key=lambda j: -j.priority)

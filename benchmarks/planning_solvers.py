@@ -29,6 +29,7 @@ last pass), driving in minutes, the rules a plan breaks (checked independently b
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from datetime import date, timedelta
@@ -268,6 +269,10 @@ def main() -> None:
         (f"OR-Tools GLS, {args.seconds:g} s", lambda: ortools_router(args.seconds)),
     ]
     solvers = [(name, make) for name, make in solvers if args.only.lower() in name.lower()]
+    for name, package in (("PyVRP", "pyvrp"), ("OR-Tools", "ortools")):
+        if importlib.util.find_spec(package) is None:
+            print(f"{name} is not installed (the app does not use it): install it as above")
+            solvers = [(n, make) for n, make in solvers if not n.startswith(name)]
     print(
         f"{'week':<6} {'solver':<22} {'planned':>8} {'by search':>10} {'driving min':>12} "
         f"{'broken':>7} {'search s':>9} {'same twice':>11}"

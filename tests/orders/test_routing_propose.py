@@ -18,6 +18,7 @@ from app.orders.planning.routing import (
     Job,
     Pinned,
     Shift,
+    planned_jobs,
     propose,
 )
 from app.orders.planning.travel.estimate import EstimatedTravelTimes
@@ -211,3 +212,18 @@ def test_the_day_includes_the_drive_home():
 def test_jobs_sharing_a_key_are_refused():
     with pytest.raises(ValueError, match="share a key"):
         propose([job("A"), job("A")], [shift(ANNE)], matrix_for)
+
+
+def test_a_proposal_pinned_stays_when_proposing_again_around_a_new_order():
+    first = [job("J1", ZEIST, 120), job("J2", AMERSFOORT, 120, priority=2)]
+    shifts = [shift(ANNE), shift(BRAM, home=HILVERSUM)]
+    proposal = checked(first, shifts)
+    kept = planned_jobs(first, proposal.visits)
+
+    again = checked([*kept, job("J3", NIEUWEGEIN, 90)], shifts)
+
+    def where(visits):
+        return {(v.job_key, v.technician_ids, v.day, v.start, v.end) for v in visits}
+
+    assert where(proposal.visits) < where(again.visits)
+    assert "J3" in {v.job_key for v in again.visits}
