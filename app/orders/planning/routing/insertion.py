@@ -26,6 +26,7 @@ from app.orders.planning.routing.timeline import (
     extra_minutes,
     fixed_stops,
     gaps_of,
+    minutes,
     start_range,
     windows_on,
 )
@@ -159,15 +160,11 @@ def _shifts_by_day(shifts: Sequence[Shift], job: Job) -> dict[date, list[Shift]]
 
 def book(days: Days, job: Job, slot: Slot) -> None:
     """Put ``job`` in ``days`` at ``slot``, each crew member's stops kept in time order."""
-    stop = Stop(job.key, job.place, _minutes(slot.start), _minutes(slot.end))
+    stop = Stop(job.key, job.place, minutes(slot.start), minutes(slot.end))
     for technician_id in slot.technician_ids:
         stops = days.setdefault((technician_id, slot.day), [])
         stops.append(stop)
         stops.sort(key=lambda s: (s.start, s.end, s.job_key))
-
-
-def _minutes(value) -> int:
-    return value.hour * 60 + value.minute
 
 
 def insert_greedily(

@@ -112,7 +112,7 @@ def propose_with(
         else:
             open_jobs.append(job)
 
-    crews, crews_left = insert_greedily(
+    _crews, crews_left = insert_greedily(
         [job for job in open_jobs if job.crew_size == 2], days, shifts, legs_on
     )
     for job in crews_left:
