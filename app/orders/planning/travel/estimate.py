@@ -52,18 +52,21 @@ class EstimatedTravelTimes:
     def matrix(self, places: Sequence[Place]) -> tuple[list[list[float]], list[list[float]]]:
         seconds: list[list[float]] = []
         metres: list[list[float]] = []
-        for origin in places:
+        # Each key made once: a month's plan asks for a hundred thousand legs.
+        keys = [place.key for place in places]
+        for origin, origin_key in zip(places, keys, strict=True):
             seconds.append([])
             metres.append([])
-            for destination in places:
-                driven, taken = self._leg(origin, destination)
+            for destination, destination_key in zip(places, keys, strict=True):
+                if origin_key == destination_key:
+                    driven, taken = 0.0, 0.0
+                else:
+                    driven, taken = self._leg(origin, destination)
                 seconds[-1].append(taken)
                 metres[-1].append(driven)
         return seconds, metres
 
     def _leg(self, origin: Place, destination: Place) -> tuple[float, float]:
-        if origin.key == destination.key:
-            return 0.0, 0.0
         driven = great_circle_metres(origin, destination) * self.detour_factor
         driving = driven / (self.speed_kmh / 3.6)
         return driven, driving + self.parking_minutes * 60
