@@ -10,11 +10,11 @@ import uuid
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.orders.core.services import ORDER_DESK_ROLES, find_order
+from app.orders.core.services import find_order
 from app.orders.mobile.services import local_today
+from app.orders.planning.access import HOURS_ROLES, planners_only
 from app.orders.planning.bases import BaseRefused, base_of, save_base
 from app.orders.planning.board import this_monday, week_asked, week_board, week_key
 from app.orders.planning.forms import parse_move, parse_plan
@@ -46,7 +46,6 @@ from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
 from app.platform.json_api.errors import json_error
 from app.platform.models import User
-from app.platform.models.enums import Role
 from app.platform.transactions import commit
 from app.platform.typed_dates import DateRefused, parse_day
 
@@ -62,15 +61,6 @@ def drive_time(minutes: int) -> str:
 
 
 bp.add_app_template_filter(drive_time, "drive_time")
-# Who plans: the desk, as the order page's status rule has it (agents may move
-# any order from approved to scheduled there already, so they may plan too).
-PLANNER_ROLES = ORDER_DESK_ROLES
-# Who sets technicians' hours and days off.
-HOURS_ROLES = (Role.MANAGER, Role.ADMIN)
-
-
-# Each route declares its roles once (role_required enforces and records them).
-planners_only = role_required(*PLANNER_ROLES, refusal=_l("Planning is for the desk's planners."))
 
 
 def _order(key: str):

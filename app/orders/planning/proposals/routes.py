@@ -9,6 +9,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from app.orders.mobile.services import local_today
+from app.orders.planning.access import planners_only
 from app.orders.planning.board import this_monday, week_asked, week_board, week_key
 from app.orders.planning.proposals.accepting import accept_visits, open_visits
 from app.orders.planning.proposals.forms import parse_accept, parse_proposal_request
@@ -19,7 +20,6 @@ from app.orders.planning.proposals.making import (
     request_proposal,
 )
 from app.orders.planning.proposals.view import proposal_view
-from app.orders.planning.routes import planners_only
 from app.platform.transactions import commit
 
 bp = Blueprint("proposals", __name__, url_prefix="/planning/proposals")

@@ -35,11 +35,13 @@ import time as timer
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import vroom
+from typing import TYPE_CHECKING
 
 from app.orders.planning.routing.model import Job, Shift
 from app.orders.planning.routing.timeline import Gap, Legs, Stop, gaps_of, minutes
+
+if TYPE_CHECKING:
+    import vroom
 
 # 1-5: how many ways VROOM tries to build and improve the routes. On a week of 20
 # technicians and 200 jobs level 1 takes 2 s on two cores and plans as many visits
@@ -73,6 +75,10 @@ def route(
     seconds: float,
 ) -> Routed:
     """Route ``jobs`` into the free time of ``shifts`` around the ``fixed`` stops."""
+    # Imported here: VROOM and pandas cost a quarter second, and only the job that
+    # solves needs them, not every process that starts the app.
+    import vroom
+
     gaps = free_gaps(shifts, fixed, legs)
     if not jobs or not gaps:
         return Routed([], list(jobs), False)
@@ -165,6 +171,8 @@ def _instant(day: date, minute: int, first_day: date) -> int:
 
 
 def _vehicle(number: int, gap: Gap, index: dict, allowed: dict, first_day: date) -> vroom.Vehicle:
+    import vroom
+
     day = gap.shift.day
     return vroom.Vehicle(
         number,
@@ -179,6 +187,8 @@ def _vehicle(number: int, gap: Gap, index: dict, allowed: dict, first_day: date)
 
 def _job(number: int, job: Job, index: dict, priority: int, first_day: date) -> vroom.Job | None:
     """The job for VROOM; None when none of its windows is in these days."""
+    import vroom
+
     windows = sorted(
         (
             _instant(day, minutes(start), first_day),
