@@ -3,9 +3,10 @@
 The order context stands on this one (it talks to customers through it), so the
 inbox and the workspace cannot import it. They show orders all the same: the
 inbox's search finds them, a conversation's customer panel lists them with their
-invoices, a technician's "on my way" reply moves their visit along. Each function
-here calls what the order context offers under its name (``Feature.offers`` in
-``app.platform.features``); the order context's ``FEATURE`` fills every name.
+invoices (and loads its order's best slots to plan), a technician's "on my way"
+reply moves their visit along. Each function here calls what the order context
+offers under its name (``Feature.offers`` in ``app.platform.features``); the order
+context's ``FEATURE`` fills every name.
 """
 
 from __future__ import annotations
@@ -61,3 +62,9 @@ def record_notice_message(notice_id: uuid.UUID, message_id: uuid.UUID) -> None:
 def invoices_of(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, OrderInvoice]:
     """The invoices of several orders, by order id."""
     return offered("orders.invoices_of")(order_ids)
+
+
+def slots_url(order_id: uuid.UUID, viewer: User, thread_id: uuid.UUID) -> str | None:
+    """Where the panel of conversation ``thread_id`` loads its order's best slots from,
+    or None when ``viewer`` may not plan it or it cannot be planned."""
+    return offered("orders.slots_url")(order_id, viewer, thread_id)

@@ -286,6 +286,8 @@ class Config:
             # long without a heartbeat another worker takes a proposal over.
             "PLANNING_SOLVE_SECONDS": _env_float("PLANNING_SOLVE_SECONDS", 8.0),
             "PLANNING_LEASE_SECONDS": _env_float("PLANNING_LEASE_SECONDS", 60.0),
+            # How many working days ahead the best slots for one order are looked for.
+            "PLANNING_SLOT_DAYS": _env_int("PLANNING_SLOT_DAYS", 10),
             "MAKE_WEBHOOK_URLS": parse_pairs(_env("MAKE_WEBHOOK_URLS")),
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),
@@ -398,4 +400,3 @@ class Config:
         }
         report_url_settings(config)
         return config
-

@@ -3,7 +3,9 @@
 The workspace's right-hand sidebar reads everything here in a handful of
 indexed queries: the contact's identities (every address they reach us from),
 their other conversations the viewer may see, and their orders with the next
-planned visit.
+planned visit. The best slots of the conversation's own order, for the desk to plan
+while the customer is on the line, load after the panel from the order context
+(``slots_url``): finding them is too slow for every conversation opened.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from app.conversations.core import refresh_customer_search
 from app.conversations.inbox.access import visible_threads_clause
 from app.conversations.merges.comparison import contact_merge_refusal
 from app.conversations.merges.contacts import recent_merges_into
-from app.conversations.order_hooks import invoices_of
+from app.conversations.order_hooks import invoices_of, slots_url
 from app.platform.auth.decorators import STAFF_DESK_ROLES
 from app.platform.database import utcnow
 from app.platform.extensions import db
@@ -68,6 +70,9 @@ class CustomerPanel:
     recent_merges: list[ContactMerge] = field(default_factory=list)
     # Why the viewer cannot merge this contact, shown beside the disabled control.
     merge_refusal: str | None = None
+    # Where the conversation's order's best slots load from (the desk's, while it can
+    # be planned), else None.
+    slots_url: str | None = None
 
 
 def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
@@ -82,7 +87,14 @@ def customer_panel(thread: CommunicationThread, viewer: User) -> CustomerPanel:
         orders=_orders(thread, contact, viewer),
         recent_merges=recent_merges_into(contact.id) if viewer.role in STAFF_DESK_ROLES else [],
         merge_refusal=contact_merge_refusal(viewer, contact),
+        slots_url=_slots_url(thread, viewer),
     )
+
+
+def _slots_url(thread: CommunicationThread, viewer: User) -> str | None:
+    if thread.order_id is None or viewer.role not in STAFF_DESK_ROLES:
+        return None
+    return slots_url(thread.order_id, viewer, thread.id)
 
 
 def reachable_on(contact: Contact) -> list[Reachable]:

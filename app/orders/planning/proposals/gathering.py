@@ -13,6 +13,9 @@
   the planner freed them (then a visit of an order not yet under way is planned
   again like the rest, its plan version kept so accepting refuses a plan changed
   since).
+
+The same shifts and pinned visits, with one order as the job, are what the best slots
+for that order are found in (:func:`one_order_input`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from app.orders.planning.routing import Job, Pinned, Shift
 from app.orders.planning.rules import required_skills
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
-from app.platform.models import LineItem, Order, Visit
+from app.platform.models import LineItem, Order, User, Visit
 from app.platform.models.enums import OrderStatus
 
 # Orders one proposal considers at most (the oldest): a week of 20 technicians
@@ -107,18 +110,55 @@ def planning_input(first: date, last: date, today: date, free_planned: bool) -> 
             continue
         visit = order.visit
         asked.versions.setdefault(key, visit.version if visit is not None else 0)
-        asked.jobs.append(
-            Job(
-                key=key,
-                place=_place(order),
-                duration_minutes=(visit.duration_minutes if visit else None) or DEFAULT_DURATION,
-                skills=frozenset(required_skills(order)),
-                crew_size=_crew_size(order),
-                windows=windows,
-                priority=count - rank,
-            )
-        )
+        asked.jobs.append(_free_job(order, windows, priority=count - rank))
     return asked
+
+
+@dataclass
+class OneOrderInput:
+    """What the cheapest slots of one order are found in: every plannable technician
+    (their names and skills), their shifts on ``days``, the visits planned on them
+    as pinned jobs (the order's own left out: it is what moves), and the order as a
+    job, or why it is set aside (:data:`PREFERS_LATER`)."""
+
+    days: list[date]
+    technicians: list[User] = field(default_factory=list)
+    shifts: list[Shift] = field(default_factory=list)
+    pinned: list[Job] = field(default_factory=list)
+    job: Job | None = None
+    set_aside: str | None = None
+
+
+def one_order_input(order: Order, days: list[date]) -> OneOrderInput:
+    """The technicians, shifts and planned visits on ``days`` around ``order``, and
+    ``order`` as a job with the customer's wishes as its windows (as a proposal
+    gathers them, so a slot and a proposal read the wishes alike)."""
+    asked = OneOrderInput(days=days)
+    if not days:
+        return asked
+    asked.technicians = plannable_technicians()
+    asked.shifts = _shifts(asked.technicians, days)
+    asked.pinned = [
+        _pinned_job(planned, asked.shifts)
+        for planned in _planned_orders(days[0], days[-1], leaving_out=order.id)
+    ]
+    windows, asked.set_aside = _windows(order, days)
+    if asked.set_aside is None:
+        asked.job = _free_job(order, windows)
+    return asked
+
+
+def _free_job(order: Order, windows, priority: int = 0) -> Job:
+    visit = order.visit
+    return Job(
+        key=str(order.id),
+        place=_place(order),
+        duration_minutes=(visit.duration_minutes if visit else None) or DEFAULT_DURATION,
+        skills=frozenset(required_skills(order)),
+        crew_size=_crew_size(order),
+        windows=windows,
+        priority=priority,
+    )
 
 
 def _shifts(technicians, days: list[date]) -> list[Shift]:
@@ -147,8 +187,9 @@ def _shifts(technicians, days: list[date]) -> list[Shift]:
     return shifts
 
 
-def _planned_orders(first: date, last: date) -> list[Order]:
-    """Orders with a visit planned on these days (cancelled and test orders aside)."""
+def _planned_orders(first: date, last: date, leaving_out: uuid.UUID | None = None) -> list[Order]:
+    """Orders with a visit planned on these days (cancelled and test orders aside, and
+    the order ``leaving_out``)."""
     return list(
         db.session.scalars(
             sa.select(Order)
@@ -161,6 +202,7 @@ def _planned_orders(first: date, last: date) -> list[Order]:
                 Visit.scheduled_date.between(first, last),
                 Order.status != OrderStatus.CANCELLED,
                 Order.is_test.is_(False),
+                Order.id != leaving_out if leaving_out is not None else sa.true(),
             )
         ).unique()
     )
