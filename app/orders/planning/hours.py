@@ -9,6 +9,7 @@ dates), the same ones the desk's service levels skip.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -78,6 +79,22 @@ def weekly_hours(user_id: uuid.UUID) -> dict[str, list[str] | None]:
     return {**DEFAULT_WORKING_HOURS, **(stored or {})}
 
 
+def weekly_hours_of(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, list[str] | None]]:
+    """:func:`weekly_hours` of several technicians, read at once."""
+    if not user_ids:
+        return {}
+    stored = dict(
+        db.session.execute(
+            sa.select(TechnicianSchedule.user_id, TechnicianSchedule.weekly_hours).where(
+                TechnicianSchedule.user_id.in_(user_ids)
+            )
+        ).all()
+    )
+    return {
+        user_id: {**DEFAULT_WORKING_HOURS, **(stored.get(user_id) or {})} for user_id in user_ids
+    }
+
+
 def find_user(user_id: uuid.UUID) -> User | None:
     return db.session.get(User, user_id)
 
@@ -134,6 +151,12 @@ def hours_on(schedule: dict[str, list[str] | None], day: date) -> tuple[time, ti
 def public_holiday(day: date) -> bool:
     """Whether the business calendar is closed for a public holiday (or closed date)."""
     return is_holiday(schedule_of(calendar_for(None)), day)
+
+
+def public_holidays(days: Iterable[date]) -> set[date]:
+    """Which of ``days`` are public holidays (or closed dates), the calendar read once."""
+    schedule = schedule_of(calendar_for(None))
+    return {day for day in days if is_holiday(schedule, day)}
 
 
 def absences(user_ids: list[uuid.UUID], first: date, last: date) -> list[TechnicianAbsence]:

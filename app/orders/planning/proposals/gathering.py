@@ -34,15 +34,15 @@ from app.orders.planning.hours import (
     absences,
     hours_on,
     plannable_technicians,
-    public_holiday,
-    weekly_hours,
+    public_holidays,
+    weekly_hours_of,
 )
 from app.orders.planning.page import DEFAULT_DURATION
 from app.orders.planning.routing import Job, Pinned, Shift
 from app.orders.planning.rules import required_skills
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
-from app.platform.models import LineItem, Order, User, Visit
+from app.platform.models import Address, LineItem, Order, User, Visit, VisitTechnician
 from app.platform.models.enums import OrderStatus
 
 # Orders one proposal considers at most (the oldest): a week of 20 technicians
@@ -89,17 +89,19 @@ def planning_input(first: date, last: date, today: date, free_planned: bool) -> 
         return asked
     technicians = plannable_technicians()
     asked.shifts = _shifts(technicians, days)
-    planned = _planned_orders(days[0], days[-1])
+    planned = _planned_visits(days[0], days[-1])
     movable = {
-        order.id for order in planned if free_planned and order.status == OrderStatus.SCHEDULED
+        visit.order_id
+        for visit in planned
+        if free_planned and visit.order_status == OrderStatus.SCHEDULED
     }
-    for order in planned:
-        key = str(order.id)
-        if order.id in movable:
-            asked.versions[key] = order.visit.version
-            asked.was_day[key] = order.visit.scheduled_date
+    for visit in planned:
+        key = str(visit.order_id)
+        if visit.order_id in movable:
+            asked.versions[key] = visit.version
+            asked.was_day[key] = visit.day
             continue
-        asked.jobs.append(_pinned_job(order, asked.shifts))
+        asked.jobs.append(_pinned_job(visit, asked.shifts))
     orders = _orders_to_plan(movable)
     count = len(orders)
     for rank, order in enumerate(orders):
@@ -140,7 +142,7 @@ def one_order_input(order: Order, days: list[date]) -> OneOrderInput:
     asked.shifts = _shifts(asked.technicians, days)
     asked.pinned = [
         _pinned_job(planned, asked.shifts)
-        for planned in _planned_orders(days[0], days[-1], leaving_out=order.id)
+        for planned in _planned_visits(days[0], days[-1], leaving_out=order.id)
     ]
     windows, asked.set_aside = _windows(order, days)
     if asked.set_aside is None:
@@ -170,10 +172,11 @@ def _shifts(technicians, days: list[date]) -> list[Shift]:
         if absence.starts_on <= day <= absence.ends_on
     }
     bases = bases_of(ids)
-    holidays = {day for day in days if public_holiday(day)}
+    holidays = public_holidays(days)
+    schedules = weekly_hours_of(ids)
     shifts = []
     for technician in technicians:
-        schedule = weekly_hours(technician.id)
+        schedule = schedules[technician.id]
         base = bases.get(technician.id)
         start_place, end_place = _base_place(base, "start"), _base_place(base, "end")
         skills = frozenset(str(s).strip().lower() for s in (technician.skills or []))
@@ -187,54 +190,92 @@ def _shifts(technicians, days: list[date]) -> list[Shift]:
     return shifts
 
 
-def _planned_orders(first: date, last: date, leaving_out: uuid.UUID | None = None) -> list[Order]:
-    """Orders with a visit planned on these days (cancelled and test orders aside, and
-    the order ``leaving_out``)."""
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .join(Visit, Visit.order_id == Order.id)
-            .options(
-                so.joinedload(Order.installation_address),
-                so.joinedload(Order.visit).selectinload(Visit.crew),
-            )
-            .where(
-                Visit.scheduled_date.between(first, last),
-                Order.status != OrderStatus.CANCELLED,
-                Order.is_test.is_(False),
-                Order.id != leaving_out if leaving_out is not None else sa.true(),
-            )
-        ).unique()
-    )
+@dataclass(frozen=True)
+class _PlannedVisit:
+    """A visit planned on the days asked about, as a pinned job needs it."""
+
+    order_id: uuid.UUID
+    order_status: OrderStatus
+    place: Place | None
+    day: date
+    start: time | None
+    end: time | None
+    version: int
+    crew: tuple[uuid.UUID, ...]  # the lead first; the order's technician if none
 
 
-def _pinned_job(order: Order, shifts: list[Shift]) -> Job:
-    visit = order.visit
-    crew = tuple(visit.technician_ids) or (
-        (order.assigned_technician_id,) if order.assigned_technician_id else ()
-    )
-    start, end = visit.window_start, visit.window_end
+def _planned_visits(
+    first: date, last: date, leaving_out: uuid.UUID | None = None
+) -> list[_PlannedVisit]:
+    """Visits planned on these days (of cancelled and test orders aside, and of the
+    order ``leaving_out``), read as plain rows: a fortnight holds hundreds, and the best
+    slots for one order are asked while a customer waits."""
+    rows = db.session.execute(
+        sa.select(
+            Visit.id,
+            Order.id,
+            Order.status,
+            Order.assigned_technician_id,
+            Address.latitude,
+            Address.longitude,
+            Visit.scheduled_date,
+            Visit.window_start,
+            Visit.window_end,
+            Visit.version,
+        )
+        .join(Order, Visit.order_id == Order.id)
+        .outerjoin(Address, Address.id == Order.installation_address_id)
+        .where(
+            Visit.scheduled_date.between(first, last),
+            Order.status != OrderStatus.CANCELLED,
+            Order.is_test.is_(False),
+            Order.id != leaving_out if leaving_out is not None else sa.true(),
+        )
+        .order_by(Visit.scheduled_date, Visit.window_start, Order.order_number)
+    ).all()
+    crews: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if rows:
+        members = db.session.execute(
+            sa.select(VisitTechnician.visit_id, VisitTechnician.technician_id)
+            .where(VisitTechnician.visit_id.in_([row[0] for row in rows]))
+            .order_by(
+                VisitTechnician.visit_id,
+                VisitTechnician.is_lead.desc(),
+                VisitTechnician.created_at,
+            )
+        )
+        for visit_id, technician_id in members:
+            crews.setdefault(visit_id, []).append(technician_id)
+    planned = []
+    for visit_id, order_id, status, assigned, latitude, longitude, *when, version in rows:
+        crew = tuple(crews.get(visit_id, ())) or ((assigned,) if assigned else ())
+        place = None
+        if latitude is not None and longitude is not None:
+            place = Place(float(latitude), float(longitude))
+        planned.append(_PlannedVisit(order_id, status, place, *when, version, crew))
+    return planned
+
+
+def _pinned_job(visit: _PlannedVisit, shifts: list[Shift]) -> Job:
+    crew = visit.crew
+    start, end = visit.start, visit.end
     if start is None or end is None:
         # Planned outside the board (a synced work order): no window of its own, so it
         # holds the first hours of its lead's day, as the board counts it.
         lead_shift = next(
-            (
-                s
-                for s in shifts
-                if crew and s.technician_id == crew[0] and s.day == visit.scheduled_date
-            ),
+            (s for s in shifts if crew and s.technician_id == crew[0] and s.day == visit.day),
             None,
         )
         start = lead_shift.start if lead_shift else time(8, 0)
         end = _plus(start, UNKNOWN_DURATION)
     minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     return Job(
-        key=str(order.id),
-        place=_place(order),
+        key=str(visit.order_id),
+        place=visit.place,
         duration_minutes=max(minutes, 1),
         skills=frozenset(),
         crew_size=max(len(crew), 1),
-        pinned=Pinned(crew, visit.scheduled_date, start, end),
+        pinned=Pinned(crew, visit.day, start, end),
     )
 
 

@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.orders.planning.hours import public_holiday
+from app.orders.planning.hours import public_holidays
 from app.orders.planning.proposals.gathering import (
     PREFERS_LATER,
     OneOrderInput,
@@ -103,13 +103,19 @@ class BestSlots:
 
 def slot_days(today: date, working_days: int) -> list[date]:
     """Every day from tomorrow up to the ``working_days``-th working day after today."""
+    # Read the calendar once, for more days than can be needed: a week of holidays
+    # and closed dates at most between two working weeks.
+    span = [today + timedelta(days=n) for n in range(1, working_days * 2 + 14)]
+    holidays = public_holidays(span)
     days: list[date] = []
     counted = 0
     day = today
     while counted < working_days:
         day += timedelta(days=1)
+        if day > span[-1]:  # a calendar closed for longer still ends
+            holidays |= public_holidays([day])
         days.append(day)
-        if day.weekday() < 5 and not public_holiday(day):
+        if day.weekday() < 5 and day not in holidays:
             counted += 1
     return days
 

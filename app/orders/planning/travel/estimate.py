@@ -50,20 +50,18 @@ class EstimatedTravelTimes:
     kept = False
 
     def matrix(self, places: Sequence[Place]) -> tuple[list[list[float]], list[list[float]]]:
-        seconds: list[list[float]] = []
-        metres: list[list[float]] = []
-        # Each key made once: a month's plan asks for a hundred thousand legs.
+        count = len(places)
+        seconds = [[0.0] * count for _ in range(count)]
+        metres = [[0.0] * count for _ in range(count)]
+        # Each key made once: a month's plan asks for a hundred thousand legs. The
+        # straight line is the same both ways, so each pair is worked out once.
         keys = [place.key for place in places]
-        for origin, origin_key in zip(places, keys, strict=True):
-            seconds.append([])
-            metres.append([])
-            for destination, destination_key in zip(places, keys, strict=True):
-                if origin_key == destination_key:
-                    driven, taken = 0.0, 0.0
-                else:
-                    driven, taken = self._leg(origin, destination)
-                seconds[-1].append(taken)
-                metres[-1].append(driven)
+        for i in range(count):
+            for j in range(i + 1, count):
+                if keys[i] != keys[j]:
+                    driven, taken = self._leg(places[i], places[j])
+                    seconds[i][j] = seconds[j][i] = taken
+                    metres[i][j] = metres[j][i] = driven
         return seconds, metres
 
     def _leg(self, origin: Place, destination: Place) -> tuple[float, float]:

@@ -48,8 +48,12 @@ def travel_matrix(places: Sequence[Place], day: date) -> TravelMatrix:
     """Seconds and metres from every place to every place on ``day``. Never raises
     for a provider's failure: the estimate answers instead."""
     provider = configured_travel_times()
-    # Each place asked about once, however often it is listed (two visits at one address).
-    distinct = list({place.key: place for place in places}.values())
+    # Each place's key made once (a day's matrix is thousands of legs), and each place
+    # asked about once, however often it is listed (two visits at one address).
+    keys = [place.key for place in places]
+    distinct = list(dict(zip(keys, places, strict=True)).values())
+    if not provider.kept:
+        return _whole(provider, places, keys, distinct)
     try:
         legs = _legs(provider, distinct, day)
     except TravelTimesUnavailable as exc:
@@ -60,11 +64,27 @@ def travel_matrix(places: Sequence[Place], day: date) -> TravelMatrix:
             day,
             exc,
         )
-        provider = estimated_travel_times()
-        legs = _legs(provider, distinct, day)
-    seconds = tuple(tuple(_leg(legs, a, b)[0] for b in places) for a in places)
-    metres = tuple(tuple(_leg(legs, a, b)[1] for b in places) for a in places)
+        return _whole(estimated_travel_times(), places, keys, distinct)
+    rows = [[_leg(legs, a, b) for b in keys] for a in keys]
+    seconds = tuple(tuple(leg[0] for leg in row) for row in rows)
+    metres = tuple(tuple(leg[1] for leg in row) for row in rows)
     return TravelMatrix(tuple(places), seconds, metres, provider.name)
+
+
+def _whole(
+    provider: TravelTimes, places: Sequence[Place], keys: list[str], distinct: list[Place]
+) -> TravelMatrix:
+    """The matrix of a provider whose answers are not kept (the estimate), asked as a
+    whole: cheaper than a leg at a time."""
+    seconds, metres = provider.matrix(distinct)
+    row_of = {place.key: row for row, place in enumerate(distinct)}
+    rows = [row_of[key] for key in keys]
+    return TravelMatrix(
+        tuple(places),
+        tuple(tuple(round(seconds[i][j]) for j in rows) for i in rows),
+        tuple(tuple(round(metres[i][j]) for j in rows) for i in rows),
+        provider.name,
+    )
 
 
 def leg(origin: Place, destination: Place, day: date) -> Leg:
@@ -97,5 +117,5 @@ def _legs(
     return {**known, **asked}
 
 
-def _leg(legs: dict[tuple[str, str], tuple[int, int]], a: Place, b: Place) -> tuple[int, int]:
-    return (0, 0) if a.key == b.key else legs[a.key, b.key]
+def _leg(legs: dict[tuple[str, str], tuple[int, int]], a: str, b: str) -> tuple[int, int]:
+    return (0, 0) if a == b else legs[a, b]
