@@ -132,7 +132,7 @@ def test_one_click_plans_the_slot_and_tells_everyone_once(app, client, planner, 
     messages = db.session.scalars(sa.select(CommunicationMessage)).all()
     assert [m.id for m in messages] == [notice.message_id]
     shown = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "CC-2026-02002 gepland" in shown
+    assert "CC-2026-02002 ingepland" in shown
 
 
 def test_htmx_click_goes_back_to_the_order_page(app, client, planner, crew):
@@ -140,7 +140,7 @@ def test_htmx_click_goes_back_to_the_order_page(app, client, planner, crew):
     _answer, page = _slots(client, order)
     answer = _click(client, order, _slot_forms(page)[0], HX)
     assert answer.status_code == 204
-    assert answer.headers["HX-Redirect"] == f"/orders/{order.order_number}#planning"
+    assert answer.headers["HX-Redirect"] == f"/orders/{order.order_number}"
 
 
 def test_a_plan_changed_since_is_refused_with_its_reason(app, client, planner, crew):
@@ -273,7 +273,7 @@ def test_one_click_in_the_panel_plans_and_stays_on_the_conversation(app, client,
 
     assert answer.status_code == 200
     body = answer.get_data(as_text=True)
-    assert 'data-testid="slot-planned"' in body and "CC-2026-02010 gepland" in body
+    assert 'data-testid="slot-planned"' in body and "CC-2026-02010 ingepland" in body
     drain_queues(app)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitNotice)) == 1
     # Without htmx, back to the conversation.

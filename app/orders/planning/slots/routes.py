@@ -83,10 +83,12 @@ def plan(key):
     flash(note, "info")
     if thread_id is not None:
         return redirect(url_for("threads.show", thread_id=thread_id), 303)
-    target = url_for("orders.show", key=order.order_number) + "#planning"
+    target = url_for("orders.show", key=order.order_number)
     if request.headers.get("HX-Request"):
+        # Without the fragment: the order page asking is this very URL, and a link
+        # that differs from it only by "#planning" would not load it again.
         return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return redirect(target + "#planning", 303)
 
 
 def _slots(order, thread_id, status=200, planned=None, **said):
