@@ -68,13 +68,13 @@ def request_proposal(first: date, last: date, free_planned: bool, actor: User) -
 
 def proposal_days(monday: date, today: date) -> tuple[date, date]:
     """The days a proposal for the board's week covers unless the planner says otherwise:
-    its working days from today on (the next week's, when this one is over)."""
+    from today (or the week's Monday) to the Friday of the week after, two working weeks,
+    since customers ask for dates a week or two ahead."""
     first = max(monday, today)
-    friday = monday + timedelta(days=4)
-    if first > friday:
+    if first > monday + timedelta(days=4):  # the week's working days are over
         monday += timedelta(days=7)
-        first, friday = monday, monday + timedelta(days=4)
-    return first, friday
+        first = monday
+    return first, monday + timedelta(days=11)
 
 
 def find_proposal(proposal_id: uuid.UUID | None) -> PlanProposal | None:
