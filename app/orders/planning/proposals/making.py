@@ -186,6 +186,7 @@ def _keep(proposal, token, asked: PlanningInput, solved, by_hand, seconds: float
     if finished != 1:
         raise ClaimLost()
     commit()
+    log.info("proposal %s ready: %d visits proposed", proposal.id, len(new_visits))
 
 
 def _claim(proposal_id: uuid.UUID) -> uuid.UUID | None:
