@@ -206,7 +206,7 @@ def _claim(proposal_id: uuid.UUID) -> uuid.UUID | None:
         .values(status="running", claim_token=token, heartbeat_at=utcnow(), progress=0)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit()
     return token if taken == 1 else None
 
 
@@ -222,7 +222,7 @@ def _step(proposal_id, token, step: str, solve_seconds: float | None = None) -> 
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit()
     if changed != 1:
         raise ClaimLost()
 
@@ -234,7 +234,7 @@ def _fail(proposal_id, token, error: str) -> None:
         .values(status="failed", error=error[:500], finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    commit()
 
 
 def _lease() -> timedelta:
