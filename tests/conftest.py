@@ -599,6 +599,7 @@ LONGEST_FIRST = (
     "tests/conversations/test_outlook_workers.py",
     "tests/integrations/test_work_orders_workers.py",
     "tests/e2e/test_order_end_to_end.py",
+    "tests/e2e/test_plan_proposal_acceptance.py",
     "tests/conversations/test_languages_workers.py",
     "tests/analytics/test_analytics_rollups_workers.py",
     "tests/conversations/test_team_suggestions_workers.py",
