@@ -596,6 +596,7 @@ LONGEST_FIRST = (
     "tests/conversations/test_gdpr_erasure.py",
     "tests/e2e/test_workspace.py",
     "tests/orders/test_calendar_workers.py",
+    "tests/orders/test_plan_proposal_race.py",
     "tests/conversations/test_outlook_workers.py",
     "tests/integrations/test_work_orders_workers.py",
     "tests/e2e/test_order_end_to_end.py",
