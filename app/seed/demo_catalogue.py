@@ -64,6 +64,9 @@ ARTICLES = [
     ("SRV-SERVICE-VISIT", "Servicebezoek / storingsdiagnose", ArticleType.SERVICE, None, "125.00"),
 ]
 
+# A freestanding post is dug in and set by two technicians.
+TWO_TO_INSTALL = {"ACC-STAND-POST": 2}
+
 # Groendus's product mapping table first, then the other partners' codes.
 SKU_MAPPINGS = [
     ("Groendus", "GRO-ALFEN-11", "ALF-EVE-S-11KW"),
@@ -407,6 +410,7 @@ def build_catalogue(ctx: DemoContext) -> None:
             unit_price=Decimal(price),
             vat_rate=Decimal("21"),
             description=f"{name}, geleverd en geïnstalleerd door ChargeCars.",
+            crew_size=TWO_TO_INSTALL.get(sku, 1),
         )
     db.session.add_all(ctx.articles.values())
     db.session.flush()

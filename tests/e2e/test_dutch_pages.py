@@ -9,12 +9,15 @@ allow-list there, naming the page, the element and the text.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from app.conversations.merges.contacts import merge_contacts
 from app.integrations.endpoints import EVENT_NAMES, EndpointForm, create_endpoint
 from app.platform.auth.services import create_user
+from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import (
     ApiToken,
@@ -31,6 +34,7 @@ from app.platform.models import (
     OrderDraft,
     Organization,
     OutboundDelivery,
+    PlanProposal,
     SyncJob,
     User,
     Visit,
@@ -145,6 +149,18 @@ def add_what_the_demo_lacks(admin: User) -> None:
         admin,
     )
     db.session.add(IntakeForm(external_form_id="fillout-laadpaal", name="Aanvraag laadpaal"))
+    # A proposed plan being made: its progress is a page of its own.
+    day = date.today() + timedelta(days=7)
+    db.session.add(
+        PlanProposal(
+            first_day=day,
+            last_day=day,
+            status="running",
+            step="solving",
+            progress=40,
+            heartbeat_at=utcnow() + timedelta(minutes=5),
+        )
+    )
     db.session.add(
         InboundWebhookEvent(
             source="whatsapp",
@@ -199,6 +215,7 @@ def desk_values(agent: User) -> dict[str, str]:
         "event_id": _id(InboundWebhookEvent),
         "draft_id": _id(OrderDraft),
         "merge_id": _id(ContactMerge),
+        "proposal_id": _id(PlanProposal),
         # The conversation a merge preview would merge into: another of the agent's.
         "into": _id(
             CommunicationThread,

@@ -148,9 +148,7 @@ def test_a_proposal_plans_what_it_can_and_says_why_not_the_rest(app, client, pla
     assert "de klant wil liever een latere datum" in page
 
 
-def test_accepting_a_day_plans_each_visit_once_and_tells_everyone_once(
-    app, client, planner, tech
-):
+def test_accepting_a_day_plans_each_visit_once_and_tells_everyone_once(app, client, planner, tech):
     partner = make_partner(
         webhook_url="https://partner.example/hook", webhook_events=["visit_scheduled"]
     )
@@ -225,6 +223,40 @@ def test_planned_visits_stay_where_they_are(app, client, planner, tech):
     assert proposed.order_id != planned.id
     assert proposed.window_start.hour >= 12
     assert db.session.get(Order, planned.id).scheduled_date == day
+
+
+def test_visits_moved_by_the_proposal_make_way_for_each_other_when_accepted(
+    app, client, planner, tech
+):
+    """A planned visit proposed into the old place of another planned visit that the
+    same proposal moves on: accepted once that one has moved, not refused as a clash."""
+    day = working_day()
+    # Planned by hand against the customer's wish (afternoons), then the nearby one.
+    afternoon = _order_at("CC-2026-00821", NEAR[2], preferences={"time_window": "middag"})
+    nearby = _order_at("CC-2026-00822", NEAR[0])
+    for order, (start, end) in ((afternoon, ("08:00", "10:00")), (nearby, ("13:00", "15:00"))):
+        path = f"/planning/orders/{order.order_number}"
+        token = csrf_token_from(client.get(path).get_data(as_text=True))
+        form = plan_form([tech], day, start, end)
+        assert client.post(path, data={**form, "csrf_token": token}).status_code == 303
+    drain_queues(app)
+    proposal, _ = _made(app, client, day, day, free_planned="1")
+    proposed = {v.order_id: v for v in proposal.visits}
+    # The afternoon customer goes where the nearby visit was: it moves on, later.
+    assert proposed[afternoon.id].window_start.hour >= 12
+    assert proposed[afternoon.id].window_start < proposed[nearby.id].window_start
+
+    assert _accept(client, proposal, day).status_code == 303
+    drain_queues(app)
+    db.session.expire_all()
+    decided = db.session.get(PlanProposal, proposal.id).visits
+    assert {(v.decision, v.reason) for v in decided} == {("accepted", None)}
+    for order in (afternoon, nearby):
+        visit = db.session.scalar(sa.select(Visit).where(Visit.order_id == order.id))
+        assert (visit.window_start, visit.version) == (proposed[order.id].window_start, 2)
+    # Each customer told of the new time once.
+    kinds = db.session.scalars(sa.select(VisitNotice.kind).order_by(VisitNotice.kind)).all()
+    assert kinds == ["moved", "moved", "planned", "planned"]
 
 
 def test_a_job_delivered_twice_solves_once_and_a_dead_workers_proposal_is_taken_over(

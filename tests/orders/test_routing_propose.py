@@ -209,6 +209,15 @@ def test_the_day_includes_the_drive_home():
     assert short_visit.travel_minutes > 2 * 75
 
 
+def test_a_technician_without_a_base_starts_at_the_first_visit():
+    # No home on file: no drive to the first visit or from the last, the drive between counts.
+    proposal = checked([job("A", ZEIST), job("B", AMERSFOORT)], [shift(ANNE, home=None)])
+    assert proposal.unplanned == {}
+    assert {v.job_key for v in proposal.visits} == {"A", "B"}
+    first, second = sorted(proposal.visits, key=lambda v: v.start)
+    assert first.drive_minutes_before == 0 and second.drive_minutes_before > 0
+
+
 def test_jobs_sharing_a_key_are_refused():
     with pytest.raises(ValueError, match="share a key"):
         propose([job("A"), job("A")], [shift(ANNE)], matrix_for)

@@ -38,11 +38,13 @@ from app.platform.ui import local_date
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason against a plan; ``soft`` ones the planner may override."""
+    """One reason against a plan; ``soft`` ones the planner may override.
+    ``other_order``: the order number a double booking clashes with."""
 
     code: str
     message: str
     soft: bool = False
+    other_order: str | None = None
 
 
 def required_skills(order: Order) -> list[str]:
@@ -137,6 +139,7 @@ def problems_with(
                         start=f"{other.window_start:%H:%M}",
                         end=f"{other.window_end:%H:%M}",
                     ),
+                    other_order=other.order_number,
                 )
             )
     skills = {str(skill).strip().lower() for t in technicians for skill in (t.skills or [])}

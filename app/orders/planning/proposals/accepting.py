@@ -11,6 +11,13 @@ is its own transaction, so one refused visit does not hold back the others:
 - a plan the rules refuse now (the day passed, a colleague booked the technician
   in the meantime, a day off was entered) is refused with the rules' reasons.
 
+A proposal that moves visits already planned may put one where another of them is
+now, and move that one on later in the day: saved in the order of the day, the
+first would clash with the second's old place. A visit whose only problem is such a
+clash, with a visit still to be accepted here, waits for it and is tried again once
+a round has saved others; what still clashes when a round saves nothing (two visits
+each waiting for the other's place) is refused with the clash as its reason.
+
 A visit is taken for a decision by a conditional UPDATE (``decision = 'proposed'``),
 so two planners accepting the same proposal save each visit once.
 """
@@ -47,6 +54,15 @@ class Accepted:
     saved: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
+    def note(self, number: str | None, refusal: str | None) -> None:
+        """One visit's outcome; no number: a colleague decided it meanwhile."""
+        if number is None:
+            return
+        if refusal is None:
+            self.saved.append(number)
+        else:
+            self.refused.append((number, refusal))
+
 
 def open_visits(proposal: PlanProposal, day: date | None = None, visit_id=None) -> list[uuid.UUID]:
     """The ids of the proposal's visits still to decide: all, one day's, or one."""
@@ -61,23 +77,50 @@ def open_visits(proposal: PlanProposal, day: date | None = None, visit_id=None) 
 
 
 def accept_visits(visit_ids: list[uuid.UUID], actor: User, today: date) -> Accepted:
-    """Save each visit as a hand-made plan would be saved, one transaction each."""
+    """Save each visit as a hand-made plan would be saved, one transaction each (a
+    visit waiting for another's place tried again after it; see the module docstring)."""
     outcome = Accepted()
-    for visit_id in visit_ids:
-        number, refusal = _accept_one(visit_id, actor, today)
-        if number is None:
-            continue  # a colleague decided it meanwhile
-        if refusal is None:
-            outcome.saved.append(number)
-        else:
-            outcome.refused.append((number, refusal))
+    numbers = _order_numbers(visit_ids)
+    waiting = list(visit_ids)
+    while waiting:
+        # Who is still to be accepted here: their old places are about to be freed.
+        pending = {numbers[visit_id] for visit_id in waiting}
+        next_round = []
+        for visit_id in waiting:
+            make_way = frozenset(pending - {numbers[visit_id]})
+            number, refusal, waits = _accept_one(visit_id, actor, today, make_way)
+            if waits:
+                next_round.append(visit_id)
+            else:
+                pending.discard(numbers[visit_id])
+                outcome.note(number, refusal)
+        if len(next_round) == len(waiting):
+            # Nothing moved this round: nobody makes way any more.
+            for visit_id in next_round:
+                number, refusal, _waits = _accept_one(visit_id, actor, today, frozenset())
+                outcome.note(number, refusal)
+            break
+        waiting = next_round
     return outcome
 
 
-def _accept_one(visit_id: uuid.UUID, actor: User, today: date) -> tuple[str | None, str | None]:
+def _order_numbers(visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = db.session.execute(
+        sa.select(ProposalVisit.id, Order.order_number)
+        .join(Order, Order.id == ProposalVisit.order_id)
+        .where(ProposalVisit.id.in_(visit_ids))
+    ).all()
+    return dict(rows)
+
+
+def _accept_one(
+    visit_id: uuid.UUID, actor: User, today: date, make_way: frozenset[str]
+) -> tuple[str | None, str | None, bool]:
+    """(order number, refusal, waits): number None when a colleague decided the visit;
+    waits when its only problems are clashes with orders in ``make_way``."""
     if not _take(visit_id, actor, ACCEPTED):
         db.session.rollback()
-        return None, None
+        return None, None, False
     proposed = db.session.get(ProposalVisit, visit_id)
     order = db.session.get(Order, proposed.order_id)
     number = order.order_number
@@ -93,13 +136,15 @@ def _accept_one(visit_id: uuid.UUID, actor: User, today: date) -> tuple[str | No
         )
     except PlanRefused as exc:
         db.session.rollback()
+        if make_way and all(p.other_order in make_way for p in exc.problems):
+            return number, None, True
         refusal = "; ".join(str(problem.message) for problem in exc.problems)
     else:
         commit()
-        return number, None
+        return number, None, False
     _take(visit_id, actor, REFUSED, refusal)
     commit()
-    return number, refusal
+    return number, refusal, False
 
 
 def _plan(order: Order, proposed: ProposalVisit) -> PlanRequest:

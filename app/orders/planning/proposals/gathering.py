@@ -57,7 +57,8 @@ PARTS_OF_DAY = {
 # Intake forms and partners write the part of day in Dutch as often as in English.
 DUTCH_PARTS = {"ochtend": "morning", "middag": "afternoon", "avond": "evening"}
 PREFERS_LATER = "prefers_later"  # the customer's preferred date lies after these days
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+# "10:00-14:00", also inside words: "ochtend (08:00-12:00)".
+_WINDOW = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
 
 
 @dataclass
@@ -321,16 +322,17 @@ def _windows(order: Order, days: list[date]):
 
 
 def _bounds(wishes: dict) -> tuple[time, time] | None:
-    window = _WINDOW.match(str(wishes.get("time_window") or ""))
+    window = _WINDOW.search(str(wishes.get("time_window") or ""))
     if window:
         h1, m1, h2, m2 = (int(part) for part in window.groups())
         if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) < (h2, m2):
             return time(h1, m1), time(h2, m2)
     for key in ("time_preference", "time_window"):
-        part = str(wishes.get(key) or "").strip().lower()
-        part = DUTCH_PARTS.get(part, part)
-        if part in PARTS_OF_DAY:
-            return PARTS_OF_DAY[part]
+        words = re.findall(r"[a-z]+", str(wishes.get(key) or "").lower())
+        for word in words:
+            part = DUTCH_PARTS.get(word, word)
+            if part in PARTS_OF_DAY:
+                return PARTS_OF_DAY[part]
     return None
 
 

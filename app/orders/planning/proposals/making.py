@@ -68,13 +68,13 @@ def request_proposal(first: date, last: date, free_planned: bool, actor: User) -
 
 def proposal_days(monday: date, today: date) -> tuple[date, date]:
     """The days a proposal for the board's week covers unless the planner says otherwise:
-    its working days from today on (the next week's, when this one is over)."""
+    from today (or the week's Monday) to the Friday of the week after, two working weeks,
+    since customers ask for dates a week or two ahead."""
     first = max(monday, today)
-    friday = monday + timedelta(days=4)
-    if first > friday:
+    if first > monday + timedelta(days=4):  # the week's working days are over
         monday += timedelta(days=7)
-        first, friday = monday, monday + timedelta(days=4)
-    return first, friday
+        first = monday
+    return first, monday + timedelta(days=11)
 
 
 def find_proposal(proposal_id: uuid.UUID | None) -> PlanProposal | None:
@@ -186,6 +186,7 @@ def _keep(proposal, token, asked: PlanningInput, solved, by_hand, seconds: float
     if finished != 1:
         raise ClaimLost()
     commit()
+    log.info("proposal %s ready: %d visits proposed", proposal.id, len(new_visits))
 
 
 def _claim(proposal_id: uuid.UUID) -> uuid.UUID | None:
@@ -205,7 +206,7 @@ def _claim(proposal_id: uuid.UUID) -> uuid.UUID | None:
         .values(status="running", claim_token=token, heartbeat_at=utcnow(), progress=0)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit()
     return token if taken == 1 else None
 
 
@@ -221,7 +222,7 @@ def _step(proposal_id, token, step: str, solve_seconds: float | None = None) -> 
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit()
     if changed != 1:
         raise ClaimLost()
 
@@ -233,7 +234,7 @@ def _fail(proposal_id, token, error: str) -> None:
         .values(status="failed", error=error[:500], finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    commit()
 
 
 def _lease() -> timedelta:

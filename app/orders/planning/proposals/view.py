@@ -140,6 +140,8 @@ def proposal_view(proposal: PlanProposal) -> ProposalView:
     orders = _orders({v.order_id for v in visits} | _unplanned_ids(proposal))
     cells: dict[tuple[uuid.UUID, date], list[Ghost]] = defaultdict(list)
     for visit in visits:
+        if visit.decision == "accepted":
+            continue  # planned now: the board shows its own card
         order = orders.get(visit.order_id)
         ghost = Ghost(
             id=visit.id,
