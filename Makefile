@@ -14,11 +14,12 @@ export PORT
 # test starts would otherwise compile the app again, about 0.4 s of CPU each.
 unexport PYTHONDONTWRITEBYTECODE
 # Test processes for `make test` (pytest-xdist; tests/support/parallel.py gives each its own
-# database and Redis database). TEST_PROCESSES=0 runs the suite in one process. Three
-# on two cores: a test often waits (on its browser, its worker processes, a clock),
-# and a third process uses that time (fresh-clone CI measured back to back on one
-# 2-core machine: tests 13 min 58 s with three, 15 min 58 s with two).
-TEST_PROCESSES ?= 3
+# database and Redis database). TEST_PROCESSES=0 runs the suite in one process. Four on
+# two cores: a test often waits (on its browser, its worker processes, a clock), and
+# with three the cores stood idle a quarter of the time; with four, 5 % (fresh-clone
+# CI on one 2-core machine, 2026-11-29: tests 14 min 51 s with four against 17 min 20 s
+# with three on the commit before).
+TEST_PROCESSES ?= 4
 
 .PHONY: run up test lint install install-dev worker migrate clean translations
 

@@ -52,7 +52,9 @@ def test_the_count_on_orders_rises_live_and_a_late_order_is_marked(
         badge = page.get_by_test_id("nav-count-orders_waiting")
         expect(badge).to_have_text("1")
         # The socket is connected once the page's scripts ran; then a new order arrives.
-        page.wait_for_function("window.switchboardSocket && window.switchboardSocket.connected")
+        page.wait_for_function(
+            "() => window.switchboardSocket && window.switchboardSocket.connected"
+        )
         _arrives("CC-2026-00202")
         expect(badge).to_have_text("2")
         page.screenshot(path=str(SHOTS / "orders-count-live.png"))

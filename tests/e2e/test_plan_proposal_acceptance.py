@@ -193,13 +193,14 @@ def test_a_team_lead_accepts_a_proposed_day_and_moves_a_visit(
     try:
         sign_in_dutch(page, base_url, planner.email)
 
-        # a) Next week's board; the proposal's days are its working days.
+        # a) Next week's board; the proposal offers its working days and the next
+        # week's (customers ask a week or two ahead); the planner takes this week only.
         page.goto(f"{base_url}/planning/?week={week_key(monday)}")
         ask = page.get_by_test_id("proposal-ask")
         expect(ask.locator('input[name="first_day"]')).to_have_value(monday.isoformat())
-        expect(ask.locator('input[name="last_day"]')).to_have_value(
-            (monday + timedelta(days=4)).isoformat()
-        )
+        last_day = ask.locator('input[name="last_day"]')
+        expect(last_day).to_have_value((monday + timedelta(days=11)).isoformat())
+        last_day.fill((monday + timedelta(days=4)).isoformat())
         ask.get_by_role("button", name="Plan voorstellen").click()
 
         # b) The proposal waits for a worker, and the bar says so. The workers start

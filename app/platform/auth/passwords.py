@@ -27,5 +27,6 @@ def dummy_hash() -> str:
     """A hash to check against when the e-mail is unknown, so a wrong e-mail costs
     the same time as a wrong password and does not reveal which accounts exist.
     Made at the first sign-in, not at import: scrypt costs 0.1 s of CPU, and every
-    worker, clock and CLI process imports this module without signing anyone in."""
-    return generate_password_hash("not-a-real-password", method="scrypt")
+    worker, clock and CLI process imports this module without signing anyone in.
+    Made with :data:`METHOD`, the cost real hashes are made with."""
+    return generate_password_hash("not-a-real-password", method=METHOD)

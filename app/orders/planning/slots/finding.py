@@ -261,7 +261,7 @@ def reason_text(best: BestSlots) -> str:
         )
     return ngettext(
         "No skilled technician has room within the customer's wishes in the next "
-        "working day (until %(last)s).",
+        "%(num)d working day (until %(last)s).",
         "No skilled technician has room within the customer's wishes in the next "
         "%(num)d working days (until %(last)s).",
         best.working_days,
