@@ -16,9 +16,9 @@ unexport PYTHONDONTWRITEBYTECODE
 # Test processes for `make test` (pytest-xdist; tests/support/parallel.py gives each its own
 # database and Redis database). TEST_PROCESSES=0 runs the suite in one process. Four on
 # two cores: a test often waits (on its browser, its worker processes, a clock), and
-# with three the cores stood idle a quarter of the time; with four, 5 % (fresh-clone
-# CI on one 2-core machine, 2026-11-29: tests 14 min 51 s with four against 17 min 20 s
-# with three on the commit before).
+# four keep both cores busy (vmstat during a fresh-clone CI run, 2026-11-29: 3 % idle;
+# tests 14 min 51 s and 16 min 5 s in two runs of 2,522 tests, against 15 min 28 s and
+# 16 min 50 s with three for 2,430 tests the day before).
 TEST_PROCESSES ?= 4
 
 .PHONY: run up test lint install install-dev worker migrate clean translations
