@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from app.orders.addresses.pdok import MISMATCH, UNAVAILABLE, VALID, check_address
+from app.orders.planning import travel
 from app.platform.database import upsert_insert, utcnow
 from app.platform.extensions import db
 from app.platform.models import TechnicianBase, User
@@ -50,9 +51,7 @@ def bases_of(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, TechnicianBase]:
     """Each technician's base, by their id (those without one are left out)."""
     if not user_ids:
         return {}
-    rows = db.session.scalars(
-        sa.select(TechnicianBase).where(TechnicianBase.user_id.in_(user_ids))
-    )
+    rows = db.session.scalars(sa.select(TechnicianBase).where(TechnicianBase.user_id.in_(user_ids)))
     return {base.user_id: base for base in rows}
 
 
@@ -148,3 +147,14 @@ def _radius(typed: str | None, errors: dict[str, str]) -> int | None:
         )
         return None
     return radius
+
+
+def base_place(base: TechnicianBase | None, which: str) -> travel.Place | None:
+    """Where a technician's day starts (``which="start"``) or ends, if known."""
+    if base is None:
+        return None
+    latitude = getattr(base, f"{which}_latitude")
+    longitude = getattr(base, f"{which}_longitude")
+    if latitude is None or longitude is None:
+        return None
+    return travel.Place(float(latitude), float(longitude))

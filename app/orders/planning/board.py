@@ -22,7 +22,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.orders.planning.bases import bases_of
+from app.orders.planning.bases import base_place, bases_of
 from app.orders.planning.driving import Drive, DrivenDay, Stop, day_matrix, drive_day
 from app.orders.planning.hours import (
     WorkingDay,
@@ -253,8 +253,8 @@ def technician_rows(technicians: list[User], days: list[date], holidays: set[dat
 def _drive(rows: list[Row], days: list[date]) -> None:
     """Each cell's day as driven: one travel matrix per day for every place in it."""
     bases = bases_of([row.technician.id for row in rows])
-    starts = {user_id: _base_place(base, "start") for user_id, base in bases.items()}
-    ends = {user_id: _base_place(base, "end") for user_id, base in bases.items()}
+    starts = {user_id: base_place(base, "start") for user_id, base in bases.items()}
+    ends = {user_id: base_place(base, "end") for user_id, base in bases.items()}
     for index, day in enumerate(days):
         cells = [(row, row.cells[index]) for row in rows if row.cells[index].visits]
         if not cells:
@@ -279,14 +279,6 @@ def _drive(rows: list[Row], days: list[date]) -> None:
             cell.driven = drive_day(
                 stops, matrix, starts.get(row.technician.id), ends.get(row.technician.id), leaves
             )
-
-
-def _base_place(base, which: str) -> Place | None:
-    latitude = getattr(base, f"{which}_latitude")
-    longitude = getattr(base, f"{which}_longitude")
-    if latitude is None or longitude is None:
-        return None
-    return Place(float(latitude), float(longitude))
 
 
 def _visits_by_technician(
@@ -329,7 +321,7 @@ def _visits_by_technician(
             area=postcode_area(address.postal_code if address else None),
             customer=order.end_customer.display_name if order.end_customer else None,
             crew_size=len(crew),
-            place=_order_place(order),
+            place=order_place(order),
             window_start=visit.window_start if visit else None,
             window_end=visit.window_end if visit else None,
             version=visit.version if visit else 0,
@@ -347,7 +339,8 @@ def _visits_by_technician(
     return found
 
 
-def _order_place(order: Order) -> Place | None:
+def order_place(order: Order) -> Place | None:
+    """The order's address on the map, if PDOK placed it."""
     address = order.installation_address
     if address is None or address.latitude is None or address.longitude is None:
         return None

@@ -91,8 +91,10 @@ def drive_day(
             leg = matrix.leg(here, stop.place)
             minutes = round(leg.minutes)
             arrival = clock + minutes if clock is not None else None
-            late = arrival is not None and stop.window_end is not None and (
-                arrival > _minutes(stop.window_end)
+            late = (
+                arrival is not None
+                and stop.window_end is not None
+                and (arrival > _minutes(stop.window_end))
             )
             driven.drives[stop.order_id] = Drive(
                 minutes, round(leg.kilometres, 1), _clock(arrival), late

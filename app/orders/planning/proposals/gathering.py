@@ -28,8 +28,8 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.orders.planning.bases import bases_of
-from app.orders.planning.board import UNKNOWN_DURATION
+from app.orders.planning.bases import base_place, bases_of
+from app.orders.planning.board import UNKNOWN_DURATION, order_place
 from app.orders.planning.hours import (
     absences,
     hours_on,
@@ -155,7 +155,7 @@ def _free_job(order: Order, windows, priority: int = 0) -> Job:
     visit = order.visit
     return Job(
         key=str(order.id),
-        place=_place(order),
+        place=order_place(order),
         duration_minutes=(visit.duration_minutes if visit else None) or DEFAULT_DURATION,
         skills=frozenset(required_skills(order)),
         crew_size=_crew_size(order),
@@ -179,7 +179,7 @@ def _shifts(technicians, days: list[date]) -> list[Shift]:
     for technician in technicians:
         schedule = schedules[technician.id]
         base = bases.get(technician.id)
-        start_place, end_place = _base_place(base, "start"), _base_place(base, "end")
+        start_place, end_place = base_place(base, "start"), base_place(base, "end")
         skills = frozenset(str(s).strip().lower() for s in (technician.skills or []))
         for day in days:
             hours = hours_on(schedule, day)
@@ -349,23 +349,6 @@ def _crew_size(order: Order) -> int:
         return len(order.visit.crew)
     needs = [line.article.crew_size for line in order.line_items if line.article is not None]
     return max(needs, default=1) or 1
-
-
-def _place(order: Order) -> Place | None:
-    address = order.installation_address
-    if address is None or address.latitude is None or address.longitude is None:
-        return None
-    return Place(float(address.latitude), float(address.longitude))
-
-
-def _base_place(base, which: str) -> Place | None:
-    if base is None:
-        return None
-    latitude = getattr(base, f"{which}_latitude")
-    longitude = getattr(base, f"{which}_longitude")
-    if latitude is None or longitude is None:
-        return None
-    return Place(float(latitude), float(longitude))
 
 
 def _plus(start: time, minutes: int) -> time:

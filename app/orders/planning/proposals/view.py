@@ -108,12 +108,7 @@ class ProposalView:
 
     @property
     def step_text(self) -> str:
-        step = self.proposal.step
-        return (
-            str(STEP_TEXTS.get(step, _l("Waiting for a worker")))
-            if step
-            else str(_l("Waiting for a worker"))
-        )
+        return str(STEP_TEXTS.get(self.proposal.step, _l("Waiting for a worker")))
 
 
 def progress_of(proposal: PlanProposal, now: datetime | None = None) -> int:
