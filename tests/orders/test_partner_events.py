@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.orders.deliveries.partner_callbacks import on_visit_rescheduled
+from app.orders.deliveries.partner_callbacks import on_visit_event, on_visit_rescheduled
 from app.orders.deliveries.partner_events import EVENT_NAMES, docs_table, status_events
 from app.orders.partners.services import new_webhook_secret
 from app.platform.auth.tokens import issue_token
@@ -196,12 +196,25 @@ def test_delivered_callbacks_carry_the_catalogues_names(app, client, auth, make_
         on_visit_rescheduled(
             planned, {"date": "2026-12-16", "window_start": "08:00", "window_end": "12:00"}
         )
+        # One visit of two done (a return visit follows): only visit_completed hears it.
+        on_visit_event(
+            planned,
+            "visit_completed",
+            {
+                "number": 1,
+                "purpose": None,
+                "date": "2026-12-16",
+                "window_start": "08:00",
+                "window_end": "12:00",
+            },
+        )
         commit()
     expected += [
         ("ALL-3", "order_created"),
         ("ALL-3", "order_approved"),
         ("ALL-3", "visit_scheduled"),
         ("ALL-3", "visit_rescheduled"),
+        ("ALL-3", "visit_completed"),
         ("ALIAS-3", "status_changed"),
         ("ALIAS-3", "status_changed"),
         ("ALIAS-3", "status_changed"),

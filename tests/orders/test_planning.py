@@ -126,6 +126,8 @@ def test_moving_a_plan_keeps_the_status_and_sends_visit_rescheduled(app, client,
     ).all()
     assert [d.event_type for d in deliveries] == ["visit_scheduled", VISIT_RESCHEDULED]
     assert deliveries[1].payload["visit"] == {
+        "number": 1,
+        "purpose": None,
         "date": later.isoformat(),
         "window_start": "13:00",
         "window_end": "16:00",

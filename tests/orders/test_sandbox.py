@@ -171,7 +171,7 @@ def test_sandbox_moves_send_signed_test_callbacks(app, client, fake_pdok):
             assert event.payload["test"] is True
             assert event.headers.get("X-Chargecars-Test") == "true"
         planned = receiver.events[2].payload
-        assert set(planned["visit"]) == {"date", "window_start", "window_end"}
+        assert set(planned["visit"]) == {"number", "purpose", "date", "window_start", "window_end"}
         assert receiver.events[-1].payload["status_details"]["reason"] == "note completed"
         deliveries = db.session.scalars(sa.select(OutboundDelivery)).all()
         assert deliveries and all(d.is_test for d in deliveries)
@@ -346,12 +346,16 @@ def test_timeline_plans_the_visit_on_the_preferred_working_day_and_part_of_day(
         visits = planned()
         # The preferred Thursday, in the afternoon.
         assert visits["PREF-THU"] == {
+            "number": 1,
+            "purpose": None,
             "date": thursday.isoformat(),
             "window_start": "12:00",
             "window_end": "17:00",
         }
         # A Saturday is no working day: the Monday after, in the morning asked for.
         assert visits["PREF-SAT"] == {
+            "number": 1,
+            "purpose": None,
             "date": monday.isoformat(),
             "window_start": "08:00",
             "window_end": "12:00",

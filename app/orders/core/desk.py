@@ -358,7 +358,7 @@ def desk_page(
             so.joinedload(Order.end_customer),
             so.joinedload(Order.partner_organization),
             so.joinedload(Order.installation_address),
-            so.selectinload(Order.visit).selectinload(Visit.crew),
+            so.selectinload(Order.visits).selectinload(Visit.crew),
         )
         .order_by(*_order_by(stage))
     )

@@ -47,6 +47,8 @@ class VisitPlanned(DomainEvent):
     previous_technician_ids: tuple[uuid.UUID, ...] = ()
     cancelled: bool = False
     plan_version: int | None = None
+    # Which of the order's visits (1 for most orders: their only one).
+    visit_number: int = 1
 
     @property
     def is_new_for_technician(self) -> bool:
@@ -64,6 +66,8 @@ class VisitPlanned(DomainEvent):
         """Names this change, so one change is pushed once however often it is heard."""
         day = self.scheduled_date.isoformat() if self.scheduled_date else "none"
         key = f"{'assigned' if self.is_new_for_technician else 'moved'}:{day}"
+        if self.visit_number != 1:
+            key = f"visit{self.visit_number}:{key}"
         return f"{key}:v{self.plan_version}" if self.plan_version is not None else key
 
 
@@ -78,29 +82,44 @@ def plan_visit(
     previous_technician_ids: tuple[uuid.UUID, ...] | None = None,
     cancelled: bool = False,
     plan_version: int | None = None,
+    visit_number: int = 1,
+    previous: tuple[uuid.UUID | None, date | None] | None = None,
 ) -> bool:
     """Set the order's lead technician and/or visit day; True (and an event) when the
     visit changed. ``window`` and the crew (``technician_ids``) come from the visit
     plan, which keeps them; passing them makes a change of window or crew alone an
-    event too."""
-    before = (order.assigned_technician_id, order.scheduled_date)
-    if technician_id is not _UNSET:
-        order.assigned_technician_id = technician_id
-    if scheduled_date is not _UNSET:
-        order.scheduled_date = scheduled_date
+    event too.
+
+    The order's own technician and day are its current visit's. A later visit
+    (a second day planned ahead, a return visit) passes ``previous``, its own
+    lead and day before the change: the order is left as it is and only the
+    event tells the technicians and calendars."""
+    if previous is None:
+        before = (order.assigned_technician_id, order.scheduled_date)
+        if technician_id is not _UNSET:
+            order.assigned_technician_id = technician_id
+        if scheduled_date is not _UNSET:
+            order.scheduled_date = scheduled_date
+        after = (order.assigned_technician_id, order.scheduled_date)
+    else:
+        before = previous
+        after = (
+            before[0] if technician_id is _UNSET else technician_id,
+            before[1] if scheduled_date is _UNSET else scheduled_date,
+        )
     crew = tuple(technician_ids) if technician_ids is not None else None
     previous_crew = tuple(previous_technician_ids or ())
     same_extras = (window or (None, None)) == (previous_window or (None, None)) and (
         crew is None or crew == previous_crew
     )
-    if (order.assigned_technician_id, order.scheduled_date) == before and same_extras:
+    if after == before and same_extras:
         return False
-    lead = order.assigned_technician_id
+    lead = after[0]
     publish(
         VisitPlanned(
             order_id=order.id,
             technician_id=lead,
-            scheduled_date=order.scheduled_date,
+            scheduled_date=after[1],
             previous_technician_id=before[0],
             previous_date=before[1],
             window_start=(window or (None, None))[0],
@@ -111,6 +130,7 @@ def plan_visit(
             previous_technician_ids=previous_crew or ((before[0],) if before[0] else ()),
             cancelled=cancelled,
             plan_version=plan_version,
+            visit_number=visit_number,
         ),
         order,
     )

@@ -66,18 +66,27 @@ def on_visit_rescheduled(order: Order, visit: dict, reason: str | None = None) -
     Writes a ``visit_rescheduled`` callback for a partner subscribed to that
     event (not to ``status_changed``: nothing changed status), in the caller's
     transaction like a status change's. ``visit`` is what the partner hears of
-    the new plan, JSON-ready, e.g. ``{"date": "2026-12-15", "window_start":
-    "08:00", "window_end": "12:00"}``; ``reason`` is a partner-visible note.
+    the new plan, JSON-ready, e.g. ``{"number": 1, "date": "2026-12-15",
+    "window_start": "08:00", "window_end": "12:00"}``; ``reason`` is a
+    partner-visible note.
     """
+    on_visit_event(order, VISIT_RESCHEDULED, visit, reason)
+
+
+def on_visit_event(order: Order, event: str, visit: dict, reason: str | None = None) -> None:
+    """A visit's news that changes no status: a later visit planned
+    (``visit_scheduled``), moved or taken back (``visit_rescheduled``), or done
+    while the order goes on (``visit_completed``). Written for a partner
+    subscribed to ``event``, in the caller's transaction."""
     listening = _listening(order)
-    if listening is None or VISIT_RESCHEDULED not in listening[1].events:
+    if listening is None or event not in listening[1].events:
         return
     integration, route = listening
     partner_status = _partner_status(integration, order.status.value)
     if not partner_status:
         return
-    payload = visit_payload(order, VISIT_RESCHEDULED, partner_status, visit, reason)
-    _record(integration, route, order, VISIT_RESCHEDULED, payload)
+    payload = visit_payload(order, event, partner_status, visit, reason)
+    _record(integration, route, order, event, payload)
 
 
 def event_for(transition: OrderStatusTransition, subscribed: list) -> str | None:

@@ -34,7 +34,9 @@ class PartnerEvent:
 
 
 ORDER_CREATED = "order_created"
+VISIT_SCHEDULED = "visit_scheduled"
 VISIT_RESCHEDULED = "visit_rescheduled"
+VISIT_COMPLETED = "visit_completed"
 STATUS_CHANGED = "status_changed"
 TEST = "test"
 
@@ -58,16 +60,18 @@ EVENTS: tuple[PartnerEvent, ...] = (
         OrderStatus.APPROVED,
     ),
     PartnerEvent(
-        "visit_scheduled",
+        VISIT_SCHEDULED,
         _l("Visit scheduled"),
-        "the order moves to `scheduled`: the installation visit has a date",
+        "the order moves to `scheduled`: the installation visit has a date; "
+        "also when a later visit (`visit.number` 2 and up: a second day, a return "
+        "visit) is planned, the status staying as it is",
         OrderStatus.SCHEDULED,
     ),
     PartnerEvent(
         VISIT_RESCHEDULED,
         _l("Visit rescheduled"),
-        "a planned visit moves to another date, time window or technician; "
-        "the status stays as it is",
+        "a planned visit moves to another date, time window or technician, or a "
+        "later visit's plan is taken back (`visit.date` null); the status stays as it is",
     ),
     PartnerEvent(
         "installation_started",
@@ -88,6 +92,12 @@ EVENTS: tuple[PartnerEvent, ...] = (
         "sent under this name when you subscribe to it and not to that one",
         OrderStatus.COMPLETED,
         alias_of="installation_completed",
+    ),
+    PartnerEvent(
+        VISIT_COMPLETED,
+        _l("Visit completed (an order with more visits)"),
+        "one visit of an order with more than one is done and another follows; "
+        "the status stays as it is (the last visit completes the order)",
     ),
     PartnerEvent(
         "order_on_hold",

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from app.orders.deliveries.partner_events import TEST
 from app.platform.database import utcnow
-from app.platform.models import Order, OrderStatusTransition, PartnerIntegration
+from app.platform.models import Order, OrderStatusTransition, PartnerIntegration, Visit
 
 # The key of a sandbox move's business context holding the visit it pretends.
 SANDBOX_VISIT = "sandbox_visit"
@@ -46,13 +46,17 @@ def test_marker(order: Order) -> dict:
     return {"test": True} if order.is_test else {}
 
 
-def visit_details(order: Order) -> dict | None:
-    """The order's planned visit as a partner reads it: ``{date, window_start,
-    window_end}`` (ISO date, "HH:MM"); None while nothing is planned."""
-    visit = order.visit
+def visit_details(order: Order, visit: Visit | None = None) -> dict | None:
+    """A planned visit as a partner reads it (the order's current one without
+    ``visit``): ``{number, purpose, date, window_start, window_end}`` (ISO date,
+    "HH:MM"; ``purpose`` says why a later visit is needed, null for the first);
+    None while it is not planned."""
+    visit = visit if visit is not None else order.visit
     if visit is None or visit.scheduled_date is None:
         return None
     return {
+        "number": visit.number,
+        "purpose": visit.purpose,
         "date": visit.scheduled_date.isoformat(),
         "window_start": f"{visit.window_start:%H:%M}" if visit.window_start else None,
         "window_end": f"{visit.window_end:%H:%M}" if visit.window_end else None,

@@ -72,7 +72,7 @@ def visits_for(technician_id: uuid.UUID, day: date) -> list[Order]:
                 so.joinedload(Order.installation_address),
                 so.joinedload(Order.end_customer),
                 so.selectinload(Order.line_items).joinedload(LineItem.article),
-                so.selectinload(Order.visit),
+                so.selectinload(Order.visits),
             )
             .where(
                 sa.or_(Order.assigned_technician_id == technician_id, Order.id.in_(on_crew)),

@@ -68,7 +68,12 @@ class OrderLine(BaseModel):
 
 
 class VisitOut(BaseModel):
-    date: dt.date
+    number: int = Field(description="Which of the order's visits: 1, or 2 and up for a later one")
+    purpose: str | None = Field(
+        description="Why a later visit is needed: second_day, missing_part or meter_box; "
+        "null for the first"
+    )
+    date: dt.date | None = Field(description="Null when a later visit's plan was taken back")
     window_start: str | None = Field(description="HH:MM, Europe/Amsterdam")
     window_end: str | None
 

@@ -126,5 +126,11 @@ def _example(event: PartnerEvent, integration: PartnerIntegration) -> dict:
         details["reason"] = None
         payload["status"] = mapping.get(ours) or ours
     if event.name in ("visit_scheduled", "visit_rescheduled"):
-        payload["visit"] = {"date": "2026-06-15", "window_start": "08:00", "window_end": "12:00"}
+        payload["visit"] = {
+            "number": 1,
+            "purpose": None,
+            "date": "2026-06-15",
+            "window_start": "08:00",
+            "window_end": "12:00",
+        }
     return payload

@@ -294,7 +294,7 @@ def _visits_by_technician(
         .options(
             so.joinedload(Order.installation_address),
             so.joinedload(Order.end_customer),
-            so.joinedload(Order.visit).selectinload(Visit.crew),
+            so.selectinload(Order.visits).selectinload(Visit.crew),
         )
         .where(
             Order.scheduled_date.between(first, last),

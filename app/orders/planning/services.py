@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.orders.core.planning import plan_visit
 from app.orders.core.status_engine import change_entity_status
-from app.orders.planning.callbacks import record_rescheduled
+from app.orders.planning.callbacks import record_rescheduled, record_scheduled, record_taken_back
 from app.orders.planning.rules import Problem, problems_with
 from app.platform.database import hold_advisory_lock, utcnow
 from app.platform.extensions import db
@@ -39,6 +39,7 @@ from app.platform.jobs.queues import enqueue
 from app.platform.labels import label
 from app.platform.models import AuditLog, Order, User, Visit, VisitNotice, VisitTechnician
 from app.platform.models.enums import ArticleType, OrderStatus
+from app.platform.models.planning import VISIT_PURPOSES
 from app.platform.transactions import after_commit
 
 PLANNABLE_STATUSES = (OrderStatus.APPROVED, OrderStatus.SCHEDULED)
@@ -61,6 +62,8 @@ class PlanRequest:
     technician_notes: str | None
     seen_version: int  # 0: the planner saw no plan
     override: bool = False
+    # Which of the order's visits; None: its current one (its only one, mostly).
+    visit_number: int | None = None
 
 
 class PlanRefused(Exception):
@@ -91,8 +94,57 @@ class PlanChanged(Exception):
         return str(self.args[0])
 
 
-def visit_of(order: Order) -> Visit | None:
-    return db.session.scalar(sa.select(Visit).where(Visit.order_id == order.id))
+def visit_of(order: Order, number: int | None = None) -> Visit | None:
+    """Visit ``number`` of ``order``; without a number its current one (the first
+    not completed, else the last); None when there is none yet."""
+    if number is not None:
+        return db.session.scalar(
+            sa.select(Visit).where(Visit.order_id == order.id, Visit.number == number)
+        )
+    visits = db.session.scalars(
+        sa.select(Visit).where(Visit.order_id == order.id).order_by(Visit.number)
+    ).all()
+    return next((v for v in visits if v.completed_at is None), visits[-1] if visits else None)
+
+
+def current_number(order: Order) -> int:
+    """The number of the order's current visit (1 before anyone planned)."""
+    visit = visit_of(order)
+    return visit.number if visit is not None else 1
+
+
+def add_visit(order: Order, purpose: str, actor: User) -> Visit:
+    """Give ``order`` one visit more, not yet planned: a second day, a return visit.
+
+    The number is the next free one, taken under the order's row lock so two
+    planners adding at once get 2 and 3 rather than one failing on the unique
+    (order, number). Raises PlanRefused when the order is done or not plannable.
+    """
+    if purpose not in VISIT_PURPOSES:
+        raise ValueError(purpose)
+    if order.status not in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS):
+        raise PlanRefused([_status_problem(order)])
+    db.session.execute(sa.select(Order.id).where(Order.id == order.id).with_for_update())
+    numbers = db.session.scalars(sa.select(Visit.number).where(Visit.order_id == order.id)).all()
+    if not numbers:
+        # The first visit's row, unplanned, so the new one is number 2.
+        db.session.add(Visit(order_id=order.id, number=1, version=1))
+        numbers = [1]
+    visit = Visit(order_id=order.id, number=max(numbers) + 1, purpose=purpose, version=1)
+    visit.materials = default_materials(order) or None
+    db.session.add(visit)
+    db.session.flush()
+    db.session.expire(order, ["visits"])
+    db.session.add(
+        AuditLog(
+            table_name="orders",
+            record_id=order.id,
+            action="VISIT_ADDED",
+            changed_by_user_id=actor.id,
+            changes={"visit": visit.number, "purpose": purpose},
+        )
+    )
+    return visit
 
 
 def default_materials(order: Order) -> str:
@@ -110,10 +162,12 @@ def default_materials(order: Order) -> str:
 
 
 def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visit:
-    """Plan or re-plan ``order``'s visit; raises PlanChanged, PlanRefused."""
-    if order.status not in PLANNABLE_STATUSES:
+    """Plan or re-plan one of ``order``'s visits; raises PlanChanged, PlanRefused."""
+    if order.status not in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS):
         raise PlanRefused([_status_problem(order)])
-    visit = _claim(order, plan.seen_version)
+    number = plan.visit_number or current_number(order)
+    visit = _claim(order, plan.seen_version, number)
+    _check_plannable(order, visit)
     _take_turns_on_days(plan)
     technicians = _technicians(plan.technician_ids)
     problems = problems_with(
@@ -124,6 +178,7 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
     was_planned = visit.scheduled_date is not None
     before_window = (visit.window_start, visit.window_end)
     before_crew = tuple(visit.technician_ids)
+    before = (before_crew[0] if before_crew else None, visit.scheduled_date)
     moved = was_planned and (
         visit.scheduled_date != plan.day or before_window != (plan.window_start, plan.window_end)
     )
@@ -138,6 +193,7 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
     visit.technician_notes = plan.technician_notes
     visit.planned_at = utcnow()
     visit.planned_by_user_id = actor.id
+    is_current = _is_current(order, visit)
     _set_crew(visit, plan.technician_ids)
     plan_visit(
         order,
@@ -148,16 +204,21 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
         technician_ids=tuple(plan.technician_ids),
         previous_technician_ids=before_crew,
         plan_version=visit.version,
+        visit_number=visit.number,
+        previous=None if is_current else before,
     )
     # The partner's callback reads the plan through the order: not the one loaded before.
     db.session.flush()
-    db.session.expire(order, ["visit"])
-    if order.status == OrderStatus.APPROVED:
+    db.session.expire(order, ["visits"])
+    if order.status == OrderStatus.APPROVED and is_current:
         change_entity_status(
             order, OrderStatus.SCHEDULED, _reason(plan), dict(STATUS_CONTEXT), actor
         )
     elif moved:
-        record_rescheduled(order)
+        record_rescheduled(order, visit)
+    elif not was_planned:
+        # A later visit planned: the order's status stays, the partner hears of it.
+        record_scheduled(order, visit)
     if not was_planned or moved:
         _queue_notice(visit, MOVED if moved else PLANNED, actor)
     _audit(order, visit, actor, "VISIT_PLANNED")
@@ -172,11 +233,16 @@ def _take_turns_on_days(plan: PlanRequest) -> None:
         hold_advisory_lock(db.session, f"technician-day:{technician_id}:{plan.day.isoformat()}")
 
 
-def cancel_plan(order: Order, seen_version: int, actor: User) -> Visit:
-    """Take back ``order``'s visit: no day, no technicians, the order back to approved."""
-    visit = _claim(order, seen_version)
+def cancel_plan(order: Order, seen_version: int, actor: User, number: int | None = None) -> Visit:
+    """Take back one of ``order``'s visits (its current one without ``number``): no
+    day, no technicians; the order back to approved when it was its current visit."""
+    number = number or current_number(order)
+    visit = _claim(order, seen_version, number)
     if visit.scheduled_date is None:
         return visit
+    _check_plannable(order, visit)
+    is_current = _is_current(order, visit)
+    before = (visit.technician_ids[0] if visit.crew else None, visit.scheduled_date)
     before_window = (visit.window_start, visit.window_end)
     before_crew = tuple(visit.technician_ids)
     visit.previous_date = visit.scheduled_date
@@ -195,24 +261,47 @@ def cancel_plan(order: Order, seen_version: int, actor: User) -> Visit:
         previous_technician_ids=before_crew,
         cancelled=True,
         plan_version=visit.version,
+        visit_number=visit.number,
+        previous=None if is_current else before,
     )
-    if order.status == OrderStatus.SCHEDULED:
+    db.session.flush()
+    db.session.expire(order, ["visits"])
+    if order.status == OrderStatus.SCHEDULED and is_current:
         change_entity_status(
             order, OrderStatus.APPROVED, "Visit taken back", dict(STATUS_CONTEXT), actor
         )
+    else:
+        record_taken_back(order, visit)
     _queue_notice(visit, CANCELLED, actor)
     _audit(order, visit, actor, "VISIT_CANCELLED")
     return visit
 
 
-def _claim(order: Order, seen_version: int) -> Visit:
-    """The order's visit, its version taken from ``seen_version`` to the next one.
+def _check_plannable(order: Order, visit: Visit) -> None:
+    """Approved and scheduled orders are planned; an order under way only its
+    visits not yet started (a second day, a return visit). A visit done is done."""
+    if visit.completed_at is not None:
+        raise PlanRefused([_done_problem(visit)])
+    if order.status in PLANNABLE_STATUSES:
+        return
+    if order.status == OrderStatus.IN_PROGRESS and visit.started_at is None:
+        return
+    raise PlanRefused([_status_problem(order)])
+
+
+def _is_current(order: Order, visit: Visit) -> bool:
+    current = visit_of(order)
+    return current is None or current.id == visit.id
+
+
+def _claim(order: Order, seen_version: int, number: int = 1) -> Visit:
+    """Visit ``number`` of the order, its version taken from ``seen_version`` to the next one.
 
     On PostgreSQL a second planner's UPDATE (or INSERT) waits for the first
-    one's transaction, then finds the version gone (or the order id taken).
+    one's transaction, then finds the version gone (or the (order, number) taken).
     """
     if seen_version == 0:
-        visit = Visit(order_id=order.id, version=1)
+        visit = Visit(order_id=order.id, number=number, version=1)
         db.session.add(visit)
         try:
             # No savepoint: the caller rolls the whole change back on PlanChanged
@@ -223,13 +312,13 @@ def _claim(order: Order, seen_version: int) -> Visit:
         return visit
     taken = db.session.execute(
         sa.update(Visit)
-        .where(Visit.order_id == order.id, Visit.version == seen_version)
+        .where(Visit.order_id == order.id, Visit.number == number, Visit.version == seen_version)
         .values(version=seen_version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
         raise PlanChanged()
-    visit = visit_of(order)
+    visit = visit_of(order, number)
     db.session.refresh(visit)
     return visit
 
@@ -270,6 +359,12 @@ def _reason(plan: PlanRequest) -> str:
     return f"Visit planned for {plan.day:%d-%m-%Y} {window}"
 
 
+def _done_problem(visit: Visit) -> Problem:
+    return Problem(
+        "status", _("Visit %(number)s is done; it cannot be planned again.", number=visit.number)
+    )
+
+
 def _status_problem(order: Order) -> Problem:
     return Problem(
         "status",
@@ -288,6 +383,7 @@ def _audit(order: Order, visit: Visit, actor: User, action: str) -> None:
             action=action,
             changed_by_user_id=actor.id,
             changes={
+                "visit": visit.number,
                 "version": visit.version,
                 "date": visit.scheduled_date.isoformat() if visit.scheduled_date else None,
                 "window": visit.window_text,

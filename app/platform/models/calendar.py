@@ -27,13 +27,15 @@ from app.platform.extensions import db
 class CalendarEvent(Entity, db.Model):
     __tablename__ = "calendar_event"
     __table_args__ = (
-        sa.UniqueConstraint("order_id", "technician_id"),
+        sa.UniqueConstraint("order_id", "visit_number", "technician_id"),
         sa.Index("ix_calendar_event_technician_start", "technician_id", "starts_at"),
     )
 
     order_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
+    # Which of the order's visits (an order may have a second day, a return visit).
+    visit_number: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     technician_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE")
     )

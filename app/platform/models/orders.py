@@ -250,8 +250,16 @@ class Order(Entity, db.Model):
     account_contact = so.relationship("Contact", foreign_keys=[account_contact_id])
     partner_organization = so.relationship("Organization", foreign_keys=[partner_organization_id])
     installation_address = so.relationship("Address")
-    # The visit plan (app/platform/models/planning.py), once someone planned one.
-    visit = so.relationship("Visit", uselist=False, viewonly=True)
+    # Its visits (app/platform/models/planning.py), numbered from 1, once someone
+    # planned one; most orders have one.
+    visits = so.relationship("Visit", viewonly=True, order_by="Visit.number")
+
+    @property
+    def visit(self):
+        """The current visit: the first not completed (the last when all are); None
+        before anyone planned. ``scheduled_date`` and ``assigned_technician_id`` are its."""
+        visits = self.visits
+        return next((v for v in visits if v.completed_at is None), visits[-1] if visits else None)
 
     def customer_info_for_partner(self) -> dict[str, Optional[str]]:
         """The customer's name and e-mail as the partner may see them: what was sent.

@@ -22,22 +22,41 @@ DEFAULT_WORKING_HOURS: dict[str, list[str] | None] = {
 }
 
 
+# Why an order needs a visit after its first: a large job's second day, a
+# return for a part that was missing, or after the grid operator changed the
+# meter box. The first visit has none.
+SECOND_DAY, MISSING_PART, METER_BOX = "second_day", "missing_part", "meter_box"
+VISIT_PURPOSES = (SECOND_DAY, MISSING_PART, METER_BOX)
+
+
 class Visit(Entity, db.Model):
-    """An order's visit plan: one per order, owned by :mod:`app.orders.planning.services`.
+    """One visit to an order, owned by :mod:`app.orders.planning.services`.
+
+    An order's visits are numbered from 1; most orders have one. Each has its
+    own plan (day, window, crew), is completed on its own (``completed_at``),
+    and the order completes with its last. The order's *current* visit is its
+    first one not completed (:attr:`app.platform.models.Order.visit`).
 
     ``version`` goes up by one on every change; a change names the version it
     was made on, and one conditional UPDATE takes it, so of two planners
     saving at once exactly one wins. An unplanned visit keeps its row (no
     date, no technicians), so the next plan continues the version count.
     ``Order.scheduled_date`` and ``Order.assigned_technician_id`` (the lead)
-    are kept in step by :func:`app.orders.core.planning.plan_visit`.
+    follow the current visit, kept in step by :func:`app.orders.core.planning.plan_visit`.
     """
 
     __tablename__ = "visits"
+    __table_args__ = (sa.UniqueConstraint("order_id", "number"),)
 
     order_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("orders.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("orders.id", ondelete="CASCADE")
     )
+    number: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # One of VISIT_PURPOSES for a later visit; None for the first.
+    purpose: so.Mapped[Optional[str]] = so.mapped_column(sa.String(24))
+    # When its technician tapped "Started" and "Completed" on the phone.
+    started_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    completed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     scheduled_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
     window_start: so.Mapped[Optional[time]] = so.mapped_column()
     window_end: so.Mapped[Optional[time]] = so.mapped_column()
@@ -245,7 +264,7 @@ class ProposalVisit(Entity, db.Model):
     """
 
     __tablename__ = "proposal_visits"
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "order_id"),)
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "order_id", "visit_number"),)
 
     proposal_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("plan_proposals.id", ondelete="CASCADE")
@@ -253,6 +272,7 @@ class ProposalVisit(Entity, db.Model):
     order_id: so.Mapped[uuid.UUID] = so.mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
+    visit_number: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     technician_ids: so.Mapped[list[Any]] = so.mapped_column(default=list)  # lead first
     day: so.Mapped[date] = so.mapped_column()
     window_start: so.Mapped[time] = so.mapped_column()

@@ -105,6 +105,8 @@ def planned_visit(order: Order, today: date) -> dict:
     """The pretend visit, as a callback's ``visit`` block."""
     start, end = visit_window(order)
     return {
+        "number": 1,
+        "purpose": None,
         "date": visit_day(order, today).isoformat(),
         "window_start": start,
         "window_end": end,

@@ -287,7 +287,7 @@ def _orders_to_plan(freed: set[uuid.UUID]) -> list[Order]:
             sa.select(Order)
             .options(
                 so.joinedload(Order.installation_address),
-                so.joinedload(Order.visit).selectinload(Visit.crew),
+                so.selectinload(Order.visits).selectinload(Visit.crew),
                 so.selectinload(Order.line_items).joinedload(LineItem.article),
             )
             .where(
