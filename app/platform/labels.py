@@ -32,6 +32,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "other_answers": _l("Other answers"),
     },
     # The customer's time of day (installation_preferences.time_preference, partner API).
+    # Why an order needs a visit after its first (app.platform.models.planning).
+    "visit_purpose": {
+        "second_day": _l("second day"),
+        "missing_part": _l("return: a part was missing"),
+        "meter_box": _l("after the grid operator's meter-box change"),
+    },
     "time_preference": {
         "morning": _l("morning"),
         "afternoon": _l("afternoon"),

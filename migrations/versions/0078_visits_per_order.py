@@ -28,6 +28,17 @@ def upgrade():
         batch_op.add_column(sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint(op.f("uq_visits_order_id"), type_="unique")
         batch_op.create_unique_constraint(op.f("uq_visits_order_id_number"), ["order_id", "number"])
+    # Visits made before: an order under way has its (only) visit started, a
+    # completed one has it started and completed.
+    op.execute(
+        "UPDATE visits SET started_at = coalesce(o.updated_at, o.created_at) "
+        "FROM orders o WHERE o.id = visits.order_id AND o.status = 'in_progress'"
+    )
+    op.execute(
+        "UPDATE visits SET started_at = coalesce(o.completed_at, o.updated_at, o.created_at), "
+        "completed_at = coalesce(o.completed_at, o.updated_at, o.created_at) "
+        "FROM orders o WHERE o.id = visits.order_id AND o.status = 'completed'"
+    )
     with op.batch_alter_table("calendar_event", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("visit_number", sa.Integer(), server_default="1", nullable=False)

@@ -33,7 +33,7 @@ from app.orders.planning.hours import (
     weekly_hours,
 )
 from app.orders.planning.page import wishes_line
-from app.orders.planning.services import PLANNABLE_STATUSES
+from app.orders.planning.services import PLANNABLE_STATUSES, begun
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
 from app.platform.models import Order, User, Visit, VisitTechnician
@@ -117,6 +117,9 @@ class BoardVisit:
     phone: str | None = None
     materials: str | None = None
     technician_notes: str | None = None
+    # Which of the order's visits, and how many it has ("2/2" on the card).
+    number: int = 1
+    of: int = 1
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class Board:
     days: list[date]
     holidays: set[date]
     rows: list[Row]
-    unplanned: list[Order]
+    unplanned: list[ToPlan]
     # Each unplanned order's preferred date and window, on one line.
     wishes: dict[uuid.UUID, str] = field(default_factory=dict)
 
@@ -216,7 +219,7 @@ def week_board(monday: date) -> Board:
     holidays = {day for day in days if public_holiday(day)}
     rows = technician_rows(technicians, days, holidays)
     unplanned = unplanned_orders()
-    wishes = {order.id: wishes_line(order) for order in unplanned}
+    wishes = {item.order.id: wishes_line(item.order) for item in unplanned}
     return Board(monday, days, holidays, rows, unplanned, wishes)
 
 
@@ -289,6 +292,14 @@ def _visits_by_technician(
     found: dict[tuple[uuid.UUID, date], list[BoardVisit]] = defaultdict(list)
     if not ids:
         return found
+    # An order is on the board by any of its visits in the week (a second day,
+    # a return visit), or by its own day when it was planned without a visit
+    # row (a work order synced in names a technician and a day only).
+    crewed_visits = (
+        sa.select(Visit.order_id)
+        .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
+        .where(VisitTechnician.technician_id.in_(ids), Visit.scheduled_date.between(first, last))
+    )
     orders = db.session.scalars(
         sa.select(Order)
         .options(
@@ -297,46 +308,61 @@ def _visits_by_technician(
             so.selectinload(Order.visits).selectinload(Visit.crew),
         )
         .where(
-            Order.scheduled_date.between(first, last),
             Order.status != OrderStatus.CANCELLED,
             Order.is_test.is_(False),
             sa.or_(
-                Order.assigned_technician_id.in_(ids),
-                Order.id.in_(
-                    sa.select(Visit.order_id)
-                    .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
-                    .where(VisitTechnician.technician_id.in_(ids))
+                sa.and_(
+                    Order.scheduled_date.between(first, last),
+                    Order.assigned_technician_id.in_(ids),
                 ),
+                Order.id.in_(crewed_visits),
             ),
         )
     ).unique()
     for order in orders:
-        visit, address = order.visit, order.installation_address
-        crew = visit.technician_ids if visit and visit.crew else [order.assigned_technician_id]
-        entry = BoardVisit(
-            order_id=order.id,
-            order_number=order.order_number,
-            window=visit.window_text if visit else None,
-            minutes=visit.duration_minutes if visit else UNKNOWN_DURATION,
-            area=postcode_area(address.postal_code if address else None),
-            customer=order.end_customer.display_name if order.end_customer else None,
-            crew_size=len(crew),
-            place=order_place(order),
-            window_start=visit.window_start if visit else None,
-            window_end=visit.window_end if visit else None,
-            version=visit.version if visit else 0,
-            movable=bool(visit and visit.window_start) and order.status in PLANNABLE_STATUSES,
-            technician_ids=tuple(crew),
-            address=address.one_line() if address else None,
-            phone=order.end_customer.phone if order.end_customer else None,
-            materials=visit.materials if visit else None,
-            technician_notes=visit.technician_notes if visit else None,
-        )
-        for technician_id in crew:
-            found[(technician_id, order.scheduled_date)].append(entry)
+        address = order.installation_address
+        visits = order.visits
+        planned = [v for v in visits if v.scheduled_date and first <= v.scheduled_date <= last]
+        if not visits:
+            planned = [None]
+        for visit in planned:
+            crew = visit.technician_ids if visit and visit.crew else [order.assigned_technician_id]
+            day = visit.scheduled_date if visit else order.scheduled_date
+            entry = BoardVisit(
+                order_id=order.id,
+                order_number=order.order_number,
+                window=visit.window_text if visit else None,
+                minutes=visit.duration_minutes if visit else UNKNOWN_DURATION,
+                area=postcode_area(address.postal_code if address else None),
+                customer=order.end_customer.display_name if order.end_customer else None,
+                crew_size=len(crew),
+                place=order_place(order),
+                window_start=visit.window_start if visit else None,
+                window_end=visit.window_end if visit else None,
+                version=visit.version if visit else 0,
+                movable=bool(visit and visit.window_start) and _still_movable(order, visit),
+                technician_ids=tuple(crew),
+                address=address.one_line() if address else None,
+                phone=order.end_customer.phone if order.end_customer else None,
+                materials=visit.materials if visit else None,
+                technician_notes=visit.technician_notes if visit else None,
+                number=visit.number if visit else 1,
+                of=max(len(visits), 1),
+            )
+            for technician_id in crew:
+                if technician_id in ids:
+                    found[(technician_id, day)].append(entry)
     for visits in found.values():
         visits.sort(key=lambda v: (v.window or "99", v.order_number))
     return found
+
+
+def _still_movable(order: Order, visit: Visit) -> bool:
+    """A visit not begun of an order still being planned: approved or scheduled, or
+    under way with this a later visit (a second day, a return visit)."""
+    if begun(order, visit):
+        return False
+    return order.status in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS)
 
 
 def order_place(order: Order) -> Place | None:
@@ -347,19 +373,51 @@ def order_place(order: Order) -> Place | None:
     return Place(float(address.latitude), float(address.longitude))
 
 
-def unplanned_orders() -> list[Order]:
-    """Approved orders without a planned day, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .options(so.joinedload(Order.installation_address), so.joinedload(Order.end_customer))
-            .where(
-                Order.status == OrderStatus.APPROVED,
-                Order.scheduled_date.is_(None),
-                # A partner's sandbox order is never ours to plan.
-                Order.is_test.is_(False),
-            )
-            .order_by(Order.created_at)
-            .limit(UNPLANNED_LIMIT)
-        )
+@dataclass(frozen=True)
+class ToPlan:
+    """A visit waiting for a plan: an approved order's first, or a later one."""
+
+    order: Order
+    number: int = 1
+    of: int = 1
+    purpose: str | None = None
+
+
+def unplanned_orders() -> list[ToPlan]:
+    """Approved orders without a planned day, and the later visits (a second day, a
+    return visit) still to plan of orders planned or under way; oldest order first."""
+    later = sa.select(Visit.order_id).where(
+        Visit.number > 1, Visit.scheduled_date.is_(None), Visit.completed_at.is_(None)
     )
+    orders = db.session.scalars(
+        sa.select(Order)
+        .options(
+            so.joinedload(Order.installation_address),
+            so.joinedload(Order.end_customer),
+            so.selectinload(Order.visits),
+        )
+        .where(
+            sa.or_(
+                sa.and_(Order.status == OrderStatus.APPROVED, Order.scheduled_date.is_(None)),
+                sa.and_(
+                    Order.status.in_((*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS)),
+                    Order.id.in_(later),
+                ),
+            ),
+            # A partner's sandbox order is never ours to plan.
+            Order.is_test.is_(False),
+        )
+        .order_by(Order.created_at)
+        .limit(UNPLANNED_LIMIT)
+    ).unique()
+    waiting = []
+    for order in orders:
+        visits = order.visits
+        open_ = [v for v in visits if v.scheduled_date is None and v.completed_at is None]
+        if not visits or (order.status == OrderStatus.APPROVED and not open_):
+            waiting.append(ToPlan(order))
+        for visit in open_:
+            if visit.number == 1 and order.status != OrderStatus.APPROVED:
+                continue
+            waiting.append(ToPlan(order, visit.number, len(visits), visit.purpose))
+    return waiting

@@ -9,10 +9,13 @@ from flask_babel import gettext as _
 
 from app.orders.planning.moves import MoveRequest
 from app.orders.planning.services import PlanRequest
+from app.platform.models.planning import VISIT_PURPOSES
 from app.platform.typed_dates import DateRefused, parse_day, parse_week
 
 MAX_TEXT = 2000
 MIN_DURATION, MAX_DURATION = 15, 12 * 60
+# More visits than this to one order is a typing mistake, not a plan.
+MAX_VISITS = 20
 
 
 def _time(value: str) -> time | None:
@@ -82,6 +85,9 @@ def parse_plan(form, plannable_ids: set[uuid.UUID]) -> tuple[PlanRequest | None,
         seen_version = -1
     if seen_version < 0:
         errors["version"] = _("The form is damaged; reload the page.")
+    visit_number = visit_number_from(form.get("visit"))
+    if visit_number == -1:
+        errors["visit"] = _("Visit: no such visit of this order")
     if errors:
         return None, errors
     return (
@@ -95,9 +101,29 @@ def parse_plan(form, plannable_ids: set[uuid.UUID]) -> tuple[PlanRequest | None,
             technician_notes=notes or None,
             seen_version=seen_version,
             override=form.get("override") == "1",
+            visit_number=visit_number,
         ),
         {},
     )
+
+
+def visit_number_from(raw: str | None) -> int | None:
+    """Which visit a form or link names (``visit=2``): None when it names none (the
+    order's current visit), -1 when what it names is no visit number."""
+    if raw in (None, ""):
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        return -1
+    return number if 1 <= number <= MAX_VISITS else -1
+
+
+def parse_purpose(raw: str | None) -> tuple[str | None, dict[str, str]]:
+    """Why a visit is added: one of the known purposes, or the error by field name."""
+    if raw in VISIT_PURPOSES:
+        return raw, {}
+    return None, {"purpose": _("Reason: choose why the order needs another visit")}
 
 
 def parse_move(form, plannable_ids: set[uuid.UUID]) -> tuple[MoveRequest | None, dict[str, str]]:
@@ -126,6 +152,9 @@ def parse_move(form, plannable_ids: set[uuid.UUID]) -> tuple[MoveRequest | None,
         seen_version = -1
     if seen_version < 1:
         errors["version"] = _("Version: the plan version the board showed (a whole number)")
+    visit_number = visit_number_from(form.get("visit"))
+    if visit_number == -1:
+        errors["visit"] = _("Visit: no such visit of this order")
     if errors:
         return None, errors
     return (
@@ -136,6 +165,7 @@ def parse_move(form, plannable_ids: set[uuid.UUID]) -> tuple[MoveRequest | None,
             week=week,
             taken_from=taken_from,
             override=form.get("override") == "1",
+            visit_number=visit_number,
         ),
         {},
     )

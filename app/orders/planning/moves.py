@@ -40,6 +40,7 @@ class MoveRequest:
     week: date  # the Monday of the board's week, where the planner goes back to
     taken_from: uuid.UUID | None = None  # whose cell the card left
     override: bool = False
+    visit_number: int | None = None  # None: the order's current visit
 
 
 class MoveInvalid(Exception):
@@ -65,7 +66,7 @@ def moved_crew(
 def move_visit(order: Order, move: MoveRequest, actor: User, today: date) -> Visit | None:
     """Re-plan ``order``'s visit where the card was dropped; None when that is where it
     already was. Raises what :func:`save_plan` raises, and :class:`MoveInvalid`."""
-    visit = visit_of(order)
+    visit = visit_of(order, move.visit_number)
     if visit is None or visit.scheduled_date is None or visit.window_start is None:
         raise PlanRefused(
             [
@@ -100,6 +101,7 @@ def move_visit(order: Order, move: MoveRequest, actor: User, today: date) -> Vis
         technician_notes=visit.technician_notes,
         seen_version=move.seen_version,
         override=move.override,
+        visit_number=visit.number,
     )
     return save_plan(order, plan, actor, today)
 

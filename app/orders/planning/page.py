@@ -6,14 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.orders.planning.hours import plannable_technicians
 from app.orders.planning.rules import Problem, required_skills
-from app.orders.planning.services import PLANNABLE_STATUSES, default_materials, visit_of
+from app.orders.planning.services import PLANNABLE_STATUSES, begun, default_materials, visit_of
+from app.platform.extensions import db
 from app.platform.labels import label
 from app.platform.models import Order, User, Visit
 from app.platform.models.enums import OrderStatus
+from app.platform.models.planning import VISIT_PURPOSES
 from app.platform.ui import local_date, local_time
 
 DEFAULT_WINDOW = (time(8, 0), time(12, 0))
@@ -43,6 +46,9 @@ class PlanSection:
     errors: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     stale: str | None = None
+    # All the order's visits, by number (empty before the first plan).
+    visits: list[Visit] = field(default_factory=list)
+    number: int = 1
 
     @property
     def version(self) -> int:
@@ -53,13 +59,36 @@ class PlanSection:
         return self.visit is not None and self.visit.scheduled_date is not None
 
     @property
+    def several(self) -> bool:
+        """Whether the order has more than one visit (then each is named by number)."""
+        return len(self.visits) > 1
+
+    @property
     def plannable(self) -> bool:
-        """Whether the order's status lets it be planned (approved or scheduled)."""
-        return self.order.status in PLANNABLE_STATUSES
+        """Whether this visit may be planned: the order approved or scheduled, or
+        under way and this a later visit not yet started."""
+        if self.visit is not None and self.visit.completed_at is not None:
+            return False
+        if self.order.status in PLANNABLE_STATUSES:
+            return True
+        return self.order.status == OrderStatus.IN_PROGRESS and (
+            self.visit is not None and not begun(self.order, self.visit)
+        )
+
+    @property
+    def may_add_visit(self) -> bool:
+        """Whether another visit can be added: the order is neither done nor stopped."""
+        return self.order.status in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS)
+
+    @property
+    def purposes(self) -> list[tuple[str, str]]:
+        return [(purpose, label(purpose, "visit_purpose")) for purpose in VISIT_PURPOSES]
 
     @property
     def is_done(self) -> bool:
-        """Whether the visit has been made: the order is completed."""
+        """Whether the visit has been made: it was completed, or the order is."""
+        if self.visit is not None and self.visit.completed_at is not None:
+            return True
         return self.order.status == OrderStatus.COMPLETED
 
     @property
@@ -79,6 +108,8 @@ class PlanSection:
             return None
         if status in (OrderStatus.NEW, OrderStatus.QUOTE_SENT):
             return _("A visit is planned once the order is approved.")
+        if self.visit is not None and self.visit.completed_at is not None:
+            return _("This visit is done.")
         if status == OrderStatus.IN_PROGRESS:
             return _("The visit is under way; its plan no longer changes.")
         if status == OrderStatus.COMPLETED:
@@ -138,9 +169,15 @@ def wishes_line(order: Order) -> str:
     return " · ".join(parts)
 
 
-def plan_section(order: Order, form=None, day: date | None = None, technician=None) -> PlanSection:
-    """The section for ``order``; ``form`` (a submitted one) keeps what was typed."""
-    visit = visit_of(order)
+def plan_section(
+    order: Order, form=None, day: date | None = None, technician=None, number: int | None = None
+) -> PlanSection:
+    """The section for visit ``number`` of ``order`` (its current visit without one);
+    ``form`` (a submitted one) keeps what was typed."""
+    visits = all_visits(order)
+    visit = next((v for v in visits if v.number == number), None) if number else None
+    if visit is None:
+        visit = visit_of(order)
     if form is not None:
         values = {
             "date": form.get("date", ""),
@@ -162,14 +199,16 @@ def plan_section(order: Order, form=None, day: date | None = None, technician=No
             "technician_notes": visit.technician_notes or "",
         }
     else:
-        first_day = day or order.scheduled_date
+        # A later visit is not on the first one's day.
+        later = visit is not None and visit.number > 1
+        first_day = day or (None if later else order.scheduled_date)
         values = {
             "date": first_day.isoformat() if first_day else "",
             "window_start": f"{DEFAULT_WINDOW[0]:%H:%M}",
             "window_end": f"{DEFAULT_WINDOW[1]:%H:%M}",
             "technician_ids": [str(technician)] if technician else [],
             "duration_minutes": str(DEFAULT_DURATION),
-            "materials": default_materials(order),
+            "materials": (visit.materials if later else None) or default_materials(order),
             "technician_notes": "",
         }
     return PlanSection(
@@ -179,4 +218,22 @@ def plan_section(order: Order, form=None, day: date | None = None, technician=No
         preferences=preference_items(order),
         skills=required_skills(order),
         values=values,
+        visits=visits,
+        number=visit.number if visit is not None else 1,
     )
+
+
+def all_visits(order: Order) -> list[Visit]:
+    return list(
+        db.session.scalars(
+            sa.select(Visit).where(Visit.order_id == order.id).order_by(Visit.number)
+        )
+    )
+
+
+def visit_name(visit: Visit, count: int) -> str:
+    """ "Bezoek 2 van 3 · tweede dag": which visit this is, when an order has several."""
+    name = _("Visit %(number)s of %(count)s", number=visit.number, count=count)
+    if visit.purpose:
+        name = f"{name} · {label(visit.purpose, 'visit_purpose')}"
+    return name

@@ -17,7 +17,7 @@ from app.orders.mobile.services import local_today
 from app.orders.planning.access import HOURS_ROLES, planners_only
 from app.orders.planning.bases import BaseRefused, base_of, save_base
 from app.orders.planning.board import this_monday, week_asked, week_board, week_key
-from app.orders.planning.forms import parse_move, parse_plan
+from app.orders.planning.forms import parse_move, parse_plan, parse_purpose, visit_number_from
 from app.orders.planning.hours import (
     WEEKDAY_LABELS,
     absences_from,
@@ -32,7 +32,7 @@ from app.orders.planning.hours import (
     weekly_hours,
 )
 from app.orders.planning.moves import MoveInvalid, move_visit, moved_note, refusal_answer
-from app.orders.planning.page import plan_section
+from app.orders.planning.page import plan_section, visit_name
 from app.orders.planning.proposals.making import find_proposal, proposal_days
 from app.orders.planning.proposals.view import proposal_view
 from app.orders.planning.route_list import (
@@ -41,7 +41,14 @@ from app.orders.planning.route_list import (
     find_route_technician,
     route_list,
 )
-from app.orders.planning.services import PlanChanged, PlanRefused, cancel_plan, save_plan
+from app.orders.planning.services import (
+    PlanChanged,
+    PlanRefused,
+    add_visit,
+    cancel_plan,
+    save_plan,
+    visit_of,
+)
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
 from app.platform.json_api.errors import json_error
@@ -61,6 +68,7 @@ def drive_time(minutes: int) -> str:
 
 
 bp.add_app_template_filter(drive_time, "drive_time")
+bp.add_app_template_filter(visit_name, "visit_name")
 
 
 def _order(key: str):
@@ -96,7 +104,10 @@ def order_plan(key):
     order = _order(key)
     technician = request.args.get("technician")
     day = request.args.get("day")
-    section = plan_section(order, day=_date(day), technician=_uuid(technician))
+    number = visit_number_from(request.args.get("visit"))
+    section = plan_section(
+        order, day=_date(day), technician=_uuid(technician), number=max(number or 0, 0) or None
+    )
     template = (
         "planning/_plan_form.html" if request.headers.get("HX-Request") else "planning/order.html"
     )
@@ -121,22 +132,53 @@ def save(key):
         return _refused(order, 422, problems=exc.problems)
     commit()
     flash(gettext("%(order)s is planned.", order=order.order_number), "info")
-    return _done(order)
+    return _done(order, plan.visit_number)
 
 
 @bp.post("/orders/<key>/cancel")
 @planners_only
 def cancel(key):
     order = _order(key)
+    number = visit_number_from(request.form.get("visit"))
     try:
         seen = int(request.form.get("version") or 0)
-        cancel_plan(order, seen, current_user)
+        if number == -1:
+            raise ValueError(number)
+        cancel_plan(order, seen, current_user, number)
     except (ValueError, PlanChanged):
         db.session.rollback()
         return _refused(order, 409, stale=str(PlanChanged()))
+    except PlanRefused as exc:
+        db.session.rollback()
+        return _refused(order, 422, problems=exc.problems)
     commit()
     flash(gettext("The visit of %(order)s is taken back.", order=order.order_number), "info")
-    return _done(order)
+    return _done(order, number)
+
+
+@bp.post("/orders/<key>/visits")
+@planners_only
+def add_another_visit(key):
+    """One visit more for the order (a second day, a return visit), to plan next."""
+    order = _order(key)
+    purpose, errors = parse_purpose(request.form.get("purpose"))
+    if errors:
+        return _refused(order, 422, errors=errors)
+    try:
+        visit = add_visit(order, purpose, current_user)
+    except PlanRefused as exc:
+        db.session.rollback()
+        return _refused(order, 422, problems=exc.problems)
+    commit()
+    flash(
+        gettext(
+            "%(order)s gets visit %(number)s; plan it below.",
+            order=order.order_number,
+            number=visit.number,
+        ),
+        "info",
+    )
+    return _done(order, visit.number)
 
 
 @bp.post("/orders/<key>/move")
@@ -145,7 +187,7 @@ def move(key):
     """A visit card dropped on another cell of the board (static/js/board-move.js)."""
     order = _order(key)
     plannable = {t.id for t in plannable_technicians()}
-    asked, errors = parse_move(request.form, plannable)
+    asked, errors = parse_move(request.values, plannable)
     if errors:
         return json_error(400, "invalid_move", " ".join(errors.values()), errors)
     try:
@@ -179,19 +221,23 @@ def route_sheet(user_id):
     return render_template("planning/route_list.html", route=route)
 
 
-def _done(order):
+def _done(order, number: int | None = None):
+    number = number if number and number > 0 else None
+    visit = visit_of(order, number)
     if _back_to_board():
         week = request.form.get("week")
-        if order.scheduled_date is not None:
+        if visit is not None and visit.scheduled_date is not None:
             # Back on the week of the day just planned, so the visit is in view.
-            week = week_key(this_monday(order.scheduled_date))
+            week = week_key(this_monday(visit.scheduled_date))
         return redirect(url_for("planning.board", week=week), 303)
-    return redirect(url_for("orders.show", key=order.order_number) + "#planning", 303)
+    page = url_for("orders.show", key=order.order_number, visit=number)
+    return redirect(page + "#planning", 303)
 
 
 def _refused(order, status, errors=None, problems=None, stale=None):
     db.session.expire_all()
-    section = plan_section(order, form=request.form)
+    number = visit_number_from(request.form.get("visit"))
+    section = plan_section(order, form=request.form, number=max(number or 0, 0) or None)
     section.errors = errors or {}
     section.problems = problems or []
     section.stale = stale

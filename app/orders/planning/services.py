@@ -284,9 +284,17 @@ def _check_plannable(order: Order, visit: Visit) -> None:
         raise PlanRefused([_done_problem(visit)])
     if order.status in PLANNABLE_STATUSES:
         return
-    if order.status == OrderStatus.IN_PROGRESS and visit.started_at is None:
+    if order.status == OrderStatus.IN_PROGRESS and not begun(order, visit):
         return
     raise PlanRefused([_status_problem(order)])
+
+
+def begun(order: Order, visit: Visit) -> bool:
+    """Whether the technician has started ``visit``. An order under way has at least
+    begun its first visit, however it came to be under way (a status set by hand)."""
+    if visit.started_at is not None or visit.completed_at is not None:
+        return True
+    return visit.number == 1 and order.status in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
 
 
 def _is_current(order: Order, visit: Visit) -> bool:
