@@ -326,3 +326,31 @@ def test_technicians_may_not_ask_or_accept(app, client, auth, tech):
         "/planning/proposals/", data={"first_day": day.isoformat(), "last_day": day.isoformat()}
     )
     assert answer.status_code in (400, 403)
+
+
+def test_an_orders_second_day_is_pinned_and_stays_even_when_planned_visits_are_freed(
+    app, client, planner, tech
+):
+    first_day, second_day = working_day(), working_day(8)
+    large = _order_at("CC-2026-00811", NEAR[0])
+    path = f"/planning/orders/{large.order_number}"
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+    full_day = plan_form([tech], first_day, "08:00", "12:00")
+    assert client.post(path, data={**full_day, "csrf_token": token}).status_code == 303
+    added = client.post(f"{path}/visits", data={"purpose": "second_day", "csrf_token": token})
+    assert added.status_code == 303
+    second = plan_form([tech], second_day, "08:00", "12:00", version=1, visit="2")
+    assert client.post(path, data={**second, "csrf_token": token}).status_code == 303
+    _order_at("CC-2026-00812", NEAR[1])
+
+    # Freeing planned visits frees neither day of the two-day job: the new order
+    # finds both of the technician's mornings taken, and goes after one.
+    proposal, _ = _made(app, client, first_day, second_day, free_planned="1")
+    proposed = {v.order_id: v for v in proposal.visits}
+    assert large.id not in proposed
+    [other] = proposed.values()
+    assert other.day in (first_day, second_day) and other.window_start.hour >= 12
+    visits = db.session.scalars(
+        sa.select(Visit).where(Visit.order_id == large.id).order_by(Visit.number)
+    ).all()
+    assert [(v.number, v.scheduled_date) for v in visits] == [(1, first_day), (2, second_day)]

@@ -91,13 +91,22 @@ def planning_input(first: date, last: date, today: date, free_planned: bool) -> 
     technicians = plannable_technicians()
     asked.shifts = _shifts(technicians, days)
     planned = _planned_visits(days[0], days[-1])
+    # Freed: the only visit of a scheduled order. An order with more visits keeps
+    # them where they are: its second day follows its first.
+    several = set(
+        db.session.scalars(sa.select(Visit.order_id).where(Visit.number > 1).distinct())
+        if free_planned
+        else ()
+    )
     movable = {
         visit.order_id
         for visit in planned
-        if free_planned and visit.order_status == OrderStatus.SCHEDULED
+        if free_planned
+        and visit.order_status == OrderStatus.SCHEDULED
+        and visit.order_id not in several
     }
     for visit in planned:
-        key = str(visit.order_id)
+        key = visit.key
         if visit.order_id in movable:
             asked.versions[key] = visit.version
             asked.was_day[key] = visit.day
@@ -141,9 +150,12 @@ def one_order_input(order: Order, days: list[date]) -> OneOrderInput:
         return asked
     asked.technicians = plannable_technicians()
     asked.shifts = _shifts(asked.technicians, days)
+    current = order.visit
     asked.pinned = [
         _pinned_job(planned, asked.shifts)
-        for planned in _planned_visits(days[0], days[-1], leaving_out=order.id)
+        for planned in _planned_visits(
+            days[0], days[-1], leaving_out=current.id if current is not None else None
+        )
     ]
     windows, asked.set_aside = _windows(order, days)
     if asked.set_aside is None:
@@ -203,13 +215,20 @@ class _PlannedVisit:
     end: time | None
     version: int
     crew: tuple[uuid.UUID, ...]  # the lead first; the order's technician if none
+    number: int = 1  # which of the order's visits
+
+    @property
+    def key(self) -> str:
+        """The solver's name for it: the order's id, and the visit's number after a
+        first (a second day planned on these days too is a job of its own)."""
+        return str(self.order_id) if self.number == 1 else f"{self.order_id}:{self.number}"
 
 
 def _planned_visits(
     first: date, last: date, leaving_out: uuid.UUID | None = None
 ) -> list[_PlannedVisit]:
-    """Visits planned on these days (of cancelled and test orders aside, and of the
-    order ``leaving_out``), read as plain rows: a fortnight holds hundreds, and the best
+    """Visits planned on these days (of cancelled and test orders aside, and the visit
+    ``leaving_out``), read as plain rows: a fortnight holds hundreds, and the best
     slots for one order are asked while a customer waits."""
     rows = db.session.execute(
         sa.select(
@@ -223,6 +242,7 @@ def _planned_visits(
             Visit.window_start,
             Visit.window_end,
             Visit.version,
+            Visit.number,
         )
         .join(Order, Visit.order_id == Order.id)
         .outerjoin(Address, Address.id == Order.installation_address_id)
@@ -230,7 +250,7 @@ def _planned_visits(
             Visit.scheduled_date.between(first, last),
             Order.status != OrderStatus.CANCELLED,
             Order.is_test.is_(False),
-            Order.id != leaving_out if leaving_out is not None else sa.true(),
+            Visit.id != leaving_out if leaving_out is not None else sa.true(),
         )
         .order_by(Visit.scheduled_date, Visit.window_start, Order.order_number)
     ).all()
@@ -248,12 +268,12 @@ def _planned_visits(
         for visit_id, technician_id in members:
             crews.setdefault(visit_id, []).append(technician_id)
     planned = []
-    for visit_id, order_id, status, assigned, latitude, longitude, *when, version in rows:
+    for visit_id, order_id, status, assigned, latitude, longitude, *when, version, number in rows:
         crew = tuple(crews.get(visit_id, ())) or ((assigned,) if assigned else ())
         place = None
         if latitude is not None and longitude is not None:
             place = Place(float(latitude), float(longitude))
-        planned.append(_PlannedVisit(order_id, status, place, *when, version, crew))
+        planned.append(_PlannedVisit(order_id, status, place, *when, version, crew, number))
     return planned
 
 
@@ -271,7 +291,7 @@ def _pinned_job(visit: _PlannedVisit, shifts: list[Shift]) -> Job:
         end = _plus(start, UNKNOWN_DURATION)
     minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     return Job(
-        key=str(visit.order_id),
+        key=visit.key,
         place=visit.place,
         duration_minutes=max(minutes, 1),
         skills=frozenset(),
