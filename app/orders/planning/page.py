@@ -59,6 +59,12 @@ class PlanSection:
         return self.visit is not None and self.visit.scheduled_date is not None
 
     @property
+    def is_current(self) -> bool:
+        """Whether this is the order's current visit (the one its best slots are for)."""
+        current = self.order.visit
+        return self.visit is None or current is None or current.id == self.visit.id
+
+    @property
     def several(self) -> bool:
         """Whether the order has more than one visit (then each is named by number)."""
         return len(self.visits) > 1
