@@ -94,10 +94,12 @@ def parse_time_window(raw: object) -> TimeWindow | None:
     return TimeWindow(raw=text, name=name, start=start, end=end, all_day=all_day)
 
 
-def window_text_of(order) -> str | None:
-    """The order's visit window as text: the planned one (``Visit``), else the one
-    the customer asked for in the intake's installation preferences."""
-    visit = getattr(order, "visit", None)
+def window_text_of(order, visit=None) -> str | None:
+    """The visit's window as text: the planned one (``Visit``; without one, the
+    order's current visit), else the one the customer asked for in the intake's
+    installation preferences."""
+    if visit is None:
+        visit = getattr(order, "visit", None)
     if visit is not None and visit.window_text:
         return visit.window_text
     preferences = order.installation_preferences or {}
