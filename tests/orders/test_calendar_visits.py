@@ -132,9 +132,7 @@ def test_the_sweep_finds_a_later_visit_when_the_orders_own_day_has_passed(
     # The jobs queued by the plans are lost (a killed worker): nothing in calendars.
     app.extensions["broker"].queue("default").empty()
     long_ago = local_today() - timedelta(days=10)
-    db.session.execute(
-        sa.update(Visit).where(Visit.number == 1).values(scheduled_date=long_ago)
-    )
+    db.session.execute(sa.update(Visit).where(Visit.number == 1).values(scheduled_date=long_ago))
     db.session.execute(sa.update(Order).values(scheduled_date=long_ago))
     commit()
     queued = []

@@ -2,8 +2,9 @@
 
 An order may have several visits (a second day, a return for a missing part),
 each planned on its own day with its own crew; every planned one is a
-:class:`PlannedVisit`. The current visit's day is the order's visit day (which
-a synced work order sets without a plan); a later or earlier visit's is its own.
+:class:`PlannedVisit`. A visit's day and crew are its own; only an order planned
+without a visit plan (a synced work order sets the order's day and technician)
+has its current visit on the order's day with the order's technician.
 The time is the visit's planned window (:class:`app.platform.models.Visit`), else
 the window the customer asked for, else the whole day. Everyone on the visit's
 crew gets the event, the lead first.
@@ -64,14 +65,22 @@ def planned_visits(order: Order) -> list[PlannedVisit]:
     return planned
 
 
-def _is_current(order: Order, visit: Visit | None) -> bool:
-    return visit is None or visit is order.visit
+def _own_plan(order: Order, visit: Visit | None) -> Visit | None:
+    """The visit whose own day and crew count, or None for the order's day and lead:
+    the current visit planned without a visit plan (a synced work order; an unplanned
+    first visit row added beside it)."""
+    if visit is None:
+        visit = order.visit
+    if visit is not None and (visit.scheduled_date is not None or visit is not order.visit):
+        return visit
+    return None
 
 
 def visit_slot(order: Order, visit: Visit | None = None) -> VisitSlot | None:
     """The visit's time (without ``visit``: the order's current one), or None when it
     has no day."""
-    day = order.scheduled_date if _is_current(order, visit) else visit.scheduled_date
+    own = _own_plan(order, visit)
+    day = own.scheduled_date if own is not None else order.scheduled_date
     if day is None:
         return None
     window = parse_time_window(window_text_of(order, visit))
@@ -85,15 +94,17 @@ def visit_slot(order: Order, visit: Visit | None = None) -> VisitSlot | None:
 
 
 def visit_technician_ids(order: Order, visit: Visit | None = None) -> list[uuid.UUID]:
-    """The technicians going to the visit (without ``visit``: the order's current one);
-    none while it is unplanned."""
-    if _is_current(order, visit):
+    """The technicians going to the visit (without ``visit``: the order's current one),
+    the lead first; none while it is unplanned."""
+    own = _own_plan(order, visit)
+    if own is None:
         # The order's own day and lead: a synced work order sets them without a crew.
         if order.scheduled_date is None or order.assigned_technician_id is None:
             return []
-        current = order.visit
-        crew = current.technician_ids if current is not None else []
-        return crew or [order.assigned_technician_id]
-    if visit.scheduled_date is None:
+        return [order.assigned_technician_id]
+    if own.scheduled_date is None:
         return []
-    return visit.technician_ids
+    if own.technician_ids:
+        return own.technician_ids
+    lead = order.assigned_technician_id
+    return [lead] if lead is not None and own is order.visit else []
