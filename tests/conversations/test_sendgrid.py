@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from app.platform.models import (
     LineItem,
     Order,
     SandboxSend,
+    Visit,
 )
 from app.platform.models.enums import ChannelType, DeliveryStatus, OrderStatus, ThreadStatus
 from app.platform.transactions import commit
@@ -32,6 +33,8 @@ from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.support import factories
 from tests.support.helpers import serving
 from tests.support.jobs import drain_queues, drain_until
+from tests.support.planning_support import approved_order, working_day
+from tests.support.visits_support import plan_number, two_visits
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PUBLIC_BASE_URL = "https://switchboard.example.nl"
@@ -233,6 +236,76 @@ def test_visit_reminders_go_once_to_tomorrows_customers(app, sendgrid, make_user
     ).first()
     assert reminder.extra["visit_date"] == (tomorrow + timedelta(days=1)).isoformat()
     assert reminder.extra["sendgrid"]["send_at"] == int(early.replace(hour=8).timestamp())
+
+
+def test_each_visit_of_an_order_is_reminded_on_the_day_before_it(app, sendgrid, make_user):
+    """A second day of the installation is reminded of on its own day before, once;
+    moved, it is reminded of again on the new day before."""
+    planner = make_user("team_lead", language="nl")
+    technician = make_user("technician", skills=["alfen"], phone="+31611112222")
+    order = approved_order()
+    first, second = working_day(7), working_day(9)
+    two_visits(order, [technician], first, second, planner)
+    drain_queues(app)
+
+    def day_before(day):
+        return datetime.combine(day - timedelta(days=1), time(10), AMSTERDAM)
+
+    assert send_visit_reminders(now=day_before(first)) == 1
+    assert send_visit_reminders(now=day_before(first) + timedelta(hours=1)) == 0
+    # The first day done, the order stays in progress until its second.
+    db.session.execute(
+        sa.update(Visit).where(Visit.number == 1).values(started_at=utcnow(), completed_at=utcnow())
+    )
+    db.session.execute(sa.update(Order).values(status=OrderStatus.IN_PROGRESS))
+    commit()
+    assert send_visit_reminders(now=day_before(second)) == 1
+    assert send_visit_reminders(now=day_before(second) + timedelta(hours=1)) == 0
+    third = working_day(11)
+    plan_number(order, 2, [technician], third, planner, time(13), time(17))
+    assert send_visit_reminders(now=day_before(third)) == 1
+    drain_queues(app)
+
+    calls = sendgrid.requests_to("/v3/mail/send")
+    reminders = [
+        call.json() for call in calls if call.json().get("template_id") == "d-visit-reminder-2025"
+    ]
+    data = [body["personalizations"][0]["dynamic_template_data"] for body in reminders]
+    assert [(d["visit_date"], d["visit_time"], d.get("visit_number")) for d in data] == [
+        (first.strftime("%d-%m-%Y"), "08:00-12:00", None),
+        (second.strftime("%d-%m-%Y"), "13:00-17:00", 2),
+        (third.strftime("%d-%m-%Y"), "13:00-17:00", 2),
+    ]
+    assert {d["technician_phone"] for d in data} == {"+31611112222"}
+    mails = db.session.scalars(
+        sa.select(CommunicationMessage)
+        .where(CommunicationMessage.extra["template_key"].as_string() == "visit_reminder")
+        .order_by(CommunicationMessage.created_at)
+    ).all()
+    assert [(m.extra["visit_number"], m.extra["visit_date"]) for m in mails] == [
+        ("1", first.isoformat()),
+        ("2", second.isoformat()),
+        ("2", third.isoformat()),
+    ]
+    assert [m.subject for m in mails] == [
+        "Herinnering: installatie morgen (CC-2026-00101)",
+        "Herinnering: vervolgbezoek morgen (CC-2026-00101)",
+        "Herinnering: vervolgbezoek morgen (CC-2026-00101)",
+    ]
+
+
+def test_a_reminder_sent_before_visits_were_numbered_counts_as_the_first_visits(
+    app, sendgrid, make_user
+):
+    now = datetime.now(AMSTERDAM).replace(hour=10, minute=0, second=0, microsecond=0)
+    tomorrow = now.date() + timedelta(days=1)
+    order = make_order("CC-2026-00013", scheduled=tomorrow)
+    assert send_visit_reminders(now=now) == 1
+    mail = db.session.scalars(sa.select(CommunicationMessage)).one()
+    mail.extra = {k: v for k, v in mail.extra.items() if k != "visit_number"}
+    commit()
+    assert send_visit_reminders(now=now + timedelta(hours=1)) == 0
+    assert db.session.get(Order, order.id).scheduled_date == tomorrow
 
 
 def test_signed_events_move_the_mail_to_delivered_and_read_once_each(app, client, sendgrid):

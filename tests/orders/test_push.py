@@ -4,10 +4,11 @@ that checks VAPID (RFC 8292) and decrypts the aes128gcm payload (RFC 8291)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.orders.core.planning import plan_visit
 from app.orders.mobile.push_jobs import push_customer_message
@@ -15,12 +16,15 @@ from app.orders.mobile.services import local_today
 from app.platform.extensions import db
 from app.platform.models import Order, PushDelivery, PushSubscription
 from app.platform.transactions import commit
+from app.platform.ui import local_date
 from tests.conftest import opened
 from tests.support.helpers import customer_writes
 from tests.support.jobs import drain_queues
 from tests.support.mobile_support import visit
+from tests.support.planning_support import approved_order, working_day
 from tests.support.push_support import VAPID_PUBLIC_KEY, VAPID_SETTINGS, fake_push_service
 from tests.support.push_support import visit_with_conversation as conversation_of_visit
+from tests.support.visits_support import plan_number, two_visits
 
 push_service = pytest.fixture(fake_push_service, name="push_service")
 
@@ -223,3 +227,33 @@ def test_a_technician_taken_off_a_visit_hears_it_is_off(
     assert push["title"] == "Bezoek vervallen: CC-2026-00042"
     assert push["body"].startswith("Niet meer voor u ingepland op ")
     assert push["url"] == "/m/"
+
+
+def test_the_push_for_an_orders_second_visit_names_that_visits_day(
+    app, client, auth, make_user, push_service
+):
+    tech = make_user("technician", language="nl", skills=["alfen"])
+    kees = make_user("technician", language="nl", skills=["alfen"])
+    planner = make_user("team_lead", language="nl")
+    order = approved_order()
+    subscription = _subscribe(client, auth, tech, push_service)
+    first, second, third = working_day(7), working_day(9), working_day(11)
+
+    two_visits(order, [tech], first, second, planner)
+    drain_queues(app)
+    plan_number(order, 2, [tech], third, planner, time(13), time(17))
+    drain_queues(app)
+    plan_number(order, 2, [kees], third, planner, time(13), time(17))
+    drain_queues(app)
+
+    with force_locale("nl"):
+        days = {day: local_date(day, "%A %d %B") for day in (first, second, third)}
+    pushes = push_service.pushes_to(subscription["endpoint"])
+    assert [(p["title"], p["body"]) for p in pushes] == [
+        ("Nieuw bezoek: CC-2026-00101", f"Ingepland op {days[first]}, 08:00-12:00."),
+        ("Nieuw bezoek 2: CC-2026-00101", f"Ingepland op {days[second]}, 13:00-17:00."),
+        ("Bezoek 2 verzet: CC-2026-00101", f"Ingepland op {days[third]}, 13:00-17:00."),
+        ("Bezoek vervallen: CC-2026-00101", f"Niet meer voor u ingepland op {days[third]}."),
+    ]
+    keys = db.session.scalars(sa.select(PushDelivery.event_key)).all()
+    assert len(keys) == len(set(keys)) == 4

@@ -70,11 +70,31 @@ class TimeWindow:
 # The office's own word on a visit's plan, by the kind of change: sent by itself
 # (app.orders.planning.notices) when a planner saves, moves or takes back a visit, never
 # one tap away for a technician ("Installatie-afspraak vervallen" from the road).
+# A later visit of an order (a second day, a return visit) has its own wording:
+# "uw tweede bezoek", not "de installatie" again; without its template (an admin
+# may add one) the notice writes its own Dutch text.
 PLAN_NOTICE_TEMPLATES = {
     "planned": "visit_planned",
     "moved": "visit_moved",
     "cancelled": "visit_cancelled",
+    "further_planned": "further_visit_planned",
+    "further_moved": "further_visit_moved",
+    "further_cancelled": "further_visit_cancelled",
 }
+
+
+# A later visit of an order (a second day, a return visit), as the customer reads it.
+_FURTHER_VISITS = {
+    "nl": {2: "tweede bezoek", 3: "derde bezoek", 4: "vierde bezoek", 5: "vijfde bezoek"},
+    "en": {2: "second visit", 3: "third visit", 4: "fourth visit", 5: "fifth visit"},
+}
+_ANY_FURTHER_VISIT = {"nl": "vervolgbezoek", "en": "follow-up visit"}
+
+
+def further_visit_name(number: int, language: str = "nl") -> str:
+    """ "tweede bezoek" for visit 2 of an order, "vervolgbezoek" past the fifth."""
+    language = language[:2] if language[:2] in _FURTHER_VISITS else "nl"
+    return _FURTHER_VISITS[language].get(number, _ANY_FURTHER_VISIT[language])
 
 
 def parse_time_window(raw: object) -> TimeWindow | None:
@@ -94,10 +114,12 @@ def parse_time_window(raw: object) -> TimeWindow | None:
     return TimeWindow(raw=text, name=name, start=start, end=end, all_day=all_day)
 
 
-def window_text_of(order) -> str | None:
-    """The order's visit window as text: the planned one (``Visit``), else the one
-    the customer asked for in the intake's installation preferences."""
-    visit = getattr(order, "visit", None)
+def window_text_of(order, visit=None) -> str | None:
+    """The visit's window as text: the planned one (``Visit``; without one, the
+    order's current visit), else the one the customer asked for in the intake's
+    installation preferences."""
+    if visit is None:
+        visit = getattr(order, "visit", None)
     if visit is not None and visit.window_text:
         return visit.window_text
     preferences = order.installation_preferences or {}

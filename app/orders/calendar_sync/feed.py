@@ -4,10 +4,12 @@ The feed's address carries a random token; only its SHA-256 is stored (as API
 tokens are, :mod:`app.platform.auth.tokens`), so the plain token is shown once, when it
 is made. Revoking it (or making a new one) makes the old address answer 404.
 
-The feed lists the technician's calendar rows from 30 days back: each visit keeps
-its UID (the row's id) and its SEQUENCE goes up with every change, so a calendar
-app moves the visit instead of adding a second one; a visit taken from them
-stays in the feed as cancelled for calendars that already hold it.
+The feed lists the technician's calendar rows from 30 days back, one per visit
+(an order's second day or return visit is a row of its own): each keeps its
+UID (the row's id, unique per order, visit number and technician) and its
+SEQUENCE goes up with every change, so a calendar app moves the visit instead
+of adding a second one; a visit taken from them stays in the feed as cancelled
+for calendars that already hold it.
 """
 
 from __future__ import annotations

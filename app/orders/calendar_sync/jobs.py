@@ -1,8 +1,10 @@
-"""Calendar jobs: sync one visit, one technician's calendar, and the sweep behind them.
+"""Calendar jobs: sync one order's visits, one technician's calendar, and the sweep behind them.
 
-Jobs take ids. :func:`sync_visit_calendar` is queued after every plan change and
-cancellation; running it twice, or two at once on two workers, ends in the same
-state (the order's lock, the unique row per technician, Graph's transactionId).
+Jobs take ids. :func:`sync_visit_calendar` is queued after every plan change of
+any of the order's visits and after a cancellation, and syncs all the order's
+visits (:func:`app.orders.calendar_sync.visits.reconcile_visit`); running it
+twice, or two at once on two workers, ends in the same state (the order's lock,
+the unique row per visit and technician, Graph's transactionId).
 :func:`reconcile_calendars` finds visits whose calendar lags their plan (a job
 lost with a killed worker, Graph down for a while) and queues them again.
 """
@@ -21,7 +23,7 @@ from app.orders.mobile.services import local_today
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.jobs.queues import enqueue
-from app.platform.models import CalendarEvent, Order, User
+from app.platform.models import CalendarEvent, Order, User, Visit
 from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ def queue_technician_sync(user_id: uuid.UUID) -> None:
 
 
 def sync_visit_calendar(order_id: str) -> None:
-    """Bring one visit's calendar rows and Outlook events in line with its plan."""
+    """Bring the calendar rows and Outlook events of the order's visits in line with
+    their plans."""
     rows = reconcile_visit(uuid.UUID(order_id))
     row_ids = [row.id for row in rows]
     commit()
@@ -71,8 +74,14 @@ def _sync_rows(row_ids: list[uuid.UUID]) -> None:
 def reconcile_calendars() -> int:
     """Periodic: queue a sync for every visit whose calendar lags its plan; how many."""
     since = local_today() - LOOK_BACK
-    planned = sa.select(Order.id).where(
-        Order.scheduled_date >= since, Order.assigned_technician_id.is_not(None)
+    # Every visit of an order has its own day: a second day or return visit ahead
+    # while the order's own (current) day has passed still belongs in calendars.
+    planned = sa.select(Visit.order_id).where(Visit.scheduled_date >= since)
+    # An order planned without a visit plan (a synced work order) has only its own day.
+    unplanned_visits = sa.select(Order.id).where(
+        Order.scheduled_date >= since,
+        Order.assigned_technician_id.is_not(None),
+        ~sa.exists().where(Visit.order_id == Order.id),
     )
     in_calendars = sa.select(CalendarEvent.order_id).where(
         sa.or_(
@@ -80,7 +89,11 @@ def reconcile_calendars() -> int:
             CalendarEvent.graph_event_id.is_not(None) & CalendarEvent.cancelled_at.is_not(None),
         )
     )
-    order_ids = set(db.session.scalars(planned)) | set(db.session.scalars(in_calendars))
+    order_ids = (
+        set(db.session.scalars(planned))
+        | set(db.session.scalars(unplanned_visits))
+        | set(db.session.scalars(in_calendars))
+    )
     commit()
     queued = 0
     for order_id in sorted(order_ids):

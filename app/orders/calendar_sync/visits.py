@@ -1,10 +1,24 @@
 """Which visits stand in which technician's calendar: the calendar rows of one order.
 
-:func:`reconcile_visit` compares an order's plan (:mod:`app.orders.calendar_sync.visit_times`)
-with its calendar rows, one per (order, technician), and brings the rows in line:
-a new technician gets a row, a moved or changed visit raises the row's sequence,
-a technician taken off (or a cancelled order, or a removed plan) gets the row
-cancelled. The rows are what the iCalendar feed shows and what the Outlook sync
+An order may have several visits (a second installation day, a return for a
+missing part), each on its own day with its own crew, so a row is one visit in
+one technician's calendar: one per (order, visit number, technician), each with
+its own id, and so its own iCalendar UID and Graph ``transactionId``.
+
+:func:`reconcile_visit` compares all the order's planned visits
+(:mod:`app.orders.calendar_sync.visit_times`) with all its calendar rows and brings
+the rows in line: a visit's new technician gets a row, a moved or changed visit
+raises its own rows' sequence, a technician taken off a visit (or a visit's plan
+taken back, or the order cancelled) gets that visit's row cancelled. A row of
+another visit is compared with that visit's plan, so it stays as it was.
+
+It reconciles the whole order, not the one visit a change names: the order's
+lock already serialises its writers, a cancelled order must take every visit
+out of the calendars anyway, and the sweep that finds lagging calendars works
+per order. An order has a handful of visits, so comparing all of them costs
+nothing, and a job queued for one visit's change can never leave another
+visit's rows behind (a missed event, a visit renumbered by nobody). The rows
+are what the iCalendar feed shows and what the Outlook sync
 (:mod:`app.orders.calendar_sync.outlook`) writes to Graph.
 """
 
@@ -16,8 +30,8 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.orders.calendar_sync.visit_times import VisitSlot, visit_slot, visit_technician_ids
-from app.orders.mobile.services import time_window
+from app.conversations.message_templates.visit_moment import parse_time_window, window_text_of
+from app.orders.calendar_sync.visit_times import PlannedVisit, VisitSlot, planned_visits
 from app.platform.database import hold_advisory_lock, utcnow
 from app.platform.extensions import db
 from app.platform.models import CalendarEvent, Order
@@ -33,41 +47,46 @@ def order_lock(order_id: uuid.UUID) -> None:
 
 
 def reconcile_visit(order_id: uuid.UUID) -> list[CalendarEvent]:
-    """Bring the order's calendar rows in line with its plan; returns all its rows.
+    """Bring the calendar rows of all the order's visits in line with their plans;
+    returns all its rows.
 
     Holds the order's lock until the caller commits.
     """
     order_lock(order_id)
     order = db.session.get(Order, order_id)
     rows = {
-        row.technician_id: row
+        (row.visit_number, row.technician_id): row
         for row in db.session.scalars(
             sa.select(CalendarEvent).where(CalendarEvent.order_id == order_id)
         )
     }
-    slot = visit_slot(order) if order is not None and order.status not in GONE else None
-    wanted = visit_technician_ids(order) if slot is not None else []
-    details = visit_details(order) if wanted else {}
-    for technician_id in wanted:
-        row = rows.get(technician_id)
-        if row is None:
-            row = CalendarEvent(
-                order_id=order_id,
-                technician_id=technician_id,
-                transaction_id=uuid.uuid4().hex,
-                sequence=0,
-                details={},
-            )
-            db.session.add(row)
-            rows[technician_id] = row
-            _place(row, slot, details)
-        elif row.cancelled_at is not None or _differs(row, slot, details):
-            row.cancelled_at = None
-            row.sequence += 1
-            _place(row, slot, details)
+    planned = planned_visits(order) if order is not None and order.status not in GONE else []
+    wanted = set()
+    for visit in planned:
+        details = visit_details(order, visit)
+        for technician_id in visit.technician_ids:
+            key = (visit.number, technician_id)
+            wanted.add(key)
+            row = rows.get(key)
+            if row is None:
+                row = CalendarEvent(
+                    order_id=order_id,
+                    visit_number=visit.number,
+                    technician_id=technician_id,
+                    transaction_id=uuid.uuid4().hex,
+                    sequence=0,
+                    details={},
+                )
+                db.session.add(row)
+                rows[key] = row
+                _place(row, visit.slot, details)
+            elif row.cancelled_at is not None or _differs(row, visit.slot, details):
+                row.cancelled_at = None
+                row.sequence += 1
+                _place(row, visit.slot, details)
     now = utcnow()
-    for technician_id, row in rows.items():
-        if technician_id not in wanted and row.cancelled_at is None:
+    for key, row in rows.items():
+        if key not in wanted and row.cancelled_at is None:
             row.cancelled_at = now
             row.sequence += 1
     db.session.flush()
@@ -84,24 +103,36 @@ def _differs(row: CalendarEvent, slot: VisitSlot, details: dict) -> bool:
     return placed != (slot.start, slot.end, slot.all_day, details)
 
 
-def visit_details(order: Order) -> dict:
-    """Subject, location and notes of the visit, in Dutch as the technicians read them."""
+def visit_details(order: Order, planned: PlannedVisit | None = None) -> dict:
+    """Subject, location and notes of the visit (without ``planned``: the order's
+    current one), in Dutch as the technicians read them. A later visit says which
+    it is in its subject, and brings what its own plan lists."""
+    visit = planned.visit if planned is not None else None
+    number = planned.number if planned is not None else 1
     customer = order.end_customer.display_name if order.end_customer else None
     address = order.installation_address.one_line() if order.installation_address else ""
     with force_locale("nl"):
         lines = []
-        window = time_window(order)
+        window = parse_time_window(window_text_of(order, visit))
         if window is not None:
             lines.append(_("Time window: %(window)s", window=window.raw))
-        materials = [
-            f"{item.quantity}× {item.article.name if item.article else item.description}"
-            for item in order.line_items
-        ]
+        if number > 1 and visit is not None and visit.materials:
+            materials = [line.strip() for line in visit.materials.splitlines() if line.strip()]
+        else:
+            materials = [
+                f"{item.quantity}× {item.article.name if item.article else item.description}"
+                for item in order.line_items
+            ]
         if materials:
             lines.append(_("Bring: %(materials)s", materials=", ".join(materials)))
         if order.notes:
             lines.append(_("Notes: %(notes)s", notes=order.notes))
-        subject = _("Visit %(number)s", number=order.order_number)
+        if number > 1:
+            subject = _(
+                "Visit %(number)s (visit %(visit)s)", number=order.order_number, visit=number
+            )
+        else:
+            subject = _("Visit %(number)s", number=order.order_number)
     return {
         "subject": f"{subject} · {customer}" if customer else subject,
         "location": address,

@@ -2,7 +2,8 @@
 
 A customer's message on the conversation of a visit goes to the visit's
 technician; a visit given to a technician, or moved to another day, goes to
-that technician (:class:`app.orders.core.planning.VisitPlanned`). The jobs
+that technician (:class:`app.orders.core.planning.VisitPlanned`), naming which of
+the order's visits it is, so the job tells of that visit's day. The jobs
 (:mod:`app.orders.mobile.push_jobs`) build the text and send it.
 """
 
@@ -44,6 +45,7 @@ def push_visit_planned(event: VisitPlanned) -> None:
                 str(event.order_id),
                 str(technician_id),
                 _change_key(event, technician_id),
+                event.visit_number,
             )
     if event.previous_date is None:
         return
@@ -54,7 +56,10 @@ def push_visit_planned(event: VisitPlanned) -> None:
                 str(event.order_id),
                 str(technician_id),
                 event.previous_date.isoformat(),
-                f"withdrawn:{event.previous_date.isoformat()}:v{event.plan_version}",
+                _visit_key(
+                    event, f"withdrawn:{event.previous_date.isoformat()}:v{event.plan_version}"
+                ),
+                event.visit_number,
             )
 
 
@@ -64,4 +69,11 @@ def _change_key(event: VisitPlanned, technician_id) -> str:
         return event.change_key
     day = event.scheduled_date.isoformat() if event.scheduled_date else "none"
     key = f"{'assigned' if event.is_new_for(technician_id) else 'moved'}:{day}"
-    return f"{key}:v{event.plan_version}" if event.plan_version is not None else key
+    key = f"{key}:v{event.plan_version}" if event.plan_version is not None else key
+    return _visit_key(event, key)
+
+
+def _visit_key(event: VisitPlanned, key: str) -> str:
+    # Each of an order's visits counts its own plan versions: a later visit's change
+    # is told apart from the first's (as VisitPlanned.change_key does for the lead).
+    return f"visit{event.visit_number}:{key}" if event.visit_number != 1 else key

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import force_locale
@@ -56,32 +57,39 @@ def push_customer_message(message_id: str) -> int:
     )
 
 
-def push_visit_planned(order_id: str, technician_id: str, change_key: str) -> int:
-    """Push a visit given to the technician, or moved, if it is still theirs."""
+def push_visit_planned(
+    order_id: str, technician_id: str, change_key: str, visit_number: int | None = None
+) -> int:
+    """Push a visit given to the technician, or moved, if it is still theirs: its own
+    day and window (the order's second day names the second day, not the order's).
+    ``visit_number`` None: the order's current visit (a job queued before visits
+    were numbered)."""
     if not push_enabled():
         return 0
     order = db.session.get(Order, uuid.UUID(order_id))
     technician = db.session.get(User, uuid.UUID(technician_id))
-    on_visit = order is not None and (
-        order.assigned_technician_id == getattr(technician, "id", None)
-        or (
-            order.visit is not None
-            and technician is not None
-            and technician.id in order.visit.technician_ids
-        )
-    )
-    if technician is None or not on_visit:
+    plan = _plan_of(order, visit_number) if order is not None else None
+    if technician is None or plan is None or technician.id not in plan.crew:
         log.info("push for visit %s skipped: no longer this technician's", order_id)
         return 0
-    assigned = change_key.startswith("assigned:")
+    assigned = _kind(change_key) == "assigned"
     with force_locale(language_of(technician)):
-        day = _day(order.scheduled_date)
-        window = order.visit.window_text if order.visit is not None else None
-        title = (
-            _("New visit: %(order)s", order=order.order_number)
-            if assigned
-            else _("Visit moved: %(order)s", order=order.order_number)
-        )
+        day = _day(plan.day)
+        window = plan.window
+        if plan.number > 1:
+            title = (
+                _("New visit %(visit)s: %(order)s", visit=plan.number, order=order.order_number)
+                if assigned
+                else _(
+                    "Visit %(visit)s moved: %(order)s", visit=plan.number, order=order.order_number
+                )
+            )
+        else:
+            title = (
+                _("New visit: %(order)s", order=order.order_number)
+                if assigned
+                else _("Visit moved: %(order)s", order=order.order_number)
+            )
         if day and window:
             body = _("Planned for %(day)s, %(window)s.", day=day, window=window)
         elif day:
@@ -95,7 +103,9 @@ def push_visit_planned(order_id: str, technician_id: str, change_key: str) -> in
     )
 
 
-def push_visit_withdrawn(order_id: str, technician_id: str, day: str, change_key: str) -> int:
+def push_visit_withdrawn(
+    order_id: str, technician_id: str, day: str, change_key: str, visit_number: int | None = None
+) -> int:
     """Push that a visit is no longer the technician's, unless it is theirs again."""
     if not push_enabled():
         return 0
@@ -103,9 +113,8 @@ def push_visit_withdrawn(order_id: str, technician_id: str, day: str, change_key
     technician = db.session.get(User, uuid.UUID(technician_id))
     if order is None or technician is None:
         return 0
-    if order.assigned_technician_id == technician.id or (
-        order.visit is not None and technician.id in order.visit.technician_ids
-    ):
+    plan = _plan_of(order, visit_number)
+    if plan is not None and technician.id in plan.crew:
         log.info("withdrawal push for visit %s skipped: theirs again", order_id)
         return 0
     with force_locale(language_of(technician)):
@@ -116,6 +125,39 @@ def push_visit_withdrawn(order_id: str, technician_id: str, day: str, change_key
         f"visit:{order.id}:{change_key}",
         PushMessage(title=title, body=body, url="/m/", tag=f"order-{order.id}"),
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One of the order's visits as the push reads it when it runs."""
+
+    number: int
+    day: date | None
+    window: str | None
+    crew: tuple[uuid.UUID, ...]
+
+
+def _plan_of(order: Order, number: int | None) -> _Plan | None:
+    """Visit ``number`` of the order as planned now (None: its current visit); None
+    when the order has no such visit. A visit's day and crew are its own; an order
+    planned without a visit plan (a synced work order) has the order's day and lead."""
+    current = order.visit
+    visit = (
+        current if number is None else next((v for v in order.visits if v.number == number), None)
+    )
+    if visit is None and number not in (None, 1):
+        return None
+    lead = (order.assigned_technician_id,) if order.assigned_technician_id else ()
+    if visit is None or (visit is current and visit.scheduled_date is None):
+        return _Plan(visit.number if visit else 1, order.scheduled_date, None, lead)
+    crew = tuple(visit.technician_ids) or (lead if visit is current else ())
+    return _Plan(visit.number, visit.scheduled_date, visit.window_text, crew)
+
+
+def _kind(change_key: str) -> str:
+    """ "assigned" or "moved": a later visit's key starts with its number ("visit2:")."""
+    parts = change_key.split(":")
+    return parts[1] if parts[0].startswith("visit") and len(parts) > 1 else parts[0]
 
 
 def _day(value: date | None) -> str | None:

@@ -10,7 +10,11 @@ plan (its own notice follows), not of one that no longer holds.
 The message goes through the conversation's owner like "on the way"
 (:mod:`app.orders.mobile.visits`): the active template named after the notice
 (``visit_planned``, ``visit_moved``, ``visit_cancelled``) on the first channel
-that reaches the customer, else a Dutch text of the same words.
+that reaches the customer, else a Dutch text of the same words. A notice about
+a later visit of the order (a second day, a return visit) says so ("uw tweede
+bezoek"): its templates are ``further_visit_planned`` and so on, else its own
+Dutch text. Every visit variable is read from the notice's visit, never from
+the order, whose day and technician are its current visit's.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ import sqlalchemy as sa
 from app.conversations.message_templates.visit_moment import (
     PLAN_NOTICE_TEMPLATES,
     TimeWindow,
+    further_visit_name,
+    parse_time_window,
     visit_moment,
+    window_words,
 )
 from app.orders.mobile.conversation import (
     active_template,
@@ -34,6 +41,7 @@ from app.orders.mobile.conversation import (
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Order, User, Visit, VisitNotice
+from app.platform.models.planning import METER_BOX, MISSING_PART, SECOND_DAY
 from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -58,6 +66,33 @@ DEFAULT_TEXTS = {
         "vervallen. We nemen contact met u op voor een nieuwe datum.\n\nMet vriendelijke groet,"
         "\nChargeCars",
     ),
+}
+# A later visit (a second day, a return visit): the customer knows of the first.
+FURTHER_TEXTS = {
+    "planned": (
+        "Uw {visit_name} ingepland ({order})",
+        "Beste {name},\n\nVoor de installatie van uw laadpaal (order {order}) komt de monteur "
+        "nog een keer langs{why}. Uw {visit_name} is ingepland {moment}. Past dit niet? Laat het "
+        "ons weten door op dit bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+    ),
+    "moved": (
+        "Nieuwe afspraak voor uw {visit_name} ({order})",
+        "Beste {name},\n\nDe afspraak voor uw {visit_name} voor de installatie van uw laadpaal "
+        "(order {order}) is verplaatst. De monteur komt nu {moment}. Past dit niet? Laat het ons "
+        "weten door op dit bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+    ),
+    "cancelled": (
+        "Afspraak voor uw {visit_name} vervallen ({order})",
+        "Beste {name},\n\nDe afspraak voor uw {visit_name} voor de installatie van uw laadpaal "
+        "(order {order}) is vervallen. We nemen contact met u op voor een nieuwe datum.\n\n"
+        "Met vriendelijke groet,\nChargeCars",
+    ),
+}
+# Why the technician comes back, after "komt de monteur nog een keer langs".
+FURTHER_REASONS = {
+    SECOND_DAY: " om de installatie af te maken",
+    MISSING_PART: " om het ontbrekende onderdeel te plaatsen",
+    METER_BOX: " na de aanpassing van uw meterkast door de netbeheerder",
 }
 
 
@@ -94,27 +129,54 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
     contact = thread.contact
     if author is None:
         return None, "the planner's account no longer exists"
-    day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""
-    window = f"{visit.window_start:%H:%M} en {visit.window_end:%H:%M}" if visit.window_start else ""
+    further = visit.number > 1
     moment = _moment(visit)
-    subject, body = DEFAULT_TEXTS[notice.kind]
-    words = {"name": contact.display_name, "order": order.order_number}
+    subject, body = (FURTHER_TEXTS if further else DEFAULT_TEXTS)[notice.kind]
+    words = {
+        "name": contact.display_name,
+        "order": order.order_number,
+        "visit_name": further_visit_name(visit.number),
+        "why": FURTHER_REASONS.get(visit.purpose, ""),
+    }
+    template_kind = f"further_{notice.kind}" if further else notice.kind
     message, _channel, problem = tell_customer(
         thread,
         author,
-        template=active_template(PLAN_NOTICE_TEMPLATES[notice.kind]),
+        template=active_template(PLAN_NOTICE_TEMPLATES[template_kind]),
         text=body.format(moment=moment, **words),
         subject=subject.format(**words),
-        # The plan just saved, not what the order said before it (an admin's own
-        # wording may still name the date and hours apart).
+        # The plan of this notice's visit just saved, not what the order says (the
+        # order's day is its current visit's, maybe another): an admin's own
+        # wording may name the date, hours and technician apart.
         variables={
+            **visit_variables(visit),
             "visit_moment": moment,
-            "visit_date": day,
-            "visit_time": window,
             "order_id": order.order_number,
         },
     )
     return message, problem
+
+
+def visit_variables(visit: Visit) -> dict[str, object]:
+    """The template variables about a visit, read from ``visit`` itself."""
+    day = visit.scheduled_date.strftime("%d-%m-%Y") if visit.scheduled_date else ""
+    window = f"{visit.window_start:%H:%M} en {visit.window_end:%H:%M}" if visit.window_start else ""
+    hours = window_words(parse_time_window(visit.window_text))
+    lead = db.session.get(User, visit.technician_ids[0]) if visit.crew else None
+    variables: dict[str, object] = {
+        "visit_date": day,
+        "installation_date": day,
+        "visit_time": window,
+        "time_window": visit.window_text or "",
+        "visit_hours": hours or "",
+        "visit_number": str(visit.number),
+        "visit_name": further_visit_name(visit.number) if visit.number > 1 else "installatie",
+    }
+    if lead is not None:
+        variables["technician_name"] = lead.name
+        if lead.phone:
+            variables["technician_phone"] = lead.phone
+    return variables
 
 
 def _moment(visit: Visit) -> str:

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from app.conversations.channels.email.settings import reply_to
 from app.conversations.languages import customer_language
+from app.conversations.message_templates.visit_moment import window_text_of
 from app.platform.extensions import db
-from app.platform.models import Contact, Order, User
+from app.platform.models import Contact, Order, User, Visit
 from app.platform.ui import local_money
 
 # Dutch date as the rest of the app writes it (template variables use the same).
@@ -52,21 +53,35 @@ def confirmation_data(order: Order, contact: Contact, config) -> dict:
     }
 
 
-def reminder_data(order: Order, contact: Contact) -> dict:
-    """The visit reminder template's fields; the technician's phone only if they have one."""
-    preferences = order.installation_preferences or {}
-    technician = order_technician(order)
-    return {
+def reminder_data(order: Order, contact: Contact, visit: Visit | None = None) -> dict:
+    """The visit reminder template's fields for ``visit`` (without one, or unplanned:
+    the order's own day and technician); the technician's phone only if they have one. A later
+    visit (a second day, a return visit) also says its number, so the template can
+    call it a follow-up visit."""
+    number = visit.number if visit is not None else 1
+    own = visit is not None and visit.scheduled_date is not None
+    day = visit.scheduled_date if own else order.scheduled_date
+    technician = (visit_technician(visit) if own else None) or order_technician(order)
+    data = {
         "customer_name": contact.display_name,
         "order_id": order.order_number,
-        "visit_date": order.scheduled_date.strftime(DATE_FORMAT),
-        "visit_time": preferences.get("time_window"),
+        "visit_date": day.strftime(DATE_FORMAT),
+        "visit_time": window_text_of(order, visit),
         "technician_name": technician.name if technician else None,
         "technician_phone": technician.phone if technician else None,
         "preparation_notes": (
             "Zorg dat de meterkast en de plek van de laadpaal vrij toegankelijk zijn."
         ),
     }
+    if number > 1:
+        data["visit_number"] = number
+    return data
+
+
+def visit_technician(visit: Visit) -> User | None:
+    """The lead of the visit's crew."""
+    crew = visit.technician_ids
+    return db.session.get(User, crew[0]) if crew else None
 
 
 def order_technician(order: Order) -> User | None:

@@ -88,8 +88,11 @@ def order_thread_for(
     )
 
 
-def already_sent(order_id: uuid.UUID, template_key: str, **match: str) -> bool:
-    """Whether the order's conversation already holds this mail (any delivery outcome)."""
+def already_sent(order_id: uuid.UUID, template_key: str, **match: str | None) -> bool:
+    """Whether the order's conversation already holds this mail (any delivery outcome).
+
+    Each ``match`` names a field of the message's ``extra`` and its value; None
+    matches a message without that field (one written before it was kept)."""
     query = (
         sa.select(CommunicationMessage.id)
         .join(CommunicationThread, CommunicationThread.id == CommunicationMessage.thread_id)
@@ -101,5 +104,6 @@ def already_sent(order_id: uuid.UUID, template_key: str, **match: str) -> bool:
         .limit(1)
     )
     for key, value in match.items():
-        query = query.where(CommunicationMessage.extra[key].as_string() == value)
+        field = CommunicationMessage.extra[key].as_string()
+        query = query.where(field.is_(None) if value is None else field == value)
     return db.session.scalar(query) is not None
