@@ -206,12 +206,46 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
         expect(section.get_by_test_id("plan-preferences")).to_contain_text("Voorkeursdatum")
         section.scroll_into_view_if_needed()
         section.screenshot(path=str(SHOTS / "order-planning.png"))
+
+        # The job needs a second day: added from the section, planned on Friday.
+        page.wait_for_function("() => window.htmx !== undefined")
+        section.locator('select[name="purpose"]').select_option("second_day")
+        section.get_by_test_id("plan-add-visit-submit").click()
+        expect(page).to_have_url(re.compile(r"\?visit=2#planning$"))
+        section = page.get_by_test_id("order-planning")
+        visits = section.get_by_test_id("plan-visits")
+        expect(visits).to_contain_text("Bezoek 2 van 2 · tweede dag")
+        expect(visits.get_by_test_id("plan-visit-2")).to_contain_text("niet ingepland")
+        friday = monday + timedelta(days=4)
+        section.locator('input[name="date"]').fill(friday.isoformat())
+        section.locator('input[name="window_start"]').fill("13:00")
+        section.locator('input[name="window_end"]').fill("16:00")
+        section.get_by_label(re.compile("Ruben de Jong")).check()
+        section.get_by_test_id("plan-submit").click()
+        section = page.get_by_test_id("order-planning")
+        expect(section.get_by_test_id("plan-visit-2")).to_contain_text(
+            friday.strftime("%d")
+        )
+        expect(section.get_by_test_id("plan-current")).to_contain_text("13:00-16:00")
+        section.scroll_into_view_if_needed()
+        section.screenshot(path=str(SHOTS / "planning-visits.png"))
+
+        # Each visit on its own day of the board, the order's number marked 1/2 and 2/2.
+        page.goto(f"{live_server.url}/planning/?week={week}")
+        row = page.locator('[data-testid="board-row"][data-technician="Ruben de Jong"]')
+        for on, mark in ((wednesday, "1/2"), (friday, "2/2")):
+            stop = row.locator(f'td[data-day="{on.isoformat()}"] [data-testid="board-stop"]')
+            mine = stop.filter(has_text=waiting[0].order_number)
+            expect(mine.get_by_test_id("visit-of")).to_have_text(mark)
     finally:
         context.close()
 
     db.session.expire_all()
     order = db.session.scalar(sa.select(Order).where(Order.order_number == waiting[0].order_number))
+    # Still scheduled by its first visit; its day stays the first visit's.
     assert order.status == OrderStatus.SCHEDULED and order.scheduled_date == wednesday
+    days = [v.scheduled_date for v in sorted(order.visits, key=lambda v: v.number)]
+    assert days == [wednesday, friday]
 
 
 def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_user):
