@@ -110,7 +110,13 @@ class OrderDetail(OrderSummary):
     address: AddressOut | None
     installation_preferences: dict
     lines: list[OrderLine]
-    visit: VisitOut | None = Field(description="The planned visit; null while not planned")
+    visit: VisitOut | None = Field(
+        description="The current visit (the first not yet done), when planned; null while not"
+    )
+    visits: list[VisitOut] = Field(
+        description="Every planned visit by number: more than one when the order needs a "
+        "second day or a return visit"
+    )
     needs_review: bool
     review_reasons: list[str]
     changeable: bool = Field(description=f"Whether PATCH may change it now. {LOCKED_NOTE}")

@@ -59,6 +59,12 @@ def order_detail(order: Order, integration: PartnerIntegration) -> dict:
             for line in order.line_items
         ],
         "visit": visit_details(order),
+        # Every planned visit, by number: an order may need a second day or a return.
+        "visits": [
+            details
+            for details in (visit_details(order, visit) for visit in order.visits)
+            if details is not None
+        ],
         "needs_review": bool(partner_review_reasons(order)),
         "review_reasons": partner_review_reasons(order),
         "changeable": locked_reason(order) is None,
@@ -125,7 +131,7 @@ def _example(event: PartnerEvent, integration: PartnerIntegration) -> dict:
         details["to_status"] = ours
         details["reason"] = None
         payload["status"] = mapping.get(ours) or ours
-    if event.name in ("visit_scheduled", "visit_rescheduled"):
+    if event.name in ("visit_scheduled", "visit_rescheduled", "visit_completed"):
         payload["visit"] = {
             "number": 1,
             "purpose": None,
