@@ -181,9 +181,8 @@ def _send(subscription: PushSubscription, message: PushMessage) -> int | None:
 
 def _is_b64(*values: str) -> bool:
     try:
-        return all(
-            value and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) for value in values
-        )
+        return all(value and base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+                   for value in values)
     except (ValueError, TypeError):
         return False
 
