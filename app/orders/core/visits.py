@@ -21,7 +21,7 @@ from app.orders.deliveries.payloads import visit_details
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.labels import label
-from app.platform.models import AuditLog, Order, User, Visit
+from app.platform.models import AuditLog, Order, User, Visit, VisitTechnician
 from app.platform.models.enums import ArticleType, OrderStatus
 from app.platform.models.planning import VISIT_PURPOSES
 
@@ -54,8 +54,14 @@ def add_visit(order: Order, purpose: str, actor: User) -> Visit:
     db.session.execute(sa.select(Order.id).where(Order.id == order.id).with_for_update())
     numbers = db.session.scalars(sa.select(Visit.number).where(Visit.order_id == order.id)).all()
     if not numbers:
-        # The first visit's row, unplanned, so the new one is number 2.
-        db.session.add(Visit(order_id=order.id, number=1, version=1))
+        # The first visit's row, so the new one is number 2: on the order's day, with
+        # its technician, for an order planned without one (a synced work order).
+        first = Visit(order_id=order.id, number=1, version=1, scheduled_date=order.scheduled_date)
+        if order.assigned_technician_id is not None:
+            first.crew.append(
+                VisitTechnician(technician_id=order.assigned_technician_id, is_lead=True)
+            )
+        db.session.add(first)
         numbers = [1]
     visit = Visit(order_id=order.id, number=max(numbers) + 1, purpose=purpose, version=1)
     visit.materials = default_materials(order) or None
