@@ -88,6 +88,16 @@ CATALOGUE: dict[str, str] = {
     # A technician's visit (app/orders/mobile).
     "visit.started": N_("%(actor)s started the visit on site."),
     "visit.completed": N_("%(actor)s completed the visit."),
+    "visit.completed_one": N_(
+        "%(actor)s completed visit %(number)s; the order goes on with visit %(next)s."
+    ),
+    "visit.completed_return": N_(
+        "%(actor)s completed visit %(number)s; a return visit is needed (%(purpose)s)."
+    ),
+    # Why a later visit is needed (app.platform.models.planning.VISIT_PURPOSES).
+    "visit_purpose.second_day": N_("second day"),
+    "visit_purpose.missing_part": N_("return: a part was missing"),
+    "visit_purpose.meter_box": N_("after the grid operator's meter box change"),
     "visit.signed": N_("Signed by %(signer)s at %(time)s."),
     "visit.on_the_way_told": N_(
         "%(actor)s is on the way to the visit (customer told by %(channel)s)."

@@ -14,9 +14,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.orders.core.services import may_change_status
 from app.orders.mobile.cards import visit_card
-from app.orders.mobile.services import local_today
+from app.orders.mobile.services import local_today, on_any_visit
 from app.platform.extensions import db
 from app.platform.models import Order
 from app.platform.models.orders import LOCK_TO_CHANGE
@@ -27,17 +26,19 @@ def order_for_action(order_id: uuid.UUID) -> Order:
     order = db.session.get(Order, order_id, with_for_update=LOCK_TO_CHANGE)
     if order is None:
         abort(404, _("There is no such visit."))
-    if not may_change_status(current_user, order):
+    # A status tap checks the visit it changes as well (app.orders.mobile.web.routes).
+    if not on_any_visit(current_user, order):
         abort(403, _("This visit is assigned to another technician."))
     return order
 
 
 def order_to_read(order_id: uuid.UUID) -> Order:
-    """The order, for a page about it: only its own technician (or a lead) reads it."""
+    """The order, for a page about it: only its technicians (or a lead) read it; one whose
+    visit is done still does, after the order went on to a visit of someone else."""
     order = db.session.get(Order, order_id)
     if order is None:
         abort(404, _("There is no such visit."))
-    if not may_change_status(current_user, order):
+    if not on_any_visit(current_user, order):
         abort(403, _("This visit is assigned to another technician."))
     return order
 

@@ -8,7 +8,6 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.conversations.message_templates.visit_moment import TimeWindow
-from app.orders.core.services import may_change_status
 from app.orders.mobile.conversation import find_customer_thread, find_order_thread
 from app.orders.mobile.pending import MoveState, latest_moves
 from app.orders.mobile.quick_replies import (
@@ -20,14 +19,17 @@ from app.orders.mobile.quick_replies import (
 from app.orders.mobile.services import (
     access_note,
     maps_link,
+    may_work_on,
     plan_change,
     plan_details,
     preference_lines,
     tasks_for,
     time_window,
+    visit_line,
+    visit_on,
     visits_for,
 )
-from app.orders.mobile.visits import available_taps, on_the_way_since
+from app.orders.mobile.visits import available_taps, on_the_way_since, visit_started
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import (
@@ -38,6 +40,7 @@ from app.platform.models import (
     Order,
     User,
 )
+from app.platform.models import Visit as VisitRow
 from app.platform.models.enums import OrderStatus
 from app.platform.models.visits import PENDING
 
@@ -49,6 +52,9 @@ OPEN_VISIT = (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
 @dataclass
 class Visit:
     order: Order
+    # The order's visit this card is about (None for an order planned without
+    # visit rows: its only visit is the order's day).
+    row: VisitRow | None
     thread: CommunicationThread | None
     address: str | None
     maps_url: str | None
@@ -70,6 +76,12 @@ class Visit:
     materials: list[str] = field(default_factory=list)
     technician_notes: str | None = None
     plan_change: str | None = None
+    # "Visit 2 of 2 · second day" for an order with more than one visit.
+    visit_line: str | None = None
+    # Not started yet ("on the way" is shown until it is).
+    ahead: bool = False
+    # This visit is done while its order goes on to a later one.
+    done_before_order: bool = False
 
     @property
     def waiting(self) -> MoveState | None:
@@ -88,29 +100,33 @@ def build_visit(
     technician: User,
     day: date,
     *,
+    row: VisitRow | None = None,
     on_the_way_at: datetime | None,
     templates: list[CommunicationTemplate],
     move: MoveState | None = None,
 ) -> Visit:
-    """One visit card, from what the page looked up once for all cards."""
+    """One card for visit ``row`` of ``order``, from what the page looked up once for all cards."""
     address = order.installation_address.one_line() if order.installation_address else ""
     thread = find_order_thread(order)
-    may_act = may_change_status(technician, order)
+    may_act = may_work_on(technician, order, row)
     waiting = move is not None and move.state == PENDING
-    is_open = order.status in OPEN_VISIT
-    materials, technician_notes = plan_details(order)
+    done = row is not None and row.completed_at is not None
+    is_open = order.status in OPEN_VISIT and not done
+    ahead = is_open and not visit_started(order, row)
+    materials, technician_notes = plan_details(row)
     return Visit(
         order=order,
+        row=row,
         thread=thread,
         address=address or None,
         maps_url=maps_link(address) if address else None,
         access_note=access_note(order),
         preferences=preference_lines(order),
-        taps=available_taps(order, on_the_way_at) if may_act and not waiting else [],
+        taps=available_taps(order, on_the_way_at, row) if may_act and not waiting else [],
         on_the_way_at=on_the_way_at,
         may_act=may_act,
         is_open=is_open,
-        window=time_window(order),
+        window=time_window(order, row),
         quick_replies=(
             quick_replies_for(order, find_customer_thread(order), technician, day, templates)
             if may_act and is_open
@@ -121,7 +137,10 @@ def build_visit(
         materials=materials,
         technician_notes=technician_notes,
         # "Newly planned" is news before the visit, not once it has started.
-        plan_change=plan_change(order) if order.status == OrderStatus.SCHEDULED else None,
+        plan_change=plan_change(row) if ahead else None,
+        visit_line=visit_line(order, row),
+        ahead=ahead,
+        done_before_order=done and order.status != OrderStatus.COMPLETED,
     )
 
 
@@ -142,11 +161,13 @@ def held_reply(thread: CommunicationThread | None, technician: User) -> Communic
 
 
 def visit_card(order: Order, technician: User, day: date) -> Visit:
-    """One visit card on its own (the answer to a tap on it)."""
+    """One visit card on its own (the answer to a tap on it): the order's visit on
+    ``day`` that ``technician`` is on, else its current one."""
     return build_visit(
         order,
         technician,
         day,
+        row=visit_on(order, technician.id, day),
         on_the_way_at=on_the_way_since([order.id], day).get(order.id),
         templates=quick_reply_templates(),
         move=latest_moves([order.id]).get(order.id),
@@ -155,20 +176,21 @@ def visit_card(order: Order, technician: User, day: date) -> Visit:
 
 def technician_day(technician: User, day: date) -> Day:
     """Today's visits of ``technician`` as cards, and their tasks due today or overdue."""
-    orders = visits_for(technician.id, day)
+    day_visits = visits_for(technician.id, day)
     templates = quick_reply_templates()
-    order_ids = [order.id for order in orders]
+    order_ids = list(dict.fromkeys(item.order.id for item in day_visits))
     departed = on_the_way_since(order_ids, day)
     moves = latest_moves(order_ids)
     visits = [
         build_visit(
-            order,
+            item.order,
             technician,
             day,
-            on_the_way_at=departed.get(order.id),
+            row=item.visit,
+            on_the_way_at=departed.get(item.order.id),
             templates=templates,
-            move=moves.get(order.id),
+            move=moves.get(item.order.id),
         )
-        for order in orders
+        for item in day_visits
     ]
     return Day(day=day, visits=visits, tasks=tasks_for(technician.id, day))

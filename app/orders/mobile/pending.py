@@ -72,9 +72,19 @@ def undo_seconds() -> float:
 
 
 def hold_tap(
-    order: Order, technician: User, tap: str, expected_status: str, seconds: float
+    order: Order,
+    technician: User,
+    tap: str,
+    expected_status: str,
+    seconds: float,
+    *,
+    visit_number: int | None = None,
+    return_purpose: str | None = None,
 ) -> PendingVisitMove:
     """Write the tap down to be applied in ``seconds`` and commit; its job is queued.
+
+    ``visit_number`` is the visit the card showed: applied later, the tap still
+    changes that visit or none (the order may have gone on to its next one).
 
     Raises :class:`MoveAlreadyWaiting` when another tap on the visit still waits
     (the partial unique index decides, not a look first).
@@ -88,6 +98,8 @@ def hold_tap(
         apply_at=utcnow() + timedelta(seconds=seconds),
         state=PENDING,
         language=select_locale() if has_request_context() else None,
+        visit_number=visit_number,
+        return_purpose=return_purpose,
     )
     db.session.add(move)
     try:
@@ -141,31 +153,55 @@ def apply_move(move_id: str) -> str | None:
             PendingVisitMove.tap,
             PendingVisitMove.expected_status,
             PendingVisitMove.language,
+            PendingVisitMove.visit_number,
+            PendingVisitMove.return_purpose,
         )
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
         db.session.rollback()
         return None
-    order_id, technician_id, tap, expected_status, language = claimed
+    order_id, technician_id, tap, expected_status, language, visit_number, purpose = claimed
     order = db.session.get(Order, order_id, with_for_update=LOCK_TO_CHANGE)
     technician = db.session.get(User, technician_id)
     # Written now, outside the technician's request: the card's message (and
     # whatever the tap writes as it would have in their request) is in the
     # language of the page they tapped on, not the app's default.
     with force_locale(language or language_of(technician)):
-        return _carry_out(move_id, order, technician, tap, expected_status)
+        return _carry_out(
+            move_id,
+            order,
+            technician,
+            tap,
+            expected_status,
+            visit_number=visit_number,
+            return_purpose=purpose,
+        )
 
 
 def _carry_out(
-    move_id: str, order: Order, technician: User, tap: str, expected_status: str
+    move_id: str,
+    order: Order,
+    technician: User,
+    tap: str,
+    expected_status: str,
+    *,
+    visit_number: int | None = None,
+    return_purpose: str | None = None,
 ) -> str:
     """Apply a claimed move in the open transaction and commit; REFUSED or APPLIED."""
     order_id = order.id
     try:
         if order.status.value != expected_status:
             raise VisitActionRefused(stale_refusal(order))
-        outcome = apply_tap(order, technician, tap, local_today())
+        outcome = apply_tap(
+            order,
+            technician,
+            tap,
+            local_today(),
+            visit_number=visit_number,
+            return_purpose=return_purpose,
+        )
     except VisitActionRefused as exc:
         db.session.rollback()
         _finish(move_id, REFUSED, str(exc))

@@ -39,6 +39,7 @@ from app.orders.core.visit_notices import (
     claim_visit_notice,
     record_notice_message,
 )
+from app.orders.core.visits import VisitNotAdded, add_visit, finish_visit
 from app.orders.mobile.conversation import (
     active_template,
     customer_thread,
@@ -48,10 +49,13 @@ from app.orders.mobile.conversation import (
     tell_customer,
 )
 from app.orders.mobile.services import AMSTERDAM
+from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.labels import label
-from app.platform.models import AuditLog, CommunicationMessage, Order, User
+from app.platform.models import AuditLog, CommunicationMessage, Order, User, Visit
 from app.platform.models.enums import OrderStatus
+from app.platform.models.planning import VISIT_PURPOSES
+from app.platform.system_texts import label as system_label
 from app.platform.system_texts import text
 
 ON_THE_WAY, STARTED, COMPLETED = "on_the_way", "started", "completed"
@@ -82,9 +86,35 @@ class VisitOutcome:
     customer_problem: str | None = None
 
 
-def available_taps(order: Order, on_the_way_at: datetime | None) -> list[str]:
-    """The taps that make sense now, for the buttons shown."""
-    if order.status == OrderStatus.SCHEDULED:
+def visit_started(order: Order, visit: Visit | None) -> bool:
+    """Whether the visit's work has begun: its start tapped, or (a first visit, or an
+    order without visit rows) its order under way, as before visits kept their own."""
+    if visit is not None and visit.started_at is not None:
+        return True
+    first = visit is None or visit.number == 1
+    return first and order.status in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
+
+
+def is_current(order: Order, visit: Visit | None) -> bool:
+    """Whether ``visit`` is the one its order is at (the first not completed)."""
+    current = order.visit
+    return visit is None or (current is not None and current.id == visit.id)
+
+
+def available_taps(
+    order: Order, on_the_way_at: datetime | None, visit: Visit | None = None
+) -> list[str]:
+    """The taps that make sense now on the card of ``visit``, for the buttons shown.
+
+    A visit done, or one after a visit not yet done, offers none; a later visit of
+    an order under way (its second day) starts as a first one does.
+    """
+    if visit is not None and (visit.completed_at is not None or not is_current(order, visit)):
+        return []
+    ahead = order.status == OrderStatus.SCHEDULED or (
+        order.status == OrderStatus.IN_PROGRESS and not visit_started(order, visit)
+    )
+    if ahead:
         return [ON_THE_WAY, STARTED, COMPLETED] if on_the_way_at is None else [STARTED, COMPLETED]
     if order.status == OrderStatus.IN_PROGRESS:
         return [COMPLETED]
@@ -97,34 +127,144 @@ def needs_confirmation(order: Order, tap: str) -> bool:
     return tap == COMPLETED and order.status in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
 
 
-def apply_tap(order: Order, actor: User, tap: str, day: date) -> VisitOutcome:
-    """Carry out one tap on ``order`` (locked by the caller); raises VisitActionRefused."""
+def apply_tap(
+    order: Order,
+    actor: User,
+    tap: str,
+    day: date,
+    *,
+    visit_number: int | None = None,
+    return_purpose: str | None = None,
+) -> VisitOutcome:
+    """Carry out one tap on ``order`` (locked by the caller); raises VisitActionRefused.
+
+    ``visit_number`` is the visit the card showed (None: the order's current one);
+    ``return_purpose`` a "Completed" that needs a return visit, and why.
+    """
+    visit = visit_to_change(order, visit_number)
     if tap == ON_THE_WAY:
-        return mark_on_the_way(order, actor, day)
+        return mark_on_the_way(order, actor, day, visit)
     if tap == STARTED:
-        return start_visit(order, actor)
+        return start_visit(order, actor, visit)
     if tap == COMPLETED:
-        return complete_visit(order, actor)
+        return complete_visit(order, actor, visit, return_purpose)
     choices = ", ".join(str(tap_label) for tap_label in TAP_LABELS.values())
     raise VisitActionRefused(_("Unknown update; choose one of %(choices)s.", choices=choices))
 
 
-def start_visit(order: Order, actor: User) -> VisitOutcome:
-    _move(order, OrderStatus.IN_PROGRESS, actor, STARTED, "Visit started on site")
+def visit_to_change(order: Order, number: int | None) -> Visit | None:
+    """The visit a tap is about: number ``number`` (the order's current one without),
+    refused when it is done or an earlier one is not."""
+    if number is None:
+        return order.visit
+    visit = next((v for v in order.visits if v.number == number), None)
+    if visit is None:
+        raise VisitActionRefused(
+            _("%(order)s has no visit %(number)s.", order=order.order_number, number=number)
+        )
+    if visit.completed_at is not None:
+        raise VisitActionRefused(
+            _(
+                "Not changed: visit %(number)s of %(order)s is already completed.",
+                number=number,
+                order=order.order_number,
+            )
+        )
+    if not is_current(order, visit):
+        raise VisitActionRefused(
+            _(
+                "Not changed: visit %(earlier)s of %(order)s is not completed yet.",
+                earlier=order.visit.number,
+                order=order.order_number,
+            )
+        )
+    return visit
+
+
+def start_visit(order: Order, actor: User, visit: Visit | None = None) -> VisitOutcome:
+    """The visit begins: the order goes under way at its first visit's start; a later
+    visit's start (a second day) changes no status and tells no partner."""
+    if order.status == OrderStatus.IN_PROGRESS and visit_started(order, visit):
+        raise VisitActionRefused(_refusal(order, STARTED, order.status))
+    if order.status != OrderStatus.IN_PROGRESS:
+        _move(order, OrderStatus.IN_PROGRESS, actor, STARTED, "Visit started on site")
+    if visit is not None:
+        visit.started_at = visit.started_at or utcnow()
     record_visit_event(
         order_thread(order), order, actor, STARTED, text("visit.started", actor=actor.name)
     )
     return VisitOutcome(_("%(order)s: visit started.", order=order.order_number))
 
 
-def complete_visit(order: Order, actor: User) -> VisitOutcome:
+def complete_visit(
+    order: Order, actor: User, visit: Visit | None = None, return_purpose: str | None = None
+) -> VisitOutcome:
+    """The visit is done. The order completes with its last visit; before a later one
+    (planned already, or the return visit asked for here, not yet planned) it stays
+    under way, its day and technician become that visit's and the partner hears
+    ``visit_completed``."""
+    if order.status not in (OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS):
+        raise VisitActionRefused(_refusal(order, COMPLETED, order.status))
+    if return_purpose is not None:
+        visit = _add_return_visit(order, actor, visit, return_purpose)
     if order.status == OrderStatus.SCHEDULED:
         _move(order, OrderStatus.IN_PROGRESS, actor, COMPLETED, "Visit started on site")
-    _move(order, OrderStatus.COMPLETED, actor, COMPLETED, "Visit completed on site")
-    record_visit_event(
-        order_thread(order), order, actor, COMPLETED, text("visit.completed", actor=actor.name)
+    following = finish_visit(order, visit) if visit is not None else None
+    if following is None:
+        _move(order, OrderStatus.COMPLETED, actor, COMPLETED, "Visit completed on site")
+        line = text("visit.completed", actor=actor.name)
+        notice = _("%(order)s: visit completed.", order=order.order_number)
+    elif return_purpose is not None:
+        line = text(
+            "visit.completed_return",
+            actor=actor.name,
+            number=visit.number,
+            purpose=system_label("visit_purpose", return_purpose),
+        )
+        notice = _(
+            "%(order)s: visit %(number)s completed; the planner will plan the return visit.",
+            order=order.order_number,
+            number=visit.number,
+        )
+    else:
+        line = text(
+            "visit.completed_one", actor=actor.name, number=visit.number, next=following.number
+        )
+        notice = _(
+            "%(order)s: visit %(number)s completed; the order goes on with visit %(next)s.",
+            order=order.order_number,
+            number=visit.number,
+            next=following.number,
+        )
+    record_visit_event(order_thread(order), order, actor, COMPLETED, line)
+    return VisitOutcome(notice)
+
+
+def _add_return_visit(order: Order, actor: User, visit: Visit | None, purpose: str) -> Visit | None:
+    """Add the unplanned visit the technician asks for; the visit being completed (the
+    first one, made now, for an order planned without visit rows)."""
+    if purpose not in VISIT_PURPOSES:
+        raise VisitActionRefused(_("Choose why a return visit is needed."))
+    try:
+        add_visit(order, purpose, actor)
+    except VisitNotAdded as exc:
+        raise VisitActionRefused(
+            _(
+                "No return visit added to %(order)s: %(problem)s",
+                order=order.order_number,
+                problem=exc,
+            )
+        ) from exc
+    return visit if visit is not None else order.visit
+
+
+def _refusal(order: Order, tap: str, status: OrderStatus) -> str:
+    return _(
+        "Can't mark %(order)s %(tap)s: the order is %(status)s.",
+        order=order.order_number,
+        tap=str(TAP_LABELS[tap]).lower(),
+        status=label(status, "order"),
     )
-    return VisitOutcome(_("%(order)s: visit completed.", order=order.order_number))
 
 
 def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: str) -> None:
@@ -133,14 +273,7 @@ def _move(order: Order, to_status: OrderStatus, actor: User, tap: str, reason: s
             order, to_status, reason, CONTEXT, actor, partner_note=PARTNER_NOTES.get(to_status)
         )
     except IllegalTransition as exc:
-        raise VisitActionRefused(
-            _(
-                "Can't mark %(order)s %(tap)s: the order is %(status)s.",
-                order=order.order_number,
-                tap=str(TAP_LABELS[tap]).lower(),
-                status=label(exc.from_status, "order"),
-            )
-        ) from exc
+        raise VisitActionRefused(_refusal(order, tap, exc.from_status)) from exc
 
 
 def on_the_way_since(order_ids: list[uuid.UUID], day: date) -> dict[uuid.UUID, datetime]:
@@ -161,8 +294,13 @@ def on_the_way_since(order_ids: list[uuid.UUID], day: date) -> dict[uuid.UUID, d
     return dict(rows)
 
 
-def mark_on_the_way(order: Order, actor: User, day: date) -> VisitOutcome:
-    if order.status != OrderStatus.SCHEDULED:
+def mark_on_the_way(
+    order: Order, actor: User, day: date, visit: Visit | None = None
+) -> VisitOutcome:
+    # Before the visit starts: the first (the order scheduled) or a later one (a
+    # second day of an order under way).
+    ahead = order.status == OrderStatus.IN_PROGRESS and not visit_started(order, visit)
+    if order.status != OrderStatus.SCHEDULED and not ahead:
         raise VisitActionRefused(
             _(
                 "Can't mark %(order)s on the way: the order is %(status)s, not scheduled.",

@@ -13,12 +13,9 @@ mapped to a word of its own). The body is the status callback's, with
 
 from __future__ import annotations
 
+from app.orders.core.visits import record_visit_completed
 from app.orders.deliveries.partner_callbacks import on_visit_event
-from app.orders.deliveries.partner_events import (
-    VISIT_COMPLETED,
-    VISIT_RESCHEDULED,
-    VISIT_SCHEDULED,
-)
+from app.orders.deliveries.partner_events import VISIT_RESCHEDULED, VISIT_SCHEDULED
 from app.orders.deliveries.payloads import visit_details
 from app.platform.models import Order, Visit
 
@@ -40,8 +37,7 @@ def record_taken_back(order: Order, visit: Visit) -> None:
 
 def record_completed(order: Order, visit: Visit) -> None:
     """One visit of several done, the order goes on: ``visit_completed``."""
-    details = visit_details(order, visit) or taken_back(visit)
-    on_visit_event(order, VISIT_COMPLETED, details, "Visit completed")
+    record_visit_completed(order, visit)
 
 
 def taken_back(visit: Visit) -> dict:

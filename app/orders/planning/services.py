@@ -29,8 +29,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.orders.core import visits as core_visits
 from app.orders.core.planning import plan_visit
 from app.orders.core.status_engine import change_entity_status
+
+# Handed on: the planning pages fill a new plan's materials from it.
+from app.orders.core.visits import default_materials as default_materials
 from app.orders.planning.callbacks import record_rescheduled, record_scheduled, record_taken_back
 from app.orders.planning.rules import Problem, problems_with
 from app.platform.database import hold_advisory_lock, utcnow
@@ -38,8 +42,7 @@ from app.platform.extensions import db
 from app.platform.jobs.queues import enqueue
 from app.platform.labels import label
 from app.platform.models import AuditLog, Order, User, Visit, VisitNotice, VisitTechnician
-from app.platform.models.enums import ArticleType, OrderStatus
-from app.platform.models.planning import VISIT_PURPOSES
+from app.platform.models.enums import OrderStatus
 from app.platform.transactions import after_commit
 
 PLANNABLE_STATUSES = (OrderStatus.APPROVED, OrderStatus.SCHEDULED)
@@ -114,51 +117,12 @@ def current_number(order: Order) -> int:
 
 
 def add_visit(order: Order, purpose: str, actor: User) -> Visit:
-    """Give ``order`` one visit more, not yet planned: a second day, a return visit.
-
-    The number is the next free one, taken under the order's row lock so two
-    planners adding at once get 2 and 3 rather than one failing on the unique
-    (order, number). Raises PlanRefused when the order is done or not plannable.
-    """
-    if purpose not in VISIT_PURPOSES:
-        raise ValueError(purpose)
-    if order.status not in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS):
-        raise PlanRefused([_status_problem(order)])
-    db.session.execute(sa.select(Order.id).where(Order.id == order.id).with_for_update())
-    numbers = db.session.scalars(sa.select(Visit.number).where(Visit.order_id == order.id)).all()
-    if not numbers:
-        # The first visit's row, unplanned, so the new one is number 2.
-        db.session.add(Visit(order_id=order.id, number=1, version=1))
-        numbers = [1]
-    visit = Visit(order_id=order.id, number=max(numbers) + 1, purpose=purpose, version=1)
-    visit.materials = default_materials(order) or None
-    db.session.add(visit)
-    db.session.flush()
-    db.session.expire(order, ["visits"])
-    db.session.add(
-        AuditLog(
-            table_name="orders",
-            record_id=order.id,
-            action="VISIT_ADDED",
-            changed_by_user_id=actor.id,
-            changes={"visit": visit.number, "purpose": purpose},
-        )
-    )
-    return visit
-
-
-def default_materials(order: Order) -> str:
-    """What to bring, from the order's lines: chargers and accessories, one a line."""
-    lines = []
-    for line in order.line_items:
-        article = line.article
-        if article is not None and article.article_type not in (
-            ArticleType.WALLBOX,
-            ArticleType.ACCESSORY,
-        ):
-            continue
-        lines.append(f"{line.quantity}× {article.name if article else line.description}")
-    return "\n".join(lines)
+    """Give ``order`` one visit more, not yet planned (:func:`app.orders.core.visits.add_visit`);
+    raises PlanRefused when the order is done or not plannable."""
+    try:
+        return core_visits.add_visit(order, purpose, actor)
+    except core_visits.VisitNotAdded as exc:
+        raise PlanRefused([Problem("status", str(exc))]) from exc
 
 
 def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visit:

@@ -55,6 +55,12 @@ class PendingVisitMove(Entity, db.Model):
     # later, outside any request (a technician who left the choice to the browser
     # reads it in the browser's language, not the app's default).
     language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    # The number of the visit the card showed (an order in progress between two
+    # visits must not have its next one completed by a tap on the first); None
+    # for a tap on an order without numbered visits.
+    visit_number: so.Mapped[Optional[int]] = so.mapped_column()
+    # "Completed, return visit needed": why (one of VISIT_PURPOSES).
+    return_purpose: so.Mapped[Optional[str]] = so.mapped_column(sa.String(24))
 
 
 class VisitCustomerNotice(Entity, db.Model):

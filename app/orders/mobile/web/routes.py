@@ -45,6 +45,7 @@ from app.conversations.tasks.validation import TaskValidationError
 from app.conversations.workspace.services import InvalidInput, add_note
 from app.conversations.workspace.technician_replies import TechnicianMayNotWrite
 from app.orders.core.services import may_change_status
+from app.orders.core.visits import next_visit
 from app.orders.mobile.answers import (
     answer_card,
     form_uuid,
@@ -78,7 +79,13 @@ from app.orders.mobile.quick_replies import (
     withdraw_quick_reply,
 )
 from app.orders.mobile.replay import is_offline_replay, replayable
-from app.orders.mobile.services import find_order, local_today, tasks_for
+from app.orders.mobile.services import (
+    VISIT_PURPOSE_LABELS,
+    find_order,
+    local_today,
+    may_work_on,
+    tasks_for,
+)
 from app.orders.mobile.signatures import (
     MAX_SIGNATURE_BYTES,
     AlreadySigned,
@@ -89,17 +96,20 @@ from app.orders.mobile.signatures import (
 )
 from app.orders.mobile.signatures import too_large_text as signature_too_large_text
 from app.orders.mobile.visits import (
+    COMPLETED,
     TAP_LABELS,
     VisitActionRefused,
     apply_tap,
     available_taps,
     needs_confirmation,
     on_the_way_since,
+    visit_to_change,
 )
 from app.platform.auth.decorators import role_required
 from app.platform.extensions import db
-from app.platform.models import Order
+from app.platform.models import Order, Visit
 from app.platform.models.enums import Role, TaskStatus
+from app.platform.models.planning import VISIT_PURPOSES
 from app.platform.security.bodies import accepts_body_up_to
 from app.platform.transactions import commit
 from app.platform.ui import order_status_label
@@ -165,13 +175,28 @@ def card(order_id: uuid.UUID):
 @role_required(*PHONE_ROLES)
 @replayable
 def status(order_id: uuid.UUID):
+    """A status tap on the card of one visit (``visit_number``; the order's current
+    visit without). "Completed" with ``return_purpose`` asks for a return visit."""
     order = order_for_action(order_id)
     tap = request.form.get("tap", "")
     expected = request.form.get("expected_status")
+    return_purpose = request.form.get("return_purpose") or None
     if expected and expected != order.status.value:
         # The card was out of date (another device, an agent, a replayed offline tap).
         db.session.rollback()
         return answer_card(order, error=stale_refusal(order), code=409)
+    try:
+        visit = visit_to_change(order, _visit_number())
+    except VisitActionRefused as exc:
+        # The card's visit is done, or an earlier one is not: out of date as well.
+        db.session.rollback()
+        return answer_card(order, error=str(exc), code=409)
+    if not may_work_on(current_user, order, visit):
+        db.session.rollback()
+        abort(403, _("This visit is assigned to another technician."))
+    if return_purpose is not None and (tap != COMPLETED or return_purpose not in VISIT_PURPOSES):
+        db.session.rollback()
+        return answer_card(order, error=_("Choose why a return visit is needed."))
     waiting = waiting_move(order.id) if is_offline_replay() else None
     if waiting is not None:
         # Done now, the replayed tap would overtake the earlier one still held for
@@ -182,13 +207,21 @@ def status(order_id: uuid.UUID):
     if needs_confirmation(order, tap) and request.form.get("confirmed") != "1":
         db.session.rollback()
         return _confirm(order, tap)
+    number = visit.number if visit is not None else None
     # A post kept offline was made a while ago and is replayed in order; holding it
     # again would refuse the next queued tap on the visit ("an update is waiting").
     seconds = 0 if is_offline_replay() else undo_seconds()
     if seconds > 0:
-        return _hold(order, tap, seconds)
+        return _hold(order, tap, seconds, visit, return_purpose)
     try:
-        outcome = apply_tap(order, current_user, tap, local_today())
+        outcome = apply_tap(
+            order,
+            current_user,
+            tap,
+            local_today(),
+            visit_number=number,
+            return_purpose=return_purpose,
+        )
     except VisitActionRefused as exc:
         db.session.rollback()
         return answer_card(order, error=str(exc))
@@ -201,18 +234,33 @@ def status(order_id: uuid.UUID):
     return answer_card(order, notice=notice)
 
 
+def _visit_number() -> int | None:
+    """The visit the card showed (None from an older page: the order's current one)."""
+    raw = request.form.get("visit_number", "")
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        abort(400, _("visit_number must be a number."))
+
+
 def _confirm(order: Order, tap: str, **signing):
     """Ask before "Completed": a dialog on the card (htmx), else a page of its own.
 
     The dialog offers the customer's signature pad (it needs a script, as htmx
-    does); ``signing`` carries the signature route's notice or error into it.
+    does); ``signing`` carries the signature route's notice or error into it. It
+    offers "return visit needed" too: this visit done, the order not.
     """
+    visit = order.visit
     context = {
         "order": order,
         "tap": tap,
         "skips": order.status.value != "in_progress",
         "signature": visit_signature(order.id),
         "signing": bool(request.htmx),
+        "visit": visit,
+        "next_visit": next_visit(order, visit) if visit is not None else None,
+        "visit_count": len(order.visits),
+        "return_purposes": list(VISIT_PURPOSE_LABELS.items()),
         **signing,
     }
     if wants_json():
@@ -220,14 +268,15 @@ def _confirm(order: Order, tap: str, **signing):
         question = _("Mark %(order)s completed?", order=order.order_number)
         return jsonify({"order_id": str(order.id), "confirm": question}), 428
     if request.htmx:
-        visit = visit_card(order, current_user, local_today())
-        return render_template("mobile/_visit.html", visit=visit, confirm=context)
+        visit_view = visit_card(order, current_user, local_today())
+        return render_template("mobile/_visit.html", visit=visit_view, confirm=context)
     return render_template("mobile/confirm.html", confirm=context)
 
 
-def _hold(order: Order, tap: str, seconds: float):
+def _hold(order: Order, tap: str, seconds: float, visit: Visit | None, return_purpose: str | None):
     """Write the tap down to go through once its undo window closes."""
-    if tap not in available_taps(order, on_the_way_since([order.id], local_today()).get(order.id)):
+    on_the_way_at = on_the_way_since([order.id], local_today()).get(order.id)
+    if tap not in available_taps(order, on_the_way_at, visit):
         db.session.rollback()
         label = TAP_LABELS.get(tap)
         return answer_card(
@@ -240,7 +289,15 @@ def _hold(order: Order, tap: str, seconds: float):
             ),
         )
     try:
-        hold_tap(order, current_user, tap, order.status.value, seconds)
+        hold_tap(
+            order,
+            current_user,
+            tap,
+            order.status.value,
+            seconds,
+            visit_number=visit.number if visit is not None else None,
+            return_purpose=return_purpose,
+        )
     except MoveAlreadyWaiting:
         return answer_card(
             order, error=_("An update of this visit is already waiting; undo it or wait.")
