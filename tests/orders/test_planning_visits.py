@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.orders.core.status_engine import change_entity_status
 from app.orders.deliveries.partner_events import VISIT_RESCHEDULED
 from app.platform.extensions import db
 from app.platform.models import Order, OutboundDelivery, Visit, VisitNotice
 from app.platform.models.enums import OrderStatus
+from app.platform.transactions import commit
 from tests.support.helpers import csrf_token_from
 from tests.support.jobs import drain_queues
 from tests.support.partner_support import make_partner
@@ -211,3 +213,22 @@ def test_a_visit_needs_a_known_reason_and_an_order_not_yet_done(
     # A link naming no visit number shows the current visit, not a server error.
     wrong = client.get(f"/planning/orders/{order.order_number}?visit=abc")
     assert wrong.status_code == 200
+
+
+def test_an_order_completed_from_the_desk_leaves_no_visit_open(
+    app, client, planner, tech, partner_order
+):
+    first_day = working_day()
+    assert _post(client, partner_order, plan_form([tech], first_day)).status_code == 303
+    assert _post(client, partner_order, {"purpose": "missing_part"}, "/visits").status_code == 303
+    order = _fresh(partner_order)
+    change_entity_status(order, OrderStatus.IN_PROGRESS, "started")
+    change_entity_status(order, OrderStatus.COMPLETED, "done by phone call")
+    commit()
+
+    order = _fresh(order)
+    assert [v.completed_at is not None for v in _visits(order)] == [True, True]
+    board = client.get("/planning/").get_data(as_text=True)
+    assert f'data-order="{order.order_number}"' not in board
+    again = _post(client, order, plan_form([tech], working_day(9), version=1, visit="2"))
+    assert again.status_code == 422

@@ -13,6 +13,8 @@ FEATURE = Feature(
     status_hooks=(
         StatusHook("app.orders.core.milestones:on_status_change", HookPhase.FOLLOW),
         StatusHook("app.orders.core.waiting:on_status_change", HookPhase.FOLLOW),
+        # A completed order's visits are all done, however it was completed.
+        StatusHook("app.orders.core.visits:on_status_change", HookPhase.FOLLOW),
     ),
     init_app="app.orders.core.waiting:init_app",
     # The conversation's pages show orders through these (app.conversations.order_hooks).

@@ -139,3 +139,15 @@ def record_visit_completed(order: Order, visit: Visit) -> None:
         "window_end": None,
     }
     on_visit_event(order, VISIT_COMPLETED, details, "Visit completed")
+
+
+def on_status_change(order: Order, transition) -> None:
+    """Status hook: an order completed by any way (the desk, the API, the phone's last
+    visit) has no visit left to make, so none stays open on a board, list or phone."""
+    if transition.to_status != OrderStatus.COMPLETED.value:
+        return
+    for visit in db.session.scalars(
+        sa.select(Visit).where(Visit.order_id == order.id, Visit.completed_at.is_(None))
+    ):
+        visit.completed_at = transition.created_at
+    db.session.expire(order, ["visits"])
