@@ -310,6 +310,8 @@ def test_one_order_from_the_partner_to_the_phone_and_back(
     assert all(e.payload["partner_order_id"] == PARTNER_ORDER for e in receiver.events)
     planned = receiver.events[1].payload
     assert planned["visit"] == {
+        "number": 1,
+        "purpose": None,
         "date": local_today().isoformat(),
         "window_start": "08:00",
         "window_end": "12:00",
