@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from app.platform.extensions import db
 from app.platform.models import CommunicationThread, Contact, Integration, User
 from app.seed.demo import DEMO_PASSWORD, load_demo_data
-from tests.e2e.axe import axe_violations
+from tests.e2e.axe import axe_violations, load_axe_on_every_page
 from tests.e2e.test_content_security_policy import assert_htmx_as_configured
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.support.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
@@ -307,6 +307,7 @@ def test_no_serious_or_critical_violations(app, live_server, browser, make_user,
     email, device, start, must_check, skip = ROLES[role]
     password = _seed(role, make_user)
     context = browser.new_context(locale="nl-NL", **device)
+    load_axe_on_every_page(context)
     try:
         page = context.new_page()
         page.set_default_timeout(ACTION_TIMEOUT_MS)
