@@ -31,26 +31,30 @@ class Versions:
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
-        self._known: dict[str, tuple[tuple[int, int], str]] = {}
+        # filename: (its path under the folder, (mtime, size) when hashed, version)
+        self._known: dict[str, tuple[str, tuple[int, int], str]] = {}
         self._lock = threading.Lock()
 
     def of(self, filename: str) -> str | None:
         """The file's version, or None when there is no such file under the folder."""
-        path = safe_join(self.folder, filename)  # a requested name may try "../"
-        if path is None:
-            return None
+        known = self._known.get(filename)
+        if known is not None:
+            path = known[0]  # a name once found safe under the folder stays so
+        else:
+            path = safe_join(self.folder, filename)  # a requested name may try "../"
+            if path is None:
+                return None
         try:
             stat = os.stat(path)
         except OSError:
             return None
         stamp = (stat.st_mtime_ns, stat.st_size)
-        known = self._known.get(filename)
-        if known and known[0] == stamp:
-            return known[1]
+        if known and known[1] == stamp:
+            return known[2]
         with open(path, "rb") as file:
             version = hashlib.sha256(file.read()).hexdigest()[:VERSION_LENGTH]
         with self._lock:
-            self._known[filename] = (stamp, version)
+            self._known[filename] = (path, stamp, version)
         return version
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent, get_group_symbol
 from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -310,9 +311,23 @@ SCRIPT_TEXTS = {
 }
 
 
+# SCRIPT_TEXTS as read from each catalogue (a language's translations), made once.
+_SCRIPT_TEXTS_READ: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def script_texts() -> dict[str, str]:
-    """:data:`SCRIPT_TEXTS` in the reader's language, ready for ``tojson``."""
-    return {key: str(value) for key, value in SCRIPT_TEXTS.items()}
+    """:data:`SCRIPT_TEXTS` in the reader's language, ready for ``tojson``.
+
+    Every page carries them (``data-ui-texts`` in base.html): looked up text by text,
+    ~75 of them, they took 1.3 ms of every page's rendering. A text depends only on
+    the catalogue it is read from, so each catalogue's are read once.
+    """
+    catalogue = get_domain().get_translations()
+    texts = _SCRIPT_TEXTS_READ.get(catalogue)
+    if texts is None:
+        texts = {key: str(value) for key, value in SCRIPT_TEXTS.items()}
+        _SCRIPT_TEXTS_READ[catalogue] = texts
+    return dict(texts)
 
 
 def register_nav_count(app: Flask, name: str, count: Callable[[], str]) -> None:
