@@ -7,6 +7,7 @@ partner ``visit_completed`` and moves the order's day and technician to the next
 
 from __future__ import annotations
 
+import io
 from datetime import time, timedelta
 
 import pytest
@@ -22,11 +23,12 @@ from app.platform.models import (
     OutboundDelivery,
     PendingVisitMove,
     Visit,
+    VisitSignature,
     VisitTechnician,
 )
 from app.platform.models.enums import DeliveryKind, OrderStatus
 from app.platform.models.planning import MISSING_PART, SECOND_DAY
-from tests.support.mobile_support import visit
+from tests.support.mobile_support import signature_png, visit
 from tests.support.partner_support import make_partner
 
 HTMX = {"HX-Request": "true"}
@@ -344,3 +346,51 @@ def test_a_held_completion_keeps_its_visit(app, client, auth, make_user, undo_se
     assert (
         move.state == "refused" and "visit 1 of CC-2026-00042 is already completed" in move.outcome
     )
+
+
+def test_each_visit_is_signed_for_on_its_own(client, auth, make_user, monkeypatch):
+    tech = make_user("technician")
+    order = _two_day_order(tech, tech, with_partner=False)
+    token = _sign_in(auth, tech)
+
+    def sign(number, name):
+        return client.post(
+            f"/m/visits/{order.id}/signature",
+            data={
+                "csrf_token": token,
+                "signer_name": name,
+                "visit_number": str(number),
+                "signature": (io.BytesIO(signature_png()), "handtekening.png"),
+            },
+            content_type="multipart/form-data",
+            headers=HTMX,
+        )
+
+    _tap(client, token, order, "started", 1)
+    assert sign(1, "Jan Jansen").status_code == 200
+    # A replay of day one's signature stores nothing more.
+    again = sign(1, "Iemand Anders")
+    assert "already signed" in again.get_data(as_text=True)
+    _tap(client, token, order, "completed", 1)
+
+    _on_day(monkeypatch, local_today() + timedelta(days=1))
+    _tap(client, token, order, "started", 2)
+    # Day two's "Completed?" dialog asks for a signature again.
+    asked = client.post(
+        f"/m/visits/{order.id}/status",
+        data={"tap": "completed", "csrf_token": token, "visit_number": "2"},
+        headers=HTMX,
+    ).get_data(as_text=True)
+    assert 'data-testid="signature-canvas"' in asked and 'data-testid="signed"' not in asked
+    assert sign(2, "Marie Jansen").status_code == 200
+    # A visit the order does not have is refused by name.
+    wrong = sign(7, "Jan Jansen")
+    assert wrong.status_code == 422 and "no such visit" in wrong.get_data(as_text=True)
+
+    signed = db.session.scalars(
+        sa.select(VisitSignature).order_by(VisitSignature.visit_number)
+    ).all()
+    assert [(s.visit_number, s.signer_name) for s in signed] == [
+        (1, "Jan Jansen"),
+        (2, "Marie Jansen"),
+    ]

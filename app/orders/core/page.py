@@ -93,7 +93,11 @@ def order_page(order: Order) -> OrderPage:
         invoice=invoice_view(order),
         review_fixes=review_fixes,
         signature=db.session.scalar(
-            sa.select(VisitSignature).where(VisitSignature.order_id == order.id)
+            # The latest visit's (an order with a second day is signed for on each).
+            sa.select(VisitSignature)
+            .where(VisitSignature.order_id == order.id)
+            .order_by(VisitSignature.visit_number.desc())
+            .limit(1)
         ),
     )
 

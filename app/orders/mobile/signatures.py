@@ -8,8 +8,9 @@ PNG's own data shows without an imaging library (:func:`png_has_ink`).
 It is kept as a photo is (:func:`app.orders.mobile.photos.store_note_image`): an
 internal note on the order's conversation, "Signed by … at …" in the reader's
 language, with the image attached. :class:`VisitSignature` records it once per
-order; the first signature stands, and a second upload (a retry, a replay from
-the offline queue, a second tap) raises :class:`AlreadySigned` and stores nothing.
+visit (an order with a second day is signed for on each); the first signature
+stands, and a second upload (a retry, a replay from the offline queue, a second
+tap) raises :class:`AlreadySigned` and stores nothing.
 
 Signing is optional: a visit without the customer present is completed without.
 """
@@ -174,8 +175,15 @@ def _inflated(chunks: list[bytes], step: int = 64 * 1024) -> Iterator[bytes]:
         raise ValueError("broken image data") from exc
 
 
-def sign_visit(order: Order, technician: User, data: bytes, signer_name: str) -> VisitSignature:
-    """Keep the signature of ``order``'s visit (locked by the caller; no commit).
+def sign_visit(
+    order: Order,
+    technician: User,
+    data: bytes,
+    signer_name: str,
+    visit_number: int | None = None,
+) -> VisitSignature:
+    """Keep the signature of visit ``visit_number`` of ``order`` (its current visit
+    without one; locked by the caller; no commit).
 
     Raises AlreadySigned when the visit has one; the caller rolls back, so the
     note written here goes too. If the caller's commit fails, it removes the
@@ -185,6 +193,9 @@ def sign_visit(order: Order, technician: User, data: bytes, signer_name: str) ->
         raise SignatureRejected(
             {"order": _("This visit cannot be signed for now: the order is not being installed.")}
         )
+    numbers = {visit.number for visit in order.visits} or {1}
+    if visit_number is not None and visit_number not in numbers:
+        raise SignatureRejected({"visit_number": _("Visit: no such visit of this order")})
     clock = utcnow().astimezone(AMSTERDAM).strftime("%H:%M")
     line = text("visit.signed", signer=signer_name, time=clock)
     note = add_note(order_thread(order), technician, english(line))
@@ -195,11 +206,12 @@ def sign_visit(order: Order, technician: User, data: bytes, signer_name: str) ->
         .values(
             id=uuid.uuid4(),
             order_id=order.id,
+            visit_number=visit_number or _current_number(order),
             message_id=note.id,
             technician_id=technician.id,
             signer_name=signer_name,
         )
-        .on_conflict_do_nothing(index_elements=["order_id"])
+        .on_conflict_do_nothing(index_elements=["order_id", "visit_number"])
         .returning(VisitSignature.id)
     ).scalar()
     if claimed is None:
@@ -208,6 +220,15 @@ def sign_visit(order: Order, technician: User, data: bytes, signer_name: str) ->
     return db.session.get(VisitSignature, claimed)
 
 
-def visit_signature(order_id: uuid.UUID) -> VisitSignature | None:
-    """The signature kept for the order's visit, if the customer signed."""
-    return db.session.scalar(sa.select(VisitSignature).where(VisitSignature.order_id == order_id))
+def visit_signature(order_id: uuid.UUID, visit_number: int = 1) -> VisitSignature | None:
+    """The signature kept for visit ``visit_number`` of the order, if the customer signed."""
+    return db.session.scalar(
+        sa.select(VisitSignature).where(
+            VisitSignature.order_id == order_id, VisitSignature.visit_number == visit_number
+        )
+    )
+
+
+def _current_number(order: Order) -> int:
+    visit = order.visit
+    return visit.number if visit is not None else 1

@@ -255,7 +255,7 @@ def _confirm(order: Order, tap: str, **signing):
         "order": order,
         "tap": tap,
         "skips": order.status.value != "in_progress",
-        "signature": visit_signature(order.id),
+        "signature": visit_signature(order.id, visit.number if visit is not None else 1),
         "signing": bool(request.htmx),
         "visit": visit,
         "next_visit": next_visit(order, visit) if visit is not None else None,
@@ -362,7 +362,7 @@ def signature(order_id: uuid.UUID):
         data, signer = read_signature(
             upload.stream if upload else None, request.form.get("signer_name")
         )
-        signed = sign_visit(order, current_user, data, signer)
+        signed = sign_visit(order, current_user, data, signer, _visit_number())
     except SignatureRejected as exc:
         db.session.rollback()
         return _signing_answer(order, error=" ".join(exc.fields.values()), fields=exc.fields)
