@@ -5,6 +5,8 @@ partner event; the order's own day and technician stay its current visit's."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import sqlalchemy as sa
 
@@ -232,3 +234,24 @@ def test_an_order_completed_from_the_desk_leaves_no_visit_open(
     assert f'data-order="{order.order_number}"' not in board
     again = _post(client, order, plan_form([tech], working_day(9), version=1, visit="2"))
     assert again.status_code == 422
+
+
+def test_a_form_naming_no_visit_of_the_order_is_refused_and_adds_none(
+    app, client, planner, tech, partner_order
+):
+    day = working_day()
+    # A visit number that is no number, or one the order does not have.
+    for visit, status in (("abc", 422), ("5", 422)):
+        answer = _post(client, partner_order, plan_form([tech], day, visit=visit))
+        assert answer.status_code == status, visit
+        assert "Bezoek: deze order heeft zo'n bezoek niet" in html.unescape(
+            answer.get_data(as_text=True)
+        )
+    cancelled = _post(client, partner_order, {"version": "0", "visit": "5"}, "/cancel")
+    assert cancelled.status_code == 422
+    moved = client.post(
+        f"/planning/orders/{partner_order.order_number}/move?visit=x",
+        data={"csrf_token": csrf_token_from(client.get("/planning/").get_data(as_text=True))},
+    )
+    assert moved.status_code == 400 and "visit" in moved.get_json()["error"]["fields"]
+    assert _visits(partner_order) == []

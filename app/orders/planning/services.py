@@ -272,6 +272,10 @@ def _claim(order: Order, seen_version: int, number: int = 1) -> Visit:
     On PostgreSQL a second planner's UPDATE (or INSERT) waits for the first
     one's transaction, then finds the version gone (or the (order, number) taken).
     """
+    if number != 1 and visit_of(order, number) is None:
+        # A later visit is added first (add_visit); a number no visit has is a
+        # damaged form, never a new row.
+        raise PlanRefused([Problem("visit", _("Visit: no such visit of this order"))])
     if seen_version == 0:
         visit = Visit(order_id=order.id, number=number, version=1)
         db.session.add(visit)
