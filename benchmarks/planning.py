@@ -204,7 +204,9 @@ def _reasons(unplanned: dict[str, str]) -> str:
 
 
 def slot_suggestions(jobs, shifts, proposal, samples: int, seed: int) -> None:
-    """Time the best three slots for new orders on the planned month."""
+    """Time the best three slots for new orders on the planned month (none asked: skipped)."""
+    if samples <= 0:
+        return
     routes = planned_jobs(jobs, proposal.visits)
     new_orders = data.orders(random.Random(seed + 1), data.working_days(), samples)
     timings, found = [], 0
