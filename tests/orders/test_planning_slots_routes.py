@@ -309,3 +309,43 @@ def _day_and_window(fields):
         time.fromisoformat(fields["window_start"]),
         time.fromisoformat(fields["window_end"]),
     )
+
+
+def test_a_second_days_slots_come_after_the_first_and_a_click_plans_the_second(
+    app, client, planner, crew
+):
+    order = order_at("CC-2026-02031")
+    _answer, page = _slots(client, order)
+    first = _slot_forms(page)[0]
+    assert _click(client, order, first).status_code == 303
+    added = client.post(
+        f"/planning/orders/{order.order_number}/visits",
+        data={"purpose": "second_day", "csrf_token": first["csrf_token"]},
+    )
+    assert added.status_code == 303
+
+    # The section of visit 2 asks for visit 2's slots.
+    section = client.get(f"/planning/orders/{order.order_number}?visit=2", headers=HX).get_data(
+        as_text=True
+    )
+    assert f'hx-get="/planning/orders/{order.order_number}/slots?visit=2"' in section
+    answer, page = _slots(client, order, visit="2")
+    assert answer.status_code == 200
+    offered = _slot_forms(page)
+    assert offered and all(form["visit"] == "2" for form in offered)
+    assert all(form["date"] > first["date"] for form in offered)
+
+    picked = _click(client, order, offered[0])
+    assert picked.status_code == 303, picked.get_data(as_text=True)
+    assert picked.headers["Location"].endswith(f"/orders/{order.order_number}?visit=2#planning")
+    db.session.expire_all()
+    visits = db.session.scalars(
+        sa.select(Visit).where(Visit.order_id == order.id).order_by(Visit.number)
+    ).all()
+    assert [v.scheduled_date.isoformat() for v in visits] == [first["date"], offered[0]["date"]]
+    order = db.session.get(Order, order.id)
+    assert (
+        order.status == OrderStatus.SCHEDULED and order.scheduled_date.isoformat() == first["date"]
+    )
+    # A visit number that is none is refused by name.
+    assert _slots(client, order, visit="x")[0].status_code == 400

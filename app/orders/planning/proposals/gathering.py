@@ -57,6 +57,8 @@ PARTS_OF_DAY = {
 # Intake forms and partners write the part of day in Dutch as often as in English.
 DUTCH_PARTS = {"ochtend": "morning", "middag": "afternoon", "avond": "evening"}
 PREFERS_LATER = "prefers_later"  # the customer's preferred date lies after these days
+# A later visit whose visit before it is on or after the last of these days.
+NO_DAYS = "no_days"
 # "10:00-14:00", also inside words: "ochtend (08:00-12:00)".
 _WINDOW = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
 
@@ -141,30 +143,47 @@ class OneOrderInput:
     set_aside: str | None = None
 
 
-def one_order_input(order: Order, days: list[date]) -> OneOrderInput:
-    """The technicians, shifts and planned visits on ``days`` around ``order``, and
-    ``order`` as a job with the customer's wishes as its windows (as a proposal
-    gathers them, so a slot and a proposal read the wishes alike)."""
+def one_order_input(order: Order, days: list[date], visit: Visit | None = None) -> OneOrderInput:
+    """The technicians, shifts and planned visits on ``days`` around ``order``'s
+    ``visit`` (its current one unless named), and that visit as a job with the
+    customer's wishes as its windows (as a proposal gathers them, so a slot and a
+    proposal read the wishes alike). A later visit (a second day, a return visit)
+    comes after the visit before it; the customer's preferred date was the first's."""
     asked = OneOrderInput(days=days)
     if not days:
         return asked
+    visit = visit if visit is not None else order.visit
     asked.technicians = plannable_technicians()
     asked.shifts = _shifts(asked.technicians, days)
-    current = order.visit
     asked.pinned = [
         _pinned_job(planned, asked.shifts)
         for planned in _planned_visits(
-            days[0], days[-1], leaving_out=current.id if current is not None else None
+            days[0], days[-1], leaving_out=visit.id if visit is not None else None
         )
     ]
-    windows, asked.set_aside = _windows(order, days)
+    if visit is not None and visit.number > 1:
+        after = max(
+            (
+                v.scheduled_date
+                for v in order.visits
+                if v.number < visit.number and v.scheduled_date
+            ),
+            default=None,
+        )
+        later = [day for day in days if after is None or day > after]
+        windows, asked.set_aside = _windows(order, later, keep_preferred_date=False)
+        if not windows and asked.set_aside is None:
+            # No wish bounds it: still only the days after the visit before it.
+            windows = tuple((day, time(0, 0), time(23, 59)) for day in later)
+    else:
+        windows, asked.set_aside = _windows(order, days)
     if asked.set_aside is None:
-        asked.job = _free_job(order, windows)
+        asked.job = _free_job(order, windows, visit=visit)
     return asked
 
 
-def _free_job(order: Order, windows, priority: int = 0) -> Job:
-    visit = order.visit
+def _free_job(order: Order, windows, priority: int = 0, visit: Visit | None = None) -> Job:
+    visit = visit if visit is not None else order.visit
     return Job(
         key=str(order.id),
         place=order_place(order),
@@ -323,11 +342,13 @@ def _orders_to_plan(freed: set[uuid.UUID]) -> list[Order]:
     )
 
 
-def _windows(order: Order, days: list[date]):
+def _windows(order: Order, days: list[date], keep_preferred_date: bool = True):
     """The customer's wishes as the solver's windows, or the reason to leave it out."""
     wishes = order.installation_preferences or {}
     allowed = days
-    preferred = _day_of(wishes.get("preferred_date"))
+    if not days:
+        return (), NO_DAYS
+    preferred = _day_of(wishes.get("preferred_date")) if keep_preferred_date else None
     if preferred is not None and preferred >= days[0]:
         if preferred > days[-1]:
             return (), PREFERS_LATER

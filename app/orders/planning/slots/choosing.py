@@ -18,7 +18,7 @@ from datetime import date, time
 
 from flask_babel import gettext as _
 
-from app.orders.planning.forms import MAX_DURATION, MIN_DURATION
+from app.orders.planning.forms import MAX_DURATION, MIN_DURATION, visit_number_from
 from app.orders.planning.services import (
     PlanRequest,
     default_materials,
@@ -38,6 +38,7 @@ class SlotChoice:
     window_end: time
     technician_ids: tuple[uuid.UUID, ...]  # the lead first
     seen_version: int
+    visit_number: int | None = None  # None: the order's current visit
 
     @property
     def duration_minutes(self) -> int:
@@ -97,9 +98,12 @@ def parse_slot_choice(
         seen_version = -1
     if seen_version < 0:
         errors["version"] = _("Version: the plan version the page showed (a whole number)")
+    visit_number = visit_number_from(form.get("visit"))
+    if visit_number == -1:
+        errors["visit"] = _("Visit: no such visit of this order")
     if errors:
         return None, errors
-    choice = SlotChoice(day, start, end, tuple(technician_ids), seen_version)
+    choice = SlotChoice(day, start, end, tuple(technician_ids), seen_version, visit_number)
     if not MIN_DURATION <= choice.duration_minutes <= MAX_DURATION:
         return None, {
             "window": _(
@@ -112,8 +116,8 @@ def parse_slot_choice(
 
 
 def plan_slot(order: Order, choice: SlotChoice, actor: User, today: date) -> Visit:
-    """Plan ``order`` in the clicked slot; raises what :func:`save_plan` raises."""
-    visit = visit_of(order)
+    """Plan ``order``'s visit in the clicked slot; raises what :func:`save_plan` raises."""
+    visit = visit_of(order, choice.visit_number)
     plan = PlanRequest(
         day=choice.day,
         window_start=choice.window_start,
@@ -125,6 +129,7 @@ def plan_slot(order: Order, choice: SlotChoice, actor: User, today: date) -> Vis
         or None,
         technician_notes=visit.technician_notes if visit is not None else None,
         seen_version=choice.seen_version,
+        visit_number=visit.number if visit is not None else None,
     )
     return save_plan(order, plan, actor, today)
 

@@ -29,6 +29,7 @@ from flask_babel import ngettext
 
 from app.orders.planning.hours import public_holidays
 from app.orders.planning.proposals.gathering import (
+    NO_DAYS,
     PREFERS_LATER,
     OneOrderInput,
     one_order_input,
@@ -43,9 +44,10 @@ from app.orders.planning.routing import (
     Slot,
     cheapest_insertion,
 )
-from app.orders.planning.services import PLANNABLE_STATUSES, visit_of
+from app.orders.planning.services import PLANNABLE_STATUSES, begun, visit_of
 from app.orders.planning.travel import travel_matrix
 from app.platform.models import Order, User
+from app.platform.models.enums import OrderStatus
 from app.platform.ui import local_date
 
 SLOTS = 3
@@ -86,6 +88,8 @@ class BestSlots:
     seen_version: int
     working_days: int
     days: list[date] = field(default_factory=list)
+    # Which of the order's visits the slots are for (most orders have one).
+    number: int = 1
     slots: list[OfferedSlot] = field(default_factory=list)
     reason: str | None = None
     skills: list[str] = field(default_factory=list)
@@ -99,6 +103,16 @@ class BestSlots:
     def why_none(self) -> str:
         """Why no slot is offered, in the planner's words (empty when some are)."""
         return reason_text(self) if self.reason else ""
+
+
+def _still_to_plan(order: Order, visit) -> bool:
+    """Whether the visit may be planned: the order approved or scheduled, or under way
+    and this a later visit not begun (a second day, a return visit)."""
+    if visit is not None and visit.completed_at is not None:
+        return False
+    if order.status in PLANNABLE_STATUSES:
+        return True
+    return order.status == OrderStatus.IN_PROGRESS and visit is not None and not begun(order, visit)
 
 
 def slot_days(today: date, working_days: int) -> list[date]:
@@ -120,20 +134,23 @@ def slot_days(today: date, working_days: int) -> list[date]:
     return days
 
 
-def best_slots(order: Order, today: date, working_days: int | None = None) -> BestSlots:
+def best_slots(
+    order: Order, today: date, working_days: int | None = None, number: int | None = None
+) -> BestSlots:
     """The :data:`SLOTS` cheapest slots for ``order`` in the next working days (the
     ``PLANNING_SLOT_DAYS`` setting unless given), each meeting the order's skills and
     crew, the technicians' hours, days off and public holidays, and the customer's
     wishes; or, with none, the reason (see :func:`reason_text`)."""
     count = working_days or current_app.config["PLANNING_SLOT_DAYS"]
     count = max(1, min(int(count), MOST_DAYS))
-    visit = visit_of(order)
+    visit = visit_of(order, number)
     best = BestSlots(order, visit.version if visit is not None else 0, count)
-    if order.status not in PLANNABLE_STATUSES:
+    best.number = visit.number if visit is not None else 1
+    if not _still_to_plan(order, visit):
         best.reason = CLOSED
         return best
     best.days = slot_days(today, count)
-    asked = one_order_input(order, best.days)
+    asked = one_order_input(order, best.days, visit)
     best.preferred_day = _preferred_day(order)
     if asked.set_aside is not None:
         best.reason = asked.set_aside
@@ -253,6 +270,11 @@ def reason_text(best: BestSlots) -> str:
         return _("This visit needs two technicians, and there is only one to plan.")
     if reason == CREW_TOO_LARGE:
         return _("A visit for more than two technicians is planned in the form below.")
+    if reason == NO_DAYS:
+        return _(
+            "The visit before this one is on or after %(last)s: plan this one in the form below.",
+            last=last,
+        )
     if reason == PREFERS_LATER:
         return _(
             "The customer prefers %(day)s, after the next %(count)s working days.",

@@ -15,6 +15,7 @@ from flask_login import current_user
 from app.orders.core.services import find_order
 from app.orders.mobile.services import local_today
 from app.orders.planning.access import planners_only
+from app.orders.planning.forms import visit_number_from
 from app.orders.planning.hours import plannable_technicians
 from app.orders.planning.services import PlanChanged, PlanRefused
 from app.orders.planning.slots.choosing import (
@@ -83,7 +84,7 @@ def plan(key):
     flash(note, "info")
     if thread_id is not None:
         return redirect(url_for("threads.show", thread_id=thread_id), 303)
-    target = url_for("orders.show", key=order.order_number)
+    target = url_for("orders.show", key=order.order_number, visit=choice.visit_number)
     if request.headers.get("HX-Request"):
         # Without the fragment: the order page asking is this very URL, and a link
         # that differs from it only by "#planning" would not load it again.
@@ -91,10 +92,18 @@ def plan(key):
     return redirect(target + "#planning", 303)
 
 
+def _visit_asked() -> int | None:
+    """Which of the order's visits the slots are for (``visit``); None: its current one."""
+    number = visit_number_from(request.values.get("visit"))
+    if number == -1:
+        abort(400, gettext("Visit: no such visit of this order"))
+    return number
+
+
 def _slots(order, thread_id, status=200, planned=None, **said):
     db.session.expire_all()
     # Once planned from the panel, it says so; the slots to move it again can wait.
-    best = None if planned else best_slots(order, local_today())
+    best = None if planned else best_slots(order, local_today(), number=_visit_asked())
     template = (
         "planning/_slots.html" if request.headers.get("HX-Request") else "planning/slots.html"
     )
