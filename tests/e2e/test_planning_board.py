@@ -209,6 +209,7 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
 
         # The job needs a second day: added from the section, planned on Friday.
         page.wait_for_function("() => window.htmx !== undefined")
+        expect(section.get_by_test_id("plan-slots")).to_be_visible()
         section.locator('select[name="purpose"]').select_option("second_day")
         section.get_by_test_id("plan-add-visit-submit").click()
         expect(page).to_have_url(re.compile(r"\?visit=2#planning$"))
@@ -216,6 +217,9 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
         visits = section.get_by_test_id("plan-visits")
         expect(visits).to_contain_text("Bezoek 2 van 2 · tweede dag")
         expect(visits.get_by_test_id("plan-visit-2")).to_contain_text("niet ingepland")
+        # Its best slots load into the section after it: wait, or the form moves under
+        # the pointer while they arrive.
+        expect(section.get_by_test_id("plan-slots")).to_be_visible()
         friday = monday + timedelta(days=4)
         section.locator('input[name="date"]').fill(friday.isoformat())
         section.locator('input[name="window_start"]').fill("13:00")
@@ -223,6 +227,7 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
         section.get_by_label(re.compile("Ruben de Jong")).check()
         section.get_by_test_id("plan-submit").click()
         section = page.get_by_test_id("order-planning")
+        expect(section.get_by_test_id("plan-slots")).to_be_visible()
         expect(section.get_by_test_id("plan-visit-2")).to_contain_text(
             friday.strftime("%d")
         )
