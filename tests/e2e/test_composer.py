@@ -280,6 +280,10 @@ def test_undo_counts_the_server_seconds_not_the_browser_clock(live_server, desk,
     thread = whatsapp_thread(inbound_ago=INBOUND_AGO)
     sign_in(desk, live_server.url, "anouk@switchboard.test")
     desk.goto(f"{live_server.url}/threads/{thread.id}")
+    # A click before htmx has bound the form posts it as a plain page (a loaded CI
+    # machine runs the deferred scripts late), and no Undo is offered in place.
+    desk.wait_for_load_state("load")
+    desk.wait_for_function("() => window.htmx !== undefined")
     desk.get_by_test_id("reply-content").fill("Klopt")
     desk.get_by_role("button", name="Send").click()
     undo = desk.get_by_test_id("undo-send")
