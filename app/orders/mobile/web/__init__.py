@@ -1,1 +1,2 @@
-"""The mobile feature's handlers: each module one blueprint."""
+"""The mobile feature's handlers: the phone's blueprint (the visit card, the order's
+conversation) and the offline app's."""
