@@ -29,6 +29,7 @@ from tests.e2e.test_content_security_policy import assert_htmx_as_configured
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.support.helpers import PASSWORD, enroll_two_factor, has_second_factor, second_factor_code
 from tests.support.portal_support import build_world
+from tests.support.seeded_once import SeededOnce
 
 DESK = {"viewport": {"width": 1440, "height": 900}}
 PHONE = {"viewport": {"width": 375, "height": 812}, "has_touch": True, "is_mobile": True}
@@ -234,43 +235,6 @@ def _seed(role: str, make_user) -> str:
     _DEMO.keep()
     db.session.remove()
     return DEMO_PASSWORD
-
-
-class SeededOnce:
-    """The four staff roles' seeded database, made once per test process and copied
-    back for the others.
-
-    Every staff role's crawl starts from the same demo: building it through the
-    models took 5-6 s of the test process's CPU a role (three of the five tests'
-    seeding, measured), copying its rows back (PostgreSQL's binary COPY) a tenth
-    of a second. The copy holds the rows as the first role's seeding wrote them,
-    so a later role's demo is as many seconds older as the tests in between took.
-    On SQLite the demo is built for each role, as before.
-    """
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, bytes]] | None = None
-
-    def keep(self) -> None:
-        if db.engine.dialect.name != "postgresql":
-            return
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        rows = []
-        for table in db.metadata.sorted_tables:
-            with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT BINARY)') as copy:
-                rows.append((table.name, b"".join(bytes(chunk) for chunk in copy)))
-        db.session.commit()
-        self.rows = rows
-
-    def restore(self) -> None:
-        connection = db.session.connection()
-        # Every row goes back as it was: the foreign keys held when it was copied.
-        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        cursor = connection.connection.driver_connection.cursor()
-        for name, data in self.rows:
-            with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT BINARY)') as copy:
-                copy.write(data)
-        db.session.commit()
 
 
 _DEMO = SeededOnce()

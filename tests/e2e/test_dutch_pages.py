@@ -46,6 +46,7 @@ from app.seed.demo import load_demo_data
 from tests.e2e.crawl import Role, crawl, english_words, page_paths, report
 from tests.support import factories
 from tests.support.helpers import PASSWORD, enroll_two_factor
+from tests.support.seeded_once import SeededOnce
 
 PHONE = {"width": 375, "height": 812}
 PARTNER_EMAIL = "portaal@partner.test"
@@ -267,9 +268,14 @@ def _desk(path: str) -> bool:
     return not path.startswith(("/portal", "/m/"))
 
 
+# Each role's crawl starts from the same seeded world, built once per test process.
+_SEEDED = SeededOnce()
+
+
 @pytest.fixture
 def seeded(app):
-    seed()
+    _SEEDED.seed(seed)
+    db.session.remove()
     yield app
     db.session.remove()
 
