@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.orders.planning.services import add_visit
+from app.orders.mobile.visits import complete_visit
+from app.orders.planning.services import add_visit, visit_of
 from app.platform.extensions import db
 from app.platform.models import (
     CalendarEvent,
@@ -201,3 +202,32 @@ def test_a_later_visit_planned_by_hand_meanwhile_is_refused_with_its_reason(
     assert (one.scheduled_date, one.version) == (first_day, 1)
     assert (two.scheduled_date, two.version, two.window_text) == (by_hand, 2, "13:00-15:00")
     assert _count(VisitNotice) == notices
+
+
+def test_the_return_visit_a_technician_asked_for_is_proposed_and_becomes_the_orders_day(
+    app, client, planner, tech
+):
+    first_day = working_day(7)
+    order = proposals._order_at("CC-2026-01004", proposals.NEAR[1])
+    plan_number(order, 1, [tech], first_day, planner)
+    order = db.session.get(Order, order.id)
+    # On the phone: "ready for now, return needed" (a part is missing).
+    complete_visit(order, tech, visit_of(order, 1), return_purpose="missing_part")
+    commit()
+    drain_queues(app)
+
+    start = working_day(3)
+    proposal, _ = proposals._made(app, client, start, start + timedelta(days=11))
+    [proposed] = proposal.visits
+    assert (proposed.visit_number, proposed.seen_version) == (2, 1)
+    assert proposed.day > first_day
+    answer = proposals._accept(client, proposal, proposed.day, visit=str(proposed.id))
+    assert answer.status_code == 303
+    drain_queues(app)
+    one, two = _visits(order)
+    assert one.completed_at is not None and one.scheduled_date == first_day
+    assert two.scheduled_date == proposed.day
+    # The order under way now waits for its return visit: its day is that visit's.
+    order = db.session.get(Order, order.id)
+    assert order.status == OrderStatus.IN_PROGRESS and order.scheduled_date == proposed.day
+    assert _count(VisitNotice, VisitNotice.visit_id == two.id) == 1
