@@ -255,3 +255,26 @@ def test_a_form_naming_no_visit_of_the_order_is_refused_and_adds_none(
     )
     assert moved.status_code == 400 and "visit" in moved.get_json()["error"]["fields"]
     assert _visits(partner_order) == []
+
+
+def test_a_later_visits_section_says_the_preferred_date_was_the_first_visits(
+    app, client, planner, tech
+):
+    wished = working_day(8)
+    order = approved_order(preferences={"preferred_date": wished.isoformat()})
+    assert _post(client, order, plan_form([tech], wished)).status_code == 303
+    assert _post(client, order, {"purpose": "missing_part"}, "/visits").status_code == 303
+
+    def wishes(number):
+        section = client.get(
+            f"/planning/orders/{order.order_number}?visit={number}",
+            headers={"HX-Request": "true"},
+        ).get_data(as_text=True)
+        start = section.index('data-testid="plan-preferences"')
+        return section[start : section.index("</aside>", start)]
+
+    first, later = wishes(1), wishes(2)
+    assert "Voorkeursdatum" in first and "voor het eerste bezoek" not in first
+    assert "(voor het eerste bezoek)" in later
+    # The part of day still holds for the return visit, as the customer said it.
+    assert "ochtend" in later

@@ -134,8 +134,13 @@ class PlanSection:
         return bool(self.problems) and all(p.soft for p in self.problems)
 
 
-def preference_items(order: Order) -> list[tuple[str, str]]:
-    """The customer's installation preferences as (key, text), known keys first."""
+# The customer's dates were asked for the first visit; a later one comes after it.
+FIRST_VISIT_KEYS = ("preferred_date", "preferred_dates")
+
+
+def preference_items(order: Order, number: int = 1) -> list[tuple[str, str]]:
+    """The customer's installation preferences as (key, text), known keys first; for
+    a later visit (``number`` > 1) the preferred dates are said to be the first's."""
     preferences = order.installation_preferences or {}
     keys = [k for k in PREFERENCE_KEYS if k in preferences] + sorted(
         k for k in preferences if k not in PREFERENCE_KEYS
@@ -150,6 +155,8 @@ def preference_items(order: Order) -> list[tuple[str, str]]:
             text = readable_date(text)
         elif key == "time_preference":
             text = label(text, "time_preference")  # "morning" reads "ochtend"
+        if number > 1 and key in FIRST_VISIT_KEYS:
+            text = _("%(dates)s (for the first visit)", dates=text)
         items.append((key, text))
     return items
 
@@ -221,7 +228,7 @@ def plan_section(
         order=order,
         visit=visit,
         technicians=plannable_technicians(),
-        preferences=preference_items(order),
+        preferences=preference_items(order, visit.number if visit is not None else 1),
         skills=required_skills(order),
         values=values,
         visits=visits,

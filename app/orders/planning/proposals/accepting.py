@@ -148,7 +148,9 @@ def _accept_one(
 
 
 def _plan(order: Order, proposed: ProposalVisit) -> PlanRequest:
-    visit = visit_of(order)
+    """The proposed visit as a planner's plan of that visit (a later one named by its
+    number, so visit 1 stays as it is)."""
+    visit = visit_of(order, proposed.visit_number)
     kept = visit is not None and visit.materials is not None
     return PlanRequest(
         day=proposed.day,
@@ -159,6 +161,7 @@ def _plan(order: Order, proposed: ProposalVisit) -> PlanRequest:
         materials=visit.materials if kept else default_materials(order) or None,
         technician_notes=visit.technician_notes if visit is not None else None,
         seen_version=proposed.seen_version,
+        visit_number=proposed.visit_number,
     )
 
 

@@ -8,7 +8,10 @@
   its chargers need, the crew its articles need, and the customer's wishes:
   a preferred date inside the days is the only day; a preferred date after them
   leaves the order for a later proposal; a part of day ("morning") or a window
-  ("10:00-14:00") bounds the visit on every day.
+  ("10:00-14:00") bounds the visit on every day. Beside them, the later visits
+  not yet planned (a second day, a return visit) whose visit before them is: on
+  the days after that one, with the same part-of-day wish (the preferred date
+  was the first visit's), ranked by their order's age like the rest.
 - **Pinned jobs**: visits already planned on these days stay where they are, unless
   the planner freed them (then a visit of an order not yet under way is planned
   again like the rest, its plan version kept so accepting refuses a plan changed
@@ -28,6 +31,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.orders.core.visits import MAY_GET_VISITS
 from app.orders.planning.bases import base_place, bases_of
 from app.orders.planning.board import UNKNOWN_DURATION, order_place
 from app.orders.planning.hours import (
@@ -114,18 +118,30 @@ def planning_input(first: date, last: date, today: date, free_planned: bool) -> 
             asked.was_day[key] = visit.day
             continue
         asked.jobs.append(_pinned_job(visit, asked.shifts))
-    orders = _orders_to_plan(movable)
-    count = len(orders)
-    for rank, order in enumerate(orders):
-        key = str(order.id)
-        windows, reason = _windows(order, days)
+    # One queue, oldest order first, for first and later visits alike: a return visit
+    # belongs to an order older than any approved after it, and a customer whose
+    # installation is half done should not wait behind orders that came in since.
+    to_plan = sorted(
+        [(order, order.visit) for order in _orders_to_plan(movable)] + _later_visits_to_plan(),
+        key=lambda row: (row[0].created_at, row[0].order_number, _number(row[1])),
+    )
+    count, seen = len(to_plan), set()
+    for rank, (order, visit) in enumerate(to_plan):
+        key = job_key(order.id, _number(visit))
+        if key in seen:
+            continue  # an order found both ways (its day cleared by hand)
+        seen.add(key)
+        windows, reason = visit_windows(order, visit, days)
         if reason:
             asked.set_aside[key] = reason
             continue
-        visit = order.visit
         asked.versions.setdefault(key, visit.version if visit is not None else 0)
-        asked.jobs.append(_free_job(order, windows, priority=count - rank))
+        asked.jobs.append(_free_job(order, windows, priority=count - rank, visit=visit))
     return asked
+
+
+def _number(visit: Visit | None) -> int:
+    return visit.number if visit is not None else 1
 
 
 @dataclass
@@ -161,35 +177,39 @@ def one_order_input(order: Order, days: list[date], visit: Visit | None = None) 
             days[0], days[-1], leaving_out=visit.id if visit is not None else None
         )
     ]
-    if visit is not None and visit.number > 1:
-        after = max(
-            (
-                v.scheduled_date
-                for v in order.visits
-                if v.number < visit.number and v.scheduled_date
-            ),
-            default=None,
-        )
-        later = [day for day in days if after is None or day > after]
-        windows, asked.set_aside = _windows(order, later, keep_preferred_date=False)
-        if not windows and asked.set_aside is None:
-            # No wish bounds it: still only the days after the visit before it.
-            windows = tuple((day, time(0, 0), time(23, 59)) for day in later)
-    else:
-        windows, asked.set_aside = _windows(order, days)
+    windows, asked.set_aside = visit_windows(order, visit, days)
     if asked.set_aside is None:
         asked.job = _free_job(order, windows, visit=visit)
     return asked
 
 
+def visit_windows(order: Order, visit: Visit | None, days: list[date]):
+    """The solver's windows for ``visit`` of ``order`` on ``days`` (empty: any day), or
+    the reason to leave it out. A later visit (a second day, a return visit) comes on
+    the days after the visit before it, with the customer's part-of-day wish; the
+    preferred date was the first visit's. No such day: :data:`NO_DAYS`."""
+    if visit is None or visit.number == 1:
+        return _windows(order, days)
+    after = max(
+        (v.scheduled_date for v in order.visits if v.number < visit.number and v.scheduled_date),
+        default=None,
+    )
+    later = [day for day in days if after is None or day > after]
+    windows, reason = _windows(order, later, keep_preferred_date=False)
+    if not windows and reason is None:
+        # No wish bounds it: still only the days after the visit before it.
+        windows = tuple((day, time(0, 0), time(23, 59)) for day in later)
+    return windows, reason
+
+
 def _free_job(order: Order, windows, priority: int = 0, visit: Visit | None = None) -> Job:
     visit = visit if visit is not None else order.visit
     return Job(
-        key=str(order.id),
+        key=job_key(order.id, _number(visit)),
         place=order_place(order),
         duration_minutes=(visit.duration_minutes if visit else None) or DEFAULT_DURATION,
         skills=frozenset(required_skills(order)),
-        crew_size=_crew_size(order),
+        crew_size=_crew_size(order, visit),
         windows=windows,
         priority=priority,
     )
@@ -238,9 +258,20 @@ class _PlannedVisit:
 
     @property
     def key(self) -> str:
-        """The solver's name for it: the order's id, and the visit's number after a
-        first (a second day planned on these days too is a job of its own)."""
-        return str(self.order_id) if self.number == 1 else f"{self.order_id}:{self.number}"
+        return job_key(self.order_id, self.number)
+
+
+def job_key(order_id: uuid.UUID, number: int = 1) -> str:
+    """The solver's name for an order's visit: the order's id, and the visit's number
+    after a first (a second day or a return visit is a job of its own). Read back
+    with :func:`visit_of_key`."""
+    return str(order_id) if number == 1 else f"{order_id}:{number}"
+
+
+def visit_of_key(key: str) -> tuple[uuid.UUID, int]:
+    """The order's id and the visit's number a :func:`job_key` names."""
+    order_id, _, number = key.partition(":")
+    return uuid.UUID(order_id), int(number) if number else 1
 
 
 def _planned_visits(
@@ -319,16 +350,20 @@ def _pinned_job(visit: _PlannedVisit, shifts: list[Shift]) -> Job:
     )
 
 
+# What a free job reads of its order, loaded with it.
+_ORDER_LOADS = (
+    so.joinedload(Order.installation_address),
+    so.selectinload(Order.visits).selectinload(Visit.crew),
+    so.selectinload(Order.line_items).joinedload(LineItem.article),
+)
+
+
 def _orders_to_plan(freed: set[uuid.UUID]) -> list[Order]:
     """Approved orders with no day yet, and the freed scheduled ones, oldest first."""
     return list(
         db.session.scalars(
             sa.select(Order)
-            .options(
-                so.joinedload(Order.installation_address),
-                so.selectinload(Order.visits).selectinload(Visit.crew),
-                so.selectinload(Order.line_items).joinedload(LineItem.article),
-            )
+            .options(*_ORDER_LOADS)
             .where(
                 Order.is_test.is_(False),
                 sa.or_(
@@ -340,6 +375,45 @@ def _orders_to_plan(freed: set[uuid.UUID]) -> list[Order]:
             .limit(MOST_ORDERS)
         ).unique()
     )
+
+
+def _later_visits_to_plan() -> list[tuple[Order, Visit]]:
+    """Later visits (a second day, a return visit) with no day yet, of orders still to
+    be done or under way, each with its order, whose visit before them is planned:
+    until it is, there is no day to come after."""
+    before = so.aliased(Visit)
+    wanted = db.session.execute(
+        sa.select(Visit.order_id, Visit.number)
+        .join(Order, Order.id == Visit.order_id)
+        .join(
+            before,
+            sa.and_(before.order_id == Visit.order_id, before.number == Visit.number - 1),
+        )
+        .where(
+            Visit.number > 1,
+            Visit.scheduled_date.is_(None),
+            Visit.completed_at.is_(None),
+            before.scheduled_date.is_not(None),
+            Order.is_test.is_(False),
+            Order.status.in_(MAY_GET_VISITS),
+        )
+        .order_by(Order.created_at, Order.order_number, Visit.number)
+        .limit(MOST_ORDERS)
+    ).all()
+    if not wanted:
+        return []
+    orders = {
+        order.id: order
+        for order in db.session.scalars(
+            sa.select(Order)
+            .options(*_ORDER_LOADS)
+            .where(Order.id.in_({order_id for order_id, _number in wanted}))
+        ).unique()
+    }
+    return [
+        (orders[order_id], next(v for v in orders[order_id].visits if v.number == number))
+        for order_id, number in wanted
+    ]
 
 
 def _windows(order: Order, days: list[date], keep_preferred_date: bool = True):
@@ -384,10 +458,12 @@ def _day_of(value) -> date | None:
         return None
 
 
-def _crew_size(order: Order) -> int:
-    """Technicians the visit needs: its plan's crew, or the most any article on it needs."""
-    if order.visit is not None and len(order.visit.crew) > 1:
-        return len(order.visit.crew)
+def _crew_size(order: Order, visit: Visit | None = None) -> int:
+    """Technicians the visit (the order's current one unless named) needs: its plan's
+    crew, or the most any article on the order needs."""
+    visit = visit if visit is not None else order.visit
+    if visit is not None and len(visit.crew) > 1:
+        return len(visit.crew)
     needs = [line.article.crew_size for line in order.line_items if line.article is not None]
     return max(needs, default=1) or 1
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.orders.mobile.services import local_today
-from app.orders.planning.proposals.gathering import PlanningInput, planning_input
+from app.orders.planning.proposals.gathering import PlanningInput, planning_input, visit_of_key
 from app.orders.planning.routing import propose
 from app.orders.planning.routing.solver import plan_greedily
 from app.orders.planning.travel import travel_matrix
@@ -146,10 +146,12 @@ def _keep(proposal, token, asked: PlanningInput, solved, by_hand, seconds: float
     unplanned = {**asked.set_aside, **{k: v for k, v in solved.unplanned.items() if k in free}}
     for visit in new_visits:
         job = free[visit.job_key]
+        order_id, number = visit_of_key(visit.job_key)
         db.session.add(
             ProposalVisit(
                 proposal_id=proposal.id,
-                order_id=uuid.UUID(visit.job_key),
+                order_id=order_id,
+                visit_number=number,
                 technician_ids=[str(t) for t in visit.technician_ids],
                 day=visit.day,
                 window_start=visit.start,

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.orders.planning.board import postcode_area
-from app.orders.planning.proposals.gathering import PREFERS_LATER
+from app.orders.planning.proposals.gathering import NO_DAYS, PREFERS_LATER, visit_of_key
 from app.orders.planning.proposals.making import SOLVING, STARTS_AT, stuck
 from app.orders.planning.routing import (
     NO_PLACE,
@@ -33,6 +33,7 @@ REASON_TEXTS = {
     NO_SECOND_TECHNICIAN: _l("no second technician free at the same time"),
     TIME_LIMIT: _l("the search ran out of time before placing it"),
     PREFERS_LATER: _l("the customer prefers a later date"),
+    NO_DAYS: _l("the visit before it is on or after the last of these days"),
 }
 STEP_TEXTS = {
     "gathering": _l("Gathering orders and working days"),
@@ -57,6 +58,9 @@ class Ghost:
     decision: str
     reason: str | None
     moved_from: date | None
+    # Which of the order's visits, as the board's cards say it ("2/2").
+    number: int = 1
+    of: int = 1
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Unplanned:
     order_number: str
     customer: str | None
     reason: str
+    number: int = 1
+    of: int = 1
 
 
 @dataclass
@@ -149,22 +155,31 @@ def proposal_view(proposal: PlanProposal) -> ProposalView:
             decision=visit.decision,
             reason=visit.reason,
             moved_from=visit.was_day,
+            number=visit.visit_number,
+            of=_visit_count(order),
         )
         for technician_id in visit.technician_ids:
             cells[(uuid.UUID(str(technician_id)), visit.day)].append(ghost)
     view.ghosts = dict(cells)
     view.open_days = sorted({v.day for v in visits if v.decision == "proposed"})
     for key, reason in (proposal.summary or {}).get("unplanned", {}).items():
-        order = orders.get(uuid.UUID(key))
+        order_id, number = visit_of_key(key)
+        order = orders.get(order_id)
         if order is not None:
-            text = REASON_TEXTS.get(reason, reason)
-            view.unplanned.append(Unplanned(order.order_number, _customer(order), str(text)))
-    view.unplanned.sort(key=lambda row: row.order_number)
+            text = str(REASON_TEXTS.get(reason, reason))
+            view.unplanned.append(
+                Unplanned(order.order_number, _customer(order), text, number, _visit_count(order))
+            )
+    view.unplanned.sort(key=lambda row: (row.order_number, row.number))
     return view
 
 
 def _unplanned_ids(proposal: PlanProposal) -> set[uuid.UUID]:
-    return {uuid.UUID(key) for key in (proposal.summary or {}).get("unplanned", {})}
+    return {visit_of_key(key)[0] for key in (proposal.summary or {}).get("unplanned", {})}
+
+
+def _visit_count(order: Order | None) -> int:
+    return max(len(order.visits), 1) if order is not None else 1
 
 
 def _orders(ids: set[uuid.UUID]) -> dict[uuid.UUID, Order]:
@@ -172,7 +187,11 @@ def _orders(ids: set[uuid.UUID]) -> dict[uuid.UUID, Order]:
         return {}
     rows = db.session.scalars(
         sa.select(Order)
-        .options(so.joinedload(Order.installation_address), so.joinedload(Order.end_customer))
+        .options(
+            so.joinedload(Order.installation_address),
+            so.joinedload(Order.end_customer),
+            so.selectinload(Order.visits),
+        )
         .where(Order.id.in_(ids))
     )
     return {order.id: order for order in rows}
