@@ -26,7 +26,7 @@ class Preparation:
 
 
 GENERAL = (
-    Preparation("meter_cupboard", _l("Clear the way to your meter cupboard and empty it.")),
+    Preparation("meter_cupboard", _l("Make sure your meter cupboard is easy to reach.")),
     Preparation("charger_spot", _l("Clear the spot where the charger goes, and the way to it.")),
     Preparation("parking", _l("Keep a parking space free near your home for the technician.")),
     Preparation("adult_at_home", _l("Make sure someone aged 18 or over is at home.")),
