@@ -27,6 +27,8 @@ from app.platform.models import SandboxSend, TechnicianBase, VisitSignature
 from app.platform.models.enums import OrderStatus
 from app.platform.transactions import commit
 from tests.e2e.axe import axe_violations
+from tests.e2e.test_content_security_policy import assert_htmx_as_configured
+from tests.e2e.test_sign_in import sign_in
 from tests.support import factories
 from tests.support.jobs import drain_queues
 from tests.support.mobile_support import visit
@@ -83,6 +85,7 @@ def test_the_customer_opens_the_link_from_the_planning_message(
     try:
         page.goto(live_server.url + path)
         expect(page.get_by_role("heading", name="De installatie van uw laadpaal")).to_be_visible()
+        assert_htmx_as_configured(page)  # it refreshes on the visit's day only: loaded all the same
         expect(page.get_by_test_id("customer-stage")).to_have_text("Ingepland")
         expect(page.get_by_test_id("customer-visit")).to_contain_text("Ruben")
         expect(page.get_by_test_id("customer-visit")).to_contain_text("08:00 – 12:00")
@@ -157,5 +160,32 @@ def test_the_page_on_the_way_and_when_done(app, live_server, browser, make_user)
         expect(page.get_by_test_id("customer-signed")).to_contain_text("Getekend door Jan Jansen")
         _no_serious_violations(page, "done")
         _shoot(page, "customer-page-done.png")
+    finally:
+        page.context.close()
+
+
+def test_the_desk_revokes_the_link_on_the_order_page(app, live_server, browser, make_user):
+    email = make_user("agent").email
+    order = visit(None, number="CC-2026-00401")
+    old = customer_link_url(order)  # at the app's public address, as messages carry it
+    db.session.commit()
+    db.session.remove()
+
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        sign_in(page, live_server.url, email)
+        page.goto(f"{live_server.url}/orders/CC-2026-00401")
+        panel = page.get_by_test_id("customer-link-panel")
+        expect(page.get_by_test_id("customer-link-url")).to_have_value(old)
+        panel.get_by_test_id("customer-link-revoke").click()
+        panel.get_by_test_id("customer-link-confirm").click()
+        expect(page.get_by_test_id("customer-link-renewed")).to_be_visible()
+        new = page.get_by_test_id("customer-link-url").input_value()
+        assert PATH.search(new) and new != old
+        assert axe_violations(page) == []
+        page.get_by_test_id("customer-link-panel").scroll_into_view_if_needed()
+        _shoot(page, "customer-link-panel.png")
+        page.goto(old.replace("http://127.0.0.1:5000", live_server.url))
+        expect(page.get_by_test_id("customer-link-unknown")).to_be_visible()
     finally:
         page.context.close()

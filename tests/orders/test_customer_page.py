@@ -27,6 +27,7 @@ from app.platform.models import (
     AuditLog,
     CommunicationMessage,
     CommunicationThread,
+    OrderStatusTransition,
     TechnicianBase,
     VisitSignature,
 )
@@ -216,6 +217,16 @@ def test_wrong_revoked_expired_and_erased_links_get_one_plain_page(app, client, 
     expired.completed_at = utcnow() - timedelta(days=31)
     lately = visit(None, number="CC-2026-00203", status=OrderStatus.COMPLETED)
     lately.completed_at = utcnow() - timedelta(days=29)
+    # Cancelled long ago, though edited since: its cancellation counts.
+    cancelled = visit(None, number="CC-2026-00205", status=OrderStatus.CANCELLED)
+    db.session.add(
+        OrderStatusTransition(
+            order_id=cancelled.id,
+            from_status="scheduled",
+            to_status="cancelled",
+            created_at=utcnow() - timedelta(days=31),
+        )
+    )
     erased = visit(None, number="CC-2026-00204", contact_fields={"display_name": "Eva Weg"})
     db.session.commit()
     erased_token = _issued(erased)
@@ -231,6 +242,7 @@ def test_wrong_revoked_expired_and_erased_links_get_one_plain_page(app, client, 
             "kort",  # wrong, too short
             old,  # revoked
             _issued(expired),  # ended 30 days after completion
+            _issued(cancelled),  # ended 30 days after the cancellation
             erased_token,  # the customer's data was erased
         )
     ]
@@ -239,7 +251,7 @@ def test_wrong_revoked_expired_and_erased_links_get_one_plain_page(app, client, 
     assert len(bodies) == 1
     [body] = bodies
     assert "Deze link werkt niet" in body
-    for order in (revoked, expired, erased):
+    for order in (revoked, expired, cancelled, erased):
         assert order.order_number not in body
 
 

@@ -24,7 +24,7 @@ from flask import current_app
 
 from app.platform.database import upsert_insert, utcnow
 from app.platform.extensions import db
-from app.platform.models import Contact, CustomerLink, Order, User
+from app.platform.models import Contact, CustomerLink, Order, OrderStatusTransition, User
 from app.platform.models.enums import OrderStatus
 
 # The page's address (app.orders.customer_page.routes), kept out of logs by
@@ -106,9 +106,22 @@ def link_ended(order: Order, now: datetime) -> bool:
     """Whether the order finished longer ago than the link outlives it."""
     if order.status not in FINISHED:
         return False
-    finished_at = order.completed_at or order.updated_at
     days = current_app.config["CUSTOMER_LINK_DAYS_AFTER_COMPLETION"]
-    return now >= finished_at + timedelta(days=days)
+    return now >= _finished_at(order) + timedelta(days=days)
+
+
+def _finished_at(order: Order) -> datetime:
+    """When the order completed, or was last cancelled (its history says; not
+    ``updated_at``, which any later edit moves on)."""
+    if order.completed_at is not None:
+        return order.completed_at
+    cancelled_at = db.session.scalar(
+        sa.select(sa.func.max(OrderStatusTransition.created_at)).where(
+            OrderStatusTransition.order_id == order.id,
+            OrderStatusTransition.to_status == OrderStatus.CANCELLED.value,
+        )
+    )
+    return cancelled_at or order.updated_at
 
 
 def renew_link(order: Order, by: User) -> CustomerLink:
