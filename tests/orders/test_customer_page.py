@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 import requests
 import sqlalchemy as sa
 
@@ -342,3 +343,18 @@ def test_the_desk_revokes_the_link_after_confirming_and_others_may_not(client, a
     assert client.post(panel_path, data={"csrf_token": token}).status_code in (302, 400, 403, 404)
     auth.logout()
     assert client.get(f"/t/{new}").status_code == 200
+
+
+def test_the_page_still_opens_while_redis_is_away(throttled_app, monkeypatch, caplog):
+    with throttled_app.app_context():
+        token = _issued(visit(None))
+    client = throttled_app.test_client()
+
+    def unavailable(pipeline, *args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", unavailable)
+    with caplog.at_level(logging.WARNING):
+        answers = [client.get(f"/t/{token}").status_code for _ in range(5)]
+    assert answers == [200] * 5
+    assert "customer page requests not counted, Redis unavailable" in caplog.text
