@@ -72,6 +72,7 @@ def _planned(app, make_user):
     tech = make_user("technician", skills=["alfen"])
     tech.name = "Ruben Visser"
     order = approved_order(with_whatsapp=False)
+    order.partner_organization_id = make_partner("Groendus").organization.id
     order.total_amount = Decimal("1849.00")
     order.line_items[0].unit_price = Decimal("1234.56")
     order.line_items[0].note = "Intern: klant twijfelt over de kabelroute"
@@ -120,6 +121,7 @@ def test_the_planning_and_move_notices_carry_one_link_that_opens_the_page(app, c
         "Meterkast in de garage",
         "Sleutel ligt bij de buren",
         "Kabel 25 m",
+        "Groendus",
         "CC-2026-00777",
         "Piet Pieters",
         "Andere klant",
