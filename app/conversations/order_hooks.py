@@ -59,6 +59,12 @@ def record_notice_message(notice_id: uuid.UUID, message_id: uuid.UUID) -> None:
     offered("orders.record_notice_message")(notice_id, message_id)
 
 
+def customer_link_url(order: Order) -> str:
+    """The full address of the customer's personal link to ``order``'s page (issued
+    if it has none), for a message about the order."""
+    return offered("orders.customer_link_url")(order)
+
+
 def invoices_of(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, OrderInvoice]:
     """The invoices of several orders, by order id."""
     return offered("orders.invoices_of")(order_ids)

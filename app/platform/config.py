@@ -346,6 +346,13 @@ class Config:
             # their conversation is resolved, at most once per CSAT_QUIET_DAYS.
             "CSAT_ENABLED": _env("CSAT_ENABLED", "1") not in ("0", "false", "no", "off"),
             "CSAT_QUIET_DAYS": _env_int("CSAT_QUIET_DAYS", 30),
+            # The customer's personal link (/t/<token>, app/orders/customer_page): it
+            # opens nothing this many days after its order completed or was cancelled,
+            # and one address may open such pages this many times a minute.
+            "CUSTOMER_LINK_DAYS_AFTER_COMPLETION": _env_int(
+                "CUSTOMER_LINK_DAYS_AFTER_COMPLETION", 30
+            ),
+            "CUSTOMER_LINK_REQUESTS_PER_MINUTE": _env_int("CUSTOMER_LINK_REQUESTS_PER_MINUTE", 30),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             # Mail posted straight into the inbox (README, "See a message arrive"):
             # on for the SQLite demo of `make run`, off on a deployment unless asked,

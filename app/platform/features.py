@@ -57,6 +57,7 @@ FEATURES: tuple[str, ...] = (
     "app.orders.partners",
     "app.orders.partners.sandbox",
     "app.orders.portal",
+    "app.orders.customer_page",
     "app.orders.core",
     "app.orders.planning",
     "app.orders.addresses",

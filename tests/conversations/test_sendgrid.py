@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -211,7 +212,10 @@ def test_visit_reminders_go_once_to_tomorrows_customers(app, sendgrid, make_user
     assert body["template_id"] == "d-visit-reminder-2025"
     assert body["categories"] == ["visit", "reminder", "transactional"]
     assert "send_at" not in body["personalizations"][0]
-    assert body["personalizations"][0]["dynamic_template_data"] == {
+    data = body["personalizations"][0]["dynamic_template_data"]
+    # The customer's page of the order, at the app's public address.
+    assert re.fullmatch(r"https://switchboard\.example\.nl/t/[\w-]{22}", data.pop("customer_link"))
+    assert data == {
         "customer_name": "Eva de Boer",
         "order_id": "CC-2026-00010",
         "visit_date": tomorrow.strftime("%d-%m-%Y"),

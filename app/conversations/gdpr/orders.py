@@ -6,7 +6,8 @@ and references. Gone: the installation address (street, number, postal code,
 coordinates, what was typed), preferences and notes, the customer details the
 partner sent with the order, and any e-mail address or
 phone number in the review reasons; the form they filled in, their feedback
-comment, the partner mail the order was read from, the signature for the visit.
+comment, the partner mail the order was read from, the signature for the visit,
+and the customer's personal links to their orders' pages (they open nothing after).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.platform.extensions import db
 from app.platform.models import (
     Address,
     CustomerFeedback,
+    CustomerLink,
     FormSubmission,
     LineItem,
     Order,
@@ -103,6 +105,10 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
     # name of whoever signed goes with it.
     counts["visit_signatures"] = db.session.execute(
         sa.delete(VisitSignature).where(VisitSignature.order_id.in_(within))
+    ).rowcount
+    # The link names the order; gone, its token finds nothing (the page says no more).
+    counts["customer_links"] = db.session.execute(
+        sa.delete(CustomerLink).where(CustomerLink.order_id.in_(within))
     ).rowcount
     return counts
 

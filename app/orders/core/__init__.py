@@ -27,5 +27,6 @@ FEATURE = Feature(
         "orders.claim_visit_notice": "app.orders.core.visit_notices:claim_for_template",
         "orders.record_notice_message": "app.orders.core.visit_notices:record_notice_message",
         "orders.invoices_of": "app.orders.invoices.views:invoices_of",
+        "orders.customer_link_url": "app.orders.core.customer_links:customer_link_url",
     },
 )

@@ -35,6 +35,7 @@ from app.conversations.message_templates.rendering import (
 )
 from app.conversations.message_templates.visit_moment import PLAN_NOTICE_TEMPLATES, visit_moment
 from app.conversations.workspace.services import InvalidInput, compose_reply, reachable_channels
+from app.orders.core.customer_links import customer_link_url
 from app.orders.core.visit_notices import (
     AlreadyTold,
     already_told,
@@ -248,7 +249,9 @@ def send_quick_reply(
     the reply waits that long (Undo) before it goes out, as an agent's does.
     """
     template = _quick_reply_template(template_id)
+    # The customer's link only when sending: showing the buttons issues no link.
     variables = visit_variables(order, technician, day)
+    variables["customer_link"] = customer_link_url(order)
     if needs_eta(template):
         if not eta:
             raise InvalidInput({"eta": _("Pick when you expect to arrive.")})

@@ -11,7 +11,8 @@ the order's conversation, an ``AuditLog`` row (``VISIT_ON_THE_WAY``), and a
 message to the customer through the normal send path
 (:func:`app.conversations.workspace.services.compose_reply`): the active template named
 ``technician_on_the_way`` (by template name or approved WhatsApp name) when
-there is one, else a short Dutch text. Each channel the customer can be reached
+there is one, else a short Dutch text, either with the customer's link to
+their order's page, which shows the expected arrival. Each channel the customer can be reached
 on is tried in turn, so a closed WhatsApp window falls back to e-mail; when
 none can carry it the event is still recorded and the technician is told why.
 It counts once per visit day: the message is claimed in the database first
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.orders.core.customer_links import customer_link_url
 from app.orders.core.status_engine import IllegalTransition, change_entity_status
 from app.orders.core.visit_notices import (
     ON_THE_WAY_TEMPLATE,
@@ -64,7 +66,8 @@ TAP_LABELS = {ON_THE_WAY: _l("On the way"), STARTED: _l("Started"), COMPLETED: _
 ON_THE_WAY_ACTION = "VISIT_ON_THE_WAY"
 DEFAULT_ON_THE_WAY_TEXT = (
     "Goedendag {name}, onze monteur {technician} is nu onderweg naar u voor de installatie "
-    "van order {order}. Tot zo! Groet, ChargeCars"
+    "van order {order}. Wanneer de monteur ongeveer aankomt, ziet u hier: {link}\n\n"
+    "Tot zo! Groet, ChargeCars"
 )
 CONTEXT = {"via": "mobile"}
 # What the order's partner reads about a tap's move (in the partner API's
@@ -369,10 +372,12 @@ def _tell_customer(
     if thread is None:
         return None, None, no_customer_thread_reason(order)
     contact = thread.contact
+    link = customer_link_url(order)
     text = DEFAULT_ON_THE_WAY_TEXT.format(
         name=(contact.first_name or contact.display_name) if contact else "",
         technician=actor.name,
         order=order.order_number,
+        link=link,
     )
     message, channel, problem = tell_customer(
         thread,
@@ -380,6 +385,10 @@ def _tell_customer(
         template=active_template(ON_THE_WAY_TEMPLATE),
         text=text,
         subject=f"Uw monteur is onderweg ({order.order_number})",
-        variables={"technician_name": actor.name, "technician_phone": actor.phone or ""},
+        variables={
+            "technician_name": actor.name,
+            "technician_phone": actor.phone or "",
+            "customer_link": link,
+        },
     )
     return message, channel.channel_name if channel else None, problem

@@ -10,7 +10,8 @@ plan (its own notice follows), not of one that no longer holds.
 The message goes through the conversation's owner like "on the way"
 (:mod:`app.orders.mobile.visits`): the active template named after the notice
 (``visit_planned``, ``visit_moved``, ``visit_cancelled``) on the first channel
-that reaches the customer, else a Dutch text of the same words. A notice about
+that reaches the customer, else a Dutch text of the same words. Each carries
+the customer's personal link to their order's page (``customer_link``). A notice about
 a later visit of the order (a second day, a return visit) says so ("uw tweede
 bezoek"): its templates are ``further_visit_planned`` and so on, else its own
 Dutch text. Every visit variable is read from the notice's visit, never from
@@ -32,6 +33,7 @@ from app.conversations.message_templates.visit_moment import (
     visit_moment,
     window_words,
 )
+from app.orders.core.customer_links import customer_link_url
 from app.orders.mobile.conversation import (
     active_template,
     customer_thread,
@@ -46,25 +48,25 @@ from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
 
+# Every notice ends with the customer's link to their order's page.
+CLOSING = "\n\nUw afspraak bekijken: {link}\n\nMet vriendelijke groet,\nChargeCars"
 # Used when the template is missing or switched off (the migration adds them).
 DEFAULT_TEXTS = {
     "planned": (
         "Installatie van uw laadpaal ingepland ({order})",
         "Beste {name},\n\nDe installatie van uw laadpaal (order {order}) is ingepland "
-        "{moment}. Past dit niet? Laat het ons weten door op dit bericht te antwoorden.\n\n"
-        "Met vriendelijke groet,\nChargeCars",
+        "{moment}. Past dit niet? Laat het ons weten door op dit bericht te antwoorden." + CLOSING,
     ),
     "moved": (
         "Nieuwe afspraak voor uw laadpaal ({order})",
         "Beste {name},\n\nDe afspraak voor de installatie van uw laadpaal (order {order}) is "
         "verplaatst. De monteur komt nu {moment}. Past dit niet? Laat het ons weten door op dit "
-        "bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+        "bericht te antwoorden." + CLOSING,
     ),
     "cancelled": (
         "Uw installatie-afspraak is vervallen ({order})",
         "Beste {name},\n\nDe afspraak voor de installatie van uw laadpaal (order {order}) is "
-        "vervallen. We nemen contact met u op voor een nieuwe datum.\n\nMet vriendelijke groet,"
-        "\nChargeCars",
+        "vervallen. We nemen contact met u op voor een nieuwe datum." + CLOSING,
     ),
 }
 # A later visit (a second day, a return visit): the customer knows of the first.
@@ -73,19 +75,18 @@ FURTHER_TEXTS = {
         "Uw {visit_name} ingepland ({order})",
         "Beste {name},\n\nVoor de installatie van uw laadpaal (order {order}) komt de monteur "
         "nog een keer langs{why}. Uw {visit_name} is ingepland {moment}. Past dit niet? Laat het "
-        "ons weten door op dit bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+        "ons weten door op dit bericht te antwoorden." + CLOSING,
     ),
     "moved": (
         "Nieuwe afspraak voor uw {visit_name} ({order})",
         "Beste {name},\n\nDe afspraak voor uw {visit_name} voor de installatie van uw laadpaal "
         "(order {order}) is verplaatst. De monteur komt nu {moment}. Past dit niet? Laat het ons "
-        "weten door op dit bericht te antwoorden.\n\nMet vriendelijke groet,\nChargeCars",
+        "weten door op dit bericht te antwoorden." + CLOSING,
     ),
     "cancelled": (
         "Afspraak voor uw {visit_name} vervallen ({order})",
         "Beste {name},\n\nDe afspraak voor uw {visit_name} voor de installatie van uw laadpaal "
-        "(order {order}) is vervallen. We nemen contact met u op voor een nieuwe datum.\n\n"
-        "Met vriendelijke groet,\nChargeCars",
+        "(order {order}) is vervallen. We nemen contact met u op voor een nieuwe datum." + CLOSING,
     ),
 }
 # Why the technician comes back, after "komt de monteur nog een keer langs".
@@ -139,11 +140,12 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
         "why": FURTHER_REASONS.get(visit.purpose, ""),
     }
     template_kind = f"further_{notice.kind}" if further else notice.kind
+    link = customer_link_url(order)
     message, _channel, problem = tell_customer(
         thread,
         author,
         template=active_template(PLAN_NOTICE_TEMPLATES[template_kind]),
-        text=body.format(moment=moment, **words),
+        text=body.format(moment=moment, link=link, **words),
         subject=subject.format(**words),
         # The plan of this notice's visit just saved, not what the order says (the
         # order's day is its current visit's, maybe another): an admin's own
@@ -152,6 +154,7 @@ def _send(notice: VisitNotice, visit: Visit, order: Order, thread, author: User 
             **visit_variables(visit),
             "visit_moment": moment,
             "order_id": order.order_number,
+            "customer_link": link,
         },
     )
     return message, problem

@@ -3,7 +3,8 @@
 Some providers put a secret in the URL they call: Meta's webhook handshake sends
 ``hub.verify_token``, Fillout may send ``?secret=``, OAuth callbacks carry a
 ``code`` and ``state`` (and Microsoft a ``session_state``). Other links carry
-their secret in the path: the customer's rating link ``/csat/<token>``, a
+their secret in the path: the customer's rating link ``/csat/<token>``, their
+order's page ``/t/<token>``, a
 calendar feed, a partner's welcome link. Every access log prints the request
 line, so the filter here rewrites such values to ``[redacted]`` in any log
 line, whichever logger wrote it: this module is the one list of what is secret
@@ -41,7 +42,7 @@ SECRET_PARAMETERS = frozenset(
     }
 )
 # Paths whose next segment is a bearer secret (the route's ``<token>``).
-SECRET_PATH_PREFIXES = ("/csat/", "/calendar/", "/portal/welcome/")
+SECRET_PATH_PREFIXES = ("/csat/", "/calendar/", "/portal/welcome/", "/t/")
 # name=value after ? or & (or ;), the value ending where a query string ends in a log line.
 _PARAMETER = re.compile(r"(?<=[?&;])([^=&;?#\s\"']+)=([^&;#\s\"']*)")
 _PATH_SECRET = re.compile(

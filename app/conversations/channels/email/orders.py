@@ -7,6 +7,7 @@ from decimal import Decimal
 from app.conversations.channels.email.settings import reply_to
 from app.conversations.languages import customer_language
 from app.conversations.message_templates.visit_moment import window_text_of
+from app.conversations.order_hooks import customer_link_url
 from app.platform.extensions import db
 from app.platform.models import Contact, Order, User, Visit
 from app.platform.ui import local_money
@@ -72,6 +73,8 @@ def reminder_data(order: Order, contact: Contact, visit: Visit | None = None) ->
         "preparation_notes": (
             "Zorg dat de meterkast en de plek van de laadpaal vrij toegankelijk zijn."
         ),
+        # The customer's page of the order: the visit, what to prepare, the arrival.
+        "customer_link": customer_link_url(order),
     }
     if number > 1:
         data["visit_number"] = number

@@ -1,0 +1,7 @@
+"""The customer's own page of their order (/t/<token>): stage, visit, arrival, the signed report."""
+
+from app.platform.features import Feature
+
+FEATURE = Feature(
+    blueprints=("app.orders.customer_page.routes:bp", "app.orders.customer_page.routes:desk_bp")
+)

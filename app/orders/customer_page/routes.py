@@ -1,0 +1,145 @@
+"""The customer's page (``/t/<token>``, no sign-in) and the desk's panel for the link.
+
+The page is the customer's, reached from any message about their order: in
+their language (the contact's, or the one they switched to, kept in a cookie),
+refreshing its status part by itself on the visit's day (htmx, or a meta
+refresh without script). A wrong, revoked, expired or erased token gets the
+one plain 404 page. Every answer under ``/t/`` is kept out of search engines,
+caches and referrers, and one address may ask only so often (429).
+
+On the order page the desk (not technicians, not partners) sees the link and
+can revoke it for a new one, after a confirm step.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.orders.core.customer_links import current_link, link_url, order_of_token, renew_link
+from app.orders.core.services import find_order
+from app.orders.customer_page.page import customer_language, customer_page
+from app.orders.customer_page.throttle import wait_seconds
+from app.platform.auth.decorators import role_required
+from app.platform.auth.signin import client_address
+from app.platform.security.access import DESK, declare_blueprint, public
+from app.platform.transactions import commit
+
+bp = Blueprint("customer_page", __name__)
+declare_blueprint(
+    bp, public("the customer's personal link: a bearer token in the URL, rate-limited")
+)
+desk_bp = Blueprint("customer_links", __name__, url_prefix="/orders")
+
+LANGUAGES = ("nl", "en")
+LANGUAGE_COOKIE = "customer_page_language"
+# A year: the customer's choice outlives the order's link.
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+PRIVATE_HEADERS = {
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+desk_only = role_required(*DESK, refusal=_l("The customer's link is the desk's to manage."))
+
+
+@bp.before_request
+def _throttle():
+    wait = wait_seconds(client_address())
+    if wait:
+        with force_locale(_chosen_language() or _browser_language()):
+            page = render_template("customer_page/busy.html")
+        return page, 429, {"Retry-After": str(wait)}
+    return None
+
+
+@bp.after_request
+def _keep_private(response):
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@bp.get("/t/<token>")
+def show(token: str):
+    """The page; only its status part when htmx refreshes it."""
+    order = order_of_token(token)
+    if order is None:
+        with force_locale(_chosen_language() or _browser_language()):
+            return render_template("customer_page/unknown.html"), 404
+    language = _chosen_language() or customer_language(order)
+    with force_locale(language):
+        page = customer_page(order, language)
+        partial = request.headers.get("HX-Request") == "true"
+        template = "customer_page/_status.html" if partial else "customer_page/show.html"
+        body = render_template(template, page=page, token=token, languages=LANGUAGES)
+    return _remember_language(body)
+
+
+def _chosen_language() -> str | None:
+    """The language the customer switched to: now (``?lang=``) or before (the cookie)."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(LANGUAGE_COOKIE)
+    return kept if kept in LANGUAGES else None
+
+
+def _browser_language() -> str:
+    # No order, so no customer to ask: the browser's preference, Dutch by default.
+    return request.accept_languages.best_match(LANGUAGES, default="nl") or "nl"
+
+
+def _remember_language(body: str):
+    response = make_response(body)
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            asked,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            path="/t/",
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@desk_bp.get("/<key>/customer-link")
+@desk_only
+def panel(key: str):
+    """The order page's panel: the customer's link, and revoking it (confirm first)."""
+    order = _order(key)
+    return render_template(
+        "customer_page/_desk_link.html",
+        order=order,
+        link=_url(order),
+        confirming=request.args.get("confirm") == "1",
+        renewed=False,
+    )
+
+
+@desk_bp.post("/<key>/customer-link")
+@desk_only
+def renew(key: str):
+    """Revoke the customer's link (it opens nothing from now on) and make a new one."""
+    order = _order(key)
+    url = link_url(renew_link(order, current_user))
+    commit()
+    return render_template(
+        "customer_page/_desk_link.html", order=order, link=url, confirming=False, renewed=True
+    )
+
+
+def _order(key: str):
+    order = find_order(key)
+    if order is None or order.is_test:
+        abort(404)
+    return order
+
+
+def _url(order) -> str | None:
+    link = current_link(order)
+    return link_url(link) if link is not None else None
