@@ -59,6 +59,7 @@ FEATURES: tuple[str, ...] = (
     "app.orders.portal",
     "app.orders.core",
     "app.orders.planning",
+    "app.orders.visit_reminders",
     "app.orders.addresses",
     "app.orders.calendar_sync",
     "app.integrations.api_docs",
