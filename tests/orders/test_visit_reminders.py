@@ -31,14 +31,12 @@ from app.platform.models import (
 from app.platform.models.enums import (
     DeliveryKind,
     MessageType,
-    TemplateCategory,
-    TemplateChannelType,
 )
 from tests.fakes import whatsapp as wa
-from tests.support import factories
 from tests.support.jobs import drain_queues
 from tests.support.partner_support import make_partner
 from tests.support.planning_support import approved_order, working_day
+from tests.support.reminder_support import add_reminder_template
 from tests.support.visits_support import plan_number
 from tests.support.whatsapp_support import deliver, fake_whatsapp_server, whatsapp_app
 
@@ -51,19 +49,7 @@ app = pytest.fixture(whatsapp_app, name="app")
 
 @pytest.fixture(autouse=True)
 def reminder_template(app):
-    """Our mirror of Meta's approved visit_reminder, as migration 0082 adds it (the
-    suite empties the tables between tests)."""
-    factories.template(
-        "Hoi {{customer_name}}, een herinnering aan de installatie van uw laadpaal. "
-        "Wanneer: {{visit_moment}}. Monteur: {{technician_name}}. Tik op Bevestigen als "
-        "het past, of op Verzetten. Groet, ChargeCars",
-        template_name="visit_reminder_whatsapp",
-        template_category=TemplateCategory.INSTALLATION_SCHEDULING,
-        channel_type=TemplateChannelType.WHATSAPP_BUSINESS,
-        whatsapp_template_name="visit_reminder",
-        language="nl",
-    )
-    db.session.commit()
+    add_reminder_template()
 
 
 @pytest.fixture
