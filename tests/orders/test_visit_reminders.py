@@ -10,6 +10,7 @@ board's and the technician's pages, the desk's tasks.
 from __future__ import annotations
 
 import time as clock
+import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -323,3 +324,43 @@ def test_an_unanswered_reminder_goes_to_the_desk_after_the_confirm_by_time_once(
 def test_reminder_times_are_checked_at_start(make_app, settings, named):
     with pytest.raises(RuntimeError, match=named):
         make_app(**settings)
+
+
+def test_an_interactive_reply_confirms_too_and_is_thanked_in_english(
+    app, client, fake_whatsapp, planner, tech
+):
+    day = working_day()
+    _planned_order(app, planner, tech, day, contact_fields={"locale": "en"})
+    remind_visits(now=_local(day - timedelta(days=1), 10, 5))
+    drain_queues(app)
+    reminder = db.session.scalars(sa.select(VisitReminder)).one()
+    message = {
+        "from": CUSTOMER_WA,
+        "id": "wamid.reply1",
+        "timestamp": str(int(clock.time())),
+        "type": "interactive",
+        "interactive": {
+            "type": "button_reply",
+            "button_reply": {"id": f"visit-confirm:{reminder.id}", "title": "Confirm"},
+        },
+    }
+
+    deliver(app, client, wa.webhook(contacts=[wa.contact(CUSTOMER_WA, "Jan")], messages=[message]))
+    drain_queues(app)
+    db.session.expire_all()
+
+    assert db.session.scalars(sa.select(VisitReminder)).one().confirmed_at is not None
+    assert _texts(fake_whatsapp) == ["Thank you, see you tomorrow!"]
+
+
+def test_a_forged_payload_changes_nothing(app, client, fake_whatsapp, planner, tech):
+    day = working_day()
+    _planned_order(app, planner, tech, day)
+    remind_visits(now=_local(day - timedelta(days=1), 10, 5))
+    drain_queues(app)
+
+    _tap(app, client, "visit-confirm:1", "Bevestigen", "wamid.tap1")
+    _tap(app, client, f"visit-confirm:{uuid.uuid4()}", "Bevestigen", "wamid.tap2")
+
+    assert db.session.scalars(sa.select(VisitReminder)).one().confirmed_at is None
+    assert _texts(fake_whatsapp) == []
