@@ -88,10 +88,11 @@ def remind_visits(now: datetime | None = None) -> int:
 def remind_customers(day: date) -> int:
     """Remind each customer of their visits on ``day`` not yet reminded of (commits)."""
     sent = 0
+    # Without the approved template (switched off by an admin) everyone gets the e-mail.
+    template = reminder_template()
     for order in db.session.scalars(orders_to_remind(day)).all():
-        thread = whatsapp_thread(order)
-        template = reminder_template() if thread is not None else None
-        if thread is None or template is None or not order.visits:
+        thread = whatsapp_thread(order) if template is not None and order.visits else None
+        if thread is None:
             sent += remind_by_email(order, day)
             continue
         sent += _remind_by_whatsapp(order, thread, template, day)
