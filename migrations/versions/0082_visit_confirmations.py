@@ -41,7 +41,6 @@ def upgrade():
         sa.Column("visit_date", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("message_id", sa.Uuid(), nullable=True),
-        sa.Column("problem", sa.Text(), nullable=True),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("move_requested_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True),

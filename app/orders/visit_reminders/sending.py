@@ -11,7 +11,8 @@ A customer is on WhatsApp when their conversation about the order runs there,
 or, with no such conversation yet, when they have a phone number and no e-mail
 address (with both, the e-mail reminder they always had still goes). A visit
 without a row of its own (a synced work order) has nothing for a button to
-name, so it is reminded by e-mail.
+name, so it is reminded by e-mail; so is one the template cannot be filled in
+for (nobody on the visit yet).
 
 A WhatsApp reminder is claimed before it is written: a :class:`VisitReminder`
 row unique on (visit, visit date), inserted with ON CONFLICT DO NOTHING in the
@@ -138,13 +139,11 @@ def _remind_by_whatsapp(
     order: Order, thread: CommunicationThread, template: CommunicationTemplate, day: date
 ) -> int:
     sent = 0
+    by_email = False
     for _number, visit in visits_on(order, day):
         if visit is None:
+            by_email = True
             continue
-        reminder_id = _claim(order, visit, day)
-        if reminder_id is None:
-            continue  # reminded before, or by another worker just now
-        reminder = db.session.get(VisitReminder, reminder_id)
         values = {
             **visit_variables(visit),
             "visit_moment": _moment(visit, day),
@@ -153,9 +152,13 @@ def _remind_by_whatsapp(
         try:
             rendered = render_for_thread(template, thread, None, values)
         except TemplateRenderError as exc:
-            reminder.problem = f"the WhatsApp reminder could not be filled in: {exc.message}"
-            log.warning("visit reminder for %s not sent: %s", order.order_number, exc.message)
+            # A visit without a technician yet, say: the e-mail says what is known.
+            log.info("WhatsApp reminder for %s left to e-mail: %s", order.order_number, exc.message)
+            by_email = True
             continue
+        reminder_id = _claim(order, visit, day)
+        if reminder_id is None:
+            continue  # reminded before, or by another worker just now
         message = post_outbound(
             thread,
             channel_id=thread.channel_id,
@@ -172,8 +175,11 @@ def _remind_by_whatsapp(
             },
         )
         record_use(template.id)
-        reminder.message_id = message.id
+        db.session.get(VisitReminder, reminder_id).message_id = message.id
         sent += 1
+    if by_email:
+        # Its own once-per-visit-and-date mark keeps a later run from mailing again.
+        sent += remind_by_email(order, day)
     return sent
 
 

@@ -108,13 +108,11 @@ class VisitReminder(Entity, db.Model):
         sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
     visit_date: so.Mapped[date] = so.mapped_column(sa.Date, index=True)
-    # whatsapp (with Bevestigen / Verzetten buttons) or email (no answer expected).
+    # whatsapp: the reminder with the Bevestigen / Verzetten buttons.
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
     message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("communication_message.id", ondelete="SET NULL")
     )
-    # Why no reminder could be sent, when none was.
-    problem: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     confirmed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     move_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # When the desk was given a task because the reminder went unanswered.
