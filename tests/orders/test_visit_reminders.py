@@ -29,11 +29,9 @@ from app.platform.models import (
     Visit,
     VisitReminder,
 )
-from app.platform.models.enums import (
-    DeliveryKind,
-    MessageType,
-)
+from app.platform.models.enums import ChannelType, DeliveryKind, MessageType
 from tests.fakes import whatsapp as wa
+from tests.support import factories
 from tests.support.jobs import drain_queues
 from tests.support.partner_support import make_partner
 from tests.support.planning_support import approved_order, working_day
@@ -364,3 +362,20 @@ def test_a_forged_payload_changes_nothing(app, client, fake_whatsapp, planner, t
 
     assert db.session.scalars(sa.select(VisitReminder)).one().confirmed_at is None
     assert _texts(fake_whatsapp) == []
+
+
+def test_a_customer_who_starts_on_whatsapp_after_the_email_is_not_reminded_twice(
+    app, fake_whatsapp, planner, tech
+):
+    day = working_day()
+    order = _planned_order(app, planner, tech, day, with_whatsapp=False)
+    assert remind_visits(now=_local(day - timedelta(days=1), 10, 5)) == 1
+    # The customer writes on WhatsApp that afternoon: that is now their conversation.
+    whatsapp = factories.channel(ChannelType.WHATSAPP_BUSINESS, channel_name="WhatsApp")
+    factories.thread(whatsapp, order.end_customer, order_id=order.id)
+    db.session.commit()
+
+    assert remind_visits(now=_local(day - timedelta(days=1), 14, 5)) == 0
+    drain_queues(app)
+    assert _reminders(fake_whatsapp) == []
+    assert db.session.scalars(sa.select(VisitReminder)).all() == []

@@ -32,11 +32,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.conversations.channels.email.records import already_sent
 from app.conversations.channels.email.reminders import (
     AMSTERDAM,
     orders_to_remind,
     remind_by_email,
     visits_on,
+)
+from app.conversations.channels.email.reminders import (
+    TEMPLATE_KEY as EMAIL_TEMPLATE_KEY,
 )
 from app.conversations.channels.whatsapp.templates import template_parameters
 from app.conversations.core import post_outbound
@@ -92,15 +96,35 @@ def remind_customers(day: date) -> int:
     # Without the approved template (switched off by an admin) everyone gets the e-mail.
     template = reminder_template()
     for order in db.session.scalars(orders_to_remind(day)).all():
-        thread = whatsapp_thread(order) if template is not None and order.visits else None
+        used = channel_used(order, day)
+        thread = None
+        if used != EMAIL and template is not None and order.visits:
+            thread = whatsapp_thread(order)
         if thread is None:
-            sent += remind_by_email(order, day)
+            if used != WHATSAPP:
+                sent += remind_by_email(order, day)
             continue
         sent += _remind_by_whatsapp(order, thread, template, day)
     commit()
     if sent:
         log.info("sent %d visit reminder(s) for %s", sent, day.isoformat())
     return sent
+
+
+def channel_used(order: Order, day: date) -> str | None:
+    """The channel the order's customer was already reminded on for ``day``, if any:
+    a later run keeps to it, so a customer who starts writing on WhatsApp after
+    the e-mail reminder (or the other way round) is not reminded twice."""
+    on_whatsapp = db.session.scalar(
+        sa.select(VisitReminder.id)
+        .where(VisitReminder.order_id == order.id, VisitReminder.visit_date == day)
+        .limit(1)
+    )
+    if on_whatsapp is not None:
+        return WHATSAPP
+    if already_sent(order.id, EMAIL_TEMPLATE_KEY, visit_date=day.isoformat()):
+        return EMAIL
+    return None
 
 
 def whatsapp_thread(order: Order) -> CommunicationThread | None:
