@@ -117,7 +117,3 @@ class VisitReminder(Entity, db.Model):
     move_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column()
     # When the desk was given a task because the reminder went unanswered.
     flagged_at: so.Mapped[Optional[datetime]] = so.mapped_column()
-
-    @property
-    def answered(self) -> bool:
-        return self.confirmed_at is not None or self.move_requested_at is not None
