@@ -288,6 +288,11 @@ class Config:
             "PLANNING_LEASE_SECONDS": _env_float("PLANNING_LEASE_SECONDS", 60.0),
             # How many working days ahead the best slots for one order are looked for.
             "PLANNING_SLOT_DAYS": _env_int("PLANNING_SLOT_DAYS", 10),
+            # The day before a visit, Amsterdam time (HH:MM): when the customer's
+            # reminder goes, and after when an unanswered one is handed to the desk
+            # (checked at start by app.orders.visit_reminders.settings).
+            "VISIT_REMINDER_TIME": _env("VISIT_REMINDER_TIME", "10:00"),
+            "VISIT_CONFIRM_BY": _env("VISIT_CONFIRM_BY", "18:00"),
             "MAKE_WEBHOOK_URLS": parse_pairs(_env("MAKE_WEBHOOK_URLS")),
             "MAKE_WEBHOOK_SECRET": _env("MAKE_WEBHOOK_SECRET"),
             "FILLOUT_WEBHOOK_SECRET": _env("FILLOUT_WEBHOOK_SECRET"),

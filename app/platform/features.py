@@ -60,6 +60,7 @@ FEATURES: tuple[str, ...] = (
     "app.orders.customer_page",
     "app.orders.core",
     "app.orders.planning",
+    "app.orders.visit_reminders",
     "app.orders.addresses",
     "app.orders.calendar_sync",
     "app.integrations.api_docs",

@@ -196,24 +196,24 @@ def test_delivered_callbacks_carry_the_catalogues_names(app, client, auth, make_
         on_visit_rescheduled(
             planned, {"date": "2026-12-16", "window_start": "08:00", "window_end": "12:00"}
         )
+        visit = {
+            "number": 1,
+            "purpose": None,
+            "date": "2026-12-16",
+            "window_start": "08:00",
+            "window_end": "12:00",
+        }
+        # The customer confirmed it in answer to the reminder: only visit_confirmed hears it.
+        on_visit_event(planned, "visit_confirmed", visit)
         # One visit of two done (a return visit follows): only visit_completed hears it.
-        on_visit_event(
-            planned,
-            "visit_completed",
-            {
-                "number": 1,
-                "purpose": None,
-                "date": "2026-12-16",
-                "window_start": "08:00",
-                "window_end": "12:00",
-            },
-        )
+        on_visit_event(planned, "visit_completed", visit)
         commit()
     expected += [
         ("ALL-3", "order_created"),
         ("ALL-3", "order_approved"),
         ("ALL-3", "visit_scheduled"),
         ("ALL-3", "visit_rescheduled"),
+        ("ALL-3", "visit_confirmed"),
         ("ALL-3", "visit_completed"),
         ("ALIAS-3", "status_changed"),
         ("ALIAS-3", "status_changed"),

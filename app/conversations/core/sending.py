@@ -262,6 +262,9 @@ def send_message(message_id: str) -> str | None:
         template_name=template_name if as_template else None,
         template_parameters=list(extra.get("template_parameters") or []) if as_template else [],
         template_language=extra.get("template_language") if as_template else None,
+        template_quick_replies=(
+            list(extra.get("template_quick_replies") or []) if as_template else []
+        ),
         to=tuple(addressees.get("to") or ()),
         cc=tuple(addressees.get("cc") or ()),
         bcc=tuple(addressees.get("bcc") or ()),

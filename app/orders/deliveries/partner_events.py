@@ -37,6 +37,7 @@ ORDER_CREATED = "order_created"
 VISIT_SCHEDULED = "visit_scheduled"
 VISIT_RESCHEDULED = "visit_rescheduled"
 VISIT_COMPLETED = "visit_completed"
+VISIT_CONFIRMED = "visit_confirmed"
 STATUS_CHANGED = "status_changed"
 TEST = "test"
 
@@ -72,6 +73,12 @@ EVENTS: tuple[PartnerEvent, ...] = (
         _l("Visit rescheduled"),
         "a planned visit moves to another date, time window or technician, or a "
         "later visit's plan is taken back (`visit.date` null); the status stays as it is",
+    ),
+    PartnerEvent(
+        VISIT_CONFIRMED,
+        _l("Visit confirmed by the customer"),
+        "the customer confirmed a planned visit in answer to our reminder the day "
+        "before (`visit` says which); the status stays as it is",
     ),
     PartnerEvent(
         "installation_started",

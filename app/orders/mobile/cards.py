@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.conversations.message_templates.visit_moment import TimeWindow
+from app.orders.core.visit_confirmations import confirmation_states
 from app.orders.mobile.conversation import find_customer_thread, find_order_thread
 from app.orders.mobile.pending import MoveState, latest_moves
 from app.orders.mobile.quick_replies import (
@@ -82,6 +83,9 @@ class Visit:
     ahead: bool = False
     # This visit is done while its order goes on to a later one.
     done_before_order: bool = False
+    # The customer's answer to the reminder the day before (confirmed, move_asked,
+    # unconfirmed), or None (app.orders.core.visit_confirmations).
+    confirmation: str | None = None
 
     @property
     def waiting(self) -> MoveState | None:
@@ -141,6 +145,7 @@ def build_visit(
         visit_line=visit_line(order, row),
         ahead=ahead,
         done_before_order=done and order.status != OrderStatus.COMPLETED,
+        confirmation=confirmation_states([row]).get(row.id) if row is not None else None,
     )
 
 

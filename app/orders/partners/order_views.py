@@ -131,7 +131,7 @@ def _example(event: PartnerEvent, integration: PartnerIntegration) -> dict:
         details["to_status"] = ours
         details["reason"] = None
         payload["status"] = mapping.get(ours) or ours
-    if event.name in ("visit_scheduled", "visit_rescheduled", "visit_completed"):
+    if event.name in ("visit_scheduled", "visit_rescheduled", "visit_confirmed", "visit_completed"):
         payload["visit"] = {
             "number": 1,
             "purpose": None,

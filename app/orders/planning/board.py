@@ -22,6 +22,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.orders.core.visit_confirmations import confirmation_states
 from app.orders.planning.bases import base_place, bases_of
 from app.orders.planning.driving import Drive, DrivenDay, Stop, day_matrix, drive_day
 from app.orders.planning.hours import (
@@ -120,6 +121,9 @@ class BoardVisit:
     # Which of the order's visits, and how many it has ("2/2" on the card).
     number: int = 1
     of: int = 1
+    # The customer's answer to the reminder the day before: confirmed, move_asked,
+    # unconfirmed (unanswered past the confirm-by time), or None.
+    confirmation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,25 +304,30 @@ def _visits_by_technician(
         .join(VisitTechnician, VisitTechnician.visit_id == Visit.id)
         .where(VisitTechnician.technician_id.in_(ids), Visit.scheduled_date.between(first, last))
     )
-    orders = db.session.scalars(
-        sa.select(Order)
-        .options(
-            so.joinedload(Order.installation_address),
-            so.joinedload(Order.end_customer),
-            so.selectinload(Order.visits).selectinload(Visit.crew),
-        )
-        .where(
-            Order.status != OrderStatus.CANCELLED,
-            Order.is_test.is_(False),
-            sa.or_(
-                sa.and_(
-                    Order.scheduled_date.between(first, last),
-                    Order.assigned_technician_id.in_(ids),
+    orders = (
+        db.session.scalars(
+            sa.select(Order)
+            .options(
+                so.joinedload(Order.installation_address),
+                so.joinedload(Order.end_customer),
+                so.selectinload(Order.visits).selectinload(Visit.crew),
+            )
+            .where(
+                Order.status != OrderStatus.CANCELLED,
+                Order.is_test.is_(False),
+                sa.or_(
+                    sa.and_(
+                        Order.scheduled_date.between(first, last),
+                        Order.assigned_technician_id.in_(ids),
+                    ),
+                    Order.id.in_(crewed_visits),
                 ),
-                Order.id.in_(crewed_visits),
-            ),
+            )
         )
-    ).unique()
+        .unique()
+        .all()
+    )
+    answers = confirmation_states(v for order in orders for v in order.visits)
     for order in orders:
         address = order.installation_address
         visits = order.visits
@@ -348,6 +357,7 @@ def _visits_by_technician(
                 technician_notes=visit.technician_notes if visit else None,
                 number=visit.number if visit else 1,
                 of=max(len(visits), 1),
+                confirmation=answers.get(visit.id) if visit else None,
             )
             for technician_id in crew:
                 if technician_id in ids:

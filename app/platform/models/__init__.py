@@ -98,7 +98,7 @@ from app.platform.models.suggestions import (
 )
 from app.platform.models.templates import CommunicationTemplate
 from app.platform.models.travel import TravelLeg
-from app.platform.models.visits import PendingVisitMove, VisitCustomerNotice
+from app.platform.models.visits import PendingVisitMove, VisitCustomerNotice, VisitReminder
 from app.platform.models.work_orders import WorkOrderLink, WorkOrderPhoto
 
 __all__ = [
@@ -109,6 +109,7 @@ __all__ = [
     "TechnicianSchedule",
     "Visit",
     "VisitNotice",
+    "VisitReminder",
     "VisitTechnician",
     "TravelLeg",
     "CalendarEvent",

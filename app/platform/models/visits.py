@@ -85,3 +85,35 @@ class VisitCustomerNotice(Entity, db.Model):
     message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
         sa.ForeignKey("communication_message.id", ondelete="CASCADE")
     )
+
+
+class VisitReminder(Entity, db.Model):
+    """The customer's reminder the day before a visit, and their answer to it.
+
+    Unique on (visit, visit date): the row is inserted with ON CONFLICT DO
+    NOTHING before the message is written, so two workers running the reminder
+    job for the same visit send one reminder; a visit moved to another day is
+    reminded again for that day. The quick-reply buttons name this row, so a
+    tap on an old reminder is told apart from one for the visit's current day
+    (app.orders.visit_reminders).
+    """
+
+    __tablename__ = "visit_reminders"
+    __table_args__ = (sa.UniqueConstraint("visit_id", "visit_date"),)
+
+    visit_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE")
+    )
+    order_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    visit_date: so.Mapped[date] = so.mapped_column(sa.Date, index=True)
+    # whatsapp: the reminder with the Bevestigen / Verzetten buttons.
+    channel: so.Mapped[str] = so.mapped_column(sa.String(16))
+    message_id: so.Mapped[Optional[uuid.UUID]] = so.mapped_column(
+        sa.ForeignKey("communication_message.id", ondelete="SET NULL")
+    )
+    confirmed_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    move_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column()
+    # When the desk was given a task because the reminder went unanswered.
+    flagged_at: so.Mapped[Optional[datetime]] = so.mapped_column()

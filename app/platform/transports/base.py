@@ -49,6 +49,9 @@ class OutboundMessage:
     template_parameters: list[str] = field(default_factory=list)
     # The approved template's language code (nl, en_US); None: look it up.
     template_language: str | None = None
+    # The payloads of the approved template's quick-reply buttons, in button order:
+    # what Meta hands back when the customer taps one (WhatsApp only).
+    template_quick_replies: list[str] = field(default_factory=list)
     # A body already in the provider's shape (a Teams card, a SendGrid Mail Send
     # request); None: the transport builds one from the text above.
     payload: dict | None = None

@@ -56,6 +56,7 @@ class SandboxTransport:
                 "reply_to": message.reply_to_external_id,
                 "template": message.template_name,
                 "template_parameters": message.template_parameters,
+                "template_quick_replies": message.template_quick_replies,
                 "cc": list(message.cc),
                 "bcc": list(message.bcc),
                 # Names only: the sandbox outbox is a page, not a file store.

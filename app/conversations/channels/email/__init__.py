@@ -1,18 +1,12 @@
 """Transactional e-mail through SendGrid v3 and its signed event webhook."""
 
 from app.platform.features import Feature, TransportSpec
-from app.platform.jobs.periodic import PeriodicJob
 
 FEATURE = Feature(
     blueprints=("app.conversations.channels.email.routes:bp",),
     webhook_processors={"sendgrid": "app.conversations.channels.email.events:process_event"},
-    periodic_jobs=(
-        PeriodicJob(
-            "visit-reminders",
-            "app.conversations.channels.email.reminders.send_visit_reminders",
-            every_seconds=3600,
-        ),
-    ),
+    # The visit reminders are sent by the order context's job
+    # (app.orders.visit_reminders), which picks each customer's channel.
     transports=(
         TransportSpec(
             "sendgrid",

@@ -1,12 +1,13 @@
-"""Visit reminders: the day before each visit, the customer gets an e-mail.
+"""Visit reminders by e-mail: the day before each visit, the customer gets one.
 
-``send_visit_reminders`` runs hourly. "Tomorrow" is Amsterdam's tomorrow. An
-order may have several visits (a second day, a return for a missing part), each
-on its own day: each is reminded on the day before it, once per visit and date
-(a rescheduled visit is reminded again). The mail's ``extra`` keeps the visit's
-number and date, which is what marks it sent. A visit's day is its own (an
-order planned without a visit plan, a synced work order, has the order's day);
-only a visit not yet started is reminded of.
+The order context's reminder job (``app.orders.visit_reminders``) calls
+:func:`remind_by_email` for each customer it reaches by e-mail. "Tomorrow" is
+Amsterdam's tomorrow. An order may have several visits (a second day, a return
+for a missing part), each on its own day: each is reminded on the day before
+it, once per visit and date (a rescheduled visit is reminded again). The mail's
+``extra`` keeps the visit's number and date, which is what marks it sent. A
+visit's day is its own (an order planned without a visit plan, a synced work
+order, has the order's day); only a visit not yet started is reminded of.
 A run before 08:00 Amsterdam time hands the mail to SendGrid with ``send_at``
 08:00, so nobody's phone buzzes at night.
 """
@@ -42,16 +43,30 @@ EARLIEST_LOCAL_TIME = time(8, 0)
 
 
 def send_visit_reminders(now: datetime | None = None) -> int:
-    """Job: remind every customer whose visit is tomorrow; returns how many were queued."""
+    """Remind every customer whose visit is tomorrow by e-mail; returns how many were
+    queued. (The scheduled run is the order context's, which picks each customer's
+    channel and calls :func:`remind_by_email` for those reached by e-mail.)"""
     now = now or utcnow()
     local_now = now.astimezone(AMSTERDAM)
     tomorrow = local_now.date() + timedelta(days=1)
-    visits_tomorrow = sa.select(Visit.order_id).where(Visit.scheduled_date == tomorrow)
+    send_at = _send_at(local_now)
+    queued = 0
+    for order in db.session.scalars(orders_to_remind(tomorrow)).all():
+        queued += remind_by_email(order, tomorrow, send_at)
+    commit()
+    if queued:
+        log.info("queued %d visit reminder(s) for %s", queued, tomorrow.isoformat())
+    return queued
+
+
+def orders_to_remind(day: date) -> sa.Select:
+    """The orders with a visit on ``day`` that may be reminded of, locked on PostgreSQL."""
+    visits_that_day = sa.select(Visit.order_id).where(Visit.scheduled_date == day)
     query = (
         sa.select(Order)
         .options(so.selectinload(Order.visits))
         .where(
-            sa.or_(Order.scheduled_date == tomorrow, Order.id.in_(visits_tomorrow)),
+            sa.or_(Order.scheduled_date == day, Order.id.in_(visits_that_day)),
             Order.status.in_(REMINDABLE + BETWEEN_VISITS),
         )
         .order_by(Order.id)
@@ -59,35 +74,36 @@ def send_visit_reminders(now: datetime | None = None) -> int:
     if db.engine.dialect.name == "postgresql":
         # Two overlapping runs split the orders between them instead of both sending.
         query = query.with_for_update(skip_locked=True, of=Order, **LOCK_TO_CHANGE)
-    send_at = _send_at(local_now)
+    return query
+
+
+def remind_by_email(order: Order, day: date, send_at: datetime | None = None) -> int:
+    """E-mail the customer of ``order`` about each of its visits on ``day`` not yet
+    reminded of; returns how many mails were queued. No commit."""
     queued = 0
-    for order in db.session.scalars(query).all():
-        for number, visit in visits_on(order, tomorrow):
-            if _reminded(order, number, tomorrow):
-                continue
-            contact = customer_of(order)
-            if contact is None:
-                log.info("order %s has no customer e-mail for a reminder", order.order_number)
-                break
-            send_transactional(
-                contact.email,
-                TEMPLATE_KEY,
-                reminder_data(order, contact, visit),
-                CATEGORIES,
-                send_at,
-                contact=contact,
-                order=order,
-                subject=(
-                    f"Herinnering: vervolgbezoek morgen ({order.order_number})"
-                    if number > 1
-                    else f"Herinnering: installatie morgen ({order.order_number})"
-                ),
-                extra={"visit_date": tomorrow.isoformat(), "visit_number": str(number)},
-            )
-            queued += 1
-    commit()
-    if queued:
-        log.info("queued %d visit reminder(s) for %s", queued, tomorrow.isoformat())
+    for number, visit in visits_on(order, day):
+        if _reminded(order, number, day):
+            continue
+        contact = customer_of(order)
+        if contact is None:
+            log.info("order %s has no customer e-mail for a reminder", order.order_number)
+            break
+        send_transactional(
+            contact.email,
+            TEMPLATE_KEY,
+            reminder_data(order, contact, visit),
+            CATEGORIES,
+            send_at,
+            contact=contact,
+            order=order,
+            subject=(
+                f"Herinnering: vervolgbezoek morgen ({order.order_number})"
+                if number > 1
+                else f"Herinnering: installatie morgen ({order.order_number})"
+            ),
+            extra={"visit_date": day.isoformat(), "visit_number": str(number)},
+        )
+        queued += 1
     return queued
 
 

@@ -127,8 +127,9 @@ def request_body(message: OutboundMessage) -> dict:
                 "code": message.template_language or template_language(message.template_name)
             },
         }
+        components: list[dict] = []
         if message.template_parameters:
-            template["components"] = [
+            components.append(
                 {
                     "type": "body",
                     "parameters": [
@@ -136,7 +137,20 @@ def request_body(message: OutboundMessage) -> dict:
                         for value in message.template_parameters
                     ],
                 }
-            ]
+            )
+        # Each quick-reply button of the approved template gets the payload Meta
+        # hands back in the customer's tap (a ``button`` message).
+        components += [
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": payload}],
+            }
+            for index, payload in enumerate(message.template_quick_replies)
+        ]
+        if components:
+            template["components"] = components
         body.update(type="template", template=template)
     elif message.interactive:
         body.update(type="interactive", interactive=message.interactive)
