@@ -394,3 +394,13 @@ def test_each_visit_is_signed_for_on_its_own(client, auth, make_user, monkeypatc
         (1, "Jan Jansen"),
         (2, "Marie Jansen"),
     ]
+
+    # The desk's order page shows both, each under its visit.
+    auth.logout()
+    agent = make_user("agent")
+    auth.login(agent.email)
+    shown = client.get(f"/orders/{order.order_number}").get_data(as_text=True)
+    assert "Customer signatures" in shown
+    assert shown.count('data-testid="order-signature-visit"') == 2
+    assert "Visit 1 of 2" in shown and "Visit 2 of 2" in shown
+    assert "Signed by Jan Jansen" in shown and "Signed by Marie Jansen" in shown

@@ -47,8 +47,11 @@ class OrderPage:
     invoice: InvoiceView | None
     # What people did about its review reasons (app.orders.core.review_fixes), newest first.
     review_fixes: list[FixEntry] = field(default_factory=list)
-    # Taken on the technician's phone at the end of the visit (app.orders.mobile.signatures).
-    signature: VisitSignature | None = None
+    # Taken on the technician's phone at the end of each visit, by visit number
+    # (app.orders.mobile.signatures): a second day is signed for again.
+    signatures: list[VisitSignature] = field(default_factory=list)
+    # How many visits the order has: the signatures say which visit only when several.
+    visit_count: int = 1
 
     @property
     def history(self) -> list[tuple[datetime, OrderStatusTransition | None, FixEntry | None]]:
@@ -92,13 +95,14 @@ def order_page(order: Order) -> OrderPage:
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
         review_fixes=review_fixes,
-        signature=db.session.scalar(
-            # The latest visit's (an order with a second day is signed for on each).
-            sa.select(VisitSignature)
-            .where(VisitSignature.order_id == order.id)
-            .order_by(VisitSignature.visit_number.desc())
-            .limit(1)
+        signatures=list(
+            db.session.scalars(
+                sa.select(VisitSignature)
+                .where(VisitSignature.order_id == order.id)
+                .order_by(VisitSignature.visit_number)
+            )
         ),
+        visit_count=len(order.visits),
     )
 
 
