@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.conversations.merges.contacts import merge_contacts
 from app.integrations.endpoints import EVENT_NAMES, EndpointForm, create_endpoint
+from app.orders.core.customer_links import link_url, live_link
 from app.platform.auth.services import create_user
 from app.platform.database import utcnow
 from app.platform.extensions import db
@@ -217,6 +218,8 @@ def desk_values(agent: User) -> dict[str, str]:
         "draft_id": _id(OrderDraft),
         "merge_id": _id(ContactMerge),
         "proposal_id": _id(PlanProposal),
+        # The customer's own page, as the link in their messages opens it.
+        "token": link_url(live_link(order)).rsplit("/", 1)[-1],
         # The conversation a merge preview would merge into: another of the agent's.
         "into": _id(
             CommunicationThread,
@@ -224,6 +227,7 @@ def desk_values(agent: User) -> dict[str, str]:
             CommunicationThread.id != thread.id,
         ),
     }
+    db.session.commit()  # the link just made, for the live server to find
     return {name: value for name, value in values.items() if value is not None}
 
 
