@@ -16,9 +16,9 @@ from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Address, Order
 from app.platform.models.enums import OrderStatus
+from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.support import factories
-from tests.support.helpers import PASSWORD
 from tests.support.partner_support import make_partner
 
 SHOTS = Path(
@@ -56,14 +56,6 @@ def _orders():
     return flagged, approved
 
 
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/inbox$"))
-
-
 def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make_user):
     agent = make_user("agent", language="nl")
     flagged, approved = _orders()
@@ -74,7 +66,7 @@ def test_an_agent_finds_an_order_by_phone_on_the_desk(live_server, browser, make
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in(page, live_server.url, agent.email)
+        sign_in_dutch(page, live_server.url, agent.email)
         page.get_by_test_id("mainnav").get_by_role("link", name="Orders").click()
         page.wait_for_url(re.compile(r"/orders$"))
         expect(page.get_by_test_id("count-review")).to_have_text("1")

@@ -19,8 +19,8 @@ from app.platform.extensions import db
 from app.platform.models import Order, TechnicianAbsence, TechnicianSchedule
 from app.platform.models.enums import OrderStatus
 from app.platform.transactions import commit
+from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
-from tests.support.helpers import PASSWORD, second_factor_code
 from tests.support.planning_support import approved_order, working_day
 
 SHOTS = Path(
@@ -122,18 +122,6 @@ def _waiting_orders():
     return orders
 
 
-def _sign_in_dutch(page, base_url: str, email: str) -> None:
-    """The sign-in form of a Dutch browser (its labels are Dutch), with the second step."""
-    page.goto(f"{base_url}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/login/verify$"))
-    page.locator("#code").fill(second_factor_code(email))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/inbox$"))
-
-
 def _no_sideways_scroll(page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"page is {scroll}px wide on a {width}px screen"
@@ -155,7 +143,7 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in_dutch(page, live_server.url, manager.email)
+        sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week}")
         board = page.get_by_test_id("board")
         expect(board.get_by_test_id("board-row")).to_have_count(3)
@@ -228,9 +216,7 @@ def test_a_manager_plans_an_unplanned_order_from_the_board(live_server, browser,
         section.get_by_test_id("plan-submit").click()
         section = page.get_by_test_id("order-planning")
         expect(section.get_by_test_id("plan-slots")).to_be_visible()
-        expect(section.get_by_test_id("plan-visit-2")).to_contain_text(
-            friday.strftime("%d")
-        )
+        expect(section.get_by_test_id("plan-visit-2")).to_contain_text(friday.strftime("%d"))
         expect(section.get_by_test_id("plan-current")).to_contain_text("13:00-16:00")
         section.scroll_into_view_if_needed()
         section.screenshot(path=str(SHOTS / "planning-visits.png"))
@@ -263,7 +249,7 @@ def test_the_board_scrolls_in_its_own_box_on_a_phone(live_server, browser, make_
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in_dutch(page, live_server.url, manager.email)
+        sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week_key(monday)}")
         expect(page.get_by_test_id("board")).to_be_visible()
         _no_sideways_scroll(page, 375)
@@ -295,7 +281,7 @@ def test_a_saturday_visit_has_a_full_column_and_an_empty_sunday_a_narrow_one(
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in_dutch(page, live_server.url, manager.email)
+        sign_in_dutch(page, live_server.url, manager.email)
         page.goto(f"{live_server.url}/planning/?week={week}")
         head = page.get_by_test_id("board").locator("thead")
 
