@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.conversations.message_templates.visit_moment import TimeWindow
+from app.orders.core.customer_photos import ReviewItem, review_items
 from app.orders.mobile.conversation import find_customer_thread, find_order_thread
 from app.orders.mobile.pending import MoveState, latest_moves
 from app.orders.mobile.quick_replies import (
@@ -82,6 +83,8 @@ class Visit:
     ahead: bool = False
     # This visit is done while its order goes on to a later one.
     done_before_order: bool = False
+    # What the customer sent from their page before the visit (meter cupboard, …).
+    customer_photos: list[ReviewItem] = field(default_factory=list)
 
     @property
     def waiting(self) -> MoveState | None:
@@ -141,6 +144,7 @@ def build_visit(
         visit_line=visit_line(order, row),
         ahead=ahead,
         done_before_order=done and order.status != OrderStatus.COMPLETED,
+        customer_photos=[item for item in review_items(order) if item.photo is not None],
     )
 
 

@@ -22,6 +22,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.orders.core.customer_photos import PhotoCount, photo_counts
 from app.orders.planning.bases import base_place, bases_of
 from app.orders.planning.driving import Drive, DrivenDay, Stop, day_matrix, drive_day
 from app.orders.planning.hours import (
@@ -120,6 +121,8 @@ class BoardVisit:
     # Which of the order's visits, and how many it has ("2/2" on the card).
     number: int = 1
     of: int = 1
+    # The customer's photos before the visit ("2/4 foto's" on the card).
+    photos: PhotoCount | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,8 @@ def _visits_by_technician(
             ),
         )
     ).unique()
+    orders = list(orders)
+    photos = photo_counts(orders)
     for order in orders:
         address = order.installation_address
         visits = order.visits
@@ -348,6 +353,7 @@ def _visits_by_technician(
                 technician_notes=visit.technician_notes if visit else None,
                 number=visit.number if visit else 1,
                 of=max(len(visits), 1),
+                photos=photos.get(order.id),
             )
             for technician_id in crew:
                 if technician_id in ids:
