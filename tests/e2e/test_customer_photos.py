@@ -90,6 +90,10 @@ def test_the_customer_sends_two_photos_and_the_planner_approves_one(
         panel.get_by_test_id("desk-photo-approve-meter_cupboard").click()
         expect(desk.get_by_test_id("desk-photo-state-meter_cupboard")).to_have_text("in orde")
         expect(desk.get_by_test_id("desk-photo-state-main_fuse")).to_have_text("te beoordelen")
+        desk.get_by_test_id("desk-photo-reason-main_fuse").fill("Het getal is niet leesbaar.")
+        desk.get_by_test_id("desk-photo-reason-main_fuse").press("Enter")  # asks, never approves
+        expect(desk.get_by_test_id("desk-photo-state-main_fuse")).to_have_text("opnieuw gevraagd")
+        expect(desk.get_by_test_id("desk-photo-state-meter_cupboard")).to_have_text("in orde")
         assert axe_violations(desk) == []
         desk.get_by_test_id("customer-photos-panel").scroll_into_view_if_needed()
         _shoot(desk, "customer-photos-desk.png")
