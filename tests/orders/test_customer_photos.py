@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 from PIL import ExifTags, Image
 
 from app.conversations.gdpr.erasure import erase_contact
@@ -452,3 +453,32 @@ def test_erasing_the_customer_takes_their_photos_and_files(app, client, make_use
 
     assert report.counts["customer_photos"] == 1
     assert _photos(order) == [] and not path.exists()
+
+
+def test_migration_0083_makes_one_photo_per_item_current_and_goes_back_cleanly(app, client):
+    order, token = _scheduled()
+    _send(client, token, "meter_cupboard", photo_jpeg())
+    [photo] = _photos(order)
+    # A second current photo of the same item is refused by the database itself.
+    twin = CustomerPhoto(
+        order_id=order.id,
+        kind=photo.kind,
+        path=photo.path,
+        content_type=photo.content_type,
+        size=photo.size,
+        width=photo.width,
+        height=photo.height,
+        uploaded_at=photo.uploaded_at,
+    )
+    db.session.add(twin)
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+    db.session.remove()
+    downgrade(revision="0081_customer_links")
+    try:
+        assert "customer_photos" not in sa.inspect(db.engine).get_table_names()
+    finally:
+        upgrade()
+    assert "customer_photos" in sa.inspect(db.engine).get_table_names()
