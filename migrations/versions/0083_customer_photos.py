@@ -1,7 +1,7 @@
 """The customer's photos before the visit (meter cupboard, main fuse, …)
 
 A row per photo sent from the customer's page: the checklist item it answers,
-where its (re-encoded, metadata-free) file lies, and its review: received,
+where its (re-encoded, metadata-free) file and its thumbnail lie, and its review: received,
 approved, or asked again with the planner's reason and whether the customer
 was told. One photo per order and item is current; a replaced one is kept,
 marked superseded.
@@ -28,6 +28,7 @@ def upgrade():
         sa.Column("order_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("thumbnail_path", sa.Text(), nullable=False),
         sa.Column("content_type", sa.String(length=32), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("width", sa.Integer(), nullable=False),

@@ -269,7 +269,11 @@ def test_the_desk_and_the_visit_s_technicians_see_the_photos_others_do_not(
         f"/orders/{order.order_number}"
     ).get_data(as_text=True)
     panel = client.get(f"/orders/{order.order_number}/customer-photos").get_data(as_text=True)
-    assert f'src="{image_path}"' in panel and f'href="{image_path}"' in panel
+    assert f'src="{image_path}?size=thumbnail"' in panel and f'href="{image_path}"' in panel
+    thumbnail = client.get(f"{image_path}?size=thumbnail")
+    assert thumbnail.status_code == 200 and thumbnail.mimetype == "image/jpeg"
+    small = Image.open(io.BytesIO(thumbnail.data))
+    assert max(small.size) == 480 and not small.getexif()
     seen = client.get(image_path)
     assert seen.status_code == 200 and seen.mimetype == "image/jpeg"
     assert seen.data == _stored(app, photo)
@@ -464,6 +468,7 @@ def test_migration_0083_makes_one_photo_per_item_current_and_goes_back_cleanly(a
         order_id=order.id,
         kind=photo.kind,
         path=photo.path,
+        thumbnail_path=photo.thumbnail_path,
         content_type=photo.content_type,
         size=photo.size,
         width=photo.width,

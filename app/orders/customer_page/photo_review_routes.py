@@ -55,17 +55,19 @@ def panel(key: str):
 @bp.get("/<key>/customer-photos/<uuid:photo_id>")
 @gate(OWN_ORDER_PHOTOS)
 def image(key: str, photo_id: uuid.UUID):
-    """One photo, for the desk and the order's technicians (403 for another technician)."""
+    """One photo (``?size=thumbnail``: its thumbnail), for the desk and the order's
+    technicians (403 for another technician)."""
     order = _order(key)
     photo = photo_of(order, photo_id)
     if photo is None:
         abort(404)
     if not may_see_photos(current_user, order):
         abort(403, _("Only the desk and the technicians of this order see its photos."))
-    path = stored_file({"status": "stored", "path": photo.path})
+    small = request.args.get("size") == "thumbnail"
+    path = stored_file({"status": "stored", "path": photo.thumbnail_path if small else photo.path})
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=photo.content_type, max_age=0)
+    response = send_file(path, mimetype="image/jpeg" if small else photo.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

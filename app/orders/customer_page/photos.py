@@ -52,6 +52,8 @@ MAX_SIDE = 2560
 # Refused before decoding: a small file that unpacks into a huge image.
 MAX_PIXELS = 60_000_000
 JPEG_QUALITY = 88
+# The thumbnail: 160 CSS pixels wide on a screen of three device pixels to one.
+THUMBNAIL_SIDE = 480
 # What the kept file is written as, by the type the upload really is.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
@@ -64,6 +66,7 @@ class CleanPhoto:
     content_type: str
     width: int
     height: int
+    thumbnail: bytes  # a JPEG, whatever the photo is
 
 
 def not_readable_text() -> str:
@@ -115,7 +118,11 @@ def _written_again(image: Image.Image, mime: str) -> CleanPhoto:
         options["quality"] = JPEG_QUALITY
     out = io.BytesIO()
     image.save(out, FORMATS[mime], **options)
-    return CleanPhoto(out.getvalue(), mime, image.width, image.height)
+    small = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    thumbnail = io.BytesIO()
+    small.save(thumbnail, "JPEG", quality=80)
+    return CleanPhoto(out.getvalue(), mime, image.width, image.height, thumbnail.getvalue())
 
 
 def may_send_photos(order: Order) -> bool:
@@ -144,11 +151,13 @@ def keep_photo(order: Order, item: PhotoItem, photo: CleanPhoto) -> CustomerPhot
     )
     photo_id = uuid.uuid4()
     stored = store_bytes(photo_id, f"{item.key}{EXTENSIONS[photo.content_type]}", photo.data)
+    thumbnail = store_bytes(photo_id, f"{item.key}-thumbnail.jpg", photo.thumbnail)
     row = CustomerPhoto(
         id=photo_id,
         order_id=order.id,
         kind=item.key,
         path=stored["path"],
+        thumbnail_path=thumbnail["path"],
         content_type=photo.content_type,
         size=stored["size"],
         width=photo.width,

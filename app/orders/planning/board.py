@@ -37,7 +37,7 @@ from app.orders.planning.page import wishes_line
 from app.orders.planning.services import PLANNABLE_STATUSES, begun
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
-from app.platform.models import Order, User, Visit, VisitTechnician
+from app.platform.models import LineItem, Order, User, Visit, VisitTechnician
 from app.platform.models.enums import OrderStatus
 from app.platform.typed_dates import DateRefused, parse_week
 
@@ -309,6 +309,8 @@ def _visits_by_technician(
             so.joinedload(Order.installation_address),
             so.joinedload(Order.end_customer),
             so.selectinload(Order.visits).selectinload(Visit.crew),
+            # What the photo checklist reads (the "2/4 foto's" badge), for all at once.
+            so.selectinload(Order.line_items).joinedload(LineItem.article),
         )
         .where(
             Order.status != OrderStatus.CANCELLED,

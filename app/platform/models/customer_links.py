@@ -89,6 +89,8 @@ class CustomerPhoto(Entity, db.Model):
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
     path: so.Mapped[str] = so.mapped_column(sa.Text)
+    # A small JPEG beside it, for the order page and the phone's card.
+    thumbnail_path: so.Mapped[str] = so.mapped_column(sa.Text)
     content_type: so.Mapped[str] = so.mapped_column(sa.String(32))
     size: so.Mapped[int] = so.mapped_column()
     width: so.Mapped[int] = so.mapped_column()
