@@ -7,13 +7,15 @@ coordinates, what was typed), preferences and notes, the customer details the
 partner sent with the order, and any e-mail address or
 phone number in the review reasons; the form they filled in, their feedback
 comment, the partner mail the order was read from, the signature for the visit,
-and the customer's personal links to their orders' pages (they open nothing after).
+the customer's personal links to their orders' pages (they open nothing after),
+and the photos they sent from those pages (rows now, files once the erasure commits).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.conversations.attachments.storage import discard_message_files
 from app.conversations.contacts.mentions import Mentions, redact_any_contact_details
 from app.conversations.gdpr.footprint import Footprint
 from app.conversations.gdpr.rows import Redactor, constant, rewrite
@@ -22,6 +24,7 @@ from app.platform.models import (
     Address,
     CustomerFeedback,
     CustomerLink,
+    CustomerPhoto,
     FormSubmission,
     LineItem,
     Order,
@@ -31,6 +34,7 @@ from app.platform.models import (
     PaymentRefund,
     VisitSignature,
 )
+from app.platform.transactions import after_commit
 
 
 def erase_order_details(footprint: Footprint) -> dict[str, int]:
@@ -110,6 +114,15 @@ def erase_order_details(footprint: Footprint) -> dict[str, int]:
     counts["customer_links"] = db.session.execute(
         sa.delete(CustomerLink).where(CustomerLink.order_id.in_(within))
     ).rowcount
+    # Photos of their home: the files go once the erasure is committed, not before.
+    photo_ids = db.session.scalars(
+        sa.delete(CustomerPhoto)
+        .where(CustomerPhoto.order_id.in_(within))
+        .returning(CustomerPhoto.id)
+    ).all()
+    for photo_id in photo_ids:
+        after_commit(lambda photo_id=photo_id: discard_message_files(photo_id))
+    counts["customer_photos"] = len(photo_ids)
     return counts
 
 

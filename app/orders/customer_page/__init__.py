@@ -1,7 +1,12 @@
-"""The customer's own page of their order (/t/<token>): stage, visit, arrival, the signed report."""
+"""The customer's own page of their order (/t/<token>): stage, visit, arrival, photos, report."""
 
 from app.platform.features import Feature
 
 FEATURE = Feature(
-    blueprints=("app.orders.customer_page.routes:bp", "app.orders.customer_page.routes:desk_bp")
+    blueprints=(
+        "app.orders.customer_page.routes:bp",
+        "app.orders.customer_page.routes:desk_bp",
+        "app.orders.customer_page.photo_routes:bp",
+        "app.orders.customer_page.photo_review_routes:bp",
+    )
 )

@@ -21,6 +21,7 @@ from flask_login import current_user
 from app.orders.core.customer_links import current_link, link_url, order_of_token, renew_link
 from app.orders.core.services import find_order
 from app.orders.customer_page.page import customer_language, customer_page
+from app.orders.customer_page.photos import photo_section
 from app.orders.customer_page.throttle import wait_seconds
 from app.platform.auth.decorators import role_required
 from app.platform.auth.signin import client_address
@@ -46,7 +47,8 @@ desk_only = role_required(*DESK, refusal=_l("The customer's link is the desk's t
 
 
 @bp.before_request
-def _throttle():
+def refuse_when_busy():
+    """429 with the busy page for an address past its allowance (the photos' routes too)."""
     wait = wait_seconds(client_address())
     if wait:
         with force_locale(_chosen_language() or _browser_language()):
@@ -56,7 +58,7 @@ def _throttle():
 
 
 @bp.after_request
-def _keep_private(response):
+def keep_private(response):
     response.headers.update(PRIVATE_HEADERS)
     return response
 
@@ -68,13 +70,20 @@ def show(token: str):
     if order is None:
         with force_locale(_chosen_language() or _browser_language()):
             return render_template("customer_page/unknown.html"), 404
-    language = _chosen_language() or customer_language(order)
+    language = page_language(order)
     with force_locale(language):
         page = customer_page(order, language)
         partial = request.headers.get("HX-Request") == "true"
         template = "customer_page/_status.html" if partial else "customer_page/show.html"
-        body = render_template(template, page=page, token=token, languages=LANGUAGES)
+        body = render_template(
+            template, page=page, token=token, languages=LANGUAGES, photos=photo_section(order)
+        )
     return _remember_language(body)
+
+
+def page_language(order) -> str:
+    """The page's language: the one the customer switched to, else the contact's."""
+    return _chosen_language() or customer_language(order)
 
 
 def _chosen_language() -> str | None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.conversations.message_templates.visit_moment import TimeWindow
+from app.orders.core.customer_photos import ReviewItem, review_items
 from app.orders.core.visit_confirmations import confirmation_states
 from app.orders.mobile.conversation import find_customer_thread, find_order_thread
 from app.orders.mobile.pending import MoveState, latest_moves
@@ -86,6 +87,8 @@ class Visit:
     # The customer's answer to the reminder the day before (confirmed, move_asked,
     # unconfirmed), or None (app.orders.core.visit_confirmations).
     confirmation: str | None = None
+    # What the customer sent from their page before the visit (meter cupboard, …).
+    customer_photos: list[ReviewItem] = field(default_factory=list)
 
     @property
     def waiting(self) -> MoveState | None:
@@ -146,6 +149,7 @@ def build_visit(
         ahead=ahead,
         done_before_order=done and order.status != OrderStatus.COMPLETED,
         confirmation=confirmation_states([row]).get(row.id) if row is not None else None,
+        customer_photos=[item for item in review_items(order) if item.photo is not None],
     )
 
 

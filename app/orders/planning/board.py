@@ -22,6 +22,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.orders.core.customer_photos import PhotoCount, photo_counts
 from app.orders.core.visit_confirmations import confirmation_states
 from app.orders.planning.bases import base_place, bases_of
 from app.orders.planning.driving import Drive, DrivenDay, Stop, day_matrix, drive_day
@@ -37,7 +38,7 @@ from app.orders.planning.page import wishes_line
 from app.orders.planning.services import PLANNABLE_STATUSES, begun
 from app.orders.planning.travel import Place
 from app.platform.extensions import db
-from app.platform.models import Order, User, Visit, VisitTechnician
+from app.platform.models import LineItem, Order, User, Visit, VisitTechnician
 from app.platform.models.enums import OrderStatus
 from app.platform.typed_dates import DateRefused, parse_week
 
@@ -124,6 +125,8 @@ class BoardVisit:
     # The customer's answer to the reminder the day before: confirmed, move_asked,
     # unconfirmed (unanswered past the confirm-by time), or None.
     confirmation: str | None = None
+    # The customer's photos before the visit ("2/4 foto's" on the card).
+    photos: PhotoCount | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,8 @@ def _visits_by_technician(
                 so.joinedload(Order.installation_address),
                 so.joinedload(Order.end_customer),
                 so.selectinload(Order.visits).selectinload(Visit.crew),
+                # What the photo checklist reads (the "2/4 foto's" badge), for all at once.
+                so.selectinload(Order.line_items).joinedload(LineItem.article),
             )
             .where(
                 Order.status != OrderStatus.CANCELLED,
@@ -328,6 +333,7 @@ def _visits_by_technician(
         .all()
     )
     answers = confirmation_states(v for order in orders for v in order.visits)
+    photos = photo_counts(orders)
     for order in orders:
         address = order.installation_address
         visits = order.visits
@@ -358,6 +364,7 @@ def _visits_by_technician(
                 number=visit.number if visit else 1,
                 of=max(len(visits), 1),
                 confirmation=answers.get(visit.id) if visit else None,
+                photos=photos.get(order.id),
             )
             for technician_id in crew:
                 if technician_id in ids:

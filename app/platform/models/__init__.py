@@ -27,7 +27,7 @@ from app.platform.models.crm import (
     SentAddress,
 )
 from app.platform.models.csat import CsatResponse
-from app.platform.models.customer_links import CustomerLink
+from app.platform.models.customer_links import CustomerLink, CustomerPhoto
 from app.platform.models.drafts import MessageDraft
 from app.platform.models.identity import ApiToken, ApiUsageLog, Team, User
 from app.platform.models.intake import (
@@ -160,6 +160,7 @@ __all__ = [
     "Contact",
     "CsatResponse",
     "CustomerLink",
+    "CustomerPhoto",
     "ContactIdentity",
     "ContactNameWord",
     "ContactMerge",
