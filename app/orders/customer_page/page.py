@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.conversations.message_templates.visit_moment import further_visit_name
 from app.orders.customer_page.arrival import Arrival, arrival
+from app.orders.customer_page.confirming import confirm_state
 from app.orders.customer_page.preparation import Preparation, preparations_for
 from app.orders.mobile.services import AMSTERDAM, local_today
 from app.orders.mobile.visits import visit_started
@@ -94,6 +95,9 @@ class CustomerPage:
     # Seconds between the page's own refreshes: on the visit's day, while the
     # technician may set off, is on the way or at work; None otherwise.
     refresh_seconds: int | None
+    # "ask" while tomorrow's visit may be confirmed, "confirmed" once it is
+    # (app.orders.customer_page.confirming), None otherwise.
+    confirm: str | None = None
 
 
 def customer_language(order: Order) -> str:
@@ -130,6 +134,7 @@ def customer_page(order: Order, language: str, now: datetime | None = None) -> C
         report=_report(order, language) if done else None,
         language=language,
         refresh_seconds=REFRESH_SECONDS if changing else None,
+        confirm=confirm_state(order, visit, now) if stage == "scheduled" else None,
     )
 
 

@@ -13,13 +13,14 @@ can revoke it for a new one, after a confirm step.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.orders.core.customer_links import current_link, link_url, order_of_token, renew_link
 from app.orders.core.services import find_order
+from app.orders.customer_page.confirming import confirm_on_page
 from app.orders.customer_page.page import customer_language, customer_page
 from app.orders.customer_page.photos import photo_section
 from app.orders.customer_page.throttle import wait_seconds
@@ -79,6 +80,18 @@ def show(token: str):
             template, page=page, token=token, languages=LANGUAGES, photos=photo_section(order)
         )
     return _remember_language(body)
+
+
+@bp.post("/t/<token>/confirm")
+def confirm(token: str):
+    """ "Bevestigen": the customer will be home for tomorrow's visit. Back to the page,
+    which thanks them (or, for a visit moved or begun meanwhile, shows it as it is)."""
+    order = order_of_token(token)
+    if order is None:
+        with force_locale(_chosen_language() or _browser_language()):
+            return render_template("customer_page/unknown.html"), 404
+    confirm_on_page(order.id)
+    return redirect(f"{url_for('.show', token=token)}#cp-confirm", 303)
 
 
 def page_language(order) -> str:

@@ -92,7 +92,7 @@ def take_answer(message_id: uuid.UUID) -> str | None:
         db.session.rollback()
         return "not_theirs"
     visit = db.session.get(Visit, reminder.visit_id)
-    if not _still_planned(order, visit, reminder):
+    if not still_planned(order, visit, reminder):
         _reply(thread, "stale")
         commit()
         return "stale"
@@ -104,7 +104,8 @@ def take_answer(message_id: uuid.UUID) -> str | None:
     return outcome
 
 
-def _still_planned(order: Order, visit: Visit, reminder: VisitReminder) -> bool:
+def still_planned(order: Order, visit: Visit, reminder: VisitReminder) -> bool:
+    """Whether the visit is still to come on the day ``reminder`` is about."""
     return (
         order.status not in (OrderStatus.CANCELLED, OrderStatus.COMPLETED)
         and visit.scheduled_date == reminder.visit_date
@@ -114,14 +115,22 @@ def _still_planned(order: Order, visit: Visit, reminder: VisitReminder) -> bool:
 
 
 def _confirm(order: Order, visit: Visit, reminder: VisitReminder, thread) -> str:
-    if reminder.confirmed_at is not None:
+    if not confirm_visit(order, visit, reminder):
         return "already"
-    reminder.confirmed_at = utcnow()
     _reply(thread, "confirmed")
+    return "confirmed"
+
+
+def confirm_visit(order: Order, visit: Visit, reminder: VisitReminder) -> bool:
+    """Mark the visit confirmed for ``reminder``'s day and tell the partner, once;
+    False when it already was. The reminder row is locked by the caller. No commit."""
+    if reminder.confirmed_at is not None:
+        return False
+    reminder.confirmed_at = utcnow()
     on_visit_event(
         order, VISIT_CONFIRMED, visit_details(order, visit), "Visit confirmed by the customer"
     )
-    return "confirmed"
+    return True
 
 
 def _ask_to_move(reminder: VisitReminder, thread) -> str:

@@ -70,6 +70,9 @@ from app.platform.transactions import commit
 log = logging.getLogger(__name__)
 
 WHATSAPP, EMAIL = "whatsapp", "email"
+# A row made when the customer confirmed on their own page (reminded by e-mail, which
+# keeps no row): it holds the answer, and was no reminder of its own.
+PAGE = "page"
 # The approved template's name at Meta: its buttons are, in order, these two.
 WHATSAPP_TEMPLATE = "visit_reminder"
 CONFIRM, MOVE = "visit-confirm", "visit-move"
@@ -117,7 +120,11 @@ def channel_used(order: Order, day: date) -> str | None:
     the e-mail reminder (or the other way round) is not reminded twice."""
     on_whatsapp = db.session.scalar(
         sa.select(VisitReminder.id)
-        .where(VisitReminder.order_id == order.id, VisitReminder.visit_date == day)
+        .where(
+            VisitReminder.order_id == order.id,
+            VisitReminder.visit_date == day,
+            VisitReminder.channel == WHATSAPP,
+        )
         .limit(1)
     )
     if on_whatsapp is not None:
