@@ -141,6 +141,25 @@ def test_the_page_offers_slots_only_of_skilled_technicians_on_their_working_days
     assert all(slot["version"] == "1" for slot in offered)
 
 
+def test_the_customers_part_of_day_is_kept_and_their_first_wished_date_let_go(
+    app, client, planner, anna
+):
+    day = working_day(9)
+    order = order_at(
+        "CC-2026-03005",
+        preferences={"time_preference": "middag", "preferred_date": day.isoformat()},
+    )
+    plan(order, [anna], day, time(13), time(16), planner)
+    drain_queues(app)
+    token = LINK.search(_sent(order)[0])[1]
+
+    offered = _offered(client.get(f"/t/{token}/move").get_data(as_text=True))
+
+    choices = [_read_choice(app, slot["choice"]) for slot in offered]
+    assert len({choice["day"] for choice in choices}) > 1  # not only the first wished day
+    assert all("12:00" <= c["start"] and c["end"] <= "17:00" for c in choices), choices
+
+
 def test_choosing_a_slot_moves_the_visit_and_tells_everyone_once(
     app, client, auth, planner, anna, monkeypatch
 ):

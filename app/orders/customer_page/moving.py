@@ -156,7 +156,7 @@ def move_options(order: Order, language: str, today: date) -> MoveOptions:
             day=slot.day,
             start=slot.start,
             end=slot.end,
-            day_words=day_words(slot.day, language),
+            day_words=day_words(slot.day, language, with_year=False),
             window=window_words(slot.start, slot.end),
         )
         for slot in chosen
@@ -164,9 +164,10 @@ def move_options(order: Order, language: str, today: date) -> MoveOptions:
     return MoveOptions(True, best.seen_version, slots)
 
 
-def day_words(day: date, language: str) -> str:
-    """A day as the customer's page writes it: "dinsdag 8 december 2026"."""
-    return format_date(day, "EEEE d MMMM y", locale=language)
+def day_words(day: date, language: str, with_year: bool = True) -> str:
+    """A day as the customer's page writes it: "dinsdag 8 december 2026" (a slot in the
+    coming weeks goes without the year, so it fits a phone's line)."""
+    return format_date(day, "EEEE d MMMM y" if with_year else "EEEE d MMMM", locale=language)
 
 
 def window_words(start: time, end: time) -> str:
