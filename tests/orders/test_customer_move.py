@@ -236,6 +236,9 @@ def test_choosing_a_slot_moves_the_visit_and_tells_everyone_once(
 
     # The board and the technician's day show the new slot, the old day no longer.
     auth.login(planner.email)
+    history = client.get(f"/orders/{order.order_number}").get_data(as_text=True)
+    assert 'data-testid="customer-moved"' in history
+    assert "Bezoek 1 verzet door de klant" in history
     monday = new_day - timedelta(days=new_day.weekday())
     board = client.get(f"/planning/?week={week_key(monday)}").get_data(as_text=True)
     assert order.order_number in board

@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from app.orders.core import visits as core_visits
 from app.orders.core.planning import plan_visit
 from app.orders.core.status_engine import change_entity_status
+from app.orders.core.visits import MOVED_BY_CUSTOMER
 
 # Handed on: the planning pages fill a new plan's materials from it.
 from app.orders.core.visits import default_materials as default_materials
@@ -202,7 +203,7 @@ def save_plan(
         record_scheduled(order, visit)
     if not was_planned or moved:
         _queue_notice(visit, MOVED if moved else PLANNED, actor)
-    _audit(order, visit, actor, "VISIT_MOVED_BY_CUSTOMER" if by_customer else "VISIT_PLANNED")
+    _audit(order, visit, actor, MOVED_BY_CUSTOMER if by_customer else "VISIT_PLANNED")
     return visit
 
 
