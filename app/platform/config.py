@@ -358,6 +358,10 @@ class Config:
                 "CUSTOMER_LINK_DAYS_AFTER_COMPLETION", 30
             ),
             "CUSTOMER_LINK_REQUESTS_PER_MINUTE": _env_int("CUSTOMER_LINK_REQUESTS_PER_MINUTE", 30),
+            # The customer moves their visit on their page until this many working
+            # days (Mon-Fri, public holidays aside) before it; after, they ask the
+            # desk to call them back (app/orders/customer_page/moving.py).
+            "CUSTOMER_MOVE_CUTOFF_WORKING_DAYS": _env_int("CUSTOMER_MOVE_CUTOFF_WORKING_DAYS", 2),
             "ALLOW_PRIVATE_WEBHOOK_URLS": _env("ALLOW_PRIVATE_WEBHOOK_URLS") == "1",
             # Mail posted straight into the inbox (README, "See a message arrive"):
             # on for the SQLite demo of `make run`, off on a deployment unless asked,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -14,22 +14,57 @@ from app.orders.core.customer_details import Difference, customer_differences
 from app.orders.core.review import readable_reason
 from app.orders.core.review_fixes import FixEntry, fix_history
 from app.orders.core.status_engine import ALLOWED_TRANSITIONS
+from app.orders.core.visits import MOVED_BY_CUSTOMER
 from app.orders.deliveries.log import DeliveryLog, order_deliveries
 from app.orders.invoices.views import InvoiceView, invoice_view
 from app.platform.extensions import db
 from app.platform.labels import label
 from app.platform.models import (
+    AuditLog,
     Commission,
     Contact,
     Order,
-    OrderStatusTransition,
     User,
     VisitSignature,
 )
 from app.platform.models.enums import OrderStatus
+from app.platform.ui import local_date
 
 # Before approval: the statuses in which a flagged order still waits for review.
 REVIEW_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.QUOTE_SENT})
+
+
+@dataclass(frozen=True)
+class CustomerMove:
+    """A visit the customer moved on their page: to which day and window."""
+
+    at: datetime
+    visit: int
+    day: str | None
+    window: str | None
+
+
+def customer_moves(order: Order) -> list[CustomerMove]:
+    entries = db.session.scalars(
+        sa.select(AuditLog).where(
+            AuditLog.table_name == "orders",
+            AuditLog.record_id == order.id,
+            AuditLog.action == MOVED_BY_CUSTOMER,
+        )
+    )
+    return [
+        CustomerMove(
+            at=entry.created_at,
+            visit=(entry.changes or {}).get("visit") or 1,
+            day=_day((entry.changes or {}).get("date")),
+            window=(entry.changes or {}).get("window"),
+        )
+        for entry in entries
+    ]
+
+
+def _day(value: str | None) -> str | None:
+    return local_date(date.fromisoformat(value), "%a %d %b %Y") if value else None
 
 
 @dataclass
@@ -53,12 +88,17 @@ class OrderPage:
     # How many visits the order has: the signatures say which visit only when several.
     visit_count: int = 1
 
+    # Visits the customer moved on their own page (app.orders.customer_page.moving).
+    customer_moves: list[CustomerMove] = field(default_factory=list)
+
     @property
-    def history(self) -> list[tuple[datetime, OrderStatusTransition | None, FixEntry | None]]:
-        """Status changes and review fixes together, newest first."""
-        moves = [(t.created_at, t, None) for t in self.order.transitions]
-        fixes = [(f.at, None, f) for f in self.review_fixes]
-        return sorted(moves + fixes, key=lambda entry: entry[0], reverse=True)
+    def history(self) -> list[tuple]:
+        """Status changes, review fixes and the customer's own visit moves together,
+        newest first: (at, transition, fix, customer move), one of the three set."""
+        moves = [(t.created_at, t, None, None) for t in self.order.transitions]
+        fixes = [(f.at, None, f, None) for f in self.review_fixes]
+        customer = [(m.at, None, None, m) for m in self.customer_moves]
+        return sorted(moves + fixes + customer, key=lambda entry: entry[0], reverse=True)
 
     @property
     def awaiting_review(self) -> bool:
@@ -95,6 +135,7 @@ def order_page(order: Order) -> OrderPage:
         customer_differences=customer_differences(order, order.end_customer),
         invoice=invoice_view(order),
         review_fixes=review_fixes,
+        customer_moves=customer_moves(order),
         signatures=list(
             db.session.scalars(
                 sa.select(VisitSignature)

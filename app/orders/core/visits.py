@@ -28,6 +28,9 @@ from app.platform.models.planning import VISIT_PURPOSES
 # An order still to be done or under way can get a visit more; a completed,
 # cancelled or held one cannot.
 MAY_GET_VISITS = (OrderStatus.APPROVED, OrderStatus.SCHEDULED, OrderStatus.IN_PROGRESS)
+# The audit entry of a visit the customer moved on their own page (the order's history
+# shows it: no one of ours did it).
+MOVED_BY_CUSTOMER = "VISIT_MOVED_BY_CUSTOMER"
 
 
 class VisitNotAdded(Exception):

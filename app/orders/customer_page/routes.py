@@ -7,6 +7,9 @@ refresh without script). A wrong, revoked, expired or erased token gets the
 one plain 404 page. Every answer under ``/t/`` is kept out of search engines,
 caches and referrers, and one address may ask only so often (429).
 
+From the page the customer moves their visit to another offered slot, until the
+cut-off, or asks to be called back (:mod:`.moving`).
+
 On the order page the desk (not technicians, not partners) sees the link and
 can revoke it for a new one, after a confirm step.
 """
@@ -14,18 +17,32 @@ can revoke it for a new one, after a confirm step.
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.orders.core.customer_links import current_link, link_url, order_of_token, renew_link
 from app.orders.core.services import find_order
 from app.orders.customer_page.confirming import confirm_on_page
+from app.orders.customer_page.moving import (
+    MoveClosed,
+    MoveRefused,
+    already_there,
+    appointment_words,
+    ask_callback,
+    movable_visit,
+    move_options,
+    move_visit,
+    parse_callback,
+)
 from app.orders.customer_page.page import customer_language, customer_page
 from app.orders.customer_page.photos import photo_section
 from app.orders.customer_page.throttle import wait_seconds
+from app.orders.mobile.services import local_today
+from app.orders.planning.services import PlanChanged, PlanRefused, visit_of
 from app.platform.auth.decorators import role_required
 from app.platform.auth.signin import client_address
+from app.platform.extensions import db
 from app.platform.security.access import DESK, declare_blueprint, public
 from app.platform.transactions import commit
 
@@ -69,15 +86,19 @@ def show(token: str):
     """The page; only its status part when htmx refreshes it."""
     order = order_of_token(token)
     if order is None:
-        with force_locale(_chosen_language() or _browser_language()):
-            return render_template("customer_page/unknown.html"), 404
+        return _unknown()
     language = page_language(order)
     with force_locale(language):
         page = customer_page(order, language)
         partial = request.headers.get("HX-Request") == "true"
         template = "customer_page/_status.html" if partial else "customer_page/show.html"
         body = render_template(
-            template, page=page, token=token, languages=LANGUAGES, photos=photo_section(order)
+            template,
+            page=page,
+            token=token,
+            languages=LANGUAGES,
+            photos=photo_section(order),
+            movable=movable_visit(order, local_today()) is not None,
         )
     return _remember_language(body)
 
@@ -88,8 +109,7 @@ def confirm(token: str):
     which thanks them (or, for a visit moved or begun meanwhile, shows it as it is)."""
     order = order_of_token(token)
     if order is None:
-        with force_locale(_chosen_language() or _browser_language()):
-            return render_template("customer_page/unknown.html"), 404
+        return _unknown()
     confirm_on_page(order.id)
     return redirect(f"{url_for('.show', token=token)}#cp-confirm", 303)
 
@@ -97,6 +117,103 @@ def confirm(token: str):
 def page_language(order) -> str:
     """The page's language: the one the customer switched to, else the contact's."""
     return _chosen_language() or customer_language(order)
+
+
+@bp.get("/t/<token>/move")
+def move(token: str):
+    """The slots the customer may move their visit to, or the call-back form."""
+    order = order_of_token(token)
+    if order is None:
+        return _unknown()
+    return _move_page(order, token)
+
+
+@bp.post("/t/<token>/move")
+def move_to(token: str):
+    """Move the visit to the chosen slot through the plan's own save."""
+    order = order_of_token(token)
+    if order is None:
+        return _unknown()
+    with force_locale(page_language(order)):
+        try:
+            visit = move_visit(order, request.form, local_today())
+        except MoveRefused as exc:
+            db.session.rollback()
+            return _move_page(order, token, 400, problem=str(exc))
+        except MoveClosed:
+            db.session.rollback()
+            return _move_page(order, token, 409, problem=_too_late())
+        except (PlanChanged, PlanRefused):
+            db.session.rollback()
+            db.session.expire_all()
+            visit = already_there(order, request.form)
+            if visit is None:
+                return _move_page(order, token, 409, problem=_taken())
+        else:
+            commit()
+    return _moved_page(order, token, visit)
+
+
+@bp.post("/t/<token>/call-back")
+def call_back(token: str):
+    """The customer asks the desk to call them back about their visit."""
+    order = order_of_token(token)
+    if order is None:
+        return _unknown()
+    with force_locale(page_language(order)):
+        (times, note), errors = parse_callback(request.form)
+        if errors:
+            return _move_page(order, token, 422, errors=errors)
+        ask_callback(order, times, note)
+        commit()
+        body = render_template("customer_page/called_back.html", token=token)
+    return body
+
+
+def _move_page(order, token: str, status: int = 200, problem=None, errors=None):
+    language = page_language(order)
+    with force_locale(language):
+        db.session.expire_all()
+        options = move_options(order, language, local_today())
+        visit = visit_of(order)
+        body = render_template(
+            "customer_page/move.html",
+            order=order,
+            token=token,
+            options=options,
+            current=appointment_words(visit, language),
+            problem=problem,
+            errors=errors or {},
+            form=request.form if request.method == "POST" else {},
+        )
+    return body, status
+
+
+def _moved_page(order, token: str, visit):
+    language = page_language(order)
+    with force_locale(language):
+        return render_template(
+            "customer_page/moved.html",
+            order=order,
+            token=token,
+            now=appointment_words(visit, language),
+        )
+
+
+def _too_late() -> str:
+    return gettext(
+        "Your appointment is too close to move here. Ask us to call you back and we will "
+        "find a time together."
+    )
+
+
+def _taken() -> str:
+    return gettext("That time has just been taken. Please choose another one.")
+
+
+def _unknown():
+    with force_locale(_chosen_language() or _browser_language()):
+        return render_template("customer_page/unknown.html"), 404
 
 
 def _chosen_language() -> str | None:

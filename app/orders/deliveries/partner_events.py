@@ -72,7 +72,8 @@ EVENTS: tuple[PartnerEvent, ...] = (
         VISIT_RESCHEDULED,
         _l("Visit rescheduled"),
         "a planned visit moves to another date, time window or technician, or a "
-        "later visit's plan is taken back (`visit.date` null); the status stays as it is",
+        "later visit's plan is taken back (`visit.date` null); the status stays as it is; "
+        "`visit.reason` is `customer` when the customer moved it on their personal page",
     ),
     PartnerEvent(
         VISIT_CONFIRMED,

@@ -457,6 +457,25 @@ class CustomerInfo(BaseModel):
     email: str | None
 
 
+class CallbackVisit(BaseModel):
+    """The visit a ``visit_scheduled``, ``visit_rescheduled`` or ``visit_completed``
+    callback is about."""
+
+    number: int = Field(description="Which of the order's visits: 1, or 2 and up for a later one")
+    purpose: str | None = Field(
+        description="Why a later visit is needed: second_day, missing_part or meter_box; "
+        "null for the first"
+    )
+    date: dt.date | None = Field(description="Null when a later visit's plan was taken back")
+    window_start: str | None = Field(description="HH:MM, Europe/Amsterdam")
+    window_end: str | None
+    reason: Literal["customer"] | None = Field(
+        None,
+        description="On visit_rescheduled: customer when the customer moved the visit on "
+        "their personal page; absent when we moved it",
+    )
+
+
 class StatusCallback(BaseModel):
     """What we POST to your ``webhook_url`` when an order's status changes.
 
@@ -473,3 +492,6 @@ class StatusCallback(BaseModel):
     status: str
     status_details: StatusDetails
     customer_info: CustomerInfo
+    visit: CallbackVisit | None = Field(
+        None, description="Only on visit_scheduled, visit_rescheduled and visit_completed."
+    )

@@ -8,7 +8,8 @@ transaction instead, which applies the callback rules (a partner order, an
 active integration with a URL, subscribed to the event, the order's status
 mapped to a word of its own). The body is the status callback's, with
 ``visit``: ``{number, purpose, date, window_start, window_end}`` (ISO date,
-"HH:MM"; a visit taken back has no date or window).
+"HH:MM"; a visit taken back has no date or window). A visit the customer moved
+on their own page adds ``reason``: ``"customer"`` to ``visit``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ from app.orders.deliveries.partner_events import VISIT_RESCHEDULED, VISIT_SCHEDU
 from app.orders.deliveries.payloads import visit_details
 from app.platform.models import Order, Visit
 
+# Why a visit moved, as a partner reads it (``visit.reason``).
+CUSTOMER_REASON = "customer"
 
-def record_rescheduled(order: Order, visit: Visit | None = None) -> None:
+
+def record_rescheduled(order: Order, visit: Visit | None = None, by_customer: bool = False) -> None:
     """Write the partner's ``visit_rescheduled`` callback, if it wants one."""
-    on_visit_event(order, VISIT_RESCHEDULED, visit_details(order, visit), "Visit rescheduled")
+    details = visit_details(order, visit)
+    if not by_customer:
+        on_visit_event(order, VISIT_RESCHEDULED, details, "Visit rescheduled")
+        return
+    details = {**(details or {}), "reason": CUSTOMER_REASON}
+    on_visit_event(order, VISIT_RESCHEDULED, details, "Visit moved by the customer")
 
 
 def record_scheduled(order: Order, visit: Visit) -> None:

@@ -10,7 +10,8 @@ is written in the same transaction, and goes out only if it commits:
 - the order's status: ``approved`` → ``scheduled`` through the status engine
   (the partner's ``visit_scheduled``; back to ``approved`` when taken back);
 - a moved visit of a scheduled order: the partner's ``visit_rescheduled``
-  (:mod:`app.orders.planning.callbacks`);
+  (:mod:`app.orders.planning.callbacks`), with reason ``customer`` when the
+  customer moved it on their own page (``by_customer``);
 - the customer's message: one :class:`~app.platform.models.VisitNotice` per plan version
   (unique), sent by a job queued after the commit (:mod:`app.orders.planning.notices`);
 - :class:`~app.orders.core.planning.VisitPlanned`, published by ``plan_visit``: the
@@ -32,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from app.orders.core import visits as core_visits
 from app.orders.core.planning import plan_visit
 from app.orders.core.status_engine import change_entity_status
+from app.orders.core.visits import MOVED_BY_CUSTOMER
 
 # Handed on: the planning pages fill a new plan's materials from it.
 from app.orders.core.visits import default_materials as default_materials
@@ -125,8 +127,23 @@ def add_visit(order: Order, purpose: str, actor: User) -> Visit:
         raise PlanRefused([Problem("status", str(exc))]) from exc
 
 
-def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visit:
-    """Plan or re-plan one of ``order``'s visits; raises PlanChanged, PlanRefused."""
+def save_plan(
+    order: Order,
+    plan: PlanRequest,
+    actor: User | None,
+    today: date,
+    *,
+    by_customer: bool = False,
+) -> Visit:
+    """Plan or re-plan one of ``order``'s visits; raises PlanChanged, PlanRefused.
+
+    ``by_customer``: the customer moved their visit on their own page, so no one
+    of ours is the ``actor`` (None). The visit stays their planner's (the message
+    to the customer goes out in that planner's name, as every planning message
+    does), and the history and the partner are told it was the customer.
+    """
+    if actor is None and not by_customer:
+        raise ValueError("a plan is saved by a planner unless the customer moved it")
     if order.status not in (*PLANNABLE_STATUSES, OrderStatus.IN_PROGRESS):
         raise PlanRefused([_status_problem(order)])
     number = plan.visit_number or current_number(order)
@@ -156,7 +173,8 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
     visit.materials = plan.materials
     visit.technician_notes = plan.technician_notes
     visit.planned_at = utcnow()
-    visit.planned_by_user_id = actor.id
+    if actor is not None:
+        visit.planned_by_user_id = actor.id
     is_current = _is_current(order, visit)
     _set_crew(visit, plan.technician_ids)
     plan_visit(
@@ -179,13 +197,13 @@ def save_plan(order: Order, plan: PlanRequest, actor: User, today: date) -> Visi
             order, OrderStatus.SCHEDULED, _reason(plan), dict(STATUS_CONTEXT), actor
         )
     elif moved:
-        record_rescheduled(order, visit)
+        record_rescheduled(order, visit, by_customer=by_customer)
     elif not was_planned:
         # A later visit planned: the order's status stays, the partner hears of it.
         record_scheduled(order, visit)
     if not was_planned or moved:
         _queue_notice(visit, MOVED if moved else PLANNED, actor)
-    _audit(order, visit, actor, "VISIT_PLANNED")
+    _audit(order, visit, actor, MOVED_BY_CUSTOMER if by_customer else "VISIT_PLANNED")
     return visit
 
 
@@ -320,9 +338,11 @@ def _set_crew(visit: Visit, technician_ids: tuple[uuid.UUID, ...]) -> None:
         member.is_lead = position == 0
 
 
-def _queue_notice(visit: Visit, kind: str, actor: User) -> None:
+def _queue_notice(visit: Visit, kind: str, actor: User | None) -> None:
+    # The message's author: the actor, or for the customer's own move their planner.
+    author_id = actor.id if actor is not None else visit.planned_by_user_id
     notice = VisitNotice(
-        visit_id=visit.id, version=visit.version, kind=kind, actor_user_id=actor.id
+        visit_id=visit.id, version=visit.version, kind=kind, actor_user_id=author_id
     )
     db.session.add(notice)
     db.session.flush()
@@ -351,13 +371,13 @@ def _status_problem(order: Order) -> Problem:
     )
 
 
-def _audit(order: Order, visit: Visit, actor: User, action: str) -> None:
+def _audit(order: Order, visit: Visit, actor: User | None, action: str) -> None:
     db.session.add(
         AuditLog(
             table_name="orders",
             record_id=order.id,
             action=action,
-            changed_by_user_id=actor.id,
+            changed_by_user_id=actor.id if actor is not None else None,
             changes={
                 "visit": visit.number,
                 "version": visit.version,

@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, Any] = {
     "PAYMENT_RECEIVED": _l("Payment received"),
     "VISIT_ON_THE_WAY": _l("Technician on the way"),
     "VISIT_PLANNED": _l("Visit planned"),
+    "VISIT_MOVED_BY_CUSTOMER": _l("Visit moved by the customer on their page"),
     "VISIT_CANCELLED": _l("Visit taken back"),
     "gdpr_export": _l("Personal data exported"),
     "gdpr_erase": _l("Personal data erased"),

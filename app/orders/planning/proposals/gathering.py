@@ -159,12 +159,19 @@ class OneOrderInput:
     set_aside: str | None = None
 
 
-def one_order_input(order: Order, days: list[date], visit: Visit | None = None) -> OneOrderInput:
+def one_order_input(
+    order: Order,
+    days: list[date],
+    visit: Visit | None = None,
+    keep_preferred_date: bool = True,
+) -> OneOrderInput:
     """The technicians, shifts and planned visits on ``days`` around ``order``'s
     ``visit`` (its current one unless named), and that visit as a job with the
     customer's wishes as its windows (as a proposal gathers them, so a slot and a
     proposal read the wishes alike). A later visit (a second day, a return visit)
-    comes after the visit before it; the customer's preferred date was the first's."""
+    comes after the visit before it; the customer's preferred date was the first's.
+    Without ``keep_preferred_date`` only the part-of-day wish bounds it: the customer
+    moving their visit away from the day they first asked for."""
     asked = OneOrderInput(days=days)
     if not days:
         return asked
@@ -177,19 +184,21 @@ def one_order_input(order: Order, days: list[date], visit: Visit | None = None) 
             days[0], days[-1], leaving_out=visit.id if visit is not None else None
         )
     ]
-    windows, asked.set_aside = visit_windows(order, visit, days)
+    windows, asked.set_aside = visit_windows(order, visit, days, keep_preferred_date)
     if asked.set_aside is None:
         asked.job = _free_job(order, windows, visit=visit)
     return asked
 
 
-def visit_windows(order: Order, visit: Visit | None, days: list[date]):
+def visit_windows(
+    order: Order, visit: Visit | None, days: list[date], keep_preferred_date: bool = True
+):
     """The solver's windows for ``visit`` of ``order`` on ``days`` (empty: any day), or
     the reason to leave it out. A later visit (a second day, a return visit) comes on
     the days after the visit before it, with the customer's part-of-day wish; the
     preferred date was the first visit's. No such day: :data:`NO_DAYS`."""
     if visit is None or visit.number == 1:
-        return _windows(order, days)
+        return _windows(order, days, keep_preferred_date)
     after = max(
         (v.scheduled_date for v in order.visits if v.number < visit.number and v.scheduled_date),
         default=None,

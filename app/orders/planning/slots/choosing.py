@@ -115,8 +115,15 @@ def parse_slot_choice(
     return choice, {}
 
 
-def plan_slot(order: Order, choice: SlotChoice, actor: User, today: date) -> Visit:
-    """Plan ``order``'s visit in the clicked slot; raises what :func:`save_plan` raises."""
+def plan_slot(
+    order: Order,
+    choice: SlotChoice,
+    actor: User | None,
+    today: date,
+    by_customer: bool = False,
+) -> Visit:
+    """Plan ``order``'s visit in the clicked slot; raises what :func:`save_plan` raises.
+    ``by_customer``: the customer picked it on their own page (no ``actor``)."""
     visit = visit_of(order, choice.visit_number)
     plan = PlanRequest(
         day=choice.day,
@@ -131,7 +138,7 @@ def plan_slot(order: Order, choice: SlotChoice, actor: User, today: date) -> Vis
         seen_version=choice.seen_version,
         visit_number=visit.number if visit is not None else None,
     )
-    return save_plan(order, plan, actor, today)
+    return save_plan(order, plan, actor, today, by_customer=by_customer)
 
 
 def _time(value) -> time | None:

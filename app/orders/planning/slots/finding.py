@@ -135,12 +135,19 @@ def slot_days(today: date, working_days: int) -> list[date]:
 
 
 def best_slots(
-    order: Order, today: date, working_days: int | None = None, number: int | None = None
+    order: Order,
+    today: date,
+    working_days: int | None = None,
+    number: int | None = None,
+    limit: int = SLOTS,
+    keep_preferred_date: bool = True,
 ) -> BestSlots:
-    """The :data:`SLOTS` cheapest slots for ``order`` in the next working days (the
+    """The ``limit`` cheapest slots for ``order`` in the next working days (the
     ``PLANNING_SLOT_DAYS`` setting unless given), each meeting the order's skills and
     crew, the technicians' hours, days off and public holidays, and the customer's
-    wishes; or, with none, the reason (see :func:`reason_text`)."""
+    wishes; or, with none, the reason (see :func:`reason_text`). Without
+    ``keep_preferred_date`` the wished date is no longer one (a customer moving away
+    from it); the part of day still is."""
     count = working_days or current_app.config["PLANNING_SLOT_DAYS"]
     count = max(1, min(int(count), MOST_DAYS))
     visit = visit_of(order, number)
@@ -150,7 +157,7 @@ def best_slots(
         best.reason = CLOSED
         return best
     best.days = slot_days(today, count)
-    asked = one_order_input(order, best.days, visit)
+    asked = one_order_input(order, best.days, visit, keep_preferred_date)
     best.preferred_day = _preferred_day(order)
     if asked.set_aside is not None:
         best.reason = asked.set_aside
@@ -160,7 +167,7 @@ def best_slots(
     best.reason = _reason_before_searching(job, asked.technicians)
     if best.reason is not None:
         return best
-    found = cheapest_slots(job, asked)
+    found = cheapest_slots(job, asked, limit)
     if not found:
         best.reason = NO_TIME
         return best
