@@ -29,7 +29,8 @@ WHATSAPP_NAME = "visit_reminder"
 BODY = (
     "Hoi {{customer_name}}, een herinnering aan de installatie van uw laadpaal. "
     "Wanneer: {{visit_moment}}. Monteur: {{technician_name}}. Zorgt u dat de meterkast "
-    "vrij toegankelijk is? Tik op Bevestigen als het past, of op Verzetten. Groet, ChargeCars"
+    "vrij toegankelijk is? Tik op Bevestigen als het past, of op Verzetten. Uw afspraak "
+    "bekijken: {{customer_link}} Groet, ChargeCars"
 )
 
 
@@ -136,7 +137,7 @@ def _add_template(connection):
                 "template_category": "installation_scheduling",
                 "channel_type": "whatsapp_business",
                 "message_template": BODY,
-                "variables": ["customer_name", "visit_moment", "technician_name"],
+                "variables": ["customer_name", "visit_moment", "technician_name", "customer_link"],
                 "business_entity": "chargecars",
                 "whatsapp_template_name": WHATSAPP_NAME,
                 "language": "nl",

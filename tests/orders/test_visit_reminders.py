@@ -9,6 +9,7 @@ board's and the technician's pages, the desk's tasks.
 
 from __future__ import annotations
 
+import re
 import time as clock
 import uuid
 from datetime import datetime, time, timedelta
@@ -138,6 +139,8 @@ def test_the_whatsapp_reminder_is_the_approved_template_with_two_quick_replies(
     assert values[0] == "Jan Jansen"
     assert values[1] == f"morgen ({day:%d-%m-%Y}) tussen 08:00 en 12:00"
     assert values[2] == tech.name
+    # The approved template's URL variable: the customer's own page.
+    assert re.fullmatch(r"http://127\.0\.0\.1:5000/t/[\w-]{22}", values[3]), values
     visit = db.session.scalars(sa.select(Visit).where(Visit.order_id == order.id)).one()
     reminder = db.session.scalars(sa.select(VisitReminder)).one()
     assert (reminder.visit_id, reminder.visit_date) == (visit.id, day)

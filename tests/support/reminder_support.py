@@ -13,7 +13,7 @@ def add_reminder_template() -> None:
     factories.template(
         "Hoi {{customer_name}}, een herinnering aan de installatie van uw laadpaal. "
         "Wanneer: {{visit_moment}}. Monteur: {{technician_name}}. Tik op Bevestigen als "
-        "het past, of op Verzetten. Groet, ChargeCars",
+        "het past, of op Verzetten. Uw afspraak bekijken: {{customer_link}} Groet, ChargeCars",
         template_name="visit_reminder_whatsapp",
         template_category=TemplateCategory.INSTALLATION_SCHEDULING,
         channel_type=TemplateChannelType.WHATSAPP_BUSINESS,

@@ -51,6 +51,7 @@ from app.conversations.message_templates.visit_moment import (
     parse_time_window,
     visit_moment,
 )
+from app.orders.core.customer_links import customer_link_url
 from app.orders.mobile.conversation import customer_thread, find_customer_thread
 from app.orders.planning.notices import visit_variables
 from app.orders.visit_reminders.desk import flag_unanswered
@@ -179,6 +180,8 @@ def _remind_by_whatsapp(
             **visit_variables(visit),
             "visit_moment": _moment(visit, day),
             "order_id": order.order_number,
+            # The approved template's URL variable: the customer's own page.
+            "customer_link": customer_link_url(order),
         }
         try:
             rendered = render_for_thread(template, thread, None, values)
