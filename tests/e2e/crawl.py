@@ -43,6 +43,8 @@ Check = Callable[[Page, str], list[str]]
 NOT_PAGES = re.compile(
     r"^/(api/|static/|metrics|healthz|readyz|favicon|login|logout|csat/|calendar/)"
     r"|\.(csv|md|json|ics|js|webmanifest)$|/oauth/|/attachments/|/portal/welcome/|/canned$"
+    # A customer's photo: an image, not a page.
+    r"|/customer-photos/<"
 )
 # Partials that show something only for a choice in their query string.
 QUERIES = {

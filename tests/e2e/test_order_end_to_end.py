@@ -46,7 +46,7 @@ from app.platform.models import (
 )
 from app.platform.models.enums import ChannelType, MessageType, OrderStatus
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, opened
-from tests.e2e.test_planning_board import _sign_in_dutch
+from tests.e2e.test_admin_pages import sign_in_dutch
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.fakes.receiver import FakeReceiver
 from tests.integrations.test_integration_hub_outside import cli
@@ -179,7 +179,7 @@ def _manager_approves_and_plans(browser, base_url: str, number: str, technician)
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        _sign_in_dutch(page, base_url, MANAGER)
+        sign_in_dutch(page, base_url, MANAGER)
         page.goto(f"{base_url}/orders/{number}")
         page.locator("#to-status").select_option("approved")
         page.locator("#reason").fill("Adres nagekeken met de klant")

@@ -111,11 +111,17 @@ def _card(page, number):
 
 
 def _drag(page, card, cell):
-    """Press on the card, move to the cell in steps (as a hand does), let go; the board's
-    top at the window's, so both are in view."""
-    page.get_by_test_id("board").evaluate("el => el.scrollIntoView()")
+    """Press on the card, move to the cell in steps (as a hand does), let go; the window
+    scrolled so both are in view (cards are taller with the customer's photo count)."""
+    between = """([card, cell]) => {
+      const a = card.getBoundingClientRect(), b = cell.getBoundingClientRect();
+      const middle = (Math.min(a.top, b.top) + Math.max(a.bottom, b.bottom)) / 2;
+      window.scrollBy(0, middle - innerHeight / 2);
+    }"""
+    page.evaluate(between, [card.element_handle(), cell.element_handle()])
     start, end = card.bounding_box(), cell.bounding_box()
-    assert end["y"] + end["height"] <= page.viewport_size["height"], "the cell is out of view"
+    height = page.viewport_size["height"]
+    assert 0 <= start["y"] and end["y"] + end["height"] <= height, "the cell is out of view"
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 10)
     page.mouse.down()
     page.mouse.move(start["x"] + start["width"] / 2 + 12, start["y"] + 20, steps=4)

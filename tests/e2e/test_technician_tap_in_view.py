@@ -18,8 +18,9 @@ from tests.support.mobile_support import png_bytes, visit
 
 PHONE = {"width": 375, "height": 812}
 UNDO_SECONDS = 4
-# The countdown's last second, the card's fetch and its swap.
-SETTLE_MARGIN = 3
+# The countdown's last second, the card's fetch and its swap: on a loaded 2-core CI
+# machine (a load average of 10) the fetch alone has taken 3 s.
+SETTLE_MARGIN = 5
 # The picture for the docs: the phone after a tap.
 AFTER_TAP = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "technician-after-tap.png"
@@ -93,7 +94,9 @@ def _bring_to_thumb(control, where: str) -> None:
 def _settles_by_itself(page, card, started: float, what: str) -> None:
     """The countdown ends and the card shows the tap applied, with no reload, within
     the window and a margin; no worker runs (a busy one), so the page must see to it."""
-    expect(card.get_by_test_id("visit-pending")).to_have_count(0, timeout=(UNDO_SECONDS + 6) * 1000)
+    expect(card.get_by_test_id("visit-pending")).to_have_count(
+        0, timeout=(UNDO_SECONDS + SETTLE_MARGIN + 3) * 1000
+    )
     took = time.monotonic() - started
     assert took <= UNDO_SECONDS + SETTLE_MARGIN, f"{what} took {took:.1f} s to go through"
     expect(card.get_by_test_id("visit-notice")).to_be_visible()

@@ -27,7 +27,7 @@ from app.platform.extensions import db
 from app.platform.models import Contact, CustomerLink, Order, OrderStatusTransition, User
 from app.platform.models.enums import OrderStatus
 
-# The page's address (app.orders.customer_page.routes), kept out of logs by
+# The page's address (app.orders.customer_page.web.routes), kept out of logs by
 # app.platform.security.redaction.
 LINK_PATH = "/t/"
 TOKEN_BYTES = 16

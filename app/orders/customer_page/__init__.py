@@ -4,9 +4,9 @@ from app.platform.features import Feature
 
 FEATURE = Feature(
     blueprints=(
-        "app.orders.customer_page.routes:bp",
-        "app.orders.customer_page.routes:desk_bp",
-        "app.orders.customer_page.photo_routes:bp",
-        "app.orders.customer_page.photo_review_routes:bp",
+        "app.orders.customer_page.web.routes:bp",
+        "app.orders.customer_page.web.routes:desk_bp",
+        "app.orders.customer_page.web.photos:bp",
+        "app.orders.customer_page.web.photo_review:bp",
     )
 )

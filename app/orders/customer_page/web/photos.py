@@ -23,7 +23,7 @@ from app.orders.customer_page.photos import (
     may_send_photos,
     photo_section,
 )
-from app.orders.customer_page.routes import (
+from app.orders.customer_page.web.routes import (
     LANGUAGES,
     keep_private,
     page_language,
