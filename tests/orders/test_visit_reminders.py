@@ -282,6 +282,10 @@ def test_verzetten_answers_and_makes_one_task_for_the_desk(
 
     [answer] = _texts(fake_whatsapp)
     assert "planner neemt contact met u op" in answer
+    # The way to the page's move (or, past the cut-off, its call-back times).
+    link = re.search(r"http://127\.0\.0\.1:5000(/t/[\w-]{22}/move)$", answer)
+    assert link, answer
+    assert client.get(link[1]).status_code == 200
     [task] = _tasks()
     assert task.task_title == f"Klant wil het bezoek verzetten ({order.order_number})"
     assert task.order_id == order.id

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from app.conversations.core import post_outbound
 from app.conversations.languages import customer_language
+from app.orders.core.customer_links import customer_link_url
 from app.orders.deliveries.partner_callbacks import on_visit_event
 from app.orders.deliveries.partner_events import VISIT_CONFIRMED
 from app.orders.deliveries.payloads import visit_details
@@ -40,9 +41,14 @@ log = logging.getLogger(__name__)
 # What the customer reads back, in their language (Dutch unless they write in English).
 ANSWERS = {
     "confirmed": {"nl": "Dank u, tot morgen!", "en": "Thank you, see you tomorrow!"},
+    # With the link to their page's move: another moment where the cut-off allows one,
+    # else the times the desk may call them.
     "move": {
-        "nl": "Dank u. Onze planner neemt contact met u op om een andere dag af te spreken.",
-        "en": "Thank you. Our planner will contact you to agree on another day.",
+        "nl": "Dank u. Onze planner neemt contact met u op om een andere dag af te spreken. "
+        "Op uw pagina kiest u zelf een ander moment of geeft u door wanneer we u het best "
+        "kunnen bellen: {link}",
+        "en": "Thank you. Our planner will contact you to agree on another day. On your "
+        "page you can pick another moment yourself, or tell us when best to call you: {link}",
     },
     "stale": {
         "nl": "Dank u voor uw antwoord. Deze afspraak is inmiddels gewijzigd; u heeft "
@@ -137,7 +143,8 @@ def _ask_to_move(reminder: VisitReminder, thread) -> str:
     if reminder.move_requested_at is not None:
         return "already"
     reminder.move_requested_at = utcnow()
-    _reply(thread, "move")
+    order = db.session.get(Order, reminder.order_id)
+    _reply(thread, "move", link=f"{customer_link_url(order)}/move")
     request_move_from_desk(reminder)
     return "move"
 
@@ -154,14 +161,14 @@ def request_move_from_desk(reminder: VisitReminder) -> None:
     hand_to_desk(reminder, title, description, TaskType.SCHEDULE_VISIT)
 
 
-def _reply(thread, answer: str) -> None:
+def _reply(thread, answer: str, link: str = "") -> None:
     contact = thread.contact
     language = customer_language(contact)
     texts = ANSWERS[answer]
     post_outbound(
         thread,
         channel_id=thread.channel_id,
-        body=texts.get(language, texts["nl"]),
+        body=texts.get(language, texts["nl"]).replace("{link}", link),
         recipient={"phone": contact.phone, "name": contact.display_name},
         automation="visit_reminder",
         # Their tap just opened WhatsApp's 24-hour window: free text goes.
