@@ -8,43 +8,27 @@ Screenshots go to ``SCREENSHOTS_DIR`` as customer-move*.png when it is set.
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import time
-from pathlib import Path
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.platform.extensions import db
 from app.platform.models import SandboxSend, Visit
-from tests.e2e.axe import axe_violations
+from tests.e2e.test_customer_page import PHONE, _no_serious_violations, _shoot
 from tests.support.jobs import drain_queues
 from tests.support.planning_support import approved_order, working_day
 from tests.support.slots_support import CUSTOMER, plan, technician_at
 
-SHOTS = os.environ.get("SCREENSHOTS_DIR")
-PHONE = {"width": 375, "height": 812}
 PATH = re.compile(r"/t/[\w-]{22}")
-
-
-def _shoot(page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
-
-
-def _no_serious_violations(page, name: str) -> None:
-    page.emulate_media(color_scheme="light")
-    assert axe_violations(page) == [], name
-    page.emulate_media(color_scheme="dark")
-    assert axe_violations(page) == [], f"{name} (dark)"
-    page.emulate_media(color_scheme="light")
 
 
 def _sent_links() -> list[str]:
     """The page's path in each message the sandbox transport recorded, oldest first."""
     db.session.expire_all()
     bodies = db.session.scalars(sa.select(SandboxSend.request_body).order_by(SandboxSend.id)).all()
+    db.session.rollback()
     return [match[0] for body in bodies if (match := PATH.search(json.dumps(body)))]
 
 

@@ -18,7 +18,6 @@ link; the photos are with the order.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import time
 
@@ -28,9 +27,10 @@ from playwright.sync_api import expect
 
 from app.orders.planning.board import week_key
 from app.platform.extensions import db
-from app.platform.models import CustomerPhoto, SandboxSend, Visit
+from app.platform.models import CustomerPhoto, Visit
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.e2e.test_admin_pages import sign_in_dutch
+from tests.e2e.test_customer_move import _sent_links
 from tests.e2e.timeouts import ACTION_TIMEOUT_MS
 from tests.orders.test_customer_photos import photo_jpeg
 from tests.support.planning_support import working_day
@@ -54,14 +54,6 @@ SETTLE_SECONDS = 60.0
 
 receiver = pytest.fixture(partner_receiver, name="receiver")
 app = pytest.fixture(app_beside_deployment, name="app")
-
-
-def _sent_links() -> list[str]:
-    """The page's path in each message the sandbox transport recorded, oldest first."""
-    db.session.expire_all()
-    bodies = db.session.scalars(sa.select(SandboxSend.request_body).order_by(SandboxSend.id)).all()
-    db.session.rollback()
-    return [match[0] for body in bodies if (match := PATH.search(json.dumps(body)))]
 
 
 def _photo(name: str) -> dict:

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from app.orders.mobile.services import AMSTERDAM
 from app.orders.mobile.visits import visit_started
 from app.orders.visit_reminders.answers import confirm_visit, still_planned
-from app.orders.visit_reminders.sending import PAGE
+from app.orders.visit_reminders.sending import PAGE, claim_reminder
 from app.orders.visit_reminders.settings import reminder_time
-from app.platform.database import upsert_insert, utcnow
+from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.models import Order, Visit, VisitReminder
 from app.platform.models.enums import OrderStatus
@@ -61,19 +61,7 @@ def confirm_on_page(order_id: uuid.UUID, now: datetime | None = None) -> str:
         db.session.rollback()
         return NOT_NOW
     day = visit.scheduled_date
-    db.session.execute(
-        upsert_insert(VisitReminder, db.session.get_bind().dialect.name)
-        .values(
-            id=uuid.uuid4(),
-            visit_id=visit.id,
-            order_id=order.id,
-            visit_date=day,
-            channel=PAGE,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["visit_id", "visit_date"])
-    )
+    claim_reminder(order, visit, day, PAGE)
     reminder = db.session.scalar(
         sa.select(VisitReminder)
         .where(VisitReminder.visit_id == visit.id, VisitReminder.visit_date == day)

@@ -190,7 +190,7 @@ def _remind_by_whatsapp(
             log.info("WhatsApp reminder for %s left to e-mail: %s", order.order_number, exc.message)
             by_email = True
             continue
-        reminder_id = _claim(order, visit, day)
+        reminder_id = claim_reminder(order, visit, day)
         if reminder_id is None:
             continue  # reminded before, or by another worker just now
         message = post_outbound(
@@ -223,7 +223,9 @@ def button_payloads(reminder_id: uuid.UUID) -> list[str]:
     return [f"{CONFIRM}:{reminder_id}", f"{MOVE}:{reminder_id}"]
 
 
-def _claim(order: Order, visit: Visit, day: date) -> uuid.UUID | None:
+def claim_reminder(order: Order, visit: Visit, day: date, channel: str = WHATSAPP):
+    """The row for ``visit`` on ``day``, inserted unless it exists (ON CONFLICT DO
+    NOTHING on the unique visit and date); its id when this call made it, else None."""
     now = utcnow()
     return db.session.scalar(
         upsert_insert(VisitReminder, db.session.get_bind().dialect.name)
@@ -232,7 +234,7 @@ def _claim(order: Order, visit: Visit, day: date) -> uuid.UUID | None:
             visit_id=visit.id,
             order_id=order.id,
             visit_date=day,
-            channel=WHATSAPP,
+            channel=channel,
             created_at=now,
             updated_at=now,
         )
