@@ -5,11 +5,32 @@ from the deployment; this file only makes gunicorn's logs as careful as ours.
 """
 
 import os
+import sys
 
-from gunicorn.glogging import Logger
 
-from app.platform.security.redaction import QuerySecretsFilter
-from app.platform.serving import settle_heap
+def _gevent_worker_asked() -> bool:
+    """Whether this gunicorn runs the gevent worker class (the pages process)."""
+    words = sys.argv[1:] + os.environ.get("GUNICORN_CMD_ARGS", "").split()
+    for word, following in zip(words, words[1:] + [""], strict=True):
+        if word in ("-k", "--worker-class") and following == "gevent":
+            return True
+        if word in ("-kgevent", "--worker-class=gevent"):
+            return True
+    return False
+
+
+if _gevent_worker_asked():
+    # Before anything below imports the app: what imports ssl, sockets or psycopg
+    # before gevent patched them would block the whole process instead of one
+    # greenlet (psycopg picks its way of waiting for the database when imported).
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from gunicorn.glogging import Logger  # noqa: E402
+
+from app.platform.security.redaction import QuerySecretsFilter  # noqa: E402
+from app.platform.serving import settle_heap  # noqa: E402
 
 
 class RedactingLogger(Logger):

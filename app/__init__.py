@@ -19,6 +19,7 @@ from app.platform import (
     database_outages,
     error_reports,
     i18n,
+    live_queues,
     logs,
     metrics,
     realtime,
@@ -89,13 +90,15 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     socketio.init_app(
         app,
         client_manager=_socketio_manager(app.config["REDIS_URL"]),
-        async_mode="threading",
+        async_mode=realtime.async_mode(),
         # None = same origin only (engine.io honours X-Forwarded-Proto/Host), so
         # another site cannot open a socket with a signed-in user's cookie.
         cors_allowed_origins=None,
         logger=False,
         engineio_logger=False,
     )
+
+    live_queues.install(socketio.server, app.config)
 
     logs.init_app(app)
     _register_features(app, broker)

@@ -338,6 +338,13 @@ class Config:
             "METRICS_TOKEN": _env("METRICS_TOKEN", "") or None,
             "METRICS_ALLOWED_NETWORKS": _env("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),
             "LIVE_SESSION_CHECK_SECONDS": _env_float("LIVE_SESSION_CHECK_SECONDS", 30.0),
+            # Live events (app/platform/live_queues.py): everything a connection is owed
+            # within this many milliseconds goes out as one frame (0: each at once);
+            # a dropped page may resume its numbered events for this many seconds, and
+            # the web process keeps at most this many recent events to resume from.
+            "LIVE_GATHER_MS": _env_float("LIVE_GATHER_MS", 100.0),
+            "LIVE_QUEUE_KEEP_SECONDS": _env_float("LIVE_QUEUE_KEEP_SECONDS", 180.0),
+            "LIVE_QUEUE_MAX_EVENTS": _env_int("LIVE_QUEUE_MAX_EVENTS", 50_000),
             # Seconds an agent's reply is held after Send, while "Undo" can still
             # withdraw it; 0 sends at once.
             "SEND_UNDO_SECONDS": _env_float("SEND_UNDO_SECONDS", 5.0),

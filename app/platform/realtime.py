@@ -25,6 +25,7 @@ events are held and go out together, in order, in one Redis round trip.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -38,6 +39,7 @@ from app.platform.extensions import socketio
 from app.platform.jobs.broker import POOL_SIZE as REDIS_POOL_SIZE
 from app.platform.jobs.broker import POOL_WAIT_SECONDS as REDIS_POOL_WAIT_SECONDS
 from app.platform.jobs.coalescing import hold
+from app.platform.live_queues import hub_of
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,17 @@ EVENTS = frozenset(
         "orders:waiting",
     }
 )
+
+
+def async_mode() -> str:
+    """How Socket.IO waits: on gevent's loop under ``gunicorn --worker-class gevent``
+    (it patched the standard library before the app was loaded), where an open
+    connection costs a greenlet instead of a thread; else on threads (``python
+    wsgi.py``, the tests, the workers)."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        return "gevent"
+    return "threading"
 
 
 def user_room(user_id) -> str:
@@ -99,17 +112,37 @@ class _EndsConnections:
         namespace = namespace or "/"
         if not isinstance(room, str):
             return
+        hub = hub_of(self.server)  # type: ignore[attr-defined]
+        if hub is not None and room.startswith("user:"):
+            hub.forget_user(room.removeprefix("user:"))
         for sid, _eio_sid in list(self.get_participants(namespace, room)):  # type: ignore[attr-defined]
             self.server.disconnect(sid, namespace=namespace, ignore_queue=True)  # type: ignore[attr-defined]
         log.info("live connections in %s ended with the sessions", room)
 
 
-class LocalManager(_EndsConnections, socketio_server.Manager):
+class _NumbersLiveEvents:
+    """Hands the live events to the process's live queues (app.platform.live_queues),
+    which number them per connection; anything else goes to Socket.IO's rooms."""
+
+    def _to_live_queues(self, event, data, room) -> bool:
+        if event not in EVENTS:
+            return False
+        hub = hub_of(self.server)  # type: ignore[attr-defined]
+        if hub is not None and room is not None:
+            # Socket.IO hands an event's arguments on as a tuple or list (one: its data).
+            args = list(data) if isinstance(data, (list, tuple)) else [data]
+            hub.deliver(event, args, [room] if isinstance(room, str) else room)
+        return True
+
+
+class LocalManager(_NumbersLiveEvents, _EndsConnections, socketio_server.Manager):
     """One process's rooms (no Redis: ``make run``, the tests)."""
 
     def emit(self, event, data, namespace, room=None, **kwargs):
         if event == END_CONNECTIONS:
             return self._end_connections(namespace, room)
+        if self._to_live_queues(event, data, room):
+            return None
         return super().emit(event, data, namespace, room=room, **kwargs)
 
 
@@ -121,7 +154,7 @@ def _emit_together(emits: list[tuple[str, dict, list[str]]]) -> None:
             socketio.emit(event, data, to=targets)
 
 
-class PipelinedRedisManager(_EndsConnections, socketio_server.RedisManager):
+class PipelinedRedisManager(_NumbersLiveEvents, _EndsConnections, socketio_server.RedisManager):
     """Socket.IO's Redis message queue, able to send several events in one round trip.
 
     Each ``emit`` is a Redis ``PUBLISH`` of its own; inside :meth:`together`
@@ -167,6 +200,8 @@ class PipelinedRedisManager(_EndsConnections, socketio_server.RedisManager):
         # Every process hears each emit here, the sender included.
         if message.get("event") == END_CONNECTIONS:
             return self._end_connections(message.get("namespace"), message.get("room"))
+        if self._to_live_queues(message.get("event"), message.get("data"), message.get("room")):
+            return None
         return super()._handle_emit(message)
 
     def _publish(self, data):

@@ -158,62 +158,87 @@
   }, 150);
 
   // The session cookie authenticates the connection; the server refuses anonymous ones.
-  const socket = io({ transports: ["websocket", "polling"] });
+  // Live events come numbered, in "live" frames, from a queue the server keeps for this
+  // page (app/platform/live_queues.py). On a reconnect the page names its queue and the
+  // last number it handled, and the server sends what it missed, in order. If the
+  // server no longer keeps the queue (away too long, another web process) or a number
+  // is skipped, what is on screen is asked for again instead: the list, the open
+  // conversation, and (through "switchboard:reconnected") the bell's count and the
+  // other pages' scripts. Nothing stays silently out of date.
+  const live = { queue: null, last: 0 };
+  const socket = io({
+    transports: ["websocket", "polling"],
+    auth: (answer) => answer(live.queue ? { queue: live.queue, last: live.last } : {}),
+  });
+  socket.live = live; // where the page stands, for the browser tests
   window.switchboardSocket = socket;
 
-  socket.on("message:new", (detail) => {
-    refreshInbox();
-    const page = threadPage();
-    if (page && page.dataset.threadId === detail.thread_id) refreshTimeline();
-  });
-
-  socket.on("thread:updated", (detail) => {
-    const page = threadPage();
-    if (page && page.dataset.threadId === detail.thread_id) {
-      refreshTimeline();
-      // Snoozed or woken (by its time, the customer, a colleague): the header's badge changes.
-      if (detail.reason === "snooze") refreshHeader();
-      if (detail.reason === "edit") {
-        const header = document.getElementById("thread-header");
-        // Only refresh if our copy is older, so our own edit is not swapped twice.
-        if (header && Number(header.dataset.lockVersion) < detail.lock_version) refreshHeader();
-      }
-    }
-    if (detail.reason !== "delivery") refreshInbox();
-  });
-
-  // Socket.IO does not replay what was emitted while a connection was down (a
-  // laptop waking from sleep, a train tunnel, a deploy): on every connection but
-  // the first, what is on screen is asked for again, and the page's other
-  // scripts (the bell's count) hear "switchboard:reconnected" to do the same.
-  let connectedBefore = false;
-  socket.on("connect", () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
-      return;
-    }
+  function refreshEverything() {
     refreshInbox();
     if (threadPage()) {
       refreshTimeline();
       refreshHeader();
     }
     document.dispatchEvent(new CustomEvent("switchboard:reconnected"));
+  }
+
+  socket.on("live:queue", (hello) => {
+    const stale = live.queue !== null && !hello.resumed;
+    live.queue = hello.queue;
+    live.last = hello.seq;
+    if (stale) refreshEverything();
   });
 
-  // The count of orders waiting for a person, beside "Orders" in the menu (app/orders/core/waiting.py).
-  socket.on("orders:waiting", (detail) => {
-    document.querySelectorAll('[data-nav-count="orders_waiting"]').forEach((badge) => {
-      badge.textContent = detail.label;
-      badge.hidden = !detail.count;
+  socket.on("live", (first, ...items) => {
+    if (first > live.last + 1) refreshEverything(); // a gap: what is shown may miss something
+    items.forEach((item, offset) => {
+      const number = first + offset;
+      if (number <= live.last) return; // sent again after a resume: handled already
+      live.last = number;
+      handle(item[0], item[1]);
     });
   });
 
-  // notifications.js (the bell) and other pages' scripts listen to these.
-  ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"].forEach((name) => {
-    socket.on(name, (detail) => {
+  const handlers = {
+    "message:new": (detail) => {
+      refreshInbox();
+      const page = threadPage();
+      if (page && page.dataset.threadId === detail.thread_id) refreshTimeline();
+    },
+
+    "thread:updated": (detail) => {
+      const page = threadPage();
+      if (page && page.dataset.threadId === detail.thread_id) {
+        refreshTimeline();
+        // Snoozed or woken (by its time, the customer, a colleague): the header's badge changes.
+        if (detail.reason === "snooze") refreshHeader();
+        if (detail.reason === "edit") {
+          const header = document.getElementById("thread-header");
+          // Only refresh if our copy is older, so our own edit is not swapped twice.
+          if (header && Number(header.dataset.lockVersion) < detail.lock_version) refreshHeader();
+        }
+      }
+      if (detail.reason !== "delivery") refreshInbox();
+    },
+
+    // The count of orders waiting for a person, beside "Orders" in the menu (app/orders/core/waiting.py).
+    "orders:waiting": (detail) => {
+      document.querySelectorAll('[data-nav-count="orders_waiting"]').forEach((badge) => {
+        badge.textContent = detail.label;
+        badge.hidden = !detail.count;
+      });
+    },
+  };
+
+  // notifications.js (the bell) and other pages' scripts listen to "switchboard:<event>".
+  const announced = ["message:new", "thread:updated", "task:assigned", "sla:alert", "notification:new"];
+
+  function handle(name, detail) {
+    if (handlers[name]) handlers[name](detail);
+    if (announced.includes(name)) {
       document.dispatchEvent(new CustomEvent("switchboard:" + name, { detail: detail }));
-    });
-  });
+    }
+  }
 })();
 
 // task board

@@ -54,16 +54,29 @@ def drain_queues(app, timeout: float = 10.0) -> None:
 
 
 def wait_for_event(sio_client, name: str, timeout: float = 10.0) -> dict:
-    """The first Socket.IO event called ``name`` this client receives."""
+    """The first Socket.IO event called ``name`` this client receives (a live
+    event inside a numbered ``live`` frame counts, app.platform.live_queues)."""
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
-        for packet in sio_client.get_received():
-            seen.append(packet["name"])
-            if packet["name"] == name:
-                return packet["args"][0]
+        for event, data in received_events(sio_client):
+            seen.append(event)
+            if event == name:
+                return data
         time.sleep(0.02)
     raise AssertionError(f"no {name!r} event within {timeout}s (saw {seen})")
+
+
+def received_events(sio_client) -> list[tuple[str, object]]:
+    """What a Flask-SocketIO test client received since last asked, as (event, data),
+    each live frame's items in their order."""
+    events = []
+    for packet in sio_client.get_received():
+        if packet["name"] == "live":
+            events.extend((item[0], item[1]) for item in packet["args"][1:])
+        else:
+            events.append((packet["name"], packet["args"][0] if packet["args"] else None))
+    return events
 
 
 def drain_until(app, done, timeout: float = 15.0) -> None:

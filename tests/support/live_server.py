@@ -87,8 +87,14 @@ def socket_client(
     client = socketio.Client(reconnection=False)
 
     @client.on("*")
-    def _any(event, data=None):
-        received.append((event, data))
+    def _any(event, data=None, *more):
+        if event == "live":  # numbered live events (app.platform.live_queues), in order
+            client.numbers.append((data, len(more)))
+            received.extend((item[0], item[1]) for item in more)
+        else:
+            received.append((event, data))
+
+    client.numbers = []  # (first number, how many) of each live frame
 
     headers = {}
     if session is not None:

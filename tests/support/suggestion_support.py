@@ -144,20 +144,31 @@ def customer(
     db.session.flush()
     if window:
         start, end = (time.fromisoformat(value) for value in window)
-        db.session.add(Visit(order_id=order.id, scheduled_date=day, window_start=start,
-                             window_end=end))
+        db.session.add(
+            Visit(order_id=order.id, scheduled_date=day, window_start=start, window_end=end)
+        )
     db.session.commit()
     return contact, order
 
 
-def asking(found: Desk, contact: Contact, order: Order | None, text: str, *, channel=None,
-           minutes_ago: int = 1):
+def asking(
+    found: Desk,
+    contact: Contact,
+    order: Order | None,
+    text: str,
+    *,
+    channel=None,
+    minutes_ago: int = 1,
+):
     """An open conversation in which ``contact`` just asked ``text``; (thread, message)."""
     channel = channel or found.whatsapp
-    thread = factories.thread(channel, contact, order_id=order.id if order else None,
-                              minutes_ago=minutes_ago)
+    thread = factories.thread(
+        channel, contact, order_id=order.id if order else None, minutes_ago=minutes_ago
+    )
     message = factories.message(
-        thread, text, sender_contact_id=contact.id,
+        thread,
+        text,
+        sender_contact_id=contact.id,
         created_at=utcnow() - timedelta(minutes=minutes_ago),
     )
     thread.last_customer_message_at = message.created_at
@@ -182,23 +193,45 @@ def past_conversation(
 
     ``reply`` may name the visit's day as ``{visit:%d-%m-%Y}``.
     """
-    contact, order = customer(found, name=name, phone=phone, number=number,
-                              day=(utcnow() - timedelta(days=days_ago - 5)).date())
+    contact, order = customer(
+        found,
+        name=name,
+        phone=phone,
+        number=number,
+        day=(utcnow() - timedelta(days=days_ago - 5)).date(),
+    )
     when = utcnow() - timedelta(days=days_ago)
-    thread = factories.thread(found.whatsapp, contact, order_id=order.id,
-                              status=ThreadStatus.RESOLVED, resolved_at=when + timedelta(hours=2))
+    thread = factories.thread(
+        found.whatsapp,
+        contact,
+        order_id=order.id,
+        status=ThreadStatus.RESOLVED,
+        resolved_at=when + timedelta(hours=2),
+    )
     factories.message(thread, question, sender_contact_id=contact.id, created_at=when)
     body = reply.format(visit=order.scheduled_date) if reply else None
     if template is not None:
         body = template.message_template.replace("{{customer_name}}", contact.display_name)
     answer = factories.message(
-        thread, body, message_type=MessageType.OUTGOING, sender_user_id=found.agent.id,
-        delivery_status=DeliveryStatus.DELIVERED, template_id=template.id if template else None,
+        thread,
+        body,
+        message_type=MessageType.OUTGOING,
+        sender_user_id=found.agent.id,
+        delivery_status=DeliveryStatus.DELIVERED,
+        template_id=template.id if template else None,
         created_at=when + timedelta(minutes=30),
     )
     if rating is not None:
-        db.session.add(CsatResponse(thread_id=thread.id, resolved_at=when, contact_id=contact.id,
-                                    state="asked", rating=rating, answered_at=when))
+        db.session.add(
+            CsatResponse(
+                thread_id=thread.id,
+                resolved_at=when,
+                contact_id=contact.id,
+                state="asked",
+                rating=rating,
+                answered_at=when,
+            )
+        )
     commit()
     if harvest:
         harvest_conversation(str(thread.id))

@@ -60,9 +60,7 @@ def whatsapp_app_without_worker(make_app, fake_whatsapp: wa.FakeWhatsApp):
     """Yield an app for the real transport against ``fake_whatsapp`` with no worker in
     this process: the jobs it queues wait in Redis (for ``worker.py`` processes, or to
     be looked at)."""
-    with opened(
-        make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))
-    ) as app:
+    with opened(make_app(start_embedded_worker=False, **whatsapp_settings(fake_whatsapp))) as app:
         yield app
 
 

@@ -32,6 +32,7 @@ from app.conversations.inbox.access import can_access_thread, connection_rooms
 from app.conversations.presence import board
 from app.conversations.presence.people import people, person
 from app.platform.extensions import db, socketio
+from app.platform.live_queues import hub_of
 from app.platform.live_sessions import closed, opened, session_still_open
 from app.platform.models import CommunicationThread
 from app.platform.models.enums import Role
@@ -63,11 +64,21 @@ def on_connect(auth=None):
         # Partner users see the portal only; the live events are our staff's.
         log.info("refused a partner user's Socket.IO connection")
         return False
-    for room in connection_rooms(current_user):
+    rooms = connection_rooms(current_user)
+    for room in rooms:
         join_room(room)
+    # The live events are numbered per connection; a page that reconnects names the
+    # queue it had and the last number it handled (``auth``), and resumes from there.
+    hub = hub_of(socketio.server)
+    if hub is not None:
+        hub.attach(_engine_sid(), current_user.id, rooms, auth)
     # The rooms hold as long as the session, the role and the team they follow from.
     opened(request.sid, current_user._get_current_object())
     return True
+
+
+def _engine_sid() -> str:
+    return socketio.server.manager.eio_sid_from_sid(request.sid, "/")
 
 
 def _allowed_thread(data) -> CommunicationThread | None:
@@ -174,5 +185,8 @@ def on_typing(data=None):
 
 def on_disconnect(*_reason):
     closed(request.sid)
+    hub = hub_of(socketio.server)
+    if hub is not None:
+        hub.detach(_engine_sid())
     for thread_id in board.leave_everywhere(request.sid):
         announce(thread_id)
