@@ -35,9 +35,12 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
-def signed_in_session(base_url: str, email: str, password: str) -> requests.Session:
-    """A requests session signed in through the login form."""
-    session = requests.Session()
+def signed_in_session(
+    base_url: str, email: str, password: str, session: requests.Session | None = None
+) -> requests.Session:
+    """A requests session signed in through the login form (``session`` when given:
+    one that already carries what a browser would, such as its ``Referer``)."""
+    session = session or requests.Session()
     page = session.get(f"{base_url}/login", timeout=10)
     token = csrf_token_from(page.text)
     response = session.post(

@@ -1,6 +1,7 @@
 """The production topology as real processes, for tests that judge it from outside.
 
-A deployment is ``python wsgi.py`` in front, two or more ``python worker.py``
+A deployment is ``python wsgi.py`` in front (or, as production runs it, one or more
+gunicorn web processes: :meth:`Topology.start_gunicorn`), two or more ``python worker.py``
 behind it, one PostgreSQL and one Redis. :class:`Topology` starts
 those processes with the environment a deployment gives them, each in its own
 process group (so SIGKILL also takes RQ's forked scheduler), with its output in
@@ -41,6 +42,9 @@ DEAD_END = "http://127.0.0.1:9"
 STARTUP_SECONDS = 60.0
 # Log lines worth showing when a test fails (werkzeug warns about itself at start).
 PROBLEM = re.compile(r"WARNING(?! werkzeug)|ERROR|CRITICAL|Traceback|Error:")
+# The pages process as docs/deployment.md runs it: one gunicorn worker whose gevent
+# loop serves the pages, the APIs and every Socket.IO connection.
+PAGES_GUNICORN = ("--worker-class", "gevent", "--workers", "1", "--worker-connections", "2000")
 
 
 def free_port() -> int:
@@ -95,6 +99,8 @@ class Process:
         self.log = log
         # Stopped or killed on purpose: a supervisor leaves it down.
         self.retired = False
+        # Where a web process answers, when it is one (Topology.launch_gunicorn).
+        self.url: str | None = None
         if prestarted is not None:  # forked from the app already imported
             self.popen = prestarted.start(argv, env, log)
             return
@@ -205,17 +211,49 @@ class Topology:
     def start_web(self) -> Process:
         """``python wsgi.py``, answering ``/healthz``."""
         web = self._start("web", "wsgi.py")
+        self.wait_answering(web, self.base_url)
+        return web
+
+    def launch_gunicorn(
+        self, name: str, options: tuple[str, ...] = PAGES_GUNICORN, port: int | None = None
+    ) -> Process:
+        """``gunicorn <options> wsgi:app`` on ``port`` (a free one unless given), not
+        waited for (:meth:`wait_answering`): several start side by side.
+
+        Always a real process, never a prestarted fork: the gevent worker patches
+        the standard library as it starts, which must come before the app's imports.
+        The process's ``url`` is where it answers.
+        """
+        port = port or free_port()
+        argv = [sys.executable, "-m", "gunicorn", *options]
+        argv += ["--bind", f"127.0.0.1:{port}", "wsgi:app"]
+        process = Process(name, argv, self.env, self.workdir / f"{name}.log")
+        process.url = f"http://127.0.0.1:{port}"
+        self.processes.append(process)
+        return process
+
+    def start_gunicorn(
+        self, name: str, options: tuple[str, ...] = PAGES_GUNICORN, port: int | None = None
+    ) -> Process:
+        """:meth:`launch_gunicorn`, once it answers ``/healthz``."""
+        process = self.launch_gunicorn(name, options, port)
+        self.wait_answering(process, process.url)
+        return process
+
+    def wait_answering(self, web: Process, base_url: str) -> None:
+        """Wait until ``web`` answers ``/healthz`` at ``base_url``; fail if it exits."""
 
         def healthy() -> bool:
             if not web.alive():
-                raise AssertionError(f"wsgi.py exited at start:\n{web.tail()}")
+                raise AssertionError(f"{web.name} exited at start:\n{web.tail()}")
             try:
-                return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
+            # gunicorn listens before its worker has built the app: until then a
+            # connection is accepted and not answered.
+            except (requests.ConnectionError, requests.Timeout):
                 return False
 
-        wait_until(healthy, STARTUP_SECONDS, "wsgi.py answering /healthz")
-        return web
+        wait_until(healthy, STARTUP_SECONDS, f"{web.name} answering /healthz")
 
     def start_worker(self) -> Process:
         """``python worker.py``, once it has started listening on the queues."""
