@@ -49,7 +49,8 @@ class LiveAgent:
         self.answers: list[tuple[dict | None, dict]] = []
         # Frames whose first number did not follow the last one handled: (last, first).
         self.gaps: list[tuple[int, int]] = []
-        self.drops = 0
+        # Why each connection ended, as python-socketio tells it.
+        self.disconnects: list[object] = []
         self._lock = threading.Lock()
 
     # --- the connection -----------------------------------------------------------
@@ -61,6 +62,7 @@ class LiveAgent:
         client.on("live:queue", lambda data: self._on_queue(asked, data))
         client.on("live", self._on_live)
         client.on("*", self._on_other)
+        client.on("disconnect", lambda reason=None: self.disconnects.append(reason))
         # A page's Origin, which Socket.IO checks; websocket-client sends its own.
         headers = {"Origin": self.url} if self.transport == "polling" else {}
         client.connect(
@@ -78,7 +80,7 @@ class LiveAgent:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"agent {self.name} had no answer within {CONNECT_SECONDS:.0f} s"
-                    f" (asked {asked}, transport {client.eio.state})"
+                    f" (asked {asked}, transport {client.eio.state}, ended {self.disconnects})"
                 )
             time.sleep(0.01)
         return self
@@ -88,7 +90,6 @@ class LiveAgent:
         transport = self.client.eio.ws if self.client is not None else None
         if transport is None:
             raise AssertionError(f"agent {self.name} has no WebSocket to drop")
-        self.drops += 1
         try:
             transport.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -160,10 +160,10 @@ class Nginx:
 
     def report(self) -> str:
         parts = []
-        for name in ("nginx.log", "error.log"):
+        for name in ("nginx.log", "error.log", "access.log"):
             path = self.dir / name
             if path.exists():
-                parts += [f"----- {name} -----", path.read_text(errors="replace")[-3000:]]
+                parts += [f"----- {name} -----", path.read_text(errors="replace")[-4000:]]
         return "\n".join(parts)
 
 
