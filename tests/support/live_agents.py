@@ -11,10 +11,12 @@ received, in order, is in :attr:`LiveAgent.events`, whether it came inside a
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
 import uuid
+from collections import deque
 
 import requests
 import socketio
@@ -30,6 +32,17 @@ def signed_in_through(url: str, email: str, ca_bundle: str) -> requests.Session:
     session.verify = ca_bundle
     session.headers["Referer"] = f"{url}/login"
     return signed_in_session(url, email, PASSWORD, session)
+
+
+class _Remembered(logging.Handler):
+    """Keeps what python-socketio's client logs about one agent, for a failing test."""
+
+    def __init__(self, lines: deque[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.created:.3f} {record.getMessage()[:200]}")
 
 
 class LiveAgent:
@@ -49,8 +62,13 @@ class LiveAgent:
         self.answers: list[tuple[dict | None, dict]] = []
         # Frames whose first number did not follow the last one handled: (last, first).
         self.gaps: list[tuple[int, int]] = []
-        # Why each connection ended, as python-socketio tells it.
+        # Why each connection ended, as python-socketio tells it, and what it logged.
         self.disconnects: list[object] = []
+        self.log: deque[str] = deque(maxlen=100)
+        self._logger = logging.getLogger(f"{__name__}.{self.name}")
+        self._logger.setLevel(logging.INFO)
+        self._logger.propagate = False
+        self._logger.addHandler(_Remembered(self.log))
         self._lock = threading.Lock()
 
     # --- the connection -----------------------------------------------------------
@@ -58,7 +76,12 @@ class LiveAgent:
     def connect(self) -> "LiveAgent":
         """Connect; with a queue from before, ask to resume it after :attr:`last`."""
         asked = {"queue": self.queue, "last": self.last} if self.queue else None
-        client = socketio.Client(reconnection=False, http_session=self.session)
+        client = socketio.Client(
+            reconnection=False,
+            http_session=self.session,
+            logger=self._logger,
+            engineio_logger=self._logger,
+        )
         client.on("live:queue", lambda data: self._on_queue(asked, data))
         client.on("live", self._on_live)
         client.on("*", self._on_other)
@@ -80,7 +103,8 @@ class LiveAgent:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"agent {self.name} had no answer within {CONNECT_SECONDS:.0f} s"
-                    f" (asked {asked}, transport {client.eio.state}, ended {self.disconnects})"
+                    f" (asked {asked}, transport {client.eio.state}, ended {self.disconnects});"
+                    " its client logged:\n" + "\n".join(list(self.log)[-30:])
                 )
             time.sleep(0.01)
         return self
