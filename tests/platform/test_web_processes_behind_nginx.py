@@ -278,3 +278,6 @@ def test_agents_cut_off_mid_stream_miss_no_live_event(behind_nginx, make_user):
     assert not wrong, f"{len(sent)} messages sent; per agent:\n" + "\n".join(lines)
     assert sum(len(drops) for drops in away.values()) == sum(len(g) for _, _, g in DROPS)
     print(f"{len(sent)} messages, {len(agents)} agents:", *lines, sep="\n")
+    for agent in agents:
+        for lost in agent.lost_before_joining:
+            print(f"agent {agents.index(agent)}'s first connection was lost, made again:\n{lost}")

@@ -64,6 +64,8 @@ class LiveAgent:
         self.gaps: list[tuple[int, int]] = []
         # Why each connection ended, as python-socketio tells it, and what it logged.
         self.disconnects: list[object] = []
+        # What the client logged each time a first connection was lost before joining.
+        self.lost_before_joining: list[str] = []
         self.log: deque[str] = deque(maxlen=100)
         self._logger = logging.getLogger(f"{__name__}.{self.name}")
         self._logger.setLevel(logging.INFO)
@@ -74,8 +76,25 @@ class LiveAgent:
     # --- the connection -----------------------------------------------------------
 
     def connect(self) -> "LiveAgent":
-        """Connect; with a queue from before, ask to resume it after :attr:`last`."""
+        """Connect; with a queue from before, ask to resume it after :attr:`last`.
+
+        A first connection whose transport is lost before the server's answer is
+        made once more, as a browser's Socket.IO client would (noted in
+        :attr:`lost_before_joining`); a resume that fails so fails the test.
+        """
         asked = {"queue": self.queue, "last": self.last} if self.queue else None
+        client = self._open(asked)
+        if not self._joined(client, asked) and asked is None:
+            self.lost_before_joining.append("\n".join(list(self.log)[-10:]))
+            client = self._open(asked)
+            if not self._joined(client, asked):
+                raise AssertionError(self._lost(client, asked))
+        elif ROOT_NAMESPACE not in client.namespaces:
+            raise AssertionError(self._lost(client, asked))
+        self.client = client
+        return self
+
+    def _open(self, asked: dict | None) -> socketio.Client:
         client = socketio.Client(
             reconnection=False,
             http_session=self.session,
@@ -95,19 +114,28 @@ class LiveAgent:
             auth=asked or {},
             wait=False,
         )
-        self.client = client
+        return client
+
+    def _joined(self, client: socketio.Client, asked: dict | None) -> bool:
+        """Whether ``client`` joined the namespace; False when its transport was lost
+        first. A refusal or no answer at all fails the test."""
         deadline = time.monotonic() + CONNECT_SECONDS
         while ROOT_NAMESPACE not in client.namespaces:
             if ROOT_NAMESPACE in client.failed_namespaces:
                 raise AssertionError(f"agent {self.name} was refused (asked {asked})")
+            if client.eio.state == "disconnected":
+                return False
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"agent {self.name} had no answer within {CONNECT_SECONDS:.0f} s"
-                    f" (asked {asked}, transport {client.eio.state}, ended {self.disconnects});"
-                    " its client logged:\n" + "\n".join(list(self.log)[-30:])
-                )
+                raise AssertionError(self._lost(client, asked))
             time.sleep(0.01)
-        return self
+        return True
+
+    def _lost(self, client: socketio.Client, asked: dict | None) -> str:
+        return (
+            f"agent {self.name} did not join {ROOT_NAMESPACE} (asked {asked}, transport"
+            f" {client.eio.state}, ended {self.disconnects}); its client logged:\n"
+            + "\n".join(list(self.log)[-30:])
+        )
 
     def drop(self) -> None:
         """Cut the connection as a lost network does: the socket closed, no goodbye."""

@@ -33,6 +33,7 @@ from tests.support.topology import (
     Process,
     Topology,
     free_port,
+    stop_all,
     wait_until,
 )
 
@@ -44,7 +45,8 @@ DOCS_LISTEN = "listen 443 ssl;"
 DOCS_CERTIFICATE = "/etc/ssl/switchboard/fullchain.pem"
 DOCS_KEY = "/etc/ssl/switchboard/privkey.pem"
 # One line per request: which process answered it (the test reads it back).
-ACCESS_LOG_FORMAT = '$request_id $upstream_addr $status "$request"'
+# When it ended ($msec, seconds since the epoch) and how long it took, for a failing test.
+ACCESS_LOG_FORMAT = '$request_id $upstream_addr $status "$request" $msec $request_time'
 
 
 def nginx_binary() -> str | None:
@@ -107,7 +109,8 @@ class Nginx:
         return (
             f"{user}worker_processes 1;\n"
             f"pid {self.dir / 'nginx.pid'};\n"
-            f"error_log {self.dir / 'error.log'} warn;\n"
+            # info: also who closed an upgraded (WebSocket) connection, and when.
+            f"error_log {self.dir / 'error.log'} info;\n"
             "events { worker_connections 1024; }\n"
             "http {\n"
             f"    log_format switchboard_test '{ACCESS_LOG_FORMAT}';\n"
@@ -193,6 +196,9 @@ class BehindNginx:
     def stop(self) -> None:
         try:
             self.nginx.stop()
+            # A gevent worker lets a held long-poll run out (up to Socket.IO's 25-s
+            # ping interval) before it exits; these hold nothing worth waiting for.
+            stop_all(self.web, timeout=3)
         finally:
             self.topology.stop()
         # Shown by pytest only for a failing test.
