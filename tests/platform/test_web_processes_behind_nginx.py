@@ -280,4 +280,4 @@ def test_agents_cut_off_mid_stream_miss_no_live_event(behind_nginx, make_user):
     print(f"{len(sent)} messages, {len(agents)} agents:", *lines, sep="\n")
     for agent in agents:
         for lost in agent.lost_before_joining:
-            print(f"agent {agents.index(agent)}'s first connection was lost, made again:\n{lost}")
+            print(f"agent {agents.index(agent)}'s connection was lost, made again:\n{lost}")
