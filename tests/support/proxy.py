@@ -109,7 +109,7 @@ class Nginx:
         return (
             f"{user}worker_processes 1;\n"
             f"pid {self.dir / 'nginx.pid'};\n"
-            # info: also who closed an upgraded (WebSocket) connection, and when.
+            # info: each connection's end and any upstream error, for a failing test.
             f"error_log {self.dir / 'error.log'} info;\n"
             "events { worker_connections 1024; }\n"
             "http {\n"
@@ -123,7 +123,10 @@ class Nginx:
     def start(self) -> "Nginx":
         binary = nginx_binary()
         assert binary, "nginx is not installed"
-        argv = [binary, "-p", str(self.dir), "-c", str(self.config), "-g", "daemon off;"]
+        # -e: until it has read the configuration, nginx logs to the distribution's
+        # error log, which only root may write.
+        argv = [binary, "-p", str(self.dir), "-e", str(self.dir / "error.log")]
+        argv += ["-c", str(self.config), "-g", "daemon off;"]
         self.process = Process("nginx", argv, dict(os.environ), self.dir / "nginx.log")
 
         def answers() -> bool:
