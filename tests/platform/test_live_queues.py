@@ -2,7 +2,7 @@
 
 These drive :class:`app.platform.live_queues.LiveHub` directly, with a stand-in for the
 Socket.IO server that records what each connection is sent; the browser's side is
-tests/e2e/test_live_resume.py, the deployment's tests/platform/test_live_resume_deployment.py.
+tests/e2e/test_live_resume.py, the deployment's tests/platform/test_web_processes_behind_nginx.py.
 """
 
 from __future__ import annotations

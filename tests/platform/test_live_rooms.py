@@ -167,6 +167,43 @@ def test_a_technician_on_the_visit_crew_hears_their_visits_conversation(
         assert _heard(stranger_live) == {}, stranger_live.received
 
 
+def test_nobody_resumes_another_persons_live_queue(app, client, live_server, make_user):
+    """A page that reconnects names its queue (app.platform.live_queues); a queue id
+    is no key: another person naming it gets a queue of their own, and none of the
+    events the first person missed."""
+    desk = make_user("agent")
+    technician = make_user("technician")
+    channel = factories.channel(ChannelType.WHATSAPP_BUSINESS)
+    thread = factories.thread(channel, factories.contact(), thread_subject="Alleen de balie")
+    db.session.commit()
+
+    desk_browser = signed_in_session(live_server.url, desk.email, PASSWORD)
+    with socket_client(live_server.url, desk_browser, transports=["websocket"]) as agent_live:
+        hello = wait_for_event(agent_live, "live:queue")
+        customer_writes(channel, thread.contact, "wamid.queue-1", "Eerste bericht")
+        wait_for_event(agent_live, "message:new")
+    customer_writes(channel, thread.contact, "wamid.queue-2", "Terwijl de balie weg is")
+
+    technician_browser = signed_in_session(live_server.url, technician.email, PASSWORD)
+    asked = {"queue": hello["queue"], "last": 0}
+    with ExitStack() as stack:
+        intruder = stack.enter_context(
+            socket_client(
+                live_server.url, technician_browser, transports=["websocket"], auth=asked
+            )
+        )
+        answer = wait_for_event(intruder, "live:queue")
+        assert answer["queue"] != hello["queue"] and answer["resumed"] is False
+        time.sleep(0.3)
+        assert _heard(intruder) == {}, intruder.received
+        # The desk's own page, back, gets both messages it had not handled.
+        agent_back = stack.enter_context(
+            socket_client(live_server.url, desk_browser, transports=["websocket"], auth=asked)
+        )
+        assert wait_for_event(agent_back, "live:queue")["resumed"] is True
+        _wait_for(agent_back, "message:new", 2)
+
+
 @pytest.fixture
 def placements(app, make_user):
     """A user of every role in every team placement, and conversations in every placement."""

@@ -73,6 +73,7 @@ def socket_client(
     session: requests.Session | None,
     origin: str | None = None,
     transports: list[str] | None = None,
+    auth: dict | None = None,
 ):
     """A real Socket.IO client that authenticates with the session's cookie, over
     long-polling unless ``transports`` says otherwise (``["websocket"]``: as a
@@ -85,6 +86,9 @@ def socket_client(
     sent and then waits out the server's ping interval (25 s) for the long-poll to
     return. Here a refusal raises as soon as the server says so, and the client
     leaves in the background, so no test waits on that long-poll.
+
+    ``auth`` is what a reconnecting page sends: ``{"queue": ..., "last": ...}``
+    (app.platform.live_queues).
     """
     received: list[tuple[str, object]] = []
     client = socketio.Client(reconnection=False)
@@ -105,7 +109,9 @@ def socket_client(
     if origin is not None:
         headers["Origin"] = origin
     client.received = received
-    client.connect(base_url, headers=headers, transports=transports or ["polling"], wait=False)
+    client.connect(
+        base_url, headers=headers, transports=transports or ["polling"], auth=auth, wait=False
+    )
     try:
         _await_the_answer(client)
         yield client
