@@ -189,7 +189,8 @@ def test_past_half_the_lease_the_rest_go_to_jobs_of_their_own(app, fake_whatsapp
 # --- a batch of sends lets the customers' messages go first ----------------------
 
 
-def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first():
+def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first(monkeypatch):
+    monkeypatch.setattr(turns, "JOB_SLICE_SECONDS", 0.0)  # the job's slice is over
     order: list[str] = []
     job_holds_the_process = threading.Event()
 
@@ -209,6 +210,45 @@ def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first():
         order.append("job")
     thread.join(timeout=5)
     assert order == ["consumer", "job"]
+
+
+def test_within_its_slice_a_job_of_sends_keeps_its_turn():
+    with turns.events_in_hand(), turns.job_turn("deliveries"):
+        turns.let_the_inbox_go_first()  # just started: returns at once, lock still held
+        assert turns.one_at_a_time._is_owned()
+
+
+def test_between_two_batches_the_consumer_lets_a_waiting_send_job_in():
+    """A burst kept the consumer claiming batch after batch; the answers' sends waited
+    for its end. Now a send job waiting goes between two batches."""
+    order: list[str] = []
+    consumer_holds_the_turn = threading.Event()
+
+    def send_job() -> None:
+        consumer_holds_the_turn.wait()
+        with turns.job_turn("deliveries"):
+            order.append("sends")
+
+    thread = threading.Thread(target=send_job)
+    thread.start()
+    with turns.consumer_turn():
+        order.append("batch 1")
+        consumer_holds_the_turn.set()
+        deadline = time.monotonic() + 5
+        while not turns.urgent_waiting.is_set() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        turns.let_urgent_jobs_in()
+        order.append("batch 2")
+    thread.join(timeout=5)
+    assert order == ["batch 1", "sends", "batch 2"]
+
+
+def test_outside_the_consumer_turn_no_job_is_let_in():
+    turns.urgent_waiting.set()
+    try:
+        turns.let_urgent_jobs_in()  # holds no lock: must not release one
+    finally:
+        turns.urgent_waiting.clear()
 
 
 def test_outside_a_job_nothing_is_let_go():

@@ -2,15 +2,21 @@
 
 Two threads do database work in each worker, the inbox consumer
 (:mod:`app.platform.jobs.consumer`) and the RQ worker (:mod:`app.platform.jobs.worker`). They take
-turns, one unit of work at a time (a consumer's round of claims, or one job),
+turns, one unit of work at a time (a consumer's batch of claims, or one job),
 and customers' inbound events go first: while the consumer has events in hand,
-the jobs that can wait do, and a long job of sends lets it in between two sends.
+the jobs that can wait do. The urgent jobs (the answers' sends) take turns with
+the consumer fairly instead: one waiting is let in between two of the consumer's
+batches, and a long job of sends lets the consumer in again once it has had its
+slice. Before, a burst of first-time senders kept the consumer claiming batch
+after batch, and their out-of-hours answers waited for the burst to end
+(benchmarks/e2e.py, mix burst).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 # Set while this process's inbox consumer has nothing in hand. Customers wait on
@@ -27,8 +33,16 @@ one_at_a_time = threading.RLock()
 # Queues whose jobs someone is waiting on right now: they never yield.
 URGENT_QUEUES = frozenset({"webhooks", "deliveries"})
 YIELD_SECONDS = 1.0
+# How long an urgent job holds the turn before it lets the consumer in between two
+# sends: about twenty sends to a fast provider, one to a slow one.
+JOB_SLICE_SECONDS = 0.1
 # Whether this thread runs an RQ job now (and so holds ``one_at_a_time``).
 _in_job = threading.local()
+# An urgent job waits for its turn; set again once it has it (one RQ thread a process).
+urgent_waiting = threading.Event()
+urgent_started = threading.Event()
+# How deep this thread is in the consumer's turn (``consumer_turn``).
+_in_consumer = threading.local()
 
 
 @contextlib.contextmanager
@@ -46,24 +60,66 @@ def job_turn(queue: str) -> Iterator[None]:
     """An RQ job's turn: after the consumer's events if the job can wait (never more
     than ``YIELD_SECONDS``, so these jobs still run under a lasting burst), and with
     ``one_at_a_time`` held."""
-    if queue not in URGENT_QUEUES:
+    urgent = queue in URGENT_QUEUES
+    if urgent:
+        urgent_started.clear()
+        urgent_waiting.set()
+    else:
         inbox_idle.wait(timeout=YIELD_SECONDS)
+    try:
+        with one_at_a_time:
+            if urgent:
+                urgent_waiting.clear()
+                urgent_started.set()
+            _in_job.active = True
+            _in_job.since = time.monotonic()
+            try:
+                yield
+            finally:
+                _in_job.active = False
+    finally:
+        urgent_waiting.clear()
+
+
+@contextlib.contextmanager
+def consumer_turn() -> Iterator[None]:
+    """The inbox consumer's turn (``one_at_a_time`` held), which it may lend to an
+    urgent job between two batches (:func:`let_urgent_jobs_in`)."""
     with one_at_a_time:
-        _in_job.active = True
+        depth = getattr(_in_consumer, "depth", 0)
+        _in_consumer.depth = depth + 1
         try:
             yield
         finally:
-            _in_job.active = False
+            _in_consumer.depth = depth
+
+
+def let_urgent_jobs_in() -> None:
+    """Between two of the consumer's batches: an urgent job waiting for its turn (the
+    sends of the answers those batches made) has it now, and the consumer goes on
+    after it. Nothing outside the consumer's turn, or inside a nested one."""
+    if not urgent_waiting.is_set() or getattr(_in_consumer, "depth", 0) != 1:
+        return
+    one_at_a_time.release()
+    try:
+        # Released, it is the job's to take: go on once it has (or after a while).
+        urgent_started.wait(timeout=YIELD_SECONDS)
+    finally:
+        one_at_a_time.acquire()
 
 
 def let_the_inbox_go_first() -> None:
     """Between the parts of a long job (a batch of sends): if this process's inbox
     consumer has events in hand and waits for its turn, it goes first; the job
-    goes on once it is done, or after ``YIELD_SECONDS``."""
+    goes on once it is done, or after ``YIELD_SECONDS``. Not before the job has had
+    ``JOB_SLICE_SECONDS`` of its turn."""
     if inbox_idle.is_set() or not getattr(_in_job, "active", False):
         return
+    if time.monotonic() - _in_job.since < JOB_SLICE_SECONDS:
+        return  # its slice is not over: a batch of quick sends goes out together
     one_at_a_time.release()
     try:
         inbox_idle.wait(timeout=YIELD_SECONDS)
     finally:
         one_at_a_time.acquire()
+        _in_job.since = time.monotonic()
