@@ -1,7 +1,8 @@
 """End to end: signed WhatsApp messages in, ``message:new`` out, at rising rates.
 
-    .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
-                                       [--step-seconds 12] [--agents 50] [--reuse]
+    .venv/bin/python benchmarks/e2e.py [--mix steady|new|burst|both|steady,burst]
+                                       [--rates 10,20,30] [--step-seconds 12]
+                                       [--burst-senders 400] [--agents 50] [--reuse]
 
 Deploys as docs/deployment.md does, everything on 127.0.0.1: gunicorn gthread 1×300 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
@@ -16,8 +17,8 @@ own WebSocket; the pages process's resident memory and idle CPU per agent are
 read before the traffic, and every delivery owed to an agent is timed.
 
 Then signed Meta text-message webhooks go out open-loop (on schedule, whatever
-the answers) at fixed rates, step by step, in two mixes (``--mix both``, the
-default, runs one after the other and prints both):
+the answers) at fixed rates, step by step, in three mixes (``--mix both``, the
+default, runs steady and new customers one after the other and prints both):
 
 - *steady*: 70 % of the messages from a pool of senders who already have a
   contact and an open conversation, 30 % from numbers never seen before; the
@@ -27,7 +28,18 @@ default, runs one after the other and prints both):
   calendar is closed today and tomorrow, with an active ``out_of_hours``
   template), so each new conversation gets the out-of-hours answer, sent to
   the fake Graph API by the usual send job; a step waits (up to the drain) for
-  every answer too, so the CPU of sending them is the step's.
+  every answer and its statuses too, so the CPU of sending them and of
+  processing their statuses is the step's;
+- *burst* (not in ``both``): desk closed as in *new customers*, and each step
+  begins with ``--burst-senders`` (400) numbers never seen before, at the step's
+  rate, the rest of the step from the pool, as after a campaign or an outage.
+  Every sender is owed one out-of-hours answer (the pool's the first time they
+  write in the mix); besides the messages' latency, each answer is timed from
+  the customer's first message of the step to its send at the fake Graph API.
+
+As Meta does, the fake Graph API reports every send it answers back to the app's
+webhook: a signed status webhook each for sent, delivered and read (0.3, 1.5 and
+3 s after), each an inbound event for the app to process.
  Each message is timed from just before its POST until its
 ``message:new`` (matched by wamid) reaches the manager's connection. Per step:
 offered and achieved rate, latency percentiles, messages still missing after

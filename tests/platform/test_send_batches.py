@@ -235,22 +235,49 @@ def test_between_two_batches_the_consumer_lets_a_waiting_send_job_in():
         order.append("batch 1")
         consumer_holds_the_turn.set()
         deadline = time.monotonic() + 5
-        while not turns.urgent_waiting.is_set() and time.monotonic() < deadline:
+        while not turns.job_waiting.is_set() and time.monotonic() < deadline:
             time.sleep(0.001)
-        turns.let_urgent_jobs_in()
+        turns.let_waiting_jobs_in()
         order.append("batch 2")
     thread.join(timeout=5)
     assert order == ["batch 1", "sends", "batch 2"]
 
 
 def test_outside_the_consumer_turn_no_job_is_let_in():
-    turns.urgent_waiting.set()
+    turns.job_waiting.set()
     try:
-        turns.let_urgent_jobs_in()  # holds no lock: must not release one
+        turns.let_waiting_jobs_in()  # holds no lock: must not release one
     finally:
-        turns.urgent_waiting.clear()
+        turns.job_waiting.clear()
 
 
 def test_outside_a_job_nothing_is_let_go():
     with turns.events_in_hand():
         turns.let_the_inbox_go_first()  # holds no lock: must not release one
+
+
+# --- the sandbox's simulated ticks of a batch ------------------------------------
+
+
+def test_a_batch_of_sandbox_sends_schedules_its_ticks_as_one_job_a_step(app, monkeypatch):
+    """Two jobs per answer (delivered, read) once made a burst's every answer three jobs."""
+    monkeypatch.setattr(sending, "is_sandboxed", lambda channel_type: True)
+    scheduled: list[tuple] = []
+    queue = get_queue("deliveries")
+    monkeypatch.setattr(
+        type(queue),
+        "enqueue_in",
+        lambda self, delay, func, *args, **kwargs: scheduled.append((func, args)),
+    )
+    ids = _answers(3)
+    _forget_queued()
+    sending.send_messages(ids)
+    assert scheduled == [
+        ("app.conversations.core.sending.record_delivery_statuses", (ids, "delivered")),
+        ("app.conversations.core.sending.record_delivery_statuses", (ids, "read")),
+    ]
+
+    assert sending.record_delivery_statuses(ids, "delivered") == 3
+    assert sending.record_delivery_statuses(ids, "delivered") == 0  # only ever forward
+    assert sending.record_delivery_statuses(ids, "read") == 3
+    assert [_status(i) for i in ids] == [DeliveryStatus.READ] * 3

@@ -4,11 +4,13 @@ Two threads do database work in each worker, the inbox consumer
 (:mod:`app.platform.jobs.consumer`) and the RQ worker (:mod:`app.platform.jobs.worker`). They take
 turns, one unit of work at a time (a consumer's batch of claims, or one job),
 and customers' inbound events go first: while the consumer has events in hand,
-the jobs that can wait do. The urgent jobs (the answers' sends) take turns with
-the consumer fairly instead: one waiting is let in between two of the consumer's
-batches, and a long job of sends lets the consumer in again once it has had its
-slice. Before, a burst of first-time senders kept the consumer claiming batch
-after batch, and their out-of-hours answers waited for the burst to end
+the jobs that can wait do, up to a second. Then, and at once for the urgent
+jobs (the answers' sends), a job waiting takes turns with the consumer fairly:
+it is let in between two of the consumer's batches, and a long job of sends
+lets the consumer in again once it has had its slice. Before, a burst of
+first-time senders kept the consumer claiming batch after batch while the one
+RQ thread waited with the job it had taken (a periodic sweep, say), and the
+out-of-hours answers' sends queued behind it went out when the burst was over
 (benchmarks/e2e.py, mix burst).
 """
 
@@ -25,7 +27,7 @@ from collections.abc import Iterator
 # before it.
 inbox_idle = threading.Event()
 inbox_idle.set()
-# One unit of work at a time per process, a consumer's round or an RQ job: two
+# One unit of work at a time per process, a consumer's batch or an RQ job: two
 # threads running database work side by side only take turns on the GIL, and
 # measured so (benchmarks/e2e.py, new customers) they spent 40 % more CPU a
 # message than one after the other, and held half the rate.
@@ -33,14 +35,15 @@ one_at_a_time = threading.RLock()
 # Queues whose jobs someone is waiting on right now: they never yield.
 URGENT_QUEUES = frozenset({"webhooks", "deliveries"})
 YIELD_SECONDS = 1.0
-# How long an urgent job holds the turn before it lets the consumer in between two
-# sends: about twenty sends to a fast provider, one to a slow one.
+# How long a job holds the turn before it lets the consumer in between two sends:
+# about twenty sends to a fast provider, one to a slow one.
 JOB_SLICE_SECONDS = 0.1
 # Whether this thread runs an RQ job now (and so holds ``one_at_a_time``).
 _in_job = threading.local()
-# An urgent job waits for its turn; set again once it has it (one RQ thread a process).
-urgent_waiting = threading.Event()
-urgent_started = threading.Event()
+# A job waits for the turn (cleared once it has it), and it has it: one RQ thread a
+# process, so one of each.
+job_waiting = threading.Event()
+job_started = threading.Event()
 # How deep this thread is in the consumer's turn (``consumer_turn``).
 _in_consumer = threading.local()
 
@@ -59,18 +62,16 @@ def events_in_hand() -> Iterator[None]:
 def job_turn(queue: str) -> Iterator[None]:
     """An RQ job's turn: after the consumer's events if the job can wait (never more
     than ``YIELD_SECONDS``, so these jobs still run under a lasting burst), and with
-    ``one_at_a_time`` held."""
-    urgent = queue in URGENT_QUEUES
-    if urgent:
-        urgent_started.clear()
-        urgent_waiting.set()
-    else:
+    ``one_at_a_time`` held; while it waits for that, the consumer lets it in between
+    two batches (:func:`let_waiting_jobs_in`)."""
+    if queue not in URGENT_QUEUES:
         inbox_idle.wait(timeout=YIELD_SECONDS)
+    job_started.clear()
+    job_waiting.set()
     try:
         with one_at_a_time:
-            if urgent:
-                urgent_waiting.clear()
-                urgent_started.set()
+            job_waiting.clear()
+            job_started.set()
             _in_job.active = True
             _in_job.since = time.monotonic()
             try:
@@ -78,13 +79,13 @@ def job_turn(queue: str) -> Iterator[None]:
             finally:
                 _in_job.active = False
     finally:
-        urgent_waiting.clear()
+        job_waiting.clear()
 
 
 @contextlib.contextmanager
 def consumer_turn() -> Iterator[None]:
-    """The inbox consumer's turn (``one_at_a_time`` held), which it may lend to an
-    urgent job between two batches (:func:`let_urgent_jobs_in`)."""
+    """The inbox consumer's turn (``one_at_a_time`` held), which it lends to a waiting
+    job between two batches (:func:`let_waiting_jobs_in`)."""
     with one_at_a_time:
         depth = getattr(_in_consumer, "depth", 0)
         _in_consumer.depth = depth + 1
@@ -94,16 +95,17 @@ def consumer_turn() -> Iterator[None]:
             _in_consumer.depth = depth
 
 
-def let_urgent_jobs_in() -> None:
-    """Between two of the consumer's batches: an urgent job waiting for its turn (the
-    sends of the answers those batches made) has it now, and the consumer goes on
-    after it. Nothing outside the consumer's turn, or inside a nested one."""
-    if not urgent_waiting.is_set() or getattr(_in_consumer, "depth", 0) != 1:
+def let_waiting_jobs_in() -> None:
+    """Between two of the consumer's batches: a job waiting for its turn (the sends of
+    the answers those batches made, or the job the RQ thread took before them) has it
+    now, and the consumer goes on after it. Nothing outside the consumer's turn, or
+    inside a nested one."""
+    if not job_waiting.is_set() or getattr(_in_consumer, "depth", 0) != 1:
         return
     one_at_a_time.release()
     try:
         # Released, it is the job's to take: go on once it has (or after a while).
-        urgent_started.wait(timeout=YIELD_SECONDS)
+        job_started.wait(timeout=YIELD_SECONDS)
     finally:
         one_at_a_time.acquire()
 

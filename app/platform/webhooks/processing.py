@@ -35,7 +35,7 @@ from app.platform.events import TRANSIENT_SQLSTATES
 from app.platform.extensions import db
 from app.platform.features import resolve
 from app.platform.jobs.coalescing import flush_if_due, held
-from app.platform.jobs.turns import let_urgent_jobs_in
+from app.platform.jobs.turns import let_waiting_jobs_in
 from app.platform.models import InboundWebhookEvent
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import commit
@@ -213,14 +213,14 @@ def take_waiting(
     the consumer again. ``orphans``: first the events whose
     worker's lease ran out (the consumer asks once a second, not at every wake-up).
     ``connection``: the consumer's own autocommit connection, to claim on.
-    Between two batches an urgent job waiting in this process (the sends) goes first.
+    Between two batches a job waiting in this process (the sends) goes first.
     """
     taken = 0
     while True:
         if taken:
             # The answers' sends the last batches queued go out before the next batch
             # (one job of them, in its slice), instead of after the whole burst.
-            let_urgent_jobs_in()
+            let_waiting_jobs_in()
         with held():
             try:
                 events = claim_waiting(batch_size, orphans=orphans, connection=connection)
