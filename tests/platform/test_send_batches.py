@@ -196,7 +196,7 @@ def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first(mon
 
     def consumer() -> None:
         job_holds_the_process.wait()
-        with turns.events_in_hand(), turns.one_at_a_time:  # as InboxConsumer.round does
+        with turns.events_in_hand(), turns.consumer_turn():  # as InboxConsumer.round does
             order.append("consumer")
 
     thread = threading.Thread(target=consumer)

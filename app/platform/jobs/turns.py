@@ -44,6 +44,8 @@ _in_job = threading.local()
 # process, so one of each.
 job_waiting = threading.Event()
 job_started = threading.Event()
+# The consumer has taken the turn a job let go of.
+consumer_started = threading.Event()
 # How deep this thread is in the consumer's turn (``consumer_turn``).
 _in_consumer = threading.local()
 
@@ -87,6 +89,7 @@ def consumer_turn() -> Iterator[None]:
     """The inbox consumer's turn (``one_at_a_time`` held), which it lends to a waiting
     job between two batches (:func:`let_waiting_jobs_in`)."""
     with one_at_a_time:
+        consumer_started.set()
         depth = getattr(_in_consumer, "depth", 0)
         _in_consumer.depth = depth + 1
         try:
@@ -108,20 +111,29 @@ def let_waiting_jobs_in() -> None:
         job_started.wait(timeout=YIELD_SECONDS)
     finally:
         one_at_a_time.acquire()
+        consumer_started.set()
 
 
 def let_the_inbox_go_first() -> None:
-    """Between the parts of a long job (a batch of sends): if this process's inbox
-    consumer has events in hand and waits for its turn, it goes first; the job
-    goes on once it is done, or after ``YIELD_SECONDS``. Not before the job has had
-    ``JOB_SLICE_SECONDS`` of its turn."""
+    """Between the parts of a long job (a batch of sends), once the job has had
+    ``JOB_SLICE_SECONDS`` of its turn: if this process's inbox consumer has events in
+    hand, it goes first, for one batch (the job waits for its turn again as a job
+    does, :func:`let_waiting_jobs_in`), or till it is done, or ``YIELD_SECONDS``."""
     if inbox_idle.is_set() or not getattr(_in_job, "active", False):
         return
     if time.monotonic() - _in_job.since < JOB_SLICE_SECONDS:
         return  # its slice is not over: a batch of quick sends goes out together
+    consumer_started.clear()
     one_at_a_time.release()
     try:
-        inbox_idle.wait(timeout=YIELD_SECONDS)
+        # Released, it is the consumer's to take (if it wants it).
+        consumer_started.wait(timeout=YIELD_SECONDS)
     finally:
-        one_at_a_time.acquire()
-        _in_job.since = time.monotonic()
+        job_started.clear()
+        job_waiting.set()
+        try:
+            one_at_a_time.acquire()
+        finally:
+            job_waiting.clear()
+            job_started.set()
+            _in_job.since = time.monotonic()
