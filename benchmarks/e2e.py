@@ -1,7 +1,8 @@
 """End to end: signed WhatsApp messages in, ``message:new`` out, at rising rates.
 
-    .venv/bin/python benchmarks/e2e.py [--mix steady|new|both] [--rates 10,20,30]
-                                       [--step-seconds 12] [--agents 50] [--reuse]
+    .venv/bin/python benchmarks/e2e.py [--mix steady|new|burst|both|steady,burst]
+                                       [--rates 10,20,30] [--step-seconds 12]
+                                       [--burst-senders 400] [--agents 50] [--reuse]
 
 Deploys as docs/deployment.md does, everything on 127.0.0.1: gunicorn gthread 1×300 for
 pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
@@ -16,8 +17,8 @@ own WebSocket; the pages process's resident memory and idle CPU per agent are
 read before the traffic, and every delivery owed to an agent is timed.
 
 Then signed Meta text-message webhooks go out open-loop (on schedule, whatever
-the answers) at fixed rates, step by step, in two mixes (``--mix both``, the
-default, runs one after the other and prints both):
+the answers) at fixed rates, step by step, in three mixes (``--mix both``, the
+default, runs steady and new customers one after the other and prints both):
 
 - *steady*: 70 % of the messages from a pool of senders who already have a
   contact and an open conversation, 30 % from numbers never seen before; the
@@ -27,7 +28,18 @@ default, runs one after the other and prints both):
   calendar is closed today and tomorrow, with an active ``out_of_hours``
   template), so each new conversation gets the out-of-hours answer, sent to
   the fake Graph API by the usual send job; a step waits (up to the drain) for
-  every answer too, so the CPU of sending them is the step's.
+  every answer and its statuses too, so the CPU of sending them and of
+  processing their statuses is the step's;
+- *burst* (not in ``both``): desk closed as in *new customers*, and each step
+  begins with ``--burst-senders`` (400) numbers never seen before, at the step's
+  rate, the rest of the step from the pool, as after a campaign or an outage.
+  Every sender is owed one out-of-hours answer (the pool's the first time they
+  write in the mix); besides the messages' latency, each answer is timed from
+  the customer's first message of the step to its send at the fake Graph API.
+
+As Meta does, the fake Graph API reports every send it answers back to the app's
+webhook: a signed status webhook each for sent, delivered and read (0.3, 1.5 and
+3 s after), each an inbound event for the app to process.
  Each message is timed from just before its POST until its
 ``message:new`` (matched by wamid) reaches the manager's connection. Per step:
 offered and achieved rate, latency percentiles, messages still missing after
@@ -48,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import heapq
 import http.client
 import itertools
 import json
@@ -96,6 +109,8 @@ from app.platform.models import (  # noqa: E402
 )
 from app.platform.models.enums import (  # noqa: E402
     ChannelType,
+    DeliveryStatus,
+    MessageType,
     ProcessingState,
     Role,
     TemplateCategory,
@@ -123,6 +138,7 @@ from tests.fakes.whatsapp import (  # noqa: E402
     PHONE_NUMBER_ID,
     contact,
     signed,
+    status,
     text_message,
     webhook,
 )
@@ -162,6 +178,7 @@ class Message:
     digest: str
     body: bytes
     headers: dict
+    phone: str = ""
     posted: float = 0.0
     acked: float = 0.0
     status: int = 0
@@ -185,9 +202,14 @@ class Step:
     agent_latencies: list[float] = field(default_factory=list)
     agent_missing: int = 0
     agent_owed: int = 0
-    # Mix "new customers": out-of-hours answers owed and sent before the step ended.
+    # Mixes "new customers" and "burst": out-of-hours answers owed (one per sender not
+    # answered before) and sent before the step ended, each timed from the POST of the
+    # sender's first message of the step to its send at the fake Graph API.
     answers_owed: int = 0
     answers: int = 0
+    answer_latencies: list[float] = field(default_factory=list)
+    # Their status webhooks (sent, delivered, read) still unprocessed when the step ended.
+    statuses_waiting: int = 0
 
     @property
     def p95(self) -> float:
@@ -294,14 +316,21 @@ class KeepAliveGraph:
     The suite's fake (werkzeug's server) closes every connection, so each send
     through it paid a new connection in the worker, which a sender of many
     answers to Meta does not (app/conversations/channels/whatsapp/client.py keeps a session).
+
+    With ``statuses_to`` (the app's WhatsApp webhook URL) every answered send
+    comes back as Meta reports it: a signed status webhook each for ``sent``,
+    ``delivered`` and ``read`` (:data:`STATUS_DELAYS` after the send), each an
+    inbound event of its own for the app, as in production.
     """
 
     def __init__(self) -> None:
         self._bodies: list[dict] = []
+        self._sent_at: dict[str, float] = {}  # recipient → when its first answer came
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
+        self.reports: StatusReports | None = None
 
     def start(self) -> KeepAliveGraph:
         graph = self
@@ -311,6 +340,7 @@ class KeepAliveGraph:
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+                wamid = None
                 if self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
                     status, answer = 401, {"error": {"code": 190, "message": "token expired"}}
                 elif not self.path.endswith("/messages"):
@@ -318,12 +348,14 @@ class KeepAliveGraph:
                 else:
                     with graph._lock:
                         graph._bodies.append(body)
+                        graph._sent_at.setdefault(str(body.get("to")), time.time())
                         number = next(graph._ids)
                     status = 200
+                    wamid = f"wamid.bench{number:06d}"
                     answer = {
                         "messaging_product": "whatsapp",
                         "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                        "messages": [{"id": f"wamid.bench{number:06d}"}],
+                        "messages": [{"id": wamid}],
                     }
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -331,6 +363,8 @@ class KeepAliveGraph:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                if wamid and graph.reports is not None:
+                    graph.reports.report(wamid, str(body.get("to")))
 
             def log_message(self, *args) -> None:  # the answers would bury the figures
                 pass
@@ -341,13 +375,99 @@ class KeepAliveGraph:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
+    def statuses_to(self, webhook_url: str) -> None:
+        """From now on, report every answered send's statuses to ``webhook_url``."""
+        self.reports = StatusReports(webhook_url)
+
     def sent(self) -> list[dict]:
         with self._lock:
             return list(self._bodies)
 
+    def answered(self) -> dict[str, float]:
+        """Each recipient answered so far, with the moment of its first answer."""
+        with self._lock:
+            return dict(self._sent_at)
+
     def stop(self) -> None:
+        if self.reports is not None:
+            self.reports.stop()
         if self._server is not None:
             self._server.shutdown()
+
+
+# After the send's answer, as Meta reports them: sent at once, delivered when the
+# phone has it, read a moment later (the sandbox transport steps 1.5 s).
+STATUS_DELAYS = (("sent", 0.3), ("delivered", 1.5), ("read", 3.0))
+
+
+class StatusReports:
+    """Posts the status webhooks of answered sends when they come due, signed as Meta
+    signs them, from a few threads with a kept-alive connection each."""
+
+    def __init__(self, url: str, threads: int = 8) -> None:
+        self.target = urllib.parse.urlsplit(url)
+        self._due: list[tuple[float, int, bytes, dict]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="status")
+        self._local = threading.local()
+        self._stopped = False
+        self.posted = 0
+        self.refused = 0
+        self._in_flight = 0
+        threading.Thread(target=self._run, daemon=True, name="status-clock").start()
+
+    def report(self, wamid: str, recipient: str) -> None:
+        now = time.time()
+        with self._wake:
+            for state, delay in STATUS_DELAYS:
+                payload = webhook(statuses=[status(wamid, state, int(now + delay), recipient)])
+                body, headers = signed(payload, APP_SECRET)
+                heapq.heappush(self._due, (now + delay, next(self._order), body, headers))
+            self._wake.notify()
+
+    def waiting(self) -> int:
+        """Statuses not yet posted (due later, or on their way)."""
+        with self._wake:
+            return len(self._due) + self._in_flight
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopped and (not self._due or self._due[0][0] > time.time()):
+                    self._wake.wait(self._due[0][0] - time.time() if self._due else None)
+                if self._stopped:
+                    return
+                _, _, body, headers = heapq.heappop(self._due)
+                self._in_flight += 1
+            self._pool.submit(self._post, body, headers)
+
+    def _post(self, body: bytes, headers: dict) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = http.client.HTTPConnection(
+                self.target.hostname, self.target.port, timeout=30
+            )
+        elif connection.sock is not None and select.select([connection.sock], [], [], 0)[0]:
+            connection.close()  # gunicorn closed the kept-alive connection
+        try:
+            connection.request("POST", self.target.path, body=body, headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            ok = answer.status == 200
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            ok = False
+        with self._wake:
+            self._in_flight -= 1
+            self.posted += ok
+            self.refused += not ok
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Senders:
@@ -362,10 +482,12 @@ class Senders:
     def pool_number(self, n: int) -> str:
         return f"{POOL_PREFIX}{n:07d}"
 
-    def messages(self, prefix: str, count: int) -> list[Message]:
+    def messages(self, prefix: str, count: int, first_new: int = 0) -> list[Message]:
+        """``count`` messages; the first ``first_new`` from numbers never seen before
+        (a burst's), the rest new in ``new_share`` of cases, else from the pool."""
         out = []
         for n in range(count):
-            if self.rng.random() < self.new_share:
+            if n < first_new or self.rng.random() < self.new_share:
                 phone = f"{NEW_PREFIX}{next(self.fresh):07d}"
             else:
                 phone = self.pool_number(self.rng.randrange(self.pool))
@@ -376,14 +498,23 @@ class Senders:
                 contacts=[contact(phone, f"Klant {phone[-5:]}")],
             )
             body, headers = signed(payload, APP_SECRET)
-            out.append(Message(wamid, body_digest(body), body, headers))
+            out.append(Message(wamid, body_digest(body), body, headers, phone))
         return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--mix", choices=("steady", "new", "both"), default="both", help="who writes (see above)"
+        "--mix",
+        default="both",
+        help="who writes (see above): steady, new, burst, or several joined by commas "
+        "(both: steady,new)",
+    )
+    parser.add_argument(
+        "--burst-senders",
+        type=int,
+        default=400,
+        help="first-time senders that begin each step of the burst mix",
     )
     parser.add_argument(
         "--rates", default="10,20,30,40,50,75,100,150,200,250", help="msg/s per step"
@@ -420,6 +551,9 @@ def main() -> None:
         help="the webhooks gunicorn's processes x threads (docs/deployment.md: 3x4)",
     )
     args = parser.parse_args()
+    mixes = ("steady", "new") if args.mix == "both" else tuple(args.mix.split(","))
+    if not set(mixes) <= set(MIX_NAMES):
+        parser.error(f"--mix: one or more of {', '.join(MIX_NAMES)}, or both")
     hook_processes, hook_threads = (int(n) for n in args.webhook_server.split("x"))
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -475,6 +609,8 @@ def main() -> None:
         stack.callback(listener.close)
         poster = Poster(f"{hooks}/api/v1/webhooks/whatsapp")
         stack.callback(poster.close)
+        # Every answer comes back as Meta's status webhooks, each an event to process.
+        fake.statuses_to(f"{hooks}/api/v1/webhooks/whatsapp")
         print(
             f"pages+Socket.IO gunicorn 1×{args.page_threads} at {pages}, "
             f"webhooks gunicorn {hook_processes}×{hook_threads} at {hooks}, "
@@ -486,12 +622,12 @@ def main() -> None:
         if agents is not None:
             stack.callback(agents.close)
 
-        mixes = ("steady", "new") if args.mix == "both" else (args.mix,)
         results = []
         for mix in mixes:
             with app.app_context():
                 open_desk(mix == "steady")
-            senders.new_share = args.new_share if mix == "steady" else 1.0
+            # Burst: each step's first senders are new, the rest are the pool's.
+            senders.new_share = {"steady": args.new_share, "new": 1.0, "burst": 0.0}[mix]
             results.append(
                 run_mix(
                     mix,
@@ -505,9 +641,10 @@ def main() -> None:
                     cpu,
                     f"{run}{mix[0]}",
                     agents,
-                    # Each new customer is owed the out-of-hours answer: a step ends
-                    # when they went out too, so their CPU is the step's.
-                    (lambda: len(fake.sent())) if mix == "new" else None,
+                    # Each sender of a closed desk is owed the out-of-hours answer: a
+                    # step ends when they went out and their statuses were processed
+                    # too, so their CPU is the step's.
+                    fake if mix != "steady" else None,
                 )
             )
         disconnects = list(listener.disconnects)  # closing it adds one
@@ -523,11 +660,17 @@ def main() -> None:
         print_summary(result, args)
     if agent_figures:
         print_agents(agent_figures, results)
-    print_integrity(summary, disconnects, len(fake.sent()))
+    reports = fake.reports
+    print_integrity(
+        summary,
+        disconnects,
+        len(fake.sent()),
+        (reports.posted, reports.refused) if reports else (0, 0),
+    )
 
 
 def run_mix(
-    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=None, answers=None
+    mix, rates, args, app, broker, senders, poster, listener, cpu, prefix, agents=None, fake=None
 ) -> dict:
     """Step through the rates for one mix; stops at the first clear failure or the budget."""
     print(f"\n== mix {MIX_NAMES[mix]} ==")
@@ -539,10 +682,20 @@ def run_mix(
         if remaining < args.step_seconds + 5:
             stop_reason = f"time budget ({args.budget:.0f} s) used"
             break
-        messages = senders.messages(f"{prefix}{number:02d}", int(rate * args.step_seconds))
+        count = int(rate * args.step_seconds)
+        first_new = min(count, args.burst_senders) if mix == "burst" else 0
+        messages = senders.messages(f"{prefix}{number:02d}", count, first_new)
         drain = min(args.drain, max(2.0, remaining - args.step_seconds))
         before = cpu.snapshot()
-        step = run_step(rate, messages, poster, listener, drain, answers)
+        step = run_step(
+            rate,
+            messages,
+            poster,
+            listener,
+            drain,
+            fake.answered if fake else None,
+            (lambda: statuses_waiting(app, fake)) if fake else None,
+        )
         after = cpu.snapshot()
         step.cpu = {name: after[name] - before[name] for name in after}
         with app.app_context():
@@ -558,7 +711,28 @@ def run_mix(
     return {"mix": mix, "steps": steps, "stop_reason": stop_reason, "load": load}
 
 
-MIX_NAMES = {"steady": "steady (70 % open conversations, 30 % new)", "new": "new customers"}
+MIX_NAMES = {
+    "steady": "steady (70 % open conversations, 30 % new)",
+    "new": "new customers",
+    "burst": "burst of new customers (each step begins with new senders; desk closed)",
+}
+
+
+def statuses_waiting(app, fake: KeepAliveGraph) -> int:
+    """Status webhooks the fake has yet to post, and WhatsApp events not yet processed."""
+    with app.app_context():
+        unprocessed = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                InboundWebhookEvent.source == "whatsapp",
+                InboundWebhookEvent.processing_state.in_(
+                    (ProcessingState.RECEIVED, ProcessingState.PROCESSING)
+                ),
+            )
+        )
+        db.session.rollback()
+    return (fake.reports.waiting() if fake.reports else 0) + unprocessed
+
+
 OUT_OF_HOURS_TEMPLATE = "e2e out of hours"
 CALENDAR_OPEN, CALENDAR_CLOSED = "e2e always open", "e2e closed today and tomorrow"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -764,13 +938,20 @@ def warm_up(poster: Poster, listener: Listener, messages: list[Message]) -> None
 
 
 def run_step(
-    rate: int, messages: list[Message], poster, listener, drain: float, answers=None
+    rate: int,
+    messages: list[Message],
+    poster,
+    listener,
+    drain: float,
+    answers=None,
+    statuses=None,
 ) -> Step:
     """Post ``messages`` at ``rate`` and wait up to ``drain`` for their ``message:new``
-    and, with ``answers`` (how many answers the fake Graph API has had), for one answer
-    to each message."""
+    and, with ``answers`` (the recipients the fake Graph API has answered, with when),
+    for one answer to each sender not answered before, and with ``statuses`` (how many
+    status webhooks are still to post or to process) for their statuses."""
     dropped = len(listener.disconnects)
-    answered_before = answers() if answers else 0
+    answered_before = set(answers()) if answers else set()
     poster.send(messages, rate)
     step = Step(rate, messages)
     accepted = [m for m in messages if m.status == 200]
@@ -779,9 +960,20 @@ def run_step(
     while time.time() < deadline and any(m.wamid not in listener.arrived for m in accepted):
         time.sleep(0.05)
     if answers:
-        while time.time() < deadline and answers() - answered_before < len(accepted):
+        first_posted: dict[str, float] = {}
+        for m in accepted:
+            first_posted.setdefault(m.phone, m.posted)
+        owed = set(first_posted) - answered_before
+        while time.time() < deadline and not owed <= answers().keys():
             time.sleep(0.05)
-        step.answers_owed, step.answers = len(accepted), answers() - answered_before
+        answered = answers()
+        step.answers_owed = len(owed)
+        step.answers = len(owed & answered.keys())
+        step.answer_latencies = [answered[p] - first_posted[p] for p in owed if p in answered]
+    if statuses:
+        while time.time() < deadline and statuses() > 0:
+            time.sleep(0.25)
+        step.statuses_waiting = statuses()
     posted = sorted(m.posted for m in messages)
     if len(posted) > 1 and posted[-1] > posted[0]:
         step.send_rate = (len(posted) - 1) / (posted[-1] - posted[0])
@@ -881,7 +1073,25 @@ def integrity() -> dict[str, int]:
         .group_by(CommunicationThread.contact_id)
         .having(sa.func.count() > 1)
     )
+    answers = sa.select(CommunicationMessage.thread_id).where(
+        CommunicationMessage.message_type == MessageType.AUTO_RESPONSE,
+        CommunicationMessage.extra["auto_response"].as_string() == "out_of_hours",
+    )
     return {
+        "answered twice": db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                answers.group_by(CommunicationMessage.thread_id)
+                .having(sa.func.count() > 1)
+                .subquery()
+            )
+        ),
+        # Every answer was reported sent, delivered and read: its ticks end on read.
+        "answers not read": db.session.scalar(
+            sa.select(sa.func.count()).where(
+                CommunicationMessage.message_type == MessageType.AUTO_RESPONSE,
+                CommunicationMessage.delivery_status != DeliveryStatus.READ,
+            )
+        ),
         "failed": db.session.scalar(
             sa.select(sa.func.count()).where(
                 InboundWebhookEvent.processing_state == ProcessingState.FAILED
@@ -930,7 +1140,13 @@ def print_step(step: Step) -> None:
         f"errors {step.errors}, p50 {ms(statistics.median(lat))} ms, p95 {ms(step.p95)} ms, "
         f"p99 {ms(percentile(lat, 99))} ms, missing {step.missing}, "
         f"worker {step.worker_rate:.1f} ev/s, socket disconnects {step.disconnects}"
-        + (f", answers sent {step.answers} of {step.answers_owed}" if step.answers_owed else "")
+        + (
+            f", answers sent {step.answers} of {step.answers_owed} (p95 "
+            f"{ms(percentile(step.answer_latencies or [float('inf')], 95))} ms after the "
+            f"customer's message), statuses left unprocessed {step.statuses_waiting}"
+            if step.answers_owed
+            else ""
+        )
     )
 
 
@@ -983,6 +1199,19 @@ def print_summary(result: dict, args) -> None:
         # Everything but the benchmark's own poster, clients and fake Graph API.
         deployment = total - step.cpu.get("benchmark", 0.0) * 1000 / count
         print(f"{step.rate:>7} " + " ".join(cells) + f" {total:>7.1f} {deployment:>10.1f}")
+    if any(step.answers_owed for step in steps):
+        print(
+            "\nout-of-hours answers: owed, sent before the step ended, time from the "
+            "customer's first message to the send at the fake Graph API p50 (p95) ms; "
+            "status webhooks still unprocessed when the step ended"
+        )
+        for step in steps:
+            lat = step.answer_latencies or [float("inf")]
+            print(
+                f"{step.rate:>7} {step.answers_owed:>6} {step.answers:>6} "
+                f"{ms(statistics.median(lat)):>7} ({ms(percentile(lat, 95))}) "
+                f"{step.statuses_waiting:>6}"
+            )
     held = [s.rate for s in steps if s.held]
     print(
         f"highest rate held (p95 < {HELD_P95_SECONDS:.0f} s, nothing missing): "
@@ -1014,11 +1243,16 @@ def print_agents(figures: dict, results: list[dict]) -> None:
             )
 
 
-def print_integrity(summary: dict, disconnects: list[str], sends: int) -> None:
+def print_integrity(
+    summary: dict, disconnects: list[str], sends: int, statuses: tuple[int, int]
+) -> None:
     print(
         f"\nwhole run: failed events {summary['failed']}; senders with two contacts "
         f"{summary['contacts twice']}, with two open threads {summary['two open threads']}; "
-        f"sends to the fake Graph API {sends}; "
+        f"conversations answered out of hours twice {summary['answered twice']}; "
+        f"sends to the fake Graph API {sends}, status webhooks posted back {statuses[0]} "
+        f"(refused {statuses[1]}), answers whose ticks did not reach read "
+        f"{summary['answers not read']}; "
         f"socket disconnects {len(disconnects)} {'; '.join(disconnects)}"
     )
 

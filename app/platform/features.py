@@ -133,6 +133,9 @@ class Feature:
 
     blueprints: tuple[str, ...] = ()
     webhook_processors: Mapping[str, str] = field(default_factory=lambda: NO_MAPPING)
+    # (source, event type) → "module:function" taking a list of such events, which
+    # a batch applies together in one transaction (a provider's delivery statuses).
+    webhook_folds: Mapping[tuple[str, str], str] = field(default_factory=lambda: NO_MAPPING)
     status_hooks: tuple[StatusHook, ...] = ()
     listeners: tuple[str, ...] = ()
     periodic_jobs: tuple[PeriodicJob, ...] = ()
@@ -151,6 +154,7 @@ class Registry:
 
     blueprints: list[str] = field(default_factory=list)
     webhook_processors: dict[str, str] = field(default_factory=dict)
+    webhook_folds: dict[tuple[str, str], str] = field(default_factory=dict)
     status_hooks: list[str] = field(default_factory=list)
     listeners: list[str] = field(default_factory=list)
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
@@ -165,6 +169,7 @@ class Registry:
             if source in self.webhook_processors:
                 raise ValueError(f"{name}: webhook source {source!r} is processed twice")
             self.webhook_processors[source] = path
+        self.webhook_folds.update(feature.webhook_folds)
         hooks = [*self._hooks, *feature.status_hooks]
         self._hooks = sorted(hooks, key=lambda hook: (hook.phase, hook.path))
         self.status_hooks = [hook.path for hook in self._hooks]

@@ -22,9 +22,11 @@ from app.conversations.message_templates.services import (
     clean_template_data,
     create_template,
     record_use,
+    record_use_soon,
     templates_for_channel,
 )
 from app.platform.extensions import db
+from app.platform.jobs import coalescing
 from app.platform.models import Address, CommunicationTemplate, Order, Team
 from app.platform.models.enums import OrderStatus, TemplateCategory, TemplateChannelType
 from tests.support import factories
@@ -198,6 +200,26 @@ def test_template_text_is_never_evaluated(app):
 
 
 # --- services ----------------------------------------------------------------
+
+
+def test_an_automatic_answers_uses_in_a_batch_are_counted_together_after_it(app):
+    """Each out-of-hours answer updated the one template row in its own transaction;
+    the workers answering a burst waited for each other on that row."""
+    template = make_template(usage_count=5)
+    db.session.commit()
+    template_id = template.id
+    with coalescing.held():
+        for _ in range(3):
+            record_use_soon(template_id)
+            db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(CommunicationTemplate, template_id).usage_count == 5
+    db.session.expire_all()
+    assert db.session.get(CommunicationTemplate, template_id).usage_count == 8
+    record_use_soon(template_id)  # outside a batch: at once, in the caller's transaction
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(CommunicationTemplate, template_id).usage_count == 9
 
 
 def test_record_use_increments_in_the_database(app):

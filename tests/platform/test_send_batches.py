@@ -189,13 +189,14 @@ def test_past_half_the_lease_the_rest_go_to_jobs_of_their_own(app, fake_whatsapp
 # --- a batch of sends lets the customers' messages go first ----------------------
 
 
-def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first():
+def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first(monkeypatch):
+    monkeypatch.setattr(turns, "JOB_SLICE_SECONDS", 0.0)  # the job's slice is over
     order: list[str] = []
     job_holds_the_process = threading.Event()
 
     def consumer() -> None:
         job_holds_the_process.wait()
-        with turns.events_in_hand(), turns.one_at_a_time:  # as InboxConsumer.round does
+        with turns.events_in_hand(), turns.consumer_turn():  # as InboxConsumer.round does
             order.append("consumer")
 
     thread = threading.Thread(target=consumer)
@@ -211,6 +212,72 @@ def test_between_two_sends_the_inbox_consumer_with_events_in_hand_goes_first():
     assert order == ["consumer", "job"]
 
 
+def test_within_its_slice_a_job_of_sends_keeps_its_turn():
+    with turns.events_in_hand(), turns.job_turn("deliveries"):
+        turns.let_the_inbox_go_first()  # just started: returns at once, lock still held
+        assert turns.one_at_a_time._is_owned()
+
+
+def test_between_two_batches_the_consumer_lets_a_waiting_send_job_in():
+    """A burst kept the consumer claiming batch after batch; the answers' sends waited
+    for its end. Now a send job waiting goes between two batches."""
+    order: list[str] = []
+    consumer_holds_the_turn = threading.Event()
+
+    def send_job() -> None:
+        consumer_holds_the_turn.wait()
+        with turns.job_turn("deliveries"):
+            order.append("sends")
+
+    thread = threading.Thread(target=send_job)
+    thread.start()
+    with turns.consumer_turn():
+        order.append("batch 1")
+        consumer_holds_the_turn.set()
+        deadline = time.monotonic() + 5
+        while not turns.job_waiting.is_set() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        turns.let_waiting_jobs_in()
+        order.append("batch 2")
+    thread.join(timeout=5)
+    assert order == ["batch 1", "sends", "batch 2"]
+
+
+def test_outside_the_consumer_turn_no_job_is_let_in():
+    turns.job_waiting.set()
+    try:
+        turns.let_waiting_jobs_in()  # holds no lock: must not release one
+    finally:
+        turns.job_waiting.clear()
+
+
 def test_outside_a_job_nothing_is_let_go():
     with turns.events_in_hand():
         turns.let_the_inbox_go_first()  # holds no lock: must not release one
+
+
+# --- the sandbox's simulated ticks of a batch ------------------------------------
+
+
+def test_a_batch_of_sandbox_sends_schedules_its_ticks_as_one_job_a_step(app, monkeypatch):
+    """Two jobs per answer (delivered, read) once made a burst's every answer three jobs."""
+    monkeypatch.setattr(sending, "is_sandboxed", lambda channel_type: True)
+    scheduled: list[tuple] = []
+    queue = get_queue("deliveries")
+    monkeypatch.setattr(
+        type(queue),
+        "enqueue_in",
+        lambda self, delay, func, *args, **kwargs: scheduled.append((func, args)),
+    )
+    ids = _answers(3)
+    _forget_queued()
+    sending.send_messages(ids)
+    assert scheduled == [
+        ("app.conversations.core.sending.record_delivery_statuses", (ids, "delivered")),
+        ("app.conversations.core.sending.record_delivery_statuses", (ids, "read")),
+    ]
+
+    assert sending.record_delivery_statuses(ids, "delivered") == 3
+    assert sending.record_delivery_statuses(ids, "delivered") == 0  # only ever forward
+    assert sending.record_delivery_statuses(ids, "read") == 3
+    assert [_status(i) for i in ids] == [DeliveryStatus.READ] * 3

@@ -17,7 +17,7 @@ from app.conversations.assignment.suggestions.classifier import trained
 from app.conversations.core.events import ThreadOpened
 from app.platform.events import listens_to
 from app.platform.extensions import db
-from app.platform.models import CommunicationThread
+from app.platform.models import CommunicationChannel, CommunicationThread
 from app.platform.transactions import commit
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def route_new_conversation(event: ThreadOpened) -> None:
     """The message flow: the channel's rules pick a team and an agent, unless
     auto-routing is on and the team suggestion is sure enough."""
-    if not event.needs_routing:
+    if not event.needs_routing or not _anything_routes(event):
         return
     # Someone may have taken it between the commit and now: asked of the locked row.
     # The thread itself is still loaded from the transaction that opened it
@@ -43,6 +43,20 @@ def route_new_conversation(event: ThreadOpened) -> None:
         if suggestion is not None:
             note_rules_choice(suggestion, thread)
     commit()
+
+
+def _anything_routes(event: ThreadOpened) -> bool:
+    """Whether a rule of the channel or a trained team suggestion may place the
+    conversation. With neither, routing would change nothing, and its lock and
+    commit were a transaction of their own for every first message."""
+    if trained():
+        return True
+    # Both still loaded from the transaction that opened the thread: no read.
+    thread = db.session.get(CommunicationThread, event.thread_id)
+    if thread is None or thread.channel_id is None:
+        return False
+    channel = db.session.get(CommunicationChannel, thread.channel_id)
+    return channel is not None and bool(channel.auto_assignment_rules)
 
 
 THREADS = CommunicationThread.__table__

@@ -258,6 +258,36 @@ def record_delivery(
     return True
 
 
+def apply_delivery_reports(
+    channel_type: ChannelType,
+    reports: Sequence[tuple[str, DeliveryStatus, str | None]],
+) -> set[str]:
+    """Apply many (external id, status, error) reports in their order, in one read of
+    the messages (locked in id order, so two batches reporting on the same messages
+    wait for each other instead of overwriting); returns the unknown external ids."""
+    wanted = {external_id for external_id, _, _ in reports}
+    if not wanted:
+        return set()
+    messages = {
+        message.external_message_id: message
+        for message in db.session.scalars(
+            sa.select(CommunicationMessage)
+            .join(CommunicationChannel, CommunicationChannel.id == CommunicationMessage.channel_id)
+            .where(
+                CommunicationChannel.channel_type == channel_type,
+                CommunicationMessage.external_message_id.in_(wanted),
+            )
+            .order_by(CommunicationMessage.id)
+            .with_for_update(of=CommunicationMessage)
+        )
+    }
+    for external_id, status, error in reports:
+        message = messages.get(external_id)
+        if message is not None:
+            record_delivery(message, status, error)
+    return wanted - messages.keys()
+
+
 def apply_delivery_report(
     channel_type: ChannelType,
     external_message_id: str,

@@ -17,11 +17,14 @@ worker's time in a burst of new customers, one job per answer) is paid once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -115,6 +118,12 @@ def send_messages(message_ids: list[str]) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
     budget = _lease().total_seconds() / 2
+    with _progress_together():
+        _send_in_turn(message_ids, outcomes, started, budget)
+    return dict(outcomes)
+
+
+def _send_in_turn(message_ids: list[str], outcomes: Counter, started: float, budget: float) -> None:
     for position, message_id in enumerate(message_ids):
         if position and time.monotonic() - started > budget:
             for rest in message_ids[position:]:
@@ -134,7 +143,6 @@ def send_messages(message_ids: list[str]) -> dict[str, int]:
         finally:
             # A fresh session per message, as a job of its own would have.
             db.session.remove()
-    return dict(outcomes)
 
 
 def _lease() -> timedelta:
@@ -314,16 +322,55 @@ def _attachments_of(message: CommunicationMessage) -> tuple[OutboundAttachment, 
     return tuple(found)
 
 
+_sandbox_progress = threading.local()
+
+
+@contextlib.contextmanager
+def _progress_together() -> Iterator[None]:
+    """The sandbox's simulated ticks of a batch of sends, scheduled together at its
+    end: one job per step for the batch (:func:`record_delivery_statuses`), where one
+    job per message and step made two more jobs for every answer of a burst."""
+    _sandbox_progress.pending = pending = {}
+    try:
+        yield
+    finally:
+        _sandbox_progress.pending = None
+        for channel_type, message_ids in pending.items():
+            _schedule_progress(message_ids, channel_type)
+
+
 def _schedule_simulated_progress(message_id: uuid.UUID, channel_type: str) -> None:
+    pending = getattr(_sandbox_progress, "pending", None)
+    if pending is not None:
+        pending.setdefault(channel_type, []).append(str(message_id))
+    else:
+        _schedule_progress([str(message_id)], channel_type)
+
+
+def _schedule_progress(message_ids: list[str], channel_type: str) -> None:
     queue = get_queue("deliveries")
     step_seconds = current_app.config["SANDBOX_DELIVERY_STEP_SECONDS"]
     for step, status in enumerate(SandboxTransport.simulated_progress(channel_type), start=1):
         queue.enqueue_in(
             timedelta(seconds=step_seconds * step),
-            "app.conversations.core.sending.record_delivery_status",
-            str(message_id),
+            "app.conversations.core.sending.record_delivery_statuses",
+            message_ids,
             status,
         )
+
+
+def record_delivery_statuses(message_ids: list[str], status: str) -> int:
+    """Apply one simulated status to many messages in one transaction (sandbox);
+    returns how many moved on."""
+    messages = db.session.scalars(
+        sa.select(CommunicationMessage)
+        .where(CommunicationMessage.id.in_([uuid.UUID(m) for m in message_ids]))
+        .order_by(CommunicationMessage.id)
+        .with_for_update()
+    ).all()
+    changed = sum(record_delivery(message, DeliveryStatus(status)) for message in messages)
+    commit()
+    return changed
 
 
 def record_delivery_status(message_id: str, status: str, error: str | None = None) -> bool:

@@ -1,7 +1,9 @@
 """Message templates: listing, validation, saving and usage counting.
 
 Nothing here commits: the route (or the send that used a template) owns the
-transaction, so a template's use is counted only when its message is stored.
+transaction, so a template's use is counted only when its message is stored. The
+one exception, :func:`record_use_soon`, counts an automatic answer's uses after
+the answers are committed, in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,9 +28,11 @@ from app.conversations.message_templates.rendering import (
 )
 from app.platform.audit.records import record_edit
 from app.platform.extensions import db
+from app.platform.jobs.coalescing import hold
 from app.platform.models import CommunicationTemplate, CommunicationThread
 from app.platform.models.enums import TemplateBusinessEntity, TemplateCategory, TemplateChannelType
 from app.platform.models.templates import humanize_template_name
+from app.platform.transactions import commit
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 500
@@ -172,6 +177,26 @@ def record_use(template_id: uuid.UUID) -> None:
         db.session.expire(template, ["usage_count"])
 
 
+def record_use_soon(template_id: uuid.UUID) -> None:
+    """Count one use of a template that answers automatically, after the commit.
+
+    An out-of-hours answer goes to every new customer of a closed desk, each in a
+    transaction of its own: counting in it locked the one template row until that
+    commit, so the workers answering a burst waited for each other on it. Inside a
+    batch (:mod:`app.platform.jobs.coalescing`) the batch's uses are counted
+    together once its answers are committed (a worker killed before then loses
+    those counts, a statistic); elsewhere at once, in the caller's transaction.
+    """
+    if not hold("template-uses", _count_uses, template_id):
+        record_use(template_id)
+
+
+def _count_uses(template_ids: list[uuid.UUID]) -> None:
+    for template_id, uses in sorted(Counter(template_ids).items()):
+        db.session.execute(_count_use(), {"template_id": template_id, "uses": uses})
+    commit()
+
+
 @functools.cache
 def _count_use() -> sa.Update:
     # On the table, built once: an automatic answer counts a use with every message.
@@ -179,7 +204,10 @@ def _count_use() -> sa.Update:
     return (
         sa.update(table)
         .where(table.c.id == sa.bindparam("template_id"))
-        .values(usage_count=table.c.usage_count + 1, updated_at=table.c.updated_at)
+        .values(
+            usage_count=table.c.usage_count + sa.bindparam("uses", 1),
+            updated_at=table.c.updated_at,
+        )
     )
 
 

@@ -34,7 +34,7 @@ import psycopg
 from app.platform.extensions import db
 from app.platform.jobs.coalescing import carrying, seconds_until_carried_due
 from app.platform.jobs.periodic import BrokerLoop
-from app.platform.jobs.turns import events_in_hand, one_at_a_time
+from app.platform.jobs.turns import consumer_turn, events_in_hand
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class InboxConsumer(BrokerLoop):
 
     @contextlib.contextmanager
     def _working(self) -> Iterator[None]:
-        with one_at_a_time, self.app.app_context():
+        with consumer_turn(), self.app.app_context():
             yield
 
     def round(self) -> None:

@@ -161,7 +161,8 @@ class ContactNameWord(db.Model):
 
 @sa.event.listens_for(Contact, "after_insert")
 def _note_name_words(mapper, connection, contact: Contact) -> None:
-    _write_name_words(connection, contact)
+    # A contact just inserted has no words to clear (a statement on every first message).
+    _write_name_words(connection, contact, fresh=True)
 
 
 @sa.event.listens_for(Contact, "after_update")
@@ -174,9 +175,10 @@ def _renew_name_words(mapper, connection, contact: Contact) -> None:
         _write_name_words(connection, contact)
 
 
-def _write_name_words(connection, contact: Contact) -> None:
+def _write_name_words(connection, contact: Contact, *, fresh: bool = False) -> None:
     words = ContactNameWord.__table__
-    connection.execute(sa.delete(words).where(words.c.contact_id == contact.id))
+    if not fresh:
+        connection.execute(sa.delete(words).where(words.c.contact_id == contact.id))
     kept = set() if contact.erased_at is not None else name_words(contact.display_name)
     if kept:
         connection.execute(

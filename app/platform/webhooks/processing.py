@@ -35,6 +35,7 @@ from app.platform.events import TRANSIENT_SQLSTATES
 from app.platform.extensions import db
 from app.platform.features import resolve
 from app.platform.jobs.coalescing import flush_if_due, held
+from app.platform.jobs.turns import let_waiting_jobs_in
 from app.platform.models import InboundWebhookEvent
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import commit
@@ -212,9 +213,14 @@ def take_waiting(
     the consumer again. ``orphans``: first the events whose
     worker's lease ran out (the consumer asks once a second, not at every wake-up).
     ``connection``: the consumer's own autocommit connection, to claim on.
+    Between two batches a job waiting in this process (the sends) goes first.
     """
     taken = 0
     while True:
+        if taken:
+            # The answers' sends the last batches queued go out before the next batch
+            # (one job of them, in its slice), instead of after the whole burst.
+            let_waiting_jobs_in()
         with held():
             try:
                 events = claim_waiting(batch_size, orphans=orphans, connection=connection)
@@ -269,6 +275,23 @@ def _processed_statement(dialect: str) -> sa.Update:
     done = (
         sa.update(EVENTS)
         .where(EVENTS.c.id == sa.bindparam("event_id"))
+        .values(
+            processing_state=ProcessingState.PROCESSED,
+            processed_at=now,
+            lease_expires_at=None,
+            last_error=None,
+            updated_at=now,
+        )
+    )
+    return without_waiting_for_disk(done, dialect)
+
+
+@functools.cache
+def _processed_together_statement(dialect: str) -> sa.Update:
+    now = sa.bindparam("now")
+    done = (
+        sa.update(EVENTS)
+        .where(EVENTS.c.id.in_(sa.bindparam("event_ids", expanding=True)))
         .values(
             processing_state=ProcessingState.PROCESSED,
             processed_at=now,
@@ -398,6 +421,10 @@ def process_claimed(
     """
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
+    folded = _fold(idents, claimed)
+    if folded:
+        outcomes[ProcessingState.PROCESSED.value] += len(folded)
+        idents = [ident for ident in idents if ident not in folded]
     # Every event is claimed at the start: none may start after half its lease,
     # or the sweep could hand it to another worker while this one is on it.
     budget = min(BATCH_SECONDS, current_app.config["PROCESSING_LEASE_SECONDS"] / 2)
@@ -425,6 +452,50 @@ def process_claimed(
             db.session.remove()
             flush_if_due()
     return dict(outcomes)
+
+
+def _fold(idents: list[uuid.UUID], claimed: dict[uuid.UUID, InboundWebhookEvent]) -> set[uuid.UUID]:
+    """Process together, in one transaction and first, the claimed events a feature
+    applies as a fold (``webhook_folds``: delivery statuses), in the order of
+    ``idents``; returns their ids, taken out of ``claimed``.
+
+    Each would otherwise cost a transaction of its own, and a burst of answers
+    brings two or three each. First: they are quick, and the messages after them
+    in the batch do not wait long for them. If the fold fails, nothing of it is
+    kept and its events go through one at a time, as any other.
+    """
+    folds = current_app.extensions["features"].webhook_folds
+    groups: dict[str, list[InboundWebhookEvent]] = {}
+    for ident in idents:
+        event = claimed.get(ident)
+        path = event is not None and folds.get((event.source, event.event_type))
+        if path:
+            groups.setdefault(path, []).append(event)
+    done: set[uuid.UUID] = set()
+    for path, events in groups.items():
+        if len(events) < 2:
+            continue  # one alone is processed as any event
+        event_ids = [event.id for event in events]
+        try:
+            # Read as they were claimed, outside the session: a fold that fails and is
+            # rolled back leaves them loaded, to be processed one at a time.
+            resolve(path)(events)
+            db.session.execute(
+                _processed_together_statement(db.session.get_bind().dialect.name),
+                {"event_ids": event_ids, "now": utcnow()},
+            )
+            commit()
+        except Exception:  # each on its own then, with its own outcome
+            db.session.rollback()
+            log.exception("folding %d webhook events with %s failed", len(events), path)
+            continue
+        finally:
+            db.session.remove()
+            flush_if_due()
+        for event_id in event_ids:
+            claimed.pop(event_id, None)
+        done.update(event_ids)
+    return done
 
 
 def _give_back(claimed: list[InboundWebhookEvent]) -> None:

@@ -5,6 +5,10 @@ from app.platform.features import Feature, TransportSpec
 FEATURE = Feature(
     blueprints=("app.conversations.channels.whatsapp.routes:bp",),
     webhook_processors={"whatsapp": "app.conversations.channels.whatsapp.inbound:process_event"},
+    # Three or so per message we send (sent, delivered, read): applied a batch at a time.
+    webhook_folds={
+        ("whatsapp", "statuses"): "app.conversations.channels.whatsapp.inbound:apply_statuses"
+    },
     listeners=("app.conversations.channels.whatsapp.listeners",),
     transports=(
         TransportSpec(

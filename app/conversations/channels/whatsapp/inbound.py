@@ -21,6 +21,7 @@ from app.conversations.core import (
     InboundMessage,
     Sender,
     apply_delivery_report,
+    apply_delivery_reports,
     channel_of_type,
     hold_senders,
     record_inbound,
@@ -116,6 +117,29 @@ def apply_status(status: dict) -> bool:
     if not known:
         log.info("WhatsApp status %s for unknown message %s", status["status"], status["id"])
     return known
+
+
+def apply_statuses(events: list[InboundWebhookEvent]) -> None:
+    """Apply the statuses of many status-only events at once, in the order given.
+
+    Meta reports every message we send two or three times (sent, delivered, read),
+    each in an event of its own: as many events as the customers' messages when
+    we answer each. A batch applies all of its statuses in one transaction
+    (:func:`~app.conversations.core.apply_delivery_reports`) instead of one each.
+    """
+    reports = []
+    for event in events:
+        for value in change_values(json.loads(event.raw_body)):
+            for status in value.get("statuses") or []:
+                delivery = DELIVERY_STATUSES.get(status["status"])
+                if delivery is None:
+                    log.info("ignoring WhatsApp status %r for %s", status["status"], status["id"])
+                    continue
+                error = failure_reason(status) if delivery == DeliveryStatus.FAILED else None
+                reports.append((status["id"], delivery, error))
+    unknown = apply_delivery_reports(ChannelType.WHATSAPP_BUSINESS, reports)
+    for external_id in unknown:
+        log.info("WhatsApp status for unknown message %s", external_id)
 
 
 def failure_reason(status: dict) -> str:

@@ -50,7 +50,7 @@ from app.conversations.message_templates.rendering import (
     placeholders_in,
     render_for_thread,
 )
-from app.conversations.message_templates.services import record_use
+from app.conversations.message_templates.services import record_use_soon
 from app.platform.database import utcnow
 from app.platform.extensions import db
 from app.platform.kept import Kept, attached_copy, row_values
@@ -153,7 +153,7 @@ def answer_out_of_hours(
             "auto_reply_to": str(inbound.id),
         },
     )
-    record_use(template.id)
+    record_use_soon(template.id)
     return reply
 
 
