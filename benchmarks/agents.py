@@ -1,0 +1,664 @@
+"""Many agents on one pages process: every message live to each, and none lost to a drop.
+
+    .venv/bin/python benchmarks/agents.py [--agents 50,200,500] [--rates 20,50]
+        [--step-seconds 20] [--drain 20] [--drop-share 0.1] [--drop-seconds 5-30]
+        [--app-root PATH[,PATH]] [--pages-server gthread|gevent[,…]]
+
+Deploys as benchmarks/e2e.py does (its fake Graph API, poster and senders), everything
+on 127.0.0.1: a webhooks gunicorn (gthread 3×4), two ``worker.py``, PostgreSQL and
+Redis, and the pages process under test, started afresh for each number of agents:
+``gthread`` is gunicorn gthread 1×300, as the Procfile ran it, where every open
+WebSocket holds a thread; ``gevent`` is gunicorn's gevent worker, one process with up
+to 2,000 connections. ``--app-root`` serves the deployment from another checkout (a
+``git worktree`` of an older commit with the same ``.venv``), so one invocation
+measures two versions one after the other with the same client: the lists of
+``--app-root`` and ``--pages-server`` pair up (one value stands for every run). The
+database is wiped and seeded again for each run.
+
+N agents (no team, so every thread is theirs to see) sign in through the login form
+and hold a raw WebSocket each, in one process of their own
+(benchmarks/agent_sockets.py, which speaks the plain ``message:new`` events and the
+numbered ``live`` batches). A server that cannot take them all is a figure
+("connected 300 of 500"), not a crash. With them connected and idle: the pages
+process's resident memory per agent (after minus before, over the agents connected),
+its threads, and its idle CPU. Then one step a rate: signed Meta webhooks posted on
+schedule, each ``message:new`` timed at every agent from just before its POST; per step
+the deliveries owed (message × agent), missing after the drain, p50/p95/p99, and the
+pages process's CPU per delivery (``/proc``, over the step and its drain), with the
+load average.
+
+Then a step with drops (``--drop-share``, at the highest rate unless ``--drop-rate``):
+a seeded random tenth of the agents lose their connection a few seconds in (the TCP
+socket closed, no close frame) and reconnect after 5–30 s, asking to resume their
+queue. A resumed queue's replay counts as delivered, reported apart (late by design);
+a queue not resumed, a gap, or the plain protocol's reconnection makes the agent
+refresh its list as the page does (newest first, reading "load more" pages back to
+the drop), and a message it owed counts as shown when its thread is listed with a row
+at least as new as the message. Missing after the drain must be 0.
+
+Databases (wiped first): BENCH_DATABASE_URL (default
+postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_agents) and BENCH_REDIS_URL
+(default redis://127.0.0.1:6379/11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess  # noqa: S404  (gunicorn and worker.py, fixed arguments)
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.conversations.inbox.access import thread_rooms  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.platform.models import CommunicationMessage, CommunicationThread  # noqa: E402
+from app.platform.models.enums import Role  # noqa: E402
+from app.platform.realtime import role_room  # noqa: E402
+from app.platform.webhooks.recording import body_digest  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    CpuMeter,
+    ensure_database,
+    free_port,
+    resident_kib,
+    stop_process,
+    wait_for_workers,
+)
+from benchmarks.agent_sockets import AgentSockets, raise_open_files_limit  # noqa: E402
+from benchmarks.e2e import (  # noqa: E402
+    AGENT_PASSWORD,
+    MANAGER_EMAIL,
+    MANAGER_PASSWORD,
+    NEW_PREFIX,
+    TEXTS,
+    KeepAliveGraph,
+    Message,
+    Poster,
+    Senders,
+    agent_email,
+    open_desk,
+    prepare,
+)
+from tests.fakes.whatsapp import (  # noqa: E402
+    ACCESS_TOKEN,
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    contact,
+    signed,
+    text_message,
+    webhook,
+)
+from tests.support.live_server import signed_in_session  # noqa: E402
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/sb_bench_agents"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
+# The pages process under test; "hooks" serves the webhooks (docs/deployment.md: 3×4).
+SERVERS = {
+    "gthread": ("--worker-class", "gthread", "--workers", "1", "--threads", "300"),
+    "gevent": ("--worker-class", "gevent", "--workers", "1", "--worker-connections", "2000"),
+    "hooks": ("--worker-class", "gthread", "--workers", "3", "--threads", "4"),
+}
+# With every agent connected and nothing sent: the pages process's idle cost.
+IDLE_SECONDS = 5.0
+# The drop comes this long into its step; the step lasts until the last agent is back
+# and a few seconds more, so messages reach reconnected agents live too.
+DROP_AFTER_SECONDS = 3.0
+DROP_TAIL_SECONDS = 5.0
+# A refresh reads the list back to this long before the drop (messages posted
+# before it may still be on their way when the connection goes).
+DROP_LOOKBACK_SECONDS = 10.0
+HELD_P95_SECONDS = 1.0
+
+
+@dataclass
+class Step:
+    """One rate's figures for one number of agents."""
+
+    agents: int
+    rate: int
+    drop: bool
+    messages: int = 0
+    errors: int = 0
+    owed: int = 0
+    report: dict = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def missing(self) -> int:
+        return self.report.get("missing", 0)
+
+    def live(self, key: str) -> float:
+        return self.report.get("live", {}).get(key, float("inf"))
+
+    @property
+    def pages_ms_per_delivery(self) -> float:
+        return self.cpu.get("pages", 0.0) * 1000 / max(1, self.owed)
+
+
+@dataclass
+class Level:
+    """One number of agents on a fresh pages process."""
+
+    asked: int
+    connected: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    memory_before_kib: int = 0
+    memory_after_kib: int = 0
+    threads_before: int = 0
+    threads_idle: int = 0
+    idle_cpu_ms: float = 0.0  # per agent per second
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def kib_per_agent(self) -> float:
+        return (self.memory_after_kib - self.memory_before_kib) / max(1, self.connected)
+
+
+class TimedSenders(Senders):
+    """e2e.py's senders, each message dated when it is due to be posted: a refreshed
+    list's row shows a message only when the row is at least that new."""
+
+    def timed(self, prefix: str, count: int, start: float, rate: float):
+        messages, stamps = [], {}
+        for n in range(count):
+            if self.rng.random() < self.new_share:
+                phone = f"{NEW_PREFIX}{next(self.fresh):07d}"
+            else:
+                phone = self.pool_number(self.rng.randrange(self.pool))
+            wamid = f"wamid.{prefix}{n:06d}"
+            stamp = int(start + n / rate)
+            payload = webhook(
+                messages=[text_message(phone, self.rng.choice(TEXTS), wamid, stamp)],
+                contacts=[contact(phone, f"Klant {phone[-5:]}")],
+            )
+            body, headers = signed(payload, APP_SECRET)
+            messages.append(Message(wamid, body_digest(body), body, headers))
+            stamps[wamid] = stamp
+        return messages, stamps
+
+
+@contextlib.contextmanager
+def serve(root: Path, kind: str, env: dict[str, str], log: Path):
+    """gunicorn ``kind`` serving ``root``'s wsgi:app until the block ends; yields its URL."""
+    port = free_port()
+    with open(log, "ab") as output:
+        server = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                *SERVERS[kind],
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=root,
+            env=dict(os.environ, PYTHONPATH=str(root), **env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit(f"gunicorn {kind} ended at start; see {log}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a WebSocket's thread holding the graceful stop
+            server.kill()
+            server.wait(timeout=10)
+
+
+def start_worker(root: Path, log: Path) -> subprocess.Popen:
+    """``worker.py`` of ``root``, in a session of its own (stop_process stops its group)."""
+    with open(log, "ab") as output:
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, str(root / "worker.py")],
+            cwd=root,
+            env=dict(os.environ, PYTHONPATH=str(root)),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def threads_of(pids) -> int:
+    """The most threads any of ``pids`` runs (gunicorn's worker; its arbiter has one)."""
+    most = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("Threads:"):
+                    most = max(most, int(line.split()[1]))
+    return most
+
+
+def cookie_of(session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def sign_in(base: str, count: int) -> tuple[str, list[str]]:
+    """The manager's cookie and ``count`` agents' (through the login form, four at once)."""
+    with ThreadPoolExecutor(4) as pool:
+        sessions = list(
+            pool.map(
+                lambda n: signed_in_session(base, agent_email(n), AGENT_PASSWORD), range(count)
+            )
+        )
+    manager = signed_in_session(base, MANAGER_EMAIL, MANAGER_PASSWORD)
+    return cookie_of(manager), [cookie_of(s) for s in sessions]
+
+
+def owed_threads(wamids: list[str]) -> dict[str, str | None]:
+    """Each stored message's thread if an agent of no team may see it, else None."""
+    rows = dict(
+        db.session.execute(
+            sa.select(
+                CommunicationMessage.external_message_id, CommunicationMessage.thread_id
+            ).where(CommunicationMessage.external_message_id.in_(wamids))
+        ).all()
+    )
+    threads = {
+        thread.id: set(thread_rooms(thread))
+        for thread in db.session.scalars(
+            sa.select(CommunicationThread).where(CommunicationThread.id.in_(set(rows.values())))
+        )
+    }
+    db.session.rollback()
+    agent_room = role_room(Role.AGENT)
+    return {w: str(t) if agent_room in threads[t] else None for w, t in rows.items()}
+
+
+def run_step(level, rate, seconds, args, app, poster, senders, agents, cpu, prefix, drop):
+    """Post ``rate``×``seconds`` messages, wait for every agent to have them (or the
+    drain), and count every delivery owed."""
+    step = Step(level.connected, rate, drop)
+    start = time.time() + 0.2
+    messages, stamps = senders.timed(prefix, int(rate * seconds), start, rate)
+    step.messages = len(messages)
+    agents.command("expect", wamids=[m.wamid for m in messages])
+    if drop:
+        agents.command(
+            "drop",
+            share=args.drop_share,
+            seed=args.seed,
+            after=DROP_AFTER_SECONDS,
+            low=args.drop_low,
+            high=args.drop_high,
+            since=start + DROP_AFTER_SECONDS - DROP_LOOKBACK_SECONDS,
+        )
+    load_before, before, began = os.getloadavg()[0], cpu.snapshot(), time.monotonic()
+    poster.send(messages, rate)
+    accepted = [m for m in messages if m.status == 200]
+    step.errors = len(messages) - len(accepted)
+    if step.errors:
+        agents.command("expect", wamids=[m.wamid for m in accepted])
+    deadline = time.monotonic() + args.drain
+    while time.monotonic() < deadline:
+        progress = agents.command("progress")
+        if progress["lacking"] == 0 and progress["pending"] == 0:
+            break
+        time.sleep(0.25)
+    after = cpu.snapshot()
+    step.seconds = time.monotonic() - began
+    step.load = (load_before, os.getloadavg()[0])
+    step.cpu = {name: after[name] - before[name] for name in after}
+    with app.app_context():
+        threads = owed_threads([m.wamid for m in accepted])
+    # A message accepted but not stored by the drain's end is owed too, and missing.
+    owed = [
+        [m.wamid, m.posted, threads.get(m.wamid) or "", stamps[m.wamid]]
+        for m in accepted
+        if m.wamid not in threads or threads[m.wamid] is not None
+    ]
+    step.report = agents.command("report", messages=owed)
+    step.owed = len(owed) * step.report["agents"]
+    print_step(step)
+    return step
+
+
+def run_level(count, args, app, root, server, env, cookies, manager, poster, senders, logs, tag):
+    """A fresh pages process, ``count`` agents on it: idle costs, then the steps."""
+    level = Level(count)
+    with serve(root, server, env, logs / f"pages-{count}.log") as pages:
+        cpu = CpuMeter()
+        cpu.add("pages", marker=pages.removeprefix("http://"))
+        cpu.add("benchmark", pids={os.getpid()}, descendants=False)
+        # Warm the pages process's emit path with one listener, which then leaves.
+        probe = AgentSockets(pages, [manager])
+        warm, stamps = senders.timed(f"{tag}w{count}", 20, time.time(), 10)
+        probe.command("expect", wamids=[m.wamid for m in warm])
+        poster.send(warm, 10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and probe.command("progress")["lacking"]:
+            time.sleep(0.2)
+        warmed = probe.command("progress")["lacking"] == 0
+        probe.close()
+        if not warmed:
+            print(f"warm-up: not every message reached the probe; see {logs}")
+        time.sleep(2.0)
+        page_pids = cpu.members()["pages"]
+        level.memory_before_kib = sum(resident_kib(pid) for pid in page_pids)
+        level.threads_before = threads_of(page_pids)
+        connect_started = time.monotonic()
+        agents = AgentSockets(pages, cookies[:count])
+        try:
+            cpu.groups["benchmark"][0].add(agents.pid)
+            level.connected, level.failed = agents.count, agents.failed
+            time.sleep(2.0)
+            before = cpu.snapshot()["pages"]
+            time.sleep(IDLE_SECONDS)
+            level.idle_cpu_ms = (
+                (cpu.snapshot()["pages"] - before) * 1000 / max(1, level.connected) / IDLE_SECONDS
+            )
+            page_pids = cpu.members()["pages"]
+            level.memory_after_kib = sum(resident_kib(pid) for pid in page_pids)
+            level.threads_idle = threads_of(page_pids)
+            print_level(level, time.monotonic() - connect_started)
+            if not level.connected:
+                return level
+            for number, rate in enumerate(args.rates):
+                level.steps.append(
+                    run_step(
+                        level,
+                        rate,
+                        args.step_seconds,
+                        args,
+                        app,
+                        poster,
+                        senders,
+                        agents,
+                        cpu,
+                        f"{tag}{count}s{number}",
+                        drop=False,
+                    )
+                )
+            if args.drop_share > 0:
+                seconds = max(
+                    args.step_seconds, DROP_AFTER_SECONDS + args.drop_high + DROP_TAIL_SECONDS
+                )
+                level.steps.append(
+                    run_step(
+                        level,
+                        args.drop_rate or max(args.rates),
+                        seconds,
+                        args,
+                        app,
+                        poster,
+                        senders,
+                        agents,
+                        cpu,
+                        f"{tag}{count}d",
+                        drop=True,
+                    )
+                )
+        finally:
+            agents.close()
+    return level
+
+
+def run(label: str, root: Path, server: str, args, app, env, fake, logs: Path) -> list[Level]:
+    """One version of the app and one pages server through every number of agents."""
+    print(f"\n== {label}: {root} ({subprocess_head(root)}), pages server {server} ==")
+    with app.app_context():
+        fresh = prepare(
+            app, SimpleNamespace(reuse=False, agents=max(args.agents), senders=args.senders)
+        )
+        open_desk(True)
+    senders = TimedSenders(args.senders, args.new_share, fresh, seed=args.seed)
+    tag = uuid.uuid4().hex[:4]
+    levels = []
+    with contextlib.ExitStack() as stack:
+        hooks = stack.enter_context(serve(root, "hooks", env, logs / "hooks.log"))
+        for _ in range(args.workers):
+            process = start_worker(root, logs / "worker.log")
+            stack.callback(stop_process, process)
+        wait_for_workers(app.extensions["broker"].connection, args.workers)
+        signing = time.monotonic()
+        manager, cookies = sign_in(hooks, max(args.agents))
+        print(f"{len(cookies)} agents signed in ({time.monotonic() - signing:.0f} s)")
+        poster = Poster(f"{hooks}/api/v1/webhooks/whatsapp")
+        stack.callback(poster.close)
+        for count in args.agents:
+            levels.append(
+                run_level(
+                    count,
+                    args,
+                    app,
+                    root,
+                    server,
+                    env,
+                    cookies,
+                    manager,
+                    poster,
+                    senders,
+                    logs,
+                    tag,
+                )
+            )
+    return levels
+
+
+def subprocess_head(root: Path) -> str:
+    answer = subprocess.run(  # noqa: S603
+        ["git", "-C", str(root), "log", "-1", "--format=%h %s"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return answer.stdout.strip()[:70] or "not a git checkout"
+
+
+def ms(seconds: float) -> str:
+    return "—" if seconds == float("inf") else f"{seconds * 1000:.0f}"
+
+
+def print_level(level: Level, seconds: float) -> None:
+    failed = "; ".join(f"{n}× {why}" for why, n in level.failed.items())
+    print(
+        f"{level.asked} agents: connected {level.connected} of {level.asked} in {seconds:.0f} s"
+        + (f" (failed: {failed})" if failed else "")
+        + f"; pages process {level.memory_before_kib / 1024:.0f} → "
+        f"{level.memory_after_kib / 1024:.0f} MiB ({level.kib_per_agent:.0f} KiB per agent), "
+        f"threads {level.threads_before} → {level.threads_idle} idle, idle CPU "
+        f"{level.idle_cpu_ms:.3f} ms per agent per s",
+        flush=True,
+    )
+
+
+def print_step(step: Step) -> None:
+    report = step.report
+    counts = report.get("counts", {})
+    line = (
+        f"  {step.agents} agents {step.rate} msg/s{' with drops' if step.drop else ''}: "
+        f"{step.messages} msgs (errors {step.errors}), deliveries {step.owed}, "
+        f"live {report['live'].get('count', 0)} p50 {ms(step.live('p50'))} "
+        f"p95 {ms(step.live('p95'))} p99 {ms(step.live('p99'))} ms, "
+        f"missing {step.missing}, pages CPU {step.pages_ms_per_delivery:.3f} ms/delivery "
+        f"({step.cpu.get('pages', 0) / step.seconds * 100:.0f} % of a core over "
+        f"{step.seconds:.0f} s), load {step.load[0]:.1f}→{step.load[1]:.1f}"
+    )
+    if step.drop:
+        replayed = report["replayed"]
+        line += (
+            f"\n    drops: dropped {counts.get('dropped', 0)}, reconnected "
+            f"{counts.get('reconnected', 0)}, resumed {counts.get('resumed', 0)}, not resumed "
+            f"{counts.get('not resumed', 0)}, gaps {counts.get('gaps', 0)}, refreshed agents "
+            f"{counts.get('refreshed agents', 0)} ({counts.get('refreshes', 0)} refreshes, "
+            f"{counts.get('refresh pages', 0)} list pages, errors "
+            f"{counts.get('refresh errors', 0)}), events replayed "
+            f"{counts.get('replayed events', 0)}, deliveries replayed {replayed.get('count', 0)} "
+            f"(p95 {ms(replayed.get('p95', float('inf')))} ms from the POST), shown by a "
+            f"refresh {report['shown']}, still down {counts.get('still down', 0)}, "
+            f"missing after the drain {step.missing}"
+        )
+    if report.get("examples"):
+        line += f"\n    missing e.g. {', '.join(report['examples'])}"
+    if counts.get("server disconnects"):
+        line += f"\n    server disconnects {counts['server disconnects']}: " + "; ".join(
+            report.get("disconnects", [])[:3]
+        )
+    print(line, flush=True)
+
+
+def print_run(label: str, server: str, levels: list[Level]) -> None:
+    print(f"\n{label} (pages server {server})")
+    print(
+        f"{'agents':>6} {'connected':>9} {'KiB/agent':>9} {'threads':>11} {'msg/s':>5} "
+        f"{'deliveries':>10} {'missing':>7} {'p95 ms':>7} {'CPU ms/deliv':>12} {'load':>9}"
+    )
+    for level in levels:
+        for step in level.steps:
+            rate = f"{step.rate}{'d' if step.drop else ''}"
+            print(
+                f"{level.asked:>6} {level.connected:>9} {level.kib_per_agent:>9.0f} "
+                f"{f'{level.threads_before}→{level.threads_idle}':>11} {rate:>5} "
+                f"{step.owed:>10} {step.missing:>7} {ms(step.live('p95')):>7} "
+                f"{step.pages_ms_per_delivery:>12.3f} "
+                f"{f'{step.load[0]:.1f}→{step.load[1]:.1f}':>9}"
+            )
+        if not level.steps:
+            print(f"{level.asked:>6} {level.connected:>9} {level.kib_per_agent:>9.0f}")
+
+
+def print_comparison(runs: list[tuple[str, str, list[Level]]]) -> None:
+    """The later runs against the first: CPU per delivery and memory per agent."""
+    base_label, _, base = runs[0]
+    for label, _, levels in runs[1:]:
+        print(f"\n{label} against {base_label}")
+        for old, new in zip(base, levels, strict=False):
+            memory = (
+                new.kib_per_agent / old.kib_per_agent if old.kib_per_agent > 0 else float("nan")
+            )
+            print(f"  {new.asked} agents: memory per agent ×{memory:.2f}")
+            for a, b in zip(old.steps, new.steps, strict=False):
+                if a.drop:
+                    continue
+                ratio = (
+                    b.pages_ms_per_delivery / a.pages_ms_per_delivery
+                    if a.pages_ms_per_delivery
+                    else float("nan")
+                )
+                print(f"    {b.rate} msg/s: pages CPU per delivery ×{ratio:.2f}")
+
+
+def listed(text: str, kind) -> list:
+    return [kind(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", default="50,200,500", help="agents per level")
+    parser.add_argument("--rates", default="20,50", help="msg/s per step")
+    parser.add_argument("--step-seconds", type=float, default=20)
+    parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
+    parser.add_argument("--drop-share", type=float, default=0.1, help="0: no step with drops")
+    parser.add_argument("--drop-seconds", default="5-30", help="how long a dropped agent is away")
+    parser.add_argument("--drop-rate", type=int, default=0, help="default: the highest rate")
+    parser.add_argument("--seed", type=int, default=2026, help="who drops, who writes")
+    parser.add_argument("--senders", type=int, default=500, help="pool of repeat senders")
+    parser.add_argument("--new-share", type=float, default=0.3, help="first-time senders")
+    parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
+    parser.add_argument("--app-root", default=str(ROOT), help="checkouts, comma-separated")
+    parser.add_argument("--pages-server", default="gthread", help="gthread or gevent, per run")
+    parser.add_argument("--json", type=Path, help="write every figure here too")
+    args = parser.parse_args()
+    args.agents = listed(args.agents, int)
+    args.rates = listed(args.rates, int)
+    args.drop_low, args.drop_high = (float(s) for s in args.drop_seconds.split("-"))
+    roots = [Path(p).resolve() for p in listed(args.app_root, str)]
+    servers = listed(args.pages_server, str)
+    count = max(len(roots), len(servers))
+    if {len(roots), len(servers)} - {1, count} or any(s not in SERVERS for s in servers):
+        parser.error("--app-root and --pages-server pair up (or one stands for all)")
+    roots, servers = roots * (count // len(roots)), servers * (count // len(servers))
+
+    files = raise_open_files_limit()
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    ensure_database(database_url)
+    logs = Path(tempfile.mkdtemp(prefix="agents-bench-"))
+    fake = KeepAliveGraph().start()
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # Every process signs sessions and encrypts with the same keys: an agent's
+        # cookie holds on every server of the run.
+        "SECRET_KEY": uuid.uuid4().hex,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SWITCHBOARD_INSTANCE_PATH": str(logs),
+        "ATTACHMENTS_DIR": str(logs / "attachments"),
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_API_BASE": fake.url,
+    }
+    os.environ.update(env)
+    app = create_app(start_embedded_worker=False)
+    print(
+        f"agents {args.agents} × rates {args.rates}, {args.step_seconds:.0f} s a step, drain "
+        f"{args.drain:.0f} s, drops {args.drop_share:.0%} for {args.drop_seconds} s; open "
+        f"files {files}; logs in {logs}; load average {os.getloadavg()[0]:.1f}"
+    )
+    runs = []
+    try:
+        for number, (root, server) in enumerate(zip(roots, servers, strict=True)):
+            label = f"run {number + 1}"
+            runs.append((label, server, run(label, root, server, args, app, env, fake, logs)))
+    finally:
+        fake.stop()
+    for label, server, levels in runs:
+        print_run(label, server, levels)
+    if len(runs) > 1:
+        print_comparison(runs)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "run": label,
+                        "root": str(root),
+                        "server": server,
+                        "levels": [
+                            {**vars(level), "steps": [vars(s) for s in level.steps]}
+                            for level in levels
+                        ],
+                    }
+                    for (label, server, levels), root in zip(runs, roots, strict=True)
+                ],
+                indent=1,
+                default=str,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
