@@ -55,6 +55,8 @@ CONNECT_PARALLEL = 64
 RETRY_SECONDS, RETRIES = 2.0, 5
 # Rows the list shows newest first; a refresh reads pages until it is past the gap.
 REFRESH_MAX_PAGES = 100
+# A frame this soon after a resumed queue's hello is the replay sent with it.
+REPLAY_FRAME_SECONDS = 0.5
 SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
@@ -80,6 +82,9 @@ class LiveState:
     speaks_live: bool = False
     asked_resume: bool = False
     replay_until: int = 0  # numbers up to this one, on this connection, are replays
+    # The hello may name the last number the page handled instead of the queue's newest:
+    # then the frame sent with it, at once, is the replay.
+    replay_frame_until: float = 0.0
     stale: bool = False
     arrived: dict[str, float] = field(default_factory=dict)
     replayed: dict[str, float] = field(default_factory=dict)
@@ -103,6 +108,7 @@ class LiveState:
     def connecting(self) -> None:
         self.asked_resume = self.queue is not None
         self.replay_until = 0
+        self.replay_frame_until = 0.0
 
     def packet(self, packet: str, now: float) -> None:
         """One Socket.IO packet (``42[…]``) the server sent."""
@@ -116,14 +122,17 @@ class LiveState:
             self._batch(first, items, now)
         elif packet.startswith('42["live:queue"'):
             _, info = json.loads(packet[2:])
-            self._queue(info)
+            self._queue(info, now)
 
-    def _queue(self, info: dict) -> None:
+    def _queue(self, info: dict, now: float) -> None:
         self.speaks_live = True
         if self.asked_resume and info.get("resumed"):
             self.counts["resumed"] += 1
             # What follows at once, up to the queue's newest number, is the replay.
-            self.replay_until = int(info["seq"])
+            if int(info["seq"]) > (self.last or 0):
+                self.replay_until = int(info["seq"])
+            else:  # the number the next frame follows: that frame is the replay
+                self.replay_frame_until = now + REPLAY_FRAME_SECONDS
             return
         if self.asked_resume:
             # The server no longer keeps the queue: what is shown may be stale.
@@ -135,6 +144,10 @@ class LiveState:
     def _batch(self, first: int, items: list, now: float) -> None:
         if self.last is None:  # a batch before its queue was named: take its numbers
             self.last = first - 1
+        if self.replay_frame_until:
+            if now <= self.replay_frame_until:
+                self.replay_until = first + len(items) - 1
+            self.replay_frame_until = 0.0
         if first > self.last + 1:
             self.counts["gaps"] += 1
             self.stale = True  # refresh, then carry on from this frame's numbers
