@@ -292,6 +292,8 @@ class Listener:
         logger.propagate = False
         self.client = socketio.Client(reconnection=True, logger=logger, engineio_logger=logger)
         self.client.on("message:new", self._message_new)
+        # Live queues (app/platform/live_queues.py) send numbered batches instead.
+        self.client.on("live", self._live)
         self.client.on("disconnect", self._disconnected)
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         # Over WebSocket, as browsers connect (websocket-client, requirements-dev.txt).
@@ -301,6 +303,11 @@ class Listener:
 
     def _message_new(self, data) -> None:
         self.arrived.setdefault(data["message"]["external_message_id"], time.time())
+
+    def _live(self, _first, *items) -> None:
+        for event, data in items:
+            if event == "message:new":
+                self._message_new(data)
 
     def _disconnected(self, reason=None) -> None:
         self.disconnects.append(f"{time.strftime('%H:%M:%S')} {reason}")
