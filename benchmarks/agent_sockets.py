@@ -55,8 +55,8 @@ CONNECT_PARALLEL = 64
 RETRY_SECONDS, RETRIES = 2.0, 5
 # Rows the list shows newest first; a refresh reads pages until it is past the gap.
 REFRESH_MAX_PAGES = 100
-# A frame this soon after a resumed queue's hello is the replay sent with it.
-REPLAY_FRAME_SECONDS = 0.5
+# How long a new connection waits for the live queue's hello and its replay.
+GREETING_SECONDS = 0.5
 SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
@@ -82,9 +82,12 @@ class LiveState:
     speaks_live: bool = False
     asked_resume: bool = False
     replay_until: int = 0  # numbers up to this one, on this connection, are replays
-    # The hello may name the last number the page handled instead of the queue's newest:
-    # then the frame sent with it, at once, is the replay.
-    replay_frame_until: float = 0.0
+    # When this connection's queue was resumed (0: a new queue). A hello that names the
+    # last number handled instead of the queue's newest does not say where the replay
+    # ends: a message heard on a resumed connection that other agents had before its
+    # hello was missed while away (:meth:`Agents.report`).
+    resumed_at: float = 0.0
+    after_resume: dict[str, float] = field(default_factory=dict)
     stale: bool = False
     arrived: dict[str, float] = field(default_factory=dict)
     replayed: dict[str, float] = field(default_factory=dict)
@@ -108,7 +111,7 @@ class LiveState:
     def connecting(self) -> None:
         self.asked_resume = self.queue is not None
         self.replay_until = 0
-        self.replay_frame_until = 0.0
+        self.resumed_at = 0.0
 
     def packet(self, packet: str, now: float) -> None:
         """One Socket.IO packet (``42[…]``) the server sent."""
@@ -129,10 +132,9 @@ class LiveState:
         if self.asked_resume and info.get("resumed"):
             self.counts["resumed"] += 1
             # What follows at once, up to the queue's newest number, is the replay.
+            self.resumed_at = now
             if int(info["seq"]) > (self.last or 0):
                 self.replay_until = int(info["seq"])
-            else:  # the number the next frame follows: that frame is the replay
-                self.replay_frame_until = now + REPLAY_FRAME_SECONDS
             return
         if self.asked_resume:
             # The server no longer keeps the queue: what is shown may be stale.
@@ -144,10 +146,6 @@ class LiveState:
     def _batch(self, first: int, items: list, now: float) -> None:
         if self.last is None:  # a batch before its queue was named: take its numbers
             self.last = first - 1
-        if self.replay_frame_until:
-            if now <= self.replay_frame_until:
-                self.replay_until = first + len(items) - 1
-            self.replay_frame_until = 0.0
         if first > self.last + 1:
             self.counts["gaps"] += 1
             self.stale = True  # refresh, then carry on from this frame's numbers
@@ -170,6 +168,8 @@ class LiveState:
         if not wamid or wamid in self.arrived or wamid in self.replayed:
             return
         (self.replayed if replay else self.arrived)[wamid] = now
+        if self.resumed_at and not replay:
+            self.after_resume[wamid] = self.resumed_at
         if wamid in self.expected:
             self.got += 1
 
@@ -194,11 +194,35 @@ class Connection:
         joined = self.socket.recv()
         if not joined.startswith("40"):  # "44…": the server refused the connection
             raise RuntimeError(f"Socket.IO refused the agent: {joined[:120]!r}")
+        self.early = self._greeting()
         # Whatever websocket-client read past the last frame it returned.
         self.buffer = bytearray(b"".join(self.socket.frame_buffer.recv_buffer))
         self.fragments = bytearray()
         self.opcode = 0x1
         self.socket.sock.setblocking(False)
+
+    def _greeting(self) -> list[tuple[str, float]]:
+        """The live queue's hello and, on a resumed queue, the frame sent with it, each
+        timed as it came: read here, in the connecting thread, so a busy reading loop
+        cannot make them look late. The plain protocol sends no hello: nothing
+        comes within the wait."""
+        early: list[tuple[str, float]] = []
+        self.socket.settimeout(GREETING_SECONDS)
+        try:
+            while True:
+                packet = self.socket.recv()
+                early.append((packet, time.time()))
+                if packet == "2":
+                    self.socket.send("3")
+                elif packet.startswith('42["live:queue"') and '"resumed":true' not in packet:
+                    break
+                elif packet.startswith('42["live",'):
+                    break
+        except websocket.WebSocketTimeoutException:
+            pass
+        finally:
+            self.socket.settimeout(CONNECT_TIMEOUT)
+        return [(p, at) for p, at in early if p != "2"]
 
     @property
     def sock(self) -> socket.socket:
@@ -417,6 +441,8 @@ class Agents:
         reconnect = agent.ever_connected
         agent.connection, agent.ever_connected, agent.failures = connection, True, 0
         self.selector.register(connection.sock, selectors.EVENT_READ, agent)
+        for packet, at in connection.early:
+            agent.state.packet(packet, at)
         self._take(agent, connection.pending())
         if reconnect:
             self.counts["reconnected"] += 1
@@ -565,32 +591,42 @@ class Agents:
         resume, shown by a refresh (its thread listed with a row at least as new as the
         message), or missing. Then forgets these messages."""
         live, replayed, shown, missing, examples = [], [], 0, 0, []
+        unheard = 0  # deliveries of messages no agent had by the drain's end
         agents = [a for a in self.agents if a.ever_connected]
         # When the first agent had each message: says where a missing one was held up.
         first = {}
         for agent in agents:
-            for wamid, at in agent.state.arrived.items():
+            for wamid, at in (*agent.state.arrived.items(), *agent.state.replayed.items()):
                 if at < first.get(wamid, float("inf")):
                     first[wamid] = at
         for agent in agents:
             state = agent.state
             for wamid, posted, thread_id, stamp in messages:
                 if wamid in state.arrived:
-                    live.append(state.arrived.pop(wamid) - posted)
+                    at = state.arrived.pop(wamid)
                     state.replayed.pop(wamid, None)
+                    resumed = state.after_resume.pop(wamid, 0.0)
+                    if resumed and first.get(wamid, at) < resumed:
+                        replayed.append(at - posted)  # others had it before this hello
+                    else:
+                        live.append(at - posted)
                 elif wamid in state.replayed:
                     replayed.append(state.replayed.pop(wamid) - posted)
                 elif self._shown(agent, thread_id, stamp):
                     shown += 1
                 else:
                     missing += 1
-                    if len(examples) < 5:
+                    if wamid not in first:
+                        unheard += 1
+                    elif len(examples) < 5:
                         seen = [_refresh_note(r, thread_id, stamp) for r in agent.refreshes]
                         came = first.get(wamid, posted) - posted
                         examples.append(
                             f"agent {agent.number}: {wamid} (first agent +{came:.1f} s; "
                             f"{', '.join(seen) or 'no refresh'})"
                         )
+        # The pipeline's own latency (webhook to the first agent), beside the fan-out's.
+        earliest = [first[w] - posted for w, posted, _, _ in messages if w in first]
         counts = dict(self.counts)
         for agent in agents:
             for name, value in agent.state.counts.items():
@@ -601,8 +637,10 @@ class Agents:
             "agents": len(agents),
             "live": _summary(live),
             "replayed": _summary(replayed),
+            "first agent": _summary(earliest),
             "shown": shown,
             "missing": missing,
+            "unheard": unheard,
             "examples": examples,
             "counts": counts,
             "refresh seconds": _summary(self.refresh_seconds),

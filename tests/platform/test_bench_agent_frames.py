@@ -46,17 +46,16 @@ def test_a_resumed_queue_replays_what_came_while_away():
     assert not state.stale
 
 
-def test_a_hello_naming_the_last_number_makes_its_frame_the_replay():
+def test_a_hello_naming_the_last_number_marks_what_follows_as_after_the_resume():
     state = LiveState()
     state.packet(queue("q1", 0, False), now=1.0)
     state.packet(live(1, message_new("w1")), now=2.0)
     state.connecting()
     state.packet(queue("q1", 1, True), now=10.0)
     state.packet(live(2, message_new("w2"), message_new("w3")), now=10.01)
-    state.packet(live(4, message_new("w4")), now=10.2)
-    assert state.replayed == {"w2": 10.01, "w3": 10.01}
-    assert state.arrived == {"w1": 2.0, "w4": 10.2}
-    assert state.last == 4 and not state.stale
+    assert state.arrived == {"w1": 2.0, "w2": 10.01, "w3": 10.01}
+    assert state.after_resume == {"w2": 10.0, "w3": 10.0}
+    assert state.last == 3 and not state.stale
 
 
 def test_a_gap_or_a_lost_queue_makes_the_agent_refresh():
