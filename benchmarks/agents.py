@@ -197,7 +197,26 @@ class TimedSenders(Senders):
 
 @contextlib.contextmanager
 def serve(root: Path, kind: str, env: dict[str, str], log: Path):
-    """gunicorn ``kind`` serving ``root``'s wsgi:app until the block ends; yields its URL."""
+    """gunicorn ``kind`` serving ``root``'s wsgi:app until the block ends; yields its URL.
+
+    A server that does not answer ``/healthz`` within a minute is started again on
+    another port (a free port can be taken by another program before gunicorn binds it).
+    """
+    for _attempt in range(3):
+        server, base = _start_gunicorn(root, kind, env, log)
+        if _healthy(server, base):
+            break
+        _stop_gunicorn(server)
+        print(f"gunicorn {kind} did not come up at {base}; see {log}", flush=True)
+    else:
+        raise SystemExit(f"gunicorn {kind} would not start; see {log}")
+    try:
+        yield base
+    finally:
+        _stop_gunicorn(server)
+
+
+def _start_gunicorn(root: Path, kind: str, env: dict[str, str], log: Path):
     port = free_port()
     with open(log, "ab") as output:
         server = subprocess.Popen(  # noqa: S603
@@ -217,24 +236,27 @@ def serve(root: Path, kind: str, env: dict[str, str], log: Path):
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise SystemExit(f"gunicorn {kind} ended at start; see {log}") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _healthy(server: subprocess.Popen, base: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # a WebSocket's thread holding the graceful stop
-            server.kill()
-            server.wait(timeout=10)
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _stop_gunicorn(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # a WebSocket's thread holding the graceful stop
+        server.kill()
+        server.wait(timeout=10)
 
 
 def start_worker(root: Path, log: Path) -> subprocess.Popen:
