@@ -190,7 +190,7 @@ class TimedSenders(Senders):
                 contacts=[contact(phone, f"Klant {phone[-5:]}")],
             )
             body, headers = signed(payload, APP_SECRET)
-            messages.append(Message(wamid, body_digest(body), body, headers))
+            messages.append(Message(wamid, body_digest(body), body, headers, phone))
             stamps[wamid] = stamp
         return messages, stamps
 
