@@ -576,15 +576,16 @@ class Agents:
         """Deliveries still owed to agents that stayed current, and agents not settled yet
         (down, connecting, refreshing, or waiting for a timer)."""
         waiting = {id(a) for _, _, a in self.timers}
-        lacking = pending = 0
+        lacking = pending = refreshing = 0
         for agent in self.agents:
             if not agent.ever_connected:
                 continue
+            refreshing += agent.refreshing
             if agent.connection is None or agent.refreshing or id(agent) in waiting:
                 pending += 1
             elif not agent.refreshed_in_step:
                 lacking += len(self.expected) - agent.state.got
-        return {"lacking": lacking, "pending": pending}
+        return {"lacking": lacking, "pending": pending, "refreshing": refreshing}
 
     def report(self, messages: list[list]) -> dict:
         """Every (message, agent) delivery: live (latency from the POST), replayed after a
