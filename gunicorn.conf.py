@@ -11,7 +11,8 @@ import sys
 def _gevent_worker_asked() -> bool:
     """Whether this gunicorn runs the gevent worker class (the pages process)."""
     words = sys.argv[1:] + os.environ.get("GUNICORN_CMD_ARGS", "").split()
-    for word, following in zip(words, words[1:] + [""], strict=True):
+    for place, word in enumerate(words):
+        following = words[place + 1] if place + 1 < len(words) else ""
         if word in ("-k", "--worker-class") and following == "gevent":
             return True
         if word in ("-kgevent", "--worker-class=gevent"):

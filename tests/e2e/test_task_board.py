@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from app.conversations.tasks.services import create_task, publish_task_outcome
 from app.platform.extensions import db
 from app.platform.models import InternalTask
 from app.platform.models.enums import Priority, TaskStatus
@@ -94,9 +95,11 @@ def test_agent_works_the_board_on_a_phone(live_server, browser, make_user):
 
 
 def test_the_board_catches_up_when_the_live_connection_comes_back(live_server, browser, make_user):
-    """A task given while the agent's connection was down was never announced to
-    the page: once it is back, the board is asked for again and shows it."""
-    make_user("agent", email="agent@switchboard.test")
+    """A task given while the agent's connection was down: once it is back, the page
+    resumes its numbered live events (app.platform.live_queues), hears the missed
+    ``task:assigned`` and asks for the board again, which shows it."""
+    agent = make_user("agent", email="agent@switchboard.test")
+    lead = make_user("team_lead")
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
@@ -110,15 +113,13 @@ def test_the_board_catches_up_when_the_live_connection_comes_back(live_server, b
         expect(board.get_by_test_id("task-card")).to_have_count(0)
 
         page.evaluate("() => window.switchboardSocket.disconnect()")
-        db.session.add(
-            InternalTask(
-                task_title="Meterkastfoto beoordelen",
-                status=TaskStatus.OPEN,
-                lock_version=1,
-                reminder_settings={},
-            )
+        outcome = create_task(
+            lead, {"task_title": "Meterkastfoto beoordelen", "assigned_to_user_id": str(agent.id)}
         )
         db.session.commit()
+        publish_task_outcome(outcome)
+        page.wait_for_timeout(300)  # nothing arrives: the page is not listening
+        expect(board.get_by_test_id("task-card")).to_have_count(0)
         page.evaluate("() => window.switchboardSocket.connect()")
 
         expect(board.get_by_test_id("task-card")).to_have_count(1)
