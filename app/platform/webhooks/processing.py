@@ -39,6 +39,7 @@ from app.platform.jobs.turns import let_waiting_jobs_in
 from app.platform.models import InboundWebhookEvent
 from app.platform.models.enums import ProcessingState
 from app.platform.transactions import commit
+from app.platform.webhooks.folding import fold, processed_values
 from app.platform.webhooks.recording import enqueue_batch, enqueue_processing, in_batches
 
 log = logging.getLogger(__name__)
@@ -275,30 +276,7 @@ def _processed_statement(dialect: str) -> sa.Update:
     done = (
         sa.update(EVENTS)
         .where(EVENTS.c.id == sa.bindparam("event_id"))
-        .values(
-            processing_state=ProcessingState.PROCESSED,
-            processed_at=now,
-            lease_expires_at=None,
-            last_error=None,
-            updated_at=now,
-        )
-    )
-    return without_waiting_for_disk(done, dialect)
-
-
-@functools.cache
-def _processed_together_statement(dialect: str) -> sa.Update:
-    now = sa.bindparam("now")
-    done = (
-        sa.update(EVENTS)
-        .where(EVENTS.c.id.in_(sa.bindparam("event_ids", expanding=True)))
-        .values(
-            processing_state=ProcessingState.PROCESSED,
-            processed_at=now,
-            lease_expires_at=None,
-            last_error=None,
-            updated_at=now,
-        )
+        .values(processed_values(now))
     )
     return without_waiting_for_disk(done, dialect)
 
@@ -421,7 +399,7 @@ def process_claimed(
     """
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
-    folded = _fold(idents, claimed)
+    folded = fold(idents, claimed)
     if folded:
         outcomes[ProcessingState.PROCESSED.value] += len(folded)
         idents = [ident for ident in idents if ident not in folded]
@@ -452,50 +430,6 @@ def process_claimed(
             db.session.remove()
             flush_if_due()
     return dict(outcomes)
-
-
-def _fold(idents: list[uuid.UUID], claimed: dict[uuid.UUID, InboundWebhookEvent]) -> set[uuid.UUID]:
-    """Process together, in one transaction and first, the claimed events a feature
-    applies as a fold (``webhook_folds``: delivery statuses), in the order of
-    ``idents``; returns their ids, taken out of ``claimed``.
-
-    Each would otherwise cost a transaction of its own, and a burst of answers
-    brings two or three each. First: they are quick, and the messages after them
-    in the batch do not wait long for them. If the fold fails, nothing of it is
-    kept and its events go through one at a time, as any other.
-    """
-    folds = current_app.extensions["features"].webhook_folds
-    groups: dict[str, list[InboundWebhookEvent]] = {}
-    for ident in idents:
-        event = claimed.get(ident)
-        path = event is not None and folds.get((event.source, event.event_type))
-        if path:
-            groups.setdefault(path, []).append(event)
-    done: set[uuid.UUID] = set()
-    for path, events in groups.items():
-        if len(events) < 2:
-            continue  # one alone is processed as any event
-        event_ids = [event.id for event in events]
-        try:
-            # Read as they were claimed, outside the session: a fold that fails and is
-            # rolled back leaves them loaded, to be processed one at a time.
-            resolve(path)(events)
-            db.session.execute(
-                _processed_together_statement(db.session.get_bind().dialect.name),
-                {"event_ids": event_ids, "now": utcnow()},
-            )
-            commit()
-        except Exception:  # each on its own then, with its own outcome
-            db.session.rollback()
-            log.exception("folding %d webhook events with %s failed", len(events), path)
-            continue
-        finally:
-            db.session.remove()
-            flush_if_due()
-        for event_id in event_ids:
-            claimed.pop(event_id, None)
-        done.update(event_ids)
-    return done
 
 
 def _give_back(claimed: list[InboundWebhookEvent]) -> None:
