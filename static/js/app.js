@@ -165,13 +165,19 @@
   // is skipped, what is on screen is asked for again instead: the list, the open
   // conversation, and (through "switchboard:reconnected") the bell's count and the
   // other pages' scripts. Nothing stays silently out of date.
-  const live = { queue: null, last: 0 };
+  // "dropped": a connection of this page was lost. A page whose first connection
+  // dropped before the server's hello named a queue has none to resume, and missed
+  // whatever came meanwhile all the same.
+  const live = { queue: null, last: 0, dropped: false };
   const socket = io({
     transports: ["websocket", "polling"],
     auth: (answer) => answer(live.queue ? { queue: live.queue, last: live.last } : {}),
   });
   socket.live = live; // where the page stands, for the browser tests
   window.switchboardSocket = socket;
+  socket.on("disconnect", () => {
+    live.dropped = true;
+  });
 
   function refreshEverything() {
     refreshInbox();
@@ -183,7 +189,8 @@
   }
 
   socket.on("live:queue", (hello) => {
-    const stale = live.queue !== null && !hello.resumed;
+    const stale = live.dropped && !hello.resumed;
+    live.dropped = false;
     live.queue = hello.queue;
     live.last = hello.seq;
     if (stale) refreshEverything();

@@ -106,23 +106,62 @@ def test_the_board_catches_up_when_the_live_connection_comes_back(live_server, b
     try:
         sign_in(page, live_server.url, "agent@switchboard.test")
         page.goto(f"{live_server.url}/tasks")
-        page.wait_for_function(
-            "() => window.switchboardSocket && window.switchboardSocket.connected"
-        )
-        board = page.get_by_test_id("task-board")
-        expect(board.get_by_test_id("task-card")).to_have_count(0)
-
-        page.evaluate("() => window.switchboardSocket.disconnect()")
-        outcome = create_task(
-            lead, {"task_title": "Meterkastfoto beoordelen", "assigned_to_user_id": str(agent.id)}
-        )
-        db.session.commit()
-        publish_task_outcome(outcome)
-        page.wait_for_timeout(300)  # nothing arrives: the page is not listening
-        expect(board.get_by_test_id("task-card")).to_have_count(0)
-        page.evaluate("() => window.switchboardSocket.connect()")
-
-        expect(board.get_by_test_id("task-card")).to_have_count(1)
-        expect(board).to_contain_text("Meterkastfoto beoordelen")
+        # The server has named the page's queue: there is one to resume.
+        page.wait_for_function("() => window.switchboardSocket?.live.queue")
+        _a_task_given_while_away_shows_once_back(page, lead, agent)
+        assert page.evaluate("() => window.switchboardSocket.live.last") >= 1  # resumed
     finally:
         context.close()
+
+
+def test_the_board_catches_up_when_the_first_connection_dropped_before_its_queue_was_named(
+    live_server, browser, make_user
+):
+    """The connection is lost before the server's hello names the page's queue: there
+    is nothing to resume, so the page asks for the board again once it is back."""
+    agent = make_user("agent", email="agent@switchboard.test")
+    lead = make_user("team_lead")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    hellos_held = []
+
+    def without_the_first_hello(ws):
+        server = ws.connect_to_server()
+
+        def to_page(message):
+            if "live:queue" in str(message) and not hellos_held:
+                hellos_held.append(message)  # lost with the connection
+                return
+            ws.send(message)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), without_the_first_hello)
+    try:
+        sign_in(page, live_server.url, "agent@switchboard.test")
+        page.goto(f"{live_server.url}/tasks")
+        page.wait_for_function("() => window.switchboardSocket?.connected")
+        page.wait_for_timeout(300)
+        assert hellos_held
+        assert page.evaluate("() => window.switchboardSocket.live.queue") is None
+        _a_task_given_while_away_shows_once_back(page, lead, agent)
+    finally:
+        context.close()
+
+
+def _a_task_given_while_away_shows_once_back(page, lead, agent) -> None:
+    board = page.get_by_test_id("task-board")
+    expect(board.get_by_test_id("task-card")).to_have_count(0)
+    page.evaluate("() => window.switchboardSocket.disconnect()")
+    outcome = create_task(
+        lead, {"task_title": "Meterkastfoto beoordelen", "assigned_to_user_id": str(agent.id)}
+    )
+    db.session.commit()
+    publish_task_outcome(outcome)
+    page.wait_for_timeout(300)  # nothing arrives: the page is not listening
+    expect(board.get_by_test_id("task-card")).to_have_count(0)
+    page.evaluate("() => window.switchboardSocket.connect()")
+
+    expect(board.get_by_test_id("task-card")).to_have_count(1)
+    expect(board).to_contain_text("Meterkastfoto beoordelen")

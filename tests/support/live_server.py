@@ -41,22 +41,25 @@ def signed_in_session(
     """A requests session signed in through the login form (``session`` when given:
     one that already carries what a browser would, such as its ``Referer``)."""
     session = session or requests.Session()
-    page = session.get(f"{base_url}/login", timeout=10)
+    # Generous: a sign-in hashes the password, which on a CI machine loaded by four
+    # test processes and their browsers once took longer than 10 s.
+    timeout = 30
+    page = session.get(f"{base_url}/login", timeout=timeout)
     token = csrf_token_from(page.text)
     response = session.post(
         f"{base_url}/login",
         data={"email": email, "password": password, "csrf_token": token},
         allow_redirects=False,
-        timeout=10,
+        timeout=timeout,
     )
     assert response.status_code == 302, response.text[:500]
     if response.headers["Location"].endswith("/login/verify"):
-        page = session.get(f"{base_url}/login/verify", timeout=10)
+        page = session.get(f"{base_url}/login/verify", timeout=timeout)
         response = session.post(
             f"{base_url}/login/verify",
             data={"code": second_factor_code(email), "csrf_token": csrf_token_from(page.text)},
             allow_redirects=False,
-            timeout=10,
+            timeout=timeout,
         )
         assert response.status_code == 302, response.text[:500]
     return session
