@@ -36,12 +36,13 @@ from rq.job import Job
 from app.conversations.channels.outlook.subscriptions import renew_subscriptions
 from app.platform.extensions import db
 from app.platform.models import (
+    CommunicationChannel,
     CommunicationMessage,
     CommunicationThread,
     Contact,
     InboundWebhookEvent,
 )
-from app.platform.models.enums import ChannelType, MessageType, ProcessingState
+from app.platform.models.enums import ChannelType, DeliveryStatus, MessageType, ProcessingState
 from tests.conftest import IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL, base_config, opened
 from tests.fakes import whatsapp as wa
 from tests.fakes.graph import GraphFake
@@ -577,6 +578,96 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
         ) from None
     print(f"all processed {time.monotonic() - restarted:.0f} s after the replacement started")
     assert_one_conversation_each(posts)
+
+
+def answers_awaiting_statuses(count: int) -> list[CommunicationMessage]:
+    """Our WhatsApp answers to ``count`` customers, sent, with Meta's ids."""
+    channel = db.session.scalar(
+        sa.select(CommunicationChannel).where(
+            CommunicationChannel.channel_type == ChannelType.WHATSAPP_BUSINESS
+        )
+    )
+    answers = []
+    for wa_id in new_mobile_numbers(count):
+        thread = factories.thread(channel, factories.contact(phone=f"+{wa_id}"))
+        answers.append(
+            factories.message(
+                thread,
+                "We zijn nu gesloten; morgen om 8:00 helpen we u verder.",
+                message_type=MessageType.AUTO_RESPONSE,
+                external_message_id=f"wamid.HBgL{wa_id}FQIAERgS{uuid.uuid4().hex.upper()}",
+                delivery_status=DeliveryStatus.PENDING,
+            )
+        )
+    db.session.commit()
+    return answers
+
+
+def status_posts(answers: list[CommunicationMessage]) -> list[Post]:
+    """Meta's statuses of ``answers``, a webhook each: all sent, then all delivered
+    (a third of them twice, as Meta repeats itself), then all read."""
+    stamp = int(time.time()) - 30
+    posts = []
+    for state, repeated in (("sent", 1), ("delivered", 3), ("read", 1)):
+        for n, answer in enumerate(answers):
+            recipient = answer.thread.contact.phone.lstrip("+")
+            body = wa.status(answer.external_message_id, state, stamp, recipient)
+            raw, headers = wa.signed(wa.webhook(statuses=[body]))
+            for _ in range(2 if repeated > 1 and n % repeated == 0 else 1):
+                posts.append(Post(WHATSAPP_WEBHOOK, raw, headers, recipient, body["id"]))
+        stamp += 5
+    return posts
+
+
+def test_a_worker_killed_mid_fold_of_statuses_loses_no_tick(app, make_topology):
+    """A batch's statuses are applied in one transaction (app/platform/webhooks/folding.py).
+    A worker killed with such a batch in hand, its transaction uncommitted: once its
+    claim lapses another worker applies them, and every answer ends read."""
+    topology = start(make_topology(PROCESSING_LEASE_SECONDS="15"))
+    answers = answers_awaiting_statuses(20)
+    posts = status_posts(answers)
+    first, rest = posts[:20], posts[20:]
+    Poster(topology.base_url).post_all(first)
+    wait_until(lambda: event_states()["processed"] >= 15, 30, "the first statuses processed")
+
+    def mid_fold() -> tuple | None:
+        for worker in topology.workers():
+            event_id = event_in_hand(worker, app.extensions["broker"].connection)
+            if event_id and state_of(event_id) == "processing":
+                return worker, event_id
+        return None
+
+    # A fold's read of the messages locks them (FOR UPDATE): held back by this lock,
+    # the workers stop inside their batches, events claimed, nothing committed.
+    with db.engine.connect() as stall:
+        stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
+        posting = Poster(topology.base_url).in_background(rest)
+        victim, in_hand = wait_until(mid_fold, 20, "catching a worker mid-fold")
+        victim.kill()
+        stall.rollback()
+    left_as = state_of(in_hand)
+    topology.start_worker()
+    restarted = time.monotonic()
+    join_background(posting, timeout=60)
+
+    remaining = WORKER_RECOVERY_SECONDS - (time.monotonic() - restarted)
+    stored = len({post.body for post in posts})  # a repeated status is stored once
+    try:
+        wait_until(lambda: all_processed(stored), remaining, "processing every status")
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc} (the killed worker left {left_as!r}): {dict(event_states())}\n"
+            f"{unfinished_events()}"
+        ) from None
+    ticks = Counter(
+        status
+        for (status,) in fresh(
+            sa.select(CommunicationMessage.delivery_status).where(
+                CommunicationMessage.id.in_([answer.id for answer in answers])
+            )
+        )
+    )
+    assert ticks == Counter({DeliveryStatus.READ: len(answers)})
 
 
 @pytest.fixture
