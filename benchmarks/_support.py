@@ -73,24 +73,33 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    app_spec: str, workers: int, threads: int, env: dict[str, str], extra_args: tuple = ()
+    app_spec: str,
+    workers: int,
+    threads: int,
+    env: dict[str, str],
+    extra_args: tuple = (),
+    *,
+    worker_class: str = "gthread",
 ) -> Iterator[str]:
-    """Serve ``app_spec`` with gunicorn gthread until the block ends; yields its base URL.
+    """Serve ``app_spec`` with gunicorn until the block ends; yields its base URL.
 
+    ``worker_class`` gthread: ``threads`` threads a process; gevent (the pages process
+    of the Procfile, on gevent's loop): ``threads`` is its ``--worker-connections``.
     Waits for ``/healthz`` before handing over, and stops the server afterwards.
     ``extra_args`` go to gunicorn as they are (``--access-logfile``, say).
     """
     port = free_port()
+    per_process = "--threads" if worker_class == "gthread" else "--worker-connections"
     server = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
             "-m",
             "gunicorn",
             "--worker-class",
-            "gthread",
+            worker_class,
             "--workers",
             str(workers),
-            "--threads",
+            per_process,
             str(threads),
             "--bind",
             f"127.0.0.1:{port}",

@@ -4,8 +4,10 @@
                                        [--rates 10,20,30] [--step-seconds 12]
                                        [--burst-senders 400] [--agents 50] [--reuse]
 
-Deploys as docs/deployment.md does, everything on 127.0.0.1: gunicorn gthread 1×300 for
-pages and Socket.IO, a second gunicorn gthread 3×4 for the provider webhooks,
+Deploys as docs/deployment.md does, everything on 127.0.0.1: gunicorn on gevent (one
+process, 2,000 connections) for pages and Socket.IO, as the Procfile runs it
+(``--pages-server gthread`` serves them as before 2026-11-29, gthread 1×300), a
+second gunicorn gthread 3×4 for the provider webhooks,
 two ``worker.py`` processes, PostgreSQL and Redis. The WhatsApp credentials are
 set and ``WHATSAPP_API_BASE`` points at a local fake Graph API, so an
 auto-reply never leaves the machine. A manager signs in through the login form
@@ -151,7 +153,11 @@ MANAGER_PASSWORD = "e2e-bench-manager"  # noqa: S105  (a throwaway account in a 
 AGENT_PASSWORD = "e2e-bench-agent"  # noqa: S105  (throwaway accounts too)
 # How long the signed-in agents sit connected with no traffic: their idle cost.
 AGENTS_IDLE_SECONDS = 10.0
-# As the Procfile runs the web process: every open browser tab's WebSocket holds one.
+# As the Procfile runs the web process: one process on gevent's loop, an open browser
+# tab's WebSocket a greenlet; --worker-connections caps tabs and requests together.
+PAGE_CONNECTIONS = 2000
+# The web process before 2026-11-29 (--pages-server gthread): every open tab's WebSocket
+# held one of its threads.
 PAGE_THREADS = 300
 POOL_PREFIX, NEW_PREFIX = "3161", "3162"  # repeat senders and first-time senders
 TEXTS = (
@@ -547,10 +553,16 @@ def main() -> None:
         help="signed-in agents listening on Socket.IO besides the manager",
     )
     parser.add_argument(
+        "--pages-server",
+        choices=("gevent", "gthread"),
+        default="gevent",
+        help="the pages gunicorn: gevent as the Procfile runs it, or gthread as before",
+    )
+    parser.add_argument(
         "--page-threads",
         type=int,
         default=PAGE_THREADS,
-        help="the pages gunicorn's threads; each open WebSocket holds one (Procfile)",
+        help="with --pages-server gthread, its threads; each open WebSocket holds one",
     )
     parser.add_argument(
         "--webhook-server",
@@ -593,7 +605,7 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:6]
     with contextlib.ExitStack() as stack:
-        pages = stack.enter_context(gunicorn("wsgi:app", 1, args.page_threads, env))
+        pages = stack.enter_context(pages_server(args.pages_server, env, args.page_threads))
         hooks = stack.enter_context(gunicorn("wsgi:app", hook_processes, hook_threads, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
         workers = []
@@ -619,7 +631,8 @@ def main() -> None:
         # Every answer comes back as Meta's status webhooks, each an event to process.
         fake.statuses_to(f"{hooks}/api/v1/webhooks/whatsapp")
         print(
-            f"pages+Socket.IO gunicorn 1×{args.page_threads} at {pages}, "
+            f"pages+Socket.IO gunicorn {pages_described(args.pages_server, args.page_threads)}"
+            f" at {pages}, "
             f"webhooks gunicorn {hook_processes}×{hook_threads} at {hooks}, "
             f"{args.workers} worker.py; logs in {scratch}"
         )
@@ -743,6 +756,21 @@ def statuses_waiting(app, fake: KeepAliveGraph) -> int:
 OUT_OF_HOURS_TEMPLATE = "e2e out of hours"
 CALENDAR_OPEN, CALENDAR_CLOSED = "e2e always open", "e2e closed today and tomorrow"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def pages_server(kind: str, env: dict[str, str], threads: int = PAGE_THREADS):
+    """The pages and Socket.IO gunicorn, as the Procfile runs it (gevent) or as before."""
+    if kind == "gevent":
+        return gunicorn("wsgi:app", 1, PAGE_CONNECTIONS, env, worker_class="gevent")
+    return gunicorn("wsgi:app", 1, threads, env)
+
+
+def pages_described(kind: str, threads: int = PAGE_THREADS) -> str:
+    return (
+        f"gevent 1 process, {PAGE_CONNECTIONS:,} connections"
+        if kind == "gevent"
+        else (f"gthread 1×{threads}")
+    )
 
 
 def open_desk(is_open: bool) -> None:

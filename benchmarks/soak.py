@@ -52,11 +52,11 @@ from benchmarks.e2e import (  # noqa: E402
     DEFAULT_REDIS,
     MANAGER_EMAIL,
     MANAGER_PASSWORD,
-    PAGE_THREADS,
     Listener,
     Poster,
     Senders,
     open_desk,
+    pages_server,
     prepare,
     warm_up,
 )
@@ -105,7 +105,7 @@ def main() -> None:
     senders = Senders(args.senders, args.new_share, fresh_from)
 
     with contextlib.ExitStack() as stack:
-        pages = stack.enter_context(gunicorn("wsgi:app", 1, PAGE_THREADS, env))
+        pages = stack.enter_context(pages_server("gevent", env))
         hooks = stack.enter_context(gunicorn("wsgi:app", 3, 4, env))
         worker_env = dict(os.environ, PYTHONPATH=str(ROOT))
         workers = []
