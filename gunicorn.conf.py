@@ -24,8 +24,15 @@ if _gevent_worker_asked():
     # Before anything below imports the app: what imports ssl, sockets or psycopg
     # before gevent patched them would block the whole process instead of one
     # greenlet (psycopg picks its way of waiting for the database when imported).
+    import gevent
     from gevent import monkey
 
+    # gevent records, for every greenlet, the greenlet that spawned it and up to
+    # ten frames of where (for gevent.util.print_run_info, which we never call):
+    # kept for as long as an open live connection's greenlets live, 61 → 58 KiB a
+    # connection at 200 agents (benchmarks/agents.py's measure; app.platform.live_sockets
+    # has the rest). Off before the first greenlet is made.
+    gevent.config.track_greenlet_tree = False
     monkey.patch_all()
 
 from gunicorn.glogging import Logger  # noqa: E402

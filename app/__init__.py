@@ -20,6 +20,7 @@ from app.platform import (
     error_reports,
     i18n,
     live_queues,
+    live_sockets,
     logs,
     metrics,
     realtime,
@@ -99,6 +100,8 @@ def create_app(test_config: dict | None = None, *, start_embedded_worker: bool =
     )
 
     live_queues.install(socketio.server, app.config)
+    # On gevent (the pages process), one waiting greenlet per open connection instead of four.
+    live_sockets.install(socketio.server)
 
     logs.init_app(app)
     _register_features(app, broker)
