@@ -220,6 +220,14 @@ class CpuMeter:
         return found
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent not idle (``/proc/stat``): beside
+    a benchmark's own processes, says how much else the machine was running."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / CpuMeter.TICKS
+
+
 def resident_kib(pid: int, field: str = "VmRSS") -> int:
     """A process's resident memory (VmRSS; ``VmHWM``: its peak so far), 0 once it has ended."""
     try:

@@ -22,7 +22,13 @@ The parent (:class:`AgentSockets`) talks to it over stdin/stdout, one JSON line
 each way: the pages' address and every agent's cookie in, ``connected`` back;
 then commands (``expect``, ``progress``, ``drop``, ``report``, ``quit``). The
 address goes over stdin, not argv: the CPU meter finds the pages process by its
-address on its command line.
+address on its command line. An ``https://`` address (nginx in front of the web
+processes) is spoken to over TLS, trusting the CA bundle given with it.
+
+Agents split over several such processes (benchmarks/_web_processes.py) are
+reported together: ``firsts`` gives when each message reached this process's first
+agent, and ``report`` takes the earliest over all of them and can hand back its
+latencies as a histogram (whole milliseconds) the parent adds up.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import re
 import resource
 import selectors
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -182,10 +189,15 @@ class Connection:
     thread per connection spent 0.2 ms of CPU a frame on GIL hand-overs at 200 agents.
     """
 
-    def __init__(self, url: str, cookie: str, auth: dict | None = None) -> None:
+    def __init__(
+        self, url: str, cookie: str, auth: dict | None = None, ca_bundle: str | None = None
+    ) -> None:
         self.closed = ""
         self.socket = websocket.create_connection(
-            url, header=[f"Cookie: {cookie}"], timeout=CONNECT_TIMEOUT
+            url,
+            header=[f"Cookie: {cookie}"],
+            timeout=CONNECT_TIMEOUT,
+            sslopt={"ca_certs": ca_bundle} if ca_bundle else None,
         )
         opening = self.socket.recv()
         if not opening.startswith("0"):
@@ -236,18 +248,24 @@ class Connection:
             pass
 
     def readable(self) -> list[str]:
-        """Read what the socket has; the text packets of every whole frame in it."""
+        """Read what the socket has; the text packets of every whole frame in it.
+
+        Over TLS, what the socket read may hold more records than one ``recv`` hands
+        back, which ``select`` does not see again: read until the layer holds none."""
+        sock = self.socket.sock
         try:
-            data = self.socket.sock.recv(1 << 16)
-        except BlockingIOError:
-            return []
+            while True:
+                data = sock.recv(1 << 16)
+                if not data:
+                    self.closed = "closed by the server"
+                    break
+                self.buffer += data
+                if not isinstance(sock, ssl.SSLSocket) or not sock.pending():
+                    break
+        except (BlockingIOError, ssl.SSLWantReadError):
+            pass
         except OSError as exc:
             self.closed = f"{type(exc).__name__}: {exc}"
-            return []
-        if not data:
-            self.closed = "closed by the server"
-            return []
-        self.buffer += data
         return self.pending()
 
     def pending(self) -> list[str]:
@@ -316,7 +334,7 @@ _ROW = re.compile(
 _MORE = re.compile(r'id="more-threads">\s*<a href="[^"]*"\s*hx-get="([^"]+)"', re.S)
 
 
-def refresh_inbox(base: str, cookie: str, since: float) -> dict:
+def refresh_inbox(base: str, cookie: str, since: float, ca_bundle: str | None = None) -> dict:
     """Ask for the conversation list as the page does after a reconnection (htmx, the
     live-refresh header), newest first, reading "load more" pages until the rows are
     older than ``since``: which threads it lists, each with its newest message's time."""
@@ -336,6 +354,7 @@ def refresh_inbox(base: str, cookie: str, since: float) -> dict:
                     "X-Live-Refresh": "1",
                 },
                 timeout=30,
+                verify=ca_bundle or True,
             )
             pages += 1
             answer.raise_for_status()
@@ -375,9 +394,11 @@ class Agent:
 class Agents:
     """Every agent's connection, read in one thread; drops, reconnections and refreshes."""
 
-    def __init__(self, base: str, cookies: list[str]) -> None:
+    def __init__(self, base: str, cookies: list[str], ca_bundle: str | None = None) -> None:
         self.base = base
-        self.url = base.replace("http://", "ws://", 1) + SOCKET_PATH
+        self.ca_bundle = ca_bundle
+        scheme = "wss://" if base.startswith("https://") else "ws://"
+        self.url = scheme + base.split("://", 1)[1] + SOCKET_PATH
         self.agents = [Agent(n, cookie) for n, cookie in enumerate(cookies)]
         self.selector = selectors.DefaultSelector()
         self.done: queue.Queue = queue.Queue()
@@ -429,7 +450,11 @@ class Agents:
 
         def attempt():
             try:
-                result = ("connected", agent, Connection(self.url, agent.cookie, auth))
+                result = (
+                    "connected",
+                    agent,
+                    Connection(self.url, agent.cookie, auth, self.ca_bundle),
+                )
             except Exception as exc:  # noqa: BLE001  (any failure is a figure, not a crash)
                 result = ("failed", agent, f"{type(exc).__name__}: {str(exc)[:80]}")
             self.done.put(result)
@@ -466,7 +491,11 @@ class Agents:
 
         def refresh():
             try:
-                result = ("refreshed", agent, refresh_inbox(self.base, agent.cookie, since))
+                result = (
+                    "refreshed",
+                    agent,
+                    refresh_inbox(self.base, agent.cookie, since, self.ca_bundle),
+                )
             except Exception as exc:  # noqa: BLE001
                 result = ("refresh failed", agent, f"{type(exc).__name__}: {str(exc)[:80]}")
             self.done.put(result)
@@ -587,19 +616,32 @@ class Agents:
                 lacking += len(self.expected) - agent.state.got
         return {"lacking": lacking, "pending": pending, "refreshing": refreshing}
 
-    def report(self, messages: list[list]) -> dict:
+    def firsts(self) -> dict[str, float]:
+        """When each message reached the first of these agents (live or replayed)."""
+        first: dict[str, float] = {}
+        for agent in self.agents:
+            if not agent.ever_connected:
+                continue
+            for wamid, at in (*agent.state.arrived.items(), *agent.state.replayed.items()):
+                if at < first.get(wamid, float("inf")):
+                    first[wamid] = at
+        return first
+
+    def report(
+        self, messages: list[list], first: dict[str, float] | None = None, histograms=False
+    ) -> dict:
         """Every (message, agent) delivery: live (latency from the POST), replayed after a
         resume, shown by a refresh (its thread listed with a row at least as new as the
-        message), or missing. Then forgets these messages."""
+        message), or missing. Then forgets these messages.
+
+        ``first``: when each message reached the first agent of every agent process
+        (else of this one's); ``histograms``: the latencies as whole milliseconds and
+        their counts too, for a parent adding up several agent processes."""
         live, replayed, shown, missing, examples = [], [], 0, 0, []
         unheard = 0  # deliveries of messages no agent had by the drain's end
         agents = [a for a in self.agents if a.ever_connected]
         # When the first agent had each message: says where a missing one was held up.
-        first = {}
-        for agent in agents:
-            for wamid, at in (*agent.state.arrived.items(), *agent.state.replayed.items()):
-                if at < first.get(wamid, float("inf")):
-                    first[wamid] = at
+        first = first if first is not None else self.firsts()
         for agent in agents:
             state = agent.state
             for wamid, posted, thread_id, stamp in messages:
@@ -635,6 +677,11 @@ class Agents:
         counts["still down"] = sum(a.connection is None for a in agents)
         counts["refreshed agents"] = sum(a.refreshed_in_step for a in agents)
         return {
+            **(
+                {"histograms": {"live": _histogram(live), "replayed": _histogram(replayed)}}
+                if histograms
+                else {}
+            ),
             "agents": len(agents),
             "live": _summary(live),
             "replayed": _summary(replayed),
@@ -685,6 +732,15 @@ def _refresh_note(refresh: dict, thread_id: str, stamp: float) -> str:
     )
 
 
+def _histogram(values: list[float]) -> dict[int, int]:
+    """How many of ``values`` (seconds) round to each whole millisecond."""
+    counts: dict[int, int] = {}
+    for value in values:
+        bucket = round(value * 1000)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return counts
+
+
 def _summary(values: list[float]) -> dict:
     """Count and nearest-rank percentiles, so the parent is not sent every sample."""
     if not values:
@@ -705,7 +761,7 @@ def serve() -> None:
     answer the parent's commands on stdin until ``quit``."""
     raise_open_files_limit()
     start = json.loads(sys.stdin.readline())
-    agents = Agents(start["url"], start["cookies"])
+    agents = Agents(start["url"], start["cookies"], start.get("ca_bundle"))
     print(json.dumps(agents.connect_all()), flush=True)
     agents.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
     while True:
@@ -726,14 +782,23 @@ def serve() -> None:
 class AgentSockets:
     """The parent's side: the agents' connections in a process of their own."""
 
-    def __init__(self, pages_url: str, cookies: list[str]) -> None:
+    def __init__(
+        self, pages_url: str, cookies: list[str], ca_bundle: str | None = None, *, wait=True
+    ) -> None:
+        """Start the process and hand it the agents; ``wait=False``: call
+        :meth:`connected` later (several processes connecting at once)."""
         self.process = subprocess.Popen(  # noqa: S603  (this file, run by this Python)
             [sys.executable, str(Path(__file__).resolve())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        self._say({"url": pages_url, "cookies": cookies})
+        self._say({"url": pages_url, "cookies": cookies, "ca_bundle": ca_bundle})
+        if wait:
+            self.connected()
+
+    def connected(self) -> None:
+        """Wait until every agent has connected or failed to."""
         answer = self._hear()
         self.count = answer["connected"]
         self.failed: dict[str, int] = answer["failed"]

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/agents.py [--agents 50,200,500] [--rates 20,50]
         [--step-seconds 20] [--drain 20] [--drop-share 0.1] [--drop-seconds 5-30]
         [--app-root PATH[,PATH]] [--pages-server gthread|gevent[,…]]
+        [--web-processes 0|K[,…]] [--agents-per-web-process] [--agent-processes M]
 
 Deploys as benchmarks/e2e.py does (its fake Graph API, poster and senders), everything
 on 127.0.0.1: a webhooks gunicorn (gthread 3×4), two ``worker.py``, PostgreSQL and
@@ -12,8 +13,20 @@ WebSocket holds a thread; ``gevent`` is gunicorn's gevent worker, one process wi
 to 2,000 connections. ``--app-root`` serves the deployment from another checkout (a
 ``git worktree`` of an older commit with the same ``.venv``), so one invocation
 measures two versions one after the other with the same client: the lists of
-``--app-root`` and ``--pages-server`` pair up (one value stands for every run). The
-database is wiped and seeded again for each run.
+``--app-root``, ``--pages-server`` and ``--web-processes`` pair up (one value stands
+for every run). The database is wiped and seeded again for each run.
+
+``--web-processes K`` (K ≥ 1) runs the pages side as K such processes behind
+docs/deployment.md's nginx site (sticky cookie, WebSocket upgrade, Socket.IO
+unbuffered; tests/support/proxy.py renders it, on TLS), the agents connecting to
+nginx's address; 0, the default, is one pages process reached directly. CPU and
+memory are added up over the pages processes and given for each too (its agents
+counted as the connections nginx holds to it), with nginx's, the agents' socket
+processes', the workers' and the webhooks' CPU beside them: which saturates first.
+``--agents-per-web-process`` makes ``--agents`` count per web process (K processes,
+K× the agents), so ``--web-processes 1,2`` sets one against two at the same load per
+process; ``--agent-processes`` spreads the agents over that many socket processes
+when one cannot read every frame in time (benchmarks/_web_processes.py).
 
 N agents (no team, so every thread is theirs to see) sign in through the login form
 and hold a raw WebSocket each, in one process of their own
@@ -76,10 +89,12 @@ from benchmarks._support import (  # noqa: E402
     CpuMeter,
     ensure_database,
     free_port,
+    machine_busy_seconds,
     resident_kib,
     stop_process,
     wait_for_workers,
 )
+from benchmarks._web_processes import AgentSplit, established_to, web_processes  # noqa: E402
 from benchmarks.agent_sockets import AgentSockets, raise_open_files_limit  # noqa: E402
 from benchmarks.e2e import (  # noqa: E402
     AGENT_PASSWORD,
@@ -142,6 +157,14 @@ class Step:
     cpu: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
+    machine: float = 0.0  # CPU seconds of the whole machine over the step, every program
+
+    @property
+    def others(self) -> float:
+        """The machine's CPU over the step not spent by the processes measured, in per
+        cent of one core: another program's load, when it is large."""
+        ours = sum(v for name, v in self.cpu.items() if name != "redis")
+        return max(0.0, self.machine - ours) / max(self.seconds, 1e-9) * 100
 
     @property
     def missing(self) -> int:
@@ -151,8 +174,17 @@ class Step:
         return self.report.get("live", {}).get(key, float("inf"))
 
     @property
+    def pages_cpu(self) -> float:
+        """CPU seconds of every pages process: "pages", or "pages 1", "pages 2"…"""
+        return sum(v for name, v in self.cpu.items() if name.startswith("pages"))
+
+    @property
     def pages_ms_per_delivery(self) -> float:
-        return self.cpu.get("pages", 0.0) * 1000 / max(1, self.owed)
+        return self.pages_cpu * 1000 / max(1, self.owed)
+
+    def core_share(self, name: str) -> float:
+        """What ``name`` spent over the step, in per cent of one core."""
+        return self.cpu.get(name, 0.0) / max(self.seconds, 1e-9) * 100
 
 
 @dataclass
@@ -160,6 +192,7 @@ class Level:
     """One number of agents on a fresh pages process."""
 
     asked: int
+    web: int = 0  # web processes behind nginx; 0: one pages process, no nginx
     connected: int = 0
     failed: dict[str, int] = field(default_factory=dict)
     memory_before_kib: int = 0
@@ -168,10 +201,20 @@ class Level:
     threads_idle: int = 0
     idle_cpu_ms: float = 0.0  # per agent per second
     steps: list[Step] = field(default_factory=list)
+    # Behind nginx, each pages process: its agents and its memory before and after.
+    processes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def kib_per_agent(self) -> float:
         return (self.memory_after_kib - self.memory_before_kib) / max(1, self.connected)
+
+    def process_line(self) -> str:
+        """Each pages process's agents and memory per agent, when there are several."""
+        return "; ".join(
+            f"{name}: {p['agents']} agents, {p['before'] / 1024:.0f} → {p['after'] / 1024:.0f} "
+            f"MiB ({(p['after'] - p['before']) / max(1, p['agents']):.0f} KiB per agent)"
+            for name, p in self.processes.items()
+        )
 
 
 class TimedSenders(Senders):
@@ -340,6 +383,7 @@ def run_step(level, rate, seconds, args, app, poster, senders, agents, cpu, pref
             since=start + DROP_AFTER_SECONDS - DROP_LOOKBACK_SECONDS,
         )
     load_before, before, began = os.getloadavg()[0], cpu.snapshot(), time.monotonic()
+    busy = machine_busy_seconds()
     poster.send(messages, rate)
     accepted = [m for m in messages if m.status == 200]
     step.errors = len(messages) - len(accepted)
@@ -358,6 +402,7 @@ def run_step(level, rate, seconds, args, app, poster, senders, agents, cpu, pref
         time.sleep(0.25)
     after = cpu.snapshot()
     step.seconds = time.monotonic() - began
+    step.machine = machine_busy_seconds() - busy
     step.load = (load_before, os.getloadavg()[0])
     step.cpu = {name: after[name] - before[name] for name in after}
     with app.app_context():
@@ -374,79 +419,145 @@ def run_step(level, rate, seconds, args, app, poster, senders, agents, cpu, pref
     return step
 
 
-def run_level(count, args, app, root, server, env, cookies, manager, poster, senders, logs, tag):
-    """A fresh pages process, ``count`` agents on it: idle costs, then the steps."""
-    level = Level(count)
-    with serve(root, server, env, logs / f"pages-{count}.log") as pages:
+@dataclass
+class Deployment:
+    """What a run's levels share: the checkout served, its pages server and how many web
+    processes behind nginx (0: one, reached directly), the processes started for the
+    run, and the signed-in agents."""
+
+    root: Path
+    server: str
+    web: int
+    env: dict[str, str]
+    hooks: str
+    worker_pids: set[int]
+    manager: str
+    cookies: list[str]
+    poster: Poster
+    senders: TimedSenders
+    logs: Path
+    tag: str
+
+    def pages(self, count: int):
+        """Fresh pages processes for ``count`` agents; yields :class:`Pages`."""
+        logs = self.logs / f"level-{count}"
+        logs.mkdir(exist_ok=True)
+        return web_processes(
+            lambda env, log: serve(self.root, self.server, env, log),
+            self.web,
+            self.env,
+            self.hooks,
+            logs,
+            count,
+        )
+
+    def meter(self, pages) -> CpuMeter:
+        """CPU by process: each pages process, and what could saturate before them."""
         cpu = CpuMeter()
-        cpu.add("pages", marker=pages.removeprefix("http://"))
+        for name, address in pages.processes.items():
+            cpu.add(name, marker=address)
+        if pages.nginx_config:
+            cpu.add("nginx", marker=pages.nginx_config)
+        cpu.add("agents", pids=set())
+        cpu.add("workers", pids=self.worker_pids)
+        cpu.add("hooks", marker=self.hooks.removeprefix("http://"))
+        # This run's database's backends ("postgres: 15/main: postgres sb_x 127.0.0.1…"),
+        # and Redis, which other programs on the machine may be using too.
+        database = sa.make_url(self.env["DATABASE_URL"]).database
+        cpu.add("postgres", marker=f" {database} ", descendants=False)
+        cpu.add("redis", names={"redis-server"})
         cpu.add("benchmark", pids={os.getpid()}, descendants=False)
-        # Warm the pages process's emit path with one listener, which then leaves.
-        probe = AgentSockets(pages, [manager])
-        warm, stamps = senders.timed(f"{tag}w{count}", 20, time.time(), 10)
-        probe.command("expect", wamids=[m.wamid for m in warm])
-        poster.send(warm, 10)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and probe.command("progress")["lacking"]:
-            time.sleep(0.2)
-        warmed = probe.command("progress")["lacking"] == 0
-        probe.close()
-        if not warmed:
-            print(f"warm-up: not every message reached the probe; see {logs}")
+        return cpu
+
+
+def warm_up(pages, deployment: Deployment, count: int) -> None:
+    """Warm the pages processes' emit path with one listener, which then leaves."""
+    probe = AgentSockets(pages.url, [deployment.manager], pages.ca_bundle)
+    warm, _ = deployment.senders.timed(f"{deployment.tag}w{count}", 20, time.time(), 10)
+    probe.command("expect", wamids=[m.wamid for m in warm])
+    deployment.poster.send(warm, 10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and probe.command("progress")["lacking"]:
+        time.sleep(0.2)
+    warmed = probe.command("progress")["lacking"] == 0
+    probe.close()
+    if not warmed:
+        print(f"warm-up: not every message reached the probe; see {deployment.logs}")
+
+
+def pages_memory(cpu: CpuMeter) -> dict[str, int]:
+    """Each pages process's resident memory (gunicorn's arbiter and its worker), KiB."""
+    return {
+        name: sum(resident_kib(pid) for pid in pids)
+        for name, pids in cpu.members().items()
+        if name.startswith("pages")
+    }
+
+
+def pages_pids(cpu: CpuMeter) -> set[int]:
+    return {pid for name, pids in cpu.members().items() if name.startswith("pages") for pid in pids}
+
+
+def run_level(count, args, app, deployment: Deployment) -> Level:
+    """Fresh pages processes, ``count`` agents on them: idle costs, then the steps."""
+    level = Level(count, deployment.web)
+    with deployment.pages(count) as pages:
+        cpu = deployment.meter(pages)
+        warm_up(pages, deployment, count)
         time.sleep(2.0)
-        page_pids = cpu.members()["pages"]
-        level.memory_before_kib = sum(resident_kib(pid) for pid in page_pids)
-        level.threads_before = threads_of(page_pids)
+        before = pages_memory(cpu)
+        level.memory_before_kib = sum(before.values())
+        level.threads_before = threads_of(pages_pids(cpu))
         connect_started = time.monotonic()
-        agents = AgentSockets(pages, cookies[:count])
+        agents = AgentSplit(
+            pages.url,
+            pages.cookies_for(deployment.cookies[:count]),
+            pages.ca_bundle,
+            args.agent_processes,
+        )
         try:
-            cpu.groups["benchmark"][0].add(agents.pid)
+            cpu.groups["agents"][0].update(agents.pids)
             level.connected, level.failed = agents.count, agents.failed
             time.sleep(2.0)
-            before = cpu.snapshot()["pages"]
+            idle = sum(v for n, v in cpu.snapshot().items() if n.startswith("pages"))
             time.sleep(IDLE_SECONDS)
-            level.idle_cpu_ms = (
-                (cpu.snapshot()["pages"] - before) * 1000 / max(1, level.connected) / IDLE_SECONDS
-            )
-            page_pids = cpu.members()["pages"]
-            level.memory_after_kib = sum(resident_kib(pid) for pid in page_pids)
-            level.threads_idle = threads_of(page_pids)
+            idle = sum(v for n, v in cpu.snapshot().items() if n.startswith("pages")) - idle
+            level.idle_cpu_ms = idle * 1000 / max(1, level.connected) / IDLE_SECONDS
+            after = pages_memory(cpu)
+            level.memory_after_kib = sum(after.values())
+            level.threads_idle = threads_of(pages_pids(cpu))
+            if deployment.web:
+                level.processes = {
+                    name: {
+                        "agents": established_to(pages.processes[name]),
+                        "before": before[name],
+                        "after": after[name],
+                    }
+                    for name in after
+                }
             print_level(level, time.monotonic() - connect_started)
             if not level.connected:
                 return level
-            for number, rate in enumerate(args.rates):
-                level.steps.append(
-                    run_step(
-                        level,
-                        rate,
-                        args.step_seconds,
-                        args,
-                        app,
-                        poster,
-                        senders,
-                        agents,
-                        cpu,
-                        f"{tag}{count}s{number}",
-                        drop=False,
-                    )
-                )
+            steps = [(rate, args.step_seconds, f"s{n}", False) for n, rate in enumerate(args.rates)]
             if args.drop_share > 0:
                 seconds = max(
                     args.step_seconds, DROP_AFTER_SECONDS + args.drop_high + DROP_TAIL_SECONDS
                 )
+                steps.append((args.drop_rate or max(args.rates), seconds, "d", True))
+            for rate, seconds, name, drop in steps:
                 level.steps.append(
                     run_step(
                         level,
-                        args.drop_rate or max(args.rates),
+                        rate,
                         seconds,
                         args,
                         app,
-                        poster,
-                        senders,
+                        deployment.poster,
+                        deployment.senders,
                         agents,
                         cpu,
-                        f"{tag}{count}d",
-                        drop=True,
+                        f"{deployment.tag}{count}{name}",
+                        drop=drop,
                     )
                 )
         finally:
@@ -454,46 +565,54 @@ def run_level(count, args, app, root, server, env, cookies, manager, poster, sen
     return level
 
 
-def run(label: str, root: Path, server: str, args, app, env, fake, logs: Path) -> list[Level]:
-    """One version of the app and one pages server through every number of agents."""
-    print(f"\n== {label}: {root} ({subprocess_head(root)}), pages server {server} ==")
+def run(label: str, root: Path, server: str, web: int, args, app, env, logs: Path) -> list[Level]:
+    """One version of the app, one pages server and one number of web processes through
+    every number of agents."""
+    counts = agent_counts(args, web)
+    behind = f" × {web} behind nginx" if web else ""
+    print(f"\n== {label}: {root} ({subprocess_head(root)}), pages server {server}{behind} ==")
     with app.app_context():
-        fresh = prepare(
-            app, SimpleNamespace(reuse=False, agents=max(args.agents), senders=args.senders)
-        )
+        fresh = prepare(app, SimpleNamespace(reuse=False, agents=max(counts), senders=args.senders))
         open_desk(True)
     senders = TimedSenders(args.senders, args.new_share, fresh, seed=args.seed)
-    tag = uuid.uuid4().hex[:4]
     levels = []
     with contextlib.ExitStack() as stack:
         hooks = stack.enter_context(serve(root, "hooks", env, logs / "hooks.log"))
+        workers = set()
         for _ in range(args.workers):
             process = start_worker(root, logs / "worker.log")
             stack.callback(stop_process, process)
+            workers.add(process.pid)
         wait_for_workers(app.extensions["broker"].connection, args.workers)
         signing = time.monotonic()
-        manager, cookies = sign_in(hooks, max(args.agents))
+        manager, cookies = sign_in(hooks, max(counts))
         print(f"{len(cookies)} agents signed in ({time.monotonic() - signing:.0f} s)")
         poster = Poster(f"{hooks}/api/v1/webhooks/whatsapp")
         stack.callback(poster.close)
-        for count in args.agents:
-            levels.append(
-                run_level(
-                    count,
-                    args,
-                    app,
-                    root,
-                    server,
-                    env,
-                    cookies,
-                    manager,
-                    poster,
-                    senders,
-                    logs,
-                    tag,
-                )
-            )
+        deployment = Deployment(
+            root,
+            server,
+            web,
+            env,
+            hooks,
+            workers,
+            manager,
+            cookies,
+            poster,
+            senders,
+            logs,
+            uuid.uuid4().hex[:4],
+        )
+        for count in counts:
+            levels.append(run_level(count, args, app, deployment))
     return levels
+
+
+def agent_counts(args, web: int) -> list[int]:
+    """The run's numbers of agents: ``--agents``, per web process when asked."""
+    if args.agents_per_web_process:
+        return [count * max(1, web) for count in args.agents]
+    return list(args.agents)
 
 
 def subprocess_head(root: Path) -> str:
@@ -518,7 +637,8 @@ def print_level(level: Level, seconds: float) -> None:
         + f"; pages process {level.memory_before_kib / 1024:.0f} → "
         f"{level.memory_after_kib / 1024:.0f} MiB ({level.kib_per_agent:.0f} KiB per agent), "
         f"threads {level.threads_before} → {level.threads_idle} idle, idle CPU "
-        f"{level.idle_cpu_ms:.3f} ms per agent per s",
+        f"{level.idle_cpu_ms:.3f} ms per agent per s"
+        + (f"\n    {level.process_line()}" if level.processes else ""),
         flush=True,
     )
 
@@ -534,8 +654,11 @@ def print_step(step: Step) -> None:
         f"{ms(report.get('first agent', {}).get('p95', float('inf')))} ms), "
         f"missing {step.missing} (of messages no agent had: {report.get('unheard', 0)}), "
         f"pages CPU {step.pages_ms_per_delivery:.3f} ms/delivery "
-        f"({step.cpu.get('pages', 0) / step.seconds * 100:.0f} % of a core over "
+        f"({step.pages_cpu / step.seconds * 100:.0f} % of a core over "
         f"{step.seconds:.0f} s), load {step.load[0]:.1f}→{step.load[1]:.1f}"
+        f"\n    % of a core: {core_shares(step)}; the machine "
+        f"{step.machine / step.seconds * 100:.0f} of {os.cpu_count() * 100}, other programs "
+        f"{step.others:.0f}"
     )
     if step.drop:
         replayed = report["replayed"]
@@ -559,32 +682,51 @@ def print_step(step: Step) -> None:
     print(line, flush=True)
 
 
-def print_run(label: str, server: str, levels: list[Level]) -> None:
-    print(f"\n{label} (pages server {server})")
+def core_shares(step: Step) -> str:
+    """Each process group's CPU over the step, in per cent of one core (of two here)."""
+    return ", ".join(f"{name} {step.core_share(name):.0f}" for name in step.cpu)
+
+
+def per_process(step: Step) -> str:
+    """CPU per delivery of each pages process behind nginx (over all deliveries)."""
+    return " ".join(
+        f"{step.cpu[name] * 1000 / max(1, step.owed):.3f}"
+        for name in step.cpu
+        if name.startswith("pages ")
+    )
+
+
+def print_run(label: str, server: str, web: int, levels: list[Level]) -> None:
+    behind = f" × {web} behind nginx" if web else ""
+    print(f"\n{label} (pages server {server}{behind})")
     print(
-        f"{'agents':>6} {'connected':>9} {'KiB/agent':>9} {'threads':>11} {'msg/s':>5} "
-        f"{'deliveries':>10} {'missing':>7} {'p95 ms':>7} {'1st p95':>7} {'CPU ms/deliv':>12} "
-        f"{'load':>9}"
+        f"{'web':>3} {'agents':>6} {'connected':>9} {'KiB/agent':>9} {'threads':>11} "
+        f"{'msg/s':>5} {'deliveries':>10} {'missing':>7} {'p95 ms':>7} {'1st p95':>7} "
+        f"{'CPU ms/deliv':>12} {'per process':>13} {'nginx %':>7} {'agents %':>8} "
+        f"{'workers %':>9} {'others %':>8} {'load':>9}"
     )
     for level in levels:
         for step in level.steps:
             rate = f"{step.rate}{'d' if step.drop else ''}"
             print(
-                f"{level.asked:>6} {level.connected:>9} {level.kib_per_agent:>9.0f} "
+                f"{level.web:>3} {level.asked:>6} {level.connected:>9} "
+                f"{level.kib_per_agent:>9.0f} "
                 f"{f'{level.threads_before}→{level.threads_idle}':>11} {rate:>5} "
                 f"{step.owed:>10} {step.missing:>7} {ms(step.live('p95')):>7} "
                 f"{ms(step.report.get('first agent', {}).get('p95', float('inf'))):>7} "
-                f"{step.pages_ms_per_delivery:>12.3f} "
+                f"{step.pages_ms_per_delivery:>12.3f} {per_process(step) or '—':>13} "
+                f"{step.core_share('nginx'):>7.0f} {step.core_share('agents'):>8.0f} "
+                f"{step.core_share('workers'):>9.0f} {step.others:>8.0f} "
                 f"{f'{step.load[0]:.1f}→{step.load[1]:.1f}':>9}"
             )
         if not level.steps:
             print(f"{level.asked:>6} {level.connected:>9} {level.kib_per_agent:>9.0f}")
 
 
-def print_comparison(runs: list[tuple[str, str, list[Level]]]) -> None:
+def print_comparison(runs: list[tuple[str, str, int, list[Level]]]) -> None:
     """The later runs against the first: CPU per delivery and memory per agent."""
-    base_label, _, base = runs[0]
-    for label, _, levels in runs[1:]:
+    base_label, _, _, base = runs[0]
+    for label, _, _, levels in runs[1:]:
         print(f"\n{label} against {base_label}")
         for old, new in zip(base, levels, strict=False):
             memory = (
@@ -621,6 +763,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
     parser.add_argument("--app-root", default=str(ROOT), help="checkouts, comma-separated")
     parser.add_argument("--pages-server", default="gthread", help="gthread or gevent, per run")
+    parser.add_argument(
+        "--web-processes", default="0", help="per run: K behind nginx; 0, one reached directly"
+    )
+    parser.add_argument(
+        "--agents-per-web-process",
+        action="store_true",
+        help="--agents counts per web process (K processes: K× the agents)",
+    )
+    parser.add_argument(
+        "--agent-processes", type=int, default=1, help="agents' socket processes to split over"
+    )
     parser.add_argument("--json", type=Path, help="write every figure here too")
     args = parser.parse_args()
     args.agents = listed(args.agents, int)
@@ -628,10 +781,14 @@ def main() -> None:
     args.drop_low, args.drop_high = (float(s) for s in args.drop_seconds.split("-"))
     roots = [Path(p).resolve() for p in listed(args.app_root, str)]
     servers = listed(args.pages_server, str)
-    count = max(len(roots), len(servers))
-    if {len(roots), len(servers)} - {1, count} or any(s not in SERVERS for s in servers):
-        parser.error("--app-root and --pages-server pair up (or one stands for all)")
+    webs = listed(args.web_processes, int)
+    count = max(len(roots), len(servers), len(webs))
+    if {len(roots), len(servers), len(webs)} - {1, count} or any(s not in SERVERS for s in servers):
+        parser.error(
+            "--app-root, --pages-server and --web-processes pair up (or one stands for all)"
+        )
     roots, servers = roots * (count // len(roots)), servers * (count // len(servers))
+    webs = webs * (count // len(webs))
 
     files = raise_open_files_limit()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -665,13 +822,13 @@ def main() -> None:
     )
     runs = []
     try:
-        for number, (root, server) in enumerate(zip(roots, servers, strict=True)):
+        for number, (root, server, web) in enumerate(zip(roots, servers, webs, strict=True)):
             label = f"run {number + 1}"
-            runs.append((label, server, run(label, root, server, args, app, env, fake, logs)))
+            runs.append((label, server, web, run(label, root, server, web, args, app, env, logs)))
     finally:
         fake.stop()
-    for label, server, levels in runs:
-        print_run(label, server, levels)
+    for label, server, web, levels in runs:
+        print_run(label, server, web, levels)
     if len(runs) > 1:
         print_comparison(runs)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
@@ -683,12 +840,13 @@ def main() -> None:
                         "run": label,
                         "root": str(root),
                         "server": server,
+                        "web processes": web,
                         "levels": [
                             {**vars(level), "steps": [vars(s) for s in level.steps]}
                             for level in levels
                         ],
                     }
-                    for (label, server, levels), root in zip(runs, roots, strict=True)
+                    for (label, server, web, levels), root in zip(runs, roots, strict=True)
                 ],
                 indent=1,
                 default=str,

@@ -5,8 +5,10 @@ there), so the docs and what the tests run cannot drift apart. Its production
 values are replaced, each of which must be there:
 
 - ``listen 443`` → a free port of the test's;
-- ``127.0.0.1:8001`` and ``127.0.0.1:8002`` (the web processes) and
-  ``127.0.0.1:8010`` (the webhooks' gunicorn) → the test's processes;
+- the upstream's two ``server`` lines, ``127.0.0.1:8001`` and ``127.0.0.1:8002`` (the
+  web processes) → a line for each of the test's web processes, one or more
+  (benchmarks/agents.py runs it in front of one, two or more), and
+  ``127.0.0.1:8010`` (the webhooks' gunicorn) → the test's;
 - the certificate paths → the test fakes' certificate for 127.0.0.1 (tests/fakes/tls.py).
 
 Around it comes what a distribution's ``nginx.conf`` gives (``events``, the ``http``
@@ -67,22 +69,46 @@ def replaced(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-class Nginx:
-    """The documented site on a free port in front of ``web_urls`` and ``webhooks_url``."""
+def upstream_servers(addresses: list[str]) -> str:
+    """The web upstream's ``server`` lines, as the docs indent them."""
+    return "\n".join(f"    server {address};" for address in addresses)
 
-    def __init__(self, workdir: Path, web_urls: list[str], webhooks_url: str) -> None:
+
+class Nginx:
+    """The documented site on ``port`` (a free one when not given) in front of
+    ``web_urls`` (one or more) and ``webhooks_url``.
+
+    ``worker_processes`` and ``worker_connections`` are the main configuration's
+    (a distribution's ``nginx.conf`` says ``auto`` and 768): a test needs one worker;
+    a benchmark holding a thousand WebSockets needs two connections for each.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        web_urls: list[str],
+        webhooks_url: str,
+        *,
+        port: int | None = None,
+        worker_processes: int | str = 1,
+        worker_connections: int = 1024,
+    ) -> None:
+        assert web_urls, "nginx needs a web process to send the pages to"
         self.dir = workdir / "nginx"
         for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.dir / temp).mkdir(parents=True)
-        self.port = free_port()
+        self.worker_processes = worker_processes
+        self.worker_connections = worker_connections
+        self.port = port or free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         certificate, key, ca_bundle = local_tls_files()
         # What a client trusts to reach nginx (the fakes' test CA signed its certificate).
         self.ca_bundle = Path(ca_bundle)
         self.web_addresses = [url.removeprefix("http://") for url in web_urls]
         site = documented_site()
-        for documented, ours in zip(DOCS_WEB_ADDRESSES, self.web_addresses, strict=True):
-            site = replaced(site, documented, ours)
+        site = replaced(
+            site, upstream_servers(DOCS_WEB_ADDRESSES), upstream_servers(self.web_addresses)
+        )
         site = replaced(site, DOCS_WEBHOOKS_ADDRESS, webhooks_url.removeprefix("http://"))
         site = replaced(site, DOCS_LISTEN, f"listen 127.0.0.1:{self.port} ssl;")
         site = replaced(site, DOCS_CERTIFICATE, certificate)
@@ -107,11 +133,11 @@ class Nginx:
         # test's folder; as anyone else it stays that user anyway.
         user = "user root;\n" if os.geteuid() == 0 else ""
         return (
-            f"{user}worker_processes 1;\n"
+            f"{user}worker_processes {self.worker_processes};\n"
             f"pid {self.dir / 'nginx.pid'};\n"
             # info: each connection's end and any upstream error, for a failing test.
             f"error_log {self.dir / 'error.log'} info;\n"
-            "events { worker_connections 1024; }\n"
+            f"events {{ worker_connections {self.worker_connections}; }}\n"
             "http {\n"
             f"    log_format switchboard_test '{ACCESS_LOG_FORMAT}';\n"
             f"    access_log {self.dir / 'access.log'} switchboard_test;\n"
@@ -224,7 +250,6 @@ def start_behind_nginx(
     forked from ``prestarted`` when given; the gunicorns always start for real.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    assert web_processes == len(DOCS_WEB_ADDRESSES), "the documented site names two"
     web_urls = [f"http://127.0.0.1:{free_port()}" for _ in range(web_processes)]
     webhooks_url = f"http://127.0.0.1:{free_port()}"
     nginx = Nginx(workdir, web_urls, webhooks_url)
