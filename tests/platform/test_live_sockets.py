@@ -149,7 +149,9 @@ def test_an_idle_connection_keeps_only_the_greenlet_that_serves_it():
 
 
 def test_events_are_written_in_order_and_pings_come_from_a_timer():
-    server = _server(ping_interval=0.2, ping_timeout=5)
+    # A second, not less: the first ping must come after the fifty events, however
+    # slowly a loaded machine connects.
+    server = _server(ping_interval=1, ping_timeout=5)
     heard = []
     server.on("hello", lambda sid, data: heard.append(data))
     browser, serving, socket = _connect(server)
