@@ -76,6 +76,10 @@ def install(server) -> None:
     eio.handlers["connect"] = connect_lean
 
 
+# What LeanSocket._take answers when no packet is queued (None is a packet: close).
+_NOTHING = object()
+
+
 class WakingQueue(JoinableQueue):
     """gevent's queue of a socket's packets, which tells the socket when one is put
     (:class:`LeanSocket` starts its writer then)."""
@@ -184,13 +188,9 @@ class LeanSocket(Socket):
         self._writer = None
         try:
             while True:
-                try:
-                    item = self.queue.get(block=False)
-                except QueueEmpty:
+                item = self._take()
+                if item is _NOTHING:
                     return
-                self.queue.task_done()
-                if self._ws_done:
-                    continue  # as after engine.io's writer ended: never sent
                 if item is None:
                     break  # closing may wait for the socket: the writer's job
                 try:
@@ -214,24 +214,30 @@ class LeanSocket(Socket):
                 self._close_ws()
             else:
                 self._send_all(rest=first)
-            while True:
-                try:
-                    item = self.queue.get(block=False)
-                except QueueEmpty:
-                    return
-                self.queue.task_done()
-                if self._ws_done:
-                    continue
+            while (item := self._take()) is not _NOTHING:
                 if item is None:
                     self._close_ws()
-                    continue
-                self._send_all(encoded=item.encode())
+                else:
+                    self._send_all(encoded=item.encode())
         finally:
             # Nothing between the empty queue and here yields to another greenlet, so
             # a packet put from now on is written by the greenlet that puts it.
             self._writer = None
             if self._writer_done is not None:
                 self._writer_done.set()
+
+    def _take(self):
+        """The next queued packet to send (None: close the WebSocket), taken without
+        waiting; :data:`_NOTHING` when none is queued. Packets put after the WebSocket
+        closed are dropped, as after engine.io's writer ended: never sent."""
+        while True:
+            try:
+                item = self.queue.get(block=False)
+            except QueueEmpty:
+                return _NOTHING
+            self.queue.task_done()
+            if not self._ws_done:
+                return item
 
     def _send_all(self, encoded=None, rest=b"") -> None:
         """Send an ``encoded`` packet, or the ``rest`` of a frame, waiting for the

@@ -531,6 +531,39 @@ def state_of(event_id: str) -> str:
     return rows[0][0].value if rows else "missing"
 
 
+def kill_a_worker_mid_processing(topology, redis_connection, posts: list[Post]):
+    """Post ``posts`` while message rows are held back, kill a worker with an event in
+    hand, then start a replacement; (the state the killed worker left its event in,
+    when the replacement started), once the posting is done.
+
+    An event takes a worker milliseconds, too short to aim a kill at. Holding back
+    message writes for a moment (as a long lock would in production) stops the
+    workers inside their events, marked processing with their work uncommitted: the
+    worker is killed there, the case a processing lease is for.
+    """
+
+    def mid_processing() -> tuple | None:
+        # Whichever worker has one: a worker's consumer may claim all that waits in
+        # one batch, leaving the other nothing in hand to be killed with.
+        for worker in topology.workers():
+            event_id = event_in_hand(worker, redis_connection)
+            if event_id and state_of(event_id) == "processing":
+                return worker, event_id
+        return None
+
+    with db.engine.connect() as stall:
+        stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
+        posting = Poster(topology.base_url).in_background(posts)
+        victim, in_hand = wait_until(mid_processing, 20, "catching a worker mid-processing")
+        victim.kill()
+        stall.rollback()
+    left_as = state_of(in_hand)
+    topology.start_worker()
+    restarted = time.monotonic()
+    join_background(posting, timeout=60)
+    return left_as, restarted
+
+
 def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology):
     # The claim of a killed worker lapses after 15 s here instead of 40, as an
     # operator may set it: the sweep still has to hand every such event on, once.
@@ -544,29 +577,7 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(app, make_topology)
     Poster(topology.base_url).post_all(first)
     wait_until(lambda: event_states()["processed"] >= 15, 30, "the first events processed")
 
-    def mid_processing() -> tuple | None:
-        # Whichever worker has one: a worker's consumer may claim all that waits in
-        # one batch, leaving the other nothing in hand to be killed with.
-        for worker in topology.workers():
-            event_id = event_in_hand(worker, redis_connection)
-            if event_id and state_of(event_id) == "processing":
-                return worker, event_id
-        return None
-
-    # An event takes a worker milliseconds, too short to aim a kill at. Holding
-    # back message inserts for a moment (as a long lock would in production)
-    # stops the workers inside their events, marked processing with their work
-    # uncommitted: the worker is killed there, the case a processing lease is for.
-    with db.engine.connect() as stall:
-        stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
-        posting = Poster(topology.base_url).in_background(rest)
-        victim, in_hand = wait_until(mid_processing, 20, "catching a worker mid-processing")
-        victim.kill()
-        stall.rollback()
-    left_as = state_of(in_hand)
-    topology.start_worker()
-    restarted = time.monotonic()
-    join_background(posting, timeout=60)
+    left_as, restarted = kill_a_worker_mid_processing(topology, redis_connection, rest)
 
     remaining = WORKER_RECOVERY_SECONDS - (time.monotonic() - restarted)
     try:
@@ -630,25 +641,11 @@ def test_a_worker_killed_mid_fold_of_statuses_loses_no_tick(app, make_topology):
     Poster(topology.base_url).post_all(first)
     wait_until(lambda: event_states()["processed"] >= 15, 30, "the first statuses processed")
 
-    def mid_fold() -> tuple | None:
-        for worker in topology.workers():
-            event_id = event_in_hand(worker, app.extensions["broker"].connection)
-            if event_id and state_of(event_id) == "processing":
-                return worker, event_id
-        return None
-
-    # A fold's read of the messages locks them (FOR UPDATE): held back by this lock,
-    # the workers stop inside their batches, events claimed, nothing committed.
-    with db.engine.connect() as stall:
-        stall.execute(sa.text("LOCK TABLE communication_message IN EXCLUSIVE MODE"))
-        posting = Poster(topology.base_url).in_background(rest)
-        victim, in_hand = wait_until(mid_fold, 20, "catching a worker mid-fold")
-        victim.kill()
-        stall.rollback()
-    left_as = state_of(in_hand)
-    topology.start_worker()
-    restarted = time.monotonic()
-    join_background(posting, timeout=60)
+    # A fold's read of the messages locks them (FOR UPDATE), so the lock the helper
+    # takes holds the workers inside their batches too.
+    left_as, restarted = kill_a_worker_mid_processing(
+        topology, app.extensions["broker"].connection, rest
+    )
 
     remaining = WORKER_RECOVERY_SECONDS - (time.monotonic() - restarted)
     stored = len({post.body for post in posts})  # a repeated status is stored once

@@ -98,10 +98,15 @@ def socket_client(
         headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     if origin is not None:
         headers["Origin"] = origin
-    client = _client()
-    client.connect(
-        base_url, headers=headers, transports=transports or ["polling"], auth=auth, wait=False
-    )
+
+    def connecting() -> socketio.Client:
+        client = _client()
+        client.connect(
+            base_url, headers=headers, transports=transports or ["polling"], auth=auth, wait=False
+        )
+        return client
+
+    client = connecting()
     try:
         try:
             _await_the_answer(client)
@@ -112,14 +117,7 @@ def socket_client(
             # refusal is never asked again.
             print(f"socket_client: {lost}; connecting once more")
             _leave(client)
-            client = _client()
-            client.connect(
-                base_url,
-                headers=headers,
-                transports=transports or ["polling"],
-                auth=auth,
-                wait=False,
-            )
+            client = connecting()
             _await_the_answer(client)
         yield client
     finally:
